@@ -1,0 +1,32 @@
+# poems-fhir — the two commands of the README:
+#   make run    evaluate the bundled sample patients (no server needed)
+#   make test   install everything the tests need into .venv and run them all
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+SITE_MAPPINGS := --mappings sample_bundles/site-local/site-mapping.yaml \
+                 --mappings sample_bundles/site-local/problems-conceptmap.json
+
+.PHONY: run test venv bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/poems-fhir evaluate sample_bundles $(SITE_MAPPINGS)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/evaluate_throughput.py --patients 2000
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,191 @@
+"""The `poems-fhir` command line: parsing and presentation only.
+
+Exit codes (a contract with schedulers and scripts; see README "Exit codes"):
+  0  everything was read and evaluated
+  1  some input was skipped (reported in the output's `errors`)
+  2  usage error, unreadable input, or invalid mapping file
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import __version__
+from .criteria.profiles import DEFAULT_PROFILE, PROFILES, get_profile
+from .fhir.read import InputError, read_paths
+from .mapping.rules import MappingError, load_mapping
+
+EXIT_OK, EXIT_SKIPPED, EXIT_USAGE = 0, 1, 2
+
+
+class _Date(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> dt.date:
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date like 2019-02-28", param, ctx)
+
+
+def _fail(message: str, code: int = EXIT_USAGE) -> None:
+    click.echo(f"poems-fhir: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _load_mapping(files: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    try:
+        return load_mapping(list(files))
+    except MappingError as exc:
+        _fail(f"{exc}\nRun `poems-fhir mappings check FILE` for details.")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="poems-fhir")
+def main() -> None:
+    """poems-fhir: POEMS syndrome criteria from FHIR R4 data, written back as decision support.
+
+    \b
+    Read Observation/Condition/Procedure/DiagnosticReport resources, map them (mappings/*.yaml)
+    to the POEMS criteria, evaluate them with honest "not assessed", and report - or write back a
+    DiagnosticReport + CarePlan (proposal) + Provenance transaction.
+
+    \b
+    Examples:
+      poems-fhir evaluate sample_bundles/
+      poems-fhir evaluate sample_bundles/origin-case --as-of 2019-02-28 --profile dispenzieri-2003
+      poems-fhir evaluate export/ --mappings site.yaml --format json > results.json
+      poems-fhir mappings check site.yaml
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--as-of", "as_of", type=_Date(), help="Evaluate with facts effective on or before DATE only.")
+@click.option("--profile", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
+              show_default=True, help="Rule profile (criteria set).")
+@click.option("--mappings", "mapping_files", multiple=True, type=click.Path(),
+              help="Site mapping YAML or ConceptMap JSON, merged over the default (repeatable).")
+@click.option("--patient", "patients", multiple=True,
+              help="Only this patient (Patient/ID or ID; repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def evaluate(paths: tuple[str, ...], as_of: dt.date | None, profile: str,
+             mapping_files: tuple[str, ...], patients: tuple[str, ...], fmt: str) -> None:
+    """Evaluate the POEMS criteria for every patient found in PATHS.
+
+    PATHS are FHIR Bundle JSON files (collection, searchset, transaction, batch, document),
+    NDJSON files (bulk-export style) or folders of them. One result per patient.
+
+    \b
+    Examples:
+      poems-fhir evaluate sample_bundles/classic-poems.json
+      poems-fhir evaluate sample_bundles/origin-case --as-of 2019-02-28
+      poems-fhir evaluate sample_bundles/site-local --mappings sample_bundles/site-local/site-mapping.yaml
+      poems-fhir evaluate bulk-export/*.ndjson --format json
+    """
+    from .pipeline import iter_evaluations
+    from .report.json_report import assessment_to_dict
+    from .report.text_report import render_assessment
+
+    mapping = _load_mapping(mapping_files)
+    rule_profile = get_profile(profile)
+    try:
+        read = read_paths(paths)
+    except InputError as exc:
+        _fail(str(exc))
+    results = []
+    with click.progressbar(read.records, label="evaluating", file=sys.stderr,
+                           hidden=not sys.stderr.isatty() or len(read.records) < 20) as records:
+        for result in iter_evaluations(records, mapping, rule_profile, as_of, patients):
+            results.append(result)
+    errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
+    if fmt == "json":
+        doc = {
+            "poems_fhir_version": __version__,
+            "mapping": mapping.identity,
+            "patients": [assessment_to_dict(r.assessment) for r in results],
+            "errors": [e.to_dict() for e in errors],
+        }
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        for r in results:
+            click.echo(render_assessment(r.assessment))
+            click.echo("")
+        click.echo(f"{len(results)} patient(s) evaluated from {read.files} file(s), "
+                   f"{read.resources} resources; {len(errors)} input problem(s).")
+        for e in errors:
+            click.echo(f"  skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}")
+    sys.exit(EXIT_SKIPPED if errors else EXIT_OK)
+
+
+@main.group()
+def mappings() -> None:
+    """Check and inspect mapping files."""
+
+
+@mappings.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def mappings_check(files: tuple[str, ...], fmt: str) -> None:
+    """Report every problem in site mapping files (YAML) or ConceptMaps (JSON).
+
+    Each problem names the file, the line and key, and a fix. The files are checked on their own
+    and merged over the default mapping, as `evaluate --mappings` would use them.
+    Exit code 0 when they are usable, 2 when not.
+
+    \b
+    Example:
+      poems-fhir mappings check sample_bundles/site-local/site-mapping.yaml
+    """
+    from .mapping.conceptmap import load_concept_map
+
+    problems = []
+    notes = []
+    for f in files:
+        if f.endswith(".json"):
+            try:
+                cm = load_concept_map(f)
+                notes.extend(cm.skipped)
+            except MappingError as exc:
+                problems.extend(exc.problems)
+    if not problems:
+        try:
+            compiled = load_mapping(list(files))
+        except MappingError as exc:
+            problems.extend(exc.problems)
+        else:
+            unverified = _unverified(compiled)
+    if fmt == "json":
+        click.echo(json.dumps({
+            "ok": not problems,
+            "problems": [p.__dict__ for p in problems],
+            "notes": [p.__dict__ for p in notes],
+        }, indent=2))
+    else:
+        for p in problems:
+            click.echo(f"error: {p}")
+        for p in notes:
+            click.echo(f"note: {p}")
+        if not problems:
+            click.echo(f"ok: {', '.join(files)} merged over the default mapping without problems "
+                       f"({unverified} UNVERIFIED codes/thresholds in force - see the file comments)")
+    sys.exit(EXIT_USAGE if problems else EXIT_OK)
+
+
+def _unverified(compiled: Any) -> int:
+    codes = {(s, c) for (s, c), rules in compiled.by_code.items()
+             for r in rules for ref in r.spec.codes
+             if ref.system == s and ref.code == c and ref.verification == "UNVERIFIED"}
+    thresholds = [t for t in compiled.thresholds.values() if t.verification == "UNVERIFIED"]
+    return len(codes) + len(thresholds)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

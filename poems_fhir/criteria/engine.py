@@ -1,0 +1,405 @@
+"""Evaluate findings against a rule profile, three-valued and honest about missing facts.
+
+Pure functions: findings and a profile in, an Assessment out. ``as_of`` is a parameter, not the clock.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from .model import (
+    CAVEAT_AXES,
+    Assessment,
+    Classification,
+    Criterion,
+    CriterionResult,
+    Differential,
+    EndocrineAxis,
+    Evidence,
+    Finding,
+    Flag,
+    MissingItem,
+    Sign,
+    State,
+    Strength,
+)
+from .profiles import Profile, RuleGroup
+
+#: What to do to assess a criterion that is open (criteria.md §3.3, §6; seed_case.md §3 T0).
+WORK_UP: dict[str, str] = {
+    Criterion.POLYNEUROPATHY: "neurological examination and nerve conduction study / EMG",
+    Criterion.MONOCLONAL_PLASMA_CELL_DISORDER: (
+        "serum and urine immunofixation, serum free light chains; bone-marrow biopsy"
+    ),
+    Criterion.CASTLEMAN_DISEASE: "lymph-node biopsy for Castleman histology (imaging cannot establish it)",
+    Criterion.SCLEROTIC_BONE_LESIONS: (
+        "CT-based whole-body bone imaging or FDG PET-CT with bone-window review "
+        "(a negative plain radiograph is low-grade evidence)"
+    ),
+    Criterion.VEGF_ELEVATION: (
+        "VEGF, plasma preferred (send out if not available locally); record the specimen type"
+    ),
+    Criterion.ORGANOMEGALY: "abdominal imaging for hepatosplenomegaly and lymphadenopathy",
+    Criterion.EXTRAVASCULAR_VOLUME_OVERLOAD: "examination and imaging for edema, pleural effusion, ascites",
+    Criterion.ENDOCRINOPATHY: (
+        "endocrine axes: testosterone/estradiol, prolactin, cortisol, PTH, glucose/HbA1c, TSH/FT4"
+    ),
+    Criterion.SKIN_CHANGES: "skin examination (hyperpigmentation, hypertrichosis, hemangiomata, white nails)",
+    Criterion.PAPILLEDEMA: "fundoscopy",
+    Criterion.THROMBOCYTOSIS_POLYCYTHEMIA: "complete blood count with platelets",
+}
+
+
+def evaluate(
+    patient: str,
+    findings: Iterable[Finding],
+    profile: Profile,
+    as_of: dt.date | None = None,
+) -> Assessment:
+    """Combine the findings of one patient into an Assessment under ``profile``."""
+    by_topic: dict[str, list[Finding]] = defaultdict(list)
+    assertions: list[Evidence] = []
+    for f in findings:
+        if not _in_time(f, as_of):
+            continue
+        if f.topic == "clinician_poems_assertion":
+            assertions.append(f.evidence)
+            continue
+        by_topic[f.topic].append(f)
+
+    criteria: dict[str, CriterionResult] = {}
+    for criterion in Criterion:
+        if criterion is Criterion.ENDOCRINOPATHY:
+            criteria[criterion.value] = _endocrinopathy(
+                by_topic[criterion.value], profile.endocrine_caveat
+            )
+        else:
+            criteria[criterion.value] = combine(criterion.value, by_topic[criterion.value])
+
+    signs = {
+        sign.value: combine(sign.value, by_topic[sign.value])
+        for sign in Sign
+        if by_topic.get(sign.value)
+    }
+    classification, missing = classify(profile, criteria)
+    flags = _flags(criteria, signs, by_topic)
+    summary = _summary(profile, classification, criteria, missing)
+    return Assessment(
+        patient=patient,
+        as_of=as_of,
+        profile=profile.name,
+        classification=classification,
+        criteria=criteria,
+        missing=missing,
+        flags=flags,
+        signs=signs,
+        clinician_assertions=tuple(sorted(assertions, key=_evidence_key)),
+        summary=summary,
+    )
+
+
+def _in_time(finding: Finding, as_of: dt.date | None) -> bool:
+    # Undated facts cannot be placed before a cut-off, so they only count without one.
+    if as_of is None:
+        return True
+    return finding.effective is not None and finding.effective <= as_of
+
+
+def _evidence_key(e: Evidence) -> tuple[str, str]:
+    return (e.effective.isoformat() if e.effective else "", e.reference)
+
+
+def _evidence(findings: Iterable[Finding]) -> tuple[Evidence, ...]:
+    unique = {(f.evidence.reference, f.evidence.summary): f.evidence for f in findings}
+    return tuple(sorted(unique.values(), key=_evidence_key))
+
+
+def _notes(findings: Iterable[Finding]) -> str:
+    notes = sorted({f.note for f in findings if f.note})
+    return "; ".join(notes)
+
+
+def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
+    """Combine the findings of one criterion or sign.
+
+    A criterion counts as present once it was present at any time up to the evaluation date
+    (criteria.md §3.3 "Time"); current status over time belongs to response assessment.
+    """
+    present = [f for f in findings if f.state is State.PRESENT]
+    indeterminate = [f for f in findings if f.state is State.INDETERMINATE]
+    absent_strong = [
+        f for f in findings if f.state is State.ABSENT and f.strength is Strength.STRONG
+    ]
+    absent_weak = [f for f in findings if f.state is State.ABSENT and f.strength is Strength.WEAK]
+    not_done = [f for f in findings if f.state is State.NOT_ASSESSED]
+
+    if present:
+        conflict = _later_refutation(present, absent_strong)
+        if conflict:
+            return CriterionResult(
+                topic,
+                State.INDETERMINATE,
+                conflict,
+                _evidence(present + absent_strong),
+                open=True,
+            )
+        reason = "present: " + ", ".join(e.summary for e in _evidence(present))
+        return CriterionResult(topic, State.PRESENT, reason, _evidence(present))
+    if indeterminate:
+        reason = _notes(indeterminate) or "conflicting or low-grade evidence"
+        return CriterionResult(
+            topic, State.INDETERMINATE, reason, _evidence(indeterminate + absent_weak), open=True
+        )
+    if absent_strong:
+        reason = "absent: " + ", ".join(e.summary for e in _evidence(absent_strong))
+        return CriterionResult(topic, State.ABSENT, reason, _evidence(absent_strong))
+    if absent_weak:
+        reason = "low-grade negative only: " + (
+            _notes(absent_weak) or ", ".join(e.summary for e in _evidence(absent_weak))
+        )
+        return CriterionResult(
+            topic, State.INDETERMINATE, reason, _evidence(absent_weak), open=True
+        )
+    if not_done:
+        reason = "test not performed: " + ", ".join(e.summary for e in _evidence(not_done))
+        return CriterionResult(topic, State.NOT_ASSESSED, reason, _evidence(not_done), open=True)
+    return CriterionResult(topic, State.NOT_ASSESSED, "no data", (), open=True)
+
+
+def _later_refutation(present: list[Finding], absent: list[Finding]) -> str | None:
+    """A clinician refuting a diagnosis after asserting it is a conflict, not a history.
+
+    Measurements are different: a normal value after an abnormal one is a response, and the
+    criterion stays present (criteria.md §3.3).
+    """
+    if any(not f.is_assertion for f in present):
+        return None
+    refutations = [f for f in absent if f.is_assertion and f.effective]
+    latest_present = max((f.effective for f in present if f.effective), default=None)
+    if not refutations or latest_present is None:
+        return None
+    later = [f for f in refutations if f.effective and f.effective >= latest_present]
+    if not later:
+        return None
+    return (
+        "conflicting clinician statements: asserted "
+        f"({', '.join(e.reference for e in _evidence(present))}) and later refuted "
+        f"({', '.join(e.reference for e in _evidence(later))})"
+    )
+
+
+def _endocrinopathy(findings: Sequence[Finding], caveat: bool) -> CriterionResult:
+    """MIN-3 with the diabetes/thyroid caveat (criteria.md §2, §5).
+
+    Present when a non-thyroid, non-diabetes axis is abnormal, or two distinct axes are.
+    Thyroid-only or diabetes-only is absent by the caveat; it stays *open* while other axes
+    have not been tested, because testing them could still make the criterion present.
+    """
+    topic = Criterion.ENDOCRINOPATHY.value
+    per_axis: dict[EndocrineAxis, list[Finding]] = defaultdict(list)
+    unaxed: list[Finding] = []
+    for f in findings:
+        (per_axis[f.axis] if f.axis else unaxed).append(f)
+    axis_results = {axis: combine(topic, fs) for axis, fs in per_axis.items()}
+    abnormal = {a for a, r in axis_results.items() if r.state is State.PRESENT}
+    assessed = {a for a, r in axis_results.items() if r.state in (State.PRESENT, State.ABSENT)}
+    untested = [a.value for a in EndocrineAxis if a not in assessed]
+    abnormal_findings = [f for a in abnormal for f in per_axis[a] if f.state is State.PRESENT]
+    if unaxed:
+        # An endocrinopathy asserted without an axis (a generic code) cannot be checked
+        # against the caveat; report it, but do not let it decide.
+        abnormal_findings_unaxed = [f for f in unaxed if f.state is State.PRESENT]
+    else:
+        abnormal_findings_unaxed = []
+
+    if abnormal and (not caveat or abnormal - CAVEAT_AXES or len(abnormal) >= 2):
+        axes = ", ".join(sorted(a.value for a in abnormal))
+        return CriterionResult(
+            topic, State.PRESENT, f"abnormal axes: {axes}", _evidence(abnormal_findings)
+        )
+    if abnormal:
+        (only,) = abnormal
+        label = "thyroid_only" if only is EndocrineAxis.THYROID else "diabetes_only"
+        still_open = [a for a in untested if EndocrineAxis(a) not in CAVEAT_AXES]
+        reason = (
+            f"absent by caveat ({label.replace('_', '-')}): thyroid or diabetes alone does not "
+            "satisfy this criterion"
+        )
+        if still_open:
+            reason += "; not assessed: " + ", ".join(still_open)
+        return CriterionResult(
+            topic,
+            State.ABSENT,
+            reason,
+            _evidence(abnormal_findings),
+            open=bool(still_open),
+            caveat=label,
+        )
+    if abnormal_findings_unaxed:
+        return CriterionResult(
+            topic,
+            State.INDETERMINATE,
+            "endocrinopathy recorded without an identifiable axis; the thyroid/diabetes caveat "
+            "cannot be checked",
+            _evidence(abnormal_findings_unaxed),
+            open=True,
+        )
+    if not assessed:
+        return combine(topic, list(findings))
+    normal = [f for a in assessed for f in per_axis[a]]
+    non_caveat_untested = [a for a in untested if EndocrineAxis(a) not in CAVEAT_AXES]
+    if non_caveat_untested:
+        return CriterionResult(
+            topic,
+            State.INDETERMINATE,
+            "partial endocrine work-up, no abnormal axis; not assessed: "
+            + ", ".join(non_caveat_untested),
+            _evidence(normal),
+            open=True,
+        )
+    return CriterionResult(topic, State.ABSENT, "all endocrine axes normal", _evidence(normal))
+
+
+def classify(
+    profile: Profile, results: dict[str, CriterionResult]
+) -> tuple[Classification, tuple[MissingItem, ...]]:
+    """Three-valued classification over the profile's groups (criteria.md §3.3).
+
+    A group is satisfied with ``at_least`` present, fails when even every open criterion
+    turning present could not reach ``at_least``, and is undecided otherwise.
+    """
+    failed = False
+    undecided: list[RuleGroup] = []
+    for group in profile.groups:
+        states = [results[c.value] for c in group.criteria]
+        present = sum(1 for r in states if r.state is State.PRESENT)
+        still_open = sum(1 for r in states if r.state is not State.PRESENT and r.open)
+        if present >= group.at_least:
+            continue
+        if present + still_open < group.at_least:
+            failed = True
+        else:
+            undecided.append(group)
+    if failed:
+        return Classification.NOT_MET, ()
+    if not undecided:
+        return Classification.MET, ()
+    missing = []
+    for group in undecided:
+        for c in group.criteria:
+            r = results[c.value]
+            if r.state is not State.PRESENT and r.open:
+                missing.append(MissingItem(c.value, r.reason, WORK_UP[c.value]))
+    return Classification.INDETERMINATE, tuple(missing)
+
+
+def _flags(
+    criteria: dict[str, CriterionResult],
+    signs: dict[str, CriterionResult],
+    by_topic: dict[str, list[Finding]],
+) -> tuple[Flag, ...]:
+    flags: list[Flag] = []
+    clonal = [
+        f
+        for f in by_topic[Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value]
+        if f.state is State.PRESENT
+    ]
+    kappa = [f for f in clonal if f.light_chain == "kappa"]
+    if kappa:
+        flags.append(
+            Flag(
+                "atypical_isotype",
+                "kappa light chain: atypical for POEMS (almost always lambda) but not "
+                "excluding - review",
+                _evidence(kappa),
+            )
+        )
+    igm = [f for f in clonal if f.heavy_chain == "IgM"]
+    if igm:
+        flags.append(
+            Flag(
+                "igm_paraprotein",
+                "IgM paraprotein: consider anti-MAG / MGUS-associated neuropathy; IgM "
+                "neuropathy may raise VEGF somewhat - interpret VEGF with care",
+                _evidence(igm),
+            )
+        )
+    castleman = criteria[Criterion.CASTLEMAN_DISEASE.value].state is State.PRESENT
+    cytopenia = [signs[s.value] for s in (Sign.ANEMIA, Sign.THROMBOCYTOPENIA) if s.value in signs]
+    cytopenia = [r for r in cytopenia if r.state is State.PRESENT]
+    if cytopenia and not castleman:
+        flags.append(
+            Flag(
+                "cytopenia_without_castleman",
+                "anaemia and/or thrombocytopenia are distinctively unusual in POEMS unless "
+                "Castleman disease is present: consider lymph-node biopsy and reconsider the "
+                "diagnosis",
+                tuple(e for r in cytopenia for e in r.evidence),
+            )
+        )
+    for diff, message in _DIFFERENTIAL_MESSAGES.items():
+        found = [f for f in by_topic.get(diff.value, []) if f.state is State.PRESENT]
+        if found:
+            flags.append(Flag(f"differential_{diff.value}", message, _evidence(found)))
+    neuropathy = criteria[Criterion.POLYNEUROPATHY.value].state
+    clone = criteria[Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value].state
+    if castleman and (neuropathy is State.ABSENT or clone is State.ABSENT):
+        flags.append(
+            Flag(
+                "differential_castleman_without_neuropathy",
+                "Castleman disease without polyneuropathy or without a clonal plasma-cell "
+                "disorder: the Castleman variant is classified separately, not as POEMS",
+                criteria[Criterion.CASTLEMAN_DISEASE.value].evidence,
+            )
+        )
+    return tuple(flags)
+
+
+_DIFFERENTIAL_MESSAGES: dict[Differential, str] = {
+    Differential.CIDP: (
+        "CIDP recorded: the most common misdiagnosis of POEMS. Thrombocytosis, elevated VEGF, "
+        "organomegaly, volume overload, skin/endocrine changes and a lambda M-protein favour "
+        "POEMS; treatment-resistant CIDP should trigger a POEMS work-up"
+    ),
+    Differential.MULTIPLE_MYELOMA: (
+        "multiple myeloma features (diagnosis, or >=10% bone-marrow plasma cells): lytic lesions, "
+        "cytopenias and kappa favour myeloma; check myeloma-defining events"
+    ),
+    Differential.AL_AMYLOIDOSIS: (
+        "AL amyloidosis recorded or suggested: painful/autonomic neuropathy with a lambda clone; "
+        "check Congo-red histology and cardiac biomarkers; VEGF elevation, sclerotic lesions and "
+        "volume overload favour POEMS"
+    ),
+    Differential.MGUS: (
+        "MGUS recorded: paraprotein plus neuropathy alone is not POEMS; a further major and a "
+        "minor criterion are required"
+    ),
+}
+
+
+def _summary(
+    profile: Profile,
+    classification: Classification,
+    criteria: dict[str, CriterionResult],
+    missing: tuple[MissingItem, ...],
+) -> str:
+    present = [c for c in profile.criteria if criteria[c.value].state is State.PRESENT]
+    present_text = ", ".join(c.value for c in present) or "none"
+    if classification is Classification.MET:
+        return f"Criteria met under {profile.name}; present: {present_text}."
+    if classification is Classification.NOT_MET:
+        failing = [
+            c.value
+            for group in profile.groups
+            for c in group.criteria
+            if criteria[c.value].state is State.ABSENT
+        ]
+        return (
+            f"Criteria not met under {profile.name}; present: {present_text}; absent: "
+            f"{', '.join(failing) or 'none'}."
+        )
+    return (
+        f"Indeterminate under {profile.name} - cannot confirm; present: {present_text}; "
+        f"missing: {', '.join(m.criterion for m in missing)}."
+    )

@@ -1,0 +1,176 @@
+"""The criteria model: ids, states, evidence, findings and the assessment.
+
+Pure data. Nothing here knows FHIR JSON, HTTP, files or the clock.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class State(str, Enum):
+    """Four-valued state of a criterion or finding (criteria.md §3.3)."""
+
+    PRESENT = "present"
+    ABSENT = "absent"
+    NOT_ASSESSED = "not_assessed"
+    INDETERMINATE = "indeterminate"
+
+
+class Strength(str, Enum):
+    """How much a finding can carry: a negative plain radiograph is WEAK, a negative CT STRONG."""
+
+    STRONG = "strong"
+    WEAK = "weak"
+
+
+class Classification(str, Enum):
+    MET = "met"
+    NOT_MET = "not_met"
+    INDETERMINATE = "indeterminate"
+
+
+class Criterion(str, Enum):
+    """Stable criterion ids: they appear in output, mapping files and written resources."""
+
+    POLYNEUROPATHY = "polyneuropathy"
+    MONOCLONAL_PLASMA_CELL_DISORDER = "monoclonal_plasma_cell_disorder"
+    CASTLEMAN_DISEASE = "castleman_disease"
+    SCLEROTIC_BONE_LESIONS = "sclerotic_bone_lesions"
+    VEGF_ELEVATION = "vegf_elevation"
+    ORGANOMEGALY = "organomegaly"
+    EXTRAVASCULAR_VOLUME_OVERLOAD = "extravascular_volume_overload"
+    ENDOCRINOPATHY = "endocrinopathy"
+    SKIN_CHANGES = "skin_changes"
+    PAPILLEDEMA = "papilledema"
+    THROMBOCYTOSIS_POLYCYTHEMIA = "thrombocytosis_polycythemia"
+
+
+class Sign(str, Enum):
+    """Supporting signs: reported, never counted by a rule (criteria.md §2 'OTH')."""
+
+    CLUBBING = "clubbing"
+    WEIGHT_LOSS = "weight_loss"
+    PULMONARY_HYPERTENSION = "pulmonary_hypertension"
+    PERICARDIAL_EFFUSION = "pericardial_effusion"
+    THROMBOSIS = "thrombosis"
+    DIARRHEA = "diarrhea"
+    LOW_VITAMIN_B12 = "low_vitamin_b12"
+    HYPERHIDROSIS = "hyperhidrosis"
+    ANEMIA = "anemia"
+    THROMBOCYTOPENIA = "thrombocytopenia"
+
+
+class Differential(str, Enum):
+    """Mimics the clinician must see (criteria.md §7)."""
+
+    CIDP = "cidp"
+    MULTIPLE_MYELOMA = "multiple_myeloma"
+    AL_AMYLOIDOSIS = "al_amyloidosis"
+    MGUS = "mgus"
+    CASTLEMAN_WITHOUT_NEUROPATHY = "castleman_without_neuropathy"
+
+
+class EndocrineAxis(str, Enum):
+    ADRENAL = "adrenal"
+    THYROID = "thyroid"
+    PITUITARY = "pituitary"
+    GONADAL = "gonadal"
+    PARATHYROID = "parathyroid"
+    PANCREATIC = "pancreatic"
+
+
+#: Axes that alone do not satisfy the endocrinopathy minor criterion (criteria.md §2 MIN-3).
+CAVEAT_AXES = frozenset({EndocrineAxis.THYROID, EndocrineAxis.PANCREATIC})
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One source fact: which resource, when, and what it showed."""
+
+    reference: str  # e.g. "Observation/123"
+    effective: dt.date | None
+    summary: str  # human text: "IgA lambda", "VEGF 412 pg/mL (plasma)"
+    value: float | None = None
+    unit: str | None = None
+    code: str | None = None  # "system|code" that matched
+    supporting: tuple[str, ...] = ()  # e.g. Condition.evidence.detail references
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"reference": self.reference, "summary": self.summary}
+        out["effective"] = self.effective.isoformat() if self.effective else None
+        if self.value is not None:
+            out["value"] = self.value
+            out["unit"] = self.unit
+        if self.code:
+            out["code"] = self.code
+        if self.supporting:
+            out["supporting"] = list(self.supporting)
+        return out
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One fact about one criterion, sign or differential, produced by the mapping layer.
+
+    ``topic`` is a Criterion, Sign or Differential id. ``state`` is what this single fact says.
+    Assertions (Condition) and measurements (Observation) combine differently over time.
+    """
+
+    topic: str
+    state: State
+    evidence: Evidence
+    strength: Strength = Strength.STRONG
+    note: str | None = None
+    axis: EndocrineAxis | None = None  # endocrinopathy only
+    heavy_chain: str | None = None  # monoclonal protein isotype, e.g. "IgA"
+    light_chain: str | None = None  # "lambda" | "kappa"
+    specimen: str | None = None  # "serum" | "plasma" for VEGF
+    is_assertion: bool = False  # True for clinician statements (Condition)
+
+    @property
+    def effective(self) -> dt.date | None:
+        return self.evidence.effective
+
+
+@dataclass(frozen=True)
+class CriterionResult:
+    criterion: str
+    state: State
+    reason: str
+    evidence: tuple[Evidence, ...] = ()
+    #: True while new data could still make this criterion present (not assessed, indeterminate,
+    #: or absent only by the thyroid/diabetes caveat with other endocrine axes untested).
+    open: bool = False
+    caveat: str | None = None
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something a clinician must see beside the classification."""
+
+    code: str
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True)
+class MissingItem:
+    criterion: str
+    reason: str
+    suggestion: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    patient: str
+    as_of: dt.date | None
+    profile: str
+    classification: Classification
+    criteria: dict[str, CriterionResult]
+    missing: tuple[MissingItem, ...]
+    flags: tuple[Flag, ...]
+    signs: dict[str, CriterionResult] = field(default_factory=dict)
+    clinician_assertions: tuple[Evidence, ...] = ()
+    summary: str = ""

@@ -1,0 +1,84 @@
+"""Site ConceptMaps (R4 JSON, e.g. exported from a terminology server): local code -> standard code.
+
+Only mappings that keep the meaning safe for classification are used: the target must be equal
+to, or wider than, the local concept (equivalence ``equal``/``equivalent``/``wider``/``subsumes``).
+A narrower or inexact target could turn a vaguer local finding into a criterion, so those
+elements are skipped and listed by ``poems-fhir mappings check``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .rules import MappingError, Problem
+
+SAFE_EQUIVALENCE = frozenset({"equal", "equivalent", "wider", "subsumes"})
+
+
+@dataclass
+class ConceptMapTable:
+    path: str
+    name: str
+    version: str
+    sha256: str
+    translations: dict[tuple[str, str], list[tuple[str, str]]]
+    skipped: list[Problem] = field(default_factory=list)
+
+
+def load_concept_map(path: str | Path) -> ConceptMapTable:
+    from fhir.resources.R4B.conceptmap import ConceptMap
+    from pydantic import ValidationError
+
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+        data = json.loads(raw)
+    except (OSError, ValueError) as exc:
+        raise MappingError(
+            [Problem(name, None, "(file)", f"cannot read ConceptMap JSON: {exc}",
+                     "export the ConceptMap as FHIR R4 JSON")]
+        ) from None
+    if not isinstance(data, dict) or data.get("resourceType") != "ConceptMap":
+        raise MappingError(
+            [Problem(name, None, "resourceType", "not a ConceptMap",
+                     "pass a FHIR ConceptMap resource (JSON), or a YAML mapping file")]
+        )
+    try:
+        ConceptMap.model_validate(data)
+    except ValidationError as exc:
+        raise MappingError(
+            [Problem(name, None, ".".join(map(str, e["loc"])), e["msg"],
+                     "fix the ConceptMap so it is valid FHIR R4") for e in exc.errors()]
+        ) from None
+    translations: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    skipped: list[Problem] = []
+    for gi, group in enumerate(data.get("group", [])):
+        source, target = group.get("source"), group.get("target")
+        if not source or not target:
+            skipped.append(Problem(name, None, f"group[{gi}]", "group without source or target system",
+                                   "set group.source and group.target"))
+            continue
+        for ei, element in enumerate(group.get("element", [])):
+            for ti, tgt in enumerate(element.get("target", [])):
+                equivalence = tgt.get("equivalence", "equivalent")
+                key = f"group[{gi}].element[{ei}].target[{ti}]"
+                if equivalence not in SAFE_EQUIVALENCE or not tgt.get("code"):
+                    skipped.append(Problem(
+                        name, None, key,
+                        f"{element.get('code')} -> {tgt.get('code')} skipped (equivalence "
+                        f"{equivalence!r})",
+                        "only equal/equivalent/wider/subsumes mappings are used",
+                    ))
+                    continue
+                translations[(source, element["code"])].append((target, tgt["code"]))
+    return ConceptMapTable(
+        path=name,
+        name=data.get("name") or data.get("id") or Path(path).stem,
+        version=data.get("version", ""),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        translations=dict(translations),
+        skipped=skipped,
+    )

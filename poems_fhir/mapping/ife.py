@@ -1,0 +1,89 @@
+"""Parse immunofixation results ("IgA lambda", "IgG-λ", "biclonal IgG kappa and IgA lambda",
+"negative", Russian "лямбда") into heavy chain, light chain and negative (codes.md §B).
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Band:
+    heavy_chain: str | None  # "IgG" | "IgA" | "IgM" | "IgD" | "IgE" | None for free light chains
+    light_chain: str | None  # "kappa" | "lambda" | None when not stated
+
+    def label(self) -> str:
+        if self.heavy_chain and self.light_chain:
+            return f"{self.heavy_chain} {self.light_chain}"
+        if self.light_chain:
+            return f"free {self.light_chain} light chain"
+        return f"{self.heavy_chain} (light chain not stated)"
+
+
+@dataclass(frozen=True)
+class IfeResult:
+    negative: bool
+    bands: tuple[Band, ...] = ()
+
+    @property
+    def parsed(self) -> bool:
+        return self.negative or bool(self.bands)
+
+
+_NEGATIVE = re.compile(
+    r"\b(negative|not detected|none detected|no monoclonal|no m[- ]?protein|no paraprotein|"
+    r"no (?:monoclonal )?band|absent|normal pattern|не выявлен[аоы]?|не обнаружен[аоы]?|"
+    r"отрицательн\w*)"
+)
+_LIGHT = {"lambda": "lambda", "kappa": "kappa", "λ": "lambda", "κ": "kappa",
+          "лямбда": "lambda", "каппа": "kappa", "l": "lambda", "k": "kappa"}
+# One band: optional heavy chain, separator, light chain; or "free lambda (light chains)".
+_BAND = re.compile(
+    r"(?:\b(?:ig|иг)\s*([gamde])\b|\b(?:ig|иг)([gamde])(?=[-/\s]|[λκ]|lambda|kappa|лямбда|каппа))"
+    r"\s*[-/ ]?\s*(lambda|kappa|λ|κ|лямбда|каппа|l\b|k\b)?"
+    r"|\b(?:free\s+|свободн\w*\s+)?(lambda|kappa|λ|κ|лямбда|каппа)\b"
+)
+_HEAVY_RU = {"g": "G", "a": "A", "m": "M", "d": "D", "e": "E"}
+
+
+def _normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def parse_ife(text: str) -> IfeResult:
+    """Parse one free-text or display immunofixation result.
+
+    Returns ``IfeResult(negative=False, bands=())`` (``parsed`` False) when nothing is recognised,
+    so the caller can report it instead of guessing.
+    """
+    t = _normalise(text)
+    if not t:
+        return IfeResult(False)
+    bands: list[Band] = []
+    for m in _BAND.finditer(t):
+        heavy_letter = m.group(1) or m.group(2)
+        light_raw = m.group(3) or m.group(4)
+        heavy = f"Ig{_HEAVY_RU[heavy_letter]}" if heavy_letter else None
+        light = _LIGHT.get(light_raw) if light_raw else None
+        if heavy is None and light is None:
+            continue
+        band = Band(heavy, light)
+        if band not in bands:
+            bands.append(band)
+    # A heavy chain followed later by its own light chain ("IgG and kappa") stays one band only
+    # when they are adjacent; otherwise merge lone heavy + lone light chains pairwise.
+    bands = _merge_lone_chains(bands)
+    if bands:
+        return IfeResult(False, tuple(bands))
+    return IfeResult(bool(_NEGATIVE.search(t)))
+
+
+def _merge_lone_chains(bands: list[Band]) -> list[Band]:
+    heavies = [b for b in bands if b.heavy_chain and not b.light_chain]
+    lights = [b for b in bands if b.light_chain and not b.heavy_chain]
+    complete = [b for b in bands if b.heavy_chain and b.light_chain]
+    if len(heavies) == 1 and len(lights) == 1 and not complete:
+        return [Band(heavies[0].heavy_chain, lights[0].light_chain)]
+    return bands

@@ -1,0 +1,559 @@
+"""Mapping files: load, check, merge and compile into lookup tables.
+
+A mapping file is YAML (format ``poems-fhir-mapping/1``, documented in the README). The default
+file ships in ``mappings/default.yaml``; sites pass their own files with ``--mappings`` and they
+are merged over it, rule by rule (same ``id`` = override; ``add_codes`` = extend).
+Rules are compiled once into a dict keyed by (system, code): per resource, one lookup decides
+which rules apply.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..criteria.model import Criterion, Differential, EndocrineAxis, Sign
+from .units import UnitError, conversion_factor, validate_unit
+
+FORMAT = "poems-fhir-mapping/1"
+Verification = Literal["V", "V2", "S", "UNVERIFIED", "LOCAL"]
+ObservationRole = Literal[
+    "immunofixation",
+    "m_protein",
+    "flc",
+    "flc_ratio",
+    "clonal_plasma_cells",
+    "bm_plasma_cells",
+    "vegf",
+    "threshold",
+    "endocrine",
+    "measurement",
+]
+TOPICS = frozenset(
+    [c.value for c in Criterion]
+    + [s.value for s in Sign]
+    + [d.value for d in Differential]
+    + ["clinician_poems_assertion"]
+)
+
+
+def default_mapping_path() -> Path:
+    """The shipped default mapping (``mappings/default.yaml`` of the checkout / sdist)."""
+    here = Path(__file__).resolve()
+    for candidate in (
+        here.parents[2] / "mappings" / "default.yaml",
+        here.parents[1] / "default_mappings" / "default.yaml",
+    ):
+        if candidate.exists():
+            return candidate
+    raise FileNotFoundError("default mapping file mappings/default.yaml not found")
+
+
+# ---------------------------------------------------------------- file models (pydantic)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CodeRef(_Strict):
+    system: str
+    code: str
+    display: str | None = None
+    verification: Verification = "UNVERIFIED"
+    note: str | None = None
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code_as_text(cls, v: Any) -> Any:
+        # YAML reads 777-3 as text but 42345000 as a number: codes are always text.
+        return str(v) if isinstance(v, int) else v
+
+
+class Threshold(_Strict):
+    value: float
+    unit: str
+    #: how a value is compared with the cut-off: ">=" means "value >= cut-off is abnormal"
+    operator: Literal[">", ">=", "<", "<="]
+    verification: Verification
+    source: str | None = None
+    note: str | None = None
+
+
+class ObservationRule(_Strict):
+    id: str
+    role: ObservationRole | None = None
+    topic: str | None = None
+    codes: list[CodeRef] = Field(default_factory=list)
+    add_codes: list[CodeRef] = Field(default_factory=list)
+    unit: str | None = None
+    molar_mass: float | None = None
+    specimen: Literal["serum", "urine", "plasma", "blood", "bone_marrow"] | None = None
+    axis: EndocrineAxis | None = None
+    #: threshold ids; a mapping {male: id, female: id} where the cut-off is sex-specific
+    high: str | dict[str, str] | None = None
+    low: str | dict[str, str] | None = None
+    low_topic: str | None = None
+    high_topic: str | None = None
+    prefer_reference_range: bool = True
+    note: str | None = None
+
+
+class ConditionRule(_Strict):
+    id: str
+    topic: str | None = None
+    #: which reports may establish it from their conclusion: histology only (Castleman) or imaging
+    report_source: Literal["any", "imaging", "histology"] = "any"
+    also: list[str] = Field(default_factory=list)
+    axis: EndocrineAxis | None = None
+    codes: list[CodeRef] = Field(default_factory=list)
+    add_codes: list[CodeRef] = Field(default_factory=list)
+    text: list[str] = Field(default_factory=list, description="regexes on conclusion text")
+    absent_text: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class ModalityRule(_Strict):
+    id: str
+    strength: Literal["strong", "weak"] | None = None
+    codes: list[CodeRef] = Field(default_factory=list)
+    add_codes: list[CodeRef] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
+class ProcedureRule(_Strict):
+    id: str
+    event: str | None = None
+    codes: list[CodeRef] = Field(default_factory=list)
+    add_codes: list[CodeRef] = Field(default_factory=list)
+    note: str | None = None
+
+
+class MappingFile(_Strict):
+    format: Literal["poems-fhir-mapping/1"]
+    name: str
+    version: str
+    description: str | None = None
+    systems: dict[str, str] = Field(default_factory=dict)
+    unit_aliases: dict[str, str] = Field(default_factory=dict)
+    thresholds: dict[str, Threshold] = Field(default_factory=dict)
+    observations: list[ObservationRule] = Field(default_factory=list)
+    conditions: list[ConditionRule] = Field(default_factory=list)
+    modalities: list[ModalityRule] = Field(default_factory=list)
+    procedures: list[ProcedureRule] = Field(default_factory=list)
+
+
+class SiteThreshold(_Strict):
+    value: float | None = None
+    unit: str | None = None
+    operator: Literal[">", ">=", "<", "<="] | None = None
+    verification: Verification | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+class SiteMappingFile(MappingFile):
+    """A site file may override single fields of a default threshold."""
+
+    thresholds: dict[str, SiteThreshold] = Field(default_factory=dict)  # type: ignore[assignment]
+
+
+# ---------------------------------------------------------------- problems with locations
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    key: str
+    message: str
+    hint: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.key}: {self.message} (fix: {self.hint})"
+
+
+class MappingError(Exception):
+    """A mapping file has problems; ``problems`` lists each with file, line and a fix hint."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(
+            f"{len(problems)} problem(s) in mapping files:\n" + "\n".join(map(str, problems))
+        )
+
+
+def _line_index(text: str) -> dict[tuple[Any, ...], int]:
+    """Map YAML key paths (('observations', 3, 'unit')) to 1-based line numbers."""
+    lines: dict[tuple[Any, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value
+                lines[path + (key,)] = key_node.start_mark.line + 1
+                walk(value_node, path + (key,))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, path + (i,))
+
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return lines
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _nearest_line(lines: dict[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get(())
+
+
+def _path_text(path: tuple[Any, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(file)"
+
+
+_HINTS = {
+    "extra_forbidden": "remove the key or check its spelling against the README's mapping format",
+    "missing": "add the key",
+    "literal_error": "use one of the allowed values",
+    "enum": "use one of the allowed values",
+}
+
+
+@dataclass
+class LoadedFile:
+    path: str
+    model: MappingFile
+    lines: dict[tuple[Any, ...], int]
+    sha256: str
+
+
+def load_file(path: str | Path, *, site: bool) -> LoadedFile:
+    """Parse and validate one YAML mapping file; raise MappingError with located problems."""
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise MappingError(
+            [Problem(name, None, "(file)", f"cannot read: {exc.strerror}", "check the path")]
+        ) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise MappingError(
+            [Problem(name, line, "(syntax)", f"invalid YAML: {what}", "fix the YAML syntax; "
+                     "quote values that contain ':', '{' or '#'")]
+        ) from None
+    lines = _line_index(text)
+    if not isinstance(data, dict):
+        raise MappingError(
+            [Problem(name, 1, "(file)", "not a mapping document", f"start with 'format: {FORMAT}'")]
+        )
+    model_cls = SiteMappingFile if site else MappingFile
+    try:
+        model = model_cls.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(err["loc"])
+            key = _path_text(loc)
+            hint = _HINTS.get(err["type"], "see the mapping format in the README")
+            if err["type"] == "literal_error" and loc == ("format",):
+                hint = f"set 'format: {FORMAT}'"
+            problems.append(Problem(name, _nearest_line(lines, loc), key, err["msg"], hint))
+        raise MappingError(problems) from None
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return LoadedFile(name, model, lines, digest)
+
+
+# ---------------------------------------------------------------- merged, compiled mapping
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A compiled rule: kind + the model it came from + where it was defined."""
+
+    kind: Literal["observation", "condition", "modality", "procedure"]
+    spec: Any
+    origin: str
+
+
+@dataclass
+class CompiledMapping:
+    """Lookup tables built once from the merged mapping files (and ConceptMaps)."""
+
+    identity: list[dict[str, str]]
+    thresholds: dict[str, Threshold]
+    unit_aliases: dict[str, str]
+    by_code: dict[tuple[str, str], list[Rule]]
+    modalities: list[ModalityRule]
+    condition_text: list[tuple[re.Pattern[str], re.Pattern[str] | None, ConditionRule]]
+    translations: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
+    observation_rules: dict[str, ObservationRule] = field(default_factory=dict)
+    procedure_rules: dict[str, ProcedureRule] = field(default_factory=dict)
+
+    def rules_for(self, system: str | None, code: str | None) -> list[Rule]:
+        if not system or not code:
+            return []
+        key = (system, code)
+        rules = self.by_code.get(key)
+        if key in self.translations:
+            extra = [r for t in self.translations[key] for r in self.by_code.get(t, [])]
+            return (rules or []) + extra
+        return rules or []
+
+    def threshold(self, name: str) -> Threshold:
+        return self.thresholds[name]
+
+    def ucum(self, unit: str) -> str:
+        return self.unit_aliases.get(unit, unit)
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of the mapping in force: changes whenever any file's content changes."""
+        blob = json.dumps(self.identity, sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+_LIST_SECTIONS = ("observations", "conditions", "modalities", "procedures")
+
+
+def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
+    """Merge files in order; later files override by rule id. Returns merged data + origins."""
+    merged: dict[str, Any] = {
+        "systems": {},
+        "unit_aliases": {},
+        "thresholds": {},
+        **{s: {} for s in _LIST_SECTIONS},
+    }
+    origins: dict[tuple[str, str], str] = {}
+    for f in files:
+        data = f.model.model_dump(exclude_unset=True)
+        merged["systems"].update(data.get("systems", {}))
+        merged["unit_aliases"].update(data.get("unit_aliases", {}))
+        for key, thr in data.get("thresholds", {}).items():
+            merged["thresholds"].setdefault(key, {}).update(thr)
+            origins[("thresholds", key)] = _origin(f, ("thresholds", key))
+        for section in _LIST_SECTIONS:
+            for i, rule in enumerate(data.get(section, [])):
+                current = merged[section].setdefault(rule["id"], {"codes": [], "add_codes": []})
+                added = rule.pop("add_codes", [])
+                current.update(rule)
+                current["add_codes"] = current.get("add_codes", []) + added
+                origins[(section, rule["id"])] = _origin(f, (section, i))
+    return merged, origins
+
+
+def _origin(f: LoadedFile, path: tuple[Any, ...]) -> str:
+    line = _nearest_line(f.lines, path)
+    return f"{f.path}:{line}" if line else f.path
+
+
+def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = None) -> CompiledMapping:
+    """Merge and cross-check the files, then build the lookup tables."""
+    merged, origins = _merge(files)
+    problems: list[Problem] = []
+
+    def problem(section: str, rid: str, key: str, message: str, hint: str) -> None:
+        origin = origins.get((section, rid), "")
+        file, _, line = origin.rpartition(":")
+        problems.append(
+            Problem(file or origin, int(line) if line.isdigit() else None, f"{section}.{rid}.{key}",
+                    message, hint)
+        )
+
+    systems: dict[str, str] = merged["systems"]
+
+    def resolve(section: str, rid: str, codes: list[dict[str, Any]]) -> list[CodeRef]:
+        out = []
+        for c in codes:
+            system = systems.get(c["system"], c["system"])
+            if "://" not in system and not system.startswith("urn:"):
+                problem(section, rid, "codes", f"unknown code system alias {c['system']!r}",
+                        "declare it under 'systems:' or give the full URI")
+            out.append(CodeRef(**{**c, "system": system}))
+        return out
+
+    thresholds: dict[str, Threshold] = {}
+    for key, raw in merged["thresholds"].items():
+        try:
+            thr = Threshold.model_validate(raw)
+            validate_unit(thr.unit)
+            thresholds[key] = thr
+        except ValidationError as exc:
+            problem("thresholds", key, "(threshold)", exc.errors()[0]["msg"],
+                    "give value, unit and verification")
+        except UnitError as exc:
+            problem("thresholds", key, "unit", str(exc), "use a UCUM unit such as pg/mL or 10*9/L")
+
+    for alias, target in merged["unit_aliases"].items():
+        try:
+            validate_unit(target)
+        except UnitError as exc:
+            problems.append(Problem("(merged)", None, f"unit_aliases.{alias}", str(exc),
+                                    "map the alias to a valid UCUM unit"))
+
+    by_code: dict[tuple[str, str], list[Rule]] = defaultdict(list)
+    observation_rules: dict[str, ObservationRule] = {}
+    procedure_rules: dict[str, ProcedureRule] = {}
+    modalities: list[ModalityRule] = []
+    condition_text: list[tuple[re.Pattern[str], re.Pattern[str] | None, ConditionRule]] = []
+
+    def threshold_ids(value: str | dict[str, str] | None) -> list[str]:
+        if value is None:
+            return []
+        return [value] if isinstance(value, str) else list(value.values())
+
+    for rid, raw in merged["observations"].items():
+        rule = ObservationRule.model_validate(
+            {**raw, "codes": resolve("observations", rid, raw["codes"] + raw["add_codes"]),
+             "add_codes": []}
+        )
+        if rule.role is None:
+            problem("observations", rid, "role", "no role", "set role (see README)")
+            continue
+        if rule.topic and rule.topic not in TOPICS:
+            problem("observations", rid, "topic", f"unknown topic {rule.topic!r}",
+                    "use a criterion, sign or differential id from the README")
+        for attr in ("low_topic", "high_topic"):
+            topic = getattr(rule, attr)
+            if topic and topic not in TOPICS:
+                problem("observations", rid, attr, f"unknown topic {topic!r}",
+                        "use a criterion, sign or differential id from the README")
+        if rule.role == "threshold" and not rule.topic and not rule.high_topic and not rule.low_topic:
+            problem("observations", rid, "topic", "threshold rule without a topic",
+                    "set topic (or high_topic / low_topic)")
+        if rule.role == "endocrine" and not rule.axis:
+            problem("observations", rid, "axis", "endocrine rule without an axis",
+                    f"set axis to one of {', '.join(a.value for a in EndocrineAxis)}")
+        if rule.unit:
+            try:
+                validate_unit(rule.unit)
+            except UnitError as exc:
+                problem("observations", rid, "unit", str(exc), "use a UCUM unit")
+        for tid in threshold_ids(rule.high) + threshold_ids(rule.low):
+            if tid not in thresholds:
+                problem("observations", rid, "high/low", f"unknown threshold {tid!r}",
+                        "define it under 'thresholds:'")
+            elif rule.unit:
+                try:
+                    conversion_factor(thresholds[tid].unit, rule.unit, rule.molar_mass)
+                except UnitError as exc:
+                    problem("observations", rid, "unit", str(exc),
+                            "the threshold and the rule must use commensurable units")
+        if not rule.codes:
+            problem("observations", rid, "codes", "rule has no codes", "add at least one code")
+        observation_rules[rid] = rule
+        for c in rule.codes:
+            by_code[(c.system, c.code)].append(Rule("observation", rule, origins[("observations", rid)]))
+
+    for rid, raw in merged["conditions"].items():
+        rule = ConditionRule.model_validate(
+            {**raw, "codes": resolve("conditions", rid, raw["codes"] + raw["add_codes"]),
+             "add_codes": []}
+        )
+        for topic in ([rule.topic] if rule.topic else []) + rule.also:
+            if topic not in TOPICS:
+                problem("conditions", rid, "topic", f"unknown topic {topic!r}",
+                        "use a criterion, sign or differential id from the README")
+        if not rule.topic:
+            problem("conditions", rid, "topic", "no topic", "set topic")
+        for c in rule.codes:
+            by_code[(c.system, c.code)].append(Rule("condition", rule, origins[("conditions", rid)]))
+        if rule.text:
+            try:
+                present = re.compile("|".join(f"(?:{t})" for t in rule.text), re.IGNORECASE)
+                absent = (
+                    re.compile("|".join(f"(?:{t})" for t in rule.absent_text), re.IGNORECASE)
+                    if rule.absent_text else None
+                )
+                condition_text.append((present, absent, rule))
+            except re.error as exc:
+                problem("conditions", rid, "text", f"invalid regular expression: {exc}",
+                        "escape special characters")
+
+    for rid, raw in merged["modalities"].items():
+        rule = ModalityRule.model_validate(
+            {**raw, "codes": resolve("modalities", rid, raw["codes"] + raw["add_codes"]),
+             "add_codes": []}
+        )
+        if rule.strength is None:
+            problem("modalities", rid, "strength", "no strength", "set strength: strong or weak")
+        modalities.append(rule)
+        for c in rule.codes:
+            by_code[(c.system, c.code)].append(Rule("modality", rule, origins[("modalities", rid)]))
+
+    for rid, raw in merged["procedures"].items():
+        rule = ProcedureRule.model_validate(
+            {**raw, "codes": resolve("procedures", rid, raw["codes"] + raw["add_codes"]),
+             "add_codes": []}
+        )
+        procedure_rules[rid] = rule
+        for c in rule.codes:
+            by_code[(c.system, c.code)].append(Rule("procedure", rule, origins[("procedures", rid)]))
+
+    translations: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    identity = [{"file": Path(f.path).name, "name": f.model.name, "version": f.model.version,
+                 "sha256": f.sha256} for f in files]
+    for cm in concept_maps or []:
+        for key, targets in cm.translations.items():
+            translations[key].extend(targets)
+        identity.append({"file": Path(cm.path).name, "name": cm.name, "version": cm.version,
+                         "sha256": cm.sha256})
+
+    if problems:
+        raise MappingError(problems)
+    return CompiledMapping(
+        identity=identity,
+        thresholds=thresholds,
+        unit_aliases=dict(merged["unit_aliases"]),
+        by_code=dict(by_code),
+        modalities=modalities,
+        condition_text=condition_text,
+        translations=dict(translations),
+        observation_rules=observation_rules,
+        procedure_rules=procedure_rules,
+    )
+
+
+def load_mapping(site_files: list[str | Path] | None = None) -> CompiledMapping:
+    """Default mapping + site overrides (YAML) + site ConceptMaps (JSON), compiled."""
+    from .conceptmap import load_concept_map
+
+    files = [load_file(default_mapping_path(), site=False)]
+    concept_maps = []
+    problems: list[Problem] = []
+    for path in site_files or []:
+        try:
+            if str(path).endswith(".json"):
+                concept_maps.append(load_concept_map(path))
+            else:
+                files.append(load_file(path, site=True))
+        except MappingError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise MappingError(problems)
+    return compile_mapping(files, concept_maps)

@@ -1,0 +1,72 @@
+"""UCUM unit conversion backed by ucumvert (a maintained UCUM grammar on top of pint).
+
+Only two things are ours: annotation-only units (``{ratio}``) mean 1 in UCUM but ucumvert returns
+a token for them, and molar <-> mass conversions need the analyte's molar mass, which UCUM cannot
+know. An unknown or incommensurable unit raises :class:`UnitError`; we never guess.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+ANNOTATION_ONLY = re.compile(r"^\{[^{}]*\}$")
+
+
+class UnitError(ValueError):
+    """A unit could not be parsed or converted; the observation carrying it is skipped."""
+
+
+@lru_cache(maxsize=1)
+def _registry() -> Any:
+    # Importing pint and building the registry costs ~0.5 s, so do it once and only when needed.
+    from ucumvert import PintUcumRegistry
+
+    return PintUcumRegistry()
+
+
+@lru_cache(maxsize=512)
+def _parse(unit: str) -> Any:
+    if ANNOTATION_ONLY.match(unit) or unit == "":
+        return _registry().from_ucum("1")
+    try:
+        parsed = _registry().from_ucum(unit)
+    except Exception as exc:  # ucumvert raises its own and pint's errors
+        raise UnitError(f"{unit!r} is not a valid UCUM unit ({exc.__class__.__name__})") from None
+    if not hasattr(parsed, "to"):
+        raise UnitError(f"{unit!r} is not a valid UCUM unit")
+    return parsed
+
+
+def validate_unit(unit: str) -> None:
+    """Raise UnitError when ``unit`` is not UCUM."""
+    _parse(unit)
+
+
+@lru_cache(maxsize=2048)
+def conversion_factor(from_unit: str, to_unit: str, molar_mass: float | None = None) -> float:
+    """Factor f such that value[from_unit] * f = value[to_unit].
+
+    ``molar_mass`` (g/mol) bridges amount-of-substance and mass units, e.g. creatinine
+    umol/L -> mg/dL with 113.12 g/mol.
+    """
+    if from_unit == to_unit:
+        return 1.0
+    source, target = _parse(from_unit), _parse(to_unit)
+    ratio = source / target
+    try:
+        return float(ratio.to("dimensionless").magnitude)
+    except Exception:
+        pass
+    if molar_mass:
+        mol_mass = molar_mass * (_registry().from_ucum("g") / _registry().from_ucum("mol"))
+        for candidate in (ratio * mol_mass, ratio / mol_mass):
+            try:
+                return float(candidate.to("dimensionless").magnitude)
+            except Exception:
+                continue
+    raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}: the dimensions differ")
+
+
+def convert(value: float, from_unit: str, to_unit: str, molar_mass: float | None = None) -> float:
+    return value * conversion_factor(from_unit, to_unit, molar_mass)

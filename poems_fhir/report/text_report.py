@@ -1,0 +1,59 @@
+"""Human-readable text report: per patient a criteria table, classification, missing, flags."""
+from __future__ import annotations
+
+import textwrap
+
+from ..criteria.model import Assessment, CriterionResult, State
+from ..criteria.profiles import get_profile
+
+_MARK = {
+    State.PRESENT: "PRESENT",
+    State.ABSENT: "absent",
+    State.NOT_ASSESSED: "not assessed",
+    State.INDETERMINATE: "INDETERMINATE",
+}
+
+
+def _evidence_line(result: CriterionResult) -> str:
+    if not result.evidence:
+        return result.reason
+    parts = []
+    for e in result.evidence[:4]:
+        when = e.effective.isoformat() if e.effective else "undated"
+        parts.append(f"{e.summary} [{e.reference}, {when}]")
+    more = f" (+{len(result.evidence) - 4} more)" if len(result.evidence) > 4 else ""
+    note = f" - {result.reason}" if result.state is State.INDETERMINATE or result.caveat else ""
+    return "; ".join(parts) + more + note
+
+
+def render_assessment(a: Assessment, width: int = 110) -> str:
+    profile = get_profile(a.profile)
+    lines = [
+        f"Patient {a.patient}  (profile {a.profile}, as of {a.as_of.isoformat() if a.as_of else 'latest data'})",
+        f"  Classification: {a.classification.value.upper()}",
+        f"  {a.summary}",
+        "",
+        f"  {'criterion':<32} {'state':<14} evidence",
+        f"  {'-' * 32} {'-' * 14} {'-' * 40}",
+    ]
+    in_profile = {c.value for c in profile.criteria}
+    for cid, result in a.criteria.items():
+        name = cid if cid in in_profile else f"({cid})"
+        wrapped = textwrap.wrap(_evidence_line(result), width - 50) or [""]
+        lines.append(f"  {name:<32} {_MARK[result.state]:<14} {wrapped[0]}")
+        lines.extend(f"  {'':<32} {'':<14} {w}" for w in wrapped[1:])
+    if a.signs:
+        present = [s for s, r in a.signs.items() if r.state is State.PRESENT]
+        if present:
+            lines.append(f"  Supporting signs present (not counted): {', '.join(present)}")
+    if a.missing:
+        lines.append("  Missing - assessing these would decide the classification:")
+        for m in a.missing:
+            lines.append(f"    - {m.criterion}: {m.reason}")
+            lines.append(f"      suggested: {m.suggestion}")
+    for f in a.flags:
+        lines.extend(textwrap.wrap(f"FLAG {f.code}: {f.message}", width, initial_indent="  ! ",
+                                   subsequent_indent="      "))
+    for e in a.clinician_assertions:
+        lines.append(f"  Clinician assertion (kept separate from the rule result): {e.summary} [{e.reference}]")
+    return "\n".join(lines)
