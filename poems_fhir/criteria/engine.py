@@ -26,6 +26,11 @@ from .model import (
 )
 from .profiles import Profile, RuleGroup
 
+#: Criteria that are "A or B": absent only when every part was assessed absent.
+COMPONENTS: dict[str, tuple[str, ...]] = {
+    Criterion.THROMBOCYTOSIS_POLYCYTHEMIA.value: ("thrombocytosis", "polycythemia"),
+}
+
 #: What to do to assess a criterion that is open (criteria.md §3.3, §6; seed_case.md §3 T0).
 WORK_UP: dict[str, str] = {
     Criterion.POLYNEUROPATHY: "neurological examination and nerve conduction study / EMG",
@@ -73,6 +78,10 @@ def evaluate(
         if criterion is Criterion.ENDOCRINOPATHY:
             criteria[criterion.value] = _endocrinopathy(
                 by_topic[criterion.value], profile.endocrine_caveat
+            )
+        elif criterion.value in COMPONENTS:
+            criteria[criterion.value] = _either(
+                criterion.value, by_topic[criterion.value], COMPONENTS[criterion.value]
             )
         else:
             criteria[criterion.value] = combine(criterion.value, by_topic[criterion.value])
@@ -187,6 +196,28 @@ def _later_refutation(present: list[Finding], absent: list[Finding]) -> str | No
         f"({', '.join(e.reference for e in _evidence(present))}) and later refuted "
         f"({', '.join(e.reference for e in _evidence(later))})"
     )
+
+
+def _either(topic: str, findings: Sequence[Finding], parts: tuple[str, ...]) -> CriterionResult:
+    """"A or B" criteria: a normal haemoglobin excludes polycythemia, not thrombocytosis."""
+    overall = combine(topic, findings)
+    if overall.state is State.PRESENT or not findings:
+        return overall
+    # a finding without a component (a generic statement) speaks for every part
+    per_part = {p: combine(topic, [f for f in findings if f.component in (p, None)]) for p in parts}
+    if all(r.state is State.ABSENT for r in per_part.values()):
+        return overall
+    unassessed = [p for p, r in per_part.items() if r.state is not State.ABSENT]
+    absent = [p for p, r in per_part.items() if r.state is State.ABSENT]
+    state = (
+        State.INDETERMINATE
+        if any(r.state is State.INDETERMINATE for r in per_part.values())
+        else State.NOT_ASSESSED
+    )
+    reason = f"{' and '.join(unassessed)} not assessed"
+    if absent:
+        reason = f"no {' or '.join(absent)}; " + reason
+    return CriterionResult(topic, state, reason, overall.evidence, open=True)
 
 
 def _endocrinopathy(findings: Sequence[Finding], caveat: bool) -> CriterionResult:

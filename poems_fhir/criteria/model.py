@@ -127,6 +127,8 @@ class Finding:
     heavy_chain: str | None = None  # monoclonal protein isotype, e.g. "IgA"
     light_chain: str | None = None  # "lambda" | "kappa"
     specimen: str | None = None  # "serum" | "plasma" for VEGF
+    #: part of a two-sided criterion, e.g. "thrombocytosis" or "polycythemia" for MIN-6
+    component: str | None = None
     is_assertion: bool = False  # True for clinician statements (Condition)
 
     @property

@@ -413,9 +413,9 @@ def _threshold(ctx: _Ctx, rule: ObservationRule) -> None:
     summary = f"{name} {_fmt(value)}"
     if rule.topic:
         if high:
-            ctx.finding(rule.topic, State.PRESENT, summary + " (high)", value)
+            ctx.finding(rule.topic, State.PRESENT, summary + " (high)", value, component=rule.component)
         elif high is False:
-            ctx.finding(rule.topic, State.ABSENT, summary, value)
+            ctx.finding(rule.topic, State.ABSENT, summary, value, component=rule.component)
         # unknown: no limit to judge against -> no finding; the measurement is kept
     if rule.high_topic and high:
         ctx.finding(rule.high_topic, State.PRESENT, summary + " (high)", value)
@@ -471,7 +471,8 @@ def _exam_finding(ctx: _Ctx, rule: ConditionRule) -> None:
     label = rule.id.replace("_", " ")
     for topic in _condition_topics(rule):
         ctx.finding(topic, State.PRESENT if positive else State.ABSENT,
-                    f"{label} {'present' if positive else 'absent'} on examination", axis=rule.axis)
+                    f"{label} {'present' if positive else 'absent'} on examination", axis=rule.axis,
+                    component=rule.component)
 
 
 # ---------------------------------------------------------------- Condition
@@ -524,7 +525,7 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             if topic == "clinician_poems_assertion":
                 state = State.PRESENT  # the assertion exists whatever its verification status
             out.findings.append(Finding(topic, state, evidence, strength=strength, note=note,
-                                        axis=spec.axis, is_assertion=True))
+                                        axis=spec.axis, component=spec.component, is_assertion=True))
 
 
 def _first_code(concept: Any) -> str | None:

@@ -97,6 +97,7 @@ class ObservationRule(_Strict):
     molar_mass: float | None = None
     specimen: Literal["serum", "urine", "plasma", "blood", "bone_marrow"] | None = None
     axis: EndocrineAxis | None = None
+    component: str | None = None
     #: threshold ids; a mapping {male: id, female: id} where the cut-off is sex-specific
     high: str | dict[str, str] | None = None
     low: str | dict[str, str] | None = None
@@ -113,6 +114,7 @@ class ConditionRule(_Strict):
     report_source: Literal["any", "imaging", "histology"] = "any"
     also: list[str] = Field(default_factory=list)
     axis: EndocrineAxis | None = None
+    component: str | None = None
     codes: list[CodeRef] = Field(default_factory=list)
     add_codes: list[CodeRef] = Field(default_factory=list)
     text: list[str] = Field(default_factory=list, description="regexes on conclusion text")

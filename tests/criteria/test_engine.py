@@ -236,3 +236,15 @@ def test_clinician_assertion_is_not_evidence():
     a = evaluate("Patient/1", [assertion], MAYO)
     assert a.classification is Classification.INDETERMINATE
     assert [e.reference for e in a.clinician_assertions] == ["Condition/poems"]
+
+
+def test_thrombocytosis_polycythemia_needs_both_sides_to_be_absent():
+    hb_normal = f("thrombocytosis_polycythemia", State.ABSENT, component="polycythemia", ref="Observation/hb")
+    plt_normal = f("thrombocytosis_polycythemia", State.ABSENT, component="thrombocytosis", ref="Observation/plt")
+    plt_high = f("thrombocytosis_polycythemia", component="thrombocytosis", ref="Observation/plt2")
+    only_hb = evaluate("Patient/1", [hb_normal], MAYO).criteria["thrombocytosis_polycythemia"]
+    assert only_hb.state is State.NOT_ASSESSED and only_hb.open
+    assert "thrombocytosis not assessed" in only_hb.reason
+    both = evaluate("Patient/1", [hb_normal, plt_normal], MAYO).criteria["thrombocytosis_polycythemia"]
+    assert both.state is State.ABSENT
+    assert evaluate("Patient/1", [hb_normal, plt_high], MAYO).criteria["thrombocytosis_polycythemia"].state is State.PRESENT

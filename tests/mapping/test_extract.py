@@ -1,0 +1,272 @@
+"""FHIR JSON -> findings: every value[x] shape, statuses, units, specimens, reports."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from poems_fhir.criteria.model import State, Strength
+from poems_fhir.mapping.extract import extract
+from tests.conftest import make_record
+
+LOINC, SCT = "http://loinc.org", "http://snomed.info/sct"
+UCUM = "http://unitsofmeasure.org"
+
+
+def obs(code: str, **value: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": value.pop("status", "final"),
+            "code": {"coding": [{"system": LOINC, "code": code}]},
+            "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-01-02", **value}
+
+
+def q(value: float, unit: str, ucum: bool = True) -> dict[str, Any]:
+    return {"value": value, "unit": unit, **({"system": UCUM, "code": unit} if ucum else {})}
+
+
+def cond(system: str, code: str, verification: str | None = None, **extra: Any) -> dict[str, Any]:
+    r: dict[str, Any] = {"resourceType": "Condition", "code": {"coding": [{"system": system, "code": code}]},
+                         "subject": {"reference": "Patient/p1"}, "recordedDate": "2024-01-01", **extra}
+    if verification:
+        r["verificationStatus"] = {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": verification}]}
+    return r
+
+
+def run(mapping, *resources, gender="male"):
+    return extract(make_record(*resources, gender=gender), mapping)
+
+
+def states(ex, topic):
+    return [f.state for f in ex.findings if f.topic == topic]
+
+
+# --- value[x] shapes -----------------------------------------------------------------------
+
+def test_value_quantity_with_unit_conversion(mapping):
+    ex = run(mapping, obs("33358-3", valueQuantity=q(0.77, "g/dL")))
+    assert ex.measurements[0].value == pytest.approx(7.7) and ex.measurements[0].unit == "g/L"
+    assert states(ex, "monoclonal_plasma_cell_disorder") == [State.PRESENT]
+
+
+def test_value_quantity_unit_alias_without_ucum_code(mapping):
+    ex = run(mapping, obs("777-3", valueQuantity=q(480, "x10^9/L", ucum=False)))
+    assert ex.measurements[0].value == 480
+    assert states(ex, "thrombocytosis_polycythemia") == [State.PRESENT]
+
+
+def test_unknown_unit_is_an_error_on_that_observation_only(mapping):
+    ex = run(mapping, obs("777-3", valueQuantity=q(480, "lots", ucum=False)),
+             obs("33358-3", valueQuantity=q(5, "g/L")))
+    assert len(ex.errors) == 1 and "lots" in ex.errors[0].message
+    assert ex.errors[0].resource == "Observation/r0"
+    assert states(ex, "monoclonal_plasma_cell_disorder") == [State.PRESENT]
+    assert not [m for m in ex.measurements if m.analyte == "platelets"]
+
+
+def test_missing_unit_is_not_guessed(mapping):
+    ex = run(mapping, obs("777-3", valueQuantity={"value": 480}))
+    assert "no unit" in ex.errors[0].message
+
+
+def test_value_codeable_concept_ife(mapping):
+    ex = run(mapping, obs("25700-6", valueCodeableConcept={"text": "IgG-λ"}))
+    (finding,) = ex.findings
+    assert (finding.state, finding.heavy_chain, finding.light_chain) == (State.PRESENT, "IgG", "lambda")
+
+
+def test_value_codeable_concept_snomed_negative(mapping):
+    ex = run(mapping, obs("13440-3", valueCodeableConcept={"coding": [{"system": SCT, "code": "260385009"}]}))
+    assert states(ex, "monoclonal_plasma_cell_disorder") == [State.ABSENT]
+
+
+def test_value_string_ife_and_unrecognised_text_is_reported(mapping):
+    ex = run(mapping, obs("25700-6", valueString="IgA/λ"), obs("25700-6", valueString="see comment"))
+    assert states(ex, "monoclonal_plasma_cell_disorder") == [State.PRESENT]
+    assert "unrecognised immunofixation" in ex.errors[0].message
+
+
+def test_value_boolean_exam_finding(mapping):
+    finding_obs = {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/p1"},
+                   "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "H47.10"}]},
+                   "effectiveDateTime": "2024-01-02", "valueBoolean": False}
+    ex = run(mapping, finding_obs)
+    assert states(ex, "papilledema") == [State.ABSENT]
+
+
+def test_value_integer_needs_a_unit_for_dimensioned_rules(mapping):
+    ex = run(mapping, obs("777-3", valueInteger=480))
+    assert "valueInteger has no unit" in ex.errors[0].message
+
+
+def test_value_ratio_for_flc_ratio(mapping):
+    ratio = {"numerator": {"value": 1}, "denominator": {"value": 20}}
+    ex = run(mapping, obs("48378-4", valueRatio=ratio, interpretation=[{"coding": [{"code": "L"}]}]))
+    assert ex.measurements[0].value == pytest.approx(0.05)
+    (finding,) = ex.findings
+    assert finding.light_chain == "lambda" and finding.state is State.PRESENT
+
+
+def test_components_are_read(mapping):
+    panel = obs("0000-0", component=[{"code": {"coding": [{"system": LOINC, "code": "777-3"}]},
+                                      "valueQuantity": q(300, "10*9/L")}])
+    ex = run(mapping, panel)
+    assert states(ex, "thrombocytosis_polycythemia") == [State.ABSENT]
+
+
+def test_string_where_quantity_expected_is_reported(mapping):
+    ex = run(mapping, obs("75628-8", valueString="less than 50"))
+    assert "expected a Quantity" in ex.errors[0].message
+
+
+# --- statuses and absent data ---------------------------------------------------------------
+
+@pytest.mark.parametrize("status", ["entered-in-error", "cancelled"])
+def test_ignored_observation_statuses(mapping, status):
+    assert run(mapping, obs("25700-6", valueString="IgA lambda", status=status)).findings == []
+
+
+def test_data_absent_reason_is_not_assessed(mapping):
+    dar = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "not-performed"}]}
+    ex = run(mapping, obs("75628-8", dataAbsentReason=dar))
+    assert states(ex, "vegf_elevation") == [State.NOT_ASSESSED]
+    assert "not-performed" in ex.findings[0].evidence.summary
+
+
+def test_condition_verification_statuses(mapping):
+    ex = run(mapping,
+             cond(SCT, "42345000"),
+             cond(SCT, "16294009", "refuted"),
+             cond(SCT, "60046008", "provisional"),
+             cond(SCT, "30746006", "entered-in-error"))
+    assert states(ex, "polyneuropathy") == [State.PRESENT]
+    assert states(ex, "organomegaly") == [State.ABSENT]
+    assert states(ex, "extravascular_volume_overload") == [State.INDETERMINATE]
+    assert len(ex.findings) == 3
+
+
+def test_condition_onset_and_evidence_detail(mapping):
+    c = cond(SCT, "42345000", onsetDateTime="2015", evidence=[{"detail": [{"reference": "Observation/ncs"}]}])
+    (finding,) = run(mapping, c).findings
+    assert finding.effective.isoformat() == "2015-01-01"
+    assert finding.evidence.supporting == ("Observation/ncs",)
+
+
+def test_condition_also_topics(mapping):
+    ex = run(mapping, cond(SCT, "128209004"))
+    assert {f.topic for f in ex.findings} == {"polyneuropathy", "cidp"}
+
+
+def test_poems_problem_list_entry_is_an_assertion_not_evidence(mapping):
+    c = cond("http://example.org/local", "X1")
+    c["code"]["text"] = "POEMS syndrome"
+    (finding,) = run(mapping, c).findings
+    assert finding.topic == "clinician_poems_assertion"
+
+
+# --- thresholds, VEGF, endocrine ---------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("value", "specimen", "rr_high", "expected"),
+    [
+        (250, "plasma", None, State.PRESENT),
+        (150, "plasma", None, State.ABSENT),
+        (150, "plasma", 96.2, State.INDETERMINATE),
+        (80, "plasma", 96.2, State.ABSENT),
+        (900, "serum", None, State.ABSENT),
+        (1200, "serum", None, State.PRESENT),
+        (1200, None, None, State.PRESENT),
+        (150, None, None, State.ABSENT),
+        (500, None, None, State.INDETERMINATE),
+    ],
+)
+def test_vegf_cut_offs_per_specimen(mapping, value, specimen, rr_high, expected):
+    extra: dict[str, Any] = {"valueQuantity": q(value, "pg/mL")}
+    resources = []
+    if specimen:
+        code = {"plasma": "119361006", "serum": "119364003"}[specimen]
+        resources.append({"resourceType": "Specimen", "id": "s1", "type": {"coding": [{"system": SCT, "code": code}]}})
+        extra["specimen"] = {"reference": "Specimen/s1"}
+    if rr_high:
+        extra["referenceRange"] = [{"high": q(rr_high, "pg/mL")}]
+    ex = run(mapping, *resources, obs("75628-8", **extra))
+    assert states(ex, "vegf_elevation") == [expected]
+    assert ex.findings[0].specimen == specimen
+
+
+def test_vegf_specimen_from_contained_specimen(mapping):
+    o = obs("75628-8", valueQuantity=q(1200, "pg/mL"), specimen={"reference": "#s"},
+            contained=[{"resourceType": "Specimen", "id": "s", "type": {"coding": [{"system": SCT, "code": "119364003"}]}}])
+    assert run(mapping, o).findings[0].specimen == "serum"
+
+
+def test_platelets_prefer_lab_upper_limit_over_default(mapping):
+    ex = run(mapping, obs("777-3", valueQuantity=q(420, "10*9/L"), referenceRange=[{"high": q(400, "10*9/L")}]))
+    assert states(ex, "thrombocytosis_polycythemia") == [State.PRESENT]
+    ex = run(mapping, obs("777-3", valueQuantity=q(420, "10*9/L")))
+    assert states(ex, "thrombocytosis_polycythemia") == [State.ABSENT]  # default 450
+
+
+@pytest.mark.parametrize(("gender", "value", "expected"), [
+    ("male", 163, State.ABSENT), ("female", 163, State.PRESENT), (None, 163, None), (None, 170, State.PRESENT)])
+def test_hemoglobin_sex_specific(mapping, gender, value, expected):
+    ex = run(mapping, obs("718-7", valueQuantity=q(value, "g/L")), gender=gender)
+    assert states(ex, "thrombocytosis_polycythemia") == ([expected] if expected else [])
+
+
+def test_low_hemoglobin_is_anaemia_sign(mapping):
+    ex = run(mapping, obs("718-7", valueQuantity=q(9.0, "g/dL")))
+    assert states(ex, "anemia") == [State.PRESENT]
+
+
+def test_comparator_below_threshold(mapping):
+    ex = run(mapping, obs("777-3", valueQuantity={**q(100, "10*9/L"), "comparator": "<"}))
+    assert states(ex, "thrombocytosis_polycythemia") == [State.ABSENT]
+
+
+def test_endocrine_abnormal_by_reference_range_and_normal_by_interpretation(mapping):
+    ex = run(mapping,
+             obs("2986-8", valueQuantity=q(150, "ng/dL"), referenceRange=[{"low": q(8.6, "nmol/L"), "high": q(29, "nmol/L")}]),
+             obs("2143-6", valueQuantity=q(400, "nmol/L"), interpretation=[{"coding": [{"code": "N"}]}]),
+             obs("2731-8", valueQuantity=q(40, "pg/mL")))
+    by_axis = {f.axis.value: f.state for f in ex.findings}
+    assert by_axis == {"gonadal": State.PRESENT, "adrenal": State.ABSENT, "parathyroid": State.INDETERMINATE}
+
+
+def test_m_protein_zero_is_weak_negative(mapping):
+    (finding,) = run(mapping, obs("33358-3", valueQuantity=q(0, "g/L"))).findings
+    assert finding.state is State.ABSENT and finding.strength is Strength.WEAK
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+def report(code_text: str, conclusion: str, *, category: str = "RAD", codes=None) -> dict[str, Any]:
+    r = {"resourceType": "DiagnosticReport", "status": "final", "code": {"text": code_text},
+         "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": category}]}],
+         "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-02-01", "conclusion": conclusion}
+    if codes:
+        r["conclusionCode"] = codes
+    return r
+
+
+def test_negative_radiograph_is_weak_negative_ct_strong(mapping):
+    (xray,) = run(mapping, report("X-ray skeletal survey", "No typical sclerotic bone changes.")).findings
+    assert (xray.state, xray.strength) == (State.ABSENT, Strength.WEAK)
+    (ct,) = run(mapping, report("CT whole body", "No sclerotic lesions.")).findings
+    assert (ct.state, ct.strength) == (State.ABSENT, Strength.STRONG)
+
+
+def test_positive_imaging_text_and_conclusion_codes(mapping):
+    ex = run(mapping, report("PET-CT", "Sclerotic lesion in T7. Splenomegaly.",
+                             codes=[{"coding": [{"system": SCT, "code": "16294009"}]}]))
+    assert {(f.topic, f.state) for f in ex.findings} == {
+        ("sclerotic_bone_lesions", State.PRESENT), ("organomegaly", State.PRESENT)}
+
+
+def test_castleman_needs_histology_not_imaging(mapping):
+    assert run(mapping, report("CT abdomen", "Lymph nodes, consider Castleman disease.")).findings == []
+    ex = run(mapping, report("Lymph node biopsy", "No evidence of Castleman disease.", category="SP"))
+    assert states(ex, "castleman_disease") == [State.ABSENT]
+
+
+def test_laboratory_reports_are_left_to_their_observations(mapping):
+    assert run(mapping, report("CBC panel", "sclerotic", category="LAB")).findings == []

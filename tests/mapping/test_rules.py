@@ -1,0 +1,126 @@
+"""Mapping files: the default loads, site overrides merge, problems are located, ConceptMaps."""
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from poems_fhir.mapping.rules import MappingError, default_mapping_path, load_mapping
+
+SITE_HEADER = "format: poems-fhir-mapping/1\nname: site\nversion: '1'\n"
+
+
+def write(tmp_path: Path, text: str, name: str = "site.yaml") -> Path:
+    """Write SITE_HEADER + body; the body may be indented (it is dedented)."""
+    header, body = ("", text)
+    if text.startswith(SITE_HEADER):
+        header, body = SITE_HEADER, text[len(SITE_HEADER):]
+    p = tmp_path / name
+    p.write_text(header + textwrap.dedent(body), encoding="utf-8")
+    return p
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line)
+
+
+def test_default_mapping_marks_every_code_and_threshold():
+    text = default_mapping_path().read_text(encoding="utf-8")
+    for block in re.findall(r"\{system:[^}]*\}", text):
+        assert "verification:" in block, block
+    mapping = load_mapping()
+    assert mapping.thresholds["vegf_serum"].verification == "UNVERIFIED"
+    assert mapping.thresholds["vegf_plasma"].value == 200
+
+
+def test_site_file_adds_codes_and_overrides_thresholds(tmp_path):
+    site = write(tmp_path, SITE_HEADER + """
+        thresholds:
+          platelets_high: {value: 400, verification: LOCAL}
+        observations:
+          - id: vegf
+            add_codes: [{system: "https://h.example/lab", code: V1, verification: LOCAL}]
+    """)
+    mapping = load_mapping([site])
+    assert mapping.thresholds["platelets_high"].value == 400
+    assert mapping.thresholds["platelets_high"].unit == "10*9/L"  # kept from the default
+    assert [r.spec.id for r in mapping.rules_for("https://h.example/lab", "V1")] == ["vegf"]
+    assert mapping.rules_for("http://loinc.org", "75628-8")  # default codes kept
+    assert mapping.fingerprint != load_mapping().fingerprint
+
+
+def test_problems_name_file_line_key_and_fix(tmp_path):
+    site = write(tmp_path, SITE_HEADER + """
+        observations:
+          - id: vegf
+            unitt: pg/mL
+          - id: new_rule
+            role: threshold
+            topic: not_a_criterion
+            unit: furlongs
+            codes: [{system: nowhere, code: X}]
+    """)
+    with pytest.raises(MappingError) as exc:
+        load_mapping([site])
+    messages = [str(p) for p in exc.value.problems]
+    line = line_of(site, "unitt")
+    assert any(f"{site}:{line}" in m and "unitt" in m and "fix:" in m for m in messages), messages
+
+
+def test_cross_reference_problems_after_merge(tmp_path):
+    site = write(tmp_path, SITE_HEADER + """
+        observations:
+          - id: new_rule
+            role: threshold
+            topic: not_a_criterion
+            unit: furlongs
+            high: missing_threshold
+            codes: [{system: nowhere, code: X}]
+    """)
+    with pytest.raises(MappingError) as exc:
+        load_mapping([site])
+    keys = {p.key for p in exc.value.problems}
+    assert {"observations.new_rule.topic", "observations.new_rule.unit", "observations.new_rule.codes",
+            "observations.new_rule.high/low"} <= keys
+    assert all(p.line == line_of(site, "- id: new_rule") for p in exc.value.problems if p.key.startswith("observations.new_rule"))
+
+
+def test_yaml_syntax_error_has_a_line(tmp_path):
+    site = write(tmp_path, SITE_HEADER + "observations: [\n  {id: x\n")
+    with pytest.raises(MappingError) as exc:
+        load_mapping([site])
+    assert exc.value.problems[0].line is not None and "invalid YAML" in exc.value.problems[0].message
+
+
+def test_wrong_format_marker(tmp_path):
+    site = write(tmp_path, "format: other/2\nname: s\nversion: '1'\n")
+    with pytest.raises(MappingError) as exc:
+        load_mapping([site])
+    assert "poems-fhir-mapping/1" in exc.value.problems[0].hint
+
+
+def concept_map(elements):
+    return {"resourceType": "ConceptMap", "status": "active", "name": "Local",
+            "group": [{"source": "https://h.example/problems", "target": "http://snomed.info/sct", "element": elements}]}
+
+
+def test_concept_map_translates_only_safe_equivalences(tmp_path):
+    cm = tmp_path / "cm.json"
+    cm.write_text(json.dumps(concept_map([
+        {"code": "PNP", "target": [{"code": "42345000", "equivalence": "wider"}]},
+        {"code": "PNP?", "target": [{"code": "42345000", "equivalence": "narrower"}]},
+    ])))
+    mapping = load_mapping([cm])
+    assert [r.spec.id for r in mapping.rules_for("https://h.example/problems", "PNP")] == ["polyneuropathy"]
+    assert mapping.rules_for("https://h.example/problems", "PNP?") == []
+    assert any(i["file"] == "cm.json" for i in mapping.identity)
+
+
+def test_invalid_concept_map_is_reported(tmp_path):
+    cm = tmp_path / "cm.json"
+    cm.write_text(json.dumps({"resourceType": "ConceptMap", "status": "bogus-but-accepted", "group": "x"}))
+    with pytest.raises(MappingError):
+        load_mapping([cm])
