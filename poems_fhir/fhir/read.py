@@ -6,6 +6,7 @@ needs and validates those, which is ~25x faster than full model parsing (fhir-la
 """
 from __future__ import annotations
 
+import gc
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -128,14 +129,17 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
         return
     if path.suffix.lower() in (".ndjson", ".jsonl"):
         for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
+            if not line.strip() or _irrelevant_line(line):
                 continue
             try:
                 data = json.loads(line)
             except ValueError as exc:
                 errors.append(SourceError(f"{name}:{lineno}", f"not JSON: {exc}"))
                 continue
-            yield from _unpack(data, f"{name}:{lineno}", errors)
+            if isinstance(data, dict) and data.get("resourceType") not in (None, "Bundle"):
+                yield data, f"{name}:{lineno}", None
+            else:
+                yield from _unpack(data, f"{name}:{lineno}", errors)
         return
     try:
         data = json.loads(text)
@@ -144,6 +148,19 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
         errors.append(SourceError(name, f"not JSON{hint}: {exc}"))
         return
     yield from _unpack(data, name, errors)
+
+
+_TYPE = re.compile(r'"resourceType"\s*:\s*"([A-Za-z]+)"')
+
+
+def _irrelevant_line(line: str) -> bool:
+    """Skip an NDJSON line of a type we never read without parsing it (bulk exports are mostly
+    Claims, Encounters, ...). Only when the line holds a single resource: a contained resource
+    could otherwise be mistaken for the outer one."""
+    if line.count('"resourceType"') != 1:
+        return False
+    m = _TYPE.search(line)
+    return m is not None and m.group(1) not in RELEVANT_TYPES and m.group(1) != "Bundle"
 
 
 def _unpack(data: Any, origin: str, errors: list[SourceError]) -> Iterator[tuple[dict[str, Any], str, str | None]]:
@@ -192,6 +209,18 @@ def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 def read_paths(paths: Iterable[str | Path]) -> ReadResult:
     """Read all inputs and group the relevant resources by patient."""
+    # Parsed JSON is acyclic; keeping 100k+ dicts alive makes the cyclic GC rescan them over
+    # and over (measured: 4x slower reads). Pause it while reading.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_paths(paths)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_paths(paths: Iterable[str | Path]) -> ReadResult:
     errors: list[SourceError] = []
     index = ResourceIndex()
     anonymous: list[Raw] = []  # resources without id: cannot be deduplicated or referenced

@@ -27,6 +27,7 @@ from .values import (
     Value,
     compare,
     codings,
+    concept_label,
     concept_text,
     interpretation_codes,
     parse_date,
@@ -94,23 +95,28 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
     data = raw.data
     if data.get("status") in IGNORED_STATUS:
         return
-    effective = _effective(data)
     parts: list[tuple[dict[str, Any], str]] = [(data, "")]
     for i, comp in enumerate(data.get("component") or []):
         if isinstance(comp, dict):
             parts.append((comp, f"component[{i}]."))
+    # Most observations (vitals, panels) match no rule: find matches before reading anything else.
+    matches = []
     for part, prefix in parts:
         applied: set[str] = set()  # a local and a LOINC coding of one concept count once
         for system, code, _ in codings(part.get("code")):
             for rule in mapping.rules_for(system, code):
-                if rule.spec.id in applied:
-                    continue
-                applied.add(rule.spec.id)
-                ctx = _Ctx(raw, record, mapping, out, effective, part, prefix, f"{system}|{code}")
-                if rule.kind == "observation":
-                    _apply_observation_rule(ctx, rule.spec)
-                elif rule.kind == "condition":
-                    _exam_finding(ctx, rule.spec)
+                if rule.spec.id not in applied:
+                    applied.add(rule.spec.id)
+                    matches.append((part, prefix, rule, f"{system}|{code}"))
+    if not matches:
+        return
+    effective = _effective(data)
+    for part, prefix, rule, code in matches:
+        ctx = _Ctx(raw, record, mapping, out, effective, part, prefix, code)
+        if rule.kind == "observation":
+            _apply_observation_rule(ctx, rule.spec)
+        elif rule.kind == "condition":
+            _exam_finding(ctx, rule.spec)
 
 
 @dataclass
@@ -501,8 +507,8 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     clinical = [c for _, c, _ in codings(data.get("clinicalStatus")) if c]
     supporting = _evidence_details(data)
     rules = [r for s, c, _ in codings(data.get("code")) for r in mapping.rules_for(s, c) if r.kind == "condition"]
-    text = concept_text(data.get("code"))
-    if not rules and _POEMS_TEXT.search(text):
+    text = concept_label(data.get("code"))
+    if not rules and _POEMS_TEXT.search(concept_text(data.get("code"))):
         rules = [Rule("condition", ConditionRule(id="poems_clinician_diagnosis",
                                                  topic="clinician_poems_assertion"), "text")]
     seen: set[str] = set()
@@ -560,7 +566,7 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         for rule in mapping.rules_for(system, code):
             if rule.kind == "procedure" and rule.spec.event:
                 out.events.append(Event(rule.spec.event, date, _ref(raw),
-                                        concept_text(data.get("code")) or rule.spec.id))
+                                        concept_label(data.get("code")) or rule.spec.id))
                 return
 
 
@@ -588,7 +594,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
         return  # laboratory panels: their result Observations are read on their own
-    label = concept_text(data.get("code")) or "report"
+    label = concept_label(data.get("code")) or "report"
     seen: set[str] = set()
     for system, code, _ in codings_list(data.get("conclusionCode")):
         for rule in mapping.rules_for(system, code):

@@ -56,6 +56,15 @@ def concept_text(concept: Any) -> str:
     return " ".join(p for p in parts if p)
 
 
+def concept_label(concept: Any) -> str:
+    """The one name a human would use: the text, else the first display."""
+    if not isinstance(concept, dict):
+        return ""
+    if concept.get("text"):
+        return str(concept["text"])
+    return next((d for _, _, d in codings(concept) if d), "")
+
+
 @dataclass(frozen=True)
 class Value:
     """A numeric value in the rule's canonical unit, with its comparator ("<", ">=", …)."""

@@ -22,7 +22,9 @@ def _evidence_line(result: CriterionResult) -> str:
         when = e.effective.isoformat() if e.effective else "undated"
         parts.append(f"{e.summary} [{e.reference}, {when}]")
     more = f" (+{len(result.evidence) - 4} more)" if len(result.evidence) > 4 else ""
-    note = f" - {result.reason}" if result.state is State.INDETERMINATE or result.caveat else ""
+    worth_saying = result.state in (State.INDETERMINATE, State.NOT_ASSESSED) or result.caveat
+    repeats_evidence = result.evidence[0].summary in result.reason
+    note = f" - {result.reason}" if worth_saying and not repeats_evidence else ""
     return "; ".join(parts) + more + note
 
 
