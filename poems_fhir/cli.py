@@ -76,8 +76,14 @@ def main() -> None:
 @click.option("--patient", "patients", multiple=True,
               help="Only this patient (Patient/ID or ID; repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--out", type=click.Path(), default=None,
+              help="Write the FHIR transaction Bundle(s): FILE.json for all patients in one, or a DIR "
+                   "for one transaction per patient.")
+@click.option("--report-status", type=click.Choice(["partial", "preliminary"]), default="partial",
+              show_default=True, help="DiagnosticReport.status of written reports (never 'final').")
 def evaluate(paths: tuple[str, ...], as_of: dt.date | None, profile: str,
-             mapping_files: tuple[str, ...], patients: tuple[str, ...], fmt: str) -> None:
+             mapping_files: tuple[str, ...], patients: tuple[str, ...], fmt: str,
+             out: str | None, report_status: str) -> None:
     """Evaluate the POEMS criteria for every patient found in PATHS.
 
     PATHS are FHIR Bundle JSON files (collection, searchset, transaction, batch, document),
@@ -89,6 +95,8 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, profile: str,
       poems-fhir evaluate sample_bundles/origin-case --as-of 2019-02-28
       poems-fhir evaluate sample_bundles/site-local --mappings sample_bundles/site-local/site-mapping.yaml
       poems-fhir evaluate bulk-export/*.ndjson --format json
+      poems-fhir evaluate sample_bundles/classic-poems.json --out writeback.json
+      poems-fhir evaluate sample_bundles/ --out out/   # one transaction per patient
     """
     from .pipeline import iter_evaluations
     from .report.json_report import assessment_to_dict
@@ -106,23 +114,68 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, profile: str,
         for result in iter_evaluations(records, mapping, rule_profile, as_of, patients):
             results.append(result)
     errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
+    written = _write_out(out, results, mapping, report_status, errors) if out else []
     if fmt == "json":
         doc = {
             "poems_fhir_version": __version__,
             "mapping": mapping.identity,
             "patients": [assessment_to_dict(r.assessment) for r in results],
             "errors": [e.to_dict() for e in errors],
+            "written": written,
         }
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
         for r in results:
             click.echo(render_assessment(r.assessment))
             click.echo("")
+        for w in written:
+            click.echo(f"wrote {w['file']}: transaction of {w['entries']} entries for {w['patients']} patient(s) "
+                       "(DiagnosticReport, CarePlan proposal, criterion Observations, Device, Provenance)")
         click.echo(f"{len(results)} patient(s) evaluated from {read.files} file(s), "
                    f"{read.resources} resources; {len(errors)} input problem(s).")
         for e in errors:
             click.echo(f"  skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}")
     sys.exit(EXIT_SKIPPED if errors else EXIT_OK)
+
+
+def _write_out(out: str, results: list[Any], mapping: Any, report_status: str,
+               errors: list[Any]) -> list[dict[str, Any]]:
+    from .fhir.read import SourceError
+    from .fhir.write import NotWritableError, WriteContext, build_transaction, patient_file_name
+
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    bundles = []
+    for r in results:
+        ctx = WriteContext(now, mapping.identity, r.extraction.used, report_status)
+        try:
+            bundles.append((r.assessment.patient, build_transaction(r.assessment, ctx)))
+        except NotWritableError as exc:
+            errors.append(SourceError(r.assessment.patient, str(exc)))
+    target = Path(out)
+    written = []
+    if target.suffix.lower() == ".json":
+        merged = {"resourceType": "Bundle", "type": "transaction",
+                  "entry": _dedupe([e for _, b in bundles for e in b["entry"]])}
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        written.append({"file": str(target), "entries": len(merged["entry"]), "patients": len(bundles)})
+    else:
+        target.mkdir(parents=True, exist_ok=True)
+        for patient, bundle in bundles:
+            path = target / patient_file_name(patient)
+            path.write_text(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            written.append({"file": str(path), "entries": len(bundle["entry"]), "patients": 1})
+    return written
+
+
+def _dedupe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Device entry is shared by all patients: keep one per fullUrl."""
+    seen, out = set(), []
+    for e in entries:
+        if e["fullUrl"] not in seen:
+            seen.add(e["fullUrl"])
+            out.append(e)
+    return out
 
 
 @main.group()

@@ -1,0 +1,430 @@
+"""Build the write-back: derived Observations, DiagnosticReport, CarePlan, Device, Provenance,
+as one FHIR R4 transaction Bundle per patient with conditional updates on stable identifiers.
+
+Conventions (fhir-landscape.md §5): DiagnosticReport `partial` (never `final`: software does not
+verify), CarePlan `draft` + intent `proposal`, software attributed through Provenance.agent = Device,
+`meta.security` AIAST on every generated resource. Every resource is validated with
+fhir.resources R4B, then checked against what that library does not enforce (bindings, reference
+target types) by ``check_transaction``. Nothing here knows where the Bundle goes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .. import __version__
+from ..criteria.model import Assessment, Classification, CriterionResult, Evidence, State
+from ..criteria.profiles import get_profile
+
+BASE = "https://poems-fhir.org"
+ID_SYSTEM = f"{BASE}/fhir/identifier"
+CRITERIA_SYSTEM = f"{BASE}/fhir/CodeSystem/poems-criteria"
+STATE_SYSTEM = f"{BASE}/fhir/CodeSystem/criterion-state"
+REPORT_CODE_SYSTEM = f"{BASE}/fhir/CodeSystem/report-type"
+WORKUP_SYSTEM = f"{BASE}/fhir/CodeSystem/work-up"
+RUN_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/input-hash"
+EVIDENCE_EXT = f"{BASE}/fhir/StructureDefinition/evidence"
+AIAST = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "AIAST",
+         "display": "artificial intelligence asserted"}
+ORPHA_POEMS = {"system": "http://www.orpha.net", "code": "ORPHA:2905", "display": "POEMS syndrome"}
+_NS = uuid.UUID("0b9a3c1e-5f0d-4c55-9d2f-70f3c2a1e0b1")
+
+STATE_DISPLAY = {State.PRESENT: "Present", State.ABSENT: "Absent",
+                 State.NOT_ASSESSED: "Not assessed", State.INDETERMINATE: "Indeterminate"}
+
+#: CarePlan activities for missing work-up, coded where a confirmed code exists (codes.md).
+WORKUP_ACTIVITY: dict[str, tuple[dict[str, str] | None, str]] = {
+    "vegf_elevation": ({"system": "http://loinc.org", "code": "75628-8",
+                        "display": "Vascular endothelial growth factor A [Mass/volume] in Serum or Plasma"},
+                       "Measure VEGF, plasma preferred (send out if not available locally); record the "
+                       "specimen type - serum and plasma cut-offs differ"),
+    "sclerotic_bone_lesions": ({"system": "http://snomed.info/sct", "code": "77477000",
+                                "display": "Computerized axial tomography"},
+                               "CT-based whole-body bone imaging or FDG PET-CT with bone-window review "
+                               "(plain radiographs miss small sclerotic lesions)"),
+    "castleman_disease": (None, "Lymph-node biopsy for Castleman histology if nodes are enlarged or "
+                                "FDG-avid (imaging cannot establish Castleman disease)"),
+    "papilledema": (None, "Fundoscopy for papilledema"),
+    "thrombocytosis_polycythemia": ({"system": "http://loinc.org", "code": "777-3",
+                                     "display": "Platelets [#/volume] in Blood by Automated count"},
+                                    "Complete blood count with platelets"),
+    "monoclonal_plasma_cell_disorder": ({"system": "http://loinc.org", "code": "25700-6",
+                                         "display": "Immunofixation [interpretation] for Serum or Plasma"},
+                                        "Serum and urine immunofixation and serum free light chains"),
+    "polyneuropathy": (None, "Neurological examination and nerve conduction study / EMG"),
+    "endocrinopathy": (None, "Endocrine axes: testosterone/estradiol, prolactin, cortisol, PTH, "
+                             "glucose/HbA1c, TSH/FT4"),
+    "organomegaly": (None, "Abdominal imaging for hepatosplenomegaly and lymphadenopathy"),
+    "extravascular_volume_overload": (None, "Examination and imaging for edema, pleural effusion, ascites"),
+    "skin_changes": (None, "Skin examination (hyperpigmentation, hypertrichosis, hemangiomata, white nails)"),
+}
+
+
+class NotWritableError(Exception):
+    """This patient's result cannot be written back (e.g. the patient has no server id)."""
+
+
+class OutputInvalidError(Exception):
+    """A generated resource broke a FHIR rule; this is a bug in poems-fhir, never written."""
+
+
+@dataclass(frozen=True)
+class WriteContext:
+    """What the write-back needs besides the assessment: run identity and the clock's reading."""
+
+    now: dt.datetime
+    mapping_identity: list[dict[str, str]]
+    used: dict[str, str | None]  # evidence resources -> versionId
+    report_status: str = "partial"
+
+    def __post_init__(self) -> None:
+        if self.report_status not in ("partial", "preliminary"):
+            raise ValueError("DiagnosticReport status must be 'partial' or 'preliminary', never 'final'")
+
+
+def _urn(key: str) -> str:
+    return f"urn:uuid:{uuid.uuid5(_NS, key)}"
+
+
+def _identifier(kind: str, value: str) -> dict[str, str]:
+    return {"system": f"{ID_SYSTEM}/{kind}", "value": value}
+
+
+def _patient_key(patient: str) -> str:
+    # identifiers carry a hash of the patient reference, not the reference itself (no PHI in ids)
+    return hashlib.sha256(patient.encode()).hexdigest()[:24]
+
+
+def patient_file_name(patient: str) -> str:
+    """A file name for one patient's transaction that carries no PHI."""
+    return f"poems-{_patient_key(patient)}.json"
+
+
+def _meta() -> dict[str, Any]:
+    return {"security": [dict(AIAST)]}
+
+
+def _ref(reference: str) -> dict[str, str]:
+    return {"reference": reference}
+
+
+def _state_concept(state: State) -> dict[str, Any]:
+    return {"coding": [{"system": STATE_SYSTEM, "code": state.value, "display": STATE_DISPLAY[state]}],
+            "text": STATE_DISPLAY[state]}
+
+
+def _date_of(a: Assessment) -> str:
+    """The report's clinically relevant time: the as-of date, else the latest evidence date."""
+    if a.as_of:
+        return a.as_of.isoformat()
+    dates = [e.effective for r in a.criteria.values() for e in r.evidence if e.effective]
+    return max(dates).isoformat() if dates else "unknown"
+
+
+def _evidence_refs(evidence: Iterable[Evidence]) -> list[str]:
+    return sorted({e.reference for e in evidence if "/" in e.reference and not e.reference.startswith("test#")})
+
+
+def _criterion_observation(a: Assessment, cid: str, r: CriterionResult, pkey: str, effective: str) -> dict[str, Any]:
+    refs = _evidence_refs(r.evidence)
+    obs: dict[str, Any] = {
+        "resourceType": "Observation",
+        "meta": _meta(),
+        "identifier": [_identifier("criterion-result", f"{pkey}.{a.profile}.{cid}")],
+        "status": "preliminary",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                  "code": "survey", "display": "Survey"}], "text": "Derived criterion result"}],
+        "code": {"coding": [{"system": CRITERIA_SYSTEM, "code": cid, "display": cid.replace("_", " ")}],
+                 "text": f"POEMS criterion: {cid.replace('_', ' ')}"},
+        "subject": _ref(a.patient),
+        "valueCodeableConcept": _state_concept(r.state),
+        "note": [{"text": r.reason}],
+    }
+    if effective != "unknown":
+        obs["effectiveDateTime"] = effective
+    observations = [x for x in refs if x.startswith("Observation/")]
+    others = [x for x in refs if not x.startswith("Observation/")]
+    if observations:
+        obs["derivedFrom"] = [_ref(x) for x in observations]
+    if others:  # Observation.derivedFrom cannot point at a Condition or DiagnosticReport in R4
+        obs["extension"] = [{"url": EVIDENCE_EXT, "valueReference": _ref(x)} for x in others]
+    return obs
+
+
+def _conclusion(a: Assessment) -> str:
+    profile = get_profile(a.profile)
+    present = [c.value for c in profile.criteria if a.criteria[c.value].state is State.PRESENT]
+    text = {
+        Classification.MET: f"POEMS criteria ({profile.title}) met by the recorded data.",
+        Classification.NOT_MET: f"POEMS criteria ({profile.title}) not met by the recorded data.",
+        Classification.INDETERMINATE: f"POEMS criteria ({profile.title}) cannot be confirmed or excluded: "
+                                      "required facts are missing.",
+    }[a.classification]
+    text += f" Present: {', '.join(present) or 'none'}."
+    if a.missing:
+        text += " Missing, and deciding: " + "; ".join(
+            f"{m.criterion} ({m.reason}) - {m.suggestion}" for m in a.missing) + "."
+    for f in a.flags:
+        text += f" Attention: {f.message}."
+    if a.clinician_assertions:
+        text += " A clinician's POEMS diagnosis is recorded separately and was not used as evidence."
+    return text + " Decision support generated by software; not verified by a clinician."
+
+
+def build_transaction(a: Assessment, ctx: WriteContext) -> dict[str, Any]:
+    """One transaction Bundle for one patient's assessment."""
+    if not a.patient.startswith("Patient/"):
+        raise NotWritableError(
+            f"{a.patient}: the Patient has no id (only a transaction fullUrl), so results cannot be "
+            "written back to it; load the data into the server first and evaluate what it returns")
+    pkey = _patient_key(a.patient)
+    effective = _date_of(a)
+    device_ident = _identifier("device", f"poems-fhir-{__version__}")
+    device_urn = _urn(f"device|{__version__}")
+    entries: list[tuple[str, dict[str, Any], str]] = []
+
+    device = {
+        "resourceType": "Device", "meta": _meta(), "identifier": [device_ident],
+        "status": "active",
+        "deviceName": [{"name": "poems-fhir", "type": "manufacturer-name"}],
+        "type": {"text": "Clinical decision support software"},
+        "version": [{"value": __version__}],
+        "note": [{"text": "Open-source POEMS syndrome criteria adapter; its output is decision support only."}],
+    }
+    entries.append((device_urn, device, f"Device?identifier={device_ident['system']}|{device_ident['value']}"))
+
+    obs_urns = []
+    for cid, r in a.criteria.items():
+        obs = _criterion_observation(a, cid, r, pkey, effective)
+        ident = obs["identifier"][0]
+        urn = _urn(f"obs|{ident['value']}")
+        obs_urns.append(urn)
+        entries.append((urn, obs, f"Observation?identifier={ident['system']}|{ident['value']}"))
+
+    report_ident = _identifier("criteria-report", f"{pkey}.{a.profile}")
+    report_urn = _urn(f"report|{report_ident['value']}")
+    report: dict[str, Any] = {
+        "resourceType": "DiagnosticReport", "meta": _meta(), "identifier": [report_ident],
+        "status": ctx.report_status,
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "OTH",
+                                  "display": "Other"}], "text": "Clinical decision support"}],
+        "code": {"coding": [{"system": REPORT_CODE_SYSTEM, "code": "poems-criteria-assessment",
+                             "display": "POEMS syndrome criteria assessment"}],
+                 "text": f"POEMS syndrome criteria assessment ({a.profile})"},
+        "subject": _ref(a.patient),
+        "issued": ctx.now.isoformat(timespec="seconds"),
+        "result": [_ref(u) for u in obs_urns],
+        "conclusion": _conclusion(a),
+    }
+    if effective != "unknown":
+        report["effectiveDateTime"] = effective
+    if a.classification is Classification.MET:
+        report["conclusionCode"] = [{"coding": [dict(ORPHA_POEMS)],
+                                     "text": "POEMS syndrome criteria met (software assessment)"}]
+    entries.append((report_urn, report,
+                    f"DiagnosticReport?identifier={report_ident['system']}|{report_ident['value']}"))
+
+    plan_ident = _identifier("care-plan", f"{pkey}.{a.profile}")
+    plan_urn = _urn(f"plan|{plan_ident['value']}")
+    plan = {
+        "resourceType": "CarePlan", "meta": _meta(), "identifier": [plan_ident],
+        "status": "draft", "intent": "proposal",
+        "title": "POEMS syndrome: proposed work-up and care pathway",
+        "description": ("Proposals generated from the POEMS criteria assessment; a clinician decides "
+                        "whether and how to act on them."),
+        "subject": _ref(a.patient),
+        "author": _ref(device_urn),
+        "supportingInfo": [_ref(report_urn)],
+        "activity": _activities(a),
+    }
+    if not plan["activity"]:
+        del plan["activity"]
+    entries.append((plan_urn, plan, f"CarePlan?identifier={plan_ident['system']}|{plan_ident['value']}"))
+
+    input_hash = _input_hash(a, ctx)
+    sources = sorted(ctx.used.items())
+    provenance: dict[str, Any] = {
+        "resourceType": "Provenance",
+        "meta": {**_meta(), "tag": [{"system": RUN_TAG_SYSTEM, "code": input_hash}]},
+        "target": [_ref(report_urn), _ref(plan_urn)] + [_ref(u) for u in obs_urns],
+        "recorded": ctx.now.isoformat(timespec="seconds"),
+        "policy": [f"{BASE}/fhir/profile/{a.profile}"] + [
+            f"urn:poems-fhir:mapping:{m['name']}:{m['version']}:sha256:{m['sha256']}" for m in ctx.mapping_identity],
+        "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+                                 "code": "CREATE", "display": "create"}]},
+        "agent": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                                        "code": "author", "display": "Author"}]},
+                   "who": _ref(device_urn)}],
+    }
+    if sources:
+        provenance["entity"] = [
+            {"role": "source", "what": _ref(f"{ref}/_history/{vid}" if vid else ref)} for ref, vid in sources
+        ]
+    entries.append((_urn(f"provenance|{pkey}|{a.profile}|{input_hash}"), provenance,
+                    f"Provenance?_tag={RUN_TAG_SYSTEM}|{input_hash}"))
+
+    bundle = {
+        "resourceType": "Bundle", "type": "transaction",
+        "entry": [{"fullUrl": urn, "resource": res, "request": {"method": "PUT", "url": url}}
+                  for urn, res, url in entries],
+    }
+    problems = check_transaction(bundle, input_refs=set(ctx.used) | {a.patient})
+    if problems:
+        raise OutputInvalidError("; ".join(problems))
+    return bundle
+
+
+def _activities(a: Assessment) -> list[dict[str, Any]]:
+    """Work-up first: what decides the classification, then what completes the work-up."""
+    out = []
+    deciding = {m.criterion for m in a.missing}
+    completing = [cid for cid, r in a.criteria.items() if r.open and cid not in deciding]
+    if a.classification is Classification.NOT_MET:
+        completing = []  # a rule already excludes POEMS: no work-up proposals for it
+    for cid in [m.criterion for m in a.missing] + completing:
+        r = a.criteria[cid]
+        code, text = WORKUP_ACTIVITY[cid]
+        why = "decides the classification" if cid in deciding else "completes the POEMS work-up"
+        detail: dict[str, Any] = {
+            "kind": "ServiceRequest",
+            "code": {"coding": [code] if code else [{"system": WORKUP_SYSTEM, "code": cid,
+                                                     "display": f"Assess {cid.replace('_', ' ')}"}],
+                     "text": text},
+            "status": "not-started",
+            "description": f"{cid.replace('_', ' ')}: {r.state.value.replace('_', ' ')} ({r.reason}); {why}.",
+        }
+        out.append({"detail": detail})
+    if a.classification is not Classification.NOT_MET and _mandatory_present(a):
+        # criteria.md §10 step 0 and step 3: staging before therapy; antiplatelet prophylaxis
+        out.append({"detail": {
+            "kind": "ServiceRequest", "status": "not-started",
+            "code": {"coding": [{"system": WORKUP_SYSTEM, "code": "staging",
+                                 "display": "Complete staging before therapy"}],
+                     "text": "Complete staging before therapy"},
+            "description": ("Serum + urine IFE, FLC, plasma VEGF, CBC, bone-marrow aspirate/biopsy, whole-body "
+                            "CT-based bone imaging or FDG PET-CT, endocrine panel, echocardiography (sPAP), "
+                            "pulmonary function tests, NCS/EMG, fundoscopy (criteria.md §10 step 0)."),
+        }})
+        out.append({"detail": {
+            "kind": "ServiceRequest", "status": "not-started",
+            "code": {"coding": [{"system": WORKUP_SYSTEM, "code": "thrombosis-prophylaxis",
+                                 "display": "Consider antiplatelet prophylaxis"}],
+                     "text": "Consider antiplatelet prophylaxis"},
+            "description": ("Antiplatelet prophylaxis is advised for all POEMS patients; consider "
+                            "anticoagulation with thrombosis risk factors (criteria.md §10 step 3)."),
+        }})
+    return out
+
+
+def _mandatory_present(a: Assessment) -> bool:
+    return all(a.criteria[c].state is State.PRESENT
+               for c in ("polyneuropathy", "monoclonal_plasma_cell_disorder"))
+
+
+def _input_hash(a: Assessment, ctx: WriteContext) -> str:
+    blob = json.dumps({"patient": a.patient, "profile": a.profile, "as_of": str(a.as_of),
+                       "mapping": ctx.mapping_identity, "inputs": sorted(ctx.used.items()),
+                       # inputs without a versionId (files) change the hash through what they showed
+                       "results": {cid: [r.state.value, r.reason, [e.to_dict() for e in r.evidence]]
+                                   for cid, r in a.criteria.items()},
+                       "version": __version__}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+# ------------------------------------------------------------------ our own output checks
+
+_REQUIRED_BINDINGS = {
+    ("DiagnosticReport", "status"): {"registered", "partial", "preliminary", "final", "amended",
+                                     "corrected", "appended", "cancelled", "entered-in-error", "unknown"},
+    ("CarePlan", "status"): {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"},
+    ("CarePlan", "intent"): {"proposal", "plan", "order", "option"},
+    ("Observation", "status"): {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
+                                "entered-in-error", "unknown"},
+    ("Device", "status"): {"active", "inactive", "entered-in-error", "unknown"},
+}
+#: (resource type, element) -> allowed reference targets in R4
+_TARGETS = {
+    ("DiagnosticReport", "result"): {"Observation"},
+    ("DiagnosticReport", "subject"): {"Patient", "Group", "Device", "Location"},
+    ("Observation", "derivedFrom"): {"DocumentReference", "ImagingStudy", "Media", "QuestionnaireResponse",
+                                     "Observation", "MolecularSequence"},
+    ("Observation", "subject"): {"Patient", "Group", "Device", "Location"},
+    ("CarePlan", "subject"): {"Patient", "Group"},
+    ("CarePlan", "author"): {"Patient", "Practitioner", "PractitionerRole", "Device", "RelatedPerson",
+                             "Organization", "CareTeam"},
+    ("Provenance", "agent.who"): {"Practitioner", "PractitionerRole", "RelatedPerson", "Patient", "Device",
+                                  "Organization"},
+}
+_PARSERS: dict[str, Any] = {}
+
+
+def _model(rtype: str) -> Any:
+    if rtype not in _PARSERS:
+        import importlib
+
+        module = importlib.import_module(f"fhir.resources.R4B.{rtype.lower()}")
+        _PARSERS[rtype] = getattr(module, rtype)
+    return _PARSERS[rtype]
+
+
+def _refs_at(resource: dict[str, Any], element: str) -> list[str]:
+    value: Any = resource
+    for part in element.split("."):
+        if isinstance(value, list):
+            value = [v.get(part) for v in value if isinstance(v, dict)]
+        else:
+            value = value.get(part) if isinstance(value, dict) else None
+    items = value if isinstance(value, list) else [value]
+    return [i["reference"] for i in items if isinstance(i, dict) and "reference" in i]
+
+
+def check_transaction(bundle: dict[str, Any], input_refs: set[str]) -> list[str]:
+    """What fhir.resources does not enforce: bindings, reference targets, resolvable references."""
+    from pydantic import ValidationError
+
+    problems: list[str] = []
+    try:
+        _model("Bundle").model_validate(bundle)
+    except ValidationError as exc:
+        problems.append(f"Bundle is not valid FHIR R4B: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}")
+    types = {e["fullUrl"]: e["resource"]["resourceType"] for e in bundle["entry"]}
+    for e in bundle["entry"]:
+        res = e["resource"]
+        rtype = res["resourceType"]
+        for (t, element), allowed in _REQUIRED_BINDINGS.items():
+            if t == rtype and res.get(element) not in allowed:
+                problems.append(f"{rtype}.{element} {res.get(element)!r} is not in its required value set")
+        if rtype == "DiagnosticReport" and res.get("status") == "final":
+            problems.append("DiagnosticReport.status must never be 'final' from software")
+        if rtype == "CarePlan" and (res.get("status"), res.get("intent")) != ("draft", "proposal"):
+            problems.append("CarePlan must be status 'draft' with intent 'proposal'")
+        for (t, element), allowed in _TARGETS.items():
+            if t != rtype:
+                continue
+            for ref in _refs_at(res, element):
+                target = types.get(ref) or ref.split("/", 1)[0]
+                if target not in allowed:
+                    problems.append(f"{rtype}.{element} -> {ref} ({target}) is not an allowed target")
+        for ref in _all_refs(res):
+            base = ref.split("/_history/")[0]
+            if ref.startswith("urn:uuid:") and ref not in types:
+                problems.append(f"{rtype} references {ref}, which is not in the transaction")
+            elif not ref.startswith("urn:uuid:") and base not in input_refs:
+                problems.append(f"{rtype} references {ref}, which is neither in the transaction nor an input")
+    return problems
+
+
+def _all_refs(value: Any) -> Iterable[str]:
+    if isinstance(value, dict):
+        if isinstance(value.get("reference"), str):
+            yield value["reference"]
+        for v in value.values():
+            yield from _all_refs(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _all_refs(v)

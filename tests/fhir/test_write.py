@@ -1,0 +1,191 @@
+"""The write-back transaction: valid R4, conventions, resolvable references, determinism, goldens."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from poems_fhir.criteria.profiles import MAYO, get_profile
+from poems_fhir.fhir.write import (
+    NotWritableError,
+    WriteContext,
+    build_transaction,
+    check_transaction,
+    _model,
+)
+from poems_fhir.pipeline import evaluate_paths
+from tests.conftest import ROOT, SAMPLES
+
+NOW = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.timezone.utc)
+GOLDEN = ROOT / "tests" / "golden"
+TIMESTAMPS = {"issued", "recorded"}
+
+
+def transactions(mapping, paths, as_of=None, profile="mayo", now=NOW):
+    run = evaluate_paths(paths, mapping, get_profile(profile), as_of)
+    out = {}
+    for r in run.results:
+        if r.assessment.patient.startswith("Patient/"):
+            out[r.assessment.patient] = build_transaction(
+                r.assessment, WriteContext(now, mapping.identity, r.extraction.used))
+    return out
+
+
+@pytest.fixture(scope="module")
+def all_bundles(mapping):
+    return transactions(mapping, [SAMPLES / "origin-case", SAMPLES / "classic-poems.json", SAMPLES / "mimics"])
+
+
+def resources(bundle, rtype):
+    return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == rtype]
+
+
+def test_every_resource_parses_with_fhir_resources_r4b(all_bundles):
+    for bundle in all_bundles.values():
+        _model("Bundle").model_validate(bundle)
+        for e in bundle["entry"]:
+            _model(e["resource"]["resourceType"]).model_validate(e["resource"])
+
+
+def test_required_statuses_and_intents(all_bundles):
+    for bundle in all_bundles.values():
+        (report,) = resources(bundle, "DiagnosticReport")
+        (plan,) = resources(bundle, "CarePlan")
+        assert report["status"] == "partial"
+        assert (plan["status"], plan["intent"]) == ("draft", "proposal")
+        assert all(o["status"] == "preliminary" for o in resources(bundle, "Observation"))
+        for e in bundle["entry"]:
+            assert {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "AIAST",
+                    "display": "artificial intelligence asserted"} in e["resource"]["meta"]["security"]
+            assert e["request"]["method"] == "PUT" and "?" in e["request"]["url"]  # conditional
+
+
+def test_final_status_cannot_be_configured():
+    with pytest.raises(ValueError, match="never 'final'"):
+        WriteContext(NOW, [], {}, report_status="final")
+
+
+def test_every_reference_resolves(all_bundles):
+    for patient, bundle in all_bundles.items():
+        full_urls = {e["fullUrl"] for e in bundle["entry"]}
+        text = json.dumps(bundle)
+        for e in bundle["entry"]:
+            for key in ("result", "supportingInfo", "target"):
+                for ref in e["resource"].get(key, []):
+                    assert ref["reference"] in full_urls
+        assert patient in text
+
+
+def test_conclusion_and_evidence_for_the_classic_case(all_bundles):
+    bundle = all_bundles["Patient/classic-poems"]
+    (report,) = resources(bundle, "DiagnosticReport")
+    assert report["conclusionCode"][0]["coding"][0]["code"] == "ORPHA:2905"
+    vegf = next(o for o in resources(bundle, "Observation") if o["code"]["coding"][0]["code"] == "vegf_elevation")
+    assert vegf["valueCodeableConcept"]["coding"][0]["code"] == "present"
+    assert vegf["derivedFrom"] == [{"reference": "Observation/cp-vegf"}]
+    (prov,) = resources(bundle, "Provenance")
+    assert {"role": "source", "what": {"reference": "Observation/cp-vegf"}} in prov["entity"]
+    assert prov["agent"][0]["who"]["reference"] == bundle["entry"][0]["fullUrl"]  # the Device
+    assert any(p.startswith("urn:poems-fhir:mapping:poems-fhir-default:") for p in prov["policy"])
+
+
+def test_indeterminate_has_no_conclusion_code_and_lists_missing(all_bundles):
+    (report,) = resources(all_bundles["Patient/poems-origin"], "DiagnosticReport")
+    assert "conclusionCode" not in report
+    assert "cannot be confirmed" in report["conclusion"] and "vegf_elevation" in report["conclusion"]
+
+
+def strip_timestamps(value):
+    if isinstance(value, dict):
+        return {k: strip_timestamps(v) for k, v in value.items() if k not in TIMESTAMPS}
+    if isinstance(value, list):
+        return [strip_timestamps(v) for v in value]
+    return value
+
+
+def test_two_runs_are_identical_apart_from_timestamps(mapping):
+    first = transactions(mapping, [SAMPLES / "classic-poems.json"])
+    second = transactions(mapping, [SAMPLES / "classic-poems.json"], now=NOW + dt.timedelta(days=1))
+    assert json.dumps(first) != json.dumps(second)
+    assert json.dumps(strip_timestamps(first)) == json.dumps(strip_timestamps(second))
+
+
+def test_changed_input_changes_exactly_the_affected_resources(mapping, tmp_path):
+    original = json.loads((SAMPLES / "classic-poems.json").read_text())
+    changed = copy.deepcopy(original)
+    for e in changed["entry"]:
+        if e["resource"]["id"] == "cp-plt":
+            e["resource"]["valueQuantity"]["value"] = 250  # platelets now normal
+            e["resource"]["interpretation"] = [{"coding": [{"code": "N"}]}]
+            e["resource"]["meta"] = {"versionId": "2"}
+    (tmp_path / "a.json").write_text(json.dumps(original))
+    (tmp_path / "b.json").write_text(json.dumps(changed))
+    before = transactions(mapping, [tmp_path / "a.json"])["Patient/classic-poems"]
+    after = transactions(mapping, [tmp_path / "b.json"])["Patient/classic-poems"]
+    differ = [e1["resource"].get("code", {}).get("coding", [{}])[0].get("code", e1["resource"]["resourceType"])
+              for e1, e2 in zip(before["entry"], after["entry"]) if e1 != e2]
+    # the criterion result, the report that cites it, the plan (normal platelets leave the
+    # polycythemia side untested: a CBC proposal appears) and the run's Provenance - nothing else
+    assert differ == ["thrombocytosis_polycythemia", "poems-criteria-assessment", "CarePlan", "Provenance"]
+    (plan,) = resources(after, "CarePlan")
+    assert any(a["detail"]["code"]["coding"][0]["code"] == "777-3" for a in plan["activity"])
+
+
+def test_patient_without_id_is_not_writable(mapping):
+    run = evaluate_paths([SAMPLES / "transaction-urn-uuid.json"], mapping, MAYO)
+    with pytest.raises(NotWritableError, match="no id"):
+        build_transaction(run.results[0].assessment, WriteContext(NOW, mapping.identity, {}))
+
+
+def test_checker_catches_what_fhir_resources_accepts(all_bundles):
+    bundle = copy.deepcopy(all_bundles["Patient/classic-poems"])
+    for e in bundle["entry"]:
+        if e["resource"]["resourceType"] == "DiagnosticReport":
+            e["resource"]["status"] = "final"
+            e["resource"]["result"].append({"reference": "Condition/cp-pnp"})
+        if e["resource"]["resourceType"] == "CarePlan":
+            e["resource"]["status"] = "bogus"
+    problems = check_transaction(bundle, {"Patient/classic-poems", "Condition/cp-pnp"})
+    text = "\n".join(problems)
+    assert "never be 'final'" in text
+    assert "CarePlan.status 'bogus'" in text
+    assert "DiagnosticReport.result -> Condition/cp-pnp (Condition) is not an allowed target" in text
+
+
+@pytest.mark.parametrize("as_of", ["2019-02-28", "2019-03-31", "2019-08-31", "2019-12-31"])
+def test_golden_origin_case_report_and_care_plan(mapping, as_of):
+    bundle = transactions(mapping, [SAMPLES / "origin-case"], dt.date.fromisoformat(as_of))["Patient/poems-origin"]
+    (report,) = resources(bundle, "DiagnosticReport")
+    (plan,) = resources(bundle, "CarePlan")
+    got = {"report": report, "care_plan": plan}
+    path = GOLDEN / f"origin-case-{as_of}.json"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert json.loads(path.read_text(encoding="utf-8")) == json.loads(json.dumps(got))
+
+
+def test_post_to_a_real_fhir_server(mapping):
+    base = os.environ.get("POEMS_FHIR_TEST_SERVER")
+    if not base:
+        pytest.skip("set POEMS_FHIR_TEST_SERVER to a FHIR R4 base URL (e.g. http://127.0.0.1:8103/fhir/R4) "
+                    "to post a generated transaction to a real server")
+    import requests
+
+    bundle = transactions(mapping, [SAMPLES / "classic-poems.json"])["Patient/classic-poems"]
+    headers = {"Content-Type": "application/fhir+json"}
+    if os.environ.get("POEMS_FHIR_TEST_TOKEN"):
+        headers["Authorization"] = f"Bearer {os.environ['POEMS_FHIR_TEST_TOKEN']}"
+    # the patient and its evidence must exist on the server for the references to resolve
+    source = json.loads((SAMPLES / "classic-poems.json").read_text())
+    load = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": e["resource"], "request": {"method": "PUT", "url": f"{e['resource']['resourceType']}/{e['resource']['id']}"}}
+        for e in source["entry"]]}
+    requests.post(base, json=load, headers=headers, timeout=30).raise_for_status()
+    response = requests.post(base, json=bundle, headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    statuses = [e["response"]["status"][:3] for e in response.json()["entry"]]
+    assert set(statuses) <= {"200", "201"}
