@@ -1,5 +1,5 @@
 # poems-fhir — the two commands of the README:
-#   make run    evaluate the bundled sample patients (no server needed)
+#   make run    the sync job on the bundled sample patients (files in, transactions out; no server)
 #   make test   install everything the tests need into .venv and run them all
 PYTHON ?= python3
 VENV   := .venv
@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/poems-fhir evaluate sample_bundles $(SITE_MAPPINGS)
+	$(BIN)/poems-fhir sync --source sample_bundles --out out/transactions --state out/state.sqlite \
+		--phi $(SITE_MAPPINGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

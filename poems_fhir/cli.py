@@ -178,6 +178,129 @@ def _dedupe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+SYNC_HELP = """Run the sync job once (for cron, systemd timers, Kubernetes CronJobs) or in a loop.
+
+Each run finds the patients whose relevant data changed since the last checkpoint, evaluates them,
+and writes DiagnosticReport + CarePlan + Provenance as one conditional transaction per patient -
+nothing when nothing changed. Only patients with polyneuropathy or a monoclonal plasma-cell disorder
+present get reports; the others are counted as out_of_scope.
+
+\b
+Examples:
+  # files in, transaction bundles out (no server): the README's run command
+  poems-fhir sync --source sample_bundles --out out/ --phi
+  # a server, client-credentials, every 15 minutes, config from TOML
+  poems-fhir sync --config /etc/poems-fhir/sync.toml --every 15m
+  # build and validate everything against a server, send nothing
+  poems-fhir sync --server https://fhir.example.org/R4 --auth bearer --token-file /run/secrets/token \\
+      --dry-run /tmp/poems-dry
+
+\b
+A complete sync.toml (keys are the flag names; environment variables POEMS_FHIR_<KEY> override the
+file, flags override both; secrets only from files or POEMS_FHIR_TOKEN / POEMS_FHIR_CLIENT_SECRET):
+  server = "https://fhir.example.org/R4"
+  auth = "smart-backend"            # none | bearer | basic | client-credentials | smart-backend
+  client-id = "poems-fhir"
+  private-key = "/run/secrets/poems-fhir.jwks"   # PEM or JWKS, RS384 or ES384
+  # token-url = "https://auth.example.org/token" # default: .well-known/smart-configuration
+  scope = "system/Observation.read system/Condition.read system/DiagnosticReport.write"
+  state = "/var/lib/poems-fhir/state.sqlite"
+  profile = "mayo"
+  mappings = ["/etc/poems-fhir/site.yaml"]
+  every = "15m"
+  log-format = "json"
+
+\b
+Exit codes: 0 all ok; 1 some patients failed or conflicted; 2 configuration/usage error;
+3 server unreachable or unauthorised.
+"""
+
+
+@main.command(help=SYNC_HELP)
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="TOML file; keys = these flags.")
+@click.option("--server", help="FHIR R4 base URL.")
+@click.option("--auth", type=click.Choice(["none", "bearer", "basic", "client-credentials", "smart-backend"]))
+@click.option("--token-file", type=click.Path(path_type=Path), help="Bearer token file (or POEMS_FHIR_TOKEN).")
+@click.option("--client-id", help="OAuth client id (the user for --auth basic).")
+@click.option("--client-secret-file", type=click.Path(path_type=Path),
+              help="Client secret file (the password for basic; or POEMS_FHIR_CLIENT_SECRET).")
+@click.option("--private-key", type=click.Path(path_type=Path), help="SMART Backend Services key: PEM or JWKS.")
+@click.option("--token-url", help="Token endpoint (default: discovered from .well-known/smart-configuration).")
+@click.option("--scope", help="OAuth scopes.")
+@click.option("--state", type=click.Path(path_type=Path), help="SQLite state file [.poems-fhir/state.sqlite].")
+@click.option("--patient", multiple=True, help="Only this patient (Patient/ID or ID; repeatable).")
+@click.option("--group", help="Only the members of this Group id.")
+@click.option("--dry-run", type=click.Path(path_type=Path), help="Write the transactions to DIR, send nothing.")
+@click.option("--format", "format_", type=click.Choice(["text", "json"]), help="Summary format [text].")
+@click.option("--log-format", type=click.Choice(["text", "json"]), help="Log format on stderr [text].")
+@click.option("--every", help="Loop: run every DURATION (30s, 15m, 1h); stop with SIGTERM/SIGINT.")
+@click.option("--source", multiple=True, type=click.Path(path_type=Path), help="Read Bundle/NDJSON files instead of a server.")
+@click.option("--out", type=click.Path(path_type=Path), help="With --source: folder for the transaction bundles.")
+@click.option("--mappings", multiple=True, type=click.Path(path_type=Path), help="Site mapping YAML / ConceptMap JSON.")
+@click.option("--profile", type=click.Choice(sorted(PROFILES)), help=f"Rule profile [{DEFAULT_PROFILE}].")
+@click.option("--phi", is_flag=True, default=None, help="Show patient ids in logs and the summary (hashed by default).")
+def sync(config_file: Path | None, **flags: Any) -> None:
+    from .errors import PoemsFhirError
+    from .sync.config import load_settings
+    from .sync.runner import StopFlag, run_once, setup_logging
+
+    flags["format"] = flags.pop("format_")
+    try:
+        settings = load_settings(config_file, flags)
+        settings.check()
+    except PoemsFhirError as exc:
+        _fail(str(exc), exc.exit_code)
+    setup_logging(settings.log_format)
+    stop = StopFlag()
+    stop.install()
+    interval = settings.interval()
+    worst = EXIT_OK
+    while True:
+        def progress(items: Any) -> Any:
+            items = list(items)
+            if not sys.stderr.isatty():
+                return items
+            return _ProgressIter(items)
+        try:
+            summary, extra = run_once(settings, stop, progress)
+        except PoemsFhirError as exc:
+            _fail(str(exc), exc.exit_code)
+        _print_summary(summary, extra, settings.format)
+        code = EXIT_SKIPPED if (summary.failed or summary.conflicts) else EXIT_OK
+        worst = max(worst, code)
+        if interval is None or stop():
+            break
+        if stop.event.wait(interval):
+            break
+    sys.exit(worst)
+
+
+class _ProgressIter:
+    def __init__(self, items: list[str]) -> None:
+        self.items = items
+
+    def __iter__(self) -> Any:
+        with click.progressbar(self.items, label="syncing", file=sys.stderr) as bar:
+            yield from bar
+
+
+def _print_summary(summary: Any, extra: list[str], fmt: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps({**summary.counts(), "completed": summary.completed,
+                               "conclusions": summary.conclusions,
+                               "problems": summary.problems + extra}, indent=2))
+        return
+    for c in summary.conclusions:
+        missing = f"; missing: {', '.join(c['missing'])}" if c["missing"] else ""
+        flags = f"; flags: {', '.join(c['flags'])}" if c["flags"] else ""
+        click.echo(f"{c['patient']}: {c['classification']}{missing}{flags}")
+    for p in summary.problems + extra:
+        click.echo(f"problem: {p}")
+    counts = summary.counts()
+    click.echo("summary: " + ", ".join(f"{k}={v}" for k, v in counts.items())
+               + ("" if summary.completed else " (stopped early)"))
+
+
 @main.group()
 def mappings() -> None:
     """Check and inspect mapping files."""

@@ -382,16 +382,16 @@ def site_local() -> None:
 
 
 def transaction_urn() -> None:
-    """A transaction bundle with urn:uuid references, as exported by generators like Synthea."""
+    """A transaction bundle with urn:uuid references, as exported by generators like Synthea
+    (resources carry ids, but refer to each other through their urn:uuid fullUrls)."""
     ns = uuid.UUID("6f1c2d3e-0000-4000-8000-000000000001")
     pu = f"urn:uuid:{uuid.uuid5(ns, 'patient')}"
     entries = []
     pat = patient("txn-patient", "female", "1969-02-14", "Transaction", "Urn")
-    del pat["id"]
     entries.append({"fullUrl": pu, "resource": pat, "request": {"method": "POST", "url": "Patient"}})
 
     def add(name: str, r: dict[str, Any]) -> None:
-        r.pop("id", None)
+        r["id"] = f"txn-{name}"
         r["subject"] = {"reference": pu}
         entries.append({"fullUrl": f"urn:uuid:{uuid.uuid5(ns, name)}", "resource": r,
                         "request": {"method": "POST", "url": r["resourceType"]}})

@@ -254,6 +254,25 @@ def _read_paths(paths: Iterable[str | Path]) -> ReadResult:
     return ReadResult(records, errors, files, resources, skipped)
 
 
+def records_from_resources(resources: Iterable[tuple[dict[str, Any], str]]) -> tuple[list[PatientRecord], list[SourceError]]:
+    """Group already-fetched resources (e.g. from a server search) like read_paths does."""
+    errors: list[SourceError] = []
+    index = ResourceIndex()
+    anonymous: list[Raw] = []
+    for data, origin in resources:
+        rtype, rid = data.get("resourceType"), data.get("id")
+        if rtype not in RELEVANT_TYPES:
+            continue
+        if not rid:
+            anonymous.append(Raw(data, origin))
+            continue
+        key = f"{rtype}/{rid}"
+        existing = index.by_key.get(key)
+        if existing is None or _newer(data, existing.data):
+            index.by_key[key] = Raw(data, origin, key)
+    return _group_by_patient(list(index.by_key.values()) + anonymous, index, errors), errors
+
+
 def subject_of(data: dict[str, Any]) -> str | None:
     for name in _SUBJECT_FIELDS:
         ref = data.get(name)

@@ -180,7 +180,7 @@ def build_transaction(a: Assessment, ctx: WriteContext) -> dict[str, Any]:
     """One transaction Bundle for one patient's assessment."""
     if not a.patient.startswith("Patient/"):
         raise NotWritableError(
-            f"{a.patient}: the Patient has no id (only a transaction fullUrl), so results cannot be "
+            "the Patient has no id (only a transaction fullUrl), so results cannot be "
             "written back to it; load the data into the server first and evaluate what it returns")
     pkey = _patient_key(a.patient)
     effective = _date_of(a)

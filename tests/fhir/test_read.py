@@ -34,9 +34,19 @@ def test_bundle_types(tmp_path, btype):
 def test_urn_uuid_references_resolve_to_the_patient():
     result = read_paths([SAMPLES / "transaction-urn-uuid.json"])
     (record,) = result.records
-    assert record.patient.startswith("urn:uuid:")
+    assert record.patient == "Patient/txn-patient"
     assert len(record.resources) == 4
     assert record.patient_resource["gender"] == "female"
+
+
+def test_patient_without_id_is_keyed_by_its_full_url(tmp_path):
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient"}, "request": {"method": "POST", "url": "Patient"}},
+        {"fullUrl": "urn:uuid:o", "resource": obs(1, "urn:uuid:p"), "request": {"method": "POST", "url": "Observation"}},
+    ]}
+    (tmp_path / "t.json").write_text(json.dumps(bundle))
+    (record,) = read_paths([tmp_path]).records
+    assert record.patient == "urn:uuid:p" and len(record.resources) == 1
 
 
 def test_ndjson_bad_lines_are_reported_and_skipped(tmp_path):

@@ -135,8 +135,11 @@ def test_changed_input_changes_exactly_the_affected_resources(mapping, tmp_path)
     assert any(a["detail"]["code"]["coding"][0]["code"] == "777-3" for a in plan["activity"])
 
 
-def test_patient_without_id_is_not_writable(mapping):
-    run = evaluate_paths([SAMPLES / "transaction-urn-uuid.json"], mapping, MAYO)
+def test_patient_without_id_is_not_writable(mapping, tmp_path):
+    bundle = json.loads((SAMPLES / "transaction-urn-uuid.json").read_text())
+    del bundle["entry"][0]["resource"]["id"]
+    (tmp_path / "t.json").write_text(json.dumps(bundle))
+    run = evaluate_paths([tmp_path / "t.json"], mapping, MAYO)
     with pytest.raises(NotWritableError, match="no id"):
         build_transaction(run.results[0].assessment, WriteContext(NOW, mapping.identity, {}))
 

@@ -1,0 +1,141 @@
+"""Wire a sync run from settings: auth, client, capabilities, source, sink, state; loop and signals."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from ..criteria.profiles import get_profile
+from ..errors import ConfigError
+from ..fhir.auth import (
+    Auth,
+    BasicAuth,
+    BearerAuth,
+    ClientCredentialsAuth,
+    SmartBackendAuth,
+    discover_token_url,
+    load_private_key,
+)
+from ..fhir.capabilities import Capabilities, parse_capabilities
+from ..fhir.client import FhirClient
+from ..mapping.rules import load_mapping
+from .config import SyncSettings
+from .job import Summary, SyncJob
+from .sinks import DirSink, ServerSink
+from .sources import FileSource, ServerSource
+from .state import StateStore
+
+log = logging.getLogger("poems_fhir.sync")
+
+
+def _secret(path: Path | None, env: str, what: str) -> str:
+    if path:
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read {what} file {path}: {exc.strerror}") from None
+    value = os.environ.get(env)
+    if not value:
+        raise ConfigError(f"no {what}: give a file or set {env}")
+    return value.strip()
+
+
+def build_auth(s: SyncSettings, session: requests.Session) -> Auth:
+    if s.auth == "none":
+        return Auth()
+    if s.auth == "bearer":
+        return BearerAuth(_secret(s.token_file, "POEMS_FHIR_TOKEN", "token"))
+    secret_needed = s.auth in ("basic", "client-credentials")
+    secret = _secret(s.client_secret_file, "POEMS_FHIR_CLIENT_SECRET", "client secret") if secret_needed else ""
+    if s.auth == "basic":
+        return BasicAuth(s.client_id or "", secret)
+    token_url = s.token_url or discover_token_url(s.server or "", session)
+    if s.auth == "client-credentials":
+        return ClientCredentialsAuth(token_url, s.client_id or "", s.scope, session, client_secret=secret)
+    key, alg, kid = load_private_key(s.private_key)  # type: ignore[arg-type]
+    return SmartBackendAuth(token_url, s.client_id or "", s.scope, session, key=key, algorithm=alg, kid=kid)
+
+
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps({"time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(),
+                           "level": record.levelname.lower(), "logger": record.name,
+                           "message": record.getMessage()})
+
+
+def setup_logging(fmt: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonFormatter() if fmt == "json" else logging.Formatter("%(levelname)s %(message)s"))
+    root = logging.getLogger("poems_fhir")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    root.propagate = False
+
+
+class StopFlag:
+    """SIGTERM/SIGINT: finish the patient in flight, then stop (and wake a sleeping --every loop)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def install(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: self.event.set())
+
+    def __call__(self) -> bool:
+        return self.event.is_set()
+
+
+def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
+             progress: Callable[[Iterable[str]], Iterable[str]],
+             now: Callable[[], dt.datetime] | None = None,
+             session: requests.Session | None = None,
+             sleep: Callable[[float], None] = time.sleep) -> tuple[SyncJob, Capabilities | None, Any]:
+    mapping = load_mapping([str(p) for p in s.mappings])
+    profile = get_profile(s.profile)
+    now = now or (lambda: dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+    capabilities = None
+    client = None
+    if s.server:
+        session = session or requests.Session()
+        client = FhirClient(s.server, build_auth(s, session), session=session, sleep=sleep)
+        capabilities = parse_capabilities(client.get("metadata"))
+        log.info("server FHIR %s: incremental=%s, writes=%s", capabilities.fhir_version,
+                 capabilities.incremental, capabilities.write_mode)
+        for note in capabilities.notes:
+            log.warning("%s", note)
+        source: Any = ServerSource(client, mapping, capabilities, patients=list(s.patient), group=s.group)
+        sink: Any = DirSink(s.dry_run) if s.dry_run else ServerSink(client, capabilities)
+        server_key = client.base_url
+    else:
+        source = FileSource(list(s.source), patients=list(s.patient))
+        sink = DirSink(s.dry_run or s.out)  # type: ignore[arg-type]
+        server_key = "files:" + ",".join(str(p.resolve()) for p in s.source)
+    stats = (lambda: (client.stats.requests, client.stats.retries)) if client else (lambda: (0, 0))
+    job = SyncJob(source=source, sink=sink, store=store, mapping=mapping, profile=profile,
+                  server_key=server_key, now=now, report_status=s.report_status, show_phi=s.phi,
+                  stop_requested=stop, progress=progress, request_stats=stats)
+    return job, capabilities, source
+
+
+def run_once(s: SyncSettings, stop: StopFlag, progress: Callable[[Iterable[str]], Iterable[str]],
+             **kw: Any) -> tuple[Summary, list[str]]:
+    store = StateStore(s.state)
+    try:
+        with store.locked():
+            job, _, source = make_job(s, store, stop, progress, **kw)
+            summary = job.run()
+            extra = [f"skipped input {e.source}: {e.message}" for e in getattr(source, "read_errors", [])]
+            return summary, extra
+    finally:
+        store.close()

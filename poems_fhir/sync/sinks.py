@@ -1,0 +1,98 @@
+"""Where a sync run's transactions go: a FHIR server, or a folder (--out / --dry-run)."""
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..fhir.capabilities import Capabilities
+from ..fhir.client import FhirClient
+from ..fhir.write import patient_file_name
+
+Written = dict[str, dict[str, str]]  # "system|value" -> {"ref": "Type/id", "version": versionId}
+
+
+class Sink(Protocol):
+    name: str
+
+    def write(self, patient: str, bundle: dict[str, Any]) -> Written: ...
+
+
+def entry_key(entry: dict[str, Any]) -> str:
+    """The business key of a transaction entry: its conditional URL's search value."""
+    return entry["request"]["url"].split("?", 1)[1].split("=", 1)[1]
+
+
+def with_if_match(bundle: dict[str, Any], previous: Written) -> dict[str, Any]:
+    """Add If-Match for every resource we wrote before, so a change by someone else gives 412."""
+    out = copy.deepcopy(bundle)
+    for entry in out["entry"]:
+        known = previous.get(entry_key(entry))
+        if known and known.get("version") and entry["resource"]["resourceType"] in ("DiagnosticReport", "CarePlan"):
+            entry["request"]["ifMatch"] = f'W/"{known["version"]}"'
+    return out
+
+
+@dataclass
+class DirSink:
+    folder: Path
+    name: str = "files"
+
+    def write(self, patient: str, bundle: dict[str, Any]) -> Written:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / patient_file_name(patient)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.replace(path)  # atomic: a killed run never leaves half a file
+        return {entry_key(e): {"ref": e["fullUrl"], "version": ""} for e in bundle["entry"]}
+
+
+@dataclass
+class ServerSink:
+    client: FhirClient
+    capabilities: Capabilities
+    name: str = "server"
+
+    def write(self, patient: str, bundle: dict[str, Any]) -> Written:
+        if self.capabilities.transaction:
+            response = self.client.transaction(bundle)
+            return self._written(bundle, [e.get("resource") or {} for e in response.get("entry", [])],
+                                 [(e.get("response") or {}) for e in response.get("entry", [])])
+        return self._ordered_updates(bundle)
+
+    def _written(self, bundle: dict[str, Any], resources: list[dict[str, Any]],
+                 responses: list[dict[str, Any]]) -> Written:
+        written: Written = {}
+        for entry, resource, resp in zip(bundle["entry"], resources, responses):
+            ref = resp.get("location", "").split("/_history/")[0]
+            if resource.get("id"):
+                ref = f"{resource['resourceType']}/{resource['id']}"
+            version = (resource.get("meta") or {}).get("versionId") or _etag_version(resp.get("etag"))
+            written[entry_key(entry)] = {"ref": ref.replace(self.client.base_url + "/", ""), "version": version or ""}
+        return written
+
+    def _ordered_updates(self, bundle: dict[str, Any]) -> Written:
+        """Without transactions: conditional PUTs in dependency order, urn:uuids replaced as we go."""
+        resolved: dict[str, str] = {}
+        written: Written = {}
+        for entry in bundle["entry"]:
+            text = json.dumps(entry["resource"])
+            for urn, ref in resolved.items():
+                text = text.replace(f'"{urn}"', f'"{ref}"')
+            headers = {"If-Match": entry["request"]["ifMatch"]} if entry["request"].get("ifMatch") else None
+            response = self.client.request("PUT", entry["request"]["url"], json=json.loads(text), headers=headers)
+            body = self.client.json(response) if response.content else {}
+            rid = body.get("id") or response.headers.get("Location", "").split("/_history/")[0].rsplit("/", 1)[-1]
+            ref = f"{entry['resource']['resourceType']}/{rid}"
+            resolved[entry["fullUrl"]] = ref
+            version = (body.get("meta") or {}).get("versionId") or _etag_version(response.headers.get("ETag"))
+            written[entry_key(entry)] = {"ref": ref, "version": version or ""}
+        return written
+
+
+def _etag_version(etag: str | None) -> str | None:
+    if not etag:
+        return None
+    return etag.removeprefix("W/").strip('"')

@@ -1,0 +1,172 @@
+"""Where a sync run's patients come from: a FHIR server, or files (a bulk-export drop).
+
+Both produce the patients to look at (the cohort) and, per patient, a PatientRecord.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..fhir.capabilities import Capabilities
+from ..fhir.client import FhirClient
+from ..fhir.read import PatientRecord, SourceError, read_paths, records_from_resources, subject_of
+from ..mapping.rules import CompiledMapping
+
+#: codes per search request: keeps URLs well under the 8 kB many servers and proxies accept
+CODE_CHUNK = 40
+#: re-read this much before the checkpoint: resources committed late with an earlier lastUpdated
+OVERLAP = dt.timedelta(minutes=5)
+
+
+@dataclass
+class Cohort:
+    patients: list[str]
+    server_time: str | None  # the checkpoint to store if the run completes
+    requests: int = 0
+
+
+class Source(Protocol):
+    name: str
+
+    def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort: ...
+
+    def fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]: ...
+
+
+def _codes_by_type(mapping: CompiledMapping) -> dict[str, list[str]]:
+    """"system|code" tokens to search, per resource type, from the compiled mapping."""
+    out: dict[str, set[str]] = {"Observation": set(), "Condition": set(), "Procedure": set()}
+    for (system, code), rules in mapping.by_code.items():
+        for rule in rules:
+            if rule.kind == "observation":
+                out["Observation"].add(f"{system}|{code}")
+            elif rule.kind == "condition":
+                out["Condition"].add(f"{system}|{code}")
+                out["Observation"].add(f"{system}|{code}")  # exam findings coded like conditions
+            elif rule.kind == "procedure":
+                out["Procedure"].add(f"{system}|{code}")
+    for (system, code) in mapping.translations:  # site-local codes that a ConceptMap translates
+        for kind in out.values():
+            kind.add(f"{system}|{code}")
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _chunks(items: list[str], size: int) -> list[list[str]]:
+    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+
+
+def _fhir_instant(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass
+class ServerSource:
+    client: FhirClient
+    mapping: CompiledMapping
+    capabilities: Capabilities
+    patients: list[str] = field(default_factory=list)
+    group: str | None = None
+    name: str = "server"
+
+    def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
+        before = self.client.stats.requests
+        server_time = self._server_time()
+        if self.patients:
+            found = [_patient_ref(p) for p in self.patients]
+        elif self.group:
+            group = self.client.get(f"Group/{self.group}")
+            found = [m["entity"]["reference"] for m in group.get("member", []) or []
+                     if (m.get("entity") or {}).get("reference", "").startswith("Patient/")]
+        else:
+            found = self._discover(since)
+        patients = sorted(set(found) | {_patient_ref(p) for p in extra})
+        return Cohort(patients, server_time, self.client.stats.requests - before)
+
+    def _server_time(self) -> str | None:
+        """The server's clock (Date header of a cheap request): checkpoints never use ours."""
+        response = self.client.request("GET", "metadata", params={"_summary": "true"})
+        date = response.headers.get("Date")
+        if not date:
+            return None
+        return _fhir_instant(email.utils.parsedate_to_datetime(date))
+
+    def _discover(self, since: str | None) -> list[str]:
+        subjects: set[str] = set()
+        codes = _codes_by_type(self.mapping)
+        after = None
+        if since and self.capabilities.last_updated:
+            after = _fhir_instant(dt.datetime.fromisoformat(since.replace("Z", "+00:00")) - OVERLAP)
+        searches: list[tuple[str, dict[str, Any]]] = []
+        for rtype, tokens in codes.items():
+            for chunk in _chunks(tokens, CODE_CHUNK):
+                params: dict[str, Any] = {"_elements": "subject", "_count": "200"}
+                if chunk:
+                    params["code"] = ",".join(chunk)
+                searches.append((rtype, params))
+        # imaging and pathology reports are recognised by their text, not a code list
+        searches.append(("DiagnosticReport", {"_elements": "subject", "_count": "200"}))
+        for rtype, params in searches:
+            if after:
+                params["_lastUpdated"] = f"gt{after}"
+            for resource in self.client.search(rtype, params):
+                ref = subject_of(resource)
+                if ref:
+                    subjects.add(self.client_relative(ref))
+        return [s for s in subjects if s.startswith("Patient/")]
+
+    def client_relative(self, ref: str) -> str:
+        base = self.client.base_url + "/"
+        return ref[len(base):] if ref.startswith(base) else ref
+
+    def fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
+        """At most 4 searches (+ paging): the patient rides along with its Observations."""
+        pid = patient.split("/", 1)[1]
+        codes = _codes_by_type(self.mapping)
+        resources: list[tuple[dict[str, Any], str]] = []
+        obs_params = {"patient": pid, "code": ",".join(codes["Observation"]), "_count": "200",
+                      "_include": ["Observation:specimen", "Observation:patient"]}
+        long_query = len(obs_params["code"]) > 1800
+        searches = [
+            ("Observation", obs_params, long_query),
+            ("Condition", {"patient": pid, "_count": "200"}, False),
+            ("Procedure", {"patient": pid, "_count": "200"}, False),
+            ("DiagnosticReport", {"patient": pid, "_count": "200"}, False),
+        ]
+        for rtype, params, post in searches:
+            for resource in self.client.search(rtype, params, post=post):
+                resources.append((resource, f"{self.client.base_url}/{resource.get('resourceType')}/{resource.get('id')}"))
+        if not any(r.get("resourceType") == "Patient" for r, _ in resources):
+            resources.append((self.client.get(f"Patient/{pid}"), f"{self.client.base_url}/{patient}"))
+        records, errors = records_from_resources(resources)
+        record = next((r for r in records if r.patient == patient), None)
+        return record, errors
+
+
+def _patient_ref(value: str) -> str:
+    return value if value.startswith("Patient/") else f"Patient/{value}"
+
+
+@dataclass
+class FileSource:
+    """A folder of Bundle/NDJSON files (e.g. a bulk-export drop) as the source of a sync run."""
+
+    paths: list[Path]
+    patients: list[str] = field(default_factory=list)
+    name: str = "files"
+
+    def __post_init__(self) -> None:
+        self._read = read_paths(self.paths)
+        self._by_patient = {r.patient: r for r in self._read.records}
+        self.read_errors = list(self._read.errors)
+
+    def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
+        wanted = {_patient_ref(p) for p in self.patients}
+        patients = [p for p in self._by_patient if not wanted or p in wanted]
+        return Cohort(sorted(patients), None)
+
+    def fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
+        return self._by_patient.get(patient), []
