@@ -23,7 +23,16 @@ run: $(STAMP)
 	$(BIN)/poems-fhir sync --source sample_bundles --out out/transactions --state out/state.sqlite \
 		--phi $(SITE_MAPPINGS)
 
-test: $(STAMP)
+NODE_STAMP := tests/fhir_server/node_modules/.installed
+
+# The integration tests start tests/fhir_server (Medplum's FHIR engine in memory) on loopback;
+# without Node.js/npm they are skipped with a message.
+$(NODE_STAMP): tests/fhir_server/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/fhir_server --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the FHIR server integration tests will be skipped"; fi
+
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -22,6 +22,14 @@ RELEVANT_TYPES = frozenset({
     "MedicationRequest", "MedicationAdministration", "MedicationStatement", "Medication",
 })
 _SUBJECT_FIELDS = ("subject", "patient")
+#: identifiers of what poems-fhir writes: never read back as clinical input
+OWN_IDENTIFIER_PREFIX = "https://poems-fhir.org/fhir/identifier/"
+
+
+def is_own_output(data: dict[str, Any]) -> bool:
+    """Our own reports and plans come back in searches and exports; they are not evidence."""
+    return any(isinstance(i, dict) and str(i.get("system", "")).startswith(OWN_IDENTIFIER_PREFIX)
+               for i in data.get("identifier", []) or [])
 # "Observation/123", "http://x/fhir/Observation/123", ".../Observation/123/_history/2"
 _REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 
@@ -230,7 +238,7 @@ def _read_paths(paths: Iterable[str | Path]) -> ReadResult:
         for data, origin, full_url in _iter_file(path, errors):
             resources += 1
             rtype = data["resourceType"]
-            if rtype not in RELEVANT_TYPES:
+            if rtype not in RELEVANT_TYPES or is_own_output(data):
                 skipped += 1
                 continue
             rid = data.get("id")
@@ -261,7 +269,7 @@ def records_from_resources(resources: Iterable[tuple[dict[str, Any], str]]) -> t
     anonymous: list[Raw] = []
     for data, origin in resources:
         rtype, rid = data.get("resourceType"), data.get("id")
-        if rtype not in RELEVANT_TYPES:
+        if rtype not in RELEVANT_TYPES or is_own_output(data):
             continue
         if not rid:
             anonymous.append(Raw(data, origin))

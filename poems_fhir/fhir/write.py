@@ -105,6 +105,11 @@ def patient_file_name(patient: str) -> str:
     return f"poems-{_patient_key(patient)}.json"
 
 
+def contained_id(criterion: str) -> str:
+    """Id of a criterion's contained Observation (FHIR ids allow no underscore)."""
+    return "criterion-" + criterion.replace("_", "-")
+
+
 def _meta() -> dict[str, Any]:
     return {"security": [dict(AIAST)]}
 
@@ -198,13 +203,15 @@ def build_transaction(a: Assessment, ctx: WriteContext) -> dict[str, Any]:
     }
     entries.append((device_urn, device, f"Device?identifier={device_ident['system']}|{device_ident['value']}"))
 
-    obs_urns = []
+    # The criterion results exist only as parts of this report, so they are contained in it
+    # (FHIR: contained resources are those that cannot exist independently). This also keeps the
+    # transaction at 4 entries: Medplum refuses conditional transactions of more than 8.
+    contained = []
     for cid, r in a.criteria.items():
         obs = _criterion_observation(a, cid, r, pkey, effective)
-        ident = obs["identifier"][0]
-        urn = _urn(f"obs|{ident['value']}")
-        obs_urns.append(urn)
-        entries.append((urn, obs, f"Observation?identifier={ident['system']}|{ident['value']}"))
+        obs["id"] = contained_id(cid)
+        del obs["meta"]
+        contained.append(obs)
 
     report_ident = _identifier("criteria-report", f"{pkey}.{a.profile}")
     report_urn = _urn(f"report|{report_ident['value']}")
@@ -218,7 +225,8 @@ def build_transaction(a: Assessment, ctx: WriteContext) -> dict[str, Any]:
                  "text": f"POEMS syndrome criteria assessment ({a.profile})"},
         "subject": _ref(a.patient),
         "issued": ctx.now.isoformat(timespec="seconds"),
-        "result": [_ref(u) for u in obs_urns],
+        "contained": contained,
+        "result": [_ref(f"#{o['id']}") for o in contained],
         "conclusion": _conclusion(a),
     }
     if effective != "unknown":
@@ -251,7 +259,7 @@ def build_transaction(a: Assessment, ctx: WriteContext) -> dict[str, Any]:
     provenance: dict[str, Any] = {
         "resourceType": "Provenance",
         "meta": {**_meta(), "tag": [{"system": RUN_TAG_SYSTEM, "code": input_hash}]},
-        "target": [_ref(report_urn), _ref(plan_urn)] + [_ref(u) for u in obs_urns],
+        "target": [_ref(report_urn), _ref(plan_urn)],
         "recorded": ctx.now.isoformat(timespec="seconds"),
         "policy": [f"{BASE}/fhir/profile/{a.profile}"] + [
             f"urn:poems-fhir:mapping:{m['name']}:{m['version']}:sha256:{m['sha256']}" for m in ctx.mapping_identity],
@@ -394,28 +402,42 @@ def check_transaction(bundle: dict[str, Any], input_refs: set[str]) -> list[str]
         problems.append(f"Bundle is not valid FHIR R4B: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}")
     types = {e["fullUrl"]: e["resource"]["resourceType"] for e in bundle["entry"]}
     for e in bundle["entry"]:
-        res = e["resource"]
-        rtype = res["resourceType"]
-        for (t, element), allowed in _REQUIRED_BINDINGS.items():
-            if t == rtype and res.get(element) not in allowed:
-                problems.append(f"{rtype}.{element} {res.get(element)!r} is not in its required value set")
-        if rtype == "DiagnosticReport" and res.get("status") == "final":
-            problems.append("DiagnosticReport.status must never be 'final' from software")
-        if rtype == "CarePlan" and (res.get("status"), res.get("intent")) != ("draft", "proposal"):
-            problems.append("CarePlan must be status 'draft' with intent 'proposal'")
-        for (t, element), allowed in _TARGETS.items():
-            if t != rtype:
-                continue
-            for ref in _refs_at(res, element):
-                target = types.get(ref) or ref.split("/", 1)[0]
-                if target not in allowed:
-                    problems.append(f"{rtype}.{element} -> {ref} ({target}) is not an allowed target")
-        for ref in _all_refs(res):
-            base = ref.split("/_history/")[0]
-            if ref.startswith("urn:uuid:") and ref not in types:
-                problems.append(f"{rtype} references {ref}, which is not in the transaction")
-            elif not ref.startswith("urn:uuid:") and base not in input_refs:
-                problems.append(f"{rtype} references {ref}, which is neither in the transaction nor an input")
+        problems.extend(_check_resource(e["resource"], types, input_refs, {}))
+    return problems
+
+
+def _check_resource(res: dict[str, Any], types: dict[str, str], input_refs: set[str],
+                    local: dict[str, str]) -> list[str]:
+    problems: list[str] = []
+    rtype = res["resourceType"]
+    local = {**local, **{f"#{c['id']}": c["resourceType"] for c in res.get("contained", [])}}
+    for c in res.get("contained", []):
+        if (c.get("meta") or {}).get("versionId") or (c.get("meta") or {}).get("lastUpdated"):
+            problems.append(f"contained {c['resourceType']} must not carry meta.versionId/lastUpdated (dom-4)")
+        problems.extend(_check_resource(c, types, input_refs, local))
+    for (t, element), allowed in _REQUIRED_BINDINGS.items():
+        if t == rtype and res.get(element) not in allowed:
+            problems.append(f"{rtype}.{element} {res.get(element)!r} is not in its required value set")
+    if rtype == "DiagnosticReport" and res.get("status") == "final":
+        problems.append("DiagnosticReport.status must never be 'final' from software")
+    if rtype == "CarePlan" and (res.get("status"), res.get("intent")) != ("draft", "proposal"):
+        problems.append("CarePlan must be status 'draft' with intent 'proposal'")
+    for (t, element), allowed in _TARGETS.items():
+        if t != rtype:
+            continue
+        for ref in _refs_at(res, element):
+            target = types.get(ref) or local.get(ref) or ref.split("/", 1)[0]
+            if target not in allowed:
+                problems.append(f"{rtype}.{element} -> {ref} ({target}) is not an allowed target")
+    for ref in _all_refs({k: v for k, v in res.items() if k != "contained"}):
+        base = ref.split("/_history/")[0]
+        if ref.startswith("#"):
+            if ref not in local:
+                problems.append(f"{rtype} references {ref}, which is not a contained resource")
+        elif ref.startswith("urn:uuid:") and ref not in types:
+            problems.append(f"{rtype} references {ref}, which is not in the transaction")
+        elif not ref.startswith("urn:uuid:") and base not in input_refs:
+            problems.append(f"{rtype} references {ref}, which is neither in the transaction nor an input")
     return problems
 
 

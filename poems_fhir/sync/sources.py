@@ -13,7 +13,14 @@ from typing import Any, Protocol
 
 from ..fhir.capabilities import Capabilities
 from ..fhir.client import FhirClient
-from ..fhir.read import PatientRecord, SourceError, read_paths, records_from_resources, subject_of
+from ..fhir.read import (
+    PatientRecord,
+    SourceError,
+    is_own_output,
+    read_paths,
+    records_from_resources,
+    subject_of,
+)
 from ..mapping.rules import CompiledMapping
 
 #: codes per search request: keeps URLs well under the 8 kB many servers and proxies accept
@@ -107,14 +114,15 @@ class ServerSource:
                 if chunk:
                     params["code"] = ",".join(chunk)
                 searches.append((rtype, params))
-        # imaging and pathology reports are recognised by their text, not a code list
-        searches.append(("DiagnosticReport", {"_elements": "subject", "_count": "200"}))
+        # imaging and pathology reports are recognised by their text, not a code list; our own
+        # reports are among them and must not re-trigger their patients (hence identifier)
+        searches.append(("DiagnosticReport", {"_elements": "subject,identifier", "_count": "200"}))
         for rtype, params in searches:
             if after:
                 params["_lastUpdated"] = f"gt{after}"
             for resource in self.client.search(rtype, params):
                 ref = subject_of(resource)
-                if ref:
+                if ref and not is_own_output(resource):
                     subjects.add(self.client_relative(ref))
         return [s for s in subjects if s.startswith("Patient/")]
 

@@ -1,0 +1,124 @@
+"""The whole sync job against a running FHIR server over real HTTP."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import requests
+
+from poems_fhir.sync.config import SyncSettings
+from poems_fhir.sync.runner import StopFlag, make_job
+from poems_fhir.sync.sinks import ServerSink
+from poems_fhir.sync.state import StateStore
+from tests.conftest import SAMPLES
+from tests.integration.conftest import headers, load_bundles
+
+REPORT_SYSTEM = "https://poems-fhir.org/fhir/identifier/criteria-report"
+PATIENTS = ["Patient/poems-origin", "Patient/classic-poems", "Patient/mimic-al", "Patient/mimic-cidp",
+            "Patient/mimic-myeloma", "Patient/mimic-castleman"]
+
+
+@pytest.fixture
+def server(fhir_server):
+    if fhir_server["resettable"]:
+        requests.post(f"{fhir_server['url']}/$reset", timeout=10).raise_for_status()
+    load_bundles(fhir_server, [SAMPLES / "origin-case", SAMPLES / "classic-poems.json", SAMPLES / "mimics"])
+    return fhir_server
+
+
+def settings(server, tmp_path: Path, **kw) -> SyncSettings:
+    token = tmp_path / "token"
+    extra = {}
+    if server["token"]:
+        token.write_text(server["token"])
+        extra = {"auth": "bearer", "token_file": token}
+    return SyncSettings(server=server["url"], state=tmp_path / "state.sqlite", patient=PATIENTS, **extra, **kw)
+
+
+def run(server, tmp_path, stop=None, **kw):
+    s = settings(server, tmp_path, **kw)
+    store = StateStore(s.state)
+    with store.locked():
+        job, caps, _ = make_job(s, store, stop or StopFlag(), lambda it: it)
+        return job, job.run()
+
+
+def reports(server) -> list[dict]:
+    bundle = requests.get(f"{server['url']}/DiagnosticReport", params={"identifier": f"{REPORT_SYSTEM}|", "_count": "100"},
+                          headers=headers(server), timeout=30).json()
+    found = [e["resource"] for e in bundle.get("entry", []) or []]
+    if not found:  # servers that do not support a system-only token search
+        bundle = requests.get(f"{server['url']}/DiagnosticReport", params={"_count": "200"},
+                              headers=headers(server), timeout=30).json()
+        found = [e["resource"] for e in bundle.get("entry", []) or []
+                 if any(i.get("system") == REPORT_SYSTEM for i in e["resource"].get("identifier", []))]
+    return found
+
+
+def test_sync_twice_then_change_one_observation(server, tmp_path):
+    _, first = run(server, tmp_path)
+    assert (first.written, first.out_of_scope, first.failed) == (5, 1, 0)
+    assert first.requests / first.patients_scanned <= 6  # <= 4 searches per patient + metadata + paging
+    found = reports(server)
+    assert len(found) == 5 and all(r["status"] == "partial" for r in found)
+    assert all(len(r["contained"]) == 11 for r in found)
+
+    _, second = run(server, tmp_path)
+    assert (second.written, second.unchanged) == (0, 5)
+
+    vegf = requests.get(f"{server['url']}/Observation/cp-vegf", headers=headers(server), timeout=30).json()
+    vegf["valueQuantity"]["value"] = 900
+    requests.put(f"{server['url']}/Observation/cp-vegf", json=vegf, headers=headers(server), timeout=30).raise_for_status()
+    job, third = run(server, tmp_path)
+    assert (third.written, third.unchanged) == (1, 4)
+    assert len(reports(server)) == 5
+
+
+def test_crash_after_writing_and_rerun_leaves_one_report_per_patient(server, tmp_path):
+    class Crash(Exception):
+        pass
+
+    original = ServerSink.write
+    calls = {"n": 0}
+
+    def crashing_write(self, patient, bundle):
+        result = original(self, patient, bundle)
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise Crash("killed after the server wrote, before the state was recorded")
+        return result
+
+    ServerSink.write = crashing_write
+    try:
+        with pytest.raises(Crash):
+            run(server, tmp_path)
+    finally:
+        ServerSink.write = original
+    _, rerun = run(server, tmp_path)
+    assert rerun.written == 4 and rerun.unchanged == 1  # the crashed patient is written again, harmlessly
+    found = reports(server)
+    subjects = [r["subject"]["reference"] for r in found]
+    assert len(found) == 5 and len(set(subjects)) == 5
+
+
+def test_dry_run_sends_nothing(server, tmp_path):
+    _, summary = run(server, tmp_path, dry_run=tmp_path / "dry")
+    assert summary.written == 5
+    assert len(list((tmp_path / "dry").glob("*.json"))) == 5
+    assert reports(server) == []
+
+
+def test_a_clinician_finalised_report_is_not_overwritten(server, tmp_path):
+    run(server, tmp_path)
+    (report,) = [r for r in reports(server) if r["subject"]["reference"] == "Patient/classic-poems"]
+    report["status"] = "final"  # a clinician verified and finalised it
+    requests.put(f"{server['url']}/DiagnosticReport/{report['id']}", json=report, headers=headers(server),
+                 timeout=30).raise_for_status()
+    plt = requests.get(f"{server['url']}/Observation/cp-plt", headers=headers(server), timeout=30).json()
+    plt["valueQuantity"]["value"] = 530
+    requests.put(f"{server['url']}/Observation/cp-plt", json=plt, headers=headers(server), timeout=30).raise_for_status()
+    _, summary = run(server, tmp_path)
+    assert summary.conflicts == 1 and summary.written == 0
+    (after,) = [r for r in reports(server) if r["subject"]["reference"] == "Patient/classic-poems"]
+    assert after["status"] == "final"
