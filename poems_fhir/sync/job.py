@@ -70,6 +70,13 @@ class SyncJob:
         """Patient ids in logs and summaries are hashed unless --phi is given."""
         return patient if self.show_phi else "patient-" + hashlib.sha256(patient.encode()).hexdigest()[:12]
 
+    def scrub(self, text: str, patient: str) -> str:
+        """Error texts carry URLs with the patient id: replace it unless --phi."""
+        if self.show_phi:
+            return text
+        pid = patient.split("/", 1)[-1]
+        return text.replace(patient, self.pseudonym(patient)).replace(pid, self.pseudonym(patient))
+
     def run(self) -> Summary:
         summary = Summary()
         started = self.now().isoformat()
@@ -108,8 +115,8 @@ class SyncJob:
             raise  # the whole run cannot go on: exit code 3 / 2
         except NetworkError as exc:
             summary.failed += 1
-            summary.problems.append(f"{name}: fetch failed: {exc}")
-            log.error("%s: fetch failed: %s", name, exc)
+            summary.problems.append(f"{name}: fetch failed: {self.scrub(str(exc), patient)}")
+            log.error("%s: fetch failed: %s", name, self.scrub(str(exc), patient))
             self._record(patient, "", {}, "failed")
             return
         for e in errors:
@@ -151,16 +158,17 @@ class SyncJob:
         except PreconditionFailedError as exc:
             # someone else changed our report or plan since we wrote it: never overwrite blindly
             summary.conflicts += 1
-            summary.problems.append(f"{name}: not overwritten, changed by someone else since our last write ({exc})")
-            log.warning("%s: conflict: %s", name, exc)
+            text = self.scrub(str(exc), patient)
+            summary.problems.append(f"{name}: not overwritten, changed by someone else since our last write ({text})")
+            log.warning("%s: conflict: %s", name, text)
             self._record(patient, input_hash, previous.written if previous else {}, "conflict")
             return
         except (AuthError, ForeignHostError):
             raise
         except NetworkError as exc:
             summary.failed += 1
-            summary.problems.append(f"{name}: write failed: {exc}")
-            log.error("%s: write failed: %s", name, exc)
+            summary.problems.append(f"{name}: write failed: {self.scrub(str(exc), patient)}")
+            log.error("%s: write failed: %s", name, self.scrub(str(exc), patient))
             self._record(patient, "", previous.written if previous else {}, "failed")
             return
         summary.written += 1

@@ -100,7 +100,7 @@ def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
              progress: Callable[[Iterable[str]], Iterable[str]],
              now: Callable[[], dt.datetime] | None = None,
              session: requests.Session | None = None,
-             sleep: Callable[[float], None] = time.sleep) -> tuple[SyncJob, Capabilities | None, Any]:
+             sleep: Callable[[float], None] | None = None) -> tuple[SyncJob, Capabilities | None, Any]:
     mapping = load_mapping([str(p) for p in s.mappings])
     profile = get_profile(s.profile)
     now = now or (lambda: dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
@@ -108,7 +108,7 @@ def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
     client = None
     if s.server:
         session = session or requests.Session()
-        client = FhirClient(s.server, build_auth(s, session), session=session, sleep=sleep)
+        client = FhirClient(s.server, build_auth(s, session), session=session, sleep=sleep or time.sleep)
         capabilities = parse_capabilities(client.get("metadata"))
         log.info("server FHIR %s: incremental=%s, writes=%s", capabilities.fhir_version,
                  capabilities.incremental, capabilities.write_mode)

@@ -122,3 +122,16 @@ def test_a_clinician_finalised_report_is_not_overwritten(server, tmp_path):
     assert summary.conflicts == 1 and summary.written == 0
     (after,) = [r for r in reports(server) if r["subject"]["reference"] == "Patient/classic-poems"]
     assert after["status"] == "final"
+
+
+def test_discovery_finds_the_patients_with_mapped_data(server, tmp_path):
+    if not server["resettable"]:
+        pytest.skip("discovery counts need a server holding only the sample data")
+    s = settings(server, tmp_path)
+    s.patient = []
+    store = StateStore(s.state)
+    with store.locked():
+        job, caps, _ = make_job(s, store, StopFlag(), lambda it: it)
+        summary = job.run()
+    assert summary.patients_scanned == 6 and summary.written == 5
+    assert store.checkpoint(job.server_key) is not None  # the server's time, for the next run

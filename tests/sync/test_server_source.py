@@ -1,0 +1,100 @@
+"""Cohort discovery, per-patient reads and the no-transaction write fallback, on recorded shapes."""
+from __future__ import annotations
+
+import json
+import urllib.parse
+
+import responses
+from responses import matchers
+
+from poems_fhir.fhir.capabilities import parse_capabilities
+from poems_fhir.fhir.client import FhirClient
+from poems_fhir.sync.sinks import ServerSink
+from poems_fhir.sync.sources import CODE_CHUNK, ServerSource
+from tests.fhir.transcripts import BASE, exchange, fill
+
+DATE = "Fri, 27 Nov 2026 10:00:00 GMT"
+
+
+def caps(**changes):
+    c = parse_capabilities(fill(exchange("01-metadata.json", 0)["response"]["body"]))
+    for k, v in changes.items():
+        setattr(c, k, v)
+    return c
+
+
+def empty_bundle():
+    return {"resourceType": "Bundle", "type": "searchset", "entry": []}
+
+
+@responses.activate
+def test_discovery_uses_code_chunks_lastupdated_overlap_and_server_time(mapping):
+    responses.add("GET", f"{BASE}/metadata", json={"resourceType": "CapabilityStatement"}, headers={"Date": DATE})
+    discovered = fill(exchange("06-discovery.json", 0)["response"]["body"])
+    responses.add("GET", f"{BASE}/Observation", json=discovered)
+    for rtype in ("Condition", "Procedure", "DiagnosticReport"):
+        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
+    source = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, caps())
+    cohort = source.cohort("2026-11-27T00:14:46.856Z")
+    assert cohort.patients == ["Patient/f9d10bc1-a2f9-4a8b-b830-c382e5928284"]
+    assert cohort.server_time == "2026-11-27T10:00:00.000Z"  # the server's clock, not ours
+    searches = [urllib.parse.urlsplit(c.request.url) for c in responses.calls[1:]]
+    queries = [urllib.parse.parse_qs(s.query) for s in searches]
+    assert all(q["_lastUpdated"] == ["gt2026-11-27T00:09:46.856Z"] for q in queries)  # 5 min overlap
+    assert all(len(q["code"][0].split(",")) <= CODE_CHUNK for q in queries if "code" in q)
+    obs_codes = {c for s, q in zip(searches, queries) if s.path.endswith("Observation") for c in q["code"][0].split(",")}
+    assert {"http://loinc.org|75628-8", "http://loinc.org|25700-6"} <= obs_codes
+
+
+@responses.activate
+def test_without_lastupdated_every_run_rescans(mapping):
+    responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": DATE})
+    for rtype in ("Observation", "Condition", "Procedure", "DiagnosticReport"):
+        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
+    source = ServerSource(FhirClient(BASE), mapping, caps(last_updated=False))
+    source.cohort("2026-11-27T00:14:46.856Z")
+    assert all("_lastUpdated" not in c.request.url for c in responses.calls)
+
+
+@responses.activate
+def test_per_patient_reads_are_four_searches(mapping):
+    pid = "34eed09a-97d3-4ddf-bc64-7afbf93e740d"
+    reads = {ex["request"]["path"].split("?")[0]: fill(ex["response"]["body"])
+             for ex in [exchange("07-per-patient-reads.json", i) for i in range(3)]}
+    responses.add("POST", f"{BASE}/Observation/_search", json=reads["Observation"])
+    responses.add("GET", f"{BASE}/Condition", json=reads["Condition"], match=[matchers.query_param_matcher(
+        {"patient": pid, "_count": "200"})])
+    responses.add("GET", f"{BASE}/Procedure", json=reads["Procedure"])
+    responses.add("GET", f"{BASE}/DiagnosticReport", json=empty_bundle())
+    responses.add("GET", f"{BASE}/Patient/{pid}", json={"resourceType": "Patient", "id": pid, "gender": "male"})
+    client = FhirClient(BASE)
+    record, errors = ServerSource(client, mapping, caps()).fetch(f"Patient/{pid}")
+    assert errors == [] and record is not None
+    types = sorted({r.data["resourceType"] for r in record.resources})
+    assert types == ["Condition", "Observation", "Procedure"]
+    assert client.stats.requests == 5  # 4 searches + the Patient, which no _include brought along
+    form = urllib.parse.parse_qs(responses.calls[0].request.body)
+    assert form["_include"] == ["Observation:specimen", "Observation:patient"]
+
+
+@responses.activate
+def test_ordered_conditional_updates_when_transactions_are_unsupported():
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:dev", "resource": {"resourceType": "Device"},
+         "request": {"method": "PUT", "url": "Device?identifier=s|d"}},
+        {"fullUrl": "urn:uuid:dr", "resource": {"resourceType": "DiagnosticReport", "status": "partial"},
+         "request": {"method": "PUT", "url": "DiagnosticReport?identifier=s|r", "ifMatch": 'W/"v1"'}},
+        {"fullUrl": "urn:uuid:cp", "resource": {"resourceType": "CarePlan", "author": {"reference": "urn:uuid:dev"},
+                                                "supportingInfo": [{"reference": "urn:uuid:dr"}]},
+         "request": {"method": "PUT", "url": "CarePlan?identifier=s|c"}},
+    ]}
+    responses.add("PUT", f"{BASE}/Device?identifier=s|d", status=201,
+                  json={"resourceType": "Device", "id": "d1", "meta": {"versionId": "a"}})
+    responses.add("PUT", f"{BASE}/DiagnosticReport?identifier=s|r", json={"resourceType": "DiagnosticReport", "id": "r1"},
+                  headers={"ETag": 'W/"b"'}, match=[matchers.header_matcher({"If-Match": 'W/"v1"'})])
+    responses.add("PUT", f"{BASE}/CarePlan?identifier=s|c", status=201, json={"resourceType": "CarePlan", "id": "c1"})
+    written = ServerSink(FhirClient(BASE), caps(transaction=False)).write("Patient/1", bundle)
+    assert written == {"s|d": {"ref": "Device/d1", "version": "a"}, "s|r": {"ref": "DiagnosticReport/r1", "version": "b"},
+                       "s|c": {"ref": "CarePlan/c1", "version": ""}}
+    plan = json.loads(responses.calls[2].request.body)
+    assert plan["author"] == {"reference": "Device/d1"} and plan["supportingInfo"] == [{"reference": "DiagnosticReport/r1"}]
