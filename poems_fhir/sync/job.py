@@ -21,7 +21,7 @@ from ..fhir.read import PatientRecord
 from ..fhir.write import NotWritableError, WriteContext, build_transaction
 from ..mapping.rules import CompiledMapping
 from ..pipeline import evaluate_record
-from .sinks import Sink, with_if_match
+from .sinks import GUARDED, Sink, content_hash, entry_key, guarded_hashes, with_if_match
 from .sources import Source
 from .state import StateStore
 
@@ -151,12 +151,18 @@ class SyncJob:
             summary.problems.append(f"{name}: {exc}")
             self._record(patient, input_hash, {}, "failed")
             return
-        if previous:
-            bundle = with_if_match(bundle, previous.written)
+        known = dict(previous.written) if previous else {}
+        self.store.set_pending(self.server_key, patient, guarded_hashes(bundle))
         try:
-            written = self.sink.write(patient, bundle)
+            try:
+                written = self.sink.write(patient, with_if_match(bundle, known))
+            except PreconditionFailedError:
+                # 412/409: re-read what is there now. Our own content (a write whose version a crash
+                # kept us from recording) -> adopt its version and write again; anything else was
+                # changed by someone else and is never overwritten.
+                known = self._reread(patient, bundle, known)
+                written = self.sink.write(patient, with_if_match(bundle, known))
         except PreconditionFailedError as exc:
-            # someone else changed our report or plan since we wrote it: never overwrite blindly
             summary.conflicts += 1
             text = self.scrub(str(exc), patient)
             summary.problems.append(f"{name}: not overwritten, changed by someone else since our last write ({text})")
@@ -171,9 +177,31 @@ class SyncJob:
             log.error("%s: write failed: %s", name, self.scrub(str(exc), patient))
             self._record(patient, "", previous.written if previous else {}, "failed")
             return
+        for key, h in guarded_hashes(bundle).items():
+            if key in written:
+                written[key]["hash"] = h
+        self.store.clear_pending(self.server_key, patient)
         summary.written += 1
         self._record(patient, input_hash, written, "written")
         log.info("%s: wrote %d resources (%s)", name, len(written), a.classification.value)
+
+    def _reread(self, patient: str, bundle: dict[str, Any], known: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        ours = set(self.store.pending(self.server_key, patient).values())
+        ours |= {v.get("hash", "") for v in known.values()}
+        updated = dict(known)
+        for entry in bundle["entry"]:
+            if entry["resource"]["resourceType"] not in GUARDED:
+                continue
+            current = self.sink.current(entry["request"]["url"]) if self.sink else None
+            if current is None:
+                continue
+            if content_hash(current) not in ours:
+                raise PreconditionFailedError(
+                    f"{current['resourceType']}/{current.get('id')} was changed by someone else "
+                    f"(status {current.get('status')!r})")
+            updated[entry_key(entry)] = {"ref": f"{current['resourceType']}/{current.get('id')}",
+                                         "version": (current.get("meta") or {}).get("versionId", "")}
+        return updated
 
     def _in_scope(self, a: Assessment) -> bool:
         return any(a.criteria[c].state is State.PRESENT for c in self.trigger)

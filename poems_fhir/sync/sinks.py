@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,31 @@ from ..fhir.write import patient_file_name
 Written = dict[str, dict[str, str]]  # "system|value" -> {"ref": "Type/id", "version": versionId}
 
 
+#: fields that carry what a clinician sees; server-side reference rewriting and meta do not count
+_CONTENT_FIELDS = {
+    "DiagnosticReport": ("status", "conclusion", "conclusionCode", "contained", "effectiveDateTime"),
+    "CarePlan": ("status", "intent", "title", "description", "activity"),
+}
+GUARDED = tuple(_CONTENT_FIELDS)
+
+
+def content_hash(resource: dict[str, Any]) -> str:
+    fields = _CONTENT_FIELDS.get(resource.get("resourceType", ""), ())
+    blob = json.dumps({f: resource.get(f) for f in fields}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+
+def guarded_hashes(bundle: dict[str, Any]) -> dict[str, str]:
+    return {entry_key(e): content_hash(e["resource"]) for e in bundle["entry"]
+            if e["resource"]["resourceType"] in GUARDED}
+
+
 class Sink(Protocol):
     name: str
 
     def write(self, patient: str, bundle: dict[str, Any]) -> Written: ...
+
+    def current(self, url: str) -> dict[str, Any] | None: ...
 
 
 def entry_key(entry: dict[str, Any]) -> str:
@@ -30,7 +52,7 @@ def with_if_match(bundle: dict[str, Any], previous: Written) -> dict[str, Any]:
     out = copy.deepcopy(bundle)
     for entry in out["entry"]:
         known = previous.get(entry_key(entry))
-        if known and known.get("version") and entry["resource"]["resourceType"] in ("DiagnosticReport", "CarePlan"):
+        if known and known.get("version") and entry["resource"]["resourceType"] in GUARDED:
             entry["request"]["ifMatch"] = f'W/"{known["version"]}"'
     return out
 
@@ -48,6 +70,9 @@ class DirSink:
         tmp.replace(path)  # atomic: a killed run never leaves half a file
         return {entry_key(e): {"ref": e["fullUrl"], "version": ""} for e in bundle["entry"]}
 
+    def current(self, url: str) -> dict[str, Any] | None:
+        return None
+
 
 @dataclass
 class ServerSink:
@@ -61,6 +86,13 @@ class ServerSink:
             return self._written(bundle, [e.get("resource") or {} for e in response.get("entry", [])],
                                  [(e.get("response") or {}) for e in response.get("entry", [])])
         return self._ordered_updates(bundle)
+
+    def current(self, url: str) -> dict[str, Any] | None:
+        """The resource a conditional URL (Type?identifier=...) matches now, or None."""
+        rtype, query = url.split("?", 1)
+        name, value = query.split("=", 1)
+        found = list(self.client.search(rtype, {name: value}))
+        return found[0] if found else None
 
     def _written(self, bundle: dict[str, Any], resources: list[dict[str, Any]],
                  responses: list[dict[str, Any]]) -> Written:

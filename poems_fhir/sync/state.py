@@ -27,6 +27,9 @@ CREATE TABLE IF NOT EXISTS patient (
     server TEXT NOT NULL, patient TEXT NOT NULL, input_hash TEXT NOT NULL,
     written TEXT NOT NULL, status TEXT NOT NULL, updated_at TEXT NOT NULL,
     PRIMARY KEY (server, patient));
+CREATE TABLE IF NOT EXISTS pending (
+    server TEXT NOT NULL, patient TEXT NOT NULL, hashes TEXT NOT NULL,
+    PRIMARY KEY (server, patient));
 CREATE TABLE IF NOT EXISTS run (
     id INTEGER PRIMARY KEY AUTOINCREMENT, server TEXT NOT NULL, started_at TEXT NOT NULL,
     finished_at TEXT, outcome TEXT, summary TEXT);
@@ -99,6 +102,22 @@ class StateStore:
             "input_hash = excluded.input_hash, written = excluded.written, status = excluded.status, "
             "updated_at = excluded.updated_at",
             (server, patient, input_hash, json.dumps(written, sort_keys=True), status, now))
+
+    # ---------------------------------------------------------------- pending writes
+
+    def set_pending(self, server: str, patient: str, hashes: dict[str, str]) -> None:
+        """What we are about to send, recorded first: after a crash, a 412 on our own write is
+        recognised by its content instead of being mistaken for someone else's change."""
+        self.db.execute("INSERT OR REPLACE INTO pending(server, patient, hashes) VALUES (?, ?, ?)",
+                        (server, patient, json.dumps(hashes, sort_keys=True)))
+
+    def pending(self, server: str, patient: str) -> dict[str, str]:
+        row = self.db.execute("SELECT hashes FROM pending WHERE server = ? AND patient = ?",
+                              (server, patient)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def clear_pending(self, server: str, patient: str) -> None:
+        self.db.execute("DELETE FROM pending WHERE server = ? AND patient = ?", (server, patient))
 
     # ---------------------------------------------------------------- runs
 

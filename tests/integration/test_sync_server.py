@@ -135,3 +135,37 @@ def test_discovery_finds_the_patients_with_mapped_data(server, tmp_path):
         summary = job.run()
     assert summary.patients_scanned == 6 and summary.written == 5
     assert store.checkpoint(job.server_key) is not None  # the server's time, for the next run
+
+
+def test_our_own_unrecorded_write_is_recognised_after_a_crash(server, tmp_path):
+    run(server, tmp_path)  # versions recorded
+    plt = requests.get(f"{server['url']}/Observation/cp-plt", headers=headers(server), timeout=30).json()
+    plt["valueQuantity"]["value"] = 540
+    requests.put(f"{server['url']}/Observation/cp-plt", json=plt, headers=headers(server), timeout=30).raise_for_status()
+
+    class Crash(Exception):
+        pass
+
+    original = ServerSink.write
+
+    def crash_after_write(self, patient, bundle):
+        original(self, patient, bundle)
+        raise Crash("killed before the new version was recorded")
+
+    ServerSink.write = crash_after_write
+    try:
+        with pytest.raises(Crash):
+            run(server, tmp_path)
+    finally:
+        ServerSink.write = original
+    # the stored If-Match version is now stale, but the report there is our own content
+    reread = []
+    original_current = ServerSink.current
+    ServerSink.current = lambda self, url: reread.append(url) or original_current(self, url)
+    try:
+        _, rerun = run(server, tmp_path)
+    finally:
+        ServerSink.current = original_current
+    assert len(reread) == 2  # the 412 made it re-read the report and the plan
+    assert rerun.conflicts == 0 and rerun.written == 1
+    assert len(reports(server)) == 5
