@@ -228,7 +228,7 @@ Exit codes: 0 all ok; 1 some patients failed or conflicted; 2 configuration/usag
 @click.option("--token-url", help="Token endpoint (default: discovered from .well-known/smart-configuration).")
 @click.option("--scope", help="OAuth scopes.")
 @click.option("--state", type=click.Path(path_type=Path), help="SQLite state file [.poems-fhir/state.sqlite].")
-@click.option("--patient", multiple=True, help="Only this patient (Patient/ID or ID; repeatable).")
+@click.option("--patient", multiple=True, help="Only this patient (Patient/ID or ID; repeatable; @FILE reads one per line).")
 @click.option("--group", help="Only the members of this Group id.")
 @click.option("--dry-run", type=click.Path(path_type=Path), help="Write the transactions to DIR, send nothing.")
 @click.option("--format", "format_", type=click.Choice(["text", "json"]), help="Summary format [text].")

@@ -91,6 +91,21 @@ def parse_duration(text: str) -> float:
 LIST_KEYS = {"patient", "source", "mappings"}
 
 
+def _expand_patient_files(values: list[str]) -> list[str]:
+    """--patient @ids.txt reads one patient id (or Patient/ID) per line; # starts a comment."""
+    out: list[str] = []
+    for value in values:
+        if not value.startswith("@"):
+            out.append(value)
+            continue
+        try:
+            lines = Path(value[1:]).read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ConfigError(f"cannot read patient list {value[1:]}: {exc.strerror}") from None
+        out.extend(line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip())
+    return out
+
+
 def _norm(key: str) -> str:
     return key.replace("-", "_")
 
@@ -116,6 +131,7 @@ def load_settings(config_file: Path | None, flags: dict[str, Any], environ: dict
         merged[_norm(key)] = list(value) if isinstance(value, tuple) else value
     if "phi" in merged and isinstance(merged["phi"], str):
         merged["phi"] = merged["phi"].lower() in ("1", "true", "yes")
+    merged["patient"] = _expand_patient_files(merged.get("patient", []))
     try:
         return SyncSettings.model_validate(merged)
     except ValidationError as exc:

@@ -127,3 +127,11 @@ def test_stop_flag_finishes_the_patient_in_flight():
         assert flag()
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_patient_list_file(tmp_path):
+    ids = tmp_path / "ids.txt"
+    ids.write_text("Patient/a\nb  # second\n\n# comment\n")
+    assert load_settings(None, {"patient": ("@" + str(ids), "c")}, environ={}).patient == ["Patient/a", "b", "c"]
+    with pytest.raises(ConfigError, match="cannot read patient list"):
+        load_settings(None, {"patient": ("@" + str(tmp_path / "nope"),)}, environ={})
