@@ -68,7 +68,10 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--as-of", "as_of", type=_Date(), help="Evaluate with facts effective on or before DATE only.")
+@click.option("--as-of", "as_of", type=_Date(), help="Evaluate with facts effective on or before DATE only "
+              "(for response: the restaging point).")
+@click.option("--baseline", type=_Date(), help="Response baseline: the last measurement on or before DATE "
+              "(default: the last one before the first treatment).")
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
               show_default=True, help="Rule profile (criteria set).")
 @click.option("--mappings", "mapping_files", multiple=True, type=click.Path(),
@@ -81,7 +84,7 @@ def main() -> None:
                    "for one transaction per patient.")
 @click.option("--report-status", type=click.Choice(["partial", "preliminary"]), default="partial",
               show_default=True, help="DiagnosticReport.status of written reports (never 'final').")
-def evaluate(paths: tuple[str, ...], as_of: dt.date | None, profile: str,
+def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | None, profile: str,
              mapping_files: tuple[str, ...], patients: tuple[str, ...], fmt: str,
              out: str | None, report_status: str) -> None:
     """Evaluate the POEMS criteria for every patient found in PATHS.
@@ -99,8 +102,8 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, profile: str,
       poems-fhir evaluate sample_bundles/ --out out/   # one transaction per patient
     """
     from .pipeline import iter_evaluations
-    from .report.json_report import assessment_to_dict
-    from .report.text_report import render_assessment
+    from .report.json_report import assessment_to_dict, response_to_dict, risk_to_dict
+    from .report.text_report import render_assessment, render_response
 
     mapping = _load_mapping(mapping_files)
     rule_profile = get_profile(profile)
@@ -111,7 +114,7 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, profile: str,
     results = []
     with click.progressbar(read.records, label="evaluating", file=sys.stderr,
                            hidden=not sys.stderr.isatty() or len(read.records) < 20) as records:
-        for result in iter_evaluations(records, mapping, rule_profile, as_of, patients):
+        for result in iter_evaluations(records, mapping, rule_profile, as_of, patients, baseline):
             results.append(result)
     errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
     written = _write_out(out, results, mapping, report_status, errors) if out else []
@@ -119,7 +122,8 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, profile: str,
         doc = {
             "poems_fhir_version": __version__,
             "mapping": mapping.identity,
-            "patients": [assessment_to_dict(r.assessment) for r in results],
+            "patients": [{**assessment_to_dict(r.assessment), "response": response_to_dict(r.response),
+                          "risk_factors": risk_to_dict(r.risk)} for r in results],
             "errors": [e.to_dict() for e in errors],
             "written": written,
         }
@@ -127,6 +131,7 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, profile: str,
     else:
         for r in results:
             click.echo(render_assessment(r.assessment))
+            click.echo(render_response(r.response, r.risk))
             click.echo("")
         for w in written:
             click.echo(f"wrote {w['file']}: transaction of {w['entries']} entries for {w['patients']} patient(s) "

@@ -12,6 +12,8 @@ from pathlib import Path
 from .criteria.engine import evaluate
 from .criteria.model import Assessment
 from .criteria.profiles import Profile
+from .criteria.response import ResponseAssessment, ResponseConfig, assess_response
+from .criteria.risk import RiskConfig, RiskFactor, assess_risk
 from .fhir.read import PatientRecord, ReadResult, SourceError, read_paths
 from .mapping.extract import Extraction, extract
 from .mapping.rules import CompiledMapping
@@ -22,6 +24,8 @@ class PatientResult:
     record: PatientRecord
     extraction: Extraction
     assessment: Assessment
+    response: ResponseAssessment
+    risk: list[RiskFactor]
 
 
 @dataclass
@@ -31,22 +35,49 @@ class Run:
     read: ReadResult | None = None
 
 
+def response_config(mapping: CompiledMapping) -> ResponseConfig:
+    t = mapping.thresholds
+    return ResponseConfig(
+        vegf_cutoff={"plasma": t["vegf_plasma"].value, "serum": t["vegf_serum"].value},
+        vegf_partial_decrease=t["vegf_partial_decrease"].value / 100,
+        vegf_progression_increase=t["vegf_progression_increase"].value / 100,
+        albumin_change=t["albumin_change"].value / 100,
+    )
+
+
+def risk_config(mapping: CompiledMapping) -> RiskConfig:
+    t = mapping.thresholds
+    return RiskConfig(age_years=t["age_risk"].value, egfr_low=t["egfr_low"].value, albumin_low=t["albumin_low"].value)
+
+
+def _birth_date(record: PatientRecord) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(record.birth_date) if record.birth_date else None
+    except ValueError:
+        return None
+
+
 def evaluate_record(
-    record: PatientRecord, mapping: CompiledMapping, profile: Profile, as_of: dt.date | None
+    record: PatientRecord, mapping: CompiledMapping, profile: Profile, as_of: dt.date | None,
+    baseline: dt.date | None = None,
 ) -> PatientResult:
     extraction = extract(record, mapping)
     assessment = evaluate(record.patient, extraction.findings, profile, as_of)
-    return PatientResult(record, extraction, assessment)
+    response = assess_response(extraction.measurements, extraction.events, extraction.findings,
+                               extraction.course, response_config(mapping), as_of, baseline)
+    risk = assess_risk(extraction.findings, extraction.measurements, extraction.events, response,
+                       _birth_date(record), as_of, risk_config(mapping))
+    return PatientResult(record, extraction, assessment, response, risk)
 
 
 def iter_evaluations(
     records: Iterable[PatientRecord], mapping: CompiledMapping, profile: Profile, as_of: dt.date | None,
-    patients: Iterable[str] | None = None,
+    patients: Iterable[str] | None = None, baseline: dt.date | None = None,
 ) -> Iterator[PatientResult]:
     wanted = set(patients) if patients else None
     for record in records:
         if wanted is None or record.patient in wanted or record.patient.split("/", 1)[-1] in wanted:
-            yield evaluate_record(record, mapping, profile, as_of)
+            yield evaluate_record(record, mapping, profile, as_of, baseline)
 
 
 def evaluate_paths(

@@ -25,6 +25,14 @@ OBS_CAT = "http://terminology.hl7.org/CodeSystem/observation-category"
 V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 LOCAL_PROC = "https://poems-fhir.org/CodeSystem/local"
+COURSE = "https://poems-fhir.org/CodeSystem/clinical-course"
+DIRECTION = "https://poems-fhir.org/CodeSystem/course-direction"
+
+
+def course(oid: str, pid: str, domain: str, when: str, direction: str, text: str) -> dict[str, Any]:
+    """A clinician's assessment of the course of one domain (see mappings/default.yaml `course`)."""
+    return obs(oid, pid, cc(COURSE, domain, text=f"Course of {domain.replace('-', ' ')}"), when, category="exam",
+               valueCodeableConcept=cc(DIRECTION, direction, direction.capitalize(), text))
 
 
 def cc(system: str | None, code: str | None, display: str | None = None, text: str | None = None) -> dict[str, Any]:
@@ -211,6 +219,9 @@ def origin_case() -> None:
         obs("oc-mspike-2", p, cc(LOINC, "33358-3", "Protein.monoclonal [Mass/volume] in Serum or Plasma by Electrophoresis"),
             "2019-03-28", valueQuantity=qty(0.37, "g/dL", "g/dL")),
         obs("oc-ife-2", p, cc(LOINC, "25700-6"), "2019-03-28", valueCodeableConcept=cc(None, None, text="IgA-lambda")),
+        course("oc-course-pnp-1", p, "neuropathy", "2019-03-28", "worse", "Polyneuropathy progressing"),
+        course("oc-course-vol-1", p, "volume-overload", "2019-03-28", "worse",
+               "Increasing ascites, pleural effusions and oedema"),
     ]
     write(d / "02-after-2-courses-2019-03.json", collection(t1, "searchset"))
 
@@ -233,6 +244,8 @@ def origin_case() -> None:
              abatement="2019-08-12", updated="2019-08-12T10:00:00Z"),
         cond("oc-ph", p, cc(SCT, "70995007", "Pulmonary hypertension"), recorded="2019-02-13", clinical="resolved",
              abatement="2019-08-12", updated="2019-08-12T10:00:00Z"),
+        course("oc-course-pnp-2", p, "neuropathy", "2019-08-12", "improved", "Regression of polyneuropathy"),
+        course("oc-course-org-2", p, "organomegaly", "2019-08-12", "improved", "Lymph nodes smaller by up to 50%"),
         procedure("oc-mobilisation", p, cc(LOCAL_PROC, "stem-cell-mobilisation", "Stem-cell mobilisation (etoposide + G-CSF) and apheresis",
                                            "Stem-cell mobilisation and apheresis"), "2019-08-20"),
     ]
@@ -245,6 +258,10 @@ def origin_case() -> None:
              onset="2019-09-15", recorded="2019-09-16", clinical="resolved", abatement="2019-09-20"),
         obs("oc-ife-4", p, cc(LOINC, "25700-6"), "2019-12-06", valueString="не выявлен (negative)"),
         obs("oc-bj-4", p, cc(LOINC, "13440-3"), "2019-12-06", valueCodeableConcept=cc(SCT, "260385009", "Negative")),
+        course("oc-course-pnp-4", p, "neuropathy", "2019-12-06", "improved", "Further regression of polyneuropathy"),
+        course("oc-course-skin-4", p, "skin", "2019-12-06", "improved", "Less hyperpigmentation, keratosis, hyperaemia"),
+        course("oc-course-org-4", p, "organomegaly", "2019-12-06", "improved",
+               "Smaller spleen; all lymph-node groups of normal size"),
     ]
     write(d / "04-day100-2019-12.json", collection(t3))
 
@@ -381,6 +398,43 @@ def site_local() -> None:
     write(d / "problems-conceptmap.json", concept_map)
 
 
+def relapse_case() -> None:
+    """A constructed case of VEGF and M-protein relapse after a response (issue: response tracking)."""
+    p = "relapse-vegf"
+    plasma = {"resourceType": "Specimen", "id": "rv-plasma", "type": cc(SCT, "119361006", "Plasma specimen"),
+              "subject": {"reference": f"Patient/{p}"}}
+    serum = {"resourceType": "Specimen", "id": "rv-serum", "type": cc(SCT, "119364003", "Serum specimen"),
+             "subject": {"reference": f"Patient/{p}"}}
+
+    def vegf(oid: str, when: str, value: float, specimen: str) -> dict[str, Any]:
+        return obs(oid, p, cc(LOINC, "75628-8"), when, valueQuantity=qty(value, "pg/mL", "pg/mL"),
+                   specimen={"reference": f"Specimen/{specimen}"})
+
+    res = [
+        patient(p, "male", "1975-05-20", "Relapse", "Teaching"), plasma, serum,
+        cond("rv-pnp", p, cc(SCT, "42345000", "Polyneuropathy"), onset="2021-06", recorded="2021-11-02"),
+        cond("rv-spleen", p, cc(SCT, "16294009", "Splenomegaly"), recorded="2021-11-02"),
+        obs("rv-ife-1", p, cc(LOINC, "25700-6"), "2021-11-05", valueString="IgG lambda"),
+        obs("rv-m-1", p, cc(LOINC, "33358-3"), "2021-11-05", valueQuantity=qty(6.0, "g/L", "g/L")),
+        vegf("rv-vegf-1", "2021-11-05", 1450, "rv-plasma"),
+        report("rv-ct", p, cc(SCT, "77477000", "Computerized axial tomography", "CT whole body"), "2021-11-08",
+               "Two sclerotic lesions of the pelvis."),
+        med("rv-len", p, "342369", "lenalidomide", "2021-12-01", "2022-02-28"),
+        med("rv-dex", p, "3264", "dexamethasone", "2021-12-01", "2022-02-28"),
+        procedure("rv-asct", p, cc(LOCAL_PROC, "autologous-hsct", "Autologous haematopoietic stem-cell transplantation"),
+                  "2022-04-01"),
+        vegf("rv-vegf-s", "2022-07-10", 900, "rv-serum"),  # serum: not comparable with the plasma baseline
+        obs("rv-ife-2", p, cc(LOINC, "25700-6"), "2022-07-10", valueString="negative"),
+        obs("rv-uife-2", p, cc(LOINC, "13440-3"), "2022-07-10", valueCodeableConcept=cc(SCT, "260385009", "Negative")),
+        obs("rv-m-2", p, cc(LOINC, "33358-3"), "2022-07-10", valueQuantity=qty(0, "g/L", "g/L")),
+        vegf("rv-vegf-2", "2022-10-01", 160, "rv-plasma"),
+        vegf("rv-vegf-3", "2023-10-02", 610, "rv-plasma"),
+        obs("rv-ife-3", p, cc(LOINC, "25700-6"), "2023-10-02", valueString="IgG lambda"),
+        obs("rv-m-3", p, cc(LOINC, "33358-3"), "2023-10-02", valueQuantity=qty(1.5, "g/L", "g/L")),
+    ]
+    write(HERE / "relapse-case.json", collection(res))
+
+
 def transaction_urn() -> None:
     """A transaction bundle with urn:uuid references, as exported by generators like Synthea
     (resources carry ids, but refer to each other through their urn:uuid fullUrls)."""
@@ -409,4 +463,5 @@ if __name__ == "__main__":
     classic()
     mimics()
     site_local()
+    relapse_case()
     transaction_urn()

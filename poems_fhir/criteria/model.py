@@ -130,6 +130,8 @@ class Finding:
     #: part of a two-sided criterion, e.g. "thrombocytosis" or "polycythemia" for MIN-6
     component: str | None = None
     is_assertion: bool = False  # True for clinician statements (Condition)
+    source_rule: str | None = None  # the mapping rule that produced it, e.g. "pleural_effusion"
+    resolved_on: dt.date | None = None  # Condition abatement, when it is resolved/inactive
 
     @property
     def effective(self) -> dt.date | None:

@@ -22,7 +22,21 @@ class Measurement:
 class Event:
     """A treatment or milestone (transplant, radiotherapy, biopsy), from Procedure or medication."""
 
-    kind: str
+    kind: str  # "treatment", "autologous_hsct", "radiotherapy", "stem_cell_mobilisation", ...
     effective: dt.date | None
     reference: str
     summary: str
+    agent: str | None = None  # medication rule id, e.g. "thalidomide"
+    end: dt.date | None = None
+    neurotoxic: bool = False
+    status: str | None = None  # resource status, e.g. "completed", "active", "preparation"
+
+
+@dataclass(frozen=True)
+class CourseAssessment:
+    """A clinician's statement that a domain improved, stayed stable or got worse."""
+
+    domain: str
+    direction: str  # "improved" | "stable" | "worse"
+    effective: dt.date | None
+    reference: str

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..criteria.model import Criterion, Differential, Evidence, Finding, State, Strength
-from ..criteria.timeline import Event, Measurement
+from ..criteria.timeline import CourseAssessment, Event, Measurement
 from ..fhir.read import PatientRecord, Raw, SourceError
 from .ife import parse_ife
 from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, Rule
@@ -50,6 +50,7 @@ class Extraction:
     findings: list[Finding] = field(default_factory=list)
     measurements: list[Measurement] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    course: list[CourseAssessment] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
     #: the source resources that contributed anything, "Type/id" -> meta.versionId (or None)
     used: dict[str, str | None] = field(default_factory=dict)
@@ -61,15 +62,16 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
         handler = _HANDLERS.get(raw.data["resourceType"])
         if handler is None:
             continue
-        before = (len(out.findings), len(out.measurements), len(out.events))
+        before = (len(out.findings), len(out.measurements), len(out.events), len(out.course))
         try:
             handler(raw, record, mapping, out)
         except ResourceError as exc:
             # drop anything half-extracted from this resource, report it, go on
             del out.findings[before[0]:], out.measurements[before[1]:], out.events[before[2]:]
+            del out.course[before[3]:]
             out.errors.append(SourceError(raw.origin, str(exc), raw.ref))
             continue
-        if (len(out.findings), len(out.measurements), len(out.events)) != before and raw.ref:
+        if (len(out.findings), len(out.measurements), len(out.events), len(out.course)) != before and raw.ref:
             out.used[raw.ref] = (raw.data.get("meta") or {}).get("versionId")
     return out
 
@@ -112,11 +114,13 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
         return
     effective = _effective(data)
     for part, prefix, rule, code in matches:
-        ctx = _Ctx(raw, record, mapping, out, effective, part, prefix, code)
+        ctx = _Ctx(raw, record, mapping, out, effective, part, prefix, code, rule.spec.id)
         if rule.kind == "observation":
             _apply_observation_rule(ctx, rule.spec)
         elif rule.kind == "condition":
             _exam_finding(ctx, rule.spec)
+        elif rule.kind == "course":
+            _course(ctx, rule.spec)
 
 
 @dataclass
@@ -129,6 +133,7 @@ class _Ctx:
     part: dict[str, Any]  # the Observation or one component
     prefix: str
     code: str
+    rule_id: str | None = None
 
     def evidence(self, summary: str, value: Value | None = None) -> Evidence:
         return Evidence(
@@ -141,6 +146,7 @@ class _Ctx:
         )
 
     def finding(self, topic: str, state: State, summary: str, value: Value | None = None, **kw: Any) -> None:
+        kw.setdefault("source_rule", self.rule_id)
         self.out.findings.append(Finding(topic, state, self.evidence(summary, value), **kw))
 
 
@@ -244,6 +250,10 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
     specimen = rule.specimen or "serum"
     positive, text = _coded_result(ctx.part)
     parsed = parse_ife(text) if text else None
+    detected = bool(parsed and parsed.bands) or (positive is True)
+    if detected or positive is False or (parsed and parsed.negative):
+        # 1 = a monoclonal protein detected, 0 = negative: the response timeline needs both
+        _record(ctx, rule, Value(1.0 if detected else 0.0, None))
     if parsed and parsed.bands:
         for band in parsed.bands:
             ctx.finding(topic, State.PRESENT, f"{specimen} immunofixation: {band.label()}",
@@ -481,6 +491,17 @@ def _exam_finding(ctx: _Ctx, rule: ConditionRule) -> None:
                     component=rule.component)
 
 
+def _course(ctx: _Ctx, rule: Any) -> None:
+    positive, text = _coded_result(ctx.part)
+    direction = None
+    for system, code, _ in codings(ctx.part.get("valueCodeableConcept")):
+        direction = direction or rule.values.get(f"{system}|{code}")
+    direction = direction or rule.values.get(text.strip().lower())
+    if direction is None:
+        raise ResourceError(f"course assessment {text!r} is not one of {sorted(set(rule.values.values()))}")
+    ctx.out.course.append(CourseAssessment(rule.domain, direction, ctx.effective, _ref(ctx.raw)))
+
+
 # ---------------------------------------------------------------- Condition
 
 
@@ -505,6 +526,10 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         onset = parse_date(data["onsetPeriod"].get("start"), "onsetPeriod.start")
     recorded = parse_date(data.get("recordedDate"), "recordedDate")
     clinical = [c for _, c, _ in codings(data.get("clinicalStatus")) if c]
+    resolved_on = None
+    if clinical and clinical[0] in ("resolved", "inactive", "remission"):
+        resolved_on = parse_date(data.get("abatementDateTime"), "abatementDateTime") or (
+            parse_date((data.get("abatementPeriod") or {}).get("start"), "abatementPeriod.start"))
     supporting = _evidence_details(data)
     rules = [r for s, c, _ in codings(data.get("code")) for r in mapping.rules_for(s, c) if r.kind == "condition"]
     text = concept_label(data.get("code"))
@@ -531,7 +556,8 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             if topic == "clinician_poems_assertion":
                 state = State.PRESENT  # the assertion exists whatever its verification status
             out.findings.append(Finding(topic, state, evidence, strength=strength, note=note,
-                                        axis=spec.axis, component=spec.component, is_assertion=True))
+                                        axis=spec.axis, component=spec.component, is_assertion=True,
+                                        source_rule=spec.id, resolved_on=resolved_on))
 
 
 def _first_code(concept: Any) -> str | None:
@@ -555,8 +581,8 @@ def _evidence_details(data: dict[str, Any]) -> tuple[str, ...]:
 
 def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
     data = raw.data
-    if data.get("status") in ("not-done", "entered-in-error", "preparation", "unknown"):
-        return
+    if data.get("status") in ("not-done", "entered-in-error", "unknown"):
+        return  # "preparation" is kept: a planned transplant triggers the engraftment alert
     date = None
     if data.get("performedDateTime") is not None:
         date = parse_date(data["performedDateTime"], "performedDateTime")
@@ -566,8 +592,44 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         for rule in mapping.rules_for(system, code):
             if rule.kind == "procedure" and rule.spec.event:
                 out.events.append(Event(rule.spec.event, date, _ref(raw),
-                                        concept_label(data.get("code")) or rule.spec.id))
+                                        concept_label(data.get("code")) or rule.spec.id,
+                                        status=data.get("status")))
                 return
+
+
+# ---------------------------------------------------------------- medications
+
+_MED_IGNORED = {"entered-in-error", "cancelled", "not-taken", "draft"}
+
+
+def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
+    data = raw.data
+    if data.get("status") in _MED_IGNORED:
+        return
+    concept = data.get("medicationCodeableConcept")
+    ref = data.get("medicationReference")
+    if concept is None and isinstance(ref, dict):
+        medication = record.resolve(ref.get("reference"), data)
+        concept = (medication or {}).get("code") or ({"text": ref.get("display")} if ref.get("display") else None)
+    if not isinstance(concept, dict):
+        return
+    rule = next((r.spec for s, c, _ in codings(concept) for r in mapping.rules_for(s, c) if r.kind == "medication"), None)
+    if rule is None:
+        text = concept_text(concept)
+        rule = next((spec for pattern, spec in mapping.medication_text if pattern.search(text)), None)
+    if rule is None or not rule.event:
+        return
+    start = end = None
+    for name in ("effectiveDateTime", "authoredOn"):
+        if data.get(name):
+            start = parse_date(data[name], name)
+            break
+    period = data.get("effectivePeriod") or (data.get("dispenseRequest") or {}).get("validityPeriod")
+    if isinstance(period, dict):
+        start = start or parse_date(period.get("start"), "effectivePeriod.start")
+        end = parse_date(period.get("end"), "effectivePeriod.end")
+    out.events.append(Event(rule.event, start, _ref(raw), concept_label(concept) or rule.id, agent=rule.id,
+                            end=end, neurotoxic=rule.neurotoxic, status=data.get("status")))
 
 
 # ---------------------------------------------------------------- DiagnosticReport
@@ -605,7 +667,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
                     seen.add(topic)
                     out.findings.append(Finding(topic, State.PRESENT, Evidence(
                         _ref(raw), date, f"{label}: {rule.spec.id.replace('_', ' ')}",
-                        code=f"{system}|{code}")))
+                        code=f"{system}|{code}"), source_rule=rule.spec.id))
     conclusion = data.get("conclusion")
     if not isinstance(conclusion, str) or not conclusion:
         return
@@ -648,6 +710,9 @@ _HANDLERS = {
     "Condition": _condition,
     "Procedure": _procedure,
     "DiagnosticReport": _diagnostic_report,
+    "MedicationRequest": _medication,
+    "MedicationAdministration": _medication,
+    "MedicationStatement": _medication,
 }
 
 __all__ = ["Extraction", "extract", "Differential"]

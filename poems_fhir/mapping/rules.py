@@ -36,6 +36,8 @@ ObservationRole = Literal[
     "endocrine",
     "measurement",
 ]
+#: clinical response domains (criteria.md §8.4)
+CLINICAL_DOMAINS = ("neuropathy", "volume_overload", "organomegaly", "skin", "pulmonary_hypertension", "albumin")
 TOPICS = frozenset(
     [c.value for c in Criterion]
     + [s.value for s in Sign]
@@ -131,6 +133,28 @@ class ModalityRule(_Strict):
     note: str | None = None
 
 
+class CourseRule(_Strict):
+    """A clinician's assessment of a domain's course (improved / stable / worse) over time."""
+
+    id: str
+    domain: str | None = None
+    codes: list[CodeRef] = Field(default_factory=list)
+    add_codes: list[CodeRef] = Field(default_factory=list)
+    #: "system|code" or lower-case text of the value -> improved | stable | worse
+    values: dict[str, Literal["improved", "stable", "worse"]] = Field(default_factory=dict)
+    note: str | None = None
+
+
+class MedicationRule(_Strict):
+    id: str
+    event: str | None = None  # "treatment"
+    neurotoxic: bool = False
+    codes: list[CodeRef] = Field(default_factory=list)
+    add_codes: list[CodeRef] = Field(default_factory=list)
+    text: list[str] = Field(default_factory=list, description="regexes on the medication's name")
+    note: str | None = None
+
+
 class ProcedureRule(_Strict):
     id: str
     event: str | None = None
@@ -151,6 +175,8 @@ class MappingFile(_Strict):
     conditions: list[ConditionRule] = Field(default_factory=list)
     modalities: list[ModalityRule] = Field(default_factory=list)
     procedures: list[ProcedureRule] = Field(default_factory=list)
+    medications: list[MedicationRule] = Field(default_factory=list)
+    course: list[CourseRule] = Field(default_factory=list)
 
 
 class SiteThreshold(_Strict):
@@ -298,7 +324,7 @@ def load_file(path: str | Path, *, site: bool) -> LoadedFile:
 class Rule:
     """A compiled rule: kind + the model it came from + where it was defined."""
 
-    kind: Literal["observation", "condition", "modality", "procedure"]
+    kind: Literal["observation", "condition", "modality", "procedure", "medication", "course"]
     spec: Any
     origin: str
 
@@ -316,6 +342,7 @@ class CompiledMapping:
     translations: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
     observation_rules: dict[str, ObservationRule] = field(default_factory=dict)
     procedure_rules: dict[str, ProcedureRule] = field(default_factory=dict)
+    medication_text: list[tuple[re.Pattern[str], MedicationRule]] = field(default_factory=list)
 
     def rules_for(self, system: str | None, code: str | None) -> list[Rule]:
         if not system or not code:
@@ -340,7 +367,7 @@ class CompiledMapping:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
-_LIST_SECTIONS = ("observations", "conditions", "modalities", "procedures")
+_LIST_SECTIONS = ("observations", "conditions", "modalities", "procedures", "medications", "course")
 
 
 def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
@@ -517,6 +544,29 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         for c in rule.codes:
             by_code[(c.system, c.code)].append(Rule("procedure", rule, origins[("procedures", rid)]))
 
+    medication_text: list[tuple[re.Pattern[str], MedicationRule]] = []
+    for rid, raw in merged["medications"].items():
+        rule = MedicationRule.model_validate(
+            {**raw, "codes": resolve("medications", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
+        )
+        for c in rule.codes:
+            by_code[(c.system, c.code)].append(Rule("medication", rule, origins[("medications", rid)]))
+        if rule.text:
+            try:
+                medication_text.append((re.compile("|".join(f"(?:{t})" for t in rule.text), re.IGNORECASE), rule))
+            except re.error as exc:
+                problem("medications", rid, "text", f"invalid regular expression: {exc}", "escape special characters")
+
+    for rid, raw in merged["course"].items():
+        rule = CourseRule.model_validate(
+            {**raw, "codes": resolve("course", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
+        )
+        if rule.domain not in CLINICAL_DOMAINS:
+            problem("course", rid, "domain", f"unknown domain {rule.domain!r}",
+                    f"use one of {', '.join(CLINICAL_DOMAINS)}")
+        for c in rule.codes:
+            by_code[(c.system, c.code)].append(Rule("course", rule, origins[("course", rid)]))
+
     translations: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     identity = [{"file": Path(f.path).name, "name": f.model.name, "version": f.model.version,
                  "sha256": f.sha256} for f in files]
@@ -538,6 +588,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         translations=dict(translations),
         observation_rules=observation_rules,
         procedure_rules=procedure_rules,
+        medication_text=medication_text,
     )
 
 

@@ -5,6 +5,8 @@ import textwrap
 
 from ..criteria.model import Assessment, CriterionResult, State
 from ..criteria.profiles import get_profile
+from ..criteria.response import ResponseAssessment
+from ..criteria.risk import RiskFactor
 
 _MARK = {
     State.PRESENT: "PRESENT",
@@ -58,4 +60,28 @@ def render_assessment(a: Assessment, width: int = 110) -> str:
                                    subsequent_indent="      "))
     for e in a.clinician_assertions:
         lines.append(f"  Clinician assertion (kept separate from the rule result): {e.summary} [{e.reference}]")
+    return "\n".join(lines)
+
+
+def render_response(r: ResponseAssessment, risk: list[RiskFactor]) -> str:
+    if r.first_treatment is None and r.baseline_date is None:
+        lines = ["  Response: no treatment recorded (give --baseline DATE to assess change from a date)"]
+    else:
+        lines = [f"  Response (baseline {r.baseline_date}, first treatment {r.first_treatment or '-'}):"]
+        for h in (r.hematologic, r.hematologic_imwg):
+            extra = f"; caveats: {'; '.join(h.caveats)}" if h.caveats else ""
+            flag = " (provisional)" if h.provisional else ""
+            lines.append(f"    haematological, {h.framework}-style: {h.category}{flag} - {h.reason}{extra}")
+        lines.append(f"    VEGF: {r.vegf.category}{' (' + r.vegf.specimen + ')' if r.vegf.specimen else ''}"
+                     f" - {r.vegf.reason}")
+        lines.append(f"    clinical: {r.clinical_overall} ("
+                     + ", ".join(f"{d} {c.direction}" for d, c in r.clinical.items()) + ")")
+        for a in r.alerts:
+            lines.extend(textwrap.wrap(f"ALERT {a.code}: {a.message}", 106, initial_indent="  ! ",
+                                       subsequent_indent="      "))
+    present = [f"{f.id} ({f.model.split(' (')[0]})" for f in risk if f.state is State.PRESENT]
+    unknown = [f.id for f in risk if f.state is State.NOT_ASSESSED]
+    lines.append(f"  Risk factors present: {', '.join(present) or 'none'}")
+    if unknown:
+        lines.append(f"  Risk factors not assessed: {', '.join(unknown)}")
     return "\n".join(lines)

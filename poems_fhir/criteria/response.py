@@ -1,0 +1,438 @@
+"""Treatment response over time (criteria.md §8): haematological (amyloid-style and IMWG-style),
+VEGF, clinical per domain, and progression/relapse alerts.
+
+Pure functions of measurements, events, findings and course assessments with an explicit as-of
+date and configuration: no FHIR JSON, no I/O, no clock. Never a guessed category: where the
+baseline is not measurable or a needed test is missing the answer is ``not_evaluable`` with why.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .model import Criterion, Finding, Sign, State
+from .timeline import CourseAssessment, Event, Measurement
+
+TREATMENT_KINDS = frozenset({"treatment", "autologous_hsct", "radiotherapy", "chemotherapy"})
+DOMAIN_TOPICS = {
+    "neuropathy": Criterion.POLYNEUROPATHY.value,
+    "volume_overload": Criterion.EXTRAVASCULAR_VOLUME_OVERLOAD.value,
+    "organomegaly": Criterion.ORGANOMEGALY.value,
+    "skin": Criterion.SKIN_CHANGES.value,
+    "pulmonary_hypertension": Sign.PULMONARY_HYPERTENSION.value,
+}
+
+
+@dataclass(frozen=True)
+class ResponseConfig:
+    """Cut-offs. Values marked UNVERIFIED in criteria.md come from the mapping file (configurable)."""
+
+    vegf_cutoff: dict[str, float]  # pg/mL per specimen: plasma 200 (V), serum 1000 (UNVERIFIED)
+    vegf_partial_decrease: float = 0.5  # UNVERIFIED (criteria.md §8.2)
+    vegf_progression_increase: float = 0.5  # UNVERIFIED (criteria.md §8.2: "numeric rule UNVERIFIED")
+    albumin_change: float = 0.10  # UNVERIFIED: direction only, criteria.md §8.4
+    amyloid_serum_measurable: float = 5.0  # g/L: "baseline > 0.5 g/dL" (criteria.md §8.1a)
+    amyloid_dflc_measurable: float = 100.0  # mg/L
+    imwg_serum_measurable: float = 10.0  # g/L (seed_case.md T1; IMWG threshold S)
+
+
+@dataclass(frozen=True)
+class Point:
+    value: float
+    unit: str | None
+    effective: dt.date | None
+    reference: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"value": round(self.value, 4), "unit": self.unit,
+                "effective": self.effective.isoformat() if self.effective else None, "reference": self.reference}
+
+
+@dataclass(frozen=True)
+class HematologicResponse:
+    framework: str  # "amyloid" | "imwg"
+    category: str  # CR VGPR PR MR NR PD not_evaluable
+    reason: str
+    baseline: Point | None = None
+    latest: Point | None = None
+    change: float | None = None  # fraction, -0.91 = 91 % reduction
+    caveats: tuple[str, ...] = ()
+    provisional: bool = False
+
+
+@dataclass(frozen=True)
+class VegfResponse:
+    category: str  # complete partial none progression not_evaluable
+    reason: str
+    specimen: str | None = None
+    baseline: Point | None = None
+    latest: Point | None = None
+
+
+@dataclass(frozen=True)
+class DomainResponse:
+    domain: str
+    direction: str  # improved stable worse not_assessed
+    reason: str
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Alert:
+    code: str
+    message: str
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResponseAssessment:
+    as_of: dt.date | None
+    baseline_date: dt.date | None
+    first_treatment: dt.date | None
+    hematologic: HematologicResponse
+    hematologic_imwg: HematologicResponse
+    vegf: VegfResponse
+    clinical: dict[str, DomainResponse]
+    alerts: tuple[Alert, ...] = field(default_factory=tuple)
+
+    @property
+    def clinical_overall(self) -> str:
+        directions = [d.direction for d in self.clinical.values()]
+        for d in ("worse", "improved", "stable"):
+            if d in directions:
+                return d
+        return "not_assessed"
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _upto(items: Iterable[Measurement], as_of: dt.date | None) -> list[Measurement]:
+    return sorted((m for m in items if m.effective and (as_of is None or m.effective <= as_of)),
+                  key=lambda m: (m.effective, m.reference))
+
+
+def _series(measurements: Sequence[Measurement], analyte: str, as_of: dt.date | None) -> list[Measurement]:
+    return _upto((m for m in measurements if m.analyte == analyte), as_of)
+
+
+def _point(m: Measurement | None) -> Point | None:
+    return Point(m.value, m.unit, m.effective, m.reference) if m else None
+
+
+def first_treatment(events: Iterable[Event], as_of: dt.date | None = None) -> dt.date | None:
+    dates = [e.effective for e in events if e.kind in TREATMENT_KINDS and e.effective
+             and e.status not in ("preparation", "planned")
+             and (as_of is None or e.effective <= as_of)]
+    return min(dates) if dates else None
+
+
+def _baseline(series: list[Measurement], cut: dt.date | None, inclusive: bool) -> Measurement | None:
+    if cut is None:
+        return None
+    before = [m for m in series if m.effective and (m.effective <= cut if inclusive else m.effective < cut)]
+    return before[-1] if before else None
+
+
+def _after(series: list[Measurement], start: dt.date) -> list[Measurement]:
+    return [m for m in series if m.effective and m.effective > start]
+
+
+# ------------------------------------------------------------------ haematological
+
+
+@dataclass(frozen=True)
+class _Clone:
+    """Everything the two haematological frameworks read, cut at the baseline."""
+
+    m_base: Measurement | None
+    m_after: list[Measurement]
+    dflc_base: float | None
+    dflc_after: list[tuple[dt.date, float, str]]
+    serum_ife: Measurement | None  # latest after baseline
+    urine_ife: Measurement | None
+    ife_ever_negative_both: dt.date | None
+    flc_ratio_latest: Measurement | None
+    bm_latest: Measurement | None
+
+
+def _dflc(measurements: Sequence[Measurement], as_of: dt.date | None, light: str | None) -> list[tuple[dt.date, float, str]]:
+    """Involved minus uninvolved free light chain, per date both were measured (mg/L)."""
+    kappa = {m.effective: m for m in _series(measurements, "flc_kappa", as_of)}
+    lam = {m.effective: m for m in _series(measurements, "flc_lambda", as_of)}
+    out = []
+    for day in sorted(set(kappa) & set(lam)):
+        k, l_ = kappa[day].value, lam[day].value
+        involved, uninvolved = (l_, k) if (light == "lambda" or (light is None and l_ >= k)) else (k, l_)
+        out.append((day, involved - uninvolved, lam[day].reference if involved == l_ else kappa[day].reference))
+    return out
+
+
+def _clone(measurements: Sequence[Measurement], cut: dt.date, inclusive: bool, as_of: dt.date | None,
+           light: str | None) -> _Clone:
+    m_series = _series(measurements, "serum_m_protein", as_of)
+    m_base = _baseline(m_series, cut, inclusive)
+    m_after = _after(m_series, m_base.effective if m_base and m_base.effective else cut)
+    dflc = _dflc(measurements, as_of, light)
+    base_d = [d for d in dflc if (d[0] <= cut if inclusive else d[0] < cut)]
+    after_d = [d for d in dflc if d[0] > (base_d[-1][0] if base_d else cut)]
+    serum = _after(_series(measurements, "serum_ife", as_of), cut)
+    urine = _after(_series(measurements, "urine_ife", as_of), cut)
+    both_negative = None
+    for s in serum:
+        if s.value == 0 and any(u.value == 0 and u.effective and s.effective and abs((u.effective - s.effective).days) <= 31
+                                for u in urine):
+            both_negative = both_negative or s.effective
+    ratio = _series(measurements, "flc_ratio", as_of)
+    bm = _series(measurements, "bm_plasma_cells", as_of)
+    return _Clone(m_base, m_after, base_d[-1][1] if base_d else None, after_d,
+                  serum[-1] if serum else None, urine[-1] if urine else None, both_negative,
+                  ratio[-1] if ratio and ratio[-1].effective and ratio[-1].effective > cut else None,
+                  bm[-1] if bm and bm[-1].effective and bm[-1].effective > cut else None)
+
+
+def _progression_from_cr(c: _Clone) -> bool:
+    return bool(c.ife_ever_negative_both and c.serum_ife and c.serum_ife.value == 1
+                and c.serum_ife.effective and c.serum_ife.effective > c.ife_ever_negative_both)
+
+
+def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
+    fw = "amyloid"
+    latest_m = c.m_after[-1] if c.m_after else None
+    base_p, latest_p = _point(c.m_base), _point(latest_m)
+    change = (latest_m.value - c.m_base.value) / c.m_base.value if latest_m and c.m_base and c.m_base.value else None
+    m_measurable = bool(c.m_base and c.m_base.value > cfg.amyloid_serum_measurable)
+    d_measurable = c.dflc_base is not None and c.dflc_base > cfg.amyloid_dflc_measurable
+    # PD: from CR any detectable M-protein; from PR/SD >= 50 % rise from nadir to > 5 g/L, or FLC
+    if _progression_from_cr(c):
+        return HematologicResponse(fw, "PD", "M-protein detectable again after a complete response "
+                                   f"(serum immunofixation positive on {c.serum_ife.effective})",  # type: ignore[union-attr]
+                                   base_p, latest_p or _point(c.serum_ife), change)
+    if c.m_after and latest_m:
+        nadir = min(m.value for m in c.m_after[:-1] + ([c.m_base] if c.m_base else [])) if (c.m_after[:-1] or c.m_base) else None
+        if nadir is not None and latest_m.value >= nadir * 1.5 and latest_m.value > cfg.amyloid_serum_measurable:
+            return HematologicResponse(fw, "PD", f"M-protein rose >= 50 % from its nadir ({nadir:g} g/L) to "
+                                       f"{latest_m.value:g} g/L (> {cfg.amyloid_serum_measurable:g} g/L)",
+                                       base_p, latest_p, change)
+    if c.dflc_after:
+        nadir_d = min([d[1] for d in c.dflc_after[:-1]] + ([c.dflc_base] if c.dflc_base is not None else []), default=None)
+        last_d = c.dflc_after[-1][1]
+        if nadir_d is not None and last_d >= nadir_d * 1.5 and last_d > 100:
+            return HematologicResponse(fw, "PD", f"dFLC rose >= 50 % from its nadir to {last_d:g} mg/L", base_p, latest_p, change)
+    caveats: list[str] = []
+    # CR: serum and urine immunofixation negative and a normal FLC ratio
+    if c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0:
+        provisional = False
+        if c.flc_ratio_latest is None:
+            caveats.append("FLC ratio not assessed (needed for amyloid-style CR)")
+            provisional = True
+        if c.bm_latest is None:
+            caveats.append("bone-marrow plasma cells not assessed (one version of CR requires < 5 %)")
+            provisional = True
+        return HematologicResponse(fw, "CR", "serum and urine immunofixation negative", base_p,
+                                   _point(c.serum_ife), change, tuple(caveats), provisional)
+    if c.serum_ife and c.serum_ife.value == 0 and not c.urine_ife:
+        caveats.append("serum immunofixation negative but urine immunofixation not assessed: CR not assessable")
+    # VGPR: dFLC < 40 mg/L
+    if c.dflc_after and c.dflc_after[-1][1] < 40:
+        return HematologicResponse(fw, "VGPR", f"dFLC {c.dflc_after[-1][1]:g} mg/L < 40 mg/L", base_p, latest_p,
+                                   change, tuple(caveats))
+    if not c.dflc_after:
+        caveats.append("VGPR not assessable: dFLC (free light chains) not measured after treatment")
+    # PR: >= 50 % fall of a measurable M-protein or dFLC
+    if m_measurable and change is not None and change <= -0.5:
+        return HematologicResponse(fw, "PR", f"M-protein {c.m_base.value:g} -> {latest_m.value:g} g/L "  # type: ignore[union-attr]
+                                   f"({change:+.0%})", base_p, latest_p, change, tuple(caveats))
+    if d_measurable and c.dflc_after and c.dflc_after[-1][1] <= 0.5 * c.dflc_base:  # type: ignore[operator]
+        return HematologicResponse(fw, "PR", "dFLC fell >= 50 %", base_p, latest_p, change, tuple(caveats))
+    if not (m_measurable or d_measurable):
+        why = (f"baseline M-protein {c.m_base.value:g} g/L is not above {cfg.amyloid_serum_measurable:g} g/L"
+               if c.m_base else "no M-protein before the first treatment")
+        return HematologicResponse(fw, "not_evaluable", f"{why} and dFLC is not > 100 mg/L: below the "
+                                   "measurability gate", base_p, latest_p, change, tuple(caveats))
+    if latest_m is None and not c.dflc_after:
+        return HematologicResponse(fw, "not_evaluable", "no follow-up measurement after the baseline",
+                                   base_p, None, None, tuple(caveats))
+    return HematologicResponse(fw, "NR", "neither CR, VGPR, PR nor PD", base_p, latest_p, change, tuple(caveats))
+
+
+def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
+    fw = "imwg"
+    latest_m = c.m_after[-1] if c.m_after else None
+    base_p, latest_p = _point(c.m_base), _point(latest_m)
+    change = (latest_m.value - c.m_base.value) / c.m_base.value if latest_m and c.m_base and c.m_base.value else None
+    if not (c.m_base and c.m_base.value >= cfg.imwg_serum_measurable):
+        why = (f"baseline serum M-protein {c.m_base.value:g} g/L is below the IMWG measurable-disease threshold "
+               f"of {cfg.imwg_serum_measurable:g} g/L (1 g/dL); urine M-protein not quantified"
+               if c.m_base else "no serum M-protein before the first treatment")
+        caveats = []
+        if change is not None and change <= -0.9 and c.urine_ife and c.urine_ife.value == 0:
+            caveats.append("descriptively a VGPR pattern (>= 90 % reduction, urine negative)")
+        return HematologicResponse(fw, "not_evaluable", why, base_p, latest_p, change, tuple(caveats))
+    if _progression_from_cr(c):
+        return HematologicResponse(fw, "PD", "M-protein detectable again after a complete response", base_p, latest_p, change)
+    if latest_m and c.m_after:
+        nadir = min([m.value for m in c.m_after[:-1]] + [c.m_base.value])
+        if latest_m.value >= nadir * 1.25 and latest_m.value - nadir > 5:
+            return HematologicResponse(fw, "PD", f">= 25 % rise from the nadir ({nadir:g} g/L) with > 5 g/L absolute",
+                                       base_p, latest_p, change)
+    if c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0:
+        caveats = ()
+        if c.bm_latest is None:
+            caveats = ("bone-marrow plasma cells (< 5 %) not assessed",)
+        return HematologicResponse(fw, "CR", "serum and urine immunofixation negative", base_p, _point(c.serum_ife),
+                                   change, caveats, provisional=bool(caveats))
+    if change is None:
+        return HematologicResponse(fw, "not_evaluable", "no follow-up M-protein after the baseline", base_p, None, None)
+    if change <= -0.9 or (latest_m and latest_m.value == 0 and c.serum_ife and c.serum_ife.value == 1):
+        return HematologicResponse(fw, "VGPR", f"M-protein {change:+.0%}", base_p, latest_p, change)
+    if change <= -0.5:
+        return HematologicResponse(fw, "PR", f"M-protein {change:+.0%}", base_p, latest_p, change)
+    if change <= -0.25:
+        return HematologicResponse(fw, "MR", f"M-protein {change:+.0%}", base_p, latest_p, change)
+    return HematologicResponse(fw, "NR", f"M-protein {change:+.0%}", base_p, latest_p, change)
+
+
+# ------------------------------------------------------------------ VEGF
+
+
+def vegf_response(measurements: Sequence[Measurement], cut: dt.date, inclusive: bool, as_of: dt.date | None,
+                  cfg: ResponseConfig) -> VegfResponse:
+    series = _series(measurements, "vegf", as_of)
+    if not series:
+        return VegfResponse("not_evaluable", "VEGF never measured")
+    baseline = _baseline(series, cut, inclusive)
+    if baseline is None:
+        return VegfResponse("not_evaluable", "no VEGF before the first treatment (obtain one now as a post-treatment "
+                            "reference)")
+    if baseline.specimen is None:
+        return VegfResponse("not_evaluable", "baseline VEGF specimen type unknown (serum and plasma differ)",
+                            None, _point(baseline))
+    follow = [m for m in _after(series, baseline.effective) if m.specimen == baseline.specimen]  # type: ignore[arg-type]
+    if not follow:
+        others = {m.specimen or "unknown" for m in _after(series, baseline.effective)}  # type: ignore[arg-type]
+        why = (f"follow-up VEGF in another specimen ({', '.join(sorted(others))}) than the {baseline.specimen} "
+               "baseline: serum and plasma are not comparable") if others else "no VEGF after the baseline"
+        return VegfResponse("not_evaluable", why, baseline.specimen, _point(baseline))
+    latest = follow[-1]
+    cutoff = cfg.vegf_cutoff[baseline.specimen]
+    nadir = min([m.value for m in follow[:-1]] + [baseline.value])
+    if len(follow) >= 1 and latest.value >= nadir * (1 + cfg.vegf_progression_increase) and latest.value >= cutoff \
+            and nadir < baseline.value:
+        return VegfResponse("progression", f"VEGF rose from its nadir {nadir:g} to {latest.value:g} pg/mL "
+                            f"(>= {cfg.vegf_progression_increase:.0%} and above the {cutoff:g} pg/mL cut-off)",
+                            baseline.specimen, _point(baseline), _point(latest))
+    if baseline.value < cutoff:
+        return VegfResponse("not_evaluable", f"baseline VEGF {baseline.value:g} pg/mL was not elevated "
+                            f"(< {cutoff:g} pg/mL)", baseline.specimen, _point(baseline), _point(latest))
+    if latest.value < cutoff:
+        return VegfResponse("complete", f"VEGF normalised: {baseline.value:g} -> {latest.value:g} pg/mL "
+                            f"(< {cutoff:g})", baseline.specimen, _point(baseline), _point(latest))
+    if latest.value <= baseline.value * (1 - cfg.vegf_partial_decrease):
+        return VegfResponse("partial", f"VEGF {baseline.value:g} -> {latest.value:g} pg/mL, not normalised",
+                            baseline.specimen, _point(baseline), _point(latest))
+    return VegfResponse("none", f"VEGF {baseline.value:g} -> {latest.value:g} pg/mL", baseline.specimen,
+                        _point(baseline), _point(latest))
+
+
+# ------------------------------------------------------------------ clinical
+
+
+def clinical_response(findings: Sequence[Finding], course: Sequence[CourseAssessment],
+                      measurements: Sequence[Measurement], cut: dt.date, inclusive: bool,
+                      as_of: dt.date | None, cfg: ResponseConfig) -> dict[str, DomainResponse]:
+    out: dict[str, DomainResponse] = {}
+    for domain, topic in DOMAIN_TOPICS.items():
+        # every dated statement about the domain after the first treatment; the latest one wins
+        candidates: list[tuple[dt.date, str, str, tuple[str, ...]]] = []
+        for c in course:
+            if c.domain == domain and c.effective and c.effective > cut and (as_of is None or c.effective <= as_of):
+                candidates.append((c.effective, c.direction, f"clinician's assessment on {c.effective}", (c.reference,)))
+        present = [f for f in findings if f.topic == topic and f.state is State.PRESENT and f.effective
+                   and (as_of is None or f.effective <= as_of)]
+        for f in present:
+            if f.effective and f.effective > cut and (f.resolved_on is None or (as_of and f.resolved_on > as_of)):
+                candidates.append((f.effective, "worse", "new finding after the first treatment", (f.evidence.reference,)))
+        baseline = [f for f in present if f.effective and f.effective <= cut]
+        resolved = [f for f in baseline if f.resolved_on and f.resolved_on > cut and (as_of is None or f.resolved_on <= as_of)]
+        if resolved:
+            when = max(f.resolved_on for f in resolved if f.resolved_on)
+            what = "every baseline finding resolved" if len(resolved) == len(baseline) else "some baseline findings resolved"
+            candidates.append((when, "improved", f"{what} (by {when})", tuple(f.evidence.reference for f in resolved)))
+        if candidates:
+            when, direction, reason, refs = max(candidates, key=lambda c: (c[0], c[1] == "worse"))
+            out[domain] = DomainResponse(domain, direction, reason, refs)
+        else:
+            out[domain] = DomainResponse(domain, "not_assessed", "no follow-up assessment after the first treatment")
+    albumin = _series(measurements, "albumin", as_of)
+    base = _baseline(albumin, cut, inclusive)
+    after = _after(albumin, base.effective) if base and base.effective else []
+    if base and after:
+        change = (after[-1].value - base.value) / base.value
+        direction = "improved" if change >= cfg.albumin_change else "worse" if change <= -cfg.albumin_change else "stable"
+        out["albumin"] = DomainResponse("albumin", direction, f"albumin {base.value:g} -> {after[-1].value:g} g/L "
+                                        f"({change:+.0%})", (base.reference, after[-1].reference))
+    else:
+        out["albumin"] = DomainResponse("albumin", "not_assessed", "no albumin before and after the first treatment")
+    return out
+
+
+# ------------------------------------------------------------------ all together
+
+
+def assess_response(measurements: Sequence[Measurement], events: Sequence[Event], findings: Sequence[Finding],
+                    course: Sequence[CourseAssessment], cfg: ResponseConfig, as_of: dt.date | None = None,
+                    baseline_date: dt.date | None = None) -> ResponseAssessment:
+    start = first_treatment(events, as_of)
+    # Baseline: the last measurement before the first treatment, or on/before a user-given date.
+    cut, inclusive = (baseline_date, True) if baseline_date else (start, False)
+    if cut is None:
+        na = HematologicResponse("amyloid", "not_evaluable", "no treatment recorded and no --baseline date")
+        return ResponseAssessment(as_of, None, None, na,
+                                  HematologicResponse("imwg", "not_evaluable", na.reason),
+                                  VegfResponse("not_evaluable", na.reason),
+                                  {d: DomainResponse(d, "not_assessed", na.reason) for d in (*DOMAIN_TOPICS, "albumin")})
+    light = next((f.light_chain for f in findings if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
+                  and f.light_chain), None)
+    clone = _clone(measurements, cut, inclusive, as_of, light)
+    amyloid, imwg = amyloid_response(clone, cfg), imwg_response(clone, cfg)
+    vegf = vegf_response(measurements, cut, inclusive, as_of, cfg)
+    clinical = clinical_response(findings, course, measurements, cut, inclusive, as_of, cfg)
+    alerts = _alerts(amyloid, imwg, vegf, clinical, findings, events, cut, as_of)
+    return ResponseAssessment(as_of, cut, start, amyloid, imwg, vegf, clinical, tuple(alerts))
+
+
+def _alerts(amyloid: HematologicResponse, imwg: HematologicResponse, vegf: VegfResponse,
+            clinical: dict[str, DomainResponse], findings: Sequence[Finding], events: Sequence[Event],
+            cut: dt.date, as_of: dt.date | None) -> list[Alert]:
+    alerts: list[Alert] = []
+    for h in (amyloid, imwg):
+        if h.category == "PD":
+            alerts.append(Alert("hematologic_progression", f"haematological progression ({h.framework}): {h.reason}",
+                                tuple(p.reference for p in (h.latest,) if p)))
+    if vegf.category == "progression":
+        alerts.append(Alert("vegf_progression", f"rising VEGF: {vegf.reason}; the second most common progression "
+                            "event after radiological progression", tuple(p.reference for p in (vegf.latest,) if p)))
+    for domain, topic in DOMAIN_TOPICS.items():
+        by_rule: dict[str, list[Finding]] = {}
+        for f in findings:
+            if f.topic == topic and f.state is State.PRESENT and f.effective and (as_of is None or f.effective <= as_of):
+                by_rule.setdefault(f.source_rule or topic, []).append(f)
+        for rule, fs in by_rule.items():
+            resolved = [f.resolved_on for f in fs if f.resolved_on and (as_of is None or f.resolved_on <= as_of)]
+            again = [f for f in fs if resolved and f.effective and f.effective > min(resolved) and f.resolved_on is None]
+            if again:
+                alerts.append(Alert("reappearance", f"{rule.replace('_', ' ')} recorded again after it had resolved",
+                                    tuple(f.evidence.reference for f in again)))
+    responding = amyloid.category in ("CR", "VGPR", "PR")
+    worse = [d for d in clinical.values() if d.direction == "worse"]
+    if responding and worse:
+        neurotoxic = sorted({e.agent for e in events if e.neurotoxic and e.agent})
+        caution = (f"; note the neurotoxicity of {', '.join(neurotoxic)}" if neurotoxic else
+                   "; thalidomide and bortezomib may worsen neuropathy")
+        alerts.append(Alert("discordant_response",
+                            f"discordant: haematological {amyloid.category} with clinical worsening "
+                            f"({', '.join(d.domain for d in worse)}) - consider a regimen change or early "
+                            f"escalation{caution}", tuple(r for d in worse for r in d.evidence)))
+    return alerts
