@@ -146,14 +146,15 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
 def _write_out(out: str, results: list[Any], mapping: Any, report_status: str,
                errors: list[Any]) -> list[dict[str, Any]]:
     from .fhir.read import SourceError
-    from .fhir.write import NotWritableError, WriteContext, build_transaction, patient_file_name
+    from .fhir.write import NotWritableError, WriteContext, patient_file_name
+    from .pipeline import transaction_for
 
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     bundles = []
     for r in results:
         ctx = WriteContext(now, mapping.identity, r.extraction.used, report_status)
         try:
-            bundles.append((r.assessment.patient, build_transaction(r.assessment, ctx)))
+            bundles.append((r.assessment.patient, transaction_for(r, ctx)))
         except NotWritableError as exc:
             errors.append(SourceError(r.assessment.patient, str(exc)))
     target = Path(out)

@@ -8,13 +8,16 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .criteria.engine import evaluate
 from .criteria.model import Assessment
 from .criteria.profiles import Profile
+from .criteria.pathway import Step, pathway
 from .criteria.response import ResponseAssessment, ResponseConfig, assess_response
 from .criteria.risk import RiskConfig, RiskFactor, assess_risk
 from .fhir.read import PatientRecord, ReadResult, SourceError, read_paths
+from .fhir.write import WriteContext, build_transaction
 from .mapping.extract import Extraction, extract
 from .mapping.rules import CompiledMapping
 
@@ -26,6 +29,7 @@ class PatientResult:
     assessment: Assessment
     response: ResponseAssessment
     risk: list[RiskFactor]
+    steps: list[Step]
 
 
 @dataclass
@@ -67,7 +71,12 @@ def evaluate_record(
                                extraction.course, response_config(mapping), as_of, baseline)
     risk = assess_risk(extraction.findings, extraction.measurements, extraction.events, response,
                        _birth_date(record), as_of, risk_config(mapping))
-    return PatientResult(record, extraction, assessment, response, risk)
+    # the work-up as it stood when treatment began: what was open then and is assessed now is done
+    earlier = (evaluate(record.patient, extraction.findings, profile, response.first_treatment)
+               if response.first_treatment else None)
+    steps = pathway(assessment, earlier, response, risk, extraction.findings, extraction.measurements,
+                    extraction.events, as_of)
+    return PatientResult(record, extraction, assessment, response, risk, steps)
 
 
 def iter_evaluations(
@@ -91,3 +100,8 @@ def evaluate_paths(
     results = list(iter_evaluations(read.records, mapping, profile, as_of, patients))
     errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
     return Run(results, errors, read)
+
+
+def transaction_for(result: PatientResult, ctx: WriteContext, html: str | None = None) -> dict[str, Any]:
+    """The write-back transaction of one evaluated patient."""
+    return build_transaction(result.assessment, ctx, result.steps, result.response, html)

@@ -678,13 +678,13 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         evidence = Evidence(_ref(raw), date, f"{label}: {conclusion.strip()[:160]}")
         if absent_re is not None and absent_re.search(conclusion):
             out.findings.append(Finding(
-                rule.topic or "", State.ABSENT, evidence,
+                rule.topic or "", State.ABSENT, evidence, source_rule=rule.id,
                 strength=Strength.WEAK if weak else Strength.STRONG,
                 note=(f"excluded by {modality.id if modality else 'imaging'} only: plain radiographs "
                       "miss small sclerotic lesions; CT-based imaging needed") if weak else None,
             ))
         elif present_re.search(conclusion):
-            out.findings.append(Finding(rule.topic or "", State.PRESENT, evidence))
+            out.findings.append(Finding(rule.topic or "", State.PRESENT, evidence, source_rule=rule.id))
 
 
 def codings_list(concepts: Any) -> list[tuple[str | None, str | None, str | None]]:

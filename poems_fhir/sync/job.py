@@ -18,9 +18,9 @@ from ..criteria.model import Assessment, State
 from ..criteria.profiles import Profile
 from ..errors import AuthError, ForeignHostError, NetworkError, PreconditionFailedError
 from ..fhir.read import PatientRecord
-from ..fhir.write import NotWritableError, WriteContext, build_transaction
+from ..fhir.write import NotWritableError, WriteContext
 from ..mapping.rules import CompiledMapping
-from ..pipeline import evaluate_record
+from ..pipeline import evaluate_record, transaction_for
 from .sinks import GUARDED, Sink, content_hash, entry_key, guarded_hashes, with_if_match
 from .sources import Source
 from .state import StateStore
@@ -145,7 +145,7 @@ class SyncJob:
             return
         try:
             ctx = WriteContext(self.now(), self.mapping.identity, result.extraction.used, self.report_status)
-            bundle = build_transaction(a, ctx)
+            bundle = transaction_for(result, ctx)
         except NotWritableError as exc:
             summary.failed += 1
             summary.problems.append(f"{name}: {exc}")

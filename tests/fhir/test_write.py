@@ -17,7 +17,7 @@ from poems_fhir.fhir.write import (
     check_transaction,
     _model,
 )
-from poems_fhir.pipeline import evaluate_paths
+from poems_fhir.pipeline import evaluate_paths, transaction_for
 from tests.conftest import ROOT, SAMPLES
 
 NOW = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.timezone.utc)
@@ -30,8 +30,7 @@ def transactions(mapping, paths, as_of=None, profile="mayo", now=NOW):
     out = {}
     for r in run.results:
         if r.assessment.patient.startswith("Patient/"):
-            out[r.assessment.patient] = build_transaction(
-                r.assessment, WriteContext(now, mapping.identity, r.extraction.used))
+            out[r.assessment.patient] = transaction_for(r, WriteContext(now, mapping.identity, r.extraction.used))
     return out
 
 
@@ -42,9 +41,19 @@ def all_bundles(mapping):
 
 def resources(bundle, rtype):
     found = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == rtype]
-    if rtype == "Observation":  # criterion results are contained in the report
-        found += [c for r in resources(bundle, "DiagnosticReport") for c in r.get("contained", [])]
+    if rtype == "Observation":  # criterion results are contained in the criteria report
+        found += criteria_report(bundle).get("contained", [])
     return found
+
+
+def report_of(bundle, code):
+    (report,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DiagnosticReport"
+                 and e["resource"]["code"]["coding"][0]["code"] == code]
+    return report
+
+
+def criteria_report(bundle):
+    return report_of(bundle, "poems-criteria-assessment")
 
 
 def test_every_resource_parses_with_fhir_resources_r4b(all_bundles):
@@ -57,7 +66,7 @@ def test_every_resource_parses_with_fhir_resources_r4b(all_bundles):
 
 def test_required_statuses_and_intents(all_bundles):
     for bundle in all_bundles.values():
-        (report,) = resources(bundle, "DiagnosticReport")
+        report = criteria_report(bundle)
         (plan,) = resources(bundle, "CarePlan")
         assert report["status"] == "partial"
         assert (plan["status"], plan["intent"]) == ("draft", "proposal")
@@ -75,8 +84,12 @@ def test_final_status_cannot_be_configured():
 
 
 def test_every_reference_resolves(all_bundles):
+    from poems_fhir.fhir.read import read_paths
+
+    read = read_paths([SAMPLES / "origin-case", SAMPLES / "classic-poems.json", SAMPLES / "mimics"])
+    inputs = set(read.records[0].index.by_key)
     for patient, bundle in all_bundles.items():
-        full_urls = {e["fullUrl"] for e in bundle["entry"]}
+        full_urls = {e["fullUrl"] for e in bundle["entry"]} | inputs
         text = json.dumps(bundle)
         for e in bundle["entry"]:
             local = {f"#{c['id']}" for c in e["resource"].get("contained", [])}
@@ -88,7 +101,7 @@ def test_every_reference_resolves(all_bundles):
 
 def test_conclusion_and_evidence_for_the_classic_case(all_bundles):
     bundle = all_bundles["Patient/classic-poems"]
-    (report,) = resources(bundle, "DiagnosticReport")
+    report = criteria_report(bundle)
     assert report["conclusionCode"][0]["coding"][0]["code"] == "ORPHA:2905"
     vegf = next(o for o in resources(bundle, "Observation") if o["code"]["coding"][0]["code"] == "vegf_elevation")
     assert vegf["valueCodeableConcept"]["coding"][0]["code"] == "present"
@@ -100,7 +113,7 @@ def test_conclusion_and_evidence_for_the_classic_case(all_bundles):
 
 
 def test_indeterminate_has_no_conclusion_code_and_lists_missing(all_bundles):
-    (report,) = resources(all_bundles["Patient/poems-origin"], "DiagnosticReport")
+    report = criteria_report(all_bundles["Patient/poems-origin"])
     assert "conclusionCode" not in report
     assert "cannot be confirmed" in report["conclusion"] and "vegf_elevation" in report["conclusion"]
 
@@ -169,12 +182,16 @@ def test_checker_catches_what_fhir_resources_accepts(all_bundles):
     assert "#missing, which is not a contained resource" in text
 
 
-@pytest.mark.parametrize("as_of", ["2019-02-28", "2019-03-31", "2019-08-31", "2019-12-31"])
+#: seed_case.md time points: diagnosis, after 2 courses, restaging on the mobilisation day, day +100
+ORIGIN_TIME_POINTS = ["2019-02-28", "2019-03-31", "2019-08-20", "2019-12-31"]
+
+
+@pytest.mark.parametrize("as_of", ORIGIN_TIME_POINTS)
 def test_golden_origin_case_report_and_care_plan(mapping, as_of):
     bundle = transactions(mapping, [SAMPLES / "origin-case"], dt.date.fromisoformat(as_of))["Patient/poems-origin"]
-    (report,) = resources(bundle, "DiagnosticReport")
+    report = criteria_report(bundle)
     (plan,) = resources(bundle, "CarePlan")
-    got = {"report": report, "care_plan": plan}
+    got = {"report": report, "response_report": report_of(bundle, "poems-response-assessment"), "care_plan": plan}
     path = GOLDEN / f"origin-case-{as_of}.json"
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

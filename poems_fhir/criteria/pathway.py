@@ -1,0 +1,212 @@
+"""The proposed care pathway (criteria.md §10) as plain steps; the CarePlan writer renders them.
+
+Pure: assessment, response, risk, findings, measurements and events in. Every step carries its
+status (not-started / scheduled / in-progress / completed / unknown), dates where the pathway gives
+them, and the evidence that triggered it. Steps keep stable ids, so a re-run updates the same
+CarePlan activities instead of adding new ones.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .model import Assessment, Classification, Criterion, Finding, State
+from .response import ResponseAssessment
+from .risk import RiskFactor, splenomegaly
+from .timeline import Event, Measurement
+
+#: work-up per criterion: (LOINC/SNOMED coding or None, text)
+WORKUP: dict[str, tuple[tuple[str, str, str] | None, str]] = {
+    "vegf_elevation": (("http://loinc.org", "75628-8", "Vascular endothelial growth factor A [Mass/volume] in Serum or Plasma"),
+                       "Measure VEGF, plasma preferred (send out if not available locally); record the specimen "
+                       "type - serum and plasma cut-offs differ"),
+    "sclerotic_bone_lesions": (("http://snomed.info/sct", "77477000", "Computerized axial tomography"),
+                               "CT-based whole-body bone imaging or FDG PET-CT with bone-window review "
+                               "(plain radiographs miss small sclerotic lesions)"),
+    "castleman_disease": (None, "Lymph-node biopsy for Castleman histology if nodes are enlarged or FDG-avid "
+                                "(imaging cannot establish Castleman disease)"),
+    "papilledema": (None, "Fundoscopy for papilledema"),
+    "thrombocytosis_polycythemia": (("http://loinc.org", "777-3", "Platelets [#/volume] in Blood by Automated count"),
+                                    "Complete blood count with platelets"),
+    "monoclonal_plasma_cell_disorder": (("http://loinc.org", "25700-6", "Immunofixation [interpretation] for Serum or Plasma"),
+                                        "Serum and urine immunofixation and serum free light chains"),
+    "polyneuropathy": (None, "Neurological examination and nerve conduction study / EMG"),
+    "endocrinopathy": (None, "Endocrine axes: testosterone/estradiol, prolactin, cortisol, PTH, glucose/HbA1c, TSH/FT4"),
+    "organomegaly": (None, "Abdominal imaging for hepatosplenomegaly and lymphadenopathy"),
+    "extravascular_volume_overload": (None, "Examination and imaging for edema, pleural effusion, ascites"),
+    "skin_changes": (None, "Skin examination (hyperpigmentation, hypertrichosis, hemangiomata, white nails)"),
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str  # stable: "workup-vegf_elevation", "branch", "restaging-day100", ...
+    title: str
+    description: str
+    status: str  # not-started | scheduled | in-progress | completed | unknown
+    coding: tuple[str, str, str] | None = None
+    scheduled_start: dt.date | None = None
+    scheduled_end: dt.date | None = None
+    repeat_months: int | None = None
+    evidence: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _refs(findings: Sequence[Finding]) -> tuple[str, ...]:
+    return tuple(sorted({f.evidence.reference for f in findings}))
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(day.day, 28))
+
+
+def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessment, risk: Sequence[RiskFactor],
+            findings: Sequence[Finding], measurements: Sequence[Measurement], events: Sequence[Event],
+            as_of: dt.date | None) -> list[Step]:
+    """``earlier`` is the assessment at the first treatment: work-up open then and closed now is completed."""
+    steps: list[Step] = []
+    if a.classification is Classification.NOT_MET:
+        return steps
+    mandatory = all(a.criteria[c].state is State.PRESENT
+                    for c in ("polyneuropathy", "monoclonal_plasma_cell_disorder"))
+
+    # --- work-up: what decides the classification first, then what completes it
+    deciding = [m.criterion for m in a.missing]
+    completing = [c for c, r in a.criteria.items() if r.open and c not in deciding]
+    done = [c for c, r in (earlier.criteria.items() if earlier else []) if r.open and not a.criteria[c].open]
+    for cid in deciding + completing + done:
+        coding, text = WORKUP[cid]
+        r = a.criteria[cid]
+        if cid in done:
+            status, why = "completed", f"assessed since: {r.state.value.replace('_', ' ')}"
+        else:
+            status = "not-started"
+            why = "decides the classification" if cid in deciding else "completes the POEMS work-up"
+        steps.append(Step(f"workup-{cid}", text, f"{cid.replace('_', ' ')}: {r.reason}; {why}.", status, coding,
+                          evidence=tuple(e.reference for e in r.evidence)))
+    if not mandatory:
+        return steps
+
+    started = response.first_treatment
+    treatments = [e for e in events if e.effective and (as_of is None or e.effective <= as_of)]
+    asct = [e for e in treatments if e.kind == "autologous_hsct" and e.status != "preparation"]
+    planned_asct = [e for e in treatments if (e.kind == "autologous_hsct" and e.status == "preparation")
+                    or e.kind == "stem_cell_mobilisation"]
+
+    # --- step 0: staging before therapy
+    steps.append(Step(
+        "staging", "Complete staging before therapy",
+        "Serum + urine IFE, FLC, plasma VEGF, CBC, bone-marrow aspirate/biopsy, whole-body CT-based bone imaging or "
+        "FDG PET-CT, lymph-node biopsy if nodes are enlarged/avid, endocrine panel, echocardiography (sPAP), "
+        "pulmonary function tests, NCS/EMG, fundoscopy (criteria.md §10 step 0).",
+        "unknown" if started else "not-started"))
+
+    # --- steps 1/2: local vs systemic, decided by the extent of bone and marrow disease
+    marrow = [f for f in findings if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
+              and f.state is State.PRESENT and f.source_rule in ("bm_clonal_plasma_cells", "marrow_clonal_plasma_cells")]
+    marrow_negative = [m for m in measurements if m.analyte == "bm_clonal_plasma_cells" and m.value == 0]
+    systemic_given = [e for e in treatments if e.kind in ("treatment", "autologous_hsct")]
+    radiotherapy_given = [e for e in treatments if e.kind == "radiotherapy"]
+    if marrow:
+        steps.append(Step(
+            "branch", "Systemic therapy (disseminated marrow involvement)",
+            "Clonal plasma cells in the bone marrow: treat the clone systemically rather than with radiotherapy "
+            "alone (criteria.md §10 step 2).", "completed" if systemic_given else "not-started",
+            evidence=_refs(marrow)))
+    elif marrow_negative:
+        steps.append(Step(
+            "branch", "Consider radiotherapy if the bone lesions are limited",
+            "No clonal plasma cells in the random marrow sample: a dominant plasmacytoma or limited sclerotic lesions "
+            "(<= 3 in reviews, S) are treated with radiotherapy; diffuse lesions need systemic therapy; escalate "
+            "if progressing 3-6 months after radiation (criteria.md §10 steps 1, 1a, 2).",
+            "completed" if radiotherapy_given or systemic_given else "not-started",
+            evidence=tuple(m.reference for m in marrow_negative)))
+    else:
+        steps.append(Step(
+            "branch", "Bone-marrow biopsy to choose local or systemic therapy",
+            "The extent of marrow disease decides between radiotherapy and systemic therapy: random iliac-crest "
+            "aspirate/biopsy with clonality (criteria.md §10).", "completed" if systemic_given or radiotherapy_given
+            else "not-started"))
+    if marrow or not marrow_negative:
+        steps.append(Step(
+            "transplant-eligibility", "Assess transplant eligibility",
+            "High-dose melphalan with autologous stem-cell transplantation for eligible patients; otherwise "
+            "lenalidomide + dexamethasone or melphalan + dexamethasone (criteria.md §10 steps 2a, 2c).",
+            "completed" if asct or planned_asct else "not-started",
+            evidence=tuple(e.reference for e in (asct or planned_asct))))
+
+    # --- caution on neurotoxic agents
+    neurotoxic = [e for e in treatments if e.neurotoxic]
+    ongoing = [e for e in neurotoxic if e.end is None or (as_of and e.end >= as_of)]
+    steps.append(Step(
+        "neurotoxic-caution", "Weigh neurotoxicity of thalidomide and bortezomib",
+        "Thalidomide and bortezomib are active but may worsen the neuropathy; monitor neuropathy closely if used "
+        "(criteria.md §10 step 2d)." + (f" Given: {', '.join(sorted({e.agent or e.summary for e in neurotoxic}))}."
+                                         if neurotoxic else ""),
+        "in-progress" if ongoing else "completed" if neurotoxic else "not-started",
+        evidence=tuple(e.reference for e in neurotoxic)))
+
+    # --- step 3: thrombosis prophylaxis
+    thrombosis = [f for f in risk if f.model.startswith("thrombosis") and f.state is State.PRESENT]
+    steps.append(Step(
+        "thrombosis-prophylaxis", "Antiplatelet prophylaxis; consider anticoagulation",
+        "Antiplatelet prophylaxis is advised for all patients; consider anticoagulation with thrombosis risk factors"
+        + (f" (present: {', '.join(f.id.removeprefix('thrombosis_').replace('_', ' ') for f in thrombosis)})"
+           if thrombosis else "") + " (criteria.md §10 step 3).", "not-started",
+        evidence=tuple(r for f in thrombosis for r in f.evidence)))
+
+    # --- step 4: engraftment syndrome when a transplant is planned
+    if planned_asct or asct:
+        spleen = splenomegaly(findings)
+        steps.append(Step(
+            "engraftment-syndrome", "Anticipate engraftment syndrome around the transplant",
+            "Fever, diarrhoea, weight gain and rash around engraftment; earlier, more aggressive corticosteroids may "
+            "help (criteria.md §10 step 4)." + (" Splenomegaly is the best baseline predictor of a complicated "
+                                                "course: higher risk." if spleen else ""),
+            "completed" if asct else "not-started",
+            evidence=tuple(e.reference for e in (planned_asct + asct)) + _refs(spleen)))
+
+    # --- step 5: restaging at day +90/+100, on the real transplant date
+    if asct:
+        day0 = min(e.effective for e in asct if e.effective)
+        start, end = day0 + dt.timedelta(days=90), day0 + dt.timedelta(days=100)
+        restaged = [m for m in measurements if m.analyte in ("serum_ife", "serum_m_protein") and m.effective
+                    and m.effective >= start and (as_of is None or m.effective <= as_of)]
+        steps.append(Step(
+            "restaging-day100", f"Restaging at day +90/+100 after transplant ({start} - {end})",
+            "Serum/urine IFE, FLC, VEGF, CBC, chemistry, PET-CT/CT of known lesions, echocardiography if pulmonary "
+            "hypertension, neurological examination +/- NCS (criteria.md §10 step 5).",
+            "completed" if restaged else "scheduled", scheduled_start=start, scheduled_end=end,
+            evidence=tuple(e.reference for e in asct) + tuple(m.reference for m in restaged)))
+
+    # --- step 6: surveillance after response: VEGF every 6 months, same specimen type
+    if started:
+        vegf = sorted((m for m in measurements if m.analyte == "vegf" and m.effective
+                       and (as_of is None or m.effective <= as_of)), key=lambda m: m.effective)  # type: ignore[arg-type,return-value]
+        specimen = response.vegf.specimen or (vegf[-1].specimen if vegf else None) or "plasma"
+        last = vegf[-1].effective if vegf else None
+        due = _add_months(last, 6) if last else (as_of or started)
+        steps.append(Step(
+            "vegf-surveillance", f"VEGF about every 6 months, {specimen} (same specimen type and assay)",
+            "VEGF normalisation and its surveillance predict relapse (criteria.md §10 step 6); serum and plasma "
+            "values are not comparable, so keep the specimen type." + ("" if vegf else
+                                                                      " No VEGF yet: obtain one now as a reference."),
+            "scheduled", coding=WORKUP["vegf_elevation"][0], scheduled_start=due, repeat_months=6,
+            evidence=tuple(m.reference for m in vegf[-1:])))
+        steps.append(Step(
+            "surveillance", "Surveillance every 3-6 months",
+            "IFE/FLC, CBC, chemistry, neurological examination; imaging of previously involved sites; endocrine "
+            "follow-up (criteria.md §10 step 6; seed_case.md T3).", "scheduled", repeat_months=3))
+
+    # --- response alerts turned into proposals
+    for alert in response.alerts:
+        if alert.code == "discordant_response":
+            steps.append(Step("regimen-review", "Review the regimen: discordant response",
+                              alert.message, "not-started", evidence=alert.evidence))
+        elif alert.code in ("hematologic_progression", "vegf_progression", "reappearance"):
+            steps.append(Step(f"relapse-{alert.code}", "Relapse/progression work-up and salvage",
+                              alert.message + ". IMiDs or radiation salvage are commonly effective (criteria.md §10 "
+                              "step 7).", "not-started", evidence=alert.evidence))
+    return steps
