@@ -52,7 +52,8 @@ def assess_risk(findings: Sequence[Finding], measurements: Sequence[Measurement]
                 response: ResponseAssessment, birth_date: dt.date | None, as_of: dt.date | None,
                 cfg: RiskConfig = RiskConfig()) -> list[RiskFactor]:
     # "at diagnosis": the baseline (first treatment), else the evaluation date
-    diagnosis = response.baseline_date or as_of or max((f.effective for f in findings if f.effective), default=None)
+    latest = [f.effective for f in findings if f.effective] + [m.effective for m in measurements if m.effective]
+    diagnosis = response.baseline_date or as_of or max(latest, default=None)
     out: list[RiskFactor] = []
     wang = "Wang 2017 (Peking Union)"
 

@@ -1,0 +1,152 @@
+"""Risk factors and the care pathway on plain data."""
+from __future__ import annotations
+
+import datetime as dt
+
+from poems_fhir.criteria.engine import evaluate
+from poems_fhir.criteria.model import Evidence, Finding, State
+from poems_fhir.criteria.pathway import pathway
+from poems_fhir.criteria.profiles import MAYO
+from poems_fhir.criteria.response import ResponseConfig, assess_response
+from poems_fhir.criteria.risk import assess_risk
+from poems_fhir.criteria.timeline import Event, Measurement
+
+CFG = ResponseConfig(vegf_cutoff={"plasma": 200, "serum": 1000})
+T0 = dt.date(2020, 1, 1)
+
+
+def d(days: int) -> dt.date:
+    return T0 + dt.timedelta(days=days)
+
+
+def f(topic, *, rule=None, day=-30, **kw) -> Finding:
+    return Finding(topic, State.PRESENT, Evidence(f"Condition/{rule or topic}", d(day), topic), source_rule=rule, **kw)
+
+
+def m(analyte, value, day, unit=None, specimen=None):
+    return Measurement(analyte, value, unit, d(day), f"Observation/{analyte}-{day}", specimen)
+
+
+MANDATORY = [f("polyneuropathy"), f("monoclonal_plasma_cell_disorder", heavy_chain="IgG", light_chain="lambda")]
+
+
+def risk_of(findings, measurements=(), events=(), birth=dt.date(1960, 1, 1), as_of=None):
+    response = assess_response(list(measurements), list(events), findings, [], CFG, as_of)
+    return {r.id: r for r in assess_risk(findings, list(measurements), list(events), response, birth, as_of)}
+
+
+def test_wang_factors():
+    findings = MANDATORY + [f("pulmonary_hypertension"), f("extravascular_volume_overload", rule="pleural_effusion")]
+    events = [Event("treatment", T0, "MedicationStatement/x", "lenalidomide")]
+    risk = risk_of(findings, [m("egfr", 25, -10, "mL/min/{1.73_m2}")], events)
+    assert {k: risk[k].state for k in ("age_over_50", "pulmonary_hypertension", "pleural_effusion", "egfr_below_30")} == {
+        "age_over_50": State.PRESENT, "pulmonary_hypertension": State.PRESENT, "pleural_effusion": State.PRESENT,
+        "egfr_below_30": State.PRESENT}
+    young = risk_of(MANDATORY, [m("egfr", 46, -10)], events, birth=dt.date(1980, 1, 1))
+    assert young["age_over_50"].state is State.ABSENT and young["egfr_below_30"].state is State.ABSENT
+    assert young["pulmonary_hypertension"].state is State.NOT_ASSESSED  # never assumed absent
+    assert "not the same as absent" in young["pleural_effusion"].reason
+
+
+def test_edema_alone_is_not_the_pleural_effusion_factor():
+    risk = risk_of(MANDATORY + [f("extravascular_volume_overload", rule="edema")])
+    assert risk["pleural_effusion"].state is State.NOT_ASSESSED
+
+
+def test_mayo_factors_and_unknown_birth_date():
+    events = [Event("treatment", T0, "MedicationStatement/x", "lenalidomide")]
+    ms = [m("albumin", 28, -10, "g/L"), m("serum_m_protein", 8, -10, "g/L"), m("serum_m_protein", 3, 90, "g/L")]
+    risk = risk_of(MANDATORY, ms, events, birth=None)
+    assert risk["low_albumin"].state is State.PRESENT
+    assert risk["no_hematologic_cr_after_first_line"].state is State.PRESENT  # PR, not CR
+    assert risk["age_over_50"].state is State.NOT_ASSESSED
+    untreated = risk_of(MANDATORY, [m("albumin", 40, -10, "g/L")])
+    assert untreated["low_albumin"].state is State.ABSENT
+    assert untreated["no_hematologic_cr_after_first_line"].state is State.NOT_ASSESSED
+
+
+def test_post_transplant_factors_only_after_a_transplant():
+    assert "igg_lambda" not in risk_of(MANDATORY)
+    events = [Event("treatment", T0, "MedicationStatement/x", "melphalan"),
+              Event("autologous_hsct", d(60), "Procedure/asct", "ASCT", status="completed")]
+    risk = risk_of(MANDATORY, events=events, birth=dt.date(1975, 6, 1))
+    assert risk["igg_lambda"].state is State.PRESENT
+    assert risk["age_50_or_less_at_asct"].state is State.PRESENT
+    assert risk["fdg_avid_lesions_at_baseline"].state is State.NOT_ASSESSED
+
+
+def test_thrombosis_factors():
+    findings = MANDATORY + [f("organomegaly", rule="splenomegaly"),
+                            f("thrombocytosis_polycythemia", rule="platelets", component="thrombocytosis")]
+    risk = risk_of(findings)
+    assert risk["thrombosis_splenomegaly"].state is State.PRESENT
+    assert risk["thrombosis_thrombocytosis"].state is State.PRESENT
+    assert risk["thrombosis_high_hemoglobin_or_hematocrit"].state is State.NOT_ASSESSED
+
+
+# --- pathway ----------------------------------------------------------------------------------
+
+def steps_of(findings, measurements=(), events=(), as_of=None):
+    a = evaluate("Patient/1", findings, MAYO, as_of)
+    response = assess_response(list(measurements), list(events), findings, [], CFG, as_of)
+    risk = assess_risk(findings, list(measurements), list(events), response, dt.date(1960, 1, 1), as_of)
+    earlier = evaluate("Patient/1", findings, MAYO, response.first_treatment) if response.first_treatment else None
+    return {s.id: s for s in pathway(a, earlier, response, risk, findings, list(measurements), list(events), as_of)}
+
+
+def test_no_pathway_without_both_mandatory_criteria_and_nothing_when_not_met():
+    steps = steps_of([f("polyneuropathy")])
+    assert all(s.startswith("workup-") for s in steps)
+    refuted = [Finding("polyneuropathy", State.ABSENT, Evidence("Condition/x", d(-1), "no PN"))]
+    assert steps_of(refuted) == {}
+
+
+def test_marrow_involvement_decides_the_systemic_branch():
+    marrow = MANDATORY + [f("monoclonal_plasma_cell_disorder", rule="marrow_clonal_plasma_cells")]
+    steps = steps_of(marrow)
+    assert steps["branch"].title.startswith("Systemic therapy") and steps["branch"].status == "not-started"
+    assert "transplant-eligibility" in steps
+
+
+def test_marrow_negative_suggests_radiotherapy_for_limited_lesions():
+    steps = steps_of(MANDATORY, [m("bm_clonal_plasma_cells", 0, -20, "%")])
+    assert "radiotherapy" in steps["branch"].title and "transplant-eligibility" not in steps
+
+
+def test_unknown_marrow_asks_for_a_biopsy():
+    assert "Bone-marrow biopsy" in steps_of(MANDATORY)["branch"].title
+
+
+def test_transplant_steps_follow_the_real_dates():
+    events = [Event("treatment", T0, "MedicationStatement/x", "lenalidomide"),
+              Event("stem_cell_mobilisation", d(100), "Procedure/mob", "mobilisation", status="completed"),
+              Event("autologous_hsct", d(110), "Procedure/asct", "ASCT", status="completed")]
+    findings = MANDATORY + [f("organomegaly", rule="splenomegaly")]
+    planned = steps_of(findings, events=events, as_of=d(105))
+    assert planned["engraftment-syndrome"].status == "not-started"
+    assert "Splenomegaly" in planned["engraftment-syndrome"].description
+    assert "restaging-day100" not in planned
+    after = steps_of(findings, events=events, as_of=d(150))
+    restage = after["restaging-day100"]
+    assert (restage.scheduled_start, restage.scheduled_end, restage.status) == (d(200), d(210), "scheduled")
+    assert after["engraftment-syndrome"].status == "completed"
+    done = steps_of(findings, [m("serum_ife", 0, 205)], events, as_of=d(220))
+    assert done["restaging-day100"].status == "completed"
+
+
+def test_neurotoxic_caution_status_and_vegf_surveillance_schedule():
+    events = [Event("treatment", T0, "MedicationStatement/thal", "thalidomide", agent="thalidomide", neurotoxic=True)]
+    steps = steps_of(MANDATORY, [m("vegf", 400, 30, "pg/mL", "plasma")], events, as_of=d(60))
+    assert steps["neurotoxic-caution"].status == "in-progress"
+    vegf = steps["vegf-surveillance"]
+    assert vegf.repeat_months == 6 and vegf.scheduled_start == dt.date(2020, 7, 28) and "plasma" in vegf.title
+
+
+def test_work_up_done_since_the_first_treatment_is_marked_completed():
+    events = [Event("treatment", T0, "MedicationStatement/x", "lenalidomide")]
+    later_vegf = Finding("vegf_elevation", State.PRESENT, Evidence("Observation/vegf", d(50), "VEGF 900"))
+    before = steps_of(MANDATORY + [f("skin_changes")], events=events, as_of=d(10))
+    after = steps_of(MANDATORY + [f("skin_changes"), later_vegf], events=events, as_of=d(60))
+    assert before["workup-vegf_elevation"].status == "not-started"
+    assert after["workup-vegf_elevation"].status == "completed"
+    assert list(before)[:3] != [] and set(before) - {"workup-vegf_elevation"} <= set(after) | {"workup-vegf_elevation"}
