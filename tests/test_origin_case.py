@@ -76,3 +76,61 @@ def test_later_data_does_not_leak_into_earlier_as_of(mapping):
     late_refs = {e.reference for e in late.criteria["monoclonal_plasma_cell_disorder"].evidence}
     assert "Observation/oc-ife-4" not in early_refs | late_refs  # negative IFE is not 'present' evidence
     assert "Observation/oc-ife-3" in late_refs and "Observation/oc-ife-3" not in early_refs
+
+
+def full(mapping, as_of: str):
+    run = evaluate_paths([ORIGIN], mapping, get_profile("mayo"), dt.date.fromisoformat(as_of))
+    return run.results[0]
+
+
+def test_response_at_each_restaging_matches_the_seed_case(mapping):
+    t0 = full(mapping, "2019-02-28").response
+    assert t0.hematologic.category == "not_evaluable" and t0.hematologic.baseline.value == 7.7
+
+    t1 = full(mapping, "2019-03-31").response
+    assert (t1.hematologic.category, t1.hematologic_imwg.category, t1.vegf.category, t1.clinical_overall) == (
+        "PR", "not_evaluable", "not_evaluable", "worse")
+    assert round(t1.hematologic.change, 2) == -0.52
+    assert [a.code for a in t1.alerts] == ["discordant_response"]
+
+    t2 = full(mapping, "2019-08-20").response
+    assert (t2.hematologic.category, t2.clinical_overall) == ("PR", "improved")
+    assert round(t2.hematologic.change, 2) == -0.91
+    assert any("VGPR not assessable" in c for c in t2.hematologic.caveats)
+    assert t2.hematologic_imwg.category == "not_evaluable" and "VGPR pattern" in t2.hematologic_imwg.caveats[0]
+    assert {d: c.direction for d, c in t2.clinical.items() if c.direction != "not_assessed"} == {
+        "neuropathy": "improved", "volume_overload": "improved", "organomegaly": "improved",
+        "pulmonary_hypertension": "improved", "albumin": "improved"}
+
+    t3 = full(mapping, "2019-12-31").response
+    assert (t3.hematologic.category, t3.hematologic.provisional, t3.clinical_overall) == ("CR", True, "improved")
+    assert t3.hematologic.reason == "serum and urine immunofixation negative"
+    assert "obtain one now" in t3.vegf.reason and t3.alerts == ()
+
+
+def test_risk_factors_at_diagnosis_match_the_seed_case(mapping):
+    risk = {r.id: r.state for r in full(mapping, "2019-02-28").risk}
+    assert (risk["age_over_50"], risk["pulmonary_hypertension"], risk["pleural_effusion"], risk["egfr_below_30"],
+            risk["low_albumin"]) == (State.PRESENT, State.PRESENT, State.PRESENT, State.ABSENT, State.PRESENT)
+
+
+def test_the_care_plan_is_updated_in_place_across_time_points(mapping):
+    from poems_fhir.fhir.write import WriteContext
+    from poems_fhir.pipeline import transaction_for
+
+    def plan(as_of):
+        r = full(mapping, as_of)
+        bundle = transaction_for(r, WriteContext(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), [], r.extraction.used))
+        (p,) = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "CarePlan"]
+        return p
+
+    t2, t3 = plan("2019-08-20"), plan("2019-12-31")
+    assert t2["request"]["url"] == t3["request"]["url"]  # the same CarePlan, conditionally updated
+    ids2 = [a["id"] for a in t2["resource"]["activity"]]
+    ids3 = [a["id"] for a in t3["resource"]["activity"]]
+    assert len(ids3) == len(set(ids3)) and set(ids2) - {"engraftment-syndrome"} <= set(ids3)
+    status3 = {a["id"]: a["detail"]["status"] for a in t3["resource"]["activity"]}
+    assert status3["restaging-day100"] == "completed" and status3["engraftment-syndrome"] == "completed"
+    restage = next(a for a in t3["resource"]["activity"] if a["id"] == "restaging-day100")
+    assert restage["detail"]["scheduledPeriod"] == {"start": "2019-11-28", "end": "2019-12-08"}
+    assert {"reference": "Procedure/oc-asct"} in t3["resource"]["supportingInfo"]

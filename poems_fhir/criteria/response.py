@@ -301,7 +301,8 @@ def vegf_response(measurements: Sequence[Measurement], cut: dt.date, inclusive: 
                   cfg: ResponseConfig) -> VegfResponse:
     series = _series(measurements, "vegf", as_of)
     if not series:
-        return VegfResponse("not_evaluable", "VEGF never measured")
+        return VegfResponse("not_evaluable", "VEGF never measured (no baseline): obtain one now as a post-treatment "
+                            "reference, same specimen type from then on")
     baseline = _baseline(series, cut, inclusive)
     if baseline is None:
         return VegfResponse("not_evaluable", "no VEGF before the first treatment (obtain one now as a post-treatment "
