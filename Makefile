@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 SITE_MAPPINGS := --mappings sample_bundles/site-local/site-mapping.yaml \
                  --mappings sample_bundles/site-local/problems-conceptmap.json
 
-.PHONY: run test venv bench clean
+.PHONY: run test venv bench browser clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,15 @@ $(NODE_STAMP): tests/fhir_server/package-lock.json
 		npm ci --prefix tests/fhir_server --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the FHIR server integration tests will be skipped"; fi
 
-test: $(STAMP) $(NODE_STAMP)
+# The HTML report is checked as a person sees it, in headless Chromium (Debian's package).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "could not install chromium: the browser test will be skipped"; \
+		else echo "chromium not installed (needs root and apt-get): the browser test will be skipped"; fi; }
+
+test: $(STAMP) $(NODE_STAMP) browser
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

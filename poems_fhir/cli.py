@@ -62,6 +62,8 @@ def main() -> None:
       poems-fhir evaluate sample_bundles/
       poems-fhir evaluate sample_bundles/origin-case --as-of 2019-02-28 --profile dispenzieri-2003
       poems-fhir evaluate export/ --mappings site.yaml --format json > results.json
+      poems-fhir report sample_bundles/origin-case --html origin.html
+      poems-fhir sync --source sample_bundles --out out/
       poems-fhir mappings check site.yaml
     """
 
@@ -143,18 +145,66 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
     sys.exit(EXIT_SKIPPED if errors else EXIT_OK)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--html", "target", required=True, type=click.Path(),
+              help="FILE.html for one patient, or a DIR for one page per patient (named without PHI).")
+@click.option("--patient", "patients", multiple=True, help="Only this patient (Patient/ID or ID; repeatable).")
+@click.option("--as-of", "as_of", type=_Date(), help="Show the state on DATE (restaging point).")
+@click.option("--baseline", type=_Date(), help="Response baseline date (default: before the first treatment).")
+@click.option("--profile", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE, show_default=True)
+@click.option("--mappings", "mapping_files", multiple=True, type=click.Path(), help="Site mapping files.")
+def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of: dt.date | None,
+           baseline: dt.date | None, profile: str, mapping_files: tuple[str, ...]) -> None:
+    """Write a self-contained HTML page per patient: criteria with evidence, what is missing, the
+    response at each restaging, risk factors, the proposed care pathway and a timeline chart of
+    M-protein, free light chains and VEGF (per specimen type) with treatments marked.
+
+    \b
+    Examples:
+      poems-fhir report sample_bundles/origin-case --html origin.html
+      poems-fhir report sample_bundles/ --html pages/          # one page per patient
+      poems-fhir report export/ --patient Patient/123 --as-of 2019-08-20 --html restaging.html
+    """
+    from .fhir.write import patient_file_name
+    from .pipeline import html_for, iter_evaluations
+
+    mapping = _load_mapping(mapping_files)
+    try:
+        read = read_paths(paths)
+    except InputError as exc:
+        _fail(str(exc))
+    results = list(iter_evaluations(read.records, mapping, get_profile(profile), as_of, patients, baseline))
+    if not results:
+        _fail("no patient found in the input (or none matching --patient)")
+    out = Path(target)
+    if out.suffix.lower() == ".html":
+        if len(results) > 1:
+            _fail(f"{len(results)} patients found: give --patient, or a folder for --html")
+        pages = [(out, results[0])]
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        pages = [(out / patient_file_name(r.assessment.patient).replace(".json", ".html"), r) for r in results]
+    for path, r in pages:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(html_for(r, mapping), encoding="utf-8")
+        click.echo(f"wrote {path} ({r.assessment.classification.value})")
+    errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
+    sys.exit(EXIT_SKIPPED if errors else EXIT_OK)
+
+
 def _write_out(out: str, results: list[Any], mapping: Any, report_status: str,
                errors: list[Any]) -> list[dict[str, Any]]:
     from .fhir.read import SourceError
     from .fhir.write import NotWritableError, WriteContext, patient_file_name
-    from .pipeline import transaction_for
+    from .pipeline import html_for, transaction_for
 
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     bundles = []
     for r in results:
         ctx = WriteContext(now, mapping.identity, r.extraction.used, report_status)
         try:
-            bundles.append((r.assessment.patient, transaction_for(r, ctx)))
+            bundles.append((r.assessment.patient, transaction_for(r, ctx, html_for(r, mapping))))
         except NotWritableError as exc:
             errors.append(SourceError(r.assessment.patient, str(exc)))
     target = Path(out)

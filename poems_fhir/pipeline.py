@@ -105,3 +105,12 @@ def evaluate_paths(
 def transaction_for(result: PatientResult, ctx: WriteContext, html: str | None = None) -> dict[str, Any]:
     """The write-back transaction of one evaluated patient."""
     return build_transaction(result.assessment, ctx, result.steps, result.response, html)
+
+
+def html_for(result: PatientResult, mapping: CompiledMapping) -> str:
+    """The readable page of one evaluated patient (also attached to the report as presentedForm)."""
+    from .report.html_report import render_html
+
+    x = result.extraction
+    return render_html(result.assessment, result.response, result.risk, result.steps, x.measurements, x.events,
+                       x.findings, x.course, response_config(mapping))

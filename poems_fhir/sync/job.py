@@ -20,7 +20,7 @@ from ..errors import AuthError, ForeignHostError, NetworkError, PreconditionFail
 from ..fhir.read import PatientRecord
 from ..fhir.write import NotWritableError, WriteContext
 from ..mapping.rules import CompiledMapping
-from ..pipeline import evaluate_record, transaction_for
+from ..pipeline import evaluate_record, html_for, transaction_for
 from .sinks import GUARDED, Sink, content_hash, entry_key, guarded_hashes, with_if_match
 from .sources import Source
 from .state import StateStore
@@ -145,7 +145,7 @@ class SyncJob:
             return
         try:
             ctx = WriteContext(self.now(), self.mapping.identity, result.extraction.used, self.report_status)
-            bundle = transaction_for(result, ctx)
+            bundle = transaction_for(result, ctx, html_for(result, self.mapping))
         except NotWritableError as exc:
             summary.failed += 1
             summary.problems.append(f"{name}: {exc}")

@@ -1,0 +1,71 @@
+"""Timeline chart of M-protein, free light chains and VEGF (per specimen type) with treatments
+marked, drawn by matplotlib as inline SVG (no external files; deterministic output)."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Sequence
+
+from ..criteria.timeline import Event, Measurement
+
+#: distinctive colours: the browser test looks for them in a screenshot of the page
+COLORS = {"serum_m_protein": "#c0392b", "flc_kappa": "#8e44ad", "flc_lambda": "#16a085",
+          "vegf_plasma": "#1f4e9c", "vegf_serum": "#d35400", "vegf_unknown": "#7f8c8d"}
+TREATMENT_SHADE = "#f4d03f"
+TRANSPLANT_LINE = "#2c3e50"
+
+
+def _series(measurements: Sequence[Measurement], analyte: str, specimen: str | None = "any"):
+    points = sorted((m for m in measurements if m.analyte == analyte and m.effective
+                     and (specimen == "any" or m.specimen == specimen)), key=lambda m: m.effective)  # type: ignore[arg-type,return-value]
+    return [m.effective for m in points], [m.value for m in points]
+
+
+def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], as_of: dt.date | None = None) -> str | None:
+    """The chart as an <svg> element, or None when there is nothing to draw."""
+    measurements = [m for m in measurements if m.effective and (as_of is None or m.effective <= as_of)]
+    events = [e for e in events if e.effective and (as_of is None or e.effective <= as_of)]
+    panels = []
+    if _series(measurements, "serum_m_protein")[0]:
+        panels.append(("M-protein (g/L)", [("serum_m_protein", "serum M-protein", "any")]))
+    if _series(measurements, "flc_kappa")[0] or _series(measurements, "flc_lambda")[0]:
+        panels.append(("free light chains (mg/L)", [("flc_kappa", "kappa", "any"), ("flc_lambda", "lambda", "any")]))
+    vegf = [(s, f"VEGF {s or 'specimen unknown'}") for s in ("plasma", "serum", None)
+            if _series(measurements, "vegf", s)[0]]
+    if vegf:
+        panels.append(("VEGF (pg/mL)", [("vegf", label, s) for s, label in vegf]))
+    if not panels:
+        return None
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with matplotlib.rc_context({"svg.hashsalt": "poems-fhir", "svg.fonttype": "none", "font.size": 9}):
+        fig, axes = plt.subplots(len(panels), 1, sharex=True, figsize=(8, 2.2 * len(panels)), squeeze=False)
+        for ax, (title, lines) in zip(axes[:, 0], panels):
+            for analyte, label, specimen in lines:
+                xs, ys = _series(measurements, analyte, specimen)
+                key = analyte if analyte != "vegf" else f"vegf_{specimen or 'unknown'}"
+                ax.plot(xs, ys, marker="o", linewidth=2.5, markersize=6, color=COLORS[key], label=label)
+            for e in events:
+                if e.kind in ("treatment", "radiotherapy", "chemotherapy"):
+                    ax.axvspan(e.effective, e.end or e.effective + dt.timedelta(days=1),  # type: ignore[operator]
+                               color=TREATMENT_SHADE, alpha=0.35, linewidth=0)
+                elif e.kind == "autologous_hsct":
+                    ax.axvline(e.effective, color=TRANSPLANT_LINE, linestyle="--", linewidth=1.5)
+            ax.set_ylabel(title)
+            ax.grid(True, alpha=0.3)
+            ax.legend(loc="upper right", fontsize=8)
+        axes[0, 0].set_title("Shaded: treatment periods; dashed line: autologous stem-cell transplant", fontsize=9)
+        fig.autofmt_xdate()
+        fig.tight_layout()
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": "poems-fhir"})
+        plt.close(fig)
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    # drop the RDF metadata block: it only names matplotlib and Dublin Core namespaces
+    return re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.DOTALL)
