@@ -295,6 +295,10 @@ Exit codes: 0 all ok; 1 some patients failed or conflicted; 2 configuration/usag
 @click.option("--mappings", multiple=True, type=click.Path(path_type=Path), help="Site mapping YAML / ConceptMap JSON.")
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), help=f"Rule profile [{DEFAULT_PROFILE}].")
 @click.option("--phi", is_flag=True, default=None, help="Show patient ids in logs and the summary (hashed by default).")
+@click.option("--trigger", multiple=True, help="Criterion that puts a patient in scope (repeatable) "
+              "[polyneuropathy, monoclonal_plasma_cell_disorder].")
+@click.option("--report-status", type=click.Choice(["partial", "preliminary"]),
+              help="DiagnosticReport.status of written reports [partial]; never final.")
 def sync(config_file: Path | None, **flags: Any) -> None:
     from .errors import PoemsFhirError
     from .sync.config import load_settings

@@ -42,6 +42,18 @@ class SyncSettings(BaseModel):
     profile: str = DEFAULT_PROFILE
     phi: bool = False
     report_status: Literal["partial", "preliminary"] = "partial"
+    #: criteria of which at least one must be present for a patient to get reports
+    trigger: list[str] = ["polyneuropathy", "monoclonal_plasma_cell_disorder"]
+
+    @field_validator("trigger")
+    @classmethod
+    def _trigger(cls, v: list[str]) -> list[str]:
+        from ..criteria.model import Criterion
+
+        unknown = [c for c in v if c not in {x.value for x in Criterion}]
+        if unknown or not v:
+            raise ValueError(f"unknown criterion id(s) {unknown}; use ids such as polyneuropathy")
+        return v
 
     @field_validator("profile")
     @classmethod
@@ -88,7 +100,7 @@ def parse_duration(text: str) -> float:
     return int(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
 
 
-LIST_KEYS = {"patient", "source", "mappings"}
+LIST_KEYS = {"patient", "source", "mappings", "trigger"}
 
 
 def _expand_patient_files(values: list[str]) -> list[str]:

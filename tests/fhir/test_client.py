@@ -282,3 +282,14 @@ def test_redirects_are_not_followed_with_credentials():
         with pytest.raises(FatalNetworkError, match="redirected"):
             c.get("metadata")
         assert len(rsps.calls) == 1
+
+
+@responses.activate
+def test_409_conflict_on_write_is_a_precondition_error():
+    responses.add("PUT", f"{BASE}/DiagnosticReport?identifier=s|v", status=409,
+                  json={"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "conflict",
+                                                                        "diagnostics": "Version conflict"}]})
+    c, sleeps = client()
+    with pytest.raises(PreconditionFailedError, match="409: error: Version conflict"):
+        c.request("PUT", "DiagnosticReport?identifier=s|v", json={"resourceType": "DiagnosticReport"})
+    assert sleeps == []

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -169,3 +170,32 @@ def test_our_own_unrecorded_write_is_recognised_after_a_crash(server, tmp_path):
     assert len(reread) == 2  # the 412 made it re-read the report and the plan
     assert rerun.conflicts == 0 and rerun.written == 1
     assert len(reports(server)) == 5
+
+
+def test_sigkill_mid_run_then_rerun_leaves_one_report_per_patient(server, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    if server["token"]:
+        pytest.skip("uses the CLI without credentials")
+    args = [sys.executable, "-m", "poems_fhir.cli", "sync", "--server", server["url"],
+            "--state", str(tmp_path / "state.sqlite"), "--log-format", "json"]
+    for p in PATIENTS:
+        args += ["--patient", p]
+    proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:  # wait for the first completed write, then kill without warning
+        if '"message": "patient-' in line and "wrote" in line:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    assert 1 <= len(reports(server)) < 5
+    rerun = subprocess.run(args + ["--format", "json"], capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr
+    summary = json.loads(rerun.stdout)
+    assert summary["written"] + summary["unchanged"] == 5 and summary["unchanged"] >= 1
+    found = reports(server)
+    assert len(found) == 5 and len({r["subject"]["reference"] for r in found}) == 5

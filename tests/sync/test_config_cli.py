@@ -135,3 +135,15 @@ def test_patient_list_file(tmp_path):
     assert load_settings(None, {"patient": ("@" + str(ids), "c")}, environ={}).patient == ["Patient/a", "b", "c"]
     with pytest.raises(ConfigError, match="cannot read patient list"):
         load_settings(None, {"patient": ("@" + str(tmp_path / "nope"),)}, environ={})
+
+
+def test_scope_trigger_is_configurable(tmp_path):
+    s = load_settings(None, {"trigger": ("vegf_elevation",)}, environ={})
+    assert s.trigger == ["vegf_elevation"]
+    with pytest.raises(ConfigError, match="unknown criterion"):
+        load_settings(None, {"trigger": ("nonsense",)}, environ={})
+    args = ["--source", str(SAMPLES / "mimics"), "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s.sqlite"),
+            "--format", "json"]
+    out = run_cli(*args, "--trigger", "castleman_disease").output
+    doc = json.loads(out[out.index("{"):])
+    assert (doc["written"], doc["out_of_scope"]) == (1, 3)  # only the Castleman mimic
