@@ -46,7 +46,7 @@ def generate(folder: Path, patients: int, seed: int = 7) -> int:
         files["Patient"].write(json.dumps({"resourceType": "Patient", "id": pid, "gender": rnd.choice(["male", "female"]),
                                            "birthDate": "1960-01-01"}) + "\n")
         n += 1
-        for k in range(24):  # vitals: not mapped
+        for _k in range(24):  # vitals: not mapped
             files["Observation"].write(json.dumps(_obs(n, pid, rnd.choice(["8867-4", "29463-7", "8302-2", "9279-1"]),
                                                        rnd.uniform(50, 100), "kg")) + "\n")
             n += 1

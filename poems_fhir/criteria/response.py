@@ -415,7 +415,7 @@ def _alerts(amyloid: HematologicResponse, imwg: HematologicResponse, vegf: VegfR
     if vegf.category == "progression":
         alerts.append(Alert("vegf_progression", f"rising VEGF: {vegf.reason}; the second most common progression "
                             "event after radiological progression", tuple(p.reference for p in (vegf.latest,) if p)))
-    for domain, topic in DOMAIN_TOPICS.items():
+    for _domain, topic in DOMAIN_TOPICS.items():
         by_rule: dict[str, list[Finding]] = {}
         for f in findings:
             if f.topic == topic and f.state is State.PRESENT and f.effective and (as_of is None or f.effective <= as_of):

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__
-from ..criteria.model import Assessment, Classification, CriterionResult, Evidence, State
+from ..criteria.model import Assessment, Classification, CriterionResult, State
 from ..criteria.pathway import Step
 from ..criteria.profiles import get_profile
 from ..criteria.response import ResponseAssessment
@@ -106,12 +106,34 @@ def _date_of(a: Assessment) -> str:
     return max(dates).isoformat() if dates else "unknown"
 
 
-def _evidence_refs(evidence: Iterable[Evidence]) -> list[str]:
-    return sorted({e.reference for e in evidence if "/" in e.reference and not e.reference.startswith("test#")})
+def _with_evidence(obs: dict[str, Any], refs: Iterable[str]) -> dict[str, Any]:
+    """derivedFrom for Observations; R4 allows no Condition/DiagnosticReport there: an extension."""
+    refs = sorted({r for r in refs if "/" in r and not r.startswith("test#")})
+    observations = [x for x in refs if x.startswith("Observation/")]
+    others = [x for x in refs if not x.startswith("Observation/")]
+    if observations:
+        obs["derivedFrom"] = [_ref(x) for x in observations]
+    if others:
+        obs["extension"] = [{"url": EVIDENCE_EXT, "valueReference": _ref(x)} for x in others]
+    return obs
+
+
+def _report_base(a: Assessment, ctx: WriteContext, ident: dict[str, str], code: str, display: str,
+                 text: str) -> dict[str, Any]:
+    """What both reports share: never final, decision-support category, software-asserted."""
+    return {
+        "resourceType": "DiagnosticReport", "meta": _meta(), "identifier": [ident],
+        "status": ctx.report_status,
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "OTH",
+                                  "display": "Other"}], "text": "Clinical decision support"}],
+        "code": {"coding": [{"system": REPORT_CODE_SYSTEM, "code": code, "display": display}], "text": text},
+        "subject": _ref(a.patient),
+        "issued": ctx.now.isoformat(timespec="seconds"),
+    }
 
 
 def _criterion_observation(a: Assessment, cid: str, r: CriterionResult, pkey: str, effective: str) -> dict[str, Any]:
-    refs = _evidence_refs(r.evidence)
+    refs = [e.reference for e in r.evidence]
     obs: dict[str, Any] = {
         "resourceType": "Observation",
         "meta": _meta(),
@@ -127,13 +149,7 @@ def _criterion_observation(a: Assessment, cid: str, r: CriterionResult, pkey: st
     }
     if effective != "unknown":
         obs["effectiveDateTime"] = effective
-    observations = [x for x in refs if x.startswith("Observation/")]
-    others = [x for x in refs if not x.startswith("Observation/")]
-    if observations:
-        obs["derivedFrom"] = [_ref(x) for x in observations]
-    if others:  # Observation.derivedFrom cannot point at a Condition or DiagnosticReport in R4
-        obs["extension"] = [{"url": EVIDENCE_EXT, "valueReference": _ref(x)} for x in others]
-    return obs
+    return _with_evidence(obs, refs)
 
 
 def _conclusion(a: Assessment) -> str:
@@ -193,20 +209,13 @@ def build_transaction(a: Assessment, ctx: WriteContext, steps: list[Step] | None
 
     report_ident = _identifier("criteria-report", f"{pkey}.{a.profile}")
     report_urn = _urn(f"report|{report_ident['value']}")
-    report: dict[str, Any] = {
-        "resourceType": "DiagnosticReport", "meta": _meta(), "identifier": [report_ident],
-        "status": ctx.report_status,
-        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "OTH",
-                                  "display": "Other"}], "text": "Clinical decision support"}],
-        "code": {"coding": [{"system": REPORT_CODE_SYSTEM, "code": "poems-criteria-assessment",
-                             "display": "POEMS syndrome criteria assessment"}],
-                 "text": f"POEMS syndrome criteria assessment ({a.profile})"},
-        "subject": _ref(a.patient),
-        "issued": ctx.now.isoformat(timespec="seconds"),
+    report = _report_base(a, ctx, report_ident, "poems-criteria-assessment", "POEMS syndrome criteria assessment",
+                          f"POEMS syndrome criteria assessment ({a.profile})")
+    report.update({
         "contained": contained,
         "result": [_ref(f"#{o['id']}") for o in contained],
         "conclusion": _conclusion(a),
-    }
+    })
     if effective != "unknown":
         report["effectiveDateTime"] = effective
     if a.classification is Classification.MET:
@@ -334,13 +343,7 @@ def _response_observation(a: Assessment, oid: str, label: str, category: str, re
     }
     if effective != "unknown":
         obs["effectiveDateTime"] = effective
-    observations = sorted({r for r in refs if r.startswith("Observation/")})
-    others = sorted({r for r in refs if "/" in r and not r.startswith("Observation/")})
-    if observations:
-        obs["derivedFrom"] = [_ref(r) for r in observations]
-    if others:
-        obs["extension"] = [{"url": EVIDENCE_EXT, "valueReference": _ref(r)} for r in others]
-    return obs
+    return _with_evidence(obs, refs)
 
 
 def _response_report(a: Assessment, r: ResponseAssessment, pkey: str, ctx: WriteContext) -> dict[str, Any]:
@@ -367,20 +370,13 @@ def _response_report(a: Assessment, r: ResponseAssessment, pkey: str, ctx: Write
     for alert in r.alerts:
         conclusion += f" Alert: {alert.message}."
     ident = _identifier("response-report", f"{pkey}.{a.profile}")
-    report = {
-        "resourceType": "DiagnosticReport", "meta": _meta(), "identifier": [ident],
-        "status": ctx.report_status,
-        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "OTH",
-                                  "display": "Other"}], "text": "Clinical decision support"}],
-        "code": {"coding": [{"system": REPORT_CODE_SYSTEM, "code": "poems-response-assessment",
-                             "display": "POEMS syndrome treatment response assessment"}],
-                 "text": "POEMS syndrome treatment response assessment"},
-        "subject": _ref(a.patient),
-        "issued": ctx.now.isoformat(timespec="seconds"),
+    report = _report_base(a, ctx, ident, "poems-response-assessment", "POEMS syndrome treatment response assessment",
+                          "POEMS syndrome treatment response assessment")
+    report.update({
         "contained": contained,
         "result": [_ref(f"#{o['id']}") for o in contained],
         "conclusion": conclusion + " Decision support generated by software; not verified by a clinician.",
-    }
+    })
     if effective != "unknown":
         report["effectiveDateTime"] = effective
     return report

@@ -282,14 +282,8 @@ def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
                     strength=Strength.STRONG if positive else Strength.WEAK,
                     note=None if positive else "electrophoresis only: may miss a small M-protein")
         return
-    value = _numeric(ctx, rule)
-    _record(ctx, rule, value)
-    if compare(value, 0, ">") is True:
-        ctx.finding(topic, State.PRESENT, f"{specimen} M-protein {_fmt(value)}", value)
-    else:
-        # electrophoresis may miss small M-proteins (criteria.md §6): weak negative only
-        ctx.finding(topic, State.ABSENT, f"{specimen} M-protein {_fmt(value)}", value,
-                    strength=Strength.WEAK, note="electrophoresis only: may miss a small M-protein")
+    # electrophoresis may miss small M-proteins (criteria.md §6): a zero is a weak negative only
+    _detected_or_weak_negative(ctx, rule, f"{specimen} M-protein", "electrophoresis only: may miss a small M-protein")
 
 
 def _measurement(ctx: _Ctx, rule: ObservationRule) -> None:
@@ -311,14 +305,19 @@ def _flc_ratio(ctx: _Ctx, rule: ObservationRule) -> None:
 
 
 def _clonal_plasma_cells(ctx: _Ctx, rule: ObservationRule) -> None:
+    _detected_or_weak_negative(ctx, rule, "clonal bone-marrow plasma cells",
+                               "random marrow sample: a negative does not exclude a clone")
+
+
+def _detected_or_weak_negative(ctx: _Ctx, rule: ObservationRule, label: str, why_weak: str) -> None:
+    """A quantity > 0 shows the clone; zero is only a low-grade negative (``why_weak``)."""
     value = _numeric(ctx, rule)
     _record(ctx, rule, value)
     topic = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
     if compare(value, 0, ">") is True:
-        ctx.finding(topic, State.PRESENT, f"clonal bone-marrow plasma cells {_fmt(value)}", value)
+        ctx.finding(topic, State.PRESENT, f"{label} {_fmt(value)}", value)
     else:
-        ctx.finding(topic, State.ABSENT, f"clonal bone-marrow plasma cells {_fmt(value)}", value,
-                    strength=Strength.WEAK, note="random marrow sample: a negative does not exclude a clone")
+        ctx.finding(topic, State.ABSENT, f"{label} {_fmt(value)}", value, strength=Strength.WEAK, note=why_weak)
 
 
 def _bm_plasma_cells(ctx: _Ctx, rule: ObservationRule) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import email.utils
-import json
 
 import pytest
 import requests
@@ -20,7 +19,7 @@ from poems_fhir.errors import (
 from poems_fhir.fhir.auth import BearerAuth, ClientCredentialsAuth
 from poems_fhir.fhir.capabilities import parse_capabilities
 from poems_fhir.fhir.client import FhirClient, RetryPolicy, origin, parse_retry_after
-from tests.fhir.transcripts import BASE, ORIGIN, exchange, fill, load, register, url_of
+from tests.fhir.transcripts import BASE, ORIGIN, exchange, fill, register, url_of
 
 NOW = 1_800_000_000.0
 

@@ -5,7 +5,6 @@ import copy
 import datetime as dt
 import json
 import os
-from pathlib import Path
 
 import pytest
 

@@ -1,7 +1,6 @@
 """The whole sync job against a running FHIR server over real HTTP."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 from pathlib import Path
 

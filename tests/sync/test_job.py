@@ -1,7 +1,6 @@
 """The sync job end to end on files, and its state store: idempotent, resumable, conflict-safe."""
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import shutil
