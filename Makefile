@@ -41,6 +41,7 @@ browser:
 		else echo "chromium not installed (needs root and apt-get): the browser test will be skipped"; fi; }
 
 test: $(STAMP) $(NODE_STAMP) browser
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

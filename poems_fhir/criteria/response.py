@@ -159,8 +159,8 @@ class _Clone:
 
 def _dflc(measurements: Sequence[Measurement], as_of: dt.date | None, light: str | None) -> list[tuple[dt.date, float, str]]:
     """Involved minus uninvolved free light chain, per date both were measured (mg/L)."""
-    kappa = {m.effective: m for m in _series(measurements, "flc_kappa", as_of)}
-    lam = {m.effective: m for m in _series(measurements, "flc_lambda", as_of)}
+    kappa = {m.effective: m for m in _series(measurements, "flc_kappa", as_of) if m.effective}
+    lam = {m.effective: m for m in _series(measurements, "flc_lambda", as_of) if m.effective}
     out = []
     for day in sorted(set(kappa) & set(lam)):
         k, l_ = kappa[day].value, lam[day].value
@@ -266,10 +266,9 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         why = (f"baseline serum M-protein {c.m_base.value:g} g/L is below the IMWG measurable-disease threshold "
                f"of {cfg.imwg_serum_measurable:g} g/L (1 g/dL); urine M-protein not quantified"
                if c.m_base else "no serum M-protein before the first treatment")
-        caveats = []
-        if change is not None and change <= -0.9 and c.urine_ife and c.urine_ife.value == 0:
-            caveats.append("descriptively a VGPR pattern (>= 90 % reduction, urine negative)")
-        return HematologicResponse(fw, "not_evaluable", why, base_p, latest_p, change, tuple(caveats))
+        pattern = ("descriptively a VGPR pattern (>= 90 % reduction, urine negative)",) if (
+            change is not None and change <= -0.9 and c.urine_ife and c.urine_ife.value == 0) else ()
+        return HematologicResponse(fw, "not_evaluable", why, base_p, latest_p, change, pattern)
     if _progression_from_cr(c):
         return HematologicResponse(fw, "PD", "M-protein detectable again after a complete response", base_p, latest_p, change)
     if latest_m and c.m_after:
@@ -278,11 +277,9 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             return HematologicResponse(fw, "PD", f">= 25 % rise from the nadir ({nadir:g} g/L) with > 5 g/L absolute",
                                        base_p, latest_p, change)
     if c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0:
-        caveats = ()
-        if c.bm_latest is None:
-            caveats = ("bone-marrow plasma cells (< 5 %) not assessed",)
+        marrow = () if c.bm_latest else ("bone-marrow plasma cells (< 5 %) not assessed",)
         return HematologicResponse(fw, "CR", "serum and urine immunofixation negative", base_p, _point(c.serum_ife),
-                                   change, caveats, provisional=bool(caveats))
+                                   change, marrow, provisional=bool(marrow))
     if change is None:
         return HematologicResponse(fw, "not_evaluable", "no follow-up M-protein after the baseline", base_p, None, None)
     if change <= -0.9 or (latest_m and latest_m.value == 0 and c.serum_ife and c.serum_ife.value == 1):

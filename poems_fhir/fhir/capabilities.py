@@ -35,7 +35,7 @@ def parse_capabilities(statement: dict[str, Any]) -> Capabilities:
     version = str(statement.get("fhirVersion", ""))
     if not version.startswith("4."):
         raise FatalNetworkError(f"the server speaks FHIR {version or 'of unknown version'}; poems-fhir needs R4 (4.x)")
-    rest = next((r for r in statement.get("rest", []) if r.get("mode") == "server"), {})
+    rest: dict[str, Any] = next((r for r in statement.get("rest", []) if r.get("mode") == "server"), {})
     resources = {r.get("type"): r for r in rest.get("resource", [])}
     notes = []
 

@@ -147,6 +147,7 @@ class FhirClient:
             all_headers = {**self.auth.headers(), **(headers or {})}
             if json is not None:
                 all_headers.setdefault("Content-Type", FHIR_JSON)
+            response: requests.Response | None
             try:
                 response = self.session.request(
                     method, url, params=params, json=json, data=data, headers=all_headers,
@@ -158,6 +159,7 @@ class FhirClient:
                     url=redact(url))
                 response = None
             else:
+                assert response is not None
                 if response.status_code == 401 and not reauthorised and self.auth.refresh():
                     reauthorised = True  # once, outside the retry budget (token expired or revoked)
                     self.stats.reauths += 1

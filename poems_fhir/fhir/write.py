@@ -238,7 +238,7 @@ def build_transaction(a: Assessment, ctx: WriteContext, steps: list[Step] | None
 
     plan_ident = _identifier("care-plan", f"{pkey}.{a.profile}")
     plan_urn = _urn(f"plan|{plan_ident['value']}")
-    plan = {
+    plan: dict[str, Any] = {
         "resourceType": "CarePlan", "meta": _meta(), "identifier": [plan_ident],
         "status": "draft", "intent": "proposal",
         "title": "POEMS syndrome: proposed work-up and care pathway",
@@ -246,7 +246,7 @@ def build_transaction(a: Assessment, ctx: WriteContext, steps: list[Step] | None
                         "whether and how to act on them."),
         "subject": _ref(a.patient),
         "author": _ref(device_urn),
-        "supportingInfo": [_ref(report_urn)] + ([_ref(response_urn)] if response_urn else []),
+        "supportingInfo": [_ref(u) for u in (report_urn, response_urn) if u],
         "activity": [_activity(step) for step in steps or []],
     }
     other_evidence = sorted({r for step in steps or [] for r in step.evidence

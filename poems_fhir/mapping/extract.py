@@ -640,9 +640,9 @@ def _modality(data: dict[str, Any], mapping: CompiledMapping) -> ModalityRule | 
             if rule.kind == "modality":
                 return rule.spec
     text = concept_text(data.get("code")).lower()
-    for rule in mapping.modalities:
-        if any(re.search(k, text) for k in rule.keywords):
-            return rule
+    for modality in mapping.modalities:
+        if any(re.search(k, text) for k in modality.keywords):
+            return modality
     return None
 
 
@@ -671,19 +671,19 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     if not isinstance(conclusion, str) or not conclusion:
         return
     weak = modality is not None and modality.strength == "weak"
-    for present_re, absent_re, rule in mapping.condition_text:
-        if not _source_ok(rule, kind) or rule.topic in seen:
+    for present_re, absent_re, text_rule in mapping.condition_text:
+        if not _source_ok(text_rule, kind) or text_rule.topic in seen:
             continue
         evidence = Evidence(_ref(raw), date, f"{label}: {conclusion.strip()[:160]}")
         if absent_re is not None and absent_re.search(conclusion):
             out.findings.append(Finding(
-                rule.topic or "", State.ABSENT, evidence, source_rule=rule.id,
+                text_rule.topic or "", State.ABSENT, evidence, source_rule=text_rule.id,
                 strength=Strength.WEAK if weak else Strength.STRONG,
                 note=(f"excluded by {modality.id if modality else 'imaging'} only: plain radiographs "
                       "miss small sclerotic lesions; CT-based imaging needed") if weak else None,
             ))
         elif present_re.search(conclusion):
-            out.findings.append(Finding(rule.topic or "", State.PRESENT, evidence, source_rule=rule.id))
+            out.findings.append(Finding(text_rule.topic or "", State.PRESENT, evidence, source_rule=text_rule.id))
 
 
 def codings_list(concepts: Any) -> list[tuple[str | None, str | None, str | None]]:

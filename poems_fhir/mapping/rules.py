@@ -500,72 +500,72 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             by_code[(c.system, c.code)].append(Rule("observation", rule, origins[("observations", rid)]))
 
     for rid, raw in merged["conditions"].items():
-        rule = ConditionRule.model_validate(
+        cond_rule = ConditionRule.model_validate(
             {**raw, "codes": resolve("conditions", rid, raw["codes"] + raw["add_codes"]),
              "add_codes": []}
         )
-        for topic in ([rule.topic] if rule.topic else []) + rule.also:
+        for topic in ([cond_rule.topic] if cond_rule.topic else []) + cond_rule.also:
             if topic not in TOPICS:
                 problem("conditions", rid, "topic", f"unknown topic {topic!r}",
                         "use a criterion, sign or differential id from the README")
-        if not rule.topic:
+        if not cond_rule.topic:
             problem("conditions", rid, "topic", "no topic", "set topic")
-        for c in rule.codes:
-            by_code[(c.system, c.code)].append(Rule("condition", rule, origins[("conditions", rid)]))
-        if rule.text:
+        for c in cond_rule.codes:
+            by_code[(c.system, c.code)].append(Rule("condition", cond_rule, origins[("conditions", rid)]))
+        if cond_rule.text:
             try:
-                present = re.compile("|".join(f"(?:{t})" for t in rule.text), re.IGNORECASE)
+                present = re.compile("|".join(f"(?:{t})" for t in cond_rule.text), re.IGNORECASE)
                 absent = (
-                    re.compile("|".join(f"(?:{t})" for t in rule.absent_text), re.IGNORECASE)
-                    if rule.absent_text else None
+                    re.compile("|".join(f"(?:{t})" for t in cond_rule.absent_text), re.IGNORECASE)
+                    if cond_rule.absent_text else None
                 )
-                condition_text.append((present, absent, rule))
+                condition_text.append((present, absent, cond_rule))
             except re.error as exc:
                 problem("conditions", rid, "text", f"invalid regular expression: {exc}",
                         "escape special characters")
 
     for rid, raw in merged["modalities"].items():
-        rule = ModalityRule.model_validate(
+        mod_rule = ModalityRule.model_validate(
             {**raw, "codes": resolve("modalities", rid, raw["codes"] + raw["add_codes"]),
              "add_codes": []}
         )
-        if rule.strength is None:
+        if mod_rule.strength is None:
             problem("modalities", rid, "strength", "no strength", "set strength: strong or weak")
-        modalities.append(rule)
-        for c in rule.codes:
-            by_code[(c.system, c.code)].append(Rule("modality", rule, origins[("modalities", rid)]))
+        modalities.append(mod_rule)
+        for c in mod_rule.codes:
+            by_code[(c.system, c.code)].append(Rule("modality", mod_rule, origins[("modalities", rid)]))
 
     for rid, raw in merged["procedures"].items():
-        rule = ProcedureRule.model_validate(
+        proc_rule = ProcedureRule.model_validate(
             {**raw, "codes": resolve("procedures", rid, raw["codes"] + raw["add_codes"]),
              "add_codes": []}
         )
-        procedure_rules[rid] = rule
-        for c in rule.codes:
-            by_code[(c.system, c.code)].append(Rule("procedure", rule, origins[("procedures", rid)]))
+        procedure_rules[rid] = proc_rule
+        for c in proc_rule.codes:
+            by_code[(c.system, c.code)].append(Rule("procedure", proc_rule, origins[("procedures", rid)]))
 
     medication_text: list[tuple[re.Pattern[str], MedicationRule]] = []
     for rid, raw in merged["medications"].items():
-        rule = MedicationRule.model_validate(
+        med_rule = MedicationRule.model_validate(
             {**raw, "codes": resolve("medications", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
         )
-        for c in rule.codes:
-            by_code[(c.system, c.code)].append(Rule("medication", rule, origins[("medications", rid)]))
-        if rule.text:
+        for c in med_rule.codes:
+            by_code[(c.system, c.code)].append(Rule("medication", med_rule, origins[("medications", rid)]))
+        if med_rule.text:
             try:
-                medication_text.append((re.compile("|".join(f"(?:{t})" for t in rule.text), re.IGNORECASE), rule))
+                medication_text.append((re.compile("|".join(f"(?:{t})" for t in med_rule.text), re.IGNORECASE), med_rule))
             except re.error as exc:
                 problem("medications", rid, "text", f"invalid regular expression: {exc}", "escape special characters")
 
     for rid, raw in merged["course"].items():
-        rule = CourseRule.model_validate(
+        course_rule = CourseRule.model_validate(
             {**raw, "codes": resolve("course", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
         )
-        if rule.domain not in CLINICAL_DOMAINS:
-            problem("course", rid, "domain", f"unknown domain {rule.domain!r}",
+        if course_rule.domain not in CLINICAL_DOMAINS:
+            problem("course", rid, "domain", f"unknown domain {course_rule.domain!r}",
                     f"use one of {', '.join(CLINICAL_DOMAINS)}")
-        for c in rule.codes:
-            by_code[(c.system, c.code)].append(Rule("course", rule, origins[("course", rid)]))
+        for c in course_rule.codes:
+            by_code[(c.system, c.code)].append(Rule("course", course_rule, origins[("course", rid)]))
 
     translations: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     identity = [{"file": Path(f.path).name, "name": f.model.name, "version": f.model.version,

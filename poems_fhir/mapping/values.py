@@ -93,7 +93,7 @@ def quantity(
         return Value(float(raw), unit, comparator)
     if not unit:
         raise ResourceError(f"{element} has no unit (expected {target_unit}); not guessed")
-    ucum_unit = aliases.get(unit, unit)
+    ucum_unit = aliases.get(str(unit), str(unit))
     try:
         return Value(convert(float(raw), ucum_unit, target_unit, molar_mass), target_unit, comparator)
     except UnitError as exc:

@@ -26,7 +26,7 @@ def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], a
     """The chart as an <svg> element, or None when there is nothing to draw."""
     measurements = [m for m in measurements if m.effective and (as_of is None or m.effective <= as_of)]
     events = [e for e in events if e.effective and (as_of is None or e.effective <= as_of)]
-    panels = []
+    panels: list[tuple[str, list[tuple[str, str, str | None]]]] = []
     if _series(measurements, "serum_m_protein")[0]:
         panels.append(("M-protein (g/L)", [("serum_m_protein", "serum M-protein", "any")]))
     if _series(measurements, "flc_kappa")[0] or _series(measurements, "flc_lambda")[0]:

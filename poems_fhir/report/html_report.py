@@ -61,14 +61,14 @@ def render_html(a: Assessment, response: ResponseAssessment, risk: Sequence[Risk
         f'<p><span id="classification" class="badge {cls}">{escape(a.classification.value.replace("_", " ").upper())}'
         f"</span> {escape(a.summary)}</p>",
     ]
-    for f in a.flags:
-        parts.append(f'<div class="flag"><b>{escape(f.code)}</b>: {escape(f.message)}</div>')
+    for flag in a.flags:
+        parts.append(f'<div class="flag"><b>{escape(flag.code)}</b>: {escape(flag.message)}</div>')
     parts.append('<h2>Criteria</h2><table id="criteria"><thead><tr><th>criterion</th><th>state</th>'
                  "<th>evidence</th><th>reason</th></tr></thead><tbody>")
-    for cid, r in a.criteria.items():
-        evidence = "; ".join(f"{e.summary} [{e.reference}, {e.effective or 'undated'}]" for e in r.evidence)
-        parts.append(f"<tr>{_td(cid.replace('_', ' '))}{_td(r.state.value.replace('_', ' '), r.state.value)}"
-                     f"{_td(evidence or '-')}{_td(r.reason)}</tr>")
+    for cid, result in a.criteria.items():
+        evidence = "; ".join(f"{e.summary} [{e.reference}, {e.effective or 'undated'}]" for e in result.evidence)
+        parts.append(f"<tr>{_td(cid.replace('_', ' '))}{_td(result.state.value.replace('_', ' '), result.state.value)}"
+                     f"{_td(evidence or '-')}{_td(result.reason)}</tr>")
     parts.append("</tbody></table>")
     if a.missing:
         parts.append('<h2>Missing: assessing these would decide the classification</h2><ul id="missing">')
@@ -103,9 +103,9 @@ def render_html(a: Assessment, response: ResponseAssessment, risk: Sequence[Risk
 
     parts.append('<h2>Risk factors</h2><table id="risk"><thead><tr><th>factor</th><th>model</th><th>state</th>'
                  "<th>reason</th></tr></thead><tbody>")
-    for f in risk:
-        parts.append(f"<tr>{_td(f.id.replace('_', ' '))}{_td(f.model)}{_td(f.state.value.replace('_', ' '), f.state.value)}"
-                     f"{_td(f.reason)}</tr>")
+    for factor in risk:
+        parts.append(f"<tr>{_td(factor.id.replace('_', ' '))}{_td(factor.model)}"
+                     f"{_td(factor.state.value.replace('_', ' '), factor.state.value)}{_td(factor.reason)}</tr>")
     parts.append("</tbody></table><p class=\"note\">Published factors only; no point score (weights UNVERIFIED).</p>")
 
     parts.append('<h2>Proposed care pathway (CarePlan proposal)</h2><table id="pathway"><thead><tr><th>proposal</th>'

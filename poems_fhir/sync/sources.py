@@ -135,10 +135,10 @@ class ServerSource:
         pid = patient.split("/", 1)[1]
         codes = _codes_by_type(self.mapping)
         resources: list[tuple[dict[str, Any], str]] = []
-        obs_params = {"patient": pid, "code": ",".join(codes["Observation"]), "_count": "200",
+        obs_params: dict[str, Any] = {"patient": pid, "code": ",".join(codes["Observation"]), "_count": "200",
                       "_include": ["Observation:specimen", "Observation:patient"]}
         long_query = len(obs_params["code"]) > 1800
-        searches = [
+        searches: list[tuple[str, dict[str, Any], bool]] = [
             ("Observation", obs_params, long_query),
             ("Condition", {"patient": pid, "_count": "200"}, False),
             ("Procedure", {"patient": pid, "_count": "200"}, False),
