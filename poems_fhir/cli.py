@@ -300,7 +300,7 @@ Exit codes: 0 all ok; 1 some patients failed or conflicted; 2 configuration/usag
 @click.option("--report-status", type=click.Choice(["partial", "preliminary"]),
               help="DiagnosticReport.status of written reports [partial]; never final.")
 def sync(config_file: Path | None, **flags: Any) -> None:
-    from .errors import PoemsFhirError
+    from .errors import NetworkError, PoemsFhirError
     from .sync.config import load_settings
     from .sync.runner import StopFlag, run_once, setup_logging
 
@@ -323,6 +323,15 @@ def sync(config_file: Path | None, **flags: Any) -> None:
             return _ProgressIter(items)
         try:
             summary, extra = run_once(settings, stop, progress)
+        except NetworkError as exc:
+            if interval is None:
+                _fail(str(exc), exc.exit_code)
+            # a long-lived loop survives an outage: report it and try again at the next interval
+            click.echo(f"poems-fhir: error: {exc} (retrying in {settings.every})", err=True)
+            worst = max(worst, exc.exit_code)
+            if stop.event.wait(interval):
+                break
+            continue
         except PoemsFhirError as exc:
             _fail(str(exc), exc.exit_code)
         _print_summary(summary, extra, settings.format)

@@ -147,3 +147,18 @@ def test_scope_trigger_is_configurable(tmp_path):
     out = run_cli(*args, "--trigger", "castleman_disease").output
     doc = json.loads(out[out.index("{"):])
     assert (doc["written"], doc["out_of_scope"]) == (1, 3)  # only the Castleman mimic
+
+
+def test_the_loop_survives_an_unreachable_server(tmp_path, monkeypatch):
+    waits = []
+
+    def fake_wait(self, timeout=None):
+        waits.append(timeout)
+        return len(waits) >= 2
+
+    monkeypatch.setattr("threading.Event.wait", fake_wait)
+    monkeypatch.setattr(StopFlag, "install", lambda self: None)
+    monkeypatch.setattr("poems_fhir.sync.runner.time.sleep", lambda s: None)
+    result = run_cli("--server", "http://127.0.0.1:9/fhir", "--state", str(tmp_path / "s.sqlite"), "--every", "1m")
+    assert result.exit_code == 3
+    assert result.output.count("retrying in 1m") == 2 and waits == [60, 60]
