@@ -237,12 +237,8 @@ def _endocrinopathy(findings: Sequence[Finding], caveat: bool) -> CriterionResul
     assessed = {a for a, r in axis_results.items() if r.state in (State.PRESENT, State.ABSENT)}
     untested = [a.value for a in EndocrineAxis if a not in assessed]
     abnormal_findings = [f for a in abnormal for f in per_axis[a] if f.state is State.PRESENT]
-    if unaxed:
-        # An endocrinopathy asserted without an axis (a generic code) cannot be checked
-        # against the caveat; report it, but do not let it decide.
-        abnormal_findings_unaxed = [f for f in unaxed if f.state is State.PRESENT]
-    else:
-        abnormal_findings_unaxed = []
+    # an endocrinopathy asserted without an axis (a generic code) cannot be checked against the caveat
+    unaxed_present = [f for f in unaxed if f.state is State.PRESENT]
 
     if abnormal and (not caveat or abnormal - CAVEAT_AXES or len(abnormal) >= 2):
         axes = ", ".join(sorted(a.value for a in abnormal))
@@ -267,13 +263,13 @@ def _endocrinopathy(findings: Sequence[Finding], caveat: bool) -> CriterionResul
             open=bool(still_open),
             caveat=label,
         )
-    if abnormal_findings_unaxed:
+    if unaxed_present:
         return CriterionResult(
             topic,
             State.INDETERMINATE,
             "endocrinopathy recorded without an identifiable axis; the thyroid/diabetes caveat "
             "cannot be checked",
-            _evidence(abnormal_findings_unaxed),
+            _evidence(unaxed_present),
             open=True,
         )
     if not assessed:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .model import Criterion, Finding, Sign, State
-from .response import ResponseAssessment, first_treatment
+from .response import ResponseAssessment
 from .timeline import Event, Measurement
 
 
@@ -138,7 +138,3 @@ def assess_risk(findings: Sequence[Finding], measurements: Sequence[Measurement]
 
 def splenomegaly(findings: Sequence[Finding]) -> list[Finding]:
     return _present(findings, Criterion.ORGANOMEGALY.value, ("splenomegaly", "hepatosplenomegaly"))
-
-
-def treatment_started(events: Sequence[Event], as_of: dt.date | None) -> dt.date | None:
-    return first_treatment(events, as_of)

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..criteria.model import Criterion, Differential, Evidence, Finding, State, Strength
+from ..criteria.model import Criterion, Evidence, Finding, State, Strength
 from ..criteria.timeline import CourseAssessment, Event, Measurement
 from ..fhir.read import PatientRecord, Raw, SourceError
 from .ife import parse_ife
@@ -713,5 +713,3 @@ _HANDLERS = {
     "MedicationAdministration": _medication,
     "MedicationStatement": _medication,
 }
-
-__all__ = ["Extraction", "extract", "Differential"]

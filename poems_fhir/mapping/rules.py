@@ -340,8 +340,6 @@ class CompiledMapping:
     modalities: list[ModalityRule]
     condition_text: list[tuple[re.Pattern[str], re.Pattern[str] | None, ConditionRule]]
     translations: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
-    observation_rules: dict[str, ObservationRule] = field(default_factory=dict)
-    procedure_rules: dict[str, ProcedureRule] = field(default_factory=dict)
     medication_text: list[tuple[re.Pattern[str], MedicationRule]] = field(default_factory=list)
 
     def rules_for(self, system: str | None, code: str | None) -> list[Rule]:
@@ -446,8 +444,6 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
                                     "map the alias to a valid UCUM unit"))
 
     by_code: dict[tuple[str, str], list[Rule]] = defaultdict(list)
-    observation_rules: dict[str, ObservationRule] = {}
-    procedure_rules: dict[str, ProcedureRule] = {}
     modalities: list[ModalityRule] = []
     condition_text: list[tuple[re.Pattern[str], re.Pattern[str] | None, ConditionRule]] = []
 
@@ -495,7 +491,6 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
                             "the threshold and the rule must use commensurable units")
         if not rule.codes:
             problem("observations", rid, "codes", "rule has no codes", "add at least one code")
-        observation_rules[rid] = rule
         for c in rule.codes:
             by_code[(c.system, c.code)].append(Rule("observation", rule, origins[("observations", rid)]))
 
@@ -540,7 +535,6 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             {**raw, "codes": resolve("procedures", rid, raw["codes"] + raw["add_codes"]),
              "add_codes": []}
         )
-        procedure_rules[rid] = proc_rule
         for c in proc_rule.codes:
             by_code[(c.system, c.code)].append(Rule("procedure", proc_rule, origins[("procedures", rid)]))
 
@@ -586,8 +580,6 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         modalities=modalities,
         condition_text=condition_text,
         translations=dict(translations),
-        observation_rules=observation_rules,
-        procedure_rules=procedure_rules,
         medication_text=medication_text,
     )
 

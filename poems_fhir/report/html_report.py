@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from html import escape
 
 from .. import __version__
-from ..criteria.model import Assessment, State
+from ..criteria.model import Assessment, Finding
 from ..criteria.pathway import Step
 from ..criteria.response import ResponseAssessment, ResponseConfig, assess_response
 from ..criteria.risk import RiskFactor
 from ..criteria.timeline import CourseAssessment, Event, Measurement
-from ..criteria.model import Finding
 from .chart import timeline_svg
 
 CSS = """
@@ -125,5 +124,3 @@ def render_html(a: Assessment, response: ResponseAssessment, risk: Sequence[Risk
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
-
-__all__ = ["render_html", "State"]
