@@ -73,6 +73,13 @@ def test_post_transplant_factors_only_after_a_transplant():
     assert risk["igg_lambda"].state is State.PRESENT
     assert risk["age_50_or_less_at_asct"].state is State.PRESENT
     assert risk["fdg_avid_lesions_at_baseline"].state is State.NOT_ASSESSED
+    assert risk["no_hematologic_cr_after_asct"].state is State.NOT_ASSESSED  # no response data at all
+    ms = [m("serum_m_protein", 8, -10, "g/L"), m("serum_ife", 0, 150), m("urine_ife", 0, 150)]
+    after_cr = risk_of(MANDATORY, ms, events, birth=dt.date(1955, 6, 1))
+    assert after_cr["no_hematologic_cr_after_asct"].state is State.ABSENT
+    assert after_cr["age_50_or_less_at_asct"].state is State.ABSENT
+    still_m = risk_of(MANDATORY, ms[:1] + [m("serum_m_protein", 5, 150, "g/L")], events)
+    assert still_m["no_hematologic_cr_after_asct"].state is State.PRESENT
 
 
 def test_thrombosis_factors():
