@@ -238,7 +238,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     if c.dflc_after and c.dflc_after[-1][1] < 40:
         return HematologicResponse(fw, "VGPR", f"dFLC {c.dflc_after[-1][1]:g} mg/L < 40 mg/L", base_p, latest_p,
                                    change, tuple(caveats))
-    if not c.dflc_after:
+    if not c.dflc_after and (c.m_after or c.serum_ife):
         caveats.append("VGPR not assessable: dFLC (free light chains) not measured after treatment")
     # PR: >= 50 % fall of a measurable M-protein or dFLC
     if m_measurable and change is not None and change <= -0.5:
