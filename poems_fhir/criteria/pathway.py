@@ -187,7 +187,10 @@ def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessm
                        and (as_of is None or m.effective <= as_of)), key=lambda m: m.effective)  # type: ignore[arg-type,return-value]
         specimen = response.vegf.specimen or (vegf[-1].specimen if vegf else None) or "plasma"
         last = vegf[-1].effective if vegf else None
-        due = _add_months(last, 6) if last else (as_of or started)
+        # without a VEGF yet it is due now: the evaluation date, else the latest data
+        latest = max((m.effective for m in measurements if m.effective and (as_of is None or m.effective <= as_of)),
+                     default=started)
+        due = _add_months(last, 6) if last else (as_of or latest)
         steps.append(Step(
             "vegf-surveillance", f"VEGF about every 6 months, {specimen} (same specimen type and assay)",
             "VEGF normalisation and its surveillance predict relapse (criteria.md §10 step 6); serum and plasma "
