@@ -65,6 +65,9 @@ class SyncJob:
     stop_requested: Callable[[], bool] = lambda: False
     progress: Callable[[Iterable[str]], Iterable[str]] = lambda it: it
     request_stats: Callable[[], tuple[int, int]] = lambda: (0, 0)
+    #: --dry-run: build and write the bundles to a folder, but record nothing, so the real run
+    #: that follows still sends everything
+    dry_run: bool = False
 
     def pseudonym(self, patient: str) -> str:
         """Patient ids in logs and summaries are hashed unless --phi is given."""
@@ -94,7 +97,7 @@ class SyncJob:
                 self._one(patient, summary)
         finally:
             summary.requests, summary.retries = self.request_stats()
-            if summary.completed and cohort.server_time:
+            if summary.completed and cohort.server_time and not self.dry_run:
                 self.store.set_checkpoint(self.server_key, cohort.server_time, self.now().isoformat())
             outcome = "completed" if summary.completed else "stopped"
             self.store.finish_run(run_id, outcome, summary.counts(), self.now().isoformat())
@@ -152,7 +155,8 @@ class SyncJob:
             self._record(patient, input_hash, {}, "failed")
             return
         known = dict(previous.written) if previous else {}
-        self.store.set_pending(self.server_key, patient, guarded_hashes(bundle))
+        if not self.dry_run:
+            self.store.set_pending(self.server_key, patient, guarded_hashes(bundle))
         try:
             try:
                 written = self.sink.write(patient, with_if_match(bundle, known))
@@ -180,7 +184,8 @@ class SyncJob:
         for key, h in guarded_hashes(bundle).items():
             if key in written:
                 written[key]["hash"] = h
-        self.store.clear_pending(self.server_key, patient)
+        if not self.dry_run:
+            self.store.clear_pending(self.server_key, patient)
         summary.written += 1
         self._record(patient, input_hash, written, "written")
         log.info("%s: wrote %d resources (%s)", name, len(written), a.classification.value)
@@ -211,6 +216,8 @@ class SyncJob:
                 "missing": [m.criterion for m in a.missing], "flags": [f.code for f in a.flags]}
 
     def _record(self, patient: str, input_hash: str, written: dict[str, dict[str, str]], status: str) -> None:
+        if self.dry_run:
+            return
         self.store.record_patient(self.server_key, patient, input_hash, written, status, self.now().isoformat())
 
     def _input_hash(self, record: PatientRecord) -> str:

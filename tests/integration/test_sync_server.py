@@ -107,6 +107,8 @@ def test_dry_run_sends_nothing(server, tmp_path):
     assert summary.written == 5
     assert len(list((tmp_path / "dry").glob("*.json"))) == 5
     assert reports(server) == []
+    _, real = run(server, tmp_path)  # a dry run records nothing: the real run still writes everything
+    assert real.written == 5 and len(reports(server)) == 5
 
 
 def test_a_clinician_finalised_report_is_not_overwritten(server, tmp_path):
