@@ -79,6 +79,9 @@ class ServerSource:
     group: str | None = None
     name: str = "server"
 
+    def __post_init__(self) -> None:
+        self._codes = _codes_by_type(self.mapping)  # once per run, not per patient
+
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
         before = self.client.stats.requests
         server_time = self._server_time()
@@ -103,7 +106,7 @@ class ServerSource:
 
     def _discover(self, since: str | None) -> list[str]:
         subjects: set[str] = set()
-        codes = _codes_by_type(self.mapping)
+        codes = self._codes
         after = None
         if since and self.capabilities.last_updated:
             after = _fhir_instant(dt.datetime.fromisoformat(since.replace("Z", "+00:00")) - OVERLAP)
@@ -133,7 +136,7 @@ class ServerSource:
     def fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
         """At most 4 searches (+ paging): the patient rides along with its Observations."""
         pid = patient.split("/", 1)[1]
-        codes = _codes_by_type(self.mapping)
+        codes = self._codes
         resources: list[tuple[dict[str, Any], str]] = []
         obs_params: dict[str, Any] = {"patient": pid, "code": ",".join(codes["Observation"]), "_count": "200",
                       "_include": ["Observation:specimen", "Observation:patient"]}
