@@ -124,3 +124,14 @@ def test_invalid_concept_map_is_reported(tmp_path):
     cm.write_text(json.dumps({"resourceType": "ConceptMap", "status": "bogus-but-accepted", "group": "x"}))
     with pytest.raises(MappingError):
         load_mapping([cm])
+
+
+def test_the_wheel_ships_the_default_mapping():
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert config["package-dir"]["poems_fhir.default_mappings"] == "mappings"
+    assert "*.yaml" in config["package-data"]["poems_fhir.default_mappings"]
+    assert (ROOT / config["package-dir"]["poems_fhir.default_mappings"] / "default.yaml").exists()
