@@ -398,6 +398,10 @@ _DIFFERENTIAL_MESSAGES: dict[Differential, str] = {
         "check Congo-red histology and cardiac biomarkers; VEGF elevation, sclerotic lesions and "
         "volume overload favour POEMS"
     ),
+    Differential.VEGF_CONFOUNDER: (
+        "a condition that raises VEGF by itself is recorded (iron-deficiency anaemia, COPD, obstructive sleep "
+        "apnoea, cancer, vasculitis, chronic inflammation, acute illness): interpret VEGF with care and repeat it"
+    ),
     Differential.MGUS: (
         "MGUS recorded: paraprotein plus neuropathy alone is not POEMS; a further major and a "
         "minor criterion are required"

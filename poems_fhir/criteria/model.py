@@ -70,6 +70,7 @@ class Differential(str, Enum):
     AL_AMYLOIDOSIS = "al_amyloidosis"
     MGUS = "mgus"
     CASTLEMAN_WITHOUT_NEUROPATHY = "castleman_without_neuropathy"
+    VEGF_CONFOUNDER = "vegf_confounder"  # other high-VEGF states (criteria.md §4, §7)
 
 
 class EndocrineAxis(str, Enum):

@@ -248,3 +248,10 @@ def test_thrombocytosis_polycythemia_needs_both_sides_to_be_absent():
     both = evaluate("Patient/1", [hb_normal, plt_normal], MAYO).criteria["thrombocytosis_polycythemia"]
     assert both.state is State.ABSENT
     assert evaluate("Patient/1", [hb_normal, plt_high], MAYO).criteria["thrombocytosis_polycythemia"].state is State.PRESENT
+
+
+def test_vegf_confounder_flag():
+    findings = BOTH_MANDATORY + present(C.VEGF_ELEVATION) + [f("vegf_confounder", ref="Condition/copd")]
+    flags = {fl.code: fl for fl in evaluate("Patient/1", findings, MAYO).flags}
+    assert "interpret VEGF with care" in flags["differential_vegf_confounder"].message
+    assert flags["differential_vegf_confounder"].evidence[0].reference == "Condition/copd"

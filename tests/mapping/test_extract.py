@@ -270,3 +270,8 @@ def test_castleman_needs_histology_not_imaging(mapping):
 
 def test_laboratory_reports_are_left_to_their_observations(mapping):
     assert run(mapping, report("CBC panel", "sclerotic", category="LAB")).findings == []
+
+
+def test_vegf_confounder_condition(mapping):
+    ex = run(mapping, cond("http://hl7.org/fhir/sid/icd-10-cm", "J44.9"))
+    assert states(ex, "vegf_confounder") == [State.PRESENT]
