@@ -75,7 +75,7 @@ def test_sync_twice_then_change_one_observation(server, tmp_path):
     assert len(reports(server)) == 5
 
 
-def test_crash_after_writing_and_rerun_leaves_one_report_per_patient(server, tmp_path):
+def test_crash_after_writing_and_rerun_leaves_one_report_per_patient(server, tmp_path, monkeypatch):
     class Crash(Exception):
         pass
 
@@ -89,12 +89,10 @@ def test_crash_after_writing_and_rerun_leaves_one_report_per_patient(server, tmp
             raise Crash("killed after the server wrote, before the state was recorded")
         return result
 
-    ServerSink.write = crashing_write
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(ServerSink, "write", crashing_write)
         with pytest.raises(Crash):
             run(server, tmp_path)
-    finally:
-        ServerSink.write = original
     _, rerun = run(server, tmp_path)
     assert rerun.written == 4 and rerun.unchanged == 1  # the crashed patient is written again, harmlessly
     found = reports(server)
@@ -139,7 +137,7 @@ def test_discovery_finds_the_patients_with_mapped_data(server, tmp_path):
     assert store.checkpoint(job.server_key) is not None  # the server's time, for the next run
 
 
-def test_our_own_unrecorded_write_is_recognised_after_a_crash(server, tmp_path):
+def test_our_own_unrecorded_write_is_recognised_after_a_crash(server, tmp_path, monkeypatch):
     run(server, tmp_path)  # versions recorded
     plt = requests.get(f"{server['url']}/Observation/cp-plt", headers=headers(server), timeout=30).json()
     plt["valueQuantity"]["value"] = 540
@@ -154,20 +152,16 @@ def test_our_own_unrecorded_write_is_recognised_after_a_crash(server, tmp_path):
         original(self, patient, bundle)
         raise Crash("killed before the new version was recorded")
 
-    ServerSink.write = crash_after_write
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(ServerSink, "write", crash_after_write)
         with pytest.raises(Crash):
             run(server, tmp_path)
-    finally:
-        ServerSink.write = original
     # the stored If-Match version is now stale, but the report there is our own content
     reread = []
     original_current = ServerSink.current
-    ServerSink.current = lambda self, url: reread.append(url) or original_current(self, url)
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(ServerSink, "current", lambda self, url: reread.append(url) or original_current(self, url))
         _, rerun = run(server, tmp_path)
-    finally:
-        ServerSink.current = original_current
     assert len(reread) == 2  # the 412 made it re-read the report and the plan
     assert rerun.conflicts == 0 and rerun.written == 1
     assert len(reports(server)) == 5
