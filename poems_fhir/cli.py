@@ -17,6 +17,7 @@ import click
 
 from . import __version__
 from .criteria.profiles import DEFAULT_PROFILE, PROFILES, get_profile
+from .criteria.scope import DEFAULT_TRIGGER, TriggerError, check_trigger
 from .fhir.read import InputError, read_paths
 from .mapping.rules import MappingError, load_mapping
 
@@ -38,6 +39,20 @@ class _Date(click.ParamType):
 def _fail(message: str, code: int = EXIT_USAGE) -> None:
     click.echo(f"poems-fhir: error: {message}", err=True)
     sys.exit(code)
+
+
+def _trigger(values: tuple[str, ...]) -> tuple[str, ...]:
+    try:
+        return check_trigger(values or DEFAULT_TRIGGER)
+    except TriggerError as exc:
+        _fail(f"--trigger: {exc}")
+        raise  # unreachable: _fail exits
+
+
+_TRIGGER_HELP = ("Criterion that puts a patient in scope (repeatable; any one present suffices) "
+                 f"[{', '.join(DEFAULT_TRIGGER)}]. A patient whose criteria are met is always in scope.")
+_ALL_HELP = ("Show the full detail of out-of-scope patients too (criteria, withheld flags, missing work-up, "
+             "response, risk), for audits. Without it they get one line / a quiet entry.")
 
 
 def _load_mapping(files: tuple[str, ...]):  # type: ignore[no-untyped-def]
@@ -86,13 +101,19 @@ def main() -> None:
                    "for one transaction per patient.")
 @click.option("--report-status", type=click.Choice(["partial", "preliminary"]), default="partial",
               show_default=True, help="DiagnosticReport.status of written reports (never 'final').")
+@click.option("--trigger", "trigger", multiple=True, help=_TRIGGER_HELP)
+@click.option("--all", "--show-out-of-scope", "show_all", is_flag=True, help=_ALL_HELP)
 def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | None, profile: str,
              mapping_files: tuple[str, ...], patients: tuple[str, ...], fmt: str,
-             out: str | None, report_status: str) -> None:
+             out: str | None, report_status: str, trigger: tuple[str, ...], show_all: bool) -> None:
     """Evaluate the POEMS criteria for every patient found in PATHS.
 
     PATHS are FHIR Bundle JSON files (collection, searchset, transaction, batch, document),
     NDJSON files (bulk-export style) or folders of them. One result per patient.
+
+    Only patients in scope (a --trigger criterion present: by default polyneuropathy or a
+    monoclonal plasma-cell disorder) get the full detail and a write-back; the others get one
+    line each and a count (--all shows everything, for audits).
 
     \b
     Examples:
@@ -102,11 +123,13 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
       poems-fhir evaluate bulk-export/*.ndjson --format json
       poems-fhir evaluate sample_bundles/classic-poems.json --out writeback.json
       poems-fhir evaluate sample_bundles/ --out out/   # one transaction per patient
+      poems-fhir evaluate bulk-export/ --all           # full detail for out-of-scope patients too
     """
-    from .pipeline import iter_evaluations
-    from .report.json_report import assessment_to_dict, response_to_dict, risk_to_dict
-    from .report.text_report import render_assessment, render_response
+    from .pipeline import iter_evaluations, screening_counts
+    from .report.json_report import patient_to_dict, screening_to_dict
+    from .report.text_report import render_assessment, render_out_of_scope, render_response, render_screening
 
+    scope_trigger = _trigger(trigger)
     mapping = _load_mapping(mapping_files)
     rule_profile = get_profile(profile)
     try:
@@ -116,30 +139,47 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
     results = []
     with click.progressbar(read.records, label="evaluating", file=sys.stderr,
                            hidden=not sys.stderr.isatty() or len(read.records) < 20) as records:
-        for result in iter_evaluations(records, mapping, rule_profile, as_of, patients, baseline):
+        for result in iter_evaluations(records, mapping, rule_profile, as_of, patients, baseline, scope_trigger):
             results.append(result)
     errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
-    written = _write_out(out, results, mapping, report_status, errors) if out else []
+    # out of scope means quiet: no write-back (an EHR full of "indeterminate" reports buries the real ones)
+    in_scope = [r for r in results if r.scope.in_scope]
+    written = _write_out(out, in_scope, mapping, report_status, errors) if out else []
+    screening = screening_counts(results)
     if fmt == "json":
         doc = {
             "poems_fhir_version": __version__,
             "mapping": mapping.identity,
-            "patients": [{**assessment_to_dict(r.assessment), "response": response_to_dict(r.response),
-                          "risk_factors": risk_to_dict(r.risk)} for r in results],
+            "trigger": list(scope_trigger),
+            "screening": screening_to_dict(screening),
+            "patients": [patient_to_dict(r.assessment, r.response, r.risk, r.scope, show_all) for r in results],
             "errors": [e.to_dict() for e in errors],
             "written": written,
         }
         click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
+        quiet = []
         for r in results:
-            click.echo(render_assessment(r.assessment))
+            if not r.scope.in_scope and not show_all:
+                quiet.append(r)
+                continue
+            click.echo(render_assessment(r.assessment, scope=r.scope))
             click.echo(render_response(r.response, r.risk))
+            click.echo("")
+        if quiet:
+            click.echo(f"Out of scope - no reason to suspect POEMS under the trigger ({', '.join(scope_trigger)}); "
+                       "no flags, work-up or risk factors (--all shows them):")
+            for r in quiet:
+                click.echo("  " + render_out_of_scope(r.assessment, r.scope))
             click.echo("")
         for w in written:
             click.echo(f"wrote {w['file']}: transaction of {w['entries']} entries for {w['patients']} patient(s) "
                        "(DiagnosticReport, CarePlan proposal, criterion Observations, Device, Provenance)")
         click.echo(f"{len(results)} patient(s) evaluated from {read.files} file(s), "
                    f"{read.resources} resources; {len(errors)} input problem(s).")
+        click.echo(f"Screening: {render_screening(screening)}.")
+        if out and len(in_scope) < len(results):
+            click.echo(f"Not written back: {len(results) - len(in_scope)} out-of-scope patient(s).")
         for e in errors:
             click.echo(f"  skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}")
     sys.exit(EXIT_SKIPPED if errors else EXIT_OK)
@@ -154,8 +194,13 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
 @click.option("--baseline", type=_Date(), help="Response baseline date (default: before the first treatment).")
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE, show_default=True)
 @click.option("--mappings", "mapping_files", multiple=True, type=click.Path(), help="Site mapping files.")
+@click.option("--trigger", "trigger", multiple=True, help=_TRIGGER_HELP)
+@click.option("--all", "--show-out-of-scope", "show_all", is_flag=True,
+              help="Full pages for out-of-scope patients too (audit); without it a folder gets pages for "
+                   "in-scope patients only, and a single FILE.html of an out-of-scope patient is a quiet page.")
 def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of: dt.date | None,
-           baseline: dt.date | None, profile: str, mapping_files: tuple[str, ...]) -> None:
+           baseline: dt.date | None, profile: str, mapping_files: tuple[str, ...], trigger: tuple[str, ...],
+           show_all: bool) -> None:
     """Write a self-contained HTML page per patient: criteria with evidence, what is missing, the
     response at each restaging, risk factors, the proposed care pathway and a timeline chart of
     M-protein, free light chains and VEGF (per specimen type) with treatments marked.
@@ -167,14 +212,17 @@ def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of
       poems-fhir report export/ --patient Patient/123 --as-of 2019-08-20 --html restaging.html
     """
     from .fhir.write import patient_file_name
-    from .pipeline import html_for, iter_evaluations
+    from .pipeline import html_for, iter_evaluations, screening_counts
+    from .report.text_report import render_screening
 
+    scope_trigger = _trigger(trigger)
     mapping = _load_mapping(mapping_files)
     try:
         read = read_paths(paths)
     except InputError as exc:
         _fail(str(exc))
-    results = list(iter_evaluations(read.records, mapping, get_profile(profile), as_of, patients, baseline))
+    results = list(iter_evaluations(read.records, mapping, get_profile(profile), as_of, patients, baseline,
+                                    scope_trigger))
     if not results:
         _fail("no patient found in the input (or none matching --patient)")
     out = Path(target)
@@ -184,11 +232,16 @@ def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of
         pages = [(out, results[0])]
     else:
         out.mkdir(parents=True, exist_ok=True)
-        pages = [(out / patient_file_name(r.assessment.patient).replace(".json", ".html"), r) for r in results]
+        pages = [(out / patient_file_name(r.assessment.patient).replace(".json", ".html"), r) for r in results
+                 if r.scope.in_scope or show_all]
     for path, r in pages:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(html_for(r, mapping), encoding="utf-8")
-        click.echo(f"wrote {path} ({r.assessment.classification.value})")
+        path.write_text(html_for(r, mapping, audit=show_all), encoding="utf-8")
+        what = r.assessment.classification.value if r.scope.in_scope or show_all else "out of scope"
+        click.echo(f"wrote {path} ({what}{', out of scope' if show_all and not r.scope.in_scope else ''})")
+    if len(pages) < len(results):
+        click.echo(f"no page for {len(results) - len(pages)} out-of-scope patient(s) (--all writes them too)")
+    click.echo(f"Screening: {render_screening(screening_counts(results))}.")
     errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
     sys.exit(EXIT_SKIPPED if errors else EXIT_OK)
 
@@ -238,8 +291,9 @@ SYNC_HELP = """Run the sync job once (for cron, systemd timers, Kubernetes CronJ
 
 Each run finds the patients whose relevant data changed since the last checkpoint, evaluates them,
 and writes DiagnosticReport + CarePlan + Provenance as one conditional transaction per patient -
-nothing when nothing changed. Only patients with polyneuropathy or a monoclonal plasma-cell disorder
-present get reports; the others are counted as out_of_scope.
+nothing when nothing changed. Only patients in scope get reports: a --trigger criterion present (by
+default polyneuropathy or a monoclonal plasma-cell disorder) or the criteria met; the others are
+counted as out_of_scope. The summary counts patients per scope and classification.
 
 \b
 Examples:
@@ -295,8 +349,7 @@ Exit codes: 0 all ok; 1 some patients failed or conflicted; 2 configuration/usag
 @click.option("--mappings", multiple=True, type=click.Path(path_type=Path), help="Site mapping YAML / ConceptMap JSON.")
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), help=f"Rule profile [{DEFAULT_PROFILE}].")
 @click.option("--phi", is_flag=True, default=None, help="Show patient ids in logs and the summary (hashed by default).")
-@click.option("--trigger", multiple=True, help="Criterion that puts a patient in scope (repeatable) "
-              "[polyneuropathy, monoclonal_plasma_cell_disorder].")
+@click.option("--trigger", multiple=True, help=_TRIGGER_HELP)
 @click.option("--report-status", type=click.Choice(["partial", "preliminary"]),
               help="DiagnosticReport.status of written reports [partial]; never final.")
 def sync(config_file: Path | None, **flags: Any) -> None:
@@ -354,8 +407,12 @@ class _ProgressIter:
 
 
 def _print_summary(summary: Any, extra: list[str], fmt: str) -> None:
+    from .report.json_report import screening_to_dict
+    from .report.text_report import render_screening
+
     if fmt == "json":
         click.echo(json.dumps({**summary.counts(), "completed": summary.completed,
+                               "screening": screening_to_dict(summary.screening),
                                "conclusions": summary.conclusions,
                                "problems": summary.problems + extra}, indent=2))
         return
@@ -366,6 +423,7 @@ def _print_summary(summary: Any, extra: list[str], fmt: str) -> None:
     for p in summary.problems + extra:
         click.echo(f"problem: {p}")
     counts = summary.counts()
+    click.echo(f"screening: {render_screening(summary.screening)}")
     click.echo("summary: " + ", ".join(f"{k}={v}" for k, v in counts.items())
                + ("" if summary.completed else " (stopped early)"))
 

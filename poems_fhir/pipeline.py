@@ -5,7 +5,7 @@ Orchestration only; the clinical logic lives in criteria/, the FHIR reading in f
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from .criteria.profiles import Profile
 from .criteria.pathway import Step, pathway
 from .criteria.response import ResponseAssessment, ResponseConfig, assess_response
 from .criteria.risk import RiskConfig, RiskFactor, assess_risk
+from .criteria.scope import DEFAULT_TRIGGER, ScopeDecision, ScreeningCounts, decide_scope
 from .fhir.read import PatientRecord, ReadResult, SourceError, read_paths
 from .fhir.write import WriteContext, build_transaction
 from .mapping.extract import Extraction, extract
@@ -30,6 +31,8 @@ class PatientResult:
     response: ResponseAssessment
     risk: list[RiskFactor]
     steps: list[Step]
+    #: in or out of scope under the trigger, with the rule and evidence that decided it
+    scope: ScopeDecision
 
 
 @dataclass
@@ -37,6 +40,16 @@ class Run:
     results: list[PatientResult]
     errors: list[SourceError] = field(default_factory=list)
     read: ReadResult | None = None
+
+    def screening(self) -> ScreeningCounts:
+        return screening_counts(self.results)
+
+
+def screening_counts(results: Iterable[PatientResult]) -> ScreeningCounts:
+    counts = ScreeningCounts()
+    for r in results:
+        counts.add(r.scope, r.assessment.classification)
+    return counts
 
 
 def response_config(mapping: CompiledMapping) -> ResponseConfig:
@@ -63,7 +76,7 @@ def _birth_date(record: PatientRecord) -> dt.date | None:
 
 def evaluate_record(
     record: PatientRecord, mapping: CompiledMapping, profile: Profile, as_of: dt.date | None,
-    baseline: dt.date | None = None,
+    baseline: dt.date | None = None, trigger: Sequence[str] = DEFAULT_TRIGGER,
 ) -> PatientResult:
     extraction = extract(record, mapping)
     assessment = evaluate(record.patient, extraction.findings, profile, as_of)
@@ -76,17 +89,18 @@ def evaluate_record(
                if response.first_treatment else None)
     steps = pathway(assessment, earlier, response, risk, extraction.findings, extraction.measurements,
                     extraction.events, as_of)
-    return PatientResult(record, extraction, assessment, response, risk, steps)
+    return PatientResult(record, extraction, assessment, response, risk, steps, decide_scope(assessment, trigger))
 
 
 def iter_evaluations(
     records: Iterable[PatientRecord], mapping: CompiledMapping, profile: Profile, as_of: dt.date | None,
     patients: Iterable[str] | None = None, baseline: dt.date | None = None,
+    trigger: Sequence[str] = DEFAULT_TRIGGER,
 ) -> Iterator[PatientResult]:
     wanted = set(patients) if patients else None
     for record in records:
         if wanted is None or record.patient in wanted or record.patient.split("/", 1)[-1] in wanted:
-            yield evaluate_record(record, mapping, profile, as_of, baseline)
+            yield evaluate_record(record, mapping, profile, as_of, baseline, trigger)
 
 
 def evaluate_paths(
@@ -95,22 +109,26 @@ def evaluate_paths(
     profile: Profile,
     as_of: dt.date | None = None,
     patients: Iterable[str] | None = None,
+    trigger: Sequence[str] = DEFAULT_TRIGGER,
 ) -> Run:
     read = read_paths(paths)
-    results = list(iter_evaluations(read.records, mapping, profile, as_of, patients))
+    results = list(iter_evaluations(read.records, mapping, profile, as_of, patients, trigger=trigger))
     errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
     return Run(results, errors, read)
 
 
 def transaction_for(result: PatientResult, ctx: WriteContext, html: str | None = None) -> dict[str, Any]:
-    """The write-back transaction of one evaluated patient."""
-    return build_transaction(result.assessment, ctx, result.steps, result.response, html)
+    """The write-back transaction of one evaluated patient (refused when out of scope)."""
+    return build_transaction(result.assessment, ctx, result.steps, result.response, html, scope=result.scope)
 
 
-def html_for(result: PatientResult, mapping: CompiledMapping) -> str:
-    """The readable page of one evaluated patient (also attached to the report as presentedForm)."""
-    from .report.html_report import render_html
+def html_for(result: PatientResult, mapping: CompiledMapping, audit: bool = False) -> str:
+    """The readable page of one evaluated patient (also attached to the report as presentedForm).
+    Out of scope it is a quiet page saying why, unless ``audit`` (--all) asks for the full detail."""
+    from .report.html_report import render_html, render_out_of_scope_html
 
+    if not result.scope.in_scope and not audit:
+        return render_out_of_scope_html(result.assessment, result.scope)
     x = result.extraction
     return render_html(result.assessment, result.response, result.risk, result.steps, x.measurements, x.events,
-                       x.findings, x.course, response_config(mapping))
+                       x.findings, x.course, response_config(mapping), result.scope)

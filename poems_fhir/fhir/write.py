@@ -23,6 +23,7 @@ from ..criteria.model import Assessment, Classification, CriterionResult, State
 from ..criteria.pathway import Step
 from ..criteria.profiles import get_profile
 from ..criteria.response import ResponseAssessment
+from ..criteria.scope import ScopeDecision
 
 BASE = "https://poems-fhir.org"
 ID_SYSTEM = f"{BASE}/fhir/identifier"
@@ -42,6 +43,10 @@ STATE_DISPLAY = {State.PRESENT: "Present", State.ABSENT: "Absent",
 
 class NotWritableError(Exception):
     """This patient's result cannot be written back (e.g. the patient has no server id)."""
+
+
+class OutOfScopeError(NotWritableError):
+    """The patient is out of scope: nothing is written back, so no flag or proposal reaches the EHR."""
 
 
 class OutputInvalidError(Exception):
@@ -173,10 +178,14 @@ def _conclusion(a: Assessment) -> str:
 
 
 def build_transaction(a: Assessment, ctx: WriteContext, steps: list[Step] | None = None,
-                      response: ResponseAssessment | None = None, html: str | None = None) -> dict[str, Any]:
+                      response: ResponseAssessment | None = None, html: str | None = None,
+                      scope: ScopeDecision | None = None) -> dict[str, Any]:
     """One transaction Bundle for one patient: criteria report, response report (once treated),
     care plan with the pathway ``steps``, Device and Provenance. ``html`` is the readable page,
-    attached to the criteria report as presentedForm."""
+    attached to the criteria report as presentedForm. A patient out of ``scope`` gets nothing:
+    a report of "indeterminate" with work-up proposals for everyone would bury the real ones."""
+    if scope is not None and not scope.in_scope:
+        raise OutOfScopeError(f"out of scope ({scope.reason}): nothing is written back")
     if not a.patient.startswith("Patient/"):
         raise NotWritableError(
             "the Patient has no id (only a transaction fullUrl), so results cannot be "

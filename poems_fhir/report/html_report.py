@@ -15,6 +15,7 @@ from ..criteria.model import Assessment, Finding
 from ..criteria.pathway import Step
 from ..criteria.response import ResponseAssessment, ResponseConfig, assess_response
 from ..criteria.risk import RiskFactor
+from ..criteria.scope import ScopeDecision, raised_flags, withheld_flags
 from ..criteria.timeline import CourseAssessment, Event, Measurement
 from .chart import timeline_svg
 
@@ -49,19 +50,20 @@ def restaging_points(measurements: Sequence[Measurement], response: ResponseAsse
 
 def render_html(a: Assessment, response: ResponseAssessment, risk: Sequence[RiskFactor], steps: Sequence[Step],
                 measurements: Sequence[Measurement], events: Sequence[Event], findings: Sequence[Finding],
-                course: Sequence[CourseAssessment], cfg: ResponseConfig) -> str:
+                course: Sequence[CourseAssessment], cfg: ResponseConfig, scope: ScopeDecision | None = None) -> str:
+    """The full page; for an out-of-scope ``scope`` this is the audit page (--all), so marked."""
     cls = {"met": "met", "not_met": "not_met", "indeterminate": "indet"}[a.classification.value]
-    parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>POEMS syndrome assessment - {escape(a.patient)}</title><style>{CSS}</style></head><body>",
-        f"<h1>POEMS syndrome assessment</h1><p class=\"note\">{escape(a.patient)} &middot; profile "
-        f"{escape(a.profile)} &middot; as of {escape(a.as_of.isoformat() if a.as_of else 'the latest data')} "
-        f"&middot; poems-fhir {__version__} &middot; decision support, not verified by a clinician</p>",
+    parts = _head(a) + [
         f'<p><span id="classification" class="badge {cls}">{escape(a.classification.value.replace("_", " ").upper())}'
         f"</span> {escape(a.summary)}</p>",
     ]
-    for flag in a.flags:
+    if scope is not None:
+        parts.append(_scope_paragraph(scope))
+    for flag in raised_flags(a, scope) if scope else a.flags:
         parts.append(f'<div class="flag"><b>{escape(flag.code)}</b>: {escape(flag.message)}</div>')
+    for flag in withheld_flags(a, scope) if scope else ():
+        parts.append(f'<p class="note withheld">not raised (out of scope): <b>{escape(flag.code)}</b>: '
+                     f"{escape(flag.message)}</p>")
     parts.append('<h2>Criteria</h2><table id="criteria"><thead><tr><th>criterion</th><th>state</th>'
                  "<th>evidence</th><th>reason</th></tr></thead><tbody>")
     for cid, result in a.criteria.items():
@@ -124,3 +126,35 @@ def render_html(a: Assessment, response: ResponseAssessment, risk: Sequence[Risk
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
+
+
+def _head(a: Assessment) -> list[str]:
+    return [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>POEMS syndrome assessment - {escape(a.patient)}</title><style>{CSS}</style></head><body>",
+        f"<h1>POEMS syndrome assessment</h1><p class=\"note\">{escape(a.patient)} &middot; profile "
+        f"{escape(a.profile)} &middot; as of {escape(a.as_of.isoformat() if a.as_of else 'the latest data')} "
+        f"&middot; poems-fhir {__version__} &middot; decision support, not verified by a clinician</p>",
+    ]
+
+
+def _scope_paragraph(scope: ScopeDecision, audit: bool = True) -> str:
+    evidence = "; ".join(f"{e.summary} [{e.reference}, {e.effective or 'undated'}]" for e in scope.evidence)
+    label = "In scope" if scope.in_scope else "Out of scope"
+    if not scope.in_scope and audit:
+        label += " (audit detail: nothing on this page is raised to clinicians)"
+    return (f'<p id="scope" class="note" data-scope="{scope.scope.value}"><b>{escape(label)}</b>: '
+            f"{escape(scope.reason)}. Rule: {escape(scope.rule)}."
+            + (f" Evidence: {escape(evidence)}." if evidence else "") + "</p>")
+
+
+def render_out_of_scope_html(a: Assessment, scope: ScopeDecision) -> str:
+    """The quiet page of an out-of-scope patient: why, and nothing that would call for action."""
+    parts = _head(a) + [
+        '<p><span id="classification" class="badge" style="background:#ddd">OUT OF SCOPE</span> '
+        "No reason to suspect POEMS syndrome under the configured trigger: no flags, work-up "
+        "suggestions, response or risk factors are shown (run with --all for the audit detail).</p>",
+        _scope_paragraph(scope, audit=False),
+        "</body></html>",
+    ]
+    return "\n".join(parts) + "\n"

@@ -6,6 +6,7 @@ from typing import Any
 from ..criteria.model import Assessment, CriterionResult
 from ..criteria.response import HematologicResponse, Point, ResponseAssessment, VegfResponse
 from ..criteria.risk import RiskFactor
+from ..criteria.scope import ScopeDecision, ScreeningCounts, raised_flags
 
 
 def _criterion(result: CriterionResult) -> dict[str, Any]:
@@ -75,3 +76,34 @@ def response_to_dict(r: ResponseAssessment) -> dict[str, Any]:
 def risk_to_dict(factors: list[RiskFactor]) -> dict[str, Any]:
     return {f.id: {"state": f.state.value, "model": f.model, "reason": f.reason, "evidence": list(f.evidence)}
             for f in factors}
+
+
+def scope_to_dict(scope: ScopeDecision) -> dict[str, Any]:
+    return {"rule": scope.rule, "trigger": list(scope.trigger), "matched": list(scope.matched),
+            "states": {c: st.value for c, st in scope.states.items()}, "reason": scope.reason,
+            "evidence": [e.to_dict() for e in scope.evidence]}
+
+
+def patient_to_dict(a: Assessment, response: ResponseAssessment, risk: list[RiskFactor], scope: ScopeDecision,
+                    audit: bool = False) -> dict[str, Any]:
+    """One patient of the JSON output. Out of scope it is quiet (``quiet: true``): the criteria
+    stay (facts), but no missing work-up, flags, response or risk factors - unless ``audit``."""
+    out = assessment_to_dict(a)
+    out.update({"scope": scope.scope.value, "scope_detail": scope_to_dict(scope), "quiet": False,
+                "response": response_to_dict(response), "risk_factors": risk_to_dict(risk)})
+    if scope.in_scope:
+        return out
+    if audit:
+        out["withheld_flags"] = [f["code"] for f in out["flags"]
+                                 if f["code"] not in {x.code for x in raised_flags(a, scope)}]
+        return out
+    raised = {f.code for f in raised_flags(a, scope)}
+    out.update({"summary": f"Out of scope: {scope.reason}.", "missing": [], "missing_detail": [],
+                "flags": [f for f in out["flags"] if f["code"] in raised],
+                "response": None, "risk_factors": {}, "quiet": True})
+    return out
+
+
+def screening_to_dict(counts: ScreeningCounts) -> dict[str, dict[str, int]]:
+    """{"in_scope": {"total": 12, "met": 1, "not_met": 2, "indeterminate": 9}, "out_of_scope": {...}}"""
+    return counts.to_dict()

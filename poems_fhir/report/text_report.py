@@ -1,4 +1,5 @@
-"""Human-readable text report: per patient a criteria table, classification, missing, flags."""
+"""Human-readable text report: per patient a criteria table, classification, missing, flags;
+one line per out-of-scope patient; the screening summary of a run."""
 from __future__ import annotations
 
 import textwrap
@@ -7,6 +8,7 @@ from ..criteria.model import Assessment, CriterionResult, State
 from ..criteria.profiles import get_profile
 from ..criteria.response import ResponseAssessment
 from ..criteria.risk import RiskFactor
+from ..criteria.scope import ScopeDecision, ScreeningCounts, raised_flags, withheld_flags
 
 _MARK = {
     State.PRESENT: "PRESENT",
@@ -30,11 +32,19 @@ def _evidence_line(result: CriterionResult) -> str:
     return "; ".join(parts) + more + note
 
 
-def render_assessment(a: Assessment, width: int = 110) -> str:
+def _scope_line(scope: ScopeDecision) -> str:
+    if scope.in_scope:
+        return f"  Scope: in scope - {scope.reason}"
+    return (f"  Scope: OUT OF SCOPE - {scope.reason}. Audit detail (--all): nothing below is raised "
+            "to clinicians")
+
+
+def render_assessment(a: Assessment, width: int = 110, scope: ScopeDecision | None = None) -> str:
     profile = get_profile(a.profile)
     lines = [
         f"Patient {a.patient}  (profile {a.profile}, as of {a.as_of.isoformat() if a.as_of else 'latest data'})",
         f"  Classification: {a.classification.value.upper()}",
+        *([_scope_line(scope)] if scope else []),
         f"  {a.summary}",
         "",
         f"  {'criterion':<32} {'state':<14} evidence",
@@ -55,9 +65,12 @@ def render_assessment(a: Assessment, width: int = 110) -> str:
         for m in a.missing:
             lines.append(f"    - {m.criterion}: {m.reason}")
             lines.append(f"      suggested: {m.suggestion}")
-    for f in a.flags:
+    for f in raised_flags(a, scope) if scope else a.flags:
         lines.extend(textwrap.wrap(f"FLAG {f.code}: {f.message}", width, initial_indent="  ! ",
                                    subsequent_indent="      "))
+    for f in withheld_flags(a, scope) if scope else ():
+        lines.extend(textwrap.wrap(f"not raised (out of scope): {f.code}: {f.message}", width,
+                                   initial_indent="  - ", subsequent_indent="      "))
     for e in a.clinician_assertions:
         lines.append(f"  Clinician assertion (kept separate from the rule result): {e.summary} [{e.reference}]")
     return "\n".join(lines)
@@ -85,3 +98,23 @@ def render_response(r: ResponseAssessment, risk: list[RiskFactor]) -> str:
     if unknown:
         lines.append(f"  Risk factors not assessed: {', '.join(unknown)}")
     return "\n".join(lines)
+
+
+def render_out_of_scope(a: Assessment, scope: ScopeDecision) -> str:
+    """The one line an out-of-scope patient gets: no flags, no work-up, no risk factors."""
+    when = f", as of {a.as_of.isoformat()}" if a.as_of else ""
+    return f"{a.patient}: out of scope - {scope.reason} (classification {a.classification.value}{when})"
+
+
+def _classifications(counts: dict[str, int]) -> str:
+    parts = [f"{counts[k]:,} {k.replace('_', ' ')}" for k in ("met", "indeterminate", "not_met") if counts.get(k)]
+    return ", ".join(parts)
+
+
+def render_screening(counts: ScreeningCounts) -> str:
+    """"12 in scope: 1 met, 9 indeterminate, 2 not met; 41,988 out of scope"."""
+    d = counts.to_dict()
+    inside = f"{d['in_scope']['total']:,} in scope"
+    if d["in_scope"]["total"]:
+        inside += ": " + _classifications(d["in_scope"])
+    return f"{inside}; {d['out_of_scope']['total']:,} out of scope"

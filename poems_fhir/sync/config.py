@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ..criteria.profiles import DEFAULT_PROFILE, PROFILES
+from ..criteria.scope import DEFAULT_TRIGGER, TriggerError, check_trigger
 from ..errors import ConfigError
 
 AuthKind = Literal["none", "bearer", "basic", "client-credentials", "smart-backend"]
@@ -42,18 +43,17 @@ class SyncSettings(BaseModel):
     profile: str = DEFAULT_PROFILE
     phi: bool = False
     report_status: Literal["partial", "preliminary"] = "partial"
-    #: criteria of which at least one must be present for a patient to get reports
-    trigger: list[str] = ["polyneuropathy", "monoclonal_plasma_cell_disorder"]
+    #: criteria of which at least one must be present for a patient to be in scope (get reports);
+    #: the one definition is criteria/scope.py
+    trigger: list[str] = list(DEFAULT_TRIGGER)
 
     @field_validator("trigger")
     @classmethod
     def _trigger(cls, v: list[str]) -> list[str]:
-        from ..criteria.model import Criterion
-
-        unknown = [c for c in v if c not in {x.value for x in Criterion}]
-        if unknown or not v:
-            raise ValueError(f"unknown criterion id(s) {unknown}; use ids such as polyneuropathy")
-        return v
+        try:
+            return list(check_trigger(v))
+        except TriggerError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("profile")
     @classmethod

@@ -10,12 +10,13 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .. import __version__
-from ..criteria.model import Assessment, State
+from ..criteria.model import Assessment
 from ..criteria.profiles import Profile
+from ..criteria.scope import DEFAULT_TRIGGER, ScreeningCounts
 from ..errors import AuthError, ForeignHostError, NetworkError, PreconditionFailedError
 from ..fhir.read import PatientRecord
 from ..fhir.write import NotWritableError, WriteContext
@@ -27,13 +28,12 @@ from .state import StateStore
 
 log = logging.getLogger("poems_fhir.sync")
 
-DEFAULT_TRIGGER = ("polyneuropathy", "monoclonal_plasma_cell_disorder")
-
 
 @dataclass
 class Summary:
     patients_scanned: int = 0
     evaluated: int = 0
+    in_scope: int = 0
     written: int = 0
     unchanged: int = 0
     out_of_scope: int = 0
@@ -44,10 +44,12 @@ class Summary:
     completed: bool = True
     conclusions: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: per scope and classification, over every evaluated patient (unchanged ones included)
+    screening: ScreeningCounts = field(default_factory=ScreeningCounts)
 
     def counts(self) -> dict[str, int]:
-        d = asdict(self)
-        return {k: v for k, v in d.items() if isinstance(v, int) and not isinstance(v, bool)}
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {k: v for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool)}
 
 
 @dataclass
@@ -129,15 +131,17 @@ class SyncJob:
             summary.problems.append(f"{name}: no resources found for this patient")
             self._record(patient, "", {}, "failed")
             return
-        result = evaluate_record(record, self.mapping, self.profile, None)
+        result = evaluate_record(record, self.mapping, self.profile, None, trigger=self.trigger)
         summary.evaluated += 1
         for e in result.extraction.errors:
             summary.problems.append(f"{name}: skipped {e.resource or e.source}: {e.message}")
         a = result.assessment
-        if not self._in_scope(a):
+        summary.screening.add(result.scope, a.classification)
+        if not result.scope.in_scope:
             summary.out_of_scope += 1
             self._record(patient, "", {}, "out_of_scope")
             return
+        summary.in_scope += 1
         summary.conclusions.append(self._conclusion(name, a))
         input_hash = self._input_hash(record)
         previous = self.store.patient(self.server_key, patient)
@@ -207,9 +211,6 @@ class SyncJob:
             updated[entry_key(entry)] = {"ref": f"{current['resourceType']}/{current.get('id')}",
                                          "version": (current.get("meta") or {}).get("versionId", "")}
         return updated
-
-    def _in_scope(self, a: Assessment) -> bool:
-        return any(a.criteria[c].state is State.PRESENT for c in self.trigger)
 
     def _conclusion(self, name: str, a: Assessment) -> dict[str, Any]:
         return {"patient": name, "classification": a.classification.value,

@@ -28,7 +28,8 @@ def transactions(mapping, paths, as_of=None, profile="mayo", now=NOW):
     run = evaluate_paths(paths, mapping, get_profile(profile), as_of)
     out = {}
     for r in run.results:
-        if r.assessment.patient.startswith("Patient/"):
+        # out-of-scope patients get no write-back (test_out_of_scope_patient_is_not_written)
+        if r.assessment.patient.startswith("Patient/") and r.scope.in_scope:
             out[r.assessment.patient] = transaction_for(r, WriteContext(now, mapping.identity, r.extraction.used))
     return out
 

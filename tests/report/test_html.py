@@ -79,7 +79,11 @@ def test_report_command_writes_pages_without_phi_in_names(tmp_path):
     result = CliRunner().invoke(main, ["report", str(SAMPLES / "mimics"), "--html", str(tmp_path)])
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert len(names) == 4 and all(n.startswith("poems-") and "mimic" not in n for n in names)
+    # the Castleman mimic is out of scope: no page without --all
+    assert len(names) == 3 and all(n.startswith("poems-") and "mimic" not in n for n in names)
+    assert "no page for 1 out-of-scope patient(s)" in result.output
+    audit = CliRunner().invoke(main, ["report", str(SAMPLES / "mimics"), "--html", str(tmp_path / "all"), "--all"])
+    assert audit.exit_code == 0 and len(list((tmp_path / "all").iterdir())) == 4
     single = CliRunner().invoke(main, ["report", str(SAMPLES / "mimics"), "--html", str(tmp_path / "x.html")])
     assert single.exit_code == 2 and "--patient" in single.output
 
