@@ -87,3 +87,59 @@ def test_mappings_check_ok_and_problems(tmp_path):
     assert result.exit_code == 2
     problem = json.loads(result.output)["problems"][0]
     assert problem["key"].startswith("thresholds.vegf_plasma") and problem["line"] == 5 and problem["hint"]
+
+
+def test_every_in_scope_sample_keeps_its_full_output():
+    doc = json.loads(invoke("evaluate", str(SAMPLES), "--format", "json", *SITE).output)
+    by_patient = {p["patient"]: p for p in doc["patients"]}
+    in_scope = {p for p, d in by_patient.items() if d["scope"] == "in_scope"}
+    assert in_scope == {"Patient/poems-origin", "Patient/classic-poems", "Patient/site-local-1", "Patient/relapse-vegf",
+                        "Patient/mimic-cidp", "Patient/mimic-myeloma", "Patient/mimic-al", "Patient/txn-patient"}
+    for pid in in_scope:
+        p = by_patient[pid]
+        assert p["quiet"] is False and len(p["criteria"]) == 11 and p["response"] is not None and p["risk_factors"]
+        assert p["scope_detail"]["matched"] and p["scope_detail"]["evidence"]
+    assert {f["code"] for f in by_patient["Patient/mimic-cidp"]["flags"]} >= {"atypical_isotype", "differential_cidp"}
+    assert by_patient["Patient/poems-origin"]["missing"] == ["castleman_disease", "sclerotic_bone_lesions", "vegf_elevation"]
+    # the Castleman mimic has neither mandatory criterion: quiet, its mimic flag not raised
+    castleman = by_patient["Patient/mimic-castleman"]
+    assert (castleman["scope"], castleman["classification"], castleman["flags"]) == ("out_of_scope", "not_met", [])
+    assert doc["screening"] == {"in_scope": {"total": 8, "met": 4, "not_met": 0, "indeterminate": 4},
+                                "out_of_scope": {"total": 1, "met": 0, "not_met": 1, "indeterminate": 0}}
+    text = invoke("evaluate", str(SAMPLES), *SITE).output
+    assert "Screening: 8 in scope: 4 met, 4 indeterminate; 1 out of scope." in text
+    assert text.count("Classification:") == 8 and "  Patient/mimic-castleman: out of scope - " in text
+
+
+def scopes(*args: str) -> dict[str, str]:
+    result = invoke("evaluate", str(SAMPLES / "mimics"), "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    return {p["patient"].split("/")[1]: p["scope"] for p in json.loads(result.output)["patients"]}
+
+
+def test_trigger_options_each_both_sides():
+    assert scopes() == {"mimic-al": "in_scope", "mimic-castleman": "out_of_scope", "mimic-cidp": "in_scope",
+                        "mimic-myeloma": "in_scope"}
+    # castleman_disease alone: only the Castleman mimic
+    assert scopes("--trigger", "castleman_disease") == {
+        "mimic-al": "out_of_scope", "mimic-castleman": "in_scope", "mimic-cidp": "out_of_scope",
+        "mimic-myeloma": "out_of_scope"}
+    # each mandatory criterion alone, and both
+    assert set(scopes("--trigger", "polyneuropathy").values()) == set(scopes("--trigger", "monoclonal_plasma_cell_disorder").values())
+    both = scopes("--trigger", "castleman_disease", "--trigger", "polyneuropathy")
+    assert set(both.values()) == {"in_scope"}
+
+
+def test_a_wrong_trigger_is_a_usage_error():
+    result = invoke("evaluate", str(SAMPLES / "mimics"), "--trigger", "vegf")
+    assert result.exit_code == 2 and "unknown criterion" in result.output
+
+
+def test_out_of_scope_patients_are_not_written_back(tmp_path):
+    result = invoke("evaluate", str(SAMPLES / "mimics"), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert len(list((tmp_path / "out").iterdir())) == 3
+    assert "Not written back: 1 out-of-scope patient(s)." in result.output
+    assert invoke("evaluate", str(SAMPLES / "mimics"), "--out", str(tmp_path / "all"), "--trigger",
+                  "castleman_disease").exit_code == 0
+    assert len(list((tmp_path / "all").iterdir())) == 1

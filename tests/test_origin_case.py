@@ -134,3 +134,14 @@ def test_the_care_plan_is_updated_in_place_across_time_points(mapping):
     restage = next(a for a in t3["resource"]["activity"] if a["id"] == "restaging-day100")
     assert restage["detail"]["scheduledPeriod"] == {"start": "2019-11-28", "end": "2019-12-08"}
     assert {"reference": "Procedure/oc-asct"} in t3["resource"]["supportingInfo"]
+
+
+@pytest.mark.parametrize("as_of", TIME_POINTS)
+def test_the_origin_case_is_in_scope_at_every_time_point_with_its_full_output(mapping, as_of):
+    from poems_fhir.criteria.scope import raised_flags
+
+    r = full(mapping, as_of)
+    assert r.scope.in_scope and r.scope.matched == ("polyneuropathy", "monoclonal_plasma_cell_disorder")
+    assert "Condition/oc-pnp" in {e.reference for e in r.scope.evidence}
+    assert raised_flags(r.assessment, r.scope) == r.assessment.flags
+    assert "cytopenia_without_castleman" in {f.code for f in r.assessment.flags}

@@ -65,6 +65,8 @@ class ScopeDecision:
     reason: str
     #: evidence of the matched criteria (in scope) or of every trigger criterion (out of scope)
     evidence: tuple[Evidence, ...] = ()
+    #: out of scope despite a clinician's POEMS diagnosis: worth a look at the site's mapping
+    note: str | None = None
 
     @property
     def in_scope(self) -> bool:
@@ -91,8 +93,15 @@ def decide_scope(a: Assessment, trigger: Sequence[str] = DEFAULT_TRIGGER) -> Sco
                              "criteria met (no trigger criterion present)", ())
     evidence = tuple(e for c in trigger for e in a.criteria[c].evidence)
     by_state = ", ".join(f"{c} {states[c].value.replace('_', ' ')}" for c in trigger)
+    note = None
+    if a.clinician_assertions:
+        # not evidence for any criterion (criteria.md §3.3), so it does not decide the scope; but a
+        # recorded POEMS diagnosis without any trigger criterion often means unmapped local codes
+        refs = ", ".join(f"{e.summary} [{e.reference}]" for e in a.clinician_assertions)
+        note = (f"a clinician's POEMS diagnosis is recorded ({refs}) although no trigger criterion is "
+                "present: check that the site's codes for these criteria are mapped")
     return ScopeDecision(Scope.OUT_OF_SCOPE, rule, trigger, (), states,
-                         f"none of the trigger criteria present: {by_state}", evidence)
+                         f"none of the trigger criteria present: {by_state}", evidence, note)
 
 
 #: Flags that only make sense when POEMS is suspected (criteria.md §2 MAJ-2 isotype, MIN-6

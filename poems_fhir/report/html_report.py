@@ -145,7 +145,8 @@ def _scope_paragraph(scope: ScopeDecision, audit: bool = True) -> str:
         label += " (audit detail: nothing on this page is raised to clinicians)"
     return (f'<p id="scope" class="note" data-scope="{scope.scope.value}"><b>{escape(label)}</b>: '
             f"{escape(scope.reason)}. Rule: {escape(scope.rule)}."
-            + (f" Evidence: {escape(evidence)}." if evidence else "") + "</p>")
+            + (f" Evidence: {escape(evidence)}." if evidence else "")
+            + (f" Note: {escape(scope.note)}." if scope.note else "") + "</p>")
 
 
 def render_out_of_scope_html(a: Assessment, scope: ScopeDecision) -> str:

@@ -81,13 +81,14 @@ def risk_to_dict(factors: list[RiskFactor]) -> dict[str, Any]:
 def scope_to_dict(scope: ScopeDecision) -> dict[str, Any]:
     return {"rule": scope.rule, "trigger": list(scope.trigger), "matched": list(scope.matched),
             "states": {c: st.value for c, st in scope.states.items()}, "reason": scope.reason,
-            "evidence": [e.to_dict() for e in scope.evidence]}
+            "evidence": [e.to_dict() for e in scope.evidence], "note": scope.note}
 
 
 def patient_to_dict(a: Assessment, response: ResponseAssessment, risk: list[RiskFactor], scope: ScopeDecision,
                     audit: bool = False) -> dict[str, Any]:
-    """One patient of the JSON output. Out of scope it is quiet (``quiet: true``): the criteria
-    stay (facts), but no missing work-up, flags, response or risk factors - unless ``audit``."""
+    """One patient of the JSON output. Out of scope it is quiet (``quiet: true``): the criteria stay
+    (facts, and scripts rely on them), but no missing work-up, flags, response or risk factors (the
+    keys stay, empty; ``response`` is null) - unless ``audit`` (--all)."""
     out = assessment_to_dict(a)
     out.update({"scope": scope.scope.value, "scope_detail": scope_to_dict(scope), "quiet": False,
                 "response": response_to_dict(response), "risk_factors": risk_to_dict(risk)})

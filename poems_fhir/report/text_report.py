@@ -103,7 +103,8 @@ def render_response(r: ResponseAssessment, risk: list[RiskFactor]) -> str:
 def render_out_of_scope(a: Assessment, scope: ScopeDecision) -> str:
     """The one line an out-of-scope patient gets: no flags, no work-up, no risk factors."""
     when = f", as of {a.as_of.isoformat()}" if a.as_of else ""
-    return f"{a.patient}: out of scope - {scope.reason} (classification {a.classification.value}{when})"
+    note = f"; note: {scope.note}" if scope.note else ""
+    return f"{a.patient}: out of scope - {scope.reason} (classification {a.classification.value}{when}){note}"
 
 
 def _classifications(counts: dict[str, int]) -> str:

@@ -11,6 +11,7 @@ import pytest
 from poems_fhir.criteria.profiles import MAYO, get_profile
 from poems_fhir.fhir.write import (
     NotWritableError,
+    OutOfScopeError,
     WriteContext,
     build_transaction,
     check_transaction,
@@ -196,3 +197,13 @@ def test_golden_origin_case_report_and_care_plan(mapping, as_of):
     if os.environ.get("UPDATE_GOLDEN"):
         path.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     assert json.loads(path.read_text(encoding="utf-8")) == json.loads(json.dumps(got))
+
+
+def test_out_of_scope_patient_is_not_written(mapping):
+    run = evaluate_paths([SAMPLES / "mimics" / "castleman-without-neuropathy.json"], mapping, MAYO)
+    (r,) = run.results
+    assert not r.scope.in_scope
+    with pytest.raises(OutOfScopeError, match="out of scope .*polyneuropathy absent"):
+        transaction_for(r, WriteContext(NOW, mapping.identity, r.extraction.used))
+    # the writer alone (no scope given) still builds it: the refusal is the scope's, not the data's
+    assert build_transaction(r.assessment, WriteContext(NOW, mapping.identity, r.extraction.used))["entry"]

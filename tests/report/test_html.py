@@ -134,3 +134,26 @@ def test_a_browser_shows_the_tables_and_the_chart(relapse_page, tmp_path):
     assert seen(COLORS["serum_m_protein"]) > 300
     assert seen(COLORS["vegf_plasma"]) > 300
     assert seen(COLORS["vegf_serum"]) > 20
+
+
+def test_an_out_of_scope_patient_gets_a_quiet_page_and_the_audit_page_with_all(mapping, tmp_path):
+    (r,) = evaluate_paths([SAMPLES / "mimics" / "castleman-without-neuropathy.json"], mapping, MAYO).results
+    assert [f.code for f in r.assessment.flags] == ["differential_castleman_without_neuropathy"]
+    quiet = html_for(r, mapping)
+    assert "OUT OF SCOPE" in quiet and 'data-scope="out_of_scope"' in quiet and "polyneuropathy absent" in quiet
+    assert parse(quiet).rows == {}  # no criteria, risk or pathway tables
+    for noise in ("castleman_without_neuropathy", "Suggested", "class=\"flag\"", "Risk factors"):
+        assert noise not in quiet
+    audit = html_for(r, mapping, audit=True)
+    assert parse(audit).rows["criteria"] == 12 and "audit detail" in audit
+    assert "not raised (out of scope): <b>differential_castleman_without_neuropathy</b>" in audit
+    assert 'class="flag"' not in audit
+    # one page asked for by name: the quiet page, written (not an error)
+    result = CliRunner().invoke(main, ["report", str(SAMPLES / "mimics"), "--patient", "mimic-castleman",
+                                       "--html", str(tmp_path / "c.html")])
+    assert result.exit_code == 0 and "(out of scope)" in result.output
+    assert (tmp_path / "c.html").read_text() == quiet
+
+
+def test_an_in_scope_page_says_why_it_is_in_scope(relapse_page):
+    assert 'data-scope="in_scope"' in relapse_page and "polyneuropathy, monoclonal_plasma_cell_disorder present" in relapse_page

@@ -147,6 +147,10 @@ def test_scope_trigger_is_configurable(tmp_path):
     out = run_cli(*args, "--trigger", "castleman_disease").output
     doc = json.loads(out[out.index("{"):])
     assert (doc["written"], doc["out_of_scope"]) == (1, 3)  # only the Castleman mimic
+    assert doc["screening"]["in_scope"] == {"total": 1, "met": 0, "not_met": 1, "indeterminate": 0}
+    assert doc["screening"]["out_of_scope"]["total"] == 3
+    text = run_cli(*args[:-2], "--state", str(tmp_path / "t.sqlite")).output
+    assert "screening: 3 in scope: 3 indeterminate; 1 out of scope" in text
 
 
 def test_the_loop_survives_an_unreachable_server(tmp_path, monkeypatch):

@@ -175,3 +175,20 @@ def test_checkpoint_moves_only_when_the_run_completes(tmp_path):
     SyncJob(source, None, store, load_mapping(), MAYO, "srv", lambda: NOW).run()
     SyncJob(source, None, store, load_mapping(), MAYO, "srv", lambda: NOW).run()
     assert source.since_seen == [None, "2026-11-27T09:59:00.000Z"]
+
+
+def test_summary_counts_patients_per_scope_and_classification(data, tmp_path):
+    store = StateStore(tmp_path / "state.sqlite")
+    first = job(data, store, RecordingSink(tmp_path / "out")).run()
+    assert (first.in_scope, first.out_of_scope) == (5, 1)
+    assert first.screening.to_dict() == {"in_scope": {"total": 5, "met": 1, "not_met": 0, "indeterminate": 4},
+                                         "out_of_scope": {"total": 1, "met": 0, "not_met": 1, "indeterminate": 0}}
+    # unchanged patients are still counted: the screening describes the population, not the writes
+    second = job(data, store, RecordingSink(tmp_path / "out")).run()
+    assert second.screening.to_dict() == first.screening.to_dict() and second.unchanged == 5
+    # the trigger is the same one evaluate uses: under castleman_disease the Castleman mimic is in scope,
+    # and the classic case because its criteria are met (met is always in scope)
+    third = job(data, StateStore(tmp_path / "other.sqlite"), RecordingSink(tmp_path / "o2"),
+                trigger=("castleman_disease",), show_phi=True).run()
+    assert (third.in_scope, third.out_of_scope, third.written) == (2, 4, 2)
+    assert sorted(c["patient"] for c in third.conclusions) == ["Patient/classic-poems", "Patient/mimic-castleman"]
