@@ -41,11 +41,9 @@ class Run:
     errors: list[SourceError] = field(default_factory=list)
     read: ReadResult | None = None
 
-    def screening(self) -> ScreeningCounts:
-        return screening_counts(self.results)
-
 
 def screening_counts(results: Iterable[PatientResult]) -> ScreeningCounts:
+    """Patients per scope and classification (the screening summary of a run)."""
     counts = ScreeningCounts()
     for r in results:
         counts.add(r.scope, r.assessment.classification)
