@@ -36,6 +36,9 @@ class SyncSettings(BaseModel):
     format: Literal["text", "json"] = "text"
     log_format: Literal["text", "json"] = "text"
     every: str | None = None
+    #: one HTTP exchange (connect to last byte) and one whole run: durations like 30s, 5m, 6h
+    request_deadline: str = "5m"
+    run_deadline: str = "6h"
     source: list[Path] = []
     out: Path | None = None
     mappings: list[Path] = []
@@ -62,7 +65,7 @@ class SyncSettings(BaseModel):
             raise ValueError(f"unknown profile {v!r}; choose one of {', '.join(sorted(PROFILES))}")
         return v
 
-    @field_validator("every")
+    @field_validator("every", "request_deadline", "run_deadline")
     @classmethod
     def _every(cls, v: str | None) -> str | None:
         if v is not None:
