@@ -56,7 +56,7 @@ log = logging.getLogger("poems_fhir.client")
 FHIR_JSON = "application/fhir+json"
 #: read-type interactions (SMART v1 `.read`) and the SMART v2 letter of each interaction
 _READS = {"read", "vread", "search", "history", "operation"}
-_V2 = {"read": "r", "vread": "r", "history": "r", "search": "s", "create": "c", "update": "u",
+_V2 = {"read": "r", "vread": "r", "history": "r", "search": "rs", "create": "c", "update": "u",
        "delete": "d", "operation": "r"}
 
 
@@ -218,7 +218,11 @@ class FhirClient:
         if wanted:
             what = ", ".join(f"{i} on {t}" if t else i for t, i in wanted)
             v1 = " ".join(sorted({f"system/{t}.{'read' if i in _READS else 'write'}" for t, i in wanted if t}))
-            v2 = " ".join(sorted({f"system/{t}.{_V2.get(i, 'r')}" for t, i in wanted if t}))
+            letters: dict[str, set[str]] = {}
+            for t, i in wanted:
+                if t:
+                    letters.setdefault(t, set()).update(_V2.get(i, "r"))
+            v2 = " ".join(f"system/{t}.{''.join(c for c in 'cruds' if c in ls)}" for t, ls in sorted(letters.items()))
             grant = f"grant it (SMART scopes {v1}, or {v2} in SMART v2)" if v1 else "grant it"
         else:
             what, grant = "this request", "grant it"
