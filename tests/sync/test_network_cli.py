@@ -106,3 +106,24 @@ def test_the_run_deadline_reaches_the_client(tmp_path, monkeypatch):
     responses.add("GET", f"{BASE}/metadata", status=404, json={"resourceType": "OperationOutcome", "issue": []})
     sync(tmp_path, "--server", BASE, "--request-deadline", "45s", "--run-deadline", "2h")
     assert (seen["deadlines"].request, seen["deadlines"].run) == (45, 7200)
+
+
+@responses.activate
+def test_the_run_deadline_asks_the_job_to_stop_after_the_patient_in_flight(tmp_path):
+    from poems_fhir.sync.runner import StopFlag, make_job
+    from poems_fhir.sync.state import StateStore
+    from tests.fhir.loopback import FakeClock
+
+    responses.add("GET", f"{BASE}/metadata", json=METADATA, headers=DATE)
+    s = load_settings(None, {"server": BASE, "run_deadline": "1h", "patient": ("a",)}, environ={})
+    store = StateStore(tmp_path / "s.sqlite")
+    try:
+        job, _, source = make_job(s, store, StopFlag(), lambda items: items, sleep=lambda seconds: None)
+        clock = FakeClock()
+        source.client.transport.monotonic = clock
+        source.client.transport.start_run()
+        assert not job.stop_requested()
+        clock.now = 3600.0
+        assert job.stop_requested()
+    finally:
+        store.close()
