@@ -110,6 +110,12 @@ class _TokenAuth(Auth):
     def _form(self) -> dict[str, str]:
         raise NotImplementedError
 
+    def _scrub(self, text: str) -> str:
+        for secret in self.secrets():
+            if secret and len(secret) >= 4:
+                text = text.replace(secret, "<redacted>")
+        return text
+
     def _transport(self) -> Transport:
         if self.transport is None:
             self.transport = Transport(self.session, clock=self.clock)
@@ -139,7 +145,7 @@ class _TokenAuth(Auth):
                     retry_after=parse_retry_after(response.headers.get("Retry-After"), transport.clock()))
             if status != 200:
                 raise AuthError(
-                    f"authentication refused: {what} failed: HTTP {status}: {_oauth_error(response)}; "
+                    f"authentication refused: {what} failed: HTTP {status}: {self._scrub(_oauth_error(response))}; "
                     "check --client-id, the secret/key file and --scope", url=url, status=status)
             try:
                 body = response.json()
@@ -176,6 +182,9 @@ def _oauth_error(response: requests.Response) -> str:
 class ClientCredentialsAuth(_TokenAuth):
     client_secret: str = field(default="", repr=False)
     name = "client-credentials"
+
+    def secrets(self) -> list[str]:
+        return [self._token or "", self.client_secret]
 
     def _form(self) -> dict[str, str]:
         form = {"grant_type": "client_credentials", "client_id": self.client_id,

@@ -358,3 +358,12 @@ def test_the_body_of_a_response_is_read_whole_and_json_still_works():
         rsps.add("GET", f"{BASE}/Basic", body=json.dumps(big), content_type="application/fhir+json")
         c, _ = client()
         assert len(c.get("Basic")["entry"]) == 5000
+
+
+@responses.activate
+def test_a_token_endpoint_echoing_the_client_secret_is_scrubbed():
+    responses.add("POST", TOKEN_URL, status=401, json={"error": "invalid_client",
+                                                       "error_description": "unknown secret the-secret"})
+    with pytest.raises(AuthError, match="invalid_client|unknown secret") as exc:
+        cc_auth(requests.Session()).headers()
+    assert "the-secret" not in str(exc.value) and "<redacted>" in str(exc.value)

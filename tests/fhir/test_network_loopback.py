@@ -147,3 +147,19 @@ def test_the_token_endpoint_is_retried_when_its_connection_is_reset():
         assert client.get("Patient/p1") == PATIENT
     assert sleeps == [1.0]
     assert b"Authorization: Bearer tok" in server.requests[2]
+
+
+def test_gzip_bodies_are_decoded_while_streaming():
+    import gzip
+    import json
+
+    big = {"resourceType": "Bundle", "type": "searchset",
+           "entry": [{"resource": {"resourceType": "Basic", "id": str(i)}} for i in range(20000)]}
+    raw = gzip.compress(json.dumps(big).encode())
+    with Loopback([respond(200, raw, {"Content-Encoding": "gzip"}),
+                   respond(200, raw[: len(raw) // 2], {"Content-Encoding": "gzip"}),  # gzip cut short
+                   respond(200, raw, {"Content-Encoding": "gzip"})]) as fhir:
+        client, sleeps = make_client(fhir)
+        assert len(client.get("Basic")["entry"]) == 20000
+        assert len(client.get("Basic")["entry"]) == 20000
+    assert sleeps == [1.0]
