@@ -45,6 +45,7 @@ from .http import (  # noqa: F401  (origin, parse_retry_after, RetryPolicy: part
     looks_truncated_json,
     origin,
     parse_retry_after,
+    prepared_url,
     redact,
     sent_origin,
     show_origin,
@@ -102,7 +103,7 @@ class FhirClient:
             from ..errors import ConfigError
 
             raise ConfigError(f"--server {redact(self.base_url)} cannot be used: {reason}")
-        self._origin = origin(self.base_url)
+        self._origin = sent_origin(prepared_url(self.base_url))
         deadlines = self.deadlines or Deadlines(connect=self.timeout[0], read=self.timeout[1])
         kw: dict[str, Any] = {k: v for k, v in (("sleep", self.sleep), ("clock", self.clock), ("rng", self.rng),
                                                  ("monotonic", self.monotonic)) if v is not None}
@@ -123,9 +124,14 @@ class FhirClient:
         """Refuse a URL that is ambiguous or would go anywhere but the configured server."""
         reason = unsafe_reason(url)
         if reason is None:
-            seen = {origin(url), sent_origin(url)}
-            if seen != {self._origin}:
-                reason = f"it points at {show_origin(sent_origin(url))}"
+            try:
+                sent = prepared_url(url)  # what requests will put on the wire
+            except requests.RequestException:
+                sent, reason = "", "it cannot be parsed"
+            else:
+                reason = unsafe_reason(sent)
+            if reason is None and {origin(sent), sent_origin(sent)} != {self._origin}:
+                reason = f"it points at {show_origin(sent_origin(sent))}"
         if reason:
             raise ForeignHostError(
                 f"refusing {redact(url)}: {reason}; credentials go only to the configured server "

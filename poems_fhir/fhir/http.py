@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+import idna
 import requests
 import urllib3.exceptions
 from urllib3.util import parse_url
@@ -46,8 +47,9 @@ Origin = tuple[str, str, int]
 
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-#: a backslash, whitespace or a control character anywhere: parsers disagree about such URLs
-_AMBIGUOUS = re.compile(r"[\\\x00-\x20\x7f]")
+#: a backslash or a control character anywhere, or a space before the query: parsers disagree about
+#: such URLs (urllib.parse drops tabs and newlines, urllib3 ends the authority at a backslash)
+_AMBIGUOUS = re.compile(r"[\\\x00-\x1f\x7f]|^[^?#]* ")
 
 
 @dataclass
@@ -86,7 +88,13 @@ def origin(url: str) -> Origin:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
-    return scheme, (parts.hostname or "").lower(), port
+    host = (parts.hostname or "").lower()
+    if not host.isascii():
+        try:  # compare like with like: urllib3 and requests send international names IDNA-encoded
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            pass
+    return scheme, host, port
 
 
 def sent_origin(url: str) -> Origin:
@@ -94,7 +102,14 @@ def sent_origin(url: str) -> Origin:
     parts = parse_url(url)
     scheme = (parts.scheme or "").lower()
     port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
-    return scheme, (parts.host or "").lower(), port
+    return scheme, (parts.host or "").lower().strip("[]"), port  # IPv6 literals without brackets
+
+
+def prepared_url(url: str) -> str:
+    """The URL as requests will send it (host IDNA-encoded, path and query re-quoted)."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, None)
+    return prepared.url or ""
 
 
 def show_origin(o: Origin) -> str:
@@ -104,7 +119,7 @@ def show_origin(o: Origin) -> str:
 def unsafe_reason(url: str) -> str | None:
     """Why this URL must not be sent anywhere (None when it is unambiguous)."""
     if _AMBIGUOUS.search(url):
-        return "it contains a backslash, whitespace or a control character"
+        return "it contains a backslash, a control character or a space"
     try:
         split = urlsplit(url)
         ours, theirs = origin(url), sent_origin(url)

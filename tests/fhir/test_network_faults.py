@@ -367,3 +367,15 @@ def test_a_token_endpoint_echoing_the_client_secret_is_scrubbed():
     with pytest.raises(AuthError, match="invalid_client|unknown secret") as exc:
         cc_auth(requests.Session()).headers()
     assert "the-secret" not in str(exc.value) and "<redacted>" in str(exc.value)
+
+
+@pytest.mark.parametrize(("base", "same", "other"), [
+    ("http://[::1]:8080/fhir", "http://[::1]:8080/fhir/Patient?_count=1", "http://[::2]:8080/fhir/Patient"),
+    ("https://bücher.example/fhir", "https://xn--bcher-kva.example/fhir/Patient", "https://bucher.example/fhir/P"),
+    (BASE, f"{BASE}/Observation?code=a b", f"{ORIGIN}:8443/fhir/R4/Observation"),
+])
+def test_ipv6_international_names_and_spaces_in_queries_are_judged_as_sent(base, same, other):
+    c = FhirClient(base)
+    c.check_origin(same)
+    with pytest.raises(ForeignHostError):
+        c.check_origin(other)
