@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import idna
 import requests
 import urllib3.exceptions
+from requests.cookies import extract_cookies_to_jar
 from urllib3.util import parse_url
 
 from ..errors import (
@@ -289,10 +290,13 @@ class Transport:
         read_timeout = max(0.001, min(self.deadlines.read, ends - start))
         self.stats.requests += 1
         try:
-            response = self.session.send(
-                prepared, timeout=(self.deadlines.connect, read_timeout), allow_redirects=False, stream=True,
-                proxies=settings.get("proxies") or {}, verify=settings.get("verify", True),
+            # the adapter, not Session.send: Session.send reads a redirect's body itself (to prepare the
+            # redirect it will not follow), outside our deadline
+            response = self.session.get_adapter(prepared.url or "").send(
+                prepared, timeout=(self.deadlines.connect, read_timeout), stream=True,
+                proxies=settings.get("proxies") or {}, verify=_verify(settings.get("verify")),
                 cert=settings.get("cert"))
+            extract_cookies_to_jar(self.session.cookies, prepared, response.raw)
         except requests.exceptions.SSLError as exc:
             raise FatalNetworkError(
                 f"{what}: TLS failed ({_ssl_reason(exc)}) - check the server certificate or REQUESTS_CA_BUNDLE",
@@ -371,6 +375,10 @@ class Transport:
         if retry_after is not None:
             return min(max(retry_after, jittered), self.retry.max_retry_after)
         return jittered
+
+
+def _verify(value: object) -> bool | str:
+    return value if isinstance(value, (bool, str)) else True
 
 
 def _ssl_reason(exc: BaseException) -> str:

@@ -163,3 +163,22 @@ def test_gzip_bodies_are_decoded_while_streaming():
         assert len(client.get("Basic")["entry"]) == 20000
         assert len(client.get("Basic")["entry"]) == 20000
     assert sleeps == [1.0]
+
+
+def test_a_dripping_redirect_is_neither_followed_nor_waited_for():
+    clock = FakeClock()
+
+    def dripping_redirect(conn, request):
+        from tests.fhir.loopback import head
+        conn.sendall(head(302, {"Location": "http://127.0.0.1:9/elsewhere", "Content-Length": "100000"}))
+        for _ in range(100):
+            clock.now += 10.0
+            conn.sendall(b" ")
+        while conn.recv(1024):
+            pass
+
+    with Loopback([dripping_redirect]) as fhir:
+        client, _ = make_client(fhir, monotonic=clock, deadlines=Deadlines(request=300.0),
+                                retry=RetryPolicy(attempts=1))
+        with pytest.raises(DeadlineExceededError):
+            client.get("metadata")
