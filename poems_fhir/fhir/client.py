@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,6 +56,8 @@ from .http import (  # noqa: F401  (origin, parse_retry_after, RetryPolicy: part
 log = logging.getLogger("poems_fhir.client")
 
 FHIR_JSON = "application/fhir+json"
+#: an absolute URL (anything else is relative to the FHIR base)
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 #: read-type interactions (SMART v1 `.read`) and the SMART v2 letter of each interaction
 _READS = {"read", "vread", "search", "history", "operation"}
 _V2 = {"read": "r", "vread": "r", "history": "r", "search": "rs", "create": "c", "update": "u",
@@ -116,7 +119,7 @@ class FhirClient:
     # ------------------------------------------------------------------ URLs
 
     def url(self, path: str) -> str:
-        if "://" in path[:12]:
+        if _ABSOLUTE.match(path):
             return path
         return f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
 
@@ -212,7 +215,7 @@ class FhirClient:
                 url=shown, status=status)
         if status == 403:
             return self._forbidden(method, url, response, body)
-        if self._is_metadata(url) and status in (400, 404, 405, 406, 410):
+        if self._is_metadata(url) and status in (404, 405, 410):
             return self._not_fhir(url, f"answered HTTP {status} with {self._scrub(outcome_text(response))}")
         if status in (409, 412):
             return PreconditionFailedError(text, url=shown, status=status)
@@ -374,7 +377,7 @@ class FhirClient:
                 return
             if not isinstance(nxt, str):
                 raise FatalNetworkError(f"search {path}: the server's next link is not a URL")
-            nxt = urljoin(self.base_url + "/", nxt) if "://" not in nxt[:12] else nxt
+            nxt = nxt if _ABSOLUTE.match(nxt) else urljoin(self.base_url + "/", nxt)
             if nxt in seen:
                 raise FatalNetworkError(f"search {path}: the server's next link repeats ({redact(nxt)})")
             seen.add(nxt)

@@ -379,3 +379,28 @@ def test_ipv6_international_names_and_spaces_in_queries_are_judged_as_sent(base,
     c.check_origin(same)
     with pytest.raises(ForeignHostError):
         c.check_origin(other)
+
+
+@pytest.mark.parametrize("link", ["//evil.example/fhir/R4/Observation?page=2",
+                                  "\\\\evil.example\\fhir\\R4\\Observation",
+                                  "/\\evil.example/fhir/R4/Observation",
+                                  "javascript:alert(1)"])
+@responses.activate
+def test_scheme_relative_and_backslash_relative_next_links_are_refused(link):
+    first = fill(exchange("03-paging-offset.json", 0)["response"]["body"])
+    next(lk for lk in first["link"] if lk["relation"] == "next")["url"] = link
+    responses.add("GET", f"{BASE}/Observation", json=first)
+    c, _ = client(auth=BearerAuth("s3cret-token"))
+    with pytest.raises(ForeignHostError, match="nothing was sent"):
+        list(c.search("Observation", {"patient": "x"}))
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_400_at_metadata_with_parameters_is_not_called_a_wrong_base():
+    responses.add("GET", f"{BASE}/metadata", status=400,
+                  json={"resourceType": "OperationOutcome", "issue": [{"severity": "error", "diagnostics": "no _summary"}]})
+    c, _ = client()
+    with pytest.raises(FatalNetworkError) as exc:
+        c.request("GET", "metadata", params={"_summary": "true"})
+    assert not isinstance(exc.value, NotFhirServerError) and "no _summary" in str(exc.value)
