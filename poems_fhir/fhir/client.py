@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -26,6 +26,7 @@ import requests
 
 from ..errors import (
     AuthError,
+    ConfigError,
     FatalNetworkError,
     ForeignHostError,
     NetworkError,
@@ -91,20 +92,18 @@ class FhirClient:
     session: requests.Session = field(default_factory=requests.Session)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: tuple[float, float] = (10.0, 120.0)
-    sleep: Any = None  # Callable[[float], None]; default time.sleep
-    clock: Any = None  # Callable[[], float]; wall clock, default time.time
-    rng: Any = None  # Callable[[], float]; default random.random
+    sleep: Callable[[float], None] | None = None  # default time.sleep
+    clock: Callable[[], float] | None = None  # wall clock (HTTP-date Retry-After), default time.time
+    rng: Callable[[], float] | None = None  # default random.random
     stats: ClientStats = field(default_factory=ClientStats)
-    deadlines: Deadlines | None = None
-    monotonic: Any = None  # Callable[[], float]; default time.monotonic
+    deadlines: Deadlines | None = None  # default: connect/read from `timeout`, 5 min per exchange, no run limit
+    monotonic: Callable[[], float] | None = None  # deadlines, default time.monotonic
     transport: Transport = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
         reason = unsafe_reason(self.base_url)
         if reason:
-            from ..errors import ConfigError
-
             raise ConfigError(f"--server {redact(self.base_url)} cannot be used: {reason}")
         self._origin = sent_origin(prepared_url(self.base_url))
         deadlines = self.deadlines or Deadlines(connect=self.timeout[0], read=self.timeout[1])
