@@ -65,11 +65,18 @@ class SyncSettings(BaseModel):
             raise ValueError(f"unknown profile {v!r}; choose one of {', '.join(sorted(PROFILES))}")
         return v
 
-    @field_validator("every", "request_deadline", "run_deadline")
+    @field_validator("every")
     @classmethod
     def _every(cls, v: str | None) -> str | None:
         if v is not None:
             parse_duration(v)
+        return v
+
+    @field_validator("request_deadline", "run_deadline")
+    @classmethod
+    def _deadline(cls, v: str) -> str:
+        if parse_duration(v) < 1:
+            raise ValueError(f"{v!r}: a deadline must be at least 1s")
         return v
 
     def interval(self) -> float | None:

@@ -88,6 +88,8 @@ def test_deadlines_are_flags_and_config_keys(tmp_path):
         == ("5m", "6h")
     with pytest.raises(ConfigError, match="request-deadline"):
         load_settings(None, {"request_deadline": "soon"}, environ={})
+    with pytest.raises(ConfigError, match="at least 1s"):
+        load_settings(None, {"run_deadline": "0s"}, environ={})
     assert sync(tmp_path, "--server", BASE, "--run-deadline", "never").exit_code == 2
 
 
