@@ -288,6 +288,8 @@ def discover_token_url(base_url: str, session: requests.Session, transport: Tran
         if not isinstance(token_url, str) or not token_url:
             raise ConfigError(f"could not discover the token endpoint: {what} names no token_endpoint; pass --token-url")
         bad = unsafe_reason(token_url)
+        if not bad and url.lower().startswith("https:") and not token_url.lower().startswith("https:"):
+            bad = "it is not https although the server is (the client secret would travel in clear text)"
         if bad:
             raise ConfigError(f"the advertised token endpoint cannot be used: {bad}; pass --token-url")
         return token_url

@@ -404,3 +404,11 @@ def test_a_400_at_metadata_with_parameters_is_not_called_a_wrong_base():
     with pytest.raises(FatalNetworkError) as exc:
         c.request("GET", "metadata", params={"_summary": "true"})
     assert not isinstance(exc.value, NotFhirServerError) and "no _summary" in str(exc.value)
+
+
+@responses.activate
+def test_an_advertised_plain_http_token_endpoint_is_refused_for_an_https_server():
+    responses.add("GET", f"{BASE}/.well-known/smart-configuration",
+                  json={"token_endpoint": "http://fhir.test.example/oauth2/token"})
+    with pytest.raises(ConfigError, match="not https"):
+        discover_token_url(BASE, requests.Session())
