@@ -321,8 +321,9 @@ file, flags override both; secrets only from files or POEMS_FHIR_TOKEN / POEMS_F
   log-format = "json"
 
 \b
-Exit codes: 0 all ok; 1 some patients failed or conflicted; 2 configuration/usage error;
-3 server unreachable or unauthorised.
+Exit codes: 0 all ok; 1 some patients failed or conflicted; 2 configuration/usage error (also:
+--server is not a FHIR base); 3 server down, unreachable or its answers unusable; 4 authentication
+refused; 5 permission missing (HTTP 403; the message names the resource type, interaction and scope).
 """
 
 
@@ -344,6 +345,10 @@ Exit codes: 0 all ok; 1 some patients failed or conflicted; 2 configuration/usag
 @click.option("--format", "format_", type=click.Choice(["text", "json"]), help="Summary format [text].")
 @click.option("--log-format", type=click.Choice(["text", "json"]), help="Log format on stderr [text].")
 @click.option("--every", help="Loop: run every DURATION (30s, 15m, 1h); stop with SIGTERM/SIGINT.")
+@click.option("--request-deadline", help="End one HTTP exchange (connect to last byte) after DURATION, "
+              "then retry it [5m].")
+@click.option("--run-deadline", help="Send no request after DURATION from the start of a run; the rest "
+              "waits for the next run [6h].")
 @click.option("--source", multiple=True, type=click.Path(path_type=Path), help="Read Bundle/NDJSON files instead of a server.")
 @click.option("--out", type=click.Path(path_type=Path), help="With --source: folder for the transaction bundles.")
 @click.option("--mappings", multiple=True, type=click.Path(path_type=Path), help="Site mapping YAML / ConceptMap JSON.")

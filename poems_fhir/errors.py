@@ -7,8 +7,10 @@ from __future__ import annotations
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1  # some input or patients skipped/failed; the rest was processed
-EXIT_USAGE = 2  # configuration or usage error
-EXIT_SERVER = 3  # server unreachable or unauthorised
+EXIT_USAGE = 2  # configuration or usage error (also: --server is not a FHIR base)
+EXIT_SERVER = 3  # server down, unreachable, too slow, or its answers unusable
+EXIT_AUTH = 4  # authentication refused: the credentials or the token were not accepted
+EXIT_FORBIDDEN = 5  # authenticated, but a permission (scope) the job needs is missing (HTTP 403)
 
 
 class PoemsFhirError(Exception):
@@ -31,19 +33,54 @@ class NetworkError(PoemsFhirError):
 
 
 class TemporaryNetworkError(NetworkError):
-    """Worth retrying: 408/429/5xx, connection errors, timeouts."""
+    """Worth retrying: 408/429/5xx, connection errors and resets, timeouts, bodies cut short,
+    truncated JSON, a response that outlives the request deadline."""
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
+                 retry_after: float | None = None, exhausted: bool = False) -> None:
+        super().__init__(message, url=url, status=status)
+        self.retry_after = retry_after  # seconds the server asked us to wait (Retry-After)
+        self.exhausted = exhausted  # retried already: an outer retry loop must not retry it again
+
+
+class DeadlineExceededError(TemporaryNetworkError):
+    """One exchange took longer than the request deadline (e.g. a response trickling in)."""
+
+
+class RunDeadlineError(TemporaryNetworkError):
+    """The run's deadline passed: no further request is sent in this run (never retried)."""
 
 
 class FatalNetworkError(NetworkError):
-    """Not worth retrying: 4xx other than 408/429, bad responses, refused redirects."""
+    """Not worth retrying: 4xx other than 408/429, unusable responses, refused redirects."""
+
+
+class NotFhirServerError(FatalNetworkError):
+    """--server does not point at a FHIR base (HTML page or a non-FHIR 404 at /metadata)."""
+
+    exit_code = EXIT_USAGE
 
 
 class AuthError(FatalNetworkError):
     """Credentials were refused or a token could not be obtained."""
 
+    exit_code = EXIT_AUTH
+
+
+class PermissionDeniedError(AuthError):
+    """HTTP 403: authenticated, but not allowed this interaction on this resource type."""
+
+    exit_code = EXIT_FORBIDDEN
+
+    def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
+                 resource_type: str = "", interaction: str = "") -> None:
+        super().__init__(message, url=url, status=status)
+        self.resource_type = resource_type
+        self.interaction = interaction
+
 
 class ForeignHostError(FatalNetworkError):
-    """A link pointed at another scheme/host/port than the configured server."""
+    """A URL would be sent to another scheme/host/port than the configured server, or is ambiguous."""
 
 
 class PreconditionFailedError(FatalNetworkError):

@@ -2,7 +2,12 @@
 Backend Services (client_credentials with a signed JWT assertion, RS384/ES384, PEM or JWKS keys).
 
 Tokens are refreshed before they expire and once after a 401 (the client calls ``refresh``).
-Secrets come from files or the environment, are never logged and never appear in messages.
+Token requests go through the client's Transport (fhir/http.py): the same deadlines and the same
+retries (5xx/429, resets, truncated JSON); a refusal (4xx) is an AuthError, an unreachable endpoint a
+TemporaryNetworkError - never "wrong credentials" for a server that is down. The token endpoint is
+discovered lazily (at the first token request) when not configured, so a server that is down is
+reported as down. Secrets come from files or the environment, are never logged and never appear in
+messages.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ from typing import Any
 import requests
 
 from ..errors import AuthError, ConfigError, TemporaryNetworkError
+from .http import RETRY_STATUSES, Transport, body_summary, looks_truncated_json, parse_retry_after, unsafe_reason
 
 #: refresh this many seconds before a token's expiry, so a request never carries a dying token
 EXPIRY_MARGIN = 60
@@ -37,6 +43,10 @@ class Auth:
         """Get fresh credentials after a 401; False when that cannot help."""
         return False
 
+    def secrets(self) -> list[str]:
+        """Values that must never appear in a message."""
+        return []
+
 
 @dataclass
 class BearerAuth(Auth):
@@ -45,6 +55,9 @@ class BearerAuth(Auth):
 
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
+
+    def secrets(self) -> list[str]:
+        return [self.token]
 
     def __repr__(self) -> str:  # never print the token
         return "BearerAuth(token=<redacted>)"
@@ -59,6 +72,9 @@ class BasicAuth(Auth):
     def basic(self) -> tuple[str, str]:
         return (self.user, self.password)
 
+    def secrets(self) -> list[str]:
+        return [self.password]
+
     def __repr__(self) -> str:
         return f"BasicAuth(user={self.user!r}, password=<redacted>)"
 
@@ -67,13 +83,17 @@ class BasicAuth(Auth):
 class _TokenAuth(Auth):
     """Shared token lifecycle of the OAuth2 flows."""
 
-    token_url: str
+    token_url: str  # "" with discover_from set: found in the server's .well-known/smart-configuration
     client_id: str
     scope: str
     session: requests.Session
     clock: Callable[[], float] = time.time
     _token: str | None = field(default=None, repr=False)
     _expires_at: float = 0.0
+    #: the FHIR base whose .well-known/smart-configuration names the token endpoint (when token_url is "")
+    discover_from: str = ""
+    #: set by FhirClient to its own Transport (one retry budget, one clock); else a private one
+    transport: Transport | None = field(default=None, repr=False)
 
     def headers(self) -> dict[str, str]:
         if self._token is None or self.clock() >= self._expires_at - EXPIRY_MARGIN:
@@ -84,37 +104,75 @@ class _TokenAuth(Auth):
         self._fetch()
         return True
 
+    def secrets(self) -> list[str]:
+        return [self._token or ""]
+
     def _form(self) -> dict[str, str]:
         raise NotImplementedError
 
+    def _scrub(self, text: str) -> str:
+        for secret in self.secrets():
+            if secret and len(secret) >= 4:
+                text = text.replace(secret, "<redacted>")
+        return text
+
+    def _transport(self) -> Transport:
+        if self.transport is None:
+            self.transport = Transport(self.session, clock=self.clock)
+        return self.transport
+
     def _fetch(self) -> None:
+        transport = self._transport()
+        if not self.token_url:
+            self.token_url = discover_token_url(self.discover_from, self.session, transport)
+        url = self.token_url
+        reason = unsafe_reason(url)
+        if reason:
+            raise ConfigError(f"token URL cannot be used: {reason}")
+        what = f"token request to {url}"
+
+        def attempt() -> dict[str, object]:
+            prepared = transport.session.prepare_request(requests.Request(
+                "POST", url, data=self._form(), headers={"Accept": "application/json"}))
+            if unsafe_reason(prepared.url or ""):
+                raise ConfigError(f"token URL cannot be used: {unsafe_reason(prepared.url or '')}")
+            response = transport.send(prepared, what=what)
+            status = response.status_code
+            if status in RETRY_STATUSES:
+                raise TemporaryNetworkError(
+                    f"{what}: HTTP {status} - the token endpoint is down or overloaded (not a credentials "
+                    "problem)", url=url, status=status,
+                    retry_after=parse_retry_after(response.headers.get("Retry-After"), transport.clock()))
+            if status != 200:
+                raise AuthError(
+                    f"authentication refused: {what} failed: HTTP {status}: {self._scrub(_oauth_error(response))}; "
+                    "check --client-id, the secret/key file and --scope", url=url, status=status)
+            try:
+                body = response.json()
+            except ValueError:
+                if looks_truncated_json(response):
+                    raise TemporaryNetworkError(f"{what}: the JSON body is incomplete - cut short on the way",
+                                                url=url, status=status) from None
+                raise ConfigError(f"{what} returned {body_summary(response)}, not a token: is --token-url the "
+                                  "OAuth2 token endpoint?") from None
+            if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+                raise AuthError(f"token endpoint {url} returned no access_token", url=url)
+            return body
+
+        body = transport.retrying(attempt, retryable=True, what=what)
+        self._token = str(body["access_token"])
         try:
-            response = self.session.post(
-                self.token_url, data=self._form(), headers={"Accept": "application/json"}, timeout=(10, 30)
-            )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise TemporaryNetworkError(f"token endpoint {self.token_url} unreachable: {exc.__class__.__name__}",
-                                        url=self.token_url) from None
-        if response.status_code != 200:
-            raise AuthError(
-                f"token request to {self.token_url} failed: HTTP {response.status_code}: "
-                f"{_oauth_error(response)}; check --client-id and the secret/key file",
-                url=self.token_url, status=response.status_code,
-            )
-        try:
-            body = response.json()
-            self._token = body["access_token"]
-        except (ValueError, KeyError):
-            raise AuthError(f"token endpoint {self.token_url} returned no access_token",
-                            url=self.token_url) from None
-        self._expires_at = self.clock() + float(body.get("expires_in", 300))
+            lifetime = float(body.get("expires_in", 300))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            lifetime = 300.0
+        self._expires_at = self.clock() + lifetime
 
 
 def _oauth_error(response: requests.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200]
+        return body_summary(response)
     if isinstance(body, dict):
         return str(body.get("error_description") or body.get("error") or body)[:300]
     return str(body)[:300]
@@ -124,6 +182,9 @@ def _oauth_error(response: requests.Response) -> str:
 class ClientCredentialsAuth(_TokenAuth):
     client_secret: str = field(default="", repr=False)
     name = "client-credentials"
+
+    def secrets(self) -> list[str]:
+        return [self._token or "", self.client_secret]
 
     def _form(self) -> dict[str, str]:
         form = {"grant_type": "client_credentials", "client_id": self.client_id,
@@ -190,12 +251,47 @@ def load_private_key(path: str | Path) -> tuple[Any, str, str | None]:
     raise ConfigError(f"{path}: only RSA (RS384) and EC P-384 (ES384) keys are supported")
 
 
-def discover_token_url(base_url: str, session: requests.Session) -> str:
-    """token_endpoint from {base}/.well-known/smart-configuration."""
+def discover_token_url(base_url: str, session: requests.Session, transport: Transport | None = None) -> str:
+    """token_endpoint from {base}/.well-known/smart-configuration (retried like any request).
+
+    A server that is down raises TemporaryNetworkError (it is down, not misconfigured); a server
+    that answers without a usable token endpoint raises ConfigError (pass --token-url).
+    """
+    transport = transport or Transport(session)
     url = base_url.rstrip("/") + "/.well-known/smart-configuration"
-    try:
-        response = session.get(url, headers={"Accept": "application/json"}, timeout=(10, 30))
-        response.raise_for_status()
-        return str(response.json()["token_endpoint"])
-    except (requests.RequestException, ValueError, KeyError):
-        raise ConfigError(f"could not discover the token endpoint at {url}; pass --token-url") from None
+    reason = unsafe_reason(url)
+    if reason:
+        raise ConfigError(f"--server cannot be used: {reason}")
+    what = f"GET {url}"
+
+    def attempt() -> str:
+        prepared = transport.session.prepare_request(requests.Request("GET", url, headers={"Accept": "application/json"}))
+        response = transport.send(prepared, what=what)
+        status = response.status_code
+        if status in RETRY_STATUSES:
+            raise TemporaryNetworkError(f"{what}: HTTP {status} - the server is down or overloaded", url=url,
+                                        status=status,
+                                        retry_after=parse_retry_after(response.headers.get("Retry-After"),
+                                                                      transport.clock()))
+        if status != 200:
+            raise ConfigError(f"could not discover the token endpoint: {what} answered HTTP {status}; "
+                              "pass --token-url")
+        try:
+            body = response.json()
+        except ValueError:
+            if looks_truncated_json(response):
+                raise TemporaryNetworkError(f"{what}: the JSON body is incomplete - cut short on the way",
+                                            url=url) from None
+            raise ConfigError(f"could not discover the token endpoint: {what} returned {body_summary(response)}; "
+                              "pass --token-url") from None
+        token_url = body.get("token_endpoint") if isinstance(body, dict) else None
+        if not isinstance(token_url, str) or not token_url:
+            raise ConfigError(f"could not discover the token endpoint: {what} names no token_endpoint; pass --token-url")
+        bad = unsafe_reason(token_url)
+        if not bad and url.lower().startswith("https:") and not token_url.lower().startswith("https:"):
+            bad = "it is not https although the server is (the client secret would travel in clear text)"
+        if bad:
+            raise ConfigError(f"the advertised token endpoint cannot be used: {bad}; pass --token-url")
+        return token_url
+
+    return transport.retrying(attempt, retryable=True, what=what)

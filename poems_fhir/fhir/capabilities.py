@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import FatalNetworkError
+from ..errors import FatalNetworkError, NotFhirServerError
 
 
 @dataclass
@@ -31,11 +31,16 @@ WRITE_TYPES = ("DiagnosticReport", "CarePlan", "Observation", "Provenance", "Dev
 
 def parse_capabilities(statement: dict[str, Any]) -> Capabilities:
     if not isinstance(statement, dict) or statement.get("resourceType") != "CapabilityStatement":
-        raise FatalNetworkError("metadata did not return a CapabilityStatement: is --server the FHIR base URL?")
+        found = statement.get("resourceType") if isinstance(statement, dict) else None
+        raise NotFhirServerError(
+            f"metadata returned {'a ' + str(found)[:40] if isinstance(found, str) else 'JSON that is not FHIR'} "
+            "instead of a CapabilityStatement: --server is not a FHIR base - is --server the FHIR base URL "
+            "(the URL under which /metadata answers, often …/fhir/R4)?")
     version = str(statement.get("fhirVersion", ""))
     if not version.startswith("4."):
         raise FatalNetworkError(f"the server speaks FHIR {version or 'of unknown version'}; poems-fhir needs R4 (4.x)")
-    rest: dict[str, Any] = next((r for r in statement.get("rest", []) if r.get("mode") == "server"), {})
+    rest: dict[str, Any] = next((r for r in statement.get("rest", []) or []
+                                 if isinstance(r, dict) and r.get("mode") == "server"), {})
     resources = {r.get("type"): r for r in rest.get("resource", [])}
     notes = []
 

@@ -1,19 +1,22 @@
-"""FHIR REST client on one requests.Session: timeouts, retries with backoff, paging, auth.
+"""FHIR REST client: one Transport (fhir/http.py) for timeouts, deadlines and retries; paging; auth.
 
-- Retries 408/429/500/502/503/504 and connection errors on idempotent requests, with exponential
-  backoff and full jitter, honouring Retry-After (seconds or HTTP-date) up to a cap; a POST is
-  retried only when it is conditional (all its entries are conditional / If-None-Exist).
+- Retries 408/429/500/502/503/504, connection errors and resets, bodies cut short, truncated JSON and
+  responses that outlive the request deadline on idempotent requests, with one backoff (fhir/http.py);
+  a POST is retried only when it is conditional (all its entries are conditional / If-None-Exist) or
+  a search.
 - A retry budget per run bounds the total; 401 re-authorises once, outside the budget.
-- Paging follows Bundle.link[next] as given, but refuses a link to another scheme/host/port than the
-  configured base: the credentials must never go to another host.
-- Clock and sleep are injected, so tests never wait for real.
+- Every URL is checked as it will be sent (the prepared request, parsed like urllib3 parses it): only
+  the configured server's scheme/host/port, no user-info, no backslashes. A paging `next` link or
+  anything else that fails the check is refused before a connection is opened - the credentials
+  never go to another host. Redirects are never followed.
+- Errors name the real cause: server down (TemporaryNetworkError, exit 3), not a FHIR base
+  (NotFhirServerError, exit 2, with a suggested base), authentication refused (AuthError, exit 4),
+  permission missing (PermissionDeniedError naming resource type, interaction and scope, exit 5).
 """
 from __future__ import annotations
 
-import email.utils
 import logging
-import random
-import time
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,79 +24,65 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from ..errors import FatalNetworkError, ForeignHostError, PreconditionFailedError, TemporaryNetworkError
+from ..errors import (
+    AuthError,
+    ConfigError,
+    FatalNetworkError,
+    ForeignHostError,
+    NetworkError,
+    NotFhirServerError,
+    PermissionDeniedError,
+    PreconditionFailedError,
+    TemporaryNetworkError,
+)
 from .auth import Auth
+from .http import (  # noqa: F401  (origin, parse_retry_after, RetryPolicy: part of this module's API)
+    RETRY_STATUSES,
+    ClientStats,
+    Deadlines,
+    RetryPolicy,
+    Transport,
+    body_summary,
+    looks_like_html,
+    looks_truncated_json,
+    origin,
+    parse_retry_after,
+    prepared_url,
+    redact,
+    sent_origin,
+    show_origin,
+    unsafe_reason,
+)
 
 log = logging.getLogger("poems_fhir.client")
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 FHIR_JSON = "application/fhir+json"
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-@dataclass
-class RetryPolicy:
-    attempts: int = 5  # per request, the first try included
-    base_delay: float = 1.0
-    max_delay: float = 60.0
-    max_retry_after: float = 300.0  # servers have asked for hours; we wait at most this
-    budget: int = 50  # retries per run, all requests together
-
-
-@dataclass
-class ClientStats:
-    requests: int = 0
-    retries: int = 0
-    reauths: int = 0
-
-
-def origin(url: str) -> tuple[str, str, int]:
-    """(scheme, host, port) with default ports made explicit, for same-origin checks."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
-    return scheme, (parts.hostname or "").lower(), port
-
-
-def redact(url: str) -> str:
-    """The URL without user:password@ (query kept: it holds no secrets we put there)."""
-    parts = urlsplit(url)
-    if parts.username or parts.password:
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += f":{parts.port}"
-        return parts._replace(netloc=netloc).geturl()
-    return url
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Retry-After as delta-seconds or HTTP-date -> seconds to wait (>= 0), None if absent/garbled."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now)
+#: an absolute URL (anything else is relative to the FHIR base)
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+#: read-type interactions (SMART v1 `.read`) and the SMART v2 letter of each interaction
+_READS = {"read", "vread", "search", "history", "operation"}
+_V2 = {"read": "r", "vread": "r", "history": "r", "search": "rs", "create": "c", "update": "u",
+       "delete": "d", "operation": "r"}
 
 
 def outcome_text(response: requests.Response) -> str:
-    """The diagnostics of an OperationOutcome body, or a short text of whatever came back."""
+    """The diagnostics of an OperationOutcome body, or a short safe description of what came back."""
     try:
         body = response.json()
     except ValueError:
-        text = response.text.strip()
-        return ("(HTML page) " if text.startswith("<") else "") + text[:200]
+        return body_summary(response)
     if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":
         parts = []
-        for issue in body.get("issue", []):
-            detail = issue.get("diagnostics") or (issue.get("details") or {}).get("text") or issue.get("code")
+        for issue in body.get("issue", []) or []:
+            if not isinstance(issue, dict):
+                continue
+            details: dict[str, Any] = issue["details"] if isinstance(issue.get("details"), dict) else {}
+            detail = issue.get("diagnostics") or details.get("text") or issue.get("code")
             parts.append(f"{issue.get('severity', 'error')}: {detail}")
-        return "; ".join(parts)[:500]
-    return str(body)[:200]
+        return "; ".join(parts)[:500] or "an OperationOutcome without issues"
+    if isinstance(body, dict) and isinstance(body.get("resourceType"), str):
+        return f"a {body['resourceType']} resource"[:100]
+    return "JSON that is not a FHIR resource"
 
 
 @dataclass
@@ -103,120 +92,265 @@ class FhirClient:
     session: requests.Session = field(default_factory=requests.Session)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: tuple[float, float] = (10.0, 120.0)
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.time
-    rng: Callable[[], float] = random.random
+    sleep: Callable[[float], None] | None = None  # default time.sleep
+    clock: Callable[[], float] | None = None  # wall clock (HTTP-date Retry-After), default time.time
+    rng: Callable[[], float] | None = None  # default random.random
     stats: ClientStats = field(default_factory=ClientStats)
+    deadlines: Deadlines | None = None  # default: connect/read from `timeout`, 5 min per exchange, no run limit
+    monotonic: Callable[[], float] | None = None  # deadlines, default time.monotonic
+    transport: Transport = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
-        self._origin = origin(self.base_url)
+        reason = unsafe_reason(self.base_url)
+        if reason:
+            raise ConfigError(f"--server {redact(self.base_url)} cannot be used: {reason}")
+        self._origin = sent_origin(prepared_url(self.base_url))
+        deadlines = self.deadlines or Deadlines(connect=self.timeout[0], read=self.timeout[1])
+        kw: dict[str, Any] = {k: v for k, v in (("sleep", self.sleep), ("clock", self.clock), ("rng", self.rng),
+                                                 ("monotonic", self.monotonic)) if v is not None}
+        self.transport = Transport(self.session, self.retry, deadlines, stats=self.stats, **kw)
+        if getattr(self.auth, "transport", False) is None:
+            self.auth.transport = self.transport  # type: ignore[attr-defined]  # one budget, one clock
         # gzip is negotiated by requests itself (Accept-Encoding: gzip, deflate)
         self.session.headers.update({"Accept": FHIR_JSON, "User-Agent": "poems-fhir"})
 
     # ------------------------------------------------------------------ URLs
 
     def url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
+        if _ABSOLUTE.match(path):
             return path
         return f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
 
     def check_origin(self, url: str) -> None:
-        if origin(url) != self._origin:
+        """Refuse a URL that is ambiguous or would go anywhere but the configured server."""
+        reason = unsafe_reason(url)
+        if reason is None:
+            try:
+                sent = prepared_url(url)  # what requests will put on the wire
+            except requests.RequestException:
+                sent, reason = "", "it cannot be parsed"
+            else:
+                reason = unsafe_reason(sent)
+            if reason is None and {origin(sent), sent_origin(sent)} != {self._origin}:
+                reason = f"it points at {show_origin(sent_origin(sent))}"
+        if reason:
             raise ForeignHostError(
-                f"refusing to follow {redact(url)}: it is not on the configured server "
-                f"{self._origin[0]}://{self._origin[1]}:{self._origin[2]}; credentials are only sent there. "
-                "If the server is behind a proxy, configure --server with the URL the server uses in its links.",
-                url=redact(url),
-            )
+                f"refusing {redact(url)}: {reason}; credentials go only to the configured server "
+                f"{show_origin(self._origin)}, so nothing was sent. If the server is behind a proxy, configure "
+                "--server with the URL the server uses in its links.", url=redact(url))
+
+    def _prepare(self, method: str, url: str, *, params: dict[str, Any] | None, json: Any,
+                 data: dict[str, Any] | None, headers: dict[str, str] | None) -> requests.PreparedRequest:
+        all_headers = {**self.auth.headers(), **(headers or {})}
+        if json is not None:
+            all_headers.setdefault("Content-Type", FHIR_JSON)
+        prepared = self.session.prepare_request(requests.Request(
+            method, url, params=params, json=json, data=data, headers=all_headers, auth=self.auth.basic()))
+        self.check_origin(prepared.url or "")  # exactly what will be sent, query included
+        return prepared
 
     # ------------------------------------------------------------------ requests
 
     def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
                 json: Any = None, data: dict[str, Any] | None = None,
                 headers: dict[str, str] | None = None, retryable: bool | None = None) -> requests.Response:
+        return self._exchange(method, path, params=params, json=json, data=data, headers=headers,
+                              retryable=retryable, want_json=False)[0]
+
+    def request_json(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                     json: Any = None, data: dict[str, Any] | None = None,
+                     headers: dict[str, str] | None = None, retryable: bool | None = None) -> Any:
+        """The parsed JSON body; a truncated body is retried like any transient failure."""
+        return self._exchange(method, path, params=params, json=json, data=data, headers=headers,
+                              retryable=retryable, want_json=True)[1]
+
+    def _exchange(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any,
+                  data: dict[str, Any] | None, headers: dict[str, str] | None, retryable: bool | None,
+                  want_json: bool) -> tuple[requests.Response, Any]:
         url = self.url(path)
         self.check_origin(url)
         if retryable is None:
             retryable = method in ("GET", "HEAD", "PUT", "DELETE")
-        attempt = 0
+        what = f"{method} {redact(url)}"
         reauthorised = False
-        while True:
-            attempt += 1
-            self.stats.requests += 1
-            all_headers = {**self.auth.headers(), **(headers or {})}
-            if json is not None:
-                all_headers.setdefault("Content-Type", FHIR_JSON)
-            response: requests.Response | None
-            try:
-                response = self.session.request(
-                    method, url, params=params, json=json, data=data, headers=all_headers,
-                    auth=self.auth.basic(), timeout=self.timeout, allow_redirects=False,
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                error: Exception = TemporaryNetworkError(
-                    f"{method} {redact(url)}: {exc.__class__.__name__} - is the server up and reachable?",
-                    url=redact(url))
-                response = None
-            else:
-                assert response is not None
+
+        def attempt() -> tuple[requests.Response, Any]:
+            nonlocal reauthorised
+            while True:
+                prepared = self._prepare(method, url, params=params, json=json, data=data, headers=headers)
+                response = self.transport.send(prepared, what=what)
                 if response.status_code == 401 and not reauthorised and self.auth.refresh():
                     reauthorised = True  # once, outside the retry budget (token expired or revoked)
                     self.stats.reauths += 1
-                    attempt -= 1
                     continue
-                if response.status_code < 400 and not (300 <= response.status_code < 400):
-                    return response
-                error = self._error(method, url, response)
-            if not (retryable and isinstance(error, TemporaryNetworkError)):
-                raise error
-            if attempt >= self.retry.attempts or self.stats.retries >= self.retry.budget:
-                raise TemporaryNetworkError(f"{error} (gave up after {attempt} attempt(s))",
-                                            url=redact(url)) from None
-            delay = self._delay(attempt, response)
-            self.stats.retries += 1
-            log.warning("retrying %s %s in %.1fs: %s", method, redact(url), delay, error)
-            self.sleep(delay)
+                break
+            if 200 <= response.status_code < 300:
+                return response, (self._parse(response, method, url) if want_json else None)
+            raise self._error(method, url, response, json)
 
-    def _delay(self, attempt: int, response: requests.Response | None) -> float:
-        backoff = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1))
-        jittered = backoff * (0.5 + self.rng() / 2)
-        server = parse_retry_after(response.headers.get("Retry-After") if response is not None else None,
-                                   self.clock())
-        if server is not None:
-            return min(max(server, jittered), self.retry.max_retry_after)
-        return jittered
+        return self.transport.retrying(attempt, retryable=retryable, what=what)
 
-    def _error(self, method: str, url: str, response: requests.Response) -> Exception:
+    def _is_metadata(self, url: str) -> bool:
+        return urlsplit(url).path.rstrip("/") == urlsplit(self.base_url).path.rstrip("/") + "/metadata"
+
+    def _error(self, method: str, url: str, response: requests.Response, body: Any = None) -> Exception:
         status = response.status_code
-        text = f"{method} {redact(url)} failed: HTTP {status}: {outcome_text(response)}"
+        shown = redact(url)
+        text = f"{method} {shown} failed: HTTP {status}: {self._scrub(outcome_text(response))}"
         if 300 <= status < 400:
             return FatalNetworkError(
-                f"{method} {redact(url)} was redirected (HTTP {status}) to "
+                f"{method} {shown} was redirected (HTTP {status}) to "
                 f"{redact(response.headers.get('Location', '?'))}; poems-fhir does not follow redirects "
-                "with credentials - configure --server with the final URL", url=redact(url), status=status)
+                "with credentials - configure --server with the final URL", url=shown, status=status)
         if status in RETRY_STATUSES:
-            return TemporaryNetworkError(text, url=redact(url), status=status)
+            return TemporaryNetworkError(
+                text + (" - the server is overloaded or down" if status != 408 else ""), url=shown, status=status,
+                retry_after=parse_retry_after(response.headers.get("Retry-After"), self.transport.clock()))
+        if status == 401:
+            return AuthError(
+                f"authentication refused: {text} - the server did not accept the credentials "
+                f"({self.auth.name}); check the token/secret and that it is not expired or revoked",
+                url=shown, status=status)
+        if status == 403:
+            return self._forbidden(method, url, response, body)
+        if self._is_metadata(url) and status in (404, 405, 410):
+            return self._not_fhir(url, f"answered HTTP {status} with {self._scrub(outcome_text(response))}")
         if status in (409, 412):
-            return PreconditionFailedError(text, url=redact(url), status=status)
-        if status in (401, 403):
-            from ..errors import AuthError
+            return PreconditionFailedError(text, url=shown, status=status)
+        return FatalNetworkError(text, url=shown, status=status)
 
-            return AuthError(text + " - check the credentials and their scopes", url=redact(url), status=status)
-        return FatalNetworkError(text, url=redact(url), status=status)
+    def _forbidden(self, method: str, url: str, response: requests.Response, body: Any) -> PermissionDeniedError:
+        wanted = self.interactions(method, url, body)
+        scope = getattr(self.auth, "scope", "") or ""
+        if wanted:
+            what = ", ".join(f"{i} on {t}" if t else i for t, i in wanted)
+            v1 = " ".join(sorted({f"system/{t}.{'read' if i in _READS else 'write'}" for t, i in wanted if t}))
+            letters: dict[str, set[str]] = {}
+            for t, i in wanted:
+                if t:
+                    letters.setdefault(t, set()).update(_V2.get(i, "r"))
+            v2 = " ".join(f"system/{t}.{''.join(c for c in 'cruds' if c in ls)}" for t, ls in sorted(letters.items()))
+            grant = f"grant it (SMART scopes {v1}, or {v2} in SMART v2)" if v1 else "grant it"
+        else:
+            what, grant = "this request", "grant it"
+        return PermissionDeniedError(
+            f"permission missing: the server refused {what} (HTTP 403 on {method} {redact(url)}: "
+            f"{self._scrub(outcome_text(response))}). The credentials are valid but not allowed this; "
+            f"{grant}" + (f"; the requested scope was {scope!r}" if scope else ""),
+            url=redact(url), status=403, resource_type=wanted[0][0] if wanted else "",
+            interaction=wanted[0][1] if wanted else "")
 
-    def json(self, response: requests.Response) -> Any:
+    def interactions(self, method: str, url: str, body: Any = None) -> list[tuple[str, str]]:
+        """(resource type, FHIR interaction) pairs a request performs - for naming a missing permission."""
+        base_path = urlsplit(self.base_url).path.rstrip("/")
+        path = urlsplit(url).path
+        rel = path[len(base_path):].strip("/") if path.startswith(base_path) else path.strip("/")
+        segments = [s for s in rel.split("/") if s]
+        if not segments:
+            if method == "POST" and isinstance(body, dict) and body.get("resourceType") == "Bundle":
+                pairs: list[tuple[str, str]] = []
+                for entry in body.get("entry", []) or []:
+                    req = entry.get("request") if isinstance(entry, dict) else None
+                    if isinstance(req, dict) and isinstance(req.get("url"), str):
+                        for pair in self.interactions(str(req.get("method", "GET")), self.url(req["url"]),
+                                                      entry.get("resource")):
+                            if pair not in pairs:
+                                pairs.append(pair)
+                return pairs or [("", str(body.get("type") or "transaction"))]
+            return [("", "search-system")] if method == "GET" else []
+        rtype = segments[0]
+        if rtype == "metadata":
+            return [("", "capabilities")]
+        if rtype.startswith("$") or rtype.startswith("_"):
+            return [("", "operation")]
+        rest = segments[1:]
+        if not rest:
+            kind = {"GET": "search", "POST": "create", "PUT": "update", "DELETE": "delete"}.get(method, "search")
+        elif rest[0] == "_search":
+            kind = "search"
+        elif rest[-1].startswith("$") or rest[0].startswith("$"):
+            kind = "operation"
+        elif "_history" in rest:
+            kind = "vread" if rest[-1] != "_history" else "history"
+        else:
+            kind = {"GET": "read", "PUT": "update", "DELETE": "delete", "PATCH": "update"}.get(method, "read")
+        return [(rtype, kind)]
+
+    def _scrub(self, text: str) -> str:
+        """Never echo a secret, even when a server or proxy puts it into an error body."""
+        for secret in self.auth.secrets():
+            if secret and len(secret) >= 4:
+                text = text.replace(secret, "<redacted>")
+        return text
+
+    # ------------------------------------------------------------------ bodies
+
+    def _parse(self, response: requests.Response, method: str, url: str) -> Any:
         try:
             return response.json()
-        except ValueError:
-            raise FatalNetworkError(
-                f"{response.request.method} {redact(response.url)} returned "
-                f"{response.headers.get('Content-Type', 'no content type')} instead of FHIR JSON: "
-                f"{outcome_text(response)[:120]} - is --server the FHIR base URL?",
-                url=redact(response.url), status=response.status_code) from None
+        except ValueError as exc:
+            what = f"{method} {redact(url)}"
+            if looks_like_html(response) or not looks_truncated_json(response):
+                summary = self._scrub(body_summary(response))
+                if self._is_metadata(url):
+                    raise self._not_fhir(url, f"returned {summary} instead of FHIR JSON") from None
+                hint = (" - a login page or a proxy in front of the server?" if looks_like_html(response)
+                        else " - is --server the FHIR base URL?")
+                raise FatalNetworkError(
+                    f"{what} returned {response.headers.get('Content-Type', 'no content type')} "
+                    f"({summary}) instead of FHIR JSON{hint}", url=redact(url),
+                    status=response.status_code) from None
+            raise TemporaryNetworkError(
+                f"{what}: the JSON body is incomplete ({len(response.content)} bytes: {exc.__class__.__name__}) "
+                "- cut short on the way", url=redact(url), status=response.status_code) from None
+
+    def json(self, response: requests.Response) -> Any:
+        """Parse a response returned by request() (not retried: use request_json for that)."""
+        return self._parse(response, response.request.method or "GET", response.url)
+
+    def _not_fhir(self, url: str, what_happened: str) -> NotFhirServerError:
+        suggestion = self.suggest_base()
+        advice = (f"try --server {suggestion} (its /metadata is a FHIR CapabilityStatement)" if suggestion else
+                  "--server must be the FHIR base, the URL under which /metadata answers with a "
+                  "CapabilityStatement (often …/fhir, …/fhir/R4 or …/baseR4)")
+        return NotFhirServerError(
+            f"{self.base_url} is not a FHIR base: GET {redact(url)} {what_happened} - is --server the FHIR base "
+            f"URL? {advice}", url=redact(url))
+
+    def suggest_base(self) -> str | None:
+        """Probe a few likely FHIR bases on the same server (no credentials, no retries)."""
+        base = self.base_url
+        path = urlsplit(base).path.rstrip("/")
+        candidates: list[str] = []
+        if path.endswith("/metadata"):
+            candidates.append(base[: -len("/metadata")])
+        for tail in ("/R4", "/r4", "/fhir/R4", "/fhir", "/baseR4"):
+            if not path.lower().endswith(tail.lower()):
+                candidates.append(base + tail)
+        root = base[: len(base) - len(path)] if path else base
+        if path:
+            candidates += [root + "/fhir/R4", root + "/fhir"]
+        seen: list[str] = []
+        for candidate in candidates:
+            if candidate in seen or candidate == base or len(seen) >= 5:
+                continue
+            seen.append(candidate)
+            try:
+                self.check_origin(candidate)
+                prepared = self.session.prepare_request(requests.Request(
+                    "GET", candidate + "/metadata", headers={"Accept": FHIR_JSON}))
+                self.check_origin(prepared.url or "")
+                response = self.transport.send(prepared, what=f"GET {candidate}/metadata")
+                body = response.json() if response.status_code == 200 else None
+            except (NetworkError, ValueError):
+                continue
+            if isinstance(body, dict) and body.get("resourceType") == "CapabilityStatement":
+                return candidate
+        return None
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self.json(self.request("GET", path, params=params))
+        return self.request_json("GET", path, params=params)
 
     # ------------------------------------------------------------------ search
 
@@ -224,22 +358,25 @@ class FhirClient:
                      post: bool = False) -> Iterator[dict[str, Any]]:
         """Yield each searchset Bundle, following next links (absolute or relative) on this server."""
         if post:
-            response = self.request("POST", path.rstrip("/") + "/_search", data=params,
-                                    headers={"Content-Type": "application/x-www-form-urlencoded"},
-                                    retryable=True)  # a search is safe to repeat
-            bundle = self.json(response)
+            bundle = self.request_json("POST", path.rstrip("/") + "/_search", data=params,
+                                       headers={"Content-Type": "application/x-www-form-urlencoded"},
+                                       retryable=True)  # a search is safe to repeat
         else:
             bundle = self.get(path, params)
         seen: set[str] = set()
         while True:
             if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-                raise FatalNetworkError(f"search {path} did not return a Bundle")
+                raise FatalNetworkError(f"search {path} did not return a Bundle but "
+                                        f"{outcome_text_of(bundle)}")
             yield bundle
-            nxt = next((link.get("url") for link in bundle.get("link", []) or []
-                        if link.get("relation") == "next"), None)
+            links = bundle.get("link", []) or []
+            nxt = next((link.get("url") for link in links if isinstance(link, dict)
+                        and link.get("relation") == "next"), None)
             if not nxt:
                 return
-            nxt = urljoin(self.base_url + "/", nxt)
+            if not isinstance(nxt, str):
+                raise FatalNetworkError(f"search {path}: the server's next link is not a URL")
+            nxt = nxt if _ABSOLUTE.match(nxt) else urljoin(self.base_url + "/", nxt)
             if nxt in seen:
                 raise FatalNetworkError(f"search {path}: the server's next link repeats ({redact(nxt)})")
             seen.add(nxt)
@@ -249,7 +386,10 @@ class FhirClient:
         """Yield the resources of every page (mode 'match' and 'include'; outcomes skipped)."""
         for bundle in self.search_pages(path, params, post=post):
             for entry in bundle.get("entry", []) or []:
-                if (entry.get("search") or {}).get("mode") == "outcome":
+                if not isinstance(entry, dict):
+                    continue
+                search = entry.get("search")
+                if isinstance(search, dict) and search.get("mode") == "outcome":
                     continue
                 if isinstance(entry.get("resource"), dict):
                     yield entry["resource"]
@@ -260,4 +400,10 @@ class FhirClient:
             "?" in e["request"]["url"] or e["request"].get("ifNoneExist") or e["request"]["method"] == "GET"
             for e in bundle.get("entry", [])
         )
-        return self.json(self.request("POST", "", json=bundle, retryable=conditional))  # type: ignore[no-any-return]
+        return self.request_json("POST", "", json=bundle, retryable=conditional)  # type: ignore[no-any-return]
+
+
+def outcome_text_of(body: Any) -> str:
+    if isinstance(body, dict) and isinstance(body.get("resourceType"), str):
+        return f"a {body['resourceType']}"
+    return "something else"

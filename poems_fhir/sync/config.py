@@ -37,6 +37,9 @@ class SyncSettings(BaseModel):
     format: Literal["text", "json"] = "text"
     log_format: Literal["text", "json"] = "text"
     every: str | None = None
+    #: one HTTP exchange (connect to last byte) and one whole run: durations like 30s, 5m, 6h
+    request_deadline: str = "5m"
+    run_deadline: str = "6h"
     source: list[Path] = []
     out: Path | None = None
     mappings: list[Path] = []
@@ -67,6 +70,13 @@ class SyncSettings(BaseModel):
     def _every(cls, v: str | None) -> str | None:
         if v is not None:
             parse_duration(v)
+        return v
+
+    @field_validator("request_deadline", "run_deadline")
+    @classmethod
+    def _deadline(cls, v: str) -> str:
+        if parse_duration(v) < 1:
+            raise ValueError(f"{v!r}: a deadline must be at least 1s")
         return v
 
     def interval(self) -> float | None:

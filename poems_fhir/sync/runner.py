@@ -23,13 +23,13 @@ from ..fhir.auth import (
     BearerAuth,
     ClientCredentialsAuth,
     SmartBackendAuth,
-    discover_token_url,
     load_private_key,
 )
 from ..fhir.capabilities import Capabilities, parse_capabilities
 from ..fhir.client import FhirClient
+from ..fhir.http import Deadlines
 from ..mapping.rules import load_mapping
-from .config import SyncSettings
+from .config import SyncSettings, parse_duration
 from .job import Summary, SyncJob
 from .sinks import DirSink, ServerSink
 from .sources import FileSource, ServerSource
@@ -59,11 +59,13 @@ def build_auth(s: SyncSettings, session: requests.Session) -> Auth:
     secret = _secret(s.client_secret_file, "POEMS_FHIR_CLIENT_SECRET", "client secret") if secret_needed else ""
     if s.auth == "basic":
         return BasicAuth(s.client_id or "", secret)
-    token_url = s.token_url or discover_token_url(s.server or "", session)
+    token_url = s.token_url or ""  # "": discovered at the first token request (a down server says so)
     if s.auth == "client-credentials":
-        return ClientCredentialsAuth(token_url, s.client_id or "", s.scope, session, client_secret=secret)
+        return ClientCredentialsAuth(token_url, s.client_id or "", s.scope, session, client_secret=secret,
+                                     discover_from=s.server or "")
     key, alg, kid = load_private_key(s.private_key)  # type: ignore[arg-type]
-    return SmartBackendAuth(token_url, s.client_id or "", s.scope, session, key=key, algorithm=alg, kid=kid)
+    return SmartBackendAuth(token_url, s.client_id or "", s.scope, session, key=key, algorithm=alg, kid=kid,
+                            discover_from=s.server or "")
 
 
 class _JsonFormatter(logging.Formatter):
@@ -108,7 +110,9 @@ def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
     client = None
     if s.server:
         session = session or requests.Session()
-        client = FhirClient(s.server, build_auth(s, session), session=session, sleep=sleep or time.sleep)
+        deadlines = Deadlines(request=parse_duration(s.request_deadline), run=parse_duration(s.run_deadline))
+        client = FhirClient(s.server, build_auth(s, session), session=session, sleep=sleep or time.sleep,
+                            deadlines=deadlines)
         capabilities = parse_capabilities(client.get("metadata"))
         log.info("server FHIR %s: incremental=%s, writes=%s", capabilities.fhir_version,
                  capabilities.incremental, capabilities.write_mode)
@@ -125,7 +129,8 @@ def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
     job = SyncJob(source=source, sink=sink, store=store, mapping=mapping, profile=profile,
                   server_key=server_key, now=now, report_status=s.report_status, show_phi=s.phi,
                   trigger=tuple(s.trigger), dry_run=bool(s.dry_run),
-                  stop_requested=stop, progress=progress, request_stats=stats)
+                  stop_requested=(lambda: stop() or client.transport.run_deadline_passed()) if client else stop,
+                  progress=progress, request_stats=stats)
     return job, capabilities, source
 
 

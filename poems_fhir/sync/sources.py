@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..errors import ConfigError, FatalNetworkError
 from ..fhir.capabilities import Capabilities
 from ..fhir.client import FhirClient
 from ..fhir.read import (
@@ -22,6 +24,8 @@ from ..fhir.read import (
     subject_of,
 )
 from ..mapping.rules import CompiledMapping
+
+log = logging.getLogger("poems_fhir.sync")
 
 #: codes per search request: keeps URLs well under the 8 kB many servers and proxies accept
 CODE_CHUNK = 40
@@ -88,13 +92,29 @@ class ServerSource:
         if self.patients:
             found = [_patient_ref(p) for p in self.patients]
         elif self.group:
-            group = self.client.get(f"Group/{self.group}")
-            found = [m["entity"]["reference"] for m in group.get("member", []) or []
-                     if (m.get("entity") or {}).get("reference", "").startswith("Patient/")]
+            found = self._group_members()
         else:
             found = self._discover(since)
         patients = sorted(set(found) | {_patient_ref(p) for p in extra})
         return Cohort(patients, server_time, self.client.stats.requests - before)
+
+    def _group_members(self) -> list[str]:
+        try:
+            group = self.client.get(f"Group/{self.group}")
+        except FatalNetworkError as exc:
+            if exc.status in (404, 410):
+                raise ConfigError(f"--group {self.group}: the server has no such Group (HTTP {exc.status}); "
+                                  "check the Group id") from None
+            raise
+        if not isinstance(group, dict) or group.get("resourceType") != "Group":
+            raise FatalNetworkError(f"Group/{self.group} did not return a Group resource")
+        found = []
+        for member in group.get("member", []) or []:
+            entity = member.get("entity") if isinstance(member, dict) else None
+            ref = entity.get("reference") if isinstance(entity, dict) else None
+            if isinstance(ref, str) and ref.startswith("Patient/"):
+                found.append(ref)
+        return found
 
     def _server_time(self) -> str | None:
         """The server's clock (Date header of a cheap request): checkpoints never use ours."""
@@ -102,7 +122,11 @@ class ServerSource:
         date = response.headers.get("Date")
         if not date:
             return None
-        return _fhir_instant(email.utils.parsedate_to_datetime(date))
+        try:
+            return _fhir_instant(email.utils.parsedate_to_datetime(date))
+        except (TypeError, ValueError, IndexError, OverflowError):
+            log.warning("the server's Date header is not an HTTP date: the checkpoint does not move this run")
+            return None
 
     def _discover(self, since: str | None) -> list[str]:
         subjects: set[str] = set()

@@ -93,3 +93,17 @@ def test_token_endpoint_discovery():
 def test_secrets_are_not_in_reprs():
     assert "zq-123" not in repr(BearerAuth("zq-123"))
     assert "pw-123" not in repr(BasicAuth("user", "pw-123"))
+
+
+@responses.activate
+def test_smart_backend_discovers_the_token_endpoint_lazily_and_uses_it_as_audience(rsa_key):
+    responses.add("GET", f"{BASE}/.well-known/smart-configuration", json={"token_endpoint": TOKEN_URL})
+    responses.add("POST", TOKEN_URL, json=fill(exchange("02-auth.json", 0)["response"]["body"]))
+    auth = SmartBackendAuth("", "poems-client", "system/*.read", requests.Session(), clock=lambda: NOW,
+                            key=rsa_key, algorithm="RS384", discover_from=BASE)
+    assert len(responses.calls) == 0  # nothing happens before the first request needs a token
+    assert auth.headers()["Authorization"] == "Bearer <redacted>"
+    form = assertion_from(responses.calls[1].request)
+    claims = jwt.decode(form["client_assertion"][0], rsa_key.public_key(), algorithms=["RS384"],
+                        audience=TOKEN_URL, options={"verify_exp": False, "verify_iat": False})
+    assert claims["aud"] == TOKEN_URL

@@ -98,3 +98,27 @@ def test_ordered_conditional_updates_when_transactions_are_unsupported():
                        "s|c": {"ref": "CarePlan/c1", "version": ""}}
     plan = json.loads(responses.calls[2].request.body)
     assert plan["author"] == {"reference": "Device/d1"} and plan["supportingInfo"] == [{"reference": "DiagnosticReport/r1"}]
+
+
+@responses.activate
+def test_a_missing_group_is_a_config_error_naming_it(mapping):
+    import pytest
+
+    from poems_fhir.errors import ConfigError
+
+    responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": DATE})
+    register_13 = fill(exchange("13-errors.json", 2)["response"]["body"])  # Medplum's recorded 404
+    responses.add("GET", f"{BASE}/Group/nope", status=404, json=register_13)
+    source = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, caps(), group="nope")
+    with pytest.raises(ConfigError, match="--group nope: the server has no such Group"):
+        source.cohort(None)
+
+
+@responses.activate
+def test_group_members_of_odd_shapes_are_skipped_and_a_garbled_date_stores_no_checkpoint(mapping):
+    responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": "sometime soon"})
+    responses.add("GET", f"{BASE}/Group/g", json={"resourceType": "Group", "member": [
+        {"entity": {"reference": "Patient/a"}}, {"entity": "Patient/b"}, 7, {"entity": {"reference": 3}},
+        {"entity": {"reference": "Practitioner/x"}}]})
+    cohort = ServerSource(FhirClient(BASE), mapping, caps(), group="g").cohort(None)
+    assert cohort.patients == ["Patient/a"] and cohort.server_time is None

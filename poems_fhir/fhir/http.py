@@ -1,0 +1,388 @@
+"""The network edge shared by the FHIR client and the token flows: which URL may be sent where,
+how long one exchange and one run may take, and which failures are worth retrying.
+
+- A URL is judged as it will be sent: after requests has prepared it, parsed the way urllib3 (which
+  opens the connection) parses it, and also the way urllib.parse does. User-info, backslashes,
+  whitespace/control characters, and any disagreement between the parsers are refused before a
+  connection is opened - `http://other:1\\@server:2/` looks like `server` to urlsplit but connects to
+  `other`.
+- Every body is streamed and read against a wall-clock deadline per exchange (a server that sends a
+  byte every few seconds never trips a read timeout) and an optional deadline per run.
+- Transient failures (resets, refused connections, timeouts, bodies cut short, deadline exceeded, and
+  whatever the caller classes as transient: 408/429/5xx, truncated JSON) are retried with one backoff:
+  exponential, jittered (never below half the step, so never 0), honouring Retry-After up to a cap,
+  within a retry budget per run.
+"""
+from __future__ import annotations
+
+import email.utils
+import http.client
+import logging
+import random
+import re
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import idna
+import requests
+import urllib3.exceptions
+from requests.cookies import extract_cookies_to_jar
+from urllib3.util import parse_url
+
+from ..errors import (
+    DeadlineExceededError,
+    FatalNetworkError,
+    RunDeadlineError,
+    TemporaryNetworkError,
+)
+
+log = logging.getLogger("poems_fhir.client")
+
+T = TypeVar("T")
+Origin = tuple[str, str, int]
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+#: a backslash or a control character anywhere, or a space before the query: parsers disagree about
+#: such URLs (urllib.parse drops tabs and newlines, urllib3 ends the authority at a backslash)
+_AMBIGUOUS = re.compile(r"[\\\x00-\x1f\x7f]|^[^?#]* ")
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 5  # per request, the first try included
+    base_delay: float = 1.0
+    max_delay: float = 60.0
+    max_retry_after: float = 300.0  # servers have asked for hours; we wait at most this
+    budget: int = 50  # retries per run, all requests together
+
+    def __post_init__(self) -> None:
+        if self.base_delay <= 0 or self.max_delay < self.base_delay or self.attempts < 1:
+            raise ValueError("RetryPolicy needs attempts >= 1 and 0 < base_delay <= max_delay")
+
+
+@dataclass
+class Deadlines:
+    connect: float = 10.0  # to open the connection
+    read: float = 120.0  # silence between two packets
+    request: float = 300.0  # one whole exchange, request sent to last byte received
+    run: float | None = None  # the whole run; None: no limit
+
+
+@dataclass
+class ClientStats:
+    requests: int = 0
+    retries: int = 0
+    reauths: int = 0
+
+
+# ---------------------------------------------------------------------------------------------- URLs
+
+
+def origin(url: str) -> Origin:
+    """(scheme, host, port) as urllib.parse sees it, default ports made explicit."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    host = (parts.hostname or "").lower()
+    if not host.isascii():
+        try:  # compare like with like: urllib3 and requests send international names IDNA-encoded
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            pass
+    return scheme, host, port
+
+
+def sent_origin(url: str) -> Origin:
+    """(scheme, host, port) as urllib3 sees it - the host requests will actually connect to."""
+    parts = parse_url(url)
+    scheme = (parts.scheme or "").lower()
+    port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    return scheme, (parts.host or "").lower().strip("[]"), port  # IPv6 literals without brackets
+
+
+def prepared_url(url: str) -> str:
+    """The URL as requests will send it (host IDNA-encoded, path and query re-quoted)."""
+    prepared = requests.PreparedRequest()
+    prepared.prepare_url(url, None)
+    return prepared.url or ""
+
+
+def show_origin(o: Origin) -> str:
+    return f"{o[0]}://{o[1]}:{o[2]}"
+
+
+def unsafe_reason(url: str) -> str | None:
+    """Why this URL must not be sent anywhere (None when it is unambiguous)."""
+    if _AMBIGUOUS.search(url):
+        return "it contains a backslash, a control character or a space"
+    try:
+        split = urlsplit(url)
+        ours, theirs = origin(url), sent_origin(url)
+        u3_auth = parse_url(url).auth
+    except (ValueError, urllib3.exceptions.LocationParseError):
+        return "it cannot be parsed"
+    if "@" in split.netloc or u3_auth:
+        return "it carries user-info (user:password@); credentials never travel inside URLs"
+    if ours[0] not in _DEFAULT_PORTS:
+        return "its scheme is not http or https"
+    if not ours[1]:
+        return "it has no host"
+    if ours != theirs:
+        return f"it would connect to {show_origin(theirs)}, not to {show_origin(ours)} as it appears"
+    return None
+
+
+def redact(url: str) -> str:
+    """The URL for messages: any user-info replaced (query kept: it holds no secrets we put there)."""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", r"\1<user-info>@", url)
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Retry-After as delta-seconds or HTTP-date -> seconds to wait (>= 0), None if absent/garbled."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    try:
+        return max(0.0, when.timestamp() - now)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+# ----------------------------------------------------------------------------------------- bodies
+
+
+def html_title(text: str) -> str:
+    m = re.search(r"<title[^>]*>(.*?)</title", text, re.I | re.S)
+    title = re.sub(r"\s+", " ", m.group(1)).strip() if m else ""
+    return title[:80]
+
+
+def looks_like_html(response: requests.Response) -> bool:
+    ctype = response.headers.get("Content-Type", "").lower()
+    head = response.content[:512].lstrip().lower()
+    return "html" in ctype or head.startswith((b"<!doctype html", b"<html", b"<head", b"<body"))
+
+
+def body_summary(response: requests.Response) -> str:
+    """A short, safe description of a non-JSON body: never an HTML page, never more than a line."""
+    if not response.content:
+        return "an empty body"
+    text = response.content[:4096].decode("utf-8", "replace")
+    if looks_like_html(response):
+        title = html_title(text)
+        return f"an HTML page ({title!r})" if title else "an HTML page"
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    line = "".join(c if c.isprintable() else "?" for c in line)[:120]
+    return f"text {line!r}" if line else "a blank body"
+
+
+def looks_truncated_json(response: requests.Response) -> bool:
+    """A body that starts like JSON (or is empty) but does not parse was cut short on the way."""
+    head = response.content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return head in (b"{", b"[", b"")
+
+
+# ------------------------------------------------------------------------------------------ errors
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """The exception and whatever it wraps (requests wraps urllib3 wraps socket errors)."""
+    seen: list[BaseException] = []
+    todo: list[object] = [exc]
+    while todo and len(seen) < 20:
+        e = todo.pop(0)
+        if not isinstance(e, BaseException) or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [e.__cause__, e.__context__, getattr(e, "reason", None), *e.args]
+    return seen
+
+
+def describe(exc: BaseException, deadlines: Deadlines) -> str:
+    """The network failure in words an operator can act on."""
+    chain = _chain(exc)
+
+    def has(*types: type) -> bool:
+        return any(isinstance(e, types) for e in chain)
+
+    if has(urllib3.exceptions.NameResolutionError, socket.gaierror):
+        return "the host name could not be resolved (DNS) - is the server name right?"
+    if has(ConnectionRefusedError):
+        return "connection refused - the server is down or not reachable on that port"
+    if has(requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
+        return f"no connection within {deadlines.connect:.0f} s - the server is down or unreachable"
+    if has(requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError, socket.timeout):
+        return f"no data for {deadlines.read:.0f} s - the server stopped answering"
+    if has(ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
+        return "the connection was reset"
+    if has(requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError, http.client.IncompleteRead):
+        return "the response was cut short (connection closed before the whole body arrived)"
+    if has(requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError):
+        return "the compressed response body is corrupt (cut short?)"
+    return f"{exc.__class__.__name__} - is the server up and reachable?"
+
+
+# --------------------------------------------------------------------------------------- transport
+
+
+@dataclass
+class Transport:
+    """One requests.Session, deadlines, and the retry loop. Clock and sleep are injected."""
+
+    session: requests.Session = field(default_factory=requests.Session)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    deadlines: Deadlines = field(default_factory=Deadlines)
+    sleep: Callable[[float], None] = lambda seconds: time.sleep(seconds)
+    clock: Callable[[], float] = lambda: time.time()  # wall clock: HTTP-date Retry-After
+    monotonic: Callable[[], float] = lambda: time.monotonic()  # deadlines
+    rng: Callable[[], float] = random.random
+    stats: ClientStats = field(default_factory=ClientStats)
+    max_body: int = 512 * 1024 * 1024
+    _run_ends: float | None = field(default=None, init=False, repr=False)
+    _run_deadline_logged: bool = field(default=False, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.start_run()
+
+    def start_run(self) -> None:
+        self._run_ends = None if self.deadlines.run is None else self.monotonic() + self.deadlines.run
+
+    def run_deadline_passed(self) -> bool:
+        passed = self._run_ends is not None and self.monotonic() >= self._run_ends
+        if passed and not self._run_deadline_logged:
+            self._run_deadline_logged = True
+            log.warning("the run deadline (%.0f s) has passed: no further requests in this run; "
+                        "the rest waits for the next run", self.deadlines.run or 0)
+        return passed
+
+    def _run_deadline_error(self, what: str) -> RunDeadlineError:
+        return RunDeadlineError(
+            f"{what}: not sent, the run deadline ({self.deadlines.run or 0:.0f} s, --run-deadline) has passed; "
+            "the rest waits for the next run", exhausted=True)
+
+    # ------------------------------------------------------------------ one exchange
+
+    def send(self, prepared: requests.PreparedRequest, *, what: str) -> requests.Response:
+        """Send one prepared request and read its whole body within the deadlines.
+
+        Network failures become TemporaryNetworkError (retryable) or FatalNetworkError.
+        The caller has checked where the prepared URL goes.
+        """
+        start = self.monotonic()
+        ends = start + self.deadlines.request
+        if self._run_ends is not None:
+            if start >= self._run_ends:
+                raise self._run_deadline_error(what)
+            ends = min(ends, self._run_ends)
+        settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
+        read_timeout = max(0.001, min(self.deadlines.read, ends - start))
+        self.stats.requests += 1
+        try:
+            # the adapter, not Session.send: Session.send reads a redirect's body itself (to prepare the
+            # redirect it will not follow), outside our deadline
+            response = self.session.get_adapter(prepared.url or "").send(
+                prepared, timeout=(self.deadlines.connect, read_timeout), stream=True,
+                proxies=settings.get("proxies") or {}, verify=_verify(settings.get("verify")),
+                cert=settings.get("cert"))
+            extract_cookies_to_jar(self.session.cookies, prepared, response.raw)
+        except requests.exceptions.SSLError as exc:
+            raise FatalNetworkError(
+                f"{what}: TLS failed ({_ssl_reason(exc)}) - check the server certificate or REQUESTS_CA_BUNDLE",
+                url=redact(prepared.url or "")) from None
+        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
+                requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader) as exc:
+            raise FatalNetworkError(f"{what}: {exc.__class__.__name__}: not a usable URL or header",
+                                    url=redact(prepared.url or "")) from None
+        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError, urllib3.exceptions.HTTPError, OSError,
+                http.client.HTTPException) as exc:
+            raise TemporaryNetworkError(f"{what}: {describe(exc, self.deadlines)}",
+                                        url=redact(prepared.url or "")) from None
+        try:
+            body = self._read_body(response, start, ends, what)
+        finally:
+            response.close()
+        response._content = body  # the body is read: .content/.json()/.text work as usual
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return response
+
+    def _read_body(self, response: requests.Response, start: float, ends: float, what: str) -> bytes:
+        raw = response.raw
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            now = self.monotonic()
+            if now >= ends:
+                limit = "run" if self._run_ends is not None and ends >= self._run_ends else "request"
+                if limit == "run":
+                    raise self._run_deadline_error(what)
+                raise DeadlineExceededError(
+                    f"{what}: the response was still arriving after {now - start:.0f} s (request deadline "
+                    f"{self.deadlines.request:.0f} s, --request-deadline) - the server or a proxy is sending "
+                    f"very slowly ({size} bytes so far)", url=redact(response.url or ""))
+            try:
+                chunk = raw.read1(65536, decode_content=True)  # returns as soon as any data is there
+            except (urllib3.exceptions.HTTPError, requests.RequestException, OSError, http.client.HTTPException,
+                    ValueError) as exc:
+                raise TemporaryNetworkError(f"{what}: {describe(exc, self.deadlines)} after {size} bytes",
+                                            url=redact(response.url or ""), status=response.status_code) from None
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > self.max_body:
+                raise FatalNetworkError(f"{what}: the response is larger than {self.max_body // 2**20} MB",
+                                        url=redact(response.url or ""), status=response.status_code)
+            chunks.append(chunk)
+
+    # ------------------------------------------------------------------ retries
+
+    def retrying(self, attempt: Callable[[], T], *, retryable: bool, what: str) -> T:
+        """Run attempt() until it succeeds, retrying TemporaryNetworkError with backoff."""
+        n = 0
+        while True:
+            n += 1
+            try:
+                return attempt()
+            except TemporaryNetworkError as error:
+                if not retryable or error.exhausted:
+                    raise
+                if n >= self.retry.attempts or self.stats.retries >= self.retry.budget:
+                    budget = "" if n >= self.retry.attempts else f", retry budget of {self.retry.budget} used up"
+                    raise type(error)(f"{error} (gave up after {n} attempt(s){budget})", url=error.url,
+                                      status=error.status, exhausted=True) from None
+                delay = self.delay(n, error.retry_after)
+                if self._run_ends is not None and self.monotonic() + delay >= self._run_ends:
+                    raise self._run_deadline_error(what) from None
+                self.stats.retries += 1
+                log.warning("retrying %s in %.1fs: %s", what, delay, error)
+                self.sleep(delay)
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        backoff = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1))
+        jittered = backoff * (0.5 + min(max(self.rng(), 0.0), 1.0) / 2)  # never below half: never 0
+        if retry_after is not None:
+            return min(max(retry_after, jittered), self.retry.max_retry_after)
+        return jittered
+
+
+def _verify(value: object) -> bool | str:
+    return value if isinstance(value, (bool, str)) else True
+
+
+def _ssl_reason(exc: BaseException) -> str:
+    for e in _chain(exc):
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return f"certificate not trusted: {e.verify_message}"
+    return "handshake failed"
