@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The `poems-fhir` command line: parsing and presentation only.
 
 Exit codes (a contract with schedulers and scripts; see README "Exit codes"):
@@ -47,8 +48,27 @@ def _load_mapping(files: tuple[str, ...]):  # type: ignore[no-untyped-def]
         _fail(f"{exc}\nRun `poems-fhir mappings check FILE` for details.")
 
 
+def _print_version(ctx: click.Context, param: Any, value: bool) -> None:
+    """--version: the program and the mapping in force (default, plus POEMS_FHIR_MAPPINGS if set)."""
+    if not value or ctx.resilient_parsing:
+        return
+    import os
+
+    click.echo(f"poems-fhir {__version__}")
+    site: list[str | Path] = [f for f in os.environ.get("POEMS_FHIR_MAPPINGS", "").split(",") if f.strip()]
+    try:
+        identity = load_mapping(site).identity
+    except MappingError as exc:
+        click.echo(f"mapping: not loadable ({len(exc.problems)} problem(s); run `poems-fhir mappings check`)")
+    else:
+        for m in identity:
+            click.echo(f"mapping: {m['name']} {m['version']} ({m['file']}, sha256 {m['sha256'][:12]})")
+    ctx.exit(0)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="poems-fhir")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and the mapping version in force, then exit.")
 def main() -> None:
     """poems-fhir: POEMS syndrome criteria from FHIR R4 data, written back as decision support.
 

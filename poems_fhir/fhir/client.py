@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """FHIR REST client on one requests.Session: timeouts, retries with backoff, paging, auth.
 
 - Retries 408/429/500/502/503/504 and connection errors on idempotent requests, with exponential
@@ -159,7 +160,7 @@ class FhirClient:
                     url=redact(url))
                 response = None
             else:
-                assert response is not None
+                assert response is not None  # noqa: S101 - narrows the type for mypy; set in the try above
                 if response.status_code == 401 and not reauthorised and self.auth.refresh():
                     reauthorised = True  # once, outside the retry budget (token expired or revoked)
                     self.stats.reauths += 1

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Human-readable text report: per patient a criteria table, classification, missing, flags."""
 from __future__ import annotations
 

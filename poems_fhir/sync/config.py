@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sync configuration: a TOML file whose keys are the CLI flags, POEMS_FHIR_* environment
 variables, then flags - each overriding the one before. Secrets come from files or the environment,
 never from a command-line value.

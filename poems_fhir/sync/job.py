@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The sync job: cohort -> fetch -> evaluate -> (unchanged? out of scope?) -> write -> record.
 
 Orchestration only: clinical logic is in criteria/, FHIR reading in fhir/ and mapping/, HTTP in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Wire a sync run from settings: auth, client, capabilities, source, sink, state; loop and signals."""
 from __future__ import annotations
 
