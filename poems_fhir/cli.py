@@ -285,10 +285,12 @@ file, flags override both; secrets only from files or POEMS_FHIR_TOKEN / POEMS_F
   mappings = ["/etc/poems-fhir/site.yaml"]
   every = "15m"
   log-format = "json"
+  metrics-file = "/var/lib/node_exporter/textfile_collector/poems_fhir.prom"
+  metrics-port = 9464               # /metrics and /healthz on 127.0.0.1 (with every)
 
 \b
-Exit codes: 0 all ok; 1 some patients failed or conflicted; 2 configuration/usage error;
-3 server unreachable or unauthorised.
+Exit codes: 0 all ok; 1 some patients failed or conflicted, or some input was skipped;
+2 configuration/usage error; 3 server unreachable or unauthorised.
 """
 
 
@@ -319,49 +321,154 @@ Exit codes: 0 all ok; 1 some patients failed or conflicted; 2 configuration/usag
               "[polyneuropathy, monoclonal_plasma_cell_disorder].")
 @click.option("--report-status", type=click.Choice(["partial", "preliminary"]),
               help="DiagnosticReport.status of written reports [partial]; never final.")
+@click.option("--metrics-file", type=click.Path(path_type=Path),
+              help="Write Prometheus metrics to FILE.prom after each run (node exporter textfile collector).")
+@click.option("--metrics-port", type=int, help="With --every: serve /metrics and /healthz on 127.0.0.1:PORT.")
 def sync(config_file: Path | None, **flags: Any) -> None:
+    import os
+    import time
+
     from .errors import NetworkError, PoemsFhirError
     from .sync.config import load_settings
     from .sync.runner import StopFlag, run_once, setup_logging
 
     flags["format"] = flags.pop("format_")
+    log_format = flags.get("log_format") or os.environ.get("POEMS_FHIR_LOG_FORMAT", "text")
+    fmt = flags.get("format") or os.environ.get("POEMS_FHIR_FORMAT", "text")
     try:
         settings = load_settings(config_file, flags)
         settings.check()
     except PoemsFhirError as exc:
-        _fail(str(exc), exc.exit_code)
+        _sync_fatal(exc, log_format, fmt)
     setup_logging(settings.log_format)
     stop = StopFlag()
     stop.install()
     interval = settings.interval()
+    metrics, health = _sync_metrics(settings, interval)
     worst = EXIT_OK
-    while True:
-        def progress(items: Any) -> Any:
-            items = list(items)
-            if not sys.stderr.isatty():
-                return items
-            return _ProgressIter(items)
-        try:
-            summary, extra = run_once(settings, stop, progress)
-        except NetworkError as exc:
-            if interval is None:
-                _fail(str(exc), exc.exit_code)
-            # a long-lived loop survives an outage: report it and try again at the next interval
-            click.echo(f"poems-fhir: error: {exc} (retrying in {settings.every})", err=True)
-            worst = max(worst, exc.exit_code)
+    try:
+        while True:
+            def progress(items: Any) -> Any:
+                items = list(items)
+                if not sys.stderr.isatty():
+                    return items
+                return _ProgressIter(items)
+            metrics.run_started()
+            started = time.monotonic()
+            try:
+                summary, extra = run_once(settings, stop, progress)
+            except NetworkError as exc:
+                metrics.run_failed(exc.exit_code)
+                _write_metrics(metrics, settings)
+                if interval is None:
+                    _sync_fatal(exc, settings.log_format, settings.format)
+                # a long-lived loop survives an outage: report it and try again at the next interval
+                _log_error(exc, settings.log_format, retry_in=settings.every)
+                worst = max(worst, exc.exit_code)
+                if stop.event.wait(interval):
+                    break
+                continue
+            except (PoemsFhirError, InputError) as exc:  # InputError: a --source path that cannot be read
+                metrics.run_failed(getattr(exc, "exit_code", EXIT_USAGE))
+                _write_metrics(metrics, settings)
+                _sync_fatal(exc, settings.log_format, settings.format)
+            code = EXIT_SKIPPED if (summary.failed or summary.conflicts or summary.skipped_input) else EXIT_OK
+            duration = round(time.monotonic() - started, 3)
+            metrics.run_finished(summary, code, summary.skipped_input)
+            _write_metrics(metrics, settings)
+            _log_summary(summary, code, duration)
+            _print_summary(summary, extra, settings.format, one_line=interval is not None)
+            worst = max(worst, code)
+            if interval is None or stop():
+                break
             if stop.event.wait(interval):
                 break
-            continue
-        except PoemsFhirError as exc:
-            _fail(str(exc), exc.exit_code)
-        _print_summary(summary, extra, settings.format)
-        code = EXIT_SKIPPED if (summary.failed or summary.conflicts) else EXIT_OK
-        worst = max(worst, code)
-        if interval is None or stop():
-            break
-        if stop.event.wait(interval):
-            break
+    finally:
+        if health is not None:
+            health.stop()
     sys.exit(worst)
+
+
+def _sync_metrics(settings: Any, interval: float | None) -> tuple[Any, Any]:
+    """The run's metrics (carried over from --metrics-file) and, in --every mode, the loopback server."""
+    from .mapping.rules import MappingError
+    from .sync.metrics import HealthServer, SyncMetrics
+
+    metrics = SyncMetrics(previous=settings.metrics_file)
+    try:
+        metrics.set_mapping(load_mapping([str(p) for p in settings.mappings]).identity)
+    except MappingError:
+        pass  # reported by the run itself
+    health = None
+    if settings.metrics_port and interval is not None:
+        try:
+            health = HealthServer(metrics, settings.metrics_port, interval).start()
+        except OSError as exc:
+            _sync_fatal(_config_error(f"cannot listen on 127.0.0.1:{settings.metrics_port} for --metrics-port: "
+                                      f"{exc.strerror}; choose a free port"), settings.log_format, settings.format)
+    return metrics, health
+
+
+def _config_error(message: str) -> Exception:
+    from .errors import ConfigError
+
+    return ConfigError(message)
+
+
+def _write_metrics(metrics: Any, settings: Any) -> None:
+    import logging
+
+    from .sync.events import ev
+
+    if settings.metrics_file is None:
+        return
+    try:
+        metrics.write(settings.metrics_file)
+    except OSError as exc:
+        logging.getLogger("poems_fhir.sync").error(
+            "cannot write the metrics file %s: %s", settings.metrics_file, exc.strerror,
+            extra=ev("metrics.write_failed", file=str(settings.metrics_file)))
+
+
+def _log_summary(summary: Any, code: int, duration: float) -> None:
+    import logging
+
+    from .sync.events import ev
+
+    counts = summary.counts()
+    logging.getLogger("poems_fhir.sync").info(
+        "run %s in %.1fs: %s", "completed" if summary.completed else "stopped early", duration,
+        ", ".join(f"{k}={v}" for k, v in counts.items()),
+        extra=ev("run.finished", **counts, completed=summary.completed, duration_s=duration, exit_code=code))
+
+
+def _log_error(exc: Exception, log_format: str, **fields: Any) -> None:
+    import logging
+
+    from .sync.events import ev
+
+    code = getattr(exc, "exit_code", EXIT_USAGE)
+    retry = f" (retrying in {fields['retry_in']})" if fields.get("retry_in") else ""
+    if log_format == "json":
+        from .sync.runner import setup_logging
+
+        if not logging.getLogger("poems_fhir").handlers:
+            setup_logging("json")
+        logging.getLogger("poems_fhir.sync").error(
+            "%s%s", exc, retry, extra=ev("run.error" if retry else "fatal", error=str(exc),
+                                         error_type=type(exc).__name__, exit_code=code, **fields))
+    else:
+        click.echo(f"poems-fhir: error: {exc}{retry}", err=True)
+
+
+def _sync_fatal(exc: Exception, log_format: str, fmt: str) -> None:
+    """A fatal error: as a JSON log line with --log-format json, and a summary with --format json."""
+    code = getattr(exc, "exit_code", EXIT_USAGE)
+    _log_error(exc, log_format)
+    if fmt == "json":
+        click.echo(json.dumps({"completed": False, "error": str(exc), "error_type": type(exc).__name__,
+                               "exit_code": code}))
+    sys.exit(code)
 
 
 class _ProgressIter:
@@ -373,16 +480,19 @@ class _ProgressIter:
             yield from bar
 
 
-def _print_summary(summary: Any, extra: list[str], fmt: str) -> None:
+def _print_summary(summary: Any, extra: list[str], fmt: str, one_line: bool = False) -> None:
     if fmt == "json":
+        # --every: one object per line (JSON Lines), so a log shipper can take each run as it comes
         click.echo(json.dumps({**summary.counts(), "completed": summary.completed,
                                "conclusions": summary.conclusions,
-                               "problems": summary.problems + extra}, indent=2))
+                               "problems": summary.problems + extra}, indent=None if one_line else 2))
         return
     for c in summary.conclusions:
         missing = f"; missing: {', '.join(c['missing'])}" if c["missing"] else ""
         flags = f"; flags: {', '.join(c['flags'])}" if c["flags"] else ""
         click.echo(f"{c['patient']}: {c['classification']}{missing}{flags}")
+        for alert in c.get("alerts", []):
+            click.echo(f"  alert: {alert['code']}: {alert['message']}")
     for p in summary.problems + extra:
         click.echo(f"problem: {p}")
     counts = summary.counts()

@@ -95,6 +95,12 @@ class SyncSettings(BaseModel):
         if self.auth in ("basic", "client-credentials") and not (
                 self.client_secret_file or os.environ.get("POEMS_FHIR_CLIENT_SECRET")):
             raise ConfigError(f"--auth {self.auth} needs --client-secret-file FILE or POEMS_FHIR_CLIENT_SECRET")
+        if self.metrics_port and not self.every:
+            raise ConfigError("--metrics-port serves /metrics and /healthz in --every mode only; for a one-shot "
+                              "run use --metrics-file FILE.prom (node exporter textfile collector)")
+        if self.metrics_file and self.metrics_file.suffix != ".prom":
+            raise ConfigError(f"--metrics-file {self.metrics_file}: the node exporter's textfile collector reads "
+                              "only *.prom files; name it e.g. poems_fhir.prom")
         if self.auth == "smart-backend" and not (self.client_id and self.private_key):
             raise ConfigError("--auth smart-backend needs --client-id and --private-key FILE (PEM or JWKS)")
 
@@ -123,7 +129,7 @@ SECRET_KEYS = {
     "password": "client-secret-file = \"/run/secrets/password\" (or POEMS_FHIR_CLIENT_SECRET)",
     "private-key-pem": "private-key = \"/run/secrets/poems-fhir.pem\" (a PEM or JWKS file)",
 }
-SECRET_ADVICE = "secrets only from files or env"
+SECRET_ADVICE = "secrets only from files or env"  # noqa: S105 - advice text, not a password
 
 
 def flag_name(field_name: str) -> str:
@@ -259,5 +265,7 @@ def load_settings(config_file: Path | None, flags: dict[str, Any], environ: dict
         key = ".".join(str(p) for p in first["loc"]).replace("_", "-")
         where = origin.get(field, "configuration")
         value = merged.get(field)
-        shown = "" if value is None or field in ("token_file", "client_secret_file") else f" (got {value!r})"
-        raise ConfigError(f"{where}: key {key!r}: {first['msg']}{shown}") from None
+        msg = str(first["msg"])
+        shown = "" if value is None or msg.startswith("Value error") or field in ("token_file", "client_secret_file") \
+            else f" (got {value!r})"
+        raise ConfigError(f"{where}: key {key!r}: {msg.removeprefix('Value error, ')}{shown}") from None
