@@ -452,8 +452,7 @@ def _log_error(exc: Exception, log_format: str, **fields: Any) -> None:
     if log_format == "json":
         from .sync.runner import setup_logging
 
-        if not logging.getLogger("poems_fhir").handlers:
-            setup_logging("json")
+        setup_logging("json")  # also when the error came before the configuration was read
         logging.getLogger("poems_fhir.sync").error(
             "%s%s", exc, retry, extra=ev("run.error" if retry else "fatal", error=str(exc),
                                          error_type=type(exc).__name__, exit_code=code, **fields))
