@@ -85,6 +85,7 @@ def main() -> None:
       poems-fhir report sample_bundles/origin-case --html origin.html
       poems-fhir sync --source sample_bundles --out out/
       poems-fhir mappings check site.yaml
+      poems-fhir config check --config sync.toml --online
     """
 
 
@@ -497,6 +498,51 @@ def _print_summary(summary: Any, extra: list[str], fmt: str, one_line: bool = Fa
     counts = summary.counts()
     click.echo("summary: " + ", ".join(f"{k}={v}" for k, v in counts.items())
                + ("" if summary.completed else " (stopped early)"))
+
+
+@main.group()
+def config() -> None:
+    """Check a sync configuration before the first run."""
+
+
+@config.command("check")
+@click.option("--config", "config_file", type=click.Path(path_type=Path),
+              help="The sync TOML file (POEMS_FHIR_* environment variables apply as for sync).")
+@click.option("--online", is_flag=True, help="Also check the server: CapabilityStatement, token, search and write "
+              "permissions per resource type (reads only; nothing is written).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def config_check(config_file: Path | None, online: bool, fmt: str) -> None:
+    """Validate a sync configuration and print a checklist.
+
+    \b
+    Offline: TOML keys and types (file and line, "did you mean"), no secrets in the file, the
+    secrets files (readable, not empty, not world-readable; the value is never shown), the mapping
+    files (and how many UNVERIFIED entries are in force), the state, source, output and metrics paths,
+    and whether the requested SMART scopes cover the job's reads and writes.
+    With --online: the server's CapabilityStatement (FHIR R4), the token, a search per resource type
+    the job reads, and the write interactions it needs as the CapabilityStatement advertises them.
+
+    \b
+    Exit codes: 0 ready (warnings allowed); 2 a configuration, secret, mapping or path problem;
+    3 the configuration is fine but the server check failed (unreachable, token refused, permission missing).
+
+    \b
+    Examples:
+      poems-fhir config check --config /etc/poems-fhir/sync.toml
+      poems-fhir config check --config /etc/poems-fhir/sync.toml --online --format json
+    """
+    from .sync.check import check_config
+
+    result = check_config(config_file, {}, online=online)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        marks = {"ok": "[ok]  ", "warn": "[warn]", "fail": "[FAIL]", "skip": "[skip]"}
+        for c in result.checks:
+            click.echo(f"{marks[c.status]} {c.name}: {c.detail}")
+        verdict = {0: "ready", 2: "not ready: fix the configuration", 3: "not ready: the server check failed"}
+        click.echo(f"{verdict[result.exit_code]} (exit {result.exit_code})")
+    sys.exit(result.exit_code)
 
 
 @main.group()
