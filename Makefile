@@ -32,7 +32,7 @@ NODE_STAMP := tests/fhir_server/node_modules/.installed
 $(NODE_STAMP): tests/fhir_server/package-lock.json
 	@if ! command -v npm >/dev/null 2>&1; then \
 		echo "npm not found: the FHIR server integration tests will be skipped"; \
-	elif ! timeout 60 npm ping --loglevel=silent >/dev/null 2>&1; then \
+	elif ! timeout 60 npm ping --fetch-retries=0 --fetch-timeout=20000 --loglevel=silent >/dev/null 2>&1; then \
 		echo "npm registry not reachable (offline?): the FHIR server integration tests will be skipped"; \
 	else npm ci --prefix tests/fhir_server --no-audit --no-fund --loglevel=error && touch $@; fi
 
