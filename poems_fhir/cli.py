@@ -369,10 +369,12 @@ def sync(config_file: Path | None, **flags: Any) -> None:
                 if stop.event.wait(interval):
                     break
                 continue
-            except (PoemsFhirError, InputError) as exc:  # InputError: a --source path that cannot be read
+            except (PoemsFhirError, InputError, MappingError) as exc:  # a --source path or mapping file unusable
                 metrics.run_failed(getattr(exc, "exit_code", EXIT_USAGE))
                 _write_metrics(metrics, settings)
-                _sync_fatal(exc, settings.log_format, settings.format)
+                fatal: Exception = exc if not isinstance(exc, MappingError) else _config_error(
+                    f"{exc}\nRun `poems-fhir mappings check FILE` for details.")
+                _sync_fatal(fatal, settings.log_format, settings.format)
             code = EXIT_SKIPPED if (summary.failed or summary.conflicts or summary.skipped_input) else EXIT_OK
             duration = round(time.monotonic() - started, 3)
             metrics.run_finished(summary, code, summary.skipped_input)

@@ -133,3 +133,12 @@ def test_response_alerts_appear_in_the_summary(tmp_path):
     text = sync("--source", str(SAMPLES / "relapse-case.json"), "--out", str(tmp_path / "o2"),
                 "--state", str(tmp_path / "s2.sqlite")).stdout
     assert f"  alert: {alerts[0]['code']}: " in text
+
+
+def test_an_unusable_mapping_file_is_a_configuration_error(tmp_path):
+    result = sync("--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "o"),
+                  "--state", str(tmp_path / "s.sqlite"), "--mappings", str(tmp_path / "nope.yaml"),
+                  "--log-format", "json")
+    assert result.exit_code == 2
+    fatal = json_lines(result.stderr)[-1]
+    assert fatal["event"] == "fatal" and "nope.yaml" in fatal["message"] and "mappings check" in fatal["message"]
