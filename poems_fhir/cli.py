@@ -408,7 +408,7 @@ def _sync_metrics(settings: Any, interval: float | None) -> tuple[Any, Any]:
             health = HealthServer(metrics, settings.metrics_port, interval).start()
         except OSError as exc:
             _sync_fatal(_config_error(f"cannot listen on 127.0.0.1:{settings.metrics_port} for --metrics-port: "
-                                      f"{exc.strerror}; choose a free port"), settings.log_format, settings.format)
+                                      f"{exc.strerror or exc}; choose a free port"), settings.log_format, settings.format)
     return metrics, health
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -142,3 +143,36 @@ def test_metrics_options_are_checked(tmp_path):
     assert result.exit_code == 2 and "--every mode only" in result.output
     result = CliRunner().invoke(main, [*base, "--metrics-file", str(tmp_path / "m.txt")])
     assert result.exit_code == 2 and "*.prom" in result.output
+
+
+def test_every_mode_serves_metrics_and_health_while_it_waits(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    seen = []
+    real_wait = threading.Event.wait
+
+    def fake_wait(self, timeout=None):
+        if timeout != 900:  # threads starting up wait too
+            return real_wait(self, timeout)
+        # between two runs: ask the loop's own server, as a probe would
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:  # noqa: S310
+            seen.append((r.status, json.loads(r.read())))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:  # noqa: S310
+            seen.append(r.read().decode())
+        return len(seen) >= 4
+
+    monkeypatch.setattr("threading.Event.wait", fake_wait)
+    monkeypatch.setattr(StopFlag, "install", lambda self: None)
+    result = CliRunner().invoke(main, ["sync", "--source", str(SAMPLES / "classic-poems.json"),
+                                       "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s.sqlite"),
+                                       "--every", "15m", "--metrics-port", str(port)])
+    assert result.exit_code == 0, result.output
+    (status, health), metrics_text = seen[0], seen[1]
+    assert status == 200 and health["status"] == "ok" and health["last_exit_code"] == 0
+    assert 'poems_fhir_runs_total{outcome="completed"} 1.0' in metrics_text
+    assert 'poems_fhir_runs_total{outcome="completed"} 2.0' in seen[3]
+    with pytest.raises(OSError):  # stopped with the loop
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5)  # noqa: S310
