@@ -111,7 +111,7 @@ def _check_secrets(s: SyncSettings, out: Checklist, environ: dict[str, str]) -> 
                 ok = False
             continue
         try:
-            if not path.is_file():
+            if path.exists() and not path.is_file():
                 raise IsADirectoryError(21, "not a regular file")
             mode = path.stat().st_mode
             content = path.read_bytes()
@@ -199,36 +199,46 @@ def _check_paths(s: SyncSettings, out: Checklist) -> None:
 
 def _check_online(s: SyncSettings, out: Checklist, session: requests.Session,
                   sleep: Callable[[float], None] | None) -> None:
+    from ..errors import AuthError
     from ..fhir.client import FhirClient, RetryPolicy
     from .runner import build_auth
 
     # a check answers quickly: two tries, short waits
     retry = RetryPolicy(attempts=2, base_delay=1.0, max_delay=5.0, max_retry_after=10.0, budget=10)
     wait = sleep or time.sleep
+    statement: Any = None
     try:
-        probe = FhirClient(s.server or "", session=session, retry=retry, sleep=wait)
-        statement = probe.get("metadata")
-        caps = parse_capabilities(statement)
+        # without credentials first, as token discovery does; some servers want them for metadata too
+        statement = FhirClient(s.server or "", session=session, retry=retry, sleep=wait).get("metadata")
+    except AuthError:
+        pass
     except NetworkError as exc:
         out.add("server", "fail", str(exc), online=True)
         return
-    software = (statement.get("software") or {}) if isinstance(statement, dict) else {}
-    out.add("server", "ok", f"{probe.base_url}: FHIR {caps.fhir_version}"
-            + (f", {software.get('name')} {software.get('version', '')}".rstrip() if software.get("name") else "")
-            + f"; incremental={caps.incremental}, writes={caps.write_mode}", online=True)
-    for note in caps.notes:
-        out.add("server: capability", "warn", note, online=True)
     try:
         auth = build_auth(s, session)
         auth.headers()  # obtains a token for the OAuth flows
     except (NetworkError, PoemsFhirError) as exc:
         out.add("token", "fail", str(exc), online=True)
         return
+    client = FhirClient(s.server or "", auth, session=session, retry=retry, sleep=wait)
+    try:
+        if statement is None:
+            statement = client.get("metadata")
+        caps = parse_capabilities(statement)
+    except NetworkError as exc:
+        out.add("server", "fail", str(exc), online=True)
+        return
+    software = (statement.get("software") or {}) if isinstance(statement, dict) else {}
+    out.add("server", "ok", f"{client.base_url}: FHIR {caps.fhir_version}"
+            + (f", {software.get('name')} {software.get('version', '')}".rstrip() if software.get("name") else "")
+            + f"; incremental={caps.incremental}, writes={caps.write_mode}", online=True)
+    for note in caps.notes:
+        out.add("server: capability", "warn", note, online=True)
     out.add("token", "ok" if s.auth != "none" else "skip",
             {"none": "--auth none: no credentials", "bearer": "static token (checked by the searches below)",
              "basic": "Basic credentials (checked by the searches below)"}.get(s.auth, "token obtained"),
             online=True)
-    client = FhirClient(s.server or "", auth, session=session, retry=retry, sleep=wait)
     for rtype in SEARCHED:
         try:
             bundle = client.get(rtype, {"_count": "1", "_summary": "count"})

@@ -163,7 +163,7 @@ def _expand_patient_files(values: list[str]) -> list[str]:
             continue
         path = Path(value[1:])
         try:
-            if not path.is_file():
+            if path.exists() and not path.is_file():
                 raise IsADirectoryError(21, "not a regular file")
             lines = _decode(path.read_bytes(), f"patient list {path}").split("\n")
         except OSError as exc:

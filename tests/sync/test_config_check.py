@@ -99,9 +99,27 @@ def test_online_token_refused_and_server_not_fhir(tmp_path):
     result = check_config(server_toml(tmp_path), {}, online=True, environ={}, sleep=lambda s: None)
     assert by_name(result)["token"].status == "fail" and "Invalid secret" in by_name(result)["token"].detail
     assert result.exit_code == 3 and "search Patient" not in by_name(result)
+    responses.replace("POST", TOKEN_URL, json={"access_token": "tok", "expires_in": 3600})
     responses.replace("GET", f"{BASE}/metadata", json={"resourceType": "Bundle"})
     result = check_config(server_toml(tmp_path), {}, online=True, environ={}, sleep=lambda s: None)
     assert by_name(result)["server"].status == "fail" and result.exit_code == 3
+    assert "is --server the FHIR base URL?" in by_name(result)["server"].detail
+
+
+@responses.activate
+def test_online_metadata_behind_authentication(tmp_path):
+    def metadata_cb(request):
+        if request.headers.get("Authorization") != "Bearer tok":
+            return 401, {}, json.dumps({"resourceType": "OperationOutcome", "issue": [
+                {"severity": "error", "code": "login", "details": {"text": "Unauthorized"}}]})
+        return 200, {}, json.dumps(metadata())
+
+    responses.add_callback("GET", f"{BASE}/metadata", callback=metadata_cb)
+    responses.add("POST", TOKEN_URL, json={"access_token": "tok", "expires_in": 3600})
+    for rtype in SEARCHED:
+        responses.add("GET", f"{BASE}/{rtype}", json={"resourceType": "Bundle", "type": "searchset", "total": 0})
+    result = check_config(server_toml(tmp_path), {}, online=True, environ={}, sleep=lambda s: None)
+    assert by_name(result)["server"].status == "ok" and result.exit_code == 0
 
 
 @responses.activate
