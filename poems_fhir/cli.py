@@ -365,6 +365,8 @@ def sync(config_file: Path | None, **flags: Any) -> None:
                     _sync_fatal(exc, settings.log_format, settings.format)
                 # a long-lived loop survives an outage: report it and try again at the next interval
                 _log_error(exc, settings.log_format, retry_in=settings.every)
+                if settings.format == "json":  # every run leaves one line on stdout, failed ones too
+                    click.echo(json.dumps(_error_doc(exc)))
                 worst = max(worst, exc.exit_code)
                 if stop.event.wait(interval):
                     break
@@ -468,9 +470,13 @@ def _sync_fatal(exc: Exception, log_format: str, fmt: str) -> None:
     code = getattr(exc, "exit_code", EXIT_USAGE)
     _log_error(exc, log_format)
     if fmt == "json":
-        click.echo(json.dumps({"completed": False, "error": str(exc), "error_type": type(exc).__name__,
-                               "exit_code": code}))
+        click.echo(json.dumps(_error_doc(exc)))
     sys.exit(code)
+
+
+def _error_doc(exc: Exception) -> dict[str, Any]:
+    return {"completed": False, "error": str(exc), "error_type": type(exc).__name__,
+            "exit_code": getattr(exc, "exit_code", EXIT_USAGE)}
 
 
 class _ProgressIter:

@@ -142,3 +142,17 @@ def test_an_unusable_mapping_file_is_a_configuration_error(tmp_path):
     assert result.exit_code == 2
     fatal = json_lines(result.stderr)[-1]
     assert fatal["event"] == "fatal" and "nope.yaml" in fatal["message"] and "mappings check" in fatal["message"]
+
+
+def test_every_mode_outage_leaves_a_json_line_and_a_json_log(tmp_path, monkeypatch):
+    waits = []
+    monkeypatch.setattr("threading.Event.wait", lambda self, timeout=None: waits.append(timeout) or len(waits) >= 2)
+    monkeypatch.setattr(StopFlag, "install", lambda self: None)
+    monkeypatch.setattr("poems_fhir.sync.runner.time.sleep", lambda s: None)
+    result = sync("--server", "http://127.0.0.1:9/fhir", "--state", str(tmp_path / "s.sqlite"), "--every", "15m",
+                  "--format", "json", "--log-format", "json")
+    assert result.exit_code == 3
+    runs = json_lines(result.stdout)
+    assert len(runs) == 2 and all(r["completed"] is False and r["exit_code"] == 3 for r in runs)
+    errors = [r for r in json_lines(result.stderr) if r["event"] == "run.error"]
+    assert len(errors) == 2 and errors[0]["retry_in"] == "15m" and "127.0.0.1:9" in errors[0]["error"]
