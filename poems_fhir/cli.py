@@ -608,11 +608,9 @@ def mappings_check(files: tuple[str, ...], fmt: str) -> None:
 
 
 def _unverified(compiled: Any) -> int:
-    codes = {(s, c) for (s, c), rules in compiled.by_code.items()
-             for r in rules for ref in r.spec.codes
-             if ref.system == s and ref.code == c and ref.verification == "UNVERIFIED"}
-    thresholds = [t for t in compiled.thresholds.values() if t.verification == "UNVERIFIED"]
-    return len(codes) + len(thresholds)
+    from .sync.runner import unverified_in_force
+
+    return len(unverified_in_force(compiled))
 
 
 if __name__ == "__main__":  # pragma: no cover
