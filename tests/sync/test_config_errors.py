@@ -101,3 +101,14 @@ def test_every_bounds_are_inclusive():
 def test_unreadable_config_is_exit_2(tmp_path):
     result = CliRunner().invoke(main, ["sync", "--config", str(tmp_path)])
     assert result.exit_code == 2 and "cannot read --config" in result.output
+
+
+def test_the_toml_example_in_sync_help_is_a_valid_configuration(tmp_path):
+    from poems_fhir.cli import SYNC_HELP
+
+    lines = SYNC_HELP.split("A complete sync.toml", 1)[1].split("\n")[1:]
+    example = "\n".join(line.strip() for line in lines[:lines.index("")])
+    cfg = _toml(tmp_path, example)
+    s = load_settings(cfg, {}, environ={})
+    s.check()
+    assert s.auth == "smart-backend" and s.metrics_port == 9464 and s.interval() == 900
