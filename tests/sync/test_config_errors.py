@@ -106,8 +106,9 @@ def test_unreadable_config_is_exit_2(tmp_path):
 def test_the_toml_example_in_sync_help_is_a_valid_configuration(tmp_path):
     from poems_fhir.cli import SYNC_HELP
 
-    lines = SYNC_HELP.split("A complete sync.toml", 1)[1].split("\n")[1:]
-    example = "\n".join(line.strip() for line in lines[:lines.index("")])
+    lines = [line.strip() for line in SYNC_HELP.split("A complete sync.toml", 1)[1].split("\n")]
+    start = next(i for i, line in enumerate(lines) if line.startswith("server = "))
+    example = "\n".join(lines[start:lines.index("", start)])
     cfg = _toml(tmp_path, example)
     s = load_settings(cfg, {}, environ={})
     s.check()
