@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Throughput of reading + mapping + evaluation against plain json.loads, on one core.
 
 Generates N synthetic patients as NDJSON (bulk-export style, one file per resource type) with a

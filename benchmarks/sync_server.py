@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Requests per patient and patients/s of `poems-fhir sync` against the loopback test server.
 
 Starts tests/fhir_server (Medplum's FHIR engine in memory; `npm ci --prefix tests/fhir_server`

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The `poems-fhir` command line: parsing and presentation only.
 
 Exit codes (a contract with schedulers and scripts; see README "Exit codes"):
@@ -62,8 +63,27 @@ def _load_mapping(files: tuple[str, ...]):  # type: ignore[no-untyped-def]
         _fail(f"{exc}\nRun `poems-fhir mappings check FILE` for details.")
 
 
+def _print_version(ctx: click.Context, param: Any, value: bool) -> None:
+    """--version: the program and the mapping in force (default, plus POEMS_FHIR_MAPPINGS if set)."""
+    if not value or ctx.resilient_parsing:
+        return
+    import os
+
+    click.echo(f"poems-fhir {__version__}")
+    site: list[str | Path] = [f for f in os.environ.get("POEMS_FHIR_MAPPINGS", "").split(",") if f.strip()]
+    try:
+        identity = load_mapping(site).identity
+    except MappingError as exc:
+        click.echo(f"mapping: not loadable ({len(exc.problems)} problem(s); run `poems-fhir mappings check`)")
+    else:
+        for m in identity:
+            click.echo(f"mapping: {m['name']} {m['version']} ({m['file']}, sha256 {m['sha256'][:12]})")
+    ctx.exit(0)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, prog_name="poems-fhir")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and the mapping version in force, then exit.")
 def main() -> None:
     """poems-fhir: POEMS syndrome criteria from FHIR R4 data, written back as decision support.
 
@@ -80,6 +100,7 @@ def main() -> None:
       poems-fhir report sample_bundles/origin-case --html origin.html
       poems-fhir sync --source sample_bundles --out out/
       poems-fhir mappings check site.yaml
+      poems-fhir config check --config sync.toml --online
     """
 
 
@@ -319,11 +340,14 @@ file, flags override both; secrets only from files or POEMS_FHIR_TOKEN / POEMS_F
   mappings = ["/etc/poems-fhir/site.yaml"]
   every = "15m"
   log-format = "json"
+  metrics-file = "/var/lib/node_exporter/textfile_collector/poems_fhir.prom"
+  metrics-port = 9464               # /metrics and /healthz on 127.0.0.1 (with every)
 
 \b
-Exit codes: 0 all ok; 1 some patients failed or conflicted; 2 configuration/usage error (also:
---server is not a FHIR base); 3 server down, unreachable or its answers unusable; 4 authentication
-refused; 5 permission missing (HTTP 403; the message names the resource type, interaction and scope).
+Exit codes: 0 all ok; 1 some patients failed or conflicted, or some input was skipped;
+2 configuration/usage error (also: --server is not a FHIR base); 3 server down, unreachable or its
+answers unusable; 4 authentication refused; 5 permission missing (HTTP 403; the message names the
+resource type, interaction and scope).
 """
 
 
@@ -357,49 +381,161 @@ refused; 5 permission missing (HTTP 403; the message names the resource type, in
 @click.option("--trigger", multiple=True, help=_TRIGGER_HELP)
 @click.option("--report-status", type=click.Choice(["partial", "preliminary"]),
               help="DiagnosticReport.status of written reports [partial]; never final.")
+@click.option("--metrics-file", type=click.Path(path_type=Path),
+              help="Write Prometheus metrics to FILE.prom after each run (node exporter textfile collector).")
+@click.option("--metrics-port", type=int, help="With --every: serve /metrics and /healthz on 127.0.0.1:PORT.")
 def sync(config_file: Path | None, **flags: Any) -> None:
+    import os
+    import time
+
     from .errors import NetworkError, PoemsFhirError
     from .sync.config import load_settings
     from .sync.runner import StopFlag, run_once, setup_logging
 
     flags["format"] = flags.pop("format_")
+    log_format = flags.get("log_format") or os.environ.get("POEMS_FHIR_LOG_FORMAT", "text")
+    fmt = flags.get("format") or os.environ.get("POEMS_FHIR_FORMAT", "text")
     try:
         settings = load_settings(config_file, flags)
         settings.check()
     except PoemsFhirError as exc:
-        _fail(str(exc), exc.exit_code)
+        _sync_fatal(exc, log_format, fmt)
     setup_logging(settings.log_format)
     stop = StopFlag()
     stop.install()
     interval = settings.interval()
+    metrics, health = _sync_metrics(settings, interval)
     worst = EXIT_OK
-    while True:
-        def progress(items: Any) -> Any:
-            items = list(items)
-            if not sys.stderr.isatty():
-                return items
-            return _ProgressIter(items)
-        try:
-            summary, extra = run_once(settings, stop, progress)
-        except NetworkError as exc:
-            if interval is None:
-                _fail(str(exc), exc.exit_code)
-            # a long-lived loop survives an outage: report it and try again at the next interval
-            click.echo(f"poems-fhir: error: {exc} (retrying in {settings.every})", err=True)
-            worst = max(worst, exc.exit_code)
+    try:
+        while True:
+            def progress(items: Any) -> Any:
+                items = list(items)
+                if not sys.stderr.isatty():
+                    return items
+                return _ProgressIter(items)
+            metrics.run_started()
+            started = time.monotonic()
+            try:
+                summary, extra = run_once(settings, stop, progress)
+            except NetworkError as exc:
+                metrics.run_failed(exc.exit_code)
+                _write_metrics(metrics, settings)
+                if interval is None:
+                    _sync_fatal(exc, settings.log_format, settings.format)
+                # a long-lived loop survives an outage: report it and try again at the next interval
+                _log_error(exc, settings.log_format, retry_in=settings.every)
+                if settings.format == "json":  # every run leaves one line on stdout, failed ones too
+                    click.echo(json.dumps(_error_doc(exc)))
+                worst = max(worst, exc.exit_code)
+                if stop.event.wait(interval):
+                    break
+                continue
+            except (PoemsFhirError, InputError, MappingError) as exc:  # a --source path or mapping file unusable
+                metrics.run_failed(getattr(exc, "exit_code", EXIT_USAGE))
+                _write_metrics(metrics, settings)
+                fatal: Exception = exc if not isinstance(exc, MappingError) else _config_error(
+                    f"{exc}\nRun `poems-fhir mappings check FILE` for details.")
+                _sync_fatal(fatal, settings.log_format, settings.format)
+            code = EXIT_SKIPPED if (summary.failed or summary.conflicts or summary.skipped_input) else EXIT_OK
+            duration = round(time.monotonic() - started, 3)
+            metrics.run_finished(summary, code, summary.skipped_input)
+            _write_metrics(metrics, settings)
+            _log_summary(summary, code, duration)
+            _print_summary(summary, extra, settings.format, one_line=interval is not None)
+            worst = max(worst, code)
+            if interval is None or stop():
+                break
             if stop.event.wait(interval):
                 break
-            continue
-        except PoemsFhirError as exc:
-            _fail(str(exc), exc.exit_code)
-        _print_summary(summary, extra, settings.format)
-        code = EXIT_SKIPPED if (summary.failed or summary.conflicts) else EXIT_OK
-        worst = max(worst, code)
-        if interval is None or stop():
-            break
-        if stop.event.wait(interval):
-            break
+    finally:
+        if health is not None:
+            health.stop()
     sys.exit(worst)
+
+
+def _sync_metrics(settings: Any, interval: float | None) -> tuple[Any, Any]:
+    """The run's metrics (carried over from --metrics-file) and, in --every mode, the loopback server."""
+    from .mapping.rules import MappingError
+    from .sync.metrics import HealthServer, SyncMetrics
+
+    metrics = SyncMetrics(previous=settings.metrics_file)
+    try:
+        metrics.set_mapping(load_mapping([str(p) for p in settings.mappings]).identity)
+    except MappingError:
+        pass  # reported by the run itself
+    health = None
+    if settings.metrics_port and interval is not None:
+        try:
+            health = HealthServer(metrics, settings.metrics_port, interval).start()
+        except OSError as exc:
+            _sync_fatal(_config_error(f"cannot listen on 127.0.0.1:{settings.metrics_port} for --metrics-port: "
+                                      f"{exc.strerror or exc}; choose a free port"), settings.log_format, settings.format)
+    return metrics, health
+
+
+def _config_error(message: str) -> Exception:
+    from .errors import ConfigError
+
+    return ConfigError(message)
+
+
+def _write_metrics(metrics: Any, settings: Any) -> None:
+    import logging
+
+    from .sync.events import ev
+
+    if settings.metrics_file is None:
+        return
+    try:
+        metrics.write(settings.metrics_file)
+    except OSError as exc:
+        logging.getLogger("poems_fhir.sync").error(
+            "cannot write the metrics file %s: %s", settings.metrics_file, exc.strerror,
+            extra=ev("metrics.write_failed", file=str(settings.metrics_file)))
+
+
+def _log_summary(summary: Any, code: int, duration: float) -> None:
+    import logging
+
+    from .sync.events import ev
+
+    counts = summary.counts()
+    logging.getLogger("poems_fhir.sync").info(
+        "run %s in %.1fs: %s", "completed" if summary.completed else "stopped early", duration,
+        ", ".join(f"{k}={v}" for k, v in counts.items()),
+        extra=ev("run.finished", **counts, completed=summary.completed, duration_s=duration, exit_code=code))
+
+
+def _log_error(exc: Exception, log_format: str, **fields: Any) -> None:
+    import logging
+
+    from .sync.events import ev
+
+    code = getattr(exc, "exit_code", EXIT_USAGE)
+    retry = f" (retrying in {fields['retry_in']})" if fields.get("retry_in") else ""
+    if log_format == "json":
+        from .sync.runner import setup_logging
+
+        setup_logging("json")  # also when the error came before the configuration was read
+        logging.getLogger("poems_fhir.sync").error(
+            "%s%s", exc, retry, extra=ev("run.error" if retry else "fatal", error=str(exc),
+                                         error_type=type(exc).__name__, exit_code=code, **fields))
+    else:
+        click.echo(f"poems-fhir: error: {exc}{retry}", err=True)
+
+
+def _sync_fatal(exc: Exception, log_format: str, fmt: str) -> None:
+    """A fatal error: as a JSON log line with --log-format json, and a summary with --format json."""
+    code = getattr(exc, "exit_code", EXIT_USAGE)
+    _log_error(exc, log_format)
+    if fmt == "json":
+        click.echo(json.dumps(_error_doc(exc)))
+    sys.exit(code)
+
+
+def _error_doc(exc: Exception) -> dict[str, Any]:
+    return {"completed": False, "error": str(exc), "error_type": type(exc).__name__,
+            "exit_code": getattr(exc, "exit_code", EXIT_USAGE)}
 
 
 class _ProgressIter:
@@ -411,26 +547,74 @@ class _ProgressIter:
             yield from bar
 
 
-def _print_summary(summary: Any, extra: list[str], fmt: str) -> None:
+def _print_summary(summary: Any, extra: list[str], fmt: str, one_line: bool = False) -> None:
     from .report.json_report import screening_to_dict
     from .report.text_report import render_screening
 
     if fmt == "json":
+        # --every: one object per line (JSON Lines), so a log shipper can take each run as it comes
         click.echo(json.dumps({**summary.counts(), "completed": summary.completed,
                                "screening": screening_to_dict(summary.screening),
                                "conclusions": summary.conclusions,
-                               "problems": summary.problems + extra}, indent=2))
+                               "problems": summary.problems + extra}, indent=None if one_line else 2))
         return
     for c in summary.conclusions:
         missing = f"; missing: {', '.join(c['missing'])}" if c["missing"] else ""
         flags = f"; flags: {', '.join(c['flags'])}" if c["flags"] else ""
         click.echo(f"{c['patient']}: {c['classification']}{missing}{flags}")
+        for alert in c.get("alerts", []):
+            click.echo(f"  alert: {alert['code']}: {alert['message']}")
     for p in summary.problems + extra:
         click.echo(f"problem: {p}")
     counts = summary.counts()
     click.echo(f"screening: {render_screening(summary.screening)}")
     click.echo("summary: " + ", ".join(f"{k}={v}" for k, v in counts.items())
                + ("" if summary.completed else " (stopped early)"))
+
+
+@main.group()
+def config() -> None:
+    """Check a sync configuration before the first run."""
+
+
+@config.command("check")
+@click.option("--config", "config_file", type=click.Path(path_type=Path),
+              help="The sync TOML file (POEMS_FHIR_* environment variables apply as for sync).")
+@click.option("--online", is_flag=True, help="Also check the server: CapabilityStatement, token, search and write "
+              "permissions per resource type (reads only; nothing is written).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def config_check(config_file: Path | None, online: bool, fmt: str) -> None:
+    """Validate a sync configuration and print a checklist.
+
+    \b
+    Offline: TOML keys and types (file and line, "did you mean"), no secrets in the file, the
+    secrets files (readable, not empty, not world-readable; the value is never shown), the mapping
+    files (and how many UNVERIFIED entries are in force), the state, source, output and metrics paths,
+    and whether the requested SMART scopes cover the job's reads and writes.
+    With --online: the server's CapabilityStatement (FHIR R4), the token, a search per resource type
+    the job reads, and the write interactions it needs as the CapabilityStatement advertises them.
+
+    \b
+    Exit codes: 0 ready (warnings allowed); 2 a configuration, secret, mapping or path problem;
+    3 the configuration is fine but the server check failed (unreachable, token refused, permission missing).
+
+    \b
+    Examples:
+      poems-fhir config check --config /etc/poems-fhir/sync.toml
+      poems-fhir config check --config /etc/poems-fhir/sync.toml --online --format json
+    """
+    from .sync.check import check_config
+
+    result = check_config(config_file, {}, online=online)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        marks = {"ok": "[ok]  ", "warn": "[warn]", "fail": "[FAIL]", "skip": "[skip]"}
+        for c in result.checks:
+            click.echo(f"{marks[c.status]} {c.name}: {c.detail}")
+        verdict = {0: "ready", 2: "not ready: fix the configuration", 3: "not ready: the server check failed"}
+        click.echo(f"{verdict[result.exit_code]} (exit {result.exit_code})")
+    sys.exit(result.exit_code)
 
 
 @main.group()
@@ -488,11 +672,9 @@ def mappings_check(files: tuple[str, ...], fmt: str) -> None:
 
 
 def _unverified(compiled: Any) -> int:
-    codes = {(s, c) for (s, c), rules in compiled.by_code.items()
-             for r in rules for ref in r.spec.codes
-             if ref.system == s and ref.code == c and ref.verification == "UNVERIFIED"}
-    thresholds = [t for t in compiled.thresholds.values() if t.verification == "UNVERIFIED"]
-    return len(codes) + len(thresholds)
+    from .sync.runner import unverified_in_force
+
+    return len(unverified_in_force(compiled))
 
 
 if __name__ == "__main__":  # pragma: no cover

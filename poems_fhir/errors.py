@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Exceptions with stable exit codes (the contract with cron, systemd and Kubernetes).
 
 Retryable and fatal network errors are different types: only TemporaryNetworkError is retried.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One evaluation run over files: read -> map -> evaluate, per patient.
 
 Orchestration only; the clinical logic lives in criteria/, the FHIR reading in fhir/ and mapping/.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Evaluate findings against a rule profile, three-valued and honest about missing facts.
 
 Pure functions: findings and a profile in, an Assessment out. ``as_of`` is a parameter, not the clock.

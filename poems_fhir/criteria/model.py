@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The criteria model: ids, states, evidence, findings and the assessment.
 
 Pure data. Nothing here knows FHIR JSON, HTTP, files or the clock.

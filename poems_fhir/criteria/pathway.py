@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The proposed care pathway (criteria.md §10) as plain steps; the CarePlan writer renders them.
 
 Pure: assessment, response, risk, findings, measurements and events in. Every step carries its

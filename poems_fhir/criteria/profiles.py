@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Rule profiles as data (criteria.md §1–3).
 
 A profile is a list of groups; a group needs at least ``at_least`` of its criteria present.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Treatment response over time (criteria.md §8): haematological (amyloid-style and IMWG-style),
 VEGF, clinical per domain, and progression/relapse alerts.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Risk factors (criteria.md §9): present / absent / not assessed, each with its evidence.
 
 Published factors only; no point scores or risk groups, whose weights are UNVERIFIED.

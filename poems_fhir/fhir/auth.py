@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Authentication for the FHIR client: none, bearer, basic, OAuth2 client credentials, and SMART
 Backend Services (client_credentials with a signed JWT assertion, RS384/ES384, PEM or JWKS keys).
 

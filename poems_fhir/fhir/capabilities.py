@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Read the server's CapabilityStatement once and choose strategies for what is missing."""
 from __future__ import annotations
 

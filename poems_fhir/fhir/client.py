@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """FHIR REST client: one Transport (fhir/http.py) for timeouts, deadlines and retries; paging; auth.
 
 - Retries 408/429/500/502/503/504, connection errors and resets, bodies cut short, truncated JSON and

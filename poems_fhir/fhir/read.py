@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Read FHIR R4/R4B JSON from Bundles, NDJSON files and folders into per-patient records.
 
 Tolerant by design: one bad file, line or entry is reported (file, entry, what is wrong) and

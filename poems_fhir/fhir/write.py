@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Build the write-back: derived Observations, DiagnosticReport, CarePlan, Device, Provenance,
 as one FHIR R4 transaction Bundle per patient with conditional updates on stable identifiers.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Site ConceptMaps (R4 JSON, e.g. exported from a terminology server): local code -> standard code.
 
 Only mappings that keep the meaning safe for classification are used: the target must be equal

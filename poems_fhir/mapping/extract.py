@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Turn one patient's raw FHIR resources into findings, measurements and events.
 
 Knows FHIR JSON shapes and terminology; knows nothing of HTTP. Which rules apply to a resource is

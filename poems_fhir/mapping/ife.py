@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Parse immunofixation results ("IgA lambda", "IgG-λ", "biclonal IgG kappa and IgA lambda",
 "negative", Russian "лямбда") into heavy chain, light chain and negative (codes.md §B).
 """

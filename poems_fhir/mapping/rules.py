@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Mapping files: load, check, merge and compile into lookup tables.
 
 A mapping file is YAML (format ``poems-fhir-mapping/1``, documented in the README). The default

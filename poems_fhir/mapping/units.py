@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """UCUM unit conversion backed by ucumvert (a maintained UCUM grammar on top of pint).
 
 Only two things are ours: annotation-only units (``{ratio}``) mean 1 in UCUM but ucumvert returns
@@ -56,14 +57,14 @@ def conversion_factor(from_unit: str, to_unit: str, molar_mass: float | None = N
     ratio = source / target
     try:
         return float(ratio.to("dimensionless").magnitude)
-    except Exception:
+    except Exception:  # noqa: S110 - dimensions differ: try the molar-mass conversion below
         pass
     if molar_mass:
         mol_mass = molar_mass * (_registry().from_ucum("g") / _registry().from_ucum("mol"))
         for candidate in (ratio * mol_mass, ratio / mol_mass):
             try:
                 return float(candidate.to("dimensionless").magnitude)
-            except Exception:
+            except Exception:  # noqa: S112 - this direction does not convert: try the other
                 continue
     raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}: the dimensions differ")
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Small readers for FHIR JSON datatypes: dates, codings, quantities, reference ranges.
 
 Each validates exactly what it reads and raises ResourceError with a message that names the

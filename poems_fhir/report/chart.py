@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Timeline chart of M-protein, free light chains and VEGF (per specimen type) with treatments
 marked, drawn by matplotlib as inline SVG (no external files; deterministic output)."""
 from __future__ import annotations
@@ -45,7 +46,7 @@ def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], a
 
     with matplotlib.rc_context({"svg.hashsalt": "poems-fhir", "svg.fonttype": "none", "font.size": 9}):
         fig, axes = plt.subplots(len(panels), 1, sharex=True, figsize=(8, 2.2 * len(panels)), squeeze=False)
-        for ax, (title, lines) in zip(axes[:, 0], panels):
+        for ax, (title, lines) in zip(axes[:, 0], panels, strict=True):
             for analyte, label, specimen in lines:
                 xs, ys = _series(measurements, analyte, specimen)
                 key = analyte if analyte != "vegf" else f"vegf_{specimen or 'unknown'}"

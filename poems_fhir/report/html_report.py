@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A self-contained HTML page per patient: criteria with evidence, classification and what is
 missing, response at each restaging, risk factors, the proposed pathway, and the timeline chart.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The JSON output of `poems-fhir evaluate --format json` (a contract: scripts rely on it)."""
 from __future__ import annotations
 

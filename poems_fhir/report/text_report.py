@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Human-readable text report: per patient a criteria table, classification, missing, flags;
 one line per out-of-scope patient; the screening summary of a run."""
 from __future__ import annotations

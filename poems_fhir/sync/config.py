@@ -1,16 +1,18 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sync configuration: a TOML file whose keys are the CLI flags, POEMS_FHIR_* environment
 variables, then flags - each overriding the one before. Secrets come from files or the environment,
 never from a command-line value.
 """
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..criteria.profiles import DEFAULT_PROFILE, PROFILES
 from ..criteria.scope import DEFAULT_TRIGGER, TriggerError, check_trigger
@@ -49,6 +51,10 @@ class SyncSettings(BaseModel):
     #: criteria of which at least one must be present for a patient to be in scope (get reports);
     #: the one definition is criteria/scope.py
     trigger: list[str] = list(DEFAULT_TRIGGER)
+    #: Prometheus text file written after each run (node exporter textfile collector)
+    metrics_file: Path | None = None
+    #: --every mode: serve /metrics and /healthz on 127.0.0.1:PORT
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("trigger")
     @classmethod
@@ -69,7 +75,10 @@ class SyncSettings(BaseModel):
     @classmethod
     def _every(cls, v: str | None) -> str | None:
         if v is not None:
-            parse_duration(v)
+            seconds = parse_duration(v)
+            if not MIN_EVERY <= seconds <= MAX_EVERY:
+                raise ValueError(f"{v!r} is outside {MIN_EVERY:.0f}s .. {MAX_EVERY // 86400:.0f}d: a shorter interval "
+                                 "hammers the server, a longer one belongs in a timer or CronJob (run without --every)")
         return v
 
     @field_validator("request_deadline", "run_deadline")
@@ -96,11 +105,19 @@ class SyncSettings(BaseModel):
         if self.auth in ("basic", "client-credentials") and not (
                 self.client_secret_file or os.environ.get("POEMS_FHIR_CLIENT_SECRET")):
             raise ConfigError(f"--auth {self.auth} needs --client-secret-file FILE or POEMS_FHIR_CLIENT_SECRET")
+        if self.metrics_port and not self.every:
+            raise ConfigError("--metrics-port serves /metrics and /healthz in --every mode only; for a one-shot "
+                              "run use --metrics-file FILE.prom (node exporter textfile collector)")
+        if self.metrics_file and self.metrics_file.suffix != ".prom":
+            raise ConfigError(f"--metrics-file {self.metrics_file}: the node exporter's textfile collector reads "
+                              "only *.prom files; name it e.g. poems_fhir.prom")
         if self.auth == "smart-backend" and not (self.client_id and self.private_key):
             raise ConfigError("--auth smart-backend needs --client-id and --private-key FILE (PEM or JWKS)")
 
 
-_DURATION = re.compile(r"^(\d+)\s*(s|m|h|d)$")
+_DURATION = re.compile(r"^(\d{1,9})\s*(s|m|h|d)$")
+#: --every bounds: the loop is for minutes to days
+MIN_EVERY, MAX_EVERY = 10.0, 7 * 86400.0
 
 
 def parse_duration(text: str) -> float:
@@ -112,6 +129,40 @@ def parse_duration(text: str) -> float:
 
 LIST_KEYS = {"patient", "source", "mappings", "trigger"}
 
+#: keys that would put a secret value in the file: refused, with where the secret goes instead
+SECRET_KEYS = {
+    "token": "token-file = \"/run/secrets/token\" (or the POEMS_FHIR_TOKEN environment variable)",
+    "access-token": "token-file = \"/run/secrets/token\" (or the POEMS_FHIR_TOKEN environment variable)",
+    "bearer-token": "token-file = \"/run/secrets/token\" (or the POEMS_FHIR_TOKEN environment variable)",
+    "client-secret": "client-secret-file = \"/run/secrets/client-secret\" (or POEMS_FHIR_CLIENT_SECRET)",
+    "secret": "client-secret-file = \"/run/secrets/client-secret\" (or POEMS_FHIR_CLIENT_SECRET)",
+    "password": "client-secret-file = \"/run/secrets/password\" (or POEMS_FHIR_CLIENT_SECRET)",
+    "private-key-pem": "private-key = \"/run/secrets/poems-fhir.pem\" (a PEM or JWKS file)",
+}
+SECRET_ADVICE = "secrets only from files or env"  # noqa: S105 - advice text, not a password
+
+
+def flag_name(field_name: str) -> str:
+    return field_name.replace("_", "-")
+
+
+KNOWN_KEYS = [flag_name(f) for f in SyncSettings.model_fields]
+
+
+def did_you_mean(key: str, known: list[str] | None = None) -> str:
+    close = difflib.get_close_matches(key.replace("_", "-").lower(), known or KNOWN_KEYS, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _decode(data: bytes, what: str) -> str:
+    """UTF-8 (a BOM is allowed); anything else names the line and how to convert it."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{what}: line {line}: not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8, "
+                          f"e.g. `iconv -f latin1 -t utf-8`") from None
+
 
 def _expand_patient_files(values: list[str]) -> list[str]:
     """--patient @ids.txt reads one patient id (or Patient/ID) per line; # starts a comment."""
@@ -120,10 +171,13 @@ def _expand_patient_files(values: list[str]) -> list[str]:
         if not value.startswith("@"):
             out.append(value)
             continue
+        path = Path(value[1:])
         try:
-            lines = Path(value[1:]).read_text(encoding="utf-8").splitlines()
+            if path.exists() and not path.is_file():
+                raise IsADirectoryError(21, "not a regular file")
+            lines = _decode(path.read_bytes(), f"patient list {path}").split("\n")
         except OSError as exc:
-            raise ConfigError(f"cannot read patient list {value[1:]}: {exc.strerror}") from None
+            raise ConfigError(f"cannot read patient list {path}: {exc.strerror}") from None
         out.extend(line.split("#", 1)[0].strip() for line in lines if line.split("#", 1)[0].strip())
     return out
 
@@ -132,31 +186,96 @@ def _norm(key: str) -> str:
     return key.replace("-", "_")
 
 
+def _key_lines(text: str) -> dict[str, int]:
+    """Line of each top-level `key = ...` (tomllib keeps no positions)."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.lstrip().startswith("["):
+            break  # a table starts: top-level keys end here
+        m = re.match(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=""", line)
+        if m:
+            lines.setdefault(m.group(1) or m.group(2) or m.group(3), number)
+    return lines
+
+
+def read_toml(config_file: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    """The TOML's keys (normalised) and where each came from ("FILE line N"); ConfigError otherwise.
+
+    Unknown keys (with a suggestion), secrets, tables and list keys given as a string are refused here,
+    with the file and line."""
+    try:
+        if config_file.exists() and not config_file.is_file():
+            raise IsADirectoryError(21, "not a regular file")
+        text = _decode(config_file.read_bytes(), str(config_file))
+    except OSError as exc:
+        raise ConfigError(f"cannot read --config {config_file}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{config_file}: invalid TOML: {exc}") from None
+    lines = _key_lines(text)
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for key, value in data.items():
+        where = f"{config_file} line {lines[key]}" if key in lines else str(config_file)
+        if key.lower() in SECRET_KEYS or key.lower().replace("_", "-") in SECRET_KEYS:
+            raise ConfigError(f"{where}: {key!r} would put a secret in the configuration file: "
+                              f"{SECRET_ADVICE} - use {SECRET_KEYS[key.lower().replace('_', '-')]}")
+        if _norm(key) not in SyncSettings.model_fields:
+            raise ConfigError(f"{where}: unknown key {key!r}{did_you_mean(key)} "
+                              "(the keys are the `poems-fhir sync` flag names)")
+        if isinstance(value, str) and "-----BEGIN" in value:
+            raise ConfigError(f"{where}: {key!r} holds key material: {SECRET_ADVICE} - "
+                              "give the path of a PEM or JWKS file instead")
+        if _norm(key) in LIST_KEYS and not isinstance(value, list):
+            example = json_list(value)
+            raise ConfigError(f"{where}: {key!r} must be a list, e.g. {key} = {example}")
+        if isinstance(value, dict):
+            raise ConfigError(f"{where}: {key!r} is a table; give a plain value (see `poems-fhir sync --help`)")
+        values[_norm(key)] = value
+        origin[_norm(key)] = where
+    return values, origin
+
+
+def json_list(value: Any) -> str:
+    import json
+
+    return json.dumps([value] if isinstance(value, (str, int, float)) else ["..."], ensure_ascii=False)
+
+
 def load_settings(config_file: Path | None, flags: dict[str, Any], environ: dict[str, str] | None = None) -> SyncSettings:
-    """TOML < environment (POEMS_FHIR_<FLAG>) < flags; unknown TOML keys are errors."""
+    """TOML < environment (POEMS_FHIR_<FLAG>) < flags; unknown TOML keys are errors.
+
+    Every error names where the value came from: the file and line, the environment variable or the flag."""
     environ = dict(os.environ) if environ is None else environ
     merged: dict[str, Any] = {}
+    origin: dict[str, str] = {}
     if config_file:
-        try:
-            merged.update({_norm(k): v for k, v in tomllib.loads(config_file.read_text(encoding="utf-8")).items()})
-        except OSError as exc:
-            raise ConfigError(f"cannot read --config {config_file}: {exc.strerror}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{config_file}: invalid TOML: {exc}") from None
+        merged, origin = read_toml(config_file)
     for field_name in SyncSettings.model_fields:
         env = environ.get(f"POEMS_FHIR_{field_name.upper()}")
         if env is not None:
-            merged[field_name] = env.split(",") if field_name in LIST_KEYS else env
+            merged[field_name] = [v.strip() for v in env.split(",") if v.strip()] if field_name in LIST_KEYS else env
+            origin[field_name] = f"environment variable POEMS_FHIR_{field_name.upper()}"
     for key, value in flags.items():
         if value is None or value == () or value is False:
             continue
         merged[_norm(key)] = list(value) if isinstance(value, tuple) else value
+        origin[_norm(key)] = f"flag --{flag_name(_norm(key))}"
     if "phi" in merged and isinstance(merged["phi"], str):
         merged["phi"] = merged["phi"].lower() in ("1", "true", "yes")
-    merged["patient"] = _expand_patient_files(merged.get("patient", []))
+    patients = merged.get("patient", [])
+    if isinstance(patients, list) and all(isinstance(p, str) for p in patients):
+        merged["patient"] = _expand_patient_files(patients)
     try:
         return SyncSettings.model_validate(merged)
     except ValidationError as exc:
         first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
         key = ".".join(str(p) for p in first["loc"]).replace("_", "-")
-        raise ConfigError(f"configuration key {key!r}: {first['msg']}") from None
+        where = origin.get(field, "configuration")
+        value = merged.get(field)
+        msg = str(first["msg"])
+        shown = "" if value is None or msg.startswith("Value error") or field in ("token_file", "client_secret_file") \
+            else f" (got {value!r})"
+        raise ConfigError(f"{where}: key {key!r}: {msg.removeprefix('Value error, ')}{shown}") from None

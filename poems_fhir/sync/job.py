@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The sync job: cohort -> fetch -> evaluate -> (unchanged? out of scope?) -> write -> record.
 
 Orchestration only: clinical logic is in criteria/, FHIR reading in fhir/ and mapping/, HTTP in
@@ -39,6 +40,8 @@ class Summary:
     out_of_scope: int = 0
     conflicts: int = 0
     failed: int = 0
+    skipped_input: int = 0  # resources/files that could not be read (each listed under problems)
+    alerts: int = 0  # response alerts (progression, relapse, ...) of in-scope patients
     requests: int = 0
     retries: int = 0
     completed: bool = True
@@ -124,6 +127,7 @@ class SyncJob:
             log.error("%s: fetch failed: %s", name, self.scrub(str(exc), patient))
             self._record(patient, "", {}, "failed")
             return
+        summary.skipped_input += len(errors)
         for e in errors:
             summary.problems.append(f"{name}: skipped input {e.source}: {e.message}")
         if record is None:
@@ -133,6 +137,7 @@ class SyncJob:
             return
         result = evaluate_record(record, self.mapping, self.profile, None, trigger=self.trigger)
         summary.evaluated += 1
+        summary.skipped_input += len(result.extraction.errors)
         for e in result.extraction.errors:
             summary.problems.append(f"{name}: skipped {e.resource or e.source}: {e.message}")
         a = result.assessment
@@ -142,7 +147,9 @@ class SyncJob:
             self._record(patient, "", {}, "out_of_scope")
             return
         summary.in_scope += 1
-        summary.conclusions.append(self._conclusion(name, a))
+        alerts = [{"code": al.code, "message": al.message} for al in result.response.alerts]
+        summary.alerts += len(alerts)
+        summary.conclusions.append({**self._conclusion(name, a), "alerts": alerts})
         input_hash = self._input_hash(record)
         previous = self.store.patient(self.server_key, patient)
         if previous and previous.status == "written" and previous.input_hash == input_hash:

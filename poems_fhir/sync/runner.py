@@ -1,12 +1,11 @@
+# SPDX-License-Identifier: Apache-2.0
 """Wire a sync run from settings: auth, client, capabilities, source, sink, state; loop and signals."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -29,7 +28,9 @@ from ..fhir.capabilities import Capabilities, parse_capabilities
 from ..fhir.client import FhirClient
 from ..fhir.http import Deadlines
 from ..mapping.rules import load_mapping
+from . import events
 from .config import SyncSettings, parse_duration
+from .events import ev
 from .job import Summary, SyncJob
 from .sinks import DirSink, ServerSink
 from .sources import FileSource, ServerSource
@@ -68,20 +69,28 @@ def build_auth(s: SyncSettings, session: requests.Session) -> Auth:
                             discover_from=s.server or "")
 
 
-class _JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return json.dumps({"time": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(),
-                           "level": record.levelname.lower(), "logger": record.name,
-                           "message": record.getMessage()})
+def setup_logging(fmt: str, stream: Any = None) -> None:
+    """Structured logs on stderr: see sync/events.py."""
+    events.setup_logging(fmt, stream)
 
 
-def setup_logging(fmt: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_JsonFormatter() if fmt == "json" else logging.Formatter("%(levelname)s %(message)s"))
-    root = logging.getLogger("poems_fhir")
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    root.propagate = False
+def unverified_in_force(compiled: Any) -> list[str]:
+    """Codes and thresholds marked UNVERIFIED in the mapping in force ("system|code", "threshold:id")."""
+    codes = sorted({f"{s}|{c}" for (s, c), rules in compiled.by_code.items()
+                    for r in rules for ref in r.spec.codes
+                    if ref.system == s and ref.code == c and ref.verification == "UNVERIFIED"})
+    thresholds = sorted(f"threshold:{name}" for name, th in compiled.thresholds.items()
+                        if th.verification == "UNVERIFIED")
+    return codes + thresholds
+
+
+def warn_unverified(compiled: Any) -> None:
+    unverified = unverified_in_force(compiled)
+    if unverified:
+        log.warning("%d mapping entries marked UNVERIFIED are in force (candidate codes/thresholds: confirm "
+                    "before clinical use; `poems-fhir mappings check` lists them): %s%s", len(unverified),
+                    ", ".join(unverified[:5]), " ..." if len(unverified) > 5 else "",
+                    extra=ev("mapping.unverified", count=len(unverified), entries=unverified))
 
 
 class StopFlag:
@@ -104,6 +113,7 @@ def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
              session: requests.Session | None = None,
              sleep: Callable[[float], None] | None = None) -> tuple[SyncJob, Capabilities | None, Any]:
     mapping = load_mapping([str(p) for p in s.mappings])
+    warn_unverified(mapping)
     profile = get_profile(s.profile)
     now = now or (lambda: dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
     capabilities = None
@@ -115,9 +125,11 @@ def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
                             deadlines=deadlines)
         capabilities = parse_capabilities(client.get("metadata"))
         log.info("server FHIR %s: incremental=%s, writes=%s", capabilities.fhir_version,
-                 capabilities.incremental, capabilities.write_mode)
+                 capabilities.incremental, capabilities.write_mode,
+                 extra=ev("server.capabilities", fhir_version=capabilities.fhir_version,
+                          incremental=capabilities.incremental, writes=capabilities.write_mode))
         for note in capabilities.notes:
-            log.warning("%s", note)
+            log.warning("%s", note, extra=ev("server.capability_note", note=note))
         source: Any = ServerSource(client, mapping, capabilities, patients=list(s.patient), group=s.group)
         sink: Any = DirSink(s.dry_run) if s.dry_run else ServerSink(client, capabilities)
         server_key = client.base_url
@@ -141,7 +153,9 @@ def run_once(s: SyncSettings, stop: StopFlag, progress: Callable[[Iterable[str]]
         with store.locked():
             job, _, source = make_job(s, store, stop, progress, **kw)
             summary = job.run()
-            extra = [f"skipped input {e.source}: {e.message}" for e in getattr(source, "read_errors", [])]
+            read_errors = list(getattr(source, "read_errors", []))
+            summary.skipped_input += len(read_errors)
+            extra = [f"skipped input {e.source}: {e.message}" for e in read_errors]
             return summary, extra
     finally:
         store.close()

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Where a sync run's transactions go: a FHIR server, or a folder (--out / --dry-run)."""
 from __future__ import annotations
 
@@ -97,7 +98,7 @@ class ServerSink:
     def _written(self, bundle: dict[str, Any], resources: list[dict[str, Any]],
                  responses: list[dict[str, Any]]) -> Written:
         written: Written = {}
-        for entry, resource, resp in zip(bundle["entry"], resources, responses):
+        for entry, resource, resp in zip(bundle["entry"], resources, responses, strict=False):
             ref = resp.get("location", "").split("/_history/")[0]
             if resource.get("id"):
                 ref = f"{resource['resourceType']}/{resource['id']}"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Where a sync run's patients come from: a FHIR server, or files (a bulk-export drop).
 
 Both produce the patients to look at (the cohort) and, per patient, a PatientRecord.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Embedded state store (SQLite): checkpoints per server, per-patient input hashes and the ids and
 versions of what we wrote, and the run history. One run at a time, enforced by a file lock.
 

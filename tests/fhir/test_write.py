@@ -146,11 +146,11 @@ def test_changed_input_changes_exactly_the_affected_resources(mapping, tmp_path)
     (tmp_path / "b.json").write_text(json.dumps(changed))
     before = transactions(mapping, [tmp_path / "a.json"])["Patient/classic-poems"]
     after = transactions(mapping, [tmp_path / "b.json"])["Patient/classic-poems"]
-    changed_entries = [e1["resource"]["resourceType"] for e1, e2 in zip(before["entry"], after["entry"]) if e1 != e2]
+    changed_entries = [e1["resource"]["resourceType"] for e1, e2 in zip(before["entry"], after["entry"], strict=True) if e1 != e2]
     # the report (with its results), the plan (normal platelets leave the polycythemia side
     # untested: a CBC proposal appears) and the run's Provenance - not the Device
     assert changed_entries == ["DiagnosticReport", "CarePlan", "Provenance"]
-    changed_results = [o1["id"] for o1, o2 in zip(resources(before, "Observation"), resources(after, "Observation"))
+    changed_results = [o1["id"] for o1, o2 in zip(resources(before, "Observation"), resources(after, "Observation"), strict=True)
                        if o1 != o2]
     assert changed_results == ["criterion-thrombocytosis-polycythemia"]
     (plan,) = resources(after, "CarePlan")

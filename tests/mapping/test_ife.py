@@ -24,7 +24,7 @@ from poems_fhir.mapping.ife import Band, parse_ife
 def test_bands(text, bands):
     result = parse_ife(text)
     assert not result.negative
-    assert list(result.bands) == [Band(h, l) for h, l in bands]
+    assert list(result.bands) == [Band(heavy, light) for heavy, light in bands]
 
 
 @pytest.mark.parametrize("text", ["negative", "Negative", "no monoclonal protein", "No M-protein detected",

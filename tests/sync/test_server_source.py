@@ -42,7 +42,7 @@ def test_discovery_uses_code_chunks_lastupdated_overlap_and_server_time(mapping)
     queries = [urllib.parse.parse_qs(s.query) for s in searches]
     assert all(q["_lastUpdated"] == ["gt2026-11-27T00:09:46.856Z"] for q in queries)  # 5 min overlap
     assert all(len(q["code"][0].split(",")) <= CODE_CHUNK for q in queries if "code" in q)
-    obs_codes = {c for s, q in zip(searches, queries) if s.path.endswith("Observation") for c in q["code"][0].split(",")}
+    obs_codes = {c for s, q in zip(searches, queries, strict=True) if s.path.endswith("Observation") for c in q["code"][0].split(",")}
     assert {"http://loinc.org|75628-8", "http://loinc.org|25700-6"} <= obs_codes
 
 

@@ -1,0 +1,97 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Structured logs: every record carries an event name and fields.
+
+Code that logs passes `extra=ev("patient.written", patient=name, resources=3)`; records logged
+with a plain format string (older call sites) get their event and fields from TEMPLATES, and
+anything else an event named after its logger and function, so that no record goes without one.
+JSON logs are one object per line; text logs start with a UTC timestamp and end with key=value
+fields.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from typing import Any
+
+#: plain-format log calls elsewhere in the package -> (event, names of the positional args)
+TEMPLATES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "cohort: %d patient(s) (since %s)": ("cohort", ("patients", "since")),
+    "stop requested: finishing after the patient in flight": ("run.stop_requested", ()),
+    "%s: fetch failed: %s": ("patient.fetch_failed", ("patient", "error")),
+    "%s: conflict: %s": ("patient.conflict", ("patient", "error")),
+    "%s: write failed: %s": ("patient.write_failed", ("patient", "error")),
+    "%s: wrote %d resources (%s)": ("patient.written", ("patient", "resources", "classification")),
+    "retrying %s %s in %.1fs: %s": ("http.retry", ("method", "url", "delay_s", "error")),
+}
+
+def ev(event: str, **fields: Any) -> dict[str, Any]:
+    """`extra=` for a log call: the event name and its fields."""
+    return {"event": event, "fields": fields}
+
+
+class EventFilter(logging.Filter):
+    """Give every record `event` and `fields` (see the module docstring)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not isinstance(getattr(record, "event", None), str):
+            template = TEMPLATES.get(str(record.msg))
+            args = record.args if isinstance(record.args, tuple) else ()
+            if template:
+                record.event = template[0]
+                record.fields = {k: _plain(v) for k, v in zip(template[1], args, strict=False)}
+            else:
+                record.event = f"{record.name.removeprefix('poems_fhir.')}.{record.funcName}"
+        if not isinstance(getattr(record, "fields", None), dict):
+            record.fields = {}
+        return True
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
+
+
+def _time(record: logging.LogRecord) -> str:
+    return dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, event, message, then the event's fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        doc: dict[str, Any] = {"time": _time(record), "level": record.levelname.lower(), "logger": record.name,
+                               "event": getattr(record, "event", "log"), "message": record.getMessage()}
+        for key, value in (getattr(record, "fields", None) or {}).items():
+            doc.setdefault(key, _plain(value) if not isinstance(value, (list, dict)) else value)
+        if record.exc_info:
+            doc["traceback"] = self.formatException(record.exc_info)
+        return json.dumps(doc, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """`2026-11-27T10:00:00.000+00:00 INFO patient.written message key=value ...`"""
+
+    def format(self, record: logging.LogRecord) -> str:
+        fields = getattr(record, "fields", None) or {}
+        tail = "".join(f" {k}={_text(v)}" for k, v in fields.items())
+        line = f"{_time(record)} {record.levelname} {getattr(record, 'event', 'log')}: {record.getMessage()}"
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line + (f" |{tail}" if tail else "")
+
+
+def _text(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return json.dumps(text, ensure_ascii=False) if (not text or any(c in text for c in " =|\"\n")) else text
+
+
+def setup_logging(fmt: str, stream: Any = None) -> None:
+    """Logs of the poems_fhir loggers go to stderr (or `stream`) as text or JSON lines."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(EventFilter())
+    root = logging.getLogger("poems_fhir")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    root.propagate = False
