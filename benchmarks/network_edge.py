@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Cost of the network edge: plain requests vs FhirClient (prepared-URL origin check, streamed body
 read under a deadline, JSON parse) on the same loopback server, for a small and a large body.
 

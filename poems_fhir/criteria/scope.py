@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Scope: is there a reason to suspect POEMS in this patient at all?
 
 The four-state classification is honest for one suspected patient, but over a population almost

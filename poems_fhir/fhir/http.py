@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The network edge shared by the FHIR client and the token flows: which URL may be sent where,
 how long one exchange and one run may take, and which failures are worth retrying.
 

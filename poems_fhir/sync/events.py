@@ -24,6 +24,11 @@ TEMPLATES: dict[str, tuple[str, tuple[str, ...]]] = {
     "%s: write failed: %s": ("patient.write_failed", ("patient", "error")),
     "%s: wrote %d resources (%s)": ("patient.written", ("patient", "resources", "classification")),
     "retrying %s %s in %.1fs: %s": ("http.retry", ("method", "url", "delay_s", "error")),
+    "retrying %s in %.1fs: %s": ("http.retry", ("what", "delay_s", "error")),
+    "the run deadline (%.0f s) has passed: no further requests in this run; the rest waits for the next run":
+        ("run.deadline_passed", ("deadline_s",)),
+    "the server's Date header is not an HTTP date: the checkpoint does not move this run":
+        ("cohort.bad_date_header", ()),
 }
 
 def ev(event: str, **fields: Any) -> dict[str, Any]:

@@ -103,7 +103,7 @@ def test_online_token_refused_and_server_not_fhir(tmp_path):
     responses.replace("GET", f"{BASE}/metadata", json={"resourceType": "Bundle"})
     result = check_config(server_toml(tmp_path), {}, online=True, environ={}, sleep=lambda s: None)
     assert by_name(result)["server"].status == "fail" and result.exit_code == 3
-    assert "is --server the FHIR base URL?" in by_name(result)["server"].detail
+    assert "is not a FHIR base" in by_name(result)["server"].detail
 
 
 @responses.activate
