@@ -417,7 +417,8 @@ def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
         elif reading.qual_source:
             ctx.note("qualitative", f"{rule.id}: {reading.qual_source}")
         state = State.PRESENT if positive else State.ABSENT
-        ctx.finding(topic, state, f"{specimen} M-protein {'detected' if positive else 'not detected'}",
+        how = f" ({reading.qual_source})" if reading.qual_source.startswith(("valueString", "interpretation")) else ""
+        ctx.finding(topic, state, f"{specimen} M-protein {'detected' if positive else 'not detected'}{how}",
                     strength=Strength.STRONG if positive else Strength.WEAK,
                     note=None if positive else "electrophoresis only: may miss a small M-protein")
         return
@@ -790,6 +791,10 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             parse_date((data.get("abatementPeriod") or {}).get("start"), "abatementPeriod.start"))
     supporting = _evidence_details(data)
     rules = [r for s, c, _ in codings(data.get("code")) for r in mapping.rules_for(s, c) if r.kind == "condition"]
+    if not rules and verification != "refuted":
+        rules = _broader_condition_rules(raw, data, mapping, out)
+    chain_strength, chain_note = (_evidence_chain(data, record, mapping, supporting)
+                                  if verification == "refuted" else (Strength.STRONG, None))
     text = concept_label(data.get("code"))
     if not rules and _POEMS_TEXT.search(concept_text(data.get("code"))):
         rules = [Rule("condition", ConditionRule(id="poems_clinician_diagnosis",
@@ -805,6 +810,7 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             date = onset or recorded
             if verification == "refuted":
                 state, date = State.ABSENT, recorded or onset
+                strength, note = chain_strength, chain_note
             elif verification in ("provisional", "differential", "unconfirmed"):
                 state, note = State.INDETERMINATE, f"{spec.id.replace('_', ' ')}: {verification} diagnosis, not confirmed"
             status = f", {clinical[0]}" if clinical and clinical[0] != "active" else ""
@@ -816,6 +822,42 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             out.findings.append(Finding(topic, state, evidence, strength=strength, note=note,
                                         axis=spec.axis, component=spec.component, is_assertion=True,
                                         source_rule=spec.id, resolved_on=resolved_on))
+
+
+def _broader_condition_rules(raw: Raw, data: dict[str, Any], mapping: CompiledMapping, out: Extraction) -> list[Rule]:
+    """An ICD-10 code more specific than the table (a national extension, "G62.88") maps to its
+    nearest mapped parent; the note makes it visible to `mappings coverage`."""
+    for system, code, _ in codings(data.get("code")):
+        rules = [r for r in mapping.broader_rules_for(system, code) if r.kind == "condition"]
+        if rules:
+            out.notes.append(ReadingNote("broader_code", _ref(raw), rules[0].spec.id,
+                                         f"{system}|{code} read as its parent code"))
+            return rules
+    return []
+
+
+def _evidence_chain(data: dict[str, Any], record: PatientRecord, mapping: CompiledMapping,
+                    supporting: tuple[str, ...]) -> tuple[Strength, str | None]:
+    """How strong a refutation is, from the reports its evidence.detail points to.
+
+    A refuted finding resting only on plain radiographs is a low-grade negative (criteria.md §6):
+    indeterminate, not absent. Any strong modality (CT, PET-CT, MRI) among them keeps it strong.
+    """
+    weak: list[str] = []
+    for reference in supporting:
+        target = record.resolve(reference, data)
+        if not target or target.get("resourceType") != "DiagnosticReport":
+            continue
+        modality = _modality(target, mapping)
+        if modality is None:
+            continue
+        if modality.strength != "weak":
+            return Strength.STRONG, None
+        weak.append(f"{reference} ({modality.id})")
+    if weak:
+        return Strength.WEAK, (f"refuted on {', '.join(weak)} only: a plain radiograph is low-grade evidence "
+                               "of absence (small sclerotic lesions are missed); CT-based imaging needed")
+    return Strength.STRONG, None
 
 
 def _first_code(concept: Any) -> str | None:
