@@ -96,6 +96,8 @@ def quantity(
     comparator = q.get("comparator")
     if target_unit is None:
         return Value(float(raw), unit, comparator)
+    if not unit and target_unit in ("1", "{ratio}"):
+        return Value(float(raw), target_unit, comparator)  # a ratio needs no unit
     if not unit:
         raise UnitlessError(f"{element} has no unit (expected {target_unit}); not guessed",
                             Value(float(raw), None, comparator))
