@@ -535,8 +535,9 @@ def _specimen(ctx: _Ctx) -> str | None:
     texts.append(concept_text(obs.get("code")))
     for text in texts:
         t = text.lower()
-        if ("plasma" in t) != ("serum" in t):
-            return "plasma" if "plasma" in t else "serum"
+        plasma, serum = ("plasma" in t or "плазм" in t), ("serum" in t or "сыворот" in t)
+        if plasma != serum:
+            return "plasma" if plasma else "serum"
     return None
 
 
