@@ -68,11 +68,14 @@ class Reading:
 
 
 def interpretation_qual(part: dict[str, Any], terms: dict[str, Qual]) -> tuple[Qual | None, str]:
-    for concept in part.get("interpretation") or []:
+    concepts = part.get("interpretation")
+    for concept in concepts if isinstance(concepts, list) else []:
+        if not isinstance(concept, dict):
+            continue
         for _, code, _ in codings(concept):
             if code and code.upper() in INTERPRETATION:
                 return INTERPRETATION[code.upper()], f"interpretation {code}"
-        text = concept.get("text") if isinstance(concept, dict) else None
+        text = concept.get("text")
         if isinstance(text, str) and normalise_term(text) in terms:
             return terms[normalise_term(text)], f"interpretation {text!r}"
     return None, ""
@@ -124,10 +127,12 @@ def read_result(
         concept = part["valueCodeableConcept"]
         label = concept_text(concept)
         for system, code, _ in codings(concept):
-            if system and code and (system, code) in result_codes:
+            if not isinstance(system, str):
+                continue
+            if code and (system, code) in result_codes:
                 return Reading(qual=result_codes[(system, code)], qual_source=f"coded value {system}|{code}",
                                text=label, interpretation=interp)
-            if system and "interpretation" in system.lower() or system and system.endswith("0078"):
+            if "interpretation" in system.lower() or system.endswith("0078"):
                 if code and code.upper() in INTERPRETATION:
                     return Reading(qual=INTERPRETATION[code.upper()], qual_source=f"coded value {code}",
                                    text=label, interpretation=interp)

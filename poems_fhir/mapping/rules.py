@@ -389,7 +389,7 @@ class CompiledMapping:
     def canonical(self, system: str | None, code: str | None) -> tuple[str | None, str | None]:
         """The canonical system URI and code: national ICD-10 URIs/OIDs fold onto the WHO or CM
         URI, and ICD-10 codes are upper-cased with their dot restored ("g629" -> "G62.9")."""
-        if not system or not code:
+        if not isinstance(system, str) or not isinstance(code, str) or not system or not code:
             return system, code
         system = self.system_equivalents.get(system.strip(), system.strip())
         code = code.strip()
@@ -414,7 +414,7 @@ class CompiledMapping:
         return []
 
     def rules_for(self, system: str | None, code: str | None) -> list[Rule]:
-        if not system or not code:
+        if not isinstance(system, str) or not isinstance(code, str) or not system or not code:
             return []
         system, code = self.canonical(system, code)
         key = (system, code)

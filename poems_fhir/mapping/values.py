@@ -40,7 +40,8 @@ def codings(concept: Any) -> list[tuple[str | None, str | None, str | None]]:
     if not isinstance(concept, dict):
         return []
     out = []
-    for c in concept.get("coding") or []:
+    coding = concept.get("coding")
+    for c in coding if isinstance(coding, list) else []:
         if isinstance(c, dict):
             code = c.get("code")
             out.append((c.get("system"), str(code) if code is not None else None, c.get("display")))
@@ -53,7 +54,7 @@ def concept_text(concept: Any) -> str:
         return ""
     parts = [concept.get("text") or ""]
     parts += [d for _, _, d in codings(concept) if d]
-    return " ".join(p for p in parts if p)
+    return " ".join(p for p in parts if isinstance(p, str) and p)
 
 
 def concept_label(concept: Any) -> str:
@@ -62,7 +63,7 @@ def concept_label(concept: Any) -> str:
         return ""
     if concept.get("text"):
         return str(concept["text"])
-    return next((d for _, _, d in codings(concept) if d), "")
+    return next((str(d) for _, _, d in codings(concept) if d), "")
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,8 @@ def reference_range(
     obs: dict[str, Any], target_unit: str | None, aliases: dict[str, str], molar_mass: float | None
 ) -> Range | None:
     """The first usable referenceRange, converted like the value. None when there is none."""
-    for i, rr in enumerate(obs.get("referenceRange") or []):
+    ranges = obs.get("referenceRange")
+    for i, rr in enumerate(ranges if isinstance(ranges, list) else []):
         if not isinstance(rr, dict) or rr.get("appliesTo"):
             continue
         low = high = None
@@ -249,7 +251,8 @@ NEGATIVE = {"NEG", "ND"}
 
 def interpretation_codes(obs: dict[str, Any]) -> set[str]:
     out: set[str] = set()
-    for concept in obs.get("interpretation") or []:
+    concepts = obs.get("interpretation")
+    for concept in concepts if isinstance(concepts, list) else []:
         out.update(code for _, code, _ in codings(concept) if code)
     return out
 
@@ -285,7 +288,8 @@ _RANGE_TEXT = re.compile(r"^\s*([\d][\d\s.,]*?)\s*(?:-|–|—|\.\.)\s*([\d][\d\
 def unitless_range(obs: dict[str, Any]) -> Range | None:
     """The lab's own range for a value that has no unit: low/high without units, or a text range
     such as "150-450", "<5", "до 5". A range with units is not used (the value's unit is unknown)."""
-    for rr in obs.get("referenceRange") or []:
+    ranges = obs.get("referenceRange")
+    for rr in ranges if isinstance(ranges, list) else []:
         if not isinstance(rr, dict) or rr.get("appliesTo"):
             continue
         bounds: list[float | None] = []

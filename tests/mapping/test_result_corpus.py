@@ -92,3 +92,23 @@ def test_unitless_decision_is_visible(mapping):
     entry = next(e for e in CORPUS if e["id"] == "mprot-unitless-positive")
     (finding,) = extract(make_record(*build(entry)), mapping).findings
     assert "no unit: used for presence only" in finding.evidence.summary
+
+
+WEIRD = [None, 1, "x", [], {}, [1], {"value": "1"}, {"value": True}, {"coding": "H"},
+         [{"coding": [{"code": 5, "system": 3}]}], "1,250", "<", "", {"text": 5}, [{"text": "High"}],
+         {"value": 1, "unit": 5}]
+ELEMENTS = ["valueQuantity", "valueString", "valueCodeableConcept", "valueInteger", "interpretation",
+            "referenceRange", "valueBoolean", "valueRatio", "code"]
+
+
+@pytest.mark.parametrize("element", ELEMENTS)
+def test_malformed_elements_are_reported_never_raised(mapping, element):
+    """Wrong JSON types in any element a result is read from: the resource is reported or
+    ignored, the extraction never raises."""
+    for entry in CORPUS:
+        if "resource" in entry:
+            continue
+        for weird in WEIRD:
+            resources = build(entry)
+            resources[0][element] = copy.deepcopy(weird)
+            extract(make_record(*resources), mapping)
