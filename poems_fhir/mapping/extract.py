@@ -625,6 +625,9 @@ def _side(ctx: _Ctx, rule: ObservationRule, value: Value, rr: Range | None, high
     flags = ABNORMAL_HIGH if high else ABNORMAL_LOW
     if interp & flags:
         return True
+    stated = ctx.read(rule).interpretation  # an interpretation given as text ("High", "повышен")
+    if stated is (Qual.HIGH if high else Qual.LOW):
+        return True
     limit = (rr.high if high else rr.low) if rr else None
     if limit is not None and (rule.prefer_reference_range or not (rule.high if high else rule.low)):
         return compare(value, limit, ">" if high else "<")
@@ -968,7 +971,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
                     seen.add(topic)
                     out.findings.append(Finding(topic, State.PRESENT, Evidence(
                         _ref(raw), date, f"{label}: {rule.spec.id.replace('_', ' ')}",
-                        code=f"{system}|{code}"), source_rule=rule.spec.id))
+                        code=f"{system}|{code}"), source_rule=rule.spec.id, component=rule.spec.component))
     conclusion = data.get("conclusion")
     if not isinstance(conclusion, str) or not conclusion:
         return
