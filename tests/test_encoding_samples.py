@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import responses
 from click.testing import CliRunner
 
 from poems_fhir.cli import main
@@ -92,3 +93,35 @@ def test_coverage_lists_fallbacks_rejections_and_unmapped(tmp_path):
 
 def test_coverage_needs_input():
     assert invoke("mappings", "coverage").exit_code == 2
+
+
+@responses.activate
+def test_coverage_reads_whole_records_from_a_server():
+    from tests.fhir.transcripts import BASE
+
+    def bundle(*resources):
+        return {"resourceType": "Bundle", "type": "searchset",
+                "entry": [{"fullUrl": f"{BASE}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources]}
+
+    vegf = {"resourceType": "Observation", "id": "v1", "status": "final", "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [{"system": "urn:lab", "code": "V", "display": "VEGF-A, serum (send-out)"}]},
+            "effectiveDateTime": "2024-01-01", "valueQuantity": {"value": 1500, "unit": "pg/mL"}}
+    ncs = {"resourceType": "Observation", "id": "n1", "status": "final", "subject": {"reference": "Patient/p1"},
+           "code": {"text": "Nerve conduction study"}, "effectiveDateTime": "2024-01-01", "valueString": "abnormal"}
+    responses.add("GET", f"{BASE}/Patient/p1", json={"resourceType": "Patient", "id": "p1"})
+    responses.add("GET", f"{BASE}/Observation", json=bundle(vegf, ncs))
+    for rtype in ("Condition", "Procedure", "DiagnosticReport", "MedicationRequest", "MedicationStatement"):
+        responses.add("GET", f"{BASE}/{rtype}", json=bundle())
+    result = invoke("mappings", "coverage", "--server", BASE, "--patient", "p1", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["patients"] == 1
+    assert [f["rule"] for f in doc["text_fallback_matches"]] == ["vegf"]
+    assert [u["text"] for u in doc["unmapped_relevant"]] == ["Nerve conduction study"]
+    # the Observation search is not restricted to mapped codes: unmapped ones are the point
+    obs_calls = [c.request.url for c in responses.calls if "/Observation" in c.request.url]
+    assert obs_calls and all("code=" not in url for url in obs_calls)
+
+
+def test_coverage_server_needs_patients():
+    assert invoke("mappings", "coverage", "--server", "https://fhir.example.org").exit_code == 2
