@@ -65,6 +65,7 @@ def main() -> None:
       poems-fhir report sample_bundles/origin-case --html origin.html
       poems-fhir sync --source sample_bundles --out out/
       poems-fhir mappings check site.yaml
+      poems-fhir mappings coverage export/ --format json
     """
 
 
@@ -372,7 +373,7 @@ def _print_summary(summary: Any, extra: list[str], fmt: str) -> None:
 
 @main.group()
 def mappings() -> None:
-    """Check and inspect mapping files."""
+    """Check mapping files, and report what a site's data holds that they do not map (coverage)."""
 
 
 @mappings.command("check")
