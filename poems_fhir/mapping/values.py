@@ -135,6 +135,7 @@ def normalise_unit(unit: str, aliases: dict[str, str]) -> tuple[str, str | None]
         return aliases[written], f"unit {written!r} read as {aliases[written]} (unit table)"
     folded = re.sub(r"\s+", "", written).replace("µ", "u").replace("μ", "u").replace("×", "x")
     folded = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", lambda m: "10^" + m.group(1).translate(_SUPERSCRIPT), folded)
+    folded = folded.translate(_SUPERSCRIPT)  # mm³ -> mm3 (UCUM writes exponents as plain digits)
     if folded in aliases:
         return aliases[folded], f"unit {written!r} read as {aliases[folded]} (unit table)"
     return folded, None
