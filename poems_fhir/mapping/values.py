@@ -227,19 +227,74 @@ class Range:
 def reference_range(
     obs: dict[str, Any], target_unit: str | None, aliases: dict[str, str], molar_mass: float | None
 ) -> Range | None:
-    """The first usable referenceRange, converted like the value. None when there is none."""
+    """The first usable referenceRange, converted like the value. None when there is none.
+
+    Bounds without a unit, and a text range ("0-115 pg/mL", "< 96,2", "до 5"), are in the unit
+    the value itself was written in (the same result line); a text range that cannot be read is
+    skipped, never an error.
+    """
     ranges = obs.get("referenceRange")
+    written = _written_unit(obs)
     for i, rr in enumerate(ranges if isinstance(ranges, list) else []):
         if not isinstance(rr, dict) or rr.get("appliesTo"):
             continue
         low = high = None
-        if rr.get("low") is not None:
-            low = quantity(rr["low"], f"referenceRange[{i}].low", target_unit, aliases, molar_mass).value
-        if rr.get("high") is not None:
-            high = quantity(rr["high"], f"referenceRange[{i}].high", target_unit, aliases, molar_mass).value
+        for name in ("low", "high"):
+            q = rr.get(name)
+            if q is None:
+                continue
+            if isinstance(q, dict) and not (q.get("unit") or q.get("code")) and written and target_unit:
+                q = {**q, "unit": written}
+            bound = quantity(q, f"referenceRange[{i}].{name}", target_unit, aliases, molar_mass).value
+            low, high = (bound, high) if name == "low" else (low, bound)
         if low is not None or high is not None:
             return Range(low, high)
+        text = rr.get("text")
+        if isinstance(text, str) and target_unit:
+            parsed = _text_range(text, written, target_unit, aliases, molar_mass)
+            if parsed is not None:
+                return parsed
     return None
+
+
+def _written_unit(obs: dict[str, Any]) -> str | None:
+    """The unit the value was written in (before conversion), if any."""
+    q = obs.get("valueQuantity")
+    if isinstance(q, dict):
+        unit = q.get("code") if q.get("system") == UCUM and q.get("code") else q.get("unit") or q.get("code")
+        return unit if isinstance(unit, str) and unit else None
+    text = obs.get("valueString")
+    if isinstance(text, str):
+        try:
+            parsed = parse_number_text(text)
+        except ValueError:
+            return None
+        return parsed.unit if parsed else None
+    return None
+
+
+_RANGE_WITH_UNIT = re.compile(r"^\s*(\d[\d\s.,]*?)\s*(?:-|–|—|\.\.)\s*(\d[\d.,]*)\s*(\S.*?)?\s*$")
+
+
+def _text_range(text: str, written: str | None, target_unit: str, aliases: dict[str, str],
+                molar_mass: float | None) -> Range | None:
+    try:
+        m = _RANGE_WITH_UNIT.match(text)
+        if m:
+            low_n, high_n, unit = parse_number(m.group(1)), parse_number(m.group(2)), m.group(3) or written
+            if not unit:
+                return None
+            low = convert_value(low_n, unit, target_unit, aliases, molar_mass, None, "referenceRange.text")
+            high = convert_value(high_n, unit, target_unit, aliases, molar_mass, None, "referenceRange.text")
+            return Range(low.value, high.value)
+        parsed = parse_number_text(text)
+        if parsed is None or parsed.comparator is None or not (parsed.unit or written):
+            return None
+        bound = convert_value(parsed.number, parsed.unit or written or "", target_unit, aliases, molar_mass, None,
+                              "referenceRange.text").value
+    except (ValueError, ResourceError):
+        return None
+    return Range(None, bound) if parsed.comparator in ("<", "<=") else Range(bound, None)
 
 
 ABNORMAL_HIGH = {"H", "HH", "HU", ">"}
