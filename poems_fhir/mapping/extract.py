@@ -412,6 +412,12 @@ def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
                     Qual.NEGATIVE: False, Qual.NORMAL: False}.get(reading.qual) if reading.qual else None
         if positive is None:
             positive, text = _coded_result(ctx.part)
+            bands = parse_ife(text).bands if positive is None and text else ()
+            if bands:  # "M-protein: IgG lambda" names the protein it detected
+                for band in bands:
+                    ctx.finding(topic, State.PRESENT, f"{specimen} M-protein {band.label()}",
+                                heavy_chain=band.heavy_chain, light_chain=band.light_chain)
+                return
             if positive is None:
                 raise ResourceError(f"M-protein result {text!r} is neither a quantity nor detected/not detected")
         elif reading.qual_source:

@@ -21,6 +21,7 @@ from .values import (
     Value,
     codings,
     concept_text,
+    NumberText,
     convert_value,
     parse_number_text,
     quantity,
@@ -165,6 +166,14 @@ def _read_text(
     if parsed is None:
         return Reading(qual=interp, qual_source=interp_source, text=text, interpretation=interp)
     note = f"read from text {text.strip()!r}"
+    if parsed.unit:
+        # a flag written after the number: "520 H", "150 pg/mL (H)", "467 ↑"
+        *rest, last = parsed.unit.split()
+        if normalise_term(last) in terms and terms[normalise_term(last)] in (Qual.HIGH, Qual.LOW, Qual.NORMAL,
+                                                                              Qual.ABNORMAL):
+            if interp is None:
+                interp, interp_source = terms[normalise_term(last)], f"flag {last.strip('()')!r} in the text"
+            parsed = NumberText(parsed.number, parsed.comparator, " ".join(rest) or None)
     if parsed.unit:
         if unit is None:
             return Reading(value=Value(parsed.number, parsed.unit, parsed.comparator, (note,)), qual=interp,
