@@ -125,3 +125,34 @@ def test_coverage_reads_whole_records_from_a_server():
 
 def test_coverage_server_needs_patients():
     assert invoke("mappings", "coverage", "--server", "https://fhir.example.org").exit_code == 2
+
+
+def test_coverage_finds_a_national_icd10_system_to_declare(tmp_path):
+    kz = "https://example.kz/fhir/CodeSystem/mkb-10"  # an identifier the default does not know
+    doc = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "kz1"}},
+        {"resource": {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/kz1"},
+                      "code": {"coding": [{"system": kz, "code": "G62.9", "display": "Полинейропатия"}]}}}]}
+    path = tmp_path / "kz.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    out = json.loads(invoke("mappings", "coverage", str(path), "--format", "json").output)
+    assert [(r["system"], r["suggested_rule"]) for r in out["icd10_like_systems"]] == [
+        (kz, "http://hl7.org/fhir/sid/icd-10")]
+    skeleton = out["site_mapping_skeleton"]
+    assert f'- {{uri: "{kz}", verification: LOCAL}}' in skeleton
+    # the skeleton is a valid site mapping file that makes the code map
+    site = tmp_path / "site.yaml"
+    site.write_text(skeleton, encoding="utf-8")
+    result = json.loads(invoke("evaluate", str(path), "--mappings", str(site), "--format", "json").output)
+    assert result["patients"][0]["criteria"]["polyneuropathy"]["state"] == "present"
+
+
+def test_coverage_skeleton_is_a_valid_site_file(tmp_path):
+    out = json.loads(invoke("mappings", "coverage", str(ENC), "--format", "json").output)
+    site = tmp_path / "site.yaml"
+    site.write_text(out["site_mapping_skeleton"], encoding="utf-8")
+    assert invoke("mappings", "check", str(site)).exit_code == 0
+    # with it, the local codes map by code; only tests known by code.text alone (no code to add) remain
+    again = json.loads(invoke("mappings", "coverage", str(ENC), "--mappings", str(site), "--format", "json").output)
+    assert again["text_fallback_matches"]
+    assert all("code.text only" in m["text"] for m in again["text_fallback_matches"])

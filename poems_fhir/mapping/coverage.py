@@ -60,6 +60,8 @@ class Coverage:
     rejected_units: dict[tuple[str, ...], Entry] = field(default_factory=dict)
     rejected_values: dict[tuple[str, ...], Entry] = field(default_factory=dict)
     notes: dict[str, dict[tuple[str, ...], Entry]] = field(default_factory=dict)
+    #: unknown systems whose codes would map as ICD-10: a national ICD-10 identifier to declare
+    icd_like_systems: dict[tuple[str, ...], Entry] = field(default_factory=dict)
 
     @staticmethod
     def _bump(table: dict[tuple[str, ...], Entry], key: tuple[str, ...], reference: str) -> Entry:
@@ -128,10 +130,22 @@ def collect(records: Iterable[PatientRecord], mapping: CompiledMapping) -> Cover
     return cov
 
 
+_ICD_CODE = re.compile(r"^[A-Za-z]\d{2}(?:\.?[0-9A-Za-z]{1,4})?$")
+_ICD = ("http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm")
+
+
 def _check_concept(cov: Coverage, concept: dict[str, Any], rtype: str, data: dict[str, Any], reference: str,
                    mapping: CompiledMapping, fallback_refs: set[str]) -> None:
     if _mapped(concept, rtype, data, mapping) or (rtype == "Observation" and reference in fallback_refs):
         return
+    for system, code, _ in codings(concept):
+        if isinstance(system, str) and system and isinstance(code, str) and _ICD_CODE.match(code.strip()) \
+                and mapping.canonical(system, code)[0] not in _ICD:
+            target = next((icd for icd in _ICD if mapping.rules_for(icd, code) or mapping.broader_rules_for(icd, code)),
+                          None)
+            if target:
+                entry = cov._bump(cov.icd_like_systems, (system,), reference)
+                entry.suggestion = target
     text = concept_text(concept)
     if not text or not _relevant(text, mapping):
         cov.unmapped_other += 1
@@ -172,6 +186,7 @@ def to_dict(cov: Coverage) -> dict[str, Any]:
         "rejected_values": rows(cov.rejected_values, ("message",)),
         "text_fallback_matches": rows(cov.notes.get("text_fallback", {}), ("rule", "text")),
         "broader_codes": rows(cov.notes.get("broader_code", {}), ("rule", "code")),
+        "icd10_like_systems": rows(cov.icd_like_systems, ("system",)),
         "unitless_values_used": rows(cov.notes.get("unitless", {}), ("rule", "detail")),
         "qualitative_values_used": rows(cov.notes.get("qualitative", {}), ("rule", "detail")),
         "values_not_used": rows(cov.notes.get("unused", {}), ("rule", "detail")),
@@ -197,6 +212,15 @@ def skeleton(cov: Coverage) -> str:
             rule = entry.suggestion.split(" ", 1)[0].split(".", 1)[1]
             adds.setdefault(rule, []).append(_code_line(system, code, text))
     lines = ["format: poems-fhir-mapping/1", "name: my-site", 'version: "0.1"']
+    if cov.icd_like_systems:
+        lines.append("system_equivalents:  # systems whose codes look like ICD-10: confirm, then keep")
+        by_target: dict[str, list[Entry]] = {}
+        for entry in cov.icd_like_systems.values():
+            by_target.setdefault(entry.suggestion or "", []).append(entry)
+        for target, entries in sorted(by_target.items()):
+            lines.append(f"  {_yaml_str(target)}:")
+            for entry in entries:
+                lines.append(f"    - {{uri: {_yaml_str(entry.key[0])}, verification: LOCAL}}  # {entry.count}x")
     if cov.rejected_units:
         lines.append("unit_aliases:  # map each to the UCUM unit it means, or delete the line")
         for entry in cov.rejected_units.values():
@@ -242,6 +266,8 @@ def render_text(cov: Coverage) -> str:
     section("Display-text fallback matches (lower confidence)", d["text_fallback_matches"],
             lambda i: f"{i['rule']} <- {i['text']}")
     section("Codes read as their ICD-10 parent", d["broader_codes"], lambda i: f"{i['rule']} <- {i['code']}")
+    section("Unknown code systems whose codes would map as ICD-10 (declare under system_equivalents)",
+            d["icd10_like_systems"], lambda i: f"{i['system']} -> {i.get('suggested_rule')}")
     section("Values without a unit used (presence / own range only)", d["unitless_values_used"],
             lambda i: i["detail"])
     section("Qualitative results used", d["qualitative_values_used"], lambda i: i["detail"])
