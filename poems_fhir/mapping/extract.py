@@ -193,7 +193,7 @@ class _Ctx:
     def read(self, rule: ObservationRule) -> Reading:
         m = self.mapping
         return read_result(self.part, self.prefix, rule.unit, rule.molar_mass, m.unit_aliases, m.result_terms,
-                           m.result_codes)
+                           m.result_codes, m.canonical)
 
     def note(self, kind: str, detail: str) -> None:
         self.out.notes.append(ReadingNote(kind, _ref(self.raw), self.rule_id, detail))

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import Enum
+from collections.abc import Callable
 from typing import Any
 
 from .values import (
@@ -85,6 +86,7 @@ def interpretation_qual(part: dict[str, Any], terms: dict[str, Qual]) -> tuple[Q
 def read_result(
     part: dict[str, Any], prefix: str, unit: str | None, molar_mass: float | None,
     aliases: dict[str, str], terms: dict[str, Qual], result_codes: dict[tuple[str, str], Qual],
+    canonical: Callable[[str, str], tuple[Any, Any]] | None = None,
 ) -> Reading:
     """Read ``part`` (an Observation or component) for a rule whose canonical unit is ``unit``."""
     interp, interp_source = interpretation_qual(part, terms)
@@ -130,8 +132,9 @@ def read_result(
         for system, code, _ in codings(concept):
             if not isinstance(system, str):
                 continue
-            if code and (system, code) in result_codes:
-                return Reading(qual=result_codes[(system, code)], qual_source=f"coded value {system}|{code}",
+            key = canonical(system, code) if canonical and code else (system, code)
+            if code and key in result_codes:
+                return Reading(qual=result_codes[key], qual_source=f"coded value {system}|{code}",
                                text=label, interpretation=interp)
             if "interpretation" in system.lower() or system.endswith("0078"):
                 if code and code.upper() in INTERPRETATION:
