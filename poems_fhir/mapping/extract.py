@@ -14,7 +14,7 @@ from ..criteria.model import Criterion, Evidence, Finding, State, Strength
 from ..criteria.timeline import CourseAssessment, Event, Measurement
 from ..fhir.read import PatientRecord, Raw, SourceError
 from .ife import parse_ife
-from .results import Qual, Reading, read_result
+from .results import Qual, Reading, normalise_term, read_result
 from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, Rule
 from .values import (
     ABNORMAL,
@@ -749,6 +749,8 @@ _ROLE_HANDLERS = {
 def _exam_finding(ctx: _Ctx, rule: ConditionRule) -> None:
     """An Observation coded as a finding (e.g. papilledema on fundoscopy): value says yes/no."""
     positive, text = _coded_result(ctx.part)
+    if positive is None and text:  # a whole-string qualitative value: "absent", "не выявлено"
+        positive = {Qual.POSITIVE: True, Qual.NEGATIVE: False}.get(ctx.mapping.result_terms.get(normalise_term(text)))
     if positive is None and not any(k.startswith("value") for k in ctx.part):
         positive = True  # an asserted finding with no value: the finding itself was observed
     if positive is None:
