@@ -750,7 +750,8 @@ def _exam_finding(ctx: _Ctx, rule: ConditionRule) -> None:
     """An Observation coded as a finding (e.g. papilledema on fundoscopy): value says yes/no."""
     positive, text = _coded_result(ctx.part)
     if positive is None and text:  # a whole-string qualitative value: "absent", "не выявлено"
-        positive = {Qual.POSITIVE: True, Qual.NEGATIVE: False}.get(ctx.mapping.result_terms.get(normalise_term(text)))
+        meaning = ctx.mapping.result_terms.get(normalise_term(text))
+        positive = True if meaning is Qual.POSITIVE else False if meaning is Qual.NEGATIVE else None
     if positive is None and not any(k.startswith("value") for k in ctx.part):
         positive = True  # an asserted finding with no value: the finding itself was observed
     if positive is None:
