@@ -32,7 +32,6 @@ from .values import (
     concept_text,
     interpretation_codes,
     parse_date,
-    quantity,
     reference_range,
     unitless_range,
 )
