@@ -565,7 +565,14 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
         if compare(value, serum.value, serum.operator):
             ctx.finding(topic, State.PRESENT, label, value, **kw)
         elif compare(value, plasma.value, plasma.operator) is False:
-            ctx.finding(topic, State.ABSENT, label, value, **kw)
+            if (rr is not None and rr.high is not None and compare(value, rr.high, ">")) \
+                    or reading.interpretation in (Qual.HIGH, Qual.ABNORMAL):
+                # above the lab's own limit, below every cut-off: not a diagnostic elevation, not normal
+                ctx.finding(topic, State.INDETERMINATE, label, value, **kw,
+                            note="above the lab's upper reference limit but below the diagnostic cut-offs; lab "
+                                 "limits are assay-specific, not diagnostic")
+            else:
+                ctx.finding(topic, State.ABSENT, label, value, **kw)
         else:
             ctx.finding(topic, State.INDETERMINATE, label, value, **kw,
                         note="specimen type unknown and the value lies between the plasma and serum cut-offs")
