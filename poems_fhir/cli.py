@@ -101,6 +101,7 @@ def main() -> None:
       poems-fhir sync --source sample_bundles --out out/
       poems-fhir mappings check site.yaml
       poems-fhir config check --config sync.toml --online
+      poems-fhir mappings coverage export/ --format json
     """
 
 
@@ -619,7 +620,7 @@ def config_check(config_file: Path | None, online: bool, fmt: str) -> None:
 
 @main.group()
 def mappings() -> None:
-    """Check and inspect mapping files."""
+    """Check mapping files, and report what a site's data holds that they do not map (coverage)."""
 
 
 @mappings.command("check")
@@ -669,6 +670,92 @@ def mappings_check(files: tuple[str, ...], fmt: str) -> None:
             click.echo(f"ok: {', '.join(files)} merged over the default mapping without problems "
                        f"({unverified} UNVERIFIED codes/thresholds in force - see the file comments)")
     sys.exit(EXIT_USAGE if problems else EXIT_OK)
+
+
+@mappings.command("coverage")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--mappings", "mapping_files", multiple=True, type=click.Path(),
+              help="Site mapping YAML or ConceptMap JSON, merged over the default (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--server", help="Read from this FHIR server instead of PATHS (all Observations, Conditions, "
+              "Procedures and DiagnosticReports of each --patient / --group member).")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Sync TOML for the server's auth settings (auth, token-file, client-id, ...).")
+@click.option("--patient", "patients", multiple=True, help="Patient/ID or ID (repeatable; with --server).")
+@click.option("--group", help="Group id whose members to read (with --server).")
+def mappings_coverage(paths: tuple[str, ...], mapping_files: tuple[str, ...], fmt: str, server: str | None,
+                      config_file: Path | None, patients: tuple[str, ...], group: str | None) -> None:
+    """Onboarding report for a new site: what the data holds that the mapping does not read.
+
+    Lists relevant-looking codes and texts that map to nothing, rejected values and units,
+    display-text fallback matches (lower confidence), values used without a unit, with counts
+    and example references, and prints a site-mapping skeleton to start the site file from.
+    Exit code 0 (the report is the result), 2 on a usage error.
+
+    \b
+    Examples:
+      poems-fhir mappings coverage export/ --format json > coverage.json
+      poems-fhir mappings coverage export/ --mappings site.yaml
+      poems-fhir mappings coverage --server https://fhir.example.org/R4 --config sync.toml --group poems-screen
+    """
+    from .mapping.coverage import collect, render_text, to_dict
+
+    mapping = _load_mapping(mapping_files)
+    if server:
+        records = _server_records(server, config_file, list(patients), group)
+    else:
+        if not paths:
+            _fail("give PATHS to read, or --server URL")
+        try:
+            read = read_paths(paths)
+        except InputError as exc:
+            _fail(str(exc))
+        records = read.records
+        if patients:
+            wanted = {p.split("/", 1)[-1] for p in patients}
+            records = [r for r in records if r.patient.split("/", 1)[-1] in wanted]
+    cov = collect(records, mapping)
+    if fmt == "json":
+        click.echo(json.dumps({"poems_fhir_version": __version__, "mapping": mapping.identity, **to_dict(cov)},
+                              indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(cov))
+    sys.exit(EXIT_OK)
+
+
+def _server_records(server: str, config_file: Path | None, patients: list[str], group: str | None) -> list[Any]:
+    """Every clinical resource of the chosen patients, through the sync client and its auth."""
+    import requests
+
+    from .fhir.client import FhirClient
+    from .fhir.read import records_from_resources
+    from .sync.config import load_settings
+    from .sync.runner import build_auth
+
+    if not patients and not group:
+        _fail("--server needs --patient or --group: coverage reads whole records, not the mapped codes only")
+    settings = load_settings(config_file, {"server": server})
+    session = requests.Session()
+    client = FhirClient(settings.server or server, build_auth(settings, session), session=session)
+    refs = [p if p.startswith("Patient/") else f"Patient/{p}" for p in patients]
+    if group:
+        members = client.get(f"Group/{group}").get("member", []) or []
+        refs += [m["entity"]["reference"] for m in members
+                 if str((m.get("entity") or {}).get("reference", "")).startswith("Patient/")]
+    records: list[Any] = []
+    for ref in sorted(set(refs)):
+        pid = ref.split("/", 1)[1]
+        resources: list[tuple[dict[str, Any], str]] = [(client.get(ref), f"{client.base_url}/{ref}")]
+        for rtype in ("Observation", "Condition", "Procedure", "DiagnosticReport", "MedicationRequest",
+                      "MedicationStatement"):
+            params: dict[str, Any] = {"patient": pid, "_count": "200"}
+            if rtype == "Observation":
+                params["_include"] = ["Observation:specimen"]
+            for resource in client.search(rtype, params):
+                resources.append((resource, f"{client.base_url}/{resource.get('resourceType')}/{resource.get('id')}"))
+        found, _errors = records_from_resources(resources)
+        records.extend(r for r in found if r.patient == ref)
+    return records
 
 
 def _unverified(compiled: Any) -> int:

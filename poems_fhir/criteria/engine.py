@@ -27,9 +27,15 @@ from .model import (
 )
 from .profiles import Profile, RuleGroup
 
-#: Criteria that are "A or B": absent only when every part was assessed absent.
+#: Criteria that are "any of" their parts (criteria.md §2): present if any part is present,
+#: absent only when every part was assessed absent, conflicting statements only within a part.
 COMPONENTS: dict[str, tuple[str, ...]] = {
     Criterion.THROMBOCYTOSIS_POLYCYTHEMIA.value: ("thrombocytosis", "polycythemia"),
+    Criterion.ORGANOMEGALY.value: ("liver", "spleen", "lymph_nodes"),
+    Criterion.EXTRAVASCULAR_VOLUME_OVERLOAD.value: ("edema", "pleural_effusion", "ascites"),
+    Criterion.SKIN_CHANGES.value: (
+        "hyperpigmentation", "hypertrichosis", "hemangioma", "plethora", "acrocyanosis", "white_nails",
+    ),
 }
 
 #: What to do to assess a criterion that is open (criteria.md §3.3, §6; seed_case.md §3 T0).
@@ -199,26 +205,47 @@ def _later_refutation(present: list[Finding], absent: list[Finding]) -> str | No
     )
 
 
+def _parts_of(finding: Finding, parts: tuple[str, ...]) -> tuple[str, ...]:
+    """The parts one finding speaks for: its own ("liver", "liver+spleen"), or all of them."""
+    named = tuple(p for p in (finding.component or "").split("+") if p in parts)
+    return named or parts
+
+
 def _either(topic: str, findings: Sequence[Finding], parts: tuple[str, ...]) -> CriterionResult:
-    """"A or B" criteria: a normal haemoglobin excludes polycythemia, not thrombocytosis."""
-    overall = combine(topic, findings)
-    if overall.state is State.PRESENT or not findings:
-        return overall
-    # a finding without a component (a generic statement) speaks for every part
-    per_part = {p: combine(topic, [f for f in findings if f.component in (p, None)]) for p in parts}
+    """"Any of" criteria, part by part: an enlarged liver with a spleen recorded as not enlarged
+    is organomegaly present; a normal haemoglobin excludes polycythemia, not thrombocytosis.
+
+    A finding without a part (a generic statement) speaks for every part. Conflicting
+    statements are judged within one part only (``combine``).
+    """
+    if not findings:
+        return combine(topic, findings)
+    per_part = {p: combine(topic, [f for f in findings if p in _parts_of(f, parts)]) for p in parts}
+    present = [p for p, r in per_part.items() if r.state is State.PRESENT]
+    if present:
+        evidence = _evidence(f for f in findings if f.state is State.PRESENT
+                             and any(p in present for p in _parts_of(f, parts)))
+        reason = "present: " + ", ".join(e.summary for e in evidence)
+        others = [f"{p.replace('_', ' ')} {r.state.value.replace('_', ' ')}" for p, r in per_part.items()
+                  if r.state is not State.PRESENT and r.evidence]
+        if others:
+            reason += f" ({'; '.join(others)})"
+        return CriterionResult(topic, State.PRESENT, reason, evidence)
     if all(r.state is State.ABSENT for r in per_part.values()):
-        return overall
-    unassessed = [p for p, r in per_part.items() if r.state is not State.ABSENT]
-    absent = [p for p, r in per_part.items() if r.state is State.ABSENT]
-    state = (
-        State.INDETERMINATE
-        if any(r.state is State.INDETERMINATE for r in per_part.values())
-        else State.NOT_ASSESSED
-    )
+        return combine(topic, findings)
+    unassessed = [p.replace("_", " ") for p, r in per_part.items() if r.state is not State.ABSENT]
+    absent = [p.replace("_", " ") for p, r in per_part.items() if r.state is State.ABSENT]
+    indeterminate = [r for r in per_part.values() if r.state is State.INDETERMINATE]
+    state = State.INDETERMINATE if indeterminate else State.NOT_ASSESSED
     reason = f"{' and '.join(unassessed)} not assessed"
-    if absent:
+    if indeterminate:
+        reason = "; ".join(sorted({r.reason for r in indeterminate}))
+        if absent:
+            reason = f"no {' or '.join(absent)}; " + reason
+    elif absent:
         reason = f"no {' or '.join(absent)}; " + reason
-    return CriterionResult(topic, state, reason, overall.evidence, open=True)
+    evidence = _evidence(f for f in findings)
+    return CriterionResult(topic, state, reason, evidence, open=True)
 
 
 def _endocrinopathy(findings: Sequence[Finding], caveat: bool) -> CriterionResult:
@@ -402,6 +429,11 @@ _DIFFERENTIAL_MESSAGES: dict[Differential, str] = {
     Differential.VEGF_CONFOUNDER: (
         "a condition that raises VEGF by itself is recorded (iron-deficiency anaemia, COPD, obstructive sleep "
         "apnoea, cancer, vasculitis, chronic inflammation, acute illness): interpret VEGF with care and repeat it"
+    ),
+    Differential.DIABETIC_POLYNEUROPATHY: (
+        "diabetic polyneuropathy (or a diabetic neurological complication) recorded: the neuropathy may have "
+        "another cause; diabetes alone does not satisfy the endocrinopathy criterion - review the neuropathy "
+        "phenotype (demyelinating features, VEGF, clone) before attributing it to POEMS"
     ),
     Differential.MGUS: (
         "MGUS recorded: paraprotein plus neuropathy alone is not POEMS; a further major and a "

@@ -72,6 +72,7 @@ class Differential(str, Enum):
     MGUS = "mgus"
     CASTLEMAN_WITHOUT_NEUROPATHY = "castleman_without_neuropathy"
     VEGF_CONFOUNDER = "vegf_confounder"  # other high-VEGF states (criteria.md §4, §7)
+    DIABETIC_POLYNEUROPATHY = "diabetic_polyneuropathy"  # a neuropathy with a recorded other cause
 
 
 class EndocrineAxis(str, Enum):
@@ -129,7 +130,8 @@ class Finding:
     heavy_chain: str | None = None  # monoclonal protein isotype, e.g. "IgA"
     light_chain: str | None = None  # "lambda" | "kappa"
     specimen: str | None = None  # "serum" | "plasma" for VEGF
-    #: part of a two-sided criterion, e.g. "thrombocytosis" or "polycythemia" for MIN-6
+    #: part of an "any of" criterion, e.g. "thrombocytosis" or "polycythemia" for MIN-6, "liver"
+    #: for organomegaly; "liver+spleen" names two parts; None speaks for every part
     component: str | None = None
     is_assertion: bool = False  # True for clinician statements (Condition)
     source_rule: str | None = None  # the mapping rule that produced it, e.g. "pleural_effusion"

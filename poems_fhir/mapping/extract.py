@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from ..criteria.model import Criterion, Evidence, Finding, State, Strength
 from ..criteria.timeline import CourseAssessment, Event, Measurement
 from ..fhir.read import PatientRecord, Raw, SourceError
 from .ife import parse_ife
+from .results import Qual, Reading, normalise_term, read_result
 from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, Rule
 from .values import (
     ABNORMAL,
@@ -32,8 +33,8 @@ from .values import (
     concept_text,
     interpretation_codes,
     parse_date,
-    quantity,
     reference_range,
+    unitless_range,
 )
 
 SNOMED = "http://snomed.info/sct"
@@ -55,6 +56,24 @@ class Extraction:
     errors: list[SourceError] = field(default_factory=list)
     #: the source resources that contributed anything, "Type/id" -> meta.versionId (or None)
     used: dict[str, str | None] = field(default_factory=dict)
+    #: how values, units and codes were read where it was not plain (`mappings coverage` lists them)
+    notes: list[ReadingNote] = field(default_factory=list)
+    #: the exceptions behind ``errors`` (structured: a rejected unit carries the unit)
+    rejected: list[tuple[str, ResourceError]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReadingNote:
+    """A decision about a value, unit or code that the onboarding report lists.
+
+    kind: "text_fallback" (code matched by display text), "unit_alias", "unitless", "qualitative",
+    "unused" (a result the rule cannot use, e.g. "High" for albumin), "broader_code".
+    """
+
+    kind: str
+    reference: str
+    rule: str | None
+    detail: str
 
 
 def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
@@ -71,6 +90,7 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
             del out.findings[before[0]:], out.measurements[before[1]:], out.events[before[2]:]
             del out.course[before[3]:]
             out.errors.append(SourceError(raw.origin, str(exc), raw.ref))
+            out.rejected.append((raw.ref or raw.origin, exc))
             continue
         if (len(out.findings), len(out.measurements), len(out.events), len(out.course)) != before and raw.ref:
             out.used[raw.ref] = (raw.data.get("meta") or {}).get("versionId")
@@ -103,25 +123,58 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
         if isinstance(comp, dict):
             parts.append((comp, f"component[{i}]."))
     # Most observations (vitals, panels) match no rule: find matches before reading anything else.
-    matches = []
+    matches: list[tuple[dict[str, Any], str, Rule, str, str | None]] = []
     for part, prefix in parts:
         applied: set[str] = set()  # a local and a LOINC coding of one concept count once
         for system, code, _ in codings(part.get("code")):
             for rule in mapping.rules_for(system, code):
                 if rule.spec.id not in applied:
                     applied.add(rule.spec.id)
-                    matches.append((part, prefix, rule, f"{system}|{code}"))
+                    matches.append((part, prefix, rule, f"{system}|{code}", None))
+        if not applied:
+            fallback = _text_fallback(part, mapping)
+            if fallback is not None:
+                rule, text = fallback
+                local = next((f"{s}|{c}" for s, c, _ in codings(part.get("code")) if s and c), "")
+                matches.append((part, prefix, rule, local, text))
+                out.notes.append(ReadingNote("text_fallback", _ref(raw), rule.spec.id,
+                                             f"{text!r} ({local or 'code.text only'})"))
     if not matches:
         return
     effective = _effective(data)
-    for part, prefix, rule, code in matches:
-        ctx = _Ctx(raw, record, mapping, out, effective, part, prefix, code, rule.spec.id)
+    for part, prefix, rule, code, by_text in matches:
+        ctx = _Ctx(raw, record, mapping, out, effective, part, prefix, code, rule.spec.id, by_text)
         if rule.kind == "observation":
             _apply_observation_rule(ctx, rule.spec)
         elif rule.kind == "condition":
             _exam_finding(ctx, rule.spec)
         elif rule.kind == "course":
             _course(ctx, rule.spec)
+
+
+#: standard terminologies: a code from these that the table does not hold is a different concept
+#: on purpose, so its display is not matched as text
+_STANDARD_SYSTEMS = {"http://loinc.org", "http://snomed.info/sct"}
+
+
+def _text_fallback(part: dict[str, Any], mapping: CompiledMapping) -> tuple[Rule, str] | None:
+    """Display-text fallback for lab codes that only carry a display or code.text
+    ("VEGF-A, serum (send-out)", "IFE SERUM"): the rule whose declared synonyms match.
+
+    Only for local codes (or code.text alone); ambiguous text (two rules match) is not used.
+    """
+    concept = part.get("code")
+    if not isinstance(concept, dict) or not mapping.observation_text:
+        return None
+    coded = codings(concept)
+    if any(system in _STANDARD_SYSTEMS for system, _, _ in coded):
+        return None
+    texts = [t for t in [concept.get("text")] + [d for _, _, d in coded] if isinstance(t, str) and t.strip()]
+    for text in texts:
+        hits = {id(rule): rule for pattern, rule in mapping.observation_text if pattern.search(text)}
+        if len(hits) == 1:
+            return next(iter(hits.values())), text.strip()
+    return None
 
 
 @dataclass
@@ -135,15 +188,29 @@ class _Ctx:
     prefix: str
     code: str
     rule_id: str | None = None
+    by_text: str | None = None  # matched by display text (fallback), not by code
+
+    def read(self, rule: ObservationRule) -> Reading:
+        m = self.mapping
+        return read_result(self.part, self.prefix, rule.unit, rule.molar_mass, m.unit_aliases, m.result_terms,
+                           m.result_codes, m.canonical)
+
+    def note(self, kind: str, detail: str) -> None:
+        self.out.notes.append(ReadingNote(kind, _ref(self.raw), self.rule_id, detail))
 
     def evidence(self, summary: str, value: Value | None = None) -> Evidence:
+        extra = list(value.notes) if value else []
+        if self.by_text:
+            extra.append(f"test identified by its name {self.by_text!r} only: lower confidence")
+        if extra:
+            summary = f"{summary} [{'; '.join(extra)}]"
         return Evidence(
             reference=_ref(self.raw),
             effective=self.effective,
             summary=summary,
             value=round(value.value, 4) if value else None,
             unit=value.unit if value else None,
-            code=self.code,
+            code=self.code or None,
         )
 
     def finding(self, topic: str, state: State, summary: str, value: Value | None = None, **kw: Any) -> None:
@@ -183,25 +250,64 @@ def _apply_observation_rule(ctx: _Ctx, rule: ObservationRule) -> None:
 
 
 def _numeric(ctx: _Ctx, rule: ObservationRule) -> Value:
-    part, m = ctx.part, ctx.mapping
+    reading = ctx.read(rule)
+    if reading.value is None:
+        _no_number(ctx, rule, reading)
+    assert reading.value is not None
+    return reading.value
+
+
+def _no_number(ctx: _Ctx, rule: ObservationRule, reading: Reading) -> NoReturn:
     element = ctx.prefix + "value"
-    if "valueQuantity" in part:
-        return quantity(part["valueQuantity"], element + "Quantity", rule.unit, m.unit_aliases, rule.molar_mass)
-    if "valueInteger" in part:
-        if rule.unit and rule.unit not in ("1", "{ratio}"):
-            raise ResourceError(f"{element}Integer has no unit (expected {rule.unit}); not guessed")
-        return Value(float(part["valueInteger"]), rule.unit)
-    if "valueRatio" in part:
-        ratio = part["valueRatio"]
-        num = quantity(ratio.get("numerator"), element + "Ratio.numerator", None, m.unit_aliases)
-        den = quantity(ratio.get("denominator"), element + "Ratio.denominator", None, m.unit_aliases)
-        if den.value == 0:
-            raise ResourceError(f"{element}Ratio has a zero denominator")
-        return Value(num.value / den.value, rule.unit or "{ratio}")
-    present = [k for k in part if k.startswith("value")]
+    if reading.unitless is not None:
+        raise ResourceError(f"{reading.element or element} {_fmt(reading.unitless)} has no unit "
+                            f"(expected {rule.unit}); not guessed")
+    if reading.qual is not None:
+        raise ResourceError(f"{element}: {rule.id} needs a number; {reading.qual_source} alone cannot decide it")
+    present = [k for k in ctx.part if k.startswith("value")]
     raise ResourceError(
         f"{element}: expected a Quantity for {rule.id}, found {present[0] if present else 'no value'}"
     )
+
+
+def _unused(ctx: _Ctx, rule: ObservationRule, reading: Reading) -> None:
+    """A valid result this rule cannot use (e.g. "High" for albumin): noted, not an error."""
+    ctx.note("unused", f"{reading.qual_source or 'result'}: {rule.id} needs a number")
+
+
+def _unitless_side(ctx: _Ctx, reading: Reading) -> tuple[bool | None, bool | None, str]:
+    """A number without a unit judged only against the lab's own unitless range, then its flag.
+
+    Returns (above the upper limit, below the lower limit, evidence text). The unit cannot change
+    this comparison because value and range come from the same result line.
+    """
+    v = reading.unitless
+    assert v is not None
+    rr = unitless_range(ctx.part)
+    high = compare(v, rr.high, ">") if rr and rr.high is not None else None
+    low = compare(v, rr.low, "<") if rr and rr.low is not None else None
+    how = f"{_fmt(v)} without a unit"
+    if rr is not None:
+        how += f", judged against the lab's own range {_range_text(rr)} only"
+    flag = reading.interpretation
+    if high is None and low is None and flag is not None:
+        high, low = _qual_sides(flag)
+        how += f", judged by its {reading.qual_source} only"
+    return high, low, how
+
+
+def _range_text(rr: Range) -> str:
+    if rr.low is not None and rr.high is not None:
+        return f"{rr.low:g}-{rr.high:g}"
+    return f"<={rr.high:g}" if rr.high is not None else f">={rr.low:g}"
+
+
+def _qual_sides(qual: Qual) -> tuple[bool | None, bool | None]:
+    """(above the upper limit, below the lower limit) that a qualitative result states."""
+    return {
+        Qual.HIGH: (True, False), Qual.LOW: (False, True), Qual.NORMAL: (False, False),
+        Qual.NEGATIVE: (False, False),
+    }.get(qual, (None, None))
 
 
 def _record(ctx: _Ctx, rule: ObservationRule, value: Value, specimen: str | None = None) -> None:
@@ -266,32 +372,86 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
     if positive is True:
         ctx.finding(topic, State.PRESENT, f"{specimen} immunofixation positive (isotype not stated)")
         return
+    qual = _ife_qual(ctx, rule)
+    if qual is not None:
+        _record(ctx, rule, Value(1.0 if qual is Qual.POSITIVE else 0.0, None))
+        if qual is Qual.POSITIVE:
+            ctx.finding(topic, State.PRESENT, f"{specimen} immunofixation positive (isotype not stated; "
+                        f"{_qual_text(ctx.read(rule))})")
+        else:
+            ctx.finding(topic, State.ABSENT, f"{specimen} immunofixation negative ({_qual_text(ctx.read(rule))})")
+        return
     raise ResourceError(
         f"unrecognised immunofixation result {text!r}: expected e.g. 'IgA lambda' or 'negative'"
     )
 
 
+def _ife_qual(ctx: _Ctx, rule: ObservationRule) -> Qual | None:
+    """Positive / negative from a qualitative string, coded value or interpretation flag."""
+    try:
+        qual = ctx.read(rule).qual
+    except ResourceError:
+        return None
+    if qual in (Qual.POSITIVE, Qual.ABNORMAL):
+        return Qual.POSITIVE
+    if qual in (Qual.NEGATIVE, Qual.NORMAL):
+        return Qual.NEGATIVE
+    return None
+
+
+def _qual_text(reading: Reading) -> str:
+    return f"{reading.qual_source}, no number" if reading.qual_source else "no number"
+
+
 def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
     topic = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
     specimen = rule.specimen or "serum"
-    if "valueQuantity" not in ctx.part and not {"valueInteger", "valueRatio"} & ctx.part.keys():
-        positive, text = _coded_result(ctx.part)
+    reading = ctx.read(rule)
+    if reading.value is None and reading.unitless is None:
+        positive = {Qual.POSITIVE: True, Qual.ABNORMAL: True, Qual.HIGH: True,
+                    Qual.NEGATIVE: False, Qual.NORMAL: False}.get(reading.qual) if reading.qual else None
         if positive is None:
-            raise ResourceError(f"M-protein result {text!r} is neither a quantity nor detected/not detected")
+            positive, text = _coded_result(ctx.part)
+            bands = parse_ife(text).bands if positive is None and text else ()
+            if bands:  # "M-protein: IgG lambda" names the protein it detected
+                for band in bands:
+                    ctx.finding(topic, State.PRESENT, f"{specimen} M-protein {band.label()}",
+                                heavy_chain=band.heavy_chain, light_chain=band.light_chain)
+                return
+            if positive is None:
+                raise ResourceError(f"M-protein result {text!r} is neither a quantity nor detected/not detected")
+        elif reading.qual_source:
+            ctx.note("qualitative", f"{rule.id}: {reading.qual_source}")
         state = State.PRESENT if positive else State.ABSENT
-        ctx.finding(topic, state, f"{specimen} M-protein {'detected' if positive else 'not detected'}",
+        how = f" ({reading.qual_source})" if reading.qual_source.startswith(("valueString", "interpretation")) else ""
+        ctx.finding(topic, state, f"{specimen} M-protein {'detected' if positive else 'not detected'}{how}",
                     strength=Strength.STRONG if positive else Strength.WEAK,
                     note=None if positive else "electrophoresis only: may miss a small M-protein")
         return
     # electrophoresis may miss small M-proteins (criteria.md §6): a zero is a weak negative only
-    _detected_or_weak_negative(ctx, rule, f"{specimen} M-protein", "electrophoresis only: may miss a small M-protein")
+    _detected_or_weak_negative(ctx, rule, f"{specimen} M-protein", "electrophoresis only: may miss a small M-protein",
+                               reading)
 
 
 def _measurement(ctx: _Ctx, rule: ObservationRule) -> None:
+    reading = ctx.read(rule)
+    if reading.value is None and reading.unitless is None and reading.qual is not None:
+        _unused(ctx, rule, reading)
+        return
     _record(ctx, rule, _numeric(ctx, rule))
 
 
 def _flc_ratio(ctx: _Ctx, rule: ObservationRule) -> None:
+    reading = ctx.read(rule)
+    if reading.value is None and reading.qual is not None:
+        if reading.qual in (Qual.HIGH, Qual.LOW, Qual.ABNORMAL):
+            light = {Qual.HIGH: "kappa", Qual.LOW: "lambda"}.get(reading.qual)
+            excess = f"{light} excess" if light else "direction not stated"
+            ctx.finding(Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value, State.PRESENT,
+                        f"abnormal FLC ratio ({excess}; {_qual_text(reading)})", light_chain=light)
+        else:
+            _unused(ctx, rule, reading)  # a normal ratio is usual in POEMS: no evidence of absence
+        return
     value = _numeric(ctx, rule)
     _record(ctx, rule, value)
     interp = interpretation_codes(ctx.part)
@@ -306,15 +466,41 @@ def _flc_ratio(ctx: _Ctx, rule: ObservationRule) -> None:
 
 
 def _clonal_plasma_cells(ctx: _Ctx, rule: ObservationRule) -> None:
-    _detected_or_weak_negative(ctx, rule, "clonal bone-marrow plasma cells",
-                               "random marrow sample: a negative does not exclude a clone")
+    why = "random marrow sample: a negative does not exclude a clone"
+    reading = ctx.read(rule)
+    label = "clonal bone-marrow plasma cells"
+    if reading.value is None and reading.unitless is None and reading.qual is not None:
+        topic = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
+        if reading.qual in (Qual.POSITIVE, Qual.HIGH, Qual.ABNORMAL):
+            ctx.finding(topic, State.PRESENT, f"{label} detected ({_qual_text(reading)})")
+        elif reading.qual in (Qual.NEGATIVE, Qual.NORMAL):
+            ctx.finding(topic, State.ABSENT, f"{label} not detected ({_qual_text(reading)})",
+                        strength=Strength.WEAK, note=why)
+        else:
+            _unused(ctx, rule, reading)
+        return
+    _detected_or_weak_negative(ctx, rule, label, why, reading)
 
 
-def _detected_or_weak_negative(ctx: _Ctx, rule: ObservationRule, label: str, why_weak: str) -> None:
-    """A quantity > 0 shows the clone; zero is only a low-grade negative (``why_weak``)."""
-    value = _numeric(ctx, rule)
-    _record(ctx, rule, value)
+def _detected_or_weak_negative(ctx: _Ctx, rule: ObservationRule, label: str, why_weak: str,
+                               reading: Reading | None = None) -> None:
+    """A quantity > 0 shows the clone; zero is only a low-grade negative (``why_weak``).
+
+    A number without a unit still shows presence (zero is zero in any unit): it is used for
+    that only, and not recorded as a measurement (its magnitude is unknown).
+    """
     topic = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
+    if reading is not None and reading.value is None and reading.unitless is not None:
+        v = reading.unitless
+        how = f"{label} {_fmt(v)} [no unit: used for presence only, magnitude not used]"
+        ctx.note("unitless", f"{rule.id}: {_fmt(v)} without a unit used for presence only")
+        if compare(v, 0, ">") is True:
+            ctx.finding(topic, State.PRESENT, how)
+        else:
+            ctx.finding(topic, State.ABSENT, how, strength=Strength.WEAK, note=why_weak)
+        return
+    value = reading.value if reading is not None and reading.value is not None else _numeric(ctx, rule)
+    _record(ctx, rule, value)
     if compare(value, 0, ">") is True:
         ctx.finding(topic, State.PRESENT, f"{label} {_fmt(value)}", value)
     else:
@@ -322,6 +508,10 @@ def _detected_or_weak_negative(ctx: _Ctx, rule: ObservationRule, label: str, why
 
 
 def _bm_plasma_cells(ctx: _Ctx, rule: ObservationRule) -> None:
+    reading = ctx.read(rule)
+    if reading.value is None and reading.unitless is None and reading.qual is not None:
+        _unused(ctx, rule, reading)
+        return
     value = _numeric(ctx, rule)
     _record(ctx, rule, value)
     for tid in _threshold_ids(rule.high, ctx.record.gender):
@@ -351,16 +541,21 @@ def _specimen(ctx: _Ctx) -> str | None:
     texts.append(concept_text(obs.get("code")))
     for text in texts:
         t = text.lower()
-        if ("plasma" in t) != ("serum" in t):
-            return "plasma" if "plasma" in t else "serum"
+        plasma, serum = ("plasma" in t or "плазм" in t), ("serum" in t or "сыворот" in t)
+        if plasma != serum:
+            return "plasma" if plasma else "serum"
     return None
 
 
 def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
     """MAJ-5 per specimen type (criteria.md §4 'Engine rule for MAJ-5')."""
     topic = Criterion.VEGF_ELEVATION.value
-    value = _numeric(ctx, rule)
+    reading = ctx.read(rule)
     specimen = _specimen(ctx)
+    if reading.value is None:
+        _vegf_without_number(ctx, rule, reading, specimen)
+        return
+    value = reading.value
     _record(ctx, rule, value, specimen)
     thr = ctx.mapping.thresholds
     plasma, serum = thr["vegf_plasma"], thr["vegf_serum"]
@@ -371,7 +566,14 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
         if compare(value, serum.value, serum.operator):
             ctx.finding(topic, State.PRESENT, label, value, **kw)
         elif compare(value, plasma.value, plasma.operator) is False:
-            ctx.finding(topic, State.ABSENT, label, value, **kw)
+            if (rr is not None and rr.high is not None and compare(value, rr.high, ">")) \
+                    or reading.interpretation in (Qual.HIGH, Qual.ABNORMAL):
+                # above the lab's own limit, below every cut-off: not a diagnostic elevation, not normal
+                ctx.finding(topic, State.INDETERMINATE, label, value, **kw,
+                            note="above the lab's upper reference limit but below the diagnostic cut-offs; lab "
+                                 "limits are assay-specific, not diagnostic")
+            else:
+                ctx.finding(topic, State.ABSENT, label, value, **kw)
         else:
             ctx.finding(topic, State.INDETERMINATE, label, value, **kw,
                         note="specimen type unknown and the value lies between the plasma and serum cut-offs")
@@ -387,8 +589,37 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
                     note=(f"above the lab's upper reference limit ({rr.high:g}) but below the "
                           f"{specimen} diagnostic cut-off ({cut.value:g} {cut.unit}); lab limits are "
                           "assay-specific, not diagnostic"))
+    elif reading.interpretation in (Qual.HIGH, Qual.ABNORMAL):
+        ctx.finding(topic, State.INDETERMINATE, label + f" flagged {reading.qual_source}", value, **kw,
+                    note=(f"flagged above the lab's limit but below the {specimen} diagnostic cut-off "
+                          f"({cut.value:g} {cut.unit}); lab limits are assay-specific, not diagnostic"))
     else:
         ctx.finding(topic, State.ABSENT, label, value, **kw)
+
+
+def _vegf_without_number(ctx: _Ctx, rule: ObservationRule, reading: Reading, specimen: str | None) -> None:
+    """VEGF reported as "High"/"normal", or as a number without a unit (criteria.md §4): above the
+    lab's own limit is not the diagnostic cut-off -> indeterminate; within it -> absent."""
+    topic = Criterion.VEGF_ELEVATION.value
+    label = f"VEGF ({specimen or 'specimen unknown'})"
+    if reading.unitless is not None:
+        above, _, how = _unitless_side(ctx, reading)
+        ctx.note("unitless", f"{rule.id}: {how}")
+        label = f"VEGF {how} ({specimen or 'specimen unknown'})"
+    else:
+        above = {Qual.HIGH: True, Qual.ABNORMAL: True, Qual.POSITIVE: True, Qual.NORMAL: False,
+                 Qual.NEGATIVE: False, Qual.LOW: False}.get(reading.qual) if reading.qual else None
+        label = f"{label} reported {_qual_text(reading)}"
+        if reading.qual is not None:
+            ctx.note("qualitative", f"{rule.id}: {reading.qual_source}")
+    if above is None:
+        _no_number(ctx, rule, reading)
+    if above:
+        ctx.finding(topic, State.INDETERMINATE, label, specimen=specimen,
+                    note=("VEGF above the lab's limit without a comparable number: a lab's upper limit is "
+                          "assay-specific and lower than the diagnostic cut-off, so elevation cannot be confirmed"))
+    else:
+        ctx.finding(topic, State.ABSENT, label + " within the lab's range", specimen=specimen)
 
 
 def _threshold_ids(value: str | dict[str, str] | None, gender: str | None) -> list[str]:
@@ -407,6 +638,9 @@ def _side(ctx: _Ctx, rule: ObservationRule, value: Value, rr: Range | None, high
     flags = ABNORMAL_HIGH if high else ABNORMAL_LOW
     if interp & flags:
         return True
+    stated = ctx.read(rule).interpretation  # an interpretation given as text ("High", "повышен")
+    if stated is (Qual.HIGH if high else Qual.LOW):
+        return True
     limit = (rr.high if high else rr.low) if rr else None
     if limit is not None and (rule.prefer_reference_range or not (rule.high if high else rule.low)):
         return compare(value, limit, ">" if high else "<")
@@ -420,13 +654,35 @@ def _side(ctx: _Ctx, rule: ObservationRule, value: Value, rr: Range | None, high
 
 
 def _threshold(ctx: _Ctx, rule: ObservationRule) -> None:
-    value = _numeric(ctx, rule)
-    _record(ctx, rule, value)
-    rr = _range(ctx, rule)
+    reading = ctx.read(rule)
     name = rule.id.replace("_", " ")
-    high = _side(ctx, rule, value, rr, high=True)
-    low = _side(ctx, rule, value, rr, high=False) if (rule.low or rule.low_topic or rr) else None
-    summary = f"{name} {_fmt(value)}"
+    value: Value | None
+    if reading.value is None:
+        # no usable number: a flag ("H" = above the lab's ULN) or a unitless value against its own range
+        value = None
+        if reading.unitless is not None:
+            high, low, how = _unitless_side(ctx, reading)
+            summary = f"{name} {how}"
+            ctx.note("unitless", f"{rule.id}: {how}")
+        elif reading.qual is not None:
+            high, low = _qual_sides(reading.qual)
+            summary = f"{name} {_qual_text(reading)}"
+            ctx.note("qualitative", f"{rule.id}: {reading.qual_source}")
+        else:
+            _no_number(ctx, rule, reading)
+        if high is None and low is None:
+            if rule.topic and reading.qual in (Qual.ABNORMAL, Qual.POSITIVE):
+                ctx.finding(rule.topic, State.INDETERMINATE, summary, component=rule.component,
+                            note=f"{name}: abnormal without a direction or a number")
+                return
+            _no_number(ctx, rule, reading)
+    else:
+        value = reading.value
+        _record(ctx, rule, value)
+        rr = _range(ctx, rule)
+        high = _side(ctx, rule, value, rr, high=True)
+        low = _side(ctx, rule, value, rr, high=False) if (rule.low or rule.low_topic or rr) else None
+        summary = f"{name} {_fmt(value)}"
     if rule.topic:
         if high:
             ctx.finding(rule.topic, State.PRESENT, summary + " (high)", value, component=rule.component)
@@ -440,9 +696,29 @@ def _threshold(ctx: _Ctx, rule: ObservationRule) -> None:
 
 
 def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
-    value = _numeric(ctx, rule)
-    _record(ctx, rule, value)
     topic = Criterion.ENDOCRINOPATHY.value
+    reading = ctx.read(rule)
+    if reading.value is None:
+        if reading.unitless is not None:
+            high, low, how = _unitless_side(ctx, reading)
+            ctx.note("unitless", f"{rule.id}: {how}")
+        elif reading.qual is not None:
+            high, low = _qual_sides(reading.qual)
+            if reading.qual in (Qual.ABNORMAL, Qual.POSITIVE):
+                high = True
+            how = _qual_text(reading)
+            ctx.note("qualitative", f"{rule.id}: {reading.qual_source}")
+        else:
+            _no_number(ctx, rule, reading)
+        if high is None and low is None:
+            _no_number(ctx, rule, reading)
+        abnormal_flag = bool(high or low)
+        summary = f"{rule.id.replace('_', ' ')} {how} ({rule.axis.value if rule.axis else '?'} axis)"
+        ctx.finding(topic, State.PRESENT if abnormal_flag else State.ABSENT,
+                    summary + (" abnormal" if abnormal_flag else " normal"), axis=rule.axis)
+        return
+    value = reading.value
+    _record(ctx, rule, value)
     interp = interpretation_codes(ctx.part)
     rr = _range(ctx, rule)
     summary = f"{rule.id.replace('_', ' ')} {_fmt(value)} ({rule.axis.value if rule.axis else '?'} axis)"
@@ -480,6 +756,9 @@ _ROLE_HANDLERS = {
 def _exam_finding(ctx: _Ctx, rule: ConditionRule) -> None:
     """An Observation coded as a finding (e.g. papilledema on fundoscopy): value says yes/no."""
     positive, text = _coded_result(ctx.part)
+    if positive is None and text:  # a whole-string qualitative value: "absent", "не выявлено"
+        meaning = ctx.mapping.result_terms.get(normalise_term(text))
+        positive = True if meaning is Qual.POSITIVE else False if meaning is Qual.NEGATIVE else None
     if positive is None and not any(k.startswith("value") for k in ctx.part):
         positive = True  # an asserted finding with no value: the finding itself was observed
     if positive is None:
@@ -532,6 +811,10 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             parse_date((data.get("abatementPeriod") or {}).get("start"), "abatementPeriod.start"))
     supporting = _evidence_details(data)
     rules = [r for s, c, _ in codings(data.get("code")) for r in mapping.rules_for(s, c) if r.kind == "condition"]
+    if not rules and verification != "refuted":
+        rules = _broader_condition_rules(raw, data, mapping, out)
+    chain_strength, chain_note = (_evidence_chain(data, record, mapping, supporting)
+                                  if verification == "refuted" else (Strength.STRONG, None))
     text = concept_label(data.get("code"))
     if not rules and _POEMS_TEXT.search(concept_text(data.get("code"))):
         rules = [Rule("condition", ConditionRule(id="poems_clinician_diagnosis",
@@ -547,6 +830,7 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             date = onset or recorded
             if verification == "refuted":
                 state, date = State.ABSENT, recorded or onset
+                strength, note = chain_strength, chain_note
             elif verification in ("provisional", "differential", "unconfirmed"):
                 state, note = State.INDETERMINATE, f"{spec.id.replace('_', ' ')}: {verification} diagnosis, not confirmed"
             status = f", {clinical[0]}" if clinical and clinical[0] != "active" else ""
@@ -558,6 +842,42 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             out.findings.append(Finding(topic, state, evidence, strength=strength, note=note,
                                         axis=spec.axis, component=spec.component, is_assertion=True,
                                         source_rule=spec.id, resolved_on=resolved_on))
+
+
+def _broader_condition_rules(raw: Raw, data: dict[str, Any], mapping: CompiledMapping, out: Extraction) -> list[Rule]:
+    """An ICD-10 code more specific than the table (a national extension, "G62.88") maps to its
+    nearest mapped parent; the note makes it visible to `mappings coverage`."""
+    for system, code, _ in codings(data.get("code")):
+        rules = [r for r in mapping.broader_rules_for(system, code) if r.kind == "condition"]
+        if rules:
+            out.notes.append(ReadingNote("broader_code", _ref(raw), rules[0].spec.id,
+                                         f"{system}|{code} read as its parent code"))
+            return rules
+    return []
+
+
+def _evidence_chain(data: dict[str, Any], record: PatientRecord, mapping: CompiledMapping,
+                    supporting: tuple[str, ...]) -> tuple[Strength, str | None]:
+    """How strong a refutation is, from the reports its evidence.detail points to.
+
+    A refuted finding resting only on plain radiographs is a low-grade negative (criteria.md §6):
+    indeterminate, not absent. Any strong modality (CT, PET-CT, MRI) among them keeps it strong.
+    """
+    weak: list[str] = []
+    for reference in supporting:
+        target = record.resolve(reference, data)
+        if not target or target.get("resourceType") != "DiagnosticReport":
+            continue
+        modality = _modality(target, mapping)
+        if modality is None:
+            continue
+        if modality.strength != "weak":
+            return Strength.STRONG, None
+        weak.append(f"{reference} ({modality.id})")
+    if weak:
+        return Strength.WEAK, (f"refuted on {', '.join(weak)} only: a plain radiograph is low-grade evidence "
+                               "of absence (small sclerotic lesions are missed); CT-based imaging needed")
+    return Strength.STRONG, None
 
 
 def _first_code(concept: Any) -> str | None:
@@ -667,7 +987,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
                     seen.add(topic)
                     out.findings.append(Finding(topic, State.PRESENT, Evidence(
                         _ref(raw), date, f"{label}: {rule.spec.id.replace('_', ' ')}",
-                        code=f"{system}|{code}"), source_rule=rule.spec.id))
+                        code=f"{system}|{code}"), source_rule=rule.spec.id, component=rule.spec.component))
     conclusion = data.get("conclusion")
     if not isinstance(conclusion, str) or not conclusion:
         return

@@ -21,9 +21,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..criteria.model import Criterion, Differential, EndocrineAxis, Sign
+from .results import Qual, normalise_term
 from .units import UnitError, conversion_factor, validate_unit
 
 FORMAT = "poems-fhir-mapping/1"
+ICD10_SYSTEMS = frozenset({"http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm"})
 Verification = Literal["V", "V2", "S", "UNVERIFIED", "LOCAL"]
 ObservationRole = Literal[
     "immunofixation",
@@ -107,6 +109,9 @@ class ObservationRule(_Strict):
     low_topic: str | None = None
     high_topic: str | None = None
     prefer_reference_range: bool = True
+    #: regexes on code.text / coding displays of local codes that carry no known code
+    #: ("VEGF-A, serum (send-out)"): display-text fallback, marked lower confidence
+    synonyms: list[str] = Field(default_factory=list)
     note: str | None = None
 
 
@@ -164,6 +169,30 @@ class ProcedureRule(_Strict):
     note: str | None = None
 
 
+class ResultCode(_Strict):
+    """A coded qualitative result (valueCodeableConcept) and what it means."""
+
+    system: str
+    code: str
+    means: Literal["high", "low", "normal", "abnormal", "positive", "negative"]
+    display: str | None = None
+    verification: Verification = "UNVERIFIED"
+    note: str | None = None
+
+    @field_validator("code", mode="before")
+    @classmethod
+    def _code_as_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+
+class SystemAlias(_Strict):
+    """Another identifier of a code system (an OID, a national URI) used by some senders."""
+
+    uri: str
+    verification: Verification = "UNVERIFIED"
+    note: str | None = None
+
+
 class MappingFile(_Strict):
     format: Literal["poems-fhir-mapping/1"]
     name: str
@@ -178,6 +207,14 @@ class MappingFile(_Strict):
     procedures: list[ProcedureRule] = Field(default_factory=list)
     medications: list[MedicationRule] = Field(default_factory=list)
     course: list[CourseRule] = Field(default_factory=list)
+    #: qualitative result strings, per meaning (matched whole, case-insensitive)
+    result_terms: dict[Literal["high", "low", "normal", "abnormal", "positive", "negative"], list[str]] = Field(
+        default_factory=dict)
+    result_codes: list[ResultCode] = Field(default_factory=list)
+    #: canonical system (alias or URI) -> other identifiers senders use for it
+    system_equivalents: dict[str, list[SystemAlias]] = Field(default_factory=dict)
+    #: words that make an unmapped code or text look relevant to `mappings coverage`
+    coverage_keywords: list[str] = Field(default_factory=list)
 
 
 class SiteThreshold(_Strict):
@@ -342,14 +379,49 @@ class CompiledMapping:
     condition_text: list[tuple[re.Pattern[str], re.Pattern[str] | None, ConditionRule]]
     translations: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
     medication_text: list[tuple[re.Pattern[str], MedicationRule]] = field(default_factory=list)
+    result_terms: dict[str, Qual] = field(default_factory=dict)
+    result_codes: dict[tuple[str, str], Qual] = field(default_factory=dict)
+    #: other identifiers of a code system (OIDs, national URIs) -> the canonical URI
+    system_equivalents: dict[str, str] = field(default_factory=dict)
+    #: display-text fallback for local observation codes: (synonym pattern, rule)
+    observation_text: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
+    coverage_keywords: re.Pattern[str] | None = None
+
+    def canonical(self, system: str | None, code: str | None) -> tuple[str | None, str | None]:
+        """The canonical system URI and code: national ICD-10 URIs/OIDs fold onto the WHO or CM
+        URI, and ICD-10 codes are upper-cased with their dot restored ("g629" -> "G62.9")."""
+        if not isinstance(system, str) or not isinstance(code, str) or not system or not code:
+            return system, code
+        system = self.system_equivalents.get(system.strip(), system.strip())
+        code = code.strip()
+        if system in ICD10_SYSTEMS:
+            code = code.upper().replace(" ", "")
+            if "." not in code and len(code) > 3:
+                code = code[:3] + "." + code[3:]
+        return system, code
+
+    def broader_rules_for(self, system: str | None, code: str | None) -> list[Rule]:
+        """Rules of the nearest mapped ICD-10 parent ("G62.88" -> "G62.8"): a national extension
+        or a more specific code is a kind of its parent. Only for asserted (not refuted) facts:
+        refuting a subtype does not refute its parent."""
+        system, code = self.canonical(system, code)
+        if system not in ICD10_SYSTEMS or not code:
+            return []
+        while len(code.replace(".", "")) > 3:
+            code = code[:-1].rstrip(".")
+            rules = self.by_code.get((system, code))  # type: ignore[arg-type]
+            if rules:
+                return rules
+        return []
 
     def rules_for(self, system: str | None, code: str | None) -> list[Rule]:
-        if not system or not code:
+        if not isinstance(system, str) or not isinstance(code, str) or not system or not code:
             return []
+        system, code = self.canonical(system, code)
         key = (system, code)
-        rules = self.by_code.get(key)
+        rules = self.by_code.get(key)  # type: ignore[arg-type]
         if key in self.translations:
-            extra = [r for t in self.translations[key] for r in self.by_code.get(t, [])]
+            extra = [r for t in self.translations[key] for r in self.by_code.get(t, [])]  # type: ignore[index]
             return (rules or []) + extra
         return rules or []
 
@@ -375,6 +447,10 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "systems": {},
         "unit_aliases": {},
         "thresholds": {},
+        "result_terms": {},
+        "result_codes": {},
+        "system_equivalents": {},
+        "coverage_keywords": [],
         **{s: {} for s in _LIST_SECTIONS},
     }
     origins: dict[tuple[str, str], str] = {}
@@ -382,6 +458,13 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         data = f.model.model_dump(exclude_unset=True)
         merged["systems"].update(data.get("systems", {}))
         merged["unit_aliases"].update(data.get("unit_aliases", {}))
+        for meaning, terms in data.get("result_terms", {}).items():
+            merged["result_terms"].setdefault(meaning, []).extend(terms)
+        for rc in data.get("result_codes", []):
+            merged["result_codes"][(rc["system"], str(rc["code"]))] = rc
+        for canonical, others in data.get("system_equivalents", {}).items():
+            merged["system_equivalents"].setdefault(canonical, []).extend(others)
+        merged["coverage_keywords"].extend(data.get("coverage_keywords", []))
         for key, thr in data.get("thresholds", {}).items():
             merged["thresholds"].setdefault(key, {}).update(thr)
             origins[("thresholds", key)] = _origin(f, ("thresholds", key))
@@ -448,6 +531,8 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
     modalities: list[ModalityRule] = []
     condition_text: list[tuple[re.Pattern[str], re.Pattern[str] | None, ConditionRule]] = []
 
+    observation_text: list[tuple[re.Pattern[str], Rule]] = []
+
     def threshold_ids(value: str | dict[str, str] | None) -> list[str]:
         if value is None:
             return []
@@ -492,8 +577,16 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
                             "the threshold and the rule must use commensurable units")
         if not rule.codes:
             problem("observations", rid, "codes", "rule has no codes", "add at least one code")
+        compiled_rule = Rule("observation", rule, origins[("observations", rid)])
         for c in rule.codes:
-            by_code[(c.system, c.code)].append(Rule("observation", rule, origins[("observations", rid)]))
+            by_code[(c.system, c.code)].append(compiled_rule)
+        if rule.synonyms:
+            try:
+                observation_text.append(
+                    (re.compile("|".join(f"(?:{t})" for t in rule.synonyms), re.IGNORECASE), compiled_rule))
+            except re.error as exc:
+                problem("observations", rid, "synonyms", f"invalid regular expression: {exc}",
+                        "escape special characters")
 
     for rid, raw in merged["conditions"].items():
         cond_rule = ConditionRule.model_validate(
@@ -571,6 +664,20 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         identity.append({"file": Path(cm.path).name, "name": cm.name, "version": cm.version,
                          "sha256": cm.sha256})
 
+    result_terms = {normalise_term(t): Qual(meaning) for meaning, terms in merged["result_terms"].items()
+                    for t in terms}
+    result_codes = {(systems.get(rc["system"], rc["system"]), str(rc["code"])): Qual(rc["means"])
+                    for rc in merged["result_codes"].values()}
+    system_equivalents = {alias["uri"]: systems.get(canonical, canonical)
+                          for canonical, aliases in merged["system_equivalents"].items() for alias in aliases}
+    keywords = None
+    if merged["coverage_keywords"]:
+        try:
+            keywords = re.compile("|".join(f"(?:{k})" for k in merged["coverage_keywords"]), re.IGNORECASE)
+        except re.error as exc:
+            problems.append(Problem("(merged)", None, "coverage_keywords", f"invalid regular expression: {exc}",
+                                    "escape special characters"))
+
     if problems:
         raise MappingError(problems)
     return CompiledMapping(
@@ -582,6 +689,11 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         condition_text=condition_text,
         translations=dict(translations),
         medication_text=medication_text,
+        result_terms=result_terms,
+        result_codes=result_codes,
+        system_equivalents=system_equivalents,
+        observation_text=observation_text,
+        coverage_keywords=keywords,
     )
 
 

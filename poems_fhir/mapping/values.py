@@ -41,7 +41,8 @@ def codings(concept: Any) -> list[tuple[str | None, str | None, str | None]]:
     if not isinstance(concept, dict):
         return []
     out = []
-    for c in concept.get("coding") or []:
+    coding = concept.get("coding")
+    for c in coding if isinstance(coding, list) else []:
         if isinstance(c, dict):
             code = c.get("code")
             out.append((c.get("system"), str(code) if code is not None else None, c.get("display")))
@@ -54,7 +55,7 @@ def concept_text(concept: Any) -> str:
         return ""
     parts = [concept.get("text") or ""]
     parts += [d for _, _, d in codings(concept) if d]
-    return " ".join(p for p in parts if p)
+    return " ".join(p for p in parts if isinstance(p, str) and p)
 
 
 def concept_label(concept: Any) -> str:
@@ -63,16 +64,21 @@ def concept_label(concept: Any) -> str:
         return ""
     if concept.get("text"):
         return str(concept["text"])
-    return next((d for _, _, d in codings(concept) if d), "")
+    return next((str(d) for _, _, d in codings(concept) if d), "")
 
 
 @dataclass(frozen=True)
 class Value:
-    """A numeric value in the rule's canonical unit, with its comparator ("<", ">=", …)."""
+    """A numeric value in the rule's canonical unit, with its comparator ("<", ">=", …).
+
+    ``notes`` records how it was read when that was not plain UCUM (a lab unit spelling, a
+    decimal comma, a number in a string): it is shown in the evidence text.
+    """
 
     value: float
     unit: str | None
     comparator: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 def quantity(
@@ -92,13 +98,125 @@ def quantity(
     comparator = q.get("comparator")
     if target_unit is None:
         return Value(float(raw), unit, comparator)
+    if not unit and target_unit in ("1", "{ratio}"):
+        return Value(float(raw), target_unit, comparator)  # a ratio needs no unit
     if not unit:
-        raise ResourceError(f"{element} has no unit (expected {target_unit}); not guessed")
-    ucum_unit = aliases.get(str(unit), str(unit))
+        raise UnitlessError(f"{element} has no unit (expected {target_unit}); not guessed",
+                            Value(float(raw), None, comparator))
+    return convert_value(float(raw), str(unit), target_unit, aliases, molar_mass, comparator, element)
+
+
+class UnitRejected(ResourceError):
+    """A unit that is neither UCUM nor in the unit table: reported (and listed by `coverage`)."""
+
+    def __init__(self, message: str, unit: str) -> None:
+        super().__init__(message)
+        self.unit = unit
+
+
+class UnitlessError(ResourceError):
+    """A number without a unit where the rule needs one; ``value`` is kept for the callers that
+    can use a unitless value without guessing its magnitude (presence, the lab's own range)."""
+
+    def __init__(self, message: str, value: Value) -> None:
+        super().__init__(message)
+        self.value = value
+
+
+_SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
+def normalise_unit(unit: str, aliases: dict[str, str]) -> tuple[str, str | None]:
+    """A unit as written -> (UCUM unit, note or None). The unit table (``unit_aliases`` of the
+    mapping files) is looked up with the unit as written, then with typographic variants folded
+    (micro signs, "×", superscript exponents, spaces); case is never folded ("G/L" is 10^9/L
+    in French labs, "g/L" is grams per litre)."""
+    written = unit.strip()
+    if written in aliases:
+        return aliases[written], f"unit {written!r} read as {aliases[written]} (unit table)"
+    folded = re.sub(r"\s+", "", written).replace("µ", "u").replace("μ", "u").replace("×", "x")
+    folded = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", lambda m: "10^" + m.group(1).translate(_SUPERSCRIPT), folded)
+    folded = folded.translate(_SUPERSCRIPT)  # mm³ -> mm3 (UCUM writes exponents as plain digits)
+    if folded in aliases:
+        return aliases[folded], f"unit {written!r} read as {aliases[folded]} (unit table)"
+    return folded, None
+
+
+def convert_value(
+    number: float, unit: str, target_unit: str, aliases: dict[str, str], molar_mass: float | None,
+    comparator: str | None, element: str, notes: tuple[str, ...] = (),
+) -> Value:
+    ucum_unit, note = normalise_unit(unit, aliases)
     try:
-        return Value(convert(float(raw), ucum_unit, target_unit, molar_mass), target_unit, comparator)
+        converted = convert(number, ucum_unit, target_unit, molar_mass)
     except UnitError as exc:
-        raise ResourceError(f"{element}: {exc}") from None
+        raise UnitRejected(f"{element}: {exc}; add it to unit_aliases if it is a lab spelling", unit) from None
+    return Value(converted, target_unit, comparator, notes + ((note,) if note else ()))
+
+
+# --- numbers written as text ---------------------------------------------------------------
+
+_COMPARATORS = {"<": "<", "<=": "<=", "=<": "<=", "≤": "<=", "⩽": "<=", ">": ">", ">=": ">=", "=>": ">=",
+                "≥": ">=", "⩾": ">=", "=": None,
+                "less than": "<", "below": "<", "under": "<", "менее": "<", "меньше": "<", "ниже": "<",
+                "до": "<=", "greater than": ">", "more than": ">", "above": ">", "over": ">",
+                "более": ">", "больше": ">", "выше": ">", "свыше": ">"}
+_COMP_RE = "|".join(sorted((re.escape(c) for c in _COMPARATORS), key=len, reverse=True))
+_NUMBER_TEXT = re.compile(
+    rf"^\s*(?P<comp>{_COMP_RE})?\s*(?P<num>[+-]?(?:\d{{1,3}}(?:[ \u00a0\u2009\u202f']\d{{3}})+(?![\d^*])(?:[.,]\d+)?|\d[\d.,]*))\s*(?P<unit>\S.*?)?\s*$",
+    re.IGNORECASE,
+)
+_SPACES = re.compile(r"[\s\u00a0\u2009\u202f']")
+
+
+def parse_number(text: str) -> float:
+    """A number as labs write it: "1 250,5", "1,250.5", "0,8", "12.5", "1 250" (thin or
+    no-break spaces too). Raises ValueError when it is ambiguous ("1,250": thousands or a
+    decimal comma?) or not a number; a single "." is always the decimal point."""
+    t = text.strip().rstrip(".,")
+    groups = _SPACES.split(t)
+    if len(groups) > 1:
+        if not all(len(g) == 3 and g.isdigit() for g in groups[1:-1]) or not re.match(r"^\d{3}(?:[.,]\d+)?$", groups[-1]) \
+                or not re.match(r"^[+-]?\d{1,3}$", groups[0]):
+            raise ValueError(f"{text!r}: digit groups are not thousands")
+        t = "".join(groups)
+    if "," in t and "." in t:
+        decimal = "," if t.rfind(",") > t.rfind(".") else "."
+        thousands = "." if decimal == "," else ","
+        whole, _, frac = t.rpartition(decimal)
+        if not re.match(rf"^[+-]?\d{{1,3}}(?:{re.escape(thousands)}\d{{3}})+$", whole):
+            raise ValueError(f"{text!r}: mixed separators")
+        t = whole.replace(thousands, "") + "." + frac
+    elif t.count(",") > 1 or t.count(".") > 1:
+        sep = "," if "," in t else "."
+        if not re.match(rf"^[+-]?\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+$", t):
+            raise ValueError(f"{text!r}: not a number")
+        t = t.replace(sep, "")
+    elif "," in t:
+        whole, _, frac = t.partition(",")
+        if len(frac) == 3 and whole.lstrip("+-") not in ("0", ""):
+            raise ValueError(f"{text!r} is ambiguous: thousands separator or decimal comma")
+        t = whole + "." + frac
+    return float(t)
+
+
+@dataclass(frozen=True)
+class NumberText:
+    number: float
+    comparator: str | None
+    unit: str | None
+
+
+def parse_number_text(text: str) -> NumberText | None:
+    """"<50", "> 2000 pg/mL", "≥ 200", "1 250,5 пг/мл", "менее 50" -> number, comparator, unit.
+    None when the text does not start with a number; ValueError when the number is ambiguous."""
+    m = _NUMBER_TEXT.match(text)
+    if not m:
+        return None
+    comp = _COMPARATORS[m.group("comp").lower()] if m.group("comp") else None
+    number = parse_number(m.group("num"))
+    unit = m.group("unit")
+    return NumberText(number, comp, unit.strip() if unit else None)
 
 
 @dataclass(frozen=True)
@@ -110,18 +228,74 @@ class Range:
 def reference_range(
     obs: dict[str, Any], target_unit: str | None, aliases: dict[str, str], molar_mass: float | None
 ) -> Range | None:
-    """The first usable referenceRange, converted like the value. None when there is none."""
-    for i, rr in enumerate(obs.get("referenceRange") or []):
+    """The first usable referenceRange, converted like the value. None when there is none.
+
+    Bounds without a unit, and a text range ("0-115 pg/mL", "< 96,2", "до 5"), are in the unit
+    the value itself was written in (the same result line); a text range that cannot be read is
+    skipped, never an error.
+    """
+    ranges = obs.get("referenceRange")
+    written = _written_unit(obs)
+    for i, rr in enumerate(ranges if isinstance(ranges, list) else []):
         if not isinstance(rr, dict) or rr.get("appliesTo"):
             continue
         low = high = None
-        if rr.get("low") is not None:
-            low = quantity(rr["low"], f"referenceRange[{i}].low", target_unit, aliases, molar_mass).value
-        if rr.get("high") is not None:
-            high = quantity(rr["high"], f"referenceRange[{i}].high", target_unit, aliases, molar_mass).value
+        for name in ("low", "high"):
+            q = rr.get(name)
+            if q is None:
+                continue
+            if isinstance(q, dict) and not (q.get("unit") or q.get("code")) and written and target_unit:
+                q = {**q, "unit": written}
+            bound = quantity(q, f"referenceRange[{i}].{name}", target_unit, aliases, molar_mass).value
+            low, high = (bound, high) if name == "low" else (low, bound)
         if low is not None or high is not None:
             return Range(low, high)
+        text = rr.get("text")
+        if isinstance(text, str) and target_unit:
+            parsed = _text_range(text, written, target_unit, aliases, molar_mass)
+            if parsed is not None:
+                return parsed
     return None
+
+
+def _written_unit(obs: dict[str, Any]) -> str | None:
+    """The unit the value was written in (before conversion), if any."""
+    q = obs.get("valueQuantity")
+    if isinstance(q, dict):
+        unit = q.get("code") if q.get("system") == UCUM and q.get("code") else q.get("unit") or q.get("code")
+        return unit if isinstance(unit, str) and unit else None
+    text = obs.get("valueString")
+    if isinstance(text, str):
+        try:
+            parsed = parse_number_text(text)
+        except ValueError:
+            return None
+        return parsed.unit if parsed else None
+    return None
+
+
+_RANGE_WITH_UNIT = re.compile(r"^\s*(\d[\d\s.,]*?)\s*(?:-|–|—|\.\.)\s*(\d[\d.,]*)\s*(\S.*?)?\s*$")
+
+
+def _text_range(text: str, written: str | None, target_unit: str, aliases: dict[str, str],
+                molar_mass: float | None) -> Range | None:
+    try:
+        m = _RANGE_WITH_UNIT.match(text)
+        if m:
+            low_n, high_n, unit = parse_number(m.group(1)), parse_number(m.group(2)), m.group(3) or written
+            if not unit:
+                return None
+            low = convert_value(low_n, unit, target_unit, aliases, molar_mass, None, "referenceRange.text")
+            high = convert_value(high_n, unit, target_unit, aliases, molar_mass, None, "referenceRange.text")
+            return Range(low.value, high.value)
+        parsed = parse_number_text(text)
+        if parsed is None or parsed.comparator is None or not (parsed.unit or written):
+            return None
+        bound = convert_value(parsed.number, parsed.unit or written or "", target_unit, aliases, molar_mass, None,
+                              "referenceRange.text").value
+    except (ValueError, ResourceError):
+        return None
+    return Range(None, bound) if parsed.comparator in ("<", "<=") else Range(bound, None)
 
 
 ABNORMAL_HIGH = {"H", "HH", "HU", ">"}
@@ -134,18 +308,71 @@ NEGATIVE = {"NEG", "ND"}
 
 def interpretation_codes(obs: dict[str, Any]) -> set[str]:
     out: set[str] = set()
-    for concept in obs.get("interpretation") or []:
+    concepts = obs.get("interpretation")
+    for concept in concepts if isinstance(concepts, list) else []:
         out.update(code for _, code, _ in codings(concept) if code)
     return out
 
 
 def compare(value: Value, cut: float, operator: str) -> bool | None:
-    """Whether ``value`` satisfies ``operator cut``; None when a comparator makes it undecidable."""
+    """Whether ``value`` satisfies ``operator cut``; None when a comparator makes it undecidable.
+
+    A censored value ("<50", ">=2000") stands for an interval of possible true values: the
+    answer is True when every value in it satisfies the test, False when none does, else None.
+    """
     v, comp = value.value, value.comparator
+    # the interval of possible true values: (low, low_inclusive, high, high_inclusive)
+    inf = float("inf")
+    low, low_in, high, high_in = {
+        "<": (-inf, False, v, False), "<=": (-inf, False, v, True),
+        ">": (v, False, inf, False), ">=": (v, True, inf, False),
+    }.get(comp or "", (v, True, v, True))
+
     if operator in (">", ">="):
-        if comp in ("<", "<="):
-            return False if v <= cut else None
-        return v > cut if operator == ">" else v >= cut
-    if comp in (">", ">="):
-        return False if v >= cut else None
-    return v < cut if operator == "<" else v <= cut
+        all_hold = low > cut or (low == cut and (operator == ">=" or not low_in))
+        any_hold = high > cut or (high == cut and operator == ">=" and high_in)
+    else:
+        all_hold = high < cut or (high == cut and (operator == "<=" or not high_in))
+        any_hold = low < cut or (low == cut and operator == "<=" and low_in)
+    if all_hold:
+        return True
+    return None if any_hold else False
+
+
+_RANGE_TEXT = re.compile(r"^\s*([\d][\d\s.,]*?)\s*(?:-|–|—|\.\.)\s*([\d][\d\s.,]*?)\s*$")
+
+
+def unitless_range(obs: dict[str, Any]) -> Range | None:
+    """The lab's own range for a value that has no unit: low/high without units, or a text range
+    such as "150-450", "<5", "до 5". A range with units is not used (the value's unit is unknown)."""
+    ranges = obs.get("referenceRange")
+    for rr in ranges if isinstance(ranges, list) else []:
+        if not isinstance(rr, dict) or rr.get("appliesTo"):
+            continue
+        bounds: list[float | None] = []
+        usable = True
+        for name in ("low", "high"):
+            q = rr.get(name)
+            if q is None:
+                bounds.append(None)
+            elif isinstance(q, dict) and isinstance(q.get("value"), (int, float)) and not isinstance(q.get("value"), bool) \
+                    and not (q.get("unit") or q.get("code")):
+                bounds.append(float(q["value"]))
+            else:
+                usable = False
+        if usable and (bounds[0] is not None or bounds[1] is not None):
+            return Range(bounds[0], bounds[1])
+        text = rr.get("text")
+        if isinstance(text, str):
+            m = _RANGE_TEXT.match(text)
+            try:
+                if m:
+                    return Range(parse_number(m.group(1)), parse_number(m.group(2)))
+                parsed = parse_number_text(text)
+            except ValueError:
+                continue
+            if parsed and not parsed.unit and parsed.comparator in ("<", "<="):
+                return Range(None, parsed.number)
+            if parsed and not parsed.unit and parsed.comparator in (">", ">="):
+                return Range(parsed.number, None)
+    return None

@@ -95,7 +95,7 @@ def test_value_boolean_exam_finding(mapping):
 
 def test_value_integer_needs_a_unit_for_dimensioned_rules(mapping):
     ex = run(mapping, obs("777-3", valueInteger=480))
-    assert "valueInteger has no unit" in ex.errors[0].message
+    assert "valueInteger 480 has no unit" in ex.errors[0].message
 
 
 def test_value_ratio_for_flc_ratio(mapping):
@@ -113,9 +113,11 @@ def test_components_are_read(mapping):
     assert states(ex, "thrombocytosis_polycythemia") == [State.ABSENT]
 
 
-def test_string_where_quantity_expected_is_reported(mapping):
+def test_string_number_without_unit_is_reported_not_guessed(mapping):
+    # issue #8: "<50" is now read as a censored number, but without a unit or a lab range its
+    # magnitude is unknown, so it is still reported rather than guessed
     ex = run(mapping, obs("75628-8", valueString="less than 50"))
-    assert "expected a Quantity" in ex.errors[0].message
+    assert "has no unit" in ex.errors[0].message and "not guessed" in ex.errors[0].message
 
 
 # --- statuses and absent data ---------------------------------------------------------------

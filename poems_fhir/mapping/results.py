@@ -1,0 +1,192 @@
+"""Read one result (an Observation or a component) whatever its encoding: a number with a
+unit, a number written as text ("<50", "1 250,5 пг/мл"), a censored quantity, an
+interpretation flag alone (H/L/N/A, POS/NEG, DET/ND), a qualitative string ("elevated",
+"не выявлен") or a qualifier code (SNOMED Positive/Negative/Detected/Not detected).
+
+The result is a :class:`Reading`; what each reading means for a criterion is decided by the
+role handlers in ``extract.py`` (criteria.md §4). Nothing is guessed: a number without a unit
+is kept apart (``unitless``) for the few uses where its unit cannot change the conclusion.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import Enum
+from collections.abc import Callable
+from typing import Any
+
+from .values import (
+    ResourceError,
+    UnitlessError,
+    Value,
+    codings,
+    concept_text,
+    NumberText,
+    convert_value,
+    parse_number_text,
+    quantity,
+)
+
+
+class Qual(str, Enum):
+    """What a result without a usable number says."""
+
+    HIGH = "high"
+    LOW = "low"
+    NORMAL = "normal"
+    ABNORMAL = "abnormal"  # abnormal, direction not stated
+    POSITIVE = "positive"  # positive / detected / reactive / present
+    NEGATIVE = "negative"  # negative / not detected / non-reactive / absent
+
+
+#: HL7 v3 ObservationInterpretation and HL7 v2 table 0078 share these codes.
+INTERPRETATION: dict[str, Qual] = {
+    "H": Qual.HIGH, "HH": Qual.HIGH, "HU": Qual.HIGH, "HX": Qual.HIGH, ">": Qual.HIGH,
+    "L": Qual.LOW, "LL": Qual.LOW, "LU": Qual.LOW, "LX": Qual.LOW, "<": Qual.LOW,
+    "N": Qual.NORMAL, "A": Qual.ABNORMAL, "AA": Qual.ABNORMAL,
+    "POS": Qual.POSITIVE, "DET": Qual.POSITIVE, "NEG": Qual.NEGATIVE, "ND": Qual.NEGATIVE,
+}
+DIMENSIONLESS = {None, "1", "{ratio}"}
+
+
+def normalise_term(text: str) -> str:
+    """Lower case, single spaces, no surrounding punctuation: "  Not  detected. " -> "not detected"."""
+    t = unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
+    t = re.sub(r"\s+", " ", t).strip()
+    return t.strip(" .;:!*()[]")
+
+
+@dataclass(frozen=True)
+class Reading:
+    value: Value | None = None  # a number in the rule's unit
+    unitless: Value | None = None  # a number whose unit is missing (unit of the lab's own range)
+    qual: Qual | None = None
+    #: where ``qual`` came from, for the evidence: "interpretation H", "valueString 'elevated'"
+    qual_source: str = ""
+    text: str = ""  # the text of a string / coded value (immunofixation reads it)
+    interpretation: Qual | None = None
+    element: str = ""  # the element the number came from, for messages
+
+
+def interpretation_qual(part: dict[str, Any], terms: dict[str, Qual]) -> tuple[Qual | None, str]:
+    concepts = part.get("interpretation")
+    for concept in concepts if isinstance(concepts, list) else []:
+        if not isinstance(concept, dict):
+            continue
+        for _, code, _ in codings(concept):
+            if code and code.upper() in INTERPRETATION:
+                return INTERPRETATION[code.upper()], f"interpretation {code}"
+        text = concept.get("text")
+        if isinstance(text, str) and normalise_term(text) in terms:
+            return terms[normalise_term(text)], f"interpretation {text!r}"
+    return None, ""
+
+
+def read_result(
+    part: dict[str, Any], prefix: str, unit: str | None, molar_mass: float | None,
+    aliases: dict[str, str], terms: dict[str, Qual], result_codes: dict[tuple[str, str], Qual],
+    canonical: Callable[[str, str], tuple[Any, Any]] | None = None,
+) -> Reading:
+    """Read ``part`` (an Observation or component) for a rule whose canonical unit is ``unit``."""
+    interp, interp_source = interpretation_qual(part, terms)
+    element = prefix + "value"
+    base = Reading(qual=interp, qual_source=interp_source, interpretation=interp)
+
+    def number(v: Value) -> Reading:
+        return Reading(value=v, qual=interp, qual_source=interp_source, interpretation=interp)
+
+    def unitless(v: Value, name: str) -> Reading:
+        if unit in DIMENSIONLESS:
+            return number(Value(v.value, unit, v.comparator))
+        return Reading(unitless=v, qual=interp, qual_source=interp_source, interpretation=interp, element=name)
+
+    if "valueQuantity" in part:
+        q = part["valueQuantity"]
+        if isinstance(q, dict) and q.get("value") is None and not q.get("comparator"):
+            return base  # a unit without a number: only the interpretation can speak
+        try:
+            return number(quantity(q, element + "Quantity", unit, aliases, molar_mass))
+        except UnitlessError as exc:
+            return unitless(exc.value, element + "Quantity")
+    if "valueInteger" in part:
+        raw = part["valueInteger"]
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ResourceError(f"{element}Integer is not an integer: {raw!r}")
+        return unitless(Value(float(raw), None), element + "Integer")
+    if "valueRatio" in part:
+        ratio = part["valueRatio"] if isinstance(part["valueRatio"], dict) else {}
+        num = quantity(ratio.get("numerator"), element + "Ratio.numerator", None, aliases)
+        den = quantity(ratio.get("denominator"), element + "Ratio.denominator", None, aliases)
+        if den.value == 0:
+            raise ResourceError(f"{element}Ratio has a zero denominator")
+        return number(Value(num.value / den.value, unit or "{ratio}"))
+    if "valueString" in part:
+        text = part["valueString"]
+        if not isinstance(text, str):
+            raise ResourceError(f"{element}String is not a string: {text!r}")
+        return _read_text(text, f"{element}String", unit, molar_mass, aliases, terms, interp, interp_source)
+    if "valueCodeableConcept" in part:
+        concept = part["valueCodeableConcept"]
+        label = concept_text(concept)
+        for system, code, _ in codings(concept):
+            if not isinstance(system, str):
+                continue
+            key = canonical(system, code) if canonical and code else (system, code)
+            if code and key in result_codes:
+                return Reading(qual=result_codes[key], qual_source=f"coded value {system}|{code}",
+                               text=label, interpretation=interp)
+            if "interpretation" in system.lower() or system.endswith("0078"):
+                if code and code.upper() in INTERPRETATION:
+                    return Reading(qual=INTERPRETATION[code.upper()], qual_source=f"coded value {code}",
+                                   text=label, interpretation=interp)
+        for candidate in [concept.get("text")] + [d for _, _, d in codings(concept)] if isinstance(concept, dict) else []:
+            if isinstance(candidate, str) and normalise_term(candidate) in terms:
+                return Reading(qual=terms[normalise_term(candidate)], qual_source=f"coded value {candidate!r}",
+                               text=label, interpretation=interp)
+        return Reading(qual=interp, qual_source=interp_source, text=label, interpretation=interp)
+    if "valueBoolean" in part:
+        flag = part["valueBoolean"]
+        if not isinstance(flag, bool):
+            raise ResourceError(f"{element}Boolean is not true/false: {flag!r}")
+        return Reading(qual=Qual.POSITIVE if flag else Qual.NEGATIVE, qual_source=f"valueBoolean {flag}",
+                       text="positive" if flag else "negative", interpretation=interp)
+    return base
+
+
+def _read_text(
+    text: str, element: str, unit: str | None, molar_mass: float | None, aliases: dict[str, str],
+    terms: dict[str, Qual], interp: Qual | None, interp_source: str,
+) -> Reading:
+    term = normalise_term(text)
+    if term in terms:
+        return Reading(qual=terms[term], qual_source=f"{element.rsplit('.', 1)[-1]} {text.strip()!r}", text=text,
+                       interpretation=interp)
+    try:
+        parsed = parse_number_text(text)
+    except ValueError as exc:
+        raise ResourceError(f"{element}: {exc}; not guessed") from None
+    if parsed is None:
+        return Reading(qual=interp, qual_source=interp_source, text=text, interpretation=interp)
+    note = f"read from text {text.strip()!r}"
+    if parsed.unit:
+        # a flag written after the number: "520 H", "150 pg/mL (H)", "467 ↑"
+        *rest, last = parsed.unit.split()
+        if normalise_term(last) in terms and terms[normalise_term(last)] in (Qual.HIGH, Qual.LOW, Qual.NORMAL,
+                                                                              Qual.ABNORMAL):
+            if interp is None:
+                interp, interp_source = terms[normalise_term(last)], f"flag {last.strip('()')!r} in the text"
+            parsed = NumberText(parsed.number, parsed.comparator, " ".join(rest) or None)
+    if parsed.unit:
+        if unit is None:
+            return Reading(value=Value(parsed.number, parsed.unit, parsed.comparator, (note,)), qual=interp,
+                           qual_source=interp_source, text=text, interpretation=interp)
+        value = convert_value(parsed.number, parsed.unit, unit, aliases, molar_mass, parsed.comparator,
+                              element, (note,))
+        return Reading(value=value, qual=interp, qual_source=interp_source, text=text, interpretation=interp)
+    bare = Value(parsed.number, None, parsed.comparator, (note,))
+    if unit in DIMENSIONLESS:
+        return Reading(value=Value(parsed.number, unit, parsed.comparator, (note,)), qual=interp,
+                       qual_source=interp_source, text=text, interpretation=interp)
+    return Reading(unitless=bare, qual=interp, qual_source=interp_source, text=text, interpretation=interp,
+                   element=element)

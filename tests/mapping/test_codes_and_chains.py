@@ -1,0 +1,108 @@
+"""Codes beyond the table and evidence chains (issue #8): national ICD-10 systems, parent codes,
+Condition.evidence.detail followed to the report's modality, parts from FHIR resources."""
+from __future__ import annotations
+
+import datetime as dt
+
+from poems_fhir.criteria.engine import evaluate
+from poems_fhir.criteria.model import State, Strength
+from poems_fhir.criteria.profiles import MAYO
+from poems_fhir.mapping.extract import extract
+from poems_fhir.mapping.values import Value, compare, parse_number
+from tests.conftest import make_record
+
+ICD10, ICD10CM, SCT = "http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm", "http://snomed.info/sct"
+VER = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+
+
+def cond(system: str, code: str, verification: str = "confirmed", date: str = "2024-01-01", **extra):
+    return {"resourceType": "Condition", "code": {"coding": [{"system": system, "code": code}]},
+            "verificationStatus": {"coding": [{"system": VER, "code": verification}]},
+            "subject": {"reference": "Patient/p1"}, "recordedDate": date, **extra}
+
+
+def report(rid: str, text: str, conclusion: str = "") -> dict:
+    return {"resourceType": "DiagnosticReport", "id": rid, "status": "final", "code": {"text": text},
+            "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-01-01",
+            **({"conclusion": conclusion} if conclusion else {})}
+
+
+def sclerotic_refuted(detail: str) -> dict:
+    return cond(ICD10CM, "M85.80", "refuted", evidence=[{"detail": [{"reference": detail}]}])
+
+
+def test_refutation_on_a_plain_radiograph_is_a_low_grade_negative(mapping):
+    ex = extract(make_record(report("xr", "Skeletal survey (X-ray)"), sclerotic_refuted("DiagnosticReport/xr")),
+                 mapping)
+    (finding,) = [f for f in ex.findings if f.topic == "sclerotic_bone_lesions"]
+    assert finding.state is State.ABSENT and finding.strength is Strength.WEAK
+    assert "DiagnosticReport/xr" in (finding.note or "")
+    result = evaluate("Patient/p1", ex.findings, MAYO).criteria["sclerotic_bone_lesions"]
+    assert result.state is State.INDETERMINATE and result.open
+
+
+def test_refutation_on_ct_stays_strong(mapping):
+    ex = extract(make_record(report("ct", "CT whole body low dose"), report("xr", "Skeletal survey"),
+                             cond(ICD10CM, "M85.80", "refuted", evidence=[{"detail": [
+                                 {"reference": "DiagnosticReport/xr"}, {"reference": "DiagnosticReport/ct"}]}])),
+                 mapping)
+    (finding,) = [f for f in ex.findings if f.topic == "sclerotic_bone_lesions"]
+    assert finding.strength is Strength.STRONG
+    assert evaluate("Patient/p1", ex.findings, MAYO).criteria["sclerotic_bone_lesions"].state is State.ABSENT
+
+
+def test_refutation_without_evidence_detail_is_unchanged(mapping):
+    ex = extract(make_record(cond(ICD10CM, "M85.80", "refuted")), mapping)
+    assert [f.strength for f in ex.findings] == [Strength.STRONG]
+
+
+def test_enlarged_liver_with_spleen_not_enlarged_is_organomegaly(mapping):
+    ex = extract(make_record(cond(ICD10, "R16.0", date="2024-01-01"),
+                             cond(ICD10, "R16.1", "refuted", date="2024-02-01")), mapping)
+    result = evaluate("Patient/p1", ex.findings, MAYO).criteria["organomegaly"]
+    assert result.state is State.PRESENT
+
+
+def test_icd10_codes_are_canonicalised(mapping):
+    assert mapping.canonical("urn:oid:2.16.840.1.113883.6.90", "g629") == (ICD10CM, "G62.9")
+    assert mapping.canonical("1.2.643.5.1.13.13.11.1005", " R16.1 ") == (ICD10, "R16.1")
+    assert mapping.canonical("http://loinc.org", "777-3") == ("http://loinc.org", "777-3")
+
+
+def test_parent_code_is_used_for_assertions_only_and_noted(mapping):
+    ex = extract(make_record(cond(ICD10, "G62.88")), mapping)
+    assert [(f.topic, f.state) for f in ex.findings] == [("polyneuropathy", State.PRESENT)]
+    assert [n.kind for n in ex.notes] == ["broader_code"]
+
+
+def test_diabetic_polyneuropathy_is_flagged_as_a_differential(mapping):
+    ex = extract(make_record(cond(ICD10CM, "E11.42")), mapping)
+    a = evaluate("Patient/p1", ex.findings, MAYO, dt.date(2024, 6, 1))
+    assert a.criteria["polyneuropathy"].state is State.PRESENT
+    assert "differential_diabetic_polyneuropathy" in [fl.code for fl in a.flags]
+    # diabetes alone never satisfies the endocrinopathy criterion (caveat)
+    assert a.criteria["endocrinopathy"].caveat == "diabetes_only"
+
+
+def test_number_formats():
+    assert parse_number("1 250,5") == 1250.5
+    assert parse_number("1\u202f250") == 1250
+    assert parse_number("1.250.000") == 1250000
+    assert parse_number("1,250.5") == 1250.5
+    assert parse_number("0,125") == 0.125
+    for bad in ("1,250", "12 5", "1.2.3"):
+        try:
+            parse_number(bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad!r} should be refused")
+
+
+def test_censored_comparisons_are_interval_logic():
+    assert compare(Value(2000, None, ">"), 1000, ">=") is True
+    assert compare(Value(500, None, ">"), 1000, ">=") is None  # could be anything above 500
+    assert compare(Value(50, None, "<"), 200, ">=") is False
+    assert compare(Value(200, None, "<="), 200, ">=") is None  # may be exactly 200
+    assert compare(Value(200, None, "<"), 200, ">=") is False
+    assert compare(Value(200, None, ">="), 200, ">=") is True
+    assert compare(Value(200, None, None), 200, ">") is False

@@ -1,0 +1,158 @@
+"""Sample bundles of real-world encodings (sample_bundles/encodings, issue #8): their conclusions."""
+from __future__ import annotations
+
+import json
+
+import responses
+from click.testing import CliRunner
+
+from poems_fhir.cli import main
+from poems_fhir.criteria.model import Classification, State
+from poems_fhir.criteria.profiles import get_profile
+from poems_fhir.pipeline import evaluate_paths
+from tests.conftest import SAMPLES
+
+ENC = SAMPLES / "encodings"
+
+
+def results(mapping):
+    run = evaluate_paths([ENC], mapping, get_profile("mayo"))
+    assert run.errors == []
+    return {r.record.patient: r for r in run.results}
+
+
+def test_russian_hospital_record(mapping):
+    a = results(mapping)["Patient/enc-ru-1"].assessment
+    states = {k: v.state for k, v in a.criteria.items()}
+    assert a.classification is Classification.MET
+    assert states["polyneuropathy"] is State.PRESENT  # MKB-10 under the NSI OID
+    assert states["vegf_elevation"] is State.PRESENT  # "1 640 пг/мл", serum from the Russian test name
+    assert "(serum)" in a.criteria["vegf_elevation"].evidence[0].summary
+    # liver refuted, spleen enlarged: parts combine
+    assert states["organomegaly"] is State.PRESENT
+    assert states["endocrinopathy"] is State.PRESENT  # testosterone "снижен"
+    assert states["thrombocytosis_polycythemia"] is State.PRESENT  # 467 х10^9/л
+
+
+def test_abstracted_letter_record(mapping):
+    a = results(mapping)["Patient/enc-letter-1"].assessment
+    states = {k: v.state for k, v in a.criteria.items()}
+    # VEGF "High" without a number and a refutation on plain X-ray decide nothing
+    assert a.classification is Classification.INDETERMINATE
+    assert states["vegf_elevation"] is State.INDETERMINATE
+    assert states["sclerotic_bone_lesions"] is State.INDETERMINATE
+    assert states["organomegaly"] is State.PRESENT
+    assert states["thrombocytosis_polycythemia"] is State.PRESENT  # flag H = above the lab's ULN
+    assert a.criteria["endocrinopathy"].caveat == "diabetes_only"
+    assert "differential_diabetic_polyneuropathy" in {f.code for f in a.flags}
+
+
+def test_us_vendor_record(mapping):
+    r = results(mapping)["Patient/enc-us-1"]
+    a = r.assessment
+    assert a.classification is Classification.MET
+    assert "lower confidence" in a.criteria["monoclonal_plasma_cell_disorder"].evidence[0].summary
+    assert ">2000" in a.criteria["vegf_elevation"].evidence[0].summary
+    flc = [m for m in r.extraction.measurements if m.analyte == "flc_kappa"]
+    assert [m.value for m in flc] == [19.0]  # mg/dl -> mg/L
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_coverage_lists_fallbacks_rejections_and_unmapped(tmp_path):
+    site = json.loads((ENC / "us-vendor-units.json").read_text(encoding="utf-8"))
+    site["entry"].append({"resource": {
+        "resourceType": "Observation", "id": "us-ncs", "status": "final",
+        "code": {"coding": [{"system": "https://lab.example-health.org/codes", "code": "NCS1",
+                             "display": "Nerve conduction study summary"}]},
+        "subject": {"reference": "Patient/enc-us-1"}, "effectiveDateTime": "2024-02-10",
+        "valueString": "demyelinating"}})
+    site["entry"].append({"resource": {
+        "resourceType": "Observation", "id": "us-plt2", "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+        "subject": {"reference": "Patient/enc-us-1"}, "effectiveDateTime": "2024-03-10",
+        "valueQuantity": {"value": 300, "unit": "cells per field"}}})
+    path = tmp_path / "site.json"
+    path.write_text(json.dumps(site), encoding="utf-8")
+    result = invoke("mappings", "coverage", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    unmapped = {(u["code"], u["text"]) for u in doc["unmapped_relevant"]}
+    assert ("NCS1", "Nerve conduction study summary") in unmapped
+    assert [u["unit"] for u in doc["rejected_units"]] == ["cells per field"]
+    assert doc["rejected_units"][0]["examples"] == ["Observation/us-plt2"]
+    fallback = {f["rule"] for f in doc["text_fallback_matches"]}
+    assert fallback == {"serum_ife"}
+    assert '"cells per field": TODO' in doc["site_mapping_skeleton"]
+    text = invoke("mappings", "coverage", str(ENC)).output
+    assert "Display-text fallback matches" in text and "observations:" in text
+    assert "- id: vegf" in text  # the Russian LIS VEGF code, to add as a site code
+
+
+def test_coverage_needs_input():
+    assert invoke("mappings", "coverage").exit_code == 2
+
+
+@responses.activate
+def test_coverage_reads_whole_records_from_a_server():
+    from tests.fhir.transcripts import BASE
+
+    def bundle(*resources):
+        return {"resourceType": "Bundle", "type": "searchset",
+                "entry": [{"fullUrl": f"{BASE}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources]}
+
+    vegf = {"resourceType": "Observation", "id": "v1", "status": "final", "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [{"system": "urn:lab", "code": "V", "display": "VEGF-A, serum (send-out)"}]},
+            "effectiveDateTime": "2024-01-01", "valueQuantity": {"value": 1500, "unit": "pg/mL"}}
+    ncs = {"resourceType": "Observation", "id": "n1", "status": "final", "subject": {"reference": "Patient/p1"},
+           "code": {"text": "Nerve conduction study"}, "effectiveDateTime": "2024-01-01", "valueString": "abnormal"}
+    responses.add("GET", f"{BASE}/Patient/p1", json={"resourceType": "Patient", "id": "p1"})
+    responses.add("GET", f"{BASE}/Observation", json=bundle(vegf, ncs))
+    for rtype in ("Condition", "Procedure", "DiagnosticReport", "MedicationRequest", "MedicationStatement"):
+        responses.add("GET", f"{BASE}/{rtype}", json=bundle())
+    result = invoke("mappings", "coverage", "--server", BASE, "--patient", "p1", "--format", "json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["patients"] == 1
+    assert [f["rule"] for f in doc["text_fallback_matches"]] == ["vegf"]
+    assert [u["text"] for u in doc["unmapped_relevant"]] == ["Nerve conduction study"]
+    # the Observation search is not restricted to mapped codes: unmapped ones are the point
+    obs_calls = [c.request.url for c in responses.calls if "/Observation" in c.request.url]
+    assert obs_calls and all("code=" not in url for url in obs_calls)
+
+
+def test_coverage_server_needs_patients():
+    assert invoke("mappings", "coverage", "--server", "https://fhir.example.org").exit_code == 2
+
+
+def test_coverage_finds_a_national_icd10_system_to_declare(tmp_path):
+    kz = "https://example.kz/fhir/CodeSystem/mkb-10"  # an identifier the default does not know
+    doc = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "kz1"}},
+        {"resource": {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/kz1"},
+                      "code": {"coding": [{"system": kz, "code": "G62.9", "display": "Полинейропатия"}]}}}]}
+    path = tmp_path / "kz.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    out = json.loads(invoke("mappings", "coverage", str(path), "--format", "json").output)
+    assert [(r["system"], r["suggested_rule"]) for r in out["icd10_like_systems"]] == [
+        (kz, "http://hl7.org/fhir/sid/icd-10")]
+    skeleton = out["site_mapping_skeleton"]
+    assert f'- {{uri: "{kz}", verification: LOCAL}}' in skeleton
+    # the skeleton is a valid site mapping file that makes the code map
+    site = tmp_path / "site.yaml"
+    site.write_text(skeleton, encoding="utf-8")
+    result = json.loads(invoke("evaluate", str(path), "--mappings", str(site), "--format", "json").output)
+    assert result["patients"][0]["criteria"]["polyneuropathy"]["state"] == "present"
+
+
+def test_coverage_skeleton_is_a_valid_site_file(tmp_path):
+    out = json.loads(invoke("mappings", "coverage", str(ENC), "--format", "json").output)
+    site = tmp_path / "site.yaml"
+    site.write_text(out["site_mapping_skeleton"], encoding="utf-8")
+    assert invoke("mappings", "check", str(site)).exit_code == 0
+    # with it, the local codes map by code; only tests known by code.text alone (no code to add) remain
+    again = json.loads(invoke("mappings", "coverage", str(ENC), "--mappings", str(site), "--format", "json").output)
+    assert again["text_fallback_matches"]
+    assert all("code.text only" in m["text"] for m in again["text_fallback_matches"])
