@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`poems-fhir mappings coverage`: what a site's data holds that the mapping does not read.
 
 The onboarding report for a new site. It runs the normal extraction over every patient and
@@ -169,7 +170,7 @@ def to_dict(cov: Coverage) -> dict[str, Any]:
     def rows(table: dict[tuple[str, ...], Entry], names: tuple[str, ...]) -> list[dict[str, Any]]:
         out = []
         for entry in sorted(table.values(), key=lambda e: (-e.count, e.key)):
-            row: dict[str, Any] = dict(zip(names, entry.key))
+            row: dict[str, Any] = dict(zip(names, entry.key, strict=False))
             row["count"] = entry.count
             row["examples"] = entry.examples
             if entry.suggestion:

@@ -253,7 +253,7 @@ def _numeric(ctx: _Ctx, rule: ObservationRule) -> Value:
     reading = ctx.read(rule)
     if reading.value is None:
         _no_number(ctx, rule, reading)
-    assert reading.value is not None
+    assert reading.value is not None  # noqa: S101 - narrows the type for mypy; _no_number raises
     return reading.value
 
 
@@ -282,7 +282,7 @@ def _unitless_side(ctx: _Ctx, reading: Reading) -> tuple[bool | None, bool | Non
     this comparison because value and range come from the same result line.
     """
     v = reading.unitless
-    assert v is not None
+    assert v is not None  # noqa: S101 - narrows the type for mypy; callers check unitless
     rr = unitless_range(ctx.part)
     high = compare(v, rr.high, ">") if rr and rr.high is not None else None
     low = compare(v, rr.low, "<") if rr and rr.low is not None else None

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Read one result (an Observation or a component) whatever its encoding: a number with a
 unit, a number written as text ("<50", "1 250,5 пг/мл"), a censored quantity, an
 interpretation flag alone (H/L/N/A, POS/NEG, DET/ND), a qualitative string ("elevated",
