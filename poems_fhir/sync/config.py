@@ -46,6 +46,18 @@ class SyncSettings(BaseModel):
     #: criteria of which at least one must be present for a patient to be in scope (get reports);
     #: the one definition is criteria/scope.py
     trigger: list[str] = list(DEFAULT_TRIGGER)
+    #: language of the clinician-facing texts written back (a catalog in poems_fhir/locale)
+    language: str = "en"
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        from ..i18n import UnknownLanguageError, translator
+
+        try:
+            return translator(v).language
+        except UnknownLanguageError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("trigger")
     @classmethod
