@@ -147,7 +147,7 @@ def test_an_out_of_scope_patient_gets_a_quiet_page_and_the_audit_page_with_all(m
                   "Risk factors"):
         assert noise not in quiet
     audit = html_for(r, mapping, audit=True)
-    assert parse(audit).rows["criteria"] == 12 and "audit detail" in audit
+    assert parse(audit).rows["criteria"] == 12 and "Audit detail" in audit
     assert "Not raised (out of scope): <b>Castleman disease without neuropathy or clone</b>" in audit
     assert "class=\"notice notice-flag" not in audit
     # one page asked for by name: the quiet page, written (not an error)
