@@ -65,6 +65,8 @@ def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], a
             ax.set_ylabel(title)
             ax.grid(True, alpha=0.3)
             ax.legend(loc="upper right", fontsize=8)
+        if as_of is not None:  # the axis ends at the cut-off: no tick, shade or point after it
+            axes[0, 0].set_xlim(right=as_of)
         axes[0, 0].set_title(t._("Shaded: treatment periods; dashed line: autologous stem-cell transplant"), fontsize=9)
         fig.autofmt_xdate()
         fig.tight_layout()

@@ -170,7 +170,7 @@ def _notices(t: Translator, a: Assessment, response: ResponseAssessment, scope: 
     for n in w.notices(t, a, response, scope):
         kind = t._("ALERT") if n.kind == "alert" else t._("ATTENTION")
         refs = " ".join(_link(r, r.split("/")[0]) for r in n.evidence[:3])
-        out.append(f'<div class="notice notice-{n.kind}" role="alert" data-code="{_e(n.code)}"><b class="kind">'
+        out.append(f'<div class="notice notice-{n.kind}" role="alert" data-code="{_e(n.code.replace("_", "-"))}"><b class="kind">'
                    f"{_e(kind)}:</b> <b>{_e(n.label)}.</b> {_e(n.explanation)} <span class=\"note\">({_e(n.cite)})"
                    f"{' ' + refs if refs else ''}</span></div>")
     return out
@@ -179,7 +179,7 @@ def _notices(t: Translator, a: Assessment, response: ResponseAssessment, scope: 
 def _classification(t: Translator, a: Assessment) -> list[str]:
     cls = a.classification.value
     parts = [f'<section id="summary"><h2>{_e(t._("Classification"))}</h2>'
-             f'<p><span id="classification" class="badge cls-{cls.replace("_", "-")}" data-classification="{cls}">'
+             f'<p><span id="classification" class="badge cls-{cls.replace("_", "-")}" data-classification="{cls.replace("_", "-")}">'
              f'{_e(label(t, "classification", cls))}</span> {_e(explain(t, "classification", cls))}</p>',
              f"<p>{_e(t._('Present: {items}.').format(items=w.present_list(t, a)))}</p>"]
     if a.missing:
