@@ -72,8 +72,8 @@ def criteria_narrative(t: Translator, a: Assessment, cutoff: str | None, scope: 
     body.append(f"<p><b>{_e(w.classification_line(t, a))}</b> "
                 f"{_e(explain(t, 'classification', a.classification.value))} "
                 f"<i>({_e(sources('profile', a.profile))})</i></p>")
-    body.append(f"<p>{_e(t._('Data cut-off'))}: {_e(t.date(dt.date.fromisoformat(cutoff)) if cutoff else '-')}. "
-                f"{_e(t._('Present: {items}.').format(items=w.present_list(t, a)))}</p>")
+    body.append(f"<p>{_e(t._('Data cut-off'))}: {_e(t.date(dt.date.fromisoformat(cutoff)) if cutoff else '-')}</p>"
+                f"<p>{_e(t._('Present: {items}.').format(items=w.present_list(t, a)))}</p>")
     if a.missing:
         body.append(f"<p><b>{_e(t._('Missing, and deciding the classification'))}:</b></p><ul>")
         for m in a.missing:

@@ -37,7 +37,7 @@ th, td { border: 1px solid #8c8c8c; padding: .3rem .45rem; vertical-align: top; 
 th { background: #e8ebf0; } a { color: #0b4f9c; }
 .who { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: .4rem 0 .8rem; }
 .who dt { font-weight: 600; } .who dd { margin: 0; }
-.state { font-weight: 600; white-space: nowrap; }
+.state { font-weight: 600; white-space: nowrap; } td.date, th.date { white-space: nowrap; overflow-wrap: normal; }
 .state-present { background: #fde2e1; } .state-absent { background: #e3f1e6; }
 .state-not-assessed { background: #f0f0f0; } .state-indeterminate { background: #fff1c2; }
 .badge { display: inline-block; padding: .15rem .5rem; border-radius: .3rem; font-weight: 700; border: 2px solid #1a1a1a; }
@@ -169,7 +169,7 @@ def _notices(t: Translator, a: Assessment, response: ResponseAssessment, scope: 
     out = []
     for n in w.notices(t, a, response, scope):
         kind = t._("ALERT") if n.kind == "alert" else t._("ATTENTION")
-        refs = " ".join(_link(r, r.split("/")[0]) for r in n.evidence[:3])
+        refs = " ".join(_link(r, t._("source {n}").format(n=i)) for i, r in enumerate(n.evidence[:3], 1))
         out.append(f'<div class="notice notice-{n.kind}" role="alert" data-code="{_e(n.code.replace("_", "-"))}"><b class="kind">'
                    f"{_e(kind)}:</b> <b>{_e(n.label)}.</b> {_e(n.explanation)} <span class=\"note\">({_e(n.cite)})"
                    f"{' ' + refs if refs else ''}</span></div>")
@@ -194,7 +194,7 @@ def _classification(t: Translator, a: Assessment) -> list[str]:
 
 def _criteria(t: Translator, a: Assessment) -> list[str]:
     parts = [f'<h2>{_e(t._("Criteria and evidence"))}</h2><table id="criteria"><thead><tr>'
-             f"<th>{_e(t._('Criterion'))}</th><th>{_e(t._('Result'))}</th><th>{_e(t._('Date'))}</th>"
+             f"<th>{_e(t._('Criterion'))}</th><th>{_e(t._('Result'))}</th><th class=\"date\">{_e(t._('Date'))}</th>"
              f"<th>{_e(t._('Why (deciding evidence and rule)'))}</th></tr></thead><tbody>"]
     for cid, r in a.criteria.items():
         why = _e(w.rule(t, r))
@@ -203,7 +203,7 @@ def _criteria(t: Translator, a: Assessment) -> list[str]:
             why += "<br>" + _evidence(t, deciding)
         parts.append(f"<tr><td><b>{_e(label(t, 'criterion', cid))}</b><span class=\"explain\">"
                      f"{_e(explain(t, 'criterion', cid))}{_cite('criterion', cid)}</span></td>"
-                     f"{_state_cell(t, r.state.value)}{_td(t.date(w.deciding_date(r), '-'))}<td>{why}</td></tr>")
+                     f"{_state_cell(t, r.state.value)}{_td(t.date(w.deciding_date(r), '-'), 'date')}<td>{why}</td></tr>")
     parts.append("</tbody></table>")
     present = [(s, r) for s, r in a.signs.items() if r.state is State.PRESENT]
     if present:
@@ -249,7 +249,7 @@ def _response(t: Translator, measurements: Sequence[Measurement], events: Sequen
         clinical = ", ".join(f"{label(t, 'domain', d)}: {label(t, 'direction', c.direction)}"
                              for d, c in r.clinical.items() if c.direction != "not_assessed")
         cells.append(_response_cell(t, label(t, "direction", r.clinical_overall), clinical))
-        parts.append(f"<tr>{_td(t.date(day))}{''.join(cells)}</tr>")
+        parts.append(f"<tr>{_td(t.date(day), 'date')}{''.join(cells)}</tr>")
     parts.append("</tbody></table>")
     return parts
 
@@ -258,7 +258,7 @@ def _risk(t: Translator, risk: Sequence[RiskFactor]) -> list[str]:
     parts = [f'<h2>{_e(t._("Risk factors"))}</h2><table id="risk"><thead><tr><th>{_e(t._("Factor"))}</th>'
              f"<th>{_e(t._('Result'))}</th><th>{_e(t._('What it predicts'))}</th></tr></thead><tbody>"]
     for f in risk:
-        refs = " ".join(_link(r, r.split("/")[0]) for r in f.evidence[:2])
+        refs = " ".join(_link(r, t._("source {n}").format(n=i)) for i, r in enumerate(f.evidence[:2], 1))
         parts.append(f"<tr><td>{_e(label(t, 'risk', f.id))}</td>{_state_cell(t, f.state.value)}"
                      f"<td>{_e(explain(t, 'risk', f.id))}{_cite('risk', f.id)}{(' ' + refs) if refs else ''}</td></tr>")
     parts.append(f'</tbody></table><p class="note">{_e(t._("Published factors only; no point score."))}</p>')
