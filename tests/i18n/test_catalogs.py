@@ -121,6 +121,8 @@ def test_the_unreviewed_terms_are_listed_in_the_readme():
         for term in tables()[kind].values():
             row = [term.label] + [translator(lang)._(term.label) for lang in LANGS]
             assert "| " + " | ".join(row) + " |" in readme, f"README lacks the row for {term.label}"
+    counts = {sum(1 for m in catalog(lang) if m.id and "unreviewed" in " ".join(m.user_comments)) for lang in LANGS}
+    assert len(counts) == 1 and f"All\n{counts.pop()} entries of the Russian and the Kazakh catalog are unreviewed" in readme
 
 
 def test_a_new_language_is_a_catalog_not_code(tmp_path, monkeypatch, mapping):
