@@ -28,7 +28,7 @@ UNITS: dict[str, str] = {
     "g/L": N_("g/L"), "g/dL": N_("g/dL"), "mg/L": N_("mg/L"), "mg/dL": N_("mg/dL"), "pg/mL": N_("pg/mL"),
     "ng/mL": N_("ng/mL"), "mmol/L": N_("mmol/L"), "umol/L": N_("µmol/L"), "%": "%", "mm[Hg]": N_("mmHg"),
     "mg/(24.h)": N_("mg/24 h"), "nmol/L": N_("nmol/L"), "pmol/L": N_("pmol/L"), "mIU/L": N_("mIU/L"),
-    "[IU]/L": N_("IU/L"), "U/L": N_("U/L"), "a": N_("years"), "kg": N_("kg"),
+    "[IU]/L": N_("IU/L"), "U/L": N_("U/L"), "a": N_("years"), "kg": N_("kg"), "{ratio}": "",
 }
 #: Headings and phrases used inside f-strings (which gettext extraction cannot see into) are marked
 #: here once; tests/i18n checks that every t._("...") literal in the package is in the catalogs.
@@ -54,7 +54,7 @@ def unit(t: Translator, raw: str | None) -> str:
     if pretty is None:  # unknown UCUM: at least drop the annotation braces and write powers readably
         pretty = re.sub(r"\{([^}]*)\}", r"\1", raw).replace("_", " ").replace("10*", "×10^")
         return pretty
-    return t._(pretty) if pretty != "%" else pretty
+    return t._(pretty) if pretty not in ("%", "") else pretty
 
 
 def quantity(t: Translator, value: float, raw_unit: str | None) -> str:
@@ -62,16 +62,57 @@ def quantity(t: Translator, value: float, raw_unit: str | None) -> str:
     return f"{t.number(value)} {u}".strip() if u != "%" else f"{t.number(value)}%"
 
 
+#: The words the mapping layer adds around a source's display text (verification, flags, analyte names):
+#: ours, so they are translated; the source's own text is quoted as recorded.
+_VERIFICATION = {"confirmed": N_("confirmed"), "provisional": N_("provisional"), "unconfirmed": N_("unconfirmed"),
+                 "differential": N_("differential"), "refuted": N_("refuted"), "resolved": N_("resolved"),
+                 "inactive": N_("inactive"), "remission": N_("remission"), "active": N_("active"),
+                 "recurrence": N_("recurrence"), "relapse": N_("relapse")}
+_FRAGMENTS: tuple[tuple[str, str], ...] = (
+    (r"^serum M-protein\b", N_("serum M-protein")),
+    (r"^serum immunofixation negative$", N_("serum immunofixation negative")),
+    (r"^urine immunofixation negative$", N_("urine immunofixation negative")),
+    (r"^urine immunofixation positive \(isotype not stated\)$", N_("urine immunofixation positive (isotype not stated)")),
+    (r"^serum immunofixation:", N_("serum immunofixation:")),
+    (r"^urine immunofixation:", N_("urine immunofixation:")),
+    (r"^hemoglobin\b", N_("haemoglobin")), (r"^platelets\b", N_("platelets")), (r"^hematocrit\b", N_("haematocrit")),
+    (r"^abnormal FLC ratio\b", N_("abnormal FLC ratio")), (r"\(lambda excess\)", N_("(lambda excess)")),
+    (r"\(kappa excess\)", N_("(kappa excess)")), (r"\(high\)$", N_("(high)")), (r"\(low\)$", N_("(low)")),
+    (r"\bnot available \(not-performed\)$", N_("not performed")), (r"\bcut-off$", N_("cut-off")),
+    (r"\(plasma\)", N_("(plasma)")), (r"\(serum\)", N_("(serum)")), (r"\babnormal$", N_("abnormal")),
+    (r"\bnormal$", N_("normal")),
+)
+
+
+def _our_words(t: Translator, text: str) -> str:
+    text = re.sub(r"^vegf:", "VEGF:", text).replace(">=", "≥")
+    if t.language == "en":
+        return text
+    m = re.search(r"\(([a-z-]+)(?:, ([a-z-]+))?\)$", text)
+    if m and all(w in _VERIFICATION for w in m.groups() if w):
+        words = ", ".join(t._(_VERIFICATION[w]) for w in m.groups() if w)
+        text = text[:m.start()] + f"({words})"
+    m = re.search(r"\((\w+) axis\)", text)
+    if m and m.group(1) in AXES:
+        text = text.replace(m.group(0), "(" + t._("{axis} axis").format(axis=t._(AXES[m.group(1)])) + ")")
+    for pattern, msgid in _FRAGMENTS:
+        text = re.sub(pattern, lambda _m, msgid=msgid: t._(msgid), text)
+    return text
+
+
 def evidence_text(t: Translator, e: Evidence) -> str:
-    """The source's own display text, with its value in the reader's number format and a readable unit."""
-    text = e.summary.strip()
+    """The source's own display text, with its value in the reader's number format and a readable unit,
+    and the words the mapping layer added in the reader's language."""
+    text = _our_words(t, e.summary.strip())
     if e.value is not None:
         raw = f"{e.value:g} {e.unit}".strip() if e.unit else f"{e.value:g}"
         nice = quantity(t, e.value, e.unit)
         text = text.replace(raw, nice) if raw in text else f"{text}: {nice}" if nice not in text else text
-    for raw_unit, pretty in UNITS.items():  # units written inside the source text
-        if raw_unit in text and ("{" in raw_unit or raw_unit.startswith("10*")):
-            text = text.replace(raw_unit, unit(t, raw_unit))
+    # other values' units written inside the text (a cut-off, a reference range), longest first
+    for raw_unit in sorted(UNITS, key=len, reverse=True):
+        if raw_unit and raw_unit != "%" and raw_unit in text:
+            nice = unit(t, raw_unit)
+            text = re.sub(rf"(?<=\d) {re.escape(raw_unit)}(?![\w/])", (" " + nice) if nice else "", text)
     return text
 
 

@@ -216,3 +216,33 @@ def test_the_page_names_the_patient_and_when_it_was_made():
 
 def test_every_language_is_available():
     assert set(LANGUAGES) <= set(available_languages())
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("en", ["eGFR 25 mL/min/1.73 m²", "platelets 512 ×10⁹/L (high)", "VEGF 1,450 pg/mL (plasma) ≥ 200 pg/mL cut-off",
+            "Ascites (confirmed, resolved)"]),
+    ("ru", ["eGFR 25 мл/мин/1,73 м²", "тромбоциты 512 ×10⁹/л (повышен)",
+            "VEGF 1\xa0450 пг/мл (плазма) ≥ 200 пг/мл порог", "Ascites (подтверждено, разрешилось)"]),
+    ("kk", ["eGFR 25 мл/мин/1,73 м²", "тромбоциттер 512 ×10⁹/л (жоғары)", "Ascites (расталған, жойылған)"]),
+])
+def test_evidence_reads_with_a_readable_value_unit_and_our_words_translated(language, expected):
+    from poems_fhir.criteria.model import Evidence
+    from poems_fhir.i18n import translator
+    from poems_fhir.report.wording import evidence_text
+
+    t = translator(language)
+    got = [evidence_text(t, Evidence("Observation/1", None, "eGFR 25 mL/min/{1.73_m2}", 25, "mL/min/{1.73_m2}")),
+           evidence_text(t, Evidence("Observation/2", None, "platelets 512 10*9/L (high)", 512, "10*9/L")),
+           evidence_text(t, Evidence("Observation/3", None, "VEGF 1450 pg/mL (plasma) >= 200 pg/mL cut-off", 1450,
+                                     "pg/mL")),
+           evidence_text(t, Evidence("Condition/4", None, "Ascites (confirmed, resolved)"))]
+    for want in expected:
+        assert want in got, (want, got)
+
+
+def test_the_evidence_link_is_the_reference_not_the_text():
+    page = base64.b64decode(origin("en", "2019-08-20")["poems-criteria-assessment"]["presentedForm"][0]["data"]).decode()
+    assert '<a href="Condition/oc-pnp" title="Condition/oc-pnp">Demyelinating sensorimotor polyneuropathy' in page
+    assert ">Condition/oc-pnp<" not in page  # the id is the link target, never the text
+    header = re.search(r'<table id="criteria"><thead><tr>(.*?)</tr>', page).group(1)  # type: ignore[union-attr]
+    assert header.count("<th") == 4 and "Why (deciding evidence and rule)" in header  # one column says why
