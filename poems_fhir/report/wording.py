@@ -96,7 +96,7 @@ def _our_words(t: Translator, text: str) -> str:
     if m and m.group(1) in AXES:
         text = text.replace(m.group(0), "(" + t._("{axis} axis").format(axis=t._(AXES[m.group(1)])) + ")")
     for pattern, msgid in _FRAGMENTS:
-        text = re.sub(pattern, lambda _m, msgid=msgid: t._(msgid), text)
+        text = re.sub(pattern, t._(msgid).replace("\\", "\\\\"), text)
     return text
 
 
