@@ -68,7 +68,7 @@ def _notices(t: Translator, a: Assessment, response: ResponseAssessment | None,
 
 def criteria_narrative(t: Translator, a: Assessment, cutoff: str | None, scope: ScopeDecision | None,
                        response: ResponseAssessment | None = None) -> dict[str, str]:
-    body = _notices(t, a, response, scope, ("flag",))
+    body = _notices(t, a, response, scope)
     body.append(f"<p><b>{_e(w.classification_line(t, a))}</b> "
                 f"{_e(explain(t, 'classification', a.classification.value))} "
                 f"<i>({_e(sources('profile', a.profile))})</i></p>")

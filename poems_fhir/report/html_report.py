@@ -33,6 +33,7 @@ body { font-family: system-ui, -apple-system, 'Segoe UI', 'Noto Sans', sans-seri
        max-width: 1100px; line-height: 1.35; }
 h1 { font-size: 1.4rem; margin-bottom: .2rem; } h2 { font-size: 1.1rem; margin-top: 1.4rem; border-bottom: 1px solid #999; }
 table { border-collapse: collapse; width: 100%; font-size: .85rem; table-layout: auto; }
+#criteria th:first-child { width: 30%; } #pathway th:first-child { width: 28%; }
 th, td { border: 1px solid #8c8c8c; padding: .3rem .45rem; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
 th { background: #e8ebf0; } a { color: #0b4f9c; }
 .who { display: grid; grid-template-columns: max-content 1fr; gap: .1rem 1rem; margin: .4rem 0 .8rem; }

@@ -230,7 +230,7 @@ def present_list(t: Translator, a: Assessment) -> str:
 def conclusion(t: Translator, a: Assessment, response: ResponseAssessment | None = None,
                scope: ScopeDecision | None = None) -> str:
     """DiagnosticReport.conclusion: alerts first, the classification, what is present, what is missing."""
-    parts = [f"{n.label}: {n.explanation}" for n in notices(t, a, response, scope) if n.kind == "flag"]
+    parts = [f"{n.label}: {n.explanation}" for n in notices(t, a, response, scope)]
     parts.append(classification_line(t, a) + " " + explain(t, "classification", a.classification.value))
     parts.append(t._("Present: {items}.").format(items=present_list(t, a)))
     if a.missing:
