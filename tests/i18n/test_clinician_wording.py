@@ -246,3 +246,28 @@ def test_the_evidence_link_is_the_reference_not_the_text():
     assert ">Condition/oc-pnp<" not in page  # the id is the link target, never the text
     header = re.search(r'<table id="criteria"><thead><tr>(.*?)</tr>', page).group(1)  # type: ignore[union-attr]
     assert header.count("<th") == 4 and "Why (deciding evidence and rule)" in header  # one column says why
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_no_english_sentence_of_ours_is_left_in_a_translated_output(runs, language):
+    from babel.messages.pofile import read_po
+
+    from poems_fhir.i18n import LOCALE_DIR
+
+    with open(LOCALE_DIR / language / "LC_MESSAGES" / "poems_fhir.po", "rb") as f:
+        catalog = read_po(f)
+    # our sentences (four words or more): a label such as "Pleural effusion" may also be a source's display
+    english = [m.id for m in catalog if isinstance(m.id, str) and len(m.id.split()) >= 4 and m.string != m.id]
+    english = [re.sub(r"\{\w+\}.*", "", e).strip() for e in english]
+    for mapping, run in runs:
+        for r in run.results:
+            page = html_for(r, mapping, language=language, generated=NOW)
+            texts = [page]
+            if r.scope.in_scope and r.assessment.patient.startswith("Patient/"):
+                bundle = transaction_for(r, WriteContext(NOW, mapping.identity, r.extraction.used,
+                                                         language=language), page)
+                texts += [text for _, text in clinician_texts(bundle)]
+            for text in texts:
+                text = text.replace("&#x27;", "'")
+                left = [e for e in english if len(e) > 12 and e in text]
+                assert not left, f"{r.assessment.patient} ({language}): untranslated {left}"
