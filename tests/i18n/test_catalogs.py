@@ -166,6 +166,13 @@ def test_the_language_is_chosen_by_flag_or_config(tmp_path):
     bad = CliRunner().invoke(main, ["report", str(SAMPLES / "classic-poems.json"), "--html", str(out),
                                     "--language", "xx"])
     assert bad.exit_code == 2 and "no catalog for language" in bad.output
+    config = tmp_path / "sync.toml"
+    config.write_text('language = "ru"\n', encoding="utf-8")
+    synced = CliRunner().invoke(main, ["sync", "--config", str(config), "--source", str(SAMPLES / "classic-poems.json"),
+                                       "--out", str(tmp_path / "sync"), "--state", str(tmp_path / "state.sqlite")])
+    assert synced.exit_code == 0, synced.output
+    (written,) = (tmp_path / "sync").glob("*.json")
+    assert '"language": "ru"' in written.read_text(encoding="utf-8") and "Полинейропатия" in written.read_text(encoding="utf-8")
     assert SyncSettings(language="kk").language == "kk"
     with pytest.raises(ValueError, match="no catalog"):
         SyncSettings(language="xx")
