@@ -25,7 +25,7 @@ from ..criteria.profiles import get_profile
 from ..criteria.response import ResponseAssessment
 from ..criteria.scope import ScopeDecision
 from ..i18n import Translator, translator
-from ..i18n.vocabulary import label
+from ..i18n.vocabulary import explain, label
 from ..report import wording
 from .narrative import careplan_narrative, check_narrative, criteria_narrative, response_narrative
 
@@ -334,7 +334,7 @@ RESPONSE_CATEGORY_SYSTEM = f"{BASE}/fhir/CodeSystem/response-category"
 
 def _response_observation(a: Assessment, oid: str, label: str, category: str, reason: str,
                           effective: str, refs: Iterable[str], shown: tuple[str, str] | None = None) -> dict[str, Any]:
-    """``shown``: (label, category) as people read them in the report's language."""
+    """``shown``: (label, category) as people read them in the report's language; ``reason`` the note."""
     obs: dict[str, Any] = {
         "resourceType": "Observation", "id": oid, "status": "preliminary",
         "code": {"coding": [{"system": RESPONSE_SYSTEM, "code": oid, "display": label}],
@@ -365,21 +365,32 @@ def _response_report(a: Assessment, r: ResponseAssessment, pkey: str, ctx: Write
     restaging = restaging_date(r)
     effective = restaging.isoformat() if restaging else "unknown"
     contained = []
+    def note(kind: str, category: str, base: Any, latest: Any, reason: str) -> str:
+        # English: the engine's specific reason; other languages: the category explained, with the values
+        # (the engine's reasons are not catalog entries yet)
+        if t.language == "en":
+            return reason
+        values = wording.change_text(t, base.value if base else None, base.unit if base else None,
+                                     base.effective if base else None, latest.value if latest else None,
+                                     latest.effective if latest else None)
+        return " ".join(x for x in (explain(t, kind, category), values) if x) or label(t, kind, category)
+
     for h in (r.hematologic, r.hematologic_imwg):
-        caveats = f" Caveats: {'; '.join(h.caveats)}." if h.caveats else ""
         contained.append(_response_observation(
             a, f"hematologic-{h.framework}", f"Haematological response ({h.framework}-style)", h.category,
-            h.reason + (" (provisional)" if h.provisional else "") + "." + caveats, effective,
+            note("hematologic", h.category, h.baseline, h.latest, h.reason + (" (provisional)" if h.provisional else "")
+                 + "." + (f" Caveats: {'; '.join(h.caveats)}." if h.caveats else ""))
+            + (" " + t._("(provisional)") if h.provisional and t.language != "en" else ""), effective,
             [p.reference for p in (h.baseline, h.latest) if p],
             (label(t, "framework", h.framework), label(t, "hematologic", h.category))))
     contained.append(_response_observation(
-        a, "vegf", f"VEGF response ({r.vegf.specimen or 'specimen unknown'})", r.vegf.category, r.vegf.reason,
-        effective, [p.reference for p in (r.vegf.baseline, r.vegf.latest) if p],
+        a, "vegf", f"VEGF response ({r.vegf.specimen or 'specimen unknown'})", r.vegf.category,
+        note("vegf", r.vegf.category, r.vegf.baseline, r.vegf.latest, r.vegf.reason), effective, [p.reference for p in (r.vegf.baseline, r.vegf.latest) if p],
         (t._("VEGF response"), label(t, "vegf", r.vegf.category))))
     for domain, d in r.clinical.items():
         contained.append(_response_observation(
             a, f"clinical-{domain.replace('_', '-')}", f"Clinical response: {domain.replace('_', ' ')}",
-            d.direction, d.reason, effective, d.evidence,
+            d.direction, d.reason if t.language == "en" else label(t, "direction", d.direction), effective, d.evidence,
             (label(t, "domain", domain), label(t, "direction", d.direction))))
     ident = _identifier("response-report", f"{pkey}.{a.profile}")
     report = _report_base(a, ctx, ident, "poems-response-assessment", "POEMS syndrome treatment response assessment",

@@ -53,6 +53,7 @@ def clinician_texts(bundle: dict[str, Any]) -> Iterator[tuple[str, str]]:
             for c in res.get("contained", []):
                 yield "result.code.text", c["code"]["text"]
                 yield "result.value.text", c["valueCodeableConcept"]["text"]
+                yield "result.note", " ".join(n["text"] for n in c.get("note", []))
             for form in res.get("presentedForm", []):
                 yield "page", base64.b64decode(form["data"]).decode("utf-8")
         for a in res.get("activity", []) if kind == "CarePlan" else []:
