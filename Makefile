@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 SITE_MAPPINGS := --mappings sample_bundles/site-local/site-mapping.yaml \
                  --mappings sample_bundles/site-local/problems-conceptmap.json
 
-.PHONY: run test venv bench browser clean lint format
+.PHONY: run test venv bench browser clean lint format catalogs
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +65,12 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Clinician-facing language catalogs (poems_fhir/locale): extract the English msgids, merge them
+# into every <lang>.po (translator comments such as "unreviewed" are kept), compile the .mo files
+# that ship in the wheel. New language: $(BIN)/pybabel init -D poems_fhir -i poems_fhir/locale/poems_fhir.pot -d poems_fhir/locale -l xx
+PYBABEL_EXTRACT := extract --no-location --sort-output -k N_ -k _ -k n_:1,2 --project poems-fhir
+catalogs: $(STAMP)
+	$(BIN)/pybabel $(PYBABEL_EXTRACT) -o poems_fhir/locale/poems_fhir.pot poems_fhir
+	$(BIN)/pybabel update -D poems_fhir -i poems_fhir/locale/poems_fhir.pot -d poems_fhir/locale --no-fuzzy-matching
+	$(BIN)/pybabel compile -D poems_fhir -d poems_fhir/locale --statistics

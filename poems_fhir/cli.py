@@ -42,6 +42,19 @@ def _fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
+_LANGUAGE_HELP = ("Language of every clinician-facing text (page, narrative, conclusion, CarePlan): en, ru, kk, or "
+                  "any language with a catalog in poems_fhir/locale.")
+
+
+def _language(value: str) -> str:
+    from .i18n import UnknownLanguageError, translator
+
+    try:
+        return translator(value).language
+    except UnknownLanguageError as exc:
+        raise click.BadParameter(str(exc), param_hint="--language") from None
+
+
 def _trigger(values: tuple[str, ...]) -> tuple[str, ...]:
     try:
         return check_trigger(values or DEFAULT_TRIGGER)
@@ -125,9 +138,12 @@ def main() -> None:
               show_default=True, help="DiagnosticReport.status of written reports (never 'final').")
 @click.option("--trigger", "trigger", multiple=True, help=_TRIGGER_HELP)
 @click.option("--all", "--show-out-of-scope", "show_all", is_flag=True, help=_ALL_HELP)
+@click.option("--language", default="en", show_default=True, callback=lambda c, p, v: _language(v),
+              help=_LANGUAGE_HELP)
 def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | None, profile: str,
              mapping_files: tuple[str, ...], patients: tuple[str, ...], fmt: str,
-             out: str | None, report_status: str, trigger: tuple[str, ...], show_all: bool) -> None:
+             out: str | None, report_status: str, trigger: tuple[str, ...], show_all: bool,
+             language: str = "en") -> None:
     """Evaluate the POEMS criteria for every patient found in PATHS.
 
     PATHS are FHIR Bundle JSON files (collection, searchset, transaction, batch, document),
@@ -166,7 +182,7 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
     errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
     # out of scope means quiet: no write-back (an EHR full of "indeterminate" reports buries the real ones)
     in_scope = [r for r in results if r.scope.in_scope]
-    written = _write_out(out, in_scope, mapping, report_status, errors) if out else []
+    written = _write_out(out, in_scope, mapping, report_status, errors, language) if out else []
     screening = screening_counts(results)
     if fmt == "json":
         doc = {
@@ -220,9 +236,11 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
 @click.option("--all", "--show-out-of-scope", "show_all", is_flag=True,
               help="Full pages for out-of-scope patients too (audit); without it a folder gets pages for "
                    "in-scope patients only, and a single FILE.html of an out-of-scope patient is a quiet page.")
+@click.option("--language", default="en", show_default=True, callback=lambda c, p, v: _language(v),
+              help=_LANGUAGE_HELP)
 def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of: dt.date | None,
            baseline: dt.date | None, profile: str, mapping_files: tuple[str, ...], trigger: tuple[str, ...],
-           show_all: bool) -> None:
+           show_all: bool, language: str = "en") -> None:
     """Write a self-contained HTML page per patient: criteria with evidence, what is missing, the
     response at each restaging, risk factors, the proposed care pathway and a timeline chart of
     M-protein, free light chains and VEGF (per specimen type) with treatments marked.
@@ -232,6 +250,7 @@ def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of
       poems-fhir report sample_bundles/origin-case --html origin.html
       poems-fhir report sample_bundles/ --html pages/          # one page per patient
       poems-fhir report export/ --patient Patient/123 --as-of 2019-08-20 --html restaging.html
+      poems-fhir report sample_bundles/origin-case --html origin-ru.html --language ru
     """
     from .fhir.write import patient_file_name
     from .pipeline import html_for, iter_evaluations, screening_counts
@@ -258,7 +277,8 @@ def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of
                  if r.scope.in_scope or show_all]
     for path, r in pages:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(html_for(r, mapping, audit=show_all), encoding="utf-8")
+        generated = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        path.write_text(html_for(r, mapping, audit=show_all, language=language, generated=generated), encoding="utf-8")
         what = r.assessment.classification.value if r.scope.in_scope or show_all else "out of scope"
         click.echo(f"wrote {path} ({what}{', out of scope' if show_all and not r.scope.in_scope else ''})")
     if len(pages) < len(results):
@@ -269,7 +289,7 @@ def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of
 
 
 def _write_out(out: str, results: list[Any], mapping: Any, report_status: str,
-               errors: list[Any]) -> list[dict[str, Any]]:
+               errors: list[Any], language: str = "en") -> list[dict[str, Any]]:
     from .fhir.read import SourceError
     from .fhir.write import NotWritableError, WriteContext, patient_file_name
     from .pipeline import html_for, transaction_for
@@ -277,9 +297,10 @@ def _write_out(out: str, results: list[Any], mapping: Any, report_status: str,
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     bundles = []
     for r in results:
-        ctx = WriteContext(now, mapping.identity, r.extraction.used, report_status)
+        ctx = WriteContext(now, mapping.identity, r.extraction.used, report_status, language=language)
         try:
-            bundles.append((r.assessment.patient, transaction_for(r, ctx, html_for(r, mapping))))
+            bundles.append((r.assessment.patient,
+                            transaction_for(r, ctx, html_for(r, mapping, language=language, generated=now))))
         except NotWritableError as exc:
             errors.append(SourceError(r.assessment.patient, str(exc)))
     target = Path(out)
@@ -380,6 +401,7 @@ resource type, interaction and scope).
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), help=f"Rule profile [{DEFAULT_PROFILE}].")
 @click.option("--phi", is_flag=True, default=None, help="Show patient ids in logs and the summary (hashed by default).")
 @click.option("--trigger", multiple=True, help=_TRIGGER_HELP)
+@click.option("--language", help="Language of the written narrative, conclusions, CarePlan and page [en].")
 @click.option("--report-status", type=click.Choice(["partial", "preliminary"]),
               help="DiagnosticReport.status of written reports [partial]; never final.")
 @click.option("--metrics-file", type=click.Path(path_type=Path),

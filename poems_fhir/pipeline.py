@@ -121,13 +121,16 @@ def transaction_for(result: PatientResult, ctx: WriteContext, html: str | None =
     return build_transaction(result.assessment, ctx, result.steps, result.response, html, scope=result.scope)
 
 
-def html_for(result: PatientResult, mapping: CompiledMapping, audit: bool = False) -> str:
-    """The readable page of one evaluated patient (also attached to the report as presentedForm).
+def html_for(result: PatientResult, mapping: CompiledMapping, audit: bool = False, language: str = "en",
+             generated: dt.datetime | None = None) -> str:
+    """The readable page of one evaluated patient (also attached to the report as presentedForm), in
+    ``language``, stamped with when it was ``generated``. It names the patient (PHI: never logged).
     Out of scope it is a quiet page saying why, unless ``audit`` (--all) asks for the full detail."""
-    from .report.html_report import render_html, render_out_of_scope_html
+    from .report.html_report import patient_header, render_html, render_out_of_scope_html
 
+    patient = patient_header(result.record.patient_resource)
     if not result.scope.in_scope and not audit:
-        return render_out_of_scope_html(result.assessment, result.scope)
+        return render_out_of_scope_html(result.assessment, result.scope, language, patient, generated)
     x = result.extraction
     return render_html(result.assessment, result.response, result.risk, result.steps, x.measurements, x.events,
-                       x.findings, x.course, response_config(mapping), result.scope)
+                       x.findings, x.course, response_config(mapping), result.scope, language, patient, generated)

@@ -51,6 +51,14 @@ class Step:
     scheduled_end: dt.date | None = None
     repeat_months: int | None = None
     evidence: tuple[str, ...] = field(default_factory=tuple)
+    #: the vocabulary entry that words this step for people (id "branch" has three variants)
+    key: str = ""
+    #: facts the wording needs: ("agents", "thalidomide"), ("risk", "thrombosis_splenomegaly"), ...
+    params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def term_key(self) -> str:
+        return self.key or self.id
 
 
 def _refs(findings: Sequence[Finding]) -> tuple[str, ...]:
@@ -86,7 +94,9 @@ def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessm
             status = "not-started"
             why = "decides the classification" if cid in deciding else "completes the POEMS work-up"
         steps.append(Step(f"workup-{cid}", text, f"{cid.replace('_', ' ')}: {r.reason}; {why}.", status, coding,
-                          evidence=tuple(e.reference for e in r.evidence)))
+                          evidence=tuple(e.reference for e in r.evidence), key="workup",
+                          params=(("criterion", cid), ("why", "completed" if cid in done else
+                                                       "deciding" if cid in deciding else "completing"))))
     if not mandatory:
         return steps
 
@@ -101,7 +111,7 @@ def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessm
         "staging", "Complete staging before therapy",
         "Serum + urine IFE, FLC, plasma VEGF, CBC, bone-marrow aspirate/biopsy, whole-body CT-based bone imaging or "
         "FDG PET-CT, lymph-node biopsy if nodes are enlarged/avid, endocrine panel, echocardiography (sPAP), "
-        "pulmonary function tests, NCS/EMG, fundoscopy (criteria.md §10 step 0).",
+        "pulmonary function tests, NCS/EMG, fundoscopy (D'Sa 2022).",
         "unknown" if started else "not-started"))
 
     # --- steps 1/2: local vs systemic, decided by the extent of bone and marrow disease
@@ -114,27 +124,27 @@ def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessm
         steps.append(Step(
             "branch", "Systemic therapy (disseminated marrow involvement)",
             "Clonal plasma cells in the bone marrow: treat the clone systemically rather than with radiotherapy "
-            "alone (criteria.md §10 step 2).", "completed" if systemic_given else "not-started",
-            evidence=_refs(marrow)))
+            "alone (Dispenzieri 2023).", "completed" if systemic_given else "not-started",
+            evidence=_refs(marrow), key="branch-systemic"))
     elif marrow_negative:
         steps.append(Step(
             "branch", "Consider radiotherapy if the bone lesions are limited",
             "No clonal plasma cells in the random marrow sample: a dominant plasmacytoma or limited sclerotic lesions "
-            "(<= 3 in reviews, S) are treated with radiotherapy; diffuse lesions need systemic therapy; escalate "
-            "if progressing 3-6 months after radiation (criteria.md §10 steps 1, 1a, 2).",
+            "(<= 3 in reviews) are treated with radiotherapy; diffuse lesions need systemic therapy; escalate "
+            "if progressing 3-6 months after radiation (Dispenzieri 2023; Dispenzieri 2019; D'Sa 2022).",
             "completed" if radiotherapy_given or systemic_given else "not-started",
-            evidence=tuple(m.reference for m in marrow_negative)))
+            evidence=tuple(m.reference for m in marrow_negative), key="branch-radiotherapy"))
     else:
         steps.append(Step(
             "branch", "Bone-marrow biopsy to choose local or systemic therapy",
             "The extent of marrow disease decides between radiotherapy and systemic therapy: random iliac-crest "
-            "aspirate/biopsy with clonality (criteria.md §10).", "completed" if systemic_given or radiotherapy_given
-            else "not-started"))
+            "aspirate/biopsy with clonality (Dispenzieri 2023).", "completed" if systemic_given or radiotherapy_given
+            else "not-started", key="branch-biopsy"))
     if marrow or not marrow_negative:
         steps.append(Step(
             "transplant-eligibility", "Assess transplant eligibility",
             "High-dose melphalan with autologous stem-cell transplantation for eligible patients; otherwise "
-            "lenalidomide + dexamethasone or melphalan + dexamethasone (criteria.md §10 steps 2a, 2c).",
+            "lenalidomide + dexamethasone or melphalan + dexamethasone (Dispenzieri 2023).",
             "completed" if asct or planned_asct else "not-started",
             evidence=tuple(e.reference for e in (asct or planned_asct))))
 
@@ -144,10 +154,11 @@ def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessm
     steps.append(Step(
         "neurotoxic-caution", "Weigh neurotoxicity of thalidomide and bortezomib",
         "Thalidomide and bortezomib are active but may worsen the neuropathy; monitor neuropathy closely if used "
-        "(criteria.md §10 step 2d)." + (f" Given: {', '.join(sorted({e.agent or e.summary for e in neurotoxic}))}."
+        "(Dispenzieri 2023; Keddie 2018)." + (f" Given: {', '.join(sorted({e.agent or e.summary for e in neurotoxic}))}."
                                          if neurotoxic else ""),
         "in-progress" if ongoing else "completed" if neurotoxic else "not-started",
-        evidence=tuple(e.reference for e in neurotoxic)))
+        evidence=tuple(e.reference for e in neurotoxic),
+        params=tuple(("agent", a) for a in sorted({e.agent or e.summary for e in neurotoxic}))))
 
     # --- step 3: thrombosis prophylaxis
     thrombosis = [f for f in risk if f.model.startswith("thrombosis") and f.state is State.PRESENT]
@@ -155,8 +166,8 @@ def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessm
         "thrombosis-prophylaxis", "Antiplatelet prophylaxis; consider anticoagulation",
         "Antiplatelet prophylaxis is advised for all patients; consider anticoagulation with thrombosis risk factors"
         + (f" (present: {', '.join(f.id.removeprefix('thrombosis_').replace('_', ' ') for f in thrombosis)})"
-           if thrombosis else "") + " (criteria.md §10 step 3).", "not-started",
-        evidence=tuple(r for f in thrombosis for r in f.evidence)))
+           if thrombosis else "") + " (Mellors 2021).", "not-started",
+        evidence=tuple(r for f in thrombosis for r in f.evidence), params=tuple(("risk", f.id) for f in thrombosis)))
 
     # --- step 4: engraftment syndrome when a transplant is planned
     if planned_asct or asct:
@@ -164,10 +175,11 @@ def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessm
         steps.append(Step(
             "engraftment-syndrome", "Anticipate engraftment syndrome around the transplant",
             "Fever, diarrhoea, weight gain and rash around engraftment; earlier, more aggressive corticosteroids may "
-            "help (criteria.md §10 step 4)." + (" Splenomegaly is the best baseline predictor of a complicated "
+            "help (Dispenzieri 2008)." + (" Splenomegaly is the best baseline predictor of a complicated "
                                                 "course: higher risk." if spleen else ""),
             "completed" if asct else "not-started",
-            evidence=tuple(e.reference for e in (planned_asct + asct)) + _refs(spleen)))
+            evidence=tuple(e.reference for e in (planned_asct + asct)) + _refs(spleen),
+            params=(("splenomegaly", "yes"),) if spleen else ()))
 
     # --- step 5: restaging at day +90/+100, on the real transplant date
     if asct:
@@ -178,7 +190,7 @@ def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessm
         steps.append(Step(
             "restaging-day100", f"Restaging at day +90/+100 after transplant ({start} - {end})",
             "Serum/urine IFE, FLC, VEGF, CBC, chemistry, PET-CT/CT of known lesions, echocardiography if pulmonary "
-            "hypertension, neurological examination +/- NCS (criteria.md §10 step 5).",
+            "hypertension, neurological examination +/- NCS (D'Souza 2012).",
             "completed" if restaged else "scheduled", scheduled_start=start, scheduled_end=end,
             evidence=tuple(e.reference for e in asct) + tuple(m.reference for m in restaged)))
 
@@ -194,23 +206,25 @@ def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessm
         due = _add_months(last, 6) if last else (as_of or latest)
         steps.append(Step(
             "vegf-surveillance", f"VEGF about every 6 months, {specimen} (same specimen type and assay)",
-            "VEGF normalisation and its surveillance predict relapse (criteria.md §10 step 6); serum and plasma "
+            "VEGF normalisation and its surveillance predict relapse (Gentile 2024; Misawa 2015); serum and plasma "
             "values are not comparable, so keep the specimen type." + ("" if vegf else
                                                                       " No VEGF yet: obtain one now as a reference."),
             "scheduled", coding=WORKUP["vegf_elevation"][0], scheduled_start=due, repeat_months=6,
-            evidence=tuple(m.reference for m in vegf[-1:])))
+            evidence=tuple(m.reference for m in vegf[-1:]),
+            params=(("specimen", specimen),) + (() if vegf else (("no_vegf_yet", "yes"),))))
         steps.append(Step(
             "surveillance", "Surveillance every 3-6 months",
             "IFE/FLC, CBC, chemistry, neurological examination; imaging of previously involved sites; endocrine "
-            "follow-up (criteria.md §10 step 6; seed_case.md T3).", "scheduled", repeat_months=3))
+            "follow-up (D'Sa 2022).", "scheduled", repeat_months=3))
 
     # --- response alerts turned into proposals
     for alert in response.alerts:
         if alert.code == "discordant_response":
             steps.append(Step("regimen-review", "Review the regimen: discordant response",
-                              alert.message, "not-started", evidence=alert.evidence))
+                              alert.message, "not-started", evidence=alert.evidence,
+                              params=(("alert", alert.code),)))
         elif alert.code in ("hematologic_progression", "vegf_progression", "reappearance"):
             steps.append(Step(f"relapse-{alert.code}", "Relapse/progression work-up and salvage",
-                              alert.message + ". IMiDs or radiation salvage are commonly effective (criteria.md §10 "
-                              "step 7).", "not-started", evidence=alert.evidence))
+                              alert.message + ". IMiDs or radiation salvage are commonly effective (D'Souza 2012).",
+                              "not-started", evidence=alert.evidence, key="relapse", params=(("alert", alert.code),)))
     return steps

@@ -9,6 +9,7 @@ import re
 from collections.abc import Sequence
 
 from ..criteria.timeline import Event, Measurement
+from ..i18n import Translator, translator
 
 #: distinctive colours: the browser test looks for them in a screenshot of the page
 COLORS = {"serum_m_protein": "#c0392b", "flc_kappa": "#8e44ad", "flc_lambda": "#16a085",
@@ -23,19 +24,23 @@ def _series(measurements: Sequence[Measurement], analyte: str, specimen: str | N
     return [m.effective for m in points], [m.value for m in points]
 
 
-def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], as_of: dt.date | None = None) -> str | None:
-    """The chart as an <svg> element, or None when there is nothing to draw."""
+def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], as_of: dt.date | None = None,
+                 t: Translator | None = None) -> str | None:
+    """The chart as an <svg> element, or None when there is nothing to draw; labels in ``t``'s language.
+    Nothing after ``as_of`` is drawn: treatment periods still running then are cut at it."""
+    t = t or translator()
     measurements = [m for m in measurements if m.effective and (as_of is None or m.effective <= as_of)]
     events = [e for e in events if e.effective and (as_of is None or e.effective <= as_of)]
     panels: list[tuple[str, list[tuple[str, str, str | None]]]] = []
     if _series(measurements, "serum_m_protein")[0]:
-        panels.append(("M-protein (g/L)", [("serum_m_protein", "serum M-protein", "any")]))
+        panels.append((t._("M-protein (g/L)"), [("serum_m_protein", t._("serum M-protein"), "any")]))
     if _series(measurements, "flc_kappa")[0] or _series(measurements, "flc_lambda")[0]:
-        panels.append(("free light chains (mg/L)", [("flc_kappa", "kappa", "any"), ("flc_lambda", "lambda", "any")]))
-    vegf = [(s, f"VEGF {s or 'specimen unknown'}") for s in ("plasma", "serum", None)
-            if _series(measurements, "vegf", s)[0]]
+        panels.append((t._("free light chains (mg/L)"), [("flc_kappa", t._("kappa"), "any"),
+                                                         ("flc_lambda", t._("lambda"), "any")]))
+    vegf_labels = {"plasma": t._("VEGF, plasma"), "serum": t._("VEGF, serum"), None: t._("VEGF, specimen unknown")}
+    vegf = [(s, vegf_labels[s]) for s in ("plasma", "serum", None) if _series(measurements, "vegf", s)[0]]
     if vegf:
-        panels.append(("VEGF (pg/mL)", [("vegf", label, s) for s, label in vegf]))
+        panels.append((t._("VEGF (pg/mL)"), [("vegf", label, s) for s, label in vegf]))
     if not panels:
         return None
 
@@ -53,14 +58,17 @@ def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], a
                 ax.plot(xs, ys, marker="o", linewidth=2.5, markersize=6, color=COLORS[key], label=label)
             for e in events:
                 if e.kind in ("treatment", "radiotherapy", "chemotherapy"):
-                    ax.axvspan(e.effective, e.end or e.effective + dt.timedelta(days=1),  # type: ignore[operator]
+                    end = e.end or e.effective + dt.timedelta(days=1)  # type: ignore[operator]
+                    ax.axvspan(e.effective, min(end, as_of) if as_of else end,
                                color=TREATMENT_SHADE, alpha=0.35, linewidth=0)
                 elif e.kind == "autologous_hsct":
                     ax.axvline(e.effective, color=TRANSPLANT_LINE, linestyle="--", linewidth=1.5)
             ax.set_ylabel(title)
             ax.grid(True, alpha=0.3)
             ax.legend(loc="upper right", fontsize=8)
-        axes[0, 0].set_title("Shaded: treatment periods; dashed line: autologous stem-cell transplant", fontsize=9)
+        if as_of is not None:  # the axis ends at the cut-off: no tick, shade or point after it
+            axes[0, 0].set_xlim(right=as_of)
+        axes[0, 0].set_title(t._("Shaded: treatment periods; dashed line: autologous stem-cell transplant"), fontsize=9)
         fig.autofmt_xdate()
         fig.tight_layout()
         buffer = io.StringIO()

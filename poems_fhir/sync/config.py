@@ -55,6 +55,18 @@ class SyncSettings(BaseModel):
     metrics_file: Path | None = None
     #: --every mode: serve /metrics and /healthz on 127.0.0.1:PORT
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    #: language of the clinician-facing texts written back (a catalog in poems_fhir/locale)
+    language: str = "en"
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        from ..i18n import UnknownLanguageError, translator
+
+        try:
+            return translator(v).language
+        except UnknownLanguageError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("trigger")
     @classmethod

@@ -66,6 +66,7 @@ class SyncJob:
     now: Callable[[], dt.datetime]
     trigger: tuple[str, ...] = DEFAULT_TRIGGER
     report_status: str = "partial"
+    language: str = "en"  # of the clinician-facing texts written back
     show_phi: bool = False
     stop_requested: Callable[[], bool] = lambda: False
     progress: Callable[[Iterable[str]], Iterable[str]] = lambda it: it
@@ -158,8 +159,10 @@ class SyncJob:
         if self.sink is None:
             return
         try:
-            ctx = WriteContext(self.now(), self.mapping.identity, result.extraction.used, self.report_status)
-            bundle = transaction_for(result, ctx, html_for(result, self.mapping))
+            ctx = WriteContext(self.now(), self.mapping.identity, result.extraction.used, self.report_status,
+                               language=self.language)
+            bundle = transaction_for(result, ctx, html_for(result, self.mapping, language=self.language,
+                                                           generated=ctx.now))
         except NotWritableError as exc:
             summary.failed += 1
             summary.problems.append(f"{name}: {exc}")

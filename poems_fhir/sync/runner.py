@@ -140,7 +140,7 @@ def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
     stats = (lambda: (client.stats.requests, client.stats.retries)) if client else (lambda: (0, 0))
     job = SyncJob(source=source, sink=sink, store=store, mapping=mapping, profile=profile,
                   server_key=server_key, now=now, report_status=s.report_status, show_phi=s.phi,
-                  trigger=tuple(s.trigger), dry_run=bool(s.dry_run),
+                  trigger=tuple(s.trigger), dry_run=bool(s.dry_run), language=s.language,
                   stop_requested=(lambda: stop() or client.transport.run_deadline_passed()) if client else stop,
                   progress=progress, request_stats=stats)
     return job, capabilities, source

@@ -116,7 +116,8 @@ def test_conclusion_and_evidence_for_the_classic_case(all_bundles):
 def test_indeterminate_has_no_conclusion_code_and_lists_missing(all_bundles):
     report = criteria_report(all_bundles["Patient/poems-origin"])
     assert "conclusionCode" not in report
-    assert "cannot be confirmed" in report["conclusion"] and "vegf_elevation" in report["conclusion"]
+    assert "Cannot be confirmed or excluded" in report["conclusion"] and "Elevated VEGF" in report["conclusion"]
+    assert "vegf_elevation" not in report["conclusion"]  # people read labels; the id stays in the code
 
 
 def strip_timestamps(value):

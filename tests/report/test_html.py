@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from html.parser import HTMLParser
@@ -65,7 +66,7 @@ def test_page_has_all_sections_and_is_self_contained(relapse_page):
     assert t.rows["criteria"] == 12  # header + 11 criteria
     assert t.rows["response"] >= 4 and t.rows["risk"] > 5 and t.rows["pathway"] > 3
     assert t.paths > 20  # the chart's lines, markers and axes
-    assert "vegf_progression" in relapse_page and "hematologic_progression" in relapse_page
+    assert "ALERT:</b> <b>Rising VEGF.</b>" in relapse_page and "ALERT:</b> <b>Haematological progression.</b>" in relapse_page
     assert "http://" not in relapse_page.replace("http://www.w3.org", "")  # nothing loaded from elsewhere
     assert "<script" not in relapse_page
 
@@ -119,7 +120,8 @@ def test_a_browser_shows_the_tables_and_the_chart(relapse_page, tmp_path):
     assert t.rows["criteria"] == 12 and t.rows["risk"] > 5 and t.paths > 20
 
     shot = tmp_path / "shot.png"
-    _chromium(["--window-size=1000,1400", f"--screenshot={shot}", page.as_uri()], tmp_path)
+    # tall enough for the chart below the alerts, classification and criteria
+    _chromium(["--window-size=1000,5000", f"--screenshot={shot}", page.as_uri()], tmp_path)
     import matplotlib.image
 
     pixels = (matplotlib.image.imread(shot)[:, :, :3] * 255).round().astype(int)
@@ -140,20 +142,109 @@ def test_an_out_of_scope_patient_gets_a_quiet_page_and_the_audit_page_with_all(m
     (r,) = evaluate_paths([SAMPLES / "mimics" / "castleman-without-neuropathy.json"], mapping, MAYO).results
     assert [f.code for f in r.assessment.flags] == ["differential_castleman_without_neuropathy"]
     quiet = html_for(r, mapping)
-    assert "OUT OF SCOPE" in quiet and 'data-scope="out_of_scope"' in quiet and "polyneuropathy absent" in quiet
+    assert "Out of scope" in quiet and 'data-scope="out-of-scope"' in quiet and "Polyneuropathy: Absent" in quiet
     assert parse(quiet).rows == {}  # no criteria, risk or pathway tables
-    for noise in ("castleman_without_neuropathy", "Suggested", "class=\"flag\"", "Risk factors"):
+    for noise in ("castleman_without_neuropathy", "Castleman disease without neuropathy", "To do", "class=\"notice notice-flag",
+                  "Risk factors"):
         assert noise not in quiet
     audit = html_for(r, mapping, audit=True)
-    assert parse(audit).rows["criteria"] == 12 and "audit detail" in audit
-    assert "not raised (out of scope): <b>differential_castleman_without_neuropathy</b>" in audit
-    assert 'class="flag"' not in audit
+    assert parse(audit).rows["criteria"] == 12 and "Audit detail" in audit
+    assert "Not raised (out of scope): <b>Castleman disease without neuropathy or clone</b>" in audit
+    assert "class=\"notice notice-flag" not in audit
     # one page asked for by name: the quiet page, written (not an error)
     result = CliRunner().invoke(main, ["report", str(SAMPLES / "mimics"), "--patient", "mimic-castleman",
                                        "--html", str(tmp_path / "c.html")])
     assert result.exit_code == 0 and "(out of scope)" in result.output
-    assert (tmp_path / "c.html").read_text() == quiet
+    def undated(page: str) -> str:  # the command stamps the generation time; the test page has none
+        return re.sub(r"<dt>Generated</dt><dd>[^<]*</dd>", "", page)
+
+    assert undated((tmp_path / "c.html").read_text()) == undated(quiet)
 
 
 def test_an_in_scope_page_says_why_it_is_in_scope(relapse_page):
-    assert 'data-scope="in_scope"' in relapse_page and "polyneuropathy, monoclonal_plasma_cell_disorder present" in relapse_page
+    assert 'data-scope="in-scope"' in relapse_page
+    assert "In scope: Polyneuropathy, Monoclonal plasma-cell proliferative disorder present." in relapse_page
+
+
+LANGUAGE_TITLES = {"en": "POEMS syndrome assessment", "ru": "Оценка POEMS-синдрома", "kk": "POEMS-синдромын бағалау"}
+
+
+def _origin_page(mapping, language: str) -> str:
+    import datetime as dt
+
+    (r,) = evaluate_paths([SAMPLES / "origin-case"], mapping, MAYO, dt.date(2019, 8, 20)).results
+    return html_for(r, mapping, language=language,
+                    generated=dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.timezone.utc))
+
+
+def _pixels(shot: Path):
+    import matplotlib.image
+
+    return (matplotlib.image.imread(shot)[:, :, :3] * 255).round().astype(int)
+
+
+def _count(pixels, color: str, tolerance: int = 10) -> int:
+    rgb = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
+    close = (abs(pixels[:, :, 0] - rgb[0]) <= tolerance) & (abs(pixels[:, :, 1] - rgb[1]) <= tolerance) & \
+            (abs(pixels[:, :, 2] - rgb[2]) <= tolerance)
+    return int(close.sum())
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: `apt-get install chromium`")
+@pytest.mark.parametrize("language", ["en", "ru", "kk"])
+def test_a_browser_shows_the_page_in_each_language(mapping, tmp_path, language):
+    page = tmp_path / f"origin-{language}.html"
+    page.write_text(_origin_page(mapping, language), encoding="utf-8")
+    dom = _chromium(["--dump-dom", page.as_uri()], tmp_path).stdout
+    t = parse(dom)
+    assert f'<html lang="{language}">' in dom and f"<h1>{LANGUAGE_TITLES[language]}</h1>" in dom
+    assert t.rows["criteria"] == 12 and t.rows["pathway"] > 3 and t.paths > 20
+    # alerts on top: the cytopenia flag is the first thing after the header
+    assert dom.index("notice-flag") < dom.index('id="summary"') < dom.index('id="criteria"')
+    shot = tmp_path / f"{language}.png"
+    _chromium(["--window-size=1000,5000", f"--screenshot={shot}", page.as_uri()], tmp_path)
+    pixels = _pixels(shot)
+    assert _count(pixels[:700], "#8a5a00") > 100  # the flag's border, near the top of the page
+    assert _count(pixels, COLORS["serum_m_protein"]) > 300  # the chart's M-protein line
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: `apt-get install chromium`")
+@pytest.mark.parametrize("width", [700, 760])  # A4 and Letter printable widths at 96 dpi, 12 mm margins
+def test_no_column_is_lost_on_a_printed_page_width(mapping, tmp_path, width):
+    html = _origin_page(mapping, "ru")  # the longest words
+    probe = ("<script>window.onload=function(){var wide=[].slice.call(document.querySelectorAll('table'))"
+             ".filter(function(t){return t.scrollWidth>t.clientWidth+1||t.getBoundingClientRect().right>"
+             "window.innerWidth+1}).length;document.title='overflow:'+wide+':'+"
+             "(document.documentElement.scrollWidth>window.innerWidth+1)}</script></head>")
+    page = tmp_path / "print.html"
+    page.write_text(html.replace("</head>", probe, 1), encoding="utf-8")
+    dom = _chromium([f"--window-size={width},1200", "--virtual-time-budget=2000", "--dump-dom", page.as_uri()],
+                    tmp_path).stdout
+    assert "<title>overflow:0:false</title>" in dom
+
+
+def _luminance(color: str) -> float:
+    def channel(c: int) -> float:
+        s = c / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def _contrast(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def test_text_has_enough_contrast_on_every_background_and_meaning_is_never_colour_only(relapse_page):
+    from poems_fhir.report.html_report import CSS
+
+    backgrounds = set(re.findall(r"background: (#[0-9a-f]{6})", CSS)) | {"#ffffff"}
+    for text in ("#1a1a1a", "#3d3d3d", "#0b4f9c"):  # body, notes, links
+        for bg in backgrounds:
+            assert _contrast(text, bg) >= 4.5, (text, bg)  # WCAG 2 AA for normal text
+    # every coloured state cell and notice carries its meaning in words too
+    for cell in re.findall(r'<td class="state state-[a-z-]+">([^<]*)</td>', relapse_page):
+        assert re.search(r"\w{3}", cell)
+    assert all("<b class=\"kind\">ALERT:</b>" in n for n in re.findall(r'<div class="notice notice-alert".*?</div>',
+                                                                      relapse_page))

@@ -1,0 +1,85 @@
+"""Clinician-facing language: gettext catalogs (``poems_fhir/locale/<lang>/LC_MESSAGES/poems_fhir.mo``)
+and Babel for dates and numbers.
+
+English is the source language (the msgids); every other language is a catalog, not code: a new
+``<lang>/LC_MESSAGES/poems_fhir.po`` compiled to ``.mo`` is found by ``available_languages``.
+Identifiers never pass through here: ids stay in JSON and codes, people see labels.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal, format_percent
+
+DOMAIN = "poems_fhir"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+SOURCE_LANGUAGE = "en"
+
+
+class UnknownLanguageError(ValueError):
+    """No catalog for the language asked for."""
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction (pybabel -k N_) without translating it here."""
+    return message
+
+
+def available_languages() -> list[str]:
+    """English plus every language with a compiled catalog."""
+    found = {p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.mo")}
+    return [SOURCE_LANGUAGE] + sorted(found - {SOURCE_LANGUAGE})
+
+
+@dataclass(frozen=True)
+class Translator:
+    """One language: translate, and format dates and numbers the way that locale writes them."""
+
+    language: str
+    catalog: gettext.NullTranslations
+    locale: Locale
+
+    def _(self, message: str) -> str:
+        return self.catalog.gettext(message)
+
+    def n_(self, singular: str, plural: str, n: int) -> str:
+        return self.catalog.ngettext(singular, plural, n)
+
+    def date(self, day: dt.date | None, missing: str = "") -> str:
+        if day is None:
+            return missing or self._("undated")
+        return format_date(day, format="medium", locale=self.locale)
+
+    def datetime(self, moment: dt.datetime) -> str:
+        return format_datetime(moment, format="medium", locale=self.locale, tzinfo=moment.tzinfo)
+
+    def number(self, value: float) -> str:
+        return format_decimal(round(value, 4), format="#,##0.###", locale=self.locale)
+
+    def percent(self, fraction: float) -> str:
+        return format_percent(fraction, format="+#,##0%;-#,##0%", locale=self.locale)
+
+
+@lru_cache(maxsize=None)
+def translator(language: str = SOURCE_LANGUAGE) -> Translator:
+    """The translator for ``language`` (a BCP-47 tag such as en, ru, kk)."""
+    code = (language or SOURCE_LANGUAGE).replace("_", "-").split("-")[0].lower()
+    if code not in available_languages():
+        raise UnknownLanguageError(
+            f"no catalog for language {language!r}; available: {', '.join(available_languages())} "
+            "(add poems_fhir/locale/<lang>/LC_MESSAGES/poems_fhir.po and compile it: see README, Languages)")
+    try:
+        locale = Locale.parse(code)
+    except (UnknownLocaleError, ValueError) as exc:
+        raise UnknownLanguageError(f"Babel does not know the locale {code!r}: {exc}") from exc
+    if code == SOURCE_LANGUAGE:
+        catalog: gettext.NullTranslations = gettext.NullTranslations()
+    else:
+        catalog = gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[code])
+    return Translator(code, catalog, locale)

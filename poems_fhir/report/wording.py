@@ -1,0 +1,325 @@
+"""What a clinician reads, in their language: labels, the one-line "why" of each result, evidence
+with a readable value, unit and date, the conclusion, the alerts and the CarePlan texts.
+
+Built from ids, states and evidence (never by translating the engine's English ``reason``), so every
+sentence is a catalog entry. Shared by the FHIR narrative, the conclusions and the HTML page, which
+therefore agree.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..criteria.model import Assessment, Classification, CriterionResult, Evidence, State
+from ..criteria.pathway import Step
+from ..criteria.profiles import get_profile
+from ..criteria.response import ResponseAssessment
+from ..criteria.risk import RiskFactor
+from ..criteria.scope import ScopeDecision, raised_flags
+from ..i18n import N_, Translator
+from ..i18n.vocabulary import explain, label, sources
+
+#: UCUM as sent -> how people write it (the msgid; catalogs localise it, e.g. "г/л")
+UNITS: dict[str, str] = {
+    "mL/min/{1.73_m2}": N_("mL/min/1.73 m²"), "mL/min/1.73m2": N_("mL/min/1.73 m²"),
+    "10*9/L": N_("×10⁹/L"), "10*12/L": N_("×10¹²/L"), "10^9/L": N_("×10⁹/L"), "10^12/L": N_("×10¹²/L"),
+    "g/L": N_("g/L"), "g/dL": N_("g/dL"), "mg/L": N_("mg/L"), "mg/dL": N_("mg/dL"), "pg/mL": N_("pg/mL"),
+    "ng/mL": N_("ng/mL"), "mmol/L": N_("mmol/L"), "umol/L": N_("µmol/L"), "%": "%", "mm[Hg]": N_("mmHg"),
+    "mg/(24.h)": N_("mg/24 h"), "nmol/L": N_("nmol/L"), "pmol/L": N_("pmol/L"), "mIU/L": N_("mIU/L"),
+    "[IU]/L": N_("IU/L"), "U/L": N_("U/L"), "a": N_("years"), "kg": N_("kg"), "{ratio}": "",
+}
+#: Headings and phrases used inside f-strings (which gettext extraction cannot see into) are marked
+#: here once; tests/i18n checks that every t._("...") literal in the package is in the catalogs.
+UI = (N_("Classification"), N_("Missing, and deciding the classification"), N_("To do"),
+      N_("Criteria and evidence"), N_("Criterion"), N_("Result"), N_("Date"), N_("Why (deciding evidence and rule)"),
+      N_("Supporting features present (not counted by the rule)"), N_("Response at each restaging"),
+      N_("Baseline: {date}."), N_("Clinical"), N_("Risk factors"), N_("Factor"), N_("What it predicts"),
+      N_("Published factors only; no point score."), N_("Proposed care pathway (CarePlan proposal)"),
+      N_("Proposal"), N_("Status"), N_("Why"), N_("Sources"), N_("Not raised (out of scope)"), N_("Timeline"),
+      N_("No M-protein, free light chain or VEGF results to chart."),
+      N_("No flags, work-up proposals, response or risk factors are shown (run with --all for the audit detail)."),
+      N_("Domain"), N_("Values"), N_("No proposals."))
+AXES = {"adrenal": N_("adrenal"), "thyroid": N_("thyroid"), "pituitary": N_("pituitary"),
+        "gonadal": N_("gonadal"), "parathyroid": N_("parathyroid"), "pancreatic": N_("pancreatic (diabetes)")}
+COMPONENTS = {"thrombocytosis": N_("thrombocytosis"), "polycythemia": N_("polycythaemia")}
+SPECIMENS = {"plasma": N_("plasma"), "serum": N_("serum")}
+
+
+def unit(t: Translator, raw: str | None) -> str:
+    if not raw:
+        return ""
+    pretty = UNITS.get(raw)
+    if pretty is None:  # unknown UCUM: at least drop the annotation braces and write powers readably
+        pretty = re.sub(r"\{([^}]*)\}", r"\1", raw).replace("_", " ").replace("10*", "×10^")
+        return pretty
+    return t._(pretty) if pretty not in ("%", "") else pretty
+
+
+def quantity(t: Translator, value: float, raw_unit: str | None) -> str:
+    u = unit(t, raw_unit)
+    return f"{t.number(value)} {u}".strip() if u != "%" else f"{t.number(value)}%"
+
+
+#: The words the mapping layer adds around a source's display text (verification, flags, analyte names):
+#: ours, so they are translated; the source's own text is quoted as recorded.
+_VERIFICATION = {"confirmed": N_("confirmed"), "provisional": N_("provisional"), "unconfirmed": N_("unconfirmed"),
+                 "differential": N_("differential"), "refuted": N_("refuted"), "resolved": N_("resolved"),
+                 "inactive": N_("inactive"), "remission": N_("remission"), "active": N_("active"),
+                 "recurrence": N_("recurrence"), "relapse": N_("relapse")}
+_FRAGMENTS: tuple[tuple[str, str], ...] = (
+    (r"^serum M-protein\b", N_("serum M-protein")),
+    (r"^serum immunofixation negative$", N_("serum immunofixation negative")),
+    (r"^urine immunofixation negative$", N_("urine immunofixation negative")),
+    (r"^urine immunofixation positive \(isotype not stated\)$", N_("urine immunofixation positive (isotype not stated)")),
+    (r"^serum immunofixation:", N_("serum immunofixation:")),
+    (r"^urine immunofixation:", N_("urine immunofixation:")),
+    (r"^hemoglobin\b", N_("haemoglobin")), (r"^platelets\b", N_("platelets")), (r"^hematocrit\b", N_("haematocrit")),
+    (r"^abnormal FLC ratio\b", N_("abnormal FLC ratio")), (r"\(lambda excess\)", N_("(lambda excess)")),
+    (r"\(kappa excess\)", N_("(kappa excess)")), (r"\(high\)$", N_("(high)")), (r"\(low\)$", N_("(low)")),
+    (r"\bnot available \(not-performed\)$", N_("not performed")), (r"\bcut-off$", N_("cut-off")),
+    (r"\(plasma\)", N_("(plasma)")), (r"\(serum\)", N_("(serum)")), (r"\babnormal$", N_("abnormal")),
+    (r"\bnormal$", N_("normal")),
+)
+
+
+def _our_words(t: Translator, text: str) -> str:
+    text = re.sub(r"^vegf:", "VEGF:", text).replace(">=", "≥")
+    if t.language == "en":
+        return text
+    m = re.search(r"\(([a-z-]+)(?:, ([a-z-]+))?\)$", text)
+    if m and all(w in _VERIFICATION for w in m.groups() if w):
+        words = ", ".join(t._(_VERIFICATION[w]) for w in m.groups() if w)
+        text = text[:m.start()] + f"({words})"
+    m = re.search(r"\((\w+) axis\)", text)
+    if m and m.group(1) in AXES:
+        text = text.replace(m.group(0), "(" + t._("{axis} axis").format(axis=t._(AXES[m.group(1)])) + ")")
+    for pattern, msgid in _FRAGMENTS:
+        text = re.sub(pattern, t._(msgid).replace("\\", "\\\\"), text)
+    return text
+
+
+def evidence_text(t: Translator, e: Evidence) -> str:
+    """The source's own display text, with its value in the reader's number format and a readable unit,
+    and the words the mapping layer added in the reader's language."""
+    text = _our_words(t, e.summary.strip())
+    if e.value is not None:
+        raw = f"{e.value:g} {e.unit}".strip() if e.unit else f"{e.value:g}"
+        nice = quantity(t, e.value, e.unit)
+        text = text.replace(raw, nice) if raw in text else f"{text}: {nice}" if nice not in text else text
+    # other values' units written inside the text (a cut-off, a reference range), longest first
+    for raw_unit in sorted(UNITS, key=len, reverse=True):
+        if raw_unit and raw_unit != "%" and raw_unit in text:
+            nice = unit(t, raw_unit)
+            text = re.sub(rf"(?<=\d) {re.escape(raw_unit)}(?![\w/])", (" " + nice) if nice else "", text)
+    return text
+
+
+def deciding_evidence(r: CriterionResult) -> tuple[Evidence, ...]:
+    """Present: the earliest dated fact that made it present first; otherwise the latest facts first."""
+    dated = sorted(r.evidence, key=lambda e: (e.effective or dt.date.min, e.reference))
+    return tuple(dated) if r.state is State.PRESENT else tuple(reversed(dated))
+
+
+def deciding_date(r: CriterionResult) -> dt.date | None:
+    for e in deciding_evidence(r):
+        if e.effective:
+            return e.effective
+    return None
+
+
+def _after(reason: str, marker: str) -> list[str]:
+    if marker not in reason:
+        return []
+    tail = reason.split(marker, 1)[1]
+    return [x.strip() for x in re.split(r",| and ", tail.split(";")[0]) if x.strip()]
+
+
+def _axes(t: Translator, names: Sequence[str]) -> str:
+    return ", ".join(t._(AXES[n]) if n in AXES else n for n in names)
+
+
+def rule(t: Translator, r: CriterionResult) -> str:
+    """One sentence: why this criterion has this state."""
+    reason = r.reason
+    if r.state is State.PRESENT:
+        if reason.startswith("abnormal axes:"):
+            return t._("Abnormal endocrine axes: {axes}.").format(axes=_axes(t, _after(reason, "abnormal axes:")))
+        return t._("Recorded at some time up to the data cut-off.")
+    if r.state is State.ABSENT:
+        if r.caveat:
+            text = (t._("Thyroid disease alone does not satisfy this criterion.") if r.caveat == "thyroid_only"
+                    else t._("Diabetes alone does not satisfy this criterion."))
+            untested = _after(reason, "not assessed:")
+            if untested:
+                text += " " + t._("Not tested yet: {axes}.").format(axes=_axes(t, untested))
+            return text
+        if reason.startswith("all endocrine axes normal"):
+            return t._("All endocrine axes normal.")
+        return t._("Excluded by an adequate test.")
+    if reason.startswith("conflicting clinician statements"):
+        return t._("Conflicting clinician statements: asserted, then refuted.")
+    if reason.startswith("low-grade negative only"):
+        return t._("Only a low-grade negative test (such as plain radiographs): it cannot exclude this criterion.")
+    if reason.startswith("endocrinopathy recorded without"):
+        return t._("Endocrinopathy recorded without an identifiable axis: the diabetes/thyroid rule cannot be "
+                   "checked.")
+    if reason.startswith("partial endocrine work-up"):
+        return t._("Partial endocrine work-up, no abnormal axis. Not tested yet: {axes}.").format(
+            axes=_axes(t, _after(reason, "not assessed:")))
+    if reason.startswith("test not performed"):
+        return t._("Test ordered but not performed.")
+    if reason == "no data":
+        return t._("No test recorded.")
+    parts = [p for p in COMPONENTS if p in reason]
+    if parts and reason.endswith("not assessed"):
+        missing = [p for p in parts if p in reason.split(";")[-1]]
+        excluded = [p for p in parts if p not in missing]
+        text = t._("Not assessed: {parts}.").format(parts=", ".join(t._(COMPONENTS[p]) for p in missing))
+        if excluded:
+            text = t._("Excluded: {parts}.").format(parts=", ".join(t._(COMPONENTS[p]) for p in excluded)) + " " + text
+        return text
+    if r.state is State.INDETERMINATE:
+        return t._("Conflicting or low-grade evidence; needs a better test.")
+    return t._("No adequate test recorded; not the same as absent.")
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An alert or flag, worded for people: label, explanation, source, evidence references."""
+
+    kind: str  # "alert" | "flag"
+    code: str
+    label: str
+    explanation: str
+    cite: str
+    evidence: tuple[str, ...]
+
+
+def notices(t: Translator, a: Assessment, response: ResponseAssessment | None,
+            scope: ScopeDecision | None) -> list[Notice]:
+    """Alerts (response) first, then flags; out of scope nothing is raised."""
+    out: list[Notice] = []
+    if scope is not None and not scope.in_scope:
+        return out
+    for alert in (response.alerts if response else ()):
+        out.append(Notice("alert", alert.code, label(t, "alert", alert.code), explain(t, "alert", alert.code),
+                          sources("alert", alert.code), alert.evidence))
+    for flag in (raised_flags(a, scope) if scope else a.flags):
+        out.append(Notice("flag", flag.code, label(t, "flag", flag.code), explain(t, "flag", flag.code),
+                          sources("flag", flag.code), tuple(e.reference for e in flag.evidence)))
+    return out
+
+
+def criteria_in_profile(a: Assessment) -> list[str]:
+    return [c.value for c in get_profile(a.profile).criteria]
+
+
+def classification_line(t: Translator, a: Assessment) -> str:
+    profile = label(t, "profile", a.profile)
+    return t._("{classification} ({profile}).").format(
+        classification=label(t, "classification", a.classification.value), profile=profile)
+
+
+def present_list(t: Translator, a: Assessment) -> str:
+    names = [label(t, "criterion", c) for c in criteria_in_profile(a) if a.criteria[c].state is State.PRESENT]
+    return ", ".join(names) or t._("none")
+
+
+def conclusion(t: Translator, a: Assessment, response: ResponseAssessment | None = None,
+               scope: ScopeDecision | None = None) -> str:
+    """DiagnosticReport.conclusion: alerts first, the classification, what is present, what is missing."""
+    parts = [f"{n.label}: {n.explanation}" for n in notices(t, a, response, scope)]
+    parts.append(classification_line(t, a) + " " + explain(t, "classification", a.classification.value))
+    parts.append(t._("Present: {items}.").format(items=present_list(t, a)))
+    if a.missing:
+        parts.append(t._("Missing, and deciding: {items}.").format(items="; ".join(
+            f"{label(t, 'criterion', m.criterion)} ({label(t, 'workup', m.criterion)})" for m in a.missing)))
+    if a.clinician_assertions:
+        parts.append(t._("A clinician's POEMS diagnosis is recorded separately and was not used as evidence."))
+    parts.append(disclaimer(t))
+    return " ".join(parts)
+
+
+def disclaimer(t: Translator) -> str:
+    return t._("Decision support generated by software; not verified by a clinician.")
+
+
+def response_line(t: Translator, r: ResponseAssessment) -> str:
+    h = r.hematologic
+    text = t._("Haematological: {amyloid} (amyloidosis criteria), {imwg} (IMWG criteria); VEGF: {vegf}; "
+               "clinical: {clinical}.").format(
+        amyloid=label(t, "hematologic", h.category) + (" " + t._("(provisional)") if h.provisional else ""),
+        imwg=label(t, "hematologic", r.hematologic_imwg.category), vegf=label(t, "vegf", r.vegf.category),
+        clinical=label(t, "direction", r.clinical_overall))
+    return text
+
+
+def response_conclusion(t: Translator, r: ResponseAssessment, restaging: dt.date | None) -> str:
+    parts = [f"{label(t, 'alert', x.code)}: {explain(t, 'alert', x.code)}" for x in r.alerts]
+    parts.append(t._("Response at {date} compared with the baseline of {baseline}:").format(
+        date=t.date(restaging), baseline=t.date(r.baseline_date)))
+    parts.append(response_line(t, r))
+    parts.append(disclaimer(t))
+    return " ".join(parts)
+
+
+def change_text(t: Translator, base_value: float | None, base_unit: str | None, base_date: dt.date | None,
+                latest_value: float | None, latest_date: dt.date | None) -> str:
+    if base_value is None:
+        return ""
+    text = t._("{value} on {date}").format(value=quantity(t, base_value, base_unit), date=t.date(base_date))
+    if latest_value is not None:
+        text += " → " + t._("{value} on {date}").format(value=quantity(t, latest_value, base_unit),
+                                                       date=t.date(latest_date))
+    return text
+
+
+# ------------------------------------------------------------------ CarePlan wording
+
+def step_title(t: Translator, s: Step) -> str:
+    p = dict(s.params)
+    if s.term_key == "workup":
+        return label(t, "workup", p["criterion"])
+    if s.term_key == "vegf-surveillance" and "specimen" in p:
+        return t._("VEGF about every 6 months, {specimen} (same specimen type and assay)").format(
+            specimen=t._(SPECIMENS.get(p["specimen"], p["specimen"])))
+    return label(t, "step", s.term_key)
+
+
+def step_text(t: Translator, s: Step) -> str:
+    p = dict(s.params)
+    pairs = list(s.params)
+    if s.term_key == "workup":
+        c = p["criterion"]
+        why = {"deciding": t._("Decides the classification."), "completing": t._("Completes the POEMS work-up."),
+               "completed": t._("Assessed since the start of treatment.")}[p["why"]]
+        return f"{label(t, 'criterion', c)}: {why} ({sources('workup', c)})"
+    text = explain(t, "step", s.term_key)
+    if s.term_key in ("regimen-review", "relapse") and "alert" in p:
+        text = f"{label(t, 'alert', p['alert'])}: {explain(t, 'alert', p['alert'])} " + (
+            text if s.term_key == "relapse" else "")
+    agents = [v for k, v in pairs if k == "agent"]
+    if agents:
+        text += " " + t._("Given: {agents}.").format(agents=", ".join(agents))
+    risks = [v for k, v in pairs if k == "risk"]
+    if risks:
+        text += " " + t._("Thrombosis risk factors present: {factors}.").format(
+            factors=", ".join(label(t, "risk", r) for r in risks))
+    if "splenomegaly" in p:
+        text += " " + t._("Splenomegaly is the best baseline predictor of a complicated course: higher risk.")
+    if "no_vegf_yet" in p:
+        text += " " + t._("No VEGF yet: obtain one now as a reference.")
+    if s.scheduled_start and s.scheduled_end:
+        text += " " + t._("Due {start} to {end}.").format(start=t.date(s.scheduled_start), end=t.date(s.scheduled_end))
+    elif s.scheduled_start:
+        text += " " + t._("Next due {date}.").format(date=t.date(s.scheduled_start))
+    if s.repeat_months:
+        text += " " + t.n_("Every {n} month.", "Every {n} months.", s.repeat_months).format(n=s.repeat_months)
+    cited = sources("alert", p["alert"]) if s.term_key == "regimen-review" and "alert" in p else sources("step", s.term_key)
+    return f"{text.strip()} ({cited})" if cited else text.strip()
+
+
+def risk_line(t: Translator, f: RiskFactor) -> str:
+    return f"{label(t, 'risk', f.id)}: {label(t, 'state', f.state.value)}"
