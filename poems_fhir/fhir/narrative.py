@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """FHIR narrative (``text``, status ``generated``) for the written resources, and a checker of the
 FHIR XHTML rules (R4 Narrative.div: xhtml namespace, a limited set of elements and attributes, no
 scripts, forms or event handlers, not empty).
@@ -9,9 +10,12 @@ what is missing and what to do, then the criteria with the date and the reason. 
 from __future__ import annotations
 
 import datetime as dt
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # noqa: S405 - types and ParseError only; parsing goes through defusedxml
 from collections.abc import Iterable, Sequence
 from html import escape
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as SafeET
 
 from ..criteria.model import Assessment, Evidence
 from ..criteria.pathway import Step
@@ -142,9 +146,11 @@ def careplan_narrative(t: Translator, steps: Sequence[Step]) -> dict[str, str]:
 def check_narrative(div: str) -> list[str]:
     """Problems with a Narrative.div under the FHIR R4 rules; empty when it is valid."""
     try:
-        root = ET.fromstring(div)
+        root = SafeET.fromstring(div)  # a narrative may come back from a server: no entities, no DTDs
     except ET.ParseError as exc:
         return [f"narrative is not well-formed XML: {exc}"]
+    except DefusedXmlException as exc:
+        return [f"narrative declares a DTD or entities, which FHIR XHTML forbids: {exc!r}"]
     problems = []
     if root.tag != f"{{{XHTML_NS}}}div":
         problems.append("narrative root must be an xhtml <div> (xmlns http://www.w3.org/1999/xhtml)")

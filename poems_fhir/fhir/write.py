@@ -22,7 +22,6 @@ from typing import Any
 from .. import __version__
 from ..criteria.model import Assessment, Classification, CriterionResult, State
 from ..criteria.pathway import Step
-from ..criteria.profiles import get_profile
 from ..criteria.response import ResponseAssessment
 from ..criteria.scope import ScopeDecision
 from ..i18n import Translator, translator

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Clinician-facing language: gettext catalogs (``poems_fhir/locale/<lang>/LC_MESSAGES/poems_fhir.mo``)
 and Babel for dates and numbers.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The published sources behind every label, cited to clinicians as Author Year.
 
 Taken from the project's clinical reference list; nothing here is added from memory. Where the

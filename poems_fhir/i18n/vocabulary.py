@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One vocabulary of clinical labels: every criterion, sign, flag, state, classification, response
 category, risk factor and pathway step has a short label, a one-line explanation and its published
 sources (``bibliography.SOURCES``, cited Author Year).

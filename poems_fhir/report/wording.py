@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What a clinician reads, in their language: labels, the one-line "why" of each result, evidence
 with a readable value, unit and date, the conclusion, the alerts and the CarePlan texts.
 
@@ -12,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..criteria.model import Assessment, Classification, CriterionResult, Evidence, State
+from ..criteria.model import Assessment, CriterionResult, Evidence, State
 from ..criteria.pathway import Step
 from ..criteria.profiles import get_profile
 from ..criteria.response import ResponseAssessment
