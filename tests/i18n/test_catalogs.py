@@ -186,6 +186,7 @@ def test_the_language_is_chosen_by_flag_or_config(tmp_path):
     ('<div xmlns="http://www.w3.org/1999/xhtml"> </div>', "must not be empty"),
     ("<div>x</div>", "xhtml <div>"),
     ('<div xmlns="http://www.w3.org/1999/xhtml"><p>x</div>', "not well-formed"),
+    ('<!DOCTYPE d [<!ENTITY e "x">]><div xmlns="http://www.w3.org/1999/xhtml">&e;</div>', "DTD or entities"),
 ])
 def test_the_narrative_checker_applies_the_fhir_rules(div, problem):
     assert any(problem in p for p in check_narrative(div)), check_narrative(div)
