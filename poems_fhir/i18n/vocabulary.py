@@ -111,6 +111,10 @@ FLAGS: dict[str, Term] = {
     "differential_mgus": Term(N_("MGUS recorded"), N_(
         "A paraprotein with neuropathy alone is not POEMS syndrome: another major and a minor criterion are "
         "required."), ("D2012HIT",)),
+    "differential_diabetic_polyneuropathy": Term(N_("Diabetic polyneuropathy recorded"), N_(
+        "The neuropathy may have another cause, and diabetes alone does not meet the endocrinopathy criterion: "
+        "review demyelinating features, VEGF and the clone before attributing the neuropathy to POEMS syndrome."),
+        ("D2012HIT",)),
     "differential_vegf_confounder": Term(N_("Another cause of raised VEGF"), N_(
         "Iron-deficiency anaemia, COPD, sleep apnoea, cancer, vasculitis, chronic inflammation or acute illness "
         "raise VEGF by themselves: interpret VEGF with care and repeat it."), ("Pihan2018",)),
