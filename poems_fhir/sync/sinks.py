@@ -4,13 +4,14 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..fhir.capabilities import Capabilities
 from ..fhir.client import FhirClient
-from ..fhir.write import patient_file_name
+from ..fhir.read import is_own_output
+from ..fhir.write import GUARDED_TYPES, RUN_TAG_SYSTEM, SUBJECT_TAG_SYSTEM, patient_file_name, tag_of
 
 Written = dict[str, dict[str, str]]  # "system|value" -> {"ref": "Type/id", "version": versionId}
 
@@ -34,6 +35,22 @@ def guarded_hashes(bundle: dict[str, Any]) -> dict[str, str]:
             if e["resource"]["resourceType"] in GUARDED}
 
 
+@dataclass
+class ServerView:
+    """What the server holds now of ours for one patient: the ground truth of ownership."""
+
+    #: our reports and plans (recognised by identifier system), as they are now
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    #: our own Provenances for this patient (they name the identifiers of what they targeted)
+    provenances: list[dict[str, Any]] = field(default_factory=list)
+    #: "Type/id" of our resources that someone else's Provenance targets
+    foreign_targets: set[str] = field(default_factory=set)
+
+
+def is_our_provenance(resource: dict[str, Any]) -> bool:
+    return resource.get("resourceType") == "Provenance" and tag_of(resource, RUN_TAG_SYSTEM) is not None
+
+
 class Sink(Protocol):
     name: str
 
@@ -41,10 +58,14 @@ class Sink(Protocol):
 
     def current(self, url: str) -> dict[str, Any] | None: ...
 
+    def existing(self, patient: str, subject_key: str) -> ServerView: ...
+
 
 def entry_key(entry: dict[str, Any]) -> str:
-    """The business key of a transaction entry: its conditional URL's search value."""
-    return entry["request"]["url"].split("?", 1)[1].split("=", 1)[1]
+    """The business key of a transaction entry: its conditional URL's search value (or, for a
+    plain update, its URL)."""
+    url = entry["request"]["url"]
+    return url.split("?", 1)[1].split("=", 1)[1] if "?" in url else url
 
 
 def with_if_match(bundle: dict[str, Any], previous: Written) -> dict[str, Any]:
@@ -73,6 +94,12 @@ class DirSink:
     def current(self, url: str) -> dict[str, Any] | None:
         return None
 
+    def existing(self, patient: str, subject_key: str) -> ServerView:
+        # a folder holds no clinician's edits; a dry run against a server reads them from there
+        return self.server.existing(patient, subject_key) if self.server else ServerView()
+
+    server: Any = None  # a ServerSink to read from (dry run against a server), never written to
+
 
 @dataclass
 class ServerSink:
@@ -93,6 +120,33 @@ class ServerSink:
         name, value = query.split("=", 1)
         found = list(self.client.search(rtype, {name: value}))
         return found[0] if found else None
+
+    def existing(self, patient: str, subject_key: str) -> ServerView:
+        """Three searches: our reports and plans of this patient (with every Provenance that targets
+        them) and our own Provenances of this patient (which also name what was deleted since)."""
+        view = ServerView()
+        own_refs: set[str] = set()
+        foreign: list[dict[str, Any]] = []
+        for rtype in GUARDED_TYPES:
+            for res in self.client.search(rtype, {"subject": patient, "_count": "200",
+                                                  "_revinclude": "Provenance:target"}):
+                if res.get("resourceType") == rtype:
+                    if is_own_output(res):
+                        view.resources.append(res)
+                        own_refs.add(f"{rtype}/{res.get('id')}")
+                elif res.get("resourceType") == "Provenance" and not is_our_provenance(res):
+                    foreign.append(res)
+        for res in self.client.search("Provenance", {"_tag": f"{SUBJECT_TAG_SYSTEM}|{subject_key}",
+                                                     "_count": "200"}):
+            if is_our_provenance(res):
+                view.provenances.append(res)
+        for prov in foreign:
+            for target in prov.get("target", []) or []:
+                ref = str((target or {}).get("reference", "")).split("/_history/")[0]
+                ref = ref.replace(self.client.base_url + "/", "")
+                if ref in own_refs:
+                    view.foreign_targets.add(ref)
+        return view
 
     def _written(self, bundle: dict[str, Any], resources: list[dict[str, Any]],
                  responses: list[dict[str, Any]]) -> Written:

@@ -105,18 +105,23 @@ def test_a_killed_run_resumes_without_loss_or_duplicates(data, tmp_path):
     assert len(list((tmp_path / "out").glob("*.json"))) == 5  # one transaction per patient, no duplicates
 
 
-def test_conflicts_are_recorded_not_overwritten_and_retried_next_run(data, tmp_path):
+def test_a_write_refused_412_is_a_failure_that_keeps_what_we_knew_and_is_retried(data, tmp_path):
+    # ownership is decided from the server before writing; a 412 then means the resource changed
+    # between our read and our write: the patient is recorded failed (not a permanent conflict),
+    # what the state knew of our earlier writes is kept, and the next run tries again
     store = StateStore(tmp_path / "state.sqlite")
     job(data, store, RecordingSink(tmp_path / "out")).run()
+    before = store.patient("files:test", "Patient/classic-poems")
     path = data / "classic-poems.json"
     bundle = json.loads(path.read_text())
     bundle["entry"][1]["resource"]["recordedDate"] = "2024-01-11"
     path.write_text(json.dumps(bundle))
     sink = RecordingSink(tmp_path / "out", fail_on={"Patient/classic-poems"})
     summary = job(data, store, sink).run()
-    assert summary.conflicts == 1 and "not overwritten" in summary.problems[0]
-    assert store.patient("files:test", "Patient/classic-poems").status == "conflict"
-    # the next run tries again (and the clinician's change still wins while If-Match fails)
+    assert summary.failed == 1 and "412" in summary.problems[0]
+    after = store.patient("files:test", "Patient/classic-poems")
+    assert after.status == "failed" and "412" in after.reason
+    assert after.written == before.written and after.written  # a failure never erases earlier writes
     again = job(data, store, RecordingSink(tmp_path / "out")).run()
     assert again.written == 1
 

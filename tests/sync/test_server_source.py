@@ -32,7 +32,8 @@ def test_discovery_uses_code_chunks_lastupdated_overlap_and_server_time(mapping)
     responses.add("GET", f"{BASE}/metadata", json={"resourceType": "CapabilityStatement"}, headers={"Date": DATE})
     discovered = fill(exchange("06-discovery.json", 0)["response"]["body"])
     responses.add("GET", f"{BASE}/Observation", json=discovered)
-    for rtype in ("Condition", "Procedure", "DiagnosticReport"):
+    for rtype in ("Condition", "Procedure", "DiagnosticReport", "MedicationStatement", "MedicationRequest",
+                  "MedicationAdministration"):
         responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
     source = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, caps())
     cohort = source.cohort("2026-11-27T00:14:46.856Z")
@@ -44,12 +45,21 @@ def test_discovery_uses_code_chunks_lastupdated_overlap_and_server_time(mapping)
     assert all(len(q["code"][0].split(",")) <= CODE_CHUNK for q in queries if "code" in q)
     obs_codes = {c for s, q in zip(searches, queries) if s.path.endswith("Observation") for c in q["code"][0].split(",")}
     assert {"http://loinc.org|75628-8", "http://loinc.org|25700-6"} <= obs_codes
+    # DiagnosticReports only by the categories and modality codes the mapping reads, never all of them
+    reports = [q for s, q in zip(searches, queries) if s.path.endswith("DiagnosticReport")]
+    assert reports and all("category" in q or "code" in q for q in reports)
+    assert any("v2-0074|RAD" in q.get("category", [""])[0] for q in reports)
+    assert any("snomed.info/sct|77477000" in q.get("code", [""])[0] for q in reports)
+    # treatments change the response report: medications by the mapped drug codes
+    meds = {s.path.rsplit("/", 1)[-1] for s, q in zip(searches, queries) if "Medication" in s.path}
+    assert meds == {"MedicationStatement", "MedicationRequest", "MedicationAdministration"}
 
 
 @responses.activate
 def test_without_lastupdated_every_run_rescans(mapping):
     responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": DATE})
-    for rtype in ("Observation", "Condition", "Procedure", "DiagnosticReport"):
+    for rtype in ("Observation", "Condition", "Procedure", "DiagnosticReport", "MedicationStatement",
+                  "MedicationRequest", "MedicationAdministration"):
         responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
     source = ServerSource(FhirClient(BASE), mapping, caps(last_updated=False))
     source.cohort("2026-11-27T00:14:46.856Z")
@@ -57,7 +67,7 @@ def test_without_lastupdated_every_run_rescans(mapping):
 
 
 @responses.activate
-def test_per_patient_reads_are_four_searches(mapping):
+def test_per_patient_reads_are_seven_searches_with_medications(mapping):
     pid = "34eed09a-97d3-4ddf-bc64-7afbf93e740d"
     reads = {ex["request"]["path"].split("?")[0]: fill(ex["response"]["body"])
              for ex in [exchange("07-per-patient-reads.json", i) for i in range(3)]}
@@ -66,13 +76,26 @@ def test_per_patient_reads_are_four_searches(mapping):
         {"patient": pid, "_count": "200"})])
     responses.add("GET", f"{BASE}/Procedure", json=reads["Procedure"])
     responses.add("GET", f"{BASE}/DiagnosticReport", json=empty_bundle())
+    statement = {"resourceType": "MedicationStatement", "id": "ms1", "status": "active",
+                 "subject": {"reference": f"Patient/{pid}"}, "medicationReference": {"reference": "Medication/m1"},
+                 "effectiveDateTime": "2019-02-22"}
+    medication = {"resourceType": "Medication", "id": "m1", "code": {"text": "lenalidomide"}}
+    responses.add("GET", f"{BASE}/MedicationStatement", json={
+        "resourceType": "Bundle", "type": "searchset", "entry": [
+            {"resource": statement, "search": {"mode": "match"}},
+            {"resource": medication, "search": {"mode": "include"}}]},
+        match=[matchers.query_param_matcher({"patient": pid, "_count": "200",
+                                             "_include": "MedicationStatement:medication"})])
+    responses.add("GET", f"{BASE}/MedicationRequest", json=empty_bundle())
+    responses.add("GET", f"{BASE}/MedicationAdministration", json=empty_bundle())
     responses.add("GET", f"{BASE}/Patient/{pid}", json={"resourceType": "Patient", "id": pid, "gender": "male"})
     client = FhirClient(BASE)
     record, errors = ServerSource(client, mapping, caps()).fetch(f"Patient/{pid}")
     assert errors == [] and record is not None
     types = sorted({r.data["resourceType"] for r in record.resources})
-    assert types == ["Condition", "Observation", "Procedure"]
-    assert client.stats.requests == 5  # 4 searches + the Patient, which no _include brought along
+    assert types == ["Condition", "MedicationStatement", "Observation", "Procedure"]
+    assert record.resolve("Medication/m1") == medication  # the _include'd Medication, as in files
+    assert client.stats.requests == 8  # 7 searches + the Patient, which no _include brought along
     form = urllib.parse.parse_qs(responses.calls[0].request.body)
     assert form["_include"] == ["Observation:specimen", "Observation:patient"]
 
