@@ -299,6 +299,9 @@ Exit codes: 0 all ok; 1 some patients failed or conflicted; 2 configuration/usag
               "[polyneuropathy, monoclonal_plasma_cell_disorder].")
 @click.option("--report-status", type=click.Choice(["partial", "preliminary"]),
               help="DiagnosticReport.status of written reports [partial]; never final.")
+@click.option("--pseudonym-key-file", type=click.Path(path_type=Path),
+              help="Secret of the keyed log pseudonyms [pseudonym.key beside the state; or POEMS_FHIR_PSEUDONYM_KEY].")
+@click.option("--retry-missing", type=int, help="Runs in which a 404/410 patient is tried again after being reported [0].")
 def sync(config_file: Path | None, **flags: Any) -> None:
     from .errors import NetworkError, PoemsFhirError
     from .sync.config import load_settings
@@ -324,6 +327,8 @@ def sync(config_file: Path | None, **flags: Any) -> None:
         try:
             summary, extra = run_once(settings, stop, progress)
         except NetworkError as exc:
+            if getattr(exc, "summary", None) is not None:  # the summary always prints, completed: false
+                _print_summary(exc.summary, [], settings.format)  # type: ignore[attr-defined]
             if interval is None:
                 _fail(str(exc), exc.exit_code)
             # a long-lived loop survives an outage: report it and try again at the next interval
@@ -333,6 +338,8 @@ def sync(config_file: Path | None, **flags: Any) -> None:
                 break
             continue
         except PoemsFhirError as exc:
+            if getattr(exc, "summary", None) is not None:
+                _print_summary(exc.summary, [], settings.format)  # type: ignore[attr-defined]
             _fail(str(exc), exc.exit_code)
         _print_summary(summary, extra, settings.format)
         code = EXIT_SKIPPED if (summary.failed or summary.conflicts) else EXIT_OK
@@ -356,6 +363,7 @@ class _ProgressIter:
 def _print_summary(summary: Any, extra: list[str], fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps({**summary.counts(), "completed": summary.completed,
+                               **({"fatal": summary.fatal} if getattr(summary, "fatal", None) else {}),
                                "conclusions": summary.conclusions,
                                "problems": summary.problems + extra}, indent=2))
         return
