@@ -270,14 +270,17 @@ class SyncJob:
         """Our own, unchanged, open report and plan of this patient no longer hold: withdraw them."""
         if self.sink is None:
             return
-        from .ownership import is_open, owned
+        from .ownership import is_open, owned, ref_of
 
         view = self.sink.existing(patient, _subject_key_of(patient))
         plan = Plan(None)
         for res in view.resources:
             if not is_open(res):
                 continue
-            (plan.kept_by_clinician if owned(res, view) else plan.withdraw).append(res)
+            if owned(res, view):
+                plan.kept_by_clinician.append(ref_of(res))
+            else:
+                plan.withdraw.append(res)
         self._apply_withdrawal(patient, name, plan, reason, summary)
 
     def _apply_withdrawal(self, patient: str, name: str, plan: Plan, reason: str, summary: Summary) -> None:

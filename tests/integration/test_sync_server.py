@@ -33,7 +33,8 @@ def settings(server, tmp_path: Path, **kw) -> SyncSettings:
     if server["token"]:
         token.write_text(server["token"])
         extra = {"auth": "bearer", "token_file": token}
-    return SyncSettings(server=server["url"], state=tmp_path / "state.sqlite", patient=PATIENTS, **extra, **kw)
+    kw.setdefault("patient", PATIENTS)
+    return SyncSettings(server=server["url"], state=tmp_path / "state.sqlite", **extra, **kw)
 
 
 def run(server, tmp_path, stop=None, **kw):
