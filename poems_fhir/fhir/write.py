@@ -312,7 +312,8 @@ def _activity(step: Step) -> dict[str, Any]:
         "status": step.status,
         "description": step.description,
     }
-    reasons = [r for r in step.evidence if r.split("/", 1)[0] in _REASON_TYPES]
+    # sorted: the same data read from files or from a server (another order) gives the same plan
+    reasons = sorted({r for r in step.evidence if r.split("/", 1)[0] in _REASON_TYPES})
     if reasons:
         detail["reasonReference"] = [_ref(r) for r in reasons]
     if step.repeat_months:

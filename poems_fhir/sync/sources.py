@@ -50,7 +50,7 @@ def _codes_by_type(mapping: CompiledMapping) -> dict[str, list[str]]:
                                 "DiagnosticReport": set(), "MedicationMedication": set()}
     for (system, code), rules in mapping.by_code.items():
         for rule in rules:
-            if rule.kind == "observation":
+            if rule.kind in ("observation", "course"):  # course: a clinician's assessment of a domain
                 out["Observation"].add(f"{system}|{code}")
             elif rule.kind == "condition":
                 out["Condition"].add(f"{system}|{code}")
