@@ -440,5 +440,13 @@ def _unverified(compiled: Any) -> int:
     return len(codes) + len(thresholds)
 
 
+def _state_commands() -> None:
+    from .sync.state_cli import state_group
+
+    main.add_command(state_group)
+
+
+_state_commands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -63,17 +63,41 @@ class PatientState:
     attempts: int = 0
 
 
+class _Db:
+    """The SQLite connection, with every database error turned into a StateError that names the file."""
+
+    def __init__(self, raw: sqlite3.Connection, error: Any) -> None:
+        self.raw = raw
+        self._error = error
+
+    def execute(self, sql: str, args: Any = ()) -> sqlite3.Cursor:
+        try:
+            return self.raw.execute(sql, args)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    def executescript(self, sql: str) -> None:
+        try:
+            self.raw.executescript(sql)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    def close(self) -> None:
+        self.raw.close()
+
+
 def _move_aside(path: Path) -> str:
     return (f"move it aside (mv {path} {path}.broken) and run again: the next run rebuilds the state from "
             "the server (it costs requests, never a clinician's work)")
 
 
 class StateStore:
-    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False, busy_timeout: float = 5.0) -> None:
         """Open (or create) the state file. ``readonly`` (dry runs): never create or change
         anything on disk - an absent file is replaced by an empty in-memory store."""
         self.path = Path(path)
         self.readonly = readonly
+        self.busy_timeout = busy_timeout
         self._lock_file: Any = None
         if self.path.is_dir():
             raise StateError(f"state path {self.path} is a folder; --state must name a file, "
@@ -98,18 +122,23 @@ class StateStore:
             raise StateError(f"the folder of the state file {self.path} is not writable (SQLite needs to "
                              "create its journal beside the file): give write access or choose another --state")
         self.db = self._connect(str(self.path), uri=False)
+        self._check_schema()  # before anything is written: a foreign file is left untouched
+        self._init_schema()
         try:
-            self.db.execute("PRAGMA journal_mode=WAL")
+            if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self.db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from None
-        self._check_schema()
-        self._init_schema()
 
-    def _connect(self, target: str, uri: bool) -> sqlite3.Connection:
+    def _connect(self, target: str, uri: bool) -> _Db:
         try:
-            db = sqlite3.connect(target, isolation_level=None, uri=uri, timeout=5)  # autocommit
-            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            return db
+            raw = sqlite3.connect(target, isolation_level=None, uri=uri, timeout=self.busy_timeout)  # autocommit
+            raw.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            # a truncated or damaged file often opens fine: look at its pages once
+            problem = raw.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if problem != "ok":
+                raise sqlite3.DatabaseError(f"integrity check: {problem}")
+            return _Db(raw, self._error)
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from None
 
@@ -150,8 +179,10 @@ class StateStore:
             if "reason" not in columns:  # a state file from before schema 2
                 self.db.execute("ALTER TABLE patient ADD COLUMN reason TEXT NOT NULL DEFAULT ''")
                 self.db.execute("ALTER TABLE patient ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
-            self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from None
 
