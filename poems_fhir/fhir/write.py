@@ -617,7 +617,7 @@ def withdrawal_transaction(resources: list[dict[str, Any]], reason: str, now: dt
         _set_tag(res, CONTENT_TAG_SYSTEM, ownership_hash(res))
         version = (current.get("meta") or {}).get("versionId")
         request = {"method": "PUT", "url": ref, **({"ifMatch": f'W/"{version}"'} if version else {})}
-        entries.append({"fullUrl": ref, "resource": res, "request": request})
+        entries.append({"fullUrl": _urn(f"withdraw|{ref}|{stamp}"), "resource": res, "request": request})
         targets.append({"reference": ref, "identifier": dict((res.get("identifier") or [{}])[0])})
     key = hashlib.sha256(json.dumps([t["reference"] for t in targets] + [stamp]).encode()).hexdigest()[:32]
     provenance = {

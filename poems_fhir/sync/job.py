@@ -181,10 +181,11 @@ class SyncJob:
         record, errors = self.source.fetch(patient)
         for e in errors:
             summary.problems.append(f"{name}: skipped input {e.source}: {e.message}")
-        if record is None:
-            summary.failed += 1
-            summary.problems.append(f"{name}: no resources found for this patient")
-            self._record(patient, previous, "failed", reason="no resources found")
+        if record is None:  # e.g. a --patient that is not in the files: like a 404, reported once
+            summary.missing += 1
+            summary.problems.append(f"{name}: no resources found for this patient: reported once, then no "
+                                    "longer retried (`poems-fhir state retry PATIENT` to try again)")
+            self._record(patient, previous, "missing", reason="no resources found")
             return
         result = evaluate_record(record, self.mapping, self.profile, None)
         summary.evaluated += 1
