@@ -343,7 +343,7 @@ def sync(config_file: Path | None, **flags: Any) -> None:
                 _print_summary(exc.summary, [], settings.format)  # type: ignore[attr-defined]
             _fail(str(exc), exc.exit_code)
         _print_summary(summary, extra, settings.format)
-        code = EXIT_SKIPPED if (summary.failed or summary.conflicts) else EXIT_OK
+        code = EXIT_SKIPPED if (summary.failed or summary.conflicts or summary.missing) else EXIT_OK
         worst = max(worst, code)
         if interval is None or stop():
             break

@@ -194,3 +194,108 @@ def test_a_missing_patient_is_reported_once_then_leaves_the_retry_queue(server, 
 def _needs_loopback(server):
     if not server["resettable"]:
         pytest.skip("these tests edit and delete the sample resources: loopback server only")
+
+
+def test_a_provenance_by_someone_else_makes_the_report_theirs(server, tmp_path):
+    fresh_run(server, tmp_path)
+    (report,) = criteria_report(server)
+    r = requests.post(f"{server['url']}/Provenance", headers=headers(server), timeout=30, json={
+        "resourceType": "Provenance", "target": [{"reference": f"DiagnosticReport/{report['id']}"}],
+        "recorded": "2026-11-28T09:00:00Z",
+        "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "code": "UPDATE"}]},
+        "agent": [{"who": {"display": "Dr. A (reviewed in the tumour board)"}}]})
+    r.raise_for_status()
+    set_platelets(server, 530)
+    summary = fresh_run(server, tmp_path)
+    assert summary.clinician_owned == 1 and summary.failed == 0
+    (after,) = criteria_report(server)
+    assert after["meta"]["versionId"] == report["meta"]["versionId"]  # untouched
+    assert "530" not in str(after["contained"])
+
+
+def test_a_transient_fetch_failure_forgets_nothing(server, tmp_path, monkeypatch):
+    from poems_fhir.errors import TemporaryNetworkError
+    from poems_fhir.sync.sources import ServerSource
+
+    run(server, tmp_path)
+    (report,) = criteria_report(server)
+    report["status"] = "final"
+    put(server, report)
+    real = ServerSource.fetch
+
+    def flaky(self, patient):
+        if patient == CP:
+            raise TemporaryNetworkError("GET Observation: body cut short (gave up after 4 attempt(s))")
+        return real(self, patient)
+
+    set_platelets(server, 530)
+    with monkeypatch.context() as patch:
+        patch.setattr(ServerSource, "fetch", flaky)
+        _, failing = run(server, tmp_path)
+    assert failing.failed == 1
+    _, clean = run(server, tmp_path)  # retried from the queue; the clinician's report stays final
+    assert clean.failed == 0
+    (after,) = criteria_report(server)
+    assert after["status"] == "final"
+
+
+def snapshot(server):
+    """What of ours is on the server, without server ids, versions and times."""
+    from tests.integration.test_modes_agree import comparable
+
+    out = []
+    for rtype in ("DiagnosticReport", "CarePlan"):
+        bundle = get(server, rtype, _count="200")
+        out += [json_key(comparable(e["resource"])) for e in bundle.get("entry", []) or []
+                if any(str(i.get("system", "")).startswith("https://poems-fhir.org/")
+                       for i in e["resource"].get("identifier", []))]
+    return sorted(out)
+
+
+def json_key(value):
+    import json
+
+    return json.dumps(value, sort_keys=True)
+
+
+@pytest.mark.parametrize("point,nth", [("before-write", 1), ("after-write", 3), ("after-record", 5)])
+def test_killed_at_a_chosen_point_then_a_clean_run_equals_one_clean_run(server, tmp_path, monkeypatch, point, nth):
+    from poems_fhir.sync.sinks import ServerSink
+    from poems_fhir.sync.state import StateStore
+    from tests.conftest import SAMPLES
+    from tests.integration.conftest import load_bundles
+
+    class Killed(BaseException):
+        pass
+
+    run(server, tmp_path / "reference")
+    reference = snapshot(server)
+    requests.post(f"{server['url']}/$reset", timeout=10).raise_for_status()
+    load_bundles(server, [SAMPLES / "origin-case", SAMPLES / "classic-poems.json", SAMPLES / "mimics"])
+
+    calls = {"write": 0, "record": 0}
+    real_write, real_record = ServerSink.write, StateStore.record_patient
+
+    def write(self, patient, bundle):
+        calls["write"] += 1
+        if point == "before-write" and calls["write"] == nth:
+            raise Killed(point)
+        written = real_write(self, patient, bundle)
+        if point == "after-write" and calls["write"] == nth:
+            raise Killed(point)
+        return written
+
+    def record(self, *args, **kw):
+        real_record(self, *args, **kw)
+        calls["record"] += 1
+        if point == "after-record" and calls["record"] == nth:
+            raise Killed(point)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ServerSink, "write", write)
+        patch.setattr(StateStore, "record_patient", record)
+        with pytest.raises(Killed):
+            run(server, tmp_path / "killed")
+    _, clean = run(server, tmp_path / "killed")
+    assert clean.completed and clean.failed == 0
+    assert snapshot(server) == reference  # no lost patient, no duplicate, no diff
