@@ -34,6 +34,9 @@ WORKUP_SYSTEM = f"{BASE}/fhir/CodeSystem/work-up"
 RUN_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/input-hash"
 #: meta.tag on what we write: the hash of the resource's own content as we wrote it (ownership)
 CONTENT_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/content-hash"
+#: meta.tag: the hash of the content as poems-fhir built it (what a re-run compares with); equal to
+#: content-hash unless the server normalised what we sent (then content-hash is re-tagged to match)
+SOURCE_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/source-hash"
 #: meta.tag: the hash of the clinical conclusion (classification, criterion states, response, steps)
 CONCLUSION_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/conclusion"
 #: meta.tag on our Provenance: the (hashed) patient key, to find our past writes without local state
@@ -562,6 +565,12 @@ def tag_of(resource: dict[str, Any], system: str) -> str | None:
     return None
 
 
+def mark(resource: dict[str, Any], content: str) -> None:
+    """Set the ownership markers of a resource as we build it: content-hash = source-hash."""
+    _set_tag(resource, SOURCE_TAG_SYSTEM, content)
+    _set_tag(resource, CONTENT_TAG_SYSTEM, content)
+
+
 def mark_ownership(bundle: dict[str, Any], material: str) -> None:
     """Tag every guarded resource of ``bundle`` with its conclusion key and its content hash."""
     types = {e["fullUrl"]: e["resource"]["resourceType"] for e in bundle["entry"]}
@@ -569,7 +578,10 @@ def mark_ownership(bundle: dict[str, Any], material: str) -> None:
         res = entry["resource"]
         if res["resourceType"] in GUARDED_TYPES:
             _set_tag(res, CONCLUSION_TAG_SYSTEM, material)
-            _set_tag(res, CONTENT_TAG_SYSTEM, ownership_hash(res, types))
+            mark(res, ownership_hash({k: v for k, v in res.items() if k != "meta"}, types))
+
+
+
 
 
 def is_unchanged_ours(resource: dict[str, Any]) -> bool:
@@ -603,7 +615,7 @@ def withdrawal_transaction(resources: list[dict[str, Any]], reason: str, now: dt
         res = {k: v for k, v in current.items() if k != "meta"}
         res["meta"] = {"security": [dict(AIAST)],
                        "tag": [t for t in (current.get("meta") or {}).get("tag", []) or []
-                               if t.get("system") not in (CONTENT_TAG_SYSTEM,)]}
+                               if t.get("system") not in (CONTENT_TAG_SYSTEM, SOURCE_TAG_SYSTEM)]}
         ref = f"{res['resourceType']}/{res['id']}"
         if res["resourceType"] == "DiagnosticReport":
             res["status"] = "cancelled"
@@ -614,7 +626,7 @@ def withdrawal_transaction(resources: list[dict[str, Any]], reason: str, now: dt
             res["status"] = "revoked"
             res["description"] = (f"Withdrawn by poems-fhir on {stamp}: {reason}. "
                                   + str(current.get("description", "")))
-        _set_tag(res, CONTENT_TAG_SYSTEM, ownership_hash(res))
+        mark(res, ownership_hash(res))
         version = (current.get("meta") or {}).get("versionId")
         request = {"method": "PUT", "url": ref, **({"ifMatch": f'W/"{version}"'} if version else {})}
         entries.append({"fullUrl": _urn(f"withdraw|{ref}|{stamp}"), "resource": res, "request": request})

@@ -18,7 +18,9 @@ from ..fhir.write import (
     CONTENT_TAG_SYSTEM,
     GUARDED_TYPES,
     WITHDRAWN_STATUSES,
+    SOURCE_TAG_SYSTEM,
     is_unchanged_ours,
+    mark,
     ownership_hash,
     tag_of,
 )
@@ -115,14 +117,10 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
     by_key = {key_of(r): r for r in view.resources}
     deleted = _deleted(view, set(by_key))
     plan = Plan(None)
-    urn_refs: dict[str, str | None] = {}
-    send: list[dict[str, Any]] = []
-    wanted_keys: set[str] = set()
     types = {e["fullUrl"]: e["resource"]["resourceType"] for e in bundle["entry"]}
     for entry in bundle["entry"]:
         if entry["resource"]["resourceType"] == "CarePlan":
             _plan_target(entry, view, material, plan)
-            _retag(entry["resource"], types)
     if plan.clinician_plan:
         for entry in bundle["entry"]:
             res = entry["resource"]
@@ -130,33 +128,43 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
                 res["conclusion"] += (f" A clinician has taken over the care plan ({plan.clinician_plan}); "
                                       + ("changed proposals are in a new draft CarePlan that refers to it."
                                          if plan.follow_up else "its proposals stand."))
-                _retag(res, types)
+    # 1. what is not ours to send: deleted by someone (same conclusion), taken over, or no proposal due
+    urn_refs: dict[str, str | None] = {}
+    candidates: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    wanted_keys: set[str] = set()
+    not_ours: set[str] = set()
     for entry in bundle["entry"]:
         res = entry["resource"]
         if res["resourceType"] not in GUARDED_TYPES:
             continue
         key = key_of(res)
         wanted_keys.add(key)
-        if res["resourceType"] == "CarePlan" and plan.clinician_plan and not plan.follow_up:
-            continue  # the clinician's plan answers the same conclusion: no proposal
         current = by_key.get(key)
-        if current is None:
-            if key in deleted and deleted[key] == material:
-                plan.notes.append(f"{key.split('|')[-1]}: deleted by someone on the server; not recreated "
-                                  "until the conclusion changes")
-                urn_refs[entry["fullUrl"]] = None
-                continue
-            send.append(entry)
-        elif owned(current, view):
+        if res["resourceType"] == "CarePlan" and plan.clinician_plan and not plan.follow_up:
+            urn_refs[entry["fullUrl"]] = None  # the clinician's plan answers the same conclusion
+        elif current is None and key in deleted and deleted[key] == material:
+            plan.notes.append(f"{key.split('|')[-1]}: deleted by someone on the server; not recreated "
+                              "until the conclusion changes")
+            urn_refs[entry["fullUrl"]] = None
+        elif current is not None and owned(current, view):
             plan.takeovers.append(_takeover(current))
-            urn_refs[entry["fullUrl"]] = ref_of(current)
-        elif tag_of(current, CONTENT_TAG_SYSTEM) == tag_of(res, CONTENT_TAG_SYSTEM):
-            urn_refs[entry["fullUrl"]] = ref_of(current)  # exactly what we would write: nothing to send
+            urn_refs[entry["fullUrl"]] = ref_of(current)  # never modified; our plan still cites it
+            not_ours.add(ref_of(current))
         else:
+            candidates.append((entry, current))
+    # 2. the content we would send (references to what is not sent dropped), compared with what is there
+    send: list[dict[str, Any]] = []
+    for entry, current in candidates:
+        entry["resource"] = _rewrite_refs(entry["resource"], {u: r for u, r in urn_refs.items() if r is None})
+        _retag(entry["resource"], types)
+        if current is not None and tag_of(current, SOURCE_TAG_SYSTEM) == tag_of(entry["resource"], SOURCE_TAG_SYSTEM):
+            urn_refs[entry["fullUrl"]] = ref_of(current)  # exactly what we would write: nothing to send
+            continue
+        if current is not None:
             version = (current.get("meta") or {}).get("versionId")
             if version:
                 entry["request"]["ifMatch"] = f'W/"{version}"'
-            send.append(entry)
+        send.append(entry)
     # at most one open proposal per patient and profile; stale ones and other profiles' are withdrawn
     for res in view.resources:
         if key_of(res) in wanted_keys or not is_open(res):
@@ -167,24 +175,17 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             plan.withdraw.append(res)
     if not send:
         return plan
-    send_urls = {e["fullUrl"] for e in send}
-    for entry in bundle["entry"]:
-        if entry["resource"]["resourceType"] in GUARDED_TYPES and entry["fullUrl"] not in send_urls:
-            urn_refs.setdefault(entry["fullUrl"], None)
     kept = [e for e in bundle["entry"] if e["resource"]["resourceType"] not in GUARDED_TYPES or e in send]
-    types = {e["fullUrl"]: e["resource"]["resourceType"] for e in kept}
-    for entry in kept:
+    for entry in kept:  # urns of unchanged resources become their server ids (same hash: own types)
         entry["resource"] = _rewrite_refs(entry["resource"], urn_refs)
-        if entry["resource"]["resourceType"] in GUARDED_TYPES:
-            _retag(entry["resource"], types)
+        if entry["resource"]["resourceType"] == "Provenance":  # it claims only what this run wrote or kept
+            entry["resource"]["target"] = [t for t in entry["resource"]["target"] if t.get("reference") not in not_ours]
     plan.bundle = {**bundle, "entry": kept}
     return plan
 
 
 def _retag(res: dict[str, Any], types: dict[str, str]) -> None:
-    tags = [t for t in res["meta"].get("tag", []) if t.get("system") != CONTENT_TAG_SYSTEM]
-    res["meta"]["tag"] = tags
-    tags.append({"system": CONTENT_TAG_SYSTEM, "code": ownership_hash(res, types)})
+    mark(res, ownership_hash(res, types))
 
 
 def _plan_target(entry: dict[str, Any], view: ServerView, material: str, plan: Plan) -> None:

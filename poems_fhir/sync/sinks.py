@@ -11,7 +11,17 @@ from typing import Any, Protocol
 from ..fhir.capabilities import Capabilities
 from ..fhir.client import FhirClient
 from ..fhir.read import is_own_output
-from ..fhir.write import GUARDED_TYPES, RUN_TAG_SYSTEM, SUBJECT_TAG_SYSTEM, patient_file_name, tag_of
+from ..fhir.write import (
+    CONTENT_TAG_SYSTEM,
+    GUARDED_TYPES,
+    RUN_TAG_SYSTEM,
+    SOURCE_TAG_SYSTEM,
+    SUBJECT_TAG_SYSTEM,
+    is_unchanged_ours,
+    ownership_hash,
+    patient_file_name,
+    tag_of,
+)
 
 Written = dict[str, dict[str, str]]  # "system|value" -> {"ref": "Type/id", "version": versionId}
 
@@ -108,11 +118,38 @@ class ServerSink:
     name: str = "server"
 
     def write(self, patient: str, bundle: dict[str, Any]) -> Written:
+        self._returned: dict[str, dict[str, Any]] = {}
         if self.capabilities.transaction:
             response = self.client.transaction(bundle)
-            return self._written(bundle, [e.get("resource") or {} for e in response.get("entry", [])],
-                                 [(e.get("response") or {}) for e in response.get("entry", [])])
-        return self._ordered_updates(bundle)
+            written = self._written(bundle, [e.get("resource") or {} for e in response.get("entry", [])],
+                                    [(e.get("response") or {}) for e in response.get("entry", [])])
+        else:
+            written = self._ordered_updates(bundle)
+        self._settle(bundle, written)
+        return written
+
+    def _settle(self, bundle: dict[str, Any], written: Written) -> None:
+        """A server that normalises what it stores (reformatted numbers, reordered elements...) would
+        make our own resources look changed by someone: then re-tag the stored content once (If-Match),
+        so any later run recognises it as ours. Nothing is re-sent when the server kept it as sent."""
+        for entry in bundle["entry"]:
+            sent = entry["resource"]
+            key = entry_key(entry)
+            if (sent["resourceType"] not in GUARDED_TYPES or key not in written or not written[key]["ref"]
+                    or tag_of(sent, SOURCE_TAG_SYSTEM) is None):
+                continue
+            stored = self._returned.get(key) or self.client.get(written[key]["ref"])
+            if is_unchanged_ours(stored) or tag_of(stored, SOURCE_TAG_SYSTEM) != tag_of(sent, SOURCE_TAG_SYSTEM):
+                continue
+            tags = [t for t in (stored.get("meta") or {}).get("tag", []) if t.get("system") != CONTENT_TAG_SYSTEM]
+            fixed = {**stored, "meta": {**(stored.get("meta") or {}),
+                                        "tag": tags + [{"system": CONTENT_TAG_SYSTEM, "code": ownership_hash(stored)}]}}
+            version = (stored.get("meta") or {}).get("versionId")
+            response = self.client.request("PUT", written[key]["ref"], json=fixed,
+                                           headers={"If-Match": f'W/"{version}"'} if version else None)
+            body = self.client.json(response) if response.content else {}
+            written[key]["version"] = ((body.get("meta") or {}).get("versionId")
+                                       or _etag_version(response.headers.get("ETag")) or written[key]["version"])
 
     def current(self, url: str) -> dict[str, Any] | None:
         """The resource a conditional URL (Type?identifier=...) matches now, or None."""
@@ -152,6 +189,8 @@ class ServerSink:
                  responses: list[dict[str, Any]]) -> Written:
         written: Written = {}
         for entry, resource, resp in zip(bundle["entry"], resources, responses):
+            if resource.get("resourceType"):
+                self._returned[entry_key(entry)] = resource
             ref = resp.get("location", "").split("/_history/")[0]
             if resource.get("id"):
                 ref = f"{resource['resourceType']}/{resource['id']}"
@@ -170,6 +209,8 @@ class ServerSink:
             headers = {"If-Match": entry["request"]["ifMatch"]} if entry["request"].get("ifMatch") else None
             response = self.client.request("PUT", entry["request"]["url"], json=json.loads(text), headers=headers)
             body = self.client.json(response) if response.content else {}
+            if body.get("resourceType"):
+                self._returned[entry_key(entry)] = body
             rid = body.get("id") or response.headers.get("Location", "").split("/_history/")[0].rsplit("/", 1)[-1]
             ref = f"{entry['resource']['resourceType']}/{rid}"
             resolved[entry["fullUrl"]] = ref

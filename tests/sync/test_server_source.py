@@ -121,3 +121,43 @@ def test_ordered_conditional_updates_when_transactions_are_unsupported():
                        "s|c": {"ref": "CarePlan/c1", "version": ""}}
     plan = json.loads(responses.calls[2].request.body)
     assert plan["author"] == {"reference": "Device/d1"} and plan["supportingInfo"] == [{"reference": "DiagnosticReport/r1"}]
+
+
+@responses.activate
+def test_a_server_that_normalises_what_it_stores_gets_our_marker_retagged_once():
+    from poems_fhir.fhir.write import CONTENT_TAG_SYSTEM, is_unchanged_ours, mark, ownership_hash
+
+    report = {"resourceType": "DiagnosticReport", "status": "partial", "code": {"text": "x"},
+              "identifier": [{"system": "s", "value": "r"}], "conclusion": "VEGF 624.0 pg/mL", "meta": {}}
+    mark(report, ownership_hash(report))
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:dr", "resource": report, "request": {"method": "PUT", "url": "DiagnosticReport?identifier=s|r"}}]}
+    # the server stores the text trimmed of the trailing zero (a normalisation, not a clinician's edit)
+    stored = {**json.loads(json.dumps(report)), "id": "r1", "conclusion": "VEGF 624 pg/mL",
+              "meta": {**report["meta"], "versionId": "1"}}
+    responses.add("POST", BASE, json={"resourceType": "Bundle", "type": "transaction-response", "entry": [
+        {"resource": stored, "response": {"status": "201", "location": "DiagnosticReport/r1/_history/1"}}]})
+    responses.add("PUT", f"{BASE}/DiagnosticReport/r1", json={**stored, "meta": {"versionId": "2"}},
+                  match=[matchers.header_matcher({"If-Match": 'W/"1"'})])
+    written = ServerSink(FhirClient(BASE), caps(transaction=True)).write("Patient/1", bundle)
+    assert written["s|r"] == {"ref": "DiagnosticReport/r1", "version": "2"}
+    retagged = json.loads(responses.calls[1].request.body)
+    assert is_unchanged_ours(retagged) and retagged["conclusion"] == "VEGF 624 pg/mL"
+    assert [t for t in retagged["meta"]["tag"] if t["system"] == CONTENT_TAG_SYSTEM][0]["code"] != \
+        [t for t in report["meta"]["tag"] if t["system"] == CONTENT_TAG_SYSTEM][0]["code"]
+
+
+@responses.activate
+def test_a_server_that_stores_what_it_was_sent_gets_no_extra_request():
+    from poems_fhir.fhir.write import mark, ownership_hash
+
+    report = {"resourceType": "DiagnosticReport", "status": "partial", "identifier": [{"system": "s", "value": "r"}],
+              "meta": {}}
+    mark(report, ownership_hash(report))
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:dr", "resource": report, "request": {"method": "PUT", "url": "DiagnosticReport?identifier=s|r"}}]}
+    stored = {**report, "id": "r1", "meta": {**report["meta"], "versionId": "1", "lastUpdated": "2026-11-27T10:00:00Z"}}
+    responses.add("POST", BASE, json={"resourceType": "Bundle", "type": "transaction-response", "entry": [
+        {"resource": stored, "response": {"status": "201"}}]})
+    ServerSink(FhirClient(BASE), caps(transaction=True)).write("Patient/1", bundle)
+    assert len(responses.calls) == 1
