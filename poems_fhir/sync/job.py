@@ -228,7 +228,9 @@ class SyncJob:
         material = conclusion_key(result.assessment, result.response, result.steps)
         subject_key = _subject_key(bundle)
         for attempt in (1, 2):
-            plan = plan_writes(bundle, self.sink.existing(patient, subject_key), material)
+            view = self.sink.existing(patient, subject_key)
+            view.legacy_versions = _legacy(previous)
+            plan = plan_writes(bundle, view, material)
             try:
                 # in a dry run the sink is a folder: "would write" what a real run sends
                 written = self.sink.write(patient, plan.bundle) if plan.bundle else {}
@@ -274,6 +276,7 @@ class SyncJob:
         from .ownership import is_open, owned, ref_of
 
         view = self.sink.existing(patient, _subject_key_of(patient))
+        view.legacy_versions = _legacy(self.store.patient(self.server_key, patient))
         plan = Plan(None)
         for res in view.resources:
             if not is_open(res):
@@ -334,6 +337,12 @@ class SyncJob:
         blob = json.dumps({"inputs": parts, "profile": self.profile.name, "mapping": self.mapping.fingerprint,
                            "trigger": self.trigger, "version": __version__, "status": self.report_status})
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _legacy(previous: PatientState | None) -> dict[str, str]:
+    """Versions the state recorded writing: they vouch only for resources that carry no marker."""
+    return {v["ref"]: v["version"] for v in (previous.written if previous else {}).values()
+            if v.get("ref") and v.get("version")}
 
 
 def _subject_key(bundle: dict[str, Any]) -> str:

@@ -61,7 +61,12 @@ class Plan:
 
 
 def owned(resource: dict[str, Any], view: ServerView) -> bool:
-    return not is_unchanged_ours(resource) or ref_of(resource) in view.foreign_targets
+    if ref_of(resource) in view.foreign_targets:
+        return True
+    if tag_of(resource, CONTENT_TAG_SYSTEM) is None:  # written before the markers existed
+        version = (resource.get("meta") or {}).get("versionId")
+        return not (version and view.legacy_versions.get(ref_of(resource)) == version)
+    return not is_unchanged_ours(resource)
 
 
 def is_open(resource: dict[str, Any]) -> bool:

@@ -55,6 +55,9 @@ class ServerView:
     provenances: list[dict[str, Any]] = field(default_factory=list)
     #: "Type/id" of our resources that someone else's Provenance targets
     foreign_targets: set[str] = field(default_factory=set)
+    #: "Type/id" -> versionId we recorded writing, for resources written before ownership markers
+    #: existed (poems-fhir < 0.2): unchanged since that version means ours
+    legacy_versions: dict[str, str] = field(default_factory=dict)
 
 
 def is_our_provenance(resource: dict[str, Any]) -> bool:
