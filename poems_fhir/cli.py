@@ -268,7 +268,8 @@ file, flags override both; secrets only from files or POEMS_FHIR_TOKEN / POEMS_F
   log-format = "json"
 
 \b
-Exit codes: 0 all ok; 1 some patients failed or conflicted; 2 configuration/usage error;
+Exit codes: 0 all ok; 1 some patients failed, went missing (404/410) or were first found taken over
+by a clinician; 2 configuration/usage error (also a damaged, locked or foreign state file);
 3 server unreachable or unauthorised.
 """
 
@@ -342,6 +343,10 @@ def sync(config_file: Path | None, **flags: Any) -> None:
             if getattr(exc, "summary", None) is not None:
                 _print_summary(exc.summary, [], settings.format)  # type: ignore[attr-defined]
             _fail(str(exc), exc.exit_code)
+        except Exception as exc:  # a bug: the summary still prints (completed: false), then the traceback
+            if getattr(exc, "summary", None) is not None:
+                _print_summary(exc.summary, [], settings.format)  # type: ignore[attr-defined]
+            raise
         _print_summary(summary, extra, settings.format)
         code = EXIT_SKIPPED if (summary.failed or summary.conflicts or summary.missing) else EXIT_OK
         worst = max(worst, code)

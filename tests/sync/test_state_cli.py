@@ -98,3 +98,19 @@ def test_state_lookup_answers_a_log_pseudonym(tmp_path):
 def test_state_commands_without_a_state_file(tmp_path):
     result = cli("state", "show", "--state", str(tmp_path / "none.sqlite"))
     assert result.exit_code == 2 and "no state file at" in result.output
+
+
+def test_the_summary_prints_even_when_the_run_dies(tmp_path, monkeypatch):
+    from poems_fhir.errors import AuthError
+    from poems_fhir.sync.sources import FileSource
+
+    def dies(self, patient):
+        raise AuthError("GET Patient/x failed: HTTP 401 - check the credentials and their scopes")
+
+    monkeypatch.setattr(FileSource, "fetch", dies)
+    result = cli("sync", "--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "o"),
+                 "--state", str(tmp_path / "s.sqlite"), "--format", "json")
+    assert result.exit_code == 3
+    doc = json.loads(result.output[result.output.index("{"):result.output.rindex("}") + 1])
+    assert doc["completed"] is False and "401" in doc["fatal"]
+    assert StateStore(tmp_path / "s.sqlite").runs()[-1]["outcome"] == "failed"
