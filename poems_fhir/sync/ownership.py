@@ -198,7 +198,7 @@ def _plan_target(entry: dict[str, Any], view: ServerView, material: str, plan: P
     follow-up proposal beside the clinician's latest plan, only when the conclusion changed."""
     base_key = key_of(entry["resource"])
     ours = [r for r in view.resources if r.get("resourceType") == "CarePlan"
-            and key_of(r).startswith(base_key) and owned(r, view)]
+            and (key_of(r) == base_key or key_of(r).startswith(base_key + FOLLOW_UP)) and owned(r, view)]
     if not ours:
         return
     latest = max(ours, key=lambda r: (str((r.get("meta") or {}).get("lastUpdated", "")), str(r.get("id"))))
