@@ -356,7 +356,8 @@ file, flags override both; secrets only from files or POEMS_FHIR_TOKEN / POEMS_F
   client-id = "poems-fhir"
   private-key = "/run/secrets/poems-fhir.jwks"   # PEM or JWKS, RS384 or ES384
   # token-url = "https://auth.example.org/token" # default: .well-known/smart-configuration
-  scope = "system/Observation.read system/Condition.read system/DiagnosticReport.write"
+  # exactly what a run reads and writes (README "Permissions"; a dry run needs only the .read ones)
+  scope = "system/Patient.read system/Observation.read system/Condition.read system/Procedure.read system/DiagnosticReport.read system/Specimen.read system/Medication.read system/MedicationStatement.read system/MedicationRequest.read system/MedicationAdministration.read system/CarePlan.read system/Provenance.read system/Device.read system/Device.write system/DiagnosticReport.write system/CarePlan.write system/Provenance.write"
   state = "/var/lib/poems-fhir/state.sqlite"
   profile = "mayo"
   mappings = ["/etc/poems-fhir/site.yaml"]
@@ -366,10 +367,11 @@ file, flags override both; secrets only from files or POEMS_FHIR_TOKEN / POEMS_F
   metrics-port = 9464               # /metrics and /healthz on 127.0.0.1 (with every)
 
 \b
-Exit codes: 0 all ok; 1 some patients failed or conflicted, or some input was skipped;
-2 configuration/usage error (also: --server is not a FHIR base); 3 server down, unreachable or its
-answers unusable; 4 authentication refused; 5 permission missing (HTTP 403; the message names the
-resource type, interaction and scope).
+Exit codes: 0 all ok; 1 some patients failed, went missing (404/410) or were first found taken over
+by a clinician, or some input was skipped; 2 configuration/usage error (also: --server is not a FHIR
+base; a damaged, locked or foreign state file); 3 server down, unreachable or its answers unusable;
+4 authentication refused; 5 permission missing (HTTP 403; the message names the resource type,
+interaction and scope).
 """
 
 
@@ -407,6 +409,9 @@ resource type, interaction and scope).
 @click.option("--metrics-file", type=click.Path(path_type=Path),
               help="Write Prometheus metrics to FILE.prom after each run (node exporter textfile collector).")
 @click.option("--metrics-port", type=int, help="With --every: serve /metrics and /healthz on 127.0.0.1:PORT.")
+@click.option("--pseudonym-key-file", type=click.Path(path_type=Path),
+              help="Secret of the keyed log pseudonyms [pseudonym.key beside the state; or POEMS_FHIR_PSEUDONYM_KEY].")
+@click.option("--retry-missing", type=int, help="Runs in which a 404/410 patient is tried again after being reported [0].")
 def sync(config_file: Path | None, **flags: Any) -> None:
     import os
     import time
@@ -443,6 +448,8 @@ def sync(config_file: Path | None, **flags: Any) -> None:
             except NetworkError as exc:
                 metrics.run_failed(exc.exit_code)
                 _write_metrics(metrics, settings)
+                if getattr(exc, "summary", None) is not None:  # the summary always prints, completed: false
+                    _print_summary(exc.summary, [], settings.format, one_line=interval is not None)  # type: ignore[attr-defined]
                 if interval is None:
                     _sync_fatal(exc, settings.log_format, settings.format)
                 # a long-lived loop survives an outage: report it and try again at the next interval
@@ -456,10 +463,17 @@ def sync(config_file: Path | None, **flags: Any) -> None:
             except (PoemsFhirError, InputError, MappingError) as exc:  # a --source path or mapping file unusable
                 metrics.run_failed(getattr(exc, "exit_code", EXIT_USAGE))
                 _write_metrics(metrics, settings)
+                if getattr(exc, "summary", None) is not None:
+                    _print_summary(exc.summary, [], settings.format)  # type: ignore[attr-defined]
                 fatal: Exception = exc if not isinstance(exc, MappingError) else _config_error(
                     f"{exc}\nRun `poems-fhir mappings check FILE` for details.")
                 _sync_fatal(fatal, settings.log_format, settings.format)
-            code = EXIT_SKIPPED if (summary.failed or summary.conflicts or summary.skipped_input) else EXIT_OK
+            except Exception as exc:  # a bug: the summary still prints (completed: false), then the traceback
+                if getattr(exc, "summary", None) is not None:
+                    _print_summary(exc.summary, [], settings.format)  # type: ignore[attr-defined]
+                raise
+            code = EXIT_SKIPPED if (summary.failed or summary.conflicts or summary.missing
+                                    or summary.skipped_input) else EXIT_OK
             duration = round(time.monotonic() - started, 3)
             metrics.run_finished(summary, code, summary.skipped_input)
             _write_metrics(metrics, settings)
@@ -578,6 +592,7 @@ def _print_summary(summary: Any, extra: list[str], fmt: str, one_line: bool = Fa
         # --every: one object per line (JSON Lines), so a log shipper can take each run as it comes
         click.echo(json.dumps({**summary.counts(), "completed": summary.completed,
                                "screening": screening_to_dict(summary.screening),
+                               **({"fatal": summary.fatal} if getattr(summary, "fatal", None) else {}),
                                "conclusions": summary.conclusions,
                                "problems": summary.problems + extra}, indent=None if one_line else 2))
         return
@@ -785,6 +800,14 @@ def _unverified(compiled: Any) -> int:
 
     return len(unverified_in_force(compiled))
 
+
+def _state_commands() -> None:
+    from .sync.state_cli import state_group
+
+    main.add_command(state_group)
+
+
+_state_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -94,3 +94,9 @@ class StateLockedError(PoemsFhirError):
     """Another sync run holds the state file's lock."""
 
     exit_code = EXIT_USAGE
+
+
+class StateError(PoemsFhirError):
+    """The state file cannot be used (damaged, not ours, read-only, a folder...)."""
+
+    exit_code = EXIT_USAGE

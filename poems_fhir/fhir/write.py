@@ -14,6 +14,7 @@ import base64
 import datetime as dt
 import hashlib
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -36,6 +37,15 @@ STATE_SYSTEM = f"{BASE}/fhir/CodeSystem/criterion-state"
 REPORT_CODE_SYSTEM = f"{BASE}/fhir/CodeSystem/report-type"
 WORKUP_SYSTEM = f"{BASE}/fhir/CodeSystem/work-up"
 RUN_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/input-hash"
+#: meta.tag on what we write: the hash of the resource's own content as we wrote it (ownership)
+CONTENT_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/content-hash"
+#: meta.tag: the hash of the content as poems-fhir built it (what a re-run compares with); equal to
+#: content-hash unless the server normalised what we sent (then content-hash is re-tagged to match)
+SOURCE_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/source-hash"
+#: meta.tag: the hash of the clinical conclusion (classification, criterion states, response, steps)
+CONCLUSION_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/conclusion"
+#: meta.tag on our Provenance: the (hashed) patient key, to find our past writes without local state
+SUBJECT_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/subject-key"
 EVIDENCE_EXT = f"{BASE}/fhir/StructureDefinition/evidence"
 AIAST = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "AIAST",
          "display": "artificial intelligence asserted"}
@@ -258,11 +268,17 @@ def build_transaction(a: Assessment, ctx: WriteContext, steps: list[Step] | None
     entries.append((plan_urn, plan, f"CarePlan?identifier={plan_ident['system']}|{plan_ident['value']}"))
 
     input_hash = _input_hash(a, ctx)
+    material = conclusion_key(a, response, steps or [])
     sources = sorted(ctx.used.items())
+    guarded = [(u, r) for u, r, _ in entries if r["resourceType"] in GUARDED_TYPES]
     provenance: dict[str, Any] = {
         "resourceType": "Provenance",
-        "meta": {**_meta(), "tag": [{"system": RUN_TAG_SYSTEM, "code": input_hash}]},
-        "target": [_ref(report_urn), _ref(plan_urn)] + ([_ref(response_urn)] if response_urn else []),
+        "meta": {**_meta(), "tag": [{"system": RUN_TAG_SYSTEM, "code": input_hash},
+                                    {"system": SUBJECT_TAG_SYSTEM, "code": pkey},
+                                    {"system": CONCLUSION_TAG_SYSTEM, "code": material}]},
+        # the identifier rides along so a later run can tell which of our resources a deleted
+        # target was, without any local state
+        "target": [{"reference": u, "identifier": dict(r["identifier"][0])} for u, r in guarded],
         "recorded": ctx.now.isoformat(timespec="seconds"),
         "policy": [f"{BASE}/fhir/profile/{a.profile}"] + [
             f"urn:poems-fhir:mapping:{m['name']}:{m['version']}:sha256:{m['sha256']}" for m in ctx.mapping_identity],
@@ -284,6 +300,7 @@ def build_transaction(a: Assessment, ctx: WriteContext, steps: list[Step] | None
         "entry": [{"fullUrl": urn, "resource": res, "request": {"method": "PUT", "url": url}}
                   for urn, res, url in entries],
     }
+    mark_ownership(bundle, material)
     problems = check_transaction(bundle, input_refs=set(ctx.used) | {a.patient})
     if problems:
         raise OutputInvalidError("; ".join(problems))
@@ -300,7 +317,8 @@ def _activity(step: Step, t: Translator | None = None) -> dict[str, Any]:
         "status": step.status,
         "description": wording.step_text(t, step),
     }
-    reasons = [r for r in step.evidence if r.split("/", 1)[0] in _REASON_TYPES]
+    # sorted: the same data read from files or from a server (another order) gives the same plan
+    reasons = sorted({r for r in step.evidence if r.split("/", 1)[0] in _REASON_TYPES})
     if reasons:
         detail["reasonReference"] = [_ref(r) for r in reasons]
     if step.repeat_months:
@@ -514,3 +532,145 @@ def _all_refs(value: Any) -> Iterable[str]:
     elif isinstance(value, list):
         for v in value:
             yield from _all_refs(v)
+
+
+# ------------------------------------------------------------------ ownership markers
+#
+# Everything we write carries, in meta.tag, the hash of its own content as we wrote it. Any run,
+# with or without local state, can then tell "exactly what we wrote" (the hash still matches) from
+# "changed by someone" (status, conclusion, notes, activities ... no longer match). Elements that a
+# server or a re-run rewrites without changing the meaning are left out of the hash: meta, id, text,
+# issued, and the ids of references to our own resources (urn:uuid in the transaction, Type/id on
+# the server).
+
+#: resources a clinician may take over: never modified once changed by someone else
+GUARDED_TYPES = ("DiagnosticReport", "CarePlan")
+_OWN_REF_TYPES = ("Device", "DiagnosticReport", "CarePlan")
+_UNHASHED = ("meta", "id", "text", "issued")
+_OWN_REF = re.compile(r"^(?:.*/)?(" + "|".join(_OWN_REF_TYPES) + r")/[A-Za-z0-9\-.]{1,64}(?:/_history/.*)?$")
+#: statuses that mean a clinician acted on the resource (software writes partial/preliminary, draft)
+CLINICIAN_STATUSES = {"DiagnosticReport": {"final", "amended", "corrected", "appended"},
+                      "CarePlan": {"active", "completed", "on-hold"}}
+WITHDRAWN_STATUSES = {"DiagnosticReport": {"cancelled", "entered-in-error"},
+                      "CarePlan": {"revoked", "entered-in-error"}}
+
+
+def _normalised(value: Any, urn_types: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k == "reference" and isinstance(v, str):
+                m = _OWN_REF.match(v)
+                out[k] = urn_types.get(v) or (m.group(1) if m else v)
+            else:
+                out[k] = _normalised(v, urn_types)
+        return out
+    if isinstance(value, list):
+        return [_normalised(v, urn_types) for v in value]
+    return value
+
+
+def ownership_hash(resource: dict[str, Any], urn_types: dict[str, str] | None = None) -> str:
+    """The hash of what a clinician sees in ``resource`` (see the comment above)."""
+    content = {k: v for k, v in resource.items() if k not in _UNHASHED}
+    blob = json.dumps(_normalised(content, urn_types or {}), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+def _set_tag(resource: dict[str, Any], system: str, code: str) -> None:
+    meta = resource.setdefault("meta", {})
+    tags = [t for t in meta.get("tag", []) or [] if t.get("system") != system]
+    meta["tag"] = tags + [{"system": system, "code": code}]
+
+
+def tag_of(resource: dict[str, Any], system: str) -> str | None:
+    meta = resource.get("meta") or {}
+    for t in meta.get("tag", []) or [] if isinstance(meta, dict) else []:
+        if isinstance(t, dict) and t.get("system") == system and isinstance(t.get("code"), str):
+            return str(t["code"])
+    return None
+
+
+def mark(resource: dict[str, Any], content: str) -> None:
+    """Set the ownership markers of a resource as we build it: content-hash = source-hash."""
+    _set_tag(resource, SOURCE_TAG_SYSTEM, content)
+    _set_tag(resource, CONTENT_TAG_SYSTEM, content)
+
+
+def mark_ownership(bundle: dict[str, Any], material: str) -> None:
+    """Tag every guarded resource of ``bundle`` with its conclusion key and its content hash."""
+    types = {e["fullUrl"]: e["resource"]["resourceType"] for e in bundle["entry"]}
+    for entry in bundle["entry"]:
+        res = entry["resource"]
+        if res["resourceType"] in GUARDED_TYPES:
+            _set_tag(res, CONCLUSION_TAG_SYSTEM, material)
+            mark(res, ownership_hash({k: v for k, v in res.items() if k != "meta"}, types))
+
+
+
+
+
+def is_unchanged_ours(resource: dict[str, Any]) -> bool:
+    """True when ``resource`` is exactly what poems-fhir wrote: its content hash still matches."""
+    marker = tag_of(resource, CONTENT_TAG_SYSTEM)
+    return marker is not None and marker == ownership_hash(resource)
+
+
+def conclusion_key(a: Assessment, response: ResponseAssessment | None, steps: list[Step]) -> str:
+    """What makes a conclusion materially different: classification, criterion states, response
+    categories and the proposed steps - not dates of issue, evidence versions or wording."""
+    blob: dict[str, Any] = {
+        "profile": a.profile, "classification": a.classification.value,
+        "criteria": {cid: r.state.value for cid, r in a.criteria.items()},
+        "steps": sorted((s.id, s.status) for s in steps),
+    }
+    if response is not None and (response.first_treatment or response.baseline_date):
+        blob["response"] = [response.hematologic.category, response.hematologic_imwg.category,
+                            response.vegf.category, response.clinical_overall]
+    return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def withdrawal_transaction(resources: list[dict[str, Any]], reason: str, now: dt.datetime) -> dict[str, Any]:
+    """Withdraw our own, unchanged report(s)/plan(s) the FHIR way: a report becomes ``cancelled``
+    with a conclusion that says why, a plan ``revoked``; each PUT carries If-Match of the version we
+    read, and a Provenance records the withdrawal."""
+    stamp = now.isoformat(timespec="seconds")
+    entries: list[dict[str, Any]] = []
+    targets = []
+    for current in resources:
+        res = {k: v for k, v in current.items() if k != "meta"}
+        res["meta"] = {"security": [dict(AIAST)],
+                       "tag": [t for t in (current.get("meta") or {}).get("tag", []) or []
+                               if t.get("system") not in (CONTENT_TAG_SYSTEM, SOURCE_TAG_SYSTEM)]}
+        ref = f"{res['resourceType']}/{res['id']}"
+        if res["resourceType"] == "DiagnosticReport":
+            res["status"] = "cancelled"
+            res["conclusion"] = (f"Withdrawn by poems-fhir on {stamp}: {reason}. This decision support no "
+                                 f"longer holds; the earlier text was: {current.get('conclusion', '')}")
+            res.pop("conclusionCode", None)
+        else:
+            res["status"] = "revoked"
+            res["description"] = (f"Withdrawn by poems-fhir on {stamp}: {reason}. "
+                                  + str(current.get("description", "")))
+        mark(res, ownership_hash(res))
+        version = (current.get("meta") or {}).get("versionId")
+        request = {"method": "PUT", "url": ref, **({"ifMatch": f'W/"{version}"'} if version else {})}
+        entries.append({"fullUrl": _urn(f"withdraw|{ref}|{stamp}"), "resource": res, "request": request})
+        targets.append({"reference": ref, "identifier": dict((res.get("identifier") or [{}])[0])})
+    key = hashlib.sha256(json.dumps([t["reference"] for t in targets] + [stamp]).encode()).hexdigest()[:32]
+    provenance = {
+        "resourceType": "Provenance",
+        "meta": {**_meta(), "tag": [{"system": RUN_TAG_SYSTEM, "code": f"withdraw-{key}"}]},
+        "target": targets,
+        "recorded": stamp,
+        "reason": [{"text": reason}],
+        "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+                                 "code": "NULLIFY", "display": "nullify"}]},
+        "agent": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                                        "code": "author", "display": "Author"}]},
+                   "who": {"identifier": _identifier("device", f"poems-fhir-{__version__}"),
+                           "display": f"poems-fhir {__version__}"}}],
+    }
+    entries.append({"fullUrl": _urn(f"withdraw|{key}"), "resource": provenance,
+                    "request": {"method": "PUT", "url": f"Provenance?_tag={RUN_TAG_SYSTEM}|withdraw-{key}"}})
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}

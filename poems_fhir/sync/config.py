@@ -33,6 +33,11 @@ class SyncSettings(BaseModel):
     token_url: str | None = None
     scope: str = ""
     state: Path = Path(".poems-fhir/state.sqlite")
+    #: secret of the log pseudonyms (default: pseudonym.key beside the state, created on first run;
+    #: or the POEMS_FHIR_PSEUDONYM_KEY environment variable)
+    pseudonym_key_file: Path | None = None
+    #: runs in which a patient the server answers 404/410 for is tried again after being reported
+    retry_missing: int = 0
     patient: list[str] = []
     group: str | None = None
     dry_run: Path | None = None

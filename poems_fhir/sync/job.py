@@ -1,15 +1,23 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The sync job: cohort -> fetch -> evaluate -> (unchanged? out of scope?) -> write -> record.
+"""The sync job: cohort -> fetch -> evaluate -> (unchanged? out of scope?) -> own? -> write -> record.
 
 Orchestration only: clinical logic is in criteria/, FHIR reading in fhir/ and mapping/, HTTP in
-fhir/client.py, persistence in sync/state.py. Network, disk and clock are injected.
+fhir/client.py, ownership rules in sync/ownership.py, persistence in sync/state.py. Network, disk and
+clock are injected.
+
+The server decides ownership (content hashes in meta.tag, see fhir/write.py); the local state is a
+cache (what is unchanged since the last run) and a journal (runs, failures, takeovers already
+reported). Losing it costs requests, never a clinician's work.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import logging
+import os
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -20,14 +28,18 @@ from ..criteria.profiles import Profile
 from ..criteria.scope import DEFAULT_TRIGGER, ScreeningCounts
 from ..errors import AuthError, ForeignHostError, NetworkError, PreconditionFailedError
 from ..fhir.read import PatientRecord
-from ..fhir.write import NotWritableError, WriteContext
+from ..fhir.write import NotWritableError, WriteContext, conclusion_key, withdrawal_transaction
 from ..mapping.rules import CompiledMapping
-from ..pipeline import evaluate_record, html_for, transaction_for
-from .sinks import GUARDED, Sink, content_hash, entry_key, guarded_hashes, with_if_match
+from ..pipeline import PatientResult, evaluate_record, html_for, transaction_for
+from .ownership import Plan, plan_writes
+from .sinks import Sink
 from .sources import Source
-from .state import StateStore
+from .state import PatientState, StateStore
 
 log = logging.getLogger("poems_fhir.sync")
+
+#: HTTP statuses that mean "this patient is not there": reported once, then out of the retry queue
+GONE = (404, 410)
 
 
 @dataclass
@@ -36,15 +48,20 @@ class Summary:
     evaluated: int = 0
     in_scope: int = 0
     written: int = 0
+    would_write: int = 0
     unchanged: int = 0
     out_of_scope: int = 0
-    conflicts: int = 0
+    withdrawn: int = 0
+    conflicts: int = 0  # takeovers by someone else reported for the first time
+    clinician_owned: int = 0  # resources left alone because someone else owns them (known or new)
     failed: int = 0
+    missing: int = 0
     skipped_input: int = 0  # resources/files that could not be read (each listed under problems)
     alerts: int = 0  # response alerts (progression, relapse, ...) of in-scope patients
     requests: int = 0
     retries: int = 0
-    completed: bool = True
+    completed: bool = False
+    fatal: str | None = None
     conclusions: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     #: per scope and classification, over every evaluated patient (unchanged ones included)
@@ -53,6 +70,11 @@ class Summary:
     def counts(self) -> dict[str, int]:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         return {k: v for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def pseudonym(key: bytes, patient: str) -> str:
+    """Keyed (HMAC-SHA-256) pseudonym of a patient reference: not reversible without the key."""
+    return "patient-" + hmac.new(key, patient.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
 
 @dataclass
@@ -66,18 +88,26 @@ class SyncJob:
     now: Callable[[], dt.datetime]
     trigger: tuple[str, ...] = DEFAULT_TRIGGER
     report_status: str = "partial"
-    language: str = "en"  # of the clinician-facing texts written back
     show_phi: bool = False
     stop_requested: Callable[[], bool] = lambda: False
     progress: Callable[[Iterable[str]], Iterable[str]] = lambda it: it
     request_stats: Callable[[], tuple[int, int]] = lambda: (0, 0)
-    #: --dry-run: build and write the bundles to a folder, but record nothing, so the real run
-    #: that follows still sends everything
+    #: --dry-run: build the bundles and write them to a folder, but send and record nothing, so
+    #: the real run that follows still sends everything
     dry_run: bool = False
+    #: per-installation secret of the log pseudonyms (sync/state.py keeps it beside the state)
+    pseudonym_key: bytes = b""
+    #: runs in which a 404/410 patient is tried again after the one that reported it
+    retry_missing: int = 0
+    language: str = "en"  # of the clinician-facing texts written back
+
+    def __post_init__(self) -> None:
+        if not self.pseudonym_key:
+            self.pseudonym_key = os.urandom(32)
 
     def pseudonym(self, patient: str) -> str:
-        """Patient ids in logs and summaries are hashed unless --phi is given."""
-        return patient if self.show_phi else "patient-" + hashlib.sha256(patient.encode()).hexdigest()[:12]
+        """Patient ids in logs and summaries are keyed pseudonyms unless --phi is given."""
+        return patient if self.show_phi else pseudonym(self.pseudonym_key, patient)
 
     def scrub(self, text: str, patient: str) -> str:
         """Error texts carry URLs with the patient id: replace it unless --phi."""
@@ -86,159 +116,257 @@ class SyncJob:
         pid = patient.split("/", 1)[-1]
         return text.replace(patient, self.pseudonym(patient)).replace(pid, self.pseudonym(patient))
 
+    # ------------------------------------------------------------------ the run
+
     def run(self) -> Summary:
+        """One run. The summary is complete even when the run dies (``completed`` false, ``fatal``
+        set, the exception re-raised with ``.summary``); the checkpoint moves only after a run that
+        went through its whole cohort, every patient of which was written, unchanged, skipped with a
+        record, or recorded as failed (and so retried next run)."""
         summary = Summary()
-        started = self.now().isoformat()
-        run_id = self.store.start_run(self.server_key, started)
-        since = self.store.checkpoint(self.server_key)
-        retry_failed = [p for p, s in self._failed_patients()]
-        cohort = self.source.cohort(since, extra=retry_failed)
-        log.info("cohort: %d patient(s) (since %s)", len(cohort.patients), since or "the beginning")
+        run_id = None if self.dry_run else self.store.start_run(self.server_key, self.now().isoformat())
         try:
+            since = self.store.checkpoint(self.server_key)
+            cohort = self.source.cohort(since, extra=self.store.retry_queue(self.server_key, self.retry_missing))
+            log.info("cohort: %d patient(s) (since %s)", len(cohort.patients), since or "the beginning")
+            stopped = False
             for patient in self.progress(cohort.patients):
                 if self.stop_requested():
-                    summary.completed = False
+                    stopped = True
                     log.info("stop requested: finishing after the patient in flight")
                     break
                 self._one(patient, summary)
-        finally:
-            summary.requests, summary.retries = self.request_stats()
+            summary.completed = not stopped
             if summary.completed and cohort.server_time and not self.dry_run:
                 self.store.set_checkpoint(self.server_key, cohort.server_time, self.now().isoformat())
-            outcome = "completed" if summary.completed else "stopped"
-            self.store.finish_run(run_id, outcome, summary.counts(), self.now().isoformat())
+        except BaseException as exc:
+            summary.fatal = f"{exc.__class__.__name__}: {exc}" if not str(exc) else str(exc)
+            exc.summary = summary  # type: ignore[attr-defined]  # the CLI prints it
+            raise
+        finally:
+            summary.requests, summary.retries = self.request_stats()
+            if run_id is not None:
+                outcome = "completed" if summary.completed else ("failed" if summary.fatal else "stopped")
+                self.store.finish_run(run_id, outcome, summary.counts(), self.now().isoformat())
         return summary
-
-    def _failed_patients(self) -> list[tuple[str, str]]:
-        rows = self.store.db.execute(
-            "SELECT patient, status FROM patient WHERE server = ? AND status IN ('failed', 'conflict')",
-            (self.server_key,)).fetchall()
-        return [(r[0], r[1]) for r in rows]
 
     def _one(self, patient: str, summary: Summary) -> None:
         summary.patients_scanned += 1
         name = self.pseudonym(patient)
+        previous = self.store.patient(self.server_key, patient)
         try:
-            record, errors = self.source.fetch(patient)
+            self._patient(patient, name, previous, summary)
         except (AuthError, ForeignHostError):
             raise  # the whole run cannot go on: exit code 3 / 2
         except NetworkError as exc:
+            text = self.scrub(str(exc), patient)
+            if exc.status in GONE:
+                summary.missing += 1
+                summary.problems.append(f"{name}: not on the server (HTTP {exc.status}): reported once, "
+                                        "then no longer retried (`poems-fhir state retry PATIENT` to try again)")
+                self._record(patient, previous, "missing", reason=text)
+                return
             summary.failed += 1
-            summary.problems.append(f"{name}: fetch failed: {self.scrub(str(exc), patient)}")
-            log.error("%s: fetch failed: %s", name, self.scrub(str(exc), patient))
-            self._record(patient, "", {}, "failed")
-            return
-        summary.skipped_input += len(errors)
+            summary.problems.append(f"{name}: {text}")
+            log.error("%s: failed: %s", name, text)
+            self._record(patient, previous, "failed", reason=text)
+        except Exception as exc:  # a patient whose data crashes the mapper costs only that patient
+            summary.failed += 1
+            where = traceback.extract_tb(exc.__traceback__)[-1]
+            reason = f"internal error {exc.__class__.__name__} at {os.path.basename(where.filename)}:{where.lineno}"
+            summary.problems.append(f"{name}: {reason}; recorded as failed and retried next run")
+            log.error("%s: %s", name, reason)
+            log.debug("%s", traceback.format_exc())
+            self._record(patient, previous, "failed", reason=reason)
+
+    def _patient(self, patient: str, name: str, previous: PatientState | None, summary: Summary) -> None:
+        record, errors = self.source.fetch(patient)
         for e in errors:
             summary.problems.append(f"{name}: skipped input {e.source}: {e.message}")
-        if record is None:
-            summary.failed += 1
-            summary.problems.append(f"{name}: no resources found for this patient")
-            self._record(patient, "", {}, "failed")
+        summary.skipped_input += len(errors)
+        if record is None:  # e.g. a --patient that is not in the files: like a 404, reported once
+            summary.missing += 1
+            summary.problems.append(f"{name}: no resources found for this patient: reported once, then no "
+                                    "longer retried (`poems-fhir state retry PATIENT` to try again)")
+            self._record(patient, previous, "missing", reason="no resources found")
             return
         result = evaluate_record(record, self.mapping, self.profile, None, trigger=self.trigger)
         summary.evaluated += 1
-        summary.skipped_input += len(result.extraction.errors)
         for e in result.extraction.errors:
             summary.problems.append(f"{name}: skipped {e.resource or e.source}: {e.message}")
+        summary.skipped_input += len(result.extraction.errors)
         a = result.assessment
         summary.screening.add(result.scope, a.classification)
+        input_hash = self._input_hash(record)
+        if previous and previous.input_hash == input_hash and previous.status in ("written", "out_of_scope"):
+            if previous.status == "written":
+                self._conclude(name, result, summary)
+                summary.unchanged += 1
+            else:
+                summary.out_of_scope += 1
+            return
         if not result.scope.in_scope:
             summary.out_of_scope += 1
-            self._record(patient, "", {}, "out_of_scope")
+            self._withdraw(patient, name, "the patient no longer meets the criteria that put them in scope "
+                           f"({', '.join(self.trigger)} not present in the current data)", summary)
+            self._record(patient, previous, "out_of_scope", input_hash=input_hash)
             return
-        summary.in_scope += 1
-        alerts = [{"code": al.code, "message": al.message} for al in result.response.alerts]
-        summary.alerts += len(alerts)
-        summary.conclusions.append({**self._conclusion(name, a), "alerts": alerts})
-        input_hash = self._input_hash(record)
-        previous = self.store.patient(self.server_key, patient)
-        if previous and previous.status == "written" and previous.input_hash == input_hash:
-            summary.unchanged += 1
-            return
+        self._conclude(name, result, summary)
         if self.sink is None:
             return
         try:
-            ctx = WriteContext(self.now(), self.mapping.identity, result.extraction.used, self.report_status,
-                               language=self.language)
-            bundle = transaction_for(result, ctx, html_for(result, self.mapping, language=self.language,
-                                                           generated=ctx.now))
+            bundle = self._bundle(result)
         except NotWritableError as exc:
             summary.failed += 1
             summary.problems.append(f"{name}: {exc}")
-            self._record(patient, input_hash, {}, "failed")
+            self._record(patient, previous, "failed", reason=str(exc))
             return
-        known = dict(previous.written) if previous else {}
-        if not self.dry_run:
-            self.store.set_pending(self.server_key, patient, guarded_hashes(bundle))
-        try:
-            try:
-                written = self.sink.write(patient, with_if_match(bundle, known))
-            except PreconditionFailedError:
-                # 412/409: re-read what is there now. Our own content (a write whose version a crash
-                # kept us from recording) -> adopt its version and write again; anything else was
-                # changed by someone else and is never overwritten.
-                known = self._reread(patient, bundle, known)
-                written = self.sink.write(patient, with_if_match(bundle, known))
-        except PreconditionFailedError as exc:
-            summary.conflicts += 1
-            text = self.scrub(str(exc), patient)
-            summary.problems.append(f"{name}: not overwritten, changed by someone else since our last write ({text})")
-            log.warning("%s: conflict: %s", name, text)
-            self._record(patient, input_hash, previous.written if previous else {}, "conflict")
-            return
-        except (AuthError, ForeignHostError):
-            raise
-        except NetworkError as exc:
-            summary.failed += 1
-            summary.problems.append(f"{name}: write failed: {self.scrub(str(exc), patient)}")
-            log.error("%s: write failed: %s", name, self.scrub(str(exc), patient))
-            self._record(patient, "", previous.written if previous else {}, "failed")
-            return
-        for key, h in guarded_hashes(bundle).items():
-            if key in written:
-                written[key]["hash"] = h
-        if not self.dry_run:
-            self.store.clear_pending(self.server_key, patient)
-        summary.written += 1
-        self._record(patient, input_hash, written, "written")
-        log.info("%s: wrote %d resources (%s)", name, len(written), a.classification.value)
+        self._write(patient, name, previous, result, bundle, input_hash, summary)
 
-    def _reread(self, patient: str, bundle: dict[str, Any], known: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-        ours = set(self.store.pending(self.server_key, patient).values())
-        ours |= {v.get("hash", "") for v in known.values()}
-        updated = dict(known)
-        for entry in bundle["entry"]:
-            if entry["resource"]["resourceType"] not in GUARDED:
+    def _conclude(self, name: str, result: PatientResult, summary: Summary) -> None:
+        """An in-scope patient's line in the summary, with its response alerts."""
+        summary.in_scope += 1
+        alerts = [{"code": al.code, "message": al.message} for al in result.response.alerts]
+        summary.alerts += len(alerts)
+        summary.conclusions.append({**self._conclusion(name, result.assessment), "alerts": alerts})
+
+    def _bundle(self, result: PatientResult) -> dict[str, Any]:
+        ctx = WriteContext(self.now(), self.mapping.identity, result.extraction.used, self.report_status,
+                           language=self.language)
+        return transaction_for(result, ctx, html_for(result, self.mapping, language=self.language,
+                                                     generated=ctx.now))
+
+    def _write(self, patient: str, name: str, previous: PatientState | None, result: PatientResult,
+               bundle: dict[str, Any], input_hash: str, summary: Summary) -> None:
+        assert self.sink is not None
+        material = conclusion_key(result.assessment, result.response, result.steps)
+        subject_key = _subject_key(bundle)
+        for attempt in (1, 2):
+            view = self.sink.existing(patient, subject_key)
+            view.legacy_versions = _legacy(previous)
+            plan = plan_writes(bundle, view, material)
+            try:
+                # in a dry run the sink is a folder: "would write" what a real run sends
+                written = self.sink.write(patient, plan.bundle) if plan.bundle else {}
+                break
+            except PreconditionFailedError:
+                if attempt == 2:
+                    raise  # changed twice under us within seconds: a failure, retried next run
+                # someone changed a resource between our read and our write: read again and decide again
+        self._report_takeovers(patient, name, plan, summary)
+        if plan.withdraw or plan.kept_by_clinician:
+            self._apply_withdrawal(patient, name, plan, "superseded by this run's proposals "
+                                   f"(profile {self.profile.name})", summary)
+        if plan.bundle is None:
+            summary.unchanged += 1
+            self._record(patient, previous, "written", input_hash=input_hash)
+            return
+        verb = "would write" if self.dry_run else "wrote"
+        if self.dry_run:
+            summary.would_write += 1
+        else:
+            summary.written += 1
+        self._record(patient, previous, "written", input_hash=input_hash, written=written)
+        log.info("%s: %s %d resources (%s)", name, verb, len(plan.bundle["entry"]),
+                 result.assessment.classification.value)
+
+    def _report_takeovers(self, patient: str, name: str, plan: Plan, summary: Summary) -> None:
+        for note in plan.notes:
+            summary.problems.append(f"{name}: note: {self.scrub(note, patient)}")
+        for t in plan.takeovers:
+            summary.clinician_owned += 1
+            if self.dry_run or not self.store.known_takeover(self.server_key, patient, t.ref):
+                summary.conflicts += 1
+                summary.problems.append(f"{name}: {self.scrub(t.message, patient)}")
+                log.warning("%s: taken over: %s", name, self.scrub(t.message, patient))
+                if not self.dry_run:
+                    self.store.add_takeover(self.server_key, patient, t.ref, t.key, t.status or "",
+                                            self.now().isoformat())
+
+    def _withdraw(self, patient: str, name: str, reason: str, summary: Summary) -> None:
+        """Our own, unchanged, open report and plan of this patient no longer hold: withdraw them."""
+        if self.sink is None:
+            return
+        from .ownership import is_open, owned, ref_of
+
+        view = self.sink.existing(patient, _subject_key_of(patient))
+        view.legacy_versions = _legacy(self.store.patient(self.server_key, patient))
+        plan = Plan(None)
+        for res in view.resources:
+            if not is_open(res):
                 continue
-            current = self.sink.current(entry["request"]["url"]) if self.sink else None
-            if current is None:
-                continue
-            if content_hash(current) not in ours:
-                raise PreconditionFailedError(
-                    f"{current['resourceType']}/{current.get('id')} was changed by someone else "
-                    f"(status {current.get('status')!r})")
-            updated[entry_key(entry)] = {"ref": f"{current['resourceType']}/{current.get('id')}",
-                                         "version": (current.get("meta") or {}).get("versionId", "")}
-        return updated
+            if owned(res, view):
+                plan.kept_by_clinician.append(ref_of(res))
+            else:
+                plan.withdraw.append(res)
+        self._apply_withdrawal(patient, name, plan, reason, summary)
+
+    def _apply_withdrawal(self, patient: str, name: str, plan: Plan, reason: str, summary: Summary) -> None:
+        assert self.sink is not None
+        for ref in plan.kept_by_clinician:
+            log.info("%s: %s no longer holds but belongs to someone else: left alone (%s)", name,
+                     self.scrub(ref, patient), reason)
+        if not plan.withdraw:
+            return
+        bundle = withdrawal_transaction(plan.withdraw, reason, self.now())
+        refs = ", ".join(f"{r['resourceType']}/{r['id']}" for r in plan.withdraw)
+        if self.dry_run:
+            log.info("%s: would withdraw %s (%s)", name, self.scrub(refs, patient), reason)
+            return
+        try:
+            self.sink.write(patient, bundle)
+        except PreconditionFailedError:
+            log.warning("%s: not withdrawn, changed by someone meanwhile: %s", name, self.scrub(refs, patient))
+            return
+        summary.withdrawn += len(plan.withdraw)
+        log.info("%s: withdrew %s (%s)", name, self.scrub(refs, patient), reason)
 
     def _conclusion(self, name: str, a: Assessment) -> dict[str, Any]:
         return {"patient": name, "classification": a.classification.value,
                 "missing": [m.criterion for m in a.missing], "flags": [f.code for f in a.flags]}
 
-    def _record(self, patient: str, input_hash: str, written: dict[str, dict[str, str]], status: str) -> None:
+    def _record(self, patient: str, previous: PatientState | None, status: str, *, input_hash: str = "",
+                written: dict[str, dict[str, str]] | None = None, reason: str = "") -> None:
+        """Record one patient's outcome. A failure keeps what the state knew of earlier writes."""
         if self.dry_run:
             return
-        self.store.record_patient(self.server_key, patient, input_hash, written, status, self.now().isoformat())
+        known = dict(previous.written) if previous else {}
+        known.update(written or {})
+        attempts = (previous.attempts + 1 if previous and previous.status == status else 1) \
+            if status in ("failed", "missing") else 0
+        self.store.record_patient(self.server_key, patient, input_hash, known, status, self.now().isoformat(),
+                                  reason=reason, attempts=attempts)
 
     def _input_hash(self, record: PatientRecord) -> str:
         """Inputs (version or content of every resource), profile, mapping and our version."""
         parts = []
         for raw in sorted(record.resources, key=lambda r: r.ref or r.origin):
             meta = raw.data.get("meta") or {}
-            stamp = meta.get("versionId") or hashlib.sha256(
-                json.dumps(raw.data, sort_keys=True).encode()).hexdigest()
+            stamp = meta.get("versionId") if isinstance(meta, dict) else None
+            stamp = stamp or hashlib.sha256(json.dumps(raw.data, sort_keys=True, default=str).encode()).hexdigest()
             parts.append(f"{raw.ref}@{stamp}")
         blob = json.dumps({"inputs": parts, "profile": self.profile.name, "mapping": self.mapping.fingerprint,
-                           "trigger": self.trigger, "version": __version__, "status": self.report_status})
+                           "trigger": self.trigger, "version": __version__, "status": self.report_status,
+                           "language": self.language})
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _legacy(previous: PatientState | None) -> dict[str, str]:
+    """Versions the state recorded writing: they vouch only for resources that carry no marker."""
+    return {v["ref"]: v["version"] for v in (previous.written if previous else {}).values()
+            if v.get("ref") and v.get("version")}
+
+
+def _subject_key(bundle: dict[str, Any]) -> str:
+    from ..fhir.write import SUBJECT_TAG_SYSTEM, tag_of
+
+    for e in bundle["entry"]:
+        if e["resource"]["resourceType"] == "Provenance":
+            return tag_of(e["resource"], SUBJECT_TAG_SYSTEM) or ""
+    return ""
+
+
+def _subject_key_of(patient: str) -> str:
+    from ..fhir.write import _patient_key
+
+    return _patient_key(patient)

@@ -131,7 +131,9 @@ def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
         for note in capabilities.notes:
             log.warning("%s", note, extra=ev("server.capability_note", note=note))
         source: Any = ServerSource(client, mapping, capabilities, patients=list(s.patient), group=s.group)
-        sink: Any = DirSink(s.dry_run) if s.dry_run else ServerSink(client, capabilities)
+        server_sink = ServerSink(client, capabilities)
+        # a dry run reads ownership from the server and writes what it would send to a folder
+        sink: Any = DirSink(s.dry_run, server=server_sink) if s.dry_run else server_sink
         server_key = client.base_url
     else:
         source = FileSource(list(s.source), patients=list(s.patient))
@@ -141,6 +143,8 @@ def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
     job = SyncJob(source=source, sink=sink, store=store, mapping=mapping, profile=profile,
                   server_key=server_key, now=now, report_status=s.report_status, show_phi=s.phi,
                   trigger=tuple(s.trigger), dry_run=bool(s.dry_run), language=s.language,
+                  pseudonym_key=store.pseudonym_key(s.pseudonym_key_file, os.environ.get("POEMS_FHIR_PSEUDONYM_KEY")),
+                  retry_missing=s.retry_missing,
                   stop_requested=(lambda: stop() or client.transport.run_deadline_passed()) if client else stop,
                   progress=progress, request_stats=stats)
     return job, capabilities, source
@@ -148,7 +152,7 @@ def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
 
 def run_once(s: SyncSettings, stop: StopFlag, progress: Callable[[Iterable[str]], Iterable[str]],
              **kw: Any) -> tuple[Summary, list[str]]:
-    store = StateStore(s.state)
+    store = StateStore(s.state, readonly=bool(s.dry_run))  # a dry run leaves no state behind
     try:
         with store.locked():
             job, _, source = make_job(s, store, stop, progress, **kw)

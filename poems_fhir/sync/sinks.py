@@ -5,13 +5,24 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..fhir.capabilities import Capabilities
 from ..fhir.client import FhirClient
-from ..fhir.write import patient_file_name
+from ..fhir.read import is_own_output
+from ..fhir.write import (
+    CONTENT_TAG_SYSTEM,
+    GUARDED_TYPES,
+    RUN_TAG_SYSTEM,
+    SOURCE_TAG_SYSTEM,
+    SUBJECT_TAG_SYSTEM,
+    is_unchanged_ours,
+    ownership_hash,
+    patient_file_name,
+    tag_of,
+)
 
 Written = dict[str, dict[str, str]]  # "system|value" -> {"ref": "Type/id", "version": versionId}
 
@@ -35,6 +46,25 @@ def guarded_hashes(bundle: dict[str, Any]) -> dict[str, str]:
             if e["resource"]["resourceType"] in GUARDED}
 
 
+@dataclass
+class ServerView:
+    """What the server holds now of ours for one patient: the ground truth of ownership."""
+
+    #: our reports and plans (recognised by identifier system), as they are now
+    resources: list[dict[str, Any]] = field(default_factory=list)
+    #: our own Provenances for this patient (they name the identifiers of what they targeted)
+    provenances: list[dict[str, Any]] = field(default_factory=list)
+    #: "Type/id" of our resources that someone else's Provenance targets
+    foreign_targets: set[str] = field(default_factory=set)
+    #: "Type/id" -> versionId we recorded writing, for resources written before ownership markers
+    #: existed (poems-fhir < 0.2): unchanged since that version means ours
+    legacy_versions: dict[str, str] = field(default_factory=dict)
+
+
+def is_our_provenance(resource: dict[str, Any]) -> bool:
+    return resource.get("resourceType") == "Provenance" and tag_of(resource, RUN_TAG_SYSTEM) is not None
+
+
 class Sink(Protocol):
     name: str
 
@@ -42,10 +72,14 @@ class Sink(Protocol):
 
     def current(self, url: str) -> dict[str, Any] | None: ...
 
+    def existing(self, patient: str, subject_key: str) -> ServerView: ...
+
 
 def entry_key(entry: dict[str, Any]) -> str:
-    """The business key of a transaction entry: its conditional URL's search value."""
-    return entry["request"]["url"].split("?", 1)[1].split("=", 1)[1]
+    """The business key of a transaction entry: its conditional URL's search value (or, for a
+    plain update, its URL)."""
+    url = entry["request"]["url"]
+    return url.split("?", 1)[1].split("=", 1)[1] if "?" in url else url
 
 
 def with_if_match(bundle: dict[str, Any], previous: Written) -> dict[str, Any]:
@@ -74,6 +108,12 @@ class DirSink:
     def current(self, url: str) -> dict[str, Any] | None:
         return None
 
+    def existing(self, patient: str, subject_key: str) -> ServerView:
+        # a folder holds no clinician's edits; a dry run against a server reads them from there
+        return self.server.existing(patient, subject_key) if self.server else ServerView()
+
+    server: Any = None  # a ServerSink to read from (dry run against a server), never written to
+
 
 @dataclass
 class ServerSink:
@@ -82,11 +122,38 @@ class ServerSink:
     name: str = "server"
 
     def write(self, patient: str, bundle: dict[str, Any]) -> Written:
+        self._returned: dict[str, dict[str, Any]] = {}
         if self.capabilities.transaction:
             response = self.client.transaction(bundle)
-            return self._written(bundle, [e.get("resource") or {} for e in response.get("entry", [])],
-                                 [(e.get("response") or {}) for e in response.get("entry", [])])
-        return self._ordered_updates(bundle)
+            written = self._written(bundle, [e.get("resource") or {} for e in response.get("entry", [])],
+                                    [(e.get("response") or {}) for e in response.get("entry", [])])
+        else:
+            written = self._ordered_updates(bundle)
+        self._settle(bundle, written)
+        return written
+
+    def _settle(self, bundle: dict[str, Any], written: Written) -> None:
+        """A server that normalises what it stores (reformatted numbers, reordered elements...) would
+        make our own resources look changed by someone: then re-tag the stored content once (If-Match),
+        so any later run recognises it as ours. Nothing is re-sent when the server kept it as sent."""
+        for entry in bundle["entry"]:
+            sent = entry["resource"]
+            key = entry_key(entry)
+            if (sent["resourceType"] not in GUARDED_TYPES or key not in written or not written[key]["ref"]
+                    or tag_of(sent, SOURCE_TAG_SYSTEM) is None):
+                continue
+            stored = self._returned.get(key) or self.client.get(written[key]["ref"])
+            if is_unchanged_ours(stored) or tag_of(stored, SOURCE_TAG_SYSTEM) != tag_of(sent, SOURCE_TAG_SYSTEM):
+                continue
+            tags = [t for t in (stored.get("meta") or {}).get("tag", []) if t.get("system") != CONTENT_TAG_SYSTEM]
+            fixed = {**stored, "meta": {**(stored.get("meta") or {}),
+                                        "tag": tags + [{"system": CONTENT_TAG_SYSTEM, "code": ownership_hash(stored)}]}}
+            version = (stored.get("meta") or {}).get("versionId")
+            response = self.client.request("PUT", written[key]["ref"], json=fixed,
+                                           headers={"If-Match": f'W/"{version}"'} if version else None)
+            body = self.client.json(response) if response.content else {}
+            written[key]["version"] = ((body.get("meta") or {}).get("versionId")
+                                       or _etag_version(response.headers.get("ETag")) or written[key]["version"])
 
     def current(self, url: str) -> dict[str, Any] | None:
         """The resource a conditional URL (Type?identifier=...) matches now, or None."""
@@ -95,10 +162,39 @@ class ServerSink:
         found = list(self.client.search(rtype, {name: value}))
         return found[0] if found else None
 
+    def existing(self, patient: str, subject_key: str) -> ServerView:
+        """Three searches: our reports and plans of this patient (with every Provenance that targets
+        them) and our own Provenances of this patient (which also name what was deleted since)."""
+        view = ServerView()
+        own_refs: set[str] = set()
+        foreign: list[dict[str, Any]] = []
+        for rtype in GUARDED_TYPES:
+            for res in self.client.search(rtype, {"subject": patient, "_count": "200",
+                                                  "_revinclude": "Provenance:target"}):
+                if res.get("resourceType") == rtype:
+                    if is_own_output(res):
+                        view.resources.append(res)
+                        own_refs.add(f"{rtype}/{res.get('id')}")
+                elif res.get("resourceType") == "Provenance" and not is_our_provenance(res):
+                    foreign.append(res)
+        for res in self.client.search("Provenance", {"_tag": f"{SUBJECT_TAG_SYSTEM}|{subject_key}",
+                                                     "_count": "200"}):
+            if is_our_provenance(res):
+                view.provenances.append(res)
+        for prov in foreign:
+            for target in prov.get("target", []) or []:
+                ref = str((target or {}).get("reference", "")).split("/_history/")[0]
+                ref = ref.replace(self.client.base_url + "/", "")
+                if ref in own_refs:
+                    view.foreign_targets.add(ref)
+        return view
+
     def _written(self, bundle: dict[str, Any], resources: list[dict[str, Any]],
                  responses: list[dict[str, Any]]) -> Written:
         written: Written = {}
         for entry, resource, resp in zip(bundle["entry"], resources, responses, strict=False):
+            if resource.get("resourceType"):
+                self._returned[entry_key(entry)] = resource
             ref = resp.get("location", "").split("/_history/")[0]
             if resource.get("id"):
                 ref = f"{resource['resourceType']}/{resource['id']}"
@@ -117,6 +213,8 @@ class ServerSink:
             headers = {"If-Match": entry["request"]["ifMatch"]} if entry["request"].get("ifMatch") else None
             response = self.client.request("PUT", entry["request"]["url"], json=json.loads(text), headers=headers)
             body = self.client.json(response) if response.content else {}
+            if body.get("resourceType"):
+                self._returned[entry_key(entry)] = body
             rid = body.get("id") or response.headers.get("Location", "").split("/_history/")[0].rsplit("/", 1)[-1]
             ref = f"{entry['resource']['resourceType']}/{rid}"
             resolved[entry["fullUrl"]] = ref

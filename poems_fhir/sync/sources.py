@@ -51,20 +51,38 @@ class Source(Protocol):
 
 def _codes_by_type(mapping: CompiledMapping) -> dict[str, list[str]]:
     """"system|code" tokens to search, per resource type, from the compiled mapping."""
-    out: dict[str, set[str]] = {"Observation": set(), "Condition": set(), "Procedure": set()}
+    out: dict[str, set[str]] = {"Observation": set(), "Condition": set(), "Procedure": set(),
+                                "DiagnosticReport": set(), "MedicationMedication": set()}
     for (system, code), rules in mapping.by_code.items():
         for rule in rules:
-            if rule.kind == "observation":
+            if rule.kind in ("observation", "course"):  # course: a clinician's assessment of a domain
                 out["Observation"].add(f"{system}|{code}")
             elif rule.kind == "condition":
                 out["Condition"].add(f"{system}|{code}")
                 out["Observation"].add(f"{system}|{code}")  # exam findings coded like conditions
             elif rule.kind == "procedure":
                 out["Procedure"].add(f"{system}|{code}")
+            elif rule.kind == "modality":
+                out["DiagnosticReport"].add(f"{system}|{code}")
+            elif rule.kind == "medication":
+                out["MedicationMedication"].add(f"{system}|{code}")
     for (system, code) in mapping.translations:  # site-local codes that a ConceptMap translates
         for kind in out.values():
             kind.add(f"{system}|{code}")
     return {k: sorted(v) for k, v in out.items()}
+
+
+#: DiagnosticReport categories of the reports the mapping reads by their text (imaging, pathology):
+#: HL7 v2-0074 diagnostic service sections and the LOINC parts for radiology and pathology
+REPORT_CATEGORIES = [
+    "http://terminology.hl7.org/CodeSystem/v2-0074|" + c
+    for c in ("RAD", "CT", "NMR", "NMS", "RX", "US", "VUS", "OUS", "CUS", "SP", "PAT", "CP", "PATH")
+] + ["http://loinc.org|LP29684-5", "http://loinc.org|LP7839-6"]
+#: the medication resources read per patient (the file reader reads the same), and the element that
+#: references a Medication resource
+MEDICATION_TYPES = {"MedicationStatement": "MedicationStatement:medication",
+                    "MedicationRequest": "MedicationRequest:medication",
+                    "MedicationAdministration": "MedicationAdministration:medication"}
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:
@@ -137,14 +155,21 @@ class ServerSource:
             after = _fhir_instant(dt.datetime.fromisoformat(since.replace("Z", "+00:00")) - OVERLAP)
         searches: list[tuple[str, dict[str, Any]]] = []
         for rtype, tokens in codes.items():
+            types = list(MEDICATION_TYPES) if rtype == "MedicationMedication" else [rtype]
+            if rtype in ("DiagnosticReport", "MedicationMedication") and not tokens:
+                continue
             for chunk in _chunks(tokens, CODE_CHUNK):
-                params: dict[str, Any] = {"_elements": "subject", "_count": "200"}
-                if chunk:
-                    params["code"] = ",".join(chunk)
-                searches.append((rtype, params))
-        # imaging and pathology reports are recognised by their text, not a code list; our own
-        # reports are among them and must not re-trigger their patients (hence identifier)
-        searches.append(("DiagnosticReport", {"_elements": "subject,identifier", "_count": "200"}))
+                for one in types:
+                    params: dict[str, Any] = {"_elements": "subject,patient,identifier", "_count": "200"}
+                    if chunk:
+                        params["code"] = ",".join(chunk)
+                    searches.append((one, params))
+        # imaging and pathology reports are recognised by their text, so they are found by their
+        # category (the modality codes above catch the uncategorised ones); our own reports carry
+        # another category and must not re-trigger their patients anyway (hence identifier)
+        for chunk in _chunks(REPORT_CATEGORIES, CODE_CHUNK):
+            searches.append(("DiagnosticReport", {"_elements": "subject,identifier", "_count": "200",
+                                                  "category": ",".join(chunk)}))
         for rtype, params in searches:
             if after:
                 params["_lastUpdated"] = f"gt{after}"
@@ -159,7 +184,8 @@ class ServerSource:
         return ref[len(base):] if ref.startswith(base) else ref
 
     def fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
-        """At most 4 searches (+ paging): the patient rides along with its Observations."""
+        """At most 7 searches (+ paging): the patient rides along with its Observations; the
+        Medication* resources (with the Medication they reference) as the file reader reads them."""
         pid = patient.split("/", 1)[1]
         codes = self._codes
         resources: list[tuple[dict[str, Any], str]] = []
@@ -171,7 +197,8 @@ class ServerSource:
             ("Condition", {"patient": pid, "_count": "200"}, False),
             ("Procedure", {"patient": pid, "_count": "200"}, False),
             ("DiagnosticReport", {"patient": pid, "_count": "200"}, False),
-        ]
+        ] + [(rtype, {"patient": pid, "_count": "200", "_include": include}, False)
+             for rtype, include in MEDICATION_TYPES.items()]
         for rtype, params, post in searches:
             for resource in self.client.search(rtype, params, post=post):
                 resources.append((resource, f"{self.client.base_url}/{resource.get('resourceType')}/{resource.get('id')}"))

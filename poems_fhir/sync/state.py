@@ -1,32 +1,45 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Embedded state store (SQLite): checkpoints per server, per-patient input hashes and the ids and
-versions of what we wrote, and the run history. One run at a time, enforced by a file lock.
+"""Embedded state store (SQLite): a cache and a journal, never the authority on ownership.
 
-Every per-patient record is committed right after that patient's write succeeded, so a run killed at
+It keeps checkpoints per server, per-patient input hashes (to skip unchanged patients without any
+request), the ids and versions of what we wrote, failures with their reasons (the retry queue),
+takeovers already reported, and the run history. One run at a time, enforced by a file lock.
+Ownership of what is on the server is read from the server (content hashes in meta.tag): losing
+this file costs requests, never a clinician's work.
+
+Every per-patient record is committed right after that patient was handled, so a run killed at
 any point loses nothing: the next run re-evaluates the patients it had not recorded, and the
-conditional writes make re-sending harmless. The checkpoint moves only at the end of a run in which
-every patient was written or recorded as failed.
+conditional writes make re-sending harmless. The checkpoint moves only at the end of a completed run.
+Every problem opening the file is a StateError/StateLockedError naming the file, what is wrong and
+what to do (exit code 2).
 """
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import json
 import os
+import secrets
+import socket
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import StateLockedError
+from ..errors import StateError, StateLockedError
 
+#: PRAGMA application_id of a poems-fhir state file ("POEM")
+APPLICATION_ID = 0x504F454D
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkpoint (
     server TEXT PRIMARY KEY, since TEXT NOT NULL, updated_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS patient (
     server TEXT NOT NULL, patient TEXT NOT NULL, input_hash TEXT NOT NULL,
     written TEXT NOT NULL, status TEXT NOT NULL, updated_at TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (server, patient));
 CREATE TABLE IF NOT EXISTS pending (
     server TEXT NOT NULL, patient TEXT NOT NULL, hashes TEXT NOT NULL,
@@ -34,38 +47,182 @@ CREATE TABLE IF NOT EXISTS pending (
 CREATE TABLE IF NOT EXISTS run (
     id INTEGER PRIMARY KEY AUTOINCREMENT, server TEXT NOT NULL, started_at TEXT NOT NULL,
     finished_at TEXT, outcome TEXT, summary TEXT);
+CREATE TABLE IF NOT EXISTS takeover (
+    server TEXT NOT NULL, patient TEXT NOT NULL, ref TEXT NOT NULL, key TEXT NOT NULL,
+    status TEXT NOT NULL, reported_at TEXT NOT NULL, PRIMARY KEY (server, patient, ref));
 """
+_OUR_TABLES = {"checkpoint", "patient", "pending", "run", "takeover"}
+_PATIENT_COLUMNS = {"server", "patient", "input_hash", "written", "status", "updated_at"}
 
 
 @dataclass(frozen=True)
 class PatientState:
     input_hash: str
     written: dict[str, dict[str, str]]  # identifier "system|value" -> {"ref": "Type/id", "version": vid}
-    status: str  # "written" | "out_of_scope" | "failed" | "conflict"
+    status: str  # "written" | "out_of_scope" | "failed" | "missing"
+    reason: str = ""
+    attempts: int = 0
+
+
+class _Db:
+    """The SQLite connection, with every database error turned into a StateError that names the file."""
+
+    def __init__(self, raw: sqlite3.Connection, error: Any) -> None:
+        self.raw = raw
+        self._error = error
+
+    def execute(self, sql: str, args: Any = ()) -> sqlite3.Cursor:
+        try:
+            return self.raw.execute(sql, args)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    def executescript(self, sql: str) -> None:
+        try:
+            self.raw.executescript(sql)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _move_aside(path: Path) -> str:
+    return (f"move it aside (mv {path} {path}.broken) and run again: the next run rebuilds the state from "
+            "the server (it costs requests, never a clinician's work)")
 
 
 class StateStore:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False, busy_timeout: float = 5.0) -> None:
+        """Open (or create) the state file. ``readonly`` (dry runs): never create or change
+        anything on disk - an absent file is replaced by an empty in-memory store."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.readonly = readonly
+        self.busy_timeout = busy_timeout
         self._lock_file: Any = None
-        self.db = sqlite3.connect(self.path, isolation_level=None)  # autocommit; explicit txns below
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
+        if self.path.is_dir():
+            raise StateError(f"state path {self.path} is a folder; --state must name a file, "
+                             f"e.g. --state {self.path / 'state.sqlite'}")
+        if readonly:
+            target = f"file:{self.path}?mode=ro" if self.path.exists() else "file::memory:"
+            self.db = self._connect(target, uri=True)
+            if not self.path.exists():
+                self._init_schema()
+            else:
+                self._check_schema()
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StateError(f"cannot create the folder of the state file {self.path}: {exc.strerror}; "
+                             "choose a writable --state path (a persistent volume, one file per server)") from None
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            raise StateError(f"state file {self.path} is read-only: give the sync job write access to it "
+                             "(and its folder), or choose another --state")
+        if not os.access(self.path.parent, os.W_OK):
+            raise StateError(f"the folder of the state file {self.path} is not writable (SQLite needs to "
+                             "create its journal beside the file): give write access or choose another --state")
+        self.db = self._connect(str(self.path), uri=False)
+        self._check_schema()  # before anything is written: a foreign file is left untouched
+        self._init_schema()
+        try:
+            if self.db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                self.db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    def _connect(self, target: str, uri: bool) -> _Db:
+        try:
+            raw = sqlite3.connect(target, isolation_level=None, uri=uri, timeout=self.busy_timeout)  # autocommit
+            raw.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            # a truncated or damaged file often opens fine: look at its pages once
+            problem = raw.execute("PRAGMA quick_check(1)").fetchone()[0]
+            if problem != "ok":
+                raise sqlite3.DatabaseError(f"integrity check: {problem}")
+            return _Db(raw, self._error)
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    def _error(self, exc: sqlite3.DatabaseError) -> Exception:
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return StateLockedError(f"state file {self.path} is locked by another process ({text}){self._holder()}; "
+                                    "wait for it to finish, or stop it")
+        if "readonly" in text or "read-only" in text:
+            return StateError(f"state file {self.path} is read-only ({text}): give the sync job write access "
+                              "to it and its folder, or choose another --state")
+        return StateError(f"state file {self.path} is damaged or not a state file ({text}): {_move_aside(self.path)}")
+
+    def _check_schema(self) -> None:
+        try:
+            tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            app = self.db.execute("PRAGMA application_id").fetchone()[0]
+            tables.discard("sqlite_sequence")
+            if not tables:
+                return
+            columns = {r[1] for r in self.db.execute("PRAGMA table_info(patient)")}
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+        if (app not in (0, APPLICATION_ID) or not tables <= _OUR_TABLES or "patient" not in tables
+                or not _PATIENT_COLUMNS <= columns):
+            raise StateError(f"{self.path} is not a poems-fhir state file (another program's database, "
+                             f"tables {sorted(tables)}): point --state at a file of its own, or "
+                             f"{_move_aside(self.path)}")
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StateError(f"state file {self.path} was written by a newer poems-fhir (schema {version}, "
+                             f"this one reads {SCHEMA_VERSION}): upgrade poems-fhir, or use another --state")
+
+    def _init_schema(self) -> None:
+        try:
+            self.db.executescript(SCHEMA)
+            columns = {r[1] for r in self.db.execute("PRAGMA table_info(patient)")}
+            if "reason" not in columns:  # a state file from before schema 2
+                self.db.execute("ALTER TABLE patient ADD COLUMN reason TEXT NOT NULL DEFAULT ''")
+                self.db.execute("ALTER TABLE patient ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+            if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise self._error(exc) from None
+
+    # ---------------------------------------------------------------- lock
+
+    @property
+    def lock_path(self) -> Path:
+        return self.path.with_suffix(self.path.suffix + ".lock")
+
+    def _holder(self) -> str:
+        try:
+            text = self.lock_path.read_text(encoding="utf-8").strip()
+        except OSError:
+            return ""
+        return f" (held by {text})" if text else ""
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[StateStore]:
-        lock_path = self.path.with_suffix(self.path.suffix + ".lock")
-        self._lock_file = open(lock_path, "w")  # noqa: SIM115 - held for the run
+        if self.readonly:
+            yield self
+            return
+        lock_path = self.lock_path
+        try:
+            self._lock_file = open(lock_path, "a+")  # noqa: SIM115 - held for the run
+        except OSError as exc:
+            raise StateError(f"cannot open the lock file {lock_path}: {exc.strerror}; give the sync job write "
+                             "access to the state folder") from None
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._lock_file.close()
             raise StateLockedError(
-                f"another poems-fhir sync holds {lock_path}; one run at a time (wait, or stop the other run)"
-            ) from None
+                f"another poems-fhir sync holds {lock_path}{self._holder()}; one run at a time "
+                "(wait, or stop the other run)") from None
         try:
-            self._lock_file.write(str(os.getpid()))
+            self._lock_file.seek(0)
+            self._lock_file.truncate()
+            self._lock_file.write(f"pid {os.getpid()} on {socket.gethostname()} since "
+                                  f"{dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}")
             self._lock_file.flush()
             yield self
         finally:
@@ -74,6 +231,30 @@ class StateStore:
 
     def close(self) -> None:
         self.db.close()
+
+    # ---------------------------------------------------------------- pseudonym key
+
+    def pseudonym_key(self, key_file: Path | None = None, env: str | None = None) -> bytes:
+        """The per-installation secret of the log pseudonyms: from a file or the environment when
+        given, else ``pseudonym.key`` beside the state, created (mode 0600) on first use."""
+        if env:
+            return env.encode("utf-8")
+        path = key_file or self.path.parent / "pseudonym.key"
+        try:
+            return path.read_bytes().strip()
+        except FileNotFoundError:
+            if key_file or self.readonly:
+                if key_file:
+                    raise StateError(f"pseudonym key file {key_file} does not exist: create it "
+                                     "(e.g. head -c 32 /dev/urandom | base64 > FILE) or leave the option out") from None
+                return secrets.token_bytes(32)  # dry run without state: pseudonyms of this run only
+            key = secrets.token_hex(32).encode("ascii")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(key)
+            return key
+        except OSError as exc:
+            raise StateError(f"cannot read the pseudonym key {path}: {exc.strerror}") from None
 
     # ---------------------------------------------------------------- checkpoints
 
@@ -91,24 +272,70 @@ class StateStore:
 
     def patient(self, server: str, patient: str) -> PatientState | None:
         row = self.db.execute(
-            "SELECT input_hash, written, status FROM patient WHERE server = ? AND patient = ?",
+            "SELECT input_hash, written, status, reason, attempts FROM patient WHERE server = ? AND patient = ?",
             (server, patient)).fetchone()
-        return PatientState(row[0], json.loads(row[1]), row[2]) if row else None
+        return PatientState(row[0], json.loads(row[1]), row[2], row[3], row[4]) if row else None
 
     def record_patient(self, server: str, patient: str, input_hash: str,
-                       written: dict[str, dict[str, str]], status: str, now: str) -> None:
+                       written: dict[str, dict[str, str]], status: str, now: str,
+                       reason: str = "", attempts: int = 0) -> None:
         self.db.execute(
-            "INSERT INTO patient(server, patient, input_hash, written, status, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(server, patient) DO UPDATE SET "
+            "INSERT INTO patient(server, patient, input_hash, written, status, updated_at, reason, attempts) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(server, patient) DO UPDATE SET "
             "input_hash = excluded.input_hash, written = excluded.written, status = excluded.status, "
-            "updated_at = excluded.updated_at",
-            (server, patient, input_hash, json.dumps(written, sort_keys=True), status, now))
+            "updated_at = excluded.updated_at, reason = excluded.reason, attempts = excluded.attempts",
+            (server, patient, input_hash, json.dumps(written, sort_keys=True), status, now, reason, attempts))
 
-    # ---------------------------------------------------------------- pending writes
+    def retry_queue(self, server: str, retry_missing: int = 0) -> list[str]:
+        """Patients to try again: every failure; a 404/410 one only ``retry_missing`` more times."""
+        rows = self.db.execute(
+            "SELECT patient FROM patient WHERE server = ? AND "
+            "(status = 'failed' OR (status = 'missing' AND attempts <= ?))", (server, retry_missing)).fetchall()
+        return [r[0] for r in rows]
+
+    def patients(self, server: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT server, patient, status, reason, attempts, updated_at, written FROM patient WHERE 1=1"
+        args: list[Any] = []
+        if server:
+            sql += " AND server = ?"
+            args.append(server)
+        if status:
+            sql += " AND status = ?"
+            args.append(status)
+        return [{"server": r[0], "patient": r[1], "status": r[2], "reason": r[3], "attempts": r[4],
+                 "updated_at": r[5], "written": json.loads(r[6])}
+                for r in self.db.execute(sql + " ORDER BY server, patient", args)]
+
+    def retry(self, patient: str) -> int:
+        """Put a patient back into the retry queue (and re-evaluate it even if unchanged)."""
+        cur = self.db.execute("UPDATE patient SET status = 'failed', input_hash = '', attempts = 0, "
+                              "reason = 'retry requested' WHERE patient = ?", (patient,))
+        return cur.rowcount
+
+    def forget(self, patient: str) -> int:
+        n = 0
+        for table in ("patient", "pending", "takeover"):
+            n += self.db.execute(f"DELETE FROM {table} WHERE patient = ?", (patient,)).rowcount  # noqa: S608
+        return n
+
+    # ---------------------------------------------------------------- takeovers
+
+    def known_takeover(self, server: str, patient: str, ref: str) -> bool:
+        return self.db.execute("SELECT 1 FROM takeover WHERE server = ? AND patient = ? AND ref = ?",
+                               (server, patient, ref)).fetchone() is not None
+
+    def add_takeover(self, server: str, patient: str, ref: str, key: str, status: str, now: str) -> None:
+        self.db.execute("INSERT OR IGNORE INTO takeover(server, patient, ref, key, status, reported_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?)", (server, patient, ref, key, status, now))
+
+    def takeovers(self) -> list[dict[str, Any]]:
+        return [{"server": r[0], "patient": r[1], "ref": r[2], "key": r[3], "status": r[4], "reported_at": r[5]}
+                for r in self.db.execute("SELECT server, patient, ref, key, status, reported_at FROM takeover "
+                                         "ORDER BY server, patient, ref")]
+
+    # ---------------------------------------------------------------- pending writes (older files)
 
     def set_pending(self, server: str, patient: str, hashes: dict[str, str]) -> None:
-        """What we are about to send, recorded first: after a crash, a 412 on our own write is
-        recognised by its content instead of being mistaken for someone else's change."""
         self.db.execute("INSERT OR REPLACE INTO pending(server, patient, hashes) VALUES (?, ?, ?)",
                         (server, patient, json.dumps(hashes, sort_keys=True)))
 
@@ -130,9 +357,17 @@ class StateStore:
         self.db.execute("UPDATE run SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?",
                         (now, outcome, json.dumps(summary, sort_keys=True), run_id))
 
-    def runs(self, server: str) -> list[dict[str, Any]]:
-        rows = self.db.execute(
-            "SELECT id, started_at, finished_at, outcome, summary FROM run WHERE server = ? ORDER BY id",
-            (server,)).fetchall()
+    def runs(self, server: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT id, started_at, finished_at, outcome, summary, server FROM run"
+        rows = self.db.execute(sql + (" WHERE server = ? ORDER BY id" if server else " ORDER BY id"),
+                               (server,) if server else ()).fetchall()
         return [{"id": r[0], "started_at": r[1], "finished_at": r[2], "outcome": r[3],
-                 "summary": json.loads(r[4]) if r[4] else None} for r in rows]
+                 "summary": json.loads(r[4]) if r[4] else None, "server": r[5]} for r in rows]
+
+    def checkpoints(self) -> list[dict[str, str]]:
+        return [{"server": r[0], "since": r[1], "updated_at": r[2]}
+                for r in self.db.execute("SELECT server, since, updated_at FROM checkpoint ORDER BY server")]
+
+    def export(self) -> dict[str, Any]:
+        return {"schema": SCHEMA_VERSION, "checkpoints": self.checkpoints(), "runs": self.runs(),
+                "patients": self.patients(), "takeovers": self.takeovers()}

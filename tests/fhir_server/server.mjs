@@ -19,7 +19,8 @@ const router = new FhirRouter();
 let repo = new MemoryRepository();
 
 const TYPES = ['Patient', 'Observation', 'Condition', 'Procedure', 'DiagnosticReport', 'Specimen',
-  'CarePlan', 'Provenance', 'Device', 'Group', 'MedicationStatement', 'MedicationRequest'];
+  'CarePlan', 'Provenance', 'Device', 'Group', 'MedicationStatement', 'MedicationRequest',
+  'MedicationAdministration', 'Medication'];
 const capability = {
   resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '4.0.1',
   date: new Date().toISOString(), format: ['json'],

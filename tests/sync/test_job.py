@@ -105,18 +105,23 @@ def test_a_killed_run_resumes_without_loss_or_duplicates(data, tmp_path):
     assert len(list((tmp_path / "out").glob("*.json"))) == 5  # one transaction per patient, no duplicates
 
 
-def test_conflicts_are_recorded_not_overwritten_and_retried_next_run(data, tmp_path):
+def test_a_write_refused_412_is_a_failure_that_keeps_what_we_knew_and_is_retried(data, tmp_path):
+    # ownership is decided from the server before writing; a 412 then means the resource changed
+    # between our read and our write: the patient is recorded failed (not a permanent conflict),
+    # what the state knew of our earlier writes is kept, and the next run tries again
     store = StateStore(tmp_path / "state.sqlite")
     job(data, store, RecordingSink(tmp_path / "out")).run()
+    before = store.patient("files:test", "Patient/classic-poems")
     path = data / "classic-poems.json"
     bundle = json.loads(path.read_text())
     bundle["entry"][1]["resource"]["recordedDate"] = "2024-01-11"
     path.write_text(json.dumps(bundle))
     sink = RecordingSink(tmp_path / "out", fail_on={"Patient/classic-poems"})
     summary = job(data, store, sink).run()
-    assert summary.conflicts == 1 and "not overwritten" in summary.problems[0]
-    assert store.patient("files:test", "Patient/classic-poems").status == "conflict"
-    # the next run tries again (and the clinician's change still wins while If-Match fails)
+    assert summary.failed == 1 and "412" in summary.problems[0]
+    after = store.patient("files:test", "Patient/classic-poems")
+    assert after.status == "failed" and "412" in after.reason
+    assert after.written == before.written and after.written  # a failure never erases earlier writes
     again = job(data, store, RecordingSink(tmp_path / "out")).run()
     assert again.written == 1
 
@@ -192,3 +197,127 @@ def test_summary_counts_patients_per_scope_and_classification(data, tmp_path):
                 trigger=("castleman_disease",), show_phi=True).run()
     assert (third.in_scope, third.out_of_scope, third.written) == (2, 4, 2)
     assert sorted(c["patient"] for c in third.conclusions) == ["Patient/classic-poems", "Patient/mimic-castleman"]
+
+
+# ---------------------------------------------------------------- never lose work (#9.4)
+
+class Killed(BaseException):
+    """A kill at a chosen point (not an Exception: nothing may catch it as a patient's failure)."""
+
+
+def folder_snapshot(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(folder.glob("*.json"))}
+
+
+@pytest.mark.parametrize("point", ["before-write", "after-write", "after-record"])
+@pytest.mark.parametrize("nth", [1, 5])
+def test_a_kill_at_any_point_then_a_clean_run_equals_one_clean_run(data, tmp_path, monkeypatch, point, nth):
+    reference = tmp_path / "reference"
+    job(data, StateStore(tmp_path / "ref.sqlite"), DirSink(reference)).run()
+
+    store = StateStore(tmp_path / "state.sqlite")
+    calls = {"write": 0, "record": 0}
+
+    class KillingSink(DirSink):
+        def write(self, patient, bundle):
+            calls["write"] += 1
+            if point == "before-write" and calls["write"] == nth:
+                raise Killed(point)
+            written = super().write(patient, bundle)
+            if point == "after-write" and calls["write"] == nth:
+                raise Killed(point)
+            return written
+
+    original_record = StateStore.record_patient
+
+    def record(self, *args, **kw):
+        original_record(self, *args, **kw)
+        calls["record"] += 1
+        if point == "after-record" and calls["record"] == nth:
+            raise Killed(point)
+
+    out = tmp_path / "out"
+    with monkeypatch.context() as patch:
+        patch.setattr(StateStore, "record_patient", record)
+        with pytest.raises(Killed) as killed:
+            job(data, store, KillingSink(out)).run()
+    assert killed.value.summary.completed is False  # type: ignore[attr-defined]
+    assert store.runs("files:test")[-1]["outcome"] == "failed"
+    clean = job(data, store, DirSink(out)).run()
+    assert clean.completed and clean.failed == 0
+    assert folder_snapshot(out) == folder_snapshot(reference)  # no loss, no duplicate, no diff
+
+
+def test_a_patient_whose_data_crashes_the_mapper_is_failed_with_its_reason_and_retried(data, tmp_path, monkeypatch):
+    import poems_fhir.sync.job as job_module
+
+    real = job_module.evaluate_record
+
+    def crashing(record, *args, **kw):
+        if record.patient == "Patient/classic-poems":
+            raise TypeError("'int' object is not iterable")
+        return real(record, *args, **kw)
+
+    store = StateStore(tmp_path / "state.sqlite")
+    with monkeypatch.context() as patch:
+        patch.setattr(job_module, "evaluate_record", crashing)
+        first = job(data, store, RecordingSink(tmp_path / "out")).run()
+    assert first.completed and first.failed == 1 and first.written == 4
+    (problem,) = [p for p in first.problems if "internal error" in p]
+    assert "TypeError" in problem and "retried next run" in problem
+    state = store.patient("files:test", "Patient/classic-poems")
+    assert state.status == "failed" and "TypeError" in state.reason
+    assert store.retry_queue("files:test") == ["Patient/classic-poems"]
+    second = job(data, store, RecordingSink(tmp_path / "out")).run()  # the data (here: the code) is fixed
+    assert (second.written, second.unchanged, second.failed) == (1, 4, 0)
+
+
+def test_a_fatal_error_keeps_the_checkpoint_and_what_was_known(tmp_path):
+    from poems_fhir.errors import AuthError, TemporaryNetworkError
+    from poems_fhir.mapping.rules import load_mapping
+    from poems_fhir.sync.sources import Cohort
+
+    class Source:
+        name = "fake"
+
+        def __init__(self, fail):
+            self.fail = fail
+
+        def cohort(self, since, extra=()):
+            return Cohort(["Patient/a", "Patient/b"], "2026-11-27T09:59:00.000Z")
+
+        def fetch(self, patient):
+            raise self.fail
+
+    store = StateStore(tmp_path / "state.sqlite")
+    store.record_patient("srv", "Patient/a", "h1", {"k": {"ref": "DiagnosticReport/1", "version": "3"}}, "written", "t")
+    summary = SyncJob(Source(TemporaryNetworkError("GET x: body cut short")), None, store, load_mapping(), MAYO, "srv",
+                      lambda: NOW).run()
+    assert summary.failed == 2 and summary.completed  # failures are recorded and queued: the checkpoint may move
+    kept = store.patient("srv", "Patient/a")
+    assert kept.status == "failed" and kept.written == {"k": {"ref": "DiagnosticReport/1", "version": "3"}}
+    store2 = StateStore(tmp_path / "s2.sqlite")
+    with pytest.raises(AuthError) as exc:
+        SyncJob(Source(AuthError("HTTP 401")), None, store2, load_mapping(), MAYO, "srv", lambda: NOW).run()
+    assert exc.value.summary.completed is False and "401" in exc.value.summary.fatal  # type: ignore[attr-defined]
+    assert store2.checkpoint("srv") is None and store2.runs("srv")[-1]["outcome"] == "failed"
+
+
+def test_dry_run_counts_would_write_and_records_nothing(data, tmp_path):
+    store = StateStore(tmp_path / "state.sqlite", readonly=True)
+    summary = job(data, store, DirSink(tmp_path / "dry"), dry_run=True).run()
+    assert (summary.would_write, summary.written) == (5, 0)
+    assert not (tmp_path / "state.sqlite").exists() and store.runs() == []
+    assert len(list((tmp_path / "dry").glob("*.json"))) == 5
+
+
+def test_log_pseudonyms_are_keyed(data, tmp_path):
+    from poems_fhir.sync.job import pseudonym
+
+    store = StateStore(tmp_path / "state.sqlite")
+    a = job(data, store, RecordingSink(tmp_path / "out"), pseudonym_key=b"k1").run()
+    b = job(data, StateStore(tmp_path / "s2.sqlite"), RecordingSink(tmp_path / "o2"), pseudonym_key=b"k2").run()
+    assert {c["patient"] for c in a.conclusions}.isdisjoint({c["patient"] for c in b.conclusions})
+    unsalted = "patient-" + __import__("hashlib").sha256(b"Patient/classic-poems").hexdigest()[:12]
+    assert pseudonym(b"k1", "Patient/classic-poems") in {c["patient"] for c in a.conclusions}
+    assert unsalted not in {c["patient"] for c in a.conclusions}

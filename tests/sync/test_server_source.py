@@ -32,7 +32,8 @@ def test_discovery_uses_code_chunks_lastupdated_overlap_and_server_time(mapping)
     responses.add("GET", f"{BASE}/metadata", json={"resourceType": "CapabilityStatement"}, headers={"Date": DATE})
     discovered = fill(exchange("06-discovery.json", 0)["response"]["body"])
     responses.add("GET", f"{BASE}/Observation", json=discovered)
-    for rtype in ("Condition", "Procedure", "DiagnosticReport"):
+    for rtype in ("Condition", "Procedure", "DiagnosticReport", "MedicationStatement", "MedicationRequest",
+                  "MedicationAdministration"):
         responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
     source = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, caps())
     cohort = source.cohort("2026-11-27T00:14:46.856Z")
@@ -44,12 +45,21 @@ def test_discovery_uses_code_chunks_lastupdated_overlap_and_server_time(mapping)
     assert all(len(q["code"][0].split(",")) <= CODE_CHUNK for q in queries if "code" in q)
     obs_codes = {c for s, q in zip(searches, queries, strict=True) if s.path.endswith("Observation") for c in q["code"][0].split(",")}
     assert {"http://loinc.org|75628-8", "http://loinc.org|25700-6"} <= obs_codes
+    # DiagnosticReports only by the categories and modality codes the mapping reads, never all of them
+    reports = [q for s, q in zip(searches, queries) if s.path.endswith("DiagnosticReport")]
+    assert reports and all("category" in q or "code" in q for q in reports)
+    assert any("v2-0074|RAD" in q.get("category", [""])[0] for q in reports)
+    assert any("snomed.info/sct|77477000" in q.get("code", [""])[0] for q in reports)
+    # treatments change the response report: medications by the mapped drug codes
+    meds = {s.path.rsplit("/", 1)[-1] for s, q in zip(searches, queries) if "Medication" in s.path}
+    assert meds == {"MedicationStatement", "MedicationRequest", "MedicationAdministration"}
 
 
 @responses.activate
 def test_without_lastupdated_every_run_rescans(mapping):
     responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": DATE})
-    for rtype in ("Observation", "Condition", "Procedure", "DiagnosticReport"):
+    for rtype in ("Observation", "Condition", "Procedure", "DiagnosticReport", "MedicationStatement",
+                  "MedicationRequest", "MedicationAdministration"):
         responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
     source = ServerSource(FhirClient(BASE), mapping, caps(last_updated=False))
     source.cohort("2026-11-27T00:14:46.856Z")
@@ -57,7 +67,7 @@ def test_without_lastupdated_every_run_rescans(mapping):
 
 
 @responses.activate
-def test_per_patient_reads_are_four_searches(mapping):
+def test_per_patient_reads_are_seven_searches_with_medications(mapping):
     pid = "34eed09a-97d3-4ddf-bc64-7afbf93e740d"
     reads = {ex["request"]["path"].split("?")[0]: fill(ex["response"]["body"])
              for ex in [exchange("07-per-patient-reads.json", i) for i in range(3)]}
@@ -66,13 +76,26 @@ def test_per_patient_reads_are_four_searches(mapping):
         {"patient": pid, "_count": "200"})])
     responses.add("GET", f"{BASE}/Procedure", json=reads["Procedure"])
     responses.add("GET", f"{BASE}/DiagnosticReport", json=empty_bundle())
+    statement = {"resourceType": "MedicationStatement", "id": "ms1", "status": "active",
+                 "subject": {"reference": f"Patient/{pid}"}, "medicationReference": {"reference": "Medication/m1"},
+                 "effectiveDateTime": "2019-02-22"}
+    medication = {"resourceType": "Medication", "id": "m1", "code": {"text": "lenalidomide"}}
+    responses.add("GET", f"{BASE}/MedicationStatement", json={
+        "resourceType": "Bundle", "type": "searchset", "entry": [
+            {"resource": statement, "search": {"mode": "match"}},
+            {"resource": medication, "search": {"mode": "include"}}]},
+        match=[matchers.query_param_matcher({"patient": pid, "_count": "200",
+                                             "_include": "MedicationStatement:medication"})])
+    responses.add("GET", f"{BASE}/MedicationRequest", json=empty_bundle())
+    responses.add("GET", f"{BASE}/MedicationAdministration", json=empty_bundle())
     responses.add("GET", f"{BASE}/Patient/{pid}", json={"resourceType": "Patient", "id": pid, "gender": "male"})
     client = FhirClient(BASE)
     record, errors = ServerSource(client, mapping, caps()).fetch(f"Patient/{pid}")
     assert errors == [] and record is not None
     types = sorted({r.data["resourceType"] for r in record.resources})
-    assert types == ["Condition", "Observation", "Procedure"]
-    assert client.stats.requests == 5  # 4 searches + the Patient, which no _include brought along
+    assert types == ["Condition", "MedicationStatement", "Observation", "Procedure"]
+    assert record.resolve("Medication/m1") == medication  # the _include'd Medication, as in files
+    assert client.stats.requests == 8  # 7 searches + the Patient, which no _include brought along
     form = urllib.parse.parse_qs(responses.calls[0].request.body)
     assert form["_include"] == ["Observation:specimen", "Observation:patient"]
 
@@ -122,3 +145,43 @@ def test_group_members_of_odd_shapes_are_skipped_and_a_garbled_date_stores_no_ch
         {"entity": {"reference": "Practitioner/x"}}]})
     cohort = ServerSource(FhirClient(BASE), mapping, caps(), group="g").cohort(None)
     assert cohort.patients == ["Patient/a"] and cohort.server_time is None
+
+
+@responses.activate
+def test_a_server_that_normalises_what_it_stores_gets_our_marker_retagged_once():
+    from poems_fhir.fhir.write import CONTENT_TAG_SYSTEM, is_unchanged_ours, mark, ownership_hash
+
+    report = {"resourceType": "DiagnosticReport", "status": "partial", "code": {"text": "x"},
+              "identifier": [{"system": "s", "value": "r"}], "conclusion": "VEGF 624.0 pg/mL", "meta": {}}
+    mark(report, ownership_hash(report))
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:dr", "resource": report, "request": {"method": "PUT", "url": "DiagnosticReport?identifier=s|r"}}]}
+    # the server stores the text trimmed of the trailing zero (a normalisation, not a clinician's edit)
+    stored = {**json.loads(json.dumps(report)), "id": "r1", "conclusion": "VEGF 624 pg/mL",
+              "meta": {**report["meta"], "versionId": "1"}}
+    responses.add("POST", BASE, json={"resourceType": "Bundle", "type": "transaction-response", "entry": [
+        {"resource": stored, "response": {"status": "201", "location": "DiagnosticReport/r1/_history/1"}}]})
+    responses.add("PUT", f"{BASE}/DiagnosticReport/r1", json={**stored, "meta": {"versionId": "2"}},
+                  match=[matchers.header_matcher({"If-Match": 'W/"1"'})])
+    written = ServerSink(FhirClient(BASE), caps(transaction=True)).write("Patient/1", bundle)
+    assert written["s|r"] == {"ref": "DiagnosticReport/r1", "version": "2"}
+    retagged = json.loads(responses.calls[1].request.body)
+    assert is_unchanged_ours(retagged) and retagged["conclusion"] == "VEGF 624 pg/mL"
+    assert [t for t in retagged["meta"]["tag"] if t["system"] == CONTENT_TAG_SYSTEM][0]["code"] != \
+        [t for t in report["meta"]["tag"] if t["system"] == CONTENT_TAG_SYSTEM][0]["code"]
+
+
+@responses.activate
+def test_a_server_that_stores_what_it_was_sent_gets_no_extra_request():
+    from poems_fhir.fhir.write import mark, ownership_hash
+
+    report = {"resourceType": "DiagnosticReport", "status": "partial", "identifier": [{"system": "s", "value": "r"}],
+              "meta": {}}
+    mark(report, ownership_hash(report))
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": "urn:uuid:dr", "resource": report, "request": {"method": "PUT", "url": "DiagnosticReport?identifier=s|r"}}]}
+    stored = {**report, "id": "r1", "meta": {**report["meta"], "versionId": "1", "lastUpdated": "2026-11-27T10:00:00Z"}}
+    responses.add("POST", BASE, json={"resourceType": "Bundle", "type": "transaction-response", "entry": [
+        {"resource": stored, "response": {"status": "201"}}]})
+    ServerSink(FhirClient(BASE), caps(transaction=True)).write("Patient/1", bundle)
+    assert len(responses.calls) == 1

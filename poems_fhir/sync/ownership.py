@@ -1,0 +1,219 @@
+"""Decide, from what the server holds now, what of a patient's new transaction may be sent.
+
+Ownership is read from the server, never from local state: a resource whose content still matches
+the hash we tagged it with is ours; anything else (a clinician's status, conclusion, note, a
+Provenance by someone else) belongs to someone else and is never modified. A resource of ours that
+was deleted (our Provenance names it, the server no longer has it) is not recreated until the
+conclusion changes materially. Pure functions over FHIR JSON: no HTTP, no state.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..fhir.write import (
+    CLINICIAN_STATUSES,
+    CONCLUSION_TAG_SYSTEM,
+    CONTENT_TAG_SYSTEM,
+    GUARDED_TYPES,
+    WITHDRAWN_STATUSES,
+    SOURCE_TAG_SYSTEM,
+    is_unchanged_ours,
+    mark,
+    ownership_hash,
+    tag_of,
+)
+from .sinks import ServerView
+
+#: identifier value suffix of a follow-up proposal written beside a clinician's plan
+FOLLOW_UP = ".after."
+
+
+def key_of(resource: dict[str, Any]) -> str:
+    ident = (resource.get("identifier") or [{}])[0]
+    return f"{ident.get('system')}|{ident.get('value')}"
+
+
+def ref_of(resource: dict[str, Any]) -> str:
+    return f"{resource.get('resourceType')}/{resource.get('id')}"
+
+
+@dataclass
+class Takeover:
+    ref: str
+    key: str
+    status: str | None
+    message: str
+
+
+@dataclass
+class Plan:
+    """What to send for one patient."""
+
+    bundle: dict[str, Any] | None  # None: nothing to send (everything unchanged, owned or deleted)
+    takeovers: list[Takeover] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    withdraw: list[dict[str, Any]] = field(default_factory=list)  # our own open resources to withdraw
+    kept_by_clinician: list[str] = field(default_factory=list)  # would withdraw, but owned
+    clinician_plan: str | None = None  # the clinician's latest plan, when one took ours over
+    follow_up: bool = False  # a new proposal beside it is due
+
+
+def owned(resource: dict[str, Any], view: ServerView) -> bool:
+    if ref_of(resource) in view.foreign_targets:
+        return True
+    if tag_of(resource, CONTENT_TAG_SYSTEM) is None:  # written before the markers existed
+        version = (resource.get("meta") or {}).get("versionId")
+        return not (version and view.legacy_versions.get(ref_of(resource)) == version)
+    return not is_unchanged_ours(resource)
+
+
+def is_open(resource: dict[str, Any]) -> bool:
+    return resource.get("status") not in WITHDRAWN_STATUSES.get(str(resource.get("resourceType")), set())
+
+
+def _takeover(resource: dict[str, Any]) -> Takeover:
+    rtype, status = resource.get("resourceType"), resource.get("status")
+    how = (f"status {status!r}" if status in CLINICIAN_STATUSES.get(str(rtype), set())
+           else "its content or a Provenance by someone else")
+    if rtype == "CarePlan":
+        todo = ("poems-fhir leaves it alone from now on; when the conclusion changes materially it "
+                "writes a new draft proposal that refers to it")
+    else:
+        todo = ("poems-fhir never updates it again; nothing to do unless you want software updates back: "
+                "then delete it and run `poems-fhir state forget PATIENT`")
+    return Takeover(ref_of(resource), key_of(resource), status,
+                    f"{ref_of(resource)} was taken over by someone else ({how} changed): {todo}")
+
+
+def _deleted(view: ServerView, present: set[str]) -> dict[str, str]:
+    """identifier key -> conclusion key of our latest Provenance naming it, for keys gone from the server."""
+    latest: dict[str, tuple[str, str]] = {}
+    for prov in view.provenances:
+        recorded = str(prov.get("recorded", ""))
+        for target in prov.get("target", []) or []:
+            ident = (target or {}).get("identifier") or {}
+            key = f"{ident.get('system')}|{ident.get('value')}"
+            if ident and key not in present and recorded >= latest.get(key, ("", ""))[0]:
+                latest[key] = (recorded, tag_of(prov, CONCLUSION_TAG_SYSTEM) or "")
+    return {k: v[1] for k, v in latest.items()}
+
+
+def _rewrite_refs(value: Any, refs: dict[str, str | None]) -> Any:
+    """Replace references to entries that are not sent (urn -> Type/id on the server, or drop)."""
+    if isinstance(value, dict):
+        return {k: _rewrite_refs(v, refs) for k, v in value.items()}
+    if isinstance(value, list):
+        out = []
+        for v in value:
+            if isinstance(v, dict) and v.get("reference") in refs and refs[v["reference"]] is None:
+                continue
+            out.append(_rewrite_refs(v, refs))
+        return out
+    if isinstance(value, str) and value in refs:
+        return refs[value] or value
+    return value
+
+
+def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan:
+    """Which entries of ``bundle`` to send, given what the server holds now (``view``)."""
+    bundle = copy.deepcopy(bundle)
+    by_key = {key_of(r): r for r in view.resources}
+    deleted = _deleted(view, set(by_key))
+    plan = Plan(None)
+    types = {e["fullUrl"]: e["resource"]["resourceType"] for e in bundle["entry"]}
+    for entry in bundle["entry"]:
+        if entry["resource"]["resourceType"] == "CarePlan":
+            _plan_target(entry, view, material, plan)
+    if plan.clinician_plan:
+        for entry in bundle["entry"]:
+            res = entry["resource"]
+            if res.get("code", {}).get("coding", [{}])[0].get("code") == "poems-criteria-assessment":
+                res["conclusion"] += (f" A clinician has taken over the care plan ({plan.clinician_plan}); "
+                                      + ("changed proposals are in a new draft CarePlan that refers to it."
+                                         if plan.follow_up else "its proposals stand."))
+    # 1. what is not ours to send: deleted by someone (same conclusion), taken over, or no proposal due
+    urn_refs: dict[str, str | None] = {}
+    candidates: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+    wanted_keys: set[str] = set()
+    not_ours: set[str] = set()
+    for entry in bundle["entry"]:
+        res = entry["resource"]
+        if res["resourceType"] not in GUARDED_TYPES:
+            continue
+        key = key_of(res)
+        wanted_keys.add(key)
+        current = by_key.get(key)
+        if res["resourceType"] == "CarePlan" and plan.clinician_plan and not plan.follow_up:
+            urn_refs[entry["fullUrl"]] = None  # the clinician's plan answers the same conclusion
+        elif current is None and key in deleted and deleted[key] == material:
+            plan.notes.append(f"{key.split('|')[-1]}: deleted by someone on the server; not recreated "
+                              "until the conclusion changes")
+            urn_refs[entry["fullUrl"]] = None
+        elif current is not None and owned(current, view):
+            plan.takeovers.append(_takeover(current))
+            urn_refs[entry["fullUrl"]] = ref_of(current)  # never modified; our plan still cites it
+            not_ours.add(ref_of(current))
+        else:
+            candidates.append((entry, current))
+    # 2. the content we would send (references to what is not sent dropped), compared with what is there
+    send: list[dict[str, Any]] = []
+    for entry, current in candidates:
+        entry["resource"] = _rewrite_refs(entry["resource"], {u: r for u, r in urn_refs.items() if r is None})
+        _retag(entry["resource"], types)
+        if current is not None and tag_of(current, SOURCE_TAG_SYSTEM) == tag_of(entry["resource"], SOURCE_TAG_SYSTEM):
+            urn_refs[entry["fullUrl"]] = ref_of(current)  # exactly what we would write: nothing to send
+            continue
+        if current is not None:
+            version = (current.get("meta") or {}).get("versionId")
+            if version:
+                entry["request"]["ifMatch"] = f'W/"{version}"'
+        send.append(entry)
+    # at most one open proposal per patient and profile; stale ones and other profiles' are withdrawn
+    for res in view.resources:
+        if key_of(res) in wanted_keys or not is_open(res):
+            continue
+        if owned(res, view):
+            plan.kept_by_clinician.append(ref_of(res))
+        else:
+            plan.withdraw.append(res)
+    if not send:
+        return plan
+    kept = [e for e in bundle["entry"] if e["resource"]["resourceType"] not in GUARDED_TYPES or e in send]
+    for entry in kept:  # urns of unchanged resources become their server ids (same hash: own types)
+        entry["resource"] = _rewrite_refs(entry["resource"], urn_refs)
+        if entry["resource"]["resourceType"] == "Provenance":  # it claims only what this run wrote or kept
+            entry["resource"]["target"] = [t for t in entry["resource"]["target"] if t.get("reference") not in not_ours]
+    plan.bundle = {**bundle, "entry": kept}
+    return plan
+
+
+def _retag(res: dict[str, Any], types: dict[str, str]) -> None:
+    mark(res, ownership_hash(res, types))
+
+
+def _plan_target(entry: dict[str, Any], view: ServerView, material: str, plan: Plan) -> None:
+    """Where this run's care plan goes: our own plan, or - once a clinician owns the plan - a
+    follow-up proposal beside the clinician's latest plan, only when the conclusion changed."""
+    base_key = key_of(entry["resource"])
+    ours = [r for r in view.resources if r.get("resourceType") == "CarePlan"
+            and (key_of(r) == base_key or key_of(r).startswith(base_key + FOLLOW_UP)) and owned(r, view)]
+    if not ours:
+        return
+    latest = max(ours, key=lambda r: (str((r.get("meta") or {}).get("lastUpdated", "")), str(r.get("id"))))
+    plan.takeovers.extend(_takeover(r) for r in ours)
+    plan.clinician_plan = ref_of(latest)
+    if tag_of(latest, CONCLUSION_TAG_SYSTEM) == material:
+        return  # the clinician's plan answers the same conclusion
+    plan.follow_up = True
+    res = entry["resource"]
+    ident = res["identifier"][0]
+    ident["value"] = ident["value"].split(FOLLOW_UP)[0] + FOLLOW_UP + str(latest.get("id"))
+    entry["request"]["url"] = f"CarePlan?identifier={ident['system']}|{ident['value']}"
+    res["basedOn"] = [{"reference": ref_of(latest),
+                       "display": "the clinician's care plan this proposal would update"}]
+    res["description"] = (f"Changed proposals after the clinician's care plan {ref_of(latest)}: the POEMS "
+                          "criteria assessment changed since that plan was made. " + str(res.get("description", "")))
+    plan.notes.append(f"the care plan {ref_of(latest)} is the clinician's; the conclusion changed, so a new "
+                      "draft proposal refers to it")

@@ -1,0 +1,82 @@
+"""The ownership decision on FHIR JSON alone (sync/ownership.py): no server, no state."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+import pytest
+
+from poems_fhir.criteria.profiles import MAYO
+from poems_fhir.fhir.write import CONTENT_TAG_SYSTEM, WriteContext, is_unchanged_ours
+from poems_fhir.pipeline import evaluate_paths, html_for, transaction_for
+from poems_fhir.sync.ownership import owned, plan_writes
+from poems_fhir.sync.sinks import ServerView
+from tests.conftest import SAMPLES
+
+NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def bundle(mapping):
+    run = evaluate_paths([SAMPLES / "classic-poems.json"], mapping, MAYO)
+    r = run.results[0]
+    return transaction_for(r, WriteContext(NOW, mapping.identity, r.extraction.used), html_for(r, mapping))
+
+
+def stored(bundle, rtype, rid, version="1"):
+    """A resource as the server holds it after our transaction: an id, meta, references resolved."""
+    (entry,) = [e for e in bundle["entry"] if e["resource"]["resourceType"] == rtype]
+    res = copy.deepcopy(entry["resource"])
+    res["id"] = rid
+    res["meta"] = {**res["meta"], "versionId": version, "lastUpdated": "2026-11-27T10:00:01Z"}
+    text = __import__("json").dumps(res)
+    for e in bundle["entry"]:
+        text = text.replace(e["fullUrl"], f"{e['resource']['resourceType']}/x-{e['resource']['resourceType'].lower()}")
+    return __import__("json").loads(text)
+
+
+def test_what_we_wrote_reads_as_ours_after_the_server_resolved_the_references(bundle):
+    plan = stored(bundle, "CarePlan", "p1")
+    assert is_unchanged_ours(plan) and not owned(plan, ServerView())
+
+
+@pytest.mark.parametrize("edit", [
+    lambda r: r.update(status="active"),
+    lambda r: r.update(note=[{"text": "discussed with the patient"}]),
+    lambda r: r["activity"].pop(),
+    lambda r: r.update(description="the clinician's own words"),
+])
+def test_any_edit_makes_it_someone_elses(bundle, edit):
+    plan = stored(bundle, "CarePlan", "p1")
+    edit(plan)
+    assert owned(plan, ServerView())
+
+
+def test_unchanged_content_sends_nothing_and_a_changed_one_sends_with_if_match(bundle):
+    view = ServerView(resources=[stored(bundle, "DiagnosticReport", "r1"), stored(bundle, "CarePlan", "p1")])
+    assert plan_writes(bundle, view, "k").bundle is None
+    changed = copy.deepcopy(bundle)
+    for e in changed["entry"]:
+        if e["resource"]["resourceType"] == "DiagnosticReport":
+            e["resource"]["conclusion"] += " New lab."
+            e["resource"]["meta"]["tag"] = [t for t in e["resource"]["meta"]["tag"] if t["system"] != CONTENT_TAG_SYSTEM]
+    from poems_fhir.fhir.write import mark_ownership
+
+    mark_ownership(changed, "k")
+    plan = plan_writes(changed, view, "k")
+    sent = [e for e in plan.bundle["entry"] if e["resource"]["resourceType"] in ("DiagnosticReport", "CarePlan")]
+    assert [e["resource"]["resourceType"] for e in sent] == ["DiagnosticReport"]
+    assert sent[0]["request"]["ifMatch"] == 'W/"1"'
+
+
+def test_resources_from_before_the_markers_are_ours_only_at_the_version_we_recorded(bundle):
+    plan = stored(bundle, "CarePlan", "p1", version="4")
+    plan["meta"]["tag"] = [t for t in plan["meta"]["tag"] if "poems-fhir.org" not in t["system"]]
+    assert owned(plan, ServerView())  # no marker, no record: someone else's, never touched
+    assert not owned(plan, ServerView(legacy_versions={"CarePlan/p1": "4"}))
+    assert owned(plan, ServerView(legacy_versions={"CarePlan/p1": "3"}))  # changed since our write
+
+
+def test_a_foreign_provenance_makes_it_someone_elses(bundle):
+    plan = stored(bundle, "CarePlan", "p1")
+    assert owned(plan, ServerView(foreign_targets={"CarePlan/p1"}))
