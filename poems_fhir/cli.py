@@ -448,14 +448,12 @@ def sync(config_file: Path | None, **flags: Any) -> None:
             except NetworkError as exc:
                 metrics.run_failed(exc.exit_code)
                 _write_metrics(metrics, settings)
-                if getattr(exc, "summary", None) is not None:  # the summary always prints, completed: false
-                    _print_summary(exc.summary, [], settings.format, one_line=interval is not None)  # type: ignore[attr-defined]
                 if interval is None:
-                    _sync_fatal(exc, settings.log_format, settings.format)
+                    _sync_fatal(exc, settings.log_format, settings.format, getattr(exc, "summary", None))
                 # a long-lived loop survives an outage: report it and try again at the next interval
                 _log_error(exc, settings.log_format, retry_in=settings.every)
-                if settings.format == "json":  # every run leaves one line on stdout, failed ones too
-                    click.echo(json.dumps(_error_doc(exc)))
+                # every run leaves its summary on stdout (one line with --format json), failed ones too
+                _print_summary(getattr(exc, "summary", None), [], settings.format, one_line=True, error=exc)
                 worst = max(worst, exc.exit_code)
                 if stop.event.wait(interval):
                     break
@@ -463,11 +461,9 @@ def sync(config_file: Path | None, **flags: Any) -> None:
             except (PoemsFhirError, InputError, MappingError) as exc:  # a --source path or mapping file unusable
                 metrics.run_failed(getattr(exc, "exit_code", EXIT_USAGE))
                 _write_metrics(metrics, settings)
-                if getattr(exc, "summary", None) is not None:
-                    _print_summary(exc.summary, [], settings.format)  # type: ignore[attr-defined]
                 fatal: Exception = exc if not isinstance(exc, MappingError) else _config_error(
                     f"{exc}\nRun `poems-fhir mappings check FILE` for details.")
-                _sync_fatal(fatal, settings.log_format, settings.format)
+                _sync_fatal(fatal, settings.log_format, settings.format, getattr(exc, "summary", None))
             except Exception as exc:  # a bug: the summary still prints (completed: false), then the traceback
                 if getattr(exc, "summary", None) is not None:
                     _print_summary(exc.summary, [], settings.format)  # type: ignore[attr-defined]
@@ -561,12 +557,12 @@ def _log_error(exc: Exception, log_format: str, **fields: Any) -> None:
         click.echo(f"poems-fhir: error: {exc}{retry}", err=True)
 
 
-def _sync_fatal(exc: Exception, log_format: str, fmt: str) -> None:
-    """A fatal error: as a JSON log line with --log-format json, and a summary with --format json."""
+def _sync_fatal(exc: Exception, log_format: str, fmt: str, summary: Any = None) -> None:
+    """A fatal error: as a JSON log line with --log-format json; on stdout the summary of what the run
+    did before it died (one JSON object with the error's fields with --format json)."""
     code = getattr(exc, "exit_code", EXIT_USAGE)
     _log_error(exc, log_format)
-    if fmt == "json":
-        click.echo(json.dumps(_error_doc(exc)))
+    _print_summary(summary, [], fmt, error=exc)
     sys.exit(code)
 
 
@@ -584,18 +580,27 @@ class _ProgressIter:
             yield from bar
 
 
-def _print_summary(summary: Any, extra: list[str], fmt: str, one_line: bool = False) -> None:
+def _print_summary(summary: Any, extra: list[str], fmt: str, one_line: bool = False,
+                   error: Exception | None = None) -> None:
+    """The run's summary on stdout. After a fatal ``error`` the summary (if the run got that far) and
+    the error are one JSON object, so that stdout always holds exactly one document per run."""
     from .report.json_report import screening_to_dict
     from .report.text_report import render_screening
 
     if fmt == "json":
+        doc: dict[str, Any] = {}
+        if summary is not None:
+            doc = {**summary.counts(), "completed": summary.completed,
+                   "screening": screening_to_dict(summary.screening),
+                   **({"fatal": summary.fatal} if getattr(summary, "fatal", None) else {}),
+                   "conclusions": summary.conclusions, "problems": summary.problems + extra}
+        if error is not None:
+            doc.update(_error_doc(error))
         # --every: one object per line (JSON Lines), so a log shipper can take each run as it comes
-        click.echo(json.dumps({**summary.counts(), "completed": summary.completed,
-                               "screening": screening_to_dict(summary.screening),
-                               **({"fatal": summary.fatal} if getattr(summary, "fatal", None) else {}),
-                               "conclusions": summary.conclusions,
-                               "problems": summary.problems + extra}, indent=None if one_line else 2))
+        click.echo(json.dumps(doc, indent=None if one_line else 2))
         return
+    if summary is None:
+        return  # the error itself went to stderr
     for c in summary.conclusions:
         missing = f"; missing: {', '.join(c['missing'])}" if c["missing"] else ""
         flags = f"; flags: {', '.join(c['flags'])}" if c["flags"] else ""

@@ -94,7 +94,9 @@ def test_every_in_scope_sample_keeps_its_full_output():
     by_patient = {p["patient"]: p for p in doc["patients"]}
     in_scope = {p for p, d in by_patient.items() if d["scope"] == "in_scope"}
     assert in_scope == {"Patient/poems-origin", "Patient/classic-poems", "Patient/site-local-1", "Patient/relapse-vegf",
-                        "Patient/mimic-cidp", "Patient/mimic-myeloma", "Patient/mimic-al", "Patient/txn-patient"}
+                        "Patient/mimic-cidp", "Patient/mimic-myeloma", "Patient/mimic-al", "Patient/txn-patient",
+                        # sample_bundles/encodings: POEMS cases as other vendors and languages encode them
+                        "Patient/enc-letter-1", "Patient/enc-ru-1", "Patient/enc-us-1"}
     for pid in in_scope:
         p = by_patient[pid]
         assert p["quiet"] is False and len(p["criteria"]) == 11 and p["response"] is not None and p["risk_factors"]

@@ -30,6 +30,10 @@ class RiskFactor:
     reason: str
     evidence: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # one order whatever order the source delivered the resources in (files and servers differ)
+        object.__setattr__(self, "evidence", tuple(sorted(set(self.evidence))))
+
 
 def _age(birth: dt.date | None, on: dt.date | None) -> float | None:
     if birth is None or on is None:

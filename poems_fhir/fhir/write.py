@@ -28,6 +28,7 @@ from ..criteria.scope import ScopeDecision
 from ..i18n import Translator, translator
 from ..i18n.vocabulary import explain, label
 from ..report import wording
+from ..report.html_report import without_generation_stamp
 from .narrative import careplan_narrative, check_narrative, criteria_narrative, response_narrative
 
 BASE = "https://poems-fhir.org"
@@ -573,8 +574,24 @@ def _normalised(value: Any, urn_types: dict[str, str]) -> Any:
 def ownership_hash(resource: dict[str, Any], urn_types: dict[str, str] | None = None) -> str:
     """The hash of what a clinician sees in ``resource`` (see the comment above)."""
     content = {k: v for k, v in resource.items() if k not in _UNHASHED}
+    if isinstance(content.get("presentedForm"), list):
+        content["presentedForm"] = [_page_digest(f) for f in content["presentedForm"]]
     blob = json.dumps(_normalised(content, urn_types or {}), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+def _page_digest(form: Any) -> Any:
+    """An attached page of ours counts by what it says, not by when it was generated (its time stamp
+    changes with every run; comparing it would rewrite every report on every run)."""
+    if not (isinstance(form, dict) and str(form.get("contentType", "")).startswith("text/html")
+            and isinstance(form.get("data"), str)):
+        return form
+    try:
+        page = base64.b64decode(form["data"], validate=True).decode("utf-8")
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors: someone else's bytes
+        return form
+    digest = hashlib.sha256(without_generation_stamp(page).encode("utf-8")).hexdigest()
+    return {**form, "data": digest}
 
 
 def _set_tag(resource: dict[str, Any], system: str, code: str) -> None:

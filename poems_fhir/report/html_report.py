@@ -11,6 +11,7 @@ colour alone (every coloured mark has a text label beside it).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -151,13 +152,30 @@ def _head(t: Translator, a: Assessment, patient: PatientHeader | None, generated
            (t._("Generated"), t.datetime(generated) if generated else "-"),
            (t._("Criteria"), f"{label(t, 'profile', a.profile)} ({sources('profile', a.profile)})"),
            (t._("Software"), f"poems-fhir {__version__}; " + w.disclaimer(t))]
+    stamp = _generated_stamp(t, generated)
     return [
         "<!DOCTYPE html>", f'<html lang="{t.language}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)} - {_e(p.name or a.patient)}</title><style>{CSS}</style></head><body>",
         f"<header><h1>{_e(title)}</h1><dl class=\"who\" id=\"patient\">"
-        + "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in who) + "</dl></header>",
+        + "".join(f"<dt>{_e(k)}</dt><dd>{stamp if k == t._('Generated') else _e(v)}</dd>" for k, v in who)
+        + "</dl></header>",
     ]
+
+
+#: the generation time is the one part of a page that differs between two runs on the same data
+_STAMP = re.compile(r'<time class="generated"[^>]*>[^<]*</time>')
+
+
+def _generated_stamp(t: Translator, generated: dt.datetime | None) -> str:
+    if generated is None:
+        return "-"
+    return f'<time class="generated" datetime="{_e(generated.isoformat())}">{_e(t.datetime(generated))}</time>'
+
+
+def without_generation_stamp(page: str) -> str:
+    """The page as it reads apart from when it was made: what write-back compares between runs."""
+    return _STAMP.sub("", page)
 
 
 def _iso(value: str | None) -> bool:

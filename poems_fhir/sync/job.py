@@ -31,6 +31,7 @@ from ..fhir.read import PatientRecord
 from ..fhir.write import NotWritableError, WriteContext, conclusion_key, withdrawal_transaction
 from ..mapping.rules import CompiledMapping
 from ..pipeline import PatientResult, evaluate_record, html_for, transaction_for
+from .events import ev
 from .ownership import Plan, plan_writes
 from .sinks import Sink
 from .sources import Source
@@ -168,15 +169,15 @@ class SyncJob:
                 return
             summary.failed += 1
             summary.problems.append(f"{name}: {text}")
-            log.error("%s: failed: %s", name, text)
+            log.error("%s: failed: %s", name, text, extra=ev("patient.failed", patient=name, error=text))
             self._record(patient, previous, "failed", reason=text)
         except Exception as exc:  # a patient whose data crashes the mapper costs only that patient
             summary.failed += 1
             where = traceback.extract_tb(exc.__traceback__)[-1]
             reason = f"internal error {exc.__class__.__name__} at {os.path.basename(where.filename)}:{where.lineno}"
             summary.problems.append(f"{name}: {reason}; recorded as failed and retried next run")
-            log.error("%s: %s", name, reason)
-            log.debug("%s", traceback.format_exc())
+            log.error("%s: %s", name, reason, extra=ev("patient.internal_error", patient=name, error=reason))
+            log.debug("%s", traceback.format_exc(), extra=ev("patient.traceback", patient=name))
             self._record(patient, previous, "failed", reason=reason)
 
     def _patient(self, patient: str, name: str, previous: PatientState | None, summary: Summary) -> None:
@@ -238,7 +239,7 @@ class SyncJob:
 
     def _write(self, patient: str, name: str, previous: PatientState | None, result: PatientResult,
                bundle: dict[str, Any], input_hash: str, summary: Summary) -> None:
-        assert self.sink is not None
+        assert self.sink is not None  # noqa: S101 - narrows the type; callers return early without a sink
         material = conclusion_key(result.assessment, result.response, result.steps)
         subject_key = _subject_key(bundle)
         for attempt in (1, 2):
@@ -268,7 +269,9 @@ class SyncJob:
             summary.written += 1
         self._record(patient, previous, "written", input_hash=input_hash, written=written)
         log.info("%s: %s %d resources (%s)", name, verb, len(plan.bundle["entry"]),
-                 result.assessment.classification.value)
+                 result.assessment.classification.value,
+                 extra=ev("patient.would_write" if self.dry_run else "patient.written", patient=name,
+                          resources=len(plan.bundle["entry"]), classification=result.assessment.classification.value))
 
     def _report_takeovers(self, patient: str, name: str, plan: Plan, summary: Summary) -> None:
         for note in plan.notes:
@@ -278,7 +281,8 @@ class SyncJob:
             if self.dry_run or not self.store.known_takeover(self.server_key, patient, t.ref):
                 summary.conflicts += 1
                 summary.problems.append(f"{name}: {self.scrub(t.message, patient)}")
-                log.warning("%s: taken over: %s", name, self.scrub(t.message, patient))
+                log.warning("%s: taken over: %s", name, self.scrub(t.message, patient),
+                            extra=ev("patient.taken_over", patient=name, resource=self.scrub(t.ref, patient)))
                 if not self.dry_run:
                     self.store.add_takeover(self.server_key, patient, t.ref, t.key, t.status or "",
                                             self.now().isoformat())
@@ -302,24 +306,29 @@ class SyncJob:
         self._apply_withdrawal(patient, name, plan, reason, summary)
 
     def _apply_withdrawal(self, patient: str, name: str, plan: Plan, reason: str, summary: Summary) -> None:
-        assert self.sink is not None
+        assert self.sink is not None  # noqa: S101 - narrows the type; callers return early without a sink
         for ref in plan.kept_by_clinician:
             log.info("%s: %s no longer holds but belongs to someone else: left alone (%s)", name,
-                     self.scrub(ref, patient), reason)
+                     self.scrub(ref, patient), reason,
+                     extra=ev("patient.withdrawal_skipped", patient=name, resource=self.scrub(ref, patient),
+                              reason=reason))
         if not plan.withdraw:
             return
         bundle = withdrawal_transaction(plan.withdraw, reason, self.now())
         refs = ", ".join(f"{r['resourceType']}/{r['id']}" for r in plan.withdraw)
         if self.dry_run:
-            log.info("%s: would withdraw %s (%s)", name, self.scrub(refs, patient), reason)
+            log.info("%s: would withdraw %s (%s)", name, self.scrub(refs, patient), reason,
+                     extra=ev("patient.would_withdraw", patient=name, resources=self.scrub(refs, patient), reason=reason))
             return
         try:
             self.sink.write(patient, bundle)
         except PreconditionFailedError:
-            log.warning("%s: not withdrawn, changed by someone meanwhile: %s", name, self.scrub(refs, patient))
+            log.warning("%s: not withdrawn, changed by someone meanwhile: %s", name, self.scrub(refs, patient),
+                        extra=ev("patient.withdrawal_conflict", patient=name, resources=self.scrub(refs, patient)))
             return
         summary.withdrawn += len(plan.withdraw)
-        log.info("%s: withdrew %s (%s)", name, self.scrub(refs, patient), reason)
+        log.info("%s: withdrew %s (%s)", name, self.scrub(refs, patient), reason,
+                 extra=ev("patient.withdrawn", patient=name, resources=self.scrub(refs, patient), reason=reason))
 
     def _conclusion(self, name: str, a: Assessment) -> dict[str, Any]:
         return {"patient": name, "classification": a.classification.value,

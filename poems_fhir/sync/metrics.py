@@ -26,10 +26,10 @@ from .events import ev
 
 log = logging.getLogger("poems_fhir.sync")
 
-PATIENT_OUTCOMES = ("written", "unchanged", "out_of_scope", "conflicts", "failed")
+PATIENT_OUTCOMES = ("written", "would_write", "unchanged", "out_of_scope", "conflicts", "failed", "missing")
 #: Summary field -> the outcome label in poems_fhir_patients_total
-_OUTCOME_LABEL = {"written": "written", "unchanged": "unchanged", "out_of_scope": "out_of_scope",
-                  "conflicts": "conflict", "failed": "failed"}
+_OUTCOME_LABEL = {"written": "written", "would_write": "would_write", "unchanged": "unchanged",
+                  "out_of_scope": "out_of_scope", "conflicts": "conflict", "failed": "failed", "missing": "missing"}
 
 
 class SyncMetrics:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Decide, from what the server holds now, what of a patient's new transaction may be sent.
 
 Ownership is read from the server, never from local state: a resource whose content still matches

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The least privilege a sync run needs, per mode: one place for the --help example, the README table
 and the test that records every request of a real run against it."""
 from __future__ import annotations

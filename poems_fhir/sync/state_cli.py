@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`poems-fhir state ...`: look into and repair the sync state (a cache and journal, see state.py)."""
 from __future__ import annotations
 

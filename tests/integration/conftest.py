@@ -89,3 +89,14 @@ def load_bundles(server: dict[str, str], paths: list[Path]) -> None:
             r = requests.post(server["url"], json={"resourceType": "Bundle", "type": "batch", "entry": entries},
                               headers=headers(server), timeout=60)
             r.raise_for_status()
+
+
+@pytest.fixture
+def server(fhir_server: dict[str, str]) -> dict[str, str]:
+    """The test server reset and loaded with the sample patients (origin case, classic case, mimics)."""
+    from tests.conftest import SAMPLES
+
+    if fhir_server["resettable"]:
+        requests.post(f"{fhir_server['url']}/$reset", timeout=10).raise_for_status()
+    load_bundles(fhir_server, [SAMPLES / "origin-case", SAMPLES / "classic-poems.json", SAMPLES / "mimics"])
+    return fhir_server

@@ -10,7 +10,7 @@ import pytest
 from poems_fhir.sync.runner import StopFlag, make_job
 from poems_fhir.sync.state import StateStore
 from tests.fhir.loopback import Loopback, reset
-from tests.integration.test_sync_server import reports, server, settings  # noqa: F401  (fixture)
+from tests.integration.test_sync_server import reports, settings
 
 
 def forward(upstream: tuple[str, int], fault: str | None):

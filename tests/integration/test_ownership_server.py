@@ -6,7 +6,7 @@ import requests
 
 from poems_fhir.fhir.write import CONTENT_TAG_SYSTEM, tag_of
 from tests.integration.conftest import headers
-from tests.integration.test_sync_server import run, server  # noqa: F401 - fixture
+from tests.integration.test_sync_server import run
 
 CP = "Patient/classic-poems"
 
@@ -91,7 +91,7 @@ def test_takeover_is_per_resource_and_reported_once_with_state(server, tmp_path)
     assert first.conflicts == 1 and first.written == 1  # reported once; the report still updates
     assert any("taken over" in p and "CarePlan/" in p for p in first.problems)
     (report,) = criteria_report(server)
-    assert "530" in str(report["contained"]) and "has taken over the care plan" in report["conclusion"]
+    assert "530" in report["text"]["div"] and "has taken over the care plan" in report["conclusion"]
     set_platelets(server, 531)
     _, second = run(server, tmp_path)
     assert second.conflicts == 0 and second.clinician_owned == 1 and second.failed == 0  # a known state

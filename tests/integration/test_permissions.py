@@ -2,14 +2,16 @@
 documented scopes, and the --help example is exactly that list."""
 from __future__ import annotations
 
+import json
 import re
 
 import requests
+import requests.adapters
 from click.testing import CliRunner
 
 from poems_fhir.cli import main
 from poems_fhir.sync.permissions import scope_string, scopes
-from tests.integration.test_sync_server import run, server  # noqa: F401 - fixture
+from tests.integration.test_sync_server import run
 
 
 def needed(method: str, url: str, body) -> set[str]:
@@ -34,17 +36,21 @@ def _target(include: tuple[str, str]) -> str:
 
 def test_every_request_of_a_run_is_within_the_documented_scopes(server, tmp_path, monkeypatch):
     seen: set[str] = set()
-    original = requests.Session.request
+    original = requests.adapters.HTTPAdapter.send
 
-    def recording(self, method, url, params=None, json=None, **kw):
-        prepared = requests.Request(method, url, params=params).prepare()
-        seen.update(needed(method, prepared.url, json))
-        if method == "POST" and url.endswith("/_search"):
-            for include in re.findall(r"([A-Za-z]+):([a-z]+)", str((kw.get("data") or {}).get("_include"))):
+    def recording(self, prepared, **kw):
+        # every request leaves through the transport adapter (fhir/http.py prepares it first)
+        body = prepared.body.decode("utf-8") if isinstance(prepared.body, bytes) else prepared.body
+        if prepared.method == "POST" and prepared.url.split("?")[0].endswith("/_search"):
+            form = dict(re.findall(r"([^&=]+)=([^&]*)", body or ""))
+            seen.update(needed("GET", prepared.url.split("/_search")[0] + "?" + (body or ""), None))
+            for include in re.findall(r"([A-Za-z]+)(?::|%3A)([a-z]+)", requests.utils.unquote(form.get("_include", ""))):
                 seen.add(f"system/{_target(include)}.read")
-        return original(self, method, url, params=params, json=json, **kw)
+        else:
+            seen.update(needed(prepared.method, prepared.url, json.loads(body) if body else None))
+        return original(self, prepared, **kw)
 
-    monkeypatch.setattr(requests.Session, "request", recording)
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", recording)
     run(server, tmp_path, patient=[])  # discovery, reads, ownership, writes
     run(server, tmp_path, patient=[], profile="dispenzieri-2003")  # + withdrawal of the old profile
     assert seen - set(scopes("write")) == set()

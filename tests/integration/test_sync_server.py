@@ -11,20 +11,11 @@ from poems_fhir.sync.config import SyncSettings
 from poems_fhir.sync.runner import StopFlag, make_job
 from poems_fhir.sync.sinks import ServerSink
 from poems_fhir.sync.state import StateStore
-from tests.conftest import SAMPLES
-from tests.integration.conftest import headers, load_bundles
+from tests.integration.conftest import headers
 
 REPORT_SYSTEM = "https://poems-fhir.org/fhir/identifier/criteria-report"
 PATIENTS = ["Patient/poems-origin", "Patient/classic-poems", "Patient/mimic-al", "Patient/mimic-cidp",
             "Patient/mimic-myeloma", "Patient/mimic-castleman"]
-
-
-@pytest.fixture
-def server(fhir_server):
-    if fhir_server["resettable"]:
-        requests.post(f"{fhir_server['url']}/$reset", timeout=10).raise_for_status()
-    load_bundles(fhir_server, [SAMPLES / "origin-case", SAMPLES / "classic-poems.json", SAMPLES / "mimics"])
-    return fhir_server
 
 
 def settings(server, tmp_path: Path, **kw) -> SyncSettings:

@@ -39,7 +39,7 @@ def test_run_metrics_are_written_and_carried_over_between_one_shot_runs(tmp_path
     m = SyncMetrics(previous=prom, clock=clock)
     m.run_started()
     clock.t += 12.5
-    m.run_finished(Summary(patients_scanned=3, written=2, out_of_scope=1, requests=40, retries=2), 0, 0)
+    m.run_finished(Summary(patients_scanned=3, written=2, out_of_scope=1, requests=40, retries=2, completed=True), 0, 0)
     m.write(prom)
     got = samples(prom)
     assert got[("poems_fhir_runs_total", (("outcome", "completed"),))] == 1
@@ -53,7 +53,7 @@ def test_run_metrics_are_written_and_carried_over_between_one_shot_runs(tmp_path
     clock.t += 900
     m2 = SyncMetrics(previous=prom, clock=clock)
     m2.run_started()
-    m2.run_finished(Summary(patients_scanned=1, conflicts=1, skipped_input=2, requests=5), 1, 2)
+    m2.run_finished(Summary(patients_scanned=1, conflicts=1, skipped_input=2, requests=5, completed=True), 1, 2)
     m2.run_started()
     m2.run_failed(3)
     m2.write(prom)
@@ -96,7 +96,7 @@ def test_health_is_stale_when_the_loop_stops_making_progress():
 def test_metrics_and_healthz_served_on_loopback():
     m = SyncMetrics()
     m.run_started()
-    m.run_finished(Summary(written=4), 0, 0)
+    m.run_finished(Summary(written=4, completed=True), 0, 0)
     server = HealthServer(m, 0, 900).start()
     try:
         assert server.server.server_address[0] == "127.0.0.1"

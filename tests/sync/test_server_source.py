@@ -46,12 +46,12 @@ def test_discovery_uses_code_chunks_lastupdated_overlap_and_server_time(mapping)
     obs_codes = {c for s, q in zip(searches, queries, strict=True) if s.path.endswith("Observation") for c in q["code"][0].split(",")}
     assert {"http://loinc.org|75628-8", "http://loinc.org|25700-6"} <= obs_codes
     # DiagnosticReports only by the categories and modality codes the mapping reads, never all of them
-    reports = [q for s, q in zip(searches, queries) if s.path.endswith("DiagnosticReport")]
+    reports = [q for s, q in zip(searches, queries, strict=True) if s.path.endswith("DiagnosticReport")]
     assert reports and all("category" in q or "code" in q for q in reports)
     assert any("v2-0074|RAD" in q.get("category", [""])[0] for q in reports)
     assert any("snomed.info/sct|77477000" in q.get("code", [""])[0] for q in reports)
     # treatments change the response report: medications by the mapped drug codes
-    meds = {s.path.rsplit("/", 1)[-1] for s, q in zip(searches, queries) if "Medication" in s.path}
+    meds = {s.path.rsplit("/", 1)[-1] for s, q in zip(searches, queries, strict=True) if "Medication" in s.path}
     assert meds == {"MedicationStatement", "MedicationRequest", "MedicationAdministration"}
 
 

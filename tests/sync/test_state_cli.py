@@ -110,7 +110,7 @@ def test_the_summary_prints_even_when_the_run_dies(tmp_path, monkeypatch):
     monkeypatch.setattr(FileSource, "fetch", dies)
     result = cli("sync", "--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "o"),
                  "--state", str(tmp_path / "s.sqlite"), "--format", "json")
-    assert result.exit_code == 3
+    assert result.exit_code == 4  # authentication refused (the network edge's exit code)
     doc = json.loads(result.output[result.output.index("{"):result.output.rindex("}") + 1])
     assert doc["completed"] is False and "401" in doc["fatal"]
     assert StateStore(tmp_path / "s.sqlite").runs()[-1]["outcome"] == "failed"
