@@ -5,6 +5,7 @@ one dict lookup per coding (rules.CompiledMapping.rules_for).
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from ..criteria.timeline import CourseAssessment, Event, Measurement
 from ..fhir.read import PatientRecord, Raw, SourceError
 from .ife import parse_ife
 from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, Rule
+from .text.findings import TextJob, coded_wins, job_findings
 from .values import (
     ABNORMAL,
     ABNORMAL_HIGH,
@@ -54,6 +56,8 @@ class Extraction:
     errors: list[SourceError] = field(default_factory=list)
     #: the source resources that contributed anything, "Type/id" -> meta.versionId (or None)
     used: dict[str, str | None] = field(default_factory=dict)
+    #: texts queued for the text engine, read in one batch after all resources (mapping/text)
+    text_jobs: list[TextJob] = field(default_factory=list)
 
 
 def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
@@ -63,17 +67,49 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
         if handler is None:
             continue
         before = (len(out.findings), len(out.measurements), len(out.events), len(out.course))
+        jobs_before = len(out.text_jobs)
         try:
             handler(raw, record, mapping, out)
         except ResourceError as exc:
             # drop anything half-extracted from this resource, report it, go on
             del out.findings[before[0]:], out.measurements[before[1]:], out.events[before[2]:]
-            del out.course[before[3]:]
+            del out.course[before[3]:], out.text_jobs[jobs_before:]
             out.errors.append(SourceError(raw.origin, str(exc), raw.ref))
             continue
         if (len(out.findings), len(out.measurements), len(out.events), len(out.course)) != before and raw.ref:
             out.used[raw.ref] = (raw.data.get("meta") or {}).get("versionId")
+    _read_texts(record, mapping, out)
     return out
+
+
+def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
+    """Run the queued texts through the text engine in one batch; coded facts win over text."""
+    if not out.text_jobs:
+        return
+    results = mapping.text.assert_texts([job.text for job in out.text_jobs])
+    added = [f for job, assertions in zip(out.text_jobs, results) for f in job_findings(job, assertions, mapping)]
+    if not added:
+        return
+    details = {f.evidence.reference: set(f.evidence.supporting) for f in out.findings if f.evidence.supporting}
+    kept = coded_wins(out.findings + added, details)[len(out.findings):]
+    out.findings.extend(kept)
+    versions = {r.ref: (r.data.get("meta") or {}).get("versionId") for r in record.resources if r.ref}
+    for f in kept:
+        if f.evidence.reference in versions:
+            out.used[f.evidence.reference] = versions[f.evidence.reference]
+
+
+def _queue_text(raw: Raw, mapping: CompiledMapping, out: Extraction, text: Any, source: str, kind: str,
+                effective: dt.date | None, **kw: Any) -> None:
+    """Queue one text for the text engine, if the compiled target lexicon says it can matter."""
+    if isinstance(text, str) and mapping.text.could_matter(text):
+        out.text_jobs.append(TextJob(_ref(raw), effective, text, source, kind, **kw))
+
+
+def _queue_notes(raw: Raw, mapping: CompiledMapping, out: Extraction, effective: dt.date | None) -> None:
+    for i, note in enumerate(raw.data.get("note") or []):
+        if isinstance(note, dict):
+            _queue_text(raw, mapping, out, note.get("text"), f"note[{i}]", "note", effective)
 
 
 # ---------------------------------------------------------------- Observation
@@ -111,6 +147,7 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
                     applied.add(rule.spec.id)
                     matches.append((part, prefix, rule, f"{system}|{code}"))
     if not matches:
+        _observation_text(raw, mapping, out)
         return
     effective = _effective(data)
     for part, prefix, rule, code in matches:
@@ -121,6 +158,17 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
             _exam_finding(ctx, rule.spec)
         elif rule.kind == "course":
             _course(ctx, rule.spec)
+
+
+def _observation_text(raw: Raw, mapping: CompiledMapping, out: Extraction) -> None:
+    """An Observation no code rule knows: its code.text, valueString and notes may still name a finding."""
+    data = raw.data
+    effective = _effective(data)
+    positive, _ = _coded_result(data) if "valueString" not in data else (None, "")
+    _queue_text(raw, mapping, out, concept_text(data.get("code")), "code.text", "observation", effective,
+                coded_value=positive)
+    _queue_text(raw, mapping, out, data.get("valueString"), "valueString", "observation", effective)
+    _queue_notes(raw, mapping, out, effective)
 
 
 @dataclass
@@ -535,6 +583,10 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     if not rules and _POEMS_TEXT.search(concept_text(data.get("code"))):
         rules = [Rule("condition", ConditionRule(id="poems_clinician_diagnosis",
                                                  topic="clinician_poems_assertion"), "text")]
+    elif not rules:  # uncoded (or coded outside the tables): the clinician's words
+        _queue_text(raw, mapping, out, concept_text(data.get("code")), "code.text", "condition",
+                    onset or recorded, verification=verification, supporting=supporting)
+    _queue_notes(raw, mapping, out, onset or recorded)
     seen: set[str] = set()
     for rule in rules:
         spec: ConditionRule = rule.spec
@@ -654,6 +706,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     date = _effective(data)
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
+        _report_texts(raw, mapping, out, "report", date, frozenset(), None)
         return  # laboratory panels: their result Observations are read on their own
     label = concept_label(data.get("code")) or "report"
     seen: set[str] = set()
@@ -667,23 +720,27 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
                     out.findings.append(Finding(topic, State.PRESENT, Evidence(
                         _ref(raw), date, f"{label}: {rule.spec.id.replace('_', ' ')}",
                         code=f"{system}|{code}"), source_rule=rule.spec.id))
-    conclusion = data.get("conclusion")
-    if not isinstance(conclusion, str) or not conclusion:
-        return
+    skip = frozenset(r.spec.id for sy, c, _ in codings_list(data.get("conclusionCode"))
+                     for r in mapping.rules_for(sy, c) if r.kind == "condition")
     weak = modality is not None and modality.strength == "weak"
-    for present_re, absent_re, text_rule in mapping.condition_text:
-        if not _source_ok(text_rule, kind) or text_rule.topic in seen:
+    weak_note = ((f"excluded by {modality.id if modality else 'imaging'} only: plain radiographs "
+                  "miss small sclerotic lesions; CT-based imaging needed") if weak else None)
+    _report_texts(raw, mapping, out, kind, date, skip, weak_note)
+
+
+def _report_texts(raw: Raw, mapping: CompiledMapping, out: Extraction, kind: str, date: dt.date | None,
+                  skip: frozenset[str], weak_note: str | None) -> None:
+    """A report's conclusion and its text/plain presentedForm go to the text engine (mapping/text)."""
+    data = raw.data
+    _queue_text(raw, mapping, out, data.get("conclusion"), "conclusion", kind, date, skip=skip, weak_note=weak_note)
+    for i, form in enumerate(data.get("presentedForm") or []):
+        if not isinstance(form, dict) or not str(form.get("contentType") or "").startswith("text/plain"):
             continue
-        evidence = Evidence(_ref(raw), date, f"{label}: {conclusion.strip()[:160]}")
-        if absent_re is not None and absent_re.search(conclusion):
-            out.findings.append(Finding(
-                text_rule.topic or "", State.ABSENT, evidence, source_rule=text_rule.id,
-                strength=Strength.WEAK if weak else Strength.STRONG,
-                note=(f"excluded by {modality.id if modality else 'imaging'} only: plain radiographs "
-                      "miss small sclerotic lesions; CT-based imaging needed") if weak else None,
-            ))
-        elif present_re.search(conclusion):
-            out.findings.append(Finding(text_rule.topic or "", State.PRESENT, evidence, source_rule=text_rule.id))
+        try:
+            text = base64.b64decode(form.get("data") or "", validate=False).decode("utf-8", errors="replace")
+        except (ValueError, TypeError):
+            continue  # not base64: nothing readable, the rest of the report still counts
+        _queue_text(raw, mapping, out, text, f"presentedForm[{i}]", kind, date, skip=skip, weak_note=weak_note)
 
 
 def codings_list(concepts: Any) -> list[tuple[str | None, str | None, str | None]]:

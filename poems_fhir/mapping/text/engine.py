@@ -1,0 +1,184 @@
+"""The text engine: sentence split -> target phrases -> ConText modifiers, on blank spaCy pipelines.
+
+One engine per run (it lives on the compiled mapping); the spaCy pipelines are built on first use,
+so a run whose texts never pass the prefilter never imports spaCy. Texts go to the pipeline of
+their script (Latin or Cyrillic) in batches (``nlp.pipe``).
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from .lexicon import TextSection, _token_regex, compile_phrase, prefilter
+
+
+class Modifier(str, Enum):
+    NEGATED = "negated"
+    POSSIBLE = "possible"
+    HYPOTHETICAL = "hypothetical"
+    HISTORICAL = "historical"
+    FAMILY = "family"
+
+
+_CATEGORY = {
+    "NEGATED_EXISTENCE": Modifier.NEGATED,
+    "POSSIBLE_EXISTENCE": Modifier.POSSIBLE,
+    "HYPOTHETICAL": Modifier.HYPOTHETICAL,
+    "HISTORICAL": Modifier.HISTORICAL,
+    "FAMILY": Modifier.FAMILY,
+}
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """One target mention in one text, with the context that modifies it."""
+
+    target: str  # condition rule id
+    text: str  # the words that matched
+    sentence: str
+    modifiers: frozenset[Modifier] = frozenset()
+    triggers: tuple[str, ...] = ()  # the modifier phrases, for the evidence
+
+    @property
+    def label(self) -> str:
+        """present | negated | possible | hypothetical | historical | family (one word, by precedence)."""
+        m = self.modifiers
+        for name in (Modifier.FAMILY, Modifier.HYPOTHETICAL, Modifier.POSSIBLE, Modifier.NEGATED,
+                     Modifier.HISTORICAL):
+            if name in m:
+                return name.value
+        return "present"
+
+
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def script_of(text: str) -> str:
+    return "cyrillic" if len(_CYRILLIC.findall(text)) > len(_LATIN.findall(text)) else "latin"
+
+
+@dataclass
+class TextEngine:
+    section: TextSection
+    _pipelines: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        phrases = [p for t in self.section.targets.values() for p in t.phrases]
+        self.prefilter = prefilter(phrases)
+        words = [_token_regex(w.lower()) for w in self.section.inner_negations]
+        self._inner_negation = re.compile("|".join(words)) if words else None
+
+    def could_matter(self, text: str) -> bool:
+        return bool(text) and self.prefilter.search(text) is not None
+
+    @property
+    def scripts(self) -> list[str]:
+        return sorted({lang.script for lang in self.section.languages.values()})
+
+    def check(self) -> list[tuple[str, str]]:
+        """Problems in the section as (key, message): phrases that do not compile, unknown languages."""
+        problems = []
+        for tid, target in self.section.targets.items():
+            for phrase in target.phrases:
+                try:
+                    compile_phrase(phrase)
+                except (ValueError, re.error) as exc:
+                    problems.append((f"text.targets.{tid}", f"phrase {phrase!r}: {exc}"))
+        for i, rule in enumerate(self.section.context):
+            if rule.lang not in self.section.languages:
+                problems.append((f"text.context[{i}]", f"unknown language {rule.lang!r}"))
+            if rule.pattern is None:
+                try:
+                    compile_phrase(rule.literal)
+                except (ValueError, re.error) as exc:
+                    problems.append((f"text.context[{i}]", f"literal {rule.literal!r}: {exc}"))
+        return problems
+
+    # ------------------------------------------------------------ pipelines
+
+    def _pipeline(self, script: str) -> Any:
+        if script not in self._pipelines:
+            self._pipelines[script] = self._build(script)
+        return self._pipelines[script]
+
+    def _build(self, script: str) -> Any:
+        import medspacy  # noqa: F401  (registers the pipeline factories)
+        import spacy
+        from loguru import logger
+        from medspacy.context import ConTextRule
+        from medspacy.ner import TargetRule
+
+        # PyRuSH logs every sentence at DEBUG through loguru: keep it out of the sync job's log
+        logger.disable("PyRuSH")
+        langs = {k: v for k, v in self.section.languages.items() if v.script == script}
+        tokenizer = next(iter(langs.values())).tokenizer if langs else "xx"
+        nlp: Any = spacy.blank(tokenizer)
+        # spaCy's letter classes miss Kazakh letters (қ, ұ, ә ...): split a final full stop after any letter
+        suffixes = list(nlp.Defaults.suffixes or []) + [r"(?<=\w)\.", r"(?<=\w)[,;:]"]
+        nlp.tokenizer.suffix_search = spacy.util.compile_suffix_regex(suffixes).search
+        nlp.add_pipe("medspacy_pyrush")
+        matcher: Any = nlp.add_pipe("medspacy_target_matcher")
+        context: Any = nlp.add_pipe("medspacy_context", config={"rules": None})
+        # every target in every pipeline: a Russian report quotes "IgA lambda"
+        matcher.add([TargetRule(phrase, tid.upper(), pattern=compile_phrase(phrase))
+                     for tid, target in self.section.targets.items() for phrase in target.phrases])
+        rules = []
+        disabled = {d.lower() for d in self.section.disable_defaults}
+        for code, lang in langs.items():
+            if lang.medspacy_defaults:
+                rules += [r for r in _medspacy_default_rules(code) if r.literal.lower() not in disabled]
+        for spec in self.section.context:
+            if spec.lang not in langs:
+                continue
+            pattern = spec.pattern if spec.pattern is not None else compile_phrase(spec.literal)
+            rules.append(ConTextRule(spec.literal, spec.category, pattern=pattern, direction=spec.direction,
+                                     max_scope=spec.max_scope))
+        context.add(rules)
+        return nlp
+
+    # ------------------------------------------------------------ running
+
+    def assert_texts(self, texts: list[str], batch_size: int = 64) -> list[list[Assertion]]:
+        """Assertions per text, in order. Texts that fail the prefilter cost one regex search."""
+        results: list[list[Assertion]] = [[] for _ in texts]
+        by_script: dict[str, list[int]] = defaultdict(list)
+        for i, text in enumerate(texts):
+            if self.could_matter(text):
+                by_script[script_of(text)].append(i)
+        for script, indices in by_script.items():
+            if script not in self.scripts:
+                script = self.scripts[0] if self.scripts else script
+            nlp = self._pipeline(script)
+            for i, doc in zip(indices, nlp.pipe((texts[i] for i in indices), batch_size=batch_size)):
+                results[i] = [self._assertion(ent) for ent in doc.ents]
+        return results
+
+    def _assertion(self, ent: Any) -> Assertion:
+        mods = [m for m in ent._.modifiers if m.category in _CATEGORY]
+        modifiers = {_CATEGORY[m.category] for m in mods}
+        triggers = [ent.doc[m.modifier_span[0]:m.modifier_span[1]].text for m in mods]
+        inner = [t.text for t in ent if self._inner_negation and self._inner_negation.search(t.lower_)]
+        if inner:  # "liver is not enlarged": the negation sits inside the target phrase
+            modifiers.add(Modifier.NEGATED)
+            triggers += inner
+        return Assertion(
+            target=ent.label_.lower(),
+            text=ent.text,
+            sentence=ent.sent.text.strip(),
+            modifiers=frozenset(modifiers),
+            triggers=tuple(triggers),
+        )
+
+
+def _medspacy_default_rules(lang: str) -> list[Any]:
+    from medspacy.context import ConTextRule
+
+    import medspacy
+
+    root = Path(medspacy.__file__).resolve().parents[1] / "resources" / lang / "context_rules.json"
+    return list(ConTextRule.from_json(str(root))) if root.exists() else []
