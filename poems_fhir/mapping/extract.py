@@ -103,6 +103,7 @@ def _queue_text(raw: Raw, mapping: CompiledMapping, out: Extraction, text: Any, 
                 effective: dt.date | None, **kw: Any) -> None:
     """Queue one text for the text engine, if the compiled target lexicon says it can matter."""
     if isinstance(text, str) and mapping.text.could_matter(text):
+        kw.setdefault("label", concept_label(raw.data.get("code")))
         out.text_jobs.append(TextJob(_ref(raw), effective, text, source, kind, **kw))
 
 

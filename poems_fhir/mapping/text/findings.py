@@ -39,6 +39,7 @@ class TextJob:
     verification: str | None = None
     coded_value: bool | None = None
     supporting: tuple[str, ...] = field(default_factory=tuple)
+    label: str = ""  # the resource's own name, e.g. "CT chest/abdomen/pelvis"
 
     def allows(self, rule: ConditionRule) -> bool:
         if rule.id in self.skip:
@@ -63,7 +64,7 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         if label in ("family", "hypothetical"):
             continue
         state, strength, note = State.PRESENT, Strength.STRONG, None
-        why = f" ({', '.join(a.triggers)})" if a.triggers else ""
+        why = f" ({', '.join(repr(t) for t in a.triggers)})" if a.triggers else ""
         if label == "negated":
             state = State.ABSENT
             target = mapping.text.section.targets.get(a.target)
@@ -79,8 +80,9 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         if final is None:
             continue
         state = final
-        summary = f"from {'report ' if job.kind in ('imaging', 'histology', 'report') else ''}text ({job.source}): " \
-                  f"{label}{why}: \"{_quote(a.sentence)}\""
+        origin = "report text" if job.kind in ("imaging", "histology", "report") else "text"
+        how = "" if label == "present" else f"; {label}{why}"
+        summary = f"{job.label + ': ' if job.label else ''}\"{_quote(a.sentence)}\" (from {origin}, {job.source}{how})"
         evidence = Evidence(job.reference, job.effective, summary, supporting=job.supporting)
         for topic in ([rule.topic] if rule.topic else []) + list(rule.also):
             key = (topic, state)
