@@ -5,7 +5,8 @@ Phrases are written in a small token syntax so a site can add words without know
 - words are separated by spaces; a hyphen between words matches "plasma-cell" and "plasma cell";
 - ``word*`` matches any word starting with ``word`` (Russian/Kazakh endings: ``склеротическ*``);
 - ``a|b*`` matches either alternative at that position;
-- ``[word]`` makes the word optional;
+- ``[word]`` makes the word optional; ``...`` stands for up to three words in between
+  ("enlarged ... lymph nodes" matches "enlarged mesenteric and retroperitoneal lymph nodes");
 - ``е`` also matches ``ё``; matching ignores case.
 
 Each phrase compiles to a spaCy token pattern (one dict per token), and every phrase contributes the
@@ -82,7 +83,8 @@ def _token_regex(word: str) -> str:
     return "(?:" + "|".join(alternatives) + ")"
 
 
-_WORD = re.compile(r"\[[^\]]+\]|[^\s\-\[\]]+")
+_WORD = re.compile(r"\.\.\.|\[[^\]]+\]|[^\s\-\[\]]+")
+_GAP = {"IS_ALPHA": True, "OP": "{0,3}"}
 
 
 def compile_phrase(phrase: str) -> list[dict[str, Any]]:
@@ -91,7 +93,12 @@ def compile_phrase(phrase: str) -> list[dict[str, Any]]:
     if not words:
         raise ValueError(f"empty phrase {phrase!r}")
     pattern: list[dict[str, Any]] = []
+    if words[0] == "..." or words[-1] == "...":
+        raise ValueError(f"'...' only between words: {phrase!r}")
     for i, word in enumerate(words):
+        if word == "...":
+            pattern.append(dict(_GAP))
+            continue
         optional = word.startswith("[")
         word = word.strip("[]").strip()
         if i:
