@@ -13,7 +13,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .lexicon import TextSection, _token_regex, compile_phrase, prefilter
+from .lexicon import KeyIndex, PhraseFilter, TextSection, _token_regex, compile_phrase
 
 
 class Modifier(str, Enum):
@@ -58,6 +58,19 @@ _CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 _LATIN = re.compile(r"[A-Za-z]")
 
 
+# Sentence ends: full stop/question/exclamation + space, a blank line, or a line that starts a list
+# item or a "Heading:"; a hard-wrapped line inside a sentence is not cut.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*\u2022#]|\d+[.)]\s|[^\W\d_][\w /-]{0,40}:))"
+)
+
+
+def candidate_sentences(text: str, keys: KeyIndex, sentence_filter: PhraseFilter) -> list[str]:
+    """The sentences of ``text`` in which a target phrase occurs (the rest cannot hold a target)."""
+    return [s.strip() for s in _SENTENCE_END.split(text)
+            if s.strip() and keys.hits(s) and sentence_filter.search(s)]
+
+
 def script_of(text: str) -> str:
     return "cyrillic" if len(_CYRILLIC.findall(text)) > len(_LATIN.findall(text)) else "latin"
 
@@ -69,12 +82,13 @@ class TextEngine:
 
     def __post_init__(self) -> None:
         phrases = [p for t in self.section.targets.values() for p in t.phrases]
-        self.prefilter = prefilter(phrases)
+        self.keys = KeyIndex(phrases)
+        self.sentence_filter = PhraseFilter(phrases)
         words = [_token_regex(w.lower()) for w in self.section.inner_negations]
         self._inner_negation = re.compile("|".join(words)) if words else None
 
     def could_matter(self, text: str) -> bool:
-        return bool(text) and self.prefilter.search(text) is not None
+        return bool(text) and self.keys.hits(text)
 
     @property
     def scripts(self) -> list[str]:
@@ -143,19 +157,26 @@ class TextEngine:
 
     # ------------------------------------------------------------ running
 
-    def assert_texts(self, texts: list[str], batch_size: int = 64) -> list[list[Assertion]]:
-        """Assertions per text, in order. Texts that fail the prefilter cost one regex search."""
+    def assert_texts(self, texts: list[str], batch_size: int = 128) -> list[list[Assertion]]:
+        """Assertions per text, in order.
+
+        Cost is kept to what can matter: a text without any target's key word costs one regex
+        search; otherwise it is cut into sentences (ConText's scope never crosses one) and only the
+        sentences in which a whole target phrase occurs are parsed, in batches per script.
+        """
         results: list[list[Assertion]] = [[] for _ in texts]
-        by_script: dict[str, list[int]] = defaultdict(list)
+        by_script: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for i, text in enumerate(texts):
-            if self.could_matter(text):
-                by_script[script_of(text)].append(i)
-        for script, indices in by_script.items():
+            if not self.could_matter(text):
+                continue
+            for chunk in candidate_sentences(text, self.keys, self.sentence_filter):
+                by_script[script_of(chunk)].append((i, chunk))
+        for script, chunks in by_script.items():
             if script not in self.scripts:
                 script = self.scripts[0] if self.scripts else script
             nlp = self._pipeline(script)
-            for i, doc in zip(indices, nlp.pipe((texts[i] for i in indices), batch_size=batch_size)):
-                results[i] = [self._assertion(ent) for ent in doc.ents]
+            for (i, _), doc in zip(chunks, nlp.pipe((c for _, c in chunks), batch_size=batch_size)):
+                results[i].extend(self._assertion(ent) for ent in doc.ents)
         return results
 
     def _assertion(self, ent: Any) -> Assertion:

@@ -9,8 +9,8 @@ Phrases are written in a small token syntax so a site can add words without know
   ("enlarged ... lymph nodes" matches "enlarged mesenteric and retroperitoneal lymph nodes");
 - ``е`` also matches ``ё``; matching ignores case.
 
-Each phrase compiles to a spaCy token pattern (one dict per token), and every phrase contributes the
-first word of its pattern to one compiled prefilter regex: a text that contains none of them cannot
+Each phrase compiles to a spaCy token pattern (one dict per token), and every phrase contributes its
+most distinctive word to one compiled prefilter regex: a text that contains none of them cannot
 hold a target, so the NLP never runs on it.
 """
 from __future__ import annotations
@@ -110,23 +110,69 @@ def compile_phrase(phrase: str) -> list[dict[str, Any]]:
     return pattern
 
 
-def first_words(phrase: str) -> list[str]:
-    """Regexes (without anchors) that every match of the phrase must contain: its first word."""
-    words = _WORD.findall(phrase.strip().lower())
-    out: list[str] = []
-    for word in words:
+def key_words(phrase: str) -> list[str]:
+    """The alternatives of the phrase's most distinctive mandatory word (``stem*`` = any ending).
+
+    Every match of the phrase contains one of them. The word whose shortest alternative is
+    longest is the rarest in practice ("oedema" rather than "bilateral").
+    """
+    candidates = [w for w in _WORD.findall(phrase.strip().lower()) if w != "..." and not w.startswith("[")]
+    if not candidates:
+        return []
+    # ties go to the later word: the noun ("white nails" -> "nails")
+    best = max(reversed(candidates), key=lambda w: min(len(a.strip("*")) for a in w.split("|")))
+    return best.split("|")
+
+
+def normalise(text: str) -> str:
+    """Lower case, ё as е: the form the prefilter reads."""
+    return text.lower().replace("ё", "е")
+
+
+class KeyIndex:
+    """The prefilter: one regex over the key words, run on the lower-cased text.
+
+    Case-folding the text once and matching plain lower-case alternatives behind a word boundary
+    is several times faster than a case-insensitive alternation (measured on the Synthea notes).
+    """
+
+    def __init__(self, phrases: list[str]) -> None:
+        alts = set()
+        for phrase in phrases:
+            for key in key_words(phrase):
+                body = re.escape(normalise(key.strip("*")))
+                alts.add((r"\w*" if key.startswith("*") else "") + body + ("" if key.endswith("*") else r"\b"))
+        ordered = sorted(alts, key=len, reverse=True)
+        self.regex = re.compile(r"\b(?:" + "|".join(ordered) + ")") if ordered else None
+
+    def hits(self, text: str) -> bool:
+        return self.regex is not None and self.regex.search(normalise(text)) is not None
+
+
+def phrase_regex(phrase: str) -> str:
+    """A plain regex close to the phrase's token pattern, to find the sentences worth parsing."""
+    parts = []
+    for word in _WORD.findall(phrase.strip().lower()):
+        if word == "...":
+            parts.append(r"(?:\w+[\s\-]+){0,3}")
+            continue
         optional = word.startswith("[")
-        out.extend(
-            re.escape(alt.rstrip("*")).translate(_YO) for alt in word.strip("[]").split("|")
-        )
-        if not optional:
-            break
-    return out
+        alts = []
+        for alt in word.strip("[]").split("|"):
+            body = re.escape(normalise(alt.strip("*")))
+            alts.append(("\\w*" if alt.startswith("*") else "") + body + ("\\w*" if alt.endswith("*") else ""))
+        group = "(?:" + "|".join(alts) + r")\b[\s\-]*"
+        parts.append(f"(?:{group})?" if optional else group)
+    return r"\b" + "".join(parts)
 
 
-def prefilter(phrases: list[str]) -> re.Pattern[str]:
-    """One regex that finds any text that could hold one of the phrases (case-insensitive)."""
-    stems = sorted({w for p in phrases for w in first_words(p)}, key=len, reverse=True)
-    if not stems:
-        return re.compile(r"(?!x)x")
-    return re.compile(r"(?<!\w)(?:" + "|".join(stems) + ")", re.IGNORECASE)
+class PhraseFilter:
+    """Does a sentence hold a whole target phrase? Plain regexes over the normalised sentence."""
+
+    def __init__(self, phrases: list[str]) -> None:
+        self.regex = re.compile("|".join(phrase_regex(p) for p in phrases)) if phrases else None
+
+    def search(self, text: str) -> bool:
+        return self.regex is not None and self.regex.search(normalise(text)) is not None
+
+
