@@ -107,6 +107,14 @@ def _queue_text(raw: Raw, mapping: CompiledMapping, out: Extraction, text: Any, 
         out.text_jobs.append(TextJob(_ref(raw), effective, text, source, kind, **kw))
 
 
+def _uncoded(concept: Any) -> bool:
+    """No coding with a system and a code: only then is code.text read as clinical text.
+
+    (A local code the tables do not hold is the display-fallback's business, not this one's.)
+    """
+    return not any(system and code for system, code, _ in codings(concept))
+
+
 def _queue_notes(raw: Raw, mapping: CompiledMapping, out: Extraction, effective: dt.date | None) -> None:
     for i, note in enumerate(raw.data.get("note") or []):
         if isinstance(note, dict):
@@ -166,8 +174,9 @@ def _observation_text(raw: Raw, mapping: CompiledMapping, out: Extraction) -> No
     data = raw.data
     effective = _effective(data)
     positive, _ = _coded_result(data) if "valueString" not in data else (None, "")
-    _queue_text(raw, mapping, out, concept_text(data.get("code")), "code.text", "observation", effective,
-                coded_value=positive)
+    if _uncoded(data.get("code")):
+        _queue_text(raw, mapping, out, concept_text(data.get("code")), "code.text", "observation", effective,
+                    coded_value=positive)
     _queue_text(raw, mapping, out, data.get("valueString"), "valueString", "observation", effective)
     _queue_notes(raw, mapping, out, effective)
 
@@ -584,7 +593,7 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     if not rules and _POEMS_TEXT.search(concept_text(data.get("code"))):
         rules = [Rule("condition", ConditionRule(id="poems_clinician_diagnosis",
                                                  topic="clinician_poems_assertion"), "text")]
-    elif not rules:  # uncoded (or coded outside the tables): the clinician's words
+    elif not rules and _uncoded(data.get("code")):  # the clinician's words are all there is
         _queue_text(raw, mapping, out, concept_text(data.get("code")), "code.text", "condition",
                     onset or recorded, verification=verification, supporting=supporting)
     _queue_notes(raw, mapping, out, onset or recorded)

@@ -2,7 +2,8 @@
 
 Phrases are written in a small token syntax so a site can add words without knowing spaCy:
 
-- words are separated by spaces; a hyphen between words matches "plasma-cell" and "plasma cell";
+- words are separated by spaces; a hyphen between words matches "plasma-cell" and "plasma cell"
+  (the engine reads a hyphen between letters as a space);
 - ``word*`` matches any word starting with ``word`` (Russian/Kazakh endings: ``склеротическ*``);
 - ``a|b*`` matches either alternative at that position;
 - ``[word]`` makes the word optional; ``...`` stands for up to three words in between
@@ -87,8 +88,23 @@ _WORD = re.compile(r"\.\.\.|\[[^\]]+\]|[^\s\-\[\]]+")
 _GAP = {"IS_ALPHA": True, "OP": "{0,3}"}
 
 
+def _token(word: str) -> dict[str, Any]:
+    """One position of a phrase -> a spaCy token pattern on NORM (lower case, ё as е).
+
+    Whole words are set lookups; only ``stem*`` / ``*suffix`` need a regular expression.
+    """
+    alts = [normalise(a) for a in word.split("|")]
+    if any(not a.strip("*") for a in alts):
+        raise ValueError(f"empty word in {word!r}")
+    if any("*" in a.strip("*") for a in alts):
+        raise ValueError(f"'*' only at the start or end of a word: {word!r}")
+    if not any("*" in a for a in alts):
+        return {"NORM": alts[0]} if len(alts) == 1 else {"NORM": {"IN": alts}}
+    return {"NORM": {"REGEX": _token_regex("|".join(alts))}}
+
+
 def compile_phrase(phrase: str) -> list[dict[str, Any]]:
-    """One phrase in the token syntax -> a spaCy Matcher pattern."""
+    """One phrase in the token syntax -> a spaCy Matcher pattern (over NORM, see ``normalise``)."""
     words = _WORD.findall(phrase.strip().lower())
     if not words:
         raise ValueError(f"empty phrase {phrase!r}")
@@ -101,9 +117,7 @@ def compile_phrase(phrase: str) -> list[dict[str, Any]]:
             continue
         optional = word.startswith("[")
         word = word.strip("[]").strip()
-        if i:
-            pattern.append({"ORTH": "-", "OP": "?"})
-        token: dict[str, Any] = {"LOWER": {"REGEX": _token_regex(word)}}
+        token = _token(word)
         if optional:
             token["OP"] = "?"
         pattern.append(token)
@@ -122,6 +136,15 @@ def key_words(phrase: str) -> list[str]:
     # ties go to the later word: the noun ("white nails" -> "nails")
     best = max(reversed(candidates), key=lambda w: min(len(a.strip("*")) for a in w.split("|")))
     return best.split("|")
+
+
+_WORD_HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
+
+
+def dehyphen(text: str) -> str:
+    """A hyphen between letters becomes a space (plasma-cell, plasma cell); the length stays, so
+    evidence quotes can slice the original text."""
+    return _WORD_HYPHEN.sub(" ", text)
 
 
 def normalise(text: str) -> str:
