@@ -191,3 +191,16 @@ def test_site_text_problems_are_reported(tmp_path: Path, yaml_text, fragment):
     with pytest.raises(MappingError) as err:
         load_mapping([site])
     assert fragment in str(err.value)
+
+
+def test_readme_site_example_for_a_new_language(tmp_path: Path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    start = readme.index('name: hospital-example-site\nversion: "2025.06.1"')
+    block = readme[readme.rindex("```yaml", 0, start) + len("```yaml\n"):readme.index("```", start)]
+    site = tmp_path / "site.yaml"
+    site.write_text(block, encoding="utf-8")
+    m = load_mapping([site])
+    got = [[(a.target, a.label) for a in r] for r in m.text.assert_texts(
+        ["Keine Splenomegalie.", "Milz vergrößert.", "Sklerotische Herde ausgeschlossen."])]
+    assert got == [[("splenomegaly", "negated")], [("splenomegaly", "present")],
+                   [("sclerotic_bone_lesion", "negated")]]
