@@ -16,6 +16,7 @@ from ..criteria.timeline import CourseAssessment, Event, Measurement
 from ..fhir.read import PatientRecord, Raw, SourceError
 from .ife import parse_ife
 from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, Rule
+from .text.engine import TextEngineError
 from .text.findings import TextJob, coded_wins, job_findings
 from .values import (
     ABNORMAL,
@@ -86,7 +87,12 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
     """Run the queued texts through the text engine in one batch; coded facts win over text."""
     if not out.text_jobs:
         return
-    results = mapping.text.assert_texts([job.text for job in out.text_jobs])
+    try:
+        results = mapping.text.assert_texts([job.text for job in out.text_jobs])
+    except TextEngineError as exc:
+        out.errors.extend(SourceError(job.reference, f"{job.source}: {exc}", job.reference)
+                          for job in out.text_jobs)
+        return
     added = [f for job, assertions in zip(out.text_jobs, results) for f in job_findings(job, assertions, mapping)]
     if not added:
         return

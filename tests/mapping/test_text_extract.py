@@ -204,3 +204,21 @@ def test_readme_site_example_for_a_new_language(tmp_path: Path):
         ["Keine Splenomegalie.", "Milz vergrößert.", "Sklerotische Herde ausgeschlossen."])]
     assert got == [[("splenomegaly", "negated")], [("splenomegaly", "present")],
                    [("sclerotic_bone_lesion", "negated")]]
+
+
+def test_a_failing_text_pipeline_is_reported_and_coded_facts_stay(monkeypatch):
+    m = load_mapping()
+
+    def broken(script):
+        raise RuntimeError("model exploded")
+    monkeypatch.setattr(m.text, "_pipeline", broken)
+    ex = run(m, report("CT whole body", "No sclerotic lesions."), obs("25700-6", valueString="IgA lambda"))
+    assert states(ex, MPCD) == [State.PRESENT]
+    assert [e.resource for e in ex.errors] == ["DiagnosticReport/r0"]
+    assert "pipeline failed" in ex.errors[0].message and "model exploded" in ex.errors[0].message
+
+
+def test_a_huge_text_without_full_stops_is_read_in_pieces(mapping):
+    filler = "normal appearances of the soft tissues " * 3000
+    ex = run(mapping, report("CT whole body", filler + "\nno sclerotic lesions\n" + filler))
+    assert states(ex, "sclerotic_bone_lesions") == [State.ABSENT]

@@ -16,6 +16,10 @@ from typing import Any
 from .lexicon import KeyIndex, PhraseFilter, TextSection, _token_regex, compile_phrase, dehyphen, normalise
 
 
+class TextEngineError(Exception):
+    """The NLP pipeline failed on a batch of texts; the texts are reported, the run goes on."""
+
+
 class Modifier(str, Enum):
     NEGATED = "negated"
     POSSIBLE = "possible"
@@ -65,10 +69,23 @@ _SENTENCE_END = re.compile(
 )
 
 
+#: a "sentence" longer than this (a text without full stops) is cut at line ends, then in pieces
+MAX_SENTENCE = 1500
+
+
+def _pieces(sentence: str) -> list[str]:
+    if len(sentence) <= MAX_SENTENCE:
+        return [sentence]
+    out = []
+    for line in sentence.splitlines():
+        out += [line[i:i + MAX_SENTENCE] for i in range(0, len(line), MAX_SENTENCE)]
+    return out
+
+
 def candidate_sentences(text: str, keys: KeyIndex, sentence_filter: PhraseFilter) -> list[str]:
     """The sentences of ``text`` in which a target phrase occurs (the rest cannot hold a target)."""
-    return [s.strip() for s in _SENTENCE_END.split(text)
-            if s.strip() and keys.hits(s) and sentence_filter.search(s)]
+    return [p.strip() for s in _SENTENCE_END.split(text) for p in _pieces(s)
+            if p.strip() and keys.hits(p) and sentence_filter.search(p)]
 
 
 def script_of(text: str) -> str:
@@ -178,8 +195,13 @@ class TextEngine:
         for script, chunks in by_script.items():
             if script not in self.scripts:
                 script = self.scripts[0] if self.scripts else script
-            nlp = self._pipeline(script)
-            for (i, chunk), doc in zip(chunks, nlp.pipe((dehyphen(c) for _, c in chunks), batch_size=batch_size)):
+            try:
+                nlp = self._pipeline(script)
+                docs = list(nlp.pipe((dehyphen(c) for _, c in chunks), batch_size=batch_size))
+            except Exception as exc:  # spaCy/medspaCy internals: report, never crash the run
+                raise TextEngineError(f"the {script} text pipeline failed: {type(exc).__name__}: {exc}; "
+                                      "check the text section of the mapping files") from exc
+            for (i, chunk), doc in zip(chunks, docs):
                 results[i].extend(self._assertion(ent, chunk) for ent in doc.ents)
         return results
 
