@@ -113,6 +113,12 @@ def _queue_text(raw: Raw, mapping: CompiledMapping, out: Extraction, text: Any, 
         out.text_jobs.append(TextJob(_ref(raw), effective, text, source, kind, **kw))
 
 
+_BARE_NO = re.compile(r"^\s*(?:no|none|absent|negative|not present|not seen|not detected|нет|отсутству\w*|"
+                      r"не выявлен\w*|не обнаружен\w*|отрицательн\w*|жоқ)\s*\.?\s*$", re.IGNORECASE)
+_BARE_YES = re.compile(r"^\s*(?:yes|present|positive|detected|да|есть|выявлен\w*|обнаружен\w*|"
+                       r"положительн\w*|бар)\s*\.?\s*$", re.IGNORECASE)
+
+
 def _uncoded(concept: Any) -> bool:
     """No coding with a system and a code: only then is code.text read as clinical text.
 
@@ -179,7 +185,9 @@ def _observation_text(raw: Raw, mapping: CompiledMapping, out: Extraction) -> No
     """An Observation no code rule knows: its code.text, valueString and notes may still name a finding."""
     data = raw.data
     effective = _effective(data)
-    positive, _ = _coded_result(data) if "valueString" not in data else (None, "")
+    positive, answer = _coded_result(data)
+    if positive is None and answer:  # "Hepatomegaly" = "absent" / "нет": a yes/no answer in words
+        positive = False if _BARE_NO.match(answer) else (True if _BARE_YES.match(answer) else None)
     if _uncoded(data.get("code")):
         _queue_text(raw, mapping, out, concept_text(data.get("code")), "code.text", "observation", effective,
                     coded_value=positive)

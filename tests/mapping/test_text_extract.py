@@ -106,6 +106,10 @@ def test_uncoded_observation_code_text_value_and_note(mapping):
     exam = {"resourceType": "Observation", "status": "final", "code": {"text": "Hepatomegaly"},
             "valueBoolean": False, "effectiveDateTime": "2024-01-02", "subject": {"reference": "Patient/p1"}}
     assert states(run(mapping, exam), "organomegaly") == [State.ABSENT]
+    for answer, state in (("absent", State.ABSENT), ("нет", State.ABSENT), ("present", State.PRESENT)):
+        worded = {**exam, "valueString": answer}
+        del worded["valueBoolean"]
+        assert states(run(mapping, worded), "organomegaly") == [state], answer
     us = {"resourceType": "Observation", "status": "final", "code": {"text": "Abdominal ultrasound"},
           "valueString": "Spleen enlarged to 15 cm, no ascites.", "effectiveDateTime": "2024-01-02",
           "note": [{"text": "Bilateral ankle oedema on examination."}], "subject": {"reference": "Patient/p1"}}
