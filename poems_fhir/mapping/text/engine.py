@@ -13,7 +13,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .lexicon import KeyIndex, PhraseFilter, TextSection, _token_regex, compile_phrase, dehyphen, normalise
+from .lexicon import (KeyIndex, PhraseFilter, TextSection, _token_regex, compile_phrase, dehyphen, expand_literals,
+                      normalise)
 
 
 class TextEngineError(Exception):
@@ -101,6 +102,9 @@ class TextEngine:
         phrases = [p for t in self.section.targets.values() for p in t.phrases]
         self.keys = KeyIndex(phrases)
         self.sentence_filter = PhraseFilter(phrases)
+        # every target in every pipeline: a Russian report quotes "IgA lambda"
+        self._targets = [(tid, regex) for tid, t in self.section.targets.items()
+                         if (regex := PhraseFilter(t.phrases).regex) is not None]
         words = [_token_regex(normalise(w)) for w in self.section.inner_negations]
         self._inner_negation = re.compile("|".join(words)) if words else None
 
@@ -142,7 +146,6 @@ class TextEngine:
         import spacy
         from loguru import logger
         from medspacy.context import ConTextRule
-        from medspacy.ner import TargetRule
 
         # PyRuSH (medspaCy's default splitter) logs through loguru: keep it out of the sync job's log
         logger.disable("PyRuSH")
@@ -157,11 +160,9 @@ class TextEngine:
         # sentencizer finishes the job; PyRuSH cost ~6 ms a sentence here, 100 times more.
         nlp.add_pipe("sentencizer")
         nlp.add_pipe(_NORM_PIPE)
-        matcher: Any = nlp.add_pipe("medspacy_target_matcher")
+        # Targets are found by the compiled phrase regexes (self._targets), not by spaCy's Matcher:
+        # the same phrases, a tenth of the cost; ConText then reads them from doc.ents.
         context: Any = nlp.add_pipe("medspacy_context", config={"rules": None})
-        # every target in every pipeline: a Russian report quotes "IgA lambda"
-        matcher.add([TargetRule(phrase, tid.upper(), pattern=compile_phrase(phrase))
-                     for tid, target in self.section.targets.items() for phrase in target.phrases])
         rules = []
         disabled = {d.lower() for d in self.section.disable_defaults}
         for code, lang in langs.items():
@@ -169,6 +170,11 @@ class TextEngine:
                 rules += [r for r in _medspacy_default_rules(code) if r.literal.lower() not in disabled]
         for spec in self.section.context:
             if spec.lang not in langs:
+                continue
+            literals = expand_literals(spec.literal) if spec.pattern is None else None
+            if literals is not None:  # plain words: PhraseMatcher, far cheaper than token patterns
+                rules += [ConTextRule(lit, spec.category, direction=spec.direction, max_scope=spec.max_scope)
+                          for lit in literals]
                 continue
             pattern = spec.pattern if spec.pattern is not None else compile_phrase(spec.literal)
             rules.append(ConTextRule(spec.literal, spec.category, pattern=pattern, direction=spec.direction,
@@ -197,13 +203,29 @@ class TextEngine:
                 script = self.scripts[0] if self.scripts else script
             try:
                 nlp = self._pipeline(script)
-                docs = list(nlp.pipe((dehyphen(c) for _, c in chunks), batch_size=batch_size))
+                docs = list(nlp.pipe((self._with_targets(nlp.make_doc(dehyphen(c))) for _, c in chunks),
+                                     batch_size=batch_size))
             except Exception as exc:  # spaCy/medspaCy internals: report, never crash the run
                 raise TextEngineError(f"the {script} text pipeline failed: {type(exc).__name__}: {exc}; "
                                       "check the text section of the mapping files") from exc
             for (i, chunk), doc in zip(chunks, docs):
                 results[i].extend(self._assertion(ent, chunk) for ent in doc.ents)
         return results
+
+    def _with_targets(self, doc: Any) -> Any:
+        """Set doc.ents to the target phrases found in the text (longest first, no overlaps)."""
+        from spacy.util import filter_spans
+
+        text = normalise(doc.text)
+        spans = []
+        for tid, regex in self._targets:
+            for m in regex.finditer(text):
+                end = m.start() + len(m.group(0).rstrip(" \t\n-"))
+                span = doc.char_span(m.start(), end, label=tid.upper(), alignment_mode="expand")
+                if span is not None:
+                    spans.append(span)
+        doc.ents = filter_spans(spans)
+        return doc
 
     def _assertion(self, ent: Any, original: str) -> Assertion:
         mods = [m for m in ent._.modifiers if m.category in _CATEGORY]

@@ -124,6 +124,21 @@ def compile_phrase(phrase: str) -> list[dict[str, Any]]:
     return pattern
 
 
+def expand_literals(phrase: str, limit: int = 2000) -> list[str] | None:
+    """Every plain word sequence the phrase stands for, or None when it needs the token Matcher
+    (``*`` or ``...``). Plain sequences go to spaCy's PhraseMatcher: a hash lookup per token."""
+    words = _WORD.findall(phrase.strip().lower())
+    out = [""]
+    for word in words:
+        if word == "..." or "*" in word:
+            return None
+        choices = word.strip("[]").split("|") + ([""] if word.startswith("[") else [])
+        out = [f"{o} {c}".strip() for o in out for c in choices]
+        if len(out) > limit:
+            return None
+    return sorted({o for o in out if o})
+
+
 def key_words(phrase: str) -> list[str]:
     """The alternatives of the phrase's most distinctive mandatory word (``stem*`` = any ending).
 
@@ -148,8 +163,11 @@ def dehyphen(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """Lower case, ё as е: the form the prefilter reads."""
-    return text.lower().replace("ё", "е")
+    """Lower case, ё as е, same length as ``text`` (match offsets are offsets in the original)."""
+    low = text.lower()
+    if len(low) != len(text):  # a rare letter whose lower case is longer (İ): keep it as it is
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return low.replace("ё", "е")
 
 
 class KeyIndex:
