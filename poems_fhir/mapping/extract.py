@@ -184,15 +184,21 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
 def _observation_text(raw: Raw, mapping: CompiledMapping, out: Extraction) -> None:
     """An Observation no code rule knows: its code.text, valueString and notes may still name a finding."""
     data = raw.data
+    code = data.get("code")
+    code_text = concept_text(code) if isinstance(code, dict) and code.get("text") and _uncoded(code) else ""
+    texts = [(code_text, "code.text"), (data.get("valueString"), "valueString")]
+    texts += [((n or {}).get("text") if isinstance(n, dict) else None, f"note[{i}]")
+              for i, n in enumerate(data.get("note") or [])]
+    if not any(isinstance(t, str) and mapping.text.could_matter(t) for t, _ in texts):
+        return  # vitals and the like: most unmapped observations carry no text worth reading
     effective = _effective(data)
     positive, answer = _coded_result(data)
     if positive is None and answer:  # "Hepatomegaly" = "absent" / "нет": a yes/no answer in words
         positive = False if _BARE_NO.match(answer) else (True if _BARE_YES.match(answer) else None)
-    if _uncoded(data.get("code")):
-        _queue_text(raw, mapping, out, concept_text(data.get("code")), "code.text", "observation", effective,
-                    coded_value=positive)
-    _queue_text(raw, mapping, out, data.get("valueString"), "valueString", "observation", effective)
-    _queue_notes(raw, mapping, out, effective)
+    for text, source in texts:
+        kind = "note" if source.startswith("note") else "observation"
+        _queue_text(raw, mapping, out, text, source, kind, effective,
+                    coded_value=positive if source == "code.text" else None)
 
 
 @dataclass
