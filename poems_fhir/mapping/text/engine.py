@@ -2,7 +2,7 @@
 
 One engine per run (it lives on the compiled mapping); the spaCy pipelines are built on first use,
 so a run whose texts never pass the prefilter never imports spaCy. Texts go to the pipeline of
-their script (Latin or Cyrillic) in batches (``nlp.pipe``).
+their script (Latin or Cyrillic); all texts of a patient are read in one call.
 """
 from __future__ import annotations
 
@@ -184,12 +184,12 @@ class TextEngine:
 
     # ------------------------------------------------------------ running
 
-    def assert_texts(self, texts: list[str], batch_size: int = 128) -> list[list[Assertion]]:
+    def assert_texts(self, texts: list[str]) -> list[list[Assertion]]:
         """Assertions per text, in order.
 
         Cost is kept to what can matter: a text without any target's key word costs one regex
         search; otherwise it is cut into sentences (ConText's scope never crosses one) and only the
-        sentences in which a whole target phrase occurs are parsed, in batches per script.
+        sentences in which a whole target phrase occurs are parsed, grouped per script.
         """
         results: list[list[Assertion]] = [[] for _ in texts]
         by_script: dict[str, list[tuple[int, str]]] = defaultdict(list)
@@ -203,14 +203,26 @@ class TextEngine:
                 script = self.scripts[0] if self.scripts else script
             try:
                 nlp = self._pipeline(script)
-                docs = list(nlp.pipe((self._with_targets(nlp.make_doc(dehyphen(c))) for _, c in chunks),
-                                     batch_size=batch_size))
+                docs = [self._run(nlp, c) for _, c in chunks]
             except Exception as exc:  # spaCy/medspaCy internals: report, never crash the run
                 raise TextEngineError(f"the {script} text pipeline failed: {type(exc).__name__}: {exc}; "
                                       "check the text section of the mapping files") from exc
             for (i, chunk), doc in zip(chunks, docs):
                 results[i].extend(self._assertion(ent, chunk) for ent in doc.ents)
         return results
+
+    @staticmethod
+    def _components(nlp: Any) -> list[Any]:
+        return [proc for _, proc in nlp.pipeline]
+
+    def _run(self, nlp: Any, chunk: str) -> Any:
+        """One sentence through the rule-based components (nlp.pipe's batching buys nothing for
+        rule components and costs ~0.5 ms a call)."""
+        doc = nlp.make_doc(dehyphen(chunk))
+        components = self._components(nlp)
+        for proc in components[:-1]:
+            doc = proc(doc)
+        return components[-1](self._with_targets(doc))
 
     def _with_targets(self, doc: Any) -> Any:
         """Set doc.ents to the target phrases found in the text (longest first, no overlaps)."""
