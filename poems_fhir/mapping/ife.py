@@ -55,13 +55,17 @@ def _normalise(text: str) -> str:
 # A band named in a clause with a negation is not a band: "no monoclonal IgA lambda detected",
 # "negative for IgG kappa", "IgG kappa: not detected", "не выявлен IgA лямбда", "IgG каппа не обнаружен".
 # A polyclonal increase names isotypes too and is no clone.
-_CLAUSE = re.compile(r"[;.\n]|,(?!\s*(?:and|or|и|или)\b)|\b(?:but|however|although|whereas|но|однако)\b")
+_CLAUSE = re.compile(r"[;.\n()]|,(?!\s*(?:and|or|и|или)\b)|\b(?:but|however|although|whereas|но|однако)\b")
 _NEGATED_CLAUSE = re.compile(
     r"\b(?:no|not|none|negative|without|absent|neg)\b|n't\b|\bне\b|\bнет\b|\bбез\b|"
     r"отрицательн\w*|отсутств\w*|\bжоқ\b|анықталма\w*|теріс"
 )
 # "not only", "no change in": words with a negation that do not negate
-_PSEUDO = re.compile(r"\bnot only\b|\bno (?:change|increase|decrease)\b|\bне только\b|\bбез динамики\b")
+_PSEUDO = re.compile(
+    r"\bnot only\b|\bno (?:change|increase|decrease)\b|\bне только\b|\bбез динамики\b|"
+    r"\b(?:not|non)[- ]?(?:quantif\w*|measurable|measured)|too small to (?:quantify|measure)|"
+    r"не (?:количествен\w*|измеря\w*)"
+)
 _POLYCLONAL = re.compile(r"polyclonal|поликлональн\w*|поликлонды")
 
 

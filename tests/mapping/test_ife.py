@@ -67,6 +67,8 @@ def test_negative_that_names_an_isotype_is_negative(text):
     ("IgG kappa; no free light chains", [("IgG", "kappa")]),
     ("IgG kappa detected. No lambda band.", [("IgG", "kappa")]),
     ("Not only IgG kappa but also IgA lambda", [("IgG", "kappa"), ("IgA", "lambda")]),
+    ("IgA lambda (not quantifiable)", [("IgA", "lambda")]),
+    ("Faint IgG kappa band, too small to quantify", [("IgG", "kappa")]),
     ("Выявлен моноклональный белок IgA лямбда", [("IgA", "lambda")]),
     ("Обнаружена моноклональная секреция IgG каппа, свободные лёгкие цепи не выявлены", [("IgG", "kappa")]),
 ])
