@@ -46,6 +46,7 @@ test: $(STAMP) $(NODE_STAMP) browser
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/evaluate_throughput.py --patients 2000
+	$(BIN)/python benchmarks/text_context.py --patients 2000
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -185,7 +185,10 @@ def _observation_text(raw: Raw, mapping: CompiledMapping, out: Extraction) -> No
     """An Observation no code rule knows: its code.text, valueString and notes may still name a finding."""
     data = raw.data
     code = data.get("code")
-    code_text = concept_text(code) if isinstance(code, dict) and code.get("text") and _uncoded(code) else ""
+    has_code_text = isinstance(code, dict) and bool(code.get("text"))
+    if not has_code_text and "valueString" not in data and "note" not in data:
+        return  # vitals and the like: nothing to read
+    code_text = concept_text(code) if has_code_text and _uncoded(code) else ""
     texts = [(code_text, "code.text"), (data.get("valueString"), "valueString")]
     texts += [((n or {}).get("text") if isinstance(n, dict) else None, f"note[{i}]")
               for i, n in enumerate(data.get("note") or [])]
