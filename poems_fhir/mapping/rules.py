@@ -386,7 +386,12 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
     merged["text"] = text
     for f in files:
         data = f.model.model_dump(exclude_unset=True)
-        _merge_text(text, data.get("text") or {})
+        new_text = data.get("text") or {}
+        for tid in new_text.get("targets", {}):
+            origins[("text.targets", tid)] = _origin(f, ("text", "targets", tid))
+        for i, _ in enumerate(new_text.get("context", [])):
+            origins[("text.context", str(len(text["context"]) + i))] = _origin(f, ("text", "context", i))
+        _merge_text(text, new_text)
         merged["systems"].update(data.get("systems", {}))
         merged["unit_aliases"].update(data.get("unit_aliases", {}))
         for key, thr in data.get("thresholds", {}).items():
@@ -531,12 +536,21 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         conditions[rid] = cond_rule
 
     text_engine = TextEngine(TextSection.model_validate(merged["text"]))
+    def text_problem(key: str, message: str, hint: str) -> None:
+        if key.startswith("text.targets."):
+            origin = origins.get(("text.targets", key.removeprefix("text.targets.")), "")
+        else:
+            origin = origins.get(("text.context", key.removeprefix("text.context[").rstrip("]")), "")
+        file, _, line = origin.rpartition(":")
+        problems.append(Problem(file or origin or "(merged)", int(line) if line.isdigit() else None, key,
+                                message, hint))
+
     for key, message in text_engine.check():
-        problems.append(Problem("(merged)", None, key, message, "see the phrase syntax in README 'Clinical text'"))
+        text_problem(key, message, "see the phrase syntax in README 'Clinical text'")
     for tid in text_engine.section.targets:
         if tid not in conditions:
-            problems.append(Problem("(merged)", None, f"text.targets.{tid}", f"no condition rule {tid!r}",
-                                    "targets are keyed by the id of a rule under 'conditions:'"))
+            text_problem(f"text.targets.{tid}", f"no condition rule {tid!r}",
+                         "targets are keyed by the id of a rule under 'conditions:'")
 
     for rid, raw in merged["modalities"].items():
         mod_rule = ModalityRule.model_validate(

@@ -195,6 +195,8 @@ def test_site_text_problems_are_reported(tmp_path: Path, yaml_text, fragment):
     with pytest.raises(MappingError) as err:
         load_mapping([site])
     assert fragment in str(err.value)
+    (problem,) = err.value.problems
+    assert problem.file == str(site) and problem.line is not None  # located in the site file
 
 
 def test_readme_site_example_for_a_new_language(tmp_path: Path):
