@@ -96,7 +96,9 @@ def test_every_in_scope_sample_keeps_its_full_output():
     assert in_scope == {"Patient/poems-origin", "Patient/classic-poems", "Patient/site-local-1", "Patient/relapse-vegf",
                         "Patient/mimic-cidp", "Patient/mimic-myeloma", "Patient/mimic-al", "Patient/txn-patient",
                         # sample_bundles/encodings: POEMS cases as other vendors and languages encode them
-                        "Patient/enc-letter-1", "Patient/enc-ru-1", "Patient/enc-us-1"}
+                        "Patient/enc-letter-1", "Patient/enc-ru-1", "Patient/enc-us-1",
+                        # sample_bundles/text-encodings: findings only in report text (a CIDP mimic has a neuropathy)
+                        "Patient/text-poems-ru", "Patient/text-mimic-cidp"}
     for pid in in_scope:
         p = by_patient[pid]
         assert p["quiet"] is False and len(p["criteria"]) == 11 and p["response"] is not None and p["risk_factors"]
@@ -106,11 +108,18 @@ def test_every_in_scope_sample_keeps_its_full_output():
     # the Castleman mimic has neither mandatory criterion: quiet, its mimic flag not raised
     castleman = by_patient["Patient/mimic-castleman"]
     assert (castleman["scope"], castleman["classification"], castleman["flags"]) == ("out_of_scope", "not_met", [])
-    assert doc["screening"] == {"in_scope": {"total": 8, "met": 4, "not_met": 0, "indeterminate": 4},
-                                "out_of_scope": {"total": 1, "met": 0, "not_met": 1, "indeterminate": 0}}
+    # the screening counts are the patients' own scopes and classifications, counted
+    expected: dict[str, dict[str, int]] = {s: {"total": 0, "met": 0, "not_met": 0, "indeterminate": 0}
+                                           for s in ("in_scope", "out_of_scope")}
+    for d in by_patient.values():
+        expected[d["scope"]]["total"] += 1
+        expected[d["scope"]][d["classification"]] += 1
+    assert doc["screening"] == expected
+    assert expected["in_scope"] == {"total": 13, "met": 7, "not_met": 1, "indeterminate": 5}
+    assert expected["out_of_scope"] == {"total": 1, "met": 0, "not_met": 1, "indeterminate": 0}
     text = invoke("evaluate", str(SAMPLES), *SITE).output
-    assert "Screening: 8 in scope: 4 met, 4 indeterminate; 1 out of scope." in text
-    assert text.count("Classification:") == 8 and "  Patient/mimic-castleman: out of scope - " in text
+    assert "Screening: 13 in scope: 7 met, 5 indeterminate, 1 not met; 1 out of scope." in text
+    assert text.count("Classification:") == expected["in_scope"]["total"] and "  Patient/mimic-castleman: out of scope - " in text
 
 
 def scopes(*args: str) -> dict[str, str]:

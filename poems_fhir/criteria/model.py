@@ -136,6 +136,7 @@ class Finding:
     is_assertion: bool = False  # True for clinician statements (Condition)
     source_rule: str | None = None  # the mapping rule that produced it, e.g. "pleural_effusion"
     resolved_on: dt.date | None = None  # Condition abatement, when it is resolved/inactive
+    from_text: bool = False  # read from clinical text (mapping/text), not from a code or value
 
     @property
     def effective(self) -> dt.date | None:

@@ -6,6 +6,7 @@ one dict lookup per coding (rules.CompiledMapping.rules_for).
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from ..fhir.read import PatientRecord, Raw, SourceError
 from .ife import parse_ife
 from .results import Qual, Reading, normalise_term, read_result
 from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, Rule
+from .text.engine import TextEngineError
+from .text.findings import TextJob, coded_wins, job_findings
 from .values import (
     ABNORMAL,
     ABNORMAL_HIGH,
@@ -56,6 +59,8 @@ class Extraction:
     errors: list[SourceError] = field(default_factory=list)
     #: the source resources that contributed anything, "Type/id" -> meta.versionId (or None)
     used: dict[str, str | None] = field(default_factory=dict)
+    #: texts queued for the text engine, read in one batch after all resources (mapping/text)
+    text_jobs: list[TextJob] = field(default_factory=list)
     #: how values, units and codes were read where it was not plain (`mappings coverage` lists them)
     notes: list[ReadingNote] = field(default_factory=list)
     #: the exceptions behind ``errors`` (structured: a rejected unit carries the unit)
@@ -83,18 +88,70 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
         if handler is None:
             continue
         before = (len(out.findings), len(out.measurements), len(out.events), len(out.course))
+        jobs_before = len(out.text_jobs)
         try:
             handler(raw, record, mapping, out)
         except ResourceError as exc:
             # drop anything half-extracted from this resource, report it, go on
             del out.findings[before[0]:], out.measurements[before[1]:], out.events[before[2]:]
-            del out.course[before[3]:]
+            del out.course[before[3]:], out.text_jobs[jobs_before:]
             out.errors.append(SourceError(raw.origin, str(exc), raw.ref))
             out.rejected.append((raw.ref or raw.origin, exc))
             continue
         if (len(out.findings), len(out.measurements), len(out.events), len(out.course)) != before and raw.ref:
             out.used[raw.ref] = (raw.data.get("meta") or {}).get("versionId")
+    _read_texts(record, mapping, out)
     return out
+
+
+def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
+    """Run the queued texts through the text engine in one batch; coded facts win over text."""
+    if not out.text_jobs:
+        return
+    try:
+        results = mapping.text.assert_texts([job.text for job in out.text_jobs])
+    except TextEngineError as exc:
+        out.errors.extend(SourceError(job.reference, f"{job.source}: {exc}", job.reference)
+                          for job in out.text_jobs)
+        return
+    added = [f for job, assertions in zip(out.text_jobs, results, strict=True) for f in job_findings(job, assertions, mapping)]
+    if not added:
+        return
+    details = {f.evidence.reference: set(f.evidence.supporting) for f in out.findings if f.evidence.supporting}
+    kept = coded_wins(out.findings + added, details)[len(out.findings):]
+    out.findings.extend(kept)
+    versions = {r.ref: (r.data.get("meta") or {}).get("versionId") for r in record.resources if r.ref}
+    for f in kept:
+        if f.evidence.reference in versions:
+            out.used[f.evidence.reference] = versions[f.evidence.reference]
+
+
+def _queue_text(raw: Raw, mapping: CompiledMapping, out: Extraction, text: Any, source: str, kind: str,
+                effective: dt.date | None, **kw: Any) -> None:
+    """Queue one text for the text engine, if the compiled target lexicon says it can matter."""
+    if isinstance(text, str) and mapping.text.could_matter(text):
+        kw.setdefault("label", concept_label(raw.data.get("code")))
+        out.text_jobs.append(TextJob(_ref(raw), effective, text, source, kind, **kw))
+
+
+_BARE_NO = re.compile(r"^\s*(?:no|none|absent|negative|not present|not seen|not detected|нет|отсутству\w*|"
+                      r"не выявлен\w*|не обнаружен\w*|отрицательн\w*|жоқ)\s*\.?\s*$", re.IGNORECASE)
+_BARE_YES = re.compile(r"^\s*(?:yes|present|positive|detected|да|есть|выявлен\w*|обнаружен\w*|"
+                       r"положительн\w*|бар)\s*\.?\s*$", re.IGNORECASE)
+
+
+def _uncoded(concept: Any) -> bool:
+    """No coding with a system and a code: only then is code.text read as clinical text.
+
+    (A local code the tables do not hold is the display-fallback's business, not this one's.)
+    """
+    return not any(system and code for system, code, _ in codings(concept))
+
+
+def _queue_notes(raw: Raw, mapping: CompiledMapping, out: Extraction, effective: dt.date | None) -> None:
+    for i, note in enumerate(raw.data.get("note") or []):
+        if isinstance(note, dict):
+            _queue_text(raw, mapping, out, note.get("text"), f"note[{i}]", "note", effective)
 
 
 # ---------------------------------------------------------------- Observation
@@ -140,6 +197,7 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
                 out.notes.append(ReadingNote("text_fallback", _ref(raw), rule.spec.id,
                                              f"{text!r} ({local or 'code.text only'})"))
     if not matches:
+        _observation_text(raw, mapping, out)
         return
     effective = _effective(data)
     for part, prefix, rule, code, by_text in matches:
@@ -175,6 +233,29 @@ def _text_fallback(part: dict[str, Any], mapping: CompiledMapping) -> tuple[Rule
         if len(hits) == 1:
             return next(iter(hits.values())), text.strip()
     return None
+
+
+def _observation_text(raw: Raw, mapping: CompiledMapping, out: Extraction) -> None:
+    """An Observation no code rule knows: its code.text, valueString and notes may still name a finding."""
+    data = raw.data
+    code = data.get("code")
+    has_code_text = isinstance(code, dict) and bool(code.get("text"))
+    if not has_code_text and "valueString" not in data and "note" not in data:
+        return  # vitals and the like: nothing to read
+    code_text = concept_text(code) if has_code_text and _uncoded(code) else ""
+    texts = [(code_text, "code.text"), (data.get("valueString"), "valueString")]
+    texts += [((n or {}).get("text") if isinstance(n, dict) else None, f"note[{i}]")
+              for i, n in enumerate(data.get("note") or [])]
+    if not any(isinstance(t, str) and mapping.text.could_matter(t) for t, _ in texts):
+        return  # vitals and the like: most unmapped observations carry no text worth reading
+    effective = _effective(data)
+    positive, answer = _coded_result(data)
+    if positive is None and answer:  # "Hepatomegaly" = "absent" / "нет": a yes/no answer in words
+        positive = False if _BARE_NO.match(answer) else (True if _BARE_YES.match(answer) else None)
+    for text, source in texts:
+        kind = "note" if source.startswith("note") else "observation"
+        _queue_text(raw, mapping, out, text, source, kind, effective,
+                    coded_value=positive if source == "code.text" else None)
 
 
 @dataclass
@@ -819,6 +900,10 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     if not rules and _POEMS_TEXT.search(concept_text(data.get("code"))):
         rules = [Rule("condition", ConditionRule(id="poems_clinician_diagnosis",
                                                  topic="clinician_poems_assertion"), "text")]
+    elif not rules and _uncoded(data.get("code")):  # the clinician's words are all there is
+        _queue_text(raw, mapping, out, concept_text(data.get("code")), "code.text", "condition",
+                    onset or recorded, verification=verification, supporting=supporting)
+    _queue_notes(raw, mapping, out, onset or recorded)
     seen: set[str] = set()
     for rule in rules:
         spec: ConditionRule = rule.spec
@@ -975,6 +1060,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     date = _effective(data)
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
+        _report_texts(raw, mapping, out, "report", date, frozenset(), None)
         return  # laboratory panels: their result Observations are read on their own
     label = concept_label(data.get("code")) or "report"
     seen: set[str] = set()
@@ -988,23 +1074,27 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
                     out.findings.append(Finding(topic, State.PRESENT, Evidence(
                         _ref(raw), date, f"{label}: {rule.spec.id.replace('_', ' ')}",
                         code=f"{system}|{code}"), source_rule=rule.spec.id, component=rule.spec.component))
-    conclusion = data.get("conclusion")
-    if not isinstance(conclusion, str) or not conclusion:
-        return
+    skip = frozenset(r.spec.id for sy, c, _ in codings_list(data.get("conclusionCode"))
+                     for r in mapping.rules_for(sy, c) if r.kind == "condition")
     weak = modality is not None and modality.strength == "weak"
-    for present_re, absent_re, text_rule in mapping.condition_text:
-        if not _source_ok(text_rule, kind) or text_rule.topic in seen:
+    weak_note = ((f"excluded by {modality.id if modality else 'imaging'} only: plain radiographs "
+                  "miss small sclerotic lesions; CT-based imaging needed") if weak else None)
+    _report_texts(raw, mapping, out, kind, date, skip, weak_note)
+
+
+def _report_texts(raw: Raw, mapping: CompiledMapping, out: Extraction, kind: str, date: dt.date | None,
+                  skip: frozenset[str], weak_note: str | None) -> None:
+    """A report's conclusion and its text/plain presentedForm go to the text engine (mapping/text)."""
+    data = raw.data
+    _queue_text(raw, mapping, out, data.get("conclusion"), "conclusion", kind, date, skip=skip, weak_note=weak_note)
+    for i, form in enumerate(data.get("presentedForm") or []):
+        if not isinstance(form, dict) or not str(form.get("contentType") or "").startswith("text/plain"):
             continue
-        evidence = Evidence(_ref(raw), date, f"{label}: {conclusion.strip()[:160]}")
-        if absent_re is not None and absent_re.search(conclusion):
-            out.findings.append(Finding(
-                text_rule.topic or "", State.ABSENT, evidence, source_rule=text_rule.id,
-                strength=Strength.WEAK if weak else Strength.STRONG,
-                note=(f"excluded by {modality.id if modality else 'imaging'} only: plain radiographs "
-                      "miss small sclerotic lesions; CT-based imaging needed") if weak else None,
-            ))
-        elif present_re.search(conclusion):
-            out.findings.append(Finding(text_rule.topic or "", State.PRESENT, evidence, source_rule=text_rule.id))
+        try:
+            text = base64.b64decode(form.get("data") or "", validate=False).decode("utf-8", errors="replace")
+        except (ValueError, TypeError):
+            continue  # not base64: nothing readable, the rest of the report still counts
+        _queue_text(raw, mapping, out, text, f"presentedForm[{i}]", kind, date, skip=skip, weak_note=weak_note)
 
 
 def codings_list(concepts: Any) -> list[tuple[str | None, str | None, str | None]]:

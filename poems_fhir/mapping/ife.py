@@ -53,15 +53,50 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+# A band named in a clause with a negation is not a band: "no monoclonal IgA lambda detected",
+# "negative for IgG kappa", "IgG kappa: not detected", "не выявлен IgA лямбда", "IgG каппа не обнаружен".
+# A polyclonal increase names isotypes too and is no clone.
+_CLAUSE = re.compile(r"[;.\n()]|,(?!\s*(?:and|or|и|или)\b)|\b(?:but|however|although|whereas|но|однако)\b")
+_NEGATED_CLAUSE = re.compile(
+    r"\b(?:no|not|none|negative|without|absent|neg)\b|n't\b|\bне\b|\bнет\b|\bбез\b|"
+    r"отрицательн\w*|отсутств\w*|\bжоқ\b|анықталма\w*|теріс"
+)
+# "not only", "no change in": words with a negation that do not negate
+_PSEUDO = re.compile(
+    r"\bnot only\b|\bno (?:change|increase|decrease)\b|\bне только\b|\bбез динамики\b|"
+    r"\b(?:not|non)[- ]?(?:quantif\w*|measurable|measured)|too small to (?:quantify|measure)|"
+    r"не (?:количествен\w*|измеря\w*)"
+)
+_POLYCLONAL = re.compile(r"polyclonal|поликлональн\w*|поликлонды")
+
+
 def parse_ife(text: str) -> IfeResult:
     """Parse one free-text or display immunofixation result.
 
     Returns ``IfeResult(negative=False, bands=())`` (``parsed`` False) when nothing is recognised,
-    so the caller can report it instead of guessing.
+    so the caller can report it instead of guessing. Bands named in a negated clause are dropped,
+    and the result is negative when every named band was negated.
     """
     t = _normalise(text)
     if not t:
         return IfeResult(False)
+    bands: list[Band] = []
+    negated_any = False
+    for clause in _CLAUSE.split(t):
+        clause_bands = _bands(clause)
+        if not clause_bands:
+            continue
+        if _POLYCLONAL.search(clause) or _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)):
+            negated_any = True
+            continue
+        bands += [b for b in clause_bands if b not in bands]
+    bands = _merge_lone_chains(bands)
+    if bands:
+        return IfeResult(False, tuple(bands))
+    return IfeResult(negated_any or bool(_NEGATIVE.search(t)))
+
+
+def _bands(t: str) -> list[Band]:
     bands: list[Band] = []
     for m in _BAND.finditer(t):
         heavy_letter = m.group(1) or m.group(2)
@@ -73,12 +108,7 @@ def parse_ife(text: str) -> IfeResult:
         band = Band(heavy, light)
         if band not in bands:
             bands.append(band)
-    # A heavy chain followed later by its own light chain ("IgG and kappa") stays one band only
-    # when they are adjacent; otherwise merge lone heavy + lone light chains pairwise.
-    bands = _merge_lone_chains(bands)
-    if bands:
-        return IfeResult(False, tuple(bands))
-    return IfeResult(bool(_NEGATIVE.search(t)))
+    return bands
 
 
 def _merge_lone_chains(bands: list[Band]) -> list[Band]:

@@ -22,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..criteria.model import Criterion, Differential, EndocrineAxis, Sign
 from .results import Qual, normalise_term
+from .text.engine import TextEngine
+from .text.lexicon import TextSection
 from .units import UnitError, conversion_factor, validate_unit
 
 FORMAT = "poems-fhir-mapping/1"
@@ -125,8 +127,6 @@ class ConditionRule(_Strict):
     component: str | None = None
     codes: list[CodeRef] = Field(default_factory=list)
     add_codes: list[CodeRef] = Field(default_factory=list)
-    text: list[str] = Field(default_factory=list, description="regexes on conclusion text")
-    absent_text: list[str] = Field(default_factory=list)
     note: str | None = None
 
 
@@ -215,6 +215,8 @@ class MappingFile(_Strict):
     system_equivalents: dict[str, list[SystemAlias]] = Field(default_factory=dict)
     #: words that make an unmapped code or text look relevant to `mappings coverage`
     coverage_keywords: list[str] = Field(default_factory=list)
+    #: clinical text: languages, target phrases per condition rule, ConText rules (README "Clinical text")
+    text: TextSection | None = None
 
 
 class SiteThreshold(_Strict):
@@ -376,7 +378,9 @@ class CompiledMapping:
     unit_aliases: dict[str, str]
     by_code: dict[tuple[str, str], list[Rule]]
     modalities: list[ModalityRule]
-    condition_text: list[tuple[re.Pattern[str], re.Pattern[str] | None, ConditionRule]]
+    #: the text engine of this run: target phrases + ConText rules; pipelines built on first use
+    text: TextEngine = field(default_factory=lambda: TextEngine(TextSection()))
+    conditions: dict[str, ConditionRule] = field(default_factory=dict)
     translations: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
     medication_text: list[tuple[re.Pattern[str], MedicationRule]] = field(default_factory=list)
     result_terms: dict[str, Qual] = field(default_factory=dict)
@@ -454,8 +458,17 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         **{s: {} for s in _LIST_SECTIONS},
     }
     origins: dict[tuple[str, str], str] = {}
+    text: dict[str, Any] = {"languages": {}, "targets": {}, "context": [], "disable_defaults": [],
+                            "inner_negations": []}
+    merged["text"] = text
     for f in files:
         data = f.model.model_dump(exclude_unset=True)
+        new_text = data.get("text") or {}
+        for tid in new_text.get("targets", {}):
+            origins[("text.targets", tid)] = _origin(f, ("text", "targets", tid))
+        for i, _ in enumerate(new_text.get("context", [])):
+            origins[("text.context", str(len(text["context"]) + i))] = _origin(f, ("text", "context", i))
+        _merge_text(text, new_text)
         merged["systems"].update(data.get("systems", {}))
         merged["unit_aliases"].update(data.get("unit_aliases", {}))
         for meaning, terms in data.get("result_terms", {}).items():
@@ -476,6 +489,19 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
                 current["add_codes"] = current.get("add_codes", []) + added
                 origins[(section, rule["id"])] = _origin(f, (section, i))
     return merged, origins
+
+
+def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
+    """Site text sections ADD phrases and rules to the defaults (a site rarely wants fewer words)."""
+    text["languages"].update(new.get("languages", {}))
+    for tid, target in new.get("targets", {}).items():
+        current = text["targets"].setdefault(tid, {"phrases": []})
+        phrases = current["phrases"] + [p for p in target.get("phrases", []) if p not in current["phrases"]]
+        current.update(target)
+        current["phrases"] = phrases
+    text["context"] += new.get("context", [])
+    for key in ("disable_defaults", "inner_negations"):
+        text[key] += [v for v in new.get(key, []) if v not in text[key]]
 
 
 def _origin(f: LoadedFile, path: tuple[Any, ...]) -> str:
@@ -529,7 +555,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
 
     by_code: dict[tuple[str, str], list[Rule]] = defaultdict(list)
     modalities: list[ModalityRule] = []
-    condition_text: list[tuple[re.Pattern[str], re.Pattern[str] | None, ConditionRule]] = []
+    conditions: dict[str, ConditionRule] = {}
 
     observation_text: list[tuple[re.Pattern[str], Rule]] = []
 
@@ -601,17 +627,24 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             problem("conditions", rid, "topic", "no topic", "set topic")
         for c in cond_rule.codes:
             by_code[(c.system, c.code)].append(Rule("condition", cond_rule, origins[("conditions", rid)]))
-        if cond_rule.text:
-            try:
-                present = re.compile("|".join(f"(?:{t})" for t in cond_rule.text), re.IGNORECASE)
-                absent = (
-                    re.compile("|".join(f"(?:{t})" for t in cond_rule.absent_text), re.IGNORECASE)
-                    if cond_rule.absent_text else None
-                )
-                condition_text.append((present, absent, cond_rule))
-            except re.error as exc:
-                problem("conditions", rid, "text", f"invalid regular expression: {exc}",
-                        "escape special characters")
+        conditions[rid] = cond_rule
+
+    text_engine = TextEngine(TextSection.model_validate(merged["text"]))
+    def text_problem(key: str, message: str, hint: str) -> None:
+        if key.startswith("text.targets."):
+            origin = origins.get(("text.targets", key.removeprefix("text.targets.")), "")
+        else:
+            origin = origins.get(("text.context", key.removeprefix("text.context[").rstrip("]")), "")
+        file, _, line = origin.rpartition(":")
+        problems.append(Problem(file or origin or "(merged)", int(line) if line.isdigit() else None, key,
+                                message, hint))
+
+    for key, message in text_engine.check():
+        text_problem(key, message, "see the phrase syntax in README 'Clinical text'")
+    for tid in text_engine.section.targets:
+        if tid not in conditions:
+            text_problem(f"text.targets.{tid}", f"no condition rule {tid!r}",
+                         "targets are keyed by the id of a rule under 'conditions:'")
 
     for rid, raw in merged["modalities"].items():
         mod_rule = ModalityRule.model_validate(
@@ -686,7 +719,8 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         unit_aliases=dict(merged["unit_aliases"]),
         by_code=dict(by_code),
         modalities=modalities,
-        condition_text=condition_text,
+        text=text_engine,
+        conditions=conditions,
         translations=dict(translations),
         medication_text=medication_text,
         result_terms=result_terms,

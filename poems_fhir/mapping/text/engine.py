@@ -1,0 +1,286 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The text engine: sentence split -> target phrases -> ConText modifiers, on blank spaCy pipelines.
+
+One engine per run (it lives on the compiled mapping); the spaCy pipelines are built on first use,
+so a run whose texts never pass the prefilter never imports spaCy. Texts go to the pipeline of
+their script (Latin or Cyrillic); all texts of a patient are read in one call.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from .lexicon import (KeyIndex, PhraseFilter, TextSection, _token_regex, compile_phrase, dehyphen, expand_literals,
+                      normalise)
+
+
+class TextEngineError(Exception):
+    """The NLP pipeline failed on a batch of texts; the texts are reported, the run goes on."""
+
+
+class Modifier(str, Enum):
+    NEGATED = "negated"
+    POSSIBLE = "possible"
+    HYPOTHETICAL = "hypothetical"
+    HISTORICAL = "historical"
+    FAMILY = "family"
+
+
+_CATEGORY = {
+    "NEGATED_EXISTENCE": Modifier.NEGATED,
+    "POSSIBLE_EXISTENCE": Modifier.POSSIBLE,
+    "HYPOTHETICAL": Modifier.HYPOTHETICAL,
+    "HISTORICAL": Modifier.HISTORICAL,
+    "FAMILY": Modifier.FAMILY,
+}
+
+
+@dataclass(frozen=True)
+class Assertion:
+    """One target mention in one text, with the context that modifies it."""
+
+    target: str  # condition rule id
+    text: str  # the words that matched
+    sentence: str
+    modifiers: frozenset[Modifier] = frozenset()
+    triggers: tuple[str, ...] = ()  # the modifier phrases, for the evidence
+
+    @property
+    def label(self) -> str:
+        """present | negated | possible | hypothetical | historical | family (one word, by precedence)."""
+        m = self.modifiers
+        for name in (Modifier.FAMILY, Modifier.HYPOTHETICAL, Modifier.POSSIBLE, Modifier.NEGATED,
+                     Modifier.HISTORICAL):
+            if name in m:
+                return name.value
+        return "present"
+
+
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+# Sentence ends: full stop/question/exclamation + space, a blank line, or a line that starts a list
+# item or a "Heading:"; a hard-wrapped line inside a sentence is not cut.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*\u2022#]|\d+[.)]\s|[^\W\d_][\w /-]{0,40}:))"
+)
+
+
+#: a "sentence" longer than this (a text without full stops) is cut at line ends, then in pieces
+MAX_SENTENCE = 1500
+
+
+def _pieces(sentence: str) -> list[str]:
+    if len(sentence) <= MAX_SENTENCE:
+        return [sentence]
+    out = []
+    for line in sentence.splitlines():
+        out += [line[i:i + MAX_SENTENCE] for i in range(0, len(line), MAX_SENTENCE)]
+    return out
+
+
+def candidate_sentences(text: str, keys: KeyIndex, sentence_filter: PhraseFilter) -> list[str]:
+    """The sentences of ``text`` in which a target phrase occurs (the rest cannot hold a target)."""
+    return [p.strip() for s in _SENTENCE_END.split(text) for p in _pieces(s)
+            if p.strip() and keys.hits(p) and sentence_filter.search(p)]
+
+
+def script_of(text: str) -> str:
+    return "cyrillic" if len(_CYRILLIC.findall(text)) > len(_LATIN.findall(text)) else "latin"
+
+
+@dataclass
+class TextEngine:
+    section: TextSection
+    _pipelines: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        phrases = [p for t in self.section.targets.values() for p in t.phrases]
+        self.keys = KeyIndex(phrases)
+        self.sentence_filter = PhraseFilter(phrases)
+        # every target in every pipeline: a Russian report quotes "IgA lambda"
+        self._targets = [(tid, regex) for tid, t in self.section.targets.items()
+                         if (regex := PhraseFilter(t.phrases).regex) is not None]
+        words = [_token_regex(normalise(w)) for w in self.section.inner_negations]
+        self._inner_negation = re.compile("|".join(words)) if words else None
+
+    def could_matter(self, text: str) -> bool:
+        return bool(text) and self.keys.hits(text)
+
+    @property
+    def scripts(self) -> list[str]:
+        return sorted({lang.script for lang in self.section.languages.values()})
+
+    def check(self) -> list[tuple[str, str]]:
+        """Problems in the section as (key, message): phrases that do not compile, unknown languages."""
+        problems = []
+        for tid, target in self.section.targets.items():
+            for phrase in target.phrases:
+                try:
+                    compile_phrase(phrase)
+                except (ValueError, re.error) as exc:
+                    problems.append((f"text.targets.{tid}", f"phrase {phrase!r}: {exc}"))
+        for i, rule in enumerate(self.section.context):
+            if rule.lang not in self.section.languages:
+                problems.append((f"text.context[{i}]", f"unknown language {rule.lang!r}"))
+            if rule.pattern is None:
+                try:
+                    compile_phrase(rule.literal)
+                except (ValueError, re.error) as exc:
+                    problems.append((f"text.context[{i}]", f"literal {rule.literal!r}: {exc}"))
+        return problems
+
+    # ------------------------------------------------------------ pipelines
+
+    def _pipeline(self, script: str) -> Any:
+        if script not in self._pipelines:
+            self._pipelines[script] = self._build(script)
+        return self._pipelines[script]
+
+    def _build(self, script: str) -> Any:
+        import medspacy  # noqa: F401  (registers the pipeline factories)
+        import spacy
+        from loguru import logger
+        from medspacy.context import ConTextRule
+
+        # PyRuSH (medspaCy's default splitter) logs through loguru: keep it out of the sync job's log
+        logger.disable("PyRuSH")
+        _register_norm()
+        langs = {k: v for k, v in self.section.languages.items() if v.script == script}
+        tokenizer = next(iter(langs.values())).tokenizer if langs else "xx"
+        nlp: Any = spacy.blank(tokenizer)
+        # spaCy's letter classes miss Kazakh letters (қ, ұ, ә ...): split a final full stop after any letter
+        suffixes = list(nlp.Defaults.suffixes or []) + [r"(?<=\w)\.", r"(?<=\w)[,;:]"]
+        nlp.tokenizer.suffix_search = spacy.util.compile_suffix_regex(suffixes).search
+        # Texts arrive already cut into candidate sentences (candidate_sentences): spaCy's rule-based
+        # sentencizer finishes the job; PyRuSH cost ~6 ms a sentence here, 100 times more.
+        nlp.add_pipe("sentencizer")
+        nlp.add_pipe(_NORM_PIPE)
+        # Targets are found by the compiled phrase regexes (self._targets), not by spaCy's Matcher:
+        # the same phrases, a tenth of the cost; ConText then reads them from doc.ents.
+        context: Any = nlp.add_pipe("medspacy_context", config={"rules": None})
+        rules = []
+        disabled = {d.lower() for d in self.section.disable_defaults}
+        for code, lang in langs.items():
+            if lang.medspacy_defaults:
+                rules += [r for r in _medspacy_default_rules(code) if r.literal.lower() not in disabled]
+        for spec in self.section.context:
+            if spec.lang not in langs:
+                continue
+            literals = expand_literals(spec.literal) if spec.pattern is None else None
+            if literals is not None:  # plain words: PhraseMatcher, far cheaper than token patterns
+                rules += [ConTextRule(lit, spec.category, direction=spec.direction, max_scope=spec.max_scope)
+                          for lit in literals]
+                continue
+            pattern = spec.pattern if spec.pattern is not None else compile_phrase(spec.literal)
+            rules.append(ConTextRule(spec.literal, spec.category, pattern=pattern, direction=spec.direction,
+                                     max_scope=spec.max_scope))
+        context.add(rules)
+        return nlp
+
+    # ------------------------------------------------------------ running
+
+    def assert_texts(self, texts: list[str]) -> list[list[Assertion]]:
+        """Assertions per text, in order.
+
+        Cost is kept to what can matter: a text without any target's key word costs one regex
+        search; otherwise it is cut into sentences (ConText's scope never crosses one) and only the
+        sentences in which a whole target phrase occurs are parsed, grouped per script.
+        """
+        results: list[list[Assertion]] = [[] for _ in texts]
+        by_script: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for i, text in enumerate(texts):
+            if not self.could_matter(text):
+                continue
+            for chunk in candidate_sentences(text, self.keys, self.sentence_filter):
+                by_script[script_of(chunk)].append((i, chunk))
+        for script, chunks in by_script.items():
+            if script not in self.scripts:
+                script = self.scripts[0] if self.scripts else script
+            try:
+                nlp = self._pipeline(script)
+                docs = [self._run(nlp, c) for _, c in chunks]
+            except Exception as exc:  # spaCy/medspaCy internals: report, never crash the run
+                raise TextEngineError(f"the {script} text pipeline failed: {type(exc).__name__}: {exc}; "
+                                      "check the text section of the mapping files") from exc
+            for (i, chunk), doc in zip(chunks, docs, strict=True):
+                results[i].extend(self._assertion(ent, chunk) for ent in doc.ents)
+        return results
+
+    @staticmethod
+    def _components(nlp: Any) -> list[Any]:
+        return [proc for _, proc in nlp.pipeline]
+
+    def _run(self, nlp: Any, chunk: str) -> Any:
+        """One sentence through the rule-based components (nlp.pipe's batching buys nothing for
+        rule components and costs ~0.5 ms a call)."""
+        doc = nlp.make_doc(dehyphen(chunk))
+        components = self._components(nlp)
+        for proc in components[:-1]:
+            doc = proc(doc)
+        return components[-1](self._with_targets(doc))
+
+    def _with_targets(self, doc: Any) -> Any:
+        """Set doc.ents to the target phrases found in the text (longest first, no overlaps)."""
+        from spacy.util import filter_spans
+
+        text = normalise(doc.text)
+        spans = []
+        for tid, regex in self._targets:
+            for m in regex.finditer(text):
+                end = m.start() + len(m.group(0).rstrip(" \t\n-"))
+                span = doc.char_span(m.start(), end, label=tid.upper(), alignment_mode="expand")
+                if span is not None:
+                    spans.append(span)
+        doc.ents = filter_spans(spans)
+        return doc
+
+    def _assertion(self, ent: Any, original: str) -> Assertion:
+        mods = [m for m in ent._.modifiers if m.category in _CATEGORY]
+        modifiers = {_CATEGORY[m.category] for m in mods}
+        def quote(span: Any) -> str:
+            return original[span.start_char:span.end_char]
+
+        triggers = [quote(ent.doc[m.modifier_span[0]:m.modifier_span[1]]) for m in mods]
+        inner = [t.text for t in ent if self._inner_negation and self._inner_negation.search(normalise(t.text))]
+        if inner:  # "liver is not enlarged": the negation sits inside the target phrase
+            modifiers.add(Modifier.NEGATED)
+            triggers += inner
+        return Assertion(
+            target=ent.label_.lower(),
+            text=quote(ent),
+            sentence=quote(ent.sent).strip(),
+            modifiers=frozenset(modifiers),
+            triggers=tuple(triggers),
+        )
+
+
+_NORM_PIPE = "poems_fhir_norm"
+
+
+def _register_norm() -> None:
+    """A pipe that sets Token.norm_ to lower case with ё as е: what compiled phrases match."""
+    from spacy.language import Language
+
+    if _NORM_PIPE in Language.factories:
+        return
+
+    @Language.component(_NORM_PIPE)
+    def norm(doc: Any) -> Any:
+        for token in doc:
+            token.norm_ = token.lower_.replace("ё", "е")
+        return doc
+
+
+def _medspacy_default_rules(lang: str) -> list[Any]:
+    from medspacy.context import ConTextRule
+
+    import medspacy
+
+    root = Path(medspacy.__file__).resolve().parents[1] / "resources" / lang / "context_rules.json"
+    return list(ConTextRule.from_json(str(root))) if root.exists() else []

@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Text assertions -> findings, and the precedence of coded facts over text.
+
+Handlers in extract.py queue one ``TextJob`` per text (a report conclusion, a note, a valueString,
+an uncoded code.text); after all resources of a patient are read, the jobs run through the text
+engine in one batch and become findings here.
+
+What an assertion means (README "Clinical text"):
+
+- present -> PRESENT; negated -> ABSENT (weak when the target says so or the modality is weak);
+- possible or historical -> INDETERMINATE (a clinician must look); hypothetical and family -> nothing.
+
+A coded fact wins over text about the same fact: see ``coded_wins``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from ...criteria.model import Evidence, Finding, State, Strength
+from ..rules import CompiledMapping, ConditionRule
+from .engine import Assertion
+
+#: criteria whose parts are separate facts (an enlarged liver and a normal spleen do not conflict)
+PART_TOPICS = frozenset({"organomegaly", "extravascular_volume_overload", "skin_changes", "endocrinopathy",
+                         "thrombocytosis_polycythemia"})
+
+
+@dataclass
+class TextJob:
+    reference: str
+    effective: dt.date | None
+    text: str
+    source: str  # "conclusion", "presentedForm", "note", "valueString", "code.text"
+    kind: str  # "imaging" | "histology" | "report" | "condition" | "observation"
+    skip: frozenset[str] = frozenset()  # condition rule ids already stated by a code here
+    #: a negative read from a weak modality (plain radiograph) is low-grade
+    weak_note: str | None = None
+    #: Condition.verificationStatus, or the coded value of an uncoded Observation (True/False/None)
+    verification: str | None = None
+    coded_value: bool | None = None
+    supporting: tuple[str, ...] = field(default_factory=tuple)
+    label: str = ""  # the resource's own name, e.g. "CT chest/abdomen/pelvis"
+
+    def allows(self, rule: ConditionRule) -> bool:
+        if rule.id in self.skip:
+            return False
+        if self.kind == "condition":
+            return True  # a clinician's own Condition text
+        return rule.report_source == "any" or rule.report_source == self.kind
+
+
+def _quote(sentence: str) -> str:
+    sentence = " ".join(sentence.split())
+    return sentence if len(sentence) <= 160 else sentence[:157] + "..."
+
+
+def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMapping) -> list[Finding]:
+    out: dict[tuple[str, State], Finding] = {}
+    for a in assertions:
+        rule = mapping.conditions.get(a.target)
+        if rule is None or not job.allows(rule):
+            continue
+        label = a.label
+        if label in ("family", "hypothetical"):
+            continue
+        state, strength, note = State.PRESENT, Strength.STRONG, None
+        why = f" ({', '.join(repr(t) for t in a.triggers)})" if a.triggers else ""
+        if label == "negated":
+            state = State.ABSENT
+            target = mapping.text.section.targets.get(a.target)
+            if job.weak_note:
+                strength, note = Strength.WEAK, job.weak_note
+            elif target is not None and target.negative == "weak":
+                strength, note = Strength.WEAK, f"{rule.id.replace('_', ' ')} negated in text only: a low-grade negative"
+        elif label in ("possible", "historical"):
+            state = State.INDETERMINATE
+            note = (f"{rule.id.replace('_', ' ')}: {'uncertain' if label == 'possible' else 'historical'} "
+                    f"mention in text{why}")
+        final = _with_source_status(state, job)
+        if final is None:
+            continue
+        state = final
+        origin = "report text" if job.kind in ("imaging", "histology", "report") else "text"
+        how = "" if label == "present" else f"; {label}{why}"
+        summary = f"{job.label + ': ' if job.label else ''}\"{_quote(a.sentence)}\" (from {origin}, {job.source}{how})"
+        evidence = Evidence(job.reference, job.effective, summary, supporting=job.supporting)
+        for topic in ([rule.topic] if rule.topic else []) + list(rule.also):
+            key = (topic, state)
+            if key not in out:
+                out[key] = Finding(topic, state, evidence, strength=strength, note=note, axis=rule.axis,
+                                   component=rule.component, source_rule=rule.id, from_text=True,
+                                   is_assertion=job.kind == "condition")
+    return list(out.values())
+
+
+def _with_source_status(state: State, job: TextJob) -> State | None:
+    """The resource's own status still applies: a refuted Condition, a 'negative' exam value."""
+    if job.verification == "refuted" or job.coded_value is False:
+        return State.ABSENT if state is State.PRESENT else None
+    if job.verification in ("provisional", "differential", "unconfirmed") and state is State.PRESENT:
+        return State.INDETERMINATE
+    return state
+
+
+def _part(f: Finding) -> tuple[str, str | None]:
+    if f.topic in PART_TOPICS:
+        return f.topic, f.component or (f.axis.value if f.axis else None) or f.source_rule
+    return f.topic, None
+
+
+def coded_wins(findings: list[Finding], details: dict[str, set[str]]) -> list[Finding]:
+    """Drop text findings that a coded finding of the same fact overrules.
+
+    Same fact = same criterion (and the same part of a multi-part criterion). A coded finding wins
+    when it comes from the same resource, is dated the same day, or is a Condition whose
+    evidence.detail cites the text's resource (``details``: reference -> cited references).
+    """
+    coded = [f for f in findings if not f.from_text]
+    index: dict[tuple[str, str | None], list[Finding]] = {}
+    for f in coded:
+        index.setdefault(_part(f), []).append(f)
+    kept = []
+    for f in findings:
+        if f.from_text and any(
+            c.evidence.reference == f.evidence.reference
+            or (c.effective is not None and c.effective == f.effective)
+            or f.evidence.reference in details.get(c.evidence.reference, set())
+            for c in index.get(_part(f), [])
+        ):
+            continue
+        kept.append(f)
+    return kept

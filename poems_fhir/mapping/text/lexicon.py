@@ -1,0 +1,220 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The text section of a mapping file: languages, target phrases per condition rule, ConText rules.
+
+Phrases are written in a small token syntax so a site can add words without knowing spaCy:
+
+- words are separated by spaces; a hyphen between words matches "plasma-cell" and "plasma cell"
+  (the engine reads a hyphen between letters as a space);
+- ``word*`` matches any word starting with ``word`` (Russian/Kazakh endings: ``склеротическ*``);
+- ``a|b*`` matches either alternative at that position;
+- ``[word]`` makes the word optional; ``...`` stands for up to three words in between
+  ("enlarged ... lymph nodes" matches "enlarged mesenteric and retroperitoneal lymph nodes");
+- ``е`` also matches ``ё``; matching ignores case.
+
+Each phrase compiles to a spaCy token pattern (one dict per token), and every phrase contributes its
+most distinctive word to one compiled prefilter regex: a text that contains none of them cannot
+hold a target, so the NLP never runs on it.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Category = Literal["NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "FAMILY",
+                   "TERMINATE", "PSEUDO"]
+Direction = Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LanguageSpec(_Strict):
+    #: which texts go to this language's pipeline: by the letters they are written in
+    script: Literal["latin", "cyrillic"]
+    #: spaCy blank tokenizer (no model download): en, ru, de, fr, ...
+    tokenizer: str = "xx"
+    #: load medspaCy's own ConText rules for this language (shipped for en, de, es, fr, it, nl, pl, pt)
+    medspacy_defaults: bool = False
+
+
+class TargetSpec(_Strict):
+    phrases: list[str] = Field(default_factory=list)
+    #: a negated mention is a strong or a low-grade (weak) negative
+    negative: Literal["strong", "weak"] = "strong"
+
+
+class ContextRuleSpec(_Strict):
+    lang: str
+    literal: str
+    category: Category
+    direction: Direction = "BIDIRECTIONAL"
+    #: overrides the phrase syntax: a spaCy token pattern (list) or a regular expression (string)
+    pattern: list[dict[str, Any]] | str | None = None
+    max_scope: int | None = None
+    note: str | None = None
+
+
+class TextSection(_Strict):
+    languages: dict[str, LanguageSpec] = Field(default_factory=dict)
+    #: condition rule id -> phrases that name it
+    targets: dict[str, TargetSpec] = Field(default_factory=dict)
+    context: list[ContextRuleSpec] = Field(default_factory=list)
+    #: literals of medspaCy default rules to drop (replaced by rules of our own)
+    disable_defaults: list[str] = Field(default_factory=list)
+    #: words inside a matched target that negate it ("liver is not enlarged")
+    inner_negations: list[str] = Field(default_factory=list)
+
+
+_YO = str.maketrans({"е": "[её]", "ё": "[её]"})
+
+
+def _token_regex(word: str) -> str:
+    alternatives = []
+    for alt in word.split("|"):
+        prefix, suffix = alt.endswith("*"), alt.startswith("*") and len(alt) > 1
+        stem = alt.strip("*")
+        if "*" in stem:
+            raise ValueError(f"'*' only at the start or end of a word: {word!r}")
+        if not stem:
+            raise ValueError(f"empty word in {word!r}")
+        body = re.escape(stem).translate(_YO)
+        alternatives.append(("" if suffix else "^") + body + ("" if prefix else "$"))
+    return "(?:" + "|".join(alternatives) + ")"
+
+
+_WORD = re.compile(r"\.\.\.|\[[^\]]+\]|[^\s\-\[\]]+")
+_GAP = {"IS_ALPHA": True, "OP": "{0,3}"}
+
+
+def _token(word: str) -> dict[str, Any]:
+    """One position of a phrase -> a spaCy token pattern on NORM (lower case, ё as е).
+
+    Whole words are set lookups; only ``stem*`` / ``*suffix`` need a regular expression.
+    """
+    alts = [normalise(a) for a in word.split("|")]
+    if any(not a.strip("*") for a in alts):
+        raise ValueError(f"empty word in {word!r}")
+    if any("*" in a.strip("*") for a in alts):
+        raise ValueError(f"'*' only at the start or end of a word: {word!r}")
+    if not any("*" in a for a in alts):
+        return {"NORM": alts[0]} if len(alts) == 1 else {"NORM": {"IN": alts}}
+    return {"NORM": {"REGEX": _token_regex("|".join(alts))}}
+
+
+def compile_phrase(phrase: str) -> list[dict[str, Any]]:
+    """One phrase in the token syntax -> a spaCy Matcher pattern (over NORM, see ``normalise``)."""
+    words = _WORD.findall(phrase.strip().lower())
+    if not words:
+        raise ValueError(f"empty phrase {phrase!r}")
+    pattern: list[dict[str, Any]] = []
+    if words[0] == "..." or words[-1] == "...":
+        raise ValueError(f"'...' only between words: {phrase!r}")
+    for word in words:
+        if word == "...":
+            pattern.append(dict(_GAP))
+            continue
+        optional = word.startswith("[")
+        word = word.strip("[]").strip()
+        token = _token(word)
+        if optional:
+            token["OP"] = "?"
+        pattern.append(token)
+    return pattern
+
+
+def expand_literals(phrase: str, limit: int = 2000) -> list[str] | None:
+    """Every plain word sequence the phrase stands for, or None when it needs the token Matcher
+    (``*`` or ``...``). Plain sequences go to spaCy's PhraseMatcher: a hash lookup per token."""
+    words = _WORD.findall(phrase.strip().lower())
+    out = [""]
+    for word in words:
+        if word == "..." or "*" in word:
+            return None
+        choices = word.strip("[]").split("|") + ([""] if word.startswith("[") else [])
+        out = [f"{o} {c}".strip() for o in out for c in choices]
+        if len(out) > limit:
+            return None
+    return sorted({o for o in out if o})
+
+
+def key_words(phrase: str) -> list[str]:
+    """The alternatives of the phrase's most distinctive mandatory word (``stem*`` = any ending).
+
+    Every match of the phrase contains one of them. The word whose shortest alternative is
+    longest is the rarest in practice ("oedema" rather than "bilateral").
+    """
+    candidates = [w for w in _WORD.findall(phrase.strip().lower()) if w != "..." and not w.startswith("[")]
+    if not candidates:
+        return []
+    # ties go to the later word: the noun ("white nails" -> "nails")
+    best = max(reversed(candidates), key=lambda w: min(len(a.strip("*")) for a in w.split("|")))
+    return best.split("|")
+
+
+_WORD_HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
+
+
+def dehyphen(text: str) -> str:
+    """A hyphen between letters becomes a space (plasma-cell, plasma cell); the length stays, so
+    evidence quotes can slice the original text."""
+    return _WORD_HYPHEN.sub(" ", text)
+
+
+def normalise(text: str) -> str:
+    """Lower case, ё as е, same length as ``text`` (match offsets are offsets in the original)."""
+    low = text.lower()
+    if len(low) != len(text):  # a rare letter whose lower case is longer (İ): keep it as it is
+        low = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return low.replace("ё", "е")
+
+
+class KeyIndex:
+    """The prefilter: one regex over the key words, run on the lower-cased text.
+
+    Case-folding the text once and matching plain lower-case alternatives behind a word boundary
+    is several times faster than a case-insensitive alternation (measured on the Synthea notes).
+    """
+
+    def __init__(self, phrases: list[str]) -> None:
+        alts = set()
+        for phrase in phrases:
+            for key in key_words(phrase):
+                body = re.escape(normalise(key.strip("*")))
+                alts.add((r"\w*" if key.startswith("*") else "") + body + ("" if key.endswith("*") else r"\b"))
+        ordered = sorted(alts, key=len, reverse=True)
+        self.regex = re.compile(r"\b(?:" + "|".join(ordered) + ")") if ordered else None
+
+    def hits(self, text: str) -> bool:
+        return self.regex is not None and self.regex.search(normalise(text)) is not None
+
+
+def phrase_regex(phrase: str) -> str:
+    """A plain regex close to the phrase's token pattern, to find the sentences worth parsing."""
+    parts = []
+    for word in _WORD.findall(phrase.strip().lower()):
+        if word == "...":
+            parts.append(r"(?:\w+[\s\-]+){0,3}")
+            continue
+        optional = word.startswith("[")
+        alts = []
+        for alt in word.strip("[]").split("|"):
+            body = re.escape(normalise(alt.strip("*")))
+            alts.append(("\\w*" if alt.startswith("*") else "") + body + ("\\w*" if alt.endswith("*") else ""))
+        group = "(?:" + "|".join(alts) + r")\b[\s\-]*"
+        parts.append(f"(?:{group})?" if optional else group)
+    return r"\b" + "".join(parts)
+
+
+class PhraseFilter:
+    """Does a sentence hold a whole target phrase? Plain regexes over the normalised sentence."""
+
+    def __init__(self, phrases: list[str]) -> None:
+        self.regex = re.compile("|".join(phrase_regex(p) for p in phrases)) if phrases else None
+
+    def search(self, text: str) -> bool:
+        return self.regex is not None and self.regex.search(normalise(text)) is not None
+
+
