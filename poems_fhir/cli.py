@@ -4,12 +4,16 @@ Exit codes (a contract with schedulers and scripts; see README "Exit codes"):
   0  everything was read and evaluated
   1  some input was skipped (reported in the output's `errors`)
   2  usage error, unreadable input, or invalid mapping file
+  4  internal error: a bug of poems-fhir (the resources/patients it hit are listed; --debug logs the
+     traceback); everything else was still processed
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sys
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +21,56 @@ import click
 
 from . import __version__
 from .criteria.profiles import DEFAULT_PROFILE, PROFILES, get_profile
-from .fhir.read import InputError, read_paths
+from .errors import EXIT_INTERNAL
+from .fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, SourceError, read_paths
 from .mapping.rules import MappingError, load_mapping
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("poems_fhir.cli")
+
+
+def _exit_code(errors: list[SourceError]) -> int:
+    if any(e.internal for e in errors):
+        return EXIT_INTERNAL
+    return EXIT_SKIPPED if errors else EXIT_OK
+
+
+class _GuardedGroup(click.Group):
+    """The last resort: an unexpected exception anywhere becomes one line and exit code 4;
+    the traceback only with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit,
+                KeyboardInterrupt):
+            raise
+        except RecursionError as exc:
+            self._internal(exc, "input nested too deeply for Python")
+        except MemoryError as exc:
+            self._internal(exc, "out of memory")
+        except Exception as exc:
+            self._internal(exc, f"{type(exc).__name__}: {str(exc)[:300]}")
+
+    @staticmethod
+    def _internal(exc: BaseException, what: str) -> None:
+        log.debug("internal error", exc_info=exc)
+        if not log.isEnabledFor(logging.DEBUG):
+            what += " (run with --debug for the traceback)"
+        else:
+            traceback.print_exception(exc, file=sys.stderr)
+        click.echo(f"poems-fhir: internal error: {what}; please report it", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+def _setup_cli_logging(debug: bool) -> None:
+    logger = logging.getLogger("poems_fhir")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.propagate = False
+    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 class _Date(click.ParamType):
@@ -47,9 +97,11 @@ def _load_mapping(files: tuple[str, ...]):  # type: ignore[no-untyped-def]
         _fail(f"{exc}\nRun `poems-fhir mappings check FILE` for details.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_GuardedGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="poems-fhir")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Log details to stderr, with the traceback of any internal error.")
+def main(debug: bool) -> None:
     """poems-fhir: POEMS syndrome criteria from FHIR R4 data, written back as decision support.
 
     \b
@@ -66,6 +118,7 @@ def main() -> None:
       poems-fhir sync --source sample_bundles --out out/
       poems-fhir mappings check site.yaml
     """
+    _setup_cli_logging(debug)
 
 
 @main.command()
@@ -86,9 +139,12 @@ def main() -> None:
                    "for one transaction per patient.")
 @click.option("--report-status", type=click.Choice(["partial", "preliminary"]), default="partial",
               show_default=True, help="DiagnosticReport.status of written reports (never 'final').")
+@click.option("--max-resources-per-patient", "max_per_patient", type=click.IntRange(min=1),
+              default=MAX_RESOURCES_PER_PATIENT, show_default=True,
+              help="A patient with more relevant resources is reported and not evaluated.")
 def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | None, profile: str,
              mapping_files: tuple[str, ...], patients: tuple[str, ...], fmt: str,
-             out: str | None, report_status: str) -> None:
+             out: str | None, report_status: str, max_per_patient: int) -> None:
     """Evaluate the POEMS criteria for every patient found in PATHS.
 
     PATHS are FHIR Bundle JSON files (collection, searchset, transaction, batch, document),
@@ -110,15 +166,16 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
     mapping = _load_mapping(mapping_files)
     rule_profile = get_profile(profile)
     try:
-        read = read_paths(paths)
+        read = read_paths(paths, max_per_patient)
     except InputError as exc:
         _fail(str(exc))
     results = []
+    failed: list[SourceError] = []
     with click.progressbar(read.records, label="evaluating", file=sys.stderr,
                            hidden=not sys.stderr.isatty() or len(read.records) < 20) as records:
-        for result in iter_evaluations(records, mapping, rule_profile, as_of, patients, baseline):
+        for result in iter_evaluations(records, mapping, rule_profile, as_of, patients, baseline, failed):
             results.append(result)
-    errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
+    errors = list(read.errors) + failed + [e for r in results for e in r.extraction.errors]
     written = _write_out(out, results, mapping, report_status, errors) if out else []
     if fmt == "json":
         doc = {
@@ -129,7 +186,8 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
             "errors": [e.to_dict() for e in errors],
             "written": written,
         }
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        # allow_nan=False: bare NaN/Infinity is not JSON (the boundary refuses them on input)
+        click.echo(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False))
     else:
         for r in results:
             click.echo(render_assessment(r.assessment))
@@ -142,7 +200,7 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
                    f"{read.resources} resources; {len(errors)} input problem(s).")
         for e in errors:
             click.echo(f"  skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}")
-    sys.exit(EXIT_SKIPPED if errors else EXIT_OK)
+    sys.exit(_exit_code(errors))
 
 
 @main.command()
@@ -154,8 +212,11 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
 @click.option("--baseline", type=_Date(), help="Response baseline date (default: before the first treatment).")
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE, show_default=True)
 @click.option("--mappings", "mapping_files", multiple=True, type=click.Path(), help="Site mapping files.")
+@click.option("--max-resources-per-patient", "max_per_patient", type=click.IntRange(min=1),
+              default=MAX_RESOURCES_PER_PATIENT, show_default=True,
+              help="A patient with more relevant resources is reported and not evaluated.")
 def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of: dt.date | None,
-           baseline: dt.date | None, profile: str, mapping_files: tuple[str, ...]) -> None:
+           baseline: dt.date | None, profile: str, mapping_files: tuple[str, ...], max_per_patient: int) -> None:
     """Write a self-contained HTML page per patient: criteria with evidence, what is missing, the
     response at each restaging, risk factors, the proposed care pathway and a timeline chart of
     M-protein, free light chains and VEGF (per specimen type) with treatments marked.
@@ -166,36 +227,65 @@ def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of
       poems-fhir report sample_bundles/ --html pages/          # one page per patient
       poems-fhir report export/ --patient Patient/123 --as-of 2019-08-20 --html restaging.html
     """
+    from .fhir.read import internal_error
     from .fhir.write import patient_file_name
     from .pipeline import html_for, iter_evaluations
 
     mapping = _load_mapping(mapping_files)
     try:
-        read = read_paths(paths)
+        read = read_paths(paths, max_per_patient)
     except InputError as exc:
         _fail(str(exc))
-    results = list(iter_evaluations(read.records, mapping, get_profile(profile), as_of, patients, baseline))
+    failed: list[SourceError] = []
+    results = list(iter_evaluations(read.records, mapping, get_profile(profile), as_of, patients, baseline,
+                                    failed))
+    errors = list(read.errors) + failed + [e for r in results for e in r.extraction.errors]
+    for e in read.errors + failed:
+        click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
     if not results:
-        _fail("no patient found in the input (or none matching --patient)")
+        _fail("no patient found in the input (or none matching --patient)",
+              EXIT_INTERNAL if any(e.internal for e in failed) else EXIT_USAGE)
     out = Path(target)
     if out.suffix.lower() == ".html":
         if len(results) > 1:
             _fail(f"{len(results)} patients found: give --patient, or a folder for --html")
         pages = [(out, results[0])]
     else:
-        out.mkdir(parents=True, exist_ok=True)
+        _make_dir(out, "--html")
         pages = [(out / patient_file_name(r.assessment.patient).replace(".json", ".html"), r) for r in results]
     for path, r in pages:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(html_for(r, mapping), encoding="utf-8")
+        try:
+            page = html_for(r, mapping)
+        except Exception as exc:  # last resort: one page's bug must not lose the others
+            errors.append(internal_error(r.assessment.patient, r.assessment.patient, exc))
+            continue
+        _make_dir(path.parent, "--html")
+        _write_text(path, page, "--html")
         click.echo(f"wrote {path} ({r.assessment.classification.value})")
-    errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
-    sys.exit(EXIT_SKIPPED if errors else EXIT_OK)
+    for e in errors[len(read.errors) + len(failed):]:
+        click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
+    sys.exit(_exit_code(errors))
+
+
+def _make_dir(path: Path, option: str) -> None:
+    """mkdir -p, with a usage error (not a traceback) when a parent is a file or not writable."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"{option} {path}: cannot create the folder ({exc.strerror or exc}); "
+              "is a part of the path a regular file?")
+
+
+def _write_text(path: Path, text: str, option: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{option} {path}: cannot write ({exc.strerror or exc}); is a part of the path a regular file?")
 
 
 def _write_out(out: str, results: list[Any], mapping: Any, report_status: str,
                errors: list[Any]) -> list[dict[str, Any]]:
-    from .fhir.read import SourceError
+    from .fhir.read import internal_error
     from .fhir.write import NotWritableError, WriteContext, patient_file_name
     from .pipeline import html_for, transaction_for
 
@@ -207,19 +297,21 @@ def _write_out(out: str, results: list[Any], mapping: Any, report_status: str,
             bundles.append((r.assessment.patient, transaction_for(r, ctx, html_for(r, mapping))))
         except NotWritableError as exc:
             errors.append(SourceError(r.assessment.patient, str(exc)))
+        except Exception as exc:  # last resort: one patient's bug must not lose the others
+            errors.append(internal_error(r.assessment.patient, r.assessment.patient, exc))
     target = Path(out)
     written = []
     if target.suffix.lower() == ".json":
         merged = {"resourceType": "Bundle", "type": "transaction",
                   "entry": _dedupe([e for _, b in bundles for e in b["entry"]])}
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        _make_dir(target.parent, "--out")
+        _write_text(target, json.dumps(merged, indent=2, ensure_ascii=False, allow_nan=False) + "\n", "--out")
         written.append({"file": str(target), "entries": len(merged["entry"]), "patients": len(bundles)})
     else:
-        target.mkdir(parents=True, exist_ok=True)
+        _make_dir(target, "--out")
         for patient, bundle in bundles:
             path = target / patient_file_name(patient)
-            path.write_text(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+            _write_text(path, json.dumps(bundle, indent=2, ensure_ascii=False, allow_nan=False) + "\n", "--out")
             written.append({"file": str(path), "entries": len(bundle["entry"]), "patients": 1})
     return written
 

@@ -9,6 +9,7 @@ EXIT_OK = 0
 EXIT_PARTIAL = 1  # some input or patients skipped/failed; the rest was processed
 EXIT_USAGE = 2  # configuration or usage error
 EXIT_SERVER = 3  # server unreachable or unauthorised
+EXIT_INTERNAL = 4  # a bug of poems-fhir (an unexpected exception); the rest was processed if possible
 
 
 class PoemsFhirError(Exception):

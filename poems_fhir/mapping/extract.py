@@ -12,7 +12,7 @@ from typing import Any
 
 from ..criteria.model import Criterion, Evidence, Finding, State, Strength
 from ..criteria.timeline import CourseAssessment, Event, Measurement
-from ..fhir.read import PatientRecord, Raw, SourceError
+from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .ife import parse_ife
 from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, Rule
 from .values import (
@@ -70,6 +70,11 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
             del out.findings[before[0]:], out.measurements[before[1]:], out.events[before[2]:]
             del out.course[before[3]:]
             out.errors.append(SourceError(raw.origin, str(exc), raw.ref))
+            continue
+        except Exception as exc:  # last resort: a bug must cost this resource only, never the run
+            del out.findings[before[0]:], out.measurements[before[1]:], out.events[before[2]:]
+            del out.course[before[3]:]
+            out.errors.append(internal_error(raw.origin, raw.ref, exc))
             continue
         if (len(out.findings), len(out.measurements), len(out.events), len(out.course)) != before and raw.ref:
             out.used[raw.ref] = (raw.data.get("meta") or {}).get("versionId")
