@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import sys
 import traceback
 from pathlib import Path
@@ -27,6 +28,25 @@ from .mapping.rules import MappingError, load_mapping
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("poems_fhir.cli")
+
+
+def _json(doc: Any) -> str:
+    """JSON text that strict parsers accept: a non-finite float (never from input - the boundary
+    refuses those - but possibly from arithmetic on extreme values) becomes null."""
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, float) and not math.isfinite(node):
+            return None
+        if isinstance(node, dict):
+            return {k: clean(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [clean(v) for v in node]
+        return node
+
+    try:
+        return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return json.dumps(clean(doc), indent=2, ensure_ascii=False, allow_nan=False)
 
 
 def _exit_code(errors: list[SourceError]) -> int:
@@ -186,8 +206,7 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
             "errors": [e.to_dict() for e in errors],
             "written": written,
         }
-        # allow_nan=False: bare NaN/Infinity is not JSON (the boundary refuses them on input)
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False))
+        click.echo(_json(doc))
     else:
         for r in results:
             click.echo(render_assessment(r.assessment))
@@ -305,13 +324,13 @@ def _write_out(out: str, results: list[Any], mapping: Any, report_status: str,
         merged = {"resourceType": "Bundle", "type": "transaction",
                   "entry": _dedupe([e for _, b in bundles for e in b["entry"]])}
         _make_dir(target.parent, "--out")
-        _write_text(target, json.dumps(merged, indent=2, ensure_ascii=False, allow_nan=False) + "\n", "--out")
+        _write_text(target, _json(merged) + "\n", "--out")
         written.append({"file": str(target), "entries": len(merged["entry"]), "patients": len(bundles)})
     else:
         _make_dir(target, "--out")
         for patient, bundle in bundles:
             path = target / patient_file_name(patient)
-            _write_text(path, json.dumps(bundle, indent=2, ensure_ascii=False, allow_nan=False) + "\n", "--out")
+            _write_text(path, _json(bundle) + "\n", "--out")
             written.append({"file": str(path), "entries": len(bundle["entry"]), "patients": 1})
     return written
 

@@ -6,6 +6,7 @@ one dict lookup per coding (rules.CompiledMapping.rules_for).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -201,6 +202,8 @@ def _numeric(ctx: _Ctx, rule: ObservationRule) -> Value:
         den = quantity(ratio.get("denominator"), element + "Ratio.denominator", None, m.unit_aliases)
         if den.value == 0:
             raise ResourceError(f"{element}Ratio has a zero denominator")
+        if not math.isfinite(num.value / den.value):
+            raise ResourceError(f"{element}Ratio is out of range (numerator / denominator overflows)")
         return Value(num.value / den.value, rule.unit or "{ratio}")
     present = [k for k in part if k.startswith("value")]
     raise ResourceError(

@@ -6,6 +6,7 @@ element, so a bad resource is reported and skipped instead of guessed at.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -95,9 +96,12 @@ def quantity(
         raise ResourceError(f"{element} has no unit (expected {target_unit}); not guessed")
     ucum_unit = aliases.get(str(unit), str(unit))
     try:
-        return Value(convert(float(raw), ucum_unit, target_unit, molar_mass), target_unit, comparator)
+        converted = convert(float(raw), ucum_unit, target_unit, molar_mass)
     except UnitError as exc:
         raise ResourceError(f"{element}: {exc}") from None
+    if not math.isfinite(converted):  # 1e308 g/L in mg/L: beyond what a float holds
+        raise ResourceError(f"{element}.value {raw!r} {unit} is out of range in {target_unit}")
+    return Value(converted, target_unit, comparator)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,10 @@ def _series(measurements: Sequence[Measurement], analyte: str, specimen: str | N
     return [m.effective for m in points], [m.value for m in points]
 
 
+def _next_day(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=1) if day < dt.date.max else day
+
+
 def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], as_of: dt.date | None = None) -> str | None:
     """The chart as an <svg> element, or None when there is nothing to draw."""
     measurements = [m for m in measurements if m.effective and (as_of is None or m.effective <= as_of)]
@@ -52,13 +56,23 @@ def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], a
                 ax.plot(xs, ys, marker="o", linewidth=2.5, markersize=6, color=COLORS[key], label=label)
             for e in events:
                 if e.kind in ("treatment", "radiotherapy", "chemotherapy"):
-                    ax.axvspan(e.effective, e.end or e.effective + dt.timedelta(days=1),  # type: ignore[operator]
+                    ax.axvspan(e.effective, e.end or _next_day(e.effective),  # type: ignore[arg-type]
                                color=TREATMENT_SHADE, alpha=0.35, linewidth=0)
                 elif e.kind == "autologous_hsct":
                     ax.axvline(e.effective, color=TRANSPLANT_LINE, linestyle="--", linewidth=1.5)
+            if max((abs(v) for a, _, sp in lines for v in _series(measurements, a, sp)[1]), default=0) > 1e12:
+                ax.set_yscale("symlog")  # a linear axis cannot place ticks up to 1e308
             ax.set_ylabel(title)
             ax.grid(True, alpha=0.3)
             ax.legend(loc="upper right", fontsize=8)
+        # autoscale pads the axis by 5%, which for dates near year 1 or 9999 leaves matplotlib's
+        # calendar: pad within it
+        days = [m.effective for m in measurements] + [d for e in events for d in (e.effective, e.end) if d]
+        lo, hi = min(days), max(days)  # type: ignore[type-var]
+        pad = dt.timedelta(days=max(1, (hi - lo).days // 20))  # type: ignore[operator]
+        first, last = dt.date(1, 1, 2), dt.date(9999, 12, 30)
+        axes[0, 0].set_xlim(max(first, lo - pad) if lo - first > pad else first,  # type: ignore[operator]
+                            min(last, hi + pad) if last - hi > pad else last)  # type: ignore[operator]
         axes[0, 0].set_title("Shaded: treatment periods; dashed line: autologous stem-cell transplant", fontsize=9)
         fig.autofmt_xdate()
         fig.tight_layout()

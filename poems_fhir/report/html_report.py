@@ -7,6 +7,7 @@ DiagnosticReport as presentedForm and shown by an EHR viewer.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from html import escape
 
@@ -17,6 +18,8 @@ from ..criteria.response import ResponseAssessment, ResponseConfig, assess_respo
 from ..criteria.risk import RiskFactor
 from ..criteria.timeline import CourseAssessment, Event, Measurement
 from .chart import timeline_svg
+
+log = logging.getLogger(__name__)
 
 CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 1.5rem; color: #222; max-width: 1100px; }
@@ -76,9 +79,15 @@ def render_html(a: Assessment, response: ResponseAssessment, risk: Sequence[Risk
         parts.append("</ul>")
 
     parts.append("<h2>Timeline</h2>")
-    svg = timeline_svg(measurements, events, a.as_of)
-    parts.append(f'<figure id="timeline">{svg}</figure>' if svg else
-                 '<p class="note" id="timeline">No M-protein, free light chain or VEGF results to chart.</p>')
+    try:
+        svg = timeline_svg(measurements, events, a.as_of)
+    except Exception as exc:  # the chart is an extra: an undrawable one must not lose the page
+        log.warning("timeline chart not drawn: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
+        parts.append(f'<p class="note" id="timeline">The timeline chart could not be drawn '
+                     f'({escape(type(exc).__name__)}: {escape(str(exc)[:200])}); the tables below are complete.</p>')
+    else:
+        parts.append(f'<figure id="timeline">{svg}</figure>' if svg else
+                     '<p class="note" id="timeline">No M-protein, free light chain or VEGF results to chart.</p>')
 
     parts.append('<h2>Response at each restaging</h2>')
     points = restaging_points(measurements, response, a.as_of)
