@@ -10,10 +10,12 @@ Exit codes (a contract with schedulers and scripts; see README "Exit codes"):
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import math
 import sys
+import textwrap
 import traceback
 from pathlib import Path
 from typing import Any
@@ -189,33 +191,41 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
         read = read_paths(paths, max_per_patient)
     except InputError as exc:
         _fail(str(exc))
-    results = []
+    # One patient at a time: its result is printed (and its transaction built) and then dropped,
+    # so memory holds the input, not every patient's evaluation (issue #9: 80 KB per patient).
+    gc.freeze()  # the records read are long-lived: keep the cyclic GC from rescanning them
     failed: list[SourceError] = []
+    errors = list(read.errors)
+    writer = _OutWriter(Path(out), mapping, report_status, errors) if out else None
+    evaluated = 0
+    if fmt == "json":
+        head = {"poems_fhir_version": __version__, "mapping": mapping.identity}
+        click.echo(_json(head)[:-2] + ',\n  "patients": [', nl=False)
     with click.progressbar(read.records, label="evaluating", file=sys.stderr,
                            hidden=not sys.stderr.isatty() or len(read.records) < 20) as records:
-        for result in iter_evaluations(records, mapping, rule_profile, as_of, patients, baseline, failed):
-            results.append(result)
-    errors = list(read.errors) + failed + [e for r in results for e in r.extraction.errors]
-    written = _write_out(out, results, mapping, report_status, errors) if out else []
+        for r in iter_evaluations(records, mapping, rule_profile, as_of, patients, baseline, failed):
+            errors.extend(r.extraction.errors)
+            if writer:
+                writer.add(r)
+            if fmt == "json":
+                item = {**assessment_to_dict(r.assessment), "response": response_to_dict(r.response),
+                        "risk_factors": risk_to_dict(r.risk)}
+                click.echo(("," if evaluated else "") + "\n" + textwrap.indent(_json(item), "    "), nl=False)
+            else:
+                click.echo(render_assessment(r.assessment))
+                click.echo(render_response(r.response, r.risk))
+                click.echo("")
+            evaluated += 1
+    errors[len(read.errors):len(read.errors)] = failed
+    written = writer.finish() if writer else []
     if fmt == "json":
-        doc = {
-            "poems_fhir_version": __version__,
-            "mapping": mapping.identity,
-            "patients": [{**assessment_to_dict(r.assessment), "response": response_to_dict(r.response),
-                          "risk_factors": risk_to_dict(r.risk)} for r in results],
-            "errors": [e.to_dict() for e in errors],
-            "written": written,
-        }
-        click.echo(_json(doc))
+        tail = _json({"errors": [e.to_dict() for e in errors], "written": written})
+        click.echo(("\n  ]" if evaluated else "]") + ",\n" + tail[2:])
     else:
-        for r in results:
-            click.echo(render_assessment(r.assessment))
-            click.echo(render_response(r.response, r.risk))
-            click.echo("")
         for w in written:
             click.echo(f"wrote {w['file']}: transaction of {w['entries']} entries for {w['patients']} patient(s) "
                        "(DiagnosticReport, CarePlan proposal, criterion Observations, Device, Provenance)")
-        click.echo(f"{len(results)} patient(s) evaluated from {read.files} file(s), "
+        click.echo(f"{evaluated} patient(s) evaluated from {read.files} file(s), "
                    f"{read.resources} resources; {len(errors)} input problem(s).")
         for e in errors:
             click.echo(f"  skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}")
@@ -302,37 +312,48 @@ def _write_text(path: Path, text: str, option: str) -> None:
         _fail(f"{option} {path}: cannot write ({exc.strerror or exc}); is a part of the path a regular file?")
 
 
-def _write_out(out: str, results: list[Any], mapping: Any, report_status: str,
-               errors: list[Any]) -> list[dict[str, Any]]:
-    from .fhir.read import internal_error
-    from .fhir.write import NotWritableError, WriteContext, patient_file_name
-    from .pipeline import html_for, transaction_for
+class _OutWriter:
+    """--out: one transaction file per patient written as each is evaluated (DIR), or all patients
+    merged into one FILE.json at the end (then only the bundles are kept, not the evaluations)."""
 
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    bundles = []
-    for r in results:
-        ctx = WriteContext(now, mapping.identity, r.extraction.used, report_status)
+    def __init__(self, target: Path, mapping: Any, report_status: str, errors: list[SourceError]) -> None:
+        self.target, self.mapping, self.report_status, self.errors = target, mapping, report_status, errors
+        self.merged = target.suffix.lower() == ".json"
+        _make_dir(target.parent if self.merged else target, "--out")
+        self.now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self.entries: list[dict[str, Any]] = []
+        self.patients = 0
+        self.written: list[dict[str, Any]] = []
+
+    def add(self, r: Any) -> None:
+        from .fhir.read import internal_error
+        from .fhir.write import NotWritableError, WriteContext, patient_file_name
+        from .pipeline import html_for, transaction_for
+
+        ctx = WriteContext(self.now, self.mapping.identity, r.extraction.used, self.report_status)
         try:
-            bundles.append((r.assessment.patient, transaction_for(r, ctx, html_for(r, mapping))))
+            bundle = transaction_for(r, ctx, html_for(r, self.mapping))
         except NotWritableError as exc:
-            errors.append(SourceError(r.assessment.patient, str(exc)))
+            self.errors.append(SourceError(r.assessment.patient, str(exc)))
+            return
         except Exception as exc:  # last resort: one patient's bug must not lose the others
-            errors.append(internal_error(r.assessment.patient, r.assessment.patient, exc))
-    target = Path(out)
-    written = []
-    if target.suffix.lower() == ".json":
-        merged = {"resourceType": "Bundle", "type": "transaction",
-                  "entry": _dedupe([e for _, b in bundles for e in b["entry"]])}
-        _make_dir(target.parent, "--out")
-        _write_text(target, _json(merged) + "\n", "--out")
-        written.append({"file": str(target), "entries": len(merged["entry"]), "patients": len(bundles)})
-    else:
-        _make_dir(target, "--out")
-        for patient, bundle in bundles:
-            path = target / patient_file_name(patient)
-            _write_text(path, _json(bundle) + "\n", "--out")
-            written.append({"file": str(path), "entries": len(bundle["entry"]), "patients": 1})
-    return written
+            self.errors.append(internal_error(r.assessment.patient, r.assessment.patient, exc))
+            return
+        self.patients += 1
+        if self.merged:
+            self.entries.extend(bundle["entry"])
+            return
+        path = self.target / patient_file_name(r.assessment.patient)
+        _write_text(path, _json(bundle) + "\n", "--out")
+        self.written.append({"file": str(path), "entries": len(bundle["entry"]), "patients": 1})
+
+    def finish(self) -> list[dict[str, Any]]:
+        if self.merged:
+            merged = {"resourceType": "Bundle", "type": "transaction", "entry": _dedupe(self.entries)}
+            _write_text(self.target, _json(merged) + "\n", "--out")
+            self.written.append({"file": str(self.target), "entries": len(merged["entry"]),
+                                 "patients": self.patients})
+        return self.written
 
 
 def _dedupe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
