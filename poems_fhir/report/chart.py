@@ -26,6 +26,17 @@ def _next_day(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=1) if day < dt.date.max else day
 
 
+def _date_limits(lo: dt.date, hi: dt.date) -> tuple[dt.date, dt.date]:
+    """The x range: the data padded by 5%, at least a few days wide, inside year 1 to 9999."""
+    first, last = dt.date(1, 1, 2), dt.date(9999, 12, 30)
+    pad = dt.timedelta(days=max(2, (hi - lo).days // 20))
+    lo = lo - pad if lo - first > pad else first
+    hi = hi + pad if last - hi > pad else last
+    if hi - lo < pad:
+        lo, hi = (lo, lo + pad) if last - lo > pad else (hi - pad, hi)
+    return lo, hi
+
+
 def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], as_of: dt.date | None = None) -> str | None:
     """The chart as an <svg> element, or None when there is nothing to draw."""
     measurements = [m for m in measurements if m.effective and (as_of is None or m.effective <= as_of)]
@@ -68,11 +79,7 @@ def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], a
         # autoscale pads the axis by 5%, which for dates near year 1 or 9999 leaves matplotlib's
         # calendar: pad within it
         days = [m.effective for m in measurements] + [d for e in events for d in (e.effective, e.end) if d]
-        lo, hi = min(days), max(days)  # type: ignore[type-var]
-        pad = dt.timedelta(days=max(1, (hi - lo).days // 20))  # type: ignore[operator]
-        first, last = dt.date(1, 1, 2), dt.date(9999, 12, 30)
-        axes[0, 0].set_xlim(max(first, lo - pad) if lo - first > pad else first,  # type: ignore[operator]
-                            min(last, hi + pad) if last - hi > pad else last)  # type: ignore[operator]
+        axes[0, 0].set_xlim(*_date_limits(min(days), max(days)))  # type: ignore[type-var,arg-type]
         axes[0, 0].set_title("Shaded: treatment periods; dashed line: autologous stem-cell transplant", fontsize=9)
         fig.autofmt_xdate()
         fig.tight_layout()
