@@ -16,7 +16,6 @@ import logging
 import math
 import sys
 import textwrap
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -79,19 +78,24 @@ class _GuardedGroup(click.Group):
         log.debug("internal error", exc_info=exc)
         if not log.isEnabledFor(logging.DEBUG):
             what += " (run with --debug for the traceback)"
-        else:
-            traceback.print_exception(exc, file=sys.stderr)
         click.echo(f"poems-fhir: internal error: {what}; please report it", err=True)
         sys.exit(EXIT_INTERNAL)
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the sys.stderr of the moment (tests and embedders swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def _setup_cli_logging(debug: bool) -> None:
     logger = logging.getLogger("poems_fhir")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        logger.addHandler(handler)
-        logger.propagate = False
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger.handlers[:] = [handler]  # `sync` sets up its own (text or JSON) logging afterwards
+    logger.propagate = False
     logger.setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
