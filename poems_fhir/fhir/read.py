@@ -219,7 +219,8 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
                 errors.append(SourceError(f"{name}:{lineno}", f"not JSON: {exc}"))
                 continue
             deep = _may_be_deep(line)
-            if isinstance(parsed, dict) and parsed.get("resourceType") not in (None, "Bundle"):
+            if isinstance(parsed, dict) and isinstance(parsed.get("resourceType"), str) \
+                    and parsed["resourceType"] != "Bundle":
                 yield parsed, f"{name}:{lineno}", None, deep
             else:
                 yield from _unpack(parsed, f"{name}:{lineno}", errors, deep)
