@@ -16,6 +16,7 @@ What FHIR allows is accepted and normalised in place, so the mapping sees one sh
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -44,6 +45,16 @@ class Invalid(ValueError):
     """A resource breaks a rule the mapping relies on; the message names the element."""
 
 
+Path = Any  # "Observation", or (parent path, element name or list index): joined only for a message
+
+
+def _p(path: Path) -> str:
+    if isinstance(path, str):
+        return path
+    parent, key = path
+    return f"{_p(parent)}[{key}]" if isinstance(key, int) else f"{_p(parent)}.{key}"
+
+
 def _kind(value: Any) -> str:
     """The JSON type of a value, in the words of the JSON spec."""
     if value is None:
@@ -66,81 +77,87 @@ def _short(value: Any) -> str:
 
 # ---------------------------------------------------------------- datatypes
 
-Check = Callable[[Any, str], Any]  # returns the (possibly normalised) value
+Check = Callable[[Any, Path], Any]  # returns the (possibly normalised) value
 
 
-def string(value: Any, path: str) -> str:
+def string(value: Any, path: Path) -> str:
     if not isinstance(value, str):
-        raise Invalid(f"{path} is {_kind(value)}, expected a string")
+        raise Invalid(f"{_p(path)} is {_kind(value)}, expected a string")
     return value
 
 
-def boolean(value: Any, path: str) -> bool:
+def boolean(value: Any, path: Path) -> bool:
     if not isinstance(value, bool):
-        raise Invalid(f"{path} is {_kind(value)}, expected true or false")
+        raise Invalid(f"{_p(path)} is {_kind(value)}, expected true or false")
     return value
 
 
-def integer(value: Any, path: str) -> int:
+def integer(value: Any, path: Path) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid(f"{path} is {_kind(value)}, expected an integer")
+        raise Invalid(f"{_p(path)} is {_kind(value)}, expected an integer")
     if not INT_MIN <= value <= INT_MAX:
-        raise Invalid(f"{path} is out of the range of a FHIR integer (32 bits)")
+        raise Invalid(f"{_p(path)} is out of the range of a FHIR integer (32 bits)")
     return value
 
 
-def decimal(value: Any, path: str) -> int | float:
+def decimal(value: Any, path: Path) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Invalid(f"{path} is {_kind(value)}, expected a number")
+        raise Invalid(f"{_p(path)} is {_kind(value)}, expected a number")
     try:
         finite = math.isfinite(float(value))
     except OverflowError:  # a 400-digit integer
         finite = False
     if not finite:
-        raise Invalid(f"{path} is not a finite number ({_short(value)}): NaN, Infinity and numbers "
+        raise Invalid(f"{_p(path)} is not a finite number ({_short(value)}): NaN, Infinity and numbers "
                       "beyond ±1.8e308 are not allowed")
     return value
 
 
-def date(value: Any, path: str) -> str:
+def date(value: Any, path: Path) -> str:
     """A FHIR date, dateTime or instant: partial dates yes ("2019", "2019-02"), "2019-1-5" no."""
     string(value, path)
-    m = _DATETIME.fullmatch(value)
-    if not m:
-        raise Invalid(f"{path} {_short(value)} is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or "
-                      "YYYY-MM-DDThh:mm:ss+zz:zz)")
+    problem = _date_problem(value)
+    if problem:
+        raise Invalid(f"{_p(path)} {_short(value)} {problem}")
+    return value
+
+
+@functools.lru_cache(maxsize=8192)  # feeds repeat dates (lastUpdated of one export, lab runs)
+def _date_problem(value: str) -> str | None:
+    if not _DATETIME.fullmatch(value):
+        return "is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss+zz:zz)"
     if len(value) >= 10:  # a full date: also a day of the calendar (no 2019-02-30)
         try:
             dt.date(int(value[:4]), int(value[5:7]), int(value[8:10]))
         except ValueError:
-            raise Invalid(f"{path} {_short(value)} is not a day of the calendar") from None
-    return value
+            return "is not a day of the calendar"
+    return None
 
 
-def fhir_id(value: Any, path: str) -> str:
+def fhir_id(value: Any, path: Path) -> str:
     string(value, path)
     if not _ID.fullmatch(value):
-        raise Invalid(f"{path} {_short(value)} is not a FHIR id (1-64 of A-Z a-z 0-9 - .)")
+        raise Invalid(f"{_p(path)} {_short(value)} is not a FHIR id (1-64 of A-Z a-z 0-9 - .)")
     return value
 
 
 def obj(fields: dict[str, Check]) -> Check:
     """A JSON object whose listed elements are checked; others are left alone."""
 
-    def check(value: Any, path: str) -> dict[str, Any]:
+    def check(value: Any, path: Path) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise Invalid(f"{path} is {_kind(value)}, expected an object")
+            raise Invalid(f"{_p(path)} is {_kind(value)}, expected an object")
         return _fields(value, fields, path)
 
     return check
 
 
 def array(item: Check) -> Check:
-    def check(value: Any, path: str) -> list[Any]:
+    def check(value: Any, path: Path) -> list[Any]:
         if not isinstance(value, list):
-            raise Invalid(f"{path} is {_kind(value)}, expected an array")
+            raise Invalid(f"{_p(path)} is {_kind(value)}, expected an array")
         for i, v in enumerate(value):
-            value[i] = item(v, f"{path}[{i}]")
+            value[i] = item(v, (path, i))
         return value
 
     return check
@@ -150,21 +167,19 @@ def one_or_many(item: Check) -> Check:
     """STU3 had 0..1 where R4 has 0..*: a single object becomes a list of one."""
     many = array(item)
 
-    def check(value: Any, path: str) -> list[Any]:
+    def check(value: Any, path: Path) -> list[Any]:
         return many([value] if isinstance(value, dict) else value, path)
 
     return check
 
 
-def _fields(data: dict[str, Any], fields: dict[str, Check], path: str) -> dict[str, Any]:
-    for name, check in fields.items():
-        if name not in data:
-            continue
+def _fields(data: dict[str, Any], fields: dict[str, Check], path: Path) -> dict[str, Any]:
+    for name in [k for k in data if k in fields]:  # resources have fewer elements than the tables
         value = data[name]
         if value is None:
             del data[name]  # JSON null: absent
             continue
-        data[name] = check(value, f"{path}.{name}")
+        data[name] = fields[name](value, (path, name))
     return data
 
 
@@ -173,11 +188,11 @@ codeable = obj({"coding": array(coding), "text": string})
 codeables = array(codeable)
 
 
-def quantity_value(value: Any, path: str) -> dict[str, Any]:
+def quantity_value(value: Any, path: Path) -> dict[str, Any]:
     q = obj({"value": decimal, "unit": string, "system": string, "code": string,
              "comparator": string})(value, path)
     if "comparator" in q and q["comparator"] not in _COMPARATORS:
-        raise Invalid(f"{path}.comparator {_short(q['comparator'])} is not one of < <= >= >")
+        raise Invalid(f"{_p(path)}.comparator {_short(q['comparator'])} is not one of < <= >= >")
     return q
 
 
@@ -196,7 +211,7 @@ reference_range = obj({"low": quantity_value, "high": quantity_value, "appliesTo
 def status_concept(system: str) -> Check:
     """R4 CodeableConcept, or the STU3 plain code ("refuted") turned into one."""
 
-    def check(value: Any, path: str) -> dict[str, Any]:
+    def check(value: Any, path: Path) -> dict[str, Any]:
         if isinstance(value, str):
             return {"coding": [{"system": system, "code": value}]}
         return codeable(value, path)
@@ -286,7 +301,7 @@ def validate(data: dict[str, Any], *, check_depth: bool = True) -> dict[str, Any
     if check_depth and too_deep(data):
         raise Invalid(f"nested more than {MAX_DEPTH} levels deep")
     if data.get("id") is not None:
-        fhir_id(data["id"], f"{rtype}.id")
+        fhir_id(data["id"], (rtype, "id"))
     _fields(data, _COMMON, rtype)
     _fields(data, _FIELDS.get(rtype, {}), rtype)
     contained = data.get("contained")
