@@ -145,6 +145,9 @@ def main(debug: bool) -> None:
       poems-fhir mappings check site.yaml
     """
     _setup_cli_logging(debug)
+    for stream in (sys.stdout, sys.stderr):  # a stray undecodable file name must not end the output
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 @main.command()

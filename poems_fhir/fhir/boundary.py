@@ -83,7 +83,19 @@ Check = Callable[[Any, Path], Any]  # returns the (possibly normalised) value
 def string(value: Any, path: Path) -> str:
     if not isinstance(value, str):
         raise Invalid(f"{_p(path)} is {_kind(value)}, expected a string")
+    if not value.isascii() and not is_unicode(value):
+        raise Invalid(f"{_p(path)} contains a lone surrogate (an escaped \\ud800-\\udfff without its pair): "
+                      "not Unicode text")
     return value
+
+
+def is_unicode(text: str) -> bool:
+    """Whether a str is valid Unicode (JSON's "\\ud800" escape can produce a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def boolean(value: Any, path: Path) -> bool:

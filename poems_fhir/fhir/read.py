@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .boundary import MAX_DEPTH, Invalid, validate
+from .boundary import MAX_DEPTH, Invalid, is_unicode, validate
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +167,11 @@ def read_regular_file(path: Path) -> bytes:
         os.close(fd)
 
 
+def printable_path(path: Path) -> str:
+    """The path as text that can be printed: undecodable bytes of a file name become U+FFFD."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
@@ -191,7 +196,7 @@ def _loads(text: str) -> Any:
 
 def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
     """Yield (resource, origin, fullUrl, may_be_deep) from one file; record what cannot be read."""
-    name = str(path)
+    name = printable_path(path)
     try:
         data = read_regular_file(path)
     except OSError as exc:
@@ -294,7 +299,8 @@ def _unpack(data: Any, origin: str, errors: list[SourceError],
             yield from _unpack(resource, where, errors, deep)
             continue
         full_url = entry.get("fullUrl")
-        yield resource, where, full_url if isinstance(full_url, str) and full_url else None, deep
+        ok = isinstance(full_url, str) and full_url and is_unicode(full_url)
+        yield resource, where, full_url if ok else None, deep
 
 
 def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:

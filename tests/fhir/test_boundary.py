@@ -42,6 +42,7 @@ def _refused(resource: dict[str, Any]) -> str:
     ("component", [7], "Observation.component[0] is a number (7), expected an object"),
     ("valueQuantity", {"value": "5", "unit": "pg/mL"}, "valueQuantity.value is a string"),
     ("valueQuantity", {"value": 5, "comparator": "~"}, "comparator '~' is not one of"),
+    ("valueString", json.loads('"\\ud800 IgA"'), "Observation.valueString contains a lone surrogate"),
 ])
 def test_a_wrong_json_type_is_refused_naming_the_element(element: str, value: Any, words: str) -> None:
     assert words in _refused(_vegf(**{element: value}))

@@ -161,3 +161,16 @@ def test_server_resources_pass_the_same_boundary() -> None:
     ])
     assert [x.ref for x in records[0].resources] == ["Observation/o1"]
     assert [e.source for e in errors] == ["search#2", "search#3"]
+
+
+def test_an_undecodable_file_name_is_printable_in_the_errors(tmp_path: Path) -> None:
+    folder = os.fsencode(tmp_path) + b"/in\xff"
+    os.makedirs(folder)
+    with open(folder + b"/bad\xff.ndjson", "wb") as f:
+        f.write(b"{not json\n")
+    (tmp_path / "good.json").write_text(json.dumps(_patient("p")), encoding="utf-8")
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/p": []}
+    [error] = result.errors
+    assert error.source.endswith("/in\ufffd/bad\ufffd.ndjson:1")
+    error.source.encode("utf-8")  # printable
