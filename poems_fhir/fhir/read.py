@@ -429,6 +429,9 @@ def _group_by_patient(raws: list[Raw], index: ResourceIndex, errors: list[Source
             if key:
                 patients[key] = data
                 groups.setdefault(key, [])
+            else:
+                errors.append(SourceError(raw.origin, "Patient without id or fullUrl: no resource can refer "
+                                                      "to it; skipped"))
             continue
         if data["resourceType"] in ("Medication", "Specimen") and not subject_of(data):
             continue  # reachable by reference only
