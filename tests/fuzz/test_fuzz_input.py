@@ -160,6 +160,15 @@ def _check(tmp_path: Path, bad_file: Path, origins: list[str]) -> None:
     _strict(_json({"patients": list(results.values()), "errors": [e.to_dict() for e in errors]}))
 
 
+def _distinct(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Distinct ids, so that no two drawn resources are identical copies (deduplicated on purpose,
+    see tests/fhir/test_read_hostile.py) or clash by id."""
+    for i, r in enumerate(resources):
+        if isinstance(r.get("id"), str):
+            r["id"] = f"{r['id']}-{i}"
+    return resources
+
+
 def _ndjson(tmp_path: Path, resources: list[dict[str, Any]]) -> tuple[Path, list[str]]:
     path = tmp_path / "bad.ndjson"
     # json.dumps writes NaN/Infinity as bare words, as some feeds do; ensure_ascii=False keeps U+2028 raw
@@ -181,7 +190,7 @@ def test_one_wrong_type_anywhere_costs_only_that_resource(tmp_path_factory: pyte
 def test_many_mutations_in_a_bundle(tmp_path_factory: pytest.TempPathFactory, resources: list[dict[str, Any]]) -> None:
     tmp = tmp_path_factory.mktemp("bundle")
     path = tmp / "bad.json"
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in _distinct(resources)]}
     path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8", errors="surrogatepass")
     _check(tmp, path, [f"{path}#entry[{i}]" for i in range(len(resources))])
 
@@ -262,7 +271,7 @@ _CLI_EXAMPLES = max(5, settings.default.max_examples // 8)
 def test_cli_evaluate_and_report_under_mutated_input(tmp_path_factory: pytest.TempPathFactory,
                                                      resources: list[dict[str, Any]]) -> None:
     tmp = tmp_path_factory.mktemp("cli")
-    path, _ = _ndjson(tmp, resources)
+    path, _ = _ndjson(tmp, _distinct(resources))
     runner = CliRunner()
     result = runner.invoke(main, ["evaluate", str(GOOD), str(path), "--format", "json"], catch_exceptions=False)
     assert result.exit_code in (0, 1), result.output
@@ -298,3 +307,45 @@ def test_cli_mappings_check_under_mutated_yaml(tmp_path_factory: pytest.TempPath
     result = CliRunner().invoke(main, ["mappings", "check", str(site)], catch_exceptions=False)
     assert result.exit_code in (0, 2), result.output
     assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- valid but extreme values
+
+EXTREME_NUMBERS = st.sampled_from([0, -0.0, -1, 1e308, -1e308, 5e-324, 1e-300, 2147483647, -2147483648, 0.1])
+EXTREME_DATES = st.sampled_from(["0001-01-01", "9999-12-31", "2019", "2019-02", "0001", "9999-12-31T23:59:60Z",
+                                 "1900-02-28T00:00:00-14:00"])
+
+
+@st.composite
+def extreme(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Realistic resources of Patient/bad whose numbers and dates are replaced by valid extremes."""
+    out = []
+    for template in draw(st.lists(st.sampled_from(TEMPLATES), min_size=1, max_size=6)):
+        resource = _move_to_bad_patient(template)
+        for path in _paths(resource):
+            parent = resource
+            for key in path[:-1]:
+                parent = parent[key]
+            old = parent[path[-1]]
+            if _json_type(old) == "number" and draw(st.booleans()):
+                parent[path[-1]] = draw(EXTREME_NUMBERS) if path[-1] != "valueInteger" else draw(
+                    st.sampled_from([0, -1, 2147483647, -2147483648]))
+            elif isinstance(old, str) and len(old) >= 4 and old[:4].isdigit() and old[4:5] in ("", "-") \
+                    and draw(st.booleans()):
+                parent[path[-1]] = draw(EXTREME_DATES)
+        out.append(resource)
+    return out
+
+
+@given(resources=extreme())
+def test_valid_extreme_numbers_and_dates_are_evaluated_and_rendered(
+        tmp_path_factory: pytest.TempPathFactory, resources: list[dict[str, Any]]) -> None:
+    from poems_fhir.pipeline import html_for
+
+    tmp = tmp_path_factory.mktemp("extreme")
+    path, origins = _ndjson(tmp, [{"resourceType": "Patient", "id": "bad"}, *_distinct(resources)])
+    _check(tmp, path, origins)
+    read = read_paths([GOOD, path])
+    for r in iter_evaluations(read.records, _MAPPING, MAYO, None):  # no guard here: any exception fails
+        if r.record.patient == "Patient/bad":
+            assert "<html" in html_for(r, _MAPPING)
