@@ -58,7 +58,11 @@ def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], a
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context({"svg.hashsalt": "poems-fhir", "svg.fonttype": "none", "font.size": 9}):
+    import numpy as np
+
+    # np.errstate: a symlog axis up to 1e308 overflows harmlessly in its inverse transform
+    with matplotlib.rc_context({"svg.hashsalt": "poems-fhir", "svg.fonttype": "none", "font.size": 9}), \
+            np.errstate(over="ignore"):
         fig, axes = plt.subplots(len(panels), 1, sharex=True, figsize=(8, 2.2 * len(panels)), squeeze=False)
         for ax, (title, lines) in zip(axes[:, 0], panels):
             for analyte, label, specimen in lines:
