@@ -249,6 +249,7 @@ def _may_be_deep(text: str) -> bool:
     return text.count("{") + text.count("[") > MAX_DEPTH
 
 
+_TYPE_NAME = re.compile(r"[A-Z][A-Za-z]{1,63}")
 _TYPE = re.compile(r'"resourceType"\s*:\s*"([A-Za-z]+)"')
 
 
@@ -336,6 +337,10 @@ class _Collector:
 
     def add(self, data: dict[str, Any], origin: str, full_url: str | None = None, deep: bool = True) -> None:
         rtype = data["resourceType"]
+        if rtype not in RELEVANT_TYPES and not _TYPE_NAME.fullmatch(rtype):
+            self.errors.append(SourceError(origin, f"not a FHIR resource: resourceType {rtype[:40]!r} is not "
+                                                   "a resource type name"))
+            return
         if rtype not in RELEVANT_TYPES:
             self.skipped += 1
             return
