@@ -439,6 +439,9 @@ def _group_by_patient(raws: list[Raw], index: ResourceIndex, errors: list[Source
                                                       "to it; skipped"))
             continue
         if data["resourceType"] in ("Medication", "Specimen") and not subject_of(data):
+            if raw.ref is None:
+                errors.append(SourceError(raw.origin, f"{data['resourceType']} without id, fullUrl or subject: "
+                                                      "no resource can refer to it; skipped"))
             continue  # reachable by reference only
         ref = subject_of(data)
         if ref is None:
