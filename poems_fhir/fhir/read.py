@@ -272,10 +272,12 @@ def _unpack(data: Any, origin: str, errors: list[SourceError],
         yield data, origin, None, deep
         return
     btype = data.get("type")
-    if btype not in BUNDLE_TYPES:
+    if not isinstance(btype, str) or btype not in BUNDLE_TYPES:
         errors.append(SourceError(origin, f"Bundle.type {btype!r} is not a FHIR R4 bundle type; "
                                           "reading its entries anyway"))
-    entries = data.get("entry") or []
+    entries = data.get("entry")
+    if entries is None:
+        return  # an empty Bundle
     if not isinstance(entries, list):
         errors.append(SourceError(origin, "Bundle.entry is not a list"))
         return

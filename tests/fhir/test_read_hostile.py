@@ -174,3 +174,14 @@ def test_an_undecodable_file_name_is_printable_in_the_errors(tmp_path: Path) -> 
     [error] = result.errors
     assert error.source.endswith("/in\ufffd/bad\ufffd.ndjson:1")
     error.source.encode("utf-8")  # printable
+
+
+@pytest.mark.parametrize("element, value", [("type", ["collection"]), ("type", 7), ("entry", {"resource": 1}),
+                                            ("entry", [7]), ("entry", [{"fullUrl": 7, "resource": None}]),
+                                            ("entry", [{"request": 7, "search": 7, "resource": "x"}])])
+def test_a_broken_bundle_costs_only_itself(tmp_path: Path, element: str, value: Any) -> None:
+    (tmp_path / "bad.json").write_text(json.dumps({"resourceType": "Bundle", "type": "collection", element: value}),
+                                       encoding="utf-8")
+    (tmp_path / "good.json").write_text(json.dumps(_patient("p")), encoding="utf-8")
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/p": []}

@@ -357,3 +357,28 @@ def test_valid_extreme_numbers_and_dates_are_evaluated_and_rendered(
     for r in iter_evaluations(read.records, _MAPPING, MAYO, None):  # no guard here: any exception fails
         if r.record.patient == "Patient/bad":
             assert "<html" in html_for(r, _MAPPING)
+
+
+@given(data=st.data())
+def test_mutations_of_the_bundle_itself(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
+    """Bundle.type, entry, fullUrl, request, search and resource replaced by other JSON types."""
+    resources = _distinct([_move_to_bad_patient(r) for r in data.draw(st.lists(st.sampled_from(TEMPLATES),
+                                                                               min_size=1, max_size=3))])
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"fullUrl": f"urn:uuid:0000-{i}", "resource": r, "request": {"method": "POST", "url": r["resourceType"]},
+         "search": {"mode": "match"}} for i, r in enumerate(resources)]}
+    for _ in range(data.draw(st.integers(1, 3))):
+        paths = [p for p in _paths(bundle) if "resource" not in p]  # resources: see the tests above
+        path = data.draw(st.sampled_from(paths))
+        parent = bundle
+        for key in path[:-1]:
+            parent = parent[key]
+        old = parent[path[-1]]
+        parent[path[-1]] = copy.deepcopy(data.draw(WRONG_VALUES.filter(lambda v: _json_type(v) != _json_type(old))))
+    tmp = tmp_path_factory.mktemp("wrapper")
+    path = tmp / "bad.json"
+    path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8", errors="surrogatepass")
+    _check(tmp, path, [])
+    results, errors, read = _evaluate([GOOD, path])
+    used = {raw.origin for rec in read.records for raw in rec.resources if raw.origin.startswith(str(path))}
+    assert bundle.get("entry") is None or used or any(e.source.startswith(str(path)) for e in errors), "the bad file vanished without a word"
