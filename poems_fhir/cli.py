@@ -223,6 +223,7 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
                 click.echo(render_response(r.response, r.risk))
                 click.echo("")
             evaluated += 1
+    gc.unfreeze()
     errors[len(read.errors):len(read.errors)] = failed
     written = writer.finish() if writer else []
     if fmt == "json":
