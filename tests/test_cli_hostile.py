@@ -165,3 +165,17 @@ def test_report_lists_every_skip(tmp_path: Path) -> None:
     assert result.exit_code == 1
     for i in range(1, 6):
         assert f"(Observation/b{i})" in result.stderr
+
+
+def test_a_whole_record_in_year_9999_is_evaluated_and_rendered(tmp_path: Path) -> None:
+    """Found by the long fuzz profile: scheduling day +100 or a VEGF in 6 months ran past 9999-12-31."""
+    import re
+
+    text = re.sub(r'"\d{4}-(\d{2})', r'"9999-\1', (SAMPLES / "relapse-case.json").read_text(encoding="utf-8"))
+    source = tmp_path / "late.json"
+    source.write_text(text, encoding="utf-8")
+    result = invoke("evaluate", str(source), "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    assert not [e for e in strict_json(result.stdout)["errors"] if e.get("internal")]
+    page = invoke("report", str(source), "--html", str(tmp_path / "late.html"))
+    assert page.exit_code in (0, 1), page.output
