@@ -380,5 +380,10 @@ def test_mutations_of_the_bundle_itself(tmp_path_factory: pytest.TempPathFactory
     path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8", errors="surrogatepass")
     _check(tmp, path, [])
     results, errors, read = _evaluate([GOOD, path])
-    used = {raw.origin for rec in read.records for raw in rec.resources if raw.origin.startswith(str(path))}
-    assert bundle.get("entry") is None or used or any(e.source.startswith(str(path)) for e in errors), "the bad file vanished without a word"
+    index = read.records[0].index.by_key.values() if read.records else []
+    used = {raw.origin for rec in read.records for raw in rec.resources} | {raw.origin for raw in index}
+    used = {origin for origin in used if origin.startswith(str(path))}
+    entries = bundle.get("entry")
+    carried = not isinstance(entries, list) or any(isinstance(e, dict) and e.get("resource") is not None
+                                                   for e in entries)
+    assert entries is None or not carried or used or any(e.source.startswith(str(path)) for e in errors), "the bad file vanished without a word"
