@@ -5,12 +5,18 @@ Exit codes (a contract with schedulers and scripts; see README "Exit codes"):
   0  everything was read and evaluated
   1  some input was skipped (reported in the output's `errors`)
   2  usage error, unreadable input, or invalid mapping file
+  4  internal error: a bug of poems-fhir (the resources/patients it hit are listed; --debug logs the
+     traceback); everything else was still processed
 """
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
+import logging
+import math
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +25,80 @@ import click
 from . import __version__
 from .criteria.profiles import DEFAULT_PROFILE, PROFILES, get_profile
 from .criteria.scope import DEFAULT_TRIGGER, TriggerError, check_trigger
-from .fhir.read import InputError, read_paths
+from .errors import EXIT_INTERNAL
+from .fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, SourceError, read_paths
 from .mapping.rules import MappingError, load_mapping
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("poems_fhir.cli")
+
+
+def _json(doc: Any) -> str:
+    """JSON text that strict parsers accept: a non-finite float (never from input - the boundary
+    refuses those - but possibly from arithmetic on extreme values) becomes null."""
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, float) and not math.isfinite(node):
+            return None
+        if isinstance(node, dict):
+            return {k: clean(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [clean(v) for v in node]
+        return node
+
+    try:
+        return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return json.dumps(clean(doc), indent=2, ensure_ascii=False, allow_nan=False)
+
+
+def _exit_code(errors: list[SourceError]) -> int:
+    if any(e.internal for e in errors):
+        return EXIT_INTERNAL
+    return EXIT_SKIPPED if errors else EXIT_OK
+
+
+class _GuardedGroup(click.Group):
+    """The last resort: an unexpected exception anywhere becomes one line and exit code 70 (EXIT_INTERNAL);
+    the traceback only with --debug."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit,
+                KeyboardInterrupt):
+            raise
+        except RecursionError as exc:
+            self._internal(exc, "input nested too deeply for Python")
+        except MemoryError as exc:
+            self._internal(exc, "out of memory")
+        except Exception as exc:
+            self._internal(exc, f"{type(exc).__name__}: {str(exc)[:300]}")
+
+    @staticmethod
+    def _internal(exc: BaseException, what: str) -> None:
+        log.debug("internal error", exc_info=exc)
+        if not log.isEnabledFor(logging.DEBUG):
+            what += " (run with --debug for the traceback)"
+        click.echo(f"poems-fhir: internal error: {what}; please report it", err=True)
+        sys.exit(EXIT_INTERNAL)
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to the sys.stderr of the moment (tests and embedders swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def _setup_cli_logging(debug: bool) -> None:
+    logger = logging.getLogger("poems_fhir")
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger.handlers[:] = [handler]  # `sync` sets up its own (text or JSON) logging afterwards
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG if debug else logging.WARNING)
 
 
 class _Date(click.ParamType):
@@ -94,10 +170,12 @@ def _print_version(ctx: click.Context, param: Any, value: bool) -> None:
     ctx.exit(0)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(cls=_GuardedGroup,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Show the version and the mapping version in force, then exit.")
-def main() -> None:
+@click.option("--debug", is_flag=True, help="Log details to stderr, with the traceback of any internal error.")
+def main(debug: bool) -> None:
     """poems-fhir: POEMS syndrome criteria from FHIR R4 data, written back as decision support.
 
     \b
@@ -116,6 +194,10 @@ def main() -> None:
       poems-fhir config check --config sync.toml --online
       poems-fhir mappings coverage export/ --format json
     """
+    _setup_cli_logging(debug)
+    for stream in (sys.stdout, sys.stderr):  # a stray undecodable file name must not end the output
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
 
 
 @main.command()
@@ -140,10 +222,13 @@ def main() -> None:
 @click.option("--all", "--show-out-of-scope", "show_all", is_flag=True, help=_ALL_HELP)
 @click.option("--language", default="en", show_default=True, callback=lambda c, p, v: _language(v),
               help=_LANGUAGE_HELP)
+@click.option("--max-resources-per-patient", "max_per_patient", type=click.IntRange(min=1),
+              default=MAX_RESOURCES_PER_PATIENT, show_default=True,
+              help="A patient with more relevant resources is reported and not evaluated.")
 def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | None, profile: str,
              mapping_files: tuple[str, ...], patients: tuple[str, ...], fmt: str,
              out: str | None, report_status: str, trigger: tuple[str, ...], show_all: bool,
-             language: str = "en") -> None:
+             language: str = "en", max_per_patient: int = MAX_RESOURCES_PER_PATIENT) -> None:
     """Evaluate the POEMS criteria for every patient found in PATHS.
 
     PATHS are FHIR Bundle JSON files (collection, searchset, transaction, batch, document),
@@ -163,7 +248,8 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
       poems-fhir evaluate sample_bundles/ --out out/   # one transaction per patient
       poems-fhir evaluate bulk-export/ --all           # full detail for out-of-scope patients too
     """
-    from .pipeline import iter_evaluations, screening_counts
+    from .criteria.scope import ScreeningCounts
+    from .pipeline import iter_evaluations
     from .report.json_report import patient_to_dict, screening_to_dict
     from .report.text_report import render_assessment, render_out_of_scope, render_response, render_screening
 
@@ -171,56 +257,64 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
     mapping = _load_mapping(mapping_files)
     rule_profile = get_profile(profile)
     try:
-        read = read_paths(paths)
+        read = read_paths(paths, max_per_patient)
     except InputError as exc:
         _fail(str(exc))
-    results = []
+    # One patient at a time: its result is printed (and its transaction built) and then dropped,
+    # so memory holds the input, not every patient's evaluation (issue #9: 80 KB per patient).
+    gc.freeze()  # the records read are long-lived: keep the cyclic GC from rescanning them
+    failed: list[SourceError] = []
+    errors = list(read.errors)
+    writer = _OutWriter(Path(out), mapping, report_status, errors, language) if out else None
+    screening = ScreeningCounts()
+    quiet: list[str] = []  # one line per out-of-scope patient, after the in-scope detail
+    evaluated = 0
+    if fmt == "json":
+        head = {"poems_fhir_version": __version__, "mapping": mapping.identity, "trigger": list(scope_trigger)}
+        click.echo(_json(head)[:-2] + ',\n  "patients": [', nl=False)
     with click.progressbar(read.records, label="evaluating", file=sys.stderr,
                            hidden=not sys.stderr.isatty() or len(read.records) < 20) as records:
-        for result in iter_evaluations(records, mapping, rule_profile, as_of, patients, baseline, scope_trigger):
-            results.append(result)
-    errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
-    # out of scope means quiet: no write-back (an EHR full of "indeterminate" reports buries the real ones)
-    in_scope = [r for r in results if r.scope.in_scope]
-    written = _write_out(out, in_scope, mapping, report_status, errors, language) if out else []
-    screening = screening_counts(results)
+        for r in iter_evaluations(records, mapping, rule_profile, as_of, patients, baseline, scope_trigger, failed):
+            errors.extend(r.extraction.errors)
+            screening.add(r.scope, r.assessment.classification)
+            # out of scope means quiet: no write-back (an EHR full of "indeterminate" reports buries the real ones)
+            if writer and r.scope.in_scope:
+                writer.add(r)
+            if fmt == "json":
+                item = patient_to_dict(r.assessment, r.response, r.risk, r.scope, show_all)
+                click.echo(("," if evaluated else "") + "\n" + textwrap.indent(_json(item), "    "), nl=False)
+            elif not r.scope.in_scope and not show_all:
+                quiet.append(render_out_of_scope(r.assessment, r.scope))
+            else:
+                click.echo(render_assessment(r.assessment, scope=r.scope))
+                click.echo(render_response(r.response, r.risk))
+                click.echo("")
+            evaluated += 1
+    gc.unfreeze()
+    errors[len(read.errors):len(read.errors)] = failed
+    written = writer.finish() if writer else []
     if fmt == "json":
-        doc = {
-            "poems_fhir_version": __version__,
-            "mapping": mapping.identity,
-            "trigger": list(scope_trigger),
-            "screening": screening_to_dict(screening),
-            "patients": [patient_to_dict(r.assessment, r.response, r.risk, r.scope, show_all) for r in results],
-            "errors": [e.to_dict() for e in errors],
-            "written": written,
-        }
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        tail = _json({"screening": screening_to_dict(screening), "errors": [e.to_dict() for e in errors],
+                      "written": written})
+        click.echo(("\n  ]" if evaluated else "]") + ",\n" + tail[2:])
     else:
-        quiet = []
-        for r in results:
-            if not r.scope.in_scope and not show_all:
-                quiet.append(r)
-                continue
-            click.echo(render_assessment(r.assessment, scope=r.scope))
-            click.echo(render_response(r.response, r.risk))
-            click.echo("")
         if quiet:
             click.echo(f"Out of scope - no reason to suspect POEMS under the trigger ({', '.join(scope_trigger)}); "
                        "no flags, work-up or risk factors (--all shows them):")
-            for r in quiet:
-                click.echo("  " + render_out_of_scope(r.assessment, r.scope))
+            for line in quiet:
+                click.echo("  " + line)
             click.echo("")
         for w in written:
             click.echo(f"wrote {w['file']}: transaction of {w['entries']} entries for {w['patients']} patient(s) "
                        "(DiagnosticReport, CarePlan proposal, criterion Observations, Device, Provenance)")
-        click.echo(f"{len(results)} patient(s) evaluated from {read.files} file(s), "
+        click.echo(f"{evaluated} patient(s) evaluated from {read.files} file(s), "
                    f"{read.resources} resources; {len(errors)} input problem(s).")
         click.echo(f"Screening: {render_screening(screening)}.")
-        if out and len(in_scope) < len(results):
-            click.echo(f"Not written back: {len(results) - len(in_scope)} out-of-scope patient(s).")
+        if out and screening.total_out_of_scope:
+            click.echo(f"Not written back: {screening.total_out_of_scope} out-of-scope patient(s).")
         for e in errors:
             click.echo(f"  skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}")
-    sys.exit(EXIT_SKIPPED if errors else EXIT_OK)
+    sys.exit(_exit_code(errors))
 
 
 @main.command()
@@ -238,9 +332,12 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
                    "in-scope patients only, and a single FILE.html of an out-of-scope patient is a quiet page.")
 @click.option("--language", default="en", show_default=True, callback=lambda c, p, v: _language(v),
               help=_LANGUAGE_HELP)
+@click.option("--max-resources-per-patient", "max_per_patient", type=click.IntRange(min=1),
+              default=MAX_RESOURCES_PER_PATIENT, show_default=True,
+              help="A patient with more relevant resources is reported and not evaluated.")
 def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of: dt.date | None,
            baseline: dt.date | None, profile: str, mapping_files: tuple[str, ...], trigger: tuple[str, ...],
-           show_all: bool, language: str = "en") -> None:
+           show_all: bool, language: str = "en", max_per_patient: int = MAX_RESOURCES_PER_PATIENT) -> None:
     """Write a self-contained HTML page per patient: criteria with evidence, what is missing, the
     response at each restaging, risk factors, the proposed care pathway and a timeline chart of
     M-protein, free light chains and VEGF (per specimen type) with treatments marked.
@@ -252,6 +349,7 @@ def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of
       poems-fhir report export/ --patient Patient/123 --as-of 2019-08-20 --html restaging.html
       poems-fhir report sample_bundles/origin-case --html origin-ru.html --language ru
     """
+    from .fhir.read import internal_error
     from .fhir.write import patient_file_name
     from .pipeline import html_for, iter_evaluations, screening_counts
     from .report.text_report import render_screening
@@ -259,65 +357,107 @@ def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of
     scope_trigger = _trigger(trigger)
     mapping = _load_mapping(mapping_files)
     try:
-        read = read_paths(paths)
+        read = read_paths(paths, max_per_patient)
     except InputError as exc:
         _fail(str(exc))
+    failed: list[SourceError] = []
     results = list(iter_evaluations(read.records, mapping, get_profile(profile), as_of, patients, baseline,
-                                    scope_trigger))
+                                    scope_trigger, failed))
+    errors = list(read.errors) + failed + [e for r in results for e in r.extraction.errors]
+    for e in read.errors + failed:
+        click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
     if not results:
-        _fail("no patient found in the input (or none matching --patient)")
+        _fail("no patient found in the input (or none matching --patient)",
+              EXIT_INTERNAL if any(e.internal for e in failed) else EXIT_USAGE)
     out = Path(target)
     if out.suffix.lower() == ".html":
         if len(results) > 1:
             _fail(f"{len(results)} patients found: give --patient, or a folder for --html")
         pages = [(out, results[0])]
     else:
-        out.mkdir(parents=True, exist_ok=True)
+        _make_dir(out, "--html")
         pages = [(out / patient_file_name(r.assessment.patient).replace(".json", ".html"), r) for r in results
                  if r.scope.in_scope or show_all]
     for path, r in pages:
-        path.parent.mkdir(parents=True, exist_ok=True)
         generated = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        path.write_text(html_for(r, mapping, audit=show_all, language=language, generated=generated), encoding="utf-8")
+        try:
+            page = html_for(r, mapping, audit=show_all, language=language, generated=generated)
+        except Exception as exc:  # last resort: one page's bug must not lose the others
+            errors.append(internal_error(r.assessment.patient, r.assessment.patient, exc))
+            continue
+        _make_dir(path.parent, "--html")
+        _write_text(path, page, "--html")
         what = r.assessment.classification.value if r.scope.in_scope or show_all else "out of scope"
         click.echo(f"wrote {path} ({what}{', out of scope' if show_all and not r.scope.in_scope else ''})")
     if len(pages) < len(results):
         click.echo(f"no page for {len(results) - len(pages)} out-of-scope patient(s) (--all writes them too)")
     click.echo(f"Screening: {render_screening(screening_counts(results))}.")
-    errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
-    sys.exit(EXIT_SKIPPED if errors else EXIT_OK)
+    for e in errors[len(read.errors) + len(failed):]:
+        click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
+    sys.exit(_exit_code(errors))
 
 
-def _write_out(out: str, results: list[Any], mapping: Any, report_status: str,
-               errors: list[Any], language: str = "en") -> list[dict[str, Any]]:
-    from .fhir.read import SourceError
-    from .fhir.write import NotWritableError, WriteContext, patient_file_name
-    from .pipeline import html_for, transaction_for
+def _make_dir(path: Path, option: str) -> None:
+    """mkdir -p, with a usage error (not a traceback) when a parent is a file or not writable."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"{option} {path}: cannot create the folder ({exc.strerror or exc}); "
+              "is a part of the path a regular file?")
 
-    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    bundles = []
-    for r in results:
-        ctx = WriteContext(now, mapping.identity, r.extraction.used, report_status, language=language)
+
+def _write_text(path: Path, text: str, option: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{option} {path}: cannot write ({exc.strerror or exc}); is a part of the path a regular file?")
+
+
+class _OutWriter:
+    """--out: one transaction file per patient written as each is evaluated (DIR), or all patients
+    merged into one FILE.json at the end (then only the bundles are kept, not the evaluations)."""
+
+    def __init__(self, target: Path, mapping: Any, report_status: str, errors: list[SourceError],
+                 language: str = "en") -> None:
+        self.target, self.mapping, self.report_status, self.errors = target, mapping, report_status, errors
+        self.language = language
+        self.merged = target.suffix.lower() == ".json"
+        _make_dir(target.parent if self.merged else target, "--out")
+        self.now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self.entries: list[dict[str, Any]] = []
+        self.patients = 0
+        self.written: list[dict[str, Any]] = []
+
+    def add(self, r: Any) -> None:
+        from .fhir.read import internal_error
+        from .fhir.write import NotWritableError, WriteContext, patient_file_name
+        from .pipeline import html_for, transaction_for
+
+        ctx = WriteContext(self.now, self.mapping.identity, r.extraction.used, self.report_status,
+                           language=self.language)
         try:
-            bundles.append((r.assessment.patient,
-                            transaction_for(r, ctx, html_for(r, mapping, language=language, generated=now))))
+            bundle = transaction_for(r, ctx, html_for(r, self.mapping, language=self.language, generated=self.now))
         except NotWritableError as exc:
-            errors.append(SourceError(r.assessment.patient, str(exc)))
-    target = Path(out)
-    written = []
-    if target.suffix.lower() == ".json":
-        merged = {"resourceType": "Bundle", "type": "transaction",
-                  "entry": _dedupe([e for _, b in bundles for e in b["entry"]])}
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        written.append({"file": str(target), "entries": len(merged["entry"]), "patients": len(bundles)})
-    else:
-        target.mkdir(parents=True, exist_ok=True)
-        for patient, bundle in bundles:
-            path = target / patient_file_name(patient)
-            path.write_text(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-            written.append({"file": str(path), "entries": len(bundle["entry"]), "patients": 1})
-    return written
+            self.errors.append(SourceError(r.assessment.patient, str(exc)))
+            return
+        except Exception as exc:  # last resort: one patient's bug must not lose the others
+            self.errors.append(internal_error(r.assessment.patient, r.assessment.patient, exc))
+            return
+        self.patients += 1
+        if self.merged:
+            self.entries.extend(bundle["entry"])
+            return
+        path = self.target / patient_file_name(r.assessment.patient)
+        _write_text(path, _json(bundle) + "\n", "--out")
+        self.written.append({"file": str(path), "entries": len(bundle["entry"]), "patients": 1})
+
+    def finish(self) -> list[dict[str, Any]]:
+        if self.merged:
+            merged = {"resourceType": "Bundle", "type": "transaction", "entry": _dedupe(self.entries)}
+            _write_text(self.target, _json(merged) + "\n", "--out")
+            self.written.append({"file": str(self.target), "entries": len(merged["entry"]),
+                                 "patients": self.patients})
+        return self.written
 
 
 def _dedupe(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -18,7 +18,7 @@ from .criteria.pathway import Step, pathway
 from .criteria.response import ResponseAssessment, ResponseConfig, assess_response
 from .criteria.risk import RiskConfig, RiskFactor, assess_risk
 from .criteria.scope import DEFAULT_TRIGGER, ScopeDecision, ScreeningCounts, decide_scope
-from .fhir.read import PatientRecord, ReadResult, SourceError, read_paths
+from .fhir.read import PatientRecord, ReadResult, SourceError, internal_error, read_paths
 from .fhir.write import WriteContext, build_transaction
 from .mapping.extract import Extraction, extract
 from .mapping.rules import CompiledMapping
@@ -95,11 +95,22 @@ def iter_evaluations(
     records: Iterable[PatientRecord], mapping: CompiledMapping, profile: Profile, as_of: dt.date | None,
     patients: Iterable[str] | None = None, baseline: dt.date | None = None,
     trigger: Sequence[str] = DEFAULT_TRIGGER,
+    errors: list[SourceError] | None = None,
 ) -> Iterator[PatientResult]:
+    """Evaluate each wanted record. With ``errors``, a patient whose evaluation fails unexpectedly
+    is reported there (internal error) and skipped; the others go on."""
     wanted = set(patients) if patients else None
     for record in records:
         if wanted is None or record.patient in wanted or record.patient.split("/", 1)[-1] in wanted:
-            yield evaluate_record(record, mapping, profile, as_of, baseline, trigger)
+            if errors is None:
+                yield evaluate_record(record, mapping, profile, as_of, baseline, trigger)
+                continue
+            try:
+                result = evaluate_record(record, mapping, profile, as_of, baseline, trigger)
+            except Exception as exc:  # last resort: a bug must cost this patient only
+                errors.append(internal_error(record.patient, record.patient, exc))
+                continue
+            yield result
 
 
 def evaluate_paths(
@@ -111,8 +122,9 @@ def evaluate_paths(
     trigger: Sequence[str] = DEFAULT_TRIGGER,
 ) -> Run:
     read = read_paths(paths)
-    results = list(iter_evaluations(read.records, mapping, profile, as_of, patients, trigger=trigger))
-    errors = list(read.errors) + [e for r in results for e in r.extraction.errors]
+    failed: list[SourceError] = []
+    results = list(iter_evaluations(read.records, mapping, profile, as_of, patients, trigger=trigger, errors=failed))
+    errors = list(read.errors) + failed + [e for r in results for e in r.extraction.errors]
     return Run(results, errors, read)
 
 

@@ -68,7 +68,13 @@ def _refs(findings: Sequence[Finding]) -> tuple[str, ...]:
 def _add_months(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
+    if year > dt.MAXYEAR:  # a (valid) date near 9999: the calendar ends there
+        return dt.date.max
     return dt.date(year, month, min(day.day, 28))
+
+
+def _add_days(day: dt.date, days: int) -> dt.date:
+    return day + dt.timedelta(days=days) if (dt.date.max - day).days >= days else dt.date.max
 
 
 def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessment, risk: Sequence[RiskFactor],
@@ -184,7 +190,7 @@ def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessm
     # --- step 5: restaging at day +90/+100, on the real transplant date
     if asct:
         day0 = min(e.effective for e in asct if e.effective)
-        start, end = day0 + dt.timedelta(days=90), day0 + dt.timedelta(days=100)
+        start, end = _add_days(day0, 90), _add_days(day0, 100)
         restaged = [m for m in measurements if m.analyte in ("serum_ife", "serum_m_protein") and m.effective
                     and m.effective >= start and (as_of is None or m.effective <= as_of)]
         steps.append(Step(

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
+import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .boundary import MAX_DEPTH, Invalid, is_unicode, validate
+
+log = logging.getLogger(__name__)
 
 BUNDLE_TYPES = {"collection", "searchset", "transaction", "batch", "document", "history",
                 "transaction-response", "batch-response", "message"}
@@ -35,6 +42,13 @@ def is_own_output(data: dict[str, Any]) -> bool:
 _REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 
 
+def internal_error(source: str, resource: str | None, exc: BaseException) -> SourceError:
+    """An unexpected exception turned into a reported skip; the traceback goes to the debug log."""
+    log.debug("internal error at %s (%s)", source, resource, exc_info=exc)
+    return SourceError(source, f"internal error ({type(exc).__name__}: {str(exc)[:200]}); skipped - "
+                               "please report this with the --debug log", resource, internal=True)
+
+
 class InputError(Exception):
     """No input could be read at all (missing path, nothing FHIR-like): a usage error."""
 
@@ -46,9 +60,14 @@ class SourceError:
     source: str  # "file.json#entry[3]", "file.ndjson:12"
     message: str
     resource: str | None = None  # "Observation/123" when known
+    #: a bug of poems-fhir, not of the input (exit code 70); the traceback is in the --debug log
+    internal: bool = False
 
-    def to_dict(self) -> dict[str, str | None]:
-        return {"source": self.source, "resource": self.resource, "message": self.message}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"source": self.source, "resource": self.resource, "message": self.message}
+        if self.internal:
+            out["internal"] = True
+        return out
 
 
 @dataclass(slots=True)
@@ -114,6 +133,12 @@ class ReadResult:
     skipped_types: int
 
 
+#: Patients with more relevant resources than this are reported and not evaluated (a runaway feed
+#: or a mis-grouped export); ``read_paths(max_per_patient=...)`` / ``--max-resources-per-patient``.
+MAX_RESOURCES_PER_PATIENT = 50_000
+_INPUT_SUFFIXES = (".json", ".ndjson", ".jsonl")
+
+
 def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     for p in map(Path, paths):
         if not p.exists():
@@ -121,44 +146,111 @@ def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
         if p.is_dir():
             files = sorted(
                 f for f in p.rglob("*")
-                if f.is_file() and f.suffix.lower() in (".json", ".ndjson", ".jsonl")
+                if f.is_file() and f.suffix.lower() in _INPUT_SUFFIXES
             )
             yield from files
         else:
             yield p
 
 
-def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str, Any], str, str | None]]:
-    """Yield (resource, origin, fullUrl) from one file; record what cannot be read."""
-    name = str(path)
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file. Pipes, devices and sockets are refused without blocking."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        errors.append(SourceError(name, f"cannot read file: {exc}"))
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a named pipe" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else \
+                "a device or socket"
+            raise OSError(f"it is {kind}, not a regular file")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read()
+    finally:
+        os.close(fd)
+
+
+def printable_path(path: Path) -> str:
+    """The path as text that can be printed: undecodable bytes of a file name become U+FFFD."""
+    return os.fsencode(path).decode("utf-8", "replace")
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _decode(data: bytes, where: str) -> str:
+    """UTF-8, with an optional byte-order mark; anything else is refused with the byte's position."""
+    if data.startswith(_UTF16_BOMS):
+        raise UnicodeError(f"{where}: UTF-16 text; FHIR JSON is UTF-8 - convert the file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise UnicodeError(f"{where}: not UTF-8 (byte 0x{data[exc.start]:02x} at line {line})") from None
+
+
+def _loads(text: str) -> Any:
+    """json.loads with nesting that exhausts the parser reported as a ValueError."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
+    """Yield (resource, origin, fullUrl, may_be_deep) from one file; record what cannot be read."""
+    name = printable_path(path)
+    try:
+        data = read_regular_file(path)
+    except OSError as exc:
+        errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
         return
     if path.suffix.lower() in (".ndjson", ".jsonl"):
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip() or _irrelevant_line(line):
+        # NDJSON separates records by "\n" only: U+2028, U+0085 or a lone "\r" inside a string are
+        # legal JSON text. Each line is decoded on its own, so one bad line costs only itself.
+        for lineno, chunk in enumerate(data.split(b"\n"), 1):
+            if lineno == 1 and chunk.startswith(b"\xef\xbb\xbf"):
+                chunk = chunk[3:]
+            if not chunk.strip():
                 continue
             try:
-                data = json.loads(line)
+                line = chunk.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                errors.append(SourceError(f"{name}:{lineno}", f"not UTF-8 (byte 0x{chunk[exc.start]:02x} "
+                                                              f"at column {exc.start + 1})"))
+                continue
+            if _irrelevant_line(line):
+                continue
+            try:
+                parsed = _loads(line)
             except ValueError as exc:
                 errors.append(SourceError(f"{name}:{lineno}", f"not JSON: {exc}"))
                 continue
-            if isinstance(data, dict) and data.get("resourceType") not in (None, "Bundle"):
-                yield data, f"{name}:{lineno}", None
+            deep = _may_be_deep(line)
+            if isinstance(parsed, dict) and isinstance(parsed.get("resourceType"), str) \
+                    and parsed["resourceType"] != "Bundle":
+                yield parsed, f"{name}:{lineno}", None, deep
             else:
-                yield from _unpack(data, f"{name}:{lineno}", errors)
+                yield from _unpack(parsed, f"{name}:{lineno}", errors, deep)
         return
     try:
-        data = json.loads(text)
+        text = _decode(data, name)
+    except UnicodeError as exc:
+        errors.append(SourceError(name, f"cannot read file: {exc}"))
+        return
+    try:
+        parsed = _loads(text)
     except ValueError as exc:
         hint = " (it looks like HTML: an error page?)" if text.lstrip().startswith("<") else ""
         errors.append(SourceError(name, f"not JSON{hint}: {exc}"))
         return
-    yield from _unpack(data, name, errors)
+    yield from _unpack(parsed, name, errors, _may_be_deep(text))
 
 
+def _may_be_deep(text: str) -> bool:
+    """Cheap (C-speed) test whether a text could nest past MAX_DEPTH at all."""
+    return text.count("{") + text.count("[") > MAX_DEPTH
+
+
+_TYPE_NAME = re.compile(r"[A-Z][A-Za-z]{1,63}")
 _TYPE = re.compile(r'"resourceType"\s*:\s*"([A-Za-z]+)"')
 
 
@@ -172,18 +264,21 @@ def _irrelevant_line(line: str) -> bool:
     return m is not None and m.group(1) not in RELEVANT_TYPES and m.group(1) != "Bundle"
 
 
-def _unpack(data: Any, origin: str, errors: list[SourceError]) -> Iterator[tuple[dict[str, Any], str, str | None]]:
+def _unpack(data: Any, origin: str, errors: list[SourceError],
+            deep: bool) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         errors.append(SourceError(origin, "not a FHIR resource: no resourceType"))
         return
     if data["resourceType"] != "Bundle":
-        yield data, origin, None
+        yield data, origin, None, deep
         return
     btype = data.get("type")
-    if btype not in BUNDLE_TYPES:
+    if not isinstance(btype, str) or btype not in BUNDLE_TYPES:
         errors.append(SourceError(origin, f"Bundle.type {btype!r} is not a FHIR R4 bundle type; "
                                           "reading its entries anyway"))
-    entries = data.get("entry") or []
+    entries = data.get("entry")
+    if entries is None:
+        return  # an empty Bundle
     if not isinstance(entries, list):
         errors.append(SourceError(origin, "Bundle.entry is not a list"))
         return
@@ -195,7 +290,8 @@ def _unpack(data: Any, origin: str, errors: list[SourceError]) -> Iterator[tuple
         request = entry.get("request") or {}
         if isinstance(request, dict) and request.get("method") == "DELETE":
             continue
-        if (entry.get("search") or {}).get("mode") == "outcome":
+        search = entry.get("search")
+        if isinstance(search, dict) and search.get("mode") == "outcome":
             continue
         resource = entry.get("resource")
         if resource is None:
@@ -204,9 +300,11 @@ def _unpack(data: Any, origin: str, errors: list[SourceError]) -> Iterator[tuple
             errors.append(SourceError(where, "entry.resource has no resourceType"))
             continue
         if resource["resourceType"] == "Bundle":
-            yield from _unpack(resource, where, errors)
+            yield from _unpack(resource, where, errors, deep)
             continue
-        yield resource, where, entry.get("fullUrl")
+        full_url = entry.get("fullUrl")
+        ok = isinstance(full_url, str) and full_url and is_unicode(full_url)
+        yield resource, where, full_url if ok else None, deep
 
 
 def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -216,70 +314,108 @@ def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return la >= lb
 
 
-def read_paths(paths: Iterable[str | Path]) -> ReadResult:
+def read_paths(paths: Iterable[str | Path], max_per_patient: int = MAX_RESOURCES_PER_PATIENT) -> ReadResult:
     """Read all inputs and group the relevant resources by patient."""
     # Parsed JSON is acyclic; keeping 100k+ dicts alive makes the cyclic GC rescan them over
     # and over (measured: 4x slower reads). Pause it while reading.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _read_paths(paths)
+        return _read_paths(paths, max_per_patient)
     finally:
         if enabled:
             gc.enable()
 
 
-def _read_paths(paths: Iterable[str | Path]) -> ReadResult:
+class _Collector:
+    """Validates each resource at the boundary and indexes it; refusals and id clashes are reported."""
+
+    def __init__(self, errors: list[SourceError]) -> None:
+        self.errors = errors
+        self.index = ResourceIndex()
+        self.anonymous: list[Raw] = []  # without id: cannot be deduplicated or referenced
+        #: same Type/id, different content, another patient: each kept for its own patient
+        self.clashing: list[Raw] = []
+        self.skipped = 0
+
+    def add(self, data: dict[str, Any], origin: str, full_url: str | None = None, deep: bool = True) -> None:
+        rtype = data["resourceType"]
+        if rtype not in RELEVANT_TYPES and not _TYPE_NAME.fullmatch(rtype):
+            self.errors.append(SourceError(origin, f"not a FHIR resource: resourceType {rtype[:40]!r} is not "
+                                                   "a resource type name"))
+            return
+        if rtype not in RELEVANT_TYPES:
+            self.skipped += 1
+            return
+        rid = data.get("id")
+        ref = f"{rtype}/{rid}" if isinstance(rid, str) and rid else None
+        try:
+            validate(data, check_depth=deep)
+        except Invalid as exc:
+            self.errors.append(SourceError(origin, f"refused: {exc}", ref))
+            return
+        if is_own_output(data):
+            self.skipped += 1
+            return
+        key = ref or full_url  # transaction bundles (Synthea) may carry only a urn:uuid fullUrl
+        if key is None:
+            self.anonymous.append(Raw(data, origin))
+            return
+        if full_url:
+            self.index.by_full_url[full_url] = key
+        raw = Raw(data, origin, key)
+        existing = self.index.by_key.get(key)
+        if existing is None:
+            self.index.by_key[key] = raw
+        elif existing.data == data:
+            return  # the same resource read twice (overlapping exports, repeated search pages)
+        elif subject_of(existing.data) != subject_of(data):
+            self.errors.append(SourceError(origin, f"{key} is also in {existing.origin} with different content "
+                                           "and another subject; each copy is used for its own patient only",
+                                           key))
+            self.clashing.append(raw)
+        elif _stamp(data) != _stamp(existing.data):
+            if _newer(data, existing.data):  # a later version of the same resource
+                self.index.by_key[key] = raw
+        else:
+            self.errors.append(SourceError(origin, f"{key} is also in {existing.origin} with different content "
+                                           "and no later meta.lastUpdated; this copy is skipped", key))
+
+    def records(self, max_per_patient: int) -> list[PatientRecord]:
+        raws = list(self.index.by_key.values()) + self.anonymous + self.clashing
+        return _group_by_patient(raws, self.index, self.errors, max_per_patient)
+
+
+def _stamp(data: dict[str, Any]) -> str:
+    return str((data.get("meta") or {}).get("lastUpdated") or "")
+
+
+def _read_paths(paths: Iterable[str | Path], max_per_patient: int) -> ReadResult:
     errors: list[SourceError] = []
-    index = ResourceIndex()
-    anonymous: list[Raw] = []  # resources without id: cannot be deduplicated or referenced
-    files = resources = skipped = 0
+    collector = _Collector(errors)
+    files = resources = 0
     for path in iter_input_files(paths):
         files += 1
-        for data, origin, full_url in _iter_file(path, errors):
+        for data, origin, full_url, deep in _iter_file(path, errors):
             resources += 1
-            rtype = data["resourceType"]
-            if rtype not in RELEVANT_TYPES or is_own_output(data):
-                skipped += 1
-                continue
-            rid = data.get("id")
-            key = f"{rtype}/{rid}" if isinstance(rid, str) and rid else None
-            if key is None:
-                if full_url:
-                    # transaction bundles (Synthea) may carry only a urn:uuid fullUrl
-                    key = full_url
-                else:
-                    anonymous.append(Raw(data, origin))
-                    continue
-            raw = Raw(data, origin, key)
-            if full_url:
-                index.by_full_url[full_url] = key
-            existing = index.by_key.get(key)
-            if existing is None or _newer(data, existing.data):
-                index.by_key[key] = raw
+            collector.add(data, origin, full_url, deep)
     if files == 0:
         raise InputError("no .json or .ndjson files found in the given paths")
-    records = _group_by_patient(list(index.by_key.values()) + anonymous, index, errors)
-    return ReadResult(records, errors, files, resources, skipped)
+    return ReadResult(collector.records(max_per_patient), errors, files, resources, collector.skipped)
 
 
-def records_from_resources(resources: Iterable[tuple[dict[str, Any], str]]) -> tuple[list[PatientRecord], list[SourceError]]:
+def records_from_resources(resources: Iterable[tuple[dict[str, Any], str]],
+                           max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
+                           ) -> tuple[list[PatientRecord], list[SourceError]]:
     """Group already-fetched resources (e.g. from a server search) like read_paths does."""
     errors: list[SourceError] = []
-    index = ResourceIndex()
-    anonymous: list[Raw] = []
+    collector = _Collector(errors)
     for data, origin in resources:
-        rtype, rid = data.get("resourceType"), data.get("id")
-        if rtype not in RELEVANT_TYPES or is_own_output(data):
+        if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
+            errors.append(SourceError(origin, "not a FHIR resource: no resourceType"))
             continue
-        if not rid:
-            anonymous.append(Raw(data, origin))
-            continue
-        key = f"{rtype}/{rid}"
-        existing = index.by_key.get(key)
-        if existing is None or _newer(data, existing.data):
-            index.by_key[key] = Raw(data, origin, key)
-    return _group_by_patient(list(index.by_key.values()) + anonymous, index, errors), errors
+        collector.add(data, origin)
+    return collector.records(max_per_patient), errors
 
 
 def subject_of(data: dict[str, Any]) -> str | None:
@@ -290,7 +426,8 @@ def subject_of(data: dict[str, Any]) -> str | None:
     return None
 
 
-def _group_by_patient(raws: list[Raw], index: ResourceIndex, errors: list[SourceError]) -> list[PatientRecord]:
+def _group_by_patient(raws: list[Raw], index: ResourceIndex, errors: list[SourceError],
+                      max_per_patient: int = MAX_RESOURCES_PER_PATIENT) -> list[PatientRecord]:
     groups: dict[str, list[Raw]] = {}
     patients: dict[str, dict[str, Any]] = {}
     for raw in raws:
@@ -300,8 +437,14 @@ def _group_by_patient(raws: list[Raw], index: ResourceIndex, errors: list[Source
             if key:
                 patients[key] = data
                 groups.setdefault(key, [])
+            else:
+                errors.append(SourceError(raw.origin, "Patient without id or fullUrl: no resource can refer "
+                                                      "to it; skipped"))
             continue
         if data["resourceType"] in ("Medication", "Specimen") and not subject_of(data):
+            if raw.ref is None:
+                errors.append(SourceError(raw.origin, f"{data['resourceType']} without id, fullUrl or subject: "
+                                                      "no resource can refer to it; skipped"))
             continue  # reachable by reference only
         ref = subject_of(data)
         if ref is None:
@@ -317,10 +460,15 @@ def _group_by_patient(raws: list[Raw], index: ResourceIndex, errors: list[Source
                 errors.append(SourceError(raw.origin, f"subject {ref!r} is not a Patient", raw.ref))
                 continue
         groups.setdefault(patient, []).append(raw)
-    return [
-        PatientRecord(patient=p, resources=rs, index=index, patient_resource=patients.get(p))
-        for p, rs in sorted(groups.items())
-    ]
+    records = []
+    for p, rs in sorted(groups.items()):
+        if len(rs) > max_per_patient:
+            errors.append(SourceError(p, f"{len(rs)} resources for this patient, more than the limit of "
+                                         f"{max_per_patient}; patient not evaluated (raise the limit with "
+                                         "--max-resources-per-patient if this is real)", p))
+            continue
+        records.append(PatientRecord(patient=p, resources=rs, index=index, patient_resource=patients.get(p)))
+    return records
 
 
 def _resolve_conditional(ref: str, patients: dict[str, dict[str, Any]]) -> str | None:

@@ -9,6 +9,7 @@ Identifiers never pass through here: ids stay in JSON and codes, people see labe
 from __future__ import annotations
 
 import datetime as dt
+import math
 import gettext
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, format_scientific
 
 DOMAIN = "poems_fhir"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
@@ -61,9 +62,15 @@ class Translator:
         return format_datetime(moment, format="medium", locale=self.locale, tzinfo=moment.tzinfo)
 
     def number(self, value: float) -> str:
+        if not math.isfinite(value):
+            return "-"
+        if abs(value) >= 1e12:  # beyond any lab value: Babel's fixed-point format cannot quantize it
+            return format_scientific(value, format="0.###E0", locale=self.locale)
         return format_decimal(round(value, 4), format="#,##0.###", locale=self.locale)
 
     def percent(self, fraction: float) -> str:
+        if not math.isfinite(fraction) or abs(fraction) >= 1e10:
+            return self.number(fraction * 100) + "%"
         return format_percent(fraction, format="+#,##0%;-#,##0%", locale=self.locale)
 
 

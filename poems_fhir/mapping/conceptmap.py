@@ -14,6 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..fhir.read import read_regular_file
+
 from .rules import MappingError, Problem
 
 SAFE_EQUIVALENCE = frozenset({"equal", "equivalent", "wider", "subsumes"})
@@ -35,8 +37,11 @@ def load_concept_map(path: str | Path) -> ConceptMapTable:
 
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        raw = read_regular_file(Path(path))
         data = json.loads(raw)
+    except RecursionError:
+        raise MappingError([Problem(name, None, "(file)", "cannot read ConceptMap JSON: nested too deeply",
+                                    "export the ConceptMap as FHIR R4 JSON")]) from None
     except (OSError, ValueError) as exc:
         raise MappingError(
             [Problem(name, None, "(file)", f"cannot read ConceptMap JSON: {exc}",

@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 from ..criteria.model import Criterion, Evidence, Finding, State, Strength
 from ..criteria.timeline import CourseAssessment, Event, Measurement
-from ..fhir.read import PatientRecord, Raw, SourceError
+from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .ife import parse_ife
 from .results import Qual, Reading, normalise_term, read_result
 from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, Rule
@@ -97,6 +97,11 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
             del out.course[before[3]:], out.text_jobs[jobs_before:]
             out.errors.append(SourceError(raw.origin, str(exc), raw.ref))
             out.rejected.append((raw.ref or raw.origin, exc))
+            continue
+        except Exception as exc:  # last resort: a bug must cost this resource only, never the run
+            del out.findings[before[0]:], out.measurements[before[1]:], out.events[before[2]:]
+            del out.course[before[3]:]
+            out.errors.append(internal_error(raw.origin, raw.ref, exc))
             continue
         if (len(out.findings), len(out.measurements), len(out.events), len(out.course)) != before and raw.ref:
             out.used[raw.ref] = (raw.data.get("meta") or {}).get("versionId")

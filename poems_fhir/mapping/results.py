@@ -10,6 +10,7 @@ is kept apart (``unitless``) for the few uses where its unit cannot change the c
 """
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -121,6 +122,8 @@ def read_result(
         den = quantity(ratio.get("denominator"), element + "Ratio.denominator", None, aliases)
         if den.value == 0:
             raise ResourceError(f"{element}Ratio has a zero denominator")
+        if not math.isfinite(num.value / den.value):
+            raise ResourceError(f"{element}Ratio is out of range (numerator / denominator overflows)")
         return number(Value(num.value / den.value, unit or "{ratio}"))
     if "valueString" in part:
         text = part["valueString"]

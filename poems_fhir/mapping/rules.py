@@ -24,6 +24,7 @@ from ..criteria.model import Criterion, Differential, EndocrineAxis, Sign
 from .results import Qual, normalise_term
 from .text.engine import TextEngine
 from .text.lexicon import TextSection
+from ..fhir.read import read_regular_file
 from .units import UnitError, conversion_factor, validate_unit
 
 FORMAT = "poems-fhir-mapping/1"
@@ -315,18 +316,89 @@ class LoadedFile:
     sha256: str
 
 
+#: YAML aliases (*name) may repeat a value; beyond these bounds a file is refused before it is
+#: built (a 400-byte "billion laughs" file would otherwise expand to gigabytes)
+MAX_YAML_ALIASES = 100
+MAX_YAML_NODES = 200_000
+
+
+class YAMLTooLarge(ValueError):
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def safe_load_bounded(text: str) -> Any:
+    """yaml.safe_load, refusing documents whose aliases expand past MAX_YAML_NODES nodes."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Compute the expanded size of the node graph once per distinct node (aliases share nodes);
+    iterative, so a deep document cannot exhaust the stack here."""
+    size: dict[int, int] = {}
+    entered: set[int] = set()
+    reused = 0
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            total = 1 + sum(size.get(id(c), 1) for c in _children(node))
+            if total > MAX_YAML_NODES:
+                raise YAMLTooLarge(f"the YAML expands to more than {MAX_YAML_NODES} values (alias bomb?)",
+                                   node.start_mark.line + 1)
+            size[id(node)] = total
+            continue
+        if id(node) in entered:
+            reused += 1
+            if reused > MAX_YAML_ALIASES:
+                raise YAMLTooLarge(f"more than {MAX_YAML_ALIASES} YAML alias uses", node.start_mark.line + 1)
+            if id(node) not in size:
+                raise YAMLTooLarge("a YAML alias refers to a node that contains it", node.start_mark.line + 1)
+            continue
+        entered.add(id(node))
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def load_file(path: str | Path, *, site: bool) -> LoadedFile:
     """Parse and validate one YAML mapping file; raise MappingError with located problems."""
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path).decode("utf-8-sig")
     except OSError as exc:
         raise MappingError(
-            [Problem(name, None, "(file)", f"cannot read: {exc.strerror}", "check the path")]
+            [Problem(name, None, "(file)", f"cannot read: {exc.strerror or exc}", "check the path")]
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise MappingError(
+            [Problem(name, None, "(file)", f"not UTF-8 (byte at offset {exc.start})", "save the file as UTF-8")]
         ) from None
     try:
-        data = yaml.safe_load(text)
+        data = safe_load_bounded(text)
+    except YAMLTooLarge as exc:
+        raise MappingError([Problem(name, exc.line, "(file)", str(exc),
+                                    "write the values out instead of using YAML aliases (*name)")]) from None
+    except RecursionError:
+        raise MappingError([Problem(name, None, "(file)", "YAML nested too deeply",
+                                    "a mapping file needs only a few levels")]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

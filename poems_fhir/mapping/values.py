@@ -7,6 +7,7 @@ element, so a bad resource is reported and skipped instead of guessed at.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -151,6 +152,8 @@ def convert_value(
         converted = convert(number, ucum_unit, target_unit, molar_mass)
     except UnitError as exc:
         raise UnitRejected(f"{element}: {exc}; add it to unit_aliases if it is a lab spelling", unit) from None
+    if not math.isfinite(converted):  # 1e308 g/L in mg/L: beyond what a float holds
+        raise ResourceError(f"{element}.value {number!r} {unit} is out of range in {target_unit}")
     return Value(converted, target_unit, comparator, notes + ((note,) if note else ()))
 
 

@@ -24,6 +24,21 @@ def _series(measurements: Sequence[Measurement], analyte: str, specimen: str | N
     return [m.effective for m in points], [m.value for m in points]
 
 
+def _next_day(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=1) if day < dt.date.max else day
+
+
+def _date_limits(lo: dt.date, hi: dt.date) -> tuple[dt.date, dt.date]:
+    """The x range: the data padded by 5%, at least a few days wide, inside year 1 to 9999."""
+    first, last = dt.date(1, 1, 2), dt.date(9999, 12, 30)
+    pad = dt.timedelta(days=max(2, (hi - lo).days // 20))
+    lo = lo - pad if lo - first > pad else first
+    hi = hi + pad if last - hi > pad else last
+    if hi - lo < pad:
+        lo, hi = (lo, lo + pad) if last - lo > pad else (hi - pad, hi)
+    return lo, hi
+
+
 def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], as_of: dt.date | None = None,
                  t: Translator | None = None) -> str | None:
     """The chart as an <svg> element, or None when there is nothing to draw; labels in ``t``'s language.
@@ -49,7 +64,11 @@ def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], a
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with matplotlib.rc_context({"svg.hashsalt": "poems-fhir", "svg.fonttype": "none", "font.size": 9}):
+    import numpy as np
+
+    # np.errstate: a symlog axis up to 1e308 overflows harmlessly in its inverse transform
+    with matplotlib.rc_context({"svg.hashsalt": "poems-fhir", "svg.fonttype": "none", "font.size": 9}), \
+            np.errstate(over="ignore"):
         fig, axes = plt.subplots(len(panels), 1, sharex=True, figsize=(8, 2.2 * len(panels)), squeeze=False)
         for ax, (title, lines) in zip(axes[:, 0], panels, strict=True):
             for analyte, label, specimen in lines:
@@ -58,16 +77,23 @@ def timeline_svg(measurements: Sequence[Measurement], events: Sequence[Event], a
                 ax.plot(xs, ys, marker="o", linewidth=2.5, markersize=6, color=COLORS[key], label=label)
             for e in events:
                 if e.kind in ("treatment", "radiotherapy", "chemotherapy"):
-                    end = e.end or e.effective + dt.timedelta(days=1)  # type: ignore[operator]
+                    end = e.end or _next_day(e.effective)  # type: ignore[arg-type]
                     ax.axvspan(e.effective, min(end, as_of) if as_of else end,
                                color=TREATMENT_SHADE, alpha=0.35, linewidth=0)
                 elif e.kind == "autologous_hsct":
                     ax.axvline(e.effective, color=TRANSPLANT_LINE, linestyle="--", linewidth=1.5)
+            if max((abs(v) for a, _, sp in lines for v in _series(measurements, a, sp)[1]), default=0) > 1e12:
+                ax.set_yscale("symlog")  # a linear axis cannot place ticks up to 1e308
             ax.set_ylabel(title)
             ax.grid(True, alpha=0.3)
             ax.legend(loc="upper right", fontsize=8)
-        if as_of is not None:  # the axis ends at the cut-off: no tick, shade or point after it
-            axes[0, 0].set_xlim(right=as_of)
+        # autoscale pads the axis by 5%, which for dates near year 1 or 9999 leaves matplotlib's
+        # calendar: pad within it; the axis ends at the cut-off (no tick, shade or point after it)
+        days = [m.effective for m in measurements] + [d for e in events for d in (e.effective, e.end) if d]
+        if as_of:  # a treatment running past the cut-off ends there
+            days = [min(d, as_of) for d in days if d]
+        lo, hi = _date_limits(min(days), max(days))  # type: ignore[type-var,arg-type]
+        axes[0, 0].set_xlim(lo, as_of if as_of and as_of > lo else hi)
         axes[0, 0].set_title(t._("Shaded: treatment periods; dashed line: autologous stem-cell transplant"), fontsize=9)
         fig.autofmt_xdate()
         fig.tight_layout()

@@ -11,6 +11,7 @@ colour alone (every coloured mark has a text label beside it).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from ..i18n.bibliography import SOURCES
 from ..i18n.vocabulary import explain, label, sources, term
 from . import wording as w
 from .chart import timeline_svg
+
+log = logging.getLogger(__name__)
 
 CSS = """
 :root { color-scheme: light; }
@@ -353,9 +356,15 @@ def render_html(a: Assessment, response: ResponseAssessment, risk: Sequence[Risk
         parts.append(scope_paragraph(t, scope))
     parts += _criteria(t, a)
     parts.append(f"<h2>{_e(t._('Timeline'))}</h2>")
-    svg = timeline_svg(measurements, events, a.as_of, t)
-    parts.append(f'<figure id="timeline">{svg}</figure>' if svg else
-                 f'<p class="note" id="timeline">{_e(t._("No M-protein, free light chain or VEGF results to chart."))}</p>')
+    try:
+        svg = timeline_svg(measurements, events, a.as_of, t)
+    except Exception as exc:  # the chart is an extra: an undrawable one must not lose the page
+        log.warning("timeline chart not drawn: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG))
+        note = t._("The timeline chart could not be drawn; the tables below are complete.")
+        parts.append(f'<p class="note" id="timeline">{_e(note)} ({_e(type(exc).__name__)}: {_e(str(exc)[:200])})</p>')
+    else:
+        parts.append(f'<figure id="timeline">{svg}</figure>' if svg else
+                     f'<p class="note" id="timeline">{_e(t._("No M-protein, free light chain or VEGF results to chart."))}</p>')
     parts += _response(t, measurements, events, findings, course, cfg, response, a.as_of)
     parts += _risk(t, risk)
     parts += _pathway(t, steps)

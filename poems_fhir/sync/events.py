@@ -27,6 +27,9 @@ TEMPLATES: dict[str, tuple[str, tuple[str, ...]]] = {
     "retrying %s in %.1fs: %s": ("http.retry", ("what", "delay_s", "error")),
     "the run deadline (%.0f s) has passed: no further requests in this run; the rest waits for the next run":
         ("run.deadline_passed", ("deadline_s",)),
+    "timeline chart not drawn: %s": ("report.chart_failed", ("error",)),
+    "internal error": ("internal_error", ()),
+    "internal error at %s (%s)": ("internal_error", ("source", "resource")),
     "the server's Date header is not an HTTP date: the checkpoint does not move this run":
         ("cohort.bad_date_header", ()),
 }

@@ -1,0 +1,339 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The input boundary: one place where a raw FHIR resource becomes a view the mapping can trust.
+
+Every element that fhir/read.py, mapping/extract.py, mapping/values.py and pipeline.py read is
+checked here for its JSON type (strings are strings, numbers are finite numbers, integers are
+integers, dates match the FHIR regex and the calendar, lists are lists of objects). A resource
+that fails is refused with a plain-words reason naming the element; the caller reports it (file,
+line/entry, reference) and skips it. Elements the mapping never reads are not looked at.
+
+What FHIR allows is accepted and normalised in place, so the mapping sees one shape:
+- STU3 plain-string ``Condition.clinicalStatus``/``verificationStatus`` become CodeableConcepts;
+- STU3 single ``DiagnosticReport.category`` and ``Observation.interpretation`` become lists;
+- STU3 ``Condition.assertedDate`` stands in for a missing ``recordedDate``;
+- STU3 ``Procedure.notPerformed: true`` becomes ``status: not-done``;
+- JSON ``null`` for an element that is read counts as absent.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+#: how deep a resource may nest (objects and arrays); real resources stay far below
+MAX_DEPTH = 64
+#: FHIR integer is a signed 32-bit number
+INT_MIN, INT_MAX = -2_147_483_648, 2_147_483_647
+
+# FHIR R4 date/dateTime/instant (https://hl7.org/fhir/R4/datatypes.html). The time zone is optional
+# here (the spec requires it with a time, feeds often omit it; only the date part is used).
+_YEAR = r"([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)"
+_DATETIME = re.compile(
+    _YEAR + r"(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])"
+    r"(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]{1,9})?"
+    r"(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?)?)?)?"
+)
+_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_COMPARATORS = {"<", "<=", ">=", ">"}
+VER_STATUS = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CLINICAL_STATUS = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+
+
+class Invalid(ValueError):
+    """A resource breaks a rule the mapping relies on; the message names the element."""
+
+
+Path = Any  # "Observation", or (parent path, element name or list index): joined only for a message
+
+
+def _p(path: Path) -> str:
+    if isinstance(path, str):
+        return path
+    parent, key = path
+    return f"{_p(parent)}[{key}]" if isinstance(key, int) else f"{_p(parent)}.{key}"
+
+
+def _kind(value: Any) -> str:
+    """The JSON type of a value, in the words of the JSON spec."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, (int, float)):
+        return f"a number ({_short(value)})"
+    if isinstance(value, str):
+        return f"a string ({_short(value)})"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# ---------------------------------------------------------------- datatypes
+
+Check = Callable[[Any, Path], Any]  # returns the (possibly normalised) value
+
+
+def string(value: Any, path: Path) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"{_p(path)} is {_kind(value)}, expected a string")
+    if not value.isascii() and not is_unicode(value):
+        raise Invalid(f"{_p(path)} contains a lone surrogate (an escaped \\ud800-\\udfff without its pair): "
+                      "not Unicode text")
+    return value
+
+
+def is_unicode(text: str) -> bool:
+    """Whether a str is valid Unicode (JSON's "\\ud800" escape can produce a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def boolean(value: Any, path: Path) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid(f"{_p(path)} is {_kind(value)}, expected true or false")
+    return value
+
+
+def integer(value: Any, path: Path) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"{_p(path)} is {_kind(value)}, expected an integer")
+    if not INT_MIN <= value <= INT_MAX:
+        raise Invalid(f"{_p(path)} is out of the range of a FHIR integer (32 bits)")
+    return value
+
+
+def decimal(value: Any, path: Path) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Invalid(f"{_p(path)} is {_kind(value)}, expected a number")
+    try:
+        finite = math.isfinite(float(value))
+    except OverflowError:  # a 400-digit integer
+        finite = False
+    if not finite:
+        raise Invalid(f"{_p(path)} is not a finite number ({_short(value)}): NaN, Infinity and numbers "
+                      "beyond ±1.8e308 are not allowed")
+    return value
+
+
+def date(value: Any, path: Path) -> str:
+    """A FHIR date, dateTime or instant: partial dates yes ("2019", "2019-02"), "2019-1-5" no."""
+    string(value, path)
+    problem = _date_problem(value)
+    if problem:
+        raise Invalid(f"{_p(path)} {_short(value)} {problem}")
+    return value
+
+
+@functools.lru_cache(maxsize=8192)  # feeds repeat dates (lastUpdated of one export, lab runs)
+def _date_problem(value: str) -> str | None:
+    if not _DATETIME.fullmatch(value):
+        return "is not a FHIR date (YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss+zz:zz)"
+    if len(value) >= 10:  # a full date: also a day of the calendar (no 2019-02-30)
+        try:
+            dt.date(int(value[:4]), int(value[5:7]), int(value[8:10]))
+        except ValueError:
+            return "is not a day of the calendar"
+    return None
+
+
+def fhir_id(value: Any, path: Path) -> str:
+    string(value, path)
+    if not _ID.fullmatch(value):
+        raise Invalid(f"{_p(path)} {_short(value)} is not a FHIR id (1-64 of A-Z a-z 0-9 - .)")
+    return value
+
+
+def obj(fields: dict[str, Check]) -> Check:
+    """A JSON object whose listed elements are checked; others are left alone."""
+
+    def check(value: Any, path: Path) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise Invalid(f"{_p(path)} is {_kind(value)}, expected an object")
+        return _fields(value, fields, path)
+
+    return check
+
+
+def array(item: Check) -> Check:
+    def check(value: Any, path: Path) -> list[Any]:
+        if not isinstance(value, list):
+            raise Invalid(f"{_p(path)} is {_kind(value)}, expected an array")
+        for i, v in enumerate(value):
+            value[i] = item(v, (path, i))
+        return value
+
+    return check
+
+
+def one_or_many(item: Check) -> Check:
+    """STU3 had 0..1 where R4 has 0..*: a single object becomes a list of one."""
+    many = array(item)
+
+    def check(value: Any, path: Path) -> list[Any]:
+        return many([value] if isinstance(value, dict) else value, path)
+
+    return check
+
+
+def _fields(data: dict[str, Any], fields: dict[str, Check], path: Path) -> dict[str, Any]:
+    for name in [k for k in data if k in fields]:  # resources have fewer elements than the tables
+        value = data[name]
+        if value is None:
+            del data[name]  # JSON null: absent
+            continue
+        data[name] = fields[name](value, (path, name))
+    return data
+
+
+coding = obj({"system": string, "code": string, "display": string, "version": string})
+codeable = obj({"coding": array(coding), "text": string})
+codeables = array(codeable)
+
+
+def quantity_value(value: Any, path: Path) -> dict[str, Any]:
+    q = obj({"value": decimal, "unit": string, "system": string, "code": string,
+             "comparator": string})(value, path)
+    if "comparator" in q and q["comparator"] not in _COMPARATORS:
+        raise Invalid(f"{_p(path)}.comparator {_short(q['comparator'])} is not one of < <= >= >")
+    return q
+
+
+period = obj({"start": date, "end": date})
+reference = obj({"reference": string, "display": string})
+references = array(reference)
+identifier = obj({"system": string, "value": string})
+annotation = obj({"text": string})
+attachment = obj({"contentType": string, "language": string, "data": string, "url": string,
+                  "title": string})
+ratio = obj({"numerator": quantity_value, "denominator": quantity_value})
+reference_range = obj({"low": quantity_value, "high": quantity_value, "appliesTo": codeables,
+                       "text": string})
+
+
+def status_concept(system: str) -> Check:
+    """R4 CodeableConcept, or the STU3 plain code ("refuted") turned into one."""
+
+    def check(value: Any, path: Path) -> dict[str, Any]:
+        if isinstance(value, str):
+            return {"coding": [{"system": system, "code": value}]}
+        return codeable(value, path)
+
+    return check
+
+
+# ---------------------------------------------------------------- resources
+
+_VALUE = {
+    "valueQuantity": quantity_value,
+    "valueInteger": integer,
+    "valueRatio": ratio,
+    "valueCodeableConcept": codeable,
+    "valueString": string,
+    "valueBoolean": boolean,
+    "dataAbsentReason": codeable,
+    "interpretation": one_or_many(codeable),
+    "referenceRange": array(reference_range),
+    "code": codeable,
+}
+_COMMON = {
+    "meta": obj({"lastUpdated": date, "versionId": string}),
+    "identifier": array(identifier),
+    "subject": reference,
+    "patient": reference,
+    "status": string,
+}
+_FIELDS: dict[str, dict[str, Check]] = {
+    "Patient": {"gender": string, "birthDate": date},
+    "Observation": {
+        **_VALUE,
+        "component": array(obj(_VALUE)),
+        "effectiveDateTime": date, "effectiveInstant": date, "issued": date, "effectivePeriod": period,
+        "specimen": reference, "category": codeables, "note": array(annotation),
+    },
+    "Condition": {
+        "code": codeable, "category": codeables,
+        "clinicalStatus": status_concept(CLINICAL_STATUS),
+        "verificationStatus": status_concept(VER_STATUS),
+        "onsetDateTime": date, "onsetPeriod": period, "recordedDate": date, "assertedDate": date,
+        "abatementDateTime": date, "abatementPeriod": period,
+        "evidence": array(obj({"code": codeables, "detail": references})),
+        "note": array(annotation),
+    },
+    "Procedure": {"code": codeable, "performedDateTime": date, "performedPeriod": period,
+                  "notPerformed": boolean},
+    "DiagnosticReport": {
+        "code": codeable, "category": one_or_many(codeable), "effectiveDateTime": date,
+        "effectivePeriod": period, "issued": date, "conclusion": string, "conclusionCode": codeables,
+        "presentedForm": array(attachment), "result": references,
+    },
+    "Specimen": {"type": codeable},
+    "Medication": {"code": codeable},
+}
+_MEDICATION_USE = {
+    "medicationCodeableConcept": codeable, "medicationReference": reference,
+    "effectiveDateTime": date, "effectivePeriod": period, "authoredOn": date,
+    "dispenseRequest": obj({"validityPeriod": period}),
+}
+for _t in ("MedicationRequest", "MedicationAdministration", "MedicationStatement"):
+    _FIELDS[_t] = dict(_MEDICATION_USE)
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether objects/arrays nest deeper than ``limit`` (iterative: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, (dict, list)))
+    return False
+
+
+def validate(data: dict[str, Any], *, check_depth: bool = True) -> dict[str, Any]:
+    """Check and normalise one resource in place; raise Invalid naming the first broken element.
+
+    ``check_depth=False`` when the caller already knows the text cannot nest deeply.
+    """
+    rtype = data.get("resourceType")
+    if not isinstance(rtype, str):
+        raise Invalid(f"resourceType is {_kind(rtype)}, expected a string")
+    if check_depth and too_deep(data):
+        raise Invalid(f"nested more than {MAX_DEPTH} levels deep")
+    if data.get("id") is not None:
+        fhir_id(data["id"], (rtype, "id"))
+    _fields(data, _COMMON, rtype)
+    _fields(data, _FIELDS.get(rtype, {}), rtype)
+    contained = data.get("contained")
+    if contained is not None:
+        if not isinstance(contained, list):
+            raise Invalid(f"{rtype}.contained is {_kind(contained)}, expected an array")
+        for i, inner in enumerate(contained):
+            if not isinstance(inner, dict):
+                raise Invalid(f"{rtype}.contained[{i}] is {_kind(inner)}, expected a resource")
+            try:
+                validate(inner, check_depth=False)
+            except Invalid as exc:
+                raise Invalid(f"{rtype}.contained[{i}]: {exc}") from None
+    _normalise_stu3(data, rtype)
+    return data
+
+
+def _normalise_stu3(data: dict[str, Any], rtype: str) -> None:
+    if rtype == "Condition" and "recordedDate" not in data and "assertedDate" in data:
+        data["recordedDate"] = data["assertedDate"]
+    elif rtype == "Procedure" and data.get("notPerformed") is True:
+        data["status"] = "not-done"

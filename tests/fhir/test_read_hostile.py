@@ -1,0 +1,187 @@
+"""Reading files as real feeds deliver them (issue #9): encodings, NDJSON line rules, file kinds,
+id clashes, limits. One bad line, resource or file never costs the others."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from poems_fhir.fhir.read import read_paths, records_from_resources
+
+
+def _patient(pid: str) -> dict[str, Any]:
+    return {"resourceType": "Patient", "id": pid, "gender": "female"}
+
+
+def _obs(oid: str, pid: str, value: Any = 700, **extra: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": oid, "status": "final", "subject": {"reference": f"Patient/{pid}"},
+            "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}]},
+            "effectiveDateTime": "2019-02-01", "valueQuantity": {"value": value, "unit": "pg/mL"}, **extra}
+
+
+def _line(resource: dict[str, Any]) -> bytes:
+    return json.dumps(resource, ensure_ascii=False).encode("utf-8")
+
+
+def _refs(result: Any) -> dict[str, list[str]]:
+    return {r.patient: sorted(x.ref for x in r.resources) for r in result.records}
+
+
+def test_ndjson_splits_on_newline_only_and_keeps_u2028_and_u0085(tmp_path: Path) -> None:
+    text = _obs("o1", "p", valueString="a\u2028b\u0085c\rd")
+    (tmp_path / "a.ndjson").write_bytes(_line(_patient("p")) + b"\n" + _line(text) + b"\r\n")
+    result = read_paths([tmp_path])
+    assert result.errors == []
+    assert _refs(result) == {"Patient/p": ["Observation/o1"]}
+    assert result.records[0].resources[0].data["valueString"] == "a\u2028b\u0085c\rd"
+
+
+def test_a_non_utf8_line_costs_only_itself_with_its_line_number(tmp_path: Path) -> None:
+    bad = b'{"resourceType": "Observation", "id": "x\xff", "subject": {"reference": "Patient/p"}}'
+    (tmp_path / "a.ndjson").write_bytes(b"\n".join([_line(_patient("p")), bad, _line(_obs("o1", "p"))]))
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/p": ["Observation/o1"]}
+    [error] = result.errors
+    assert error.source.endswith("a.ndjson:2") and "not UTF-8 (byte 0xff" in error.message
+
+
+def test_every_bad_line_is_listed_with_its_number(tmp_path: Path) -> None:
+    lines = [_line(_patient("p")), b"{not json", _line(_obs("o1", "p")), b'{"resourceType": "Observation", '
+             b'"id": "o2", "status": 7, "subject": {"reference": "Patient/p"}}', b"[1, 2]"]
+    (tmp_path / "a.ndjson").write_bytes(b"\n".join(lines))
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/p": ["Observation/o1"]}
+    assert [e.source.rsplit(":", 1)[1] for e in result.errors] == ["2", "4", "5"]
+    assert result.errors[1].resource == "Observation/o2"
+    assert "Observation.status is a number" in result.errors[1].message
+
+
+@pytest.mark.parametrize("suffix", [".json", ".ndjson"])
+def test_a_utf8_byte_order_mark_is_accepted(tmp_path: Path, suffix: str) -> None:
+    doc = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": _patient("p")}]}
+    (tmp_path / f"a{suffix}").write_bytes(b"\xef\xbb\xbf" + json.dumps(doc).encode())
+    result = read_paths([tmp_path])
+    assert result.errors == [] and _refs(result) == {"Patient/p": []}
+
+
+def test_utf16_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "a.json").write_bytes(json.dumps(_patient("p")).encode("utf-16"))
+    (tmp_path / "b.json").write_text(json.dumps(_patient("q")), encoding="utf-8")
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/q": []}
+    assert "UTF-16" in result.errors[0].message and "convert" in result.errors[0].message
+
+
+def test_a_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(_patient("p")), encoding="utf-8")
+    result = read_paths([fifo, good])  # blocking here would hang the test run
+    assert _refs(result) == {"Patient/p": []}
+    assert result.errors[0].source == str(fifo) and "named pipe, not a regular file" in result.errors[0].message
+
+
+def test_json_nested_100k_deep_is_a_reported_skip(tmp_path: Path) -> None:
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    (tmp_path / "deep.ndjson").write_text(_line(_patient("p")).decode() + "\n" + "{\"a\":" * 100_000 + "1"
+                                          + "}" * 100_000 + "\n", encoding="utf-8")
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/p": []}
+    assert {e.message for e in result.errors} == {"not JSON: nested too deeply"}
+
+
+def test_a_resource_nested_past_the_limit_is_refused(tmp_path: Path) -> None:
+    deep: Any = 1
+    for _ in range(200):
+        deep = {"x": deep}
+    (tmp_path / "a.ndjson").write_bytes(_line(_patient("p")) + b"\n" + _line(_obs("o1", "p", extension=[deep])))
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/p": []}
+    assert "nested more than 64 levels" in result.errors[0].message
+
+
+def test_a_400_digit_integer_is_refused_as_a_value(tmp_path: Path) -> None:
+    line = _line(_obs("o1", "p")).replace(b"700", b"9" * 400)
+    (tmp_path / "a.ndjson").write_bytes(_line(_patient("p")) + b"\n" + line)
+    result = read_paths([tmp_path])
+    assert "valueQuantity.value is not a finite number" in result.errors[0].message
+
+
+def test_a_duplicate_id_with_other_content_and_subject_keeps_both_patients_whole(tmp_path: Path) -> None:
+    (tmp_path / "a.ndjson").write_bytes(_line(_patient("good")) + b"\n" + _line(_obs("o1", "good")))
+    (tmp_path / "b.ndjson").write_bytes(_line(_patient("other")) + b"\n" + _line(_obs("o1", "other", 5)))
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/good": ["Observation/o1"], "Patient/other": ["Observation/o1"]}
+    by_patient = {r.patient: r.resources[0].data["valueQuantity"]["value"] for r in result.records}
+    assert by_patient == {"Patient/good": 700, "Patient/other": 5}
+    [error] = result.errors
+    assert error.resource == "Observation/o1" and "also in" in error.message and "a.ndjson:2" in error.message
+
+
+def test_a_duplicate_id_of_the_same_patient_and_version_is_reported_not_silently_replaced(tmp_path: Path) -> None:
+    (tmp_path / "a.ndjson").write_bytes(_line(_patient("p")) + b"\n" + _line(_obs("o1", "p", 700)))
+    (tmp_path / "b.ndjson").write_bytes(_line(_obs("o1", "p", 5)))
+    result = read_paths([tmp_path])
+    assert result.records[0].resources[0].data["valueQuantity"]["value"] == 700
+    assert "this copy is skipped" in result.errors[0].message
+
+
+def test_a_later_version_replaces_an_earlier_one_silently(tmp_path: Path) -> None:
+    old = _obs("o1", "p", 700, meta={"lastUpdated": "2019-01-01T00:00:00Z"})
+    new = _obs("o1", "p", 800, meta={"lastUpdated": "2019-03-01T00:00:00Z"})
+    (tmp_path / "a.ndjson").write_bytes(_line(_patient("p")) + b"\n" + _line(new) + b"\n" + _line(old))
+    result = read_paths([tmp_path])
+    assert result.errors == [] and result.records[0].resources[0].data["valueQuantity"]["value"] == 800
+
+
+def test_an_identical_copy_is_not_a_problem(tmp_path: Path) -> None:
+    (tmp_path / "a.ndjson").write_bytes(_line(_patient("p")) + b"\n" + _line(_obs("o1", "p")))
+    (tmp_path / "b.ndjson").write_bytes(_line(_obs("o1", "p")))
+    assert read_paths([tmp_path]).errors == []
+
+
+def test_the_per_patient_limit_skips_the_patient_with_a_clear_message(tmp_path: Path) -> None:
+    lines = [_line(_patient("big")), _line(_patient("small")), _line(_obs("s1", "small"))]
+    lines += [_line(_obs(f"b{i}", "big")) for i in range(5)]
+    (tmp_path / "a.ndjson").write_bytes(b"\n".join(lines))
+    result = read_paths([tmp_path], max_per_patient=3)
+    assert _refs(result) == {"Patient/small": ["Observation/s1"]}
+    assert "5 resources for this patient, more than the limit of 3" in result.errors[0].message
+    assert "--max-resources-per-patient" in result.errors[0].message
+
+
+def test_server_resources_pass_the_same_boundary() -> None:
+    records, errors = records_from_resources([
+        (_patient("p"), "search#0"), (_obs("o1", "p"), "search#1"), (_obs("o2", "p", "5"), "search#2"),
+        ("not a resource", "search#3"),  # type: ignore[list-item]
+    ])
+    assert [x.ref for x in records[0].resources] == ["Observation/o1"]
+    assert [e.source for e in errors] == ["search#2", "search#3"]
+
+
+def test_an_undecodable_file_name_is_printable_in_the_errors(tmp_path: Path) -> None:
+    folder = os.fsencode(tmp_path) + b"/in\xff"
+    os.makedirs(folder)
+    with open(folder + b"/bad\xff.ndjson", "wb") as f:
+        f.write(b"{not json\n")
+    (tmp_path / "good.json").write_text(json.dumps(_patient("p")), encoding="utf-8")
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/p": []}
+    [error] = result.errors
+    assert error.source.endswith("/in\ufffd/bad\ufffd.ndjson:1")
+    error.source.encode("utf-8")  # printable
+
+
+@pytest.mark.parametrize("element, value", [("type", ["collection"]), ("type", 7), ("entry", {"resource": 1}),
+                                            ("entry", [7]), ("entry", [{"fullUrl": 7, "resource": None}]),
+                                            ("entry", [{"request": 7, "search": 7, "resource": "x"}])])
+def test_a_broken_bundle_costs_only_itself(tmp_path: Path, element: str, value: Any) -> None:
+    (tmp_path / "bad.json").write_text(json.dumps({"resourceType": "Bundle", "type": "collection", element: value}),
+                                       encoding="utf-8")
+    (tmp_path / "good.json").write_text(json.dumps(_patient("p")), encoding="utf-8")
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/p": []}

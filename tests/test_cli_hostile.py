@@ -1,0 +1,182 @@
+"""The command line under hostile input (issue #9): exit codes are a contract, a bug costs one
+resource or patient and exits 4, nothing hangs, no traceback without --debug."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from poems_fhir.errors import EXIT_INTERNAL
+from poems_fhir.cli import main
+from poems_fhir.mapping import extract
+from tests.conftest import SAMPLES
+from tests.mapping.test_yaml_bounds import ALIAS_BOMB
+
+CLASSIC = str(SAMPLES / "classic-poems.json")
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def strict_json(text: str) -> Any:
+    """json.loads that refuses NaN/Infinity, like strict parsers do."""
+    def refuse(name: str) -> None:
+        raise ValueError(f"bare {name} in JSON output")
+    return json.loads(text, parse_constant=refuse)
+
+
+def _bad_line(tmp_path: Path) -> Path:
+    """A neighbour file with one resource of every kind of fault the issue lists."""
+    obs = {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/bad"},
+           "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}]}}
+    lines = [json.dumps({"resourceType": "Patient", "id": "bad"}),
+             json.dumps({**obs, "id": "b1", "valueQuantity": {"value": float("nan"), "unit": "pg/mL"}}),
+             json.dumps({**obs, "id": "b2", "valueQuantity": {"value": 1, "unit": "pg/mL"}}).replace("1,", "1e400,"),
+             json.dumps({**obs, "id": "b3", "valueInteger": "3"}),
+             json.dumps({**obs, "id": "b4", "effectiveDateTime": "2019-1-5"}),
+             json.dumps({**obs, "id": "b5", "status": ["final"]})]
+    path = tmp_path / "bad.ndjson"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_bad_neighbours_are_listed_and_the_good_patient_is_unchanged(tmp_path: Path) -> None:
+    alone = strict_json(invoke("evaluate", CLASSIC, "--format", "json").stdout)
+    result = invoke("evaluate", CLASSIC, str(_bad_line(tmp_path)), "--format", "json")
+    assert result.exit_code == 1
+    doc = strict_json(result.stdout)
+    good = [p for p in doc["patients"] if p["patient"] == alone["patients"][0]["patient"]]
+    assert good == alone["patients"]
+    assert sorted(e["resource"] for e in doc["errors"]) == [f"Observation/b{i}" for i in range(1, 6)]
+    assert "Traceback" not in result.output
+
+
+def test_an_internal_error_costs_one_resource_and_exits_4(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = extract._HANDLERS["Condition"]
+
+    def buggy(raw: Any, *args: Any) -> None:
+        if raw.ref == "Condition/cp-pnp":
+            raise KeyError("boom")
+        real(raw, *args)
+
+    monkeypatch.setitem(extract._HANDLERS, "Condition", buggy)
+    result = invoke("evaluate", CLASSIC, "--format", "json")
+    assert result.exit_code == EXIT_INTERNAL
+    doc = strict_json(result.stdout)
+    [error] = doc["errors"]
+    assert error["resource"] == "Condition/cp-pnp" and error["internal"] is True
+    assert "internal error (KeyError" in error["message"]
+    assert doc["patients"][0]["classification"]  # the patient is still evaluated
+    assert "Traceback" not in result.stderr
+
+
+def test_an_internal_error_in_a_patient_costs_that_patient(monkeypatch: pytest.MonkeyPatch) -> None:
+    from poems_fhir import pipeline
+
+    real = pipeline.evaluate
+
+    def buggy(patient: str, *args: Any) -> Any:
+        if patient == "Patient/classic-poems":
+            raise ZeroDivisionError("boom")
+        return real(patient, *args)
+
+    monkeypatch.setattr(pipeline, "evaluate", buggy)
+    result = invoke("evaluate", str(SAMPLES), "--format", "json")
+    assert result.exit_code == EXIT_INTERNAL
+    doc = strict_json(result.stdout)
+    assert "Patient/classic-poems" not in {p["patient"] for p in doc["patients"]}
+    assert len(doc["patients"]) >= 5
+    assert any(e["resource"] == "Patient/classic-poems" and e.get("internal") for e in doc["errors"])
+
+
+def test_an_unexpected_crash_is_one_line_and_exit_4_with_the_traceback_only_in_debug(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from poems_fhir import cli
+
+    def crash(*_args: Any, **_kw: Any) -> None:
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(cli, "read_paths", crash)
+    result = invoke("evaluate", CLASSIC)
+    assert result.exit_code == EXIT_INTERNAL
+    assert "poems-fhir: internal error: RuntimeError: unexpected" in result.stderr
+    assert "--debug" in result.stderr and "Traceback" not in result.stderr
+    debug = invoke("--debug", "evaluate", CLASSIC)
+    assert debug.exit_code == EXIT_INTERNAL and "Traceback" in debug.stderr
+
+
+def test_an_alias_bomb_as_mappings_exits_2_quickly(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(ALIAS_BOMB, encoding="utf-8")
+    for args in (["evaluate", CLASSIC, "--mappings", str(bomb)], ["report", CLASSIC, "--html",
+                 str(tmp_path / "x.html"), "--mappings", str(bomb)], ["mappings", "check", str(bomb)]):
+        result = invoke(*args)
+        assert result.exit_code == 2, args
+        assert "alias bomb" in result.output
+
+
+def test_a_named_pipe_input_does_not_block(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.ndjson"
+    os.mkfifo(fifo)
+    result = invoke("evaluate", str(fifo), CLASSIC)
+    assert result.exit_code == 1
+    assert "named pipe, not a regular file" in result.stdout and "Classification: MET" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["evaluate", CLASSIC, "--out", "{f}/x.json"],
+                                  ["evaluate", CLASSIC, "--out", "{f}/dir"],
+                                  ["evaluate", CLASSIC, "--out", "{f}"],
+                                  ["report", CLASSIC, "--html", "{f}/x.html"],
+                                  ["report", str(SAMPLES), "--html", "{f}/pages"]])
+def test_output_below_a_regular_file_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    result = invoke(*[a.format(f=blocker) for a in args])
+    assert result.exit_code == 2
+    assert "is a part of the path a regular file?" in result.stderr and "Traceback" not in result.output
+
+
+def test_report_survives_extreme_dates_and_values(tmp_path: Path) -> None:
+    def obs(i: int, day: str, value: float) -> dict[str, Any]:
+        return {"resourceType": "Observation", "id": f"o{i}", "status": "final",
+                "subject": {"reference": "Patient/x"}, "effectiveDateTime": day,
+                "code": {"coding": [{"system": "http://loinc.org", "code": "33358-3"}]},
+                "valueQuantity": {"value": value, "unit": "g/L", "system": "http://unitsofmeasure.org",
+                                  "code": "g/L"}}
+    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": {"resourceType": "Patient", "id": "x"}},
+        {"resource": obs(1, "0001-01-01", 5)}, {"resource": obs(2, "9999-12-31", 1e308)},
+        {"resource": obs(3, "2020-01-01", 3)}]}
+    source = tmp_path / "extreme.json"
+    source.write_text(json.dumps(bundle), encoding="utf-8")
+    page = tmp_path / "x.html"
+    result = invoke("report", str(source), "--html", str(page))
+    assert result.exit_code == 0, result.output
+    assert "<svg" in page.read_text(encoding="utf-8")
+    assert strict_json(invoke("evaluate", str(source), "--format", "json").stdout)["patients"]
+
+
+def test_report_lists_every_skip(tmp_path: Path) -> None:
+    result = invoke("report", CLASSIC, str(_bad_line(tmp_path)), "--html", str(tmp_path / "pages"))
+    assert result.exit_code == 1
+    for i in range(1, 6):
+        assert f"(Observation/b{i})" in result.stderr
+
+
+def test_a_whole_record_in_year_9999_is_evaluated_and_rendered(tmp_path: Path) -> None:
+    """Found by the long fuzz profile: scheduling day +100 or a VEGF in 6 months ran past 9999-12-31."""
+    import re
+
+    text = re.sub(r'"\d{4}-(\d{2})', r'"9999-\1', (SAMPLES / "relapse-case.json").read_text(encoding="utf-8"))
+    source = tmp_path / "late.json"
+    source.write_text(text, encoding="utf-8")
+    result = invoke("evaluate", str(source), "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    assert not [e for e in strict_json(result.stdout)["errors"] if e.get("internal")]
+    page = invoke("report", str(source), "--html", str(tmp_path / "late.html"))
+    assert page.exit_code in (0, 1), page.output
