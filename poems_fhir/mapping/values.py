@@ -141,10 +141,18 @@ def interpretation_codes(obs: dict[str, Any]) -> set[str]:
 def compare(value: Value, cut: float, operator: str) -> bool | None:
     """Whether ``value`` satisfies ``operator cut``; None when a comparator makes it undecidable."""
     v, comp = value.value, value.comparator
-    if operator in (">", ">="):
-        if comp in ("<", "<="):
-            return False if v <= cut else None
-        return v > cut if operator == ">" else v >= cut
-    if comp in (">", ">="):
-        return False if v >= cut else None
-    return v < cut if operator == "<" else v <= cut
+    # A censored value is a half-line; it decides only when all of it lies on one side of the cut
+    # (">150" against ">= 200" may be 160 or 900; "<=200" may be exactly 200).
+    if comp in ("<", "<="):  # the true value is at most v
+        if operator in (">", ">="):
+            impossible = v < cut if (operator == ">=" and comp == "<=") else v <= cut
+            return False if impossible else None
+        certain = v < cut if (operator == "<" and comp == "<=") else v <= cut
+        return True if certain else None
+    if comp in (">", ">="):  # the true value is at least v
+        if operator in (">", ">="):
+            certain = v > cut if (operator == ">" and comp == ">=") else v >= cut
+            return True if certain else None
+        impossible = v > cut if (operator == "<=" and comp == ">=") else v >= cut
+        return False if impossible else None
+    return {">": v > cut, ">=": v >= cut, "<": v < cut, "<=": v <= cut}[operator]
