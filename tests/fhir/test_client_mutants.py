@@ -1,0 +1,101 @@
+"""Client rules that a one-token bug would break unnoticed: which transactions may be retried,
+the jitter range of the backoff, the retry budget edge. Sleep, clock and randomness are injected."""
+from __future__ import annotations
+
+import pytest
+import responses
+from responses.registries import OrderedRegistry
+
+from poems_fhir.errors import TemporaryNetworkError
+from poems_fhir.fhir.client import FhirClient, RetryPolicy
+from tests.fhir.transcripts import BASE
+
+OK = {"resourceType": "Bundle", "type": "transaction-response", "entry": []}
+
+
+def client(rng: float, **kw) -> tuple[FhirClient, list[float]]:
+    sleeps: list[float] = []
+    return FhirClient(BASE, sleep=sleeps.append, clock=lambda: 1_800_000_000.0, rng=lambda: rng, **kw), sleeps
+
+
+def entry(url: str, method: str = "PUT", **request) -> dict:
+    return {"resource": {"resourceType": url.split("?")[0]}, "request": {"method": method, "url": url, **request}}
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_a_transaction_with_only_some_conditional_entries_is_not_retried():
+    # the unconditional POST would be created twice if the first attempt had reached the server
+    responses.add("POST", BASE, status=503)
+    responses.add("POST", BASE, json=OK)
+    c, sleeps = client(0.5)
+    mixed = {"resourceType": "Bundle", "type": "transaction",
+             "entry": [entry("DiagnosticReport?identifier=s|v"), entry("Provenance", "POST")]}
+    with pytest.raises(TemporaryNetworkError):
+        c.transaction(mixed)
+    assert sleeps == [] and len(responses.calls) == 1
+
+
+@responses.activate(registry=OrderedRegistry)
+@pytest.mark.parametrize("request_extra", [{"url": "Provenance", "method": "POST", "ifNoneExist": "identifier=s|p"},
+                                           {"url": "Patient/1", "method": "GET"}])
+def test_if_none_exist_and_reads_count_as_conditional(request_extra):
+    responses.add("POST", BASE, status=503)
+    responses.add("POST", BASE, json=OK)
+    c, sleeps = client(0.5)
+    url, method = request_extra.pop("url"), request_extra.pop("method")
+    bundle = {"resourceType": "Bundle", "type": "transaction",
+              "entry": [entry("DiagnosticReport?identifier=s|v"), entry(url, method, **request_extra)]}
+    assert c.transaction(bundle) == OK
+    assert len(sleeps) == 1
+
+
+@responses.activate(registry=OrderedRegistry)
+@pytest.mark.parametrize(("rng", "expected"), [(0.0, [0.5, 1.0, 2.0]), (0.5, [0.75, 1.5, 3.0]),
+                                               (0.999, [0.9995, 1.999, 3.998])])
+def test_backoff_jitter_stays_between_half_and_full_delay_and_never_reaches_zero(rng, expected):
+    for _ in range(3):
+        responses.add("GET", f"{BASE}/Patient/1", status=503)
+    responses.add("GET", f"{BASE}/Patient/1", json={"resourceType": "Patient", "id": "1"})
+    c, sleeps = client(rng)
+    c.get("Patient/1")
+    assert sleeps == pytest.approx(expected)
+    assert all(s > 0 for s in sleeps)
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_backoff_is_capped_at_max_delay():
+    for _ in range(4):
+        responses.add("GET", f"{BASE}/Patient/1", status=503)
+    responses.add("GET", f"{BASE}/Patient/1", json={"resourceType": "Patient", "id": "1"})
+    c, sleeps = client(0.999999, retry=RetryPolicy(attempts=5, base_delay=1.0, max_delay=3.0))
+    c.get("Patient/1")
+    assert sleeps == pytest.approx([1.0, 2.0, 3.0, 3.0], abs=1e-4)
+
+
+@responses.activate
+def test_retry_after_shorter_than_the_backoff_does_not_shorten_it_and_is_capped():
+    responses.add("GET", f"{BASE}/Patient/1", status=429, headers={"Retry-After": "0"})
+    c, sleeps = client(0.0, retry=RetryPolicy(attempts=2))
+    with pytest.raises(TemporaryNetworkError, match="gave up after 2"):
+        c.get("Patient/1")
+    assert sleeps == [0.5]  # max(server 0 s, jittered backoff 0.5 s)
+
+
+@responses.activate
+def test_retry_after_above_the_cap_waits_the_cap():
+    responses.add("GET", f"{BASE}/Patient/1", status=503, headers={"Retry-After": "7200"})
+    c, sleeps = client(0.0, retry=RetryPolicy(attempts=2, max_retry_after=300))
+    with pytest.raises(TemporaryNetworkError):
+        c.get("Patient/1")
+    assert sleeps == [300]
+
+
+@responses.activate
+@pytest.mark.parametrize(("attempts", "budget", "calls"), [(3, 50, 3), (10, 2, 3), (1, 50, 1)])
+def test_attempts_and_budget_edges(attempts, budget, calls):
+    responses.add("GET", f"{BASE}/Patient/1", status=502)
+    c, sleeps = client(0.5, retry=RetryPolicy(attempts=attempts, budget=budget))
+    with pytest.raises(TemporaryNetworkError, match=f"gave up after {calls} attempt"):
+        c.get("Patient/1")
+    assert len(responses.calls) == calls and len(sleeps) == calls - 1
+    assert c.stats.requests == calls and c.stats.retries == calls - 1
