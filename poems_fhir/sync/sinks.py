@@ -117,6 +117,8 @@ class ServerSink:
             response = self.client.request("PUT", entry["request"]["url"], json=json.loads(text), headers=headers)
             body = self.client.json(response) if response.content else {}
             rid = body.get("id") or response.headers.get("Location", "").split("/_history/")[0].rsplit("/", 1)[-1]
+            if not rid:  # 200 with an empty body and no Location (Prefer: return=minimal): look it up
+                rid = (self.current(entry["request"]["url"]) or {}).get("id", "")
             ref = f"{entry['resource']['resourceType']}/{rid}"
             resolved[entry["fullUrl"]] = ref
             version = (body.get("meta") or {}).get("versionId") or _etag_version(response.headers.get("ETag"))

@@ -42,9 +42,10 @@ def test_if_none_exist_and_reads_count_as_conditional(request_extra):
     responses.add("POST", BASE, status=503)
     responses.add("POST", BASE, json=OK)
     c, sleeps = client(0.5)
-    url, method = request_extra.pop("url"), request_extra.pop("method")
+    extra = dict(request_extra)  # parameters are shared between runs: never change them
+    url, method = extra.pop("url"), extra.pop("method")
     bundle = {"resourceType": "Bundle", "type": "transaction",
-              "entry": [entry("DiagnosticReport?identifier=s|v"), entry(url, method, **request_extra)]}
+              "entry": [entry("DiagnosticReport?identifier=s|v"), entry(url, method, **extra)]}
     assert c.transaction(bundle) == OK
     assert len(sleeps) == 1
 
