@@ -2,11 +2,13 @@
 the jitter range of the backoff, the retry budget edge. Sleep, clock and randomness are injected."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import responses
 from responses.registries import OrderedRegistry
 
-from poems_fhir.errors import TemporaryNetworkError
+from poems_fhir.errors import FatalNetworkError, PreconditionFailedError, TemporaryNetworkError
 from poems_fhir.fhir.client import FhirClient, RetryPolicy
 from tests.fhir.transcripts import BASE
 
@@ -100,3 +102,62 @@ def test_attempts_and_budget_edges(attempts, budget, calls):
         c.get("Patient/1")
     assert len(responses.calls) == calls and len(sleeps) == calls - 1
     assert c.stats.requests == calls and c.stats.retries == calls - 1
+
+
+# --- error texts: what an operator reads must name the URL, the status and the server's reason ------
+
+def test_outcome_text_prefers_diagnostics_and_marks_html():
+    import requests
+
+    from poems_fhir.fhir.client import outcome_text
+
+    def response(body: bytes, ctype: str) -> requests.Response:
+        r = requests.Response()
+        r._content, r.status_code = body, 400
+        r.headers["Content-Type"] = ctype
+        return r
+
+    oo = json.dumps({"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "invalid", "diagnostics": "Unknown search parameter: foo",
+         "details": {"text": "Invalid search"}},
+        {"severity": "warning", "code": "processing", "details": {"text": "ignored"}},
+        {"code": "not-found"}]}).encode()
+    assert outcome_text(response(oo, "application/fhir+json")) == (
+        "error: Unknown search parameter: foo; warning: ignored; error: not-found")
+    assert outcome_text(response(b"<html><body>Bad Gateway</body></html>", "text/html")).startswith(
+        "(HTML page) <html>")
+    assert outcome_text(response(b"plain words", "text/plain")) == "plain words"
+    assert outcome_text(response(b'{"a": 1}', "application/json")) == "{'a': 1}"
+
+
+@responses.activate
+def test_redirect_error_names_both_urls_and_the_status():
+    responses.add("GET", f"{BASE}/metadata", status=302, headers={"Location": "https://other.example/x"})
+    c, _ = client(0.5)
+    with pytest.raises(FatalNetworkError) as err:
+        c.get("metadata")
+    assert f"GET {BASE}/metadata was redirected (HTTP 302) to https://other.example/x" in str(err.value)
+    assert (err.value.url, err.value.status) == (f"{BASE}/metadata", 302)
+
+
+@responses.activate
+def test_precondition_and_json_errors_carry_url_and_status():
+    responses.add("PUT", f"{BASE}/DiagnosticReport/1", status=412, json={"resourceType": "OperationOutcome",
+                                                                        "issue": [{"code": "conflict"}]})
+    responses.add("GET", f"{BASE}/Patient/1", body="<html>login</html>", content_type="text/html")
+    c, _ = client(0.5)
+    with pytest.raises(PreconditionFailedError) as pre:
+        c.request("PUT", "DiagnosticReport/1", json={"resourceType": "DiagnosticReport"})
+    assert (pre.value.url, pre.value.status) == (f"{BASE}/DiagnosticReport/1", 412)
+    with pytest.raises(FatalNetworkError, match="text/html instead of FHIR JSON") as bad:
+        c.get("Patient/1")
+    assert (bad.value.url, bad.value.status) == (f"{BASE}/Patient/1", 200)
+
+
+@responses.activate
+def test_a_repeating_next_link_is_an_error_that_names_it():
+    page = {"resourceType": "Bundle", "type": "searchset", "link": [{"relation": "next", "url": f"{BASE}/Patient?page=2"}]}
+    responses.add("GET", f"{BASE}/Patient", json=page)
+    c, _ = client(0.5)
+    with pytest.raises(FatalNetworkError, match=r"next link repeats \(.*Patient\?page=2\)"):
+        list(c.search_pages("Patient"))

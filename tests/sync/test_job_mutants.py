@@ -6,6 +6,8 @@ import copy
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.errors import PreconditionFailedError
 from poems_fhir.mapping.rules import load_mapping
@@ -79,6 +81,8 @@ class FakeServer:
         self.versions: dict[str, int] = {}
         self.fail_next: int = 0
         self.writes = 0
+        self.crash_after_write = False
+        self.if_match: list[str | None] = []  # ifMatch of each report entry sent
 
     def write(self, patient: str, bundle: dict[str, Any]) -> dict[str, dict[str, str]]:
         if self.fail_next:
@@ -86,6 +90,8 @@ class FakeServer:
             raise PreconditionFailedError("POST transaction failed: HTTP 412: precondition failed")
         self.writes += 1
         written = {}
+        self.if_match += [e["request"].get("ifMatch") for e in bundle["entry"]
+                          if e["resource"]["resourceType"] == "DiagnosticReport"][:1]
         for e in bundle["entry"]:
             url = e["request"]["url"]
             self.versions[url] = self.versions.get(url, 0) + 1
@@ -94,6 +100,8 @@ class FakeServer:
             res["meta"] = {"versionId": str(self.versions[url])}
             self.resources[url] = res
             written[entry_key(e)] = {"ref": f"{res['resourceType']}/{res['id']}", "version": str(self.versions[url])}
+        if self.crash_after_write:
+            raise SystemExit("killed after the server stored the write, before the job recorded it")
         return written
 
     def current(self, url: str) -> dict[str, Any] | None:
@@ -116,9 +124,31 @@ def test_a_412_re_read_remembers_our_earlier_writes(tmp_path):
     raw = next(r for r in recs[patient].resources if r.data.get("id") == "cp-vegf")
     raw.data["valueQuantity"]["value"] = 900
     server.fail_next = 1
+    sent_before = len(server.if_match)
     summary = make_job(source, store, server).run()
     assert (summary.conflicts, summary.written) == (0, 1), summary.problems
     assert store.patient("srv", patient).status == "written"
+    # the retry carries If-Match with the version found on the server (adopted), not none
+    current = next(v for u, v in server.versions.items() if u.startswith("DiagnosticReport?") and
+                   server.resources[u]["subject"]["reference"] == patient)
+    assert server.if_match[sent_before:][-1] == f'W/"{current - 1}"'
+
+
+def test_a_412_after_a_crash_recognises_our_unrecorded_write_by_its_pending_hash(tmp_path):
+    store = StateStore(tmp_path / "state.sqlite")
+    recs = {"Patient/classic-poems": records()["Patient/classic-poems"]}
+    source = CohortSource(recs)
+    server = FakeServer()
+    server.crash_after_write = True
+    with pytest.raises(SystemExit):
+        make_job(source, store, server).run()
+    assert store.patient("srv", "Patient/classic-poems") is None
+    assert store.pending("srv", "Patient/classic-poems")  # what was sent is known
+    server.crash_after_write = False
+    server.fail_next = 1  # e.g. a stale If-Match: our own content is on the server, unrecorded
+    summary = make_job(source, store, server).run()
+    assert (summary.conflicts, summary.written) == (0, 1), summary.problems
+    assert store.pending("srv", "Patient/classic-poems") == {}
 
 
 def test_a_412_with_someone_elses_content_is_a_conflict_and_not_overwritten(tmp_path):
