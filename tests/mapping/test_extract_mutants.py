@@ -1,0 +1,64 @@
+"""Extraction rules that a one-token bug would break unnoticed: which reports count as histology
+(Castleman only from histology, criteria.md §2 MAJ-3), and 'not performed' on every lab role."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from poems_fhir.criteria.model import State
+from poems_fhir.mapping.extract import extract
+from tests.conftest import make_record
+
+V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+
+
+def report(category: str, display: str, code_text: str) -> dict[str, Any]:
+    return {"resourceType": "DiagnosticReport", "status": "final",
+            "category": [{"coding": [{"system": V2_0074, "code": category, "display": display}]}],
+            "code": {"text": code_text}, "subject": {"reference": "Patient/p1"},
+            "effectiveDateTime": "2024-01-05",
+            "conclusionCode": [{"coding": [{"system": ICD10CM, "code": "D47.Z2"}]}],
+            "conclusion": "Castleman disease, hyaline-vascular type."}
+
+
+def castleman(mapping, r: dict[str, Any]) -> list[State]:
+    ex = extract(make_record(r), mapping)
+    return [f.state for f in ex.findings if f.topic == "castleman_disease"]
+
+
+@pytest.mark.parametrize(("category", "display", "text"), [
+    ("SP", "Surgical Pathology", "Lymph node"),  # category code SP alone
+    ("OTH", "Other", "Lymph node biopsy"),  # the report's name says biopsy
+    ("OTH", "Other", "Histology report"),
+])
+def test_castleman_from_a_pathology_report(mapping, category, display, text):
+    assert State.PRESENT in castleman(mapping, report(category, display, text))
+
+
+@pytest.mark.parametrize(("category", "display", "text"), [
+    ("LAB", "Laboratory", "Interleukin-6 panel"),
+    ("HM", "Hematology", "Complete blood count"),
+])
+def test_castleman_never_from_a_laboratory_report(mapping, category, display, text):
+    # only histology establishes Castleman disease; a lab panel naming it is not evidence
+    assert castleman(mapping, report(category, display, text)) == []
+
+
+@pytest.mark.parametrize(("code", "topic"), [
+    ("25700-6", "monoclonal_plasma_cell_disorder"),  # immunofixation
+    ("33358-3", "monoclonal_plasma_cell_disorder"),  # M-protein
+    ("93021-4", "monoclonal_plasma_cell_disorder"),  # clonal plasma cells by flow
+    ("48378-4", "monoclonal_plasma_cell_disorder"),  # FLC ratio
+    ("75628-8", "vegf_elevation"),
+    ("2986-8", "endocrinopathy"),
+])
+def test_not_performed_is_not_assessed_on_the_rule_topic(mapping, code, topic):
+    obs = {"resourceType": "Observation", "status": "final",
+           "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+           "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-01-02",
+           "dataAbsentReason": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+                                            "code": "not-performed"}]}}
+    ex = extract(make_record(obs), mapping)
+    assert [(f.topic, f.state) for f in ex.findings] == [(topic, State.NOT_ASSESSED)]
