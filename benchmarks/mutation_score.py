@@ -20,6 +20,7 @@ from pathlib import Path
 
 MUTMUT = [str(Path(sys.executable).with_name("mutmut"))]
 SAMPLE_FILE = Path("mutants") / "sample.txt"
+EQUIVALENT_FILE = Path(__file__).with_name("mutation_equivalent.txt")
 KILLED = {"killed", "timeout", "caught by type check"}  # a timeout is a detected mutant too
 
 
@@ -31,6 +32,16 @@ def results() -> dict[str, str]:
         if sep and name.startswith("poems_fhir."):
             found[name] = status
     return found
+
+
+def equivalent() -> dict[str, str]:
+    """Survivors that cannot change behaviour, with why (benchmarks/mutation_equivalent.txt)."""
+    out = {}
+    for line in EQUIVALENT_FILE.read_text(encoding="utf-8").splitlines():
+        name, _, why = line.partition("#")
+        if name.strip() and not line.startswith("#"):
+            out[name.strip()] = why.strip()
+    return out
 
 
 def module_of(mutant: str) -> str:
@@ -62,11 +73,13 @@ def score(sample_only: bool) -> None:
     if sample_only and SAMPLE_FILE.exists():
         wanted = set(SAMPLE_FILE.read_text(encoding="utf-8").split())
         found = {k: v for k, v in found.items() if k in wanted}
+    same = equivalent()
+    found = {k: ("equivalent" if v == "survived" and k in same else v) for k, v in found.items()}
     per: dict[str, Counter[str]] = defaultdict(Counter)
     for name, status in found.items():
         per[module_of(name)][status] += 1
-    print("| module | mutants | checked | killed | survived | no tests | score |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| module | mutants | checked | killed | survived | equivalent | no tests | score |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     total: Counter[str] = Counter()
     for mod in sorted(per):
         c = per[mod]
@@ -78,13 +91,21 @@ def score(sample_only: bool) -> None:
         print(f"\nsurvivors ({len(survivors)}): show one with `.venv/bin/mutmut show NAME`")
         for n in survivors:
             print("  " + n)
+    listed = sorted(n for n, s in found.items() if s == "equivalent")
+    if listed:
+        print(f"\nequivalent ({len(listed)}):")
+        for n in listed:
+            print(f"  {n}  # {same[n]}")
 
 
 def _row(mod: str, c: Counter[str]) -> str:
+    """score = killed / (checked - equivalent): an equivalent mutant is no bug a test could catch."""
     killed = sum(c[s] for s in KILLED)
-    checked = killed + c["survived"] + c["suspicious"]
-    pct = f"{100 * killed / checked:.0f} %" if checked else "-"
-    return (f"| {mod} | {sum(c.values())} | {checked} | {killed} | {c['survived']} | {c['no tests']} | {pct} |")
+    checked = killed + c["survived"] + c["suspicious"] + c["equivalent"]
+    real = checked - c["equivalent"]
+    pct = f"{100 * killed / real:.0f} %" if real else "-"
+    return (f"| {mod} | {sum(c.values())} | {checked} | {killed} | {c['survived']} | {c['equivalent']} | "
+            f"{c['no tests']} | {pct} |")
 
 
 def main() -> int:
