@@ -367,3 +367,28 @@ def test_age_50_or_less_at_asct(born_days_before, state):
     asct = [Event("autologous_hsct", T0, "Procedure/asct", "ASCT", status="completed")]
     birth = T0 - dt.timedelta(days=born_days_before)
     assert risk(birth=birth, events=asct)["age_50_or_less_at_asct"].state is state
+
+
+@pytest.mark.parametrize(("as_of", "category"), [(59, "not_evaluable"), (60, "PR"), (61, "PR")])
+def test_response_as_of_keeps_measurements_dated_on_the_evaluation_day(as_of, category):
+    # §3.3 Time / §8: a follow-up result dated on the evaluation day (day 60) is part of the assessment
+    ms = [m("serum_m_protein", 8.0, -5), m("serum_m_protein", 3.0, 60)]
+    assert assess_response(ms, TREATED, [], [], CFG, as_of=day(as_of)).hematologic.category == category
+
+
+@pytest.mark.parametrize(("treated_on", "baseline_counted"), [(1, True), (0, False)])
+def test_baseline_is_strictly_before_the_first_treatment(treated_on, baseline_counted):
+    # §8 baseline = the last value before treatment starts; a value on the first treatment day is not
+    events = [Event("treatment", day(treated_on), "MedicationStatement/t", "x")]
+    r = assess_response([m("serum_m_protein", 8.0, 0), m("serum_m_protein", 3.0, 60)], events, [], [], CFG)
+    assert (r.hematologic.baseline is not None) is baseline_counted
+
+
+def test_risk_uses_values_up_to_and_including_the_diagnosis_day():
+    # §9 "at diagnosis": an albumin measured on the baseline day counts, one after it does not
+    events = [Event("treatment", day(10), "MedicationStatement/t", "x")]
+    on_day = assess_response([], events, [], [], CFG, baseline_date=day(0))
+    got = {r.id: r for r in assess_risk([], [m("albumin", 28, 0)], events, on_day, None, None, RISK)}
+    assert got["low_albumin"].state is State.PRESENT
+    later = {r.id: r for r in assess_risk([], [m("albumin", 28, 1)], events, on_day, None, None, RISK)}
+    assert later["low_albumin"].state is State.NOT_ASSESSED
