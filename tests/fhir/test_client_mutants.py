@@ -161,3 +161,11 @@ def test_a_repeating_next_link_is_an_error_that_names_it():
     c, _ = client(0.5)
     with pytest.raises(FatalNetworkError, match=r"next link repeats \(.*Patient\?page=2\)"):
         list(c.search_pages("Patient"))
+
+
+@responses.activate
+def test_redirect_without_location_says_so():
+    responses.add("GET", f"{BASE}/metadata", status=301)
+    c, _ = client(0.5)
+    with pytest.raises(FatalNetworkError, match=r"redirected \(HTTP 301\) to \?;"):
+        c.get("metadata")

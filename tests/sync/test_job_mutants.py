@@ -175,3 +175,31 @@ def test_a_412_with_someone_elses_content_is_a_conflict_and_not_overwritten(tmp_
 def test_sample_bundle_has_the_observation_these_tests_change():
     bundle = load_json(SAMPLES / "classic-poems.json")
     assert any(e["resource"].get("id") == "cp-vegf" for e in bundle["entry"])
+
+
+def test_conclusions_summary_shape_and_the_page_attached(tmp_path):
+    store = StateStore(tmp_path / "state.sqlite")
+    server = FakeServer()
+    summary = make_job(CohortSource({"Patient/classic-poems": records()["Patient/classic-poems"]}), store,
+                       server, show_phi=True).run()
+    (c,) = summary.conclusions
+    assert c == {"patient": "Patient/classic-poems", "classification": "met", "missing": [],
+                 "flags": c["flags"]} and isinstance(c["flags"], list)
+    report = next(r for r in server.resources.values() if r["resourceType"] == "DiagnosticReport"
+                  and "presentedForm" in r)
+    assert report["presentedForm"][0]["contentType"].startswith("text/html")
+
+
+def test_a_failed_write_is_reported_without_the_patient_id(tmp_path):
+    from poems_fhir.errors import TemporaryNetworkError
+
+    class Down(FakeServer):
+        def write(self, patient, bundle):
+            raise TemporaryNetworkError(f"PUT https://fhir.example/DiagnosticReport?subject={patient} failed: HTTP 503")
+
+    store = StateStore(tmp_path / "state.sqlite")
+    summary = make_job(CohortSource({"Patient/classic-poems": records()["Patient/classic-poems"]}), store,
+                       Down()).run()
+    assert summary.failed == 1 and "write failed" in summary.problems[0]
+    assert "classic-poems" not in summary.problems[0] and "patient-" in summary.problems[0]
+    assert store.patient("srv", "Patient/classic-poems").status == "failed"
