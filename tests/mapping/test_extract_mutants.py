@@ -62,3 +62,53 @@ def test_not_performed_is_not_assessed_on_the_rule_topic(mapping, code, topic):
                                             "code": "not-performed"}]}}
     ex = extract(make_record(obs), mapping)
     assert [(f.topic, f.state) for f in ex.findings] == [(topic, State.NOT_ASSESSED)]
+
+
+LOINC, SCT = "http://loinc.org", "http://snomed.info/sct"
+
+
+def observation(code: str, **value: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "status": "final", "code": {"coding": [{"system": LOINC, "code": code}]},
+            "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-01-02", **value}
+
+
+@pytest.mark.parametrize("verification", ["provisional", "differential", "unconfirmed"])
+def test_unconfirmed_diagnoses_are_indeterminate(mapping, verification):
+    cond = {"resourceType": "Condition", "subject": {"reference": "Patient/p1"}, "recordedDate": "2024-01-01",
+            "code": {"coding": [{"system": SCT, "code": "42345000"}]},
+            "verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                                               "code": verification}]}}
+    (f,) = [f for f in extract(make_record(cond), mapping).findings if f.topic == "polyneuropathy"]
+    assert f.state is State.INDETERMINATE and verification in (f.note or "")
+
+
+def test_a_coded_negative_immunofixation_is_recorded_as_0_for_the_response_timeline(mapping):
+    ex = extract(make_record(observation("25700-6", valueCodeableConcept={
+        "coding": [{"system": SCT, "code": "260385009"}]})), mapping)
+    assert [(m.analyte, m.value) for m in ex.measurements] == [("serum_ife", 0.0)]
+
+
+def test_a_bad_procedure_date_names_the_element(mapping):
+    proc = {"resourceType": "Procedure", "status": "completed", "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [{"system": SCT, "code": "108290001"}]}, "performedDateTime": "yesterday"}
+    ex = extract(make_record(proc), mapping)
+    assert len(ex.errors) == 1 and "performedDateTime is not a FHIR date" in ex.errors[0].message
+
+
+def test_a_normal_platelet_count_is_absent_for_its_component_only(mapping):
+    ex = extract(make_record(observation("777-3", valueQuantity={"value": 300, "unit": "10*9/L",
+                                                                 "system": "http://unitsofmeasure.org",
+                                                                 "code": "10*9/L"})), mapping)
+    (f,) = [f for f in ex.findings if f.topic == "thrombocytosis_polycythemia"]
+    assert (f.state, f.component) == (State.ABSENT, "thrombocytosis")
+
+
+def test_vegf_above_uln_below_cut_off_says_why_it_is_indeterminate(mapping):
+    o = observation("75628-8", valueQuantity={"value": 150, "unit": "pg/mL", "system": "http://unitsofmeasure.org",
+                                              "code": "pg/mL"},
+                    referenceRange=[{"high": {"value": 96.2, "unit": "pg/mL", "system": "http://unitsofmeasure.org",
+                                              "code": "pg/mL"}}])
+    o["code"]["text"] = "VEGF im EDTA-Plasma"
+    (f,) = [f for f in extract(make_record(o), mapping).findings if f.topic == "vegf_elevation"]
+    assert f.state is State.INDETERMINATE
+    assert "upper reference limit (96.2)" in f.note and "plasma diagnostic cut-off (200" in f.note
