@@ -56,7 +56,7 @@ SAMPLE ?=
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'mutmut==3.8.1'
 	env -u CI $(BIN)/python benchmarks/mutation_score.py run $(if $(SAMPLE),--sample $(SAMPLE)) $(MUTANTS)
-	$(BIN)/python benchmarks/mutation_score.py score
+	$(BIN)/python benchmarks/mutation_score.py score $(if $(SAMPLE),--sample-only)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/evaluate_throughput.py --patients 2000
