@@ -70,3 +70,60 @@ def test_serum_negative_alone_is_no_complete_response_to_progress_from():
     r = _resp(_m("serum_m_protein", 8, -5), _m("serum_ife", 0, 60, unit=None), _m("urine_ife", 1, 60, unit=None),
               _m("serum_ife", 1, 120, unit=None))
     assert r.hematologic.category != "PD" and r.hematologic_imwg.category != "PD"
+
+
+# --- pathway and risk edges (criteria.md §9, §10) -------------------------------------------------
+
+def test_restaging_on_day_90_exactly_completes_the_day_100_step():
+    from tests.criteria.test_risk_pathway import MANDATORY, d, m, steps_of
+    from poems_fhir.criteria.timeline import Event
+
+    events = [Event("treatment", d(0), "MedicationStatement/x", "lenalidomide"),
+              Event("autologous_hsct", d(110), "Procedure/asct", "ASCT", status="completed")]
+    on_day_90 = steps_of(MANDATORY, [m("serum_ife", 0, 200)], events, as_of=d(220))  # day0 110 + 90
+    assert on_day_90["restaging-day100"].status == "completed"
+    day_89 = steps_of(MANDATORY, [m("serum_ife", 0, 199)], events, as_of=d(220))
+    assert day_89["restaging-day100"].status == "scheduled"
+
+
+def test_progression_alert_becomes_a_relapse_step():
+    from tests.criteria.test_risk_pathway import MANDATORY, d, m, steps_of
+    from poems_fhir.criteria.timeline import Event
+
+    events = [Event("treatment", d(0), "MedicationStatement/x", "lenalidomide")]
+    ms = [m("vegf", 800, -5, "pg/mL", "plasma"), m("vegf", 100, 60, "pg/mL", "plasma"),
+          m("vegf", 400, 120, "pg/mL", "plasma")]
+    steps = steps_of(MANDATORY, ms, events, as_of=d(130))
+    assert steps["relapse-vegf_progression"].title == "Relapse/progression work-up and salvage"
+
+
+def test_risk_ignores_egfr_after_diagnosis_and_names_every_factor():
+    from poems_fhir.criteria.response import ResponseConfig, assess_response
+    from poems_fhir.criteria.risk import assess_risk
+    from poems_fhir.criteria.timeline import Event, Measurement
+
+    events = [Event("treatment", T0, "MedicationStatement/t", "x")]
+    later = [Measurement("egfr", 20, "mL/min/{1.73_m2}", T0 + dt.timedelta(days=30), "Observation/egfr")]
+    response = assess_response(later, events, [], [], ResponseConfig(vegf_cutoff={"plasma": 200, "serum": 1000}))
+    got = {r.id: r for r in assess_risk([], later, events, response, None, None)}
+    assert got["egfr_below_30"].state.value == "not_assessed"  # measured after the diagnosis (baseline)
+    assert got["no_hematologic_cr_after_first_line"].state.value == "not_assessed"
+
+
+def test_post_asct_isotype_factor_reasons():
+    from poems_fhir.criteria.model import Evidence, Finding, State
+    from poems_fhir.criteria.response import ResponseConfig, assess_response
+    from poems_fhir.criteria.risk import assess_risk
+    from poems_fhir.criteria.timeline import Event
+
+    events = [Event("autologous_hsct", T0, "Procedure/asct", "ASCT", status="completed")]
+    response = assess_response([], events, [], [], ResponseConfig(vegf_cutoff={"plasma": 200, "serum": 1000}))
+
+    def iso(heavy, light):
+        clone = [Finding("monoclonal_plasma_cell_disorder", State.PRESENT, Evidence("Observation/ife", T0, "IFE"),
+                         heavy_chain=heavy, light_chain=light)]
+        return {r.id: r for r in assess_risk(clone, [], events, response, None, None)}["igg_lambda"]
+
+    assert (iso("IgA", "lambda").state, iso("IgA", "lambda").reason) == (State.ABSENT, "other isotype")
+    assert (iso("IgG", "lambda").state, iso("IgG", "lambda").reason) == (State.PRESENT, "IgG-lambda isotype")
+    assert (iso(None, "lambda").state, iso(None, "lambda").reason) == (State.NOT_ASSESSED, "isotype unknown")
