@@ -127,3 +127,57 @@ def test_post_asct_isotype_factor_reasons():
     assert (iso("IgA", "lambda").state, iso("IgA", "lambda").reason) == (State.ABSENT, "other isotype")
     assert (iso("IgG", "lambda").state, iso("IgG", "lambda").reason) == (State.PRESENT, "IgG-lambda isotype")
     assert (iso(None, "lambda").state, iso(None, "lambda").reason) == (State.NOT_ASSESSED, "isotype unknown")
+
+
+# --- what a criterion result says and cites (engine.combine, _either, flags) -------------------------
+
+def test_combine_reasons_and_evidence():
+    from poems_fhir.criteria.engine import combine, evaluate
+    from poems_fhir.criteria.model import Evidence, Finding, State, Strength
+    from poems_fhir.criteria.profiles import MAYO
+
+    def fi(state, ref, strength=Strength.STRONG, note=None, **kw):
+        return Finding("papilledema", state, Evidence(ref, T0, f"fundoscopy {ref}"), strength=strength, note=note, **kw)
+
+    nothing = combine("papilledema", [])
+    assert (nothing.criterion, nothing.state, nothing.reason, nothing.evidence, nothing.open) == (
+        "papilledema", State.NOT_ASSESSED, "no data", (), True)
+    absent = combine("papilledema", [fi(State.ABSENT, "Observation/a")])
+    assert (absent.criterion, absent.state, absent.reason) == ("papilledema", State.ABSENT,
+                                                              "absent: fundoscopy Observation/a")
+    assert [e.reference for e in absent.evidence] == ["Observation/a"]
+    unsure = combine("papilledema", [fi(State.INDETERMINATE, "Observation/i", note="blurred view"),
+                                     fi(State.ABSENT, "Observation/w", Strength.WEAK)])
+    assert unsure.reason == "blurred view"
+    assert [e.reference for e in unsure.evidence] == ["Observation/i", "Observation/w"]
+
+    conflict = evaluate("Patient/1", [
+        Finding("skin_changes", State.PRESENT, Evidence("Condition/a", T0, "a"), is_assertion=True),
+        Finding("skin_changes", State.ABSENT, Evidence("Condition/b", T0, "b"), is_assertion=True)], MAYO)
+    assert conflict.criteria["skin_changes"].reason.startswith("conflicting clinician statements: asserted (Condition/a)")
+
+
+def test_either_criterion_reason_names_the_missing_part():
+    from poems_fhir.criteria.engine import evaluate
+    from poems_fhir.criteria.model import Evidence, Finding, State
+    from poems_fhir.criteria.profiles import MAYO
+
+    normal_platelets = Finding("thrombocytosis_polycythemia", State.ABSENT, Evidence("Observation/plt", T0, "plt 300"),
+                               component="thrombocytosis")
+    r = evaluate("Patient/1", [normal_platelets], MAYO).criteria["thrombocytosis_polycythemia"]
+    assert (r.criterion, r.state, r.reason) == ("thrombocytosis_polycythemia", State.NOT_ASSESSED,
+                                                "no thrombocytosis; polycythemia not assessed")
+    assert [e.reference for e in r.evidence] == ["Observation/plt"]
+
+
+def test_igm_flag_cites_the_igm_result():
+    from poems_fhir.criteria.engine import evaluate
+    from poems_fhir.criteria.model import Evidence, Finding, State
+    from poems_fhir.criteria.profiles import MAYO
+
+    igm = Finding("monoclonal_plasma_cell_disorder", State.PRESENT, Evidence("Observation/ife", T0, "IgM kappa"),
+                  heavy_chain="IgM", light_chain="kappa")
+    flags = {f.code: f for f in evaluate("Patient/1", [igm], MAYO).flags}
+    assert [e.reference for e in flags["igm_paraprotein"].evidence] == ["Observation/ife"]
+    assert "interpret VEGF with care" in flags["igm_paraprotein"].message
+    assert [e.reference for e in flags["atypical_isotype"].evidence] == ["Observation/ife"]
