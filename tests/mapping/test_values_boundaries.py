@@ -215,3 +215,36 @@ def test_two_lone_heavy_chains_are_not_merged_with_one_light_chain():
     r = parse_ife("IgG, IgA and lambda")
     assert Band("IgG", "lambda") not in r.bands and Band("IgA", "lambda") not in r.bands
     assert Band(None, "lambda") in r.bands
+
+
+# --- readers: comparator kept, reference ranges chosen and converted like the value -----------------
+
+def test_quantity_keeps_the_comparator_with_and_without_conversion():
+    from poems_fhir.mapping.values import quantity
+
+    raw = {"value": 250, "comparator": "<", "unit": "pg/mL", "system": UCUM, "code": "pg/mL"}
+    assert quantity(raw, "valueQuantity", None, {}) == Value(250.0, "pg/mL", "<")
+    converted = quantity(raw, "valueQuantity", "ng/L", {})
+    assert (converted.value, converted.unit, converted.comparator) == (pytest.approx(250.0), "ng/L", "<")
+
+
+def test_reference_range_skips_applies_to_and_converts_both_limits():
+    from poems_fhir.mapping.values import Range, reference_range
+
+    def qty(v, u):
+        return {"value": v, "unit": u, "system": UCUM, "code": u}
+
+    o = {"referenceRange": [{"appliesTo": [{"text": "pregnancy"}], "low": qty(1, "g/dL"), "high": qty(2, "g/dL")},
+                            {"low": qty(3.5, "g/dL"), "high": qty(5.2, "g/dL")}]}
+    got = reference_range(o, "g/L", {}, None)
+    assert got == Range(pytest.approx(35.0), pytest.approx(52.0))
+
+
+def test_one_concept_coded_twice_gives_one_finding_with_its_value(mapping):
+    o = obs("75628-8", 412, "pg/mL")
+    o["code"]["coding"].append({"system": LOINC, "code": "75628-8", "display": "again"})
+    o["code"]["text"] = "VEGF plasma"
+    ex = extract(make_record(o), mapping)
+    (f,) = [f for f in ex.findings if f.topic == "vegf_elevation"]
+    assert f.evidence.value == 412 and f.evidence.unit == "pg/mL"
+    assert len(ex.measurements) == 1
