@@ -168,6 +168,14 @@ def test_either_criterion_reason_names_the_missing_part():
     assert (r.criterion, r.state, r.reason) == ("thrombocytosis_polycythemia", State.NOT_ASSESSED,
                                                 "no thrombocytosis; polycythemia not assessed")
     assert [e.reference for e in r.evidence] == ["Observation/plt"]
+    unclear = Finding("thrombocytosis_polycythemia", State.INDETERMINATE, Evidence("Observation/cbc", T0, "CBC"),
+                      component="thrombocytosis", note="during transfusion")
+    both = evaluate("Patient/1", [unclear], MAYO).criteria["thrombocytosis_polycythemia"]
+    assert both.state is State.INDETERMINATE and both.reason == "thrombocytosis and polycythemia not assessed"
+    r2 = evaluate("Patient/1", [unclear, Finding("thrombocytosis_polycythemia", State.ABSENT,
+                                                 Evidence("Observation/hb", T0, "Hb 140"), component="polycythemia")],
+                  MAYO).criteria["thrombocytosis_polycythemia"]
+    assert r2.reason == "no polycythemia; thrombocytosis not assessed"
 
 
 def test_igm_flag_cites_the_igm_result():
@@ -179,5 +187,6 @@ def test_igm_flag_cites_the_igm_result():
                   heavy_chain="IgM", light_chain="kappa")
     flags = {f.code: f for f in evaluate("Patient/1", [igm], MAYO).flags}
     assert [e.reference for e in flags["igm_paraprotein"].evidence] == ["Observation/ife"]
-    assert "interpret VEGF with care" in flags["igm_paraprotein"].message
+    assert flags["igm_paraprotein"].message.startswith("IgM paraprotein: consider anti-MAG")
+    assert flags["igm_paraprotein"].message.endswith("neuropathy may raise VEGF somewhat - interpret VEGF with care")
     assert [e.reference for e in flags["atypical_isotype"].evidence] == ["Observation/ife"]
