@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 SITE_MAPPINGS := --mappings sample_bundles/site-local/site-mapping.yaml \
                  --mappings sample_bundles/site-local/problems-conceptmap.json
 
-.PHONY: run test venv bench browser clean lint format catalogs
+.PHONY: run test venv bench browser clean lint format catalogs mutation
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,14 +26,20 @@ run: $(STAMP)
 NODE_STAMP := tests/fhir_server/node_modules/.installed
 
 # The integration tests start tests/fhir_server (Medplum's FHIR engine in memory) on loopback.
-# Without npm, or when the npm registry cannot be reached (offline), they are skipped with a
-# message; whenever the registry answers (CI included) the packages are installed. A failed
-# install with the registry reachable is a real error and fails make.
+# As root with apt, Debian's nodejs/npm are installed first when npm is missing. Without npm, or
+# when the npm registry cannot be reached (offline), they are skipped with a message - except in CI
+# (CI set), where the tests then fail. Whenever the registry answers the packages are installed; a
+# failed install with the registry reachable is a real error and fails make.
 $(NODE_STAMP): tests/fhir_server/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian's nodejs and npm (apt-get) for the FHIR server integration tests"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null) \
+			|| echo "could not install nodejs/npm"; fi; }
 	@if ! command -v npm >/dev/null 2>&1; then \
-		echo "npm not found: the FHIR server integration tests will be skipped"; \
+		echo "npm not found: the FHIR server integration tests will be skipped (fail when CI is set)"; \
 	elif ! timeout 60 npm ping --fetch-retries=0 --fetch-timeout=20000 --loglevel=silent >/dev/null 2>&1; then \
-		echo "npm registry not reachable (offline?): the FHIR server integration tests will be skipped"; \
+		echo "npm registry not reachable (offline?): the FHIR server integration tests will be skipped (fail when CI is set)"; \
 	else npm ci --prefix tests/fhir_server --no-audit --no-fund --loglevel=error && touch $@; fi
 
 # The HTML report is checked as a person sees it, in headless Chromium (Debian's package).
@@ -45,8 +51,8 @@ browser:
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing Debian's chromium with apt-get (for the HTML page's browser test; NO_BROWSER=1 skips this)"; \
 			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-			|| echo "could not install chromium: the browser test will be skipped"; \
-		else echo "chromium not installed (needs root and apt-get): the browser test will be skipped"; fi; fi
+			|| echo "could not install chromium: the browser test will be skipped (fails when CI is set)"; \
+		else echo "chromium not installed (needs root and apt-get): the browser test will be skipped (fails when CI is set)"; fi; fi
 
 # Lint: ruff (pyflakes, pycodestyle, bugbear, bandit security rules; config in pyproject.toml).
 lint: $(STAMP)
@@ -59,6 +65,15 @@ format: $(STAMP)
 test: $(STAMP) $(NODE_STAMP) browser lint
 	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest
+
+# Mutation testing (README "Tests"): slow, not part of `make test`. MUTANTS selects mutants by name
+# glob, e.g. make mutation MUTANTS='poems_fhir.sync.state.*'; SAMPLE=N runs N random mutants per module.
+MUTANTS ?=
+SAMPLE ?=
+mutation: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'mutmut==3.8.1'
+	env -u CI $(BIN)/python benchmarks/mutation_score.py run $(if $(SAMPLE),--sample $(SAMPLE)) $(MUTANTS)
+	$(BIN)/python benchmarks/mutation_score.py score $(if $(SAMPLE),--sample-only)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/evaluate_throughput.py --patients 2000

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -12,6 +13,22 @@ from poems_fhir.mapping.rules import CompiledMapping, load_mapping
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_bundles"
 SHARED = ROOT.parent / "shared"
+
+
+def in_ci() -> bool:
+    """CI sets CI (to "true"); "", "0", "false" and "no" count as unset."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def missing_prerequisite(message: str) -> NoReturn:
+    """Skip a test whose prerequisite (Node test server, Chromium, ../shared) is missing - locally.
+
+    In CI a missing prerequisite fails the run instead: a skip there would hide exactly the tests
+    that need the real server or browser. `.ci/run` -> `make test` installs them.
+    """
+    if in_ci():
+        pytest.fail(f"CI is set and a test prerequisite is missing (not skipped in CI): {message}", pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

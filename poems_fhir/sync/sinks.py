@@ -216,6 +216,8 @@ class ServerSink:
             if body.get("resourceType"):
                 self._returned[entry_key(entry)] = body
             rid = body.get("id") or response.headers.get("Location", "").split("/_history/")[0].rsplit("/", 1)[-1]
+            if not rid:  # 200 with an empty body and no Location (Prefer: return=minimal): look it up
+                rid = (self.current(entry["request"]["url"]) or {}).get("id", "")
             ref = f"{entry['resource']['resourceType']}/{rid}"
             resolved[entry["fullUrl"]] = ref
             version = (body.get("meta") or {}).get("versionId") or _etag_version(response.headers.get("ETag"))

@@ -284,11 +284,11 @@ def test_redirects_are_not_followed_with_credentials():
 
 
 @responses.activate
-def test_409_conflict_on_write_is_a_precondition_error():
-    responses.add("PUT", f"{BASE}/DiagnosticReport?identifier=s|v", status=409,
-                  json={"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "conflict",
-                                                                        "diagnostics": "Version conflict"}]})
+def test_412_multiple_matches_on_write_is_a_precondition_error():
+    # recorded (08[6]); the server never answers 409 (a hand-made 409 used to stand here)
+    register(responses, "08-conditional-update.json", 6)
     c, sleeps = client()
-    with pytest.raises(PreconditionFailedError, match="409: error: Version conflict"):
-        c.request("PUT", "DiagnosticReport?identifier=s|v", json={"resourceType": "DiagnosticReport"})
+    with pytest.raises(PreconditionFailedError, match="412: error: .*[Mm]ultiple"):
+        c.request("PUT", "DiagnosticReport?identifier=urn:example:poems|p1",
+                  json=fill(exchange("08-conditional-update.json", 6)["request"]["body"]))
     assert sleeps == []

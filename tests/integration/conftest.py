@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.conftest import missing_prerequisite
+
 SERVER_DIR = Path(__file__).resolve().parents[1] / "fhir_server"
 
 
@@ -49,8 +51,8 @@ def fhir_server() -> Iterator[dict[str, str]]:
         return
     node = shutil.which("node")
     if not node or not (SERVER_DIR / "node_modules" / "@medplum" / "fhir-router").exists():
-        pytest.skip("no FHIR server: set POEMS_FHIR_TEST_SERVER, or install Node.js and run "
-                    "`npm ci --prefix tests/fhir_server` (make test does)")
+        missing_prerequisite("no FHIR server: set POEMS_FHIR_TEST_SERVER, or install Node.js and run "
+                             "`npm ci --prefix tests/fhir_server` (make test does)")
     port = _free_port()
     major = int(subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip().lstrip("v").split(".")[0])
     args = [node] + (["--experimental-websocket"] if major < 22 else []) + ["server.mjs"]

@@ -16,7 +16,7 @@ from poems_fhir.cli import main
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.pipeline import evaluate_paths, html_for
 from poems_fhir.report.chart import COLORS
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, missing_prerequisite
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -111,9 +111,10 @@ def _chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
         capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed: `apt-get install chromium` "
-                    "(make test installs it when run as root with apt)")
 def test_a_browser_shows_the_tables_and_the_chart(relapse_page, tmp_path):
+    if CHROMIUM is None:
+        missing_prerequisite("headless Chromium not installed: `apt-get install chromium` "
+                             "(make test installs it when run as root with apt)")
     page = tmp_path / "page.html"
     page.write_text(relapse_page, encoding="utf-8")
     dom = _chromium(["--dump-dom", page.as_uri()], tmp_path).stdout

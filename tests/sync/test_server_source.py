@@ -111,14 +111,19 @@ def test_ordered_conditional_updates_when_transactions_are_unsupported():
                                                 "supportingInfo": [{"reference": "urn:uuid:dr"}]},
          "request": {"method": "PUT", "url": "CarePlan?identifier=s|c"}},
     ]}
+    # shaped like the recorded server (fhir-server/08): 201 with Location and ETag, meta.versionId in the body
     responses.add("PUT", f"{BASE}/Device?identifier=s|d", status=201,
-                  json={"resourceType": "Device", "id": "d1", "meta": {"versionId": "a"}})
-    responses.add("PUT", f"{BASE}/DiagnosticReport?identifier=s|r", json={"resourceType": "DiagnosticReport", "id": "r1"},
+                  json={"resourceType": "Device", "id": "d1", "meta": {"versionId": "a"}},
+                  headers={"Location": f"{BASE}/Device/d1", "ETag": 'W/"a"'})
+    responses.add("PUT", f"{BASE}/DiagnosticReport?identifier=s|r",
+                  json={"resourceType": "DiagnosticReport", "id": "r1", "meta": {"versionId": "b"}},
                   headers={"ETag": 'W/"b"'}, match=[matchers.header_matcher({"If-Match": 'W/"v1"'})])
-    responses.add("PUT", f"{BASE}/CarePlan?identifier=s|c", status=201, json={"resourceType": "CarePlan", "id": "c1"})
+    responses.add("PUT", f"{BASE}/CarePlan?identifier=s|c", status=201,
+                  json={"resourceType": "CarePlan", "id": "c1", "meta": {"versionId": "c"}},
+                  headers={"Location": f"{BASE}/CarePlan/c1", "ETag": 'W/"c"'})
     written = ServerSink(FhirClient(BASE), caps(transaction=False)).write("Patient/1", bundle)
     assert written == {"s|d": {"ref": "Device/d1", "version": "a"}, "s|r": {"ref": "DiagnosticReport/r1", "version": "b"},
-                       "s|c": {"ref": "CarePlan/c1", "version": ""}}
+                       "s|c": {"ref": "CarePlan/c1", "version": "c"}}
     plan = json.loads(responses.calls[2].request.body)
     assert plan["author"] == {"reference": "Device/d1"} and plan["supportingInfo"] == [{"reference": "DiagnosticReport/r1"}]
 

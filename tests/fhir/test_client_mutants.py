@@ -1,0 +1,171 @@
+"""Client rules that a one-token bug would break unnoticed: which transactions may be retried,
+the jitter range of the backoff, the retry budget edge. Sleep, clock and randomness are injected."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import responses
+from responses.registries import OrderedRegistry
+
+from poems_fhir.errors import FatalNetworkError, PreconditionFailedError, TemporaryNetworkError
+from poems_fhir.fhir.client import FhirClient, RetryPolicy
+from tests.fhir.transcripts import BASE
+
+OK = {"resourceType": "Bundle", "type": "transaction-response", "entry": []}
+
+
+def client(rng: float, **kw) -> tuple[FhirClient, list[float]]:
+    sleeps: list[float] = []
+    return FhirClient(BASE, sleep=sleeps.append, clock=lambda: 1_800_000_000.0, rng=lambda: rng, **kw), sleeps
+
+
+def entry(url: str, method: str = "PUT", **request) -> dict:
+    return {"resource": {"resourceType": url.split("?")[0]}, "request": {"method": method, "url": url, **request}}
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_a_transaction_with_only_some_conditional_entries_is_not_retried():
+    # the unconditional POST would be created twice if the first attempt had reached the server
+    responses.add("POST", BASE, status=503)
+    responses.add("POST", BASE, json=OK)
+    c, sleeps = client(0.5)
+    mixed = {"resourceType": "Bundle", "type": "transaction",
+             "entry": [entry("DiagnosticReport?identifier=s|v"), entry("Provenance", "POST")]}
+    with pytest.raises(TemporaryNetworkError):
+        c.transaction(mixed)
+    assert sleeps == [] and len(responses.calls) == 1
+
+
+@responses.activate(registry=OrderedRegistry)
+@pytest.mark.parametrize("request_extra", [{"url": "Provenance", "method": "POST", "ifNoneExist": "identifier=s|p"},
+                                           {"url": "Patient/1", "method": "GET"}])
+def test_if_none_exist_and_reads_count_as_conditional(request_extra):
+    responses.add("POST", BASE, status=503)
+    responses.add("POST", BASE, json=OK)
+    c, sleeps = client(0.5)
+    extra = dict(request_extra)  # parameters are shared between runs: never change them
+    url, method = extra.pop("url"), extra.pop("method")
+    bundle = {"resourceType": "Bundle", "type": "transaction",
+              "entry": [entry("DiagnosticReport?identifier=s|v"), entry(url, method, **extra)]}
+    assert c.transaction(bundle) == OK
+    assert len(sleeps) == 1
+
+
+@responses.activate(registry=OrderedRegistry)
+@pytest.mark.parametrize(("rng", "expected"), [(0.0, [0.5, 1.0, 2.0]), (0.5, [0.75, 1.5, 3.0]),
+                                               (0.999, [0.9995, 1.999, 3.998])])
+def test_backoff_jitter_stays_between_half_and_full_delay_and_never_reaches_zero(rng, expected):
+    for _ in range(3):
+        responses.add("GET", f"{BASE}/Patient/1", status=503)
+    responses.add("GET", f"{BASE}/Patient/1", json={"resourceType": "Patient", "id": "1"})
+    c, sleeps = client(rng)
+    c.get("Patient/1")
+    assert sleeps == pytest.approx(expected)
+    assert all(s > 0 for s in sleeps)
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_backoff_is_capped_at_max_delay():
+    for _ in range(4):
+        responses.add("GET", f"{BASE}/Patient/1", status=503)
+    responses.add("GET", f"{BASE}/Patient/1", json={"resourceType": "Patient", "id": "1"})
+    c, sleeps = client(0.999999, retry=RetryPolicy(attempts=5, base_delay=1.0, max_delay=3.0))
+    c.get("Patient/1")
+    assert sleeps == pytest.approx([1.0, 2.0, 3.0, 3.0], abs=1e-4)
+
+
+@responses.activate
+def test_retry_after_shorter_than_the_backoff_does_not_shorten_it_and_is_capped():
+    responses.add("GET", f"{BASE}/Patient/1", status=429, headers={"Retry-After": "0"})
+    c, sleeps = client(0.0, retry=RetryPolicy(attempts=2))
+    with pytest.raises(TemporaryNetworkError, match="gave up after 2"):
+        c.get("Patient/1")
+    assert sleeps == [0.5]  # max(server 0 s, jittered backoff 0.5 s)
+
+
+@responses.activate
+def test_retry_after_above_the_cap_waits_the_cap():
+    responses.add("GET", f"{BASE}/Patient/1", status=503, headers={"Retry-After": "7200"})
+    c, sleeps = client(0.0, retry=RetryPolicy(attempts=2, max_retry_after=300))
+    with pytest.raises(TemporaryNetworkError):
+        c.get("Patient/1")
+    assert sleeps == [300]
+
+
+@responses.activate
+@pytest.mark.parametrize(("attempts", "budget", "calls"), [(3, 50, 3), (10, 2, 3), (1, 50, 1)])
+def test_attempts_and_budget_edges(attempts, budget, calls):
+    responses.add("GET", f"{BASE}/Patient/1", status=502)
+    c, sleeps = client(0.5, retry=RetryPolicy(attempts=attempts, budget=budget))
+    with pytest.raises(TemporaryNetworkError, match=f"gave up after {calls} attempt"):
+        c.get("Patient/1")
+    assert len(responses.calls) == calls and len(sleeps) == calls - 1
+    assert c.stats.requests == calls and c.stats.retries == calls - 1
+
+
+# --- error texts: what an operator reads must name the URL, the status and the server's reason ------
+
+def test_outcome_text_prefers_diagnostics_and_marks_html():
+    import requests
+
+    from poems_fhir.fhir.client import outcome_text
+
+    def response(body: bytes, ctype: str) -> requests.Response:
+        r = requests.Response()
+        r._content, r.status_code = body, 400
+        r.headers["Content-Type"] = ctype
+        return r
+
+    oo = json.dumps({"resourceType": "OperationOutcome", "issue": [
+        {"severity": "error", "code": "invalid", "diagnostics": "Unknown search parameter: foo",
+         "details": {"text": "Invalid search"}},
+        {"severity": "warning", "code": "processing", "details": {"text": "ignored"}},
+        {"code": "not-found"}]}).encode()
+    assert outcome_text(response(oo, "application/fhir+json")) == (
+        "error: Unknown search parameter: foo; warning: ignored; error: not-found")
+    assert outcome_text(response(b"<html><body>Bad Gateway</body></html>", "text/html")).startswith(
+        "(HTML page) <html>")
+    assert outcome_text(response(b"plain words", "text/plain")) == "plain words"
+    assert outcome_text(response(b'{"a": 1}', "application/json")) == "{'a': 1}"
+
+
+@responses.activate
+def test_redirect_error_names_both_urls_and_the_status():
+    responses.add("GET", f"{BASE}/metadata", status=302, headers={"Location": "https://other.example/x"})
+    c, _ = client(0.5)
+    with pytest.raises(FatalNetworkError) as err:
+        c.get("metadata")
+    assert f"GET {BASE}/metadata was redirected (HTTP 302) to https://other.example/x" in str(err.value)
+    assert (err.value.url, err.value.status) == (f"{BASE}/metadata", 302)
+
+
+@responses.activate
+def test_precondition_and_json_errors_carry_url_and_status():
+    responses.add("PUT", f"{BASE}/DiagnosticReport/1", status=412, json={"resourceType": "OperationOutcome",
+                                                                        "issue": [{"code": "conflict"}]})
+    responses.add("GET", f"{BASE}/Patient/1", body="<html>login</html>", content_type="text/html")
+    c, _ = client(0.5)
+    with pytest.raises(PreconditionFailedError) as pre:
+        c.request("PUT", "DiagnosticReport/1", json={"resourceType": "DiagnosticReport"})
+    assert (pre.value.url, pre.value.status) == (f"{BASE}/DiagnosticReport/1", 412)
+    with pytest.raises(FatalNetworkError, match="text/html instead of FHIR JSON") as bad:
+        c.get("Patient/1")
+    assert (bad.value.url, bad.value.status) == (f"{BASE}/Patient/1", 200)
+
+
+@responses.activate
+def test_a_repeating_next_link_is_an_error_that_names_it():
+    page = {"resourceType": "Bundle", "type": "searchset", "link": [{"relation": "next", "url": f"{BASE}/Patient?page=2"}]}
+    responses.add("GET", f"{BASE}/Patient", json=page)
+    c, _ = client(0.5)
+    with pytest.raises(FatalNetworkError, match=r"next link repeats \(.*Patient\?page=2\)"):
+        list(c.search_pages("Patient"))
+
+
+@responses.activate
+def test_redirect_without_location_says_so():
+    responses.add("GET", f"{BASE}/metadata", status=301)
+    c, _ = client(0.5)
+    with pytest.raises(FatalNetworkError, match=r"redirected \(HTTP 301\) to \?;"):
+        c.get("metadata")
