@@ -34,8 +34,8 @@ class Trust(BaseModel):
 
 
 def parse_trust(value: str) -> Trust:
-    """`ISSUER=JWKS`; the issuer is a URL and may itself contain '=' only in its query, so split at the last."""
-    issuer, sep, jwks = value.rpartition("=")
+    """`ISSUER=JWKS`, split at the first '=' (a JWKS URL may carry a query string; an issuer does not)."""
+    issuer, sep, jwks = value.partition("=")
     if not sep or not issuer or not jwks:
         raise ConfigError(f"--trust {value!r}: expected ISSUER=JWKS, e.g. "
                           "https://ehr.example.org=https://ehr.example.org/.well-known/jwks.json")
