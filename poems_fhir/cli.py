@@ -603,6 +603,8 @@ it names en, ru or kk, else --language. Keys of --config (TOML) are these flag n
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), help=f"Rule profile [{DEFAULT_PROFILE}].")
 @click.option("--trigger", multiple=True, help=_TRIGGER_HELP)
 @click.option("--state", type=click.Path(path_type=Path), help="SQLite file of card feedback [.poems-fhir/serve.sqlite].")
+@click.option("--all-observations", is_flag=True, default=None, help="Prefetch every Observation of the patient, "
+              "not only those with mapped codes (for unmapped local lab codes).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), help="Log format on stderr [text].")
 def serve(config_file: Path | None, **flags: Any) -> None:
     from .errors import PoemsFhirError

@@ -142,7 +142,7 @@ class Service:
 
     def __post_init__(self) -> None:
         self.profile = get_profile(self.settings.profile)
-        self.templates = templates(self.mapping)
+        self.templates = templates(self.mapping, self.settings.all_observations)
         self.limiter = anyio.CapacityLimiter(self.settings.concurrency)
         base = self.settings.base_url()
         self.discovery_url = f"{base}/cds-services"
@@ -160,7 +160,8 @@ class Service:
                            "plasma-cell disorder present, or criteria met).",
             "prefetch": self.templates,
             "usageRequirements": "Prefetch as listed, or fhirServer with a fhirAuthorization token allowed to "
-                                 "read Patient, Observation, Specimen, Condition, Procedure and DiagnosticReport.",
+                                 "read Patient, Observation, Specimen, Condition, Procedure, DiagnosticReport and "
+                                 "Medication* resources.",
         }]}
 
     # ------------------------------------------------------------------ hook
@@ -215,7 +216,7 @@ class Service:
         patient_id = hook.context.patientId
         try:
             gathered = gather(patient_id, hook.prefetch, self.mapping, self.fetcher(hook),
-                              self.settings.max_prefetch_resources)
+                              self.settings.max_prefetch_resources, self.settings.all_observations)
         except InsufficientData as exc:
             raise Refused(412, "insufficient_data", str(exc)) from None
         except TooLarge as exc:

@@ -4,7 +4,10 @@
 The templates are the sync job's per-patient searches (sync/sources.py, built from the compiled
 mapping by `_codes_by_type`): Observations by the codes the mapping knows (in chunks, with their
 Specimen), and the patient's Conditions, Procedures and DiagnosticReports (these three are read
-whole because ICD-10 variants and report texts are recognised while reading, not by a search code).
+whole because ICD-10 variants and report texts are recognised while reading, not by a search code),
+plus the medication resources (treatment: response timeline and pathway on the card's page).
+A lab result known only by its display text (the mapping's synonyms are patterns, not search terms)
+cannot be found by code: map the site's local codes, or set `all-observations`.
 
 A key that is absent, null, or a searchset Bundle with a `next` link (the EHR stopped paging) is
 fetched from the EHR's `fhirServer` with the `fhirAuthorization` token through the sync job's
@@ -62,10 +65,12 @@ class Query:
         return {k: (v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in params.items()}
 
 
-def queries(mapping: CompiledMapping) -> list[Query]:
+def queries(mapping: CompiledMapping, all_observations: bool = False) -> list[Query]:
+    """The prefetch keys. ``all_observations``: one search for every Observation of the patient instead
+    of the searches by code (for sites whose lab results carry unmapped local codes or text only)."""
     codes = _codes_by_type(mapping)
     out = [Query("patient", "Patient")]
-    chunks = _chunks(codes["Observation"], CODE_CHUNK)
+    chunks = [[]] if all_observations else _chunks(codes["Observation"], CODE_CHUNK)
     for i, chunk in enumerate(chunks, start=1):
         params = (("code", ",".join(chunk)), ("_include", "Observation:specimen"), ("_count", "200"))
         out.append(Query(f"observations{i}" if len(chunks) > 1 else "observations", "Observation",
@@ -73,11 +78,16 @@ def queries(mapping: CompiledMapping) -> list[Query]:
     out.append(Query("conditions", "Condition", (("_count", "200"),)))
     out.append(Query("procedures", "Procedure", (("_count", "200"),)))
     out.append(Query("reports", "DiagnosticReport", (("_count", "200"),)))
+    # treatment (the response timeline and the work-up pathway on the card's page)
+    for rtype in ("MedicationRequest", "MedicationStatement", "MedicationAdministration"):
+        include = f"{rtype}:medication"
+        out.append(Query(f"{rtype.lower()}s", rtype,
+                         (("_include", include), ("_count", "200"))))
     return out
 
 
-def templates(mapping: CompiledMapping) -> dict[str, str]:
-    return {q.key: q.template() for q in queries(mapping)}
+def templates(mapping: CompiledMapping, all_observations: bool = False) -> dict[str, str]:
+    return {q.key: q.template() for q in queries(mapping, all_observations)}
 
 
 def _complete(value: Any, query: Query) -> bool:
@@ -120,13 +130,13 @@ class Gathered:
 
 
 def gather(patient_id: str, prefetch: dict[str, Any] | None, mapping: CompiledMapping,
-           fetch: Fetch | None, max_resources: int) -> Gathered:
+           fetch: Fetch | None, max_resources: int, all_observations: bool = False) -> Gathered:
     """The patient's record from the prefetch, completing what is missing through ``fetch``."""
     prefetch = prefetch or {}
     resources: list[tuple[dict[str, Any], str]] = []
     done = Gathered(None)
     missing = []
-    for q in queries(mapping):
+    for q in queries(mapping, all_observations):
         value = prefetch.get(q.key)
         if isinstance(value, dict) and _complete(value, q):
             found = _resources(value)

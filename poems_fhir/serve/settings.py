@@ -54,6 +54,8 @@ class ServeSettings(BaseModel):
     mappings: list[Path] = []
     profile: str = DEFAULT_PROFILE
     trigger: list[str] = list(DEFAULT_TRIGGER)
+    #: prefetch every Observation of the patient instead of those with mapped codes (unmapped local codes)
+    all_observations: bool = False
     #: SQLite file of the feedback endpoint (accepted / overridden cards)
     state: Path = Path(".poems-fhir/serve.sqlite")
     log_format: Literal["text", "json"] = "text"

@@ -48,9 +48,12 @@ class Ehr:
         return {"Authorization": f"Bearer {self.token(**kw)}"}
 
 
-def bundle_resources(path: Path) -> list[dict[str, Any]]:
-    doc = json.loads(path.read_text(encoding="utf-8"))
-    return [e["resource"] for e in doc.get("entry", []) if isinstance(e, dict) and "resource" in e]
+def bundle_resources(*paths: Path) -> list[dict[str, Any]]:
+    out = []
+    for path in paths:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        out += [e["resource"] for e in doc.get("entry", []) if isinstance(e, dict) and "resource" in e]
+    return out
 
 
 def _codes(resource: dict[str, Any]) -> set[str]:
@@ -58,12 +61,13 @@ def _codes(resource: dict[str, Any]) -> set[str]:
     return {f"{c.get('system')}|{c.get('code')}" for c in concept.get("coding", []) or [] if isinstance(c, dict)}
 
 
-def run_templates(resources: list[dict[str, Any]], mapping: CompiledMapping, patient_id: str) -> dict[str, Any]:
+def run_templates(resources: list[dict[str, Any]], mapping: CompiledMapping, patient_id: str,
+                  all_observations: bool = False) -> dict[str, Any]:
     """What an EHR answers for each prefetch template: the searches run over the patient's resources."""
     ref = f"Patient/{patient_id}"
     by_ref = {f"{r['resourceType']}/{r.get('id')}": r for r in resources}
     out: dict[str, Any] = {}
-    for q in queries(mapping):
+    for q in queries(mapping, all_observations):
         if q.is_read:
             out[q.key] = by_ref.get(ref)
             continue
@@ -72,11 +76,10 @@ def run_templates(resources: list[dict[str, Any]], mapping: CompiledMapping, pat
         found = [r for r in resources if r["resourceType"] == q.resource_type and subject_of(r) == ref
                  and (wanted is None or _codes(r) & wanted)]
         included = []
-        if q.resource_type == "Observation":
-            for r in found:
-                spec = (r.get("specimen") or {}).get("reference")
-                if spec in by_ref and by_ref[spec] not in included:
-                    included.append(by_ref[spec])
+        for r in found:  # _include=Observation:specimen, _include=Medication*:medication
+            target = (r.get("specimen") or r.get("medicationReference") or {}).get("reference")
+            if target in by_ref and by_ref[target] not in included:
+                included.append(by_ref[target])
         out[q.key] = {"resourceType": "Bundle", "type": "searchset", "total": len(found),
                       "entry": [{"resource": r, "search": {"mode": "match"}} for r in found]
                       + [{"resource": r, "search": {"mode": "include"}} for r in included]}
@@ -91,5 +94,5 @@ def hook_request(patient_id: str, prefetch: dict[str, Any] | None = None, **extr
     return body
 
 
-def patient_id(path: Path) -> str:
-    return next(r["id"] for r in bundle_resources(path) if r["resourceType"] == "Patient")
+def patient_id(*paths: Path) -> str:
+    return next(r["id"] for r in bundle_resources(*paths) if r["resourceType"] == "Patient")
