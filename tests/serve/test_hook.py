@@ -311,7 +311,7 @@ def test_logs_and_metrics_carry_no_patient_data(client, ehr, mapping):
         logger.removeHandler(handler)
         logger.setLevel(level)
     events = [getattr(r, "event", None) for r in handler.records]
-    assert events.count("cds.request") == 2 and "cds.auth_rejected" in events
+    assert events.count("cds.request") == 3 and "cds.auth_rejected" in events
     text = " ".join(r.getMessage() + json.dumps(getattr(r, "fields", {}), default=str) for r in handler.records)
     text += client.get("/metrics").text
     for phi in ("poems-origin", "Patient/", "tok-very-secret-42", "Demyelinating", "IgA lambda", "Bearer ey"):
