@@ -42,7 +42,7 @@ from ..sync.events import ev
 from .cards import SERVICE_ID, cards_for, choose_language
 from .feedback import Feedback, FeedbackStore
 from .metrics import ServeMetrics
-from .prefetch import FHIR_ID, Fetch, InsufficientData, Query, TooLarge, gather, templates
+from .prefetch import FHIR_ID, Fetch, InsufficientData, Query, TooLarge, gather, queries
 from .security import TokenRejected, Verifier
 from .settings import ServeSettings
 
@@ -142,7 +142,8 @@ class Service:
 
     def __post_init__(self) -> None:
         self.profile = get_profile(self.settings.profile)
-        self.templates = templates(self.mapping, self.settings.all_observations)
+        self.queries = queries(self.mapping, self.settings.all_observations)  # once, not per request
+        self.templates = {q.key: q.template() for q in self.queries}
         self.limiter = anyio.CapacityLimiter(self.settings.concurrency)
         base = self.settings.base_url()
         self.discovery_url = f"{base}/cds-services"
@@ -215,8 +216,8 @@ class Service:
     def evaluate(self, hook: HookRequest, language: str) -> tuple[list[dict[str, Any]], Any]:
         patient_id = hook.context.patientId
         try:
-            gathered = gather(patient_id, hook.prefetch, self.mapping, self.fetcher(hook),
-                              self.settings.max_prefetch_resources, self.settings.all_observations)
+            gathered = gather(patient_id, hook.prefetch, self.queries, self.fetcher(hook),
+                              self.settings.max_prefetch_resources)
         except InsufficientData as exc:
             raise Refused(412, "insufficient_data", str(exc)) from None
         except TooLarge as exc:

@@ -129,14 +129,15 @@ class Gathered:
     resources: int = 0
 
 
-def gather(patient_id: str, prefetch: dict[str, Any] | None, mapping: CompiledMapping,
-           fetch: Fetch | None, max_resources: int, all_observations: bool = False) -> Gathered:
-    """The patient's record from the prefetch, completing what is missing through ``fetch``."""
+def gather(patient_id: str, prefetch: dict[str, Any] | None, keys: list[Query],
+           fetch: Fetch | None, max_resources: int) -> Gathered:
+    """The patient's record from the prefetch (``keys``: `queries(mapping)`), completing what is
+    missing through ``fetch``."""
     prefetch = prefetch or {}
     resources: list[tuple[dict[str, Any], str]] = []
     done = Gathered(None)
     missing = []
-    for q in queries(mapping, all_observations):
+    for q in keys:
         value = prefetch.get(q.key)
         if isinstance(value, dict) and _complete(value, q):
             found = _resources(value)
