@@ -167,9 +167,11 @@ class Service:
 
     # ------------------------------------------------------------------ hook
 
-    def authorize(self, request: Request, audiences: list[str]) -> dict[str, Any]:
+    async def authorize(self, request: Request, audiences: list[str]) -> dict[str, Any]:
         try:
-            return self.verifier.verify(request.headers.get("authorization"), audiences)
+            # in a worker thread: a JWKS URL may have to be fetched
+            return await anyio.to_thread.run_sync(self.verifier.verify, request.headers.get("authorization"),
+                                                  audiences)
         except TokenRejected as exc:
             log.warning("JWT refused: %s", exc, extra=ev("cds.auth_rejected", reason=str(exc), path=request.url.path))
             raise Refused(401, "unauthorized", "invalid or missing JWT",
@@ -242,7 +244,7 @@ class Service:
         started = time.perf_counter()
         hook_instance = None
         try:
-            self.authorize(request, [self.service_url, self.discovery_url])
+            await self.authorize(request, [self.service_url, self.discovery_url])
             if request.path_params["service"] != SERVICE_ID:
                 raise Refused(404, "bad_request", f"no CDS service {request.path_params['service']!r}")
             try:
@@ -291,7 +293,7 @@ class Service:
     async def feedback(self, request: Request) -> Response:
         try:
             url = f"{self.discovery_url}/{request.path_params['service']}/feedback"
-            claims = self.authorize(request, [self.service_url, url, self.discovery_url])
+            claims = await self.authorize(request, [self.service_url, url, self.discovery_url])
             if request.path_params["service"] != SERVICE_ID:
                 raise Refused(404, "bad_request", f"no CDS service {request.path_params['service']!r}")
             try:

@@ -58,20 +58,35 @@ class FileKeys(KeySource):
         raise TokenRejected(f"no key {kid!r} in the issuer's JWKS file")
 
 
+#: an unknown `kid` refetches the JWKS at most this often (a forged token cannot make us hammer the EHR)
+MIN_REFETCH = 60.0
+
+
 @dataclass
 class UrlKeys(KeySource):
     url: str  # type: ignore[assignment]
     timeout: float = 5.0
+    clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
-        # caches the set and refetches when an unknown kid appears (key rotation)
-        self._client = jwt.PyJWKClient(self.url, cache_keys=True, lifespan=3600, timeout=int(self.timeout))
+        self._client = jwt.PyJWKClient(self.url, cache_jwk_set=False, cache_keys=False, timeout=int(self.timeout))
+        self._keys: dict[str, Any] = {}
+        self._fetched: float | None = None
+        self._lock = threading.Lock()
 
     def key(self, kid: str) -> Any:
-        try:
-            return self._client.get_signing_key(kid).key
-        except jwt.PyJWKClientError as exc:
-            raise TokenRejected(f"no usable key {kid!r} at the issuer's JWKS URL: {exc}") from None
+        with self._lock:
+            stale = self._fetched is None or self.clock() - self._fetched >= MIN_REFETCH
+            if kid not in self._keys and stale:  # first use, or key rotation at the EHR
+                self._fetched = self.clock()
+                try:
+                    found = self._client.get_jwk_set(refresh=True)
+                except jwt.PyJWKClientError as exc:
+                    raise TokenRejected(f"the issuer's JWKS URL could not be read: {exc}") from None
+                self._keys = {k.key_id: k.key for k in found.keys if k.key_id}
+            if kid not in self._keys:
+                raise TokenRejected(f"no key {kid!r} at the issuer's JWKS URL")
+            return self._keys[kid]
 
 
 def key_source(trust: Trust) -> KeySource:

@@ -120,3 +120,33 @@ def test_feedback_and_hook_share_the_replay_guard(client, ehr):
     headers = {"Authorization": f"Bearer {token}"}
     assert client.post(f"{HOOK}/feedback", json=body, headers=headers).status_code == 200
     assert client.post(f"{HOOK}/feedback", json=body, headers=headers).status_code == 401
+
+
+class _FakeJwksClient:
+    def __init__(self, jwks: dict[str, Any]) -> None:
+        self.jwks = jwks
+        self.fetches = 0
+
+    def get_jwk_set(self, refresh: bool = False) -> jwt.PyJWKSet:
+        self.fetches += 1
+        return jwt.PyJWKSet.from_dict(self.jwks)
+
+
+def test_a_jwks_url_is_refetched_for_unknown_kids_at_most_once_a_minute():
+    from poems_fhir.serve.security import UrlKeys
+
+    ehr = Ehr()
+    now = [1000.0]
+    keys = UrlKeys("https://ehr.example.org/jwks", clock=lambda: now[0])
+    fake = _FakeJwksClient(ehr.jwks())
+    keys._client = fake  # type: ignore[assignment]  # no network in tests
+    assert keys.key(ehr.kid) is not None and fake.fetches == 1
+    for forged in ("forged-1", "forged-2", "forged-3"):
+        with pytest.raises(TokenRejected, match="no key"):
+            keys.key(forged)
+    assert fake.fetches == 1  # forged kids do not make us hammer the EHR's JWKS endpoint
+    now[0] += 61
+    with pytest.raises(TokenRejected):
+        keys.key("forged-4")
+    assert fake.fetches == 2  # key rotation is still picked up, once a minute at most
+    assert keys.key(ehr.kid) is not None and fake.fetches == 2
