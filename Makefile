@@ -62,6 +62,7 @@ test: $(STAMP) $(NODE_STAMP) browser lint
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/evaluate_throughput.py --patients 2000
+	$(BIN)/python benchmarks/cds_hook.py --requests 400 --clients 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache
