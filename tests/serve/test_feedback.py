@@ -55,3 +55,22 @@ def test_feedback_without_jwt_or_with_a_bad_body_is_refused(client, ehr):
     bad = {"feedback": [{"card": "c-1", "outcome": "maybe", "outcomeTimestamp": "2027-01-15T10:00:00Z"}]}
     assert client.post(FEEDBACK, json=bad, headers=ehr.auth()).status_code == 400
     assert client.post(FEEDBACK, json={"feedback": []}, headers=ehr.auth()).status_code == 400
+
+
+def test_the_specification_feedback_examples_are_stored(client, ehr, settings):
+    """CDS Hooks 2.0 "Feedback": the overridden and the accepted example bodies."""
+    overridden = {"feedback": [{"card": "9368d37b-283f-44a0-93ea-547cebab93ed", "outcome": "overridden",
+                                "overrideReason": {"reason": {"code": "reason-code-provided-by-service",
+                                                              "system": "http://example.org/cds-services/fhir/"
+                                                                        "CodeSystem/override-reasons"},
+                                                   "userComment": "clinician entered comment"},
+                                "outcomeTimestamp": "2020-12-11T00:00:00Z"}]}
+    accepted = {"feedback": [{"card": "9368d37b-283f-44a0-93ea-547cebab93ed", "outcome": "accepted",
+                              "acceptedSuggestions": [{"id": "e56e1945-20b3-4393-8503-a1a20fd73152"}],
+                              "outcomeTimestamp": "2021-12-11T10:05:31Z"}]}
+    for body in (overridden, accepted):
+        assert client.post(FEEDBACK, json=body, headers=ehr.auth()).status_code == 200
+    rows = sqlite3.connect(str(settings.state)).execute(
+        "SELECT outcome, override_code, accepted_suggestions, outcome_timestamp FROM feedback ORDER BY id").fetchall()
+    assert rows == [("overridden", "reason-code-provided-by-service", "[]", "2020-12-11T00:00:00Z"),
+                    ("accepted", None, '["e56e1945-20b3-4393-8503-a1a20fd73152"]', "2021-12-11T10:05:31Z")]

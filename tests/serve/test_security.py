@@ -150,3 +150,19 @@ def test_a_jwks_url_is_refetched_for_unknown_kids_at_most_once_a_minute():
         keys.key("forged-4")
     assert fake.fetches == 2  # key rotation is still picked up, once a minute at most
     assert keys.key(ehr.kid) is not None and fake.fetches == 2
+
+
+def test_the_specification_jwt_example_is_accepted_with_its_jku():
+    """CDS Hooks 2.0 "Trusting CDS Clients": the example header and payload, signed with a test key."""
+    ehr = Ehr(kid="example-kid")
+    source = _UrlKeys("https://fhir-ehr.example.com/jwk_uri", ehr.key.public_key())
+    verifier = Verifier({"https://fhir-ehr.example.com/": source}, clock=lambda: 1422568800.0)
+    payload = {"iss": "https://fhir-ehr.example.com/", "sub": "client_id",
+               "aud": "https://cds.example.org/cds-services/some-service", "exp": 1422568860, "iat": 1422568800,
+               "jti": "ee22b021-e1b7-4611-ba5b-8eec6a33ac1e", "tenant": "2ddd6c3a-8e9a-44c6-a305-52111ad302a2"}
+    token = jwt.encode(payload, ehr.key, algorithm="ES384",
+                       headers={"typ": "JWT", "kid": "example-kid", "jku": "https://fhir-ehr.example.com/jwk_uri"})
+    claims = verifier.verify(f"Bearer {token}", ["https://cds.example.org/cds-services/some-service"])
+    assert claims["tenant"] == "2ddd6c3a-8e9a-44c6-a305-52111ad302a2"
+    with pytest.raises(TokenRejected, match="replayed"):
+        verifier.verify(f"Bearer {token}", ["https://cds.example.org/cds-services/some-service"])
