@@ -270,12 +270,14 @@ class Service:
                 cards, gathered = await anyio.to_thread.run_sync(self.evaluate, hook, language, limiter=self.limiter)
             finally:
                 self._waiting -= 1
-        except Refused as exc:
-            self.metrics.requests.labels(exc.outcome).inc()
-            log.info("patient-view refused: %s", exc.outcome, extra=ev(
-                "cds.request", outcome=exc.outcome, status=exc.status, hook_instance=hook_instance,
-                ms=round((time.perf_counter() - started) * 1000, 1)))
-            return JSONResponse({"error": str(exc)}, exc.status, headers=exc.headers)
+        except Exception as exc:  # noqa: BLE001  (a bug must not leak record content into logs or answers)
+            if isinstance(exc, Refused):
+                return self._refused(exc, hook_instance, started)
+            self.metrics.requests.labels("error").inc()
+            # the class only: an exception's message may quote the record
+            log.error("patient-view failed: %s", exc.__class__.__name__, extra=ev(
+                "cds.error", error=exc.__class__.__name__, hook_instance=hook_instance))
+            return JSONResponse({"error": "internal error: see the service's log"}, 500)
         elapsed = time.perf_counter() - started
         self.metrics.seconds.observe(elapsed)
         outcome = "cards" if cards else "no_card"
@@ -287,6 +289,13 @@ class Service:
             language=language, prefetch_keys=len(gathered.from_prefetch), fetched_keys=len(gathered.fetched),
             ms=round(elapsed * 1000, 1)))
         return JSONResponse({"cards": cards})
+
+    def _refused(self, exc: Refused, hook_instance: str | None, started: float) -> Response:
+        self.metrics.requests.labels(exc.outcome).inc()
+        log.info("patient-view refused: %s", exc.outcome, extra=ev(
+            "cds.request", outcome=exc.outcome, status=exc.status, hook_instance=hook_instance,
+            ms=round((time.perf_counter() - started) * 1000, 1)))
+        return JSONResponse({"error": str(exc)}, exc.status, headers=exc.headers)
 
     # ------------------------------------------------------------------ feedback
 

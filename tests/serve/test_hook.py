@@ -316,3 +316,20 @@ def test_logs_and_metrics_carry_no_patient_data(client, ehr, mapping):
     text += client.get("/metrics").text
     for phi in ("poems-origin", "Patient/", "tok-very-secret-42", "Demyelinating", "IgA lambda", "Bearer ey"):
         assert phi not in text
+
+
+def test_an_unexpected_error_is_500_and_logs_only_its_class(client, ehr, mapping, monkeypatch):
+    def broken(*args: Any, **kw: Any) -> None:
+        raise ValueError("Observation oc-vegf of Ivanov I.I. born 1970-01-01 is odd")
+
+    monkeypatch.setattr("poems_fhir.serve.app.evaluate_record", broken)
+    handler = _Records()
+    logging.getLogger("poems_fhir").addHandler(handler)
+    try:
+        response = post(client, ehr, origin_request(mapping))
+    finally:
+        logging.getLogger("poems_fhir").removeHandler(handler)
+    assert response.status_code == 500 and "Ivanov" not in response.text
+    (record,) = [r for r in handler.records if getattr(r, "event", None) == "cds.error"]
+    assert record.getMessage() == "patient-view failed: ValueError" and "Ivanov" not in str(record.fields)
+    assert 'poems_fhir_cds_requests_total{outcome="error"} 1.0' in client.get("/metrics").text
