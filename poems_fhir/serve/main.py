@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,10 @@ def serve(config_file: Path | None, flags: dict[str, Any]) -> None:
         mapping = load_mapping([str(p) for p in settings.mappings])
     except MappingError as exc:
         raise ConfigError(f"{exc}\nRun `poems-fhir mappings check FILE` for details.") from None
-    app = create_app(settings, mapping=mapping)
+    try:
+        app = create_app(settings, mapping=mapping)
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"--state {settings.state}: the feedback store cannot be opened ({exc})") from None
     log.info("serving CDS Hooks on %s:%d", settings.host, settings.port, extra=ev(
         "cds.started", host=settings.host, port=settings.port, public_url=settings.base_url(),
         issuers=len(settings.trust), language=settings.language, profile=settings.profile))

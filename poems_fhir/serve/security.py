@@ -23,6 +23,7 @@ from typing import Any
 
 import jwt
 
+from ..errors import ConfigError
 from .settings import Trust
 
 ALGORITHMS = ("ES384", "RS384")
@@ -90,7 +91,14 @@ class UrlKeys(KeySource):
 
 
 def key_source(trust: Trust) -> KeySource:
-    return UrlKeys(trust.jwks) if trust.is_url else FileKeys(Path(trust.jwks))
+    """The issuer's keys; a JWKS file that cannot be used is a configuration error at start."""
+    if trust.is_url:
+        return UrlKeys(trust.jwks)
+    try:
+        return FileKeys(Path(trust.jwks))
+    except (OSError, UnicodeDecodeError, ValueError, jwt.PyJWTError) as exc:
+        raise ConfigError(f"--trust {trust.issuer}={trust.jwks}: not a usable JWK Set file "
+                          f"({exc.__class__.__name__}: {exc}); give the EHR's public keys as a JWKS") from None
 
 
 @dataclass

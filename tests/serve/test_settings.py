@@ -46,3 +46,15 @@ def test_cli_serve_without_trust_exits_2_with_the_reason():
     result = CliRunner().invoke(main, ["serve", "--port", "8099"])
     assert result.exit_code == 2
     assert "--trust" in result.output
+
+
+def test_an_unusable_jwks_file_is_a_configuration_error_at_start(tmp_path: Path, mapping):
+    from poems_fhir.serve.app import create_app
+
+    for content in ('{"keys": []}', "not json", '{"keys": [{"kty": "EC"}]}'):
+        jwks = tmp_path / "jwks.json"
+        jwks.write_text(content, encoding="utf-8")
+        settings = load_serve_settings(None, {"trust": (f"https://ehr.example.org={jwks}",),
+                                              "state": tmp_path / "s.sqlite"})
+        with pytest.raises(ConfigError, match="not a usable JWK Set"):
+            create_app(settings, mapping=mapping)
