@@ -39,6 +39,7 @@ _T: dict[str, dict[str, str]] = {
         "indeterminate": "POEMS criteria not met yet: {n} present; missing {items}",
         "indeterminate_none": "POEMS criteria not met yet: {n} present; results open",
         "not_met": "POEMS criteria not met ({n} present)",
+        "not_met_absent": "POEMS criteria not met ({n} present); absent: {items}",
         "h_class": "Classification", "h_present": "Present", "h_missing": "Missing (could change the result)",
         "h_absent": "Absent", "h_alerts": "Alerts",
         "c_met": "criteria met", "c_indeterminate": "not met yet: cannot be confirmed while required facts are missing",
@@ -51,6 +52,7 @@ _T: dict[str, dict[str, str]] = {
         "indeterminate": "Критерии POEMS пока не выполнены: присутствует {n}; не хватает: {items}",
         "indeterminate_none": "Критерии POEMS пока не выполнены: присутствует {n}; есть открытые результаты",
         "not_met": "Критерии POEMS не выполнены (присутствует: {n})",
+        "not_met_absent": "Критерии POEMS не выполнены (присутствует: {n}); отсутствует: {items}",
         "h_class": "Классификация", "h_present": "Присутствует", "h_missing": "Не хватает (может изменить результат)",
         "h_absent": "Отсутствует", "h_alerts": "Предупреждения",
         "c_met": "критерии выполнены",
@@ -64,6 +66,7 @@ _T: dict[str, dict[str, str]] = {
         "indeterminate": "POEMS критерийлері әлі орындалмады: бар {n}; жетіспейді: {items}",
         "indeterminate_none": "POEMS критерийлері әлі орындалмады: бар {n}; ашық нәтижелер бар",
         "not_met": "POEMS критерийлері орындалмады (бар: {n})",
+        "not_met_absent": "POEMS критерийлері орындалмады (бар: {n}); жоқ: {items}",
         "h_class": "Жіктеу", "h_present": "Бар", "h_missing": "Жетіспейді (нәтижені өзгертуі мүмкін)",
         "h_absent": "Жоқ", "h_alerts": "Ескертулер",
         "c_met": "критерийлер орындалды",
@@ -178,24 +181,41 @@ def _md(text: str) -> str:
     return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text.replace("\n", " "))
 
 
+def _fit(language: str, key: str, n: int, items: list[str], fallback: str) -> str:
+    """The longest listing of ``items`` that keeps the summary within 140 characters."""
+    for shown in range(len(items), 0, -1):
+        rest = len(items) - shown
+        listed = ", ".join(items[:shown]) + (f", {_t(language, 'more', n=rest)}" if rest else "")
+        candidate = _t(language, key, n=n, items=listed)
+        if len(candidate) <= SUMMARY_MAX:
+            return candidate
+    return _t(language, fallback, n=n)
+
+
+def _deciding_absent(result: PatientResult) -> list[str]:
+    """Criteria whose absence decides "not met": the absent ones of each rule group that cannot be
+    satisfied any more (present + still open < required)."""
+    a = result.assessment
+    out: list[str] = []
+    for group in get_profile(a.profile).groups:
+        states = [a.criteria[c.value] for c in group.criteria if c.value in a.criteria]
+        if sum(1 for r in states if r.state is State.PRESENT or r.open) < group.at_least:
+            out += [r.criterion for r in states if r.state is State.ABSENT and not r.open and r.criterion not in out]
+    return out
+
+
 def _summary(result: PatientResult, language: str) -> str:
     a = result.assessment
     n = sum(1 for r in a.criteria.values() if r.state is State.PRESENT)
     if a.classification is Classification.MET:
         text = _t(language, "met", n=n)
     elif a.classification is Classification.NOT_MET:
-        text = _t(language, "not_met", n=n)
+        absent = [_label(c, language) for c in _deciding_absent(result)]
+        text = _fit(language, "not_met_absent", n, absent, "not_met")
     else:
         items = [WORK_UP[m.criterion].short[_i(language)] if m.criterion in WORK_UP else _label(m.criterion, language)
                  for m in sorted(a.missing, key=_work_up_order)]
-        text = _t(language, "indeterminate_none", n=n)
-        for shown in range(len(items), 0, -1):
-            rest = len(items) - shown
-            listed = ", ".join(items[:shown]) + (f", {_t(language, 'more', n=rest)}" if rest else "")
-            candidate = _t(language, "indeterminate", n=n, items=listed)
-            if len(candidate) <= SUMMARY_MAX:
-                text = candidate
-                break
+        text = _fit(language, "indeterminate", n, items, "indeterminate_none")
     return text if len(text) <= SUMMARY_MAX else text[:SUMMARY_MAX - 1] + "…"
 
 
