@@ -126,7 +126,8 @@ def default_client(base_url: str, token: str, timeout: float) -> FhirClient:
     """The sync job's FhirClient for the EHR's fhirServer: origin rule, paging guard, retries, deadlines."""
     return FhirClient(base_url, auth=BearerAuth(token),
                       retry=RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0, budget=6),
-                      deadlines=Deadlines(connect=timeout, read=timeout, request=timeout))
+                      # one request at most `timeout`, the whole fallback of one hook call at most 3x that
+                      deadlines=Deadlines(connect=timeout, read=timeout, request=timeout, run=3 * timeout))
 
 
 @dataclass
