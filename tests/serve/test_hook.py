@@ -333,3 +333,22 @@ def test_an_unexpected_error_is_500_and_logs_only_its_class(client, ehr, mapping
     (record,) = [r for r in handler.records if getattr(r, "event", None) == "cds.error"]
     assert record.getMessage() == "patient-view failed: ValueError" and "Ivanov" not in str(record.fields)
     assert 'poems_fhir_cds_requests_total{outcome="error"} 1.0' in client.get("/metrics").text
+
+
+def test_the_fhir_authorization_token_never_leaves_the_fhir_server_origin(client, ehr, mapping):
+    """A paging link from the EHR's server to another origin is refused before a connection is opened."""
+    from tests.fhir.loopback import Loopback, respond
+
+    with Loopback(lifetime=20) as other:
+        page = {"resourceType": "Bundle", "type": "searchset", "entry": [],
+                "link": [{"relation": "next", "url": f"{other.origin}/fhir/Condition?page=2"}]}
+        with Loopback([respond(200, page)], lifetime=20) as ehr_server:
+            body = origin_request(mapping)
+            del body["prefetch"]["conditions"]
+            body["fhirServer"] = f"{ehr_server.origin}/fhir"
+            body["fhirAuthorization"] = {"access_token": "tok-only-for-the-ehr", "token_type": "Bearer"}
+            response = post(client, ehr, body)
+    assert response.status_code == 412
+    assert len(ehr_server.requests) == 1 and b"Authorization: Bearer tok-only-for-the-ehr" in ehr_server.requests[0]
+    assert ehr_server.requests[0].startswith(b"GET /fhir/Condition?patient=poems-origin")
+    assert other.connections == 0 and other.requests == []
