@@ -8,6 +8,7 @@ service that accepts unsigned requests would hand out patient data to anyone who
 from __future__ import annotations
 
 import difflib
+import os
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -119,8 +120,14 @@ def _norm(key: str) -> str:
     return key.replace("-", "_")
 
 
-def load_serve_settings(config_file: Path | None, flags: dict[str, Any]) -> ServeSettings:
-    """TOML (keys = flag names) < flags; an empty/None flag does not override the file."""
+ENV_PREFIX = "POEMS_FHIR_SERVE_"
+
+
+def load_serve_settings(config_file: Path | None, flags: dict[str, Any],
+                        environ: dict[str, str] | None = None) -> ServeSettings:
+    """TOML (keys = flag names) < environment (POEMS_FHIR_SERVE_<KEY>; lists comma-separated) < flags;
+    an empty/None flag does not override."""
+    environ = dict(os.environ) if environ is None else environ
     values: dict[str, Any] = {}
     if config_file is not None:
         try:
@@ -140,6 +147,10 @@ def load_serve_settings(config_file: Path | None, flags: dict[str, Any]) -> Serv
             if name in LIST_KEYS and not isinstance(value, list):
                 raise ConfigError(f"{config_file}: {key!r} must be a list, e.g. {key} = [\"...\"]")
             values[name] = value
+    for name in ServeSettings.model_fields:
+        env = environ.get(f"{ENV_PREFIX}{name.upper()}")
+        if env is not None:
+            values[name] = [v.strip() for v in env.split(",") if v.strip()] if name in LIST_KEYS else env
     for key, value in flags.items():
         if value is None or value == () or value == []:
             continue

@@ -58,3 +58,17 @@ def test_an_unusable_jwks_file_is_a_configuration_error_at_start(tmp_path: Path,
                                               "state": tmp_path / "s.sqlite"})
         with pytest.raises(ConfigError, match="not a usable JWK Set"):
             create_app(settings, mapping=mapping)
+
+
+def test_environment_between_file_and_flags(tmp_path: Path):
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text('{"keys": []}', encoding="utf-8")
+    config = tmp_path / "serve.toml"
+    config.write_text('port = 9000\nlanguage = "ru"\n', encoding="utf-8")
+    environ = {"POEMS_FHIR_SERVE_TRUST": f"https://a.example.org={jwks}, https://b.example.org={jwks}",
+               "POEMS_FHIR_SERVE_LANGUAGE": "kk", "POEMS_FHIR_SERVE_PORT": "9100",
+               "POEMS_FHIR_STATE": "/elsewhere/sync-state.sqlite"}  # the sync job's variable: not ours
+    settings = load_serve_settings(config, {"port": 9200}, environ=environ)
+    assert (settings.port, settings.language) == (9200, "kk")
+    assert [t.issuer for t in settings.trusted()] == ["https://a.example.org", "https://b.example.org"]
+    assert str(settings.state) == ".poems-fhir/serve.sqlite"
