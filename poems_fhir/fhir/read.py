@@ -211,9 +211,14 @@ def _unpack(data: Any, origin: str, errors: list[SourceError]) -> Iterator[tuple
 
 def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether ``a`` is a later version than ``b`` (by meta.lastUpdated; ties keep the later read)."""
-    la = (a.get("meta") or {}).get("lastUpdated") or ""
-    lb = (b.get("meta") or {}).get("lastUpdated") or ""
+    la, lb = _last_updated(a), _last_updated(b)
     return la >= lb
+
+
+def _last_updated(data: dict[str, Any]) -> str:
+    meta = data.get("meta")
+    value = meta.get("lastUpdated") if isinstance(meta, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 def read_paths(paths: Iterable[str | Path]) -> ReadResult:
@@ -239,7 +244,7 @@ def _read_paths(paths: Iterable[str | Path]) -> ReadResult:
         for data, origin, full_url in _iter_file(path, errors):
             resources += 1
             rtype = data["resourceType"]
-            if rtype not in RELEVANT_TYPES or is_own_output(data):
+            if not isinstance(rtype, str) or rtype not in RELEVANT_TYPES or is_own_output(data):
                 skipped += 1
                 continue
             rid = data.get("id")
@@ -270,7 +275,7 @@ def records_from_resources(resources: Iterable[tuple[dict[str, Any], str]]) -> t
     anonymous: list[Raw] = []
     for data, origin in resources:
         rtype, rid = data.get("resourceType"), data.get("id")
-        if rtype not in RELEVANT_TYPES or is_own_output(data):
+        if not isinstance(rtype, str) or rtype not in RELEVANT_TYPES or is_own_output(data):
             continue
         if not rid:
             anonymous.append(Raw(data, origin))

@@ -78,6 +78,14 @@ class HookRequest(BaseModel):
     prefetch: dict[str, Any] | None = None
 
 
+def _entries(value: Any) -> int:
+    """Resources in one prefetch value (a Bundle's entries, else the resource itself)."""
+    if isinstance(value, dict) and value.get("resourceType") == "Bundle":
+        entries = value.get("entry")
+        return len(entries) if isinstance(entries, list) else 0
+    return 0 if value is None else 1
+
+
 class Refused(Exception):
     def __init__(self, status: int, outcome: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
@@ -258,8 +266,7 @@ class Service:
                 raise Refused(400, "bad_request", f"this service answers the patient-view hook, not {hook.hook!r}")
             if hook.fhirAuthorization and not hook.fhirServer:
                 raise Refused(400, "bad_request", "fhirAuthorization without fhirServer")
-            size = sum(len(v.get("entry") or []) if isinstance(v, dict) and v.get("resourceType") == "Bundle"
-                       else 1 for v in (hook.prefetch or {}).values() if v is not None)
+            size = sum(_entries(v) for v in (hook.prefetch or {}).values())
             if size > self.settings.max_prefetch_resources:
                 raise Refused(413, "too_large", f"prefetch holds more than {self.settings.max_prefetch_resources} "
                               "resources")

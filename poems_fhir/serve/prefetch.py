@@ -106,7 +106,8 @@ def _resources(value: dict[str, Any]) -> list[dict[str, Any]]:
     if value.get("resourceType") != "Bundle":
         return [value]
     out = []
-    for entry in value.get("entry") or []:
+    entries = value.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
         if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
             continue
         search = entry.get("search")

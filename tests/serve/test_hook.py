@@ -352,3 +352,49 @@ def test_the_fhir_authorization_token_never_leaves_the_fhir_server_origin(client
     assert len(ehr_server.requests) == 1 and b"Authorization: Bearer tok-only-for-the-ehr" in ehr_server.requests[0]
     assert ehr_server.requests[0].startswith(b"GET /fhir/Condition?patient=poems-origin")
     assert other.connections == 0 and other.requests == []
+
+
+def test_fuzzed_prefetch_never_gives_a_500(client, ehr, mapping):
+    """Elements of the wrong JSON type anywhere in the prefetch: the bad resource is skipped (or the
+    key treated as missing), the rest is evaluated; never an internal error. Seeded, deterministic."""
+    import copy
+    import random
+
+    def paths_of(o: Any, p: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        items = o.items() if isinstance(o, dict) else enumerate(o) if isinstance(o, list) else []
+        return [q for k, v in items for q in [(*p, k), *paths_of(v, (*p, k))]]
+
+    base = hook_request("poems-origin", run_templates(bundle_resources(*ORIGIN_ALL), mapping, "poems-origin"))
+    junk = [None, 0, 1e308, "", [], {}, [1, 2], {"a": 1}, True, "2019-13-45", {"reference": 5}, {"coding": "x"}]
+    where = paths_of(base["prefetch"])
+    rng = random.Random(14)  # noqa: S311  (seeded test data, not cryptography)
+    answers: dict[int, int] = {}
+    for _ in range(120):
+        body = copy.deepcopy(base)
+        for _ in range(rng.randint(1, 5)):
+            path = rng.choice(where)
+            target: Any = body["prefetch"]
+            try:
+                for key in path[:-1]:
+                    target = target[key]
+                target[path[-1]] = rng.choice(junk)
+            except (KeyError, IndexError, TypeError):
+                pass  # an earlier change removed this branch
+        status = post(client, ehr, body).status_code
+        answers[status] = answers.get(status, 0) + 1
+    assert set(answers) <= {200, 412} and answers.get(200, 0) > 60, answers
+
+
+def test_a_malformed_resource_is_skipped_and_the_rest_evaluated(mapping):
+    """The extraction boundary: a resource with an element of the wrong JSON type is reported, not fatal."""
+    from poems_fhir.fhir.read import records_from_resources
+    from poems_fhir.mapping.extract import extract
+
+    resources = bundle_resources(ORIGIN)
+    bad = next(r for r in resources if r["resourceType"] == "Observation")
+    bad["status"] = ["final"]  # a list where a code belongs
+    bad["meta"] = ["not", "an", "object"]
+    records, _ = records_from_resources([(r, "test") for r in resources])
+    extraction = extract(records[0], mapping)
+    assert [ref for ref, _ in extraction.rejected] == [f"Observation/{bad['id']}"]
+    assert "wrong JSON type" in extraction.errors[0].message and extraction.findings
