@@ -38,7 +38,7 @@ from ..fhir.client import FhirClient
 from ..fhir.http import Deadlines, RetryPolicy
 from ..mapping.rules import CompiledMapping, load_mapping
 from ..pipeline import PatientResult, evaluate_record, html_for
-from ..sync.events import ev
+from ..sync.events import TEMPLATES, ev
 from .cards import SERVICE_ID, cards_for, choose_language
 from .feedback import Feedback, FeedbackStore
 from .metrics import ServeMetrics
@@ -119,8 +119,11 @@ class PageCache:
 
 def check_fhir_server(url: str) -> None:
     """The EHR's fhirServer: https, or plain http only on loopback (a test or a sidecar)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise Refused(400, "bad_request", "fhirServer is not a URL") from None
     loopback = host == "localhost"
     try:
         loopback = loopback or ipaddress.ip_address(host).is_loopback
@@ -128,6 +131,39 @@ def check_fhir_server(url: str) -> None:
         pass
     if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
         raise Refused(400, "bad_request", "fhirServer must be an https URL")
+
+
+class ClientLogScrubber(logging.Filter):
+    """The sync job's client logs request URLs (retries, deadlines); in a hook call they carry the
+    patient's id. While the current thread serves a hook call, keep the event and its numbers and drop
+    the URL and the error text; other records (and other users of the logger) are untouched."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.serving = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(self.serving, "on", False):
+            return True
+        template = TEMPLATES.get(str(record.msg))
+        args = record.args if isinstance(record.args, tuple) else ()
+        fields = dict(zip(template[1], args, strict=False)) if template else {}
+        event = template[0] if template else "http.client"
+        record.event = event  # type: ignore[attr-defined]  # read by sync/events.py's formatters
+        record.fields = {k: v for k, v in fields.items() if isinstance(v, (int, float))}  # type: ignore[attr-defined]
+        record.msg, record.args = f"{event}: a request to the EHR's fhirServer (URL not logged)", ()
+        return True
+
+
+def client_log_scrubber() -> ClientLogScrubber:
+    """The one scrubber on the client's logger (added once per process)."""
+    logger = logging.getLogger("poems_fhir.client")
+    for f in logger.filters:
+        if isinstance(f, ClientLogScrubber):
+            return f
+    scrubber = ClientLogScrubber()
+    logger.addFilter(scrubber)
+    return scrubber
 
 
 def default_client(base_url: str, token: str, timeout: float) -> FhirClient:
@@ -147,6 +183,7 @@ class Service:
     metrics: ServeMetrics = field(default_factory=ServeMetrics)
     pages: PageCache = field(default_factory=PageCache)
     client_factory: Callable[[str, str, float], FhirClient] = default_client
+    scrubber: ClientLogScrubber = field(default_factory=client_log_scrubber)
     _waiting: int = 0
 
     def __post_init__(self) -> None:
@@ -225,6 +262,13 @@ class Service:
         return fetch
 
     def evaluate(self, hook: HookRequest, language: str) -> tuple[list[dict[str, Any]], Any]:
+        self.scrubber.serving.on = True  # this worker thread now handles a patient: no URLs in logs
+        try:
+            return self._evaluate(hook, language)
+        finally:
+            self.scrubber.serving.on = False
+
+    def _evaluate(self, hook: HookRequest, language: str) -> tuple[list[dict[str, Any]], Any]:
         patient_id = hook.context.patientId
         try:
             gathered = gather(patient_id, hook.prefetch, self.queries, self.fetcher(hook),

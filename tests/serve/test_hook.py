@@ -398,3 +398,34 @@ def test_a_malformed_resource_is_skipped_and_the_rest_evaluated(mapping):
     extraction = extract(records[0], mapping)
     assert [ref for ref, _ in extraction.rejected] == [f"Observation/{bad['id']}"]
     assert "wrong JSON type" in extraction.errors[0].message and extraction.findings
+
+
+def test_fallback_retries_log_no_url_and_no_patient_id(settings, ehr, mapping):
+    from poems_fhir.fhir.auth import BearerAuth
+    from poems_fhir.fhir.client import FhirClient
+    from poems_fhir.fhir.http import RetryPolicy
+    from tests.fhir.loopback import Loopback, respond
+
+    def factory(base: str, token: str, timeout: float) -> FhirClient:
+        return FhirClient(base, auth=BearerAuth(token), retry=RetryPolicy(attempts=2, base_delay=0.2, max_delay=1),
+                          sleep=lambda s: None)  # no real sleeping in tests
+
+    empty = {"resourceType": "Bundle", "type": "searchset", "entry": []}
+    body = origin_request(mapping)
+    del body["prefetch"]["reports"]
+    handler = _Records()
+    logging.getLogger("poems_fhir").addHandler(handler)
+    try:
+        with Loopback([respond(503, b"busy"), respond(200, empty)], lifetime=20) as server:
+            body["fhirServer"] = f"{server.origin}/fhir"
+            body["fhirAuthorization"] = {"access_token": "tok-x", "token_type": "Bearer"}
+            app = create_app(settings, mapping=mapping, client_factory=factory, clock=lambda: float(NOW))
+            with TestClient(app) as client:
+                response = post(client, ehr, body)
+    finally:
+        logging.getLogger("poems_fhir").removeHandler(handler)
+    assert response.status_code == 200 and len(server.requests) == 2
+    retry = [r for r in handler.records if getattr(r, "event", None) == "http.retry"]
+    assert len(retry) == 1 and retry[0].fields == {"delay_s": retry[0].fields["delay_s"]}
+    text = " ".join(r.getMessage() + json.dumps(getattr(r, "fields", {})) for r in handler.records)
+    assert "poems-origin" not in text and "127.0.0.1" not in text and "tok-x" not in text
