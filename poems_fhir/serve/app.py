@@ -236,20 +236,28 @@ class Service:
             chunks.append(chunk)
         try:
             return json.loads(b"".join(chunks))
-        except (ValueError, UnicodeDecodeError):
-            raise Refused(400, "bad_request", "the body is not JSON") from None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise Refused(400, "bad_request", "the body is not JSON (or nested too deeply)") from None
 
     def fetcher(self, hook: HookRequest) -> Fetch | None:
-        if not hook.fhirServer or not hook.fhirAuthorization:
+        """Reads from the EHR's fhirServer; the URL is checked and the client made only when a key
+        is actually missing (a complete prefetch never touches the server)."""
+        server, authorization = hook.fhirServer, hook.fhirAuthorization
+        if not server or not authorization:
             return None
-        check_fhir_server(hook.fhirServer)
-        try:
-            client = self.client_factory(hook.fhirServer, hook.fhirAuthorization.access_token,
-                                         self.settings.fhir_timeout)
-        except ConfigError:
-            raise Refused(400, "bad_request", "fhirServer cannot be used (see the FHIR base URL rules)") from None
+        clients: list[FhirClient] = []
+
+        def client_for() -> FhirClient:
+            if not clients:
+                check_fhir_server(server)
+                try:
+                    clients.append(self.client_factory(server, authorization.access_token, self.settings.fhir_timeout))
+                except ConfigError:
+                    raise Refused(400, "bad_request", "fhirServer cannot be used (see the FHIR base URL rules)") from None
+            return clients[0]
 
         def fetch(query: Query, patient_id: str) -> list[dict[str, Any]]:
+            client = client_for()
             if query.is_read:
                 return [client.get(f"Patient/{patient_id}")]
             found = []

@@ -429,3 +429,16 @@ def test_fallback_retries_log_no_url_and_no_patient_id(settings, ehr, mapping):
     assert len(retry) == 1 and retry[0].fields == {"delay_s": retry[0].fields["delay_s"]}
     text = " ".join(r.getMessage() + json.dumps(getattr(r, "fields", {})) for r in handler.records)
     assert "poems-origin" not in text and "127.0.0.1" not in text and "tok-x" not in text
+
+
+def test_a_complete_prefetch_never_touches_fhir_server(client, ehr, mapping):
+    body = {**origin_request(mapping), "fhirServer": "http://hooks.smarthealthit.org:9080",
+            "fhirAuthorization": SPEC_EXAMPLE["fhirAuthorization"]}
+    response = post(client, ehr, body)
+    assert response.status_code == 200 and len(response.json()["cards"]) == 1
+
+
+def test_deeply_nested_json_is_400(client, ehr):
+    deep = b'{"hook": "patient-view", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = client.post(HOOK, content=deep, headers={**ehr.auth(), "Content-Type": "application/json"})
+    assert response.status_code == 400
