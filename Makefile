@@ -78,6 +78,7 @@ mutation: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/evaluate_throughput.py --patients 2000
 	$(BIN)/python benchmarks/text_context.py --patients 2000
+	$(BIN)/python benchmarks/cds_hook.py --requests 400 --clients 2
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Mutation testing with mutmut 3 ([tool.mutmut] in pyproject.toml): run it, sample it, score it.
 
     python benchmarks/mutation_score.py run [--sample N] [--seed S] [GLOB ...]

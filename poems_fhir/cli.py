@@ -755,6 +755,49 @@ def _print_summary(summary: Any, extra: list[str], fmt: str, one_line: bool = Fa
                + ("" if summary.completed else " (stopped early)"))
 
 
+SERVE_HELP = """CDS Hooks 2.0 service: the patient-view hook answers with a card on the POEMS criteria.
+
+\b
+Every request must carry a JWT signed by a trusted EHR (--trust ISSUER=JWKS, a JWKS file or https URL;
+repeatable). --public-url is the service's base URL as the EHR reaches it (the JWT audience is
+PUBLIC_URL/cds-services/poems-patient-view). The card's language: the request's Accept-Language when
+it names en, ru or kk, else --language. Keys of --config (TOML) are these flag names:
+
+\b
+  host = "0.0.0.0"
+  port = 8080
+  public-url = "https://cds.example.org"
+  trust = ["https://ehr.example.org=https://ehr.example.org/.well-known/jwks.json"]
+  language = "ru"
+  state = "/var/lib/poems-fhir/serve.sqlite"
+"""
+
+
+@main.command(help=SERVE_HELP)
+@click.option("--host", help="Address to listen on [127.0.0.1].")
+@click.option("--port", type=int, help="Port [8080].")
+@click.option("--trust", multiple=True, help="Trusted EHR: ISSUER=JWKS (JWK Set file or https URL; repeatable).")
+@click.option("--language", type=click.Choice(["en", "ru", "kk"]), help="Card language when the request's "
+              "Accept-Language names none of them [en].")
+@click.option("--config", "config_file", type=click.Path(path_type=Path), help="TOML file; keys = these flags.")
+@click.option("--public-url", help="The service's base URL as the EHR reaches it (JWT audience) [http://HOST:PORT].")
+@click.option("--mappings", multiple=True, type=click.Path(path_type=Path), help="Site mapping YAML / ConceptMap JSON.")
+@click.option("--profile", type=click.Choice(sorted(PROFILES)), help=f"Rule profile [{DEFAULT_PROFILE}].")
+@click.option("--trigger", multiple=True, help=_TRIGGER_HELP)
+@click.option("--state", type=click.Path(path_type=Path), help="SQLite file of card feedback [.poems-fhir/serve.sqlite].")
+@click.option("--all-observations", is_flag=True, default=None, help="Prefetch every Observation of the patient, "
+              "not only those with mapped codes (for unmapped local lab codes).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), help="Log format on stderr [text].")
+def serve(config_file: Path | None, **flags: Any) -> None:
+    from .errors import PoemsFhirError
+    from .serve.main import serve as run_service
+
+    try:
+        run_service(config_file, flags)
+    except PoemsFhirError as exc:
+        _fail(str(exc), getattr(exc, "exit_code", EXIT_USAGE))
+
+
 @main.group()
 def config() -> None:
     """Check a sync configuration before the first run."""

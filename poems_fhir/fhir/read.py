@@ -307,10 +307,15 @@ def _unpack(data: Any, origin: str, errors: list[SourceError],
         yield resource, where, full_url if ok else None, deep
 
 
+def _last_updated(data: dict[str, Any]) -> str:
+    meta = data.get("meta")
+    value = meta.get("lastUpdated") if isinstance(meta, dict) else None
+    return value if isinstance(value, str) else ""
+
+
 def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether ``a`` is a later version than ``b`` (by meta.lastUpdated; ties keep the later read)."""
-    la = (a.get("meta") or {}).get("lastUpdated") or ""
-    lb = (b.get("meta") or {}).get("lastUpdated") or ""
+    la, lb = _last_updated(a), _last_updated(b)
     return la >= lb
 
 

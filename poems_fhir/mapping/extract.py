@@ -90,7 +90,13 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
         before = (len(out.findings), len(out.measurements), len(out.events), len(out.course))
         jobs_before = len(out.text_jobs)
         try:
-            handler(raw, record, mapping, out)
+            try:
+                handler(raw, record, mapping, out)
+            except (TypeError, AttributeError) as exc:
+                # an element of the wrong JSON shape (a list where a string belongs, ...): the
+                # resource is malformed, not the run; the message names the type only, never the data
+                raise ResourceError(f"malformed {raw.data['resourceType']}: an element has the wrong JSON "
+                                    f"type ({exc.__class__.__name__})") from exc
         except ResourceError as exc:
             # drop anything half-extracted from this resource, report it, go on
             del out.findings[before[0]:], out.measurements[before[1]:], out.events[before[2]:]
@@ -104,7 +110,8 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
             out.errors.append(internal_error(raw.origin, raw.ref, exc))
             continue
         if (len(out.findings), len(out.measurements), len(out.events), len(out.course)) != before and raw.ref:
-            out.used[raw.ref] = (raw.data.get("meta") or {}).get("versionId")
+            meta = raw.data.get("meta")
+            out.used[raw.ref] = meta.get("versionId") if isinstance(meta, dict) else None
     _read_texts(record, mapping, out)
     return out
 

@@ -1,0 +1,431 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The CDS Hooks 2.0 service: discovery, the `patient-view` hook, feedback, the card's page, metrics.
+
+Starlette (ASGI) served by uvicorn. Per request: size limits, the EHR's JWT (security.py), the
+hook request validated at the boundary (pydantic), then in a bounded worker pool: the record from
+prefetch + fallback (prefetch.py), the sync job's evaluation (pipeline.evaluate_record), and the
+cards (cards.py). Logs carry event names, outcomes and timings, never patient data or tokens.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import logging
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from ..criteria.profiles import get_profile
+from ..errors import ConfigError, NetworkError
+from ..fhir.auth import BearerAuth
+from ..fhir.client import FhirClient
+from ..fhir.http import Deadlines, RetryPolicy
+from ..mapping.rules import CompiledMapping, load_mapping
+from ..pipeline import PatientResult, evaluate_record, html_for
+from ..sync.events import TEMPLATES, ev
+from .cards import SERVICE_ID, cards_for, choose_language
+from .feedback import Feedback, FeedbackStore
+from .metrics import ServeMetrics
+from .prefetch import FHIR_ID, Fetch, InsufficientData, Query, TooLarge, gather, queries
+from .security import TokenRejected, Verifier
+from .settings import ServeSettings
+
+log = logging.getLogger("poems_fhir.serve")
+
+#: how long the page behind a card's link stays available, and how many are kept
+PAGE_TTL = 15 * 60
+PAGE_LIMIT = 256
+
+
+class FhirAuthorization(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    access_token: str = Field(min_length=1, max_length=20000)
+    token_type: str = "Bearer"  # noqa: S105  (the scheme's name, not a secret)
+
+    def __repr__(self) -> str:  # never print the token
+        return "FhirAuthorization(access_token=<redacted>)"
+
+
+class HookContext(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    patientId: str = Field(pattern=FHIR_ID.pattern)  # noqa: N815  (the specification's names)
+    userId: str | None = None  # noqa: N815
+
+
+class HookRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    hook: str
+    hookInstance: str = Field(min_length=1, max_length=200)  # noqa: N815
+    fhirServer: str | None = None  # noqa: N815
+    fhirAuthorization: FhirAuthorization | None = None  # noqa: N815
+    context: HookContext
+    prefetch: dict[str, Any] | None = None
+
+
+def _entries(value: Any) -> int:
+    """Resources in one prefetch value (a Bundle's entries, else the resource itself)."""
+    if isinstance(value, dict) and value.get("resourceType") == "Bundle":
+        entries = value.get("entry")
+        return len(entries) if isinstance(entries, list) else 0
+    return 0 if value is None else 1
+
+
+class Refused(Exception):
+    def __init__(self, status: int, outcome: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.outcome, self.headers = status, outcome, headers
+
+
+@dataclass
+class PageCache:
+    """The pages behind the cards' links, under unguessable tokens, for a short time (in memory)."""
+
+    clock: Callable[[], float] = time.monotonic
+    _pages: OrderedDict[str, tuple[float, PatientResult]] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def put(self, result: PatientResult) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._lock:
+            self._pages[token] = (self.clock() + PAGE_TTL, result)
+            while len(self._pages) > PAGE_LIMIT:
+                self._pages.popitem(last=False)
+        return token
+
+    def get(self, token: str) -> PatientResult | None:
+        with self._lock:
+            found = self._pages.get(token)
+            if found and found[0] < self.clock():
+                del self._pages[token]
+                return None
+        return found[1] if found else None
+
+
+def check_fhir_server(url: str) -> None:
+    """The EHR's fhirServer: https, or plain http only on loopback (a test or a sidecar)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+    except ValueError:
+        raise Refused(400, "bad_request", "fhirServer is not a URL") from None
+    loopback = host == "localhost"
+    try:
+        loopback = loopback or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        pass
+    if parts.scheme != "https" and not (parts.scheme == "http" and loopback):
+        raise Refused(400, "bad_request", "fhirServer must be an https URL")
+
+
+class ClientLogScrubber(logging.Filter):
+    """The sync job's client logs request URLs (retries, deadlines); in a hook call they carry the
+    patient's id. While the current thread serves a hook call, keep the event and its numbers and drop
+    the URL and the error text; other records (and other users of the logger) are untouched."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.serving = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(self.serving, "on", False):
+            return True
+        template = TEMPLATES.get(str(record.msg))
+        args = record.args if isinstance(record.args, tuple) else ()
+        fields = dict(zip(template[1], args, strict=False)) if template else {}
+        event = template[0] if template else "http.client"
+        record.event = event  # type: ignore[attr-defined]  # read by sync/events.py's formatters
+        record.fields = {k: v for k, v in fields.items() if isinstance(v, (int, float))}  # type: ignore[attr-defined]
+        record.msg, record.args = f"{event}: a request to the EHR's fhirServer (URL not logged)", ()
+        return True
+
+
+def client_log_scrubber() -> ClientLogScrubber:
+    """The one scrubber on the client's logger (added once per process)."""
+    logger = logging.getLogger("poems_fhir.client")
+    for f in logger.filters:
+        if isinstance(f, ClientLogScrubber):
+            return f
+    scrubber = ClientLogScrubber()
+    logger.addFilter(scrubber)
+    return scrubber
+
+
+def default_client(base_url: str, token: str, timeout: float) -> FhirClient:
+    """The sync job's FhirClient for the EHR's fhirServer: origin rule, paging guard, retries, deadlines."""
+    return FhirClient(base_url, auth=BearerAuth(token),
+                      retry=RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0, budget=6),
+                      # one request at most `timeout`, the whole fallback of one hook call at most 3x that
+                      deadlines=Deadlines(connect=timeout, read=timeout, request=timeout, run=3 * timeout))
+
+
+@dataclass
+class Service:
+    settings: ServeSettings
+    mapping: CompiledMapping
+    verifier: Verifier
+    store: FeedbackStore
+    metrics: ServeMetrics = field(default_factory=ServeMetrics)
+    pages: PageCache = field(default_factory=PageCache)
+    client_factory: Callable[[str, str, float], FhirClient] = default_client
+    scrubber: ClientLogScrubber = field(default_factory=client_log_scrubber)
+    _waiting: int = 0
+
+    def __post_init__(self) -> None:
+        self.profile = get_profile(self.settings.profile)
+        self.queries = queries(self.mapping, self.settings.all_observations)  # once, not per request
+        self.templates = {q.key: q.template() for q in self.queries}
+        self.limiter = anyio.CapacityLimiter(self.settings.concurrency)
+        base = self.settings.base_url()
+        self.discovery_url = f"{base}/cds-services"
+        self.service_url = f"{self.discovery_url}/{SERVICE_ID}"
+        for outcome, count in self.store.counts().items():
+            self.metrics.feedback_stored.labels(outcome).set(count)
+
+    # ------------------------------------------------------------------ discovery
+
+    def discovery(self) -> dict[str, Any]:
+        return {"services": [{
+            "hook": "patient-view", "id": SERVICE_ID, "title": "POEMS criteria work-up",
+            "description": "Which POEMS criteria are present, which are missing, and the work-up that would "
+                           "decide them; a card only for patients in scope (polyneuropathy or a monoclonal "
+                           "plasma-cell disorder present, or criteria met).",
+            "prefetch": self.templates,
+            "usageRequirements": "Prefetch as listed, or fhirServer with a fhirAuthorization token allowed to "
+                                 "read Patient, Observation, Specimen, Condition, Procedure, DiagnosticReport and "
+                                 "Medication* resources.",
+        }]}
+
+    # ------------------------------------------------------------------ hook
+
+    async def authorize(self, request: Request, audiences: list[str]) -> dict[str, Any]:
+        try:
+            # in a worker thread: a JWKS URL may have to be fetched
+            return await anyio.to_thread.run_sync(self.verifier.verify, request.headers.get("authorization"),
+                                                  audiences)
+        except TokenRejected as exc:
+            log.warning("JWT refused: %s", exc, extra=ev("cds.auth_rejected", reason=str(exc), path=request.url.path))
+            raise Refused(401, "unauthorized", "invalid or missing JWT",
+                          {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+
+    async def body(self, request: Request) -> Any:
+        limit = self.settings.max_request_bytes
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise Refused(413, "too_large", f"request body larger than {limit} bytes")
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Refused(413, "too_large", f"request body larger than {limit} bytes")
+            chunks.append(chunk)
+        try:
+            return json.loads(b"".join(chunks))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            raise Refused(400, "bad_request", "the body is not JSON (or nested too deeply)") from None
+
+    def fetcher(self, hook: HookRequest) -> Fetch | None:
+        """Reads from the EHR's fhirServer; the URL is checked and the client made only when a key
+        is actually missing (a complete prefetch never touches the server)."""
+        server, authorization = hook.fhirServer, hook.fhirAuthorization
+        if not server or not authorization:
+            return None
+        clients: list[FhirClient] = []
+
+        def client_for() -> FhirClient:
+            if not clients:
+                check_fhir_server(server)
+                try:
+                    clients.append(self.client_factory(server, authorization.access_token, self.settings.fhir_timeout))
+                except ConfigError:
+                    raise Refused(400, "bad_request", "fhirServer cannot be used (see the FHIR base URL rules)") from None
+            return clients[0]
+
+        def fetch(query: Query, patient_id: str) -> list[dict[str, Any]]:
+            client = client_for()
+            if query.is_read:
+                return [client.get(f"Patient/{patient_id}")]
+            found = []
+            for resource in client.search(query.resource_type, query.search_params(patient_id)):
+                found.append(resource)
+                if len(found) > self.settings.max_prefetch_resources:
+                    raise TooLarge(f"more than {self.settings.max_prefetch_resources} resources for one patient")
+            return found
+
+        return fetch
+
+    def evaluate(self, hook: HookRequest, language: str) -> tuple[list[dict[str, Any]], Any]:
+        self.scrubber.serving.on = True  # this worker thread now handles a patient: no URLs in logs
+        try:
+            return self._evaluate(hook, language)
+        finally:
+            self.scrubber.serving.on = False
+
+    def _evaluate(self, hook: HookRequest, language: str) -> tuple[list[dict[str, Any]], Any]:
+        patient_id = hook.context.patientId
+        try:
+            gathered = gather(patient_id, hook.prefetch, self.queries, self.fetcher(hook),
+                              self.settings.max_prefetch_resources)
+        except InsufficientData as exc:
+            raise Refused(412, "insufficient_data", str(exc)) from None
+        except TooLarge as exc:
+            raise Refused(413, "too_large", str(exc)) from None
+        except NetworkError as exc:
+            log.warning("reading the EHR's fhirServer failed: %s (HTTP %s)", exc.__class__.__name__, exc.status,
+                        extra=ev("cds.fallback_failed", error=exc.__class__.__name__, status=exc.status,
+                                 hook_instance=hook.hookInstance))
+            raise Refused(412, "insufficient_data", "the patient's data could not be read from fhirServer "
+                          f"({exc.__class__.__name__}" + (f", HTTP {exc.status})" if exc.status else ")")) from None
+        self.metrics.data.labels("prefetch").inc(len(gathered.from_prefetch))
+        self.metrics.data.labels("fhir_server").inc(len(gathered.fetched))
+        if gathered.record is None:
+            raise Refused(412, "insufficient_data", "no Patient resource for context.patientId in the data")
+        result = evaluate_record(gathered.record, self.mapping, self.profile, None, trigger=self.settings.trigger)
+        page = None
+        if result.scope.in_scope:
+            page = f"{self.discovery_url}/pages/{self.pages.put(result)}"
+        return cards_for(result, language, page), gathered
+
+    async def hook(self, request: Request) -> Response:
+        started = time.perf_counter()
+        hook_instance = None
+        try:
+            await self.authorize(request, [self.service_url, self.discovery_url])
+            if request.path_params["service"] != SERVICE_ID:
+                raise Refused(404, "bad_request", f"no CDS service {request.path_params['service']!r}")
+            try:
+                hook = HookRequest.model_validate(await self.body(request))
+            except ValidationError as exc:
+                where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:5])
+                raise Refused(400, "bad_request", f"not a CDS Hooks request: check {where}") from None
+            hook_instance = hook.hookInstance
+            if hook.hook != "patient-view":
+                raise Refused(400, "bad_request", f"this service answers the patient-view hook, not {hook.hook!r}")
+            if hook.fhirAuthorization and not hook.fhirServer:
+                raise Refused(400, "bad_request", "fhirAuthorization without fhirServer")
+            size = sum(_entries(v) for v in (hook.prefetch or {}).values())
+            if size > self.settings.max_prefetch_resources:
+                raise Refused(413, "too_large", f"prefetch holds more than {self.settings.max_prefetch_resources} "
+                              "resources")
+            language = choose_language(request.headers.get("accept-language"), self.settings.language)
+            if self._waiting >= self.settings.concurrency + self.settings.queue:
+                raise Refused(503, "busy", "too many requests in progress", {"Retry-After": "1"})
+            self._waiting += 1
+            try:
+                cards, gathered = await anyio.to_thread.run_sync(self.evaluate, hook, language, limiter=self.limiter)
+            finally:
+                self._waiting -= 1
+        except Exception as exc:  # noqa: BLE001  (a bug must not leak record content into logs or answers)
+            if isinstance(exc, Refused):
+                return self._refused(exc, hook_instance, started)
+            self.metrics.requests.labels("error").inc()
+            # the class only: an exception's message may quote the record
+            log.error("patient-view failed: %s", exc.__class__.__name__, extra=ev(
+                "cds.error", error=exc.__class__.__name__, hook_instance=hook_instance))
+            return JSONResponse({"error": "internal error: see the service's log"}, 500)
+        elapsed = time.perf_counter() - started
+        self.metrics.seconds.observe(elapsed)
+        outcome = "cards" if cards else "no_card"
+        self.metrics.requests.labels(outcome).inc()
+        for card in cards:
+            self.metrics.cards.labels(card["indicator"]).inc()
+        log.info("patient-view: %d card(s)", len(cards), extra=ev(
+            "cds.request", outcome=outcome, status=200, hook_instance=hook_instance, cards=len(cards),
+            language=language, prefetch_keys=len(gathered.from_prefetch), fetched_keys=len(gathered.fetched),
+            ms=round(elapsed * 1000, 1)))
+        return JSONResponse({"cards": cards})
+
+    def _refused(self, exc: Refused, hook_instance: str | None, started: float) -> Response:
+        self.metrics.requests.labels(exc.outcome).inc()
+        log.info("patient-view refused: %s", exc.outcome, extra=ev(
+            "cds.request", outcome=exc.outcome, status=exc.status, hook_instance=hook_instance,
+            ms=round((time.perf_counter() - started) * 1000, 1)))
+        return JSONResponse({"error": str(exc)}, exc.status, headers=exc.headers)
+
+    # ------------------------------------------------------------------ feedback
+
+    async def feedback(self, request: Request) -> Response:
+        try:
+            url = f"{self.discovery_url}/{request.path_params['service']}/feedback"
+            claims = await self.authorize(request, [self.service_url, url, self.discovery_url])
+            if request.path_params["service"] != SERVICE_ID:
+                raise Refused(404, "bad_request", f"no CDS service {request.path_params['service']!r}")
+            try:
+                feedback = Feedback.model_validate(await self.body(request))
+            except ValidationError:
+                raise Refused(400, "bad_request", "not a CDS Hooks feedback body") from None
+        except Refused as exc:
+            log.info("feedback refused: %s", exc.outcome,
+                     extra=ev("cds.feedback_refused", outcome=exc.outcome, status=exc.status))
+            return JSONResponse({"error": str(exc)}, exc.status, headers=exc.headers)
+        await anyio.to_thread.run_sync(self.store.add, feedback, str(claims["iss"]))
+        for item in feedback.feedback:
+            self.metrics.feedback.labels(item.outcome).inc()
+        for outcome, count in self.store.counts().items():
+            self.metrics.feedback_stored.labels(outcome).set(count)
+        log.info("feedback: %d item(s)", len(feedback.feedback),
+                 extra=ev("cds.feedback", items=len(feedback.feedback),
+                          accepted=sum(i.outcome == "accepted" for i in feedback.feedback),
+                          overridden=sum(i.outcome == "overridden" for i in feedback.feedback)))
+        return Response(status_code=200)
+
+    # ------------------------------------------------------------------ page, metrics
+
+    async def page(self, request: Request) -> Response:
+        result = self.pages.get(request.path_params["token"])
+        if result is None:
+            return PlainTextResponse("this page has expired: open the patient's chart again", 404)
+        html = await anyio.to_thread.run_sync(html_for, result, self.mapping)
+        return HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+    async def metrics_endpoint(self, request: Request) -> Response:
+        return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def create_app(settings: ServeSettings, *, mapping: CompiledMapping | None = None,
+               verifier: Verifier | None = None, store: FeedbackStore | None = None,
+               client_factory: Callable[[str, str, float], FhirClient] = default_client,
+               clock: Callable[[], float] = time.time) -> Starlette:
+    service = Service(
+        settings,
+        mapping if mapping is not None else load_mapping([str(p) for p in settings.mappings]),
+        verifier or Verifier.from_trust(settings.trusted(), settings.max_token_lifetime, clock),
+        store or FeedbackStore(settings.state),
+        client_factory=client_factory)
+
+    async def discovery(request: Request) -> Response:
+        return JSONResponse(service.discovery())
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")})
+
+    routes = [
+        Route("/cds-services", discovery, methods=["GET"]),
+        Route("/cds-services/pages/{token}", service.page, methods=["GET"]),
+        Route("/cds-services/{service}", service.hook, methods=["POST"]),
+        Route("/cds-services/{service}/feedback", service.feedback, methods=["POST"]),
+        Route("/metrics", service.metrics_endpoint, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    # CORS as the CDS Hooks specification shows it (browser-based CDS clients)
+    middleware = [Middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
+                             allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["Authorization", "Content-Type"],
+                             expose_headers=["Origin", "Accept", "Content-Location", "Location", "X-Requested-With"])]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.service = service
+    return app
