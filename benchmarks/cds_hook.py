@@ -8,6 +8,7 @@ request carries a fresh signed JWT (ES384), so signature checking is part of the
 
     python benchmarks/cds_hook.py [--requests 400] [--clients 4]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,9 +49,22 @@ def main() -> None:
     ehr = Ehr()
     jwks = ehr.write_jwks(tmp / "jwks.json")
     cli = Path(sys.executable).with_name("poems-fhir")
-    service = subprocess.Popen([str(cli), "serve", "--port", str(port), "--public-url", base,
-                                "--trust", f"{ISSUER}={jwks}", "--state", str(tmp / "serve.sqlite")],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    service = subprocess.Popen(
+        [
+            str(cli),
+            "serve",
+            "--port",
+            str(port),
+            "--public-url",
+            base,
+            "--trust",
+            f"{ISSUER}={jwks}",
+            "--state",
+            str(tmp / "serve.sqlite"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait(f"{base}/healthz", service)
         run(args, ehr, base)
@@ -102,10 +116,14 @@ def run(args: argparse.Namespace, ehr: Ehr, base: str) -> None:
     def pct(p: float) -> float:
         return times[min(len(times) - 1, int(round(p / 100 * len(times))) - 1)] * 1000
 
-    print(f"patient-view with full prefetch ({len(resources)} resources, {len(body['prefetch'])} keys), "
-          f"{args.requests} requests, {args.clients} clients")
-    print(f"  p50 {pct(50):.1f} ms   p95 {pct(95):.1f} ms   p99 {pct(99):.1f} ms   "
-          f"mean {statistics.mean(times) * 1000:.1f} ms   {args.requests / wall:.0f} requests/s")
+    print(
+        f"patient-view with full prefetch ({len(resources)} resources, {len(body['prefetch'])} keys), "
+        f"{args.requests} requests, {args.clients} clients"
+    )
+    print(
+        f"  p50 {pct(50):.1f} ms   p95 {pct(95):.1f} ms   p99 {pct(99):.1f} ms   "
+        f"mean {statistics.mean(times) * 1000:.1f} ms   {args.requests / wall:.0f} requests/s"
+    )
 
 
 if __name__ == "__main__":

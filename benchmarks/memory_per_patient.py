@@ -8,6 +8,7 @@ difference per patient, and the wall time.
 
     python benchmarks/memory_per_patient.py --patients 20000 [--format json|text]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,15 +24,29 @@ from pathlib import Path
 def generate(path: Path, patients: int) -> int:
     with path.open("w", encoding="utf-8") as f:
         for i in range(patients):
-            f.write(json.dumps({"resourceType": "Patient", "id": f"p{i}", "gender": "male",
-                                "birthDate": "1960-01-01"}) + "\n")
-            f.write(json.dumps({
-                "resourceType": "Observation", "id": f"o{i}", "status": "final",
-                "subject": {"reference": f"Patient/p{i}"},
-                "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}]},
-                "effectiveDateTime": "2024-01-01",
-                "valueQuantity": {"value": 500, "unit": "pg/mL", "system": "http://unitsofmeasure.org",
-                                  "code": "pg/mL"}}) + "\n")
+            f.write(
+                json.dumps({"resourceType": "Patient", "id": f"p{i}", "gender": "male", "birthDate": "1960-01-01"})
+                + "\n"
+            )
+            f.write(
+                json.dumps(
+                    {
+                        "resourceType": "Observation",
+                        "id": f"o{i}",
+                        "status": "final",
+                        "subject": {"reference": f"Patient/p{i}"},
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}]},
+                        "effectiveDateTime": "2024-01-01",
+                        "valueQuantity": {
+                            "value": 500,
+                            "unit": "pg/mL",
+                            "system": "http://unitsofmeasure.org",
+                            "code": "pg/mL",
+                        },
+                    }
+                )
+                + "\n"
+            )
     return path.stat().st_size
 
 

@@ -10,6 +10,7 @@ recorded in mutants/sample.txt, so that the score of each module is an unbiased 
 `score` prints killed / checked per module as a Markdown table (README "Tests"), and the survivors.
 Run from the repository root (`make mutation` does).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -62,8 +63,11 @@ def run(globs: list[str], sample: int | None, seed: int) -> int:
             if not globs or any(Path(name).match(g) or name.startswith(g.rstrip("*")) for g in globs):
                 by_module[module_of(name)].append(name)
         rng = random.Random(seed)
-        names = [n for mod in sorted(by_module) for n in
-                 (by_module[mod] if len(by_module[mod]) <= sample else rng.sample(by_module[mod], sample))]
+        names = [
+            n
+            for mod in sorted(by_module)
+            for n in (by_module[mod] if len(by_module[mod]) <= sample else rng.sample(by_module[mod], sample))
+        ]
         SAMPLE_FILE.write_text("\n".join(names) + "\n", encoding="utf-8")
         print(f"sampled {len(names)} mutants from {len(by_module)} modules -> {SAMPLE_FILE}")
     return subprocess.run([*MUTMUT, "run", "--max-children", "2", *names], check=False).returncode
@@ -105,8 +109,10 @@ def _row(mod: str, c: Counter[str]) -> str:
     checked = killed + c["survived"] + c["suspicious"] + c["equivalent"]
     real = checked - c["equivalent"]
     pct = f"{100 * killed / real:.0f} %" if real else "-"
-    return (f"| {mod} | {sum(c.values())} | {checked} | {killed} | {c['survived']} | {c['equivalent']} | "
-            f"{c['no tests']} | {pct} |")
+    return (
+        f"| {mod} | {sum(c.values())} | {checked} | {killed} | {c['survived']} | {c['equivalent']} | "
+        f"{c['no tests']} | {pct} |"
+    )
 
 
 def main() -> int:

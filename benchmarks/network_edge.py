@@ -4,6 +4,7 @@ read under a deadline, JSON parse) on the same loopback server, for a small and 
 
     python benchmarks/network_edge.py [--rounds 200]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,11 +22,24 @@ from tests.fhir.loopback import Loopback, respond  # noqa: E402
 
 
 def body(entries: int) -> bytes:
-    return json.dumps({"resourceType": "Bundle", "type": "searchset",
-                       "entry": [{"resource": {"resourceType": "Observation", "id": str(i), "status": "final",
-                                               "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
-                                               "valueQuantity": {"value": i, "unit": "10*9/L"}}}
-                                 for i in range(entries)]}).encode()
+    return json.dumps(
+        {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [
+                {
+                    "resource": {
+                        "resourceType": "Observation",
+                        "id": str(i),
+                        "status": "final",
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+                        "valueQuantity": {"value": i, "unit": "10*9/L"},
+                    }
+                }
+                for i in range(entries)
+            ],
+        }
+    ).encode()
 
 
 def measure(rounds: int, raw: bytes) -> tuple[float, float]:
@@ -52,8 +66,10 @@ def main() -> None:
     for entries in (2, 200, 5000):
         raw = body(entries)
         plain, ours = measure(args.rounds if entries < 5000 else max(1, args.rounds // 10), raw)
-        print(f"body {len(raw) / 1024:8.1f} KB  requests.get+json {plain * 1000:7.2f} ms  "
-              f"FhirClient.get {ours * 1000:7.2f} ms  ({ours / plain:4.2f} x)")
+        print(
+            f"body {len(raw) / 1024:8.1f} KB  requests.get+json {plain * 1000:7.2f} ms  "
+            f"FhirClient.get {ours * 1000:7.2f} ms  ({ours / plain:4.2f} x)"
+        )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ evaluation, one transaction per patient) and an unchanged rerun (reads and hashi
 
     python benchmarks/sync_server.py --patients 100
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,23 +38,54 @@ def patient_bundle(i: int, rnd: random.Random) -> dict:
     pid = f"bench-{i}"
 
     def obs(n: str, code: str, **value):
-        return {"resourceType": "Observation", "id": f"{pid}-{n}", "status": "final",
-                "code": {"coding": [{"system": LOINC, "code": code}]}, "subject": {"reference": f"Patient/{pid}"},
-                "effectiveDateTime": "2025-03-01", **value}
+        return {
+            "resourceType": "Observation",
+            "id": f"{pid}-{n}",
+            "status": "final",
+            "code": {"coding": [{"system": LOINC, "code": code}]},
+            "subject": {"reference": f"Patient/{pid}"},
+            "effectiveDateTime": "2025-03-01",
+            **value,
+        }
 
     resources = [
         {"resourceType": "Patient", "id": pid, "gender": rnd.choice(["male", "female"]), "birthDate": "1965-01-01"},
-        {"resourceType": "Condition", "id": f"{pid}-pnp", "subject": {"reference": f"Patient/{pid}"},
-         "code": {"coding": [{"system": SCT, "code": "42345000"}]}, "recordedDate": "2025-02-01"},
+        {
+            "resourceType": "Condition",
+            "id": f"{pid}-pnp",
+            "subject": {"reference": f"Patient/{pid}"},
+            "code": {"coding": [{"system": SCT, "code": "42345000"}]},
+            "recordedDate": "2025-02-01",
+        },
         obs("ife", "25700-6", valueString=rnd.choice(["IgA lambda", "IgG kappa", "negative"])),
-        obs("vegf", "75628-8", valueQuantity={"value": rnd.randint(50, 900), "unit": "pg/mL",
-                                              "system": "http://unitsofmeasure.org", "code": "pg/mL"}),
-        obs("plt", "777-3", valueQuantity={"value": rnd.randint(150, 600), "unit": "10*9/L",
-                                           "system": "http://unitsofmeasure.org", "code": "10*9/L"}),
+        obs(
+            "vegf",
+            "75628-8",
+            valueQuantity={
+                "value": rnd.randint(50, 900),
+                "unit": "pg/mL",
+                "system": "http://unitsofmeasure.org",
+                "code": "pg/mL",
+            },
+        ),
+        obs(
+            "plt",
+            "777-3",
+            valueQuantity={
+                "value": rnd.randint(150, 600),
+                "unit": "10*9/L",
+                "system": "http://unitsofmeasure.org",
+                "code": "10*9/L",
+            },
+        ),
     ] + [obs(f"v{k}", "8867-4", valueQuantity={"value": 70, "unit": "/min"}) for k in range(10)]
-    return {"resourceType": "Bundle", "type": "batch",
-            "entry": [{"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
-                      for r in resources]}
+    return {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [
+            {"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}} for r in resources
+        ],
+    }
 
 
 def main() -> None:
@@ -66,8 +98,12 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen(["node", "--experimental-websocket", "server.mjs"], cwd=server_dir,
-                            env={**os.environ, "PORT": str(port)}, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["node", "--experimental-websocket", "server.mjs"],
+        cwd=server_dir,
+        env={**os.environ, "PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}/fhir/R4"
     try:
         for _ in range(300):
@@ -84,16 +120,19 @@ def main() -> None:
             for label in ("first full sync", "unchanged rerun"):
                 store = StateStore(settings.state)
                 with store.locked():
-                    job, _, _ = make_job(settings, store, StopFlag(), lambda it: it,
-                                         now=lambda: dt.datetime.now(dt.timezone.utc))
+                    job, _, _ = make_job(
+                        settings, store, StopFlag(), lambda it: it, now=lambda: dt.datetime.now(dt.timezone.utc)
+                    )
                     t = time.perf_counter()
                     summary = job.run()
                     elapsed = time.perf_counter() - t
                 store.close()
-                print(f"{label:<16} patients={summary.patients_scanned} written={summary.written} "
-                      f"unchanged={summary.unchanged} requests={summary.requests} "
-                      f"requests/patient={summary.requests / max(1, summary.patients_scanned):.2f} "
-                      f"patients/s={summary.patients_scanned / elapsed:.1f}")
+                print(
+                    f"{label:<16} patients={summary.patients_scanned} written={summary.written} "
+                    f"unchanged={summary.unchanged} requests={summary.requests} "
+                    f"requests/patient={summary.requests / max(1, summary.patients_scanned):.2f} "
+                    f"patients/s={summary.patients_scanned / elapsed:.1f}"
+                )
     finally:
         proc.terminate()
         proc.wait(timeout=10)

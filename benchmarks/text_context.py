@@ -12,6 +12,7 @@
    (benchmarks/evaluate_throughput.py's mix plus text): resources/s against plain json.loads, with
    the text engine and with it switched off. Pipeline loading is included once, as in a real run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,14 +39,23 @@ LABELS = ("present", "negated", "possible", "hypothetical", "historical", "famil
 
 # conclusions as they come: most name nothing the criteria need
 PLAIN = [
-    "No acute cardiopulmonary abnormality.", "Normal study.", "Mild degenerative change of the lumbar spine.",
-    "Small hiatus hernia.", "Lungs are clear. Heart size normal.", "Simple renal cyst, no follow-up needed.",
-    "Заключение: без патологических изменений.", "Mild cardiomegaly.", "Gallbladder polyp 4 mm.",
+    "No acute cardiopulmonary abnormality.",
+    "Normal study.",
+    "Mild degenerative change of the lumbar spine.",
+    "Small hiatus hernia.",
+    "Lungs are clear. Heart size normal.",
+    "Simple renal cyst, no follow-up needed.",
+    "Заключение: без патологических изменений.",
+    "Mild cardiomegaly.",
+    "Gallbladder polyp 4 mm.",
 ]
 WITH_TARGETS = [
-    "No lymphadenopathy; splenomegaly 16 cm.", "No sclerotic or lytic bone lesions.",
-    "Small bilateral pleural effusions and ascites.", "Склеротических очагов не выявлено.",
-    "The liver is not enlarged, the spleen is enlarged.", "Castleman disease cannot be excluded.",
+    "No lymphadenopathy; splenomegaly 16 cm.",
+    "No sclerotic or lytic bone lesions.",
+    "Small bilateral pleural effusions and ascites.",
+    "Склеротических очагов не выявлено.",
+    "The liver is not enlarged, the spleen is enlarged.",
+    "Castleman disease cannot be excluded.",
 ]
 
 
@@ -91,22 +101,44 @@ def add_texts(folder: Path, patients: int, seed: int = 11) -> int:
     """Per patient: 3 imaging reports and 2 notes; about one text in five names a target."""
     rnd = random.Random(seed)
     n = 0
-    with (folder / "DiagnosticReport.ndjson").open("w") as reports, (folder / "Observation-notes.ndjson").open("w") as obs:
+    with (
+        (folder / "DiagnosticReport.ndjson").open("w") as reports,
+        (folder / "Observation-notes.ndjson").open("w") as obs,
+    ):
         for p in range(patients):
             for k in range(3):
                 text = rnd.choice(WITH_TARGETS) if rnd.random() < 0.2 else " ".join(rnd.sample(PLAIN, 3))
-                reports.write(json.dumps({
-                    "resourceType": "DiagnosticReport", "id": f"dr{p}-{k}", "status": "final",
-                    "code": {"text": rnd.choice(["CT chest abdomen pelvis", "MRI spine", "X-ray chest"])},
-                    "subject": {"reference": f"Patient/p{p}"}, "effectiveDateTime": "2024-01-05",
-                    "conclusion": text}) + "\n")
+                reports.write(
+                    json.dumps(
+                        {
+                            "resourceType": "DiagnosticReport",
+                            "id": f"dr{p}-{k}",
+                            "status": "final",
+                            "code": {"text": rnd.choice(["CT chest abdomen pelvis", "MRI spine", "X-ray chest"])},
+                            "subject": {"reference": f"Patient/p{p}"},
+                            "effectiveDateTime": "2024-01-05",
+                            "conclusion": text,
+                        }
+                    )
+                    + "\n"
+                )
                 n += 1
             for k in range(2):
                 text = rnd.choice(WITH_TARGETS) if rnd.random() < 0.2 else rnd.choice(PLAIN)
-                obs.write(json.dumps({
-                    "resourceType": "Observation", "id": f"on{p}-{k}", "status": "final",
-                    "code": {"text": "Clinical note"}, "subject": {"reference": f"Patient/p{p}"},
-                    "effectiveDateTime": "2024-01-06", "valueString": text}) + "\n")
+                obs.write(
+                    json.dumps(
+                        {
+                            "resourceType": "Observation",
+                            "id": f"on{p}-{k}",
+                            "status": "final",
+                            "code": {"text": "Clinical note"},
+                            "subject": {"reference": f"Patient/p{p}"},
+                            "effectiveDateTime": "2024-01-06",
+                            "valueString": text,
+                        }
+                    )
+                    + "\n"
+                )
                 n += 1
     return n
 
@@ -128,8 +160,10 @@ def evaluate_path(patients: int) -> None:
         read_s = time.perf_counter() - read_t
         print(f"  patients: {patients}, resources: {n} (of which {5 * patients} carry text)")
         print(f"  json.loads only:                      {plain:>10,.0f} resources/s")
-        for name, with_text in (("mapping + evaluation, text engine on ", True),
-                                ("mapping + evaluation, text engine off", False)):
+        for name, with_text in (
+            ("mapping + evaluation, text engine on ", True),
+            ("mapping + evaluation, text engine off", False),
+        ):
             mapping = load_mapping()  # a fresh run: pipelines load once, inside the timing
             if not with_text:
                 mapping = dataclasses.replace(mapping, text=TextEngine(TextSection()))
@@ -137,8 +171,10 @@ def evaluate_path(patients: int) -> None:
             for record in read.records:
                 evaluate_record(record, mapping, MAYO, None)
             eval_s = time.perf_counter() - t
-            print(f"  {name}: {n / eval_s:>10,.0f} resources/s ({n / eval_s / plain:.2f} x json.loads; "
-                  f"whole path incl. reading {n / (eval_s + read_s) / plain:.2f} x)")
+            print(
+                f"  {name}: {n / eval_s:>10,.0f} resources/s ({n / eval_s / plain:.2f} x json.loads; "
+                f"whole path incl. reading {n / (eval_s + read_s) / plain:.2f} x)"
+            )
 
 
 def main() -> None:
@@ -154,8 +190,10 @@ def main() -> None:
     print(f"  {'assertion':<13} {'precision':>9} {'recall':>7} {'n':>4}")
     for label, (p, r, support) in scores.items():
         print(f"  {label:<13} {p:>9.2f} {r:>7.2f} {support:>4}")
-    texts = [" ".join(random.Random(i).sample(PLAIN, 3)) if i % 5 else WITH_TARGETS[i % len(WITH_TARGETS)]
-             for i in range(5000)]
+    texts = [
+        " ".join(random.Random(i).sample(PLAIN, 3)) if i % 5 else WITH_TARGETS[i % len(WITH_TARGETS)]
+        for i in range(5000)
+    ]
     t = time.perf_counter()
     mapping.text.assert_texts(texts)
     print(f"report texts, 1 in 5 naming a target: {len(texts) / (time.perf_counter() - t):,.0f} texts/s")

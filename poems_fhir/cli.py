@@ -8,6 +8,7 @@ Exit codes (a contract with schedulers and scripts; see README "Exit codes"):
   4  internal error: a bug of poems-fhir (the resources/patients it hit are listed; --debug logs the
      traceback); everything else was still processed
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -65,8 +66,7 @@ class _GuardedGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit,
-                KeyboardInterrupt):
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
         except RecursionError as exc:
             self._internal(exc, "input nested too deeply for Python")
@@ -118,8 +118,10 @@ def _fail(message: str, code: int = EXIT_USAGE) -> None:
     sys.exit(code)
 
 
-_LANGUAGE_HELP = ("Language of every clinician-facing text (page, narrative, conclusion, CarePlan): en, ru, kk, or "
-                  "any language with a catalog in poems_fhir/locale.")
+_LANGUAGE_HELP = (
+    "Language of every clinician-facing text (page, narrative, conclusion, CarePlan): en, ru, kk, or "
+    "any language with a catalog in poems_fhir/locale."
+)
 
 
 def _language(value: str) -> str:
@@ -139,10 +141,14 @@ def _trigger(values: tuple[str, ...]) -> tuple[str, ...]:
         raise  # unreachable: _fail exits
 
 
-_TRIGGER_HELP = ("Criterion that puts a patient in scope (repeatable; any one present suffices) "
-                 f"[{', '.join(DEFAULT_TRIGGER)}]. A patient whose criteria are met is always in scope.")
-_ALL_HELP = ("Show the full detail of out-of-scope patients too (criteria, withheld flags, missing work-up, "
-             "response, risk), for audits. Without it they get one line / a quiet entry.")
+_TRIGGER_HELP = (
+    "Criterion that puts a patient in scope (repeatable; any one present suffices) "
+    f"[{', '.join(DEFAULT_TRIGGER)}]. A patient whose criteria are met is always in scope."
+)
+_ALL_HELP = (
+    "Show the full detail of out-of-scope patients too (criteria, withheld flags, missing work-up, "
+    "response, risk), for audits. Without it they get one line / a quiet entry."
+)
 
 
 def _load_mapping(files: tuple[str, ...]):  # type: ignore[no-untyped-def]
@@ -170,10 +176,15 @@ def _print_version(ctx: click.Context, param: Any, value: bool) -> None:
     ctx.exit(0)
 
 
-@click.group(cls=_GuardedGroup,
-             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
-              help="Show the version and the mapping version in force, then exit.")
+@click.group(cls=_GuardedGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and the mapping version in force, then exit.",
+)
 @click.option("--debug", is_flag=True, help="Log details to stderr, with the traceback of any internal error.")
 def main(debug: bool) -> None:
     """poems-fhir: POEMS syndrome criteria from FHIR R4 data, written back as decision support.
@@ -202,33 +213,74 @@ def main(debug: bool) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--as-of", "as_of", type=_Date(), help="Evaluate with facts effective on or before DATE only "
-              "(for response: the restaging point).")
-@click.option("--baseline", type=_Date(), help="Response baseline: the last measurement on or before DATE "
-              "(default: the last one before the first treatment).")
-@click.option("--profile", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE,
-              show_default=True, help="Rule profile (criteria set).")
-@click.option("--mappings", "mapping_files", multiple=True, type=click.Path(),
-              help="Site mapping YAML or ConceptMap JSON, merged over the default (repeatable).")
-@click.option("--patient", "patients", multiple=True,
-              help="Only this patient (Patient/ID or ID; repeatable).")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=_Date(),
+    help="Evaluate with facts effective on or before DATE only (for response: the restaging point).",
+)
+@click.option(
+    "--baseline",
+    type=_Date(),
+    help="Response baseline: the last measurement on or before DATE "
+    "(default: the last one before the first treatment).",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(sorted(PROFILES)),
+    default=DEFAULT_PROFILE,
+    show_default=True,
+    help="Rule profile (criteria set).",
+)
+@click.option(
+    "--mappings",
+    "mapping_files",
+    multiple=True,
+    type=click.Path(),
+    help="Site mapping YAML or ConceptMap JSON, merged over the default (repeatable).",
+)
+@click.option("--patient", "patients", multiple=True, help="Only this patient (Patient/ID or ID; repeatable).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--out", type=click.Path(), default=None,
-              help="Write the FHIR transaction Bundle(s): FILE.json for all patients in one, or a DIR "
-                   "for one transaction per patient.")
-@click.option("--report-status", type=click.Choice(["partial", "preliminary"]), default="partial",
-              show_default=True, help="DiagnosticReport.status of written reports (never 'final').")
+@click.option(
+    "--out",
+    type=click.Path(),
+    default=None,
+    help="Write the FHIR transaction Bundle(s): FILE.json for all patients in one, or a DIR "
+    "for one transaction per patient.",
+)
+@click.option(
+    "--report-status",
+    type=click.Choice(["partial", "preliminary"]),
+    default="partial",
+    show_default=True,
+    help="DiagnosticReport.status of written reports (never 'final').",
+)
 @click.option("--trigger", "trigger", multiple=True, help=_TRIGGER_HELP)
 @click.option("--all", "--show-out-of-scope", "show_all", is_flag=True, help=_ALL_HELP)
-@click.option("--language", default="en", show_default=True, callback=lambda c, p, v: _language(v),
-              help=_LANGUAGE_HELP)
-@click.option("--max-resources-per-patient", "max_per_patient", type=click.IntRange(min=1),
-              default=MAX_RESOURCES_PER_PATIENT, show_default=True,
-              help="A patient with more relevant resources is reported and not evaluated.")
-def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | None, profile: str,
-             mapping_files: tuple[str, ...], patients: tuple[str, ...], fmt: str,
-             out: str | None, report_status: str, trigger: tuple[str, ...], show_all: bool,
-             language: str = "en", max_per_patient: int = MAX_RESOURCES_PER_PATIENT) -> None:
+@click.option("--language", default="en", show_default=True, callback=lambda c, p, v: _language(v), help=_LANGUAGE_HELP)
+@click.option(
+    "--max-resources-per-patient",
+    "max_per_patient",
+    type=click.IntRange(min=1),
+    default=MAX_RESOURCES_PER_PATIENT,
+    show_default=True,
+    help="A patient with more relevant resources is reported and not evaluated.",
+)
+def evaluate(
+    paths: tuple[str, ...],
+    as_of: dt.date | None,
+    baseline: dt.date | None,
+    profile: str,
+    mapping_files: tuple[str, ...],
+    patients: tuple[str, ...],
+    fmt: str,
+    out: str | None,
+    report_status: str,
+    trigger: tuple[str, ...],
+    show_all: bool,
+    language: str = "en",
+    max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
+) -> None:
     """Evaluate the POEMS criteria for every patient found in PATHS.
 
     PATHS are FHIR Bundle JSON files (collection, searchset, transaction, batch, document),
@@ -272,8 +324,9 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
     if fmt == "json":
         head = {"poems_fhir_version": __version__, "mapping": mapping.identity, "trigger": list(scope_trigger)}
         click.echo(_json(head)[:-2] + ',\n  "patients": [', nl=False)
-    with click.progressbar(read.records, label="evaluating", file=sys.stderr,
-                           hidden=not sys.stderr.isatty() or len(read.records) < 20) as records:
+    with click.progressbar(
+        read.records, label="evaluating", file=sys.stderr, hidden=not sys.stderr.isatty() or len(read.records) < 20
+    ) as records:
         for r in iter_evaluations(records, mapping, rule_profile, as_of, patients, baseline, scope_trigger, failed):
             errors.extend(r.extraction.errors)
             screening.add(r.scope, r.assessment.classification)
@@ -291,24 +344,31 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
                 click.echo("")
             evaluated += 1
     gc.unfreeze()
-    errors[len(read.errors):len(read.errors)] = failed
+    errors[len(read.errors) : len(read.errors)] = failed
     written = writer.finish() if writer else []
     if fmt == "json":
-        tail = _json({"screening": screening_to_dict(screening), "errors": [e.to_dict() for e in errors],
-                      "written": written})
+        tail = _json(
+            {"screening": screening_to_dict(screening), "errors": [e.to_dict() for e in errors], "written": written}
+        )
         click.echo(("\n  ]" if evaluated else "]") + ",\n" + tail[2:])
     else:
         if quiet:
-            click.echo(f"Out of scope - no reason to suspect POEMS under the trigger ({', '.join(scope_trigger)}); "
-                       "no flags, work-up or risk factors (--all shows them):")
+            click.echo(
+                f"Out of scope - no reason to suspect POEMS under the trigger ({', '.join(scope_trigger)}); "
+                "no flags, work-up or risk factors (--all shows them):"
+            )
             for line in quiet:
                 click.echo("  " + line)
             click.echo("")
         for w in written:
-            click.echo(f"wrote {w['file']}: transaction of {w['entries']} entries for {w['patients']} patient(s) "
-                       "(DiagnosticReport, CarePlan proposal, criterion Observations, Device, Provenance)")
-        click.echo(f"{evaluated} patient(s) evaluated from {read.files} file(s), "
-                   f"{read.resources} resources; {len(errors)} input problem(s).")
+            click.echo(
+                f"wrote {w['file']}: transaction of {w['entries']} entries for {w['patients']} patient(s) "
+                "(DiagnosticReport, CarePlan proposal, criterion Observations, Device, Provenance)"
+            )
+        click.echo(
+            f"{evaluated} patient(s) evaluated from {read.files} file(s), "
+            f"{read.resources} resources; {len(errors)} input problem(s)."
+        )
         click.echo(f"Screening: {render_screening(screening)}.")
         if out and screening.total_out_of_scope:
             click.echo(f"Not written back: {screening.total_out_of_scope} out-of-scope patient(s).")
@@ -319,25 +379,49 @@ def evaluate(paths: tuple[str, ...], as_of: dt.date | None, baseline: dt.date | 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--html", "target", required=True, type=click.Path(),
-              help="FILE.html for one patient, or a DIR for one page per patient (named without PHI).")
+@click.option(
+    "--html",
+    "target",
+    required=True,
+    type=click.Path(),
+    help="FILE.html for one patient, or a DIR for one page per patient (named without PHI).",
+)
 @click.option("--patient", "patients", multiple=True, help="Only this patient (Patient/ID or ID; repeatable).")
 @click.option("--as-of", "as_of", type=_Date(), help="Show the state on DATE (restaging point).")
 @click.option("--baseline", type=_Date(), help="Response baseline date (default: before the first treatment).")
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE, show_default=True)
 @click.option("--mappings", "mapping_files", multiple=True, type=click.Path(), help="Site mapping files.")
 @click.option("--trigger", "trigger", multiple=True, help=_TRIGGER_HELP)
-@click.option("--all", "--show-out-of-scope", "show_all", is_flag=True,
-              help="Full pages for out-of-scope patients too (audit); without it a folder gets pages for "
-                   "in-scope patients only, and a single FILE.html of an out-of-scope patient is a quiet page.")
-@click.option("--language", default="en", show_default=True, callback=lambda c, p, v: _language(v),
-              help=_LANGUAGE_HELP)
-@click.option("--max-resources-per-patient", "max_per_patient", type=click.IntRange(min=1),
-              default=MAX_RESOURCES_PER_PATIENT, show_default=True,
-              help="A patient with more relevant resources is reported and not evaluated.")
-def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of: dt.date | None,
-           baseline: dt.date | None, profile: str, mapping_files: tuple[str, ...], trigger: tuple[str, ...],
-           show_all: bool, language: str = "en", max_per_patient: int = MAX_RESOURCES_PER_PATIENT) -> None:
+@click.option(
+    "--all",
+    "--show-out-of-scope",
+    "show_all",
+    is_flag=True,
+    help="Full pages for out-of-scope patients too (audit); without it a folder gets pages for "
+    "in-scope patients only, and a single FILE.html of an out-of-scope patient is a quiet page.",
+)
+@click.option("--language", default="en", show_default=True, callback=lambda c, p, v: _language(v), help=_LANGUAGE_HELP)
+@click.option(
+    "--max-resources-per-patient",
+    "max_per_patient",
+    type=click.IntRange(min=1),
+    default=MAX_RESOURCES_PER_PATIENT,
+    show_default=True,
+    help="A patient with more relevant resources is reported and not evaluated.",
+)
+def report(
+    paths: tuple[str, ...],
+    target: str,
+    patients: tuple[str, ...],
+    as_of: dt.date | None,
+    baseline: dt.date | None,
+    profile: str,
+    mapping_files: tuple[str, ...],
+    trigger: tuple[str, ...],
+    show_all: bool,
+    language: str = "en",
+    max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
+) -> None:
     """Write a self-contained HTML page per patient: criteria with evidence, what is missing, the
     response at each restaging, risk factors, the proposed care pathway and a timeline chart of
     M-protein, free light chains and VEGF (per specimen type) with treatments marked.
@@ -361,14 +445,17 @@ def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of
     except InputError as exc:
         _fail(str(exc))
     failed: list[SourceError] = []
-    results = list(iter_evaluations(read.records, mapping, get_profile(profile), as_of, patients, baseline,
-                                    scope_trigger, failed))
+    results = list(
+        iter_evaluations(read.records, mapping, get_profile(profile), as_of, patients, baseline, scope_trigger, failed)
+    )
     errors = list(read.errors) + failed + [e for r in results for e in r.extraction.errors]
     for e in read.errors + failed:
         click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
     if not results:
-        _fail("no patient found in the input (or none matching --patient)",
-              EXIT_INTERNAL if any(e.internal for e in failed) else EXIT_USAGE)
+        _fail(
+            "no patient found in the input (or none matching --patient)",
+            EXIT_INTERNAL if any(e.internal for e in failed) else EXIT_USAGE,
+        )
     out = Path(target)
     if out.suffix.lower() == ".html":
         if len(results) > 1:
@@ -376,8 +463,11 @@ def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of
         pages = [(out, results[0])]
     else:
         _make_dir(out, "--html")
-        pages = [(out / patient_file_name(r.assessment.patient).replace(".json", ".html"), r) for r in results
-                 if r.scope.in_scope or show_all]
+        pages = [
+            (out / patient_file_name(r.assessment.patient).replace(".json", ".html"), r)
+            for r in results
+            if r.scope.in_scope or show_all
+        ]
     for path, r in pages:
         generated = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         try:
@@ -392,7 +482,7 @@ def report(paths: tuple[str, ...], target: str, patients: tuple[str, ...], as_of
     if len(pages) < len(results):
         click.echo(f"no page for {len(results) - len(pages)} out-of-scope patient(s) (--all writes them too)")
     click.echo(f"Screening: {render_screening(screening_counts(results))}.")
-    for e in errors[len(read.errors) + len(failed):]:
+    for e in errors[len(read.errors) + len(failed) :]:
         click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
     sys.exit(_exit_code(errors))
 
@@ -402,8 +492,9 @@ def _make_dir(path: Path, option: str) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        _fail(f"{option} {path}: cannot create the folder ({exc.strerror or exc}); "
-              "is a part of the path a regular file?")
+        _fail(
+            f"{option} {path}: cannot create the folder ({exc.strerror or exc}); is a part of the path a regular file?"
+        )
 
 
 def _write_text(path: Path, text: str, option: str) -> None:
@@ -417,8 +508,9 @@ class _OutWriter:
     """--out: one transaction file per patient written as each is evaluated (DIR), or all patients
     merged into one FILE.json at the end (then only the bundles are kept, not the evaluations)."""
 
-    def __init__(self, target: Path, mapping: Any, report_status: str, errors: list[SourceError],
-                 language: str = "en") -> None:
+    def __init__(
+        self, target: Path, mapping: Any, report_status: str, errors: list[SourceError], language: str = "en"
+    ) -> None:
         self.target, self.mapping, self.report_status, self.errors = target, mapping, report_status, errors
         self.language = language
         self.merged = target.suffix.lower() == ".json"
@@ -433,8 +525,9 @@ class _OutWriter:
         from .fhir.write import NotWritableError, WriteContext, patient_file_name
         from .pipeline import html_for, transaction_for
 
-        ctx = WriteContext(self.now, self.mapping.identity, r.extraction.used, self.report_status,
-                           language=self.language)
+        ctx = WriteContext(
+            self.now, self.mapping.identity, r.extraction.used, self.report_status, language=self.language
+        )
         try:
             bundle = transaction_for(r, ctx, html_for(r, self.mapping, language=self.language, generated=self.now))
         except NotWritableError as exc:
@@ -455,8 +548,7 @@ class _OutWriter:
         if self.merged:
             merged = {"resourceType": "Bundle", "type": "transaction", "entry": _dedupe(self.entries)}
             _write_text(self.target, _json(merged) + "\n", "--out")
-            self.written.append({"file": str(self.target), "entries": len(merged["entry"]),
-                                 "patients": self.patients})
+            self.written.append({"file": str(self.target), "entries": len(merged["entry"]), "patients": self.patients})
         return self.written
 
 
@@ -521,37 +613,58 @@ interaction and scope).
 @click.option("--auth", type=click.Choice(["none", "bearer", "basic", "client-credentials", "smart-backend"]))
 @click.option("--token-file", type=click.Path(path_type=Path), help="Bearer token file (or POEMS_FHIR_TOKEN).")
 @click.option("--client-id", help="OAuth client id (the user for --auth basic).")
-@click.option("--client-secret-file", type=click.Path(path_type=Path),
-              help="Client secret file (the password for basic; or POEMS_FHIR_CLIENT_SECRET).")
+@click.option(
+    "--client-secret-file",
+    type=click.Path(path_type=Path),
+    help="Client secret file (the password for basic; or POEMS_FHIR_CLIENT_SECRET).",
+)
 @click.option("--private-key", type=click.Path(path_type=Path), help="SMART Backend Services key: PEM or JWKS.")
 @click.option("--token-url", help="Token endpoint (default: discovered from .well-known/smart-configuration).")
 @click.option("--scope", help="OAuth scopes.")
 @click.option("--state", type=click.Path(path_type=Path), help="SQLite state file [.poems-fhir/state.sqlite].")
-@click.option("--patient", multiple=True, help="Only this patient (Patient/ID or ID; repeatable; @FILE reads one per line).")
+@click.option(
+    "--patient", multiple=True, help="Only this patient (Patient/ID or ID; repeatable; @FILE reads one per line)."
+)
 @click.option("--group", help="Only the members of this Group id.")
 @click.option("--dry-run", type=click.Path(path_type=Path), help="Write the transactions to DIR, send nothing.")
 @click.option("--format", "format_", type=click.Choice(["text", "json"]), help="Summary format [text].")
 @click.option("--log-format", type=click.Choice(["text", "json"]), help="Log format on stderr [text].")
 @click.option("--every", help="Loop: run every DURATION (30s, 15m, 1h); stop with SIGTERM/SIGINT.")
-@click.option("--request-deadline", help="End one HTTP exchange (connect to last byte) after DURATION, "
-              "then retry it [5m].")
-@click.option("--run-deadline", help="Send no request after DURATION from the start of a run; the rest "
-              "waits for the next run [6h].")
-@click.option("--source", multiple=True, type=click.Path(path_type=Path), help="Read Bundle/NDJSON files instead of a server.")
+@click.option(
+    "--request-deadline", help="End one HTTP exchange (connect to last byte) after DURATION, then retry it [5m]."
+)
+@click.option(
+    "--run-deadline",
+    help="Send no request after DURATION from the start of a run; the rest waits for the next run [6h].",
+)
+@click.option(
+    "--source", multiple=True, type=click.Path(path_type=Path), help="Read Bundle/NDJSON files instead of a server."
+)
 @click.option("--out", type=click.Path(path_type=Path), help="With --source: folder for the transaction bundles.")
 @click.option("--mappings", multiple=True, type=click.Path(path_type=Path), help="Site mapping YAML / ConceptMap JSON.")
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), help=f"Rule profile [{DEFAULT_PROFILE}].")
 @click.option("--phi", is_flag=True, default=None, help="Show patient ids in logs and the summary (hashed by default).")
 @click.option("--trigger", multiple=True, help=_TRIGGER_HELP)
 @click.option("--language", help="Language of the written narrative, conclusions, CarePlan and page [en].")
-@click.option("--report-status", type=click.Choice(["partial", "preliminary"]),
-              help="DiagnosticReport.status of written reports [partial]; never final.")
-@click.option("--metrics-file", type=click.Path(path_type=Path),
-              help="Write Prometheus metrics to FILE.prom after each run (node exporter textfile collector).")
+@click.option(
+    "--report-status",
+    type=click.Choice(["partial", "preliminary"]),
+    help="DiagnosticReport.status of written reports [partial]; never final.",
+)
+@click.option(
+    "--metrics-file",
+    type=click.Path(path_type=Path),
+    help="Write Prometheus metrics to FILE.prom after each run (node exporter textfile collector).",
+)
 @click.option("--metrics-port", type=int, help="With --every: serve /metrics and /healthz on 127.0.0.1:PORT.")
-@click.option("--pseudonym-key-file", type=click.Path(path_type=Path),
-              help="Secret of the keyed log pseudonyms [pseudonym.key beside the state; or POEMS_FHIR_PSEUDONYM_KEY].")
-@click.option("--retry-missing", type=int, help="Runs in which a 404/410 patient is tried again after being reported [0].")
+@click.option(
+    "--pseudonym-key-file",
+    type=click.Path(path_type=Path),
+    help="Secret of the keyed log pseudonyms [pseudonym.key beside the state; or POEMS_FHIR_PSEUDONYM_KEY].",
+)
+@click.option(
+    "--retry-missing", type=int, help="Runs in which a 404/410 patient is tried again after being reported [0]."
+)
 def sync(config_file: Path | None, **flags: Any) -> None:
     import os
     import time
@@ -576,11 +689,13 @@ def sync(config_file: Path | None, **flags: Any) -> None:
     worst = EXIT_OK
     try:
         while True:
+
             def progress(items: Any) -> Any:
                 items = list(items)
                 if not sys.stderr.isatty():
                     return items
                 return _ProgressIter(items)
+
             metrics.run_started()
             started = time.monotonic()
             try:
@@ -601,15 +716,21 @@ def sync(config_file: Path | None, **flags: Any) -> None:
             except (PoemsFhirError, InputError, MappingError) as exc:  # a --source path or mapping file unusable
                 metrics.run_failed(getattr(exc, "exit_code", EXIT_USAGE))
                 _write_metrics(metrics, settings)
-                fatal: Exception = exc if not isinstance(exc, MappingError) else _config_error(
-                    f"{exc}\nRun `poems-fhir mappings check FILE` for details.")
+                fatal: Exception = (
+                    exc
+                    if not isinstance(exc, MappingError)
+                    else _config_error(f"{exc}\nRun `poems-fhir mappings check FILE` for details.")
+                )
                 _sync_fatal(fatal, settings.log_format, settings.format, getattr(exc, "summary", None))
             except Exception as exc:  # a bug: the summary still prints (completed: false), then the traceback
                 if getattr(exc, "summary", None) is not None:
                     _print_summary(exc.summary, [], settings.format)  # type: ignore[attr-defined]
                 raise
-            code = EXIT_SKIPPED if (summary.failed or summary.conflicts or summary.missing
-                                    or summary.skipped_input) else EXIT_OK
+            code = (
+                EXIT_SKIPPED
+                if (summary.failed or summary.conflicts or summary.missing or summary.skipped_input)
+                else EXIT_OK
+            )
             duration = round(time.monotonic() - started, 3)
             metrics.run_finished(summary, code, summary.skipped_input)
             _write_metrics(metrics, settings)
@@ -641,8 +762,14 @@ def _sync_metrics(settings: Any, interval: float | None) -> tuple[Any, Any]:
         try:
             health = HealthServer(metrics, settings.metrics_port, interval).start()
         except OSError as exc:
-            _sync_fatal(_config_error(f"cannot listen on 127.0.0.1:{settings.metrics_port} for --metrics-port: "
-                                      f"{exc.strerror or exc}; choose a free port"), settings.log_format, settings.format)
+            _sync_fatal(
+                _config_error(
+                    f"cannot listen on 127.0.0.1:{settings.metrics_port} for --metrics-port: "
+                    f"{exc.strerror or exc}; choose a free port"
+                ),
+                settings.log_format,
+                settings.format,
+            )
     return metrics, health
 
 
@@ -663,8 +790,11 @@ def _write_metrics(metrics: Any, settings: Any) -> None:
         metrics.write(settings.metrics_file)
     except OSError as exc:
         logging.getLogger("poems_fhir.sync").error(
-            "cannot write the metrics file %s: %s", settings.metrics_file, exc.strerror,
-            extra=ev("metrics.write_failed", file=str(settings.metrics_file)))
+            "cannot write the metrics file %s: %s",
+            settings.metrics_file,
+            exc.strerror,
+            extra=ev("metrics.write_failed", file=str(settings.metrics_file)),
+        )
 
 
 def _log_summary(summary: Any, code: int, duration: float) -> None:
@@ -674,9 +804,12 @@ def _log_summary(summary: Any, code: int, duration: float) -> None:
 
     counts = summary.counts()
     logging.getLogger("poems_fhir.sync").info(
-        "run %s in %.1fs: %s", "completed" if summary.completed else "stopped early", duration,
+        "run %s in %.1fs: %s",
+        "completed" if summary.completed else "stopped early",
+        duration,
         ", ".join(f"{k}={v}" for k, v in counts.items()),
-        extra=ev("run.finished", **counts, completed=summary.completed, duration_s=duration, exit_code=code))
+        extra=ev("run.finished", **counts, completed=summary.completed, duration_s=duration, exit_code=code),
+    )
 
 
 def _log_error(exc: Exception, log_format: str, **fields: Any) -> None:
@@ -691,8 +824,17 @@ def _log_error(exc: Exception, log_format: str, **fields: Any) -> None:
 
         setup_logging("json")  # also when the error came before the configuration was read
         logging.getLogger("poems_fhir.sync").error(
-            "%s%s", exc, retry, extra=ev("run.error" if retry else "fatal", error=str(exc),
-                                         error_type=type(exc).__name__, exit_code=code, **fields))
+            "%s%s",
+            exc,
+            retry,
+            extra=ev(
+                "run.error" if retry else "fatal",
+                error=str(exc),
+                error_type=type(exc).__name__,
+                exit_code=code,
+                **fields,
+            ),
+        )
     else:
         click.echo(f"poems-fhir: error: {exc}{retry}", err=True)
 
@@ -707,8 +849,12 @@ def _sync_fatal(exc: Exception, log_format: str, fmt: str, summary: Any = None) 
 
 
 def _error_doc(exc: Exception) -> dict[str, Any]:
-    return {"completed": False, "error": str(exc), "error_type": type(exc).__name__,
-            "exit_code": getattr(exc, "exit_code", EXIT_USAGE)}
+    return {
+        "completed": False,
+        "error": str(exc),
+        "error_type": type(exc).__name__,
+        "exit_code": getattr(exc, "exit_code", EXIT_USAGE),
+    }
 
 
 class _ProgressIter:
@@ -720,8 +866,9 @@ class _ProgressIter:
             yield from bar
 
 
-def _print_summary(summary: Any, extra: list[str], fmt: str, one_line: bool = False,
-                   error: Exception | None = None) -> None:
+def _print_summary(
+    summary: Any, extra: list[str], fmt: str, one_line: bool = False, error: Exception | None = None
+) -> None:
     """The run's summary on stdout. After a fatal ``error`` the summary (if the run got that far) and
     the error are one JSON object, so that stdout always holds exactly one document per run."""
     from .report.json_report import screening_to_dict
@@ -730,10 +877,14 @@ def _print_summary(summary: Any, extra: list[str], fmt: str, one_line: bool = Fa
     if fmt == "json":
         doc: dict[str, Any] = {}
         if summary is not None:
-            doc = {**summary.counts(), "completed": summary.completed,
-                   "screening": screening_to_dict(summary.screening),
-                   **({"fatal": summary.fatal} if getattr(summary, "fatal", None) else {}),
-                   "conclusions": summary.conclusions, "problems": summary.problems + extra}
+            doc = {
+                **summary.counts(),
+                "completed": summary.completed,
+                "screening": screening_to_dict(summary.screening),
+                **({"fatal": summary.fatal} if getattr(summary, "fatal", None) else {}),
+                "conclusions": summary.conclusions,
+                "problems": summary.problems + extra,
+            }
         if error is not None:
             doc.update(_error_doc(error))
         # --every: one object per line (JSON Lines), so a log shipper can take each run as it comes
@@ -751,8 +902,11 @@ def _print_summary(summary: Any, extra: list[str], fmt: str, one_line: bool = Fa
         click.echo(f"problem: {p}")
     counts = summary.counts()
     click.echo(f"screening: {render_screening(summary.screening)}")
-    click.echo("summary: " + ", ".join(f"{k}={v}" for k, v in counts.items())
-               + ("" if summary.completed else " (stopped early)"))
+    click.echo(
+        "summary: "
+        + ", ".join(f"{k}={v}" for k, v in counts.items())
+        + ("" if summary.completed else " (stopped early)")
+    )
 
 
 SERVE_HELP = """CDS Hooks 2.0 service: the patient-view hook answers with a card on the POEMS criteria.
@@ -777,16 +931,25 @@ it names en, ru or kk, else --language. Keys of --config (TOML) are these flag n
 @click.option("--host", help="Address to listen on [127.0.0.1].")
 @click.option("--port", type=int, help="Port [8080].")
 @click.option("--trust", multiple=True, help="Trusted EHR: ISSUER=JWKS (JWK Set file or https URL; repeatable).")
-@click.option("--language", type=click.Choice(["en", "ru", "kk"]), help="Card language when the request's "
-              "Accept-Language names none of them [en].")
+@click.option(
+    "--language",
+    type=click.Choice(["en", "ru", "kk"]),
+    help="Card language when the request's Accept-Language names none of them [en].",
+)
 @click.option("--config", "config_file", type=click.Path(path_type=Path), help="TOML file; keys = these flags.")
 @click.option("--public-url", help="The service's base URL as the EHR reaches it (JWT audience) [http://HOST:PORT].")
 @click.option("--mappings", multiple=True, type=click.Path(path_type=Path), help="Site mapping YAML / ConceptMap JSON.")
 @click.option("--profile", type=click.Choice(sorted(PROFILES)), help=f"Rule profile [{DEFAULT_PROFILE}].")
 @click.option("--trigger", multiple=True, help=_TRIGGER_HELP)
-@click.option("--state", type=click.Path(path_type=Path), help="SQLite file of card feedback [.poems-fhir/serve.sqlite].")
-@click.option("--all-observations", is_flag=True, default=None, help="Prefetch every Observation of the patient, "
-              "not only those with mapped codes (for unmapped local lab codes).")
+@click.option(
+    "--state", type=click.Path(path_type=Path), help="SQLite file of card feedback [.poems-fhir/serve.sqlite]."
+)
+@click.option(
+    "--all-observations",
+    is_flag=True,
+    default=None,
+    help="Prefetch every Observation of the patient, not only those with mapped codes (for unmapped local lab codes).",
+)
 @click.option("--log-format", type=click.Choice(["text", "json"]), help="Log format on stderr [text].")
 def serve(config_file: Path | None, **flags: Any) -> None:
     from .errors import PoemsFhirError
@@ -804,10 +967,18 @@ def config() -> None:
 
 
 @config.command("check")
-@click.option("--config", "config_file", type=click.Path(path_type=Path),
-              help="The sync TOML file (POEMS_FHIR_* environment variables apply as for sync).")
-@click.option("--online", is_flag=True, help="Also check the server: CapabilityStatement, token, search and write "
-              "permissions per resource type (reads only; nothing is written).")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    help="The sync TOML file (POEMS_FHIR_* environment variables apply as for sync).",
+)
+@click.option(
+    "--online",
+    is_flag=True,
+    help="Also check the server: CapabilityStatement, token, search and write "
+    "permissions per resource type (reads only; nothing is written).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def config_check(config_file: Path | None, online: bool, fmt: str) -> None:
     """Validate a sync configuration and print a checklist.
@@ -881,35 +1052,61 @@ def mappings_check(files: tuple[str, ...], fmt: str) -> None:
         else:
             unverified = _unverified(compiled)
     if fmt == "json":
-        click.echo(json.dumps({
-            "ok": not problems,
-            "problems": [p.__dict__ for p in problems],
-            "notes": [p.__dict__ for p in notes],
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "ok": not problems,
+                    "problems": [p.__dict__ for p in problems],
+                    "notes": [p.__dict__ for p in notes],
+                },
+                indent=2,
+            )
+        )
     else:
         for p in problems:
             click.echo(f"error: {p}")
         for p in notes:
             click.echo(f"note: {p}")
         if not problems:
-            click.echo(f"ok: {', '.join(files)} merged over the default mapping without problems "
-                       f"({unverified} UNVERIFIED codes/thresholds in force - see the file comments)")
+            click.echo(
+                f"ok: {', '.join(files)} merged over the default mapping without problems "
+                f"({unverified} UNVERIFIED codes/thresholds in force - see the file comments)"
+            )
     sys.exit(EXIT_USAGE if problems else EXIT_OK)
 
 
 @mappings.command("coverage")
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--mappings", "mapping_files", multiple=True, type=click.Path(),
-              help="Site mapping YAML or ConceptMap JSON, merged over the default (repeatable).")
+@click.option(
+    "--mappings",
+    "mapping_files",
+    multiple=True,
+    type=click.Path(),
+    help="Site mapping YAML or ConceptMap JSON, merged over the default (repeatable).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--server", help="Read from this FHIR server instead of PATHS (all Observations, Conditions, "
-              "Procedures and DiagnosticReports of each --patient / --group member).")
-@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Sync TOML for the server's auth settings (auth, token-file, client-id, ...).")
+@click.option(
+    "--server",
+    help="Read from this FHIR server instead of PATHS (all Observations, Conditions, "
+    "Procedures and DiagnosticReports of each --patient / --group member).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Sync TOML for the server's auth settings (auth, token-file, client-id, ...).",
+)
 @click.option("--patient", "patients", multiple=True, help="Patient/ID or ID (repeatable; with --server).")
 @click.option("--group", help="Group id whose members to read (with --server).")
-def mappings_coverage(paths: tuple[str, ...], mapping_files: tuple[str, ...], fmt: str, server: str | None,
-                      config_file: Path | None, patients: tuple[str, ...], group: str | None) -> None:
+def mappings_coverage(
+    paths: tuple[str, ...],
+    mapping_files: tuple[str, ...],
+    fmt: str,
+    server: str | None,
+    config_file: Path | None,
+    patients: tuple[str, ...],
+    group: str | None,
+) -> None:
     """Onboarding report for a new site: what the data holds that the mapping does not read.
 
     Lists relevant-looking codes and texts that map to nothing, rejected values and units,
@@ -941,8 +1138,13 @@ def mappings_coverage(paths: tuple[str, ...], mapping_files: tuple[str, ...], fm
             records = [r for r in records if r.patient.split("/", 1)[-1] in wanted]
     cov = collect(records, mapping)
     if fmt == "json":
-        click.echo(json.dumps({"poems_fhir_version": __version__, "mapping": mapping.identity, **to_dict(cov)},
-                              indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {"poems_fhir_version": __version__, "mapping": mapping.identity, **to_dict(cov)},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
     else:
         click.echo(render_text(cov))
     sys.exit(EXIT_OK)
@@ -965,14 +1167,23 @@ def _server_records(server: str, config_file: Path | None, patients: list[str], 
     refs = [p if p.startswith("Patient/") else f"Patient/{p}" for p in patients]
     if group:
         members = client.get(f"Group/{group}").get("member", []) or []
-        refs += [m["entity"]["reference"] for m in members
-                 if str((m.get("entity") or {}).get("reference", "")).startswith("Patient/")]
+        refs += [
+            m["entity"]["reference"]
+            for m in members
+            if str((m.get("entity") or {}).get("reference", "")).startswith("Patient/")
+        ]
     records: list[Any] = []
     for ref in sorted(set(refs)):
         pid = ref.split("/", 1)[1]
         resources: list[tuple[dict[str, Any], str]] = [(client.get(ref), f"{client.base_url}/{ref}")]
-        for rtype in ("Observation", "Condition", "Procedure", "DiagnosticReport", "MedicationRequest",
-                      "MedicationStatement"):
+        for rtype in (
+            "Observation",
+            "Condition",
+            "Procedure",
+            "DiagnosticReport",
+            "MedicationRequest",
+            "MedicationStatement",
+        ):
             params: dict[str, Any] = {"patient": pid, "_count": "200"}
             if rtype == "Observation":
                 params["_include"] = ["Observation:specimen"]

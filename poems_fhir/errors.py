@@ -4,6 +4,7 @@
 Retryable and fatal network errors are different types: only TemporaryNetworkError is retried.
 Messages say what happened and what to do, and never contain a secret.
 """
+
 from __future__ import annotations
 
 EXIT_OK = 0
@@ -12,7 +13,9 @@ EXIT_USAGE = 2  # configuration or usage error (also: --server is not a FHIR bas
 EXIT_SERVER = 3  # server down, unreachable, too slow, or its answers unusable
 EXIT_AUTH = 4  # authentication refused: the credentials or the token were not accepted
 EXIT_FORBIDDEN = 5  # authenticated, but a permission (scope) the job needs is missing (HTTP 403)
-EXIT_INTERNAL = 70  # a bug of poems-fhir (an unexpected exception; sysexits EX_SOFTWARE): the rest was processed if possible
+EXIT_INTERNAL = (
+    70  # a bug of poems-fhir (an unexpected exception; sysexits EX_SOFTWARE): the rest was processed if possible
+)
 
 
 class PoemsFhirError(Exception):
@@ -38,8 +41,15 @@ class TemporaryNetworkError(NetworkError):
     """Worth retrying: 408/429/5xx, connection errors and resets, timeouts, bodies cut short,
     truncated JSON, a response that outlives the request deadline."""
 
-    def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
-                 retry_after: float | None = None, exhausted: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        retry_after: float | None = None,
+        exhausted: bool = False,
+    ) -> None:
         super().__init__(message, url=url, status=status)
         self.retry_after = retry_after  # seconds the server asked us to wait (Retry-After)
         self.exhausted = exhausted  # retried already: an outer retry loop must not retry it again
@@ -74,8 +84,15 @@ class PermissionDeniedError(AuthError):
 
     exit_code = EXIT_FORBIDDEN
 
-    def __init__(self, message: str, *, url: str | None = None, status: int | None = None,
-                 resource_type: str = "", interaction: str = "") -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        status: int | None = None,
+        resource_type: str = "",
+        interaction: str = "",
+    ) -> None:
         super().__init__(message, url=url, status=status)
         self.resource_type = resource_type
         self.interaction = interaction

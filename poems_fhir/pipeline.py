@@ -3,6 +3,7 @@
 
 Orchestration only; the clinical logic lives in criteria/, the FHIR reading in fhir/ and mapping/.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -74,26 +75,52 @@ def _birth_date(record: PatientRecord) -> dt.date | None:
 
 
 def evaluate_record(
-    record: PatientRecord, mapping: CompiledMapping, profile: Profile, as_of: dt.date | None,
-    baseline: dt.date | None = None, trigger: Sequence[str] = DEFAULT_TRIGGER,
+    record: PatientRecord,
+    mapping: CompiledMapping,
+    profile: Profile,
+    as_of: dt.date | None,
+    baseline: dt.date | None = None,
+    trigger: Sequence[str] = DEFAULT_TRIGGER,
 ) -> PatientResult:
     extraction = extract(record, mapping)
     assessment = evaluate(record.patient, extraction.findings, profile, as_of)
-    response = assess_response(extraction.measurements, extraction.events, extraction.findings,
-                               extraction.course, response_config(mapping), as_of, baseline)
-    risk = assess_risk(extraction.findings, extraction.measurements, extraction.events, response,
-                       _birth_date(record), as_of, risk_config(mapping))
+    response = assess_response(
+        extraction.measurements,
+        extraction.events,
+        extraction.findings,
+        extraction.course,
+        response_config(mapping),
+        as_of,
+        baseline,
+    )
+    risk = assess_risk(
+        extraction.findings,
+        extraction.measurements,
+        extraction.events,
+        response,
+        _birth_date(record),
+        as_of,
+        risk_config(mapping),
+    )
     # the work-up as it stood when treatment began: what was open then and is assessed now is done
-    earlier = (evaluate(record.patient, extraction.findings, profile, response.first_treatment)
-               if response.first_treatment else None)
-    steps = pathway(assessment, earlier, response, risk, extraction.findings, extraction.measurements,
-                    extraction.events, as_of)
+    earlier = (
+        evaluate(record.patient, extraction.findings, profile, response.first_treatment)
+        if response.first_treatment
+        else None
+    )
+    steps = pathway(
+        assessment, earlier, response, risk, extraction.findings, extraction.measurements, extraction.events, as_of
+    )
     return PatientResult(record, extraction, assessment, response, risk, steps, decide_scope(assessment, trigger))
 
 
 def iter_evaluations(
-    records: Iterable[PatientRecord], mapping: CompiledMapping, profile: Profile, as_of: dt.date | None,
-    patients: Iterable[str] | None = None, baseline: dt.date | None = None,
+    records: Iterable[PatientRecord],
+    mapping: CompiledMapping,
+    profile: Profile,
+    as_of: dt.date | None,
+    patients: Iterable[str] | None = None,
+    baseline: dt.date | None = None,
     trigger: Sequence[str] = DEFAULT_TRIGGER,
     errors: list[SourceError] | None = None,
 ) -> Iterator[PatientResult]:
@@ -133,8 +160,13 @@ def transaction_for(result: PatientResult, ctx: WriteContext, html: str | None =
     return build_transaction(result.assessment, ctx, result.steps, result.response, html, scope=result.scope)
 
 
-def html_for(result: PatientResult, mapping: CompiledMapping, audit: bool = False, language: str = "en",
-             generated: dt.datetime | None = None) -> str:
+def html_for(
+    result: PatientResult,
+    mapping: CompiledMapping,
+    audit: bool = False,
+    language: str = "en",
+    generated: dt.datetime | None = None,
+) -> str:
     """The readable page of one evaluated patient (also attached to the report as presentedForm), in
     ``language``, stamped with when it was ``generated``. It names the patient (PHI: never logged).
     Out of scope it is a quiet page saying why, unless ``audit`` (--all) asks for the full detail."""
@@ -144,5 +176,18 @@ def html_for(result: PatientResult, mapping: CompiledMapping, audit: bool = Fals
     if not result.scope.in_scope and not audit:
         return render_out_of_scope_html(result.assessment, result.scope, language, patient, generated)
     x = result.extraction
-    return render_html(result.assessment, result.response, result.risk, result.steps, x.measurements, x.events,
-                       x.findings, x.course, response_config(mapping), result.scope, language, patient, generated)
+    return render_html(
+        result.assessment,
+        result.response,
+        result.risk,
+        result.steps,
+        x.measurements,
+        x.events,
+        x.findings,
+        x.course,
+        response_config(mapping),
+        result.scope,
+        language,
+        patient,
+        generated,
+    )

@@ -1,4 +1,5 @@
 """Missing prerequisites skip locally but fail in CI (no silent skips there)."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,8 +7,19 @@ import pytest
 from tests.conftest import in_ci, missing_prerequisite
 
 
-@pytest.mark.parametrize(("value", "ci"), [("true", True), ("1", True), ("yes", True), ("", False), ("0", False),
-                                           ("false", False), ("FALSE", False), (None, False)])
+@pytest.mark.parametrize(
+    ("value", "ci"),
+    [
+        ("true", True),
+        ("1", True),
+        ("yes", True),
+        ("", False),
+        ("0", False),
+        ("false", False),
+        ("FALSE", False),
+        (None, False),
+    ],
+)
 def test_ci_detection(monkeypatch, value, ci):
     if value is None:
         monkeypatch.delenv("CI", raising=False)

@@ -1,4 +1,5 @@
 """The CLI contract: text and JSON output, exit codes."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,12 @@ from click.testing import CliRunner
 from poems_fhir.cli import main
 from tests.conftest import SAMPLES
 
-SITE = ["--mappings", str(SAMPLES / "site-local" / "site-mapping.yaml"),
-        "--mappings", str(SAMPLES / "site-local" / "problems-conceptmap.json")]
+SITE = [
+    "--mappings",
+    str(SAMPLES / "site-local" / "site-mapping.yaml"),
+    "--mappings",
+    str(SAMPLES / "site-local" / "problems-conceptmap.json"),
+]
 
 
 def invoke(*args: str):
@@ -93,24 +98,40 @@ def test_every_in_scope_sample_keeps_its_full_output():
     doc = json.loads(invoke("evaluate", str(SAMPLES), "--format", "json", *SITE).output)
     by_patient = {p["patient"]: p for p in doc["patients"]}
     in_scope = {p for p, d in by_patient.items() if d["scope"] == "in_scope"}
-    assert in_scope == {"Patient/poems-origin", "Patient/classic-poems", "Patient/site-local-1", "Patient/relapse-vegf",
-                        "Patient/mimic-cidp", "Patient/mimic-myeloma", "Patient/mimic-al", "Patient/txn-patient",
-                        # sample_bundles/encodings: POEMS cases as other vendors and languages encode them
-                        "Patient/enc-letter-1", "Patient/enc-ru-1", "Patient/enc-us-1",
-                        # sample_bundles/text-encodings: findings only in report text (a CIDP mimic has a neuropathy)
-                        "Patient/text-poems-ru", "Patient/text-mimic-cidp"}
+    assert in_scope == {
+        "Patient/poems-origin",
+        "Patient/classic-poems",
+        "Patient/site-local-1",
+        "Patient/relapse-vegf",
+        "Patient/mimic-cidp",
+        "Patient/mimic-myeloma",
+        "Patient/mimic-al",
+        "Patient/txn-patient",
+        # sample_bundles/encodings: POEMS cases as other vendors and languages encode them
+        "Patient/enc-letter-1",
+        "Patient/enc-ru-1",
+        "Patient/enc-us-1",
+        # sample_bundles/text-encodings: findings only in report text (a CIDP mimic has a neuropathy)
+        "Patient/text-poems-ru",
+        "Patient/text-mimic-cidp",
+    }
     for pid in in_scope:
         p = by_patient[pid]
         assert p["quiet"] is False and len(p["criteria"]) == 11 and p["response"] is not None and p["risk_factors"]
         assert p["scope_detail"]["matched"] and p["scope_detail"]["evidence"]
     assert {f["code"] for f in by_patient["Patient/mimic-cidp"]["flags"]} >= {"atypical_isotype", "differential_cidp"}
-    assert by_patient["Patient/poems-origin"]["missing"] == ["castleman_disease", "sclerotic_bone_lesions", "vegf_elevation"]
+    assert by_patient["Patient/poems-origin"]["missing"] == [
+        "castleman_disease",
+        "sclerotic_bone_lesions",
+        "vegf_elevation",
+    ]
     # the Castleman mimic has neither mandatory criterion: quiet, its mimic flag not raised
     castleman = by_patient["Patient/mimic-castleman"]
     assert (castleman["scope"], castleman["classification"], castleman["flags"]) == ("out_of_scope", "not_met", [])
     # the screening counts are the patients' own scopes and classifications, counted
-    expected: dict[str, dict[str, int]] = {s: {"total": 0, "met": 0, "not_met": 0, "indeterminate": 0}
-                                           for s in ("in_scope", "out_of_scope")}
+    expected: dict[str, dict[str, int]] = {
+        s: {"total": 0, "met": 0, "not_met": 0, "indeterminate": 0} for s in ("in_scope", "out_of_scope")
+    }
     for d in by_patient.values():
         expected[d["scope"]]["total"] += 1
         expected[d["scope"]][d["classification"]] += 1
@@ -119,7 +140,10 @@ def test_every_in_scope_sample_keeps_its_full_output():
     assert expected["out_of_scope"] == {"total": 1, "met": 0, "not_met": 1, "indeterminate": 0}
     text = invoke("evaluate", str(SAMPLES), *SITE).output
     assert "Screening: 13 in scope: 7 met, 5 indeterminate, 1 not met; 1 out of scope." in text
-    assert text.count("Classification:") == expected["in_scope"]["total"] and "  Patient/mimic-castleman: out of scope - " in text
+    assert (
+        text.count("Classification:") == expected["in_scope"]["total"]
+        and "  Patient/mimic-castleman: out of scope - " in text
+    )
 
 
 def scopes(*args: str) -> dict[str, str]:
@@ -129,14 +153,23 @@ def scopes(*args: str) -> dict[str, str]:
 
 
 def test_trigger_options_each_both_sides():
-    assert scopes() == {"mimic-al": "in_scope", "mimic-castleman": "out_of_scope", "mimic-cidp": "in_scope",
-                        "mimic-myeloma": "in_scope"}
+    assert scopes() == {
+        "mimic-al": "in_scope",
+        "mimic-castleman": "out_of_scope",
+        "mimic-cidp": "in_scope",
+        "mimic-myeloma": "in_scope",
+    }
     # castleman_disease alone: only the Castleman mimic
     assert scopes("--trigger", "castleman_disease") == {
-        "mimic-al": "out_of_scope", "mimic-castleman": "in_scope", "mimic-cidp": "out_of_scope",
-        "mimic-myeloma": "out_of_scope"}
+        "mimic-al": "out_of_scope",
+        "mimic-castleman": "in_scope",
+        "mimic-cidp": "out_of_scope",
+        "mimic-myeloma": "out_of_scope",
+    }
     # each mandatory criterion alone, and both
-    assert set(scopes("--trigger", "polyneuropathy").values()) == set(scopes("--trigger", "monoclonal_plasma_cell_disorder").values())
+    assert set(scopes("--trigger", "polyneuropathy").values()) == set(
+        scopes("--trigger", "monoclonal_plasma_cell_disorder").values()
+    )
     both = scopes("--trigger", "castleman_disease", "--trigger", "polyneuropathy")
     assert set(both.values()) == {"in_scope"}
 
@@ -151,6 +184,10 @@ def test_out_of_scope_patients_are_not_written_back(tmp_path):
     assert result.exit_code == 0, result.output
     assert len(list((tmp_path / "out").iterdir())) == 3
     assert "Not written back: 1 out-of-scope patient(s)." in result.output
-    assert invoke("evaluate", str(SAMPLES / "mimics"), "--out", str(tmp_path / "all"), "--trigger",
-                  "castleman_disease").exit_code == 0
+    assert (
+        invoke(
+            "evaluate", str(SAMPLES / "mimics"), "--out", str(tmp_path / "all"), "--trigger", "castleman_disease"
+        ).exit_code
+        == 0
+    )
     assert len(list((tmp_path / "all").iterdir())) == 1

@@ -1,5 +1,6 @@
 """The command line under hostile input (issue #9): exit codes are a contract, a bug costs one
 resource or patient and exits 4, nothing hangs, no traceback without --debug."""
+
 from __future__ import annotations
 
 import json
@@ -25,21 +26,29 @@ def invoke(*args: str) -> Result:
 
 def strict_json(text: str) -> Any:
     """json.loads that refuses NaN/Infinity, like strict parsers do."""
+
     def refuse(name: str) -> None:
         raise ValueError(f"bare {name} in JSON output")
+
     return json.loads(text, parse_constant=refuse)
 
 
 def _bad_line(tmp_path: Path) -> Path:
     """A neighbour file with one resource of every kind of fault the issue lists."""
-    obs = {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/bad"},
-           "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}]}}
-    lines = [json.dumps({"resourceType": "Patient", "id": "bad"}),
-             json.dumps({**obs, "id": "b1", "valueQuantity": {"value": float("nan"), "unit": "pg/mL"}}),
-             json.dumps({**obs, "id": "b2", "valueQuantity": {"value": 1, "unit": "pg/mL"}}).replace("1,", "1e400,"),
-             json.dumps({**obs, "id": "b3", "valueInteger": "3"}),
-             json.dumps({**obs, "id": "b4", "effectiveDateTime": "2019-1-5"}),
-             json.dumps({**obs, "id": "b5", "status": ["final"]})]
+    obs = {
+        "resourceType": "Observation",
+        "status": "final",
+        "subject": {"reference": "Patient/bad"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}]},
+    }
+    lines = [
+        json.dumps({"resourceType": "Patient", "id": "bad"}),
+        json.dumps({**obs, "id": "b1", "valueQuantity": {"value": float("nan"), "unit": "pg/mL"}}),
+        json.dumps({**obs, "id": "b2", "valueQuantity": {"value": 1, "unit": "pg/mL"}}).replace("1,", "1e400,"),
+        json.dumps({**obs, "id": "b3", "valueInteger": "3"}),
+        json.dumps({**obs, "id": "b4", "effectiveDateTime": "2019-1-5"}),
+        json.dumps({**obs, "id": "b5", "status": ["final"]}),
+    ]
     path = tmp_path / "bad.ndjson"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -95,7 +104,8 @@ def test_an_internal_error_in_a_patient_costs_that_patient(monkeypatch: pytest.M
 
 
 def test_an_unexpected_crash_is_one_line_and_exit_4_with_the_traceback_only_in_debug(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from poems_fhir import cli
 
     def crash(*_args: Any, **_kw: Any) -> None:
@@ -113,8 +123,11 @@ def test_an_unexpected_crash_is_one_line_and_exit_4_with_the_traceback_only_in_d
 def test_an_alias_bomb_as_mappings_exits_2_quickly(tmp_path: Path) -> None:
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text(ALIAS_BOMB, encoding="utf-8")
-    for args in (["evaluate", CLASSIC, "--mappings", str(bomb)], ["report", CLASSIC, "--html",
-                 str(tmp_path / "x.html"), "--mappings", str(bomb)], ["mappings", "check", str(bomb)]):
+    for args in (
+        ["evaluate", CLASSIC, "--mappings", str(bomb)],
+        ["report", CLASSIC, "--html", str(tmp_path / "x.html"), "--mappings", str(bomb)],
+        ["mappings", "check", str(bomb)],
+    ):
         result = invoke(*args)
         assert result.exit_code == 2, args
         assert "alias bomb" in result.output
@@ -128,11 +141,16 @@ def test_a_named_pipe_input_does_not_block(tmp_path: Path) -> None:
     assert "named pipe, not a regular file" in result.stdout and "Classification: MET" in result.stdout
 
 
-@pytest.mark.parametrize("args", [["evaluate", CLASSIC, "--out", "{f}/x.json"],
-                                  ["evaluate", CLASSIC, "--out", "{f}/dir"],
-                                  ["evaluate", CLASSIC, "--out", "{f}"],
-                                  ["report", CLASSIC, "--html", "{f}/x.html"],
-                                  ["report", str(SAMPLES), "--html", "{f}/pages"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["evaluate", CLASSIC, "--out", "{f}/x.json"],
+        ["evaluate", CLASSIC, "--out", "{f}/dir"],
+        ["evaluate", CLASSIC, "--out", "{f}"],
+        ["report", CLASSIC, "--html", "{f}/x.html"],
+        ["report", str(SAMPLES), "--html", "{f}/pages"],
+    ],
+)
 def test_output_below_a_regular_file_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x", encoding="utf-8")
@@ -143,15 +161,26 @@ def test_output_below_a_regular_file_is_a_usage_error(tmp_path: Path, args: list
 
 def test_report_survives_extreme_dates_and_values(tmp_path: Path) -> None:
     def obs(i: int, day: str, value: float) -> dict[str, Any]:
-        return {"resourceType": "Observation", "id": f"o{i}", "status": "final",
-                "subject": {"reference": "Patient/x"}, "effectiveDateTime": day,
-                "code": {"coding": [{"system": "http://loinc.org", "code": "33358-3"}]},
-                "valueQuantity": {"value": value, "unit": "g/L", "system": "http://unitsofmeasure.org",
-                                  "code": "g/L"}}
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
-        {"resource": {"resourceType": "Patient", "id": "x"}},
-        {"resource": obs(1, "0001-01-01", 5)}, {"resource": obs(2, "9999-12-31", 1e308)},
-        {"resource": obs(3, "2020-01-01", 3)}]}
+        return {
+            "resourceType": "Observation",
+            "id": f"o{i}",
+            "status": "final",
+            "subject": {"reference": "Patient/x"},
+            "effectiveDateTime": day,
+            "code": {"coding": [{"system": "http://loinc.org", "code": "33358-3"}]},
+            "valueQuantity": {"value": value, "unit": "g/L", "system": "http://unitsofmeasure.org", "code": "g/L"},
+        }
+
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "x"}},
+            {"resource": obs(1, "0001-01-01", 5)},
+            {"resource": obs(2, "9999-12-31", 1e308)},
+            {"resource": obs(3, "2020-01-01", 3)},
+        ],
+    }
     source = tmp_path / "extreme.json"
     source.write_text(json.dumps(bundle), encoding="utf-8")
     page = tmp_path / "x.html"

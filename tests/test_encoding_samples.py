@@ -1,4 +1,5 @@
 """Sample bundles of real-world encodings (sample_bundles/encodings, issue #8): their conclusions."""
+
 from __future__ import annotations
 
 import json
@@ -63,17 +64,40 @@ def invoke(*args: str):
 
 def test_coverage_lists_fallbacks_rejections_and_unmapped(tmp_path):
     site = json.loads((ENC / "us-vendor-units.json").read_text(encoding="utf-8"))
-    site["entry"].append({"resource": {
-        "resourceType": "Observation", "id": "us-ncs", "status": "final",
-        "code": {"coding": [{"system": "https://lab.example-health.org/codes", "code": "NCS1",
-                             "display": "Nerve conduction study summary"}]},
-        "subject": {"reference": "Patient/enc-us-1"}, "effectiveDateTime": "2024-02-10",
-        "valueString": "demyelinating"}})
-    site["entry"].append({"resource": {
-        "resourceType": "Observation", "id": "us-plt2", "status": "final",
-        "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
-        "subject": {"reference": "Patient/enc-us-1"}, "effectiveDateTime": "2024-03-10",
-        "valueQuantity": {"value": 300, "unit": "cells per field"}}})
+    site["entry"].append(
+        {
+            "resource": {
+                "resourceType": "Observation",
+                "id": "us-ncs",
+                "status": "final",
+                "code": {
+                    "coding": [
+                        {
+                            "system": "https://lab.example-health.org/codes",
+                            "code": "NCS1",
+                            "display": "Nerve conduction study summary",
+                        }
+                    ]
+                },
+                "subject": {"reference": "Patient/enc-us-1"},
+                "effectiveDateTime": "2024-02-10",
+                "valueString": "demyelinating",
+            }
+        }
+    )
+    site["entry"].append(
+        {
+            "resource": {
+                "resourceType": "Observation",
+                "id": "us-plt2",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+                "subject": {"reference": "Patient/enc-us-1"},
+                "effectiveDateTime": "2024-03-10",
+                "valueQuantity": {"value": 300, "unit": "cells per field"},
+            }
+        }
+    )
     path = tmp_path / "site.json"
     path.write_text(json.dumps(site), encoding="utf-8")
     result = invoke("mappings", "coverage", str(path), "--format", "json")
@@ -100,14 +124,30 @@ def test_coverage_reads_whole_records_from_a_server():
     from tests.fhir.transcripts import BASE
 
     def bundle(*resources):
-        return {"resourceType": "Bundle", "type": "searchset",
-                "entry": [{"fullUrl": f"{BASE}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources]}
+        return {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"fullUrl": f"{BASE}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources],
+        }
 
-    vegf = {"resourceType": "Observation", "id": "v1", "status": "final", "subject": {"reference": "Patient/p1"},
-            "code": {"coding": [{"system": "urn:lab", "code": "V", "display": "VEGF-A, serum (send-out)"}]},
-            "effectiveDateTime": "2024-01-01", "valueQuantity": {"value": 1500, "unit": "pg/mL"}}
-    ncs = {"resourceType": "Observation", "id": "n1", "status": "final", "subject": {"reference": "Patient/p1"},
-           "code": {"text": "Nerve conduction study"}, "effectiveDateTime": "2024-01-01", "valueString": "abnormal"}
+    vegf = {
+        "resourceType": "Observation",
+        "id": "v1",
+        "status": "final",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": "urn:lab", "code": "V", "display": "VEGF-A, serum (send-out)"}]},
+        "effectiveDateTime": "2024-01-01",
+        "valueQuantity": {"value": 1500, "unit": "pg/mL"},
+    }
+    ncs = {
+        "resourceType": "Observation",
+        "id": "n1",
+        "status": "final",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"text": "Nerve conduction study"},
+        "effectiveDateTime": "2024-01-01",
+        "valueString": "abnormal",
+    }
     responses.add("GET", f"{BASE}/Patient/p1", json={"resourceType": "Patient", "id": "p1"})
     responses.add("GET", f"{BASE}/Observation", json=bundle(vegf, ncs))
     for rtype in ("Condition", "Procedure", "DiagnosticReport", "MedicationRequest", "MedicationStatement"):
@@ -129,15 +169,27 @@ def test_coverage_server_needs_patients():
 
 def test_coverage_finds_a_national_icd10_system_to_declare(tmp_path):
     kz = "https://example.kz/fhir/CodeSystem/mkb-10"  # an identifier the default does not know
-    doc = {"resourceType": "Bundle", "type": "collection", "entry": [
-        {"resource": {"resourceType": "Patient", "id": "kz1"}},
-        {"resource": {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/kz1"},
-                      "code": {"coding": [{"system": kz, "code": "G62.9", "display": "Полинейропатия"}]}}}]}
+    doc = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "kz1"}},
+            {
+                "resource": {
+                    "resourceType": "Condition",
+                    "id": "c1",
+                    "subject": {"reference": "Patient/kz1"},
+                    "code": {"coding": [{"system": kz, "code": "G62.9", "display": "Полинейропатия"}]},
+                }
+            },
+        ],
+    }
     path = tmp_path / "kz.json"
     path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
     out = json.loads(invoke("mappings", "coverage", str(path), "--format", "json").output)
     assert [(r["system"], r["suggested_rule"]) for r in out["icd10_like_systems"]] == [
-        (kz, "http://hl7.org/fhir/sid/icd-10")]
+        (kz, "http://hl7.org/fhir/sid/icd-10")
+    ]
     skeleton = out["site_mapping_skeleton"]
     assert f'- {{uri: "{kz}", verification: LOCAL}}' in skeleton
     # the skeleton is a valid site mapping file that makes the code map

@@ -5,6 +5,7 @@ not correctness. These expectations are copied by hand from shared/clinical/seed
 table, §3 time points, §4 test vectors) and criteria.md (§3.3, §8): regenerating a golden that
 changes a clinical conclusion fails here even though the golden comparison itself passes.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,24 +33,49 @@ CRITERIA = {
 
 #: seed_case.md §3 / §4 per time point: response categories (amyloid, IMWG, VEGF) and clinical domains
 RESPONSE: dict[str, dict[str, str]] = {
-    "2019-02-28": {"hematologic-amyloid": "not_evaluable", "hematologic-imwg": "not_evaluable",
-                   "vegf": "not_evaluable"},  # T0: baseline only, VEGF never measured
-    "2019-03-31": {"hematologic-amyloid": "PR", "hematologic-imwg": "not_evaluable", "vegf": "not_evaluable",
-                   "clinical-neuropathy": "worse", "clinical-volume-overload": "worse"},  # T1: discordant
-    "2019-08-20": {"hematologic-amyloid": "PR", "hematologic-imwg": "not_evaluable", "vegf": "not_evaluable",
-                   "clinical-neuropathy": "improved", "clinical-volume-overload": "improved",
-                   "clinical-organomegaly": "improved", "clinical-pulmonary-hypertension": "improved",
-                   "clinical-albumin": "improved"},  # T2
-    "2019-12-31": {"hematologic-amyloid": "CR", "vegf": "not_evaluable",
-                   "clinical-neuropathy": "improved", "clinical-volume-overload": "improved",
-                   "clinical-skin": "improved", "clinical-organomegaly": "improved",
-                   "clinical-pulmonary-hypertension": "improved"},  # T3: CR provisional (FLC/BM not assessed)
+    "2019-02-28": {
+        "hematologic-amyloid": "not_evaluable",
+        "hematologic-imwg": "not_evaluable",
+        "vegf": "not_evaluable",
+    },  # T0: baseline only, VEGF never measured
+    "2019-03-31": {
+        "hematologic-amyloid": "PR",
+        "hematologic-imwg": "not_evaluable",
+        "vegf": "not_evaluable",
+        "clinical-neuropathy": "worse",
+        "clinical-volume-overload": "worse",
+    },  # T1: discordant
+    "2019-08-20": {
+        "hematologic-amyloid": "PR",
+        "hematologic-imwg": "not_evaluable",
+        "vegf": "not_evaluable",
+        "clinical-neuropathy": "improved",
+        "clinical-volume-overload": "improved",
+        "clinical-organomegaly": "improved",
+        "clinical-pulmonary-hypertension": "improved",
+        "clinical-albumin": "improved",
+    },  # T2
+    "2019-12-31": {
+        "hematologic-amyloid": "CR",
+        "vegf": "not_evaluable",
+        "clinical-neuropathy": "improved",
+        "clinical-volume-overload": "improved",
+        "clinical-skin": "improved",
+        "clinical-organomegaly": "improved",
+        "clinical-pulmonary-hypertension": "improved",
+    },  # T3: CR provisional (FLC/BM not assessed)
 }
 
 #: seed_case.md §3 T0 "Missing-data actions": VEGF, CT bone imaging, lymph-node biopsy, fundoscopy, CBC,
 #: endocrine axes
-WORK_UP = {"workup-vegf_elevation", "workup-sclerotic_bone_lesions", "workup-castleman_disease",
-           "workup-papilledema", "workup-thrombocytosis_polycythemia", "workup-endocrinopathy"}
+WORK_UP = {
+    "workup-vegf_elevation",
+    "workup-sclerotic_bone_lesions",
+    "workup-castleman_disease",
+    "workup-papilledema",
+    "workup-thrombocytosis_polycythemia",
+    "workup-endocrinopathy",
+}
 
 STATE_SYSTEM = "https://poems-fhir.org/fhir/CodeSystem/criterion-state"
 
@@ -71,8 +97,11 @@ def test_every_golden_file_is_checked_here():
 @pytest.mark.parametrize("as_of", sorted(RESPONSE))
 def test_golden_criteria_and_classification_match_the_seed_case(as_of):
     report = golden(as_of)["report"]
-    states = dict(coded(c) for c in report["contained"] if c["resourceType"] == "Observation"
-                  and c["valueCodeableConcept"]["coding"][0]["system"] == STATE_SYSTEM)
+    states = dict(
+        coded(c)
+        for c in report["contained"]
+        if c["resourceType"] == "Observation" and c["valueCodeableConcept"]["coding"][0]["system"] == STATE_SYSTEM
+    )
     assert states == CRITERIA
     # current criteria: INDETERMINATE, never "met" (seed §3 T0 "Must not output 'criteria met'")
     conclusion = report["conclusion"]

@@ -1,4 +1,5 @@
 """The licence file, SPDX headers and --version."""
+
 from __future__ import annotations
 
 import tomllib
@@ -22,8 +23,11 @@ def test_licence_file_is_the_apache_2_text_declared_in_pyproject():
 
 def test_every_python_file_has_the_spdx_header_of_the_licence():
     files = sorted((ROOT / "poems_fhir").rglob("*.py")) + sorted((ROOT / "benchmarks").glob("*.py"))
-    missing = [str(f.relative_to(ROOT)) for f in files
-               if "# SPDX-License-Identifier: Apache-2.0" not in f.read_text(encoding="utf-8").splitlines()[:2]]
+    missing = [
+        str(f.relative_to(ROOT))
+        for f in files
+        if "# SPDX-License-Identifier: Apache-2.0" not in f.read_text(encoding="utf-8").splitlines()[:2]
+    ]
     assert files and missing == []
 
 

@@ -1,4 +1,5 @@
 """The origin case (shared/clinical/seed_case.md §3-4): what the engine must conclude."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -58,7 +59,10 @@ def test_criteria_states_at_diagnosis(mapping):
     }
     assert a.criteria["endocrinopathy"].caveat == "thyroid_only"
     assert "gonadal" in a.criteria["endocrinopathy"].reason
-    assert "X-ray" in a.criteria["sclerotic_bone_lesions"].reason or "radiograph" in a.criteria["sclerotic_bone_lesions"].reason
+    assert (
+        "X-ray" in a.criteria["sclerotic_bone_lesions"].reason
+        or "radiograph" in a.criteria["sclerotic_bone_lesions"].reason
+    )
     isotypes = {(e.summary) for e in a.criteria["monoclonal_plasma_cell_disorder"].evidence}
     assert any("IgA lambda" in s for s in isotypes)
     codes = [f.code for f in a.flags]
@@ -66,7 +70,12 @@ def test_criteria_states_at_diagnosis(mapping):
     assert "cytopenia_without_castleman" in codes  # Hb 90 g/L
     assert [e.reference for e in a.clinician_assertions] == ["Condition/oc-poems-dx"]
     assert {s for s, r in a.signs.items() if r.state is State.PRESENT} >= {
-        "pulmonary_hypertension", "clubbing", "weight_loss", "pericardial_effusion", "anemia"}
+        "pulmonary_hypertension",
+        "clubbing",
+        "weight_loss",
+        "pericardial_effusion",
+        "anemia",
+    }
 
 
 def test_later_data_does_not_leak_into_earlier_as_of(mapping):
@@ -89,7 +98,11 @@ def test_response_at_each_restaging_matches_the_seed_case(mapping):
 
     t1 = full(mapping, "2019-03-31").response
     assert (t1.hematologic.category, t1.hematologic_imwg.category, t1.vegf.category, t1.clinical_overall) == (
-        "PR", "not_evaluable", "not_evaluable", "worse")
+        "PR",
+        "not_evaluable",
+        "not_evaluable",
+        "worse",
+    )
     assert round(t1.hematologic.change, 2) == -0.52
     assert [a.code for a in t1.alerts] == ["discordant_response"]
 
@@ -99,8 +112,12 @@ def test_response_at_each_restaging_matches_the_seed_case(mapping):
     assert any("VGPR not assessable" in c for c in t2.hematologic.caveats)
     assert t2.hematologic_imwg.category == "not_evaluable" and "VGPR pattern" in t2.hematologic_imwg.caveats[0]
     assert {d: c.direction for d, c in t2.clinical.items() if c.direction != "not_assessed"} == {
-        "neuropathy": "improved", "volume_overload": "improved", "organomegaly": "improved",
-        "pulmonary_hypertension": "improved", "albumin": "improved"}
+        "neuropathy": "improved",
+        "volume_overload": "improved",
+        "organomegaly": "improved",
+        "pulmonary_hypertension": "improved",
+        "albumin": "improved",
+    }
 
     t3 = full(mapping, "2019-12-31").response
     assert (t3.hematologic.category, t3.hematologic.provisional, t3.clinical_overall) == ("CR", True, "improved")
@@ -110,8 +127,13 @@ def test_response_at_each_restaging_matches_the_seed_case(mapping):
 
 def test_risk_factors_at_diagnosis_match_the_seed_case(mapping):
     risk = {r.id: r.state for r in full(mapping, "2019-02-28").risk}
-    assert (risk["age_over_50"], risk["pulmonary_hypertension"], risk["pleural_effusion"], risk["egfr_below_30"],
-            risk["low_albumin"]) == (State.PRESENT, State.PRESENT, State.PRESENT, State.ABSENT, State.PRESENT)
+    assert (
+        risk["age_over_50"],
+        risk["pulmonary_hypertension"],
+        risk["pleural_effusion"],
+        risk["egfr_below_30"],
+        risk["low_albumin"],
+    ) == (State.PRESENT, State.PRESENT, State.PRESENT, State.ABSENT, State.PRESENT)
 
 
 def test_the_care_plan_is_updated_in_place_across_time_points(mapping):
@@ -120,7 +142,9 @@ def test_the_care_plan_is_updated_in_place_across_time_points(mapping):
 
     def plan(as_of):
         r = full(mapping, as_of)
-        bundle = transaction_for(r, WriteContext(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), [], r.extraction.used))
+        bundle = transaction_for(
+            r, WriteContext(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), [], r.extraction.used)
+        )
         (p,) = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "CarePlan"]
         return p
 

@@ -1,5 +1,6 @@
 """55 Synthea patients (real-world coding): every one evaluates without a crash, none is 'met', and -
 as a population with no reason to suspect POEMS - every one is out of scope and quiet."""
+
 from __future__ import annotations
 
 import json
@@ -53,7 +54,13 @@ def test_population_json_output_is_quiet():
     assert doc["screening"]["in_scope"]["total"] == 0 and doc["screening"]["out_of_scope"]["total"] == 55
     for p in doc["patients"]:
         assert (p["scope"], p["quiet"]) == ("out_of_scope", True)
-        assert (p["flags"], p["missing"], p["missing_detail"], p["risk_factors"], p["response"]) == ([], [], [], {}, None)
+        assert (p["flags"], p["missing"], p["missing_detail"], p["risk_factors"], p["response"]) == (
+            [],
+            [],
+            [],
+            {},
+            None,
+        )
         assert p["criteria"]["polyneuropathy"]["state"] == "not_assessed"  # facts stay: scripts rely on them
         assert p["classification"] in ("indeterminate", "not_met")
         assert p["scope_detail"]["trigger"] == ["polyneuropathy", "monoclonal_plasma_cell_disorder"]

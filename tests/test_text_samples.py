@@ -1,4 +1,5 @@
 """The clinical-text sample bundles (sample_bundles/text-encodings): what the engine must conclude."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,8 +32,7 @@ def test_clone_free_mimic_with_negated_text_is_never_met(results, profile):
     assert criteria["castleman_disease"].state is State.ABSENT
     assert criteria["sclerotic_bone_lesions"].state is State.ABSENT
     # nothing the reports deny, ask or tell about a relative became a present finding
-    present_from_text = {f.source_rule for f in result.extraction.findings
-                         if f.from_text and f.state is State.PRESENT}
+    present_from_text = {f.source_rule for f in result.extraction.findings if f.from_text and f.state is State.PRESENT}
     assert present_from_text == {"polyneuropathy", "cidp"}  # what the nerve-conduction report says
     assert not [f for f in result.extraction.findings if f.topic == "multiple_myeloma"]
 
@@ -49,8 +49,15 @@ def test_poems_documented_in_russian_text_is_met(results):
     a = result.assessment
     assert a.classification is Classification.MET
     criteria = a.criteria
-    for name in ("polyneuropathy", "monoclonal_plasma_cell_disorder", "sclerotic_bone_lesions",
-                 "vegf_elevation", "organomegaly", "skin_changes", "extravascular_volume_overload"):
+    for name in (
+        "polyneuropathy",
+        "monoclonal_plasma_cell_disorder",
+        "sclerotic_bone_lesions",
+        "vegf_elevation",
+        "organomegaly",
+        "skin_changes",
+        "extravascular_volume_overload",
+    ):
         assert criteria[name].state is State.PRESENT, name
     sclerotic = criteria["sclerotic_bone_lesions"].evidence
     assert [e.reference for e in sclerotic] == ["DiagnosticReport/tr-ct"]

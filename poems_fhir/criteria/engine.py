@@ -3,6 +3,7 @@
 
 Pure functions: findings and a profile in, an Assessment out. ``as_of`` is a parameter, not the clock.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,7 +35,12 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
     Criterion.ORGANOMEGALY.value: ("liver", "spleen", "lymph_nodes"),
     Criterion.EXTRAVASCULAR_VOLUME_OVERLOAD.value: ("edema", "pleural_effusion", "ascites"),
     Criterion.SKIN_CHANGES.value: (
-        "hyperpigmentation", "hypertrichosis", "hemangioma", "plethora", "acrocyanosis", "white_nails",
+        "hyperpigmentation",
+        "hypertrichosis",
+        "hemangioma",
+        "plethora",
+        "acrocyanosis",
+        "white_nails",
     ),
 }
 
@@ -49,9 +55,7 @@ WORK_UP: dict[str, str] = {
         "CT-based whole-body bone imaging or FDG PET-CT with bone-window review "
         "(a negative plain radiograph is low-grade evidence)"
     ),
-    Criterion.VEGF_ELEVATION: (
-        "VEGF, plasma preferred (send out if not available locally); record the specimen type"
-    ),
+    Criterion.VEGF_ELEVATION: ("VEGF, plasma preferred (send out if not available locally); record the specimen type"),
     Criterion.ORGANOMEGALY: "abdominal imaging for hepatosplenomegaly and lymphadenopathy",
     Criterion.EXTRAVASCULAR_VOLUME_OVERLOAD: "examination and imaging for edema, pleural effusion, ascites",
     Criterion.ENDOCRINOPATHY: (
@@ -83,21 +87,13 @@ def evaluate(
     criteria: dict[str, CriterionResult] = {}
     for criterion in Criterion:
         if criterion is Criterion.ENDOCRINOPATHY:
-            criteria[criterion.value] = _endocrinopathy(
-                by_topic[criterion.value], profile.endocrine_caveat
-            )
+            criteria[criterion.value] = _endocrinopathy(by_topic[criterion.value], profile.endocrine_caveat)
         elif criterion.value in COMPONENTS:
-            criteria[criterion.value] = _either(
-                criterion.value, by_topic[criterion.value], COMPONENTS[criterion.value]
-            )
+            criteria[criterion.value] = _either(criterion.value, by_topic[criterion.value], COMPONENTS[criterion.value])
         else:
             criteria[criterion.value] = combine(criterion.value, by_topic[criterion.value])
 
-    signs = {
-        sign.value: combine(sign.value, by_topic[sign.value])
-        for sign in Sign
-        if by_topic.get(sign.value)
-    }
+    signs = {sign.value: combine(sign.value, by_topic[sign.value]) for sign in Sign if by_topic.get(sign.value)}
     classification, missing = classify(profile, criteria)
     flags = _flags(criteria, signs, by_topic)
     summary = _summary(profile, classification, criteria, missing)
@@ -144,9 +140,7 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
     """
     present = [f for f in findings if f.state is State.PRESENT]
     indeterminate = [f for f in findings if f.state is State.INDETERMINATE]
-    absent_strong = [
-        f for f in findings if f.state is State.ABSENT and f.strength is Strength.STRONG
-    ]
+    absent_strong = [f for f in findings if f.state is State.ABSENT and f.strength is Strength.STRONG]
     absent_weak = [f for f in findings if f.state is State.ABSENT and f.strength is Strength.WEAK]
     not_done = [f for f in findings if f.state is State.NOT_ASSESSED]
 
@@ -164,9 +158,7 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
         return CriterionResult(topic, State.PRESENT, reason, _evidence(present))
     if indeterminate:
         reason = _notes(indeterminate) or "conflicting or low-grade evidence"
-        return CriterionResult(
-            topic, State.INDETERMINATE, reason, _evidence(indeterminate + absent_weak), open=True
-        )
+        return CriterionResult(topic, State.INDETERMINATE, reason, _evidence(indeterminate + absent_weak), open=True)
     if absent_strong:
         reason = "absent: " + ", ".join(e.summary for e in _evidence(absent_strong))
         return CriterionResult(topic, State.ABSENT, reason, _evidence(absent_strong))
@@ -174,9 +166,7 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
         reason = "low-grade negative only: " + (
             _notes(absent_weak) or ", ".join(e.summary for e in _evidence(absent_weak))
         )
-        return CriterionResult(
-            topic, State.INDETERMINATE, reason, _evidence(absent_weak), open=True
-        )
+        return CriterionResult(topic, State.INDETERMINATE, reason, _evidence(absent_weak), open=True)
     if not_done:
         reason = "test not performed: " + ", ".join(e.summary for e in _evidence(not_done))
         return CriterionResult(topic, State.NOT_ASSESSED, reason, _evidence(not_done), open=True)
@@ -212,7 +202,7 @@ def _parts_of(finding: Finding, parts: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _either(topic: str, findings: Sequence[Finding], parts: tuple[str, ...]) -> CriterionResult:
-    """"Any of" criteria, part by part: an enlarged liver with a spleen recorded as not enlarged
+    """ "Any of" criteria, part by part: an enlarged liver with a spleen recorded as not enlarged
     is organomegaly present; a normal haemoglobin excludes polycythemia, not thrombocytosis.
 
     A finding without a part (a generic statement) speaks for every part. Conflicting
@@ -223,11 +213,15 @@ def _either(topic: str, findings: Sequence[Finding], parts: tuple[str, ...]) -> 
     per_part = {p: combine(topic, [f for f in findings if p in _parts_of(f, parts)]) for p in parts}
     present = [p for p, r in per_part.items() if r.state is State.PRESENT]
     if present:
-        evidence = _evidence(f for f in findings if f.state is State.PRESENT
-                             and any(p in present for p in _parts_of(f, parts)))
+        evidence = _evidence(
+            f for f in findings if f.state is State.PRESENT and any(p in present for p in _parts_of(f, parts))
+        )
         reason = "present: " + ", ".join(e.summary for e in evidence)
-        others = [f"{p.replace('_', ' ')} {r.state.value.replace('_', ' ')}" for p, r in per_part.items()
-                  if r.state is not State.PRESENT and r.evidence]
+        others = [
+            f"{p.replace('_', ' ')} {r.state.value.replace('_', ' ')}"
+            for p, r in per_part.items()
+            if r.state is not State.PRESENT and r.evidence
+        ]
         if others:
             reason += f" ({'; '.join(others)})"
         return CriterionResult(topic, State.PRESENT, reason, evidence)
@@ -270,16 +264,13 @@ def _endocrinopathy(findings: Sequence[Finding], caveat: bool) -> CriterionResul
 
     if abnormal and (not caveat or abnormal - CAVEAT_AXES or len(abnormal) >= 2):
         axes = ", ".join(sorted(a.value for a in abnormal))
-        return CriterionResult(
-            topic, State.PRESENT, f"abnormal axes: {axes}", _evidence(abnormal_findings)
-        )
+        return CriterionResult(topic, State.PRESENT, f"abnormal axes: {axes}", _evidence(abnormal_findings))
     if abnormal:
         (only,) = abnormal
         label = "thyroid_only" if only is EndocrineAxis.THYROID else "diabetes_only"
         still_open = [a for a in untested if EndocrineAxis(a) not in CAVEAT_AXES]
         reason = (
-            f"absent by caveat ({label.replace('_', '-')}): thyroid or diabetes alone does not "
-            "satisfy this criterion"
+            f"absent by caveat ({label.replace('_', '-')}): thyroid or diabetes alone does not satisfy this criterion"
         )
         if still_open:
             reason += "; not assessed: " + ", ".join(still_open)
@@ -295,8 +286,7 @@ def _endocrinopathy(findings: Sequence[Finding], caveat: bool) -> CriterionResul
         return CriterionResult(
             topic,
             State.INDETERMINATE,
-            "endocrinopathy recorded without an identifiable axis; the thyroid/diabetes caveat "
-            "cannot be checked",
+            "endocrinopathy recorded without an identifiable axis; the thyroid/diabetes caveat cannot be checked",
             _evidence(unaxed_present),
             open=True,
         )
@@ -308,17 +298,14 @@ def _endocrinopathy(findings: Sequence[Finding], caveat: bool) -> CriterionResul
         return CriterionResult(
             topic,
             State.INDETERMINATE,
-            "partial endocrine work-up, no abnormal axis; not assessed: "
-            + ", ".join(non_caveat_untested),
+            "partial endocrine work-up, no abnormal axis; not assessed: " + ", ".join(non_caveat_untested),
             _evidence(normal),
             open=True,
         )
     return CriterionResult(topic, State.ABSENT, "all endocrine axes normal", _evidence(normal))
 
 
-def classify(
-    profile: Profile, results: dict[str, CriterionResult]
-) -> tuple[Classification, tuple[MissingItem, ...]]:
+def classify(profile: Profile, results: dict[str, CriterionResult]) -> tuple[Classification, tuple[MissingItem, ...]]:
     """Three-valued classification over the profile's groups (criteria.md §3.3).
 
     A group is satisfied with ``at_least`` present, fails when even every open criterion
@@ -355,18 +342,13 @@ def _flags(
     by_topic: dict[str, list[Finding]],
 ) -> tuple[Flag, ...]:
     flags: list[Flag] = []
-    clonal = [
-        f
-        for f in by_topic[Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value]
-        if f.state is State.PRESENT
-    ]
+    clonal = [f for f in by_topic[Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value] if f.state is State.PRESENT]
     kappa = [f for f in clonal if f.light_chain == "kappa"]
     if kappa:
         flags.append(
             Flag(
                 "atypical_isotype",
-                "kappa light chain: atypical for POEMS (almost always lambda) but not "
-                "excluding - review",
+                "kappa light chain: atypical for POEMS (almost always lambda) but not excluding - review",
                 _evidence(kappa),
             )
         )
@@ -454,14 +436,10 @@ def _summary(
         return f"Criteria met under {profile.name}; present: {present_text}."
     if classification is Classification.NOT_MET:
         failing = [
-            c.value
-            for group in profile.groups
-            for c in group.criteria
-            if criteria[c.value].state is State.ABSENT
+            c.value for group in profile.groups for c in group.criteria if criteria[c.value].state is State.ABSENT
         ]
         return (
-            f"Criteria not met under {profile.name}; present: {present_text}; absent: "
-            f"{', '.join(failing) or 'none'}."
+            f"Criteria not met under {profile.name}; present: {present_text}; absent: {', '.join(failing) or 'none'}."
         )
     return (
         f"Indeterminate under {profile.name} - cannot confirm; present: {present_text}; "

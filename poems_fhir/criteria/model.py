@@ -3,6 +3,7 @@
 
 Pure data. Nothing here knows FHIR JSON, HTTP, files or the clock.
 """
+
 from __future__ import annotations
 
 import datetime as dt

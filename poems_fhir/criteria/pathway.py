@@ -6,6 +6,7 @@ status (not-started / scheduled / in-progress / completed / unknown), dates wher
 them, and the evidence that triggered it. Steps keep stable ids, so a re-run updates the same
 CarePlan activities instead of adding new ones.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,21 +20,35 @@ from .timeline import Event, Measurement
 
 #: work-up per criterion: (LOINC/SNOMED coding or None, text)
 WORKUP: dict[str, tuple[tuple[str, str, str] | None, str]] = {
-    "vegf_elevation": (("http://loinc.org", "75628-8", "Vascular endothelial growth factor A [Mass/volume] in Serum or Plasma"),
-                       "Measure VEGF, plasma preferred (send out if not available locally); record the specimen "
-                       "type - serum and plasma cut-offs differ"),
-    "sclerotic_bone_lesions": (("http://snomed.info/sct", "77477000", "Computerized axial tomography"),
-                               "CT-based whole-body bone imaging or FDG PET-CT with bone-window review "
-                               "(plain radiographs miss small sclerotic lesions)"),
-    "castleman_disease": (None, "Lymph-node biopsy for Castleman histology if nodes are enlarged or FDG-avid "
-                                "(imaging cannot establish Castleman disease)"),
+    "vegf_elevation": (
+        ("http://loinc.org", "75628-8", "Vascular endothelial growth factor A [Mass/volume] in Serum or Plasma"),
+        "Measure VEGF, plasma preferred (send out if not available locally); record the specimen "
+        "type - serum and plasma cut-offs differ",
+    ),
+    "sclerotic_bone_lesions": (
+        ("http://snomed.info/sct", "77477000", "Computerized axial tomography"),
+        "CT-based whole-body bone imaging or FDG PET-CT with bone-window review "
+        "(plain radiographs miss small sclerotic lesions)",
+    ),
+    "castleman_disease": (
+        None,
+        "Lymph-node biopsy for Castleman histology if nodes are enlarged or FDG-avid "
+        "(imaging cannot establish Castleman disease)",
+    ),
     "papilledema": (None, "Fundoscopy for papilledema"),
-    "thrombocytosis_polycythemia": (("http://loinc.org", "777-3", "Platelets [#/volume] in Blood by Automated count"),
-                                    "Complete blood count with platelets"),
-    "monoclonal_plasma_cell_disorder": (("http://loinc.org", "25700-6", "Immunofixation [interpretation] for Serum or Plasma"),
-                                        "Serum and urine immunofixation and serum free light chains"),
+    "thrombocytosis_polycythemia": (
+        ("http://loinc.org", "777-3", "Platelets [#/volume] in Blood by Automated count"),
+        "Complete blood count with platelets",
+    ),
+    "monoclonal_plasma_cell_disorder": (
+        ("http://loinc.org", "25700-6", "Immunofixation [interpretation] for Serum or Plasma"),
+        "Serum and urine immunofixation and serum free light chains",
+    ),
     "polyneuropathy": (None, "Neurological examination and nerve conduction study / EMG"),
-    "endocrinopathy": (None, "Endocrine axes: testosterone/estradiol, prolactin, cortisol, PTH, glucose/HbA1c, TSH/FT4"),
+    "endocrinopathy": (
+        None,
+        "Endocrine axes: testosterone/estradiol, prolactin, cortisol, PTH, glucose/HbA1c, TSH/FT4",
+    ),
     "organomegaly": (None, "Abdominal imaging for hepatosplenomegaly and lymphadenopathy"),
     "extravascular_volume_overload": (None, "Examination and imaging for edema, pleural effusion, ascites"),
     "skin_changes": (None, "Skin examination (hyperpigmentation, hypertrichosis, hemangiomata, white nails)"),
@@ -77,15 +92,21 @@ def _add_days(day: dt.date, days: int) -> dt.date:
     return day + dt.timedelta(days=days) if (dt.date.max - day).days >= days else dt.date.max
 
 
-def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessment, risk: Sequence[RiskFactor],
-            findings: Sequence[Finding], measurements: Sequence[Measurement], events: Sequence[Event],
-            as_of: dt.date | None) -> list[Step]:
+def pathway(
+    a: Assessment,
+    earlier: Assessment | None,
+    response: ResponseAssessment,
+    risk: Sequence[RiskFactor],
+    findings: Sequence[Finding],
+    measurements: Sequence[Measurement],
+    events: Sequence[Event],
+    as_of: dt.date | None,
+) -> list[Step]:
     """``earlier`` is the assessment at the first treatment: work-up open then and closed now is completed."""
     steps: list[Step] = []
     if a.classification is Classification.NOT_MET:
         return steps
-    mandatory = all(a.criteria[c].state is State.PRESENT
-                    for c in ("polyneuropathy", "monoclonal_plasma_cell_disorder"))
+    mandatory = all(a.criteria[c].state is State.PRESENT for c in ("polyneuropathy", "monoclonal_plasma_cell_disorder"))
 
     # --- work-up: what decides the classification first, then what completes it
     deciding = [m.criterion for m in a.missing]
@@ -99,138 +120,251 @@ def pathway(a: Assessment, earlier: Assessment | None, response: ResponseAssessm
         else:
             status = "not-started"
             why = "decides the classification" if cid in deciding else "completes the POEMS work-up"
-        steps.append(Step(f"workup-{cid}", text, f"{cid.replace('_', ' ')}: {r.reason}; {why}.", status, coding,
-                          evidence=tuple(e.reference for e in r.evidence), key="workup",
-                          params=(("criterion", cid), ("why", "completed" if cid in done else
-                                                       "deciding" if cid in deciding else "completing"))))
+        steps.append(
+            Step(
+                f"workup-{cid}",
+                text,
+                f"{cid.replace('_', ' ')}: {r.reason}; {why}.",
+                status,
+                coding,
+                evidence=tuple(e.reference for e in r.evidence),
+                key="workup",
+                params=(
+                    ("criterion", cid),
+                    ("why", "completed" if cid in done else "deciding" if cid in deciding else "completing"),
+                ),
+            )
+        )
     if not mandatory:
         return steps
 
     started = response.first_treatment
     treatments = [e for e in events if e.effective and (as_of is None or e.effective <= as_of)]
     asct = [e for e in treatments if e.kind == "autologous_hsct" and e.status != "preparation"]
-    planned_asct = [e for e in treatments if (e.kind == "autologous_hsct" and e.status == "preparation")
-                    or e.kind == "stem_cell_mobilisation"]
+    planned_asct = [
+        e
+        for e in treatments
+        if (e.kind == "autologous_hsct" and e.status == "preparation") or e.kind == "stem_cell_mobilisation"
+    ]
 
     # --- step 0: staging before therapy
-    steps.append(Step(
-        "staging", "Complete staging before therapy",
-        "Serum + urine IFE, FLC, plasma VEGF, CBC, bone-marrow aspirate/biopsy, whole-body CT-based bone imaging or "
-        "FDG PET-CT, lymph-node biopsy if nodes are enlarged/avid, endocrine panel, echocardiography (sPAP), "
-        "pulmonary function tests, NCS/EMG, fundoscopy (D'Sa 2022).",
-        "unknown" if started else "not-started"))
+    steps.append(
+        Step(
+            "staging",
+            "Complete staging before therapy",
+            "Serum + urine IFE, FLC, plasma VEGF, CBC, bone-marrow aspirate/biopsy, whole-body CT-based bone imaging or "
+            "FDG PET-CT, lymph-node biopsy if nodes are enlarged/avid, endocrine panel, echocardiography (sPAP), "
+            "pulmonary function tests, NCS/EMG, fundoscopy (D'Sa 2022).",
+            "unknown" if started else "not-started",
+        )
+    )
 
     # --- steps 1/2: local vs systemic, decided by the extent of bone and marrow disease
-    marrow = [f for f in findings if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
-              and f.state is State.PRESENT and f.source_rule in ("bm_clonal_plasma_cells", "marrow_clonal_plasma_cells")]
+    marrow = [
+        f
+        for f in findings
+        if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
+        and f.state is State.PRESENT
+        and f.source_rule in ("bm_clonal_plasma_cells", "marrow_clonal_plasma_cells")
+    ]
     marrow_negative = [m for m in measurements if m.analyte == "bm_clonal_plasma_cells" and m.value == 0]
     systemic_given = [e for e in treatments if e.kind in ("treatment", "autologous_hsct")]
     radiotherapy_given = [e for e in treatments if e.kind == "radiotherapy"]
     if marrow:
-        steps.append(Step(
-            "branch", "Systemic therapy (disseminated marrow involvement)",
-            "Clonal plasma cells in the bone marrow: treat the clone systemically rather than with radiotherapy "
-            "alone (Dispenzieri 2023).", "completed" if systemic_given else "not-started",
-            evidence=_refs(marrow), key="branch-systemic"))
+        steps.append(
+            Step(
+                "branch",
+                "Systemic therapy (disseminated marrow involvement)",
+                "Clonal plasma cells in the bone marrow: treat the clone systemically rather than with radiotherapy "
+                "alone (Dispenzieri 2023).",
+                "completed" if systemic_given else "not-started",
+                evidence=_refs(marrow),
+                key="branch-systemic",
+            )
+        )
     elif marrow_negative:
-        steps.append(Step(
-            "branch", "Consider radiotherapy if the bone lesions are limited",
-            "No clonal plasma cells in the random marrow sample: a dominant plasmacytoma or limited sclerotic lesions "
-            "(<= 3 in reviews) are treated with radiotherapy; diffuse lesions need systemic therapy; escalate "
-            "if progressing 3-6 months after radiation (Dispenzieri 2023; Dispenzieri 2019; D'Sa 2022).",
-            "completed" if radiotherapy_given or systemic_given else "not-started",
-            evidence=tuple(m.reference for m in marrow_negative), key="branch-radiotherapy"))
+        steps.append(
+            Step(
+                "branch",
+                "Consider radiotherapy if the bone lesions are limited",
+                "No clonal plasma cells in the random marrow sample: a dominant plasmacytoma or limited sclerotic lesions "
+                "(<= 3 in reviews) are treated with radiotherapy; diffuse lesions need systemic therapy; escalate "
+                "if progressing 3-6 months after radiation (Dispenzieri 2023; Dispenzieri 2019; D'Sa 2022).",
+                "completed" if radiotherapy_given or systemic_given else "not-started",
+                evidence=tuple(m.reference for m in marrow_negative),
+                key="branch-radiotherapy",
+            )
+        )
     else:
-        steps.append(Step(
-            "branch", "Bone-marrow biopsy to choose local or systemic therapy",
-            "The extent of marrow disease decides between radiotherapy and systemic therapy: random iliac-crest "
-            "aspirate/biopsy with clonality (Dispenzieri 2023).", "completed" if systemic_given or radiotherapy_given
-            else "not-started", key="branch-biopsy"))
+        steps.append(
+            Step(
+                "branch",
+                "Bone-marrow biopsy to choose local or systemic therapy",
+                "The extent of marrow disease decides between radiotherapy and systemic therapy: random iliac-crest "
+                "aspirate/biopsy with clonality (Dispenzieri 2023).",
+                "completed" if systemic_given or radiotherapy_given else "not-started",
+                key="branch-biopsy",
+            )
+        )
     if marrow or not marrow_negative:
-        steps.append(Step(
-            "transplant-eligibility", "Assess transplant eligibility",
-            "High-dose melphalan with autologous stem-cell transplantation for eligible patients; otherwise "
-            "lenalidomide + dexamethasone or melphalan + dexamethasone (Dispenzieri 2023).",
-            "completed" if asct or planned_asct else "not-started",
-            evidence=tuple(e.reference for e in (asct or planned_asct))))
+        steps.append(
+            Step(
+                "transplant-eligibility",
+                "Assess transplant eligibility",
+                "High-dose melphalan with autologous stem-cell transplantation for eligible patients; otherwise "
+                "lenalidomide + dexamethasone or melphalan + dexamethasone (Dispenzieri 2023).",
+                "completed" if asct or planned_asct else "not-started",
+                evidence=tuple(e.reference for e in (asct or planned_asct)),
+            )
+        )
 
     # --- caution on neurotoxic agents
     neurotoxic = [e for e in treatments if e.neurotoxic]
     ongoing = [e for e in neurotoxic if e.end is None or (as_of and e.end >= as_of)]
-    steps.append(Step(
-        "neurotoxic-caution", "Weigh neurotoxicity of thalidomide and bortezomib",
-        "Thalidomide and bortezomib are active but may worsen the neuropathy; monitor neuropathy closely if used "
-        "(Dispenzieri 2023; Keddie 2018)." + (f" Given: {', '.join(sorted({e.agent or e.summary for e in neurotoxic}))}."
-                                         if neurotoxic else ""),
-        "in-progress" if ongoing else "completed" if neurotoxic else "not-started",
-        evidence=tuple(e.reference for e in neurotoxic),
-        params=tuple(("agent", a) for a in sorted({e.agent or e.summary for e in neurotoxic}))))
+    steps.append(
+        Step(
+            "neurotoxic-caution",
+            "Weigh neurotoxicity of thalidomide and bortezomib",
+            "Thalidomide and bortezomib are active but may worsen the neuropathy; monitor neuropathy closely if used "
+            "(Dispenzieri 2023; Keddie 2018)."
+            + (f" Given: {', '.join(sorted({e.agent or e.summary for e in neurotoxic}))}." if neurotoxic else ""),
+            "in-progress" if ongoing else "completed" if neurotoxic else "not-started",
+            evidence=tuple(e.reference for e in neurotoxic),
+            params=tuple(("agent", a) for a in sorted({e.agent or e.summary for e in neurotoxic})),
+        )
+    )
 
     # --- step 3: thrombosis prophylaxis
     thrombosis = [f for f in risk if f.model.startswith("thrombosis") and f.state is State.PRESENT]
-    steps.append(Step(
-        "thrombosis-prophylaxis", "Antiplatelet prophylaxis; consider anticoagulation",
-        "Antiplatelet prophylaxis is advised for all patients; consider anticoagulation with thrombosis risk factors"
-        + (f" (present: {', '.join(f.id.removeprefix('thrombosis_').replace('_', ' ') for f in thrombosis)})"
-           if thrombosis else "") + " (Mellors 2021).", "not-started",
-        evidence=tuple(r for f in thrombosis for r in f.evidence), params=tuple(("risk", f.id) for f in thrombosis)))
+    steps.append(
+        Step(
+            "thrombosis-prophylaxis",
+            "Antiplatelet prophylaxis; consider anticoagulation",
+            "Antiplatelet prophylaxis is advised for all patients; consider anticoagulation with thrombosis risk factors"
+            + (
+                f" (present: {', '.join(f.id.removeprefix('thrombosis_').replace('_', ' ') for f in thrombosis)})"
+                if thrombosis
+                else ""
+            )
+            + " (Mellors 2021).",
+            "not-started",
+            evidence=tuple(r for f in thrombosis for r in f.evidence),
+            params=tuple(("risk", f.id) for f in thrombosis),
+        )
+    )
 
     # --- step 4: engraftment syndrome when a transplant is planned
     if planned_asct or asct:
         spleen = splenomegaly(findings)
-        steps.append(Step(
-            "engraftment-syndrome", "Anticipate engraftment syndrome around the transplant",
-            "Fever, diarrhoea, weight gain and rash around engraftment; earlier, more aggressive corticosteroids may "
-            "help (Dispenzieri 2008)." + (" Splenomegaly is the best baseline predictor of a complicated "
-                                                "course: higher risk." if spleen else ""),
-            "completed" if asct else "not-started",
-            evidence=tuple(e.reference for e in (planned_asct + asct)) + _refs(spleen),
-            params=(("splenomegaly", "yes"),) if spleen else ()))
+        steps.append(
+            Step(
+                "engraftment-syndrome",
+                "Anticipate engraftment syndrome around the transplant",
+                "Fever, diarrhoea, weight gain and rash around engraftment; earlier, more aggressive corticosteroids may "
+                "help (Dispenzieri 2008)."
+                + (
+                    " Splenomegaly is the best baseline predictor of a complicated course: higher risk."
+                    if spleen
+                    else ""
+                ),
+                "completed" if asct else "not-started",
+                evidence=tuple(e.reference for e in (planned_asct + asct)) + _refs(spleen),
+                params=(("splenomegaly", "yes"),) if spleen else (),
+            )
+        )
 
     # --- step 5: restaging at day +90/+100, on the real transplant date
     if asct:
         day0 = min(e.effective for e in asct if e.effective)
         start, end = _add_days(day0, 90), _add_days(day0, 100)
-        restaged = [m for m in measurements if m.analyte in ("serum_ife", "serum_m_protein") and m.effective
-                    and m.effective >= start and (as_of is None or m.effective <= as_of)]
-        steps.append(Step(
-            "restaging-day100", f"Restaging at day +90/+100 after transplant ({start} - {end})",
-            "Serum/urine IFE, FLC, VEGF, CBC, chemistry, PET-CT/CT of known lesions, echocardiography if pulmonary "
-            "hypertension, neurological examination +/- NCS (D'Souza 2012).",
-            "completed" if restaged else "scheduled", scheduled_start=start, scheduled_end=end,
-            evidence=tuple(e.reference for e in asct) + tuple(m.reference for m in restaged)))
+        restaged = [
+            m
+            for m in measurements
+            if m.analyte in ("serum_ife", "serum_m_protein")
+            and m.effective
+            and m.effective >= start
+            and (as_of is None or m.effective <= as_of)
+        ]
+        steps.append(
+            Step(
+                "restaging-day100",
+                f"Restaging at day +90/+100 after transplant ({start} - {end})",
+                "Serum/urine IFE, FLC, VEGF, CBC, chemistry, PET-CT/CT of known lesions, echocardiography if pulmonary "
+                "hypertension, neurological examination +/- NCS (D'Souza 2012).",
+                "completed" if restaged else "scheduled",
+                scheduled_start=start,
+                scheduled_end=end,
+                evidence=tuple(e.reference for e in asct) + tuple(m.reference for m in restaged),
+            )
+        )
 
     # --- step 6: surveillance after response: VEGF every 6 months, same specimen type
     if started:
-        vegf = sorted((m for m in measurements if m.analyte == "vegf" and m.effective
-                       and (as_of is None or m.effective <= as_of)), key=lambda m: m.effective)  # type: ignore[arg-type,return-value]
+        vegf = sorted(
+            (
+                m
+                for m in measurements
+                if m.analyte == "vegf" and m.effective and (as_of is None or m.effective <= as_of)
+            ),
+            key=lambda m: m.effective,  # type: ignore[arg-type,return-value]
+        )
         specimen = response.vegf.specimen or (vegf[-1].specimen if vegf else None) or "plasma"
         last = vegf[-1].effective if vegf else None
         # without a VEGF yet it is due now: the evaluation date, else the latest data
-        latest = max((m.effective for m in measurements if m.effective and (as_of is None or m.effective <= as_of)),
-                     default=started)
+        latest = max(
+            (m.effective for m in measurements if m.effective and (as_of is None or m.effective <= as_of)),
+            default=started,
+        )
         due = _add_months(last, 6) if last else (as_of or latest)
-        steps.append(Step(
-            "vegf-surveillance", f"VEGF about every 6 months, {specimen} (same specimen type and assay)",
-            "VEGF normalisation and its surveillance predict relapse (Gentile 2024; Misawa 2015); serum and plasma "
-            "values are not comparable, so keep the specimen type." + ("" if vegf else
-                                                                      " No VEGF yet: obtain one now as a reference."),
-            "scheduled", coding=WORKUP["vegf_elevation"][0], scheduled_start=due, repeat_months=6,
-            evidence=tuple(m.reference for m in vegf[-1:]),
-            params=(("specimen", specimen),) + (() if vegf else (("no_vegf_yet", "yes"),))))
-        steps.append(Step(
-            "surveillance", "Surveillance every 3-6 months",
-            "IFE/FLC, CBC, chemistry, neurological examination; imaging of previously involved sites; endocrine "
-            "follow-up (D'Sa 2022).", "scheduled", repeat_months=3))
+        steps.append(
+            Step(
+                "vegf-surveillance",
+                f"VEGF about every 6 months, {specimen} (same specimen type and assay)",
+                "VEGF normalisation and its surveillance predict relapse (Gentile 2024; Misawa 2015); serum and plasma "
+                "values are not comparable, so keep the specimen type."
+                + ("" if vegf else " No VEGF yet: obtain one now as a reference."),
+                "scheduled",
+                coding=WORKUP["vegf_elevation"][0],
+                scheduled_start=due,
+                repeat_months=6,
+                evidence=tuple(m.reference for m in vegf[-1:]),
+                params=(("specimen", specimen),) + (() if vegf else (("no_vegf_yet", "yes"),)),
+            )
+        )
+        steps.append(
+            Step(
+                "surveillance",
+                "Surveillance every 3-6 months",
+                "IFE/FLC, CBC, chemistry, neurological examination; imaging of previously involved sites; endocrine "
+                "follow-up (D'Sa 2022).",
+                "scheduled",
+                repeat_months=3,
+            )
+        )
 
     # --- response alerts turned into proposals
     for alert in response.alerts:
         if alert.code == "discordant_response":
-            steps.append(Step("regimen-review", "Review the regimen: discordant response",
-                              alert.message, "not-started", evidence=alert.evidence,
-                              params=(("alert", alert.code),)))
+            steps.append(
+                Step(
+                    "regimen-review",
+                    "Review the regimen: discordant response",
+                    alert.message,
+                    "not-started",
+                    evidence=alert.evidence,
+                    params=(("alert", alert.code),),
+                )
+            )
         elif alert.code in ("hematologic_progression", "vegf_progression", "reappearance"):
-            steps.append(Step(f"relapse-{alert.code}", "Relapse/progression work-up and salvage",
-                              alert.message + ". IMiDs or radiation salvage are commonly effective (D'Souza 2012).",
-                              "not-started", evidence=alert.evidence, key="relapse", params=(("alert", alert.code),)))
+            steps.append(
+                Step(
+                    f"relapse-{alert.code}",
+                    "Relapse/progression work-up and salvage",
+                    alert.message + ". IMiDs or radiation salvage are commonly effective (D'Souza 2012).",
+                    "not-started",
+                    evidence=alert.evidence,
+                    key="relapse",
+                    params=(("alert", alert.code),),
+                )
+            )
     return steps

@@ -4,6 +4,7 @@
 A profile is a list of groups; a group needs at least ``at_least`` of its criteria present.
 Every published POEMS rule has this shape, so one evaluator serves all of them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -112,9 +113,7 @@ DEFAULT_PROFILE = MAYO.name
 
 class UnknownProfileError(ValueError):
     def __init__(self, name: str) -> None:
-        super().__init__(
-            f"unknown rule profile {name!r}; choose one of: {', '.join(sorted(PROFILES))}"
-        )
+        super().__init__(f"unknown rule profile {name!r}; choose one of: {', '.join(sorted(PROFILES))}")
 
 
 def get_profile(name: str) -> Profile:

@@ -6,6 +6,7 @@ Pure functions of measurements, events, findings and course assessments with an 
 date and configuration: no FHIR JSON, no I/O, no clock. Never a guessed category: where the
 baseline is not measurable or a needed test is missing the answer is ``not_evaluable`` with why.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -46,8 +47,12 @@ class Point:
     reference: str
 
     def to_dict(self) -> dict[str, object]:
-        return {"value": round(self.value, 4), "unit": self.unit,
-                "effective": self.effective.isoformat() if self.effective else None, "reference": self.reference}
+        return {
+            "value": round(self.value, 4),
+            "unit": self.unit,
+            "effective": self.effective.isoformat() if self.effective else None,
+            "reference": self.reference,
+        }
 
 
 @dataclass(frozen=True)
@@ -110,8 +115,10 @@ class ResponseAssessment:
 
 
 def _upto(items: Iterable[Measurement], as_of: dt.date | None) -> list[Measurement]:
-    return sorted((m for m in items if m.effective and (as_of is None or m.effective <= as_of)),
-                  key=lambda m: (m.effective, m.reference))
+    return sorted(
+        (m for m in items if m.effective and (as_of is None or m.effective <= as_of)),
+        key=lambda m: (m.effective, m.reference),
+    )
 
 
 def _series(measurements: Sequence[Measurement], analyte: str, as_of: dt.date | None) -> list[Measurement]:
@@ -123,9 +130,14 @@ def _point(m: Measurement | None) -> Point | None:
 
 
 def first_treatment(events: Iterable[Event], as_of: dt.date | None = None) -> dt.date | None:
-    dates = [e.effective for e in events if e.kind in TREATMENT_KINDS and e.effective
-             and e.status not in ("preparation", "planned")
-             and (as_of is None or e.effective <= as_of)]
+    dates = [
+        e.effective
+        for e in events
+        if e.kind in TREATMENT_KINDS
+        and e.effective
+        and e.status not in ("preparation", "planned")
+        and (as_of is None or e.effective <= as_of)
+    ]
     return min(dates) if dates else None
 
 
@@ -158,7 +170,9 @@ class _Clone:
     bm_latest: Measurement | None
 
 
-def _dflc(measurements: Sequence[Measurement], as_of: dt.date | None, light: str | None) -> list[tuple[dt.date, float, str]]:
+def _dflc(
+    measurements: Sequence[Measurement], as_of: dt.date | None, light: str | None
+) -> list[tuple[dt.date, float, str]]:
     """Involved minus uninvolved free light chain, per date both were measured (mg/L)."""
     kappa = {m.effective: m for m in _series(measurements, "flc_kappa", as_of) if m.effective}
     lam = {m.effective: m for m in _series(measurements, "flc_lambda", as_of) if m.effective}
@@ -170,8 +184,9 @@ def _dflc(measurements: Sequence[Measurement], as_of: dt.date | None, light: str
     return out
 
 
-def _clone(measurements: Sequence[Measurement], cut: dt.date, inclusive: bool, as_of: dt.date | None,
-           light: str | None) -> _Clone:
+def _clone(
+    measurements: Sequence[Measurement], cut: dt.date, inclusive: bool, as_of: dt.date | None, light: str | None
+) -> _Clone:
     m_series = _series(measurements, "serum_m_protein", as_of)
     m_base = _baseline(m_series, cut, inclusive)
     m_after = _after(m_series, m_base.effective if m_base and m_base.effective else cut)
@@ -182,20 +197,33 @@ def _clone(measurements: Sequence[Measurement], cut: dt.date, inclusive: bool, a
     urine = _after(_series(measurements, "urine_ife", as_of), cut)
     both_negative = None
     for s in serum:
-        if s.value == 0 and any(u.value == 0 and u.effective and s.effective and abs((u.effective - s.effective).days) <= 31
-                                for u in urine):
+        if s.value == 0 and any(
+            u.value == 0 and u.effective and s.effective and abs((u.effective - s.effective).days) <= 31 for u in urine
+        ):
             both_negative = both_negative or s.effective
     ratio = _series(measurements, "flc_ratio", as_of)
     bm = _series(measurements, "bm_plasma_cells", as_of)
-    return _Clone(m_base, m_after, base_d[-1][1] if base_d else None, after_d,
-                  serum[-1] if serum else None, urine[-1] if urine else None, both_negative,
-                  ratio[-1] if ratio and ratio[-1].effective and ratio[-1].effective > cut else None,
-                  bm[-1] if bm and bm[-1].effective and bm[-1].effective > cut else None)
+    return _Clone(
+        m_base,
+        m_after,
+        base_d[-1][1] if base_d else None,
+        after_d,
+        serum[-1] if serum else None,
+        urine[-1] if urine else None,
+        both_negative,
+        ratio[-1] if ratio and ratio[-1].effective and ratio[-1].effective > cut else None,
+        bm[-1] if bm and bm[-1].effective and bm[-1].effective > cut else None,
+    )
 
 
 def _progression_from_cr(c: _Clone) -> bool:
-    return bool(c.ife_ever_negative_both and c.serum_ife and c.serum_ife.value == 1
-                and c.serum_ife.effective and c.serum_ife.effective > c.ife_ever_negative_both)
+    return bool(
+        c.ife_ever_negative_both
+        and c.serum_ife
+        and c.serum_ife.value == 1
+        and c.serum_ife.effective
+        and c.serum_ife.effective > c.ife_ever_negative_both
+    )
 
 
 def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
@@ -207,20 +235,40 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     d_measurable = c.dflc_base is not None and c.dflc_base > cfg.amyloid_dflc_measurable
     # PD: from CR any detectable M-protein; from PR/SD >= 50 % rise from nadir to > 5 g/L, or FLC
     if _progression_from_cr(c):
-        return HematologicResponse(fw, "PD", "M-protein detectable again after a complete response "
-                                   f"(serum immunofixation positive on {c.serum_ife.effective})",  # type: ignore[union-attr]
-                                   base_p, latest_p or _point(c.serum_ife), change)
+        return HematologicResponse(
+            fw,
+            "PD",
+            "M-protein detectable again after a complete response "
+            f"(serum immunofixation positive on {c.serum_ife.effective})",  # type: ignore[union-attr]
+            base_p,
+            latest_p or _point(c.serum_ife),
+            change,
+        )
     if c.m_after and latest_m:
-        nadir = min(m.value for m in c.m_after[:-1] + ([c.m_base] if c.m_base else [])) if (c.m_after[:-1] or c.m_base) else None
+        nadir = (
+            min(m.value for m in c.m_after[:-1] + ([c.m_base] if c.m_base else []))
+            if (c.m_after[:-1] or c.m_base)
+            else None
+        )
         if nadir is not None and latest_m.value >= nadir * 1.5 and latest_m.value > cfg.amyloid_serum_measurable:
-            return HematologicResponse(fw, "PD", f"M-protein rose >= 50 % from its nadir ({nadir:g} g/L) to "
-                                       f"{latest_m.value:g} g/L (> {cfg.amyloid_serum_measurable:g} g/L)",
-                                       base_p, latest_p, change)
+            return HematologicResponse(
+                fw,
+                "PD",
+                f"M-protein rose >= 50 % from its nadir ({nadir:g} g/L) to "
+                f"{latest_m.value:g} g/L (> {cfg.amyloid_serum_measurable:g} g/L)",
+                base_p,
+                latest_p,
+                change,
+            )
     if c.dflc_after:
-        nadir_d = min([d[1] for d in c.dflc_after[:-1]] + ([c.dflc_base] if c.dflc_base is not None else []), default=None)
+        nadir_d = min(
+            [d[1] for d in c.dflc_after[:-1]] + ([c.dflc_base] if c.dflc_base is not None else []), default=None
+        )
         last_d = c.dflc_after[-1][1]
         if nadir_d is not None and last_d >= nadir_d * 1.5 and last_d > 100:
-            return HematologicResponse(fw, "PD", f"dFLC rose >= 50 % from its nadir to {last_d:g} mg/L", base_p, latest_p, change)
+            return HematologicResponse(
+                fw, "PD", f"dFLC rose >= 50 % from its nadir to {last_d:g} mg/L", base_p, latest_p, change
+            )
     caveats: list[str] = []
     # CR: serum and urine immunofixation negative and a normal FLC ratio
     if c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0:
@@ -231,30 +279,58 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         if c.bm_latest is None:
             caveats.append("bone-marrow plasma cells not assessed (one version of CR requires < 5 %)")
             provisional = True
-        return HematologicResponse(fw, "CR", "serum and urine immunofixation negative", base_p,
-                                   _point(c.serum_ife), change, tuple(caveats), provisional)
+        return HematologicResponse(
+            fw,
+            "CR",
+            "serum and urine immunofixation negative",
+            base_p,
+            _point(c.serum_ife),
+            change,
+            tuple(caveats),
+            provisional,
+        )
     if c.serum_ife and c.serum_ife.value == 0 and not c.urine_ife:
         caveats.append("serum immunofixation negative but urine immunofixation not assessed: CR not assessable")
     # VGPR: dFLC < 40 mg/L
     if c.dflc_after and c.dflc_after[-1][1] < 40:
-        return HematologicResponse(fw, "VGPR", f"dFLC {c.dflc_after[-1][1]:g} mg/L < 40 mg/L", base_p, latest_p,
-                                   change, tuple(caveats))
+        return HematologicResponse(
+            fw, "VGPR", f"dFLC {c.dflc_after[-1][1]:g} mg/L < 40 mg/L", base_p, latest_p, change, tuple(caveats)
+        )
     if not c.dflc_after and (c.m_after or c.serum_ife):
         caveats.append("VGPR not assessable: dFLC (free light chains) not measured after treatment")
     # PR: >= 50 % fall of a measurable M-protein or dFLC
     if m_measurable and change is not None and change <= -0.5:
-        return HematologicResponse(fw, "PR", f"M-protein {c.m_base.value:g} -> {latest_m.value:g} g/L "  # type: ignore[union-attr]
-                                   f"({change:+.0%})", base_p, latest_p, change, tuple(caveats))
+        return HematologicResponse(
+            fw,
+            "PR",
+            f"M-protein {c.m_base.value:g} -> {latest_m.value:g} g/L "  # type: ignore[union-attr]
+            f"({change:+.0%})",
+            base_p,
+            latest_p,
+            change,
+            tuple(caveats),
+        )
     if d_measurable and c.dflc_after and c.dflc_after[-1][1] <= 0.5 * c.dflc_base:  # type: ignore[operator]
         return HematologicResponse(fw, "PR", "dFLC fell >= 50 %", base_p, latest_p, change, tuple(caveats))
     if not (m_measurable or d_measurable):
-        why = (f"baseline M-protein {c.m_base.value:g} g/L is not above {cfg.amyloid_serum_measurable:g} g/L"
-               if c.m_base else "no M-protein before the first treatment")
-        return HematologicResponse(fw, "not_evaluable", f"{why} and dFLC is not > 100 mg/L: below the "
-                                   "measurability gate", base_p, latest_p, change, tuple(caveats))
+        why = (
+            f"baseline M-protein {c.m_base.value:g} g/L is not above {cfg.amyloid_serum_measurable:g} g/L"
+            if c.m_base
+            else "no M-protein before the first treatment"
+        )
+        return HematologicResponse(
+            fw,
+            "not_evaluable",
+            f"{why} and dFLC is not > 100 mg/L: below the measurability gate",
+            base_p,
+            latest_p,
+            change,
+            tuple(caveats),
+        )
     if latest_m is None and not c.dflc_after:
-        return HematologicResponse(fw, "not_evaluable", "no follow-up measurement after the baseline",
-                                   base_p, None, None, tuple(caveats))
+        return HematologicResponse(
+            fw, "not_evaluable", "no follow-up measurement after the baseline", base_p, None, None, tuple(caveats)
+        )
     return HematologicResponse(fw, "NR", "neither CR, VGPR, PR nor PD", base_p, latest_p, change, tuple(caveats))
 
 
@@ -264,23 +340,40 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     base_p, latest_p = _point(c.m_base), _point(latest_m)
     change = (latest_m.value - c.m_base.value) / c.m_base.value if latest_m and c.m_base and c.m_base.value else None
     if not (c.m_base and c.m_base.value >= cfg.imwg_serum_measurable):
-        why = (f"baseline serum M-protein {c.m_base.value:g} g/L is below the IMWG measurable-disease threshold "
-               f"of {cfg.imwg_serum_measurable:g} g/L (1 g/dL); urine M-protein not quantified"
-               if c.m_base else "no serum M-protein before the first treatment")
-        pattern = ("descriptively a VGPR pattern (>= 90 % reduction, urine negative)",) if (
-            change is not None and change <= -0.9 and c.urine_ife and c.urine_ife.value == 0) else ()
+        why = (
+            f"baseline serum M-protein {c.m_base.value:g} g/L is below the IMWG measurable-disease threshold "
+            f"of {cfg.imwg_serum_measurable:g} g/L (1 g/dL); urine M-protein not quantified"
+            if c.m_base
+            else "no serum M-protein before the first treatment"
+        )
+        pattern = (
+            ("descriptively a VGPR pattern (>= 90 % reduction, urine negative)",)
+            if (change is not None and change <= -0.9 and c.urine_ife and c.urine_ife.value == 0)
+            else ()
+        )
         return HematologicResponse(fw, "not_evaluable", why, base_p, latest_p, change, pattern)
     if _progression_from_cr(c):
-        return HematologicResponse(fw, "PD", "M-protein detectable again after a complete response", base_p, latest_p, change)
+        return HematologicResponse(
+            fw, "PD", "M-protein detectable again after a complete response", base_p, latest_p, change
+        )
     if latest_m and c.m_after:
         nadir = min([m.value for m in c.m_after[:-1]] + [c.m_base.value])
         if latest_m.value >= nadir * 1.25 and latest_m.value - nadir > 5:
-            return HematologicResponse(fw, "PD", f">= 25 % rise from the nadir ({nadir:g} g/L) with > 5 g/L absolute",
-                                       base_p, latest_p, change)
+            return HematologicResponse(
+                fw, "PD", f">= 25 % rise from the nadir ({nadir:g} g/L) with > 5 g/L absolute", base_p, latest_p, change
+            )
     if c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0:
         marrow = () if c.bm_latest else ("bone-marrow plasma cells (< 5 %) not assessed",)
-        return HematologicResponse(fw, "CR", "serum and urine immunofixation negative", base_p, _point(c.serum_ife),
-                                   change, marrow, provisional=bool(marrow))
+        return HematologicResponse(
+            fw,
+            "CR",
+            "serum and urine immunofixation negative",
+            base_p,
+            _point(c.serum_ife),
+            change,
+            marrow,
+            provisional=bool(marrow),
+        )
     if change is None:
         return HematologicResponse(fw, "not_evaluable", "no follow-up M-protein after the baseline", base_p, None, None)
     if change <= -0.9 or (latest_m and latest_m.value == 0 and c.serum_ife and c.serum_ife.value == 1):
@@ -295,69 +388,129 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
 # ------------------------------------------------------------------ VEGF
 
 
-def vegf_response(measurements: Sequence[Measurement], cut: dt.date, inclusive: bool, as_of: dt.date | None,
-                  cfg: ResponseConfig) -> VegfResponse:
+def vegf_response(
+    measurements: Sequence[Measurement], cut: dt.date, inclusive: bool, as_of: dt.date | None, cfg: ResponseConfig
+) -> VegfResponse:
     series = _series(measurements, "vegf", as_of)
     if not series:
-        return VegfResponse("not_evaluable", "VEGF never measured (no baseline): obtain one now as a post-treatment "
-                            "reference, same specimen type from then on")
+        return VegfResponse(
+            "not_evaluable",
+            "VEGF never measured (no baseline): obtain one now as a post-treatment "
+            "reference, same specimen type from then on",
+        )
     baseline = _baseline(series, cut, inclusive)
     if baseline is None:
-        return VegfResponse("not_evaluable", "no VEGF before the first treatment (obtain one now as a post-treatment "
-                            "reference)")
+        return VegfResponse(
+            "not_evaluable", "no VEGF before the first treatment (obtain one now as a post-treatment reference)"
+        )
     if baseline.specimen is None:
-        return VegfResponse("not_evaluable", "baseline VEGF specimen type unknown (serum and plasma differ)",
-                            None, _point(baseline))
+        return VegfResponse(
+            "not_evaluable", "baseline VEGF specimen type unknown (serum and plasma differ)", None, _point(baseline)
+        )
     follow = [m for m in _after(series, baseline.effective) if m.specimen == baseline.specimen]  # type: ignore[arg-type]
     if not follow:
         others = {m.specimen or "unknown" for m in _after(series, baseline.effective)}  # type: ignore[arg-type]
-        why = (f"follow-up VEGF in another specimen ({', '.join(sorted(others))}) than the {baseline.specimen} "
-               "baseline: serum and plasma are not comparable") if others else "no VEGF after the baseline"
+        why = (
+            (
+                f"follow-up VEGF in another specimen ({', '.join(sorted(others))}) than the {baseline.specimen} "
+                "baseline: serum and plasma are not comparable"
+            )
+            if others
+            else "no VEGF after the baseline"
+        )
         return VegfResponse("not_evaluable", why, baseline.specimen, _point(baseline))
     latest = follow[-1]
     cutoff = cfg.vegf_cutoff[baseline.specimen]
     nadir = min([m.value for m in follow[:-1]] + [baseline.value])
-    if len(follow) >= 1 and latest.value >= nadir * (1 + cfg.vegf_progression_increase) and latest.value >= cutoff \
-            and nadir < baseline.value:
-        return VegfResponse("progression", f"VEGF rose from its nadir {nadir:g} to {latest.value:g} pg/mL "
-                            f"(>= {cfg.vegf_progression_increase:.0%} and above the {cutoff:g} pg/mL cut-off)",
-                            baseline.specimen, _point(baseline), _point(latest))
+    if (
+        len(follow) >= 1
+        and latest.value >= nadir * (1 + cfg.vegf_progression_increase)
+        and latest.value >= cutoff
+        and nadir < baseline.value
+    ):
+        return VegfResponse(
+            "progression",
+            f"VEGF rose from its nadir {nadir:g} to {latest.value:g} pg/mL "
+            f"(>= {cfg.vegf_progression_increase:.0%} and above the {cutoff:g} pg/mL cut-off)",
+            baseline.specimen,
+            _point(baseline),
+            _point(latest),
+        )
     if baseline.value < cutoff:
-        return VegfResponse("not_evaluable", f"baseline VEGF {baseline.value:g} pg/mL was not elevated "
-                            f"(< {cutoff:g} pg/mL)", baseline.specimen, _point(baseline), _point(latest))
+        return VegfResponse(
+            "not_evaluable",
+            f"baseline VEGF {baseline.value:g} pg/mL was not elevated (< {cutoff:g} pg/mL)",
+            baseline.specimen,
+            _point(baseline),
+            _point(latest),
+        )
     if latest.value < cutoff:
-        return VegfResponse("complete", f"VEGF normalised: {baseline.value:g} -> {latest.value:g} pg/mL "
-                            f"(< {cutoff:g})", baseline.specimen, _point(baseline), _point(latest))
+        return VegfResponse(
+            "complete",
+            f"VEGF normalised: {baseline.value:g} -> {latest.value:g} pg/mL (< {cutoff:g})",
+            baseline.specimen,
+            _point(baseline),
+            _point(latest),
+        )
     if latest.value <= baseline.value * (1 - cfg.vegf_partial_decrease):
-        return VegfResponse("partial", f"VEGF {baseline.value:g} -> {latest.value:g} pg/mL, not normalised",
-                            baseline.specimen, _point(baseline), _point(latest))
-    return VegfResponse("none", f"VEGF {baseline.value:g} -> {latest.value:g} pg/mL", baseline.specimen,
-                        _point(baseline), _point(latest))
+        return VegfResponse(
+            "partial",
+            f"VEGF {baseline.value:g} -> {latest.value:g} pg/mL, not normalised",
+            baseline.specimen,
+            _point(baseline),
+            _point(latest),
+        )
+    return VegfResponse(
+        "none",
+        f"VEGF {baseline.value:g} -> {latest.value:g} pg/mL",
+        baseline.specimen,
+        _point(baseline),
+        _point(latest),
+    )
 
 
 # ------------------------------------------------------------------ clinical
 
 
-def clinical_response(findings: Sequence[Finding], course: Sequence[CourseAssessment],
-                      measurements: Sequence[Measurement], cut: dt.date, inclusive: bool,
-                      as_of: dt.date | None, cfg: ResponseConfig) -> dict[str, DomainResponse]:
+def clinical_response(
+    findings: Sequence[Finding],
+    course: Sequence[CourseAssessment],
+    measurements: Sequence[Measurement],
+    cut: dt.date,
+    inclusive: bool,
+    as_of: dt.date | None,
+    cfg: ResponseConfig,
+) -> dict[str, DomainResponse]:
     out: dict[str, DomainResponse] = {}
     for domain, topic in DOMAIN_TOPICS.items():
         # every dated statement about the domain after the first treatment; the latest one wins
         candidates: list[tuple[dt.date, str, str, tuple[str, ...]]] = []
         for c in course:
             if c.domain == domain and c.effective and c.effective > cut and (as_of is None or c.effective <= as_of):
-                candidates.append((c.effective, c.direction, f"clinician's assessment on {c.effective}", (c.reference,)))
-        present = [f for f in findings if f.topic == topic and f.state is State.PRESENT and f.effective
-                   and (as_of is None or f.effective <= as_of)]
+                candidates.append(
+                    (c.effective, c.direction, f"clinician's assessment on {c.effective}", (c.reference,))
+                )
+        present = [
+            f
+            for f in findings
+            if f.topic == topic and f.state is State.PRESENT and f.effective and (as_of is None or f.effective <= as_of)
+        ]
         for f in present:
             if f.effective and f.effective > cut and (f.resolved_on is None or (as_of and f.resolved_on > as_of)):
-                candidates.append((f.effective, "worse", "new finding after the first treatment", (f.evidence.reference,)))
+                candidates.append(
+                    (f.effective, "worse", "new finding after the first treatment", (f.evidence.reference,))
+                )
         baseline = [f for f in present if f.effective and f.effective <= cut]
-        resolved = [f for f in baseline if f.resolved_on and f.resolved_on > cut and (as_of is None or f.resolved_on <= as_of)]
+        resolved = [
+            f for f in baseline if f.resolved_on and f.resolved_on > cut and (as_of is None or f.resolved_on <= as_of)
+        ]
         if resolved:
             when = max(f.resolved_on for f in resolved if f.resolved_on)
-            what = "every baseline finding resolved" if len(resolved) == len(baseline) else "some baseline findings resolved"
+            what = (
+                "every baseline finding resolved"
+                if len(resolved) == len(baseline)
+                else "some baseline findings resolved"
+            )
             candidates.append((when, "improved", f"{what} (by {when})", tuple(f.evidence.reference for f in resolved)))
         if candidates:
             when, direction, reason, refs = max(candidates, key=lambda c: (c[0], c[1] == "worse"))
@@ -369,9 +522,15 @@ def clinical_response(findings: Sequence[Finding], course: Sequence[CourseAssess
     after = _after(albumin, base.effective) if base and base.effective else []
     if base and after:
         change = (after[-1].value - base.value) / base.value
-        direction = "improved" if change >= cfg.albumin_change else "worse" if change <= -cfg.albumin_change else "stable"
-        out["albumin"] = DomainResponse("albumin", direction, f"albumin {base.value:g} -> {after[-1].value:g} g/L "
-                                        f"({change:+.0%})", (base.reference, after[-1].reference))
+        direction = (
+            "improved" if change >= cfg.albumin_change else "worse" if change <= -cfg.albumin_change else "stable"
+        )
+        out["albumin"] = DomainResponse(
+            "albumin",
+            direction,
+            f"albumin {base.value:g} -> {after[-1].value:g} g/L ({change:+.0%})",
+            (base.reference, after[-1].reference),
+        )
     else:
         out["albumin"] = DomainResponse("albumin", "not_assessed", "no albumin before and after the first treatment")
     return out
@@ -380,20 +539,37 @@ def clinical_response(findings: Sequence[Finding], course: Sequence[CourseAssess
 # ------------------------------------------------------------------ all together
 
 
-def assess_response(measurements: Sequence[Measurement], events: Sequence[Event], findings: Sequence[Finding],
-                    course: Sequence[CourseAssessment], cfg: ResponseConfig, as_of: dt.date | None = None,
-                    baseline_date: dt.date | None = None) -> ResponseAssessment:
+def assess_response(
+    measurements: Sequence[Measurement],
+    events: Sequence[Event],
+    findings: Sequence[Finding],
+    course: Sequence[CourseAssessment],
+    cfg: ResponseConfig,
+    as_of: dt.date | None = None,
+    baseline_date: dt.date | None = None,
+) -> ResponseAssessment:
     start = first_treatment(events, as_of)
     # Baseline: the last measurement before the first treatment, or on/before a user-given date.
     cut, inclusive = (baseline_date, True) if baseline_date else (start, False)
     if cut is None:
         na = HematologicResponse("amyloid", "not_evaluable", "no treatment recorded and no --baseline date")
-        return ResponseAssessment(as_of, None, None, na,
-                                  HematologicResponse("imwg", "not_evaluable", na.reason),
-                                  VegfResponse("not_evaluable", na.reason),
-                                  {d: DomainResponse(d, "not_assessed", na.reason) for d in (*DOMAIN_TOPICS, "albumin")})
-    light = next((f.light_chain for f in findings if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
-                  and f.light_chain), None)
+        return ResponseAssessment(
+            as_of,
+            None,
+            None,
+            na,
+            HematologicResponse("imwg", "not_evaluable", na.reason),
+            VegfResponse("not_evaluable", na.reason),
+            {d: DomainResponse(d, "not_assessed", na.reason) for d in (*DOMAIN_TOPICS, "albumin")},
+        )
+    light = next(
+        (
+            f.light_chain
+            for f in findings
+            if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value and f.light_chain
+        ),
+        None,
+    )
     clone = _clone(measurements, cut, inclusive, as_of, light)
     amyloid, imwg = amyloid_response(clone, cfg), imwg_response(clone, cfg)
     vegf = vegf_response(measurements, cut, inclusive, as_of, cfg)
@@ -402,36 +578,73 @@ def assess_response(measurements: Sequence[Measurement], events: Sequence[Event]
     return ResponseAssessment(as_of, cut, start, amyloid, imwg, vegf, clinical, tuple(alerts))
 
 
-def _alerts(amyloid: HematologicResponse, imwg: HematologicResponse, vegf: VegfResponse,
-            clinical: dict[str, DomainResponse], findings: Sequence[Finding], events: Sequence[Event],
-            cut: dt.date, as_of: dt.date | None) -> list[Alert]:
+def _alerts(
+    amyloid: HematologicResponse,
+    imwg: HematologicResponse,
+    vegf: VegfResponse,
+    clinical: dict[str, DomainResponse],
+    findings: Sequence[Finding],
+    events: Sequence[Event],
+    cut: dt.date,
+    as_of: dt.date | None,
+) -> list[Alert]:
     alerts: list[Alert] = []
     for h in (amyloid, imwg):
         if h.category == "PD":
-            alerts.append(Alert("hematologic_progression", f"haematological progression ({h.framework}): {h.reason}",
-                                tuple(p.reference for p in (h.latest,) if p)))
+            alerts.append(
+                Alert(
+                    "hematologic_progression",
+                    f"haematological progression ({h.framework}): {h.reason}",
+                    tuple(p.reference for p in (h.latest,) if p),
+                )
+            )
     if vegf.category == "progression":
-        alerts.append(Alert("vegf_progression", f"rising VEGF: {vegf.reason}; the second most common progression "
-                            "event after radiological progression", tuple(p.reference for p in (vegf.latest,) if p)))
+        alerts.append(
+            Alert(
+                "vegf_progression",
+                f"rising VEGF: {vegf.reason}; the second most common progression event after radiological progression",
+                tuple(p.reference for p in (vegf.latest,) if p),
+            )
+        )
     for _domain, topic in DOMAIN_TOPICS.items():
         by_rule: dict[str, list[Finding]] = {}
         for f in findings:
-            if f.topic == topic and f.state is State.PRESENT and f.effective and (as_of is None or f.effective <= as_of):
+            if (
+                f.topic == topic
+                and f.state is State.PRESENT
+                and f.effective
+                and (as_of is None or f.effective <= as_of)
+            ):
                 by_rule.setdefault(f.source_rule or topic, []).append(f)
         for rule, fs in by_rule.items():
             resolved = [f.resolved_on for f in fs if f.resolved_on and (as_of is None or f.resolved_on <= as_of)]
-            again = [f for f in fs if resolved and f.effective and f.effective > min(resolved) and f.resolved_on is None]
+            again = [
+                f for f in fs if resolved and f.effective and f.effective > min(resolved) and f.resolved_on is None
+            ]
             if again:
-                alerts.append(Alert("reappearance", f"{rule.replace('_', ' ')} recorded again after it had resolved",
-                                    tuple(f.evidence.reference for f in again)))
+                alerts.append(
+                    Alert(
+                        "reappearance",
+                        f"{rule.replace('_', ' ')} recorded again after it had resolved",
+                        tuple(f.evidence.reference for f in again),
+                    )
+                )
     responding = amyloid.category in ("CR", "VGPR", "PR")
     worse = [d for d in clinical.values() if d.direction == "worse"]
     if responding and worse:
         neurotoxic = sorted({e.agent for e in events if e.neurotoxic and e.agent})
-        caution = (f"; note the neurotoxicity of {', '.join(neurotoxic)}" if neurotoxic else
-                   "; thalidomide and bortezomib may worsen neuropathy")
-        alerts.append(Alert("discordant_response",
-                            f"discordant: haematological {amyloid.category} with clinical worsening "
-                            f"({', '.join(d.domain for d in worse)}) - consider a regimen change or early "
-                            f"escalation{caution}", tuple(r for d in worse for r in d.evidence)))
+        caution = (
+            f"; note the neurotoxicity of {', '.join(neurotoxic)}"
+            if neurotoxic
+            else "; thalidomide and bortezomib may worsen neuropathy"
+        )
+        alerts.append(
+            Alert(
+                "discordant_response",
+                f"discordant: haematological {amyloid.category} with clinical worsening "
+                f"({', '.join(d.domain for d in worse)}) - consider a regimen change or early "
+                f"escalation{caution}",
+                tuple(r for d in worse for r in d.evidence),
+            )
+        )
     return alerts

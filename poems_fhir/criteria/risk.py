@@ -4,6 +4,7 @@
 Published factors only; no point scores or risk groups, whose weights are UNVERIFIED.
 Pure: findings, measurements, events, the response and a birth date in; no FHIR JSON, no clock.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,20 +43,35 @@ def _age(birth: dt.date | None, on: dt.date | None) -> float | None:
 
 
 def _latest_before(measurements: Sequence[Measurement], analyte: str, on: dt.date | None) -> Measurement | None:
-    series = sorted((m for m in measurements if m.analyte == analyte and m.effective
-                     and (on is None or m.effective <= on)), key=lambda m: m.effective)  # type: ignore[arg-type,return-value]
+    series = sorted(
+        (m for m in measurements if m.analyte == analyte and m.effective and (on is None or m.effective <= on)),
+        key=lambda m: m.effective,  # type: ignore[arg-type,return-value]
+    )
     return series[-1] if series else None
 
 
-def _present(findings: Sequence[Finding], topic: str, rules: tuple[str, ...] | None = None,
-             on: dt.date | None = None) -> list[Finding]:
-    return [f for f in findings if f.topic == topic and f.state is State.PRESENT
-            and (rules is None or f.source_rule in rules) and (on is None or (f.effective and f.effective <= on))]
+def _present(
+    findings: Sequence[Finding], topic: str, rules: tuple[str, ...] | None = None, on: dt.date | None = None
+) -> list[Finding]:
+    return [
+        f
+        for f in findings
+        if f.topic == topic
+        and f.state is State.PRESENT
+        and (rules is None or f.source_rule in rules)
+        and (on is None or (f.effective and f.effective <= on))
+    ]
 
 
-def assess_risk(findings: Sequence[Finding], measurements: Sequence[Measurement], events: Sequence[Event],
-                response: ResponseAssessment, birth_date: dt.date | None, as_of: dt.date | None,
-                cfg: RiskConfig = RiskConfig()) -> list[RiskFactor]:
+def assess_risk(
+    findings: Sequence[Finding],
+    measurements: Sequence[Measurement],
+    events: Sequence[Event],
+    response: ResponseAssessment,
+    birth_date: dt.date | None,
+    as_of: dt.date | None,
+    cfg: RiskConfig = RiskConfig(),
+) -> list[RiskFactor]:
     # "at diagnosis": the baseline (first treatment), else the evaluation date
     latest = [f.effective for f in findings if f.effective] + [m.effective for m in measurements if m.effective]
     diagnosis = response.baseline_date or as_of or max(latest, default=None)
@@ -66,78 +82,168 @@ def assess_risk(findings: Sequence[Finding], measurements: Sequence[Measurement]
     if age is None:
         out.append(RiskFactor("age_over_50", wang, State.NOT_ASSESSED, "birth date or diagnosis date unknown"))
     else:
-        out.append(RiskFactor("age_over_50", wang, State.PRESENT if age > cfg.age_years else State.ABSENT,
-                              f"age {int(age)} at {diagnosis}"))
+        out.append(
+            RiskFactor(
+                "age_over_50",
+                wang,
+                State.PRESENT if age > cfg.age_years else State.ABSENT,
+                f"age {int(age)} at {diagnosis}",
+            )
+        )
 
     ph = _present(findings, Sign.PULMONARY_HYPERTENSION.value, on=diagnosis)
-    out.append(RiskFactor("pulmonary_hypertension", wang, State.PRESENT if ph else State.NOT_ASSESSED,
-                          "pulmonary hypertension recorded (cohort definition: echo sPAP >= 50 mmHg)" if ph
-                          else "no echocardiographic assessment recorded", tuple(f.evidence.reference for f in ph)))
+    out.append(
+        RiskFactor(
+            "pulmonary_hypertension",
+            wang,
+            State.PRESENT if ph else State.NOT_ASSESSED,
+            "pulmonary hypertension recorded (cohort definition: echo sPAP >= 50 mmHg)"
+            if ph
+            else "no echocardiographic assessment recorded",
+            tuple(f.evidence.reference for f in ph),
+        )
+    )
 
     effusion = _present(findings, Criterion.EXTRAVASCULAR_VOLUME_OVERLOAD.value, ("pleural_effusion",), diagnosis)
-    out.append(RiskFactor("pleural_effusion", wang, State.PRESENT if effusion else State.NOT_ASSESSED,
-                          "pleural effusion recorded" if effusion else "no pleural effusion recorded (not the same as absent)",
-                          tuple(f.evidence.reference for f in effusion)))
+    out.append(
+        RiskFactor(
+            "pleural_effusion",
+            wang,
+            State.PRESENT if effusion else State.NOT_ASSESSED,
+            "pleural effusion recorded" if effusion else "no pleural effusion recorded (not the same as absent)",
+            tuple(f.evidence.reference for f in effusion),
+        )
+    )
 
     egfr = _latest_before(measurements, "egfr", diagnosis)
     if egfr is None:
         out.append(RiskFactor("egfr_below_30", wang, State.NOT_ASSESSED, "no eGFR at diagnosis"))
     else:
-        out.append(RiskFactor("egfr_below_30", wang, State.PRESENT if egfr.value < cfg.egfr_low else State.ABSENT,
-                              f"eGFR {egfr.value:g} {egfr.unit or ''} on {egfr.effective}", (egfr.reference,)))
+        out.append(
+            RiskFactor(
+                "egfr_below_30",
+                wang,
+                State.PRESENT if egfr.value < cfg.egfr_low else State.ABSENT,
+                f"eGFR {egfr.value:g} {egfr.unit or ''} on {egfr.effective}",
+                (egfr.reference,),
+            )
+        )
 
     mayo = "Mayo progression factors (Kourelis 2016)"
     albumin = _latest_before(measurements, "albumin", diagnosis)
     if albumin is None:
         out.append(RiskFactor("low_albumin", mayo, State.NOT_ASSESSED, "no albumin at diagnosis"))
     else:
-        out.append(RiskFactor("low_albumin", mayo, State.PRESENT if albumin.value < cfg.albumin_low else State.ABSENT,
-                              f"albumin {albumin.value:g} g/L (< {cfg.albumin_low:g} g/L is low; cut-off S)",
-                              (albumin.reference,)))
+        out.append(
+            RiskFactor(
+                "low_albumin",
+                mayo,
+                State.PRESENT if albumin.value < cfg.albumin_low else State.ABSENT,
+                f"albumin {albumin.value:g} g/L (< {cfg.albumin_low:g} g/L is low; cut-off S)",
+                (albumin.reference,),
+            )
+        )
 
     cr = response.hematologic.category
     if response.first_treatment is None:
         out.append(RiskFactor("no_hematologic_cr_after_first_line", mayo, State.NOT_ASSESSED, "no treatment recorded"))
     elif cr == "not_evaluable":
-        out.append(RiskFactor("no_hematologic_cr_after_first_line", mayo, State.NOT_ASSESSED,
-                              f"haematological response not evaluable: {response.hematologic.reason}"))
+        out.append(
+            RiskFactor(
+                "no_hematologic_cr_after_first_line",
+                mayo,
+                State.NOT_ASSESSED,
+                f"haematological response not evaluable: {response.hematologic.reason}",
+            )
+        )
     else:
-        out.append(RiskFactor("no_hematologic_cr_after_first_line", mayo, State.ABSENT if cr == "CR" else State.PRESENT,
-                              f"haematological response {cr} (amyloid-style)"))
+        out.append(
+            RiskFactor(
+                "no_hematologic_cr_after_first_line",
+                mayo,
+                State.ABSENT if cr == "CR" else State.PRESENT,
+                f"haematological response {cr} (amyloid-style)",
+            )
+        )
 
-    asct = sorted((e for e in events if e.kind == "autologous_hsct" and e.effective and e.status != "preparation"
-                   and (as_of is None or e.effective <= as_of)), key=lambda e: e.effective)  # type: ignore[arg-type,return-value]
+    asct = sorted(
+        (
+            e
+            for e in events
+            if e.kind == "autologous_hsct"
+            and e.effective
+            and e.status != "preparation"
+            and (as_of is None or e.effective <= as_of)
+        ),
+        key=lambda e: e.effective,  # type: ignore[arg-type,return-value]
+    )
     post = "post-ASCT progression factors (D'Souza 2012)"
     if asct:
         day0 = asct[0].effective
         clone = _present(findings, Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value)
         igg_lambda = [f for f in clone if f.heavy_chain == "IgG" and f.light_chain == "lambda"]
         typed = [f for f in clone if f.heavy_chain and f.light_chain]
-        out.append(RiskFactor("igg_lambda", post, State.PRESENT if igg_lambda else State.ABSENT if typed else State.NOT_ASSESSED,
-                              "IgG-lambda isotype" if igg_lambda else "other isotype" if typed else "isotype unknown",
-                              tuple(f.evidence.reference for f in igg_lambda or typed)))
+        out.append(
+            RiskFactor(
+                "igg_lambda",
+                post,
+                State.PRESENT if igg_lambda else State.ABSENT if typed else State.NOT_ASSESSED,
+                "IgG-lambda isotype" if igg_lambda else "other isotype" if typed else "isotype unknown",
+                tuple(f.evidence.reference for f in igg_lambda or typed),
+            )
+        )
         age_asct = _age(birth_date, day0)
-        out.append(RiskFactor("age_50_or_less_at_asct", post,
-                              State.NOT_ASSESSED if age_asct is None else State.PRESENT if age_asct <= cfg.age_years else State.ABSENT,
-                              f"age {int(age_asct)} at transplant on {day0}" if age_asct is not None else "birth date unknown",
-                              (asct[0].reference,)))
-        out.append(RiskFactor("fdg_avid_lesions_at_baseline", post, State.NOT_ASSESSED,
-                              "FDG avidity of bone lesions is not coded in the data"))
-        out.append(RiskFactor("no_hematologic_cr_after_asct", post,
-                              State.NOT_ASSESSED if cr == "not_evaluable" else State.ABSENT if cr == "CR" else State.PRESENT,
-                              f"haematological response {cr}"))
+        out.append(
+            RiskFactor(
+                "age_50_or_less_at_asct",
+                post,
+                State.NOT_ASSESSED
+                if age_asct is None
+                else State.PRESENT
+                if age_asct <= cfg.age_years
+                else State.ABSENT,
+                f"age {int(age_asct)} at transplant on {day0}" if age_asct is not None else "birth date unknown",
+                (asct[0].reference,),
+            )
+        )
+        out.append(
+            RiskFactor(
+                "fdg_avid_lesions_at_baseline",
+                post,
+                State.NOT_ASSESSED,
+                "FDG avidity of bone lesions is not coded in the data",
+            )
+        )
+        out.append(
+            RiskFactor(
+                "no_hematologic_cr_after_asct",
+                post,
+                State.NOT_ASSESSED if cr == "not_evaluable" else State.ABSENT if cr == "CR" else State.PRESENT,
+                f"haematological response {cr}",
+            )
+        )
 
     thrombosis = "thrombosis risk (Mellors 2021)"
     for factor, topic, rules in (
         ("thrombocytosis", Criterion.THROMBOCYTOSIS_POLYCYTHEMIA.value, ("platelets", "thrombocytosis")),
-        ("high_hemoglobin_or_hematocrit", Criterion.THROMBOCYTOSIS_POLYCYTHEMIA.value, ("hemoglobin", "hematocrit", "polycythemia")),
+        (
+            "high_hemoglobin_or_hematocrit",
+            Criterion.THROMBOCYTOSIS_POLYCYTHEMIA.value,
+            ("hemoglobin", "hematocrit", "polycythemia"),
+        ),
         ("volume_overload", Criterion.EXTRAVASCULAR_VOLUME_OVERLOAD.value, None),
         ("splenomegaly", Criterion.ORGANOMEGALY.value, ("splenomegaly", "hepatosplenomegaly")),
     ):
         found = _present(findings, topic, rules, as_of)
-        out.append(RiskFactor(f"thrombosis_{factor}", thrombosis, State.PRESENT if found else State.NOT_ASSESSED,
-                              factor.replace("_", " ") + (" recorded" if found else " not recorded"),
-                              tuple(f.evidence.reference for f in found)))
+        out.append(
+            RiskFactor(
+                f"thrombosis_{factor}",
+                thrombosis,
+                State.PRESENT if found else State.NOT_ASSESSED,
+                factor.replace("_", " ") + (" recorded" if found else " not recorded"),
+                tuple(f.evidence.reference for f in found),
+            )
+        )
     return out
 
 

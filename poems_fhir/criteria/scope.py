@@ -11,6 +11,7 @@ criteria.md defines the criteria, not a screening scope: the trigger is a produc
 clinical rule, and so it is configurable (``--trigger``). One definition, used by evaluate, report
 and sync. Pure: an Assessment in, a ScopeDecision out; no FHIR JSON, no I/O.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -43,8 +44,10 @@ def check_trigger(trigger: Iterable[str]) -> tuple[str, ...]:
     unknown = [c for c in items if c not in known]
     if unknown or not items:
         raise TriggerError(
-            f"unknown criterion id(s) {unknown}; use ids such as polyneuropathy" if unknown
-            else "the trigger needs at least one criterion id, such as polyneuropathy")
+            f"unknown criterion id(s) {unknown}; use ids such as polyneuropathy"
+            if unknown
+            else "the trigger needs at least one criterion id, such as polyneuropathy"
+        )
     return items
 
 
@@ -87,11 +90,11 @@ def decide_scope(a: Assessment, trigger: Sequence[str] = DEFAULT_TRIGGER) -> Sco
     matched = tuple(c for c in trigger if states[c] is State.PRESENT)
     if matched:
         evidence = tuple(e for c in matched for e in a.criteria[c].evidence)
-        return ScopeDecision(Scope.IN_SCOPE, rule, trigger, matched, states,
-                             f"{', '.join(matched)} present", evidence)
+        return ScopeDecision(Scope.IN_SCOPE, rule, trigger, matched, states, f"{', '.join(matched)} present", evidence)
     if a.classification is Classification.MET:
-        return ScopeDecision(Scope.IN_SCOPE, rule, trigger, (), states,
-                             "criteria met (no trigger criterion present)", ())
+        return ScopeDecision(
+            Scope.IN_SCOPE, rule, trigger, (), states, "criteria met (no trigger criterion present)", ()
+        )
     evidence = tuple(e for c in trigger for e in a.criteria[c].evidence)
     by_state = ", ".join(f"{c} {states[c].value.replace('_', ' ')}" for c in trigger)
     note = None
@@ -99,10 +102,20 @@ def decide_scope(a: Assessment, trigger: Sequence[str] = DEFAULT_TRIGGER) -> Sco
         # not evidence for any criterion (criteria.md §3.3), so it does not decide the scope; but a
         # recorded POEMS diagnosis without any trigger criterion often means unmapped local codes
         refs = ", ".join(f"{e.summary} [{e.reference}]" for e in a.clinician_assertions)
-        note = (f"a clinician's POEMS diagnosis is recorded ({refs}) although no trigger criterion is "
-                "present: check that the site's codes for these criteria are mapped")
-    return ScopeDecision(Scope.OUT_OF_SCOPE, rule, trigger, (), states,
-                         f"none of the trigger criteria present: {by_state}", evidence, note)
+        note = (
+            f"a clinician's POEMS diagnosis is recorded ({refs}) although no trigger criterion is "
+            "present: check that the site's codes for these criteria are mapped"
+        )
+    return ScopeDecision(
+        Scope.OUT_OF_SCOPE,
+        rule,
+        trigger,
+        (),
+        states,
+        f"none of the trigger criteria present: {by_state}",
+        evidence,
+        note,
+    )
 
 
 #: Flags that only make sense when POEMS is suspected (criteria.md §2 MAJ-2 isotype, MIN-6

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Time-stamped measurements and treatment events: the inputs of response and risk over time."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -10,6 +10,7 @@ discovered lazily (at the first token request) when not configured, so a server 
 reported as down. Secrets come from files or the environment, are never logged and never appear in
 messages.
 """
+
 from __future__ import annotations
 
 import json
@@ -133,29 +134,37 @@ class _TokenAuth(Auth):
         what = f"token request to {url}"
 
         def attempt() -> dict[str, object]:
-            prepared = transport.session.prepare_request(requests.Request(
-                "POST", url, data=self._form(), headers={"Accept": "application/json"}))
+            prepared = transport.session.prepare_request(
+                requests.Request("POST", url, data=self._form(), headers={"Accept": "application/json"})
+            )
             if unsafe_reason(prepared.url or ""):
                 raise ConfigError(f"token URL cannot be used: {unsafe_reason(prepared.url or '')}")
             response = transport.send(prepared, what=what)
             status = response.status_code
             if status in RETRY_STATUSES:
                 raise TemporaryNetworkError(
-                    f"{what}: HTTP {status} - the token endpoint is down or overloaded (not a credentials "
-                    "problem)", url=url, status=status,
-                    retry_after=parse_retry_after(response.headers.get("Retry-After"), transport.clock()))
+                    f"{what}: HTTP {status} - the token endpoint is down or overloaded (not a credentials problem)",
+                    url=url,
+                    status=status,
+                    retry_after=parse_retry_after(response.headers.get("Retry-After"), transport.clock()),
+                )
             if status != 200:
                 raise AuthError(
                     f"authentication refused: {what} failed: HTTP {status}: {self._scrub(_oauth_error(response))}; "
-                    "check --client-id, the secret/key file and --scope", url=url, status=status)
+                    "check --client-id, the secret/key file and --scope",
+                    url=url,
+                    status=status,
+                )
             try:
                 body = response.json()
             except ValueError:
                 if looks_truncated_json(response):
-                    raise TemporaryNetworkError(f"{what}: the JSON body is incomplete - cut short on the way",
-                                                url=url, status=status) from None
-                raise ConfigError(f"{what} returned {body_summary(response)}, not a token: is --token-url the "
-                                  "OAuth2 token endpoint?") from None
+                    raise TemporaryNetworkError(
+                        f"{what}: the JSON body is incomplete - cut short on the way", url=url, status=status
+                    ) from None
+                raise ConfigError(
+                    f"{what} returned {body_summary(response)}, not a token: is --token-url the OAuth2 token endpoint?"
+                ) from None
             if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
                 raise AuthError(f"token endpoint {url} returned no access_token", url=url)
             return body
@@ -188,8 +197,7 @@ class ClientCredentialsAuth(_TokenAuth):
         return [self._token or "", self.client_secret]
 
     def _form(self) -> dict[str, str]:
-        form = {"grant_type": "client_credentials", "client_id": self.client_id,
-                "client_secret": self.client_secret}
+        form = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret}
         if self.scope:
             form["scope"] = self.scope
         return form
@@ -208,8 +216,14 @@ class SmartBackendAuth(_TokenAuth):
         import jwt
 
         now = int(self.clock())
-        claims = {"iss": self.client_id, "sub": self.client_id, "aud": self.token_url,
-                  "jti": str(uuid.uuid4()), "iat": now, "exp": now + 300}
+        claims = {
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "aud": self.token_url,
+            "jti": str(uuid.uuid4()),
+            "iat": now,
+            "exp": now + 300,
+        }
         headers = {"typ": "JWT", **({"kid": self.kid} if self.kid else {})}
         assertion = jwt.encode(claims, self.key, algorithm=self.algorithm, headers=headers)
         return {
@@ -266,28 +280,35 @@ def discover_token_url(base_url: str, session: requests.Session, transport: Tran
     what = f"GET {url}"
 
     def attempt() -> str:
-        prepared = transport.session.prepare_request(requests.Request("GET", url, headers={"Accept": "application/json"}))
+        prepared = transport.session.prepare_request(
+            requests.Request("GET", url, headers={"Accept": "application/json"})
+        )
         response = transport.send(prepared, what=what)
         status = response.status_code
         if status in RETRY_STATUSES:
-            raise TemporaryNetworkError(f"{what}: HTTP {status} - the server is down or overloaded", url=url,
-                                        status=status,
-                                        retry_after=parse_retry_after(response.headers.get("Retry-After"),
-                                                                      transport.clock()))
+            raise TemporaryNetworkError(
+                f"{what}: HTTP {status} - the server is down or overloaded",
+                url=url,
+                status=status,
+                retry_after=parse_retry_after(response.headers.get("Retry-After"), transport.clock()),
+            )
         if status != 200:
-            raise ConfigError(f"could not discover the token endpoint: {what} answered HTTP {status}; "
-                              "pass --token-url")
+            raise ConfigError(f"could not discover the token endpoint: {what} answered HTTP {status}; pass --token-url")
         try:
             body = response.json()
         except ValueError:
             if looks_truncated_json(response):
-                raise TemporaryNetworkError(f"{what}: the JSON body is incomplete - cut short on the way",
-                                            url=url) from None
-            raise ConfigError(f"could not discover the token endpoint: {what} returned {body_summary(response)}; "
-                              "pass --token-url") from None
+                raise TemporaryNetworkError(
+                    f"{what}: the JSON body is incomplete - cut short on the way", url=url
+                ) from None
+            raise ConfigError(
+                f"could not discover the token endpoint: {what} returned {body_summary(response)}; pass --token-url"
+            ) from None
         token_url = body.get("token_endpoint") if isinstance(body, dict) else None
         if not isinstance(token_url, str) or not token_url:
-            raise ConfigError(f"could not discover the token endpoint: {what} names no token_endpoint; pass --token-url")
+            raise ConfigError(
+                f"could not discover the token endpoint: {what} names no token_endpoint; pass --token-url"
+            )
         bad = unsafe_reason(token_url)
         if not bad and url.lower().startswith("https:") and not token_url.lower().startswith("https:"):
             bad = "it is not https although the server is (the client secret would travel in clear text)"

@@ -14,6 +14,7 @@ What FHIR allows is accepted and normalised in place, so the mapping sees one sh
 - STU3 ``Procedure.notPerformed: true`` becomes ``status: not-done``;
 - JSON ``null`` for an element that is read counts as absent.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -85,8 +86,9 @@ def string(value: Any, path: Path) -> str:
     if not isinstance(value, str):
         raise Invalid(f"{_p(path)} is {_kind(value)}, expected a string")
     if not value.isascii() and not is_unicode(value):
-        raise Invalid(f"{_p(path)} contains a lone surrogate (an escaped \\ud800-\\udfff without its pair): "
-                      "not Unicode text")
+        raise Invalid(
+            f"{_p(path)} contains a lone surrogate (an escaped \\ud800-\\udfff without its pair): not Unicode text"
+        )
     return value
 
 
@@ -121,8 +123,10 @@ def decimal(value: Any, path: Path) -> int | float:
     except OverflowError:  # a 400-digit integer
         finite = False
     if not finite:
-        raise Invalid(f"{_p(path)} is not a finite number ({_short(value)}): NaN, Infinity and numbers "
-                      "beyond ±1.8e308 are not allowed")
+        raise Invalid(
+            f"{_p(path)} is not a finite number ({_short(value)}): NaN, Infinity and numbers "
+            "beyond ±1.8e308 are not allowed"
+        )
     return value
 
 
@@ -202,8 +206,7 @@ codeables = array(codeable)
 
 
 def quantity_value(value: Any, path: Path) -> dict[str, Any]:
-    q = obj({"value": decimal, "unit": string, "system": string, "code": string,
-             "comparator": string})(value, path)
+    q = obj({"value": decimal, "unit": string, "system": string, "code": string, "comparator": string})(value, path)
     if "comparator" in q and q["comparator"] not in _COMPARATORS:
         raise Invalid(f"{_p(path)}.comparator {_short(q['comparator'])} is not one of < <= >= >")
     return q
@@ -214,11 +217,9 @@ reference = obj({"reference": string, "display": string})
 references = array(reference)
 identifier = obj({"system": string, "value": string})
 annotation = obj({"text": string})
-attachment = obj({"contentType": string, "language": string, "data": string, "url": string,
-                  "title": string})
+attachment = obj({"contentType": string, "language": string, "data": string, "url": string, "title": string})
 ratio = obj({"numerator": quantity_value, "denominator": quantity_value})
-reference_range = obj({"low": quantity_value, "high": quantity_value, "appliesTo": codeables,
-                       "text": string})
+reference_range = obj({"low": quantity_value, "high": quantity_value, "appliesTo": codeables, "text": string})
 
 
 def status_concept(system: str) -> Check:
@@ -258,31 +259,49 @@ _FIELDS: dict[str, dict[str, Check]] = {
     "Observation": {
         **_VALUE,
         "component": array(obj(_VALUE)),
-        "effectiveDateTime": date, "effectiveInstant": date, "issued": date, "effectivePeriod": period,
-        "specimen": reference, "category": codeables, "note": array(annotation),
+        "effectiveDateTime": date,
+        "effectiveInstant": date,
+        "issued": date,
+        "effectivePeriod": period,
+        "specimen": reference,
+        "category": codeables,
+        "note": array(annotation),
     },
     "Condition": {
-        "code": codeable, "category": codeables,
+        "code": codeable,
+        "category": codeables,
         "clinicalStatus": status_concept(CLINICAL_STATUS),
         "verificationStatus": status_concept(VER_STATUS),
-        "onsetDateTime": date, "onsetPeriod": period, "recordedDate": date, "assertedDate": date,
-        "abatementDateTime": date, "abatementPeriod": period,
+        "onsetDateTime": date,
+        "onsetPeriod": period,
+        "recordedDate": date,
+        "assertedDate": date,
+        "abatementDateTime": date,
+        "abatementPeriod": period,
         "evidence": array(obj({"code": codeables, "detail": references})),
         "note": array(annotation),
     },
-    "Procedure": {"code": codeable, "performedDateTime": date, "performedPeriod": period,
-                  "notPerformed": boolean},
+    "Procedure": {"code": codeable, "performedDateTime": date, "performedPeriod": period, "notPerformed": boolean},
     "DiagnosticReport": {
-        "code": codeable, "category": one_or_many(codeable), "effectiveDateTime": date,
-        "effectivePeriod": period, "issued": date, "conclusion": string, "conclusionCode": codeables,
-        "presentedForm": array(attachment), "result": references,
+        "code": codeable,
+        "category": one_or_many(codeable),
+        "effectiveDateTime": date,
+        "effectivePeriod": period,
+        "issued": date,
+        "conclusion": string,
+        "conclusionCode": codeables,
+        "presentedForm": array(attachment),
+        "result": references,
     },
     "Specimen": {"type": codeable},
     "Medication": {"code": codeable},
 }
 _MEDICATION_USE = {
-    "medicationCodeableConcept": codeable, "medicationReference": reference,
-    "effectiveDateTime": date, "effectivePeriod": period, "authoredOn": date,
+    "medicationCodeableConcept": codeable,
+    "medicationReference": reference,
+    "effectiveDateTime": date,
+    "effectivePeriod": period,
+    "authoredOn": date,
     "dispenseRequest": obj({"validityPeriod": period}),
 }
 for _t in ("MedicationRequest", "MedicationAdministration", "MedicationStatement"):

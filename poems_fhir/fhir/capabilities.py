@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Read the server's CapabilityStatement once and choose strategies for what is missing."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,12 +37,14 @@ def parse_capabilities(statement: dict[str, Any]) -> Capabilities:
         raise NotFhirServerError(
             f"metadata returned {'a ' + str(found)[:40] if isinstance(found, str) else 'JSON that is not FHIR'} "
             "instead of a CapabilityStatement: --server is not a FHIR base - is --server the FHIR base URL "
-            "(the URL under which /metadata answers, often …/fhir/R4)?")
+            "(the URL under which /metadata answers, often …/fhir/R4)?"
+        )
     version = str(statement.get("fhirVersion", ""))
     if not version.startswith("4."):
         raise FatalNetworkError(f"the server speaks FHIR {version or 'of unknown version'}; poems-fhir needs R4 (4.x)")
-    rest: dict[str, Any] = next((r for r in statement.get("rest", []) or []
-                                 if isinstance(r, dict) and r.get("mode") == "server"), {})
+    rest: dict[str, Any] = next(
+        (r for r in statement.get("rest", []) or [] if isinstance(r, dict) and r.get("mode") == "server"), {}
+    )
     resources = {r.get("type"): r for r in rest.get("resource", [])}
     notes = []
 

@@ -14,6 +14,7 @@
   (NotFhirServerError, exit 2, with a suggested base), authentication refused (AuthError, exit 4),
   permission missing (PermissionDeniedError naming resource type, interaction and scope, exit 5).
 """
+
 from __future__ import annotations
 
 import logging
@@ -62,8 +63,16 @@ FHIR_JSON = "application/fhir+json"
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 #: read-type interactions (SMART v1 `.read`) and the SMART v2 letter of each interaction
 _READS = {"read", "vread", "search", "history", "operation"}
-_V2 = {"read": "r", "vread": "r", "history": "r", "search": "rs", "create": "c", "update": "u",
-       "delete": "d", "operation": "r"}
+_V2 = {
+    "read": "r",
+    "vread": "r",
+    "history": "r",
+    "search": "rs",
+    "create": "c",
+    "update": "u",
+    "delete": "d",
+    "operation": "r",
+}
 
 
 def outcome_text(response: requests.Response) -> str:
@@ -108,8 +117,11 @@ class FhirClient:
             raise ConfigError(f"--server {redact(self.base_url)} cannot be used: {reason}")
         self._origin = sent_origin(prepared_url(self.base_url))
         deadlines = self.deadlines or Deadlines(connect=self.timeout[0], read=self.timeout[1])
-        kw: dict[str, Any] = {k: v for k, v in (("sleep", self.sleep), ("clock", self.clock), ("rng", self.rng),
-                                                 ("monotonic", self.monotonic)) if v is not None}
+        kw: dict[str, Any] = {
+            k: v
+            for k, v in (("sleep", self.sleep), ("clock", self.clock), ("rng", self.rng), ("monotonic", self.monotonic))
+            if v is not None
+        }
         self.transport = Transport(self.session, self.retry, deadlines, stats=self.stats, **kw)
         if getattr(self.auth, "transport", False) is None:
             self.auth.transport = self.transport  # type: ignore[attr-defined]  # one budget, one clock
@@ -139,36 +151,76 @@ class FhirClient:
             raise ForeignHostError(
                 f"refusing {redact(url)}: {reason}; credentials go only to the configured server "
                 f"{show_origin(self._origin)}, so nothing was sent. If the server is behind a proxy, configure "
-                "--server with the URL the server uses in its links.", url=redact(url))
+                "--server with the URL the server uses in its links.",
+                url=redact(url),
+            )
 
-    def _prepare(self, method: str, url: str, *, params: dict[str, Any] | None, json: Any,
-                 data: dict[str, Any] | None, headers: dict[str, str] | None) -> requests.PreparedRequest:
+    def _prepare(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, Any] | None,
+        json: Any,
+        data: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+    ) -> requests.PreparedRequest:
         all_headers = {**self.auth.headers(), **(headers or {})}
         if json is not None:
             all_headers.setdefault("Content-Type", FHIR_JSON)
-        prepared = self.session.prepare_request(requests.Request(
-            method, url, params=params, json=json, data=data, headers=all_headers, auth=self.auth.basic()))
+        prepared = self.session.prepare_request(
+            requests.Request(
+                method, url, params=params, json=json, data=data, headers=all_headers, auth=self.auth.basic()
+            )
+        )
         self.check_origin(prepared.url or "")  # exactly what will be sent, query included
         return prepared
 
     # ------------------------------------------------------------------ requests
 
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                json: Any = None, data: dict[str, Any] | None = None,
-                headers: dict[str, str] | None = None, retryable: bool | None = None) -> requests.Response:
-        return self._exchange(method, path, params=params, json=json, data=data, headers=headers,
-                              retryable=retryable, want_json=False)[0]
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        data: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        retryable: bool | None = None,
+    ) -> requests.Response:
+        return self._exchange(
+            method, path, params=params, json=json, data=data, headers=headers, retryable=retryable, want_json=False
+        )[0]
 
-    def request_json(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                     json: Any = None, data: dict[str, Any] | None = None,
-                     headers: dict[str, str] | None = None, retryable: bool | None = None) -> Any:
+    def request_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        data: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        retryable: bool | None = None,
+    ) -> Any:
         """The parsed JSON body; a truncated body is retried like any transient failure."""
-        return self._exchange(method, path, params=params, json=json, data=data, headers=headers,
-                              retryable=retryable, want_json=True)[1]
+        return self._exchange(
+            method, path, params=params, json=json, data=data, headers=headers, retryable=retryable, want_json=True
+        )[1]
 
-    def _exchange(self, method: str, path: str, *, params: dict[str, Any] | None, json: Any,
-                  data: dict[str, Any] | None, headers: dict[str, str] | None, retryable: bool | None,
-                  want_json: bool) -> tuple[requests.Response, Any]:
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None,
+        json: Any,
+        data: dict[str, Any] | None,
+        headers: dict[str, str] | None,
+        retryable: bool | None,
+        want_json: bool,
+    ) -> tuple[requests.Response, Any]:
         url = self.url(path)
         self.check_origin(url)
         if retryable is None:
@@ -203,16 +255,24 @@ class FhirClient:
             return FatalNetworkError(
                 f"{method} {shown} was redirected (HTTP {status}) to "
                 f"{redact(response.headers.get('Location', '?'))}; poems-fhir does not follow redirects "
-                "with credentials - configure --server with the final URL", url=shown, status=status)
+                "with credentials - configure --server with the final URL",
+                url=shown,
+                status=status,
+            )
         if status in RETRY_STATUSES:
             return TemporaryNetworkError(
-                text + (" - the server is overloaded or down" if status != 408 else ""), url=shown, status=status,
-                retry_after=parse_retry_after(response.headers.get("Retry-After"), self.transport.clock()))
+                text + (" - the server is overloaded or down" if status != 408 else ""),
+                url=shown,
+                status=status,
+                retry_after=parse_retry_after(response.headers.get("Retry-After"), self.transport.clock()),
+            )
         if status == 401:
             return AuthError(
                 f"authentication refused: {text} - the server did not accept the credentials "
                 f"({self.auth.name}); check the token/secret and that it is not expired or revoked",
-                url=shown, status=status)
+                url=shown,
+                status=status,
+            )
         if status == 403:
             return self._forbidden(method, url, response, body)
         if self._is_metadata(url) and status in (404, 405, 410):
@@ -239,14 +299,17 @@ class FhirClient:
             f"permission missing: the server refused {what} (HTTP 403 on {method} {redact(url)}: "
             f"{self._scrub(outcome_text(response))}). The credentials are valid but not allowed this; "
             f"{grant}" + (f"; the requested scope was {scope!r}" if scope else ""),
-            url=redact(url), status=403, resource_type=wanted[0][0] if wanted else "",
-            interaction=wanted[0][1] if wanted else "")
+            url=redact(url),
+            status=403,
+            resource_type=wanted[0][0] if wanted else "",
+            interaction=wanted[0][1] if wanted else "",
+        )
 
     def interactions(self, method: str, url: str, body: Any = None) -> list[tuple[str, str]]:
         """(resource type, FHIR interaction) pairs a request performs - for naming a missing permission."""
         base_path = urlsplit(self.base_url).path.rstrip("/")
         path = urlsplit(url).path
-        rel = path[len(base_path):].strip("/") if path.startswith(base_path) else path.strip("/")
+        rel = path[len(base_path) :].strip("/") if path.startswith(base_path) else path.strip("/")
         segments = [s for s in rel.split("/") if s]
         if not segments:
             if method == "POST" and isinstance(body, dict) and body.get("resourceType") == "Bundle":
@@ -254,8 +317,9 @@ class FhirClient:
                 for entry in body.get("entry", []) or []:
                     req = entry.get("request") if isinstance(entry, dict) else None
                     if isinstance(req, dict) and isinstance(req.get("url"), str):
-                        for pair in self.interactions(str(req.get("method", "GET")), self.url(req["url"]),
-                                                      entry.get("resource")):
+                        for pair in self.interactions(
+                            str(req.get("method", "GET")), self.url(req["url"]), entry.get("resource")
+                        ):
                             if pair not in pairs:
                                 pairs.append(pair)
                 return pairs or [("", str(body.get("type") or "transaction"))]
@@ -296,15 +360,23 @@ class FhirClient:
                 summary = self._scrub(body_summary(response))
                 if self._is_metadata(url):
                     raise self._not_fhir(url, f"returned {summary} instead of FHIR JSON") from None
-                hint = (" - a login page or a proxy in front of the server?" if looks_like_html(response)
-                        else " - is --server the FHIR base URL?")
+                hint = (
+                    " - a login page or a proxy in front of the server?"
+                    if looks_like_html(response)
+                    else " - is --server the FHIR base URL?"
+                )
                 raise FatalNetworkError(
                     f"{what} returned {response.headers.get('Content-Type', 'no content type')} "
-                    f"({summary}) instead of FHIR JSON{hint}", url=redact(url),
-                    status=response.status_code) from None
+                    f"({summary}) instead of FHIR JSON{hint}",
+                    url=redact(url),
+                    status=response.status_code,
+                ) from None
             raise TemporaryNetworkError(
                 f"{what}: the JSON body is incomplete ({len(response.content)} bytes: {exc.__class__.__name__}) "
-                "- cut short on the way", url=redact(url), status=response.status_code) from None
+                "- cut short on the way",
+                url=redact(url),
+                status=response.status_code,
+            ) from None
 
     def json(self, response: requests.Response) -> Any:
         """Parse a response returned by request() (not retried: use request_json for that)."""
@@ -312,12 +384,17 @@ class FhirClient:
 
     def _not_fhir(self, url: str, what_happened: str) -> NotFhirServerError:
         suggestion = self.suggest_base()
-        advice = (f"try --server {suggestion} (its /metadata is a FHIR CapabilityStatement)" if suggestion else
-                  "--server must be the FHIR base, the URL under which /metadata answers with a "
-                  "CapabilityStatement (often …/fhir, …/fhir/R4 or …/baseR4)")
+        advice = (
+            f"try --server {suggestion} (its /metadata is a FHIR CapabilityStatement)"
+            if suggestion
+            else "--server must be the FHIR base, the URL under which /metadata answers with a "
+            "CapabilityStatement (often …/fhir, …/fhir/R4 or …/baseR4)"
+        )
         return NotFhirServerError(
             f"{self.base_url} is not a FHIR base: GET {redact(url)} {what_happened} - is --server the FHIR base "
-            f"URL? {advice}", url=redact(url))
+            f"URL? {advice}",
+            url=redact(url),
+        )
 
     def suggest_base(self) -> str | None:
         """Probe a few likely FHIR bases on the same server (no credentials, no retries)."""
@@ -339,8 +416,9 @@ class FhirClient:
             seen.append(candidate)
             try:
                 self.check_origin(candidate)
-                prepared = self.session.prepare_request(requests.Request(
-                    "GET", candidate + "/metadata", headers={"Accept": FHIR_JSON}))
+                prepared = self.session.prepare_request(
+                    requests.Request("GET", candidate + "/metadata", headers={"Accept": FHIR_JSON})
+                )
                 self.check_origin(prepared.url or "")
                 response = self.transport.send(prepared, what=f"GET {candidate}/metadata")
                 body = response.json() if response.status_code == 200 else None
@@ -355,24 +433,29 @@ class FhirClient:
 
     # ------------------------------------------------------------------ search
 
-    def search_pages(self, path: str, params: dict[str, Any] | None = None, *,
-                     post: bool = False) -> Iterator[dict[str, Any]]:
+    def search_pages(
+        self, path: str, params: dict[str, Any] | None = None, *, post: bool = False
+    ) -> Iterator[dict[str, Any]]:
         """Yield each searchset Bundle, following next links (absolute or relative) on this server."""
         if post:
-            bundle = self.request_json("POST", path.rstrip("/") + "/_search", data=params,
-                                       headers={"Content-Type": "application/x-www-form-urlencoded"},
-                                       retryable=True)  # a search is safe to repeat
+            bundle = self.request_json(
+                "POST",
+                path.rstrip("/") + "/_search",
+                data=params,
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+                retryable=True,
+            )  # a search is safe to repeat
         else:
             bundle = self.get(path, params)
         seen: set[str] = set()
         while True:
             if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-                raise FatalNetworkError(f"search {path} did not return a Bundle but "
-                                        f"{outcome_text_of(bundle)}")
+                raise FatalNetworkError(f"search {path} did not return a Bundle but {outcome_text_of(bundle)}")
             yield bundle
             links = bundle.get("link", []) or []
-            nxt = next((link.get("url") for link in links if isinstance(link, dict)
-                        and link.get("relation") == "next"), None)
+            nxt = next(
+                (link.get("url") for link in links if isinstance(link, dict) and link.get("relation") == "next"), None
+            )
             if not nxt:
                 return
             if not isinstance(nxt, str):
@@ -383,7 +466,9 @@ class FhirClient:
             seen.add(nxt)
             bundle = self.get(nxt)
 
-    def search(self, path: str, params: dict[str, Any] | None = None, *, post: bool = False) -> Iterator[dict[str, Any]]:
+    def search(
+        self, path: str, params: dict[str, Any] | None = None, *, post: bool = False
+    ) -> Iterator[dict[str, Any]]:
         """Yield the resources of every page (mode 'match' and 'include'; outcomes skipped)."""
         for bundle in self.search_pages(path, params, post=post):
             for entry in bundle.get("entry", []) or []:

@@ -14,6 +14,7 @@ how long one exchange and one run may take, and which failures are worth retryin
   exponential, jittered (never below half the step, so never 0), honouring Retry-After up to a cap,
   within a retry budget per run.
 """
+
 from __future__ import annotations
 
 import email.utils
@@ -264,14 +265,19 @@ class Transport:
         passed = self._run_ends is not None and self.monotonic() >= self._run_ends
         if passed and not self._run_deadline_logged:
             self._run_deadline_logged = True
-            log.warning("the run deadline (%.0f s) has passed: no further requests in this run; "
-                        "the rest waits for the next run", self.deadlines.run or 0)
+            log.warning(
+                "the run deadline (%.0f s) has passed: no further requests in this run; "
+                "the rest waits for the next run",
+                self.deadlines.run or 0,
+            )
         return passed
 
     def _run_deadline_error(self, what: str) -> RunDeadlineError:
         return RunDeadlineError(
             f"{what}: not sent, the run deadline ({self.deadlines.run or 0:.0f} s, --run-deadline) has passed; "
-            "the rest waits for the next run", exhausted=True)
+            "the rest waits for the next run",
+            exhausted=True,
+        )
 
     # ------------------------------------------------------------------ one exchange
 
@@ -294,23 +300,40 @@ class Transport:
             # the adapter, not Session.send: Session.send reads a redirect's body itself (to prepare the
             # redirect it will not follow), outside our deadline
             response = self.session.get_adapter(prepared.url or "").send(
-                prepared, timeout=(self.deadlines.connect, read_timeout), stream=True,
-                proxies=settings.get("proxies") or {}, verify=_verify(settings.get("verify")),
-                cert=settings.get("cert"))
+                prepared,
+                timeout=(self.deadlines.connect, read_timeout),
+                stream=True,
+                proxies=settings.get("proxies") or {},
+                verify=_verify(settings.get("verify")),
+                cert=settings.get("cert"),
+            )
             extract_cookies_to_jar(self.session.cookies, prepared, response.raw)
         except requests.exceptions.SSLError as exc:
             raise FatalNetworkError(
                 f"{what}: TLS failed ({_ssl_reason(exc)}) - check the server certificate or REQUESTS_CA_BUNDLE",
-                url=redact(prepared.url or "")) from None
-        except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema,
-                requests.exceptions.MissingSchema, requests.exceptions.InvalidHeader) as exc:
-            raise FatalNetworkError(f"{what}: {exc.__class__.__name__}: not a usable URL or header",
-                                    url=redact(prepared.url or "")) from None
-        except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError, urllib3.exceptions.HTTPError, OSError,
-                http.client.HTTPException) as exc:
-            raise TemporaryNetworkError(f"{what}: {describe(exc, self.deadlines)}",
-                                        url=redact(prepared.url or "")) from None
+                url=redact(prepared.url or ""),
+            ) from None
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.InvalidSchema,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidHeader,
+        ) as exc:
+            raise FatalNetworkError(
+                f"{what}: {exc.__class__.__name__}: not a usable URL or header", url=redact(prepared.url or "")
+            ) from None
+        except (
+            requests.ConnectionError,
+            requests.Timeout,
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+            urllib3.exceptions.HTTPError,
+            OSError,
+            http.client.HTTPException,
+        ) as exc:
+            raise TemporaryNetworkError(
+                f"{what}: {describe(exc, self.deadlines)}", url=redact(prepared.url or "")
+            ) from None
         try:
             body = self._read_body(response, start, ends, what)
         finally:
@@ -332,19 +355,32 @@ class Transport:
                 raise DeadlineExceededError(
                     f"{what}: the response was still arriving after {now - start:.0f} s (request deadline "
                     f"{self.deadlines.request:.0f} s, --request-deadline) - the server or a proxy is sending "
-                    f"very slowly ({size} bytes so far)", url=redact(response.url or ""))
+                    f"very slowly ({size} bytes so far)",
+                    url=redact(response.url or ""),
+                )
             try:
                 chunk = raw.read1(65536, decode_content=True)  # returns as soon as any data is there
-            except (urllib3.exceptions.HTTPError, requests.RequestException, OSError, http.client.HTTPException,
-                    ValueError) as exc:
-                raise TemporaryNetworkError(f"{what}: {describe(exc, self.deadlines)} after {size} bytes",
-                                            url=redact(response.url or ""), status=response.status_code) from None
+            except (
+                urllib3.exceptions.HTTPError,
+                requests.RequestException,
+                OSError,
+                http.client.HTTPException,
+                ValueError,
+            ) as exc:
+                raise TemporaryNetworkError(
+                    f"{what}: {describe(exc, self.deadlines)} after {size} bytes",
+                    url=redact(response.url or ""),
+                    status=response.status_code,
+                ) from None
             if not chunk:
                 return b"".join(chunks)
             size += len(chunk)
             if size > self.max_body:
-                raise FatalNetworkError(f"{what}: the response is larger than {self.max_body // 2**20} MB",
-                                        url=redact(response.url or ""), status=response.status_code)
+                raise FatalNetworkError(
+                    f"{what}: the response is larger than {self.max_body // 2**20} MB",
+                    url=redact(response.url or ""),
+                    status=response.status_code,
+                )
             chunks.append(chunk)
 
     # ------------------------------------------------------------------ retries
@@ -361,8 +397,12 @@ class Transport:
                     raise
                 if n >= self.retry.attempts or self.stats.retries >= self.retry.budget:
                     budget = "" if n >= self.retry.attempts else f", retry budget of {self.retry.budget} used up"
-                    raise type(error)(f"{error} (gave up after {n} attempt(s){budget})", url=error.url,
-                                      status=error.status, exhausted=True) from None
+                    raise type(error)(
+                        f"{error} (gave up after {n} attempt(s){budget})",
+                        url=error.url,
+                        status=error.status,
+                        exhausted=True,
+                    ) from None
                 delay = self.delay(n, error.retry_after)
                 if self._run_ends is not None and self.monotonic() + delay >= self._run_ends:
                     raise self._run_deadline_error(what) from None

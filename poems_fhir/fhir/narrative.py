@@ -7,6 +7,7 @@ The narrative is the short form an EHR shows: alerts first, the classification, 
 what is missing and what to do, then the criteria with the date and the reason. The HTML page
 (presentedForm) is the long form; both are worded by ``report.wording``, so they agree.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -28,12 +29,16 @@ from ..report import wording as w
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 
 #: R4 narrative: the HTML 4 elements FHIR allows (http://hl7.org/fhir/R4/narrative.html#xhtml)
-ALLOWED_ELEMENTS = frozenset("""a abbr acronym b big blockquote br caption cite code col colgroup dd dfn div dl dt em
+ALLOWED_ELEMENTS = frozenset(
+    """a abbr acronym b big blockquote br caption cite code col colgroup dd dfn div dl dt em
 h1 h2 h3 h4 h5 h6 hr i img li ol p pre q samp small span strong sub sup table tbody td tfoot th thead tr tt ul
-var""".split())
-ALLOWED_ATTRIBUTES = frozenset("""class style title id lang dir accesskey tabindex href name src alt colspan rowspan
+var""".split()
+)
+ALLOWED_ATTRIBUTES = frozenset(
+    """class style title id lang dir accesskey tabindex href name src alt colspan rowspan
 span width height align valign border cellpadding cellspacing summary scope abbr headers char charoff start type
-value compact""".split()) | {"{http://www.w3.org/XML/1998/namespace}lang"}
+value compact""".split()
+) | {"{http://www.w3.org/XML/1998/namespace}lang"}
 
 
 def _e(text: object) -> str:
@@ -41,8 +46,10 @@ def _e(text: object) -> str:
 
 
 def _div(t: Translator, body: Iterable[str]) -> dict[str, str]:
-    return {"status": "generated",
-            "div": f'<div xmlns="{XHTML_NS}" lang="{t.language}" xml:lang="{t.language}">' + "".join(body) + "</div>"}
+    return {
+        "status": "generated",
+        "div": f'<div xmlns="{XHTML_NS}" lang="{t.language}" xml:lang="{t.language}">' + "".join(body) + "</div>",
+    }
 
 
 def _link(reference: str, text: str) -> str:
@@ -59,39 +66,60 @@ def evidence_links(t: Translator, evidence: Sequence[Evidence], limit: int = 3) 
     return "; ".join(items)
 
 
-def _notices(t: Translator, a: Assessment, response: ResponseAssessment | None,
-             scope: ScopeDecision | None, kinds: tuple[str, ...] = ("alert", "flag")) -> list[str]:
+def _notices(
+    t: Translator,
+    a: Assessment,
+    response: ResponseAssessment | None,
+    scope: ScopeDecision | None,
+    kinds: tuple[str, ...] = ("alert", "flag"),
+) -> list[str]:
     out = []
     for n in w.notices(t, a, response, scope):
         if n.kind in kinds:
             marker = t._("ALERT") if n.kind == "alert" else t._("ATTENTION")
-            out.append(f'<p class="{n.kind}"><b>{_e(marker)}: {_e(n.label)}.</b> {_e(n.explanation)} '
-                       f"<i>({_e(n.cite)})</i></p>")
+            out.append(
+                f'<p class="{n.kind}"><b>{_e(marker)}: {_e(n.label)}.</b> {_e(n.explanation)} <i>({_e(n.cite)})</i></p>'
+            )
     return out
 
 
-def criteria_narrative(t: Translator, a: Assessment, cutoff: str | None, scope: ScopeDecision | None,
-                       response: ResponseAssessment | None = None) -> dict[str, str]:
+def criteria_narrative(
+    t: Translator,
+    a: Assessment,
+    cutoff: str | None,
+    scope: ScopeDecision | None,
+    response: ResponseAssessment | None = None,
+) -> dict[str, str]:
     body = _notices(t, a, response, scope)
-    body.append(f"<p><b>{_e(w.classification_line(t, a))}</b> "
-                f"{_e(explain(t, 'classification', a.classification.value))} "
-                f"<i>({_e(sources('profile', a.profile))})</i></p>")
-    body.append(f"<p>{_e(t._('Data cut-off'))}: {_e(t.date(dt.date.fromisoformat(cutoff)) if cutoff else '-')}</p>"
-                f"<p>{_e(t._('Present: {items}.').format(items=w.present_list(t, a)))}</p>")
+    body.append(
+        f"<p><b>{_e(w.classification_line(t, a))}</b> "
+        f"{_e(explain(t, 'classification', a.classification.value))} "
+        f"<i>({_e(sources('profile', a.profile))})</i></p>"
+    )
+    body.append(
+        f"<p>{_e(t._('Data cut-off'))}: {_e(t.date(dt.date.fromisoformat(cutoff)) if cutoff else '-')}</p>"
+        f"<p>{_e(t._('Present: {items}.').format(items=w.present_list(t, a)))}</p>"
+    )
     if a.missing:
         body.append(f"<p><b>{_e(t._('Missing, and deciding the classification'))}:</b></p><ul>")
         for m in a.missing:
-            body.append(f"<li><b>{_e(label(t, 'criterion', m.criterion))}</b>: "
-                        f"{_e(w.rule(t, a.criteria[m.criterion]))} {_e(t._('To do'))}: "
-                        f"{_e(label(t, 'workup', m.criterion))}.</li>")
+            body.append(
+                f"<li><b>{_e(label(t, 'criterion', m.criterion))}</b>: "
+                f"{_e(w.rule(t, a.criteria[m.criterion]))} {_e(t._('To do'))}: "
+                f"{_e(label(t, 'workup', m.criterion))}.</li>"
+            )
         body.append("</ul>")
-    body.append(f"<table><thead><tr><th>{_e(t._('Criterion'))}</th><th>{_e(t._('Result'))}</th>"
-                f"<th>{_e(t._('Date'))}</th><th>{_e(t._('Why'))}</th></tr></thead><tbody>")
+    body.append(
+        f"<table><thead><tr><th>{_e(t._('Criterion'))}</th><th>{_e(t._('Result'))}</th>"
+        f"<th>{_e(t._('Date'))}</th><th>{_e(t._('Why'))}</th></tr></thead><tbody>"
+    )
     for cid, r in a.criteria.items():
         deciding = w.deciding_evidence(r)
         why = _e(w.rule(t, r)) + (" " + evidence_links(t, deciding, 2) if deciding else "")
-        body.append(f"<tr><td>{_e(label(t, 'criterion', cid))}</td><td>{_e(label(t, 'state', r.state.value))}</td>"
-                    f"<td>{_e(t.date(w.deciding_date(r), '-'))}</td><td>{why}</td></tr>")
+        body.append(
+            f"<tr><td>{_e(label(t, 'criterion', cid))}</td><td>{_e(label(t, 'state', r.state.value))}</td>"
+            f"<td>{_e(t.date(w.deciding_date(r), '-'))}</td><td>{why}</td></tr>"
+        )
     body.append("</tbody></table>")
     if a.clinician_assertions:
         note = t._("A clinician's POEMS diagnosis is recorded separately and was not used as evidence.")
@@ -100,40 +128,64 @@ def criteria_narrative(t: Translator, a: Assessment, cutoff: str | None, scope: 
     return _div(t, body)
 
 
-def response_narrative(t: Translator, a: Assessment, r: ResponseAssessment, restaging: dt.date | None) -> dict[str, str]:
+def response_narrative(
+    t: Translator, a: Assessment, r: ResponseAssessment, restaging: dt.date | None
+) -> dict[str, str]:
     body = _notices(t, a, r, None, ("alert",))
-    body.append(f"<p><b>{_e(t._('Response at {date} compared with the baseline of {baseline}:').format(date=t.date(restaging), baseline=t.date(r.baseline_date)))}</b> "
-                f"{_e(w.response_line(t, r))}</p>")
-    body.append(f"<table><thead><tr><th>{_e(t._('Domain'))}</th><th>{_e(t._('Result'))}</th>"
-                f"<th>{_e(t._('Values'))}</th></tr></thead><tbody>")
+    body.append(
+        f"<p><b>{_e(t._('Response at {date} compared with the baseline of {baseline}:').format(date=t.date(restaging), baseline=t.date(r.baseline_date)))}</b> "
+        f"{_e(w.response_line(t, r))}</p>"
+    )
+    body.append(
+        f"<table><thead><tr><th>{_e(t._('Domain'))}</th><th>{_e(t._('Result'))}</th>"
+        f"<th>{_e(t._('Values'))}</th></tr></thead><tbody>"
+    )
     for h in (r.hematologic, r.hematologic_imwg):
-        values = w.change_text(t, h.baseline.value if h.baseline else None, h.baseline.unit if h.baseline else None,
-                               h.baseline.effective if h.baseline else None,
-                               h.latest.value if h.latest else None, h.latest.effective if h.latest else None)
-        body.append(f"<tr><td>{_e(label(t, 'framework', h.framework))}</td>"
-                    f"<td>{_e(label(t, 'hematologic', h.category))}{_e(' ' + t._('(provisional)') if h.provisional else '')}</td>"
-                    f"<td>{_e(values or '-')}</td></tr>")
+        values = w.change_text(
+            t,
+            h.baseline.value if h.baseline else None,
+            h.baseline.unit if h.baseline else None,
+            h.baseline.effective if h.baseline else None,
+            h.latest.value if h.latest else None,
+            h.latest.effective if h.latest else None,
+        )
+        body.append(
+            f"<tr><td>{_e(label(t, 'framework', h.framework))}</td>"
+            f"<td>{_e(label(t, 'hematologic', h.category))}{_e(' ' + t._('(provisional)') if h.provisional else '')}</td>"
+            f"<td>{_e(values or '-')}</td></tr>"
+        )
     v = r.vegf
-    values = w.change_text(t, v.baseline.value if v.baseline else None, v.baseline.unit if v.baseline else None,
-                           v.baseline.effective if v.baseline else None, v.latest.value if v.latest else None,
-                           v.latest.effective if v.latest else None)
+    values = w.change_text(
+        t,
+        v.baseline.value if v.baseline else None,
+        v.baseline.unit if v.baseline else None,
+        v.baseline.effective if v.baseline else None,
+        v.latest.value if v.latest else None,
+        v.latest.effective if v.latest else None,
+    )
     body.append(f"<tr><td>VEGF</td><td>{_e(label(t, 'vegf', v.category))}</td><td>{_e(values or '-')}</td></tr>")
     for domain, d in r.clinical.items():
-        body.append(f"<tr><td>{_e(label(t, 'domain', domain))}</td><td>{_e(label(t, 'direction', d.direction))}</td>"
-                    f"<td>-</td></tr>")
+        body.append(
+            f"<tr><td>{_e(label(t, 'domain', domain))}</td><td>{_e(label(t, 'direction', d.direction))}</td>"
+            f"<td>-</td></tr>"
+        )
     body.append("</tbody></table>")
     body.append(f"<p><i>{_e(w.disclaimer(t))}</i></p>")
     return _div(t, body)
 
 
 def careplan_narrative(t: Translator, steps: Sequence[Step]) -> dict[str, str]:
-    body = [f"<p><b>{_e(t._('POEMS syndrome: proposed work-up and care pathway'))}</b>. "
-            f"{_e(t._('Proposals from the criteria assessment; a clinician decides whether and how to act on them.'))}</p>"]
+    body = [
+        f"<p><b>{_e(t._('POEMS syndrome: proposed work-up and care pathway'))}</b>. "
+        f"{_e(t._('Proposals from the criteria assessment; a clinician decides whether and how to act on them.'))}</p>"
+    ]
     if steps:
         body.append("<ol>")
         for s in steps:
-            body.append(f"<li><b>{_e(w.step_title(t, s))}</b> ({_e(label(t, 'status', s.status))}). "
-                        f"{_e(w.step_text(t, s))}</li>")
+            body.append(
+                f"<li><b>{_e(w.step_title(t, s))}</b> ({_e(label(t, 'status', s.status))}). "
+                f"{_e(w.step_text(t, s))}</li>"
+            )
         body.append("</ol>")
     else:
         body.append(f"<p>{_e(t._('No proposals.'))}</p>")
@@ -142,6 +194,7 @@ def careplan_narrative(t: Translator, steps: Sequence[Step]) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------ the FHIR XHTML rules
+
 
 def check_narrative(div: str) -> list[str]:
     """Problems with a Narrative.div under the FHIR R4 rules; empty when it is valid."""
@@ -165,7 +218,9 @@ def check_narrative(div: str) -> list[str]:
         for attr, value in el.attrib.items():
             if attr not in ALLOWED_ATTRIBUTES:
                 problems.append(f"attribute {attr!r} on <{name}> is not allowed in a FHIR narrative (txt-3)")
-            if attr in ("href", "src") and value.strip().lower().startswith(("javascript:", "data:text/html", "vbscript:")):
+            if attr in ("href", "src") and value.strip().lower().startswith(
+                ("javascript:", "data:text/html", "vbscript:")
+            ):
                 problems.append(f"<{name} {attr}> must not run script")
             if attr == "src" and not value.startswith(("#", "data:image/")):
                 problems.append("<img src> must refer to a contained image or an attachment (txt-3)")

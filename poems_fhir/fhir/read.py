@@ -5,6 +5,7 @@ Tolerant by design: one bad file, line or entry is reported (file, entry, what i
 skipped, the rest goes on. Resources stay plain dicts: the mapping layer reads the elements it
 needs and validates those, which is ~25x faster than full model parsing (fhir-landscape.md §3).
 """
+
 from __future__ import annotations
 
 import gc
@@ -22,13 +23,32 @@ from .boundary import MAX_DEPTH, Invalid, is_unicode, validate
 
 log = logging.getLogger(__name__)
 
-BUNDLE_TYPES = {"collection", "searchset", "transaction", "batch", "document", "history",
-                "transaction-response", "batch-response", "message"}
+BUNDLE_TYPES = {
+    "collection",
+    "searchset",
+    "transaction",
+    "batch",
+    "document",
+    "history",
+    "transaction-response",
+    "batch-response",
+    "message",
+}
 #: The resource types poems-fhir reads; everything else is counted and skipped quickly.
-RELEVANT_TYPES = frozenset({
-    "Patient", "Observation", "Condition", "Procedure", "DiagnosticReport", "Specimen",
-    "MedicationRequest", "MedicationAdministration", "MedicationStatement", "Medication",
-})
+RELEVANT_TYPES = frozenset(
+    {
+        "Patient",
+        "Observation",
+        "Condition",
+        "Procedure",
+        "DiagnosticReport",
+        "Specimen",
+        "MedicationRequest",
+        "MedicationAdministration",
+        "MedicationStatement",
+        "Medication",
+    }
+)
 _SUBJECT_FIELDS = ("subject", "patient")
 #: identifiers of what poems-fhir writes: never read back as clinical input
 OWN_IDENTIFIER_PREFIX = "https://poems-fhir.org/fhir/identifier/"
@@ -36,8 +56,12 @@ OWN_IDENTIFIER_PREFIX = "https://poems-fhir.org/fhir/identifier/"
 
 def is_own_output(data: dict[str, Any]) -> bool:
     """Our own reports and plans come back in searches and exports; they are not evidence."""
-    return any(isinstance(i, dict) and str(i.get("system", "")).startswith(OWN_IDENTIFIER_PREFIX)
-               for i in data.get("identifier", []) or [])
+    return any(
+        isinstance(i, dict) and str(i.get("system", "")).startswith(OWN_IDENTIFIER_PREFIX)
+        for i in data.get("identifier", []) or []
+    )
+
+
 # "Observation/123", "http://x/fhir/Observation/123", ".../Observation/123/_history/2"
 _REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 
@@ -45,8 +69,12 @@ _REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[
 def internal_error(source: str, resource: str | None, exc: BaseException) -> SourceError:
     """An unexpected exception turned into a reported skip; the traceback goes to the debug log."""
     log.debug("internal error at %s (%s)", source, resource, exc_info=exc)
-    return SourceError(source, f"internal error ({type(exc).__name__}: {str(exc)[:200]}); skipped - "
-                               "please report this with the --debug log", resource, internal=True)
+    return SourceError(
+        source,
+        f"internal error ({type(exc).__name__}: {str(exc)[:200]}); skipped - please report this with the --debug log",
+        resource,
+        internal=True,
+    )
 
 
 class InputError(Exception):
@@ -144,10 +172,7 @@ def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
         if not p.exists():
             raise InputError(f"{p}: no such file or folder")
         if p.is_dir():
-            files = sorted(
-                f for f in p.rglob("*")
-                if f.is_file() and f.suffix.lower() in _INPUT_SUFFIXES
-            )
+            files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in _INPUT_SUFFIXES)
             yield from files
         else:
             yield p
@@ -159,8 +184,7 @@ def read_regular_file(path: Path) -> bytes:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            kind = "a named pipe" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else \
-                "a device or socket"
+            kind = "a named pipe" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "a device or socket"
             raise OSError(f"it is {kind}, not a regular file")
         with os.fdopen(fd, "rb", closefd=False) as f:
             return f.read()
@@ -214,8 +238,11 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
             try:
                 line = chunk.decode("utf-8")
             except UnicodeDecodeError as exc:
-                errors.append(SourceError(f"{name}:{lineno}", f"not UTF-8 (byte 0x{chunk[exc.start]:02x} "
-                                                              f"at column {exc.start + 1})"))
+                errors.append(
+                    SourceError(
+                        f"{name}:{lineno}", f"not UTF-8 (byte 0x{chunk[exc.start]:02x} at column {exc.start + 1})"
+                    )
+                )
                 continue
             if _irrelevant_line(line):
                 continue
@@ -225,8 +252,11 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
                 errors.append(SourceError(f"{name}:{lineno}", f"not JSON: {exc}"))
                 continue
             deep = _may_be_deep(line)
-            if isinstance(parsed, dict) and isinstance(parsed.get("resourceType"), str) \
-                    and parsed["resourceType"] != "Bundle":
+            if (
+                isinstance(parsed, dict)
+                and isinstance(parsed.get("resourceType"), str)
+                and parsed["resourceType"] != "Bundle"
+            ):
                 yield parsed, f"{name}:{lineno}", None, deep
             else:
                 yield from _unpack(parsed, f"{name}:{lineno}", errors, deep)
@@ -264,8 +294,9 @@ def _irrelevant_line(line: str) -> bool:
     return m is not None and m.group(1) not in RELEVANT_TYPES and m.group(1) != "Bundle"
 
 
-def _unpack(data: Any, origin: str, errors: list[SourceError],
-            deep: bool) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
+def _unpack(
+    data: Any, origin: str, errors: list[SourceError], deep: bool
+) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
         errors.append(SourceError(origin, "not a FHIR resource: no resourceType"))
         return
@@ -274,8 +305,9 @@ def _unpack(data: Any, origin: str, errors: list[SourceError],
         return
     btype = data.get("type")
     if not isinstance(btype, str) or btype not in BUNDLE_TYPES:
-        errors.append(SourceError(origin, f"Bundle.type {btype!r} is not a FHIR R4 bundle type; "
-                                          "reading its entries anyway"))
+        errors.append(
+            SourceError(origin, f"Bundle.type {btype!r} is not a FHIR R4 bundle type; reading its entries anyway")
+        )
     entries = data.get("entry")
     if entries is None:
         return  # an empty Bundle
@@ -346,8 +378,9 @@ class _Collector:
     def add(self, data: dict[str, Any], origin: str, full_url: str | None = None, deep: bool = True) -> None:
         rtype = data["resourceType"]
         if rtype not in RELEVANT_TYPES and not _TYPE_NAME.fullmatch(rtype):
-            self.errors.append(SourceError(origin, f"not a FHIR resource: resourceType {rtype[:40]!r} is not "
-                                                   "a resource type name"))
+            self.errors.append(
+                SourceError(origin, f"not a FHIR resource: resourceType {rtype[:40]!r} is not a resource type name")
+            )
             return
         if rtype not in RELEVANT_TYPES:
             self.skipped += 1
@@ -375,16 +408,27 @@ class _Collector:
         elif existing.data == data:
             return  # the same resource read twice (overlapping exports, repeated search pages)
         elif subject_of(existing.data) != subject_of(data):
-            self.errors.append(SourceError(origin, f"{key} is also in {existing.origin} with different content "
-                                           "and another subject; each copy is used for its own patient only",
-                                           key))
+            self.errors.append(
+                SourceError(
+                    origin,
+                    f"{key} is also in {existing.origin} with different content "
+                    "and another subject; each copy is used for its own patient only",
+                    key,
+                )
+            )
             self.clashing.append(raw)
         elif _stamp(data) != _stamp(existing.data):
             if _newer(data, existing.data):  # a later version of the same resource
                 self.index.by_key[key] = raw
         else:
-            self.errors.append(SourceError(origin, f"{key} is also in {existing.origin} with different content "
-                                           "and no later meta.lastUpdated; this copy is skipped", key))
+            self.errors.append(
+                SourceError(
+                    origin,
+                    f"{key} is also in {existing.origin} with different content "
+                    "and no later meta.lastUpdated; this copy is skipped",
+                    key,
+                )
+            )
 
     def records(self, max_per_patient: int) -> list[PatientRecord]:
         raws = list(self.index.by_key.values()) + self.anonymous + self.clashing
@@ -409,9 +453,10 @@ def _read_paths(paths: Iterable[str | Path], max_per_patient: int) -> ReadResult
     return ReadResult(collector.records(max_per_patient), errors, files, resources, collector.skipped)
 
 
-def records_from_resources(resources: Iterable[tuple[dict[str, Any], str]],
-                           max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
-                           ) -> tuple[list[PatientRecord], list[SourceError]]:
+def records_from_resources(
+    resources: Iterable[tuple[dict[str, Any], str]],
+    max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
+) -> tuple[list[PatientRecord], list[SourceError]]:
     """Group already-fetched resources (e.g. from a server search) like read_paths does."""
     errors: list[SourceError] = []
     collector = _Collector(errors)
@@ -431,8 +476,9 @@ def subject_of(data: dict[str, Any]) -> str | None:
     return None
 
 
-def _group_by_patient(raws: list[Raw], index: ResourceIndex, errors: list[SourceError],
-                      max_per_patient: int = MAX_RESOURCES_PER_PATIENT) -> list[PatientRecord]:
+def _group_by_patient(
+    raws: list[Raw], index: ResourceIndex, errors: list[SourceError], max_per_patient: int = MAX_RESOURCES_PER_PATIENT
+) -> list[PatientRecord]:
     groups: dict[str, list[Raw]] = {}
     patients: dict[str, dict[str, Any]] = {}
     for raw in raws:
@@ -443,19 +489,23 @@ def _group_by_patient(raws: list[Raw], index: ResourceIndex, errors: list[Source
                 patients[key] = data
                 groups.setdefault(key, [])
             else:
-                errors.append(SourceError(raw.origin, "Patient without id or fullUrl: no resource can refer "
-                                                      "to it; skipped"))
+                errors.append(
+                    SourceError(raw.origin, "Patient without id or fullUrl: no resource can refer to it; skipped")
+                )
             continue
         if data["resourceType"] in ("Medication", "Specimen") and not subject_of(data):
             if raw.ref is None:
-                errors.append(SourceError(raw.origin, f"{data['resourceType']} without id, fullUrl or subject: "
-                                                      "no resource can refer to it; skipped"))
+                errors.append(
+                    SourceError(
+                        raw.origin,
+                        f"{data['resourceType']} without id, fullUrl or subject: no resource can refer to it; skipped",
+                    )
+                )
             continue  # reachable by reference only
         ref = subject_of(data)
         if ref is None:
             if data["resourceType"] != "Specimen":
-                errors.append(SourceError(raw.origin, "no subject/patient reference: cannot tell "
-                                          "whose it is", raw.ref))
+                errors.append(SourceError(raw.origin, "no subject/patient reference: cannot tell whose it is", raw.ref))
             continue
         patient = index.canonical(ref)
         if not patient or not (patient.startswith("Patient/") or patient in patients):
@@ -468,9 +518,15 @@ def _group_by_patient(raws: list[Raw], index: ResourceIndex, errors: list[Source
     records = []
     for p, rs in sorted(groups.items()):
         if len(rs) > max_per_patient:
-            errors.append(SourceError(p, f"{len(rs)} resources for this patient, more than the limit of "
-                                         f"{max_per_patient}; patient not evaluated (raise the limit with "
-                                         "--max-resources-per-patient if this is real)", p))
+            errors.append(
+                SourceError(
+                    p,
+                    f"{len(rs)} resources for this patient, more than the limit of "
+                    f"{max_per_patient}; patient not evaluated (raise the limit with "
+                    "--max-resources-per-patient if this is real)",
+                    p,
+                )
+            )
             continue
         records.append(PatientRecord(patient=p, resources=rs, index=index, patient_resource=patients.get(p)))
     return records

@@ -8,6 +8,7 @@ verify), CarePlan `draft` + intent `proposal`, software attributed through Prove
 fhir.resources R4B, then checked against what that library does not enforce (bindings, reference
 target types) by ``check_transaction``. Nothing here knows where the Bundle goes.
 """
+
 from __future__ import annotations
 
 import base64
@@ -48,13 +49,21 @@ CONCLUSION_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/conclusion"
 #: meta.tag on our Provenance: the (hashed) patient key, to find our past writes without local state
 SUBJECT_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/subject-key"
 EVIDENCE_EXT = f"{BASE}/fhir/StructureDefinition/evidence"
-AIAST = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "AIAST",
-         "display": "artificial intelligence asserted"}
+AIAST = {
+    "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+    "code": "AIAST",
+    "display": "artificial intelligence asserted",
+}
 ORPHA_POEMS = {"system": "http://www.orpha.net", "code": "ORPHA:2905", "display": "POEMS syndrome"}
 _NS = uuid.UUID("0b9a3c1e-5f0d-4c55-9d2f-70f3c2a1e0b1")
 
-STATE_DISPLAY = {State.PRESENT: "Present", State.ABSENT: "Absent",
-                 State.NOT_ASSESSED: "Not assessed", State.INDETERMINATE: "Indeterminate"}
+STATE_DISPLAY = {
+    State.PRESENT: "Present",
+    State.ABSENT: "Absent",
+    State.NOT_ASSESSED: "Not assessed",
+    State.INDETERMINATE: "Indeterminate",
+}
+
 
 class NotWritableError(Exception):
     """This patient's result cannot be written back (e.g. the patient has no server id)."""
@@ -116,8 +125,10 @@ def _ref(reference: str) -> dict[str, str]:
 
 
 def _state_concept(state: State) -> dict[str, Any]:
-    return {"coding": [{"system": STATE_SYSTEM, "code": state.value, "display": STATE_DISPLAY[state]}],
-            "text": STATE_DISPLAY[state]}
+    return {
+        "coding": [{"system": STATE_SYSTEM, "code": state.value, "display": STATE_DISPLAY[state]}],
+        "text": STATE_DISPLAY[state],
+    }
 
 
 def _date_of(a: Assessment) -> str:
@@ -140,22 +151,33 @@ def _with_evidence(obs: dict[str, Any], refs: Iterable[str]) -> dict[str, Any]:
     return obs
 
 
-def _report_base(a: Assessment, ctx: WriteContext, ident: dict[str, str], code: str, display: str,
-                 text: str) -> dict[str, Any]:
+def _report_base(
+    a: Assessment, ctx: WriteContext, ident: dict[str, str], code: str, display: str, text: str
+) -> dict[str, Any]:
     """What both reports share: never final, decision-support category, software-asserted."""
     return {
-        "resourceType": "DiagnosticReport", "meta": _meta(), "language": ctx.language, "identifier": [ident],
+        "resourceType": "DiagnosticReport",
+        "meta": _meta(),
+        "language": ctx.language,
+        "identifier": [ident],
         "status": ctx.report_status,
-        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "OTH",
-                                  "display": "Other"}], "text": "Clinical decision support"}],
+        "category": [
+            {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "OTH", "display": "Other"}
+                ],
+                "text": "Clinical decision support",
+            }
+        ],
         "code": {"coding": [{"system": REPORT_CODE_SYSTEM, "code": code, "display": display}], "text": text},
         "subject": _ref(a.patient),
         "issued": ctx.now.isoformat(timespec="seconds"),
     }
 
 
-def _criterion_observation(a: Assessment, cid: str, r: CriterionResult, pkey: str, effective: str,
-                           t: Translator | None = None) -> dict[str, Any]:
+def _criterion_observation(
+    a: Assessment, cid: str, r: CriterionResult, pkey: str, effective: str, t: Translator | None = None
+) -> dict[str, Any]:
     """One criterion result, dated by its deciding evidence (none: undated), worded in ``t``'s language."""
     t = t or translator()
     refs = [e.reference for e in r.evidence]
@@ -164,10 +186,22 @@ def _criterion_observation(a: Assessment, cid: str, r: CriterionResult, pkey: st
         "meta": _meta(),
         "identifier": [_identifier("criterion-result", f"{pkey}.{a.profile}.{cid}")],
         "status": "preliminary",
-        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                  "code": "survey", "display": "Survey"}], "text": "Derived criterion result"}],
-        "code": {"coding": [{"system": CRITERIA_SYSTEM, "code": cid, "display": label(translator(), "criterion", cid)}],
-                 "text": label(t, "criterion", cid)},
+        "category": [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                        "code": "survey",
+                        "display": "Survey",
+                    }
+                ],
+                "text": "Derived criterion result",
+            }
+        ],
+        "code": {
+            "coding": [{"system": CRITERIA_SYSTEM, "code": cid, "display": label(translator(), "criterion", cid)}],
+            "text": label(t, "criterion", cid),
+        },
         "subject": _ref(a.patient),
         "valueCodeableConcept": {**_state_concept(r.state), "text": label(t, "state", r.state.value)},
         "note": [{"text": wording.rule(t, r)}],
@@ -178,9 +212,14 @@ def _criterion_observation(a: Assessment, cid: str, r: CriterionResult, pkey: st
     return _with_evidence(obs, refs)
 
 
-def build_transaction(a: Assessment, ctx: WriteContext, steps: list[Step] | None = None,
-                      response: ResponseAssessment | None = None, html: str | None = None,
-                      scope: ScopeDecision | None = None) -> dict[str, Any]:
+def build_transaction(
+    a: Assessment,
+    ctx: WriteContext,
+    steps: list[Step] | None = None,
+    response: ResponseAssessment | None = None,
+    html: str | None = None,
+    scope: ScopeDecision | None = None,
+) -> dict[str, Any]:
     """One transaction Bundle for one patient: criteria report, response report (once treated),
     care plan with the pathway ``steps``, Device and Provenance. ``html`` is the readable page,
     attached to the criteria report as presentedForm. A patient out of ``scope`` gets nothing:
@@ -190,7 +229,8 @@ def build_transaction(a: Assessment, ctx: WriteContext, steps: list[Step] | None
     if not a.patient.startswith("Patient/"):
         raise NotWritableError(
             "the Patient has no id (only a transaction fullUrl), so results cannot be "
-            "written back to it; load the data into the server first and evaluate what it returns")
+            "written back to it; load the data into the server first and evaluate what it returns"
+        )
     pkey = _patient_key(a.patient)
     effective = _date_of(a)
     t = translator(ctx.language)
@@ -199,7 +239,9 @@ def build_transaction(a: Assessment, ctx: WriteContext, steps: list[Step] | None
     entries: list[tuple[str, dict[str, Any], str]] = []
 
     device = {
-        "resourceType": "Device", "meta": _meta(), "identifier": [device_ident],
+        "resourceType": "Device",
+        "meta": _meta(),
+        "identifier": [device_ident],
         "status": "active",
         "deviceName": [{"name": "poems-fhir", "type": "manufacturer-name"}],
         "type": {"text": "Clinical decision support software"},
@@ -220,49 +262,72 @@ def build_transaction(a: Assessment, ctx: WriteContext, steps: list[Step] | None
 
     report_ident = _identifier("criteria-report", f"{pkey}.{a.profile}")
     report_urn = _urn(f"report|{report_ident['value']}")
-    report = _report_base(a, ctx, report_ident, "poems-criteria-assessment", "POEMS syndrome criteria assessment",
-                          t._("POEMS syndrome criteria assessment") + f" ({label(t, 'profile', a.profile)})")
-    report.update({
-        "contained": contained,
-        "result": [_ref(f"#{o['id']}") for o in contained],
-        "conclusion": wording.conclusion(t, a, response, scope),
-        "text": criteria_narrative(t, a, None if effective == "unknown" else effective, scope, response),
-    })
+    report = _report_base(
+        a,
+        ctx,
+        report_ident,
+        "poems-criteria-assessment",
+        "POEMS syndrome criteria assessment",
+        t._("POEMS syndrome criteria assessment") + f" ({label(t, 'profile', a.profile)})",
+    )
+    report.update(
+        {
+            "contained": contained,
+            "result": [_ref(f"#{o['id']}") for o in contained],
+            "conclusion": wording.conclusion(t, a, response, scope),
+            "text": criteria_narrative(t, a, None if effective == "unknown" else effective, scope, response),
+        }
+    )
     if effective != "unknown":
         report["effectiveDateTime"] = effective
     if a.classification is Classification.MET:
-        report["conclusionCode"] = [{"coding": [dict(ORPHA_POEMS)],
-                                     "text": "POEMS syndrome criteria met (software assessment)"}]
+        report["conclusionCode"] = [
+            {"coding": [dict(ORPHA_POEMS)], "text": "POEMS syndrome criteria met (software assessment)"}
+        ]
     if html is not None:
-        report["presentedForm"] = [{"contentType": "text/html; charset=utf-8", "language": t.language,
-                                    "title": t._("POEMS syndrome assessment (readable page)"),
-                                    "data": base64.b64encode(html.encode("utf-8")).decode("ascii")}]
-    entries.append((report_urn, report,
-                    f"DiagnosticReport?identifier={report_ident['system']}|{report_ident['value']}"))
+        report["presentedForm"] = [
+            {
+                "contentType": "text/html; charset=utf-8",
+                "language": t.language,
+                "title": t._("POEMS syndrome assessment (readable page)"),
+                "data": base64.b64encode(html.encode("utf-8")).decode("ascii"),
+            }
+        ]
+    entries.append(
+        (report_urn, report, f"DiagnosticReport?identifier={report_ident['system']}|{report_ident['value']}")
+    )
     if response is not None and (response.first_treatment or response.baseline_date):
         response_report = _response_report(a, response, pkey, ctx, t)
         ident = response_report["identifier"][0]
         response_urn = _urn(f"response|{ident['value']}")
-        entries.append((response_urn, response_report,
-                        f"DiagnosticReport?identifier={ident['system']}|{ident['value']}"))
+        entries.append(
+            (response_urn, response_report, f"DiagnosticReport?identifier={ident['system']}|{ident['value']}")
+        )
     else:
         response_urn = None
 
     plan_ident = _identifier("care-plan", f"{pkey}.{a.profile}")
     plan_urn = _urn(f"plan|{plan_ident['value']}")
     plan: dict[str, Any] = {
-        "resourceType": "CarePlan", "meta": _meta(), "language": t.language, "identifier": [plan_ident],
+        "resourceType": "CarePlan",
+        "meta": _meta(),
+        "language": t.language,
+        "identifier": [plan_ident],
         "text": careplan_narrative(t, steps or []),
-        "status": "draft", "intent": "proposal",
+        "status": "draft",
+        "intent": "proposal",
         "title": t._("POEMS syndrome: proposed work-up and care pathway"),
-        "description": t._("Proposals from the criteria assessment; a clinician decides whether and how to act on them."),
+        "description": t._(
+            "Proposals from the criteria assessment; a clinician decides whether and how to act on them."
+        ),
         "subject": _ref(a.patient),
         "author": _ref(device_urn),
         "supportingInfo": [_ref(u) for u in (report_urn, response_urn) if u],
         "activity": [_activity(step, t) for step in steps or []],
     }
-    other_evidence = sorted({r for step in steps or [] for r in step.evidence
-                             if r.split("/", 1)[0] not in _REASON_TYPES and "/" in r})
+    other_evidence = sorted(
+        {r for step in steps or [] for r in step.evidence if r.split("/", 1)[0] not in _REASON_TYPES and "/" in r}
+    )
     plan["supportingInfo"] += [_ref(r) for r in other_evidence]  # e.g. the transplant Procedure
     if not plan["activity"]:
         del plan["activity"]
@@ -274,32 +339,62 @@ def build_transaction(a: Assessment, ctx: WriteContext, steps: list[Step] | None
     guarded = [(u, r) for u, r, _ in entries if r["resourceType"] in GUARDED_TYPES]
     provenance: dict[str, Any] = {
         "resourceType": "Provenance",
-        "meta": {**_meta(), "tag": [{"system": RUN_TAG_SYSTEM, "code": input_hash},
-                                    {"system": SUBJECT_TAG_SYSTEM, "code": pkey},
-                                    {"system": CONCLUSION_TAG_SYSTEM, "code": material}]},
+        "meta": {
+            **_meta(),
+            "tag": [
+                {"system": RUN_TAG_SYSTEM, "code": input_hash},
+                {"system": SUBJECT_TAG_SYSTEM, "code": pkey},
+                {"system": CONCLUSION_TAG_SYSTEM, "code": material},
+            ],
+        },
         # the identifier rides along so a later run can tell which of our resources a deleted
         # target was, without any local state
         "target": [{"reference": u, "identifier": dict(r["identifier"][0])} for u, r in guarded],
         "recorded": ctx.now.isoformat(timespec="seconds"),
-        "policy": [f"{BASE}/fhir/profile/{a.profile}"] + [
-            f"urn:poems-fhir:mapping:{m['name']}:{m['version']}:sha256:{m['sha256']}" for m in ctx.mapping_identity],
-        "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
-                                 "code": "CREATE", "display": "create"}]},
-        "agent": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
-                                        "code": "author", "display": "Author"}]},
-                   "who": _ref(device_urn)}],
+        "policy": [f"{BASE}/fhir/profile/{a.profile}"]
+        + [f"urn:poems-fhir:mapping:{m['name']}:{m['version']}:sha256:{m['sha256']}" for m in ctx.mapping_identity],
+        "activity": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+                    "code": "CREATE",
+                    "display": "create",
+                }
+            ]
+        },
+        "agent": [
+            {
+                "type": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                            "code": "author",
+                            "display": "Author",
+                        }
+                    ]
+                },
+                "who": _ref(device_urn),
+            }
+        ],
     }
     if sources:
         provenance["entity"] = [
             {"role": "source", "what": _ref(f"{ref}/_history/{vid}" if vid else ref)} for ref, vid in sources
         ]
-    entries.append((_urn(f"provenance|{pkey}|{a.profile}|{input_hash}"), provenance,
-                    f"Provenance?_tag={RUN_TAG_SYSTEM}|{input_hash}"))
+    entries.append(
+        (
+            _urn(f"provenance|{pkey}|{a.profile}|{input_hash}"),
+            provenance,
+            f"Provenance?_tag={RUN_TAG_SYSTEM}|{input_hash}",
+        )
+    )
 
     bundle = {
-        "resourceType": "Bundle", "type": "transaction",
-        "entry": [{"fullUrl": urn, "resource": res, "request": {"method": "PUT", "url": url}}
-                  for urn, res, url in entries],
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": urn, "resource": res, "request": {"method": "PUT", "url": url}} for urn, res, url in entries
+        ],
     }
     mark_ownership(bundle, material)
     problems = check_transaction(bundle, input_refs=set(ctx.used) | {a.patient})
@@ -310,8 +405,11 @@ def build_transaction(a: Assessment, ctx: WriteContext, steps: list[Step] | None
 
 def _activity(step: Step, t: Translator | None = None) -> dict[str, Any]:
     t = t or translator()
-    coding = ({"system": step.coding[0], "code": step.coding[1], "display": step.coding[2]} if step.coding
-              else {"system": WORKUP_SYSTEM, "code": step.id, "display": wording.step_title(translator(), step)})
+    coding = (
+        {"system": step.coding[0], "code": step.coding[1], "display": step.coding[2]}
+        if step.coding
+        else {"system": WORKUP_SYSTEM, "code": step.id, "display": wording.step_title(translator(), step)}
+    )
     detail: dict[str, Any] = {
         "kind": "ServiceRequest",
         "code": {"coding": [coding], "text": wording.step_title(t, step)},
@@ -328,8 +426,10 @@ def _activity(step: Step, t: Translator | None = None) -> dict[str, Any]:
             timing["repeat"]["boundsPeriod"] = {"start": step.scheduled_start.isoformat()}
         detail["scheduledTiming"] = timing
     elif step.scheduled_start:
-        detail["scheduledPeriod"] = {"start": step.scheduled_start.isoformat(),
-                                     **({"end": step.scheduled_end.isoformat()} if step.scheduled_end else {})}
+        detail["scheduledPeriod"] = {
+            "start": step.scheduled_start.isoformat(),
+            **({"end": step.scheduled_end.isoformat()} if step.scheduled_end else {}),
+        }
     return {"id": step.id, "detail": detail}
 
 
@@ -338,12 +438,22 @@ _REASON_TYPES = {"Condition", "Observation", "DiagnosticReport", "DocumentRefere
 
 
 def _input_hash(a: Assessment, ctx: WriteContext) -> str:
-    blob = json.dumps({"patient": a.patient, "profile": a.profile, "as_of": str(a.as_of),
-                       "mapping": ctx.mapping_identity, "inputs": sorted(ctx.used.items()),
-                       # inputs without a versionId (files) change the hash through what they showed
-                       "results": {cid: [r.state.value, r.reason, [e.to_dict() for e in r.evidence]]
-                                   for cid, r in a.criteria.items()},
-                       "version": __version__}, sort_keys=True, default=str)
+    blob = json.dumps(
+        {
+            "patient": a.patient,
+            "profile": a.profile,
+            "as_of": str(a.as_of),
+            "mapping": ctx.mapping_identity,
+            "inputs": sorted(ctx.used.items()),
+            # inputs without a versionId (files) change the hash through what they showed
+            "results": {
+                cid: [r.state.value, r.reason, [e.to_dict() for e in r.evidence]] for cid, r in a.criteria.items()
+            },
+            "version": __version__,
+        },
+        sort_keys=True,
+        default=str,
+    )
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 
 
@@ -351,17 +461,30 @@ RESPONSE_SYSTEM = f"{BASE}/fhir/CodeSystem/response-domain"
 RESPONSE_CATEGORY_SYSTEM = f"{BASE}/fhir/CodeSystem/response-category"
 
 
-def _response_observation(a: Assessment, oid: str, label: str, category: str, reason: str,
-                          effective: str, refs: Iterable[str], shown: tuple[str, str] | None = None) -> dict[str, Any]:
+def _response_observation(
+    a: Assessment,
+    oid: str,
+    label: str,
+    category: str,
+    reason: str,
+    effective: str,
+    refs: Iterable[str],
+    shown: tuple[str, str] | None = None,
+) -> dict[str, Any]:
     """``shown``: (label, category) as people read them in the report's language; ``reason`` the note."""
     obs: dict[str, Any] = {
-        "resourceType": "Observation", "id": oid, "status": "preliminary",
-        "code": {"coding": [{"system": RESPONSE_SYSTEM, "code": oid, "display": label}],
-                 "text": shown[0] if shown else label},
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "preliminary",
+        "code": {
+            "coding": [{"system": RESPONSE_SYSTEM, "code": oid, "display": label}],
+            "text": shown[0] if shown else label,
+        },
         "subject": _ref(a.patient),
-        "valueCodeableConcept": {"coding": [{"system": RESPONSE_CATEGORY_SYSTEM, "code": category,
-                                             "display": category.replace("_", " ")}],
-                                 "text": shown[1] if shown else category.replace("_", " ")},
+        "valueCodeableConcept": {
+            "coding": [{"system": RESPONSE_CATEGORY_SYSTEM, "code": category, "display": category.replace("_", " ")}],
+            "text": shown[1] if shown else category.replace("_", " "),
+        },
         "note": [{"text": reason}],
     }
     if effective != "unknown":
@@ -371,55 +494,104 @@ def _response_observation(a: Assessment, oid: str, label: str, category: str, re
 
 def restaging_date(r: ResponseAssessment) -> dt.date | None:
     """The restaging a response describes: its newest haematological or VEGF result, else the baseline."""
-    days = [p.effective for p in (r.hematologic.latest, r.hematologic_imwg.latest, r.vegf.latest)
-            if p and p.effective and (r.baseline_date is None or p.effective > r.baseline_date)]
+    days = [
+        p.effective
+        for p in (r.hematologic.latest, r.hematologic_imwg.latest, r.vegf.latest)
+        if p and p.effective and (r.baseline_date is None or p.effective > r.baseline_date)
+    ]
     return max(days) if days else r.baseline_date
 
 
-def _response_report(a: Assessment, r: ResponseAssessment, pkey: str, ctx: WriteContext,
-                     t: Translator | None = None) -> dict[str, Any]:
+def _response_report(
+    a: Assessment, r: ResponseAssessment, pkey: str, ctx: WriteContext, t: Translator | None = None
+) -> dict[str, Any]:
     """Response assessment beside the diagnostic report: one contained Observation per domain,
     dated by the restaging it describes (not by the newest data of any kind)."""
     t = t or translator(ctx.language)
     restaging = restaging_date(r)
     effective = restaging.isoformat() if restaging else "unknown"
     contained = []
+
     def note(kind: str, category: str, base: Any, latest: Any, reason: str) -> str:
         # English: the engine's specific reason; other languages: the category explained, with the values
         # (the engine's reasons are not catalog entries yet)
         if t.language == "en":
             return reason
-        values = wording.change_text(t, base.value if base else None, base.unit if base else None,
-                                     base.effective if base else None, latest.value if latest else None,
-                                     latest.effective if latest else None)
+        values = wording.change_text(
+            t,
+            base.value if base else None,
+            base.unit if base else None,
+            base.effective if base else None,
+            latest.value if latest else None,
+            latest.effective if latest else None,
+        )
         return " ".join(x for x in (explain(t, kind, category), values) if x) or label(t, kind, category)
 
     for h in (r.hematologic, r.hematologic_imwg):
-        contained.append(_response_observation(
-            a, f"hematologic-{h.framework}", f"Haematological response ({h.framework}-style)", h.category,
-            note("hematologic", h.category, h.baseline, h.latest, h.reason + (" (provisional)" if h.provisional else "")
-                 + "." + (f" Caveats: {'; '.join(h.caveats)}." if h.caveats else ""))
-            + (" " + t._("(provisional)") if h.provisional and t.language != "en" else ""), effective,
-            [p.reference for p in (h.baseline, h.latest) if p],
-            (label(t, "framework", h.framework), label(t, "hematologic", h.category))))
-    contained.append(_response_observation(
-        a, "vegf", f"VEGF response ({r.vegf.specimen or 'specimen unknown'})", r.vegf.category,
-        note("vegf", r.vegf.category, r.vegf.baseline, r.vegf.latest, r.vegf.reason), effective, [p.reference for p in (r.vegf.baseline, r.vegf.latest) if p],
-        (t._("VEGF response"), label(t, "vegf", r.vegf.category))))
+        contained.append(
+            _response_observation(
+                a,
+                f"hematologic-{h.framework}",
+                f"Haematological response ({h.framework}-style)",
+                h.category,
+                note(
+                    "hematologic",
+                    h.category,
+                    h.baseline,
+                    h.latest,
+                    h.reason
+                    + (" (provisional)" if h.provisional else "")
+                    + "."
+                    + (f" Caveats: {'; '.join(h.caveats)}." if h.caveats else ""),
+                )
+                + (" " + t._("(provisional)") if h.provisional and t.language != "en" else ""),
+                effective,
+                [p.reference for p in (h.baseline, h.latest) if p],
+                (label(t, "framework", h.framework), label(t, "hematologic", h.category)),
+            )
+        )
+    contained.append(
+        _response_observation(
+            a,
+            "vegf",
+            f"VEGF response ({r.vegf.specimen or 'specimen unknown'})",
+            r.vegf.category,
+            note("vegf", r.vegf.category, r.vegf.baseline, r.vegf.latest, r.vegf.reason),
+            effective,
+            [p.reference for p in (r.vegf.baseline, r.vegf.latest) if p],
+            (t._("VEGF response"), label(t, "vegf", r.vegf.category)),
+        )
+    )
     for domain, d in r.clinical.items():
-        contained.append(_response_observation(
-            a, f"clinical-{domain.replace('_', '-')}", f"Clinical response: {domain.replace('_', ' ')}",
-            d.direction, d.reason if t.language == "en" else label(t, "direction", d.direction), effective, d.evidence,
-            (label(t, "domain", domain), label(t, "direction", d.direction))))
+        contained.append(
+            _response_observation(
+                a,
+                f"clinical-{domain.replace('_', '-')}",
+                f"Clinical response: {domain.replace('_', ' ')}",
+                d.direction,
+                d.reason if t.language == "en" else label(t, "direction", d.direction),
+                effective,
+                d.evidence,
+                (label(t, "domain", domain), label(t, "direction", d.direction)),
+            )
+        )
     ident = _identifier("response-report", f"{pkey}.{a.profile}")
-    report = _report_base(a, ctx, ident, "poems-response-assessment", "POEMS syndrome treatment response assessment",
-                          t._("POEMS syndrome treatment response assessment"))
-    report.update({
-        "contained": contained,
-        "result": [_ref(f"#{o['id']}") for o in contained],
-        "conclusion": wording.response_conclusion(t, r, restaging),
-        "text": response_narrative(t, a, r, restaging),
-    })
+    report = _report_base(
+        a,
+        ctx,
+        ident,
+        "poems-response-assessment",
+        "POEMS syndrome treatment response assessment",
+        t._("POEMS syndrome treatment response assessment"),
+    )
+    report.update(
+        {
+            "contained": contained,
+            "result": [_ref(f"#{o['id']}") for o in contained],
+            "conclusion": wording.response_conclusion(t, r, restaging),
+            "text": response_narrative(t, a, r, restaging),
+        }
+    )
     if effective != "unknown":
         report["effectiveDateTime"] = effective
     return report
@@ -428,26 +600,63 @@ def _response_report(a: Assessment, r: ResponseAssessment, pkey: str, ctx: Write
 # ------------------------------------------------------------------ our own output checks
 
 _REQUIRED_BINDINGS = {
-    ("DiagnosticReport", "status"): {"registered", "partial", "preliminary", "final", "amended",
-                                     "corrected", "appended", "cancelled", "entered-in-error", "unknown"},
+    ("DiagnosticReport", "status"): {
+        "registered",
+        "partial",
+        "preliminary",
+        "final",
+        "amended",
+        "corrected",
+        "appended",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    },
     ("CarePlan", "status"): {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"},
     ("CarePlan", "intent"): {"proposal", "plan", "order", "option"},
-    ("Observation", "status"): {"registered", "preliminary", "final", "amended", "corrected", "cancelled",
-                                "entered-in-error", "unknown"},
+    ("Observation", "status"): {
+        "registered",
+        "preliminary",
+        "final",
+        "amended",
+        "corrected",
+        "cancelled",
+        "entered-in-error",
+        "unknown",
+    },
     ("Device", "status"): {"active", "inactive", "entered-in-error", "unknown"},
 }
 #: (resource type, element) -> allowed reference targets in R4
 _TARGETS = {
     ("DiagnosticReport", "result"): {"Observation"},
     ("DiagnosticReport", "subject"): {"Patient", "Group", "Device", "Location"},
-    ("Observation", "derivedFrom"): {"DocumentReference", "ImagingStudy", "Media", "QuestionnaireResponse",
-                                     "Observation", "MolecularSequence"},
+    ("Observation", "derivedFrom"): {
+        "DocumentReference",
+        "ImagingStudy",
+        "Media",
+        "QuestionnaireResponse",
+        "Observation",
+        "MolecularSequence",
+    },
     ("Observation", "subject"): {"Patient", "Group", "Device", "Location"},
     ("CarePlan", "subject"): {"Patient", "Group"},
-    ("CarePlan", "author"): {"Patient", "Practitioner", "PractitionerRole", "Device", "RelatedPerson",
-                             "Organization", "CareTeam"},
-    ("Provenance", "agent.who"): {"Practitioner", "PractitionerRole", "RelatedPerson", "Patient", "Device",
-                                  "Organization"},
+    ("CarePlan", "author"): {
+        "Patient",
+        "Practitioner",
+        "PractitionerRole",
+        "Device",
+        "RelatedPerson",
+        "Organization",
+        "CareTeam",
+    },
+    ("Provenance", "agent.who"): {
+        "Practitioner",
+        "PractitionerRole",
+        "RelatedPerson",
+        "Patient",
+        "Device",
+        "Organization",
+    },
 }
 _PARSERS: dict[str, Any] = {}
 
@@ -487,8 +696,9 @@ def check_transaction(bundle: dict[str, Any], input_refs: set[str]) -> list[str]
     return problems
 
 
-def _check_resource(res: dict[str, Any], types: dict[str, str], input_refs: set[str],
-                    local: dict[str, str]) -> list[str]:
+def _check_resource(
+    res: dict[str, Any], types: dict[str, str], input_refs: set[str], local: dict[str, str]
+) -> list[str]:
     problems: list[str] = []
     rtype = res["resourceType"]
     local = {**local, **{f"#{c['id']}": c["resourceType"] for c in res.get("contained", [])}}
@@ -550,10 +760,14 @@ _OWN_REF_TYPES = ("Device", "DiagnosticReport", "CarePlan")
 _UNHASHED = ("meta", "id", "text", "issued")
 _OWN_REF = re.compile(r"^(?:.*/)?(" + "|".join(_OWN_REF_TYPES) + r")/[A-Za-z0-9\-.]{1,64}(?:/_history/.*)?$")
 #: statuses that mean a clinician acted on the resource (software writes partial/preliminary, draft)
-CLINICIAN_STATUSES = {"DiagnosticReport": {"final", "amended", "corrected", "appended"},
-                      "CarePlan": {"active", "completed", "on-hold"}}
-WITHDRAWN_STATUSES = {"DiagnosticReport": {"cancelled", "entered-in-error"},
-                      "CarePlan": {"revoked", "entered-in-error"}}
+CLINICIAN_STATUSES = {
+    "DiagnosticReport": {"final", "amended", "corrected", "appended"},
+    "CarePlan": {"active", "completed", "on-hold"},
+}
+WITHDRAWN_STATUSES = {
+    "DiagnosticReport": {"cancelled", "entered-in-error"},
+    "CarePlan": {"revoked", "entered-in-error"},
+}
 
 
 def _normalised(value: Any, urn_types: dict[str, str]) -> Any:
@@ -583,8 +797,11 @@ def ownership_hash(resource: dict[str, Any], urn_types: dict[str, str] | None = 
 def _page_digest(form: Any) -> Any:
     """An attached page of ours counts by what it says, not by when it was generated (its time stamp
     changes with every run; comparing it would rewrite every report on every run)."""
-    if not (isinstance(form, dict) and str(form.get("contentType", "")).startswith("text/html")
-            and isinstance(form.get("data"), str)):
+    if not (
+        isinstance(form, dict)
+        and str(form.get("contentType", "")).startswith("text/html")
+        and isinstance(form.get("data"), str)
+    ):
         return form
     try:
         page = base64.b64decode(form["data"], validate=True).decode("utf-8")
@@ -624,9 +841,6 @@ def mark_ownership(bundle: dict[str, Any], material: str) -> None:
             mark(res, ownership_hash({k: v for k, v in res.items() if k != "meta"}, types))
 
 
-
-
-
 def is_unchanged_ours(resource: dict[str, Any]) -> bool:
     """True when ``resource`` is exactly what poems-fhir wrote: its content hash still matches."""
     marker = tag_of(resource, CONTENT_TAG_SYSTEM)
@@ -637,13 +851,18 @@ def conclusion_key(a: Assessment, response: ResponseAssessment | None, steps: li
     """What makes a conclusion materially different: classification, criterion states, response
     categories and the proposed steps - not dates of issue, evidence versions or wording."""
     blob: dict[str, Any] = {
-        "profile": a.profile, "classification": a.classification.value,
+        "profile": a.profile,
+        "classification": a.classification.value,
         "criteria": {cid: r.state.value for cid, r in a.criteria.items()},
         "steps": sorted((s.id, s.status) for s in steps),
     }
     if response is not None and (response.first_treatment or response.baseline_date):
-        blob["response"] = [response.hematologic.category, response.hematologic_imwg.category,
-                            response.vegf.category, response.clinical_overall]
+        blob["response"] = [
+            response.hematologic.category,
+            response.hematologic_imwg.category,
+            response.vegf.category,
+            response.clinical_overall,
+        ]
     return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -656,19 +875,25 @@ def withdrawal_transaction(resources: list[dict[str, Any]], reason: str, now: dt
     targets = []
     for current in resources:
         res = {k: v for k, v in current.items() if k != "meta"}
-        res["meta"] = {"security": [dict(AIAST)],
-                       "tag": [t for t in (current.get("meta") or {}).get("tag", []) or []
-                               if t.get("system") not in (CONTENT_TAG_SYSTEM, SOURCE_TAG_SYSTEM)]}
+        res["meta"] = {
+            "security": [dict(AIAST)],
+            "tag": [
+                t
+                for t in (current.get("meta") or {}).get("tag", []) or []
+                if t.get("system") not in (CONTENT_TAG_SYSTEM, SOURCE_TAG_SYSTEM)
+            ],
+        }
         ref = f"{res['resourceType']}/{res['id']}"
         if res["resourceType"] == "DiagnosticReport":
             res["status"] = "cancelled"
-            res["conclusion"] = (f"Withdrawn by poems-fhir on {stamp}: {reason}. This decision support no "
-                                 f"longer holds; the earlier text was: {current.get('conclusion', '')}")
+            res["conclusion"] = (
+                f"Withdrawn by poems-fhir on {stamp}: {reason}. This decision support no "
+                f"longer holds; the earlier text was: {current.get('conclusion', '')}"
+            )
             res.pop("conclusionCode", None)
         else:
             res["status"] = "revoked"
-            res["description"] = (f"Withdrawn by poems-fhir on {stamp}: {reason}. "
-                                  + str(current.get("description", "")))
+            res["description"] = f"Withdrawn by poems-fhir on {stamp}: {reason}. " + str(current.get("description", ""))
         mark(res, ownership_hash(res))
         version = (current.get("meta") or {}).get("versionId")
         request = {"method": "PUT", "url": ref, **({"ifMatch": f'W/"{version}"'} if version else {})}
@@ -681,13 +906,38 @@ def withdrawal_transaction(resources: list[dict[str, Any]], reason: str, now: dt
         "target": targets,
         "recorded": stamp,
         "reason": [{"text": reason}],
-        "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
-                                 "code": "NULLIFY", "display": "nullify"}]},
-        "agent": [{"type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
-                                        "code": "author", "display": "Author"}]},
-                   "who": {"identifier": _identifier("device", f"poems-fhir-{__version__}"),
-                           "display": f"poems-fhir {__version__}"}}],
+        "activity": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+                    "code": "NULLIFY",
+                    "display": "nullify",
+                }
+            ]
+        },
+        "agent": [
+            {
+                "type": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                            "code": "author",
+                            "display": "Author",
+                        }
+                    ]
+                },
+                "who": {
+                    "identifier": _identifier("device", f"poems-fhir-{__version__}"),
+                    "display": f"poems-fhir {__version__}",
+                },
+            }
+        ],
     }
-    entries.append({"fullUrl": _urn(f"withdraw|{key}"), "resource": provenance,
-                    "request": {"method": "PUT", "url": f"Provenance?_tag={RUN_TAG_SYSTEM}|withdraw-{key}"}})
+    entries.append(
+        {
+            "fullUrl": _urn(f"withdraw|{key}"),
+            "resource": provenance,
+            "request": {"method": "PUT", "url": f"Provenance?_tag={RUN_TAG_SYSTEM}|withdraw-{key}"},
+        }
+    )
     return {"resourceType": "Bundle", "type": "transaction", "entry": entries}

@@ -6,6 +6,7 @@ English is the source language (the msgids); every other language is a catalog, 
 ``<lang>/LC_MESSAGES/poems_fhir.po`` compiled to ``.mo`` is found by ``available_languages``.
 Identifiers never pass through here: ids stay in JSON and codes, people see labels.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -81,7 +82,8 @@ def translator(language: str = SOURCE_LANGUAGE) -> Translator:
     if code not in available_languages():
         raise UnknownLanguageError(
             f"no catalog for language {language!r}; available: {', '.join(available_languages())} "
-            "(add poems_fhir/locale/<lang>/LC_MESSAGES/poems_fhir.po and compile it: see README, Languages)")
+            "(add poems_fhir/locale/<lang>/LC_MESSAGES/poems_fhir.po and compile it: see README, Languages)"
+        )
     try:
         locale = Locale.parse(code)
     except (UnknownLocaleError, ValueError) as exc:

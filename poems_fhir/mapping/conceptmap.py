@@ -6,6 +6,7 @@ to, or wider than, the local concept (equivalence ``equal``/``equivalent``/``wid
 A narrower or inexact target could turn a vaguer local finding into a criterion, so those
 elements are skipped and listed by ``poems-fhir mappings check``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,44 +41,75 @@ def load_concept_map(path: str | Path) -> ConceptMapTable:
         raw = read_regular_file(Path(path))
         data = json.loads(raw)
     except RecursionError:
-        raise MappingError([Problem(name, None, "(file)", "cannot read ConceptMap JSON: nested too deeply",
-                                    "export the ConceptMap as FHIR R4 JSON")]) from None
+        raise MappingError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "(file)",
+                    "cannot read ConceptMap JSON: nested too deeply",
+                    "export the ConceptMap as FHIR R4 JSON",
+                )
+            ]
+        ) from None
     except (OSError, ValueError) as exc:
         raise MappingError(
-            [Problem(name, None, "(file)", f"cannot read ConceptMap JSON: {exc}",
-                     "export the ConceptMap as FHIR R4 JSON")]
+            [
+                Problem(
+                    name, None, "(file)", f"cannot read ConceptMap JSON: {exc}", "export the ConceptMap as FHIR R4 JSON"
+                )
+            ]
         ) from None
     if not isinstance(data, dict) or data.get("resourceType") != "ConceptMap":
         raise MappingError(
-            [Problem(name, None, "resourceType", "not a ConceptMap",
-                     "pass a FHIR ConceptMap resource (JSON), or a YAML mapping file")]
+            [
+                Problem(
+                    name,
+                    None,
+                    "resourceType",
+                    "not a ConceptMap",
+                    "pass a FHIR ConceptMap resource (JSON), or a YAML mapping file",
+                )
+            ]
         )
     try:
         ConceptMap.model_validate(data)
     except ValidationError as exc:
         raise MappingError(
-            [Problem(name, None, ".".join(map(str, e["loc"])), e["msg"],
-                     "fix the ConceptMap so it is valid FHIR R4") for e in exc.errors()]
+            [
+                Problem(name, None, ".".join(map(str, e["loc"])), e["msg"], "fix the ConceptMap so it is valid FHIR R4")
+                for e in exc.errors()
+            ]
         ) from None
     translations: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     skipped: list[Problem] = []
     for gi, group in enumerate(data.get("group", [])):
         source, target = group.get("source"), group.get("target")
         if not source or not target:
-            skipped.append(Problem(name, None, f"group[{gi}]", "group without source or target system",
-                                   "set group.source and group.target"))
+            skipped.append(
+                Problem(
+                    name,
+                    None,
+                    f"group[{gi}]",
+                    "group without source or target system",
+                    "set group.source and group.target",
+                )
+            )
             continue
         for ei, element in enumerate(group.get("element", [])):
             for ti, tgt in enumerate(element.get("target", [])):
                 equivalence = tgt.get("equivalence", "equivalent")
                 key = f"group[{gi}].element[{ei}].target[{ti}]"
                 if equivalence not in SAFE_EQUIVALENCE or not tgt.get("code"):
-                    skipped.append(Problem(
-                        name, None, key,
-                        f"{element.get('code')} -> {tgt.get('code')} skipped (equivalence "
-                        f"{equivalence!r})",
-                        "only equal/equivalent/wider/subsumes mappings are used",
-                    ))
+                    skipped.append(
+                        Problem(
+                            name,
+                            None,
+                            key,
+                            f"{element.get('code')} -> {tgt.get('code')} skipped (equivalence {equivalence!r})",
+                            "only equal/equivalent/wider/subsumes mappings are used",
+                        )
+                    )
                     continue
                 translations[(source, element["code"])].append((target, tgt["code"]))
     return ConceptMapTable(

@@ -13,6 +13,7 @@ lists, with counts and example references:
 Knows FHIR JSON shapes and the mapping; no HTTP (the CLI fetches server data through the sync
 client and hands PatientRecords in).
 """
+
 from __future__ import annotations
 
 import re
@@ -135,15 +136,28 @@ _ICD_CODE = re.compile(r"^[A-Za-z]\d{2}(?:\.?[0-9A-Za-z]{1,4})?$")
 _ICD = ("http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm")
 
 
-def _check_concept(cov: Coverage, concept: dict[str, Any], rtype: str, data: dict[str, Any], reference: str,
-                   mapping: CompiledMapping, fallback_refs: set[str]) -> None:
+def _check_concept(
+    cov: Coverage,
+    concept: dict[str, Any],
+    rtype: str,
+    data: dict[str, Any],
+    reference: str,
+    mapping: CompiledMapping,
+    fallback_refs: set[str],
+) -> None:
     if _mapped(concept, rtype, data, mapping) or (rtype == "Observation" and reference in fallback_refs):
         return
     for system, code, _ in codings(concept):
-        if isinstance(system, str) and system and isinstance(code, str) and _ICD_CODE.match(code.strip()) \
-                and mapping.canonical(system, code)[0] not in _ICD:
-            target = next((icd for icd in _ICD if mapping.rules_for(icd, code) or mapping.broader_rules_for(icd, code)),
-                          None)
+        if (
+            isinstance(system, str)
+            and system
+            and isinstance(code, str)
+            and _ICD_CODE.match(code.strip())
+            and mapping.canonical(system, code)[0] not in _ICD
+        ):
+            target = next(
+                (icd for icd in _ICD if mapping.rules_for(icd, code) or mapping.broader_rules_for(icd, code)), None
+            )
             if target:
                 entry = cov._bump(cov.icd_like_systems, (system,), reference)
                 entry.suggestion = target
@@ -158,8 +172,11 @@ def _check_concept(cov: Coverage, concept: dict[str, Any], rtype: str, data: dic
     if entry.suggestion is None:
         rule = _suggest_rule(text, rtype, mapping)
         if rule:
-            why = ("a standard code the table does not hold: check it means the same test"
-                   if system in _STANDARD_SYSTEMS else "name matches its synonyms")
+            why = (
+                "a standard code the table does not hold: check it means the same test"
+                if system in _STANDARD_SYSTEMS
+                else "name matches its synonyms"
+            )
             entry.suggestion = f"observations.{rule} ({why})"
 
 
@@ -240,8 +257,10 @@ def _yaml_str(text: str) -> str:
 
 
 def _code_line(system: str, code: str, display: str) -> str:
-    return (f"      - {{system: {_yaml_str(system)}, code: {_yaml_str(code)}, display: {_yaml_str(display)}, "
-            "verification: LOCAL}")
+    return (
+        f"      - {{system: {_yaml_str(system)}, code: {_yaml_str(code)}, display: {_yaml_str(display)}, "
+        "verification: LOCAL}"
+    )
 
 
 def render_text(cov: Coverage) -> str:
@@ -259,18 +278,26 @@ def render_text(cov: Coverage) -> str:
             if item.get("suggested_rule"):
                 out.append(f"          suggestion: add_codes to {item['suggested_rule']}")
 
-    section("Relevant-looking codes and texts that map to nothing", d["unmapped_relevant"],
-            lambda i: f"{i['resourceType']} {i['system'] or '(no system)'}|{i['code'] or '(no code)'} {i['text']!r}")
+    section(
+        "Relevant-looking codes and texts that map to nothing",
+        d["unmapped_relevant"],
+        lambda i: f"{i['resourceType']} {i['system'] or '(no system)'}|{i['code'] or '(no code)'} {i['text']!r}",
+    )
     out.append(f"  ({d['unmapped_other_count']} other unmapped codings did not look relevant)")
     section("Rejected units", d["rejected_units"], lambda i: repr(i["unit"]))
     section("Rejected values", d["rejected_values"], lambda i: i["message"])
-    section("Display-text fallback matches (lower confidence)", d["text_fallback_matches"],
-            lambda i: f"{i['rule']} <- {i['text']}")
+    section(
+        "Display-text fallback matches (lower confidence)",
+        d["text_fallback_matches"],
+        lambda i: f"{i['rule']} <- {i['text']}",
+    )
     section("Codes read as their ICD-10 parent", d["broader_codes"], lambda i: f"{i['rule']} <- {i['code']}")
-    section("Unknown code systems whose codes would map as ICD-10 (declare under system_equivalents)",
-            d["icd10_like_systems"], lambda i: f"{i['system']} -> {i.get('suggested_rule')}")
-    section("Values without a unit used (presence / own range only)", d["unitless_values_used"],
-            lambda i: i["detail"])
+    section(
+        "Unknown code systems whose codes would map as ICD-10 (declare under system_equivalents)",
+        d["icd10_like_systems"],
+        lambda i: f"{i['system']} -> {i.get('suggested_rule')}",
+    )
+    section("Values without a unit used (presence / own range only)", d["unitless_values_used"], lambda i: i["detail"])
     section("Qualitative results used", d["qualitative_values_used"], lambda i: i["detail"])
     section("Valid results a rule cannot use", d["values_not_used"], lambda i: i["detail"])
     out.append("")

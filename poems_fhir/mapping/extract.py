@@ -4,6 +4,7 @@
 Knows FHIR JSON shapes and terminology; knows nothing of HTTP. Which rules apply to a resource is
 one dict lookup per coding (rules.CompiledMapping.rules_for).
 """
+
 from __future__ import annotations
 
 import base64
@@ -45,8 +46,7 @@ SCT_POSITIVE = {"10828004", "260373001"}  # Positive, Detected
 SCT_NEGATIVE = {"260385009", "260415000"}  # Negative, Not detected
 SCT_SERUM, SCT_PLASMA = "119364003", "119361006"
 IGNORED_STATUS = {"entered-in-error", "cancelled"}
-VERIFICATION_SYSTEM_CODES = {"confirmed", "provisional", "differential", "refuted",
-                             "unconfirmed", "entered-in-error"}
+VERIFICATION_SYSTEM_CODES = {"confirmed", "provisional", "differential", "refuted", "unconfirmed", "entered-in-error"}
 _POEMS_TEXT = re.compile(r"\bpoems\b", re.IGNORECASE)
 
 
@@ -95,18 +95,20 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
             except (TypeError, AttributeError) as exc:
                 # an element of the wrong JSON shape (a list where a string belongs, ...): the
                 # resource is malformed, not the run; the message names the type only, never the data
-                raise ResourceError(f"malformed {raw.data['resourceType']}: an element has the wrong JSON "
-                                    f"type ({exc.__class__.__name__})") from exc
+                raise ResourceError(
+                    f"malformed {raw.data['resourceType']}: an element has the wrong JSON "
+                    f"type ({exc.__class__.__name__})"
+                ) from exc
         except ResourceError as exc:
             # drop anything half-extracted from this resource, report it, go on
-            del out.findings[before[0]:], out.measurements[before[1]:], out.events[before[2]:]
-            del out.course[before[3]:], out.text_jobs[jobs_before:]
+            del out.findings[before[0] :], out.measurements[before[1] :], out.events[before[2] :]
+            del out.course[before[3] :], out.text_jobs[jobs_before:]
             out.errors.append(SourceError(raw.origin, str(exc), raw.ref))
             out.rejected.append((raw.ref or raw.origin, exc))
             continue
         except Exception as exc:  # last resort: a bug must cost this resource only, never the run
-            del out.findings[before[0]:], out.measurements[before[1]:], out.events[before[2]:]
-            del out.course[before[3]:]
+            del out.findings[before[0] :], out.measurements[before[1] :], out.events[before[2] :]
+            del out.course[before[3] :]
             out.errors.append(internal_error(raw.origin, raw.ref, exc))
             continue
         if (len(out.findings), len(out.measurements), len(out.events), len(out.course)) != before and raw.ref:
@@ -123,14 +125,17 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
     try:
         results = mapping.text.assert_texts([job.text for job in out.text_jobs])
     except TextEngineError as exc:
-        out.errors.extend(SourceError(job.reference, f"{job.source}: {exc}", job.reference)
-                          for job in out.text_jobs)
+        out.errors.extend(SourceError(job.reference, f"{job.source}: {exc}", job.reference) for job in out.text_jobs)
         return
-    added = [f for job, assertions in zip(out.text_jobs, results, strict=True) for f in job_findings(job, assertions, mapping)]
+    added = [
+        f
+        for job, assertions in zip(out.text_jobs, results, strict=True)
+        for f in job_findings(job, assertions, mapping)
+    ]
     if not added:
         return
     details = {f.evidence.reference: set(f.evidence.supporting) for f in out.findings if f.evidence.supporting}
-    kept = coded_wins(out.findings + added, details)[len(out.findings):]
+    kept = coded_wins(out.findings + added, details)[len(out.findings) :]
     out.findings.extend(kept)
     versions = {r.ref: (r.data.get("meta") or {}).get("versionId") for r in record.resources if r.ref}
     for f in kept:
@@ -138,18 +143,32 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
             out.used[f.evidence.reference] = versions[f.evidence.reference]
 
 
-def _queue_text(raw: Raw, mapping: CompiledMapping, out: Extraction, text: Any, source: str, kind: str,
-                effective: dt.date | None, **kw: Any) -> None:
+def _queue_text(
+    raw: Raw,
+    mapping: CompiledMapping,
+    out: Extraction,
+    text: Any,
+    source: str,
+    kind: str,
+    effective: dt.date | None,
+    **kw: Any,
+) -> None:
     """Queue one text for the text engine, if the compiled target lexicon says it can matter."""
     if isinstance(text, str) and mapping.text.could_matter(text):
         kw.setdefault("label", concept_label(raw.data.get("code")))
         out.text_jobs.append(TextJob(_ref(raw), effective, text, source, kind, **kw))
 
 
-_BARE_NO = re.compile(r"^\s*(?:no|none|absent|negative|not present|not seen|not detected|нет|отсутству\w*|"
-                      r"не выявлен\w*|не обнаружен\w*|отрицательн\w*|жоқ)\s*\.?\s*$", re.IGNORECASE)
-_BARE_YES = re.compile(r"^\s*(?:yes|present|positive|detected|да|есть|выявлен\w*|обнаружен\w*|"
-                       r"положительн\w*|бар)\s*\.?\s*$", re.IGNORECASE)
+_BARE_NO = re.compile(
+    r"^\s*(?:no|none|absent|negative|not present|not seen|not detected|нет|отсутству\w*|"
+    r"не выявлен\w*|не обнаружен\w*|отрицательн\w*|жоқ)\s*\.?\s*$",
+    re.IGNORECASE,
+)
+_BARE_YES = re.compile(
+    r"^\s*(?:yes|present|positive|detected|да|есть|выявлен\w*|обнаружен\w*|"
+    r"положительн\w*|бар)\s*\.?\s*$",
+    re.IGNORECASE,
+)
 
 
 def _uncoded(concept: Any) -> bool:
@@ -206,8 +225,9 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
                 rule, text = fallback
                 local = next((f"{s}|{c}" for s, c, _ in codings(part.get("code")) if s and c), "")
                 matches.append((part, prefix, rule, local, text))
-                out.notes.append(ReadingNote("text_fallback", _ref(raw), rule.spec.id,
-                                             f"{text!r} ({local or 'code.text only'})"))
+                out.notes.append(
+                    ReadingNote("text_fallback", _ref(raw), rule.spec.id, f"{text!r} ({local or 'code.text only'})")
+                )
     if not matches:
         _observation_text(raw, mapping, out)
         return
@@ -256,8 +276,10 @@ def _observation_text(raw: Raw, mapping: CompiledMapping, out: Extraction) -> No
         return  # vitals and the like: nothing to read
     code_text = concept_text(code) if has_code_text and _uncoded(code) else ""
     texts = [(code_text, "code.text"), (data.get("valueString"), "valueString")]
-    texts += [((n or {}).get("text") if isinstance(n, dict) else None, f"note[{i}]")
-              for i, n in enumerate(data.get("note") or [])]
+    texts += [
+        ((n or {}).get("text") if isinstance(n, dict) else None, f"note[{i}]")
+        for i, n in enumerate(data.get("note") or [])
+    ]
     if not any(isinstance(t, str) and mapping.text.could_matter(t) for t, _ in texts):
         return  # vitals and the like: most unmapped observations carry no text worth reading
     effective = _effective(data)
@@ -266,8 +288,9 @@ def _observation_text(raw: Raw, mapping: CompiledMapping, out: Extraction) -> No
         positive = False if _BARE_NO.match(answer) else (True if _BARE_YES.match(answer) else None)
     for text, source in texts:
         kind = "note" if source.startswith("note") else "observation"
-        _queue_text(raw, mapping, out, text, source, kind, effective,
-                    coded_value=positive if source == "code.text" else None)
+        _queue_text(
+            raw, mapping, out, text, source, kind, effective, coded_value=positive if source == "code.text" else None
+        )
 
 
 @dataclass
@@ -285,8 +308,16 @@ class _Ctx:
 
     def read(self, rule: ObservationRule) -> Reading:
         m = self.mapping
-        return read_result(self.part, self.prefix, rule.unit, rule.molar_mass, m.unit_aliases, m.result_terms,
-                           m.result_codes, m.canonical)
+        return read_result(
+            self.part,
+            self.prefix,
+            rule.unit,
+            rule.molar_mass,
+            m.unit_aliases,
+            m.result_terms,
+            m.result_codes,
+            m.canonical,
+        )
 
     def note(self, kind: str, detail: str) -> None:
         self.out.notes.append(ReadingNote(kind, _ref(self.raw), self.rule_id, detail))
@@ -353,14 +384,13 @@ def _numeric(ctx: _Ctx, rule: ObservationRule) -> Value:
 def _no_number(ctx: _Ctx, rule: ObservationRule, reading: Reading) -> NoReturn:
     element = ctx.prefix + "value"
     if reading.unitless is not None:
-        raise ResourceError(f"{reading.element or element} {_fmt(reading.unitless)} has no unit "
-                            f"(expected {rule.unit}); not guessed")
+        raise ResourceError(
+            f"{reading.element or element} {_fmt(reading.unitless)} has no unit (expected {rule.unit}); not guessed"
+        )
     if reading.qual is not None:
         raise ResourceError(f"{element}: {rule.id} needs a number; {reading.qual_source} alone cannot decide it")
     present = [k for k in ctx.part if k.startswith("value")]
-    raise ResourceError(
-        f"{element}: expected a Quantity for {rule.id}, found {present[0] if present else 'no value'}"
-    )
+    raise ResourceError(f"{element}: expected a Quantity for {rule.id}, found {present[0] if present else 'no value'}")
 
 
 def _unused(ctx: _Ctx, rule: ObservationRule, reading: Reading) -> None:
@@ -398,16 +428,25 @@ def _range_text(rr: Range) -> str:
 def _qual_sides(qual: Qual) -> tuple[bool | None, bool | None]:
     """(above the upper limit, below the lower limit) that a qualitative result states."""
     return {
-        Qual.HIGH: (True, False), Qual.LOW: (False, True), Qual.NORMAL: (False, False),
+        Qual.HIGH: (True, False),
+        Qual.LOW: (False, True),
+        Qual.NORMAL: (False, False),
         Qual.NEGATIVE: (False, False),
     }.get(qual, (None, None))
 
 
 def _record(ctx: _Ctx, rule: ObservationRule, value: Value, specimen: str | None = None) -> None:
-    ctx.out.measurements.append(Measurement(
-        analyte=rule.id, value=value.value, unit=value.unit, effective=ctx.effective,
-        reference=_ref(ctx.raw), specimen=specimen or rule.specimen, comparator=value.comparator,
-    ))
+    ctx.out.measurements.append(
+        Measurement(
+            analyte=rule.id,
+            value=value.value,
+            unit=value.unit,
+            effective=ctx.effective,
+            reference=_ref(ctx.raw),
+            specimen=specimen or rule.specimen,
+            comparator=value.comparator,
+        )
+    )
 
 
 def _range(ctx: _Ctx, rule: ObservationRule) -> Range | None:
@@ -456,8 +495,13 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
         _record(ctx, rule, Value(1.0 if detected else 0.0, None))
     if parsed and parsed.bands:
         for band in parsed.bands:
-            ctx.finding(topic, State.PRESENT, f"{specimen} immunofixation: {band.label()}",
-                        heavy_chain=band.heavy_chain, light_chain=band.light_chain)
+            ctx.finding(
+                topic,
+                State.PRESENT,
+                f"{specimen} immunofixation: {band.label()}",
+                heavy_chain=band.heavy_chain,
+                light_chain=band.light_chain,
+            )
         return
     if positive is False or (parsed and parsed.negative):
         ctx.finding(topic, State.ABSENT, f"{specimen} immunofixation negative")
@@ -469,14 +513,15 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
     if qual is not None:
         _record(ctx, rule, Value(1.0 if qual is Qual.POSITIVE else 0.0, None))
         if qual is Qual.POSITIVE:
-            ctx.finding(topic, State.PRESENT, f"{specimen} immunofixation positive (isotype not stated; "
-                        f"{_qual_text(ctx.read(rule))})")
+            ctx.finding(
+                topic,
+                State.PRESENT,
+                f"{specimen} immunofixation positive (isotype not stated; {_qual_text(ctx.read(rule))})",
+            )
         else:
             ctx.finding(topic, State.ABSENT, f"{specimen} immunofixation negative ({_qual_text(ctx.read(rule))})")
         return
-    raise ResourceError(
-        f"unrecognised immunofixation result {text!r}: expected e.g. 'IgA lambda' or 'negative'"
-    )
+    raise ResourceError(f"unrecognised immunofixation result {text!r}: expected e.g. 'IgA lambda' or 'negative'")
 
 
 def _ife_qual(ctx: _Ctx, rule: ObservationRule) -> Qual | None:
@@ -501,15 +546,25 @@ def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
     specimen = rule.specimen or "serum"
     reading = ctx.read(rule)
     if reading.value is None and reading.unitless is None:
-        positive = {Qual.POSITIVE: True, Qual.ABNORMAL: True, Qual.HIGH: True,
-                    Qual.NEGATIVE: False, Qual.NORMAL: False}.get(reading.qual) if reading.qual else None
+        positive = (
+            {Qual.POSITIVE: True, Qual.ABNORMAL: True, Qual.HIGH: True, Qual.NEGATIVE: False, Qual.NORMAL: False}.get(
+                reading.qual
+            )
+            if reading.qual
+            else None
+        )
         if positive is None:
             positive, text = _coded_result(ctx.part)
             bands = parse_ife(text).bands if positive is None and text else ()
             if bands:  # "M-protein: IgG lambda" names the protein it detected
                 for band in bands:
-                    ctx.finding(topic, State.PRESENT, f"{specimen} M-protein {band.label()}",
-                                heavy_chain=band.heavy_chain, light_chain=band.light_chain)
+                    ctx.finding(
+                        topic,
+                        State.PRESENT,
+                        f"{specimen} M-protein {band.label()}",
+                        heavy_chain=band.heavy_chain,
+                        light_chain=band.light_chain,
+                    )
                 return
             if positive is None:
                 raise ResourceError(f"M-protein result {text!r} is neither a quantity nor detected/not detected")
@@ -517,13 +572,18 @@ def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
             ctx.note("qualitative", f"{rule.id}: {reading.qual_source}")
         state = State.PRESENT if positive else State.ABSENT
         how = f" ({reading.qual_source})" if reading.qual_source.startswith(("valueString", "interpretation")) else ""
-        ctx.finding(topic, state, f"{specimen} M-protein {'detected' if positive else 'not detected'}{how}",
-                    strength=Strength.STRONG if positive else Strength.WEAK,
-                    note=None if positive else "electrophoresis only: may miss a small M-protein")
+        ctx.finding(
+            topic,
+            state,
+            f"{specimen} M-protein {'detected' if positive else 'not detected'}{how}",
+            strength=Strength.STRONG if positive else Strength.WEAK,
+            note=None if positive else "electrophoresis only: may miss a small M-protein",
+        )
         return
     # electrophoresis may miss small M-proteins (criteria.md §6): a zero is a weak negative only
-    _detected_or_weak_negative(ctx, rule, f"{specimen} M-protein", "electrophoresis only: may miss a small M-protein",
-                               reading)
+    _detected_or_weak_negative(
+        ctx, rule, f"{specimen} M-protein", "electrophoresis only: may miss a small M-protein", reading
+    )
 
 
 def _measurement(ctx: _Ctx, rule: ObservationRule) -> None:
@@ -540,8 +600,12 @@ def _flc_ratio(ctx: _Ctx, rule: ObservationRule) -> None:
         if reading.qual in (Qual.HIGH, Qual.LOW, Qual.ABNORMAL):
             light = {Qual.HIGH: "kappa", Qual.LOW: "lambda"}.get(reading.qual)
             excess = f"{light} excess" if light else "direction not stated"
-            ctx.finding(Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value, State.PRESENT,
-                        f"abnormal FLC ratio ({excess}; {_qual_text(reading)})", light_chain=light)
+            ctx.finding(
+                Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value,
+                State.PRESENT,
+                f"abnormal FLC ratio ({excess}; {_qual_text(reading)})",
+                light_chain=light,
+            )
         else:
             _unused(ctx, rule, reading)  # a normal ratio is usual in POEMS: no evidence of absence
         return
@@ -554,8 +618,13 @@ def _flc_ratio(ctx: _Ctx, rule: ObservationRule) -> None:
     # A normal ratio is usual in POEMS (criteria.md §4): it is not evidence of absence.
     if high or low:
         light = "kappa" if high else "lambda"
-        ctx.finding(Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value, State.PRESENT,
-                    f"abnormal FLC ratio {_fmt(value)} ({light} excess)", value, light_chain=light)
+        ctx.finding(
+            Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value,
+            State.PRESENT,
+            f"abnormal FLC ratio {_fmt(value)} ({light} excess)",
+            value,
+            light_chain=light,
+        )
 
 
 def _clonal_plasma_cells(ctx: _Ctx, rule: ObservationRule) -> None:
@@ -567,16 +636,18 @@ def _clonal_plasma_cells(ctx: _Ctx, rule: ObservationRule) -> None:
         if reading.qual in (Qual.POSITIVE, Qual.HIGH, Qual.ABNORMAL):
             ctx.finding(topic, State.PRESENT, f"{label} detected ({_qual_text(reading)})")
         elif reading.qual in (Qual.NEGATIVE, Qual.NORMAL):
-            ctx.finding(topic, State.ABSENT, f"{label} not detected ({_qual_text(reading)})",
-                        strength=Strength.WEAK, note=why)
+            ctx.finding(
+                topic, State.ABSENT, f"{label} not detected ({_qual_text(reading)})", strength=Strength.WEAK, note=why
+            )
         else:
             _unused(ctx, rule, reading)
         return
     _detected_or_weak_negative(ctx, rule, label, why, reading)
 
 
-def _detected_or_weak_negative(ctx: _Ctx, rule: ObservationRule, label: str, why_weak: str,
-                               reading: Reading | None = None) -> None:
+def _detected_or_weak_negative(
+    ctx: _Ctx, rule: ObservationRule, label: str, why_weak: str, reading: Reading | None = None
+) -> None:
     """A quantity > 0 shows the clone; zero is only a low-grade negative (``why_weak``).
 
     A number without a unit still shows presence (zero is zero in any unit): it is used for
@@ -610,8 +681,12 @@ def _bm_plasma_cells(ctx: _Ctx, rule: ObservationRule) -> None:
     for tid in _threshold_ids(rule.high, ctx.record.gender):
         thr = ctx.mapping.threshold(tid)
         if compare(value, thr.value, thr.operator) and rule.high_topic:
-            ctx.finding(rule.high_topic, State.PRESENT,
-                        f"bone-marrow plasma cells {_fmt(value)} ({thr.operator}{thr.value:g}{thr.unit})", value)
+            ctx.finding(
+                rule.high_topic,
+                State.PRESENT,
+                f"bone-marrow plasma cells {_fmt(value)} ({thr.operator}{thr.value:g}{thr.unit})",
+                value,
+            )
 
 
 def _specimen(ctx: _Ctx) -> str | None:
@@ -659,17 +734,31 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
         if compare(value, serum.value, serum.operator):
             ctx.finding(topic, State.PRESENT, label, value, **kw)
         elif compare(value, plasma.value, plasma.operator) is False:
-            if (rr is not None and rr.high is not None and compare(value, rr.high, ">")) \
-                    or reading.interpretation in (Qual.HIGH, Qual.ABNORMAL):
+            if (rr is not None and rr.high is not None and compare(value, rr.high, ">")) or reading.interpretation in (
+                Qual.HIGH,
+                Qual.ABNORMAL,
+            ):
                 # above the lab's own limit, below every cut-off: not a diagnostic elevation, not normal
-                ctx.finding(topic, State.INDETERMINATE, label, value, **kw,
-                            note="above the lab's upper reference limit but below the diagnostic cut-offs; lab "
-                                 "limits are assay-specific, not diagnostic")
+                ctx.finding(
+                    topic,
+                    State.INDETERMINATE,
+                    label,
+                    value,
+                    **kw,
+                    note="above the lab's upper reference limit but below the diagnostic cut-offs; lab "
+                    "limits are assay-specific, not diagnostic",
+                )
             else:
                 ctx.finding(topic, State.ABSENT, label, value, **kw)
         else:
-            ctx.finding(topic, State.INDETERMINATE, label, value, **kw,
-                        note="specimen type unknown and the value lies between the plasma and serum cut-offs")
+            ctx.finding(
+                topic,
+                State.INDETERMINATE,
+                label,
+                value,
+                **kw,
+                note="specimen type unknown and the value lies between the plasma and serum cut-offs",
+            )
         return
     cut = plasma if specimen == "plasma" else serum
     above = compare(value, cut.value, cut.operator)
@@ -678,14 +767,30 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
     elif above is None:
         ctx.finding(topic, State.INDETERMINATE, label, value, **kw, note="censored value straddles the cut-off")
     elif rr is not None and rr.high is not None and value.value > rr.high:
-        ctx.finding(topic, State.INDETERMINATE, label, value, **kw,
-                    note=(f"above the lab's upper reference limit ({rr.high:g}) but below the "
-                          f"{specimen} diagnostic cut-off ({cut.value:g} {cut.unit}); lab limits are "
-                          "assay-specific, not diagnostic"))
+        ctx.finding(
+            topic,
+            State.INDETERMINATE,
+            label,
+            value,
+            **kw,
+            note=(
+                f"above the lab's upper reference limit ({rr.high:g}) but below the "
+                f"{specimen} diagnostic cut-off ({cut.value:g} {cut.unit}); lab limits are "
+                "assay-specific, not diagnostic"
+            ),
+        )
     elif reading.interpretation in (Qual.HIGH, Qual.ABNORMAL):
-        ctx.finding(topic, State.INDETERMINATE, label + f" flagged {reading.qual_source}", value, **kw,
-                    note=(f"flagged above the lab's limit but below the {specimen} diagnostic cut-off "
-                          f"({cut.value:g} {cut.unit}); lab limits are assay-specific, not diagnostic"))
+        ctx.finding(
+            topic,
+            State.INDETERMINATE,
+            label + f" flagged {reading.qual_source}",
+            value,
+            **kw,
+            note=(
+                f"flagged above the lab's limit but below the {specimen} diagnostic cut-off "
+                f"({cut.value:g} {cut.unit}); lab limits are assay-specific, not diagnostic"
+            ),
+        )
     else:
         ctx.finding(topic, State.ABSENT, label, value, **kw)
 
@@ -700,17 +805,34 @@ def _vegf_without_number(ctx: _Ctx, rule: ObservationRule, reading: Reading, spe
         ctx.note("unitless", f"{rule.id}: {how}")
         label = f"VEGF {how} ({specimen or 'specimen unknown'})"
     else:
-        above = {Qual.HIGH: True, Qual.ABNORMAL: True, Qual.POSITIVE: True, Qual.NORMAL: False,
-                 Qual.NEGATIVE: False, Qual.LOW: False}.get(reading.qual) if reading.qual else None
+        above = (
+            {
+                Qual.HIGH: True,
+                Qual.ABNORMAL: True,
+                Qual.POSITIVE: True,
+                Qual.NORMAL: False,
+                Qual.NEGATIVE: False,
+                Qual.LOW: False,
+            }.get(reading.qual)
+            if reading.qual
+            else None
+        )
         label = f"{label} reported {_qual_text(reading)}"
         if reading.qual is not None:
             ctx.note("qualitative", f"{rule.id}: {reading.qual_source}")
     if above is None:
         _no_number(ctx, rule, reading)
     if above:
-        ctx.finding(topic, State.INDETERMINATE, label, specimen=specimen,
-                    note=("VEGF above the lab's limit without a comparable number: a lab's upper limit is "
-                          "assay-specific and lower than the diagnostic cut-off, so elevation cannot be confirmed"))
+        ctx.finding(
+            topic,
+            State.INDETERMINATE,
+            label,
+            specimen=specimen,
+            note=(
+                "VEGF above the lab's limit without a comparable number: a lab's upper limit is "
+                "assay-specific and lower than the diagnostic cut-off, so elevation cannot be confirmed"
+            ),
+        )
     else:
         ctx.finding(topic, State.ABSENT, label + " within the lab's range", specimen=specimen)
 
@@ -765,8 +887,13 @@ def _threshold(ctx: _Ctx, rule: ObservationRule) -> None:
             _no_number(ctx, rule, reading)
         if high is None and low is None:
             if rule.topic and reading.qual in (Qual.ABNORMAL, Qual.POSITIVE):
-                ctx.finding(rule.topic, State.INDETERMINATE, summary, component=rule.component,
-                            note=f"{name}: abnormal without a direction or a number")
+                ctx.finding(
+                    rule.topic,
+                    State.INDETERMINATE,
+                    summary,
+                    component=rule.component,
+                    note=f"{name}: abnormal without a direction or a number",
+                )
                 return
             _no_number(ctx, rule, reading)
     else:
@@ -807,8 +934,12 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
             _no_number(ctx, rule, reading)
         abnormal_flag = bool(high or low)
         summary = f"{rule.id.replace('_', ' ')} {how} ({rule.axis.value if rule.axis else '?'} axis)"
-        ctx.finding(topic, State.PRESENT if abnormal_flag else State.ABSENT,
-                    summary + (" abnormal" if abnormal_flag else " normal"), axis=rule.axis)
+        ctx.finding(
+            topic,
+            State.PRESENT if abnormal_flag else State.ABSENT,
+            summary + (" abnormal" if abnormal_flag else " normal"),
+            axis=rule.axis,
+        )
         return
     value = reading.value
     _record(ctx, rule, value)
@@ -825,11 +956,22 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
     else:
         abnormal = None
     if abnormal is None:
-        ctx.finding(topic, State.INDETERMINATE, summary, value, axis=rule.axis,
-                    note=f"{rule.id}: no reference range or interpretation to judge the value")
+        ctx.finding(
+            topic,
+            State.INDETERMINATE,
+            summary,
+            value,
+            axis=rule.axis,
+            note=f"{rule.id}: no reference range or interpretation to judge the value",
+        )
     else:
-        ctx.finding(topic, State.PRESENT if abnormal else State.ABSENT,
-                    summary + (" abnormal" if abnormal else " normal"), value, axis=rule.axis)
+        ctx.finding(
+            topic,
+            State.PRESENT if abnormal else State.ABSENT,
+            summary + (" abnormal" if abnormal else " normal"),
+            value,
+            axis=rule.axis,
+        )
 
 
 _ROLE_HANDLERS = {
@@ -858,9 +1000,13 @@ def _exam_finding(ctx: _Ctx, rule: ConditionRule) -> None:
         return
     label = rule.id.replace("_", " ")
     for topic in _condition_topics(rule):
-        ctx.finding(topic, State.PRESENT if positive else State.ABSENT,
-                    f"{label} {'present' if positive else 'absent'} on examination", axis=rule.axis,
-                    component=rule.component)
+        ctx.finding(
+            topic,
+            State.PRESENT if positive else State.ABSENT,
+            f"{label} {'present' if positive else 'absent'} on examination",
+            axis=rule.axis,
+            component=rule.component,
+        )
 
 
 def _course(ctx: _Ctx, rule: Any) -> None:
@@ -901,20 +1047,32 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     resolved_on = None
     if clinical and clinical[0] in ("resolved", "inactive", "remission"):
         resolved_on = parse_date(data.get("abatementDateTime"), "abatementDateTime") or (
-            parse_date((data.get("abatementPeriod") or {}).get("start"), "abatementPeriod.start"))
+            parse_date((data.get("abatementPeriod") or {}).get("start"), "abatementPeriod.start")
+        )
     supporting = _evidence_details(data)
     rules = [r for s, c, _ in codings(data.get("code")) for r in mapping.rules_for(s, c) if r.kind == "condition"]
     if not rules and verification != "refuted":
         rules = _broader_condition_rules(raw, data, mapping, out)
-    chain_strength, chain_note = (_evidence_chain(data, record, mapping, supporting)
-                                  if verification == "refuted" else (Strength.STRONG, None))
+    chain_strength, chain_note = (
+        _evidence_chain(data, record, mapping, supporting) if verification == "refuted" else (Strength.STRONG, None)
+    )
     text = concept_label(data.get("code"))
     if not rules and _POEMS_TEXT.search(concept_text(data.get("code"))):
-        rules = [Rule("condition", ConditionRule(id="poems_clinician_diagnosis",
-                                                 topic="clinician_poems_assertion"), "text")]
+        rules = [
+            Rule("condition", ConditionRule(id="poems_clinician_diagnosis", topic="clinician_poems_assertion"), "text")
+        ]
     elif not rules and _uncoded(data.get("code")):  # the clinician's words are all there is
-        _queue_text(raw, mapping, out, concept_text(data.get("code")), "code.text", "condition",
-                    onset or recorded, verification=verification, supporting=supporting)
+        _queue_text(
+            raw,
+            mapping,
+            out,
+            concept_text(data.get("code")),
+            "code.text",
+            "condition",
+            onset or recorded,
+            verification=verification,
+            supporting=supporting,
+        )
     _queue_notes(raw, mapping, out, onset or recorded)
     seen: set[str] = set()
     for rule in rules:
@@ -929,16 +1087,29 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
                 state, date = State.ABSENT, recorded or onset
                 strength, note = chain_strength, chain_note
             elif verification in ("provisional", "differential", "unconfirmed"):
-                state, note = State.INDETERMINATE, f"{spec.id.replace('_', ' ')}: {verification} diagnosis, not confirmed"
+                state, note = (
+                    State.INDETERMINATE,
+                    f"{spec.id.replace('_', ' ')}: {verification} diagnosis, not confirmed",
+                )
             status = f", {clinical[0]}" if clinical and clinical[0] != "active" else ""
             summary = f"{text or spec.id} ({verification}{status})"
-            evidence = Evidence(_ref(raw), date, summary, code=_first_code(data.get("code")),
-                                supporting=supporting)
+            evidence = Evidence(_ref(raw), date, summary, code=_first_code(data.get("code")), supporting=supporting)
             if topic == "clinician_poems_assertion":
                 state = State.PRESENT  # the assertion exists whatever its verification status
-            out.findings.append(Finding(topic, state, evidence, strength=strength, note=note,
-                                        axis=spec.axis, component=spec.component, is_assertion=True,
-                                        source_rule=spec.id, resolved_on=resolved_on))
+            out.findings.append(
+                Finding(
+                    topic,
+                    state,
+                    evidence,
+                    strength=strength,
+                    note=note,
+                    axis=spec.axis,
+                    component=spec.component,
+                    is_assertion=True,
+                    source_rule=spec.id,
+                    resolved_on=resolved_on,
+                )
+            )
 
 
 def _broader_condition_rules(raw: Raw, data: dict[str, Any], mapping: CompiledMapping, out: Extraction) -> list[Rule]:
@@ -947,14 +1118,16 @@ def _broader_condition_rules(raw: Raw, data: dict[str, Any], mapping: CompiledMa
     for system, code, _ in codings(data.get("code")):
         rules = [r for r in mapping.broader_rules_for(system, code) if r.kind == "condition"]
         if rules:
-            out.notes.append(ReadingNote("broader_code", _ref(raw), rules[0].spec.id,
-                                         f"{system}|{code} read as its parent code"))
+            out.notes.append(
+                ReadingNote("broader_code", _ref(raw), rules[0].spec.id, f"{system}|{code} read as its parent code")
+            )
             return rules
     return []
 
 
-def _evidence_chain(data: dict[str, Any], record: PatientRecord, mapping: CompiledMapping,
-                    supporting: tuple[str, ...]) -> tuple[Strength, str | None]:
+def _evidence_chain(
+    data: dict[str, Any], record: PatientRecord, mapping: CompiledMapping, supporting: tuple[str, ...]
+) -> tuple[Strength, str | None]:
     """How strong a refutation is, from the reports its evidence.detail points to.
 
     A refuted finding resting only on plain radiographs is a low-grade negative (criteria.md §6):
@@ -972,8 +1145,10 @@ def _evidence_chain(data: dict[str, Any], record: PatientRecord, mapping: Compil
             return Strength.STRONG, None
         weak.append(f"{reference} ({modality.id})")
     if weak:
-        return Strength.WEAK, (f"refuted on {', '.join(weak)} only: a plain radiograph is low-grade evidence "
-                               "of absence (small sclerotic lesions are missed); CT-based imaging needed")
+        return Strength.WEAK, (
+            f"refuted on {', '.join(weak)} only: a plain radiograph is low-grade evidence "
+            "of absence (small sclerotic lesions are missed); CT-based imaging needed"
+        )
     return Strength.STRONG, None
 
 
@@ -1008,9 +1183,15 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     for system, code, _ in codings(data.get("code")):
         for rule in mapping.rules_for(system, code):
             if rule.kind == "procedure" and rule.spec.event:
-                out.events.append(Event(rule.spec.event, date, _ref(raw),
-                                        concept_label(data.get("code")) or rule.spec.id,
-                                        status=data.get("status")))
+                out.events.append(
+                    Event(
+                        rule.spec.event,
+                        date,
+                        _ref(raw),
+                        concept_label(data.get("code")) or rule.spec.id,
+                        status=data.get("status"),
+                    )
+                )
                 return
 
 
@@ -1030,7 +1211,9 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
         concept = (medication or {}).get("code") or ({"text": ref.get("display")} if ref.get("display") else None)
     if not isinstance(concept, dict):
         return
-    rule = next((r.spec for s, c, _ in codings(concept) for r in mapping.rules_for(s, c) if r.kind == "medication"), None)
+    rule = next(
+        (r.spec for s, c, _ in codings(concept) for r in mapping.rules_for(s, c) if r.kind == "medication"), None
+    )
     if rule is None:
         text = concept_text(concept)
         rule = next((spec for pattern, spec in mapping.medication_text if pattern.search(text)), None)
@@ -1045,8 +1228,18 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
     if isinstance(period, dict):
         start = start or parse_date(period.get("start"), "effectivePeriod.start")
         end = parse_date(period.get("end"), "effectivePeriod.end")
-    out.events.append(Event(rule.event, start, _ref(raw), concept_label(concept) or rule.id, agent=rule.id,
-                            end=end, neurotoxic=rule.neurotoxic, status=data.get("status")))
+    out.events.append(
+        Event(
+            rule.event,
+            start,
+            _ref(raw),
+            concept_label(concept) or rule.id,
+            agent=rule.id,
+            end=end,
+            neurotoxic=rule.neurotoxic,
+            status=data.get("status"),
+        )
+    )
 
 
 # ---------------------------------------------------------------- DiagnosticReport
@@ -1083,19 +1276,44 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
             for topic in _condition_topics(rule.spec):
                 if topic not in seen:
                     seen.add(topic)
-                    out.findings.append(Finding(topic, State.PRESENT, Evidence(
-                        _ref(raw), date, f"{label}: {rule.spec.id.replace('_', ' ')}",
-                        code=f"{system}|{code}"), source_rule=rule.spec.id, component=rule.spec.component))
-    skip = frozenset(r.spec.id for sy, c, _ in codings_list(data.get("conclusionCode"))
-                     for r in mapping.rules_for(sy, c) if r.kind == "condition")
+                    out.findings.append(
+                        Finding(
+                            topic,
+                            State.PRESENT,
+                            Evidence(
+                                _ref(raw), date, f"{label}: {rule.spec.id.replace('_', ' ')}", code=f"{system}|{code}"
+                            ),
+                            source_rule=rule.spec.id,
+                            component=rule.spec.component,
+                        )
+                    )
+    skip = frozenset(
+        r.spec.id
+        for sy, c, _ in codings_list(data.get("conclusionCode"))
+        for r in mapping.rules_for(sy, c)
+        if r.kind == "condition"
+    )
     weak = modality is not None and modality.strength == "weak"
-    weak_note = ((f"excluded by {modality.id if modality else 'imaging'} only: plain radiographs "
-                  "miss small sclerotic lesions; CT-based imaging needed") if weak else None)
+    weak_note = (
+        (
+            f"excluded by {modality.id if modality else 'imaging'} only: plain radiographs "
+            "miss small sclerotic lesions; CT-based imaging needed"
+        )
+        if weak
+        else None
+    )
     _report_texts(raw, mapping, out, kind, date, skip, weak_note)
 
 
-def _report_texts(raw: Raw, mapping: CompiledMapping, out: Extraction, kind: str, date: dt.date | None,
-                  skip: frozenset[str], weak_note: str | None) -> None:
+def _report_texts(
+    raw: Raw,
+    mapping: CompiledMapping,
+    out: Extraction,
+    kind: str,
+    date: dt.date | None,
+    skip: frozenset[str],
+    weak_note: str | None,
+) -> None:
     """A report's conclusion and its text/plain presentedForm go to the text engine (mapping/text)."""
     data = raw.data
     _queue_text(raw, mapping, out, data.get("conclusion"), "conclusion", kind, date, skip=skip, weak_note=weak_note)
@@ -1118,9 +1336,11 @@ def _is_pathology(data: dict[str, Any]) -> bool:
         f"{c or ''} {d or ''}" for concept in data.get("category") or [] for _, c, d in codings(concept)
     ).lower()
     text = concept_text(data.get("code")).lower()
-    return any(k in cats for k in ("path", " sp", "cp ")) or bool(
-        re.search(r"patholog|histolog|biops|cytolog", text)
-    ) or cats.strip() in ("sp", "path")
+    return (
+        any(k in cats for k in ("path", " sp", "cp "))
+        or bool(re.search(r"patholog|histolog|biops|cytolog", text))
+        or cats.strip() in ("sp", "path")
+    )
 
 
 def _source_ok(rule: ConditionRule, kind: str) -> bool:

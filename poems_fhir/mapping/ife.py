@@ -2,6 +2,7 @@
 """Parse immunofixation results ("IgA lambda", "IgG-λ", "biclonal IgG kappa and IgA lambda",
 "negative", Russian "лямбда") into heavy chain, light chain and negative (codes.md §B).
 """
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,16 @@ _NEGATIVE = re.compile(
     r"no (?:monoclonal )?band|absent|normal pattern|не выявлен[аоы]?|не обнаружен[аоы]?|"
     r"отрицательн\w*)"
 )
-_LIGHT = {"lambda": "lambda", "kappa": "kappa", "λ": "lambda", "κ": "kappa",
-          "лямбда": "lambda", "каппа": "kappa", "l": "lambda", "k": "kappa"}
+_LIGHT = {
+    "lambda": "lambda",
+    "kappa": "kappa",
+    "λ": "lambda",
+    "κ": "kappa",
+    "лямбда": "lambda",
+    "каппа": "kappa",
+    "l": "lambda",
+    "k": "kappa",
+}
 # One band: optional heavy chain, separator, light chain; or "free lambda (light chains)".
 _BAND = re.compile(
     r"(?:\b(?:ig|иг)\s*([gamde])\b|\b(?:ig|иг)([gamde])(?=[-/\s]|[λκ]|lambda|kappa|лямбда|каппа))"

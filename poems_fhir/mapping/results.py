@@ -8,6 +8,7 @@ The result is a :class:`Reading`; what each reading means for a criterion is dec
 role handlers in ``extract.py`` (criteria.md §4). Nothing is guessed: a number without a unit
 is kept apart (``unitless``) for the few uses where its unit cannot change the conclusion.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,10 +45,23 @@ class Qual(str, Enum):
 
 #: HL7 v3 ObservationInterpretation and HL7 v2 table 0078 share these codes.
 INTERPRETATION: dict[str, Qual] = {
-    "H": Qual.HIGH, "HH": Qual.HIGH, "HU": Qual.HIGH, "HX": Qual.HIGH, ">": Qual.HIGH,
-    "L": Qual.LOW, "LL": Qual.LOW, "LU": Qual.LOW, "LX": Qual.LOW, "<": Qual.LOW,
-    "N": Qual.NORMAL, "A": Qual.ABNORMAL, "AA": Qual.ABNORMAL,
-    "POS": Qual.POSITIVE, "DET": Qual.POSITIVE, "NEG": Qual.NEGATIVE, "ND": Qual.NEGATIVE,
+    "H": Qual.HIGH,
+    "HH": Qual.HIGH,
+    "HU": Qual.HIGH,
+    "HX": Qual.HIGH,
+    ">": Qual.HIGH,
+    "L": Qual.LOW,
+    "LL": Qual.LOW,
+    "LU": Qual.LOW,
+    "LX": Qual.LOW,
+    "<": Qual.LOW,
+    "N": Qual.NORMAL,
+    "A": Qual.ABNORMAL,
+    "AA": Qual.ABNORMAL,
+    "POS": Qual.POSITIVE,
+    "DET": Qual.POSITIVE,
+    "NEG": Qual.NEGATIVE,
+    "ND": Qual.NEGATIVE,
 }
 DIMENSIONLESS = {None, "1", "{ratio}"}
 
@@ -86,8 +100,13 @@ def interpretation_qual(part: dict[str, Any], terms: dict[str, Qual]) -> tuple[Q
 
 
 def read_result(
-    part: dict[str, Any], prefix: str, unit: str | None, molar_mass: float | None,
-    aliases: dict[str, str], terms: dict[str, Qual], result_codes: dict[tuple[str, str], Qual],
+    part: dict[str, Any],
+    prefix: str,
+    unit: str | None,
+    molar_mass: float | None,
+    aliases: dict[str, str],
+    terms: dict[str, Qual],
+    result_codes: dict[tuple[str, str], Qual],
     canonical: Callable[[str, str], tuple[Any, Any]] | None = None,
 ) -> Reading:
     """Read ``part`` (an Observation or component) for a rule whose canonical unit is ``unit``."""
@@ -138,34 +157,62 @@ def read_result(
                 continue
             key = canonical(system, code) if canonical and code else (system, code)
             if code and key in result_codes:
-                return Reading(qual=result_codes[key], qual_source=f"coded value {system}|{code}",
-                               text=label, interpretation=interp)
+                return Reading(
+                    qual=result_codes[key],
+                    qual_source=f"coded value {system}|{code}",
+                    text=label,
+                    interpretation=interp,
+                )
             if "interpretation" in system.lower() or system.endswith("0078"):
                 if code and code.upper() in INTERPRETATION:
-                    return Reading(qual=INTERPRETATION[code.upper()], qual_source=f"coded value {code}",
-                                   text=label, interpretation=interp)
-        for candidate in [concept.get("text")] + [d for _, _, d in codings(concept)] if isinstance(concept, dict) else []:
+                    return Reading(
+                        qual=INTERPRETATION[code.upper()],
+                        qual_source=f"coded value {code}",
+                        text=label,
+                        interpretation=interp,
+                    )
+        for candidate in (
+            [concept.get("text")] + [d for _, _, d in codings(concept)] if isinstance(concept, dict) else []
+        ):
             if isinstance(candidate, str) and normalise_term(candidate) in terms:
-                return Reading(qual=terms[normalise_term(candidate)], qual_source=f"coded value {candidate!r}",
-                               text=label, interpretation=interp)
+                return Reading(
+                    qual=terms[normalise_term(candidate)],
+                    qual_source=f"coded value {candidate!r}",
+                    text=label,
+                    interpretation=interp,
+                )
         return Reading(qual=interp, qual_source=interp_source, text=label, interpretation=interp)
     if "valueBoolean" in part:
         flag = part["valueBoolean"]
         if not isinstance(flag, bool):
             raise ResourceError(f"{element}Boolean is not true/false: {flag!r}")
-        return Reading(qual=Qual.POSITIVE if flag else Qual.NEGATIVE, qual_source=f"valueBoolean {flag}",
-                       text="positive" if flag else "negative", interpretation=interp)
+        return Reading(
+            qual=Qual.POSITIVE if flag else Qual.NEGATIVE,
+            qual_source=f"valueBoolean {flag}",
+            text="positive" if flag else "negative",
+            interpretation=interp,
+        )
     return base
 
 
 def _read_text(
-    text: str, element: str, unit: str | None, molar_mass: float | None, aliases: dict[str, str],
-    terms: dict[str, Qual], interp: Qual | None, interp_source: str,
+    text: str,
+    element: str,
+    unit: str | None,
+    molar_mass: float | None,
+    aliases: dict[str, str],
+    terms: dict[str, Qual],
+    interp: Qual | None,
+    interp_source: str,
 ) -> Reading:
     term = normalise_term(text)
     if term in terms:
-        return Reading(qual=terms[term], qual_source=f"{element.rsplit('.', 1)[-1]} {text.strip()!r}", text=text,
-                       interpretation=interp)
+        return Reading(
+            qual=terms[term],
+            qual_source=f"{element.rsplit('.', 1)[-1]} {text.strip()!r}",
+            text=text,
+            interpretation=interp,
+        )
     try:
         parsed = parse_number_text(text)
     except ValueError as exc:
@@ -176,21 +223,37 @@ def _read_text(
     if parsed.unit:
         # a flag written after the number: "520 H", "150 pg/mL (H)", "467 ↑"
         *rest, last = parsed.unit.split()
-        if normalise_term(last) in terms and terms[normalise_term(last)] in (Qual.HIGH, Qual.LOW, Qual.NORMAL,
-                                                                              Qual.ABNORMAL):
+        if normalise_term(last) in terms and terms[normalise_term(last)] in (
+            Qual.HIGH,
+            Qual.LOW,
+            Qual.NORMAL,
+            Qual.ABNORMAL,
+        ):
             if interp is None:
                 interp, interp_source = terms[normalise_term(last)], f"flag {last.strip('()')!r} in the text"
             parsed = NumberText(parsed.number, parsed.comparator, " ".join(rest) or None)
     if parsed.unit:
         if unit is None:
-            return Reading(value=Value(parsed.number, parsed.unit, parsed.comparator, (note,)), qual=interp,
-                           qual_source=interp_source, text=text, interpretation=interp)
-        value = convert_value(parsed.number, parsed.unit, unit, aliases, molar_mass, parsed.comparator,
-                              element, (note,))
+            return Reading(
+                value=Value(parsed.number, parsed.unit, parsed.comparator, (note,)),
+                qual=interp,
+                qual_source=interp_source,
+                text=text,
+                interpretation=interp,
+            )
+        value = convert_value(
+            parsed.number, parsed.unit, unit, aliases, molar_mass, parsed.comparator, element, (note,)
+        )
         return Reading(value=value, qual=interp, qual_source=interp_source, text=text, interpretation=interp)
     bare = Value(parsed.number, None, parsed.comparator, (note,))
     if unit in DIMENSIONLESS:
-        return Reading(value=Value(parsed.number, unit, parsed.comparator, (note,)), qual=interp,
-                       qual_source=interp_source, text=text, interpretation=interp)
-    return Reading(unitless=bare, qual=interp, qual_source=interp_source, text=text, interpretation=interp,
-                   element=element)
+        return Reading(
+            value=Value(parsed.number, unit, parsed.comparator, (note,)),
+            qual=interp,
+            qual_source=interp_source,
+            text=text,
+            interpretation=interp,
+        )
+    return Reading(
+        unitless=bare, qual=interp, qual_source=interp_source, text=text, interpretation=interp, element=element
+    )

@@ -7,6 +7,7 @@ are merged over it, rule by rule (same ``id`` = override; ``add_codes`` = extend
 Rules are compiled once into a dict keyed by (system, code): per resource, one lookup decides
 which rules apply.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -210,7 +211,8 @@ class MappingFile(_Strict):
     course: list[CourseRule] = Field(default_factory=list)
     #: qualitative result strings, per meaning (matched whole, case-insensitive)
     result_terms: dict[Literal["high", "low", "normal", "abnormal", "positive", "negative"], list[str]] = Field(
-        default_factory=dict)
+        default_factory=dict
+    )
     result_codes: list[ResultCode] = Field(default_factory=list)
     #: canonical system (alias or URI) -> other identifiers senders use for it
     system_equivalents: dict[str, list[SystemAlias]] = Field(default_factory=dict)
@@ -256,9 +258,7 @@ class MappingError(Exception):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__(
-            f"{len(problems)} problem(s) in mapping files:\n" + "\n".join(map(str, problems))
-        )
+        super().__init__(f"{len(problems)} problem(s) in mapping files:\n" + "\n".join(map(str, problems)))
 
 
 def _line_index(text: str) -> dict[tuple[Any, ...], int]:
@@ -353,8 +353,9 @@ def _check_expansion(root: yaml.Node) -> None:
         if done:
             total = 1 + sum(size.get(id(c), 1) for c in _children(node))
             if total > MAX_YAML_NODES:
-                raise YAMLTooLarge(f"the YAML expands to more than {MAX_YAML_NODES} values (alias bomb?)",
-                                   node.start_mark.line + 1)
+                raise YAMLTooLarge(
+                    f"the YAML expands to more than {MAX_YAML_NODES} values (alias bomb?)", node.start_mark.line + 1
+                )
             size[id(node)] = total
             continue
         if id(node) in entered:
@@ -394,24 +395,31 @@ def load_file(path: str | Path, *, site: bool) -> LoadedFile:
     try:
         data = safe_load_bounded(text)
     except YAMLTooLarge as exc:
-        raise MappingError([Problem(name, exc.line, "(file)", str(exc),
-                                    "write the values out instead of using YAML aliases (*name)")]) from None
+        raise MappingError(
+            [Problem(name, exc.line, "(file)", str(exc), "write the values out instead of using YAML aliases (*name)")]
+        ) from None
     except RecursionError:
-        raise MappingError([Problem(name, None, "(file)", "YAML nested too deeply",
-                                    "a mapping file needs only a few levels")]) from None
+        raise MappingError(
+            [Problem(name, None, "(file)", "YAML nested too deeply", "a mapping file needs only a few levels")]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise MappingError(
-            [Problem(name, line, "(syntax)", f"invalid YAML: {what}", "fix the YAML syntax; "
-                     "quote values that contain ':', '{' or '#'")]
+            [
+                Problem(
+                    name,
+                    line,
+                    "(syntax)",
+                    f"invalid YAML: {what}",
+                    "fix the YAML syntax; quote values that contain ':', '{' or '#'",
+                )
+            ]
         ) from None
     lines = _line_index(text)
     if not isinstance(data, dict):
-        raise MappingError(
-            [Problem(name, 1, "(file)", "not a mapping document", f"start with 'format: {FORMAT}'")]
-        )
+        raise MappingError([Problem(name, 1, "(file)", "not a mapping document", f"start with 'format: {FORMAT}'")])
     model_cls = SiteMappingFile if site else MappingFile
     try:
         model = model_cls.model_validate(data)
@@ -530,8 +538,13 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         **{s: {} for s in _LIST_SECTIONS},
     }
     origins: dict[tuple[str, str], str] = {}
-    text: dict[str, Any] = {"languages": {}, "targets": {}, "context": [], "disable_defaults": [],
-                            "inner_negations": []}
+    text: dict[str, Any] = {
+        "languages": {},
+        "targets": {},
+        "context": [],
+        "disable_defaults": [],
+        "inner_negations": [],
+    }
     merged["text"] = text
     for f in files:
         data = f.model.model_dump(exclude_unset=True)
@@ -590,8 +603,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         origin = origins.get((section, rid), "")
         file, _, line = origin.rpartition(":")
         problems.append(
-            Problem(file or origin, int(line) if line.isdigit() else None, f"{section}.{rid}.{key}",
-                    message, hint)
+            Problem(file or origin, int(line) if line.isdigit() else None, f"{section}.{rid}.{key}", message, hint)
         )
 
     systems: dict[str, str] = merged["systems"]
@@ -601,8 +613,13 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         for c in codes:
             system = systems.get(c["system"], c["system"])
             if "://" not in system and not system.startswith("urn:"):
-                problem(section, rid, "codes", f"unknown code system alias {c['system']!r}",
-                        "declare it under 'systems:' or give the full URI")
+                problem(
+                    section,
+                    rid,
+                    "codes",
+                    f"unknown code system alias {c['system']!r}",
+                    "declare it under 'systems:' or give the full URI",
+                )
             out.append(CodeRef(**{**c, "system": system}))
         return out
 
@@ -613,8 +630,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             validate_unit(thr.unit)
             thresholds[key] = thr
         except ValidationError as exc:
-            problem("thresholds", key, "(threshold)", exc.errors()[0]["msg"],
-                    "give value, unit and verification")
+            problem("thresholds", key, "(threshold)", exc.errors()[0]["msg"], "give value, unit and verification")
         except UnitError as exc:
             problem("thresholds", key, "unit", str(exc), "use a UCUM unit such as pg/mL or 10*9/L")
 
@@ -622,8 +638,9 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         try:
             validate_unit(target)
         except UnitError as exc:
-            problems.append(Problem("(merged)", None, f"unit_aliases.{alias}", str(exc),
-                                    "map the alias to a valid UCUM unit"))
+            problems.append(
+                Problem("(merged)", None, f"unit_aliases.{alias}", str(exc), "map the alias to a valid UCUM unit")
+            )
 
     by_code: dict[tuple[str, str], list[Rule]] = defaultdict(list)
     modalities: list[ModalityRule] = []
@@ -638,26 +655,41 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
 
     for rid, raw in merged["observations"].items():
         rule = ObservationRule.model_validate(
-            {**raw, "codes": resolve("observations", rid, raw["codes"] + raw["add_codes"]),
-             "add_codes": []}
+            {**raw, "codes": resolve("observations", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
         )
         if rule.role is None:
             problem("observations", rid, "role", "no role", "set role (see README)")
             continue
         if rule.topic and rule.topic not in TOPICS:
-            problem("observations", rid, "topic", f"unknown topic {rule.topic!r}",
-                    "use a criterion, sign or differential id from the README")
+            problem(
+                "observations",
+                rid,
+                "topic",
+                f"unknown topic {rule.topic!r}",
+                "use a criterion, sign or differential id from the README",
+            )
         for attr in ("low_topic", "high_topic"):
             topic = getattr(rule, attr)
             if topic and topic not in TOPICS:
-                problem("observations", rid, attr, f"unknown topic {topic!r}",
-                        "use a criterion, sign or differential id from the README")
+                problem(
+                    "observations",
+                    rid,
+                    attr,
+                    f"unknown topic {topic!r}",
+                    "use a criterion, sign or differential id from the README",
+                )
         if rule.role == "threshold" and not rule.topic and not rule.high_topic and not rule.low_topic:
-            problem("observations", rid, "topic", "threshold rule without a topic",
-                    "set topic (or high_topic / low_topic)")
+            problem(
+                "observations", rid, "topic", "threshold rule without a topic", "set topic (or high_topic / low_topic)"
+            )
         if rule.role == "endocrine" and not rule.axis:
-            problem("observations", rid, "axis", "endocrine rule without an axis",
-                    f"set axis to one of {', '.join(a.value for a in EndocrineAxis)}")
+            problem(
+                "observations",
+                rid,
+                "axis",
+                "endocrine rule without an axis",
+                f"set axis to one of {', '.join(a.value for a in EndocrineAxis)}",
+            )
         if rule.unit:
             try:
                 validate_unit(rule.unit)
@@ -665,14 +697,14 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
                 problem("observations", rid, "unit", str(exc), "use a UCUM unit")
         for tid in threshold_ids(rule.high) + threshold_ids(rule.low):
             if tid not in thresholds:
-                problem("observations", rid, "high/low", f"unknown threshold {tid!r}",
-                        "define it under 'thresholds:'")
+                problem("observations", rid, "high/low", f"unknown threshold {tid!r}", "define it under 'thresholds:'")
             elif rule.unit:
                 try:
                     conversion_factor(thresholds[tid].unit, rule.unit, rule.molar_mass)
                 except UnitError as exc:
-                    problem("observations", rid, "unit", str(exc),
-                            "the threshold and the rule must use commensurable units")
+                    problem(
+                        "observations", rid, "unit", str(exc), "the threshold and the rule must use commensurable units"
+                    )
         if not rule.codes:
             problem("observations", rid, "codes", "rule has no codes", "add at least one code")
         compiled_rule = Rule("observation", rule, origins[("observations", rid)])
@@ -681,20 +713,26 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         if rule.synonyms:
             try:
                 observation_text.append(
-                    (re.compile("|".join(f"(?:{t})" for t in rule.synonyms), re.IGNORECASE), compiled_rule))
+                    (re.compile("|".join(f"(?:{t})" for t in rule.synonyms), re.IGNORECASE), compiled_rule)
+                )
             except re.error as exc:
-                problem("observations", rid, "synonyms", f"invalid regular expression: {exc}",
-                        "escape special characters")
+                problem(
+                    "observations", rid, "synonyms", f"invalid regular expression: {exc}", "escape special characters"
+                )
 
     for rid, raw in merged["conditions"].items():
         cond_rule = ConditionRule.model_validate(
-            {**raw, "codes": resolve("conditions", rid, raw["codes"] + raw["add_codes"]),
-             "add_codes": []}
+            {**raw, "codes": resolve("conditions", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
         )
         for topic in ([cond_rule.topic] if cond_rule.topic else []) + cond_rule.also:
             if topic not in TOPICS:
-                problem("conditions", rid, "topic", f"unknown topic {topic!r}",
-                        "use a criterion, sign or differential id from the README")
+                problem(
+                    "conditions",
+                    rid,
+                    "topic",
+                    f"unknown topic {topic!r}",
+                    "use a criterion, sign or differential id from the README",
+                )
         if not cond_rule.topic:
             problem("conditions", rid, "topic", "no topic", "set topic")
         for c in cond_rule.codes:
@@ -702,26 +740,30 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         conditions[rid] = cond_rule
 
     text_engine = TextEngine(TextSection.model_validate(merged["text"]))
+
     def text_problem(key: str, message: str, hint: str) -> None:
         if key.startswith("text.targets."):
             origin = origins.get(("text.targets", key.removeprefix("text.targets.")), "")
         else:
             origin = origins.get(("text.context", key.removeprefix("text.context[").rstrip("]")), "")
         file, _, line = origin.rpartition(":")
-        problems.append(Problem(file or origin or "(merged)", int(line) if line.isdigit() else None, key,
-                                message, hint))
+        problems.append(
+            Problem(file or origin or "(merged)", int(line) if line.isdigit() else None, key, message, hint)
+        )
 
     for key, message in text_engine.check():
         text_problem(key, message, "see the phrase syntax in README 'Clinical text'")
     for tid in text_engine.section.targets:
         if tid not in conditions:
-            text_problem(f"text.targets.{tid}", f"no condition rule {tid!r}",
-                         "targets are keyed by the id of a rule under 'conditions:'")
+            text_problem(
+                f"text.targets.{tid}",
+                f"no condition rule {tid!r}",
+                "targets are keyed by the id of a rule under 'conditions:'",
+            )
 
     for rid, raw in merged["modalities"].items():
         mod_rule = ModalityRule.model_validate(
-            {**raw, "codes": resolve("modalities", rid, raw["codes"] + raw["add_codes"]),
-             "add_codes": []}
+            {**raw, "codes": resolve("modalities", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
         )
         if mod_rule.strength is None:
             problem("modalities", rid, "strength", "no strength", "set strength: strong or weak")
@@ -731,8 +773,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
 
     for rid, raw in merged["procedures"].items():
         proc_rule = ProcedureRule.model_validate(
-            {**raw, "codes": resolve("procedures", rid, raw["codes"] + raw["add_codes"]),
-             "add_codes": []}
+            {**raw, "codes": resolve("procedures", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
         )
         for c in proc_rule.codes:
             by_code[(c.system, c.code)].append(Rule("procedure", proc_rule, origins[("procedures", rid)]))
@@ -746,7 +787,9 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             by_code[(c.system, c.code)].append(Rule("medication", med_rule, origins[("medications", rid)]))
         if med_rule.text:
             try:
-                medication_text.append((re.compile("|".join(f"(?:{t})" for t in med_rule.text), re.IGNORECASE), med_rule))
+                medication_text.append(
+                    (re.compile("|".join(f"(?:{t})" for t in med_rule.text), re.IGNORECASE), med_rule)
+                )
             except re.error as exc:
                 problem("medications", rid, "text", f"invalid regular expression: {exc}", "escape special characters")
 
@@ -755,33 +798,51 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             {**raw, "codes": resolve("course", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
         )
         if course_rule.domain not in CLINICAL_DOMAINS:
-            problem("course", rid, "domain", f"unknown domain {course_rule.domain!r}",
-                    f"use one of {', '.join(CLINICAL_DOMAINS)}")
+            problem(
+                "course",
+                rid,
+                "domain",
+                f"unknown domain {course_rule.domain!r}",
+                f"use one of {', '.join(CLINICAL_DOMAINS)}",
+            )
         for c in course_rule.codes:
             by_code[(c.system, c.code)].append(Rule("course", course_rule, origins[("course", rid)]))
 
     translations: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    identity = [{"file": Path(f.path).name, "name": f.model.name, "version": f.model.version,
-                 "sha256": f.sha256} for f in files]
+    identity = [
+        {"file": Path(f.path).name, "name": f.model.name, "version": f.model.version, "sha256": f.sha256} for f in files
+    ]
     for cm in concept_maps or []:
         for key, targets in cm.translations.items():
             translations[key].extend(targets)
-        identity.append({"file": Path(cm.path).name, "name": cm.name, "version": cm.version,
-                         "sha256": cm.sha256})
+        identity.append({"file": Path(cm.path).name, "name": cm.name, "version": cm.version, "sha256": cm.sha256})
 
-    result_terms = {normalise_term(t): Qual(meaning) for meaning, terms in merged["result_terms"].items()
-                    for t in terms}
-    result_codes = {(systems.get(rc["system"], rc["system"]), str(rc["code"])): Qual(rc["means"])
-                    for rc in merged["result_codes"].values()}
-    system_equivalents = {alias["uri"]: systems.get(canonical, canonical)
-                          for canonical, aliases in merged["system_equivalents"].items() for alias in aliases}
+    result_terms = {
+        normalise_term(t): Qual(meaning) for meaning, terms in merged["result_terms"].items() for t in terms
+    }
+    result_codes = {
+        (systems.get(rc["system"], rc["system"]), str(rc["code"])): Qual(rc["means"])
+        for rc in merged["result_codes"].values()
+    }
+    system_equivalents = {
+        alias["uri"]: systems.get(canonical, canonical)
+        for canonical, aliases in merged["system_equivalents"].items()
+        for alias in aliases
+    }
     keywords = None
     if merged["coverage_keywords"]:
         try:
             keywords = re.compile("|".join(f"(?:{k})" for k in merged["coverage_keywords"]), re.IGNORECASE)
         except re.error as exc:
-            problems.append(Problem("(merged)", None, "coverage_keywords", f"invalid regular expression: {exc}",
-                                    "escape special characters"))
+            problems.append(
+                Problem(
+                    "(merged)",
+                    None,
+                    "coverage_keywords",
+                    f"invalid regular expression: {exc}",
+                    "escape special characters",
+                )
+            )
 
     if problems:
         raise MappingError(problems)

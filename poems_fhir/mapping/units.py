@@ -5,6 +5,7 @@ Only two things are ours: annotation-only units (``{ratio}``) mean 1 in UCUM but
 a token for them, and molar <-> mass conversions need the analyte's molar mass, which UCUM cannot
 know. An unknown or incommensurable unit raises :class:`UnitError`; we never guess.
 """
+
 from __future__ import annotations
 
 import re

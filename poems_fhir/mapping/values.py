@@ -4,6 +4,7 @@
 Each validates exactly what it reads and raises ResourceError with a message that names the
 element, so a bad resource is reported and skipped instead of guessed at.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -102,8 +103,9 @@ def quantity(
     if not unit and target_unit in ("1", "{ratio}"):
         return Value(float(raw), target_unit, comparator)  # a ratio needs no unit
     if not unit:
-        raise UnitlessError(f"{element} has no unit (expected {target_unit}); not guessed",
-                            Value(float(raw), None, comparator))
+        raise UnitlessError(
+            f"{element} has no unit (expected {target_unit}); not guessed", Value(float(raw), None, comparator)
+        )
     return convert_value(float(raw), str(unit), target_unit, aliases, molar_mass, comparator, element)
 
 
@@ -144,8 +146,14 @@ def normalise_unit(unit: str, aliases: dict[str, str]) -> tuple[str, str | None]
 
 
 def convert_value(
-    number: float, unit: str, target_unit: str, aliases: dict[str, str], molar_mass: float | None,
-    comparator: str | None, element: str, notes: tuple[str, ...] = (),
+    number: float,
+    unit: str,
+    target_unit: str,
+    aliases: dict[str, str],
+    molar_mass: float | None,
+    comparator: str | None,
+    element: str,
+    notes: tuple[str, ...] = (),
 ) -> Value:
     ucum_unit, note = normalise_unit(unit, aliases)
     try:
@@ -159,11 +167,34 @@ def convert_value(
 
 # --- numbers written as text ---------------------------------------------------------------
 
-_COMPARATORS = {"<": "<", "<=": "<=", "=<": "<=", "≤": "<=", "⩽": "<=", ">": ">", ">=": ">=", "=>": ">=",
-                "≥": ">=", "⩾": ">=", "=": None,
-                "less than": "<", "below": "<", "under": "<", "менее": "<", "меньше": "<", "ниже": "<",
-                "до": "<=", "greater than": ">", "more than": ">", "above": ">", "over": ">",
-                "более": ">", "больше": ">", "выше": ">", "свыше": ">"}
+_COMPARATORS = {
+    "<": "<",
+    "<=": "<=",
+    "=<": "<=",
+    "≤": "<=",
+    "⩽": "<=",
+    ">": ">",
+    ">=": ">=",
+    "=>": ">=",
+    "≥": ">=",
+    "⩾": ">=",
+    "=": None,
+    "less than": "<",
+    "below": "<",
+    "under": "<",
+    "менее": "<",
+    "меньше": "<",
+    "ниже": "<",
+    "до": "<=",
+    "greater than": ">",
+    "more than": ">",
+    "above": ">",
+    "over": ">",
+    "более": ">",
+    "больше": ">",
+    "выше": ">",
+    "свыше": ">",
+}
 _COMP_RE = "|".join(sorted((re.escape(c) for c in _COMPARATORS), key=len, reverse=True))
 _NUMBER_TEXT = re.compile(
     rf"^\s*(?P<comp>{_COMP_RE})?\s*(?P<num>[+-]?(?:\d{{1,3}}(?:[ \u00a0\u2009\u202f']\d{{3}})+(?![\d^*])(?:[.,]\d+)?|\d[\d.,]*))\s*(?P<unit>\S.*?)?\s*$",
@@ -179,8 +210,11 @@ def parse_number(text: str) -> float:
     t = text.strip().rstrip(".,")
     groups = _SPACES.split(t)
     if len(groups) > 1:
-        if not all(len(g) == 3 and g.isdigit() for g in groups[1:-1]) or not re.match(r"^\d{3}(?:[.,]\d+)?$", groups[-1]) \
-                or not re.match(r"^[+-]?\d{1,3}$", groups[0]):
+        if (
+            not all(len(g) == 3 and g.isdigit() for g in groups[1:-1])
+            or not re.match(r"^\d{3}(?:[.,]\d+)?$", groups[-1])
+            or not re.match(r"^[+-]?\d{1,3}$", groups[0])
+        ):
             raise ValueError(f"{text!r}: digit groups are not thousands")
         t = "".join(groups)
     if "," in t and "." in t:
@@ -211,7 +245,7 @@ class NumberText:
 
 
 def parse_number_text(text: str) -> NumberText | None:
-    """"<50", "> 2000 pg/mL", "≥ 200", "1 250,5 пг/мл", "менее 50" -> number, comparator, unit.
+    """ "<50", "> 2000 pg/mL", "≥ 200", "1 250,5 пг/мл", "менее 50" -> number, comparator, unit.
     None when the text does not start with a number; ValueError when the number is ambiguous."""
     m = _NUMBER_TEXT.match(text)
     if not m:
@@ -280,8 +314,9 @@ def _written_unit(obs: dict[str, Any]) -> str | None:
 _RANGE_WITH_UNIT = re.compile(r"^\s*(\d[\d\s.,]*?)\s*(?:-|–|—|\.\.)\s*(\d[\d.,]*)\s*(\S.*?)?\s*$")
 
 
-def _text_range(text: str, written: str | None, target_unit: str, aliases: dict[str, str],
-                molar_mass: float | None) -> Range | None:
+def _text_range(
+    text: str, written: str | None, target_unit: str, aliases: dict[str, str], molar_mass: float | None
+) -> Range | None:
     try:
         m = _RANGE_WITH_UNIT.match(text)
         if m:
@@ -294,8 +329,9 @@ def _text_range(text: str, written: str | None, target_unit: str, aliases: dict[
         parsed = parse_number_text(text)
         if parsed is None or parsed.comparator is None or not (parsed.unit or written):
             return None
-        bound = convert_value(parsed.number, parsed.unit or written or "", target_unit, aliases, molar_mass, None,
-                              "referenceRange.text").value
+        bound = convert_value(
+            parsed.number, parsed.unit or written or "", target_unit, aliases, molar_mass, None, "referenceRange.text"
+        ).value
     except (ValueError, ResourceError):
         return None
     return Range(None, bound) if parsed.comparator in ("<", "<=") else Range(bound, None)
@@ -327,8 +363,10 @@ def compare(value: Value, cut: float, operator: str) -> bool | None:
     # the interval of possible true values: (low, low_inclusive, high, high_inclusive)
     inf = float("inf")
     low, low_in, high, high_in = {
-        "<": (-inf, False, v, False), "<=": (-inf, False, v, True),
-        ">": (v, False, inf, False), ">=": (v, True, inf, False),
+        "<": (-inf, False, v, False),
+        "<=": (-inf, False, v, True),
+        ">": (v, False, inf, False),
+        ">=": (v, True, inf, False),
     }.get(comp or "", (v, True, v, True))
 
     if operator in (">", ">="):
@@ -358,8 +396,12 @@ def unitless_range(obs: dict[str, Any]) -> Range | None:
             q = rr.get(name)
             if q is None:
                 bounds.append(None)
-            elif isinstance(q, dict) and isinstance(q.get("value"), (int, float)) and not isinstance(q.get("value"), bool) \
-                    and not (q.get("unit") or q.get("code")):
+            elif (
+                isinstance(q, dict)
+                and isinstance(q.get("value"), (int, float))
+                and not isinstance(q.get("value"), bool)
+                and not (q.get("unit") or q.get("code"))
+            ):
                 bounds.append(float(q["value"]))
             else:
                 usable = False

@@ -8,6 +8,7 @@ The page is PHI by nature (it names the patient); logs never carry it. No script
 resources; printable on A4 or Letter (print CSS wraps instead of dropping columns); meaning never by
 colour alone (every coloured mark has a text label beside it).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -111,8 +112,10 @@ def _link(reference: str, text: str) -> str:
 
 
 def _evidence(t: Translator, evidence: Sequence[Evidence], limit: int = 4) -> str:
-    items = [f"{_link(e.reference, w.evidence_text(t, e))} <span class=\"note\">({_e(t.date(e.effective))})</span>"
-             for e in list(evidence)[:limit]]
+    items = [
+        f'{_link(e.reference, w.evidence_text(t, e))} <span class="note">({_e(t.date(e.effective))})</span>'
+        for e in list(evidence)[:limit]
+    ]
     if len(evidence) > limit:
         items.append(_e(t._("and {n} more").format(n=len(evidence) - limit)))
     return "<br>".join(items)
@@ -123,15 +126,23 @@ def _cite(kind: str, key: str) -> str:
     return f' <span class="note">({_e(text)})</span>' if text else ""
 
 
-def restaging_points(measurements: Sequence[Measurement], response: ResponseAssessment,
-                     as_of: dt.date | None) -> list[dt.date]:
+def restaging_points(
+    measurements: Sequence[Measurement], response: ResponseAssessment, as_of: dt.date | None
+) -> list[dt.date]:
     """Dates after the first treatment with a haematological or VEGF result (each is a restaging)."""
     start = response.baseline_date
     if start is None:
         return []
-    days = sorted({m.effective for m in measurements if m.effective and m.effective > start
-                   and m.analyte in ("serum_m_protein", "serum_ife", "urine_ife", "vegf", "flc_lambda", "flc_kappa")
-                   and (as_of is None or m.effective <= as_of)})
+    days = sorted(
+        {
+            m.effective
+            for m in measurements
+            if m.effective
+            and m.effective > start
+            and m.analyte in ("serum_m_protein", "serum_ife", "urine_ife", "vegf", "flc_lambda", "flc_kappa")
+            and (as_of is None or m.effective <= as_of)
+        }
+    )
     return days
 
 
@@ -143,24 +154,31 @@ def _cutoff(a: Assessment, measurements: Sequence[Measurement]) -> dt.date | Non
     return max(dates) if dates else None
 
 
-def _head(t: Translator, a: Assessment, patient: PatientHeader | None, generated: dt.datetime | None,
-          cutoff: dt.date | None) -> list[str]:
+def _head(
+    t: Translator, a: Assessment, patient: PatientHeader | None, generated: dt.datetime | None, cutoff: dt.date | None
+) -> list[str]:
     p = patient or PatientHeader()
     title = t._("POEMS syndrome assessment")
-    who = [(t._("Patient"), p.name or t._("name not recorded")),
-           (t._("Identifier"), "; ".join(p.identifiers) or a.patient),
-           *([(t._("Date of birth"), t.date(dt.date.fromisoformat(p.birth_date)))] if p.birth_date and _iso(p.birth_date)
-             else []),
-           (t._("Data cut-off"), t.date(cutoff, "-") + ("" if a.as_of else " " + t._("(latest data)"))),
-           (t._("Generated"), t.datetime(generated) if generated else "-"),
-           (t._("Criteria"), f"{label(t, 'profile', a.profile)} ({sources('profile', a.profile)})"),
-           (t._("Software"), f"poems-fhir {__version__}; " + w.disclaimer(t))]
+    who = [
+        (t._("Patient"), p.name or t._("name not recorded")),
+        (t._("Identifier"), "; ".join(p.identifiers) or a.patient),
+        *(
+            [(t._("Date of birth"), t.date(dt.date.fromisoformat(p.birth_date)))]
+            if p.birth_date and _iso(p.birth_date)
+            else []
+        ),
+        (t._("Data cut-off"), t.date(cutoff, "-") + ("" if a.as_of else " " + t._("(latest data)"))),
+        (t._("Generated"), t.datetime(generated) if generated else "-"),
+        (t._("Criteria"), f"{label(t, 'profile', a.profile)} ({sources('profile', a.profile)})"),
+        (t._("Software"), f"poems-fhir {__version__}; " + w.disclaimer(t)),
+    ]
     stamp = _generated_stamp(t, generated)
     return [
-        "<!DOCTYPE html>", f'<html lang="{t.language}"><head><meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        f'<html lang="{t.language}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)} - {_e(p.name or a.patient)}</title><style>{CSS}</style></head><body>",
-        f"<header><h1>{_e(title)}</h1><dl class=\"who\" id=\"patient\">"
+        f'<header><h1>{_e(title)}</h1><dl class="who" id="patient">'
         + "".join(f"<dt>{_e(k)}</dt><dd>{stamp if k == t._('Generated') else _e(v)}</dd>" for k, v in who)
         + "</dl></header>",
     ]
@@ -193,84 +211,128 @@ def _notices(t: Translator, a: Assessment, response: ResponseAssessment, scope: 
     for n in w.notices(t, a, response, scope):
         kind = t._("ALERT") if n.kind == "alert" else t._("ATTENTION")
         refs = " ".join(_link(r, t._("source {n}").format(n=i)) for i, r in enumerate(n.evidence[:3], 1))
-        out.append(f'<div class="notice notice-{n.kind}" role="alert" data-code="{_e(n.code.replace("_", "-"))}"><b class="kind">'
-                   f"{_e(kind)}:</b> <b>{_e(n.label)}.</b> {_e(n.explanation)} <span class=\"note\">({_e(n.cite)})"
-                   f"{' ' + refs if refs else ''}</span></div>")
+        out.append(
+            f'<div class="notice notice-{n.kind}" role="alert" data-code="{_e(n.code.replace("_", "-"))}"><b class="kind">'
+            f'{_e(kind)}:</b> <b>{_e(n.label)}.</b> {_e(n.explanation)} <span class="note">({_e(n.cite)})'
+            f"{' ' + refs if refs else ''}</span></div>"
+        )
     return out
 
 
 def _classification(t: Translator, a: Assessment) -> list[str]:
     cls = a.classification.value
-    parts = [f'<section id="summary"><h2>{_e(t._("Classification"))}</h2>'
-             f'<p><span id="classification" class="badge cls-{cls.replace("_", "-")}" data-classification="{cls.replace("_", "-")}">'
-             f'{_e(label(t, "classification", cls))}</span> {_e(explain(t, "classification", cls))}</p>',
-             f"<p>{_e(t._('Present: {items}.').format(items=w.present_list(t, a)))}</p>"]
+    parts = [
+        f'<section id="summary"><h2>{_e(t._("Classification"))}</h2>'
+        f'<p><span id="classification" class="badge cls-{cls.replace("_", "-")}" data-classification="{cls.replace("_", "-")}">'
+        f"{_e(label(t, 'classification', cls))}</span> {_e(explain(t, 'classification', cls))}</p>",
+        f"<p>{_e(t._('Present: {items}.').format(items=w.present_list(t, a)))}</p>",
+    ]
     if a.missing:
         parts.append(f'<p><b>{_e(t._("Missing, and deciding the classification"))}:</b></p><ul id="missing">')
         for m in a.missing:
-            parts.append(f"<li><b>{_e(label(t, 'criterion', m.criterion))}</b>: {_e(w.rule(t, a.criteria[m.criterion]))} "
-                         f"<i>{_e(t._('To do'))}:</i> {_e(label(t, 'workup', m.criterion))}{_cite('workup', m.criterion)}</li>")
+            parts.append(
+                f"<li><b>{_e(label(t, 'criterion', m.criterion))}</b>: {_e(w.rule(t, a.criteria[m.criterion]))} "
+                f"<i>{_e(t._('To do'))}:</i> {_e(label(t, 'workup', m.criterion))}{_cite('workup', m.criterion)}</li>"
+            )
         parts.append("</ul>")
     parts.append("</section>")
     return parts
 
 
 def _criteria(t: Translator, a: Assessment) -> list[str]:
-    parts = [f'<h2>{_e(t._("Criteria and evidence"))}</h2><table id="criteria"><thead><tr>'
-             f"<th>{_e(t._('Criterion'))}</th><th>{_e(t._('Result'))}</th><th class=\"date\">{_e(t._('Date'))}</th>"
-             f"<th>{_e(t._('Why (deciding evidence and rule)'))}</th></tr></thead><tbody>"]
+    parts = [
+        f'<h2>{_e(t._("Criteria and evidence"))}</h2><table id="criteria"><thead><tr>'
+        f'<th>{_e(t._("Criterion"))}</th><th>{_e(t._("Result"))}</th><th class="date">{_e(t._("Date"))}</th>'
+        f"<th>{_e(t._('Why (deciding evidence and rule)'))}</th></tr></thead><tbody>"
+    ]
     for cid, r in a.criteria.items():
         why = _e(w.rule(t, r))
         deciding = w.deciding_evidence(r)
         if deciding:
             why += "<br>" + _evidence(t, deciding)
-        parts.append(f"<tr><td><b>{_e(label(t, 'criterion', cid))}</b><span class=\"explain\">"
-                     f"{_e(explain(t, 'criterion', cid))}{_cite('criterion', cid)}</span></td>"
-                     f"{_state_cell(t, r.state.value)}{_td(t.date(w.deciding_date(r), '-'), 'date')}<td>{why}</td></tr>")
+        parts.append(
+            f'<tr><td><b>{_e(label(t, "criterion", cid))}</b><span class="explain">'
+            f"{_e(explain(t, 'criterion', cid))}{_cite('criterion', cid)}</span></td>"
+            f"{_state_cell(t, r.state.value)}{_td(t.date(w.deciding_date(r), '-'), 'date')}<td>{why}</td></tr>"
+        )
     parts.append("</tbody></table>")
     present = [(s, r) for s, r in a.signs.items() if r.state is State.PRESENT]
     if present:
-        parts.append(f'<p id="signs"><b>{_e(t._("Supporting features present (not counted by the rule)"))}:</b> '
-                     + "; ".join(f"{_e(label(t, 'sign', s))} ({_evidence(t, w.deciding_evidence(r), 1)})"
-                                 for s, r in present) + _cite("sign", present[0][0]) + "</p>")
+        parts.append(
+            f'<p id="signs"><b>{_e(t._("Supporting features present (not counted by the rule)"))}:</b> '
+            + "; ".join(f"{_e(label(t, 'sign', s))} ({_evidence(t, w.deciding_evidence(r), 1)})" for s, r in present)
+            + _cite("sign", present[0][0])
+            + "</p>"
+        )
     return parts
 
 
 def _response_cell(t: Translator, category_label: str, values: str, extra: str = "") -> str:
-    return f"<td><b>{_e(category_label)}</b>{(' ' + _e(extra)) if extra else ''}" + (
-        f'<br><span class="note">{_e(values)}</span>' if values else "") + "</td>"
+    return (
+        f"<td><b>{_e(category_label)}</b>{(' ' + _e(extra)) if extra else ''}"
+        + (f'<br><span class="note">{_e(values)}</span>' if values else "")
+        + "</td>"
+    )
 
 
-def _response(t: Translator, measurements: Sequence[Measurement], events: Sequence[Event], findings: Sequence[Finding],
-              course: Sequence[CourseAssessment], cfg: ResponseConfig, response: ResponseAssessment,
-              as_of: dt.date | None) -> list[str]:
+def _response(
+    t: Translator,
+    measurements: Sequence[Measurement],
+    events: Sequence[Event],
+    findings: Sequence[Finding],
+    course: Sequence[CourseAssessment],
+    cfg: ResponseConfig,
+    response: ResponseAssessment,
+    as_of: dt.date | None,
+) -> list[str]:
     parts = [f"<h2>{_e(t._('Response at each restaging'))}</h2>"]
     points = restaging_points(measurements, response, as_of)
     if not points:
-        text = (t._("No treatment recorded.") if response.baseline_date is None
-                else t._("No restaging after the baseline of {date}.").format(date=t.date(response.baseline_date)))
+        text = (
+            t._("No treatment recorded.")
+            if response.baseline_date is None
+            else t._("No restaging after the baseline of {date}.").format(date=t.date(response.baseline_date))
+        )
         return parts + [f'<p class="note" id="response">{_e(text)}</p>']
     parts.append(f'<p class="note">{_e(t._("Baseline: {date}.").format(date=t.date(response.baseline_date)))}</p>')
-    parts.append(f'<table id="response"><thead><tr><th>{_e(t._("Date"))}</th>'
-                 f"<th>{_e(label(t, 'framework', 'amyloid'))}</th><th>{_e(label(t, 'framework', 'imwg'))}</th>"
-                 f"<th>VEGF</th><th>{_e(t._('Clinical'))}</th></tr></thead><tbody>")
+    parts.append(
+        f'<table id="response"><thead><tr><th>{_e(t._("Date"))}</th>'
+        f"<th>{_e(label(t, 'framework', 'amyloid'))}</th><th>{_e(label(t, 'framework', 'imwg'))}</th>"
+        f"<th>VEGF</th><th>{_e(t._('Clinical'))}</th></tr></thead><tbody>"
+    )
     base = response.baseline_date if response.baseline_date != response.first_treatment else None
     for day in points:
         r = assess_response(measurements, events, findings, course, cfg, day, base)
         cells = []
         for h in (r.hematologic, r.hematologic_imwg):
-            values = w.change_text(t, h.baseline.value if h.baseline else None, h.baseline.unit if h.baseline else None,
-                                   h.baseline.effective if h.baseline else None, h.latest.value if h.latest else None,
-                                   h.latest.effective if h.latest else None)
-            cells.append(_response_cell(t, label(t, "hematologic", h.category), values,
-                                        t._("(provisional)") if h.provisional else ""))
+            values = w.change_text(
+                t,
+                h.baseline.value if h.baseline else None,
+                h.baseline.unit if h.baseline else None,
+                h.baseline.effective if h.baseline else None,
+                h.latest.value if h.latest else None,
+                h.latest.effective if h.latest else None,
+            )
+            cells.append(
+                _response_cell(
+                    t, label(t, "hematologic", h.category), values, t._("(provisional)") if h.provisional else ""
+                )
+            )
         v = r.vegf
-        values = w.change_text(t, v.baseline.value if v.baseline else None, v.baseline.unit if v.baseline else None,
-                               v.baseline.effective if v.baseline else None, v.latest.value if v.latest else None,
-                               v.latest.effective if v.latest else None)
+        values = w.change_text(
+            t,
+            v.baseline.value if v.baseline else None,
+            v.baseline.unit if v.baseline else None,
+            v.baseline.effective if v.baseline else None,
+            v.latest.value if v.latest else None,
+            v.latest.effective if v.latest else None,
+        )
         cells.append(_response_cell(t, label(t, "vegf", v.category), values))
-        clinical = ", ".join(f"{label(t, 'domain', d)}: {label(t, 'direction', c.direction)}"
-                             for d, c in r.clinical.items() if c.direction != "not_assessed")
+        clinical = ", ".join(
+            f"{label(t, 'domain', d)}: {label(t, 'direction', c.direction)}"
+            for d, c in r.clinical.items()
+            if c.direction != "not_assessed"
+        )
         cells.append(_response_cell(t, label(t, "direction", r.clinical_overall), clinical))
         parts.append(f"<tr>{_td(t.date(day), 'date')}{''.join(cells)}</tr>")
     parts.append("</tbody></table>")
@@ -278,19 +340,25 @@ def _response(t: Translator, measurements: Sequence[Measurement], events: Sequen
 
 
 def _risk(t: Translator, risk: Sequence[RiskFactor]) -> list[str]:
-    parts = [f'<h2>{_e(t._("Risk factors"))}</h2><table id="risk"><thead><tr><th>{_e(t._("Factor"))}</th>'
-             f"<th>{_e(t._('Result'))}</th><th>{_e(t._('What it predicts'))}</th></tr></thead><tbody>"]
+    parts = [
+        f'<h2>{_e(t._("Risk factors"))}</h2><table id="risk"><thead><tr><th>{_e(t._("Factor"))}</th>'
+        f"<th>{_e(t._('Result'))}</th><th>{_e(t._('What it predicts'))}</th></tr></thead><tbody>"
+    ]
     for f in risk:
         refs = " ".join(_link(r, t._("source {n}").format(n=i)) for i, r in enumerate(f.evidence[:2], 1))
-        parts.append(f"<tr><td>{_e(label(t, 'risk', f.id))}</td>{_state_cell(t, f.state.value)}"
-                     f"<td>{_e(explain(t, 'risk', f.id))}{_cite('risk', f.id)}{(' ' + refs) if refs else ''}</td></tr>")
+        parts.append(
+            f"<tr><td>{_e(label(t, 'risk', f.id))}</td>{_state_cell(t, f.state.value)}"
+            f"<td>{_e(explain(t, 'risk', f.id))}{_cite('risk', f.id)}{(' ' + refs) if refs else ''}</td></tr>"
+        )
     parts.append(f'</tbody></table><p class="note">{_e(t._("Published factors only; no point score."))}</p>')
     return parts
 
 
 def _pathway(t: Translator, steps: Sequence[Step]) -> list[str]:
-    parts = [f'<h2>{_e(t._("Proposed care pathway (CarePlan proposal)"))}</h2><table id="pathway"><thead><tr>'
-             f"<th>{_e(t._('Proposal'))}</th><th>{_e(t._('Status'))}</th><th>{_e(t._('Why'))}</th></tr></thead><tbody>"]
+    parts = [
+        f'<h2>{_e(t._("Proposed care pathway (CarePlan proposal)"))}</h2><table id="pathway"><thead><tr>'
+        f"<th>{_e(t._('Proposal'))}</th><th>{_e(t._('Status'))}</th><th>{_e(t._('Why'))}</th></tr></thead><tbody>"
+    ]
     for s in steps:
         parts.append(f"<tr>{_td(w.step_title(t, s))}{_td(label(t, 'status', s.status))}{_td(w.step_text(t, s))}</tr>")
     parts.append("</tbody></table>")
@@ -301,8 +369,11 @@ def _bibliography(t: Translator, keys: Sequence[str]) -> list[str]:
     wanted = [SOURCES[k] for k in dict.fromkeys(keys) if k in SOURCES]
     if not wanted:
         return []
-    return [f'<h2>{_e(t._("Sources"))}</h2><ul id="sources" class="note">'] + [
-        f"<li><b>{_e(s.cite)}</b>: {_e(s.reference)}</li>" for s in sorted(wanted, key=lambda s: s.cite)] + ["</ul>"]
+    return (
+        [f'<h2>{_e(t._("Sources"))}</h2><ul id="sources" class="note">']
+        + [f"<li><b>{_e(s.cite)}</b>: {_e(s.reference)}</li>" for s in sorted(wanted, key=lambda s: s.cite)]
+        + ["</ul>"]
+    )
 
 
 def _cited(a: Assessment, response: ResponseAssessment, risk: Sequence[RiskFactor], steps: Sequence[Step]) -> list[str]:
@@ -311,34 +382,75 @@ def _cited(a: Assessment, response: ResponseAssessment, risk: Sequence[RiskFacto
     keys += [k for f in a.flags for k in term("flag", f.code).sources]
     keys += [k for x in response.alerts for k in term("alert", x.code).sources]
     keys += [k for f in risk for k in term("risk", f.id).sources]
-    keys += [k for s in steps for k in (term("workup", dict(s.params)["criterion"]) if s.term_key == "workup"
-                                        else term("step", s.term_key)).sources]
+    keys += [
+        k
+        for s in steps
+        for k in (
+            term("workup", dict(s.params)["criterion"]) if s.term_key == "workup" else term("step", s.term_key)
+        ).sources
+    ]
     return keys
 
 
 def scope_paragraph(t: Translator, scope: ScopeDecision, audit: bool = True) -> str:
     names = lambda ids: ", ".join(label(t, "criterion", c) for c in ids)  # noqa: E731
     rule = t._("In scope when any of these is present: {criteria}; or when the criteria are met.").format(
-        criteria=names(scope.trigger))
+        criteria=names(scope.trigger)
+    )
     if scope.in_scope:
-        text = t._("In scope") + ": " + (t._("{criteria} present.").format(criteria=names(scope.matched))
-                                        if scope.matched else t._("criteria met."))
+        text = (
+            t._("In scope")
+            + ": "
+            + (
+                t._("{criteria} present.").format(criteria=names(scope.matched))
+                if scope.matched
+                else t._("criteria met.")
+            )
+        )
     else:
-        text = t._("Out of scope") + ": " + t._("none of the trigger criteria is present ({states}).").format(
-            states=", ".join(f"{label(t, 'criterion', c)}: {label(t, 'state', s.value)}" for c, s in scope.states.items()))
+        text = (
+            t._("Out of scope")
+            + ": "
+            + t._("none of the trigger criteria is present ({states}).").format(
+                states=", ".join(
+                    f"{label(t, 'criterion', c)}: {label(t, 'state', s.value)}" for c, s in scope.states.items()
+                )
+            )
+        )
         if audit:
             text += " " + t._("Audit detail: nothing on this page is raised to clinicians.")
-    note = (" " + t._("A clinician's POEMS diagnosis is recorded although no trigger criterion is present: check "
-                      "that the site's codes for these criteria are mapped.")) if scope.note else ""
-    return (f'<p id="scope" class="note" data-scope="{scope.scope.value.replace("_", "-")}"><b>{_e(text)}</b> '
-            f"{_e(rule)}{_e(note)}</p>")
+    note = (
+        (
+            " "
+            + t._(
+                "A clinician's POEMS diagnosis is recorded although no trigger criterion is present: check "
+                "that the site's codes for these criteria are mapped."
+            )
+        )
+        if scope.note
+        else ""
+    )
+    return (
+        f'<p id="scope" class="note" data-scope="{scope.scope.value.replace("_", "-")}"><b>{_e(text)}</b> '
+        f"{_e(rule)}{_e(note)}</p>"
+    )
 
 
-def render_html(a: Assessment, response: ResponseAssessment, risk: Sequence[RiskFactor], steps: Sequence[Step],
-                measurements: Sequence[Measurement], events: Sequence[Event], findings: Sequence[Finding],
-                course: Sequence[CourseAssessment], cfg: ResponseConfig, scope: ScopeDecision | None = None,
-                language: str = "en", patient: PatientHeader | None = None,
-                generated: dt.datetime | None = None) -> str:
+def render_html(
+    a: Assessment,
+    response: ResponseAssessment,
+    risk: Sequence[RiskFactor],
+    steps: Sequence[Step],
+    measurements: Sequence[Measurement],
+    events: Sequence[Event],
+    findings: Sequence[Finding],
+    course: Sequence[CourseAssessment],
+    cfg: ResponseConfig,
+    scope: ScopeDecision | None = None,
+    language: str = "en",
+    patient: PatientHeader | None = None,
+    generated: dt.datetime | None = None,
+) -> str:
     """The full page; for an out-of-scope ``scope`` this is the audit page (--all), so marked."""
     t = translator(language)
     # nothing after the data cut-off is shown: the tables and the chart see the same facts
@@ -349,8 +461,10 @@ def render_html(a: Assessment, response: ResponseAssessment, risk: Sequence[Risk
     parts.append('<section id="alerts">' + "".join(_notices(t, a, response, scope)) + "</section>")
     if scope is not None and not scope.in_scope:
         for flag in withheld_flags(a, scope):
-            parts.append(f'<p class="note withheld">{_e(t._("Not raised (out of scope)"))}: '
-                         f"<b>{_e(label(t, 'flag', flag.code))}</b>: {_e(explain(t, 'flag', flag.code))}</p>")
+            parts.append(
+                f'<p class="note withheld">{_e(t._("Not raised (out of scope)"))}: '
+                f"<b>{_e(label(t, 'flag', flag.code))}</b>: {_e(explain(t, 'flag', flag.code))}</p>"
+            )
     parts += _classification(t, a)
     if scope is not None:
         parts.append(scope_paragraph(t, scope))
@@ -363,28 +477,39 @@ def render_html(a: Assessment, response: ResponseAssessment, risk: Sequence[Risk
         note = t._("The timeline chart could not be drawn; the tables below are complete.")
         parts.append(f'<p class="note" id="timeline">{_e(note)} ({_e(type(exc).__name__)}: {_e(str(exc)[:200])})</p>')
     else:
-        parts.append(f'<figure id="timeline">{svg}</figure>' if svg else
-                     f'<p class="note" id="timeline">{_e(t._("No M-protein, free light chain or VEGF results to chart."))}</p>')
+        parts.append(
+            f'<figure id="timeline">{svg}</figure>'
+            if svg
+            else f'<p class="note" id="timeline">{_e(t._("No M-protein, free light chain or VEGF results to chart."))}</p>'
+        )
     parts += _response(t, measurements, events, findings, course, cfg, response, a.as_of)
     parts += _risk(t, risk)
     parts += _pathway(t, steps)
     if a.clinician_assertions:
         note = t._("A clinician's POEMS diagnosis is recorded separately and was not used as evidence.")
-        parts.append(f'<p class="note">{_e(note)} '
-                     + "; ".join(_link(e.reference, w.evidence_text(t, e)) for e in a.clinician_assertions) + "</p>")
+        parts.append(
+            f'<p class="note">{_e(note)} '
+            + "; ".join(_link(e.reference, w.evidence_text(t, e)) for e in a.clinician_assertions)
+            + "</p>"
+        )
     parts += _bibliography(t, _cited(a, response, risk, steps))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
 
-def render_out_of_scope_html(a: Assessment, scope: ScopeDecision, language: str = "en",
-                             patient: PatientHeader | None = None, generated: dt.datetime | None = None) -> str:
+def render_out_of_scope_html(
+    a: Assessment,
+    scope: ScopeDecision,
+    language: str = "en",
+    patient: PatientHeader | None = None,
+    generated: dt.datetime | None = None,
+) -> str:
     """The quiet page of an out-of-scope patient: why, and nothing that would call for action."""
     t = translator(language)
     parts = _head(t, a, patient, generated, a.as_of) + [
         f'<p><span id="classification" class="badge cls-out-of-scope" data-classification="out-of-scope">'
-        f'{_e(label(t, "classification", "out_of_scope"))}</span> {_e(explain(t, "classification", "out_of_scope"))} '
-        f'{_e(t._("No flags, work-up proposals, response or risk factors are shown (run with --all for the audit detail)."))}</p>',
+        f"{_e(label(t, 'classification', 'out_of_scope'))}</span> {_e(explain(t, 'classification', 'out_of_scope'))} "
+        f"{_e(t._('No flags, work-up proposals, response or risk factors are shown (run with --all for the audit detail).'))}</p>",
         scope_paragraph(t, scope, audit=False),
         "</body></html>",
     ]

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """The JSON output of `poems-fhir evaluate --format json` (a contract: scripts rely on it)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,12 +32,10 @@ def assessment_to_dict(a: Assessment) -> dict[str, Any]:
         "criteria": {cid: _criterion(r) for cid, r in a.criteria.items()},
         "missing": [m.criterion for m in a.missing],
         "missing_detail": [
-            {"criterion": m.criterion, "reason": m.reason, "suggestion": m.suggestion}
-            for m in a.missing
+            {"criterion": m.criterion, "reason": m.reason, "suggestion": m.suggestion} for m in a.missing
         ],
         "flags": [
-            {"code": f.code, "message": f.message, "evidence": [e.to_dict() for e in f.evidence]}
-            for f in a.flags
+            {"code": f.code, "message": f.message, "evidence": [e.to_dict() for e in f.evidence]} for f in a.flags
         ],
         "supporting_signs": {sid: _criterion(r) for sid, r in a.signs.items()},
         "clinician_assertions": [e.to_dict() for e in a.clinician_assertions],
@@ -48,15 +47,26 @@ def _point(p: Point | None) -> dict[str, object] | None:
 
 
 def _hematologic(h: HematologicResponse) -> dict[str, Any]:
-    return {"framework": h.framework, "category": h.category, "reason": h.reason,
-            "baseline": _point(h.baseline), "latest": _point(h.latest),
-            "change": round(h.change, 4) if h.change is not None else None,
-            "caveats": list(h.caveats), "provisional": h.provisional}
+    return {
+        "framework": h.framework,
+        "category": h.category,
+        "reason": h.reason,
+        "baseline": _point(h.baseline),
+        "latest": _point(h.latest),
+        "change": round(h.change, 4) if h.change is not None else None,
+        "caveats": list(h.caveats),
+        "provisional": h.provisional,
+    }
 
 
 def _vegf(v: VegfResponse) -> dict[str, Any]:
-    return {"category": v.category, "specimen": v.specimen, "reason": v.reason,
-            "baseline": _point(v.baseline), "latest": _point(v.latest)}
+    return {
+        "category": v.category,
+        "specimen": v.specimen,
+        "reason": v.reason,
+        "baseline": _point(v.baseline),
+        "latest": _point(v.latest),
+    }
 
 
 def response_to_dict(r: ResponseAssessment) -> dict[str, Any]:
@@ -67,42 +77,69 @@ def response_to_dict(r: ResponseAssessment) -> dict[str, Any]:
         "hematologic_imwg": _hematologic(r.hematologic_imwg),
         "vegf": _vegf(r.vegf),
         "clinical": {d: c.direction for d, c in r.clinical.items()},
-        "clinical_detail": {d: {"direction": c.direction, "reason": c.reason, "evidence": list(c.evidence)}
-                            for d, c in r.clinical.items()},
+        "clinical_detail": {
+            d: {"direction": c.direction, "reason": c.reason, "evidence": list(c.evidence)}
+            for d, c in r.clinical.items()
+        },
         "clinical_overall": r.clinical_overall,
         "alerts": [{"code": a.code, "message": a.message, "evidence": list(a.evidence)} for a in r.alerts],
     }
 
 
 def risk_to_dict(factors: list[RiskFactor]) -> dict[str, Any]:
-    return {f.id: {"state": f.state.value, "model": f.model, "reason": f.reason, "evidence": list(f.evidence)}
-            for f in factors}
+    return {
+        f.id: {"state": f.state.value, "model": f.model, "reason": f.reason, "evidence": list(f.evidence)}
+        for f in factors
+    }
 
 
 def scope_to_dict(scope: ScopeDecision) -> dict[str, Any]:
-    return {"rule": scope.rule, "trigger": list(scope.trigger), "matched": list(scope.matched),
-            "states": {c: st.value for c, st in scope.states.items()}, "reason": scope.reason,
-            "evidence": [e.to_dict() for e in scope.evidence], "note": scope.note}
+    return {
+        "rule": scope.rule,
+        "trigger": list(scope.trigger),
+        "matched": list(scope.matched),
+        "states": {c: st.value for c, st in scope.states.items()},
+        "reason": scope.reason,
+        "evidence": [e.to_dict() for e in scope.evidence],
+        "note": scope.note,
+    }
 
 
-def patient_to_dict(a: Assessment, response: ResponseAssessment, risk: list[RiskFactor], scope: ScopeDecision,
-                    audit: bool = False) -> dict[str, Any]:
+def patient_to_dict(
+    a: Assessment, response: ResponseAssessment, risk: list[RiskFactor], scope: ScopeDecision, audit: bool = False
+) -> dict[str, Any]:
     """One patient of the JSON output. Out of scope it is quiet (``quiet: true``): the criteria stay
     (facts, and scripts rely on them), but no missing work-up, flags, response or risk factors (the
     keys stay, empty; ``response`` is null) - unless ``audit`` (--all)."""
     out = assessment_to_dict(a)
-    out.update({"scope": scope.scope.value, "scope_detail": scope_to_dict(scope), "quiet": False,
-                "response": response_to_dict(response), "risk_factors": risk_to_dict(risk)})
+    out.update(
+        {
+            "scope": scope.scope.value,
+            "scope_detail": scope_to_dict(scope),
+            "quiet": False,
+            "response": response_to_dict(response),
+            "risk_factors": risk_to_dict(risk),
+        }
+    )
     if scope.in_scope:
         return out
     if audit:
-        out["withheld_flags"] = [f["code"] for f in out["flags"]
-                                 if f["code"] not in {x.code for x in raised_flags(a, scope)}]
+        out["withheld_flags"] = [
+            f["code"] for f in out["flags"] if f["code"] not in {x.code for x in raised_flags(a, scope)}
+        ]
         return out
     raised = {f.code for f in raised_flags(a, scope)}
-    out.update({"summary": f"Out of scope: {scope.reason}.", "missing": [], "missing_detail": [],
-                "flags": [f for f in out["flags"] if f["code"] in raised],
-                "response": None, "risk_factors": {}, "quiet": True})
+    out.update(
+        {
+            "summary": f"Out of scope: {scope.reason}.",
+            "missing": [],
+            "missing_detail": [],
+            "flags": [f for f in out["flags"] if f["code"] in raised],
+            "response": None,
+            "risk_factors": {},
+            "quiet": True,
+        }
+    )
     return out
 
 

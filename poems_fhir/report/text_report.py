@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Human-readable text report: per patient a criteria table, classification, missing, flags;
 one line per out-of-scope patient; the screening summary of a run."""
+
 from __future__ import annotations
 
 import textwrap
@@ -36,8 +37,7 @@ def _evidence_line(result: CriterionResult) -> str:
 def _scope_line(scope: ScopeDecision) -> str:
     if scope.in_scope:
         return f"  Scope: in scope - {scope.reason}"
-    return (f"  Scope: OUT OF SCOPE - {scope.reason}. Audit detail (--all): nothing below is raised "
-            "to clinicians")
+    return f"  Scope: OUT OF SCOPE - {scope.reason}. Audit detail (--all): nothing below is raised to clinicians"
 
 
 def render_assessment(a: Assessment, width: int = 110, scope: ScopeDecision | None = None) -> str:
@@ -67,11 +67,18 @@ def render_assessment(a: Assessment, width: int = 110, scope: ScopeDecision | No
             lines.append(f"    - {m.criterion}: {m.reason}")
             lines.append(f"      suggested: {m.suggestion}")
     for f in raised_flags(a, scope) if scope else a.flags:
-        lines.extend(textwrap.wrap(f"FLAG {f.code}: {f.message}", width, initial_indent="  ! ",
-                                   subsequent_indent="      "))
+        lines.extend(
+            textwrap.wrap(f"FLAG {f.code}: {f.message}", width, initial_indent="  ! ", subsequent_indent="      ")
+        )
     for f in withheld_flags(a, scope) if scope else ():
-        lines.extend(textwrap.wrap(f"not raised (out of scope): {f.code}: {f.message}", width,
-                                   initial_indent="  - ", subsequent_indent="      "))
+        lines.extend(
+            textwrap.wrap(
+                f"not raised (out of scope): {f.code}: {f.message}",
+                width,
+                initial_indent="  - ",
+                subsequent_indent="      ",
+            )
+        )
     for e in a.clinician_assertions:
         lines.append(f"  Clinician assertion (kept separate from the rule result): {e.summary} [{e.reference}]")
     return "\n".join(lines)
@@ -86,13 +93,18 @@ def render_response(r: ResponseAssessment, risk: list[RiskFactor]) -> str:
             extra = f"; caveats: {'; '.join(h.caveats)}" if h.caveats else ""
             flag = " (provisional)" if h.provisional else ""
             lines.append(f"    haematological, {h.framework}-style: {h.category}{flag} - {h.reason}{extra}")
-        lines.append(f"    VEGF: {r.vegf.category}{' (' + r.vegf.specimen + ')' if r.vegf.specimen else ''}"
-                     f" - {r.vegf.reason}")
-        lines.append(f"    clinical: {r.clinical_overall} ("
-                     + ", ".join(f"{d} {c.direction}" for d, c in r.clinical.items()) + ")")
+        lines.append(
+            f"    VEGF: {r.vegf.category}{' (' + r.vegf.specimen + ')' if r.vegf.specimen else ''} - {r.vegf.reason}"
+        )
+        lines.append(
+            f"    clinical: {r.clinical_overall} ("
+            + ", ".join(f"{d} {c.direction}" for d, c in r.clinical.items())
+            + ")"
+        )
         for a in r.alerts:
-            lines.extend(textwrap.wrap(f"ALERT {a.code}: {a.message}", 106, initial_indent="  ! ",
-                                       subsequent_indent="      "))
+            lines.extend(
+                textwrap.wrap(f"ALERT {a.code}: {a.message}", 106, initial_indent="  ! ", subsequent_indent="      ")
+            )
     present = [f"{f.id} ({f.model.split(' (')[0]})" for f in risk if f.state is State.PRESENT]
     unknown = [f.id for f in risk if f.state is State.NOT_ASSESSED]
     lines.append(f"  Risk factors present: {', '.join(present) or 'none'}")
@@ -114,7 +126,7 @@ def _classifications(counts: dict[str, int]) -> str:
 
 
 def render_screening(counts: ScreeningCounts) -> str:
-    """"12 in scope: 1 met, 9 indeterminate, 2 not met; 41,988 out of scope"."""
+    """ "12 in scope: 1 met, 9 indeterminate, 2 not met; 41,988 out of scope"."""
     d = counts.to_dict()
     inside = f"{d['in_scope']['total']:,} in scope"
     if d["in_scope"]["total"]:

@@ -6,6 +6,7 @@ Built from ids, states and evidence (never by translating the engine's English `
 sentence is a catalog entry. Shared by the FHIR narrative, the conclusions and the HTML page, which
 therefore agree.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,26 +25,72 @@ from ..i18n.vocabulary import explain, label, sources
 
 #: UCUM as sent -> how people write it (the msgid; catalogs localise it, e.g. "г/л")
 UNITS: dict[str, str] = {
-    "mL/min/{1.73_m2}": N_("mL/min/1.73 m²"), "mL/min/1.73m2": N_("mL/min/1.73 m²"),
-    "10*9/L": N_("×10⁹/L"), "10*12/L": N_("×10¹²/L"), "10^9/L": N_("×10⁹/L"), "10^12/L": N_("×10¹²/L"),
-    "g/L": N_("g/L"), "g/dL": N_("g/dL"), "mg/L": N_("mg/L"), "mg/dL": N_("mg/dL"), "pg/mL": N_("pg/mL"),
-    "ng/mL": N_("ng/mL"), "mmol/L": N_("mmol/L"), "umol/L": N_("µmol/L"), "%": "%", "mm[Hg]": N_("mmHg"),
-    "mg/(24.h)": N_("mg/24 h"), "nmol/L": N_("nmol/L"), "pmol/L": N_("pmol/L"), "mIU/L": N_("mIU/L"),
-    "[IU]/L": N_("IU/L"), "U/L": N_("U/L"), "a": N_("years"), "kg": N_("kg"), "{ratio}": "",
+    "mL/min/{1.73_m2}": N_("mL/min/1.73 m²"),
+    "mL/min/1.73m2": N_("mL/min/1.73 m²"),
+    "10*9/L": N_("×10⁹/L"),
+    "10*12/L": N_("×10¹²/L"),
+    "10^9/L": N_("×10⁹/L"),
+    "10^12/L": N_("×10¹²/L"),
+    "g/L": N_("g/L"),
+    "g/dL": N_("g/dL"),
+    "mg/L": N_("mg/L"),
+    "mg/dL": N_("mg/dL"),
+    "pg/mL": N_("pg/mL"),
+    "ng/mL": N_("ng/mL"),
+    "mmol/L": N_("mmol/L"),
+    "umol/L": N_("µmol/L"),
+    "%": "%",
+    "mm[Hg]": N_("mmHg"),
+    "mg/(24.h)": N_("mg/24 h"),
+    "nmol/L": N_("nmol/L"),
+    "pmol/L": N_("pmol/L"),
+    "mIU/L": N_("mIU/L"),
+    "[IU]/L": N_("IU/L"),
+    "U/L": N_("U/L"),
+    "a": N_("years"),
+    "kg": N_("kg"),
+    "{ratio}": "",
 }
 #: Headings and phrases used inside f-strings (which gettext extraction cannot see into) are marked
 #: here once; tests/i18n checks that every t._("...") literal in the package is in the catalogs.
-UI = (N_("Classification"), N_("Missing, and deciding the classification"), N_("To do"),
-      N_("Criteria and evidence"), N_("Criterion"), N_("Result"), N_("Date"), N_("Why (deciding evidence and rule)"),
-      N_("Supporting features present (not counted by the rule)"), N_("Response at each restaging"),
-      N_("Baseline: {date}."), N_("Clinical"), N_("Risk factors"), N_("Factor"), N_("What it predicts"),
-      N_("Published factors only; no point score."), N_("Proposed care pathway (CarePlan proposal)"),
-      N_("Proposal"), N_("Status"), N_("Why"), N_("Sources"), N_("Not raised (out of scope)"), N_("Timeline"),
-      N_("No M-protein, free light chain or VEGF results to chart."),
-      N_("No flags, work-up proposals, response or risk factors are shown (run with --all for the audit detail)."),
-      N_("Domain"), N_("Values"), N_("No proposals."))
-AXES = {"adrenal": N_("adrenal"), "thyroid": N_("thyroid"), "pituitary": N_("pituitary"),
-        "gonadal": N_("gonadal"), "parathyroid": N_("parathyroid"), "pancreatic": N_("pancreatic (diabetes)")}
+UI = (
+    N_("Classification"),
+    N_("Missing, and deciding the classification"),
+    N_("To do"),
+    N_("Criteria and evidence"),
+    N_("Criterion"),
+    N_("Result"),
+    N_("Date"),
+    N_("Why (deciding evidence and rule)"),
+    N_("Supporting features present (not counted by the rule)"),
+    N_("Response at each restaging"),
+    N_("Baseline: {date}."),
+    N_("Clinical"),
+    N_("Risk factors"),
+    N_("Factor"),
+    N_("What it predicts"),
+    N_("Published factors only; no point score."),
+    N_("Proposed care pathway (CarePlan proposal)"),
+    N_("Proposal"),
+    N_("Status"),
+    N_("Why"),
+    N_("Sources"),
+    N_("Not raised (out of scope)"),
+    N_("Timeline"),
+    N_("No M-protein, free light chain or VEGF results to chart."),
+    N_("No flags, work-up proposals, response or risk factors are shown (run with --all for the audit detail)."),
+    N_("Domain"),
+    N_("Values"),
+    N_("No proposals."),
+)
+AXES = {
+    "adrenal": N_("adrenal"),
+    "thyroid": N_("thyroid"),
+    "pituitary": N_("pituitary"),
+    "gonadal": N_("gonadal"),
+    "parathyroid": N_("parathyroid"),
+    "pancreatic": N_("pancreatic (diabetes)"),
+}
 COMPONENTS = {"thrombocytosis": N_("thrombocytosis"), "polycythemia": N_("polycythaemia")}
 SPECIMENS = {"plasma": N_("plasma"), "serum": N_("serum")}
 
@@ -65,22 +112,42 @@ def quantity(t: Translator, value: float, raw_unit: str | None) -> str:
 
 #: The words the mapping layer adds around a source's display text (verification, flags, analyte names):
 #: ours, so they are translated; the source's own text is quoted as recorded.
-_VERIFICATION = {"confirmed": N_("confirmed"), "provisional": N_("provisional"), "unconfirmed": N_("unconfirmed"),
-                 "differential": N_("differential"), "refuted": N_("refuted"), "resolved": N_("resolved"),
-                 "inactive": N_("inactive"), "remission": N_("remission"), "active": N_("active"),
-                 "recurrence": N_("recurrence"), "relapse": N_("relapse")}
+_VERIFICATION = {
+    "confirmed": N_("confirmed"),
+    "provisional": N_("provisional"),
+    "unconfirmed": N_("unconfirmed"),
+    "differential": N_("differential"),
+    "refuted": N_("refuted"),
+    "resolved": N_("resolved"),
+    "inactive": N_("inactive"),
+    "remission": N_("remission"),
+    "active": N_("active"),
+    "recurrence": N_("recurrence"),
+    "relapse": N_("relapse"),
+}
 _FRAGMENTS: tuple[tuple[str, str], ...] = (
     (r"^serum M-protein\b", N_("serum M-protein")),
     (r"^serum immunofixation negative$", N_("serum immunofixation negative")),
     (r"^urine immunofixation negative$", N_("urine immunofixation negative")),
-    (r"^urine immunofixation positive \(isotype not stated\)$", N_("urine immunofixation positive (isotype not stated)")),
+    (
+        r"^urine immunofixation positive \(isotype not stated\)$",
+        N_("urine immunofixation positive (isotype not stated)"),
+    ),
     (r"^serum immunofixation:", N_("serum immunofixation:")),
     (r"^urine immunofixation:", N_("urine immunofixation:")),
-    (r"^hemoglobin\b", N_("haemoglobin")), (r"^platelets\b", N_("platelets")), (r"^hematocrit\b", N_("haematocrit")),
-    (r"^abnormal FLC ratio\b", N_("abnormal FLC ratio")), (r"\(lambda excess\)", N_("(lambda excess)")),
-    (r"\(kappa excess\)", N_("(kappa excess)")), (r"\(high\)$", N_("(high)")), (r"\(low\)$", N_("(low)")),
-    (r"\bnot available \(not-performed\)$", N_("not performed")), (r"\bcut-off$", N_("cut-off")),
-    (r"\(plasma\)", N_("(plasma)")), (r"\(serum\)", N_("(serum)")), (r"\babnormal$", N_("abnormal")),
+    (r"^hemoglobin\b", N_("haemoglobin")),
+    (r"^platelets\b", N_("platelets")),
+    (r"^hematocrit\b", N_("haematocrit")),
+    (r"^abnormal FLC ratio\b", N_("abnormal FLC ratio")),
+    (r"\(lambda excess\)", N_("(lambda excess)")),
+    (r"\(kappa excess\)", N_("(kappa excess)")),
+    (r"\(high\)$", N_("(high)")),
+    (r"\(low\)$", N_("(low)")),
+    (r"\bnot available \(not-performed\)$", N_("not performed")),
+    (r"\bcut-off$", N_("cut-off")),
+    (r"\(plasma\)", N_("(plasma)")),
+    (r"\(serum\)", N_("(serum)")),
+    (r"\babnormal$", N_("abnormal")),
     (r"\bnormal$", N_("normal")),
 )
 
@@ -92,7 +159,7 @@ def _our_words(t: Translator, text: str) -> str:
     m = re.search(r"\(([a-z-]+)(?:, ([a-z-]+))?\)$", text)
     if m and all(w in _VERIFICATION for w in m.groups() if w):
         words = ", ".join(t._(_VERIFICATION[w]) for w in m.groups() if w)
-        text = text[:m.start()] + f"({words})"
+        text = text[: m.start()] + f"({words})"
     m = re.search(r"\((\w+) axis\)", text)
     if m and m.group(1) in AXES:
         text = text.replace(m.group(0), "(" + t._("{axis} axis").format(axis=t._(AXES[m.group(1)])) + ")")
@@ -150,8 +217,11 @@ def rule(t: Translator, r: CriterionResult) -> str:
         return t._("Recorded at some time up to the data cut-off.")
     if r.state is State.ABSENT:
         if r.caveat:
-            text = (t._("Thyroid disease alone does not satisfy this criterion.") if r.caveat == "thyroid_only"
-                    else t._("Diabetes alone does not satisfy this criterion."))
+            text = (
+                t._("Thyroid disease alone does not satisfy this criterion.")
+                if r.caveat == "thyroid_only"
+                else t._("Diabetes alone does not satisfy this criterion.")
+            )
             untested = _after(reason, "not assessed:")
             if untested:
                 text += " " + t._("Not tested yet: {axes}.").format(axes=_axes(t, untested))
@@ -164,11 +234,11 @@ def rule(t: Translator, r: CriterionResult) -> str:
     if reason.startswith("low-grade negative only"):
         return t._("Only a low-grade negative test (such as plain radiographs): it cannot exclude this criterion.")
     if reason.startswith("endocrinopathy recorded without"):
-        return t._("Endocrinopathy recorded without an identifiable axis: the diabetes/thyroid rule cannot be "
-                   "checked.")
+        return t._("Endocrinopathy recorded without an identifiable axis: the diabetes/thyroid rule cannot be checked.")
     if reason.startswith("partial endocrine work-up"):
         return t._("Partial endocrine work-up, no abnormal axis. Not tested yet: {axes}.").format(
-            axes=_axes(t, _after(reason, "not assessed:")))
+            axes=_axes(t, _after(reason, "not assessed:"))
+        )
     if reason.startswith("test not performed"):
         return t._("Test ordered but not performed.")
     if reason == "no data":
@@ -198,18 +268,35 @@ class Notice:
     evidence: tuple[str, ...]
 
 
-def notices(t: Translator, a: Assessment, response: ResponseAssessment | None,
-            scope: ScopeDecision | None) -> list[Notice]:
+def notices(
+    t: Translator, a: Assessment, response: ResponseAssessment | None, scope: ScopeDecision | None
+) -> list[Notice]:
     """Alerts (response) first, then flags; out of scope nothing is raised."""
     out: list[Notice] = []
     if scope is not None and not scope.in_scope:
         return out
-    for alert in (response.alerts if response else ()):
-        out.append(Notice("alert", alert.code, label(t, "alert", alert.code), explain(t, "alert", alert.code),
-                          sources("alert", alert.code), alert.evidence))
-    for flag in (raised_flags(a, scope) if scope else a.flags):
-        out.append(Notice("flag", flag.code, label(t, "flag", flag.code), explain(t, "flag", flag.code),
-                          sources("flag", flag.code), tuple(e.reference for e in flag.evidence)))
+    for alert in response.alerts if response else ():
+        out.append(
+            Notice(
+                "alert",
+                alert.code,
+                label(t, "alert", alert.code),
+                explain(t, "alert", alert.code),
+                sources("alert", alert.code),
+                alert.evidence,
+            )
+        )
+    for flag in raised_flags(a, scope) if scope else a.flags:
+        out.append(
+            Notice(
+                "flag",
+                flag.code,
+                label(t, "flag", flag.code),
+                explain(t, "flag", flag.code),
+                sources("flag", flag.code),
+                tuple(e.reference for e in flag.evidence),
+            )
+        )
     return out
 
 
@@ -220,7 +307,8 @@ def criteria_in_profile(a: Assessment) -> list[str]:
 def classification_line(t: Translator, a: Assessment) -> str:
     profile = label(t, "profile", a.profile)
     return t._("{classification} ({profile}).").format(
-        classification=label(t, "classification", a.classification.value), profile=profile)
+        classification=label(t, "classification", a.classification.value), profile=profile
+    )
 
 
 def present_list(t: Translator, a: Assessment) -> str:
@@ -228,15 +316,21 @@ def present_list(t: Translator, a: Assessment) -> str:
     return ", ".join(names) or t._("none")
 
 
-def conclusion(t: Translator, a: Assessment, response: ResponseAssessment | None = None,
-               scope: ScopeDecision | None = None) -> str:
+def conclusion(
+    t: Translator, a: Assessment, response: ResponseAssessment | None = None, scope: ScopeDecision | None = None
+) -> str:
     """DiagnosticReport.conclusion: alerts first, the classification, what is present, what is missing."""
     parts = [f"{n.label}: {n.explanation}" for n in notices(t, a, response, scope)]
     parts.append(classification_line(t, a) + " " + explain(t, "classification", a.classification.value))
     parts.append(t._("Present: {items}.").format(items=present_list(t, a)))
     if a.missing:
-        parts.append(t._("Missing, and deciding: {items}.").format(items="; ".join(
-            f"{label(t, 'criterion', m.criterion)} ({label(t, 'workup', m.criterion)})" for m in a.missing)))
+        parts.append(
+            t._("Missing, and deciding: {items}.").format(
+                items="; ".join(
+                    f"{label(t, 'criterion', m.criterion)} ({label(t, 'workup', m.criterion)})" for m in a.missing
+                )
+            )
+        )
     if a.clinician_assertions:
         parts.append(t._("A clinician's POEMS diagnosis is recorded separately and was not used as evidence."))
     parts.append(disclaimer(t))
@@ -249,35 +343,49 @@ def disclaimer(t: Translator) -> str:
 
 def response_line(t: Translator, r: ResponseAssessment) -> str:
     h = r.hematologic
-    text = t._("Haematological: {amyloid} (amyloidosis criteria), {imwg} (IMWG criteria); VEGF: {vegf}; "
-               "clinical: {clinical}.").format(
+    text = t._(
+        "Haematological: {amyloid} (amyloidosis criteria), {imwg} (IMWG criteria); VEGF: {vegf}; clinical: {clinical}."
+    ).format(
         amyloid=label(t, "hematologic", h.category) + (" " + t._("(provisional)") if h.provisional else ""),
-        imwg=label(t, "hematologic", r.hematologic_imwg.category), vegf=label(t, "vegf", r.vegf.category),
-        clinical=label(t, "direction", r.clinical_overall))
+        imwg=label(t, "hematologic", r.hematologic_imwg.category),
+        vegf=label(t, "vegf", r.vegf.category),
+        clinical=label(t, "direction", r.clinical_overall),
+    )
     return text
 
 
 def response_conclusion(t: Translator, r: ResponseAssessment, restaging: dt.date | None) -> str:
     parts = [f"{label(t, 'alert', x.code)}: {explain(t, 'alert', x.code)}" for x in r.alerts]
-    parts.append(t._("Response at {date} compared with the baseline of {baseline}:").format(
-        date=t.date(restaging), baseline=t.date(r.baseline_date)))
+    parts.append(
+        t._("Response at {date} compared with the baseline of {baseline}:").format(
+            date=t.date(restaging), baseline=t.date(r.baseline_date)
+        )
+    )
     parts.append(response_line(t, r))
     parts.append(disclaimer(t))
     return " ".join(parts)
 
 
-def change_text(t: Translator, base_value: float | None, base_unit: str | None, base_date: dt.date | None,
-                latest_value: float | None, latest_date: dt.date | None) -> str:
+def change_text(
+    t: Translator,
+    base_value: float | None,
+    base_unit: str | None,
+    base_date: dt.date | None,
+    latest_value: float | None,
+    latest_date: dt.date | None,
+) -> str:
     if base_value is None:
         return ""
     text = t._("{value} on {date}").format(value=quantity(t, base_value, base_unit), date=t.date(base_date))
     if latest_value is not None:
-        text += " → " + t._("{value} on {date}").format(value=quantity(t, latest_value, base_unit),
-                                                       date=t.date(latest_date))
+        text += " → " + t._("{value} on {date}").format(
+            value=quantity(t, latest_value, base_unit), date=t.date(latest_date)
+        )
     return text
 
 
 # ------------------------------------------------------------------ CarePlan wording
+
 
 def step_title(t: Translator, s: Step) -> str:
     p = dict(s.params)
@@ -285,7 +393,8 @@ def step_title(t: Translator, s: Step) -> str:
         return label(t, "workup", p["criterion"])
     if s.term_key == "vegf-surveillance" and "specimen" in p:
         return t._("VEGF about every 6 months, {specimen} (same specimen type and assay)").format(
-            specimen=t._(SPECIMENS.get(p["specimen"], p["specimen"])))
+            specimen=t._(SPECIMENS.get(p["specimen"], p["specimen"]))
+        )
     return label(t, "step", s.term_key)
 
 
@@ -294,20 +403,25 @@ def step_text(t: Translator, s: Step) -> str:
     pairs = list(s.params)
     if s.term_key == "workup":
         c = p["criterion"]
-        why = {"deciding": t._("Decides the classification."), "completing": t._("Completes the POEMS work-up."),
-               "completed": t._("Assessed since the start of treatment.")}[p["why"]]
+        why = {
+            "deciding": t._("Decides the classification."),
+            "completing": t._("Completes the POEMS work-up."),
+            "completed": t._("Assessed since the start of treatment."),
+        }[p["why"]]
         return f"{label(t, 'criterion', c)}: {why} ({sources('workup', c)})"
     text = explain(t, "step", s.term_key)
     if s.term_key in ("regimen-review", "relapse") and "alert" in p:
         text = f"{label(t, 'alert', p['alert'])}: {explain(t, 'alert', p['alert'])} " + (
-            text if s.term_key == "relapse" else "")
+            text if s.term_key == "relapse" else ""
+        )
     agents = [v for k, v in pairs if k == "agent"]
     if agents:
         text += " " + t._("Given: {agents}.").format(agents=", ".join(agents))
     risks = [v for k, v in pairs if k == "risk"]
     if risks:
         text += " " + t._("Thrombosis risk factors present: {factors}.").format(
-            factors=", ".join(label(t, "risk", r) for r in risks))
+            factors=", ".join(label(t, "risk", r) for r in risks)
+        )
     if "splenomegaly" in p:
         text += " " + t._("Splenomegaly is the best baseline predictor of a complicated course: higher risk.")
     if "no_vegf_yet" in p:
@@ -318,7 +432,9 @@ def step_text(t: Translator, s: Step) -> str:
         text += " " + t._("Next due {date}.").format(date=t.date(s.scheduled_start))
     if s.repeat_months:
         text += " " + t.n_("Every {n} month.", "Every {n} months.", s.repeat_months).format(n=s.repeat_months)
-    cited = sources("alert", p["alert"]) if s.term_key == "regimen-review" and "alert" in p else sources("step", s.term_key)
+    cited = (
+        sources("alert", p["alert"]) if s.term_key == "regimen-review" and "alert" in p else sources("step", s.term_key)
+    )
     return f"{text.strip()} ({cited})" if cited else text.strip()
 
 

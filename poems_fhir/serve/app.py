@@ -6,6 +6,7 @@ hook request validated at the boundary (pydantic), then in a bounded worker pool
 prefetch + fallback (prefetch.py), the sync job's evaluation (pipeline.evaluate_record), and the
 cards (cards.py). Logs carry event names, outcomes and timings, never patient data or tokens.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -168,10 +169,13 @@ def client_log_scrubber() -> ClientLogScrubber:
 
 def default_client(base_url: str, token: str, timeout: float) -> FhirClient:
     """The sync job's FhirClient for the EHR's fhirServer: origin rule, paging guard, retries, deadlines."""
-    return FhirClient(base_url, auth=BearerAuth(token),
-                      retry=RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0, budget=6),
-                      # one request at most `timeout`, the whole fallback of one hook call at most 3x that
-                      deadlines=Deadlines(connect=timeout, read=timeout, request=timeout, run=3 * timeout))
+    return FhirClient(
+        base_url,
+        auth=BearerAuth(token),
+        retry=RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0, budget=6),
+        # one request at most `timeout`, the whole fallback of one hook call at most 3x that
+        deadlines=Deadlines(connect=timeout, read=timeout, request=timeout, run=3 * timeout),
+    )
 
 
 @dataclass
@@ -200,28 +204,34 @@ class Service:
     # ------------------------------------------------------------------ discovery
 
     def discovery(self) -> dict[str, Any]:
-        return {"services": [{
-            "hook": "patient-view", "id": SERVICE_ID, "title": "POEMS criteria work-up",
-            "description": "Which POEMS criteria are present, which are missing, and the work-up that would "
-                           "decide them; a card only for patients in scope (polyneuropathy or a monoclonal "
-                           "plasma-cell disorder present, or criteria met).",
-            "prefetch": self.templates,
-            "usageRequirements": "Prefetch as listed, or fhirServer with a fhirAuthorization token allowed to "
-                                 "read Patient, Observation, Specimen, Condition, Procedure, DiagnosticReport and "
-                                 "Medication* resources.",
-        }]}
+        return {
+            "services": [
+                {
+                    "hook": "patient-view",
+                    "id": SERVICE_ID,
+                    "title": "POEMS criteria work-up",
+                    "description": "Which POEMS criteria are present, which are missing, and the work-up that would "
+                    "decide them; a card only for patients in scope (polyneuropathy or a monoclonal "
+                    "plasma-cell disorder present, or criteria met).",
+                    "prefetch": self.templates,
+                    "usageRequirements": "Prefetch as listed, or fhirServer with a fhirAuthorization token allowed to "
+                    "read Patient, Observation, Specimen, Condition, Procedure, DiagnosticReport and "
+                    "Medication* resources.",
+                }
+            ]
+        }
 
     # ------------------------------------------------------------------ hook
 
     async def authorize(self, request: Request, audiences: list[str]) -> dict[str, Any]:
         try:
             # in a worker thread: a JWKS URL may have to be fetched
-            return await anyio.to_thread.run_sync(self.verifier.verify, request.headers.get("authorization"),
-                                                  audiences)
+            return await anyio.to_thread.run_sync(self.verifier.verify, request.headers.get("authorization"), audiences)
         except TokenRejected as exc:
             log.warning("JWT refused: %s", exc, extra=ev("cds.auth_rejected", reason=str(exc), path=request.url.path))
-            raise Refused(401, "unauthorized", "invalid or missing JWT",
-                          {"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+            raise Refused(
+                401, "unauthorized", "invalid or missing JWT", {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            ) from None
 
     async def body(self, request: Request) -> Any:
         limit = self.settings.max_request_bytes
@@ -253,7 +263,9 @@ class Service:
                 try:
                     clients.append(self.client_factory(server, authorization.access_token, self.settings.fhir_timeout))
                 except ConfigError:
-                    raise Refused(400, "bad_request", "fhirServer cannot be used (see the FHIR base URL rules)") from None
+                    raise Refused(
+                        400, "bad_request", "fhirServer cannot be used (see the FHIR base URL rules)"
+                    ) from None
             return clients[0]
 
         def fetch(query: Query, patient_id: str) -> list[dict[str, Any]]:
@@ -279,18 +291,31 @@ class Service:
     def _evaluate(self, hook: HookRequest, language: str) -> tuple[list[dict[str, Any]], Any]:
         patient_id = hook.context.patientId
         try:
-            gathered = gather(patient_id, hook.prefetch, self.queries, self.fetcher(hook),
-                              self.settings.max_prefetch_resources)
+            gathered = gather(
+                patient_id, hook.prefetch, self.queries, self.fetcher(hook), self.settings.max_prefetch_resources
+            )
         except InsufficientData as exc:
             raise Refused(412, "insufficient_data", str(exc)) from None
         except TooLarge as exc:
             raise Refused(413, "too_large", str(exc)) from None
         except NetworkError as exc:
-            log.warning("reading the EHR's fhirServer failed: %s (HTTP %s)", exc.__class__.__name__, exc.status,
-                        extra=ev("cds.fallback_failed", error=exc.__class__.__name__, status=exc.status,
-                                 hook_instance=hook.hookInstance))
-            raise Refused(412, "insufficient_data", "the patient's data could not be read from fhirServer "
-                          f"({exc.__class__.__name__}" + (f", HTTP {exc.status})" if exc.status else ")")) from None
+            log.warning(
+                "reading the EHR's fhirServer failed: %s (HTTP %s)",
+                exc.__class__.__name__,
+                exc.status,
+                extra=ev(
+                    "cds.fallback_failed",
+                    error=exc.__class__.__name__,
+                    status=exc.status,
+                    hook_instance=hook.hookInstance,
+                ),
+            )
+            raise Refused(
+                412,
+                "insufficient_data",
+                "the patient's data could not be read from fhirServer "
+                f"({exc.__class__.__name__}" + (f", HTTP {exc.status})" if exc.status else ")"),
+            ) from None
         self.metrics.data.labels("prefetch").inc(len(gathered.from_prefetch))
         self.metrics.data.labels("fhir_server").inc(len(gathered.fetched))
         if gathered.record is None:
@@ -320,8 +345,9 @@ class Service:
                 raise Refused(400, "bad_request", "fhirAuthorization without fhirServer")
             size = sum(_entries(v) for v in (hook.prefetch or {}).values())
             if size > self.settings.max_prefetch_resources:
-                raise Refused(413, "too_large", f"prefetch holds more than {self.settings.max_prefetch_resources} "
-                              "resources")
+                raise Refused(
+                    413, "too_large", f"prefetch holds more than {self.settings.max_prefetch_resources} resources"
+                )
             language = choose_language(request.headers.get("accept-language"), self.settings.language)
             if self._waiting >= self.settings.concurrency + self.settings.queue:
                 raise Refused(503, "busy", "too many requests in progress", {"Retry-After": "1"})
@@ -335,8 +361,11 @@ class Service:
                 return self._refused(exc, hook_instance, started)
             self.metrics.requests.labels("error").inc()
             # the class only: an exception's message may quote the record
-            log.error("patient-view failed: %s", exc.__class__.__name__, extra=ev(
-                "cds.error", error=exc.__class__.__name__, hook_instance=hook_instance))
+            log.error(
+                "patient-view failed: %s",
+                exc.__class__.__name__,
+                extra=ev("cds.error", error=exc.__class__.__name__, hook_instance=hook_instance),
+            )
             return JSONResponse({"error": "internal error: see the service's log"}, 500)
         elapsed = time.perf_counter() - started
         self.metrics.seconds.observe(elapsed)
@@ -344,17 +373,36 @@ class Service:
         self.metrics.requests.labels(outcome).inc()
         for card in cards:
             self.metrics.cards.labels(card["indicator"]).inc()
-        log.info("patient-view: %d card(s)", len(cards), extra=ev(
-            "cds.request", outcome=outcome, status=200, hook_instance=hook_instance, cards=len(cards),
-            language=language, prefetch_keys=len(gathered.from_prefetch), fetched_keys=len(gathered.fetched),
-            ms=round(elapsed * 1000, 1)))
+        log.info(
+            "patient-view: %d card(s)",
+            len(cards),
+            extra=ev(
+                "cds.request",
+                outcome=outcome,
+                status=200,
+                hook_instance=hook_instance,
+                cards=len(cards),
+                language=language,
+                prefetch_keys=len(gathered.from_prefetch),
+                fetched_keys=len(gathered.fetched),
+                ms=round(elapsed * 1000, 1),
+            ),
+        )
         return JSONResponse({"cards": cards})
 
     def _refused(self, exc: Refused, hook_instance: str | None, started: float) -> Response:
         self.metrics.requests.labels(exc.outcome).inc()
-        log.info("patient-view refused: %s", exc.outcome, extra=ev(
-            "cds.request", outcome=exc.outcome, status=exc.status, hook_instance=hook_instance,
-            ms=round((time.perf_counter() - started) * 1000, 1)))
+        log.info(
+            "patient-view refused: %s",
+            exc.outcome,
+            extra=ev(
+                "cds.request",
+                outcome=exc.outcome,
+                status=exc.status,
+                hook_instance=hook_instance,
+                ms=round((time.perf_counter() - started) * 1000, 1),
+            ),
+        )
         return JSONResponse({"error": str(exc)}, exc.status, headers=exc.headers)
 
     # ------------------------------------------------------------------ feedback
@@ -370,18 +418,27 @@ class Service:
             except ValidationError:
                 raise Refused(400, "bad_request", "not a CDS Hooks feedback body") from None
         except Refused as exc:
-            log.info("feedback refused: %s", exc.outcome,
-                     extra=ev("cds.feedback_refused", outcome=exc.outcome, status=exc.status))
+            log.info(
+                "feedback refused: %s",
+                exc.outcome,
+                extra=ev("cds.feedback_refused", outcome=exc.outcome, status=exc.status),
+            )
             return JSONResponse({"error": str(exc)}, exc.status, headers=exc.headers)
         await anyio.to_thread.run_sync(self.store.add, feedback, str(claims["iss"]))
         for item in feedback.feedback:
             self.metrics.feedback.labels(item.outcome).inc()
         for outcome, count in self.store.counts().items():
             self.metrics.feedback_stored.labels(outcome).set(count)
-        log.info("feedback: %d item(s)", len(feedback.feedback),
-                 extra=ev("cds.feedback", items=len(feedback.feedback),
-                          accepted=sum(i.outcome == "accepted" for i in feedback.feedback),
-                          overridden=sum(i.outcome == "overridden" for i in feedback.feedback)))
+        log.info(
+            "feedback: %d item(s)",
+            len(feedback.feedback),
+            extra=ev(
+                "cds.feedback",
+                items=len(feedback.feedback),
+                accepted=sum(i.outcome == "accepted" for i in feedback.feedback),
+                overridden=sum(i.outcome == "overridden" for i in feedback.feedback),
+            ),
+        )
         return Response(status_code=200)
 
     # ------------------------------------------------------------------ page, metrics
@@ -397,16 +454,22 @@ class Service:
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def create_app(settings: ServeSettings, *, mapping: CompiledMapping | None = None,
-               verifier: Verifier | None = None, store: FeedbackStore | None = None,
-               client_factory: Callable[[str, str, float], FhirClient] = default_client,
-               clock: Callable[[], float] = time.time) -> Starlette:
+def create_app(
+    settings: ServeSettings,
+    *,
+    mapping: CompiledMapping | None = None,
+    verifier: Verifier | None = None,
+    store: FeedbackStore | None = None,
+    client_factory: Callable[[str, str, float], FhirClient] = default_client,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
     service = Service(
         settings,
         mapping if mapping is not None else load_mapping([str(p) for p in settings.mappings]),
         verifier or Verifier.from_trust(settings.trusted(), settings.max_token_lifetime, clock),
         store or FeedbackStore(settings.state),
-        client_factory=client_factory)
+        client_factory=client_factory,
+    )
 
     async def discovery(request: Request) -> Response:
         return JSONResponse(service.discovery())
@@ -423,9 +486,16 @@ def create_app(settings: ServeSettings, *, mapping: CompiledMapping | None = Non
         Route("/healthz", healthz, methods=["GET"]),
     ]
     # CORS as the CDS Hooks specification shows it (browser-based CDS clients)
-    middleware = [Middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True,
-                             allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["Authorization", "Content-Type"],
-                             expose_headers=["Origin", "Accept", "Content-Location", "Location", "X-Requested-With"])]
+    middleware = [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Origin", "Accept", "Content-Location", "Location", "X-Requested-With"],
+        )
+    ]
     app = Starlette(routes=routes, middleware=middleware)
     app.state.service = service
     return app

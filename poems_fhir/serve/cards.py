@@ -10,6 +10,7 @@ reasons and alert messages are the engine's (English) text.
 Cards say which criteria are present and what is missing; they never name POEMS syndrome as a
 diagnosis. Out of scope (the sync job's rule, criteria/scope.py) there is no card at all.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,12 +41,17 @@ _T: dict[str, dict[str, str]] = {
         "indeterminate_none": "POEMS criteria not met yet: {n} present; results open",
         "not_met": "POEMS criteria not met ({n} present)",
         "not_met_absent": "POEMS criteria not met ({n} present); absent: {items}",
-        "h_class": "Classification", "h_present": "Present", "h_missing": "Missing (could change the result)",
-        "h_absent": "Absent", "h_alerts": "Alerts",
-        "c_met": "criteria met", "c_indeterminate": "not met yet: cannot be confirmed while required facts are missing",
+        "h_class": "Classification",
+        "h_present": "Present",
+        "h_missing": "Missing (could change the result)",
+        "h_absent": "Absent",
+        "h_alerts": "Alerts",
+        "c_met": "criteria met",
+        "c_indeterminate": "not met yet: cannot be confirmed while required facts are missing",
         "c_not_met": "criteria not met",
         "footer": "Decision support: which criteria are met and what is missing, not a diagnosis.",
-        "link": "Full criteria page", "more": "+{n} more",
+        "link": "Full criteria page",
+        "more": "+{n} more",
     },
     "ru": {  # UNREVIEWED translation
         "met": "Критерии POEMS выполнены (присутствует: {n}): проверьте данные",
@@ -53,13 +59,17 @@ _T: dict[str, dict[str, str]] = {
         "indeterminate_none": "Критерии POEMS пока не выполнены: присутствует {n}; есть открытые результаты",
         "not_met": "Критерии POEMS не выполнены (присутствует: {n})",
         "not_met_absent": "Критерии POEMS не выполнены (присутствует: {n}); отсутствует: {items}",
-        "h_class": "Классификация", "h_present": "Присутствует", "h_missing": "Не хватает (может изменить результат)",
-        "h_absent": "Отсутствует", "h_alerts": "Предупреждения",
+        "h_class": "Классификация",
+        "h_present": "Присутствует",
+        "h_missing": "Не хватает (может изменить результат)",
+        "h_absent": "Отсутствует",
+        "h_alerts": "Предупреждения",
         "c_met": "критерии выполнены",
         "c_indeterminate": "пока не выполнены: нельзя подтвердить, пока не хватает обязательных данных",
         "c_not_met": "критерии не выполнены",
         "footer": "Поддержка решений: какие критерии выполнены и чего не хватает; это не диагноз.",
-        "link": "Полная страница критериев", "more": "ещё {n}",
+        "link": "Полная страница критериев",
+        "more": "ещё {n}",
     },
     "kk": {  # UNREVIEWED translation
         "met": "POEMS критерийлері орындалды (бар: {n}): деректерді тексеріңіз",
@@ -67,35 +77,49 @@ _T: dict[str, dict[str, str]] = {
         "indeterminate_none": "POEMS критерийлері әлі орындалмады: бар {n}; ашық нәтижелер бар",
         "not_met": "POEMS критерийлері орындалмады (бар: {n})",
         "not_met_absent": "POEMS критерийлері орындалмады (бар: {n}); жоқ: {items}",
-        "h_class": "Жіктеу", "h_present": "Бар", "h_missing": "Жетіспейді (нәтижені өзгертуі мүмкін)",
-        "h_absent": "Жоқ", "h_alerts": "Ескертулер",
+        "h_class": "Жіктеу",
+        "h_present": "Бар",
+        "h_missing": "Жетіспейді (нәтижені өзгертуі мүмкін)",
+        "h_absent": "Жоқ",
+        "h_alerts": "Ескертулер",
         "c_met": "критерийлер орындалды",
         "c_indeterminate": "әлі орындалмады: міндетті деректер жетіспейінше растау мүмкін емес",
         "c_not_met": "критерийлер орындалмады",
         "footer": "Шешім қабылдауды қолдау: қай критерийлер орындалды және не жетіспейді; бұл диагноз емес.",
-        "link": "Критерийлердің толық беті", "more": "тағы {n}",
+        "link": "Критерийлердің толық беті",
+        "more": "тағы {n}",
     },
 }
 
 #: criterion id -> label per language (ru, kk: UNREVIEWED translations)
 _LABELS: dict[str, tuple[str, str, str]] = {
     "polyneuropathy": ("polyneuropathy", "полинейропатия", "полинейропатия"),
-    "monoclonal_plasma_cell_disorder": ("monoclonal plasma-cell disorder",
-                                        "моноклональное плазмоклеточное заболевание",
-                                        "моноклондық плазмалық жасушалық ауру"),
+    "monoclonal_plasma_cell_disorder": (
+        "monoclonal plasma-cell disorder",
+        "моноклональное плазмоклеточное заболевание",
+        "моноклондық плазмалық жасушалық ауру",
+    ),
     "castleman_disease": ("Castleman disease", "болезнь Кастлемана", "Кастлеман ауруы"),
-    "sclerotic_bone_lesions": ("sclerotic bone lesions", "склеротические очаги в костях",
-                               "сүйектердегі склероздық ошақтар"),
+    "sclerotic_bone_lesions": (
+        "sclerotic bone lesions",
+        "склеротические очаги в костях",
+        "сүйектердегі склероздық ошақтар",
+    ),
     "vegf_elevation": ("raised VEGF", "повышение VEGF", "VEGF жоғарылауы"),
     "organomegaly": ("organomegaly", "органомегалия", "органомегалия"),
-    "extravascular_volume_overload": ("extravascular volume overload (oedema, effusions)",
-                                      "экстраваскулярная перегрузка объёмом (отёки, выпоты)",
-                                      "тамырдан тыс сұйықтық артуы (ісінулер, сұйықтық жиналуы)"),
+    "extravascular_volume_overload": (
+        "extravascular volume overload (oedema, effusions)",
+        "экстраваскулярная перегрузка объёмом (отёки, выпоты)",
+        "тамырдан тыс сұйықтық артуы (ісінулер, сұйықтық жиналуы)",
+    ),
     "endocrinopathy": ("endocrinopathy", "эндокринопатия", "эндокринопатия"),
     "skin_changes": ("skin changes", "изменения кожи", "терінің өзгерістері"),
     "papilledema": ("papilloedema", "отёк диска зрительного нерва", "көру нервісі дискісінің ісінуі"),
-    "thrombocytosis_polycythemia": ("thrombocytosis / polycythaemia", "тромбоцитоз / полицитемия",
-                                    "тромбоцитоз / полицитемия"),
+    "thrombocytosis_polycythemia": (
+        "thrombocytosis / polycythaemia",
+        "тромбоцитоз / полицитемия",
+        "тромбоцитоз / полицитемия",
+    ),
 }
 
 
@@ -111,25 +135,41 @@ class WorkUp:
 WORK_UP: dict[str, WorkUp] = {
     "vegf_elevation": WorkUp(
         ("VEGF", "VEGF", "VEGF"),
-        ("Order VEGF (plasma preferred; record the specimen type)",
-         "Назначить VEGF (предпочтительно плазма; указать тип образца)",
-         "VEGF тағайындау (плазма жөн; үлгі түрін көрсету)"),
+        (
+            "Order VEGF (plasma preferred; record the specimen type)",
+            "Назначить VEGF (предпочтительно плазма; указать тип образца)",
+            "VEGF тағайындау (плазма жөн; үлгі түрін көрсету)",
+        ),
         # LOINC 75628-8: verified in clinical/codes.md
-        {"coding": [{"system": LOINC, "code": "75628-8",
-                     "display": "Vascular endothelial growth factor A [Mass/volume] in Serum or Plasma"}],
-         "text": "VEGF, plasma preferred"}),
+        {
+            "coding": [
+                {
+                    "system": LOINC,
+                    "code": "75628-8",
+                    "display": "Vascular endothelial growth factor A [Mass/volume] in Serum or Plasma",
+                }
+            ],
+            "text": "VEGF, plasma preferred",
+        },
+    ),
     "sclerotic_bone_lesions": WorkUp(
         ("CT bone imaging", "КТ костей", "сүйек КТ-сы"),
-        ("Order CT-based whole-body bone imaging (or FDG PET-CT, bone window)",
-         "Назначить КТ всего скелета (или ПЭТ-КТ с ФДГ, костное окно)",
-         "Бүкіл қаңқаның КТ-сын тағайындау (немесе ФДГ ПЭТ-КТ, сүйек терезесі)"),
-        {"text": "CT-based whole-body bone imaging with bone-window review"}),  # no verified order code
+        (
+            "Order CT-based whole-body bone imaging (or FDG PET-CT, bone window)",
+            "Назначить КТ всего скелета (или ПЭТ-КТ с ФДГ, костное окно)",
+            "Бүкіл қаңқаның КТ-сын тағайындау (немесе ФДГ ПЭТ-КТ, сүйек терезесі)",
+        ),
+        {"text": "CT-based whole-body bone imaging with bone-window review"},
+    ),  # no verified order code
     "castleman_disease": WorkUp(
         ("node biopsy", "биопсия лимфоузла", "лимфа түйінінің биопсиясы"),
-        ("Order lymph-node biopsy (Castleman histology)",
-         "Назначить биопсию лимфоузла (гистология Кастлемана)",
-         "Лимфа түйінінің биопсиясын тағайындау (Кастлеман гистологиясы)"),
-        {"text": "Lymph-node biopsy for Castleman histology"}),  # no verified order code
+        (
+            "Order lymph-node biopsy (Castleman histology)",
+            "Назначить биопсию лимфоузла (гистология Кастлемана)",
+            "Лимфа түйінінің биопсиясын тағайындау (Кастлеман гистологиясы)",
+        ),
+        {"text": "Lymph-node biopsy for Castleman histology"},
+    ),  # no verified order code
 }
 
 
@@ -213,17 +253,22 @@ def _summary(result: PatientResult, language: str) -> str:
         absent = [_label(c, language) for c in _deciding_absent(result)]
         text = _fit(language, "not_met_absent", n, absent, "not_met")
     else:
-        items = [WORK_UP[m.criterion].short[_i(language)] if m.criterion in WORK_UP else _label(m.criterion, language)
-                 for m in sorted(a.missing, key=_work_up_order)]
+        items = [
+            WORK_UP[m.criterion].short[_i(language)] if m.criterion in WORK_UP else _label(m.criterion, language)
+            for m in sorted(a.missing, key=_work_up_order)
+        ]
         text = _fit(language, "indeterminate", n, items, "indeterminate_none")
-    return text if len(text) <= SUMMARY_MAX else text[:SUMMARY_MAX - 1] + "…"
+    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
 
 
 def _detail(result: PatientResult, language: str) -> str:
     a = result.assessment
     profile = get_profile(a.profile)
-    klass = {Classification.MET: "c_met", Classification.NOT_MET: "c_not_met",
-             Classification.INDETERMINATE: "c_indeterminate"}[a.classification]
+    klass = {
+        Classification.MET: "c_met",
+        Classification.NOT_MET: "c_not_met",
+        Classification.INDETERMINATE: "c_indeterminate",
+    }[a.classification]
     lines = [f"**{_t(language, 'h_class')}** ({_md(profile.title)}): {_t(language, klass)}", ""]
     flags = raised_flags(a, result.scope)
     if flags:  # alerts first
@@ -256,10 +301,17 @@ def _source(profile_name: str) -> dict[str, Any]:
 def card_uuid(result: PatientResult) -> str:
     """Stable for the same patient and the same conclusion: repeated chart opens give the same card."""
     a = result.assessment
-    content = json.dumps([SERVICE_ID, a.patient, a.profile, a.classification.value,
-                          sorted(c for c, r in a.criteria.items() if r.state is State.PRESENT),
-                          sorted(m.criterion for m in a.missing),
-                          sorted(f.code for f in raised_flags(a, result.scope))])
+    content = json.dumps(
+        [
+            SERVICE_ID,
+            a.patient,
+            a.profile,
+            a.classification.value,
+            sorted(c for c, r in a.criteria.items() if r.state is State.PRESENT),
+            sorted(m.criterion for m in a.missing),
+            sorted(f.code for f in raised_flags(a, result.scope)),
+        ]
+    )
     return str(uuid.uuid5(NAMESPACE, hashlib.sha256(content.encode()).hexdigest()))
 
 
@@ -270,13 +322,22 @@ def _suggestions(result: PatientResult, language: str, card: str) -> list[dict[s
         work_up = WORK_UP.get(m.criterion)
         if work_up is None:
             continue
-        request = {"resourceType": "ServiceRequest", "status": "draft", "intent": "proposal",
-                   "subject": {"reference": a.patient}, "code": work_up.code,
-                   "reasonCode": [{"text": f"{_LABELS[m.criterion][0]}: {m.reason}"}]}
-        out.append({"label": work_up.label[_i(language)],
-                    "uuid": str(uuid.uuid5(NAMESPACE, f"{card}|{m.criterion}")), "isRecommended": False,
-                    "actions": [{"type": "create", "description": work_up.label[_i(language)],
-                                 "resource": request}]})
+        request = {
+            "resourceType": "ServiceRequest",
+            "status": "draft",
+            "intent": "proposal",
+            "subject": {"reference": a.patient},
+            "code": work_up.code,
+            "reasonCode": [{"text": f"{_LABELS[m.criterion][0]}: {m.reason}"}],
+        }
+        out.append(
+            {
+                "label": work_up.label[_i(language)],
+                "uuid": str(uuid.uuid5(NAMESPACE, f"{card}|{m.criterion}")),
+                "isRecommended": False,
+                "actions": [{"type": "create", "description": work_up.label[_i(language)], "resource": request}],
+            }
+        )
     return out
 
 

@@ -5,6 +5,7 @@ SQLite beside the service's state. What is stored: the card's uuid, the outcome,
 suggestions' uuids, the override reason (code, system, display), the outcome time and the issuer.
 Not stored: the clinician's free-text comment (it may name the patient); only whether there was one.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -63,23 +64,35 @@ class FeedbackStore:
                 "CREATE TABLE IF NOT EXISTS feedback (id INTEGER PRIMARY KEY, card TEXT NOT NULL, "
                 "outcome TEXT NOT NULL, accepted_suggestions TEXT NOT NULL, override_code TEXT, "
                 "override_system TEXT, override_display TEXT, has_comment INTEGER NOT NULL, "
-                "outcome_timestamp TEXT NOT NULL, received TEXT NOT NULL, issuer TEXT NOT NULL)")
+                "outcome_timestamp TEXT NOT NULL, received TEXT NOT NULL, issuer TEXT NOT NULL)"
+            )
 
     def add(self, feedback: Feedback, issuer: str) -> None:
         received = self._clock().isoformat(timespec="seconds")
         rows: list[tuple[Any, ...]] = []
         for item in feedback.feedback:
             reason = item.overrideReason.reason if item.overrideReason else None
-            rows.append((item.card, item.outcome, json.dumps([s.id for s in item.acceptedSuggestions]),
-                         reason.code if reason else None, reason.system if reason else None,
-                         reason.display if reason else None,
-                         int(bool(item.overrideReason and item.overrideReason.userComment)),
-                         item.outcomeTimestamp, received, issuer))
+            rows.append(
+                (
+                    item.card,
+                    item.outcome,
+                    json.dumps([s.id for s in item.acceptedSuggestions]),
+                    reason.code if reason else None,
+                    reason.system if reason else None,
+                    reason.display if reason else None,
+                    int(bool(item.overrideReason and item.overrideReason.userComment)),
+                    item.outcomeTimestamp,
+                    received,
+                    issuer,
+                )
+            )
         with self._lock, self._db:
             self._db.executemany(
                 "INSERT INTO feedback (card, outcome, accepted_suggestions, override_code, override_system, "
                 "override_display, has_comment, outcome_timestamp, received, issuer) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
 
     def counts(self) -> dict[str, int]:
         with self._lock:

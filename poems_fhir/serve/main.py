@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """`poems-fhir serve`: settings, logging, and uvicorn around the app (cli.py only parses flags)."""
+
 from __future__ import annotations
 
 import logging
@@ -31,9 +32,27 @@ def serve(config_file: Path | None, flags: dict[str, Any]) -> None:
         app = create_app(settings, mapping=mapping)
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(f"--state {settings.state}: the feedback store cannot be opened ({exc})") from None
-    log.info("serving CDS Hooks on %s:%d", settings.host, settings.port, extra=ev(
-        "cds.started", host=settings.host, port=settings.port, public_url=settings.base_url(),
-        issuers=len(settings.trust), language=settings.language, profile=settings.profile))
+    log.info(
+        "serving CDS Hooks on %s:%d",
+        settings.host,
+        settings.port,
+        extra=ev(
+            "cds.started",
+            host=settings.host,
+            port=settings.port,
+            public_url=settings.base_url(),
+            issuers=len(settings.trust),
+            language=settings.language,
+            profile=settings.profile,
+        ),
+    )
     # no access log: URLs of the card pages are capabilities, and paths are no business of the logs
-    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False, log_config=None,
-                limit_concurrency=settings.concurrency + settings.queue + 16, server_header=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        log_config=None,
+        limit_concurrency=settings.concurrency + settings.queue + 16,
+        server_header=False,
+    )

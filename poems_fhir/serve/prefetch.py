@@ -14,6 +14,7 @@ fetched from the EHR's `fhirServer` with the `fhirAuthorization` token through t
 FhirClient: the same origin rule (the token never goes to another host, redirects are not followed,
 a paging `next` link to another origin is refused), paging guard, retries and deadlines.
 """
+
 from __future__ import annotations
 
 import re
@@ -73,16 +74,20 @@ def queries(mapping: CompiledMapping, all_observations: bool = False) -> list[Qu
     chunks = [[]] if all_observations else _chunks(codes["Observation"], CODE_CHUNK)
     for i, chunk in enumerate(chunks, start=1):
         params = (("code", ",".join(chunk)), ("_include", "Observation:specimen"), ("_count", "200"))
-        out.append(Query(f"observations{i}" if len(chunks) > 1 else "observations", "Observation",
-                         params if chunk else params[1:]))
+        out.append(
+            Query(
+                f"observations{i}" if len(chunks) > 1 else "observations",
+                "Observation",
+                params if chunk else params[1:],
+            )
+        )
     out.append(Query("conditions", "Condition", (("_count", "200"),)))
     out.append(Query("procedures", "Procedure", (("_count", "200"),)))
     out.append(Query("reports", "DiagnosticReport", (("_count", "200"),)))
     # treatment (the response timeline and the work-up pathway on the card's page)
     for rtype in ("MedicationRequest", "MedicationStatement", "MedicationAdministration"):
         include = f"{rtype}:medication"
-        out.append(Query(f"{rtype.lower()}s", rtype,
-                         (("_include", include), ("_count", "200"))))
+        out.append(Query(f"{rtype.lower()}s", rtype, (("_include", include), ("_count", "200"))))
     return out
 
 
@@ -130,8 +135,9 @@ class Gathered:
     resources: int = 0
 
 
-def gather(patient_id: str, prefetch: dict[str, Any] | None, keys: list[Query],
-           fetch: Fetch | None, max_resources: int) -> Gathered:
+def gather(
+    patient_id: str, prefetch: dict[str, Any] | None, keys: list[Query], fetch: Fetch | None, max_resources: int
+) -> Gathered:
     """The patient's record from the prefetch (``keys``: `queries(mapping)`), completing what is
     missing through ``fetch``."""
     prefetch = prefetch or {}
@@ -148,8 +154,10 @@ def gather(patient_id: str, prefetch: dict[str, Any] | None, keys: list[Query],
             continue
         resources += [(r, f"prefetch:{q.key}") for r in found]
     if missing and fetch is None:
-        raise InsufficientData(f"prefetch {', '.join(q.key for q in missing)} missing or incomplete and no "
-                               "fhirServer with a fhirAuthorization token to read it from")
+        raise InsufficientData(
+            f"prefetch {', '.join(q.key for q in missing)} missing or incomplete and no "
+            "fhirServer with a fhirAuthorization token to read it from"
+        )
     for q in missing:
         if fetch is None:  # unreachable: refused above
             break

@@ -12,6 +12,7 @@
 
 Every refusal is a TokenRejected with a reason for the log (never the token); the caller answers 401.
 """
+
 from __future__ import annotations
 
 import threading
@@ -97,8 +98,10 @@ def key_source(trust: Trust) -> KeySource:
     try:
         return FileKeys(Path(trust.jwks))
     except (OSError, UnicodeDecodeError, ValueError, jwt.PyJWTError) as exc:
-        raise ConfigError(f"--trust {trust.issuer}={trust.jwks}: not a usable JWK Set file "
-                          f"({exc.__class__.__name__}: {exc}); give the EHR's public keys as a JWKS") from None
+        raise ConfigError(
+            f"--trust {trust.issuer}={trust.jwks}: not a usable JWK Set file "
+            f"({exc.__class__.__name__}: {exc}); give the EHR's public keys as a JWKS"
+        ) from None
 
 
 @dataclass
@@ -128,15 +131,16 @@ class Verifier:
     replay: ReplayGuard = field(default_factory=ReplayGuard)
 
     @classmethod
-    def from_trust(cls, trusted: Iterable[Trust], max_lifetime: int = 600,
-                   clock: Callable[[], float] = time.time) -> Verifier:
+    def from_trust(
+        cls, trusted: Iterable[Trust], max_lifetime: int = 600, clock: Callable[[], float] = time.time
+    ) -> Verifier:
         return cls({t.issuer: key_source(t) for t in trusted}, max_lifetime, clock)
 
     def verify(self, authorization: str | None, audiences: list[str]) -> dict[str, Any]:
         """The claims of a valid `Authorization: Bearer JWT`; TokenRejected otherwise."""
         if not authorization or not authorization.startswith("Bearer "):
             raise TokenRejected("no Bearer JWT in the Authorization header")
-        token = authorization[len("Bearer "):].strip()
+        token = authorization[len("Bearer ") :].strip()
         try:
             header = jwt.get_unverified_header(token)
             unverified = jwt.decode(token, options={"verify_signature": False})
@@ -157,9 +161,18 @@ class Verifier:
         key = source.key(kid)
         try:
             claims: dict[str, Any] = jwt.decode(
-                token, key, algorithms=[alg], audience=audiences, issuer=iss,
-                options={"require": list(REQUIRED_CLAIMS), "verify_exp": False, "verify_iat": False,
-                         "verify_nbf": False})
+                token,
+                key,
+                algorithms=[alg],
+                audience=audiences,
+                issuer=iss,
+                options={
+                    "require": list(REQUIRED_CLAIMS),
+                    "verify_exp": False,
+                    "verify_iat": False,
+                    "verify_nbf": False,
+                },
+            )
         except jwt.InvalidAudienceError:
             raise TokenRejected("aud is not this service's endpoint") from None
         except jwt.MissingRequiredClaimError as exc:
@@ -180,4 +193,3 @@ class Verifier:
             raise TokenRejected("jti must be a non-empty string")
         self.replay.check_and_remember(iss, claims["jti"], float(exp), now)
         return claims
-

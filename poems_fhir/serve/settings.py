@@ -5,6 +5,7 @@ Trusted EHRs are `trust = ["ISSUER=JWKS", ...]` (TOML) or `--trust ISSUER=JWKS` 
 JWKS is a JWK Set file or an https URL. Without any trusted issuer the service does not start: a CDS
 service that accepts unsigned requests would hand out patient data to anyone who asks.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -38,8 +39,10 @@ def parse_trust(value: str) -> Trust:
     """`ISSUER=JWKS`, split at the first '=' (a JWKS URL may carry a query string; an issuer does not)."""
     issuer, sep, jwks = value.partition("=")
     if not sep or not issuer or not jwks:
-        raise ConfigError(f"--trust {value!r}: expected ISSUER=JWKS, e.g. "
-                          "https://ehr.example.org=https://ehr.example.org/.well-known/jwks.json")
+        raise ConfigError(
+            f"--trust {value!r}: expected ISSUER=JWKS, e.g. "
+            "https://ehr.example.org=https://ehr.example.org/.well-known/jwks.json"
+        )
     return Trust(issuer=issuer.strip(), jwks=jwks.strip())
 
 
@@ -106,14 +109,18 @@ class ServeSettings(BaseModel):
     def check(self) -> None:
         trusted = self.trusted()
         if not trusted:
-            raise ConfigError("give at least one --trust ISSUER=JWKS (or `trust = [...]` in --config): the "
-                              "service accepts only requests signed by a trusted EHR")
+            raise ConfigError(
+                "give at least one --trust ISSUER=JWKS (or `trust = [...]` in --config): the "
+                "service accepts only requests signed by a trusted EHR"
+            )
         for t in trusted:
             if not t.is_url and not Path(t.jwks).is_file():
                 raise ConfigError(f"--trust {t.issuer}={t.jwks}: no such JWKS file (give a JWK Set file or URL)")
             if t.jwks.startswith("http://"):
-                raise ConfigError(f"--trust {t.issuer}={t.jwks}: a JWKS URL must be https (keys over plain "
-                                  "HTTP can be replaced on the way)")
+                raise ConfigError(
+                    f"--trust {t.issuer}={t.jwks}: a JWKS URL must be https (keys over plain "
+                    "HTTP can be replaced on the way)"
+                )
 
 
 def _norm(key: str) -> str:
@@ -123,8 +130,9 @@ def _norm(key: str) -> str:
 ENV_PREFIX = "POEMS_FHIR_SERVE_"
 
 
-def load_serve_settings(config_file: Path | None, flags: dict[str, Any],
-                        environ: dict[str, str] | None = None) -> ServeSettings:
+def load_serve_settings(
+    config_file: Path | None, flags: dict[str, Any], environ: dict[str, str] | None = None
+) -> ServeSettings:
     """TOML (keys = flag names) < environment (POEMS_FHIR_SERVE_<KEY>; lists comma-separated) < flags;
     an empty/None flag does not override."""
     environ = dict(os.environ) if environ is None else environ
@@ -142,10 +150,11 @@ def load_serve_settings(config_file: Path | None, flags: dict[str, Any],
             if name not in known:
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f" - did you mean {close[0].replace('_', '-')!r}?" if close else ""
-                raise ConfigError(f"{config_file}: unknown key {key!r}{hint} (the keys are the "
-                                  "`poems-fhir serve` flag names)")
+                raise ConfigError(
+                    f"{config_file}: unknown key {key!r}{hint} (the keys are the `poems-fhir serve` flag names)"
+                )
             if name in LIST_KEYS and not isinstance(value, list):
-                raise ConfigError(f"{config_file}: {key!r} must be a list, e.g. {key} = [\"...\"]")
+                raise ConfigError(f'{config_file}: {key!r} must be a list, e.g. {key} = ["..."]')
             values[name] = value
     for name in ServeSettings.model_fields:
         env = environ.get(f"{ENV_PREFIX}{name.upper()}")

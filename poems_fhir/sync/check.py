@@ -6,6 +6,7 @@ source and metrics paths. With --online: the server's CapabilityStatement, the t
 resource type the job reads, and - from the CapabilityStatement, without writing anything - the
 write interactions the job needs. Nothing is written to the server or to the state.
 """
+
 from __future__ import annotations
 
 import os
@@ -53,18 +54,26 @@ class Checklist:
         return EXIT_SERVER if failed else EXIT_OK
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.exit_code == EXIT_OK, "exit_code": self.exit_code,
-                "checks": [asdict(c) for c in self.checks]}
+        return {
+            "ok": self.exit_code == EXIT_OK,
+            "exit_code": self.exit_code,
+            "checks": [asdict(c) for c in self.checks],
+        }
 
 
 #: the resource types the job searches (cohort discovery and per-patient reads)
 SEARCHED = ("Patient", *READ_TYPES)
 
 
-def check_config(config_file: Path | None, flags: dict[str, Any], *, online: bool = False,
-                 environ: dict[str, str] | None = None,
-                 session: requests.Session | None = None,
-                 sleep: Callable[[float], None] | None = None) -> Checklist:
+def check_config(
+    config_file: Path | None,
+    flags: dict[str, Any],
+    *,
+    online: bool = False,
+    environ: dict[str, str] | None = None,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> Checklist:
     out = Checklist()
     try:
         settings = load_settings(config_file, flags, environ)
@@ -72,9 +81,16 @@ def check_config(config_file: Path | None, flags: dict[str, Any], *, online: boo
     except PoemsFhirError as exc:
         out.add("configuration", "fail", str(exc))
         return out
-    out.add("configuration", "ok", f"{config_file or 'no file'}: "
-            + (f"server {settings.server}, auth {settings.auth}" if settings.server
-               else f"files {', '.join(map(str, settings.source))}"))
+    out.add(
+        "configuration",
+        "ok",
+        f"{config_file or 'no file'}: "
+        + (
+            f"server {settings.server}, auth {settings.auth}"
+            if settings.server
+            else f"files {', '.join(map(str, settings.source))}"
+        ),
+    )
     secrets_ok = _check_secrets(settings, out, environ if environ is not None else dict(os.environ))
     _check_mappings(settings, out)
     _check_paths(settings, out)
@@ -136,8 +152,12 @@ def _check_secrets(s: SyncSettings, out: Checklist, environ: dict[str, str]) -> 
         else:
             detail = f"{path} ({len(content.strip())} bytes; the value is never shown)"
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            out.add(f"secret: {what}", "warn", f"{detail}; readable by group/others (mode {stat.filemode(mode)}): "
-                    "chmod 600 it, or use systemd LoadCredential= / a Kubernetes Secret")
+            out.add(
+                f"secret: {what}",
+                "warn",
+                f"{detail}; readable by group/others (mode {stat.filemode(mode)}): "
+                "chmod 600 it, or use systemd LoadCredential= / a Kubernetes Secret",
+            )
         else:
             out.add(f"secret: {what}", "ok", detail)
     return ok
@@ -149,8 +169,11 @@ def _check_mappings(s: SyncSettings, out: Checklist) -> None:
     try:
         compiled = load_mapping([str(p) for p in s.mappings])
     except MappingError as exc:
-        out.add("mappings", "fail", f"{len(exc.problems)} problem(s), first: {exc.problems[0]}; run "
-                "`poems-fhir mappings check FILE` for all")
+        out.add(
+            "mappings",
+            "fail",
+            f"{len(exc.problems)} problem(s), first: {exc.problems[0]}; run `poems-fhir mappings check FILE` for all",
+        )
         return
     except OSError as exc:
         out.add("mappings", "fail", f"cannot read a mapping file: {exc}")
@@ -159,8 +182,12 @@ def _check_mappings(s: SyncSettings, out: Checklist) -> None:
     out.add("mappings", "ok", names)
     unverified = unverified_in_force(compiled)
     if unverified:
-        out.add("mappings: UNVERIFIED", "warn", f"{len(unverified)} codes/thresholds marked UNVERIFIED are in force; "
-                "confirm them for your site (`poems-fhir mappings check` lists them)")
+        out.add(
+            "mappings: UNVERIFIED",
+            "warn",
+            f"{len(unverified)} codes/thresholds marked UNVERIFIED are in force; "
+            "confirm them for your site (`poems-fhir mappings check` lists them)",
+        )
 
 
 def _writable_dir(path: Path) -> tuple[bool, str]:
@@ -177,8 +204,9 @@ def _writable_dir(path: Path) -> tuple[bool, str]:
 
 def _check_paths(s: SyncSettings, out: Checklist) -> None:
     if s.state.exists() and not s.state.is_file():
-        out.add("state", "fail", f"{s.state} is not a file: give --state a file path, e.g. "
-                "/var/lib/poems-fhir/state.sqlite")
+        out.add(
+            "state", "fail", f"{s.state} is not a file: give --state a file path, e.g. /var/lib/poems-fhir/state.sqlite"
+        )
     else:
         ok, why = _writable_dir(s.state)
         if not ok:
@@ -186,19 +214,25 @@ def _check_paths(s: SyncSettings, out: Checklist) -> None:
         elif s.state.exists():
             out.add("state", "ok", f"{s.state} (exists; keep it: it holds checkpoints and what was written)")
         else:
-            out.add("state", "warn", f"{s.state} does not exist yet: the first run creates it and starts from "
-                    "the beginning; it must persist between runs (a volume, StateDirectory=)")
+            out.add(
+                "state",
+                "warn",
+                f"{s.state} does not exist yet: the first run creates it and starts from "
+                "the beginning; it must persist between runs (a volume, StateDirectory=)",
+            )
     for src in s.source:
-        out.add(f"source {src}", "ok" if src.exists() else "fail",
-                "readable" if src.exists() else "no such file or folder")
+        out.add(
+            f"source {src}", "ok" if src.exists() else "fail", "readable" if src.exists() else "no such file or folder"
+        )
     for label, target in (("output folder", s.out or s.dry_run), ("metrics file", s.metrics_file)):
         if target is not None:
             ok, why = _writable_dir(target / "x" if label == "output folder" else target)
             out.add(label, "ok" if ok else "fail", str(target) if ok else f"{target}: {why}")
 
 
-def _check_online(s: SyncSettings, out: Checklist, session: requests.Session,
-                  sleep: Callable[[float], None] | None) -> None:
+def _check_online(
+    s: SyncSettings, out: Checklist, session: requests.Session, sleep: Callable[[float], None] | None
+) -> None:
     from ..errors import AuthError
     from ..fhir.client import FhirClient, RetryPolicy
     from .runner import build_auth
@@ -230,15 +264,26 @@ def _check_online(s: SyncSettings, out: Checklist, session: requests.Session,
         out.add("server", "fail", str(exc), online=True)
         return
     software = (statement.get("software") or {}) if isinstance(statement, dict) else {}
-    out.add("server", "ok", f"{client.base_url}: FHIR {caps.fhir_version}"
-            + (f", {software.get('name')} {software.get('version', '')}".rstrip() if software.get("name") else "")
-            + f"; incremental={caps.incremental}, writes={caps.write_mode}", online=True)
+    out.add(
+        "server",
+        "ok",
+        f"{client.base_url}: FHIR {caps.fhir_version}"
+        + (f", {software.get('name')} {software.get('version', '')}".rstrip() if software.get("name") else "")
+        + f"; incremental={caps.incremental}, writes={caps.write_mode}",
+        online=True,
+    )
     for note in caps.notes:
         out.add("server: capability", "warn", note, online=True)
-    out.add("token", "ok" if s.auth != "none" else "skip",
-            {"none": "--auth none: no credentials", "bearer": "static token (checked by the searches below)",
-             "basic": "Basic credentials (checked by the searches below)"}.get(s.auth, "token obtained"),
-            online=True)
+    out.add(
+        "token",
+        "ok" if s.auth != "none" else "skip",
+        {
+            "none": "--auth none: no credentials",
+            "bearer": "static token (checked by the searches below)",
+            "basic": "Basic credentials (checked by the searches below)",
+        }.get(s.auth, "token obtained"),
+        online=True,
+    )
     for rtype in SEARCHED:
         try:
             bundle = client.get(rtype, {"_count": "1", "_summary": "count"})
@@ -246,8 +291,9 @@ def _check_online(s: SyncSettings, out: Checklist, session: requests.Session,
             out.add(f"search {rtype}", "fail", str(exc), online=True)
             continue
         total = bundle.get("total") if isinstance(bundle, dict) else None
-        out.add(f"search {rtype}", "ok", f"allowed ({total} resources)" if total is not None else "allowed",
-                online=True)
+        out.add(
+            f"search {rtype}", "ok", f"allowed ({total} resources)" if total is not None else "allowed", online=True
+        )
     _check_writes(statement, caps.transaction, out)
 
 
@@ -258,21 +304,37 @@ def _check_writes(statement: dict[str, Any], transaction: bool, out: Checklist) 
     for rtype in WRITE_TYPES:
         resource = resources.get(rtype)
         if resource is None:
-            out.add(f"write {rtype}", "fail", "not in the CapabilityStatement: the server does not offer this type",
-                    online=True)
+            out.add(
+                f"write {rtype}",
+                "fail",
+                "not in the CapabilityStatement: the server does not offer this type",
+                online=True,
+            )
             continue
         interactions = {str(i.get("code")) for i in resource.get("interaction", []) if isinstance(i, dict)}
         if not interactions:
-            out.add(f"write {rtype}", "warn", "the CapabilityStatement lists no interactions; the first run will "
-                    "tell", online=True)
+            out.add(
+                f"write {rtype}",
+                "warn",
+                "the CapabilityStatement lists no interactions; the first run will tell",
+                online=True,
+            )
         elif "update" in interactions or "create" in interactions:
             how = "update" if "update" in interactions else "create"
             cond = ", conditional update" if resource.get("conditionalUpdate") else ""
-            out.add(f"write {rtype}", "ok", f"{how}{cond} advertised" + (", in a transaction" if transaction else ""),
-                    online=True)
+            out.add(
+                f"write {rtype}",
+                "ok",
+                f"{how}{cond} advertised" + (", in a transaction" if transaction else ""),
+                online=True,
+            )
         else:
-            out.add(f"write {rtype}", "fail", f"neither create nor update advertised ({', '.join(sorted(interactions))})",
-                    online=True)
+            out.add(
+                f"write {rtype}",
+                "fail",
+                f"neither create nor update advertised ({', '.join(sorted(interactions))})",
+                online=True,
+            )
 
 
 def _check_scopes(s: SyncSettings, out: Checklist) -> None:
@@ -297,7 +359,11 @@ def _check_scopes(s: SyncSettings, out: Checklist) -> None:
     missing = [f"{t}.read" for t in SEARCHED if not covers(t, "read")]
     missing += [f"{t}.write" for t in WRITE_TYPES if not covers(t, "write")]
     if missing:
-        out.add("scopes", "warn", f"--scope does not ask for {', '.join(missing)}; the server may refuse them "
-                "(e.g. scope = \"system/*.read system/DiagnosticReport.write ...\")")
+        out.add(
+            "scopes",
+            "warn",
+            f"--scope does not ask for {', '.join(missing)}; the server may refuse them "
+            '(e.g. scope = "system/*.read system/DiagnosticReport.write ...")',
+        )
     else:
         out.add("scopes", "ok", "the requested scopes cover every read and write of the job")

@@ -3,6 +3,7 @@
 variables, then flags - each overriding the one before. Secrets come from files or the environment,
 never from a command-line value.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -94,8 +95,10 @@ class SyncSettings(BaseModel):
         if v is not None:
             seconds = parse_duration(v)
             if not MIN_EVERY <= seconds <= MAX_EVERY:
-                raise ValueError(f"{v!r} is outside {MIN_EVERY:.0f}s .. {MAX_EVERY // 86400:.0f}d: a shorter interval "
-                                 "hammers the server, a longer one belongs in a timer or CronJob (run without --every)")
+                raise ValueError(
+                    f"{v!r} is outside {MIN_EVERY:.0f}s .. {MAX_EVERY // 86400:.0f}d: a shorter interval "
+                    "hammers the server, a longer one belongs in a timer or CronJob (run without --every)"
+                )
         return v
 
     @field_validator("request_deadline", "run_deadline")
@@ -120,14 +123,19 @@ class SyncSettings(BaseModel):
         if self.auth in ("basic", "client-credentials") and not self.client_id:
             raise ConfigError(f"--auth {self.auth} needs --client-id")
         if self.auth in ("basic", "client-credentials") and not (
-                self.client_secret_file or os.environ.get("POEMS_FHIR_CLIENT_SECRET")):
+            self.client_secret_file or os.environ.get("POEMS_FHIR_CLIENT_SECRET")
+        ):
             raise ConfigError(f"--auth {self.auth} needs --client-secret-file FILE or POEMS_FHIR_CLIENT_SECRET")
         if self.metrics_port and not self.every:
-            raise ConfigError("--metrics-port serves /metrics and /healthz in --every mode only; for a one-shot "
-                              "run use --metrics-file FILE.prom (node exporter textfile collector)")
+            raise ConfigError(
+                "--metrics-port serves /metrics and /healthz in --every mode only; for a one-shot "
+                "run use --metrics-file FILE.prom (node exporter textfile collector)"
+            )
         if self.metrics_file and self.metrics_file.suffix != ".prom":
-            raise ConfigError(f"--metrics-file {self.metrics_file}: the node exporter's textfile collector reads "
-                              "only *.prom files; name it e.g. poems_fhir.prom")
+            raise ConfigError(
+                f"--metrics-file {self.metrics_file}: the node exporter's textfile collector reads "
+                "only *.prom files; name it e.g. poems_fhir.prom"
+            )
         if self.auth == "smart-backend" and not (self.client_id and self.private_key):
             raise ConfigError("--auth smart-backend needs --client-id and --private-key FILE (PEM or JWKS)")
 
@@ -148,13 +156,13 @@ LIST_KEYS = {"patient", "source", "mappings", "trigger"}
 
 #: keys that would put a secret value in the file: refused, with where the secret goes instead
 SECRET_KEYS = {
-    "token": "token-file = \"/run/secrets/token\" (or the POEMS_FHIR_TOKEN environment variable)",
-    "access-token": "token-file = \"/run/secrets/token\" (or the POEMS_FHIR_TOKEN environment variable)",
-    "bearer-token": "token-file = \"/run/secrets/token\" (or the POEMS_FHIR_TOKEN environment variable)",
-    "client-secret": "client-secret-file = \"/run/secrets/client-secret\" (or POEMS_FHIR_CLIENT_SECRET)",
-    "secret": "client-secret-file = \"/run/secrets/client-secret\" (or POEMS_FHIR_CLIENT_SECRET)",
-    "password": "client-secret-file = \"/run/secrets/password\" (or POEMS_FHIR_CLIENT_SECRET)",
-    "private-key-pem": "private-key = \"/run/secrets/poems-fhir.pem\" (a PEM or JWKS file)",
+    "token": 'token-file = "/run/secrets/token" (or the POEMS_FHIR_TOKEN environment variable)',
+    "access-token": 'token-file = "/run/secrets/token" (or the POEMS_FHIR_TOKEN environment variable)',
+    "bearer-token": 'token-file = "/run/secrets/token" (or the POEMS_FHIR_TOKEN environment variable)',
+    "client-secret": 'client-secret-file = "/run/secrets/client-secret" (or POEMS_FHIR_CLIENT_SECRET)',
+    "secret": 'client-secret-file = "/run/secrets/client-secret" (or POEMS_FHIR_CLIENT_SECRET)',
+    "password": 'client-secret-file = "/run/secrets/password" (or POEMS_FHIR_CLIENT_SECRET)',
+    "private-key-pem": 'private-key = "/run/secrets/poems-fhir.pem" (a PEM or JWKS file)',
 }
 SECRET_ADVICE = "secrets only from files or env"  # noqa: S105 - advice text, not a password
 
@@ -176,9 +184,11 @@ def _decode(data: bytes, what: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise ConfigError(f"{what}: line {line}: not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8, "
-                          f"e.g. `iconv -f latin1 -t utf-8`") from None
+        line = data[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{what}: line {line}: not UTF-8 (byte 0x{data[exc.start]:02x}); save the file as UTF-8, "
+            f"e.g. `iconv -f latin1 -t utf-8`"
+        ) from None
 
 
 def _expand_patient_files(values: list[str]) -> list[str]:
@@ -236,14 +246,18 @@ def read_toml(config_file: Path) -> tuple[dict[str, Any], dict[str, str]]:
     for key, value in data.items():
         where = f"{config_file} line {lines[key]}" if key in lines else str(config_file)
         if key.lower() in SECRET_KEYS or key.lower().replace("_", "-") in SECRET_KEYS:
-            raise ConfigError(f"{where}: {key!r} would put a secret in the configuration file: "
-                              f"{SECRET_ADVICE} - use {SECRET_KEYS[key.lower().replace('_', '-')]}")
+            raise ConfigError(
+                f"{where}: {key!r} would put a secret in the configuration file: "
+                f"{SECRET_ADVICE} - use {SECRET_KEYS[key.lower().replace('_', '-')]}"
+            )
         if _norm(key) not in SyncSettings.model_fields:
-            raise ConfigError(f"{where}: unknown key {key!r}{did_you_mean(key)} "
-                              "(the keys are the `poems-fhir sync` flag names)")
+            raise ConfigError(
+                f"{where}: unknown key {key!r}{did_you_mean(key)} (the keys are the `poems-fhir sync` flag names)"
+            )
         if isinstance(value, str) and "-----BEGIN" in value:
-            raise ConfigError(f"{where}: {key!r} holds key material: {SECRET_ADVICE} - "
-                              "give the path of a PEM or JWKS file instead")
+            raise ConfigError(
+                f"{where}: {key!r} holds key material: {SECRET_ADVICE} - give the path of a PEM or JWKS file instead"
+            )
         if _norm(key) in LIST_KEYS and not isinstance(value, list):
             example = json_list(value)
             raise ConfigError(f"{where}: {key!r} must be a list, e.g. {key} = {example}")
@@ -260,7 +274,9 @@ def json_list(value: Any) -> str:
     return json.dumps([value] if isinstance(value, (str, int, float)) else ["..."], ensure_ascii=False)
 
 
-def load_settings(config_file: Path | None, flags: dict[str, Any], environ: dict[str, str] | None = None) -> SyncSettings:
+def load_settings(
+    config_file: Path | None, flags: dict[str, Any], environ: dict[str, str] | None = None
+) -> SyncSettings:
     """TOML < environment (POEMS_FHIR_<FLAG>) < flags; unknown TOML keys are errors.
 
     Every error names where the value came from: the file and line, the environment variable or the flag."""
@@ -293,6 +309,9 @@ def load_settings(config_file: Path | None, flags: dict[str, Any], environ: dict
         where = origin.get(field, "configuration")
         value = merged.get(field)
         msg = str(first["msg"])
-        shown = "" if value is None or msg.startswith("Value error") or field in ("token_file", "client_secret_file") \
+        shown = (
+            ""
+            if value is None or msg.startswith("Value error") or field in ("token_file", "client_secret_file")
             else f" (got {value!r})"
+        )
         raise ConfigError(f"{where}: key {key!r}: {msg.removeprefix('Value error, ')}{shown}") from None

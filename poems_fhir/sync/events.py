@@ -7,6 +7,7 @@ anything else an event named after its logger and function, so that no record go
 JSON logs are one object per line; text logs start with a UTC timestamp and end with key=value
 fields.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,14 +26,19 @@ TEMPLATES: dict[str, tuple[str, tuple[str, ...]]] = {
     "%s: wrote %d resources (%s)": ("patient.written", ("patient", "resources", "classification")),
     "retrying %s %s in %.1fs: %s": ("http.retry", ("method", "url", "delay_s", "error")),
     "retrying %s in %.1fs: %s": ("http.retry", ("what", "delay_s", "error")),
-    "the run deadline (%.0f s) has passed: no further requests in this run; the rest waits for the next run":
-        ("run.deadline_passed", ("deadline_s",)),
+    "the run deadline (%.0f s) has passed: no further requests in this run; the rest waits for the next run": (
+        "run.deadline_passed",
+        ("deadline_s",),
+    ),
     "timeline chart not drawn: %s": ("report.chart_failed", ("error",)),
     "internal error": ("internal_error", ()),
     "internal error at %s (%s)": ("internal_error", ("source", "resource")),
-    "the server's Date header is not an HTTP date: the checkpoint does not move this run":
-        ("cohort.bad_date_header", ()),
+    "the server's Date header is not an HTTP date: the checkpoint does not move this run": (
+        "cohort.bad_date_header",
+        (),
+    ),
 }
+
 
 def ev(event: str, **fields: Any) -> dict[str, Any]:
     """`extra=` for a log call: the event name and its fields."""
@@ -68,8 +74,13 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, event, message, then the event's fields."""
 
     def format(self, record: logging.LogRecord) -> str:
-        doc: dict[str, Any] = {"time": _time(record), "level": record.levelname.lower(), "logger": record.name,
-                               "event": getattr(record, "event", "log"), "message": record.getMessage()}
+        doc: dict[str, Any] = {
+            "time": _time(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "event": getattr(record, "event", "log"),
+            "message": record.getMessage(),
+        }
         for key, value in (getattr(record, "fields", None) or {}).items():
             doc.setdefault(key, _plain(value) if not isinstance(value, (list, dict)) else value)
         if record.exc_info:
@@ -91,7 +102,7 @@ class TextFormatter(logging.Formatter):
 
 def _text(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return json.dumps(text, ensure_ascii=False) if (not text or any(c in text for c in " =|\"\n")) else text
+    return json.dumps(text, ensure_ascii=False) if (not text or any(c in text for c in ' =|"\n')) else text
 
 
 def setup_logging(fmt: str, stream: Any = None) -> None:

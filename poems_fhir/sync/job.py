@@ -9,6 +9,7 @@ The server decides ownership (content hashes in meta.tag, see fhir/write.py); th
 cache (what is unchanged since the last run) and a journal (runs, failures, takeovers already
 reported). Losing it costs requests, never a clinician's work.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -163,8 +164,10 @@ class SyncJob:
             text = self.scrub(str(exc), patient)
             if exc.status in GONE:
                 summary.missing += 1
-                summary.problems.append(f"{name}: not on the server (HTTP {exc.status}): reported once, "
-                                        "then no longer retried (`poems-fhir state retry PATIENT` to try again)")
+                summary.problems.append(
+                    f"{name}: not on the server (HTTP {exc.status}): reported once, "
+                    "then no longer retried (`poems-fhir state retry PATIENT` to try again)"
+                )
                 self._record(patient, previous, "missing", reason=text)
                 return
             summary.failed += 1
@@ -187,8 +190,10 @@ class SyncJob:
         summary.skipped_input += len(errors)
         if record is None:  # e.g. a --patient that is not in the files: like a 404, reported once
             summary.missing += 1
-            summary.problems.append(f"{name}: no resources found for this patient: reported once, then no "
-                                    "longer retried (`poems-fhir state retry PATIENT` to try again)")
+            summary.problems.append(
+                f"{name}: no resources found for this patient: reported once, then no "
+                "longer retried (`poems-fhir state retry PATIENT` to try again)"
+            )
             self._record(patient, previous, "missing", reason="no resources found")
             return
         result = evaluate_record(record, self.mapping, self.profile, None, trigger=self.trigger)
@@ -208,8 +213,13 @@ class SyncJob:
             return
         if not result.scope.in_scope:
             summary.out_of_scope += 1
-            self._withdraw(patient, name, "the patient no longer meets the criteria that put them in scope "
-                           f"({', '.join(self.trigger)} not present in the current data)", summary)
+            self._withdraw(
+                patient,
+                name,
+                "the patient no longer meets the criteria that put them in scope "
+                f"({', '.join(self.trigger)} not present in the current data)",
+                summary,
+            )
             self._record(patient, previous, "out_of_scope", input_hash=input_hash)
             return
         self._conclude(name, result, summary)
@@ -232,13 +242,21 @@ class SyncJob:
         summary.conclusions.append({**self._conclusion(name, result.assessment), "alerts": alerts})
 
     def _bundle(self, result: PatientResult) -> dict[str, Any]:
-        ctx = WriteContext(self.now(), self.mapping.identity, result.extraction.used, self.report_status,
-                           language=self.language)
-        return transaction_for(result, ctx, html_for(result, self.mapping, language=self.language,
-                                                     generated=ctx.now))
+        ctx = WriteContext(
+            self.now(), self.mapping.identity, result.extraction.used, self.report_status, language=self.language
+        )
+        return transaction_for(result, ctx, html_for(result, self.mapping, language=self.language, generated=ctx.now))
 
-    def _write(self, patient: str, name: str, previous: PatientState | None, result: PatientResult,
-               bundle: dict[str, Any], input_hash: str, summary: Summary) -> None:
+    def _write(
+        self,
+        patient: str,
+        name: str,
+        previous: PatientState | None,
+        result: PatientResult,
+        bundle: dict[str, Any],
+        input_hash: str,
+        summary: Summary,
+    ) -> None:
         assert self.sink is not None  # noqa: S101 - narrows the type; callers return early without a sink
         material = conclusion_key(result.assessment, result.response, result.steps)
         subject_key = _subject_key(bundle)
@@ -256,8 +274,9 @@ class SyncJob:
                 # someone changed a resource between our read and our write: read again and decide again
         self._report_takeovers(patient, name, plan, summary)
         if plan.withdraw or plan.kept_by_clinician:
-            self._apply_withdrawal(patient, name, plan, "superseded by this run's proposals "
-                                   f"(profile {self.profile.name})", summary)
+            self._apply_withdrawal(
+                patient, name, plan, f"superseded by this run's proposals (profile {self.profile.name})", summary
+            )
         if plan.bundle is None:
             summary.unchanged += 1
             self._record(patient, previous, "written", input_hash=input_hash)
@@ -268,10 +287,19 @@ class SyncJob:
         else:
             summary.written += 1
         self._record(patient, previous, "written", input_hash=input_hash, written=written)
-        log.info("%s: %s %d resources (%s)", name, verb, len(plan.bundle["entry"]),
-                 result.assessment.classification.value,
-                 extra=ev("patient.would_write" if self.dry_run else "patient.written", patient=name,
-                          resources=len(plan.bundle["entry"]), classification=result.assessment.classification.value))
+        log.info(
+            "%s: %s %d resources (%s)",
+            name,
+            verb,
+            len(plan.bundle["entry"]),
+            result.assessment.classification.value,
+            extra=ev(
+                "patient.would_write" if self.dry_run else "patient.written",
+                patient=name,
+                resources=len(plan.bundle["entry"]),
+                classification=result.assessment.classification.value,
+            ),
+        )
 
     def _report_takeovers(self, patient: str, name: str, plan: Plan, summary: Summary) -> None:
         for note in plan.notes:
@@ -281,11 +309,16 @@ class SyncJob:
             if self.dry_run or not self.store.known_takeover(self.server_key, patient, t.ref):
                 summary.conflicts += 1
                 summary.problems.append(f"{name}: {self.scrub(t.message, patient)}")
-                log.warning("%s: taken over: %s", name, self.scrub(t.message, patient),
-                            extra=ev("patient.taken_over", patient=name, resource=self.scrub(t.ref, patient)))
+                log.warning(
+                    "%s: taken over: %s",
+                    name,
+                    self.scrub(t.message, patient),
+                    extra=ev("patient.taken_over", patient=name, resource=self.scrub(t.ref, patient)),
+                )
                 if not self.dry_run:
-                    self.store.add_takeover(self.server_key, patient, t.ref, t.key, t.status or "",
-                                            self.now().isoformat())
+                    self.store.add_takeover(
+                        self.server_key, patient, t.ref, t.key, t.status or "", self.now().isoformat()
+                    )
 
     def _withdraw(self, patient: str, name: str, reason: str, summary: Summary) -> None:
         """Our own, unchanged, open report and plan of this patient no longer hold: withdraw them."""
@@ -308,43 +341,83 @@ class SyncJob:
     def _apply_withdrawal(self, patient: str, name: str, plan: Plan, reason: str, summary: Summary) -> None:
         assert self.sink is not None  # noqa: S101 - narrows the type; callers return early without a sink
         for ref in plan.kept_by_clinician:
-            log.info("%s: %s no longer holds but belongs to someone else: left alone (%s)", name,
-                     self.scrub(ref, patient), reason,
-                     extra=ev("patient.withdrawal_skipped", patient=name, resource=self.scrub(ref, patient),
-                              reason=reason))
+            log.info(
+                "%s: %s no longer holds but belongs to someone else: left alone (%s)",
+                name,
+                self.scrub(ref, patient),
+                reason,
+                extra=ev("patient.withdrawal_skipped", patient=name, resource=self.scrub(ref, patient), reason=reason),
+            )
         if not plan.withdraw:
             return
         bundle = withdrawal_transaction(plan.withdraw, reason, self.now())
         refs = ", ".join(f"{r['resourceType']}/{r['id']}" for r in plan.withdraw)
         if self.dry_run:
-            log.info("%s: would withdraw %s (%s)", name, self.scrub(refs, patient), reason,
-                     extra=ev("patient.would_withdraw", patient=name, resources=self.scrub(refs, patient), reason=reason))
+            log.info(
+                "%s: would withdraw %s (%s)",
+                name,
+                self.scrub(refs, patient),
+                reason,
+                extra=ev("patient.would_withdraw", patient=name, resources=self.scrub(refs, patient), reason=reason),
+            )
             return
         try:
             self.sink.write(patient, bundle)
         except PreconditionFailedError:
-            log.warning("%s: not withdrawn, changed by someone meanwhile: %s", name, self.scrub(refs, patient),
-                        extra=ev("patient.withdrawal_conflict", patient=name, resources=self.scrub(refs, patient)))
+            log.warning(
+                "%s: not withdrawn, changed by someone meanwhile: %s",
+                name,
+                self.scrub(refs, patient),
+                extra=ev("patient.withdrawal_conflict", patient=name, resources=self.scrub(refs, patient)),
+            )
             return
         summary.withdrawn += len(plan.withdraw)
-        log.info("%s: withdrew %s (%s)", name, self.scrub(refs, patient), reason,
-                 extra=ev("patient.withdrawn", patient=name, resources=self.scrub(refs, patient), reason=reason))
+        log.info(
+            "%s: withdrew %s (%s)",
+            name,
+            self.scrub(refs, patient),
+            reason,
+            extra=ev("patient.withdrawn", patient=name, resources=self.scrub(refs, patient), reason=reason),
+        )
 
     def _conclusion(self, name: str, a: Assessment) -> dict[str, Any]:
-        return {"patient": name, "classification": a.classification.value,
-                "missing": [m.criterion for m in a.missing], "flags": [f.code for f in a.flags]}
+        return {
+            "patient": name,
+            "classification": a.classification.value,
+            "missing": [m.criterion for m in a.missing],
+            "flags": [f.code for f in a.flags],
+        }
 
-    def _record(self, patient: str, previous: PatientState | None, status: str, *, input_hash: str = "",
-                written: dict[str, dict[str, str]] | None = None, reason: str = "") -> None:
+    def _record(
+        self,
+        patient: str,
+        previous: PatientState | None,
+        status: str,
+        *,
+        input_hash: str = "",
+        written: dict[str, dict[str, str]] | None = None,
+        reason: str = "",
+    ) -> None:
         """Record one patient's outcome. A failure keeps what the state knew of earlier writes."""
         if self.dry_run:
             return
         known = dict(previous.written) if previous else {}
         known.update(written or {})
-        attempts = (previous.attempts + 1 if previous and previous.status == status else 1) \
-            if status in ("failed", "missing") else 0
-        self.store.record_patient(self.server_key, patient, input_hash, known, status, self.now().isoformat(),
-                                  reason=reason, attempts=attempts)
+        attempts = (
+            (previous.attempts + 1 if previous and previous.status == status else 1)
+            if status in ("failed", "missing")
+            else 0
+        )
+        self.store.record_patient(
+            self.server_key,
+            patient,
+            input_hash,
+            known,
+            status,
+            self.now().isoformat(),
+            reason=reason,
+            attempts=attempts,
+        )
 
     def _input_hash(self, record: PatientRecord) -> str:
         """Inputs (version or content of every resource), profile, mapping and our version."""
@@ -354,16 +427,27 @@ class SyncJob:
             stamp = meta.get("versionId") if isinstance(meta, dict) else None
             stamp = stamp or hashlib.sha256(json.dumps(raw.data, sort_keys=True, default=str).encode()).hexdigest()
             parts.append(f"{raw.ref}@{stamp}")
-        blob = json.dumps({"inputs": parts, "profile": self.profile.name, "mapping": self.mapping.fingerprint,
-                           "trigger": self.trigger, "version": __version__, "status": self.report_status,
-                           "language": self.language})
+        blob = json.dumps(
+            {
+                "inputs": parts,
+                "profile": self.profile.name,
+                "mapping": self.mapping.fingerprint,
+                "trigger": self.trigger,
+                "version": __version__,
+                "status": self.report_status,
+                "language": self.language,
+            }
+        )
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
 def _legacy(previous: PatientState | None) -> dict[str, str]:
     """Versions the state recorded writing: they vouch only for resources that carry no marker."""
-    return {v["ref"]: v["version"] for v in (previous.written if previous else {}).values()
-            if v.get("ref") and v.get("version")}
+    return {
+        v["ref"]: v["version"]
+        for v in (previous.written if previous else {}).values()
+        if v.get("ref") and v.get("version")
+    }
 
 
 def _subject_key(bundle: dict[str, Any]) -> str:

@@ -6,6 +6,7 @@ write_to_textfile) for the node exporter's textfile collector. A one-shot run (c
 CronJob) is a new process each time, so the counters and the last-success time are carried over
 from the file the previous run wrote.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,15 @@ log = logging.getLogger("poems_fhir.sync")
 
 PATIENT_OUTCOMES = ("written", "would_write", "unchanged", "out_of_scope", "conflicts", "failed", "missing")
 #: Summary field -> the outcome label in poems_fhir_patients_total
-_OUTCOME_LABEL = {"written": "written", "would_write": "would_write", "unchanged": "unchanged",
-                  "out_of_scope": "out_of_scope", "conflicts": "conflict", "failed": "failed", "missing": "missing"}
+_OUTCOME_LABEL = {
+    "written": "written",
+    "would_write": "would_write",
+    "unchanged": "unchanged",
+    "out_of_scope": "out_of_scope",
+    "conflicts": "conflict",
+    "failed": "failed",
+    "missing": "missing",
+}
 
 
 class SyncMetrics:
@@ -42,23 +50,32 @@ class SyncMetrics:
         disable_created_metrics()
         self.registry = CollectorRegistry()
         r = self.registry
-        self.runs = Counter("poems_fhir_runs", "Sync runs by outcome (completed, stopped, error)",
-                            ["outcome"], registry=r)
-        self.patients = Counter("poems_fhir_patients", "Patients by outcome of their last processing",
-                                ["outcome"], registry=r)
+        self.runs = Counter(
+            "poems_fhir_runs", "Sync runs by outcome (completed, stopped, error)", ["outcome"], registry=r
+        )
+        self.patients = Counter(
+            "poems_fhir_patients", "Patients by outcome of their last processing", ["outcome"], registry=r
+        )
         self.requests = Counter("poems_fhir_requests", "HTTP requests sent to the FHIR server", registry=r)
         self.retries = Counter("poems_fhir_retries", "HTTP requests retried", registry=r)
-        self.conflicts = Counter("poems_fhir_conflicts", "Writes refused because someone else changed the "
-                                 "resource (not overwritten)", registry=r)
-        self.skipped = Counter("poems_fhir_skipped_input", "Input resources or files skipped as unreadable",
-                               registry=r)
+        self.conflicts = Counter(
+            "poems_fhir_conflicts",
+            "Writes refused because someone else changed the resource (not overwritten)",
+            registry=r,
+        )
+        self.skipped = Counter("poems_fhir_skipped_input", "Input resources or files skipped as unreadable", registry=r)
         self.duration = Gauge("poems_fhir_last_run_duration_seconds", "Duration of the last run", registry=r)
-        self.last_run = Gauge("poems_fhir_last_run_timestamp_seconds", "End of the last run (Unix time)",
-                              registry=r)
-        self.last_exit = Gauge("poems_fhir_last_run_exit_code", "Exit code of the last run (0 ok, 1 partial, "
-                               "2 configuration, 3 server)", registry=r)
-        self.last_success = Gauge("poems_fhir_last_success_timestamp_seconds",
-                                  "End of the last run that completed with exit code 0 (Unix time)", registry=r)
+        self.last_run = Gauge("poems_fhir_last_run_timestamp_seconds", "End of the last run (Unix time)", registry=r)
+        self.last_exit = Gauge(
+            "poems_fhir_last_run_exit_code",
+            "Exit code of the last run (0 ok, 1 partial, 2 configuration, 3 server)",
+            registry=r,
+        )
+        self.last_success = Gauge(
+            "poems_fhir_last_success_timestamp_seconds",
+            "End of the last run that completed with exit code 0 (Unix time)",
+            registry=r,
+        )
         self.info = Info("poems_fhir", "Version of poems-fhir and of the mapping in force", registry=r)
         self.info.info({"version": __version__, "mapping": ""})
         for outcome in ("completed", "stopped", "error"):
@@ -80,12 +97,19 @@ class SyncMetrics:
         except FileNotFoundError:
             return
         except (OSError, ValueError, UnicodeDecodeError) as exc:
-            log.warning("cannot read the previous metrics file %s (%s): counters start at 0", path, exc,
-                        extra=ev("metrics.previous_unreadable", file=str(path)))
+            log.warning(
+                "cannot read the previous metrics file %s (%s): counters start at 0",
+                path,
+                exc,
+                extra=ev("metrics.previous_unreadable", file=str(path)),
+            )
             return
-        counters: dict[str, Any] = {"poems_fhir_requests": self.requests, "poems_fhir_retries": self.retries,
-                                    "poems_fhir_conflicts": self.conflicts,
-                                    "poems_fhir_skipped_input": self.skipped}
+        counters: dict[str, Any] = {
+            "poems_fhir_requests": self.requests,
+            "poems_fhir_retries": self.retries,
+            "poems_fhir_conflicts": self.conflicts,
+            "poems_fhir_skipped_input": self.skipped,
+        }
         for family in families:
             for sample in family.samples:
                 if not sample.name.endswith("_total") or sample.value < 0:
@@ -101,8 +125,7 @@ class SyncMetrics:
                     counters[family.name].inc(sample.value)
 
     def set_mapping(self, identity: list[dict[str, str]]) -> None:
-        self.info.info({"version": __version__,
-                        "mapping": ",".join(f"{m['name']}@{m['version']}" for m in identity)})
+        self.info.info({"version": __version__, "mapping": ",".join(f"{m['name']}@{m['version']}" for m in identity)})
 
     def run_started(self) -> None:
         self.started = self.clock()
@@ -150,8 +173,12 @@ class SyncMetrics:
         now = self.clock()
         heartbeat = max(t for t in (self.started, self.finished, 0.0) if t is not None)
         stale = heartbeat == 0.0 or now - heartbeat > 2 * interval + grace
-        body = {"status": "stale" if stale else "ok", "last_run_end": self.finished,
-                "last_success": self.success_at, "last_exit_code": self.exit_code}
+        body = {
+            "status": "stale" if stale else "ok",
+            "last_run_end": self.finished,
+            "last_success": self.success_at,
+            "last_exit_code": self.exit_code,
+        }
         return (503 if stale else 200), body
 
 
@@ -193,8 +220,11 @@ class HealthServer:
 
     def start(self) -> HealthServer:
         self.thread.start()
-        log.info("metrics on http://127.0.0.1:%d/metrics, health on /healthz", self.port,
-                 extra=ev("metrics.listening", port=self.port))
+        log.info(
+            "metrics on http://127.0.0.1:%d/metrics, health on /healthz",
+            self.port,
+            extra=ev("metrics.listening", port=self.port),
+        )
         return self
 
     def stop(self) -> None:

@@ -7,6 +7,7 @@ Provenance by someone else) belongs to someone else and is never modified. A res
 was deleted (our Provenance names it, the server no longer has it) is not recreated until the
 conclusion changes materially. Pure functions over FHIR JSON: no HTTP, no state.
 """
+
 from __future__ import annotations
 
 import copy
@@ -76,16 +77,27 @@ def is_open(resource: dict[str, Any]) -> bool:
 
 def _takeover(resource: dict[str, Any]) -> Takeover:
     rtype, status = resource.get("resourceType"), resource.get("status")
-    how = (f"status {status!r}" if status in CLINICIAN_STATUSES.get(str(rtype), set())
-           else "its content or a Provenance by someone else")
+    how = (
+        f"status {status!r}"
+        if status in CLINICIAN_STATUSES.get(str(rtype), set())
+        else "its content or a Provenance by someone else"
+    )
     if rtype == "CarePlan":
-        todo = ("poems-fhir leaves it alone from now on; when the conclusion changes materially it "
-                "writes a new draft proposal that refers to it")
+        todo = (
+            "poems-fhir leaves it alone from now on; when the conclusion changes materially it "
+            "writes a new draft proposal that refers to it"
+        )
     else:
-        todo = ("poems-fhir never updates it again; nothing to do unless you want software updates back: "
-                "then delete it and run `poems-fhir state forget PATIENT`")
-    return Takeover(ref_of(resource), key_of(resource), status,
-                    f"{ref_of(resource)} was taken over by someone else ({how} changed): {todo}")
+        todo = (
+            "poems-fhir never updates it again; nothing to do unless you want software updates back: "
+            "then delete it and run `poems-fhir state forget PATIENT`"
+        )
+    return Takeover(
+        ref_of(resource),
+        key_of(resource),
+        status,
+        f"{ref_of(resource)} was taken over by someone else ({how} changed): {todo}",
+    )
 
 
 def _deleted(view: ServerView, present: set[str]) -> dict[str, str]:
@@ -131,9 +143,11 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
         for entry in bundle["entry"]:
             res = entry["resource"]
             if res.get("code", {}).get("coding", [{}])[0].get("code") == "poems-criteria-assessment":
-                res["conclusion"] += (f" A clinician has taken over the care plan ({plan.clinician_plan}); "
-                                      + ("changed proposals are in a new draft CarePlan that refers to it."
-                                         if plan.follow_up else "its proposals stand."))
+                res["conclusion"] += f" A clinician has taken over the care plan ({plan.clinician_plan}); " + (
+                    "changed proposals are in a new draft CarePlan that refers to it."
+                    if plan.follow_up
+                    else "its proposals stand."
+                )
     # 1. what is not ours to send: deleted by someone (same conclusion), taken over, or no proposal due
     urn_refs: dict[str, str | None] = {}
     candidates: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
@@ -149,8 +163,9 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
         if res["resourceType"] == "CarePlan" and plan.clinician_plan and not plan.follow_up:
             urn_refs[entry["fullUrl"]] = None  # the clinician's plan answers the same conclusion
         elif current is None and key in deleted and deleted[key] == material:
-            plan.notes.append(f"{key.split('|')[-1]}: deleted by someone on the server; not recreated "
-                              "until the conclusion changes")
+            plan.notes.append(
+                f"{key.split('|')[-1]}: deleted by someone on the server; not recreated until the conclusion changes"
+            )
             urn_refs[entry["fullUrl"]] = None
         elif current is not None and owned(current, view):
             plan.takeovers.append(_takeover(current))
@@ -198,8 +213,13 @@ def _plan_target(entry: dict[str, Any], view: ServerView, material: str, plan: P
     """Where this run's care plan goes: our own plan, or - once a clinician owns the plan - a
     follow-up proposal beside the clinician's latest plan, only when the conclusion changed."""
     base_key = key_of(entry["resource"])
-    ours = [r for r in view.resources if r.get("resourceType") == "CarePlan"
-            and (key_of(r) == base_key or key_of(r).startswith(base_key + FOLLOW_UP)) and owned(r, view)]
+    ours = [
+        r
+        for r in view.resources
+        if r.get("resourceType") == "CarePlan"
+        and (key_of(r) == base_key or key_of(r).startswith(base_key + FOLLOW_UP))
+        and owned(r, view)
+    ]
     if not ours:
         return
     latest = max(ours, key=lambda r: (str((r.get("meta") or {}).get("lastUpdated", "")), str(r.get("id"))))
@@ -212,9 +232,12 @@ def _plan_target(entry: dict[str, Any], view: ServerView, material: str, plan: P
     ident = res["identifier"][0]
     ident["value"] = ident["value"].split(FOLLOW_UP)[0] + FOLLOW_UP + str(latest.get("id"))
     entry["request"]["url"] = f"CarePlan?identifier={ident['system']}|{ident['value']}"
-    res["basedOn"] = [{"reference": ref_of(latest),
-                       "display": "the clinician's care plan this proposal would update"}]
-    res["description"] = (f"Changed proposals after the clinician's care plan {ref_of(latest)}: the POEMS "
-                          "criteria assessment changed since that plan was made. " + str(res.get("description", "")))
-    plan.notes.append(f"the care plan {ref_of(latest)} is the clinician's; the conclusion changed, so a new "
-                      "draft proposal refers to it")
+    res["basedOn"] = [{"reference": ref_of(latest), "display": "the clinician's care plan this proposal would update"}]
+    res["description"] = (
+        f"Changed proposals after the clinician's care plan {ref_of(latest)}: the POEMS "
+        "criteria assessment changed since that plan was made. " + str(res.get("description", ""))
+    )
+    plan.notes.append(
+        f"the care plan {ref_of(latest)} is the clinician's; the conclusion changed, so a new "
+        "draft proposal refers to it"
+    )

@@ -1,12 +1,24 @@
 # SPDX-License-Identifier: Apache-2.0
 """The least privilege a sync run needs, per mode: one place for the --help example, the README table
 and the test that records every request of a real run against it."""
+
 from __future__ import annotations
 
 #: read and searched in every server mode (discovery, per-patient reads, ownership of our resources)
-READ_TYPES = ("Patient", "Observation", "Condition", "Procedure", "DiagnosticReport", "Specimen",
-              "Medication", "MedicationStatement", "MedicationRequest", "MedicationAdministration",
-              "CarePlan", "Provenance")
+READ_TYPES = (
+    "Patient",
+    "Observation",
+    "Condition",
+    "Procedure",
+    "DiagnosticReport",
+    "Specimen",
+    "Medication",
+    "MedicationStatement",
+    "MedicationRequest",
+    "MedicationAdministration",
+    "CarePlan",
+    "Provenance",
+)
 #: written (conditional update: the server searches by identifier, then creates or updates)
 WRITE_TYPES = ("Device", "DiagnosticReport", "CarePlan", "Provenance")
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Wire a sync run from settings: auth, client, capabilities, source, sink, state; loop and signals."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -62,11 +63,13 @@ def build_auth(s: SyncSettings, session: requests.Session) -> Auth:
         return BasicAuth(s.client_id or "", secret)
     token_url = s.token_url or ""  # "": discovered at the first token request (a down server says so)
     if s.auth == "client-credentials":
-        return ClientCredentialsAuth(token_url, s.client_id or "", s.scope, session, client_secret=secret,
-                                     discover_from=s.server or "")
+        return ClientCredentialsAuth(
+            token_url, s.client_id or "", s.scope, session, client_secret=secret, discover_from=s.server or ""
+        )
     key, alg, kid = load_private_key(s.private_key)  # type: ignore[arg-type]
-    return SmartBackendAuth(token_url, s.client_id or "", s.scope, session, key=key, algorithm=alg, kid=kid,
-                            discover_from=s.server or "")
+    return SmartBackendAuth(
+        token_url, s.client_id or "", s.scope, session, key=key, algorithm=alg, kid=kid, discover_from=s.server or ""
+    )
 
 
 def setup_logging(fmt: str, stream: Any = None) -> None:
@@ -76,21 +79,32 @@ def setup_logging(fmt: str, stream: Any = None) -> None:
 
 def unverified_in_force(compiled: Any) -> list[str]:
     """Codes and thresholds marked UNVERIFIED in the mapping in force ("system|code", "threshold:id")."""
-    codes = sorted({f"{s}|{c}" for (s, c), rules in compiled.by_code.items()
-                    for r in rules for ref in r.spec.codes
-                    if ref.system == s and ref.code == c and ref.verification == "UNVERIFIED"})
-    thresholds = sorted(f"threshold:{name}" for name, th in compiled.thresholds.items()
-                        if th.verification == "UNVERIFIED")
+    codes = sorted(
+        {
+            f"{s}|{c}"
+            for (s, c), rules in compiled.by_code.items()
+            for r in rules
+            for ref in r.spec.codes
+            if ref.system == s and ref.code == c and ref.verification == "UNVERIFIED"
+        }
+    )
+    thresholds = sorted(
+        f"threshold:{name}" for name, th in compiled.thresholds.items() if th.verification == "UNVERIFIED"
+    )
     return codes + thresholds
 
 
 def warn_unverified(compiled: Any) -> None:
     unverified = unverified_in_force(compiled)
     if unverified:
-        log.warning("%d mapping entries marked UNVERIFIED are in force (candidate codes/thresholds: confirm "
-                    "before clinical use; `poems-fhir mappings check` lists them): %s%s", len(unverified),
-                    ", ".join(unverified[:5]), " ..." if len(unverified) > 5 else "",
-                    extra=ev("mapping.unverified", count=len(unverified), entries=unverified))
+        log.warning(
+            "%d mapping entries marked UNVERIFIED are in force (candidate codes/thresholds: confirm "
+            "before clinical use; `poems-fhir mappings check` lists them): %s%s",
+            len(unverified),
+            ", ".join(unverified[:5]),
+            " ..." if len(unverified) > 5 else "",
+            extra=ev("mapping.unverified", count=len(unverified), entries=unverified),
+        )
 
 
 class StopFlag:
@@ -107,11 +121,15 @@ class StopFlag:
         return self.event.is_set()
 
 
-def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
-             progress: Callable[[Iterable[str]], Iterable[str]],
-             now: Callable[[], dt.datetime] | None = None,
-             session: requests.Session | None = None,
-             sleep: Callable[[float], None] | None = None) -> tuple[SyncJob, Capabilities | None, Any]:
+def make_job(
+    s: SyncSettings,
+    store: StateStore,
+    stop: StopFlag,
+    progress: Callable[[Iterable[str]], Iterable[str]],
+    now: Callable[[], dt.datetime] | None = None,
+    session: requests.Session | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> tuple[SyncJob, Capabilities | None, Any]:
     mapping = load_mapping([str(p) for p in s.mappings])
     warn_unverified(mapping)
     profile = get_profile(s.profile)
@@ -121,13 +139,22 @@ def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
     if s.server:
         session = session or requests.Session()
         deadlines = Deadlines(request=parse_duration(s.request_deadline), run=parse_duration(s.run_deadline))
-        client = FhirClient(s.server, build_auth(s, session), session=session, sleep=sleep or time.sleep,
-                            deadlines=deadlines)
+        client = FhirClient(
+            s.server, build_auth(s, session), session=session, sleep=sleep or time.sleep, deadlines=deadlines
+        )
         capabilities = parse_capabilities(client.get("metadata"))
-        log.info("server FHIR %s: incremental=%s, writes=%s", capabilities.fhir_version,
-                 capabilities.incremental, capabilities.write_mode,
-                 extra=ev("server.capabilities", fhir_version=capabilities.fhir_version,
-                          incremental=capabilities.incremental, writes=capabilities.write_mode))
+        log.info(
+            "server FHIR %s: incremental=%s, writes=%s",
+            capabilities.fhir_version,
+            capabilities.incremental,
+            capabilities.write_mode,
+            extra=ev(
+                "server.capabilities",
+                fhir_version=capabilities.fhir_version,
+                incremental=capabilities.incremental,
+                writes=capabilities.write_mode,
+            ),
+        )
         for note in capabilities.notes:
             log.warning("%s", note, extra=ev("server.capability_note", note=note))
         source: Any = ServerSource(client, mapping, capabilities, patients=list(s.patient), group=s.group)
@@ -140,18 +167,31 @@ def make_job(s: SyncSettings, store: StateStore, stop: StopFlag,
         sink = DirSink(s.dry_run or s.out)  # type: ignore[arg-type]
         server_key = "files:" + ",".join(str(p.resolve()) for p in s.source)
     stats = (lambda: (client.stats.requests, client.stats.retries)) if client else (lambda: (0, 0))
-    job = SyncJob(source=source, sink=sink, store=store, mapping=mapping, profile=profile,
-                  server_key=server_key, now=now, report_status=s.report_status, show_phi=s.phi,
-                  trigger=tuple(s.trigger), dry_run=bool(s.dry_run), language=s.language,
-                  pseudonym_key=store.pseudonym_key(s.pseudonym_key_file, os.environ.get("POEMS_FHIR_PSEUDONYM_KEY")),
-                  retry_missing=s.retry_missing,
-                  stop_requested=(lambda: stop() or client.transport.run_deadline_passed()) if client else stop,
-                  progress=progress, request_stats=stats)
+    job = SyncJob(
+        source=source,
+        sink=sink,
+        store=store,
+        mapping=mapping,
+        profile=profile,
+        server_key=server_key,
+        now=now,
+        report_status=s.report_status,
+        show_phi=s.phi,
+        trigger=tuple(s.trigger),
+        dry_run=bool(s.dry_run),
+        language=s.language,
+        pseudonym_key=store.pseudonym_key(s.pseudonym_key_file, os.environ.get("POEMS_FHIR_PSEUDONYM_KEY")),
+        retry_missing=s.retry_missing,
+        stop_requested=(lambda: stop() or client.transport.run_deadline_passed()) if client else stop,
+        progress=progress,
+        request_stats=stats,
+    )
     return job, capabilities, source
 
 
-def run_once(s: SyncSettings, stop: StopFlag, progress: Callable[[Iterable[str]], Iterable[str]],
-             **kw: Any) -> tuple[Summary, list[str]]:
+def run_once(
+    s: SyncSettings, stop: StopFlag, progress: Callable[[Iterable[str]], Iterable[str]], **kw: Any
+) -> tuple[Summary, list[str]]:
     store = StateStore(s.state, readonly=bool(s.dry_run))  # a dry run leaves no state behind
     try:
         with store.locked():

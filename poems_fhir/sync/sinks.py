@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Where a sync run's transactions go: a FHIR server, or a folder (--out / --dry-run)."""
+
 from __future__ import annotations
 
 import copy
@@ -42,8 +43,9 @@ def content_hash(resource: dict[str, Any]) -> str:
 
 
 def guarded_hashes(bundle: dict[str, Any]) -> dict[str, str]:
-    return {entry_key(e): content_hash(e["resource"]) for e in bundle["entry"]
-            if e["resource"]["resourceType"] in GUARDED}
+    return {
+        entry_key(e): content_hash(e["resource"]) for e in bundle["entry"] if e["resource"]["resourceType"] in GUARDED
+    }
 
 
 @dataclass
@@ -125,8 +127,11 @@ class ServerSink:
         self._returned: dict[str, dict[str, Any]] = {}
         if self.capabilities.transaction:
             response = self.client.transaction(bundle)
-            written = self._written(bundle, [e.get("resource") or {} for e in response.get("entry", [])],
-                                    [(e.get("response") or {}) for e in response.get("entry", [])])
+            written = self._written(
+                bundle,
+                [e.get("resource") or {} for e in response.get("entry", [])],
+                [(e.get("response") or {}) for e in response.get("entry", [])],
+            )
         else:
             written = self._ordered_updates(bundle)
         self._settle(bundle, written)
@@ -139,21 +144,34 @@ class ServerSink:
         for entry in bundle["entry"]:
             sent = entry["resource"]
             key = entry_key(entry)
-            if (sent["resourceType"] not in GUARDED_TYPES or key not in written or not written[key]["ref"]
-                    or tag_of(sent, SOURCE_TAG_SYSTEM) is None):
+            if (
+                sent["resourceType"] not in GUARDED_TYPES
+                or key not in written
+                or not written[key]["ref"]
+                or tag_of(sent, SOURCE_TAG_SYSTEM) is None
+            ):
                 continue
             stored = self._returned.get(key) or self.client.get(written[key]["ref"])
             if is_unchanged_ours(stored) or tag_of(stored, SOURCE_TAG_SYSTEM) != tag_of(sent, SOURCE_TAG_SYSTEM):
                 continue
             tags = [t for t in (stored.get("meta") or {}).get("tag", []) if t.get("system") != CONTENT_TAG_SYSTEM]
-            fixed = {**stored, "meta": {**(stored.get("meta") or {}),
-                                        "tag": tags + [{"system": CONTENT_TAG_SYSTEM, "code": ownership_hash(stored)}]}}
+            fixed = {
+                **stored,
+                "meta": {
+                    **(stored.get("meta") or {}),
+                    "tag": tags + [{"system": CONTENT_TAG_SYSTEM, "code": ownership_hash(stored)}],
+                },
+            }
             version = (stored.get("meta") or {}).get("versionId")
-            response = self.client.request("PUT", written[key]["ref"], json=fixed,
-                                           headers={"If-Match": f'W/"{version}"'} if version else None)
+            response = self.client.request(
+                "PUT", written[key]["ref"], json=fixed, headers={"If-Match": f'W/"{version}"'} if version else None
+            )
             body = self.client.json(response) if response.content else {}
-            written[key]["version"] = ((body.get("meta") or {}).get("versionId")
-                                       or _etag_version(response.headers.get("ETag")) or written[key]["version"])
+            written[key]["version"] = (
+                (body.get("meta") or {}).get("versionId")
+                or _etag_version(response.headers.get("ETag"))
+                or written[key]["version"]
+            )
 
     def current(self, url: str) -> dict[str, Any] | None:
         """The resource a conditional URL (Type?identifier=...) matches now, or None."""
@@ -169,16 +187,16 @@ class ServerSink:
         own_refs: set[str] = set()
         foreign: list[dict[str, Any]] = []
         for rtype in GUARDED_TYPES:
-            for res in self.client.search(rtype, {"subject": patient, "_count": "200",
-                                                  "_revinclude": "Provenance:target"}):
+            for res in self.client.search(
+                rtype, {"subject": patient, "_count": "200", "_revinclude": "Provenance:target"}
+            ):
                 if res.get("resourceType") == rtype:
                     if is_own_output(res):
                         view.resources.append(res)
                         own_refs.add(f"{rtype}/{res.get('id')}")
                 elif res.get("resourceType") == "Provenance" and not is_our_provenance(res):
                     foreign.append(res)
-        for res in self.client.search("Provenance", {"_tag": f"{SUBJECT_TAG_SYSTEM}|{subject_key}",
-                                                     "_count": "200"}):
+        for res in self.client.search("Provenance", {"_tag": f"{SUBJECT_TAG_SYSTEM}|{subject_key}", "_count": "200"}):
             if is_our_provenance(res):
                 view.provenances.append(res)
         for prov in foreign:
@@ -189,8 +207,9 @@ class ServerSink:
                     view.foreign_targets.add(ref)
         return view
 
-    def _written(self, bundle: dict[str, Any], resources: list[dict[str, Any]],
-                 responses: list[dict[str, Any]]) -> Written:
+    def _written(
+        self, bundle: dict[str, Any], resources: list[dict[str, Any]], responses: list[dict[str, Any]]
+    ) -> Written:
         written: Written = {}
         for entry, resource, resp in zip(bundle["entry"], resources, responses, strict=False):
             if resource.get("resourceType"):

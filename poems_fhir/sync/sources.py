@@ -3,6 +3,7 @@
 
 Both produce the patients to look at (the cohort) and, per patient, a PatientRecord.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,9 +51,14 @@ class Source(Protocol):
 
 
 def _codes_by_type(mapping: CompiledMapping) -> dict[str, list[str]]:
-    """"system|code" tokens to search, per resource type, from the compiled mapping."""
-    out: dict[str, set[str]] = {"Observation": set(), "Condition": set(), "Procedure": set(),
-                                "DiagnosticReport": set(), "MedicationMedication": set()}
+    """ "system|code" tokens to search, per resource type, from the compiled mapping."""
+    out: dict[str, set[str]] = {
+        "Observation": set(),
+        "Condition": set(),
+        "Procedure": set(),
+        "DiagnosticReport": set(),
+        "MedicationMedication": set(),
+    }
     for (system, code), rules in mapping.by_code.items():
         for rule in rules:
             if rule.kind in ("observation", "course"):  # course: a clinician's assessment of a domain
@@ -66,7 +72,7 @@ def _codes_by_type(mapping: CompiledMapping) -> dict[str, list[str]]:
                 out["DiagnosticReport"].add(f"{system}|{code}")
             elif rule.kind == "medication":
                 out["MedicationMedication"].add(f"{system}|{code}")
-    for (system, code) in mapping.translations:  # site-local codes that a ConceptMap translates
+    for system, code in mapping.translations:  # site-local codes that a ConceptMap translates
         for kind in out.values():
             kind.add(f"{system}|{code}")
     return {k: sorted(v) for k, v in out.items()}
@@ -80,13 +86,15 @@ REPORT_CATEGORIES = [
 ] + ["http://loinc.org|LP29684-5", "http://loinc.org|LP7839-6"]
 #: the medication resources read per patient (the file reader reads the same), and the element that
 #: references a Medication resource
-MEDICATION_TYPES = {"MedicationStatement": "MedicationStatement:medication",
-                    "MedicationRequest": "MedicationRequest:medication",
-                    "MedicationAdministration": "MedicationAdministration:medication"}
+MEDICATION_TYPES = {
+    "MedicationStatement": "MedicationStatement:medication",
+    "MedicationRequest": "MedicationRequest:medication",
+    "MedicationAdministration": "MedicationAdministration:medication",
+}
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
 
 def _fhir_instant(value: dt.datetime) -> str:
@@ -122,8 +130,9 @@ class ServerSource:
             group = self.client.get(f"Group/{self.group}")
         except FatalNetworkError as exc:
             if exc.status in (404, 410):
-                raise ConfigError(f"--group {self.group}: the server has no such Group (HTTP {exc.status}); "
-                                  "check the Group id") from None
+                raise ConfigError(
+                    f"--group {self.group}: the server has no such Group (HTTP {exc.status}); check the Group id"
+                ) from None
             raise
         if not isinstance(group, dict) or group.get("resourceType") != "Group":
             raise FatalNetworkError(f"Group/{self.group} did not return a Group resource")
@@ -168,8 +177,9 @@ class ServerSource:
         # category (the modality codes above catch the uncategorised ones); our own reports carry
         # another category and must not re-trigger their patients anyway (hence identifier)
         for chunk in _chunks(REPORT_CATEGORIES, CODE_CHUNK):
-            searches.append(("DiagnosticReport", {"_elements": "subject,identifier", "_count": "200",
-                                                  "category": ",".join(chunk)}))
+            searches.append(
+                ("DiagnosticReport", {"_elements": "subject,identifier", "_count": "200", "category": ",".join(chunk)})
+            )
         for rtype, params in searches:
             if after:
                 params["_lastUpdated"] = f"gt{after}"
@@ -181,7 +191,7 @@ class ServerSource:
 
     def client_relative(self, ref: str) -> str:
         base = self.client.base_url + "/"
-        return ref[len(base):] if ref.startswith(base) else ref
+        return ref[len(base) :] if ref.startswith(base) else ref
 
     def fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
         """At most 7 searches (+ paging): the patient rides along with its Observations; the
@@ -189,19 +199,27 @@ class ServerSource:
         pid = patient.split("/", 1)[1]
         codes = self._codes
         resources: list[tuple[dict[str, Any], str]] = []
-        obs_params: dict[str, Any] = {"patient": pid, "code": ",".join(codes["Observation"]), "_count": "200",
-                      "_include": ["Observation:specimen", "Observation:patient"]}
+        obs_params: dict[str, Any] = {
+            "patient": pid,
+            "code": ",".join(codes["Observation"]),
+            "_count": "200",
+            "_include": ["Observation:specimen", "Observation:patient"],
+        }
         long_query = len(obs_params["code"]) > 1800
         searches: list[tuple[str, dict[str, Any], bool]] = [
             ("Observation", obs_params, long_query),
             ("Condition", {"patient": pid, "_count": "200"}, False),
             ("Procedure", {"patient": pid, "_count": "200"}, False),
             ("DiagnosticReport", {"patient": pid, "_count": "200"}, False),
-        ] + [(rtype, {"patient": pid, "_count": "200", "_include": include}, False)
-             for rtype, include in MEDICATION_TYPES.items()]
+        ] + [
+            (rtype, {"patient": pid, "_count": "200", "_include": include}, False)
+            for rtype, include in MEDICATION_TYPES.items()
+        ]
         for rtype, params, post in searches:
             for resource in self.client.search(rtype, params, post=post):
-                resources.append((resource, f"{self.client.base_url}/{resource.get('resourceType')}/{resource.get('id')}"))
+                resources.append(
+                    (resource, f"{self.client.base_url}/{resource.get('resourceType')}/{resource.get('id')}")
+                )
         if not any(r.get("resourceType") == "Patient" for r, _ in resources):
             resources.append((self.client.get(f"Patient/{pid}"), f"{self.client.base_url}/{patient}"))
         records, errors = records_from_resources(resources)

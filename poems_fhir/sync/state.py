@@ -13,6 +13,7 @@ conditional writes make re-sending harmless. The checkpoint moves only at the en
 Every problem opening the file is a StateError/StateLockedError naming the file, what is wrong and
 what to do (exit code 2).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -88,8 +89,10 @@ class _Db:
 
 
 def _move_aside(path: Path) -> str:
-    return (f"move it aside (mv {path} {path}.broken) and run again: the next run rebuilds the state from "
-            "the server (it costs requests, never a clinician's work)")
+    return (
+        f"move it aside (mv {path} {path}.broken) and run again: the next run rebuilds the state from "
+        "the server (it costs requests, never a clinician's work)"
+    )
 
 
 class StateStore:
@@ -101,8 +104,10 @@ class StateStore:
         self.busy_timeout = busy_timeout
         self._lock_file: Any = None
         if self.path.is_dir():
-            raise StateError(f"state path {self.path} is a folder; --state must name a file, "
-                             f"e.g. --state {self.path / 'state.sqlite'}")
+            raise StateError(
+                f"state path {self.path} is a folder; --state must name a file, "
+                f"e.g. --state {self.path / 'state.sqlite'}"
+            )
         if readonly:
             target = f"file:{self.path}?mode=ro" if self.path.exists() else "file::memory:"
             self.db = self._connect(target, uri=True)
@@ -114,14 +119,20 @@ class StateStore:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise StateError(f"cannot create the folder of the state file {self.path}: {exc.strerror}; "
-                             "choose a writable --state path (a persistent volume, one file per server)") from None
+            raise StateError(
+                f"cannot create the folder of the state file {self.path}: {exc.strerror}; "
+                "choose a writable --state path (a persistent volume, one file per server)"
+            ) from None
         if self.path.exists() and not os.access(self.path, os.W_OK):
-            raise StateError(f"state file {self.path} is read-only: give the sync job write access to it "
-                             "(and its folder), or choose another --state")
+            raise StateError(
+                f"state file {self.path} is read-only: give the sync job write access to it "
+                "(and its folder), or choose another --state"
+            )
         if not os.access(self.path.parent, os.W_OK):
-            raise StateError(f"the folder of the state file {self.path} is not writable (SQLite needs to "
-                             "create its journal beside the file): give write access or choose another --state")
+            raise StateError(
+                f"the folder of the state file {self.path} is not writable (SQLite needs to "
+                "create its journal beside the file): give write access or choose another --state"
+            )
         self.db = self._connect(str(self.path), uri=False)
         self._check_schema()  # before anything is written: a foreign file is left untouched
         self._init_schema()
@@ -146,11 +157,15 @@ class StateStore:
     def _error(self, exc: sqlite3.DatabaseError) -> Exception:
         text = str(exc)
         if "locked" in text or "busy" in text:
-            return StateLockedError(f"state file {self.path} is locked by another process ({text}){self._holder()}; "
-                                    "wait for it to finish, or stop it")
+            return StateLockedError(
+                f"state file {self.path} is locked by another process ({text}){self._holder()}; "
+                "wait for it to finish, or stop it"
+            )
         if "readonly" in text or "read-only" in text:
-            return StateError(f"state file {self.path} is read-only ({text}): give the sync job write access "
-                              "to it and its folder, or choose another --state")
+            return StateError(
+                f"state file {self.path} is read-only ({text}): give the sync job write access "
+                "to it and its folder, or choose another --state"
+            )
         return StateError(f"state file {self.path} is damaged or not a state file ({text}): {_move_aside(self.path)}")
 
     def _check_schema(self) -> None:
@@ -163,15 +178,23 @@ class StateStore:
             columns = {r[1] for r in self.db.execute("PRAGMA table_info(patient)")}
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from None
-        if (app not in (0, APPLICATION_ID) or not tables <= _OUR_TABLES or "patient" not in tables
-                or not _PATIENT_COLUMNS <= columns):
-            raise StateError(f"{self.path} is not a poems-fhir state file (another program's database, "
-                             f"tables {sorted(tables)}): point --state at a file of its own, or "
-                             f"{_move_aside(self.path)}")
+        if (
+            app not in (0, APPLICATION_ID)
+            or not tables <= _OUR_TABLES
+            or "patient" not in tables
+            or not _PATIENT_COLUMNS <= columns
+        ):
+            raise StateError(
+                f"{self.path} is not a poems-fhir state file (another program's database, "
+                f"tables {sorted(tables)}): point --state at a file of its own, or "
+                f"{_move_aside(self.path)}"
+            )
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
-            raise StateError(f"state file {self.path} was written by a newer poems-fhir (schema {version}, "
-                             f"this one reads {SCHEMA_VERSION}): upgrade poems-fhir, or use another --state")
+            raise StateError(
+                f"state file {self.path} was written by a newer poems-fhir (schema {version}, "
+                f"this one reads {SCHEMA_VERSION}): upgrade poems-fhir, or use another --state"
+            )
 
     def _init_schema(self) -> None:
         try:
@@ -209,20 +232,25 @@ class StateStore:
         try:
             self._lock_file = open(lock_path, "a+")  # noqa: SIM115 - held for the run
         except OSError as exc:
-            raise StateError(f"cannot open the lock file {lock_path}: {exc.strerror}; give the sync job write "
-                             "access to the state folder") from None
+            raise StateError(
+                f"cannot open the lock file {lock_path}: {exc.strerror}; give the sync job write "
+                "access to the state folder"
+            ) from None
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._lock_file.close()
             raise StateLockedError(
                 f"another poems-fhir sync holds {lock_path}{self._holder()}; one run at a time "
-                "(wait, or stop the other run)") from None
+                "(wait, or stop the other run)"
+            ) from None
         try:
             self._lock_file.seek(0)
             self._lock_file.truncate()
-            self._lock_file.write(f"pid {os.getpid()} on {socket.gethostname()} since "
-                                  f"{dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}")
+            self._lock_file.write(
+                f"pid {os.getpid()} on {socket.gethostname()} since "
+                f"{dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}"
+            )
             self._lock_file.flush()
             yield self
         finally:
@@ -245,8 +273,10 @@ class StateStore:
         except FileNotFoundError:
             if key_file or self.readonly:
                 if key_file:
-                    raise StateError(f"pseudonym key file {key_file} does not exist: create it "
-                                     "(e.g. head -c 32 /dev/urandom | base64 > FILE) or leave the option out") from None
+                    raise StateError(
+                        f"pseudonym key file {key_file} does not exist: create it "
+                        "(e.g. head -c 32 /dev/urandom | base64 > FILE) or leave the option out"
+                    ) from None
                 return secrets.token_bytes(32)  # dry run without state: pseudonyms of this run only
             key = secrets.token_hex(32).encode("ascii")
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -266,31 +296,44 @@ class StateStore:
         self.db.execute(
             "INSERT INTO checkpoint(server, since, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT(server) DO UPDATE SET since = excluded.since, updated_at = excluded.updated_at",
-            (server, since, now))
+            (server, since, now),
+        )
 
     # ---------------------------------------------------------------- patients
 
     def patient(self, server: str, patient: str) -> PatientState | None:
         row = self.db.execute(
             "SELECT input_hash, written, status, reason, attempts FROM patient WHERE server = ? AND patient = ?",
-            (server, patient)).fetchone()
+            (server, patient),
+        ).fetchone()
         return PatientState(row[0], json.loads(row[1]), row[2], row[3], row[4]) if row else None
 
-    def record_patient(self, server: str, patient: str, input_hash: str,
-                       written: dict[str, dict[str, str]], status: str, now: str,
-                       reason: str = "", attempts: int = 0) -> None:
+    def record_patient(
+        self,
+        server: str,
+        patient: str,
+        input_hash: str,
+        written: dict[str, dict[str, str]],
+        status: str,
+        now: str,
+        reason: str = "",
+        attempts: int = 0,
+    ) -> None:
         self.db.execute(
             "INSERT INTO patient(server, patient, input_hash, written, status, updated_at, reason, attempts) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(server, patient) DO UPDATE SET "
             "input_hash = excluded.input_hash, written = excluded.written, status = excluded.status, "
             "updated_at = excluded.updated_at, reason = excluded.reason, attempts = excluded.attempts",
-            (server, patient, input_hash, json.dumps(written, sort_keys=True), status, now, reason, attempts))
+            (server, patient, input_hash, json.dumps(written, sort_keys=True), status, now, reason, attempts),
+        )
 
     def retry_queue(self, server: str, retry_missing: int = 0) -> list[str]:
         """Patients to try again: every failure; a 404/410 one only ``retry_missing`` more times."""
         rows = self.db.execute(
             "SELECT patient FROM patient WHERE server = ? AND "
-            "(status = 'failed' OR (status = 'missing' AND attempts <= ?))", (server, retry_missing)).fetchall()
+            "(status = 'failed' OR (status = 'missing' AND attempts <= ?))",
+            (server, retry_missing),
+        ).fetchall()
         return [r[0] for r in rows]
 
     def patients(self, server: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
@@ -302,14 +345,26 @@ class StateStore:
         if status:
             sql += " AND status = ?"
             args.append(status)
-        return [{"server": r[0], "patient": r[1], "status": r[2], "reason": r[3], "attempts": r[4],
-                 "updated_at": r[5], "written": json.loads(r[6])}
-                for r in self.db.execute(sql + " ORDER BY server, patient", args)]
+        return [
+            {
+                "server": r[0],
+                "patient": r[1],
+                "status": r[2],
+                "reason": r[3],
+                "attempts": r[4],
+                "updated_at": r[5],
+                "written": json.loads(r[6]),
+            }
+            for r in self.db.execute(sql + " ORDER BY server, patient", args)
+        ]
 
     def retry(self, patient: str) -> int:
         """Put a patient back into the retry queue (and re-evaluate it even if unchanged)."""
-        cur = self.db.execute("UPDATE patient SET status = 'failed', input_hash = '', attempts = 0, "
-                              "reason = 'retry requested' WHERE patient = ?", (patient,))
+        cur = self.db.execute(
+            "UPDATE patient SET status = 'failed', input_hash = '', attempts = 0, "
+            "reason = 'retry requested' WHERE patient = ?",
+            (patient,),
+        )
         return cur.rowcount
 
     def forget(self, patient: str) -> int:
@@ -321,27 +376,39 @@ class StateStore:
     # ---------------------------------------------------------------- takeovers
 
     def known_takeover(self, server: str, patient: str, ref: str) -> bool:
-        return self.db.execute("SELECT 1 FROM takeover WHERE server = ? AND patient = ? AND ref = ?",
-                               (server, patient, ref)).fetchone() is not None
+        return (
+            self.db.execute(
+                "SELECT 1 FROM takeover WHERE server = ? AND patient = ? AND ref = ?", (server, patient, ref)
+            ).fetchone()
+            is not None
+        )
 
     def add_takeover(self, server: str, patient: str, ref: str, key: str, status: str, now: str) -> None:
-        self.db.execute("INSERT OR IGNORE INTO takeover(server, patient, ref, key, status, reported_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?)", (server, patient, ref, key, status, now))
+        self.db.execute(
+            "INSERT OR IGNORE INTO takeover(server, patient, ref, key, status, reported_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (server, patient, ref, key, status, now),
+        )
 
     def takeovers(self) -> list[dict[str, Any]]:
-        return [{"server": r[0], "patient": r[1], "ref": r[2], "key": r[3], "status": r[4], "reported_at": r[5]}
-                for r in self.db.execute("SELECT server, patient, ref, key, status, reported_at FROM takeover "
-                                         "ORDER BY server, patient, ref")]
+        return [
+            {"server": r[0], "patient": r[1], "ref": r[2], "key": r[3], "status": r[4], "reported_at": r[5]}
+            for r in self.db.execute(
+                "SELECT server, patient, ref, key, status, reported_at FROM takeover ORDER BY server, patient, ref"
+            )
+        ]
 
     # ---------------------------------------------------------------- pending writes (older files)
 
     def set_pending(self, server: str, patient: str, hashes: dict[str, str]) -> None:
-        self.db.execute("INSERT OR REPLACE INTO pending(server, patient, hashes) VALUES (?, ?, ?)",
-                        (server, patient, json.dumps(hashes, sort_keys=True)))
+        self.db.execute(
+            "INSERT OR REPLACE INTO pending(server, patient, hashes) VALUES (?, ?, ?)",
+            (server, patient, json.dumps(hashes, sort_keys=True)),
+        )
 
     def pending(self, server: str, patient: str) -> dict[str, str]:
-        row = self.db.execute("SELECT hashes FROM pending WHERE server = ? AND patient = ?",
-                              (server, patient)).fetchone()
+        row = self.db.execute(
+            "SELECT hashes FROM pending WHERE server = ? AND patient = ?", (server, patient)
+        ).fetchone()
         return json.loads(row[0]) if row else {}
 
     def clear_pending(self, server: str, patient: str) -> None:
@@ -354,20 +421,39 @@ class StateStore:
         return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, outcome: str, summary: dict[str, Any], now: str) -> None:
-        self.db.execute("UPDATE run SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?",
-                        (now, outcome, json.dumps(summary, sort_keys=True), run_id))
+        self.db.execute(
+            "UPDATE run SET finished_at = ?, outcome = ?, summary = ? WHERE id = ?",
+            (now, outcome, json.dumps(summary, sort_keys=True), run_id),
+        )
 
     def runs(self, server: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT id, started_at, finished_at, outcome, summary, server FROM run"
-        rows = self.db.execute(sql + (" WHERE server = ? ORDER BY id" if server else " ORDER BY id"),
-                               (server,) if server else ()).fetchall()
-        return [{"id": r[0], "started_at": r[1], "finished_at": r[2], "outcome": r[3],
-                 "summary": json.loads(r[4]) if r[4] else None, "server": r[5]} for r in rows]
+        rows = self.db.execute(
+            sql + (" WHERE server = ? ORDER BY id" if server else " ORDER BY id"), (server,) if server else ()
+        ).fetchall()
+        return [
+            {
+                "id": r[0],
+                "started_at": r[1],
+                "finished_at": r[2],
+                "outcome": r[3],
+                "summary": json.loads(r[4]) if r[4] else None,
+                "server": r[5],
+            }
+            for r in rows
+        ]
 
     def checkpoints(self) -> list[dict[str, str]]:
-        return [{"server": r[0], "since": r[1], "updated_at": r[2]}
-                for r in self.db.execute("SELECT server, since, updated_at FROM checkpoint ORDER BY server")]
+        return [
+            {"server": r[0], "since": r[1], "updated_at": r[2]}
+            for r in self.db.execute("SELECT server, since, updated_at FROM checkpoint ORDER BY server")
+        ]
 
     def export(self) -> dict[str, Any]:
-        return {"schema": SCHEMA_VERSION, "checkpoints": self.checkpoints(), "runs": self.runs(),
-                "patients": self.patients(), "takeovers": self.takeovers()}
+        return {
+            "schema": SCHEMA_VERSION,
+            "checkpoints": self.checkpoints(),
+            "runs": self.runs(),
+            "patients": self.patients(),
+            "takeovers": self.takeovers(),
+        }

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """`poems-fhir state ...`: look into and repair the sync state (a cache and journal, see state.py)."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,7 @@ def _state_path(config_file: Path | None, state: Path | None) -> Path:
 def _open(config_file: Path | None, state: Path | None, write: bool = False) -> StateStore:
     path = _state_path(config_file, state)
     if not path.exists():
-        _fail(f"no state file at {path}: give --state FILE (or --config with its state key); a sync run "
-              "creates it")
+        _fail(f"no state file at {path}: give --state FILE (or --config with its state key); a sync run creates it")
     try:
         return StateStore(path, readonly=not write)
     except PoemsFhirError as exc:
@@ -84,8 +84,13 @@ def show(config_file: Path | None, state: Path | None, fmt: str) -> None:
     for p in store.patients():
         counts.setdefault(p["server"], {}).setdefault(p["status"], 0)
         counts[p["server"]][p["status"]] += 1
-    data: dict[str, Any] = {"state": str(store.path), "checkpoints": store.checkpoints(), "runs": store.runs()[-10:],
-            "patients": counts, "takeovers": len(store.takeovers())}
+    data: dict[str, Any] = {
+        "state": str(store.path),
+        "checkpoints": store.checkpoints(),
+        "runs": store.runs()[-10:],
+        "patients": counts,
+        "takeovers": len(store.takeovers()),
+    }
     if fmt == "json":
         click.echo(json.dumps(data, indent=2))
         return
@@ -98,8 +103,10 @@ def show(config_file: Path | None, state: Path | None, fmt: str) -> None:
     for r in data["runs"]:
         summary = r["summary"] or {}
         brief = ", ".join(f"{k}={summary[k]}" for k in ("written", "unchanged", "failed", "conflicts") if k in summary)
-        click.echo(f"run {r['id']}: {r['started_at']} -> {r['finished_at'] or '-'} {r['outcome'] or 'running/killed'}"
-                   f" ({brief})")
+        click.echo(
+            f"run {r['id']}: {r['started_at']} -> {r['finished_at'] or '-'} {r['outcome'] or 'running/killed'}"
+            f" ({brief})"
+        )
 
 
 @state_group.command("conflicts")
@@ -168,11 +175,16 @@ def lookup(config_file: Path | None, state: Path | None, pseudonym_key_file: Pat
     env = os.environ.get("POEMS_FHIR_PSEUDONYM_KEY")
     key_path = pseudonym_key_file or store.path.parent / "pseudonym.key"
     if not env and not key_path.exists():
-        _fail(f"no pseudonym key at {key_path}: give --pseudonym-key-file or POEMS_FHIR_PSEUDONYM_KEY, as the sync run does")
+        _fail(
+            f"no pseudonym key at {key_path}: give --pseudonym-key-file or POEMS_FHIR_PSEUDONYM_KEY, as the sync run does"
+        )
     key = store.pseudonym_key(pseudonym_key_file, env)
     found = sorted({p["patient"] for p in store.patients() if pseudonym(key, p["patient"]) == name})
     if not found:
-        _fail(f"{name} matches no patient in {store.path} (another installation's key, or a patient the state "
-              "does not hold)", 1)
+        _fail(
+            f"{name} matches no patient in {store.path} (another installation's key, or a patient the state "
+            "does not hold)",
+            1,
+        )
     for p in found:
         click.echo(p)

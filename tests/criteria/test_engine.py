@@ -1,4 +1,5 @@
 """The criteria engine on plain data: three-valued rules, profiles, caveats, time, flags."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,9 @@ from poems_fhir.criteria.profiles import DISPENZIERI_2003, JAPAN_2019, MAYO, get
 D = dt.date(2020, 1, 1)
 
 
-def f(topic: str, state: State = State.PRESENT, *, when: dt.date | None = D, ref: str = "Observation/x",
-      **kw) -> Finding:
+def f(
+    topic: str, state: State = State.PRESENT, *, when: dt.date | None = D, ref: str = "Observation/x", **kw
+) -> Finding:
     return Finding(topic, state, Evidence(ref, when, f"{topic} {state.value}"), **kw)
 
 
@@ -151,9 +153,10 @@ def test_endocrinopathy_caveat(axes, caveat, state, open_):
 
 def test_thyroid_only_with_all_other_axes_normal_is_closed_absent():
     findings = [f("endocrinopathy", axis=EndocrineAxis.THYROID)]
-    findings += [f("endocrinopathy", State.ABSENT, axis=a, ref=f"Observation/{a.value}")
-                 for a in (EndocrineAxis.ADRENAL, EndocrineAxis.GONADAL, EndocrineAxis.PITUITARY,
-                           EndocrineAxis.PARATHYROID)]
+    findings += [
+        f("endocrinopathy", State.ABSENT, axis=a, ref=f"Observation/{a.value}")
+        for a in (EndocrineAxis.ADRENAL, EndocrineAxis.GONADAL, EndocrineAxis.PITUITARY, EndocrineAxis.PARATHYROID)
+    ]
     r = evaluate("Patient/1", findings, MAYO).criteria["endocrinopathy"]
     assert r.state is State.ABSENT and not r.open
 
@@ -168,8 +171,9 @@ def test_partial_normal_endocrine_work_up_is_indeterminate():
 def test_thyroid_only_endocrinopathy_as_sole_minor_keeps_classification_open():
     findings = BOTH_MANDATORY + present(C.VEGF_ELEVATION)
     findings += [f("endocrinopathy", axis=EndocrineAxis.THYROID)]
-    findings += absent(C.ORGANOMEGALY, C.EXTRAVASCULAR_VOLUME_OVERLOAD, C.SKIN_CHANGES, C.PAPILLEDEMA,
-                       C.THROMBOCYTOSIS_POLYCYTHEMIA)
+    findings += absent(
+        C.ORGANOMEGALY, C.EXTRAVASCULAR_VOLUME_OVERLOAD, C.SKIN_CHANGES, C.PAPILLEDEMA, C.THROMBOCYTOSIS_POLYCYTHEMIA
+    )
     a = evaluate("Patient/1", findings, MAYO)
     assert a.classification is Classification.INDETERMINATE
     assert [m.criterion for m in a.missing] == ["endocrinopathy"]
@@ -179,10 +183,21 @@ def test_dispenzieri_2003_counts_sclerotic_and_castleman_as_minor():
     a = evaluate("Patient/1", BOTH_MANDATORY + present(C.CASTLEMAN_DISEASE), DISPENZIERI_2003)
     assert a.classification is Classification.MET
     # VEGF and thrombocytosis are not 2003 criteria
-    b = evaluate("Patient/1", BOTH_MANDATORY + present(C.VEGF_ELEVATION, C.THROMBOCYTOSIS_POLYCYTHEMIA)
-                 + absent(C.SCLEROTIC_BONE_LESIONS, C.CASTLEMAN_DISEASE, C.ORGANOMEGALY,
-                          C.EXTRAVASCULAR_VOLUME_OVERLOAD, C.ENDOCRINOPATHY, C.SKIN_CHANGES, C.PAPILLEDEMA),
-                 DISPENZIERI_2003)
+    b = evaluate(
+        "Patient/1",
+        BOTH_MANDATORY
+        + present(C.VEGF_ELEVATION, C.THROMBOCYTOSIS_POLYCYTHEMIA)
+        + absent(
+            C.SCLEROTIC_BONE_LESIONS,
+            C.CASTLEMAN_DISEASE,
+            C.ORGANOMEGALY,
+            C.EXTRAVASCULAR_VOLUME_OVERLOAD,
+            C.ENDOCRINOPATHY,
+            C.SKIN_CHANGES,
+            C.PAPILLEDEMA,
+        ),
+        DISPENZIERI_2003,
+    )
     assert b.classification is Classification.NOT_MET
 
 
@@ -191,18 +206,24 @@ def test_japan_2019_requires_vegf_and_two_minors():
     assert evaluate("Patient/1", base, JAPAN_2019).classification is Classification.INDETERMINATE
     assert [m.criterion for m in evaluate("Patient/1", base, JAPAN_2019).missing] == ["vegf_elevation"]
     assert evaluate("Patient/1", base + present(C.VEGF_ELEVATION), JAPAN_2019).classification is Classification.MET
-    one_minor = BOTH_MANDATORY + present(C.VEGF_ELEVATION, C.SKIN_CHANGES) + absent(
-        C.ORGANOMEGALY, C.EXTRAVASCULAR_VOLUME_OVERLOAD, C.SCLEROTIC_BONE_LESIONS)
+    one_minor = (
+        BOTH_MANDATORY
+        + present(C.VEGF_ELEVATION, C.SKIN_CHANGES)
+        + absent(C.ORGANOMEGALY, C.EXTRAVASCULAR_VOLUME_OVERLOAD, C.SCLEROTIC_BONE_LESIONS)
+    )
     assert evaluate("Patient/1", one_minor, JAPAN_2019).classification is Classification.NOT_MET
     # papilledema and thrombocytosis are not minors in the Japanese proposal
-    assert evaluate("Patient/1", one_minor + present(C.PAPILLEDEMA), JAPAN_2019).classification is Classification.NOT_MET
+    assert (
+        evaluate("Patient/1", one_minor + present(C.PAPILLEDEMA), JAPAN_2019).classification is Classification.NOT_MET
+    )
 
 
 def test_classify_directly_from_results():
     results = {c.value: CriterionResult(c.value, State.ABSENT, "x") for c in C}
     results["polyneuropathy"] = CriterionResult("polyneuropathy", State.PRESENT, "x")
-    results["monoclonal_plasma_cell_disorder"] = CriterionResult("monoclonal_plasma_cell_disorder",
-                                                                 State.INDETERMINATE, "x", open=True)
+    results["monoclonal_plasma_cell_disorder"] = CriterionResult(
+        "monoclonal_plasma_cell_disorder", State.INDETERMINATE, "x", open=True
+    )
     cls, missing = classify(MAYO, results)
     assert cls is Classification.NOT_MET  # other majors all absent: can never be met
 
@@ -247,7 +268,10 @@ def test_thrombocytosis_polycythemia_needs_both_sides_to_be_absent():
     assert "thrombocytosis not assessed" in only_hb.reason
     both = evaluate("Patient/1", [hb_normal, plt_normal], MAYO).criteria["thrombocytosis_polycythemia"]
     assert both.state is State.ABSENT
-    assert evaluate("Patient/1", [hb_normal, plt_high], MAYO).criteria["thrombocytosis_polycythemia"].state is State.PRESENT
+    assert (
+        evaluate("Patient/1", [hb_normal, plt_high], MAYO).criteria["thrombocytosis_polycythemia"].state
+        is State.PRESENT
+    )
 
 
 def test_vegf_confounder_flag():

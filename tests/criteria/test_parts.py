@@ -1,5 +1,6 @@
 """'Any of' criteria combine part by part (issue #8): organomegaly (liver, spleen, nodes), volume
 overload (oedema, effusion, ascites), skin, thrombocytosis/polycythemia; endocrine axes."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,10 +12,15 @@ from poems_fhir.criteria.profiles import MAYO
 D1, D2 = dt.date(2020, 1, 1), dt.date(2020, 2, 1)
 
 
-def f(topic: C, state: State, component: str | None, when: dt.date = D1, ref: str = "Condition/x",
-      **kw) -> Finding:
-    return Finding(topic.value, state, Evidence(ref, when, f"{component} {state.value}"),
-                   component=component, is_assertion=True, **kw)
+def f(topic: C, state: State, component: str | None, when: dt.date = D1, ref: str = "Condition/x", **kw) -> Finding:
+    return Finding(
+        topic.value,
+        state,
+        Evidence(ref, when, f"{component} {state.value}"),
+        component=component,
+        is_assertion=True,
+        **kw,
+    )
 
 
 def result(*findings: Finding, criterion: C = C.ORGANOMEGALY):
@@ -22,8 +28,10 @@ def result(*findings: Finding, criterion: C = C.ORGANOMEGALY):
 
 
 def test_enlarged_liver_and_spleen_not_enlarged_is_present():
-    r = result(f(C.ORGANOMEGALY, State.PRESENT, "liver", D1, "Condition/liver"),
-               f(C.ORGANOMEGALY, State.ABSENT, "spleen", D2, "Condition/spleen"))
+    r = result(
+        f(C.ORGANOMEGALY, State.PRESENT, "liver", D1, "Condition/liver"),
+        f(C.ORGANOMEGALY, State.ABSENT, "spleen", D2, "Condition/spleen"),
+    )
     assert r.state is State.PRESENT
     assert [e.reference for e in r.evidence] == ["Condition/liver"]
     assert "spleen absent" in r.reason
@@ -46,13 +54,17 @@ def test_generic_statement_speaks_for_every_part():
 
 def test_conflict_only_within_one_part():
     # the liver asserted, then refuted later: that part conflicts; nothing else is known
-    conflict = result(f(C.ORGANOMEGALY, State.PRESENT, "liver", D1, "Condition/a"),
-                      f(C.ORGANOMEGALY, State.ABSENT, "liver", D2, "Condition/b"))
+    conflict = result(
+        f(C.ORGANOMEGALY, State.PRESENT, "liver", D1, "Condition/a"),
+        f(C.ORGANOMEGALY, State.ABSENT, "liver", D2, "Condition/b"),
+    )
     assert conflict.state is State.INDETERMINATE and "conflicting" in conflict.reason
     # ... but an enlarged spleen elsewhere makes the criterion present
-    with_spleen = result(f(C.ORGANOMEGALY, State.PRESENT, "liver", D1, "Condition/a"),
-                         f(C.ORGANOMEGALY, State.ABSENT, "liver", D2, "Condition/b"),
-                         f(C.ORGANOMEGALY, State.PRESENT, "spleen", D1, "Condition/c"))
+    with_spleen = result(
+        f(C.ORGANOMEGALY, State.PRESENT, "liver", D1, "Condition/a"),
+        f(C.ORGANOMEGALY, State.ABSENT, "liver", D2, "Condition/b"),
+        f(C.ORGANOMEGALY, State.PRESENT, "spleen", D1, "Condition/c"),
+    )
     assert with_spleen.state is State.PRESENT
 
 
@@ -62,31 +74,43 @@ def test_two_named_parts_in_one_finding():
 
 
 def test_volume_overload_parts():
-    r = result(f(C.EXTRAVASCULAR_VOLUME_OVERLOAD, State.ABSENT, "edema", D2),
-               f(C.EXTRAVASCULAR_VOLUME_OVERLOAD, State.PRESENT, "pleural_effusion", D1),
-               criterion=C.EXTRAVASCULAR_VOLUME_OVERLOAD)
+    r = result(
+        f(C.EXTRAVASCULAR_VOLUME_OVERLOAD, State.ABSENT, "edema", D2),
+        f(C.EXTRAVASCULAR_VOLUME_OVERLOAD, State.PRESENT, "pleural_effusion", D1),
+        criterion=C.EXTRAVASCULAR_VOLUME_OVERLOAD,
+    )
     assert r.state is State.PRESENT
-    r = result(f(C.EXTRAVASCULAR_VOLUME_OVERLOAD, State.ABSENT, "edema"),
-               f(C.EXTRAVASCULAR_VOLUME_OVERLOAD, State.ABSENT, "pleural_effusion"),
-               criterion=C.EXTRAVASCULAR_VOLUME_OVERLOAD)
+    r = result(
+        f(C.EXTRAVASCULAR_VOLUME_OVERLOAD, State.ABSENT, "edema"),
+        f(C.EXTRAVASCULAR_VOLUME_OVERLOAD, State.ABSENT, "pleural_effusion"),
+        criterion=C.EXTRAVASCULAR_VOLUME_OVERLOAD,
+    )
     assert r.state is State.NOT_ASSESSED and "ascites not assessed" in r.reason
 
 
 def test_skin_parts():
-    r = result(f(C.SKIN_CHANGES, State.PRESENT, "hyperpigmentation", D1),
-               f(C.SKIN_CHANGES, State.ABSENT, "hypertrichosis", D2), criterion=C.SKIN_CHANGES)
+    r = result(
+        f(C.SKIN_CHANGES, State.PRESENT, "hyperpigmentation", D1),
+        f(C.SKIN_CHANGES, State.ABSENT, "hypertrichosis", D2),
+        criterion=C.SKIN_CHANGES,
+    )
     assert r.state is State.PRESENT
 
 
 def test_weak_negative_in_one_part_is_indeterminate_not_absent():
-    r = result(f(C.ORGANOMEGALY, State.ABSENT, "liver"), f(C.ORGANOMEGALY, State.ABSENT, "spleen"),
-               f(C.ORGANOMEGALY, State.ABSENT, "lymph_nodes", strength=Strength.WEAK, note="low-grade"))
+    r = result(
+        f(C.ORGANOMEGALY, State.ABSENT, "liver"),
+        f(C.ORGANOMEGALY, State.ABSENT, "spleen"),
+        f(C.ORGANOMEGALY, State.ABSENT, "lymph_nodes", strength=Strength.WEAK, note="low-grade"),
+    )
     assert r.state is State.INDETERMINATE and r.open
 
 
 def test_endocrine_axes_combine_as_parts():
     def ax(axis: EndocrineAxis, state: State, when: dt.date = D1, ref: str = "Observation/x") -> Finding:
         return Finding(C.ENDOCRINOPATHY.value, state, Evidence(ref, when, axis.value), axis=axis)
-    r = evaluate("Patient/p", [ax(EndocrineAxis.GONADAL, State.PRESENT), ax(EndocrineAxis.ADRENAL, State.ABSENT)],
-                 MAYO).criteria[C.ENDOCRINOPATHY.value]
+
+    r = evaluate(
+        "Patient/p", [ax(EndocrineAxis.GONADAL, State.PRESENT), ax(EndocrineAxis.ADRENAL, State.ABSENT)], MAYO
+    ).criteria[C.ENDOCRINOPATHY.value]
     assert r.state is State.PRESENT

@@ -1,5 +1,6 @@
 """Response assessment on plain data: every category of both frameworks, the measurability gate,
 VEGF specimens, nadir and progression, clinical domains and alerts."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,6 +32,7 @@ def run(*measurements: Measurement, events=TREATED, findings=(), course=(), as_o
 
 # --- amyloid-style --------------------------------------------------------------------------
 
+
 def test_pr_needs_a_measurable_baseline():
     r = run(m("serum_m_protein", 7.7, -10), m("serum_m_protein", 3.7, 30))
     assert r.hematologic.category == "PR" and r.hematologic.change == pytest.approx(-0.519, abs=1e-3)
@@ -48,8 +50,12 @@ def test_nr_when_measurable_but_little_change():
 
 
 def test_vgpr_by_dflc():
-    r = run(m("flc_lambda", 150, -5, unit="mg/L"), m("flc_kappa", 10, -5, unit="mg/L"),
-            m("flc_lambda", 45, 60, unit="mg/L"), m("flc_kappa", 12, 60, unit="mg/L"))
+    r = run(
+        m("flc_lambda", 150, -5, unit="mg/L"),
+        m("flc_kappa", 10, -5, unit="mg/L"),
+        m("flc_lambda", 45, 60, unit="mg/L"),
+        m("flc_kappa", 12, 60, unit="mg/L"),
+    )
     assert r.hematologic.category == "VGPR"
 
 
@@ -62,8 +68,13 @@ def test_cr_requires_both_immunofixations_and_reports_missing_flc_and_marrow():
     assert r.hematologic.category == "CR" and r.hematologic.provisional
     assert any("FLC ratio" in c for c in r.hematologic.caveats)
     assert any("bone-marrow" in c for c in r.hematologic.caveats)
-    full = run(*base, m("serum_ife", 0, 90, unit=None), m("urine_ife", 0, 92, unit=None),
-               m("flc_ratio", 1.0, 90, unit="{ratio}"), m("bm_plasma_cells", 2, 95, unit="%"))
+    full = run(
+        *base,
+        m("serum_ife", 0, 90, unit=None),
+        m("urine_ife", 0, 92, unit=None),
+        m("flc_ratio", 1.0, 90, unit="{ratio}"),
+        m("bm_plasma_cells", 2, 95, unit="%"),
+    )
     assert full.hematologic.category == "CR" and not full.hematologic.provisional
 
 
@@ -71,8 +82,12 @@ def test_pd_from_nadir_and_from_cr():
     r = run(m("serum_m_protein", 10, -10), m("serum_m_protein", 3, 60), m("serum_m_protein", 6, 200))
     assert r.hematologic.category == "PD" and "nadir (3 g/L)" in r.hematologic.reason
     assert [a.code for a in r.alerts] == ["hematologic_progression"]
-    relapse = run(m("serum_m_protein", 6, -10), m("serum_ife", 0, 90, unit=None), m("urine_ife", 0, 90, unit=None),
-                  m("serum_ife", 1, 400, unit=None))
+    relapse = run(
+        m("serum_m_protein", 6, -10),
+        m("serum_ife", 0, 90, unit=None),
+        m("urine_ife", 0, 90, unit=None),
+        m("serum_ife", 1, 400, unit=None),
+    )
     assert relapse.hematologic.category == "PD" and "after a complete response" in relapse.hematologic.reason
 
 
@@ -82,6 +97,7 @@ def test_small_rise_below_threshold_is_not_pd():
 
 
 # --- IMWG-style -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("latest", "category"), [(0.5, "VGPR"), (4, "PR"), (7, "MR"), (9, "NR"), (16, "PD")])
 def test_imwg_categories(latest, category):
@@ -101,17 +117,21 @@ def test_imwg_cr_caveat_without_marrow():
 
 # --- baseline choice ------------------------------------------------------------------------
 
+
 def test_no_treatment_no_baseline_is_not_evaluable():
     r = run(m("serum_m_protein", 8, -10), m("serum_m_protein", 2, 60), events=[])
     assert r.hematologic.category == "not_evaluable" and "no treatment" in r.hematologic.reason
 
 
 def test_user_baseline_date_overrides():
-    r = run(m("serum_m_protein", 8, -100), m("serum_m_protein", 12, -10), m("serum_m_protein", 4, 60),
-            baseline=d(-50))
+    r = run(m("serum_m_protein", 8, -100), m("serum_m_protein", 12, -10), m("serum_m_protein", 4, 60), baseline=d(-50))
     assert r.hematologic.baseline.value == 8 and r.baseline_date == d(-50)
-    assert run(m("serum_m_protein", 8, -100), m("serum_m_protein", 12, -10), m("serum_m_protein", 4, 60)
-               ).hematologic.baseline.value == 12  # default: the last before treatment
+    assert (
+        run(
+            m("serum_m_protein", 8, -100), m("serum_m_protein", 12, -10), m("serum_m_protein", 4, 60)
+        ).hematologic.baseline.value
+        == 12
+    )  # default: the last before treatment
 
 
 def test_as_of_hides_later_results():
@@ -121,14 +141,20 @@ def test_as_of_hides_later_results():
 
 # --- VEGF -----------------------------------------------------------------------------------
 
+
 def vegf(value, day, specimen="plasma"):
     return m("vegf", value, day, specimen, "pg/mL")
 
 
-@pytest.mark.parametrize(("values", "category"), [
-    ([800, 150], "complete"), ([800, 350], "partial"), ([800, 600], "none"),
-    ([800, 150, 500], "progression"),
-])
+@pytest.mark.parametrize(
+    ("values", "category"),
+    [
+        ([800, 150], "complete"),
+        ([800, 350], "partial"),
+        ([800, 600], "none"),
+        ([800, 150, 500], "progression"),
+    ],
+)
 def test_vegf_categories(values, category):
     points = [vegf(v, -5 if i == 0 else 60 * i) for i, v in enumerate(values)]
     assert run(*points).vegf.category == category
@@ -155,20 +181,38 @@ def test_vegf_progression_alert():
 
 # --- clinical --------------------------------------------------------------------------------
 
+
 def finding(topic, day, resolved=None, rule=None):
-    return Finding(topic, State.PRESENT, Evidence(f"Condition/{topic}-{day}", d(day), topic),
-                   is_assertion=True, resolved_on=d(resolved) if resolved is not None else None, source_rule=rule)
+    return Finding(
+        topic,
+        State.PRESENT,
+        Evidence(f"Condition/{topic}-{day}", d(day), topic),
+        is_assertion=True,
+        resolved_on=d(resolved) if resolved is not None else None,
+        source_rule=rule,
+    )
 
 
 def test_clinical_domains_from_course_resolution_new_findings_and_albumin():
-    findings = [finding("extravascular_volume_overload", -30, resolved=100),
-                finding("skin_changes", -30), finding("organomegaly", 50)]
-    course = [CourseAssessment("neuropathy", "worse", d(40), "Observation/c1"),
-              CourseAssessment("neuropathy", "improved", d(120), "Observation/c2")]
+    findings = [
+        finding("extravascular_volume_overload", -30, resolved=100),
+        finding("skin_changes", -30),
+        finding("organomegaly", 50),
+    ]
+    course = [
+        CourseAssessment("neuropathy", "worse", d(40), "Observation/c1"),
+        CourseAssessment("neuropathy", "improved", d(120), "Observation/c2"),
+    ]
     r = run(m("albumin", 28, -10), m("albumin", 36, 150), findings=findings, course=course)
     directions = {k: v.direction for k, v in r.clinical.items()}
-    assert directions == {"neuropathy": "improved", "volume_overload": "improved", "organomegaly": "worse",
-                          "skin": "not_assessed", "pulmonary_hypertension": "not_assessed", "albumin": "improved"}
+    assert directions == {
+        "neuropathy": "improved",
+        "volume_overload": "improved",
+        "organomegaly": "worse",
+        "skin": "not_assessed",
+        "pulmonary_hypertension": "not_assessed",
+        "albumin": "improved",
+    }
     assert r.clinical_overall == "worse"
     early = run(findings=findings, course=course, as_of=d(45))
     assert early.clinical["neuropathy"].direction == "worse"
@@ -179,15 +223,22 @@ def test_albumin_stable_within_tolerance():
 
 
 def test_discordant_alert_names_neurotoxic_agents():
-    events = TREATED + [Event("treatment", d(30), "MedicationStatement/thal", "thalidomide", agent="thalidomide",
-                              neurotoxic=True)]
-    r = run(m("serum_m_protein", 7.7, -10), m("serum_m_protein", 3.7, 60), events=events,
-            course=[CourseAssessment("neuropathy", "worse", d(60), "Observation/c")])
+    events = TREATED + [
+        Event("treatment", d(30), "MedicationStatement/thal", "thalidomide", agent="thalidomide", neurotoxic=True)
+    ]
+    r = run(
+        m("serum_m_protein", 7.7, -10),
+        m("serum_m_protein", 3.7, 60),
+        events=events,
+        course=[CourseAssessment("neuropathy", "worse", d(60), "Observation/c")],
+    )
     (alert,) = r.alerts
     assert alert.code == "discordant_response" and "thalidomide" in alert.message
 
 
 def test_reappearance_of_a_resolved_finding():
-    findings = [finding("extravascular_volume_overload", -30, resolved=100, rule="ascites"),
-                finding("extravascular_volume_overload", 300, rule="ascites")]
+    findings = [
+        finding("extravascular_volume_overload", -30, resolved=100, rule="ascites"),
+        finding("extravascular_volume_overload", 300, rule="ascites"),
+    ]
     assert "reappearance" in [a.code for a in run(findings=findings).alerts]

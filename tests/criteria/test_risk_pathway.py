@@ -1,4 +1,5 @@
 """Risk factors and the care pathway on plain data."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,9 +40,14 @@ def test_wang_factors():
     findings = MANDATORY + [f("pulmonary_hypertension"), f("extravascular_volume_overload", rule="pleural_effusion")]
     events = [Event("treatment", T0, "MedicationStatement/x", "lenalidomide")]
     risk = risk_of(findings, [m("egfr", 25, -10, "mL/min/{1.73_m2}")], events)
-    assert {k: risk[k].state for k in ("age_over_50", "pulmonary_hypertension", "pleural_effusion", "egfr_below_30")} == {
-        "age_over_50": State.PRESENT, "pulmonary_hypertension": State.PRESENT, "pleural_effusion": State.PRESENT,
-        "egfr_below_30": State.PRESENT}
+    assert {
+        k: risk[k].state for k in ("age_over_50", "pulmonary_hypertension", "pleural_effusion", "egfr_below_30")
+    } == {
+        "age_over_50": State.PRESENT,
+        "pulmonary_hypertension": State.PRESENT,
+        "pleural_effusion": State.PRESENT,
+        "egfr_below_30": State.PRESENT,
+    }
     young = risk_of(MANDATORY, [m("egfr", 46, -10)], events, birth=dt.date(1980, 1, 1))
     assert young["age_over_50"].state is State.ABSENT and young["egfr_below_30"].state is State.ABSENT
     assert young["pulmonary_hypertension"].state is State.NOT_ASSESSED  # never assumed absent
@@ -67,8 +73,10 @@ def test_mayo_factors_and_unknown_birth_date():
 
 def test_post_transplant_factors_only_after_a_transplant():
     assert "igg_lambda" not in risk_of(MANDATORY)
-    events = [Event("treatment", T0, "MedicationStatement/x", "melphalan"),
-              Event("autologous_hsct", d(60), "Procedure/asct", "ASCT", status="completed")]
+    events = [
+        Event("treatment", T0, "MedicationStatement/x", "melphalan"),
+        Event("autologous_hsct", d(60), "Procedure/asct", "ASCT", status="completed"),
+    ]
     risk = risk_of(MANDATORY, events=events, birth=dt.date(1975, 6, 1))
     assert risk["igg_lambda"].state is State.PRESENT
     assert risk["age_50_or_less_at_asct"].state is State.PRESENT
@@ -83,8 +91,10 @@ def test_post_transplant_factors_only_after_a_transplant():
 
 
 def test_thrombosis_factors():
-    findings = MANDATORY + [f("organomegaly", rule="splenomegaly"),
-                            f("thrombocytosis_polycythemia", rule="platelets", component="thrombocytosis")]
+    findings = MANDATORY + [
+        f("organomegaly", rule="splenomegaly"),
+        f("thrombocytosis_polycythemia", rule="platelets", component="thrombocytosis"),
+    ]
     risk = risk_of(findings)
     assert risk["thrombosis_splenomegaly"].state is State.PRESENT
     assert risk["thrombosis_thrombocytosis"].state is State.PRESENT
@@ -92,6 +102,7 @@ def test_thrombosis_factors():
 
 
 # --- pathway ----------------------------------------------------------------------------------
+
 
 def steps_of(findings, measurements=(), events=(), as_of=None):
     a = evaluate("Patient/1", findings, MAYO, as_of)
@@ -125,9 +136,11 @@ def test_unknown_marrow_asks_for_a_biopsy():
 
 
 def test_transplant_steps_follow_the_real_dates():
-    events = [Event("treatment", T0, "MedicationStatement/x", "lenalidomide"),
-              Event("stem_cell_mobilisation", d(100), "Procedure/mob", "mobilisation", status="completed"),
-              Event("autologous_hsct", d(110), "Procedure/asct", "ASCT", status="completed")]
+    events = [
+        Event("treatment", T0, "MedicationStatement/x", "lenalidomide"),
+        Event("stem_cell_mobilisation", d(100), "Procedure/mob", "mobilisation", status="completed"),
+        Event("autologous_hsct", d(110), "Procedure/asct", "ASCT", status="completed"),
+    ]
     findings = MANDATORY + [f("organomegaly", rule="splenomegaly")]
     planned = steps_of(findings, events=events, as_of=d(105))
     assert planned["engraftment-syndrome"].status == "not-started"

@@ -1,4 +1,5 @@
 """Scope on plain data: the trigger (each option, both sides), met is always in scope, counts."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,9 @@ D = dt.date(2020, 1, 1)
 
 
 def f(topic: str, state: State = State.PRESENT, strength: Strength = Strength.STRONG, **kw) -> Finding:
-    return Finding(topic, state, Evidence(f"Condition/{topic}-{state.value}", D, f"{topic} {state.value}"),
-                   strength=strength, **kw)
+    return Finding(
+        topic, state, Evidence(f"Condition/{topic}-{state.value}", D, f"{topic} {state.value}"), strength=strength, **kw
+    )
 
 
 def scope_of(findings: list[Finding], trigger=DEFAULT_TRIGGER):
@@ -45,9 +47,15 @@ def test_either_mandatory_criterion_present_puts_a_patient_in_scope(criterion):
     assert s.reason == f"{criterion.value} present"
 
 
-@pytest.mark.parametrize("state, strength", [(State.ABSENT, Strength.STRONG), (State.ABSENT, Strength.WEAK),
-                                             (State.INDETERMINATE, Strength.STRONG),
-                                             (State.NOT_ASSESSED, Strength.STRONG)])
+@pytest.mark.parametrize(
+    "state, strength",
+    [
+        (State.ABSENT, Strength.STRONG),
+        (State.ABSENT, Strength.WEAK),
+        (State.INDETERMINATE, Strength.STRONG),
+        (State.NOT_ASSESSED, Strength.STRONG),
+    ],
+)
 def test_a_trigger_criterion_that_is_not_present_does_not(state, strength):
     _, s = scope_of([f(C.POLYNEUROPATHY.value, state, strength), f(C.SKIN_CHANGES.value)])
     assert s.scope is Scope.OUT_OF_SCOPE and s.matched == ()
@@ -97,8 +105,12 @@ def test_several_trigger_criteria_any_one_suffices():
 
 
 def test_met_is_always_in_scope_whatever_the_trigger():
-    findings = [f(C.POLYNEUROPATHY.value), f(C.MONOCLONAL_PLASMA_CELL_DISORDER.value), f(C.VEGF_ELEVATION.value),
-                f(C.SKIN_CHANGES.value)]
+    findings = [
+        f(C.POLYNEUROPATHY.value),
+        f(C.MONOCLONAL_PLASMA_CELL_DISORDER.value),
+        f(C.VEGF_ELEVATION.value),
+        f(C.SKIN_CHANGES.value),
+    ]
     a, s = scope_of(findings, ("castleman_disease",))
     assert a.classification is Classification.MET
     assert s.in_scope and s.matched == () and "criteria met" in s.reason
@@ -120,8 +132,12 @@ def test_trigger_ids_are_checked():
 
 def test_screening_counts_per_scope_and_classification():
     counts = ScreeningCounts()
-    for findings in ([], [f(C.POLYNEUROPATHY.value)], [f(C.POLYNEUROPATHY.value, State.ABSENT)],
-                     [f(C.MONOCLONAL_PLASMA_CELL_DISORDER.value), f(C.POLYNEUROPATHY.value, State.ABSENT)]):
+    for findings in (
+        [],
+        [f(C.POLYNEUROPATHY.value)],
+        [f(C.POLYNEUROPATHY.value, State.ABSENT)],
+        [f(C.MONOCLONAL_PLASMA_CELL_DISORDER.value), f(C.POLYNEUROPATHY.value, State.ABSENT)],
+    ):
         a, s = scope_of(findings)
         counts.add(s, a.classification)
     assert counts.to_dict() == {

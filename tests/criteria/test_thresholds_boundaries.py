@@ -4,6 +4,7 @@ The expected answers come from shared/clinical/criteria.md (section cited per te
 code: a `>=` turned into `>` (or 1.25 into 1.5) must fail one of these. The cut-offs are read through
 the shipped mapping (mappings/default.yaml), so the file and the engine are checked together.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -59,6 +60,7 @@ def absent(*cs: C) -> list[Finding]:
 
 # --- the shipped cut-offs are the published ones (criteria.md §4, §8, §9) ----------------------
 
+
 def test_mapping_cut_offs_are_the_published_values():
     t = MAPPING.thresholds
     assert (t["vegf_plasma"].value, t["vegf_plasma"].operator) == (200, ">=")  # §4 Mayo plasma >= 200
@@ -72,6 +74,7 @@ def test_mapping_cut_offs_are_the_published_values():
 
 # --- §3.3 Time: a fact counts once it is effective on or before the evaluation date --------------
 
+
 @pytest.mark.parametrize(("offset", "counted"), [(-1, True), (0, True), (1, False)])
 def test_as_of_keeps_facts_dated_on_the_evaluation_day(offset, counted):
     as_of = dt.date(2020, 6, 15)
@@ -82,8 +85,10 @@ def test_as_of_keeps_facts_dated_on_the_evaluation_day(offset, counted):
 
 # --- §3.3 / §6: a clinician refuting what was asserted is conflicting evidence -> INDETERMINATE --
 
-@pytest.mark.parametrize(("refuted_after", "expected"), [(-1, State.PRESENT), (0, State.INDETERMINATE),
-                                                         (1, State.INDETERMINATE)])
+
+@pytest.mark.parametrize(
+    ("refuted_after", "expected"), [(-1, State.PRESENT), (0, State.INDETERMINATE), (1, State.INDETERMINATE)]
+)
 def test_refutation_on_the_same_day_is_a_conflict(refuted_after, expected):
     asserted = f(C.SKIN_CHANGES.value, when=T0, is_assertion=True, ref="Condition/a")
     refuted = f(C.SKIN_CHANGES.value, State.ABSENT, when=day(refuted_after), is_assertion=True, ref="Condition/b")
@@ -96,14 +101,22 @@ def test_refutation_on_the_same_day_is_a_conflict(refuted_after, expected):
 # --- §3.1-3.3 counting rules at their edge (exactly at_least present) ---------------------------
 
 MANDATORY = (C.POLYNEUROPATHY, C.MONOCLONAL_PLASMA_CELL_DISORDER)
-MAYO_MINORS = (C.ORGANOMEGALY, C.EXTRAVASCULAR_VOLUME_OVERLOAD, C.ENDOCRINOPATHY, C.SKIN_CHANGES,
-               C.PAPILLEDEMA, C.THROMBOCYTOSIS_POLYCYTHEMIA)
+MAYO_MINORS = (
+    C.ORGANOMEGALY,
+    C.EXTRAVASCULAR_VOLUME_OVERLOAD,
+    C.ENDOCRINOPATHY,
+    C.SKIN_CHANGES,
+    C.PAPILLEDEMA,
+    C.THROMBOCYTOSIS_POLYCYTHEMIA,
+)
 
 
 def test_mayo_exactly_one_other_major_and_one_minor_is_met():
     # §3.1: MAJ-1 AND MAJ-2 AND (MAJ-3 OR MAJ-4 OR MAJ-5) AND >= 1 of MIN-1..6
     findings = present(*MANDATORY, C.VEGF_ELEVATION, C.PAPILLEDEMA)
-    findings += absent(C.CASTLEMAN_DISEASE, C.SCLEROTIC_BONE_LESIONS, *[c for c in MAYO_MINORS if c is not C.PAPILLEDEMA])
+    findings += absent(
+        C.CASTLEMAN_DISEASE, C.SCLEROTIC_BONE_LESIONS, *[c for c in MAYO_MINORS if c is not C.PAPILLEDEMA]
+    )
     assert evaluate("Patient/1", findings, MAYO).classification is Classification.MET
 
 
@@ -120,8 +133,12 @@ def test_mayo_zero_minors_all_assessed_is_not_met_and_one_open_is_indeterminate(
 def test_mayo_all_three_other_majors_absent_is_not_met_one_open_indeterminate():
     # §3.3 rows 3 and 4
     base = present(*MANDATORY, C.SKIN_CHANGES)
-    assert evaluate("Patient/1", base + absent(C.CASTLEMAN_DISEASE, C.SCLEROTIC_BONE_LESIONS, C.VEGF_ELEVATION),
-                    MAYO).classification is Classification.NOT_MET
+    assert (
+        evaluate(
+            "Patient/1", base + absent(C.CASTLEMAN_DISEASE, C.SCLEROTIC_BONE_LESIONS, C.VEGF_ELEVATION), MAYO
+        ).classification
+        is Classification.NOT_MET
+    )
     a = evaluate("Patient/1", base + absent(C.CASTLEMAN_DISEASE, C.SCLEROTIC_BONE_LESIONS), MAYO)
     assert a.classification is Classification.INDETERMINATE
     assert [x.criterion for x in a.missing] == [C.VEGF_ELEVATION.value]
@@ -130,8 +147,9 @@ def test_mayo_all_three_other_majors_absent_is_not_met_one_open_indeterminate():
 JAPAN_MINORS = (C.EXTRAVASCULAR_VOLUME_OVERLOAD, C.SKIN_CHANGES, C.ORGANOMEGALY, C.SCLEROTIC_BONE_LESIONS)
 
 
-@pytest.mark.parametrize(("n_present", "expected"), [(1, Classification.NOT_MET), (2, Classification.MET),
-                                                     (3, Classification.MET)])
+@pytest.mark.parametrize(
+    ("n_present", "expected"), [(1, Classification.NOT_MET), (2, Classification.MET), (3, Classification.MET)]
+)
 def test_japan_needs_two_of_four_minors(n_present, expected):
     # §1 Japanese proposal: all 3 major (incl. VEGF) + >= 2 of 4 minor; the rest assessed absent
     findings = present(*MANDATORY, C.VEGF_ELEVATION, *JAPAN_MINORS[:n_present]) + absent(*JAPAN_MINORS[n_present:])
@@ -151,23 +169,33 @@ def test_dispenzieri_2003_one_minor_is_met_vegf_not_needed():
     assert evaluate("Patient/1", findings, DISPENZIERI_2003).classification is Classification.MET
     # thrombocytosis is not a 2003 criterion ("known association")
     only_platelets = present(*MANDATORY, C.THROMBOCYTOSIS_POLYCYTHEMIA) + absent(
-        C.SCLEROTIC_BONE_LESIONS, C.CASTLEMAN_DISEASE, C.ORGANOMEGALY, C.EXTRAVASCULAR_VOLUME_OVERLOAD,
-        C.ENDOCRINOPATHY, C.SKIN_CHANGES, C.PAPILLEDEMA)
+        C.SCLEROTIC_BONE_LESIONS,
+        C.CASTLEMAN_DISEASE,
+        C.ORGANOMEGALY,
+        C.EXTRAVASCULAR_VOLUME_OVERLOAD,
+        C.ENDOCRINOPATHY,
+        C.SKIN_CHANGES,
+        C.PAPILLEDEMA,
+    )
     assert evaluate("Patient/1", only_platelets, DISPENZIERI_2003).classification is Classification.NOT_MET
 
 
 # --- §5 endocrinopathy: one non-caveat axis, or two distinct axes ----------------------------------
 
+
 def endo(axis: EndocrineAxis, state: State = State.PRESENT) -> Finding:
     return f(C.ENDOCRINOPATHY.value, state, ref=f"Observation/{axis.value}-{state.value}", axis=axis)
 
 
-@pytest.mark.parametrize(("abnormal", "expected"), [
-    ((EndocrineAxis.THYROID,), State.ABSENT),  # thyroid-only: absent by caveat
-    ((EndocrineAxis.PANCREATIC,), State.ABSENT),  # diabetes-only: absent by caveat
-    ((EndocrineAxis.THYROID, EndocrineAxis.PANCREATIC), State.PRESENT),  # two distinct axes
-    ((EndocrineAxis.GONADAL,), State.PRESENT),  # one non-thyroid, non-diabetes axis
-])
+@pytest.mark.parametrize(
+    ("abnormal", "expected"),
+    [
+        ((EndocrineAxis.THYROID,), State.ABSENT),  # thyroid-only: absent by caveat
+        ((EndocrineAxis.PANCREATIC,), State.ABSENT),  # diabetes-only: absent by caveat
+        ((EndocrineAxis.THYROID, EndocrineAxis.PANCREATIC), State.PRESENT),  # two distinct axes
+        ((EndocrineAxis.GONADAL,), State.PRESENT),  # one non-thyroid, non-diabetes axis
+    ],
+)
 def test_endocrine_caveat_edges(abnormal, expected):
     findings = [endo(a) for a in abnormal] + [endo(a, State.ABSENT) for a in EndocrineAxis if a not in abnormal]
     r = evaluate("Patient/1", findings, MAYO).criteria[C.ENDOCRINOPATHY.value]
@@ -183,6 +211,7 @@ def test_caveat_applies_to_2003_only_when_its_flag_is_set():
 
 
 # --- §8.1a amyloid-style haematological response -------------------------------------------------
+
 
 @pytest.mark.parametrize(("latest", "category"), [(4.1, "NR"), (4.0, "PR"), (3.9, "PR")])
 def test_amyloid_pr_at_exactly_50_percent_fall(latest, category):
@@ -250,17 +279,24 @@ def test_amyloid_pd_by_flc_needs_over_100():
 
 # --- §8.1b IMWG-style --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("baseline", "evaluable"), [(9.9, False), (10.0, True)])
 def test_imwg_measurable_from_10_g_per_l(baseline, evaluable):
     r = resp(m("serum_m_protein", baseline, -5), m("serum_m_protein", baseline * 0.4, 60)).hematologic_imwg
     assert (r.category != "not_evaluable") is evaluable
 
 
-@pytest.mark.parametrize(("latest", "category"), [
-    (2.0, "VGPR"), (2.2, "PR"),  # >= 90 % reduction
-    (10.0, "PR"), (10.2, "MR"),  # >= 50 % reduction
-    (15.0, "MR"), (15.2, "NR"),  # MR 25-49 %
-])
+@pytest.mark.parametrize(
+    ("latest", "category"),
+    [
+        (2.0, "VGPR"),
+        (2.2, "PR"),  # >= 90 % reduction
+        (10.0, "PR"),
+        (10.2, "MR"),  # >= 50 % reduction
+        (15.0, "MR"),
+        (15.2, "NR"),  # MR 25-49 %
+    ],
+)
 def test_imwg_category_edges(latest, category):
     r = resp(m("serum_m_protein", 20.0, -5), m("serum_m_protein", latest, 60)).hematologic_imwg
     assert r.category == category
@@ -281,6 +317,7 @@ def test_imwg_progression_needs_more_than_5_g_per_l_absolute():
 
 
 # --- §8.2 VEGF response, per specimen ------------------------------------------------------------
+
 
 def vegf(value: float, n: int, specimen: str) -> Measurement:
     return m("vegf", value, n, specimen, unit="pg/mL")
@@ -328,14 +365,17 @@ def test_serum_and_plasma_vegf_are_never_compared():
 
 # --- §8.4 albumin direction ----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("latest", "direction"), [(33.0, "improved"), (32.9, "stable"), (27.1, "stable"),
-                                                   (27.0, "worse")])
+
+@pytest.mark.parametrize(
+    ("latest", "direction"), [(33.0, "improved"), (32.9, "stable"), (27.1, "stable"), (27.0, "worse")]
+)
 def test_albumin_direction_edges(latest, direction):
     r = resp(m("albumin", 30.0, -5), m("albumin", latest, 60))
     assert r.clinical["albumin"].direction == direction
 
 
 # --- §4 / §9 risk factors ----------------------------------------------------------------------
+
 
 def risk(ms=(), birth: dt.date | None = None, as_of: dt.date | None = None, events=TREATED):
     response = assess_response(list(ms), events, [], [], CFG, as_of)

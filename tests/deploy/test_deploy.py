@@ -1,6 +1,7 @@
 """The shipped deployment files: systemd units verified by systemd-analyze, Kubernetes manifests
 validated against the Kubernetes JSON schemas (kubernetes-validate, offline), their sync.toml
 accepted by our own configuration loader, and the Dockerfile's promises (pinned, non-root)."""
+
 from __future__ import annotations
 
 import re
@@ -31,28 +32,35 @@ def _units(tmp_path: Path) -> list[Path]:
     return out
 
 
-@pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze not installed (Debian package systemd): "
-                    "the units are not verified")
+@pytest.mark.skipif(
+    SYSTEMD_ANALYZE is None, reason="systemd-analyze not installed (Debian package systemd): the units are not verified"
+)
 def test_systemd_units_verify_cleanly(tmp_path):
     units = _units(tmp_path)
-    result = subprocess.run([SYSTEMD_ANALYZE, "verify", "--man=no", *map(str, units)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, "verify", "--man=no", *map(str, units)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
     # and a typo would be caught
     bad = tmp_path / "bad"
     bad.mkdir()
     typo = _units(bad)[0]
     typo.write_text(typo.read_text().replace("ProtectSystem=strict", "ProtectSystm=strict"))
-    result = subprocess.run([SYSTEMD_ANALYZE, "verify", "--man=no", str(typo)], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, "verify", "--man=no", str(typo)], capture_output=True, text=True, timeout=120
+    )
     assert "Unknown key" in result.stderr
 
 
 @pytest.mark.skipif(SYSTEMD_ANALYZE is None, reason="systemd-analyze not installed (Debian package systemd)")
 def test_systemd_service_is_hardened(tmp_path):
     service = _units(tmp_path)[0]
-    result = subprocess.run([SYSTEMD_ANALYZE, "security", "--offline=true", "--threshold=20", "--no-pager",
-                             str(service)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, "security", "--offline=true", "--threshold=20", "--no-pager", str(service)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     exposure = re.search(r"Overall exposure level for \S+: ([\d.]+)", result.stdout + result.stderr)
     assert exposure and float(exposure.group(1)) <= 2.0 and result.returncode == 0, result.stdout[-2000:]
 
@@ -67,8 +75,12 @@ def test_systemd_service_keeps_state_and_secrets_where_the_readme_says():
 
 
 def _manifests() -> list[tuple[str, dict]]:
-    return [(f.name, doc) for f in sorted((DEPLOY / "kubernetes").glob("*.yaml"))
-            for doc in yaml.safe_load_all(f.read_text()) if doc]
+    return [
+        (f.name, doc)
+        for f in sorted((DEPLOY / "kubernetes").glob("*.yaml"))
+        for doc in yaml.safe_load_all(f.read_text())
+        if doc
+    ]
 
 
 @pytest.mark.parametrize("name, doc", _manifests(), ids=lambda v: v if isinstance(v, str) else "")

@@ -6,6 +6,7 @@ raw request). The server listens on 127.0.0.1 only, every socket operation has a
 by itself after `lifetime` seconds at the latest (normally when the test closes it). It records every
 connection it accepted and every request it read, so a test can assert that it received NOTHING.
 """
+
 from __future__ import annotations
 
 import json
@@ -133,6 +134,7 @@ def respond(status: int, body: bytes | dict[str, Any], headers: dict[str, str] |
 
 def cut_short(body: bytes, declared: int) -> Step:
     """Content-Length says `declared`, the connection closes after `body`."""
+
     def step(conn: socket.socket, request: bytes) -> None:
         conn.sendall(head(200, {"Content-Type": "application/fhir+json", "Content-Length": str(declared)}) + body)
 
@@ -141,15 +143,21 @@ def cut_short(body: bytes, declared: int) -> Step:
 
 def chunked_cut(body: bytes) -> Step:
     """Transfer-Encoding: chunked, one chunk, then the connection closes without the final 0-chunk."""
+
     def step(conn: socket.socket, request: bytes) -> None:
-        conn.sendall(head(200, {"Content-Type": "application/fhir+json", "Transfer-Encoding": "chunked"})
-                     + f"{len(body):x}\r\n".encode() + body + b"\r\n")
+        conn.sendall(
+            head(200, {"Content-Type": "application/fhir+json", "Transfer-Encoding": "chunked"})
+            + f"{len(body):x}\r\n".encode()
+            + body
+            + b"\r\n"
+        )
 
     return step
 
 
 def reset() -> Step:
     """Close with an RST instead of an answer."""
+
     def step(conn: socket.socket, request: bytes) -> None:
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
@@ -159,6 +167,7 @@ def reset() -> Step:
 def drip(clock: FakeClock, seconds_per_byte: float, nbytes: int, declared: int = 100_000) -> Step:
     """A body that trickles in: `nbytes` bytes, each `seconds_per_byte` apart on the fake clock,
     then silence until the client hangs up (bounded by the socket timeout)."""
+
     def step(conn: socket.socket, request: bytes) -> None:
         conn.sendall(head(200, {"Content-Type": "application/fhir+json", "Content-Length": str(declared)}))
         for _ in range(nbytes):

@@ -1,4 +1,5 @@
 """Auth flows: SMART Backend Services JWT assertions (RS384/ES384, PEM/JWKS), discovery, secrets."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,9 @@ NOW = 1_800_000_000
 
 
 def pem(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +51,25 @@ def test_smart_backend_signs_a_verifiable_assertion_from_pem(tmp_path, request, 
     loaded, algorithm, kid = load_private_key(tmp_path / "key.pem")
     assert algorithm == alg
     responses.add("POST", TOKEN_URL, json=fill(exchange("02-auth.json", 0)["response"]["body"]))
-    auth = SmartBackendAuth(TOKEN_URL, "poems-client", "system/*.read", requests.Session(),
-                            clock=lambda: NOW, key=loaded, algorithm=algorithm, kid=kid)
+    auth = SmartBackendAuth(
+        TOKEN_URL,
+        "poems-client",
+        "system/*.read",
+        requests.Session(),
+        clock=lambda: NOW,
+        key=loaded,
+        algorithm=algorithm,
+        kid=kid,
+    )
     assert auth.headers()["Authorization"] == "Bearer <redacted>"
     form = assertion_from(responses.calls[0].request)
-    claims = jwt.decode(form["client_assertion"][0], key.public_key(), algorithms=[alg], audience=TOKEN_URL,
-                        options={"verify_exp": False, "verify_iat": False})
+    claims = jwt.decode(
+        form["client_assertion"][0],
+        key.public_key(),
+        algorithms=[alg],
+        audience=TOKEN_URL,
+        options={"verify_exp": False, "verify_iat": False},
+    )
     assert claims["iss"] == claims["sub"] == "poems-client"
     assert claims["exp"] - claims["iat"] == 300 and claims["jti"]
     assert form["scope"] == ["system/*.read"]
@@ -99,11 +114,24 @@ def test_secrets_are_not_in_reprs():
 def test_smart_backend_discovers_the_token_endpoint_lazily_and_uses_it_as_audience(rsa_key):
     responses.add("GET", f"{BASE}/.well-known/smart-configuration", json={"token_endpoint": TOKEN_URL})
     responses.add("POST", TOKEN_URL, json=fill(exchange("02-auth.json", 0)["response"]["body"]))
-    auth = SmartBackendAuth("", "poems-client", "system/*.read", requests.Session(), clock=lambda: NOW,
-                            key=rsa_key, algorithm="RS384", discover_from=BASE)
+    auth = SmartBackendAuth(
+        "",
+        "poems-client",
+        "system/*.read",
+        requests.Session(),
+        clock=lambda: NOW,
+        key=rsa_key,
+        algorithm="RS384",
+        discover_from=BASE,
+    )
     assert len(responses.calls) == 0  # nothing happens before the first request needs a token
     assert auth.headers()["Authorization"] == "Bearer <redacted>"
     form = assertion_from(responses.calls[1].request)
-    claims = jwt.decode(form["client_assertion"][0], rsa_key.public_key(), algorithms=["RS384"],
-                        audience=TOKEN_URL, options={"verify_exp": False, "verify_iat": False})
+    claims = jwt.decode(
+        form["client_assertion"][0],
+        rsa_key.public_key(),
+        algorithms=["RS384"],
+        audience=TOKEN_URL,
+        options={"verify_exp": False, "verify_iat": False},
+    )
     assert claims["aud"] == TOKEN_URL

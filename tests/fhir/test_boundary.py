@@ -1,5 +1,6 @@
 """The input boundary (fhir/boundary.py): what FHIR allows is accepted, what it forbids is refused
 with a reason naming the element; the examples of issue #9."""
+
 from __future__ import annotations
 
 import copy
@@ -14,9 +15,15 @@ from tests.conftest import SAMPLES
 
 
 def _vegf(**value: Any) -> dict[str, Any]:
-    return {"resourceType": "Observation", "id": "v", "status": "final", "subject": {"reference": "Patient/p"},
-            "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}]},
-            "effectiveDateTime": "2019-02-01", **value}
+    return {
+        "resourceType": "Observation",
+        "id": "v",
+        "status": "final",
+        "subject": {"reference": "Patient/p"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}]},
+        "effectiveDateTime": "2019-02-01",
+        **value,
+    }
 
 
 def _refused(resource: dict[str, Any]) -> str:
@@ -25,25 +32,31 @@ def _refused(resource: dict[str, Any]) -> str:
     return str(err.value)
 
 
-@pytest.mark.parametrize("element, value, words", [
-    ("status", ["final"], "Observation.status is an array, expected a string"),
-    ("code", {"coding": 7}, "Observation.code.coding is a number (7), expected an array"),
-    ("identifier", 7, "Observation.identifier is a number (7), expected an array"),
-    ("code", {"coding": [{"system": "http://loinc.org", "code": "75628-8", "display": 3}]},
-     "Observation.code.coding[0].display is a number"),
-    ("referenceRange", 7, "Observation.referenceRange is a number"),
-    ("valueInteger", "3", "Observation.valueInteger is a string ('3'), expected an integer"),
-    ("valueInteger", True, "Observation.valueInteger is a boolean (true), expected an integer"),
-    ("valueInteger", 2**40, "out of the range of a FHIR integer"),
-    ("effectiveDateTime", "2019-1-5", "is not a FHIR date"),
-    ("effectiveDateTime", "2019-02-30", "is not a day of the calendar"),
-    ("effectiveDateTime", 20190205, "Observation.effectiveDateTime is a number"),
-    ("subject", "Patient/p", "Observation.subject is a string"),
-    ("component", [7], "Observation.component[0] is a number (7), expected an object"),
-    ("valueQuantity", {"value": "5", "unit": "pg/mL"}, "valueQuantity.value is a string"),
-    ("valueQuantity", {"value": 5, "comparator": "~"}, "comparator '~' is not one of"),
-    ("valueString", json.loads('"\\ud800 IgA"'), "Observation.valueString contains a lone surrogate"),
-])
+@pytest.mark.parametrize(
+    "element, value, words",
+    [
+        ("status", ["final"], "Observation.status is an array, expected a string"),
+        ("code", {"coding": 7}, "Observation.code.coding is a number (7), expected an array"),
+        ("identifier", 7, "Observation.identifier is a number (7), expected an array"),
+        (
+            "code",
+            {"coding": [{"system": "http://loinc.org", "code": "75628-8", "display": 3}]},
+            "Observation.code.coding[0].display is a number",
+        ),
+        ("referenceRange", 7, "Observation.referenceRange is a number"),
+        ("valueInteger", "3", "Observation.valueInteger is a string ('3'), expected an integer"),
+        ("valueInteger", True, "Observation.valueInteger is a boolean (true), expected an integer"),
+        ("valueInteger", 2**40, "out of the range of a FHIR integer"),
+        ("effectiveDateTime", "2019-1-5", "is not a FHIR date"),
+        ("effectiveDateTime", "2019-02-30", "is not a day of the calendar"),
+        ("effectiveDateTime", 20190205, "Observation.effectiveDateTime is a number"),
+        ("subject", "Patient/p", "Observation.subject is a string"),
+        ("component", [7], "Observation.component[0] is a number (7), expected an object"),
+        ("valueQuantity", {"value": "5", "unit": "pg/mL"}, "valueQuantity.value is a string"),
+        ("valueQuantity", {"value": 5, "comparator": "~"}, "comparator '~' is not one of"),
+        ("valueString", json.loads('"\\ud800 IgA"'), "Observation.valueString contains a lone surrogate"),
+    ],
+)
 def test_a_wrong_json_type_is_refused_naming_the_element(element: str, value: Any, words: str) -> None:
     assert words in _refused(_vegf(**{element: value}))
 
@@ -58,22 +71,41 @@ def test_the_largest_finite_double_is_accepted() -> None:
     assert validate(_vegf(valueQuantity={"value": 1e308, "unit": "pg/mL"}))["valueQuantity"]["value"] == 1e308
 
 
-@pytest.mark.parametrize("day", ["2019", "2019-02", "2019-02-05", "2019-02-05T10:00:00+01:00",
-                                 "2019-02-05T10:00:00.123Z", "2019-02-05T10:00:00", "0001-01-01", "9999-12-31"])
+@pytest.mark.parametrize(
+    "day",
+    [
+        "2019",
+        "2019-02",
+        "2019-02-05",
+        "2019-02-05T10:00:00+01:00",
+        "2019-02-05T10:00:00.123Z",
+        "2019-02-05T10:00:00",
+        "0001-01-01",
+        "9999-12-31",
+    ],
+)
 def test_fhir_dates_and_partial_dates_are_accepted(day: str) -> None:
     assert validate(_vegf(effectiveDateTime=day))["effectiveDateTime"] == day
 
 
-@pytest.mark.parametrize("day", ["2019-1-5", "19-02-05", "2019-13", "2019-02-05T25:00:00Z", "0000", "2019-02-05 10:00",
-                                 " 2019-02-05", ""])
+@pytest.mark.parametrize(
+    "day", ["2019-1-5", "19-02-05", "2019-13", "2019-02-05T25:00:00Z", "0000", "2019-02-05 10:00", " 2019-02-05", ""]
+)
 def test_malformed_dates_are_refused(day: str) -> None:
     assert "date" in _refused(_vegf(effectiveDateTime=day)) or "calendar" in _refused(_vegf(effectiveDateTime=day))
 
 
 def test_stu3_plain_string_statuses_become_codeable_concepts() -> None:
-    condition = validate({"resourceType": "Condition", "id": "c", "subject": {"reference": "Patient/p"},
-                          "verificationStatus": "refuted", "clinicalStatus": "resolved",
-                          "assertedDate": "2018-05-01"})
+    condition = validate(
+        {
+            "resourceType": "Condition",
+            "id": "c",
+            "subject": {"reference": "Patient/p"},
+            "verificationStatus": "refuted",
+            "clinicalStatus": "resolved",
+            "assertedDate": "2018-05-01",
+        }
+    )
     assert condition["verificationStatus"]["coding"][0]["code"] == "refuted"
     assert condition["clinicalStatus"]["coding"][0]["code"] == "resolved"
     assert condition["recordedDate"] == "2018-05-01"
@@ -87,8 +119,10 @@ def test_stu3_single_category_and_interpretation_become_lists() -> None:
 
 
 def test_stu3_procedure_not_performed_is_not_done() -> None:
-    assert validate({"resourceType": "Procedure", "id": "x", "status": "completed",
-                     "notPerformed": True})["status"] == "not-done"
+    assert (
+        validate({"resourceType": "Procedure", "id": "x", "status": "completed", "notPerformed": True})["status"]
+        == "not-done"
+    )
 
 
 def test_null_elements_count_as_absent() -> None:

@@ -1,4 +1,5 @@
 """FHIR client behaviour, driven by recorded Medplum transcripts. Sleep and clock are patched."""
+
 from __future__ import annotations
 
 import email.utils
@@ -59,9 +60,14 @@ def test_paging_follows_relative_next_links():
     assert len(list(c.search("Observation", {"patient": "x"}))) == 5
 
 
-@pytest.mark.parametrize("foreign", ["https://evil.example/fhir/R4/Observation?_offset=2",
-                                     "http://fhir.test.example/fhir/R4/Observation?_offset=2",
-                                     "https://fhir.test.example:8443/fhir/R4/Observation?_offset=2"])
+@pytest.mark.parametrize(
+    "foreign",
+    [
+        "https://evil.example/fhir/R4/Observation?_offset=2",
+        "http://fhir.test.example/fhir/R4/Observation?_offset=2",
+        "https://fhir.test.example:8443/fhir/R4/Observation?_offset=2",
+    ],
+)
 @responses.activate
 def test_foreign_next_link_is_refused_and_no_credentials_leave(foreign):
     first = fill(exchange("03-paging-offset.json", 0)["response"]["body"])
@@ -81,13 +87,26 @@ def test_default_ports_are_normalised():
 
 @responses.activate
 def test_plus_in_dates_is_percent_encoded():
-    register(responses, "05-lastupdated-timezone.json", 0,
-             match=[matchers.query_string_matcher(
-                 "patient=34eed09a-97d3-4ddf-bc64-7afbf93e740d&code=http%3A%2F%2Floinc.org%7C777-3"
-                 "&_lastUpdated=gt2026-11-27T05%3A09%3A46.672%2B05%3A00")])
+    register(
+        responses,
+        "05-lastupdated-timezone.json",
+        0,
+        match=[
+            matchers.query_string_matcher(
+                "patient=34eed09a-97d3-4ddf-bc64-7afbf93e740d&code=http%3A%2F%2Floinc.org%7C777-3"
+                "&_lastUpdated=gt2026-11-27T05%3A09%3A46.672%2B05%3A00"
+            )
+        ],
+    )
     c, _ = client()
-    bundle = c.get("Observation", {"patient": "34eed09a-97d3-4ddf-bc64-7afbf93e740d", "code": "http://loinc.org|777-3",
-                                   "_lastUpdated": "gt2026-11-27T05:09:46.672+05:00"})
+    bundle = c.get(
+        "Observation",
+        {
+            "patient": "34eed09a-97d3-4ddf-bc64-7afbf93e740d",
+            "code": "http://loinc.org|777-3",
+            "_lastUpdated": "gt2026-11-27T05:09:46.672+05:00",
+        },
+    )
     assert len(bundle["entry"]) == 2
     assert "%2B05%3A00" in responses.calls[0].request.url
 
@@ -168,10 +187,10 @@ def test_operation_outcome_text_is_in_the_error():
 @responses.activate(registry=OrderedRegistry)
 def test_401_refreshes_the_token_once():
     token_url = f"{ORIGIN}/oauth2/token"
-    register(responses, "02-auth.json", 0, url=token_url)   # first token
-    register(responses, "02-auth.json", 3)                  # 401 (expired / revoked)
-    register(responses, "02-auth.json", 2, url=token_url)   # second token
-    register(responses, "02-auth.json", 8)                  # 200
+    register(responses, "02-auth.json", 0, url=token_url)  # first token
+    register(responses, "02-auth.json", 3)  # 401 (expired / revoked)
+    register(responses, "02-auth.json", 2, url=token_url)  # second token
+    register(responses, "02-auth.json", 8)  # 200
     session = requests.Session()
     auth = ClientCredentialsAuth(token_url, "client", "", session, clock=lambda: NOW, client_secret="pw")
     c, sleeps = client(auth=auth, session=session)
@@ -197,8 +216,9 @@ def test_persistent_401_is_an_auth_error():
 @responses.activate
 def test_wrong_secret_is_an_auth_error_with_the_server_reason():
     register(responses, "02-auth.json", 1, url=f"{ORIGIN}/oauth2/token")
-    auth = ClientCredentialsAuth(f"{ORIGIN}/oauth2/token", "client", "", requests.Session(),
-                                 client_secret="wrong-secret")
+    auth = ClientCredentialsAuth(
+        f"{ORIGIN}/oauth2/token", "client", "", requests.Session(), client_secret="wrong-secret"
+    )
     with pytest.raises(AuthError, match="Invalid secret") as exc:
         auth.headers()
     assert "wrong-secret" not in str(exc.value)
@@ -227,8 +247,12 @@ def test_412_and_409_on_write_are_precondition_errors_not_retried():
     c, sleeps = client()
     body = fill(exchange("10-if-match.json", 2)["request"]["body"])
     with pytest.raises(PreconditionFailedError, match="412"):
-        c.request("PUT", "Condition/d7242fa7-151e-4166-82ba-338daa2e3ac5", json=body,
-                  headers={"If-Match": 'W/"3757a57e-4836-48cf-a39b-ae3a071d464f"'})
+        c.request(
+            "PUT",
+            "Condition/d7242fa7-151e-4166-82ba-338daa2e3ac5",
+            json=body,
+            headers={"If-Match": 'W/"3757a57e-4836-48cf-a39b-ae3a071d464f"'},
+        )
     assert sleeps == []
 
 
@@ -238,14 +262,24 @@ def test_non_conditional_post_is_not_retried_but_conditional_transaction_is():
     responses.add("POST", BASE, status=503)
     responses.add("POST", BASE, json={"resourceType": "Bundle", "type": "transaction-response", "entry": []})
     c, sleeps = client()
-    plain = {"resourceType": "Bundle", "type": "transaction",
-             "entry": [{"resource": {"resourceType": "Observation"}, "request": {"method": "POST", "url": "Observation"}}]}
+    plain = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"resource": {"resourceType": "Observation"}, "request": {"method": "POST", "url": "Observation"}}],
+    }
     with pytest.raises(TemporaryNetworkError):
         c.transaction(plain)
     assert sleeps == []
-    conditional = {"resourceType": "Bundle", "type": "transaction",
-                   "entry": [{"resource": {"resourceType": "Observation"},
-                              "request": {"method": "PUT", "url": "Observation?identifier=a|b"}}]}
+    conditional = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "resource": {"resourceType": "Observation"},
+                "request": {"method": "PUT", "url": "Observation?identifier=a|b"},
+            }
+        ],
+    }
     assert c.transaction(conditional)["type"] == "transaction-response"
     assert sleeps == [1.0]
 
@@ -289,6 +323,9 @@ def test_412_multiple_matches_on_write_is_a_precondition_error():
     register(responses, "08-conditional-update.json", 6)
     c, sleeps = client()
     with pytest.raises(PreconditionFailedError, match="412: error: .*[Mm]ultiple"):
-        c.request("PUT", "DiagnosticReport?identifier=urn:example:poems|p1",
-                  json=fill(exchange("08-conditional-update.json", 6)["request"]["body"]))
+        c.request(
+            "PUT",
+            "DiagnosticReport?identifier=urn:example:poems|p1",
+            json=fill(exchange("08-conditional-update.json", 6)["request"]["body"]),
+        )
     assert sleeps == []

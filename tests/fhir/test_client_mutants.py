@@ -1,5 +1,6 @@
 """Client rules that a one-token bug would break unnoticed: which transactions may be retried,
 the jitter range of the backoff, the retry budget edge. Sleep, clock and randomness are injected."""
+
 from __future__ import annotations
 
 import json
@@ -30,31 +31,40 @@ def test_a_transaction_with_only_some_conditional_entries_is_not_retried():
     responses.add("POST", BASE, status=503)
     responses.add("POST", BASE, json=OK)
     c, sleeps = client(0.5)
-    mixed = {"resourceType": "Bundle", "type": "transaction",
-             "entry": [entry("DiagnosticReport?identifier=s|v"), entry("Provenance", "POST")]}
+    mixed = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [entry("DiagnosticReport?identifier=s|v"), entry("Provenance", "POST")],
+    }
     with pytest.raises(TemporaryNetworkError):
         c.transaction(mixed)
     assert sleeps == [] and len(responses.calls) == 1
 
 
 @responses.activate(registry=OrderedRegistry)
-@pytest.mark.parametrize("request_extra", [{"url": "Provenance", "method": "POST", "ifNoneExist": "identifier=s|p"},
-                                           {"url": "Patient/1", "method": "GET"}])
+@pytest.mark.parametrize(
+    "request_extra",
+    [{"url": "Provenance", "method": "POST", "ifNoneExist": "identifier=s|p"}, {"url": "Patient/1", "method": "GET"}],
+)
 def test_if_none_exist_and_reads_count_as_conditional(request_extra):
     responses.add("POST", BASE, status=503)
     responses.add("POST", BASE, json=OK)
     c, sleeps = client(0.5)
     extra = dict(request_extra)  # parameters are shared between runs: never change them
     url, method = extra.pop("url"), extra.pop("method")
-    bundle = {"resourceType": "Bundle", "type": "transaction",
-              "entry": [entry("DiagnosticReport?identifier=s|v"), entry(url, method, **extra)]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [entry("DiagnosticReport?identifier=s|v"), entry(url, method, **extra)],
+    }
     assert c.transaction(bundle) == OK
     assert len(sleeps) == 1
 
 
 @responses.activate(registry=OrderedRegistry)
-@pytest.mark.parametrize(("rng", "expected"), [(0.0, [0.5, 1.0, 2.0]), (0.5, [0.75, 1.5, 3.0]),
-                                               (0.999, [0.9995, 1.999, 3.998])])
+@pytest.mark.parametrize(
+    ("rng", "expected"), [(0.0, [0.5, 1.0, 2.0]), (0.5, [0.75, 1.5, 3.0]), (0.999, [0.9995, 1.999, 3.998])]
+)
 def test_backoff_jitter_stays_between_half_and_full_delay_and_never_reaches_zero(rng, expected):
     for _ in range(3):
         responses.add("GET", f"{BASE}/Patient/1", status=503)
@@ -106,6 +116,7 @@ def test_attempts_and_budget_edges(attempts, budget, calls):
 
 # --- error texts: what an operator reads must name the URL, the status and the server's reason ------
 
+
 def test_outcome_text_prefers_diagnostics_and_marks_html():
     import requests
 
@@ -117,15 +128,27 @@ def test_outcome_text_prefers_diagnostics_and_marks_html():
         r.headers["Content-Type"] = ctype
         return r
 
-    oo = json.dumps({"resourceType": "OperationOutcome", "issue": [
-        {"severity": "error", "code": "invalid", "diagnostics": "Unknown search parameter: foo",
-         "details": {"text": "Invalid search"}},
-        {"severity": "warning", "code": "processing", "details": {"text": "ignored"}},
-        {"code": "not-found"}]}).encode()
+    oo = json.dumps(
+        {
+            "resourceType": "OperationOutcome",
+            "issue": [
+                {
+                    "severity": "error",
+                    "code": "invalid",
+                    "diagnostics": "Unknown search parameter: foo",
+                    "details": {"text": "Invalid search"},
+                },
+                {"severity": "warning", "code": "processing", "details": {"text": "ignored"}},
+                {"code": "not-found"},
+            ],
+        }
+    ).encode()
     assert outcome_text(response(oo, "application/fhir+json")) == (
-        "error: Unknown search parameter: foo; warning: ignored; error: not-found")
+        "error: Unknown search parameter: foo; warning: ignored; error: not-found"
+    )
     assert outcome_text(response(b"<html><body>Bad Gateway</body></html>", "text/html")).startswith(
-        "(HTML page) <html>")
+        "(HTML page) <html>"
+    )
     assert outcome_text(response(b"plain words", "text/plain")) == "plain words"
     assert outcome_text(response(b'{"a": 1}', "application/json")) == "{'a': 1}"
 
@@ -142,8 +165,12 @@ def test_redirect_error_names_both_urls_and_the_status():
 
 @responses.activate
 def test_precondition_and_json_errors_carry_url_and_status():
-    responses.add("PUT", f"{BASE}/DiagnosticReport/1", status=412, json={"resourceType": "OperationOutcome",
-                                                                        "issue": [{"code": "conflict"}]})
+    responses.add(
+        "PUT",
+        f"{BASE}/DiagnosticReport/1",
+        status=412,
+        json={"resourceType": "OperationOutcome", "issue": [{"code": "conflict"}]},
+    )
     responses.add("GET", f"{BASE}/Patient/1", body="<html>login</html>", content_type="text/html")
     c, _ = client(0.5)
     with pytest.raises(PreconditionFailedError) as pre:
@@ -156,7 +183,11 @@ def test_precondition_and_json_errors_carry_url_and_status():
 
 @responses.activate
 def test_a_repeating_next_link_is_an_error_that_names_it():
-    page = {"resourceType": "Bundle", "type": "searchset", "link": [{"relation": "next", "url": f"{BASE}/Patient?page=2"}]}
+    page = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": [{"relation": "next", "url": f"{BASE}/Patient?page=2"}],
+    }
     responses.add("GET", f"{BASE}/Patient", json=page)
     c, _ = client(0.5)
     with pytest.raises(FatalNetworkError, match=r"next link repeats \(.*Patient\?page=2\)"):

@@ -1,5 +1,6 @@
 """Recorded (Medplum transcripts) and synthetic faults at the network edge, with `responses`.
 Sleep and clocks are patched."""
+
 from __future__ import annotations
 
 import json
@@ -34,9 +35,11 @@ NOW = 1_800_000_000.0
 TOKEN_URL = f"{ORIGIN}/oauth2/token"
 TOKEN = fill(exchange("02-auth.json", 0)["response"]["body"])
 PATIENT = {"resourceType": "Patient", "id": "1"}
-HTML_404 = ("<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>"
-            "<p>The requested URL /fhir/metadata was not found on this server. Apache/2.4.57 (Debian) "
-            "Server at fhir.test.example Port 443</p></body></html>")
+HTML_404 = (
+    "<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>"
+    "<p>The requested URL /fhir/metadata was not found on this server. Apache/2.4.57 (Debian) "
+    "Server at fhir.test.example Port 443</p></body></html>"
+)
 
 
 class Sleeps(list):
@@ -51,17 +54,23 @@ def client(base: str = BASE, **kw) -> tuple[FhirClient, Sleeps]:
 
 
 def cc_auth(session: requests.Session, token_url: str = TOKEN_URL, **kw) -> ClientCredentialsAuth:
-    return ClientCredentialsAuth(token_url, "client", kw.pop("scope", ""), session, clock=lambda: NOW,
-                                 client_secret="the-secret", **kw)
+    return ClientCredentialsAuth(
+        token_url, "client", kw.pop("scope", ""), session, clock=lambda: NOW, client_secret="the-secret", **kw
+    )
 
 
 # ------------------------------------------------------------------ retries
 
 
-@pytest.mark.parametrize("exc", [requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
-                                 requests.ConnectionError("Connection reset by peer"),
-                                 requests.exceptions.ContentDecodingError("bad gzip"),
-                                 requests.ReadTimeout("read timed out")])
+@pytest.mark.parametrize(
+    "exc",
+    [
+        requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead"),
+        requests.ConnectionError("Connection reset by peer"),
+        requests.exceptions.ContentDecodingError("bad gzip"),
+        requests.ReadTimeout("read timed out"),
+    ],
+)
 @responses.activate(registry=OrderedRegistry)
 def test_connection_level_faults_are_retried(exc):
     responses.add("GET", f"{BASE}/Patient/1", body=exc)
@@ -73,9 +82,13 @@ def test_connection_level_faults_are_retried(exc):
 
 @responses.activate(registry=OrderedRegistry)
 def test_a_200_whose_json_is_truncated_is_retried():
-    responses.add("GET", f"{BASE}/Observation", body='{"resourceType": "Bundle", "entry": [{"resou',
-                  content_type="application/fhir+json")
-    responses.add("GET", f"{BASE}/Observation", body='', content_type="application/fhir+json")  # empty 200
+    responses.add(
+        "GET",
+        f"{BASE}/Observation",
+        body='{"resourceType": "Bundle", "entry": [{"resou',
+        content_type="application/fhir+json",
+    )
+    responses.add("GET", f"{BASE}/Observation", body="", content_type="application/fhir+json")  # empty 200
     register(responses, "03-paging-offset.json", 2, url="Observation")
     c, sleeps = client()
     assert c.get("Observation")["resourceType"] == "Bundle"
@@ -104,8 +117,9 @@ def test_jitter_never_reaches_zero():
 
 @responses.activate(registry=OrderedRegistry)
 def test_token_endpoint_503_and_429_are_retried_not_reported_as_wrong_credentials():
-    responses.add("POST", TOKEN_URL, status=503, body="<html><title>Service Unavailable</title></html>",
-                  content_type="text/html")
+    responses.add(
+        "POST", TOKEN_URL, status=503, body="<html><title>Service Unavailable</title></html>", content_type="text/html"
+    )
     responses.add("POST", TOKEN_URL, status=429, headers={"Retry-After": "7"})
     responses.add("POST", TOKEN_URL, json=TOKEN)
     register(responses, "02-auth.json", 8)
@@ -148,8 +162,11 @@ def test_token_endpoint_truncated_json_is_retried():
 
 @responses.activate
 def test_discovery_on_a_down_server_says_down_not_could_not_discover():
-    responses.add("GET", f"{BASE}/.well-known/smart-configuration",
-                  body=requests.ConnectionError("[Errno 111] Connection refused"))
+    responses.add(
+        "GET",
+        f"{BASE}/.well-known/smart-configuration",
+        body=requests.ConnectionError("[Errno 111] Connection refused"),
+    )
     session = requests.Session()
     auth = cc_auth(session, token_url="", discover_from=BASE)
     c, sleeps = client(auth=auth, session=session)
@@ -161,8 +178,7 @@ def test_discovery_on_a_down_server_says_down_not_could_not_discover():
 
 @responses.activate
 def test_discovery_of_a_server_without_smart_configuration_asks_for_token_url():
-    responses.add("GET", f"{BASE}/.well-known/smart-configuration", status=404, body=HTML_404,
-                  content_type="text/html")
+    responses.add("GET", f"{BASE}/.well-known/smart-configuration", status=404, body=HTML_404, content_type="text/html")
     with pytest.raises(ConfigError, match="HTTP 404; pass --token-url") as exc:
         discover_token_url(BASE, requests.Session())
     assert "Apache" not in str(exc.value)
@@ -188,8 +204,12 @@ def test_an_html_404_at_metadata_is_not_a_fhir_base_with_a_probed_suggestion():
 
 @responses.activate
 def test_a_login_page_at_metadata_without_a_fhir_base_nearby_gives_the_general_advice():
-    responses.add("GET", f"{BASE}/metadata", body="<html><head><title>Sign in</title></head><body>secret form"
-                  "</body></html>", content_type="text/html")
+    responses.add(
+        "GET",
+        f"{BASE}/metadata",
+        body="<html><head><title>Sign in</title></head><body>secret form</body></html>",
+        content_type="text/html",
+    )
     c, _ = client()
     with pytest.raises(NotFhirServerError, match=r"instead of FHIR JSON.*is --server the FHIR base URL\?") as exc:
         c.get("metadata")
@@ -211,25 +231,39 @@ def test_json_that_is_not_a_capability_statement_is_not_a_fhir_base():
 
 @responses.activate
 def test_html_on_a_search_mid_run_is_fatal_and_short():
-    responses.add("GET", f"{BASE}/Observation", body="<html><title>Session expired</title>" + "x" * 5000 + "</html>",
-                  content_type="text/html")
+    responses.add(
+        "GET",
+        f"{BASE}/Observation",
+        body="<html><title>Session expired</title>" + "x" * 5000 + "</html>",
+        content_type="text/html",
+    )
     c, sleeps = client()
     with pytest.raises(FatalNetworkError, match=r"an HTML page \('Session expired'\).*login page or a proxy") as exc:
         c.get("Observation")
     assert len(str(exc.value)) < 400 and sleeps == []
 
 
-@pytest.mark.parametrize(("method", "path", "body", "named", "scopes"), [
-    ("GET", "Procedure", None, "search on Procedure", ["system/Procedure.read", "system/Procedure.rs"]),
-    ("GET", "Patient/1", None, "read on Patient", ["system/Patient.read", "system/Patient.r"]),
-    ("POST", "Observation/_search", None, "search on Observation", ["system/Observation.read"]),
-    ("PUT", "CarePlan?identifier=a|b", {"resourceType": "CarePlan"}, "update on CarePlan",
-     ["system/CarePlan.write", "system/CarePlan.u"]),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "body", "named", "scopes"),
+    [
+        ("GET", "Procedure", None, "search on Procedure", ["system/Procedure.read", "system/Procedure.rs"]),
+        ("GET", "Patient/1", None, "read on Patient", ["system/Patient.read", "system/Patient.r"]),
+        ("POST", "Observation/_search", None, "search on Observation", ["system/Observation.read"]),
+        (
+            "PUT",
+            "CarePlan?identifier=a|b",
+            {"resourceType": "CarePlan"},
+            "update on CarePlan",
+            ["system/CarePlan.write", "system/CarePlan.u"],
+        ),
+    ],
+)
 @responses.activate
 def test_403_names_the_missing_permission(method, path, body, named, scopes):
-    outcome = {"resourceType": "OperationOutcome",
-               "issue": [{"severity": "error", "code": "forbidden", "details": {"text": "Forbidden"}}]}
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "forbidden", "details": {"text": "Forbidden"}}],
+    }
     responses.add(method, f"{BASE}/{path}", status=403, json=outcome)
     session = requests.Session()
     responses.add("POST", TOKEN_URL, json=TOKEN)
@@ -266,8 +300,10 @@ def test_recorded_401_is_authentication_refused_with_exit_4():
     assert "not-a-real-token" not in str(exc.value) and sleeps == []
 
 
-@pytest.mark.parametrize(("index", "text"), [(2, "HTTP 404: error: Not found"), (3, "HTTP 404: error: Not found"),
-                                             (6, "HTTP 410: error: Gone")])
+@pytest.mark.parametrize(
+    ("index", "text"),
+    [(2, "HTTP 404: error: Not found"), (3, "HTTP 404: error: Not found"), (6, "HTTP 410: error: Gone")],
+)
 @responses.activate
 def test_recorded_404_and_410_are_fatal_short_and_not_retried(index, text):
     register(responses, "13-errors.json", index)
@@ -281,9 +317,15 @@ def test_recorded_404_and_410_are_fatal_short_and_not_retried(index, text):
 
 @responses.activate
 def test_a_secret_echoed_by_the_server_is_scrubbed():
-    responses.add("GET", f"{BASE}/Patient/1", status=400,
-                  json={"resourceType": "OperationOutcome",
-                        "issue": [{"severity": "error", "diagnostics": "bad header Bearer tok-123456"}]})
+    responses.add(
+        "GET",
+        f"{BASE}/Patient/1",
+        status=400,
+        json={
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "diagnostics": "bad header Bearer tok-123456"}],
+        },
+    )
     c, _ = client(auth=BearerAuth("tok-123456"))
     with pytest.raises(FatalNetworkError) as exc:
         c.get("Patient/1")
@@ -293,13 +335,16 @@ def test_a_secret_echoed_by_the_server_is_scrubbed():
 # ------------------------------------------------------------------ origin rule (no sockets needed)
 
 
-@pytest.mark.parametrize("url", [
-    f"https://other.example\\@{BASE[8:]}/Observation",
-    f"https://user:pw@{BASE[8:]}/Observation",
-    f"https://other.example%09@{BASE[8:]}/Observation".replace("%09", "\t"),
-    "https://fhir.test.example:443\\.evil.example/fhir/R4/Observation",
-    "ftp://fhir.test.example/fhir/R4/Observation",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"https://other.example\\@{BASE[8:]}/Observation",
+        f"https://user:pw@{BASE[8:]}/Observation",
+        f"https://other.example%09@{BASE[8:]}/Observation".replace("%09", "\t"),
+        "https://fhir.test.example:443\\.evil.example/fhir/R4/Observation",
+        "ftp://fhir.test.example/fhir/R4/Observation",
+    ],
+)
 def test_ambiguous_urls_are_unsafe(url):
     assert unsafe_reason(url)
 
@@ -353,8 +398,10 @@ def test_no_retry_wait_reaches_past_the_run_deadline():
 
 def test_the_body_of_a_response_is_read_whole_and_json_still_works():
     with responses.RequestsMock() as rsps:
-        big = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Basic", "id": str(i)}}
-                                                   for i in range(5000)]}
+        big = {
+            "resourceType": "Bundle",
+            "entry": [{"resource": {"resourceType": "Basic", "id": str(i)}} for i in range(5000)],
+        }
         rsps.add("GET", f"{BASE}/Basic", body=json.dumps(big), content_type="application/fhir+json")
         c, _ = client()
         assert len(c.get("Basic")["entry"]) == 5000
@@ -362,18 +409,25 @@ def test_the_body_of_a_response_is_read_whole_and_json_still_works():
 
 @responses.activate
 def test_a_token_endpoint_echoing_the_client_secret_is_scrubbed():
-    responses.add("POST", TOKEN_URL, status=401, json={"error": "invalid_client",
-                                                       "error_description": "unknown secret the-secret"})
+    responses.add(
+        "POST",
+        TOKEN_URL,
+        status=401,
+        json={"error": "invalid_client", "error_description": "unknown secret the-secret"},
+    )
     with pytest.raises(AuthError, match="invalid_client|unknown secret") as exc:
         cc_auth(requests.Session()).headers()
     assert "the-secret" not in str(exc.value) and "<redacted>" in str(exc.value)
 
 
-@pytest.mark.parametrize(("base", "same", "other"), [
-    ("http://[::1]:8080/fhir", "http://[::1]:8080/fhir/Patient?_count=1", "http://[::2]:8080/fhir/Patient"),
-    ("https://bücher.example/fhir", "https://xn--bcher-kva.example/fhir/Patient", "https://bucher.example/fhir/P"),
-    (BASE, f"{BASE}/Observation?code=a b", f"{ORIGIN}:8443/fhir/R4/Observation"),
-])
+@pytest.mark.parametrize(
+    ("base", "same", "other"),
+    [
+        ("http://[::1]:8080/fhir", "http://[::1]:8080/fhir/Patient?_count=1", "http://[::2]:8080/fhir/Patient"),
+        ("https://bücher.example/fhir", "https://xn--bcher-kva.example/fhir/Patient", "https://bucher.example/fhir/P"),
+        (BASE, f"{BASE}/Observation?code=a b", f"{ORIGIN}:8443/fhir/R4/Observation"),
+    ],
+)
 def test_ipv6_international_names_and_spaces_in_queries_are_judged_as_sent(base, same, other):
     c = FhirClient(base)
     c.check_origin(same)
@@ -381,10 +435,15 @@ def test_ipv6_international_names_and_spaces_in_queries_are_judged_as_sent(base,
         c.check_origin(other)
 
 
-@pytest.mark.parametrize("link", ["//evil.example/fhir/R4/Observation?page=2",
-                                  "\\\\evil.example\\fhir\\R4\\Observation",
-                                  "/\\evil.example/fhir/R4/Observation",
-                                  "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "link",
+    [
+        "//evil.example/fhir/R4/Observation?page=2",
+        "\\\\evil.example\\fhir\\R4\\Observation",
+        "/\\evil.example/fhir/R4/Observation",
+        "javascript:alert(1)",
+    ],
+)
 @responses.activate
 def test_scheme_relative_and_backslash_relative_next_links_are_refused(link):
     first = fill(exchange("03-paging-offset.json", 0)["response"]["body"])
@@ -398,8 +457,12 @@ def test_scheme_relative_and_backslash_relative_next_links_are_refused(link):
 
 @responses.activate
 def test_a_400_at_metadata_with_parameters_is_not_called_a_wrong_base():
-    responses.add("GET", f"{BASE}/metadata", status=400,
-                  json={"resourceType": "OperationOutcome", "issue": [{"severity": "error", "diagnostics": "no _summary"}]})
+    responses.add(
+        "GET",
+        f"{BASE}/metadata",
+        status=400,
+        json={"resourceType": "OperationOutcome", "issue": [{"severity": "error", "diagnostics": "no _summary"}]},
+    )
     c, _ = client()
     with pytest.raises(FatalNetworkError) as exc:
         c.request("GET", "metadata", params={"_summary": "true"})
@@ -408,7 +471,10 @@ def test_a_400_at_metadata_with_parameters_is_not_called_a_wrong_base():
 
 @responses.activate
 def test_an_advertised_plain_http_token_endpoint_is_refused_for_an_https_server():
-    responses.add("GET", f"{BASE}/.well-known/smart-configuration",
-                  json={"token_endpoint": "http://fhir.test.example/oauth2/token"})
+    responses.add(
+        "GET",
+        f"{BASE}/.well-known/smart-configuration",
+        json={"token_endpoint": "http://fhir.test.example/oauth2/token"},
+    )
     with pytest.raises(ConfigError, match="not https"):
         discover_token_url(BASE, requests.Session())

@@ -1,5 +1,6 @@
 """Faults over real sockets on 127.0.0.1: URLs that would reach another socket, bodies cut short,
 resets, slow drips. Sleep and the monotonic clock are patched; nothing waits for real."""
+
 from __future__ import annotations
 
 import base64
@@ -23,9 +24,12 @@ SECRET = "s3cret-Value-42"
 
 
 def bundle_with_next(next_url: str) -> dict:
-    return {"resourceType": "Bundle", "type": "searchset",
-            "link": [{"relation": "next", "url": next_url}],
-            "entry": [{"resource": {"resourceType": "Observation", "id": "o1"}}]}
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "link": [{"relation": "next", "url": next_url}],
+        "entry": [{"resource": {"resourceType": "Observation", "id": "o1"}}],
+    }
 
 
 def make_client(server: Loopback, **kw) -> tuple[FhirClient, list[float]]:
@@ -87,8 +91,9 @@ def test_an_advertised_token_endpoint_with_a_backslash_gets_no_secret():
         bad = f"http://127.0.0.1:{other.port}\\@127.0.0.1:{fhir.port}/oauth2/token"
         fhir.steps.append(respond(200, {"token_endpoint": bad}, {"Content-Type": "application/json"}))
         session = requests.Session()
-        auth = ClientCredentialsAuth("", "client", "", session, client_secret=SECRET,
-                                     discover_from=f"{fhir.origin}/fhir/R4")
+        auth = ClientCredentialsAuth(
+            "", "client", "", session, client_secret=SECRET, discover_from=f"{fhir.origin}/fhir/R4"
+        )
         client, _ = make_client(fhir, auth=auth, session=session)
         with pytest.raises(ConfigError, match="advertised token endpoint cannot be used") as exc:
             client.get("metadata")
@@ -96,12 +101,16 @@ def test_an_advertised_token_endpoint_with_a_backslash_gets_no_secret():
     assert other.connections == 0 and len(fhir.requests) == 1
 
 
-@pytest.mark.parametrize("fault", [
-    lambda: cut_short(b'{"resourceType": "Pat', declared=500),
-    lambda: chunked_cut(b'{"resourceType": "Pat'),
-    lambda: reset(),
-    lambda: respond(200, b'{"resourceType": "Patient", "id": "p'),  # truncated JSON, Content-Length right
-], ids=["content-length-cut", "chunked-cut", "reset", "truncated-json"])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        lambda: cut_short(b'{"resourceType": "Pat', declared=500),
+        lambda: chunked_cut(b'{"resourceType": "Pat'),
+        lambda: reset(),
+        lambda: respond(200, b'{"resourceType": "Patient", "id": "p'),  # truncated JSON, Content-Length right
+    ],
+    ids=["content-length-cut", "chunked-cut", "reset", "truncated-json"],
+)
 def test_transient_faults_are_retried_with_backoff(fault):
     with Loopback([fault(), respond(200, PATIENT)]) as fhir:
         client, sleeps = make_client(fhir)
@@ -130,17 +139,22 @@ def test_a_slow_drip_ends_at_the_request_deadline_and_is_retried():
 def test_a_slow_drip_every_time_is_a_deadline_error():
     clock = FakeClock()
     with Loopback([drip(clock, 10.0, 100) for _ in range(2)]) as fhir:
-        client, _ = make_client(fhir, monotonic=clock, deadlines=Deadlines(request=300.0),
-                                retry=RetryPolicy(attempts=2))
+        client, _ = make_client(
+            fhir, monotonic=clock, deadlines=Deadlines(request=300.0), retry=RetryPolicy(attempts=2)
+        )
         with pytest.raises(DeadlineExceededError, match=r"still arriving after \d+ s \(request deadline 300 s"):
             client.get("Patient/p1")
     assert 300 <= clock.now <= 2 * 1000
 
 
 def test_the_token_endpoint_is_retried_when_its_connection_is_reset():
-    with Loopback([reset(), respond(200, {"access_token": "tok", "expires_in": 3600},
-                                    {"Content-Type": "application/json"}),
-                   respond(200, PATIENT)]) as server:
+    with Loopback(
+        [
+            reset(),
+            respond(200, {"access_token": "tok", "expires_in": 3600}, {"Content-Type": "application/json"}),
+            respond(200, PATIENT),
+        ]
+    ) as server:
         session = requests.Session()
         auth = ClientCredentialsAuth(f"{server.origin}/oauth2/token", "client", "", session, client_secret=SECRET)
         client, sleeps = make_client(server, auth=auth, session=session)
@@ -153,12 +167,19 @@ def test_gzip_bodies_are_decoded_while_streaming():
     import gzip
     import json
 
-    big = {"resourceType": "Bundle", "type": "searchset",
-           "entry": [{"resource": {"resourceType": "Basic", "id": str(i)}} for i in range(20000)]}
+    big = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": {"resourceType": "Basic", "id": str(i)}} for i in range(20000)],
+    }
     raw = gzip.compress(json.dumps(big).encode())
-    with Loopback([respond(200, raw, {"Content-Encoding": "gzip"}),
-                   respond(200, raw[: len(raw) // 2], {"Content-Encoding": "gzip"}),  # gzip cut short
-                   respond(200, raw, {"Content-Encoding": "gzip"})]) as fhir:
+    with Loopback(
+        [
+            respond(200, raw, {"Content-Encoding": "gzip"}),
+            respond(200, raw[: len(raw) // 2], {"Content-Encoding": "gzip"}),  # gzip cut short
+            respond(200, raw, {"Content-Encoding": "gzip"}),
+        ]
+    ) as fhir:
         client, sleeps = make_client(fhir)
         assert len(client.get("Basic")["entry"]) == 20000
         assert len(client.get("Basic")["entry"]) == 20000
@@ -170,6 +191,7 @@ def test_a_dripping_redirect_is_neither_followed_nor_waited_for():
 
     def dripping_redirect(conn, request):
         from tests.fhir.loopback import head
+
         conn.sendall(head(302, {"Location": "http://127.0.0.1:9/elsewhere", "Content-Length": "100000"}))
         for _ in range(100):
             clock.now += 10.0
@@ -178,7 +200,8 @@ def test_a_dripping_redirect_is_neither_followed_nor_waited_for():
             pass
 
     with Loopback([dripping_redirect]) as fhir:
-        client, _ = make_client(fhir, monotonic=clock, deadlines=Deadlines(request=300.0),
-                                retry=RetryPolicy(attempts=1))
+        client, _ = make_client(
+            fhir, monotonic=clock, deadlines=Deadlines(request=300.0), retry=RetryPolicy(attempts=1)
+        )
         with pytest.raises(DeadlineExceededError):
             client.get("metadata")

@@ -1,4 +1,5 @@
 """Reading Bundles, NDJSON and folders; references; bad input reported and skipped."""
+
 from __future__ import annotations
 
 import json
@@ -10,18 +11,26 @@ from tests.conftest import SAMPLES
 
 
 def obs(i: int, subject: str) -> dict:
-    return {"resourceType": "Observation", "id": f"o{i}", "status": "final",
-            "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
-            "subject": {"reference": subject}}
+    return {
+        "resourceType": "Observation",
+        "id": f"o{i}",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+        "subject": {"reference": subject},
+    }
 
 
 @pytest.mark.parametrize("btype", ["collection", "searchset", "transaction", "batch", "document"])
 def test_bundle_types(tmp_path, btype):
-    bundle = {"resourceType": "Bundle", "type": btype, "entry": [
-        {"resource": {"resourceType": "Patient", "id": "a"}},
-        {"resource": obs(1, "Patient/a")},
-        {"resource": obs(2, "https://other.example/fhir/Patient/a/_history/3")},
-    ]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": btype,
+        "entry": [
+            {"resource": {"resourceType": "Patient", "id": "a"}},
+            {"resource": obs(1, "Patient/a")},
+            {"resource": obs(2, "https://other.example/fhir/Patient/a/_history/3")},
+        ],
+    }
     (tmp_path / "b.json").write_text(json.dumps(bundle))
     result = read_paths([tmp_path])
     (record,) = result.records
@@ -39,18 +48,29 @@ def test_urn_uuid_references_resolve_to_the_patient():
 
 
 def test_patient_without_id_is_keyed_by_its_full_url(tmp_path):
-    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"fullUrl": "urn:uuid:p", "resource": {"resourceType": "Patient"}, "request": {"method": "POST", "url": "Patient"}},
-        {"fullUrl": "urn:uuid:o", "resource": obs(1, "urn:uuid:p"), "request": {"method": "POST", "url": "Observation"}},
-    ]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:p",
+                "resource": {"resourceType": "Patient"},
+                "request": {"method": "POST", "url": "Patient"},
+            },
+            {
+                "fullUrl": "urn:uuid:o",
+                "resource": obs(1, "urn:uuid:p"),
+                "request": {"method": "POST", "url": "Observation"},
+            },
+        ],
+    }
     (tmp_path / "t.json").write_text(json.dumps(bundle))
     (record,) = read_paths([tmp_path]).records
     assert record.patient == "urn:uuid:p" and len(record.resources) == 1
 
 
 def test_ndjson_bad_lines_are_reported_and_skipped(tmp_path):
-    lines = [json.dumps(obs(1, "Patient/a")), "{not json", json.dumps({"no": "type"}),
-             json.dumps(obs(2, "Patient/a"))]
+    lines = [json.dumps(obs(1, "Patient/a")), "{not json", json.dumps({"no": "type"}), json.dumps(obs(2, "Patient/a"))]
     (tmp_path / "x.ndjson").write_text("\n".join(lines))
     result = read_paths([tmp_path / "x.ndjson"])
     assert len(result.records[0].resources) == 2
@@ -84,8 +104,9 @@ def test_duplicates_keep_the_latest_version(tmp_path):
 
 def test_irrelevant_types_are_counted_not_kept(tmp_path):
     claim = {"resourceType": "Claim", "id": "c", "patient": {"reference": "Patient/a"}}
-    (tmp_path / "x.json").write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
-                                                  "entry": [{"resource": claim}]}))
+    (tmp_path / "x.json").write_text(
+        json.dumps({"resourceType": "Bundle", "type": "collection", "entry": [{"resource": claim}]})
+    )
     result = read_paths([tmp_path])
     assert result.skipped_types == 1 and result.records == []
 

@@ -1,5 +1,6 @@
 """Reading files as real feeds deliver them (issue #9): encodings, NDJSON line rules, file kinds,
 id clashes, limits. One bad line, resource or file never costs the others."""
+
 from __future__ import annotations
 
 import json
@@ -17,9 +18,16 @@ def _patient(pid: str) -> dict[str, Any]:
 
 
 def _obs(oid: str, pid: str, value: Any = 700, **extra: Any) -> dict[str, Any]:
-    return {"resourceType": "Observation", "id": oid, "status": "final", "subject": {"reference": f"Patient/{pid}"},
-            "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}]},
-            "effectiveDateTime": "2019-02-01", "valueQuantity": {"value": value, "unit": "pg/mL"}, **extra}
+    return {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "subject": {"reference": f"Patient/{pid}"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}]},
+        "effectiveDateTime": "2019-02-01",
+        "valueQuantity": {"value": value, "unit": "pg/mL"},
+        **extra,
+    }
 
 
 def _line(resource: dict[str, Any]) -> bytes:
@@ -49,8 +57,13 @@ def test_a_non_utf8_line_costs_only_itself_with_its_line_number(tmp_path: Path) 
 
 
 def test_every_bad_line_is_listed_with_its_number(tmp_path: Path) -> None:
-    lines = [_line(_patient("p")), b"{not json", _line(_obs("o1", "p")), b'{"resourceType": "Observation", '
-             b'"id": "o2", "status": 7, "subject": {"reference": "Patient/p"}}', b"[1, 2]"]
+    lines = [
+        _line(_patient("p")),
+        b"{not json",
+        _line(_obs("o1", "p")),
+        b'{"resourceType": "Observation", "id": "o2", "status": 7, "subject": {"reference": "Patient/p"}}',
+        b"[1, 2]",
+    ]
     (tmp_path / "a.ndjson").write_bytes(b"\n".join(lines))
     result = read_paths([tmp_path])
     assert _refs(result) == {"Patient/p": ["Observation/o1"]}
@@ -87,8 +100,9 @@ def test_a_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
 
 def test_json_nested_100k_deep_is_a_reported_skip(tmp_path: Path) -> None:
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
-    (tmp_path / "deep.ndjson").write_text(_line(_patient("p")).decode() + "\n" + "{\"a\":" * 100_000 + "1"
-                                          + "}" * 100_000 + "\n", encoding="utf-8")
+    (tmp_path / "deep.ndjson").write_text(
+        _line(_patient("p")).decode() + "\n" + '{"a":' * 100_000 + "1" + "}" * 100_000 + "\n", encoding="utf-8"
+    )
     result = read_paths([tmp_path])
     assert _refs(result) == {"Patient/p": []}
     assert {e.message for e in result.errors} == {"not JSON: nested too deeply"}
@@ -155,10 +169,14 @@ def test_the_per_patient_limit_skips_the_patient_with_a_clear_message(tmp_path: 
 
 
 def test_server_resources_pass_the_same_boundary() -> None:
-    records, errors = records_from_resources([
-        (_patient("p"), "search#0"), (_obs("o1", "p"), "search#1"), (_obs("o2", "p", "5"), "search#2"),
-        ("not a resource", "search#3"),  # type: ignore[list-item]
-    ])
+    records, errors = records_from_resources(
+        [
+            (_patient("p"), "search#0"),
+            (_obs("o1", "p"), "search#1"),
+            (_obs("o2", "p", "5"), "search#2"),
+            ("not a resource", "search#3"),  # type: ignore[list-item]
+        ]
+    )
     assert [x.ref for x in records[0].resources] == ["Observation/o1"]
     assert [e.source for e in errors] == ["search#2", "search#3"]
 
@@ -176,12 +194,21 @@ def test_an_undecodable_file_name_is_printable_in_the_errors(tmp_path: Path) -> 
     error.source.encode("utf-8")  # printable
 
 
-@pytest.mark.parametrize("element, value", [("type", ["collection"]), ("type", 7), ("entry", {"resource": 1}),
-                                            ("entry", [7]), ("entry", [{"fullUrl": 7, "resource": None}]),
-                                            ("entry", [{"request": 7, "search": 7, "resource": "x"}])])
+@pytest.mark.parametrize(
+    "element, value",
+    [
+        ("type", ["collection"]),
+        ("type", 7),
+        ("entry", {"resource": 1}),
+        ("entry", [7]),
+        ("entry", [{"fullUrl": 7, "resource": None}]),
+        ("entry", [{"request": 7, "search": 7, "resource": "x"}]),
+    ],
+)
 def test_a_broken_bundle_costs_only_itself(tmp_path: Path, element: str, value: Any) -> None:
-    (tmp_path / "bad.json").write_text(json.dumps({"resourceType": "Bundle", "type": "collection", element: value}),
-                                       encoding="utf-8")
+    (tmp_path / "bad.json").write_text(
+        json.dumps({"resourceType": "Bundle", "type": "collection", element: value}), encoding="utf-8"
+    )
     (tmp_path / "good.json").write_text(json.dumps(_patient("p")), encoding="utf-8")
     result = read_paths([tmp_path])
     assert _refs(result) == {"Patient/p": []}

@@ -1,6 +1,7 @@
 """Replays of the recorded Medplum transcripts that no other test used: the conditional-update
 lifecycle (201 with Location/ETag, 200 unchanged, 200 with an EMPTY body, 412 multiple matches),
 If-None-Exist, _history and vread; bulk export is parsed and asserted only (no bulk client yet)."""
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,11 @@ def sink(client: FhirClient) -> ServerSink:
 
 def one_entry(index: int) -> dict:
     body = fill(exchange(UPDATE, index)["request"]["body"])
-    return {"resourceType": "Bundle", "type": "transaction",
-            "entry": [{"fullUrl": "urn:uuid:r", "resource": body, "request": {"method": "PUT", "url": URL}}]}
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"fullUrl": "urn:uuid:r", "resource": body, "request": {"method": "PUT", "url": URL}}],
+    }
 
 
 @responses.activate(registry=OrderedRegistry)
@@ -51,8 +55,11 @@ def test_an_empty_body_200_keeps_the_version_from_the_etag_and_finds_the_id():
     # Prefer: return=minimal -> 200, empty body, ETag but no Location: the id must not become ""
     register(responses, UPDATE, 3)
     current = fill(exchange(UPDATE, 2)["response"]["body"])
-    responses.add("GET", f"{BASE}/DiagnosticReport", json={"resourceType": "Bundle", "type": "searchset",
-                                                          "entry": [{"resource": current}]})
+    responses.add(
+        "GET",
+        f"{BASE}/DiagnosticReport",
+        json={"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": current}]},
+    )
     written = sink(FhirClient(BASE, sleep=lambda _: None)).write("Patient/p", one_entry(3))
     assert written["urn:example:poems|p1"] == {"ref": f"DiagnosticReport/{REPORT_ID}", "version": V2}
 
@@ -98,6 +105,7 @@ def test_history_bundle_newest_first_and_vread():
 
 
 # --- bulk export: parsed and asserted only; poems-fhir has no bulk client yet ---------------------
+
 
 def test_bulk_export_recording_facts_a_bulk_client_must_respect():
     ex = load("14-bulk-export.json")["exchanges"]

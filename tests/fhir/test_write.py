@@ -1,4 +1,5 @@
 """The write-back transaction: valid R4, conventions, resolvable references, determinism, goldens."""
+
 from __future__ import annotations
 
 import copy
@@ -48,8 +49,11 @@ def resources(bundle, rtype):
 
 
 def report_of(bundle, code):
-    (report,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DiagnosticReport"
-                 and e["resource"]["code"]["coding"][0]["code"] == code]
+    (report,) = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "DiagnosticReport" and e["resource"]["code"]["coding"][0]["code"] == code
+    ]
     return report
 
 
@@ -74,8 +78,11 @@ def test_required_statuses_and_intents(all_bundles):
         assert all(o["status"] == "preliminary" for o in resources(bundle, "Observation"))
         assert len(resources(bundle, "Observation")) == 11
         for e in bundle["entry"]:
-            assert {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "AIAST",
-                    "display": "artificial intelligence asserted"} in e["resource"]["meta"]["security"]
+            assert {
+                "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+                "code": "AIAST",
+                "display": "artificial intelligence asserted",
+            } in e["resource"]["meta"]["security"]
             assert e["request"]["method"] == "PUT" and "?" in e["request"]["url"]  # conditional
 
 
@@ -147,12 +154,17 @@ def test_changed_input_changes_exactly_the_affected_resources(mapping, tmp_path)
     (tmp_path / "b.json").write_text(json.dumps(changed))
     before = transactions(mapping, [tmp_path / "a.json"])["Patient/classic-poems"]
     after = transactions(mapping, [tmp_path / "b.json"])["Patient/classic-poems"]
-    changed_entries = [e1["resource"]["resourceType"] for e1, e2 in zip(before["entry"], after["entry"], strict=True) if e1 != e2]
+    changed_entries = [
+        e1["resource"]["resourceType"] for e1, e2 in zip(before["entry"], after["entry"], strict=True) if e1 != e2
+    ]
     # the report (with its results), the plan (normal platelets leave the polycythemia side
     # untested: a CBC proposal appears) and the run's Provenance - not the Device
     assert changed_entries == ["DiagnosticReport", "CarePlan", "Provenance"]
-    changed_results = [o1["id"] for o1, o2 in zip(resources(before, "Observation"), resources(after, "Observation"), strict=True)
-                       if o1 != o2]
+    changed_results = [
+        o1["id"]
+        for o1, o2 in zip(resources(before, "Observation"), resources(after, "Observation"), strict=True)
+        if o1 != o2
+    ]
     assert changed_results == ["criterion-thrombocytosis-polycythemia"]
     (plan,) = resources(after, "CarePlan")
     assert any(a["detail"]["code"]["coding"][0]["code"] == "777-3" for a in plan["activity"])

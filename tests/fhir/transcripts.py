@@ -1,4 +1,5 @@
 """Load the recorded Medplum transcripts and register them with `responses`."""
+
 from __future__ import annotations
 
 import json
@@ -35,11 +36,17 @@ def register(rsps: responses.RequestsMock, name: str, index: int, **overrides: A
     ex = exchange(name, index)
     req, res = ex["request"], ex["response"]
     path = overrides.pop("url", req["path"])
-    headers = {k: v.replace("{BASE}", BASE).replace("{ORIGIN}", ORIGIN)
-               for k, v in res["headers"].items() if k != "Content-Type"}
+    headers = {
+        k: v.replace("{BASE}", BASE).replace("{ORIGIN}", ORIGIN)
+        for k, v in res["headers"].items()
+        if k != "Content-Type"
+    }
     body = fill(res["body"])
-    kwargs: dict[str, Any] = {"status": overrides.pop("status", res["status"]), "headers": headers,
-                              "content_type": res["headers"].get("Content-Type", "application/fhir+json")}
+    kwargs: dict[str, Any] = {
+        "status": overrides.pop("status", res["status"]),
+        "headers": headers,
+        "content_type": res["headers"].get("Content-Type", "application/fhir+json"),
+    }
     if isinstance(body, (dict, list)):
         kwargs["body"] = json.dumps(body)
     elif body is not None:

@@ -11,6 +11,7 @@ by a value of another JSON type, several at once, bytes broken, nesting deepened
 
 Profiles: see tests/fuzz/conftest.py (`POEMS_FUZZ_PROFILE=long` for a longer run by hand).
 """
+
 from __future__ import annotations
 
 import copy
@@ -34,8 +35,18 @@ from tests.conftest import SAMPLES
 
 GOOD = SAMPLES / "classic-poems.json"
 GOOD_PATIENT = "Patient/classic-poems"
-FUZZED_TYPES = ("Observation", "Condition", "DiagnosticReport", "Procedure", "MedicationStatement",
-                "MedicationRequest", "MedicationAdministration", "Medication", "Specimen", "Patient")
+FUZZED_TYPES = (
+    "Observation",
+    "Condition",
+    "DiagnosticReport",
+    "Procedure",
+    "MedicationStatement",
+    "MedicationRequest",
+    "MedicationAdministration",
+    "Medication",
+    "Specimen",
+    "Patient",
+)
 
 
 def _templates() -> list[dict[str, Any]]:
@@ -45,8 +56,13 @@ def _templates() -> list[dict[str, Any]]:
         out += [e["resource"] for e in doc.get("entry", []) if e["resource"]["resourceType"] in FUZZED_TYPES]
     # the samples have MedicationStatements only: derive the other medication shapes from them
     for statement in [r for r in out if r["resourceType"] == "MedicationStatement"][:2]:
-        request = {**copy.deepcopy(statement), "resourceType": "MedicationRequest", "intent": "order",
-                   "authoredOn": "2019-03-01", "dispenseRequest": {"validityPeriod": {"start": "2019-03-01"}}}
+        request = {
+            **copy.deepcopy(statement),
+            "resourceType": "MedicationRequest",
+            "intent": "order",
+            "authoredOn": "2019-03-01",
+            "dispenseRequest": {"validityPeriod": {"start": "2019-03-01"}},
+        }
         request.pop("effectivePeriod", None)
         out.append(request)
         out.append({**copy.deepcopy(statement), "resourceType": "MedicationAdministration"})
@@ -93,11 +109,20 @@ def _json_type(value: Any) -> str:
 
 
 WRONG_VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.just(10**400), st.just(float("nan")), st.just(float("inf")),
-    st.floats(), st.text(max_size=12), st.sampled_from(["2019-1-5", "", "NaN", "Patient/x", "#x", "\u2028"]),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.just(10**400),
+    st.just(float("nan")),
+    st.just(float("inf")),
+    st.floats(),
+    st.text(max_size=12),
+    st.sampled_from(["2019-1-5", "", "NaN", "Patient/x", "#x", "\u2028"]),
     st.lists(st.one_of(st.integers(), st.text(max_size=3), st.none()), max_size=3),
     st.dictionaries(st.text(max_size=4), st.one_of(st.integers(), st.text(max_size=3)), max_size=2),
-    st.just([{"coding": 7}]), st.just({"coding": [{"code": 7}]}), st.just({"reference": 7}),
+    st.just([{"coding": 7}]),
+    st.just({"coding": [{"code": 7}]}),
+    st.just({"reference": 7}),
 )
 
 
@@ -133,6 +158,7 @@ def _evaluate(paths: list[Path]) -> tuple[dict[str, Any], list[SourceError], Any
 def _strict(text: str) -> Any:
     def refuse(name: str) -> None:
         raise AssertionError(f"bare {name} in JSON output")
+
     return json.loads(text, parse_constant=refuse)
 
 
@@ -180,14 +206,16 @@ def _distinct(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _ndjson(tmp_path: Path, resources: list[dict[str, Any]]) -> tuple[Path, list[str]]:
     path = tmp_path / "bad.ndjson"
     # json.dumps writes NaN/Infinity as bare words, as some feeds do; ensure_ascii=False keeps U+2028 raw
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in resources) + "\n", encoding="utf-8",
-                    errors="surrogatepass")
+    path.write_text(
+        "\n".join(json.dumps(r, ensure_ascii=False) for r in resources) + "\n", encoding="utf-8", errors="surrogatepass"
+    )
     return path, [f"{path}:{i}" for i in range(1, len(resources) + 1)]
 
 
 @given(resource=mutated())
-def test_one_wrong_type_anywhere_costs_only_that_resource(tmp_path_factory: pytest.TempPathFactory,
-                                                          resource: dict[str, Any]) -> None:
+def test_one_wrong_type_anywhere_costs_only_that_resource(
+    tmp_path_factory: pytest.TempPathFactory, resource: dict[str, Any]
+) -> None:
     tmp = tmp_path_factory.mktemp("one")
     path, origins = _ndjson(tmp, [{"resourceType": "Patient", "id": "bad"}, resource])
     _check(tmp, path, origins, [{}, resource])
@@ -213,8 +241,11 @@ def broken_bytes(draw: st.DrawFn) -> bytes:
     if kind == "truncate":
         return line[:at]
     if kind == "replace":
-        return line[:at] + draw(st.sampled_from([b"\xff", b"\xc3", b"\x00", b"\xe2\x80\xa8", b"\r", b"\xed\xa0\x80"])) \
-            + line[at + 1:]
+        return (
+            line[:at]
+            + draw(st.sampled_from([b"\xff", b"\xc3", b"\x00", b"\xe2\x80\xa8", b"\r", b"\xed\xa0\x80"]))
+            + line[at + 1 :]
+        )
     if kind == "deepen":
         depth = draw(st.integers(50, 3000))
         return line[:-1] + b', "extension": ' + b"[" * depth + b"]" * depth + b"}"
@@ -240,8 +271,19 @@ def test_broken_bytes_cost_only_their_line(tmp_path_factory: pytest.TempPathFact
             assert 1 <= int(e.source.rsplit(":", 1)[1].split("#")[0]) <= n
 
 
-@pytest.mark.parametrize("case", ["fifo", "folder-named-json", "empty", "broken-symlink", "symlink-to-fifo",
-                                  "only-whitespace", "html-error-page", "binary"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "fifo",
+        "folder-named-json",
+        "empty",
+        "broken-symlink",
+        "symlink-to-fifo",
+        "only-whitespace",
+        "html-error-page",
+        "binary",
+    ],
+)
 def test_file_system_oddities_cost_only_themselves(tmp_path: Path, case: str) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
@@ -275,8 +317,9 @@ _CLI_EXAMPLES = max(5, settings.default.max_examples // 8)
 
 @settings(max_examples=_CLI_EXAMPLES)
 @given(resources=st.lists(mutated(mutations=2), min_size=1, max_size=4))
-def test_cli_evaluate_and_report_under_mutated_input(tmp_path_factory: pytest.TempPathFactory,
-                                                     resources: list[dict[str, Any]]) -> None:
+def test_cli_evaluate_and_report_under_mutated_input(
+    tmp_path_factory: pytest.TempPathFactory, resources: list[dict[str, Any]]
+) -> None:
     tmp = tmp_path_factory.mktemp("cli")
     path, _ = _ndjson(tmp, _distinct(resources))
     runner = CliRunner()
@@ -287,8 +330,9 @@ def test_cli_evaluate_and_report_under_mutated_input(tmp_path_factory: pytest.Te
     [good] = [p for p in doc["patients"] if p["patient"] == GOOD_PATIENT]
     assert good == ALONE
     page = tmp / "good.html"
-    report = runner.invoke(main, ["report", str(GOOD), str(path), "--patient", GOOD_PATIENT, "--html", str(page)],
-                           catch_exceptions=False)
+    report = runner.invoke(
+        main, ["report", str(GOOD), str(path), "--patient", GOOD_PATIENT, "--html", str(page)], catch_exceptions=False
+    )
     assert report.exit_code in (0, 1), report.output
     assert "Traceback" not in report.output and page.exists()
 
@@ -307,8 +351,11 @@ def test_cli_mappings_check_under_mutated_yaml(tmp_path_factory: pytest.TempPath
     for key in path[:-1]:
         parent = parent[key]
     old = parent[path[-1]]
-    parent[path[-1]] = copy.deepcopy(data.draw(WRONG_VALUES.filter(
-        lambda v: _json_type(v) != _json_type(old) and not (isinstance(v, float) and v != v))))
+    parent[path[-1]] = copy.deepcopy(
+        data.draw(
+            WRONG_VALUES.filter(lambda v: _json_type(v) != _json_type(old) and not (isinstance(v, float) and v != v))
+        )
+    )
     site = tmp_path_factory.mktemp("yaml") / "site.yaml"
     site.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     result = CliRunner().invoke(main, ["mappings", "check", str(site)], catch_exceptions=False)
@@ -319,8 +366,9 @@ def test_cli_mappings_check_under_mutated_yaml(tmp_path_factory: pytest.TempPath
 # ---------------------------------------------------------------- valid but extreme values
 
 EXTREME_NUMBERS = st.sampled_from([0, -0.0, -1, 1e308, -1e308, 5e-324, 1e-300, 2147483647, -2147483648, 0.1])
-EXTREME_DATES = st.sampled_from(["0001-01-01", "9999-12-31", "2019", "2019-02", "0001", "9999-12-31T23:59:60Z",
-                                 "1900-02-28T00:00:00-14:00"])
+EXTREME_DATES = st.sampled_from(
+    ["0001-01-01", "9999-12-31", "2019", "2019-02", "0001", "9999-12-31T23:59:60Z", "1900-02-28T00:00:00-14:00"]
+)
 
 
 @st.composite
@@ -335,10 +383,18 @@ def extreme(draw: st.DrawFn) -> list[dict[str, Any]]:
                 parent = parent[key]
             old = parent[path[-1]]
             if _json_type(old) == "number" and draw(st.booleans()):
-                parent[path[-1]] = draw(EXTREME_NUMBERS) if path[-1] != "valueInteger" else draw(
-                    st.sampled_from([0, -1, 2147483647, -2147483648]))
-            elif isinstance(old, str) and len(old) >= 4 and old[:4].isdigit() and old[4:5] in ("", "-") \
-                    and draw(st.booleans()):
+                parent[path[-1]] = (
+                    draw(EXTREME_NUMBERS)
+                    if path[-1] != "valueInteger"
+                    else draw(st.sampled_from([0, -1, 2147483647, -2147483648]))
+                )
+            elif (
+                isinstance(old, str)
+                and len(old) >= 4
+                and old[:4].isdigit()
+                and old[4:5] in ("", "-")
+                and draw(st.booleans())
+            ):
                 parent[path[-1]] = draw(EXTREME_DATES)
         out.append(resource)
     return out
@@ -346,7 +402,8 @@ def extreme(draw: st.DrawFn) -> list[dict[str, Any]]:
 
 @given(resources=extreme())
 def test_valid_extreme_numbers_and_dates_are_evaluated_and_rendered(
-        tmp_path_factory: pytest.TempPathFactory, resources: list[dict[str, Any]]) -> None:
+    tmp_path_factory: pytest.TempPathFactory, resources: list[dict[str, Any]]
+) -> None:
     from poems_fhir.pipeline import html_for
 
     tmp = tmp_path_factory.mktemp("extreme")
@@ -361,11 +418,22 @@ def test_valid_extreme_numbers_and_dates_are_evaluated_and_rendered(
 @given(data=st.data())
 def test_mutations_of_the_bundle_itself(tmp_path_factory: pytest.TempPathFactory, data: st.DataObject) -> None:
     """Bundle.type, entry, fullUrl, request, search and resource replaced by other JSON types."""
-    resources = _distinct([_move_to_bad_patient(r) for r in data.draw(st.lists(st.sampled_from(TEMPLATES),
-                                                                               min_size=1, max_size=3))])
-    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"fullUrl": f"urn:uuid:0000-{i}", "resource": r, "request": {"method": "POST", "url": r["resourceType"]},
-         "search": {"mode": "match"}} for i, r in enumerate(resources)]}
+    resources = _distinct(
+        [_move_to_bad_patient(r) for r in data.draw(st.lists(st.sampled_from(TEMPLATES), min_size=1, max_size=3))]
+    )
+    bundle: dict[str, Any] = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": f"urn:uuid:0000-{i}",
+                "resource": r,
+                "request": {"method": "POST", "url": r["resourceType"]},
+                "search": {"mode": "match"},
+            }
+            for i, r in enumerate(resources)
+        ],
+    }
     for _ in range(data.draw(st.integers(1, 3))):
         paths = [p for p in _paths(bundle) if "resource" not in p]  # resources: see the tests above
         path = data.draw(st.sampled_from(paths))
@@ -373,7 +441,9 @@ def test_mutations_of_the_bundle_itself(tmp_path_factory: pytest.TempPathFactory
         for key in path[:-1]:
             parent = parent[key]
         old = parent[path[-1]]
-        parent[path[-1]] = copy.deepcopy(data.draw(WRONG_VALUES.filter(lambda v, old=old: _json_type(v) != _json_type(old))))
+        parent[path[-1]] = copy.deepcopy(
+            data.draw(WRONG_VALUES.filter(lambda v, old=old: _json_type(v) != _json_type(old)))
+        )
     tmp = tmp_path_factory.mktemp("wrapper")
     path = tmp / "bad.json"
     path.write_text(json.dumps(bundle, ensure_ascii=False), encoding="utf-8", errors="surrogatepass")
@@ -383,6 +453,9 @@ def test_mutations_of_the_bundle_itself(tmp_path_factory: pytest.TempPathFactory
     used = {raw.origin for rec in read.records for raw in rec.resources} | {raw.origin for raw in index}
     used = {origin for origin in used if origin.startswith(str(path))}
     entries = bundle.get("entry")
-    carried = not isinstance(entries, list) or any(isinstance(e, dict) and e.get("resource") is not None
-                                                   for e in entries)
-    assert entries is None or not carried or used or any(e.source.startswith(str(path)) for e in errors), "the bad file vanished without a word"
+    carried = not isinstance(entries, list) or any(
+        isinstance(e, dict) and e.get("resource") is not None for e in entries
+    )
+    assert entries is None or not carried or used or any(e.source.startswith(str(path)) for e in errors), (
+        "the bad file vanished without a word"
+    )

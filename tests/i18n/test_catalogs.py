@@ -1,5 +1,6 @@
 """The gettext catalogs: complete, compiled, shipped, every translation marked reviewed or not, and a
 new language is a catalog, not code."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -96,8 +97,12 @@ def test_the_vocabulary_covers_every_id_people_could_see():
     t = tables()
     assert {c.value for c in Criterion} <= set(t["criterion"]) and {c.value for c in Criterion} <= set(t["workup"])
     assert {s.value for s in Sign} <= set(t["sign"])
-    engine_flags = {"atypical_isotype", "igm_paraprotein", "cytopenia_without_castleman",
-                    "differential_castleman_without_neuropathy"} | {f"differential_{d.value}" for d in _DIFFERENTIAL_MESSAGES}
+    engine_flags = {
+        "atypical_isotype",
+        "igm_paraprotein",
+        "cytopenia_without_castleman",
+        "differential_castleman_without_neuropathy",
+    } | {f"differential_{d.value}" for d in _DIFFERENTIAL_MESSAGES}
     assert engine_flags <= set(FLAGS)
     for kind in ("criterion", "flag", "risk", "step", "alert", "hematologic", "vegf"):
         for key, term in t[kind].items():
@@ -122,7 +127,10 @@ def test_the_unreviewed_terms_are_listed_in_the_readme():
             row = [term.label] + [translator(lang)._(term.label) for lang in LANGS]
             assert "| " + " | ".join(row) + " |" in readme, f"README lacks the row for {term.label}"
     counts = {sum(1 for m in catalog(lang) if m.id and "unreviewed" in " ".join(m.user_comments)) for lang in LANGS}
-    assert len(counts) == 1 and f"All\n{counts.pop()} entries of the Russian and the Kazakh catalog are unreviewed" in readme
+    assert (
+        len(counts) == 1
+        and f"All\n{counts.pop()} entries of the Russian and the Kazakh catalog are unreviewed" in readme
+    )
 
 
 def test_a_new_language_is_a_catalog_not_code(tmp_path, monkeypatch, mapping):
@@ -135,7 +143,8 @@ def test_a_new_language_is_a_catalog_not_code(tmp_path, monkeypatch, mapping):
     for lang in LANGS:
         (locale / lang / "LC_MESSAGES").mkdir(parents=True)
         (locale / lang / "LC_MESSAGES" / "poems_fhir.mo").write_bytes(
-            (LOCALE_DIR / lang / "LC_MESSAGES" / "poems_fhir.mo").read_bytes())
+            (LOCALE_DIR / lang / "LC_MESSAGES" / "poems_fhir.mo").read_bytes()
+        )
     german = Catalog(locale="de")
     german.add("Polyneuropathy", "Polyneuropathie", user_comments=["unreviewed"])
     (locale / "de" / "LC_MESSAGES").mkdir(parents=True)
@@ -155,43 +164,68 @@ def test_a_new_language_is_a_catalog_not_code(tmp_path, monkeypatch, mapping):
 
 def test_the_language_is_chosen_by_flag_or_config(tmp_path):
     out = tmp_path / "ru.html"
-    result = CliRunner().invoke(main, ["report", str(SAMPLES / "classic-poems.json"), "--html", str(out),
-                                       "--language", "ru"])
+    result = CliRunner().invoke(
+        main, ["report", str(SAMPLES / "classic-poems.json"), "--html", str(out), "--language", "ru"]
+    )
     assert result.exit_code == 0, result.output
     assert '<html lang="ru">' in out.read_text(encoding="utf-8") and "Полинейропатия" in out.read_text(encoding="utf-8")
-    result = CliRunner().invoke(main, ["evaluate", str(SAMPLES / "classic-poems.json"), "--out",
-                                       str(tmp_path / "kk.json"), "--language", "kk"])
+    result = CliRunner().invoke(
+        main, ["evaluate", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "kk.json"), "--language", "kk"]
+    )
     assert result.exit_code == 0, result.output
     assert '"language": "kk"' in (tmp_path / "kk.json").read_text(encoding="utf-8")
-    bad = CliRunner().invoke(main, ["report", str(SAMPLES / "classic-poems.json"), "--html", str(out),
-                                    "--language", "xx"])
+    bad = CliRunner().invoke(
+        main, ["report", str(SAMPLES / "classic-poems.json"), "--html", str(out), "--language", "xx"]
+    )
     assert bad.exit_code == 2 and "no catalog for language" in bad.output
     config = tmp_path / "sync.toml"
     config.write_text('language = "ru"\n', encoding="utf-8")
-    synced = CliRunner().invoke(main, ["sync", "--config", str(config), "--source", str(SAMPLES / "classic-poems.json"),
-                                       "--out", str(tmp_path / "sync"), "--state", str(tmp_path / "state.sqlite")])
+    synced = CliRunner().invoke(
+        main,
+        [
+            "sync",
+            "--config",
+            str(config),
+            "--source",
+            str(SAMPLES / "classic-poems.json"),
+            "--out",
+            str(tmp_path / "sync"),
+            "--state",
+            str(tmp_path / "state.sqlite"),
+        ],
+    )
     assert synced.exit_code == 0, synced.output
     (written,) = (tmp_path / "sync").glob("*.json")
-    assert '"language": "ru"' in written.read_text(encoding="utf-8") and "Полинейропатия" in written.read_text(encoding="utf-8")
+    assert '"language": "ru"' in written.read_text(encoding="utf-8") and "Полинейропатия" in written.read_text(
+        encoding="utf-8"
+    )
     assert SyncSettings(language="kk").language == "kk"
     with pytest.raises(ValueError, match="no catalog"):
         SyncSettings(language="xx")
 
 
-@pytest.mark.parametrize("div, problem", [
-    ('<div xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script>x</div>', "<script> is not allowed"),
-    ('<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="x()">x</p></div>', "'onclick'"),
-    ('<div xmlns="http://www.w3.org/1999/xhtml"><form><input/></form>x</div>', "<form> is not allowed"),
-    ('<div xmlns="http://www.w3.org/1999/xhtml"><a href="javascript:x()">x</a></div>', "must not run script"),
-    ('<div xmlns="http://www.w3.org/1999/xhtml"> </div>', "must not be empty"),
-    ("<div>x</div>", "xhtml <div>"),
-    ('<div xmlns="http://www.w3.org/1999/xhtml"><p>x</div>', "not well-formed"),
-    ('<!DOCTYPE d [<!ENTITY e "x">]><div xmlns="http://www.w3.org/1999/xhtml">&e;</div>', "DTD or entities"),
-])
+@pytest.mark.parametrize(
+    "div, problem",
+    [
+        ('<div xmlns="http://www.w3.org/1999/xhtml"><script>alert(1)</script>x</div>', "<script> is not allowed"),
+        ('<div xmlns="http://www.w3.org/1999/xhtml"><p onclick="x()">x</p></div>', "'onclick'"),
+        ('<div xmlns="http://www.w3.org/1999/xhtml"><form><input/></form>x</div>', "<form> is not allowed"),
+        ('<div xmlns="http://www.w3.org/1999/xhtml"><a href="javascript:x()">x</a></div>', "must not run script"),
+        ('<div xmlns="http://www.w3.org/1999/xhtml"> </div>', "must not be empty"),
+        ("<div>x</div>", "xhtml <div>"),
+        ('<div xmlns="http://www.w3.org/1999/xhtml"><p>x</div>', "not well-formed"),
+        ('<!DOCTYPE d [<!ENTITY e "x">]><div xmlns="http://www.w3.org/1999/xhtml">&e;</div>', "DTD or entities"),
+    ],
+)
 def test_the_narrative_checker_applies_the_fhir_rules(div, problem):
     assert any(problem in p for p in check_narrative(div)), check_narrative(div)
 
 
 def test_a_valid_narrative_passes():
-    assert check_narrative('<div xmlns="http://www.w3.org/1999/xhtml" lang="ru" xml:lang="ru"><p class="a">'
-                           '<a href="Observation/1">x</a></p><table><tr><td>y</td></tr></table></div>') == []
+    assert (
+        check_narrative(
+            '<div xmlns="http://www.w3.org/1999/xhtml" lang="ru" xml:lang="ru"><p class="a">'
+            '<a href="Observation/1">x</a></p><table><tr><td>y</td></tr></table></div>'
+        )
+        == []
+    )

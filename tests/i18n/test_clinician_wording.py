@@ -1,5 +1,6 @@
 """What a clinician reads, in every language: no internal ids or repository file names, a valid FHIR
 narrative that says the right thing for the origin case at each restaging, dates that mean something."""
+
 from __future__ import annotations
 
 import base64
@@ -25,17 +26,36 @@ NOW = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.timezone.utc)
 LANGUAGES = ["en", "ru", "kk"]
 ORIGIN_TIME_POINTS = ["2019-02-28", "2019-03-31", "2019-08-20", "2019-12-31"]
 SAMPLE_SETS = [
-    ([SAMPLES / "classic-poems.json"], ()), ([SAMPLES / "relapse-case.json"], ()),
-    ([SAMPLES / "transaction-urn-uuid.json"], ()), ([SAMPLES / "mimics"], ()), ([SAMPLES / "origin-case"], ()),
-    ([SAMPLES / "site-local"], (str(SAMPLES / "site-local" / "site-mapping.yaml"),
-                                str(SAMPLES / "site-local" / "problems-conceptmap.json"))),
+    ([SAMPLES / "classic-poems.json"], ()),
+    ([SAMPLES / "relapse-case.json"], ()),
+    ([SAMPLES / "transaction-urn-uuid.json"], ()),
+    ([SAMPLES / "mimics"], ()),
+    ([SAMPLES / "origin-case"], ()),
+    (
+        [SAMPLES / "site-local"],
+        (str(SAMPLES / "site-local" / "site-mapping.yaml"), str(SAMPLES / "site-local" / "problems-conceptmap.json")),
+    ),
 ]
 
 #: what must never reach a clinician: engine ids (snake_case), states, and our own documents
-INTERNAL_IDS = sorted({c.value for c in Criterion if "_" in c.value} | {s.value for s in Sign if "_" in s.value}
-                      | {k for k in FLAGS if "_" in k} | {k for k in RISK if "_" in k}
-                      | {"not_assessed", "not_evaluable", "not_met", "out_of_scope", "in_scope", "thyroid_only",
-                         "diabetes_only", "hematologic_progression", "vegf_progression", "discordant_response"})
+INTERNAL_IDS = sorted(
+    {c.value for c in Criterion if "_" in c.value}
+    | {s.value for s in Sign if "_" in s.value}
+    | {k for k in FLAGS if "_" in k}
+    | {k for k in RISK if "_" in k}
+    | {
+        "not_assessed",
+        "not_evaluable",
+        "not_met",
+        "out_of_scope",
+        "in_scope",
+        "thyroid_only",
+        "diabetes_only",
+        "hematologic_progression",
+        "vegf_progression",
+        "discordant_response",
+    }
+)
 REPOSITORY_FILES = re.compile(r"criteria\.md|seed_case|codes\.md|fhir-landscape|clinical-text\.md|§|\bT[0-3]\b")
 
 
@@ -82,11 +102,14 @@ def test_no_internal_id_or_repository_file_in_anything_a_clinician_reads(runs, l
     checked = 0
     for mapping, run in runs:
         for r in run.results:
-            pages = [("page", html_for(r, mapping, language=language, generated=NOW)),
-                     ("audit page", html_for(r, mapping, audit=True, language=language, generated=NOW))]
+            pages = [
+                ("page", html_for(r, mapping, language=language, generated=NOW)),
+                ("audit page", html_for(r, mapping, audit=True, language=language, generated=NOW)),
+            ]
             try:
-                bundle = transaction_for(r, WriteContext(NOW, mapping.identity, r.extraction.used, language=language),
-                                         pages[0][1])
+                bundle = transaction_for(
+                    r, WriteContext(NOW, mapping.identity, r.extraction.used, language=language), pages[0][1]
+                )
             except OutOfScopeError:
                 bundle = {"entry": []}
             except Exception as exc:  # the patient without a server id is refused by design
@@ -101,8 +124,11 @@ def test_no_internal_id_or_repository_file_in_anything_a_clinician_reads(runs, l
 def origin(language: str, as_of: str) -> dict[str, Any]:
     mapping = load_mapping()
     (r,) = evaluate_paths([SAMPLES / "origin-case"], mapping, MAYO, dt.date.fromisoformat(as_of)).results
-    bundle = transaction_for(r, WriteContext(NOW, mapping.identity, r.extraction.used, language=language),
-                             html_for(r, mapping, language=language, generated=NOW))
+    bundle = transaction_for(
+        r,
+        WriteContext(NOW, mapping.identity, r.extraction.used, language=language),
+        html_for(r, mapping, language=language, generated=NOW),
+    )
     by_code: dict[str, Any] = {}
     for e in bundle["entry"]:
         res = e["resource"]
@@ -124,21 +150,35 @@ def test_the_narrative_is_valid_fhir_xhtml_in_every_language(language, as_of):
 
 #: what the origin case says at each restaging, as a haematologist writes it in each language
 READS = {
-    "en": {"class": "Cannot be confirmed or excluded", "missing": ["Castleman disease", "Sclerotic bone lesions",
-                                                                   "Elevated VEGF"],
-           "present": ["Polyneuropathy", "Monoclonal plasma-cell proliferative disorder", "Organomegaly"],
-           "PR": "Partial response", "CR": "Complete response", "todo": "Lymph-node biopsy"},
-    "ru": {"class": "Нельзя ни подтвердить, ни исключить", "missing": ["Болезнь Кастлемана",
-                                                                      "Склеротические поражения костей",
-                                                                      "Повышение VEGF"],
-           "present": ["Полинейропатия", "Моноклональная плазмоклеточная пролиферация", "Органомегалия",
-                       "Экстраваскулярная перегрузка объёмом"],
-           "PR": "Частичный ответ", "CR": "Полный ответ", "todo": "Биопсия лимфатического узла"},
-    "kk": {"class": "Растау да, жоққа шығару да мүмкін емес", "missing": ["Кастлеман ауруы",
-                                                                         "Сүйектердің склероздық зақымданулары",
-                                                                         "VEGF жоғарылауы"],
-           "present": ["Полинейропатия", "Моноклондық плазмажасушалық пролиферация", "Органомегалия"],
-           "PR": "Ішінара жауап", "CR": "Толық жауап", "todo": "лимфа түйінінің биопсиясы"},
+    "en": {
+        "class": "Cannot be confirmed or excluded",
+        "missing": ["Castleman disease", "Sclerotic bone lesions", "Elevated VEGF"],
+        "present": ["Polyneuropathy", "Monoclonal plasma-cell proliferative disorder", "Organomegaly"],
+        "PR": "Partial response",
+        "CR": "Complete response",
+        "todo": "Lymph-node biopsy",
+    },
+    "ru": {
+        "class": "Нельзя ни подтвердить, ни исключить",
+        "missing": ["Болезнь Кастлемана", "Склеротические поражения костей", "Повышение VEGF"],
+        "present": [
+            "Полинейропатия",
+            "Моноклональная плазмоклеточная пролиферация",
+            "Органомегалия",
+            "Экстраваскулярная перегрузка объёмом",
+        ],
+        "PR": "Частичный ответ",
+        "CR": "Полный ответ",
+        "todo": "Биопсия лимфатического узла",
+    },
+    "kk": {
+        "class": "Растау да, жоққа шығару да мүмкін емес",
+        "missing": ["Кастлеман ауруы", "Сүйектердің склероздық зақымданулары", "VEGF жоғарылауы"],
+        "present": ["Полинейропатия", "Моноклондық плазмажасушалық пролиферация", "Органомегалия"],
+        "PR": "Ішінара жауап",
+        "CR": "Толық жауап",
+        "todo": "лимфа түйінінің биопсиясы",
+    },
 }
 RESPONSE = {"2019-03-31": "PR", "2019-08-20": "PR", "2019-12-31": "CR"}
 
@@ -162,7 +202,10 @@ def test_the_origin_case_reads_correctly_at_each_restaging(language, as_of):
     assert want["todo"] in plan
     response = resources["poems-response-assessment"]
     if as_of in RESPONSE:
-        assert want[RESPONSE[as_of]] in visible(response["text"]["div"]) and want[RESPONSE[as_of]] in response["conclusion"]
+        assert (
+            want[RESPONSE[as_of]] in visible(response["text"]["div"])
+            and want[RESPONSE[as_of]] in response["conclusion"]
+        )
     # the page and the narrative agree on the classification and on what is missing
     page = base64.b64decode(report["presentedForm"][0]["data"]).decode()
     assert want["class"] in page and all(m in page for m in want["missing"])
@@ -190,8 +233,10 @@ def test_the_page_shows_nothing_after_the_data_cut_off():
     page = html_for(r, mapping, generated=NOW)
     page = without_generation_stamp(page)  # made today, about data up to the cut-off
     dates = {dt.date.fromisoformat(d) for d in re.findall(r"\b(20\d\d-\d\d-\d\d)\b", page)}
-    dates |= {dt.datetime.strptime(d, "%b %d, %Y").date()
-              for d in re.findall(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d+, 20\d\d", page)}
+    dates |= {
+        dt.datetime.strptime(d, "%b %d, %Y").date()
+        for d in re.findall(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d+, 20\d\d", page)
+    }
     assert dates and max(dates) <= dt.date(2019, 3, 31)
 
 
@@ -199,8 +244,10 @@ def test_the_chart_cuts_treatment_running_past_the_cut_off():
     from poems_fhir.criteria.timeline import Event, Measurement
     from poems_fhir.report.chart import timeline_svg
 
-    m = [Measurement("serum_m_protein", 7.7, "g/L", dt.date(2019, 1, 15), "Observation/a"),
-         Measurement("serum_m_protein", 3.7, "g/L", dt.date(2019, 3, 28), "Observation/b")]
+    m = [
+        Measurement("serum_m_protein", 7.7, "g/L", dt.date(2019, 1, 15), "Observation/a"),
+        Measurement("serum_m_protein", 3.7, "g/L", dt.date(2019, 3, 28), "Observation/b"),
+    ]
     cut = dt.date(2019, 3, 31)
     running = [Event("treatment", dt.date(2019, 2, 22), "MedicationStatement/x", "RD", end=dt.date(2019, 9, 1))]
     stopped = [Event("treatment", dt.date(2019, 2, 22), "MedicationStatement/x", "RD", end=cut)]
@@ -220,30 +267,52 @@ def test_every_language_is_available():
     assert set(LANGUAGES) <= set(available_languages())
 
 
-@pytest.mark.parametrize("language, expected", [
-    ("en", ["eGFR 25 mL/min/1.73 m²", "platelets 512 ×10⁹/L (high)", "VEGF 1,450 pg/mL (plasma) ≥ 200 pg/mL cut-off",
-            "Ascites (confirmed, resolved)"]),
-    ("ru", ["eGFR 25 мл/мин/1,73 м²", "тромбоциты 512 ×10⁹/л (повышен)",
-            "VEGF 1\xa0450 пг/мл (плазма) ≥ 200 пг/мл порог", "Ascites (подтверждено, разрешилось)"]),
-    ("kk", ["eGFR 25 мл/мин/1,73 м²", "тромбоциттер 512 ×10⁹/л (жоғары)", "Ascites (расталған, жойылған)"]),
-])
+@pytest.mark.parametrize(
+    "language, expected",
+    [
+        (
+            "en",
+            [
+                "eGFR 25 mL/min/1.73 m²",
+                "platelets 512 ×10⁹/L (high)",
+                "VEGF 1,450 pg/mL (plasma) ≥ 200 pg/mL cut-off",
+                "Ascites (confirmed, resolved)",
+            ],
+        ),
+        (
+            "ru",
+            [
+                "eGFR 25 мл/мин/1,73 м²",
+                "тромбоциты 512 ×10⁹/л (повышен)",
+                "VEGF 1\xa0450 пг/мл (плазма) ≥ 200 пг/мл порог",
+                "Ascites (подтверждено, разрешилось)",
+            ],
+        ),
+        ("kk", ["eGFR 25 мл/мин/1,73 м²", "тромбоциттер 512 ×10⁹/л (жоғары)", "Ascites (расталған, жойылған)"]),
+    ],
+)
 def test_evidence_reads_with_a_readable_value_unit_and_our_words_translated(language, expected):
     from poems_fhir.criteria.model import Evidence
     from poems_fhir.i18n import translator
     from poems_fhir.report.wording import evidence_text
 
     t = translator(language)
-    got = [evidence_text(t, Evidence("Observation/1", None, "eGFR 25 mL/min/{1.73_m2}", 25, "mL/min/{1.73_m2}")),
-           evidence_text(t, Evidence("Observation/2", None, "platelets 512 10*9/L (high)", 512, "10*9/L")),
-           evidence_text(t, Evidence("Observation/3", None, "VEGF 1450 pg/mL (plasma) >= 200 pg/mL cut-off", 1450,
-                                     "pg/mL")),
-           evidence_text(t, Evidence("Condition/4", None, "Ascites (confirmed, resolved)"))]
+    got = [
+        evidence_text(t, Evidence("Observation/1", None, "eGFR 25 mL/min/{1.73_m2}", 25, "mL/min/{1.73_m2}")),
+        evidence_text(t, Evidence("Observation/2", None, "platelets 512 10*9/L (high)", 512, "10*9/L")),
+        evidence_text(
+            t, Evidence("Observation/3", None, "VEGF 1450 pg/mL (plasma) >= 200 pg/mL cut-off", 1450, "pg/mL")
+        ),
+        evidence_text(t, Evidence("Condition/4", None, "Ascites (confirmed, resolved)")),
+    ]
     for want in expected:
         assert want in got, (want, got)
 
 
 def test_the_evidence_link_is_the_reference_not_the_text():
-    page = base64.b64decode(origin("en", "2019-08-20")["poems-criteria-assessment"]["presentedForm"][0]["data"]).decode()
+    page = base64.b64decode(
+        origin("en", "2019-08-20")["poems-criteria-assessment"]["presentedForm"][0]["data"]
+    ).decode()
     assert '<a href="Condition/oc-pnp" title="Condition/oc-pnp">Demyelinating sensorimotor polyneuropathy' in page
     assert ">Condition/oc-pnp<" not in page  # the id is the link target, never the text
     header = re.search(r'<table id="criteria"><thead><tr>(.*?)</tr>', page).group(1)  # type: ignore[union-attr]
@@ -266,8 +335,9 @@ def test_no_english_sentence_of_ours_is_left_in_a_translated_output(runs, langua
             page = html_for(r, mapping, language=language, generated=NOW)
             texts = [page]
             if r.scope.in_scope and r.assessment.patient.startswith("Patient/"):
-                bundle = transaction_for(r, WriteContext(NOW, mapping.identity, r.extraction.used,
-                                                         language=language), page)
+                bundle = transaction_for(
+                    r, WriteContext(NOW, mapping.identity, r.extraction.used, language=language), page
+                )
                 texts += [text for _, text in clinician_texts(bundle)]
             for text in texts:
                 text = text.replace("&#x27;", "'")

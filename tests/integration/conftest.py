@@ -5,6 +5,7 @@ POEMS_FHIR_TEST_SERVER (+ optional POEMS_FHIR_TEST_TOKEN) points the tests at an
 FHIR engine in memory) is started on a free port when Node.js and its npm packages are installed
 (`make test` installs them) and stopped afterwards.
 """
+
 from __future__ import annotations
 
 import json
@@ -51,13 +52,18 @@ def fhir_server() -> Iterator[dict[str, str]]:
         return
     node = shutil.which("node")
     if not node or not (SERVER_DIR / "node_modules" / "@medplum" / "fhir-router").exists():
-        missing_prerequisite("no FHIR server: set POEMS_FHIR_TEST_SERVER, or install Node.js and run "
-                             "`npm ci --prefix tests/fhir_server` (make test does)")
+        missing_prerequisite(
+            "no FHIR server: set POEMS_FHIR_TEST_SERVER, or install Node.js and run "
+            "`npm ci --prefix tests/fhir_server` (make test does)"
+        )
     port = _free_port()
-    major = int(subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip().lstrip("v").split(".")[0])
+    major = int(
+        subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip().lstrip("v").split(".")[0]
+    )
     args = [node] + (["--experimental-websocket"] if major < 22 else []) + ["server.mjs"]
-    proc = subprocess.Popen(args, cwd=SERVER_DIR, env={**os.environ, "PORT": str(port)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        args, cwd=SERVER_DIR, env={**os.environ, "PORT": str(port)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}/fhir/R4"
     try:
         _wait(url, proc)
@@ -85,11 +91,19 @@ def load_bundles(server: dict[str, str], paths: list[Path]) -> None:
             doc = json.loads(f.read_text(encoding="utf-8"))
             if doc.get("resourceType") != "Bundle":
                 continue
-            entries = [{"resource": e["resource"],
-                        "request": {"method": "PUT", "url": f"{e['resource']['resourceType']}/{e['resource']['id']}"}}
-                       for e in doc["entry"]]
-            r = requests.post(server["url"], json={"resourceType": "Bundle", "type": "batch", "entry": entries},
-                              headers=headers(server), timeout=60)
+            entries = [
+                {
+                    "resource": e["resource"],
+                    "request": {"method": "PUT", "url": f"{e['resource']['resourceType']}/{e['resource']['id']}"},
+                }
+                for e in doc["entry"]
+            ]
+            r = requests.post(
+                server["url"],
+                json={"resourceType": "Bundle", "type": "batch", "entry": entries},
+                headers=headers(server),
+                timeout=60,
+            )
             r.raise_for_status()
 
 

@@ -4,6 +4,7 @@ write (N from POEMS_FHIR_TEST_KILL_AFTER_WRITES), before the job records that wr
 This is the worst moment for a crash (the server has our report, the state store does not), chosen
 deterministically instead of racing a log line. Used by tests/integration/test_sync_server.py.
 """
+
 from __future__ import annotations
 
 import os

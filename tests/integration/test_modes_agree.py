@@ -1,5 +1,6 @@
 """File mode = server mode: the same patients through `evaluate --out`, `sync --source` and
 `sync --server` give the same report, response report and care plan, field by field."""
+
 from __future__ import annotations
 
 import base64
@@ -45,8 +46,9 @@ def from_folder(folder: Path) -> dict[str, dict[str, dict]]:
         for e in bundle["entry"]:
             res = e["resource"]
             if res["resourceType"] in ("DiagnosticReport", "CarePlan"):
-                out.setdefault(res["subject"]["reference"], {})[kind(res)] = _decoded(_normalised(
-                    {k: v for k, v in res.items() if k not in VOLATILE}, types))
+                out.setdefault(res["subject"]["reference"], {})[kind(res)] = _decoded(
+                    _normalised({k: v for k, v in res.items() if k not in VOLATILE}, types)
+                )
     return out
 
 
@@ -65,8 +67,10 @@ def test_evaluate_sync_source_and_sync_server_write_the_same_resources(server, t
 
     evaluated = from_folder(tmp_path / "evaluate")
     synced = from_folder(tmp_path / "sync-source")
-    on_server = {p: {kind(r): comparable(r) for rtype in ("DiagnosticReport", "CarePlan") for r in ours(server, rtype, p)}
-                 for p in PATIENTS}
+    on_server = {
+        p: {kind(r): comparable(r) for rtype in ("DiagnosticReport", "CarePlan") for r in ours(server, rtype, p)}
+        for p in PATIENTS
+    }
     assert set(evaluated) == set(synced) == set(on_server) == set(PATIENTS)
     for patient in PATIENTS:
         assert set(evaluated[patient]) == set(synced[patient]) == set(on_server[patient])
@@ -75,8 +79,17 @@ def test_evaluate_sync_source_and_sync_server_write_the_same_resources(server, t
             a, b = evaluated[patient][k], on_server[patient][k]
             if a != b:
                 import difflib
-                print("\n".join(difflib.unified_diff(json.dumps(a, indent=1).splitlines(),
-                                                     json.dumps(b, indent=1).splitlines(), lineterm="", n=12)))
+
+                print(
+                    "\n".join(
+                        difflib.unified_diff(
+                            json.dumps(a, indent=1).splitlines(),
+                            json.dumps(b, indent=1).splitlines(),
+                            lineterm="",
+                            n=12,
+                        )
+                    )
+                )
             assert a == b, (patient, k)
     # the origin case's response report uses the treatment start read from MedicationStatements
     response = on_server["Patient/poems-origin"]["response-report"]

@@ -1,6 +1,7 @@
 """The whole sync job through a fault-injecting proxy (127.0.0.1) in front of a real FHIR server:
 bodies cut short, resets and 503s on reads and on the transaction itself are retried, and the server
 ends up exactly as after a clean run - no lost patient, no duplicate."""
+
 from __future__ import annotations
 
 import socket
@@ -15,6 +16,7 @@ from tests.integration.test_sync_server import reports, settings
 
 def forward(upstream: tuple[str, int], fault: str | None):
     """A Loopback step: pass the request to the real server; spoil its answer as `fault` says."""
+
     def step(conn: socket.socket, request: bytes) -> None:
         head, _, body = request.partition(b"\r\n\r\n")
         lines = [ln for ln in head.split(b"\r\n") if not ln.lower().startswith(b"connection:")]
@@ -24,12 +26,15 @@ def forward(upstream: tuple[str, int], fault: str | None):
             while chunk := up.recv(65536):
                 answer += chunk
         if fault == "cut":  # the server did the work; the answer is cut in the middle of the body
-            conn.sendall(answer[: answer.index(b"\r\n\r\n") + 4 + max(1, (len(answer) - answer.index(b"\r\n\r\n")) // 2)])
+            conn.sendall(
+                answer[: answer.index(b"\r\n\r\n") + 4 + max(1, (len(answer) - answer.index(b"\r\n\r\n")) // 2)]
+            )
         elif fault == "reset":
             reset()(conn, request)
         elif fault == "503":
-            conn.sendall(b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\n"
-                         b"Connection: close\r\n\r\n")
+            conn.sendall(
+                b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
         else:
             conn.sendall(answer)
 

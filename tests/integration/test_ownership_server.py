@@ -1,4 +1,5 @@
 """Write-back ownership decided from the server, with the state file deleted before every run."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,21 +26,33 @@ def get(server, path, **params):
 
 
 def put(server, resource):
-    r = requests.put(f"{server['url']}/{resource['resourceType']}/{resource['id']}", json=resource,
-                     headers=headers(server), timeout=30)
+    r = requests.put(
+        f"{server['url']}/{resource['resourceType']}/{resource['id']}",
+        json=resource,
+        headers=headers(server),
+        timeout=30,
+    )
     r.raise_for_status()
     return r.json()
 
 
 def ours(server, rtype, patient=CP):
     bundle = get(server, rtype, subject=patient, _count="100")
-    return [e["resource"] for e in bundle.get("entry", []) or []
-            if any(str(i.get("system", "")).startswith("https://poems-fhir.org/") for i in e["resource"].get("identifier", []))]
+    return [
+        e["resource"]
+        for e in bundle.get("entry", []) or []
+        if any(
+            str(i.get("system", "")).startswith("https://poems-fhir.org/") for i in e["resource"].get("identifier", [])
+        )
+    ]
 
 
 def criteria_report(server, patient=CP):
-    return [r for r in ours(server, "DiagnosticReport", patient)
-            if r["code"]["coding"][0]["code"] == "poems-criteria-assessment"]
+    return [
+        r
+        for r in ours(server, "DiagnosticReport", patient)
+        if r["code"]["coding"][0]["code"] == "poems-criteria-assessment"
+    ]
 
 
 def set_platelets(server, value):
@@ -133,8 +146,11 @@ def test_leaving_scope_withdraws_our_report_and_plan(server, tmp_path):
     fresh_run(server, tmp_path)
     for rid in ("cp-pnp",):
         cond = get(server, f"Condition/{rid}")
-        cond["verificationStatus"] = {"coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "entered-in-error"}]}
+        cond["verificationStatus"] = {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "entered-in-error"}
+            ]
+        }
         put(server, cond)
     for rid in ("cp-ife", "cp-mspike"):
         obs = get(server, f"Observation/{rid}")
@@ -159,8 +175,9 @@ def test_leaving_scope_leaves_a_clinicians_plan_alone(server, tmp_path):
     plan["status"] = "active"
     put(server, plan)
     cond = get(server, "Condition/cp-pnp")
-    cond["verificationStatus"] = {"coding": [{
-        "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "entered-in-error"}]}
+    cond["verificationStatus"] = {
+        "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "entered-in-error"}]
+    }
     put(server, cond)
     for rid in ("cp-ife", "cp-mspike"):
         obs = get(server, f"Observation/{rid}")
@@ -199,11 +216,20 @@ def _needs_loopback(server):
 def test_a_provenance_by_someone_else_makes_the_report_theirs(server, tmp_path):
     fresh_run(server, tmp_path)
     (report,) = criteria_report(server)
-    r = requests.post(f"{server['url']}/Provenance", headers=headers(server), timeout=30, json={
-        "resourceType": "Provenance", "target": [{"reference": f"DiagnosticReport/{report['id']}"}],
-        "recorded": "2026-11-28T09:00:00Z",
-        "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "code": "UPDATE"}]},
-        "agent": [{"who": {"display": "Dr. A (reviewed in the tumour board)"}}]})
+    r = requests.post(
+        f"{server['url']}/Provenance",
+        headers=headers(server),
+        timeout=30,
+        json={
+            "resourceType": "Provenance",
+            "target": [{"reference": f"DiagnosticReport/{report['id']}"}],
+            "recorded": "2026-11-28T09:00:00Z",
+            "activity": {
+                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "code": "UPDATE"}]
+            },
+            "agent": [{"who": {"display": "Dr. A (reviewed in the tumour board)"}}],
+        },
+    )
     r.raise_for_status()
     set_platelets(server, 530)
     summary = fresh_run(server, tmp_path)
@@ -246,9 +272,14 @@ def snapshot(server):
     out = []
     for rtype in ("DiagnosticReport", "CarePlan"):
         bundle = get(server, rtype, _count="200")
-        out += [json_key(comparable(e["resource"])) for e in bundle.get("entry", []) or []
-                if any(str(i.get("system", "")).startswith("https://poems-fhir.org/")
-                       for i in e["resource"].get("identifier", []))]
+        out += [
+            json_key(comparable(e["resource"]))
+            for e in bundle.get("entry", []) or []
+            if any(
+                str(i.get("system", "")).startswith("https://poems-fhir.org/")
+                for i in e["resource"].get("identifier", [])
+            )
+        ]
     return sorted(out)
 
 

@@ -1,5 +1,6 @@
 """Every request of a real run (discovery, reads, ownership, write, withdrawal) is covered by the
 documented scopes, and the --help example is exactly that list."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,10 @@ def needed(method: str, url: str, body) -> set[str]:
         return set()
     if path == "":  # a transaction: each entry's type, written
         return {f"system/{e['request']['url'].split('?')[0].split('/')[0]}.write" for e in body["entry"]} | {
-            f"system/{e['request']['url'].split('?')[0].split('/')[0]}.read" for e in body["entry"]
-            if "?" in e["request"]["url"]}  # conditional: the server searches first
+            f"system/{e['request']['url'].split('?')[0].split('/')[0]}.read"
+            for e in body["entry"]
+            if "?" in e["request"]["url"]
+        }  # conditional: the server searches first
     rtype = path.split("/")[0]
     found = {f"system/{rtype}.read"}
     params = url.split("?", 1)[1] if "?" in url else ""
@@ -44,7 +47,9 @@ def test_every_request_of_a_run_is_within_the_documented_scopes(server, tmp_path
         if prepared.method == "POST" and prepared.url.split("?")[0].endswith("/_search"):
             form = dict(re.findall(r"([^&=]+)=([^&]*)", body or ""))
             seen.update(needed("GET", prepared.url.split("/_search")[0] + "?" + (body or ""), None))
-            for include in re.findall(r"([A-Za-z]+)(?::|%3A)([a-z]+)", requests.utils.unquote(form.get("_include", ""))):
+            for include in re.findall(
+                r"([A-Za-z]+)(?::|%3A)([a-z]+)", requests.utils.unquote(form.get("_include", ""))
+            ):
                 seen.add(f"system/{_target(include)}.read")
         else:
             seen.update(needed(prepared.method, prepared.url, json.loads(body) if body else None))
@@ -54,8 +59,12 @@ def test_every_request_of_a_run_is_within_the_documented_scopes(server, tmp_path
     run(server, tmp_path, patient=[])  # discovery, reads, ownership, writes
     run(server, tmp_path, patient=[], profile="dispenzieri-2003")  # + withdrawal of the old profile
     assert seen - set(scopes("write")) == set()
-    assert {"system/CarePlan.write", "system/Provenance.write", "system/MedicationStatement.read",
-            "system/Provenance.read"} <= seen  # the recording saw the whole run
+    assert {
+        "system/CarePlan.write",
+        "system/Provenance.write",
+        "system/MedicationStatement.read",
+        "system/Provenance.read",
+    } <= seen  # the recording saw the whole run
     dry: set[str] = set()
     seen.clear()
     run(server, tmp_path / "dry", patient=[], dry_run=tmp_path / "out")

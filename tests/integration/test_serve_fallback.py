@@ -1,5 +1,6 @@
 """`poems-fhir serve` reading from the EHR's fhirServer (a real FHIR server over real HTTP) when the
 prefetch is absent or partial: the same cards as from a full prefetch."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,23 +34,37 @@ def ehr():
 
 @pytest.fixture
 def client(tmp_path, ehr, mapping):
-    settings = ServeSettings(trust=[f"{ISSUER}={ehr.write_jwks(tmp_path / 'jwks.json')}"], public_url=PUBLIC_URL,
-                             state=tmp_path / "serve.sqlite")
+    settings = ServeSettings(
+        trust=[f"{ISSUER}={ehr.write_jwks(tmp_path / 'jwks.json')}"],
+        public_url=PUBLIC_URL,
+        state=tmp_path / "serve.sqlite",
+    )
     with TestClient(create_app(settings, mapping=mapping, clock=lambda: float(NOW))) as c:
         yield c
 
 
 def _fallback(server, prefetch=None, patient="poems-origin"):
-    body = hook_request(patient, prefetch, fhirServer=server["url"],
-                        fhirAuthorization={"access_token": server["token"] or "loopback-test-token",
-                                           "token_type": "Bearer", "expires_in": 300, "scope": "user/*.read",
-                                           "subject": "poems-fhir"})
+    body = hook_request(
+        patient,
+        prefetch,
+        fhirServer=server["url"],
+        fhirAuthorization={
+            "access_token": server["token"] or "loopback-test-token",
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "user/*.read",
+            "subject": "poems-fhir",
+        },
+    )
     return body
 
 
 def test_without_prefetch_the_cards_come_from_fhir_server(server, client, ehr, mapping):
-    full = client.post(HOOK, json=hook_request("poems-origin", run_templates(bundle_resources(ORIGIN), mapping,
-                                                                              "poems-origin")), headers=ehr.auth())
+    full = client.post(
+        HOOK,
+        json=hook_request("poems-origin", run_templates(bundle_resources(ORIGIN), mapping, "poems-origin")),
+        headers=ehr.auth(),
+    )
     fetched = client.post(HOOK, json=_fallback(server), headers=ehr.auth())
     assert fetched.status_code == 200, fetched.text
     (card,) = fetched.json()["cards"]
@@ -66,8 +81,10 @@ def test_partial_prefetch_is_completed_from_fhir_server(server, client, ehr, map
     partial = {"patient": prefetch["patient"], "conditions": prefetch["conditions"]}
     response = client.post(HOOK, json=_fallback(server, partial), headers=ehr.auth())
     assert response.status_code == 200
-    assert response.json()["cards"][0]["uuid"] == client.post(
-        HOOK, json=hook_request("poems-origin", prefetch), headers=ehr.auth()).json()["cards"][0]["uuid"]
+    assert (
+        response.json()["cards"][0]["uuid"]
+        == client.post(HOOK, json=hook_request("poems-origin", prefetch), headers=ehr.auth()).json()["cards"][0]["uuid"]
+    )
 
 
 def test_out_of_scope_patient_from_fhir_server_gets_no_card(server, client, ehr):

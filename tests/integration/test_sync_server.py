@@ -1,4 +1,5 @@
 """The whole sync job against a running FHIR server over real HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,14 @@ from poems_fhir.sync.state import StateStore
 from tests.integration.conftest import headers
 
 REPORT_SYSTEM = "https://poems-fhir.org/fhir/identifier/criteria-report"
-PATIENTS = ["Patient/poems-origin", "Patient/classic-poems", "Patient/mimic-al", "Patient/mimic-cidp",
-            "Patient/mimic-myeloma", "Patient/mimic-castleman"]
+PATIENTS = [
+    "Patient/poems-origin",
+    "Patient/classic-poems",
+    "Patient/mimic-al",
+    "Patient/mimic-cidp",
+    "Patient/mimic-myeloma",
+    "Patient/mimic-castleman",
+]
 
 
 def settings(server, tmp_path: Path, **kw) -> SyncSettings:
@@ -37,14 +44,22 @@ def run(server, tmp_path, stop=None, **kw):
 
 
 def reports(server) -> list[dict]:
-    bundle = requests.get(f"{server['url']}/DiagnosticReport", params={"identifier": f"{REPORT_SYSTEM}|", "_count": "100"},
-                          headers=headers(server), timeout=30).json()
+    bundle = requests.get(
+        f"{server['url']}/DiagnosticReport",
+        params={"identifier": f"{REPORT_SYSTEM}|", "_count": "100"},
+        headers=headers(server),
+        timeout=30,
+    ).json()
     found = [e["resource"] for e in bundle.get("entry", []) or []]
     if not found:  # servers that do not support a system-only token search
-        bundle = requests.get(f"{server['url']}/DiagnosticReport", params={"_count": "200"},
-                              headers=headers(server), timeout=30).json()
-        found = [e["resource"] for e in bundle.get("entry", []) or []
-                 if any(i.get("system") == REPORT_SYSTEM for i in e["resource"].get("identifier", []))]
+        bundle = requests.get(
+            f"{server['url']}/DiagnosticReport", params={"_count": "200"}, headers=headers(server), timeout=30
+        ).json()
+        found = [
+            e["resource"]
+            for e in bundle.get("entry", []) or []
+            if any(i.get("system") == REPORT_SYSTEM for i in e["resource"].get("identifier", []))
+        ]
     return found
 
 
@@ -62,7 +77,9 @@ def test_sync_twice_then_change_one_observation(server, tmp_path):
 
     vegf = requests.get(f"{server['url']}/Observation/cp-vegf", headers=headers(server), timeout=30).json()
     vegf["valueQuantity"]["value"] = 900
-    requests.put(f"{server['url']}/Observation/cp-vegf", json=vegf, headers=headers(server), timeout=30).raise_for_status()
+    requests.put(
+        f"{server['url']}/Observation/cp-vegf", json=vegf, headers=headers(server), timeout=30
+    ).raise_for_status()
     job, third = run(server, tmp_path)
     assert (third.written, third.unchanged) == (1, 4)
     assert len(reports(server)) == 5
@@ -109,11 +126,14 @@ def test_a_clinician_finalised_report_is_not_overwritten(server, tmp_path):
     run(server, tmp_path)
     (report,) = [r for r in reports(server) if r["subject"]["reference"] == "Patient/classic-poems"]
     report["status"] = "final"  # a clinician verified and finalised it
-    requests.put(f"{server['url']}/DiagnosticReport/{report['id']}", json=report, headers=headers(server),
-                 timeout=30).raise_for_status()
+    requests.put(
+        f"{server['url']}/DiagnosticReport/{report['id']}", json=report, headers=headers(server), timeout=30
+    ).raise_for_status()
     plt = requests.get(f"{server['url']}/Observation/cp-plt", headers=headers(server), timeout=30).json()
     plt["valueQuantity"]["value"] = 530
-    requests.put(f"{server['url']}/Observation/cp-plt", json=plt, headers=headers(server), timeout=30).raise_for_status()
+    requests.put(
+        f"{server['url']}/Observation/cp-plt", json=plt, headers=headers(server), timeout=30
+    ).raise_for_status()
     _, summary = run(server, tmp_path)
     assert summary.conflicts == 1 and summary.written == 0
     (after,) = [r for r in reports(server) if r["subject"]["reference"] == "Patient/classic-poems"]
@@ -137,7 +157,9 @@ def test_our_own_unrecorded_write_is_recognised_after_a_crash(server, tmp_path, 
     run(server, tmp_path)  # versions recorded
     plt = requests.get(f"{server['url']}/Observation/cp-plt", headers=headers(server), timeout=30).json()
     plt["valueQuantity"]["value"] = 540
-    requests.put(f"{server['url']}/Observation/cp-plt", json=plt, headers=headers(server), timeout=30).raise_for_status()
+    requests.put(
+        f"{server['url']}/Observation/cp-plt", json=plt, headers=headers(server), timeout=30
+    ).raise_for_status()
 
     class Crash(BaseException):
         pass
@@ -179,8 +201,9 @@ def test_sigkill_mid_run_then_rerun_leaves_one_report_per_patient(server, tmp_pa
     killed = subprocess.run([sys.executable, str(hook), *args], capture_output=True, text=True, timeout=300, env=env)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert len(reports(server)) == 2
-    rerun = subprocess.run([sys.executable, "-m", "poems_fhir.cli", *args, "--format", "json"],
-                           capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run(
+        [sys.executable, "-m", "poems_fhir.cli", *args, "--format", "json"], capture_output=True, text=True, timeout=300
+    )
     assert rerun.returncode == 0, rerun.stderr
     summary = json.loads(rerun.stdout)
     # the first write was recorded; the second reached the server unrecorded and is re-sent in place

@@ -1,4 +1,5 @@
 """A generated transaction, posted to a real FHIR server, is accepted and idempotent."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,11 @@ def test_post_generated_transaction(fhir_server, mapping):
         assert response.status_code == 200, response.text
         entries = response.json()["entry"]
         assert [e["response"]["status"][:3] in ("200", "201") for e in entries] == [True] * len(bundle["entry"])
-    search = requests.get(f"{fhir_server['url']}/CarePlan", params={"subject": "Patient/classic-poems"},
-                          headers=headers(fhir_server), timeout=30).json()
+    search = requests.get(
+        f"{fhir_server['url']}/CarePlan",
+        params={"subject": "Patient/classic-poems"},
+        headers=headers(fhir_server),
+        timeout=30,
+    ).json()
     plans = [e["resource"] for e in search.get("entry", [])]
     assert len(plans) == 1 and (plans[0]["status"], plans[0]["intent"]) == ("draft", "proposal")

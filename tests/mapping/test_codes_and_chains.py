@@ -1,5 +1,6 @@
 """Codes beyond the table and evidence chains (issue #8): national ICD-10 systems, parent codes,
 Condition.evidence.detail followed to the report's modality, parts from FHIR resources."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,15 +17,26 @@ VER = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 
 
 def cond(system: str, code: str, verification: str = "confirmed", date: str = "2024-01-01", **extra):
-    return {"resourceType": "Condition", "code": {"coding": [{"system": system, "code": code}]},
-            "verificationStatus": {"coding": [{"system": VER, "code": verification}]},
-            "subject": {"reference": "Patient/p1"}, "recordedDate": date, **extra}
+    return {
+        "resourceType": "Condition",
+        "code": {"coding": [{"system": system, "code": code}]},
+        "verificationStatus": {"coding": [{"system": VER, "code": verification}]},
+        "subject": {"reference": "Patient/p1"},
+        "recordedDate": date,
+        **extra,
+    }
 
 
 def report(rid: str, text: str, conclusion: str = "") -> dict:
-    return {"resourceType": "DiagnosticReport", "id": rid, "status": "final", "code": {"text": text},
-            "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-01-01",
-            **({"conclusion": conclusion} if conclusion else {})}
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": rid,
+        "status": "final",
+        "code": {"text": text},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-01",
+        **({"conclusion": conclusion} if conclusion else {}),
+    }
 
 
 def sclerotic_refuted(detail: str) -> dict:
@@ -32,8 +44,9 @@ def sclerotic_refuted(detail: str) -> dict:
 
 
 def test_refutation_on_a_plain_radiograph_is_a_low_grade_negative(mapping):
-    ex = extract(make_record(report("xr", "Skeletal survey (X-ray)"), sclerotic_refuted("DiagnosticReport/xr")),
-                 mapping)
+    ex = extract(
+        make_record(report("xr", "Skeletal survey (X-ray)"), sclerotic_refuted("DiagnosticReport/xr")), mapping
+    )
     (finding,) = [f for f in ex.findings if f.topic == "sclerotic_bone_lesions"]
     assert finding.state is State.ABSENT and finding.strength is Strength.WEAK
     assert "DiagnosticReport/xr" in (finding.note or "")
@@ -42,10 +55,19 @@ def test_refutation_on_a_plain_radiograph_is_a_low_grade_negative(mapping):
 
 
 def test_refutation_on_ct_stays_strong(mapping):
-    ex = extract(make_record(report("ct", "CT whole body low dose"), report("xr", "Skeletal survey"),
-                             cond(ICD10CM, "M85.80", "refuted", evidence=[{"detail": [
-                                 {"reference": "DiagnosticReport/xr"}, {"reference": "DiagnosticReport/ct"}]}])),
-                 mapping)
+    ex = extract(
+        make_record(
+            report("ct", "CT whole body low dose"),
+            report("xr", "Skeletal survey"),
+            cond(
+                ICD10CM,
+                "M85.80",
+                "refuted",
+                evidence=[{"detail": [{"reference": "DiagnosticReport/xr"}, {"reference": "DiagnosticReport/ct"}]}],
+            ),
+        ),
+        mapping,
+    )
     (finding,) = [f for f in ex.findings if f.topic == "sclerotic_bone_lesions"]
     assert finding.strength is Strength.STRONG
     assert evaluate("Patient/p1", ex.findings, MAYO).criteria["sclerotic_bone_lesions"].state is State.ABSENT
@@ -57,8 +79,10 @@ def test_refutation_without_evidence_detail_is_unchanged(mapping):
 
 
 def test_enlarged_liver_with_spleen_not_enlarged_is_organomegaly(mapping):
-    ex = extract(make_record(cond(ICD10, "R16.0", date="2024-01-01"),
-                             cond(ICD10, "R16.1", "refuted", date="2024-02-01")), mapping)
+    ex = extract(
+        make_record(cond(ICD10, "R16.0", date="2024-01-01"), cond(ICD10, "R16.1", "refuted", date="2024-02-01")),
+        mapping,
+    )
     result = evaluate("Patient/p1", ex.findings, MAYO).criteria["organomegaly"]
     assert result.state is State.PRESENT
 

@@ -1,4 +1,5 @@
 """FHIR JSON -> findings: every value[x] shape, statuses, units, specimens, reports."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,9 +15,14 @@ UCUM = "http://unitsofmeasure.org"
 
 
 def obs(code: str, **value: Any) -> dict[str, Any]:
-    return {"resourceType": "Observation", "status": value.pop("status", "final"),
-            "code": {"coding": [{"system": LOINC, "code": code}]},
-            "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-01-02", **value}
+    return {
+        "resourceType": "Observation",
+        "status": value.pop("status", "final"),
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-02",
+        **value,
+    }
 
 
 def q(value: float, unit: str, ucum: bool = True) -> dict[str, Any]:
@@ -24,11 +30,17 @@ def q(value: float, unit: str, ucum: bool = True) -> dict[str, Any]:
 
 
 def cond(system: str, code: str, verification: str | None = None, **extra: Any) -> dict[str, Any]:
-    r: dict[str, Any] = {"resourceType": "Condition", "code": {"coding": [{"system": system, "code": code}]},
-                         "subject": {"reference": "Patient/p1"}, "recordedDate": "2024-01-01", **extra}
+    r: dict[str, Any] = {
+        "resourceType": "Condition",
+        "code": {"coding": [{"system": system, "code": code}]},
+        "subject": {"reference": "Patient/p1"},
+        "recordedDate": "2024-01-01",
+        **extra,
+    }
     if verification:
-        r["verificationStatus"] = {"coding": [{
-            "system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": verification}]}
+        r["verificationStatus"] = {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": verification}]
+        }
     return r
 
 
@@ -41,6 +53,7 @@ def states(ex, topic):
 
 
 # --- value[x] shapes -----------------------------------------------------------------------
+
 
 def test_value_quantity_with_unit_conversion(mapping):
     ex = run(mapping, obs("33358-3", valueQuantity=q(0.77, "g/dL")))
@@ -55,8 +68,7 @@ def test_value_quantity_unit_alias_without_ucum_code(mapping):
 
 
 def test_unknown_unit_is_an_error_on_that_observation_only(mapping):
-    ex = run(mapping, obs("777-3", valueQuantity=q(480, "lots", ucum=False)),
-             obs("33358-3", valueQuantity=q(5, "g/L")))
+    ex = run(mapping, obs("777-3", valueQuantity=q(480, "lots", ucum=False)), obs("33358-3", valueQuantity=q(5, "g/L")))
     assert len(ex.errors) == 1 and "lots" in ex.errors[0].message
     assert ex.errors[0].resource == "Observation/r0"
     assert states(ex, "monoclonal_plasma_cell_disorder") == [State.PRESENT]
@@ -86,9 +98,14 @@ def test_value_string_ife_and_unrecognised_text_is_reported(mapping):
 
 
 def test_value_boolean_exam_finding(mapping):
-    finding_obs = {"resourceType": "Observation", "status": "final", "subject": {"reference": "Patient/p1"},
-                   "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "H47.10"}]},
-                   "effectiveDateTime": "2024-01-02", "valueBoolean": False}
+    finding_obs = {
+        "resourceType": "Observation",
+        "status": "final",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "H47.10"}]},
+        "effectiveDateTime": "2024-01-02",
+        "valueBoolean": False,
+    }
     ex = run(mapping, finding_obs)
     assert states(ex, "papilledema") == [State.ABSENT]
 
@@ -107,8 +124,10 @@ def test_value_ratio_for_flc_ratio(mapping):
 
 
 def test_components_are_read(mapping):
-    panel = obs("0000-0", component=[{"code": {"coding": [{"system": LOINC, "code": "777-3"}]},
-                                      "valueQuantity": q(300, "10*9/L")}])
+    panel = obs(
+        "0000-0",
+        component=[{"code": {"coding": [{"system": LOINC, "code": "777-3"}]}, "valueQuantity": q(300, "10*9/L")}],
+    )
     ex = run(mapping, panel)
     assert states(ex, "thrombocytosis_polycythemia") == [State.ABSENT]
 
@@ -121,6 +140,7 @@ def test_string_number_without_unit_is_reported_not_guessed(mapping):
 
 
 # --- statuses and absent data ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("status", ["entered-in-error", "cancelled"])
 def test_ignored_observation_statuses(mapping, status):
@@ -135,11 +155,13 @@ def test_data_absent_reason_is_not_assessed(mapping):
 
 
 def test_condition_verification_statuses(mapping):
-    ex = run(mapping,
-             cond(SCT, "42345000"),
-             cond(SCT, "16294009", "refuted"),
-             cond(SCT, "60046008", "provisional"),
-             cond(SCT, "30746006", "entered-in-error"))
+    ex = run(
+        mapping,
+        cond(SCT, "42345000"),
+        cond(SCT, "16294009", "refuted"),
+        cond(SCT, "60046008", "provisional"),
+        cond(SCT, "30746006", "entered-in-error"),
+    )
     assert states(ex, "polyneuropathy") == [State.PRESENT]
     assert states(ex, "organomegaly") == [State.ABSENT]
     assert states(ex, "extravascular_volume_overload") == [State.INDETERMINATE]
@@ -166,6 +188,7 @@ def test_poems_problem_list_entry_is_an_assertion_not_evidence(mapping):
 
 
 # --- thresholds, VEGF, endocrine ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("value", "specimen", "rr_high", "expected"),
@@ -196,8 +219,12 @@ def test_vegf_cut_offs_per_specimen(mapping, value, specimen, rr_high, expected)
 
 
 def test_vegf_specimen_from_contained_specimen(mapping):
-    o = obs("75628-8", valueQuantity=q(1200, "pg/mL"), specimen={"reference": "#s"},
-            contained=[{"resourceType": "Specimen", "id": "s", "type": {"coding": [{"system": SCT, "code": "119364003"}]}}])
+    o = obs(
+        "75628-8",
+        valueQuantity=q(1200, "pg/mL"),
+        specimen={"reference": "#s"},
+        contained=[{"resourceType": "Specimen", "id": "s", "type": {"coding": [{"system": SCT, "code": "119364003"}]}}],
+    )
     assert run(mapping, o).findings[0].specimen == "serum"
 
 
@@ -208,8 +235,10 @@ def test_platelets_prefer_lab_upper_limit_over_default(mapping):
     assert states(ex, "thrombocytosis_polycythemia") == [State.ABSENT]  # default 450
 
 
-@pytest.mark.parametrize(("gender", "value", "expected"), [
-    ("male", 163, State.ABSENT), ("female", 163, State.PRESENT), (None, 163, None), (None, 170, State.PRESENT)])
+@pytest.mark.parametrize(
+    ("gender", "value", "expected"),
+    [("male", 163, State.ABSENT), ("female", 163, State.PRESENT), (None, 163, None), (None, 170, State.PRESENT)],
+)
 def test_hemoglobin_sex_specific(mapping, gender, value, expected):
     ex = run(mapping, obs("718-7", valueQuantity=q(value, "g/L")), gender=gender)
     assert states(ex, "thrombocytosis_polycythemia") == ([expected] if expected else [])
@@ -226,10 +255,14 @@ def test_comparator_below_threshold(mapping):
 
 
 def test_endocrine_abnormal_by_reference_range_and_normal_by_interpretation(mapping):
-    ex = run(mapping,
-             obs("2986-8", valueQuantity=q(150, "ng/dL"), referenceRange=[{"low": q(8.6, "nmol/L"), "high": q(29, "nmol/L")}]),
-             obs("2143-6", valueQuantity=q(400, "nmol/L"), interpretation=[{"coding": [{"code": "N"}]}]),
-             obs("2731-8", valueQuantity=q(40, "pg/mL")))
+    ex = run(
+        mapping,
+        obs(
+            "2986-8", valueQuantity=q(150, "ng/dL"), referenceRange=[{"low": q(8.6, "nmol/L"), "high": q(29, "nmol/L")}]
+        ),
+        obs("2143-6", valueQuantity=q(400, "nmol/L"), interpretation=[{"coding": [{"code": "N"}]}]),
+        obs("2731-8", valueQuantity=q(40, "pg/mL")),
+    )
     by_axis = {f.axis.value: f.state for f in ex.findings}
     assert by_axis == {"gonadal": State.PRESENT, "adrenal": State.ABSENT, "parathyroid": State.INDETERMINATE}
 
@@ -241,10 +274,17 @@ def test_m_protein_zero_is_weak_negative(mapping):
 
 # --- reports ----------------------------------------------------------------------------------
 
+
 def report(code_text: str, conclusion: str, *, category: str = "RAD", codes=None) -> dict[str, Any]:
-    r = {"resourceType": "DiagnosticReport", "status": "final", "code": {"text": code_text},
-         "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": category}]}],
-         "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-02-01", "conclusion": conclusion}
+    r = {
+        "resourceType": "DiagnosticReport",
+        "status": "final",
+        "code": {"text": code_text},
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": category}]}],
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-02-01",
+        "conclusion": conclusion,
+    }
     if codes:
         r["conclusionCode"] = codes
     return r
@@ -258,10 +298,16 @@ def test_negative_radiograph_is_weak_negative_ct_strong(mapping):
 
 
 def test_positive_imaging_text_and_conclusion_codes(mapping):
-    ex = run(mapping, report("PET-CT", "Sclerotic lesion in T7. Splenomegaly.",
-                             codes=[{"coding": [{"system": SCT, "code": "16294009"}]}]))
+    ex = run(
+        mapping,
+        report(
+            "PET-CT", "Sclerotic lesion in T7. Splenomegaly.", codes=[{"coding": [{"system": SCT, "code": "16294009"}]}]
+        ),
+    )
     assert {(f.topic, f.state) for f in ex.findings} == {
-        ("sclerotic_bone_lesions", State.PRESENT), ("organomegaly", State.PRESENT)}
+        ("sclerotic_bone_lesions", State.PRESENT),
+        ("organomegaly", State.PRESENT),
+    }
 
 
 def test_castleman_needs_histology_not_imaging(mapping):

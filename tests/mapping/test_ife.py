@@ -27,8 +27,18 @@ def test_bands(text, bands):
     assert list(result.bands) == [Band(heavy, light) for heavy, light in bands]
 
 
-@pytest.mark.parametrize("text", ["negative", "Negative", "no monoclonal protein", "No M-protein detected",
-                                  "не выявлен", "не выявлено", "not detected"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "negative",
+        "Negative",
+        "no monoclonal protein",
+        "No M-protein detected",
+        "не выявлен",
+        "не выявлено",
+        "not detected",
+    ],
+)
 def test_negative(text):
     result = parse_ife(text)
     assert result.negative and not result.bands
@@ -40,38 +50,44 @@ def test_unrecognised_is_not_parsed(text):
 
 
 # issue #16 item 1: a negative immunofixation that names an isotype is negative, not a band
-@pytest.mark.parametrize("text", [
-    "no monoclonal IgA lambda detected",
-    "negative for IgG kappa",
-    "IgG kappa: negative",
-    "No evidence of a monoclonal IgM kappa band",
-    "IgA lambda not detected",
-    "M-protein IgG kappa no longer detectable",
-    "Polyclonal increase in IgG; no monoclonal band",
-    "не выявлен IgA лямбда",
-    "Моноклональный IgG каппа не обнаружен",
-    "Моноклональная секреция IgA-λ отсутствует",
-    "Парапротеин IgA лямбда не определяется",
-    "IgA лямбда жоқ",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "no monoclonal IgA lambda detected",
+        "negative for IgG kappa",
+        "IgG kappa: negative",
+        "No evidence of a monoclonal IgM kappa band",
+        "IgA lambda not detected",
+        "M-protein IgG kappa no longer detectable",
+        "Polyclonal increase in IgG; no monoclonal band",
+        "не выявлен IgA лямбда",
+        "Моноклональный IgG каппа не обнаружен",
+        "Моноклональная секреция IgA-λ отсутствует",
+        "Парапротеин IgA лямбда не определяется",
+        "IgA лямбда жоқ",
+    ],
+)
 def test_negative_that_names_an_isotype_is_negative(text):
     result = parse_ife(text)
     assert result.negative and not result.bands
 
 
-@pytest.mark.parametrize(("text", "bands"), [
-    ("IgA lambda M-protein detected", [("IgA", "lambda")]),
-    ("IgG-K", [("IgG", "kappa")]),
-    ("IgA-L", [("IgA", "lambda")]),
-    ("free lambda light chains", [(None, "lambda")]),
-    ("IgG kappa; no free light chains", [("IgG", "kappa")]),
-    ("IgG kappa detected. No lambda band.", [("IgG", "kappa")]),
-    ("Not only IgG kappa but also IgA lambda", [("IgG", "kappa"), ("IgA", "lambda")]),
-    ("IgA lambda (not quantifiable)", [("IgA", "lambda")]),
-    ("Faint IgG kappa band, too small to quantify", [("IgG", "kappa")]),
-    ("Выявлен моноклональный белок IgA лямбда", [("IgA", "lambda")]),
-    ("Обнаружена моноклональная секреция IgG каппа, свободные лёгкие цепи не выявлены", [("IgG", "kappa")]),
-])
+@pytest.mark.parametrize(
+    ("text", "bands"),
+    [
+        ("IgA lambda M-protein detected", [("IgA", "lambda")]),
+        ("IgG-K", [("IgG", "kappa")]),
+        ("IgA-L", [("IgA", "lambda")]),
+        ("free lambda light chains", [(None, "lambda")]),
+        ("IgG kappa; no free light chains", [("IgG", "kappa")]),
+        ("IgG kappa detected. No lambda band.", [("IgG", "kappa")]),
+        ("Not only IgG kappa but also IgA lambda", [("IgG", "kappa"), ("IgA", "lambda")]),
+        ("IgA lambda (not quantifiable)", [("IgA", "lambda")]),
+        ("Faint IgG kappa band, too small to quantify", [("IgG", "kappa")]),
+        ("Выявлен моноклональный белок IgA лямбда", [("IgA", "lambda")]),
+        ("Обнаружена моноклональная секреция IgG каппа, свободные лёгкие цепи не выявлены", [("IgG", "kappa")]),
+    ],
+)
 def test_positive_stays_positive(text, bands):
     result = parse_ife(text)
     assert not result.negative

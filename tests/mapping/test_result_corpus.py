@@ -1,6 +1,7 @@
 """The result-encoding corpus (tests/mapping/corpus/result_encodings.yaml): values without a
 number, comparators, local number formats, lab unit spellings, local and national codes, each
 with the criterion state criteria.md prescribes (issue #8)."""
+
 from __future__ import annotations
 
 import copy
@@ -31,14 +32,25 @@ def build(entry: dict[str, Any]) -> list[dict[str, Any]]:
         concept = {"coding": [{k: v for k, v in code.items() if k in ("system", "code", "display")}]}
     else:
         concept = {"text": code["text"]}
-    obs: dict[str, Any] = {"resourceType": "Observation", "id": "o1", "status": "final", "code": concept,
-                           "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-01-02",
-                           **copy.deepcopy(entry.get("value") or {})}
+    obs: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": "o1",
+        "status": "final",
+        "code": concept,
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-02",
+        **copy.deepcopy(entry.get("value") or {}),
+    }
     resources = [obs]
     if entry.get("specimen"):
         obs["specimen"] = {"reference": "Specimen/s1"}
-        resources.append({"resourceType": "Specimen", "id": "s1", "type": {"coding": [
-            {"system": SCT, "code": SPECIMEN_TYPES[entry["specimen"]]}]}})
+        resources.append(
+            {
+                "resourceType": "Specimen",
+                "id": "s1",
+                "type": {"coding": [{"system": SCT, "code": SPECIMEN_TYPES[entry["specimen"]]}]},
+            }
+        )
     return resources
 
 
@@ -94,11 +106,35 @@ def test_unitless_decision_is_visible(mapping):
     assert "no unit: used for presence only" in finding.evidence.summary
 
 
-WEIRD = [None, 1, "x", [], {}, [1], {"value": "1"}, {"value": True}, {"coding": "H"},
-         [{"coding": [{"code": 5, "system": 3}]}], "1,250", "<", "", {"text": 5}, [{"text": "High"}],
-         {"value": 1, "unit": 5}]
-ELEMENTS = ["valueQuantity", "valueString", "valueCodeableConcept", "valueInteger", "interpretation",
-            "referenceRange", "valueBoolean", "valueRatio", "code"]
+WEIRD = [
+    None,
+    1,
+    "x",
+    [],
+    {},
+    [1],
+    {"value": "1"},
+    {"value": True},
+    {"coding": "H"},
+    [{"coding": [{"code": 5, "system": 3}]}],
+    "1,250",
+    "<",
+    "",
+    {"text": 5},
+    [{"text": "High"}],
+    {"value": 1, "unit": 5},
+]
+ELEMENTS = [
+    "valueQuantity",
+    "valueString",
+    "valueCodeableConcept",
+    "valueInteger",
+    "interpretation",
+    "referenceRange",
+    "valueBoolean",
+    "valueRatio",
+    "code",
+]
 
 
 @pytest.mark.parametrize("element", ELEMENTS)

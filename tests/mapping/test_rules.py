@@ -1,4 +1,5 @@
 """Mapping files: the default loads, site overrides merge, problems are located, ConceptMaps."""
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ def write(tmp_path: Path, text: str, name: str = "site.yaml") -> Path:
     """Write SITE_HEADER + body; the body may be indented (it is dedented)."""
     header, body = ("", text)
     if text.startswith(SITE_HEADER):
-        header, body = SITE_HEADER, text[len(SITE_HEADER):]
+        header, body = SITE_HEADER, text[len(SITE_HEADER) :]
     p = tmp_path / name
     p.write_text(header + textwrap.dedent(body), encoding="utf-8")
     return p
@@ -37,13 +38,17 @@ def test_default_mapping_marks_every_code_and_threshold():
 
 
 def test_site_file_adds_codes_and_overrides_thresholds(tmp_path):
-    site = write(tmp_path, SITE_HEADER + """
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + """
         thresholds:
           platelets_high: {value: 400, verification: LOCAL}
         observations:
           - id: vegf
             add_codes: [{system: "https://h.example/lab", code: V1, verification: LOCAL}]
-    """)
+    """,
+    )
     mapping = load_mapping([site])
     assert mapping.thresholds["platelets_high"].value == 400
     assert mapping.thresholds["platelets_high"].unit == "10*9/L"  # kept from the default
@@ -53,7 +58,10 @@ def test_site_file_adds_codes_and_overrides_thresholds(tmp_path):
 
 
 def test_problems_name_file_line_key_and_fix(tmp_path):
-    site = write(tmp_path, SITE_HEADER + """
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + """
         observations:
           - id: vegf
             unitt: pg/mL
@@ -62,7 +70,8 @@ def test_problems_name_file_line_key_and_fix(tmp_path):
             topic: not_a_criterion
             unit: furlongs
             codes: [{system: nowhere, code: X}]
-    """)
+    """,
+    )
     with pytest.raises(MappingError) as exc:
         load_mapping([site])
     messages = [str(p) for p in exc.value.problems]
@@ -71,7 +80,10 @@ def test_problems_name_file_line_key_and_fix(tmp_path):
 
 
 def test_cross_reference_problems_after_merge(tmp_path):
-    site = write(tmp_path, SITE_HEADER + """
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + """
         observations:
           - id: new_rule
             role: threshold
@@ -79,13 +91,22 @@ def test_cross_reference_problems_after_merge(tmp_path):
             unit: furlongs
             high: missing_threshold
             codes: [{system: nowhere, code: X}]
-    """)
+    """,
+    )
     with pytest.raises(MappingError) as exc:
         load_mapping([site])
     keys = {p.key for p in exc.value.problems}
-    assert {"observations.new_rule.topic", "observations.new_rule.unit", "observations.new_rule.codes",
-            "observations.new_rule.high/low"} <= keys
-    assert all(p.line == line_of(site, "- id: new_rule") for p in exc.value.problems if p.key.startswith("observations.new_rule"))
+    assert {
+        "observations.new_rule.topic",
+        "observations.new_rule.unit",
+        "observations.new_rule.codes",
+        "observations.new_rule.high/low",
+    } <= keys
+    assert all(
+        p.line == line_of(site, "- id: new_rule")
+        for p in exc.value.problems
+        if p.key.startswith("observations.new_rule")
+    )
 
 
 def test_yaml_syntax_error_has_a_line(tmp_path):
@@ -103,16 +124,26 @@ def test_wrong_format_marker(tmp_path):
 
 
 def concept_map(elements):
-    return {"resourceType": "ConceptMap", "status": "active", "name": "Local",
-            "group": [{"source": "https://h.example/problems", "target": "http://snomed.info/sct", "element": elements}]}
+    return {
+        "resourceType": "ConceptMap",
+        "status": "active",
+        "name": "Local",
+        "group": [{"source": "https://h.example/problems", "target": "http://snomed.info/sct", "element": elements}],
+    }
 
 
 def test_concept_map_translates_only_safe_equivalences(tmp_path):
     cm = tmp_path / "cm.json"
-    cm.write_text(json.dumps(concept_map([
-        {"code": "PNP", "target": [{"code": "42345000", "equivalence": "wider"}]},
-        {"code": "PNP?", "target": [{"code": "42345000", "equivalence": "narrower"}]},
-    ])))
+    cm.write_text(
+        json.dumps(
+            concept_map(
+                [
+                    {"code": "PNP", "target": [{"code": "42345000", "equivalence": "wider"}]},
+                    {"code": "PNP?", "target": [{"code": "42345000", "equivalence": "narrower"}]},
+                ]
+            )
+        )
+    )
     mapping = load_mapping([cm])
     assert [r.spec.id for r in mapping.rules_for("https://h.example/problems", "PNP")] == ["polyneuropathy"]
     assert mapping.rules_for("https://h.example/problems", "PNP?") == []

@@ -2,6 +2,7 @@
 
 Entries with ``limitation:`` are known misses and must fail (strict xfail), so fixing one is seen.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,8 +52,12 @@ def results(mapping):
 
 @pytest.mark.parametrize(
     "entry",
-    [pytest.param(e, id=e["id"], marks=[pytest.mark.xfail(strict=True, reason=e["limitation"])]
-                  if e.get("limitation") else []) for e in ENTRIES],
+    [
+        pytest.param(
+            e, id=e["id"], marks=[pytest.mark.xfail(strict=True, reason=e["limitation"])] if e.get("limitation") else []
+        )
+        for e in ENTRIES
+    ],
 )
 def test_sentence(entry, results):
     assert labels(results[entry["id"]]) == entry["expect"], entry["text"]

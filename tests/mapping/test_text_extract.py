@@ -1,4 +1,5 @@
 """Clinical text in FHIR resources -> findings: where text is read, what it may assert, precedence."""
+
 from __future__ import annotations
 
 import base64
@@ -20,11 +21,15 @@ def findings(ex, topic):
 
 # --- the negations of issue #8: never a present finding -----------------------------------
 
-@pytest.mark.parametrize("conclusion", [
-    "No evidence of plasma cell neoplasm.",
-    "Normocellular marrow; no clonal plasma cell population identified.",
-    "Данных за плазмоклеточную опухоль не получено.",
-])
+
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        "No evidence of plasma cell neoplasm.",
+        "Normocellular marrow; no clonal plasma cell population identified.",
+        "Данных за плазмоклеточную опухоль не получено.",
+    ],
+)
 def test_negated_marrow_text_is_a_weak_negative_not_a_clone(mapping, conclusion):
     ex = run(mapping, report("Bone marrow trephine biopsy", conclusion, category="SP"))
     (f,) = findings(ex, MPCD)
@@ -32,30 +37,39 @@ def test_negated_marrow_text_is_a_weak_negative_not_a_clone(mapping, conclusion)
     assert "from report text" in f.evidence.summary
 
 
-@pytest.mark.parametrize(("code_text", "conclusion", "topic"), [
-    ("CT whole body", "No sclerotic lesions.", "sclerotic_bone_lesions"),
-    ("CT whole body", "Osseous structures: no lytic or sclerotic lesion is identified.", "sclerotic_bone_lesions"),
-    ("КТ всего тела", "Склеротических очагов не выявлено.", "sclerotic_bone_lesions"),
-])
+@pytest.mark.parametrize(
+    ("code_text", "conclusion", "topic"),
+    [
+        ("CT whole body", "No sclerotic lesions.", "sclerotic_bone_lesions"),
+        ("CT whole body", "Osseous structures: no lytic or sclerotic lesion is identified.", "sclerotic_bone_lesions"),
+        ("КТ всего тела", "Склеротических очагов не выявлено.", "sclerotic_bone_lesions"),
+    ],
+)
 def test_negated_imaging_text_is_absent(mapping, code_text, conclusion, topic):
     assert states(run(mapping, report(code_text, conclusion)), topic) == [State.ABSENT]
 
 
-@pytest.mark.parametrize("conclusion", [
-    "Reactive follicular hyperplasia. Castleman disease excluded.",
-    "Болезнь Кастлемана исключена.",
-    "Castleman disease is unlikely.",
-])
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        "Reactive follicular hyperplasia. Castleman disease excluded.",
+        "Болезнь Кастлемана исключена.",
+        "Castleman disease is unlikely.",
+    ],
+)
 def test_excluded_castleman_is_absent(mapping, conclusion):
     ex = run(mapping, report("Lymph node excision biopsy", conclusion, category="SP"))
     assert states(ex, "castleman_disease") == [State.ABSENT]
 
 
-@pytest.mark.parametrize("conclusion", [
-    "Biopsy to rule out Castleman disease.",  # hypothetical
-    "Her mother had Castleman disease.",  # another person
-    "Should a clonal plasma cell population be found, flow cytometry will follow.",
-])
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        "Biopsy to rule out Castleman disease.",  # hypothetical
+        "Her mother had Castleman disease.",  # another person
+        "Should a clonal plasma cell population be found, flow cytometry will follow.",
+    ],
+)
 def test_hypothetical_and_family_text_asserts_nothing(mapping, conclusion):
     ex = run(mapping, report("Lymph node excision biopsy", conclusion, category="SP"))
     assert ex.findings == []
@@ -75,6 +89,7 @@ def test_several_targets_with_different_polarity(mapping):
 
 # --- where text is read ----------------------------------------------------------------------
 
+
 def test_presented_form_text_plain_is_read(mapping):
     text = "FINDINGS: ...\nIMPRESSION: Mixed sclerotic lesion in the left ilium."
     r = report("PET-CT", "")
@@ -93,6 +108,7 @@ def test_uncoded_condition_text_and_its_verification(mapping):
         c = cond(SCT, "0", verification)
         c["code"] = {"text": text}
         return c
+
     assert states(run(mapping, text_cond("Splenomegaly")), "organomegaly") == [State.PRESENT]
     assert states(run(mapping, text_cond("Splenomegaly", "refuted")), "organomegaly") == [State.ABSENT]
     assert states(run(mapping, text_cond("Splenomegaly", "provisional")), "organomegaly") == [State.INDETERMINATE]
@@ -103,33 +119,58 @@ def test_uncoded_condition_text_and_its_verification(mapping):
 
 
 def test_uncoded_observation_code_text_value_and_note(mapping):
-    exam = {"resourceType": "Observation", "status": "final", "code": {"text": "Hepatomegaly"},
-            "valueBoolean": False, "effectiveDateTime": "2024-01-02", "subject": {"reference": "Patient/p1"}}
+    exam = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "Hepatomegaly"},
+        "valueBoolean": False,
+        "effectiveDateTime": "2024-01-02",
+        "subject": {"reference": "Patient/p1"},
+    }
     assert states(run(mapping, exam), "organomegaly") == [State.ABSENT]
     for answer, state in (("absent", State.ABSENT), ("нет", State.ABSENT), ("present", State.PRESENT)):
         worded = {**exam, "valueString": answer}
         del worded["valueBoolean"]
         assert states(run(mapping, worded), "organomegaly") == [state], answer
-    us = {"resourceType": "Observation", "status": "final", "code": {"text": "Abdominal ultrasound"},
-          "valueString": "Spleen enlarged to 15 cm, no ascites.", "effectiveDateTime": "2024-01-02",
-          "note": [{"text": "Bilateral ankle oedema on examination."}], "subject": {"reference": "Patient/p1"}}
+    us = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "Abdominal ultrasound"},
+        "valueString": "Spleen enlarged to 15 cm, no ascites.",
+        "effectiveDateTime": "2024-01-02",
+        "note": [{"text": "Bilateral ankle oedema on examination."}],
+        "subject": {"reference": "Patient/p1"},
+    }
     ex = run(mapping, us)
     assert {(f.source_rule, f.state) for f in ex.findings} == {
-        ("splenomegaly", State.PRESENT), ("ascites", State.ABSENT), ("edema", State.PRESENT)}
+        ("splenomegaly", State.PRESENT),
+        ("ascites", State.ABSENT),
+        ("edema", State.PRESENT),
+    }
     assert ex.used == {"Observation/r0": None}
 
 
 def test_coded_observations_do_not_read_their_text(mapping):
-    ex = run(mapping, obs("33358-3", valueQuantity={"value": 0, "unit": "g/L", "system": "http://unitsofmeasure.org",
-                                                    "code": "g/L"}, note=[{"text": "IgA lambda paraprotein"}]))
+    ex = run(
+        mapping,
+        obs(
+            "33358-3",
+            valueQuantity={"value": 0, "unit": "g/L", "system": "http://unitsofmeasure.org", "code": "g/L"},
+            note=[{"text": "IgA lambda paraprotein"}],
+        ),
+    )
     assert [f.from_text for f in ex.findings] == [False]
 
 
 # --- precedence: a coded statement of the same fact wins over text ------------------------
 
+
 def test_conclusion_code_wins_over_its_own_text(mapping):
-    r = report("CT whole body", "No sclerotic lesions.",
-               codes=[{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M85.80"}]}])
+    r = report(
+        "CT whole body",
+        "No sclerotic lesions.",
+        codes=[{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M85.80"}]}],
+    )
     assert states(run(mapping, r), "sclerotic_bone_lesions") == [State.PRESENT]
 
 
@@ -145,23 +186,31 @@ def test_text_of_another_part_is_kept(mapping):
     spleen = cond(SCT, "16294009", "refuted", recordedDate="2024-02-01")
     ex = run(mapping, ct, spleen)
     assert {(f.source_rule, f.state) for f in findings(ex, "organomegaly")} == {
-        ("hepatomegaly", State.PRESENT), ("splenomegaly", State.ABSENT)}
+        ("hepatomegaly", State.PRESENT),
+        ("splenomegaly", State.ABSENT),
+    }
 
 
 # --- immunofixation negation (issue #16) through extraction --------------------------------
 
-@pytest.mark.parametrize("text", ["no monoclonal IgA lambda detected", "negative for IgG kappa",
-                                  "не выявлен IgA лямбда"])
+
+@pytest.mark.parametrize(
+    "text", ["no monoclonal IgA lambda detected", "negative for IgG kappa", "не выявлен IgA лямбда"]
+)
 def test_negative_isotype_ife_is_absent(mapping, text):
     assert states(run(mapping, obs("25700-6", valueString=text)), MPCD) == [State.ABSENT]
 
 
 # --- the engine: lazy, prefiltered, extended by site files --------------------------------
 
+
 def test_no_nlp_for_texts_without_a_target():
     m = load_mapping()
-    run(m, report("CT chest", "Clear lungs. Normal heart size."),
-        obs("718-7", valueString="see comment", note=[{"text": "haemolysed sample"}]))
+    run(
+        m,
+        report("CT chest", "Clear lungs. Normal heart size."),
+        obs("718-7", valueString="see comment", note=[{"text": "haemolysed sample"}]),
+    )
     assert m.text._pipelines == {}
     run(m, report("CT chest", "No pleural effusion."))
     assert set(m.text._pipelines) == {"latin"}
@@ -176,7 +225,8 @@ def test_site_adds_phrases_and_a_language_rule_without_code(tmp_path: Path):
         "    splenomegaly: {phrases: ['lien auctus']}\n"
         "  context:\n"
         "    - {lang: en, literal: 'sine', category: NEGATED_EXISTENCE, direction: FORWARD}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     m = load_mapping([site])
     assert states(run(m, report("CT abdomen", "Lien auctus.")), "organomegaly") == [State.PRESENT]
     assert states(run(m, report("CT abdomen", "Sine lien auctus.")), "organomegaly") == [State.ABSENT]
@@ -184,11 +234,14 @@ def test_site_adds_phrases_and_a_language_rule_without_code(tmp_path: Path):
     assert states(run(m, report("CT abdomen", "Splenomegaly.")), "organomegaly") == [State.PRESENT]
 
 
-@pytest.mark.parametrize(("yaml_text", "fragment"), [
-    ("text:\n  targets:\n    no_such_rule: {phrases: ['x']}\n", "no condition rule 'no_such_rule'"),
-    ("text:\n  targets:\n    splenomegaly: {phrases: ['sple*en']}\n", "only at the start or end"),
-    ("text:\n  context:\n    - {lang: xx, literal: 'sine', category: NEGATED_EXISTENCE}\n", "unknown language"),
-])
+@pytest.mark.parametrize(
+    ("yaml_text", "fragment"),
+    [
+        ("text:\n  targets:\n    no_such_rule: {phrases: ['x']}\n", "no condition rule 'no_such_rule'"),
+        ("text:\n  targets:\n    splenomegaly: {phrases: ['sple*en']}\n", "only at the start or end"),
+        ("text:\n  context:\n    - {lang: xx, literal: 'sine', category: NEGATED_EXISTENCE}\n", "unknown language"),
+    ],
+)
 def test_site_text_problems_are_reported(tmp_path: Path, yaml_text, fragment):
     site = tmp_path / "site.yaml"
     site.write_text("format: poems-fhir-mapping/1\nname: site\nversion: '1'\n" + yaml_text, encoding="utf-8")
@@ -202,14 +255,15 @@ def test_site_text_problems_are_reported(tmp_path: Path, yaml_text, fragment):
 def test_readme_site_example_for_a_new_language(tmp_path: Path):
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     start = readme.index('name: hospital-example-site\nversion: "2025.06.1"')
-    block = readme[readme.rindex("```yaml", 0, start) + len("```yaml\n"):readme.index("```", start)]
+    block = readme[readme.rindex("```yaml", 0, start) + len("```yaml\n") : readme.index("```", start)]
     site = tmp_path / "site.yaml"
     site.write_text(block, encoding="utf-8")
     m = load_mapping([site])
-    got = [[(a.target, a.label) for a in r] for r in m.text.assert_texts(
-        ["Keine Splenomegalie.", "Milz vergrößert.", "Sklerotische Herde ausgeschlossen."])]
-    assert got == [[("splenomegaly", "negated")], [("splenomegaly", "present")],
-                   [("sclerotic_bone_lesion", "negated")]]
+    got = [
+        [(a.target, a.label) for a in r]
+        for r in m.text.assert_texts(["Keine Splenomegalie.", "Milz vergrößert.", "Sklerotische Herde ausgeschlossen."])
+    ]
+    assert got == [[("splenomegaly", "negated")], [("splenomegaly", "present")], [("sclerotic_bone_lesion", "negated")]]
 
 
 def test_a_failing_text_pipeline_is_reported_and_coded_facts_stay(monkeypatch):
@@ -217,6 +271,7 @@ def test_a_failing_text_pipeline_is_reported_and_coded_facts_stay(monkeypatch):
 
     def broken(script):
         raise RuntimeError("model exploded")
+
     monkeypatch.setattr(m.text, "_pipeline", broken)
     ex = run(m, report("CT whole body", "No sclerotic lesions."), obs("25700-6", valueString="IgA lambda"))
     assert states(ex, MPCD) == [State.PRESENT]

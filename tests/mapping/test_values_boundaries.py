@@ -3,6 +3,7 @@ specimen and sex, through real FHIR Observations; censored values; immunofixatio
 
 Expected answers are taken from shared/clinical/criteria.md (section cited per test), not the code.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,15 +20,29 @@ LOINC, SCT, UCUM = "http://loinc.org", "http://snomed.info/sct", "http://unitsof
 SPECIMEN_CODE = {"serum": "119364003", "plasma": "119361006"}
 
 
-def obs(code: str, value: float, unit: str, *, comparator: str | None = None, high: float | None = None,
-        low: float | None = None, system: str = LOINC, **extra: Any) -> dict[str, Any]:
+def obs(
+    code: str,
+    value: float,
+    unit: str,
+    *,
+    comparator: str | None = None,
+    high: float | None = None,
+    low: float | None = None,
+    system: str = LOINC,
+    **extra: Any,
+) -> dict[str, Any]:
     q: dict[str, Any] = {"value": value, "unit": unit, "system": UCUM, "code": unit}
     if comparator:
         q["comparator"] = comparator
-    o: dict[str, Any] = {"resourceType": "Observation", "status": "final",
-                         "code": {"coding": [{"system": system, "code": code}]},
-                         "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-01-02",
-                         "valueQuantity": q, **extra}
+    o: dict[str, Any] = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": system, "code": code}]},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-02",
+        "valueQuantity": q,
+        **extra,
+    }
     if high is not None or low is not None:
         rr: dict[str, Any] = {}
         if high is not None:
@@ -48,14 +63,20 @@ def vegf(mapping, value: float, specimen: str | None, **kw: Any) -> list[State]:
     resources: list[dict[str, Any]] = []
     extra: dict[str, Any] = {}
     if specimen:
-        resources.append({"resourceType": "Specimen", "id": "s1",
-                          "type": {"coding": [{"system": SCT, "code": SPECIMEN_CODE[specimen]}]}})
+        resources.append(
+            {
+                "resourceType": "Specimen",
+                "id": "s1",
+                "type": {"coding": [{"system": SCT, "code": SPECIMEN_CODE[specimen]}]},
+            }
+        )
         extra["specimen"] = {"reference": "Specimen/s1"}
     resources.append(obs("75628-8", value, "pg/mL", **kw, **extra))
     return states(mapping, *resources, topic="vegf_elevation")
 
 
 # --- criteria.md §4 "Engine rule for MAJ-5": value >= cut-off -> PRESENT, per specimen --------------
+
 
 @pytest.mark.parametrize(("specimen", "cut"), [("plasma", 200), ("serum", 1000)])
 @pytest.mark.parametrize(("delta", "expected"), [(-1, State.ABSENT), (0, State.PRESENT), (1, State.PRESENT)])
@@ -69,11 +90,15 @@ def test_serum_cut_off_is_not_applied_to_plasma_and_vice_versa(mapping):
     assert vegf(mapping, 999, "serum") == [State.ABSENT]
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (199, State.ABSENT),  # below the lower (plasma) cut-off
-    (200, State.INDETERMINATE), (999, State.INDETERMINATE),  # in between
-    (1000, State.PRESENT),  # at the higher (serum) cut-off
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (199, State.ABSENT),  # below the lower (plasma) cut-off
+        (200, State.INDETERMINATE),
+        (999, State.INDETERMINATE),  # in between
+        (1000, State.PRESENT),  # at the higher (serum) cut-off
+    ],
+)
 def test_vegf_specimen_unknown(mapping, value, expected):
     # "Specimen type unknown: PRESENT if >= the higher (serum) cut-off, ABSENT if below the lower
     # (plasma) cut-off, INDETERMINATE in between"
@@ -93,43 +118,64 @@ def test_vegf_above_uln_and_at_the_cut_off_is_present(mapping):
     assert vegf(mapping, 200, "plasma", high=96.2) == [State.PRESENT]
 
 
-@pytest.mark.parametrize(("comparator", "value", "specimen", "expected"), [
-    ("<", 250, "plasma", State.INDETERMINATE),  # "<250": the true value may be 199 or 249 -> straddles 200
-    ("<", 200, "plasma", State.ABSENT),  # "<200" is below the cut-off for sure
-    ("<", 150, "plasma", State.ABSENT),
-    ("<", 1200, "serum", State.INDETERMINATE),
-    ("<", 1000, "serum", State.ABSENT),
-    (">", 200, "plasma", State.PRESENT),  # "> 200" is above the cut-off for sure
-    (">", 1500, "serum", State.PRESENT),
-    (">", 150, "plasma", State.INDETERMINATE),  # "> 150" may be 160 or 900
-])
+@pytest.mark.parametrize(
+    ("comparator", "value", "specimen", "expected"),
+    [
+        ("<", 250, "plasma", State.INDETERMINATE),  # "<250": the true value may be 199 or 249 -> straddles 200
+        ("<", 200, "plasma", State.ABSENT),  # "<200" is below the cut-off for sure
+        ("<", 150, "plasma", State.ABSENT),
+        ("<", 1200, "serum", State.INDETERMINATE),
+        ("<", 1000, "serum", State.ABSENT),
+        (">", 200, "plasma", State.PRESENT),  # "> 200" is above the cut-off for sure
+        (">", 1500, "serum", State.PRESENT),
+        (">", 150, "plasma", State.INDETERMINATE),  # "> 150" may be 160 or 900
+    ],
+)
 def test_censored_vegf(mapping, comparator, value, specimen, expected):
     assert vegf(mapping, value, specimen, comparator=comparator) == [expected]
 
 
 # --- the comparator logic itself, on the closed/open edges ---------------------------------------
 
-@pytest.mark.parametrize(("value", "cut", "op", "expected"), [
-    (Value(200, None), 200, ">=", True), (Value(199, None), 200, ">=", False),
-    (Value(200, None), 200, ">", False), (Value(201, None), 200, ">", True),
-    (Value(150, None), 150, "<", False), (Value(149, None), 150, "<", True),
-    (Value(150, None), 150, "<=", True), (Value(151, None), 150, "<=", False),
-    # a censored value decides only when its whole range is on one side
-    (Value(200, None, "<"), 200, ">=", False), (Value(201, None, "<"), 200, ">=", None),
-    (Value(200, None, "<="), 200, ">=", None), (Value(199, None, "<="), 200, ">=", False),
-    (Value(200, None, ">"), 200, ">=", True), (Value(199, None, ">"), 200, ">=", None),
-    (Value(200, None, ">="), 200, ">=", True), (Value(200, None, ">="), 200, ">", None),
-    (Value(200, None, ">"), 200, ">", True), (Value(200, None, "<"), 200, ">", False),
-    (Value(150, None, ">"), 150, "<", False), (Value(149, None, ">"), 150, "<", None),
-    (Value(150, None, ">="), 150, "<", False), (Value(150, None, ">="), 150, "<=", None),
-    (Value(150, None, "<"), 150, "<", True), (Value(151, None, "<"), 150, "<", None),
-    (Value(150, None, "<="), 150, "<=", True), (Value(150, None, "<="), 150, "<", None),
-])
+
+@pytest.mark.parametrize(
+    ("value", "cut", "op", "expected"),
+    [
+        (Value(200, None), 200, ">=", True),
+        (Value(199, None), 200, ">=", False),
+        (Value(200, None), 200, ">", False),
+        (Value(201, None), 200, ">", True),
+        (Value(150, None), 150, "<", False),
+        (Value(149, None), 150, "<", True),
+        (Value(150, None), 150, "<=", True),
+        (Value(151, None), 150, "<=", False),
+        # a censored value decides only when its whole range is on one side
+        (Value(200, None, "<"), 200, ">=", False),
+        (Value(201, None, "<"), 200, ">=", None),
+        (Value(200, None, "<="), 200, ">=", None),
+        (Value(199, None, "<="), 200, ">=", False),
+        (Value(200, None, ">"), 200, ">=", True),
+        (Value(199, None, ">"), 200, ">=", None),
+        (Value(200, None, ">="), 200, ">=", True),
+        (Value(200, None, ">="), 200, ">", None),
+        (Value(200, None, ">"), 200, ">", True),
+        (Value(200, None, "<"), 200, ">", False),
+        (Value(150, None, ">"), 150, "<", False),
+        (Value(149, None, ">"), 150, "<", None),
+        (Value(150, None, ">="), 150, "<", False),
+        (Value(150, None, ">="), 150, "<=", None),
+        (Value(150, None, "<"), 150, "<", True),
+        (Value(151, None, "<"), 150, "<", None),
+        (Value(150, None, "<="), 150, "<=", True),
+        (Value(150, None, "<="), 150, "<", None),
+    ],
+)
 def test_compare_edges(value, cut, op, expected):
     assert compare(value, cut, op) is expected
 
 
 # --- §4 MIN-6 thresholds (configurable defaults, UNVERIFIED), lab range preferred -----------------
+
 
 @pytest.mark.parametrize(("value", "expected"), [(450, [State.ABSENT]), (451, [State.PRESENT])])
 def test_platelets_default_cut_off_is_above_450(mapping, value, expected):
@@ -158,8 +204,9 @@ def test_hemoglobin_sex_specific_cut_off(mapping, gender, cut, delta, expected):
 def test_hemoglobin_between_the_sex_cut_offs_without_sex_is_undecided(mapping):
     # 162 g/L is high for a woman, normal for a man: with the sex unknown no finding is made
     assert states(mapping, obs("718-7", 162, "g/L"), topic="thrombocytosis_polycythemia", gender=None) == []
-    assert states(mapping, obs("718-7", 166, "g/L"), topic="thrombocytosis_polycythemia",
-                  gender=None) == [State.PRESENT]
+    assert states(mapping, obs("718-7", 166, "g/L"), topic="thrombocytosis_polycythemia", gender=None) == [
+        State.PRESENT
+    ]
 
 
 @pytest.mark.parametrize(("gender", "cut"), [("male", 130), ("female", 120)])
@@ -169,6 +216,7 @@ def test_anaemia_sex_specific_cut_off(mapping, gender, cut):
 
 
 # --- §4 pulmonary hypertension (sPAP >= 50 mmHg), §7 myeloma (>= 10 % marrow plasma cells) -------
+
 
 @pytest.mark.parametrize(("value", "present"), [(49, False), (50, True)])
 def test_pasp_50_mmhg(mapping, value, present):
@@ -183,8 +231,10 @@ def test_marrow_plasma_cells_10_percent_flag_myeloma(mapping, value, present):
 
 # --- §5 endocrine: abnormal = outside the lab's range (the limit itself is normal) ----------------
 
-@pytest.mark.parametrize(("value", "expected"), [(8.6, State.PRESENT), (8.7, State.ABSENT), (29.0, State.ABSENT),
-                                                 (29.1, State.PRESENT)])
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(8.6, State.PRESENT), (8.7, State.ABSENT), (29.0, State.ABSENT), (29.1, State.PRESENT)]
+)
 def test_testosterone_outside_the_lab_range(mapping, value, expected):
     o = obs("2986-8", value, "nmol/L", low=8.7, high=29.0)
     assert states(mapping, o, topic="endocrinopathy") == [expected]
@@ -192,12 +242,21 @@ def test_testosterone_outside_the_lab_range(mapping, value, expected):
 
 # --- codes.md §B immunofixation abbreviations -------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "band"), [
-    ("IgG-K", Band("IgG", "kappa")), ("IgA-L", Band("IgA", "lambda")),
-    ("IgG/K", Band("IgG", "kappa")), ("IgA L", Band("IgA", "lambda")),
-    ("igm-k", Band("IgM", "kappa")), ("IgA-λ", Band("IgA", "lambda")), ("IgG-κ", Band("IgG", "kappa")),
-    ("IgA лямбда", Band("IgA", "lambda")), ("IgG каппа", Band("IgG", "kappa")),
-])
+
+@pytest.mark.parametrize(
+    ("text", "band"),
+    [
+        ("IgG-K", Band("IgG", "kappa")),
+        ("IgA-L", Band("IgA", "lambda")),
+        ("IgG/K", Band("IgG", "kappa")),
+        ("IgA L", Band("IgA", "lambda")),
+        ("igm-k", Band("IgM", "kappa")),
+        ("IgA-λ", Band("IgA", "lambda")),
+        ("IgG-κ", Band("IgG", "kappa")),
+        ("IgA лямбда", Band("IgA", "lambda")),
+        ("IgG каппа", Band("IgG", "kappa")),
+    ],
+)
 def test_ife_abbreviations(text, band):
     r = parse_ife(text)
     assert r.bands == (band,) and not r.negative
@@ -219,6 +278,7 @@ def test_two_lone_heavy_chains_are_not_merged_with_one_light_chain():
 
 # --- readers: comparator kept, reference ranges chosen and converted like the value -----------------
 
+
 def test_quantity_keeps_the_comparator_with_and_without_conversion():
     from poems_fhir.mapping.values import quantity
 
@@ -234,8 +294,12 @@ def test_reference_range_skips_applies_to_and_converts_both_limits():
     def qty(v, u):
         return {"value": v, "unit": u, "system": UCUM, "code": u}
 
-    o = {"referenceRange": [{"appliesTo": [{"text": "pregnancy"}], "low": qty(1, "g/dL"), "high": qty(2, "g/dL")},
-                            {"low": qty(3.5, "g/dL"), "high": qty(5.2, "g/dL")}]}
+    o = {
+        "referenceRange": [
+            {"appliesTo": [{"text": "pregnancy"}], "low": qty(1, "g/dL"), "high": qty(2, "g/dL")},
+            {"low": qty(3.5, "g/dL"), "high": qty(5.2, "g/dL")},
+        ]
+    }
     got = reference_range(o, "g/L", {}, None)
     assert got == Range(pytest.approx(35.0), pytest.approx(52.0))
 

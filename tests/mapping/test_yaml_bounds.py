@@ -1,5 +1,6 @@
 """Mapping files are loaded bounded by construction (issue #9): YAML aliases cannot expand without
 limit, only regular files are read, deep nesting is a located problem, not a crash."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,8 @@ from poems_fhir.mapping.rules import MAX_YAML_NODES, MappingError, load_mapping
 SITE_HEADER = "format: poems-fhir-mapping/1\nname: site\nversion: '1'\n"
 #: the classic "billion laughs": 342 bytes, 9**9 strings once expanded
 ALIAS_BOMB = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
-    f"{n}: &{n} [{','.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
+    f"{n}: &{n} [{','.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+)
 
 
 def _problem(path: Path) -> str:
@@ -38,8 +40,9 @@ def test_many_alias_uses_are_refused(tmp_path: Path) -> None:
 
 def test_a_few_aliases_are_fine(tmp_path: Path) -> None:
     path = tmp_path / "ok.yaml"
-    path.write_text(SITE_HEADER + "thresholds:\n  vegf_plasma: &v {value: 200, unit: pg/mL, operator: '>='}\n",
-                    encoding="utf-8")
+    path.write_text(
+        SITE_HEADER + "thresholds:\n  vegf_plasma: &v {value: 200, unit: pg/mL, operator: '>='}\n", encoding="utf-8"
+    )
     load_mapping([path])
 
 

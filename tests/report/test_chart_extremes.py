@@ -1,4 +1,5 @@
 """The chart and the page survive extreme but valid input (issue #9): year 1, year 9999, 1e308."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,13 +14,16 @@ def _m(day: dt.date, value: float, analyte: str = "serum_m_protein") -> Measurem
     return Measurement(analyte=analyte, value=value, unit="g/L", effective=day, reference=f"Observation/{day}")
 
 
-@pytest.mark.parametrize("points", [
-    [(dt.date(1, 1, 1), 5.0), (dt.date(2020, 1, 1), 3.0)],
-    [(dt.date(2020, 1, 1), 3.0), (dt.date(9999, 12, 31), 4.0)],
-    [(dt.date(1, 1, 1), 1.0), (dt.date(9999, 12, 31), 1e308)],
-    [(dt.date(2020, 1, 1), 1e308), (dt.date(2020, 2, 1), 2.0)],
-    [(dt.date(9999, 12, 31), 1.0)],
-])
+@pytest.mark.parametrize(
+    "points",
+    [
+        [(dt.date(1, 1, 1), 5.0), (dt.date(2020, 1, 1), 3.0)],
+        [(dt.date(2020, 1, 1), 3.0), (dt.date(9999, 12, 31), 4.0)],
+        [(dt.date(1, 1, 1), 1.0), (dt.date(9999, 12, 31), 1e308)],
+        [(dt.date(2020, 1, 1), 1e308), (dt.date(2020, 2, 1), 2.0)],
+        [(dt.date(9999, 12, 31), 1.0)],
+    ],
+)
 def test_extreme_dates_and_values_are_drawn(points: list[tuple[dt.date, float]]) -> None:
     events = [Event("treatment", dt.date(9999, 12, 31), "MedicationStatement/m", "lenalidomide")]
     svg = timeline_svg([_m(d, v) for d, v in points], events)

@@ -1,4 +1,5 @@
 """The readable page: content, determinism, no PHI in file names, and how a browser renders it."""
+
 from __future__ import annotations
 
 import json
@@ -67,7 +68,10 @@ def test_page_has_all_sections_and_is_self_contained(relapse_page):
     assert t.rows["criteria"] == 12  # header + 11 criteria
     assert t.rows["response"] >= 4 and t.rows["risk"] > 5 and t.rows["pathway"] > 3
     assert t.paths > 20  # the chart's lines, markers and axes
-    assert "ALERT:</b> <b>Rising VEGF.</b>" in relapse_page and "ALERT:</b> <b>Haematological progression.</b>" in relapse_page
+    assert (
+        "ALERT:</b> <b>Rising VEGF.</b>" in relapse_page
+        and "ALERT:</b> <b>Haematological progression.</b>" in relapse_page
+    )
     assert "http://" not in relapse_page.replace("http://www.w3.org", "")  # nothing loaded from elsewhere
     assert "<script" not in relapse_page
 
@@ -91,30 +95,52 @@ def test_report_command_writes_pages_without_phi_in_names(tmp_path):
 
 
 def test_the_page_is_attached_to_the_report_as_presented_form(tmp_path):
-    result = CliRunner().invoke(main, ["evaluate", str(SAMPLES / "relapse-case.json"), "--out", str(tmp_path / "b.json")])
+    result = CliRunner().invoke(
+        main, ["evaluate", str(SAMPLES / "relapse-case.json"), "--out", str(tmp_path / "b.json")]
+    )
     assert result.exit_code == 0, result.output
     import base64
 
     bundle = json.loads((tmp_path / "b.json").read_text())
-    (report,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DiagnosticReport"
-                 and e["resource"]["code"]["coding"][0]["code"] == "poems-criteria-assessment"]
+    (report,) = [
+        e["resource"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "DiagnosticReport"
+        and e["resource"]["code"]["coding"][0]["code"] == "poems-criteria-assessment"
+    ]
     form = report["presentedForm"][0]
     assert form["contentType"].startswith("text/html")
-    assert "<figure id=\"timeline\">" in base64.b64decode(form["data"]).decode()
+    assert '<figure id="timeline">' in base64.b64decode(form["data"]).decode()
 
 
 def _chromium(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp / 'profile'}", "--hide-scrollbars", *args],
-        capture_output=True, text=True, timeout=120)
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp / 'profile'}",
+            "--hide-scrollbars",
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_a_browser_shows_the_tables_and_the_chart(relapse_page, tmp_path):
     if CHROMIUM is None:
-        missing_prerequisite("headless Chromium not installed: `apt-get install chromium` "
-                             "(make test installs it when run as root with apt)")
+        missing_prerequisite(
+            "headless Chromium not installed: `apt-get install chromium` "
+            "(make test installs it when run as root with apt)"
+        )
     page = tmp_path / "page.html"
     page.write_text(relapse_page, encoding="utf-8")
     dom = _chromium(["--dump-dom", page.as_uri()], tmp_path).stdout
@@ -129,9 +155,12 @@ def test_a_browser_shows_the_tables_and_the_chart(relapse_page, tmp_path):
     pixels = (matplotlib.image.imread(shot)[:, :, :3] * 255).round().astype(int)
 
     def seen(color: str, tolerance: int = 12) -> int:
-        rgb = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
-        close = (abs(pixels[:, :, 0] - rgb[0]) <= tolerance) & (abs(pixels[:, :, 1] - rgb[1]) <= tolerance) & \
-                (abs(pixels[:, :, 2] - rgb[2]) <= tolerance)
+        rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+        close = (
+            (abs(pixels[:, :, 0] - rgb[0]) <= tolerance)
+            & (abs(pixels[:, :, 1] - rgb[1]) <= tolerance)
+            & (abs(pixels[:, :, 2] - rgb[2]) <= tolerance)
+        )
         return int(close.sum())
 
     # the drawn series are on screen, in their colours: M-protein and plasma VEGF lines, serum VEGF point
@@ -146,19 +175,28 @@ def test_an_out_of_scope_patient_gets_a_quiet_page_and_the_audit_page_with_all(m
     quiet = html_for(r, mapping)
     assert "Out of scope" in quiet and 'data-scope="out-of-scope"' in quiet and "Polyneuropathy: Absent" in quiet
     assert parse(quiet).rows == {}  # no criteria, risk or pathway tables
-    for noise in ("castleman_without_neuropathy", "Castleman disease without neuropathy", "To do", "class=\"notice notice-flag",
-                  "Risk factors"):
+    for noise in (
+        "castleman_without_neuropathy",
+        "Castleman disease without neuropathy",
+        "To do",
+        'class="notice notice-flag',
+        "Risk factors",
+    ):
         assert noise not in quiet
     audit = html_for(r, mapping, audit=True)
     assert parse(audit).rows["criteria"] == 12 and "Audit detail" in audit
     assert "Not raised (out of scope): <b>Castleman disease without neuropathy or clone</b>" in audit
-    assert "class=\"notice notice-flag" not in audit
+    assert 'class="notice notice-flag' not in audit
     # one page asked for by name: the quiet page, written (not an error)
-    result = CliRunner().invoke(main, ["report", str(SAMPLES / "mimics"), "--patient", "mimic-castleman",
-                                       "--html", str(tmp_path / "c.html")])
+    result = CliRunner().invoke(
+        main, ["report", str(SAMPLES / "mimics"), "--patient", "mimic-castleman", "--html", str(tmp_path / "c.html")]
+    )
     assert result.exit_code == 0 and "(out of scope)" in result.output
+
     def undated(page: str) -> str:  # the command stamps the generation time; the test page has none
-        return re.sub(r"<dt>Generated</dt><dd>[^<]*</dd>", "<dt>Generated</dt><dd></dd>", without_generation_stamp(page))
+        return re.sub(
+            r"<dt>Generated</dt><dd>[^<]*</dd>", "<dt>Generated</dt><dd></dd>", without_generation_stamp(page)
+        )
 
     assert undated((tmp_path / "c.html").read_text()) == undated(quiet)
 
@@ -175,8 +213,7 @@ def _origin_page(mapping, language: str) -> str:
     import datetime as dt
 
     (r,) = evaluate_paths([SAMPLES / "origin-case"], mapping, MAYO, dt.date(2019, 8, 20)).results
-    return html_for(r, mapping, language=language,
-                    generated=dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.timezone.utc))
+    return html_for(r, mapping, language=language, generated=dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.timezone.utc))
 
 
 def _pixels(shot: Path):
@@ -186,9 +223,12 @@ def _pixels(shot: Path):
 
 
 def _count(pixels, color: str, tolerance: int = 10) -> int:
-    rgb = [int(color[i:i + 2], 16) for i in (1, 3, 5)]
-    close = (abs(pixels[:, :, 0] - rgb[0]) <= tolerance) & (abs(pixels[:, :, 1] - rgb[1]) <= tolerance) & \
-            (abs(pixels[:, :, 2] - rgb[2]) <= tolerance)
+    rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    close = (
+        (abs(pixels[:, :, 0] - rgb[0]) <= tolerance)
+        & (abs(pixels[:, :, 1] - rgb[1]) <= tolerance)
+        & (abs(pixels[:, :, 2] - rgb[2]) <= tolerance)
+    )
     return int(close.sum())
 
 
@@ -214,14 +254,17 @@ def test_a_browser_shows_the_page_in_each_language(mapping, tmp_path, language):
 @pytest.mark.parametrize("width", [700, 760])  # A4 and Letter printable widths at 96 dpi, 12 mm margins
 def test_no_column_is_lost_on_a_printed_page_width(mapping, tmp_path, width):
     html = _origin_page(mapping, "ru")  # the longest words
-    probe = ("<script>window.onload=function(){var wide=[].slice.call(document.querySelectorAll('table'))"
-             ".filter(function(t){return t.scrollWidth>t.clientWidth+1||t.getBoundingClientRect().right>"
-             "window.innerWidth+1}).length;document.title='overflow:'+wide+':'+"
-             "(document.documentElement.scrollWidth>window.innerWidth+1)}</script></head>")
+    probe = (
+        "<script>window.onload=function(){var wide=[].slice.call(document.querySelectorAll('table'))"
+        ".filter(function(t){return t.scrollWidth>t.clientWidth+1||t.getBoundingClientRect().right>"
+        "window.innerWidth+1}).length;document.title='overflow:'+wide+':'+"
+        "(document.documentElement.scrollWidth>window.innerWidth+1)}</script></head>"
+    )
     page = tmp_path / "print.html"
     page.write_text(html.replace("</head>", probe, 1), encoding="utf-8")
-    dom = _chromium([f"--window-size={width},1200", "--virtual-time-budget=2000", "--dump-dom", page.as_uri()],
-                    tmp_path).stdout
+    dom = _chromium(
+        [f"--window-size={width},1200", "--virtual-time-budget=2000", "--dump-dom", page.as_uri()], tmp_path
+    ).stdout
     assert "<title>overflow:0:false</title>" in dom
 
 
@@ -229,7 +272,8 @@ def _luminance(color: str) -> float:
     def channel(c: int) -> float:
         s = c / 255
         return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
-    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
 
 
@@ -248,5 +292,7 @@ def test_text_has_enough_contrast_on_every_background_and_meaning_is_never_colou
     # every coloured state cell and notice carries its meaning in words too
     for cell in re.findall(r'<td class="state state-[a-z-]+">([^<]*)</td>', relapse_page):
         assert re.search(r"\w{3}", cell)
-    assert all("<b class=\"kind\">ALERT:</b>" in n for n in re.findall(r'<div class="notice notice-alert".*?</div>',
-                                                                      relapse_page))
+    assert all(
+        '<b class="kind">ALERT:</b>' in n
+        for n in re.findall(r'<div class="notice notice-alert".*?</div>', relapse_page)
+    )

@@ -1,4 +1,5 @@
 """The text report's scope parts: the screening line and the one line of an out-of-scope patient."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -19,7 +20,9 @@ def test_out_of_scope_is_one_line_and_in_scope_detail_names_the_scope():
     a = evaluate("Patient/7", [], MAYO)
     line = render_out_of_scope(a, decide_scope(a))
     assert "\n" not in line
-    assert line == ("Patient/7: out of scope - none of the trigger criteria present: polyneuropathy not assessed, "
-                    "monoclonal_plasma_cell_disorder not assessed (classification indeterminate)")
+    assert line == (
+        "Patient/7: out of scope - none of the trigger criteria present: polyneuropathy not assessed, "
+        "monoclonal_plasma_cell_disorder not assessed (classification indeterminate)"
+    )
     detail = render_assessment(a, scope=decide_scope(a))
     assert "Scope: OUT OF SCOPE" in detail and "audit" in detail.lower()

@@ -1,4 +1,5 @@
 """An EHR for the CDS service tests: signing keys, JWTs, and prefetch built by running the templates."""
+
 from __future__ import annotations
 
 import json
@@ -35,11 +36,26 @@ class Ehr:
         path.write_text(json.dumps(self.jwks()), encoding="utf-8")
         return path
 
-    def token(self, aud: str = SERVICE_URL, iss: str = ISSUER, now: int = NOW, lifetime: int = 300,
-              drop: tuple[str, ...] = (), headers: dict[str, Any] | None = None, key: Any = None,
-              **claims: Any) -> str:
-        body: dict[str, Any] = {"iss": iss, "sub": "client-1", "aud": aud, "exp": now + lifetime, "iat": now,
-                                "jti": str(uuid.uuid4()), **claims}
+    def token(
+        self,
+        aud: str = SERVICE_URL,
+        iss: str = ISSUER,
+        now: int = NOW,
+        lifetime: int = 300,
+        drop: tuple[str, ...] = (),
+        headers: dict[str, Any] | None = None,
+        key: Any = None,
+        **claims: Any,
+    ) -> str:
+        body: dict[str, Any] = {
+            "iss": iss,
+            "sub": "client-1",
+            "aud": aud,
+            "exp": now + lifetime,
+            "iat": now,
+            "jti": str(uuid.uuid4()),
+            **claims,
+        }
         for name in drop:
             body.pop(name, None)
         return jwt.encode(body, key or self.key, algorithm="ES384", headers={"kid": self.kid, **(headers or {})})
@@ -61,8 +77,9 @@ def _codes(resource: dict[str, Any]) -> set[str]:
     return {f"{c.get('system')}|{c.get('code')}" for c in concept.get("coding", []) or [] if isinstance(c, dict)}
 
 
-def run_templates(resources: list[dict[str, Any]], mapping: CompiledMapping, patient_id: str,
-                  all_observations: bool = False) -> dict[str, Any]:
+def run_templates(
+    resources: list[dict[str, Any]], mapping: CompiledMapping, patient_id: str, all_observations: bool = False
+) -> dict[str, Any]:
     """What an EHR answers for each prefetch template: the searches run over the patient's resources."""
     ref = f"Patient/{patient_id}"
     by_ref = {f"{r['resourceType']}/{r.get('id')}": r for r in resources}
@@ -73,22 +90,33 @@ def run_templates(resources: list[dict[str, Any]], mapping: CompiledMapping, pat
             continue
         params = dict(q.params)
         wanted = set(params["code"].split(",")) if "code" in params else None
-        found = [r for r in resources if r["resourceType"] == q.resource_type and subject_of(r) == ref
-                 and (wanted is None or _codes(r) & wanted)]
+        found = [
+            r
+            for r in resources
+            if r["resourceType"] == q.resource_type and subject_of(r) == ref and (wanted is None or _codes(r) & wanted)
+        ]
         included = []
         for r in found:  # _include=Observation:specimen, _include=Medication*:medication
             target = (r.get("specimen") or r.get("medicationReference") or {}).get("reference")
             if target in by_ref and by_ref[target] not in included:
                 included.append(by_ref[target])
-        out[q.key] = {"resourceType": "Bundle", "type": "searchset", "total": len(found),
-                      "entry": [{"resource": r, "search": {"mode": "match"}} for r in found]
-                      + [{"resource": r, "search": {"mode": "include"}} for r in included]}
+        out[q.key] = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "total": len(found),
+            "entry": [{"resource": r, "search": {"mode": "match"}} for r in found]
+            + [{"resource": r, "search": {"mode": "include"}} for r in included],
+        }
     return out
 
 
 def hook_request(patient_id: str, prefetch: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"hookInstance": str(uuid.uuid4()), "hook": "patient-view",
-                            "context": {"userId": "Practitioner/example", "patientId": patient_id}, **extra}
+    body: dict[str, Any] = {
+        "hookInstance": str(uuid.uuid4()),
+        "hook": "patient-view",
+        "context": {"userId": "Practitioner/example", "patientId": patient_id},
+        **extra,
+    }
     if prefetch is not None:
         body["prefetch"] = prefetch
     return body

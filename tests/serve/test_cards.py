@@ -1,4 +1,5 @@
 """Card wording (serve/cards.py): what decides the summary, its length, its languages."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,7 +21,9 @@ def test_not_met_names_the_absent_criteria_that_decide_it(mapping):
     result = _result(CASTLEMAN, trigger=("castleman_disease",), mapping=mapping)
     assert result.scope.in_scope and result.assessment.classification.value == "not_met"
     (card,) = cards_for(result, "en")
-    assert card["summary"] == "POEMS criteria not met (2 present); absent: polyneuropathy, monoclonal plasma-cell disorder"
+    assert (
+        card["summary"] == "POEMS criteria not met (2 present); absent: polyneuropathy, monoclonal plasma-cell disorder"
+    )
     assert "suggestions" not in card and card["indicator"] in ("info", "warning")
 
 

@@ -1,5 +1,6 @@
 """deploy/ for `poems-fhir serve`: the systemd unit verifies and is hardened, the Kubernetes
 Deployment matches the schemas, and both shipped serve.toml files load with the service's loader."""
+
 from __future__ import annotations
 
 import re
@@ -29,11 +30,16 @@ def _docs() -> dict[str, dict]:
 def test_systemd_unit_verifies_and_is_hardened(tmp_path):
     unit = tmp_path / UNIT.name
     unit.write_text(UNIT.read_text().replace("/opt/poems-fhir/venv/bin/poems-fhir", str(POEMS_FHIR)))
-    result = subprocess.run([SYSTEMD_ANALYZE, "verify", "--man=no", str(unit)], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, "verify", "--man=no", str(unit)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
-    result = subprocess.run([SYSTEMD_ANALYZE, "security", "--offline=true", "--threshold=20", "--no-pager",
-                             str(unit)], capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [SYSTEMD_ANALYZE, "security", "--offline=true", "--threshold=20", "--no-pager", str(unit)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     exposure = re.search(r"Overall exposure level for \S+: ([\d.]+)", result.stdout + result.stderr)
     assert exposure and float(exposure.group(1)) <= 2.0, result.stdout[-2000:]
 
@@ -50,8 +56,9 @@ def test_deployment_mounts_what_serve_toml_names_and_probes_healthz(tmp_path):
     pod = docs["Deployment"]["spec"]["template"]["spec"]
     container = pod["containers"][0]
     mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
-    assert {v["name"]: v for v in pod["volumes"]}["state"]["persistentVolumeClaim"]["claimName"] == \
-        docs["PersistentVolumeClaim"]["metadata"]["name"]
+    assert {v["name"]: v for v in pod["volumes"]}["state"]["persistentVolumeClaim"]["claimName"] == docs[
+        "PersistentVolumeClaim"
+    ]["metadata"]["name"]
     config = tmp_path / "serve.toml"
     config.write_text(docs["ConfigMap"]["data"]["serve.toml"])
     settings = load_serve_settings(config, {})

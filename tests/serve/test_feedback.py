@@ -1,4 +1,5 @@
 """The feedback endpoint: accepted / overridden cards stored (no free text) and reported in metrics."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -20,20 +21,40 @@ def _card(client, ehr, mapping):  # type: ignore[no-untyped-def]
 
 def test_accepted_and_overridden_cards_are_stored_and_counted(client, ehr, mapping, settings):
     card = _card(client, ehr, mapping)
-    body = {"feedback": [
-        {"card": card["uuid"], "outcome": "accepted",
-         "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}], "outcomeTimestamp": "2027-01-15T10:00:00Z"},
-        {"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": "2027-01-15T10:01:00Z",
-         "overrideReason": {"reason": {"code": "already-ordered", "system": "https://example.org/override",
-                                       "display": "Already ordered"},
-                            "userComment": "Patient Ivanov: VEGF sent out yesterday"}},
-    ]}
+    body = {
+        "feedback": [
+            {
+                "card": card["uuid"],
+                "outcome": "accepted",
+                "acceptedSuggestions": [{"id": card["suggestions"][0]["uuid"]}],
+                "outcomeTimestamp": "2027-01-15T10:00:00Z",
+            },
+            {
+                "card": card["uuid"],
+                "outcome": "overridden",
+                "outcomeTimestamp": "2027-01-15T10:01:00Z",
+                "overrideReason": {
+                    "reason": {
+                        "code": "already-ordered",
+                        "system": "https://example.org/override",
+                        "display": "Already ordered",
+                    },
+                    "userComment": "Patient Ivanov: VEGF sent out yesterday",
+                },
+            },
+        ]
+    }
     response = client.post(FEEDBACK, json=body, headers=ehr.auth(aud=f"{SERVICE_URL}/feedback"))
     assert response.status_code == 200
-    rows = sqlite3.connect(str(settings.state)).execute(
-        "SELECT card, outcome, accepted_suggestions, override_code, has_comment FROM feedback ORDER BY id").fetchall()
-    assert rows == [(card["uuid"], "accepted", f'["{card["suggestions"][0]["uuid"]}"]', None, 0),
-                    (card["uuid"], "overridden", "[]", "already-ordered", 1)]
+    rows = (
+        sqlite3.connect(str(settings.state))
+        .execute("SELECT card, outcome, accepted_suggestions, override_code, has_comment FROM feedback ORDER BY id")
+        .fetchall()
+    )
+    assert rows == [
+        (card["uuid"], "accepted", f'["{card["suggestions"][0]["uuid"]}"]', None, 0),
+        (card["uuid"], "overridden", "[]", "already-ordered", 1),
+    ]
     dump = b"".join(line.encode() for line in sqlite3.connect(str(settings.state)).iterdump())
     assert b"Ivanov" not in dump  # free text is not kept
     metrics = client.get("/metrics").text
@@ -59,18 +80,40 @@ def test_feedback_without_jwt_or_with_a_bad_body_is_refused(client, ehr):
 
 def test_the_specification_feedback_examples_are_stored(client, ehr, settings):
     """CDS Hooks 2.0 "Feedback": the overridden and the accepted example bodies."""
-    overridden = {"feedback": [{"card": "9368d37b-283f-44a0-93ea-547cebab93ed", "outcome": "overridden",
-                                "overrideReason": {"reason": {"code": "reason-code-provided-by-service",
-                                                              "system": "http://example.org/cds-services/fhir/"
-                                                                        "CodeSystem/override-reasons"},
-                                                   "userComment": "clinician entered comment"},
-                                "outcomeTimestamp": "2020-12-11T00:00:00Z"}]}
-    accepted = {"feedback": [{"card": "9368d37b-283f-44a0-93ea-547cebab93ed", "outcome": "accepted",
-                              "acceptedSuggestions": [{"id": "e56e1945-20b3-4393-8503-a1a20fd73152"}],
-                              "outcomeTimestamp": "2021-12-11T10:05:31Z"}]}
+    overridden = {
+        "feedback": [
+            {
+                "card": "9368d37b-283f-44a0-93ea-547cebab93ed",
+                "outcome": "overridden",
+                "overrideReason": {
+                    "reason": {
+                        "code": "reason-code-provided-by-service",
+                        "system": "http://example.org/cds-services/fhir/CodeSystem/override-reasons",
+                    },
+                    "userComment": "clinician entered comment",
+                },
+                "outcomeTimestamp": "2020-12-11T00:00:00Z",
+            }
+        ]
+    }
+    accepted = {
+        "feedback": [
+            {
+                "card": "9368d37b-283f-44a0-93ea-547cebab93ed",
+                "outcome": "accepted",
+                "acceptedSuggestions": [{"id": "e56e1945-20b3-4393-8503-a1a20fd73152"}],
+                "outcomeTimestamp": "2021-12-11T10:05:31Z",
+            }
+        ]
+    }
     for body in (overridden, accepted):
         assert client.post(FEEDBACK, json=body, headers=ehr.auth()).status_code == 200
-    rows = sqlite3.connect(str(settings.state)).execute(
-        "SELECT outcome, override_code, accepted_suggestions, outcome_timestamp FROM feedback ORDER BY id").fetchall()
-    assert rows == [("overridden", "reason-code-provided-by-service", "[]", "2020-12-11T00:00:00Z"),
-                    ("accepted", None, '["e56e1945-20b3-4393-8503-a1a20fd73152"]', "2021-12-11T10:05:31Z")]
+    rows = (
+        sqlite3.connect(str(settings.state))
+        .execute("SELECT outcome, override_code, accepted_suggestions, outcome_timestamp FROM feedback ORDER BY id")
+        .fetchall()
+    )
+    assert rows == [
+        ("overridden", "reason-code-provided-by-service", "[]", "2020-12-11T00:00:00Z"),
+        ("accepted", None, '["e56e1945-20b3-4393-8503-a1a20fd73152"]', "2021-12-11T10:05:31Z"),
+    ]

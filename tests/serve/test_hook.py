@@ -1,5 +1,6 @@
 """The patient-view hook: discovery, the specification's request example, prefetch present / absent /
 partial, cards for the sample patients in three languages, limits, CORS, metrics, logs without PHI."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,13 @@ HOOK = "/cds-services/poems-patient-view"
 ORIGIN = SAMPLES / "origin-case" / "01-diagnosis-2019-02.json"
 ORIGIN_ALL = sorted((SAMPLES / "origin-case").glob("*.json"))
 #: one patient each (the origin case: at diagnosis, and with all its restagings)
-SAMPLE_FILES = [[SAMPLES / "classic-poems.json"], [SAMPLES / "relapse-case.json"], [ORIGIN], ORIGIN_ALL,
-                *([p] for p in sorted((SAMPLES / "mimics").glob("*.json")))]
+SAMPLE_FILES = [
+    [SAMPLES / "classic-poems.json"],
+    [SAMPLES / "relapse-case.json"],
+    [ORIGIN],
+    ORIGIN_ALL,
+    *([p] for p in sorted((SAMPLES / "mimics").glob("*.json"))),
+]
 ENCODINGS = [[p] for p in sorted((SAMPLES / "encodings").glob("*.json"))]
 
 # The patient-view request example of the CDS Hooks 2.0 specification ("HTTP Request" / "Example"), verbatim
@@ -32,12 +38,23 @@ SPEC_EXAMPLE: dict[str, Any] = {
     "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
     "fhirServer": "http://hooks.smarthealthit.org:9080",
     "hook": "patient-view",
-    "fhirAuthorization": {"access_token": "some-opaque-fhir-access-token", "token_type": "Bearer",
-                          "expires_in": 300, "scope": "user/Patient.read user/Observation.read",
-                          "subject": "cds-service4"},
+    "fhirAuthorization": {
+        "access_token": "some-opaque-fhir-access-token",
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": "user/Patient.read user/Observation.read",
+        "subject": "cds-service4",
+    },
     "context": {"userId": "Practitioner/example", "patientId": "1288992", "encounterId": "89284"},
-    "prefetch": {"patientToGreet": {"resourceType": "Patient", "gender": "male", "birthDate": "1925-12-23",
-                                    "id": "1288992", "active": True}},
+    "prefetch": {
+        "patientToGreet": {
+            "resourceType": "Patient",
+            "gender": "male",
+            "birthDate": "1925-12-23",
+            "id": "1288992",
+            "active": True,
+        }
+    },
 }
 
 
@@ -190,8 +207,7 @@ def test_sample_patients_get_a_card_exactly_when_in_scope(client, ehr, mapping, 
 @pytest.mark.parametrize("path", ENCODINGS, ids=lambda ps: "+".join(p.stem for p in ps))
 def test_local_lab_codes_and_text_only_results_with_all_observations(settings, ehr, mapping, path):
     """Local lab codes / text-only results cannot be searched by code: `all-observations` reads them all."""
-    app = create_app(settings.model_copy(update={"all_observations": True}), mapping=mapping,
-                     clock=lambda: float(NOW))
+    app = create_app(settings.model_copy(update={"all_observations": True}), mapping=mapping, clock=lambda: float(NOW))
     with TestClient(app) as client:
         assert "code=" not in client.get("/cds-services").json()["services"][0]["prefetch"]["observations"]
         _check_cards(_cards_for_sample(client, ehr, mapping, path, "en", True), path, mapping, "en")
@@ -219,9 +235,18 @@ def test_partial_prefetch_fetches_only_the_missing_keys_from_fhir_server(setting
     del partial["conditions"]
     partial["reports"] = None  # the EHR could not answer this key
     partial["procedures"]["link"] = [{"relation": "next", "url": "https://ehr.example.org/fhir?page=2"}]
-    body = {**full, "prefetch": partial, "fhirServer": "https://ehr.example.org/fhir",
-            "fhirAuthorization": {"access_token": "secret-token-123", "token_type": "Bearer", "expires_in": 300,
-                                  "scope": "user/*.read", "subject": "poems"}}
+    body = {
+        **full,
+        "prefetch": partial,
+        "fhirServer": "https://ehr.example.org/fhir",
+        "fhirAuthorization": {
+            "access_token": "secret-token-123",
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "user/*.read",
+            "subject": "poems",
+        },
+    }
     app = create_app(settings, mapping=mapping, client_factory=server.factory, clock=lambda: float(NOW))
     with TestClient(app) as client:
         from_prefetch = post(client, ehr, full).json()["cards"][0]
@@ -259,16 +284,20 @@ def test_request_and_prefetch_size_limits_are_413(settings, ehr, mapping):
     with TestClient(app) as client:
         big = post(client, ehr, {**hook_request("p1"), "padding": "x" * 5000})
         assert big.status_code == 413
-        many = {"resourceType": "Bundle", "type": "searchset",
-                "entry": [{"resource": {"resourceType": "Condition", "id": f"c{i}"}} for i in range(11)]}
+        many = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": {"resourceType": "Condition", "id": f"c{i}"}} for i in range(11)],
+        }
         body = hook_request("p1", {"conditions": many})
         assert len(json.dumps(body)) < 4096
         assert post(client, ehr, body).status_code == 413
 
 
 def test_bounded_concurrency_answers_503_when_the_queue_is_full(settings, ehr, mapping):
-    app = create_app(settings.model_copy(update={"concurrency": 1, "queue": 0}), mapping=mapping,
-                     clock=lambda: float(NOW))
+    app = create_app(
+        settings.model_copy(update={"concurrency": 1, "queue": 0}), mapping=mapping, clock=lambda: float(NOW)
+    )
     with TestClient(app) as client:
         app.state.service._waiting = 1  # one evaluation in flight
         response = post(client, ehr, origin_request(mapping))
@@ -276,9 +305,14 @@ def test_bounded_concurrency_answers_503_when_the_queue_is_full(settings, ehr, m
 
 
 def test_cors_preflight_as_the_specification_shows(client):
-    response = client.options(HOOK, headers={"Origin": "https://ehr.example.org",
-                                              "Access-Control-Request-Method": "POST",
-                                              "Access-Control-Request-Headers": "authorization,content-type"})
+    response = client.options(
+        HOOK,
+        headers={
+            "Origin": "https://ehr.example.org",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
     assert response.status_code == 200
     assert response.headers["access-control-allow-origin"] in ("*", "https://ehr.example.org")
     assert "POST" in response.headers["access-control-allow-methods"]
@@ -340,8 +374,12 @@ def test_the_fhir_authorization_token_never_leaves_the_fhir_server_origin(client
     from tests.fhir.loopback import Loopback, respond
 
     with Loopback(lifetime=20) as other:
-        page = {"resourceType": "Bundle", "type": "searchset", "entry": [],
-                "link": [{"relation": "next", "url": f"{other.origin}/fhir/Condition?page=2"}]}
+        page = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [],
+            "link": [{"relation": "next", "url": f"{other.origin}/fhir/Condition?page=2"}],
+        }
         with Loopback([respond(200, page)], lifetime=20) as ehr_server:
             body = origin_request(mapping)
             del body["prefetch"]["conditions"]
@@ -407,8 +445,12 @@ def test_fallback_retries_log_no_url_and_no_patient_id(settings, ehr, mapping):
     from tests.fhir.loopback import Loopback, respond
 
     def factory(base: str, token: str, timeout: float) -> FhirClient:
-        return FhirClient(base, auth=BearerAuth(token), retry=RetryPolicy(attempts=2, base_delay=0.2, max_delay=1),
-                          sleep=lambda s: None)  # no real sleeping in tests
+        return FhirClient(
+            base,
+            auth=BearerAuth(token),
+            retry=RetryPolicy(attempts=2, base_delay=0.2, max_delay=1),
+            sleep=lambda s: None,
+        )  # no real sleeping in tests
 
     empty = {"resourceType": "Bundle", "type": "searchset", "entry": []}
     body = origin_request(mapping)
@@ -432,8 +474,11 @@ def test_fallback_retries_log_no_url_and_no_patient_id(settings, ehr, mapping):
 
 
 def test_a_complete_prefetch_never_touches_fhir_server(client, ehr, mapping):
-    body = {**origin_request(mapping), "fhirServer": "http://hooks.smarthealthit.org:9080",
-            "fhirAuthorization": SPEC_EXAMPLE["fhirAuthorization"]}
+    body = {
+        **origin_request(mapping),
+        "fhirServer": "http://hooks.smarthealthit.org:9080",
+        "fhirAuthorization": SPEC_EXAMPLE["fhirAuthorization"],
+    }
     response = post(client, ehr, body)
     assert response.status_code == 200 and len(response.json()["cards"]) == 1
 

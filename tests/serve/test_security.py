@@ -1,4 +1,5 @@
 """The EHR's JWT: accepted when it is what the CDS Hooks specification asks, 401 otherwise."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -28,29 +29,50 @@ def test_no_token_is_401_with_www_authenticate(client):
     response = client.post(HOOK, json=hook_request("p1"))
     assert response.status_code == 401 and response.headers["www-authenticate"].startswith("Bearer")
     assert status(client, "not-a-jwt") == 401
-    assert client.post(HOOK, json=hook_request("p1"), headers={"Authorization": "Basic dXNlcjpwYXNz"}).status_code == 401
+    assert (
+        client.post(HOOK, json=hook_request("p1"), headers={"Authorization": "Basic dXNlcjpwYXNz"}).status_code == 401
+    )
 
 
-@pytest.mark.parametrize("change", [
-    {"iss": "https://evil.example.org"},  # issuer not on the allowlist
-    {"aud": "https://other-service.example.org/cds-services/poems-patient-view"},  # another service's token
-    {"now": NOW - 3600},  # expired an hour ago
-    {"now": NOW + 3600},  # issued in the future
-    {"lifetime": 7200},  # valid far longer than the service accepts (replay window)
-    {"drop": ("jti",)},
-    {"drop": ("exp",)},
-    {"drop": ("iat",)},
-    {"drop": ("sub",)},
-    {"drop": ("aud",)},
-    {"headers": {"kid": "unknown-key"}},
-    {"headers": {"kid": None}},
-], ids=["issuer", "audience", "expired", "future", "lifetime", "no-jti", "no-exp", "no-iat", "no-sub", "no-aud",
-        "unknown-kid", "no-kid"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"iss": "https://evil.example.org"},  # issuer not on the allowlist
+        {"aud": "https://other-service.example.org/cds-services/poems-patient-view"},  # another service's token
+        {"now": NOW - 3600},  # expired an hour ago
+        {"now": NOW + 3600},  # issued in the future
+        {"lifetime": 7200},  # valid far longer than the service accepts (replay window)
+        {"drop": ("jti",)},
+        {"drop": ("exp",)},
+        {"drop": ("iat",)},
+        {"drop": ("sub",)},
+        {"drop": ("aud",)},
+        {"headers": {"kid": "unknown-key"}},
+        {"headers": {"kid": None}},
+    ],
+    ids=[
+        "issuer",
+        "audience",
+        "expired",
+        "future",
+        "lifetime",
+        "no-jti",
+        "no-exp",
+        "no-iat",
+        "no-sub",
+        "no-aud",
+        "unknown-kid",
+        "no-kid",
+    ],
+)
 def test_tokens_that_break_a_rule_are_401(client, ehr, change):
     kw: dict[str, Any] = dict(change)
     if "headers" in kw and kw["headers"].get("kid") is None:
-        token = jwt.encode({"iss": ISSUER, "sub": "c", "aud": SERVICE_URL, "exp": NOW + 300, "iat": NOW, "jti": "x"},
-                           ehr.key, algorithm="ES384")
+        token = jwt.encode(
+            {"iss": ISSUER, "sub": "c", "aud": SERVICE_URL, "exp": NOW + 300, "iat": NOW, "jti": "x"},
+            ehr.key,
+            algorithm="ES384",
+        )
     else:
         token = ehr.token(**kw)
     assert status(client, token) == 401
@@ -62,11 +84,19 @@ def test_signed_with_another_key_is_401(client, ehr):
 
 
 def test_other_algorithms_are_401(client, ehr):
-    hs = jwt.encode({"iss": ISSUER, "sub": "c", "aud": SERVICE_URL, "exp": NOW + 300, "iat": NOW, "jti": "h"},
-                    "shared-secret-of-32-bytes-or-more!!", algorithm="HS256", headers={"kid": ehr.kid})
+    hs = jwt.encode(
+        {"iss": ISSUER, "sub": "c", "aud": SERVICE_URL, "exp": NOW + 300, "iat": NOW, "jti": "h"},
+        "shared-secret-of-32-bytes-or-more!!",
+        algorithm="HS256",
+        headers={"kid": ehr.kid},
+    )
     assert status(client, hs) == 401
-    none = jwt.encode({"iss": ISSUER, "sub": "c", "aud": SERVICE_URL, "exp": NOW + 300, "iat": NOW, "jti": "n"},
-                      None, algorithm="none", headers={"kid": ehr.kid})
+    none = jwt.encode(
+        {"iss": ISSUER, "sub": "c", "aud": SERVICE_URL, "exp": NOW + 300, "iat": NOW, "jti": "n"},
+        None,
+        algorithm="none",
+        headers={"kid": ehr.kid},
+    )
     assert status(client, none) == 401
     es256 = ec.generate_private_key(ec.SECP256R1())
     assert status(client, jwt.encode({"iss": ISSUER}, es256, algorithm="ES256", headers={"kid": ehr.kid})) == 401
@@ -108,15 +138,26 @@ def test_rs384_keys_are_accepted_too(tmp_path):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     source = _UrlKeys("https://ehr.example.org/jwks", key.public_key())
     verifier = Verifier({ISSUER: source}, clock=lambda: float(NOW))
-    token = jwt.encode({"iss": ISSUER, "sub": "c", "aud": SERVICE_URL, "exp": NOW + 300, "iat": NOW, "jti": "r"},
-                       key, algorithm="RS384", headers={"kid": "rsa-1"})
+    token = jwt.encode(
+        {"iss": ISSUER, "sub": "c", "aud": SERVICE_URL, "exp": NOW + 300, "iat": NOW, "jti": "r"},
+        key,
+        algorithm="RS384",
+        headers={"kid": "rsa-1"},
+    )
     assert verifier.verify(f"Bearer {token}", [SERVICE_URL])["jti"] == "r"
 
 
 def test_feedback_and_hook_share_the_replay_guard(client, ehr):
     token = ehr.token(aud=f"{SERVICE_URL}/feedback")
-    body = {"feedback": [{"card": "0c8b8c1e-6a0c-5bd1-9b55-4a3f0b3e9f1a", "outcome": "accepted",
-                          "outcomeTimestamp": "2027-01-15T10:00:00Z"}]}
+    body = {
+        "feedback": [
+            {
+                "card": "0c8b8c1e-6a0c-5bd1-9b55-4a3f0b3e9f1a",
+                "outcome": "accepted",
+                "outcomeTimestamp": "2027-01-15T10:00:00Z",
+            }
+        ]
+    }
     headers = {"Authorization": f"Bearer {token}"}
     assert client.post(f"{HOOK}/feedback", json=body, headers=headers).status_code == 200
     assert client.post(f"{HOOK}/feedback", json=body, headers=headers).status_code == 401
@@ -157,11 +198,21 @@ def test_the_specification_jwt_example_is_accepted_with_its_jku():
     ehr = Ehr(kid="example-kid")
     source = _UrlKeys("https://fhir-ehr.example.com/jwk_uri", ehr.key.public_key())
     verifier = Verifier({"https://fhir-ehr.example.com/": source}, clock=lambda: 1422568800.0)
-    payload = {"iss": "https://fhir-ehr.example.com/", "sub": "client_id",
-               "aud": "https://cds.example.org/cds-services/some-service", "exp": 1422568860, "iat": 1422568800,
-               "jti": "ee22b021-e1b7-4611-ba5b-8eec6a33ac1e", "tenant": "2ddd6c3a-8e9a-44c6-a305-52111ad302a2"}
-    token = jwt.encode(payload, ehr.key, algorithm="ES384",
-                       headers={"typ": "JWT", "kid": "example-kid", "jku": "https://fhir-ehr.example.com/jwk_uri"})
+    payload = {
+        "iss": "https://fhir-ehr.example.com/",
+        "sub": "client_id",
+        "aud": "https://cds.example.org/cds-services/some-service",
+        "exp": 1422568860,
+        "iat": 1422568800,
+        "jti": "ee22b021-e1b7-4611-ba5b-8eec6a33ac1e",
+        "tenant": "2ddd6c3a-8e9a-44c6-a305-52111ad302a2",
+    }
+    token = jwt.encode(
+        payload,
+        ehr.key,
+        algorithm="ES384",
+        headers={"typ": "JWT", "kid": "example-kid", "jku": "https://fhir-ehr.example.com/jwk_uri"},
+    )
     claims = verifier.verify(f"Bearer {token}", ["https://cds.example.org/cds-services/some-service"])
     assert claims["tenant"] == "2ddd6c3a-8e9a-44c6-a305-52111ad302a2"
     with pytest.raises(TokenRejected, match="replayed"):

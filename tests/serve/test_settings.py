@@ -1,4 +1,5 @@
 """`poems-fhir serve` settings and command line: trust, config keys, refusals before start."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,8 +23,11 @@ def test_config_file_keys_are_the_flags_and_flags_win(tmp_path: Path):
     jwks = tmp_path / "jwks.json"
     jwks.write_text('{"keys": []}', encoding="utf-8")
     config = tmp_path / "serve.toml"
-    config.write_text(f'port = 9000\nlanguage = "ru"\ntrust = ["https://ehr.example.org={jwks}"]\n'
-                      'public-url = "https://cds.example.org/"\n', encoding="utf-8")
+    config.write_text(
+        f'port = 9000\nlanguage = "ru"\ntrust = ["https://ehr.example.org={jwks}"]\n'
+        'public-url = "https://cds.example.org/"\n',
+        encoding="utf-8",
+    )
     settings = load_serve_settings(config, {"language": "kk", "host": None, "trust": ()})
     assert (settings.port, settings.language, settings.base_url()) == (9000, "kk", "https://cds.example.org")
     assert [t.issuer for t in settings.trusted()] == ["https://ehr.example.org"]
@@ -54,8 +58,9 @@ def test_an_unusable_jwks_file_is_a_configuration_error_at_start(tmp_path: Path,
     for content in ('{"keys": []}', "not json", '{"keys": [{"kty": "EC"}]}'):
         jwks = tmp_path / "jwks.json"
         jwks.write_text(content, encoding="utf-8")
-        settings = load_serve_settings(None, {"trust": (f"https://ehr.example.org={jwks}",),
-                                              "state": tmp_path / "s.sqlite"})
+        settings = load_serve_settings(
+            None, {"trust": (f"https://ehr.example.org={jwks}",), "state": tmp_path / "s.sqlite"}
+        )
         with pytest.raises(ConfigError, match="not a usable JWK Set"):
             create_app(settings, mapping=mapping)
 
@@ -65,9 +70,12 @@ def test_environment_between_file_and_flags(tmp_path: Path):
     jwks.write_text('{"keys": []}', encoding="utf-8")
     config = tmp_path / "serve.toml"
     config.write_text('port = 9000\nlanguage = "ru"\n', encoding="utf-8")
-    environ = {"POEMS_FHIR_SERVE_TRUST": f"https://a.example.org={jwks}, https://b.example.org={jwks}",
-               "POEMS_FHIR_SERVE_LANGUAGE": "kk", "POEMS_FHIR_SERVE_PORT": "9100",
-               "POEMS_FHIR_STATE": "/elsewhere/sync-state.sqlite"}  # the sync job's variable: not ours
+    environ = {
+        "POEMS_FHIR_SERVE_TRUST": f"https://a.example.org={jwks}, https://b.example.org={jwks}",
+        "POEMS_FHIR_SERVE_LANGUAGE": "kk",
+        "POEMS_FHIR_SERVE_PORT": "9100",
+        "POEMS_FHIR_STATE": "/elsewhere/sync-state.sqlite",
+    }  # the sync job's variable: not ours
     settings = load_serve_settings(config, {"port": 9200}, environ=environ)
     assert (settings.port, settings.language) == (9200, "kk")
     assert [t.issuer for t in settings.trusted()] == ["https://a.example.org", "https://b.example.org"]

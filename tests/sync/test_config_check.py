@@ -1,4 +1,5 @@
 """`poems-fhir config check`: the checklist, offline and --online (recorded Medplum shapes)."""
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,11 @@ def server_toml(tmp_path, secret_mode=0o600, extra=""):
     secret.write_text("s3cret-value\n")
     secret.chmod(secret_mode)
     cfg = tmp_path / "sync.toml"
-    cfg.write_text(f'server = "{BASE}"\nauth = "client-credentials"\nclient-id = "poems"\n'
-                   f'client-secret-file = "{secret}"\ntoken-url = "{TOKEN_URL}"\n'
-                   f'state = "{tmp_path / "state" / "s.sqlite"}"\n{extra}')
+    cfg.write_text(
+        f'server = "{BASE}"\nauth = "client-credentials"\nclient-id = "poems"\n'
+        f'client-secret-file = "{secret}"\ntoken-url = "{TOKEN_URL}"\n'
+        f'state = "{tmp_path / "state" / "s.sqlite"}"\n{extra}'
+    )
     return cfg
 
 
@@ -75,13 +78,24 @@ def test_online_checks_capabilities_token_searches_and_writes(tmp_path):
     responses.add("POST", TOKEN_URL, json={"access_token": "tok", "expires_in": 3600, "token_type": "Bearer"})
     for rtype in SEARCHED:
         status = 403 if rtype == "Procedure" else 200
-        responses.add("GET", f"{BASE}/{rtype}", status=status,
-                      json={"resourceType": "Bundle", "type": "searchset", "total": 3} if status == 200 else
-                      {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "forbidden",
-                                                                       "details": {"text": "Forbidden"}}]})
+        responses.add(
+            "GET",
+            f"{BASE}/{rtype}",
+            status=status,
+            json={"resourceType": "Bundle", "type": "searchset", "total": 3}
+            if status == 200
+            else {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "forbidden", "details": {"text": "Forbidden"}}],
+            },
+        )
     result = check_config(server_toml(tmp_path), {}, online=True, environ={}, sleep=lambda s: None)
     checks = by_name(result)
-    assert checks["server"].status == "ok" and "FHIR 4.0.1" in checks["server"].detail and "medplum" in checks["server"].detail
+    assert (
+        checks["server"].status == "ok"
+        and "FHIR 4.0.1" in checks["server"].detail
+        and "medplum" in checks["server"].detail
+    )
     assert checks["token"].status == "ok"
     assert checks["search Observation"].status == "ok" and "3 resources" in checks["search Observation"].detail
     assert checks["search Procedure"].status == "fail" and "403" in checks["search Procedure"].detail
@@ -95,7 +109,9 @@ def test_online_checks_capabilities_token_searches_and_writes(tmp_path):
 @responses.activate
 def test_online_token_refused_and_server_not_fhir(tmp_path):
     responses.add("GET", f"{BASE}/metadata", json=metadata())
-    responses.add("POST", TOKEN_URL, status=400, json={"error": "invalid_request", "error_description": "Invalid secret"})
+    responses.add(
+        "POST", TOKEN_URL, status=400, json={"error": "invalid_request", "error_description": "Invalid secret"}
+    )
     result = check_config(server_toml(tmp_path), {}, online=True, environ={}, sleep=lambda s: None)
     assert by_name(result)["token"].status == "fail" and "Invalid secret" in by_name(result)["token"].detail
     assert result.exit_code == 3 and "search Patient" not in by_name(result)
@@ -110,8 +126,16 @@ def test_online_token_refused_and_server_not_fhir(tmp_path):
 def test_online_metadata_behind_authentication(tmp_path):
     def metadata_cb(request):
         if request.headers.get("Authorization") != "Bearer tok":
-            return 401, {}, json.dumps({"resourceType": "OperationOutcome", "issue": [
-                {"severity": "error", "code": "login", "details": {"text": "Unauthorized"}}]})
+            return (
+                401,
+                {},
+                json.dumps(
+                    {
+                        "resourceType": "OperationOutcome",
+                        "issue": [{"severity": "error", "code": "login", "details": {"text": "Unauthorized"}}],
+                    }
+                ),
+            )
         return 200, {}, json.dumps(metadata())
 
     responses.add_callback("GET", f"{BASE}/metadata", callback=metadata_cb)
@@ -147,8 +171,12 @@ def test_cli_text_and_json(tmp_path):
     result = CliRunner().invoke(main, ["config", "check", "--config", str(cfg), "--online", "--format", "json"])
     doc = json.loads(result.output)
     assert doc["ok"] and doc["exit_code"] == 0
-    assert {"name": "server", "status": "skip", "detail": "--source mode: there is no server to check",
-            "online": True} in doc["checks"]
+    assert {
+        "name": "server",
+        "status": "skip",
+        "detail": "--source mode: there is no server to check",
+        "online": True,
+    } in doc["checks"]
     cfg.write_text('server = "https://x/R4"\ntoken = "abc"\n')
     result = CliRunner().invoke(main, ["config", "check", "--config", str(cfg)])
     assert result.exit_code == 2 and "secrets only from files or env" in result.output and "abc" not in result.output

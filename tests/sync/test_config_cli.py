@@ -1,4 +1,5 @@
 """Sync configuration (TOML < env < flags), secrets handling, the CLI contract and the loop."""
+
 from __future__ import annotations
 
 import json
@@ -16,12 +17,19 @@ from tests.conftest import SAMPLES
 
 def test_toml_env_and_flags_precedence(tmp_path):
     cfg = tmp_path / "sync.toml"
-    cfg.write_text('server = "https://toml.example/fhir"\nprofile = "japan-2019"\nclient-id = "from-toml"\n'
-                   'mappings = ["a.yaml"]\nevery = "15m"\n')
-    s = load_settings(cfg, {"profile": None}, environ={"POEMS_FHIR_PROFILE": "dispenzieri-2003",
-                                                        "POEMS_FHIR_CLIENT_ID": "from-env"})
-    assert (s.server, s.profile, s.client_id, s.interval()) == ("https://toml.example/fhir", "dispenzieri-2003",
-                                                               "from-env", 900)
+    cfg.write_text(
+        'server = "https://toml.example/fhir"\nprofile = "japan-2019"\nclient-id = "from-toml"\n'
+        'mappings = ["a.yaml"]\nevery = "15m"\n'
+    )
+    s = load_settings(
+        cfg, {"profile": None}, environ={"POEMS_FHIR_PROFILE": "dispenzieri-2003", "POEMS_FHIR_CLIENT_ID": "from-env"}
+    )
+    assert (s.server, s.profile, s.client_id, s.interval()) == (
+        "https://toml.example/fhir",
+        "dispenzieri-2003",
+        "from-env",
+        900,
+    )
     s = load_settings(cfg, {"profile": "mayo", "client_id": "from-flag"}, environ={"POEMS_FHIR_PROFILE": "japan-2019"})
     assert (s.profile, s.client_id, s.mappings) == ("mayo", "from-flag", [Path("a.yaml")])
 
@@ -68,18 +76,48 @@ def run_cli(*args: str):
 
 
 def test_sync_on_files_json_summary_and_exit_codes(tmp_path):
-    args = ["--source", str(SAMPLES / "classic-poems.json"), "--source", str(SAMPLES / "mimics"),
-            "--out", str(tmp_path / "out"), "--state", str(tmp_path / "s.sqlite"), "--format", "json"]
+    args = [
+        "--source",
+        str(SAMPLES / "classic-poems.json"),
+        "--source",
+        str(SAMPLES / "mimics"),
+        "--out",
+        str(tmp_path / "out"),
+        "--state",
+        str(tmp_path / "s.sqlite"),
+        "--format",
+        "json",
+    ]
     first = run_cli(*args)
     assert first.exit_code == 0, first.output
-    doc = json.loads(first.output[first.output.index("{"):])
-    assert {k: doc[k] for k in ("patients_scanned", "evaluated", "written", "unchanged", "out_of_scope",
-                                "conflicts", "failed", "requests", "retries")} == {
-        "patients_scanned": 5, "evaluated": 5, "written": 4, "unchanged": 0, "out_of_scope": 1,
-        "conflicts": 0, "failed": 0, "requests": 0, "retries": 0}
+    doc = json.loads(first.output[first.output.index("{") :])
+    assert {
+        k: doc[k]
+        for k in (
+            "patients_scanned",
+            "evaluated",
+            "written",
+            "unchanged",
+            "out_of_scope",
+            "conflicts",
+            "failed",
+            "requests",
+            "retries",
+        )
+    } == {
+        "patients_scanned": 5,
+        "evaluated": 5,
+        "written": 4,
+        "unchanged": 0,
+        "out_of_scope": 1,
+        "conflicts": 0,
+        "failed": 0,
+        "requests": 0,
+        "retries": 0,
+    }
     assert all(c["patient"].startswith("patient-") for c in doc["conclusions"])  # no PHI by default
     again = run_cli(*args).output
-    second = json.loads(again[again.index("{"):])
+    second = json.loads(again[again.index("{") :])
     assert second["written"] == 0 and second["unchanged"] == 4
 
 
@@ -107,8 +145,16 @@ def test_every_loops_until_stopped(tmp_path, monkeypatch):
 
     monkeypatch.setattr("threading.Event.wait", fake_wait)
     monkeypatch.setattr(StopFlag, "install", lambda self: None)
-    result = run_cli("--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "o"),
-                     "--state", str(tmp_path / "s.sqlite"), "--every", "15m")
+    result = run_cli(
+        "--source",
+        str(SAMPLES / "classic-poems.json"),
+        "--out",
+        str(tmp_path / "o"),
+        "--state",
+        str(tmp_path / "s.sqlite"),
+        "--every",
+        "15m",
+    )
     assert result.exit_code == 0
     assert waits == [900, 900]
     assert result.output.count("summary:") == 2
@@ -142,10 +188,18 @@ def test_scope_trigger_is_configurable(tmp_path):
     assert s.trigger == ["vegf_elevation"]
     with pytest.raises(ConfigError, match="unknown criterion"):
         load_settings(None, {"trigger": ("nonsense",)}, environ={})
-    args = ["--source", str(SAMPLES / "mimics"), "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s.sqlite"),
-            "--format", "json"]
+    args = [
+        "--source",
+        str(SAMPLES / "mimics"),
+        "--out",
+        str(tmp_path / "o"),
+        "--state",
+        str(tmp_path / "s.sqlite"),
+        "--format",
+        "json",
+    ]
     out = run_cli(*args, "--trigger", "castleman_disease").output
-    doc = json.loads(out[out.index("{"):])
+    doc = json.loads(out[out.index("{") :])
     assert (doc["written"], doc["out_of_scope"]) == (1, 3)  # only the Castleman mimic
     assert doc["screening"]["in_scope"] == {"total": 1, "met": 0, "not_met": 1, "indeterminate": 0}
     assert doc["screening"]["out_of_scope"]["total"] == 3

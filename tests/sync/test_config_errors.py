@@ -1,4 +1,5 @@
 """Configuration errors name the file, the line and the fix (issue #13 item 4, #9 item 6)."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,7 +21,7 @@ def test_unknown_key_names_file_line_and_suggests_the_key(tmp_path):
     with pytest.raises(ConfigError) as exc:
         load_settings(cfg, {}, environ={})
     assert f"{cfg} line 3" in str(exc.value) and "did you mean 'client-id'?" in str(exc.value)
-    cfg = _toml(tmp_path, 'zzzz = 1\n')
+    cfg = _toml(tmp_path, "zzzz = 1\n")
     with pytest.raises(ConfigError) as exc:
         load_settings(cfg, {}, environ={})
     assert "unknown key 'zzzz'" in str(exc.value) and "did you mean" not in str(exc.value)
@@ -43,8 +44,15 @@ def test_environment_and_flag_errors_name_their_origin(tmp_path):
         load_settings(None, {"every": "0s"}, environ={})
 
 
-@pytest.mark.parametrize("key, advice", [("token", "token-file"), ("client-secret", "client-secret-file"),
-                                         ("client_secret", "client-secret-file"), ("password", "client-secret-file")])
+@pytest.mark.parametrize(
+    "key, advice",
+    [
+        ("token", "token-file"),
+        ("client-secret", "client-secret-file"),
+        ("client_secret", "client-secret-file"),
+        ("password", "client-secret-file"),
+    ],
+)
 def test_secrets_in_the_file_are_refused_with_advice(tmp_path, key, advice):
     cfg = _toml(tmp_path, f'server = "https://x/R4"\n{key} = "s3cret-value"\n')
     with pytest.raises(ConfigError) as exc:
@@ -86,8 +94,9 @@ def test_patient_as_a_string_is_not_split_into_letters(tmp_path):
 
 @pytest.mark.parametrize("every", ["0s", "9s", "999999999d", "8d", "99999999999999s"])
 def test_every_out_of_bounds_exits_2(tmp_path, every):
-    result = CliRunner().invoke(main, ["sync", "--source", str(tmp_path), "--out", str(tmp_path / "o"),
-                                       "--every", every])
+    result = CliRunner().invoke(
+        main, ["sync", "--source", str(tmp_path), "--out", str(tmp_path / "o"), "--every", every]
+    )
     assert result.exit_code == 2, result.output
     assert "--every" in result.output and "Traceback" not in result.output
 
@@ -108,7 +117,7 @@ def test_the_toml_example_in_sync_help_is_a_valid_configuration(tmp_path):
 
     lines = [line.strip() for line in SYNC_HELP.split("A complete sync.toml", 1)[1].split("\n")]
     start = next(i for i, line in enumerate(lines) if line.startswith("server = "))
-    example = "\n".join(lines[start:lines.index("", start)])
+    example = "\n".join(lines[start : lines.index("", start)])
     cfg = _toml(tmp_path, example)
     s = load_settings(cfg, {}, environ={})
     s.check()

@@ -1,4 +1,5 @@
 """The sync job end to end on files, and its state store: idempotent, resumable, conflict-safe."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,8 +45,16 @@ class RecordingSink(DirSink):
 def job(data: Path, store: StateStore, sink, **kw) -> SyncJob:
     from poems_fhir.mapping.rules import load_mapping
 
-    return SyncJob(source=FileSource([data]), sink=sink, store=store, mapping=load_mapping(), profile=MAYO,
-                   server_key="files:test", now=lambda: NOW, **kw)
+    return SyncJob(
+        source=FileSource([data]),
+        sink=sink,
+        store=store,
+        mapping=load_mapping(),
+        profile=MAYO,
+        server_key="files:test",
+        now=lambda: NOW,
+        **kw,
+    )
 
 
 def test_first_run_writes_in_scope_patients_second_run_writes_nothing(data, tmp_path):
@@ -64,8 +73,12 @@ def test_first_run_writes_in_scope_patients_second_run_writes_nothing(data, tmp_
 def test_out_of_scope_patients_get_no_report(data, tmp_path):
     shutil.copy(Path(__file__).resolve().parents[2] / "sample_bundles" / "transaction-urn-uuid.json", data)
     bundle = json.loads((data / "transaction-urn-uuid.json").read_text())
-    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] in ("Patient", "Observation")
-                       and e["resource"].get("code", {}).get("coding", [{}])[0].get("code") != "25700-6"]
+    bundle["entry"] = [
+        e
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] in ("Patient", "Observation")
+        and e["resource"].get("code", {}).get("coding", [{}])[0].get("code") != "25700-6"
+    ]
     (data / "transaction-urn-uuid.json").write_text(json.dumps(bundle))
     store = StateStore(tmp_path / "state.sqlite")
     summary = job(data, store, RecordingSink(tmp_path / "out")).run()
@@ -127,11 +140,20 @@ def test_a_write_refused_412_is_a_failure_that_keeps_what_we_knew_and_is_retried
 
 
 def test_if_match_is_added_for_reports_and_plans_we_wrote():
-    bundle = {"entry": [
-        {"fullUrl": "urn:uuid:1", "resource": {"resourceType": "DiagnosticReport"},
-         "request": {"method": "PUT", "url": "DiagnosticReport?identifier=s|v"}},
-        {"fullUrl": "urn:uuid:2", "resource": {"resourceType": "Provenance"},
-         "request": {"method": "PUT", "url": "Provenance?_tag=s|h"}}]}
+    bundle = {
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:1",
+                "resource": {"resourceType": "DiagnosticReport"},
+                "request": {"method": "PUT", "url": "DiagnosticReport?identifier=s|v"},
+            },
+            {
+                "fullUrl": "urn:uuid:2",
+                "resource": {"resourceType": "Provenance"},
+                "request": {"method": "PUT", "url": "Provenance?_tag=s|h"},
+            },
+        ]
+    }
     out = with_if_match(bundle, {"s|v": {"ref": "DiagnosticReport/9", "version": "abc"}})
     assert out["entry"][0]["request"]["ifMatch"] == 'W/"abc"'
     assert "ifMatch" not in out["entry"][1]["request"] and "ifMatch" not in bundle["entry"][0]["request"]
@@ -186,20 +208,28 @@ def test_summary_counts_patients_per_scope_and_classification(data, tmp_path):
     store = StateStore(tmp_path / "state.sqlite")
     first = job(data, store, RecordingSink(tmp_path / "out")).run()
     assert (first.in_scope, first.out_of_scope) == (5, 1)
-    assert first.screening.to_dict() == {"in_scope": {"total": 5, "met": 1, "not_met": 0, "indeterminate": 4},
-                                         "out_of_scope": {"total": 1, "met": 0, "not_met": 1, "indeterminate": 0}}
+    assert first.screening.to_dict() == {
+        "in_scope": {"total": 5, "met": 1, "not_met": 0, "indeterminate": 4},
+        "out_of_scope": {"total": 1, "met": 0, "not_met": 1, "indeterminate": 0},
+    }
     # unchanged patients are still counted: the screening describes the population, not the writes
     second = job(data, store, RecordingSink(tmp_path / "out")).run()
     assert second.screening.to_dict() == first.screening.to_dict() and second.unchanged == 5
     # the trigger is the same one evaluate uses: under castleman_disease the Castleman mimic is in scope,
     # and the classic case because its criteria are met (met is always in scope)
-    third = job(data, StateStore(tmp_path / "other.sqlite"), RecordingSink(tmp_path / "o2"),
-                trigger=("castleman_disease",), show_phi=True).run()
+    third = job(
+        data,
+        StateStore(tmp_path / "other.sqlite"),
+        RecordingSink(tmp_path / "o2"),
+        trigger=("castleman_disease",),
+        show_phi=True,
+    ).run()
     assert (third.in_scope, third.out_of_scope, third.written) == (2, 4, 2)
     assert sorted(c["patient"] for c in third.conclusions) == ["Patient/classic-poems", "Patient/mimic-castleman"]
 
 
 # ---------------------------------------------------------------- never lose work (#9.4)
+
 
 class Killed(BaseException):
     """A kill at a chosen point (not an Exception: nothing may catch it as a patient's failure)."""
@@ -291,8 +321,9 @@ def test_a_fatal_error_keeps_the_checkpoint_and_what_was_known(tmp_path):
 
     store = StateStore(tmp_path / "state.sqlite")
     store.record_patient("srv", "Patient/a", "h1", {"k": {"ref": "DiagnosticReport/1", "version": "3"}}, "written", "t")
-    summary = SyncJob(Source(TemporaryNetworkError("GET x: body cut short")), None, store, load_mapping(), MAYO, "srv",
-                      lambda: NOW).run()
+    summary = SyncJob(
+        Source(TemporaryNetworkError("GET x: body cut short")), None, store, load_mapping(), MAYO, "srv", lambda: NOW
+    ).run()
     assert summary.failed == 2 and summary.completed  # failures are recorded and queued: the checkpoint may move
     kept = store.patient("srv", "Patient/a")
     assert kept.status == "failed" and kept.written == {"k": {"ref": "DiagnosticReport/1", "version": "3"}}

@@ -1,5 +1,6 @@
 """Sync-job behaviours that a one-token bug would break while the rest of the suite stays green:
 the checkpoint after a stopped run, a 412 re-read that remembers what we wrote before."""
+
 from __future__ import annotations
 
 import copy
@@ -90,8 +91,9 @@ class FakeServer:
             raise PreconditionFailedError("POST transaction failed: HTTP 412: precondition failed")
         self.writes += 1
         written = {}
-        self.if_match += [e["request"].get("ifMatch") for e in bundle["entry"]
-                          if e["resource"]["resourceType"] == "DiagnosticReport"][:1]
+        self.if_match += [
+            e["request"].get("ifMatch") for e in bundle["entry"] if e["resource"]["resourceType"] == "DiagnosticReport"
+        ][:1]
         for e in bundle["entry"]:
             url = e["request"]["url"]
             self.versions[url] = self.versions.get(url, 0) + 1
@@ -129,8 +131,11 @@ def test_a_412_re_read_remembers_our_earlier_writes(tmp_path):
     assert (summary.conflicts, summary.written) == (0, 1), summary.problems
     assert store.patient("srv", patient).status == "written"
     # the retry carries If-Match with the version found on the server (adopted), not none
-    current = next(v for u, v in server.versions.items() if u.startswith("DiagnosticReport?") and
-                   server.resources[u]["subject"]["reference"] == patient)
+    current = next(
+        v
+        for u, v in server.versions.items()
+        if u.startswith("DiagnosticReport?") and server.resources[u]["subject"]["reference"] == patient
+    )
     assert server.if_match[sent_before:][-1] == f'W/"{current - 1}"'
 
 
@@ -158,8 +163,11 @@ def test_a_412_with_someone_elses_content_is_a_conflict_and_not_overwritten(tmp_
     server = FakeServer()
     make_job(source, store, server).run()
     patient = "Patient/classic-poems"
-    url = next(u for u, r in server.resources.items()
-               if r["resourceType"] == "DiagnosticReport" and r["subject"]["reference"] == patient)
+    url = next(
+        u
+        for u, r in server.resources.items()
+        if r["resourceType"] == "DiagnosticReport" and r["subject"]["reference"] == patient
+    )
     server.resources[url]["conclusion"] = "Reviewed by Dr X: criteria met"  # a clinician's edit
     raw = next(r for r in recs[patient].resources if r.data.get("id") == "cp-vegf")
     raw.data["valueQuantity"]["value"] = 900
@@ -180,13 +188,19 @@ def test_sample_bundle_has_the_observation_these_tests_change():
 def test_conclusions_summary_shape_and_the_page_attached(tmp_path):
     store = StateStore(tmp_path / "state.sqlite")
     server = FakeServer()
-    summary = make_job(CohortSource({"Patient/classic-poems": records()["Patient/classic-poems"]}), store,
-                       server, show_phi=True).run()
+    summary = make_job(
+        CohortSource({"Patient/classic-poems": records()["Patient/classic-poems"]}), store, server, show_phi=True
+    ).run()
     (c,) = summary.conclusions
-    assert c == {"patient": "Patient/classic-poems", "classification": "met", "missing": [],
-                 "flags": c["flags"]} and isinstance(c["flags"], list)
-    report = next(r for r in server.resources.values() if r["resourceType"] == "DiagnosticReport"
-                  and "presentedForm" in r)
+    assert c == {
+        "patient": "Patient/classic-poems",
+        "classification": "met",
+        "missing": [],
+        "flags": c["flags"],
+    } and isinstance(c["flags"], list)
+    report = next(
+        r for r in server.resources.values() if r["resourceType"] == "DiagnosticReport" and "presentedForm" in r
+    )
     assert report["presentedForm"][0]["contentType"].startswith("text/html")
 
 
@@ -198,8 +212,7 @@ def test_a_failed_write_is_reported_without_the_patient_id(tmp_path):
             raise TemporaryNetworkError(f"PUT https://fhir.example/DiagnosticReport?subject={patient} failed: HTTP 503")
 
     store = StateStore(tmp_path / "state.sqlite")
-    summary = make_job(CohortSource({"Patient/classic-poems": records()["Patient/classic-poems"]}), store,
-                       Down()).run()
+    summary = make_job(CohortSource({"Patient/classic-poems": records()["Patient/classic-poems"]}), store, Down()).run()
     assert summary.failed == 1 and "write failed" in summary.problems[0]
     assert "classic-poems" not in summary.problems[0] and "patient-" in summary.problems[0]
     assert store.patient("srv", "Patient/classic-poems").status == "failed"

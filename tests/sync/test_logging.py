@@ -1,4 +1,5 @@
 """Structured logs, fatal errors in JSON, one-line summaries, skipped input in the exit code."""
+
 from __future__ import annotations
 
 import ast
@@ -40,9 +41,13 @@ def test_every_log_call_in_the_package_has_an_event_name():
     missing = []
     for path in PACKAGE.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "log"
-                    and node.func.attr in ("debug", "info", "warning", "error", "critical", "exception")):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "log"
+                and node.func.attr in ("debug", "info", "warning", "error", "critical", "exception")
+            ):
                 has_event = any(k.arg == "extra" for k in node.keywords)
                 template = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
                 if not has_event and template not in TEMPLATES:
@@ -59,7 +64,11 @@ def test_json_and_text_formatters():
     log.info("no template %s", "x")
     first, second, third = json_lines(stream.getvalue())
     assert (first["event"], first["patient"], first["resources"], first["classification"]) == (
-        "patient.written", "patient-abc", 4, "met")
+        "patient.written",
+        "patient-abc",
+        4,
+        "met",
+    )
     assert (second["event"], second["count"], second["items"], second["level"]) == ("custom.event", 2, ["a"], "warning")
     assert third["event"] == "sync.test_json_and_text_formatters" and third["time"].endswith("+00:00")
     stream = io.StringIO()
@@ -71,8 +80,16 @@ def test_json_and_text_formatters():
 
 
 def test_sync_json_logs_are_one_object_per_line_with_events(tmp_path):
-    result = sync("--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "o"),
-                  "--state", str(tmp_path / "s.sqlite"), "--log-format", "json")
+    result = sync(
+        "--source",
+        str(SAMPLES / "classic-poems.json"),
+        "--out",
+        str(tmp_path / "o"),
+        "--state",
+        str(tmp_path / "s.sqlite"),
+        "--log-format",
+        "json",
+    )
     records = json_lines(result.stderr)
     events = [r["event"] for r in records]
     assert events[0] == "mapping.unverified" and records[0]["count"] > 0  # UNVERIFIED entries are in force
@@ -84,14 +101,28 @@ def test_sync_json_logs_are_one_object_per_line_with_events(tmp_path):
 
 
 def test_fatal_errors_are_json_with_log_format_json_and_summarised_with_format_json(tmp_path):
-    result = sync("--source", str(tmp_path / "missing"), "--out", str(tmp_path / "o"),
-                  "--state", str(tmp_path / "s.sqlite"), "--log-format", "json", "--format", "json")
+    result = sync(
+        "--source",
+        str(tmp_path / "missing"),
+        "--out",
+        str(tmp_path / "o"),
+        "--state",
+        str(tmp_path / "s.sqlite"),
+        "--log-format",
+        "json",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 2
     fatal = json_lines(result.stderr)[-1]
     assert (fatal["event"], fatal["level"], fatal["exit_code"]) == ("fatal", "error", 2)
     assert "no such file" in fatal["message"]
-    assert json.loads(result.stdout) == {"completed": False, "error": fatal["error"],
-                                         "error_type": fatal["error_type"], "exit_code": 2}
+    assert json.loads(result.stdout) == {
+        "completed": False,
+        "error": fatal["error"],
+        "error_type": fatal["error_type"],
+        "exit_code": 2,
+    }
     # a configuration error, before any setting is known
     result = sync("--every", "0s", "--log-format", "json", "--format", "json")
     assert result.exit_code == 2
@@ -105,8 +136,18 @@ def test_every_mode_prints_one_json_summary_per_line(tmp_path, monkeypatch):
     waits = []
     monkeypatch.setattr("threading.Event.wait", lambda self, timeout=None: waits.append(timeout) or len(waits) >= 2)
     monkeypatch.setattr(StopFlag, "install", lambda self: None)
-    result = sync("--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "o"),
-                  "--state", str(tmp_path / "s.sqlite"), "--every", "15m", "--format", "json")
+    result = sync(
+        "--source",
+        str(SAMPLES / "classic-poems.json"),
+        "--out",
+        str(tmp_path / "o"),
+        "--state",
+        str(tmp_path / "s.sqlite"),
+        "--every",
+        "15m",
+        "--format",
+        "json",
+    )
     runs = json_lines(result.stdout)
     assert len(runs) == 2 and [r["written"] for r in runs] == [1, 0] and runs[1]["unchanged"] == 1
 
@@ -116,8 +157,9 @@ def test_skipped_input_is_counted_and_exits_1(tmp_path):
     src.mkdir()
     shutil.copy(SAMPLES / "classic-poems.json", src / "good.json")
     (src / "broken.json").write_text('{"resourceType": "Bundle", "entry": [')
-    result = sync("--source", str(src), "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s.sqlite"),
-                  "--format", "json")
+    result = sync(
+        "--source", str(src), "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s.sqlite"), "--format", "json"
+    )
     doc = json.loads(result.stdout)
     assert doc["skipped_input"] >= 1 and doc["written"] == 1
     assert any("broken.json" in p for p in doc["problems"])
@@ -125,20 +167,43 @@ def test_skipped_input_is_counted_and_exits_1(tmp_path):
 
 
 def test_response_alerts_appear_in_the_summary(tmp_path):
-    result = sync("--source", str(SAMPLES / "relapse-case.json"), "--out", str(tmp_path / "o"),
-                  "--state", str(tmp_path / "s.sqlite"), "--format", "json")
+    result = sync(
+        "--source",
+        str(SAMPLES / "relapse-case.json"),
+        "--out",
+        str(tmp_path / "o"),
+        "--state",
+        str(tmp_path / "s.sqlite"),
+        "--format",
+        "json",
+    )
     doc = json.loads(result.stdout)
     alerts = [a for c in doc["conclusions"] for a in c["alerts"]]
     assert doc["alerts"] == len(alerts) > 0 and all(a["code"] and a["message"] for a in alerts)
-    text = sync("--source", str(SAMPLES / "relapse-case.json"), "--out", str(tmp_path / "o2"),
-                "--state", str(tmp_path / "s2.sqlite")).stdout
+    text = sync(
+        "--source",
+        str(SAMPLES / "relapse-case.json"),
+        "--out",
+        str(tmp_path / "o2"),
+        "--state",
+        str(tmp_path / "s2.sqlite"),
+    ).stdout
     assert f"  alert: {alerts[0]['code']}: " in text
 
 
 def test_an_unusable_mapping_file_is_a_configuration_error(tmp_path):
-    result = sync("--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "o"),
-                  "--state", str(tmp_path / "s.sqlite"), "--mappings", str(tmp_path / "nope.yaml"),
-                  "--log-format", "json")
+    result = sync(
+        "--source",
+        str(SAMPLES / "classic-poems.json"),
+        "--out",
+        str(tmp_path / "o"),
+        "--state",
+        str(tmp_path / "s.sqlite"),
+        "--mappings",
+        str(tmp_path / "nope.yaml"),
+        "--log-format",
+        "json",
+    )
     assert result.exit_code == 2
     fatal = json_lines(result.stderr)[-1]
     assert fatal["event"] == "fatal" and "nope.yaml" in fatal["message"] and "mappings check" in fatal["message"]
@@ -149,8 +214,18 @@ def test_every_mode_outage_leaves_a_json_line_and_a_json_log(tmp_path, monkeypat
     monkeypatch.setattr("threading.Event.wait", lambda self, timeout=None: waits.append(timeout) or len(waits) >= 2)
     monkeypatch.setattr(StopFlag, "install", lambda self: None)
     monkeypatch.setattr("poems_fhir.sync.runner.time.sleep", lambda s: None)
-    result = sync("--server", "http://127.0.0.1:9/fhir", "--state", str(tmp_path / "s.sqlite"), "--every", "15m",
-                  "--format", "json", "--log-format", "json")
+    result = sync(
+        "--server",
+        "http://127.0.0.1:9/fhir",
+        "--state",
+        str(tmp_path / "s.sqlite"),
+        "--every",
+        "15m",
+        "--format",
+        "json",
+        "--log-format",
+        "json",
+    )
     assert result.exit_code == 3
     runs = json_lines(result.stdout)
     assert len(runs) == 2 and all(r["completed"] is False and r["exit_code"] == 3 for r in runs)

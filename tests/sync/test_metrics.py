@@ -1,4 +1,5 @@
 """Prometheus metrics after each run (textfile collector) and /metrics + /healthz on loopback."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,11 @@ from tests.conftest import SAMPLES
 
 
 def samples(path: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for f in text_string_to_metric_families(path.read_text()) for s in f.samples}
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for f in text_string_to_metric_families(path.read_text())
+        for s in f.samples
+    }
 
 
 class Clock:
@@ -83,8 +87,7 @@ def test_health_is_stale_when_the_loop_stops_making_progress():
     m = SyncMetrics(clock=clock)
     assert m.health(900)[0] == 503  # no run yet
     m.run_started()
-    assert m.health(900) == (200, {"status": "ok", "last_run_end": None, "last_success": None,
-                                   "last_exit_code": None})
+    assert m.health(900) == (200, {"status": "ok", "last_run_end": None, "last_success": None, "last_exit_code": None})
     clock.t += 60
     m.run_failed(3)
     code, body = m.health(900)
@@ -124,9 +127,22 @@ def test_sync_writes_the_metrics_file_after_each_run(tmp_path, monkeypatch):
     monkeypatch.setattr("threading.Event.wait", fake_wait)
     monkeypatch.setattr(StopFlag, "install", lambda self: None)
     prom = tmp_path / "poems_fhir.prom"
-    result = CliRunner().invoke(main, ["sync", "--source", str(SAMPLES / "classic-poems.json"),
-                                       "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s.sqlite"),
-                                       "--every", "15m", "--metrics-file", str(prom)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "sync",
+            "--source",
+            str(SAMPLES / "classic-poems.json"),
+            "--out",
+            str(tmp_path / "o"),
+            "--state",
+            str(tmp_path / "s.sqlite"),
+            "--every",
+            "15m",
+            "--metrics-file",
+            str(prom),
+        ],
+    )
     assert result.exit_code == 0, result.output
     got = samples(prom)
     assert got[("poems_fhir_runs_total", (("outcome", "completed"),))] == 2
@@ -134,7 +150,9 @@ def test_sync_writes_the_metrics_file_after_each_run(tmp_path, monkeypatch):
     assert got[("poems_fhir_patients_total", (("outcome", "unchanged"),))] == 1
     default = load_mapping([]).identity[0]
     assert [k for k in got if k[0] == "poems_fhir_info"][0][1] == (
-        ("mapping", f"{default['name']}@{default['version']}"), ("version", __version__))
+        ("mapping", f"{default['name']}@{default['version']}"),
+        ("version", __version__),
+    )
 
 
 def test_metrics_options_are_checked(tmp_path):
@@ -166,9 +184,22 @@ def test_every_mode_serves_metrics_and_health_while_it_waits(tmp_path, monkeypat
 
     monkeypatch.setattr("threading.Event.wait", fake_wait)
     monkeypatch.setattr(StopFlag, "install", lambda self: None)
-    result = CliRunner().invoke(main, ["sync", "--source", str(SAMPLES / "classic-poems.json"),
-                                       "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s.sqlite"),
-                                       "--every", "15m", "--metrics-port", str(port)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "sync",
+            "--source",
+            str(SAMPLES / "classic-poems.json"),
+            "--out",
+            str(tmp_path / "o"),
+            "--state",
+            str(tmp_path / "s.sqlite"),
+            "--every",
+            "15m",
+            "--metrics-port",
+            str(port),
+        ],
+    )
     assert result.exit_code == 0, result.output
     (status, health), metrics_text = seen[0], seen[1]
     assert status == 200 and health["status"] == "ok" and health["last_exit_code"] == 0

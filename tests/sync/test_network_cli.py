@@ -1,4 +1,5 @@
 """`poems-fhir sync` against faulty servers: each cause has its own message and exit code."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,8 +29,16 @@ def sync(tmp_path, *args: str, env: dict[str, str] | None = None):
 
 
 def test_down_server_with_client_credentials_and_no_token_url_says_down(tmp_path, no_real_sleep):
-    result = sync(tmp_path, "--server", "http://127.0.0.1:9/fhir", "--auth", "client-credentials",
-                  "--client-id", "c", env={"POEMS_FHIR_CLIENT_SECRET": "pw-123456"})
+    result = sync(
+        tmp_path,
+        "--server",
+        "http://127.0.0.1:9/fhir",
+        "--auth",
+        "client-credentials",
+        "--client-id",
+        "c",
+        env={"POEMS_FHIR_CLIENT_SECRET": "pw-123456"},
+    )
     assert result.exit_code == 3, result.output
     assert "connection refused - the server is down" in result.output
     assert "could not discover" not in result.output and "pw-123456" not in result.output
@@ -59,9 +68,15 @@ def test_refused_token_exits_4(tmp_path):
 @responses.activate
 def test_missing_permission_exits_5_and_names_it(tmp_path):
     responses.add("GET", f"{BASE}/metadata", json=METADATA, headers=DATE)
-    responses.add("GET", f"{BASE}/Observation", status=403,
-                  json={"resourceType": "OperationOutcome",
-                        "issue": [{"severity": "error", "code": "forbidden", "details": {"text": "Forbidden"}}]})
+    responses.add(
+        "GET",
+        f"{BASE}/Observation",
+        status=403,
+        json={
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "forbidden", "details": {"text": "Forbidden"}}],
+        },
+    )
     result = sync(tmp_path, "--server", BASE, "--auth", "bearer", env={"POEMS_FHIR_TOKEN": "tok-123456"})
     assert result.exit_code == 5, result.output
     assert "permission missing: the server refused search on Observation" in result.output
@@ -70,8 +85,9 @@ def test_missing_permission_exits_5_and_names_it(tmp_path):
 
 @responses.activate
 def test_server_errors_that_persist_exit_3(tmp_path):
-    responses.add("GET", f"{BASE}/metadata", status=503, body="<html><title>Maintenance</title></html>",
-                  content_type="text/html")
+    responses.add(
+        "GET", f"{BASE}/metadata", status=503, body="<html><title>Maintenance</title></html>", content_type="text/html"
+    )
     result = sync(tmp_path, "--server", BASE)
     assert result.exit_code == 3, result.output
     assert "HTTP 503" in result.output and "gave up after 5" in result.output and "<" not in result.output
@@ -84,8 +100,10 @@ def test_deadlines_are_flags_and_config_keys(tmp_path):
     assert (s.request_deadline, s.run_deadline) == ("2m", "1h")
     s = load_settings(cfg, {"request_deadline": "30s"}, environ={"POEMS_FHIR_RUN_DEADLINE": "2h"})
     assert (s.request_deadline, s.run_deadline) == ("30s", "2h")
-    assert (load_settings(None, {}, environ={}).request_deadline, load_settings(None, {}, environ={}).run_deadline) \
-        == ("5m", "6h")
+    assert (load_settings(None, {}, environ={}).request_deadline, load_settings(None, {}, environ={}).run_deadline) == (
+        "5m",
+        "6h",
+    )
     with pytest.raises(ConfigError, match="request-deadline"):
         load_settings(None, {"request_deadline": "soon"}, environ={})
     with pytest.raises(ConfigError, match="at least 1s"):

@@ -1,4 +1,5 @@
 """The ownership decision on FHIR JSON alone (sync/ownership.py): no server, no state."""
+
 from __future__ import annotations
 
 import copy
@@ -40,12 +41,15 @@ def test_what_we_wrote_reads_as_ours_after_the_server_resolved_the_references(bu
     assert is_unchanged_ours(plan) and not owned(plan, ServerView())
 
 
-@pytest.mark.parametrize("edit", [
-    lambda r: r.update(status="active"),
-    lambda r: r.update(note=[{"text": "discussed with the patient"}]),
-    lambda r: r["activity"].pop(),
-    lambda r: r.update(description="the clinician's own words"),
-])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda r: r.update(status="active"),
+        lambda r: r.update(note=[{"text": "discussed with the patient"}]),
+        lambda r: r["activity"].pop(),
+        lambda r: r.update(description="the clinician's own words"),
+    ],
+)
 def test_any_edit_makes_it_someone_elses(bundle, edit):
     plan = stored(bundle, "CarePlan", "p1")
     edit(plan)
@@ -59,7 +63,9 @@ def test_unchanged_content_sends_nothing_and_a_changed_one_sends_with_if_match(b
     for e in changed["entry"]:
         if e["resource"]["resourceType"] == "DiagnosticReport":
             e["resource"]["conclusion"] += " New lab."
-            e["resource"]["meta"]["tag"] = [t for t in e["resource"]["meta"]["tag"] if t["system"] != CONTENT_TAG_SYSTEM]
+            e["resource"]["meta"]["tag"] = [
+                t for t in e["resource"]["meta"]["tag"] if t["system"] != CONTENT_TAG_SYSTEM
+            ]
     from poems_fhir.fhir.write import mark_ownership
 
     mark_ownership(changed, "k")

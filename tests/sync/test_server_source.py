@@ -1,4 +1,5 @@
 """Cohort discovery, per-patient reads and the no-transaction write fallback, on recorded shapes."""
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,14 @@ def test_discovery_uses_code_chunks_lastupdated_overlap_and_server_time(mapping)
     responses.add("GET", f"{BASE}/metadata", json={"resourceType": "CapabilityStatement"}, headers={"Date": DATE})
     discovered = fill(exchange("06-discovery.json", 0)["response"]["body"])
     responses.add("GET", f"{BASE}/Observation", json=discovered)
-    for rtype in ("Condition", "Procedure", "DiagnosticReport", "MedicationStatement", "MedicationRequest",
-                  "MedicationAdministration"):
+    for rtype in (
+        "Condition",
+        "Procedure",
+        "DiagnosticReport",
+        "MedicationStatement",
+        "MedicationRequest",
+        "MedicationAdministration",
+    ):
         responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
     source = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, caps())
     cohort = source.cohort("2026-11-27T00:14:46.856Z")
@@ -43,7 +50,12 @@ def test_discovery_uses_code_chunks_lastupdated_overlap_and_server_time(mapping)
     queries = [urllib.parse.parse_qs(s.query) for s in searches]
     assert all(q["_lastUpdated"] == ["gt2026-11-27T00:09:46.856Z"] for q in queries)  # 5 min overlap
     assert all(len(q["code"][0].split(",")) <= CODE_CHUNK for q in queries if "code" in q)
-    obs_codes = {c for s, q in zip(searches, queries, strict=True) if s.path.endswith("Observation") for c in q["code"][0].split(",")}
+    obs_codes = {
+        c
+        for s, q in zip(searches, queries, strict=True)
+        if s.path.endswith("Observation")
+        for c in q["code"][0].split(",")
+    }
     assert {"http://loinc.org|75628-8", "http://loinc.org|25700-6"} <= obs_codes
     # DiagnosticReports only by the categories and modality codes the mapping reads, never all of them
     reports = [q for s, q in zip(searches, queries, strict=True) if s.path.endswith("DiagnosticReport")]
@@ -58,8 +70,15 @@ def test_discovery_uses_code_chunks_lastupdated_overlap_and_server_time(mapping)
 @responses.activate
 def test_without_lastupdated_every_run_rescans(mapping):
     responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": DATE})
-    for rtype in ("Observation", "Condition", "Procedure", "DiagnosticReport", "MedicationStatement",
-                  "MedicationRequest", "MedicationAdministration"):
+    for rtype in (
+        "Observation",
+        "Condition",
+        "Procedure",
+        "DiagnosticReport",
+        "MedicationStatement",
+        "MedicationRequest",
+        "MedicationAdministration",
+    ):
         responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
     source = ServerSource(FhirClient(BASE), mapping, caps(last_updated=False))
     source.cohort("2026-11-27T00:14:46.856Z")
@@ -69,23 +88,45 @@ def test_without_lastupdated_every_run_rescans(mapping):
 @responses.activate
 def test_per_patient_reads_are_seven_searches_with_medications(mapping):
     pid = "34eed09a-97d3-4ddf-bc64-7afbf93e740d"
-    reads = {ex["request"]["path"].split("?")[0]: fill(ex["response"]["body"])
-             for ex in [exchange("07-per-patient-reads.json", i) for i in range(3)]}
+    reads = {
+        ex["request"]["path"].split("?")[0]: fill(ex["response"]["body"])
+        for ex in [exchange("07-per-patient-reads.json", i) for i in range(3)]
+    }
     responses.add("POST", f"{BASE}/Observation/_search", json=reads["Observation"])
-    responses.add("GET", f"{BASE}/Condition", json=reads["Condition"], match=[matchers.query_param_matcher(
-        {"patient": pid, "_count": "200"})])
+    responses.add(
+        "GET",
+        f"{BASE}/Condition",
+        json=reads["Condition"],
+        match=[matchers.query_param_matcher({"patient": pid, "_count": "200"})],
+    )
     responses.add("GET", f"{BASE}/Procedure", json=reads["Procedure"])
     responses.add("GET", f"{BASE}/DiagnosticReport", json=empty_bundle())
-    statement = {"resourceType": "MedicationStatement", "id": "ms1", "status": "active",
-                 "subject": {"reference": f"Patient/{pid}"}, "medicationReference": {"reference": "Medication/m1"},
-                 "effectiveDateTime": "2019-02-22"}
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "ms1",
+        "status": "active",
+        "subject": {"reference": f"Patient/{pid}"},
+        "medicationReference": {"reference": "Medication/m1"},
+        "effectiveDateTime": "2019-02-22",
+    }
     medication = {"resourceType": "Medication", "id": "m1", "code": {"text": "lenalidomide"}}
-    responses.add("GET", f"{BASE}/MedicationStatement", json={
-        "resourceType": "Bundle", "type": "searchset", "entry": [
-            {"resource": statement, "search": {"mode": "match"}},
-            {"resource": medication, "search": {"mode": "include"}}]},
-        match=[matchers.query_param_matcher({"patient": pid, "_count": "200",
-                                             "_include": "MedicationStatement:medication"})])
+    responses.add(
+        "GET",
+        f"{BASE}/MedicationStatement",
+        json={
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [
+                {"resource": statement, "search": {"mode": "match"}},
+                {"resource": medication, "search": {"mode": "include"}},
+            ],
+        },
+        match=[
+            matchers.query_param_matcher(
+                {"patient": pid, "_count": "200", "_include": "MedicationStatement:medication"}
+            )
+        ],
+    )
     responses.add("GET", f"{BASE}/MedicationRequest", json=empty_bundle())
     responses.add("GET", f"{BASE}/MedicationAdministration", json=empty_bundle())
     responses.add("GET", f"{BASE}/Patient/{pid}", json={"resourceType": "Patient", "id": pid, "gender": "male"})
@@ -102,30 +143,63 @@ def test_per_patient_reads_are_seven_searches_with_medications(mapping):
 
 @responses.activate
 def test_ordered_conditional_updates_when_transactions_are_unsupported():
-    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"fullUrl": "urn:uuid:dev", "resource": {"resourceType": "Device"},
-         "request": {"method": "PUT", "url": "Device?identifier=s|d"}},
-        {"fullUrl": "urn:uuid:dr", "resource": {"resourceType": "DiagnosticReport", "status": "partial"},
-         "request": {"method": "PUT", "url": "DiagnosticReport?identifier=s|r", "ifMatch": 'W/"v1"'}},
-        {"fullUrl": "urn:uuid:cp", "resource": {"resourceType": "CarePlan", "author": {"reference": "urn:uuid:dev"},
-                                                "supportingInfo": [{"reference": "urn:uuid:dr"}]},
-         "request": {"method": "PUT", "url": "CarePlan?identifier=s|c"}},
-    ]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:dev",
+                "resource": {"resourceType": "Device"},
+                "request": {"method": "PUT", "url": "Device?identifier=s|d"},
+            },
+            {
+                "fullUrl": "urn:uuid:dr",
+                "resource": {"resourceType": "DiagnosticReport", "status": "partial"},
+                "request": {"method": "PUT", "url": "DiagnosticReport?identifier=s|r", "ifMatch": 'W/"v1"'},
+            },
+            {
+                "fullUrl": "urn:uuid:cp",
+                "resource": {
+                    "resourceType": "CarePlan",
+                    "author": {"reference": "urn:uuid:dev"},
+                    "supportingInfo": [{"reference": "urn:uuid:dr"}],
+                },
+                "request": {"method": "PUT", "url": "CarePlan?identifier=s|c"},
+            },
+        ],
+    }
     # shaped like the recorded server (fhir-server/08): 201 with Location and ETag, meta.versionId in the body
-    responses.add("PUT", f"{BASE}/Device?identifier=s|d", status=201,
-                  json={"resourceType": "Device", "id": "d1", "meta": {"versionId": "a"}},
-                  headers={"Location": f"{BASE}/Device/d1", "ETag": 'W/"a"'})
-    responses.add("PUT", f"{BASE}/DiagnosticReport?identifier=s|r",
-                  json={"resourceType": "DiagnosticReport", "id": "r1", "meta": {"versionId": "b"}},
-                  headers={"ETag": 'W/"b"'}, match=[matchers.header_matcher({"If-Match": 'W/"v1"'})])
-    responses.add("PUT", f"{BASE}/CarePlan?identifier=s|c", status=201,
-                  json={"resourceType": "CarePlan", "id": "c1", "meta": {"versionId": "c"}},
-                  headers={"Location": f"{BASE}/CarePlan/c1", "ETag": 'W/"c"'})
+    responses.add(
+        "PUT",
+        f"{BASE}/Device?identifier=s|d",
+        status=201,
+        json={"resourceType": "Device", "id": "d1", "meta": {"versionId": "a"}},
+        headers={"Location": f"{BASE}/Device/d1", "ETag": 'W/"a"'},
+    )
+    responses.add(
+        "PUT",
+        f"{BASE}/DiagnosticReport?identifier=s|r",
+        json={"resourceType": "DiagnosticReport", "id": "r1", "meta": {"versionId": "b"}},
+        headers={"ETag": 'W/"b"'},
+        match=[matchers.header_matcher({"If-Match": 'W/"v1"'})],
+    )
+    responses.add(
+        "PUT",
+        f"{BASE}/CarePlan?identifier=s|c",
+        status=201,
+        json={"resourceType": "CarePlan", "id": "c1", "meta": {"versionId": "c"}},
+        headers={"Location": f"{BASE}/CarePlan/c1", "ETag": 'W/"c"'},
+    )
     written = ServerSink(FhirClient(BASE), caps(transaction=False)).write("Patient/1", bundle)
-    assert written == {"s|d": {"ref": "Device/d1", "version": "a"}, "s|r": {"ref": "DiagnosticReport/r1", "version": "b"},
-                       "s|c": {"ref": "CarePlan/c1", "version": "c"}}
+    assert written == {
+        "s|d": {"ref": "Device/d1", "version": "a"},
+        "s|r": {"ref": "DiagnosticReport/r1", "version": "b"},
+        "s|c": {"ref": "CarePlan/c1", "version": "c"},
+    }
     plan = json.loads(responses.calls[2].request.body)
-    assert plan["author"] == {"reference": "Device/d1"} and plan["supportingInfo"] == [{"reference": "DiagnosticReport/r1"}]
+    assert plan["author"] == {"reference": "Device/d1"} and plan["supportingInfo"] == [
+        {"reference": "DiagnosticReport/r1"}
+    ]
 
 
 @responses.activate
@@ -145,9 +219,20 @@ def test_a_missing_group_is_a_config_error_naming_it(mapping):
 @responses.activate
 def test_group_members_of_odd_shapes_are_skipped_and_a_garbled_date_stores_no_checkpoint(mapping):
     responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": "sometime soon"})
-    responses.add("GET", f"{BASE}/Group/g", json={"resourceType": "Group", "member": [
-        {"entity": {"reference": "Patient/a"}}, {"entity": "Patient/b"}, 7, {"entity": {"reference": 3}},
-        {"entity": {"reference": "Practitioner/x"}}]})
+    responses.add(
+        "GET",
+        f"{BASE}/Group/g",
+        json={
+            "resourceType": "Group",
+            "member": [
+                {"entity": {"reference": "Patient/a"}},
+                {"entity": "Patient/b"},
+                7,
+                {"entity": {"reference": 3}},
+                {"entity": {"reference": "Practitioner/x"}},
+            ],
+        },
+    )
     cohort = ServerSource(FhirClient(BASE), mapping, caps(), group="g").cohort(None)
     assert cohort.patients == ["Patient/a"] and cohort.server_time is None
 
@@ -156,37 +241,90 @@ def test_group_members_of_odd_shapes_are_skipped_and_a_garbled_date_stores_no_ch
 def test_a_server_that_normalises_what_it_stores_gets_our_marker_retagged_once():
     from poems_fhir.fhir.write import CONTENT_TAG_SYSTEM, is_unchanged_ours, mark, ownership_hash
 
-    report = {"resourceType": "DiagnosticReport", "status": "partial", "code": {"text": "x"},
-              "identifier": [{"system": "s", "value": "r"}], "conclusion": "VEGF 624.0 pg/mL", "meta": {}}
+    report = {
+        "resourceType": "DiagnosticReport",
+        "status": "partial",
+        "code": {"text": "x"},
+        "identifier": [{"system": "s", "value": "r"}],
+        "conclusion": "VEGF 624.0 pg/mL",
+        "meta": {},
+    }
     mark(report, ownership_hash(report))
-    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"fullUrl": "urn:uuid:dr", "resource": report, "request": {"method": "PUT", "url": "DiagnosticReport?identifier=s|r"}}]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:dr",
+                "resource": report,
+                "request": {"method": "PUT", "url": "DiagnosticReport?identifier=s|r"},
+            }
+        ],
+    }
     # the server stores the text trimmed of the trailing zero (a normalisation, not a clinician's edit)
-    stored = {**json.loads(json.dumps(report)), "id": "r1", "conclusion": "VEGF 624 pg/mL",
-              "meta": {**report["meta"], "versionId": "1"}}
-    responses.add("POST", BASE, json={"resourceType": "Bundle", "type": "transaction-response", "entry": [
-        {"resource": stored, "response": {"status": "201", "location": "DiagnosticReport/r1/_history/1"}}]})
-    responses.add("PUT", f"{BASE}/DiagnosticReport/r1", json={**stored, "meta": {"versionId": "2"}},
-                  match=[matchers.header_matcher({"If-Match": 'W/"1"'})])
+    stored = {
+        **json.loads(json.dumps(report)),
+        "id": "r1",
+        "conclusion": "VEGF 624 pg/mL",
+        "meta": {**report["meta"], "versionId": "1"},
+    }
+    responses.add(
+        "POST",
+        BASE,
+        json={
+            "resourceType": "Bundle",
+            "type": "transaction-response",
+            "entry": [
+                {"resource": stored, "response": {"status": "201", "location": "DiagnosticReport/r1/_history/1"}}
+            ],
+        },
+    )
+    responses.add(
+        "PUT",
+        f"{BASE}/DiagnosticReport/r1",
+        json={**stored, "meta": {"versionId": "2"}},
+        match=[matchers.header_matcher({"If-Match": 'W/"1"'})],
+    )
     written = ServerSink(FhirClient(BASE), caps(transaction=True)).write("Patient/1", bundle)
     assert written["s|r"] == {"ref": "DiagnosticReport/r1", "version": "2"}
     retagged = json.loads(responses.calls[1].request.body)
     assert is_unchanged_ours(retagged) and retagged["conclusion"] == "VEGF 624 pg/mL"
-    assert [t for t in retagged["meta"]["tag"] if t["system"] == CONTENT_TAG_SYSTEM][0]["code"] != \
-        [t for t in report["meta"]["tag"] if t["system"] == CONTENT_TAG_SYSTEM][0]["code"]
+    assert [t for t in retagged["meta"]["tag"] if t["system"] == CONTENT_TAG_SYSTEM][0]["code"] != [
+        t for t in report["meta"]["tag"] if t["system"] == CONTENT_TAG_SYSTEM
+    ][0]["code"]
 
 
 @responses.activate
 def test_a_server_that_stores_what_it_was_sent_gets_no_extra_request():
     from poems_fhir.fhir.write import mark, ownership_hash
 
-    report = {"resourceType": "DiagnosticReport", "status": "partial", "identifier": [{"system": "s", "value": "r"}],
-              "meta": {}}
+    report = {
+        "resourceType": "DiagnosticReport",
+        "status": "partial",
+        "identifier": [{"system": "s", "value": "r"}],
+        "meta": {},
+    }
     mark(report, ownership_hash(report))
-    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
-        {"fullUrl": "urn:uuid:dr", "resource": report, "request": {"method": "PUT", "url": "DiagnosticReport?identifier=s|r"}}]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:dr",
+                "resource": report,
+                "request": {"method": "PUT", "url": "DiagnosticReport?identifier=s|r"},
+            }
+        ],
+    }
     stored = {**report, "id": "r1", "meta": {**report["meta"], "versionId": "1", "lastUpdated": "2026-11-27T10:00:00Z"}}
-    responses.add("POST", BASE, json={"resourceType": "Bundle", "type": "transaction-response", "entry": [
-        {"resource": stored, "response": {"status": "201"}}]})
+    responses.add(
+        "POST",
+        BASE,
+        json={
+            "resourceType": "Bundle",
+            "type": "transaction-response",
+            "entry": [{"resource": stored, "response": {"status": "201"}}],
+        },
+    )
     ServerSink(FhirClient(BASE), caps(transaction=True)).write("Patient/1", bundle)
     assert len(responses.calls) == 1

@@ -1,4 +1,5 @@
 """State file errors: every problem is exit 2 naming the file, the problem and the fix."""
+
 from __future__ import annotations
 
 import os
@@ -21,7 +22,9 @@ def make_state(path):
 def test_corrupt_state_file_says_how_to_move_it_aside(tmp_path):
     path = tmp_path / "state.sqlite"
     path.write_bytes(b"this is not a database at all" * 100)
-    with pytest.raises(StateError, match=r"damaged or not a state file.*mv .*state.sqlite .*state.sqlite.broken") as exc:
+    with pytest.raises(
+        StateError, match=r"damaged or not a state file.*mv .*state.sqlite .*state.sqlite.broken"
+    ) as exc:
         StateStore(path)
     assert exc.value.exit_code == EXIT_USAGE and str(path) in str(exc.value)
 
@@ -32,7 +35,7 @@ def test_truncated_state_file(tmp_path):
     for suffix in ("-wal", "-shm"):
         (tmp_path / f"state.sqlite{suffix}").unlink(missing_ok=True)
     data = path.read_bytes()
-    path.write_bytes(data[:len(data) // 3])
+    path.write_bytes(data[: len(data) // 3])
     with pytest.raises(StateError, match=f"state file {path} is damaged.*move it aside"):
         StateStore(path)
 
@@ -55,7 +58,9 @@ def test_read_only_state_file_even_as_root(tmp_path, monkeypatch):
     path = tmp_path / "state.sqlite"
     make_state(path)
     real = os.access
-    monkeypatch.setattr(os, "access", lambda p, mode: False if str(p) == str(path) and mode == os.W_OK else real(p, mode))
+    monkeypatch.setattr(
+        os, "access", lambda p, mode: False if str(p) == str(path) and mode == os.W_OK else real(p, mode)
+    )
     with pytest.raises(StateError, match=f"{path} is read-only"):
         StateStore(path)
 
@@ -101,10 +106,13 @@ def test_locked_by_another_process_mid_write(tmp_path):
     path = tmp_path / "state.sqlite"
     make_state(path)
     # another process holds an exclusive SQLite lock (e.g. a hand edit with sqlite3 in progress)
-    code = ("import sqlite3,sys; db=sqlite3.connect(sys.argv[1], isolation_level=None); "
-            "db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); sys.stdin.read()")
-    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    code = (
+        "import sqlite3,sys; db=sqlite3.connect(sys.argv[1], isolation_level=None); "
+        "db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); sys.stdin.read()"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
         store = StateStore(path, busy_timeout=0)  # a reader gets in (WAL); writing is refused

@@ -1,4 +1,5 @@
 """`poems-fhir state ...` and state-file errors through the `sync` command."""
+
 from __future__ import annotations
 
 import json
@@ -18,15 +19,27 @@ def cli(*args):
 
 def synced(tmp_path):
     state = tmp_path / "s" / "state.sqlite"
-    result = cli("sync", "--source", str(SAMPLES / "classic-poems.json"), "--source", str(SAMPLES / "mimics"),
-                 "--out", str(tmp_path / "out"), "--state", str(state), "--format", "json")
+    result = cli(
+        "sync",
+        "--source",
+        str(SAMPLES / "classic-poems.json"),
+        "--source",
+        str(SAMPLES / "mimics"),
+        "--out",
+        str(tmp_path / "out"),
+        "--state",
+        str(state),
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     return state
 
 
 def test_sync_with_a_state_path_that_is_a_folder_exits_2(tmp_path):
-    result = cli("sync", "--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "o"),
-                 "--state", str(tmp_path))
+    result = cli(
+        "sync", "--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "o"), "--state", str(tmp_path)
+    )
     assert result.exit_code == 2
     assert f"state path {tmp_path} is a folder" in result.output and "Traceback" not in result.output
 
@@ -34,17 +47,27 @@ def test_sync_with_a_state_path_that_is_a_folder_exits_2(tmp_path):
 def test_sync_with_a_corrupt_state_file_exits_2_and_says_how_to_move_it(tmp_path):
     state = tmp_path / "state.sqlite"
     state.write_bytes(b"\x00garbage" * 512)
-    result = cli("sync", "--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "o"),
-                 "--state", str(state))
+    result = cli(
+        "sync", "--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "o"), "--state", str(state)
+    )
     assert result.exit_code == 2 and f"mv {state} {state}.broken" in result.output
 
 
 def test_sync_dry_run_on_files_leaves_no_state(tmp_path):
     state = tmp_path / "s" / "state.sqlite"
-    result = cli("sync", "--source", str(SAMPLES / "classic-poems.json"), "--dry-run", str(tmp_path / "dry"),
-                 "--state", str(state), "--format", "json")
+    result = cli(
+        "sync",
+        "--source",
+        str(SAMPLES / "classic-poems.json"),
+        "--dry-run",
+        str(tmp_path / "dry"),
+        "--state",
+        str(state),
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
-    doc = json.loads(result.output[result.output.index("{"):])
+    doc = json.loads(result.output[result.output.index("{") :])
     assert (doc["would_write"], doc["written"]) == (1, 0)
     assert not (tmp_path / "s").exists()
     assert "would write" in result.output  # the log line (CliRunner mixes stderr in)
@@ -53,8 +76,16 @@ def test_sync_dry_run_on_files_leaves_no_state(tmp_path):
 def test_state_show_failed_conflicts_export(tmp_path):
     state = synced(tmp_path)
     store = StateStore(state)
-    store.record_patient("files:x", "Patient/gone", "", {}, "missing", "2026-11-27T10:00:00",
-                         reason="GET Patient/gone failed: HTTP 404", attempts=1)
+    store.record_patient(
+        "files:x",
+        "Patient/gone",
+        "",
+        {},
+        "missing",
+        "2026-11-27T10:00:00",
+        reason="GET Patient/gone failed: HTTP 404",
+        attempts=1,
+    )
     store.add_takeover("files:x", "Patient/classic-poems", "CarePlan/7", "k", "active", "2026-11-27T10:00:00")
     store.close()
     show = cli("state", "show", "--state", str(state))
@@ -108,9 +139,18 @@ def test_the_summary_prints_even_when_the_run_dies(tmp_path, monkeypatch):
         raise AuthError("GET Patient/x failed: HTTP 401 - check the credentials and their scopes")
 
     monkeypatch.setattr(FileSource, "fetch", dies)
-    result = cli("sync", "--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "o"),
-                 "--state", str(tmp_path / "s.sqlite"), "--format", "json")
+    result = cli(
+        "sync",
+        "--source",
+        str(SAMPLES / "classic-poems.json"),
+        "--out",
+        str(tmp_path / "o"),
+        "--state",
+        str(tmp_path / "s.sqlite"),
+        "--format",
+        "json",
+    )
     assert result.exit_code == 4  # authentication refused (the network edge's exit code)
-    doc = json.loads(result.output[result.output.index("{"):result.output.rindex("}") + 1])
+    doc = json.loads(result.output[result.output.index("{") : result.output.rindex("}") + 1])
     assert doc["completed"] is False and "401" in doc["fatal"]
     assert StateStore(tmp_path / "s.sqlite").runs()[-1]["outcome"] == "failed"

@@ -5,6 +5,7 @@ One engine per run (it lives on the compiled mapping); the spaCy pipelines are b
 so a run whose texts never pass the prefilter never imports spaCy. Texts go to the pipeline of
 their script (Latin or Cyrillic); all texts of a patient are read in one call.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,16 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .lexicon import (KeyIndex, PhraseFilter, TextSection, _token_regex, compile_phrase, dehyphen, expand_literals,
-                      normalise)
+from .lexicon import (
+    KeyIndex,
+    PhraseFilter,
+    TextSection,
+    _token_regex,
+    compile_phrase,
+    dehyphen,
+    expand_literals,
+    normalise,
+)
 
 
 class TextEngineError(Exception):
@@ -53,8 +62,7 @@ class Assertion:
     def label(self) -> str:
         """present | negated | possible | hypothetical | historical | family (one word, by precedence)."""
         m = self.modifiers
-        for name in (Modifier.FAMILY, Modifier.HYPOTHETICAL, Modifier.POSSIBLE, Modifier.NEGATED,
-                     Modifier.HISTORICAL):
+        for name in (Modifier.FAMILY, Modifier.HYPOTHETICAL, Modifier.POSSIBLE, Modifier.NEGATED, Modifier.HISTORICAL):
             if name in m:
                 return name.value
         return "present"
@@ -66,9 +74,7 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 # Sentence ends: full stop/question/exclamation + space, a blank line, or a line that starts a list
 # item or a "Heading:"; a hard-wrapped line inside a sentence is not cut.
-_SENTENCE_END = re.compile(
-    r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*\u2022#]|\d+[.)]\s|[^\W\d_][\w /-]{0,40}:))"
-)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*\u2022#]|\d+[.)]\s|[^\W\d_][\w /-]{0,40}:))")
 
 
 #: a "sentence" longer than this (a text without full stops) is cut at line ends, then in pieces
@@ -80,14 +86,18 @@ def _pieces(sentence: str) -> list[str]:
         return [sentence]
     out = []
     for line in sentence.splitlines():
-        out += [line[i:i + MAX_SENTENCE] for i in range(0, len(line), MAX_SENTENCE)]
+        out += [line[i : i + MAX_SENTENCE] for i in range(0, len(line), MAX_SENTENCE)]
     return out
 
 
 def candidate_sentences(text: str, keys: KeyIndex, sentence_filter: PhraseFilter) -> list[str]:
     """The sentences of ``text`` in which a target phrase occurs (the rest cannot hold a target)."""
-    return [p.strip() for s in _SENTENCE_END.split(text) for p in _pieces(s)
-            if p.strip() and keys.hits(p) and sentence_filter.search(p)]
+    return [
+        p.strip()
+        for s in _SENTENCE_END.split(text)
+        for p in _pieces(s)
+        if p.strip() and keys.hits(p) and sentence_filter.search(p)
+    ]
 
 
 def script_of(text: str) -> str:
@@ -104,8 +114,11 @@ class TextEngine:
         self.keys = KeyIndex(phrases)
         self.sentence_filter = PhraseFilter(phrases)
         # every target in every pipeline: a Russian report quotes "IgA lambda"
-        self._targets = [(tid, regex) for tid, t in self.section.targets.items()
-                         if (regex := PhraseFilter(t.phrases).regex) is not None]
+        self._targets = [
+            (tid, regex)
+            for tid, t in self.section.targets.items()
+            if (regex := PhraseFilter(t.phrases).regex) is not None
+        ]
         words = [_token_regex(normalise(w)) for w in self.section.inner_negations]
         self._inner_negation = re.compile("|".join(words)) if words else None
 
@@ -174,12 +187,17 @@ class TextEngine:
                 continue
             literals = expand_literals(spec.literal) if spec.pattern is None else None
             if literals is not None:  # plain words: PhraseMatcher, far cheaper than token patterns
-                rules += [ConTextRule(lit, spec.category, direction=spec.direction, max_scope=spec.max_scope)
-                          for lit in literals]
+                rules += [
+                    ConTextRule(lit, spec.category, direction=spec.direction, max_scope=spec.max_scope)
+                    for lit in literals
+                ]
                 continue
             pattern = spec.pattern if spec.pattern is not None else compile_phrase(spec.literal)
-            rules.append(ConTextRule(spec.literal, spec.category, pattern=pattern, direction=spec.direction,
-                                     max_scope=spec.max_scope))
+            rules.append(
+                ConTextRule(
+                    spec.literal, spec.category, pattern=pattern, direction=spec.direction, max_scope=spec.max_scope
+                )
+            )
         context.add(rules)
         return nlp
 
@@ -206,8 +224,10 @@ class TextEngine:
                 nlp = self._pipeline(script)
                 docs = [self._run(nlp, c) for _, c in chunks]
             except Exception as exc:  # spaCy/medspaCy internals: report, never crash the run
-                raise TextEngineError(f"the {script} text pipeline failed: {type(exc).__name__}: {exc}; "
-                                      "check the text section of the mapping files") from exc
+                raise TextEngineError(
+                    f"the {script} text pipeline failed: {type(exc).__name__}: {exc}; "
+                    "check the text section of the mapping files"
+                ) from exc
             for (i, chunk), doc in zip(chunks, docs, strict=True):
                 results[i].extend(self._assertion(ent, chunk) for ent in doc.ents)
         return results
@@ -243,10 +263,11 @@ class TextEngine:
     def _assertion(self, ent: Any, original: str) -> Assertion:
         mods = [m for m in ent._.modifiers if m.category in _CATEGORY]
         modifiers = {_CATEGORY[m.category] for m in mods}
-        def quote(span: Any) -> str:
-            return original[span.start_char:span.end_char]
 
-        triggers = [quote(ent.doc[m.modifier_span[0]:m.modifier_span[1]]) for m in mods]
+        def quote(span: Any) -> str:
+            return original[span.start_char : span.end_char]
+
+        triggers = [quote(ent.doc[m.modifier_span[0] : m.modifier_span[1]]) for m in mods]
         inner = [t.text for t in ent if self._inner_negation and self._inner_negation.search(normalise(t.text))]
         if inner:  # "liver is not enlarged": the negation sits inside the target phrase
             modifiers.add(Modifier.NEGATED)

@@ -12,6 +12,7 @@ What an assertion means (README "Clinical text"):
 
 A coded fact wins over text about the same fact: see ``coded_wins``.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,8 +23,9 @@ from ..rules import CompiledMapping, ConditionRule
 from .engine import Assertion
 
 #: criteria whose parts are separate facts (an enlarged liver and a normal spleen do not conflict)
-PART_TOPICS = frozenset({"organomegaly", "extravascular_volume_overload", "skin_changes", "endocrinopathy",
-                         "thrombocytosis_polycythemia"})
+PART_TOPICS = frozenset(
+    {"organomegaly", "extravascular_volume_overload", "skin_changes", "endocrinopathy", "thrombocytosis_polycythemia"}
+)
 
 
 @dataclass
@@ -72,25 +74,39 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
             if job.weak_note:
                 strength, note = Strength.WEAK, job.weak_note
             elif target is not None and target.negative == "weak":
-                strength, note = Strength.WEAK, f"{rule.id.replace('_', ' ')} negated in text only: a low-grade negative"
+                strength, note = (
+                    Strength.WEAK,
+                    f"{rule.id.replace('_', ' ')} negated in text only: a low-grade negative",
+                )
         elif label in ("possible", "historical"):
             state = State.INDETERMINATE
-            note = (f"{rule.id.replace('_', ' ')}: {'uncertain' if label == 'possible' else 'historical'} "
-                    f"mention in text{why}")
+            note = (
+                f"{rule.id.replace('_', ' ')}: {'uncertain' if label == 'possible' else 'historical'} "
+                f"mention in text{why}"
+            )
         final = _with_source_status(state, job)
         if final is None:
             continue
         state = final
         origin = "report text" if job.kind in ("imaging", "histology", "report") else "text"
         how = "" if label == "present" else f"; {label}{why}"
-        summary = f"{job.label + ': ' if job.label else ''}\"{_quote(a.sentence)}\" (from {origin}, {job.source}{how})"
+        summary = f'{job.label + ": " if job.label else ""}"{_quote(a.sentence)}" (from {origin}, {job.source}{how})'
         evidence = Evidence(job.reference, job.effective, summary, supporting=job.supporting)
         for topic in ([rule.topic] if rule.topic else []) + list(rule.also):
             key = (topic, state)
             if key not in out:
-                out[key] = Finding(topic, state, evidence, strength=strength, note=note, axis=rule.axis,
-                                   component=rule.component, source_rule=rule.id, from_text=True,
-                                   is_assertion=job.kind == "condition")
+                out[key] = Finding(
+                    topic,
+                    state,
+                    evidence,
+                    strength=strength,
+                    note=note,
+                    axis=rule.axis,
+                    component=rule.component,
+                    source_rule=rule.id,
+                    from_text=True,
+                    is_assertion=job.kind == "condition",
+                )
     return list(out.values())
 
 

@@ -15,6 +15,7 @@ Each phrase compiles to a spaCy token pattern (one dict per token), and every ph
 most distinctive word to one compiled prefilter regex: a text that contains none of them cannot
 hold a target, so the NLP never runs on it.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Category = Literal["NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "FAMILY",
-                   "TERMINATE", "PSEUDO"]
+Category = Literal[
+    "NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "FAMILY", "TERMINATE", "PSEUDO"
+]
 Direction = Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"]
 
 
@@ -216,5 +218,3 @@ class PhraseFilter:
 
     def search(self, text: str) -> bool:
         return self.regex is not None and self.regex.search(normalise(text)) is not None
-
-
