@@ -57,8 +57,9 @@ browser:
 # Lint: ruff (pyflakes, pycodestyle, bugbear, bandit security rules; config in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check poems_fhir tests benchmarks
+	$(BIN)/ruff format --check poems_fhir tests benchmarks
 
-# Apply ruff's formatter (not part of `make test` yet: see CHANGELOG).
+# Apply ruff's formatter; `make test` checks that it has nothing left to do.
 format: $(STAMP)
 	$(BIN)/ruff format poems_fhir tests benchmarks
 
