@@ -20,6 +20,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from ..i18n import translator
+from ..i18n.vocabulary import label
+from ..report.wording import evidence_text
 from ..criteria.model import Classification, CriterionResult, State
 from ..criteria.profiles import get_profile
 from ..criteria.scope import raised_flags
@@ -184,8 +187,13 @@ def _i(language: str) -> int:
 
 
 def _label(criterion: str, language: str) -> str:
-    labels = _LABELS.get(criterion)
-    return labels[_i(language)] if labels else criterion.replace("_", " ")
+    """The criterion's clinical label from the shared vocabulary, in the card's language (the same
+    words as the narrative and the page); the short card list above is the fallback."""
+    try:
+        return label(translator(language), "criterion", criterion)
+    except KeyError:
+        labels = _LABELS.get(criterion)
+        return labels[_i(language)] if labels else criterion.replace("_", " ")
 
 
 def _t(language: str, key: str, **kw: Any) -> str:
@@ -208,12 +216,21 @@ def choose_language(accept_language: str | None, default: str) -> str:
     return best[1] if best else default
 
 
-def _evidence_line(r: CriterionResult) -> str:
+def _evidence_line(r: CriterionResult, language: str = "en") -> str:
+    t = translator(language)
     parts = []
     for e in r.evidence[:2]:
-        when = f" ({e.effective.isoformat()})" if e.effective else ""
-        parts.append(f"{_md(e.summary)}{when}")
+        when = f" ({t.date(e.effective)})" if e.effective else ""
+        parts.append(f"{_md(evidence_text(t, e))}{when}")
     return "; ".join(parts) or _md(r.reason)
+
+
+def _work_up_text(criterion: str, language: str, fallback: str) -> str:
+    """What to do for a missing criterion, from the shared vocabulary in the card's language."""
+    try:
+        return label(translator(language), "workup", criterion)
+    except KeyError:
+        return fallback
 
 
 def _md(text: str) -> str:
@@ -272,19 +289,25 @@ def _detail(result: PatientResult, language: str) -> str:
     lines = [f"**{_t(language, 'h_class')}** ({_md(profile.title)}): {_t(language, klass)}", ""]
     flags = raised_flags(a, result.scope)
     if flags:  # alerts first
-        lines += [f"**{_t(language, 'h_alerts')}**"] + [f"- {_md(f.message)}" for f in flags] + [""]
+        t = translator(language)
+        lines += [f"**{_t(language, 'h_alerts')}**"]
+        # the label only: the explanations speak of the disease, and a card never names it as a diagnosis
+        lines += [f"- **{_md(label(t, 'flag', f.code))}**" for f in flags] + [""]
     present = [(c, r) for c, r in a.criteria.items() if r.state is State.PRESENT]
     if present:
         lines += [f"**{_t(language, 'h_present')}**"]
-        lines += [f"- {_label(c, language)}: {_evidence_line(r)}" for c, r in present] + [""]
+        lines += [f"- {_label(c, language)}: {_evidence_line(r, language)}" for c, r in present] + [""]
     if a.missing:
         lines += [f"**{_t(language, 'h_missing')}**"]
-        lines += [f"- {_label(m.criterion, language)}: {_md(m.reason)} → {_md(m.suggestion)}" for m in a.missing]
+        lines += [
+            f"- {_label(m.criterion, language)} → {_md(_work_up_text(m.criterion, language, m.suggestion))}"
+            for m in a.missing
+        ]
         lines += [""]
     absent = [(c, r) for c, r in a.criteria.items() if r.state is State.ABSENT and not r.open]
     if absent and a.classification is not Classification.MET:
         lines += [f"**{_t(language, 'h_absent')}**"]
-        lines += [f"- {_label(c, language)}: {_evidence_line(r)}" for c, r in absent] + [""]
+        lines += [f"- {_label(c, language)}: {_evidence_line(r, language)}" for c, r in absent] + [""]
     lines.append(f"_{_t(language, 'footer')}_")
     return "\n".join(lines)
 

@@ -22,7 +22,8 @@ def test_not_met_names_the_absent_criteria_that_decide_it(mapping):
     assert result.scope.in_scope and result.assessment.classification.value == "not_met"
     (card,) = cards_for(result, "en")
     assert (
-        card["summary"] == "POEMS criteria not met (2 present); absent: polyneuropathy, monoclonal plasma-cell disorder"
+        card["summary"]
+        == "POEMS criteria not met (2 present); absent: Polyneuropathy, Monoclonal plasma-cell proliferative disorder"
     )
     assert "suggestions" not in card and card["indicator"] in ("info", "warning")
 
