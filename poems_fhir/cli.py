@@ -603,7 +603,7 @@ Exit codes: 0 all ok; 1 some patients failed, went missing (404/410) or were fir
 by a clinician, or some input was skipped; 2 configuration/usage error (also: --server is not a FHIR
 base; a damaged, locked or foreign state file); 3 server down, unreachable or its answers unusable;
 4 authentication refused; 5 permission missing (HTTP 403; the message names the resource type,
-interaction and scope).
+interaction and scope); 70 internal error (a bug; --debug shows the traceback).
 """
 
 
