@@ -208,8 +208,8 @@ def _either(topic: str, findings: Sequence[Finding], parts: tuple[str, ...]) -> 
     A finding without a part (a generic statement) speaks for every part. Conflicting
     statements are judged within one part only (``combine``).
     """
-    if not findings:
-        return combine(topic, findings)
+    if not findings or all(_parts_of(f, parts) == parts for f in findings):
+        return combine(topic, findings)  # only generic statements: every part would say the same
     per_part = {p: combine(topic, [f for f in findings if p in _parts_of(f, parts)]) for p in parts}
     present = [p for p, r in per_part.items() if r.state is State.PRESENT]
     if present:
@@ -227,17 +227,19 @@ def _either(topic: str, findings: Sequence[Finding], parts: tuple[str, ...]) -> 
         return CriterionResult(topic, State.PRESENT, reason, evidence)
     if all(r.state is State.ABSENT for r in per_part.values()):
         return combine(topic, findings)
-    unassessed = [p.replace("_", " ") for p, r in per_part.items() if r.state is not State.ABSENT]
     absent = [p.replace("_", " ") for p, r in per_part.items() if r.state is State.ABSENT]
-    indeterminate = [r for r in per_part.values() if r.state is State.INDETERMINATE]
-    state = State.INDETERMINATE if indeterminate else State.NOT_ASSESSED
-    reason = f"{' and '.join(unassessed)} not assessed"
-    if indeterminate:
-        reason = "; ".join(sorted({r.reason for r in indeterminate}))
-        if absent:
-            reason = f"no {' or '.join(absent)}; " + reason
-    elif absent:
-        reason = f"no {' or '.join(absent)}; " + reason
+    # each open part by name, so the reason says which test would decide the criterion
+    by_reason: dict[str, list[str]] = defaultdict(list)
+    for p, r in per_part.items():
+        if r.state is State.INDETERMINATE:
+            by_reason[r.reason].append(p.replace("_", " "))
+    unclear = [f"{' and '.join(ps)} indeterminate ({why})" for why, ps in by_reason.items()]
+    unassessed = [p.replace("_", " ") for p, r in per_part.items() if r.state is State.NOT_ASSESSED]
+    state = State.INDETERMINATE if unclear else State.NOT_ASSESSED
+    parts_said = ([f"no {' or '.join(absent)}"] if absent else []) + unclear
+    if unassessed:
+        parts_said.append(f"{' and '.join(unassessed)} not assessed")
+    reason = "; ".join(parts_said)
     evidence = _evidence(f for f in findings)
     return CriterionResult(topic, state, reason, evidence, open=True)
 

@@ -230,7 +230,8 @@ def test_either_criterion_reason_names_the_missing_part():
         note="during transfusion",
     )
     both = evaluate("Patient/1", [unclear], MAYO).criteria["thrombocytosis_polycythemia"]
-    assert both.state is State.INDETERMINATE and both.reason == "thrombocytosis and polycythemia not assessed"
+    assert both.state is State.INDETERMINATE
+    assert both.reason == "thrombocytosis indeterminate (during transfusion); polycythemia not assessed"
     r2 = evaluate(
         "Patient/1",
         [
@@ -244,7 +245,7 @@ def test_either_criterion_reason_names_the_missing_part():
         ],
         MAYO,
     ).criteria["thrombocytosis_polycythemia"]
-    assert r2.reason == "no polycythemia; thrombocytosis not assessed"
+    assert r2.reason == "no polycythemia; thrombocytosis indeterminate (during transfusion)"
 
 
 def test_igm_flag_cites_the_igm_result():
