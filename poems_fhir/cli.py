@@ -211,6 +211,21 @@ def main(debug: bool) -> None:
             stream.reconfigure(errors="backslashreplace")
 
 
+def _reading_options(command: Any) -> Any:
+    """The options `evaluate` and `report` share: the reader's language and the per-patient bound."""
+    command = click.option(
+        "--max-resources-per-patient",
+        "max_per_patient",
+        type=click.IntRange(min=1),
+        default=MAX_RESOURCES_PER_PATIENT,
+        show_default=True,
+        help="A patient with more relevant resources is reported and not evaluated.",
+    )(command)
+    return click.option(
+        "--language", default="en", show_default=True, callback=lambda c, p, v: _language(v), help=_LANGUAGE_HELP
+    )(command)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -257,15 +272,7 @@ def main(debug: bool) -> None:
 )
 @click.option("--trigger", "trigger", multiple=True, help=_TRIGGER_HELP)
 @click.option("--all", "--show-out-of-scope", "show_all", is_flag=True, help=_ALL_HELP)
-@click.option("--language", default="en", show_default=True, callback=lambda c, p, v: _language(v), help=_LANGUAGE_HELP)
-@click.option(
-    "--max-resources-per-patient",
-    "max_per_patient",
-    type=click.IntRange(min=1),
-    default=MAX_RESOURCES_PER_PATIENT,
-    show_default=True,
-    help="A patient with more relevant resources is reported and not evaluated.",
-)
+@_reading_options
 def evaluate(
     paths: tuple[str, ...],
     as_of: dt.date | None,
@@ -400,15 +407,7 @@ def evaluate(
     help="Full pages for out-of-scope patients too (audit); without it a folder gets pages for "
     "in-scope patients only, and a single FILE.html of an out-of-scope patient is a quiet page.",
 )
-@click.option("--language", default="en", show_default=True, callback=lambda c, p, v: _language(v), help=_LANGUAGE_HELP)
-@click.option(
-    "--max-resources-per-patient",
-    "max_per_patient",
-    type=click.IntRange(min=1),
-    default=MAX_RESOURCES_PER_PATIENT,
-    show_default=True,
-    help="A patient with more relevant resources is reported and not evaluated.",
-)
+@_reading_options
 def report(
     paths: tuple[str, ...],
     target: str,
