@@ -141,28 +141,14 @@ def response_narrative(
         f"<th>{_e(t._('Values'))}</th></tr></thead><tbody>"
     )
     for h in (r.hematologic, r.hematologic_imwg):
-        values = w.change_text(
-            t,
-            h.baseline.value if h.baseline else None,
-            h.baseline.unit if h.baseline else None,
-            h.baseline.effective if h.baseline else None,
-            h.latest.value if h.latest else None,
-            h.latest.effective if h.latest else None,
-        )
+        values = w.change_text(t, h.baseline, h.latest)
         body.append(
             f"<tr><td>{_e(label(t, 'framework', h.framework))}</td>"
             f"<td>{_e(label(t, 'hematologic', h.category))}{_e(' ' + t._('(provisional)') if h.provisional else '')}</td>"
             f"<td>{_e(values or '-')}</td></tr>"
         )
     v = r.vegf
-    values = w.change_text(
-        t,
-        v.baseline.value if v.baseline else None,
-        v.baseline.unit if v.baseline else None,
-        v.baseline.effective if v.baseline else None,
-        v.latest.value if v.latest else None,
-        v.latest.effective if v.latest else None,
-    )
+    values = w.change_text(t, v.baseline, v.latest)
     body.append(f"<tr><td>VEGF</td><td>{_e(label(t, 'vegf', v.category))}</td><td>{_e(values or '-')}</td></tr>")
     for domain, d in r.clinical.items():
         body.append(

@@ -517,14 +517,7 @@ def _response_report(
         # (the engine's reasons are not catalog entries yet)
         if t.language == "en":
             return reason
-        values = wording.change_text(
-            t,
-            base.value if base else None,
-            base.unit if base else None,
-            base.effective if base else None,
-            latest.value if latest else None,
-            latest.effective if latest else None,
-        )
+        values = wording.change_text(t, base, latest)
         return " ".join(x for x in (explain(t, kind, category), values) if x) or label(t, kind, category)
 
     for h in (r.hematologic, r.hematologic_imwg):

@@ -305,28 +305,14 @@ def _response(
         r = assess_response(measurements, events, findings, course, cfg, day, base)
         cells = []
         for h in (r.hematologic, r.hematologic_imwg):
-            values = w.change_text(
-                t,
-                h.baseline.value if h.baseline else None,
-                h.baseline.unit if h.baseline else None,
-                h.baseline.effective if h.baseline else None,
-                h.latest.value if h.latest else None,
-                h.latest.effective if h.latest else None,
-            )
+            values = w.change_text(t, h.baseline, h.latest)
             cells.append(
                 _response_cell(
                     t, label(t, "hematologic", h.category), values, t._("(provisional)") if h.provisional else ""
                 )
             )
         v = r.vegf
-        values = w.change_text(
-            t,
-            v.baseline.value if v.baseline else None,
-            v.baseline.unit if v.baseline else None,
-            v.baseline.effective if v.baseline else None,
-            v.latest.value if v.latest else None,
-            v.latest.effective if v.latest else None,
-        )
+        values = w.change_text(t, v.baseline, v.latest)
         cells.append(_response_cell(t, label(t, "vegf", v.category), values))
         clinical = ", ".join(
             f"{label(t, 'domain', d)}: {label(t, 'direction', c.direction)}"

@@ -10,6 +10,7 @@ therefore agree.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -366,20 +367,17 @@ def response_conclusion(t: Translator, r: ResponseAssessment, restaging: dt.date
     return " ".join(parts)
 
 
-def change_text(
-    t: Translator,
-    base_value: float | None,
-    base_unit: str | None,
-    base_date: dt.date | None,
-    latest_value: float | None,
-    latest_date: dt.date | None,
-) -> str:
-    if base_value is None:
+def change_text(t: Translator, baseline: Any, latest: Any) -> str:
+    """ "7.7 g/L on Jan 15, 2019 → 0.69 g/L on Aug 12, 2019": a response's baseline and latest
+    measurement (anything with value, unit and effective; None when missing), in the reader's format."""
+    if baseline is None or baseline.value is None:
         return ""
-    text = t._("{value} on {date}").format(value=quantity(t, base_value, base_unit), date=t.date(base_date))
-    if latest_value is not None:
+    text = t._("{value} on {date}").format(
+        value=quantity(t, baseline.value, baseline.unit), date=t.date(baseline.effective)
+    )
+    if latest is not None and latest.value is not None:
         text += " → " + t._("{value} on {date}").format(
-            value=quantity(t, latest_value, base_unit), date=t.date(latest_date)
+            value=quantity(t, latest.value, baseline.unit), date=t.date(latest.effective)
         )
     return text
 

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..criteria.profiles import DEFAULT_PROFILE, PROFILES
-from ..criteria.scope import DEFAULT_TRIGGER, TriggerError, check_trigger
+from ..criteria.profiles import DEFAULT_PROFILE, get_profile
+from ..criteria.scope import DEFAULT_TRIGGER, check_trigger
 from ..errors import ConfigError
 
 LANGUAGES = ("en", "ru", "kk")
@@ -81,17 +81,12 @@ class ServeSettings(BaseModel):
     @field_validator("trigger")
     @classmethod
     def _trigger(cls, v: list[str]) -> list[str]:
-        try:
-            return list(check_trigger(v))
-        except TriggerError as exc:
-            raise ValueError(str(exc)) from None
+        return list(check_trigger(v))  # TriggerError is a ValueError: pydantic reports it
 
     @field_validator("profile")
     @classmethod
     def _profile(cls, v: str) -> str:
-        if v not in PROFILES:
-            raise ValueError(f"unknown profile {v!r}; choose one of {', '.join(sorted(PROFILES))}")
-        return v
+        return get_profile(v).name  # UnknownProfileError is a ValueError: pydantic reports it
 
     @field_validator("public_url")
     @classmethod
