@@ -664,6 +664,11 @@ interaction and scope); 70 internal error (a bug; --debug shows the traceback).
 @click.option(
     "--retry-missing", type=int, help="Runs in which a 404/410 patient is tried again after being reported [0]."
 )
+@click.option("--bulk", help="Read the server by Bulk Data $export: system, patient or group:ID (README 'Bulk export').")
+@click.option("--bulk-dir", type=click.Path(path_type=Path), help="Work folder of the export [bulk-export beside --state].")
+@click.option("--bulk-restart", is_flag=True, default=None, help="Abandon the folder's unfinished export; start anew.")
+@click.option("--bulk-type-filter", is_flag=True, default=None, help="_typeFilter: Observations of the mapped codes only.")
+@click.option("--bulk-parallel", type=int, help="Parallel downloads of --bulk [4].")
 def sync(config_file: Path | None, **flags: Any) -> None:
     import os
     import time
@@ -1203,6 +1208,9 @@ def _state_commands() -> None:
     from .sync.state_cli import state_group
 
     main.add_command(state_group)
+    from .sync.export_cli import export
+
+    main.add_command(export)
 
 
 _state_commands()
