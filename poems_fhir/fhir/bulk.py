@@ -73,6 +73,9 @@ TYPE_FILTER_CHUNK = 40
 MAX_REDIRECTS = 5
 _TYPE_NAME = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
 _GZIP_MAGIC = b"\x1f\x8b"
+#: types poems-fhir reads that are not in the Patient compartment: a Patient- or Group-level export
+#: never holds them, and some servers refuse the whole kick-off when `_type` names them
+NOT_IN_PATIENT_COMPARTMENT = frozenset({"Medication"})
 
 
 class ExportGoneError(FatalNetworkError):
@@ -103,6 +106,8 @@ class ExportRequest:
     @classmethod
     def of(cls, bulk: str, **kw: Any) -> ExportRequest:
         level, group = parse_level(bulk)
+        if level != "system" and "types" not in kw:
+            kw["types"] = sorted(RELEVANT_TYPES - NOT_IN_PATIENT_COMPARTMENT)
         return cls(level=level, group=group, **kw)
 
     @property
@@ -220,9 +225,14 @@ class _FileWriter:
             self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if chunk[:2] == _GZIP_MAGIC else False
         if self._inflate:
             try:
-                chunk = self._inflate.decompress(chunk)
+                while chunk:
+                    if self._inflate.eof:  # a file of several gzip members (concatenated)
+                        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    self._out(self._inflate.decompress(chunk))
+                    chunk = self._inflate.unused_data if self._inflate.eof else b""
             except zlib.error as exc:
                 raise TemporaryNetworkError(f"the gzip file is corrupt ({exc}) - cut short on the way?") from None
+            return
         self._out(chunk)
 
     def _out(self, data: bytes) -> None:

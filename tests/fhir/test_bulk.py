@@ -87,7 +87,8 @@ def test_patient_export_kicks_off_polls_downloads_and_deletes(server, tmp_path):
     assert kick[0].headers["prefer"] == "respond-async" and kick[0].headers["accept"] == "application/fhir+json"
     params = server.kickoff_params[0]
     assert params["_outputFormat"] == ["application/fhir+ndjson"]
-    assert params["_type"] == [",".join(sorted(RELEVANT_TYPES))] and "_since" not in params
+    # a Patient-level export holds the Patient compartment: Medication is not asked for
+    assert params["_type"] == [",".join(sorted(RELEVANT_TYPES - {"Medication"}))] and "_since" not in params
     # two 202s without Retry-After: capped exponential backoff (jitter at its top here: 1 s, 2 s)
     assert server.polls == 3 and t.sleeps == [1.0, 2.0]
     assert (result.files, result.downloaded, result.error_count) == (2, 2, 0)
@@ -105,6 +106,7 @@ def test_patient_export_kicks_off_polls_downloads_and_deletes(server, tmp_path):
 
 def test_system_and_group_levels_and_since_and_type_filter():
     assert ExportRequest.of("system").path == "$export"
+    assert ExportRequest.of("system").params()["_type"] == ",".join(sorted(RELEVANT_TYPES))
     assert ExportRequest.of("group:cohort-1").path == "Group/cohort-1/$export"
     req = ExportRequest.of("patient", since="2026-11-27T00:09:48.351Z", type_filters=["Observation?code=a|1"])
     assert req.params()["_since"] == "2026-11-27T00:09:48.351Z" and req.params()["_typeFilter"] == [
@@ -379,3 +381,26 @@ def test_gzip_body_is_stored_decoded_even_when_http_did_not_decode_it(tmp_path):
         writer.write(data[i : i + 7])
     writer.finish()
     assert target.read_bytes() == b'{"resourceType":"Patient","id":"p"}\n' * 1000 and writer.size == 36000
+
+
+def test_a_gzip_file_of_several_members_is_stored_whole(tmp_path):
+    from poems_fhir.fhir.bulk import _FileWriter
+
+    target = tmp_path / "x.ndjson"
+    writer = _FileWriter(target)
+    data = gzip.compress(b'{"a":1}\n') + gzip.compress(b'{"b":2}\n')
+    for i in range(0, len(data), 5):
+        writer.write(data[i : i + 5])
+    writer.finish()
+    assert target.read_bytes() == b'{"a":1}\n{"b":2}\n'
+
+
+def test_a_gzip_file_cut_short_is_not_kept(tmp_path):
+    from poems_fhir.errors import TemporaryNetworkError
+    from poems_fhir.fhir.bulk import _FileWriter
+
+    writer = _FileWriter(tmp_path / "x.ndjson")
+    writer.write(gzip.compress(b'{"a":1}\n' * 100)[:-12])
+    with pytest.raises(TemporaryNetworkError, match="ends early"):
+        writer.finish()
+    assert list(tmp_path.iterdir()) == []

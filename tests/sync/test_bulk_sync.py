@@ -60,7 +60,18 @@ def reference(tmp_path_factory) -> dict[str, Any]:
     out = folder / "out"
     result = CliRunner().invoke(
         main,
-        ["sync", "--source", str(src), "--out", str(out), "--state", str(folder / "s.sqlite"), "--phi", "--format", "json"],
+        [
+            "sync",
+            "--source",
+            str(src),
+            "--out",
+            str(out),
+            "--state",
+            str(folder / "s.sqlite"),
+            "--phi",
+            "--format",
+            "json",
+        ],
     )
     assert result.exit_code == 0, result.output
     return {"summary": json.loads(result.stdout), "files": sorted(p.name for p in out.iterdir())}
@@ -169,7 +180,10 @@ def test_export_command_reports_error_files_with_exit_1(server, tmp_path, monkey
     result = CliRunner().invoke(
         main, ["export", "--server", server.base, "--auth", "bearer", "--out", str(tmp_path / "e")]
     )
-    assert result.exit_code == 1 and "export error: 00000.OperationOutcome.ndjson:1: error: Claim/9 failed" in result.stdout
+    assert (
+        result.exit_code == 1
+        and "export error: 00000.OperationOutcome.ndjson:1: error: Claim/9 failed" in result.stdout
+    )
 
 
 @pytest.mark.parametrize(
