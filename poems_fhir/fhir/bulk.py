@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import fcntl
 import hashlib
 import json
 import logging
@@ -65,6 +66,7 @@ log = logging.getLogger("poems_fhir.bulk")
 STATE_FILE = "export-state.json"
 MANIFEST_FILE = "manifest.json"
 JOURNAL_FILE = "downloads.log"
+LOCK_FILE = "export.lock"
 STATE_VERSION = 1
 NDJSON = "application/fhir+ndjson"
 #: codes per `_typeFilter` value (several values for one type are OR'ed by the server)
@@ -350,7 +352,25 @@ class BulkExporter:
     # ------------------------------------------------------------------ run
 
     def run(self, request: ExportRequest) -> ExportResult:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = open(self.folder / LOCK_FILE, "a+")  # noqa: SIM115 - held for the run
+        except OSError as exc:
+            raise ConfigError(f"cannot use the export folder {self.folder}: {exc.strerror}") from None
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise ConfigError(
+                f"another poems-fhir export is using {self.folder}; one at a time (wait, or stop the other)"
+            ) from None
+        try:
+            return self._run(request)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+
+    def _run(self, request: ExportRequest) -> ExportResult:
         state = self.active_state()
         resumed = state is not None
         if state is not None and state.get("request") != request.key():
@@ -456,7 +476,16 @@ class BulkExporter:
         attempt = 0
         url = state["status_url"]
         while True:
-            response = self._poll_once(url)
+            try:
+                response = self._poll_once(url)
+            except TemporaryNetworkError as exc:
+                if exc.status != 429 or isinstance(exc, RunDeadlineError):
+                    raise
+                # polled too often (and retried already): keep waiting, as the server asks
+                response = requests.Response()
+                response.status_code = 202
+                if exc.retry_after is not None:
+                    response.headers["Retry-After"] = str(int(exc.retry_after))
             if response.status_code == 200:
                 manifest = self._manifest(response, state)
                 state["manifest"] = manifest
@@ -572,6 +601,7 @@ class BulkExporter:
 
     def _download_all(self, state: dict[str, Any], resumed: bool) -> ExportResult:
         manifest: dict[str, Any] = state["manifest"]
+        self._status_url = state["status_url"]
         notes: list[str] = []
         transaction_time = manifest.get("transactionTime") if isinstance(manifest.get("transactionTime"), str) else None
         if not transaction_time:
@@ -676,7 +706,7 @@ class BulkExporter:
         return True
 
     def _download(self, transport: Transport, target: Path, entry: dict[str, Any], rel: str, requires: Any) -> None:
-        url = entry["url"]
+        url = urljoin(self._status_url, entry["url"])  # absolute as the spec says; relative ones resolved
         shown = redact(url)
         reason = unsafe_reason(url)
         if reason:

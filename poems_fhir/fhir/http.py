@@ -421,6 +421,7 @@ class Transport:
                         f"{error} (gave up after {n} attempt(s){budget})",
                         url=error.url,
                         status=error.status,
+                        retry_after=error.retry_after,
                         exhausted=True,
                     ) from None
                 delay = self.delay(n, error.retry_after)

@@ -46,6 +46,7 @@ class BulkServer:
         self.polls = 0
         self.deletes = 0
         self.pending_polls = 2  # 202 answers before the manifest
+        self.poll_429 = 0  # 429 + Retry-After answers to polls first ("too many requests")
         self.poll_headers: list[dict[str, str]] = []  # headers of each 202 (cycled); default none
         self.files: dict[str, FileSpec] = {}
         self.errors: dict[str, FileSpec] = {}
@@ -186,6 +187,11 @@ class BulkServer:
                         return self._send(202)
                     with server.lock:
                         server.polls += 1
+                        too_many = server.poll_429 > 0
+                        server.poll_429 -= 1 if too_many else 0
+                    if too_many:
+                        return self._send(429, b"slow down", {"Content-Type": "text/plain", "Retry-After": "30"})
+                    with server.lock:
                         pending = server.pending_polls > 0
                         if pending:
                             server.pending_polls -= 1

@@ -404,3 +404,66 @@ def test_a_gzip_file_cut_short_is_not_kept(tmp_path):
     with pytest.raises(TemporaryNetworkError, match="ends early"):
         writer.finish()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_429_on_the_status_url_means_wait_longer_not_fail(server, tmp_path):
+    t = FakeTime()
+    server.pending_polls = 1
+    server.poll_429 = 7  # more than the 5 attempts of one request: the poll loop keeps waiting
+    result = make(server, tmp_path / "exp", t).run(ExportRequest.of("patient"))
+    assert result.files == 2 and server.kickoffs == 1
+    assert t.sleeps.count(30.0) == 7  # every 429's Retry-After was honoured
+
+
+def test_one_export_per_folder_at_a_time(server, tmp_path):
+    import fcntl
+
+    folder = tmp_path / "exp"
+    folder.mkdir()
+    with open(folder / "export.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(ConfigError, match="another poems-fhir export is using"):
+            make(server, folder).run(ExportRequest.of("patient"))
+    assert server.kickoffs == 0
+
+
+def test_relative_file_urls_are_resolved_against_the_status_url(server, tmp_path):
+    real = server.manifest
+
+    def relative() -> dict[str, Any]:
+        doc = real()
+        doc["output"][0]["url"] = "../files/Patient.ndjson"
+        return doc
+
+    server.manifest = relative  # type: ignore[method-assign]
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert (result.data_dir / "00000.Patient.ndjson").read_bytes() == server.files["Patient.ndjson"].body
+
+
+def test_an_incremental_export_names_patients_whose_whole_records_come_from_the_server(server, tmp_path):
+    from poems_fhir.sync.bulk_source import BulkSource
+
+    class Server:
+        def __init__(self) -> None:
+            self.fetched: list[str] = []
+
+        def fetch(self, patient: str) -> Any:
+            self.fetched.append(patient)
+            return "whole record", []
+
+    server.pending_polls = 0
+    stub = Server()
+    source = BulkSource(make(server, tmp_path / "exp"), ExportRequest.of("patient"), server=stub)  # type: ignore[arg-type]
+    cohort = source.cohort("2026-11-01T00:00:00.000Z", extra=["Patient/failed-last-time"])
+    assert server.kickoff_params[0]["_since"] == ["2026-11-01T00:00:00.000Z"]
+    assert cohort.patients == ["Patient/failed-last-time", "Patient/p1"]
+    assert cohort.server_time == server.transaction_time  # the next checkpoint
+    assert source.fetch("Patient/p1") == ("whole record", []) and stub.fetched == ["Patient/p1"]
+    source.finish()
+    assert json.loads((tmp_path / "exp" / "export-state.json").read_text())["phase"] == "consumed"
+
+    # a full export (no checkpoint yet) is evaluated from the files alone
+    full = BulkSource(make(server, tmp_path / "exp2"), ExportRequest.of("patient"), server=stub)  # type: ignore[arg-type]
+    full.cohort(None)
+    record, errors = full.fetch("Patient/p1")
+    assert record is not None and len(record.resources) == 2 and stub.fetched == ["Patient/p1"]
