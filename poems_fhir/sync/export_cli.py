@@ -40,9 +40,10 @@ Examples:
 
 \b
 Exit codes: 0 downloaded; 1 downloaded, but the server listed errors (error files; each issue is
-reported); 2 configuration or usage error (also: the status URL is gone - use --restart); 3 server
-down, unreachable, too slow or its answers unusable; 4 authentication refused; 5 permission missing;
-70 internal error.
+reported); 2 configuration or usage error (also: DIR holds an unfinished export of another request,
+or another export runs there); 3 server down, unreachable, too slow or its answers unusable (also: the
+status URL is gone - rerun with --restart - or a download URL was refused); 4 authentication refused;
+5 permission missing; 70 internal error.
 """
 
 _INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$")
