@@ -84,6 +84,10 @@ class ExportGoneError(FatalNetworkError):
     """The saved status URL answers 404/410: the server no longer knows the export."""
 
 
+class SignedUrlRefusedError(FatalNetworkError):
+    """A download without credentials (pre-signed URL) was refused: 401/403/410, expired or bad signature."""
+
+
 # ------------------------------------------------------------------------------------ the request
 
 
@@ -641,7 +645,22 @@ class BulkExporter:
             for stale in (self.folder / sub).glob("*.part"):
                 stale.unlink(missing_ok=True)  # a download cut by a crash
         if todo:
-            self._fetch_parallel(todo, requires)
+            try:
+                self._fetch_parallel(todo, requires)
+            except SignedUrlRefusedError:
+                # pre-signed URLs expire (Medplum: after ~1 h): a resumed run may hold stale ones. The
+                # status URL answers the manifest again, freshly signed; once, then the refusal stands.
+                fresh = self._fresh_manifest(state, entries, notes)
+                if fresh is None:
+                    raise
+                entries = fresh
+                todo = [
+                    (self._target(k, i, e), e, str(self._target(k, i, e).relative_to(self.folder)))
+                    for k, i, e in entries
+                ]
+                journal = self._journal()
+                todo = [t for t in todo if not self._complete(t[0], journal.get(t[2]))]
+                self._fetch_parallel(todo, state["manifest"].get("requiresAccessToken"))
         result.downloaded = len(todo)
         journal = self._journal()
         for kind, index, entry in entries:
@@ -657,6 +676,26 @@ class BulkExporter:
         for note in notes:
             log.warning("bulk export: %s", note, extra=ev("bulk.quirk", note=note))
         return result
+
+    def _fresh_manifest(
+        self, state: dict[str, Any], entries: list[tuple[str, int, dict[str, Any]]], notes: list[str]
+    ) -> list[tuple[str, int, dict[str, Any]]] | None:
+        """The manifest asked for again; used only when it lists the same files (kinds, order, types)."""
+        try:
+            response = self._poll_once(state["status_url"])
+        except NetworkError:
+            return None
+        if response.status_code != 200:
+            return None
+        manifest = self._manifest(response, state)
+        fresh = self._entries(manifest, [])
+        if [(k, i, e.get("type")) for k, i, e in fresh] != [(k, i, e.get("type")) for k, i, e in entries]:
+            return None
+        state["manifest"] = manifest
+        _write_json_atomic(self.folder / MANIFEST_FILE, manifest)
+        self.save_state(state)
+        notes.append("download URLs were refused (expired?): the manifest was fetched again, freshly signed")
+        return fresh
 
     def _fetch_parallel(self, todo: list[tuple[Path, dict[str, Any], str]], requires: Any) -> None:
         transport = self._download_transport(len(todo))
@@ -791,6 +830,7 @@ class BulkExporter:
                 " - the pre-signed download URL was refused (expired or invalid signature?); "
                 "run again with --bulk-restart (export: --restart) for a new export"
             )
+            return SignedUrlRefusedError(text, url=redact(response.url or ""), status=status)
         return FatalNetworkError(text, url=redact(response.url or ""), status=status)
 
     def _record(self, rel: str, writer: _FileWriter) -> None:

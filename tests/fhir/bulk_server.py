@@ -55,6 +55,7 @@ class BulkServer:
         self.request_slash = True
         self.status_gone = False
         self.presigned: set[str] = set()  # file names served under /presigned/ (no token needed)
+        self.signature = 1  # pre-signed URLs carry Signature=v<this>; others are refused with 410 (expired)
         self.redirect: dict[str, str] = {}  # file name -> absolute URL it redirects to
         self.kickoff_params: list[dict[str, list[str]]] = []
         self.require_auth = True
@@ -96,7 +97,7 @@ class BulkServer:
             if name in self.redirect:
                 return f"{self.origin}/redirect/{name}"
             if name in self.presigned:
-                return f"{self.origin}/presigned/{name}?Signature=abc"
+                return f"{self.origin}/presigned/{name}?Signature=v{self.signature}"
             return f"{self.base}/files/{name}"
 
         doc: dict[str, Any] = {
@@ -208,6 +209,10 @@ class BulkServer:
                 name = path.rsplit("/", 1)[-1]
                 if path.startswith("/redirect/"):
                     return self._send(302, b"", {"Location": server.redirect[name]})
+                if path.startswith("/presigned/") and parse_qs(parts.query).get("Signature") != [
+                    f"v{server.signature}"
+                ]:
+                    return self._send(410, b"URL has expired", {"Content-Type": "text/plain"})
                 spec = server.files.get(name) or server.errors.get(name)
                 if spec is None:
                     return self._send(404, b"no such file", {"Content-Type": "text/plain"})

@@ -467,3 +467,43 @@ def test_an_incremental_export_names_patients_whose_whole_records_come_from_the_
     full.cohort(None)
     record, errors = full.fetch("Patient/p1")
     assert record is not None and len(record.resources) == 2 and stub.fetched == ["Patient/p1"]
+
+
+def test_expired_presigned_urls_are_signed_afresh_by_asking_for_the_manifest_again(server, tmp_path):
+    server.requires_token = False
+    server.presigned = {"Patient.ndjson", "Observation.ndjson"}
+    server.pending_polls = 0
+    real = server.manifest
+    served: list[int] = []
+
+    def expiring() -> dict[str, Any]:
+        doc = real()
+        served.append(server.signature)
+        if len(served) == 1:
+            server.signature += 1  # the first manifest's URLs expire at once
+        return doc
+
+    server.manifest = expiring  # type: ignore[method-assign]
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert result.files == 2 and served == [1, 2] and server.kickoffs == 1
+    assert any("freshly signed" in n for n in result.notes)
+    statuses = [s.path for s in server.calls("/presigned/")]
+    assert len(statuses) == 4  # two refused (expired), two fetched with the fresh signature
+
+
+def test_presigned_urls_refused_for_good_stop_with_what_to_do(server, tmp_path):
+    from poems_fhir.fhir.bulk import SignedUrlRefusedError
+
+    server.requires_token = False
+    server.presigned = {"Patient.ndjson"}
+    server.pending_polls = 0
+    real = server.manifest
+
+    def always_expired() -> dict[str, Any]:
+        doc = real()
+        server.signature += 1
+        return doc
+
+    server.manifest = always_expired  # type: ignore[method-assign]
+    with pytest.raises(SignedUrlRefusedError, match="HTTP 410.*pre-signed download URL was refused.*--bulk-restart"):
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
