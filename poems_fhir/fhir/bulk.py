@@ -132,7 +132,13 @@ class ExportRequest:
 
     def key(self) -> dict[str, Any]:
         """What must match for a saved export to be resumed by this request."""
-        return {"level": self.level, "group": self.group, "types": self.types, "type_filters": self.type_filters}
+        return {
+            "level": self.level,
+            "group": self.group,
+            "types": self.types,
+            "type_filters": self.type_filters,
+            "since": self.since,
+        }
 
 
 def type_filters(codes_by_type: dict[str, list[str]]) -> list[str]:
@@ -905,7 +911,8 @@ class BulkExporter:
 
 def _describe(key: dict[str, Any]) -> str:
     level = key.get("level")
-    return f"group:{key.get('group')}" if level == "group" else str(level)
+    text = f"group:{key.get('group')}" if level == "group" else str(level)
+    return text + (f", since {key['since']}" if key.get("since") else "")
 
 
 def export_types(types: Iterable[str] | None = None) -> list[str]:
