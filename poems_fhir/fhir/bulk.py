@@ -386,9 +386,9 @@ class BulkExporter:
         if state is not None and state.get("request") != request.key():
             if not self.restart:
                 raise ConfigError(
-                    f"{self.folder} holds an unfinished export of another request ({_describe(state['request'])}); "
-                    "finish it with the same --bulk settings, or pass --bulk-restart (export: --restart) to start "
-                    "a new one"
+                    f"{self.folder} holds an export of another request ({_describe(state['request'])}), unfinished "
+                    "or not yet used by a sync run: run with the same --bulk settings to resume or use it, or pass --bulk-restart "
+                    "(export: --restart) to replace it with a new one"
                 )
         if state is not None and self.restart:
             self._forget(state)

@@ -161,13 +161,16 @@ def test_export_command_downloads_into_a_folder(server, tmp_path, monkeypatch):
     monkeypatch.setenv("POEMS_FHIR_TOKEN", TOKEN)
     out = tmp_path / "exp"
     args = ["export", "--server", server.base, "--auth", "bearer", "--bulk", "group:g1", "--out", str(out)]
-    result = CliRunner().invoke(main, [*args, "--since", "2026-11-01T00:00:00Z", "--format", "json"])
+    args += ["--since", "2026-11-01T00:00:00Z"]
+    result = CliRunner().invoke(main, [*args, "--format", "json"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["files"] == len(server.files) and doc["transaction_time"] == server.transaction_time
     assert server.calls("/fhir/R4/Group/g1/$export") and server.kickoff_params[0]["_since"] == ["2026-11-01T00:00:00Z"]
     again = CliRunner().invoke(main, [*args, "--format", "json"])  # complete already: nothing fetched, no export
     assert again.exit_code == 0 and json.loads(again.stdout)["downloaded"] == 0 and server.kickoffs == 1
+    other = CliRunner().invoke(main, [*args[:-2], "--format", "json"])  # another _since: not mixed up
+    assert other.exit_code == 2 and "export of another request" in other.output and server.kickoffs == 1
 
 
 def test_export_command_reports_error_files_with_exit_1(server, tmp_path, monkeypatch):
