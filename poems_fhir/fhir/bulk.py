@@ -387,8 +387,8 @@ class BulkExporter:
             if not self.restart:
                 raise ConfigError(
                     f"{self.folder} holds an export of another request ({_describe(state['request'])}), unfinished "
-                    "or not yet used by a sync run: run with the same --bulk settings to resume or use it, or pass --bulk-restart "
-                    "(export: --restart) to replace it with a new one"
+                    "or not yet used by a sync run: run with the same --bulk settings to resume or use it, or pass "
+                    "--bulk-restart (export: --restart) to replace it with a new one"
                 )
         if state is not None and self.restart:
             self._forget(state)
@@ -877,8 +877,8 @@ class BulkExporter:
                 for issue in issues:
                     if not isinstance(issue, dict):
                         continue
-                    details = issue.get("details") if isinstance(issue.get("details"), dict) else {}
-                    text = issue.get("diagnostics") or details.get("text") or issue.get("code") or "no details"  # type: ignore[union-attr]
+                    details: dict[str, Any] = issue["details"] if isinstance(issue.get("details"), dict) else {}
+                    text = issue.get("diagnostics") or details.get("text") or issue.get("code") or "no details"
                     self._add_error(
                         result, f"{path.name}:{lineno}: {issue.get('severity', 'error')}: {str(text)[:300]}"
                     )
