@@ -497,6 +497,7 @@ def test_presigned_urls_refused_for_good_stop_with_what_to_do(server, tmp_path):
     from poems_fhir.fhir.bulk import SignedUrlRefusedError
 
     server.requires_token = False
+    server.require_auth = False  # the other file is fetched without the token: let it through
     server.presigned = {"Patient.ndjson"}
     server.pending_polls = 0
     real = server.manifest
