@@ -596,6 +596,7 @@ file, flags override both; secrets only from files or POEMS_FHIR_TOKEN / POEMS_F
   log-format = "json"
   metrics-file = "/var/lib/node_exporter/textfile_collector/poems_fhir.prom"
   metrics-port = 9464               # /metrics and /healthz on 127.0.0.1 (with every)
+  # bulk = "group:cohort-1"        # read through Bulk Data $export (README "Bulk export")
 
 \b
 Exit codes: 0 all ok; 1 some patients failed, went missing (404/410) or were first found taken over
@@ -664,6 +665,11 @@ interaction and scope); 70 internal error (a bug; --debug shows the traceback).
 @click.option(
     "--retry-missing", type=int, help="Runs in which a 404/410 patient is tried again after being reported [0]."
 )
+@click.option("--bulk", help="Read the server by Bulk Data $export: system, patient or group:ID.")
+@click.option("--bulk-dir", type=click.Path(path_type=Path), help="The export's folder [bulk-export beside --state].")
+@click.option("--bulk-restart", is_flag=True, default=None, help="Abandon the folder's unfinished export; start anew.")
+@click.option("--bulk-type-filter", is_flag=True, default=None, help="_typeFilter: only mapped Observation codes.")
+@click.option("--bulk-parallel", type=int, help="Parallel downloads of --bulk [4].")
 def sync(config_file: Path | None, **flags: Any) -> None:
     import os
     import time
@@ -1203,6 +1209,9 @@ def _state_commands() -> None:
     from .sync.state_cli import state_group
 
     main.add_command(state_group)
+    from .sync.export_cli import export
+
+    main.add_command(export)
 
 
 _state_commands()

@@ -281,14 +281,23 @@ class Transport:
 
     # ------------------------------------------------------------------ one exchange
 
-    def send(self, prepared: requests.PreparedRequest, *, what: str) -> requests.Response:
+    def send(
+        self,
+        prepared: requests.PreparedRequest,
+        *,
+        what: str,
+        write: Callable[[bytes], None] | None = None,
+        request_deadline: float | None = None,
+    ) -> requests.Response:
         """Send one prepared request and read its whole body within the deadlines.
 
         Network failures become TemporaryNetworkError (retryable) or FatalNetworkError.
-        The caller has checked where the prepared URL goes.
+        The caller has checked where the prepared URL goes. With ``write`` (bulk downloads), a 2xx
+        body goes to it chunk by chunk, decoded (gzip), never whole in memory and without the size
+        limit; other statuses are read as usual. ``request_deadline`` replaces the per-exchange one.
         """
         start = self.monotonic()
-        ends = start + self.deadlines.request
+        ends = start + (request_deadline or self.deadlines.request)
         if self._run_ends is not None:
             if start >= self._run_ends:
                 raise self._run_deadline_error(what)
@@ -334,15 +343,23 @@ class Transport:
             raise TemporaryNetworkError(
                 f"{what}: {describe(exc, self.deadlines)}", url=redact(prepared.url or "")
             ) from None
+        streamed = write if write is not None and 200 <= response.status_code < 300 else None
         try:
-            body = self._read_body(response, start, ends, what)
+            body = self._read_body(response, start, ends, what, streamed)
         finally:
             response.close()
         response._content = body  # the body is read: .content/.json()/.text work as usual
         response._content_consumed = True  # type: ignore[attr-defined]
         return response
 
-    def _read_body(self, response: requests.Response, start: float, ends: float, what: str) -> bytes:
+    def _read_body(
+        self,
+        response: requests.Response,
+        start: float,
+        ends: float,
+        what: str,
+        write: Callable[[bytes], None] | None = None,
+    ) -> bytes:
         raw = response.raw
         chunks: list[bytes] = []
         size = 0
@@ -354,7 +371,7 @@ class Transport:
                     raise self._run_deadline_error(what)
                 raise DeadlineExceededError(
                     f"{what}: the response was still arriving after {now - start:.0f} s (request deadline "
-                    f"{self.deadlines.request:.0f} s, --request-deadline) - the server or a proxy is sending "
+                    f"{ends - start:.0f} s, --request-deadline) - the server or a proxy is sending "
                     f"very slowly ({size} bytes so far)",
                     url=redact(response.url or ""),
                 )
@@ -375,6 +392,9 @@ class Transport:
             if not chunk:
                 return b"".join(chunks)
             size += len(chunk)
+            if write is not None:
+                write(chunk)
+                continue
             if size > self.max_body:
                 raise FatalNetworkError(
                     f"{what}: the response is larger than {self.max_body // 2**20} MB",
@@ -401,6 +421,7 @@ class Transport:
                         f"{error} (gave up after {n} attempt(s){budget})",
                         url=error.url,
                         status=error.status,
+                        retry_after=error.retry_after,
                         exhausted=True,
                     ) from None
                 delay = self.delay(n, error.retry_after)

@@ -63,6 +63,23 @@ class SyncSettings(BaseModel):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     #: language of the clinician-facing texts written back (a catalog in poems_fhir/locale)
     language: str = "en"
+    #: Bulk Data $export as the source (fhir/bulk.py): system | patient | group:ID
+    bulk: str | None = None
+    #: the export's work folder (default: bulk-export beside the state file)
+    bulk_dir: Path | None = None
+    #: abandon an unfinished export of the work folder (or one whose status URL is gone) and start anew
+    bulk_restart: bool = False
+    #: ask for Observations of the mapped codes only (_typeFilter; the server must support it)
+    bulk_type_filter: bool = False
+    #: parallel downloads
+    bulk_parallel: int = Field(default=4, ge=1, le=64)
+
+    @field_validator("bulk")
+    @classmethod
+    def _bulk(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"system|patient|group:[A-Za-z0-9\-.]{1,64}", v):
+            raise ValueError(f"{v!r}: give system, patient or group:ID (a FHIR id: letters, digits, '-' and '.')")
+        return v
 
     @field_validator("language")
     @classmethod
@@ -113,6 +130,10 @@ class SyncSettings(BaseModel):
             raise ConfigError("--server and --source exclude each other")
         if self.source and not (self.out or self.dry_run):
             raise ConfigError("with --source, give --out DIR (or --dry-run DIR) for the transaction bundles")
+        if self.bulk and not self.server:
+            raise ConfigError("--bulk exports from a server: give --server URL (a FHIR R4 base)")
+        if self.bulk and self.group:
+            raise ConfigError("--bulk and --group exclude each other: use --bulk group:ID")
         if self.auth == "bearer" and not self.token_file and not os.environ.get("POEMS_FHIR_TOKEN"):
             raise ConfigError("--auth bearer needs --token-file FILE or the POEMS_FHIR_TOKEN environment variable")
         if self.auth in ("basic", "client-credentials") and not self.client_id:

@@ -161,6 +161,11 @@ def make_job(
         server_sink = ServerSink(client, capabilities)
         # a dry run reads ownership from the server and writes what it would send to a folder
         sink: Any = DirSink(s.dry_run, server=server_sink) if s.dry_run else server_sink
+        if s.bulk:
+            from .bulk_source import bulk_source
+
+            source = bulk_source(s, client, mapping, source, sleep=sleep)
+            sink = sink if s.dry_run or not s.out else DirSink(s.out)  # --out: transaction bundles to files
         server_key = client.base_url
     else:
         source = FileSource(list(s.source), patients=list(s.patient))
@@ -197,6 +202,8 @@ def run_once(
         with store.locked():
             job, _, source = make_job(s, store, stop, progress, **kw)
             summary = job.run()
+            if summary.completed and not s.dry_run and hasattr(source, "finish"):
+                source.finish()  # sync --bulk: the export was used, the next run starts a new one
             read_errors = list(getattr(source, "read_errors", []))
             summary.skipped_input += len(read_errors)
             extra = [f"skipped input {e.source}: {e.message}" for e in read_errors]

@@ -1,6 +1,7 @@
 """Replays of the recorded Medplum transcripts that no other test used: the conditional-update
 lifecycle (201 with Location/ETag, 200 unchanged, 200 with an EMPTY body, 412 multiple matches),
-If-None-Exist, _history and vread; bulk export is parsed and asserted only (no bulk client yet)."""
+If-None-Exist, _history and vread; the bulk export's facts (its replay through the bulk client is
+tests/fhir/test_bulk_replay.py)."""
 
 from __future__ import annotations
 
@@ -104,7 +105,7 @@ def test_history_bundle_newest_first_and_vread():
     assert response.headers["ETag"] == f'W/"{V1}"' and client.json(response)["status"] == "preliminary"
 
 
-# --- bulk export: parsed and asserted only; poems-fhir has no bulk client yet ---------------------
+# --- bulk export: the recording's facts (replayed through fhir/bulk.py in test_bulk_replay.py) ----
 
 
 def test_bulk_export_recording_facts_a_bulk_client_must_respect():

@@ -1,0 +1,919 @@
+# SPDX-License-Identifier: Apache-2.0
+"""FHIR Bulk Data `$export` client: kick-off, polling, manifest, parallel downloads, resume, delete.
+
+Everything goes through the network edge (fhir/http.py, via the FhirClient and a second Transport
+on the same session for downloads): the origin rule, deadlines, error classes and retries are the
+same as for every other request.
+
+- Kick-off: `GET [base]/$export`, `Patient/$export` or `Group/ID/$export` with `Prefer:
+  respond-async`, `_outputFormat=application/fhir+ndjson`, `_type`, optional `_typeFilter` and
+  `_since`. It is retried only when the server refused it outright (429/503): a kick-off that may
+  have reached the server is never repeated (that would start a second export).
+- Polling honours `Retry-After` (seconds or HTTP date) and logs `X-Progress`; without either, a
+  capped exponential backoff with jitter. An overall deadline bounds the wait.
+- Downloads: a bounded thread pool; each file streamed to `NAME.part`, decompressed (Content-Encoding
+  gzip or a gzip body such as `.gz`), fsync'd and renamed; a journal line (size, sha256) per file.
+  The bearer token goes with a download only when the manifest does not say `requiresAccessToken:
+  false` AND the URL is on the FHIR server's origin; never to another origin, never across a
+  redirect (redirects of downloads are followed without any credentials).
+- Resume: `export-state.json` in the export folder holds the request, the status URL (saved before
+  the first wait), the manifest and the phase; a rerun polls the saved status URL and fetches only
+  the files the journal does not show complete. A status URL the server no longer knows (404/410)
+  stops with a message; `restart` starts a fresh export.
+
+Folder layout: `export-state.json`, `manifest.json` (the server's manifest), `downloads.log` (the
+journal), `data/*.ndjson` (the resources: the folder to evaluate), `errors/*.ndjson` (OperationOutcome
+files of the manifest's `error`), `deleted/*.ndjson` (the `deleted` Bundles of a `_since` export).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+import zlib
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import requests
+
+from ..errors import (
+    ConfigError,
+    FatalNetworkError,
+    ForeignHostError,
+    NetworkError,
+    RunDeadlineError,
+    TemporaryNetworkError,
+)
+from ..sync.events import ev
+from .client import FhirClient, outcome_text
+from .http import Deadlines, RetryPolicy, Transport, parse_retry_after, redact, unsafe_reason
+from .read import RELEVANT_TYPES
+
+log = logging.getLogger("poems_fhir.bulk")
+
+STATE_FILE = "export-state.json"
+MANIFEST_FILE = "manifest.json"
+JOURNAL_FILE = "downloads.log"
+LOCK_FILE = "export.lock"
+STATE_VERSION = 1
+NDJSON = "application/fhir+ndjson"
+#: codes per `_typeFilter` value (several values for one type are OR'ed by the server)
+TYPE_FILTER_CHUNK = 40
+#: redirects followed for one download (each without credentials)
+MAX_REDIRECTS = 5
+_TYPE_NAME = re.compile(r"^[A-Z][A-Za-z]{1,63}$")
+_GZIP_MAGIC = b"\x1f\x8b"
+#: types poems-fhir reads that are not in the Patient compartment: a Patient- or Group-level export
+#: never holds them, and some servers refuse the whole kick-off when `_type` names them
+NOT_IN_PATIENT_COMPARTMENT = frozenset({"Medication"})
+
+
+class ExportGoneError(FatalNetworkError):
+    """The saved status URL answers 404/410: the server no longer knows the export."""
+
+
+class SignedUrlRefusedError(FatalNetworkError):
+    """A download without credentials (pre-signed URL) was refused: 401/403/410, expired or bad signature."""
+
+
+# ------------------------------------------------------------------------------------ the request
+
+
+def parse_level(value: str) -> tuple[str, str | None]:
+    """`system`, `patient` or `group:ID` -> (level, group id)."""
+    text = (value or "").strip()
+    if text in ("system", "patient"):
+        return text, None
+    if text.startswith("group:") and re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", text[6:]):
+        return "group", text[6:]
+    raise ConfigError(f"--bulk {value!r}: give system, patient or group:ID (a FHIR id: letters, digits, '-' and '.')")
+
+
+@dataclass
+class ExportRequest:
+    level: str = "system"  # system | patient | group
+    group: str | None = None
+    types: list[str] = field(default_factory=lambda: sorted(RELEVANT_TYPES))
+    type_filters: list[str] = field(default_factory=list)
+    since: str | None = None
+
+    @classmethod
+    def of(cls, bulk: str, **kw: Any) -> ExportRequest:
+        level, group = parse_level(bulk)
+        if level != "system" and "types" not in kw:
+            kw["types"] = sorted(RELEVANT_TYPES - NOT_IN_PATIENT_COMPARTMENT)
+        return cls(level=level, group=group, **kw)
+
+    @property
+    def path(self) -> str:
+        if self.level == "group":
+            return f"Group/{self.group}/$export"
+        return "Patient/$export" if self.level == "patient" else "$export"
+
+    def params(self) -> dict[str, Any]:
+        params: dict[str, Any] = {"_outputFormat": NDJSON, "_type": ",".join(self.types)}
+        if self.type_filters:
+            params["_typeFilter"] = list(self.type_filters)
+        if self.since:
+            params["_since"] = self.since
+        return params
+
+    def key(self) -> dict[str, Any]:
+        """What must match for a saved export to be resumed by this request."""
+        return {
+            "level": self.level,
+            "group": self.group,
+            "types": self.types,
+            "type_filters": self.type_filters,
+            "since": self.since,
+        }
+
+
+def type_filters(codes_by_type: dict[str, list[str]]) -> list[str]:
+    """`_typeFilter` values: Observations of the mapped codes only - exactly what the server mode's
+    per-patient search reads (sync/sources.py); the other types are read whole there too."""
+    codes = codes_by_type.get("Observation", [])
+    return [
+        f"Observation?code={','.join(codes[i : i + TYPE_FILTER_CHUNK])}"
+        for i in range(0, len(codes), TYPE_FILTER_CHUNK)
+    ]
+
+
+# ------------------------------------------------------------------------------------ the results
+
+
+@dataclass
+class ExportResult:
+    folder: Path
+    data_dir: Path
+    status_url: str
+    transaction_time: str | None
+    since: str | None
+    resumed: bool  # an export started by an earlier run was continued
+    files: int = 0  # data files
+    downloaded: int = 0  # files fetched in this run (the others were complete already)
+    bytes: int = 0  # of the data files, decoded
+    errors: list[str] = field(default_factory=list)  # OperationOutcome issues of the error files
+    error_count: int = 0
+    deleted_files: int = 0
+    notes: list[str] = field(default_factory=list)  # quirks of the server that were worked around
+    deleted_on_server: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "folder": str(self.folder),
+            "data": str(self.data_dir),
+            "transaction_time": self.transaction_time,
+            "since": self.since,
+            "resumed": self.resumed,
+            "files": self.files,
+            "downloaded": self.downloaded,
+            "bytes": self.bytes,
+            "error_count": self.error_count,
+            "errors": self.errors,
+            "deleted_files": self.deleted_files,
+            "export_deleted_on_server": self.deleted_on_server,
+            "notes": self.notes,
+        }
+
+
+# ------------------------------------------------------------------------------------ disk
+
+
+def _write_json_atomic(path: Path, doc: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+class _FileWriter:
+    """One download into NAME.part: gzip bodies decompressed on the fly, size and sha256 counted."""
+
+    def __init__(self, final: Path) -> None:
+        self.final = final
+        self.part = final.with_name(final.name + ".part")
+        self.file = open(self.part, "wb")  # noqa: SIM115 - closed in finish()/abort()
+        self.size = 0
+        self.sha = hashlib.sha256()
+        self._inflate: Any = None
+        self._sniffed = b""
+
+    def write(self, chunk: bytes) -> None:
+        if self._inflate is None and len(self._sniffed) < 2:
+            self._sniffed += chunk
+            if len(self._sniffed) < 2:
+                return
+            chunk, self._sniffed = self._sniffed, b"--"
+            # a gzip file (`.gz`, Content-Type application/gzip) that HTTP did not decode for us
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS) if chunk[:2] == _GZIP_MAGIC else False
+        if self._inflate:
+            try:
+                while chunk:
+                    if self._inflate.eof:  # a file of several gzip members (concatenated)
+                        self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    self._out(self._inflate.decompress(chunk))
+                    chunk = self._inflate.unused_data if self._inflate.eof else b""
+            except zlib.error as exc:
+                raise TemporaryNetworkError(f"the gzip file is corrupt ({exc}) - cut short on the way?") from None
+            return
+        self._out(chunk)
+
+    def _out(self, data: bytes) -> None:
+        if data:
+            self.file.write(data)
+            self.size += len(data)
+            self.sha.update(data)
+
+    def finish(self) -> None:
+        if self._inflate is None and self._sniffed not in (b"", b"--"):
+            self._out(self._sniffed)  # a one-byte body
+        if self._inflate:
+            if not self._inflate.eof:
+                self.abort()
+                raise TemporaryNetworkError("the gzip file ends early - cut short on the way?")
+            self._out(self._inflate.flush())
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.replace(self.part, self.final)
+
+    def abort(self) -> None:
+        if not self.file.closed:
+            self.file.close()
+        try:
+            self.part.unlink()
+        except OSError:
+            pass
+
+
+# ------------------------------------------------------------------------------------ the client
+
+
+def _instant(value: dt.datetime) -> str:
+    return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _http_date(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return _instant(email.utils.parsedate_to_datetime(value))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+@dataclass
+class BulkExporter:
+    """One export folder; `run()` starts or resumes the export that belongs to it."""
+
+    client: FhirClient
+    folder: Path
+    parallel: int = 4
+    restart: bool = False
+    #: overall bound of the wait for the manifest (seconds)
+    deadline: float = 6 * 3600.0
+    #: backoff between polls when the server sends no Retry-After
+    poll_base: float = 1.0
+    poll_max: float = 60.0
+    #: a server's Retry-After is honoured up to this
+    poll_max_retry_after: float = 3600.0
+    #: one download (connect to last byte); large files take time
+    download_deadline: float = 3600.0
+    sleep: Callable[[float], None] | None = None
+    monotonic: Callable[[], float] | None = None
+    clock: Callable[[], float] | None = None  # wall clock: HTTP-date Retry-After, kick-off time
+    rng: Callable[[], float] | None = None
+    polls: int = field(default=0, init=False)
+
+    def __post_init__(self) -> None:
+        t = self.client.transport
+        self.sleep = self.sleep or t.sleep
+        self.monotonic = self.monotonic or t.monotonic
+        self.clock = self.clock or t.clock
+        self.rng = self.rng or t.rng
+        if self.parallel < 1:
+            raise ConfigError("--bulk-parallel must be at least 1")
+        self.data_dir = self.folder / "data"
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def state_path(self) -> Path:
+        return self.folder / STATE_FILE
+
+    def load_state(self) -> dict[str, Any] | None:
+        try:
+            doc = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise ConfigError(
+                f"{self.state_path}: cannot read the export state ({exc}); move the folder aside to start a new export"
+            ) from None
+        if not isinstance(doc, dict) or doc.get("version") != STATE_VERSION:
+            raise ConfigError(f"{self.state_path} is not an export state of this poems-fhir version")
+        return doc
+
+    def save_state(self, state: dict[str, Any]) -> None:
+        _write_json_atomic(self.state_path, state)
+
+    def active_state(self) -> dict[str, Any] | None:
+        """The export of this folder that is not finished with (consumed), if any."""
+        state = self.load_state()
+        return state if state and state.get("phase") != "consumed" else None
+
+    def mark_consumed(self) -> None:
+        """The downloaded files were used (a completed sync run): the next run starts a new export."""
+        state = self.load_state()
+        if state and state.get("phase") == "downloaded":
+            state["phase"] = "consumed"
+            self.save_state(state)
+
+    # ------------------------------------------------------------------ run
+
+    def run(self, request: ExportRequest) -> ExportResult:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock = open(self.folder / LOCK_FILE, "a+")  # noqa: SIM115 - held for the run
+        except OSError as exc:
+            raise ConfigError(f"cannot use the export folder {self.folder}: {exc.strerror}") from None
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise ConfigError(
+                f"another poems-fhir export is using {self.folder}; one at a time (wait, or stop the other)"
+            ) from None
+        try:
+            return self._run(request)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            lock.close()
+
+    def _run(self, request: ExportRequest) -> ExportResult:
+        state = self.active_state()
+        resumed = state is not None
+        if state is not None and state.get("request") != request.key():
+            if not self.restart:
+                raise ConfigError(
+                    f"{self.folder} holds an export of another request ({_describe(state['request'])}), unfinished "
+                    "or not yet used by a sync run: run with the same --bulk settings to resume or use it, or pass "
+                    "--bulk-restart (export: --restart) to replace it with a new one"
+                )
+        if state is not None and self.restart:
+            self._forget(state)
+            state, resumed = None, False
+        if state is None:
+            state = self._kick_off(request)
+        if state["phase"] == "kicked-off":
+            self._wait_for_manifest(state)
+        result = self._download_all(state, resumed)
+        if state["phase"] != "downloaded":
+            result.deleted_on_server = self._delete(state)
+            state["phase"] = "downloaded"
+            state["deleted_on_server"] = result.deleted_on_server
+            self.save_state(state)
+        else:
+            result.deleted_on_server = bool(state.get("deleted_on_server"))
+        return result
+
+    def _forget(self, state: dict[str, Any]) -> None:
+        """--restart: the old export is abandoned (deleted on the server when it still exists)."""
+        if state.get("status_url") and state.get("phase") != "downloaded":
+            self._delete(state)
+        for sub in ("data", "errors", "deleted"):
+            shutil.rmtree(self.folder / sub, ignore_errors=True)
+        for name in (JOURNAL_FILE, MANIFEST_FILE):
+            (self.folder / name).unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ kick-off
+
+    def _kick_off(self, request: ExportRequest) -> dict[str, Any]:
+        for sub in ("data", "errors", "deleted"):
+            shutil.rmtree(self.folder / sub, ignore_errors=True)
+        (self.folder / JOURNAL_FILE).unlink(missing_ok=True)
+        (self.folder / MANIFEST_FILE).unlink(missing_ok=True)
+        transport = self.client.transport
+        what = f"GET {redact(self.client.url(request.path))} (kick-off)"
+
+        def attempt() -> requests.Response:
+            try:
+                return self.client.request(
+                    "GET",
+                    request.path,
+                    params=request.params(),
+                    headers={"Accept": "application/fhir+json", "Prefer": "respond-async"},
+                    retryable=False,
+                )
+            except TemporaryNetworkError as exc:
+                if exc.status in (429, 503) and not exc.exhausted:
+                    raise  # refused outright: nothing was started, safe to ask again
+                # it may have reached the server: asking again could start a second export
+                raise TemporaryNetworkError(str(exc), url=exc.url, status=exc.status, exhausted=True) from None
+
+        response = transport.retrying(attempt, retryable=True, what=what)
+        if response.status_code != 202:
+            raise FatalNetworkError(
+                f"{what}: the server answered HTTP {response.status_code}, not 202 Accepted - it does not run "
+                "$export asynchronously (Bulk Data); check that the server supports $export at this level",
+                url=redact(self.client.url(request.path)),
+                status=response.status_code,
+            )
+        location = response.headers.get("Content-Location")
+        if not location:
+            raise FatalNetworkError(
+                f"{what}: 202 without a Content-Location header: there is no status URL to poll",
+                url=redact(self.client.url(request.path)),
+                status=202,
+            )
+        status_url = urljoin(self.client.base_url + "/", location)
+        self.client.check_origin(status_url)  # polls carry the token: the server's origin only
+        kicked_off_at = _http_date(response.headers.get("Date")) or _instant(
+            dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc)  # type: ignore[misc]
+        )
+        state = {
+            "version": STATE_VERSION,
+            "request": request.key(),
+            "since": request.since,
+            "server": self.client.base_url,
+            "status_url": status_url,
+            "kicked_off_at": kicked_off_at,
+            "phase": "kicked-off",
+            "manifest": None,
+        }
+        self.save_state(state)  # before any wait: a crash from here on polls this URL again
+        log.info(
+            "bulk export started: %s",
+            redact(status_url),
+            extra=ev("bulk.kicked_off", status_url=redact(status_url), level=request.level, since=request.since),
+        )
+        return state
+
+    # ------------------------------------------------------------------ polling
+
+    def _wait_for_manifest(self, state: dict[str, Any]) -> None:
+        started = self.monotonic()  # type: ignore[misc]
+        attempt = 0
+        url = state["status_url"]
+        while True:
+            try:
+                response = self._poll_once(url)
+            except TemporaryNetworkError as exc:
+                if exc.status != 429 or isinstance(exc, RunDeadlineError):
+                    raise
+                # polled too often (and retried already): keep waiting, as the server asks
+                response = requests.Response()
+                response.status_code = 202
+                if exc.retry_after is not None:
+                    response.headers["Retry-After"] = str(int(exc.retry_after))
+            if response.status_code == 200:
+                manifest = self._manifest(response, state)
+                state["manifest"] = manifest
+                state["phase"] = "downloading"
+                _write_json_atomic(self.folder / MANIFEST_FILE, manifest)
+                self.save_state(state)
+                return
+            attempt += 1
+            progress = response.headers.get("X-Progress")
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock())  # type: ignore[misc]
+            if retry_after is not None:
+                delay = min(max(retry_after, 0.1), self.poll_max_retry_after)
+            else:
+                step = min(self.poll_max, self.poll_base * 2 ** (attempt - 1))
+                delay = step * (0.5 + min(max(self.rng(), 0.0), 1.0) / 2)  # type: ignore[misc]
+            log.info(
+                "bulk export in progress%s: next poll in %.1fs",
+                f" ({progress[:80]})" if progress else "",
+                delay,
+                extra=ev("bulk.progress", progress=(progress or "")[:80], delay_s=round(delay, 3), polls=self.polls),
+            )
+            if self.monotonic() + delay - started > self.deadline:  # type: ignore[misc]
+                raise RunDeadlineError(
+                    f"the bulk export was not ready within {self.deadline:.0f} s; its status URL is saved in "
+                    f"{self.state_path}: run again to continue polling the same export",
+                    url=redact(url),
+                    exhausted=True,
+                )
+            self.sleep(delay)  # type: ignore[misc]
+
+    def _poll_once(self, url: str) -> requests.Response:
+        self.polls += 1
+        try:
+            response = self.client.request("GET", url, headers={"Accept": "application/json"})
+        except FatalNetworkError as exc:
+            if exc.status in (404, 410):
+                raise ExportGoneError(
+                    f"the server no longer knows the bulk export at {redact(url)} (HTTP {exc.status}: expired or "
+                    f"deleted); its files cannot be fetched. Start a new export with --bulk-restart (export: "
+                    f"--restart); the state is in {self.state_path}",
+                    url=redact(url),
+                    status=exc.status,
+                ) from None
+            raise
+        if response.status_code not in (200, 202):
+            raise FatalNetworkError(
+                f"GET {redact(url)} (export status) answered HTTP {response.status_code}: expected 202 "
+                "(in progress) or 200 (complete)",
+                url=redact(url),
+                status=response.status_code,
+            )
+        return response
+
+    def _manifest(self, response: requests.Response, state: dict[str, Any]) -> dict[str, Any]:
+        try:
+            manifest = response.json()
+        except ValueError:
+            raise TemporaryNetworkError(
+                f"GET {redact(state['status_url'])}: the export manifest is not JSON ({outcome_text(response)})",
+                url=redact(state["status_url"]),
+                status=200,
+            ) from None
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("output", []), list):
+            raise FatalNetworkError(
+                f"GET {redact(state['status_url'])}: the export manifest has no output list",
+                url=redact(state["status_url"]),
+            )
+        return manifest
+
+    # ------------------------------------------------------------------ downloads
+
+    def _entries(self, manifest: dict[str, Any], notes: list[str]) -> list[tuple[str, int, dict[str, Any]]]:
+        """(kind, index, entry) of every file listed: output, error and deleted."""
+        out: list[tuple[str, int, dict[str, Any]]] = []
+        for kind in ("output", "error", "deleted"):
+            entries = manifest.get(kind) or []
+            if not isinstance(entries, list):
+                notes.append(f"manifest '{kind}' is not a list: ignored")
+                continue
+            for i, entry in enumerate(entries):
+                if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+                    out.append((kind, i, entry))
+                else:
+                    notes.append(f"manifest {kind}[{i}] has no url: ignored")
+        return out
+
+    def _target(self, kind: str, index: int, entry: dict[str, Any]) -> Path:
+        value = entry.get("type")
+        rtype = value if isinstance(value, str) and _TYPE_NAME.match(value) else "Unknown"
+        sub = {"output": "data", "error": "errors", "deleted": "deleted"}[kind]
+        return self.folder / sub / f"{index:05d}.{rtype}.ndjson"
+
+    def _journal(self) -> dict[str, dict[str, Any]]:
+        done: dict[str, dict[str, Any]] = {}
+        try:
+            lines = (self.folder / JOURNAL_FILE).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return done
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue  # a line cut by a crash: that file is fetched again
+            if isinstance(rec, dict) and isinstance(rec.get("file"), str):
+                done[rec["file"]] = rec
+        return done
+
+    def _complete(self, path: Path, rec: dict[str, Any] | None) -> bool:
+        try:
+            return rec is not None and path.stat().st_size == rec.get("size")
+        except OSError:
+            return False
+
+    def _download_all(self, state: dict[str, Any], resumed: bool) -> ExportResult:
+        manifest: dict[str, Any] = state["manifest"]
+        self._status_url = state["status_url"]
+        notes: list[str] = []
+        transaction_time = manifest.get("transactionTime") if isinstance(manifest.get("transactionTime"), str) else None
+        if not transaction_time:
+            transaction_time = state.get("kicked_off_at")
+            notes.append(f"the manifest has no transactionTime: the kick-off time {transaction_time} is used instead")
+        request_url = manifest.get("request")
+        if (
+            isinstance(request_url, str)
+            and request_url.startswith(self.client.base_url)
+            and not request_url[len(self.client.base_url) :].startswith("/")
+        ):
+            notes.append("the manifest's request lacks the '/' after the base (a known server bug): ignored")
+        requires = manifest.get("requiresAccessToken")
+        if not isinstance(requires, bool):
+            notes.append(
+                "the manifest does not say requiresAccessToken: the token goes only to files on the server's origin"
+            )
+        entries = self._entries(manifest, notes)
+        journal = self._journal()
+        result = ExportResult(
+            folder=self.folder,
+            data_dir=self.data_dir,
+            status_url=state["status_url"],
+            transaction_time=transaction_time,
+            since=state.get("since"),
+            resumed=resumed,
+            notes=notes,
+        )
+        todo = []
+        for kind, index, entry in entries:
+            target = self._target(kind, index, entry)
+            rel = str(target.relative_to(self.folder))
+            if not self._complete(target, journal.get(rel)):
+                todo.append((target, entry, rel))
+        for sub in ("data", "errors", "deleted"):
+            (self.folder / sub).mkdir(parents=True, exist_ok=True)
+            for stale in (self.folder / sub).glob("*.part"):
+                stale.unlink(missing_ok=True)  # a download cut by a crash
+        if todo:
+            try:
+                self._fetch_parallel(todo, requires)
+            except SignedUrlRefusedError:
+                # pre-signed URLs expire (Medplum: after ~1 h): a resumed run may hold stale ones. The
+                # status URL answers the manifest again, freshly signed; once, then the refusal stands.
+                fresh = self._fresh_manifest(state, entries, notes)
+                if fresh is None:
+                    raise
+                entries = fresh
+                todo = [
+                    (self._target(k, i, e), e, str(self._target(k, i, e).relative_to(self.folder)))
+                    for k, i, e in entries
+                ]
+                journal = self._journal()
+                todo = [t for t in todo if not self._complete(t[0], journal.get(t[2]))]
+                self._fetch_parallel(todo, state["manifest"].get("requiresAccessToken"))
+        result.downloaded = len(todo)
+        journal = self._journal()
+        for kind, index, entry in entries:
+            target = self._target(kind, index, entry)
+            rec = journal.get(str(target.relative_to(self.folder)), {})
+            if kind == "output":
+                result.files += 1
+                result.bytes += int(rec.get("size", 0))
+            elif kind == "error":
+                self._read_errors(target, result)
+            else:
+                result.deleted_files += 1
+        for note in notes:
+            log.warning("bulk export: %s", note, extra=ev("bulk.quirk", note=note))
+        return result
+
+    def _fresh_manifest(
+        self, state: dict[str, Any], entries: list[tuple[str, int, dict[str, Any]]], notes: list[str]
+    ) -> list[tuple[str, int, dict[str, Any]]] | None:
+        """The manifest asked for again; used only when it lists the same files (kinds, order, types)."""
+        try:
+            response = self._poll_once(state["status_url"])
+        except NetworkError:
+            return None
+        if response.status_code != 200:
+            return None
+        manifest = self._manifest(response, state)
+        fresh = self._entries(manifest, [])
+        if [(k, i, e.get("type")) for k, i, e in fresh] != [(k, i, e.get("type")) for k, i, e in entries]:
+            return None
+        state["manifest"] = manifest
+        _write_json_atomic(self.folder / MANIFEST_FILE, manifest)
+        self.save_state(state)
+        notes.append("download URLs were refused (expired?): the manifest was fetched again, freshly signed")
+        return fresh
+
+    def _fetch_parallel(self, todo: list[tuple[Path, dict[str, Any], str]], requires: Any) -> None:
+        transport = self._download_transport(len(todo))
+        with ThreadPoolExecutor(max_workers=min(self.parallel, len(todo))) as pool:
+            futures: list[Future[None]] = [
+                pool.submit(self._download, transport, target, entry, rel, requires) for target, entry, rel in todo
+            ]
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = next((f for f in done if f.exception() is not None), None)
+            if failed is not None:
+                for f in pending:
+                    f.cancel()
+                wait(pending)
+                raise failed.exception()  # type: ignore[misc]
+
+    def _download_transport(self, files: int) -> Transport:
+        """The same session, clock and statistics; a longer per-exchange deadline and a retry budget
+        that grows with the number of files (thousands of tiny files, each may meet a 429)."""
+        t = self.client.transport
+        return Transport(
+            session=t.session,
+            retry=RetryPolicy(
+                attempts=t.retry.attempts,
+                base_delay=t.retry.base_delay,
+                max_delay=t.retry.max_delay,
+                max_retry_after=t.retry.max_retry_after,
+                budget=max(t.retry.budget, 5 * files),
+            ),
+            deadlines=Deadlines(
+                connect=t.deadlines.connect,
+                read=t.deadlines.read,
+                request=self.download_deadline,
+                run=t.deadlines.run,
+            ),
+            sleep=self.sleep,  # type: ignore[arg-type]
+            clock=self.clock,  # type: ignore[arg-type]
+            monotonic=self.monotonic,  # type: ignore[arg-type]
+            rng=self.rng,  # type: ignore[arg-type]
+            stats=t.stats,
+        )
+
+    def _may_carry_token(self, url: str) -> bool:
+        try:
+            self.client.check_origin(url)
+        except ForeignHostError:
+            return False
+        return True
+
+    def _download(self, transport: Transport, target: Path, entry: dict[str, Any], rel: str, requires: Any) -> None:
+        url = urljoin(self._status_url, entry["url"])  # absolute as the spec says; relative ones resolved
+        shown = redact(url)
+        reason = unsafe_reason(url)
+        if reason:
+            raise ForeignHostError(f"refusing the export file {shown}: {reason}; nothing was sent", url=shown)
+        same_origin = self._may_carry_token(url)
+        if requires is True and not same_origin:
+            raise ForeignHostError(
+                f"the export file {shown} needs the access token (requiresAccessToken: true) but is not on the "
+                f"FHIR server's origin: the token goes only to {self.client.base_url}, so it was not downloaded",
+                url=shown,
+            )
+        with_token = same_origin and requires is not False
+        what = f"GET {shown}"
+        reauthorised = False
+
+        def attempt() -> None:
+            nonlocal reauthorised
+            current, token = url, with_token
+            for _hop in range(MAX_REDIRECTS + 1):
+                writer = _FileWriter(target)
+                try:
+                    response = transport.send(
+                        self._prepare(current, token),
+                        what=what,
+                        write=writer.write,
+                        request_deadline=self.download_deadline,
+                    )
+                    status = response.status_code
+                    if 200 <= status < 300:
+                        writer.finish()
+                        self._record(rel, writer)
+                        return
+                except BaseException:
+                    writer.abort()
+                    raise
+                writer.abort()
+                if status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
+                    current = urljoin(current, response.headers["Location"])
+                    why = unsafe_reason(current)
+                    if why:
+                        raise ForeignHostError(
+                            f"{what} redirected to {redact(current)}: {why}; nothing was sent", url=shown
+                        )
+                    token = False  # never across a redirect, to any origin
+                    continue
+                if status == 401 and token and not reauthorised and self.client.auth.refresh():
+                    reauthorised = True
+                    continue
+                raise self._download_error(what, response, token)
+            raise FatalNetworkError(f"{what}: more than {MAX_REDIRECTS} redirects", url=shown)
+
+        transport.retrying(attempt, retryable=True, what=what)
+
+    def _prepare(self, url: str, token: bool) -> requests.PreparedRequest:
+        headers = {"Accept": NDJSON, "Accept-Encoding": "gzip"}
+        if token:
+            headers.update(self.client.auth.headers())
+        prepared = self.client.session.prepare_request(
+            requests.Request("GET", url, headers=headers, auth=self.client.auth.basic() if token else None)
+        )
+        if not token:
+            prepared.headers.pop("Authorization", None)  # nothing from the session either
+        elif not self._may_carry_token(prepared.url or ""):
+            raise ForeignHostError(f"refusing {redact(prepared.url or '')}: not the server's origin", url=redact(url))
+        reason = unsafe_reason(prepared.url or "")
+        if reason:
+            raise ForeignHostError(f"refusing {redact(prepared.url or '')}: {reason}", url=redact(url))
+        return prepared
+
+    def _download_error(self, what: str, response: requests.Response, token: bool) -> NetworkError:
+        status = response.status_code
+        text = f"{what} failed: HTTP {status}: {self.client._scrub(outcome_text(response))}"
+        if status in (408, 429, 500, 502, 503, 504):
+            return TemporaryNetworkError(
+                text,
+                url=redact(response.url or ""),
+                status=status,
+                retry_after=parse_retry_after(response.headers.get("Retry-After"), self.clock()),  # type: ignore[misc]
+            )
+        if status in (401, 403, 410) and not token:
+            text += (
+                " - the pre-signed download URL was refused (expired or invalid signature?); "
+                "run again with --bulk-restart (export: --restart) for a new export"
+            )
+            return SignedUrlRefusedError(text, url=redact(response.url or ""), status=status)
+        return FatalNetworkError(text, url=redact(response.url or ""), status=status)
+
+    def _record(self, rel: str, writer: _FileWriter) -> None:
+        line = json.dumps({"file": rel, "size": writer.size, "sha256": writer.sha.hexdigest()}) + "\n"
+        with self._lock:
+            with open(self.folder / JOURNAL_FILE, "a", encoding="utf-8") as f:
+                f.write(line)
+                f.flush()
+                os.fsync(f.fileno())
+        self.downloaded(rel)
+
+    def downloaded(self, rel: str) -> None:
+        """Called after each file is complete on disk and in the journal (a hook for tests)."""
+
+    # ------------------------------------------------------------------ error files
+
+    def _read_errors(self, path: Path, result: ExportResult) -> None:
+        """Each OperationOutcome line of an error file: every issue reported (streamed, line by line)."""
+        try:
+            f = open(path, encoding="utf-8", errors="replace")  # noqa: SIM115
+        except OSError as exc:
+            result.errors.append(f"{path.name}: cannot read: {exc.strerror}")
+            result.error_count += 1
+            return
+        with f:
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    doc = json.loads(line)
+                except ValueError:
+                    self._add_error(result, f"{path.name}:{lineno}: not JSON")
+                    continue
+                issues = doc.get("issue") if isinstance(doc, dict) else None
+                if not isinstance(issues, list) or not issues:
+                    self._add_error(result, f"{path.name}:{lineno}: an error entry without issues")
+                    continue
+                for issue in issues:
+                    if not isinstance(issue, dict):
+                        continue
+                    details: dict[str, Any] = issue["details"] if isinstance(issue.get("details"), dict) else {}
+                    text = issue.get("diagnostics") or details.get("text") or issue.get("code") or "no details"
+                    self._add_error(
+                        result, f"{path.name}:{lineno}: {issue.get('severity', 'error')}: {str(text)[:300]}"
+                    )
+
+    @staticmethod
+    def _add_error(result: ExportResult, text: str) -> None:
+        result.error_count += 1
+        if len(result.errors) < 1000:
+            result.errors.append(text)
+
+    # ------------------------------------------------------------------ delete
+
+    def _delete(self, state: dict[str, Any]) -> bool:
+        """DELETE the status URL: the server may free the files. A failure is only a warning."""
+        url = state["status_url"]
+        try:
+            self.client.request("DELETE", url)
+        except NetworkError as exc:
+            if exc.status in (404, 410):
+                return True
+            log.warning(
+                "could not delete the bulk export on the server: %s",
+                exc,
+                extra=ev("bulk.delete_failed", status_url=redact(url), error=str(exc)),
+            )
+            return False
+        log.info("bulk export deleted on the server", extra=ev("bulk.deleted", status_url=redact(url)))
+        return True
+
+
+def _describe(key: dict[str, Any]) -> str:
+    level = key.get("level")
+    text = f"group:{key.get('group')}" if level == "group" else str(level)
+    return text + (f", since {key['since']}" if key.get("since") else "")
+
+
+def export_types(types: Iterable[str] | None = None) -> list[str]:
+    return sorted(types or RELEVANT_TYPES)

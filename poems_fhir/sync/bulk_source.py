@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`sync --bulk`: the sync job's source is a Bulk Data export of the server, downloaded into a work
+folder (fhir/bulk.py) and read like `sync --source DIR` (FileSource).
+
+The checkpoint of a completed run is the export's transactionTime; the next run exports `_since`
+that instant. Such an export holds only the resources changed since, not a patient's whole record,
+and evaluating a part of a record would change its conclusions: so in an incremental run the export
+names the patients that changed, and their whole records are read from the server by the same
+per-patient searches as the server mode (ServerSource.fetch). A first (full) export is evaluated
+from the files alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..fhir.bulk import BulkExporter, ExportRequest, ExportResult
+from ..fhir.read import PatientRecord, SourceError
+from .sources import Cohort, FileSource, ServerSource, _patient_ref
+
+
+@dataclass
+class BulkSource:
+    exporter: BulkExporter
+    request: ExportRequest
+    server: ServerSource | None = None  # whole records of the patients an incremental export names
+    patients: list[str] = field(default_factory=list)
+    name: str = "bulk"
+    result: ExportResult | None = None
+    read_errors: list[SourceError] = field(default_factory=list)
+
+    def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
+        self.request.since = since
+        result = self.exporter.run(self.request)  # resumes an unfinished export of this folder
+        self.result = result
+        # an incremental export with no changes has no files: nobody to look at
+        self._files: Any = FileSource([result.data_dir], patients=list(self.patients)) if result.files else None
+        self.read_errors = list(self._files.read_errors if self._files else []) + [
+            SourceError(f"export error {text.split(': ', 1)[0]}", text.split(": ", 1)[-1]) for text in result.errors
+        ]
+        if result.error_count > len(result.errors):
+            self.read_errors.append(
+                SourceError("export errors", f"{result.error_count - len(result.errors)} more issue(s) not listed")
+            )
+        found = self._files.cohort(since, extra).patients if self._files else []
+        patients = sorted(set(found) | {_patient_ref(p) for p in extra})
+        return Cohort(patients, result.transaction_time)
+
+    @property
+    def incremental(self) -> bool:
+        return self.result is not None and self.result.since is not None
+
+    def fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
+        if self.incremental and self.server is not None:
+            return self.server.fetch(patient)
+        if self._files is None:
+            return None, []
+        return self._files.fetch(patient)  # type: ignore[no-any-return]
+
+    def finish(self) -> None:
+        """The run went through its whole cohort: the next run starts a new export."""
+        self.exporter.mark_consumed()
+
+
+def bulk_source(settings: Any, client: Any, mapping: Any, server: ServerSource, sleep: Any = None) -> BulkSource:
+    """The --bulk source of a sync run, from its settings (runner.make_job)."""
+    from ..fhir.bulk import type_filters
+    from .config import parse_duration
+    from .sources import _codes_by_type
+
+    folder = settings.bulk_dir or settings.state.parent / "bulk-export"
+    exporter = BulkExporter(
+        client,
+        folder,
+        parallel=settings.bulk_parallel,
+        restart=settings.bulk_restart,
+        deadline=parse_duration(settings.run_deadline),
+        sleep=sleep,
+    )
+    filters = type_filters(_codes_by_type(mapping)) if settings.bulk_type_filter else []
+    request = ExportRequest.of(settings.bulk, type_filters=filters)
+    return BulkSource(exporter, request, server=server, patients=list(settings.patient))

@@ -1,0 +1,512 @@
+"""The Bulk Data $export client (poems_fhir/fhir/bulk.py) against a fixture server on 127.0.0.1
+(tests/fhir/bulk_server.py): kick-off, polling (Retry-After, X-Progress, backoff), the manifest and
+its quirks, the token rules, downloads (parallel, 429, gzip, thousands of files), error files,
+DELETE, and resume after a crash. Clock and sleep are injected: nothing sleeps for real."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from poems_fhir.errors import ConfigError, ForeignHostError, NetworkError, RunDeadlineError
+from poems_fhir.fhir.auth import BearerAuth
+from poems_fhir.fhir.bulk import (
+    JOURNAL_FILE,
+    MANIFEST_FILE,
+    BulkExporter,
+    ExportGoneError,
+    ExportRequest,
+    parse_level,
+    type_filters,
+)
+from poems_fhir.fhir.client import FhirClient
+from poems_fhir.fhir.read import RELEVANT_TYPES, read_paths
+from tests.fhir.bulk_server import TOKEN, BulkServer, FileSpec, OtherOrigin
+
+PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "male"}
+
+
+def obs(i: int) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": f"o{i}",
+        "status": "final",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "777-3"}]},
+        "valueQuantity": {"value": 400 + i, "unit": "10*9/L", "system": "http://unitsofmeasure.org", "code": "10*9/L"},
+        "effectiveDateTime": "2019-02-11",
+    }
+
+
+class FakeTime:
+    """Monotonic and wall clock that move only when the code under test 'sleeps'."""
+
+    def __init__(self, wall: float = 1_795_000_000.0) -> None:
+        self.now = 0.0
+        self.wall = wall
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        self.wall += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def clock(self) -> float:
+        return self.wall
+
+
+@pytest.fixture
+def server():
+    with BulkServer() as s:
+        s.add_ndjson("Patient.ndjson", [PATIENT])
+        s.add_ndjson("Observation.ndjson", [obs(1), obs(2)])
+        yield s
+
+
+def make(server: BulkServer, folder: Path, t: FakeTime | None = None, **kw: Any) -> BulkExporter:
+    t = t or FakeTime()
+    client = FhirClient(
+        server.base, BearerAuth(TOKEN), sleep=t.sleep, clock=t.clock, monotonic=t.monotonic, rng=lambda: 1.0
+    )
+    return BulkExporter(client, folder, sleep=t.sleep, monotonic=t.monotonic, clock=t.clock, rng=lambda: 1.0, **kw)
+
+
+def test_patient_export_kicks_off_polls_downloads_and_deletes(server, tmp_path):
+    t = FakeTime()
+    result = make(server, tmp_path / "exp", t).run(ExportRequest.of("patient"))
+    kick = server.calls("/fhir/R4/Patient/$export")
+    assert len(kick) == 1 and server.kickoffs == 1
+    assert kick[0].headers["prefer"] == "respond-async" and kick[0].headers["accept"] == "application/fhir+json"
+    params = server.kickoff_params[0]
+    assert params["_outputFormat"] == ["application/fhir+ndjson"]
+    # a Patient-level export holds the Patient compartment: Medication is not asked for
+    assert params["_type"] == [",".join(sorted(RELEVANT_TYPES - {"Medication"}))] and "_since" not in params
+    # two 202s without Retry-After: capped exponential backoff (jitter at its top here: 1 s, 2 s)
+    assert server.polls == 3 and t.sleeps == [1.0, 2.0]
+    assert (result.files, result.downloaded, result.error_count) == (2, 2, 0)
+    data = sorted(p.name for p in result.data_dir.iterdir())
+    assert data == ["00000.Patient.ndjson", "00001.Observation.ndjson"]
+    assert (result.data_dir / "00001.Observation.ndjson").read_bytes() == server.files["Observation.ndjson"].body
+    assert json.loads((tmp_path / "exp" / MANIFEST_FILE).read_text())["output"][0]["type"] == "Patient"
+    assert result.transaction_time == "2026-11-27T00:09:48.351Z" and server.deletes == 1
+    # requiresAccessToken true and the files on the server's origin: the token went with them
+    assert all(server.authorised(s) for s in server.calls("/fhir/R4/files/"))
+    # the folder reads like any export: 1 patient with both Observations
+    read = read_paths([result.data_dir])
+    assert [r.patient for r in read.records] == ["Patient/p1"] and not read.errors
+
+
+def test_system_and_group_levels_and_since_and_type_filter():
+    assert ExportRequest.of("system").path == "$export"
+    assert ExportRequest.of("system").params()["_type"] == ",".join(sorted(RELEVANT_TYPES))
+    assert ExportRequest.of("group:cohort-1").path == "Group/cohort-1/$export"
+    req = ExportRequest.of("patient", since="2026-11-27T00:09:48.351Z", type_filters=["Observation?code=a|1"])
+    assert req.params()["_since"] == "2026-11-27T00:09:48.351Z" and req.params()["_typeFilter"] == [
+        "Observation?code=a|1"
+    ]
+    with pytest.raises(ConfigError, match="system, patient or group:ID"):
+        parse_level("group:")
+    filters = type_filters({"Observation": [f"http://loinc.org|{i}" for i in range(85)], "Condition": ["x|1"]})
+    assert len(filters) == 3 and all(f.startswith("Observation?code=") for f in filters)
+    assert filters[0].count(",") == 39  # 40 codes a value, like the server search
+
+
+def test_retry_after_seconds_and_http_date_are_honoured_and_progress_is_logged(server, tmp_path, caplog):
+    t = FakeTime()
+    date = "Fri, 27 Nov 2026 00:10:48 GMT"  # 30 s after the fake wall clock below
+    t.wall = 1_795_738_218.0  # Fri, 27 Nov 2026 00:10:18 GMT
+    server.pending_polls = 2
+    server.poll_headers = [{"Retry-After": "7", "X-Progress": "50% done"}, {"Retry-After": date}]
+    with caplog.at_level(logging.INFO, logger="poems_fhir.bulk"):
+        make(server, tmp_path / "exp", t).run(ExportRequest.of("patient"))
+    assert t.sleeps[0] == 7.0 and t.sleeps[1] == pytest.approx(23.0)  # 30 s minus the 7 already waited
+    assert any(getattr(r, "fields", {}).get("progress") == "50% done" for r in caplog.records)
+
+
+def test_backoff_is_capped_and_jittered(server, tmp_path):
+    t = FakeTime()
+    server.pending_polls = 9
+    exporter = make(server, tmp_path / "exp", t, poll_max=8.0)
+    exporter.rng = lambda: 0.0  # the jitter's low end: half the step, never 0
+    exporter.run(ExportRequest.of("patient"))
+    assert t.sleeps == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0]
+
+
+def test_overall_deadline_stops_polling_and_a_rerun_polls_the_same_export(server, tmp_path):
+    t = FakeTime()
+    server.pending_polls = 50
+    with pytest.raises(RunDeadlineError, match="run again to continue polling the same export"):
+        make(server, tmp_path / "exp", t, deadline=100.0).run(ExportRequest.of("patient"))
+    assert sum(t.sleeps) <= 100.0
+    server.pending_polls = 0
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert server.kickoffs == 1 and result.resumed and result.files == 2
+
+
+def test_manifest_quirks_missing_fields_and_request_without_slash(server, tmp_path):
+    server.requires_token = None  # missing: the token still goes to the server's own origin only
+    server.transaction_time = None  # missing: the kick-off's Date header stands in
+    server.request_slash = False
+    server.pending_polls = 0
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert result.transaction_time == "2026-11-27T00:09:48.000Z"
+    assert any("transactionTime" in n for n in result.notes) and any("'/'" in n for n in result.notes)
+    assert any("requiresAccessToken" in n for n in result.notes) and result.files == 2
+
+
+def test_presigned_urls_get_no_token(server, tmp_path):
+    server.requires_token = False
+    server.presigned = {"Patient.ndjson", "Observation.ndjson"}
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    files = server.calls("/presigned/")
+    assert len(files) == 2 and not any("authorization" in s.headers for s in files) and result.files == 2
+
+
+def test_requires_access_token_false_sends_no_token_even_to_the_server(server, tmp_path):
+    server.requires_token = False
+    server.require_auth = False
+    make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    files = server.calls("/fhir/R4/files/")
+    assert len(files) == 2 and not any("authorization" in s.headers for s in files)
+
+
+def test_a_redirect_to_another_origin_is_followed_without_the_token(server, tmp_path):
+    other = OtherOrigin(body=server.files["Observation.ndjson"].body)
+    try:
+        server.redirect = {"Observation.ndjson": f"{other.origin}/bucket/obs.ndjson?sig=1"}
+        result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    finally:
+        other.close()
+    assert len(other.seen) == 1 and "authorization" not in other.seen[0].headers
+    assert (result.data_dir / "00001.Observation.ndjson").read_bytes() == server.files["Observation.ndjson"].body
+
+
+def test_a_file_that_needs_the_token_on_another_origin_is_refused_before_sending(server, tmp_path):
+    other = OtherOrigin(body=b"")
+    try:
+        real = server.manifest
+
+        def foreign() -> dict[str, Any]:
+            doc = real()
+            doc["output"][1]["url"] = f"{other.origin}/steal"
+            return doc
+
+        server.manifest = foreign  # type: ignore[method-assign]
+        with pytest.raises(ForeignHostError, match="requiresAccessToken: true"):
+            make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    finally:
+        other.close()
+    assert other.seen == []  # nothing reached the other origin, with or without the token
+
+
+def test_429_with_retry_after_then_the_file(server, tmp_path):
+    t = FakeTime()
+    server.pending_polls = 0
+    server.files["Observation.ndjson"].throttle = 2
+    server.files["Observation.ndjson"].retry_after = "9"
+    result = make(server, tmp_path / "exp", t).run(ExportRequest.of("patient"))
+    assert t.sleeps == [9.0, 9.0] and result.files == 2
+    assert len(server.calls("/fhir/R4/files/Observation.ndjson")) == 3
+
+
+def test_gzip_content_encoding_and_gz_files_are_stored_decoded(server, tmp_path):
+    server.files["Observation.ndjson"].encoding = "gzip"
+    server.files["Patient.ndjson"].encoding = "gz"
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert (result.data_dir / "00001.Observation.ndjson").read_bytes() == server.files["Observation.ndjson"].body
+    assert (result.data_dir / "00000.Patient.ndjson").read_bytes() == server.files["Patient.ndjson"].body
+
+
+def test_a_thousand_tiny_files_in_parallel(tmp_path):
+    with BulkServer() as server:
+        server.pending_polls = 0
+        for i in range(1200):
+            server.add_ndjson(f"Observation{i}.ndjson", [obs(i)])
+        result = make(server, tmp_path / "exp", parallel=8).run(ExportRequest.of("system"))
+    assert result.files == 1200 and len(list(result.data_dir.iterdir())) == 1200
+    assert len((tmp_path / "exp" / JOURNAL_FILE).read_text().splitlines()) == 1200
+    assert not list(result.data_dir.glob("*.part"))
+
+
+def test_error_files_are_read_and_every_issue_reported(server, tmp_path):
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": "error", "code": "processing", "diagnostics": "Observation/o9 could not be serialised"},
+            {"severity": "warning", "code": "processing", "details": {"text": "Condition search timed out"}},
+        ],
+    }
+    server.errors["OperationOutcome.ndjson"] = FileSpec(
+        (json.dumps(outcome) + "\n" + json.dumps(outcome) + "\n").encode()
+    )
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert result.error_count == 4 and result.files == 2
+    assert "error: Observation/o9 could not be serialised" in result.errors[0]
+    assert "warning: Condition search timed out" in result.errors[1]
+
+
+def test_crash_during_polling_then_rerun_polls_the_saved_status_url(server, tmp_path):
+    server.pending_polls = 3
+    exporter = make(server, tmp_path / "exp")
+    real = exporter._poll_once
+
+    def die_after_first(url: str) -> Any:
+        real(url)
+        raise KeyboardInterrupt  # the process dies here
+
+    exporter._poll_once = die_after_first  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        exporter.run(ExportRequest.of("patient"))
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert server.kickoffs == 1 and result.resumed and result.files == 2
+
+
+def test_crash_during_download_then_only_missing_files_are_fetched(tmp_path):
+    with BulkServer() as server:
+        server.pending_polls = 0
+        bodies = {f"Observation{i}.ndjson": server.add_ndjson(f"Observation{i}.ndjson", [obs(i)]) for i in range(20)}
+        exporter = make(server, tmp_path / "exp", parallel=1)
+        done: list[str] = []
+
+        def die_after_five(rel: str) -> None:
+            done.append(rel)
+            if len(done) == 5:
+                raise KeyboardInterrupt
+
+        exporter.downloaded = die_after_five  # type: ignore[method-assign]
+        with pytest.raises(KeyboardInterrupt):
+            exporter.run(ExportRequest.of("system"))
+        first = len(server.calls("/fhir/R4/files/"))
+        complete = len((tmp_path / "exp" / JOURNAL_FILE).read_text().splitlines())
+        result = make(server, tmp_path / "exp", parallel=4).run(ExportRequest.of("system"))
+        fetched_again = [s.path for s in server.calls("/fhir/R4/files/")[first:]]
+    assert server.kickoffs == 1 and result.files == 20 and result.downloaded == 20 - complete and complete >= 5
+    assert not any(p.endswith(name) for p in fetched_again for name in ("Observation0.ndjson", "Observation4.ndjson"))
+    for i in range(20):
+        assert (result.data_dir / f"{i:05d}.Observation.ndjson").read_bytes() == bodies[f"Observation{i}.ndjson"]
+
+
+def test_a_half_written_file_is_fetched_again(server, tmp_path):
+    server.pending_polls = 0
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    target = result.data_dir / "00001.Observation.ndjson"
+    target.write_bytes(target.read_bytes()[:10])  # damaged after the journal said it was complete
+    state = json.loads((tmp_path / "exp" / "export-state.json").read_text())
+    state["phase"] = "downloading"
+    (tmp_path / "exp" / "export-state.json").write_text(json.dumps(state))
+    again = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert again.downloaded == 1 and target.read_bytes() == server.files["Observation.ndjson"].body
+
+
+def test_status_url_gone_says_so_and_restart_kicks_off_anew(server, tmp_path):
+    server.pending_polls = 5
+    exporter = make(server, tmp_path / "exp", deadline=1.0)
+    with pytest.raises(RunDeadlineError):
+        exporter.run(ExportRequest.of("patient"))
+    server.status_gone = True
+    with pytest.raises(ExportGoneError, match="no longer knows the bulk export.*--bulk-restart") as err:
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert err.value.exit_code == 3 and server.kickoffs == 1
+    server.status_gone = False
+    server.pending_polls = 0
+    result = make(server, tmp_path / "exp", restart=True).run(ExportRequest.of("patient"))
+    assert server.kickoffs == 2 and result.files == 2 and not result.resumed
+
+
+def test_an_unfinished_export_of_another_request_is_not_mixed_up(server, tmp_path):
+    server.pending_polls = 5
+    with pytest.raises(RunDeadlineError):
+        make(server, tmp_path / "exp", deadline=1.0).run(ExportRequest.of("patient"))
+    with pytest.raises(ConfigError, match="export of another request"):
+        make(server, tmp_path / "exp").run(ExportRequest.of("group:g1"))
+    with pytest.raises(ConfigError, match=r"another request \(patient\)"):
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient", since="2026-01-01T00:00:00Z"))
+    assert server.kickoffs == 1
+
+
+def test_a_failed_kick_off_is_not_repeated_but_a_429_is(server, tmp_path):
+    t = FakeTime()
+    calls = {"n": 0}
+    exporter = make(server, tmp_path / "exp", t)
+    real = exporter.client.transport.send
+
+    def send(prepared: Any, **kw: Any) -> Any:
+        response = real(prepared, **kw)
+        if "$export" in (prepared.url or "") and calls["n"] == 0:
+            calls["n"] += 1
+            response.status_code = 429
+            response.headers["Retry-After"] = "3"
+        return response
+
+    exporter.client.transport.send = send  # type: ignore[method-assign]
+    exporter.run(ExportRequest.of("patient"))
+    assert server.kickoffs == 2 and t.sleeps[0] == 3.0  # the 429 is answered only after the server counted it
+
+    with BulkServer() as other:
+        exporter = make(other, tmp_path / "exp2")
+        real2 = exporter.client.transport.send
+
+        def fail(prepared: Any, **kw: Any) -> Any:
+            response = real2(prepared, **kw)
+            if "$export" in (prepared.url or ""):
+                response.status_code = 500
+            return response
+
+        exporter.client.transport.send = fail  # type: ignore[method-assign]
+        with pytest.raises(NetworkError, match="HTTP 500") as err:
+            exporter.run(ExportRequest.of("patient"))
+        assert other.kickoffs == 1 and err.value.exit_code == 3  # a 500 may have started one: not repeated
+
+
+def test_the_token_is_never_logged(server, tmp_path, caplog):
+    with caplog.at_level(logging.DEBUG, logger="poems_fhir"):
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert TOKEN not in caplog.text
+    assert TOKEN not in (tmp_path / "exp" / "export-state.json").read_text()
+
+
+def test_gzip_body_is_stored_decoded_even_when_http_did_not_decode_it(tmp_path):
+    from poems_fhir.fhir.bulk import _FileWriter
+
+    target = tmp_path / "x.ndjson"
+    writer = _FileWriter(target)
+    data = gzip.compress(b'{"resourceType":"Patient","id":"p"}\n' * 1000)
+    for i in range(0, len(data), 7):
+        writer.write(data[i : i + 7])
+    writer.finish()
+    assert target.read_bytes() == b'{"resourceType":"Patient","id":"p"}\n' * 1000 and writer.size == 36000
+
+
+def test_a_gzip_file_of_several_members_is_stored_whole(tmp_path):
+    from poems_fhir.fhir.bulk import _FileWriter
+
+    target = tmp_path / "x.ndjson"
+    writer = _FileWriter(target)
+    data = gzip.compress(b'{"a":1}\n') + gzip.compress(b'{"b":2}\n')
+    for i in range(0, len(data), 5):
+        writer.write(data[i : i + 5])
+    writer.finish()
+    assert target.read_bytes() == b'{"a":1}\n{"b":2}\n'
+
+
+def test_a_gzip_file_cut_short_is_not_kept(tmp_path):
+    from poems_fhir.errors import TemporaryNetworkError
+    from poems_fhir.fhir.bulk import _FileWriter
+
+    writer = _FileWriter(tmp_path / "x.ndjson")
+    writer.write(gzip.compress(b'{"a":1}\n' * 100)[:-12])
+    with pytest.raises(TemporaryNetworkError, match="ends early"):
+        writer.finish()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_429_on_the_status_url_means_wait_longer_not_fail(server, tmp_path):
+    t = FakeTime()
+    server.pending_polls = 1
+    server.poll_429 = 7  # more than the 5 attempts of one request: the poll loop keeps waiting
+    result = make(server, tmp_path / "exp", t).run(ExportRequest.of("patient"))
+    assert result.files == 2 and server.kickoffs == 1
+    assert t.sleeps.count(30.0) == 7  # every 429's Retry-After was honoured
+
+
+def test_one_export_per_folder_at_a_time(server, tmp_path):
+    import fcntl
+
+    folder = tmp_path / "exp"
+    folder.mkdir()
+    with open(folder / "export.lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(ConfigError, match="another poems-fhir export is using"):
+            make(server, folder).run(ExportRequest.of("patient"))
+    assert server.kickoffs == 0
+
+
+def test_relative_file_urls_are_resolved_against_the_status_url(server, tmp_path):
+    real = server.manifest
+
+    def relative() -> dict[str, Any]:
+        doc = real()
+        doc["output"][0]["url"] = "../files/Patient.ndjson"
+        return doc
+
+    server.manifest = relative  # type: ignore[method-assign]
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert (result.data_dir / "00000.Patient.ndjson").read_bytes() == server.files["Patient.ndjson"].body
+
+
+def test_an_incremental_export_names_patients_whose_whole_records_come_from_the_server(server, tmp_path):
+    from poems_fhir.sync.bulk_source import BulkSource
+
+    class Server:
+        def __init__(self) -> None:
+            self.fetched: list[str] = []
+
+        def fetch(self, patient: str) -> Any:
+            self.fetched.append(patient)
+            return "whole record", []
+
+    server.pending_polls = 0
+    stub = Server()
+    source = BulkSource(make(server, tmp_path / "exp"), ExportRequest.of("patient"), server=stub)  # type: ignore[arg-type]
+    cohort = source.cohort("2026-11-01T00:00:00.000Z", extra=["Patient/failed-last-time"])
+    assert server.kickoff_params[0]["_since"] == ["2026-11-01T00:00:00.000Z"]
+    assert cohort.patients == ["Patient/failed-last-time", "Patient/p1"]
+    assert cohort.server_time == server.transaction_time  # the next checkpoint
+    assert source.fetch("Patient/p1") == ("whole record", []) and stub.fetched == ["Patient/p1"]
+    source.finish()
+    assert json.loads((tmp_path / "exp" / "export-state.json").read_text())["phase"] == "consumed"
+
+    # a full export (no checkpoint yet) is evaluated from the files alone
+    full = BulkSource(make(server, tmp_path / "exp2"), ExportRequest.of("patient"), server=stub)  # type: ignore[arg-type]
+    full.cohort(None)
+    record, errors = full.fetch("Patient/p1")
+    assert record is not None and len(record.resources) == 2 and stub.fetched == ["Patient/p1"]
+
+
+def test_expired_presigned_urls_are_signed_afresh_by_asking_for_the_manifest_again(server, tmp_path):
+    server.requires_token = False
+    server.presigned = {"Patient.ndjson", "Observation.ndjson"}
+    server.pending_polls = 0
+    real = server.manifest
+    served: list[int] = []
+
+    def expiring() -> dict[str, Any]:
+        doc = real()
+        served.append(server.signature)
+        if len(served) == 1:
+            server.signature += 1  # the first manifest's URLs expire at once
+        return doc
+
+    server.manifest = expiring  # type: ignore[method-assign]
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert result.files == 2 and served == [1, 2] and server.kickoffs == 1
+    assert any("freshly signed" in n for n in result.notes)
+    statuses = [s.path for s in server.calls("/presigned/")]
+    assert len(statuses) == 4  # two refused (expired), two fetched with the fresh signature
+
+
+def test_presigned_urls_refused_for_good_stop_with_what_to_do(server, tmp_path):
+    from poems_fhir.fhir.bulk import SignedUrlRefusedError
+
+    server.requires_token = False
+    server.require_auth = False  # the other file is fetched without the token: let it through
+    server.presigned = {"Patient.ndjson"}
+    server.pending_polls = 0
+    real = server.manifest
+
+    def always_expired() -> dict[str, Any]:
+        doc = real()
+        server.signature += 1
+        return doc
+
+    server.manifest = always_expired  # type: ignore[method-assign]
+    with pytest.raises(SignedUrlRefusedError, match="HTTP 410.*pre-signed download URL was refused.*--bulk-restart"):
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient"))

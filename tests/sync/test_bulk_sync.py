@@ -1,0 +1,216 @@
+"""`poems-fhir sync --bulk` and `poems-fhir export` end to end against the bulk fixture server
+(tests/fhir/bulk_server.py), including a SIGKILL during polling and during download (at a chosen
+point: tests/fhir/kill_bulk.py) followed by a resumed run that neither re-exports nor loses files,
+and gives the same conclusions as `sync --source` over the same files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from poems_fhir.cli import main
+from poems_fhir.fhir.bulk import JOURNAL_FILE
+from tests.conftest import SAMPLES
+from tests.fhir.bulk_server import TOKEN, BulkServer
+
+HOOK = Path(__file__).resolve().parents[1] / "fhir" / "kill_bulk.py"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def resources() -> list[dict[str, Any]]:
+    out = []
+    for name in ("classic-poems.json", "relapse-case.json"):
+        bundle = json.loads((SAMPLES / name).read_text(encoding="utf-8"))
+        out += [e["resource"] for e in bundle["entry"]]
+    return out
+
+
+def serve_samples(server: BulkServer) -> list[str]:
+    """One small file per resource (many downloads), named by type."""
+    names = []
+    for i, r in enumerate(resources()):
+        name = f"{r['resourceType']}{i:03d}.ndjson"
+        server.add_ndjson(name, [r])
+        names.append(name)
+    return names
+
+
+@pytest.fixture
+def server():
+    with BulkServer() as s:
+        serve_samples(s)
+        yield s
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> dict[str, Any]:
+    """What `sync --source` makes of the same files: the conclusions a bulk run must reach."""
+    folder = tmp_path_factory.mktemp("ref")
+    src = folder / "src"
+    src.mkdir()
+    for i, r in enumerate(resources()):
+        (src / f"{i:03d}.ndjson").write_text(json.dumps(r) + "\n", encoding="utf-8")
+    out = folder / "out"
+    result = CliRunner().invoke(
+        main,
+        [
+            "sync",
+            "--source",
+            str(src),
+            "--out",
+            str(out),
+            "--state",
+            str(folder / "s.sqlite"),
+            "--phi",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return {"summary": json.loads(result.stdout), "files": sorted(p.name for p in out.iterdir())}
+
+
+def sync_bulk(server: BulkServer, tmp: Path, kill_at: str = "none:0", *extra: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "POEMS_FHIR_TOKEN": TOKEN,
+        "POEMS_FHIR_TEST_KILL_AT": kill_at,
+        "PYTHONPATH": str(ROOT),
+    }
+    args = [
+        "sync",
+        "--server",
+        server.base,
+        "--auth",
+        "bearer",
+        "--bulk",
+        "patient",
+        "--out",
+        str(tmp / "out"),
+        "--state",
+        str(tmp / "state.sqlite"),
+        "--phi",
+        "--format",
+        "json",
+        *extra,
+    ]
+    return subprocess.run(
+        [sys.executable, str(HOOK), *args], capture_output=True, text=True, timeout=300, env=env, cwd=ROOT
+    )
+
+
+def same_conclusions(done: subprocess.CompletedProcess[str], reference: dict[str, Any], tmp: Path) -> None:
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["completed"] and summary["conclusions"] == reference["summary"]["conclusions"]
+    assert summary["screening"] == reference["summary"]["screening"]
+    assert sorted(p.name for p in (tmp / "out").iterdir()) == reference["files"]
+
+
+def test_sync_bulk_killed_while_polling_resumes_the_same_export(server, tmp_path, reference):
+    server.pending_polls = 3
+    killed = sync_bulk(server, tmp_path, "poll:1")
+    assert killed.returncode == -9, killed.stderr  # SIGKILL right after the first poll
+    assert server.kickoffs == 1 and server.polls == 1
+    resumed = sync_bulk(server, tmp_path)
+    assert server.kickoffs == 1  # the saved status URL was polled: no second export
+    assert server.polls == 4 and server.deletes == 1
+    same_conclusions(resumed, reference, tmp_path)
+
+
+def test_sync_bulk_killed_while_downloading_fetches_only_the_missing_files(server, tmp_path, reference):
+    server.pending_polls = 0
+    killed = sync_bulk(server, tmp_path, "download:5", "--bulk-parallel", "2")
+    assert killed.returncode == -9, killed.stderr
+    journal = (tmp_path / "bulk-export" / JOURNAL_FILE).read_text().splitlines()
+    complete = {json.loads(line)["file"] for line in journal}
+    assert len(complete) >= 5
+    before = len(server.calls("/fhir/R4/files/"))
+    resumed = sync_bulk(server, tmp_path)
+    assert server.kickoffs == 1
+    again = [s.path.rsplit("/", 1)[-1] for s in server.calls("/fhir/R4/files/")[before:]]
+    names = list(server.files)
+    complete_names = {names[int(Path(f).name.split(".")[0])] for f in complete}
+    assert not complete_names & set(again)  # files complete before the kill were not fetched again
+    assert len(again) == len(names) - len(complete)
+    data = sorted((tmp_path / "bulk-export" / "data").iterdir())
+    assert len(data) == len(names) and not list((tmp_path / "bulk-export" / "data").glob("*.part"))
+    same_conclusions(resumed, reference, tmp_path)
+
+
+def test_the_next_run_exports_since_the_transaction_time(server, tmp_path, reference):
+    server.pending_polls = 0
+    first = sync_bulk(server, tmp_path)
+    same_conclusions(first, reference, tmp_path)
+    server.files.clear()  # nothing changed since
+    second = sync_bulk(server, tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert server.kickoffs == 2 and server.kickoff_params[1]["_since"] == [server.transaction_time]
+    assert json.loads(second.stdout)["patients_scanned"] == 0
+
+
+def test_export_command_downloads_into_a_folder(server, tmp_path, monkeypatch):
+    server.pending_polls = 0
+    monkeypatch.setenv("POEMS_FHIR_TOKEN", TOKEN)
+    out = tmp_path / "exp"
+    args = ["export", "--server", server.base, "--auth", "bearer", "--bulk", "group:g1", "--out", str(out)]
+    args += ["--since", "2026-11-01T00:00:00Z"]
+    result = CliRunner().invoke(main, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["files"] == len(server.files) and doc["transaction_time"] == server.transaction_time
+    assert server.calls("/fhir/R4/Group/g1/$export") and server.kickoff_params[0]["_since"] == ["2026-11-01T00:00:00Z"]
+    again = CliRunner().invoke(main, [*args, "--format", "json"])  # complete already: nothing fetched, no export
+    assert again.exit_code == 0 and json.loads(again.stdout)["downloaded"] == 0 and server.kickoffs == 1
+    other = CliRunner().invoke(main, [*args[:-2], "--format", "json"])  # another _since: not mixed up
+    assert other.exit_code == 2 and "export of another request" in other.output and server.kickoffs == 1
+
+
+def test_export_command_reports_error_files_with_exit_1(server, tmp_path, monkeypatch):
+    from tests.fhir.bulk_server import FileSpec
+
+    server.pending_polls = 0
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "diagnostics": "Claim/9 failed"}]}
+    server.errors["OperationOutcome.ndjson"] = FileSpec((json.dumps(outcome) + "\n").encode())
+    monkeypatch.setenv("POEMS_FHIR_TOKEN", TOKEN)
+    result = CliRunner().invoke(
+        main, ["export", "--server", server.base, "--auth", "bearer", "--out", str(tmp_path / "e")]
+    )
+    assert (
+        result.exit_code == 1
+        and "export error: 00000.OperationOutcome.ndjson:1: error: Claim/9 failed" in result.stdout
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--bulk", "patient", "--source", "x", "--out", "y"], "--bulk exports from a server"),
+        (["--server", "http://127.0.0.1:1/fhir", "--bulk", "groups"], "system, patient or group:ID"),
+        (["--server", "http://127.0.0.1:1/fhir", "--bulk", "patient", "--group", "g"], "use --bulk group:ID"),
+    ],
+)
+def test_bulk_configuration_errors_exit_2(args, message, tmp_path):
+    result = CliRunner().invoke(main, ["sync", *args, "--state", str(tmp_path / "s.sqlite")])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_export_status_gone_exit_code_and_restart(server, tmp_path, monkeypatch):
+    monkeypatch.setenv("POEMS_FHIR_TOKEN", TOKEN)
+    out = tmp_path / "e"
+    args = ["export", "--server", server.base, "--auth", "bearer", "--out", str(out)]
+    server.pending_polls = 0
+    server.status_gone = True
+    gone = CliRunner().invoke(main, args)
+    assert gone.exit_code == 3 and "no longer knows the bulk export" in gone.output and "--restart" in gone.output
+    server.status_gone = False
+    fresh = CliRunner().invoke(main, [*args, "--restart"])
+    assert fresh.exit_code == 0, fresh.output
+    assert server.kickoffs == 2
