@@ -1207,5 +1207,14 @@ def _state_commands() -> None:
 
 _state_commands()
 
+
+def _distributed_command() -> None:
+    from .distributed.command import distributed  # dask itself is imported only when it runs
+
+    main.add_command(distributed)
+
+
+_distributed_command()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -30,7 +30,7 @@ from ..criteria.profiles import get_profile
 from ..criteria.scope import ScreeningCounts
 from ..fhir.read import MAX_RESOURCES_PER_PATIENT, ResourceIndex, SourceError, _Collector, _loads, internal_error
 from ..mapping.rules import CompiledMapping
-from .keying import Keyed
+from .keying import Keyed, Order
 
 #: errors each partition returns to the summary (all of them are in its errors file)
 SUMMARY_ERRORS = 100
@@ -117,7 +117,8 @@ def _as_keyed(item: Any) -> Keyed:
     if isinstance(item, Keyed):
         return item
     k = Keyed(*item)
-    return k._replace(order=tuple(k.order), counts=tuple(k.counts) if k.counts is not None else None)
+    order = cast(Order, tuple(k.order))
+    return k._replace(order=order, counts=cast(tuple[int, int], tuple(k.counts)) if k.counts is not None else None)
 
 
 def evaluate_partition(
