@@ -150,7 +150,7 @@ def scheduler(address: str | None, local_workers: int | None) -> Iterator[Any]:
 
     if address:
         try:
-            client = Client(address, timeout="30s")
+            client = Client(address, timeout=dask.config.get("distributed.comm.timeouts.connect"))
         except OSError as exc:
             raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         with client:
