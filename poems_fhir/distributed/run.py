@@ -23,12 +23,14 @@ import math
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
 from ..criteria.scope import ScreeningCounts
 from ..fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, ResourceIndex, SourceError, _Collector
+from ..mapping.rules import CompiledMapping
+from ..mapping.text.engine import TextEngine
 from ..sync.events import ev
 from .keying import Block, Keyed, PatientMap, Scan, key_block, scan
 from .partition import PartResult, Settings, dumps, file_name, run_partition
@@ -95,6 +97,14 @@ def list_inputs(inputs: Sequence[str], storage_options: dict[str, Any] | None = 
 
 def _input(fs: Any, path: str, name: str, size: int) -> InputFile:
     return InputFile(fs.unstrip_protocol(path), name, path.lower().endswith((".ndjson", ".jsonl")), int(size))
+
+
+def shippable(mapping: CompiledMapping) -> CompiledMapping:
+    """The mapping as it is sent to the workers: without spaCy pipelines already built here. A built
+    pipeline does not survive the trip to another process (plain pickle refuses its process-local
+    spaCy registrations; cloudpickle ships it, and on a LocalCluster worker text findings then went
+    missing: seen in tests). Each worker builds its own on first use, as `evaluate` does."""
+    return replace(mapping, text=TextEngine(mapping.text.section))
 
 
 def default_partitions(files: list[InputFile]) -> int:
@@ -175,6 +185,7 @@ def run(
     import fsspec
 
     files = files if files is not None else list_inputs(inputs, settings.storage_options)
+    settings = replace(settings, mapping=shippable(settings.mapping))
     n = settings.partitions
     log.info(
         "distributed run: %d file(s), %d partition(s)",

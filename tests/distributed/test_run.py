@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import types
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,6 @@ from click.testing import CliRunner
 from poems_fhir.cli import main
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.criteria.scope import DEFAULT_TRIGGER
-from poems_fhir.fhir.read import read_paths
-from poems_fhir.fhir.write import NotWritableError, WriteContext
-from poems_fhir.pipeline import evaluate_record, html_for, transaction_for
 from tests.conftest import SAMPLES, SHARED, missing_prerequisite
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.timezone.utc)
@@ -45,14 +43,28 @@ def _run(
         return run(inputs, settings, blocksize)
 
 
-def _evaluate(out: Path, *paths: str) -> dict[str, Any]:
-    """`evaluate --format json --out DIR`: the distributed run writes transactions too, so its errors
-    are those of `evaluate --out` (a patient that cannot be written back is one)."""
+class _Clock(dt.datetime):
+    """`evaluate --out` reads the clock once per run: the same reading as the distributed run's."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> Any:
+        return NOW
+
+
+def _evaluate(folder: Path, paths: list[str], monkeypatch: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`evaluate --format json --out FILE.json` (the distributed run writes transactions too, so its
+    errors are those of `evaluate --out`: a patient that cannot be written back is one), and the
+    merged transaction's entries by fullUrl."""
+    from poems_fhir import cli
+
+    monkeypatch.setattr(cli, "dt", types.SimpleNamespace(datetime=_Clock, date=dt.date, timezone=dt.timezone))
+    merged = folder / "evaluate-out.json"
     result = CliRunner().invoke(
-        main, ["evaluate", *paths, "--format", "json", "--out", str(out)], catch_exceptions=False
+        main, ["evaluate", *paths, "--format", "json", "--out", str(merged)], catch_exceptions=False
     )
     assert result.exit_code in (0, 1), result.output
-    return json.loads(result.output)
+    entries = json.loads(merged.read_text(encoding="utf-8"))["entry"]
+    return json.loads(result.output), {e["fullUrl"]: e for e in entries}
 
 
 def _outputs(out: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -73,38 +85,23 @@ def _outputs(out: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict
     return items, entries, errors
 
 
-def _expected_transactions(paths: list[str], mapping: Any) -> dict[str, Any]:
-    """`evaluate --out`'s transactions of the in-scope patients, with the run's clock reading."""
-    entries: dict[str, Any] = {}
-    for record in read_paths(paths).records:
-        r = evaluate_record(record, mapping, MAYO, None, None, DEFAULT_TRIGGER)
-        if r.scope.in_scope:
-            ctx = WriteContext(NOW, mapping.identity, r.extraction.used, "partial", language="en")
-            try:
-                bundle = transaction_for(r, ctx, html_for(r, mapping, language="en", generated=NOW))
-            except NotWritableError:
-                continue  # reported under errors (compared separately)
-            entries.update({e["fullUrl"]: e for e in bundle["entry"]})
-    return entries
-
-
 def _canonical(errors: list[dict[str, Any]]) -> list[str]:
     return sorted(json.dumps(e, sort_keys=True) for e in errors)
 
 
-def _assert_same_as_evaluate(paths: list[str], out: Path, mapping: Any) -> dict[str, Any]:
-    expected = _evaluate(out.parent / "evaluate-out", *paths)
+def _assert_same_as_evaluate(paths: list[str], out: Path, monkeypatch: Any) -> dict[str, Any]:
+    expected, transactions = _evaluate(out.parent, paths, monkeypatch)
     items, entries, errors = _outputs(out)
     assert items == {p["patient"]: p for p in expected["patients"]}
     assert _canonical(errors) == _canonical(expected["errors"])
     by_url = {e["fullUrl"]: e for e in entries}
-    assert by_url == _expected_transactions(paths, mapping)
+    assert by_url == transactions
     return expected
 
 
-def test_samples_synchronous_equal_evaluate(tmp_path, mapping):
+def test_samples_synchronous_equal_evaluate(tmp_path, mapping, monkeypatch):
     summary = _run([str(SAMPLES)], tmp_path / "out", mapping)
-    expected = _assert_same_as_evaluate([str(SAMPLES)], tmp_path / "out", mapping)
+    expected = _assert_same_as_evaluate([str(SAMPLES)], tmp_path / "out", monkeypatch)
     assert summary.patients == len(expected["patients"]) > 10
     assert summary.screening.to_dict() == expected["screening"]
     assert summary.screening.total_in_scope > 5  # transactions were compared, not an empty set
@@ -116,11 +113,11 @@ def test_samples_synchronous_equal_evaluate(tmp_path, mapping):
     assert json.loads((tmp_path / "out" / "summary.json").read_text())["patients"] == summary.patients
 
 
-def test_synthea_synchronous_equal_evaluate(tmp_path, mapping):
+def test_synthea_synchronous_equal_evaluate(tmp_path, mapping, monkeypatch):
     if not SYNTHEA.is_dir():
         missing_prerequisite(f"{SYNTHEA} (the shared Synthea corpus) is missing")
     summary = _run([str(SYNTHEA)], tmp_path / "out", mapping, partitions=4)
-    expected = _assert_same_as_evaluate([str(SYNTHEA)], tmp_path / "out", mapping)
+    expected = _assert_same_as_evaluate([str(SYNTHEA)], tmp_path / "out", monkeypatch)
     assert summary.patients == len(expected["patients"]) == 55
 
 
@@ -221,10 +218,10 @@ def export(tmp_path) -> Path:
     return folder
 
 
-def test_bad_lines_reported_and_skipped_with_evaluates_origins(export, tmp_path, mapping):
+def test_bad_lines_reported_and_skipped_with_evaluates_origins(export, tmp_path, mapping, monkeypatch):
     # 120-byte blocks: every NDJSON line its own block, so the line numbers cross block boundaries
     summary = _run([str(export)], tmp_path / "out", mapping, partitions=3, blocksize=120)
-    expected = _assert_same_as_evaluate([str(export)], tmp_path / "out", mapping)
+    expected = _assert_same_as_evaluate([str(export)], tmp_path / "out", monkeypatch)
     messages = {e["source"]: e["message"] for e in expected["errors"]}
     obs = f"{export}/Observation.ndjson"
     assert messages[f"{obs}:3"].startswith("not JSON")
@@ -246,18 +243,18 @@ def test_same_partitioning_gives_the_same_files_whatever_the_blocks(export, tmp_
         assert (tmp_path / "a" / f).read_bytes() == (tmp_path / "b" / f).read_bytes(), f
 
 
-def test_local_cluster_two_processes_equal_evaluate(tmp_path, mapping):
+def test_local_cluster_two_processes_equal_evaluate(tmp_path, mapping, monkeypatch):
     """A real cluster: two worker processes, the task shuffle, results and transactions as `evaluate`'s."""
     from distributed import Client, LocalCluster
 
-    paths = [str(SAMPLES)] + ([str(SYNTHEA)] if SYNTHEA.is_dir() else [])
+    paths = [str(SAMPLES)]  # small: the Synthea corpus is compared by the synchronous test
     with (
         LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
         Client(cluster) as client,
     ):
         summary = _run(paths, tmp_path / "out", mapping, partitions=4, address=client.scheduler.address)
         assert len(client.scheduler_info()["workers"]) == 2
-    expected = _assert_same_as_evaluate(paths, tmp_path / "out", mapping)
+    expected = _assert_same_as_evaluate(paths, tmp_path / "out", monkeypatch)
     assert summary.patients == len(expected["patients"])
 
 
