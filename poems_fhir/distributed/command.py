@@ -1,8 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The `poems-fhir distributed` command (registered by cli.py; parsing and presentation only).
+"""The `poems-fhir distributed` command's body and help (the options are declared in cli.py).
 
-Imported at the end of cli.py, so the shared option helpers below exist already. Dask itself is
-imported only when the command runs: the base install does not need the extra.
+Imported only when the command runs (so is Dask): the base install does not need the extra.
 """
 
 from __future__ import annotations
@@ -13,20 +12,6 @@ from typing import Any
 
 import click
 
-from ..cli import (
-    _ALL_HELP,
-    _TRIGGER_HELP,
-    EXIT_OK,
-    EXIT_SKIPPED,
-    EXIT_USAGE,
-    _Date,
-    _fail,
-    _json,
-    _load_mapping,
-    _reading_options,
-    _trigger,
-)
-from ..criteria.profiles import DEFAULT_PROFILE, PROFILES
 from ..errors import EXIT_INTERNAL, EXIT_SERVER
 from ..fhir.read import MAX_RESOURCES_PER_PATIENT
 
@@ -59,48 +44,7 @@ created); 3 the Dask scheduler cannot be reached or the cluster lost the run; 70
 """
 
 
-@click.command("distributed", help=HELP)
-@click.argument("inputs", nargs=-1, required=True)
-@click.option("--out", "out", required=True, help="Output folder or URL (fsspec), writable by every worker.")
-@click.option(
-    "--scheduler",
-    envvar="DASK_SCHEDULER_ADDRESS",
-    help="Dask scheduler address (tcp://host:8786), or 'synchronous' (no cluster: one process, for "
-    "debugging). Default: a LocalCluster on this machine.",
-)
-@click.option(
-    "--local-workers",
-    type=click.IntRange(min=1),
-    help="Worker processes of the LocalCluster [all cores].",
-)
-@click.option(
-    "--partitions",
-    type=click.IntRange(min=1),
-    help="Output partitions (files per kind) [one per 128 MiB of input].",
-)
-@click.option(
-    "--blocksize",
-    type=click.IntRange(min=1),
-    default=64,
-    show_default=True,
-    help="MiB of NDJSON per read task (Bundle JSON files are read whole).",
-)
-@click.option("--as-of", "as_of", type=_Date(), help="Evaluate with facts effective on or before DATE only.")
-@click.option("--baseline", type=_Date(), help="Response baseline date (default: before the first treatment).")
-@click.option("--profile", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE, show_default=True)
-@click.option("--mappings", "mapping_files", multiple=True, type=click.Path(), help="Site mapping files (repeatable).")
-@click.option("--trigger", "trigger", multiple=True, help=_TRIGGER_HELP)
-@click.option("--all", "--show-out-of-scope", "show_all", is_flag=True, help=_ALL_HELP)
-@click.option(
-    "--report-status",
-    type=click.Choice(["partial", "preliminary"]),
-    default="partial",
-    show_default=True,
-    help="DiagnosticReport.status of written reports (never 'final').",
-)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@_reading_options
-def distributed(
+def run_distributed(
     inputs: tuple[str, ...],
     out: str,
     scheduler: str | None,
@@ -118,6 +62,8 @@ def distributed(
     language: str = "en",
     max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
 ) -> None:
+    """The body of `poems-fhir distributed` (the options are declared in cli.py)."""
+    from ..cli import EXIT_OK, EXIT_SKIPPED, EXIT_USAGE, _fail, _load_mapping, _trigger
     from . import MissingExtraError, require
 
     try:
@@ -165,6 +111,7 @@ def distributed(
 
 
 def _print(summary: Any, settings: Any, mapping: Any, workers: int, fmt: str) -> None:
+    from ..cli import _json
     from ..report.text_report import render_screening
     from .run import summary_to_dict
 
