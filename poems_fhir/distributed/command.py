@@ -75,6 +75,9 @@ def run_distributed(
     from .run import ClusterError, default_partitions, list_inputs, now, run
     from .run import scheduler as open_scheduler
 
+    from distributed import KilledWorker
+    from distributed.comm import CommClosedError
+
     if scheduler and local_workers:
         _fail("--scheduler and --local-workers exclude each other (--local-workers starts a LocalCluster)")
     scope_trigger = _trigger(trigger)
@@ -103,6 +106,8 @@ def run_distributed(
             workers = len(client.scheduler_info().get("workers", {})) if client is not None else 1
     except ClusterError as exc:
         _fail(str(exc), EXIT_SERVER)
+    except (KilledWorker, CommClosedError) as exc:
+        _fail(f"the Dask cluster lost the run ({type(exc).__name__}: {exc}); nothing is complete", EXIT_SERVER)
     except OSError as exc:
         _fail(f"cannot read the input or write {out}: {exc}", EXIT_USAGE)
     code = EXIT_INTERNAL if summary.internal else EXIT_SKIPPED if summary.errors_total else EXIT_OK

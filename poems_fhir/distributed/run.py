@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -224,6 +225,7 @@ def run(
     fs, root = fsspec.core.url_to_fs(settings.out, **settings.storage_options)
     for kind in ("results", "transactions", "errors"):
         fs.makedirs(f"{root.rstrip('/')}/{kind}", exist_ok=True)
+        _remove_stale(fs, f"{root.rstrip('/')}/{kind}", n)
     grouped = bag.groupby(_bucket)
     parts: list[PartResult] = grouped.map(run_partition, shared_d, settings_d).compute()
     summary = _merge(sorted(parts, key=lambda p: p.partition), len(files), n)
@@ -236,6 +238,17 @@ def run(
         extra=ev("distributed.done", patients=summary.patients, errors=summary.errors_total),
     )
     return summary
+
+
+_PART = re.compile(r"part-(\d{5})\.n?d?json$")
+
+
+def _remove_stale(fs: Any, folder: str, partitions: int) -> None:
+    """Part files of an earlier run with more partitions would read as results of this one."""
+    for path in fs.ls(folder, detail=False):
+        m = _PART.search(path)
+        if m and int(m.group(1)) >= partitions:
+            fs.rm(path)
 
 
 def _bucket(item: Any) -> int:

@@ -336,3 +336,13 @@ def test_cli_unreachable_scheduler_exits_3(tmp_path):
         )
     assert result.exit_code == 3, result.output
     assert "cannot reach the Dask scheduler" in result.output
+
+
+def test_a_rerun_with_fewer_partitions_leaves_no_stale_part_files(tmp_path, mapping):
+    one = [str(SAMPLES / "classic-poems.json")]
+    _run(one, tmp_path / "out", mapping, partitions=3)
+    _run(one, tmp_path / "out", mapping, partitions=2)
+    for kind in ("results", "transactions", "errors"):
+        assert sorted(p.stem for p in (tmp_path / "out" / kind).iterdir()) == ["part-00000", "part-00001"]
+    items, _, _ = _outputs(tmp_path / "out")
+    assert list(items) == ["Patient/classic-poems"]
