@@ -245,7 +245,8 @@ def scan(block: Block, data: bytes) -> Scan:
         order = (block.file, block.block, e.line, e.entry)
         key = patient_key(e.data, e.full_url, None)
         if e.data.get("resourceType") == "Patient" and key:
-            idents = tuple(i for i in e.data.get("identifier", []) or [] if isinstance(i, dict))
+            found = e.data.get("identifier")  # not validated yet: any JSON type
+            idents = tuple(i for i in found if isinstance(i, dict)) if isinstance(found, list) else ()
             out.patients.append(PatientInfo(order, key, e.full_url, idents))
         elif key is SHARED:
             data_ = _loads(e.text) if e.text is not None else e.data  # the reader's own decoding
