@@ -4,9 +4,11 @@
 Generates N patients with evaluate_throughput.py's generator (NDJSON, bulk-export style), then runs,
 each as its own process (imports and mapping load included, as a user runs them):
   1. plain json.loads of every line (the floor any reader pays),
-  2. `poems-fhir evaluate DIR --format json --out FILE.json` (one process),
-  3. `poems-fhir distributed DIR --out OUT --local-workers W` (a LocalCluster of W processes; cluster
-     start-up included) for each W given.
+  2. `poems-fhir evaluate DIR --format json` (one process),
+  3. `poems-fhir distributed DIR --out OUT --local-workers W --results-only` (a LocalCluster of W
+     processes; cluster start-up included) for each W given.
+Both without transactions: with them, each in-scope patient's page draws a matplotlib chart (~0.2 s,
+issue #11 item 5), the same cost on both sides, which would only hide the engine's own.
 and checks that (3) evaluated the same patients with the same screening counts as (2).
 
     python benchmarks/distributed_run.py --patients 2000 --workers 1 2
@@ -56,7 +58,7 @@ def main() -> None:
         loads = time.perf_counter() - start
         print(f"patients: {args.patients}, resources: {resources}, NDJSON: {size / 2**20:.0f} MB")
         print(f"json.loads only:                 {loads:7.1f} s  {resources / loads:10,.0f} resources/s")
-        took, out = _timed([*CLI, "evaluate", str(folder), "--format", "json", "--out", f"{tmp}/evaluate.json"])
+        took, out = _timed([*CLI, "evaluate", str(folder), "--format", "json"])
         expected = json.loads(out)
         print(
             f"poems-fhir evaluate (1 process): {took:7.1f} s  {resources / took:10,.0f} resources/s "
@@ -77,6 +79,7 @@ def main() -> None:
                     str(args.partitions),
                     "--format",
                     "json",
+                    "--results-only",
                 ]
             )
             summary = json.loads(out)

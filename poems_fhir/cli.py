@@ -1248,6 +1248,11 @@ def _distributed_help() -> str:
     help="DiagnosticReport.status of written reports (never 'final').",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--results-only",
+    is_flag=True,
+    help="No transactions (and no pages): results and errors only, e.g. to screen a registry.",
+)
 @_reading_options
 def distributed(**options: Any) -> None:
     from .distributed.command import run_distributed

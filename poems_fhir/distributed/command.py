@@ -59,6 +59,7 @@ def run_distributed(
     show_all: bool,
     report_status: str,
     fmt: str,
+    results_only: bool = False,
     language: str = "en",
     max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
 ) -> None:
@@ -99,6 +100,7 @@ def run_distributed(
         report_status=report_status,
         language=language,
         max_per_patient=max_per_patient,
+        transactions=not results_only,
     )
     try:
         with open_scheduler(scheduler, local_workers) as client:
@@ -139,6 +141,8 @@ def _print(summary: Any, settings: Any, mapping: Any, workers: int, fmt: str) ->
     click.echo(
         f"wrote {settings.out.rstrip('/')}/{{results,transactions,errors}}/part-*.{{ndjson,json}} and summary.json "
         f"({summary.transaction_entries} transaction entries)"
+        if settings.transactions
+        else f"wrote {settings.out.rstrip('/')}/{{results,errors}}/part-*.ndjson and summary.json (--results-only)"
     )
     for e in summary.errors:
         click.echo(f"  skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}")

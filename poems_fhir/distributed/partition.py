@@ -53,6 +53,8 @@ class Settings:
     language: str = "en"
     max_per_patient: int = MAX_RESOURCES_PER_PATIENT
     storage_options: dict[str, Any] = field(default_factory=dict)
+    #: build and write the transactions (False: results and errors only, a screening run)
+    transactions: bool = True
 
 
 @dataclass
@@ -172,7 +174,7 @@ def evaluate_partition(
             result.patients += 1
             result.screening.add(r.scope, r.assessment.classification)
             lines.append(dumps(patient_to_dict(r.assessment, r.response, r.risk, r.scope, settings.show_all)))
-            if r.scope.in_scope:
+            if r.scope.in_scope and settings.transactions:
                 entries.extend(_transaction_entries(r, settings, errors, html_for, transaction_for))
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": dedupe(entries)}
     result.transaction_entries = len(bundle["entry"])
@@ -207,9 +209,10 @@ def run_partition(group: tuple[int, Iterable[Keyed]], shared: ResourceIndex, set
     result, lines, bundle, errors = evaluate_partition(group, shared, settings)
     files = {
         "results": "".join(line + "\n" for line in lines),
-        "transactions": dumps(bundle) + "\n",
         "errors": "".join(dumps(e.to_dict()) + "\n" for e in errors),
     }
+    if settings.transactions:
+        files["transactions"] = dumps(bundle) + "\n"
     for kind, text in files.items():
         url = f"{settings.out.rstrip('/')}/{file_name(kind, result.partition)}"
         with fsspec.open(url, "wb", **settings.storage_options) as f:

@@ -223,7 +223,7 @@ def run(
         else db.from_sequence(markers, npartitions=1)
     )
     fs, root = fsspec.core.url_to_fs(settings.out, **settings.storage_options)
-    for kind in ("results", "transactions", "errors"):
+    for kind in ("results", "transactions", "errors") if settings.transactions else ("results", "errors"):
         fs.makedirs(f"{root.rstrip('/')}/{kind}", exist_ok=True)
         _remove_stale(fs, f"{root.rstrip('/')}/{kind}", n)
     grouped = bag.groupby(_bucket)

@@ -346,3 +346,14 @@ def test_a_rerun_with_fewer_partitions_leaves_no_stale_part_files(tmp_path, mapp
         assert sorted(p.stem for p in (tmp_path / "out" / kind).iterdir()) == ["part-00000", "part-00001"]
     items, _, _ = _outputs(tmp_path / "out")
     assert list(items) == ["Patient/classic-poems"]
+
+
+def test_cli_results_only_writes_no_transactions(export, tmp_path):
+    out = tmp_path / "out"
+    args = ["distributed", str(export), "--out", str(out), "--scheduler", "synchronous", "--results-only"]
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert not (out / "transactions").exists()
+    assert "--results-only" in result.output
+    items, _, errors = _outputs(out)
+    assert len(items) == 3 and not any("written back" in e["message"] for e in errors)
