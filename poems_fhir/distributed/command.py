@@ -108,6 +108,12 @@ def run_distributed(
             workers = len(client.scheduler_info().get("workers", {})) if client is not None else 1
     except ClusterError as exc:
         _fail(str(exc), EXIT_SERVER)
+    except ImportError as exc:  # raised on a worker, re-raised here
+        _fail(
+            f"a Dask worker cannot import {exc.name or exc}: install the same poems-fhir[distributed] "
+            "on every worker (and s3fs/gcsfs/pyarrow for object storage)",
+            EXIT_USAGE,
+        )
     except (KilledWorker, CommClosedError) as exc:
         _fail(f"the Dask cluster lost the run ({type(exc).__name__}: {exc}); nothing is complete", EXIT_SERVER)
     except OSError as exc:
