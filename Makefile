@@ -14,7 +14,7 @@ SITE_MAPPINGS := --mappings sample_bundles/site-local/site-mapping.yaml \
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,distributed]'
 	touch $(STAMP)
 
 venv: $(STAMP)

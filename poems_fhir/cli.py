@@ -1216,5 +1216,58 @@ def _state_commands() -> None:
 
 _state_commands()
 
+
+def _distributed_help() -> str:
+    from .distributed.command import HELP
+
+    return HELP
+
+
+@main.command("distributed", help=_distributed_help())
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "out", required=True, help="Output folder or URL (fsspec), writable by every worker.")
+@click.option(
+    "--scheduler",
+    envvar="DASK_SCHEDULER_ADDRESS",
+    help="Dask scheduler address (tcp://host:8786), or 'synchronous' (no cluster: one process, for "
+    "debugging). Default: a LocalCluster on this machine.",
+)
+@click.option("--local-workers", type=click.IntRange(min=1), help="Worker processes of the LocalCluster [all cores].")
+@click.option(
+    "--partitions", type=click.IntRange(min=1), help="Output partitions (files per kind) [one per 128 MiB of input]."
+)
+@click.option(
+    "--blocksize",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="MiB of NDJSON per read task (Bundle JSON files are read whole).",
+)
+@click.option("--as-of", "as_of", type=_Date(), help="Evaluate with facts effective on or before DATE only.")
+@click.option("--baseline", type=_Date(), help="Response baseline date (default: before the first treatment).")
+@click.option("--profile", type=click.Choice(sorted(PROFILES)), default=DEFAULT_PROFILE, show_default=True)
+@click.option("--mappings", "mapping_files", multiple=True, type=click.Path(), help="Site mapping files (repeatable).")
+@click.option("--trigger", "trigger", multiple=True, help=_TRIGGER_HELP)
+@click.option("--all", "--show-out-of-scope", "show_all", is_flag=True, help=_ALL_HELP)
+@click.option(
+    "--report-status",
+    type=click.Choice(["partial", "preliminary"]),
+    default="partial",
+    show_default=True,
+    help="DiagnosticReport.status of written reports (never 'final').",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--results-only",
+    is_flag=True,
+    help="No transactions (and no pages): results and errors only, e.g. to screen a registry.",
+)
+@_reading_options
+def distributed(**options: Any) -> None:
+    from .distributed.command import run_distributed
+
+    run_distributed(**options)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

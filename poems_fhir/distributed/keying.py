@@ -1,0 +1,283 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Read one input block and key each relevant resource by its patient (pure: bytes in, tuples out).
+
+A block is a delimiter-aligned piece of an NDJSON file (dask.bytes.read_bytes) or a whole Bundle JSON
+file. The reading rules are `fhir/read.py`'s own (NDJSON split on "\\n" only, UTF-8 per line, irrelevant
+lines skipped before parsing, Bundles unpacked entry by entry, the same error messages), so that the
+distributed run reads exactly what `poems-fhir evaluate` reads.
+
+Two passes use it:
+1. `scan`: Patients (key, fullUrl, identifiers), the Medication/Specimen resources without a subject
+   (reachable by reference only: small, broadcast to every partition) and the line count of each
+   block (so that origins say `file.ndjson:LINE` as `evaluate` does).
+2. `key_block`: every other relevant resource becomes a `Keyed` tuple, keyed by its patient. A subject
+   given as a `urn:uuid` fullUrl or as a conditional reference (`Patient?identifier=...`) is resolved
+   with the `PatientMap` of pass 1, broadcast to every task; resources whose patient cannot be told go
+   to the orphan key "", where the grouping reports them as `evaluate` does.
+Single-resource NDJSON lines are decoded cheaply with orjson for the key and shipped as text (compact
+to shuffle); the partition decodes them again with the reader's own `json.loads` rules.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import orjson
+
+from ..fhir.read import (
+    _REF,
+    _TYPE_NAME,
+    RELEVANT_TYPES,
+    SourceError,
+    _decode,
+    _irrelevant_line,
+    _loads,
+    _may_be_deep,
+    _resolve_conditional,
+    _unpack,
+    subject_of,
+)
+
+#: the patient key of resources whose patient cannot be told (reported by the partition's grouping)
+ORPHAN = ""
+_BOM = b"\xef\xbb\xbf"
+#: read order: (file, block, line in block, entry in line) - sorting by it replays `evaluate`'s order
+Order = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Block:
+    """Where a block comes from: read order of its file and of the block in it, and the printed name."""
+
+    file: int
+    block: int
+    name: str
+    ndjson: bool
+
+
+class Keyed(NamedTuple):
+    """One shuffled item. Exactly one of text/data/error/counts is set (a marker has none)."""
+
+    bucket: int
+    patient: str
+    order: Order
+    origin: str
+    text: str | None = None  # an NDJSON line holding one resource
+    data: dict[str, Any] | None = None  # an entry of a Bundle (already decoded)
+    full_url: str | None = None
+    deep: bool = True
+    error: SourceError | None = None
+    counts: tuple[int, int] | None = None  # (resources, skipped types) of one block
+
+
+@dataclass(frozen=True)
+class PatientInfo:
+    order: Order
+    key: str
+    full_url: str | None
+    identifiers: tuple[dict[str, Any], ...]
+
+
+@dataclass
+class Scan:
+    """What pass 1 learns from one block."""
+
+    block: Block
+    newlines: int = 0
+    patients: list[PatientInfo] = field(default_factory=list)
+    #: (order, line in block, origin suffix, resource, fullUrl, deep) of subject-less Medication/Specimen
+    shared: list[tuple[Order, int, str, dict[str, Any], str | None, bool]] = field(default_factory=list)
+
+
+@dataclass
+class PatientMap:
+    """The Patients of the whole input, for references that name them by fullUrl or identifier."""
+
+    by_full_url: dict[str, str] = field(default_factory=dict)
+    #: key -> {"identifier": [...]} in first-read order (the shape `_resolve_conditional` reads)
+    patients: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, infos: list[PatientInfo]) -> PatientMap:
+        pmap = cls()
+        for info in sorted(infos, key=lambda i: i.order):
+            if info.full_url:
+                pmap.by_full_url[info.full_url] = info.key
+            pmap.patients.setdefault(info.key, {"identifier": list(info.identifiers)})
+        return pmap
+
+    def canonical(self, reference: str) -> str:
+        if reference in self.by_full_url:
+            return self.by_full_url[reference]
+        m = _REF.search(reference)
+        return f"{m.group(1)}/{m.group(2)}" if m else reference
+
+
+def bucket_of(patient: str, partitions: int) -> int:
+    """The output partition of a patient: stable across processes and runs (no Python hash seed)."""
+    return zlib.crc32(patient.encode("utf-8", "surrogatepass")) % partitions
+
+
+SHARED = None  # the key of subject-less Medication/Specimen: broadcast, not shuffled
+SKIP = "\x00skip"  # a resource type poems-fhir never reads
+
+
+def patient_key(data: dict[str, Any], full_url: str | None, pmap: PatientMap | None) -> str | None:
+    """The patient a resource belongs to, as `read._group_by_patient` will decide it."""
+    rtype = data.get("resourceType")
+    if not isinstance(rtype, str):
+        return ORPHAN
+    if rtype not in RELEVANT_TYPES:
+        return SKIP if _TYPE_NAME.fullmatch(rtype) else ORPHAN
+    if rtype == "Patient":
+        rid = data.get("id")
+        return f"Patient/{rid}" if isinstance(rid, str) and rid else (full_url or ORPHAN)
+    ref = subject_of(data)
+    if rtype in ("Medication", "Specimen") and not ref:
+        return SHARED
+    if not ref or pmap is None:
+        return ORPHAN
+    patient = pmap.canonical(ref)
+    if patient.startswith("Patient/") or patient in pmap.patients:
+        return patient
+    if patient.startswith("Patient?"):
+        return _resolve_conditional(patient, pmap.patients) or patient
+    return ORPHAN
+
+
+class _Entry(NamedTuple):
+    line: int  # line index in the block (0 for a Bundle file)
+    entry: int  # entry index in the line or file
+    suffix: str  # origin after "name" / "name:LINE": "" or "#entry[3]" ...
+    data: dict[str, Any]  # decoded (cheaply, for single-resource NDJSON lines)
+    text: str | None  # the line, when it holds one resource
+    full_url: str | None
+    deep: bool
+
+
+def _relocate(errors: list[SourceError], prefix: str) -> list[SourceError]:
+    return [SourceError(prefix + e.source, e.message, e.resource, e.internal) for e in errors]
+
+
+def read_block(block: Block, data: bytes, errors: list[tuple[int, SourceError]]) -> Iterator[_Entry]:
+    """The resources of a block, in read order; problems go to ``errors`` as (line in block, error)
+    whose source is relative (":LINE" is prepended by the caller, who knows the block's first line)."""
+    if block.ndjson:
+        yield from _read_ndjson(block, data, errors)
+        return
+    found: list[SourceError] = []
+    try:
+        text = _decode(data, block.name)
+    except UnicodeError as exc:
+        errors.append((0, SourceError("", f"cannot read file: {exc}")))
+        return
+    try:
+        parsed = _loads(text)
+    except ValueError as exc:
+        hint = " (it looks like HTML: an error page?)" if text.lstrip().startswith("<") else ""
+        errors.append((0, SourceError("", f"not JSON{hint}: {exc}")))
+        return
+    for n, (resource, origin, full_url, deep) in enumerate(_unpack(parsed, "", found, _may_be_deep(text))):
+        yield _Entry(0, n, origin, resource, None, full_url, deep)
+    errors.extend((0, e) for e in found)
+
+
+def _read_ndjson(block: Block, data: bytes, errors: list[tuple[int, SourceError]]) -> Iterator[_Entry]:
+    for i, chunk in enumerate(data.split(b"\n")):
+        if i == 0 and block.block == 0 and chunk.startswith(_BOM):
+            chunk = chunk[3:]
+        if not chunk.strip():
+            continue
+        try:
+            line = chunk.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            message = f"not UTF-8 (byte 0x{chunk[exc.start]:02x} at column {exc.start + 1})"
+            errors.append((i, SourceError("", message)))
+            continue
+        if _irrelevant_line(line):
+            continue
+        deep = _may_be_deep(line)
+        try:
+            cheap = orjson.loads(chunk)
+        except orjson.JSONDecodeError:
+            cheap = None  # orjson is stricter than json (NaN, lone surrogates, huge integers): ask json
+        if isinstance(cheap, dict) and isinstance(cheap.get("resourceType"), str) and cheap["resourceType"] != "Bundle":
+            yield _Entry(i, 0, "", cheap, line, None, deep)
+            continue
+        try:
+            parsed = _loads(line)
+        except ValueError as exc:
+            errors.append((i, SourceError("", f"not JSON: {exc}")))
+            continue
+        if (
+            isinstance(parsed, dict)
+            and isinstance(parsed.get("resourceType"), str)
+            and parsed["resourceType"] != "Bundle"
+        ):
+            yield _Entry(i, 0, "", parsed, None, None, deep)
+            continue
+        found: list[SourceError] = []
+        for n, (resource, origin, full_url, rdeep) in enumerate(_unpack(parsed, "", found, deep)):
+            yield _Entry(i, n, origin, resource, None, full_url, rdeep)
+        errors.extend((i, e) for e in found)
+
+
+def _origin(block: Block, first_line: int, line: int, suffix: str) -> str:
+    return f"{block.name}:{first_line + line}{suffix}" if block.ndjson else f"{block.name}{suffix}"
+
+
+def _may_matter(block: Block, data: bytes) -> bool:
+    """Whether pass 1 has anything to find in a block (C-speed test; false positives are harmless)."""
+    if not block.ndjson:
+        return True
+    return any(word in data for word in (b'"Patient"', b'"Medication"', b'"Specimen"', b'"Bundle"'))
+
+
+def scan(block: Block, data: bytes) -> Scan:
+    """Pass 1 over one block: its line count, its Patients and its subject-less Medication/Specimen."""
+    out = Scan(block, newlines=data.count(b"\n"))
+    if not _may_matter(block, data):
+        return out
+    for e in read_block(block, data, []):
+        order = (block.file, block.block, e.line, e.entry)
+        key = patient_key(e.data, e.full_url, None)
+        if e.data.get("resourceType") == "Patient" and key:
+            found = e.data.get("identifier")  # not validated yet: any JSON type
+            idents = tuple(i for i in found if isinstance(i, dict)) if isinstance(found, list) else ()
+            out.patients.append(PatientInfo(order, key, e.full_url, idents))
+        elif key is SHARED:
+            data_ = _loads(e.text) if e.text is not None else e.data  # the reader's own decoding
+            out.shared.append((order, e.line, e.suffix, data_, e.full_url, e.deep))
+    return out
+
+
+def key_block(block: Block, data: bytes, first_line: int, pmap: PatientMap, partitions: int) -> list[Keyed]:
+    """Pass 2 over one block: every relevant resource keyed by its patient, and the block's problems."""
+    problems: list[tuple[int, SourceError]] = []
+    out: list[Keyed] = []
+    resources = skipped = 0
+    for e in read_block(block, data, problems):
+        resources += 1
+        key = patient_key(e.data, e.full_url, pmap)
+        if key is None or key == SKIP:  # SHARED: read in pass 1 and broadcast
+            skipped += key == SKIP
+            continue
+        origin = _origin(block, first_line, e.line, e.suffix)
+        order = (block.file, block.block, e.line, e.entry)
+        bucket = bucket_of(key, partitions)
+        if e.text is not None:
+            out.append(Keyed(bucket, key, order, origin, text=e.text, deep=e.deep))
+        else:
+            out.append(Keyed(bucket, key, order, origin, data=e.data, full_url=e.full_url, deep=e.deep))
+    for line, err in problems:
+        origin = _origin(block, first_line, line, "")
+        error = _relocate([err], origin)[0]
+        out.append(
+            Keyed(bucket_of(origin, partitions), ORPHAN, (block.file, block.block, line, -1), origin, error=error)
+        )
+    counts_bucket = (block.file + block.block) % partitions
+    out.append(Keyed(counts_bucket, ORPHAN, (block.file, block.block, -1, -1), block.name, counts=(resources, skipped)))
+    return out
