@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 SITE_MAPPINGS := --mappings sample_bundles/site-local/site-mapping.yaml \
                  --mappings sample_bundles/site-local/problems-conceptmap.json
 
-.PHONY: run test venv bench browser clean lint format catalogs mutation
+.PHONY: run test venv bench browser clean lint format catalogs mutation bench-scale
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/evaluate_throughput.py --patients 2000
 	$(BIN)/python benchmarks/text_context.py --patients 2000
 	$(BIN)/python benchmarks/cds_hook.py --requests 400 --clients 2
+
+# issue #11: per input size (2k / 20k / 100k patients) wall, resources/s, x json.loads, peak RSS,
+# worker scaling, first file-mode sync; the README table and docs/scale.png. SIZES=2000,20000 to shorten.
+SIZES ?= 2000,20000,100000
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/scale.py --sizes $(SIZES) --out docs/scale.json --plot docs/scale.png
+	$(BIN)/python benchmarks/chart_cost.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -756,10 +756,11 @@ def _sync_metrics(settings: Any, interval: float | None) -> tuple[Any, Any]:
     """The run's metrics (carried over from --metrics-file) and, in --every mode, the loopback server."""
     from .mapping.rules import MappingError
     from .sync.metrics import HealthServer, SyncMetrics
+    from .sync.runner import mapping_for
 
     metrics = SyncMetrics(previous=settings.metrics_file)
     try:
-        metrics.set_mapping(load_mapping([str(p) for p in settings.mappings]).identity)
+        metrics.set_mapping(mapping_for(list(settings.mappings)).identity)
     except MappingError:
         pass  # reported by the run itself
     health = None

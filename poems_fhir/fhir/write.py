@@ -30,6 +30,7 @@ from ..i18n import Translator, translator
 from ..i18n.vocabulary import explain, label
 from ..report import wording
 from ..report.html_report import without_generation_stamp
+from .shape_check import ShapeCache
 from .narrative import careplan_narrative, check_narrative, criteria_narrative, response_narrative
 
 BASE = "https://poems-fhir.org"
@@ -652,6 +653,8 @@ _TARGETS = {
     },
 }
 _PARSERS: dict[str, Any] = {}
+#: shapes of Bundles fhir.resources accepted, per process: a pure function's memo
+_SHAPES = ShapeCache()
 
 
 def _model(rtype: str) -> Any:
@@ -676,13 +679,10 @@ def _refs_at(resource: dict[str, Any], element: str) -> list[str]:
 
 def check_transaction(bundle: dict[str, Any], input_refs: set[str]) -> list[str]:
     """What fhir.resources does not enforce: bindings, reference targets, resolvable references."""
-    from pydantic import ValidationError
-
     problems: list[str] = []
-    try:
-        _model("Bundle").model_validate(bundle)
-    except ValidationError as exc:
-        problems.append(f"Bundle is not valid FHIR R4B: {exc.errors()[0]['msg']} at {exc.errors()[0]['loc']}")
+    invalid = _SHAPES.check(bundle)  # fhir.resources' verdict, memoised by shape (see shape_check.py)
+    if invalid:
+        problems.append(f"Bundle is not valid FHIR R4B: {invalid}")
     types = {e["fullUrl"]: e["resource"]["resourceType"] for e in bundle["entry"]}
     for e in bundle["entry"]:
         problems.extend(_check_resource(e["resource"], types, input_refs, {}))

@@ -10,7 +10,7 @@ conclusion changes materially. Pure functions over FHIR JSON: no HTTP, no state.
 
 from __future__ import annotations
 
-import copy
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,7 +131,7 @@ def _rewrite_refs(value: Any, refs: dict[str, str | None]) -> Any:
 
 def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan:
     """Which entries of ``bundle`` to send, given what the server holds now (``view``)."""
-    bundle = copy.deepcopy(bundle)
+    bundle = json.loads(json.dumps(bundle))  # a deep copy: JSON only, and C both ways (deepcopy: 4x slower)
     by_key = {key_of(r): r for r in view.resources}
     deleted = _deleted(view, set(by_key))
     plan = Plan(None)
@@ -176,7 +176,9 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
     # 2. the content we would send (references to what is not sent dropped), compared with what is there
     send: list[dict[str, Any]] = []
     for entry, current in candidates:
-        entry["resource"] = _rewrite_refs(entry["resource"], {u: r for u, r in urn_refs.items() if r is None})
+        dropped: dict[str, str | None] = {u: r for u, r in urn_refs.items() if r is None}
+        if dropped:
+            entry["resource"] = _rewrite_refs(entry["resource"], dropped)
         _retag(entry["resource"], types)
         if current is not None and tag_of(current, SOURCE_TAG_SYSTEM) == tag_of(entry["resource"], SOURCE_TAG_SYSTEM):
             urn_refs[entry["fullUrl"]] = ref_of(current)  # exactly what we would write: nothing to send
@@ -198,7 +200,8 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
         return plan
     kept = [e for e in bundle["entry"] if e["resource"]["resourceType"] not in GUARDED_TYPES or e in send]
     for entry in kept:  # urns of unchanged resources become their server ids (same hash: own types)
-        entry["resource"] = _rewrite_refs(entry["resource"], urn_refs)
+        if urn_refs:
+            entry["resource"] = _rewrite_refs(entry["resource"], urn_refs)
         if entry["resource"]["resourceType"] == "Provenance":  # it claims only what this run wrote or kept
             entry["resource"]["target"] = [t for t in entry["resource"]["target"] if t.get("reference") not in not_ours]
     plan.bundle = {**bundle, "entry": kept}

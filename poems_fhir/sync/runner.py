@@ -121,6 +121,30 @@ class StopFlag:
         return self.event.is_set()
 
 
+#: the last compiled mapping and the files (with their size and mtime) it was compiled from: the
+#: metrics and the job of one run, and the runs of one --every process, compile it once (~3 s)
+_MAPPING: dict[tuple[tuple[str, int, int], ...], Any] = {}
+
+
+def mapping_for(paths: list[str | Path]) -> Any:
+    """``load_mapping(paths)``, compiled again only when one of the files changed."""
+    from ..mapping.rules import default_mapping_path
+
+    def stamp(p: str | Path) -> tuple[str, int, int]:
+        try:
+            st = os.stat(p)
+        except OSError:
+            return (str(p), -1, -1)  # load_mapping reports it
+        return (str(p), st.st_size, st.st_mtime_ns)
+
+    key = tuple(stamp(p) for p in [default_mapping_path(), *paths])  # type: ignore[arg-type]
+    if key not in _MAPPING:
+        mapping = load_mapping(paths)  # raises before anything is remembered
+        _MAPPING.clear()
+        _MAPPING[key] = mapping
+    return _MAPPING[key]
+
+
 def make_job(
     s: SyncSettings,
     store: StateStore,
@@ -130,7 +154,7 @@ def make_job(
     session: requests.Session | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> tuple[SyncJob, Capabilities | None, Any]:
-    mapping = load_mapping([str(p) for p in s.mappings])
+    mapping = mapping_for(list(s.mappings))
     warn_unverified(mapping)
     profile = get_profile(s.profile)
     now = now or (lambda: dt.datetime.now(dt.timezone.utc).replace(microsecond=0))

@@ -94,6 +94,17 @@ def with_if_match(bundle: dict[str, Any], previous: Written) -> dict[str, Any]:
     return out
 
 
+def bundle_text(bundle: dict[str, Any]) -> str:
+    """The Bundle as JSON with one entry per line: C-encoded (indent=2 forces Python's pure encoder,
+    4x slower, and made a 70 KB file of a 45 KB bundle), still readable entry by entry and diffable."""
+    entries = bundle.get("entry")
+    if not isinstance(entries, list) or not entries:
+        return json.dumps(bundle, ensure_ascii=False) + "\n"
+    head = json.dumps({k: v for k, v in bundle.items() if k != "entry"}, ensure_ascii=False)[:-1]
+    lines = ",\n".join(json.dumps(e, ensure_ascii=False) for e in entries)
+    return f'{head}{", " if len(head) > 1 else ""}"entry": [\n{lines}\n]}}\n'
+
+
 @dataclass
 class DirSink:
     folder: Path
@@ -103,7 +114,7 @@ class DirSink:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / patient_file_name(patient)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(bundle, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        tmp.write_text(bundle_text(bundle), encoding="utf-8")
         tmp.replace(path)  # atomic: a killed run never leaves half a file
         return {entry_key(e): {"ref": e["fullUrl"], "version": ""} for e in bundle["entry"]}
 
