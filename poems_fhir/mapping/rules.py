@@ -449,6 +449,9 @@ class Rule:
     origin: str
 
 
+_RULES_CACHE_SIZE = 65536
+
+
 @dataclass
 class CompiledMapping:
     """Lookup tables built once from the merged mapping files (and ConceptMaps)."""
@@ -470,6 +473,13 @@ class CompiledMapping:
     #: display-text fallback for local observation codes: (synonym pattern, rule)
     observation_text: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
     coverage_keywords: re.Pattern[str] | None = None
+    #: rules_for per (system, code) as written: the same few codes recur in every patient, and the
+    #: lookup (canonical form, translations) is a pure function of this mapping. Bounded, see rules_for.
+    _rules_cache: dict[tuple[Any, Any], list[Rule]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: modality keyword regexes, compiled once (they are searched in every report's code text)
+    _modality_patterns: list[tuple[ModalityRule, list[re.Pattern[str]]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def canonical(self, system: str | None, code: str | None) -> tuple[str | None, str | None]:
         """The canonical system URI and code: national ICD-10 URIs/OIDs fold onto the WHO or CM
@@ -499,15 +509,32 @@ class CompiledMapping:
         return []
 
     def rules_for(self, system: str | None, code: str | None) -> list[Rule]:
+        """The rules of a coding (the returned list is shared: callers must not change it)."""
         if not isinstance(system, str) or not isinstance(code, str) or not system or not code:
             return []
-        system, code = self.canonical(system, code)
+        key = (system, code)
+        cached = self._rules_cache.get(key)
+        if cached is not None:
+            return cached
+        rules = self._rules_for(system, code)
+        if len(self._rules_cache) < _RULES_CACHE_SIZE:  # hostile input cannot grow it without bound
+            self._rules_cache[key] = rules
+        return rules
+
+    def _rules_for(self, system: str, code: str) -> list[Rule]:
+        system, code = self.canonical(system, code)  # type: ignore[assignment]
         key = (system, code)
         rules = self.by_code.get(key)  # type: ignore[arg-type]
         if key in self.translations:
             extra = [r for t in self.translations[key] for r in self.by_code.get(t, [])]  # type: ignore[index]
             return (rules or []) + extra
         return rules or []
+
+    def modality_patterns(self) -> list[tuple[ModalityRule, list[re.Pattern[str]]]]:
+        """Each modality with its keywords compiled (in the mapping's order)."""
+        if self._modality_patterns is None:
+            self._modality_patterns = [(m, [re.compile(k) for k in m.keywords]) for m in self.modalities]
+        return self._modality_patterns
 
     def threshold(self, name: str) -> Threshold:
         return self.thresholds[name]
