@@ -472,7 +472,9 @@ def _summary(
     if classification is Classification.MET:
         return f"Criteria met under {profile.name}; present: {present_text}."
     if classification is Classification.NOT_MET:
-        failing = [cid for group in profile.groups for cid in _ids(group.criteria) if criteria[cid].state is State.ABSENT]
+        failing = [
+            cid for group in profile.groups for cid in _ids(group.criteria) if criteria[cid].state is State.ABSENT
+        ]
         return (
             f"Criteria not met under {profile.name}; present: {present_text}; absent: {', '.join(failing) or 'none'}."
         )

@@ -265,9 +265,9 @@ def _text_fallback(
         return None
     texts = [t for t in [concept.get("text")] + [d for _, _, d in coded] if isinstance(t, str) and t.strip()]
     for text in texts:
-        hits = {id(rule): rule for pattern, rule in mapping.observation_text if pattern.search(text)}
+        hits = mapping.observation_rules_by_text(text)
         if len(hits) == 1:
-            return next(iter(hits.values())), text.strip()
+            return hits[0], text.strip()
     return None
 
 
@@ -1263,11 +1263,7 @@ def _modality(data: dict[str, Any], mapping: CompiledMapping) -> ModalityRule | 
         for rule in mapping.rules_for(system, code):
             if rule.kind == "modality":
                 return rule.spec
-    text = concept_text(data.get("code")).lower()
-    for modality, patterns in mapping.modality_patterns():
-        if any(p.search(text) for p in patterns):
-            return modality
-    return None
+    return mapping.modality_by_text(concept_text(data.get("code")).lower())
 
 
 def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:

@@ -476,10 +476,11 @@ class CompiledMapping:
     #: rules_for per (system, code) as written: the same few codes recur in every patient, and the
     #: lookup (canonical form, translations) is a pure function of this mapping. Bounded, see rules_for.
     _rules_cache: dict[tuple[Any, Any], list[Rule]] = field(default_factory=dict, init=False, repr=False, compare=False)
-    #: modality keyword regexes, compiled once (they are searched in every report's code text)
-    _modality_patterns: list[tuple[ModalityRule, list[re.Pattern[str]]]] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    #: per code text: the modality its keywords name, and the rules whose synonyms match it. Report
+    #: and test names recur across patients ("CT chest abdomen pelvis"); each search is a pure
+    #: function of the text and this mapping. Bounded like _rules_cache.
+    _modality_cache: dict[str, ModalityRule | None] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _text_rules_cache: dict[str, list[Rule]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def canonical(self, system: str | None, code: str | None) -> tuple[str | None, str | None]:
         """The canonical system URI and code: national ICD-10 URIs/OIDs fold onto the WHO or CM
@@ -530,11 +531,24 @@ class CompiledMapping:
             return (rules or []) + extra
         return rules or []
 
-    def modality_patterns(self) -> list[tuple[ModalityRule, list[re.Pattern[str]]]]:
-        """Each modality with its keywords compiled (in the mapping's order)."""
-        if self._modality_patterns is None:
-            self._modality_patterns = [(m, [re.compile(k) for k in m.keywords]) for m in self.modalities]
-        return self._modality_patterns
+    def modality_by_text(self, text: str) -> ModalityRule | None:
+        """The first modality (in the mapping's order) one of whose keywords occurs in ``text``."""
+        if text in self._modality_cache:
+            return self._modality_cache[text]
+        found = next((m for m in self.modalities if any(re.search(k, text) for k in m.keywords)), None)
+        if len(self._modality_cache) < _RULES_CACHE_SIZE:
+            self._modality_cache[text] = found
+        return found
+
+    def observation_rules_by_text(self, text: str) -> list[Rule]:
+        """The rules (each once, in the mapping's order) whose display-text synonyms match ``text``."""
+        cached = self._text_rules_cache.get(text)
+        if cached is not None:
+            return cached
+        hits = list({id(rule): rule for pattern, rule in self.observation_text if pattern.search(text)}.values())
+        if len(self._text_rules_cache) < _RULES_CACHE_SIZE:
+            self._text_rules_cache[text] = hits
+        return hits
 
     def threshold(self, name: str) -> Threshold:
         return self.thresholds[name]

@@ -295,8 +295,10 @@ def reference_range(
     skipped, never an error.
     """
     ranges = obs.get("referenceRange")
+    if not ranges or not isinstance(ranges, list):
+        return None  # most results: no range, and no need to read the written unit
     written = _written_unit(obs)
-    for i, rr in enumerate(ranges if isinstance(ranges, list) else []):
+    for i, rr in enumerate(ranges):
         if not isinstance(rr, dict) or rr.get("appliesTo"):
             continue
         low = high = None
