@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from .model import (
     CAVEAT_AXES,
@@ -85,15 +86,15 @@ def evaluate(
         by_topic[f.topic].append(f)
 
     criteria: dict[str, CriterionResult] = {}
-    for criterion in Criterion:
-        if criterion is Criterion.ENDOCRINOPATHY:
-            criteria[criterion.value] = _endocrinopathy(by_topic[criterion.value], profile.endocrine_caveat)
-        elif criterion.value in COMPONENTS:
-            criteria[criterion.value] = _either(criterion.value, by_topic[criterion.value], COMPONENTS[criterion.value])
+    for cid in _CRITERION_IDS:
+        if cid == _ENDOCRINOPATHY:
+            criteria[cid] = _endocrinopathy(by_topic[cid], profile.endocrine_caveat)
+        elif cid in COMPONENTS:
+            criteria[cid] = _either(cid, by_topic[cid], COMPONENTS[cid])
         else:
-            criteria[criterion.value] = combine(criterion.value, by_topic[criterion.value])
+            criteria[cid] = combine(cid, by_topic[cid])
 
-    signs = {sign.value: combine(sign.value, by_topic[sign.value]) for sign in Sign if by_topic.get(sign.value)}
+    signs = {sid: combine(sid, by_topic[sid]) for sid in _SIGN_IDS if by_topic.get(sid)}
     classification, missing = classify(profile, criteria)
     flags = _flags(criteria, signs, by_topic)
     summary = _summary(profile, classification, criteria, missing)
@@ -111,6 +112,23 @@ def evaluate(
     )
 
 
+#: the ids in enum order, read once (an enum's .value is a descriptor call, per patient a few hundred)
+_CRITERION_IDS = tuple(c.value for c in Criterion)
+_MONOCLONAL = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
+_CASTLEMAN = Criterion.CASTLEMAN_DISEASE.value
+_POLYNEUROPATHY = Criterion.POLYNEUROPATHY.value
+_AXES = tuple((a, a.value) for a in EndocrineAxis)
+_CYTOPENIA_SIGNS = (Sign.ANEMIA.value, Sign.THROMBOCYTOPENIA.value)
+_SIGN_IDS = tuple(s.value for s in Sign)
+_ENDOCRINOPATHY = Criterion.ENDOCRINOPATHY.value
+
+
+@lru_cache(maxsize=64)
+def _ids(criteria: tuple[Criterion, ...]) -> tuple[str, ...]:
+    """The ids of a profile's criteria, read once per profile (see _CRITERION_IDS)."""
+    return tuple(c.value for c in criteria)
+
+
 def _in_time(finding: Finding, as_of: dt.date | None) -> bool:
     # Undated facts cannot be placed before a cut-off, so they only count without one.
     if as_of is None:
@@ -118,8 +136,9 @@ def _in_time(finding: Finding, as_of: dt.date | None) -> bool:
     return finding.effective is not None and finding.effective <= as_of
 
 
-def _evidence_key(e: Evidence) -> tuple[str, str]:
-    return (e.effective.isoformat() if e.effective else "", e.reference)
+def _evidence_key(e: Evidence) -> tuple[bool, dt.date, str]:
+    # undated first, then by date (the order of the ISO dates), then by reference
+    return (e.effective is not None, e.effective or dt.date.min, e.reference)
 
 
 def _evidence(findings: Iterable[Finding]) -> tuple[Evidence, ...]:
@@ -138,11 +157,26 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
     A criterion counts as present once it was present at any time up to the evaluation date
     (criteria.md §3.3 "Time"); current status over time belongs to response assessment.
     """
-    present = [f for f in findings if f.state is State.PRESENT]
-    indeterminate = [f for f in findings if f.state is State.INDETERMINATE]
-    absent_strong = [f for f in findings if f.state is State.ABSENT and f.strength is Strength.STRONG]
-    absent_weak = [f for f in findings if f.state is State.ABSENT and f.strength is Strength.WEAK]
-    not_done = [f for f in findings if f.state is State.NOT_ASSESSED]
+    if not findings:  # most criteria of most patients: nothing recorded
+        return CriterionResult(topic, State.NOT_ASSESSED, "no data", (), open=True)
+    present: list[Finding] = []
+    indeterminate: list[Finding] = []
+    absent_strong: list[Finding] = []
+    absent_weak: list[Finding] = []
+    not_done: list[Finding] = []
+    for f in findings:  # one pass, each list in the findings' order
+        state = f.state
+        if state is State.PRESENT:
+            present.append(f)
+        elif state is State.INDETERMINATE:
+            indeterminate.append(f)
+        elif state is State.ABSENT:
+            if f.strength is Strength.STRONG:
+                absent_strong.append(f)
+            elif f.strength is Strength.WEAK:
+                absent_weak.append(f)
+        elif state is State.NOT_ASSESSED:
+            not_done.append(f)
 
     if present:
         conflict = _later_refutation(present, absent_strong)
@@ -259,7 +293,7 @@ def _endocrinopathy(findings: Sequence[Finding], caveat: bool) -> CriterionResul
     axis_results = {axis: combine(topic, fs) for axis, fs in per_axis.items()}
     abnormal = {a for a, r in axis_results.items() if r.state is State.PRESENT}
     assessed = {a for a, r in axis_results.items() if r.state in (State.PRESENT, State.ABSENT)}
-    untested = [a.value for a in EndocrineAxis if a not in assessed]
+    untested = [value for a, value in _AXES if a not in assessed]
     abnormal_findings = [f for a in abnormal for f in per_axis[a] if f.state is State.PRESENT]
     # an endocrinopathy asserted without an axis (a generic code) cannot be checked against the caveat
     unaxed_present = [f for f in unaxed if f.state is State.PRESENT]
@@ -316,7 +350,7 @@ def classify(profile: Profile, results: dict[str, CriterionResult]) -> tuple[Cla
     failed = False
     undecided: list[RuleGroup] = []
     for group in profile.groups:
-        states = [results[c.value] for c in group.criteria]
+        states = [results[cid] for cid in _ids(group.criteria)]
         present = sum(1 for r in states if r.state is State.PRESENT)
         still_open = sum(1 for r in states if r.state is not State.PRESENT and r.open)
         if present >= group.at_least:
@@ -331,10 +365,10 @@ def classify(profile: Profile, results: dict[str, CriterionResult]) -> tuple[Cla
         return Classification.MET, ()
     missing = []
     for group in undecided:
-        for c in group.criteria:
-            r = results[c.value]
+        for c, cid in zip(group.criteria, _ids(group.criteria), strict=True):
+            r = results[cid]
             if r.state is not State.PRESENT and r.open:
-                missing.append(MissingItem(c.value, r.reason, WORK_UP[c.value]))
+                missing.append(MissingItem(cid, r.reason, WORK_UP[c]))
     return Classification.INDETERMINATE, tuple(missing)
 
 
@@ -344,7 +378,7 @@ def _flags(
     by_topic: dict[str, list[Finding]],
 ) -> tuple[Flag, ...]:
     flags: list[Flag] = []
-    clonal = [f for f in by_topic[Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value] if f.state is State.PRESENT]
+    clonal = [f for f in by_topic[_MONOCLONAL] if f.state is State.PRESENT]
     kappa = [f for f in clonal if f.light_chain == "kappa"]
     if kappa:
         flags.append(
@@ -364,8 +398,8 @@ def _flags(
                 _evidence(igm),
             )
         )
-    castleman = criteria[Criterion.CASTLEMAN_DISEASE.value].state is State.PRESENT
-    cytopenia = [signs[s.value] for s in (Sign.ANEMIA, Sign.THROMBOCYTOPENIA) if s.value in signs]
+    castleman = criteria[_CASTLEMAN].state is State.PRESENT
+    cytopenia = [signs[s] for s in _CYTOPENIA_SIGNS if s in signs]
     cytopenia = [r for r in cytopenia if r.state is State.PRESENT]
     if cytopenia and not castleman:
         flags.append(
@@ -377,19 +411,19 @@ def _flags(
                 tuple(e for r in cytopenia for e in r.evidence),
             )
         )
-    for diff, message in _DIFFERENTIAL_MESSAGES.items():
-        found = [f for f in by_topic.get(diff.value, []) if f.state is State.PRESENT]
+    for diff, message in _DIFFERENTIALS:
+        found = [f for f in by_topic.get(diff, []) if f.state is State.PRESENT]
         if found:
-            flags.append(Flag(f"differential_{diff.value}", message, _evidence(found)))
-    neuropathy = criteria[Criterion.POLYNEUROPATHY.value].state
-    clone = criteria[Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value].state
+            flags.append(Flag(f"differential_{diff}", message, _evidence(found)))
+    neuropathy = criteria[_POLYNEUROPATHY].state
+    clone = criteria[_MONOCLONAL].state
     if castleman and (neuropathy is State.ABSENT or clone is State.ABSENT):
         flags.append(
             Flag(
                 "differential_castleman_without_neuropathy",
                 "Castleman disease without polyneuropathy or without a clonal plasma-cell "
                 "disorder: the Castleman variant is classified separately, not as POEMS",
-                criteria[Criterion.CASTLEMAN_DISEASE.value].evidence,
+                criteria[_CASTLEMAN].evidence,
             )
         )
     return tuple(flags)
@@ -424,6 +458,8 @@ _DIFFERENTIAL_MESSAGES: dict[Differential, str] = {
         "minor criterion are required"
     ),
 }
+#: the same, keyed by the plain id (read per patient without an enum .value call)
+_DIFFERENTIALS = tuple((d.value, message) for d, message in _DIFFERENTIAL_MESSAGES.items())
 
 
 def _summary(
@@ -432,13 +468,12 @@ def _summary(
     criteria: dict[str, CriterionResult],
     missing: tuple[MissingItem, ...],
 ) -> str:
-    present = [c for c in profile.criteria if criteria[c.value].state is State.PRESENT]
-    present_text = ", ".join(c.value for c in present) or "none"
+    present_text = ", ".join(cid for cid in _ids(profile.criteria) if criteria[cid].state is State.PRESENT) or "none"
     if classification is Classification.MET:
         return f"Criteria met under {profile.name}; present: {present_text}."
     if classification is Classification.NOT_MET:
         failing = [
-            c.value for group in profile.groups for c in group.criteria if criteria[c.value].state is State.ABSENT
+            cid for group in profile.groups for cid in _ids(group.criteria) if criteria[cid].state is State.ABSENT
         ]
         return (
             f"Criteria not met under {profile.name}; present: {present_text}; absent: {', '.join(failing) or 'none'}."

@@ -8,6 +8,7 @@ Every published POEMS rule has this shape, so one evaluator serves all of them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from .model import Criterion as C
 
@@ -29,7 +30,7 @@ class Profile:
     #: criteria; for 2003 it is UNVERIFIED, so that profile leaves it off (criteria.md §3.2).
     endocrine_caveat: bool = True
 
-    @property
+    @cached_property  # read per patient by the engine; a frozen profile's criteria never change
     def criteria(self) -> tuple[C, ...]:
         seen: list[C] = []
         for group in self.groups:

@@ -33,7 +33,8 @@ class RiskFactor:
 
     def __post_init__(self) -> None:
         # one order whatever order the source delivered the resources in (files and servers differ)
-        object.__setattr__(self, "evidence", tuple(sorted(set(self.evidence))))
+        if type(self.evidence) is not tuple or len(self.evidence) > 1:  # () and (x,) are sorted already
+            object.__setattr__(self, "evidence", tuple(sorted(set(self.evidence))))
 
 
 def _age(birth: dt.date | None, on: dt.date | None) -> float | None:

@@ -37,11 +37,13 @@ class TriggerError(ValueError):
     """A trigger names something that is not a criterion id."""
 
 
+_KNOWN = frozenset(c.value for c in Criterion)
+
+
 def check_trigger(trigger: Iterable[str]) -> tuple[str, ...]:
     """The trigger as a tuple of criterion ids; unknown ids or an empty trigger are errors."""
     items = tuple(dict.fromkeys(trigger))
-    known = {c.value for c in Criterion}
-    unknown = [c for c in items if c not in known]
+    unknown = [c for c in items if c not in _KNOWN]
     if unknown or not items:
         raise TriggerError(
             f"unknown criterion id(s) {unknown}; use ids such as polyneuropathy"

@@ -83,11 +83,12 @@ class ReadingNote:
 
 def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
     out = Extraction()
+    findings, measurements, events, course = out.findings, out.measurements, out.events, out.course
     for raw in record.resources:
         handler = _HANDLERS.get(raw.data["resourceType"])
         if handler is None:
             continue
-        before = (len(out.findings), len(out.measurements), len(out.events), len(out.course))
+        before = (len(findings), len(measurements), len(events), len(course))
         jobs_before = len(out.text_jobs)
         try:
             try:
@@ -111,7 +112,7 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
             del out.course[before[3] :]
             out.errors.append(internal_error(raw.origin, raw.ref, exc))
             continue
-        if (len(out.findings), len(out.measurements), len(out.events), len(out.course)) != before and raw.ref:
+        if raw.ref and (len(findings), len(measurements), len(events), len(course)) != before:
             meta = raw.data.get("meta")
             out.used[raw.ref] = meta.get("versionId") if isinstance(meta, dict) else None
     _read_texts(record, mapping, out)
@@ -214,16 +215,17 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
     matches: list[tuple[dict[str, Any], str, Rule, str, str | None]] = []
     for part, prefix in parts:
         applied: set[str] = set()  # a local and a LOINC coding of one concept count once
-        for system, code, _ in codings(part.get("code")):
+        coded = codings(part.get("code"))
+        for system, code, _ in coded:
             for rule in mapping.rules_for(system, code):
                 if rule.spec.id not in applied:
                     applied.add(rule.spec.id)
                     matches.append((part, prefix, rule, f"{system}|{code}", None))
         if not applied:
-            fallback = _text_fallback(part, mapping)
+            fallback = _text_fallback(part, mapping, coded)
             if fallback is not None:
                 rule, text = fallback
-                local = next((f"{s}|{c}" for s, c, _ in codings(part.get("code")) if s and c), "")
+                local = next((f"{s}|{c}" for s, c, _ in coded if s and c), "")
                 matches.append((part, prefix, rule, local, text))
                 out.notes.append(
                     ReadingNote("text_fallback", _ref(raw), rule.spec.id, f"{text!r} ({local or 'code.text only'})")
@@ -247,23 +249,25 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
 _STANDARD_SYSTEMS = {"http://loinc.org", "http://snomed.info/sct"}
 
 
-def _text_fallback(part: dict[str, Any], mapping: CompiledMapping) -> tuple[Rule, str] | None:
+def _text_fallback(
+    part: dict[str, Any], mapping: CompiledMapping, coded: list[tuple[str | None, str | None, str | None]]
+) -> tuple[Rule, str] | None:
     """Display-text fallback for lab codes that only carry a display or code.text
     ("VEGF-A, serum (send-out)", "IFE SERUM"): the rule whose declared synonyms match.
 
     Only for local codes (or code.text alone); ambiguous text (two rules match) is not used.
+    ``coded`` is ``codings(part["code"])``, already read by the caller.
     """
     concept = part.get("code")
     if not isinstance(concept, dict) or not mapping.observation_text:
         return None
-    coded = codings(concept)
     if any(system in _STANDARD_SYSTEMS for system, _, _ in coded):
         return None
     texts = [t for t in [concept.get("text")] + [d for _, _, d in coded] if isinstance(t, str) and t.strip()]
     for text in texts:
-        hits = {id(rule): rule for pattern, rule in mapping.observation_text if pattern.search(text)}
+        hits = mapping.observation_rules_by_text(text)
         if len(hits) == 1:
-            return next(iter(hits.values())), text.strip()
+            return hits[0], text.strip()
     return None
 
 
@@ -305,8 +309,17 @@ class _Ctx:
     code: str
     rule_id: str | None = None
     by_text: str | None = None  # matched by display text (fallback), not by code
+    #: the last reading and its rule: role handlers read the same result up to three times
+    _read: tuple[ObservationRule, Reading] | None = field(default=None, init=False, repr=False)
 
     def read(self, rule: ObservationRule) -> Reading:
+        if self._read is not None and self._read[0] is rule:
+            return self._read[1]  # a Reading is immutable; a failed read is not kept (it raises again)
+        reading = self._read_result(rule)
+        self._read = (rule, reading)
+        return reading
+
+    def _read_result(self, rule: ObservationRule) -> Reading:
         m = self.mapping
         return read_result(
             self.part,
@@ -1250,11 +1263,7 @@ def _modality(data: dict[str, Any], mapping: CompiledMapping) -> ModalityRule | 
         for rule in mapping.rules_for(system, code):
             if rule.kind == "modality":
                 return rule.spec
-    text = concept_text(data.get("code")).lower()
-    for modality in mapping.modalities:
-        if any(re.search(k, text) for k in modality.keywords):
-            return modality
-    return None
+    return mapping.modality_by_text(concept_text(data.get("code")).lower())
 
 
 def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:

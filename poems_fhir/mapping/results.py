@@ -112,7 +112,6 @@ def read_result(
     """Read ``part`` (an Observation or component) for a rule whose canonical unit is ``unit``."""
     interp, interp_source = interpretation_qual(part, terms)
     element = prefix + "value"
-    base = Reading(qual=interp, qual_source=interp_source, interpretation=interp)
 
     def number(v: Value) -> Reading:
         return Reading(value=v, qual=interp, qual_source=interp_source, interpretation=interp)
@@ -125,7 +124,8 @@ def read_result(
     if "valueQuantity" in part:
         q = part["valueQuantity"]
         if isinstance(q, dict) and q.get("value") is None and not q.get("comparator"):
-            return base  # a unit without a number: only the interpretation can speak
+            # a unit without a number: only the interpretation can speak
+            return Reading(qual=interp, qual_source=interp_source, interpretation=interp)
         try:
             return number(quantity(q, element + "Quantity", unit, aliases, molar_mass))
         except UnitlessError as exc:
@@ -192,7 +192,7 @@ def read_result(
             text="positive" if flag else "negative",
             interpretation=interp,
         )
-    return base
+    return Reading(qual=interp, qual_source=interp_source, interpretation=interp)
 
 
 def _read_text(

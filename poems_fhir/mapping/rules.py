@@ -449,6 +449,9 @@ class Rule:
     origin: str
 
 
+_RULES_CACHE_SIZE = 65536
+
+
 @dataclass
 class CompiledMapping:
     """Lookup tables built once from the merged mapping files (and ConceptMaps)."""
@@ -470,6 +473,14 @@ class CompiledMapping:
     #: display-text fallback for local observation codes: (synonym pattern, rule)
     observation_text: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
     coverage_keywords: re.Pattern[str] | None = None
+    #: rules_for per (system, code) as written: the same few codes recur in every patient, and the
+    #: lookup (canonical form, translations) is a pure function of this mapping. Bounded, see rules_for.
+    _rules_cache: dict[tuple[Any, Any], list[Rule]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: per code text: the modality its keywords name, and the rules whose synonyms match it. Report
+    #: and test names recur across patients ("CT chest abdomen pelvis"); each search is a pure
+    #: function of the text and this mapping. Bounded like _rules_cache.
+    _modality_cache: dict[str, ModalityRule | None] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _text_rules_cache: dict[str, list[Rule]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def canonical(self, system: str | None, code: str | None) -> tuple[str | None, str | None]:
         """The canonical system URI and code: national ICD-10 URIs/OIDs fold onto the WHO or CM
@@ -499,15 +510,45 @@ class CompiledMapping:
         return []
 
     def rules_for(self, system: str | None, code: str | None) -> list[Rule]:
+        """The rules of a coding (the returned list is shared: callers must not change it)."""
         if not isinstance(system, str) or not isinstance(code, str) or not system or not code:
             return []
-        system, code = self.canonical(system, code)
+        key = (system, code)
+        cached = self._rules_cache.get(key)
+        if cached is not None:
+            return cached
+        rules = self._rules_for(system, code)
+        if len(self._rules_cache) < _RULES_CACHE_SIZE:  # hostile input cannot grow it without bound
+            self._rules_cache[key] = rules
+        return rules
+
+    def _rules_for(self, system: str, code: str) -> list[Rule]:
+        system, code = self.canonical(system, code)  # type: ignore[assignment]
         key = (system, code)
         rules = self.by_code.get(key)  # type: ignore[arg-type]
         if key in self.translations:
             extra = [r for t in self.translations[key] for r in self.by_code.get(t, [])]  # type: ignore[index]
             return (rules or []) + extra
         return rules or []
+
+    def modality_by_text(self, text: str) -> ModalityRule | None:
+        """The first modality (in the mapping's order) one of whose keywords occurs in ``text``."""
+        if text in self._modality_cache:
+            return self._modality_cache[text]
+        found = next((m for m in self.modalities if any(re.search(k, text) for k in m.keywords)), None)
+        if len(self._modality_cache) < _RULES_CACHE_SIZE:
+            self._modality_cache[text] = found
+        return found
+
+    def observation_rules_by_text(self, text: str) -> list[Rule]:
+        """The rules (each once, in the mapping's order) whose display-text synonyms match ``text``."""
+        cached = self._text_rules_cache.get(text)
+        if cached is not None:
+            return cached
+        hits = list({id(rule): rule for pattern, rule in self.observation_text if pattern.search(text)}.values())
+        if len(self._text_rules_cache) < _RULES_CACHE_SIZE:
+            self._text_rules_cache[text] = hits
+        return hits
 
     def threshold(self, name: str) -> Threshold:
         return self.thresholds[name]

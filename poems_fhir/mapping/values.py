@@ -11,6 +11,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from .units import UnitError, convert
@@ -29,13 +30,28 @@ def parse_date(value: Any, element: str) -> dt.date | None:
         return None
     if not isinstance(value, str):
         raise ResourceError(f"{element} is not a date string: {value!r}")
-    m = _DATE.match(value)
-    if not m:
+    day = _day(value[:10])  # the pattern reads at most 10 characters: the rest cannot change the date
+    if day is None:
         raise ResourceError(f"{element} is not a FHIR date: {value!r}")
+    if day is _INVALID:
+        raise ResourceError(f"{element} is not a valid date: {value!r}")
+    return day  # type: ignore[return-value]
+
+
+_INVALID = object()
+
+
+@lru_cache(maxsize=4096)
+def _day(head: str) -> dt.date | object | None:
+    """The date a FHIR date starts with; None when it is no date, _INVALID when no calendar day.
+    Cached: a patient's resources share a few dates, and the regex + int parsing is per element."""
+    m = _DATE.match(head)
+    if not m:
+        return None
     try:
         return dt.date(int(m.group(1)), int(m.group(2) or 1), int(m.group(3) or 1))
     except ValueError:
-        raise ResourceError(f"{element} is not a valid date: {value!r}") from None
+        return _INVALID
 
 
 def codings(concept: Any) -> list[tuple[str | None, str | None, str | None]]:
@@ -129,6 +145,15 @@ class UnitlessError(ResourceError):
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 
 
+@lru_cache(maxsize=1024)
+def _fold_unit(written: str) -> str:
+    """Typographic variants folded: spaces, micro signs, "×", superscript exponents. Cached: the
+    same few unit spellings recur in every result, and two regex passes cost more than the rest."""
+    folded = re.sub(r"\s+", "", written).replace("µ", "u").replace("μ", "u").replace("×", "x")
+    folded = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", lambda m: "10^" + m.group(1).translate(_SUPERSCRIPT), folded)
+    return folded.translate(_SUPERSCRIPT)  # mm³ -> mm3 (UCUM writes exponents as plain digits)
+
+
 def normalise_unit(unit: str, aliases: dict[str, str]) -> tuple[str, str | None]:
     """A unit as written -> (UCUM unit, note or None). The unit table (``unit_aliases`` of the
     mapping files) is looked up with the unit as written, then with typographic variants folded
@@ -137,9 +162,7 @@ def normalise_unit(unit: str, aliases: dict[str, str]) -> tuple[str, str | None]
     written = unit.strip()
     if written in aliases:
         return aliases[written], f"unit {written!r} read as {aliases[written]} (unit table)"
-    folded = re.sub(r"\s+", "", written).replace("µ", "u").replace("μ", "u").replace("×", "x")
-    folded = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", lambda m: "10^" + m.group(1).translate(_SUPERSCRIPT), folded)
-    folded = folded.translate(_SUPERSCRIPT)  # mm³ -> mm3 (UCUM writes exponents as plain digits)
+    folded = _fold_unit(written)
     if folded in aliases:
         return aliases[folded], f"unit {written!r} read as {aliases[folded]} (unit table)"
     return folded, None
@@ -272,8 +295,10 @@ def reference_range(
     skipped, never an error.
     """
     ranges = obs.get("referenceRange")
+    if not ranges or not isinstance(ranges, list):
+        return None  # most results: no range, and no need to read the written unit
     written = _written_unit(obs)
-    for i, rr in enumerate(ranges if isinstance(ranges, list) else []):
+    for i, rr in enumerate(ranges):
         if not isinstance(rr, dict) or rr.get("appliesTo"):
             continue
         low = high = None
