@@ -97,9 +97,12 @@ class PatientSource(Protocol):
 
 def _dump(data: dict[str, Any]) -> bytes:
     try:
-        return orjson.dumps(data)
+        blob = orjson.dumps(data)
     except (TypeError, orjson.JSONEncodeError):  # ints past 64 bits, lone surrogates
         return json.dumps(data).encode("ascii")
+    if b"null" in blob:  # orjson writes NaN/Infinity (which json.loads reads) as null
+        return json.dumps(data).encode("ascii")
+    return blob
 
 
 def _load(blob: bytes) -> Any:
@@ -504,7 +507,7 @@ class _Spooler:
                 current, existing, first = key, (seq, origin, blob, None), seq
                 continue
             old_seq, old_origin, old_blob, old = existing
-            if blob == old_blob:
+            if blob == old_blob and b"NaN" not in blob and b"Infinity" not in blob:  # NaN != NaN
                 changes.append((seq, _DELETE, None))
                 continue
             data = _load(blob)
