@@ -15,8 +15,8 @@ import datetime as dt
 import json
 import logging
 import math
+import re
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -52,42 +52,35 @@ def _iter_records(source: Any, patients: tuple[str, ...] = ()) -> Any:
     return iter_records(source, patients or None)
 
 
-def _fast_json_safe(node: Any) -> bool:
-    """Whether orjson writes ``node`` exactly as json.dumps(indent=2, ensure_ascii=False) does:
-    plain types only, 64-bit integers, and no float json.dumps would write with an exponent below
-    1e-4 (orjson writes 1e-05 as 0.00001); anything else takes the json module's path."""
-    stack = [node]
-    while stack:
-        x = stack.pop()
-        t = type(x)
-        if t is str or t is bool or x is None:
-            continue
-        if t is int:
-            if not -(2**63) <= x < 2**64:
-                return False
-        elif t is float:
-            if not (x == 0 or 1e-4 <= abs(x) < math.inf):
-                return False
-        elif t is dict:
-            if not all(type(k) is str for k in x):
-                return False
-            stack.extend(x.values())
-        elif t is list or t is tuple:
-            stack.extend(x)
-        else:
-            return False
-    return True
+#: what orjson writes differently from json.dumps: floats under 1e-4 ("0.00001", "1.5e-7" where
+#: json writes "1e-05", "1.5e-07"); a digit string inside a text can match too (then json writes it)
+_ORJSON_DIFFERS = re.compile(rb"0\.0000|[0-9]e-")
+_ORJSON_OPTIONS = (
+    orjson.OPT_INDENT_2
+    | orjson.OPT_PASSTHROUGH_SUBCLASS  # str/int subclasses and enums: the json module's way
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
+
+
+def _fast_json(doc: Any) -> str | None:
+    """``doc`` as orjson writes it when that is byte-identical to json.dumps(indent=2,
+    ensure_ascii=False) with non-finite floats as null; None otherwise (integers past 64 bits,
+    keys that are not strings, lone surrogates, other types, small floats)."""
+    try:
+        blob = orjson.dumps(doc, option=_ORJSON_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    return None if _ORJSON_DIFFERS.search(blob) else blob.decode("utf-8")
 
 
 def _json(doc: Any) -> str:
     """JSON text that strict parsers accept: a non-finite float (never from input - the boundary
     refuses those - but possibly from arithmetic on extreme values) becomes null. Written by orjson
     (C speed) where its text is byte-identical to json.dumps(indent=2), by the json module otherwise."""
-    if _fast_json_safe(doc):
-        try:
-            return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8")
-        except (TypeError, orjson.JSONEncodeError):  # lone surrogates: json's path below
-            pass
+    fast = _fast_json(doc)
+    if fast is not None:
+        return fast
 
     def clean(node: Any) -> Any:
         if isinstance(node, float) and not math.isfinite(node):
@@ -393,7 +386,7 @@ def evaluate(
                 writer.add(r)
             if fmt == "json":
                 item = patient_to_dict(r.assessment, r.response, r.risk, r.scope, show_all)
-                click.echo(("," if evaluated else "") + "\n" + textwrap.indent(_json(item), "    "), nl=False)
+                click.echo(("," if evaluated else "") + "\n    " + _json(item).replace("\n", "\n    "), nl=False)
             elif not r.scope.in_scope and not show_all:
                 quiet.append(render_out_of_scope(r.assessment, r.scope))
             else:

@@ -66,6 +66,8 @@ def test_any_json_document_is_written_byte_for_byte_as_before(doc: Any) -> None:
         {"surrogate": "\ud800"},
         {1: "int key"},
         ("a", "tuple"),
+        {"text": "3e-5 and 0.00001 as text"},
+        [2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1],
     ],
 )
 def test_edge_documents_are_written_as_before(doc: Any) -> None:
@@ -74,7 +76,7 @@ def test_edge_documents_are_written_as_before(doc: Any) -> None:
 
 def _evaluate(monkeypatch: pytest.MonkeyPatch, fast: bool, *paths: str) -> bytes:
     if not fast:
-        monkeypatch.setattr(cli, "_fast_json_safe", lambda _doc: False)
+        monkeypatch.setattr(cli, "_fast_json", lambda _doc: None)
     result = CliRunner().invoke(cli.main, ["evaluate", "--format", "json", "--all", *paths])
     monkeypatch.undo()
     assert result.exit_code in (0, 1), result.output
