@@ -574,9 +574,7 @@ class _Spooler:
         identifiers: dict[str, list[Any]] = {}
         assign: list[tuple[int, str]] = []
         index = _StoreIndex(self.source)  # the source reads through the building connection for now
-        rows = conn.execute(
-            "SELECT seq, key, rtype, subject, origin FROM res WHERE patient IS NULL ORDER BY kind, pos"
-        ).fetchall()
+        rows = conn.execute("SELECT seq, key, rtype, subject, origin FROM res WHERE patient IS NULL ORDER BY kind, pos")
         for seq, key, rtype, subject, origin in rows:
             if rtype == "Patient":
                 if key:
@@ -608,6 +606,9 @@ class _Spooler:
                     errors.append(SourceError(origin, f"subject {subject!r} is not a Patient", key))
                     continue
             assign.append((seq, patient))
+            if len(assign) >= _BATCH:  # into another table: the scan of res is not disturbed
+                conn.executemany("INSERT INTO assign VALUES (?, ?)", assign)
+                assign.clear()
         conn.executemany("INSERT INTO assign VALUES (?, ?)", assign)
         conn.execute("UPDATE res SET patient = a.patient FROM assign AS a WHERE a.seq = res.seq")
 
