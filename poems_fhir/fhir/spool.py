@@ -319,6 +319,10 @@ class SpoolSource:
         copy._conn, copy._cleanup, copy._pid = None, None, -1
         return copy
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a spawned worker, a task argument): the for_worker() copy, without handles."""
+        return dict(self.for_worker().__dict__)
+
     def close(self) -> None:
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()

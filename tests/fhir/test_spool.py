@@ -325,3 +325,16 @@ def test_memory_does_not_grow_with_the_input(tmp_path: Path) -> None:
     # The spool holds one record at a time; what grows is the sorted list of patient keys
     # (~0.1 KB per patient) - a bound well under the input.
     assert peak_large - peak_small < 6 * 1024 * 1024, (peak_small, peak_large)
+
+
+def test_a_pickled_source_reads_the_same_records_and_owns_nothing(tmp_path: Path) -> None:
+    import pickle
+
+    with open_paths([SAMPLES / "origin-case"], workdir=tmp_path) as source:
+        patient = source.patients()[0]
+        copy = pickle.loads(pickle.dumps(source))  # noqa: S301 - our own object
+        assert copy.patients() == source.patients()
+        assert repr(_snapshot(copy.record(patient))) == repr(_snapshot(source.record(patient)))  # type: ignore[arg-type]
+        copy.close()
+        assert len(list(tmp_path.iterdir())) == 1
+    assert list(tmp_path.iterdir()) == []
