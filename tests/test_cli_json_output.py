@@ -61,7 +61,7 @@ def test_any_json_document_is_written_byte_for_byte_as_before(doc: Any) -> None:
 @pytest.mark.parametrize(
     "doc",
     [
-        {"a": [], "b": {}, "c": [1, {"x": "é\u2028\n\t\x01/\\\"", "y": None, "z": True}], "d": 1.5},
+        {"a": [], "b": {}, "c": [1, {"x": 'é\u2028\n\t\x01/\\"', "y": None, "z": True}], "d": 1.5},
         {"tiny": 1e-05, "big": 10**30, "nan": math.nan, "inf": [math.inf]},
         {"surrogate": "\ud800"},
         {1: "int key"},
