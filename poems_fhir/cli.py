@@ -12,31 +12,75 @@ Exit codes (a contract with schedulers and scripts; see README "Exit codes"):
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 import logging
 import math
+import re
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import click
+import orjson
 
 from . import __version__
 from .criteria.profiles import DEFAULT_PROFILE, PROFILES, get_profile
 from .criteria.scope import DEFAULT_TRIGGER, TriggerError, check_trigger
 from .errors import EXIT_INTERNAL
-from .fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, SourceError, read_paths
+from .fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, SourceError
 from .mapping.rules import MappingError, load_mapping
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("poems_fhir.cli")
 
 
+def _open_source(paths: tuple[str, ...], max_per_patient: int) -> Any:
+    """The input as a spool of per-patient records (fhir/spool.py), removed when the command ends."""
+    from .fhir.spool import open_paths
+
+    try:
+        source = open_paths(paths, max_per_patient)
+    except InputError as exc:
+        _fail(str(exc))
+    click.get_current_context().call_on_close(source.close)
+    return source
+
+
+def _iter_records(source: Any, patients: tuple[str, ...] = ()) -> Any:
+    from .fhir.spool import iter_records
+
+    return iter_records(source, patients or None)
+
+
+#: what orjson writes differently from json.dumps: floats under 1e-4 ("0.00001", "1.5e-7" where
+#: json writes "1e-05", "1.5e-07"); a digit string inside a text can match too (then json writes it)
+_ORJSON_DIFFERS = re.compile(rb"0\.0000|[0-9]e-")
+_ORJSON_OPTIONS = (
+    orjson.OPT_INDENT_2
+    | orjson.OPT_PASSTHROUGH_SUBCLASS  # str/int subclasses and enums: the json module's way
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
+
+
+def _fast_json(doc: Any) -> str | None:
+    """``doc`` as orjson writes it when that is byte-identical to json.dumps(indent=2,
+    ensure_ascii=False) with non-finite floats as null; None otherwise (integers past 64 bits,
+    keys that are not strings, lone surrogates, other types, small floats)."""
+    try:
+        blob = orjson.dumps(doc, option=_ORJSON_OPTIONS)
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+    return None if _ORJSON_DIFFERS.search(blob) else blob.decode("utf-8")
+
+
 def _json(doc: Any) -> str:
     """JSON text that strict parsers accept: a non-finite float (never from input - the boundary
-    refuses those - but possibly from arithmetic on extreme values) becomes null."""
+    refuses those - but possibly from arithmetic on extreme values) becomes null. Written by orjson
+    (C speed) where its text is byte-identical to json.dumps(indent=2), by the json module otherwise."""
+    fast = _fast_json(doc)
+    if fast is not None:
+        return fast
 
     def clean(node: Any) -> Any:
         if isinstance(node, float) and not math.isfinite(node):
@@ -315,13 +359,9 @@ def evaluate(
     scope_trigger = _trigger(trigger)
     mapping = _load_mapping(mapping_files)
     rule_profile = get_profile(profile)
-    try:
-        read = read_paths(paths, max_per_patient)
-    except InputError as exc:
-        _fail(str(exc))
-    # One patient at a time: its result is printed (and its transaction built) and then dropped,
-    # so memory holds the input, not every patient's evaluation (issue #9: 80 KB per patient).
-    gc.freeze()  # the records read are long-lived: keep the cyclic GC from rescanning them
+    read = _open_source(paths, max_per_patient)
+    # One patient at a time: its record is built from the spool, its result printed (and its
+    # transaction built) and then dropped, so memory holds neither the input nor the evaluations.
     failed: list[SourceError] = []
     errors = list(read.errors)
     writer = _OutWriter(Path(out), mapping, report_status, errors, language) if out else None
@@ -332,7 +372,11 @@ def evaluate(
         head = {"poems_fhir_version": __version__, "mapping": mapping.identity, "trigger": list(scope_trigger)}
         click.echo(_json(head)[:-2] + ',\n  "patients": [', nl=False)
     with click.progressbar(
-        read.records, label="evaluating", file=sys.stderr, hidden=not sys.stderr.isatty() or len(read.records) < 20
+        _iter_records(read, patients),
+        length=len(read.patients()),
+        label="evaluating",
+        file=sys.stderr,
+        hidden=not sys.stderr.isatty() or len(read.patients()) < 20,
     ) as records:
         for r in iter_evaluations(records, mapping, rule_profile, as_of, patients, baseline, scope_trigger, failed):
             errors.extend(r.extraction.errors)
@@ -342,7 +386,7 @@ def evaluate(
                 writer.add(r)
             if fmt == "json":
                 item = patient_to_dict(r.assessment, r.response, r.risk, r.scope, show_all)
-                click.echo(("," if evaluated else "") + "\n" + textwrap.indent(_json(item), "    "), nl=False)
+                click.echo(("," if evaluated else "") + "\n    " + _json(item).replace("\n", "\n    "), nl=False)
             elif not r.scope.in_scope and not show_all:
                 quiet.append(render_out_of_scope(r.assessment, r.scope))
             else:
@@ -350,7 +394,6 @@ def evaluate(
                 click.echo(render_response(r.response, r.risk))
                 click.echo("")
             evaluated += 1
-    gc.unfreeze()
     errors[len(read.errors) : len(read.errors)] = failed
     written = writer.finish() if writer else []
     if fmt == "json":
@@ -439,13 +482,12 @@ def report(
 
     scope_trigger = _trigger(trigger)
     mapping = _load_mapping(mapping_files)
-    try:
-        read = read_paths(paths, max_per_patient)
-    except InputError as exc:
-        _fail(str(exc))
+    read = _open_source(paths, max_per_patient)
     failed: list[SourceError] = []
     results = list(
-        iter_evaluations(read.records, mapping, get_profile(profile), as_of, patients, baseline, scope_trigger, failed)
+        iter_evaluations(
+            _iter_records(read, patients), mapping, get_profile(profile), as_of, patients, baseline, scope_trigger, failed
+        )
     )
     errors = list(read.errors) + failed + [e for r in results for e in r.extraction.errors]
     for e in read.errors + failed:
@@ -1130,18 +1172,13 @@ def mappings_coverage(
 
     mapping = _load_mapping(mapping_files)
     if server:
-        records = _server_records(server, config_file, list(patients), group)
+        records: Any = _server_records(server, config_file, list(patients), group)
     else:
         if not paths:
             _fail("give PATHS to read, or --server URL")
-        try:
-            read = read_paths(paths)
-        except InputError as exc:
-            _fail(str(exc))
-        records = read.records
-        if patients:
-            wanted = {p.split("/", 1)[-1] for p in patients}
-            records = [r for r in records if r.patient.split("/", 1)[-1] in wanted]
+        wanted = {p.split("/", 1)[-1] for p in patients}
+        read = _open_source(paths, MAX_RESOURCES_PER_PATIENT)
+        records = (r for r in _iter_records(read) if not wanted or r.patient.split("/", 1)[-1] in wanted)
     cov = collect(records, mapping)
     if fmt == "json":
         click.echo(

@@ -111,7 +111,7 @@ def test_an_unexpected_crash_is_one_line_and_exit_4_with_the_traceback_only_in_d
     def crash(*_args: Any, **_kw: Any) -> None:
         raise RuntimeError("unexpected")
 
-    monkeypatch.setattr(cli, "read_paths", crash)
+    monkeypatch.setattr("poems_fhir.fhir.spool.open_paths", crash)
     result = invoke("evaluate", CLASSIC)
     assert result.exit_code == EXIT_INTERNAL
     assert "poems-fhir: internal error: RuntimeError: unexpected" in result.stderr

@@ -17,11 +17,11 @@ from typing import Any, Protocol
 from ..errors import ConfigError, FatalNetworkError
 from ..fhir.capabilities import Capabilities
 from ..fhir.client import FhirClient
+from ..fhir.spool import open_paths
 from ..fhir.read import (
     PatientRecord,
     SourceError,
     is_own_output,
-    read_paths,
     records_from_resources,
     subject_of,
 )
@@ -240,14 +240,17 @@ class FileSource:
     name: str = "files"
 
     def __post_init__(self) -> None:
-        self._read = read_paths(self.paths)
-        self._by_patient = {r.patient: r for r in self._read.records}
+        # a spool on disk (fhir/spool.py): records are built one patient at a time in fetch()
+        self._read = open_paths(self.paths)
         self.read_errors = list(self._read.errors)
 
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
         wanted = {_patient_ref(p) for p in self.patients}
-        patients = [p for p in self._by_patient if not wanted or p in wanted]
+        patients = [p for p in self._read.patients() if not wanted or p in wanted]
         return Cohort(sorted(patients), None)
 
     def fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
-        return self._by_patient.get(patient), []
+        return self._read.record(patient), []
+
+    def close(self) -> None:
+        self._read.close()

@@ -1,0 +1,683 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Read files into a disk-backed spool and hand out one patient's record at a time (issue #11).
+
+``read_paths`` keeps every parsed resource of the input in memory (≈ 13x the input). Here each
+file is streamed once (NDJSON line by line; a Bundle file whole, it is bounded already), each
+relevant resource is decoded with orjson, checked at the boundary exactly as ``read_paths`` does,
+and written to an SQLite file in a temporary folder together with what grouping needs (key,
+subject, the patient it names, where it was read). Grouping then runs mostly inside SQLite:
+duplicate keys, ``urn:uuid`` fullUrls, conditional ``Patient?identifier=`` subjects and every
+reading rule of ``read_paths`` are replayed in the same order, so the patients, their resources
+(in the same order) and the errors are the same. ``record(patient)`` decodes only that patient's
+rows; references to shared resources (a Medication, a Specimen) are looked up in the store.
+
+Why SQLite: it is in the standard library (no new dependency, no server), an append-only table
+with journal and fsync off takes a few hundred thousand rows a second, and a per-patient B-tree
+index gives point lookups for one record, which a forked worker reads through its own connection.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import sqlite3
+import stat
+import tempfile
+import weakref
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+import orjson
+
+from ..sync.events import ev
+from .boundary import MAX_DEPTH, Invalid, validate
+from .read import (
+    _REF,
+    _TYPE_NAME,
+    MAX_RESOURCES_PER_PATIENT,
+    RELEVANT_TYPES,
+    InputError,
+    PatientRecord,
+    Raw,
+    ResourceIndex,
+    SourceError,
+    _decode,
+    _irrelevant_line,
+    _loads,
+    _may_be_deep,
+    _newer,
+    _stamp,
+    _unpack,
+    is_own_output,
+    iter_input_files,
+    printable_path,
+    subject_of,
+)
+
+log = logging.getLogger(__name__)
+
+_NDJSON = (".ndjson", ".jsonl")
+_BATCH = 2000
+#: integers of 19+ digits may pass 64 bits, which orjson reads as floats: such texts go to json.loads
+#: (found by mapping every digit to "0" and anything else to " ": two C-speed passes)
+_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_RUN = b"0" * 19
+_LONG_DIGITS_TEXT = re.compile(r"[0-9]{19}")
+
+
+def _long_digits(blob: bytes) -> bool:
+    return _LONG_RUN in blob.translate(_DIGITS)
+
+
+# read._TYPE on bytes; ``\s`` of a str pattern also matches \x1c-\x1f in ASCII text
+_TYPE_BYTES = re.compile(rb'"resourceType"[\s\x1c-\x1f]*:[\s\x1c-\x1f]*"([A-Za-z]+)"')
+_KIND_KEYED, _KIND_ANONYMOUS, _KIND_CLASHING = 0, 1, 2
+
+
+class PatientSource(Protocol):
+    """Patient records built on demand; the input is not held in memory."""
+
+    files: int
+    resources: int
+    skipped_types: int
+    errors: list[SourceError]
+
+    def patients(self) -> list[str]: ...
+
+    def record(self, patient: str) -> PatientRecord | None: ...
+
+    def for_worker(self) -> PatientSource: ...
+
+    def close(self) -> None: ...
+
+
+def _dump(data: dict[str, Any]) -> bytes:
+    try:
+        blob = orjson.dumps(data)
+    except (TypeError, orjson.JSONEncodeError):  # ints past 64 bits, lone surrogates
+        return json.dumps(data).encode("ascii")
+    if b"null" in blob:  # orjson writes NaN/Infinity (which json.loads reads) as null
+        return json.dumps(data).encode("ascii")
+    return blob
+
+
+def _load(blob: bytes) -> Any:
+    if not _long_digits(blob):
+        try:
+            return orjson.loads(blob)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(blob)
+
+
+def _parse_bytes(chunk: bytes) -> Any:
+    """orjson where it reads exactly what json.loads reads; json.loads (and its messages) otherwise."""
+    if not _long_digits(chunk):
+        try:
+            return orjson.loads(chunk)
+        except orjson.JSONDecodeError:
+            pass  # NaN, 1e400, lone surrogates, depth: json.loads decides, with its message
+    return _loads(chunk.decode("utf-8"))
+
+
+def _parse_text(text: str) -> Any:
+    if not _LONG_DIGITS_TEXT.search(text):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return _loads(text)
+
+
+def _irrelevant_ascii(chunk: bytes) -> bool:
+    """read._irrelevant_line on an ASCII line, without decoding it."""
+    if chunk.count(b'"resourceType"') != 1:
+        return False
+    m = _TYPE_BYTES.match(chunk, chunk.find(b'"resourceType"'))
+    return m is not None and m.group(1).decode("ascii") not in RELEVANT_TYPES and m.group(1) != b"Bundle"
+
+
+def _open_regular(path: Path) -> IO[bytes]:
+    """read.read_regular_file's rule (pipes, devices, sockets refused without blocking), streamed."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a named pipe" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "a device or socket"
+            raise OSError(f"it is {kind}, not a regular file")
+        return os.fdopen(fd, "rb", buffering=1 << 20)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
+    """read._iter_file, streamed: (resource, origin, fullUrl, may_be_deep), problems into ``errors``."""
+    name = printable_path(path)
+    try:
+        f = _open_regular(path)
+    except OSError as exc:
+        errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
+        return
+    with f:
+        if path.suffix.lower() not in _NDJSON:
+            try:
+                data = f.read()
+            except OSError as exc:
+                errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
+                return
+            yield from _bundle_file(data, name, errors)
+            return
+        try:
+            yield from _ndjson_lines(f, name, errors)
+        except OSError as exc:
+            errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
+
+
+def _bundle_file(
+    data: bytes, name: str, errors: list[SourceError]
+) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
+    try:
+        text = _decode(data, name)
+    except UnicodeError as exc:
+        errors.append(SourceError(name, f"cannot read file: {exc}"))
+        return
+    try:
+        parsed = _parse_text(text)
+    except ValueError as exc:
+        hint = " (it looks like HTML: an error page?)" if text.lstrip().startswith("<") else ""
+        errors.append(SourceError(name, f"not JSON{hint}: {exc}"))
+        return
+    yield from _unpack(parsed, name, errors, _may_be_deep(text))
+
+
+def _ndjson_lines(
+    f: IO[bytes], name: str, errors: list[SourceError]
+) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
+    # NDJSON separates records by "\n" only (binary line iteration splits on b"\n" alone)
+    for lineno, chunk in enumerate(f, 1):
+        if lineno == 1 and chunk.startswith(b"\xef\xbb\xbf"):
+            chunk = chunk[3:]
+        if chunk.endswith(b"\n"):
+            chunk = chunk[:-1]
+        if not chunk.strip():
+            continue
+        if chunk.isascii():
+            if _irrelevant_ascii(chunk):
+                continue
+        else:
+            try:
+                line = chunk.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                errors.append(
+                    SourceError(
+                        f"{name}:{lineno}", f"not UTF-8 (byte 0x{chunk[exc.start]:02x} at column {exc.start + 1})"
+                    )
+                )
+                continue
+            if _irrelevant_line(line):
+                continue
+        try:
+            parsed = _parse_bytes(chunk)
+        except ValueError as exc:
+            errors.append(SourceError(f"{name}:{lineno}", f"not JSON: {exc}"))
+            continue
+        deep = chunk.count(b"{") + chunk.count(b"[") > MAX_DEPTH
+        if (
+            isinstance(parsed, dict)
+            and isinstance(parsed.get("resourceType"), str)
+            and parsed["resourceType"] != "Bundle"
+        ):
+            yield parsed, f"{name}:{lineno}", None, deep
+        else:
+            yield from _unpack(parsed, f"{name}:{lineno}", errors, deep)
+
+
+def _regex_canonical(reference: str) -> str:
+    """read.ResourceIndex.canonical without the fullUrl table (applied after reading)."""
+    m = _REF.search(reference)
+    return f"{m.group(1)}/{m.group(2)}" if m else reference
+
+
+_SCHEMA = """
+CREATE TABLE res(
+    seq INTEGER PRIMARY KEY,  -- order read (among resources kept at the boundary)
+    kind INTEGER NOT NULL,    -- 0 keyed (the index of read_paths), 1 without key, 2 clashing copy
+    pos INTEGER NOT NULL,     -- place in read_paths' order within its kind (a later version takes the first's)
+    key TEXT,                 -- "Type/id", or the entry's fullUrl
+    rtype TEXT NOT NULL,
+    subject TEXT,
+    origin TEXT NOT NULL,
+    nerr INTEGER NOT NULL,    -- errors reported before this resource (to place its duplicate error)
+    patient TEXT,             -- the group ("Patient/<id>", ...) once known
+    data BLOB NOT NULL        -- the resource after the boundary, as JSON
+);
+CREATE TABLE urls(url TEXT PRIMARY KEY, key TEXT NOT NULL);
+CREATE TABLE changes(seq INTEGER PRIMARY KEY, action INTEGER NOT NULL, pos INTEGER);
+CREATE TABLE assign(seq INTEGER PRIMARY KEY, patient TEXT NOT NULL);
+"""
+_DELETE, _CLASH, _MOVE = 0, 1, 2
+
+
+class _Cleanup:
+    """Remove the spool folder once, from the process that made it."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder, self.pid = folder, os.getpid()
+
+    def __call__(self) -> None:
+        if os.getpid() == self.pid:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class SpoolSource:
+    """A PatientSource over an SQLite spool of the input (see the module docstring)."""
+
+    def __init__(self, db_path: str, cleanup: weakref.finalize | None) -> None:
+        self.db_path = db_path
+        self.files = self.resources = self.skipped_types = 0
+        self.errors: list[SourceError] = []
+        self._cleanup = cleanup
+        self._conn: sqlite3.Connection | None = None
+        self._pid = os.getpid()
+        self._patients: list[str] = []
+        self._known: set[str] = set()
+        self._patient_rows: dict[str, int] = {}  # patient key -> seq of its Patient resource
+        self._has_urls = False
+
+    # -- the PatientSource protocol
+
+    def patients(self) -> list[str]:
+        return list(self._patients)
+
+    def record(self, patient: str) -> PatientRecord | None:
+        if patient not in self._known:
+            return None
+        conn = self.connection()
+        index = _StoreIndex(self)
+        resources = []
+        for key, origin, kind, blob in conn.execute(
+            "SELECT key, origin, kind, data FROM res WHERE patient = ? ORDER BY kind, pos", (patient,)
+        ):
+            raw = Raw(_load(blob), origin, key)
+            resources.append(raw)
+            if kind == _KIND_KEYED:
+                index.own[key] = raw.data
+        seq = self._patient_rows.get(patient)
+        patient_resource = self._data(seq) if seq is not None else None
+        return PatientRecord(patient=patient, resources=resources, index=index, patient_resource=patient_resource)
+
+    def for_worker(self) -> SpoolSource:
+        """A copy for a forked child: it opens its own read-only connection, and never removes the spool."""
+        copy = SpoolSource.__new__(SpoolSource)
+        copy.__dict__.update(self.__dict__)
+        copy.errors = list(self.errors)
+        copy._conn, copy._cleanup, copy._pid = None, None, -1
+        return copy
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a spawned worker, a task argument): the for_worker() copy, without handles."""
+        return dict(self.for_worker().__dict__)
+
+    def close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            self._conn.close()
+        self._conn = None
+        if self._cleanup is not None:
+            self._cleanup()
+
+    def __enter__(self) -> SpoolSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- store access
+
+    def connection(self) -> sqlite3.Connection:
+        if self._conn is None or self._pid != os.getpid():
+            # a forked child must not use its parent's connection: it opens its own, read-only
+            self._conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, check_same_thread=False)
+            self._pid = os.getpid()
+        return self._conn
+
+    def _data(self, seq: int) -> dict[str, Any]:
+        row = self.connection().execute("SELECT data FROM res WHERE seq = ?", (seq,)).fetchone()
+        data: dict[str, Any] = _load(row[0])
+        return data
+
+    def lookup_key(self, key: str) -> dict[str, Any] | None:
+        row = self.connection().execute("SELECT data FROM res WHERE key = ? AND kind = 0", (key,)).fetchone()
+        return _load(row[0]) if row else None
+
+    def lookup_url(self, url: str) -> str | None:
+        if not self._has_urls:
+            return None
+        row = self.connection().execute("SELECT key FROM urls WHERE url = ?", (url,)).fetchone()
+        return row[0] if row else None
+
+
+class _StoreIndex(ResourceIndex):
+    """ResourceIndex whose shared lookups go to the spool; the record's own resources are at hand."""
+
+    def __init__(self, source: SpoolSource) -> None:
+        super().__init__()
+        self.source = source
+        self.own: dict[str, dict[str, Any]] = {}
+        self._canon: dict[str, str | None] = {}
+        self._found: dict[str, dict[str, Any] | None] = {}
+
+    def canonical(self, reference: str | None) -> str | None:
+        if not reference:
+            return None
+        if reference not in self._canon:
+            self._canon[reference] = self.source.lookup_url(reference) or _regex_canonical(reference)
+        return self._canon[reference]
+
+    def resolve(self, reference: str | None, container: dict[str, Any] | None = None) -> dict[str, Any] | None:
+        if reference and reference.startswith("#") and container:
+            return super().resolve(reference, container)
+        key = self.canonical(reference)
+        if not key:
+            return None
+        if key in self.own:
+            return self.own[key]
+        if key not in self._found:
+            self._found[key] = self.source.lookup_key(key)
+        return self._found[key]
+
+
+class _Spooler:
+    """read._Collector + read._group_by_patient, with the resources on disk."""
+
+    def __init__(self, conn: sqlite3.Connection, source: SpoolSource) -> None:
+        self.conn = conn
+        self.source = source
+        self.errors = source.errors
+        self.seq = 0
+        self.rows: list[tuple[Any, ...]] = []
+        self.urls: list[tuple[str, str]] = []
+        self.canon: dict[str, str] = {}
+
+    def add(self, data: dict[str, Any], origin: str, full_url: str | None, deep: bool) -> None:
+        rtype = data["resourceType"]
+        if rtype not in RELEVANT_TYPES:
+            if not _TYPE_NAME.fullmatch(rtype):
+                self.errors.append(
+                    SourceError(origin, f"not a FHIR resource: resourceType {rtype[:40]!r} is not a resource type name")
+                )
+            else:
+                self.source.skipped_types += 1
+            return
+        rid = data.get("id")
+        ref = f"{rtype}/{rid}" if isinstance(rid, str) and rid else None
+        try:
+            validate(data, check_depth=deep)
+        except Invalid as exc:
+            self.errors.append(SourceError(origin, f"refused: {exc}", ref))
+            return
+        if is_own_output(data):
+            self.source.skipped_types += 1
+            return
+        key = ref or full_url
+        if key is not None and full_url:
+            self.urls.append((full_url, key))
+        subject = subject_of(data)
+        patient = None
+        if subject and rtype != "Patient":
+            canon = self.canon.get(subject)
+            if canon is None:
+                if len(self.canon) > 100_000:  # a bound: subjects repeat within a patient's resources
+                    self.canon.clear()
+                canon = self.canon[subject] = _regex_canonical(subject)
+            if canon.startswith("Patient/"):
+                patient = canon
+        seq = self.seq
+        self.seq += 1
+        kind = _KIND_KEYED if key is not None else _KIND_ANONYMOUS
+        self.rows.append((seq, kind, seq, key, rtype, subject, origin, len(self.errors), patient, _dump(data)))
+        if len(self.rows) >= _BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.conn.executemany("INSERT INTO res VALUES (?,?,?,?,?,?,?,?,?,?)", self.rows)
+            self.rows = []
+        if self.urls:
+            self.conn.executemany("INSERT OR REPLACE INTO urls VALUES (?, ?)", self.urls)  # the last fullUrl wins
+            self.source._has_urls = True
+            self.urls = []
+
+    # -- after reading
+
+    def finish(self, max_per_patient: int) -> None:
+        self.flush()
+        conn = self.conn
+        conn.execute("CREATE INDEX res_key ON res(key)")
+        late = self._duplicates()
+        if self.source._has_urls:
+            # a subject that is an entry's fullUrl names the resource the fullUrl stands for
+            conn.execute(
+                "UPDATE res SET patient = CASE WHEN u.key GLOB 'Patient/*' THEN u.key ELSE NULL END "
+                "FROM urls AS u WHERE u.url = res.subject AND res.rtype != 'Patient'"
+            )
+        self._group_the_rest()
+        # errors of duplicates go where read_paths reports them: in reading order
+        for at, _seq, error in sorted(late, key=lambda x: (x[0], x[1]), reverse=True):
+            self.errors.insert(at, error)
+        conn.execute("CREATE INDEX res_patient ON res(patient, kind, pos) WHERE patient IS NOT NULL")
+        counts = dict(
+            conn.execute("SELECT patient, count(*) FROM res WHERE patient IS NOT NULL GROUP BY patient").fetchall()
+        )
+        keys = sorted(set(counts) | set(self.source._patient_rows))
+        kept = []
+        for p in keys:
+            n = counts.get(p, 0)
+            if n > max_per_patient:
+                self.errors.append(
+                    SourceError(
+                        p,
+                        f"{n} resources for this patient, more than the limit of "
+                        f"{max_per_patient}; patient not evaluated (raise the limit with "
+                        "--max-resources-per-patient if this is real)",
+                        p,
+                    )
+                )
+                continue
+            kept.append(p)
+        self.source._patients = kept
+        self.source._known = set(kept)
+        conn.commit()
+
+    def _duplicates(self) -> list[tuple[int, int, SourceError]]:
+        """Replay read._Collector's rule for every key read more than once, in reading order."""
+        conn = self.conn
+        late: list[tuple[int, int, SourceError]] = []
+        changes: list[tuple[int, int, int | None]] = []
+        rows = conn.execute(
+            "SELECT r.key, r.seq, r.origin, r.nerr, r.data FROM res AS r "
+            "JOIN (SELECT key FROM res WHERE key IS NOT NULL GROUP BY key HAVING count(*) > 1) AS d "
+            "ON r.key = d.key ORDER BY r.key, r.seq"
+        )
+        current: str | None = None
+        existing: tuple[int, str, bytes, Any] = (0, "", b"", None)  # seq, origin, blob, data
+        first = 0
+        for key, seq, origin, nerr, blob in rows:
+            if key != current:
+                current, existing, first = key, (seq, origin, blob, None), seq
+                continue
+            old_seq, old_origin, old_blob, old = existing
+            if blob == old_blob and b"NaN" not in blob and b"Infinity" not in blob:  # NaN != NaN
+                changes.append((seq, _DELETE, None))
+                continue
+            data = _load(blob)
+            if old is None:
+                old = _load(old_blob)
+                existing = (old_seq, old_origin, old_blob, old)
+            if old == data:
+                changes.append((seq, _DELETE, None))  # the same resource read twice
+            elif subject_of(old) != subject_of(data):
+                late.append(
+                    (
+                        nerr,
+                        seq,
+                        SourceError(
+                            origin,
+                            f"{key} is also in {old_origin} with different content "
+                            "and another subject; each copy is used for its own patient only",
+                            key,
+                        ),
+                    )
+                )
+                changes.append((seq, _CLASH, None))
+            elif _stamp(data) != _stamp(old):
+                if _newer(data, old):  # a later version takes the earlier one's place
+                    changes.append((old_seq, _DELETE, None))
+                    changes.append((seq, _MOVE, first))
+                    existing = (seq, origin, blob, data)
+                else:
+                    changes.append((seq, _DELETE, None))
+            else:
+                late.append(
+                    (
+                        nerr,
+                        seq,
+                        SourceError(
+                            origin,
+                            f"{key} is also in {old_origin} with different content "
+                            "and no later meta.lastUpdated; this copy is skipped",
+                            key,
+                        ),
+                    )
+                )
+                changes.append((seq, _DELETE, None))
+            if len(changes) >= _BATCH:
+                self._store_changes(changes)
+        self._store_changes(changes)
+        conn.execute("DELETE FROM res WHERE seq IN (SELECT seq FROM changes WHERE action = 0)")
+        conn.execute("UPDATE res SET kind = 2 WHERE seq IN (SELECT seq FROM changes WHERE action = 1)")  # clashing
+        conn.execute("UPDATE res SET pos = c.pos FROM changes AS c WHERE c.seq = res.seq AND c.action = 2")
+        return late
+
+    def _store_changes(self, changes: list[tuple[int, int, int | None]]) -> None:
+        # INSERT OR REPLACE: a later version that is itself replaced is finally deleted
+        self.conn.executemany("INSERT OR REPLACE INTO changes VALUES (?, ?, ?)", changes)
+        changes.clear()
+
+    def _group_the_rest(self) -> None:
+        """read._group_by_patient for Patients and every resource whose subject is not plainly
+        'Patient/<id>': in read_paths' order, since whether a urn:uuid or conditional subject
+        names a Patient depends on the Patients grouped before it."""
+        conn = self.conn
+        errors = self.errors
+        patients = self.source._patient_rows
+        identifiers: dict[str, list[Any]] = {}
+        assign: list[tuple[int, str]] = []
+        index = _StoreIndex(self.source)  # the source reads through the building connection for now
+        rows = conn.execute("SELECT seq, key, rtype, subject, origin FROM res WHERE patient IS NULL ORDER BY kind, pos")
+        for seq, key, rtype, subject, origin in rows:
+            if rtype == "Patient":
+                if key:
+                    patients[key] = seq
+                    identifiers.pop(key, None)
+                else:
+                    errors.append(
+                        SourceError(origin, "Patient without id or fullUrl: no resource can refer to it; skipped")
+                    )
+                continue
+            if rtype in ("Medication", "Specimen") and not subject:
+                if key is None:
+                    errors.append(
+                        SourceError(
+                            origin,
+                            f"{rtype} without id, fullUrl or subject: no resource can refer to it; skipped",
+                        )
+                    )
+                continue  # reachable by reference only
+            if subject is None:
+                if rtype != "Specimen":
+                    errors.append(SourceError(origin, "no subject/patient reference: cannot tell whose it is", key))
+                continue
+            patient = index.canonical(subject)
+            if not patient or not (patient.startswith("Patient/") or patient in patients):
+                if patient and patient.startswith("Patient?"):
+                    patient = self._resolve_conditional(patient, patients, identifiers) or patient
+                else:
+                    errors.append(SourceError(origin, f"subject {subject!r} is not a Patient", key))
+                    continue
+            assign.append((seq, patient))
+            if len(assign) >= _BATCH:  # into another table: the scan of res is not disturbed
+                conn.executemany("INSERT INTO assign VALUES (?, ?)", assign)
+                assign.clear()
+        conn.executemany("INSERT INTO assign VALUES (?, ?)", assign)
+        conn.execute("UPDATE res SET patient = a.patient FROM assign AS a WHERE a.seq = res.seq")
+
+    def _resolve_conditional(self, ref: str, patients: dict[str, int], identifiers: dict[str, list[Any]]) -> str | None:
+        """read._resolve_conditional against the Patients grouped so far (identifiers read once)."""
+        m = re.match(r"Patient\?identifier=(?:(.*)\|)?(.+)$", ref)
+        if not m:
+            return None
+        system, value = m.group(1), m.group(2)
+        for key, seq in patients.items():
+            if key not in identifiers:
+                identifiers[key] = self.source._data(seq).get("identifier", []) or []
+            for ident in identifiers[key]:
+                if ident.get("value") == value and (system is None or ident.get("system") == system):
+                    return key
+        return None
+
+
+def open_paths(
+    paths: Iterable[str | Path],
+    max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
+    workdir: str | Path | None = None,
+) -> SpoolSource:
+    """Read PATHS into a spool in a new temporary folder (under ``workdir``, else the system's
+    temporary folder) and group by patient. The same patients, records and errors as
+    ``read_paths``; the folder is removed on ``close()`` (or at exit)."""
+    folder = tempfile.mkdtemp(prefix="poems-fhir-spool-", dir=workdir)
+    source = SpoolSource(os.path.join(folder, "spool.sqlite"), None)
+    source._cleanup = weakref.finalize(source, _Cleanup(folder))  # also at exit, if never closed
+    try:
+        conn = sqlite3.connect(source.db_path, check_same_thread=False)
+        source._conn = conn  # grouping looks fullUrls and Patients up through it
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -32768", "temp_store = FILE"):
+            conn.execute(f"PRAGMA {pragma}")
+        conn.executescript(_SCHEMA)
+        spooler = _Spooler(conn, source)
+        for path in iter_input_files(paths):
+            source.files += 1
+            for data, origin, full_url, deep in iter_file(path, source.errors):
+                source.resources += 1
+                spooler.add(data, origin, full_url, deep)
+        if source.files == 0:
+            raise InputError("no .json or .ndjson files found in the given paths")
+        spooler.finish(max_per_patient)
+        conn.close()
+        source._conn = None
+    except BaseException:
+        source.close()
+        raise
+    log.debug(
+        "spooled %s resources of %s files",
+        source.resources,
+        source.files,
+        extra=ev("input.spooled", resources=source.resources, files=source.files, patients=len(source._patients)),
+    )
+    return source
+
+
+def iter_records(source: PatientSource, wanted: Iterable[str] | None = None) -> Iterator[PatientRecord]:
+    """The records of ``source`` in order, one at a time; with ``wanted``, only those patients
+    (``Patient/ID`` or ``ID``, the rule of pipeline.iter_evaluations)."""
+    want = set(wanted) if wanted else None
+    for patient in source.patients():
+        if want is not None and patient not in want and patient.split("/", 1)[-1] not in want:
+            continue
+        record = source.record(patient)
+        if record is not None:
+            yield record

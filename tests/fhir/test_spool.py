@@ -1,0 +1,340 @@
+"""The disk spool (fhir/spool.py) reads exactly what read_paths reads: same patients, same resources
+per record in the same order, same references resolved, same errors in the same order, same counts.
+And it holds one patient at a time: memory does not grow with the input."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import tracemalloc
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from poems_fhir.fhir.read import InputError, PatientRecord, read_paths
+from poems_fhir.fhir.spool import SpoolSource, iter_records, open_paths
+from tests.conftest import SAMPLES
+
+SYNTHEA = Path(__file__).resolve().parents[2] / ".." / "shared" / "corpora" / "synthea"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _references(node: Any) -> list[str]:
+    out: list[str] = []
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            if isinstance(x.get("reference"), str):
+                out.append(x["reference"])
+            stack.extend(x.values())
+        elif isinstance(x, list):
+            stack.extend(x)
+    return out
+
+
+def _snapshot(record: PatientRecord) -> tuple[Any, ...]:
+    resolved = [(ref, record.resolve(ref, raw.data)) for raw in record.resources for ref in _references(raw.data)]
+    return (
+        record.patient,
+        [(r.ref, r.origin, r.data) for r in record.resources],
+        record.patient_resource,
+        resolved,
+    )
+
+
+def assert_same_as_read_paths(paths: list[Path], **kw: Any) -> SpoolSource:
+    expected = read_paths(paths, **kw)
+    with open_paths(paths, **kw) as source:
+        assert source.patients() == [r.patient for r in expected.records]
+        # repr: also the order of elements and int/float, and NaN (which is not equal to itself)
+        got = [repr(_snapshot(r)) for r in iter_records(source)]
+        assert got == [repr(_snapshot(r)) for r in expected.records]
+        assert repr(source.errors) == repr(expected.errors)
+        counts = (source.files, source.resources, source.skipped_types)
+        assert counts == (expected.files, expected.resources, expected.skipped_types)
+    return source
+
+
+@pytest.mark.parametrize(
+    "path",
+    [SAMPLES] + sorted(p for p in SAMPLES.rglob("*") if p.suffix in (".json", ".ndjson") or p.is_dir()),
+    ids=lambda p: str(p.relative_to(SAMPLES.parent)),
+)
+def test_every_sample_reads_the_same(path: Path) -> None:
+    assert_same_as_read_paths([path])
+
+
+@pytest.mark.skipif(not SYNTHEA.is_dir(), reason="the shared Synthea corpus is not here")
+def test_the_synthea_corpus_reads_the_same() -> None:
+    assert_same_as_read_paths([SYNTHEA])
+
+
+def test_the_benchmark_data_reads_the_same(tmp_path: Path) -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        from evaluate_throughput import generate
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    generate(tmp_path, 120)
+    assert_same_as_read_paths([tmp_path])
+    assert_same_as_read_paths([tmp_path], max_per_patient=25)  # every patient over the limit
+
+
+def _patient(pid: str, **extra: Any) -> dict[str, Any]:
+    return {"resourceType": "Patient", "id": pid, "gender": "female", **extra}
+
+
+def _obs(oid: str | None, subject: str | None, value: Any = 700, **extra: Any) -> dict[str, Any]:
+    o: dict[str, Any] = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}]},
+        "effectiveDateTime": "2019-02-01",
+        "valueQuantity": {"value": value, "unit": "pg/mL"},
+        **extra,
+    }
+    if oid:
+        o["id"] = oid
+    if subject:
+        o["subject"] = {"reference": subject}
+    return o
+
+
+def _lines(*resources: Any) -> bytes:
+    return b"\n".join(r if isinstance(r, bytes) else json.dumps(r, ensure_ascii=False).encode() for r in resources)
+
+
+def _bundle(*entries: dict[str, Any], btype: str = "transaction") -> str:
+    return json.dumps({"resourceType": "Bundle", "type": btype, "entry": list(entries)})
+
+
+def test_every_reading_rule_holds_on_hostile_input(tmp_path: Path) -> None:
+    stamp = {"meta": {"lastUpdated": "2019-03-01T00:00:00Z"}}
+    older = {"meta": {"lastUpdated": "2019-01-01T00:00:00Z"}}
+    own = {"identifier": [{"system": "https://poems-fhir.org/fhir/identifier/report", "value": "x"}]}
+    (tmp_path / "a.ndjson").write_bytes(
+        b"\xef\xbb\xbf"
+        + _lines(
+            _patient("p", identifier=[{"system": "urn:mrn", "value": "42"}]),
+            _obs("o1", "Patient/p"),
+            _obs("o1", "Patient/p"),  # identical copy
+            _obs("o2", "Patient/p", 1, **older),
+            _obs("o2", "Patient/p", 2, **stamp),  # a later version replaces it, in its place
+            _obs("o2", "Patient/p", 3, **older),  # an earlier one is dropped silently
+            _obs("o3", "Patient/p", 5),
+            _obs("o3", "Patient/p", 6),  # same stamp, other content: reported, skipped
+            _obs("o4", "Patient/q", 7),
+            _obs(None, "Patient/p", 8),  # no id: kept, cannot be deduplicated
+            _obs("o5", "Patient?identifier=urn:mrn|42"),  # conditional, resolved
+            _obs("o6", "Patient?identifier=urn:mrn|99"),  # conditional, unresolved: its own group
+            _obs("o7", "Group/g"),  # not a Patient
+            _obs("o8", None),  # no subject
+            {"resourceType": "Medication", "id": "m1", "code": {"text": "melphalan"}},
+            {"resourceType": "Medication", "code": {"text": "anonymous"}},
+            {"resourceType": "Specimen", "id": "s1"},
+            {"resourceType": "Specimen"},
+            {"resourceType": "Claim", "id": "c1", "patient": {"reference": "Patient/p"}},
+            {"resourceType": "claim!", "id": "c2"},
+            {**_obs("o9", "Patient/p"), **own},
+            _obs("o10", "Patient/p", status=7),  # refused at the boundary
+            b"{not json",
+            b"",
+            b"   ",
+            b'{"resourceType": "Observation", "id": "x\xff"}',
+            b'{"resourceType": "Observation", "id": "nan", "subject": {"reference": "Patient/p"}, "extension": NaN}',
+            b'{"resourceType": "Observation", "id": "big", "subject": {"reference": "Patient/p"}, '
+            b'"valueInteger": 123456789012345678901234567890}',
+            b'{"resourceType": "Observation", "id": "big2", "subject": {"reference": "Patient/p"}, '
+            b'"extension": [{"valueInteger": 123456789012345678901}]}',
+            b'{"resourceType":\x1f"Claim", "id": "c3"}',
+            "\ufeff".encode() + b'{"resourceType": "Patient", "id": "bom"}',
+            _lines(_obs("ua", "Patient/p", valueString="a\u2028b\u0085c\rd")),
+            [1, 2],
+            {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": _obs("o11", "Patient/q")}]},
+            _patient("q"),
+            {
+                "resourceType": "MedicationStatement",
+                "id": "ms",
+                "subject": {"reference": "Patient/p"},
+                "medicationReference": {"reference": "Medication/m1"},
+                "status": "active",
+                "contained": [{"resourceType": "Medication", "id": "c", "code": {"text": "x"}}],
+            },
+        )
+        + b"\r\n"
+    )
+    (tmp_path / "b.ndjson").write_bytes(_lines(_obs("o4", "Patient/other", 9), _obs("o1", "Patient/p")))
+    (tmp_path / "c.json").write_text(
+        _bundle(
+            {"fullUrl": "urn:uuid:early", "resource": _obs(None, "urn:uuid:anon-p")},  # before its Patient
+            {"fullUrl": "urn:uuid:anon-p", "resource": {"resourceType": "Patient"}},
+            {"fullUrl": "urn:uuid:o", "resource": _obs(None, "urn:uuid:anon-p")},
+            {"fullUrl": "urn:uuid:pp", "resource": _patient("pp")},
+            {"fullUrl": "urn:uuid:x1", "resource": _obs("x1", "urn:uuid:pp")},
+            {"fullUrl": "urn:uuid:x2", "resource": _obs("x2", "urn:uuid:nowhere")},
+            {
+                "fullUrl": "urn:uuid:dr",
+                "resource": {
+                    "resourceType": "DiagnosticReport",
+                    "id": "dr",
+                    "status": "final",
+                    "subject": {"reference": "urn:uuid:pp"},
+                    "result": [{"reference": "urn:uuid:x1"}, {"reference": "Observation/o4"}],
+                },
+            },
+            {"resource": {"resourceType": "Patient"}},  # no id, no fullUrl
+            {"request": {"method": "DELETE", "url": "Observation/o1"}},
+            {"resource": 7},
+            "entry",
+        )
+    )
+    (tmp_path / "d.json").write_text("<html>502</html>")
+    (tmp_path / "e.json").write_bytes(json.dumps(_patient("u16")).encode("utf-16"))
+    (tmp_path / "f.json").write_text(_bundle(btype="nonsense"))
+    (tmp_path / "g.ndjson").write_text('{"a":' * 3000 + "1" + "}" * 3000 + "\n", encoding="utf-8")
+    source = assert_same_as_read_paths([tmp_path])
+    assert len(source.errors) > 15  # the rules above were exercised, not silently skipped
+    assert_same_as_read_paths([tmp_path], max_per_patient=3)
+
+
+_IDS = st.sampled_from(["a", "b", "c"])
+_SUBJECTS = st.sampled_from(
+    ["Patient/p1", "Patient/p2", "urn:uuid:u1", "Patient?identifier=s|1", "Group/x", "", "http://h/Patient/p1"]
+)
+_STAMPS = st.sampled_from([None, "2019-01-01", "2020-01-01"])
+
+
+@st.composite
+def _resource(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["Observation", "Patient", "Medication", "Specimen"]))
+    r: dict[str, Any] = {"resourceType": kind}
+    if draw(st.booleans()):
+        r["id"] = draw(st.sampled_from(["p1", "p2", "a", "b"])) if kind == "Patient" else draw(_IDS)
+    if kind == "Patient":
+        if draw(st.booleans()):
+            r["identifier"] = [{"system": "s", "value": draw(st.sampled_from(["1", "2"]))}]
+    elif draw(st.integers(0, 3)):
+        r["subject"] = {"reference": draw(_SUBJECTS)}
+    stamp = draw(_STAMPS)
+    if stamp:
+        r["meta"] = {"lastUpdated": stamp}
+    if draw(st.booleans()):
+        r["status"] = draw(st.sampled_from(["final", "amended", 7]))
+    return r
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    files=st.lists(
+        st.tuples(
+            st.booleans(),
+            st.lists(st.tuples(_resource(), st.sampled_from([None, "urn:uuid:u1", "urn:uuid:u2"])), max_size=8),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_any_mix_of_duplicates_and_references_reads_the_same(tmp_path_factory: Any, files: Any) -> None:
+    folder = tmp_path_factory.mktemp("mix")
+    for i, (ndjson, resources) in enumerate(files):
+        if ndjson:
+            (folder / f"{i}.ndjson").write_bytes(_lines(*[r for r, _ in resources]))
+        else:
+            entries = [{"resource": r, **({"fullUrl": u} if u else {})} for r, u in resources]
+            (folder / f"{i}.json").write_text(_bundle(*entries), encoding="utf-8")
+    assert_same_as_read_paths([folder])
+    assert_same_as_read_paths([folder], max_per_patient=1)
+
+
+def test_no_input_files_is_an_input_error_and_leaves_no_spool(tmp_path: Path) -> None:
+    spools = tmp_path / "spools"
+    spools.mkdir()
+    with pytest.raises(InputError, match="no .json"):
+        open_paths([tmp_path / "spools"], workdir=spools)
+    with pytest.raises(InputError, match="no such file"):
+        open_paths([tmp_path / "nope"], workdir=spools)
+    assert list(spools.iterdir()) == []
+
+
+def test_the_spool_lives_in_workdir_until_closed(tmp_path: Path) -> None:
+    source = open_paths([SAMPLES / "classic-poems.json"], workdir=tmp_path)
+    (folder,) = tmp_path.iterdir()
+    assert (folder / "spool.sqlite").is_file()
+    assert source.record("Patient/nobody") is None
+    source.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def _child(source: SpoolSource, conn: Any) -> None:
+    worker = source.for_worker()
+    conn.send([(p, len(worker.record(p).resources)) for p in worker.patients()])  # type: ignore[union-attr]
+    worker.close()
+    conn.close()
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
+def test_a_forked_worker_reads_through_its_own_connection(tmp_path: Path) -> None:
+    with open_paths([SAMPLES], workdir=tmp_path) as source:
+        source.record(source.patients()[0])  # the parent's connection is open before the fork
+        ctx = multiprocessing.get_context("fork")
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_child, args=(source, child))
+        proc.start()
+        got = parent.recv()
+        proc.join(30)
+        assert proc.exitcode == 0
+        assert got == [(p, len(source.record(p).resources)) for p in source.patients()]  # type: ignore[union-attr]
+        assert len(list(tmp_path.iterdir())) == 1  # the worker did not remove the spool
+        assert os.getpid() == source._pid
+    assert list(tmp_path.iterdir()) == []
+
+
+def _tiny_patients(path: Path, patients: int) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(patients):
+            f.write(json.dumps(_patient(f"p{i}")) + "\n")
+            f.write(json.dumps(_obs(f"o{i}", f"Patient/p{i}")) + "\n")
+            f.write(json.dumps(_obs(f"v{i}", f"Patient/p{i}", 80)) + "\n")
+
+
+def _peak_traced(path: Path, tmp: Path) -> int:
+    tracemalloc.start()
+    try:
+        with open_paths([path], workdir=tmp) as source:
+            resources = 0
+            for record in iter_records(source):
+                resources += len(record.resources)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_memory_does_not_grow_with_the_input(tmp_path: Path) -> None:
+    small, large = tmp_path / "small.ndjson", tmp_path / "large.ndjson"
+    _tiny_patients(small, 2_000)
+    _tiny_patients(large, 20_000)
+    peak_small = _peak_traced(small, tmp_path)
+    peak_large = _peak_traced(large, tmp_path)
+    # read_paths holds every resource (~3 KB each): 54,000 more resources would be ~150 MB more.
+    # The spool holds one record at a time; what grows is the sorted list of patient keys
+    # (~0.1 KB per patient) - a bound well under the input.
+    assert peak_large - peak_small < 6 * 1024 * 1024, (peak_small, peak_large)
+
+
+def test_a_pickled_source_reads_the_same_records_and_owns_nothing(tmp_path: Path) -> None:
+    import pickle
+
+    with open_paths([SAMPLES / "origin-case"], workdir=tmp_path) as source:
+        patient = source.patients()[0]
+        copy = pickle.loads(pickle.dumps(source))  # noqa: S301 - our own object
+        assert copy.patients() == source.patients()
+        assert repr(_snapshot(copy.record(patient))) == repr(_snapshot(source.record(patient)))  # type: ignore[arg-type]
+        copy.close()
+        assert len(list(tmp_path.iterdir())) == 1
+    assert list(tmp_path.iterdir()) == []

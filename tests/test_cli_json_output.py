@@ -1,0 +1,92 @@
+"""`evaluate --format json` is written by orjson where that gives the very bytes json.dumps(indent=2)
+gives, and by the json module otherwise: the output does not change by a byte."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from poems_fhir import cli
+from tests.conftest import SAMPLES
+
+SYNTHEA = Path(__file__).resolve().parents[1] / ".." / "shared" / "corpora" / "synthea"
+
+
+def _reference_json(doc: Any) -> str:
+    """cli._json as it was before orjson: the json module only."""
+
+    def clean(node: Any) -> Any:
+        if isinstance(node, float) and not math.isfinite(node):
+            return None
+        if isinstance(node, dict):
+            return {k: clean(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [clean(v) for v in node]
+        return node
+
+    try:
+        return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        return json.dumps(clean(doc), indent=2, ensure_ascii=False, allow_nan=False)
+
+
+_LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.sampled_from([1e-5, 1.5e-7, 0.0001, 1e16, 1e22, -0.0, 0.1 + 0.2, 5e-324, 123.456])
+    | st.text()
+)
+_DOCS = st.recursive(
+    _LEAVES,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(doc=_DOCS)
+def test_any_json_document_is_written_byte_for_byte_as_before(doc: Any) -> None:
+    assert cli._json(doc) == _reference_json(doc)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        {"a": [], "b": {}, "c": [1, {"x": 'é\u2028\n\t\x01/\\"', "y": None, "z": True}], "d": 1.5},
+        {"tiny": 1e-05, "big": 10**30, "nan": math.nan, "inf": [math.inf]},
+        {"surrogate": "\ud800"},
+        {1: "int key"},
+        ("a", "tuple"),
+        {"text": "3e-5 and 0.00001 as text"},
+        [2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1],
+    ],
+)
+def test_edge_documents_are_written_as_before(doc: Any) -> None:
+    assert cli._json(doc) == _reference_json(doc)
+
+
+def _evaluate(monkeypatch: pytest.MonkeyPatch, fast: bool, *paths: str) -> bytes:
+    if not fast:
+        monkeypatch.setattr(cli, "_fast_json", lambda _doc: None)
+    result = CliRunner().invoke(cli.main, ["evaluate", "--format", "json", "--all", *paths])
+    monkeypatch.undo()
+    assert result.exit_code in (0, 1), result.output
+    return result.stdout_bytes
+
+
+@pytest.mark.parametrize("paths", [[str(SAMPLES)], [str(SYNTHEA)]], ids=["samples", "synthea"])
+def test_the_evaluate_output_is_byte_identical(monkeypatch: pytest.MonkeyPatch, paths: list[str]) -> None:
+    if not Path(paths[0]).is_dir():
+        pytest.skip("the shared Synthea corpus is not here")
+    fast = _evaluate(monkeypatch, True, *paths)
+    assert fast == _evaluate(monkeypatch, False, *paths)
+    assert json.loads(fast)["patients"]
