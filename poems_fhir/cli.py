@@ -18,6 +18,7 @@ import logging
 import math
 import sys
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -226,6 +227,27 @@ def _reading_options(command: Any) -> Any:
     )(command)
 
 
+def _workers_option(command: Any) -> Any:
+    """--workers N: patients are evaluated by N processes (default: every core); output is the same."""
+
+    def convert(ctx: click.Context, param: Any, value: str) -> int:
+        from .parallel import parse_workers
+
+        try:
+            return parse_workers(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return click.option(
+        "--workers",
+        default="auto",
+        show_default=True,
+        callback=convert,
+        help="Worker processes evaluating patients (0 or auto: every core; 1: in this process). "
+        "The output is the same, in the same order, for any number.",
+    )(command)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -273,6 +295,7 @@ def _reading_options(command: Any) -> Any:
 @click.option("--trigger", "trigger", multiple=True, help=_TRIGGER_HELP)
 @click.option("--all", "--show-out-of-scope", "show_all", is_flag=True, help=_ALL_HELP)
 @_reading_options
+@_workers_option
 def evaluate(
     paths: tuple[str, ...],
     as_of: dt.date | None,
@@ -287,6 +310,7 @@ def evaluate(
     show_all: bool,
     language: str = "en",
     max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
+    workers: int = 1,
 ) -> None:
     """Evaluate the POEMS criteria for every patient found in PATHS.
 
@@ -308,9 +332,9 @@ def evaluate(
       poems-fhir evaluate bulk-export/ --all           # full detail for out-of-scope patients too
     """
     from .criteria.scope import ScreeningCounts
-    from .pipeline import iter_evaluations
-    from .report.json_report import patient_to_dict, screening_to_dict
-    from .report.text_report import render_assessment, render_out_of_scope, render_response, render_screening
+    from .parallel import MemorySource, map_patients, select_patients
+    from .report.json_report import screening_to_dict
+    from .report.text_report import render_screening
 
     scope_trigger = _trigger(trigger)
     mapping = _load_mapping(mapping_files)
@@ -331,24 +355,29 @@ def evaluate(
     if fmt == "json":
         head = {"poems_fhir_version": __version__, "mapping": mapping.identity, "trigger": list(scope_trigger)}
         click.echo(_json(head)[:-2] + ',\n  "patients": [', nl=False)
+    work = _evaluate_work(mapping, rule_profile, as_of, baseline, scope_trigger, fmt, show_all, writer)
+    source = MemorySource(read)
+    keys = select_patients(source.patients(), patients)
+    # in patient order whatever the number of workers: the output is the same for any --workers
+    done = map_patients(source, keys, work, workers)
     with click.progressbar(
-        read.records, label="evaluating", file=sys.stderr, hidden=not sys.stderr.isatty() or len(read.records) < 20
-    ) as records:
-        for r in iter_evaluations(records, mapping, rule_profile, as_of, patients, baseline, scope_trigger, failed):
-            errors.extend(r.extraction.errors)
-            screening.add(r.scope, r.assessment.classification)
-            # out of scope means quiet: no write-back (an EHR full of "indeterminate" reports buries the real ones)
-            if writer and r.scope.in_scope:
-                writer.add(r)
+        done, length=len(keys), label="evaluating", file=sys.stderr, hidden=not sys.stderr.isatty() or len(keys) < 20
+    ) as items:
+        for item in items:
+            if item.error is not None:  # an internal error costs this patient only
+                failed.append(item.error)
+                continue
+            shown: _Shown = item.value  # type: ignore[assignment]  # no error: a value
+            errors.extend(shown.errors)
+            screening.add(shown.scope, shown.classification)
+            if writer and shown.out is not None:
+                writer.accept(shown.out)
             if fmt == "json":
-                item = patient_to_dict(r.assessment, r.response, r.risk, r.scope, show_all)
-                click.echo(("," if evaluated else "") + "\n" + textwrap.indent(_json(item), "    "), nl=False)
-            elif not r.scope.in_scope and not show_all:
-                quiet.append(render_out_of_scope(r.assessment, r.scope))
+                click.echo(("," if evaluated else "") + "\n" + shown.text, nl=False)
+            elif shown.quiet:
+                quiet.append(shown.text)
             else:
-                click.echo(render_assessment(r.assessment, scope=r.scope))
-                click.echo(render_response(r.response, r.risk))
-                click.echo("")
+                click.echo(shown.text)
             evaluated += 1
     gc.unfreeze()
     errors[len(read.errors) : len(read.errors)] = failed
@@ -382,6 +411,50 @@ def evaluate(
         for e in errors:
             click.echo(f"  skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}")
     sys.exit(_exit_code(errors))
+
+
+@dataclass
+class _Shown:
+    """One patient as `evaluate` prints it, built where it was evaluated (maybe a worker process):
+    the text itself, not the evaluation, crosses back to the parent."""
+
+    errors: list[SourceError]
+    scope: Any  # ScopeDecision
+    classification: Any  # Classification
+    text: str  # the JSON item, the text detail, or the out-of-scope line
+    quiet: bool  # text is an out-of-scope line, printed after the in-scope detail
+    out: Any = None  # the --out transaction (_OutWriter.prepare)
+
+
+def _evaluate_work(
+    mapping: Any,
+    profile: Any,
+    as_of: dt.date | None,
+    baseline: dt.date | None,
+    trigger: tuple[str, ...],
+    fmt: str,
+    show_all: bool,
+    writer: _OutWriter | None,
+) -> Any:
+    """`evaluate`'s per-patient work: evaluate, render, build the write-back (in a worker process)."""
+    from .pipeline import evaluate_record
+    from .report.json_report import patient_to_dict
+    from .report.text_report import render_assessment, render_out_of_scope, render_response
+
+    def work(patient: str, record: Any) -> _Shown:
+        r = evaluate_record(record, mapping, profile, as_of, baseline, trigger)
+        # out of scope means quiet: no write-back (an EHR full of "indeterminate" reports buries the real ones)
+        out = writer.prepare(r) if writer and r.scope.in_scope else None
+        quiet = False
+        if fmt == "json":
+            text = textwrap.indent(_json(patient_to_dict(r.assessment, r.response, r.risk, r.scope, show_all)), "    ")
+        elif not r.scope.in_scope and not show_all:
+            text, quiet = render_out_of_scope(r.assessment, r.scope), True
+        else:
+            text = render_assessment(r.assessment, scope=r.scope) + "\n" + render_response(r.response, r.risk) + "\n"
+        return _Shown(r.extraction.errors, r.scope, r.assessment.classification, text, quiet, out)
+
+    return work
 
 
 @main.command()
@@ -519,29 +592,44 @@ class _OutWriter:
         self.patients = 0
         self.written: list[dict[str, Any]] = []
 
-    def add(self, r: Any) -> None:
+    def prepare(self, r: Any) -> tuple[str, Any, Any]:
+        """One patient's transaction, built where the patient was evaluated (maybe a worker process):
+        (patient, SourceError, None) when it cannot be built, else (patient, None, the entries for
+        FILE.json or the file's text for DIR)."""
         from .fhir.read import internal_error
-        from .fhir.write import NotWritableError, WriteContext, patient_file_name
+        from .fhir.write import NotWritableError, WriteContext
         from .pipeline import html_for, transaction_for
 
+        patient = r.assessment.patient
         ctx = WriteContext(
             self.now, self.mapping.identity, r.extraction.used, self.report_status, language=self.language
         )
         try:
             bundle = transaction_for(r, ctx, html_for(r, self.mapping, language=self.language, generated=self.now))
         except NotWritableError as exc:
-            self.errors.append(SourceError(r.assessment.patient, str(exc)))
-            return
+            return patient, SourceError(patient, str(exc)), None
         except Exception as exc:  # last resort: one patient's bug must not lose the others
-            self.errors.append(internal_error(r.assessment.patient, r.assessment.patient, exc))
+            return patient, internal_error(patient, patient, exc), None
+        return patient, None, bundle["entry"] if self.merged else (_json(bundle) + "\n", len(bundle["entry"]))
+
+    def accept(self, prepared: tuple[str, Any, Any]) -> None:
+        from .fhir.write import patient_file_name
+
+        patient, error, built = prepared
+        if error is not None:
+            self.errors.append(error)
             return
         self.patients += 1
         if self.merged:
-            self.entries.extend(bundle["entry"])
+            self.entries.extend(built)
             return
-        path = self.target / patient_file_name(r.assessment.patient)
-        _write_text(path, _json(bundle) + "\n", "--out")
-        self.written.append({"file": str(path), "entries": len(bundle["entry"]), "patients": 1})
+        text, entries = built
+        path = self.target / patient_file_name(patient)
+        _write_text(path, text, "--out")
+        self.written.append({"file": str(path), "entries": entries, "patients": 1})
+
+    def add(self, r: Any) -> None:
+        self.accept(self.prepare(r))
 
     def finish(self) -> list[dict[str, Any]]:
         if self.merged:
