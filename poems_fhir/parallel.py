@@ -26,7 +26,7 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, Protocol, TypeVar
@@ -35,6 +35,10 @@ from .fhir.read import PatientRecord, ReadResult, SourceError, internal_error
 from .sync.events import ev
 
 log = logging.getLogger(__name__)
+
+#: what a patient whose worker process died is reported with (the sync job records the reason)
+DIED = "the worker process evaluating this patient died"
+SKIPPED = "; skipped"
 
 T = TypeVar("T")
 
@@ -143,7 +147,7 @@ def map_patients(
     work: Callable[[str, PatientRecord | None], T],
     workers: int = 1,
     chunk: int | None = None,
-) -> Iterator[Done[T]]:
+) -> Generator[Done[T], None, None]:
     """``work(patient, record)`` for every patient, results in the order of ``patients``.
 
     ``workers`` <= 1 (or a single patient, or no ``fork``) runs in this process with no pool.
@@ -291,13 +295,7 @@ class _Pool(Generic[T]):
                 how,
                 extra=ev("workers.died", exit=how, patients_requeued=len(worker.pending)),
             )
-            error = SourceError(
-                patient,
-                f"internal error (the worker process evaluating this patient died: {how}); skipped - "
-                "please report this with the --debug log",
-                patient,
-                internal=True,
-            )
+            error = SourceError(patient, f"internal error: {DIED} ({how}){SKIPPED}", patient, internal=True)
             self.results[index] = Done(patient, error=error, worker_died=True)
             if worker.pending:  # not started yet: another worker takes them, in patient order
                 self.todo.append(list(worker.pending))
@@ -309,7 +307,9 @@ class _Pool(Generic[T]):
         for index in range(next_out, len(self.patients)):
             if index not in self.results:
                 patient = self.patients[index]
-                error = SourceError(patient, "internal error (no worker process could be started)", patient, True)
+                error = SourceError(
+                    patient, f"internal error: no worker process could be started{SKIPPED}", patient, True
+                )
                 self.results[index] = Done(patient, error=error, worker_died=True)
         self.todo.clear()
 

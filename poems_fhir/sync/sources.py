@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigError, FatalNetworkError
 from ..fhir.capabilities import Capabilities
@@ -26,6 +26,9 @@ from ..fhir.read import (
     subject_of,
 )
 from ..mapping.rules import CompiledMapping
+
+if TYPE_CHECKING:
+    from ..parallel import MemorySource
 
 log = logging.getLogger("poems_fhir.sync")
 
@@ -251,3 +254,9 @@ class FileSource:
 
     def fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
         return self._by_patient.get(patient), []
+
+    def patient_source(self) -> MemorySource:
+        """The records as a PatientSource, for the job's worker processes (--workers)."""
+        from ..parallel import MemorySource
+
+        return MemorySource(self._read)
