@@ -752,6 +752,11 @@ interaction and scope); 70 internal error (a bug; --debug shows the traceback).
 @click.option(
     "--retry-missing", type=int, help="Runs in which a 404/410 patient is tried again after being reported [0]."
 )
+@click.option(
+    "--workers",
+    help="With --source: processes evaluating patients ahead of the writer, which stays one, in order "
+    "(0 or auto: every core; 1: in this process) [auto].",
+)
 def sync(config_file: Path | None, **flags: Any) -> None:
     import os
     import time

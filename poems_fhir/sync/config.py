@@ -63,6 +63,13 @@ class SyncSettings(BaseModel):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     #: language of the clinician-facing texts written back (a catalog in poems_fhir/locale)
     language: str = "en"
+    #: worker processes evaluating patients ahead of the writer (file source); 0 or "auto": every core
+    workers: int = Field(default=0, ge=0)
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers(cls, v: Any) -> Any:
+        return 0 if isinstance(v, str) and v.strip().lower() == "auto" else v
 
     @field_validator("language")
     @classmethod
