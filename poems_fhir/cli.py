@@ -369,7 +369,8 @@ def evaluate(
                 continue
             shown: _Shown = item.value  # type: ignore[assignment]  # no error: a value
             errors.extend(shown.errors)
-            screening.add(shown.scope, shown.classification)
+            # ScreeningCounts.add: only the scope's in_scope crosses from a worker (its evidence is slow to unpickle)
+            (screening.in_scope if shown.in_scope else screening.out_of_scope)[shown.classification.value] += 1
             if writer and shown.out is not None:
                 writer.accept(shown.out)
             if fmt == "json":
@@ -419,7 +420,7 @@ class _Shown:
     the text itself, not the evaluation, crosses back to the parent."""
 
     errors: list[SourceError]
-    scope: Any  # ScopeDecision
+    in_scope: bool
     classification: Any  # Classification
     text: str  # the JSON item, the text detail, or the out-of-scope line
     quiet: bool  # text is an out-of-scope line, printed after the in-scope detail
@@ -452,7 +453,7 @@ def _evaluate_work(
             text, quiet = render_out_of_scope(r.assessment, r.scope), True
         else:
             text = render_assessment(r.assessment, scope=r.scope) + "\n" + render_response(r.response, r.risk) + "\n"
-        return _Shown(r.extraction.errors, r.scope, r.assessment.classification, text, quiet, out)
+        return _Shown(r.extraction.errors, r.scope.in_scope, r.assessment.classification, text, quiet, out)
 
     return work
 

@@ -26,7 +26,7 @@ from typing import Any
 from .. import __version__
 from ..criteria.model import Assessment, Classification
 from ..criteria.profiles import Profile
-from ..criteria.scope import DEFAULT_TRIGGER, ScopeDecision, ScreeningCounts
+from ..criteria.scope import DEFAULT_TRIGGER, ScreeningCounts
 from ..errors import AuthError, ForeignHostError, NetworkError, PreconditionFailedError
 from ..fhir.read import PatientRecord, SourceError
 from ..fhir.write import NotWritableError, WriteContext, conclusion_key, withdrawal_transaction
@@ -87,7 +87,8 @@ class Evaluated:
 
     found: bool = True
     input_hash: str = ""
-    scope: ScopeDecision | None = None
+    #: the scope decision's in_scope only: its evidence is slow to unpickle
+    in_scope: bool = False
     classification: Classification | None = None
     #: the summary line of an in-scope patient, without the patient's name, and its response alerts
     conclusion: dict[str, Any] = field(default_factory=dict)
@@ -259,7 +260,7 @@ class SyncJob:
         a = result.assessment
         ready = Evaluated(
             input_hash=self._input_hash(record),
-            scope=result.scope,
+            in_scope=result.scope.in_scope,
             classification=a.classification,
             conclusion=self._conclusion("", a),
             alerts=[{"code": al.code, "message": al.message} for al in result.response.alerts],
@@ -297,8 +298,11 @@ class SyncJob:
         for e in ready.extraction_errors:
             summary.problems.append(f"{name}: skipped {e.resource or e.source}: {e.message}")
         summary.skipped_input += len(ready.extraction_errors)
-        assert ready.scope is not None and ready.classification is not None  # noqa: S101 - set for a found record
-        summary.screening.add(ready.scope, ready.classification)
+        assert ready.classification is not None  # noqa: S101 - set for a found record
+        # ScreeningCounts.add, from the scope's in_scope
+        (summary.screening.in_scope if ready.in_scope else summary.screening.out_of_scope)[
+            ready.classification.value
+        ] += 1
         input_hash = ready.input_hash
         if previous and previous.input_hash == input_hash and previous.status in ("written", "out_of_scope"):
             if previous.status == "written":
@@ -307,7 +311,7 @@ class SyncJob:
             else:
                 summary.out_of_scope += 1
             return
-        if not ready.scope.in_scope:
+        if not ready.in_scope:
             summary.out_of_scope += 1
             self._withdraw(
                 patient,
