@@ -482,6 +482,7 @@ def _evaluate_work(
     "in-scope patients only, and a single FILE.html of an out-of-scope patient is a quiet page.",
 )
 @_reading_options
+@_workers_option
 def report(
     paths: tuple[str, ...],
     target: str,
@@ -494,6 +495,7 @@ def report(
     show_all: bool,
     language: str = "en",
     max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
+    workers: int = 1,
 ) -> None:
     """Write a self-contained HTML page per patient: criteria with evidence, what is missing, the
     response at each restaging, risk factors, the proposed care pathway and a timeline chart of
@@ -506,9 +508,9 @@ def report(
       poems-fhir report export/ --patient Patient/123 --as-of 2019-08-20 --html restaging.html
       poems-fhir report sample_bundles/origin-case --html origin-ru.html --language ru
     """
-    from .fhir.read import internal_error
+    from .criteria.scope import ScreeningCounts
     from .fhir.write import patient_file_name
-    from .pipeline import html_for, iter_evaluations, screening_counts
+    from .parallel import MemorySource, map_patients, select_patients
     from .report.text_report import render_screening
 
     scope_trigger = _trigger(trigger)
@@ -517,11 +519,19 @@ def report(
         read = read_paths(paths, max_per_patient)
     except InputError as exc:
         _fail(str(exc))
+    out = Path(target)
+    single = out.suffix.lower() == ".html"
+    work = _page_work(mapping, get_profile(profile), as_of, baseline, scope_trigger, show_all, language, single)
+    source = MemorySource(read)
     failed: list[SourceError] = []
-    results = list(
-        iter_evaluations(read.records, mapping, get_profile(profile), as_of, patients, baseline, scope_trigger, failed)
-    )
-    errors = list(read.errors) + failed + [e for r in results for e in r.extraction.errors]
+    results: list[_Page] = []
+    # pages are drawn by the workers, in patient order (--workers 1: in this process)
+    for item in map_patients(source, select_patients(source.patients(), patients), work, 1 if single else workers):
+        if item.error is not None:
+            failed.append(item.error)
+        elif item.value is not None:
+            results.append(item.value)
+    errors = list(read.errors) + failed + [e for r in results for e in r.errors]
     for e in read.errors + failed:
         click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
     if not results:
@@ -529,35 +539,77 @@ def report(
             "no patient found in the input (or none matching --patient)",
             EXIT_INTERNAL if any(e.internal for e in failed) else EXIT_USAGE,
         )
-    out = Path(target)
-    if out.suffix.lower() == ".html":
+    if single:
         if len(results) > 1:
             _fail(f"{len(results)} patients found: give --patient, or a folder for --html")
         pages = [(out, results[0])]
     else:
         _make_dir(out, "--html")
         pages = [
-            (out / patient_file_name(r.assessment.patient).replace(".json", ".html"), r)
-            for r in results
-            if r.scope.in_scope or show_all
+            (out / patient_file_name(r.patient).replace(".json", ".html"), r) for r in results if r.in_scope or show_all
         ]
     for path, r in pages:
-        generated = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        try:
-            page = html_for(r, mapping, audit=show_all, language=language, generated=generated)
-        except Exception as exc:  # last resort: one page's bug must not lose the others
-            errors.append(internal_error(r.assessment.patient, r.assessment.patient, exc))
+        if r.page_error is not None:  # last resort: one page's bug must not lose the others
+            errors.append(r.page_error)
             continue
         _make_dir(path.parent, "--html")
-        _write_text(path, page, "--html")
-        what = r.assessment.classification.value if r.scope.in_scope or show_all else "out of scope"
-        click.echo(f"wrote {path} ({what}{', out of scope' if show_all and not r.scope.in_scope else ''})")
+        _write_text(path, r.page or "", "--html")
+        what = r.classification.value if r.in_scope or show_all else "out of scope"
+        click.echo(f"wrote {path} ({what}{', out of scope' if show_all and not r.in_scope else ''})")
     if len(pages) < len(results):
         click.echo(f"no page for {len(results) - len(pages)} out-of-scope patient(s) (--all writes them too)")
-    click.echo(f"Screening: {render_screening(screening_counts(results))}.")
+    screening = ScreeningCounts()
+    for r in results:  # ScreeningCounts.add, from the scope's in_scope
+        (screening.in_scope if r.in_scope else screening.out_of_scope)[r.classification.value] += 1
+    click.echo(f"Screening: {render_screening(screening)}.")
     for e in errors[len(read.errors) + len(failed) :]:
         click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
     sys.exit(_exit_code(errors))
+
+
+@dataclass
+class _Page:
+    """One patient's page as `report` writes it, drawn where it was evaluated (maybe a worker)."""
+
+    patient: str
+    in_scope: bool
+    classification: Any  # Classification
+    errors: list[SourceError]
+    page: str | None = None  # None: no page for this patient (out of scope in a folder)
+    page_error: SourceError | None = None
+
+
+def _page_work(
+    mapping: Any,
+    profile: Any,
+    as_of: dt.date | None,
+    baseline: dt.date | None,
+    trigger: tuple[str, ...],
+    show_all: bool,
+    language: str,
+    single: bool,
+) -> Any:
+    """`report`'s per-patient work: evaluate and draw the page (in a worker process). For a single
+    FILE.html (run in this process) only the first patient's page is drawn: more patients are an error."""
+    from .fhir.read import internal_error
+    from .pipeline import evaluate_record, html_for
+
+    drawn: list[str] = []
+
+    def work(patient: str, record: Any) -> _Page:
+        r = evaluate_record(record, mapping, profile, as_of, baseline, trigger)
+        a = r.assessment
+        page = _Page(a.patient, r.scope.in_scope, a.classification, r.extraction.errors)
+        if (single and not drawn) or (not single and (r.scope.in_scope or show_all)):
+            drawn.append(a.patient)
+            generated = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+            try:
+                page.page = html_for(r, mapping, audit=show_all, language=language, generated=generated)
+            except Exception as exc:  # last resort: one page's bug must not lose the others
+                page.page_error = internal_error(a.patient, a.patient, exc)
+        return page
+
+    return work
 
 
 def _make_dir(path: Path, option: str) -> None:

@@ -101,3 +101,14 @@ def test_a_killed_worker_costs_one_patient_and_exits_70(monkeypatch):
 def test_workers_option_is_checked():
     result = CliRunner().invoke(main, ["evaluate", str(SAMPLES), "--workers", "many"])
     assert result.exit_code == 2 and "worker processes" in result.output
+
+
+def test_report_pages_are_identical_for_one_and_two_workers(tmp_path):
+    runs = {}
+    for workers in (1, 2):
+        pages = tmp_path / f"pages{workers}"
+        result = run("report", str(SAMPLES), "--html", str(pages), "--workers", str(workers))
+        files = {p.name: p.read_bytes() for p in sorted(pages.iterdir())}
+        runs[workers] = (result.output.replace(str(pages), "PAGES"), result.exit_code, files)
+    assert runs[1] == runs[2]
+    assert len(runs[1][2]) > 3 and "no page for" in runs[1][0]
