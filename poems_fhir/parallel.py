@@ -20,6 +20,7 @@ are evaluated in-process, one after the other, with a warning.
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -240,6 +241,9 @@ class _Pool(Generic[T]):
     def run(self) -> Iterator[Done[T]]:
         total = len(self.patients)
         next_out = 0
+        # the workers' garbage collector leaves what they inherit alone: no page copied just for that
+        frozen = gc.get_freeze_count() == 0
+        gc.freeze()
         try:
             for _ in range(self.size):
                 self._start()
@@ -257,6 +261,8 @@ class _Pool(Generic[T]):
                     self._receive(self.workers[conn])  # type: ignore[index]
         finally:
             self._stop(graceful=next_out >= total)
+            if frozen:
+                gc.unfreeze()
 
     def _dispatch(self, next_out: int) -> None:
         for worker in list(self.workers.values()):
