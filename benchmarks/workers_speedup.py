@@ -6,7 +6,7 @@ repetition in the same minute, on data made by evaluate_throughput.py's generato
 give). Prints per run: wall time, the serial read before the pool, the evaluation loop, and CPU
 seconds of the parent (reading, printing) and of the workers. On a shared, busy machine the wall
 times are noisy; the CPU split shows what the speed-up would be on idle cores:
-    ideal wall(N) = read CPU + max(parent loop CPU, workers' CPU / N).
+    ideal wall(N) = read CPU + max(parent loop CPU, workers' CPU / N, (parent + workers' CPU) / cores).
 
     python benchmarks/workers_speedup.py --patients 20000 --workers 2 --repeat 3
 """
@@ -98,7 +98,10 @@ def main_() -> None:
         for _ in range(args.repeat):
             for n in (1, args.workers):
                 r = run(folder, n)
-                ideal = r["read_cpu"] + max(r["parent_loop_cpu"], r["workers_cpu"] / n)
+                cpu = r["parent_loop_cpu"] + r["workers_cpu"]
+                ideal = r["read_cpu"] + max(
+                    r["parent_loop_cpu"], r["workers_cpu"] / n, cpu / parallel.available_cores()
+                )
                 walls[n].append(r["wall"])
                 ideals[n].append(ideal)
                 print(
