@@ -242,7 +242,7 @@ class _Pool(Generic[T]):
         total = len(self.patients)
         next_out = 0
         # the workers' garbage collector leaves what they inherit alone: no page copied just for that
-        frozen = gc.get_freeze_count() == 0
+        # (freeze and unfreeze are O(1); gc.get_freeze_count is not, it walks the whole heap)
         gc.freeze()
         try:
             for _ in range(self.size):
@@ -261,8 +261,7 @@ class _Pool(Generic[T]):
                     self._receive(self.workers[conn])  # type: ignore[index]
         finally:
             self._stop(graceful=next_out >= total)
-            if frozen:
-                gc.unfreeze()
+            gc.unfreeze()
 
     def _dispatch(self, next_out: int) -> None:
         for worker in list(self.workers.values()):
