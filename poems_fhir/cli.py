@@ -17,6 +17,8 @@ import logging
 import math
 import re
 import sys
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +272,27 @@ def _reading_options(command: Any) -> Any:
     )(command)
 
 
+def _workers_option(command: Any) -> Any:
+    """--workers N: patients are evaluated by N processes (default: every core); output is the same."""
+
+    def convert(ctx: click.Context, param: Any, value: str) -> int:
+        from .parallel import parse_workers
+
+        try:
+            return parse_workers(value)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return click.option(
+        "--workers",
+        default="auto",
+        show_default=True,
+        callback=convert,
+        help="Worker processes evaluating patients (0 or auto: every core; 1: in this process). "
+        "The output is the same, in the same order, for any number.",
+    )(command)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -317,6 +340,7 @@ def _reading_options(command: Any) -> Any:
 @click.option("--trigger", "trigger", multiple=True, help=_TRIGGER_HELP)
 @click.option("--all", "--show-out-of-scope", "show_all", is_flag=True, help=_ALL_HELP)
 @_reading_options
+@_workers_option
 def evaluate(
     paths: tuple[str, ...],
     as_of: dt.date | None,
@@ -331,6 +355,7 @@ def evaluate(
     show_all: bool,
     language: str = "en",
     max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
+    workers: int = 1,
 ) -> None:
     """Evaluate the POEMS criteria for every patient found in PATHS.
 
@@ -352,9 +377,9 @@ def evaluate(
       poems-fhir evaluate bulk-export/ --all           # full detail for out-of-scope patients too
     """
     from .criteria.scope import ScreeningCounts
-    from .pipeline import iter_evaluations
-    from .report.json_report import patient_to_dict, screening_to_dict
-    from .report.text_report import render_assessment, render_out_of_scope, render_response, render_screening
+    from .parallel import map_patients, select_patients
+    from .report.json_report import screening_to_dict
+    from .report.text_report import render_screening
 
     scope_trigger = _trigger(trigger)
     mapping = _load_mapping(mapping_files)
@@ -371,28 +396,30 @@ def evaluate(
     if fmt == "json":
         head = {"poems_fhir_version": __version__, "mapping": mapping.identity, "trigger": list(scope_trigger)}
         click.echo(_json(head)[:-2] + ',\n  "patients": [', nl=False)
+    work = _evaluate_work(mapping, rule_profile, as_of, baseline, scope_trigger, fmt, show_all, writer)
+    source = read
+    keys = select_patients(source.patients(), patients)
+    # in patient order whatever the number of workers: the output is the same for any --workers
+    done = map_patients(source, keys, work, workers)
     with click.progressbar(
-        _iter_records(read, patients),
-        length=len(read.patients()),
-        label="evaluating",
-        file=sys.stderr,
-        hidden=not sys.stderr.isatty() or len(read.patients()) < 20,
-    ) as records:
-        for r in iter_evaluations(records, mapping, rule_profile, as_of, patients, baseline, scope_trigger, failed):
-            errors.extend(r.extraction.errors)
-            screening.add(r.scope, r.assessment.classification)
-            # out of scope means quiet: no write-back (an EHR full of "indeterminate" reports buries the real ones)
-            if writer and r.scope.in_scope:
-                writer.add(r)
+        done, length=len(keys), label="evaluating", file=sys.stderr, hidden=not sys.stderr.isatty() or len(keys) < 20
+    ) as items:
+        for item in items:
+            if item.error is not None:  # an internal error costs this patient only
+                failed.append(item.error)
+                continue
+            shown: _Shown = item.value  # type: ignore[assignment]  # no error: a value
+            errors.extend(shown.errors)
+            # ScreeningCounts.add: only the scope's in_scope crosses from a worker (its evidence is slow to unpickle)
+            (screening.in_scope if shown.in_scope else screening.out_of_scope)[shown.classification.value] += 1
+            if writer and shown.out is not None:
+                writer.accept(shown.out)
             if fmt == "json":
-                item = patient_to_dict(r.assessment, r.response, r.risk, r.scope, show_all)
-                click.echo(("," if evaluated else "") + "\n    " + _json(item).replace("\n", "\n    "), nl=False)
-            elif not r.scope.in_scope and not show_all:
-                quiet.append(render_out_of_scope(r.assessment, r.scope))
+                click.echo(("," if evaluated else "") + "\n" + shown.text, nl=False)
+            elif shown.quiet:
+                quiet.append(shown.text)
             else:
-                click.echo(render_assessment(r.assessment, scope=r.scope))
-                click.echo(render_response(r.response, r.risk))
-                click.echo("")
+                click.echo(shown.text)
             evaluated += 1
     errors[len(read.errors) : len(read.errors)] = failed
     written = writer.finish() if writer else []
@@ -427,6 +454,50 @@ def evaluate(
     sys.exit(_exit_code(errors))
 
 
+@dataclass
+class _Shown:
+    """One patient as `evaluate` prints it, built where it was evaluated (maybe a worker process):
+    the text itself, not the evaluation, crosses back to the parent."""
+
+    errors: list[SourceError]
+    in_scope: bool
+    classification: Any  # Classification
+    text: str  # the JSON item, the text detail, or the out-of-scope line
+    quiet: bool  # text is an out-of-scope line, printed after the in-scope detail
+    out: Any = None  # the --out transaction (_OutWriter.prepare)
+
+
+def _evaluate_work(
+    mapping: Any,
+    profile: Any,
+    as_of: dt.date | None,
+    baseline: dt.date | None,
+    trigger: tuple[str, ...],
+    fmt: str,
+    show_all: bool,
+    writer: _OutWriter | None,
+) -> Any:
+    """`evaluate`'s per-patient work: evaluate, render, build the write-back (in a worker process)."""
+    from .pipeline import evaluate_record
+    from .report.json_report import patient_to_dict
+    from .report.text_report import render_assessment, render_out_of_scope, render_response
+
+    def work(patient: str, record: Any) -> _Shown:
+        r = evaluate_record(record, mapping, profile, as_of, baseline, trigger)
+        # out of scope means quiet: no write-back (an EHR full of "indeterminate" reports buries the real ones)
+        out = writer.prepare(r) if writer and r.scope.in_scope else None
+        quiet = False
+        if fmt == "json":
+            text = textwrap.indent(_json(patient_to_dict(r.assessment, r.response, r.risk, r.scope, show_all)), "    ")
+        elif not r.scope.in_scope and not show_all:
+            text, quiet = render_out_of_scope(r.assessment, r.scope), True
+        else:
+            text = render_assessment(r.assessment, scope=r.scope) + "\n" + render_response(r.response, r.risk) + "\n"
+        return _Shown(r.extraction.errors, r.scope.in_scope, r.assessment.classification, text, quiet, out)
+
+    return work
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option(
@@ -451,6 +522,7 @@ def evaluate(
     "in-scope patients only, and a single FILE.html of an out-of-scope patient is a quiet page.",
 )
 @_reading_options
+@_workers_option
 def report(
     paths: tuple[str, ...],
     target: str,
@@ -463,6 +535,7 @@ def report(
     show_all: bool,
     language: str = "en",
     max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
+    workers: int = 1,
 ) -> None:
     """Write a self-contained HTML page per patient: criteria with evidence, what is missing, the
     response at each restaging, risk factors, the proposed care pathway and a timeline chart of
@@ -475,21 +548,27 @@ def report(
       poems-fhir report export/ --patient Patient/123 --as-of 2019-08-20 --html restaging.html
       poems-fhir report sample_bundles/origin-case --html origin-ru.html --language ru
     """
-    from .fhir.read import internal_error
+    from .criteria.scope import ScreeningCounts
     from .fhir.write import patient_file_name
-    from .pipeline import html_for, iter_evaluations, screening_counts
+    from .parallel import map_patients, select_patients
     from .report.text_report import render_screening
 
     scope_trigger = _trigger(trigger)
     mapping = _load_mapping(mapping_files)
     read = _open_source(paths, max_per_patient)
+    out = Path(target)
+    single = out.suffix.lower() == ".html"
+    work = _page_work(mapping, get_profile(profile), as_of, baseline, scope_trigger, show_all, language, single)
+    source = read
     failed: list[SourceError] = []
-    results = list(
-        iter_evaluations(
-            _iter_records(read, patients), mapping, get_profile(profile), as_of, patients, baseline, scope_trigger, failed
-        )
-    )
-    errors = list(read.errors) + failed + [e for r in results for e in r.extraction.errors]
+    results: list[_Page] = []
+    # pages are drawn by the workers, in patient order (--workers 1: in this process)
+    for item in map_patients(source, select_patients(source.patients(), patients), work, 1 if single else workers):
+        if item.error is not None:
+            failed.append(item.error)
+        elif item.value is not None:
+            results.append(item.value)
+    errors = list(read.errors) + failed + [e for r in results for e in r.errors]
     for e in read.errors + failed:
         click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
     if not results:
@@ -497,35 +576,77 @@ def report(
             "no patient found in the input (or none matching --patient)",
             EXIT_INTERNAL if any(e.internal for e in failed) else EXIT_USAGE,
         )
-    out = Path(target)
-    if out.suffix.lower() == ".html":
+    if single:
         if len(results) > 1:
             _fail(f"{len(results)} patients found: give --patient, or a folder for --html")
         pages = [(out, results[0])]
     else:
         _make_dir(out, "--html")
         pages = [
-            (out / patient_file_name(r.assessment.patient).replace(".json", ".html"), r)
-            for r in results
-            if r.scope.in_scope or show_all
+            (out / patient_file_name(r.patient).replace(".json", ".html"), r) for r in results if r.in_scope or show_all
         ]
     for path, r in pages:
-        generated = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        try:
-            page = html_for(r, mapping, audit=show_all, language=language, generated=generated)
-        except Exception as exc:  # last resort: one page's bug must not lose the others
-            errors.append(internal_error(r.assessment.patient, r.assessment.patient, exc))
+        if r.page_error is not None:  # last resort: one page's bug must not lose the others
+            errors.append(r.page_error)
             continue
         _make_dir(path.parent, "--html")
-        _write_text(path, page, "--html")
-        what = r.assessment.classification.value if r.scope.in_scope or show_all else "out of scope"
-        click.echo(f"wrote {path} ({what}{', out of scope' if show_all and not r.scope.in_scope else ''})")
+        _write_text(path, r.page or "", "--html")
+        what = r.classification.value if r.in_scope or show_all else "out of scope"
+        click.echo(f"wrote {path} ({what}{', out of scope' if show_all and not r.in_scope else ''})")
     if len(pages) < len(results):
         click.echo(f"no page for {len(results) - len(pages)} out-of-scope patient(s) (--all writes them too)")
-    click.echo(f"Screening: {render_screening(screening_counts(results))}.")
+    screening = ScreeningCounts()
+    for r in results:  # ScreeningCounts.add, from the scope's in_scope
+        (screening.in_scope if r.in_scope else screening.out_of_scope)[r.classification.value] += 1
+    click.echo(f"Screening: {render_screening(screening)}.")
     for e in errors[len(read.errors) + len(failed) :]:
         click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
     sys.exit(_exit_code(errors))
+
+
+@dataclass
+class _Page:
+    """One patient's page as `report` writes it, drawn where it was evaluated (maybe a worker)."""
+
+    patient: str
+    in_scope: bool
+    classification: Any  # Classification
+    errors: list[SourceError]
+    page: str | None = None  # None: no page for this patient (out of scope in a folder)
+    page_error: SourceError | None = None
+
+
+def _page_work(
+    mapping: Any,
+    profile: Any,
+    as_of: dt.date | None,
+    baseline: dt.date | None,
+    trigger: tuple[str, ...],
+    show_all: bool,
+    language: str,
+    single: bool,
+) -> Any:
+    """`report`'s per-patient work: evaluate and draw the page (in a worker process). For a single
+    FILE.html (run in this process) only the first patient's page is drawn: more patients are an error."""
+    from .fhir.read import internal_error
+    from .pipeline import evaluate_record, html_for
+
+    drawn: list[str] = []
+
+    def work(patient: str, record: Any) -> _Page:
+        r = evaluate_record(record, mapping, profile, as_of, baseline, trigger)
+        a = r.assessment
+        page = _Page(a.patient, r.scope.in_scope, a.classification, r.extraction.errors)
+        if (single and not drawn) or (not single and (r.scope.in_scope or show_all)):
+            drawn.append(a.patient)
+            generated = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+            try:
+                page.page = html_for(r, mapping, audit=show_all, language=language, generated=generated)
+            except Exception as exc:  # last resort: one page's bug must not lose the others
+                page.page_error = internal_error(a.patient, a.patient, exc)
+        return page
+
+    return work
 
 
 def _make_dir(path: Path, option: str) -> None:
@@ -561,29 +682,44 @@ class _OutWriter:
         self.patients = 0
         self.written: list[dict[str, Any]] = []
 
-    def add(self, r: Any) -> None:
+    def prepare(self, r: Any) -> tuple[str, Any, Any]:
+        """One patient's transaction, built where the patient was evaluated (maybe a worker process):
+        (patient, SourceError, None) when it cannot be built, else (patient, None, the entries for
+        FILE.json or the file's text for DIR)."""
         from .fhir.read import internal_error
-        from .fhir.write import NotWritableError, WriteContext, patient_file_name
+        from .fhir.write import NotWritableError, WriteContext
         from .pipeline import html_for, transaction_for
 
+        patient = r.assessment.patient
         ctx = WriteContext(
             self.now, self.mapping.identity, r.extraction.used, self.report_status, language=self.language
         )
         try:
             bundle = transaction_for(r, ctx, html_for(r, self.mapping, language=self.language, generated=self.now))
         except NotWritableError as exc:
-            self.errors.append(SourceError(r.assessment.patient, str(exc)))
-            return
+            return patient, SourceError(patient, str(exc)), None
         except Exception as exc:  # last resort: one patient's bug must not lose the others
-            self.errors.append(internal_error(r.assessment.patient, r.assessment.patient, exc))
+            return patient, internal_error(patient, patient, exc), None
+        return patient, None, bundle["entry"] if self.merged else (_json(bundle) + "\n", len(bundle["entry"]))
+
+    def accept(self, prepared: tuple[str, Any, Any]) -> None:
+        from .fhir.write import patient_file_name
+
+        patient, error, built = prepared
+        if error is not None:
+            self.errors.append(error)
             return
         self.patients += 1
         if self.merged:
-            self.entries.extend(bundle["entry"])
+            self.entries.extend(built)
             return
-        path = self.target / patient_file_name(r.assessment.patient)
-        _write_text(path, _json(bundle) + "\n", "--out")
-        self.written.append({"file": str(path), "entries": len(bundle["entry"]), "patients": 1})
+        text, entries = built
+        path = self.target / patient_file_name(patient)
+        _write_text(path, text, "--out")
+        self.written.append({"file": str(path), "entries": entries, "patients": 1})
+
+    def add(self, r: Any) -> None:
+        self.accept(self.prepare(r))
 
     def finish(self) -> list[dict[str, Any]]:
         if self.merged:
@@ -712,6 +848,11 @@ interaction and scope); 70 internal error (a bug; --debug shows the traceback).
 @click.option("--bulk-restart", is_flag=True, default=None, help="Abandon the folder's unfinished export; start anew.")
 @click.option("--bulk-type-filter", is_flag=True, default=None, help="_typeFilter: only mapped Observation codes.")
 @click.option("--bulk-parallel", type=int, help="Parallel downloads of --bulk [4].")
+@click.option(
+    "--workers",
+    help="With --source: processes evaluating patients ahead of the writer, which stays one, in order "
+    "(0 or auto: every core; 1: in this process) [auto].",
+)
 def sync(config_file: Path | None, **flags: Any) -> None:
     import os
     import time

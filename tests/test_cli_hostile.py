@@ -106,7 +106,6 @@ def test_an_internal_error_in_a_patient_costs_that_patient(monkeypatch: pytest.M
 def test_an_unexpected_crash_is_one_line_and_exit_4_with_the_traceback_only_in_debug(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from poems_fhir import cli
 
     def crash(*_args: Any, **_kw: Any) -> None:
         raise RuntimeError("unexpected")

@@ -81,6 +81,14 @@ class SyncSettings(BaseModel):
             raise ValueError(f"{v!r}: give system, patient or group:ID (a FHIR id: letters, digits, '-' and '.')")
         return v
 
+    #: worker processes evaluating patients ahead of the writer (file source); 0 or "auto": every core
+    workers: int = Field(default=0, ge=0)
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers(cls, v: Any) -> Any:
+        return 0 if isinstance(v, str) and v.strip().lower() == "auto" else v
+
     @field_validator("language")
     @classmethod
     def _language(cls, v: str) -> str:

@@ -19,18 +19,19 @@ import json
 import logging
 import os
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .. import __version__
-from ..criteria.model import Assessment
+from ..criteria.model import Assessment, Classification
 from ..criteria.profiles import Profile
 from ..criteria.scope import DEFAULT_TRIGGER, ScreeningCounts
 from ..errors import AuthError, ForeignHostError, NetworkError, PreconditionFailedError
-from ..fhir.read import PatientRecord
+from ..fhir.read import PatientRecord, SourceError
 from ..fhir.write import NotWritableError, WriteContext, conclusion_key, withdrawal_transaction
 from ..mapping.rules import CompiledMapping
+from ..parallel import SKIPPED, Done, map_patients
 from ..pipeline import PatientResult, evaluate_record, html_for, transaction_for
 from .events import ev
 from .ownership import Plan, plan_writes
@@ -80,6 +81,40 @@ def pseudonym(key: bytes, patient: str) -> str:
 
 
 @dataclass
+class Evaluated:
+    """What the writer needs of one evaluated patient: built where the patient was evaluated (a
+    worker process with --workers), small and picklable - never the record or the extraction."""
+
+    found: bool = True
+    input_hash: str = ""
+    #: the scope decision's in_scope only: its evidence is slow to unpickle
+    in_scope: bool = False
+    classification: Classification | None = None
+    #: the summary line of an in-scope patient, without the patient's name, and its response alerts
+    conclusion: dict[str, Any] = field(default_factory=dict)
+    alerts: list[dict[str, str]] = field(default_factory=list)
+    extraction_errors: list[SourceError] = field(default_factory=list)
+    #: conclusion_key: what makes the conclusion materially different
+    material: str = ""
+    #: the transaction, built only for an in-scope patient whose input changed
+    bundle: dict[str, Any] | None = None
+    not_writable: str | None = None
+    #: a worker's internal error (the reason recorded), or the worker that died on this patient
+    internal: str | None = None
+
+
+class _WorkerFailure(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _internal_reason(exc: BaseException) -> str:
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    return f"internal error {exc.__class__.__name__} at {os.path.basename(where.filename)}:{where.lineno}"
+
+
+@dataclass
 class SyncJob:
     source: Source
     sink: Sink | None  # None = evaluate and record nothing (not used by the CLI)
@@ -102,6 +137,8 @@ class SyncJob:
     #: runs in which a 404/410 patient is tried again after the one that reported it
     retry_missing: int = 0
     language: str = "en"  # of the clinician-facing texts written back
+    #: processes evaluating patients ahead of the writer (a file source only; 1: in this process)
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if not self.pseudonym_key:
@@ -132,12 +169,22 @@ class SyncJob:
             cohort = self.source.cohort(since, extra=self.store.retry_queue(self.server_key, self.retry_missing))
             log.info("cohort: %d patient(s) (since %s)", len(cohort.patients), since or "the beginning")
             stopped = False
-            for patient in self.progress(cohort.patients):
-                if self.stop_requested():
-                    stopped = True
-                    log.info("stop requested: finishing after the patient in flight")
-                    break
-                self._one(patient, summary)
+            ahead = self._evaluate_ahead(cohort.patients)
+            try:
+                for patient in self.progress(cohort.patients):
+                    if self.stop_requested():
+                        stopped = True
+                        log.info("stop requested: finishing after the patient in flight")
+                        break
+                    done = next(ahead) if ahead is not None else None
+                    if done is not None and done.worker_died and self.stop_requested():
+                        stopped = True  # the stop signal reached the workers too: not this patient's fault
+                        log.info("stop requested: finishing after the patient in flight")
+                        break
+                    self._one(patient, summary, done)
+            finally:
+                if ahead is not None:
+                    ahead.close()  # ends the worker processes
             summary.completed = not stopped
             if summary.completed and cohort.server_time and not self.dry_run:
                 self.store.set_checkpoint(self.server_key, cohort.server_time, self.now().isoformat())
@@ -152,12 +199,33 @@ class SyncJob:
                 self.store.finish_run(run_id, outcome, summary.counts(), self.now().isoformat())
         return summary
 
-    def _one(self, patient: str, summary: Summary) -> None:
+    def _evaluate_ahead(self, patients: list[str]) -> Generator[Done[Evaluated], None, None] | None:
+        """With --workers and a file source: the patients evaluated (and their transactions built) by
+        worker processes, in cohort order; state, checkpoint and writes stay here, per patient."""
+        open_source = getattr(self.source, "patient_source", None)
+        if self.workers <= 1 or open_source is None or len(patients) < 2:
+            return None
+        # read before the workers fork: they build a transaction only where the input changed
+        unchanged = self.store.unchanged_hashes(self.server_key)
+
+        def work(patient: str, record: PatientRecord | None) -> Evaluated:
+            try:
+                return self._evaluate(record, unchanged.get(patient))
+            except Exception as exc:  # the parent records it as a failure, like any other
+                log.debug("%s", traceback.format_exc(), extra=ev("patient.traceback", patient=self.pseudonym(patient)))
+                return Evaluated(internal=_internal_reason(exc))
+
+        return map_patients(open_source(), patients, work, self.workers)
+
+    def _one(self, patient: str, summary: Summary, done: Done[Evaluated] | None = None) -> None:
         summary.patients_scanned += 1
         name = self.pseudonym(patient)
         previous = self.store.patient(self.server_key, patient)
         try:
-            self._patient(patient, name, previous, summary)
+            if done is not None and done.value is None:  # the worker died, or the record could not be built
+                message = done.error.message if done.error else "internal error: no result"
+                raise _WorkerFailure(message.removesuffix(SKIPPED))
+            self._patient(patient, name, previous, summary, done.value if done else None)
         except (AuthError, ForeignHostError):
             raise  # the whole run cannot go on: exit code 3 / 2
         except NetworkError as exc:
@@ -176,19 +244,49 @@ class SyncJob:
             self._record(patient, previous, "failed", reason=text)
         except Exception as exc:  # a patient whose data crashes the mapper costs only that patient
             summary.failed += 1
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            reason = f"internal error {exc.__class__.__name__} at {os.path.basename(where.filename)}:{where.lineno}"
+            reason = exc.reason if isinstance(exc, _WorkerFailure) else _internal_reason(exc)
             summary.problems.append(f"{name}: {reason}; recorded as failed and retried next run")
             log.error("%s: %s", name, reason, extra=ev("patient.internal_error", patient=name, error=reason))
-            log.debug("%s", traceback.format_exc(), extra=ev("patient.traceback", patient=name))
+            if not isinstance(exc, _WorkerFailure):
+                log.debug("%s", traceback.format_exc(), extra=ev("patient.traceback", patient=name))
             self._record(patient, previous, "failed", reason=reason)
 
-    def _patient(self, patient: str, name: str, previous: PatientState | None, summary: Summary) -> None:
-        record, errors = self.source.fetch(patient)
-        for e in errors:
-            summary.problems.append(f"{name}: skipped input {e.source}: {e.message}")
-        summary.skipped_input += len(errors)
-        if record is None:  # e.g. a --patient that is not in the files: like a 404, reported once
+    def _evaluate(self, record: PatientRecord | None, unchanged_hash: str | None) -> Evaluated:
+        """Evaluate one patient and, when it is in scope and its input changed since the last written
+        run, build its transaction. No state, sink or summary is touched: this may run in a worker."""
+        if record is None:
+            return Evaluated(found=False)
+        result = evaluate_record(record, self.mapping, self.profile, None, trigger=self.trigger)
+        a = result.assessment
+        ready = Evaluated(
+            input_hash=self._input_hash(record),
+            in_scope=result.scope.in_scope,
+            classification=a.classification,
+            conclusion=self._conclusion("", a),
+            alerts=[{"code": al.code, "message": al.message} for al in result.response.alerts],
+            extraction_errors=list(result.extraction.errors),
+            material=conclusion_key(a, result.response, result.steps),
+        )
+        if result.scope.in_scope and self.sink is not None and ready.input_hash != unchanged_hash:
+            try:
+                ready.bundle = self._bundle(result)
+            except NotWritableError as exc:
+                ready.not_writable = str(exc)
+        return ready
+
+    def _patient(
+        self, patient: str, name: str, previous: PatientState | None, summary: Summary, ready: Evaluated | None = None
+    ) -> None:
+        if ready is None:  # in this process: fetch, then evaluate
+            record, errors = self.source.fetch(patient)
+            for e in errors:
+                summary.problems.append(f"{name}: skipped input {e.source}: {e.message}")
+            summary.skipped_input += len(errors)
+            unchanged = previous.input_hash if previous and previous.status in ("written", "out_of_scope") else None
+            ready = self._evaluate(record, unchanged)
+        if ready.internal is not None:
+            raise _WorkerFailure(ready.internal)
+        if not ready.found:  # e.g. a --patient that is not in the files: like a 404, reported once
             summary.missing += 1
             summary.problems.append(
                 f"{name}: no resources found for this patient: reported once, then no "
@@ -196,22 +294,24 @@ class SyncJob:
             )
             self._record(patient, previous, "missing", reason="no resources found")
             return
-        result = evaluate_record(record, self.mapping, self.profile, None, trigger=self.trigger)
         summary.evaluated += 1
-        for e in result.extraction.errors:
+        for e in ready.extraction_errors:
             summary.problems.append(f"{name}: skipped {e.resource or e.source}: {e.message}")
-        summary.skipped_input += len(result.extraction.errors)
-        a = result.assessment
-        summary.screening.add(result.scope, a.classification)
-        input_hash = self._input_hash(record)
+        summary.skipped_input += len(ready.extraction_errors)
+        assert ready.classification is not None  # noqa: S101 - set for a found record
+        # ScreeningCounts.add, from the scope's in_scope
+        (summary.screening.in_scope if ready.in_scope else summary.screening.out_of_scope)[
+            ready.classification.value
+        ] += 1
+        input_hash = ready.input_hash
         if previous and previous.input_hash == input_hash and previous.status in ("written", "out_of_scope"):
             if previous.status == "written":
-                self._conclude(name, result, summary)
+                self._conclude(name, ready, summary)
                 summary.unchanged += 1
             else:
                 summary.out_of_scope += 1
             return
-        if not result.scope.in_scope:
+        if not ready.in_scope:
             summary.out_of_scope += 1
             self._withdraw(
                 patient,
@@ -222,24 +322,23 @@ class SyncJob:
             )
             self._record(patient, previous, "out_of_scope", input_hash=input_hash)
             return
-        self._conclude(name, result, summary)
+        self._conclude(name, ready, summary)
         if self.sink is None:
             return
-        try:
-            bundle = self._bundle(result)
-        except NotWritableError as exc:
+        if ready.not_writable is not None:
             summary.failed += 1
-            summary.problems.append(f"{name}: {exc}")
-            self._record(patient, previous, "failed", reason=str(exc))
+            summary.problems.append(f"{name}: {ready.not_writable}")
+            self._record(patient, previous, "failed", reason=ready.not_writable)
             return
-        self._write(patient, name, previous, result, bundle, input_hash, summary)
+        if ready.bundle is None:  # cannot happen: built wherever the state said the input changed
+            raise _WorkerFailure("internal error: no transaction was built for a changed patient")
+        self._write(patient, name, previous, ready, ready.bundle, input_hash, summary)
 
-    def _conclude(self, name: str, result: PatientResult, summary: Summary) -> None:
+    def _conclude(self, name: str, ready: Evaluated, summary: Summary) -> None:
         """An in-scope patient's line in the summary, with its response alerts."""
         summary.in_scope += 1
-        alerts = [{"code": al.code, "message": al.message} for al in result.response.alerts]
-        summary.alerts += len(alerts)
-        summary.conclusions.append({**self._conclusion(name, result.assessment), "alerts": alerts})
+        summary.alerts += len(ready.alerts)
+        summary.conclusions.append({**ready.conclusion, "patient": name, "alerts": ready.alerts})
 
     def _bundle(self, result: PatientResult) -> dict[str, Any]:
         ctx = WriteContext(
@@ -252,13 +351,13 @@ class SyncJob:
         patient: str,
         name: str,
         previous: PatientState | None,
-        result: PatientResult,
+        ready: Evaluated,
         bundle: dict[str, Any],
         input_hash: str,
         summary: Summary,
     ) -> None:
         assert self.sink is not None  # noqa: S101 - narrows the type; callers return early without a sink
-        material = conclusion_key(result.assessment, result.response, result.steps)
+        material = ready.material
         subject_key = _subject_key(bundle)
         for attempt in (1, 2):
             view = self.sink.existing(patient, subject_key)
@@ -292,12 +391,12 @@ class SyncJob:
             name,
             verb,
             len(plan.bundle["entry"]),
-            result.assessment.classification.value,
+            ready.conclusion["classification"],
             extra=ev(
                 "patient.would_write" if self.dry_run else "patient.written",
                 patient=name,
                 resources=len(plan.bundle["entry"]),
-                classification=result.assessment.classification.value,
+                classification=ready.conclusion["classification"],
             ),
         )
 

@@ -29,6 +29,7 @@ from ..fhir.capabilities import Capabilities, parse_capabilities
 from ..fhir.client import FhirClient
 from ..fhir.http import Deadlines
 from ..mapping.rules import load_mapping
+from ..parallel import available_cores
 from . import events
 from .config import SyncSettings, parse_duration
 from .events import ev
@@ -211,6 +212,7 @@ def make_job(
         language=s.language,
         pseudonym_key=store.pseudonym_key(s.pseudonym_key_file, os.environ.get("POEMS_FHIR_PSEUDONYM_KEY")),
         retry_missing=s.retry_missing,
+        workers=s.workers or available_cores(),
         stop_requested=(lambda: stop() or client.transport.run_deadline_passed()) if client else stop,
         progress=progress,
         request_stats=stats,

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigError, FatalNetworkError
 from ..fhir.capabilities import Capabilities
@@ -26,6 +26,9 @@ from ..fhir.read import (
     subject_of,
 )
 from ..mapping.rules import CompiledMapping
+
+if TYPE_CHECKING:
+    from ..fhir.spool import PatientSource
 
 log = logging.getLogger("poems_fhir.sync")
 
@@ -254,3 +257,7 @@ class FileSource:
 
     def close(self) -> None:
         self._read.close()
+
+    def patient_source(self) -> PatientSource:
+        """The spooled records as a PatientSource, for the job's worker processes (--workers)."""
+        return self._read

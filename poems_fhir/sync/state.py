@@ -311,6 +311,15 @@ class StateStore:
         ).fetchone()
         return PatientState(row[0], json.loads(row[1]), row[2], row[3], row[4]) if row else None
 
+    def unchanged_hashes(self, server: str) -> dict[str, str]:
+        """Input hash per patient whose last outcome stands while the input is unchanged (written or
+        out of scope): what a run's workers need to know before evaluating ahead of the writer."""
+        rows = self.db.execute(
+            "SELECT patient, input_hash FROM patient WHERE server = ? AND status IN ('written', 'out_of_scope')",
+            (server,),
+        ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
     def record_patient(
         self,
         server: str,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,14 @@ from poems_fhir.sync.state import StateStore
 from tests.conftest import SAMPLES
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.timezone.utc)
+WORKERS = 1
+
+
+@pytest.fixture(autouse=True, params=[1, 2], ids=["workers-1", "workers-2"])
+def workers(request, monkeypatch) -> int:
+    """Every file-mode test runs in this process and with two worker processes evaluating ahead."""
+    monkeypatch.setattr(sys.modules[__name__], "WORKERS", request.param)
+    return request.param
 
 
 @pytest.fixture
@@ -45,6 +54,7 @@ class RecordingSink(DirSink):
 def job(data: Path, store: StateStore, sink, **kw) -> SyncJob:
     from poems_fhir.mapping.rules import load_mapping
 
+    kw.setdefault("workers", WORKERS)
     return SyncJob(
         source=FileSource([data]),
         sink=sink,
