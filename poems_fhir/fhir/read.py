@@ -481,6 +481,11 @@ def _group_by_patient(
 ) -> list[PatientRecord]:
     groups: dict[str, list[Raw]] = {}
     patients: dict[str, dict[str, Any]] = {}
+    # Every Patient first: a conditional or fullUrl subject may name a Patient read after it (a bulk
+    # export's files come in any order, e.g. Observation.ndjson before Patient.ndjson).
+    for raw in raws:
+        if raw.data["resourceType"] == "Patient" and raw.ref:
+            patients[raw.ref] = raw.data
     for raw in raws:
         data = raw.data
         if data["resourceType"] == "Patient":

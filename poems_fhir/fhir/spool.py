@@ -570,14 +570,19 @@ class _Spooler:
 
     def _group_the_rest(self) -> None:
         """read._group_by_patient for Patients and every resource whose subject is not plainly
-        'Patient/<id>': in read_paths' order, since whether a urn:uuid or conditional subject
-        names a Patient depends on the Patients grouped before it."""
+        'Patient/<id>': in read_paths' order (a conditional subject takes the first Patient whose
+        identifier matches, in reading order)."""
         conn = self.conn
         errors = self.errors
         patients = self.source._patient_rows
         identifiers: dict[str, list[Any]] = {}
         assign: list[tuple[int, str]] = []
         index = _StoreIndex(self.source)  # the source reads through the building connection for now
+        # every Patient first, as read._group_by_patient: a subject may name a Patient read after it
+        for seq, key in conn.execute(
+            "SELECT seq, key FROM res WHERE patient IS NULL AND rtype = 'Patient' AND key IS NOT NULL ORDER BY kind, pos"
+        ):
+            patients[key] = seq
         rows = conn.execute("SELECT seq, key, rtype, subject, origin FROM res WHERE patient IS NULL ORDER BY kind, pos")
         for seq, key, rtype, subject, origin in rows:
             if rtype == "Patient":
@@ -617,7 +622,7 @@ class _Spooler:
         conn.execute("UPDATE res SET patient = a.patient FROM assign AS a WHERE a.seq = res.seq")
 
     def _resolve_conditional(self, ref: str, patients: dict[str, int], identifiers: dict[str, list[Any]]) -> str | None:
-        """read._resolve_conditional against the Patients grouped so far (identifiers read once)."""
+        """read._resolve_conditional against the Patients of the input (identifiers read once)."""
         m = re.match(r"Patient\?identifier=(?:(.*)\|)?(.+)$", ref)
         if not m:
             return None

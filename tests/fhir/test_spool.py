@@ -114,6 +114,30 @@ def _bundle(*entries: dict[str, Any], btype: str = "transaction") -> str:
     return json.dumps({"resourceType": "Bundle", "type": btype, "entry": list(entries)})
 
 
+def test_a_subject_may_name_a_patient_read_after_it(tmp_path: Path) -> None:
+    # bulk exports come one file per type, and Observation.ndjson sorts before Patient.ndjson
+    (tmp_path / "Observation.ndjson").write_bytes(
+        _lines(_obs("o1", "Patient?identifier=urn:mrn|42"), _obs("o2", "Patient?identifier=43"))
+    )
+    (tmp_path / "Patient.ndjson").write_bytes(
+        _lines(
+            _patient("p", identifier=[{"system": "urn:mrn", "value": "42"}]),
+            _patient("q", identifier=[{"system": "urn:other", "value": "43"}]),
+        )
+    )
+    (tmp_path / "z.json").write_text(
+        _bundle(
+            {"fullUrl": "urn:uuid:o3", "resource": _obs(None, "urn:uuid:anon")},  # before its Patient
+            {"fullUrl": "urn:uuid:anon", "resource": {"resourceType": "Patient"}},
+        )
+    )
+    read = read_paths([tmp_path])
+    assert read.errors == []
+    grouped = {r.patient: sorted(str(raw.data.get("id")) for raw in r.resources) for r in read.records}
+    assert grouped == {"Patient/p": ["o1"], "Patient/q": ["o2"], "urn:uuid:anon": ["None"]}
+    assert_same_as_read_paths([tmp_path])
+
+
 def test_every_reading_rule_holds_on_hostile_input(tmp_path: Path) -> None:
     stamp = {"meta": {"lastUpdated": "2019-03-01T00:00:00Z"}}
     older = {"meta": {"lastUpdated": "2019-01-01T00:00:00Z"}}
