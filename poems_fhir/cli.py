@@ -81,8 +81,11 @@ def _json(doc: Any) -> str:
     refuses those - but possibly from arithmetic on extreme values) becomes null. Written by orjson
     (C speed) where its text is byte-identical to json.dumps(indent=2), by the json module otherwise."""
     fast = _fast_json(doc)
-    if fast is not None:
-        return fast
+    return fast if fast is not None else _module_json(doc)
+
+
+def _module_json(doc: Any) -> str:
+    """_json by the json module alone: the text that the orjson path must reproduce byte for byte."""
 
     def clean(node: Any) -> Any:
         if isinstance(node, float) and not math.isfinite(node):

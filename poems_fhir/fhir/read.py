@@ -238,11 +238,7 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
             try:
                 line = chunk.decode("utf-8")
             except UnicodeDecodeError as exc:
-                errors.append(
-                    SourceError(
-                        f"{name}:{lineno}", f"not UTF-8 (byte 0x{chunk[exc.start]:02x} at column {exc.start + 1})"
-                    )
-                )
+                errors.append(not_utf8_line(f"{name}:{lineno}", chunk, exc))
                 continue
             if _irrelevant_line(line):
                 continue
@@ -273,6 +269,11 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
         errors.append(SourceError(name, f"not JSON{hint}: {exc}"))
         return
     yield from _unpack(parsed, name, errors, _may_be_deep(text))
+
+
+def not_utf8_line(where: str, chunk: bytes, exc: UnicodeDecodeError) -> SourceError:
+    """The report of an NDJSON line that is not UTF-8: the first bad byte and its column."""
+    return SourceError(where, f"not UTF-8 (byte 0x{chunk[exc.start]:02x} at column {exc.start + 1})")
 
 
 def _may_be_deep(text: str) -> bool:

@@ -48,6 +48,7 @@ from .read import (
     _decode,
     _irrelevant_line,
     _loads,
+    not_utf8_line,
     _may_be_deep,
     _newer,
     _stamp,
@@ -213,11 +214,7 @@ def _ndjson_lines(
             try:
                 line = chunk.decode("utf-8")
             except UnicodeDecodeError as exc:
-                errors.append(
-                    SourceError(
-                        f"{name}:{lineno}", f"not UTF-8 (byte 0x{chunk[exc.start]:02x} at column {exc.start + 1})"
-                    )
-                )
+                errors.append(not_utf8_line(f"{name}:{lineno}", chunk, exc))
                 continue
             if _irrelevant_line(line):
                 continue
