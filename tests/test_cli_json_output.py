@@ -72,3 +72,20 @@ def test_the_evaluate_output_is_byte_identical(monkeypatch: pytest.MonkeyPatch, 
     fast = _evaluate(monkeypatch, True, *paths)
     assert fast == _evaluate(monkeypatch, False, *paths)
     assert json.loads(fast)["patients"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(blob=st.binary(max_size=40) | st.text(alphabet="0.e-1x ", max_size=30).map(str.encode))
+def test_the_fast_small_float_check_finds_what_the_regex_finds(blob: bytes) -> None:
+    import re
+
+    assert cli._orjson_differs(blob) == bool(re.search(rb"0\.0000|[0-9]e-", blob))
+
+
+@settings(max_examples=200, deadline=None)
+@given(doc=_DOCS)
+def test_indenting_keeps_every_value_even_with_unicode_line_separators(doc: Any) -> None:
+    text = cli._json({"text": ["a\u2028b\x85c\u2029d", doc]})
+    shifted = cli._indented(text)
+    assert all(line.startswith("    ") for line in shifted.split("\n"))
+    assert json.loads(shifted) == json.loads(text)  # _json writes no NaN: equality holds

@@ -14,7 +14,7 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,8 +50,28 @@ RELEVANT_TYPES = frozenset(
     }
 )
 _SUBJECT_FIELDS = ("subject", "patient")
+#: what a resource the mapping cannot use keeps (``prune``): its identity, version and patient, so
+#: that grouping, duplicates and later versions work exactly as for any other resource
+_IDENTITY_FIELDS = ("resourceType", "id", "meta", "identifier", *_SUBJECT_FIELDS)
+#: ``prune(data)``: True when the mapping can read nothing from this raw Observation
+#: (mapping.extract.observation_cannot_matter with the run's mapping); None keeps everything
+Prune = Callable[[dict[str, Any]], bool]
 #: identifiers of what poems-fhir writes: never read back as clinical input
 OWN_IDENTIFIER_PREFIX = "https://poems-fhir.org/fhir/identifier/"
+
+
+def identity_only(data: dict[str, Any]) -> dict[str, Any]:
+    """The resource reduced to what reading needs of it (``_IDENTITY_FIELDS``)."""
+    return {k: data[k] for k in _IDENTITY_FIELDS if k in data}
+
+
+def pruned(data: dict[str, Any], prune: Prune | None) -> dict[str, Any] | None:
+    """``identity_only(data)`` for an Observation ``prune`` says the mapping cannot use, else None.
+    Its other elements are then never validated (the boundary's rule: what is not read is not
+    checked), stored or extracted: most of a hospital's Observations are vitals no rule knows."""
+    if prune is None or data.get("resourceType") != "Observation" or not prune(data):
+        return None
+    return identity_only(data)
 
 
 def is_own_output(data: dict[str, Any]) -> bool:
@@ -104,6 +124,8 @@ class Raw:
     origin: str
     #: "Type/id", or the entry's fullUrl for a resource without id (transaction bundles)
     ref: str | None = None
+    #: reduced to its identity (``pruned``): it takes part in grouping and versions, not in a record
+    stub: bool = False
 
 
 @dataclass
@@ -352,14 +374,16 @@ def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return la >= lb
 
 
-def read_paths(paths: Iterable[str | Path], max_per_patient: int = MAX_RESOURCES_PER_PATIENT) -> ReadResult:
-    """Read all inputs and group the relevant resources by patient."""
+def read_paths(
+    paths: Iterable[str | Path], max_per_patient: int = MAX_RESOURCES_PER_PATIENT, prune: Prune | None = None
+) -> ReadResult:
+    """Read all inputs and group the relevant resources by patient (``prune``: see :func:`pruned`)."""
     # Parsed JSON is acyclic; keeping 100k+ dicts alive makes the cyclic GC rescan them over
     # and over (measured: 4x slower reads). Pause it while reading.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _read_paths(paths, max_per_patient)
+        return _read_paths(paths, max_per_patient, prune)
     finally:
         if enabled:
             gc.enable()
@@ -368,8 +392,9 @@ def read_paths(paths: Iterable[str | Path], max_per_patient: int = MAX_RESOURCES
 class _Collector:
     """Validates each resource at the boundary and indexes it; refusals and id clashes are reported."""
 
-    def __init__(self, errors: list[SourceError]) -> None:
+    def __init__(self, errors: list[SourceError], prune: Prune | None = None) -> None:
         self.errors = errors
+        self.prune = prune
         self.index = ResourceIndex()
         self.anonymous: list[Raw] = []  # without id: cannot be deduplicated or referenced
         #: same Type/id, different content, another patient: each kept for its own patient
@@ -388,6 +413,8 @@ class _Collector:
             return
         rid = data.get("id")
         ref = f"{rtype}/{rid}" if isinstance(rid, str) and rid else None
+        stub = pruned(data, self.prune)
+        data = stub or data
         try:
             validate(data, check_depth=deep)
         except Invalid as exc:
@@ -398,11 +425,11 @@ class _Collector:
             return
         key = ref or full_url  # transaction bundles (Synthea) may carry only a urn:uuid fullUrl
         if key is None:
-            self.anonymous.append(Raw(data, origin))
+            self.anonymous.append(Raw(data, origin, stub=stub is not None))
             return
         if full_url:
             self.index.by_full_url[full_url] = key
-        raw = Raw(data, origin, key)
+        raw = Raw(data, origin, key, stub is not None)
         existing = self.index.by_key.get(key)
         if existing is None:
             self.index.by_key[key] = raw
@@ -440,9 +467,9 @@ def _stamp(data: dict[str, Any]) -> str:
     return str((data.get("meta") or {}).get("lastUpdated") or "")
 
 
-def _read_paths(paths: Iterable[str | Path], max_per_patient: int) -> ReadResult:
+def _read_paths(paths: Iterable[str | Path], max_per_patient: int, prune: Prune | None) -> ReadResult:
     errors: list[SourceError] = []
-    collector = _Collector(errors)
+    collector = _Collector(errors, prune)
     files = resources = 0
     for path in iter_input_files(paths):
         files += 1
@@ -534,7 +561,8 @@ def _group_by_patient(
                 )
             )
             continue
-        records.append(PatientRecord(patient=p, resources=rs, index=index, patient_resource=patients.get(p)))
+        kept = [r for r in rs if not r.stub]  # a stub counted towards the limit: it was read
+        records.append(PatientRecord(patient=p, resources=kept, index=index, patient_resource=patients.get(p)))
     return records
 
 

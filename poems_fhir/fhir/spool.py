@@ -40,6 +40,7 @@ from .read import (
     _TYPE_NAME,
     MAX_RESOURCES_PER_PATIENT,
     RELEVANT_TYPES,
+    Prune,
     InputError,
     PatientRecord,
     Raw,
@@ -56,6 +57,7 @@ from .read import (
     is_own_output,
     iter_input_files,
     printable_path,
+    pruned,
     subject_of,
 )
 
@@ -197,10 +199,11 @@ def _bundle_file(
 
 
 def _ndjson_lines(
-    f: IO[bytes], name: str, errors: list[SourceError]
+    f: IO[bytes], name: str, errors: list[SourceError], first_line: int = 1
 ) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
-    # NDJSON separates records by "\n" only (binary line iteration splits on b"\n" alone)
-    for lineno, chunk in enumerate(f, 1):
+    # NDJSON separates records by "\n" only (binary line iteration splits on b"\n" alone);
+    # ``first_line``: where a byte range of the file starts (spool_parallel)
+    for lineno, chunk in enumerate(f, first_line):
         if lineno == 1 and chunk.startswith(b"\xef\xbb\xbf"):
             chunk = chunk[3:]
         if chunk.endswith(b"\n"):
@@ -251,7 +254,8 @@ CREATE TABLE res(
     origin TEXT NOT NULL,
     nerr INTEGER NOT NULL,    -- errors reported before this resource (to place its duplicate error)
     patient TEXT,             -- the group ("Patient/<id>", ...) once known
-    data BLOB NOT NULL        -- the resource after the boundary, as JSON
+    data BLOB NOT NULL,       -- the resource after the boundary, as JSON
+    stub INTEGER NOT NULL     -- 1: reduced to its identity (read.pruned), not part of a record
 );
 CREATE TABLE urls(url TEXT PRIMARY KEY, key TEXT NOT NULL);
 CREATE TABLE changes(seq INTEGER PRIMARY KEY, action INTEGER NOT NULL, pos INTEGER);
@@ -277,6 +281,7 @@ class SpoolSource:
     def __init__(self, db_path: str, cleanup: weakref.finalize | None) -> None:
         self.db_path = db_path
         self.files = self.resources = self.skipped_types = 0
+        self.readers = 1  # processes that read the input (fhir/spool_parallel.py)
         self.errors: list[SourceError] = []
         self._cleanup = cleanup
         self._conn: sqlite3.Connection | None = None
@@ -298,7 +303,7 @@ class SpoolSource:
         index = _StoreIndex(self)
         resources = []
         for key, origin, kind, blob in conn.execute(
-            "SELECT key, origin, kind, data FROM res WHERE patient = ? ORDER BY kind, pos", (patient,)
+            "SELECT key, origin, kind, data FROM res WHERE patient = ? AND NOT stub ORDER BY kind, pos", (patient,)
         ):
             raw = Raw(_load(blob), origin, key)
             resources.append(raw)
@@ -391,9 +396,10 @@ class _StoreIndex(ResourceIndex):
 class _Spooler:
     """read._Collector + read._group_by_patient, with the resources on disk."""
 
-    def __init__(self, conn: sqlite3.Connection, source: SpoolSource) -> None:
+    def __init__(self, conn: sqlite3.Connection, source: SpoolSource, prune: Prune | None = None) -> None:
         self.conn = conn
         self.source = source
+        self.prune = prune
         self.errors = source.errors
         self.seq = 0
         self.rows: list[tuple[Any, ...]] = []
@@ -412,6 +418,8 @@ class _Spooler:
             return
         rid = data.get("id")
         ref = f"{rtype}/{rid}" if isinstance(rid, str) and rid else None
+        stub = pruned(data, self.prune)
+        data = stub or data
         try:
             validate(data, check_depth=deep)
         except Invalid as exc:
@@ -436,13 +444,14 @@ class _Spooler:
         seq = self.seq
         self.seq += 1
         kind = _KIND_KEYED if key is not None else _KIND_ANONYMOUS
-        self.rows.append((seq, kind, seq, key, rtype, subject, origin, len(self.errors), patient, _dump(data)))
+        row = (seq, kind, seq, key, rtype, subject, origin, len(self.errors), patient, _dump(data), stub is not None)
+        self.rows.append(row)
         if len(self.rows) >= _BATCH:
             self.flush()
 
     def flush(self) -> None:
         if self.rows:
-            self.conn.executemany("INSERT INTO res VALUES (?,?,?,?,?,?,?,?,?,?)", self.rows)
+            self.conn.executemany("INSERT INTO res VALUES (?,?,?,?,?,?,?,?,?,?,?)", self.rows)
             self.rows = []
         if self.urls:
             self.conn.executemany("INSERT OR REPLACE INTO urls VALUES (?, ?)", self.urls)  # the last fullUrl wins
@@ -633,29 +642,39 @@ class _Spooler:
         return None
 
 
+def configure(conn: sqlite3.Connection) -> None:
+    """A new spool (or shard) file: no journal, no fsync (a crash loses a temporary file only)."""
+    for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -32768", "temp_store = FILE"):
+        conn.execute(f"PRAGMA {pragma}")
+    conn.executescript(_SCHEMA)
+
+
 def open_paths(
     paths: Iterable[str | Path],
     max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
     workdir: str | Path | None = None,
+    prune: Prune | None = None,
+    workers: int = 1,
 ) -> SpoolSource:
     """Read PATHS into a spool in a new temporary folder (under ``workdir``, else the system's
     temporary folder) and group by patient. The same patients, records and errors as
-    ``read_paths``; the folder is removed on ``close()`` (or at exit)."""
+    ``read_paths`` with the same ``prune``; the folder is removed on ``close()`` (or at exit).
+    ``workers`` > 1: the files are read by that many forked processes (fhir/spool_parallel.py)."""
+    paths = list(paths)  # planned, then maybe read again with one process
     folder = tempfile.mkdtemp(prefix="poems-fhir-spool-", dir=workdir)
     source = SpoolSource(os.path.join(folder, "spool.sqlite"), None)
     source._cleanup = weakref.finalize(source, _Cleanup(folder))  # also at exit, if never closed
     try:
         conn = sqlite3.connect(source.db_path, check_same_thread=False)
         source._conn = conn  # grouping looks fullUrls and Patients up through it
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -32768", "temp_store = FILE"):
-            conn.execute(f"PRAGMA {pragma}")
-        conn.executescript(_SCHEMA)
-        spooler = _Spooler(conn, source)
-        for path in iter_input_files(paths):
-            source.files += 1
-            for data, origin, full_url, deep in iter_file(path, source.errors):
-                source.resources += 1
-                spooler.add(data, origin, full_url, deep)
+        configure(conn)
+        spooler = _Spooler(conn, source, prune)
+        if not _read_in_parallel(spooler, paths, folder, workers, prune):
+            for path in iter_input_files(paths):
+                source.files += 1
+                for data, origin, full_url, deep in iter_file(path, source.errors):
+                    source.resources += 1
+                    spooler.add(data, origin, full_url, deep)
         if source.files == 0:
             raise InputError("no .json or .ndjson files found in the given paths")
         spooler.finish(max_per_patient)
@@ -668,9 +687,36 @@ def open_paths(
         "spooled %s resources of %s files",
         source.resources,
         source.files,
-        extra=ev("input.spooled", resources=source.resources, files=source.files, patients=len(source._patients)),
+        extra=ev(
+            "input.spooled",
+            resources=source.resources,
+            files=source.files,
+            patients=len(source._patients),
+            processes=source.readers,
+        ),
     )
     return source
+
+
+def _read_in_parallel(
+    spooler: _Spooler, paths: Iterable[str | Path], folder: str, workers: int, prune: Prune | None
+) -> bool:
+    """fhir/spool_parallel.py when it can help (several processes, forked, several units)."""
+    if workers <= 1:
+        return False
+    from ..parallel import fork_available
+    from .spool_parallel import plan, spool_in_parallel
+
+    if not fork_available():
+        return False
+    units, files = plan(paths)
+    if len(units) < 2:
+        return False
+    readers = min(workers, len(units))
+    if not spool_in_parallel(spooler, units, folder, readers, prune):
+        return False
+    spooler.source.files, spooler.source.readers = files, readers
+    return True
 
 
 def iter_records(source: PatientSource, wanted: Iterable[str] | None = None) -> Iterator[PatientRecord]:

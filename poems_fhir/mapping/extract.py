@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -269,6 +271,62 @@ def _text_fallback(
         if len(hits) == 1:
             return hits[0], text.strip()
     return None
+
+
+def observation_pruner(mapping: CompiledMapping) -> Callable[[dict[str, Any]], bool]:
+    """The ``prune`` of fhir.read/fhir.spool for this mapping (evaluation; never `mappings coverage`,
+    which must see the codes no rule knows)."""
+    return functools.partial(observation_cannot_matter, mapping=mapping)
+
+
+def observation_cannot_matter(data: dict[str, Any], mapping: CompiledMapping) -> bool:
+    """Whether :func:`_observation` would read nothing from this raw Observation, decided before the
+    boundary check: vitals and panels that no rule knows are most of a hospital's Observations, and
+    the reader then keeps only their identity (``read.identity_only``) instead of validating,
+    storing and extracting them (issue #11). Conservative: a code a rule knows, any text the text
+    engine or the display fallback could read, or an element of an unexpected shape -> False (the
+    boundary then checks and reports it as for any resource)."""
+    if "valueString" in data or "note" in data or "contained" in data:
+        return False  # _observation_text reads these; contained resources may be referenced
+    parts: list[Any] = [data]
+    components = data.get("component")
+    if components is not None:
+        if not isinstance(components, list):
+            return False
+        parts += components
+    for part in parts:
+        if not isinstance(part, dict):
+            return False
+        concept = part.get("code")
+        if concept is None:
+            continue
+        if not isinstance(concept, dict):
+            return False
+        text = concept.get("text")
+        if text is not None and not isinstance(text, str):
+            return False
+        coding = concept.get("coding")
+        if coding is not None and not isinstance(coding, list):
+            return False
+        standard = coded = display = False
+        for c in coding or ():
+            if not isinstance(c, dict):
+                return False
+            system, code = c.get("system"), c.get("code")
+            if not (system is None or isinstance(system, str)) or not (code is None or isinstance(code, str)):
+                return False
+            if not (c.get("display") is None or isinstance(c["display"], str)):
+                return False
+            if mapping.rules_for(system, code):
+                return False
+            standard = standard or system in _STANDARD_SYSTEMS
+            coded = coded or bool(system and code)
+            display = display or "display" in c
+        if (text is not None or display) and not standard:
+            return False  # _text_fallback matches code.text and displays of local codes
+        if part is data and text is not None and not coded:
+            return False  # _observation_text reads the code.text of an uncoded Observation
+    return True
 
 
 def _observation_text(raw: Raw, mapping: CompiledMapping, out: Extraction) -> None:

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..fhir.bulk import BulkExporter, ExportRequest, ExportResult
-from ..fhir.read import PatientRecord, SourceError
+from ..fhir.read import PatientRecord, Prune, SourceError
+from ..mapping.extract import observation_pruner
+from ..parallel import available_cores
 from .sources import Cohort, FileSource, ServerSource, _patient_ref
 
 
@@ -29,6 +31,8 @@ class BulkSource:
     patients: list[str] = field(default_factory=list)
     name: str = "bulk"
     result: ExportResult | None = None
+    prune: Prune | None = None  # FileSource.prune
+    workers: int = 1  # FileSource.workers
     read_errors: list[SourceError] = field(default_factory=list)
 
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
@@ -36,7 +40,11 @@ class BulkSource:
         result = self.exporter.run(self.request)  # resumes an unfinished export of this folder
         self.result = result
         # an incremental export with no changes has no files: nobody to look at
-        self._files: Any = FileSource([result.data_dir], patients=list(self.patients)) if result.files else None
+        self._files: Any = (
+            FileSource([result.data_dir], patients=list(self.patients), prune=self.prune, workers=self.workers)
+            if result.files
+            else None
+        )
         self.read_errors = list(self._files.read_errors if self._files else []) + [
             SourceError(f"export error {text.split(': ', 1)[0]}", text.split(": ", 1)[-1]) for text in result.errors
         ]
@@ -81,4 +89,11 @@ def bulk_source(settings: Any, client: Any, mapping: Any, server: ServerSource, 
     )
     filters = type_filters(_codes_by_type(mapping)) if settings.bulk_type_filter else []
     request = ExportRequest.of(settings.bulk, type_filters=filters)
-    return BulkSource(exporter, request, server=server, patients=list(settings.patient))
+    return BulkSource(
+        exporter,
+        request,
+        server=server,
+        patients=list(settings.patient),
+        prune=observation_pruner(mapping),
+        workers=settings.workers or available_cores(),
+    )

@@ -28,6 +28,7 @@ from ..fhir.auth import (
 from ..fhir.capabilities import Capabilities, parse_capabilities
 from ..fhir.client import FhirClient
 from ..fhir.http import Deadlines
+from ..mapping.extract import observation_pruner
 from ..mapping.rules import load_mapping
 from ..parallel import available_cores
 from . import events
@@ -193,7 +194,12 @@ def make_job(
             sink = sink if s.dry_run or not s.out else DirSink(s.out)  # --out: transaction bundles to files
         server_key = client.base_url
     else:
-        source = FileSource(list(s.source), patients=list(s.patient))
+        source = FileSource(
+            list(s.source),
+            patients=list(s.patient),
+            prune=observation_pruner(mapping),
+            workers=s.workers or available_cores(),
+        )
         sink = DirSink(s.dry_run or s.out)  # type: ignore[arg-type]
         server_key = "files:" + ",".join(str(p.resolve()) for p in s.source)
     stats = (lambda: (client.stats.requests, client.stats.retries)) if client else (lambda: (0, 0))

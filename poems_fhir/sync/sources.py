@@ -20,6 +20,7 @@ from ..fhir.client import FhirClient
 from ..fhir.spool import open_paths
 from ..fhir.read import (
     PatientRecord,
+    Prune,
     SourceError,
     is_own_output,
     records_from_resources,
@@ -241,10 +242,12 @@ class FileSource:
     paths: list[Path]
     patients: list[str] = field(default_factory=list)
     name: str = "files"
+    prune: Prune | None = None  # Observations the mapping cannot use keep only their identity
+    workers: int = 1  # processes that read the files (fhir/spool_parallel.py)
 
     def __post_init__(self) -> None:
         # a spool on disk (fhir/spool.py): records are built one patient at a time in fetch()
-        self._read = open_paths(self.paths)
+        self._read = open_paths(self.paths, prune=self.prune, workers=self.workers)
         self.read_errors = list(self._read.errors)
 
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:

@@ -4,19 +4,22 @@ And it holds one patient at a time: memory does not grow with the input."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
 import sys
 import tracemalloc
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from poems_fhir.fhir.read import InputError, PatientRecord, read_paths
+from poems_fhir.fhir import spool_parallel
+from poems_fhir.fhir.read import InputError, PatientRecord, iter_input_files, read_paths
 from poems_fhir.fhir.spool import SpoolSource, iter_records, open_paths
 from tests.conftest import SAMPLES
 
@@ -49,16 +52,32 @@ def _snapshot(record: PatientRecord) -> tuple[Any, ...]:
 
 
 def assert_same_as_read_paths(paths: list[Path], **kw: Any) -> SpoolSource:
+    """The spool reads what read_paths reads - with one process, and with two (fhir/spool_parallel.py,
+    its units made small enough that every NDJSON file of the input is cut into several)."""
     expected = read_paths(paths, **kw)
-    with open_paths(paths, **kw) as source:
-        assert source.patients() == [r.patient for r in expected.records]
-        # repr: also the order of elements and int/float, and NaN (which is not equal to itself)
-        got = [repr(_snapshot(r)) for r in iter_records(source)]
-        assert got == [repr(_snapshot(r)) for r in expected.records]
-        assert repr(source.errors) == repr(expected.errors)
-        counts = (source.files, source.resources, source.skipped_types)
-        assert counts == (expected.files, expected.resources, expected.skipped_types)
+    want = [repr(_snapshot(r)) for r in expected.records]
+    size = sum(f.stat().st_size for f in iter_input_files(paths) if f.is_file())
+    for workers, unit_bytes in ((1, spool_parallel.UNIT_BYTES), (2, max(64, size // 6))):
+        with _units_of(unit_bytes), open_paths(paths, workers=workers, **kw) as source:
+            assert source.patients() == [r.patient for r in expected.records]
+            # repr: also the order of elements and int/float, and NaN (which is not equal to itself)
+            got = [repr(_snapshot(r)) for r in iter_records(source)]
+            assert got == want
+            assert repr(source.errors) == repr(expected.errors)
+            counts = (source.files, source.resources, source.skipped_types)
+            assert counts == (expected.files, expected.resources, expected.skipped_types)
+            if workers == 2:  # read by two processes whenever the input has two units
+                assert source.readers == min(2, len(spool_parallel.plan(paths)[0]))
     return source
+
+
+@contextlib.contextmanager
+def _units_of(unit_bytes: int) -> Iterator[None]:
+    saved, spool_parallel.UNIT_BYTES = spool_parallel.UNIT_BYTES, unit_bytes
+    try:
+        yield
+    finally:
+        spool_parallel.UNIT_BYTES = saved
 
 
 @pytest.mark.parametrize(
@@ -245,6 +264,8 @@ def _resource(draw: st.DrawFn) -> dict[str, Any]:
             r["identifier"] = [{"system": "s", "value": draw(st.sampled_from(["1", "2"]))}]
     elif draw(st.integers(0, 3)):
         r["subject"] = {"reference": draw(_SUBJECTS)}
+    if kind == "Observation" and draw(st.booleans()):  # a code a rule knows, or one it does not (prune)
+        r["code"] = {"coding": [{"system": "http://loinc.org", "code": draw(st.sampled_from(["75628-8", "8867-4"]))}]}
     stamp = draw(_STAMPS)
     if stamp:
         r["meta"] = {"lastUpdated": stamp}

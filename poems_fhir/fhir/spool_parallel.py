@@ -1,0 +1,197 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Read the input into the spool with several processes (issue #11, ``--workers N``).
+
+With one process, reading is half of `evaluate`'s time and the evaluation workers would wait for it.
+Here the input is cut into *units* in reading order: a Bundle file whole, an NDJSON file in byte
+ranges of about 16 MB that end at a line break (so that one big ``Observation.ndjson`` keeps every
+core busy), numbered from the line where the range starts. Each unit is read by a forked process
+into its own SQLite shard with the serial reader's own code (``spool._ndjson_lines`` and
+``spool._Spooler.add``). The parent appends the shards to the spool in unit order - the sequence
+number of every resource, and the count of errors before it, shifted by what the earlier shards
+hold - and then groups as the serial reader does (``_Spooler.finish``). The spool, and so every
+record and every error, is the one a single process reads; the tests compare them.
+
+A unit whose process dies (killed, out of memory) breaks the pool: the shards are dropped and the
+input is read again by one process, with a warning. Nothing waits on a dead process.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import multiprocessing
+import os
+import sqlite3
+import stat
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..sync.events import ev
+from .read import Prune, SourceError, iter_input_files, printable_path
+from .spool import _NDJSON, SpoolSource, _ndjson_lines, _Spooler, configure, iter_file
+
+log = logging.getLogger(__name__)
+
+#: bytes per NDJSON unit: large enough that a unit's fixed cost (a process task, a shard file) is
+#: small, small enough that two cores share even a single big file evenly
+UNIT_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One piece of the input, read by one process: a whole file (``end`` None) or a byte range
+    of an NDJSON file whose first line is line ``first_line`` of the file."""
+
+    path: Path
+    start: int = 0
+    end: int | None = None
+    first_line: int = 1
+
+
+@dataclass(frozen=True)
+class Shard:
+    """What reading one unit left: its SQLite file and what the spool's counters need."""
+
+    db_path: str
+    rows: int
+    errors: list[SourceError]
+    resources: int
+    skipped_types: int
+    has_urls: bool
+
+
+def plan(paths: Iterable[str | Path], unit_bytes: int | None = None) -> tuple[list[Unit], int]:
+    """The units of PATHS in reading order, and the number of files."""
+    unit_bytes = unit_bytes or UNIT_BYTES
+    units: list[Unit] = []
+    files = 0
+    for path in iter_input_files(paths):
+        files += 1
+        units.extend(_units_of(path, unit_bytes))
+    return units, files
+
+
+def _units_of(path: Path, unit_bytes: int) -> list[Unit]:
+    """Byte ranges of a big regular NDJSON file; any other file is one unit (its problems, a pipe
+    or an unreadable file, are then reported by the worker exactly as the serial reader does)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return [Unit(path)]
+    if path.suffix.lower() not in _NDJSON or not stat.S_ISREG(info.st_mode) or info.st_size <= unit_bytes:
+        return [Unit(path)]
+    units = []
+    start, line = 0, 1
+    try:
+        with open(path, "rb") as f:
+            while True:
+                block = f.read(unit_bytes)
+                if not block:
+                    break
+                if not block.endswith(b"\n"):
+                    block += f.readline()  # to the end of the line the range would cut
+                units.append(Unit(path, start, start + len(block), line))
+                start += len(block)
+                line += block.count(b"\n")
+    except OSError:
+        return [Unit(path)]
+    return units
+
+
+def _unit_resources(unit: Unit, errors: list[SourceError]) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
+    if unit.end is None:
+        yield from iter_file(unit.path, errors)
+        return
+    name = printable_path(unit.path)
+    try:
+        with open(unit.path, "rb") as f:
+            f.seek(unit.start)
+            data = f.read(unit.end - unit.start)
+    except OSError as exc:
+        errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
+        return
+    yield from _ndjson_lines(io.BytesIO(data), name, errors, unit.first_line)
+
+
+#: the run's prune, set in each worker process by the pool's initializer (inherited through fork)
+_prune: list[Prune | None] = [None]
+
+
+def _init_worker(prune: Prune | None) -> None:
+    _prune[0] = prune
+
+
+def read_unit(unit: Unit, db_path: str, prune: Prune | None = None) -> Shard:
+    """Read one unit into a new shard at ``db_path`` with the serial reader's code."""
+    shard = SpoolSource(db_path, None)
+    conn = sqlite3.connect(db_path)
+    try:
+        configure(conn)
+        spooler = _Spooler(conn, shard, prune)
+        for data, origin, full_url, deep in _unit_resources(unit, shard.errors):
+            shard.resources += 1
+            spooler.add(data, origin, full_url, deep)
+        spooler.flush()
+        conn.commit()
+    finally:
+        conn.close()
+    return Shard(db_path, spooler.seq, shard.errors, shard.resources, shard.skipped_types, shard._has_urls)
+
+
+def _read_task(task: tuple[Unit, str]) -> Shard:
+    unit, db_path = task
+    return read_unit(unit, db_path, _prune[0])
+
+
+def read_shards(units: list[Unit], folder: str, workers: int, prune: Prune | None) -> list[Shard]:
+    """Every unit read into its shard (in ``folder``), by ``workers`` forked processes, in order."""
+    tasks = [(unit, os.path.join(folder, f"shard-{i}.sqlite")) for i, unit in enumerate(units)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(prune,)) as pool:
+        return list(pool.map(_read_task, tasks))
+
+
+def merge(spooler: _Spooler, shards: list[Shard]) -> None:
+    """Append the shards to the spool in order, as if one process had read them all."""
+    conn, source = spooler.conn, spooler.source
+    for shard in shards:
+        offset, errors_before = spooler.seq, len(source.errors)
+        conn.execute("ATTACH DATABASE ? AS shard", (shard.db_path,))
+        conn.execute(
+            "INSERT INTO res SELECT seq + ?1, kind, pos + ?1, key, rtype, subject, origin, nerr + ?2, patient, data, "
+            "stub FROM shard.res ORDER BY seq",
+            (offset, errors_before),
+        )
+        if shard.has_urls:  # one row per fullUrl in a shard (the last one read): a later shard's wins
+            conn.execute("INSERT OR REPLACE INTO urls SELECT url, key FROM shard.urls")
+            source._has_urls = True
+        conn.commit()
+        conn.execute("DETACH DATABASE shard")
+        os.remove(shard.db_path)
+        spooler.seq += shard.rows
+        source.errors.extend(shard.errors)
+        source.resources += shard.resources
+        source.skipped_types += shard.skipped_types
+
+
+def spool_in_parallel(spooler: _Spooler, units: list[Unit], folder: str, workers: int, prune: Prune | None) -> bool:
+    """Read ``units`` into ``spooler``'s empty spool with ``workers`` processes; False (and the
+    spool untouched) when the pool broke and the caller must read with one process."""
+    try:
+        shards = read_shards(units, folder, workers, prune)
+    except BrokenProcessPool as exc:
+        log.warning(
+            "a process reading the input died (%s); reading it again with one process",
+            exc,
+            extra=ev("input.parallel_read_failed", reason=str(exc)),
+        )
+        for name in os.listdir(folder):
+            if name.startswith("shard-"):
+                os.remove(os.path.join(folder, name))
+        return False
+    merge(spooler, shards)
+    return True
