@@ -585,48 +585,62 @@ def report(
     single = out.suffix.lower() == ".html"
     work = _page_work(mapping, get_profile(profile), as_of, baseline, scope_trigger, show_all, language, single)
     source = read
-    failed: list[SourceError] = []
-    results: list[_Page] = []
-    # pages are drawn by the workers, in patient order (--workers 1: in this process)
+    failed: list[SourceError] = []  # a patient whose evaluation failed (internal error)
+    later: list[SourceError] = []  # problems of the resources read for a page, then pages that failed
+    page_errors: list[SourceError] = []
+    screening = ScreeningCounts()
+    evaluated = written = 0
+    first: _Page | None = None
+    for e in read.errors:
+        click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
+    # pages are drawn by the workers, in patient order (--workers 1: in this process); a folder gets
+    # each page as it comes, so memory holds one page, not every patient's (issue #11)
     for item in map_patients(source, select_patients(source.patients(), patients), work, 1 if single else workers):
         if item.error is not None:
             failed.append(item.error)
-        elif item.value is not None:
-            results.append(item.value)
-    errors = list(read.errors) + failed + [e for r in results for e in r.errors]
-    for e in read.errors + failed:
+            continue
+        if item.value is None:
+            continue
+        r = item.value
+        evaluated += 1
+        later.extend(r.errors)
+        (screening.in_scope if r.in_scope else screening.out_of_scope)[r.classification.value] += 1
+        if single:
+            first = first or r
+        elif r.in_scope or show_all:
+            written += 1
+            _write_page(out / patient_file_name(r.patient).replace(".json", ".html"), r, show_all, page_errors)
+    for e in failed:
         click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
-    if not results:
+    if not evaluated:
         _fail(
             "no patient found in the input (or none matching --patient)",
             EXIT_INTERNAL if any(e.internal for e in failed) else EXIT_USAGE,
         )
-    if single:
-        if len(results) > 1:
-            _fail(f"{len(results)} patients found: give --patient, or a folder for --html")
-        pages = [(out, results[0])]
+    if single and first is not None:
+        if evaluated > 1:
+            _fail(f"{evaluated} patients found: give --patient, or a folder for --html")
+        _write_page(out, first, show_all, page_errors)
     else:
-        _make_dir(out, "--html")
-        pages = [
-            (out / patient_file_name(r.patient).replace(".json", ".html"), r) for r in results if r.in_scope or show_all
-        ]
-    for path, r in pages:
-        if r.page_error is not None:  # last resort: one page's bug must not lose the others
-            errors.append(r.page_error)
-            continue
-        _make_dir(path.parent, "--html")
-        _write_text(path, r.page or "", "--html")
-        what = r.classification.value if r.in_scope or show_all else "out of scope"
-        click.echo(f"wrote {path} ({what}{', out of scope' if show_all and not r.in_scope else ''})")
-    if len(pages) < len(results):
-        click.echo(f"no page for {len(results) - len(pages)} out-of-scope patient(s) (--all writes them too)")
-    screening = ScreeningCounts()
-    for r in results:  # ScreeningCounts.add, from the scope's in_scope
-        (screening.in_scope if r.in_scope else screening.out_of_scope)[r.classification.value] += 1
+        _make_dir(out, "--html")  # the folder, even when every patient was out of scope
+        if written < evaluated:
+            click.echo(f"no page for {evaluated - written} out-of-scope patient(s) (--all writes them too)")
     click.echo(f"Screening: {render_screening(screening)}.")
-    for e in errors[len(read.errors) + len(failed) :]:
+    for e in later + page_errors:
         click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
+    errors = list(read.errors) + failed + later + page_errors
     sys.exit(_exit_code(errors))
+
+
+def _write_page(path: Path, r: _Page, show_all: bool, errors: list[SourceError]) -> None:
+    """One `report` page to its file and its "wrote" line; a page that could not be drawn is an error."""
+    if r.page_error is not None:  # last resort: one page's bug must not lose the others
+        errors.append(r.page_error)
+        return
+    _make_dir(path.parent, "--html")
+    _write_text(path, r.page or "", "--html")
+    what = r.classification.value if r.in_scope or show_all else "out of scope"
+    click.echo(f"wrote {path} ({what}{', out of scope' if show_all and not r.in_scope else ''})")
 
 
 @dataclass

@@ -112,3 +112,21 @@ def test_report_pages_are_identical_for_one_and_two_workers(tmp_path):
         runs[workers] = (result.output.replace(str(pages), "PAGES"), result.exit_code, files)
     assert runs[1] == runs[2]
     assert len(runs[1][2]) > 3 and "no page for" in runs[1][0]
+
+
+def test_report_writes_each_page_before_drawing_the_next(tmp_path, monkeypatch):
+    # a folder of pages is streamed: memory holds one page, not every patient's (issue #11)
+    out = tmp_path / "pages"
+    drawn_with_pages_on_disk: list[int] = []
+    real = pipeline.html_for
+
+    def html_for(*args, **kwargs):
+        drawn_with_pages_on_disk.append(len(list(out.glob("*.html"))) if out.exists() else 0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "html_for", html_for)
+    result = run("report", str(SAMPLES), "--html", str(out), "--workers", "1")
+    pages = sorted(out.glob("*.html"))
+    assert len(pages) >= 5
+    assert drawn_with_pages_on_disk == list(range(len(pages)))
+    assert result.output.count("wrote ") == len(pages)
