@@ -179,7 +179,8 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
         dropped: dict[str, str | None] = {u: r for u, r in urn_refs.items() if r is None}
         if dropped:
             entry["resource"] = _rewrite_refs(entry["resource"], dropped)
-        _retag(entry["resource"], types)
+        if dropped or plan.clinician_plan or tag_of(entry["resource"], CONTENT_TAG_SYSTEM) is None:
+            _retag(entry["resource"], types)  # else unchanged since mark_ownership hashed it: same hash
         if current is not None and tag_of(current, SOURCE_TAG_SYSTEM) == tag_of(entry["resource"], SOURCE_TAG_SYSTEM):
             urn_refs[entry["fullUrl"]] = ref_of(current)  # exactly what we would write: nothing to send
             continue

@@ -86,3 +86,19 @@ def test_resources_from_before_the_markers_are_ours_only_at_the_version_we_recor
 def test_a_foreign_provenance_makes_it_someone_elses(bundle):
     plan = stored(bundle, "CarePlan", "p1")
     assert owned(plan, ServerView(foreign_targets={"CarePlan/p1"}))
+
+
+def test_every_sent_resource_carries_the_hash_of_what_is_sent(bundle):
+    # plan_writes re-hashes only what it changed (references dropped, a conclusion amended); whatever
+    # it sends must carry the content hash of exactly that content
+    from poems_fhir.fhir.write import GUARDED_TYPES, ownership_hash, tag_of
+
+    types = {e["fullUrl"]: e["resource"]["resourceType"] for e in bundle["entry"]}
+    deleted_plan = stored(bundle, "CarePlan", "p1")
+    deleted_plan["status"] = "active"  # a clinician's plan: the report then names it in its conclusion
+    for view in (ServerView(), ServerView(resources=[deleted_plan])):
+        plan = plan_writes(bundle, view, "material")
+        sent = [e["resource"] for e in plan.bundle["entry"] if e["resource"]["resourceType"] in GUARDED_TYPES]
+        assert sent
+        for res in sent:
+            assert tag_of(res, CONTENT_TAG_SYSTEM) == ownership_hash(res, types)
