@@ -24,6 +24,7 @@ from pathlib import Path
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.fhir.read import read_paths
 from poems_fhir.fhir.spool import iter_records, open_paths
+from poems_fhir.mapping.extract import observation_pruner
 from poems_fhir.mapping.rules import load_mapping
 from poems_fhir.pipeline import evaluate_record
 
@@ -152,9 +153,10 @@ def main() -> None:
         eval_s = time.perf_counter() - t
         del read
 
-        # the path evaluate takes since issue #11: the disk spool, one record at a time
+        # the path evaluate takes since issue #11: the disk spool (Observations no rule can use
+        # pruned to their identity), one record at a time
         t = time.perf_counter()
-        with open_paths([folder]) as source:
+        with open_paths([folder], prune=observation_pruner(mapping)) as source:
             for record in iter_records(source):
                 evaluate_record(record, mapping, MAYO, None)
         spool_s = time.perf_counter() - t
