@@ -18,6 +18,7 @@ import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import click
@@ -1094,6 +1095,35 @@ class _ProgressIter:
             yield from bar
 
 
+#: stands for the summary's conclusions in the document until they are written, one at a time
+_CONCLUSIONS = "\x00poems-fhir conclusions\x00"
+
+
+def _echo_json_streamed(doc: dict[str, Any], items: Iterable[Any], indent: int | None) -> None:
+    """``click.echo(json.dumps(doc, indent=indent))`` with ``items`` in place of the value
+    ``_CONCLUSIONS``, written item by item: the text is the same, and the items (one per patient,
+    maybe spilled to disk) are never all in memory."""
+    text = json.dumps(doc, indent=indent)
+    marker = json.dumps(_CONCLUSIONS)
+    at = text.find(marker)
+    if at < 0:
+        click.echo(text)
+        return
+    click.echo(text[:at], nl=False)
+    first = True
+    for item in items:
+        if indent is None:
+            click.echo(("[" if first else ", ") + json.dumps(item), nl=False)
+        else:  # the list is one level deep: its items are indented by two levels
+            pad = " " * (2 * indent)
+            click.echo(
+                ("[\n" if first else ",\n") + pad + json.dumps(item, indent=indent).replace("\n", "\n" + pad), nl=False
+            )
+        first = False
+    click.echo("[]" if first else ("]" if indent is None else "\n" + " " * indent + "]"), nl=False)
+    click.echo(text[at + len(marker) :])
+
+
 def _print_summary(
     summary: Any, extra: list[str], fmt: str, one_line: bool = False, error: Exception | None = None
 ) -> None:
@@ -1110,13 +1140,13 @@ def _print_summary(
                 "completed": summary.completed,
                 "screening": screening_to_dict(summary.screening),
                 **({"fatal": summary.fatal} if getattr(summary, "fatal", None) else {}),
-                "conclusions": summary.conclusions,
+                "conclusions": _CONCLUSIONS,
                 "problems": summary.problems + extra,
             }
         if error is not None:
             doc.update(_error_doc(error))
         # --every: one object per line (JSON Lines), so a log shipper can take each run as it comes
-        click.echo(json.dumps(doc, indent=None if one_line else 2))
+        _echo_json_streamed(doc, summary.conclusions if summary is not None else [], indent=None if one_line else 2)
         return
     if summary is None:
         return  # the error itself went to stderr

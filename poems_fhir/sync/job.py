@@ -37,6 +37,7 @@ from .events import ev
 from .ownership import Plan, plan_writes
 from .sinks import Sink
 from .sources import Source
+from .spill import SpilledList
 from .state import PatientState, StateStore
 
 log = logging.getLogger("poems_fhir.sync")
@@ -65,7 +66,8 @@ class Summary:
     retries: int = 0
     completed: bool = False
     fatal: str | None = None
-    conclusions: list[dict[str, Any]] = field(default_factory=list)
+    #: one line per in-scope patient, past the first few thousand on disk (flat memory, issue #11)
+    conclusions: SpilledList = field(default_factory=SpilledList)
     problems: list[str] = field(default_factory=list)
     #: per scope and classification, over every evaluated patient (unchanged ones included)
     screening: ScreeningCounts = field(default_factory=ScreeningCounts)
