@@ -92,12 +92,30 @@ def test_takeovers_are_known_per_server_patient_and_reference(store):
     assert not store.known_takeover(A, "Patient/3", "CarePlan/9")  # another patient
     assert not store.known_takeover("https://c.example/fhir", "Patient/1", "CarePlan/9")  # another server
     assert store.takeovers() == [
-        {"server": A, "patient": "Patient/1", "ref": "CarePlan/9", "key": "careplan", "status": "modified",
-         "reported_at": "t0"},
-        {"server": A, "patient": "Patient/2", "ref": "DiagnosticReport/3", "key": "report", "status": "deleted",
-         "reported_at": "t1"},
-        {"server": B, "patient": "Patient/1", "ref": "CarePlan/9", "key": "careplan", "status": "modified",
-         "reported_at": "t2"},
+        {
+            "server": A,
+            "patient": "Patient/1",
+            "ref": "CarePlan/9",
+            "key": "careplan",
+            "status": "modified",
+            "reported_at": "t0",
+        },
+        {
+            "server": A,
+            "patient": "Patient/2",
+            "ref": "DiagnosticReport/3",
+            "key": "report",
+            "status": "deleted",
+            "reported_at": "t1",
+        },
+        {
+            "server": B,
+            "patient": "Patient/1",
+            "ref": "CarePlan/9",
+            "key": "careplan",
+            "status": "modified",
+            "reported_at": "t2",
+        },
     ]
 
 
@@ -170,8 +188,7 @@ def test_lock_error_without_a_lock_file_names_no_holder(store):
     assert not store.lock_path.exists()
     err = store._error(sqlite3.OperationalError("database is locked"))
     assert str(err) == (
-        f"state file {store.path} is locked by another process (database is locked); wait for it to finish, "
-        "or stop it"
+        f"state file {store.path} is locked by another process (database is locked); wait for it to finish, or stop it"
     )
     store.lock_path.write_text("  \n", encoding="utf-8")  # empty: no holder either
     assert "held by" not in str(store._error(sqlite3.OperationalError("database is locked")))
