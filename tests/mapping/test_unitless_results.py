@@ -115,3 +115,12 @@ def test_a_flag_without_a_number_for_a_rule_that_needs_one_is_listed_as_not_used
     assert note.detail.startswith("interpretation H:") and "flc_kappa needs a number" in note.detail
     rows = to_dict(collect([record], mapping))["values_not_used"]
     assert [(r["rule"], r["count"]) for r in rows] == [("flc_kappa", 1)]
+
+
+def test_a_quantity_without_a_unit_is_refused_with_the_expected_unit_and_keeps_its_number():
+    from poems_fhir.mapping.values import UnitlessError, Value, quantity
+
+    with pytest.raises(UnitlessError) as exc:
+        quantity({"value": 455, "comparator": ">"}, "valueQuantity", "10*9/L", {})
+    assert str(exc.value) == "valueQuantity has no unit (expected 10*9/L); not guessed"
+    assert exc.value.value == Value(455.0, None, ">")
