@@ -135,3 +135,19 @@ def test_text_range_without_any_unit_is_not_guessed():
     # the table of the mapping files names a local unit
     got = reference_range(obs({"text": "3.5-5.0 gr/dl"}, value=unitless_value), "g/L", {"gr/dl": "g/dL"}, None)
     assert got is not None and (got.low, got.high) == pytest.approx((35.0, 50.0))
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("300-1000 ng/dL", 300 * 10 / 288.42, 1000 * 10 / 288.42),  # ng/dL -> nmol/L needs the molar mass
+        ("<1000 ng/dL", None, 1000 * 10 / 288.42),
+        (">300", 300 * 10 / 288.42, None),  # the value's own unit (ng/dL)
+    ],
+)
+def test_text_range_in_mass_units_is_converted_with_the_molar_mass(text, low, high):
+    # testosterone 288.42 g/mol (the mapping's molar_mass): 1 ng/dL = 10 ng/L = 10/288.42 nmol/L
+    value = {"value": 450, "unit": "ng/dL", "system": "http://unitsofmeasure.org", "code": "ng/dL"}
+    got = reference_range(obs({"text": text}, value=value), "nmol/L", {}, 288.42)
+    assert got is not None
+    assert (got.low, got.high) == (pytest.approx(low) if low else None, pytest.approx(high) if high else None)
