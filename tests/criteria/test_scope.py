@@ -145,3 +145,12 @@ def test_screening_counts_per_scope_and_classification():
         "out_of_scope": {"total": 2, "met": 0, "not_met": 1, "indeterminate": 1},
     }
     assert (counts.total_in_scope, counts.total_out_of_scope) == (2, 2)
+
+
+def test_screening_counts_add_up_patients_with_the_same_outcome():
+    counts = ScreeningCounts()
+    a, s = scope_of([f(C.POLYNEUROPATHY.value, State.ABSENT)])
+    for _ in range(3):
+        counts.add(s, a.classification)
+    assert counts.to_dict()["out_of_scope"] == {"total": 3, "met": 0, "not_met": 3, "indeterminate": 0}
+    assert (counts.total_in_scope, counts.total_out_of_scope) == (0, 3)
