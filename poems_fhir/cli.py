@@ -476,7 +476,7 @@ def evaluate(
         if out and screening.total_out_of_scope:
             click.echo(f"Not written back: {screening.total_out_of_scope} out-of-scope patient(s).")
         for e in errors:
-            click.echo(f"  skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}")
+            click.echo("  " + _skipped(e))
     sys.exit(_exit_code(errors))
 
 
@@ -593,7 +593,7 @@ def report(
     evaluated = written = 0
     first: _Page | None = None
     for e in read.errors:
-        click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
+        click.echo(_skipped(e), err=True)
     # pages are drawn by the workers, in patient order (--workers 1: in this process); a folder gets
     # each page as it comes, so memory holds one page, not every patient's (issue #11)
     for item in map_patients(source, select_patients(source.patients(), patients), work, 1 if single else workers):
@@ -612,7 +612,7 @@ def report(
             written += 1
             _write_page(out / patient_file_name(r.patient).replace(".json", ".html"), r, show_all, page_errors)
     for e in failed:
-        click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
+        click.echo(_skipped(e), err=True)
     if not evaluated:
         _fail(
             "no patient found in the input (or none matching --patient)",
@@ -628,9 +628,14 @@ def report(
             click.echo(f"no page for {evaluated - written} out-of-scope patient(s) (--all writes them too)")
     click.echo(f"Screening: {render_screening(screening)}.")
     for e in later + page_errors:
-        click.echo(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}", err=True)
+        click.echo(_skipped(e), err=True)
     errors = list(read.errors) + failed + later + page_errors
     sys.exit(_exit_code(errors))
+
+
+def _skipped(e: SourceError) -> str:
+    """One input problem as the commands list it: where, which resource, what."""
+    return f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}"
 
 
 def _write_page(path: Path, r: _Page, show_all: bool, errors: list[SourceError]) -> None:
