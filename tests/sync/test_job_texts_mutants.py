@@ -62,3 +62,12 @@ def test_an_internal_error_names_the_innermost_frame():
 def test_a_worker_failure_carries_its_reason_as_message():
     failure = _WorkerFailure("internal error: no result")
     assert failure.reason == "internal error: no result" and str(failure) == "internal error: no result"
+
+
+def test_scrub_treats_everything_after_the_type_as_the_id(tmp_path):
+    # --patient values are not checked against the FHIR id syntax: a mistyped "a/b" is still
+    # replaced whole, and a lone "b" elsewhere in the text is left alone
+    j = job(tmp_path)
+    alias = pseudonym(KEY, "Patient/x1/b")
+    text = "GET https://h/fhir/R4/Observation?subject=x1/b failed: HTTP 400: bad subject"
+    assert j.scrub(text, "Patient/x1/b") == f"GET https://h/fhir/R4/Observation?subject={alias} failed: HTTP 400: bad subject"
