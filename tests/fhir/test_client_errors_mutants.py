@@ -136,7 +136,9 @@ def test_another_resource_as_error_body_is_named_by_type_and_bounded():
 @pytest.mark.parametrize(("secret", "hidden"), [("abcd", True), ("s3cr3t-token", True), ("abc", False)])
 def test_secrets_of_four_characters_or_more_never_reach_a_message(secret, hidden):
     # shorter "secrets" would blank out ordinary words in every message; they are not real secrets
-    responses.add("GET", URL, status=400, json=outcome({"severity": "error", "code": "x", "diagnostics": f"got {secret}"}))
+    responses.add(
+        "GET", URL, status=400, json=outcome({"severity": "error", "code": "x", "diagnostics": f"got {secret}"})
+    )
     c = FhirClient(BASE, auth=BearerAuth(secret), retry=RetryPolicy(attempts=1), sleep=lambda s: None)
     with pytest.raises(FatalNetworkError) as info:
         c.request_json("GET", "Patient/1")
@@ -205,6 +207,9 @@ def test_request_sends_form_data_and_request_json_sends_headers():
     c = client()
     r = c.request("POST", "Patient/_search", data={"name": "Ivanov"})
     assert r.status_code == 200 and responses.calls[0].request.body == "name=Ivanov"
-    assert c.request_json("GET", "Patient/1", headers={"Prefer": "handling=strict"}) == {"resourceType": "Patient", "id": "1"}
+    assert c.request_json("GET", "Patient/1", headers={"Prefer": "handling=strict"}) == {
+        "resourceType": "Patient",
+        "id": "1",
+    }
     assert responses.calls[1].request.headers["Prefer"] == "handling=strict"
     assert json.loads(responses.calls[1].response.content)["id"] == "1"

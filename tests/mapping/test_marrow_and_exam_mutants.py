@@ -48,7 +48,9 @@ def run(mapping, resource: dict[str, Any]):
 
 
 def test_a_clonal_fraction_above_zero_shows_the_clone_and_is_recorded(mapping):
-    ex, [f] = run(mapping, clonal(valueQuantity={"value": 4, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"}))
+    ex, [f] = run(
+        mapping, clonal(valueQuantity={"value": 4, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"})
+    )
     assert ex.errors == []
     assert f.state is State.PRESENT and f.strength is Strength.STRONG and f.note is None
     assert f.evidence.summary.startswith("clonal bone-marrow plasma cells 4") and f.evidence.value == 4
@@ -56,7 +58,9 @@ def test_a_clonal_fraction_above_zero_shows_the_clone_and_is_recorded(mapping):
 
 
 def test_zero_clonal_cells_is_only_a_weak_negative(mapping):
-    ex, [f] = run(mapping, clonal(valueQuantity={"value": 0, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"}))
+    ex, [f] = run(
+        mapping, clonal(valueQuantity={"value": 0, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"})
+    )
     assert ex.errors == []
     assert f.state is State.ABSENT and f.strength is Strength.WEAK and f.note == WHY
     assert f.evidence.summary.startswith("clonal bone-marrow plasma cells 0")
@@ -152,7 +156,9 @@ def exam(code: tuple[str, str], **value: Any) -> dict[str, Any]:
     o: dict[str, Any] = {
         "resourceType": "Observation",
         "status": "final",
-        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "exam"}]}],
+        "category": [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "exam"}]}
+        ],
         "code": {"coding": [{"system": code[0], "code": code[1]}]},
         "subject": {"reference": "Patient/p1"},
         "effectiveDateTime": "2024-01-02",

@@ -21,8 +21,15 @@ KEY = b"k" * 32
 
 def job(tmp_path, **kw) -> SyncJob:
     return SyncJob(
-        FileSource([SAMPLES / "classic-poems.json"]), None, StateStore(tmp_path / "s.sqlite"), load_mapping(), MAYO, "srv", lambda: NOW,
-        pseudonym_key=KEY, **kw,
+        FileSource([SAMPLES / "classic-poems.json"]),
+        None,
+        StateStore(tmp_path / "s.sqlite"),
+        load_mapping(),
+        MAYO,
+        "srv",
+        lambda: NOW,
+        pseudonym_key=KEY,
+        **kw,
     )
 
 
@@ -70,4 +77,7 @@ def test_scrub_treats_everything_after_the_type_as_the_id(tmp_path):
     j = job(tmp_path)
     alias = pseudonym(KEY, "Patient/x1/b")
     text = "GET https://h/fhir/R4/Observation?subject=x1/b failed: HTTP 400: bad subject"
-    assert j.scrub(text, "Patient/x1/b") == f"GET https://h/fhir/R4/Observation?subject={alias} failed: HTTP 400: bad subject"
+    assert (
+        j.scrub(text, "Patient/x1/b")
+        == f"GET https://h/fhir/R4/Observation?subject={alias} failed: HTTP 400: bad subject"
+    )
