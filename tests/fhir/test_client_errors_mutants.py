@@ -10,6 +10,7 @@ import pytest
 import responses
 
 from poems_fhir.errors import (
+    AuthError,
     FatalNetworkError,
     NotFhirServerError,
     PreconditionFailedError,
@@ -71,6 +72,13 @@ def test_a_request_timeout_is_temporary_but_not_called_an_overload():
 def test_retry_after_of_a_temporary_failure_is_kept():
     exc = fail(503, headers={"Retry-After": "7"})
     assert isinstance(exc, TemporaryNetworkError) and exc.retry_after == 7
+
+
+@responses.activate
+def test_refused_credentials_are_an_auth_error_with_url_and_status():
+    exc = fail(401, json=outcome({"severity": "error", "code": "login", "diagnostics": "expired"}))
+    assert type(exc) is AuthError and (exc.status, exc.url) == (401, URL)
+    assert str(exc).startswith(f"authentication refused: GET {URL} failed: HTTP 401: error: expired")
 
 
 @responses.activate
