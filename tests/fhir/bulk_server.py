@@ -27,6 +27,7 @@ class Seen:
     method: str
     path: str
     headers: dict[str, str]
+    query: str = ""
 
 
 @dataclass
@@ -154,7 +155,7 @@ class BulkServer:
 
             def _route(self) -> None:
                 parts = urlsplit(self.path)
-                seen = Seen(self.command, parts.path, {k.lower(): v for k, v in self.headers.items()})
+                seen = Seen(self.command, parts.path, {k.lower(): v for k, v in self.headers.items()}, parts.query)
                 with server.lock:
                     server.seen.append(seen)
                 path = parts.path
