@@ -30,9 +30,10 @@ from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .fhir.read import PatientRecord, ReadResult, SourceError, internal_error
+from .fhir.spool import PatientSource  # the one protocol: the spool, or MemorySource below
 from .sync.events import ev
 
 log = logging.getLogger(__name__)
@@ -42,23 +43,6 @@ DIED = "the worker process evaluating this patient died"
 SKIPPED = "; skipped"
 
 T = TypeVar("T")
-
-
-class PatientSource(Protocol):
-    """Patient records built on demand (the interface of ``fhir/spool.py``'s ``open_paths``)."""
-
-    files: int
-    resources: int
-    skipped_types: int
-    errors: list[SourceError]
-
-    def patients(self) -> list[str]: ...
-
-    def record(self, patient: str) -> PatientRecord | None: ...
-
-    def for_worker(self) -> PatientSource: ...
-
-    def close(self) -> None: ...
 
 
 class MemorySource:
