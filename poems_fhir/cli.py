@@ -1387,7 +1387,12 @@ def mappings_coverage(
 
     mapping = _load_mapping(mapping_files)
     if server:
-        records: Any = _server_records(server, config_file, list(patients), group)
+        from .errors import PoemsFhirError
+
+        try:
+            records: Any = _server_records(server, config_file, list(patients), group)
+        except PoemsFhirError as exc:  # configuration (2), server (3), authentication (4), permission (5)
+            _fail(str(exc), exc.exit_code)
     else:
         if not paths:
             _fail("give PATHS to read, or --server URL")
@@ -1416,20 +1421,20 @@ def _server_records(server: str, config_file: Path | None, patients: list[str], 
     from .fhir.read import records_from_resources
     from .sync.config import load_settings
     from .sync.runner import build_auth
+    from .sync.sources import group_patients
 
     if not patients and not group:
         _fail("--server needs --patient or --group: coverage reads whole records, not the mapped codes only")
-    settings = load_settings(config_file, {"server": server})
+    # --patient and --group are checked as sync checks them (FHIR ids: they go into request paths)
+    settings = load_settings(config_file, {"server": server, "patient": tuple(patients), "group": group})
     session = requests.Session()
     client = FhirClient(settings.server or server, build_auth(settings, session), session=session)
-    refs = [p if p.startswith("Patient/") else f"Patient/{p}" for p in patients]
-    if group:
-        members = client.get(f"Group/{group}").get("member", []) or []
-        refs += [
-            m["entity"]["reference"]
-            for m in members
-            if str((m.get("entity") or {}).get("reference", "")).startswith("Patient/")
-        ]
+    refs = [p if p.startswith("Patient/") else f"Patient/{p}" for p in settings.patient]
+    if settings.group:
+        found = client.get(f"Group/{settings.group}")
+        if not isinstance(found, dict) or found.get("resourceType") != "Group":
+            _fail(f"Group/{settings.group} did not return a Group resource")
+        refs += group_patients(found, client.base_url, f"Group/{settings.group}")
     records: list[Any] = []
     for ref in sorted(set(refs)):
         pid = ref.split("/", 1)[1]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import responses
 from click.testing import CliRunner
 
@@ -12,6 +13,7 @@ from poems_fhir.criteria.model import Classification, State
 from poems_fhir.criteria.profiles import get_profile
 from poems_fhir.pipeline import evaluate_paths
 from tests.conftest import SAMPLES
+from tests.fhir.transcripts import BASE
 
 ENC = SAMPLES / "encodings"
 
@@ -121,7 +123,6 @@ def test_coverage_needs_input():
 
 @responses.activate
 def test_coverage_reads_whole_records_from_a_server():
-    from tests.fhir.transcripts import BASE
 
     def bundle(*resources):
         return {
@@ -208,3 +209,34 @@ def test_coverage_skeleton_is_a_valid_site_file(tmp_path):
     again = json.loads(invoke("mappings", "coverage", str(ENC), "--mappings", str(site), "--format", "json").output)
     assert again["text_fallback_matches"]
     assert all("code.text only" in m["text"] for m in again["text_fallback_matches"])
+
+
+@pytest.mark.parametrize("option", [["--patient", "p1?_format=xml"], ["--patient", "p1/../x"], ["--group", "g/x"]])
+def test_coverage_server_ids_are_checked_as_sync_checks_them(option):
+    # nothing is requested: the id would have gone into a request path
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        result = invoke("mappings", "coverage", "--server", BASE, *option)
+        assert not mock.calls
+    assert result.exit_code == 2 and "not a" in result.output and "Traceback" not in result.output, result.output
+
+
+@responses.activate
+def test_coverage_group_members_that_are_not_patient_ids_are_skipped():
+    responses.add(
+        "GET",
+        f"{BASE}/Group/g",
+        json={"resourceType": "Group", "member": [{"entity": {"reference": "Patient/p1?x=1"}}, {"entity": {}}]},
+    )
+    result = invoke("mappings", "coverage", "--server", BASE, "--group", "g", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["patients"] == 0 and len(responses.calls) == 1
+    assert "Group/g: 1 Patient member reference(s) are not Patient/ID: skipped" in result.stderr
+
+
+@responses.activate
+def test_coverage_server_errors_keep_their_exit_codes():
+    responses.add("GET", f"{BASE}/Group/g", status=404, json={"resourceType": "OperationOutcome"})
+    result = invoke("mappings", "coverage", "--server", BASE, "--group", "g")
+    assert result.exit_code == 3 and "poems-fhir: error:" in result.output, result.output
+    responses.add("GET", f"{BASE}/Group/h", status=401, json={"resourceType": "OperationOutcome"})
+    assert invoke("mappings", "coverage", "--server", BASE, "--group", "h").exit_code == 4

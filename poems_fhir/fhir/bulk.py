@@ -59,7 +59,7 @@ from ..errors import (
 from ..sync.events import ev
 from .client import FhirClient, outcome_text
 from .http import Deadlines, RetryPolicy, Transport, parse_retry_after, redact, unsafe_reason
-from .read import RELEVANT_TYPES
+from .read import RELEVANT_TYPES, _loads
 
 log = logging.getLogger("poems_fhir.bulk")
 
@@ -866,7 +866,7 @@ class BulkExporter:
                 if not line.strip():
                     continue
                 try:
-                    doc = json.loads(line)
+                    doc = _loads(line)  # deep nesting is a ValueError too (json.loads: RecursionError)
                 except ValueError:
                     self._add_error(result, f"{path.name}:{lineno}: not JSON")
                     continue

@@ -233,8 +233,45 @@ def _decode(data: bytes, where: str) -> str:
         raise UnicodeError(f"{where}: not UTF-8 (byte 0x{data[exc.start]:02x} at line {line})") from None
 
 
+#: JSON nested deeper than this is not parsed at all. The parsers' own limits would decide
+#: otherwise, and json.loads' limit is Python's recursion limit *minus the caller's stack*: the same
+#: line could be "not JSON" in one reader and a resource refused at the boundary in another.
+MAX_PARSE_DEPTH = 256
+#: a JSON string (brackets inside it do not nest) or a bracket
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_NESTING_BYTES = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def nested_too_deeply(text: str | bytes, brackets: int | None = None) -> bool:
+    """Whether ``text`` opens more than MAX_PARSE_DEPTH brackets at once (brackets in strings do not
+    count). ``brackets``: the count of "{" and "[" if the caller has it; only a text with that many
+    brackets in all is scanned."""
+    if isinstance(text, str):
+        if (text.count("{") + text.count("[") if brackets is None else brackets) <= MAX_PARSE_DEPTH:
+            return False
+        return _deeper_than(_NESTING.finditer(text), "[{", "]}")
+    if (text.count(b"{") + text.count(b"[") if brackets is None else brackets) <= MAX_PARSE_DEPTH:
+        return False
+    return _deeper_than(_NESTING_BYTES.finditer(text), (b"[", b"{"), (b"]", b"}"))
+
+
+def _deeper_than(tokens: Iterator[re.Match[Any]], opening: Any, closing: Any) -> bool:
+    depth = 0
+    for m in tokens:
+        token = m.group()
+        if token in opening:
+            depth += 1
+            if depth > MAX_PARSE_DEPTH:
+                return True
+        elif token in closing:
+            depth -= 1
+    return False
+
+
 def _loads(text: str) -> Any:
-    """json.loads with nesting that exhausts the parser reported as a ValueError."""
+    """json.loads, with nesting past MAX_PARSE_DEPTH (or exhausting the parser) a ValueError."""
+    if nested_too_deeply(text):
+        raise ValueError("nested too deeply")
     try:
         return json.loads(text)
     except RecursionError:

@@ -49,6 +49,7 @@ from .read import (
     _decode,
     _irrelevant_line,
     _loads,
+    nested_too_deeply,
     not_utf8_line,
     _may_be_deep,
     _newer,
@@ -117,8 +118,10 @@ def _load(blob: bytes) -> Any:
     return json.loads(blob)
 
 
-def _parse_bytes(chunk: bytes) -> Any:
+def _parse_bytes(chunk: bytes, brackets: int | None = None) -> Any:
     """orjson where it reads exactly what json.loads reads; json.loads (and its messages) otherwise."""
+    if nested_too_deeply(chunk, brackets):
+        raise ValueError("nested too deeply")  # read._loads' rule, decided before either parser
     if not _long_digits(chunk):
         try:
             return orjson.loads(chunk)
@@ -128,6 +131,8 @@ def _parse_bytes(chunk: bytes) -> Any:
 
 
 def _parse_text(text: str) -> Any:
+    if nested_too_deeply(text):
+        raise ValueError("nested too deeply")
     if not _LONG_DIGITS_TEXT.search(text):
         try:
             return orjson.loads(text)
@@ -221,12 +226,13 @@ def _ndjson_lines(
                 continue
             if _irrelevant_line(line):
                 continue
+        brackets = chunk.count(b"{") + chunk.count(b"[")
         try:
-            parsed = _parse_bytes(chunk)
+            parsed = _parse_bytes(chunk, brackets)
         except ValueError as exc:
             errors.append(SourceError(f"{name}:{lineno}", f"not JSON: {exc}"))
             continue
-        deep = chunk.count(b"{") + chunk.count(b"[") > MAX_DEPTH
+        deep = brackets > MAX_DEPTH
         if (
             isinstance(parsed, dict)
             and isinstance(parsed.get("resourceType"), str)

@@ -20,6 +20,8 @@ from ..criteria.scope import DEFAULT_TRIGGER, check_trigger
 from ..errors import ConfigError
 
 AuthKind = Literal["none", "bearer", "basic", "client-credentials", "smart-backend"]
+#: the FHIR id datatype (R4 §2.24.0.1)
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 class SyncSettings(BaseModel):
@@ -79,6 +81,26 @@ class SyncSettings(BaseModel):
     def _bulk(cls, v: str | None) -> str | None:
         if v is not None and not re.fullmatch(r"system|patient|group:[A-Za-z0-9\-.]{1,64}", v):
             raise ValueError(f"{v!r}: give system, patient or group:ID (a FHIR id: letters, digits, '-' and '.')")
+        return v
+
+    @field_validator("patient")
+    @classmethod
+    def _patient(cls, v: list[str]) -> list[str]:
+        # an id goes into request paths (Patient/ID) and search values, where "/", "?" or ","
+        # would change what is asked for: only the FHIR id syntax passes
+        for value in v:
+            if not _FHIR_ID.fullmatch(value.removeprefix("Patient/")):
+                raise ValueError(
+                    f"{value[:80]!r} is not a patient id: give ID or Patient/ID, where ID is a FHIR id "
+                    "(1-64 letters, digits, '-' and '.')"
+                )
+        return v
+
+    @field_validator("group")
+    @classmethod
+    def _group(cls, v: str | None) -> str | None:
+        if v is not None and not _FHIR_ID.fullmatch(v):
+            raise ValueError(f"{v[:80]!r} is not a Group id (a FHIR id: 1-64 letters, digits, '-' and '.')")
         return v
 
     #: worker processes evaluating patients ahead of the writer (file source); 0 or "auto": every core

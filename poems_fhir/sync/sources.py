@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +28,14 @@ from ..fhir.read import (
     subject_of,
 )
 from ..mapping.rules import CompiledMapping
+from .events import ev
 
 if TYPE_CHECKING:
     from ..fhir.spool import PatientSource
 
 log = logging.getLogger("poems_fhir.sync")
+#: a reference to a patient of the server: Patient/ID, optionally version-specific
+_PATIENT_REF = re.compile(r"Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?")
 
 #: codes per search request: keeps URLs well under the 8 kB many servers and proxies accept
 CODE_CHUNK = 40
@@ -140,13 +144,7 @@ class ServerSource:
             raise
         if not isinstance(group, dict) or group.get("resourceType") != "Group":
             raise FatalNetworkError(f"Group/{self.group} did not return a Group resource")
-        found = []
-        for member in group.get("member", []) or []:
-            entity = member.get("entity") if isinstance(member, dict) else None
-            ref = entity.get("reference") if isinstance(entity, dict) else None
-            if isinstance(ref, str) and ref.startswith("Patient/"):
-                found.append(ref)
-        return found
+        return group_patients(group, self.client.base_url, f"Group/{self.group}")
 
     def _server_time(self) -> str | None:
         """The server's clock (Date header of a cheap request): checkpoints never use ours."""
@@ -191,7 +189,16 @@ class ServerSource:
                 ref = subject_of(resource)
                 if ref and not is_own_output(resource):
                     subjects.add(self.client_relative(ref))
-        return [s for s in subjects if s.startswith("Patient/")]
+        base = self.client.base_url
+        patients = {p for p in (patient_ref(s, base) for s in subjects) if p is not None}
+        unusable = sum(1 for s in subjects if s.startswith("Patient/") and patient_ref(s, base) is None)
+        if unusable:
+            log.warning(
+                "%d subject reference(s) look like Patient/... but are not Patient/ID: skipped",
+                unusable,
+                extra=ev("cohort.unusable_references", count=unusable),
+            )
+        return sorted(patients)
 
     def client_relative(self, ref: str) -> str:
         base = self.client.base_url + "/"
@@ -229,6 +236,38 @@ class ServerSource:
         records, errors = records_from_resources(resources)
         record = next((r for r in records if r.patient == patient), None)
         return record, errors
+
+
+def patient_ref(ref: str, base_url: str) -> str | None:
+    """``Patient/ID`` for a reference to a patient of the server at ``base_url`` (relative, absolute
+    under the base, or version-specific), else None: the id goes into request paths and search
+    values, where "/", "?" or "," would change what is asked for."""
+    base = base_url.rstrip("/") + "/"
+    m = _PATIENT_REF.fullmatch(ref[len(base) :] if ref.startswith(base) else ref)
+    return f"Patient/{m.group(1)}" if m else None
+
+
+def group_patients(group: dict[str, Any], base_url: str, name: str) -> list[str]:
+    """The Patient members of a Group resource; references that are not Patient/ID are counted and
+    skipped with a warning (counts only: ids are PHI)."""
+    found, unusable = [], 0
+    for member in group.get("member", []) or []:
+        entity = member.get("entity") if isinstance(member, dict) else None
+        ref = entity.get("reference") if isinstance(entity, dict) else None
+        if isinstance(ref, str) and (ref.startswith("Patient/") or "/Patient/" in ref):
+            patient = patient_ref(ref, base_url)
+            if patient is None:
+                unusable += 1
+            else:
+                found.append(patient)
+    if unusable:
+        log.warning(
+            "%s: %d Patient member reference(s) are not Patient/ID: skipped",
+            name,
+            unusable,
+            extra=ev("cohort.unusable_references", group=name, count=unusable),
+        )
+    return found
 
 
 def _patient_ref(value: str) -> str:

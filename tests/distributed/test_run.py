@@ -357,3 +357,27 @@ def test_cli_results_only_writes_no_transactions(export, tmp_path):
     assert "--results-only" in result.output
     items, _, errors = _outputs(out)
     assert len(items) == 3 and not any("written back" in e["message"] for e in errors)
+
+
+def test_deep_lines_get_evaluates_verdict(tmp_path, mapping, monkeypatch):
+    # nesting past read.MAX_PARSE_DEPTH is "not JSON" in every reader; below it, a boundary refusal
+    folder = tmp_path / "in"
+    folder.mkdir()
+    patient = {"resourceType": "Patient", "id": "p1", "gender": "male"}
+    lines = [json.dumps(patient)]
+    for pid, depth in (("d1", 100), ("d2", 400), ("d3", 990)):
+        lines.append(
+            json.dumps({"resourceType": "Patient", "id": pid})[:-1]
+            + ', "extension": '
+            + "[" * depth
+            + "]" * depth
+            + "}"
+        )
+    (folder / "Patient.ndjson").write_text("\n".join(lines) + "\n")
+    _run([str(folder)], tmp_path / "out", mapping, partitions=2)
+    expected = _assert_same_as_evaluate([str(folder)], tmp_path / "out", monkeypatch)
+    assert sorted(e["message"] for e in expected["errors"]) == [
+        "not JSON: nested too deeply",
+        "not JSON: nested too deeply",
+        "refused: nested more than 64 levels deep",
+    ]

@@ -516,3 +516,13 @@ def test_presigned_urls_refused_for_good_stop_with_what_to_do(server, tmp_path):
     server.manifest = always_expired  # type: ignore[method-assign]
     with pytest.raises(SignedUrlRefusedError, match="HTTP 410.*pre-signed download URL was refused.*--bulk-restart"):
         make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+
+
+def test_an_error_file_line_nested_too_deeply_is_reported_not_a_crash(server, tmp_path):
+    # json.loads raises RecursionError (not a ValueError) on such a line: it cost the whole export
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "processing"}]}
+    deep = '{"issue": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    server.errors["OperationOutcome.ndjson"] = FileSpec((deep + "\n" + json.dumps(outcome) + "\n").encode())
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert result.files == 2 and result.error_count == 2
+    assert result.errors[0].endswith("OperationOutcome.ndjson:1: not JSON") and "error:" in result.errors[1]

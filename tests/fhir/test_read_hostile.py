@@ -212,3 +212,51 @@ def test_a_broken_bundle_costs_only_itself(tmp_path: Path, element: str, value: 
     (tmp_path / "good.json").write_text(json.dumps(_patient("p")), encoding="utf-8")
     result = read_paths([tmp_path])
     assert _refs(result) == {"Patient/p": []}
+
+
+def _nested_patient(pid: str, depth: int) -> bytes:
+    """A Patient whose extension nests ``depth`` arrays, and whose text has brackets that do not nest."""
+    head = json.dumps({**_patient(pid), "name": [{"text": "[[[{{{" * 200}]})[:-1].encode()
+    return head + b', "extension": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+def _at_stack_depth(frames: int, call: Any) -> Any:
+    return call() if frames == 0 else _at_stack_depth(frames - 1, call)
+
+
+@pytest.mark.parametrize("depth", [254, 255, 256, 400, 990])
+def test_the_verdict_on_deep_nesting_does_not_depend_on_the_call_stack(tmp_path: Path, depth: int) -> None:
+    # json.loads' limit is Python's recursion limit minus the caller's stack: a line nested ~990 deep
+    # was parsed (then refused at the boundary) by one reader and "not JSON" in another (found by
+    # the fuzz suite under mutmut, whose trampolines deepen the stack)
+    from tests.fhir.test_spool import assert_same_as_read_paths
+
+    from poems_fhir.fhir.read import MAX_PARSE_DEPTH
+
+    (tmp_path / "a.ndjson").write_bytes(_line(_patient("p")) + b"\n" + _nested_patient("deep", depth) + b"\n")
+    (tmp_path / "b.json").write_bytes(_nested_patient("deep2", depth))
+    results = [read_paths([tmp_path]), _at_stack_depth(600, lambda: read_paths([tmp_path]))]
+    for result in results:
+        assert _refs(result) == {"Patient/p": []}
+        if depth + 1 > MAX_PARSE_DEPTH:  # the Patient object itself is the first level
+            assert [e.message for e in result.errors] == ["not JSON: nested too deeply"] * 2
+        else:  # parsed, and refused by the boundary's own limit, naming the resource
+            assert [(e.resource, e.message) for e in result.errors] == [
+                ("Patient/deep", "refused: nested more than 64 levels deep"),
+                ("Patient/deep2", "refused: nested more than 64 levels deep"),
+            ]
+    assert repr(results[0].errors) == repr(results[1].errors)
+    assert_same_as_read_paths([tmp_path])
+    _at_stack_depth(600, lambda: assert_same_as_read_paths([tmp_path]))
+
+
+def test_brackets_inside_strings_do_not_nest() -> None:
+    from poems_fhir.fhir.read import MAX_PARSE_DEPTH, nested_too_deeply
+
+    text = json.dumps({"a": "[" * 5000, "b": '\\"[{' * 3000, "c": [[[1]]]})
+    assert not nested_too_deeply(text) and not nested_too_deeply(text.encode())
+    deep = "[" * (MAX_PARSE_DEPTH + 1) + "]" * (MAX_PARSE_DEPTH + 1)
+    assert nested_too_deeply(deep) and nested_too_deeply(deep.encode())
+    # closing brackets count too: many arrays side by side are not deep
+    wide = "[" + ",".join(["[]"] * 5000) + "]"
+    assert not nested_too_deeply(wide) and not nested_too_deeply(wide.encode())

@@ -122,3 +122,32 @@ def test_the_toml_example_in_sync_help_is_a_valid_configuration(tmp_path):
     s = load_settings(cfg, {}, environ={})
     s.check()
     assert s.auth == "smart-backend" and s.metrics_port == 9464 and s.interval() == 900
+
+
+@pytest.mark.parametrize(
+    "patient",
+    ["p1/../../Group/x", "p1?_format=xml", "p1,p2", "Patient/", "", "a" * 65, "Patient/p 1", "пациент"],
+)
+def test_a_patient_that_is_not_a_fhir_id_is_a_usage_error(tmp_path, patient):
+    # the id goes into request paths and search values: "/", "?" and "," would ask for something else
+    with pytest.raises(ConfigError, match="not a patient id: give ID or Patient/ID"):
+        load_settings(None, {"server": "https://x/R4", "patient": (patient,)}, environ={})
+    result = CliRunner().invoke(main, ["sync", "--server", "https://x/R4", "--patient", patient, "--dry-run", "o"])
+    assert result.exit_code == 2 and "flag --patient" in result.output, result.output
+
+
+def test_patient_ids_at_the_edge_of_the_fhir_id_syntax_pass(tmp_path):
+    ids = ["a" * 64, "Patient/A-1.b", "0", "f9d10bc1-a2f9-4a8b-b830-c382e5928284"]
+    (tmp_path / "ids.txt").write_text("\n".join(ids) + "\n")
+    settings = load_settings(None, {"server": "https://x/R4", "patient": (f"@{tmp_path / 'ids.txt'}",)}, environ={})
+    assert settings.patient == ids
+    with pytest.raises(ConfigError, match="not a patient id"):  # a bad line of a list file is caught alike
+        (tmp_path / "ids.txt").write_text("p1\np1?x=1\n")
+        load_settings(None, {"server": "https://x/R4", "patient": (f"@{tmp_path / 'ids.txt'}",)}, environ={})
+
+
+@pytest.mark.parametrize("group", ["g/../x", "g?x", "a" * 65, ""])
+def test_a_group_that_is_not_a_fhir_id_is_a_usage_error(group):
+    with pytest.raises(ConfigError, match="not a Group id"):
+        load_settings(None, {"server": "https://x/R4", "group": group}, environ={})
+    assert load_settings(None, {"server": "https://x/R4", "group": "g-1.2"}, environ={}).group == "g-1.2"

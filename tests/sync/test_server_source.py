@@ -328,3 +328,50 @@ def test_a_server_that_stores_what_it_was_sent_gets_no_extra_request():
     )
     ServerSink(FhirClient(BASE), caps(transaction=True)).write("Patient/1", bundle)
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_member_and_subject_references_that_are_not_patient_ids_are_skipped_with_a_warning(mapping, caplog):
+    # a server's references end up in request paths (GET Patient/ID) and search values (patient=ID)
+    responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": DATE})
+    responses.add(
+        "GET",
+        f"{BASE}/Group/g",
+        json={
+            "resourceType": "Group",
+            "member": [
+                {"entity": {"reference": "Patient/a"}},
+                {"entity": {"reference": "Patient/b/_history/3"}},  # version-specific: the patient b
+                {"entity": {"reference": f"{BASE}/Patient/c"}},  # absolute, on this server
+                {"entity": {"reference": "https://elsewhere.example/fhir/Patient/d"}},
+                {"entity": {"reference": "Patient/e/../../Group/g"}},
+                {"entity": {"reference": "Patient/f?_format=xml"}},
+                {"entity": {"reference": "Patient/g,h"}},
+            ],
+        },
+    )
+    cohort = ServerSource(FhirClient(BASE), mapping, caps(), group="g").cohort(None)
+    assert cohort.patients == ["Patient/a", "Patient/b", "Patient/c"]
+    assert "Group/g: 4 Patient member reference(s) are not Patient/ID: skipped" in caplog.text
+    assert "elsewhere" not in caplog.text and "_format" not in caplog.text  # counts only: ids are PHI
+
+
+@responses.activate
+def test_discovered_subjects_that_are_not_patient_ids_are_skipped(mapping, caplog):
+    responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": DATE})
+    subjects = ["Patient/a", "Patient/a/_history/2", f"{BASE}/Patient/b", "Patient/x?y=1", "Patient/p,q", "Group/z"]
+    found = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [
+            {"resource": {"resourceType": "Observation", "id": f"o{i}", "subject": {"reference": s}}}
+            for i, s in enumerate(subjects)
+        ],
+    }
+    responses.add("GET", f"{BASE}/Observation", json=found)
+    for rtype in ("Condition", "Procedure", "DiagnosticReport", "MedicationStatement", "MedicationRequest"):
+        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
+    responses.add("GET", f"{BASE}/MedicationAdministration", json=empty_bundle())
+    cohort = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, caps()).cohort(None)
+    assert cohort.patients == ["Patient/a", "Patient/b"]
+    assert "2 subject reference(s) look like Patient/... but are not Patient/ID: skipped" in caplog.text
