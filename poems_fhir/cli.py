@@ -12,6 +12,7 @@ Exit codes (a contract with schedulers and scripts; see README "Exit codes"):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import logging
 import math
@@ -1102,19 +1103,24 @@ class _ProgressIter:
 
 #: stands for the summary's conclusions in the document until they are written, one at a time
 _CONCLUSIONS = "\x00poems-fhir conclusions\x00"
+_PROBLEMS = "\x00poems-fhir problems\x00"
 
 
-def _echo_json_streamed(doc: dict[str, Any], items: Iterable[Any], indent: int | None) -> None:
-    """``click.echo(json.dumps(doc, indent=indent))`` with ``items`` in place of the value
-    ``_CONCLUSIONS``, written item by item: the text is the same, and the items (one per patient,
-    maybe spilled to disk) are never all in memory."""
+def _echo_json_streamed(doc: dict[str, Any], lists: dict[str, Iterable[Any]], indent: int | None) -> None:
+    """``click.echo(json.dumps(doc, indent=indent))`` with each ``lists[marker]`` in place of the
+    top-level value ``marker``, written item by item: the text is the same, and the items (one per
+    patient or problem, maybe spilled to disk) are never all in memory."""
     text = json.dumps(doc, indent=indent)
-    marker = json.dumps(_CONCLUSIONS)
-    at = text.find(marker)
-    if at < 0:
-        click.echo(text)
-        return
-    click.echo(text[:at], nl=False)
+    places = sorted((at, marker) for marker in lists if (at := text.find(json.dumps(marker))) >= 0)
+    done = 0
+    for at, marker in places:
+        click.echo(text[done:at], nl=False)
+        _echo_json_list(lists[marker], indent)
+        done = at + len(json.dumps(marker))
+    click.echo(text[done:])
+
+
+def _echo_json_list(items: Iterable[Any], indent: int | None) -> None:
     first = True
     for item in items:
         if indent is None:
@@ -1126,7 +1132,6 @@ def _echo_json_streamed(doc: dict[str, Any], items: Iterable[Any], indent: int |
             )
         first = False
     click.echo("[]" if first else ("]" if indent is None else "\n" + " " * indent + "]"), nl=False)
-    click.echo(text[at + len(marker) :])
 
 
 def _print_summary(
@@ -1146,12 +1151,15 @@ def _print_summary(
                 "screening": screening_to_dict(summary.screening),
                 **({"fatal": summary.fatal} if getattr(summary, "fatal", None) else {}),
                 "conclusions": _CONCLUSIONS,
-                "problems": summary.problems + extra,
+                "problems": _PROBLEMS,
             }
         if error is not None:
             doc.update(_error_doc(error))
+        lists: dict[str, Iterable[Any]] = {}
+        if summary is not None:
+            lists = {_CONCLUSIONS: summary.conclusions, _PROBLEMS: itertools.chain(summary.problems, extra)}
         # --every: one object per line (JSON Lines), so a log shipper can take each run as it comes
-        _echo_json_streamed(doc, summary.conclusions if summary is not None else [], indent=None if one_line else 2)
+        _echo_json_streamed(doc, lists, indent=None if one_line else 2)
         return
     if summary is None:
         return  # the error itself went to stderr
@@ -1161,7 +1169,7 @@ def _print_summary(
         click.echo(f"{c['patient']}: {c['classification']}{missing}{flags}")
         for alert in c.get("alerts", []):
             click.echo(f"  alert: {alert['code']}: {alert['message']}")
-    for p in summary.problems + extra:
+    for p in itertools.chain(summary.problems, extra):
         click.echo(f"problem: {p}")
     counts = summary.counts()
     click.echo(f"screening: {render_screening(summary.screening)}")

@@ -68,7 +68,7 @@ class Summary:
     fatal: str | None = None
     #: one line per in-scope patient, past the first few thousand on disk (flat memory, issue #11)
     conclusions: SpilledList = field(default_factory=SpilledList)
-    problems: list[str] = field(default_factory=list)
+    problems: SpilledList = field(default_factory=SpilledList)  # one line per problem: spilled alike
     #: per scope and classification, over every evaluated patient (unchanged ones included)
     screening: ScreeningCounts = field(default_factory=ScreeningCounts)
 

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """An append-only list that keeps its first items in memory and the rest in a temporary file.
 
-The sync job's summary has one line per in-scope patient (classification, missing facts, flags,
+The sync job's summary has one line per in-scope patient (and one per problem) (classification, missing facts, flags,
 alerts: ~1.5 KB each). Held in a list, that is 150 MB for a 100,000-patient export - the largest part
 of the run's memory (issue #11: flat memory). Past ``in_memory`` items they go, as JSON lines, to an
 anonymous temporary file (removed by the system when closed) and are read back one at a time when
@@ -10,6 +10,7 @@ the summary is printed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import tempfile
 from collections.abc import Iterator
@@ -50,6 +51,16 @@ class SpilledList:
         self._file.seek(0)
         for _ in range(self._spilled):  # a line per item: json.dumps escapes newlines in strings
             yield json.loads(self._file.readline())
+
+    def __getitem__(self, index: int) -> Any:
+        """The item at ``index`` (negative counts from the end); past the head, read from the file."""
+        if index < 0:
+            index += len(self)
+        if 0 <= index < len(self._head):
+            return self._head[index]
+        if not 0 <= index < len(self):
+            raise IndexError("SpilledList index out of range")
+        return next(itertools.islice(iter(self), index, None))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (SpilledList, list)):
