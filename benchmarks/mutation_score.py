@@ -91,7 +91,7 @@ def score(sample_only: bool) -> None:
         total.update(c)
         print(_row(mod, c))
     print(_row("**all**", total))
-    survivors = sorted(n for n, s in found.items() if s == "survived")
+    survivors = sorted(n for n, s in found.items() if s in ("survived", "no tests"))
     if survivors:
         print(f"\nsurvivors ({len(survivors)}): show one with `.venv/bin/mutmut show NAME`")
         for n in survivors:
@@ -104,9 +104,10 @@ def score(sample_only: bool) -> None:
 
 
 def _row(mod: str, c: Counter[str]) -> str:
-    """score = killed / (checked - equivalent): an equivalent mutant is no bug a test could catch."""
+    """score = killed / (checked - equivalent): an equivalent mutant is no bug a test could catch; a
+    mutant no test reaches ("no tests") is a bug no test would catch, so it counts as checked."""
     killed = sum(c[s] for s in KILLED)
-    checked = killed + c["survived"] + c["suspicious"] + c["equivalent"]
+    checked = killed + c["survived"] + c["suspicious"] + c["equivalent"] + c["no tests"]
     real = checked - c["equivalent"]
     pct = f"{100 * killed / real:.0f} %" if real else "-"
     return (
