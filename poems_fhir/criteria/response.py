@@ -421,13 +421,10 @@ def vegf_response(
         return VegfResponse("not_evaluable", why, baseline.specimen, _point(baseline))
     latest = follow[-1]
     cutoff = cfg.vegf_cutoff[baseline.specimen]
+    # the nadir includes the baseline: a VEGF that never fell and now rose by the configured share
+    # above the cut-off is progression too (README; criteria.md §8.2 "rising VEGF", rule UNVERIFIED)
     nadir = min([m.value for m in follow[:-1]] + [baseline.value])
-    if (
-        len(follow) >= 1
-        and latest.value >= nadir * (1 + cfg.vegf_progression_increase)
-        and latest.value >= cutoff
-        and nadir < baseline.value
-    ):
+    if latest.value >= nadir * (1 + cfg.vegf_progression_increase) and latest.value >= cutoff:
         return VegfResponse(
             "progression",
             f"VEGF rose from its nadir {nadir:g} to {latest.value:g} pg/mL "

@@ -179,6 +179,25 @@ def test_vegf_progression_alert():
     assert "vegf_progression" in [a.code for a in r.alerts]
 
 
+@pytest.mark.parametrize(
+    ("values", "category"),
+    [
+        ([400, 600], "progression"),  # never fell: +50 % from the nadir (the baseline itself), above 200
+        ([400, 599], "none"),  # one below +50 %
+        ([400, 400, 600], "progression"),  # flat, then the rise
+        ([150, 225], "progression"),  # a normal baseline, then a new elevation above the cut-off
+        ([100, 150], "not_evaluable"),  # +50 % but still below the cut-off: not progression
+    ],
+)
+def test_vegf_progression_is_a_rise_from_the_nadir_which_includes_the_baseline(values, category):
+    # README "Treatment response": ">= 50 % rise from the nadir above the cut-off" (criteria.md §8.2:
+    # "rising VEGF", numeric rule UNVERIFIED): the VEGF need not have fallen first
+    points = [vegf(v, -5 if i == 0 else 60 * i) for i, v in enumerate(values)]
+    r = run(*points)
+    assert r.vegf.category == category, r.vegf.reason
+    assert ("vegf_progression" in [a.code for a in r.alerts]) == (category == "progression")
+
+
 # --- clinical --------------------------------------------------------------------------------
 
 
