@@ -55,3 +55,27 @@ def test_vegf_never_measured_asks_for_a_post_treatment_reference():
         "VEGF never measured (no baseline): obtain one now as a post-treatment reference, "
         "same specimen type from then on"
     )
+
+
+def test_vegf_on_a_user_given_baseline_date_is_the_baseline():
+    # --baseline DATE: the baseline is the last value on or before that date (inclusive)
+    ms = [vegf(400, 0), vegf(100, 90)]
+    r = assess_response(ms, TREATED, [], [], CFG, baseline_date=day(0)).vegf
+    assert r.category == "complete" and r.baseline is not None and r.baseline.value == 400
+
+
+def test_vegf_only_after_the_first_treatment_is_no_baseline():
+    r = resp(vegf(400, 10), vegf(100, 90)).vegf
+    assert (r.category, r.reason) == (
+        "not_evaluable",
+        "no VEGF before the first treatment (obtain one now as a post-treatment reference)",
+    )
+    assert r.baseline is None and r.latest is None and r.specimen is None
+
+
+def test_vegf_baseline_of_unknown_specimen_is_not_compared():
+    # §4 / §6: serum and plasma are not interchangeable; an unknown specimen cannot be followed
+    r = resp(vegf(400, -10, specimen=None), vegf(100, 90)).vegf
+    assert (r.category, r.reason) == ("not_evaluable", "baseline VEGF specimen type unknown (serum and plasma differ)")
+    assert r.specimen is None and r.latest is None
+    assert r.baseline is not None and (r.baseline.value, r.baseline.reference) == (400, "Observation/vegf-10")
