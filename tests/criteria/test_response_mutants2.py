@@ -79,3 +79,13 @@ def test_vegf_baseline_of_unknown_specimen_is_not_compared():
     assert (r.category, r.reason) == ("not_evaluable", "baseline VEGF specimen type unknown (serum and plasma differ)")
     assert r.specimen is None and r.latest is None
     assert r.baseline is not None and (r.baseline.value, r.baseline.reference) == (400, "Observation/vegf-10")
+
+
+def test_vegf_follow_up_only_in_other_specimens_names_them():
+    # §4: serum and plasma are not comparable; the reason names what was measured instead
+    r = resp(vegf(400, -10), vegf(900, 60, specimen="serum"), vegf(150, 90, specimen=None)).vegf
+    assert r.category == "not_evaluable" and r.specimen == "plasma" and r.latest is None
+    assert r.reason == (
+        "follow-up VEGF in another specimen (serum, unknown) than the plasma baseline: serum and plasma are not "
+        "comparable"
+    )

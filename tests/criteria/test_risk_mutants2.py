@@ -7,6 +7,7 @@ latest dated fact; expected answers follow criteria.md §9, not the code.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from poems_fhir.criteria.model import Evidence, Finding, State
@@ -83,3 +84,15 @@ def test_each_factor_names_its_published_model():
         "thrombosis_volume_overload",
         "thrombosis_splenomegaly",
     }
+
+
+def test_age_exactly_at_a_configured_cut_off_is_not_over_it():
+    # Wang 2017: age *over* the cut-off; 48 years of 365.25 days is a whole number of days (17532),
+    # so a site-configured 48 meets the cut-off exactly on that day
+    cfg = dataclasses.replace(RISK, age_years=48)
+    as_of = day(0)
+    response = assess_response([], [], [], [], CFG, as_of)
+    for days, state in ((17531, State.ABSENT), (17532, State.ABSENT), (17533, State.PRESENT)):
+        birth = as_of - dt.timedelta(days=days)
+        got = {r.id: r for r in assess_risk([], [], [], response, birth, as_of, cfg)}["age_over_50"]
+        assert got.state is state, days
