@@ -96,3 +96,114 @@ def test_age_exactly_at_a_configured_cut_off_is_not_over_it():
         birth = as_of - dt.timedelta(days=days)
         got = {r.id: r for r in assess_risk([], [], [], response, birth, as_of, cfg)}["age_over_50"]
         assert got.state is state, days
+
+
+def test_wang_factors_are_read_at_diagnosis_not_later():
+    # Wang 2017 factors are baseline factors: a pulmonary hypertension or pleural effusion first
+    # recorded after the first treatment is not a factor at diagnosis
+    treated = [Event("treatment", day(0), "MedicationStatement/len", "lenalidomide")]
+    later = [f("pulmonary_hypertension", 30), f("extravascular_volume_overload", 30, rule="pleural_effusion")]
+    got = risk(later, events=treated)
+    assert got["pulmonary_hypertension"].state is State.NOT_ASSESSED
+    assert got["pleural_effusion"].state is State.NOT_ASSESSED
+    before = [f("pulmonary_hypertension", -1), f("extravascular_volume_overload", 0, rule="pleural_effusion")]
+    got = risk(before, events=treated)
+    assert got["pulmonary_hypertension"].state is State.PRESENT
+    assert got["pulmonary_hypertension"].evidence == ("Condition/pulmonary_hypertension-1",)
+    assert got["pleural_effusion"].state is State.PRESENT
+
+
+def _summary(got) -> dict[str, tuple[State, str, tuple[str, ...]]]:
+    return {k: (r.state, r.reason, r.evidence) for k, r in got.items()}
+
+
+def test_every_factor_states_why_when_everything_is_recorded():
+    # criteria.md §9: each factor with the fact behind it; the reasons are what the clinician reads
+    findings = [
+        f("polyneuropathy"),
+        f("monoclonal_plasma_cell_disorder", heavy_chain="IgG", light_chain="lambda"),
+        f("pulmonary_hypertension"),
+        f("extravascular_volume_overload", rule="pleural_effusion"),
+        f("thrombocytosis_polycythemia", rule="platelets"),
+        f("thrombocytosis_polycythemia", rule="hemoglobin"),
+        f("organomegaly", rule="splenomegaly"),
+    ]
+    ms = [
+        m("egfr", 25, -10, "mL/min/{1.73_m2}"),
+        m("albumin", 28, -10),
+        m("serum_m_protein", 8.0, -10),
+        m("serum_m_protein", 3.0, 60),
+    ]
+    events = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    got = _summary(risk(findings, ms, events, birth=dt.date(1960, 1, 1)))
+    assert got == {
+        "age_over_50": (State.PRESENT, "age 61 at 2021-03-01", ()),
+        "pulmonary_hypertension": (
+            State.PRESENT,
+            "pulmonary hypertension recorded (cohort definition: echo sPAP >= 50 mmHg)",
+            ("Condition/pulmonary_hypertension-30",),
+        ),
+        "pleural_effusion": (State.PRESENT, "pleural effusion recorded", ("Condition/pleural_effusion-30",)),
+        "egfr_below_30": (State.PRESENT, "eGFR 25 mL/min/{1.73_m2} on 2021-02-19", ("Observation/egfr-10",)),
+        "low_albumin": (State.PRESENT, "albumin 28 g/L (< 32 g/L is low; cut-off S)", ("Observation/albumin-10",)),
+        "no_hematologic_cr_after_first_line": (State.PRESENT, "haematological response PR (amyloid-style)", ()),
+        "igg_lambda": (State.PRESENT, "IgG-lambda isotype", ("Condition/monoclonal_plasma_cell_disorder-30",)),
+        "age_50_or_less_at_asct": (State.ABSENT, "age 61 at transplant on 2021-06-09", ("Procedure/asct",)),
+        "fdg_avid_lesions_at_baseline": (
+            State.NOT_ASSESSED,
+            "FDG avidity of bone lesions is not coded in the data",
+            (),
+        ),
+        "no_hematologic_cr_after_asct": (State.PRESENT, "haematological response PR", ()),
+        "thrombosis_thrombocytosis": (State.PRESENT, "thrombocytosis recorded", ("Condition/platelets-30",)),
+        "thrombosis_high_hemoglobin_or_hematocrit": (
+            State.PRESENT,
+            "high hemoglobin or hematocrit recorded",
+            ("Condition/hemoglobin-30",),
+        ),
+        "thrombosis_volume_overload": (State.PRESENT, "volume overload recorded", ("Condition/pleural_effusion-30",)),
+        "thrombosis_splenomegaly": (State.PRESENT, "splenomegaly recorded", ("Condition/splenomegaly-30",)),
+    }
+
+
+def test_every_factor_states_why_when_nothing_is_recorded():
+    # nothing recorded is "not assessed", never "absent" (criteria.md §6), and says what is missing
+    events = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    got = _summary(risk([f("monoclonal_plasma_cell_disorder")], events=events))
+    gate = "no M-protein before the first treatment and dFLC is not > 100 mg/L: below the measurability gate"
+    assert got == {
+        "age_over_50": (State.NOT_ASSESSED, "birth date or diagnosis date unknown", ()),
+        "pulmonary_hypertension": (State.NOT_ASSESSED, "no echocardiographic assessment recorded", ()),
+        "pleural_effusion": (State.NOT_ASSESSED, "no pleural effusion recorded (not the same as absent)", ()),
+        "egfr_below_30": (State.NOT_ASSESSED, "no eGFR at diagnosis", ()),
+        "low_albumin": (State.NOT_ASSESSED, "no albumin at diagnosis", ()),
+        "no_hematologic_cr_after_first_line": (
+            State.NOT_ASSESSED,
+            f"haematological response not evaluable: {gate}",
+            (),
+        ),
+        "igg_lambda": (State.NOT_ASSESSED, "isotype unknown", ()),
+        "age_50_or_less_at_asct": (State.NOT_ASSESSED, "birth date unknown", ("Procedure/asct",)),
+        "fdg_avid_lesions_at_baseline": (
+            State.NOT_ASSESSED,
+            "FDG avidity of bone lesions is not coded in the data",
+            (),
+        ),
+        "no_hematologic_cr_after_asct": (State.NOT_ASSESSED, "haematological response not_evaluable", ()),
+        "thrombosis_thrombocytosis": (State.NOT_ASSESSED, "thrombocytosis not recorded", ()),
+        "thrombosis_high_hemoglobin_or_hematocrit": (
+            State.NOT_ASSESSED,
+            "high hemoglobin or hematocrit not recorded",
+            (),
+        ),
+        "thrombosis_volume_overload": (State.NOT_ASSESSED, "volume overload not recorded", ()),
+        "thrombosis_splenomegaly": (State.NOT_ASSESSED, "splenomegaly not recorded", ()),
+    }
+    untreated = risk()["no_hematologic_cr_after_first_line"]
+    assert (untreated.state, untreated.reason) == (State.NOT_ASSESSED, "no treatment recorded")
