@@ -1,0 +1,153 @@
+"""What one criterion result says, cites and leaves open (engine.combine, clinician conflicts).
+
+criteria.md §3.3: PRESENT / ABSENT / NOT_ASSESSED / INDETERMINATE, and a criterion that is not
+assessed or indeterminate stays *open* (new data could make it present), so the classification can
+only be "indeterminate", never "not met", while it is open (§3.3 table; §6 "never infer absent").
+The reasons are what a clinician reads beside each criterion.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from poems_fhir.criteria.engine import combine, evaluate
+from poems_fhir.criteria.model import (
+    Classification,
+    CriterionResult,
+    Evidence,
+    Finding,
+    State,
+    Strength,
+)
+from poems_fhir.criteria.profiles import MAYO
+
+T0 = dt.date(2021, 3, 1)
+TOPIC = "papilledema"
+
+
+def day(n: int) -> dt.date:
+    return T0 + dt.timedelta(days=n)
+
+
+def fi(state: State, ref: str, n: int | None = 0, strength=Strength.STRONG, note=None, **kw) -> Finding:
+    when = None if n is None else day(n)
+    return Finding(TOPIC, state, Evidence(ref, when, f"fundoscopy {ref}"), strength=strength, note=note, **kw)
+
+
+def ev(*refs_days: tuple[str, int]) -> tuple[Evidence, ...]:
+    return tuple(Evidence(r, day(n), f"fundoscopy {r}") for r, n in refs_days)
+
+
+def test_present_cites_every_positive_fact_in_date_order_and_is_closed():
+    got = combine(TOPIC, [fi(State.PRESENT, "Observation/b", 5), fi(State.PRESENT, "Observation/a", 1)])
+    assert got == CriterionResult(
+        TOPIC,
+        State.PRESENT,
+        "present: fundoscopy Observation/a, fundoscopy Observation/b",
+        ev(("Observation/a", 1), ("Observation/b", 5)),
+    )
+    assert got.open is False
+
+
+def test_indeterminate_stays_open_and_says_why():
+    noted = combine(TOPIC, [fi(State.INDETERMINATE, "Observation/i", note="blurred view")])
+    assert noted == CriterionResult(TOPIC, State.INDETERMINATE, "blurred view", ev(("Observation/i", 0)), open=True)
+    bare = combine(TOPIC, [fi(State.INDETERMINATE, "Observation/i"), fi(State.ABSENT, "Observation/w", 2, Strength.WEAK)])
+    assert bare == CriterionResult(
+        TOPIC,
+        State.INDETERMINATE,
+        "conflicting or low-grade evidence",
+        ev(("Observation/i", 0), ("Observation/w", 2)),
+        open=True,
+    )
+
+
+def test_strong_negatives_are_absent_and_closed():
+    got = combine(TOPIC, [fi(State.ABSENT, "Observation/b", 3), fi(State.ABSENT, "Observation/a", 1)])
+    assert got == CriterionResult(
+        TOPIC,
+        State.ABSENT,
+        "absent: fundoscopy Observation/a, fundoscopy Observation/b",
+        ev(("Observation/a", 1), ("Observation/b", 3)),
+    )
+
+
+def test_weak_negatives_only_are_indeterminate_and_open():
+    # §6: a low-grade negative (e.g. plain radiographs only) -> INDETERMINATE rather than ABSENT
+    weak = [fi(State.ABSENT, "Observation/b", 3, Strength.WEAK), fi(State.ABSENT, "Observation/a", 1, Strength.WEAK)]
+    assert combine(TOPIC, weak) == CriterionResult(
+        TOPIC,
+        State.INDETERMINATE,
+        "low-grade negative only: fundoscopy Observation/a, fundoscopy Observation/b",
+        ev(("Observation/a", 1), ("Observation/b", 3)),
+        open=True,
+    )
+    noted = combine(TOPIC, [fi(State.ABSENT, "Observation/a", 1, Strength.WEAK, note="plain radiograph only")])
+    assert noted.reason == "low-grade negative only: plain radiograph only"
+
+
+def test_test_not_performed_is_not_assessed_and_open():
+    # §6: dataAbsentReason not-performed = not assessed, never absent
+    got = combine(TOPIC, [fi(State.NOT_ASSESSED, "Observation/b", 3), fi(State.NOT_ASSESSED, "Observation/a", 1)])
+    assert got == CriterionResult(
+        TOPIC,
+        State.NOT_ASSESSED,
+        "test not performed: fundoscopy Observation/a, fundoscopy Observation/b",
+        ev(("Observation/a", 1), ("Observation/b", 3)),
+        open=True,
+    )
+
+
+def test_vegf_not_performed_keeps_the_current_criteria_indeterminate():
+    # seed_case.md T0: VEGF "not performed", Castleman not assessed, sclerotic lesions absent on CT:
+    # both mandatory and a minor present -> INDETERMINATE (must not be "not met"), VEGF missing
+    def f(topic: str, state: State = State.PRESENT) -> Finding:
+        return Finding(topic, state, Evidence(f"Observation/{topic}", T0, topic))
+
+    findings = [
+        f("polyneuropathy"),
+        f("monoclonal_plasma_cell_disorder"),
+        f("skin_changes"),
+        f("castleman_disease", State.ABSENT),
+        f("sclerotic_bone_lesions", State.ABSENT),
+        f("vegf_elevation", State.NOT_ASSESSED),
+    ]
+    a = evaluate("Patient/1", findings, MAYO)
+    assert a.classification is Classification.INDETERMINATE
+    assert [m.criterion for m in a.missing] == ["vegf_elevation"]
+    assert a.missing[0].reason == "test not performed: vegf_elevation"
+
+
+def test_a_clinician_refuting_what_was_asserted_is_an_open_conflict():
+    asserted = [
+        fi(State.PRESENT, "Condition/a", 1, is_assertion=True),
+        fi(State.PRESENT, "Condition/c", 2, is_assertion=True),
+    ]
+    refuted = [
+        fi(State.ABSENT, "Condition/b", 3, is_assertion=True),
+        fi(State.ABSENT, "Condition/d", 4, is_assertion=True),
+    ]
+    got = combine(TOPIC, asserted + refuted)
+    assert got == CriterionResult(
+        TOPIC,
+        State.INDETERMINATE,
+        "conflicting clinician statements: asserted (Condition/a, Condition/c) and later refuted "
+        "(Condition/b, Condition/d)",
+        ev(("Condition/a", 1), ("Condition/c", 2), ("Condition/b", 3), ("Condition/d", 4)),
+        open=True,
+    )
+
+
+def test_a_later_normal_measurement_is_no_refutation_of_an_assertion():
+    # §3.3 Time: present once present; only a clinician's own later refutation is a conflict
+    got = combine(TOPIC, [fi(State.PRESENT, "Condition/a", 1, is_assertion=True), fi(State.ABSENT, "Observation/n", 9)])
+    assert got.state is State.PRESENT and got.open is False
+
+
+def test_an_undated_assertion_cannot_be_refuted_later():
+    # "later" needs a date on the assertion; without one the assertion stands
+    got = combine(
+        TOPIC,
+        [fi(State.PRESENT, "Condition/a", None, is_assertion=True), fi(State.ABSENT, "Condition/b", 9, is_assertion=True)],
+    )
+    assert got.state is State.PRESENT and got.reason == "present: fundoscopy Condition/a"
