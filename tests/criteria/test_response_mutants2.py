@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from poems_fhir.criteria.response import assess_response
+from poems_fhir.criteria.response import Point, assess_response
 from poems_fhir.criteria.timeline import Event, Measurement
 from poems_fhir.mapping.rules import load_mapping
 from poems_fhir.pipeline import response_config
@@ -89,3 +89,125 @@ def test_vegf_follow_up_only_in_other_specimens_names_them():
         "follow-up VEGF in another specimen (serum, unknown) than the plasma baseline: serum and plasma are not "
         "comparable"
     )
+
+
+def pt(value: float, n: int, ref: str, unit: str | None = "pg/mL") -> Point:
+    return Point(value, unit, day(n), ref)
+
+
+def test_vegf_each_category_reports_its_reason_specimen_and_points():
+    # §8.2 categories (plasma cut-off 200 pg/mL); the baseline and latest cited are the compared values
+    def full(*values: tuple[float, int]):
+        r = resp(*(vegf(v, n) for v, n in values)).vegf
+        return (r.category, r.reason, r.specimen, r.baseline, r.latest)
+
+    base = pt(400, -10, "Observation/vegf-10")
+    assert full((400, -10), (150, 60), (300, 120)) == (
+        "progression",
+        "VEGF rose from its nadir 150 to 300 pg/mL (>= 50% and above the 200 pg/mL cut-off)",
+        "plasma",
+        base,
+        pt(300, 120, "Observation/vegf120"),
+    )
+    assert full((150, -10), (100, 60)) == (
+        "not_evaluable",
+        "baseline VEGF 150 pg/mL was not elevated (< 200 pg/mL)",
+        "plasma",
+        pt(150, -10, "Observation/vegf-10"),
+        pt(100, 60, "Observation/vegf60"),
+    )
+    assert full((400, -10), (150, 60)) == (
+        "complete",
+        "VEGF normalised: 400 -> 150 pg/mL (< 200)",
+        "plasma",
+        base,
+        pt(150, 60, "Observation/vegf60"),
+    )
+    assert full((1000, -10), (500, 60)) == (
+        "partial",
+        "VEGF 1000 -> 500 pg/mL, not normalised",
+        "plasma",
+        pt(1000, -10, "Observation/vegf-10"),
+        pt(500, 60, "Observation/vegf60"),
+    )
+    assert full((400, -10), (300, 60)) == (
+        "none",
+        "VEGF 400 -> 300 pg/mL",
+        "plasma",
+        base,
+        pt(300, 60, "Observation/vegf60"),
+    )
+
+
+def test_vegf_progression_is_measured_from_the_lowest_value_on_treatment():
+    # nadir 100 (not the first follow-up, 300): 250 is >= 150 % of it and above the cut-off
+    r = resp(vegf(400, -10), vegf(300, 30), vegf(100, 60), vegf(250, 120)).vegf
+    assert r.category == "progression" and "nadir 100 to 250" in r.reason
+
+
+# --------------------------------------------------------------------------- haematological (§8.1a)
+
+
+def flc(d: float, n: int) -> list[Measurement]:
+    """A lambda clone with dFLC = d mg/L (lambda - kappa) on day n."""
+    return [m("flc_kappa", 10, n, unit="mg/L"), m("flc_lambda", 10 + d, n, unit="mg/L")]
+
+
+def test_amyloid_pd_after_cr_cites_the_positive_immunofixation():
+    # §8.1a PD: from CR any detectable M-protein
+    ms = [m("serum_m_protein", 8.0, -10), m("serum_ife", 0, 60, unit=None), m("urine_ife", 0, 60, unit=None)]
+    ms.append(m("serum_ife", 1, 120, unit=None))
+    h = resp(*ms).hematologic
+    assert (h.framework, h.category, h.change) == ("amyloid", "PD", None)
+    assert h.reason == "M-protein detectable again after a complete response (serum immunofixation positive on 2021-06-29)"
+    assert h.baseline == pt(8.0, -10, "Observation/serum_m_protein-10", "g/L")
+    assert h.latest == pt(1, 120, "Observation/serum_ife120", None)
+    with_m = resp(*ms, m("serum_m_protein", 1.0, 120)).hematologic
+    assert (with_m.category, with_m.latest, with_m.change) == (
+        "PD",
+        pt(1.0, 120, "Observation/serum_m_protein120", "g/L"),
+        -0.875,
+    )
+
+
+def test_amyloid_pd_by_m_protein_is_from_the_nadir_on_treatment():
+    # §8.1a PD from PR/SD: >= 50 % rise from the nadir (4 g/L here, not the first follow-up) to > 5 g/L
+    ms = [m("serum_m_protein", v, n) for v, n in ((20.0, -10), (15.0, 30), (4.0, 60), (6.5, 120))]
+    h = resp(*ms).hematologic
+    assert (h.framework, h.category) == ("amyloid", "PD")
+    assert h.reason == "M-protein rose >= 50 % from its nadir (4 g/L) to 6.5 g/L (> 5 g/L)"
+    assert h.baseline == pt(20.0, -10, "Observation/serum_m_protein-10", "g/L")
+    assert h.latest == pt(6.5, 120, "Observation/serum_m_protein120", "g/L")
+    assert h.change == -0.675
+
+
+def test_amyloid_pd_by_m_protein_from_the_baseline_or_without_one():
+    # the baseline is the nadir when there is a single follow-up; without a baseline the nadir is on treatment
+    assert resp(m("serum_m_protein", 4.0, -10), m("serum_m_protein", 6.5, 60)).hematologic.category == "PD"
+    assert resp(m("serum_m_protein", 3.0, 30), m("serum_m_protein", 6.5, 60)).hematologic.category == "PD"
+
+
+def test_amyloid_pd_by_dflc_from_the_nadir_to_over_100():
+    # §8.1a PD: FLC increase >= 50 % to > 100 mg/L
+    ms = [m("serum_m_protein", 8.0, -10), *flc(200, -10), *flc(150, 30), *flc(70, 60), *flc(110, 120)]
+    h = resp(*ms).hematologic
+    assert (h.framework, h.category, h.reason) == ("amyloid", "PD", "dFLC rose >= 50 % from its nadir to 110 mg/L")
+    assert h.baseline == pt(8.0, -10, "Observation/serum_m_protein-10", "g/L")
+    assert h.latest is None and h.change is None
+    with_m = resp(*ms, m("serum_m_protein", 4.0, 120)).hematologic
+    assert (with_m.category, with_m.latest, with_m.change) == (
+        "PD",
+        pt(4.0, 120, "Observation/serum_m_protein120", "g/L"),
+        -0.5,
+    )
+
+
+def test_amyloid_pd_by_dflc_just_over_100_and_from_a_baseline_nadir():
+    assert resp(*flc(60, -10), *flc(101, 60)).hematologic.category == "PD"  # 101 > 100, >= 90
+    assert resp(*flc(70, -10), *flc(150, 60)).hematologic.category == "PD"  # nadir = the baseline 70
+    assert resp(*flc(70, 30), *flc(120, 60)).hematologic.category == "PD"  # no baseline: nadir on treatment
+
+
+def test_a_single_dflc_without_baseline_is_no_progression():
+    h = resp(*flc(120, 60)).hematologic
+    assert h.category == "not_evaluable"
