@@ -14,6 +14,7 @@ from poems_fhir.criteria.engine import combine, evaluate
 from poems_fhir.criteria.model import (
     Classification,
     CriterionResult,
+    EndocrineAxis,
     Evidence,
     Finding,
     State,
@@ -151,3 +152,42 @@ def test_an_undated_assertion_cannot_be_refuted_later():
         [fi(State.PRESENT, "Condition/a", None, is_assertion=True), fi(State.ABSENT, "Condition/b", 9, is_assertion=True)],
     )
     assert got.state is State.PRESENT and got.reason == "present: fundoscopy Condition/a"
+
+
+# --------------------------------------------------------------- MIN-3 endocrinopathy (§2, §5)
+
+
+def endo(axis: EndocrineAxis | None, state: State = State.PRESENT, ref: str = "", n: int = 0) -> Finding:
+    ref = ref or f"Observation/{axis.value if axis else 'generic'}-{state.value}"
+    return Finding("endocrinopathy", state, Evidence(ref, day(n), ref), axis=axis)
+
+
+def test_endocrinopathy_present_names_its_abnormal_axes_and_cites_only_the_abnormal_results():
+    findings = [
+        endo(EndocrineAxis.GONADAL),
+        endo(EndocrineAxis.GONADAL, State.ABSENT, n=-5),
+        endo(EndocrineAxis.ADRENAL),
+        endo(EndocrineAxis.PITUITARY, State.ABSENT),
+    ]
+    r = evaluate("Patient/1", findings, MAYO).criteria["endocrinopathy"]
+    assert (r.criterion, r.state, r.reason) == ("endocrinopathy", State.PRESENT, "abnormal axes: adrenal, gonadal")
+    assert sorted(e.reference for e in r.evidence) == ["Observation/adrenal-present", "Observation/gonadal-present"]
+
+
+def test_endocrinopathy_without_an_axis_is_indeterminate():
+    # the thyroid/diabetes caveat cannot be checked for a generic endocrinopathy code (§2 MIN-3)
+    r = evaluate("Patient/1", [endo(None)], MAYO).criteria["endocrinopathy"]
+    assert (r.criterion, r.state, r.open) == ("endocrinopathy", State.INDETERMINATE, True)
+    assert r.reason == (
+        "endocrinopathy recorded without an identifiable axis; the thyroid/diabetes caveat cannot be checked"
+    )
+
+
+def test_endocrinopathy_results_carry_their_criterion_id():
+    thyroid = evaluate("Patient/1", [endo(EndocrineAxis.THYROID)], MAYO).criteria["endocrinopathy"]
+    assert (thyroid.criterion, thyroid.state, thyroid.caveat) == ("endocrinopathy", State.ABSENT, "thyroid_only")
+    normal = [endo(a, State.ABSENT) for a in EndocrineAxis]
+    every = evaluate("Patient/1", normal, MAYO).criteria["endocrinopathy"]
+    assert (every.criterion, every.state, every.reason) == ("endocrinopathy", State.ABSENT, "all endocrine axes normal")
+    partial = evaluate("Patient/1", [endo(EndocrineAxis.THYROID, State.ABSENT)], MAYO).criteria["endocrinopathy"]
+    assert (partial.criterion, partial.state) == ("endocrinopathy", State.INDETERMINATE)

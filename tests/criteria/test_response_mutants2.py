@@ -211,3 +211,47 @@ def test_amyloid_pd_by_dflc_just_over_100_and_from_a_baseline_nadir():
 def test_a_single_dflc_without_baseline_is_no_progression():
     h = resp(*flc(120, 60)).hematologic
     assert h.category == "not_evaluable"
+
+
+def ife(serum: int | None, urine: int | None, n: int) -> list[Measurement]:
+    out = [] if serum is None else [m("serum_ife", serum, n, unit=None)]
+    return out + ([] if urine is None else [m("urine_ife", urine, n, unit=None)])
+
+
+def test_amyloid_cr_is_provisional_while_flc_ratio_or_marrow_is_missing():
+    # §8.1a CR: serum and urine IFE negative and a normal FLC ratio (one version: marrow < 5 %);
+    # seed_case.md T3: "CR (IFE-negative; FLC/BM not assessed)"
+    base = [m("serum_m_protein", 8.0, -10)]
+    h = resp(*base, *ife(0, 0, 100)).hematologic
+    assert (h.framework, h.category, h.reason, h.provisional) == (
+        "amyloid",
+        "CR",
+        "serum and urine immunofixation negative",
+        True,
+    )
+    assert h.caveats == (
+        "FLC ratio not assessed (needed for amyloid-style CR)",
+        "bone-marrow plasma cells not assessed (one version of CR requires < 5 %)",
+    )
+    assert h.baseline == pt(8.0, -10, "Observation/serum_m_protein-10", "g/L")
+    assert h.latest == pt(0, 100, "Observation/serum_ife100", None) and h.change is None
+    ratio, marrow = m("flc_ratio", 1.0, 100, unit=None), m("bm_plasma_cells", 2, 100, unit="%")
+    no_ratio = resp(*base, *ife(0, 0, 100), marrow).hematologic
+    assert no_ratio.provisional is True and no_ratio.caveats == (
+        "FLC ratio not assessed (needed for amyloid-style CR)",
+    )
+    no_marrow = resp(*base, *ife(0, 0, 100), ratio).hematologic
+    assert no_marrow.provisional is True and len(no_marrow.caveats) == 1
+    full = resp(*base, *ife(0, 0, 100), ratio, marrow, m("serum_m_protein", 0.0, 100)).hematologic
+    assert (full.category, full.provisional, full.caveats, full.change) == ("CR", False, (), -1.0)
+
+
+def test_only_a_negative_serum_ife_without_urine_is_named_as_the_missing_piece():
+    base = [m("serum_m_protein", 8.0, -10), m("serum_m_protein", 3.0, 100)]
+    missing_urine = "serum immunofixation negative but urine immunofixation not assessed: CR not assessable"
+    h = resp(*base, *ife(0, None, 100)).hematologic
+    assert h.category == "PR" and missing_urine in h.caveats
+    positive = resp(*base, *ife(1, None, 100)).hematologic
+    assert positive.category == "PR" and missing_urine not in positive.caveats
+    none_at_all = resp(*base).hematologic
+    assert none_at_all.category == "PR" and missing_urine not in none_at_all.caveats
