@@ -191,3 +191,9 @@ def test_endocrinopathy_results_carry_their_criterion_id():
     assert (every.criterion, every.state, every.reason) == ("endocrinopathy", State.ABSENT, "all endocrine axes normal")
     partial = evaluate("Patient/1", [endo(EndocrineAxis.THYROID, State.ABSENT)], MAYO).criteria["endocrinopathy"]
     assert (partial.criterion, partial.state) == ("endocrinopathy", State.INDETERMINATE)
+
+
+def test_diabetes_only_is_absent_by_the_caveat_and_says_so():
+    r = evaluate("Patient/1", [endo(EndocrineAxis.PANCREATIC)], MAYO).criteria["endocrinopathy"]
+    assert (r.state, r.caveat) == (State.ABSENT, "diabetes_only")
+    assert r.reason.startswith("absent by caveat (diabetes-only): thyroid or diabetes alone does not satisfy")

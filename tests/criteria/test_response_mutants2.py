@@ -255,3 +255,58 @@ def test_only_a_negative_serum_ife_without_urine_is_named_as_the_missing_piece()
     assert positive.category == "PR" and missing_urine not in positive.caveats
     none_at_all = resp(*base).hematologic
     assert none_at_all.category == "PR" and missing_urine not in none_at_all.caveats
+
+
+def test_amyloid_vgpr_pr_nr_and_not_evaluable_say_why_and_cite_the_points():
+    base = pt(7.7, -10, "Observation/serum_m_protein-10", "g/L")
+    # seed_case.md T1: M-gradient -52 % from a measurable 7.7 g/L -> PR; dFLC never measured
+    h = resp(m("serum_m_protein", 7.7, -10), m("serum_m_protein", 3.7, 30)).hematologic
+    assert (h.framework, h.category, h.reason) == ("amyloid", "PR", "M-protein 7.7 -> 3.7 g/L (-52%)")
+    assert (h.baseline, h.latest) == (base, pt(3.7, 30, "Observation/serum_m_protein30", "g/L"))
+    assert round(h.change or 0, 3) == -0.519
+    # seed_case.md T2: "PR (-91 %; VGPR not assessable because dFLC was not measured)"
+    assert h.caveats == ("VGPR not assessable: dFLC (free light chains) not measured after treatment",)
+    # VGPR: dFLC < 40 mg/L
+    v = resp(m("serum_m_protein", 7.7, -10), m("serum_m_protein", 3.7, 30), *flc(150, -10), *flc(30, 30)).hematologic
+    assert (v.framework, v.category, v.reason, v.caveats) == ("amyloid", "VGPR", "dFLC 30 mg/L < 40 mg/L", ())
+    assert (v.baseline, v.latest, round(v.change or 0, 3)) == (
+        base,
+        pt(3.7, 30, "Observation/serum_m_protein30", "g/L"),
+        -0.519,
+    )
+    with_caveat = resp(m("serum_m_protein", 8.0, -10), *ife(0, None, 30), *flc(30, 30)).hematologic
+    assert with_caveat.category == "VGPR" and with_caveat.caveats == (
+        "serum immunofixation negative but urine immunofixation not assessed: CR not assessable",
+    )
+    # PR by dFLC alone (baseline dFLC > 100), M-protein not measurable
+    d = resp(*flc(150, -10), *flc(75, 30)).hematologic
+    assert (d.category, d.reason, d.caveats) == ("PR", "dFLC fell >= 50 %", ())
+    # NR: measurable, little change
+    nr = resp(m("serum_m_protein", 8.0, -10), m("serum_m_protein", 7.0, 30)).hematologic
+    assert (nr.category, nr.reason) == ("NR", "neither CR, VGPR, PR nor PD")
+    assert nr.latest == pt(7.0, 30, "Observation/serum_m_protein30", "g/L") and nr.change == -0.125
+    # measurable baseline but nothing after it
+    none = resp(m("serum_m_protein", 8.0, -10)).hematologic
+    assert (none.category, none.reason, none.latest, none.change) == (
+        "not_evaluable",
+        "no follow-up measurement after the baseline",
+        None,
+        None,
+    )
+    assert none.baseline == pt(8.0, -10, "Observation/serum_m_protein-10", "g/L")
+
+
+def test_amyloid_below_the_measurability_gate_is_not_evaluable_with_why():
+    # §8.1 "when baseline is not measurable, report not evaluable rather than NR"
+    small = resp(m("serum_m_protein", 4.0, -10), m("serum_m_protein", 1.0, 30)).hematologic
+    assert (small.category, small.reason) == (
+        "not_evaluable",
+        "baseline M-protein 4 g/L is not above 5 g/L and dFLC is not > 100 mg/L: below the measurability gate",
+    )
+    assert small.latest == pt(1.0, 30, "Observation/serum_m_protein30", "g/L") and small.change == -0.75
+    assert small.caveats == ("VGPR not assessable: dFLC (free light chains) not measured after treatment",)
+    nothing = resp(m("serum_m_protein", 1.0, 30)).hematologic
+    assert nothing.reason.startswith("no M-protein before the first treatment and dFLC is not > 100 mg/L")
+    ife_only = resp(*ife(1, None, 30)).hematologic
+    assert ife_only.caveats == ("VGPR not assessable: dFLC (free light chains) not measured after treatment",)
+    assert resp(m("albumin", 30, 30)).hematologic.caveats == ()
