@@ -197,3 +197,26 @@ def test_diabetes_only_is_absent_by_the_caveat_and_says_so():
     r = evaluate("Patient/1", [endo(EndocrineAxis.PANCREATIC)], MAYO).criteria["endocrinopathy"]
     assert (r.state, r.caveat) == (State.ABSENT, "diabetes_only")
     assert r.reason.startswith("absent by caveat (diabetes-only): thyroid or diabetes alone does not satisfy")
+
+
+def test_thyroid_only_is_absent_by_caveat_and_stays_open_naming_the_untested_axes():
+    # seed_case.md §2 MIN-3: "ABSENT_BY_CAVEAT (thyroid-only) - other axes NOT_ASSESSED"
+    r = evaluate("Patient/1", [endo(EndocrineAxis.THYROID)], MAYO).criteria["endocrinopathy"]
+    assert r == CriterionResult(
+        "endocrinopathy",
+        State.ABSENT,
+        "absent by caveat (thyroid-only): thyroid or diabetes alone does not satisfy this criterion; "
+        "not assessed: adrenal, pituitary, gonadal, parathyroid",
+        (Evidence("Observation/thyroid-present", day(0), "Observation/thyroid-present"),),
+        open=True,
+        caveat="thyroid_only",
+    )
+    generic = evaluate("Patient/1", [endo(None)], MAYO).criteria["endocrinopathy"]
+    assert generic.evidence == (Evidence("Observation/generic-present", day(0), "Observation/generic-present"),)
+
+
+def test_endocrinopathy_without_any_assessed_axis_is_still_the_endocrinopathy_criterion():
+    nothing = evaluate("Patient/1", [], MAYO).criteria["endocrinopathy"]
+    assert (nothing.criterion, nothing.state, nothing.open) == ("endocrinopathy", State.NOT_ASSESSED, True)
+    not_done = evaluate("Patient/1", [endo(None, State.NOT_ASSESSED)], MAYO).criteria["endocrinopathy"]
+    assert (not_done.criterion, not_done.state) == ("endocrinopathy", State.NOT_ASSESSED)
