@@ -310,3 +310,78 @@ def test_amyloid_below_the_measurability_gate_is_not_evaluable_with_why():
     ife_only = resp(*ife(1, None, 30)).hematologic
     assert ife_only.caveats == ("VGPR not assessable: dFLC (free light chains) not measured after treatment",)
     assert resp(m("albumin", 30, 30)).hematologic.caveats == ()
+
+
+# --------------------------------------------------------------------------- haematological (§8.1b IMWG)
+
+
+def test_imwg_not_evaluable_below_10_g_per_l_describes_a_vgpr_pattern():
+    # seed_case.md T1/T2: 7.7 g/L is below the IMWG measurable-disease threshold; after -91 % with
+    # urine negative it is "descriptively a VGPR pattern"
+    ms = [m("serum_m_protein", 7.7, -10), m("serum_m_protein", 0.69, 150), *ife(1, 0, 150)]
+    h = resp(*ms).hematologic_imwg
+    assert (h.framework, h.category) == ("imwg", "not_evaluable")
+    assert h.reason == (
+        "baseline serum M-protein 7.7 g/L is below the IMWG measurable-disease threshold of 10 g/L (1 g/dL); "
+        "urine M-protein not quantified"
+    )
+    assert h.caveats == ("descriptively a VGPR pattern (>= 90 % reduction, urine negative)",)
+    assert h.baseline == pt(7.7, -10, "Observation/serum_m_protein-10", "g/L")
+    assert h.latest == pt(0.69, 150, "Observation/serum_m_protein150", "g/L")
+    assert round(h.change or 0, 2) == -0.91
+    t1 = resp(m("serum_m_protein", 7.7, -10), m("serum_m_protein", 3.7, 30), *ife(1, 0, 30)).hematologic_imwg
+    assert (t1.category, t1.caveats) == ("not_evaluable", ())  # -52 %: no VGPR pattern
+    urine_pos = resp(m("serum_m_protein", 7.7, -10), m("serum_m_protein", 0.5, 30), *ife(1, 1, 30)).hematologic_imwg
+    assert urine_pos.caveats == ()
+    no_base = resp(m("serum_m_protein", 3.0, 30)).hematologic_imwg
+    assert (no_base.category, no_base.reason) == ("not_evaluable", "no serum M-protein before the first treatment")
+
+
+def test_imwg_categories_say_the_change_and_cite_the_points():
+    def h(latest: float, *extra: Measurement):
+        return resp(m("serum_m_protein", 20.0, -10), m("serum_m_protein", latest, 60), *extra).hematologic_imwg
+
+    latest = pt(1.0, 60, "Observation/serum_m_protein60", "g/L")
+    vgpr = h(1.0)
+    assert (vgpr.framework, vgpr.category, vgpr.reason, vgpr.change) == ("imwg", "VGPR", "M-protein -95%", -0.95)
+    assert (vgpr.baseline, vgpr.latest) == (pt(20.0, -10, "Observation/serum_m_protein-10", "g/L"), latest)
+    assert (h(10.0).category, h(10.0).reason) == ("PR", "M-protein -50%")
+    assert (h(15.0).category, h(15.0).reason) == ("MR", "M-protein -25%")
+    assert (h(16.0).category, h(16.0).reason) == ("NR", "M-protein -20%")
+    # §8.1b VGPR: M-protein detectable by immunofixation but not by electrophoresis
+    by_ife = resp(m("serum_m_protein", 20.0, -10), m("serum_m_protein", 0.0, 60), *ife(1, None, 60)).hematologic_imwg
+    assert by_ife.category == "VGPR"
+    none_after = resp(m("serum_m_protein", 20.0, -10)).hematologic_imwg
+    assert (none_after.category, none_after.reason, none_after.latest, none_after.change) == (
+        "not_evaluable",
+        "no follow-up M-protein after the baseline",
+        None,
+        None,
+    )
+
+
+def test_imwg_cr_pd_after_cr_and_pd_from_the_nadir():
+    base = [m("serum_m_protein", 20.0, -10)]
+    cr = resp(*base, *ife(0, 0, 60)).hematologic_imwg
+    assert (cr.framework, cr.category, cr.reason, cr.provisional) == (
+        "imwg",
+        "CR",
+        "serum and urine immunofixation negative",
+        True,
+    )
+    assert cr.caveats == ("bone-marrow plasma cells (< 5 %) not assessed",)
+    assert cr.latest == pt(0, 60, "Observation/serum_ife60", None)
+    marrow = resp(*base, *ife(0, 0, 60), m("bm_plasma_cells", 2, 60, unit="%")).hematologic_imwg
+    assert (marrow.category, marrow.caveats, marrow.provisional) == ("CR", (), False)
+    relapse = resp(*base, *ife(0, 0, 60), *ife(1, None, 120), m("serum_m_protein", 2.0, 120)).hematologic_imwg
+    assert (relapse.framework, relapse.category, relapse.reason) == (
+        "imwg",
+        "PD",
+        "M-protein detectable again after a complete response",
+    )
+    assert relapse.latest == pt(2.0, 120, "Observation/serum_m_protein120", "g/L") and relapse.change == -0.9
+    rise = resp(*base, m("serum_m_protein", 8.0, 30), m("serum_m_protein", 4.0, 60), m("serum_m_protein", 10.0, 90))
+    pd = rise.hematologic_imwg
+    assert (pd.framework, pd.category) == ("imwg", "PD")
+    assert pd.reason == ">= 25 % rise from the nadir (4 g/L) with > 5 g/L absolute"
+    assert pd.latest == pt(10.0, 90, "Observation/serum_m_protein90", "g/L") and pd.change == -0.5
