@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from poems_fhir.criteria.response import Point, assess_response
-from poems_fhir.criteria.timeline import Event, Measurement
+from poems_fhir.criteria.model import Evidence, Finding, State
+from poems_fhir.criteria.response import Alert, DomainResponse, Point, assess_response
+from poems_fhir.criteria.timeline import CourseAssessment, Event, Measurement
 from poems_fhir.mapping.rules import load_mapping
 from poems_fhir.pipeline import response_config
 
@@ -385,3 +386,114 @@ def test_imwg_cr_pd_after_cr_and_pd_from_the_nadir():
     assert (pd.framework, pd.category) == ("imwg", "PD")
     assert pd.reason == ">= 25 % rise from the nadir (4 g/L) with > 5 g/L absolute"
     assert pd.latest == pt(10.0, 90, "Observation/serum_m_protein90", "g/L") and pd.change == -0.5
+
+
+# --------------------------------------------------------------------------- clinical and alerts (§8.4, §8.5)
+
+
+def cf(topic: str, n: int, resolved: int | None = None, rule: str | None = None) -> Finding:
+    return Finding(
+        topic,
+        State.PRESENT,
+        Evidence(f"Condition/{rule or topic}{n}", day(n), topic),
+        is_assertion=True,
+        resolved_on=None if resolved is None else day(resolved),
+        source_rule=rule,
+    )
+
+
+def test_seed_t1_worse_with_a_partial_response_is_a_discordant_alert():
+    # seed_case.md T1: M-gradient -52 % (PR) with worsening ascites/effusions/edema and neuropathy ->
+    # "Discordant: propose regimen change / early escalation; note thalidomide neurotoxicity caution"
+    ms = [m("serum_m_protein", 7.7, -10), m("serum_m_protein", 3.7, 30)]
+    findings = [cf("polyneuropathy", -30), cf("extravascular_volume_overload", 20, rule="ascites")]
+    course = [CourseAssessment("neuropathy", "worse", day(30), "Observation/course30")]
+    r = assess_response(ms, TREATED, findings, course, CFG)
+    assert r.clinical["neuropathy"] == DomainResponse(
+        "neuropathy", "worse", "clinician's assessment on 2021-03-31", ("Observation/course30",)
+    )
+    assert r.clinical["volume_overload"] == DomainResponse(
+        "volume_overload", "worse", "new finding after the first treatment", ("Condition/ascites20",)
+    )
+    assert r.clinical["skin"] == DomainResponse(
+        "skin", "not_assessed", "no follow-up assessment after the first treatment"
+    )
+    assert r.clinical["albumin"] == DomainResponse(
+        "albumin", "not_assessed", "no albumin before and after the first treatment"
+    )
+    assert r.clinical_overall == "worse"
+    (alert,) = r.alerts
+    assert alert == Alert(
+        "discordant_response",
+        "discordant: haematological PR with clinical worsening (neuropathy, volume_overload) - consider a regimen "
+        "change or early escalation; thalidomide and bortezomib may worsen neuropathy",
+        ("Observation/course30", "Condition/ascites20"),
+    )
+    thal = Event("treatment", day(40), "MedicationStatement/thal", "thalidomide", agent="thalidomide", neurotoxic=True)
+    (named,) = assess_response(ms, [*TREATED, thal], findings, course, CFG).alerts
+    assert named.message.endswith("- consider a regimen change or early escalation; note the neurotoxicity of thalidomide")
+
+
+def test_seed_t2_resolved_findings_and_albumin_are_improvement():
+    # seed_case.md T2: effusions/edema resolved, albumin 28 -> 36 g/L: improved
+    findings = [
+        cf("extravascular_volume_overload", -30, resolved=150, rule="ascites"),
+        cf("extravascular_volume_overload", -20, resolved=140, rule="pleural_effusion"),
+        cf("organomegaly", -30, resolved=150, rule="splenomegaly"),
+        cf("organomegaly", -30, rule="hepatomegaly"),
+    ]
+    ms = [m("albumin", 28, -10), m("albumin", 36, 150)]
+    r = assess_response(ms, TREATED, findings, [], CFG)
+    assert r.clinical["volume_overload"] == DomainResponse(
+        "volume_overload",
+        "improved",
+        "every baseline finding resolved (by 2021-07-29)",
+        ("Condition/ascites-30", "Condition/pleural_effusion-20"),
+    )
+    organs = r.clinical["organomegaly"]
+    assert (organs.direction, organs.reason) == ("improved", "some baseline findings resolved (by 2021-07-29)")
+    assert r.clinical["albumin"] == DomainResponse(
+        "albumin", "improved", "albumin 28 -> 36 g/L (+29%)", ("Observation/albumin-10", "Observation/albumin150")
+    )
+    assert r.clinical_overall == "improved" and r.alerts == ()
+    # a resolution after the evaluation date is not seen yet
+    early = assess_response(ms, TREATED, findings, [], CFG, as_of=day(145))
+    assert early.clinical["volume_overload"].reason == "some baseline findings resolved (by 2021-07-19)"
+    worse = assess_response([m("albumin", 36, -10), m("albumin", 28, 150)], TREATED, [], [], CFG)
+    assert (worse.clinical["albumin"].direction, worse.clinical["albumin"].reason) == (
+        "worse",
+        "albumin 36 -> 28 g/L (-22%)",
+    )
+
+
+def test_progression_alerts_cite_the_latest_result():
+    ms = [m("serum_m_protein", 20.0, -10), m("serum_m_protein", 4.0, 60), m("serum_m_protein", 10.0, 90)]
+    amyloid, imwg = resp(*ms).alerts  # both frameworks see the rise
+    assert (amyloid.code, amyloid.evidence) == ("hematologic_progression", ("Observation/serum_m_protein90",))
+    assert amyloid.message == "haematological progression (amyloid): M-protein rose >= 50 % from its nadir (4 g/L) to 10 g/L (> 5 g/L)"
+    assert imwg == Alert(
+        "hematologic_progression",
+        "haematological progression (imwg): >= 25 % rise from the nadir (4 g/L) with > 5 g/L absolute",
+        ("Observation/serum_m_protein90",),
+    )
+    r = resp(vegf(400, -10), vegf(150, 60), vegf(300, 120))
+    (v,) = r.alerts
+    assert v == Alert(
+        "vegf_progression",
+        "rising VEGF: VEGF rose from its nadir 150 to 300 pg/mL (>= 50% and above the 200 pg/mL cut-off); the "
+        "second most common progression event after radiological progression",
+        ("Observation/vegf120",),
+    )
+
+
+def test_reappearance_alert_names_the_finding_and_cites_the_new_record():
+    findings = [
+        cf("extravascular_volume_overload", -30, resolved=100, rule="pleural_effusion"),
+        cf("extravascular_volume_overload", 300, rule="pleural_effusion"),
+    ]
+    alerts = [a for a in resp(findings=findings).alerts if a.code == "reappearance"]
+    assert alerts == [
+        Alert("reappearance", "pleural effusion recorded again after it had resolved", ("Condition/pleural_effusion300",))
+    ]
+    later = resp(findings=findings, as_of=day(200)).alerts
+    assert [a for a in later if a.code == "reappearance"] == []
