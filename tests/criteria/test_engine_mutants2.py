@@ -220,3 +220,25 @@ def test_endocrinopathy_without_any_assessed_axis_is_still_the_endocrinopathy_cr
     assert (nothing.criterion, nothing.state, nothing.open) == ("endocrinopathy", State.NOT_ASSESSED, True)
     not_done = evaluate("Patient/1", [endo(None, State.NOT_ASSESSED)], MAYO).criteria["endocrinopathy"]
     assert (not_done.criterion, not_done.state) == ("endocrinopathy", State.NOT_ASSESSED)
+
+
+def test_partial_normal_work_up_is_open_and_a_full_normal_one_is_absent():
+    # §5: absent only when no axis can still turn abnormal; a normal thyroid alone leaves the others open
+    partial = [endo(EndocrineAxis.THYROID, State.ABSENT), endo(EndocrineAxis.ADRENAL, State.ABSENT)]
+    r = evaluate("Patient/1", partial, MAYO).criteria["endocrinopathy"]
+    assert r == CriterionResult(
+        "endocrinopathy",
+        State.INDETERMINATE,
+        "partial endocrine work-up, no abnormal axis; not assessed: pituitary, gonadal, parathyroid",
+        tuple(
+            sorted(
+                (Evidence(f"Observation/{a}-absent", day(0), f"Observation/{a}-absent") for a in ("adrenal", "thyroid")),
+                key=lambda e: e.reference,
+            )
+        ),
+        open=True,
+    )
+    every = [endo(a, State.ABSENT) for a in EndocrineAxis]
+    full = evaluate("Patient/1", every, MAYO).criteria["endocrinopathy"]
+    assert full.open is False and len(full.evidence) == len(EndocrineAxis)
+    assert {e.reference for e in full.evidence} == {f"Observation/{a.value}-absent" for a in EndocrineAxis}
