@@ -242,3 +242,9 @@ def test_partial_normal_work_up_is_open_and_a_full_normal_one_is_absent():
     full = evaluate("Patient/1", every, MAYO).criteria["endocrinopathy"]
     assert full.open is False and len(full.evidence) == len(EndocrineAxis)
     assert {e.reference for e in full.evidence} == {f"Observation/{a.value}-absent" for a in EndocrineAxis}
+
+
+def test_an_any_of_criterion_with_only_generic_statements_keeps_its_id():
+    generic = Finding("organomegaly", State.PRESENT, Evidence("Condition/o", T0, "organomegaly"))
+    r = evaluate("Patient/1", [generic], MAYO).criteria["organomegaly"]
+    assert (r.criterion, r.state, r.reason) == ("organomegaly", State.PRESENT, "present: organomegaly")

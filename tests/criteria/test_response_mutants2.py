@@ -497,3 +497,17 @@ def test_reappearance_alert_names_the_finding_and_cites_the_new_record():
     ]
     later = resp(findings=findings, as_of=day(200)).alerts
     assert [a for a in later if a.code == "reappearance"] == []
+
+
+def test_amyloid_pr_by_dflc_cites_the_m_protein_points_and_caveats():
+    # §8.1a PR: >= 50 % dFLC fall from a baseline dFLC > 100 mg/L; the M-protein (not measurable) is still shown
+    ms = [m("serum_m_protein", 4.0, -10), m("serum_m_protein", 3.0, 30), *flc(150, -10), *flc(75, 30)]
+    h = resp(*ms).hematologic
+    assert (h.framework, h.category, h.reason, h.caveats, h.change) == ("amyloid", "PR", "dFLC fell >= 50 %", (), -0.25)
+    assert h.baseline == pt(4.0, -10, "Observation/serum_m_protein-10", "g/L")
+    assert h.latest == pt(3.0, 30, "Observation/serum_m_protein30", "g/L")
+    noted = resp(*ms, *ife(0, None, 30)).hematologic
+    assert (noted.category, noted.caveats) == (
+        "PR",
+        ("serum immunofixation negative but urine immunofixation not assessed: CR not assessable",),
+    )
