@@ -20,7 +20,7 @@ from poems_fhir.criteria.model import (
     State,
     Strength,
 )
-from poems_fhir.criteria.profiles import MAYO
+from poems_fhir.criteria.profiles import DISPENZIERI_2003, MAYO
 
 T0 = dt.date(2021, 3, 1)
 TOPIC = "papilledema"
@@ -248,3 +248,111 @@ def test_an_any_of_criterion_with_only_generic_statements_keeps_its_id():
     generic = Finding("organomegaly", State.PRESENT, Evidence("Condition/o", T0, "organomegaly"))
     r = evaluate("Patient/1", [generic], MAYO).criteria["organomegaly"]
     assert (r.criterion, r.state, r.reason) == ("organomegaly", State.PRESENT, "present: organomegaly")
+
+
+# --------------------------------------------------------------- the seed case at diagnosis (seed_case.md §2-3 T0)
+
+
+def seed_t0() -> list[Finding]:
+    def p(topic: str, state: State = State.PRESENT, ref: str = "", **kw) -> Finding:
+        return Finding(topic, state, Evidence(ref or f"Condition/{topic}", T0, topic.replace("_", " ")), **kw)
+
+    return [
+        p("polyneuropathy"),
+        p("monoclonal_plasma_cell_disorder", heavy_chain="IgA", light_chain="lambda"),
+        p("organomegaly"),
+        p("extravascular_volume_overload"),
+        p("skin_changes"),
+        p("endocrinopathy", axis=EndocrineAxis.THYROID),
+        p("sclerotic_bone_lesions", State.ABSENT, strength=Strength.WEAK, note="plain radiographs only"),
+        p("vegf_elevation", State.NOT_ASSESSED, ref="Observation/vegf"),
+        p("anemia", ref="Observation/hb"),
+    ]
+
+
+def test_seed_t0_is_indeterminate_under_mayo_with_the_deciding_work_up():
+    a = evaluate("Patient/seed", seed_t0(), MAYO)
+    assert a.classification is Classification.INDETERMINATE
+    # §3.3: "list the missing tests (VEGF, CT-based bone imaging, LN biopsy)"
+    assert [(m.criterion, m.reason) for m in a.missing] == [
+        ("castleman_disease", "no data"),
+        ("sclerotic_bone_lesions", "low-grade negative only: plain radiographs only"),
+        ("vegf_elevation", "test not performed: vegf elevation"),
+    ]
+    assert a.missing[0].suggestion == "lymph-node biopsy for Castleman histology (imaging cannot establish it)"
+    assert a.missing[1].suggestion.startswith("CT-based whole-body bone imaging or FDG PET-CT")
+    assert a.missing[2].suggestion.startswith("VEGF, plasma preferred")
+    assert a.summary == (
+        "Indeterminate under mayo - cannot confirm; present: polyneuropathy, monoclonal_plasma_cell_disorder, "
+        "organomegaly, extravascular_volume_overload, skin_changes; "
+        "missing: castleman_disease, sclerotic_bone_lesions, vegf_elevation."
+    )
+    # anaemia without Castleman disease (§2 MIN-6 footnote; seed_case.md §2 "atypical flag")
+    (flag,) = [f for f in a.flags if f.code == "cytopenia_without_castleman"]
+    assert flag.message == (
+        "anaemia and/or thrombocytopenia are distinctively unusual in POEMS unless Castleman disease is present: "
+        "consider lymph-node biopsy and reconsider the diagnosis"
+    )
+    assert [e.reference for e in flag.evidence] == ["Observation/hb"]
+    assert [f.code for f in a.flags] == ["cytopenia_without_castleman"]  # lambda: no isotype flag
+
+
+def test_seed_t0_is_met_under_2003_and_the_summaries_read_right():
+    met = evaluate("Patient/seed", seed_t0(), DISPENZIERI_2003)
+    assert met.classification is Classification.MET and met.missing == ()
+    assert met.summary == (
+        "Criteria met under dispenzieri-2003; present: polyneuropathy, monoclonal_plasma_cell_disorder, "
+        "organomegaly, extravascular_volume_overload, endocrinopathy, skin_changes."
+    )  # §3.2: the thyroid caveat is not applied to 2003 unless its flag is set
+    no_clone = [f for f in seed_t0() if f.topic != "monoclonal_plasma_cell_disorder"]
+    no_clone.append(Finding("monoclonal_plasma_cell_disorder", State.ABSENT, Evidence("Observation/ife", T0, "IFE neg")))
+    not_met = evaluate("Patient/seed", no_clone, MAYO)
+    assert not_met.classification is Classification.NOT_MET and not_met.missing == ()
+    assert not_met.summary == (
+        "Criteria not met under mayo; present: polyneuropathy, organomegaly, extravascular_volume_overload, "
+        "skin_changes; absent: monoclonal_plasma_cell_disorder, endocrinopathy."
+    )
+    nothing = evaluate("Patient/x", [Finding("polyneuropathy", State.ABSENT, Evidence("Condition/n", T0, "n"))], MAYO)
+    assert nothing.summary == "Criteria not met under mayo; present: none; absent: polyneuropathy."
+
+
+def test_castleman_disease_without_neuropathy_or_clone_is_flagged_as_the_variant():
+    # §7: Castleman variant without clonal plasma-cell disorder -> classified separately
+    findings = [
+        Finding("castleman_disease", State.PRESENT, Evidence("DiagnosticReport/ln", T0, "Castleman histology")),
+        Finding("monoclonal_plasma_cell_disorder", State.ABSENT, Evidence("Observation/ife", T0, "IFE neg")),
+        Finding("anemia", State.PRESENT, Evidence("Observation/hb", T0, "Hb 90")),
+    ]
+    a = evaluate("Patient/1", findings, MAYO)
+    (flag,) = a.flags  # Castleman present: no cytopenia flag
+    assert flag.code == "differential_castleman_without_neuropathy"
+    assert flag.message == (
+        "Castleman disease without polyneuropathy or without a clonal plasma-cell disorder: the Castleman "
+        "variant is classified separately, not as POEMS"
+    )
+    assert [e.reference for e in flag.evidence] == ["DiagnosticReport/ln"]
+    neuropathy_only_absent = [findings[0], Finding("polyneuropathy", State.ABSENT, Evidence("Condition/n", T0, "n"))]
+    assert [f.code for f in evaluate("Patient/1", neuropathy_only_absent, MAYO).flags] == [
+        "differential_castleman_without_neuropathy"
+    ]
+    both_present = [findings[0], *seed_t0()[:2]]
+    assert evaluate("Patient/1", both_present, MAYO).flags == ()
+
+
+def test_kappa_clone_is_flagged_atypical_but_not_excluding():
+    # §2 MAJ-2 / §7: kappa -> "atypical isotype - review", never rejected
+    kappa = Finding(
+        "monoclonal_plasma_cell_disorder",
+        State.PRESENT,
+        Evidence("Observation/ife", T0, "IgG kappa"),
+        heavy_chain="IgG",
+        light_chain="kappa",
+    )
+    a = evaluate("Patient/1", [kappa], MAYO)
+    assert a.criteria["monoclonal_plasma_cell_disorder"].state is State.PRESENT
+    (flag,) = a.flags
+    assert (flag.code, flag.message) == (
+        "atypical_isotype",
+        "kappa light chain: atypical for POEMS (almost always lambda) but not excluding - review",
+    )
+    assert [e.reference for e in flag.evidence] == ["Observation/ife"]
