@@ -294,7 +294,7 @@ def test_amyloid_vgpr_pr_nr_and_not_evaluable_say_why_and_cite_the_points():
         None,
         None,
     )
-    assert none.baseline == pt(8.0, -10, "Observation/serum_m_protein-10", "g/L")
+    assert none.baseline == pt(8.0, -10, "Observation/serum_m_protein-10", "g/L") and none.framework == "amyloid"
 
 
 def test_amyloid_below_the_measurability_gate_is_not_evaluable_with_why():
@@ -305,6 +305,7 @@ def test_amyloid_below_the_measurability_gate_is_not_evaluable_with_why():
         "baseline M-protein 4 g/L is not above 5 g/L and dFLC is not > 100 mg/L: below the measurability gate",
     )
     assert small.latest == pt(1.0, 30, "Observation/serum_m_protein30", "g/L") and small.change == -0.75
+    assert (small.framework, small.baseline) == ("amyloid", pt(4.0, -10, "Observation/serum_m_protein-10", "g/L"))
     assert small.caveats == ("VGPR not assessable: dFLC (free light chains) not measured after treatment",)
     nothing = resp(m("serum_m_protein", 1.0, 30)).hematologic
     assert nothing.reason.startswith("no M-protein before the first treatment and dFLC is not > 100 mg/L")
