@@ -356,3 +356,13 @@ def test_kappa_clone_is_flagged_atypical_but_not_excluding():
         "kappa light chain: atypical for POEMS (almost always lambda) but not excluding - review",
     )
     assert [e.reference for e in flag.evidence] == ["Observation/ife"]
+
+
+def test_an_any_of_criterion_present_by_one_part_cites_only_that_part():
+    # §2 MIN-1 "splenomegaly, hepatomegaly or lymphadenopathy": an enlarged liver with a spleen recorded
+    # as not enlarged is organomegaly present, evidenced by the liver
+    liver = Finding("organomegaly", State.PRESENT, Evidence("Condition/liver", T0, "hepatomegaly"), component="liver")
+    spleen = Finding("organomegaly", State.ABSENT, Evidence("Observation/spleen", T0, "spleen normal"), component="spleen")
+    r = evaluate("Patient/1", [liver, spleen], MAYO).criteria["organomegaly"]
+    assert (r.criterion, r.state, r.reason) == ("organomegaly", State.PRESENT, "present: hepatomegaly (spleen absent)")
+    assert r.evidence == (liver.evidence,)

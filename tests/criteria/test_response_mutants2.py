@@ -286,6 +286,11 @@ def test_amyloid_vgpr_pr_nr_and_not_evaluable_say_why_and_cite_the_points():
     nr = resp(m("serum_m_protein", 8.0, -10), m("serum_m_protein", 7.0, 30)).hematologic
     assert (nr.category, nr.reason) == ("NR", "neither CR, VGPR, PR nor PD")
     assert nr.latest == pt(7.0, 30, "Observation/serum_m_protein30", "g/L") and nr.change == -0.125
+    assert (nr.framework, nr.baseline, nr.caveats) == (
+        "amyloid",
+        pt(8.0, -10, "Observation/serum_m_protein-10", "g/L"),
+        ("VGPR not assessable: dFLC (free light chains) not measured after treatment",),
+    )
     # measurable baseline but nothing after it
     none = resp(m("serum_m_protein", 8.0, -10)).hematologic
     assert (none.category, none.reason, none.latest, none.change) == (
