@@ -70,16 +70,17 @@ def test_met_without_a_trigger_is_in_scope_with_no_matched_criterion():
         (),
     )
     assert got.rule == "in scope when any of papilledema is present, or the criteria are met"
-    assert got.states == {"papilledema": State.NOT_ASSESSED}
+    assert got.states == {"papilledema": State.NOT_ASSESSED} and got.trigger == ("papilledema",)
 
 
 def test_a_clinician_diagnosis_without_a_trigger_is_noted_with_its_reference():
     poems = Finding("clinician_poems_assertion", State.PRESENT, Evidence("Condition/poems", T0, "POEMS syndrome"))
-    got = decide_scope(evaluate("Patient/1", [poems], MAYO))
+    again = Finding("clinician_poems_assertion", State.PRESENT, Evidence("Condition/poems2", T0, "POEMS"))
+    got = decide_scope(evaluate("Patient/1", [poems, again], MAYO))
     assert got.scope is Scope.OUT_OF_SCOPE
     assert got.note == (
-        "a clinician's POEMS diagnosis is recorded (POEMS syndrome [Condition/poems]) although no trigger "
-        "criterion is present: check that the site's codes for these criteria are mapped"
+        "a clinician's POEMS diagnosis is recorded (POEMS syndrome [Condition/poems], POEMS [Condition/poems2]) "
+        "although no trigger criterion is present: check that the site's codes for these criteria are mapped"
     )
 
 
