@@ -207,3 +207,76 @@ def test_every_factor_states_why_when_nothing_is_recorded():
     }
     untreated = risk()["no_hematologic_cr_after_first_line"]
     assert (untreated.state, untreated.reason) == (State.NOT_ASSESSED, "no treatment recorded")
+
+
+MODEL_OF = {
+    "age_over_50": WANG,
+    "pulmonary_hypertension": WANG,
+    "pleural_effusion": WANG,
+    "egfr_below_30": WANG,
+    "low_albumin": MAYO,
+    "no_hematologic_cr_after_first_line": MAYO,
+    "igg_lambda": POST,
+    "age_50_or_less_at_asct": POST,
+    "fdg_avid_lesions_at_baseline": POST,
+    "no_hematologic_cr_after_asct": POST,
+}
+
+
+def test_models_are_named_whatever_the_factor_state():
+    events = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    ms = [m("egfr", 25, -10), m("albumin", 28, -10), m("serum_m_protein", 8.0, -10), m("serum_m_protein", 3.0, 60)]
+    for got in (risk(ms=ms, events=events, birth=dt.date(1960, 1, 1)), risk(events=events), risk()):
+        for k, r in got.items():
+            assert r.model == MODEL_OF.get(k, THROMBOSIS), k
+
+
+def test_a_complete_response_is_no_risk_factor_and_transplant_dates_are_the_first_real_one():
+    # Kourelis 2016 / D'Souza 2012: "no hematologic CR" is absent once the response is CR
+    events = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(200), "Procedure/asct2", "ASCT 2", status="completed"),
+        Event("autologous_hsct", day(100), "Procedure/asct1", "ASCT 1", status="completed"),
+        Event("autologous_hsct", day(50), "Procedure/planned", "ASCT planned", status="preparation"),
+    ]
+    ms = [
+        m("serum_m_protein", 8.0, -10),
+        m("serum_ife", 0, 150, unit=None),
+        m("urine_ife", 0, 150, unit=None),
+    ]
+    got = risk(ms=ms, events=events, birth=day(0) - dt.timedelta(days=18263))
+    first_line = got["no_hematologic_cr_after_first_line"]
+    assert (first_line.state, first_line.reason) == (State.ABSENT, "haematological response CR (amyloid-style)")
+    assert (got["no_hematologic_cr_after_asct"].state, got["no_hematologic_cr_after_asct"].reason) == (
+        State.ABSENT,
+        "haematological response CR",
+    )
+    age = got["age_50_or_less_at_asct"]  # the first completed transplant (day 100), not the planned one
+    assert (age.state, age.reason, age.evidence) == (State.ABSENT, "age 50 at transplant on 2021-06-09", ("Procedure/asct1",))
+    on_the_day = risk(ms=ms, events=events[:3], birth=dt.date(1960, 1, 1), as_of=day(100))
+    assert on_the_day["age_50_or_less_at_asct"].evidence == ("Procedure/asct1",)
+    only_planned = risk(ms=ms, events=[events[0], events[3]], birth=dt.date(1960, 1, 1))
+    assert "age_50_or_less_at_asct" not in only_planned
+
+
+def test_risk_evidence_is_sorted_and_unique_whatever_the_source_order():
+    from poems_fhir.criteria.risk import RiskFactor
+
+    r = RiskFactor("x", WANG, State.PRESENT, "why", ("Condition/b", "Condition/a", "Condition/b"))
+    assert r.evidence == ("Condition/a", "Condition/b")
+    listed = RiskFactor("x", WANG, State.PRESENT, "why", ["Condition/a"])  # type: ignore[arg-type]
+    assert listed.evidence == ("Condition/a",)
+
+
+def test_the_latest_value_before_diagnosis_is_used_whatever_the_input_order():
+    treated = [Event("treatment", day(0), "MedicationStatement/len", "lenalidomide")]
+    ms = [m("egfr", 25, -5), m("egfr", 60, -30), m("albumin", 36, -5), m("albumin", 28, -30), m("albumin", 20, 0)]
+    got = risk(ms=ms, events=treated)
+    assert (got["egfr_below_30"].state, got["egfr_below_30"].evidence) == (State.PRESENT, ("Observation/egfr-5",))
+    assert (got["low_albumin"].state, got["low_albumin"].evidence) == (State.PRESENT, ("Observation/albumin0",))
+    assert got["egfr_below_30"].reason == "eGFR 25 g/L on 2021-02-24"
+    unitless = risk(ms=[Measurement("egfr", 25, None, day(-5), "Observation/e")], events=treated)
+    assert unitless["egfr_below_30"].reason == "eGFR 25  on 2021-02-24"
