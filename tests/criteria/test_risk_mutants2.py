@@ -280,3 +280,46 @@ def test_the_latest_value_before_diagnosis_is_used_whatever_the_input_order():
     assert got["egfr_below_30"].reason == "eGFR 25 g/L on 2021-02-24"
     unitless = risk(ms=[Measurement("egfr", 25, None, day(-5), "Observation/e")], events=treated)
     assert unitless["egfr_below_30"].reason == "eGFR 25  on 2021-02-24"
+
+
+def test_thrombosis_factors_by_each_mapping_rule_and_only_up_to_the_evaluation_date():
+    # Mellors 2021: thrombocytosis, high Hb/Hct, volume overload, splenomegaly
+    from poems_fhir.criteria.risk import splenomegaly
+
+    findings = [
+        f("thrombocytosis_polycythemia", rule="thrombocytosis"),
+        f("thrombocytosis_polycythemia", rule="hematocrit"),
+        f("organomegaly", rule="hepatosplenomegaly"),
+        f("extravascular_volume_overload", 30, rule="edema"),
+    ]
+    got = risk(findings, as_of=day(0))
+    assert got["thrombosis_thrombocytosis"].evidence == ("Condition/thrombocytosis-30",)
+    assert got["thrombosis_high_hemoglobin_or_hematocrit"].evidence == ("Condition/hematocrit-30",)
+    assert got["thrombosis_splenomegaly"].evidence == ("Condition/hepatosplenomegaly-30",)
+    assert got["thrombosis_volume_overload"].state is State.NOT_ASSESSED  # recorded after --as-of
+    assert [x.source_rule for x in splenomegaly(findings)] == ["hepatosplenomegaly"]
+    liver_only = [f("organomegaly", rule="hepatomegaly"), f("organomegaly")]
+    assert splenomegaly(liver_only) == []
+    assert risk(liver_only)["thrombosis_splenomegaly"].state is State.NOT_ASSESSED
+
+
+def test_other_isotype_cites_the_typed_clone_and_age_50_at_transplant_counts():
+    asct = [Event("autologous_hsct", day(0), "Procedure/asct", "ASCT", status="completed")]
+    clone = [f("monoclonal_plasma_cell_disorder", heavy_chain="IgA", light_chain="lambda")]
+    got = risk(clone, events=asct)["igg_lambda"]
+    assert (got.state, got.evidence) == (State.ABSENT, ("Condition/monoclonal_plasma_cell_disorder-30",))
+    # D'Souza 2012: age <= 50 at ASCT; a configured 48 years is exactly 17532 days
+    cfg = dataclasses.replace(RISK, age_years=48)
+    response = assess_response([], asct, [], [], CFG)
+    birth = day(0) - dt.timedelta(days=17532)
+    at = {r.id: r for r in assess_risk([], [], asct, response, birth, None, cfg)}["age_50_or_less_at_asct"]
+    assert at.state is State.PRESENT
+
+
+def test_two_evidence_references_are_sorted_too():
+    from poems_fhir.criteria.risk import RiskFactor
+
+    assert RiskFactor("x", WANG, State.PRESENT, "why", ("Condition/b", "Condition/a")).evidence == (
+        "Condition/a",
+        "Condition/b",
+    )
