@@ -366,3 +366,37 @@ def test_an_any_of_criterion_present_by_one_part_cites_only_that_part():
     r = evaluate("Patient/1", [liver, spleen], MAYO).criteria["organomegaly"]
     assert (r.criterion, r.state, r.reason) == ("organomegaly", State.PRESENT, "present: hepatomegaly (spleen absent)")
     assert r.evidence == (liver.evidence,)
+
+
+def organ(part: str, state: State, ref: str, note: str | None = None) -> Finding:
+    return Finding("organomegaly", state, Evidence(ref, T0, ref.split("/")[1]), component=part, note=note)
+
+
+def test_any_of_reasons_name_each_part_in_words():
+    present = [
+        organ("liver", State.PRESENT, "Condition/hepatomegaly"),
+        organ("liver", State.PRESENT, "Condition/liver-enlarged"),
+        organ("liver", State.ABSENT, "Observation/liver-normal-earlier"),
+        organ("spleen", State.NOT_ASSESSED, "Observation/spleen-not-done"),
+        organ("lymph_nodes", State.ABSENT, "Observation/nodes-normal"),
+    ]
+    r = evaluate("Patient/1", present, MAYO).criteria["organomegaly"]
+    assert (r.state, r.reason) == (
+        State.PRESENT,
+        "present: hepatomegaly, liver-enlarged (spleen not assessed; lymph nodes absent)",
+    )
+    assert [e.reference for e in r.evidence] == ["Condition/hepatomegaly", "Condition/liver-enlarged"]
+    unclear = [
+        organ("liver", State.INDETERMINATE, "Observation/liver-us", note="poor window"),
+        organ("spleen", State.INDETERMINATE, "Observation/spleen-us", note="poor window"),
+        organ("lymph_nodes", State.ABSENT, "Observation/nodes-normal"),
+    ]
+    u = evaluate("Patient/1", unclear, MAYO).criteria["organomegaly"]
+    assert (u.criterion, u.state, u.reason) == (
+        "organomegaly",
+        State.INDETERMINATE,
+        "no lymph nodes; liver and spleen indeterminate (poor window)",
+    )
+    normal = [organ(p, State.ABSENT, f"Observation/{p}") for p in ("liver", "spleen", "lymph_nodes")]
+    n = evaluate("Patient/1", normal, MAYO).criteria["organomegaly"]
+    assert (n.criterion, n.state) == ("organomegaly", State.ABSENT)

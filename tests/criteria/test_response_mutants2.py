@@ -340,6 +340,10 @@ def test_imwg_not_evaluable_below_10_g_per_l_describes_a_vgpr_pattern():
     assert (t1.category, t1.caveats) == ("not_evaluable", ())  # -52 %: no VGPR pattern
     urine_pos = resp(m("serum_m_protein", 7.7, -10), m("serum_m_protein", 0.5, 30), *ife(1, 1, 30)).hematologic_imwg
     assert urine_pos.caveats == ()
+    exactly = resp(m("serum_m_protein", 5.0, -10), m("serum_m_protein", 0.5, 30), *ife(1, 0, 30)).hematologic_imwg
+    assert exactly.change == -0.9 and exactly.caveats == (
+        "descriptively a VGPR pattern (>= 90 % reduction, urine negative)",
+    )  # exactly 90 % is ">= 90 %"
     no_base = resp(m("serum_m_protein", 3.0, 30)).hematologic_imwg
     assert (no_base.category, no_base.reason) == ("not_evaluable", "no serum M-protein before the first treatment")
 
@@ -387,11 +391,13 @@ def test_imwg_cr_pd_after_cr_and_pd_from_the_nadir():
         "M-protein detectable again after a complete response",
     )
     assert relapse.latest == pt(2.0, 120, "Observation/serum_m_protein120", "g/L") and relapse.change == -0.9
+    assert relapse.baseline == pt(20.0, -10, "Observation/serum_m_protein-10", "g/L")
     rise = resp(*base, m("serum_m_protein", 8.0, 30), m("serum_m_protein", 4.0, 60), m("serum_m_protein", 10.0, 90))
     pd = rise.hematologic_imwg
     assert (pd.framework, pd.category) == ("imwg", "PD")
     assert pd.reason == ">= 25 % rise from the nadir (4 g/L) with > 5 g/L absolute"
     assert pd.latest == pt(10.0, 90, "Observation/serum_m_protein90", "g/L") and pd.change == -0.5
+    assert pd.baseline == pt(20.0, -10, "Observation/serum_m_protein-10", "g/L")
 
 
 # --------------------------------------------------------------------------- clinical and alerts (§8.4, §8.5)

@@ -323,3 +323,8 @@ def test_two_evidence_references_are_sorted_too():
         "Condition/a",
         "Condition/b",
     )
+
+
+def test_polycythemia_rule_is_a_high_hemoglobin_factor():
+    got = risk([f("thrombocytosis_polycythemia", rule="polycythemia")])
+    assert got["thrombosis_high_hemoglobin_or_hematocrit"].evidence == ("Condition/polycythemia-30",)
