@@ -400,3 +400,20 @@ def test_any_of_reasons_name_each_part_in_words():
     normal = [organ(p, State.ABSENT, f"Observation/{p}") for p in ("liver", "spleen", "lymph_nodes")]
     n = evaluate("Patient/1", normal, MAYO).criteria["organomegaly"]
     assert (n.criterion, n.state) == ("organomegaly", State.ABSENT)
+
+
+def test_any_of_open_reasons_join_parts_in_words_and_one_finding_can_name_two_parts():
+    two_absent = [
+        organ("liver", State.ABSENT, "Observation/liver"),
+        organ("spleen", State.ABSENT, "Observation/spleen"),
+        organ("lymph_nodes", State.INDETERMINATE, "Observation/nodes", note="borderline"),
+    ]
+    r = evaluate("Patient/1", two_absent, MAYO).criteria["organomegaly"]
+    assert r.reason == "no liver or spleen; lymph nodes indeterminate (borderline)"
+    unassessed = [organ("lymph_nodes", State.ABSENT, "Observation/nodes")]
+    u = evaluate("Patient/1", unassessed, MAYO).criteria["organomegaly"]
+    assert (u.state, u.reason) == (State.NOT_ASSESSED, "no lymph nodes; liver and spleen not assessed")
+    # "liver+spleen" speaks for both parts, not for the lymph nodes (engine.COMPONENTS)
+    both = [organ("liver+spleen", State.ABSENT, "Observation/abdomen-us")]
+    b = evaluate("Patient/1", both, MAYO).criteria["organomegaly"]
+    assert (b.state, b.reason) == (State.NOT_ASSESSED, "no liver or spleen; lymph nodes not assessed")

@@ -383,6 +383,8 @@ def test_imwg_cr_pd_after_cr_and_pd_from_the_nadir():
     assert cr.caveats == ("bone-marrow plasma cells (< 5 %) not assessed",)
     assert cr.latest == pt(0, 60, "Observation/serum_ife60", None)
     marrow = resp(*base, *ife(0, 0, 60), m("bm_plasma_cells", 2, 60, unit="%")).hematologic_imwg
+    urine_only = resp(*base, *ife(1, 0, 60), m("serum_m_protein", 12.0, 60)).hematologic_imwg
+    assert urine_only.category == "MR"  # CR needs the serum immunofixation negative too (§8.1b)
     assert (marrow.category, marrow.caveats, marrow.provisional) == ("CR", (), False)
     relapse = resp(*base, *ife(0, 0, 60), *ife(1, None, 120), m("serum_m_protein", 2.0, 120)).hematologic_imwg
     assert (relapse.framework, relapse.category, relapse.reason) == (
