@@ -369,6 +369,10 @@ def test_imwg_categories_say_the_change_and_cite_the_points():
         None,
         None,
     )
+    assert (none_after.framework, none_after.baseline) == (
+        "imwg",
+        pt(20.0, -10, "Observation/serum_m_protein-10", "g/L"),
+    )
 
 
 def test_imwg_cr_pd_after_cr_and_pd_from_the_nadir():
@@ -386,6 +390,8 @@ def test_imwg_cr_pd_after_cr_and_pd_from_the_nadir():
     urine_only = resp(*base, *ife(1, 0, 60), m("serum_m_protein", 12.0, 60)).hematologic_imwg
     assert urine_only.category == "MR"  # CR needs the serum immunofixation negative too (§8.1b)
     assert (marrow.category, marrow.caveats, marrow.provisional) == ("CR", (), False)
+    with_m = resp(*base, *ife(0, 0, 60), m("serum_m_protein", 0.0, 60)).hematologic_imwg
+    assert (with_m.category, with_m.change) == ("CR", -1.0)
     relapse = resp(*base, *ife(0, 0, 60), *ife(1, None, 120), m("serum_m_protein", 2.0, 120)).hematologic_imwg
     assert (relapse.framework, relapse.category, relapse.reason) == (
         "imwg",
