@@ -359,6 +359,14 @@ def test_imwg_categories_say_the_change_and_cite_the_points():
     assert (h(10.0).category, h(10.0).reason) == ("PR", "M-protein -50%")
     assert (h(15.0).category, h(15.0).reason) == ("MR", "M-protein -25%")
     assert (h(16.0).category, h(16.0).reason) == ("NR", "M-protein -20%")
+    for value, change in ((10.0, -0.5), (15.0, -0.25), (16.0, -0.2)):
+        got = h(value)
+        assert (got.framework, got.baseline, got.latest, got.change) == (
+            "imwg",
+            pt(20.0, -10, "Observation/serum_m_protein-10", "g/L"),
+            pt(value, 60, "Observation/serum_m_protein60", "g/L"),
+            change,
+        )
     # §8.1b VGPR: M-protein detectable by immunofixation but not by electrophoresis
     by_ife = resp(m("serum_m_protein", 20.0, -10), m("serum_m_protein", 0.0, 60), *ife(1, None, 60)).hematologic_imwg
     assert by_ife.category == "VGPR"
