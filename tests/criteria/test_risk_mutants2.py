@@ -1,0 +1,330 @@
+"""Risk factors (criteria.md §9) where the earlier rounds left gaps: which day is "at diagnosis"
+without a treatment, and the model names and reasons a clinician reads beside each factor.
+
+"At diagnosis" is the baseline (first treatment), else the evaluation date (--as-of), else the
+latest dated fact; expected answers follow criteria.md §9, not the code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from poems_fhir.criteria.model import Evidence, Finding, State
+from poems_fhir.criteria.response import assess_response
+from poems_fhir.criteria.risk import assess_risk
+from poems_fhir.criteria.timeline import Event, Measurement
+from poems_fhir.mapping.rules import load_mapping
+from poems_fhir.pipeline import response_config, risk_config
+
+MAPPING = load_mapping()
+CFG = response_config(MAPPING)
+RISK = risk_config(MAPPING)
+T0 = dt.date(2021, 3, 1)
+WANG = "Wang 2017 (Peking Union)"
+MAYO = "Mayo progression factors (Kourelis 2016)"
+POST = "post-ASCT progression factors (D'Souza 2012)"
+THROMBOSIS = "thrombosis risk (Mellors 2021)"
+
+
+def day(n: int) -> dt.date:
+    return T0 + dt.timedelta(days=n)
+
+
+def m(analyte: str, value: float, n: int, unit: str | None = "g/L") -> Measurement:
+    return Measurement(analyte, value, unit, day(n), f"Observation/{analyte}{n}")
+
+
+def f(topic: str, n: int = -30, rule: str | None = None, **kw) -> Finding:
+    return Finding(topic, State.PRESENT, Evidence(f"Condition/{rule or topic}{n}", day(n), topic), source_rule=rule, **kw)
+
+
+def risk(findings=(), ms=(), events=(), birth: dt.date | None = None, as_of: dt.date | None = None):
+    response = assess_response(list(ms), list(events), list(findings), [], CFG, as_of)
+    return {r.id: r for r in assess_risk(list(findings), list(ms), list(events), response, birth, as_of, RISK)}
+
+
+def test_without_treatment_age_is_taken_on_the_evaluation_date_not_at_the_last_fact():
+    # 50 years and ~half a year at --as-of, but under 50 on the day of the last recorded fact
+    as_of = day(0)
+    birth = as_of - dt.timedelta(days=18263 + 180)
+    got = risk([f("polyneuropathy", -365)], birth=birth, as_of=as_of)["age_over_50"]
+    assert got.state is State.PRESENT and got.reason == f"age 50 at {as_of}"
+
+
+def test_without_any_date_age_is_not_assessed():
+    # no treatment, no --as-of and no dated fact: there is no day "at diagnosis"
+    got = risk(birth=dt.date(1950, 1, 1))["age_over_50"]
+    assert (got.model, got.state, got.reason) == (WANG, State.NOT_ASSESSED, "birth date or diagnosis date unknown")
+
+
+def test_each_factor_names_its_published_model():
+    treated = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    got = risk([f("polyneuropathy")], [m("albumin", 30, -5)], treated, birth=dt.date(1960, 1, 1))
+    models = {k: r.model for k, r in got.items()}
+    assert {k for k, v in models.items() if v == WANG} == {
+        "age_over_50",
+        "pulmonary_hypertension",
+        "pleural_effusion",
+        "egfr_below_30",
+    }
+    assert {k for k, v in models.items() if v == MAYO} == {"low_albumin", "no_hematologic_cr_after_first_line"}
+    assert {k for k, v in models.items() if v == POST} == {
+        "igg_lambda",
+        "age_50_or_less_at_asct",
+        "fdg_avid_lesions_at_baseline",
+        "no_hematologic_cr_after_asct",
+    }
+    assert {k for k, v in models.items() if v == THROMBOSIS} == {
+        "thrombosis_thrombocytosis",
+        "thrombosis_high_hemoglobin_or_hematocrit",
+        "thrombosis_volume_overload",
+        "thrombosis_splenomegaly",
+    }
+
+
+def test_age_exactly_at_a_configured_cut_off_is_not_over_it():
+    # Wang 2017: age *over* the cut-off; 48 years of 365.25 days is a whole number of days (17532),
+    # so a site-configured 48 meets the cut-off exactly on that day
+    cfg = dataclasses.replace(RISK, age_years=48)
+    as_of = day(0)
+    response = assess_response([], [], [], [], CFG, as_of)
+    for days, state in ((17531, State.ABSENT), (17532, State.ABSENT), (17533, State.PRESENT)):
+        birth = as_of - dt.timedelta(days=days)
+        got = {r.id: r for r in assess_risk([], [], [], response, birth, as_of, cfg)}["age_over_50"]
+        assert got.state is state, days
+
+
+def test_wang_factors_are_read_at_diagnosis_not_later():
+    # Wang 2017 factors are baseline factors: a pulmonary hypertension or pleural effusion first
+    # recorded after the first treatment is not a factor at diagnosis
+    treated = [Event("treatment", day(0), "MedicationStatement/len", "lenalidomide")]
+    later = [f("pulmonary_hypertension", 30), f("extravascular_volume_overload", 30, rule="pleural_effusion")]
+    got = risk(later, events=treated)
+    assert got["pulmonary_hypertension"].state is State.NOT_ASSESSED
+    assert got["pleural_effusion"].state is State.NOT_ASSESSED
+    before = [f("pulmonary_hypertension", -1), f("extravascular_volume_overload", 0, rule="pleural_effusion")]
+    got = risk(before, events=treated)
+    assert got["pulmonary_hypertension"].state is State.PRESENT
+    assert got["pulmonary_hypertension"].evidence == ("Condition/pulmonary_hypertension-1",)
+    assert got["pleural_effusion"].state is State.PRESENT
+
+
+def _summary(got) -> dict[str, tuple[State, str, tuple[str, ...]]]:
+    return {k: (r.state, r.reason, r.evidence) for k, r in got.items()}
+
+
+def test_every_factor_states_why_when_everything_is_recorded():
+    # criteria.md §9: each factor with the fact behind it; the reasons are what the clinician reads
+    findings = [
+        f("polyneuropathy"),
+        f("monoclonal_plasma_cell_disorder", heavy_chain="IgG", light_chain="lambda"),
+        f("pulmonary_hypertension"),
+        f("extravascular_volume_overload", rule="pleural_effusion"),
+        f("thrombocytosis_polycythemia", rule="platelets"),
+        f("thrombocytosis_polycythemia", rule="hemoglobin"),
+        f("organomegaly", rule="splenomegaly"),
+    ]
+    ms = [
+        m("egfr", 25, -10, "mL/min/{1.73_m2}"),
+        m("albumin", 28, -10),
+        m("serum_m_protein", 8.0, -10),
+        m("serum_m_protein", 3.0, 60),
+    ]
+    events = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    got = _summary(risk(findings, ms, events, birth=dt.date(1960, 1, 1)))
+    assert got == {
+        "age_over_50": (State.PRESENT, "age 61 at 2021-03-01", ()),
+        "pulmonary_hypertension": (
+            State.PRESENT,
+            "pulmonary hypertension recorded (cohort definition: echo sPAP >= 50 mmHg)",
+            ("Condition/pulmonary_hypertension-30",),
+        ),
+        "pleural_effusion": (State.PRESENT, "pleural effusion recorded", ("Condition/pleural_effusion-30",)),
+        "egfr_below_30": (State.PRESENT, "eGFR 25 mL/min/{1.73_m2} on 2021-02-19", ("Observation/egfr-10",)),
+        "low_albumin": (State.PRESENT, "albumin 28 g/L (< 32 g/L is low; cut-off S)", ("Observation/albumin-10",)),
+        "no_hematologic_cr_after_first_line": (State.PRESENT, "haematological response PR (amyloid-style)", ()),
+        "igg_lambda": (State.PRESENT, "IgG-lambda isotype", ("Condition/monoclonal_plasma_cell_disorder-30",)),
+        "age_50_or_less_at_asct": (State.ABSENT, "age 61 at transplant on 2021-06-09", ("Procedure/asct",)),
+        "fdg_avid_lesions_at_baseline": (
+            State.NOT_ASSESSED,
+            "FDG avidity of bone lesions is not coded in the data",
+            (),
+        ),
+        "no_hematologic_cr_after_asct": (State.PRESENT, "haematological response PR", ()),
+        "thrombosis_thrombocytosis": (State.PRESENT, "thrombocytosis recorded", ("Condition/platelets-30",)),
+        "thrombosis_high_hemoglobin_or_hematocrit": (
+            State.PRESENT,
+            "high hemoglobin or hematocrit recorded",
+            ("Condition/hemoglobin-30",),
+        ),
+        "thrombosis_volume_overload": (State.PRESENT, "volume overload recorded", ("Condition/pleural_effusion-30",)),
+        "thrombosis_splenomegaly": (State.PRESENT, "splenomegaly recorded", ("Condition/splenomegaly-30",)),
+    }
+
+
+def test_every_factor_states_why_when_nothing_is_recorded():
+    # nothing recorded is "not assessed", never "absent" (criteria.md §6), and says what is missing
+    events = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    got = _summary(risk([f("monoclonal_plasma_cell_disorder")], events=events))
+    gate = "no M-protein before the first treatment and dFLC is not > 100 mg/L: below the measurability gate"
+    assert got == {
+        "age_over_50": (State.NOT_ASSESSED, "birth date or diagnosis date unknown", ()),
+        "pulmonary_hypertension": (State.NOT_ASSESSED, "no echocardiographic assessment recorded", ()),
+        "pleural_effusion": (State.NOT_ASSESSED, "no pleural effusion recorded (not the same as absent)", ()),
+        "egfr_below_30": (State.NOT_ASSESSED, "no eGFR at diagnosis", ()),
+        "low_albumin": (State.NOT_ASSESSED, "no albumin at diagnosis", ()),
+        "no_hematologic_cr_after_first_line": (
+            State.NOT_ASSESSED,
+            f"haematological response not evaluable: {gate}",
+            (),
+        ),
+        "igg_lambda": (State.NOT_ASSESSED, "isotype unknown", ()),
+        "age_50_or_less_at_asct": (State.NOT_ASSESSED, "birth date unknown", ("Procedure/asct",)),
+        "fdg_avid_lesions_at_baseline": (
+            State.NOT_ASSESSED,
+            "FDG avidity of bone lesions is not coded in the data",
+            (),
+        ),
+        "no_hematologic_cr_after_asct": (State.NOT_ASSESSED, "haematological response not_evaluable", ()),
+        "thrombosis_thrombocytosis": (State.NOT_ASSESSED, "thrombocytosis not recorded", ()),
+        "thrombosis_high_hemoglobin_or_hematocrit": (
+            State.NOT_ASSESSED,
+            "high hemoglobin or hematocrit not recorded",
+            (),
+        ),
+        "thrombosis_volume_overload": (State.NOT_ASSESSED, "volume overload not recorded", ()),
+        "thrombosis_splenomegaly": (State.NOT_ASSESSED, "splenomegaly not recorded", ()),
+    }
+    untreated = risk()["no_hematologic_cr_after_first_line"]
+    assert (untreated.state, untreated.reason) == (State.NOT_ASSESSED, "no treatment recorded")
+
+
+MODEL_OF = {
+    "age_over_50": WANG,
+    "pulmonary_hypertension": WANG,
+    "pleural_effusion": WANG,
+    "egfr_below_30": WANG,
+    "low_albumin": MAYO,
+    "no_hematologic_cr_after_first_line": MAYO,
+    "igg_lambda": POST,
+    "age_50_or_less_at_asct": POST,
+    "fdg_avid_lesions_at_baseline": POST,
+    "no_hematologic_cr_after_asct": POST,
+}
+
+
+def test_models_are_named_whatever_the_factor_state():
+    events = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    ms = [m("egfr", 25, -10), m("albumin", 28, -10), m("serum_m_protein", 8.0, -10), m("serum_m_protein", 3.0, 60)]
+    for got in (risk(ms=ms, events=events, birth=dt.date(1960, 1, 1)), risk(events=events), risk()):
+        for k, r in got.items():
+            assert r.model == MODEL_OF.get(k, THROMBOSIS), k
+
+
+def test_a_complete_response_is_no_risk_factor_and_transplant_dates_are_the_first_real_one():
+    # Kourelis 2016 / D'Souza 2012: "no hematologic CR" is absent once the response is CR
+    events = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(200), "Procedure/asct2", "ASCT 2", status="completed"),
+        Event("autologous_hsct", day(100), "Procedure/asct1", "ASCT 1", status="completed"),
+        Event("autologous_hsct", day(50), "Procedure/planned", "ASCT planned", status="preparation"),
+    ]
+    ms = [
+        m("serum_m_protein", 8.0, -10),
+        m("serum_ife", 0, 150, unit=None),
+        m("urine_ife", 0, 150, unit=None),
+    ]
+    got = risk(ms=ms, events=events, birth=day(0) - dt.timedelta(days=18263))
+    first_line = got["no_hematologic_cr_after_first_line"]
+    assert (first_line.state, first_line.reason) == (State.ABSENT, "haematological response CR (amyloid-style)")
+    assert (got["no_hematologic_cr_after_asct"].state, got["no_hematologic_cr_after_asct"].reason) == (
+        State.ABSENT,
+        "haematological response CR",
+    )
+    age = got["age_50_or_less_at_asct"]  # the first completed transplant (day 100), not the planned one
+    assert (age.state, age.reason, age.evidence) == (State.ABSENT, "age 50 at transplant on 2021-06-09", ("Procedure/asct1",))
+    on_the_day = risk(ms=ms, events=events[:3], birth=dt.date(1960, 1, 1), as_of=day(100))
+    assert on_the_day["age_50_or_less_at_asct"].evidence == ("Procedure/asct1",)
+    only_planned = risk(ms=ms, events=[events[0], events[3]], birth=dt.date(1960, 1, 1))
+    assert "age_50_or_less_at_asct" not in only_planned
+
+
+def test_risk_evidence_is_sorted_and_unique_whatever_the_source_order():
+    from poems_fhir.criteria.risk import RiskFactor
+
+    r = RiskFactor("x", WANG, State.PRESENT, "why", ("Condition/b", "Condition/a", "Condition/b"))
+    assert r.evidence == ("Condition/a", "Condition/b")
+    listed = RiskFactor("x", WANG, State.PRESENT, "why", ["Condition/a"])  # type: ignore[arg-type]
+    assert listed.evidence == ("Condition/a",)
+
+
+def test_the_latest_value_before_diagnosis_is_used_whatever_the_input_order():
+    treated = [Event("treatment", day(0), "MedicationStatement/len", "lenalidomide")]
+    ms = [m("egfr", 25, -5), m("egfr", 60, -30), m("albumin", 36, -5), m("albumin", 28, -30), m("albumin", 20, 0)]
+    got = risk(ms=ms, events=treated)
+    assert (got["egfr_below_30"].state, got["egfr_below_30"].evidence) == (State.PRESENT, ("Observation/egfr-5",))
+    assert (got["low_albumin"].state, got["low_albumin"].evidence) == (State.PRESENT, ("Observation/albumin0",))
+    assert got["egfr_below_30"].reason == "eGFR 25 g/L on 2021-02-24"
+    unitless = risk(ms=[Measurement("egfr", 25, None, day(-5), "Observation/e")], events=treated)
+    assert unitless["egfr_below_30"].reason == "eGFR 25  on 2021-02-24"
+
+
+def test_thrombosis_factors_by_each_mapping_rule_and_only_up_to_the_evaluation_date():
+    # Mellors 2021: thrombocytosis, high Hb/Hct, volume overload, splenomegaly
+    from poems_fhir.criteria.risk import splenomegaly
+
+    findings = [
+        f("thrombocytosis_polycythemia", rule="thrombocytosis"),
+        f("thrombocytosis_polycythemia", rule="hematocrit"),
+        f("organomegaly", rule="hepatosplenomegaly"),
+        f("extravascular_volume_overload", 30, rule="edema"),
+    ]
+    got = risk(findings, as_of=day(0))
+    assert got["thrombosis_thrombocytosis"].evidence == ("Condition/thrombocytosis-30",)
+    assert got["thrombosis_high_hemoglobin_or_hematocrit"].evidence == ("Condition/hematocrit-30",)
+    assert got["thrombosis_splenomegaly"].evidence == ("Condition/hepatosplenomegaly-30",)
+    assert got["thrombosis_volume_overload"].state is State.NOT_ASSESSED  # recorded after --as-of
+    assert [x.source_rule for x in splenomegaly(findings)] == ["hepatosplenomegaly"]
+    liver_only = [f("organomegaly", rule="hepatomegaly"), f("organomegaly")]
+    assert splenomegaly(liver_only) == []
+    assert risk(liver_only)["thrombosis_splenomegaly"].state is State.NOT_ASSESSED
+
+
+def test_other_isotype_cites_the_typed_clone_and_age_50_at_transplant_counts():
+    asct = [Event("autologous_hsct", day(0), "Procedure/asct", "ASCT", status="completed")]
+    clone = [f("monoclonal_plasma_cell_disorder", heavy_chain="IgA", light_chain="lambda")]
+    got = risk(clone, events=asct)["igg_lambda"]
+    assert (got.state, got.evidence) == (State.ABSENT, ("Condition/monoclonal_plasma_cell_disorder-30",))
+    # D'Souza 2012: age <= 50 at ASCT; a configured 48 years is exactly 17532 days
+    cfg = dataclasses.replace(RISK, age_years=48)
+    response = assess_response([], asct, [], [], CFG)
+    birth = day(0) - dt.timedelta(days=17532)
+    at = {r.id: r for r in assess_risk([], [], asct, response, birth, None, cfg)}["age_50_or_less_at_asct"]
+    assert at.state is State.PRESENT
+
+
+def test_two_evidence_references_are_sorted_too():
+    from poems_fhir.criteria.risk import RiskFactor
+
+    assert RiskFactor("x", WANG, State.PRESENT, "why", ("Condition/b", "Condition/a")).evidence == (
+        "Condition/a",
+        "Condition/b",
+    )
+
+
+def test_polycythemia_rule_is_a_high_hemoglobin_factor():
+    got = risk([f("thrombocytosis_polycythemia", rule="polycythemia")])
+    assert got["thrombosis_high_hemoglobin_or_hematocrit"].evidence == ("Condition/polycythemia-30",)
