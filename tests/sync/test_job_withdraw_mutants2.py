@@ -15,6 +15,7 @@ from poems_fhir.sync.state import StateStore
 from tests.sync.test_job_write_mutants2 import (
     CLASSIC,
     NOW,
+    RELAPSE,
     Server,
     _as_before_markers,
     _take_over_report,
@@ -44,21 +45,23 @@ class IdServer(Server):
         return next(r for r in self.by_key.values() if f"{r['resourceType']}/{r['id']}" == ref)
 
 
-def left_scope(tmp_path) -> dict[str, Any]:
-    """The same two patients, classic-poems now with nothing but its Patient resource."""
-    path = tmp_path / "bare.json"
-    path.write_text(
-        json.dumps(
-            {
-                "resourceType": "Bundle",
-                "type": "collection",
-                "entry": [{"resource": {"resourceType": "Patient", "id": "classic-poems", "gender": "male"}}],
-            }
-        )
-    )
+def left_scope(tmp_path, patients=(CLASSIC,)) -> dict[str, Any]:
+    """The same two patients, those named now with nothing but their Patient resource."""
     recs = records()
-    (bare,) = read_paths([path]).records
-    return {**recs, CLASSIC: bare}
+    for patient in patients:
+        pid = patient.split("/", 1)[1]
+        path = tmp_path / f"bare-{pid}.json"
+        path.write_text(
+            json.dumps(
+                {
+                    "resourceType": "Bundle",
+                    "type": "collection",
+                    "entry": [{"resource": {"resourceType": "Patient", "id": pid, "gender": "male"}}],
+                }
+            )
+        )
+        (recs[patient],) = read_paths([path]).records
+    return recs
 
 
 def test_our_open_report_and_plan_are_withdrawn_when_the_patient_leaves_scope(tmp_path, caplog):
@@ -68,7 +71,7 @@ def test_our_open_report_and_plan_are_withdrawn_when_the_patient_leaves_scope(tm
     (plan,) = server.of_type(CLASSIC, "CarePlan")
     earlier = report["conclusion"]
     with caplog.at_level(logging.INFO, logger="poems_fhir"):
-        summary = job(store, server, left_scope(tmp_path)).run()
+        summary = job(store, server, left_scope(tmp_path), show_phi=True).run()
     assert (summary.out_of_scope, summary.withdrawn, summary.written) == (1, 2, 0)
     (report,) = server.of_type(CLASSIC, "DiagnosticReport")
     (plan,) = server.of_type(CLASSIC, "CarePlan")
@@ -79,7 +82,7 @@ def test_our_open_report_and_plan_are_withdrawn_when_the_patient_leaves_scope(tm
     )
     assert plan["description"].startswith(f"Withdrawn by poems-fhir on 2026-11-27T10:00:00+00:00: {REASON}. ")
     withdrew = [r.getMessage() for r in caplog.records if ": withdrew " in r.getMessage()]
-    assert len(withdrew) == 1
+    assert len(withdrew) == 1 and withdrew[0].startswith(f"{CLASSIC}: withdrew ")
     assert f"withdrew DiagnosticReport/{report['id']}, CarePlan/{plan['id']} ({REASON})" in withdrew[0]
     assert store.patient("srv", CLASSIC).status == "out_of_scope"
     # withdrawn is not open: nothing more to withdraw on the next change
@@ -165,3 +168,21 @@ def test_resources_from_before_the_markers_are_withdrawn_at_the_version_the_stat
     summary = job(store, server, left_scope(tmp_path)).run()
     assert summary.withdrawn == 2
     assert [r["status"] for r in server.of_type(CLASSIC, "DiagnosticReport")] == ["cancelled"]
+
+
+def test_withdrawals_add_up_over_patients(tmp_path):
+    store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
+    job(store, server).run()
+    summary = job(store, server, left_scope(tmp_path, (CLASSIC, RELAPSE))).run()
+    assert (summary.out_of_scope, summary.withdrawn) == (2, 5)  # report + plan, two reports + plan
+
+
+def test_a_withdrawn_resource_does_not_stop_the_withdrawal_of_the_open_ones_after_it(tmp_path):
+    store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
+    recs = {CLASSIC: records()[CLASSIC]}
+    job(store, server, recs, profile=JAPAN_2019).run()
+    job(store, server, recs).run()  # the Japan 2019 report and plan are withdrawn: they come first
+    assert sorted(r["status"] for r in server.of_type(CLASSIC, "DiagnosticReport")) == ["cancelled", "partial"]
+    summary = job(store, server, {CLASSIC: left_scope(tmp_path)[CLASSIC]}).run()
+    assert summary.withdrawn == 2
+    assert sorted(r["status"] for r in server.of_type(CLASSIC, "CarePlan")) == ["revoked", "revoked"]
