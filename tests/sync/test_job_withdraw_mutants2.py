@@ -1,0 +1,188 @@
+"""A patient who leaves scope has our own open report and plan withdrawn the FHIR way (README
+"Ownership": report `cancelled` with a conclusion that says why, plan `revoked`), never a resource a
+clinician took over; a 412 on the withdrawal leaves things as they are; a dry run withdraws nothing."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from poems_fhir.criteria.profiles import JAPAN_2019
+from poems_fhir.fhir.read import read_paths
+from poems_fhir.sync.ownership import key_of
+from poems_fhir.sync.state import StateStore
+from tests.sync.test_job_write_mutants2 import (
+    CLASSIC,
+    NOW,
+    RELAPSE,
+    Server,
+    _as_before_markers,
+    _take_over_report,
+    job,
+    records,
+)
+
+REASON = (
+    "the patient no longer meets the criteria that put them in scope "
+    "(polyneuropathy, monoclonal_plasma_cell_disorder not present in the current data)"
+)
+
+
+class IdServer(Server):
+    """Also takes plain `PUT Type/id` (how a withdrawal is sent) onto the resource it names."""
+
+    def write(self, patient: str, bundle: dict[str, Any]) -> dict[str, dict[str, str]]:
+        bundle = json.loads(json.dumps(bundle))
+        for e in bundle["entry"]:
+            url = e["request"]["url"]
+            if "?" not in url and e["resource"]["resourceType"] != "Provenance":
+                assert e["request"]["ifMatch"] == f'W/"{self._at(url)["meta"]["versionId"]}"'
+                e["request"]["url"] = f"{e['resource']['resourceType']}?identifier={key_of(e['resource'])}"
+        return super().write(patient, bundle)
+
+    def _at(self, ref: str) -> dict[str, Any]:
+        return next(r for r in self.by_key.values() if f"{r['resourceType']}/{r['id']}" == ref)
+
+
+def left_scope(tmp_path, patients=(CLASSIC,)) -> dict[str, Any]:
+    """The same two patients, those named now with nothing but their Patient resource."""
+    recs = records()
+    for patient in patients:
+        pid = patient.split("/", 1)[1]
+        path = tmp_path / f"bare-{pid}.json"
+        path.write_text(
+            json.dumps(
+                {
+                    "resourceType": "Bundle",
+                    "type": "collection",
+                    "entry": [{"resource": {"resourceType": "Patient", "id": pid, "gender": "male"}}],
+                }
+            )
+        )
+        (recs[patient],) = read_paths([path]).records
+    return recs
+
+
+def test_our_open_report_and_plan_are_withdrawn_when_the_patient_leaves_scope(tmp_path, caplog):
+    store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
+    job(store, server).run()
+    (report,) = server.of_type(CLASSIC, "DiagnosticReport")
+    (plan,) = server.of_type(CLASSIC, "CarePlan")
+    earlier = report["conclusion"]
+    with caplog.at_level(logging.INFO, logger="poems_fhir"):
+        summary = job(store, server, left_scope(tmp_path), show_phi=True).run()
+    assert (summary.out_of_scope, summary.withdrawn, summary.written) == (1, 2, 0)
+    (report,) = server.of_type(CLASSIC, "DiagnosticReport")
+    (plan,) = server.of_type(CLASSIC, "CarePlan")
+    assert report["status"] == "cancelled" and plan["status"] == "revoked"
+    assert report["conclusion"] == (
+        f"Withdrawn by poems-fhir on 2026-11-27T10:00:00+00:00: {REASON}. This decision support no longer holds; "
+        f"the earlier text was: {earlier}"
+    )
+    assert plan["description"].startswith(f"Withdrawn by poems-fhir on 2026-11-27T10:00:00+00:00: {REASON}. ")
+    withdrew = [r.getMessage() for r in caplog.records if ": withdrew " in r.getMessage()]
+    assert len(withdrew) == 1 and withdrew[0].startswith(f"{CLASSIC}: withdrew ")
+    assert f"withdrew DiagnosticReport/{report['id']}, CarePlan/{plan['id']} ({REASON})" in withdrew[0]
+    assert store.patient("srv", CLASSIC).status == "out_of_scope"
+    # withdrawn is not open: nothing more to withdraw on the next change
+    again = job(store, server, left_scope(tmp_path)).run()
+    assert again.withdrawn == 0
+
+
+def test_a_report_a_clinician_took_over_is_left_alone_when_the_patient_leaves_scope(tmp_path, caplog):
+    store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
+    job(store, server).run()
+    signed = json.loads(json.dumps(_take_over_report(server, CLASSIC)))
+    with caplog.at_level(logging.INFO, logger="poems_fhir"):
+        summary = job(store, server, left_scope(tmp_path), show_phi=True).run()
+    assert summary.withdrawn == 1
+    assert server.by_key[key_of(signed)] == signed
+    (plan,) = server.of_type(CLASSIC, "CarePlan")
+    assert plan["status"] == "revoked"
+    skipped = [
+        r.getMessage() for r in caplog.records if "no longer holds but belongs to someone else" in r.getMessage()
+    ]
+    assert skipped == [
+        f"{CLASSIC}: DiagnosticReport/{signed['id']} no longer holds but belongs to someone else: left alone ({REASON})"
+    ]
+
+
+def test_a_412_on_the_withdrawal_withdraws_nothing_and_the_run_goes_on(tmp_path):
+    store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
+    job(store, server).run()
+    server.fail_next = 1
+    summary = job(store, server, left_scope(tmp_path)).run()
+    assert (summary.withdrawn, summary.failed, summary.out_of_scope) == (0, 0, 1)
+    assert [r["status"] for r in server.of_type(CLASSIC, "DiagnosticReport")] == ["partial"]
+    assert store.patient("srv", CLASSIC).status == "out_of_scope"
+
+
+def test_a_dry_run_withdraws_nothing(tmp_path):
+    store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
+    job(store, server).run()
+    writes = len(server.writes)
+    summary = job(store, server, left_scope(tmp_path), dry_run=True).run()
+    assert summary.withdrawn == 0 and len(server.writes) == writes
+    assert [r["status"] for r in server.of_type(CLASSIC, "DiagnosticReport")] == ["partial"]
+
+
+def test_withdrawn_time_is_the_job_clock():
+    assert NOW.isoformat(timespec="seconds") == "2026-11-27T10:00:00+00:00"
+
+
+def test_another_profiles_open_proposals_are_withdrawn_when_this_profile_writes(tmp_path, caplog):
+    # at most one open proposal per patient: the report and plan written under Japan 2019 are
+    # superseded by the Mayo run's
+    store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
+    recs = {CLASSIC: records()[CLASSIC]}
+    job(store, server, recs, profile=JAPAN_2019).run()
+    japan = {key_of(r) for r in server.of_type(CLASSIC, "DiagnosticReport") + server.of_type(CLASSIC, "CarePlan")}
+    assert len(japan) == 2
+    mayo = job(store, server, recs, pseudonym_key=b"k" * 32)
+    with caplog.at_level(logging.INFO, logger="poems_fhir"):
+        summary = mayo.run()
+    assert (summary.written, summary.withdrawn) == (1, 2)
+    withdrew = [r.getMessage() for r in caplog.records if ": withdrew " in r.getMessage()]
+    assert len(withdrew) == 1 and withdrew[0].startswith(f"{mayo.pseudonym(CLASSIC)}: withdrew ")
+    statuses = {key_of(r): r["status"] for k, r in server.by_key.items() if server.subject[k] == CLASSIC}
+    assert sorted(statuses[k] for k in japan) == ["cancelled", "revoked"]
+    (old_report,) = [r for r in server.of_type(CLASSIC, "DiagnosticReport") if key_of(r) in japan]
+    assert old_report["conclusion"].startswith(
+        "Withdrawn by poems-fhir on 2026-11-27T10:00:00+00:00: superseded by this run's proposals (profile mayo). "
+    )
+    assert sorted(
+        s
+        for k, s in statuses.items()
+        if k not in japan and not k.startswith("https://poems-fhir.org/fhir/identifier/device")
+    ) == [
+        "draft",
+        "partial",
+    ]
+
+
+def test_resources_from_before_the_markers_are_withdrawn_at_the_version_the_state_recorded(tmp_path):
+    store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
+    job(store, server).run()
+    _as_before_markers(server, CLASSIC)
+    summary = job(store, server, left_scope(tmp_path)).run()
+    assert summary.withdrawn == 2
+    assert [r["status"] for r in server.of_type(CLASSIC, "DiagnosticReport")] == ["cancelled"]
+
+
+def test_withdrawals_add_up_over_patients(tmp_path):
+    store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
+    job(store, server).run()
+    summary = job(store, server, left_scope(tmp_path, (CLASSIC, RELAPSE))).run()
+    assert (summary.out_of_scope, summary.withdrawn) == (2, 5)  # report + plan, two reports + plan
+
+
+def test_a_withdrawn_resource_does_not_stop_the_withdrawal_of_the_open_ones_after_it(tmp_path):
+    store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
+    recs = {CLASSIC: records()[CLASSIC]}
+    job(store, server, recs, profile=JAPAN_2019).run()
+    job(store, server, recs).run()  # the Japan 2019 report and plan are withdrawn: they come first
+    assert sorted(r["status"] for r in server.of_type(CLASSIC, "DiagnosticReport")) == ["cancelled", "partial"]
+    summary = job(store, server, {CLASSIC: left_scope(tmp_path)[CLASSIC]}).run()
+    assert summary.withdrawn == 2
+    assert sorted(r["status"] for r in server.of_type(CLASSIC, "CarePlan")) == ["revoked", "revoked"]
