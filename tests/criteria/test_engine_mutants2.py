@@ -53,7 +53,9 @@ def test_present_cites_every_positive_fact_in_date_order_and_is_closed():
 def test_indeterminate_stays_open_and_says_why():
     noted = combine(TOPIC, [fi(State.INDETERMINATE, "Observation/i", note="blurred view")])
     assert noted == CriterionResult(TOPIC, State.INDETERMINATE, "blurred view", ev(("Observation/i", 0)), open=True)
-    bare = combine(TOPIC, [fi(State.INDETERMINATE, "Observation/i"), fi(State.ABSENT, "Observation/w", 2, Strength.WEAK)])
+    bare = combine(
+        TOPIC, [fi(State.INDETERMINATE, "Observation/i"), fi(State.ABSENT, "Observation/w", 2, Strength.WEAK)]
+    )
     assert bare == CriterionResult(
         TOPIC,
         State.INDETERMINATE,
@@ -149,7 +151,10 @@ def test_an_undated_assertion_cannot_be_refuted_later():
     # "later" needs a date on the assertion; without one the assertion stands
     got = combine(
         TOPIC,
-        [fi(State.PRESENT, "Condition/a", None, is_assertion=True), fi(State.ABSENT, "Condition/b", 9, is_assertion=True)],
+        [
+            fi(State.PRESENT, "Condition/a", None, is_assertion=True),
+            fi(State.ABSENT, "Condition/b", 9, is_assertion=True),
+        ],
     )
     assert got.state is State.PRESENT and got.reason == "present: fundoscopy Condition/a"
 
@@ -232,7 +237,10 @@ def test_partial_normal_work_up_is_open_and_a_full_normal_one_is_absent():
         "partial endocrine work-up, no abnormal axis; not assessed: pituitary, gonadal, parathyroid",
         tuple(
             sorted(
-                (Evidence(f"Observation/{a}-absent", day(0), f"Observation/{a}-absent") for a in ("adrenal", "thyroid")),
+                (
+                    Evidence(f"Observation/{a}-absent", day(0), f"Observation/{a}-absent")
+                    for a in ("adrenal", "thyroid")
+                ),
                 key=lambda e: e.reference,
             )
         ),
@@ -305,7 +313,9 @@ def test_seed_t0_is_met_under_2003_and_the_summaries_read_right():
         "organomegaly, extravascular_volume_overload, endocrinopathy, skin_changes."
     )  # §3.2: the thyroid caveat is not applied to 2003 unless its flag is set
     no_clone = [f for f in seed_t0() if f.topic != "monoclonal_plasma_cell_disorder"]
-    no_clone.append(Finding("monoclonal_plasma_cell_disorder", State.ABSENT, Evidence("Observation/ife", T0, "IFE neg")))
+    no_clone.append(
+        Finding("monoclonal_plasma_cell_disorder", State.ABSENT, Evidence("Observation/ife", T0, "IFE neg"))
+    )
     not_met = evaluate("Patient/seed", no_clone, MAYO)
     assert not_met.classification is Classification.NOT_MET and not_met.missing == ()
     assert not_met.summary == (
@@ -362,7 +372,9 @@ def test_an_any_of_criterion_present_by_one_part_cites_only_that_part():
     # §2 MIN-1 "splenomegaly, hepatomegaly or lymphadenopathy": an enlarged liver with a spleen recorded
     # as not enlarged is organomegaly present, evidenced by the liver
     liver = Finding("organomegaly", State.PRESENT, Evidence("Condition/liver", T0, "hepatomegaly"), component="liver")
-    spleen = Finding("organomegaly", State.ABSENT, Evidence("Observation/spleen", T0, "spleen normal"), component="spleen")
+    spleen = Finding(
+        "organomegaly", State.ABSENT, Evidence("Observation/spleen", T0, "spleen normal"), component="spleen"
+    )
     r = evaluate("Patient/1", [liver, spleen], MAYO).criteria["organomegaly"]
     assert (r.criterion, r.state, r.reason) == ("organomegaly", State.PRESENT, "present: hepatomegaly (spleen absent)")
     assert r.evidence == (liver.evidence,)

@@ -160,7 +160,9 @@ def test_amyloid_pd_after_cr_cites_the_positive_immunofixation():
     ms.append(m("serum_ife", 1, 120, unit=None))
     h = resp(*ms).hematologic
     assert (h.framework, h.category, h.change) == ("amyloid", "PD", None)
-    assert h.reason == "M-protein detectable again after a complete response (serum immunofixation positive on 2021-06-29)"
+    assert (
+        h.reason == "M-protein detectable again after a complete response (serum immunofixation positive on 2021-06-29)"
+    )
     assert h.baseline == pt(8.0, -10, "Observation/serum_m_protein-10", "g/L")
     assert h.latest == pt(1, 120, "Observation/serum_ife120", None)
     with_m = resp(*ms, m("serum_m_protein", 1.0, 120)).hematologic
@@ -459,7 +461,9 @@ def test_seed_t1_worse_with_a_partial_response_is_a_discordant_alert():
     )
     thal = Event("treatment", day(40), "MedicationStatement/thal", "thalidomide", agent="thalidomide", neurotoxic=True)
     (named,) = assess_response(ms, [*TREATED, thal], findings, course, CFG).alerts
-    assert named.message.endswith("- consider a regimen change or early escalation; note the neurotoxicity of thalidomide")
+    assert named.message.endswith(
+        "- consider a regimen change or early escalation; note the neurotoxicity of thalidomide"
+    )
 
 
 def test_seed_t2_resolved_findings_and_albumin_are_improvement():
@@ -498,7 +502,10 @@ def test_progression_alerts_cite_the_latest_result():
     ms = [m("serum_m_protein", 20.0, -10), m("serum_m_protein", 4.0, 60), m("serum_m_protein", 10.0, 90)]
     amyloid, imwg = resp(*ms).alerts  # both frameworks see the rise
     assert (amyloid.code, amyloid.evidence) == ("hematologic_progression", ("Observation/serum_m_protein90",))
-    assert amyloid.message == "haematological progression (amyloid): M-protein rose >= 50 % from its nadir (4 g/L) to 10 g/L (> 5 g/L)"
+    assert (
+        amyloid.message
+        == "haematological progression (amyloid): M-protein rose >= 50 % from its nadir (4 g/L) to 10 g/L (> 5 g/L)"
+    )
     assert imwg == Alert(
         "hematologic_progression",
         "haematological progression (imwg): >= 25 % rise from the nadir (4 g/L) with > 5 g/L absolute",
@@ -521,7 +528,9 @@ def test_reappearance_alert_names_the_finding_and_cites_the_new_record():
     ]
     alerts = [a for a in resp(findings=findings).alerts if a.code == "reappearance"]
     assert alerts == [
-        Alert("reappearance", "pleural effusion recorded again after it had resolved", ("Condition/pleural_effusion300",))
+        Alert(
+            "reappearance", "pleural effusion recorded again after it had resolved", ("Condition/pleural_effusion300",)
+        )
     ]
     later = resp(findings=findings, as_of=day(200)).alerts
     assert [a for a in later if a.code == "reappearance"] == []

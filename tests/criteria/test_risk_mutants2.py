@@ -36,7 +36,9 @@ def m(analyte: str, value: float, n: int, unit: str | None = "g/L") -> Measureme
 
 
 def f(topic: str, n: int = -30, rule: str | None = None, **kw) -> Finding:
-    return Finding(topic, State.PRESENT, Evidence(f"Condition/{rule or topic}{n}", day(n), topic), source_rule=rule, **kw)
+    return Finding(
+        topic, State.PRESENT, Evidence(f"Condition/{rule or topic}{n}", day(n), topic), source_rule=rule, **kw
+    )
 
 
 def risk(findings=(), ms=(), events=(), birth: dt.date | None = None, as_of: dt.date | None = None):
@@ -255,7 +257,11 @@ def test_a_complete_response_is_no_risk_factor_and_transplant_dates_are_the_firs
         "haematological response CR",
     )
     age = got["age_50_or_less_at_asct"]  # the first completed transplant (day 100), not the planned one
-    assert (age.state, age.reason, age.evidence) == (State.ABSENT, "age 50 at transplant on 2021-06-09", ("Procedure/asct1",))
+    assert (age.state, age.reason, age.evidence) == (
+        State.ABSENT,
+        "age 50 at transplant on 2021-06-09",
+        ("Procedure/asct1",),
+    )
     on_the_day = risk(ms=ms, events=events[:3], birth=dt.date(1960, 1, 1), as_of=day(100))
     assert on_the_day["age_50_or_less_at_asct"].evidence == ("Procedure/asct1",)
     only_planned = risk(ms=ms, events=[events[0], events[3]], birth=dt.date(1960, 1, 1))
