@@ -96,6 +96,7 @@ def test_platelets_the_labs_upper_limit_or_flag_decides(mapping, value, high, fl
     _, found = run(mapping, obs("platelets", value, high=high, flag=flag))
     assert found[MIN6].state is state and found[MIN6].component == "thrombocytosis"
     assert found[MIN6].evidence.summary.endswith(" (high)") is (state is State.PRESENT)
+    assert "thrombocytopenia" not in found  # a high flag says nothing of the low side
 
 
 def test_a_high_flag_given_as_text_counts(mapping):
@@ -223,6 +224,7 @@ def test_spap_uses_the_cut_off_not_the_labs_range(mapping, value, flagged):
         ("High", State.PRESENT, False),
         ("повышен", State.PRESENT, False),
         ("normal", State.ABSENT, False),
+        ("negative", State.ABSENT, False),
         ("low", State.ABSENT, True),
     ],
 )
