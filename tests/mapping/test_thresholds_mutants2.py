@@ -16,6 +16,7 @@ import pytest
 
 from poems_fhir.criteria.model import State
 from poems_fhir.mapping.extract import extract
+from poems_fhir.mapping.rules import load_mapping
 from tests.conftest import make_record
 
 LOINC, UCUM = "http://loinc.org", "http://unitsofmeasure.org"
@@ -254,6 +255,7 @@ def test_abnormal_without_a_direction_for_a_rule_without_a_topic_is_an_error(map
     assert ex.findings == []
     [err] = ex.errors
     assert "vitamin_b12 needs a number; valueString 'abnormal' alone cannot decide it" in str(err)
+    assert err.internal is False
 
 
 @pytest.mark.parametrize(
@@ -281,8 +283,45 @@ def test_a_number_without_a_unit_below_the_labs_low_limit_is_thrombocytopenia(ma
     )
 
 
-@pytest.mark.parametrize("kw", [{"valueInteger": 500}, {"valueString": "see report"}])
-def test_nothing_to_judge_is_an_error_not_a_finding(mapping, kw):
+@pytest.mark.parametrize(
+    ("kw", "message"),
+    [
+        ({"valueInteger": 500}, "valueInteger 500 has no unit (expected 10*9/L); not guessed"),
+        ({"valueString": "see report"}, "value: expected a Quantity for platelets, found valueString"),
+        ({"valueQuantity": {"unit": "10*9/L"}}, "value: expected a Quantity for platelets, found valueQuantity"),
+    ],
+)
+def test_nothing_to_judge_is_an_error_not_a_finding(mapping, kw, message):
     ex = extract(make_record(obs("platelets", **kw)), mapping)
     assert ex.findings == [] and ex.measurements == []
-    assert len(ex.errors) == 1
+    [err] = ex.errors
+    assert message in str(err) and err.internal is False
+
+
+# --------------------------------------------------------------- prefer_reference_range: false (README "Mapping files")
+
+SITE_RULE = """format: poems-fhir-mapping/1
+name: site
+version: '1'
+observations:
+  - id: site_pressure
+    role: threshold
+    unit: "mm[Hg]"
+    high: pasp_pulmonary_hypertension
+    high_topic: pulmonary_hypertension
+    low_topic: anemia
+    prefer_reference_range: false
+    codes: [{system: "https://h.example/lab", code: P2, verification: LOCAL}]
+"""
+
+
+@pytest.mark.parametrize(("value", "topics"), [(10, {"anemia"}), (40, set()), (55, {"pulmonary_hypertension"})])
+def test_a_cut_off_rule_still_uses_the_labs_limit_on_a_side_without_a_cut_off(tmp_path, value, topics):
+    # the high side has a cut-off (50, used instead of the lab's 35); the low side has none, so the lab's
+    # lower limit (20) is the only one there is
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE_RULE, encoding="utf-8")
+    o = obs("pasp", value, high=35, low=20)
+    o["code"] = {"coding": [{"system": "https://h.example/lab", "code": "P2"}]}
+    _, found = run(load_mapping([site]), o)
+    assert set(found) == topics
