@@ -1,0 +1,186 @@
+"""Observations: which rule reads a result (code, component, display-text fallback), a result not
+available (dataAbsentReason), the date, and statuses that say nothing.
+
+criteria.md §6 "FHIR encoding": not done = Observation with dataAbsentReason (not-performed) -> the
+criterion is NOT_ASSESSED, never absent. README "Codes beyond the table": a local code is matched by
+its display text at lower confidence, and says so; a standard (LOINC/SNOMED) code the table does not
+hold is a different concept and is not matched by text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from poems_fhir.criteria.model import EndocrineAxis, State
+from poems_fhir.mapping.extract import extract
+from tests.conftest import make_record
+
+LOINC, UCUM = "http://loinc.org", "http://unitsofmeasure.org"
+DAR = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+
+
+def q(value: float, unit: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
+
+
+def obs(code: dict[str, Any] | str, **kw: Any) -> dict[str, Any]:
+    o: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": "o1",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": code}]} if isinstance(code, str) else code,
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-02",
+    }
+    o.update(kw)
+    return o
+
+
+def run(mapping, *resources: dict[str, Any]):
+    ex = extract(make_record(*resources), mapping)
+    assert ex.errors == []
+    return ex
+
+
+# --------------------------------------------------------------- not available
+
+
+@pytest.mark.parametrize(
+    ("code", "topic", "label", "axis"),
+    [
+        ("75628-8", "vegf_elevation", "vegf", None),
+        ("25700-6", "monoclonal_plasma_cell_disorder", "serum ife", None),
+        ("33358-3", "monoclonal_plasma_cell_disorder", "serum m protein", None),
+        ("48378-4", "monoclonal_plasma_cell_disorder", "flc ratio", None),
+        ("93021-4", "monoclonal_plasma_cell_disorder", "bm clonal plasma cells", None),
+        ("2986-8", "endocrinopathy", "testosterone", EndocrineAxis.GONADAL),
+        ("777-3", "thrombocytosis_polycythemia", "platelets", None),
+    ],
+)
+@pytest.mark.parametrize(
+    ("reason", "shown"),
+    [
+        ({"coding": [{"system": DAR, "code": "not-performed"}], "text": "not done"}, "not-performed"),
+        ({"text": "sample haemolysed"}, "sample haemolysed"),
+        ({}, "unknown"),
+    ],
+)
+def test_a_result_not_available_leaves_its_criterion_not_assessed(mapping, code, topic, label, axis, reason, shown):
+    ex = run(mapping, obs(code, dataAbsentReason=reason))
+    [f] = ex.findings
+    assert (f.topic, f.state, f.axis) == (topic, State.NOT_ASSESSED, axis)
+    assert f.evidence.summary == f"{label}: not available ({shown})"
+    assert f.evidence.reference == "Observation/o1" and f.source_rule == label.replace(" ", "_")
+    assert ex.measurements == [] and ex.notes == []
+
+
+@pytest.mark.parametrize("code", ["1751-7", "2132-9", "11118-7"])
+def test_a_result_not_available_for_a_rule_without_a_criterion_says_nothing(mapping, code):
+    ex = run(mapping, obs(code, dataAbsentReason={"coding": [{"system": DAR, "code": "not-performed"}]}))
+    assert ex.findings == [] and ex.measurements == []
+
+
+# --------------------------------------------------------------- which rule
+
+
+@pytest.mark.parametrize("status", ["entered-in-error", "cancelled"])
+def test_a_withdrawn_result_says_nothing(mapping, status):
+    ex = run(mapping, obs("777-3", status=status, valueQuantity=q(500, "10*9/L")))
+    assert ex.findings == [] and ex.measurements == [] and ex.used == {}
+
+
+def test_a_result_used_is_recorded_with_its_version(mapping):
+    ex = run(mapping, obs("777-3", valueQuantity=q(500, "10*9/L"), meta={"versionId": "7"}))
+    assert ex.used == {"Observation/o1": "7"}
+
+
+def test_a_local_and_a_loinc_coding_of_one_test_count_once(mapping):
+    code = {"coding": [{"system": "http://lab.local", "code": "PLT"}, {"system": LOINC, "code": "777-3"},
+                       {"system": LOINC, "code": "26515-7"}]}
+    ex = run(mapping, obs(code, valueQuantity=q(500, "10*9/L")))
+    assert [f.topic for f in ex.findings] == ["thrombocytosis_polycythemia"]
+    assert len(ex.measurements) == 1
+    assert ex.findings[0].evidence.code == f"{LOINC}|777-3"  # the coding the rule knows
+
+
+def test_each_component_is_read_with_its_own_rule(mapping):
+    panel = obs({"text": "CBC"}, component=[
+        {"code": {"coding": [{"system": LOINC, "code": "777-3"}]}, "valueQuantity": q(500, "10*9/L")},
+        "not a component",
+        {"code": {"coding": [{"system": LOINC, "code": "718-7"}]}, "valueQuantity": q(170, "g/L")},
+    ])
+    ex = run(mapping, panel)
+    assert sorted((f.component, f.state, f.evidence.code) for f in ex.findings) == [
+        ("polycythemia", State.PRESENT, f"{LOINC}|718-7"),
+        ("thrombocytosis", State.PRESENT, f"{LOINC}|777-3"),
+    ]
+    assert sorted(m.analyte for m in ex.measurements) == ["hemoglobin", "platelets"]
+
+
+def test_an_error_in_a_component_names_the_component(mapping):
+    panel = obs({"text": "Panel"}, component=[{"code": {"coding": [{"system": LOINC, "code": "75628-8"}]}, "valueString": "abc"}])
+    ex = extract(make_record(panel), mapping)
+    [err] = ex.errors
+    assert "component[0].value: expected a Quantity for vegf, found valueString" in str(err)
+    assert ex.findings == [] and ex.measurements == []
+
+
+@pytest.mark.parametrize(
+    ("code", "shown", "local"),
+    [
+        ({"coding": [{"system": "http://lab.local", "code": "V9", "display": "VEGF-A, serum (send-out)"}]},
+         "VEGF-A, serum (send-out)", "http://lab.local|V9"),
+        ({"text": "  VEGF, serum  "}, "VEGF, serum", "code.text only"),
+        ({"coding": [{"system": "http://lab.local", "code": "V9"}], "text": "VEGF serum"}, "VEGF serum", "http://lab.local|V9"),
+    ],
+)
+def test_a_local_code_is_matched_by_its_name_at_lower_confidence(mapping, code, shown, local):
+    ex = run(mapping, obs(code, valueQuantity=q(1200, "pg/mL")))
+    [f] = ex.findings
+    assert (f.topic, f.state, f.specimen) == ("vegf_elevation", State.PRESENT, "serum")
+    assert f.evidence.summary == (
+        f"VEGF 1200 pg/mL (serum) >= 1000 pg/mL cut-off [test identified by its name {shown!r} only: lower confidence]"
+    )
+    assert f.evidence.code == (None if local == "code.text only" else local)
+    assert [(n.kind, n.rule, n.detail) for n in ex.notes] == [("text_fallback", "vegf", f"{shown!r} ({local})")]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        {"coding": [{"system": LOINC, "code": "99999-9", "display": "VEGF"}]},  # a standard code: another concept
+        {"coding": [{"system": "http://snomed.info/sct", "code": "1"}, {"system": "http://lab.local", "code": "V", "display": "VEGF"}]},
+        {"text": "free kappa and free lambda"},  # two rules match: ambiguous
+        {"text": "   "},
+    ],
+)
+def test_a_name_is_not_used_when_it_could_mean_another_concept(mapping, code):
+    ex = run(mapping, obs(code, valueQuantity=q(1200, "pg/mL")))
+    assert ex.findings == [] and ex.measurements == []
+    assert [n for n in ex.notes if n.kind == "text_fallback"] == []
+
+
+# --------------------------------------------------------------- the date
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        ({"effectiveDateTime": "2024-01-02T10:00:00Z"}, dt.date(2024, 1, 2)),
+        ({"effectiveInstant": "2024-02-03T10:00:00Z"}, dt.date(2024, 2, 3)),
+        ({"issued": "2024-03-04T10:00:00Z"}, dt.date(2024, 3, 4)),
+        ({"effectivePeriod": {"start": "2024-04-05", "end": "2024-04-09"}}, dt.date(2024, 4, 5)),
+        ({"effectivePeriod": {"end": "2024-04-09"}}, dt.date(2024, 4, 9)),
+        ({"effectiveDateTime": "2024-01-02", "issued": "2024-01-09T10:00:00Z"}, dt.date(2024, 1, 2)),
+        ({}, None),
+    ],
+)
+def test_the_date_of_a_result(mapping, dates, expected):
+    o = obs("777-3", valueQuantity=q(500, "10*9/L"))
+    del o["effectiveDateTime"]
+    o.update(dates)
+    ex = run(mapping, o)
+    assert ex.findings[0].evidence.effective == expected
+    assert ex.measurements[0].effective == expected
