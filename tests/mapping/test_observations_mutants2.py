@@ -184,3 +184,57 @@ def test_the_date_of_a_result(mapping, dates, expected):
     ex = run(mapping, o)
     assert ex.findings[0].evidence.effective == expected
     assert ex.measurements[0].effective == expected
+
+
+# --------------------------------------------------------------- an Observation no code rule knows: its words
+
+
+SCT = "http://snomed.info/sct"
+
+
+@pytest.mark.parametrize(
+    ("value", "state"),
+    [
+        ({"valueString": "absent"}, State.ABSENT),
+        ({"valueString": "No."}, State.ABSENT),
+        ({"valueString": "нет"}, State.ABSENT),
+        ({"valueString": "не выявлено"}, State.ABSENT),
+        ({"valueString": "yes"}, State.PRESENT),
+        ({"valueString": "Present"}, State.PRESENT),
+        ({"valueString": "да"}, State.PRESENT),
+        ({"valueCodeableConcept": {"coding": [{"system": SCT, "code": "260385009"}]}}, State.ABSENT),
+        ({"valueBoolean": False}, State.ABSENT),
+        ({"valueBoolean": True}, State.PRESENT),
+        ({}, State.PRESENT),  # the finding itself, as a question with no answer, is the assertion
+    ],
+)
+def test_an_uncoded_finding_question_is_answered_by_its_value(mapping, value, state):
+    ex = run(mapping, obs({"text": "Hepatomegaly"}, **value))
+    [f] = ex.findings
+    assert (f.topic, f.component, f.state, f.from_text) == ("organomegaly", "liver", state, True)
+    assert f.evidence.summary == 'Hepatomegaly: "Hepatomegaly" (from text, code.text)'
+    assert f.evidence.effective == dt.date(2024, 1, 2)
+
+
+def test_the_notes_of_an_unknown_observation_are_read(mapping):
+    ex = run(mapping, obs({"text": "Exam"}, note=[{"text": "Splenomegaly noted."}, "not a note", {"text": 5}]))
+    [f] = ex.findings
+    assert (f.topic, f.component, f.state) == ("organomegaly", "spleen", State.PRESENT)
+    assert f.evidence.summary == 'Exam: "Splenomegaly noted." (from text, note[0])'
+
+
+def test_a_free_text_value_of_a_coded_unknown_observation_is_read(mapping):
+    ex = run(mapping, obs({"coding": [{"system": LOINC, "code": "8888-8"}]}, valueString="Splenomegaly"))
+    [f] = ex.findings
+    assert (f.component, f.state, f.evidence.summary) == ("spleen", State.PRESENT, '"Splenomegaly" (from text, valueString)')
+
+
+def test_the_code_text_of_a_coded_observation_is_its_name_not_a_finding(mapping):
+    ex = run(mapping, obs({"coding": [{"system": LOINC, "code": "8888-8"}], "text": "Hepatomegaly"}, valueString="absent"))
+    assert ex.findings == []
+
+
+@pytest.mark.parametrize("kw", [{"valueString": "80"}, {"valueQuantity": q(80, "/min")}, {"note": [{"text": "patient calm"}]}])
+def test_vitals_and_the_like_say_nothing(mapping, kw):
+    ex = run(mapping, obs({"text": "Heart rate"}, **kw))
+    assert ex.findings == [] and ex.notes == []
