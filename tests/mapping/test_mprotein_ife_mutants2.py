@@ -240,3 +240,67 @@ def test_an_unreadable_m_protein_is_an_error(mapping):
     assert ex.findings == [] and ex.measurements == []
     [err] = ex.errors
     assert "M-protein result 'see comment' is neither a quantity nor detected/not detected" in str(err)
+
+
+# --------------------------------------------------------------- how a coded value is read
+
+
+def test_a_coded_positive_whose_text_names_the_isotype_keeps_the_isotype(mapping):
+    value = {"coding": [{"system": SCT, "code": "10828004"}], "text": "IgA lambda"}
+    ex, [f] = run(mapping, obs(SERUM_IFE, valueCodeableConcept=value))
+    assert (f.state, f.heavy_chain, f.light_chain) == (State.PRESENT, "IgA", "lambda")
+    assert f.evidence.summary == "serum immunofixation: IgA lambda"
+
+
+@pytest.mark.parametrize(("code", "state", "summary"), [
+    ("260415000", State.ABSENT, "serum immunofixation negative"),
+    ("260385009", State.ABSENT, "serum immunofixation negative"),
+    ("10828004", State.PRESENT, "serum immunofixation positive (isotype not stated)"),
+    ("260373001", State.PRESENT, "serum immunofixation positive (isotype not stated)"),
+])
+def test_a_snomed_positive_or_negative_without_a_display_is_read_by_its_code(mapping, code, state, summary):
+    ex, [f] = run(mapping, obs(SERUM_IFE, valueCodeableConcept={"coding": [{"system": SCT, "code": code}]}))
+    assert (f.state, f.evidence.summary) == (state, summary)
+
+
+def test_a_negative_code_of_another_system_is_not_a_snomed_negative(mapping):
+    # 260385009 means "Negative" in SNOMED CT only; elsewhere it is just a code with its words
+    value = {"coding": [{"system": "http://lab.local", "code": "260385009"}], "text": "IgG kappa"}
+    ex, [f] = run(mapping, obs(SERUM_IFE, valueCodeableConcept=value))
+    assert (f.state, f.heavy_chain, f.light_chain) == (State.PRESENT, "IgG", "kappa")
+
+
+@pytest.mark.parametrize(("code", "state"), [("263654008", State.PRESENT), ("17621005", State.ABSENT)])
+def test_another_snomed_result_code_is_neither_positive_nor_negative_by_itself(mapping, code, state):
+    # SNOMED "Abnormal" / "Normal" (result_codes): read as the qualitative result they are
+    ex, [f] = run(mapping, obs(SERUM_IFE, valueCodeableConcept={"coding": [{"system": SCT, "code": code}]}))
+    assert f.state is state
+    word = "positive (isotype not stated; " if state is State.PRESENT else "negative ("
+    assert f.evidence.summary == f"serum immunofixation {word}coded value {SCT}|{code}, no number)"
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (SERUM_IFE, "unrecognised immunofixation result '': expected e.g. 'IgA lambda' or 'negative'"),
+        (SERUM_MP, "M-protein result '' is neither a quantity nor detected/not detected"),
+    ],
+)
+def test_a_result_with_no_value_at_all_is_an_error_that_shows_it_is_empty(mapping, code, message):
+    ex = extract(make_record(obs(code)), mapping)
+    assert ex.findings == [] and ex.measurements == []
+    [err] = ex.errors
+    assert message in str(err)
+
+
+COURSE = {"coding": [{"system": "https://poems-fhir.org/CodeSystem/clinical-course", "code": "neuropathy"}]}
+
+
+@pytest.mark.parametrize(("code", "shown"), [("10828004", "Positive"), ("260385009", "Negative")])
+def test_a_course_answered_positive_or_negative_is_an_error_that_quotes_the_answer(mapping, code, shown):
+    o = obs(SERUM_IFE, valueCodeableConcept=concept(code, shown))
+    o["code"] = COURSE
+    ex = extract(make_record(o), mapping)
+    assert ex.course == []
+    [err] = ex.errors
+    assert f"course assessment {shown!r} is not one of ['improved', 'stable', 'worse']" in str(err)
