@@ -13,6 +13,7 @@ import pytest
 
 from poems_fhir.criteria.model import State, Strength
 from poems_fhir.mapping.extract import extract
+from poems_fhir.mapping.rules import load_mapping
 from tests.conftest import make_record
 
 LOINC, SCT, UCUM = "http://loinc.org", "http://snomed.info/sct", "http://unitsofmeasure.org"
@@ -304,3 +305,49 @@ def test_a_course_answered_positive_or_negative_is_an_error_that_quotes_the_answ
     assert ex.course == []
     [err] = ex.errors
     assert f"course assessment {shown!r} is not one of ['improved', 'stable', 'worse']" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [({"valueBoolean": True}, "positive"), ({"valueBoolean": False}, "negative"),
+     ({"interpretation": flag("POS")}, "positive"), ({"interpretation": flag("NEG")}, "negative")],
+)
+def test_a_course_answered_yes_or_no_is_an_error_that_says_which(mapping, value, shown):
+    o = obs(SERUM_IFE, **value)
+    o["code"] = COURSE
+    ex = extract(make_record(o), mapping)
+    assert ex.course == []
+    [err] = ex.errors
+    assert f"course assessment {shown!r} is not one of ['improved', 'stable', 'worse']" in str(err)
+
+
+SITE = """format: poems-fhir-mapping/1
+name: site
+version: '1'
+observations:
+  - id: site_ife
+    role: immunofixation
+    codes: [{system: "https://h.example/lab", code: IFE, verification: LOCAL}]
+  - id: site_m_protein
+    role: m_protein
+    unit: g/L
+    codes: [{system: "https://h.example/lab", code: MP, verification: LOCAL}]
+"""
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "summary"),
+    [
+        ("IFE", {"valueString": "IgA lambda"}, "serum immunofixation: IgA lambda"),
+        ("IFE", {"valueString": "negative"}, "serum immunofixation negative"),
+        ("MP", {"valueString": "detected"}, "serum M-protein detected (valueString 'detected')"),
+        ("MP", {"valueQuantity": {"value": 3, "unit": "g/L", "system": UCUM, "code": "g/L"}}, "serum M-protein 3 g/L"),
+    ],
+)
+def test_a_site_rule_without_a_specimen_is_read_as_serum(tmp_path, code, value, summary):
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE, encoding="utf-8")
+    o = obs(SERUM_IFE, **value)
+    o["code"] = {"coding": [{"system": "https://h.example/lab", "code": code}]}
+    ex, [f] = run(load_mapping([site]), o)
+    assert f.evidence.summary == summary
