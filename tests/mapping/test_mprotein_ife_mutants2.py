@@ -262,6 +262,7 @@ def test_a_coded_positive_whose_text_names_the_isotype_keeps_the_isotype(mapping
 def test_a_snomed_positive_or_negative_without_a_display_is_read_by_its_code(mapping, code, state, summary):
     ex, [f] = run(mapping, obs(SERUM_IFE, valueCodeableConcept={"coding": [{"system": SCT, "code": code}]}))
     assert (f.state, f.evidence.summary) == (state, summary)
+    assert timeline(ex) == [("serum_ife", 1.0 if state is State.PRESENT else 0.0, None, "serum")]
 
 
 def test_a_negative_code_of_another_system_is_not_a_snomed_negative(mapping):
