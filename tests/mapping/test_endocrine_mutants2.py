@@ -140,3 +140,16 @@ def test_nothing_to_judge_is_an_error_not_a_finding(mapping, kw, message):
     assert ex.findings == [] and ex.measurements == []
     [err] = ex.errors
     assert message in str(err)
+
+
+@pytest.mark.parametrize(
+    ("kw", "summary"),
+    [
+        ({"valueQuantity": q(30, "pmol/L"), "referenceRange": [{"high": q(22, "pmol/L")}]},
+         "free t4 30 pmol/L (thyroid axis) abnormal"),
+        ({"valueString": "High"}, "free t4 valueString 'High', no number (thyroid axis) abnormal"),
+    ],
+)
+def test_the_evidence_names_the_test_in_words(mapping, kw, summary):
+    _, f = one(mapping, obs("3024-7", **kw))
+    assert (f.state, f.axis, f.evidence.summary) == (State.PRESENT, EndocrineAxis.THYROID, summary)

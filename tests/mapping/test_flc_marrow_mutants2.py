@@ -143,3 +143,10 @@ def test_a_marrow_plasma_cell_count_without_a_number_is_an_error(mapping):
     assert ex.findings == [] and ex.measurements == []
     [err] = ex.errors
     assert "value: expected a Quantity for bm_plasma_cells, found valueString" in str(err)
+
+
+def test_a_clonal_plasma_cell_result_without_a_number_or_a_word_is_an_error(mapping):
+    ex = extract(make_record(obs("93021-4", valueString="see report")), mapping)
+    assert ex.findings == [] and ex.measurements == []
+    [err] = ex.errors
+    assert "value: expected a Quantity for bm_clonal_plasma_cells, found valueString" in str(err)
