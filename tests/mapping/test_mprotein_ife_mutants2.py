@@ -352,3 +352,18 @@ def test_a_site_rule_without_a_specimen_is_read_as_serum(tmp_path, code, value, 
     o["code"] = {"coding": [{"system": "https://h.example/lab", "code": code}]}
     ex, [f] = run(load_mapping([site]), o)
     assert f.evidence.summary == summary
+
+
+@pytest.mark.parametrize(
+    ("value", "state", "text"),
+    [
+        ({"valueQuantity": {"value": 0.5, "unit": "g/L", "system": UCUM, "code": "g/L"}}, State.PRESENT, "0.5 g/L"),
+        ({"valueQuantity": {"value": 1, "unit": "g/L", "system": UCUM, "code": "g/L"}}, State.PRESENT, "1 g/L"),
+        ({"valueInteger": 1}, State.PRESENT, "1 [no unit: used for presence only, magnitude not used]"),
+    ],
+)
+def test_any_m_protein_above_zero_shows_the_clone(mapping, value, state, text):
+    # POEMS M-proteins are typically small (criteria.md §4): any measurable amount counts
+    ex, [f] = run(mapping, obs(SERUM_MP, **value))
+    assert (f.state, f.strength, f.note) == (state, Strength.STRONG, None)
+    assert f.evidence.summary == f"serum M-protein {text}"
