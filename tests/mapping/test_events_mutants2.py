@@ -157,3 +157,40 @@ def test_a_medication_not_given_is_no_event(mapping, status):
 @pytest.mark.parametrize("concept", [{"text": "Paracetamol 500 mg"}, {"coding": [{"system": RX, "code": "161"}]}])
 def test_a_drug_no_rule_knows_is_no_event(mapping, concept):
     assert events(mapping, med(medicationCodeableConcept=concept)) == []
+
+
+# --------------------------------------------------------------- clinical course (criteria.md §8.4)
+
+COURSE = "https://poems-fhir.org/CodeSystem/clinical-course"
+DIRECTION = "https://poems-fhir.org/CodeSystem/course-direction"
+
+
+def course_obs(domain: str, **value: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "c1", "status": "final", "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [{"system": COURSE, "code": domain}]}, "effectiveDateTime": "2024-04-01", **value}
+
+
+@pytest.mark.parametrize(
+    ("domain", "value", "direction"),
+    [
+        ("neuropathy", {"valueCodeableConcept": {"coding": [{"system": DIRECTION, "code": "worse"}]}}, "worse"),
+        ("neuropathy", {"valueCodeableConcept": {"coding": [{"system": "http://other", "code": "x"},
+                                                             {"system": DIRECTION, "code": "improved"}]}}, "improved"),
+        ("volume-overload", {"valueString": " Stable "}, "stable"),
+        ("organomegaly", {"valueCodeableConcept": {"text": "improved"}}, "improved"),
+    ],
+)
+def test_a_clinical_course_assessment(mapping, domain, value, direction):
+    ex = extract(make_record(course_obs(domain, **value)), mapping)
+    assert ex.errors == [] and ex.findings == []
+    [c] = ex.course
+    assert (c.domain, c.direction, c.effective, c.reference) == (
+        domain.replace("-", "_"), direction, dt.date(2024, 4, 1), "Observation/c1"
+    )
+
+
+def test_an_unknown_course_answer_is_an_error_that_lists_the_answers(mapping):
+    ex = extract(make_record(course_obs("neuropathy", valueString="better?")), mapping)
+    assert ex.course == []
+    [err] = ex.errors
+    assert "course assessment 'better?' is not one of ['improved', 'stable', 'worse']" in str(err)
