@@ -11,6 +11,7 @@ import pytest
 from poems_fhir.criteria.model import State
 from poems_fhir.mapping import extract as extract_module
 from poems_fhir.mapping.extract import extract
+from poems_fhir.mapping.text.engine import TextEngineError
 from tests.conftest import make_record
 
 LOINC, SCT, UCUM = "http://loinc.org", "http://snomed.info/sct", "http://unitsofmeasure.org"
@@ -85,3 +86,27 @@ def test_a_resource_that_gave_nothing_is_not_recorded_as_used(mapping):
               "meta": {"versionId": "2"}}
     ex = extract(make_record(vitals, {"resourceType": "Encounter", "id": "e1"}), mapping)
     assert ex.used == {} and ex.findings == [] and ex.errors == []
+
+
+def hepatomegaly_question(rid: str, **kw: Any) -> dict[str, Any]:
+    o = {"resourceType": "Observation", "id": rid, "status": "final", "subject": {"reference": "Patient/p1"},
+         "code": {"text": "Hepatomegaly"}, "effectiveDateTime": "2024-01-02"}
+    o.update(kw)
+    return o
+
+
+def test_a_finding_read_from_text_records_its_resource_as_used(mapping):
+    ex = extract(make_record(hepatomegaly_question("t1", meta={"versionId": "4"}), hepatomegaly_question("t2")), mapping)
+    assert sorted(f.evidence.reference for f in ex.findings) == ["Observation/t1", "Observation/t2"]
+    assert ex.used == {"Observation/t1": "4", "Observation/t2": None}
+
+
+def test_a_text_engine_failure_reports_each_text_and_the_coded_facts_stay(mapping, monkeypatch):
+    def fail(texts):
+        raise TextEngineError("model not loaded")
+
+    monkeypatch.setattr(mapping.text, "assert_texts", fail)
+    ex = extract(make_record(hepatomegaly_question("t1"), platelets("good")), mapping)
+    assert [f.evidence.reference for f in ex.findings] == ["Observation/good"]
+    [err] = ex.errors
+    assert (err.source, err.resource, err.message) == ("Observation/t1", "Observation/t1", "code.text: model not loaded")
