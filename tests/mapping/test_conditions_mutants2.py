@@ -227,3 +227,82 @@ def test_a_confirmed_finding_on_a_radiograph_is_strong(mapping):
     c = cond(SCLEROTIC, evidence=[{"detail": [{"reference": "DiagnosticReport/x1"}]}])
     _, [f] = run(mapping, report("x1", "Skeletal survey"), c)
     assert (f.state, f.strength, f.note) == (State.PRESENT, Strength.STRONG, None)
+
+
+# --------------------------------------------------------------- more than the table: words, notes, dates
+
+
+def test_a_condition_with_words_only_is_read_as_the_clinicians_text(mapping):
+    c = cond(text="Hepatomegaly", onsetDateTime="2023-01-01", recordedDate="2023-02-01",
+             evidence=[{"detail": [{"reference": "DiagnosticReport/d9"}]}])
+    c["code"].pop("coding")
+    _, [f] = run(mapping, c)
+    assert (f.topic, f.component, f.state, f.from_text, f.is_assertion) == ("organomegaly", "liver", State.PRESENT, True, True)
+    assert f.evidence.summary == 'Hepatomegaly: "Hepatomegaly" (from text, code.text)'
+    assert f.evidence.effective == dt.date(2023, 1, 1) and f.evidence.supporting == ("DiagnosticReport/d9",)
+
+
+@pytest.mark.parametrize(("verification", "state"), [("refuted", State.ABSENT), ("provisional", State.INDETERMINATE)])
+def test_the_words_keep_the_verification_status(mapping, verification, state):
+    c = cond(text="Hepatomegaly", verification=verification, recordedDate="2023-02-01")
+    c["code"].pop("coding")
+    _, [f] = run(mapping, c)
+    assert (f.state, f.evidence.effective) == (state, dt.date(2023, 2, 1))
+
+
+def test_the_words_of_a_coded_condition_no_rule_knows_are_not_read(mapping):
+    _, found = run(mapping, cond({"system": "http://hospital.local/dx", "code": "X"}, text="Hepatomegaly"))
+    assert found == []
+
+
+@pytest.mark.parametrize(("dates", "expected"), [({"onsetDateTime": "2023-01-01", "recordedDate": "2023-02-01"}, dt.date(2023, 1, 1)),
+                                                 ({"recordedDate": "2023-02-01"}, dt.date(2023, 2, 1))])
+def test_the_notes_of_a_condition_are_read_on_its_date(mapping, dates, expected):
+    ex = extract(make_record(cond(HEPATOMEGALY, note=[{"text": "Also splenomegaly."}], **dates)), mapping)
+    assert ex.errors == []
+    [note] = [f for f in ex.findings if f.from_text]
+    assert (note.component, note.state, note.evidence.effective) == ("spleen", State.PRESENT, expected)
+    assert note.evidence.summary == '"Also splenomegaly." (from text, note[0])'
+
+
+def test_a_refuted_condition_without_dates_has_no_date(mapping):
+    _, [f] = run(mapping, cond(HEPATOMEGALY, verification="refuted"))
+    assert f.state is State.ABSENT and f.evidence.effective is None
+
+
+def test_a_second_rule_adds_its_other_topics(mapping):
+    # polyneuropathy (G62.9) and CIDP (polyneuropathy + the cidp differential): polyneuropathy once, cidp too
+    _, found = run(mapping, cond({"system": ICD10CM, "code": "G62.9"}, {"system": SCT, "code": "128209004"}))
+    assert [(f.topic, f.source_rule) for f in found] == [("polyneuropathy", "polyneuropathy"), ("cidp", "cidp")]
+
+
+def test_the_rule_name_in_a_note_is_in_words(mapping):
+    _, [f] = run(mapping, cond({"system": SCT, "code": "60046008"}, verification="provisional"))
+    assert f.note == "pleural effusion: provisional diagnosis, not confirmed"
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        ({"onsetDateTime": "yesterday"}, "onsetDateTime is not a FHIR date: 'yesterday'"),
+        ({"onsetPeriod": {"start": "2023-13-01"}}, "onsetPeriod.start is not a valid date: '2023-13-01'"),
+        ({"recordedDate": 20230101}, "recordedDate is not a date string: 20230101"),
+        ({"clinicalStatus": {"coding": [{"system": CS, "code": "resolved"}]}, "abatementDateTime": "soon"},
+         "abatementDateTime is not a FHIR date: 'soon'"),
+        ({"clinicalStatus": {"coding": [{"system": CS, "code": "resolved"}]}, "abatementPeriod": {"start": "x"}},
+         "abatementPeriod.start is not a FHIR date: 'x'"),
+    ],
+)
+def test_a_bad_date_is_an_error_that_names_the_element(mapping, dates, message):
+    ex = extract(make_record(cond(HEPATOMEGALY, **dates)), mapping)
+    assert ex.findings == []
+    [err] = ex.errors
+    assert err.message == message
+
+
+def test_a_refutation_citing_a_contained_radiograph_is_weak(mapping):
+    c = cond(SCLEROTIC, verification="refuted", evidence=[{"detail": [{"reference": "#x1"}]}],
+             contained=[report("x1", "Skeletal survey")])
+    _, [f] = run(mapping, c)
+    assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
+    assert f.note is not None and f.note.startswith("refuted on #x1 (radiograph) only")
