@@ -13,6 +13,7 @@ import pytest
 
 from poems_fhir.criteria.model import State, Strength
 from poems_fhir.mapping.extract import extract
+from poems_fhir.mapping.rules import load_mapping
 from tests.conftest import make_record
 
 LOINC, UCUM = "http://loinc.org", "http://unitsofmeasure.org"
@@ -150,3 +151,25 @@ def test_a_clonal_plasma_cell_result_without_a_number_or_a_word_is_an_error(mapp
     assert ex.findings == [] and ex.measurements == []
     [err] = ex.errors
     assert "value: expected a Quantity for bm_clonal_plasma_cells, found valueString" in str(err)
+
+
+SITE = """format: poems-fhir-mapping/1
+name: site
+version: '1'
+thresholds:
+  bm_pc_male: {value: 10, unit: "%", operator: ">=", verification: LOCAL}
+  bm_pc_female: {value: 20, unit: "%", operator: ">=", verification: LOCAL}
+observations:
+  - id: bm_plasma_cells
+    high: {male: bm_pc_male, female: bm_pc_female}
+"""
+
+
+@pytest.mark.parametrize(("gender", "myeloma"), [("male", True), ("female", False)])
+def test_a_sex_specific_marrow_cut_off_is_applied_per_sex(tmp_path, gender, myeloma):
+    # README "Mapping files": `high` may be {male: id, female: id}
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE, encoding="utf-8")
+    ex = extract(make_record(bm(15), gender=gender), load_mapping([site]))
+    assert ex.errors == []
+    assert [f.evidence.summary for f in ex.findings] == (["bone-marrow plasma cells 15 % (>=10%)"] if myeloma else [])
