@@ -306,3 +306,26 @@ def test_a_refutation_citing_a_contained_radiograph_is_weak(mapping):
     _, [f] = run(mapping, c)
     assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
     assert f.note is not None and f.note.startswith("refuted on #x1 (radiograph) only")
+
+
+@pytest.mark.parametrize(
+    ("refs", "note"),
+    [
+        (["DiagnosticReport/gone", "DiagnosticReport/x1"], "refuted on DiagnosticReport/x1 (radiograph) only"),
+        (["Observation/o1", "DiagnosticReport/u3", "DiagnosticReport/x1"], "refuted on DiagnosticReport/x1 (radiograph) only"),
+        (["DiagnosticReport/x1", "DiagnosticReport/x2"],
+         "refuted on DiagnosticReport/x1 (radiograph), DiagnosticReport/x2 (radiograph) only"),
+    ],
+)
+def test_every_cited_report_is_weighed_whatever_comes_first(mapping, refs, note):
+    c = cond(SCLEROTIC, verification="refuted", evidence=[{"detail": [{"reference": r} for r in refs]}])
+    resources = [report("x1", "Skeletal survey"), report("x2", "X-ray skull"), report("u3", "Ultrasound abdomen"),
+                 {"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "note"}}]
+    _, [f] = run(mapping, *resources, c)
+    assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
+    assert f.note == f"{note}: a plain radiograph is low-grade evidence of absence (small sclerotic lesions are missed); CT-based imaging needed"
+
+
+def test_the_evidence_code_is_the_first_coding_with_a_system_and_a_code(mapping):
+    _, [f] = run(mapping, cond({"code": "local-only"}, {"system": SCT}, HEPATOMEGALY))
+    assert f.evidence.code == f"{SCT}|80515008"
