@@ -141,4 +141,75 @@ def test_a_plain_text_report_body_is_read(mapping, status):
     ])
     _, [f] = run(mapping, r)
     assert (f.topic, f.component, f.state, f.from_text) == ("organomegaly", "liver", State.PRESENT, True)
-    assert "presentedForm[3]" in f.evidence.summary
+    assert f.evidence.summary == 'CT abdomen: "Hepatomegaly." (from report text, presentedForm[3])'
+
+
+def test_the_conclusion_of_a_laboratory_report_is_read_as_report_text(mapping):
+    _, [f] = run(mapping, report("Basic metabolic panel", conclusion="Hepatomegaly."))
+    assert (f.topic, f.component, f.state, f.from_text) == ("organomegaly", "liver", State.PRESENT, True)
+    assert f.evidence.summary == 'Basic metabolic panel: "Hepatomegaly." (from report text, conclusion)'
+    assert f.evidence.effective == dt.date(2024, 1, 5) and f.evidence.reference == "DiagnosticReport/d1"
+
+
+def test_a_radiograph_negative_names_its_source_text(mapping):
+    _, [f] = run(mapping, report("Skeletal survey", conclusion="No sclerotic bone lesions."))
+    assert f.evidence.summary == (
+        'Skeletal survey: "No sclerotic bone lesions." (from report text, conclusion; negated (\'No\'))'
+    )
+
+
+def test_an_imaging_report_without_a_name_is_called_report(mapping):
+    r = report(code={"coding": [{"system": SCT, "code": "77477000"}]}, conclusionCode=[SCLEROTIC])
+    _, [f] = run(mapping, r)
+    assert f.evidence.summary == "report: sclerotic bone lesion"
+
+
+def test_a_coded_conclusion_wins_over_its_own_words(mapping):
+    r = report("CT abdomen", conclusionCode=[HEPATOMEGALY], conclusion="No hepatomegaly.")
+    _, found = run(mapping, r)
+    assert [(f.topic, f.state, f.from_text) for f in found] == [("organomegaly", State.PRESENT, False)]
+
+
+def test_the_words_of_a_coded_conclusion_are_not_read_again(mapping):
+    # both organs are coded; the text repeats one of them: it adds nothing from text
+    r = report("CT abdomen", conclusionCode=[HEPATOMEGALY, {"coding": [{"system": SCT, "code": "16294009"}]}],
+               conclusion="Splenomegaly.")
+    _, found = run(mapping, r)
+    assert found and all(not f.from_text for f in found)
+    assert {(f.topic, f.state) for f in found} == {("organomegaly", State.PRESENT)}
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b64("Hepatomegaly. Résumé".encode("latin-1")),  # not UTF-8: read with the bad byte replaced
+        "\n".join([b64(b"Hepatomegaly.")[:8], b64(b"Hepatomegaly.")[8:]]),  # base64 broken over lines
+    ],
+)
+def test_a_plain_text_body_is_read_leniently(mapping, data):
+    r = report("CT abdomen", presentedForm=[{"contentType": "text/plain", "data": data}])
+    _, [f] = run(mapping, r)
+    assert (f.component, f.state, f.from_text) == ("liver", State.PRESENT, True)
+
+
+def test_a_radiograph_body_negative_is_weak_too(mapping):
+    r = report("Skeletal survey", presentedForm=[{"contentType": "text/plain", "data": b64(b"No sclerotic bone lesions.")}])
+    _, [f] = run(mapping, r)
+    assert (f.topic, f.state, f.strength, f.note) == ("sclerotic_bone_lesions", State.ABSENT, Strength.WEAK, XRAY_NOTE)
+
+
+def test_castleman_from_the_body_of_a_pathology_report(mapping):
+    r = report("Lymph node biopsy", presentedForm=[{"contentType": "text/plain", "data": b64(b"Castleman disease, hyaline vascular type.")}])
+    _, found = run(mapping, r)
+    assert [(f.topic, f.state) for f in found] == [("castleman_disease", State.PRESENT)]
+
+
+def test_the_body_of_a_coded_report_adds_nothing_for_what_is_coded(mapping):
+    r = report("CT abdomen", conclusionCode=[HEPATOMEGALY, {"coding": [{"system": SCT, "code": "16294009"}]}],
+               presentedForm=[{"contentType": "text/plain", "data": b64(b"Splenomegaly.")}])
+    _, found = run(mapping, r)
+    assert found and all(not f.from_text for f in found)
