@@ -96,6 +96,7 @@ def test_a_negative_on_plain_radiographs_is_a_weak_negative(mapping, name, stren
         ("Lymph node", [{"coding": [{"system": V2_0074, "code": "PATH"}]}]),
         ("Lymph node", [{"coding": [{"system": V2_0074, "code": "SP", "display": "Surgical Pathology"}]}]),
         ("Lymph node", [{"coding": [{"system": V2_0074, "code": "CP", "display": "Cytopathology"}]}]),
+        ("Lymph node", [{"coding": [{"system": V2_0074, "code": "CP"}]}]),
         ("Lymph node", [{"coding": [{"system": V2_0074, "code": "LAB"}]}, {"coding": [{"system": V2_0074, "code": "SP"}]}]),
     ],
 )
@@ -142,6 +143,7 @@ def test_a_plain_text_report_body_is_read(mapping, status):
     _, [f] = run(mapping, r)
     assert (f.topic, f.component, f.state, f.from_text) == ("organomegaly", "liver", State.PRESENT, True)
     assert f.evidence.summary == 'CT abdomen: "Hepatomegaly." (from report text, presentedForm[3])'
+    assert f.evidence.effective == dt.date(2024, 1, 5)
 
 
 def test_the_conclusion_of_a_laboratory_report_is_read_as_report_text(mapping):
