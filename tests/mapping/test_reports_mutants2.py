@@ -15,6 +15,7 @@ import pytest
 
 from poems_fhir.criteria.model import State, Strength
 from poems_fhir.mapping.extract import extract
+from poems_fhir.mapping.rules import load_mapping
 from tests.conftest import make_record
 
 SCT = "http://snomed.info/sct"
@@ -215,3 +216,24 @@ def test_the_body_of_a_coded_report_adds_nothing_for_what_is_coded(mapping):
                presentedForm=[{"contentType": "text/plain", "data": b64(b"Splenomegaly.")}])
     _, found = run(mapping, r)
     assert found and all(not f.from_text for f in found)
+
+
+SITE = """format: poems-fhir-mapping/1
+name: site
+version: '1'
+conditions:
+  - id: castleman_disease
+    add_codes: [{system: "https://h.example/dx", code: LN, verification: LOCAL}]
+  - id: lymphadenopathy
+    add_codes: [{system: "https://h.example/dx", code: LN, verification: LOCAL}]
+"""
+
+
+def test_each_rule_of_a_conclusion_code_is_judged_on_its_own_source(tmp_path):
+    # one local code mapped to Castleman (histology only) and to lymphadenopathy: on a CT the
+    # lymphadenopathy stands although the Castleman rule cannot
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE, encoding="utf-8")
+    r = report("CT chest", conclusionCode=[{"coding": [{"system": "https://h.example/dx", "code": "LN"}]}])
+    _, found = run(load_mapping([site]), r)
+    assert [(f.topic, f.component, f.source_rule) for f in found] == [("organomegaly", "lymph_nodes", "lymphadenopathy")]
