@@ -238,3 +238,76 @@ def test_the_code_text_of_a_coded_observation_is_its_name_not_a_finding(mapping)
 def test_vitals_and_the_like_say_nothing(mapping, kw):
     ex = run(mapping, obs({"text": "Heart rate"}, **kw))
     assert ex.findings == [] and ex.notes == []
+
+
+# --------------------------------------------------------------- exam findings and course, by code
+
+
+def test_an_exam_observation_coded_as_a_finding_is_read_as_that_finding(mapping):
+    o = obs({"coding": [{"system": SCT, "code": "80515008"}]},
+            valueCodeableConcept={"coding": [{"system": SCT, "code": "260385009"}]})
+    ex = run(mapping, o)
+    [f] = ex.findings
+    assert (f.topic, f.component, f.state, f.from_text) == ("organomegaly", "liver", State.ABSENT, False)
+    assert f.evidence.summary == "hepatomegaly absent on examination"
+    assert ex.course == []
+
+
+def test_a_course_observation_is_read_as_a_course(mapping):
+    o = obs({"coding": [{"system": "https://poems-fhir.org/CodeSystem/clinical-course", "code": "neuropathy"}]},
+            valueString="worse")
+    ex = run(mapping, o)
+    assert ex.findings == []
+    assert [(c.domain, c.direction, c.effective) for c in ex.course] == [("neuropathy", "worse", dt.date(2024, 1, 2))]
+
+
+@pytest.mark.parametrize(
+    ("period", "message"),
+    [
+        ({"effectivePeriod": {"start": "soon"}}, "effectivePeriod is not a FHIR date: 'soon'"),
+        ({"effectiveDateTime": "soon"}, "effectiveDateTime is not a FHIR date: 'soon'"),
+        ({"issued": 5}, "issued is not a date string: 5"),
+    ],
+)
+def test_a_bad_result_date_is_an_error_that_names_the_element(mapping, period, message):
+    o = obs("777-3", valueQuantity=q(500, "10*9/L"))
+    del o["effectiveDateTime"]
+    o.update(period)
+    ex = extract(make_record(o), mapping)
+    assert ex.findings == []
+    [err] = ex.errors
+    assert err.message == message
+
+
+def test_a_local_code_without_a_system_is_not_named_as_the_code(mapping):
+    code = {"coding": [{"code": "V9", "display": "VEGF-A, serum (send-out)"}]}
+    ex = run(mapping, obs(code, valueQuantity=q(1200, "pg/mL")))
+    [f] = ex.findings
+    assert f.evidence.code is None
+    assert [(n.kind, n.reference, n.detail) for n in ex.notes] == [
+        ("text_fallback", "Observation/o1", "'VEGF-A, serum (send-out)' (code.text only)")
+    ]
+
+
+def test_an_observation_coded_without_a_system_is_read_by_its_words(mapping):
+    # a code without a system identifies nothing: the code.text is the clinician's words
+    ex = run(mapping, obs({"coding": [{"code": "X1"}], "text": "Hepatomegaly"}, valueString="absent"))
+    [f] = ex.findings
+    assert (f.component, f.state, f.from_text) == ("liver", State.ABSENT, True)
+
+
+def test_only_notes_are_read_when_there_is_no_code_text_or_value_string(mapping):
+    ex = run(mapping, obs({"coding": [{"system": LOINC, "code": "8888-8"}]}, note=[{"text": "Splenomegaly."}]))
+    [f] = ex.findings
+    assert (f.component, f.state) == ("spleen", State.PRESENT)
+
+
+def test_a_code_of_the_wrong_shape_reads_nothing(mapping):
+    ex = run(mapping, obs("777-3", valueQuantity=q(500, "10*9/L")) | {"code": "platelets"})
+    assert ex.findings == [] and ex.measurements == []
+
+
+def test_a_display_is_not_the_clinicians_text(mapping):
+    # only code.text is read as words; a coding's display names a test, and no rule knows this one
+    ex = run(mapping, obs({"coding": [{"display": "Hepatomegaly"}]}))
+    assert ex.findings == []
