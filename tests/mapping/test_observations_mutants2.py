@@ -311,3 +311,66 @@ def test_a_display_is_not_the_clinicians_text(mapping):
     # only code.text is read as words; a coding's display names a test, and no rule knows this one
     ex = run(mapping, obs({"coding": [{"display": "Hepatomegaly"}]}))
     assert ex.findings == []
+
+
+# --------------------------------------------------------------- reading the value: units, codes, evidence
+
+
+@pytest.mark.parametrize(
+    ("code", "quantity", "analyte", "value", "unit"),
+    [
+        ("2986-8", {"value": 300, "unit": "ng/dL", "system": UCUM, "code": "ng/dL"}, "testosterone", 10.4015, "nmol/L"),
+        ("777-3", {"value": 500000, "unit": "/uL", "system": UCUM, "code": "/uL"}, "platelets", 500, "10*9/L"),
+        ("75628-8", {"value": 250, "unit": "ng/L", "system": UCUM, "code": "ng/L"}, "vegf", 250, "pg/mL"),
+    ],
+)
+def test_a_value_is_converted_to_the_rules_unit(mapping, code, quantity, analyte, value, unit):
+    # testosterone mass -> molar needs its molar mass (288.42 g/mol, mappings/default.yaml)
+    ex = run(mapping, obs(code, valueQuantity=quantity))
+    [m] = ex.measurements
+    assert (m.analyte, m.unit) == (analyte, unit) and m.value == pytest.approx(value, abs=1e-4)
+    assert ex.findings[0].evidence.value == pytest.approx(value, abs=1e-4)
+
+
+def test_the_evidence_value_is_rounded_to_4_decimals(mapping):
+    ratio = obs("48378-4", valueQuantity={"value": 0.123456, "unit": "{ratio}"},
+                referenceRange=[{"low": {"value": 0.26}, "high": {"value": 1.65}}])
+    ex = run(mapping, ratio)
+    assert ex.findings[0].evidence.value == 0.1235
+    assert ex.measurements[0].value == 0.123456  # the measurement keeps the value as sent
+
+
+def test_a_coded_qualitative_result_is_read_by_its_code(mapping):
+    ex = run(mapping, obs("75628-8", valueCodeableConcept={"coding": [{"system": SCT, "code": "75540009"}]}))
+    [f] = ex.findings
+    assert f.state is State.INDETERMINATE
+    assert f.evidence.summary == f"VEGF (specimen unknown) reported coded value {SCT}|75540009, no number"
+    assert [(n.kind, n.reference) for n in ex.notes] == [("qualitative", "Observation/o1")]
+
+
+def test_every_caveat_of_a_value_is_listed_in_its_evidence(mapping):
+    code = {"coding": [{"system": "http://lab.local", "code": "P1", "display": "Platelet count"}]}
+    ex = run(mapping, obs(code, valueQuantity={"value": 500, "unit": "10^9/L"}))
+    [f] = ex.findings
+    assert f.evidence.summary == (
+        "platelets 500 10*9/L (high) [unit '10^9/L' read as 10*9/L (unit table); "
+        "test identified by its name 'Platelet count' only: lower confidence]"
+    )
+
+
+def test_an_irrelevant_observation_is_not_even_dated(mapping):
+    # nothing in it could name a finding: its bad date is no error
+    ex = run(mapping, obs({"text": "Heart rate"}, valueString="80", effectiveDateTime="soon"))
+    assert ex.findings == []
+
+
+def test_a_coded_negative_answer_wins_whatever_its_words(mapping):
+    value = {"coding": [{"system": SCT, "code": "260385009"}], "text": "Nil"}
+    ex = run(mapping, obs({"text": "Hepatomegaly"}, valueCodeableConcept=value))
+    [f] = ex.findings
+    assert (f.component, f.state) == ("liver", State.ABSENT)
+
+
+def test_the_answer_to_the_question_does_not_negate_the_notes(mapping):
+    ex = run(mapping, obs({"text": "Hepatomegaly"}, valueString="no", note=[{"text": "Splenomegaly noted."}]))
+    assert sorted((f.component, f.state) for f in ex.findings) == [("liver", State.ABSENT), ("spleen", State.PRESENT)]
