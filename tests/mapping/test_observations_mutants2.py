@@ -374,3 +374,15 @@ def test_a_coded_negative_answer_wins_whatever_its_words(mapping):
 def test_the_answer_to_the_question_does_not_negate_the_notes(mapping):
     ex = run(mapping, obs({"text": "Hepatomegaly"}, valueString="no", note=[{"text": "Splenomegaly noted."}]))
     assert sorted((f.component, f.state) for f in ex.findings) == [("liver", State.ABSENT), ("spleen", State.PRESENT)]
+
+
+def test_a_coded_result_with_stray_spaces_is_still_read(mapping):
+    value = {"coding": [{"system": "http://snomed.info/sct ", "code": " 75540009 "}]}
+    ex = run(mapping, obs("75628-8", valueCodeableConcept=value))
+    assert [f.state for f in ex.findings] == [State.INDETERMINATE]
+
+
+def test_a_data_absent_reason_of_the_wrong_shape_still_means_not_available(mapping):
+    ex = run(mapping, obs("75628-8", dataAbsentReason="not-performed"))
+    [f] = ex.findings
+    assert (f.state, f.evidence.summary) == (State.NOT_ASSESSED, "vegf: not available (unknown)")
