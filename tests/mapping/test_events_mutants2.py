@@ -194,3 +194,33 @@ def test_an_unknown_course_answer_is_an_error_that_lists_the_answers(mapping):
     assert ex.course == []
     [err] = ex.errors
     assert "course assessment 'better?' is not one of ['improved', 'stable', 'worse']" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        ({"performedDateTime": "soon"}, "performedDateTime is not a FHIR date: 'soon'"),
+        ({"performedPeriod": {"start": "2024-02-30"}}, "performedPeriod.start is not a valid date: '2024-02-30'"),
+    ],
+)
+def test_a_bad_procedure_date_is_an_error_that_names_the_element(mapping, dates, message):
+    p = proc(**dates)
+    if "performedPeriod" in dates:
+        del p["performedDateTime"]
+    ex = extract(make_record(p), mapping)
+    assert ex.events == []
+    [err] = ex.errors
+    assert err.message == message
+
+
+def test_a_ct_procedure_is_an_event_although_ct_is_also_an_imaging_modality_code(mapping):
+    [e] = events(mapping, proc(code={"coding": [{"system": SCT, "code": "77477000"}]}))
+    assert (e.kind, e.summary) == ("ct", "ct_procedure")
+
+
+def test_a_contained_medication_is_read(mapping):
+    m = med("MedicationAdministration", medicationReference={"reference": "#med"}, effectiveDateTime="2024-05-05",
+            contained=[{"resourceType": "Medication", "id": "med", "code": {"text": "Bortezomib 3.5 mg"}}])
+    del m["medicationCodeableConcept"], m["authoredOn"]
+    [e] = events(mapping, m)
+    assert (e.agent, e.neurotoxic, e.summary) == ("bortezomib", True, "Bortezomib 3.5 mg")
