@@ -224,3 +224,22 @@ def test_a_contained_medication_is_read(mapping):
     del m["medicationCodeableConcept"], m["authoredOn"]
     [e] = events(mapping, m)
     assert (e.agent, e.neurotoxic, e.summary) == ("bortezomib", True, "Bortezomib 3.5 mg")
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        ({"authoredOn": "soon"}, "authoredOn is not a FHIR date: 'soon'"),
+        ({"authoredOn": None, "effectiveDateTime": "soon"}, "effectiveDateTime is not a FHIR date: 'soon'"),
+        ({"authoredOn": None, "effectivePeriod": {"start": "soon"}}, "effectivePeriod.start is not a FHIR date: 'soon'"),
+        ({"effectivePeriod": {"end": "later"}}, "effectivePeriod.end is not a FHIR date: 'later'"),
+    ],
+)
+def test_a_bad_medication_date_is_an_error_that_names_the_element(mapping, dates, message):
+    m = med("MedicationStatement", **dates)
+    if m.get("authoredOn") is None:
+        del m["authoredOn"]
+    ex = extract(make_record(m), mapping)
+    assert ex.events == []
+    [err] = ex.errors
+    assert err.message == message
