@@ -110,3 +110,9 @@ def test_a_text_engine_failure_reports_each_text_and_the_coded_facts_stay(mappin
     assert [f.evidence.reference for f in ex.findings] == ["Observation/good"]
     [err] = ex.errors
     assert (err.source, err.resource, err.message) == ("Observation/t1", "Observation/t1", "code.text: model not loaded")
+
+
+def test_resources_no_handler_reads_are_passed_over_not_the_end(mapping):
+    ex = extract(make_record({"resourceType": "Encounter", "id": "e1"}, {"resourceType": "Specimen", "id": "s9"},
+                             platelets("after")), mapping)
+    assert [f.evidence.reference for f in ex.findings] == ["Observation/after"]
