@@ -116,3 +116,45 @@ def test_resources_no_handler_reads_are_passed_over_not_the_end(mapping):
     ex = extract(make_record({"resourceType": "Encounter", "id": "e1"}, {"resourceType": "Specimen", "id": "s9"},
                              platelets("after")), mapping)
     assert [f.evidence.reference for f in ex.findings] == ["Observation/after"]
+
+
+RADIOTHERAPY = {"resourceType": "Procedure", "id": "rt1", "status": "completed", "subject": {"reference": "Patient/p1"},
+                "code": {"coding": [{"system": SCT, "code": "108290001"}]}, "performedDateTime": "2024-02-01"}
+
+
+def earlier_resources() -> list[dict[str, Any]]:
+    # before the bad one: 3 findings (two from platelets 100, one from text), 1 measurement, 1 event, 0 courses
+    return [platelets("low", 100), dict(RADIOTHERAPY), hepatomegaly_question("t1")]
+
+
+def kept(ex) -> tuple[list[str], list[str], list[str]]:
+    return (sorted(f"{f.evidence.reference}:{f.topic}" for f in ex.findings), [m.reference for m in ex.measurements],
+            [e.reference for e in ex.events])
+
+
+EXPECTED = (
+    ["Observation/low:thrombocytopenia", "Observation/low:thrombocytosis_polycythemia", "Observation/t1:organomegaly"],
+    ["Observation/low"],
+    ["Procedure/rt1"],
+)
+
+
+def test_a_bad_resource_after_good_ones_drops_only_its_own_parts(mapping):
+    bad = platelets("bad", component=[{"code": {"coding": [{"system": LOINC, "code": "75628-8"}]}, "valueString": "abc"}])
+    ex = extract(make_record(*earlier_resources(), bad), mapping)
+    assert kept(ex) == EXPECTED
+    assert [e.resource for e in ex.errors] == ["Observation/bad"]
+
+
+def test_an_internal_error_after_good_resources_drops_only_its_own_parts(mapping, monkeypatch):
+    def boom(raw, record, mapping, out):
+        out.findings.append(out.findings[0])
+        out.measurements.append(out.measurements[0])
+        raise ValueError("bug")
+
+    monkeypatch.setitem(extract_module._HANDLERS, "MedicationRequest", boom)
+    bad = {"resourceType": "MedicationRequest", "id": "m1", "status": "active", "subject": {"reference": "Patient/p1"}}
+    ex = extract(make_record(*earlier_resources(), bad), mapping)
+    assert kept(ex) == EXPECTED
+    [err] = ex.errors
+    assert (err.source, err.resource, err.internal) == ("test#3", "MedicationRequest/m1", True)
