@@ -123,8 +123,9 @@ RADIOTHERAPY = {"resourceType": "Procedure", "id": "rt1", "status": "completed",
 
 
 def earlier_resources() -> list[dict[str, Any]]:
-    # before the bad one: 3 findings (two from platelets 100, one from text), 1 measurement, 1 event, 0 courses
-    return [platelets("low", 100), dict(RADIOTHERAPY), hepatomegaly_question("t1")]
+    # before the bad one: 3 findings (two from platelets 100, one from text), 2 measurements, 1 event, 0 courses
+    albumin = platelets("alb", code={"coding": [{"system": LOINC, "code": "1751-7"}]}, valueQuantity=q(30, "g/L"))
+    return [platelets("low", 100), albumin, dict(RADIOTHERAPY), hepatomegaly_question("t1")]
 
 
 def kept(ex) -> tuple[list[str], list[str], list[str]]:
@@ -134,7 +135,7 @@ def kept(ex) -> tuple[list[str], list[str], list[str]]:
 
 EXPECTED = (
     ["Observation/low:thrombocytopenia", "Observation/low:thrombocytosis_polycythemia", "Observation/t1:organomegaly"],
-    ["Observation/low"],
+    ["Observation/low", "Observation/alb"],
     ["Procedure/rt1"],
 )
 
@@ -157,4 +158,4 @@ def test_an_internal_error_after_good_resources_drops_only_its_own_parts(mapping
     ex = extract(make_record(*earlier_resources(), bad), mapping)
     assert kept(ex) == EXPECTED
     [err] = ex.errors
-    assert (err.source, err.resource, err.internal) == ("test#3", "MedicationRequest/m1", True)
+    assert (err.source, err.resource, err.internal) == ("test#4", "MedicationRequest/m1", True)
