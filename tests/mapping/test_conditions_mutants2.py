@@ -329,3 +329,21 @@ def test_every_cited_report_is_weighed_whatever_comes_first(mapping, refs, note)
 def test_the_evidence_code_is_the_first_coding_with_a_system_and_a_code(mapping):
     _, [f] = run(mapping, cond({"code": "local-only"}, {"system": SCT}, HEPATOMEGALY))
     assert f.evidence.code == f"{SCT}|80515008"
+
+
+def test_a_condition_citing_a_report_overrules_that_reports_words(mapping):
+    # text/findings.coded_wins: the clinician's coded Condition cites the CT it rests on
+    c = cond(HEPATOMEGALY, onsetDateTime="2023-01-01", evidence=[{"detail": [{"reference": "DiagnosticReport/d1"}]}])
+    ct = report("d1", "CT abdomen") | {"conclusion": "No hepatomegaly.", "effectiveDateTime": "2024-01-05"}
+    ex = extract(make_record(ct, c), mapping)
+    assert ex.errors == []
+    assert [(f.evidence.reference, f.state, f.from_text) for f in ex.findings] == [("Condition/c1", State.PRESENT, False)]
+
+
+def test_a_report_not_cited_keeps_its_words(mapping):
+    c = cond(HEPATOMEGALY, onsetDateTime="2023-01-01")
+    ct = report("d1", "CT abdomen") | {"conclusion": "No hepatomegaly.", "effectiveDateTime": "2024-01-05"}
+    ex = extract(make_record(ct, c), mapping)
+    assert sorted((f.evidence.reference, f.state) for f in ex.findings) == [
+        ("Condition/c1", State.PRESENT), ("DiagnosticReport/d1", State.ABSENT)
+    ]
