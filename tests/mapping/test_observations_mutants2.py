@@ -386,3 +386,20 @@ def test_a_data_absent_reason_of_the_wrong_shape_still_means_not_available(mappi
     ex = run(mapping, obs("75628-8", dataAbsentReason="not-performed"))
     [f] = ex.findings
     assert (f.state, f.evidence.summary) == (State.NOT_ASSESSED, "vegf: not available (unknown)")
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "rr", "topic", "state"),
+    [
+        # the lab's range in another unit is converted to the rule's unit before comparing
+        ("777-3", q(420, "10*9/L"), {"high": {"value": 400000, "unit": "/uL", "system": UCUM, "code": "/uL"}},
+         "thrombocytosis_polycythemia", State.PRESENT),
+        ("2986-8", q(5, "nmol/L"), {"low": {"value": 264, "unit": "ng/dL", "system": UCUM, "code": "ng/dL"}},
+         "endocrinopathy", State.PRESENT),  # 264 ng/dL = 9.15 nmol/L (molar mass 288.42)
+        ("2986-8", q(10, "nmol/L"), {"low": {"value": 264, "unit": "ng/dL", "system": UCUM, "code": "ng/dL"}},
+         "endocrinopathy", State.ABSENT),
+    ],
+)
+def test_a_reference_range_in_another_unit_is_converted(mapping, code, value, rr, topic, state):
+    ex = run(mapping, obs(code, valueQuantity=value, referenceRange=[rr]))
+    assert [(f.topic, f.state) for f in ex.findings] == [(topic, state)]
