@@ -214,6 +214,9 @@ def test_spap_uses_the_cut_off_not_the_labs_range(mapping, value, flagged):
     assert set(found) == ({"pulmonary_hypertension"} if flagged else set())
     if flagged:
         assert summary(found, "pulmonary_hypertension") == (State.PRESENT, f"pasp {value} mm[Hg] (high)")
+        assert (found["pulmonary_hypertension"].evidence.value, found["pulmonary_hypertension"].evidence.unit) == (
+            value, "mm[Hg]"
+        )
 
 
 # --------------------------------------------------------------- no usable number
