@@ -123,9 +123,12 @@ RADIOTHERAPY = {"resourceType": "Procedure", "id": "rt1", "status": "completed",
 
 
 def earlier_resources() -> list[dict[str, Any]]:
-    # before the bad one: 3 findings (two from platelets 100, one from text), 2 measurements, 1 event, 0 courses
+    # before the bad one: 3 coded findings (two from platelets 100, one Condition), 2 measurements, 1 event,
+    # 0 courses, and a text job (its finding comes at the end)
     albumin = platelets("alb", code={"coding": [{"system": LOINC, "code": "1751-7"}]}, valueQuantity=q(30, "g/L"))
-    return [platelets("low", 100), albumin, dict(RADIOTHERAPY), hepatomegaly_question("t1")]
+    spleen = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p1"},
+              "code": {"coding": [{"system": SCT, "code": "16294009"}]}}
+    return [platelets("low", 100), albumin, spleen, dict(RADIOTHERAPY), hepatomegaly_question("t1")]
 
 
 def kept(ex) -> tuple[list[str], list[str], list[str]]:
@@ -134,7 +137,8 @@ def kept(ex) -> tuple[list[str], list[str], list[str]]:
 
 
 EXPECTED = (
-    ["Observation/low:thrombocytopenia", "Observation/low:thrombocytosis_polycythemia", "Observation/t1:organomegaly"],
+    ["Condition/c1:organomegaly", "Observation/low:thrombocytopenia", "Observation/low:thrombocytosis_polycythemia",
+     "Observation/t1:organomegaly"],
     ["Observation/low", "Observation/alb"],
     ["Procedure/rt1"],
 )
@@ -158,4 +162,4 @@ def test_an_internal_error_after_good_resources_drops_only_its_own_parts(mapping
     ex = extract(make_record(*earlier_resources(), bad), mapping)
     assert kept(ex) == EXPECTED
     [err] = ex.errors
-    assert (err.source, err.resource, err.internal) == ("test#4", "MedicationRequest/m1", True)
+    assert (err.source, err.resource, err.internal) == ("test#5", "MedicationRequest/m1", True)
