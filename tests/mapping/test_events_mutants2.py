@@ -1,0 +1,245 @@
+"""Procedures and medications as events (treatment timeline, response baselines, neurotoxic agents).
+
+criteria.md §8-§10: response is judged from the start of treatment; thalidomide and bortezomib are
+neurotoxic (worsening neuropathy may be the drug). A procedure or medication that did not happen
+(not-done, entered-in-error, cancelled, not-taken, draft) is no event; a planned one (preparation) is
+kept, since a planned transplant is what the engraftment alert looks ahead to."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from poems_fhir.mapping.extract import extract
+from tests.conftest import make_record
+
+SCT = "http://snomed.info/sct"
+RX = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+def proc(**kw: Any) -> dict[str, Any]:
+    p: dict[str, Any] = {
+        "resourceType": "Procedure",
+        "id": "pr1",
+        "status": "completed",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": SCT, "code": "108290001", "display": "Radiotherapy"}]},
+        "performedDateTime": "2024-02-01",
+    }
+    p.update(kw)
+    return p
+
+
+def med(resource_type: str = "MedicationRequest", **kw: Any) -> dict[str, Any]:
+    m: dict[str, Any] = {
+        "resourceType": resource_type,
+        "id": "m1",
+        "status": "active",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {"coding": [{"system": RX, "code": "10432", "display": "thalidomide 50 MG"}]},
+        "authoredOn": "2024-01-10",
+    }
+    m.update(kw)
+    return m
+
+
+def events(mapping, *resources: dict[str, Any]):
+    ex = extract(make_record(*resources), mapping)
+    assert ex.errors == []
+    return ex.events
+
+
+# --------------------------------------------------------------- procedures
+
+
+def test_a_procedure_is_an_event_on_its_date(mapping):
+    [e] = events(mapping, proc())
+    assert (e.kind, e.effective, e.reference, e.summary, e.status) == (
+        "radiotherapy", dt.date(2024, 2, 1), "Procedure/pr1", "Radiotherapy", "completed"
+    )
+    assert (e.agent, e.end, e.neurotoxic) == (None, None, False)
+
+
+@pytest.mark.parametrize(
+    ("kw", "date", "summary"),
+    [
+        ({"performedDateTime": None, "performedPeriod": {"start": "2024-03-01", "end": "2024-03-20"}}, dt.date(2024, 3, 1),
+         "Radiotherapy"),
+        ({"performedDateTime": None}, None, "Radiotherapy"),
+        ({"code": {"coding": [{"system": SCT, "code": "108290001"}]}}, dt.date(2024, 2, 1), "radiotherapy"),
+        ({"code": {"coding": [{"system": SCT, "code": "108290001"}], "text": "RT to L2"}}, dt.date(2024, 2, 1), "RT to L2"),
+    ],
+)
+def test_a_procedures_date_and_name(mapping, kw, date, summary):
+    p = proc(**kw)
+    if p.get("performedDateTime") is None:
+        p.pop("performedDateTime")
+    [e] = events(mapping, p)
+    assert (e.effective, e.summary) == (date, summary)
+
+
+@pytest.mark.parametrize("status", ["not-done", "entered-in-error", "unknown"])
+def test_a_procedure_that_did_not_happen_is_no_event(mapping, status):
+    assert events(mapping, proc(status=status)) == []
+
+
+def test_a_planned_procedure_is_kept_with_its_status(mapping):
+    [e] = events(mapping, proc(status="preparation"))
+    assert (e.kind, e.status) == ("radiotherapy", "preparation")
+
+
+def test_a_procedure_with_two_mapped_codings_is_one_event(mapping):
+    code = {"coding": [{"system": SCT, "code": "108290001"}, {"system": SCT, "code": "367336001"}]}
+    assert [e.kind for e in events(mapping, proc(code=code))] == ["radiotherapy"]
+
+
+def test_an_unknown_procedure_is_no_event(mapping):
+    assert events(mapping, proc(code={"coding": [{"system": SCT, "code": "1"}], "text": "Dental check"})) == []
+
+
+# --------------------------------------------------------------- medications
+
+
+def test_a_neurotoxic_drug_is_a_treatment_event_that_says_so(mapping):
+    [e] = events(mapping, med())
+    assert (e.kind, e.effective, e.reference, e.summary, e.agent) == (
+        "treatment", dt.date(2024, 1, 10), "MedicationRequest/m1", "thalidomide 50 MG", "thalidomide"
+    )
+    assert (e.neurotoxic, e.end, e.status) == (True, None, "active")
+
+
+def test_a_drug_named_in_text_only_with_its_period(mapping):
+    m = med("MedicationStatement", medicationCodeableConcept={"text": "Lenalidomide 10 mg"},
+            effectivePeriod={"start": "2024-01-01", "end": "2024-03-01"})
+    del m["authoredOn"]
+    [e] = events(mapping, m)
+    assert (e.agent, e.neurotoxic, e.summary) == ("lenalidomide", False, "Lenalidomide 10 mg")
+    assert (e.effective, e.end) == (dt.date(2024, 1, 1), dt.date(2024, 3, 1))
+
+
+def test_a_referenced_medication_is_read_from_the_record(mapping):
+    medication = {"resourceType": "Medication", "id": "x", "code": {"coding": [{"system": RX, "code": "358258"}]}}
+    m = med("MedicationAdministration", medicationReference={"reference": "Medication/x"}, effectiveDateTime="2024-05-05")
+    del m["medicationCodeableConcept"], m["authoredOn"]
+    evs = [e for e in events(mapping, medication, m) if e.reference == "MedicationAdministration/m1"]
+    assert [(e.agent, e.neurotoxic, e.effective, e.summary) for e in evs] == [
+        ("bortezomib", True, dt.date(2024, 5, 5), "bortezomib")
+    ]
+
+
+def test_a_medication_reference_that_cannot_be_resolved_is_read_by_its_display(mapping):
+    m = med("MedicationAdministration", medicationReference={"reference": "Medication/gone", "display": "Bortezomib 2 mg"},
+            effectiveDateTime="2024-05-05")
+    del m["medicationCodeableConcept"], m["authoredOn"]
+    [e] = events(mapping, m)
+    assert (e.agent, e.summary, e.effective) == ("bortezomib", "Bortezomib 2 mg", dt.date(2024, 5, 5))
+
+
+def test_the_effective_date_comes_before_the_authored_date(mapping):
+    [e] = events(mapping, med(effectiveDateTime="2024-01-15"))
+    assert e.effective == dt.date(2024, 1, 15)
+
+
+def test_a_prescription_validity_period_dates_a_request(mapping):
+    m = med(dispenseRequest={"validityPeriod": {"start": "2024-06-01", "end": "2024-07-01"}})
+    del m["authoredOn"]
+    [e] = events(mapping, m)
+    assert (e.effective, e.end) == (dt.date(2024, 6, 1), dt.date(2024, 7, 1))
+
+
+@pytest.mark.parametrize("status", ["entered-in-error", "cancelled", "not-taken", "draft"])
+def test_a_medication_not_given_is_no_event(mapping, status):
+    assert events(mapping, med(status=status)) == []
+
+
+@pytest.mark.parametrize("concept", [{"text": "Paracetamol 500 mg"}, {"coding": [{"system": RX, "code": "161"}]}])
+def test_a_drug_no_rule_knows_is_no_event(mapping, concept):
+    assert events(mapping, med(medicationCodeableConcept=concept)) == []
+
+
+# --------------------------------------------------------------- clinical course (criteria.md §8.4)
+
+COURSE = "https://poems-fhir.org/CodeSystem/clinical-course"
+DIRECTION = "https://poems-fhir.org/CodeSystem/course-direction"
+
+
+def course_obs(domain: str, **value: Any) -> dict[str, Any]:
+    return {"resourceType": "Observation", "id": "c1", "status": "final", "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [{"system": COURSE, "code": domain}]}, "effectiveDateTime": "2024-04-01", **value}
+
+
+@pytest.mark.parametrize(
+    ("domain", "value", "direction"),
+    [
+        ("neuropathy", {"valueCodeableConcept": {"coding": [{"system": DIRECTION, "code": "worse"}]}}, "worse"),
+        ("neuropathy", {"valueCodeableConcept": {"coding": [{"system": "http://other", "code": "x"},
+                                                             {"system": DIRECTION, "code": "improved"}]}}, "improved"),
+        ("volume-overload", {"valueString": " Stable "}, "stable"),
+        ("organomegaly", {"valueCodeableConcept": {"text": "improved"}}, "improved"),
+    ],
+)
+def test_a_clinical_course_assessment(mapping, domain, value, direction):
+    ex = extract(make_record(course_obs(domain, **value)), mapping)
+    assert ex.errors == [] and ex.findings == []
+    [c] = ex.course
+    assert (c.domain, c.direction, c.effective, c.reference) == (
+        domain.replace("-", "_"), direction, dt.date(2024, 4, 1), "Observation/c1"
+    )
+
+
+def test_an_unknown_course_answer_is_an_error_that_lists_the_answers(mapping):
+    ex = extract(make_record(course_obs("neuropathy", valueString="better?")), mapping)
+    assert ex.course == []
+    [err] = ex.errors
+    assert "course assessment 'better?' is not one of ['improved', 'stable', 'worse']" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        ({"performedDateTime": "soon"}, "performedDateTime is not a FHIR date: 'soon'"),
+        ({"performedPeriod": {"start": "2024-02-30"}}, "performedPeriod.start is not a valid date: '2024-02-30'"),
+    ],
+)
+def test_a_bad_procedure_date_is_an_error_that_names_the_element(mapping, dates, message):
+    p = proc(**dates)
+    if "performedPeriod" in dates:
+        del p["performedDateTime"]
+    ex = extract(make_record(p), mapping)
+    assert ex.events == []
+    [err] = ex.errors
+    assert err.message == message
+
+
+def test_a_ct_procedure_is_an_event_although_ct_is_also_an_imaging_modality_code(mapping):
+    [e] = events(mapping, proc(code={"coding": [{"system": SCT, "code": "77477000"}]}))
+    assert (e.kind, e.summary) == ("ct", "ct_procedure")
+
+
+def test_a_contained_medication_is_read(mapping):
+    m = med("MedicationAdministration", medicationReference={"reference": "#med"}, effectiveDateTime="2024-05-05",
+            contained=[{"resourceType": "Medication", "id": "med", "code": {"text": "Bortezomib 3.5 mg"}}])
+    del m["medicationCodeableConcept"], m["authoredOn"]
+    [e] = events(mapping, m)
+    assert (e.agent, e.neurotoxic, e.summary) == ("bortezomib", True, "Bortezomib 3.5 mg")
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        ({"authoredOn": "soon"}, "authoredOn is not a FHIR date: 'soon'"),
+        ({"authoredOn": None, "effectiveDateTime": "soon"}, "effectiveDateTime is not a FHIR date: 'soon'"),
+        ({"authoredOn": None, "effectivePeriod": {"start": "soon"}}, "effectivePeriod.start is not a FHIR date: 'soon'"),
+        ({"effectivePeriod": {"end": "later"}}, "effectivePeriod.end is not a FHIR date: 'later'"),
+    ],
+)
+def test_a_bad_medication_date_is_an_error_that_names_the_element(mapping, dates, message):
+    m = med("MedicationStatement", **dates)
+    if m.get("authoredOn") is None:
+        del m["authoredOn"]
+    ex = extract(make_record(m), mapping)
+    assert ex.events == []
+    [err] = ex.errors
+    assert err.message == message
