@@ -27,8 +27,13 @@ CS = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 HEPATOMEGALY = {"system": SCT, "code": "80515008"}
 
 
-def cond(*codings: dict[str, Any], text: str | None = None, verification: str | None = None,
-         clinical: str | None = None, **kw: Any) -> dict[str, Any]:
+def cond(
+    *codings: dict[str, Any],
+    text: str | None = None,
+    verification: str | None = None,
+    clinical: str | None = None,
+    **kw: Any,
+) -> dict[str, Any]:
     code: dict[str, Any] = {"coding": list(codings)}
     if text:
         code["text"] = text
@@ -48,8 +53,9 @@ def run(mapping, *resources: dict[str, Any]):
 
 
 def test_a_confirmed_condition_is_a_present_assertion_with_its_evidence(mapping):
-    _, [f] = run(mapping, cond(dict(HEPATOMEGALY, display="Hepatomegaly"), onsetDateTime="2023-05-01",
-                               recordedDate="2023-06-01"))
+    _, [f] = run(
+        mapping, cond(dict(HEPATOMEGALY, display="Hepatomegaly"), onsetDateTime="2023-05-01", recordedDate="2023-06-01")
+    )
     assert (f.topic, f.state, f.strength, f.note) == ("organomegaly", State.PRESENT, Strength.STRONG, None)
     assert (f.component, f.axis, f.is_assertion, f.source_rule) == ("liver", None, True, "hepatomegaly")
     assert f.resolved_on is None and f.from_text is False
@@ -82,8 +88,10 @@ def test_the_text_labels_it_before_the_display(mapping):
     assert f.evidence.summary == "Enlarged liver on exam (confirmed)"
 
 
-@pytest.mark.parametrize(("onset", "recorded", "expected"), [("2023-05-01", "2023-06-01", dt.date(2023, 6, 1)),
-                                                             ("2023-05-01", None, dt.date(2023, 5, 1))])
+@pytest.mark.parametrize(
+    ("onset", "recorded", "expected"),
+    [("2023-05-01", "2023-06-01", dt.date(2023, 6, 1)), ("2023-05-01", None, dt.date(2023, 5, 1))],
+)
 def test_a_refuted_condition_is_absent_as_of_the_day_it_was_refuted(mapping, onset, recorded, expected):
     extra = {"onsetDateTime": onset} | ({"recordedDate": recorded} if recorded else {})
     _, [f] = run(mapping, cond(HEPATOMEGALY, verification="refuted", **extra))
@@ -134,7 +142,9 @@ def test_an_active_condition_shows_no_clinical_status(mapping):
 
 
 def test_one_finding_per_topic_however_many_codings_map_to_it(mapping):
-    _, found = run(mapping, cond(HEPATOMEGALY, {"system": ICD10CM, "code": "R16.0"}, {"system": SCT, "code": "16294009"}))
+    _, found = run(
+        mapping, cond(HEPATOMEGALY, {"system": ICD10CM, "code": "R16.0"}, {"system": SCT, "code": "16294009"})
+    )
     assert [(f.topic, f.source_rule, f.component) for f in found] == [("organomegaly", "hepatomegaly", "liver")]
 
 
@@ -170,8 +180,10 @@ def test_a_refuted_unknown_code_is_not_read_as_its_parent(mapping):
 
 @pytest.mark.parametrize("verification", [None, "provisional", "refuted"])
 def test_a_clinicians_poems_diagnosis_is_only_the_clinicians_assertion(mapping, verification):
-    _, [f] = run(mapping, cond({"system": "http://hospital.local/dx", "code": "P1"}, text="POEMS syndrome",
-                               verification=verification))
+    _, [f] = run(
+        mapping,
+        cond({"system": "http://hospital.local/dx", "code": "P1"}, text="POEMS syndrome", verification=verification),
+    )
     assert (f.topic, f.state, f.is_assertion) == ("clinician_poems_assertion", State.PRESENT, True)
     assert f.source_rule == "poems_clinician_diagnosis"
     assert f.evidence.summary == f"POEMS syndrome ({verification or 'confirmed'})"
@@ -184,8 +196,14 @@ def test_a_word_containing_poems_is_not_a_poems_diagnosis(mapping):
 
 
 def test_the_evidence_cites_the_condition_evidence_details(mapping):
-    c = cond(HEPATOMEGALY, evidence=[{"detail": [{"reference": "DiagnosticReport/d1"}, {"display": "no ref"}]},
-                                     {"detail": [{"reference": "Observation/o9"}]}, {}])
+    c = cond(
+        HEPATOMEGALY,
+        evidence=[
+            {"detail": [{"reference": "DiagnosticReport/d1"}, {"display": "no ref"}]},
+            {"detail": [{"reference": "Observation/o9"}]},
+            {},
+        ],
+    )
     _, [f] = run(mapping, c)
     assert f.evidence.supporting == ("DiagnosticReport/d1", "Observation/o9")
 
@@ -194,8 +212,14 @@ def test_the_evidence_cites_the_condition_evidence_details(mapping):
 
 
 def report(rid: str, text: str) -> dict[str, Any]:
-    return {"resourceType": "DiagnosticReport", "id": rid, "status": "final", "code": {"text": text},
-            "subject": {"reference": "Patient/p1"}, "effectiveDateTime": "2024-01-01"}
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": rid,
+        "status": "final",
+        "code": {"text": text},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-01",
+    }
 
 
 SCLEROTIC = {"system": ICD10CM, "code": "M85.89"}
@@ -216,10 +240,16 @@ XRAY_ONLY = (
     ],
 )
 def test_a_refutation_resting_on_plain_radiographs_only_is_weak(mapping, reports, strength, note):
-    refs = [{"reference": "DiagnosticReport/x1"}, {"reference": "DiagnosticReport/c2"},
-            {"reference": "DiagnosticReport/u3"}, {"reference": "Observation/o1"}]
+    refs = [
+        {"reference": "DiagnosticReport/x1"},
+        {"reference": "DiagnosticReport/c2"},
+        {"reference": "DiagnosticReport/u3"},
+        {"reference": "Observation/o1"},
+    ]
     c = cond(SCLEROTIC, verification="refuted", evidence=[{"detail": refs}], recordedDate="2024-02-01")
-    _, [f] = run(mapping, *reports, {"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "x-ray"}}, c)
+    _, [f] = run(
+        mapping, *reports, {"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "x-ray"}}, c
+    )
     assert (f.topic, f.state, f.strength, f.note) == ("sclerotic_bone_lesions", State.ABSENT, strength, note)
 
 
@@ -233,11 +263,21 @@ def test_a_confirmed_finding_on_a_radiograph_is_strong(mapping):
 
 
 def test_a_condition_with_words_only_is_read_as_the_clinicians_text(mapping):
-    c = cond(text="Hepatomegaly", onsetDateTime="2023-01-01", recordedDate="2023-02-01",
-             evidence=[{"detail": [{"reference": "DiagnosticReport/d9"}]}])
+    c = cond(
+        text="Hepatomegaly",
+        onsetDateTime="2023-01-01",
+        recordedDate="2023-02-01",
+        evidence=[{"detail": [{"reference": "DiagnosticReport/d9"}]}],
+    )
     c["code"].pop("coding")
     _, [f] = run(mapping, c)
-    assert (f.topic, f.component, f.state, f.from_text, f.is_assertion) == ("organomegaly", "liver", State.PRESENT, True, True)
+    assert (f.topic, f.component, f.state, f.from_text, f.is_assertion) == (
+        "organomegaly",
+        "liver",
+        State.PRESENT,
+        True,
+        True,
+    )
     assert f.evidence.summary == 'Hepatomegaly: "Hepatomegaly" (from text, code.text)'
     assert f.evidence.effective == dt.date(2023, 1, 1) and f.evidence.supporting == ("DiagnosticReport/d9",)
 
@@ -255,8 +295,13 @@ def test_the_words_of_a_coded_condition_no_rule_knows_are_not_read(mapping):
     assert found == []
 
 
-@pytest.mark.parametrize(("dates", "expected"), [({"onsetDateTime": "2023-01-01", "recordedDate": "2023-02-01"}, dt.date(2023, 1, 1)),
-                                                 ({"recordedDate": "2023-02-01"}, dt.date(2023, 2, 1))])
+@pytest.mark.parametrize(
+    ("dates", "expected"),
+    [
+        ({"onsetDateTime": "2023-01-01", "recordedDate": "2023-02-01"}, dt.date(2023, 1, 1)),
+        ({"recordedDate": "2023-02-01"}, dt.date(2023, 2, 1)),
+    ],
+)
 def test_the_notes_of_a_condition_are_read_on_its_date(mapping, dates, expected):
     ex = extract(make_record(cond(HEPATOMEGALY, note=[{"text": "Also splenomegaly."}], **dates)), mapping)
     assert ex.errors == []
@@ -287,10 +332,14 @@ def test_the_rule_name_in_a_note_is_in_words(mapping):
         ({"onsetDateTime": "yesterday"}, "onsetDateTime is not a FHIR date: 'yesterday'"),
         ({"onsetPeriod": {"start": "2023-13-01"}}, "onsetPeriod.start is not a valid date: '2023-13-01'"),
         ({"recordedDate": 20230101}, "recordedDate is not a date string: 20230101"),
-        ({"clinicalStatus": {"coding": [{"system": CS, "code": "resolved"}]}, "abatementDateTime": "soon"},
-         "abatementDateTime is not a FHIR date: 'soon'"),
-        ({"clinicalStatus": {"coding": [{"system": CS, "code": "resolved"}]}, "abatementPeriod": {"start": "x"}},
-         "abatementPeriod.start is not a FHIR date: 'x'"),
+        (
+            {"clinicalStatus": {"coding": [{"system": CS, "code": "resolved"}]}, "abatementDateTime": "soon"},
+            "abatementDateTime is not a FHIR date: 'soon'",
+        ),
+        (
+            {"clinicalStatus": {"coding": [{"system": CS, "code": "resolved"}]}, "abatementPeriod": {"start": "x"}},
+            "abatementPeriod.start is not a FHIR date: 'x'",
+        ),
     ],
 )
 def test_a_bad_date_is_an_error_that_names_the_element(mapping, dates, message):
@@ -301,8 +350,12 @@ def test_a_bad_date_is_an_error_that_names_the_element(mapping, dates, message):
 
 
 def test_a_refutation_citing_a_contained_radiograph_is_weak(mapping):
-    c = cond(SCLEROTIC, verification="refuted", evidence=[{"detail": [{"reference": "#x1"}]}],
-             contained=[report("x1", "Skeletal survey")])
+    c = cond(
+        SCLEROTIC,
+        verification="refuted",
+        evidence=[{"detail": [{"reference": "#x1"}]}],
+        contained=[report("x1", "Skeletal survey")],
+    )
     _, [f] = run(mapping, c)
     assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
     assert f.note is not None and f.note.startswith("refuted on #x1 (radiograph) only")
@@ -312,18 +365,30 @@ def test_a_refutation_citing_a_contained_radiograph_is_weak(mapping):
     ("refs", "note"),
     [
         (["DiagnosticReport/gone", "DiagnosticReport/x1"], "refuted on DiagnosticReport/x1 (radiograph) only"),
-        (["Observation/o1", "DiagnosticReport/u3", "DiagnosticReport/x1"], "refuted on DiagnosticReport/x1 (radiograph) only"),
-        (["DiagnosticReport/x1", "DiagnosticReport/x2"],
-         "refuted on DiagnosticReport/x1 (radiograph), DiagnosticReport/x2 (radiograph) only"),
+        (
+            ["Observation/o1", "DiagnosticReport/u3", "DiagnosticReport/x1"],
+            "refuted on DiagnosticReport/x1 (radiograph) only",
+        ),
+        (
+            ["DiagnosticReport/x1", "DiagnosticReport/x2"],
+            "refuted on DiagnosticReport/x1 (radiograph), DiagnosticReport/x2 (radiograph) only",
+        ),
     ],
 )
 def test_every_cited_report_is_weighed_whatever_comes_first(mapping, refs, note):
     c = cond(SCLEROTIC, verification="refuted", evidence=[{"detail": [{"reference": r} for r in refs]}])
-    resources = [report("x1", "Skeletal survey"), report("x2", "X-ray skull"), report("u3", "Ultrasound abdomen"),
-                 {"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "note"}}]
+    resources = [
+        report("x1", "Skeletal survey"),
+        report("x2", "X-ray skull"),
+        report("u3", "Ultrasound abdomen"),
+        {"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "note"}},
+    ]
     _, [f] = run(mapping, *resources, c)
     assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
-    assert f.note == f"{note}: a plain radiograph is low-grade evidence of absence (small sclerotic lesions are missed); CT-based imaging needed"
+    assert (
+        f.note
+        == f"{note}: a plain radiograph is low-grade evidence of absence (small sclerotic lesions are missed); CT-based imaging needed"
+    )
 
 
 def test_the_evidence_code_is_the_first_coding_with_a_system_and_a_code(mapping):
@@ -337,7 +402,9 @@ def test_a_condition_citing_a_report_overrules_that_reports_words(mapping):
     ct = report("d1", "CT abdomen") | {"conclusion": "No hepatomegaly.", "effectiveDateTime": "2024-01-05"}
     ex = extract(make_record(ct, c), mapping)
     assert ex.errors == []
-    assert [(f.evidence.reference, f.state, f.from_text) for f in ex.findings] == [("Condition/c1", State.PRESENT, False)]
+    assert [(f.evidence.reference, f.state, f.from_text) for f in ex.findings] == [
+        ("Condition/c1", State.PRESENT, False)
+    ]
 
 
 def test_a_report_not_cited_keeps_its_words(mapping):
@@ -345,5 +412,6 @@ def test_a_report_not_cited_keeps_its_words(mapping):
     ct = report("d1", "CT abdomen") | {"conclusion": "No hepatomegaly.", "effectiveDateTime": "2024-01-05"}
     ex = extract(make_record(ct, c), mapping)
     assert sorted((f.evidence.reference, f.state) for f in ex.findings) == [
-        ("Condition/c1", State.PRESENT), ("DiagnosticReport/d1", State.ABSENT)
+        ("Condition/c1", State.PRESENT),
+        ("DiagnosticReport/d1", State.ABSENT),
     ]

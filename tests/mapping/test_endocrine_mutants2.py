@@ -85,7 +85,9 @@ def test_no_range_and_no_flag_is_indeterminate_with_why(mapping):
     assert [m.analyte for m in ex.measurements] == ["testosterone"]
 
 
-@pytest.mark.parametrize(("code", "name", "axis"), [("2842-3", "prolactin", "pituitary"), ("2731-8", "pth", "parathyroid")])
+@pytest.mark.parametrize(
+    ("code", "name", "axis"), [("2842-3", "prolactin", "pituitary"), ("2731-8", "pth", "parathyroid")]
+)
 def test_the_axis_is_the_rules(mapping, code, name, axis):
     _, f = one(mapping, obs(code, valueQuantity=q(30, "pg/mL"), referenceRange=[{"high": q(20, "pg/mL")}]))
     assert f.axis is EndocrineAxis(axis) and f.state is State.PRESENT
@@ -94,8 +96,15 @@ def test_the_axis_is_the_rules(mapping, code, name, axis):
 
 @pytest.mark.parametrize(
     ("value", "state"),
-    [("low", State.PRESENT), ("High", State.PRESENT), ("abnormal", State.PRESENT), ("positive", State.PRESENT),
-     ("normal", State.ABSENT), ("negative", State.ABSENT), ("в норме", State.ABSENT)],
+    [
+        ("low", State.PRESENT),
+        ("High", State.PRESENT),
+        ("abnormal", State.PRESENT),
+        ("positive", State.PRESENT),
+        ("normal", State.ABSENT),
+        ("negative", State.ABSENT),
+        ("в норме", State.ABSENT),
+    ],
 )
 def test_a_qualitative_hormone_result(mapping, value, state):
     ex, f = one(mapping, obs(valueString=value))
@@ -111,10 +120,21 @@ def test_a_qualitative_hormone_result(mapping, value, state):
 @pytest.mark.parametrize(
     ("kw", "state", "how"),
     [
-        ({"referenceRange": [{"low": {"value": 8}}]}, State.PRESENT, "5 without a unit, judged against the lab's own range >=8 only"),
-        ({"referenceRange": [{"high": {"value": 4}}]}, State.PRESENT, "5 without a unit, judged against the lab's own range <=4 only"),
-        ({"referenceRange": [{"low": {"value": 5}, "high": {"value": 9}}]}, State.ABSENT,
-         "5 without a unit, judged against the lab's own range 5-9 only"),
+        (
+            {"referenceRange": [{"low": {"value": 8}}]},
+            State.PRESENT,
+            "5 without a unit, judged against the lab's own range >=8 only",
+        ),
+        (
+            {"referenceRange": [{"high": {"value": 4}}]},
+            State.PRESENT,
+            "5 without a unit, judged against the lab's own range <=4 only",
+        ),
+        (
+            {"referenceRange": [{"low": {"value": 5}, "high": {"value": 9}}]},
+            State.ABSENT,
+            "5 without a unit, judged against the lab's own range 5-9 only",
+        ),
         ({"interpretation": flag("L")}, State.PRESENT, "5 without a unit, judged by its interpretation L only"),
         ({"interpretation": flag("N")}, State.ABSENT, "5 without a unit, judged by its interpretation N only"),
     ],
@@ -145,8 +165,10 @@ def test_nothing_to_judge_is_an_error_not_a_finding(mapping, kw, message):
 @pytest.mark.parametrize(
     ("kw", "summary"),
     [
-        ({"valueQuantity": q(30, "pmol/L"), "referenceRange": [{"high": q(22, "pmol/L")}]},
-         "free t4 30 pmol/L (thyroid axis) abnormal"),
+        (
+            {"valueQuantity": q(30, "pmol/L"), "referenceRange": [{"high": q(22, "pmol/L")}]},
+            "free t4 30 pmol/L (thyroid axis) abnormal",
+        ),
         ({"valueString": "High"}, "free t4 valueString 'High', no number (thyroid axis) abnormal"),
     ],
 )

@@ -57,7 +57,11 @@ def events(mapping, *resources: dict[str, Any]):
 def test_a_procedure_is_an_event_on_its_date(mapping):
     [e] = events(mapping, proc())
     assert (e.kind, e.effective, e.reference, e.summary, e.status) == (
-        "radiotherapy", dt.date(2024, 2, 1), "Procedure/pr1", "Radiotherapy", "completed"
+        "radiotherapy",
+        dt.date(2024, 2, 1),
+        "Procedure/pr1",
+        "Radiotherapy",
+        "completed",
     )
     assert (e.agent, e.end, e.neurotoxic) == (None, None, False)
 
@@ -65,11 +69,18 @@ def test_a_procedure_is_an_event_on_its_date(mapping):
 @pytest.mark.parametrize(
     ("kw", "date", "summary"),
     [
-        ({"performedDateTime": None, "performedPeriod": {"start": "2024-03-01", "end": "2024-03-20"}}, dt.date(2024, 3, 1),
-         "Radiotherapy"),
+        (
+            {"performedDateTime": None, "performedPeriod": {"start": "2024-03-01", "end": "2024-03-20"}},
+            dt.date(2024, 3, 1),
+            "Radiotherapy",
+        ),
         ({"performedDateTime": None}, None, "Radiotherapy"),
         ({"code": {"coding": [{"system": SCT, "code": "108290001"}]}}, dt.date(2024, 2, 1), "radiotherapy"),
-        ({"code": {"coding": [{"system": SCT, "code": "108290001"}], "text": "RT to L2"}}, dt.date(2024, 2, 1), "RT to L2"),
+        (
+            {"code": {"coding": [{"system": SCT, "code": "108290001"}], "text": "RT to L2"}},
+            dt.date(2024, 2, 1),
+            "RT to L2",
+        ),
     ],
 )
 def test_a_procedures_date_and_name(mapping, kw, date, summary):
@@ -105,14 +116,21 @@ def test_an_unknown_procedure_is_no_event(mapping):
 def test_a_neurotoxic_drug_is_a_treatment_event_that_says_so(mapping):
     [e] = events(mapping, med())
     assert (e.kind, e.effective, e.reference, e.summary, e.agent) == (
-        "treatment", dt.date(2024, 1, 10), "MedicationRequest/m1", "thalidomide 50 MG", "thalidomide"
+        "treatment",
+        dt.date(2024, 1, 10),
+        "MedicationRequest/m1",
+        "thalidomide 50 MG",
+        "thalidomide",
     )
     assert (e.neurotoxic, e.end, e.status) == (True, None, "active")
 
 
 def test_a_drug_named_in_text_only_with_its_period(mapping):
-    m = med("MedicationStatement", medicationCodeableConcept={"text": "Lenalidomide 10 mg"},
-            effectivePeriod={"start": "2024-01-01", "end": "2024-03-01"})
+    m = med(
+        "MedicationStatement",
+        medicationCodeableConcept={"text": "Lenalidomide 10 mg"},
+        effectivePeriod={"start": "2024-01-01", "end": "2024-03-01"},
+    )
     del m["authoredOn"]
     [e] = events(mapping, m)
     assert (e.agent, e.neurotoxic, e.summary) == ("lenalidomide", False, "Lenalidomide 10 mg")
@@ -121,7 +139,9 @@ def test_a_drug_named_in_text_only_with_its_period(mapping):
 
 def test_a_referenced_medication_is_read_from_the_record(mapping):
     medication = {"resourceType": "Medication", "id": "x", "code": {"coding": [{"system": RX, "code": "358258"}]}}
-    m = med("MedicationAdministration", medicationReference={"reference": "Medication/x"}, effectiveDateTime="2024-05-05")
+    m = med(
+        "MedicationAdministration", medicationReference={"reference": "Medication/x"}, effectiveDateTime="2024-05-05"
+    )
     del m["medicationCodeableConcept"], m["authoredOn"]
     evs = [e for e in events(mapping, medication, m) if e.reference == "MedicationAdministration/m1"]
     assert [(e.agent, e.neurotoxic, e.effective, e.summary) for e in evs] == [
@@ -130,8 +150,11 @@ def test_a_referenced_medication_is_read_from_the_record(mapping):
 
 
 def test_a_medication_reference_that_cannot_be_resolved_is_read_by_its_display(mapping):
-    m = med("MedicationAdministration", medicationReference={"reference": "Medication/gone", "display": "Bortezomib 2 mg"},
-            effectiveDateTime="2024-05-05")
+    m = med(
+        "MedicationAdministration",
+        medicationReference={"reference": "Medication/gone", "display": "Bortezomib 2 mg"},
+        effectiveDateTime="2024-05-05",
+    )
     del m["medicationCodeableConcept"], m["authoredOn"]
     [e] = events(mapping, m)
     assert (e.agent, e.summary, e.effective) == ("bortezomib", "Bortezomib 2 mg", dt.date(2024, 5, 5))
@@ -166,16 +189,30 @@ DIRECTION = "https://poems-fhir.org/CodeSystem/course-direction"
 
 
 def course_obs(domain: str, **value: Any) -> dict[str, Any]:
-    return {"resourceType": "Observation", "id": "c1", "status": "final", "subject": {"reference": "Patient/p1"},
-            "code": {"coding": [{"system": COURSE, "code": domain}]}, "effectiveDateTime": "2024-04-01", **value}
+    return {
+        "resourceType": "Observation",
+        "id": "c1",
+        "status": "final",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": COURSE, "code": domain}]},
+        "effectiveDateTime": "2024-04-01",
+        **value,
+    }
 
 
 @pytest.mark.parametrize(
     ("domain", "value", "direction"),
     [
         ("neuropathy", {"valueCodeableConcept": {"coding": [{"system": DIRECTION, "code": "worse"}]}}, "worse"),
-        ("neuropathy", {"valueCodeableConcept": {"coding": [{"system": "http://other", "code": "x"},
-                                                             {"system": DIRECTION, "code": "improved"}]}}, "improved"),
+        (
+            "neuropathy",
+            {
+                "valueCodeableConcept": {
+                    "coding": [{"system": "http://other", "code": "x"}, {"system": DIRECTION, "code": "improved"}]
+                }
+            },
+            "improved",
+        ),
         ("volume-overload", {"valueString": " Stable "}, "stable"),
         ("organomegaly", {"valueCodeableConcept": {"text": "improved"}}, "improved"),
     ],
@@ -185,7 +222,10 @@ def test_a_clinical_course_assessment(mapping, domain, value, direction):
     assert ex.errors == [] and ex.findings == []
     [c] = ex.course
     assert (c.domain, c.direction, c.effective, c.reference) == (
-        domain.replace("-", "_"), direction, dt.date(2024, 4, 1), "Observation/c1"
+        domain.replace("-", "_"),
+        direction,
+        dt.date(2024, 4, 1),
+        "Observation/c1",
     )
 
 
@@ -219,8 +259,12 @@ def test_a_ct_procedure_is_an_event_although_ct_is_also_an_imaging_modality_code
 
 
 def test_a_contained_medication_is_read(mapping):
-    m = med("MedicationAdministration", medicationReference={"reference": "#med"}, effectiveDateTime="2024-05-05",
-            contained=[{"resourceType": "Medication", "id": "med", "code": {"text": "Bortezomib 3.5 mg"}}])
+    m = med(
+        "MedicationAdministration",
+        medicationReference={"reference": "#med"},
+        effectiveDateTime="2024-05-05",
+        contained=[{"resourceType": "Medication", "id": "med", "code": {"text": "Bortezomib 3.5 mg"}}],
+    )
     del m["medicationCodeableConcept"], m["authoredOn"]
     [e] = events(mapping, m)
     assert (e.agent, e.neurotoxic, e.summary) == ("bortezomib", True, "Bortezomib 3.5 mg")
@@ -231,7 +275,10 @@ def test_a_contained_medication_is_read(mapping):
     [
         ({"authoredOn": "soon"}, "authoredOn is not a FHIR date: 'soon'"),
         ({"authoredOn": None, "effectiveDateTime": "soon"}, "effectiveDateTime is not a FHIR date: 'soon'"),
-        ({"authoredOn": None, "effectivePeriod": {"start": "soon"}}, "effectivePeriod.start is not a FHIR date: 'soon'"),
+        (
+            {"authoredOn": None, "effectivePeriod": {"start": "soon"}},
+            "effectivePeriod.start is not a FHIR date: 'soon'",
+        ),
         ({"effectivePeriod": {"end": "later"}}, "effectivePeriod.end is not a FHIR date: 'later'"),
     ],
 )

@@ -64,14 +64,28 @@ def run(mapping, resource: dict[str, Any]):
 )
 def test_an_abnormal_ratio_shows_a_clone_and_its_light_chain(mapping, value, kw, light):
     ex, [f] = run(mapping, ratio(value, **kw))
-    assert (f.topic, f.state, f.strength, f.light_chain, f.heavy_chain) == (MAJ2, State.PRESENT, Strength.STRONG, light, None)
+    assert (f.topic, f.state, f.strength, f.light_chain, f.heavy_chain) == (
+        MAJ2,
+        State.PRESENT,
+        Strength.STRONG,
+        light,
+        None,
+    )
     assert f.evidence.summary == f"abnormal FLC ratio {value:g} {{ratio}} ({light} excess)"
     assert (f.evidence.value, f.evidence.unit) == (value, "{ratio}")
     assert [(m.analyte, m.value) for m in ex.measurements] == [("flc_ratio", value)]
 
 
-@pytest.mark.parametrize(("value", "kw"), [(1.0, {"referenceRange": RANGE}), (1.65, {"referenceRange": RANGE}),
-                                           (0.26, {"referenceRange": RANGE}), (1.0, {}), (1.0, {"interpretation": flag("N")})])
+@pytest.mark.parametrize(
+    ("value", "kw"),
+    [
+        (1.0, {"referenceRange": RANGE}),
+        (1.65, {"referenceRange": RANGE}),
+        (0.26, {"referenceRange": RANGE}),
+        (1.0, {}),
+        (1.0, {"interpretation": flag("N")}),
+    ],
+)
 def test_a_normal_ratio_is_recorded_but_not_evidence_of_absence(mapping, value, kw):
     ex, found = run(mapping, ratio(value, **kw))
     assert found == []
@@ -99,8 +113,14 @@ def test_a_ratio_word_without_a_direction_of_abnormality_is_listed_unused(mappin
 
 
 def test_a_free_light_chain_is_a_measurement_only(mapping):
-    ex, found = run(mapping, obs("36916-5", valueQuantity={"value": 30, "unit": "mg/L", "system": UCUM, "code": "mg/L"},
-                                 interpretation=flag("H")))
+    ex, found = run(
+        mapping,
+        obs(
+            "36916-5",
+            valueQuantity={"value": 30, "unit": "mg/L", "system": UCUM, "code": "mg/L"},
+            interpretation=flag("H"),
+        ),
+    )
     assert found == []
     assert [(m.analyte, m.value, m.unit) for m in ex.measurements] == [("flc_kappa", 30, "mg/L")]
 

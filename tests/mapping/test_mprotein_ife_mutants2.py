@@ -119,12 +119,30 @@ def test_a_negative_immunofixation_is_a_strong_absent_and_a_0(mapping, value):
 @pytest.mark.parametrize(
     ("value", "state", "summary", "point"),
     [
-        ({"valueString": "abnormal"}, State.PRESENT,
-         "serum immunofixation positive (isotype not stated; valueString 'abnormal', no number)", 1.0),
-        ({"interpretation": flag("A")}, State.PRESENT,
-         "serum immunofixation positive (isotype not stated; interpretation A, no number)", 1.0),
-        ({"valueString": "normal"}, State.ABSENT, "serum immunofixation negative (valueString 'normal', no number)", 0.0),
-        ({"interpretation": flag("N")}, State.ABSENT, "serum immunofixation negative (interpretation N, no number)", 0.0),
+        (
+            {"valueString": "abnormal"},
+            State.PRESENT,
+            "serum immunofixation positive (isotype not stated; valueString 'abnormal', no number)",
+            1.0,
+        ),
+        (
+            {"interpretation": flag("A")},
+            State.PRESENT,
+            "serum immunofixation positive (isotype not stated; interpretation A, no number)",
+            1.0,
+        ),
+        (
+            {"valueString": "normal"},
+            State.ABSENT,
+            "serum immunofixation negative (valueString 'normal', no number)",
+            0.0,
+        ),
+        (
+            {"interpretation": flag("N")},
+            State.ABSENT,
+            "serum immunofixation negative (interpretation N, no number)",
+            0.0,
+        ),
     ],
 )
 def test_a_qualitative_word_or_flag(mapping, value, state, summary, point):
@@ -133,8 +151,9 @@ def test_a_qualitative_word_or_flag(mapping, value, state, summary, point):
     assert timeline(ex) == [("serum_ife", point, None, "serum")]
 
 
-@pytest.mark.parametrize(("value", "shown"), [({"valueString": "see comment"}, "'see comment'"),
-                                              ({"valueString": "high"}, "'high'")])
+@pytest.mark.parametrize(
+    ("value", "shown"), [({"valueString": "see comment"}, "'see comment'"), ({"valueString": "high"}, "'high'")]
+)
 def test_an_unrecognised_immunofixation_result_is_an_error(mapping, value, shown):
     ex = extract(make_record(obs(SERUM_IFE, **value)), mapping)
     assert ex.findings == [] and ex.measurements == []
@@ -143,8 +162,13 @@ def test_an_unrecognised_immunofixation_result_is_an_error(mapping, value, shown
 
 
 def test_a_coded_value_outside_snomed_positive_negative_is_read_by_its_text(mapping):
-    ex, [f] = run(mapping, obs(SERUM_IFE, valueCodeableConcept={"coding": [{"system": "http://lab.local", "code": "X"}],
-                                                                 "text": "IgG lambda"}))
+    ex, [f] = run(
+        mapping,
+        obs(
+            SERUM_IFE,
+            valueCodeableConcept={"coding": [{"system": "http://lab.local", "code": "X"}], "text": "IgG lambda"},
+        ),
+    )
     assert (f.state, f.heavy_chain, f.light_chain) == (State.PRESENT, "IgG", "lambda")
 
 
@@ -160,10 +184,20 @@ def test_a_positive_flag_does_not_override_a_written_result(mapping):
 @pytest.mark.parametrize(
     ("code", "quantity", "analyte", "specimen", "text"),
     [
-        (SERUM_MP, {"value": 0.5, "unit": "g/dL", "system": UCUM, "code": "g/dL"}, "serum_m_protein", "serum",
-         "serum M-protein 5 g/L"),
-        (URINE_MP, {"value": 150, "unit": "mg/(24.h)", "system": UCUM, "code": "mg/(24.h)"}, "urine_m_protein", "urine",
-         "urine M-protein 150 mg/(24.h)"),
+        (
+            SERUM_MP,
+            {"value": 0.5, "unit": "g/dL", "system": UCUM, "code": "g/dL"},
+            "serum_m_protein",
+            "serum",
+            "serum M-protein 5 g/L",
+        ),
+        (
+            URINE_MP,
+            {"value": 150, "unit": "mg/(24.h)", "system": UCUM, "code": "mg/(24.h)"},
+            "urine_m_protein",
+            "urine",
+            "urine M-protein 150 mg/(24.h)",
+        ),
     ],
 )
 def test_a_measured_m_protein_shows_the_clone_and_is_recorded(mapping, code, quantity, analyte, specimen, text):
@@ -195,20 +229,48 @@ def test_an_m_protein_without_a_unit_shows_presence_only(mapping, value, state):
 @pytest.mark.parametrize(
     ("value", "state", "summary", "note"),
     [
-        ({"valueString": "detected"}, State.PRESENT, "serum M-protein detected (valueString 'detected')",
-         "serum_m_protein: valueString 'detected'"),
-        ({"valueString": "not detected"}, State.ABSENT, "serum M-protein not detected (valueString 'not detected')",
-         "serum_m_protein: valueString 'not detected'"),
-        ({"valueString": "abnormal"}, State.PRESENT, "serum M-protein detected (valueString 'abnormal')",
-         "serum_m_protein: valueString 'abnormal'"),
-        ({"valueString": "normal"}, State.ABSENT, "serum M-protein not detected (valueString 'normal')",
-         "serum_m_protein: valueString 'normal'"),
-        ({"interpretation": flag("H")}, State.PRESENT, "serum M-protein detected (interpretation H)",
-         "serum_m_protein: interpretation H"),
-        ({"valueCodeableConcept": POSITIVE}, State.PRESENT, "serum M-protein detected",
-         "serum_m_protein: coded value http://snomed.info/sct|10828004"),
-        ({"valueCodeableConcept": NEGATIVE}, State.ABSENT, "serum M-protein not detected",
-         "serum_m_protein: coded value http://snomed.info/sct|260385009"),
+        (
+            {"valueString": "detected"},
+            State.PRESENT,
+            "serum M-protein detected (valueString 'detected')",
+            "serum_m_protein: valueString 'detected'",
+        ),
+        (
+            {"valueString": "not detected"},
+            State.ABSENT,
+            "serum M-protein not detected (valueString 'not detected')",
+            "serum_m_protein: valueString 'not detected'",
+        ),
+        (
+            {"valueString": "abnormal"},
+            State.PRESENT,
+            "serum M-protein detected (valueString 'abnormal')",
+            "serum_m_protein: valueString 'abnormal'",
+        ),
+        (
+            {"valueString": "normal"},
+            State.ABSENT,
+            "serum M-protein not detected (valueString 'normal')",
+            "serum_m_protein: valueString 'normal'",
+        ),
+        (
+            {"interpretation": flag("H")},
+            State.PRESENT,
+            "serum M-protein detected (interpretation H)",
+            "serum_m_protein: interpretation H",
+        ),
+        (
+            {"valueCodeableConcept": POSITIVE},
+            State.PRESENT,
+            "serum M-protein detected",
+            "serum_m_protein: coded value http://snomed.info/sct|10828004",
+        ),
+        (
+            {"valueCodeableConcept": NEGATIVE},
+            State.ABSENT,
+            "serum M-protein not detected",
+            "serum_m_protein: coded value http://snomed.info/sct|260385009",
+        ),
     ],
 )
 def test_a_qualitative_m_protein(mapping, value, state, summary, note):
@@ -220,8 +282,9 @@ def test_a_qualitative_m_protein(mapping, value, state, summary, note):
     assert [(n.kind, n.rule, n.detail) for n in ex.notes] == [("qualitative", "serum_m_protein", note)]
 
 
-@pytest.mark.parametrize(("value", "state"), [({"valueBoolean": True}, State.PRESENT),
-                                              ({"valueBoolean": False}, State.ABSENT)])
+@pytest.mark.parametrize(
+    ("value", "state"), [({"valueBoolean": True}, State.PRESENT), ({"valueBoolean": False}, State.ABSENT)]
+)
 def test_a_boolean_m_protein(mapping, value, state):
     ex, [f] = run(mapping, obs(SERUM_MP, **value))
     assert f.state is state
@@ -253,12 +316,15 @@ def test_a_coded_positive_whose_text_names_the_isotype_keeps_the_isotype(mapping
     assert f.evidence.summary == "serum immunofixation: IgA lambda"
 
 
-@pytest.mark.parametrize(("code", "state", "summary"), [
-    ("260415000", State.ABSENT, "serum immunofixation negative"),
-    ("260385009", State.ABSENT, "serum immunofixation negative"),
-    ("10828004", State.PRESENT, "serum immunofixation positive (isotype not stated)"),
-    ("260373001", State.PRESENT, "serum immunofixation positive (isotype not stated)"),
-])
+@pytest.mark.parametrize(
+    ("code", "state", "summary"),
+    [
+        ("260415000", State.ABSENT, "serum immunofixation negative"),
+        ("260385009", State.ABSENT, "serum immunofixation negative"),
+        ("10828004", State.PRESENT, "serum immunofixation positive (isotype not stated)"),
+        ("260373001", State.PRESENT, "serum immunofixation positive (isotype not stated)"),
+    ],
+)
 def test_a_snomed_positive_or_negative_without_a_display_is_read_by_its_code(mapping, code, state, summary):
     ex, [f] = run(mapping, obs(SERUM_IFE, valueCodeableConcept={"coding": [{"system": SCT, "code": code}]}))
     assert (f.state, f.evidence.summary) == (state, summary)
@@ -310,8 +376,12 @@ def test_a_course_answered_positive_or_negative_is_an_error_that_quotes_the_answ
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [({"valueBoolean": True}, "positive"), ({"valueBoolean": False}, "negative"),
-     ({"interpretation": flag("POS")}, "positive"), ({"interpretation": flag("NEG")}, "negative")],
+    [
+        ({"valueBoolean": True}, "positive"),
+        ({"valueBoolean": False}, "negative"),
+        ({"interpretation": flag("POS")}, "positive"),
+        ({"interpretation": flag("NEG")}, "negative"),
+    ],
 )
 def test_a_course_answered_yes_or_no_is_an_error_that_says_which(mapping, value, shown):
     o = obs(SERUM_IFE, **value)

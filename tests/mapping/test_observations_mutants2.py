@@ -97,8 +97,13 @@ def test_a_result_used_is_recorded_with_its_version(mapping):
 
 
 def test_a_local_and_a_loinc_coding_of_one_test_count_once(mapping):
-    code = {"coding": [{"system": "http://lab.local", "code": "PLT"}, {"system": LOINC, "code": "777-3"},
-                       {"system": LOINC, "code": "26515-7"}]}
+    code = {
+        "coding": [
+            {"system": "http://lab.local", "code": "PLT"},
+            {"system": LOINC, "code": "777-3"},
+            {"system": LOINC, "code": "26515-7"},
+        ]
+    }
     ex = run(mapping, obs(code, valueQuantity=q(500, "10*9/L")))
     assert [f.topic for f in ex.findings] == ["thrombocytosis_polycythemia"]
     assert len(ex.measurements) == 1
@@ -106,11 +111,14 @@ def test_a_local_and_a_loinc_coding_of_one_test_count_once(mapping):
 
 
 def test_each_component_is_read_with_its_own_rule(mapping):
-    panel = obs({"text": "CBC"}, component=[
-        {"code": {"coding": [{"system": LOINC, "code": "777-3"}]}, "valueQuantity": q(500, "10*9/L")},
-        "not a component",
-        {"code": {"coding": [{"system": LOINC, "code": "718-7"}]}, "valueQuantity": q(170, "g/L")},
-    ])
+    panel = obs(
+        {"text": "CBC"},
+        component=[
+            {"code": {"coding": [{"system": LOINC, "code": "777-3"}]}, "valueQuantity": q(500, "10*9/L")},
+            "not a component",
+            {"code": {"coding": [{"system": LOINC, "code": "718-7"}]}, "valueQuantity": q(170, "g/L")},
+        ],
+    )
     ex = run(mapping, panel)
     assert sorted((f.component, f.state, f.evidence.code) for f in ex.findings) == [
         ("polycythemia", State.PRESENT, f"{LOINC}|718-7"),
@@ -120,7 +128,10 @@ def test_each_component_is_read_with_its_own_rule(mapping):
 
 
 def test_an_error_in_a_component_names_the_component(mapping):
-    panel = obs({"text": "Panel"}, component=[{"code": {"coding": [{"system": LOINC, "code": "75628-8"}]}, "valueString": "abc"}])
+    panel = obs(
+        {"text": "Panel"},
+        component=[{"code": {"coding": [{"system": LOINC, "code": "75628-8"}]}, "valueString": "abc"}],
+    )
     ex = extract(make_record(panel), mapping)
     [err] = ex.errors
     assert "component[0].value: expected a Quantity for vegf, found valueString" in str(err)
@@ -130,10 +141,17 @@ def test_an_error_in_a_component_names_the_component(mapping):
 @pytest.mark.parametrize(
     ("code", "shown", "local"),
     [
-        ({"coding": [{"system": "http://lab.local", "code": "V9", "display": "VEGF-A, serum (send-out)"}]},
-         "VEGF-A, serum (send-out)", "http://lab.local|V9"),
+        (
+            {"coding": [{"system": "http://lab.local", "code": "V9", "display": "VEGF-A, serum (send-out)"}]},
+            "VEGF-A, serum (send-out)",
+            "http://lab.local|V9",
+        ),
         ({"text": "  VEGF, serum  "}, "VEGF, serum", "code.text only"),
-        ({"coding": [{"system": "http://lab.local", "code": "V9"}], "text": "VEGF serum"}, "VEGF serum", "http://lab.local|V9"),
+        (
+            {"coding": [{"system": "http://lab.local", "code": "V9"}], "text": "VEGF serum"},
+            "VEGF serum",
+            "http://lab.local|V9",
+        ),
     ],
 )
 def test_a_local_code_is_matched_by_its_name_at_lower_confidence(mapping, code, shown, local):
@@ -151,7 +169,12 @@ def test_a_local_code_is_matched_by_its_name_at_lower_confidence(mapping, code, 
     "code",
     [
         {"coding": [{"system": LOINC, "code": "99999-9", "display": "VEGF"}]},  # a standard code: another concept
-        {"coding": [{"system": "http://snomed.info/sct", "code": "1"}, {"system": "http://lab.local", "code": "V", "display": "VEGF"}]},
+        {
+            "coding": [
+                {"system": "http://snomed.info/sct", "code": "1"},
+                {"system": "http://lab.local", "code": "V", "display": "VEGF"},
+            ]
+        },
         {"text": "free kappa and free lambda"},  # two rules match: ambiguous
         {"text": "   "},
     ],
@@ -226,15 +249,23 @@ def test_the_notes_of_an_unknown_observation_are_read(mapping):
 def test_a_free_text_value_of_a_coded_unknown_observation_is_read(mapping):
     ex = run(mapping, obs({"coding": [{"system": LOINC, "code": "8888-8"}]}, valueString="Splenomegaly"))
     [f] = ex.findings
-    assert (f.component, f.state, f.evidence.summary) == ("spleen", State.PRESENT, '"Splenomegaly" (from text, valueString)')
+    assert (f.component, f.state, f.evidence.summary) == (
+        "spleen",
+        State.PRESENT,
+        '"Splenomegaly" (from text, valueString)',
+    )
 
 
 def test_the_code_text_of_a_coded_observation_is_its_name_not_a_finding(mapping):
-    ex = run(mapping, obs({"coding": [{"system": LOINC, "code": "8888-8"}], "text": "Hepatomegaly"}, valueString="absent"))
+    ex = run(
+        mapping, obs({"coding": [{"system": LOINC, "code": "8888-8"}], "text": "Hepatomegaly"}, valueString="absent")
+    )
     assert ex.findings == []
 
 
-@pytest.mark.parametrize("kw", [{"valueString": "80"}, {"valueQuantity": q(80, "/min")}, {"note": [{"text": "patient calm"}]}])
+@pytest.mark.parametrize(
+    "kw", [{"valueString": "80"}, {"valueQuantity": q(80, "/min")}, {"note": [{"text": "patient calm"}]}]
+)
 def test_vitals_and_the_like_say_nothing(mapping, kw):
     ex = run(mapping, obs({"text": "Heart rate"}, **kw))
     assert ex.findings == [] and ex.notes == []
@@ -244,8 +275,10 @@ def test_vitals_and_the_like_say_nothing(mapping, kw):
 
 
 def test_an_exam_observation_coded_as_a_finding_is_read_as_that_finding(mapping):
-    o = obs({"coding": [{"system": SCT, "code": "80515008"}]},
-            valueCodeableConcept={"coding": [{"system": SCT, "code": "260385009"}]})
+    o = obs(
+        {"coding": [{"system": SCT, "code": "80515008"}]},
+        valueCodeableConcept={"coding": [{"system": SCT, "code": "260385009"}]},
+    )
     ex = run(mapping, o)
     [f] = ex.findings
     assert (f.topic, f.component, f.state, f.from_text) == ("organomegaly", "liver", State.ABSENT, False)
@@ -254,8 +287,10 @@ def test_an_exam_observation_coded_as_a_finding_is_read_as_that_finding(mapping)
 
 
 def test_a_course_observation_is_read_as_a_course(mapping):
-    o = obs({"coding": [{"system": "https://poems-fhir.org/CodeSystem/clinical-course", "code": "neuropathy"}]},
-            valueString="worse")
+    o = obs(
+        {"coding": [{"system": "https://poems-fhir.org/CodeSystem/clinical-course", "code": "neuropathy"}]},
+        valueString="worse",
+    )
     ex = run(mapping, o)
     assert ex.findings == []
     assert [(c.domain, c.direction, c.effective) for c in ex.course] == [("neuropathy", "worse", dt.date(2024, 1, 2))]
@@ -333,8 +368,11 @@ def test_a_value_is_converted_to_the_rules_unit(mapping, code, quantity, analyte
 
 
 def test_the_evidence_value_is_rounded_to_4_decimals(mapping):
-    ratio = obs("48378-4", valueQuantity={"value": 0.123456, "unit": "{ratio}"},
-                referenceRange=[{"low": {"value": 0.26}, "high": {"value": 1.65}}])
+    ratio = obs(
+        "48378-4",
+        valueQuantity={"value": 0.123456, "unit": "{ratio}"},
+        referenceRange=[{"low": {"value": 0.26}, "high": {"value": 1.65}}],
+    )
     ex = run(mapping, ratio)
     assert ex.findings[0].evidence.value == 0.1235
     assert ex.measurements[0].value == 0.123456  # the measurement keeps the value as sent
@@ -392,12 +430,27 @@ def test_a_data_absent_reason_of_the_wrong_shape_still_means_not_available(mappi
     ("code", "value", "rr", "topic", "state"),
     [
         # the lab's range in another unit is converted to the rule's unit before comparing
-        ("777-3", q(420, "10*9/L"), {"high": {"value": 400000, "unit": "/uL", "system": UCUM, "code": "/uL"}},
-         "thrombocytosis_polycythemia", State.PRESENT),
-        ("2986-8", q(5, "nmol/L"), {"low": {"value": 264, "unit": "ng/dL", "system": UCUM, "code": "ng/dL"}},
-         "endocrinopathy", State.PRESENT),  # 264 ng/dL = 9.15 nmol/L (molar mass 288.42)
-        ("2986-8", q(10, "nmol/L"), {"low": {"value": 264, "unit": "ng/dL", "system": UCUM, "code": "ng/dL"}},
-         "endocrinopathy", State.ABSENT),
+        (
+            "777-3",
+            q(420, "10*9/L"),
+            {"high": {"value": 400000, "unit": "/uL", "system": UCUM, "code": "/uL"}},
+            "thrombocytosis_polycythemia",
+            State.PRESENT,
+        ),
+        (
+            "2986-8",
+            q(5, "nmol/L"),
+            {"low": {"value": 264, "unit": "ng/dL", "system": UCUM, "code": "ng/dL"}},
+            "endocrinopathy",
+            State.PRESENT,
+        ),  # 264 ng/dL = 9.15 nmol/L (molar mass 288.42)
+        (
+            "2986-8",
+            q(10, "nmol/L"),
+            {"low": {"value": 264, "unit": "ng/dL", "system": UCUM, "code": "ng/dL"}},
+            "endocrinopathy",
+            State.ABSENT,
+        ),
     ],
 )
 def test_a_reference_range_in_another_unit_is_converted(mapping, code, value, rr, topic, state):

@@ -59,8 +59,10 @@ def test_a_coded_sclerotic_lesion_on_imaging_is_present(mapping, name):
 
 
 def test_the_first_display_labels_a_report_without_text(mapping):
-    r = report(code={"coding": [{"system": SCT, "code": "77477000", "display": "Computerized axial tomography"}]},
-               conclusionCode=[SCLEROTIC])
+    r = report(
+        code={"coding": [{"system": SCT, "code": "77477000", "display": "Computerized axial tomography"}]},
+        conclusionCode=[SCLEROTIC],
+    )
     _, [f] = run(mapping, r)
     assert f.evidence.summary == "Computerized axial tomography: sclerotic bone lesion"
 
@@ -78,9 +80,14 @@ def test_a_coded_finding_is_not_read_again_from_the_conclusion_text(mapping):
     assert [(f.topic, f.from_text) for f in found] == [("organomegaly", False)]
 
 
-@pytest.mark.parametrize(("name", "strength", "note"), [("Skeletal survey", Strength.WEAK, XRAY_NOTE),
-                                                        ("X-ray pelvis", Strength.WEAK, XRAY_NOTE),
-                                                        ("CT whole body", Strength.STRONG, None)])
+@pytest.mark.parametrize(
+    ("name", "strength", "note"),
+    [
+        ("Skeletal survey", Strength.WEAK, XRAY_NOTE),
+        ("X-ray pelvis", Strength.WEAK, XRAY_NOTE),
+        ("CT whole body", Strength.STRONG, None),
+    ],
+)
 def test_a_negative_on_plain_radiographs_is_a_weak_negative(mapping, name, strength, note):
     _, [f] = run(mapping, report(name, conclusion="No sclerotic bone lesions."))
     assert (f.topic, f.state, f.strength, f.note) == ("sclerotic_bone_lesions", State.ABSENT, strength, note)
@@ -98,7 +105,10 @@ def test_a_negative_on_plain_radiographs_is_a_weak_negative(mapping, name, stren
         ("Lymph node", [{"coding": [{"system": V2_0074, "code": "SP", "display": "Surgical Pathology"}]}]),
         ("Lymph node", [{"coding": [{"system": V2_0074, "code": "CP", "display": "Cytopathology"}]}]),
         ("Lymph node", [{"coding": [{"system": V2_0074, "code": "CP"}]}]),
-        ("Lymph node", [{"coding": [{"system": V2_0074, "code": "LAB"}]}, {"coding": [{"system": V2_0074, "code": "SP"}]}]),
+        (
+            "Lymph node",
+            [{"coding": [{"system": V2_0074, "code": "LAB"}]}, {"coding": [{"system": V2_0074, "code": "SP"}]}],
+        ),
     ],
 )
 def test_castleman_from_a_pathology_report(mapping, name, category):
@@ -128,19 +138,25 @@ def test_a_sclerotic_lesion_code_on_a_pathology_report_is_not_an_imaging_finding
 
 @pytest.mark.parametrize("status", ["registered", "cancelled", "entered-in-error"])
 def test_a_report_not_issued_says_nothing(mapping, status):
-    ex, found = run(mapping, report("CT abdomen", status=status, conclusionCode=[HEPATOMEGALY], conclusion="Hepatomegaly."))
+    ex, found = run(
+        mapping, report("CT abdomen", status=status, conclusionCode=[HEPATOMEGALY], conclusion="Hepatomegaly.")
+    )
     assert found == [] and ex.notes == []
 
 
 @pytest.mark.parametrize("status", ["preliminary", "final", "amended"])
 def test_a_plain_text_report_body_is_read(mapping, status):
     data = base64.b64encode("Hepatomegaly.".encode()).decode()
-    r = report("CT abdomen", status=status, presentedForm=[
-        {"contentType": "application/pdf", "data": base64.b64encode(b"Splenomegaly.").decode()},
-        "not a form",
-        {"contentType": "text/plain; charset=utf-8", "data": "%%% not base64 %%%"},
-        {"contentType": "text/plain; charset=utf-8", "data": data},
-    ])
+    r = report(
+        "CT abdomen",
+        status=status,
+        presentedForm=[
+            {"contentType": "application/pdf", "data": base64.b64encode(b"Splenomegaly.").decode()},
+            "not a form",
+            {"contentType": "text/plain; charset=utf-8", "data": "%%% not base64 %%%"},
+            {"contentType": "text/plain; charset=utf-8", "data": data},
+        ],
+    )
     _, [f] = run(mapping, r)
     assert (f.topic, f.component, f.state, f.from_text) == ("organomegaly", "liver", State.PRESENT, True)
     assert f.evidence.summary == 'CT abdomen: "Hepatomegaly." (from report text, presentedForm[3])'
@@ -157,7 +173,7 @@ def test_the_conclusion_of_a_laboratory_report_is_read_as_report_text(mapping):
 def test_a_radiograph_negative_names_its_source_text(mapping):
     _, [f] = run(mapping, report("Skeletal survey", conclusion="No sclerotic bone lesions."))
     assert f.evidence.summary == (
-        'Skeletal survey: "No sclerotic bone lesions." (from report text, conclusion; negated (\'No\'))'
+        "Skeletal survey: \"No sclerotic bone lesions.\" (from report text, conclusion; negated ('No'))"
     )
 
 
@@ -175,8 +191,11 @@ def test_a_coded_conclusion_wins_over_its_own_words(mapping):
 
 def test_the_words_of_a_coded_conclusion_are_not_read_again(mapping):
     # both organs are coded; the text repeats one of them: it adds nothing from text
-    r = report("CT abdomen", conclusionCode=[HEPATOMEGALY, {"coding": [{"system": SCT, "code": "16294009"}]}],
-               conclusion="Splenomegaly.")
+    r = report(
+        "CT abdomen",
+        conclusionCode=[HEPATOMEGALY, {"coding": [{"system": SCT, "code": "16294009"}]}],
+        conclusion="Splenomegaly.",
+    )
     _, found = run(mapping, r)
     assert found and all(not f.from_text for f in found)
     assert {(f.topic, f.state) for f in found} == {("organomegaly", State.PRESENT)}
@@ -200,20 +219,28 @@ def test_a_plain_text_body_is_read_leniently(mapping, data):
 
 
 def test_a_radiograph_body_negative_is_weak_too(mapping):
-    r = report("Skeletal survey", presentedForm=[{"contentType": "text/plain", "data": b64(b"No sclerotic bone lesions.")}])
+    r = report(
+        "Skeletal survey", presentedForm=[{"contentType": "text/plain", "data": b64(b"No sclerotic bone lesions.")}]
+    )
     _, [f] = run(mapping, r)
     assert (f.topic, f.state, f.strength, f.note) == ("sclerotic_bone_lesions", State.ABSENT, Strength.WEAK, XRAY_NOTE)
 
 
 def test_castleman_from_the_body_of_a_pathology_report(mapping):
-    r = report("Lymph node biopsy", presentedForm=[{"contentType": "text/plain", "data": b64(b"Castleman disease, hyaline vascular type.")}])
+    r = report(
+        "Lymph node biopsy",
+        presentedForm=[{"contentType": "text/plain", "data": b64(b"Castleman disease, hyaline vascular type.")}],
+    )
     _, found = run(mapping, r)
     assert [(f.topic, f.state) for f in found] == [("castleman_disease", State.PRESENT)]
 
 
 def test_the_body_of_a_coded_report_adds_nothing_for_what_is_coded(mapping):
-    r = report("CT abdomen", conclusionCode=[HEPATOMEGALY, {"coding": [{"system": SCT, "code": "16294009"}]}],
-               presentedForm=[{"contentType": "text/plain", "data": b64(b"Splenomegaly.")}])
+    r = report(
+        "CT abdomen",
+        conclusionCode=[HEPATOMEGALY, {"coding": [{"system": SCT, "code": "16294009"}]}],
+        presentedForm=[{"contentType": "text/plain", "data": b64(b"Splenomegaly.")}],
+    )
     _, found = run(mapping, r)
     assert found and all(not f.from_text for f in found)
 
@@ -236,4 +263,6 @@ def test_each_rule_of_a_conclusion_code_is_judged_on_its_own_source(tmp_path):
     site.write_text(SITE, encoding="utf-8")
     r = report("CT chest", conclusionCode=[{"coding": [{"system": "https://h.example/dx", "code": "LN"}]}])
     _, found = run(load_mapping([site]), r)
-    assert [(f.topic, f.component, f.source_rule) for f in found] == [("organomegaly", "lymph_nodes", "lymphadenopathy")]
+    assert [(f.topic, f.component, f.source_rule) for f in found] == [
+        ("organomegaly", "lymph_nodes", "lymphadenopathy")
+    ]

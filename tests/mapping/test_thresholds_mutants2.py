@@ -23,7 +23,13 @@ LOINC, UCUM = "http://loinc.org", "http://unitsofmeasure.org"
 LOCAL = "https://poems-fhir.org/CodeSystem/local"
 V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 MIN6 = "thrombocytosis_polycythemia"
-CODE = {"platelets": "777-3", "hemoglobin": "718-7", "hematocrit": "4544-3", "vitamin_b12": "2132-9", "pasp": "pasp-echo"}
+CODE = {
+    "platelets": "777-3",
+    "hemoglobin": "718-7",
+    "hematocrit": "4544-3",
+    "vitamin_b12": "2132-9",
+    "pasp": "pasp-echo",
+}
 UNIT = {"platelets": "10*9/L", "hemoglobin": "g/L", "hematocrit": "%", "vitamin_b12": "pmol/L", "pasp": "mm[Hg]"}
 
 
@@ -31,8 +37,15 @@ def q(value: float, unit: str) -> dict[str, Any]:
     return {"value": value, "unit": unit, "system": UCUM, "code": unit}
 
 
-def obs(test: str, value: float | None = None, *, high: float | None = None, low: float | None = None,
-        flag: str | None = None, **kw: Any) -> dict[str, Any]:
+def obs(
+    test: str,
+    value: float | None = None,
+    *,
+    high: float | None = None,
+    low: float | None = None,
+    flag: str | None = None,
+    **kw: Any,
+) -> dict[str, Any]:
     unit = UNIT[test]
     o: dict[str, Any] = {
         "resourceType": "Observation",
@@ -71,8 +84,10 @@ def summary(found, topic):
 # --------------------------------------------------------------- platelets
 
 
-@pytest.mark.parametrize(("value", "state", "text"), [(450, State.ABSENT, "platelets 450 10*9/L"),
-                                                      (451, State.PRESENT, "platelets 451 10*9/L (high)")])
+@pytest.mark.parametrize(
+    ("value", "state", "text"),
+    [(450, State.ABSENT, "platelets 450 10*9/L"), (451, State.PRESENT, "platelets 451 10*9/L (high)")],
+)
 def test_platelets_default_cut_off_without_a_lab_range(mapping, value, state, text):
     ex, found = run(mapping, obs("platelets", value))
     f = found[MIN6]
@@ -197,8 +212,10 @@ def test_hematocrit_is_judged_by_the_labs_range_or_flag_only(mapping, kw, state)
 # --------------------------------------------------------------- low-only and cut-off-only rules
 
 
-@pytest.mark.parametrize(("value", "low", "flag", "flagged"), [(100, 150, None, True), (150, 150, None, False),
-                                                                (300, None, "L", True), (300, None, None, False)])
+@pytest.mark.parametrize(
+    ("value", "low", "flag", "flagged"),
+    [(100, 150, None, True), (150, 150, None, False), (300, None, "L", True), (300, None, None, False)],
+)
 def test_vitamin_b12_is_a_low_flag_only(mapping, value, low, flag, flagged):
     ex, found = run(mapping, obs("vitamin_b12", value, low=low, flag=flag))
     assert set(found) == ({"low_vitamin_b12"} if flagged else set())
@@ -215,7 +232,8 @@ def test_spap_uses_the_cut_off_not_the_labs_range(mapping, value, flagged):
     if flagged:
         assert summary(found, "pulmonary_hypertension") == (State.PRESENT, f"pasp {value} mm[Hg] (high)")
         assert (found["pulmonary_hypertension"].evidence.value, found["pulmonary_hypertension"].evidence.unit) == (
-            value, "mm[Hg]"
+            value,
+            "mm[Hg]",
         )
 
 
@@ -241,7 +259,9 @@ def test_a_qualitative_platelet_result(mapping, value, min6, low):
     if low:
         assert summary(found, "thrombocytopenia") == (State.PRESENT, text + " (low)")
     assert ex.measurements == []
-    assert [(n.kind, n.rule, n.detail) for n in ex.notes] == [("qualitative", "platelets", f"platelets: valueString {value!r}")]
+    assert [(n.kind, n.rule, n.detail) for n in ex.notes] == [
+        ("qualitative", "platelets", f"platelets: valueString {value!r}")
+    ]
 
 
 @pytest.mark.parametrize("value", ["abnormal", "positive"])
@@ -264,12 +284,21 @@ def test_abnormal_without_a_direction_for_a_rule_without_a_topic_is_an_error(map
 @pytest.mark.parametrize(
     ("kw", "min6", "how"),
     [
-        ({"referenceRange": [{"high": {"value": 400}}]}, State.PRESENT,
-         "500 without a unit, judged against the lab's own range <=400 only"),
-        ({"referenceRange": [{"low": {"value": 150}, "high": {"value": 500}}]}, State.ABSENT,
-         "500 without a unit, judged against the lab's own range 150-500 only"),
-        ({"interpretation": [{"coding": [{"system": V3, "code": "H"}]}]}, State.PRESENT,
-         "500 without a unit, judged by its interpretation H only"),
+        (
+            {"referenceRange": [{"high": {"value": 400}}]},
+            State.PRESENT,
+            "500 without a unit, judged against the lab's own range <=400 only",
+        ),
+        (
+            {"referenceRange": [{"low": {"value": 150}, "high": {"value": 500}}]},
+            State.ABSENT,
+            "500 without a unit, judged against the lab's own range 150-500 only",
+        ),
+        (
+            {"interpretation": [{"coding": [{"system": V3, "code": "H"}]}]},
+            State.PRESENT,
+            "500 without a unit, judged by its interpretation H only",
+        ),
     ],
 )
 def test_a_number_without_a_unit_is_judged_against_its_own_range(mapping, kw, min6, how):
@@ -282,7 +311,8 @@ def test_a_number_without_a_unit_is_judged_against_its_own_range(mapping, kw, mi
 def test_a_number_without_a_unit_below_the_labs_low_limit_is_thrombocytopenia(mapping):
     _, found = run(mapping, obs("platelets", valueInteger=100, referenceRange=[{"low": {"value": 150}}]))
     assert summary(found, "thrombocytopenia") == (
-        State.PRESENT, "platelets 100 without a unit, judged against the lab's own range >=150 only (low)"
+        State.PRESENT,
+        "platelets 100 without a unit, judged against the lab's own range >=150 only (low)",
     )
 
 

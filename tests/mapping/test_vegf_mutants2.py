@@ -99,8 +99,7 @@ def test_above_the_lab_uln_below_the_cut_off_names_both_limits(mapping):
     assert f.state is State.INDETERMINATE and f.specimen == "plasma" and f.evidence.value == 150
     assert f.evidence.summary == "VEGF 150 pg/mL (plasma)"
     assert f.note == (
-        "above the lab's upper reference limit (96.2) but below the plasma diagnostic cut-off (200 pg/mL); "
-        f"{LAB_NOTE}"
+        f"above the lab's upper reference limit (96.2) but below the plasma diagnostic cut-off (200 pg/mL); {LAB_NOTE}"
     )
 
 
@@ -113,13 +112,12 @@ def test_flagged_high_or_abnormal_below_the_cut_off_is_indeterminate(mapping, in
     _, f = with_specimen(mapping, SERUM, valueQuantity=q(700), interpretation=interpretation)
     assert f.state is State.INDETERMINATE and f.specimen == "serum" and f.evidence.value == 700
     assert f.evidence.summary == f"VEGF 700 pg/mL (serum) flagged {source}"
-    assert f.note == (
-        f"flagged above the lab's limit but below the serum diagnostic cut-off (1000 pg/mL); {LAB_NOTE}"
-    )
+    assert f.note == (f"flagged above the lab's limit but below the serum diagnostic cut-off (1000 pg/mL); {LAB_NOTE}")
 
 
-@pytest.mark.parametrize("extra", [{}, {"interpretation": flag("L")}, {"interpretation": flag("N")},
-                                   {"referenceRange": [{"high": q(700)}]}])
+@pytest.mark.parametrize(
+    "extra", [{}, {"interpretation": flag("L")}, {"interpretation": flag("N")}, {"referenceRange": [{"high": q(700)}]}]
+)
 def test_below_the_cut_off_and_within_the_lab_limit_is_absent(mapping, extra):
     _, f = with_specimen(mapping, SERUM, valueQuantity=q(700), **extra)
     assert f.state is State.ABSENT and f.note is None and f.specimen == "serum"
@@ -186,15 +184,25 @@ def test_specimen_unknown_below_both_cut_offs_but_above_the_lab_limit(mapping, e
         # a Specimen with text only, or a code of another system: its text
         ([specimen(text="EDTA plasma")], {"specimen": {"reference": "Specimen/s1"}}, "plasma"),
         ([specimen(text="Сыворотка крови")], {"specimen": {"reference": "Specimen/s1"}}, "serum"),
-        ([specimen("PLAS", "Plasma", system="http://lab.local/specimen")], {"specimen": {"reference": "Specimen/s1"}},
-         "plasma"),
+        (
+            [specimen("PLAS", "Plasma", system="http://lab.local/specimen")],
+            {"specimen": {"reference": "Specimen/s1"}},
+            "plasma",
+        ),
         # another SNOMED CT specimen code (venous blood): neither serum nor plasma by code, so its text
         ([specimen("122555007", "serum")], {"specimen": {"reference": "Specimen/s1"}}, "serum"),
         ([specimen("122555007", "plasma")], {"specimen": {"reference": "Specimen/s1"}}, "plasma"),
         # a contained Specimen
-        ([], {"specimen": {"reference": "#sp"},
-              "contained": [{"resourceType": "Specimen", "id": "sp", "type": {"coding": [{"system": SCT, "code": SERUM}]}}]},
-         "serum"),
+        (
+            [],
+            {
+                "specimen": {"reference": "#sp"},
+                "contained": [
+                    {"resourceType": "Specimen", "id": "sp", "type": {"coding": [{"system": SCT, "code": SERUM}]}}
+                ],
+            },
+            "serum",
+        ),
         # an unresolvable reference: its display
         ([], {"specimen": {"reference": "Specimen/gone", "display": "Serum"}}, "serum"),
         ([], {"specimen": {"display": "EDTA-Plasma"}}, "plasma"),
@@ -203,8 +211,11 @@ def test_specimen_unknown_below_both_cut_offs_but_above_the_lab_limit(mapping, e
         ([], {"code": {"coding": [{"system": LOINC, "code": "75628-8"}], "text": "ФРЭС, сыворотка"}}, "serum"),
         ([], {"code": {"coding": [{"system": LOINC, "code": "75628-8"}], "text": "ФРЭС (плазма)"}}, "plasma"),
         # naming both decides nothing
-        ([], {"code": {"coding": [{"system": LOINC, "code": "75628-8", "display": "VEGF-A in Serum or Plasma"}]}},
-         None),
+        (
+            [],
+            {"code": {"coding": [{"system": LOINC, "code": "75628-8", "display": "VEGF-A in Serum or Plasma"}]}},
+            None,
+        ),
         ([], {"specimen": [{"reference": "Specimen/s1"}]}, None),  # not a Reference: ignored
     ],
 )
@@ -239,10 +250,16 @@ def test_a_specimen_text_that_decides_nothing_leaves_the_code_text_to_decide(map
         ("повышен", State.INDETERMINATE, "VEGF (specimen unknown) reported valueString 'повышен', no number"),
         ("abnormal", State.INDETERMINATE, "VEGF (specimen unknown) reported valueString 'abnormal', no number"),
         ("positive", State.INDETERMINATE, "VEGF (specimen unknown) reported valueString 'positive', no number"),
-        ("normal", State.ABSENT,
-         "VEGF (specimen unknown) reported valueString 'normal', no number within the lab's range"),
-        ("negative", State.ABSENT,
-         "VEGF (specimen unknown) reported valueString 'negative', no number within the lab's range"),
+        (
+            "normal",
+            State.ABSENT,
+            "VEGF (specimen unknown) reported valueString 'normal', no number within the lab's range",
+        ),
+        (
+            "negative",
+            State.ABSENT,
+            "VEGF (specimen unknown) reported valueString 'negative', no number within the lab's range",
+        ),
         ("low", State.ABSENT, "VEGF (specimen unknown) reported valueString 'low', no number within the lab's range"),
     ],
 )
@@ -254,8 +271,9 @@ def test_a_qualitative_vegf_is_never_a_diagnostic_elevation(mapping, value, stat
     assert [(n.kind, n.rule, n.detail) for n in ex.notes] == [("qualitative", "vegf", f"vegf: valueString {value!r}")]
 
 
-@pytest.mark.parametrize(("value", "state", "tail"), [("High", State.INDETERMINATE, ""),
-                                                     ("normal", State.ABSENT, " within the lab's range")])
+@pytest.mark.parametrize(
+    ("value", "state", "tail"), [("High", State.INDETERMINATE, ""), ("normal", State.ABSENT, " within the lab's range")]
+)
 def test_a_qualitative_vegf_names_a_known_specimen(mapping, value, state, tail):
     _, f = with_specimen(mapping, PLASMA, valueString=value)
     assert f.state is state and f.specimen == "plasma"
@@ -265,10 +283,16 @@ def test_a_qualitative_vegf_names_a_known_specimen(mapping, value, state, tail):
 @pytest.mark.parametrize(
     ("extra", "state", "how"),
     [
-        ({"referenceRange": [{"high": {"value": 100}}]}, State.INDETERMINATE,
-         "150 without a unit, judged against the lab's own range <=100 only"),
-        ({"referenceRange": [{"high": {"value": 150}}]}, State.ABSENT,
-         "150 without a unit, judged against the lab's own range <=150 only"),
+        (
+            {"referenceRange": [{"high": {"value": 100}}]},
+            State.INDETERMINATE,
+            "150 without a unit, judged against the lab's own range <=100 only",
+        ),
+        (
+            {"referenceRange": [{"high": {"value": 150}}]},
+            State.ABSENT,
+            "150 without a unit, judged against the lab's own range <=150 only",
+        ),
         ({"interpretation": flag("H")}, State.INDETERMINATE, "150 without a unit, judged by its interpretation H only"),
         ({"interpretation": flag("N")}, State.ABSENT, "150 without a unit, judged by its interpretation N only"),
     ],
