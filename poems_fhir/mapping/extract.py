@@ -1145,13 +1145,15 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             supporting=supporting,
         )
     _queue_notes(raw, mapping, out, onset or recorded)
-    seen: set[str] = set()
+    # one finding per topic and part: two codings of one organ are one finding, but a Condition coding
+    # both hepatomegaly and splenomegaly states two parts of organomegaly (criteria combine by part)
+    seen: set[tuple[str, str | None]] = set()
     for rule in rules:
         spec: ConditionRule = rule.spec
         for topic in _condition_topics(spec):
-            if topic in seen:
+            if (topic, spec.component) in seen:
                 continue
-            seen.add(topic)
+            seen.add((topic, spec.component))
             state, strength, note = State.PRESENT, Strength.STRONG, None
             date = onset or recorded
             if verification == "refuted":
@@ -1335,14 +1337,14 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         _report_texts(raw, mapping, out, "report", date, frozenset(), None)
         return  # laboratory panels: their result Observations are read on their own
     label = concept_label(data.get("code")) or "report"
-    seen: set[str] = set()
+    seen: set[tuple[str, str | None]] = set()  # per topic and part, as for a Condition
     for system, code, _ in codings_list(data.get("conclusionCode")):
         for rule in mapping.rules_for(system, code):
             if rule.kind != "condition" or not _source_ok(rule.spec, kind):
                 continue
             for topic in _condition_topics(rule.spec):
-                if topic not in seen:
-                    seen.add(topic)
+                if (topic, rule.spec.component) not in seen:
+                    seen.add((topic, rule.spec.component))
                     out.findings.append(
                         Finding(
                             topic,

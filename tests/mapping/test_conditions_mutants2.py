@@ -141,11 +141,19 @@ def test_an_active_condition_shows_no_clinical_status(mapping):
     assert f.evidence.summary == "hepatomegaly (confirmed)" and f.resolved_on is None
 
 
-def test_one_finding_per_topic_however_many_codings_map_to_it(mapping):
+def test_one_finding_per_topic_and_part_however_many_codings_map_to_it(mapping):
+    # two codings of the liver are one finding; a spleen coded beside them is another part of the
+    # same criterion (organomegaly combines liver, spleen and nodes as parts, README "How the criteria
+    # are evaluated"): it is kept, not dropped as a second organomegaly
+    _, found = run(mapping, cond(HEPATOMEGALY, {"system": ICD10CM, "code": "R16.0"}))
+    assert [(f.topic, f.source_rule, f.component) for f in found] == [("organomegaly", "hepatomegaly", "liver")]
     _, found = run(
         mapping, cond(HEPATOMEGALY, {"system": ICD10CM, "code": "R16.0"}, {"system": SCT, "code": "16294009"})
     )
-    assert [(f.topic, f.source_rule, f.component) for f in found] == [("organomegaly", "hepatomegaly", "liver")]
+    assert [(f.topic, f.source_rule, f.component) for f in found] == [
+        ("organomegaly", "hepatomegaly", "liver"),
+        ("organomegaly", "splenomegaly", "spleen"),
+    ]
 
 
 def test_a_diabetic_polyneuropathy_is_neuropathy_a_differential_and_the_pancreatic_axis(mapping):

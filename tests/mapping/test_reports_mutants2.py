@@ -75,6 +75,16 @@ def test_a_coded_organ_finding_keeps_its_component_once_per_topic(mapping):
     ]
 
 
+def test_two_coded_organs_of_one_report_are_two_parts(mapping):
+    # organomegaly combines liver, spleen and nodes as parts: a CT coding both keeps both
+    spleen = {"coding": [{"system": SCT, "code": "16294009"}]}
+    _, found = run(mapping, report("CT abdomen", conclusionCode=[HEPATOMEGALY, spleen]))
+    assert [(f.topic, f.component, f.state) for f in found] == [
+        ("organomegaly", "liver", State.PRESENT),
+        ("organomegaly", "spleen", State.PRESENT),
+    ]
+
+
 def test_a_coded_finding_is_not_read_again_from_the_conclusion_text(mapping):
     _, found = run(mapping, report("CT abdomen", conclusionCode=[HEPATOMEGALY], conclusion="Hepatomegaly."))
     assert [(f.topic, f.from_text) for f in found] == [("organomegaly", False)]
