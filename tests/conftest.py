@@ -36,6 +36,20 @@ def mapping() -> CompiledMapping:
     return load_mapping()
 
 
+def observation(code: dict[str, Any] | str, rid: str = "o1", /, **elements: Any) -> dict[str, Any]:
+    """A final Observation of Patient/p1 on 2024-01-02: a LOINC code (or the CodeableConcept given),
+    then ``elements`` added or replacing these."""
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": code}]} if isinstance(code, str) else code,
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-02",
+        **elements,
+    }
+
+
 def make_record(*resources: dict[str, Any], gender: str | None = "male") -> PatientRecord:
     """A PatientRecord from plain resource dicts (ids added where missing)."""
     index = ResourceIndex()

@@ -11,7 +11,7 @@ import pytest
 
 from poems_fhir.criteria.model import EndocrineAxis, State
 from poems_fhir.mapping.extract import extract
-from tests.conftest import make_record
+from tests.conftest import make_record, observation
 
 LOINC, UCUM = "http://loinc.org", "http://unitsofmeasure.org"
 V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
@@ -23,16 +23,7 @@ def q(value: float, unit: str = "nmol/L") -> dict[str, Any]:
 
 
 def obs(code: str = "2986-8", **kw: Any) -> dict[str, Any]:
-    o: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": "h1",
-        "status": "final",
-        "code": {"coding": [{"system": LOINC, "code": code}]},
-        "subject": {"reference": "Patient/p1"},
-        "effectiveDateTime": "2024-01-02",
-    }
-    o.update(kw)
-    return o
+    return observation(code, "h1", **kw)
 
 
 def flag(code: str) -> list[dict[str, Any]]:

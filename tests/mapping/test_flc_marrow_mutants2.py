@@ -14,7 +14,7 @@ import pytest
 from poems_fhir.criteria.model import State, Strength
 from poems_fhir.mapping.extract import extract
 from poems_fhir.mapping.rules import load_mapping
-from tests.conftest import make_record
+from tests.conftest import make_record, observation
 
 LOINC, UCUM = "http://loinc.org", "http://unitsofmeasure.org"
 V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
@@ -23,16 +23,7 @@ RANGE = [{"low": {"value": 0.26, "unit": "{ratio}"}, "high": {"value": 1.65, "un
 
 
 def obs(code: str, **kw: Any) -> dict[str, Any]:
-    o: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": "f1",
-        "status": "final",
-        "code": {"coding": [{"system": LOINC, "code": code}]},
-        "subject": {"reference": "Patient/p1"},
-        "effectiveDateTime": "2024-01-02",
-    }
-    o.update(kw)
-    return o
+    return observation(code, "f1", **kw)
 
 
 def ratio(value: float, **kw: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import pytest
 from poems_fhir.criteria.model import State, Strength
 from poems_fhir.mapping.extract import extract
 from poems_fhir.mapping.rules import load_mapping
-from tests.conftest import make_record
+from tests.conftest import make_record, observation
 
 LOINC, SCT, UCUM = "http://loinc.org", "http://snomed.info/sct", "http://unitsofmeasure.org"
 V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
@@ -32,16 +32,7 @@ NEGATIVE, NOT_DETECTED = concept("260385009", "Negative"), concept("260415000", 
 
 
 def obs(code: str, **kw: Any) -> dict[str, Any]:
-    o: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": "m1",
-        "status": "final",
-        "code": {"coding": [{"system": LOINC, "code": code}]},
-        "subject": {"reference": "Patient/p1"},
-        "effectiveDateTime": "2024-01-02",
-    }
-    o.update(kw)
-    return o
+    return observation(code, "m1", **kw)
 
 
 def flag(code: str) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ import pytest
 
 from poems_fhir.criteria.model import EndocrineAxis, State
 from poems_fhir.mapping.extract import extract
-from tests.conftest import make_record
+from tests.conftest import make_record, observation
 
 LOINC, UCUM = "http://loinc.org", "http://unitsofmeasure.org"
 DAR = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
@@ -26,16 +26,7 @@ def q(value: float, unit: str) -> dict[str, Any]:
 
 
 def obs(code: dict[str, Any] | str, **kw: Any) -> dict[str, Any]:
-    o: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": "o1",
-        "status": "final",
-        "code": {"coding": [{"system": LOINC, "code": code}]} if isinstance(code, str) else code,
-        "subject": {"reference": "Patient/p1"},
-        "effectiveDateTime": "2024-01-02",
-    }
-    o.update(kw)
-    return o
+    return observation(code, "o1", **kw)
 
 
 def run(mapping, *resources: dict[str, Any]):

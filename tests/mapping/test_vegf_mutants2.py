@@ -16,7 +16,7 @@ import pytest
 
 from poems_fhir.criteria.model import State
 from poems_fhir.mapping.extract import extract
-from tests.conftest import make_record
+from tests.conftest import make_record, observation
 
 LOINC, SCT, UCUM = "http://loinc.org", "http://snomed.info/sct", "http://unitsofmeasure.org"
 V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
@@ -35,16 +35,7 @@ def q(value: float, unit: str = "pg/mL", **kw: Any) -> dict[str, Any]:
 
 
 def vegf_obs(**kw: Any) -> dict[str, Any]:
-    o: dict[str, Any] = {
-        "resourceType": "Observation",
-        "id": "v1",
-        "status": "final",
-        "code": {"coding": [{"system": LOINC, "code": "75628-8"}]},
-        "subject": {"reference": "Patient/p1"},
-        "effectiveDateTime": "2024-01-02",
-    }
-    o.update(kw)
-    return o
+    return observation("75628-8", "v1", **kw)
 
 
 def specimen(code: str | None = None, text: str | None = None, system: str = SCT) -> dict[str, Any]:
