@@ -66,92 +66,69 @@ MEASUREMENTS = [
 ]
 
 
+def _workup(criterion: str, title: str, description: str, why: str, coding: tuple[str, str, str] | None = None) -> Step:
+    """An expected not-started work-up step for ``criterion`` (every other field as the pathway leaves it)."""
+    return Step(
+        id=f"workup-{criterion}",
+        title=title,
+        description=description,
+        status="not-started",
+        coding=coding,
+        scheduled_start=None,
+        scheduled_end=None,
+        repeat_months=None,
+        evidence=(),
+        key="workup",
+        params=(("criterion", criterion), ("why", why)),
+    )
+
+
 def test_the_whole_pathway_after_a_transplant():
     # day 0 = d(110) = 2021-06-19: restaging window day +90..+100 = 2021-09-17..2021-09-27; the last VEGF on
     # 2021-07-29 makes the next one due 6 months later
     got = steps(FINDINGS, MEASUREMENTS, EVENTS, as_of=d(220))
     assert got == [
-        Step(
-            id="workup-castleman_disease",
-            title="Lymph-node biopsy for Castleman histology if nodes are enlarged or FDG-avid (imaging cannot establish Castleman disease)",
-            description="castleman disease: no data; decides the classification.",
-            status="not-started",
-            coding=None,
-            scheduled_start=None,
-            scheduled_end=None,
-            repeat_months=None,
-            evidence=(),
-            key="workup",
-            params=(("criterion", "castleman_disease"), ("why", "deciding")),
+        _workup(
+            "castleman_disease",
+            "Lymph-node biopsy for Castleman histology if nodes are enlarged or FDG-avid (imaging cannot establish Castleman disease)",
+            "castleman disease: no data; decides the classification.",
+            "deciding",
         ),
-        Step(
-            id="workup-sclerotic_bone_lesions",
-            title="CT-based whole-body bone imaging or FDG PET-CT with bone-window review (plain radiographs miss small sclerotic lesions)",
-            description="sclerotic bone lesions: no data; decides the classification.",
-            status="not-started",
+        _workup(
+            "sclerotic_bone_lesions",
+            "CT-based whole-body bone imaging or FDG PET-CT with bone-window review (plain radiographs miss small sclerotic lesions)",
+            "sclerotic bone lesions: no data; decides the classification.",
+            "deciding",
             coding=("http://snomed.info/sct", "77477000", "Computerized axial tomography"),
-            scheduled_start=None,
-            scheduled_end=None,
-            repeat_months=None,
-            evidence=(),
-            key="workup",
-            params=(("criterion", "sclerotic_bone_lesions"), ("why", "deciding")),
         ),
-        Step(
-            id="workup-vegf_elevation",
-            title="Measure VEGF, plasma preferred (send out if not available locally); record the specimen type - serum and plasma cut-offs differ",
-            description="vegf elevation: no data; decides the classification.",
-            status="not-started",
+        _workup(
+            "vegf_elevation",
+            "Measure VEGF, plasma preferred (send out if not available locally); record the specimen type - serum and plasma cut-offs differ",
+            "vegf elevation: no data; decides the classification.",
+            "deciding",
             coding=(
                 "http://loinc.org",
                 "75628-8",
                 "Vascular endothelial growth factor A [Mass/volume] in Serum or Plasma",
             ),
-            scheduled_start=None,
-            scheduled_end=None,
-            repeat_months=None,
-            evidence=(),
-            key="workup",
-            params=(("criterion", "vegf_elevation"), ("why", "deciding")),
         ),
-        Step(
-            id="workup-extravascular_volume_overload",
-            title="Examination and imaging for edema, pleural effusion, ascites",
-            description="extravascular volume overload: no data; completes the POEMS work-up.",
-            status="not-started",
-            coding=None,
-            scheduled_start=None,
-            scheduled_end=None,
-            repeat_months=None,
-            evidence=(),
-            key="workup",
-            params=(("criterion", "extravascular_volume_overload"), ("why", "completing")),
+        _workup(
+            "extravascular_volume_overload",
+            "Examination and imaging for edema, pleural effusion, ascites",
+            "extravascular volume overload: no data; completes the POEMS work-up.",
+            "completing",
         ),
-        Step(
-            id="workup-endocrinopathy",
-            title="Endocrine axes: testosterone/estradiol, prolactin, cortisol, PTH, glucose/HbA1c, TSH/FT4",
-            description="endocrinopathy: no data; completes the POEMS work-up.",
-            status="not-started",
-            coding=None,
-            scheduled_start=None,
-            scheduled_end=None,
-            repeat_months=None,
-            evidence=(),
-            key="workup",
-            params=(("criterion", "endocrinopathy"), ("why", "completing")),
+        _workup(
+            "endocrinopathy",
+            "Endocrine axes: testosterone/estradiol, prolactin, cortisol, PTH, glucose/HbA1c, TSH/FT4",
+            "endocrinopathy: no data; completes the POEMS work-up.",
+            "completing",
         ),
-        Step(
-            id="workup-papilledema",
-            title="Fundoscopy for papilledema",
-            description="papilledema: no data; completes the POEMS work-up.",
-            status="not-started",
-            coding=None,
-            scheduled_start=None,
-            scheduled_end=None,
-            repeat_months=None,
-            evidence=(),
-            key="workup",
-            params=(("criterion", "papilledema"), ("why", "completing")),
+        _workup(
+            "papilledema",
+            "Fundoscopy for papilledema",
+            "papilledema: no data; completes the POEMS work-up.",
+            "completing",
         ),
         Step(
             id="staging",
