@@ -261,7 +261,7 @@ class MappingError(Exception):
         super().__init__(f"{len(problems)} problem(s) in mapping files:\n" + "\n".join(map(str, problems)))
 
 
-def _line_index(text: str) -> dict[tuple[Any, ...], int]:
+def _line_index(root: yaml.Node | None) -> dict[tuple[Any, ...], int]:
     """Map YAML key paths (('observations', 3, 'unit')) to 1-based line numbers."""
     lines: dict[tuple[Any, ...], int] = {}
 
@@ -276,10 +276,6 @@ def _line_index(text: str) -> dict[tuple[Any, ...], int]:
             for i, item in enumerate(node.value):
                 walk(item, path + (i,))
 
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return lines
     if root is not None:
         walk(root, ())
     return lines
@@ -328,15 +324,19 @@ class YAMLTooLarge(ValueError):
         self.line = line
 
 
-def safe_load_bounded(text: str) -> Any:
-    """yaml.safe_load, refusing documents whose aliases expand past MAX_YAML_NODES nodes."""
+def safe_load_bounded(text: str) -> tuple[Any, yaml.Node | None]:
+    """yaml.safe_load, refusing documents whose aliases expand past MAX_YAML_NODES nodes.
+
+    Returns the data and the composed node graph: the graph gives the line numbers of problems,
+    so the text is composed once, not once more for the lines.
+    """
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            return None
+            return None, None
         _check_expansion(node)
-        return loader.construct_document(node)
+        return loader.construct_document(node), node
     finally:
         loader.dispose()
 
@@ -393,7 +393,7 @@ def load_file(path: str | Path, *, site: bool) -> LoadedFile:
             [Problem(name, None, "(file)", f"not UTF-8 (byte at offset {exc.start})", "save the file as UTF-8")]
         ) from None
     try:
-        data = safe_load_bounded(text)
+        data, root = safe_load_bounded(text)
     except YAMLTooLarge as exc:
         raise MappingError(
             [Problem(name, exc.line, "(file)", str(exc), "write the values out instead of using YAML aliases (*name)")]
@@ -417,7 +417,7 @@ def load_file(path: str | Path, *, site: bool) -> LoadedFile:
                 )
             ]
         ) from None
-    lines = _line_index(text)
+    lines = _line_index(root)
     if not isinstance(data, dict):
         raise MappingError([Problem(name, 1, "(file)", "not a mapping document", f"start with 'format: {FORMAT}'")])
     model_cls = SiteMappingFile if site else MappingFile
