@@ -204,8 +204,10 @@ def phrase_regex(phrase: str) -> str:
         alts = []
         for alt in word.strip("[]").split("|"):
             body = re.escape(normalise(alt.strip("*")))
-            alts.append(("\\w*" if alt.startswith("*") else "") + body + ("\\w*" if alt.endswith("*") else ""))
-        group = "(?:" + "|".join(alts) + r")\b[\s\-]*"
+            # a word ends at a word boundary; a punctuation mark ("[,]") has none after it
+            end = "\\w*\\b" if alt.endswith("*") else ("\\b" if alt[-1:].isalnum() else "")
+            alts.append(("\\w*" if alt.startswith("*") else "") + body + end)
+        group = "(?:" + "|".join(alts) + r")[\s\-]*"
         parts.append(f"(?:{group})?" if optional else group)
     return r"\b" + "".join(parts)
 
