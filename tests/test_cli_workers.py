@@ -19,7 +19,6 @@ from poems_fhir.cli import main
 from poems_fhir.errors import EXIT_INTERNAL
 from tests.conftest import ROOT, SAMPLES
 
-PARENT = os.getpid()
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.timezone.utc)
 
 
@@ -81,9 +80,10 @@ def test_one_merged_out_file_is_identical(tmp_path):
 def test_a_killed_worker_costs_one_patient_and_exits_70(monkeypatch):
     victim = "Patient/classic-poems"
     real = pipeline.evaluate_record
+    parent = os.getpid()  # at test time: a runner (mutmut) may fork the test process after importing this module
 
     def evaluate_record(record, *args, **kw):
-        if record.patient == victim and os.getpid() != PARENT:
+        if record.patient == victim and os.getpid() != parent:
             os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's OOM killer would
         return real(record, *args, **kw)
 
