@@ -24,6 +24,9 @@ MUTMUT = [str(Path(sys.executable).with_name("mutmut"))]
 SAMPLE_FILE = Path("mutants") / "sample.txt"
 EQUIVALENT_FILE = Path(__file__).with_name("mutation_equivalent.txt")
 KILLED = {"killed", "timeout", "caught by type check"}  # a timeout is a detected mutant too
+#: checked but not killed: a test process that died of a signal ("segfault") or gave an odd exit code
+#: ("suspicious") proves nothing about the mutant, so it counts against the score until re-run
+NOT_KILLED = ("survived", "no tests", "suspicious", "segfault")
 
 
 def results() -> dict[str, str]:
@@ -91,7 +94,7 @@ def score(sample_only: bool) -> None:
         total.update(c)
         print(_row(mod, c))
     print(_row("**all**", total))
-    survivors = sorted(n for n, s in found.items() if s in ("survived", "no tests"))
+    survivors = sorted(n for n, s in found.items() if s in NOT_KILLED)
     if survivors:
         print(f"\nsurvivors ({len(survivors)}): show one with `.venv/bin/mutmut show NAME`")
         for n in survivors:
@@ -107,7 +110,7 @@ def _row(mod: str, c: Counter[str]) -> str:
     """score = killed / (checked - equivalent): an equivalent mutant is no bug a test could catch; a
     mutant no test reaches ("no tests") is a bug no test would catch, so it counts as checked."""
     killed = sum(c[s] for s in KILLED)
-    checked = killed + c["survived"] + c["suspicious"] + c["equivalent"] + c["no tests"]
+    checked = killed + c["equivalent"] + sum(c[s] for s in NOT_KILLED)
     real = checked - c["equivalent"]
     pct = f"{100 * killed / real:.0f} %" if real else "-"
     return (

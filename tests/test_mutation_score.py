@@ -1,0 +1,38 @@
+"""benchmarks/mutation_score.py: the README's mutation score is killed / (checked - equivalent), where
+a mutant no test reaches, or whose test process died of a signal, counts as checked and not killed."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("mutation_score", ROOT / "benchmarks" / "mutation_score.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_score_counts_unreached_and_crashed_mutants_against_it_and_sets_equivalents_apart():
+    row = _script()._row(
+        "m", Counter({"killed": 80, "timeout": 5, "survived": 6, "no tests": 2, "segfault": 2, "equivalent": 5})
+    )
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # module, mutants, checked, killed, survived, equivalent, no tests, score
+    assert cells == ["m", "100", "100", "85", "6", "5", "2", "89 %"]  # 85 / (100 - 5)
+
+
+def test_mutants_not_run_are_not_checked():
+    cells = [c.strip() for c in _script()._row("m", Counter({"killed": 9, "not checked": 91})).strip("|").split("|")]
+    assert cells[1:4] == ["100", "9", "9"] and cells[-1] == "100 %"
+
+
+def test_module_of_a_method_and_of_a_function_mutant():
+    module_of = _script().module_of
+    assert module_of("poems_fhir.sync.job.xǁSyncJobǁrun__mutmut_3") == "poems_fhir.sync.job"
+    assert module_of("poems_fhir.criteria.engine.x_combine__mutmut_1") == "poems_fhir.criteria.engine"
