@@ -1,0 +1,45 @@
+"""The log-pseudonym key (README "Logs"): `pseudonym.key` beside the state, created once with mode 0600,
+or `--pseudonym-key-file FILE`, or the environment; a dry run without a state file never writes one and
+uses a key of that run only. Errors say which file and how to make one."""
+
+from __future__ import annotations
+
+import pytest
+
+from poems_fhir.sync.state import StateError, StateStore
+
+
+def test_the_created_key_is_64_hex_digits_written_once_with_mode_0600(tmp_path):
+    key = StateStore(tmp_path / "state.sqlite").pseudonym_key()
+    assert len(key) == 64 and all(c in b"0123456789abcdef" for c in key)  # 32 random bytes, as hex
+    path = tmp_path / "pseudonym.key"
+    assert path.read_bytes() == key and path.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_key_file_given_but_missing_is_an_error_that_says_how_to_make_one(tmp_path):
+    missing = tmp_path / "keys" / "poems.key"
+    with pytest.raises(StateError) as caught:
+        StateStore(tmp_path / "state.sqlite").pseudonym_key(key_file=missing)
+    assert str(caught.value) == (
+        f"pseudonym key file {missing} does not exist: create it "
+        "(e.g. head -c 32 /dev/urandom | base64 > FILE) or leave the option out"
+    )
+    assert not missing.exists() and not (tmp_path / "pseudonym.key").exists()
+
+
+def test_a_dry_run_without_a_key_uses_a_key_of_its_own_and_writes_nothing(tmp_path):
+    store = StateStore(tmp_path / "state.sqlite", readonly=True)
+    first, second = store.pseudonym_key(), store.pseudonym_key()
+    assert len(first) == 32 and len(second) == 32 and first != second  # 32 random bytes per call
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_key_file_that_cannot_be_read_names_the_file(tmp_path):
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    with pytest.raises(StateError, match=f"cannot read the pseudonym key {folder}"):
+        StateStore(tmp_path / "state.sqlite").pseudonym_key(key_file=folder)
+
+
+def test_the_environment_key_is_its_utf8_bytes(tmp_path):
+    assert StateStore(tmp_path / "state.sqlite").pseudonym_key(env="clé") == "clé".encode()
