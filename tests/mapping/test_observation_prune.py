@@ -70,6 +70,11 @@ def test_a_vital_sign_no_rule_knows_is_pruned_and_extracts_nothing(mapping: Comp
         {"note": [{"text": "hepatomegaly"}]},
         {"component": [{"code": {"coding": [{"system": LOINC, "code": "75628-8"}]}}]},
         {"component": [{"code": {"text": "VEGF"}}]},
+        # a code a rule knows on the Observation itself, beside components no rule knows
+        {
+            "code": {"coding": [{"system": LOINC, "code": "75628-8"}]},
+            "component": [{"code": {"coding": [{"system": LOINC, "code": "8867-4"}]}}],
+        },
         {"contained": [{"resourceType": "Specimen", "id": "s"}]},
         # shapes the boundary must see (and report), never silently pruned
         {"code": "8867-4"},
@@ -79,10 +84,33 @@ def test_a_vital_sign_no_rule_knows_is_pruned_and_extracts_nothing(mapping: Comp
         {"code": {"coding": [{"system": 7, "code": "8867-4"}]}},
         {"component": {"code": {}}},
         {"component": ["x"]},
+        {"code": {"coding": [{"system": LOINC, "code": "8867-4"}], "text": 5}},
+        {"code": {"coding": 7}},
+        {"code": {"coding": [{"system": LOINC, "code": "8867-4", "display": 5}]}},
     ],
 )
 def test_what_can_matter_or_must_be_checked_is_kept(mapping: CompiledMapping, change: dict[str, Any]) -> None:
     assert not observation_cannot_matter(_vital(**change), mapping)
+
+
+def test_an_observation_without_a_code_is_judged_by_its_components(mapping: CompiledMapping) -> None:
+    uncoded = _vital(component=[{"code": {"coding": [{"system": LOINC, "code": "75628-8"}]}}])  # VEGF
+    del uncoded["code"]
+    assert not observation_cannot_matter(uncoded, mapping)
+
+
+def test_a_panel_no_rule_knows_is_pruned_with_its_components(mapping: CompiledMapping) -> None:
+    # blood pressure: a panel code and two component codes, none of them a POEMS finding
+    panel = _vital(
+        code={"coding": [{"system": LOINC, "code": "85354-9", "display": "Blood pressure panel"}]},
+        component=[
+            {"code": {"coding": [{"system": LOINC, "code": code}]}, "valueQuantity": {"value": v, "unit": "mm[Hg]"}}
+            for code, v in (("8480-6", 120), ("8462-4", 80))
+        ],
+    )
+    del panel["valueQuantity"]
+    assert observation_cannot_matter(panel, mapping)
+    assert _extracts_nothing(panel, mapping)
 
 
 def test_every_sample_observation_pruned_extracts_nothing(mapping: CompiledMapping) -> None:
