@@ -43,3 +43,29 @@ def test_a_key_file_that_cannot_be_read_names_the_file(tmp_path):
 
 def test_the_environment_key_is_its_utf8_bytes(tmp_path):
     assert StateStore(tmp_path / "state.sqlite").pseudonym_key(env="clé") == "clé".encode()
+
+
+def test_runs_list_each_run_with_its_own_start_end_outcome_and_server(tmp_path):
+    store = StateStore(tmp_path / "state.sqlite")
+    first = store.start_run("https://a.example/fhir", "2026-12-01T10:00:00Z")
+    store.finish_run(first, "completed", {"written": 2}, "2026-12-01T10:05:00Z")
+    second = store.start_run("https://b.example/fhir", "2026-12-02T08:00:00Z")
+    assert store.runs() == [
+        {
+            "id": first,
+            "started_at": "2026-12-01T10:00:00Z",
+            "finished_at": "2026-12-01T10:05:00Z",
+            "outcome": "completed",
+            "summary": {"written": 2},
+            "server": "https://a.example/fhir",
+        },
+        {
+            "id": second,
+            "started_at": "2026-12-02T08:00:00Z",
+            "finished_at": None,
+            "outcome": None,
+            "summary": None,
+            "server": "https://b.example/fhir",
+        },
+    ]
+    assert [r["id"] for r in store.runs("https://b.example/fhir")] == [second]
