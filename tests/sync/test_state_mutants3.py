@@ -69,3 +69,13 @@ def test_runs_list_each_run_with_its_own_start_end_outcome_and_server(tmp_path):
         },
     ]
     assert [r["id"] for r in store.runs("https://b.example/fhir")] == [second]
+
+
+def test_unchanged_hashes_are_those_of_written_and_out_of_scope_patients_of_that_server(tmp_path):
+    store = StateStore(tmp_path / "state.sqlite")
+    now = "2026-12-02T08:00:00Z"
+    store.record_patient("srv", "Patient/w", "h-w", {}, "written", now)
+    store.record_patient("srv", "Patient/o", "h-o", {}, "out_of_scope", now)
+    store.record_patient("srv", "Patient/f", "h-f", {}, "failed", now, reason="HTTP 500")
+    store.record_patient("other", "Patient/x", "h-x", {}, "written", now)
+    assert store.unchanged_hashes("srv") == {"Patient/w": "h-w", "Patient/o": "h-o"}
