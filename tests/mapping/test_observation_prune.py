@@ -87,6 +87,7 @@ def test_a_vital_sign_no_rule_knows_is_pruned_and_extracts_nothing(mapping: Comp
         {"code": {"coding": [{"system": LOINC, "code": "8867-4"}], "text": 5}},
         {"code": {"coding": 7}},
         {"code": {"coding": [{"system": LOINC, "code": "8867-4", "display": 5}]}},
+        {"code": {"coding": [{"system": LOINC}], "text": "VEGF"}},  # a system without a code: the text is read
     ],
 )
 def test_what_can_matter_or_must_be_checked_is_kept(mapping: CompiledMapping, change: dict[str, Any]) -> None:
@@ -97,6 +98,12 @@ def test_an_observation_without_a_code_is_judged_by_its_components(mapping: Comp
     uncoded = _vital(component=[{"code": {"coding": [{"system": LOINC, "code": "75628-8"}]}}])  # VEGF
     del uncoded["code"]
     assert not observation_cannot_matter(uncoded, mapping)
+
+
+def test_a_coded_vital_sign_with_a_text_is_pruned(mapping: CompiledMapping) -> None:
+    vital = _vital(code={"coding": [{"system": LOINC, "code": "8867-4"}], "text": "Heart rate"})
+    assert observation_cannot_matter(vital, mapping)
+    assert _extracts_nothing(vital, mapping)
 
 
 def test_a_panel_no_rule_knows_is_pruned_with_its_components(mapping: CompiledMapping) -> None:
