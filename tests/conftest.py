@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import types
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -66,3 +68,12 @@ def make_record(*resources: dict[str, Any], gender: str | None = "male") -> Pati
 
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def benchmark_script(name: str) -> types.ModuleType:
+    """A script of benchmarks/ imported as a module (its __main__ part does not run)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

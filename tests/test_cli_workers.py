@@ -4,7 +4,6 @@ one patient and exit code 70, never a hung run."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import json
 import os
 import signal
@@ -17,7 +16,7 @@ from click.testing import CliRunner
 from poems_fhir import pipeline
 from poems_fhir.cli import main
 from poems_fhir.errors import EXIT_INTERNAL
-from tests.conftest import ROOT, SAMPLES
+from tests.conftest import SAMPLES, benchmark_script
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.timezone.utc)
 
@@ -39,10 +38,7 @@ def frozen_clock(monkeypatch):
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
-    spec = importlib.util.spec_from_file_location("evaluate_throughput", ROOT / "benchmarks" / "evaluate_throughput.py")
-    assert spec and spec.loader
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = benchmark_script("evaluate_throughput")
     folder = tmp_path_factory.mktemp("generated")
     bench.generate(folder, 24)
     return folder

@@ -3,18 +3,11 @@ original text is found exactly once in the code it mutates, so the script checks
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT, benchmark_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("hand_mutants", ROOT / "benchmarks" / "hand_mutants.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # the mutants run only under __main__
-    return module
+    return benchmark_script("hand_mutants")
 
 
 def test_every_hand_made_mutant_still_applies_to_the_code():

@@ -3,19 +3,12 @@ a mutant no test reaches, or whose test process died of a signal, counts as chec
 
 from __future__ import annotations
 
-import importlib.util
 from collections import Counter
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import benchmark_script
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("mutation_score", ROOT / "benchmarks" / "mutation_score.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark_script("mutation_score")
 
 
 def test_the_score_counts_unreached_and_crashed_mutants_against_it_and_sets_equivalents_apart():
