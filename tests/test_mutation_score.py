@@ -4,6 +4,7 @@ a mutant no test reaches, or whose test process died of a signal, counts as chec
 from __future__ import annotations
 
 from collections import Counter
+
 from tests.conftest import benchmark_script
 
 
