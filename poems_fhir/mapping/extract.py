@@ -438,7 +438,11 @@ def _apply_observation_rule(ctx: _Ctx, rule: ObservationRule) -> None:
     if reason is not None:
         topic = _rule_topic(rule)
         if topic:
-            ctx.finding(topic, State.NOT_ASSESSED, f"{label}: not available ({reason})", axis=rule.axis)
+            # a platelet count not done says nothing of the haemoglobin: only this rule's part
+            part = rule.component if topic == rule.topic else None
+            ctx.finding(
+                topic, State.NOT_ASSESSED, f"{label}: not available ({reason})", axis=rule.axis, component=part
+            )
         return
     handler = _ROLE_HANDLERS[rule.role or "measurement"]
     handler(ctx, rule)
