@@ -440,9 +440,7 @@ def _apply_observation_rule(ctx: _Ctx, rule: ObservationRule) -> None:
         if topic:
             # a platelet count not done says nothing of the haemoglobin: only this rule's part
             part = rule.component if topic == rule.topic else None
-            ctx.finding(
-                topic, State.NOT_ASSESSED, f"{label}: not available ({reason})", axis=rule.axis, component=part
-            )
+            ctx.finding(topic, State.NOT_ASSESSED, f"{label}: not available ({reason})", axis=rule.axis, component=part)
         return
     handler = _ROLE_HANDLERS[rule.role or "measurement"]
     handler(ctx, rule)
