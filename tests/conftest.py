@@ -52,6 +52,19 @@ def observation(code: dict[str, Any] | str, rid: str = "o1", /, **elements: Any)
     }
 
 
+def diagnostic_report(rid: str, text: str, conclusion: str = "") -> dict[str, Any]:
+    """A final DiagnosticReport of Patient/p1 on 2024-01-01 named by ``text`` (and its conclusion)."""
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": rid,
+        "status": "final",
+        "code": {"text": text},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-01",
+        **({"conclusion": conclusion} if conclusion else {}),
+    }
+
+
 def make_record(*resources: dict[str, Any], gender: str | None = "male") -> PatientRecord:
     """A PatientRecord from plain resource dicts (ids added where missing)."""
     index = ResourceIndex()

@@ -10,6 +10,7 @@ from poems_fhir.criteria.model import State, Strength
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.mapping.extract import extract
 from poems_fhir.mapping.values import Value, compare, parse_number
+from tests.conftest import diagnostic_report as report
 from tests.conftest import make_record
 
 ICD10, ICD10CM, SCT = "http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm", "http://snomed.info/sct"
@@ -24,18 +25,6 @@ def cond(system: str, code: str, verification: str = "confirmed", date: str = "2
         "subject": {"reference": "Patient/p1"},
         "recordedDate": date,
         **extra,
-    }
-
-
-def report(rid: str, text: str, conclusion: str = "") -> dict:
-    return {
-        "resourceType": "DiagnosticReport",
-        "id": rid,
-        "status": "final",
-        "code": {"text": text},
-        "subject": {"reference": "Patient/p1"},
-        "effectiveDateTime": "2024-01-01",
-        **({"conclusion": conclusion} if conclusion else {}),
     }
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from poems_fhir.criteria.model import EndocrineAxis, State, Strength
 from poems_fhir.mapping.extract import extract
+from tests.conftest import diagnostic_report as report
 from tests.conftest import make_record
 
 SCT = "http://snomed.info/sct"
@@ -217,17 +218,6 @@ def test_the_evidence_cites_the_condition_evidence_details(mapping):
 
 
 # --------------------------------------------------------------- refutation on plain radiographs (MAJ-4)
-
-
-def report(rid: str, text: str) -> dict[str, Any]:
-    return {
-        "resourceType": "DiagnosticReport",
-        "id": rid,
-        "status": "final",
-        "code": {"text": text},
-        "subject": {"reference": "Patient/p1"},
-        "effectiveDateTime": "2024-01-01",
-    }
 
 
 SCLEROTIC = {"system": ICD10CM, "code": "M85.89"}
