@@ -240,19 +240,51 @@ MAX_PARSE_DEPTH = 256
 #: a JSON string (brackets inside it do not nest) or a bracket
 _NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 _NESTING_BYTES = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+#: the same string token as _NESTING's, unrolled and possessive (no backtracking): _NESTING's
+#: Python-level loop over every token cost seconds on a large Bundle
+_STRING_BYTES = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"')
+#: every bracket of a string-free text as "(" or ")", everything else deleted
+_AS_PARENS = bytes.maketrans(b"{[}]", b"(())")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]")
 
 
-def nested_too_deeply(text: str | bytes, brackets: int | None = None) -> bool:
+def json_skeleton(text: str | bytes) -> bytes:
+    """``text`` (as UTF-8) without its JSON string literals: what is left is structure, numbers and
+    literals. Strings are recognised exactly as _NESTING recognises them."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    return _STRING_BYTES.sub(b"", data)
+
+
+def nested_too_deeply(text: str | bytes, brackets: int | None = None, skeleton: bytes | None = None) -> bool:
     """Whether ``text`` opens more than MAX_PARSE_DEPTH brackets at once (brackets in strings do not
     count). ``brackets``: the count of "{" and "[" if the caller has it; only a text with that many
-    brackets in all is scanned."""
+    brackets in all is scanned. ``skeleton``: json_skeleton(text) if the caller has it."""
     if isinstance(text, str):
         if (text.count("{") + text.count("[") if brackets is None else brackets) <= MAX_PARSE_DEPTH:
             return False
-        return _deeper_than(_NESTING.finditer(text), "[{", "]}")
-    if (text.count(b"{") + text.count(b"[") if brackets is None else brackets) <= MAX_PARSE_DEPTH:
+    elif (text.count(b"{") + text.count(b"[") if brackets is None else brackets) <= MAX_PARSE_DEPTH:
         return False
+    parens = (json_skeleton(text) if skeleton is None else skeleton).translate(_AS_PARENS, _NOT_BRACKETS)
+    if _properly_nested_within(parens, MAX_PARSE_DEPTH):
+        return False
+    # not properly nested (not valid JSON) or deeper than the limit: the exact token walk decides
+    if isinstance(text, str):
+        return _deeper_than(_NESTING.finditer(text), "[{", "]}")
     return _deeper_than(_NESTING_BYTES.finditer(text), (b"[", b"{"), (b"]", b"}"))
+
+
+def _properly_nested_within(parens: bytes, limit: int) -> bool:
+    """Whether ``parens`` ("(" and ")" only) is properly nested and at most ``limit`` deep. Each pass
+    deletes every innermost "()" pair, i.e. exactly one level: a properly nested text is empty after
+    as many passes as it is deep (C-speed passes; a walk in Python costs a call per bracket)."""
+    for _ in range(limit):
+        if not parens:
+            return True
+        reduced = parens.replace(b"()", b"")
+        if len(reduced) == len(parens):
+            return False  # a ")" before its "(" or unclosed brackets: not properly nested
+        parens = reduced
+    return not parens
 
 
 def _deeper_than(tokens: Iterator[re.Match[Any]], opening: Any, closing: Any) -> bool:
@@ -268,9 +300,10 @@ def _deeper_than(tokens: Iterator[re.Match[Any]], opening: Any, closing: Any) ->
     return False
 
 
-def _loads(text: str) -> Any:
-    """json.loads, with nesting past MAX_PARSE_DEPTH (or exhausting the parser) a ValueError."""
-    if nested_too_deeply(text):
+def _loads(text: str, depth_checked: bool = False) -> Any:
+    """json.loads, with nesting past MAX_PARSE_DEPTH (or exhausting the parser) a ValueError.
+    ``depth_checked``: the caller has already applied nested_too_deeply to this text."""
+    if not depth_checked and nested_too_deeply(text):
         raise ValueError("nested too deeply")
     try:
         return json.loads(text)

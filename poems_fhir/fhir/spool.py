@@ -38,6 +38,7 @@ from .boundary import MAX_DEPTH, Invalid, validate
 from .read import (
     _REF,
     _TYPE_NAME,
+    MAX_PARSE_DEPTH,
     MAX_RESOURCES_PER_PATIENT,
     RELEVANT_TYPES,
     Prune,
@@ -49,6 +50,7 @@ from .read import (
     _decode,
     _irrelevant_line,
     _loads,
+    json_skeleton,
     nested_too_deeply,
     not_utf8_line,
     _may_be_deep,
@@ -120,25 +122,44 @@ def _load(blob: bytes) -> Any:
 
 def _parse_bytes(chunk: bytes, brackets: int | None = None) -> Any:
     """orjson where it reads exactly what json.loads reads; json.loads (and its messages) otherwise."""
-    if nested_too_deeply(chunk, brackets):
+    skeleton = None
+    if brackets is None:
+        brackets = chunk.count(b"{") + chunk.count(b"[")
+    if brackets > MAX_PARSE_DEPTH:
+        skeleton = json_skeleton(chunk)
+    if nested_too_deeply(chunk, brackets, skeleton):
         raise ValueError("nested too deeply")  # read._loads' rule, decided before either parser
-    if not _long_digits(chunk):
+    long_number = _long_number(chunk, skeleton)
+    skeleton = None
+    if not long_number:
         try:
             return orjson.loads(chunk)
         except orjson.JSONDecodeError:
             pass  # NaN, 1e400, lone surrogates, depth: json.loads decides, with its message
-    return _loads(chunk.decode("utf-8"))
+    return _loads(chunk.decode("utf-8"), depth_checked=True)
 
 
 def _parse_text(text: str) -> Any:
-    if nested_too_deeply(text):
+    brackets = text.count("{") + text.count("[")
+    skeleton = json_skeleton(text) if brackets > MAX_PARSE_DEPTH else None
+    if nested_too_deeply(text, brackets, skeleton):
         raise ValueError("nested too deeply")
-    if not _LONG_DIGITS_TEXT.search(text):
+    long_number = _long_number(skeleton, skeleton) if skeleton is not None else _LONG_DIGITS_TEXT.search(text)
+    skeleton = None  # a third of a large Bundle's size: not held while it is parsed
+    if not long_number:
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
             pass
-    return _loads(text)
+    return _loads(text, depth_checked=True)
+
+
+def _long_number(data: bytes, skeleton: bytes | None = None) -> bool:
+    """A run of 19+ digits outside JSON strings (digits inside a string, an identifier or base64
+    text, read the same in either parser)."""
+    if not _long_digits(data):
+        return False
+    return _long_digits(json_skeleton(data) if skeleton is None else skeleton)
 
 
 def _irrelevant_ascii(chunk: bytes) -> bool:
