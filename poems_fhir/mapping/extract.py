@@ -751,15 +751,13 @@ def _bm_plasma_cells(ctx: _Ctx, rule: ObservationRule) -> None:
         return
     value = _numeric(ctx, rule)
     _record(ctx, rule, value)
-    for tid in _threshold_ids(rule.high, ctx.record.gender):
-        thr = ctx.mapping.threshold(tid)
-        if compare(value, thr.value, thr.operator) and rule.high_topic:
-            ctx.finding(
-                rule.high_topic,
-                State.PRESENT,
-                f"bone-marrow plasma cells {_fmt(value)} ({thr.operator}{thr.value:g}{thr.unit})",
-                value,
-            )
+    thresholds = [ctx.mapping.threshold(tid) for tid in _threshold_ids(rule.high, ctx.record.gender)]
+    if not rule.high_topic or not thresholds:
+        return
+    # sex unknown with sex-specific cut-offs: beyond only if beyond every one (as _side decides)
+    if all(compare(value, thr.value, thr.operator) is True for thr in thresholds):
+        cut_offs = ", ".join(f"{thr.operator}{thr.value:g}{thr.unit}" for thr in thresholds)
+        ctx.finding(rule.high_topic, State.PRESENT, f"bone-marrow plasma cells {_fmt(value)} ({cut_offs})", value)
 
 
 def _specimen(ctx: _Ctx) -> str | None:

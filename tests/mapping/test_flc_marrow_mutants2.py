@@ -184,3 +184,23 @@ def test_a_sex_specific_marrow_cut_off_is_applied_per_sex(tmp_path, gender, myel
     ex = extract(make_record(bm(15), gender=gender), load_mapping([site]))
     assert ex.errors == []
     assert [f.evidence.summary for f in ex.findings] == (["bone-marrow plasma cells 15 % (>=10%)"] if myeloma else [])
+
+
+@pytest.mark.parametrize(
+    ("value", "summary"),
+    [
+        (15, []),  # beyond the male cut-off only: it depends on the sex, which is unknown
+        (9, []),
+        (25, ["bone-marrow plasma cells 25 % (>=10%, >=20%)"]),  # beyond both: one finding
+    ],
+)
+def test_with_the_sex_unknown_a_sex_specific_marrow_cut_off_counts_only_when_every_cut_off_agrees(
+    tmp_path, value, summary
+):
+    # README "Mapping files": with the sex unknown, every sex-specific cut-off must agree
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE, encoding="utf-8")
+    ex = extract(make_record(bm(value), gender=None), load_mapping([site]))
+    assert ex.errors == []
+    assert [f.evidence.summary for f in ex.findings] == summary
+    assert [m.value for m in ex.measurements] == [value]  # the measurement is kept either way
