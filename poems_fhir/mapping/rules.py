@@ -585,6 +585,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "context": [],
         "disable_defaults": [],
         "inner_negations": [],
+        "coordinators": [],
     }
     merged["text"] = text
     for f in files:
@@ -626,7 +627,7 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         current.update(target)
         current["phrases"] = phrases
     text["context"] += new.get("context", [])
-    for key in ("disable_defaults", "inner_negations"):
+    for key in ("disable_defaults", "inner_negations", "coordinators"):
         text[key] += [v for v in new.get(key, []) if v not in text[key]]
 
 

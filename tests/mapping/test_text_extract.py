@@ -87,6 +87,27 @@ def test_several_targets_with_different_polarity(mapping):
     assert got == {("lymphadenopathy", State.ABSENT), ("splenomegaly", State.PRESENT), ("ascites", State.ABSENT)}
 
 
+@pytest.mark.parametrize(
+    ("conclusion", "state"),
+    [
+        ("There is no pleural or pericardial effusion.", State.ABSENT),
+        ("Small pericardial and pleural effusions.", State.PRESENT),
+        ("Плевральный и перикардиальный выпот не выявлен.", State.ABSENT),
+    ],
+)
+def test_coordinated_modifiers_of_one_noun_assert_both_targets(mapping, conclusion, state):
+    # "no pleural or pericardial effusion": the ellipsis denies both, not only the adjacent pair
+    ex = run(mapping, report("Echocardiography", conclusion))
+    got = {(f.source_rule, f.state) for f in ex.findings}
+    assert got == {("pleural_effusion", state), ("pericardial_effusion", state)}
+
+
+def test_a_target_ending_a_longer_phrase_without_a_coordinator_is_not_asserted(mapping):
+    # denying CIDP does not deny a polyneuropathy: "polyradiculoneuropathy" ends the phrase after an adjective
+    ex = run(mapping, report("Nerve conduction", "No chronic inflammatory demyelinating polyradiculoneuropathy."))
+    assert {f.source_rule for f in ex.findings} == {"cidp"}
+
+
 # --- where text is read ----------------------------------------------------------------------
 
 
@@ -283,3 +304,15 @@ def test_a_huge_text_without_full_stops_is_read_in_pieces(mapping):
     filler = "normal appearances of the soft tissues " * 3000
     ex = run(mapping, report("CT whole body", filler + "\nno sclerotic lesions\n" + filler))
     assert states(ex, "sclerotic_bone_lesions") == [State.ABSENT]
+
+
+def test_a_site_adds_a_coordinator_in_its_language(tmp_path: Path):
+    head = "format: poems-fhir-mapping/1\nname: site\nversion: '1'\ntext:\n"
+    phrase = "  targets:\n    pleural_effusion: {phrases: ['pleural sive pericardial effusion']}\n"
+    site = tmp_path / "site.yaml"
+    text = report("Echocardiography", "No pleural sive pericardial effusion.")
+    site.write_text(head + phrase, encoding="utf-8")
+    assert {f.source_rule for f in run(load_mapping([site]), text).findings} == {"pleural_effusion"}
+    site.write_text(head + phrase + "  coordinators: [sive]\n", encoding="utf-8")
+    got = {(f.source_rule, f.state) for f in run(load_mapping([site]), text).findings}
+    assert got == {("pleural_effusion", State.ABSENT), ("pericardial_effusion", State.ABSENT)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -121,6 +121,7 @@ class TextEngine:
         ]
         words = [_token_regex(normalise(w)) for w in self.section.inner_negations]
         self._inner_negation = re.compile("|".join(words)) if words else None
+        self._coordinators = frozenset(normalise(w) for w in self.section.coordinators)
 
     def could_matter(self, text: str) -> bool:
         return bool(text) and self.keys.hits(text)
@@ -229,7 +230,11 @@ class TextEngine:
                     "check the text section of the mapping files"
                 ) from exc
             for (i, chunk), doc in zip(chunks, docs, strict=True):
-                results[i].extend(self._assertion(ent, chunk) for ent in doc.ents)
+                shared = doc.user_data.get(_SHARED, {})
+                for ent in doc.ents:
+                    assertion = self._assertion(ent, chunk)
+                    results[i].append(assertion)
+                    results[i] += [replace(assertion, target=t) for t in shared.get((ent.start, ent.end), [])]
         return results
 
     @staticmethod
@@ -257,8 +262,29 @@ class TextEngine:
                 span = doc.char_span(m.start(), end, label=tid.upper(), alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
-        doc.ents = filter_spans(spans)
+        doc.ents = kept = filter_spans(spans)
+        if self._coordinators:
+            doc.user_data[_SHARED] = self._coordinated(doc, spans, kept)
         return doc
+
+    def _coordinated(self, doc: Any, spans: list[Any], kept: list[Any]) -> dict[tuple[int, int], list[str]]:
+        """Targets that share a kept span's assertion: "no pleural or pericardial effusion" keeps the
+        longer pleural phrase; "pericardial effusion", its tail after "or", is negated with it. Only a
+        tail after a coordinator: "no chronic inflammatory demyelinating polyradiculoneuropathy" does not
+        deny a polyneuropathy."""
+        shared: dict[tuple[int, int], list[str]] = {}
+        for k in kept:
+            for d in spans:
+                if (
+                    k.start < d.start
+                    and d.end == k.end
+                    and d.label_ != k.label_
+                    and normalise(doc[d.start - 1].text) in self._coordinators
+                ):
+                    labels = shared.setdefault((k.start, k.end), [])
+                    if d.label_.lower() not in labels:
+                        labels.append(d.label_.lower())
+        return shared
 
     def _assertion(self, ent: Any, original: str) -> Assertion:
         mods = [m for m in ent._.modifiers if m.category in _CATEGORY]
@@ -282,6 +308,7 @@ class TextEngine:
 
 
 _NORM_PIPE = "poems_fhir_norm"
+_SHARED = "poems_fhir_shared"  # doc.user_data key: kept span -> targets that share its assertion
 
 
 def _register_norm() -> None:

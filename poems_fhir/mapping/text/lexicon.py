@@ -68,6 +68,9 @@ class TextSection(_Strict):
     disable_defaults: list[str] = Field(default_factory=list)
     #: words inside a matched target that negate it ("liver is not enlarged")
     inner_negations: list[str] = Field(default_factory=list)
+    #: words that join coordinated modifiers of one noun ("pleural or pericardial effusion"): a target
+    #: phrase that ends a longer one right after such a word shares the longer one's assertion
+    coordinators: list[str] = Field(default_factory=list)
 
 
 _YO = str.maketrans({"е": "[её]", "ё": "[её]"})
