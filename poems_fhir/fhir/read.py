@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import stat
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,6 +117,88 @@ class SourceError:
         if self.internal:
             out["internal"] = True
         return out
+
+
+#: input problems listed one by one per read; past this they are counted by kind in one last entry,
+#: so a feed of millions of broken lines keeps memory flat (the bulk client lists an export's error
+#: files the same way)
+MAX_LISTED_PROBLEMS = 1000
+#: distinct kinds counted before the rest are "other"
+_MAX_KINDS = 20
+_VARIABLE = re.compile(r"'[^']*'|\"[^\"]*\"|\S*[/:.]\S*\d\S*|\S*/\S*|\d[\d,.]*")
+
+
+def problem_kind(message: str) -> str:
+    """What a problem is, without where: "not JSON", "refused", "… is also in … with different content"."""
+    head = message.split(": ", 1)[0]
+    return _VARIABLE.sub("…", head)[:120]
+
+
+class ProblemList(list[SourceError]):
+    """The problems of one read, in reading order: the first ``limit`` listed, the rest counted by
+    kind (``close`` appends the count as a last entry). A list to everything that reads it."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        super().__init__()
+        self.limit = MAX_LISTED_PROBLEMS if limit is None else limit
+        self.unlisted: Counter[str] = Counter()
+        self.unlisted_internal = False  # an unlisted internal error still sets exit code 70
+        self.closed = False
+
+    def append(self, problem: SourceError) -> None:
+        if len(self) < self.limit:
+            super().append(problem)
+        else:
+            self._count(problem)
+
+    def extend(self, problems: Iterable[SourceError]) -> None:
+        for problem in problems:
+            self.append(problem)
+        if isinstance(problems, ProblemList):  # a shard's own unlisted problems come after its listed ones
+            for kind, n in problems.unlisted.items():
+                self._add_kind(kind, n)
+            self.unlisted_internal |= problems.unlisted_internal
+
+    def insert(self, index: Any, problem: SourceError) -> None:
+        super().insert(index, problem)
+        while len(self) > self.limit:
+            self._count(super().pop())
+
+    def _count(self, problem: SourceError) -> None:
+        self._add_kind(problem_kind(problem.message), 1)
+        self.unlisted_internal |= problem.internal
+
+    def _add_kind(self, kind: str, n: int) -> None:
+        if kind not in self.unlisted and len(self.unlisted) >= _MAX_KINDS:
+            kind = "other"
+        self.unlisted[kind] += n
+
+    def close(self) -> None:
+        """Append one entry counting the unlisted problems by kind (once; nothing when none)."""
+        if self.closed or not self.unlisted:
+            return
+        self.closed = True
+        kinds = "; ".join(f"{kind} ({n:,})" for kind, n in self.unlisted.most_common())
+        total = sum(self.unlisted.values())
+        message = f"{total:,} more input problem(s) not listed (the first {self.limit:,} are): {kinds}"
+        super().append(SourceError("input", message, None, internal=self.unlisted_internal))
+
+    def copy(self) -> ProblemList:
+        return _restore_problems(*self.__reduce__()[1])
+
+    def __reduce__(self) -> Any:
+        # pickle appends list items before it restores attributes: rebuild through __init__ instead
+        return (_restore_problems, (list(self), self.limit, dict(self.unlisted), self.unlisted_internal, self.closed))
+
+
+def _restore_problems(
+    items: list[SourceError], limit: int, unlisted: dict[str, int], internal: bool, closed: bool
+) -> ProblemList:
+    problems = ProblemList(limit)
+    list.extend(problems, items)
+    problems.unlisted.update(unlisted)
+    problems.unlisted_internal, problems.closed = internal, closed
+    return problems
 
 
 @dataclass(slots=True)
@@ -538,7 +621,7 @@ def _stamp(data: dict[str, Any]) -> str:
 
 
 def _read_paths(paths: Iterable[str | Path], max_per_patient: int, prune: Prune | None) -> ReadResult:
-    errors: list[SourceError] = []
+    errors = ProblemList()
     collector = _Collector(errors, prune)
     files = resources = 0
     for path in iter_input_files(paths):
@@ -548,7 +631,9 @@ def _read_paths(paths: Iterable[str | Path], max_per_patient: int, prune: Prune 
             collector.add(data, origin, full_url, deep)
     if files == 0:
         raise InputError("no .json or .ndjson files found in the given paths")
-    return ReadResult(collector.records(max_per_patient), errors, files, resources, collector.skipped)
+    records = collector.records(max_per_patient)
+    errors.close()
+    return ReadResult(records, errors, files, resources, collector.skipped)
 
 
 def records_from_resources(
@@ -556,14 +641,16 @@ def records_from_resources(
     max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
 ) -> tuple[list[PatientRecord], list[SourceError]]:
     """Group already-fetched resources (e.g. from a server search) like read_paths does."""
-    errors: list[SourceError] = []
+    errors = ProblemList()
     collector = _Collector(errors)
     for data, origin in resources:
         if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
             errors.append(SourceError(origin, "not a FHIR resource: no resourceType"))
             continue
         collector.add(data, origin)
-    return collector.records(max_per_patient), errors
+    records = collector.records(max_per_patient)
+    errors.close()
+    return records, errors
 
 
 def subject_of(data: dict[str, Any]) -> str | None:

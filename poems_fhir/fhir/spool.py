@@ -44,6 +44,7 @@ from .read import (
     Prune,
     InputError,
     PatientRecord,
+    ProblemList,
     Raw,
     ResourceIndex,
     SourceError,
@@ -90,7 +91,11 @@ class PatientSource(Protocol):
     files: int
     resources: int
     skipped_types: int
-    errors: list[SourceError]
+
+    @property
+    def errors(self) -> list[SourceError]:
+        """What could not be read, in reading order (a ProblemList: the first ones listed)."""
+        ...
 
     def patients(self) -> list[str]: ...
 
@@ -309,7 +314,7 @@ class SpoolSource:
         self.db_path = db_path
         self.files = self.resources = self.skipped_types = 0
         self.readers = 1  # processes that read the input (fhir/spool_parallel.py)
-        self.errors: list[SourceError] = []
+        self.errors = ProblemList()
         self._cleanup = cleanup
         self._conn: sqlite3.Connection | None = None
         self._pid = os.getpid()
@@ -344,7 +349,7 @@ class SpoolSource:
         """A copy for a forked child: it opens its own read-only connection, and never removes the spool."""
         copy = SpoolSource.__new__(SpoolSource)
         copy.__dict__.update(self.__dict__)
-        copy.errors = list(self.errors)
+        copy.errors = self.errors.copy()
         copy._conn, copy._cleanup, copy._pid = None, None, -1
         return copy
 
@@ -705,6 +710,7 @@ def open_paths(
         if source.files == 0:
             raise InputError("no .json or .ndjson files found in the given paths")
         spooler.finish(max_per_patient)
+        source.errors.close()
         conn.close()
         source._conn = None
     except BaseException:
