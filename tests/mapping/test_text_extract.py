@@ -102,6 +102,40 @@ def test_coordinated_modifiers_of_one_noun_assert_both_targets(mapping, conclusi
     assert got == {("pleural_effusion", state), ("pericardial_effusion", state)}
 
 
+@pytest.mark.parametrize(
+    ("conclusion", "state", "parts"),
+    [
+        (
+            "No hepatomegaly, no splenomegaly, no lymphadenopathy.",
+            State.ABSENT,
+            {"hepatomegaly", "splenomegaly", "lymphadenopathy"},
+        ),
+        ("Hepatomegaly and splenomegaly.", State.PRESENT, {"hepatomegaly", "splenomegaly"}),
+        ("No ascites or pleural effusion.", State.ABSENT, {"ascites", "pleural_effusion"}),
+    ],
+)
+def test_one_text_states_each_criterion_part_it_names(mapping, conclusion, state, parts):
+    # README "Parts combine": organomegaly is absent only when every part is assessed absent, so a
+    # sentence denying liver, spleen and nodes must give all three parts (it gave the first only)
+    ex = run(mapping, report("CT abdomen", conclusion))
+    assert {(f.source_rule, f.state) for f in ex.findings} == {(p, state) for p in parts}
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "state"),
+    [
+        ("The liver and spleen are not enlarged.", State.ABSENT),
+        ("No hepato- or splenomegaly.", State.ABSENT),
+        ("Liver and spleen are mildly enlarged.", State.PRESENT),
+        ("Печень и селезенка не увеличены.", State.ABSENT),
+    ],
+)
+def test_liver_and_spleen_named_together_are_both_organomegaly_parts(mapping, conclusion, state):
+    ex = run(mapping, report("Abdominal ultrasound", conclusion))
+    got = {(f.source_rule, f.state) for f in ex.findings}
+    assert got == {("hepatomegaly", state), ("splenomegaly", state)}
+
+
 def test_a_target_ending_a_longer_phrase_without_a_coordinator_is_not_asserted(mapping):
     # denying CIDP does not deny a polyneuropathy: "polyradiculoneuropathy" ends the phrase after an adjective
     ex = run(mapping, report("Nerve conduction", "No chronic inflammatory demyelinating polyradiculoneuropathy."))

@@ -58,7 +58,8 @@ def _quote(sentence: str) -> str:
 
 
 def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMapping) -> list[Finding]:
-    out: dict[tuple[str, State], Finding] = {}
+    # one finding per criterion part and state: "no hepatomegaly, no splenomegaly" states two parts
+    out: dict[tuple[tuple[str, str | None], State], Finding] = {}
     for a in assertions:
         rule = mapping.conditions.get(a.target)
         if rule is None or not job.allows(rule):
@@ -93,20 +94,19 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         summary = f'{job.label + ": " if job.label else ""}"{_quote(a.sentence)}" (from {origin}, {job.source}{how})'
         evidence = Evidence(job.reference, job.effective, summary, supporting=job.supporting)
         for topic in ([rule.topic] if rule.topic else []) + list(rule.also):
-            key = (topic, state)
-            if key not in out:
-                out[key] = Finding(
-                    topic,
-                    state,
-                    evidence,
-                    strength=strength,
-                    note=note,
-                    axis=rule.axis,
-                    component=rule.component,
-                    source_rule=rule.id,
-                    from_text=True,
-                    is_assertion=job.kind == "condition",
-                )
+            finding = Finding(
+                topic,
+                state,
+                evidence,
+                strength=strength,
+                note=note,
+                axis=rule.axis,
+                component=rule.component,
+                source_rule=rule.id,
+                from_text=True,
+                is_assertion=job.kind == "condition",
+            )
+            out.setdefault((_part(finding), state), finding)
     return list(out.values())
 
 
