@@ -136,6 +136,13 @@ def test_liver_and_spleen_named_together_are_both_organomegaly_parts(mapping, co
     assert got == {("hepatomegaly", state), ("splenomegaly", state)}
 
 
+def test_a_no_after_a_target_heading_is_a_negation(mapping):
+    # "Splenomegaly: no" in a structured exam note: an answer, not a present splenomegaly
+    ex = run(mapping, report("Examination", "Hepatomegaly: yes\nSplenomegaly: no\nAscites: nil"))
+    got = {(f.source_rule, f.state) for f in ex.findings}
+    assert got == {("hepatomegaly", State.PRESENT), ("splenomegaly", State.ABSENT), ("ascites", State.ABSENT)}
+
+
 def test_a_target_ending_a_longer_phrase_without_a_coordinator_is_not_asserted(mapping):
     # denying CIDP does not deny a polyneuropathy: "polyradiculoneuropathy" ends the phrase after an adjective
     ex = run(mapping, report("Nerve conduction", "No chronic inflammatory demyelinating polyradiculoneuropathy."))
@@ -295,6 +302,15 @@ def test_site_adds_phrases_and_a_language_rule_without_code(tmp_path: Path):
         ("text:\n  targets:\n    no_such_rule: {phrases: ['x']}\n", "no condition rule 'no_such_rule'"),
         ("text:\n  targets:\n    splenomegaly: {phrases: ['sple*en']}\n", "only at the start or end"),
         ("text:\n  context:\n    - {lang: xx, literal: 'sine', category: NEGATED_EXISTENCE}\n", "unknown language"),
+        (
+            "text:\n  context:\n    - {lang: en, literal: ': no', category: NEGATED_EXISTENCE, "
+            "pattern: [{ORTH: ':'}, {LOWER: {IN: [no, none]}}]}\n",
+            "quote words YAML reads as true/false",
+        ),
+        (
+            "text:\n  context:\n    - {lang: en, literal: 'x', category: NEGATED_EXISTENCE, pattern: [{LOWER: {IN: 'x'}}]}\n",
+            "IN takes a list",
+        ),
     ],
 )
 def test_site_text_problems_are_reported(tmp_path: Path, yaml_text, fragment):

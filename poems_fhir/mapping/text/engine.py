@@ -104,6 +104,43 @@ def script_of(text: str) -> str:
     return "cyrillic" if len(_CYRILLIC.findall(text)) > len(_LATIN.findall(text)) else "latin"
 
 
+#: token attributes whose values are text: YAML reads an unquoted no/yes/on/off there as a boolean
+_TEXT_ATTRS = frozenset(
+    {"ORTH", "TEXT", "LOWER", "NORM", "LEMMA", "SHAPE", "PREFIX", "SUFFIX", "POS", "TAG", "DEP", "ENT_TYPE"}
+)
+_SET_KEYS = frozenset({"IN", "NOT_IN"})
+
+
+def pattern_problem(pattern: Any) -> str | None:
+    """What is wrong with a raw spaCy token pattern of a context rule, checked without importing
+    spaCy (the pipeline is built only on the first text that can matter, too late for a site's
+    typo): a list of token objects; text attributes take strings (or IN/NOT_IN lists of strings, or
+    a REGEX string)."""
+    if not isinstance(pattern, list) or not pattern:
+        return "a non-empty list of token objects expected"
+    for n, token in enumerate(pattern):
+        if not isinstance(token, dict):
+            return f"token {n} is not an object"
+        for attr, value in token.items():
+            if attr not in _TEXT_ATTRS:
+                continue
+            values: Any = [value]
+            if isinstance(value, dict):
+                if not set(value) <= _SET_KEYS | {"REGEX"}:
+                    return f"token {n} {attr}: only IN, NOT_IN or REGEX"
+                values = [value["REGEX"]] if "REGEX" in value else []
+                for key in sorted(_SET_KEYS & set(value)):
+                    if not isinstance(value[key], list):
+                        return f"token {n} {attr}: {key} takes a list"
+                    values = [*values, *value[key]]
+            if not all(isinstance(v, str) for v in values):
+                return (
+                    f"token {n} {attr}: {value!r} - text expected; quote words YAML reads as "
+                    'true/false (no, yes, on, off): "no"'
+                )
+    return None
+
+
 @dataclass
 class TextEngine:
     section: TextSection
@@ -147,6 +184,8 @@ class TextEngine:
                     compile_phrase(rule.literal)
                 except (ValueError, re.error) as exc:
                     problems.append((f"text.context[{i}]", f"literal {rule.literal!r}: {exc}"))
+            elif isinstance(rule.pattern, list) and (problem := pattern_problem(rule.pattern)):
+                problems.append((f"text.context[{i}]", f"pattern: {problem}"))
         return problems
 
     # ------------------------------------------------------------ pipelines
@@ -244,7 +283,12 @@ class TextEngine:
     def _run(self, nlp: Any, chunk: str) -> Any:
         """One sentence through the rule-based components (nlp.pipe's batching buys nothing for
         rule components and costs ~0.5 ms a call)."""
-        doc = nlp.make_doc(dehyphen(chunk))
+        text = dehyphen(chunk)
+        if not text.rstrip().endswith((".", "!", "?")):
+            # a list line or the end of a text ("Splenomegaly: no"): its end is a sentence end, which
+            # rules such as ": no ." need to see (past the original's end: quotes stay within it)
+            text += " ."
+        doc = nlp.make_doc(text)
         components = self._components(nlp)
         for proc in components[:-1]:
             doc = proc(doc)
