@@ -143,6 +143,15 @@ def test_a_no_after_a_target_heading_is_a_negation(mapping):
     assert got == {("hepatomegaly", State.PRESENT), ("splenomegaly", State.ABSENT), ("ascites", State.ABSENT)}
 
 
+@pytest.mark.parametrize(
+    "text", ["Hepatomegaly (+), splenomegaly (-), ascites: -", "Гепатомегалия (+), спленомегалия (-), асцит: -"]
+)
+def test_a_checklist_minus_is_a_negation(mapping, text):
+    ex = run(mapping, report("Examination", text))
+    got = {(f.source_rule, f.state) for f in ex.findings}
+    assert got == {("hepatomegaly", State.PRESENT), ("splenomegaly", State.ABSENT), ("ascites", State.ABSENT)}
+
+
 def test_a_target_ending_a_longer_phrase_without_a_coordinator_is_not_asserted(mapping):
     # denying CIDP does not deny a polyneuropathy: "polyradiculoneuropathy" ends the phrase after an adjective
     ex = run(mapping, report("Nerve conduction", "No chronic inflammatory demyelinating polyradiculoneuropathy."))
