@@ -77,6 +77,17 @@ _PSEUDO = re.compile(
     r"не (?:количествен\w*|измеря\w*)"
 )
 _POLYCLONAL = re.compile(r"polyclonal|поликлональн\w*|поликлонды")
+# A clause that is only a negative predicate speaks of the bands of the clause before it: "IgA lambda
+# band previously seen, now not detected", "IgG каппа, в настоящее время не выявляется". (A clause
+# with a noun of its own, "no Bence Jones protein", does not.)
+_NEGATIVE_PREDICATE = re.compile(
+    r"^\s*(?:[-:]\s*)?(?:(?:now|currently|today|on repeat(?: testing)?|at present|since)\s+)?(?:is\s+|are\s+|was\s+)?"
+    r"(?:not (?:detected|seen|found|present|identified|visible|detectable)|no longer (?:detected|seen|present|"
+    r"detectable|visible|identified)|negative|absent|undetectable|disappeared|resolved)"
+    r"(?:\s+(?:now|currently|today|on repeat(?: testing| study)?|since))?\s*$"
+    r"|^\s*(?:[-:]\s*)?(?:(?:в настоящее время|сейчас|ныне|при повторном исследовании)\s+)?"
+    r"(?:не (?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*)|отсутству\w*|исчез\w*)\s*$"
+)
 
 
 def parse_ife(text: str) -> IfeResult:
@@ -91,14 +102,21 @@ def parse_ife(text: str) -> IfeResult:
         return IfeResult(False)
     bands: list[Band] = []
     negated_any = False
+    previous: list[Band] = []  # the bands the clause before named (and kept)
     for clause in _CLAUSE.split(t):
         clause_bands = _bands(clause)
         if not clause_bands:
+            if previous and _NEGATIVE_PREDICATE.search(clause):
+                bands = [b for b in bands if b not in previous]
+                negated_any = True
+            if clause.strip():
+                previous = []
             continue
         if _POLYCLONAL.search(clause) or _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)):
-            negated_any = True
+            negated_any, previous = True, []
             continue
-        bands += [b for b in clause_bands if b not in bands]
+        previous = [b for b in clause_bands if b not in bands]
+        bands += previous
     bands = _merge_lone_chains(bands)
     if bands:
         return IfeResult(False, tuple(bands))

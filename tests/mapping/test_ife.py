@@ -65,6 +65,11 @@ def test_unrecognised_is_not_parsed(text):
         "Моноклональная секреция IgA-λ отсутствует",
         "Парапротеин IgA лямбда не определяется",
         "IgA лямбда жоқ",
+        # the negation in the next clause, which names no band of its own
+        "IgA lambda band previously seen, now not detected",
+        "IgG kappa, now negative",
+        "IgA lambda. Not detected on repeat testing",
+        "IgA лямбда, в настоящее время не выявляется",
     ],
 )
 def test_negative_that_names_an_isotype_is_negative(text):
@@ -86,6 +91,9 @@ def test_negative_that_names_an_isotype_is_negative(text):
         ("Faint IgG kappa band, too small to quantify", [("IgG", "kappa")]),
         ("Выявлен моноклональный белок IgA лямбда", [("IgA", "lambda")]),
         ("Обнаружена моноклональная секреция IgG каппа, свободные лёгкие цепи не выявлены", [("IgG", "kappa")]),
+        # a negated clause with a noun of its own does not speak of the band before it
+        ("IgG kappa band, no Bence Jones protein", [("IgG", "kappa")]),
+        ("IgG kappa band, IgA lambda now not detected", [("IgG", "kappa")]),
     ],
 )
 def test_positive_stays_positive(text, bands):
