@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from ..criteria.model import Criterion, Evidence, Finding, State, Strength
 from ..criteria.timeline import CourseAssessment, Event, Measurement
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
-from .ife import parse_ife
+from .ife import IfeResult, parse_ife
 from .results import Qual, Reading, normalise_term, read_result
 from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, Rule
 from .text.engine import TextEngineError
@@ -582,6 +582,9 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
     if positive is True:
         ctx.finding(topic, State.PRESENT, f"{specimen} immunofixation positive (isotype not stated)")
         return
+    if parsed and (parsed.possible or parsed.equivocal):
+        _equivocal_band(ctx, f"{specimen} immunofixation", parsed, text)
+        return
     qual = _ife_qual(ctx, rule)
     if qual is not None:
         _record(ctx, rule, Value(1.0 if qual is Qual.POSITIVE else 0.0, None))
@@ -595,6 +598,21 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
             ctx.finding(topic, State.ABSENT, f"{specimen} immunofixation negative ({_qual_text(ctx.read(rule))})")
         return
     raise ResourceError(f"unrecognised immunofixation result {text!r}: expected e.g. 'IgA lambda' or 'negative'")
+
+
+def _equivocal_band(ctx: _Ctx, what: str, parsed: IfeResult, text: str) -> None:
+    """A band named with doubt, or an equivocal result: neither a clone nor its absence."""
+    named = ", ".join(b.label() for b in parsed.possible)
+    ctx.finding(
+        Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value,
+        State.INDETERMINATE,
+        f"{what} equivocal{': ' + named if named else ''} ({_short_text(text)})",
+        note="a band reported with doubt is not a confirmed clone: repeat or confirm the immunofixation",
+    )
+
+
+def _short_text(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def _ife_qual(ctx: _Ctx, rule: ObservationRule) -> Qual | None:
@@ -628,7 +646,13 @@ def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
         )
         if positive is None:
             positive, text = _coded_result(ctx.part)
-            bands = parse_ife(text).bands if positive is None and text else ()
+            parsed = parse_ife(text) if positive is None and text else None
+            bands = parsed.bands if parsed else ()
+            if parsed and not bands and (parsed.possible or parsed.equivocal):
+                _equivocal_band(ctx, f"{specimen} M-protein", parsed, text)
+                return
+            if parsed and parsed.negative:  # "no monoclonal IgA lambda detected"
+                positive = False
             if bands:  # "M-protein: IgG lambda" names the protein it detected
                 for band in bands:
                     ctx.finding(

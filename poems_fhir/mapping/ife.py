@@ -27,10 +27,14 @@ class Band:
 class IfeResult:
     negative: bool
     bands: tuple[Band, ...] = ()
+    #: bands named with doubt ("possible faint IgG kappa band", "IgG kappa cannot be excluded") and
+    #: whole results that are equivocal ("Equivocal", "сомнительный"): no confirmed clone, no negative
+    possible: tuple[Band, ...] = ()
+    equivocal: bool = False
 
     @property
     def parsed(self) -> bool:
-        return self.negative or bool(self.bands)
+        return self.negative or bool(self.bands) or bool(self.possible) or self.equivocal
 
 
 _NEGATIVE = re.compile(
@@ -77,6 +81,17 @@ _PSEUDO = re.compile(
     r"не (?:количествен\w*|измеря\w*)"
 )
 _POLYCLONAL = re.compile(r"polyclonal|поликлональн\w*|поликлонды")
+# Doubt about a band: it is not a confirmed clone (nor a negative)
+_UNCERTAIN = re.compile(
+    r"\b(?:possible|possibly|probable|probably|equivocal|suspicious|suspected|questionable|query|likely|"
+    r"borderline|indeterminate|inconclusive|uncertain|doubtful)\b|\?|"
+    r"\b(?:can ?not|could not|not) (?:be )?(?:excluded|ruled out)\b|\bcannot (?:be )?(?:excluded|ruled out)\b|"
+    r"возможн\w*|вероятн\w*|сомнительн\w*|подозрени\w*|не исключ\w*|нельзя исключить|под вопросом|неопредел\w*"
+)
+#: a whole result that is only a doubt
+_EQUIVOCAL = re.compile(
+    r"^\s*(?:equivocal|indeterminate|inconclusive|borderline|uncertain|сомнительн\w*|неопредел\w*)\s*\.?\s*$"
+)
 # A clause that is only a negative predicate speaks of the bands of the clause before it: "IgA lambda
 # band previously seen, now not detected", "IgG каппа, в настоящее время не выявляется". (A clause
 # with a noun of its own, "no Bence Jones protein", does not.)
@@ -100,7 +115,10 @@ def parse_ife(text: str) -> IfeResult:
     t = _normalise(text)
     if not t:
         return IfeResult(False)
+    if _EQUIVOCAL.match(t):
+        return IfeResult(False, equivocal=True)
     bands: list[Band] = []
+    possible: list[Band] = []
     negated_any = False
     previous: list[Band] = []  # the bands the clause before named (and kept)
     for clause in _CLAUSE.split(t):
@@ -112,7 +130,14 @@ def parse_ife(text: str) -> IfeResult:
             if clause.strip():
                 previous = []
             continue
-        if _POLYCLONAL.search(clause) or _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)):
+        if _POLYCLONAL.search(clause):
+            negated_any, previous = True, []
+            continue
+        if _UNCERTAIN.search(clause):  # before the negation words: "cannot be excluded" is a doubt
+            possible += [b for b in clause_bands if b not in possible]
+            previous = []
+            continue
+        if _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)):
             negated_any, previous = True, []
             continue
         previous = [b for b in clause_bands if b not in bands]
@@ -120,6 +145,8 @@ def parse_ife(text: str) -> IfeResult:
     bands = _merge_lone_chains(bands)
     if bands:
         return IfeResult(False, tuple(bands))
+    if possible:
+        return IfeResult(False, possible=tuple(_merge_lone_chains(possible)))
     return IfeResult(negated_any or bool(_NEGATIVE.search(t)))
 
 

@@ -100,3 +100,33 @@ def test_positive_stays_positive(text, bands):
     result = parse_ife(text)
     assert not result.negative
     assert list(result.bands) == [Band(heavy, light) for heavy, light in bands]
+
+
+@pytest.mark.parametrize(
+    ("text", "possible"),
+    [
+        ("Possible faint IgG kappa band", [("IgG", "kappa")]),
+        ("Equivocal IgA lambda band", [("IgA", "lambda")]),
+        ("IgG kappa band cannot be excluded", [("IgG", "kappa")]),
+        ("IgG kappa can not be excluded", [("IgG", "kappa")]),  # a doubt, not the negation "not"
+        ("? IgG kappa", [("IgG", "kappa")]),
+        ("Faint band in the gamma region, possibly IgG kappa; repeat advised", [("IgG", "kappa")]),
+        ("Сомнительная полоса IgG каппа", [("IgG", "kappa")]),
+        ("Нельзя исключить IgG каппа", [("IgG", "kappa")]),
+    ],
+)
+def test_a_band_named_with_doubt_is_possible_not_a_band(text, possible):
+    result = parse_ife(text)
+    assert result.parsed and not result.negative and result.bands == ()
+    assert list(result.possible) == [Band(heavy, light) for heavy, light in possible]
+
+
+@pytest.mark.parametrize("text", ["Equivocal", "Indeterminate", "inconclusive.", "Сомнительный"])
+def test_an_equivocal_result_is_parsed_as_equivocal(text):
+    result = parse_ife(text)
+    assert result.parsed and result.equivocal and not result.negative and not result.bands
+
+
+def test_a_confirmed_band_wins_over_a_doubtful_second_one():
+    result = parse_ife("IgG kappa detected; possible additional IgA lambda")
+    assert list(result.bands) == [Band("IgG", "kappa")]
