@@ -255,6 +255,8 @@ class TextEngine:
         for i, text in enumerate(texts):
             if not self.could_matter(text):
                 continue
+            # "? Castleman disease": a query mark before the words it doubts ends no sentence
+            text = _QUERY_MARK.sub("¿", text)
             for chunk in candidate_sentences(text, self.keys, self.sentence_filter):
                 by_script[script_of(chunk)].append((i, chunk))
         for script, chunks in by_script.items():
@@ -335,7 +337,7 @@ class TextEngine:
         modifiers = {_CATEGORY[m.category] for m in mods}
 
         def quote(span: Any) -> str:
-            return original[span.start_char : span.end_char]
+            return original[span.start_char : span.end_char].replace("¿", "?")  # _QUERY_MARK's, back
 
         triggers = [quote(ent.doc[m.modifier_span[0] : m.modifier_span[1]]) for m in mods]
         inner = [t.text for t in ent if self._inner_negation and self._inner_negation.search(normalise(t.text))]
@@ -351,6 +353,10 @@ class TextEngine:
         )
 
 
+#: a "?" that opens what it doubts (at the start or after a space, comma, colon or bracket, before a
+#: word): "? sclerotic lesion", "Sclerotic lesions, ? metastases"; the "¿" it becomes is a forward
+#: POSSIBLE trigger in the mapping (a "?" after its words stays a question)
+_QUERY_MARK = re.compile(r"(?:^|(?<=[\s,;:(]))\?(?=\s*[^\W\d_])")
 _NORM_PIPE = "poems_fhir_norm"
 _SHARED = "poems_fhir_shared"  # doc.user_data key: kept span -> targets that share its assertion
 
