@@ -130,3 +130,19 @@ def test_an_equivocal_result_is_parsed_as_equivocal(text):
 def test_a_confirmed_band_wins_over_a_doubtful_second_one():
     result = parse_ife("IgG kappa detected; possible additional IgA lambda")
     assert list(result.bands) == [Band("IgG", "kappa")]
+
+
+def test_a_polyclonal_increase_alone_is_negative():
+    # a polyclonal increase names isotypes and is no clone: negative, not an unrecognised result
+    result = parse_ife("Polyclonal increase of IgG and IgA")
+    assert result.parsed and result.negative and not result.bands and not result.possible
+
+
+def test_every_doubtful_band_is_kept():
+    result = parse_ife("Possible IgG kappa; possible IgA lambda")
+    assert list(result.possible) == [Band("IgG", "kappa"), Band("IgA", "lambda")]
+
+
+def test_a_confirmed_band_after_a_doubtful_one_counts():
+    result = parse_ife("Possible IgA lambda; IgG kappa detected")
+    assert list(result.bands) == [Band("IgG", "kappa")]
