@@ -353,10 +353,11 @@ class TextEngine:
         )
 
 
-#: a "?" that opens what it doubts (at the start or after a space, comma, colon or bracket, before a
-#: word): "? sclerotic lesion", "Sclerotic lesions, ? metastases"; the "¿" it becomes is a forward
-#: POSSIBLE trigger in the mapping (a "?" after its words stays a question)
-_QUERY_MARK = re.compile(r"(?:^|(?<=[\s,;:(]))\?(?=\s*[^\W\d_])")
+#: a "?" that opens what it doubts (at a line's start or after a comma, semicolon, colon or bracket,
+#: before a word): "? sclerotic lesion", "Sclerotic lesions, ? metastases", "Dx: ? Castleman"; the
+#: "¿" it becomes is a forward POSSIBLE trigger in the mapping. A "?" after words ("Is there
+#: splenomegaly ? No") stays a question and a sentence end.
+_QUERY_MARK = re.compile(r"(?:^|(?<=[,;:(])|(?<=[,;:(] ))\?(?=\s*[^\W\d_])", re.MULTILINE)
 _NORM_PIPE = "poems_fhir_norm"
 _SHARED = "poems_fhir_shared"  # doc.user_data key: kept span -> targets that share its assertion
 
