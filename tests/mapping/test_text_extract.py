@@ -364,3 +364,17 @@ def test_a_site_adds_a_coordinator_in_its_language(tmp_path: Path):
     site.write_text(head + phrase + "  coordinators: [sive]\n", encoding="utf-8")
     got = {(f.source_rule, f.state) for f in run(load_mapping([site]), text).findings}
     assert got == {("pleural_effusion", State.ABSENT), ("pericardial_effusion", State.ABSENT)}
+
+
+def test_denying_one_skin_change_in_text_leaves_the_other_parts_unassessed(mapping):
+    # README "Parts combine": skin changes are absent only when every part is assessed absent; each skin
+    # word is its own text target ("no hyperpigmentation" made the whole criterion absent before)
+    from poems_fhir.criteria.engine import evaluate
+    from poems_fhir.criteria.profiles import MAYO
+
+    ex = run(mapping, report("Examination", "No hyperpigmentation."))
+    assert {(f.source_rule, f.state, f.component) for f in ex.findings} == {
+        ("hyperpigmentation", State.ABSENT, "hyperpigmentation")
+    }
+    skin = evaluate("Patient/p1", ex.findings, MAYO).criteria["skin_changes"]
+    assert skin.state is State.NOT_ASSESSED and "hypertrichosis" in skin.reason
