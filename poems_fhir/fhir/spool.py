@@ -125,46 +125,34 @@ def _load(blob: bytes) -> Any:
     return json.loads(blob)
 
 
-def _parse_bytes(chunk: bytes, brackets: int | None = None) -> Any:
-    """orjson where it reads exactly what json.loads reads; json.loads (and its messages) otherwise."""
-    skeleton = None
+def _parse(data: str | bytes, brackets: int | None = None) -> Any:
+    """orjson where it reads exactly what json.loads reads; json.loads (and its messages) otherwise.
+    ``data``: an NDJSON line (bytes) or a whole file's text; ``brackets``: its "{" and "[" if known."""
     if brackets is None:
-        brackets = chunk.count(b"{") + chunk.count(b"[")
-    if brackets > MAX_PARSE_DEPTH:
-        skeleton = json_skeleton(chunk)
-    if nested_too_deeply(chunk, brackets, skeleton):
+        brackets = data.count("{") + data.count("[") if isinstance(data, str) else data.count(b"{") + data.count(b"[")
+    # a large text's string-free copy serves the depth and the long-number checks, then is dropped
+    skeleton = json_skeleton(data) if brackets > MAX_PARSE_DEPTH else None
+    if nested_too_deeply(data, brackets, skeleton):
         raise ValueError("nested too deeply")  # read._loads' rule, decided before either parser
-    long_number = _long_number(chunk, skeleton)
-    skeleton = None
-    if not long_number:
-        try:
-            return orjson.loads(chunk)
-        except orjson.JSONDecodeError:
-            pass  # NaN, 1e400, lone surrogates, depth: json.loads decides, with its message
-    return _loads(chunk.decode("utf-8"), depth_checked=True)
-
-
-def _parse_text(text: str) -> Any:
-    brackets = text.count("{") + text.count("[")
-    skeleton = json_skeleton(text) if brackets > MAX_PARSE_DEPTH else None
-    if nested_too_deeply(text, brackets, skeleton):
-        raise ValueError("nested too deeply")
-    long_number = _long_number(skeleton, skeleton) if skeleton is not None else _LONG_DIGITS_TEXT.search(text)
+    if skeleton is not None:
+        long_number = _long_digits(skeleton)
+    elif isinstance(data, str):
+        long_number = bool(_LONG_DIGITS_TEXT.search(data))
+    else:
+        long_number = _long_number(data)
     skeleton = None  # a third of a large Bundle's size: not held while it is parsed
     if not long_number:
         try:
-            return orjson.loads(text)
+            return orjson.loads(data)
         except orjson.JSONDecodeError:
-            pass
-    return _loads(text, depth_checked=True)
+            pass  # NaN, 1e400, lone surrogates, depth: json.loads decides, with its message
+    return _loads(data if isinstance(data, str) else data.decode("utf-8"), depth_checked=True)
 
 
-def _long_number(data: bytes, skeleton: bytes | None = None) -> bool:
+def _long_number(data: bytes) -> bool:
     """A run of 19+ digits outside JSON strings (digits inside a string, an identifier or base64
     text, read the same in either parser)."""
-    if not _long_digits(data):
-        return False
-    return _long_digits(json_skeleton(data) if skeleton is None else skeleton)
+    return _long_digits(data) and _long_digits(json_skeleton(data))
 
 
 def _irrelevant_ascii(chunk: bytes) -> bool:
@@ -221,7 +209,7 @@ def _bundle_file(
         errors.append(SourceError(name, f"cannot read file: {exc}"))
         return
     try:
-        parsed = _parse_text(text)
+        parsed = _parse(text)
     except ValueError as exc:
         hint = " (it looks like HTML: an error page?)" if text.lstrip().startswith("<") else ""
         errors.append(SourceError(name, f"not JSON{hint}: {exc}"))
@@ -254,7 +242,7 @@ def _ndjson_lines(
                 continue
         brackets = chunk.count(b"{") + chunk.count(b"[")
         try:
-            parsed = _parse_bytes(chunk, brackets)
+            parsed = _parse(chunk, brackets)
         except ValueError as exc:
             errors.append(SourceError(f"{name}:{lineno}", f"not JSON: {exc}"))
             continue

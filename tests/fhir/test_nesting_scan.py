@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from poems_fhir.fhir.read import MAX_PARSE_DEPTH, _deeper_than, json_skeleton, nested_too_deeply
-from poems_fhir.fhir.spool import _long_number, _parse_bytes, _parse_text
+from poems_fhir.fhir.spool import _long_number, _parse
 
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
@@ -56,9 +56,9 @@ def test_long_digit_runs_inside_strings_are_not_long_numbers() -> None:
 
 def test_a_number_past_64_bits_is_read_as_json_loads_reads_it() -> None:
     line = json.dumps({"resourceType": "Observation", "id": "o", "valueInteger": 2**70, "note": "1" * 25})
-    assert _parse_bytes(line.encode())["valueInteger"] == 2**70
-    assert isinstance(_parse_bytes(line.encode())["valueInteger"], int)
+    assert _parse(line.encode())["valueInteger"] == 2**70
+    assert isinstance(_parse(line.encode())["valueInteger"], int)
     bundle = json.dumps({"resourceType": "Bundle", "entry": [{"resource": json.loads(line)}] * 200})
-    parsed = _parse_text(bundle)  # > MAX_PARSE_DEPTH brackets in all: the skeleton path
+    parsed = _parse(bundle)  # > MAX_PARSE_DEPTH brackets in all: the skeleton path
     assert parsed == json.loads(bundle)
     assert isinstance(parsed["entry"][199]["resource"]["valueInteger"], int)
