@@ -1148,9 +1148,6 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     rules = [r for s, c, _ in codings(data.get("code")) for r in mapping.rules_for(s, c) if r.kind == "condition"]
     if not rules and verification != "refuted":
         rules = _broader_condition_rules(raw, data, mapping, out)
-    chain_strength, chain_note = (
-        _evidence_chain(data, record, mapping, supporting) if verification == "refuted" else (Strength.STRONG, None)
-    )
     text = concept_label(data.get("code"))
     if not rules and _POEMS_TEXT.search(concept_text(data.get("code"))):
         rules = [
@@ -1182,7 +1179,7 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             date = onset or recorded
             if verification == "refuted":
                 state, date = State.ABSENT, recorded or onset
-                strength, note = chain_strength, chain_note
+                strength, note = _evidence_chain(data, record, mapping, supporting, topic)
             elif verification in ("provisional", "differential", "unconfirmed"):
                 state, note = (
                     State.INDETERMINATE,
@@ -1222,10 +1219,17 @@ def _broader_condition_rules(raw: Raw, data: dict[str, Any], mapping: CompiledMa
     return []
 
 
+def weak_for(modality: ModalityRule | None, topic: str) -> bool:
+    """Whether a negative from this modality is low-grade for this criterion (``weak_for``)."""
+    return (
+        modality is not None and modality.strength == "weak" and (not modality.weak_for or topic in modality.weak_for)
+    )
+
+
 def _evidence_chain(
-    data: dict[str, Any], record: PatientRecord, mapping: CompiledMapping, supporting: tuple[str, ...]
+    data: dict[str, Any], record: PatientRecord, mapping: CompiledMapping, supporting: tuple[str, ...], topic: str
 ) -> tuple[Strength, str | None]:
-    """How strong a refutation is, from the reports its evidence.detail points to.
+    """How strong a refutation of ``topic`` is, from the reports its evidence.detail points to.
 
     A refuted finding resting only on plain radiographs is a low-grade negative (criteria.md §6):
     indeterminate, not absent. Any strong modality (CT, PET-CT, MRI) among them keeps it strong.
@@ -1238,7 +1242,7 @@ def _evidence_chain(
         modality = _modality(target, mapping)
         if modality is None:
             continue
-        if modality.strength != "weak":
+        if not weak_for(modality, topic):
             return Strength.STRONG, None
         weak.append(f"{reference} ({modality.id})")
     if weak:
@@ -1358,7 +1362,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     date = _effective(data)
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
-        _report_texts(raw, mapping, out, "report", date, frozenset(), None)
+        _report_texts(raw, mapping, out, "report", date, frozenset(), None, frozenset())
         return  # laboratory panels: their result Observations are read on their own
     label = concept_label(data.get("code")) or "report"
     seen: set[tuple[str, str | None]] = set()  # per topic and part, as for a Condition
@@ -1395,7 +1399,8 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         if weak
         else None
     )
-    _report_texts(raw, mapping, out, kind, date, skip, weak_note)
+    weak_topics = frozenset(modality.weak_for) if weak and modality else frozenset()
+    _report_texts(raw, mapping, out, kind, date, skip, weak_note, weak_topics)
 
 
 def _report_texts(
@@ -1406,10 +1411,12 @@ def _report_texts(
     date: dt.date | None,
     skip: frozenset[str],
     weak_note: str | None,
+    weak_topics: frozenset[str],
 ) -> None:
     """A report's conclusion and its text/plain presentedForm go to the text engine (mapping/text)."""
     data = raw.data
-    _queue_text(raw, mapping, out, data.get("conclusion"), "conclusion", kind, date, skip=skip, weak_note=weak_note)
+    weak = {"weak_note": weak_note, "weak_topics": weak_topics}
+    _queue_text(raw, mapping, out, data.get("conclusion"), "conclusion", kind, date, skip=skip, **weak)
     for i, form in enumerate(data.get("presentedForm") or []):
         if not isinstance(form, dict) or not str(form.get("contentType") or "").startswith("text/plain"):
             continue
@@ -1417,7 +1424,7 @@ def _report_texts(
             text = base64.b64decode(form.get("data") or "", validate=False).decode("utf-8", errors="replace")
         except (ValueError, TypeError):
             continue  # not base64: nothing readable, the rest of the report still counts
-        _queue_text(raw, mapping, out, text, f"presentedForm[{i}]", kind, date, skip=skip, weak_note=weak_note)
+        _queue_text(raw, mapping, out, text, f"presentedForm[{i}]", kind, date, skip=skip, **weak)
 
 
 def codings_list(concepts: Any) -> list[tuple[str | None, str | None, str | None]]:

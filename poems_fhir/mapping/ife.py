@@ -104,6 +104,16 @@ _NEGATIVE_PREDICATE = re.compile(
     r"(?:не (?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*)|отсутству\w*|исчез\w*)\s*$"
 )
 
+# ... and a clause that is only a doubt makes them doubtful: "Faint IgA lambda band, clonality uncertain",
+# "IgG lambda band, cannot be excluded", "следы IgA лямбда, под вопросом"
+_DOUBT_PREDICATE = re.compile(
+    r"^\s*(?:[-:]\s*)?(?:(?:its\s+|the\s+)?(?:clonality|monoclonality|significance|nature)\s+(?:is\s+)?)?"
+    r"(?:uncertain|unclear|equivocal|questionable|doubtful|indeterminate|not certain|to be confirmed|"
+    r"(?:can ?not|could not|not) (?:be )?(?:excluded|ruled out|confirmed)|of uncertain significance)\s*$"
+    r"|^\s*(?:[-:]\s*)?(?:клональность\s+)?(?:под вопросом|сомнительн\w*|неясн\w*|не исключ\w*|нельзя исключить|"
+    r"требует подтверждения)\s*$"
+)
+
 
 def parse_ife(text: str) -> IfeResult:
     """Parse one free-text or display immunofixation result.
@@ -127,6 +137,9 @@ def parse_ife(text: str) -> IfeResult:
             if previous and _NEGATIVE_PREDICATE.search(clause):
                 bands = [b for b in bands if b not in previous]
                 negated_any = True
+            elif previous and _DOUBT_PREDICATE.search(clause):
+                bands = [b for b in bands if b not in previous]
+                possible += [b for b in previous if b not in possible]
             if clause.strip():
                 previous = []
             continue

@@ -135,6 +135,9 @@ class ConditionRule(_Strict):
 class ModalityRule(_Strict):
     id: str
     strength: Literal["strong", "weak"] | None = None
+    #: the criteria (topics) for which a weak modality's negative is low-grade; empty: all of them.
+    #: A chest radiograph is a fine negative for an effusion, not for small sclerotic lesions.
+    weak_for: list[str] = Field(default_factory=list)
     codes: list[CodeRef] = Field(default_factory=list)
     add_codes: list[CodeRef] = Field(default_factory=list)
     keywords: list[str] = Field(default_factory=list)
@@ -809,6 +812,15 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         )
         if mod_rule.strength is None:
             problem("modalities", rid, "strength", "no strength", "set strength: strong or weak")
+        for topic in mod_rule.weak_for:
+            if topic not in TOPICS:
+                problem(
+                    "modalities",
+                    rid,
+                    "weak_for",
+                    f"unknown topic {topic!r}",
+                    "use a criterion, sign or differential id from the README",
+                )
         modalities.append(mod_rule)
         for c in mod_rule.codes:
             by_code[(c.system, c.code)].append(Rule("modality", mod_rule, origins[("modalities", rid)]))

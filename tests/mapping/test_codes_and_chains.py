@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from poems_fhir.criteria.engine import evaluate
 from poems_fhir.criteria.model import State, Strength
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.mapping.extract import extract
+from poems_fhir.mapping.rules import MappingError, load_mapping
 from poems_fhir.mapping.values import Value, compare, parse_number
 from tests.conftest import diagnostic_report as report
 from tests.conftest import make_record
@@ -119,3 +122,58 @@ def test_censored_comparisons_are_interval_logic():
     assert compare(Value(200, None, "<"), 200, ">=") is False
     assert compare(Value(200, None, ">="), 200, ">=") is True
     assert compare(Value(200, None, None), 200, ">") is False
+
+
+# ------------------------------------------- a weak modality is weak only where criteria.md §6 says so
+
+
+def test_a_chest_radiograph_without_effusion_is_a_strong_negative(mapping):
+    # criteria.md §6: plain radiographs are a low-grade negative for small sclerotic lesions, not for an effusion
+    ex = extract(make_record(report("xr", "Chest X-ray PA", "Lungs clear. No pleural effusion.")), mapping)
+    (finding,) = [f for f in ex.findings if f.topic == "extravascular_volume_overload"]
+    assert finding.state is State.ABSENT and finding.strength is Strength.STRONG and finding.note is None
+
+
+def test_a_radiograph_without_sclerotic_lesions_stays_a_low_grade_negative(mapping):
+    ex = extract(make_record(report("xr", "Skeletal survey (X-ray)", "No sclerotic bone lesions.")), mapping)
+    (finding,) = [f for f in ex.findings if f.topic == "sclerotic_bone_lesions"]
+    assert finding.state is State.ABSENT and finding.strength is Strength.WEAK
+    assert "plain radiographs miss small sclerotic lesions" in (finding.note or "")
+
+
+def test_a_refuted_effusion_resting_on_a_chest_radiograph_is_strong(mapping):
+    ex = extract(
+        make_record(
+            report("xr", "Chest X-ray"),
+            cond(SCT, "60046008", "refuted", evidence=[{"detail": [{"reference": "DiagnosticReport/xr"}]}]),
+        ),
+        mapping,
+    )
+    (finding,) = [f for f in ex.findings if f.topic == "extravascular_volume_overload"]
+    assert finding.state is State.ABSENT and finding.strength is Strength.STRONG and finding.note is None
+
+
+HEADER = "format: poems-fhir-mapping/1\nname: site\nversion: '1'\n"
+
+
+def test_a_modality_weak_for_an_unknown_topic_is_a_mapping_problem(tmp_path):
+    site = tmp_path / "site.yaml"
+    site.write_text(HEADER + "modalities:\n  - {id: radiograph, strength: weak, weak_for: [sclerotic_lesions]}\n")
+    with pytest.raises(MappingError, match="unknown topic 'sclerotic_lesions'"):
+        load_mapping([site])
+
+
+def test_a_context_rule_for_an_unknown_target_is_a_mapping_problem(tmp_path):
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        HEADER
+        + "text:\n  context:\n    - {lang: en, literal: bone island, category: POSSIBLE_EXISTENCE, targets: [sclerotic]}\n"
+    )
+    with pytest.raises(MappingError, match="'sclerotic' is not a text target"):
+        load_mapping([site])
+
+
+def test_a_context_rule_restricted_to_a_target_leaves_the_others_alone(mapping):
+    (assertions,) = mapping.text.assert_texts(["A bone island in the femur and a sclerotic focus in L2, splenomegaly."])
+    labels = {a.target: a.label for a in assertions}
+    assert labels == {"sclerotic_bone_lesion": "possible", "splenomegaly": "present"}

@@ -146,3 +146,31 @@ def test_every_doubtful_band_is_kept():
 def test_a_confirmed_band_after_a_doubtful_one_counts():
     result = parse_ife("Possible IgA lambda; IgG kappa detected")
     assert list(result.bands) == [Band("IgG", "kappa")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Faint IgA lambda band, clonality uncertain.",
+        "Faint IgG lambda band, cannot be excluded. Repeat in 3 months.",
+        "IgG kappa band - significance uncertain",
+        "Следы моноклонального IgA лямбда, под вопросом.",
+        "IgA лямбда, требует подтверждения",
+    ],
+)
+def test_a_clause_that_only_doubts_makes_the_band_before_it_doubtful(text):
+    result = parse_ife(text)
+    assert result.bands == () and len(result.possible) == 1 and not result.negative
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IgA lambda, confirmed on repeat.",
+        "IgG kappa band, repeat in 3 months",
+        "IgA lambda. Uncertain clinical history.",
+    ],
+)
+def test_a_later_clause_that_is_not_only_a_doubt_leaves_the_band(text):
+    result = parse_ife(text)
+    assert len(result.bands) == 1 and result.possible == ()

@@ -90,11 +90,45 @@ def _pieces(sentence: str) -> list[str]:
     return out
 
 
+#: a list item's marker: "- ascites", "• ascites", "1. ascites", "2) ascites"
+_LIST_ITEM = re.compile(r"^\s*(?:[-*\u2022]|\d+[.)])\s*")
+#: a line that introduces a list: short, ends with a colon ("No:", "Negative for the following:")
+_LIST_HEADING = re.compile(r"^[^\n]{1,80}:$")
+
+
+def _numbered(pieces: list[str]) -> list[str]:
+    """ "1. lymphadenopathy": the full stop after an item's number ends no sentence."""
+    out: list[str] = []
+    for piece in pieces:
+        if out and re.fullmatch(r"\s*\d+[.)]", out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
+def _segments(text: str) -> list[str]:
+    """Sentences, with each item of a list read under the line that introduces it: "No:\n- ascites\n-
+    pleural effusion" is "No: ascites" and "No: pleural effusion", so the heading's negation, doubt
+    or plan ("To exclude:", "Не выявлено:") reaches every item, as a reader takes it."""
+    out: list[str] = []
+    heading: str | None = None
+    for s in _numbered(_SENTENCE_END.split(text)):
+        item = _LIST_ITEM.match(s)
+        if item and heading is not None and s.strip():
+            out.append(f"{heading} {s[item.end() :].strip()}")
+            continue
+        stripped = s.strip()
+        heading = stripped if _LIST_HEADING.match(stripped) else None
+        out.append(s)
+    return out
+
+
 def candidate_sentences(text: str, keys: KeyIndex, sentence_filter: PhraseFilter) -> list[str]:
     """The sentences of ``text`` in which a target phrase occurs (the rest cannot hold a target)."""
     return [
         p.strip()
-        for s in _SENTENCE_END.split(text)
+        for s in _segments(text)
         for p in _pieces(s)
         if p.strip() and keys.hits(p) and sentence_filter.search(p)
     ]
@@ -186,6 +220,8 @@ class TextEngine:
                     problems.append((f"text.context[{i}]", f"literal {rule.literal!r}: {exc}"))
             elif isinstance(rule.pattern, list) and (problem := pattern_problem(rule.pattern)):
                 problems.append((f"text.context[{i}]", f"pattern: {problem}"))
+            for unknown in sorted(set(rule.targets or ()) - set(self.section.targets)):
+                problems.append((f"text.context[{i}]", f"targets: {unknown!r} is not a text target"))
         return problems
 
     # ------------------------------------------------------------ pipelines
@@ -226,18 +262,34 @@ class TextEngine:
             if spec.lang not in langs:
                 continue
             literals = expand_literals(spec.literal) if spec.pattern is None else None
+            # target labels are the rule ids upper-cased (_with_targets)
+            allowed = {t.upper() for t in spec.targets} if spec.targets is not None else None
             if literals is not None:  # plain words: PhraseMatcher, far cheaper than token patterns
                 rules += [
-                    ConTextRule(lit, spec.category, direction=spec.direction, max_scope=spec.max_scope)
+                    ConTextRule(
+                        lit, spec.category, direction=spec.direction, max_scope=spec.max_scope, allowed_types=allowed
+                    )
                     for lit in literals
                 ]
                 continue
             pattern = spec.pattern if spec.pattern is not None else compile_phrase(spec.literal)
             rules.append(
                 ConTextRule(
-                    spec.literal, spec.category, pattern=pattern, direction=spec.direction, max_scope=spec.max_scope
+                    spec.literal,
+                    spec.category,
+                    pattern=pattern,
+                    direction=spec.direction,
+                    max_scope=spec.max_scope,
+                    allowed_types=allowed,
                 )
             )
+        for rule in rules:
+            # medspaCy lets a terminator cut a modifier's scope only when the two scopes "overlap", and
+            # its overlap test misses a scope lying wholly inside the other: a terminator scoped to the
+            # whole sentence never cut a negation with a max_scope ("көкбауыр ұлғайған, бауыр
+            # ұлғаймаған, асцит жоқ"). Scoped to its neighbours, it cuts every scope it lies inside.
+            if rule.direction.upper() == "TERMINATE" and rule.max_scope is None:
+                rule.max_scope = 1
         context.add(rules)
         return nlp
 
@@ -333,7 +385,7 @@ class TextEngine:
         return shared
 
     def _assertion(self, ent: Any, original: str) -> Assertion:
-        mods = [m for m in ent._.modifiers if m.category in _CATEGORY]
+        mods = _refuted_suspicion([m for m in ent._.modifiers if m.category in _CATEGORY], ent)
         modifiers = {_CATEGORY[m.category] for m in mods}
 
         def quote(span: Any) -> str:
@@ -351,6 +403,20 @@ class TextEngine:
             modifiers=frozenset(modifiers),
             triggers=tuple(triggers),
         )
+
+
+def _refuted_suspicion(mods: list[Any], ent: Any) -> list[Any]:
+    """A suspicion stated first and then denied after the target is a negation: "Sclerotic lesions
+    suspected on plain films were not confirmed on CT", "Подозрение на болезнь Кастлемана не
+    подтвердилось". (Otherwise a doubt outranks a negation: "no definite X" stays possible.)"""
+    negations = [m for m in mods if m.category == "NEGATED_EXISTENCE"]
+    doubts = [m for m in mods if m.category == "POSSIBLE_EXISTENCE"]
+    if not negations or not doubts:
+        return mods
+    first_negation = min(m.modifier_span[0] for m in negations)
+    if first_negation >= ent.end and all(m.modifier_span[1] <= first_negation for m in doubts):
+        return [m for m in mods if m.category != "POSSIBLE_EXISTENCE"]
+    return mods
 
 
 #: a "?" that opens what it doubts (at a line's start or after a comma, semicolon, colon or bracket,

@@ -36,8 +36,10 @@ class TextJob:
     source: str  # "conclusion", "presentedForm", "note", "valueString", "code.text"
     kind: str  # "imaging" | "histology" | "report" | "condition" | "observation"
     skip: frozenset[str] = frozenset()  # condition rule ids already stated by a code here
-    #: a negative read from a weak modality (plain radiograph) is low-grade
+    #: a negative read from a weak modality (plain radiograph) is low-grade, for these criteria
+    #: (topics; empty: all of them)
     weak_note: str | None = None
+    weak_topics: frozenset[str] = frozenset()
     #: Condition.verificationStatus, or the coded value of an uncoded Observation (True/False/None)
     verification: str | None = None
     coded_value: bool | None = None
@@ -72,7 +74,7 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         if label == "negated":
             state = State.ABSENT
             target = mapping.text.section.targets.get(a.target)
-            if job.weak_note:
+            if job.weak_note and (not job.weak_topics or rule.topic in job.weak_topics):
                 strength, note = Strength.WEAK, job.weak_note
             elif target is not None and target.negative == "weak":
                 strength, note = (

@@ -56,6 +56,8 @@ class ContextRuleSpec(_Strict):
     #: overrides the phrase syntax: a spaCy token pattern (list) or a regular expression (string)
     pattern: list[dict[str, Any]] | str | None = None
     max_scope: int | None = None
+    #: the target ids (condition rule ids) this rule may modify; None: every target
+    targets: list[str] | None = None
     note: str | None = None
 
 
@@ -201,7 +203,7 @@ def phrase_regex(phrase: str) -> str:
     parts = []
     for word in _WORD.findall(phrase.strip().lower()):
         if word == "...":
-            parts.append(r"(?:\w+[\s\-]+){0,3}")
+            parts.append(r"(?:(?:\d+[.,]\d+|\w+)[\s\-]+){0,3}")  # a word or a measure ("2.5")
             continue
         optional = word.startswith("[")
         alts = []
