@@ -11,7 +11,7 @@ import base64
 import datetime as dt
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -47,6 +47,25 @@ SNOMED = "http://snomed.info/sct"
 SCT_POSITIVE = {"10828004", "260373001"}  # Positive, Detected
 SCT_NEGATIVE = {"260385009", "260415000"}  # Negative, Not detected
 SCT_SERUM, SCT_PLASMA = "119364003", "119361006"
+V2_SPECIMEN = "http://terminology.hl7.org/CodeSystem/v2-0487"  # HL7 v2 table 0487 (specimen type)
+V2_SERUM, V2_PLASMA = "SER", "PLAS"
+#: specimens that are not blood, by code: a serum/plasma test run on them is another test (a
+#: pleural-fluid VEGF, a CSF albumin). SNOMED CT specimen concepts and HL7 v2 table 0487 codes.
+_FLUID_CODES = {
+    (SNOMED, "418564007"): "pleural fluid",
+    (SNOMED, "258450006"): "cerebrospinal fluid",
+    (SNOMED, "122575003"): "urine",
+    (V2_SPECIMEN, "CSF"): "cerebrospinal fluid",
+    (V2_SPECIMEN, "UR"): "urine",
+    (V2_SPECIMEN, "PLR"): "pleural fluid",
+}
+#: ... and by the words of the specimen's or the test's name ("VEGF, pleural fluid", "Albumin CSF")
+_FLUID_WORDS = re.compile(
+    r"\b(?:pleural|cerebrospinal|csf|urine|urinary|ascitic|peritoneal|synovial|bronchoalveolar|vitreous|"
+    r"aqueous humou?r|saliva|pericardial fluid|drain fluid|effusion fluid|"
+    r"плевральн\w*|ликвор\w*|спинномозгов\w*|моч[аиеу]\w*|асцитическ\w*|перитонеальн\w*|синовиальн\w*)",
+    re.IGNORECASE,
+)
 IGNORED_STATUS = {"entered-in-error", "cancelled"}
 VERIFICATION_SYSTEM_CODES = {"confirmed", "provisional", "differential", "refuted", "unconfirmed", "entered-in-error"}
 _POEMS_TEXT = re.compile(r"\bpoems\b", re.IGNORECASE)
@@ -86,7 +105,7 @@ class ReadingNote:
 def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
     out = Extraction()
     findings, measurements, events, course = out.findings, out.measurements, out.events, out.course
-    for raw in record.resources:
+    for raw in _with_contained_results(record.resources):
         handler = _HANDLERS.get(raw.data["resourceType"])
         if handler is None:
             continue
@@ -119,6 +138,24 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
             out.used[raw.ref] = meta.get("versionId") if isinstance(meta, dict) else None
     _read_texts(record, mapping, out)
     return out
+
+
+def _with_contained_results(resources: list[Raw]) -> Iterator[Raw]:
+    """Every resource, and after each DiagnosticReport the Observations it contains and lists in
+    ``result`` ("#v1"): a send-out lab's report may carry its results inside it. Each is read as an
+    Observation of its own, cited as the report (a contained resource has no identity outside it);
+    it keeps the report's ``contained`` list, where its own "#specimen" reference points."""
+    for raw in resources:
+        yield raw
+        data = raw.data
+        if data.get("resourceType") != "DiagnosticReport" or not isinstance(data.get("contained"), list):
+            continue
+        inner = {c.get("id"): c for c in data["contained"] if isinstance(c, dict) and isinstance(c.get("id"), str)}
+        for result in data.get("result") or []:
+            reference = result.get("reference") if isinstance(result, dict) else None
+            observation = inner.get(reference[1:]) if isinstance(reference, str) and reference.startswith("#") else None
+            if observation is not None and observation.get("resourceType") == "Observation":
+                yield Raw({**observation, "contained": data["contained"]}, f"{raw.origin}{reference}", raw.ref)
 
 
 def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
@@ -433,6 +470,12 @@ def _rule_topic(rule: ObservationRule) -> str | None:
 
 
 def _apply_observation_rule(ctx: _Ctx, rule: ObservationRule) -> None:
+    fluid = _other_specimen(ctx, rule)
+    if fluid is not None:
+        raise ResourceError(
+            f"specimen {fluid!r}: {rule.id} is read on {rule.specimen or 'blood (serum or plasma)'} only; "
+            "a result on another specimen is another test and is not used"
+        )
     label = rule.id.replace("_", " ")
     reason = _absent_reason(ctx.part)
     if reason is not None:
@@ -784,17 +827,52 @@ def _bm_plasma_cells(ctx: _Ctx, rule: ObservationRule) -> None:
         ctx.finding(rule.high_topic, State.PRESENT, f"bone-marrow plasma cells {_fmt(value)} ({cut_offs})", value)
 
 
-def _specimen(ctx: _Ctx) -> str | None:
-    """Serum or plasma, from the referenced Specimen, or from local code text naming one only."""
+def _specimen_resource(ctx: _Ctx) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The Observation's specimen reference and the Specimen it resolves to (either may be None)."""
     obs = ctx.raw.data
     ref = obs.get("specimen") if isinstance(obs.get("specimen"), dict) else None
     specimen = ctx.record.resolve(ref.get("reference"), obs) if ref else None
+    return ref, specimen
+
+
+def _other_specimen(ctx: _Ctx, rule: ObservationRule) -> str | None:
+    """The name of a specimen other than the one the rule reads (blood, or the rule's own ``specimen``),
+    when the Observation states one: its Specimen's type (codes, then words), its specimen reference's
+    display, or the words of the test's own name. None when nothing names another specimen."""
+    ref, specimen = _specimen_resource(ctx)
+    named: list[str] = []
+    if specimen:
+        for system, code, display in codings(specimen.get("type")):
+            fluid = _FLUID_CODES.get((system or "", code or ""))
+            if fluid is not None:
+                named.append(fluid)
+            elif display:
+                named.append(display)
+        named.append(concept_text(specimen.get("type")))
+    if ref and isinstance(ref.get("display"), str):
+        named.append(ref["display"])
+    named += [concept_text(ctx.part.get("code"))] + [d for _, _, d in codings(ctx.part.get("code")) if d]
+    for name in named:
+        m = _FLUID_WORDS.search(name or "")
+        if m is None:
+            continue
+        is_urine = m.group(0).lower().startswith(("urin", "моч"))
+        if rule.specimen == "urine" and is_urine:
+            return None
+        return name.strip()
+    return None
+
+
+def _specimen(ctx: _Ctx) -> str | None:
+    """Serum or plasma, from the referenced Specimen, or from local code text naming one only."""
+    obs = ctx.raw.data
+    ref, specimen = _specimen_resource(ctx)
     texts = []
     if specimen:
         for system, code, _ in codings(specimen.get("type")):
-            if system == SNOMED and code == SCT_SERUM:
+            if (system, code) in ((SNOMED, SCT_SERUM), (V2_SPECIMEN, V2_SERUM)):
                 return "serum"
-            if system == SNOMED and code == SCT_PLASMA:
+            if (system, code) in ((SNOMED, SCT_PLASMA), (V2_SPECIMEN, V2_PLASMA)):
                 return "plasma"
         texts.append(concept_text(specimen.get("type")))
     if ref and ref.get("display"):
