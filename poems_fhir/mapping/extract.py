@@ -1509,16 +1509,18 @@ def codings_list(concepts: Any) -> list[tuple[str | None, str | None, str | None
     return [c for concept in concepts or [] for c in codings(concept)]
 
 
+#: HL7 v2 table 0074 sections of pathology: SP surgical pathology, PAT pathology, CP cytopathology
+_PATHOLOGY_SECTIONS = {"sp", "pat", "path", "cp"}
+_PATHOLOGY_WORDS = re.compile(
+    r"patholog|histolog|biops|cytolog|immunohisto|патолог|гистолог|биопс|биоптат|цитолог|иммуногистохим|\bигх\b"
+)
+
+
 def _is_pathology(data: dict[str, Any]) -> bool:
-    cats = " ".join(
-        f"{c or ''} {d or ''}" for concept in data.get("category") or [] for _, c, d in codings(concept)
-    ).lower()
-    text = concept_text(data.get("code")).lower()
-    return (
-        any(k in cats for k in ("path", " sp", "cp "))
-        or bool(re.search(r"patholog|histolog|biops|cytolog", text))
-        or cats.strip() in ("sp", "path")
-    )
+    codes = {(c or "").lower() for concept in data.get("category") or [] for _, c, _ in codings(concept)}
+    displays = " ".join(d or "" for concept in data.get("category") or [] for _, _, d in codings(concept))
+    names = f"{displays} {concept_text(data.get('code'))}".lower()
+    return bool(codes & _PATHOLOGY_SECTIONS) or _PATHOLOGY_WORDS.search(names) is not None
 
 
 def _source_ok(rule: ConditionRule, kind: str) -> bool:

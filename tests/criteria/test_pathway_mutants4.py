@@ -1,24 +1,35 @@
-"""The proposed care pathway in the cases the earlier pathway tests left open: the radiotherapy branch
-for a marrow without clonal plasma cells, what counts as marrow involvement, as systemic therapy and
-as radiotherapy given, a transplant still in preparation, work-up completed since the first treatment,
-staging before any therapy, and restaging dates at the end of the calendar.
+"""The proposed care pathway in the cases the earlier pathway tests left open (found by mutation testing).
+
+Checked: the radiotherapy branch for a marrow without clonal plasma cells and what completes it;
+what counts as marrow involvement, as systemic therapy and as radiotherapy given; a transplant still
+in preparation; work-up completed since the first treatment; staging before any therapy; the
+neurotoxicity caution, thrombosis prophylaxis and engraftment-syndrome wording; restaging dates and
+what completes restaging; VEGF surveillance dates and specimen type; relapse/progression and
+discordant-response proposals.
 
 Expectations come from /work/shared/clinical/criteria.md §10 (treatment algorithm: step 0 staging
 before therapy, step 1 radiotherapy when the random marrow has no clonal plasma cells, step 2
-systemic therapy for marrow involvement, 2a transplant, step 4 engraftment syndrome when an ASCT is
-planned, step 5 restaging at day +90/+100 after the ASCT) and §8 (monitoring), with the seed case
-(/work/shared/clinical/seed_case.md: induction from 2019-02, ASCT on 2019-08-30) for dates - not from
-the code. Where the code words a step in its own way the exact visible text is pinned.
+systemic therapy for marrow involvement, 2a transplant, 2d neurotoxicity caution, step 3 antiplatelet
+prophylaxis for all, step 4 engraftment syndrome when an ASCT is planned, step 5 restaging at day
++90/+100 after the ASCT, step 6 VEGF about every 6 months with the same specimen type, step 7
+relapse salvage) and §8 (monitoring: response, rising VEGF, discordant response), with the seed case
+(/work/shared/clinical/seed_case.md: M-protein 7.7 -> 3.7 g/L with worse neuropathy in 2019-03, ASCT
+on 2019-08-30, day +90 = 2019-11-28, day +100 = 2019-12-08) for numbers and dates - not from the
+code. Where the code words a step in its own way the exact visible text is pinned.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from poems_fhir.criteria.engine import evaluate
 from poems_fhir.criteria.model import Evidence, Finding, State
-from poems_fhir.criteria.pathway import Step
-from poems_fhir.criteria.timeline import Event
-from tests.criteria.test_pathway_mutants2 import CLONE, d, f, m, steps
+from poems_fhir.criteria.pathway import Step, pathway
+from poems_fhir.criteria.profiles import MAYO
+from poems_fhir.criteria.response import assess_response
+from poems_fhir.criteria.risk import assess_risk
+from poems_fhir.criteria.timeline import CourseAssessment, Event, Measurement
+from tests.criteria.test_pathway_mutants2 import CFG, CLONE, RISK, d, f, m, steps
 
 #: both mandatory criteria; the M-protein from serum (no marrow result): the branch is still open
 SERUM_CLONE = f("monoclonal_plasma_cell_disorder", heavy_chain="IgA", light_chain="lambda")
@@ -202,3 +213,306 @@ def test_restaging_entirely_past_the_calendar_end():
     asct = Event("autologous_hsct", dt.date(9999, 12, 1), "Procedure/asct", "ASCT", status="completed")
     restage = by_id(steps([f("polyneuropathy"), CLONE], [], [asct], as_of=None))["restaging-day100"]
     assert (restage.scheduled_start, restage.scheduled_end) == (dt.date.max, dt.date.max)
+
+
+# --- helpers for the later steps: the full pipeline of test_pathway_mutants2, plus clinicians' course notes
+
+
+def plan_steps(findings, ms=(), events=(), as_of: dt.date | None = None, course=()) -> list[Step]:
+    r = assess_response(list(ms), list(events), findings, list(course), CFG, as_of)
+    risk = assess_risk(findings, list(ms), list(events), r, dt.date(1960, 1, 1), as_of, RISK)
+    a = evaluate("Patient/1", findings, MAYO, as_of)
+    earlier = evaluate("Patient/1", findings, MAYO, r.first_treatment) if r.first_treatment else None
+    return pathway(a, earlier, r, risk, findings, list(ms), list(events), as_of)
+
+
+def plan(findings, ms=(), events=(), as_of: dt.date | None = None, course=()) -> dict[str, Step]:
+    return by_id(plan_steps(findings, ms, events, as_of, course))
+
+
+PATIENT = [f("polyneuropathy"), CLONE]
+LENALIDOMIDE = Event("treatment", d(0), "MedicationStatement/lena", "lenalidomide", agent="lenalidomide")
+
+
+# --- step 1/2 undecided: the biopsy step is behind the patient once any therapy was given
+
+
+def test_the_biopsy_step_is_completed_once_radiotherapy_or_systemic_therapy_was_given():
+    rt = Event("radiotherapy", d(5), "Procedure/rt", "Radiotherapy", status="completed")
+    assert by_id(steps(MANDATORY, [], [rt], as_of=d(30)))["branch"].status == "completed"
+    assert by_id(steps(MANDATORY, [], [LENALIDOMIDE], as_of=d(30)))["branch"].status == "completed"
+    assert by_id(steps(MANDATORY, [], [LENALIDOMIDE], as_of=d(30)))["branch"].key == "branch-biopsy"
+
+
+# --- step 2d: caution on neurotoxic agents
+
+
+CAUTION = (
+    "Thalidomide and bortezomib are active but may worsen the neuropathy; monitor neuropathy closely if used "
+    "(Dispenzieri 2023; Keddie 2018)."
+)
+
+
+def test_no_neurotoxic_agent_given_leaves_the_caution_open_without_a_list():
+    assert plan(PATIENT, [], [LENALIDOMIDE], as_of=d(30))["neurotoxic-caution"] == Step(
+        id="neurotoxic-caution",
+        title="Weigh neurotoxicity of thalidomide and bortezomib",
+        description=CAUTION,
+        status="not-started",
+    )
+
+
+def test_neurotoxic_agents_are_named_by_their_medication_sorted():
+    thal = Event(
+        "treatment", d(0), "MedicationStatement/thal", "Thalidomide 100 mg capsule", "thalidomide", d(90), True
+    )
+    bort = Event("treatment", d(100), "MedicationStatement/bort", "Velcade 3.5 mg inj", "bortezomib", None, True)
+    got = plan(PATIENT, [], [thal, bort], as_of=d(120))["neurotoxic-caution"]
+    assert got.description == CAUTION + " Given: bortezomib, thalidomide."
+    assert got.params == (("agent", "bortezomib"), ("agent", "thalidomide"))
+    assert got.evidence == ("MedicationStatement/thal", "MedicationStatement/bort")
+    assert got.status == "in-progress"  # bortezomib has no end: still given
+
+
+def test_a_neurotoxic_course_is_in_progress_on_its_last_day_and_completed_after():
+    thal = Event("treatment", d(0), "MedicationStatement/thal", "thalidomide", "thalidomide", d(90), True)
+    assert plan(PATIENT, [], [thal], as_of=d(90))["neurotoxic-caution"].status == "in-progress"
+    assert plan(PATIENT, [], [thal], as_of=d(91))["neurotoxic-caution"].status == "completed"
+
+
+# --- step 3: thrombosis prophylaxis (§9 Mellors 2021 factors)
+
+
+def test_antiplatelet_prophylaxis_for_all_without_risk_factors():
+    assert plan(PATIENT)["thrombosis-prophylaxis"] == Step(
+        id="thrombosis-prophylaxis",
+        title="Antiplatelet prophylaxis; consider anticoagulation",
+        description="Antiplatelet prophylaxis is advised for all patients; consider anticoagulation with thrombosis "
+        "risk factors (Mellors 2021).",
+        status="not-started",
+    )
+
+
+def test_a_high_hemoglobin_is_named_in_words_as_a_thrombosis_risk_factor():
+    got = plan(PATIENT + [f("thrombocytosis_polycythemia", rule="hemoglobin")])["thrombosis-prophylaxis"]
+    assert got.description == (
+        "Antiplatelet prophylaxis is advised for all patients; consider anticoagulation with thrombosis risk factors "
+        "(present: high hemoglobin or hematocrit) (Mellors 2021)."
+    )
+    assert got.evidence == ("Condition/hemoglobin",)
+    assert got.params == (("risk", "thrombosis_high_hemoglobin_or_hematocrit"),)
+
+
+# --- step 4: engraftment syndrome without splenomegaly
+
+
+def test_engraftment_syndrome_without_splenomegaly_has_no_higher_risk_note():
+    planned = Event("autologous_hsct", dt.date(2019, 8, 30), "Procedure/asct", "HDM-ASCT", status="preparation")
+    got = by_id(steps(SEED_FINDINGS, [], [INDUCTION, planned], as_of=None))["engraftment-syndrome"]
+    assert got == Step(
+        id="engraftment-syndrome",
+        title="Anticipate engraftment syndrome around the transplant",
+        description="Fever, diarrhoea, weight gain and rash around engraftment; earlier, more aggressive "
+        "corticosteroids may help (Dispenzieri 2008).",
+        status="not-started",
+        evidence=("Procedure/asct",),
+    )
+
+
+# --- step 5: restaging at day +90/+100 on the seed case's transplant date (day 0 = 2019-08-30)
+
+SEED_ASCT = Event("autologous_hsct", dt.date(2019, 8, 30), "Procedure/asct", "HDM-ASCT", status="completed")
+DAY_90, DAY_100 = dt.date(2019, 11, 28), dt.date(2019, 12, 8)  # seed_case.md §1, derived days
+
+
+def restaging(ms, as_of):
+    return by_id(steps(SEED_FINDINGS, ms, [INDUCTION, SEED_ASCT], as_of=as_of))["restaging-day100"]
+
+
+def seed_m(analyte: str, value: float, day: dt.date, unit: str | None = None) -> Measurement:
+    return Measurement(analyte, value, unit, day, f"Observation/{analyte}-{day}")
+
+
+def test_restaging_window_is_day_90_to_100_after_the_real_transplant():
+    got = restaging([], as_of=dt.date(2019, 9, 24))  # discharge day +25
+    assert (got.scheduled_start, got.scheduled_end, got.status) == (DAY_90, DAY_100, "scheduled")
+    assert got.title == "Restaging at day +90/+100 after transplant (2019-11-28 - 2019-12-08)"
+    assert got.evidence == ("Procedure/asct",)
+
+
+def test_the_serum_ife_at_day_100_completes_restaging_only_once_it_is_known():
+    ife = seed_m("serum_ife", 0, DAY_100)
+    done = restaging([ife], as_of=DAY_100)  # the result of that very day counts
+    assert done.status == "completed"
+    assert done.evidence == ("Procedure/asct", "Observation/serum_ife-2019-12-08")
+    assert restaging([ife], as_of=dt.date(2019, 12, 7)).status == "scheduled"  # not known yet
+
+
+def test_a_serum_m_protein_from_day_90_on_completes_restaging():
+    assert restaging([seed_m("serum_m_protein", 0.4, DAY_90, "g/L")], as_of=DAY_100).status == "completed"
+    assert restaging([seed_m("serum_m_protein", 0.4, dt.date(2019, 12, 1), "g/L")], as_of=None).status == "completed"
+
+
+def test_results_before_day_90_or_other_tests_do_not_count_as_restaging():
+    before = [
+        seed_m("serum_m_protein", 0.69, dt.date(2019, 8, 20), "g/L"),  # pre-transplant restaging, -91 %
+        seed_m("serum_ife", 1, dt.date(2019, 11, 27)),  # day +89
+    ]
+    assert restaging(before, as_of=DAY_100).status == "scheduled"
+    other = [seed_m("hemoglobin", 129, dt.date(2019, 12, 1), "g/L"), seed_m("albumin", 36, DAY_90, "g/L")]
+    assert restaging(other, as_of=DAY_100).status == "scheduled"
+    assert restaging(before + other, as_of=None).status == "scheduled"
+
+
+# --- step 6 / §8.2: VEGF surveillance about every 6 months, same specimen type
+
+
+def vegf_step(ms, as_of, events=(LENALIDOMIDE,)) -> Step:
+    return plan(PATIENT, ms, list(events), as_of=as_of)["vegf-surveillance"]
+
+
+def test_without_any_vegf_one_is_due_on_the_evaluation_date():
+    got = vegf_step([m("albumin", 30, 10, "g/L")], as_of=d(30))
+    assert got == Step(
+        id="vegf-surveillance",
+        title="VEGF about every 6 months, plasma (same specimen type and assay)",
+        description="VEGF normalisation and its surveillance predict relapse (Gentile 2024; Misawa 2015); serum and "
+        "plasma values are not comparable, so keep the specimen type. No VEGF yet: obtain one now as a reference.",
+        status="scheduled",
+        coding=("http://loinc.org", "75628-8", "Vascular endothelial growth factor A [Mass/volume] in Serum or Plasma"),
+        scheduled_start=d(30),
+        repeat_months=6,
+        params=(("specimen", "plasma"), ("no_vegf_yet", "yes")),
+    )
+
+
+def test_without_vegf_and_without_an_evaluation_date_it_is_due_at_the_latest_data():
+    assert vegf_step([m("albumin", 30, 45, "g/L")], as_of=None).scheduled_start == d(45)
+    undated = Measurement("albumin", 31, "g/L", None, "Observation/albumin-undated")
+    assert vegf_step([m("albumin", 30, 45, "g/L"), undated], as_of=None).scheduled_start == d(45)
+    # no results at all: due from the first treatment
+    assert vegf_step([], as_of=None).scheduled_start == d(0)
+    assert vegf_step([undated], as_of=None).scheduled_start == d(0)
+
+
+def test_a_vegf_measured_only_after_treatment_keeps_its_specimen_type():
+    got = vegf_step([m("vegf", 1500, 30, "pg/mL", "serum")], as_of=d(40))
+    assert got.title == "VEGF about every 6 months, serum (same specimen type and assay)"
+    assert got.params == (("specimen", "serum"),)
+    assert got.evidence == ("Observation/vegf30",)
+    assert got.scheduled_start == dt.date(2021, 9, 28)  # 2021-03-31 + 6 months
+
+
+def test_the_next_vegf_is_due_six_months_after_the_latest_one_in_time():
+    series = [
+        m("vegf", 150, 150, "pg/mL", "plasma"),
+        m("vegf", 250, 90, "pg/mL", "plasma"),
+        m("vegf", 400, -10, "pg/mL", "plasma"),
+    ]
+    got = vegf_step(series, as_of=d(200))  # listed newest first: the date decides, not the order
+    assert got.evidence == ("Observation/vegf150",)
+    assert got.scheduled_start == dt.date(2022, 1, 28)  # 2021-07-29 + 6 months
+
+
+def test_a_vegf_counts_from_its_day_on_and_not_before():
+    series = [m("vegf", 400, -10, "pg/mL", "plasma"), m("vegf", 150, 150, "pg/mL", "plasma")]
+    assert vegf_step(series, as_of=d(150)).scheduled_start == dt.date(2022, 1, 28)
+    earlier = vegf_step(series, as_of=d(149))  # the day-150 result is not known yet
+    assert earlier.evidence == ("Observation/vegf-10",)
+    assert earlier.scheduled_start == dt.date(2021, 8, 19)  # 2021-02-19 + 6 months
+
+
+# --- step 7 and §8 alerts: relapse / progression and discordant response
+
+
+SALVAGE = ". IMiDs or radiation salvage are commonly effective (D'Souza 2012)."
+
+
+def test_haematological_progression_in_both_frameworks_proposes_salvage():
+    ms = [
+        m("serum_m_protein", 20, -10, "g/L"),
+        m("serum_m_protein", 8, 60, "g/L"),
+        m("serum_m_protein", 16, 120, "g/L"),
+    ]
+    got = [s for s in plan_steps(PATIENT, ms, [LENALIDOMIDE], as_of=d(130)) if s.key == "relapse"]
+    assert got == [
+        Step(
+            id="relapse-hematologic_progression",
+            title="Relapse/progression work-up and salvage",
+            description="haematological progression (amyloid): M-protein rose >= 50 % from its nadir (8 g/L) to "
+            "16 g/L (> 5 g/L)" + SALVAGE,
+            status="not-started",
+            evidence=("Observation/serum_m_protein120",),
+            key="relapse",
+            params=(("alert", "hematologic_progression"),),
+        ),
+        Step(
+            id="relapse-hematologic_progression",
+            title="Relapse/progression work-up and salvage",
+            description="haematological progression (imwg): >= 25 % rise from the nadir (8 g/L) with > 5 g/L absolute"
+            + SALVAGE,
+            status="not-started",
+            evidence=("Observation/serum_m_protein120",),
+            key="relapse",
+            params=(("alert", "hematologic_progression"),),
+        ),
+    ]
+
+
+def test_rising_vegf_proposes_salvage():
+    ms = [
+        m("vegf", 800, -5, "pg/mL", "plasma"),
+        m("vegf", 100, 60, "pg/mL", "plasma"),
+        m("vegf", 400, 120, "pg/mL", "plasma"),
+    ]
+    got = plan(PATIENT, ms, [LENALIDOMIDE], as_of=d(130))["relapse-vegf_progression"]
+    assert got.description.startswith("rising VEGF: VEGF rose from its nadir 100 to 400 pg/mL")
+    assert got.description.endswith("after radiological progression" + SALVAGE)
+    assert (got.status, got.evidence, got.key) == ("not-started", ("Observation/vegf120",), "relapse")
+    assert got.params == (("alert", "vegf_progression"),)
+
+
+def test_ascites_back_after_resolving_proposes_salvage():
+    gone = Finding(
+        "extravascular_volume_overload",
+        State.PRESENT,
+        Evidence("Condition/ascites-1", d(-30), "ascites"),
+        source_rule="ascites",
+        resolved_on=d(60),
+    )
+    back = Finding(
+        "extravascular_volume_overload",
+        State.PRESENT,
+        Evidence("Condition/ascites-2", d(150), "ascites"),
+        source_rule="ascites",
+    )
+    got = plan(PATIENT + [gone, back], [], [LENALIDOMIDE], as_of=d(160))
+    assert got["relapse-reappearance"] == Step(
+        id="relapse-reappearance",
+        title="Relapse/progression work-up and salvage",
+        description="ascites recorded again after it had resolved" + SALVAGE,
+        status="not-started",
+        evidence=("Condition/ascites-2",),
+        key="relapse",
+        params=(("alert", "reappearance"),),
+    )
+    assert "regimen-review" not in got
+
+
+def test_seed_case_discordant_response_asks_for_a_regimen_review():
+    # seed case 2019-03: M-protein 7.7 -> 3.7 g/L (-52 %, PR) while the neuropathy got worse
+    dx, induction = dt.date(2019, 2, 15), dt.date(2019, 2, 20)
+    cyclo = Event("treatment", induction, "MedicationStatement/cyclo", "cyclophosphamide", agent="cyclophosphamide")
+    ms = [seed_m("serum_m_protein", 7.7, dx, "g/L"), seed_m("serum_m_protein", 3.7, dt.date(2019, 3, 25), "g/L")]
+    worse = CourseAssessment("neuropathy", "worse", dt.date(2019, 3, 25), "Observation/neuro-exam")
+    got = plan(SEED_FINDINGS, ms, [cyclo], as_of=dt.date(2019, 3, 31), course=[worse])
+    assert got["regimen-review"] == Step(
+        id="regimen-review",
+        title="Review the regimen: discordant response",
+        description="discordant: haematological PR with clinical worsening (neuropathy) - consider a regimen change "
+        "or early escalation; thalidomide and bortezomib may worsen neuropathy",
+        status="not-started",
+        evidence=("Observation/neuro-exam",),
+        params=(("alert", "discordant_response"),),
+    )
+    assert not [i for i in got if i.startswith("relapse-")]

@@ -10,6 +10,8 @@ import pytest
 
 from poems_fhir.criteria.model import State, Strength
 from poems_fhir.mapping.rules import MappingError, load_mapping
+from poems_fhir.mapping.extract import extract
+from tests.conftest import diagnostic_report, make_record
 from tests.mapping.test_extract import SCT, cond, obs, report, run, states
 
 MPCD = "monoclonal_plasma_cell_disorder"
@@ -378,3 +380,30 @@ def test_denying_one_skin_change_in_text_leaves_the_other_parts_unassessed(mappi
     }
     skin = evaluate("Patient/p1", ex.findings, MAYO).criteria["skin_changes"]
     assert skin.state is State.NOT_ASSESSED and "hypertrichosis" in skin.reason
+
+
+@pytest.mark.parametrize(
+    ("category", "name"),
+    [
+        ("PAT", "Гистологическое исследование биоптата лимфатического узла"),
+        ("SP", "Lymph node excision"),
+        (None, "Биопсия лимфатического узла"),
+        (None, "Lymph node histology"),
+    ],
+)
+def test_a_pathology_report_is_known_by_its_v2_section_or_its_name_in_english_or_russian(mapping, category, name):
+    # Castleman disease is read from histology only (criteria.md §2 MAJ-3: only a biopsy establishes it)
+    report = diagnostic_report("dr1", name, "Гистологическая картина соответствует болезни Кастлемана.")
+    if category:
+        report["category"] = [
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": category}]}
+        ]
+    ex = extract(make_record(report), mapping)
+    assert [f.state for f in ex.findings if f.topic == "castleman_disease"] == [State.PRESENT]
+
+
+def test_a_laboratory_report_is_no_histology(mapping):
+    report = diagnostic_report("dr1", "Serum protein electrophoresis", "Castleman disease, hyaline-vascular variant.")
+    report["category"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "LAB"}]}]
+    ex = extract(make_record(report), mapping)
+    assert [f for f in ex.findings if f.topic == "castleman_disease"] == []
