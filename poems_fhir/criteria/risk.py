@@ -37,10 +37,13 @@ class RiskFactor:
             object.__setattr__(self, "evidence", tuple(sorted(set(self.evidence))))
 
 
-def _age(birth: dt.date | None, on: dt.date | None) -> float | None:
+def _age(birth: dt.date | None, on: dt.date | None) -> int | None:
+    """Age in completed years, as clinicians and the cited studies state it ("age > 50 y"): a
+    patient of 50 years and 6 months is 50, so neither over 50 nor, at transplant, over the
+    ≤ 50 line (days / 365.25 made a 50th birthday "over 50")."""
     if birth is None or on is None:
         return None
-    return (on - birth).days / 365.25
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
 def _latest_before(measurements: Sequence[Measurement], analyte: str, on: dt.date | None) -> Measurement | None:
@@ -88,7 +91,7 @@ def assess_risk(
                 "age_over_50",
                 wang,
                 State.PRESENT if age > cfg.age_years else State.ABSENT,
-                f"age {int(age)} at {diagnosis}",
+                f"age {age} at {diagnosis}",
             )
         )
 
@@ -203,7 +206,7 @@ def assess_risk(
                 else State.PRESENT
                 if age_asct <= cfg.age_years
                 else State.ABSENT,
-                f"age {int(age_asct)} at transplant on {day0}" if age_asct is not None else "birth date unknown",
+                f"age {age_asct} at transplant on {day0}" if age_asct is not None else "birth date unknown",
                 (asct[0].reference,),
             )
         )

@@ -47,11 +47,20 @@ def risk(findings=(), ms=(), events=(), birth: dt.date | None = None, as_of: dt.
 
 
 def test_without_treatment_age_is_taken_on_the_evaluation_date_not_at_the_last_fact():
-    # 50 years and ~half a year at --as-of, but under 50 on the day of the last recorded fact
+    # 51 at --as-of (over 50), but 50 on the day of the last recorded fact, a year earlier
     as_of = day(0)
-    birth = as_of - dt.timedelta(days=18263 + 180)
+    birth = dt.date(as_of.year - 51, as_of.month, as_of.day) - dt.timedelta(days=30)
     got = risk([f("polyneuropathy", -365)], birth=birth, as_of=as_of)["age_over_50"]
-    assert got.state is State.PRESENT and got.reason == f"age 50 at {as_of}"
+    assert got.state is State.PRESENT and got.reason == f"age 51 at {as_of}"
+
+
+def test_age_is_in_completed_years():
+    # criteria.md §9: Wang "Age >50 y", post-ASCT "age ≤50 at ASCT": 50 years and 6 months is 50,
+    # so neither over 50 at diagnosis nor over the ≤ 50 line at transplant (both were inverted)
+    as_of = day(0)
+    birth = dt.date(as_of.year - 50, as_of.month, as_of.day) - dt.timedelta(days=182)
+    got = risk([f("polyneuropathy", -10)], birth=birth, as_of=as_of)["age_over_50"]
+    assert (got.state, got.reason) == (State.ABSENT, f"age 50 at {as_of}")
 
 
 def test_without_any_date_age_is_not_assessed():
@@ -89,15 +98,20 @@ def test_each_factor_names_its_published_model():
 
 
 def test_age_exactly_at_a_configured_cut_off_is_not_over_it():
-    # Wang 2017: age *over* the cut-off; 48 years of 365.25 days is a whole number of days (17532),
-    # so a site-configured 48 meets the cut-off exactly on that day
+    # Wang 2017: age *over* the cut-off, in completed years: a site-configured 48 is passed on the
+    # 49th birthday, not on the 48th nor the day before the 49th
     cfg = dataclasses.replace(RISK, age_years=48)
     as_of = day(0)
     response = assess_response([], [], [], [], CFG, as_of)
-    for days, state in ((17531, State.ABSENT), (17532, State.ABSENT), (17533, State.PRESENT)):
-        birth = as_of - dt.timedelta(days=days)
+    on_48th = dt.date(as_of.year - 48, as_of.month, as_of.day)
+    on_49th = dt.date(as_of.year - 49, as_of.month, as_of.day)
+    for birth, state in (
+        (on_48th, State.ABSENT),
+        (on_49th + dt.timedelta(days=1), State.ABSENT),
+        (on_49th, State.PRESENT),
+    ):
         got = {r.id: r for r in assess_risk([], [], [], response, birth, as_of, cfg)}["age_over_50"]
-        assert got.state is state, days
+        assert got.state is state, birth
 
 
 def test_wang_factors_are_read_at_diagnosis_not_later():
@@ -258,7 +272,7 @@ def test_a_complete_response_is_no_risk_factor_and_transplant_dates_are_the_firs
     )
     age = got["age_50_or_less_at_asct"]  # the first completed transplant (day 100), not the planned one
     assert (age.state, age.reason, age.evidence) == (
-        State.ABSENT,
+        State.PRESENT,  # 50 in completed years (born 18,263 days before day 0): ≤ 50
         "age 50 at transplant on 2021-06-09",
         ("Procedure/asct1",),
     )

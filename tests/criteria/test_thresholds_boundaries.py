@@ -394,18 +394,31 @@ def test_egfr_below_30(egfr, state):
     assert risk([m("egfr", egfr, -5, unit="mL/min/{1.73_m2}")])["egfr_below_30"].state is state
 
 
-@pytest.mark.parametrize(("born_days_before", "state"), [(18262, State.ABSENT), (18263, State.PRESENT)])
-def test_age_over_50_at_diagnosis(born_days_before, state):
-    # Wang 2017: age > 50; 18262 days is just under 50 years of 365.25 days, 18263 just over
-    birth = T0 - dt.timedelta(days=born_days_before)
+def _born(years: int, days_later: int = 0) -> dt.date:
+    """Born ``years`` years before T0 (that birthday falls on T0), shifted by ``days_later``."""
+    return dt.date(T0.year - years, T0.month, T0.day) + dt.timedelta(days=days_later)
+
+
+@pytest.mark.parametrize(
+    ("birth", "state"),
+    [
+        (_born(50), State.ABSENT),  # 50th birthday on the day: 50, not over 50
+        (_born(51, 1), State.ABSENT),  # 50 years and 364 days: still 50
+        (_born(51), State.PRESENT),  # 51st birthday: over 50
+    ],
+)
+def test_age_over_50_at_diagnosis(birth, state):
+    # Wang 2017 (criteria.md §9): age > 50 years, in completed years as ages are stated
     assert risk(birth=birth)["age_over_50"].state is state
 
 
-@pytest.mark.parametrize(("born_days_before", "state"), [(18262, State.PRESENT), (18263, State.ABSENT)])
-def test_age_50_or_less_at_asct(born_days_before, state):
-    # D'Souza 2012: age <= 50 at ASCT is a post-ASCT progression factor
+@pytest.mark.parametrize(
+    ("birth", "state"),
+    [(_born(50), State.PRESENT), (_born(51, 1), State.PRESENT), (_born(51), State.ABSENT)],
+)
+def test_age_50_or_less_at_asct(birth, state):
+    # D'Souza 2012 (criteria.md §9): age <= 50 at ASCT is a post-ASCT progression factor
     asct = [Event("autologous_hsct", T0, "Procedure/asct", "ASCT", status="completed")]
-    birth = T0 - dt.timedelta(days=born_days_before)
     assert risk(birth=birth, events=asct)["age_50_or_less_at_asct"].state is state
 
 
