@@ -270,11 +270,19 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
                 fw, "PD", f"dFLC rose >= 50 % from its nadir to {last_d:g} mg/L", base_p, latest_p, change
             )
     caveats: list[str] = []
-    # CR: serum and urine immunofixation negative and a normal FLC ratio
-    if c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0:
+    # CR: serum and urine immunofixation negative and a normal FLC ratio (an abnormal one: no CR)
+    ratio = c.flc_ratio_latest
+    if ratio is not None and ratio.abnormal:
+        caveats.append(
+            f"FLC ratio {ratio.value:g} on {ratio.effective} outside the lab's range: not a complete response"
+        )
+    elif c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0:
         provisional = False
-        if c.flc_ratio_latest is None:
+        if ratio is None:
             caveats.append("FLC ratio not assessed (needed for amyloid-style CR)")
+            provisional = True
+        elif ratio.abnormal is None:
+            caveats.append(f"FLC ratio {ratio.value:g} without the lab's reference range: normal not confirmed")
             provisional = True
         if c.bm_latest is None:
             caveats.append("bone-marrow plasma cells not assessed (one version of CR requires < 5 %)")

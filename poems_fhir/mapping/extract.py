@@ -551,7 +551,9 @@ def _qual_sides(qual: Qual) -> tuple[bool | None, bool | None]:
     }.get(qual, (None, None))
 
 
-def _record(ctx: _Ctx, rule: ObservationRule, value: Value, specimen: str | None = None) -> None:
+def _record(
+    ctx: _Ctx, rule: ObservationRule, value: Value, specimen: str | None = None, abnormal: bool | None = None
+) -> None:
     ctx.out.measurements.append(
         Measurement(
             analyte=rule.id,
@@ -561,6 +563,7 @@ def _record(ctx: _Ctx, rule: ObservationRule, value: Value, specimen: str | None
             reference=_ref(ctx.raw),
             specimen=specimen or rule.specimen,
             comparator=value.comparator,
+            abnormal=abnormal,
         )
     )
 
@@ -750,11 +753,13 @@ def _flc_ratio(ctx: _Ctx, rule: ObservationRule) -> None:
             _unused(ctx, rule, reading)  # a normal ratio is usual in POEMS: no evidence of absence
         return
     value = _numeric(ctx, rule)
-    _record(ctx, rule, value)
     interp = interpretation_codes(ctx.part)
     rr = _range(ctx, rule)
     high = bool(interp & ABNORMAL_HIGH) or (rr is not None and rr.high is not None and value.value > rr.high)
     low = bool(interp & ABNORMAL_LOW) or (rr is not None and rr.low is not None and value.value < rr.low)
+    # a normal ratio is a condition of complete response (criteria.md §8.1): keep what the lab said
+    judged = rr is not None or bool(interp)
+    _record(ctx, rule, value, abnormal=(high or low) if judged else None)
     # A normal ratio is usual in POEMS (criteria.md §4): it is not evidence of absence.
     if high or low:
         light = "kappa" if high else "lambda"

@@ -3,6 +3,8 @@ VEGF specimens, nadir and progression, clinical domains and alerts."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 
 import pytest
@@ -72,10 +74,24 @@ def test_cr_requires_both_immunofixations_and_reports_missing_flc_and_marrow():
         *base,
         m("serum_ife", 0, 90, unit=None),
         m("urine_ife", 0, 92, unit=None),
-        m("flc_ratio", 1.0, 90, unit="{ratio}"),
+        dataclasses.replace(m("flc_ratio", 1.0, 90, unit="{ratio}"), abnormal=False),  # within the lab's range
         m("bm_plasma_cells", 2, 95, unit="%"),
     )
     assert full.hematologic.category == "CR" and not full.hematologic.provisional
+
+
+def test_an_abnormal_flc_ratio_is_no_complete_response():
+    # criteria.md §8.1(a): CR = serum and urine IFE negative AND a normal FLC ratio
+    base = [m("serum_m_protein", 8.0, -10), m("serum_ife", 1, -10, unit=None)]
+    negative = [m("serum_ife", 0, 90, unit=None), m("urine_ife", 0, 92, unit=None)]
+    abnormal = dataclasses.replace(m("flc_ratio", 0.07, 90, unit="{ratio}"), abnormal=True)
+    r = run(*base, *negative, m("serum_m_protein", 0.0, 90), abnormal)
+    assert r.hematologic.category != "CR"
+    assert any("FLC ratio 0.07" in c and "not a complete response" in c for c in r.hematologic.caveats)
+    # a ratio with no reference range of its lab: CR stays provisional, and says why
+    unjudged = run(*base, *negative, m("flc_ratio", 0.6, 90, unit="{ratio}"))
+    assert unjudged.hematologic.category == "CR" and unjudged.hematologic.provisional
+    assert any("without the lab's reference range" in c for c in unjudged.hematologic.caveats)
 
 
 def test_pd_from_nadir_and_from_cr():

@@ -7,6 +7,8 @@ The expected answers come from criteria.md §8 and seed_case.md §3-4, not from 
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 
 from poems_fhir.criteria.model import Evidence, Finding, State
@@ -238,7 +240,9 @@ def test_amyloid_cr_is_provisional_while_flc_ratio_or_marrow_is_missing():
     )
     assert h.baseline == pt(8.0, -10, "Observation/serum_m_protein-10", "g/L")
     assert h.latest == pt(0, 100, "Observation/serum_ife100", None) and h.change is None
-    ratio, marrow = m("flc_ratio", 1.0, 100, unit=None), m("bm_plasma_cells", 2, 100, unit="%")
+    # a ratio its lab judged normal (within its reference range)
+    ratio = dataclasses.replace(m("flc_ratio", 1.0, 100, unit=None), abnormal=False)
+    marrow = m("bm_plasma_cells", 2, 100, unit="%")
     no_ratio = resp(*base, *ife(0, 0, 100), marrow).hematologic
     assert no_ratio.provisional is True and no_ratio.caveats == (
         "FLC ratio not assessed (needed for amyloid-style CR)",

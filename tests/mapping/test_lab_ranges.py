@@ -151,3 +151,41 @@ def test_text_range_in_mass_units_is_converted_with_the_molar_mass(text, low, hi
     got = reference_range(obs({"text": text}, value=value), "nmol/L", {}, 288.42)
     assert got is not None
     assert (got.low, got.high) == (pytest.approx(low) if low else None, pytest.approx(high) if high else None)
+
+
+@pytest.mark.parametrize(
+    ("value", "extra", "abnormal"),
+    [
+        (0.07, {"referenceRange": [{"low": {"value": 0.26}, "high": {"value": 1.65}}]}, True),
+        (0.6, {"referenceRange": [{"low": {"value": 0.26}, "high": {"value": 1.65}}]}, False),
+        (
+            0.6,
+            {
+                "interpretation": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                                "code": "N",
+                            }
+                        ]
+                    }
+                ]
+            },
+            False,
+        ),
+        (0.6, {}, None),
+    ],
+)
+def test_the_flc_ratio_keeps_what_its_lab_said_of_it(mapping, value, extra, abnormal):
+    # criteria.md §8.1(a): a complete response needs a *normal* FLC ratio; normal is the lab's range
+    from poems_fhir.mapping.extract import extract
+    from tests.conftest import make_record, observation
+
+    obs = observation(
+        "48378-4",
+        valueQuantity={"value": value, "unit": "{ratio}", "system": "http://unitsofmeasure.org", "code": "{ratio}"},
+        **extra,
+    )
+    (measurement,) = [x for x in extract(make_record(obs), mapping).measurements if x.analyte == "flc_ratio"]
+    assert measurement.abnormal is abnormal
