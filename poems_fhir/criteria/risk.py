@@ -41,9 +41,15 @@ def _age(birth: dt.date | None, on: dt.date | None) -> int | None:
     """Age in completed years, as clinicians and the cited studies state it ("age > 50 y"): a
     patient of 50 years and 6 months is 50, so neither over 50 nor, at transplant, over the
     ≤ 50 line (days / 365.25 made a 50th birthday "over 50")."""
-    if birth is None or on is None:
+    if birth is None or on is None or on < birth:  # a date before the birth date: no age (was negative)
         return None
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def _no_age(birth: dt.date | None, on: dt.date | None, what: str, unknown: str) -> str:
+    if birth is not None and on is not None and on < birth:
+        return f"{what} {on} is before the birth date {birth}"
+    return unknown
 
 
 def _latest_before(measurements: Sequence[Measurement], analyte: str, on: dt.date | None) -> Measurement | None:
@@ -84,7 +90,14 @@ def assess_risk(
 
     age = _age(birth_date, diagnosis)
     if age is None:
-        out.append(RiskFactor("age_over_50", wang, State.NOT_ASSESSED, "birth date or diagnosis date unknown"))
+        out.append(
+            RiskFactor(
+                "age_over_50",
+                wang,
+                State.NOT_ASSESSED,
+                _no_age(birth_date, diagnosis, "diagnosis date", "birth date or diagnosis date unknown"),
+            )
+        )
     else:
         out.append(
             RiskFactor(
@@ -206,7 +219,9 @@ def assess_risk(
                 else State.PRESENT
                 if age_asct <= cfg.age_years
                 else State.ABSENT,
-                f"age {age_asct} at transplant on {day0}" if age_asct is not None else "birth date unknown",
+                f"age {age_asct} at transplant on {day0}"
+                if age_asct is not None
+                else _no_age(birth_date, day0, "transplant date", "birth date unknown"),
                 (asct[0].reference,),
             )
         )

@@ -348,3 +348,11 @@ def test_two_evidence_references_are_sorted_too():
 def test_polycythemia_rule_is_a_high_hemoglobin_factor():
     got = risk([f("thrombocytosis_polycythemia", rule="polycythemia")])
     assert got["thrombosis_high_hemoglobin_or_hematocrit"].evidence == ("Condition/polycythemia-30",)
+
+
+def test_an_evaluation_date_before_the_birth_date_gives_no_age():
+    # --as-of before the patient was born (a Synthea patient at --as-of 2015): no negative ages
+    as_of = day(0)
+    birth = as_of + dt.timedelta(days=400)
+    got = risk([f("polyneuropathy", -10)], birth=birth, as_of=as_of)["age_over_50"]
+    assert (got.state, got.reason) == (State.NOT_ASSESSED, f"diagnosis date {as_of} is before the birth date {birth}")
