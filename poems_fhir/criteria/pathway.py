@@ -168,8 +168,10 @@ def pathway(
         and f.source_rule in ("bm_clonal_plasma_cells", "marrow_clonal_plasma_cells")
     ]
     marrow_negative = [m for m in measurements if m.analyte == "bm_clonal_plasma_cells" and m.value == 0]
-    systemic_given = [e for e in treatments if e.kind in ("treatment", "autologous_hsct")]
-    radiotherapy_given = [e for e in treatments if e.kind == "radiotherapy"]
+    # given = done: a transplant or radiotherapy still in preparation or planned is not yet given
+    done = [e for e in treatments if e.status not in ("preparation", "planned")]
+    systemic_given = [e for e in done if e.kind in ("treatment", "autologous_hsct")]
+    radiotherapy_given = [e for e in done if e.kind == "radiotherapy"]
     if marrow:
         steps.append(
             Step(
@@ -355,7 +357,11 @@ def pathway(
                     params=(("alert", alert.code),),
                 )
             )
-        elif alert.code in ("hematologic_progression", "vegf_progression", "reappearance"):
+        elif alert.code in ("hematologic_progression", "vegf_progression", "reappearance") and not any(
+            step.id == f"relapse-{alert.code}" for step in steps
+        ):
+            # one step per kind of relapse: both haematological frameworks may report the same progression,
+            # and a CarePlan's activity ids must stay unique
             steps.append(
                 Step(
                     f"relapse-{alert.code}",
