@@ -170,7 +170,8 @@ def pathway(
     marrow_negative = [m for m in measurements if m.analyte == "bm_clonal_plasma_cells" and m.value == 0]
     # given = done: a transplant or radiotherapy still in preparation or planned is not yet given
     given = [e for e in treatments if e.status not in ("preparation", "planned")]
-    systemic_given = [e for e in given if e.kind in ("treatment", "autologous_hsct")]
+    # systemic: a medication, a transplant, or a chemotherapy recorded only as a Procedure
+    systemic_given = [e for e in given if e.kind in ("treatment", "autologous_hsct", "chemotherapy")]
     radiotherapy_given = [e for e in given if e.kind == "radiotherapy"]
     if marrow:
         steps.append(

@@ -589,3 +589,11 @@ def test_planned_treatment_is_not_treatment_given():
     planned_rt = Event("radiotherapy", d(200), "Procedure/rt", "RT", status="planned")
     got = by_id(steps([f("polyneuropathy"), CLONE], [], [planned_asct, planned_rt], as_of=d(60)))
     assert got["branch"].status == "not-started"
+
+
+def test_a_chemotherapy_procedure_is_systemic_therapy_given():
+    # a chemotherapy known only as a Procedure (SNOMED 367336001) is systemic therapy (criteria.md §10 step 2)
+    chemo = Event("chemotherapy", d(30), "Procedure/chemo", "Chemotherapy", status="completed")
+    got = by_id(steps([f("polyneuropathy"), CLONE], [], [chemo], as_of=d(60)))
+    assert got["branch"].title == "Systemic therapy (disseminated marrow involvement)"
+    assert got["branch"].status == "completed"
