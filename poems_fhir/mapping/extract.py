@@ -1302,13 +1302,6 @@ def _broader_condition_rules(raw: Raw, data: dict[str, Any], mapping: CompiledMa
     return []
 
 
-def weak_for(modality: ModalityRule | None, topic: str) -> bool:
-    """Whether a negative from this modality is low-grade for this criterion (``weak_for``)."""
-    return (
-        modality is not None and modality.strength == "weak" and (not modality.weak_for or topic in modality.weak_for)
-    )
-
-
 def _evidence_chain(
     data: dict[str, Any], record: PatientRecord, mapping: CompiledMapping, supporting: tuple[str, ...], topic: str
 ) -> tuple[Strength, str | None]:
@@ -1325,7 +1318,7 @@ def _evidence_chain(
         modality = _modality(target, mapping)
         if modality is None:
             continue
-        if not weak_for(modality, topic):
+        if not modality.weak_on(topic):
             return Strength.STRONG, None
         weak.append(f"{reference} ({modality.id})")
     if weak:
@@ -1445,7 +1438,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     date = _effective(data)
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
-        _report_texts(raw, mapping, out, "report", date, frozenset(), None, frozenset())
+        _report_texts(raw, mapping, out, "report", date, frozenset(), None, None)
         return  # laboratory panels: their result Observations are read on their own
     label = concept_label(data.get("code")) or "report"
     seen: set[tuple[str, str | None]] = set()  # per topic and part, as for a Condition
@@ -1482,8 +1475,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         if weak
         else None
     )
-    weak_topics = frozenset(modality.weak_for) if weak and modality else frozenset()
-    _report_texts(raw, mapping, out, kind, date, skip, weak_note, weak_topics)
+    _report_texts(raw, mapping, out, kind, date, skip, weak_note, modality if weak else None)
 
 
 def _report_texts(
@@ -1494,11 +1486,11 @@ def _report_texts(
     date: dt.date | None,
     skip: frozenset[str],
     weak_note: str | None,
-    weak_topics: frozenset[str],
+    weak_modality: ModalityRule | None,
 ) -> None:
     """A report's conclusion and its text/plain presentedForm go to the text engine (mapping/text)."""
     data = raw.data
-    weak = {"weak_note": weak_note, "weak_topics": weak_topics}
+    weak = {"weak_note": weak_note, "weak_modality": weak_modality}
     _queue_text(raw, mapping, out, data.get("conclusion"), "conclusion", kind, date, skip=skip, **weak)
     for i, form in enumerate(data.get("presentedForm") or []):
         if not isinstance(form, dict) or not str(form.get("contentType") or "").startswith("text/plain"):

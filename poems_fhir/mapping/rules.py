@@ -143,6 +143,10 @@ class ModalityRule(_Strict):
     keywords: list[str] = Field(default_factory=list)
     note: str | None = None
 
+    def weak_on(self, topic: str | None) -> bool:
+        """Whether a negative from this modality is low-grade for this criterion (``weak_for``)."""
+        return self.strength == "weak" and (not self.weak_for or topic in self.weak_for)
+
 
 class CourseRule(_Strict):
     """A clinician's assessment of a domain's course (improved / stable / worse) over time."""

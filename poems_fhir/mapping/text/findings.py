@@ -19,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ...criteria.model import Evidence, Finding, State, Strength
-from ..rules import CompiledMapping, ConditionRule
+from ..rules import CompiledMapping, ConditionRule, ModalityRule
 from .engine import Assertion
 
 #: criteria whose parts are separate facts (an enlarged liver and a normal spleen do not conflict)
@@ -36,10 +36,9 @@ class TextJob:
     source: str  # "conclusion", "presentedForm", "note", "valueString", "code.text"
     kind: str  # "imaging" | "histology" | "report" | "condition" | "observation"
     skip: frozenset[str] = frozenset()  # condition rule ids already stated by a code here
-    #: a negative read from a weak modality (plain radiograph) is low-grade, for these criteria
-    #: (topics; empty: all of them)
+    #: a negative read from a weak modality (plain radiograph) is low-grade, for the criteria it is weak on
     weak_note: str | None = None
-    weak_topics: frozenset[str] = frozenset()
+    weak_modality: ModalityRule | None = None
     #: Condition.verificationStatus, or the coded value of an uncoded Observation (True/False/None)
     verification: str | None = None
     coded_value: bool | None = None
@@ -74,7 +73,7 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         if label == "negated":
             state = State.ABSENT
             target = mapping.text.section.targets.get(a.target)
-            if job.weak_note and (not job.weak_topics or rule.topic in job.weak_topics):
+            if job.weak_note and job.weak_modality is not None and job.weak_modality.weak_on(rule.topic):
                 strength, note = Strength.WEAK, job.weak_note
             elif target is not None and target.negative == "weak":
                 strength, note = (
