@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 SITE_MAPPINGS := --mappings sample_bundles/site-local/site-mapping.yaml \
                  --mappings sample_bundles/site-local/problems-conceptmap.json
 
-.PHONY: run test venv bench browser clean lint format catalogs mutation bench-scale
+.PHONY: run test venv bench browser clean lint format catalogs mutation bench-scale ucum-table
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ test: $(STAMP) $(NODE_STAMP) browser lint
 # glob, e.g. make mutation MUTANTS='poems_fhir.sync.state.*'; SAMPLE=N runs N random mutants per module.
 MUTANTS ?=
 SAMPLE ?=
+# the UCUM library's answers for the default mapping's units (mapping/ucum_table.json): rerun after
+# adding a unit to mappings/default.yaml (tests/mapping/test_ucum_table.py says when)
+ucum-table: $(STAMP)
+	$(BIN)/python -m poems_fhir.mapping.ucum_table
+
 mutation: $(STAMP)
 	$(BIN)/python -m pip install --quiet 'mutmut==3.8.1'
 	env -u CI $(BIN)/python benchmarks/mutation_score.py run $(if $(SAMPLE),--sample $(SAMPLE)) $(MUTANTS)

@@ -36,6 +36,7 @@ import orjson
 from ..sync.events import ev
 from .boundary import MAX_DEPTH, Invalid, validate
 from .read import (
+    _AS_PARENS,
     _REF,
     _TYPE_NAME,
     MAX_PARSE_DEPTH,
@@ -56,6 +57,7 @@ from .read import (
     not_utf8_line,
     _may_be_deep,
     _newer,
+    _properly_nested_within,
     _stamp,
     _unpack,
     is_own_output,
@@ -130,6 +132,10 @@ def _parse(data: str | bytes, brackets: int | None = None) -> Any:
     ``data``: an NDJSON line (bytes) or a whole file's text; ``brackets``: its "{" and "[" if known."""
     if brackets is None:
         brackets = data.count("{") + data.count("[") if isinstance(data, str) else data.count(b"{") + data.count(b"[")
+    if brackets > MAX_PARSE_DEPTH:
+        parsed = _parse_cleared(data)
+        if parsed is not _UNCLEARED:
+            return parsed
     # a large text's string-free copy serves the depth and the long-number checks, then is dropped
     skeleton = json_skeleton(data) if brackets > MAX_PARSE_DEPTH else None
     if nested_too_deeply(data, brackets, skeleton):
@@ -147,6 +153,31 @@ def _parse(data: str | bytes, brackets: int | None = None) -> Any:
         except orjson.JSONDecodeError:
             pass  # NaN, 1e400, lone surrogates, depth: json.loads decides, with its message
     return _loads(data if isinstance(data, str) else data.decode("utf-8"), depth_checked=True)
+
+
+_UNCLEARED = object()
+#: every byte but the quote and the brackets
+_NOT_QUOTE_OR_BRACKET = bytes(b for b in range(256) if b not in b'"{}[]')
+_QUOTED = re.compile(rb'"[^"]*"')
+
+
+def _parse_cleared(data: str | bytes) -> Any:
+    """orjson's reading of a large text (a Bundle file) that cheap checks clear: no run of 19 digits
+    anywhere and at most MAX_PARSE_DEPTH deep; else _UNCLEARED (then _parse's exact checks decide).
+    The depth is that of the text's quotes and brackets alone, escaped backslashes and quotes taken
+    out first: exact for valid JSON, and the answer is only used when orjson reads the text, which
+    proves it valid. json_skeleton's regular expression over a whole Bundle cost more than orjson."""
+    blob = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if _long_digits(blob):
+        return _UNCLEARED
+    quotes_and_brackets = blob.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_QUOTE_OR_BRACKET)
+    parens = _QUOTED.sub(b"", quotes_and_brackets).translate(_AS_PARENS)
+    if not _properly_nested_within(parens, MAX_PARSE_DEPTH):
+        return _UNCLEARED
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return _UNCLEARED
 
 
 def _long_number(data: bytes) -> bool:

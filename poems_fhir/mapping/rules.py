@@ -337,7 +337,8 @@ def safe_load_bounded(text: str) -> tuple[Any, yaml.Node | None]:
     Returns the data and the composed node graph: the graph gives the line numbers of problems,
     so the text is composed once, not once more for the lines.
     """
-    loader = yaml.SafeLoader(text)
+    # libyaml's loader where PyYAML has it (same safe constructors, ~3x faster), else PyYAML's own
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -413,6 +414,10 @@ def load_file(path: str | Path, *, site: bool) -> LoadedFile:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "maximum nesting depth" in what:  # libyaml's own depth limit (PyYAML's is the recursion limit)
+            raise MappingError(
+                [Problem(name, line, "(file)", "YAML nested too deeply", "a mapping file needs only a few levels")]
+            ) from None
         raise MappingError(
             [
                 Problem(

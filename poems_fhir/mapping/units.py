@@ -3,7 +3,9 @@
 
 Only two things are ours: annotation-only units (``{ratio}``) mean 1 in UCUM but ucumvert returns
 a token for them, and molar <-> mass conversions need the analyte's molar mass, which UCUM cannot
-know. An unknown or incommensurable unit raises :class:`UnitError`; we never guess.
+know. An unknown or incommensurable unit raises :class:`UnitError`; we never guess. The library's
+answers to the questions every run asks are kept in ``ucum_table.json`` (see ucum_table.py), so a
+run builds the library's registry (~1 s) only for a unit or a pair the table does not hold.
 """
 
 from __future__ import annotations
@@ -12,6 +14,10 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from .ucum_table import table
+
+#: conversion_factor: the table holds no answer for these units
+_NOT_IN_TABLE = object()
 ANNOTATION_ONLY = re.compile(r"^\{[^{}]*\}$")
 
 
@@ -21,7 +27,7 @@ class UnitError(ValueError):
 
 @lru_cache(maxsize=1)
 def _registry() -> Any:
-    # Importing pint and building the registry costs ~0.5 s, so do it once and only when needed.
+    # Importing pint and building the registry costs ~1 s, so do it once and only when needed.
     from ucumvert import PintUcumRegistry
 
     return PintUcumRegistry()
@@ -42,7 +48,8 @@ def _parse(unit: str) -> Any:
 
 def validate_unit(unit: str) -> None:
     """Raise UnitError when ``unit`` is not UCUM."""
-    _parse(unit)
+    if unit not in table().valid:  # the library's own earlier answer (ucum_table.py)
+        _parse(unit)
 
 
 @lru_cache(maxsize=2048)
@@ -54,6 +61,20 @@ def conversion_factor(from_unit: str, to_unit: str, molar_mass: float | None = N
     """
     if from_unit == to_unit:
         return 1.0
+    known = table().factors.get((from_unit, to_unit, molar_mass), _NOT_IN_TABLE)
+    if known is _NOT_IN_TABLE:
+        return library_factor(from_unit, to_unit, molar_mass)
+    if known is None:
+        raise UnitError(_incommensurable(from_unit, to_unit))
+    return float(known)
+
+
+def _incommensurable(from_unit: str, to_unit: str) -> str:
+    return f"cannot convert {from_unit!r} to {to_unit!r}: the dimensions differ"
+
+
+def library_factor(from_unit: str, to_unit: str, molar_mass: float | None = None) -> float:
+    """conversion_factor as the library answers it (ucum_table.py writes its table from this)."""
     source, target = _parse(from_unit), _parse(to_unit)
     ratio = source / target
     try:
@@ -67,7 +88,7 @@ def conversion_factor(from_unit: str, to_unit: str, molar_mass: float | None = N
                 return float(candidate.to("dimensionless").magnitude)
             except Exception:  # noqa: S112 - this direction does not convert: try the other
                 continue
-    raise UnitError(f"cannot convert {from_unit!r} to {to_unit!r}: the dimensions differ")
+    raise UnitError(_incommensurable(from_unit, to_unit))
 
 
 def convert(value: float, from_unit: str, to_unit: str, molar_mass: float | None = None) -> float:

@@ -7,13 +7,14 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import PoemsFhirError
-from .job import pseudonym
-from .state import StateStore
+
+if TYPE_CHECKING:
+    from .state import StateStore
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -35,6 +36,8 @@ def _open(config_file: Path | None, state: Path | None, write: bool = False) -> 
     path = _state_path(config_file, state)
     if not path.exists():
         _fail(f"no state file at {path}: give --state FILE (or --config with its state key); a sync run creates it")
+    from .state import StateStore  # here, not at import: every command of the CLI imports this module
+
     try:
         return StateStore(path, readonly=not write)
     except PoemsFhirError as exc:
@@ -179,6 +182,8 @@ def lookup(config_file: Path | None, state: Path | None, pseudonym_key_file: Pat
             f"no pseudonym key at {key_path}: give --pseudonym-key-file or POEMS_FHIR_PSEUDONYM_KEY, as the sync run does"
         )
     key = store.pseudonym_key(pseudonym_key_file, env)
+    from .job import pseudonym
+
     found = sorted({p["patient"] for p in store.patients() if pseudonym(key, p["patient"]) == name})
     if not found:
         _fail(

@@ -383,3 +383,50 @@ def test_a_pickled_source_reads_the_same_records_and_owns_nothing(tmp_path: Path
         copy.close()
         assert len(list(tmp_path.iterdir())) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+# --- the cheap depth check of large texts (spool._parse_cleared) ---------------------------------
+
+_TRICKY_STRINGS = st.text(alphabet='[]{}"\\ab0 \u00e9\n', max_size=12)
+
+
+def _nested(depth: int, inner: Any) -> Any:
+    for i in range(depth):
+        inner = [inner] if i % 2 else {"k": inner}
+    return inner
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    depth=st.integers(min_value=240, max_value=270),
+    strings=st.lists(_TRICKY_STRINGS, min_size=1, max_size=8),
+)
+def test_large_texts_are_judged_as_the_exact_check_judges_them(depth: int, strings: list[str]) -> None:
+    # strings full of brackets, quotes and backslashes beside nesting around the limit: the cheap
+    # check (quotes and brackets only) must give json.loads' result or the exact "nested too deeply"
+    from poems_fhir.fhir import spool
+    from poems_fhir.fhir.read import nested_too_deeply
+
+    text = json.dumps({"pad": strings, "deep": _nested(depth, strings), "tail": strings[::-1]})
+    for data in (text, text.encode("utf-8")):
+        if nested_too_deeply(data):
+            with pytest.raises(ValueError, match="nested too deeply"):
+                spool._parse(data)
+        else:
+            assert spool._parse(data) == json.loads(text)
+
+
+def test_the_cheap_check_leaves_long_numbers_and_deep_texts_to_the_exact_one() -> None:
+    from poems_fhir.fhir import spool
+
+    pad = ",".join(["[]"] * 300)
+    long_number = '{"n": 12345678901234567890, "pad": [' + pad + "]}"
+    assert spool._parse_cleared(long_number) is spool._UNCLEARED
+    assert spool._parse(long_number)["n"] == 12345678901234567890  # an int, as json.loads reads it
+    deep = '{"a":' + "[" * 300 + "]" * 300 + "}"
+    assert spool._parse_cleared(deep) is spool._UNCLEARED
+    with pytest.raises(ValueError, match="nested too deeply"):
+        spool._parse(deep)
+    # brackets inside a string, escaped quotes and backslashes do not nest
+    shallow = '{"a": "' + "[" * 300 + '\\\\", "b": "\\"' + "{" * 300 + '", "c": [' + pad + "]}"
+    assert spool._parse_cleared(shallow) == json.loads(shallow)
