@@ -16,8 +16,6 @@ from typing import Any
 
 from .ucum_table import table
 
-#: conversion_factor: the table holds no answer for these units
-_NOT_IN_TABLE = object()
 ANNOTATION_ONLY = re.compile(r"^\{[^{}]*\}$")
 
 
@@ -61,9 +59,10 @@ def conversion_factor(from_unit: str, to_unit: str, molar_mass: float | None = N
     """
     if from_unit == to_unit:
         return 1.0
-    known = table().factors.get((from_unit, to_unit, molar_mass), _NOT_IN_TABLE)
-    if known is _NOT_IN_TABLE:
+    factors = table().factors
+    if (from_unit, to_unit, molar_mass) not in factors:
         return library_factor(from_unit, to_unit, molar_mass)
+    known = factors[(from_unit, to_unit, molar_mass)]
     if known is None:
         raise UnitError(_incommensurable(from_unit, to_unit))
     return float(known)
