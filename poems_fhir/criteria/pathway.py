@@ -92,6 +92,12 @@ def _add_days(day: dt.date, days: int) -> dt.date:
     return day + dt.timedelta(days=days) if (dt.date.max - day).days >= days else dt.date.max
 
 
+def _known_on(effective: dt.date | None, as_of: dt.date | None) -> bool:
+    """A result counts on ``as_of`` only if dated then or before (the engine's rule, engine._in_time):
+    a marrow biopsy reported later must not decide the branch of an earlier time point."""
+    return as_of is None or (effective is not None and effective <= as_of)
+
+
 def pathway(
     a: Assessment,
     earlier: Assessment | None,
@@ -166,8 +172,13 @@ def pathway(
         if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
         and f.state is State.PRESENT
         and f.source_rule in ("bm_clonal_plasma_cells", "marrow_clonal_plasma_cells")
+        and _known_on(f.effective, as_of)
     ]
-    marrow_negative = [m for m in measurements if m.analyte == "bm_clonal_plasma_cells" and m.value == 0]
+    marrow_negative = [
+        m
+        for m in measurements
+        if m.analyte == "bm_clonal_plasma_cells" and m.value == 0 and _known_on(m.effective, as_of)
+    ]
     # given = done: a transplant or radiotherapy still in preparation or planned is not yet given
     given = [e for e in treatments if e.status not in ("preparation", "planned")]
     # systemic: a medication, a transplant, or a chemotherapy recorded only as a Procedure

@@ -597,3 +597,22 @@ def test_a_chemotherapy_procedure_is_systemic_therapy_given():
     got = by_id(steps([f("polyneuropathy"), CLONE], [], [chemo], as_of=d(60)))
     assert got["branch"].title == "Systemic therapy (disseminated marrow involvement)"
     assert got["branch"].status == "completed"
+
+
+# --- the branch on an earlier date: a marrow result reported later does not count yet (§10 step 1/2)
+
+
+def test_a_marrow_result_after_the_evaluation_date_does_not_decide_the_branch_yet():
+    # the marrow biopsy is dated d(-20); on d(-30) it had not been done: the branch is the biopsy
+    # that decides it, neither radiotherapy nor systemic therapy
+    early = by_id(steps(MANDATORY, [MARROW_NEGATIVE], as_of=d(-30)))
+    assert early["branch"].key == "branch-biopsy" and early["branch"].status == "not-started"
+    assert by_id(steps(MANDATORY, [MARROW_NEGATIVE], as_of=d(-20)))["branch"] == RADIOTHERAPY_BRANCH
+    marrow_clone = f(
+        "monoclonal_plasma_cell_disorder", rule="marrow_clonal_plasma_cells", n=-20, heavy_chain="IgA",
+        light_chain="lambda",
+    )  # fmt: skip
+    before = by_id(steps([f("polyneuropathy"), SERUM_CLONE, marrow_clone], as_of=d(-25)))
+    assert before["branch"].key == "branch-biopsy"
+    on_the_day = by_id(steps([f("polyneuropathy"), SERUM_CLONE, marrow_clone], as_of=d(-20)))
+    assert on_the_day["branch"].key == "branch-systemic"
