@@ -101,6 +101,9 @@ class ResponseAssessment:
     vegf: VegfResponse
     clinical: dict[str, DomainResponse]
     alerts: tuple[Alert, ...] = field(default_factory=tuple)
+    #: days after the baseline on which the amyloid-style response was CR (a relapse since does not
+    #: undo them): the risk factors ask whether CR was ever reached (§9, "failure to reach CR")
+    cr_dates: tuple[dt.date, ...] = ()
 
     @property
     def clinical_overall(self) -> str:
@@ -168,20 +171,29 @@ class _Clone:
     ife_ever_negative_both: dt.date | None
     flc_ratio_latest: Measurement | None
     bm_latest: Measurement | None
+    #: (day, involved free light chain mg/L, its reference) for each day both chains were measured
+    flc_involved: list[tuple[dt.date, float, str]] = field(default_factory=list)
 
 
-def _dflc(
+def _flc_pairs(
     measurements: Sequence[Measurement], as_of: dt.date | None, light: str | None
-) -> list[tuple[dt.date, float, str]]:
-    """Involved minus uninvolved free light chain, per date both were measured (mg/L)."""
+) -> list[tuple[dt.date, float, float, str]]:
+    """(day, involved, uninvolved, the involved chain's reference) per date both chains were measured (mg/L)."""
     kappa = {m.effective: m for m in _series(measurements, "flc_kappa", as_of) if m.effective}
     lam = {m.effective: m for m in _series(measurements, "flc_lambda", as_of) if m.effective}
     out = []
     for day in sorted(set(kappa) & set(lam)):
         k, l_ = kappa[day].value, lam[day].value
         involved, uninvolved = (l_, k) if (light == "lambda" or (light is None and l_ >= k)) else (k, l_)
-        out.append((day, involved - uninvolved, lam[day].reference if involved == l_ else kappa[day].reference))
+        out.append((day, involved, uninvolved, lam[day].reference if involved == l_ else kappa[day].reference))
     return out
+
+
+def _dflc(
+    measurements: Sequence[Measurement], as_of: dt.date | None, light: str | None
+) -> list[tuple[dt.date, float, str]]:
+    """Involved minus uninvolved free light chain, per date both were measured (mg/L)."""
+    return [(day, inv - uninv, ref) for day, inv, uninv, ref in _flc_pairs(measurements, as_of, light)]
 
 
 def _clone(
@@ -213,17 +225,39 @@ def _clone(
         both_negative,
         ratio[-1] if ratio and ratio[-1].effective and ratio[-1].effective > cut else None,
         bm[-1] if bm and bm[-1].effective and bm[-1].effective > cut else None,
+        [(day, inv, ref) for day, inv, _, ref in _flc_pairs(measurements, as_of, light)],
     )
 
 
-def _progression_from_cr(c: _Clone) -> bool:
-    return bool(
-        c.ife_ever_negative_both
-        and c.serum_ife
-        and c.serum_ife.value == 1
-        and c.serum_ife.effective
-        and c.serum_ife.effective > c.ife_ever_negative_both
-    )
+def _progression_from_cr(c: _Clone, *, flc: bool) -> tuple[str, Measurement | None] | None:
+    """What shows the clone back after serum and urine immunofixation were both negative (§8.1a PD
+    "from CR"): any detectable M-protein - a positive serum or urine immunofixation, a serum M-protein
+    above 0 - or, with ``flc`` (amyloid-style), an abnormal FLC ratio with the involved light chain
+    doubled from its lowest value since then. None when nothing does (or there was no such CR)."""
+    since = c.ife_ever_negative_both
+    if since is None:
+        return None
+    for ife, where in ((c.serum_ife, "serum"), (c.urine_ife, "urine")):
+        if ife and ife.value == 1 and ife.effective and ife.effective > since:
+            return f"{where} immunofixation positive on {ife.effective}", ife
+    latest_m = c.m_after[-1] if c.m_after else None
+    if latest_m and latest_m.effective and latest_m.effective > since and latest_m.value > 0:
+        return f"serum M-protein {latest_m.value:g} g/L on {latest_m.effective}", latest_m
+    ratio = c.flc_ratio_latest
+    if not flc or ratio is None or not ratio.abnormal or not ratio.effective or ratio.effective <= since:
+        return None
+    # the involved chain on the ratio's day against its lowest value from the CR on (the month
+    # before the negative immunofixation counts: the samples of one restaging are not all drawn together)
+    window = since - dt.timedelta(days=31)
+    today = [v for day, v, _ in c.flc_involved if day == ratio.effective]
+    earlier = [v for day, v, _ in c.flc_involved if window <= day < ratio.effective]
+    if today and earlier and today[0] >= 2 * min(earlier) and min(earlier) > 0:
+        return (
+            f"FLC ratio {ratio.value:g} outside the lab's range on {ratio.effective} with the involved light "
+            f"chain doubled ({min(earlier):g} -> {today[0]:g} mg/L)",
+            ratio,
+        )
+    return None
 
 
 def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
@@ -234,14 +268,15 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     m_measurable = bool(c.m_base and c.m_base.value > cfg.amyloid_serum_measurable)
     d_measurable = c.dflc_base is not None and c.dflc_base > cfg.amyloid_dflc_measurable
     # PD: from CR any detectable M-protein; from PR/SD >= 50 % rise from nadir to > 5 g/L, or FLC
-    if _progression_from_cr(c):
+    relapse = _progression_from_cr(c, flc=True)
+    if relapse:
+        what, shown_by = relapse
         return HematologicResponse(
             fw,
             "PD",
-            "M-protein detectable again after a complete response "
-            f"(serum immunofixation positive on {c.serum_ife.effective})",  # type: ignore[union-attr]
+            f"M-protein detectable again after a complete response ({what})",
             base_p,
-            latest_p or _point(c.serum_ife),
+            latest_p or _point(shown_by),
             change,
         )
     if c.m_after and latest_m:
@@ -360,7 +395,7 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             else ()
         )
         return HematologicResponse(fw, "not_evaluable", why, base_p, latest_p, change, pattern)
-    if _progression_from_cr(c):
+    if _progression_from_cr(c, flc=False):
         return HematologicResponse(
             fw, "PD", "M-protein detectable again after a complete response", base_p, latest_p, change
         )
@@ -555,7 +590,8 @@ def assess_response(
 ) -> ResponseAssessment:
     start = first_treatment(events, as_of)
     # Baseline: the last measurement before the first treatment, or on/before a user-given date.
-    cut, inclusive = (baseline_date, True) if baseline_date else (start, False)
+    # a sample drawn on the day treatment starts is taken before the first dose has had any effect
+    cut, inclusive = (baseline_date or start, True)
     if cut is None:
         na = HematologicResponse("amyloid", "not_evaluable", "no treatment recorded and no --baseline date")
         return ResponseAssessment(
@@ -580,7 +616,39 @@ def assess_response(
     vegf = vegf_response(measurements, cut, inclusive, as_of, cfg)
     clinical = clinical_response(findings, course, measurements, cut, inclusive, as_of, cfg)
     alerts = _alerts(amyloid, imwg, vegf, clinical, findings, events, cut, as_of)
-    return ResponseAssessment(as_of, cut, start, amyloid, imwg, vegf, clinical, tuple(alerts))
+    cr_dates = _complete_response_dates(measurements, cut, inclusive, as_of, light, cfg)
+    return ResponseAssessment(as_of, cut, start, amyloid, imwg, vegf, clinical, tuple(alerts), cr_dates)
+
+
+#: the results the haematological frameworks read
+_HEMATOLOGIC = frozenset(
+    {"serum_m_protein", "serum_ife", "urine_ife", "flc_kappa", "flc_lambda", "flc_ratio", "bm_plasma_cells"}
+)
+
+
+def _complete_response_dates(
+    measurements: Sequence[Measurement],
+    cut: dt.date,
+    inclusive: bool,
+    as_of: dt.date | None,
+    light: str | None,
+    cfg: ResponseConfig,
+) -> tuple[dt.date, ...]:
+    """The days, after the baseline and up to ``as_of``, on which a haematological result was
+    measured and the amyloid-style response as of that day was CR."""
+    days = sorted(
+        {
+            m.effective
+            for m in measurements
+            if m.analyte in _HEMATOLOGIC
+            and m.effective
+            and m.effective > cut
+            and (as_of is None or m.effective <= as_of)
+        }
+    )
+    return tuple(
+        day for day in days if amyloid_response(_clone(measurements, cut, inclusive, day, light), cfg).category == "CR"
+    )
 
 
 def _alerts(

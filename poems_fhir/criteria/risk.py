@@ -162,8 +162,19 @@ def assess_risk(
         )
 
     cr = response.hematologic.category
+    # "failure to reach hematologic CR" (Kourelis 2016): a CR reached once counts, a relapse since
+    # is reported as progression, not as a CR never reached
     if response.first_treatment is None:
         out.append(RiskFactor("no_hematologic_cr_after_first_line", mayo, State.NOT_ASSESSED, "no treatment recorded"))
+    elif response.cr_dates and cr != "CR":
+        out.append(
+            RiskFactor(
+                "no_hematologic_cr_after_first_line",
+                mayo,
+                State.ABSENT,
+                f"complete response reached on {response.cr_dates[0]} (amyloid-style); now {cr}",
+            )
+        )
     elif cr == "not_evaluable":
         out.append(
             RiskFactor(
@@ -197,7 +208,7 @@ def assess_risk(
     post = "post-ASCT progression factors (D'Souza 2012)"
     if asct:
         day0 = asct[0].effective
-        clone = _present(findings, Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value)
+        clone = _present(findings, Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value, on=as_of)
         igg_lambda = [f for f in clone if f.heavy_chain == "IgG" and f.light_chain == "lambda"]
         typed = [f for f in clone if f.heavy_chain and f.light_chain]
         out.append(
@@ -233,14 +244,25 @@ def assess_risk(
                 "FDG avidity of bone lesions is not coded in the data",
             )
         )
-        out.append(
-            RiskFactor(
-                "no_hematologic_cr_after_asct",
-                post,
-                State.NOT_ASSESSED if cr == "not_evaluable" else State.ABSENT if cr == "CR" else State.PRESENT,
-                f"haematological response {cr}",
+        cr_after = [day for day in response.cr_dates if day0 and day > day0]
+        if cr_after and cr != "CR":
+            out.append(
+                RiskFactor(
+                    "no_hematologic_cr_after_asct",
+                    post,
+                    State.ABSENT,
+                    f"complete response reached on {cr_after[0]} after the transplant; now {cr}",
+                )
             )
-        )
+        else:
+            out.append(
+                RiskFactor(
+                    "no_hematologic_cr_after_asct",
+                    post,
+                    State.NOT_ASSESSED if cr == "not_evaluable" else State.ABSENT if cr == "CR" else State.PRESENT,
+                    f"haematological response {cr}",
+                )
+            )
 
     thrombosis = "thrombosis risk (Mellors 2021)"
     for factor, topic, rules in (

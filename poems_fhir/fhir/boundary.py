@@ -303,6 +303,8 @@ _MEDICATION_USE = {
     "effectivePeriod": period,
     "authoredOn": date,
     "dispenseRequest": obj({"validityPeriod": period}),
+    # a MedicationRequest's start: dosageInstruction[].timing.repeat.boundsPeriod.start
+    "dosageInstruction": array(obj({"timing": obj({"repeat": obj({"boundsPeriod": period})})})),
 }
 for _t in ("MedicationRequest", "MedicationAdministration", "MedicationStatement"):
     _FIELDS[_t] = dict(_MEDICATION_USE)

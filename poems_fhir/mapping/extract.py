@@ -713,6 +713,10 @@ def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
                 raise ResourceError(f"M-protein result {text!r} is neither a quantity nor detected/not detected")
         elif reading.qual_source:
             ctx.note("qualitative", f"{rule.id}: {reading.qual_source}")
+        if not positive and rule.unit:
+            # no spike on electrophoresis is 0 in any unit: the response reads it as the coded 0 g/L
+            # it is (a follow-up "not detected" after a measurable baseline is a fall, not a gap)
+            _record(ctx, rule, Value(0.0, rule.unit))
         state = State.PRESENT if positive else State.ABSENT
         how = f" ({reading.qual_source})" if reading.qual_source.startswith(("valueString", "interpretation")) else ""
         ctx.finding(
@@ -1401,6 +1405,9 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
         if data.get(name):
             start = parse_date(data[name], name)
             break
+    if data.get("resourceType") == "MedicationRequest":
+        # when the order says to start (its dosage's timing bounds), not when it was written
+        start = _dosage_start(data) or start
     period = data.get("effectivePeriod") or (data.get("dispenseRequest") or {}).get("validityPeriod")
     if isinstance(period, dict):
         start = start or parse_date(period.get("start"), "effectivePeriod.start")
@@ -1417,6 +1424,23 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
             status=data.get("status"),
         )
     )
+
+
+def _dosage_start(data: dict[str, Any]) -> dt.date | None:
+    """The earliest ``dosageInstruction[].timing.repeat.boundsPeriod.start`` of a MedicationRequest:
+    the day therapy is to begin, which ``authoredOn`` (when the order was written) often precedes by
+    days - a baseline sample drawn in between is still before treatment."""
+    starts = []
+    dosages = data.get("dosageInstruction")
+    for i, dosage in enumerate(dosages if isinstance(dosages, list) else []):
+        bounds: Any = dosage
+        for element in ("timing", "repeat", "boundsPeriod"):  # any other shape: no start stated
+            bounds = bounds.get(element) if isinstance(bounds, dict) else None
+        if isinstance(bounds, dict) and bounds.get("start"):
+            day = parse_date(bounds["start"], f"dosageInstruction[{i}].timing.repeat.boundsPeriod.start")
+            if day:
+                starts.append(day)
+    return min(starts, default=None)
 
 
 # ---------------------------------------------------------------- DiagnosticReport

@@ -277,3 +277,69 @@ def test_reappearance_of_a_resolved_finding():
         finding("extravascular_volume_overload", 300, rule="ascites"),
     ]
     assert "reappearance" in [a.code for a in run(findings=findings).alerts]
+
+
+# --- progression from a complete response (criteria.md §8.1a PD: "from CR: any detectable M-protein
+# or abnormal FLC ratio (light chain must double)")
+
+CR_AT_90 = [
+    m("serum_m_protein", 8.0, -10),
+    m("serum_ife", 1, -10, unit=None),
+    m("serum_ife", 0, 90, unit=None),
+    m("urine_ife", 0, 92, unit=None),
+]
+
+
+def flc(day: int, kappa: float, lam: float, ratio_abnormal: bool | None) -> list[Measurement]:
+    ratio = dataclasses.replace(m("flc_ratio", kappa / lam, day, unit="{ratio}"), abnormal=ratio_abnormal)
+    return [m("flc_kappa", kappa, day, unit="mg/L"), m("flc_lambda", lam, day, unit="mg/L"), ratio]
+
+
+def test_a_positive_urine_immunofixation_after_cr_is_progression():
+    r = run(*CR_AT_90, m("urine_ife", 1, 300, unit=None))
+    assert r.hematologic.category == "PD"
+    assert r.hematologic.reason == (
+        f"M-protein detectable again after a complete response (urine immunofixation positive on {d(300)})"
+    )
+    assert r.hematologic.latest is not None and r.hematologic.latest.reference == "Observation/urine_ife-300"
+    # IMWG (measurable baseline): the urine immunofixation shows the clone back too
+    imwg = run(m("serum_m_protein", 20.0, -10), *CR_AT_90[1:], m("urine_ife", 1, 300, unit=None))
+    assert imwg.hematologic_imwg.category == "PD"
+
+
+def test_a_measurable_m_protein_after_cr_is_progression_a_zero_is_not():
+    back = run(*CR_AT_90, m("serum_m_protein", 1.5, 300))
+    assert back.hematologic.category == "PD"
+    assert back.hematologic.reason.endswith(f"(serum M-protein 1.5 g/L on {d(300)})")
+    still = run(*CR_AT_90, m("serum_m_protein", 0.0, 300))
+    assert still.hematologic.category == "CR"
+
+
+def test_an_abnormal_flc_ratio_after_cr_is_progression_only_with_the_light_chain_doubled():
+    # lambda clone: lambda 20 mg/L at CR, 45 mg/L later with an abnormal ratio -> PD (doubled)
+    at_cr = flc(90, 12.0, 20.0, False)
+    doubled = run(*CR_AT_90, *at_cr, *flc(300, 12.0, 45.0, True), findings=[LAMBDA_CLONE])
+    assert doubled.hematologic.category == "PD"
+    assert "FLC ratio" in doubled.hematologic.reason and "(20 -> 45 mg/L)" in doubled.hematologic.reason
+    assert doubled.hematologic.latest is not None
+    assert doubled.hematologic.latest.reference == "Observation/flc_ratio-300"
+    # not doubled (20 -> 35): an abnormal ratio is no CR, but not progression either
+    risen = run(*CR_AT_90, *at_cr, *flc(300, 12.0, 35.0, True), findings=[LAMBDA_CLONE])
+    assert risen.hematologic.category not in ("PD", "CR")
+    # doubled, but the lab calls the ratio normal: no progression by this rule
+    normal = run(*CR_AT_90, *at_cr, *flc(300, 20.0, 45.0, False), findings=[LAMBDA_CLONE])
+    assert normal.hematologic.category != "PD"
+    # the FLC route is the amyloid-style framework's; IMWG has no such rule in criteria.md
+    assert doubled.hematologic_imwg.category != "PD"
+    # without a complete response first, an abnormal ratio is not "progression from CR"
+    no_cr = run(m("serum_m_protein", 8.0, -10), *at_cr, *flc(300, 12.0, 45.0, True), findings=[LAMBDA_CLONE])
+    assert "after a complete response" not in no_cr.hematologic.reason
+
+
+LAMBDA_CLONE = Finding(
+    "monoclonal_plasma_cell_disorder",
+    State.PRESENT,
+    Evidence("Observation/ife", d(-10), "IgA lambda"),
+    heavy_chain="IgA",
+    light_chain="lambda",
+)

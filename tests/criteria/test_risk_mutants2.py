@@ -356,3 +356,50 @@ def test_an_evaluation_date_before_the_birth_date_gives_no_age():
     birth = as_of + dt.timedelta(days=400)
     got = risk([f("polyneuropathy", -10)], birth=birth, as_of=as_of)["age_over_50"]
     assert (got.state, got.reason) == (State.NOT_ASSESSED, f"diagnosis date {as_of} is before the birth date {birth}")
+
+
+def test_a_complete_response_once_reached_is_no_risk_factor_after_a_relapse():
+    # Kourelis 2016 "failure to reach hematologic CR", D'Souza 2012 "no hematologic CR" (criteria.md §9):
+    # CR on day 150, the clone back on day 400 (progression, shown as such) - CR was reached
+    events = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    ms = [
+        m("serum_m_protein", 8.0, -10),
+        m("serum_ife", 0, 150, unit=None),
+        m("urine_ife", 0, 150, unit=None),
+        m("serum_ife", 1, 400, unit=None),
+    ]
+    got = risk(ms=ms, events=events, birth=dt.date(1960, 1, 1))
+    first_line = got["no_hematologic_cr_after_first_line"]
+    assert (first_line.state, first_line.reason) == (
+        State.ABSENT,
+        f"complete response reached on {day(150)} (amyloid-style); now PD",
+    )
+    after = got["no_hematologic_cr_after_asct"]
+    assert (after.state, after.reason) == (
+        State.ABSENT,
+        f"complete response reached on {day(150)} after the transplant; now PD",
+    )
+    # on day 120 the CR had not been reached: the factor is present (response NR/not CR)
+    early = risk(ms=ms, events=events, birth=dt.date(1960, 1, 1), as_of=day(120))
+    assert early["no_hematologic_cr_after_first_line"].state is not State.ABSENT
+    # a CR before the transplant only: after the transplant it was not reached again
+    before = [Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+              Event("autologous_hsct", day(200), "Procedure/asct", "ASCT", status="completed")]  # fmt: skip
+    got_before = risk(ms=ms, events=before, birth=dt.date(1960, 1, 1))
+    assert got_before["no_hematologic_cr_after_first_line"].state is State.ABSENT
+    assert got_before["no_hematologic_cr_after_asct"].state is State.PRESENT
+
+
+def test_the_isotype_behind_a_post_transplant_factor_is_known_on_the_evaluation_date():
+    events = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    typed_later = f("monoclonal_plasma_cell_disorder", n=300, heavy_chain="IgG", light_chain="lambda")
+    on_day_200 = risk(findings=[typed_later], events=events, birth=dt.date(1960, 1, 1), as_of=day(200))
+    assert on_day_200["igg_lambda"].state is State.NOT_ASSESSED  # typed only on day 300
+    on_day_300 = risk(findings=[typed_later], events=events, birth=dt.date(1960, 1, 1), as_of=day(300))
+    assert on_day_300["igg_lambda"].state is State.PRESENT

@@ -429,9 +429,10 @@ def test_response_as_of_keeps_measurements_dated_on_the_evaluation_day(as_of, ca
     assert assess_response(ms, TREATED, [], [], CFG, as_of=day(as_of)).hematologic.category == category
 
 
-@pytest.mark.parametrize(("treated_on", "baseline_counted"), [(1, True), (0, False)])
-def test_baseline_is_strictly_before_the_first_treatment(treated_on, baseline_counted):
-    # §8 baseline = the last value before treatment starts; a value on the first treatment day is not
+@pytest.mark.parametrize(("treated_on", "baseline_counted"), [(1, True), (0, True), (-1, False)])
+def test_baseline_is_the_last_value_up_to_the_first_treatment_day(treated_on, baseline_counted):
+    # §8 baseline = the last value before treatment; a sample drawn on the first treatment day is
+    # taken before the first dose could act on it (the usual pre-dose sample), one a day later is not
     events = [Event("treatment", day(treated_on), "MedicationStatement/t", "x")]
     r = assess_response([m("serum_m_protein", 8.0, 0), m("serum_m_protein", 3.0, 60)], events, [], [], CFG)
     assert (r.hematologic.baseline is not None) is baseline_counted

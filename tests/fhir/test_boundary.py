@@ -155,3 +155,17 @@ def test_every_sample_resource_passes_unchanged() -> None:
             resource = entry["resource"]
             before = copy.deepcopy(resource)
             assert validate(resource) == before, (path, resource.get("id"))
+
+
+def test_a_medication_requests_dosage_start_is_checked_where_it_is_read() -> None:
+    order = {
+        "resourceType": "MedicationRequest",
+        "id": "len",
+        "subject": {"reference": "Patient/p"},
+        "dosageInstruction": [{"text": "daily", "timing": {"repeat": {"boundsPeriod": {"start": "2024-02-01"}}}}],
+    }
+    validate(order)
+    order["dosageInstruction"][0]["timing"] = "daily"
+    assert "MedicationRequest.dosageInstruction[0].timing is a string" in _refused(order)
+    order["dosageInstruction"] = [{"timing": {"repeat": {"boundsPeriod": {"start": "2024-13-01"}}}}]
+    assert "dosageInstruction[0].timing.repeat.boundsPeriod.start" in _refused(order)

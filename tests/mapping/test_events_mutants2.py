@@ -172,6 +172,29 @@ def test_a_prescription_validity_period_dates_a_request(mapping):
     assert (e.effective, e.end) == (dt.date(2024, 6, 1), dt.date(2024, 7, 1))
 
 
+def bounds(start: str | None) -> dict[str, Any]:
+    return {"timing": {"repeat": {"boundsPeriod": {"start": start} if start else {}}}}
+
+
+def test_a_request_starts_when_its_dosage_says_not_when_it_was_written(mapping):
+    # written on 2024-01-10, to start on 2024-01-20 (and a second dosage line from 2024-02-01):
+    # a baseline sample drawn on 2024-01-15 is still before the treatment
+    m = med(dosageInstruction=[bounds("2024-02-01"), {"text": "28-day cycles"}, bounds("2024-01-20")])
+    [e] = events(mapping, m)
+    assert e.effective == dt.date(2024, 1, 20)
+    # no start in the dosage: the order's date
+    [written] = events(mapping, med(dosageInstruction=[bounds(None), {"text": "daily"}]))
+    assert written.effective == dt.date(2024, 1, 10)
+    # a statement or administration has its own effective date: dosage bounds are a request's only
+    [given] = events(mapping, med("MedicationStatement", effectiveDateTime="2024-01-12", dosage=[bounds("2024-03-01")]))
+    assert given.effective == dt.date(2024, 1, 12)
+
+
+def test_a_malformed_dosage_start_is_a_reported_problem(mapping):
+    ex = extract(make_record(med(dosageInstruction=[bounds("next Monday")])), mapping)
+    assert ex.events == [] and "boundsPeriod.start" in ex.errors[0].message
+
+
 @pytest.mark.parametrize("status", ["entered-in-error", "cancelled", "not-taken", "draft"])
 def test_a_medication_not_given_is_no_event(mapping, status):
     assert events(mapping, med(status=status)) == []

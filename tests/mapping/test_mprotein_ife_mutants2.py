@@ -269,7 +269,8 @@ def test_a_qualitative_m_protein(mapping, value, state, summary, note):
     assert (f.state, f.evidence.summary) == (state, summary)
     positive = state is State.PRESENT
     assert (f.strength, f.note) == ((Strength.STRONG, None) if positive else (Strength.WEAK, WEAK))
-    assert ex.measurements == []
+    # no spike is 0 in any unit: on the response timeline as 0 g/L, as a coded 0 g/L would be
+    assert timeline(ex) == ([] if positive else [("serum_m_protein", 0.0, "g/L", "serum")])
     assert [(n.kind, n.rule, n.detail) for n in ex.notes] == [("qualitative", "serum_m_protein", note)]
 
 
@@ -428,3 +429,28 @@ def test_any_m_protein_above_zero_shows_the_clone(mapping, value, state, text):
     ex, [f] = run(mapping, obs(SERUM_MP, **value))
     assert (f.state, f.strength, f.note) == (state, Strength.STRONG, None)
     assert f.evidence.summary == f"serum M-protein {text}"
+
+
+def test_a_follow_up_m_protein_not_detected_is_a_fall_in_the_response(mapping):
+    # criteria.md §8.1a PR: >= 50 % fall of a serum M-protein > 5 g/L; a follow-up electrophoresis
+    # coded "Not detected" (SNOMED 260415000) was no value at all, so the response was not evaluable
+    from poems_fhir.criteria.profiles import get_profile
+    from poems_fhir.pipeline import evaluate_record
+
+    baseline = obs(SERUM_MP, valueQuantity={"value": 8.0, "unit": "g/L", "system": UCUM, "code": "g/L"})
+    baseline["effectiveDateTime"] = "2024-01-02"
+    follow_up = observation(SERUM_MP, "m2", valueCodeableConcept=NOT_DETECTED, effectiveDateTime="2024-06-01")
+    treatment = {
+        "resourceType": "MedicationStatement",
+        "id": "len",
+        "status": "active",
+        "medicationCodeableConcept": {
+            "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "342369"}]
+        },
+        "subject": {"reference": "Patient/p1"},
+        "effectivePeriod": {"start": "2024-02-01"},
+    }
+    result = evaluate_record(make_record(baseline, follow_up, treatment), mapping, get_profile("mayo"), None)
+    h = result.response.hematologic
+    assert (h.category, h.change) == ("PR", -1.0)
+    assert h.latest is not None and h.latest.reference == "Observation/m2"
