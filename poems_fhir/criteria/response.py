@@ -431,6 +431,21 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
 # ------------------------------------------------------------------ VEGF
 
 
+def _comparable_baseline(series: list[Measurement], cut: dt.date, inclusive: bool) -> Measurement | None:
+    """When the last pre-treatment VEGF has no follow-up of its own specimen type (the lab changed
+    from serum to plasma, say), an earlier pre-treatment value of a type that was followed up:
+    criteria.md §10 compares like with like. Of several such types, the one followed up most
+    recently (plasma, the preferred specimen, on a tie)."""
+    paired = []
+    for specimen in ("plasma", "serum"):
+        own = [m for m in series if m.specimen == specimen]
+        start = _baseline(own, cut, inclusive)
+        follow = _after(own, start.effective) if start and start.effective else []
+        if start and follow:
+            paired.append((follow[-1].effective, specimen == "plasma", start))
+    return max(paired, key=lambda p: (p[0], p[1]))[2] if paired else None
+
+
 def vegf_response(
     measurements: Sequence[Measurement], cut: dt.date, inclusive: bool, as_of: dt.date | None, cfg: ResponseConfig
 ) -> VegfResponse:
@@ -446,6 +461,8 @@ def vegf_response(
         return VegfResponse(
             "not_evaluable", "no VEGF before the first treatment (obtain one now as a post-treatment reference)"
         )
+    if not [m for m in _after(series, baseline.effective) if baseline.specimen and m.specimen == baseline.specimen]:  # type: ignore[arg-type]
+        baseline = _comparable_baseline(series, cut, inclusive) or baseline
     if baseline.specimen is None:
         return VegfResponse(
             "not_evaluable", "baseline VEGF specimen type unknown (serum and plasma differ)", None, _point(baseline)

@@ -343,3 +343,36 @@ LAMBDA_CLONE = Finding(
     heavy_chain="IgA",
     light_chain="lambda",
 )
+
+
+def test_vegf_compares_like_with_like_from_each_specimens_own_baseline():
+    # plasma before treatment, then the lab's serum value the day before treatment, then plasma
+    # follow-ups: the plasma baseline (day -30) is compared with the plasma follow-up (criteria.md
+    # §8.2 thresholds per specimen, §10 "same specimen type/assay"); the serum value has no pair
+    ms = [
+        m("vegf", 900, -30, specimen="plasma", unit="pg/mL"),
+        m("vegf", 2500, -1, specimen="serum", unit="pg/mL"),
+        m("vegf", 150, 120, specimen="plasma", unit="pg/mL"),
+    ]
+    v = run(*ms).vegf
+    assert (v.category, v.specimen) == ("complete", "plasma")
+    assert v.baseline is not None and v.baseline.reference == "Observation/vegf--30"
+    # the last pre-treatment value has follow-ups of its own type: it stays the baseline
+    own = run(*ms, m("vegf", 700, 200, specimen="serum", unit="pg/mL")).vegf
+    assert (own.specimen, own.category) == ("serum", "complete")
+    assert own.baseline is not None and own.baseline.reference == "Observation/vegf--1"
+    # last pre-treatment value of unknown type, both types paired: the one followed up last decides
+    both = [
+        m("vegf", 900, -30, specimen="plasma", unit="pg/mL"),
+        m("vegf", 2500, -20, specimen="serum", unit="pg/mL"),
+        m("vegf", 1800, -1, specimen=None, unit="pg/mL"),
+        m("vegf", 150, 100, specimen="plasma", unit="pg/mL"),
+        m("vegf", 2400, 200, specimen="serum", unit="pg/mL"),
+    ]
+    assert (run(*both).vegf.specimen, run(*both).vegf.category) == ("serum", "none")
+    assert run(*both[:4]).vegf.specimen == "plasma"
+    # no specimen with a pair: the last pre-treatment value and why it cannot be compared
+    unpaired = run(
+        m("vegf", 900, -30, specimen="plasma", unit="pg/mL"), m("vegf", 700, 60, specimen="serum", unit="pg/mL")
+    )
+    assert unpaired.vegf.category == "not_evaluable" and "not comparable" in unpaired.vegf.reason
