@@ -92,6 +92,38 @@ def _add_days(day: dt.date, days: int) -> dt.date:
     return day + dt.timedelta(days=days) if (dt.date.max - day).days >= days else dt.date.max
 
 
+def _progressions(response: ResponseAssessment) -> list[tuple[dt.date, str]]:
+    """(date, reference) of each haematological or VEGF progression the response reports."""
+    points = [h.latest for h in (response.hematologic, response.hematologic_imwg) if h.category == "PD"]
+    points.append(response.vegf.latest if response.vegf.category == "progression" else None)
+    return sorted({(p.effective, p.reference) for p in points if p and p.effective})
+
+
+def _escalation_after_radiotherapy(
+    response: ResponseAssessment, radiotherapy: Sequence[Event], systemic: Sequence[Event]
+) -> Step | None:
+    """criteria.md §10 step 1a: progression 3-6 months after completing radiation -> systemic
+    therapy (Dispenzieri 2019). Done once a systemic therapy started after the radiotherapy."""
+    ends = [e.end or e.effective for e in radiotherapy if (e.end or e.effective)]
+    if not ends:
+        return None
+    finished = max(ends)  # type: ignore[type-var]
+    window = (_add_months(finished, 3), _add_months(finished, 6))  # type: ignore[arg-type]
+    seen = [(day, ref) for day, ref in _progressions(response) if window[0] <= day <= window[1]]
+    if not seen:
+        return None
+    since = [e for e in systemic if e.effective and e.effective > finished]  # type: ignore[operator]
+    return Step(
+        "escalate-systemic",
+        "Escalate to systemic therapy: progression after radiotherapy",
+        f"Progression on {seen[0][0]}, 3-6 months after radiotherapy completed on {finished}: systemic therapy "
+        "(Dispenzieri 2019).",
+        "completed" if since else "not-started",
+        evidence=tuple(ref for _, ref in seen) + tuple(e.reference for e in radiotherapy),
+        params=(("radiotherapy_end", str(finished)),),
+    )
+
+
 def _known_on(effective: dt.date | None, as_of: dt.date | None) -> bool:
     """A result counts on ``as_of`` only if dated then or before (the engine's rule, engine._in_time):
     a marrow biopsy reported later must not decide the branch of an earlier time point."""
@@ -220,6 +252,9 @@ def pathway(
                 key="branch-biopsy",
             )
         )
+    escalation = _escalation_after_radiotherapy(response, radiotherapy_given, systemic_given)
+    if escalation:
+        steps.append(escalation)
     if marrow or not marrow_negative:
         steps.append(
             Step(

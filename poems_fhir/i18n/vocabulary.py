@@ -435,6 +435,11 @@ STEPS: dict[str, Term] = {
         ),
         ("D2023", "D2019", "DSa2022"),
     ),
+    "escalate-systemic": Term(
+        N_("Escalate to systemic therapy: progression after radiotherapy"),
+        N_("Progression 3-6 months after completing radiotherapy: treat the clone systemically."),
+        ("D2019",),
+    ),
     "branch-biopsy": Term(
         N_("Bone-marrow biopsy to choose local or systemic therapy"),
         N_(

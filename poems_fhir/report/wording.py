@@ -422,6 +422,10 @@ def step_text(t: Translator, s: Step) -> str:
         )
     if "splenomegaly" in p:
         text += " " + t._("Splenomegaly is the best baseline predictor of a complicated course: higher risk.")
+    if "radiotherapy_end" in p:
+        text += " " + t._("Radiotherapy completed on {date}.").format(
+            date=t.date(dt.date.fromisoformat(p["radiotherapy_end"]))
+        )
     if "no_vegf_yet" in p:
         text += " " + t._("No VEGF yet: obtain one now as a reference.")
     if s.scheduled_start and s.scheduled_end:

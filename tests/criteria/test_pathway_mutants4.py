@@ -616,3 +616,42 @@ def test_a_marrow_result_after_the_evaluation_date_does_not_decide_the_branch_ye
     assert before["branch"].key == "branch-biopsy"
     on_the_day = by_id(steps([f("polyneuropathy"), SERUM_CLONE, marrow_clone], as_of=d(-20)))
     assert on_the_day["branch"].key == "branch-systemic"
+
+
+# --- step 1a: progression 3-6 months after completing radiation -> systemic therapy (§10, Dispenzieri 2019)
+
+RT = Event("radiotherapy", d(0), "Procedure/rt", "Radiotherapy to the iliac lesion", status="completed", end=d(30))
+# the M-protein before radiotherapy, its fall, then a >= 50 % rise from the nadir to > 5 g/L (amyloid PD)
+M_BEFORE = [m("serum_m_protein", 12.0, -10, "g/L")]
+
+
+def _progressing_on(day: int) -> list:
+    return [*M_BEFORE, m("serum_m_protein", 6.0, 20, "g/L"), m("serum_m_protein", 12.0, day, "g/L")]
+
+
+def test_progression_3_to_6_months_after_radiotherapy_proposes_systemic_therapy():
+    # radiotherapy completed d(30) = 2021-03-31: the window is 2021-06-28 .. 2021-09-28
+    got = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *_progressing_on(150)], [RT], as_of=d(160)))
+    step = got["escalate-systemic"]
+    assert (step.status, step.title) == ("not-started", "Escalate to systemic therapy: progression after radiotherapy")
+    assert step.description == (
+        f"Progression on {d(150)}, 3-6 months after radiotherapy completed on {d(30)}: systemic therapy "
+        "(Dispenzieri 2019)."
+    )
+    assert step.evidence == ("Observation/serum_m_protein150", "Procedure/rt")
+    assert step.params == (("radiotherapy_end", str(d(30))),)
+    # a systemic therapy started after the radiotherapy: the escalation is done
+    len_ = Event("treatment", d(155), "MedicationStatement/len", "lenalidomide", agent="lenalidomide")
+    done = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *_progressing_on(150)], [RT, len_], as_of=d(160)))
+    assert done["escalate-systemic"].status == "completed"
+
+
+def test_no_escalation_step_outside_the_window_or_without_progression():
+    early = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *_progressing_on(100)], [RT], as_of=d(110)))  # < 3 months
+    late = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *_progressing_on(250)], [RT], as_of=d(260)))  # > 6 months
+    falling = [*M_BEFORE, m("serum_m_protein", 6.0, 20, "g/L"), m("serum_m_protein", 5.0, 150, "g/L")]
+    responding = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *falling], [RT], as_of=d(160)))
+    not_given = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *_progressing_on(150)], [], as_of=d(160)))
+    for got in (early, late, responding, not_given):
+        assert "escalate-systemic" not in got
+    assert late["relapse-hematologic_progression"].key == "relapse"  # step 7 still proposes salvage

@@ -343,3 +343,23 @@ def test_no_english_sentence_of_ours_is_left_in_a_translated_output(runs, langua
                 text = text.replace("&#x27;", "'")
                 left = [e for e in english if len(e) > 12 and e in text]
                 assert not left, f"{r.assessment.patient} ({language}): untranslated {left}"
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ("Progression 3-6 months after completing radiotherapy", "Radiotherapy completed on")),
+        ("ru", ("Прогрессирование через 3–6 месяцев", "Лучевая терапия завершена")),
+        ("kk", ("3–6 айда үдеу", "Сәулелік ем")),
+    ],
+)
+def test_the_escalation_after_radiotherapy_reads_in_every_language(language, words):
+    from poems_fhir.criteria.pathway import Step
+    from poems_fhir.i18n import translator
+    from poems_fhir.report.wording import step_text
+
+    step = Step("escalate-systemic", "x", "x", "not-started", params=(("radiotherapy_end", "2021-03-31"),))
+    t = translator(language)
+    text = step_text(t, step)
+    assert all(w in text for w in words), text
+    assert t.date(dt.date(2021, 3, 31)) in text
