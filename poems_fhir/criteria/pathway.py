@@ -206,10 +206,18 @@ def pathway(
         and f.source_rule in ("bm_clonal_plasma_cells", "marrow_clonal_plasma_cells")
         and _known_on(f.effective, as_of)
     ]
+    # no clonal plasma cells: a 0 % result, or a marrow report that says so in words
     marrow_negative = [
-        m
+        m.reference
         for m in measurements
         if m.analyte == "bm_clonal_plasma_cells" and m.value == 0 and _known_on(m.effective, as_of)
+    ] + [
+        f.evidence.reference
+        for f in findings
+        if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
+        and f.state is State.ABSENT
+        and f.source_rule in ("bm_clonal_plasma_cells", "marrow_clonal_plasma_cells")
+        and _known_on(f.effective, as_of)
     ]
     # given = done: a transplant or radiotherapy still in preparation or planned is not yet given
     given = [e for e in treatments if e.status not in ("preparation", "planned")]
@@ -237,7 +245,7 @@ def pathway(
                 "(<= 3 in reviews) are treated with radiotherapy; diffuse lesions need systemic therapy; escalate "
                 "if progressing 3-6 months after radiation (Dispenzieri 2023; Dispenzieri 2019; D'Sa 2022).",
                 "completed" if radiotherapy_given or systemic_given else "not-started",
-                evidence=tuple(m.reference for m in marrow_negative),
+                evidence=tuple(dict.fromkeys(marrow_negative)),
                 key="branch-radiotherapy",
             )
         )

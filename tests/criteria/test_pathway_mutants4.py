@@ -655,3 +655,22 @@ def test_no_escalation_step_outside_the_window_or_without_progression():
     for got in (early, late, responding, not_given):
         assert "escalate-systemic" not in got
     assert late["relapse-hematologic_progression"].key == "relapse"  # step 7 still proposes salvage
+
+
+def test_a_marrow_report_that_says_no_clonal_plasma_cells_in_words_opens_the_radiotherapy_branch():
+    # the random marrow sample "without clonal plasma cells" (§10 step 1) is usually a pathology report's words
+    words = Finding(
+        "monoclonal_plasma_cell_disorder",
+        State.ABSENT,
+        Evidence("DiagnosticReport/bm", d(-20), 'Bone marrow trephine biopsy: "No clonal plasma cells."'),
+        source_rule="marrow_clonal_plasma_cells",
+    )
+    got = by_id(steps([*MANDATORY, words], []))
+    assert (got["branch"].key, got["branch"].evidence) == ("branch-radiotherapy", ("DiagnosticReport/bm",))
+    # not yet reported on the evaluation date: the biopsy is still to be done
+    assert by_id(steps([*MANDATORY, words], [], as_of=d(-21)))["branch"].key == "branch-biopsy"
+    # an absent finding of another test (serum immunofixation negative) says nothing of the marrow
+    serum = Finding(
+        "monoclonal_plasma_cell_disorder", State.ABSENT, Evidence("Observation/ife", d(-20), "IFE negative")
+    )
+    assert by_id(steps([*MANDATORY, serum], []))["branch"].key == "branch-biopsy"
