@@ -156,23 +156,25 @@ def _parse(data: str | bytes, brackets: int | None = None) -> Any:
 
 
 _UNCLEARED = object()
-#: every byte but the quote and the brackets
-_NOT_QUOTE_OR_BRACKET = bytes(b for b in range(256) if b not in b'"{}[]')
+#: every byte but the quote, the brackets and what a number outside strings is made of
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"{}[],.-0123456789')
 _QUOTED = re.compile(rb'"[^"]*"')
 
 
 def _parse_cleared(data: str | bytes) -> Any:
-    """orjson's reading of a large text (a Bundle file) that cheap checks clear: no run of 19 digits
-    anywhere and at most MAX_PARSE_DEPTH deep; else _UNCLEARED (then _parse's exact checks decide).
-    The depth is that of the text's quotes and brackets alone, escaped backslashes and quotes taken
-    out first: exact for valid JSON, and the answer is only used when orjson reads the text, which
-    proves it valid. json_skeleton's regular expression over a whole Bundle cost more than orjson."""
+    """orjson's reading of a large text (a Bundle file) that cheap checks clear: no number of 19+
+    digits outside strings and at most MAX_PARSE_DEPTH deep; else _UNCLEARED (then _parse's exact
+    checks decide). The checks read a reduced copy: escaped backslashes and quotes taken out, then
+    every byte but quotes, brackets, commas and number characters, then every string. That is exact
+    for valid JSON (a letter of an exponent joins digits: only ever a false alarm), and the answer is
+    only used when orjson reads the text, which proves it valid. json_skeleton's regular expression
+    over a whole Bundle cost more than orjson; Synthea's narratives carry 19-digit seeds in strings."""
     blob = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    if _long_digits(blob):
+    reduced = blob.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
+    structure = _QUOTED.sub(b"", reduced)
+    if _long_digits(structure):
         return _UNCLEARED
-    quotes_and_brackets = blob.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_QUOTE_OR_BRACKET)
-    parens = _QUOTED.sub(b"", quotes_and_brackets).translate(_AS_PARENS)
-    if not _properly_nested_within(parens, MAX_PARSE_DEPTH):
+    if not _properly_nested_within(structure.translate(_AS_PARENS, b",.-0123456789"), MAX_PARSE_DEPTH):
         return _UNCLEARED
     try:
         return orjson.loads(data)

@@ -427,6 +427,9 @@ def test_the_cheap_check_leaves_long_numbers_and_deep_texts_to_the_exact_one() -
     assert spool._parse_cleared(deep) is spool._UNCLEARED
     with pytest.raises(ValueError, match="nested too deeply"):
         spool._parse(deep)
+    # a 19-digit run inside a string (Synthea's "Person seed: -3091817699288253127") is text, not a number
+    seeded = '{"div": "Person seed: -3091817699288253127", "n": [1.5, -2, 3e5], "pad": [' + pad + "]}"
+    assert spool._parse_cleared(seeded) == json.loads(seeded)
     # brackets inside a string, escaped quotes and backslashes do not nest
     shallow = '{"a": "' + "[" * 300 + '\\\\", "b": "\\"' + "{" * 300 + '", "c": [' + pad + "]}"
     assert spool._parse_cleared(shallow) == json.loads(shallow)
