@@ -674,3 +674,16 @@ def test_a_marrow_report_that_says_no_clonal_plasma_cells_in_words_opens_the_rad
         "monoclonal_plasma_cell_disorder", State.ABSENT, Evidence("Observation/ife", d(-20), "IFE negative")
     )
     assert by_id(steps([*MANDATORY, serum], []))["branch"].key == "branch-biopsy"
+
+
+def test_a_vegf_progression_after_radiotherapy_also_proposes_escalation():
+    rising = [
+        m("vegf", 800, -10, "pg/mL", "plasma"),
+        m("vegf", 300, 60, "pg/mL", "plasma"),
+        m("vegf", 700, 150, "pg/mL", "plasma"),
+    ]
+    got = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *rising], [RT], as_of=d(160)))
+    assert got["escalate-systemic"].evidence == ("Observation/vegf150", "Procedure/rt")
+    # a VEGF that normalised, measured in the same window: a response, not a reason to escalate
+    normal = [m("vegf", 800, -10, "pg/mL", "plasma"), m("vegf", 150, 150, "pg/mL", "plasma")]
+    assert "escalate-systemic" not in by_id(steps(MANDATORY, [MARROW_NEGATIVE, *normal], [RT], as_of=d(160)))

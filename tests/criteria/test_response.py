@@ -376,3 +376,22 @@ def test_vegf_compares_like_with_like_from_each_specimens_own_baseline():
         m("vegf", 900, -30, specimen="plasma", unit="pg/mL"), m("vegf", 700, 60, specimen="serum", unit="pg/mL")
     )
     assert unpaired.vegf.category == "not_evaluable" and "not comparable" in unpaired.vegf.reason
+
+
+def test_vegf_like_with_like_on_the_treatment_day_and_on_a_tie():
+    # a specimen's own value drawn on the first treatment day is its baseline (pre-dose sample)
+    same_day = run(
+        m("vegf", 900, 0, specimen="plasma", unit="pg/mL"),
+        m("vegf", 1800, 0, specimen=None, unit="pg/mL"),
+        m("vegf", 150, 100, specimen="plasma", unit="pg/mL"),
+    ).vegf
+    assert (same_day.specimen, same_day.category) == ("plasma", "complete")
+    # both types followed up on the same day: plasma, the preferred specimen (criteria.md §10 step 0)
+    tie = run(
+        m("vegf", 900, -30, specimen="plasma", unit="pg/mL"),
+        m("vegf", 2500, -20, specimen="serum", unit="pg/mL"),
+        m("vegf", 1800, -1, specimen=None, unit="pg/mL"),
+        m("vegf", 150, 100, specimen="plasma", unit="pg/mL"),
+        m("vegf", 2400, 100, specimen="serum", unit="pg/mL"),
+    ).vegf
+    assert (tie.specimen, tie.category) == ("plasma", "complete")

@@ -95,3 +95,8 @@ def test_loading_the_default_mapping_does_not_build_the_library_registry() -> No
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_librarys_own_message_names_both_units() -> None:
+    with pytest.raises(UnitError, match="cannot convert 'kg' to 'pg/mL': the dimensions differ"):
+        library_factor("kg", "pg/mL")
