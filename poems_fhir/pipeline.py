@@ -64,7 +64,12 @@ def response_config(mapping: CompiledMapping) -> ResponseConfig:
 
 def risk_config(mapping: CompiledMapping) -> RiskConfig:
     t = mapping.thresholds
-    return RiskConfig(age_years=t["age_risk"].value, egfr_low=t["egfr_low"].value, albumin_low=t["albumin_low"].value)
+    return RiskConfig(
+        age_years=t["age_risk"].value,
+        egfr_low=t["egfr_low"].value,
+        albumin_low=t["albumin_low"].value,
+        pasp_high=t["pasp_pulmonary_hypertension"].value,
+    )
 
 
 def _birth_date(record: PatientRecord) -> dt.date | None:

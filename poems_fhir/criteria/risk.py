@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .model import Criterion, Finding, Sign, State
+from .model import Criterion, Finding, Sign, State, Strength
 from .response import ResponseAssessment
 from .timeline import Event, Measurement
 
@@ -21,6 +21,7 @@ class RiskConfig:
     age_years: float = 50  # Wang 2017: age > 50 (V)
     egfr_low: float = 30  # mL/min/1.73 m2 (V)
     albumin_low: float = 32  # g/L = 3.2 g/dL (S)
+    pasp_high: float = 50  # mmHg, echo-estimated sPAP >= 50 = pulmonary hypertension in POEMS cohorts (V)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,22 @@ def _present(
     ]
 
 
+def _denied(
+    findings: Sequence[Finding], topic: str, rules: tuple[str, ...] | None = None, on: dt.date | None = None
+) -> list[Finding]:
+    """Strong statements that the finding is absent (a refuted Condition, "no pleural effusion" on CT,
+    a normal echo), dated on or before ``on``."""
+    return [
+        f
+        for f in findings
+        if f.topic == topic
+        and f.state is State.ABSENT
+        and f.strength is Strength.STRONG
+        and (rules is None or f.source_rule in rules)
+        and (on is None or (f.effective and f.effective <= on))
+    ]
+
+
 def assess_risk(
     findings: Sequence[Finding],
     measurements: Sequence[Measurement],
@@ -108,27 +125,41 @@ def assess_risk(
             )
         )
 
+    # present if recorded; absent only where a test or a clinician said so; else not assessed
     ph = _present(findings, Sign.PULMONARY_HYPERTENSION.value, on=diagnosis)
+    no_ph = [] if ph else _denied(findings, Sign.PULMONARY_HYPERTENSION.value, on=diagnosis)
+    pasp = None if ph or no_ph else _latest_before(measurements, "pasp", diagnosis)
+    normal_pasp = pasp is not None and pasp.value < cfg.pasp_high
     out.append(
         RiskFactor(
             "pulmonary_hypertension",
             wang,
-            State.PRESENT if ph else State.NOT_ASSESSED,
+            State.PRESENT if ph else State.ABSENT if no_ph or normal_pasp else State.NOT_ASSESSED,
             "pulmonary hypertension recorded (cohort definition: echo sPAP >= 50 mmHg)"
             if ph
+            else "no pulmonary hypertension"
+            if no_ph
+            else f"echo sPAP {pasp.value:g} mmHg on {pasp.effective} (< {cfg.pasp_high:g})"  # type: ignore[union-attr]
+            if normal_pasp
             else "no echocardiographic assessment recorded",
-            tuple(f.evidence.reference for f in ph),
+            tuple(f.evidence.reference for f in ph or no_ph) + ((pasp.reference,) if normal_pasp else ()),  # type: ignore[union-attr]
         )
     )
 
-    effusion = _present(findings, Criterion.EXTRAVASCULAR_VOLUME_OVERLOAD.value, ("pleural_effusion",), diagnosis)
+    volume = Criterion.EXTRAVASCULAR_VOLUME_OVERLOAD.value
+    effusion = _present(findings, volume, ("pleural_effusion",), diagnosis)
+    no_effusion = [] if effusion else _denied(findings, volume, ("pleural_effusion",), diagnosis)
     out.append(
         RiskFactor(
             "pleural_effusion",
             wang,
-            State.PRESENT if effusion else State.NOT_ASSESSED,
-            "pleural effusion recorded" if effusion else "no pleural effusion recorded (not the same as absent)",
-            tuple(f.evidence.reference for f in effusion),
+            State.PRESENT if effusion else State.ABSENT if no_effusion else State.NOT_ASSESSED,
+            "pleural effusion recorded"
+            if effusion
+            else "no pleural effusion"
+            if no_effusion
+            else "no pleural effusion recorded (not the same as absent)",
+            tuple(f.evidence.reference for f in effusion or no_effusion),
         )
     )
 

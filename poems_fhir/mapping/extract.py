@@ -20,7 +20,7 @@ from ..criteria.timeline import CourseAssessment, Event, Measurement
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .ife import IfeResult, parse_ife
 from .results import Qual, Reading, normalise_term, read_result
-from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, Rule
+from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, ProcedureRule, Rule
 from .text.engine import TextEngineError
 from .text.findings import TextJob, coded_wins, job_findings
 from .values import (
@@ -1361,19 +1361,22 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         date = parse_date(data["performedDateTime"], "performedDateTime")
     elif isinstance(data.get("performedPeriod"), dict):
         date = parse_date(data["performedPeriod"].get("start"), "performedPeriod.start")
-    for system, code, _ in codings(data.get("code")):
-        for rule in mapping.rules_for(system, code):
-            if rule.kind == "procedure" and rule.spec.event:
-                out.events.append(
-                    Event(
-                        rule.spec.event,
-                        date,
-                        _ref(raw),
-                        concept_label(data.get("code")) or rule.spec.id,
-                        status=data.get("status"),
-                    )
-                )
-                return
+    spec: ProcedureRule | None = next(
+        (
+            rule.spec
+            for system, code, _ in codings(data.get("code"))
+            for rule in mapping.rules_for(system, code)
+            if rule.kind == "procedure" and rule.spec.event
+        ),
+        None,
+    )
+    if spec is None:  # named only in words: the first rule (in file order) whose text matches
+        name = concept_text(data.get("code"))
+        spec = next((s for pattern, s in mapping.procedure_text if s.event and pattern.search(name)), None)
+    if spec is not None and spec.event:
+        out.events.append(
+            Event(spec.event, date, _ref(raw), concept_label(data.get("code")) or spec.id, status=data.get("status"))
+        )
 
 
 # ---------------------------------------------------------------- medications

@@ -175,6 +175,9 @@ class ProcedureRule(_Strict):
     event: str | None = None
     codes: list[CodeRef] = Field(default_factory=list)
     add_codes: list[CodeRef] = Field(default_factory=list)
+    text: list[str] = Field(
+        default_factory=list, description="regexes on the procedure's name, for procedures no code rule knows"
+    )
     note: str | None = None
 
 
@@ -478,6 +481,8 @@ class CompiledMapping:
     conditions: dict[str, ConditionRule] = field(default_factory=dict)
     translations: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
     medication_text: list[tuple[re.Pattern[str], MedicationRule]] = field(default_factory=list)
+    #: procedures named only in words (no code was confirmed for a transplant, codes.md §D), in file order
+    procedure_text: list[tuple[re.Pattern[str], ProcedureRule]] = field(default_factory=list)
     result_terms: dict[str, Qual] = field(default_factory=dict)
     result_codes: dict[tuple[str, str], Qual] = field(default_factory=dict)
     #: other identifiers of a code system (OIDs, national URIs) -> the canonical URI
@@ -834,12 +839,20 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         for c in mod_rule.codes:
             by_code[(c.system, c.code)].append(Rule("modality", mod_rule, origins[("modalities", rid)]))
 
+    procedure_text: list[tuple[re.Pattern[str], ProcedureRule]] = []
     for rid, raw in merged["procedures"].items():
         proc_rule = ProcedureRule.model_validate(
             {**raw, "codes": resolve("procedures", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
         )
         for c in proc_rule.codes:
             by_code[(c.system, c.code)].append(Rule("procedure", proc_rule, origins[("procedures", rid)]))
+        if proc_rule.text:
+            try:
+                procedure_text.append(
+                    (re.compile("|".join(f"(?:{t})" for t in proc_rule.text), re.IGNORECASE), proc_rule)
+                )
+            except re.error as exc:
+                problem("procedures", rid, "text", f"invalid regular expression: {exc}", "escape special characters")
 
     medication_text: list[tuple[re.Pattern[str], MedicationRule]] = []
     for rid, raw in merged["medications"].items():
@@ -919,6 +932,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         conditions=conditions,
         translations=dict(translations),
         medication_text=medication_text,
+        procedure_text=procedure_text,
         result_terms=result_terms,
         result_codes=result_codes,
         system_equivalents=system_equivalents,

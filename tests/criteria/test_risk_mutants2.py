@@ -403,3 +403,51 @@ def test_the_isotype_behind_a_post_transplant_factor_is_known_on_the_evaluation_
     assert on_day_200["igg_lambda"].state is State.NOT_ASSESSED  # typed only on day 300
     on_day_300 = risk(findings=[typed_later], events=events, birth=dt.date(1960, 1, 1), as_of=day(300))
     assert on_day_300["igg_lambda"].state is State.PRESENT
+
+
+def test_an_effusion_or_pulmonary_hypertension_ruled_out_is_absent_not_unknown():
+    # Wang 2017: the factor is absent where a test or a clinician said so (a CT without effusion, a
+    # normal echo), not merely unrecorded
+    from poems_fhir.criteria.model import Strength
+
+    def denied(topic: str, rule: str, n: int = -10, strength: Strength = Strength.STRONG) -> Finding:
+        return Finding(topic, State.ABSENT, Evidence(f"DiagnosticReport/{rule}{n}", day(n), "no"),
+                       strength=strength, source_rule=rule)  # fmt: skip
+
+    no_effusion = denied("extravascular_volume_overload", "pleural_effusion")
+    no_ph = denied("pulmonary_hypertension", "spap")
+    got = risk(findings=[no_effusion, no_ph], as_of=day(0))
+    assert (got["pleural_effusion"].state, got["pleural_effusion"].reason) == (State.ABSENT, "no pleural effusion")
+    assert got["pleural_effusion"].evidence == ("DiagnosticReport/pleural_effusion-10",)
+    assert (got["pulmonary_hypertension"].state, got["pulmonary_hypertension"].reason) == (
+        State.ABSENT,
+        "no pulmonary hypertension",
+    )
+    # a low-grade denial, another part of volume overload, or a denial after the date: still unknown
+    weak = denied("extravascular_volume_overload", "pleural_effusion", strength=Strength.WEAK)
+    ascites = denied("extravascular_volume_overload", "ascites")
+    later = denied("extravascular_volume_overload", "pleural_effusion", n=10)
+    for findings in ([weak], [ascites], [later]):
+        assert risk(findings=findings, as_of=day(0))["pleural_effusion"].state is State.NOT_ASSESSED
+    # recorded present beside a denial: present
+    effusion = f("extravascular_volume_overload", n=-20, rule="pleural_effusion")
+    assert risk(findings=[effusion, no_effusion], as_of=day(0))["pleural_effusion"].state is State.PRESENT
+
+
+def test_a_normal_echo_pasp_rules_pulmonary_hypertension_out():
+    # the cohort definition (criteria.md §9, Wang 2017): echo-estimated sPAP >= 50 mmHg
+    normal = risk(ms=[m("pasp", 30, -5, unit="mm[Hg]")], as_of=day(0))["pulmonary_hypertension"]
+    assert (normal.state, normal.reason, normal.evidence) == (
+        State.ABSENT,
+        f"echo sPAP 30 mmHg on {day(-5)} (< 50)",
+        ("Observation/pasp-5",),
+    )
+    assert risk(ms=[m("pasp", 49.9, -5, unit="mm[Hg]")], as_of=day(0))["pulmonary_hypertension"].state is State.ABSENT
+    # at the cut-off the sign itself is recorded (a finding); the measurement alone does not deny it
+    assert risk(ms=[m("pasp", 50, -5, unit="mm[Hg]")], as_of=day(0))["pulmonary_hypertension"].state is (
+        State.NOT_ASSESSED
+    )
+    # measured after the diagnosis date: not known then
+    assert risk(ms=[m("pasp", 30, 5, unit="mm[Hg]")], as_of=day(0))["pulmonary_hypertension"].state is (
+        State.NOT_ASSESSED
+    )

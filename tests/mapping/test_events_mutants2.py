@@ -101,6 +101,42 @@ def test_a_planned_procedure_is_kept_with_its_status(mapping):
     assert (e.kind, e.status) == ("radiotherapy", "preparation")
 
 
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        # codes.md §D confirms no code for a transplant, mobilisation or lymph-node biopsy: records name them
+        ("Autologous peripheral blood stem cell transplantation (HDM-ASCT)", "autologous_hsct"),
+        ("High-dose chemotherapy with autologous stem cell rescue", "autologous_hsct"),
+        ("Bone marrow transplant, autologous", "autologous_hsct"),
+        ("Auto-SCT day 0", "autologous_hsct"),
+        ("Аутологичная трансплантация гемопоэтических стволовых клеток", "autologous_hsct"),
+        ("ауто-ТГСК", "autologous_hsct"),
+        ("Stem cell mobilisation (G-CSF) and leukapheresis", "stem_cell_mobilisation"),
+        ("Mobilisation for autologous stem cell transplant", "stem_cell_mobilisation"),  # mobilisation first
+        ("Involved-site radiotherapy to right iliac lesion, 50 Gy in 25 fractions", "radiotherapy"),
+        ("Лучевая терапия на очаг L3", "radiotherapy"),
+        ("Induction chemotherapy", "chemotherapy"),
+        ("Bone marrow aspirate and trephine biopsy, posterior iliac crest", "bone_marrow_biopsy"),
+        ("Трепанобиопсия подвздошной кости", "bone_marrow_biopsy"),
+        ("Excision biopsy of inguinal lymph node", "lymph_node_biopsy"),
+        ("Биопсия шейного лимфатического узла", "lymph_node_biopsy"),
+        # not the procedure itself, or another one
+        ("Evaluation for autologous stem cell transplant", None),
+        ("Consultation: ASCT eligibility", None),
+        ("Radiotherapy planning CT", None),
+        ("Allogeneic stem cell transplantation", None),
+        ("Cardiac catheterisation", None),
+    ],
+)
+def test_a_procedure_named_only_in_words(mapping, name, kind):
+    local = {"coding": [{"system": "http://hospital.example.org/procedures", "code": "X1", "display": name}]}
+    for code in ({"text": name}, local):
+        got = events(mapping, proc(code=code))
+        assert [e.kind for e in got] == ([kind] if kind else [])
+        if kind:
+            assert got[0].summary == name and got[0].effective == dt.date(2024, 2, 1)
+
+
 def test_a_procedure_with_two_mapped_codings_is_one_event(mapping):
     code = {"coding": [{"system": SCT, "code": "108290001"}, {"system": SCT, "code": "367336001"}]}
     assert [e.kind for e in events(mapping, proc(code=code))] == ["radiotherapy"]

@@ -407,3 +407,50 @@ def test_a_laboratory_report_is_no_histology(mapping):
     report["category"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "LAB"}]}]
     ex = extract(make_record(report), mapping)
     assert [f for f in ex.findings if f.topic == "castleman_disease"] == []
+
+
+# --- bone lesions of any kind: only their absence speaks for the sclerotic criterion -------------
+
+SBL = "sclerotic_bone_lesions"
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "states_"),
+    [
+        ("No osseous lesions. No organomegaly.", [(State.ABSENT, Strength.STRONG)]),
+        ("Bones: no focal bone lesion.", [(State.ABSENT, Strength.STRONG)]),
+        ("Очаговых изменений в костях не выявлено.", [(State.ABSENT, Strength.STRONG)]),
+        # not sclerotic by itself, and "no other / new" leaves the named lesion out of the denial
+        ("Multiple bone lesions in the pelvis, characterisation on MRI recommended.", []),
+        ("Sclerotic lesion in T6 vertebral body. No other bone lesions.", [(State.PRESENT, Strength.STRONG)]),
+        ("Follow-up: no new bone lesions.", []),
+        ("Других очаговых изменений в костях не выявлено.", []),
+    ],
+)
+def test_bone_lesions_of_any_kind_count_only_when_denied(mapping, conclusion, states_):
+    ex = run(mapping, report("CT whole body low-dose", conclusion))
+    assert [(f.state, f.strength) for f in findings(ex, SBL)] == states_
+
+
+def test_bone_lesions_denied_on_a_radiograph_are_a_low_grade_negative(mapping):
+    ex = run(mapping, report("X-ray skeletal survey", "No bone lesions."))
+    (f,) = findings(ex, SBL)
+    assert (f.state, f.strength, f.source_rule) == (State.ABSENT, Strength.WEAK, "bone_lesions_any")
+
+
+@pytest.mark.parametrize(
+    "display", ["Pulmonary artery systolic pressure (echo estimate)", "sPAP, echo", "СДЛА (ЭхоКГ)"]
+)
+def test_an_echo_pasp_under_a_local_code_is_read_by_its_name(mapping, display):
+    from tests.conftest import observation
+
+    local = {"coding": [{"system": "http://lab.example.org/codes", "code": "SPAP-ECHO", "display": display}]}
+    ex = run(
+        mapping,
+        observation(
+            local,
+            valueQuantity={"value": 62, "unit": "mm[Hg]", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"},
+        ),
+    )
+    assert [(m.analyte, m.value) for m in ex.measurements] == [("pasp", 62.0)]
+    assert [f.state for f in ex.findings if f.topic == "pulmonary_hypertension"] == [State.PRESENT]

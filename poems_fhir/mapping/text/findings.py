@@ -16,6 +16,7 @@ A coded fact wins over text about the same fact: see ``coded_wins``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 
 from ...criteria.model import Evidence, Finding, State, Strength
@@ -68,6 +69,9 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         label = a.label
         if label in ("family", "hypothetical"):
             continue
+        spec = mapping.text.section.targets.get(a.target)
+        if spec is not None and spec.only_absence and (label != "negated" or _restricted(a)):
+            continue
         state, strength, note = State.PRESENT, Strength.STRONG, None
         why = f" ({', '.join(repr(t) for t in a.triggers)})" if a.triggers else ""
         if label == "negated":
@@ -109,6 +113,19 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
             )
             out.setdefault((_part(finding), state), finding)
     return list(out.values())
+
+
+#: "no other / new / further bone lesions": the denial leaves out what was just named
+_RESTRICTING = re.compile(
+    r"\b(?:other|new|further|additional|remaining|другие|других|иных|новых|дополнительных|басқа|жаңа)\s+(?:\w+\s+){0,2}$",
+    re.IGNORECASE,
+)
+
+
+def _restricted(a: Assertion) -> bool:
+    """Whether the mention is qualified as other/new/further (its absence is then no absence at all)."""
+    at = a.sentence.find(a.text)
+    return at >= 0 and bool(_RESTRICTING.search(a.sentence[:at]))
 
 
 def _with_source_status(state: State, job: TextJob) -> State | None:

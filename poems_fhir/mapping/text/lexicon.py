@@ -46,6 +46,9 @@ class TargetSpec(_Strict):
     phrases: list[str] = Field(default_factory=list)
     #: a negated mention is a strong or a low-grade (weak) negative
     negative: Literal["strong", "weak"] = "strong"
+    #: only a negated mention counts: "no bone lesions" rules out sclerotic ones, while "bone lesions"
+    #: alone does not say sclerotic (an affirmed, possible or historical mention yields nothing)
+    only_absence: bool = False
 
 
 class ContextRuleSpec(_Strict):
