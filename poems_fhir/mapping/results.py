@@ -73,6 +73,24 @@ def normalise_term(text: str) -> str:
     return t.strip(" .;:!*()[]")
 
 
+#: the test's own name written before its result ("Bence Jones protein detected", "M-protein: not
+#: detected", "BJ+", "белок Бенс-Джонса не обнаружен"): the rest is the qualitative result
+_ANALYTE_NAME = re.compile(
+    r"^(?:bence[- ]jones(?: proteinuria| protein)?|bj(?: protein)?|m[- ]?(?:protein|spike|component|band)"
+    r"|monoclonal (?:protein|band|component|paraprotein)|paraprotein|белок бенс[- ]джонса|бенс[- ]джонса"
+    r"|м[- ]?(?:протеин|градиент|компонент)|парапротеин|моноклональн\w* (?:белок|компонент))\b\s*[:=-]?\s*"
+)
+
+
+def known_term(text: str, terms: dict[str, Qual]) -> str | None:
+    """The key of ``terms`` that ``text`` says, whole or after the test's own name; None otherwise."""
+    term = normalise_term(text)
+    if term in terms:
+        return term
+    rest = _ANALYTE_NAME.sub("", term, count=1)
+    return rest if rest != term and rest in terms else None
+
+
 @dataclass(frozen=True)
 class Reading:
     value: Value | None = None  # a number in the rule's unit
@@ -174,9 +192,10 @@ def read_result(
         for candidate in (
             [concept.get("text")] + [d for _, _, d in codings(concept)] if isinstance(concept, dict) else []
         ):
-            if isinstance(candidate, str) and normalise_term(candidate) in terms:
+            known = known_term(candidate, terms) if isinstance(candidate, str) else None
+            if known is not None:
                 return Reading(
-                    qual=terms[normalise_term(candidate)],
+                    qual=terms[known],
                     qual_source=f"coded value {candidate!r}",
                     text=label,
                     interpretation=interp,
@@ -205,8 +224,8 @@ def _read_text(
     interp: Qual | None,
     interp_source: str,
 ) -> Reading:
-    term = normalise_term(text)
-    if term in terms:
+    term = known_term(text, terms)
+    if term is not None:
         return Reading(
             qual=terms[term],
             qual_source=f"{element.rsplit('.', 1)[-1]} {text.strip()!r}",

@@ -454,3 +454,19 @@ def test_a_follow_up_m_protein_not_detected_is_a_fall_in_the_response(mapping):
     h = result.response.hematologic
     assert (h.category, h.change) == ("PR", -1.0)
     assert h.latest is not None and h.latest.reference == "Observation/m2"
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "state"),
+    [
+        (URINE_IFE, "Bence Jones protein detected", State.PRESENT),
+        (URINE_IFE, "BJ+", State.PRESENT),
+        (URINE_IFE, "Bence-Jones proteinuria: positive", State.PRESENT),
+        (URINE_IFE, "Белок Бенс-Джонса не обнаружен", State.ABSENT),
+        (SERUM_MP, "M-protein: not detected", State.ABSENT),
+    ],
+)
+def test_a_result_that_names_its_test_first_is_read(mapping, code, text, state):
+    # the seed case's "BJ+" and lab strings that repeat the test's name before the result
+    ex, [f] = run(mapping, obs(code, valueString=text))
+    assert f.state is state
