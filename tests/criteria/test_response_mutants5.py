@@ -1,0 +1,119 @@
+"""Edges of the progression-from-CR rule, the free-light-chain pairs behind it and the escalation
+after radiotherapy (found by mutation testing of this session's code).
+
+Expectations from /work/shared/clinical/criteria.md §8.1a (PD from CR: "any detectable M-protein or
+abnormal FLC ratio (light chain must double)"), §10 step 1a (progression 3-6 months after completing
+radiation -> systemic therapy), not from the code."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from poems_fhir.criteria.response import _flc_pairs
+from poems_fhir.criteria.timeline import Event, Measurement
+from tests.criteria.test_pathway_mutants4 import MANDATORY, MARROW_NEGATIVE, by_id
+from tests.criteria.test_pathway_mutants2 import d, m as pm, steps
+from tests.criteria.test_response import CR_AT_90, LAMBDA_CLONE, flc, m, run
+
+
+# --- which chain is involved, and which result it is ---------------------------------------------
+
+
+def _chains(day: int, kappa: float, lam: float) -> list[Measurement]:
+    return [m("flc_kappa", kappa, day, unit="mg/L"), m("flc_lambda", lam, day, unit="mg/L")]
+
+
+def test_the_involved_chain_is_the_clones_else_the_larger_and_its_own_result():
+    ms = [*_chains(10, 20.0, 30.0), m("flc_kappa", 25.0, 20, unit="mg/L")]  # day 20: kappa alone, no pair
+    day10 = dt.date(2020, 1, 11)
+    assert _flc_pairs(ms, None, "kappa") == [(day10, 20.0, 30.0, "Observation/flc_kappa-10")]
+    assert _flc_pairs(ms, None, "lambda") == [(day10, 30.0, 20.0, "Observation/flc_lambda-10")]
+    assert _flc_pairs(ms, None, None) == [(day10, 30.0, 20.0, "Observation/flc_lambda-10")]  # the larger
+    larger_kappa = _chains(10, 30.0, 20.0)
+    assert _flc_pairs(larger_kappa, None, None) == [(day10, 30.0, 20.0, "Observation/flc_kappa-10")]
+    tie = _chains(10, 20.0, 20.0)  # equal chains, isotype unknown: lambda, the POEMS light chain
+    assert _flc_pairs(tie, None, None)[0][3] == "Observation/flc_lambda-10"
+
+
+# --- progression from CR: the day of the CR itself, and the size of the rise ----------------------
+
+
+def test_a_result_on_the_day_of_the_cr_is_not_progression_from_it():
+    # CR_AT_90: serum IFE negative on day 90, urine on day 92 -> CR from day 90
+    # serum negative on day 90 with the urine negative on day 80: CR from day 90; a positive urine the
+    # same day 90 means the response was not complete, not that the clone came back
+    cr_90 = [*CR_AT_90[:3], m("urine_ife", 0, 80, unit=None)]
+    same_day_urine = run(*cr_90, m("urine_ife", 1, 90, unit=None))
+    assert "after a complete response" not in same_day_urine.hematologic.reason
+    assert run(*cr_90, m("urine_ife", 1, 91, unit=None)).hematologic.category == "PD"
+    same_day_m = run(*CR_AT_90, m("serum_m_protein", 1.5, 90))
+    assert "after a complete response" not in same_day_m.hematologic.reason
+
+
+def test_any_detectable_m_protein_after_cr_is_progression():
+    small = run(*CR_AT_90, m("serum_m_protein", 0.5, 300))
+    assert small.hematologic.category == "PD"
+
+
+@pytest.mark.parametrize(
+    ("at_cr_day", "at_cr", "later", "pd"),
+    [
+        (90, 20.0, 40.0, True),  # exactly doubled
+        (90, 20.0, 39.9, False),
+        (59, 20.0, 40.0, True),  # measured 31 days before the negative IFE: part of the CR's restaging
+        (58, 20.0, 40.0, False),  # 32 days before: not
+        (90, 1.0, 2.5, True),  # a small involved chain that doubled
+        (90, 0.0, 45.0, False),  # from 0, "double" is not defined
+    ],
+)
+def test_an_abnormal_ratio_is_progression_from_cr_when_the_involved_chain_doubled(at_cr_day, at_cr, later, pd):
+    at_cr_results = flc(at_cr_day, 12.0, at_cr, False) if at_cr else _chains(at_cr_day, 12.0, at_cr)
+    ms = [*CR_AT_90, *at_cr_results, *flc(300, 12.0, later, True)]
+    got = run(*ms, findings=[LAMBDA_CLONE]).hematologic
+    assert (got.category == "PD") is pd, got.reason
+
+
+def test_an_abnormal_ratio_on_the_day_of_the_cr_is_not_progression_from_it():
+    # the ratio that is abnormal on the CR day itself (with the chain "doubled" against the month before)
+    ms = [*CR_AT_90, *flc(60, 12.0, 20.0, False), *flc(90, 12.0, 45.0, True)]
+    assert run(*ms, findings=[LAMBDA_CLONE]).hematologic.category != "PD"
+
+
+# --- step 1a: the window and what completes it ----------------------------------------------------
+
+RT = Event("radiotherapy", d(0), "Procedure/rt", "Radiotherapy", status="completed", end=d(30))
+M_BEFORE = [pm("serum_m_protein", 12.0, -10, "g/L"), pm("serum_m_protein", 6.0, 20, "g/L")]
+
+
+def _rise_on(day: int) -> list:
+    return [*M_BEFORE, pm("serum_m_protein", 12.0, day, "g/L")]
+
+
+@pytest.mark.parametrize(
+    ("day", "proposed"),
+    [(119, True), (118, False), (211, True), (212, False)],  # d(30)=2021-03-31: d(119)=2021-06-28 .. d(211)=2021-09-28
+)
+def test_the_escalation_window_is_3_to_6_months_inclusive(day, proposed):
+    assert (d(119), d(211)) == (dt.date(2021, 6, 28), dt.date(2021, 9, 28))
+    got = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *_rise_on(day)], [RT], as_of=d(day)))
+    assert ("escalate-systemic" in got) is proposed
+
+
+def test_a_radiotherapy_without_an_end_counts_from_its_date():
+    rt = dataclasses.replace(RT, end=None)  # d(0) = 2021-03-01: the window is 2021-06-01 .. 2021-09-01
+    got = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *_rise_on(95)], [rt], as_of=d(100)))
+    assert "escalate-systemic" in got
+    assert (
+        by_id(steps(MANDATORY, [MARROW_NEGATIVE, *_rise_on(95)], [RT], as_of=d(100))).get("escalate-systemic") is None
+    )
+
+
+def test_only_a_systemic_therapy_started_after_the_radiotherapy_completes_the_escalation():
+    on_the_day = Event("treatment", d(30), "MedicationStatement/len", "lenalidomide", agent="lenalidomide")
+    undated = Event("treatment", None, "MedicationStatement/x", "melphalan", agent="melphalan")
+    for systemic in (on_the_day, undated):
+        got = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *_rise_on(150)], [RT, systemic], as_of=d(160)))
+        assert got["escalate-systemic"].status == "not-started"
