@@ -451,3 +451,16 @@ def test_a_normal_echo_pasp_rules_pulmonary_hypertension_out():
     assert risk(ms=[m("pasp", 30, 5, unit="mm[Hg]")], as_of=day(0))["pulmonary_hypertension"].state is (
         State.NOT_ASSESSED
     )
+
+
+def test_a_transplant_dated_before_the_birth_date_gives_no_age_and_says_why():
+    birth = day(200)  # a data error: the transplant on day 100 predates the birth date
+    events = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    got = risk(events=events, birth=birth)["age_50_or_less_at_asct"]
+    assert (got.state, got.reason) == (
+        State.NOT_ASSESSED,
+        f"transplant date {day(100)} is before the birth date {birth}",
+    )
