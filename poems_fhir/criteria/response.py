@@ -9,6 +9,7 @@ baseline is not measurable or a needed test is missing the answer is ``not_evalu
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -196,6 +197,12 @@ def _dflc(
     return [(day, inv - uninv, ref) for day, inv, uninv, ref in _flc_pairs(measurements, as_of, light)]
 
 
+def _any_within(days: list[dt.date], day: dt.date, margin: dt.timedelta) -> bool:
+    """Whether sorted ``days`` holds one within ``margin`` of ``day``."""
+    i = bisect.bisect_left(days, day - margin)
+    return i < len(days) and days[i] <= day + margin
+
+
 def _clone(
     measurements: Sequence[Measurement], cut: dt.date, inclusive: bool, as_of: dt.date | None, light: str | None
 ) -> _Clone:
@@ -207,12 +214,16 @@ def _clone(
     after_d = [d for d in dflc if d[0] > (base_d[-1][0] if base_d else cut)]
     serum = _after(_series(measurements, "serum_ife", as_of), cut)
     urine = _after(_series(measurements, "urine_ife", as_of), cut)
-    both_negative = None
-    for s in serum:
-        if s.value == 0 and any(
-            u.value == 0 and u.effective and s.effective and abs((u.effective - s.effective).days) <= 31 for u in urine
-        ):
-            both_negative = both_negative or s.effective
+    # the first negative serum IFE with a negative urine IFE within 31 days (bisected: linear time)
+    urine_negative = sorted(u.effective for u in urine if u.value == 0 and u.effective)
+    both_negative = next(
+        (
+            s.effective
+            for s in serum
+            if s.value == 0 and s.effective and _any_within(urine_negative, s.effective, dt.timedelta(days=31))
+        ),
+        None,
+    )
     ratio = _series(measurements, "flc_ratio", as_of)
     bm = _series(measurements, "bm_plasma_cells", as_of)
     return _Clone(
@@ -643,6 +654,10 @@ _HEMATOLOGIC = frozenset(
 )
 
 
+#: days checked for a complete response reached (_complete_response_dates): years of monthly restaging
+_MAX_CR_DAYS = 240
+
+
 def _complete_response_dates(
     measurements: Sequence[Measurement],
     cut: dt.date,
@@ -652,20 +667,14 @@ def _complete_response_dates(
     cfg: ResponseConfig,
 ) -> tuple[dt.date, ...]:
     """The days, after the baseline and up to ``as_of``, on which a haematological result was
-    measured and the amyloid-style response as of that day was CR."""
+    measured and the amyloid-style response as of that day was CR. Each day re-reads the series, so
+    at most the last _MAX_CR_DAYS such days are checked: a record of thousands of results (broken or
+    hostile input) must not cost quadratic time."""
+    heme = [m for m in measurements if m.analyte in _HEMATOLOGIC]
     days = sorted(
-        {
-            m.effective
-            for m in measurements
-            if m.analyte in _HEMATOLOGIC
-            and m.effective
-            and m.effective > cut
-            and (as_of is None or m.effective <= as_of)
-        }
-    )
-    return tuple(
-        day for day in days if amyloid_response(_clone(measurements, cut, inclusive, day, light), cfg).category == "CR"
-    )
+        {m.effective for m in heme if m.effective and m.effective > cut and (as_of is None or m.effective <= as_of)}
+    )[-_MAX_CR_DAYS:]
+    return tuple(day for day in days if amyloid_response(_clone(heme, cut, inclusive, day, light), cfg).category == "CR")
 
 
 def _alerts(

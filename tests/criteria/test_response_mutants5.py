@@ -17,6 +17,7 @@ from poems_fhir.criteria.timeline import Event, Measurement
 from tests.criteria.test_pathway_mutants4 import MANDATORY, MARROW_NEGATIVE, by_id
 from tests.criteria.test_pathway_mutants2 import d, m as pm, steps
 from tests.criteria.test_response import CR_AT_90, LAMBDA_CLONE, flc, m, run
+from tests.criteria.test_response import d as response_day
 
 
 # --- which chain is involved, and which result it is ---------------------------------------------
@@ -117,3 +118,26 @@ def test_only_a_systemic_therapy_started_after_the_radiotherapy_completes_the_es
     for systemic in (on_the_day, undated):
         got = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *_rise_on(150)], [RT, systemic], as_of=d(160)))
         assert got["escalate-systemic"].status == "not-started"
+
+
+@pytest.mark.parametrize(("urine_day", "pd"), [(121, True), (122, False), (59, True), (58, False)])
+def test_a_cr_to_progress_from_needs_serum_and_urine_negative_within_31_days(urine_day, pd):
+    ms = [m("serum_m_protein", 8.0, -10), m("serum_ife", 0, 90, unit=None), m("urine_ife", 0, urine_day, unit=None)]
+    relapse = run(*ms, m("serum_ife", 1, 300, unit=None)).hematologic
+    assert ("after a complete response" in relapse.reason) is pd, relapse.reason
+
+
+def test_a_record_of_thousands_of_results_is_checked_on_a_bounded_number_of_days(monkeypatch):
+    # "CR ever reached" re-reads the series per day: a broken or hostile record of thousands of
+    # immunofixations must not cost quadratic time (the days checked are capped)
+    from poems_fhir.criteria import response
+
+    calls = []
+    real = response._clone
+    monkeypatch.setattr(response, "_clone", lambda *a, **k: calls.append(1) or real(*a, **k))
+    ms = [m("serum_m_protein", 8.0, -10)]
+    ms += [m("serum_ife", float(i % 2), i, unit=None) for i in range(1, 1500)]
+    ms += [m("urine_ife", 0, i, unit=None) for i in range(1, 1500)]
+    r = run(*ms)
+    assert len(calls) == response._MAX_CR_DAYS + 1  # the days checked, and the assessment itself
+    assert r.cr_dates and r.cr_dates[-1] == response_day(1498)  # the latest days are the ones checked
