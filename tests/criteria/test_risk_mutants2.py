@@ -464,3 +464,19 @@ def test_a_transplant_dated_before_the_birth_date_gives_no_age_and_says_why():
         State.NOT_ASSESSED,
         f"transplant date {day(100)} is before the birth date {birth}",
     )
+
+
+def test_a_cr_on_the_transplant_day_is_not_one_reached_after_it():
+    events = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(150), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    ms = [
+        m("serum_m_protein", 8.0, -10),
+        m("serum_ife", 0, 150, unit=None),
+        m("urine_ife", 0, 150, unit=None),
+        m("serum_ife", 1, 400, unit=None),
+    ]
+    got = risk(ms=ms, events=events, birth=dt.date(1960, 1, 1))
+    assert got["no_hematologic_cr_after_first_line"].state is State.ABSENT  # reached on day 150
+    assert got["no_hematologic_cr_after_asct"].state is State.PRESENT  # not after the transplant of day 150
