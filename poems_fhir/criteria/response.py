@@ -674,7 +674,9 @@ def _complete_response_dates(
     days = sorted(
         {m.effective for m in heme if m.effective and m.effective > cut and (as_of is None or m.effective <= as_of)}
     )[-_MAX_CR_DAYS:]
-    return tuple(day for day in days if amyloid_response(_clone(heme, cut, inclusive, day, light), cfg).category == "CR")
+    return tuple(
+        day for day in days if amyloid_response(_clone(heme, cut, inclusive, day, light), cfg).category == "CR"
+    )
 
 
 def _alerts(
