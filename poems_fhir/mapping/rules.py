@@ -839,6 +839,14 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         for c in mod_rule.codes:
             by_code[(c.system, c.code)].append(Rule("modality", mod_rule, origins[("modalities", rid)]))
 
+    def name_pattern(section: str, rid: str, texts: list[str]) -> re.Pattern[str] | None:
+        """A rule's `text` regexes as one pattern (procedures and medications named in words)."""
+        try:
+            return re.compile("|".join(f"(?:{t})" for t in texts), re.IGNORECASE) if texts else None
+        except re.error as exc:
+            problem(section, rid, "text", f"invalid regular expression: {exc}", "escape special characters")
+            return None
+
     procedure_text: list[tuple[re.Pattern[str], ProcedureRule]] = []
     for rid, raw in merged["procedures"].items():
         proc_rule = ProcedureRule.model_validate(
@@ -846,13 +854,8 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         )
         for c in proc_rule.codes:
             by_code[(c.system, c.code)].append(Rule("procedure", proc_rule, origins[("procedures", rid)]))
-        if proc_rule.text:
-            try:
-                procedure_text.append(
-                    (re.compile("|".join(f"(?:{t})" for t in proc_rule.text), re.IGNORECASE), proc_rule)
-                )
-            except re.error as exc:
-                problem("procedures", rid, "text", f"invalid regular expression: {exc}", "escape special characters")
+        if (pattern := name_pattern("procedures", rid, proc_rule.text)) is not None:
+            procedure_text.append((pattern, proc_rule))
 
     medication_text: list[tuple[re.Pattern[str], MedicationRule]] = []
     for rid, raw in merged["medications"].items():
@@ -861,13 +864,8 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         )
         for c in med_rule.codes:
             by_code[(c.system, c.code)].append(Rule("medication", med_rule, origins[("medications", rid)]))
-        if med_rule.text:
-            try:
-                medication_text.append(
-                    (re.compile("|".join(f"(?:{t})" for t in med_rule.text), re.IGNORECASE), med_rule)
-                )
-            except re.error as exc:
-                problem("medications", rid, "text", f"invalid regular expression: {exc}", "escape special characters")
+        if (pattern := name_pattern("medications", rid, med_rule.text)) is not None:
+            medication_text.append((pattern, med_rule))
 
     for rid, raw in merged["course"].items():
         course_rule = CourseRule.model_validate(

@@ -358,19 +358,27 @@ def test_an_evaluation_date_before_the_birth_date_gives_no_age():
     assert (got.state, got.reason) == (State.NOT_ASSESSED, f"diagnosis date {as_of} is before the birth date {birth}")
 
 
+#: M-protein 8 g/L before treatment, serum and urine immunofixation negative on day 150 (CR), the
+#: clone back on day 400 (progression from CR)
+CR_150_RELAPSE_400 = [
+    m("serum_m_protein", 8.0, -10),
+    m("serum_ife", 0, 150, unit=None),
+    m("urine_ife", 0, 150, unit=None),
+    m("serum_ife", 1, 400, unit=None),
+]
+
+
+def _treated_then_transplanted(transplant_day: int) -> list[Event]:
+    return [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
+        Event("autologous_hsct", day(transplant_day), "Procedure/asct", "ASCT", status="completed"),
+    ]
+
+
 def test_a_complete_response_once_reached_is_no_risk_factor_after_a_relapse():
     # Kourelis 2016 "failure to reach hematologic CR", D'Souza 2012 "no hematologic CR" (criteria.md §9):
     # CR on day 150, the clone back on day 400 (progression, shown as such) - CR was reached
-    events = [
-        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
-        Event("autologous_hsct", day(100), "Procedure/asct", "ASCT", status="completed"),
-    ]
-    ms = [
-        m("serum_m_protein", 8.0, -10),
-        m("serum_ife", 0, 150, unit=None),
-        m("urine_ife", 0, 150, unit=None),
-        m("serum_ife", 1, 400, unit=None),
-    ]
+    events, ms = _treated_then_transplanted(100), CR_150_RELAPSE_400
     got = risk(ms=ms, events=events, birth=dt.date(1960, 1, 1))
     first_line = got["no_hematologic_cr_after_first_line"]
     assert (first_line.state, first_line.reason) == (
@@ -386,9 +394,7 @@ def test_a_complete_response_once_reached_is_no_risk_factor_after_a_relapse():
     early = risk(ms=ms, events=events, birth=dt.date(1960, 1, 1), as_of=day(120))
     assert early["no_hematologic_cr_after_first_line"].state is not State.ABSENT
     # a CR before the transplant only: after the transplant it was not reached again
-    before = [Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
-              Event("autologous_hsct", day(200), "Procedure/asct", "ASCT", status="completed")]  # fmt: skip
-    got_before = risk(ms=ms, events=before, birth=dt.date(1960, 1, 1))
+    got_before = risk(ms=ms, events=_treated_then_transplanted(200), birth=dt.date(1960, 1, 1))
     assert got_before["no_hematologic_cr_after_first_line"].state is State.ABSENT
     assert got_before["no_hematologic_cr_after_asct"].state is State.PRESENT
 
@@ -467,16 +473,6 @@ def test_a_transplant_dated_before_the_birth_date_gives_no_age_and_says_why():
 
 
 def test_a_cr_on_the_transplant_day_is_not_one_reached_after_it():
-    events = [
-        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
-        Event("autologous_hsct", day(150), "Procedure/asct", "ASCT", status="completed"),
-    ]
-    ms = [
-        m("serum_m_protein", 8.0, -10),
-        m("serum_ife", 0, 150, unit=None),
-        m("urine_ife", 0, 150, unit=None),
-        m("serum_ife", 1, 400, unit=None),
-    ]
-    got = risk(ms=ms, events=events, birth=dt.date(1960, 1, 1))
+    got = risk(ms=CR_150_RELAPSE_400, events=_treated_then_transplanted(150), birth=dt.date(1960, 1, 1))
     assert got["no_hematologic_cr_after_first_line"].state is State.ABSENT  # reached on day 150
     assert got["no_hematologic_cr_after_asct"].state is State.PRESENT  # not after the transplant of day 150

@@ -166,3 +166,22 @@ def test_the_wheel_ships_the_default_mapping():
     assert config["package-dir"]["poems_fhir.default_mappings"] == "mappings"
     assert "*.yaml" in config["package-data"]["poems_fhir.default_mappings"]
     assert (ROOT / config["package-dir"]["poems_fhir.default_mappings"] / "default.yaml").exists()
+
+
+@pytest.mark.parametrize("section", ["procedures", "medications"])
+def test_a_bad_name_pattern_is_a_problem_naming_the_rule(tmp_path, section):
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + f"""
+        {section}:
+          - id: my_rule
+            event: treatment
+            text: ["autolog(ous"]
+            codes: [{{system: "https://h.example/x", code: X1, verification: LOCAL}}]
+    """,
+    )
+    with pytest.raises(MappingError) as err:
+        load_mapping([site])
+    assert f"{section}" in str(err.value) and "my_rule" in str(err.value)
+    assert "invalid regular expression" in str(err.value)
