@@ -141,3 +141,50 @@ def test_a_record_of_thousands_of_results_is_checked_on_a_bounded_number_of_days
     r = run(*ms)
     assert len(calls) == response._MAX_CR_DAYS + 1  # the days checked, and the assessment itself
     assert r.cr_dates and r.cr_dates[-1] == response_day(1498)  # the latest days are the ones checked
+
+
+# --- "complete response reached" (ResponseAssessment.cr_dates): the baseline and the clone's chain --
+
+
+def test_immunofixations_drawn_on_the_first_treatment_day_are_baseline_not_a_complete_response():
+    # criteria.md §8.1a CR: negative serum and urine immunofixation after treatment; a sample drawn the
+    # day treatment starts is the (pre-dose) baseline, so it cannot show a response reached
+    same_day = [m("serum_ife", 0, 0, unit=None), m("urine_ife", 0, 0, unit=None)]
+    later = [*flc(0, 10.0, 300.0, True), *flc(60, 10.0, 15.0, False)]
+    assert run(*same_day, *later).cr_dates == ()
+    next_day = [m("serum_ife", 0, 1, unit=None), m("urine_ife", 0, 1, unit=None)]
+    assert response_day(60) in run(*next_day, *later).cr_dates
+
+
+def test_the_days_of_complete_response_measure_a_rise_from_the_pre_dose_baseline_on():
+    # the M-protein drawn on the first treatment day (12 g/L) is the baseline; the 8 g/L of ten days
+    # earlier is history. 13 g/L on day 60 is then no ">= 50 % rise from the nadir" (§8.1a PD), so the
+    # negative immunofixations of that day count as a complete response reached. Measured from the
+    # older 8 g/L it would be a progression, and no CR day.
+    ms = [
+        m("serum_m_protein", 8.0, -10),
+        m("serum_m_protein", 12.0, 0),
+        m("serum_m_protein", 13.0, 60),
+        m("serum_ife", 0, 60, unit=None),
+        m("urine_ife", 0, 60, unit=None),
+    ]
+    assert run(*ms).cr_dates == (response_day(60),)
+
+
+KAPPA_CLONE = dataclasses.replace(LAMBDA_CLONE, heavy_chain="IgG", light_chain="kappa")
+
+
+def test_a_rise_of_the_uninvolved_chain_does_not_undo_a_complete_response_reached():
+    # a kappa clone in CR (negative immunofixations, normal ratio): lambda rising 60 -> 130 mg/L is the
+    # polyclonal chain, not the clone; "dFLC rose >= 50 % to > 100 mg/L" (§8.1a PD) is about the
+    # involved chain, so the CR of day 60 stands (and is counted as reached)
+    ms = [
+        *flc(-5, 200.0, 20.0, True),
+        m("serum_ife", 0, 45, unit=None),
+        m("urine_ife", 0, 46, unit=None),
+        *flc(30, 15.0, 60.0, False),
+        *flc(60, 15.0, 130.0, False),
+    ]
+    r = run(*ms, findings=[KAPPA_CLONE])
+    assert r.hematologic.category == "CR", r.hematologic.reason
+    assert response_day(60) in r.cr_dates
