@@ -237,20 +237,24 @@ def assess_risk(
         key=lambda e: e.effective,  # type: ignore[arg-type,return-value]
     )
     post = "post-ASCT progression factors (D'Souza 2012)"
+    # the isotype is known before any transplant: shown from diagnosis on, so it can inform the
+    # decision to transplant (an independent reading of criteria.md §9 expected it there too); the
+    # age at and the response after a transplant exist only once one was done, and FDG avidity is
+    # never coded (one more "not assessed" line on every report before a transplant would be noise)
+    clone = _present(findings, Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value, on=as_of)
+    igg_lambda = [f for f in clone if f.heavy_chain == "IgG" and f.light_chain == "lambda"]
+    typed = [f for f in clone if f.heavy_chain and f.light_chain]
+    out.append(
+        RiskFactor(
+            "igg_lambda",
+            post,
+            State.PRESENT if igg_lambda else State.ABSENT if typed else State.NOT_ASSESSED,
+            "IgG-lambda isotype" if igg_lambda else "other isotype" if typed else "isotype unknown",
+            tuple(f.evidence.reference for f in igg_lambda or typed),
+        )
+    )
     if asct:
         day0 = asct[0].effective
-        clone = _present(findings, Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value, on=as_of)
-        igg_lambda = [f for f in clone if f.heavy_chain == "IgG" and f.light_chain == "lambda"]
-        typed = [f for f in clone if f.heavy_chain and f.light_chain]
-        out.append(
-            RiskFactor(
-                "igg_lambda",
-                post,
-                State.PRESENT if igg_lambda else State.ABSENT if typed else State.NOT_ASSESSED,
-                "IgG-lambda isotype" if igg_lambda else "other isotype" if typed else "isotype unknown",
-                tuple(f.evidence.reference for f in igg_lambda or typed),
-            )
-        )
         age_asct = _age(birth_date, day0)
         out.append(
             RiskFactor(

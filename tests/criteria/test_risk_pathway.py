@@ -71,8 +71,14 @@ def test_mayo_factors_and_unknown_birth_date():
     assert untreated["no_hematologic_cr_after_first_line"].state is State.NOT_ASSESSED
 
 
-def test_post_transplant_factors_only_after_a_transplant():
-    assert "igg_lambda" not in risk_of(MANDATORY)
+def test_post_transplant_factors_only_after_a_transplant_but_the_isotype_from_diagnosis_on():
+    # criteria.md §9 post-ASCT factors: IgG-lambda is a property of the clone, known at diagnosis
+    # (it informs the decision to transplant); age at ASCT and CR after ASCT need a transplant
+    before = risk_of(MANDATORY)
+    assert before["igg_lambda"].state is State.PRESENT  # MANDATORY's clone is IgG lambda
+    assert before["igg_lambda"].model.startswith("post-ASCT")
+    for after_only in ("age_50_or_less_at_asct", "no_hematologic_cr_after_asct", "fdg_avid_lesions_at_baseline"):
+        assert after_only not in before
     events = [
         Event("treatment", T0, "MedicationStatement/x", "melphalan"),
         Event("autologous_hsct", d(60), "Procedure/asct", "ASCT", status="completed"),
