@@ -454,3 +454,38 @@ def test_an_echo_pasp_under_a_local_code_is_read_by_its_name(mapping, display):
     )
     assert [(m.analyte, m.value) for m in ex.measurements] == [("pasp", 62.0)]
     assert [f.state for f in ex.findings if f.topic == "pulmonary_hypertension"] == [State.PRESENT]
+
+
+def test_a_test_not_performed_does_not_overrule_the_words_of_another_result_that_day(mapping):
+    # criteria.md §6: a serum protein electrophoresis alone is a low-grade negative (indeterminate);
+    # the immunofixation of the same day was not performed (dataAbsentReason), which states nothing
+    # about a clone and so must not silence the electrophoresis ("coded wins" is for coded facts)
+    spep = {
+        "resourceType": "Observation",
+        "id": "spep",
+        "status": "final",
+        "code": {
+            "coding": [{"system": "http://lab.example.org/codes", "code": "SPEP"}],
+            "text": "Serum protein electrophoresis",
+        },
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-02",
+        "valueString": "No M-spike identified; normal pattern.",
+    }
+    not_done = obs(
+        "25700-6",
+        id="ife",
+        dataAbsentReason={
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "not-performed"}]
+        },
+    )
+    ex = run(mapping, spep, not_done)
+    got = sorted((f.evidence.reference, f.state, f.strength, f.from_text) for f in findings(ex, MPCD))
+    assert got == [
+        ("Observation/ife", State.NOT_ASSESSED, Strength.STRONG, False),
+        ("Observation/spep", State.ABSENT, Strength.WEAK, True),
+    ]
+    # and the criterion: the low-grade negative, not "test not performed"
+    from poems_fhir.criteria.engine import combine
+
+    assert combine(MPCD, findings(ex, MPCD)).state is State.INDETERMINATE

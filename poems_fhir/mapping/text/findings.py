@@ -146,11 +146,12 @@ def _part(f: Finding) -> tuple[str, str | None]:
 def coded_wins(findings: list[Finding], details: dict[str, set[str]]) -> list[Finding]:
     """Drop text findings that a coded finding of the same fact overrules.
 
-    Same fact = same criterion (and the same part of a multi-part criterion). A coded finding wins
-    when it comes from the same resource, is dated the same day, or is a Condition whose
+    Same fact = same criterion (and the same part of a multi-part criterion). A coded finding (other
+    than "not performed") wins when it comes from the same resource, is dated the same day, or is a Condition whose
     evidence.detail cites the text's resource (``details``: reference -> cited references).
     """
-    coded = [f for f in findings if not f.from_text]
+    # "not performed" (a dataAbsentReason) states nothing about the fact: it overrules nothing
+    coded = [f for f in findings if not f.from_text and f.state is not State.NOT_ASSESSED]
     index: dict[tuple[str, str | None], list[Finding]] = {}
     for f in coded:
         index.setdefault(_part(f), []).append(f)
