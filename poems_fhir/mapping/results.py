@@ -75,20 +75,32 @@ def normalise_term(text: str) -> str:
 
 #: the test's own name written before its result ("Bence Jones protein detected", "M-protein: not
 #: detected", "BJ+", "белок Бенс-Джонса не обнаружен"): the rest is the qualitative result
-_ANALYTE_NAME = re.compile(
-    r"^(?:bence[- ]jones(?: proteinuria| protein)?|bj(?: protein)?|m[- ]?(?:protein|spike|component|band)"
+_NAMES = (
+    r"(?:bence[- ]jones(?: proteinuria| protein)?|bj(?: protein)?|m[- ]?(?:protein|spike|component|band)"
     r"|monoclonal (?:protein|band|component|paraprotein)|paraprotein|белок бенс[- ]джонса|бенс[- ]джонса"
-    r"|м[- ]?(?:протеин|градиент|компонент)|парапротеин|моноклональн\w* (?:белок|компонент))\b\s*[:=-]?\s*"
+    r"|м[- ]?(?:протеин|градиент|компонент)|парапротеин|моноклональн\w* (?:белок|компонент))"
+)
+_ANALYTE_NAME = re.compile(r"^" + _NAMES + r"\b\s*[:=-]?\s*")
+#: the test's name denied as a whole result: "No M-spike", "No monoclonal protein identified; normal
+#: pattern" (a trailing statement of a normal or polyclonal pattern only: anything else is not read)
+_NO_ANALYTE = re.compile(
+    r"^(?:no|nil)\s+" + _NAMES + r"(?:\s+(?:is\s+|was\s+)?(?:detected|seen|identified|found|present|noted))?"
+    r"(?:\s*[;,.]\s*(?:normal|polyclonal)(?:\s+(?:pattern|distribution|electrophoresis|increase))?)?$"
 )
 
 
 def known_term(text: str, terms: dict[str, Qual]) -> str | None:
-    """The key of ``terms`` that ``text`` says, whole or after the test's own name; None otherwise."""
+    """The key of ``terms`` that ``text`` says, whole or after the test's own name (or a negative key
+    for the name denied: "No M-spike"); None otherwise."""
     term = normalise_term(text)
     if term in terms:
         return term
     rest = _ANALYTE_NAME.sub("", term, count=1)
-    return rest if rest != term and rest in terms else None
+    if rest != term and rest in terms:
+        return rest
+    if _NO_ANALYTE.match(term):
+        return next((k for k, q in terms.items() if q is Qual.NEGATIVE), None)
+    return None
 
 
 @dataclass(frozen=True)

@@ -470,3 +470,32 @@ def test_a_result_that_names_its_test_first_is_read(mapping, code, text, state):
     # the seed case's "BJ+" and lab strings that repeat the test's name before the result
     ex, [f] = run(mapping, obs(code, valueString=text))
     assert f.state is state
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "state"),
+    [
+        (SERUM_MP, "No M-spike", State.ABSENT),
+        (SERUM_MP, "No M-spike identified; normal pattern.", State.ABSENT),
+        (SERUM_MP, "No monoclonal protein detected", State.ABSENT),
+        (SERUM_MP, "No paraprotein seen, polyclonal increase", State.ABSENT),
+        (URINE_IFE, "No Bence Jones protein", State.ABSENT),
+    ],
+)
+def test_a_result_that_denies_its_test_by_name_is_a_negative(mapping, code, text, state):
+    # "No M-spike" under the serum M-protein code was refused as unreadable (criteria.md §6: a
+    # negative electrophoresis is a low-grade negative, a negative immunofixation a strong one)
+    ex, [f] = run(mapping, obs(code, valueString=text))
+    assert ex.errors == [] and f.state is state
+
+
+def test_a_denied_name_with_anything_else_is_not_read_as_a_negative(mapping):
+    # only a trailing normal/polyclonal pattern may follow the denied name: other words may carry a
+    # positive finding (left to the immunofixation parser) or another meaning (refused, reported)
+    def read(text):
+        ex = extract(make_record(obs(SERUM_MP, valueString=text)), mapping)
+        return [(f.state, f.heavy_chain, f.light_chain) for f in ex.findings], len(ex.errors)
+
+    assert read("No M-spike; IgG kappa band on immunofixation") == ([(State.PRESENT, "IgG", "kappa")], 0)
+    assert read("No M-spike change") == ([], 1)
+    assert read("Not M-spike") == ([], 1)
