@@ -439,7 +439,17 @@ def test_bone_lesions_denied_on_a_radiograph_are_a_low_grade_negative(mapping):
 
 
 @pytest.mark.parametrize(
-    "display", ["Pulmonary artery systolic pressure (echo estimate)", "sPAP, echo", "СДЛА (ЭхоКГ)"]
+    "display",
+    [
+        "Pulmonary artery systolic pressure (echo estimate)",
+        "sPAP, echo",
+        "СДЛА (ЭхоКГ)",
+        # codes.md §A: "RVSP / PASP (echo-estimated)" is one concept
+        "RVSP (echo estimate)",
+        "Estimated RV systolic pressure",
+        "Right ventricular systolic pressure",
+        "СДПЖ",
+    ],
 )
 def test_an_echo_pasp_under_a_local_code_is_read_by_its_name(mapping, display):
     from tests.conftest import observation
@@ -489,3 +499,26 @@ def test_a_test_not_performed_does_not_overrule_the_words_of_another_result_that
     from poems_fhir.criteria.engine import combine
 
     assert combine(MPCD, findings(ex, MPCD)).state is State.INDETERMINATE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No personal history of monoclonal gammopathy; SPEP/IFE not yet done.",
+        "No prior history of multiple myeloma.",
+    ],
+)
+def test_a_denied_history_of_a_clone_is_no_negative(mapping, text):
+    # criteria.md §6: only tests rule a clone out (and text only weakly); "no history of MGUS" says
+    # that no diagnosis was ever made, not that a test found none - the criterion stays not assessed
+    ex = run(mapping, report("Outpatient neurology note", text, category="PHY"))
+    assert findings(ex, MPCD) == []
+
+
+def test_a_denied_history_still_denies_a_clinical_finding_and_a_plain_denial_of_a_clone_is_weak(mapping):
+    # the rule is for criteria whose negatives need a test: a plain "no monoclonal gammopathy" stays
+    # the low-grade negative it was, and "no history of polyneuropathy" still denies it
+    (weak,) = findings(run(mapping, report("Haematology letter", "No monoclonal gammopathy.", category="PHY")), MPCD)
+    assert (weak.state, weak.strength) == (State.ABSENT, Strength.WEAK)
+    ex = run(mapping, report("Outpatient note", "No history of polyneuropathy.", category="PHY"))
+    assert states(ex, "polyneuropathy") == [State.ABSENT]

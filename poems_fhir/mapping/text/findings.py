@@ -7,7 +7,8 @@ engine in one batch and become findings here.
 
 What an assertion means (README "Clinical text"):
 
-- present -> PRESENT; negated -> ABSENT (weak when the target says so or the modality is weak);
+- present -> PRESENT; negated -> ABSENT (weak when the target says so or the modality is weak), but a
+  denied history ("no history of monoclonal gammopathy") of a weak-negative target -> nothing;
 - possible or historical -> INDETERMINATE (a clinician must look); hypothetical and family -> nothing.
 
 A coded fact wins over text about the same fact: see ``coded_wins``.
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ...criteria.model import Evidence, Finding, State, Strength
 from ..rules import CompiledMapping, ConditionRule, ModalityRule
-from .engine import Assertion
+from .engine import Assertion, Modifier
 
 #: criteria whose parts are separate facts (an enlarged liver and a normal spleen do not conflict)
 PART_TOPICS = frozenset(
@@ -74,6 +75,10 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
             continue
         state, strength, note = State.PRESENT, Strength.STRONG, None
         why = f" ({', '.join(repr(t) for t in a.triggers)})" if a.triggers else ""
+        if label == "negated" and Modifier.HISTORICAL in a.modifiers and spec is not None and spec.negative == "weak":
+            # "no (personal) history of monoclonal gammopathy": no diagnosis was ever made, which is no
+            # test that found none - for a criterion whose negatives need a test, it says nothing
+            continue
         if label == "negated":
             state = State.ABSENT
             target = mapping.text.section.targets.get(a.target)
