@@ -522,3 +522,33 @@ def test_a_denied_history_still_denies_a_clinical_finding_and_a_plain_denial_of_
     assert (weak.state, weak.strength) == (State.ABSENT, Strength.WEAK)
     ex = run(mapping, report("Outpatient note", "No history of polyneuropathy.", category="PHY"))
     assert states(ex, "polyneuropathy") == [State.ABSENT]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Chronic obstructive pulmonary disease (GOLD 3), on home oxygen",
+        "Obstructive sleep apnea, on CPAP",
+        "Железодефицитная анемия",
+    ],
+)
+def test_an_uncoded_vegf_confounder_on_the_problem_list_raises_the_flag(mapping, text):
+    # criteria.md §4 / §6: COPD, obstructive sleep apnoea and iron deficiency raise VEGF; a problem-list
+    # entry known only by its words must still warn that a high VEGF may not be POEMS
+    from poems_fhir.criteria.engine import evaluate
+    from poems_fhir.criteria.profiles import MAYO
+
+    problem = {
+        "resourceType": "Condition",
+        "code": {"text": text},
+        "subject": {"reference": "Patient/p1"},
+        "recordedDate": "2023-01-01",
+    }
+    vegf = obs(
+        "75628-8",
+        valueQuantity={"value": 1900, "unit": "pg/mL", "system": "http://unitsofmeasure.org", "code": "pg/mL"},
+    )
+    ex = run(mapping, problem, vegf)
+    assert [f.state for f in findings(ex, "vegf_confounder")] == [State.PRESENT]
+    flags = [f.code for f in evaluate("Patient/p1", ex.findings, MAYO).flags]
+    assert "differential_vegf_confounder" in flags
