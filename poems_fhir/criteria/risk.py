@@ -311,13 +311,17 @@ def assess_risk(
         ("splenomegaly", Criterion.ORGANOMEGALY.value, ("splenomegaly", "hepatosplenomegaly")),
     ):
         found = _present(findings, topic, rules, as_of)
+        # ruled out: a normal count, a refuted splenomegaly, a CT spleen of normal size. Volume overload
+        # has several parts (oedema, effusions, ascites): one part denied does not deny the others
+        denied = [] if found or rules is None else _denied(findings, topic, rules, as_of)
+        label = factor.replace("_", " ")
         out.append(
             RiskFactor(
                 f"thrombosis_{factor}",
                 thrombosis,
-                State.PRESENT if found else State.NOT_ASSESSED,
-                factor.replace("_", " ") + (" recorded" if found else " not recorded"),
-                tuple(f.evidence.reference for f in found),
+                State.PRESENT if found else State.ABSENT if denied else State.NOT_ASSESSED,
+                label + (" recorded" if found else " ruled out" if denied else " not recorded"),
+                tuple(f.evidence.reference for f in found or denied),
             )
         )
     return out

@@ -176,3 +176,45 @@ def test_work_up_done_since_the_first_treatment_is_marked_completed():
     assert before["workup-vegf_elevation"].status == "not-started"
     assert after["workup-vegf_elevation"].status == "completed"
     assert list(before)[:3] != [] and set(before) - {"workup-vegf_elevation"} <= set(after) | {"workup-vegf_elevation"}
+
+
+def _no(topic, rule, day=-30):
+    from poems_fhir.criteria.model import Strength
+
+    return Finding(
+        topic, State.ABSENT, Evidence(f"Observation/{rule}", d(day), rule), source_rule=rule, strength=Strength.STRONG
+    )
+
+
+def test_thrombosis_factors_ruled_out_by_a_normal_count_or_a_spleen_of_normal_size():
+    # criteria.md §9 (Mellors 2021) arterial factors: a normal platelet count rules thrombocytosis out,
+    # a refuted splenomegaly rules splenomegaly out; with nothing recorded a factor is not assessed
+    findings = [*MANDATORY, _no("thrombocytosis_polycythemia", "platelets"), _no("organomegaly", "splenomegaly")]
+    risk = risk_of(findings)
+    assert risk["thrombosis_thrombocytosis"].state is State.ABSENT
+    assert risk["thrombosis_thrombocytosis"].evidence == ("Observation/platelets",)
+    assert risk["thrombosis_splenomegaly"].state is State.ABSENT
+    assert risk["thrombosis_high_hemoglobin_or_hematocrit"].state is State.NOT_ASSESSED  # no Hb, no Hct
+    # a normal haemoglobin rules out the other MIN-6 part, not thrombocytosis
+    hb_only = risk_of([*MANDATORY, _no("thrombocytosis_polycythemia", "hemoglobin")])
+    assert hb_only["thrombosis_high_hemoglobin_or_hematocrit"].state is State.ABSENT
+    assert hb_only["thrombosis_thrombocytosis"].state is State.NOT_ASSESSED
+    # present at any time up to the evaluation wins over a later normal count
+    both = risk_of(
+        [
+            *MANDATORY,
+            f("thrombocytosis_polycythemia", rule="platelets", day=-60),
+            _no("thrombocytosis_polycythemia", "platelets"),
+        ]
+    )
+    assert both["thrombosis_thrombocytosis"].state is State.PRESENT
+    # a denial dated after the evaluation date does not count
+    later = risk_of([*MANDATORY, _no("organomegaly", "splenomegaly", day=30)], as_of=d(0))
+    assert later["thrombosis_splenomegaly"].state is State.NOT_ASSESSED
+
+
+def test_volume_overload_is_not_ruled_out_by_one_of_its_parts():
+    # oedema, effusions and ascites are parts of one factor (criteria.md §2 MIN-2): "no ascites" leaves
+    # oedema and effusions open
+    risk = risk_of([*MANDATORY, _no("extravascular_volume_overload", "ascites")])
+    assert risk["thrombosis_volume_overload"].state is State.NOT_ASSESSED
