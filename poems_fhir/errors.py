@@ -108,6 +108,13 @@ class PreconditionFailedError(FatalNetworkError):
     exit_code = EXIT_PARTIAL
 
 
+class PartialTransactionError(FatalNetworkError):
+    """A transaction answered 200 whose entries were not all applied (a server treating it as a batch):
+    the patient is recorded as failed and written again next run."""
+
+    exit_code = EXIT_PARTIAL
+
+
 class StateLockedError(PoemsFhirError):
     """Another sync run holds the state file's lock."""
 

@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..fhir.capabilities import Capabilities
+from ..errors import NetworkError, PartialTransactionError
 from ..fhir.client import FhirClient
 from ..fhir.read import is_own_output
+from .events import ev
 from ..fhir.write import (
     CONTENT_TAG_SYSTEM,
     GUARDED_TYPES,
@@ -24,6 +28,8 @@ from ..fhir.write import (
     patient_file_name,
     tag_of,
 )
+
+log = logging.getLogger(__name__)
 
 Written = dict[str, dict[str, str]]  # "system|value" -> {"ref": "Type/id", "version": versionId}
 
@@ -138,6 +144,9 @@ class ServerSink:
         self._returned: dict[str, dict[str, Any]] = {}
         if self.capabilities.transaction:
             response = self.client.transaction(bundle)
+            unconfirmed = unconfirmed_entries(bundle, response)
+            if unconfirmed:
+                self._undo_partial(bundle, response, unconfirmed)
             written = self._written(
                 bundle,
                 [e.get("resource") or {} for e in response.get("entry", [])],
@@ -147,6 +156,77 @@ class ServerSink:
             written = self._ordered_updates(bundle)
         self._settle(bundle, written)
         return written
+
+    def _undo_partial(self, bundle: dict[str, Any], response: Any, unconfirmed: list[tuple[int, str]]) -> None:
+        """A transaction the server applied only in part (Medplum without its transaction-bundles
+        feature treats one as a batch). What it did store of ours would block the repair: our
+        Provenance names the report that was not stored (the next run would read it as "deleted by
+        someone"), and a report or plan stored with a reference to an entry that failed no longer
+        matches its ownership tag (it would look taken over). Such resources of this transaction are
+        deleted, the rest of the run writes one conditional update at a time, and the patient fails
+        (written again next run)."""
+        entries = bundle["entry"]
+        lost = {i for i, _ in unconfirmed}
+        failed = ", ".join(
+            f"{entries[i]['request']['method']} {entries[i]['resource']['resourceType']} ({status})"
+            for i, status in unconfirmed
+        )
+        answers = response.get("entry") if isinstance(response, dict) else None
+        undone: list[str] = []
+        left: list[str] = []
+        for i, entry in enumerate(entries):
+            sent = entry["resource"]
+            rtype = sent["resourceType"]
+            if i in lost or rtype not in (*GUARDED_TYPES, "Provenance"):
+                continue
+            stored = self._stored(entry, answers[i] if isinstance(answers, list) and i < len(answers) else None)
+            if not stored or not stored.get("id"):
+                continue
+            if rtype == "Provenance":
+                stale = stored.get("recorded") == sent.get("recorded") and any(
+                    entries[j]["resource"]["resourceType"] in GUARDED_TYPES for j in lost
+                )
+            else:  # this transaction's content (our tag), stored other than sent
+                stale = tag_of(stored, CONTENT_TAG_SYSTEM) == tag_of(
+                    sent, CONTENT_TAG_SYSTEM
+                ) and not is_unchanged_ours(stored)
+            if not stale:
+                continue
+            ref = f"{rtype}/{stored['id']}"
+            try:
+                self.client.request("DELETE", ref)
+                undone.append(ref)
+            except NetworkError as exc:
+                left.append(f"{ref} ({exc})")
+        self.capabilities = dataclasses.replace(self.capabilities, transaction=False)
+        log.warning(
+            "the server applied a transaction in part: writing one conditional update at a time for the rest of this run",
+            extra=ev("server.partial_transaction"),
+        )
+        undo = (
+            f"; deleted again what it stored of it that would block the repair ({', '.join(undone)})" if undone else ""
+        )
+        if left:
+            undo += f"; could not delete {', '.join(left)}: delete by hand"
+        raise PartialTransactionError(
+            f"the server answered the transaction with 200 but did not apply every entry ({failed}): it treats "
+            f"transactions as batches (Medplum: the transaction-bundles feature is off){undo}; "
+            "recorded as failed and written again next run"
+        )
+
+    def _stored(self, entry: dict[str, Any], answer: Any) -> dict[str, Any] | None:
+        """What the server holds now for one entry: by the location it answered, else by the entry's
+        conditional URL. A failure to look is "unknown" (None): nothing is deleted on a guess."""
+        location = ""
+        if isinstance(answer, dict) and isinstance(answer.get("response"), dict):
+            location = str(answer["response"].get("location") or "").split("/_history/")[0]
+            location = location.replace(self.client.base_url + "/", "")
+        try:
+            if location.startswith(entry["resource"]["resourceType"] + "/"):
+                return self.client.get(location)
+            return self.current(entry["request"]["url"])
+        except NetworkError:
+            return None
 
     def _settle(self, bundle: dict[str, Any], written: Written) -> None:
         """A server that normalises what it stores (reformatted numbers, reordered elements...) would
@@ -253,6 +333,22 @@ class ServerSink:
             version = (body.get("meta") or {}).get("versionId") or _etag_version(response.headers.get("ETag"))
             written[entry_key(entry)] = {"ref": ref, "version": version or ""}
         return written
+
+
+def unconfirmed_entries(bundle: dict[str, Any], response: Any) -> list[tuple[int, str]]:
+    """(index, status) of the entries a transaction-response does not confirm with a 2xx status: a failed
+    entry, or one the response leaves out. A conformant transaction is all or nothing (an error
+    status for the whole), so any of these means the server applied it in part."""
+    got = response.get("entry") if isinstance(response, dict) else None
+    got = got if isinstance(got, list) else []
+    out = []
+    for i in range(len(bundle["entry"])):
+        answer = got[i] if i < len(got) and isinstance(got[i], dict) else {}
+        resp = answer.get("response")
+        status = str(resp.get("status", "")).strip() if isinstance(resp, dict) else ""
+        if not status.startswith("2"):
+            out.append((i, status[:40] or "no answer"))
+    return out
 
 
 def _etag_version(etag: str | None) -> str | None:

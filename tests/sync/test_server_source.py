@@ -375,3 +375,134 @@ def test_discovered_subjects_that_are_not_patient_ids_are_skipped(mapping, caplo
     cohort = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, caps()).cohort(None)
     assert cohort.patients == ["Patient/a", "Patient/b"]
     assert "2 subject reference(s) look like Patient/... but are not Patient/ID: skipped" in caplog.text
+
+
+# --- a transaction the server applied only in part (fhir-server/README.md: Medplum without its
+# transaction-bundles feature answers a transaction like a batch: 200, one status per entry) --------
+
+PROV_URL = "Provenance?_tag=https://poems-fhir.org/fhir/CodeSystem/input-hash|h1"
+RECORDED = "2026-12-02T10:00:00+00:00"
+
+
+def _partial_bundle():
+    from poems_fhir.fhir.write import mark, ownership_hash
+
+    report = {"resourceType": "DiagnosticReport", "status": "partial", "identifier": [{"system": "s", "value": "r"}]}
+    plan = {
+        "resourceType": "CarePlan",
+        "status": "draft",
+        "intent": "proposal",
+        "identifier": [{"system": "s", "value": "p"}],
+        "supportingInfo": [{"reference": "urn:uuid:dr"}],
+    }
+    for r in (report, plan):
+        mark(r, ownership_hash(r, {"urn:uuid:dr": "DiagnosticReport"}))
+    provenance = {
+        "resourceType": "Provenance",
+        "recorded": RECORDED,
+        "target": [
+            {"reference": "urn:uuid:dr", "identifier": {"system": "s", "value": "r"}},
+            {"reference": "urn:uuid:cp", "identifier": {"system": "s", "value": "p"}},
+        ],
+    }
+    rows = [
+        ("urn:uuid:dr", report, "DiagnosticReport?identifier=s|r"),
+        ("urn:uuid:cp", plan, "CarePlan?identifier=s|p"),
+        ("urn:uuid:pv", provenance, PROV_URL),
+    ]
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [{"fullUrl": u, "resource": r, "request": {"method": "PUT", "url": url}} for u, r, url in rows],
+    }
+
+
+def _answer(*statuses):
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction-response",
+        "entry": [{"response": dict(zip(("status", "location"), st, strict=False))} for st in statuses],
+    }
+
+
+@responses.activate
+def test_a_report_refused_inside_a_200_transaction_fails_the_patient_and_undoes_what_would_block_the_repair():
+    import pytest
+
+    from poems_fhir.errors import PartialTransactionError
+
+    bundle = _partial_bundle()
+    sink = ServerSink(FhirClient(BASE), caps(transaction=True))
+    responses.add(
+        "POST",
+        BASE,
+        json=_answer(("400 Bad Request",), ("201", "CarePlan/cp1/_history/1"), ("201", "Provenance/pv1/_history/1")),
+    )
+    # the plan was stored with its reference to the report that failed left unresolved: it no longer
+    # matches its ownership tag, so the next run would take it for a clinician's
+    broken = {**json.loads(json.dumps(bundle["entry"][1]["resource"])), "id": "cp1"}
+    responses.add("GET", f"{BASE}/CarePlan/cp1", json=broken)
+    responses.add("DELETE", f"{BASE}/CarePlan/cp1", json={})
+    # our Provenance names the report: the next run would read the report as deleted by someone
+    responses.add(
+        "GET", f"{BASE}/Provenance/pv1", json={"resourceType": "Provenance", "id": "pv1", "recorded": RECORDED}
+    )
+    responses.add("DELETE", f"{BASE}/Provenance/pv1", json={})
+    with pytest.raises(PartialTransactionError) as caught:
+        sink.write("Patient/1", bundle)
+    assert [(c.request.method, c.request.url.removeprefix(BASE)) for c in responses.calls] == [
+        ("POST", ""),
+        ("GET", "/CarePlan/cp1"),
+        ("DELETE", "/CarePlan/cp1"),
+        ("GET", "/Provenance/pv1"),
+        ("DELETE", "/Provenance/pv1"),
+    ]
+    message = str(caught.value)
+    assert "(PUT DiagnosticReport (400 Bad Request))" in message
+    assert "(CarePlan/cp1, Provenance/pv1)" in message and "written again next run" in message
+    assert caught.value.exit_code == 1
+    assert sink.capabilities.transaction is False  # the rest of the run: one conditional update at a time
+
+
+@responses.activate
+def test_a_transaction_response_that_leaves_entries_out_fails_the_patient_and_keeps_what_is_intact():
+    import pytest
+
+    from poems_fhir.errors import PartialTransactionError
+
+    bundle = _partial_bundle()
+    # two answers for three entries: report and plan are looked up by their conditional URLs and
+    # kept (stored as sent: the plan's reference resolved); the Provenance is unconfirmed itself
+    responses.add("POST", BASE, json=_answer(("201",), ("200 OK",)))
+    report = {**bundle["entry"][0]["resource"], "id": "r1"}
+    plan = {**json.loads(json.dumps(bundle["entry"][1]["resource"])), "id": "cp1"}
+    plan["supportingInfo"] = [{"reference": "DiagnosticReport/r1"}]
+    for rtype, stored in (("DiagnosticReport", report), ("CarePlan", plan)):
+        responses.add(
+            "GET",
+            f"{BASE}/{rtype}",
+            json={"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": stored}]},
+        )
+    with pytest.raises(PartialTransactionError, match=r"PUT Provenance \(no answer\)"):
+        ServerSink(FhirClient(BASE), caps(transaction=True)).write("Patient/1", bundle)
+    assert [c.request.method for c in responses.calls] == ["POST", "GET", "GET"]
+
+
+@responses.activate
+def test_a_provenance_of_an_earlier_run_is_not_deleted():
+    import pytest
+
+    from poems_fhir.errors import PartialTransactionError
+
+    bundle = _partial_bundle()
+    responses.add("POST", BASE, json=_answer(("500",), ("201",), ("200", "Provenance/pv0/_history/3")))
+    plan = {**json.loads(json.dumps(bundle["entry"][1]["resource"])), "id": "cp1"}
+    plan["supportingInfo"] = [{"reference": "DiagnosticReport/r0"}]
+    responses.add(
+        "GET", f"{BASE}/CarePlan", json={"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": plan}]}
+    )
+    older = {"resourceType": "Provenance", "id": "pv0", "recorded": "2026-11-01T10:00:00+00:00"}
+    responses.add("GET", f"{BASE}/Provenance/pv0", json=older)
+    with pytest.raises(PartialTransactionError):
+        ServerSink(FhirClient(BASE), caps(transaction=True)).write("Patient/1", bundle)
+    assert "DELETE" not in [c.request.method for c in responses.calls]
