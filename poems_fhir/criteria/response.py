@@ -37,6 +37,9 @@ class ResponseConfig:
     albumin_change: float = 0.10  # UNVERIFIED: direction only, criteria.md §8.4
     amyloid_serum_measurable: float = 5.0  # g/L: "baseline > 0.5 g/dL" (criteria.md §8.1a)
     amyloid_dflc_measurable: float = 100.0  # mg/L
+    #: urine M-protein (light chain) mg/24 h: PR needs a baseline above it, PD a rise to above the second
+    amyloid_urine_measurable: float = 100.0  # criteria.md §8.1a PR "if > 100 mg/day"
+    amyloid_urine_progression: float = 200.0  # criteria.md §8.1a PD "to > 200 mg/day"
     imwg_serum_measurable: float = 10.0  # g/L (seed_case.md T1; IMWG threshold S)
 
 
@@ -174,6 +177,9 @@ class _Clone:
     bm_latest: Measurement | None
     #: (day, involved free light chain mg/L, its reference) for each day both chains were measured
     flc_involved: list[tuple[dt.date, float, str]] = field(default_factory=list)
+    #: 24-hour urine M-protein (mg/24 h): the baseline and what followed it
+    u_base: Measurement | None = None
+    u_after: list[Measurement] = field(default_factory=list)
 
 
 def _flc_pairs(
@@ -208,6 +214,8 @@ def _clone(
 ) -> _Clone:
     m_series = _series(measurements, "serum_m_protein", as_of)
     m_base = _baseline(m_series, cut, inclusive)
+    u_series = _series(measurements, "urine_m_protein", as_of)
+    u_base = _baseline(u_series, cut, inclusive)
     m_after = _after(m_series, m_base.effective if m_base and m_base.effective else cut)
     dflc = _dflc(measurements, as_of, light)
     base_d = [d for d in dflc if (d[0] <= cut if inclusive else d[0] < cut)]
@@ -237,6 +245,8 @@ def _clone(
         ratio[-1] if ratio and ratio[-1].effective and ratio[-1].effective > cut else None,
         bm[-1] if bm and bm[-1].effective and bm[-1].effective > cut else None,
         [(day, inv, ref) for day, inv, _, ref in _flc_pairs(measurements, as_of, light)],
+        u_base,
+        _after(u_series, u_base.effective if u_base and u_base.effective else cut),
     )
 
 
@@ -278,6 +288,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     change = (latest_m.value - c.m_base.value) / c.m_base.value if latest_m and c.m_base and c.m_base.value else None
     m_measurable = bool(c.m_base and c.m_base.value > cfg.amyloid_serum_measurable)
     d_measurable = c.dflc_base is not None and c.dflc_base > cfg.amyloid_dflc_measurable
+    u_measurable = bool(c.u_base and c.u_base.value > cfg.amyloid_urine_measurable)
     # PD: from CR any detectable M-protein; from PR/SD >= 50 % rise from nadir to > 5 g/L, or FLC
     relapse = _progression_from_cr(c, flc=True)
     if relapse:
@@ -314,6 +325,21 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         if nadir_d is not None and last_d >= nadir_d * 1.5 and last_d > 100:
             return HematologicResponse(
                 fw, "PD", f"dFLC rose >= 50 % from its nadir to {last_d:g} mg/L", base_p, latest_p, change
+            )
+    if c.u_after:
+        # "≥ 50 % increase urine M-protein to > 200 mg/day with visible peak": a quantified urine
+        # M-protein is the peak
+        last_u = c.u_after[-1]
+        nadir_u = min([u.value for u in c.u_after[:-1]] + ([c.u_base.value] if c.u_base else []), default=None)
+        if nadir_u is not None and last_u.value >= nadir_u * 1.5 and last_u.value > cfg.amyloid_urine_progression:
+            return HematologicResponse(
+                fw,
+                "PD",
+                f"urine M-protein rose >= 50 % from its nadir ({nadir_u:g} mg/24 h) to {last_u.value:g} mg/24 h "
+                f"(> {cfg.amyloid_urine_progression:g} mg/24 h)",
+                base_p,
+                latest_p or _point(last_u),
+                change,
             )
     caveats: list[str] = []
     # CR: serum and urine immunofixation negative and a normal FLC ratio (an abnormal one: no CR)
@@ -366,7 +392,18 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         )
     if d_measurable and c.dflc_after and c.dflc_after[-1][1] <= 0.5 * c.dflc_base:  # type: ignore[operator]
         return HematologicResponse(fw, "PR", "dFLC fell >= 50 %", base_p, latest_p, change, tuple(caveats))
-    if not (m_measurable or d_measurable):
+    if u_measurable and c.u_after and c.u_after[-1].value <= 0.5 * c.u_base.value:  # type: ignore[union-attr]
+        u0, u1 = c.u_base.value, c.u_after[-1].value  # type: ignore[union-attr]
+        return HematologicResponse(
+            fw,
+            "PR",
+            f"urine M-protein {u0:g} -> {u1:g} mg/24 h ({(u1 - u0) / u0:+.0%})",
+            base_p or _point(c.u_base),
+            latest_p or _point(c.u_after[-1]),
+            change,
+            tuple(caveats),
+        )
+    if not (m_measurable or d_measurable or u_measurable):
         why = (
             f"baseline M-protein {c.m_base.value:g} g/L is not above {cfg.amyloid_serum_measurable:g} g/L"
             if c.m_base
@@ -375,13 +412,14 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         return HematologicResponse(
             fw,
             "not_evaluable",
-            f"{why} and dFLC is not > 100 mg/L: below the measurability gate",
+            f"{why}, dFLC is not > 100 mg/L and urine M-protein not > {cfg.amyloid_urine_measurable:g} mg/24 h: "
+            "below the measurability gate",
             base_p,
             latest_p,
             change,
             tuple(caveats),
         )
-    if latest_m is None and not c.dflc_after:
+    if latest_m is None and not c.dflc_after and not c.u_after:
         return HematologicResponse(
             fw, "not_evaluable", "no follow-up measurement after the baseline", base_p, None, None, tuple(caveats)
         )

@@ -313,13 +313,13 @@ def test_amyloid_below_the_measurability_gate_is_not_evaluable_with_why():
     small = resp(m("serum_m_protein", 4.0, -10), m("serum_m_protein", 1.0, 30)).hematologic
     assert (small.category, small.reason) == (
         "not_evaluable",
-        "baseline M-protein 4 g/L is not above 5 g/L and dFLC is not > 100 mg/L: below the measurability gate",
+        "baseline M-protein 4 g/L is not above 5 g/L, dFLC is not > 100 mg/L and urine M-protein not > 100 mg/24 h: below the measurability gate",
     )
     assert small.latest == pt(1.0, 30, "Observation/serum_m_protein30", "g/L") and small.change == -0.75
     assert (small.framework, small.baseline) == ("amyloid", pt(4.0, -10, "Observation/serum_m_protein-10", "g/L"))
     assert small.caveats == ("VGPR not assessable: dFLC (free light chains) not measured after treatment",)
     nothing = resp(m("serum_m_protein", 1.0, 30)).hematologic
-    assert nothing.reason.startswith("no M-protein before the first treatment and dFLC is not > 100 mg/L")
+    assert nothing.reason.startswith("no M-protein before the first treatment, dFLC is not > 100 mg/L")
     ife_only = resp(*ife(1, None, 30)).hematologic
     assert ife_only.caveats == ("VGPR not assessable: dFLC (free light chains) not measured after treatment",)
     assert resp(m("albumin", 30, 30)).hematologic.caveats == ()

@@ -188,3 +188,43 @@ def test_a_rise_of_the_uninvolved_chain_does_not_undo_a_complete_response_reache
     r = run(*ms, findings=[KAPPA_CLONE])
     assert r.hematologic.category == "CR", r.hematologic.reason
     assert response_day(60) in r.cr_dates
+
+
+# --- §8.1a urine M-protein: "PR ... or >= 50 % reduction urine light chain (if > 100 mg/day)";
+# "PD ... or >= 50 % increase urine M-protein to > 200 mg/day with visible peak" -----------------
+
+
+def _urine(value: float, day: int) -> Measurement:
+    return m("urine_m_protein", value, day, unit="mg/(24.h)")
+
+
+def test_urine_measurable_disease_gives_a_partial_response():
+    # serum M-protein 3 g/L (not > 5) and no FLC: only the urine (640 mg/24 h > 100) is measurable
+    r = run(m("serum_m_protein", 3.0, -10), _urine(640, -10), m("serum_m_protein", 2.0, 90), _urine(210, 90))
+    assert r.hematologic.category == "PR", r.hematologic.reason
+    assert "640 -> 210 mg/24 h" in r.hematologic.reason
+
+
+@pytest.mark.parametrize(("base", "after", "category"), [(101, 50, "PR"), (100, 10, "not_evaluable"), (400, 201, "NR")])
+def test_the_urine_gate_and_the_half(base, after, category):
+    # a baseline of exactly 100 mg/24 h is not "> 100"; 201 of 400 is not a 50 % reduction
+    r = run(_urine(base, -10), _urine(after, 90))
+    assert r.hematologic.category == category, r.hematologic.reason
+
+
+@pytest.mark.parametrize(
+    ("values", "pd"),
+    [
+        ((640, 150, 1100), True),  # +633 % from the nadir, > 200
+        ((640, 150, 225), True),  # exactly +50 % from the nadir, > 200
+        ((640, 150, 224), False),  # +49 %
+        ((300, 120, 180), False),  # +50 % but not > 200 mg/24 h
+        ((300, 134, 201), True),
+    ],
+)
+def test_urine_progression_is_a_half_again_from_the_nadir_to_above_200(values, pd):
+    base, nadir, last = values
+    r = run(_urine(base, -10), _urine(nadir, 90), _urine(last, 300))
+    assert (r.hematologic.category == "PD") is pd, r.hematologic.reason
+    if pd:
+        assert f"from its nadir ({min(base, nadir):g} mg/24 h)" in r.hematologic.reason

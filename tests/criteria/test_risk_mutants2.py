@@ -192,7 +192,7 @@ def test_every_factor_states_why_when_nothing_is_recorded():
         Event("autologous_hsct", day(100), "Procedure/asct", "ASCT", status="completed"),
     ]
     got = _summary(risk([f("monoclonal_plasma_cell_disorder")], events=events))
-    gate = "no M-protein before the first treatment and dFLC is not > 100 mg/L: below the measurability gate"
+    gate = "no M-protein before the first treatment, dFLC is not > 100 mg/L and urine M-protein not > 100 mg/24 h: below the measurability gate"
     assert got == {
         "age_over_50": (State.NOT_ASSESSED, "birth date or diagnosis date unknown", ()),
         "pulmonary_hypertension": (State.NOT_ASSESSED, "no echocardiographic assessment recorded", ()),
