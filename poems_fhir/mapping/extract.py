@@ -1261,6 +1261,8 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         for topic in _condition_topics(spec):
             if (topic, spec.component) in seen:
                 continue
+            if verification == "refuted" and spec.refuted_denies is not None and topic not in spec.refuted_denies:
+                continue  # "not CIDP" is no "not polyneuropathy"
             seen.add((topic, spec.component))
             state, strength, note = State.PRESENT, Strength.STRONG, None
             date = onset or recorded

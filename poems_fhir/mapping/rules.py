@@ -125,6 +125,10 @@ class ConditionRule(_Strict):
     #: which reports may establish it from their conclusion: histology only (Castleman) or imaging
     report_source: Literal["any", "imaging", "histology"] = "any"
     also: list[str] = Field(default_factory=list)
+    #: the topics a refuted Condition (or a negated mention in text) denies; None: all of them. A
+    #: specific diagnosis ruled out ("not CIDP", "not myeloma") does not rule out the broader
+    #: criterion it also counts for
+    refuted_denies: list[str] | None = None
     axis: EndocrineAxis | None = None
     component: str | None = None
     codes: list[CodeRef] = Field(default_factory=list)

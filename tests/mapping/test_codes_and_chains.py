@@ -177,3 +177,57 @@ def test_a_context_rule_restricted_to_a_target_leaves_the_others_alone(mapping):
     (assertions,) = mapping.text.assert_texts(["A bone island in the femur and a sclerotic focus in L2, splenomegaly."])
     labels = {a.target: a.label for a in assertions}
     assert labels == {"sclerotic_bone_lesion": "possible", "splenomegaly": "present"}
+
+
+def test_a_refuted_cidp_is_a_revised_diagnosis_not_a_refuted_polyneuropathy(mapping):
+    # criteria.md §7: CIDP is the commonest misdiagnosis of POEMS; "CIDP refuted, revised after the
+    # POEMS work-up" leaves the polyneuropathy (MAJ-1) as it was and only withdraws the CIDP flag
+    ex = extract(
+        make_record(
+            cond(SCT, "42345000", date="2019-09-01"),
+            cond(SCT, "128209004", "refuted", date="2020-07-01"),
+        ),
+        mapping,
+    )
+    a = evaluate("Patient/p1", ex.findings, MAYO, dt.date(2020, 7, 1))
+    assert a.criteria["polyneuropathy"].state is State.PRESENT
+    assert sorted((f.topic, f.state) for f in ex.findings) == [
+        ("cidp", State.ABSENT),
+        ("polyneuropathy", State.PRESENT),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "specific"),
+    [
+        (ICD10CM, "C90.00", "multiple_myeloma"),
+        (ICD10CM, "E85.81", "al_amyloidosis"),
+        (ICD10CM, "C90.30", None),  # solitary plasmacytoma
+        (ICD10CM, "R80.3", None),  # Bence Jones proteinuria
+    ],
+)
+def test_a_refuted_specific_plasma_cell_diagnosis_does_not_refute_the_clone(mapping, system, code, specific):
+    # "not myeloma" (it is POEMS) says nothing against the IgA-lambda clone the immunofixation showed
+    clone = cond(ICD10CM, "D47.2", date="2024-01-01")
+    ex = extract(make_record(clone, cond(system, code, "refuted", date="2024-03-01")), mapping)
+    absent = sorted(f.topic for f in ex.findings if f.state is State.ABSENT)
+    assert absent == ([specific] if specific else [])
+    a = evaluate("Patient/p1", ex.findings, MAYO, dt.date(2024, 6, 1))
+    assert a.criteria["monoclonal_plasma_cell_disorder"].state is State.PRESENT
+
+
+def test_a_refuted_monoclonal_gammopathy_still_refutes_the_clone(mapping):
+    # D47.2 / "monoclonal gammopathy" is the clone itself, not a subtype of it
+    ex = extract(make_record(cond(ICD10CM, "D47.2", "refuted")), mapping)
+    assert ("monoclonal_plasma_cell_disorder", State.ABSENT) in [(f.topic, f.state) for f in ex.findings]
+
+
+def test_cidp_ruled_out_in_words_does_not_rule_out_the_polyneuropathy(mapping):
+    ex = extract(
+        make_record(report("n1", "Neurology letter", "Demyelinating polyneuropathy; CIDP was excluded.")),
+        mapping,
+    )
+    assert sorted((f.topic, f.state) for f in ex.findings) == [
+        ("cidp", State.ABSENT),
+        ("polyneuropathy", State.PRESENT),
+    ]

@@ -104,6 +104,8 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         summary = f'{job.label + ": " if job.label else ""}"{_quote(a.sentence)}" (from {origin}, {job.source}{how})'
         evidence = Evidence(job.reference, job.effective, summary, supporting=job.supporting)
         for topic in ([rule.topic] if rule.topic else []) + list(rule.also):
+            if state is State.ABSENT and rule.refuted_denies is not None and topic not in rule.refuted_denies:
+                continue  # "CIDP ruled out" (or a refuted CIDP) does not rule out the polyneuropathy
             finding = Finding(
                 topic,
                 state,
