@@ -79,3 +79,22 @@ def test_unchanged_hashes_are_those_of_written_and_out_of_scope_patients_of_that
     store.record_patient("srv", "Patient/f", "h-f", {}, "failed", now, reason="HTTP 500")
     store.record_patient("other", "Patient/x", "h-x", {}, "written", now)
     assert store.unchanged_hashes("srv") == {"Patient/w": "h-w", "Patient/o": "h-o"}
+
+
+def test_a_file_that_is_no_database_names_sqlites_reason(tmp_path):
+    # README "State": a damaged state file is an error naming the file, the cause and the fix
+    path = tmp_path / "state.sqlite"
+    path.write_bytes(b"this is not an SQLite database, just text " * 100)
+    with pytest.raises(StateError) as caught:
+        StateStore(path)
+    assert f"state file {path} is damaged or not a state file (file is not a database)" in str(caught.value)
+
+
+def test_a_patients_attempts_are_read_back(tmp_path):
+    # the retry bookkeeping (README "State"): a patient missing twice is recorded with 2 attempts, and
+    # the next run counts on from what it reads back
+    store = StateStore(tmp_path / "state.sqlite")
+    store.record_patient("https://s", "Patient/1", "h", {}, "missing", "2026-12-02T10:00:00Z", "HTTP 404", attempts=2)
+    state = store.patient("https://s", "Patient/1")
+    assert state is not None
+    assert (state.status, state.reason, state.attempts) == ("missing", "HTTP 404", 2)
