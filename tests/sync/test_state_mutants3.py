@@ -98,3 +98,63 @@ def test_a_patients_attempts_are_read_back(tmp_path):
     state = store.patient("https://s", "Patient/1")
     assert state is not None
     assert (state.status, state.reason, state.attempts) == ("missing", "HTTP 404", 2)
+
+
+# --- a state file that is not ours, or from a newer poems-fhir (README "State": exit 2, naming the fix)
+
+
+def _db(path, *sql):
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    for statement in sql:
+        conn.execute(statement)
+    conn.commit()
+    conn.close()
+
+
+OUR_PATIENT = (
+    "CREATE TABLE patient(server, patient, input_hash, written, status, updated_at, reason, attempts, "
+    "PRIMARY KEY(server, patient))"
+)
+
+
+@pytest.mark.parametrize(
+    ("statements", "tables"),
+    [
+        ((OUR_PATIENT, "CREATE TABLE invoices(x)"), ["invoices", "patient"]),  # ours plus another program's
+        (("CREATE TABLE patient(x, y)",), ["patient"]),  # a 'patient' table of someone else's
+    ],
+)
+def test_a_database_of_another_program_is_refused_with_the_move_aside_command(tmp_path, statements, tables):
+    path = tmp_path / "state.sqlite"
+    _db(path, *statements)
+    with pytest.raises(StateError) as caught:
+        StateStore(path)
+    assert str(caught.value) == (
+        f"{path} is not a poems-fhir state file (another program's database, tables {tables}): point --state "
+        f"at a file of its own, or move it aside (mv {path} {path}.broken) and run again: the next run rebuilds "
+        "the state from the server (it costs requests, never a clinician's work)"
+    )
+
+
+def test_our_tables_under_another_programs_application_id_are_refused(tmp_path):
+    path = tmp_path / "state.sqlite"
+    StateStore(path).close()
+    _db(path, "PRAGMA application_id = 12345")
+    with pytest.raises(StateError, match="is not a poems-fhir state file"):
+        StateStore(path)
+
+
+def test_a_state_file_of_a_newer_poems_fhir_says_to_upgrade(tmp_path):
+    from poems_fhir.sync.state import SCHEMA_VERSION
+
+    path = tmp_path / "state.sqlite"
+    StateStore(path).close()
+    _db(path, f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(StateError) as caught:
+        StateStore(path)
+    assert str(caught.value) == (
+        f"state file {path} was written by a newer poems-fhir (schema {SCHEMA_VERSION + 1}, this one reads "
+        f"{SCHEMA_VERSION}): upgrade poems-fhir, or use another --state"
+    )
