@@ -158,3 +158,33 @@ def test_a_state_file_of_a_newer_poems_fhir_says_to_upgrade(tmp_path):
         f"state file {path} was written by a newer poems-fhir (schema {SCHEMA_VERSION + 1}, this one reads "
         f"{SCHEMA_VERSION}): upgrade poems-fhir, or use another --state"
     )
+
+
+def test_a_new_state_file_carries_our_application_id_and_schema_version(tmp_path):
+    # what lets a later run tell its own file from another program's (and from a newer poems-fhir's)
+    import sqlite3
+
+    from poems_fhir.sync.state import APPLICATION_ID, SCHEMA_VERSION
+
+    path = tmp_path / "state.sqlite"
+    StateStore(path).close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        conn.close()
+
+
+def test_a_schema_script_refused_by_sqlite_names_its_reason():
+    import sqlite3
+
+    from poems_fhir.sync.state import _Db
+
+    class Refusing:
+        def executescript(self, sql):
+            raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    db = _Db(Refusing(), lambda exc: StateError(f"wrapped: {exc}"))  # type: ignore[arg-type]
+    with pytest.raises(StateError, match="wrapped: attempt to write a readonly database"):
+        db.executescript("CREATE TABLE x(y)")
