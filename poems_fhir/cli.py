@@ -644,8 +644,11 @@ def _write_page(path: Path, r: _Page, show_all: bool, errors: list[SourceError])
     if r.page_error is not None:  # last resort: one page's bug must not lose the others
         errors.append(r.page_error)
         return
+    from .report.markup import xml_safe
+
     _make_dir(path.parent, "--html")
-    _write_text(path, r.page or "", "--html")
+    # last resort too: a character no UTF-8 page can hold (a lone surrogate) must not stop the run
+    _write_text(path, xml_safe(r.page or ""), "--html")
     what = r.classification.value if r.in_scope or show_all else "out of scope"
     click.echo(f"wrote {path} ({what}{', out of scope' if show_all and not r.in_scope else ''})")
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import xml.etree.ElementTree as ET  # noqa: S405 - types and ParseError only; parsing goes through defusedxml
 from collections.abc import Iterable, Sequence
-from html import escape
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
@@ -25,6 +24,7 @@ from ..criteria.scope import ScopeDecision
 from ..i18n import Translator
 from ..i18n.vocabulary import explain, label, sources
 from ..report import wording as w
+from ..report.markup import escaped
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 
@@ -42,7 +42,7 @@ value compact""".split()
 
 
 def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+    return escaped(text)
 
 
 def _div(t: Translator, body: Iterable[str]) -> dict[str, str]:

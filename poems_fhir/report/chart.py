@@ -13,10 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from html import escape
 
 from ..criteria.timeline import Event, Measurement
 from ..i18n import Translator, translator
+from .markup import escaped
 
 #: distinctive colours: the browser test looks for them in a screenshot of the page
 COLORS = {
@@ -70,7 +70,7 @@ def _date_limits(lo: dt.date, hi: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+    return escaped(text)
 
 
 def _n(x: float) -> str:

@@ -16,7 +16,6 @@ import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 
 from .. import __version__
 from ..criteria.model import Assessment, Evidence, Finding, State
@@ -30,6 +29,7 @@ from ..i18n.bibliography import SOURCES
 from ..i18n.vocabulary import explain, label, sources, term
 from . import wording as w
 from .chart import timeline_svg
+from .markup import escaped
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def patient_header(patient_resource: dict[str, object] | None) -> PatientHeader:
 
 
 def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+    return escaped(text)
 
 
 def _td(text: object, cls: str = "") -> str:

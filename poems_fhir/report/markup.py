@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Text from the input, made safe to put into our XHTML narratives, HTML pages and SVG charts.
+
+Source text can hold what no XML document may: C0 control characters (NUL...), U+FFFE/U+FFFF and
+lone surrogates (JSON's "\\ud800" escapes). Each becomes U+FFFD, the replacement character, so a
+patient whose Condition text carries one still gets a well-formed report (and a UTF-8 page) instead
+of an internal error.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+
+#: characters outside XML 1.0's Char production (TAB, LF and CR are allowed)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with every character XML 1.0 forbids replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def escaped(text: object) -> str:
+    """``text`` as XML/HTML character data or attribute value: safe characters, then escaped."""
+    return escape(xml_safe(str(text)), quote=True)

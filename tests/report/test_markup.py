@@ -1,0 +1,53 @@
+"""Source text that no XML document may hold (found by a black-box fuzz probe): a NUL, U+FFFF or a
+lone surrogate in a Condition's text or a patient's name made `evaluate --out` skip the patient as an
+internal error (exit 70) and `report` stop the whole run with a 0-byte page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from poems_fhir.cli import main
+from poems_fhir.report.markup import escaped, xml_safe
+from tests.conftest import SAMPLES
+
+
+def test_characters_xml_forbids_become_the_replacement_character():
+    assert xml_safe("a\x00b\x1fc\ufffed\uffffe\ud800f\udc80g") == "a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\ufffdg"
+    assert xml_safe("tab\tline\ncr\r") == "tab\tline\ncr\r"  # allowed in XML 1.0
+    assert escaped('<b a="1">\x00') == "&lt;b a=&quot;1&quot;&gt;\ufffd"
+
+
+def _case(tmp_path: Path, text: str, family: str) -> Path:
+    bundle = json.loads((SAMPLES / "relapse-case.json").read_text(encoding="utf-8"))
+    for entry in bundle["entry"]:
+        r = entry["resource"]
+        if r["resourceType"] == "Patient":
+            r["name"] = [{"family": family, "given": ["Test"]}]
+        if r["resourceType"] == "Condition" and r.get("id") == "rv-pnp":
+            r["code"]["text"] = text
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")  # ASCII escapes: valid JSON, valid UTF-8
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [("Polyneuropathy\x00", "Relapse"), ("Polyneuropathy\uffff", "Relapse"), ("Polyneuropathy", "Re\ud800lapse")],
+)
+def test_write_back_and_page_survive_text_xml_cannot_hold(tmp_path, text, family):
+    case = _case(tmp_path, text, family)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["evaluate", str(case), "--format", "json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = json.loads(next(out.iterdir()).read_text(encoding="utf-8"))
+    report = next(e["resource"] for e in written["entry"] if e["resource"]["resourceType"] == "DiagnosticReport")
+    assert report["text"]["div"].startswith("<div")  # checked well-formed before writing
+    pages = tmp_path / "pages"
+    result = CliRunner().invoke(main, ["report", str(case), "--html", str(pages)])
+    assert result.exit_code == 0, result.output
+    (page,) = pages.iterdir()
+    assert "\ufffd" in page.read_text(encoding="utf-8")  # the text is shown, its bad character replaced
