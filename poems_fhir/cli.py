@@ -15,6 +15,7 @@ import datetime as dt
 import itertools
 import json
 import logging
+import os
 import math
 import sys
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ import orjson
 from . import __version__
 from .criteria.profiles import DEFAULT_PROFILE, PROFILES, get_profile
 from .criteria.scope import DEFAULT_TRIGGER, TriggerError, check_trigger
-from .errors import EXIT_INTERNAL
+from .errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL
 from .fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, SourceError
 from .mapping.rules import MappingError, load_mapping
 
@@ -141,6 +142,11 @@ class _GuardedGroup(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit, KeyboardInterrupt):
             raise
+        except BrokenPipeError:
+            # the reader went away (`poems-fhir evaluate … | head`): not a bug; end quietly, as a
+            # process killed by SIGPIPE would (the shell's 141), without a second error at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_BROKEN_PIPE)
         except RecursionError as exc:
             self._internal(exc, "input nested too deeply for Python")
         except MemoryError as exc:

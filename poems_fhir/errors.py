@@ -12,6 +12,7 @@ EXIT_PARTIAL = 1  # some input or patients skipped/failed; the rest was processe
 EXIT_USAGE = 2  # configuration or usage error (also: --server is not a FHIR base)
 EXIT_SERVER = 3  # server down, unreachable, too slow, or its answers unusable
 EXIT_AUTH = 4  # authentication refused: the credentials or the token were not accepted
+EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (`| head`): as the shell reports SIGPIPE
 EXIT_FORBIDDEN = 5  # authenticated, but a permission (scope) the job needs is missing (HTTP 403)
 EXIT_INTERNAL = (
     70  # a bug of poems-fhir (an unexpected exception; sysexits EX_SOFTWARE): the rest was processed if possible
