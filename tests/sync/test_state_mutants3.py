@@ -188,3 +188,28 @@ def test_a_schema_script_refused_by_sqlite_names_its_reason():
     db = _Db(Refusing(), lambda exc: StateError(f"wrapped: {exc}"))  # type: ignore[arg-type]
     with pytest.raises(StateError, match="wrapped: attempt to write a readonly database"):
         db.executescript("CREATE TABLE x(y)")
+
+
+def test_a_dry_run_reads_the_state_file_it_was_given(tmp_path, monkeypatch):
+    # a dry run opens the file read-only (an SQLite URI, mode=ro): it must read that very file, not
+    # create another one named after the URI in the working folder
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "state.sqlite"
+    store = StateStore(path)
+    store.record_patient("https://s", "Patient/1", "h", {}, "written", "2026-12-02T10:00:00Z")
+    store.close()
+    dry = StateStore(path, readonly=True)
+    state = dry.patient("https://s", "Patient/1")
+    assert state is not None and state.input_hash == "h"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith("file:")]
+
+
+def test_the_busy_timeout_reaches_sqlite(tmp_path, monkeypatch):
+    # how long a run waits for another run's lock before it says so (exit 2): passed to every connection
+    import sqlite3
+
+    seen = []
+    real = sqlite3.connect
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: seen.append(k.get("timeout")) or real(*a, **k))
+    StateStore(tmp_path / "state.sqlite", busy_timeout=0.25).close()
+    assert seen and set(seen) == {0.25}
