@@ -281,6 +281,13 @@ def _progression_from_cr(c: _Clone, *, flc: bool) -> tuple[str, Measurement | No
     return None
 
 
+def _risen_by_half(earlier: list[float], last: float, above: float) -> float | None:
+    """§8.1a PD from PR/SD: the nadir of ``earlier`` (baseline included) when ``last`` rose >= 50 %
+    from it to more than ``above``; None otherwise (or with nothing earlier)."""
+    nadir = min(earlier, default=None)
+    return nadir if nadir is not None and last >= nadir * 1.5 and last > above else None
+
+
 def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     fw = "amyloid"
     latest_m = c.m_after[-1] if c.m_after else None
@@ -302,12 +309,9 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             change,
         )
     if c.m_after and latest_m:
-        nadir = (
-            min(m.value for m in c.m_after[:-1] + ([c.m_base] if c.m_base else []))
-            if (c.m_after[:-1] or c.m_base)
-            else None
-        )
-        if nadir is not None and latest_m.value >= nadir * 1.5 and latest_m.value > cfg.amyloid_serum_measurable:
+        earlier = [m.value for m in c.m_after[:-1]] + ([c.m_base.value] if c.m_base else [])
+        nadir = _risen_by_half(earlier, latest_m.value, cfg.amyloid_serum_measurable)
+        if nadir is not None:
             return HematologicResponse(
                 fw,
                 "PD",
@@ -318,11 +322,9 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
                 change,
             )
     if c.dflc_after:
-        nadir_d = min(
-            [d[1] for d in c.dflc_after[:-1]] + ([c.dflc_base] if c.dflc_base is not None else []), default=None
-        )
         last_d = c.dflc_after[-1][1]
-        if nadir_d is not None and last_d >= nadir_d * 1.5 and last_d > 100:
+        earlier_d = [d[1] for d in c.dflc_after[:-1]] + ([c.dflc_base] if c.dflc_base is not None else [])
+        if _risen_by_half(earlier_d, last_d, 100) is not None:
             return HematologicResponse(
                 fw, "PD", f"dFLC rose >= 50 % from its nadir to {last_d:g} mg/L", base_p, latest_p, change
             )
@@ -330,8 +332,9 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         # "≥ 50 % increase urine M-protein to > 200 mg/day with visible peak": a quantified urine
         # M-protein is the peak
         last_u = c.u_after[-1]
-        nadir_u = min([u.value for u in c.u_after[:-1]] + ([c.u_base.value] if c.u_base else []), default=None)
-        if nadir_u is not None and last_u.value >= nadir_u * 1.5 and last_u.value > cfg.amyloid_urine_progression:
+        earlier_u = [u.value for u in c.u_after[:-1]] + ([c.u_base.value] if c.u_base else [])
+        nadir_u = _risen_by_half(earlier_u, last_u.value, cfg.amyloid_urine_progression)
+        if nadir_u is not None:
             return HematologicResponse(
                 fw,
                 "PD",
