@@ -180,6 +180,9 @@ class _Clone:
     #: 24-hour urine M-protein (mg/24 h): the baseline and what followed it
     u_base: Measurement | None = None
     u_after: list[Measurement] = field(default_factory=list)
+    #: the first negative serum and urine immunofixation whose restaging (31 days either side) has no
+    #: FLC ratio outside its lab's range: the amyloid-style CR (§8.1a) that "PD from CR" starts from
+    ife_negative_both_ratio_not_abnormal: dt.date | None = None
 
 
 def _flc_pairs(
@@ -224,15 +227,13 @@ def _clone(
     urine = _after(_series(measurements, "urine_ife", as_of), cut)
     # the first negative serum IFE with a negative urine IFE within 31 days (bisected: linear time)
     urine_negative = sorted(u.effective for u in urine if u.value == 0 and u.effective)
-    both_negative = next(
-        (
-            s.effective
-            for s in serum
-            if s.value == 0 and s.effective and _any_within(urine_negative, s.effective, dt.timedelta(days=31))
-        ),
-        None,
-    )
+    month = dt.timedelta(days=31)
+    negative_days = [
+        s.effective for s in serum if s.value == 0 and s.effective and _any_within(urine_negative, s.effective, month)
+    ]
     ratio = _series(measurements, "flc_ratio", as_of)
+    abnormal_days = sorted(r.effective for r in ratio if r.abnormal and r.effective and r.effective > cut)
+    cr_day = next((d for d in negative_days if not _any_within(abnormal_days, d, month)), None)
     bm = _series(measurements, "bm_plasma_cells", as_of)
     return _Clone(
         m_base,
@@ -241,12 +242,13 @@ def _clone(
         after_d,
         serum[-1] if serum else None,
         urine[-1] if urine else None,
-        both_negative,
+        negative_days[0] if negative_days else None,
         ratio[-1] if ratio and ratio[-1].effective and ratio[-1].effective > cut else None,
         bm[-1] if bm and bm[-1].effective and bm[-1].effective > cut else None,
         [(day, inv, ref) for day, inv, _, ref in _flc_pairs(measurements, as_of, light)],
         u_base,
         _after(u_series, u_base.effective if u_base and u_base.effective else cut),
+        cr_day,
     )
 
 
@@ -254,8 +256,10 @@ def _progression_from_cr(c: _Clone, *, flc: bool) -> tuple[str, Measurement | No
     """What shows the clone back after serum and urine immunofixation were both negative (§8.1a PD
     "from CR"): any detectable M-protein - a positive serum or urine immunofixation, a serum M-protein
     above 0 - or, with ``flc`` (amyloid-style), an abnormal FLC ratio with the involved light chain
-    doubled from its lowest value since then. None when nothing does (or there was no such CR)."""
-    since = c.ife_ever_negative_both
+    doubled from its lowest value since then. None when nothing does (or there was no such CR).
+    Amyloid-style (``flc``), CR also needs a normal FLC ratio: negative immunofixations beside an
+    abnormal ratio were no CR, and a later band is then judged from the nadir like any PR/SD."""
+    since = c.ife_negative_both_ratio_not_abnormal if flc else c.ife_ever_negative_both
     if since is None:
         return None
     for ife, where in ((c.serum_ife, "serum"), (c.urine_ife, "urine")):

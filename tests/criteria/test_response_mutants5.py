@@ -228,3 +228,25 @@ def test_urine_progression_is_a_half_again_from_the_nadir_to_above_200(values, p
     assert (r.hematologic.category == "PD") is pd, r.hematologic.reason
     if pd:
         assert f"from its nadir ({min(base, nadir):g} mg/24 h)" in r.hematologic.reason
+
+
+# --- no CR without a normal ratio: "PD from CR" starts only where amyloid-style CR was reached -----
+
+
+@pytest.mark.parametrize(
+    ("ratio_day", "abnormal", "pd_from_cr"),
+    [
+        (90, False, True),  # a normal ratio at the negative immunofixations: CR, then any M-protein is PD
+        (90, None, True),  # no range stated: a provisional CR still counts
+        (90, True, False),  # abnormal: the response was not complete (criteria.md §8.1a CR)
+        (121, True, False),  # 31 days after: the same restaging
+        (122, True, True),  # 32 days after: a later result, CR was reached before it
+        (-10, True, True),  # the pre-treatment ratio belongs to the baseline, not to the restaging
+    ],
+)
+def test_negative_immunofixations_beside_an_abnormal_ratio_are_no_cr_to_progress_from(ratio_day, abnormal, pd_from_cr):
+    # 0.5 g/L at day 300: "any detectable M-protein" after CR, but no 50 % rise to > 5 g/L from the nadir
+    ms = [*CR_AT_90, *flc(ratio_day, 12.0, 60.0, abnormal), m("serum_m_protein", 0.5, 300)]
+    got = run(*ms, findings=[LAMBDA_CLONE]).hematologic
+    assert ("after a complete response" in got.reason) is pd_from_cr, got.reason
+    assert (got.category == "PD") is pd_from_cr, got.reason
