@@ -20,9 +20,6 @@ from typing import Any
 TEMPLATES: dict[str, tuple[str, tuple[str, ...]]] = {
     "cohort: %d patient(s) (since %s)": ("cohort", ("patients", "since")),
     "stop requested: finishing after the patient in flight": ("run.stop_requested", ()),
-    "%s: fetch failed: %s": ("patient.fetch_failed", ("patient", "error")),
-    "%s: conflict: %s": ("patient.conflict", ("patient", "error")),
-    "%s: write failed: %s": ("patient.write_failed", ("patient", "error")),
     "%s: wrote %d resources (%s)": ("patient.written", ("patient", "resources", "classification")),
     "retrying %s %s in %.1fs: %s": ("http.retry", ("method", "url", "delay_s", "error")),
     "retrying %s in %.1fs: %s": ("http.retry", ("what", "delay_s", "error")),

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import contextlib
 import hmac
 import json
 import logging
 import os
+import re
 import traceback
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -80,6 +82,39 @@ class Summary:
 def pseudonym(key: bytes, patient: str) -> str:
     """Keyed (HMAC-SHA-256) pseudonym of a patient reference: not reversible without the key."""
     return "patient-" + hmac.new(key, patient.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+
+
+_PATIENT_REF = re.compile(r"\bPatient/([A-Za-z0-9\-.]{1,64})")
+
+
+class PseudonymLogFilter(logging.Filter):
+    """Without --phi, every log line of a run goes through this (on the handlers): a server's error
+    text or a URL logged below the job (retries, transport, auth) may name a patient the job never
+    saw. ``Patient/<id>`` anywhere, and the bare id of the patient in flight, become the pseudonym
+    the summary uses."""
+
+    def __init__(self, key: bytes) -> None:
+        super().__init__()
+        self.key = key
+        self.current: str | None = None  # "Patient/<id>" being fetched, evaluated or written
+
+    def scrub(self, text: str) -> str:
+        if self.current:
+            pid = self.current.split("/", 1)[-1]
+            text = text.replace(self.current, pseudonym(self.key, self.current))
+            if len(pid) >= 4:  # a one-letter id would replace letters of every word
+                text = text.replace(pid, pseudonym(self.key, self.current))
+        return _PATIENT_REF.sub(lambda m: pseudonym(self.key, m.group(0)), text)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        scrubbed = self.scrub(message)
+        if scrubbed != message:
+            record.msg, record.args = scrubbed, None
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            record.fields = {k: self.scrub(v) if isinstance(v, str) else v for k, v in fields.items()}
+        return True
 
 
 @dataclass
@@ -145,6 +180,7 @@ class SyncJob:
     def __post_init__(self) -> None:
         if not self.pseudonym_key:
             self.pseudonym_key = os.urandom(32)
+        self._log_filter = PseudonymLogFilter(self.pseudonym_key)
 
     def pseudonym(self, patient: str) -> str:
         """Patient ids in logs and summaries are keyed pseudonyms unless --phi is given."""
@@ -165,9 +201,35 @@ class SyncJob:
         went through its whole cohort, every patient of which was written, unchanged, skipped with a
         record, or recorded as failed (and so retried next run)."""
         summary = Summary()
+        with self._pseudonymised_logs():
+            return self._run(summary)
+
+    @contextlib.contextmanager
+    def _pseudonymised_logs(self) -> Iterator[None]:
+        """Without --phi: PseudonymLogFilter on every handler of the poems_fhir logs for this run."""
+        handlers = [] if self.show_phi else list(logging.getLogger("poems_fhir").handlers)
+        for handler in handlers:
+            handler.addFilter(self._log_filter)
+        try:
+            yield
+        finally:
+            for handler in handlers:
+                handler.removeFilter(self._log_filter)
+
+    def _run(self, summary: Summary) -> Summary:
         run_id = None if self.dry_run else self.store.start_run(self.server_key, self.now().isoformat())
         try:
             since = self.store.checkpoint(self.server_key)
+            settings = self._settings_fingerprint()
+            if since is not None and self.store.checkpoint_settings(self.server_key) != settings:
+                # a new profile, mapping, trigger, version, report status or language changes conclusions
+                # of patients whose data did not change: incremental discovery would never reach them
+                log.info(
+                    "settings changed since the last completed run (profile, mapping, trigger, version, "
+                    "report status or language): every patient is read again",
+                    extra=ev("run.settings_changed", since=since),
+                )
+                since = None
             cohort = self.source.cohort(since, extra=self.store.retry_queue(self.server_key, self.retry_missing))
             log.info("cohort: %d patient(s) (since %s)", len(cohort.patients), since or "the beginning")
             stopped = False
@@ -189,7 +251,7 @@ class SyncJob:
                     ahead.close()  # ends the worker processes
             summary.completed = not stopped
             if summary.completed and cohort.server_time and not self.dry_run:
-                self.store.set_checkpoint(self.server_key, cohort.server_time, self.now().isoformat())
+                self.store.set_checkpoint(self.server_key, cohort.server_time, self.now().isoformat(), settings)
         except BaseException as exc:
             summary.fatal = f"{exc.__class__.__name__}: {exc}" if not str(exc) else str(exc)
             exc.summary = summary  # type: ignore[attr-defined]  # the CLI prints it
@@ -220,6 +282,7 @@ class SyncJob:
         return map_patients(open_source(), patients, work, self.workers)
 
     def _one(self, patient: str, summary: Summary, done: Done[Evaluated] | None = None) -> None:
+        self._log_filter.current = patient
         summary.patients_scanned += 1
         name = self.pseudonym(patient)
         previous = self.store.patient(self.server_key, patient)
@@ -528,18 +591,22 @@ class SyncJob:
             stamp = meta.get("versionId") if isinstance(meta, dict) else None
             stamp = stamp or hashlib.sha256(json.dumps(raw.data, sort_keys=True, default=str).encode()).hexdigest()
             parts.append(f"{raw.ref}@{stamp}")
-        blob = json.dumps(
-            {
-                "inputs": parts,
-                "profile": self.profile.name,
-                "mapping": self.mapping.fingerprint,
-                "trigger": self.trigger,
-                "version": __version__,
-                "status": self.report_status,
-                "language": self.language,
-            }
-        )
+        blob = json.dumps({"inputs": parts, **self._settings()})
         return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _settings(self) -> dict[str, Any]:
+        """What, besides the input, decides what is written for a patient."""
+        return {
+            "profile": self.profile.name,
+            "mapping": self.mapping.fingerprint,
+            "trigger": self.trigger,
+            "version": __version__,
+            "status": self.report_status,
+            "language": self.language,
+        }
+
+    def _settings_fingerprint(self) -> str:
+        return hashlib.sha256(json.dumps(self._settings(), sort_keys=True).encode()).hexdigest()[:32]
 
 
 def _legacy(previous: PatientState | None) -> dict[str, str]:

@@ -183,6 +183,12 @@ class ServerSource:
                 ("DiagnosticReport", {"_elements": "subject,identifier", "_count": "200", "category": ",".join(chunk)})
             )
         for rtype, params in searches:
+            # sorted: without _sort a server may order each page afresh (Medplum: no ORDER BY), so a
+            # row updated while we page can move past our offset and its patient be missed for good;
+            # ascending _lastUpdated with _count >= 20 also gets cursor links, which Medplum does not
+            # cap at 10,000 as it caps offsets (fhir-server transcripts 03 and 04)
+            if self.capabilities.last_updated:
+                params["_sort"] = "_lastUpdated"
             if after:
                 params["_lastUpdated"] = f"gt{after}"
             for resource in self.client.search(rtype, params):

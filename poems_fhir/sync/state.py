@@ -33,10 +33,11 @@ from ..errors import StateError, StateLockedError
 
 #: PRAGMA application_id of a poems-fhir state file ("POEM")
 APPLICATION_ID = 0x504F454D
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkpoint (
-    server TEXT PRIMARY KEY, since TEXT NOT NULL, updated_at TEXT NOT NULL);
+    server TEXT PRIMARY KEY, since TEXT NOT NULL, updated_at TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS patient (
     server TEXT NOT NULL, patient TEXT NOT NULL, input_hash TEXT NOT NULL,
     written TEXT NOT NULL, status TEXT NOT NULL, updated_at TEXT NOT NULL,
@@ -206,6 +207,8 @@ class StateStore:
             if "reason" not in columns:  # a state file from before schema 2
                 self.db.execute("ALTER TABLE patient ADD COLUMN reason TEXT NOT NULL DEFAULT ''")
                 self.db.execute("ALTER TABLE patient ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+            if "settings" not in {r[1] for r in self.db.execute("PRAGMA table_info(checkpoint)")}:  # before 3
+                self.db.execute("ALTER TABLE checkpoint ADD COLUMN settings TEXT NOT NULL DEFAULT ''")
             if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                 self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
@@ -295,11 +298,17 @@ class StateStore:
         row = self.db.execute("SELECT since FROM checkpoint WHERE server = ?", (server,)).fetchone()
         return row[0] if row else None
 
-    def set_checkpoint(self, server: str, since: str, now: str) -> None:
+    def checkpoint_settings(self, server: str) -> str | None:
+        """The settings fingerprint the checkpoint was reached with ('' from before schema 3)."""
+        row = self.db.execute("SELECT settings FROM checkpoint WHERE server = ?", (server,)).fetchone()
+        return row[0] if row else None
+
+    def set_checkpoint(self, server: str, since: str, now: str, settings: str = "") -> None:
         self.db.execute(
-            "INSERT INTO checkpoint(server, since, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(server) DO UPDATE SET since = excluded.since, updated_at = excluded.updated_at",
-            (server, since, now),
+            "INSERT INTO checkpoint(server, since, updated_at, settings) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(server) DO UPDATE SET since = excluded.since, updated_at = excluded.updated_at, "
+            "settings = excluded.settings",
+            (server, since, now, settings),
         )
 
     # ---------------------------------------------------------------- patients

@@ -214,6 +214,52 @@ def test_checkpoint_moves_only_when_the_run_completes(tmp_path):
     assert source.since_seen == [None, "2026-11-27T09:59:00.000Z"]
 
 
+def test_a_new_profile_mapping_or_language_reads_every_patient_again(tmp_path):
+    """Incremental discovery finds patients whose data changed; a profile, mapping or language change
+    changes conclusions of all the others too, so the next run starts from the beginning (once)."""
+    from poems_fhir.criteria.profiles import get_profile
+    from poems_fhir.mapping.rules import load_mapping
+    from poems_fhir.sync.sources import Cohort
+
+    class Source:
+        name = "fake"
+
+        def __init__(self):
+            self.since_seen = []
+
+        def cohort(self, since, extra=()):
+            self.since_seen.append(since)
+            return Cohort([], f"2026-11-27T09:5{len(self.since_seen)}:00.000Z")
+
+    store = StateStore(tmp_path / "state.sqlite")
+    source = Source()
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        "format: poems-fhir-mapping/1\nname: site\nversion: '1'\n"
+        "thresholds:\n  platelets_high: {value: 400, unit: 10*9/L, operator: '>', verification: LOCAL}\n"
+    )
+
+    def run(profile=MAYO, mapping=None, **kw):
+        SyncJob(source, None, store, mapping or load_mapping(), profile, "srv", lambda: NOW, **kw).run()
+
+    run()  # from the beginning
+    run()  # incremental
+    run(profile=get_profile("japan-2019"))  # a new profile: from the beginning
+    run(profile=get_profile("japan-2019"))  # incremental again
+    run(profile=get_profile("japan-2019"), mapping=load_mapping([site]))  # a site mapping: again
+    run(profile=get_profile("japan-2019"), mapping=load_mapping([site]), language="ru")  # a language
+    run(profile=get_profile("japan-2019"), mapping=load_mapping([site]), language="ru")
+    assert source.since_seen == [
+        None,
+        "2026-11-27T09:51:00.000Z",
+        None,
+        "2026-11-27T09:53:00.000Z",
+        None,
+        None,
+        "2026-11-27T09:56:00.000Z",
+    ]
+
+
 def test_summary_counts_patients_per_scope_and_classification(data, tmp_path):
     store = StateStore(tmp_path / "state.sqlite")
     first = job(data, store, RecordingSink(tmp_path / "out")).run()
@@ -362,3 +408,53 @@ def test_log_pseudonyms_are_keyed(data, tmp_path):
     unsalted = "patient-" + __import__("hashlib").sha256(b"Patient/classic-poems").hexdigest()[:12]
     assert pseudonym(b"k1", "Patient/classic-poems") in {c["patient"] for c in a.conclusions}
     assert unsalted not in {c["patient"] for c in a.conclusions}
+
+
+def _patient_ids(folder: Path) -> set[str]:
+    ids = set()
+    for path in folder.rglob("*.json"):
+        doc = json.loads(path.read_text())
+        for e in doc.get("entry", []) if doc.get("resourceType") == "Bundle" else [{"resource": doc}]:
+            if e["resource"]["resourceType"] == "Patient":
+                ids.add(e["resource"]["id"])
+    return ids
+
+
+@pytest.mark.parametrize("phi", [False, True])
+def test_log_lines_below_the_job_name_no_patient_without_phi(data, tmp_path, phi):
+    """A server's error text in a retry warning ("cannot load Patient/x: shard offline"), logged by the
+    transport, which knows no patient: without --phi the patient in flight and any Patient/<id> are
+    pseudonymised in every log line of the run, as in the summary."""
+    import io
+    import logging
+
+    from poems_fhir.sync.events import setup_logging
+    from poems_fhir.sync.job import pseudonym
+
+    ids = _patient_ids(data)
+    stream = io.StringIO()
+    setup_logging("json", stream)
+    transport = logging.getLogger("poems_fhir.fhir.http")
+
+    class Sink(RecordingSink):
+        def write(self, patient, bundle):
+            pid = patient.split("/", 1)[1]
+            transport.warning("retrying GET %s/%s in 1.0s: cannot load %s: shard offline", "Patient", pid, patient)
+            transport.warning("retrying GET Observation in 1.0s: HTTP 500: no shard for %s", pid)
+            transport.warning("also: Patient/someone-else is offline")
+            return super().write(patient, bundle)
+
+    (handler,) = logging.getLogger("poems_fhir").handlers
+    try:
+        job(data, StateStore(tmp_path / "state.sqlite"), Sink(tmp_path / "out"), pseudonym_key=b"k", show_phi=phi).run()
+    finally:
+        logging.getLogger("poems_fhir").handlers[:] = []
+    assert [type(f).__name__ for f in handler.filters] == ["EventFilter"]  # the run's filter is gone
+    text = stream.getvalue()
+    assert "shard offline" in text and len(ids) >= 5
+    if phi:
+        assert "Patient/classic-poems" in text and "Patient/someone-else" in text
+        return
+    assert not [i for i in ids if i in text], text[:2000]
+    assert "someone-else" not in text
+    assert pseudonym(b"k", "Patient/classic-poems") in text and pseudonym(b"k", "Patient/someone-else") in text

@@ -49,6 +49,10 @@ def test_discovery_uses_code_chunks_lastupdated_overlap_and_server_time(mapping)
     searches = [urllib.parse.urlsplit(c.request.url) for c in responses.calls[1:]]
     queries = [urllib.parse.parse_qs(s.query) for s in searches]
     assert all(q["_lastUpdated"] == ["gt2026-11-27T00:09:46.856Z"] for q in queries)  # 5 min overlap
+    # sorted ascending by _lastUpdated with _count >= 20: a stable order (Medplum without _sort has no
+    # ORDER BY: a row updated while we page moves past our offset) and cursor links, which Medplum does
+    # not cap at 10,000 as it caps offsets (transcripts 03 and 04)
+    assert all(q["_sort"] == ["_lastUpdated"] and int(q["_count"][0]) >= 20 for q in queries)
     assert all(len(q["code"][0].split(",")) <= CODE_CHUNK for q in queries if "code" in q)
     obs_codes = {
         c
@@ -82,7 +86,7 @@ def test_without_lastupdated_every_run_rescans(mapping):
         responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
     source = ServerSource(FhirClient(BASE), mapping, caps(last_updated=False))
     source.cohort("2026-11-27T00:14:46.856Z")
-    assert all("_lastUpdated" not in c.request.url for c in responses.calls)
+    assert all("_lastUpdated" not in c.request.url for c in responses.calls)  # neither filter nor _sort
 
 
 @responses.activate
