@@ -10,6 +10,8 @@ conclusion changes materially. Pure functions over FHIR JSON: no HTTP, no state.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,6 +177,7 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             candidates.append((entry, current))
     # 2. the content we would send (references to what is not sent dropped), compared with what is there
     send: list[dict[str, Any]] = []
+    unsent_provenance = False
     for entry, current in candidates:
         dropped: dict[str, str | None] = {u: r for u, r in urn_refs.items() if r is None}
         if dropped:
@@ -183,6 +186,7 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             _retag(entry["resource"], types)  # else unchanged since mark_ownership hashed it: same hash
         if current is not None and tag_of(current, SOURCE_TAG_SYSTEM) == tag_of(entry["resource"], SOURCE_TAG_SYSTEM):
             urn_refs[entry["fullUrl"]] = ref_of(current)  # exactly what we would write: nothing to send
+            unsent_provenance = unsent_provenance or _without_provenance(current, view)
             continue
         if current is not None:
             version = (current.get("meta") or {}).get("versionId")
@@ -197,7 +201,7 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             plan.kept_by_clinician.append(ref_of(res))
         else:
             plan.withdraw.append(res)
-    if not send:
+    if not send and not unsent_provenance:
         return plan
     kept = [e for e in bundle["entry"] if e["resource"]["resourceType"] not in GUARDED_TYPES or e in send]
     for entry in kept:  # urns of unchanged resources become their server ids (same hash: own types)
@@ -207,6 +211,38 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             entry["resource"]["target"] = [t for t in entry["resource"]["target"] if t.get("reference") not in not_ours]
     plan.bundle = {**bundle, "entry": kept}
     return plan
+
+
+def _without_provenance(current: dict[str, Any], view: ServerView) -> bool:
+    """Ordered writes only: whether our last write of ``current`` (unchanged, ours) never got its
+    Provenance - a run killed between the plan's PUT and the Provenance's. Our Provenance is written
+    after the resources it names, so one of ours naming this identifier is at least as recent on the
+    server's clock when the write completed. (Not in a transaction: a server may apply its entries in
+    another order.)"""
+    if not view.ordered_writes:
+        return False
+    updated = _instant((current.get("meta") or {}).get("lastUpdated"))
+    if updated is None:
+        return False
+    key = key_of(current)
+    for prov in view.provenances:
+        recorded = _instant((prov.get("meta") or {}).get("lastUpdated"))
+        names = any(
+            f"{(t or {}).get('identifier', {}).get('system')}|{(t or {}).get('identifier', {}).get('value')}" == key
+            for t in prov.get("target", []) or []
+            if isinstance((t or {}).get("identifier"), dict)
+        )
+        if names and (recorded is None or recorded >= updated):
+            return False
+    return True
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    try:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
 
 
 def _retag(res: dict[str, Any], types: dict[str, str]) -> None:

@@ -67,6 +67,9 @@ class ServerView:
     #: "Type/id" -> versionId we recorded writing, for resources written before ownership markers
     #: existed (poems-fhir < 0.2): unchanged since that version means ours
     legacy_versions: dict[str, str] = field(default_factory=dict)
+    #: our writes are ordered conditional updates (no transactions): the Provenance is a request of its
+    #: own, after the report and plan, so a run killed in between leaves them without it
+    ordered_writes: bool = False
 
 
 def is_our_provenance(resource: dict[str, Any]) -> bool:
@@ -274,7 +277,7 @@ class ServerSink:
     def existing(self, patient: str, subject_key: str) -> ServerView:
         """Three searches: our reports and plans of this patient (with every Provenance that targets
         them) and our own Provenances of this patient (which also name what was deleted since)."""
-        view = ServerView()
+        view = ServerView(ordered_writes=not self.capabilities.transaction)
         own_refs: set[str] = set()
         foreign: list[dict[str, Any]] = []
         for rtype in GUARDED_TYPES:

@@ -102,3 +102,40 @@ def test_every_sent_resource_carries_the_hash_of_what_is_sent(bundle):
         assert sent
         for res in sent:
             assert tag_of(res, CONTENT_TAG_SYSTEM) == ownership_hash(res, types)
+
+
+def _our_provenance(bundle, last_updated):
+    (entry,) = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Provenance"]
+    prov = copy.deepcopy(entry["resource"])
+    prov["id"] = "prov1"
+    prov["meta"] = {**prov["meta"], "versionId": "1", "lastUpdated": last_updated}
+    return prov
+
+
+@pytest.mark.parametrize(
+    ("ordered", "provenance_at", "provenance_sent"),
+    [
+        (True, None, True),  # killed after the plan's PUT, before the Provenance's: never written
+        (True, "2026-11-27T09:00:00Z", True),  # only an older run's Provenance names them
+        (True, "2026-11-27T10:00:01Z", False),  # written right after them (same instant: not earlier)
+        (True, "2026-11-27T11:00:02+01:00", False),  # 10:00:02Z in another zone
+        (False, None, False),  # a transaction: all or nothing (and a server may apply it in any order)
+    ],
+)
+def test_ordered_writes_repair_a_provenance_a_killed_run_never_wrote(bundle, ordered, provenance_at, provenance_sent):
+    """Without transactions the Provenance is a PUT of its own after the report and the plan; a run
+    killed in between left them exactly ours and unchanged, so the rerun sent nothing and they stayed
+    without a Provenance for good. The rerun now sends the Provenance alone, naming them by server id."""
+    view = ServerView(
+        resources=[stored(bundle, "DiagnosticReport", "r1"), stored(bundle, "CarePlan", "p1")],
+        provenances=[_our_provenance(bundle, provenance_at)] if provenance_at else [],
+        ordered_writes=ordered,
+    )
+    plan = plan_writes(bundle, view, "k")
+    if not provenance_sent:
+        assert plan.bundle is None
+        return
+    sent = {e["resource"]["resourceType"]: e["resource"] for e in plan.bundle["entry"]}
+    assert "DiagnosticReport" not in sent and "CarePlan" not in sent  # exactly ours: not sent again
+    targets = {t["reference"] for t in sent["Provenance"]["target"]}
+    assert targets == {"DiagnosticReport/r1", "CarePlan/p1"}
