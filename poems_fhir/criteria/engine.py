@@ -158,7 +158,7 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
     (criteria.md §3.3 "Time"); current status over time belongs to response assessment.
     """
     if not findings:  # most criteria of most patients: nothing recorded
-        return CriterionResult(topic, State.NOT_ASSESSED, "no data", (), open=True)
+        return CriterionResult(topic, State.NOT_ASSESSED, "no data", open=True)
     present: list[Finding] = []
     indeterminate: list[Finding] = []
     absent_strong: list[Finding] = []
@@ -171,11 +171,8 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
         elif state is State.INDETERMINATE:
             indeterminate.append(f)
         elif state is State.ABSENT:
-            if f.strength is Strength.STRONG:
-                absent_strong.append(f)
-            elif f.strength is Strength.WEAK:
-                absent_weak.append(f)
-        elif state is State.NOT_ASSESSED:
+            (absent_strong if f.strength is Strength.STRONG else absent_weak).append(f)
+        else:  # State.NOT_ASSESSED: a test not performed
             not_done.append(f)
 
     if present:
@@ -201,10 +198,9 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
             _notes(absent_weak) or ", ".join(e.summary for e in _evidence(absent_weak))
         )
         return CriterionResult(topic, State.INDETERMINATE, reason, _evidence(absent_weak), open=True)
-    if not_done:
-        reason = "test not performed: " + ", ".join(e.summary for e in _evidence(not_done))
-        return CriterionResult(topic, State.NOT_ASSESSED, reason, _evidence(not_done), open=True)
-    return CriterionResult(topic, State.NOT_ASSESSED, "no data", (), open=True)
+    # every finding left is a test not performed (findings is not empty)
+    reason = "test not performed: " + ", ".join(e.summary for e in _evidence(not_done))
+    return CriterionResult(topic, State.NOT_ASSESSED, reason, _evidence(not_done), open=True)
 
 
 def _later_refutation(present: list[Finding], absent: list[Finding]) -> str | None:

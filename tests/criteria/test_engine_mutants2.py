@@ -429,3 +429,32 @@ def test_any_of_open_reasons_join_parts_in_words_and_one_finding_can_name_two_pa
     both = [organ("liver+spleen", State.ABSENT, "Observation/abdomen-us")]
     b = evaluate("Patient/1", both, MAYO).criteria["organomegaly"]
     assert (b.state, b.reason) == (State.NOT_ASSESSED, "no liver or spleen; lymph nodes not assessed")
+
+
+# --- the order of the evidence cited and the notes joined (whole-module mutation run, session 7) ----
+
+
+def test_undated_evidence_is_cited_first_then_by_date_then_by_reference():
+    got = combine(TOPIC, [fi(State.PRESENT, "b", 5), fi(State.PRESENT, "z", None), fi(State.PRESENT, "a", 5)])
+    assert [e.reference for e in got.evidence] == ["z", "a", "b"]
+    assert got.reason == "present: fundoscopy z, fundoscopy a, fundoscopy b"
+
+
+def test_the_notes_of_indeterminate_findings_are_joined_with_a_semicolon_once_each():
+    got = combine(
+        TOPIC,
+        [
+            fi(State.INDETERMINATE, "a", 1, note="optic disc margins blurred"),
+            fi(State.INDETERMINATE, "b", 2, note="fundus view limited"),
+            fi(State.INDETERMINATE, "c", 3, note="fundus view limited"),
+        ],
+    )
+    assert got.reason == "fundus view limited; optic disc margins blurred"
+
+
+def test_tests_not_performed_only_are_not_assessed_citing_them():
+    got = combine(TOPIC, [fi(State.NOT_ASSESSED, "x", 1)])
+    assert (got.state, got.reason, got.open) == (State.NOT_ASSESSED, "test not performed: fundoscopy x", True)
+    assert [e.reference for e in got.evidence] == ["x"]
+    nothing = combine(TOPIC, [])
+    assert (nothing.state, nothing.reason, nothing.evidence, nothing.open) == (State.NOT_ASSESSED, "no data", (), True)
