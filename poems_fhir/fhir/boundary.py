@@ -227,7 +227,7 @@ def status_concept(system: str) -> Check:
 
     def check(value: Any, path: Path) -> dict[str, Any]:
         if isinstance(value, str):
-            return {"coding": [{"system": system, "code": value}]}
+            return {"coding": [{"system": system, "code": string(value, path)}]}
         return codeable(value, path)
 
     return check

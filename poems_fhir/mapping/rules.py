@@ -417,6 +417,10 @@ def load_file(path: str | Path, *, site: bool) -> LoadedFile:
         raise MappingError(
             [Problem(name, None, "(file)", "YAML nested too deeply", "a mapping file needs only a few levels")]
         ) from None
+    except ValueError as exc:  # Python's int() refuses integers of more than 4,300 digits
+        raise MappingError(
+            [Problem(name, None, "(file)", f"a value YAML cannot read: {exc}", "write a number of a few digits")]
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

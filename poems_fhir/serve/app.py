@@ -388,7 +388,7 @@ class Service:
                 ms=round(elapsed * 1000, 1),
             ),
         )
-        return JSONResponse({"cards": cards})
+        return _CardsResponse({"cards": cards})
 
     def _refused(self, exc: Refused, hook_instance: str | None, started: float) -> Response:
         self.metrics.requests.labels(exc.outcome).inc()
@@ -499,3 +499,14 @@ def create_app(
     app = Starlette(routes=routes, middleware=middleware)
     app.state.service = service
     return app
+
+
+class _CardsResponse(JSONResponse):
+    """Cards quote the record; text that is not Unicode (a lone surrogate from a JSON escape) is sent
+    escaped, as \\uXXXX, instead of failing the whole answer."""
+
+    def render(self, content: Any) -> bytes:
+        try:
+            return super().render(content)
+        except UnicodeEncodeError:
+            return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")

@@ -169,3 +169,18 @@ def test_a_medication_requests_dosage_start_is_checked_where_it_is_read() -> Non
     assert "MedicationRequest.dosageInstruction[0].timing is a string" in _refused(order)
     order["dosageInstruction"] = [{"timing": {"repeat": {"boundsPeriod": {"start": "2024-13-01"}}}}]
     assert "dosageInstruction[0].timing.repeat.boundsPeriod.start" in _refused(order)
+
+
+@pytest.mark.parametrize("element", ["clinicalStatus", "verificationStatus"])
+def test_an_stu3_plain_status_with_a_lone_surrogate_is_refused_like_any_string(element: str) -> None:
+    """The STU3 string became a coding unchecked: a lone surrogate then reached the output (the CDS
+    card answer failed to encode; found by a black-box fuzzer)."""
+    condition = {
+        "resourceType": "Condition",
+        "id": "c",
+        "subject": {"reference": "Patient/p"},
+        element: json.loads('"active\\ud800"'),
+    }
+    assert f"Condition.{element} contains a lone surrogate" in _refused(condition)
+    fine = validate({**condition, element: "active"})
+    assert fine[element]["coding"][0]["code"] == "active"

@@ -185,3 +185,12 @@ def test_a_bad_name_pattern_is_a_problem_naming_the_rule(tmp_path, section):
         load_mapping([site])
     assert f"{section}" in str(err.value) and "my_rule" in str(err.value)
     assert "invalid regular expression" in str(err.value)
+
+
+def test_an_integer_python_cannot_read_is_a_mapping_problem_not_a_crash(tmp_path):
+    # int() refuses more than 4,300 digits: "mappings check" crashed with an internal error (fuzzer)
+    site = write(tmp_path, SITE_HEADER + "thresholds:\n  platelets_high: {value: " + "9" * 5000 + "}\n")
+    with pytest.raises(MappingError) as exc:
+        load_mapping([site])
+    assert "a value YAML cannot read" in exc.value.problems[0].message
+    assert exc.value.problems[0].hint == "write a number of a few digits"

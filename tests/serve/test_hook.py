@@ -493,3 +493,14 @@ def test_deeply_nested_json_is_400(client, ehr):
     deep = b'{"hook": "patient-view", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     response = client.post(HOOK, content=deep, headers={**ehr.auth(), "Content-Type": "application/json"})
     assert response.status_code == 400
+
+
+def test_card_text_that_is_not_unicode_is_sent_escaped_not_a_500():
+    from poems_fhir.serve.app import _CardsResponse
+
+    lone = json.loads('"IgA \\ud800 lambda"')
+    body = _CardsResponse({"cards": [{"summary": lone}]}).body
+    assert json.loads(body) == {"cards": [{"summary": lone}]}
+    assert body.isascii()
+    ok = _CardsResponse({"cards": [{"summary": "IgA λ"}]}).body
+    assert json.loads(ok.decode("utf-8")) == {"cards": [{"summary": "IgA λ"}]} and "λ".encode() in ok
