@@ -83,7 +83,8 @@ def load_concept_map(path: str | Path) -> ConceptMapTable:
         ) from None
     translations: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     skipped: list[Problem] = []
-    for gi, group in enumerate(data.get("group", [])):
+    # JSON null is absent in FHIR (fhir.resources accepts "target": null): `or []` throughout
+    for gi, group in enumerate(data.get("group") or []):
         source, target = group.get("source"), group.get("target")
         if not source or not target:
             skipped.append(
@@ -96,11 +97,11 @@ def load_concept_map(path: str | Path) -> ConceptMapTable:
                 )
             )
             continue
-        for ei, element in enumerate(group.get("element", [])):
-            for ti, tgt in enumerate(element.get("target", [])):
-                equivalence = tgt.get("equivalence", "equivalent")
+        for ei, element in enumerate(group.get("element") or []):
+            for ti, tgt in enumerate(element.get("target") or []):
+                equivalence = tgt.get("equivalence") or "equivalent"
                 key = f"group[{gi}].element[{ei}].target[{ti}]"
-                if equivalence not in SAFE_EQUIVALENCE or not tgt.get("code"):
+                if equivalence not in SAFE_EQUIVALENCE or not tgt.get("code") or not element.get("code"):
                     skipped.append(
                         Problem(
                             name,

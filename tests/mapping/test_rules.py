@@ -194,3 +194,26 @@ def test_an_integer_python_cannot_read_is_a_mapping_problem_not_a_crash(tmp_path
         load_mapping([site])
     assert "a value YAML cannot read" in exc.value.problems[0].message
     assert exc.value.problems[0].hint == "write a number of a few digits"
+
+
+def test_json_nulls_in_a_concept_map_are_absent_not_a_crash(tmp_path):
+    """fhir.resources accepts "target": null (FHIR: null is absent); the loader iterated it (fuzzer)."""
+    cm = tmp_path / "cm.json"
+    cm.write_text(
+        json.dumps(
+            concept_map(
+                [
+                    {"code": "VEGFX", "display": "VEGF", "target": None},
+                    {"code": "PNP", "target": [{"code": "42345000", "equivalence": "wider"}]},
+                ]
+            )
+        )
+    )
+    mapping = load_mapping([cm])
+    assert mapping.rules_for("https://h.example/problems", "VEGFX") == []
+    assert [r.spec.id for r in mapping.rules_for("https://h.example/problems", "PNP")] == ["polyneuropathy"]
+    nulls = json.loads(cm.read_text())
+    nulls["group"][0]["element"] = None
+    cm.write_text(json.dumps(nulls))
+    with pytest.raises(MappingError, match="element"):  # here fhir.resources refuses: a problem, not a crash
+        load_mapping([cm])
