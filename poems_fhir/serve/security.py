@@ -179,6 +179,8 @@ class Verifier:
             raise TokenRejected(f"claim {exc.claim!r} missing") from None
         except jwt.PyJWTError as exc:
             raise TokenRejected(f"signature or claims invalid: {exc.__class__.__name__}") from None
+        except (TypeError, ValueError):  # the kid names a key of another type than alg (an RSA key for ES384)
+            raise TokenRejected(f"the key {kid!r} is not a key for {alg}") from None
         now = self.clock()
         exp, iat = claims["exp"], claims["iat"]
         if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)):
@@ -187,8 +189,12 @@ class Verifier:
             raise TokenRejected("token expired")
         if iat - LEEWAY > now:
             raise TokenRejected("token issued in the future")
-        if exp - now > self.max_lifetime + LEEWAY:
+        if exp - now > self.max_lifetime + LEEWAY or exp - iat > self.max_lifetime + LEEWAY:
+            # both: a token issued long ago with a late exp was made to live longer than allowed
             raise TokenRejected(f"token valid for more than {self.max_lifetime} s")
+        nbf = claims.get("nbf")
+        if nbf is not None and (not isinstance(nbf, (int, float)) or isinstance(nbf, bool) or nbf - LEEWAY > now):
+            raise TokenRejected("token not valid yet (nbf)")
         if not isinstance(claims["jti"], str) or not claims["jti"]:
             raise TokenRejected("jti must be a non-empty string")
         self.replay.check_and_remember(iss, claims["jti"], float(exp), now)

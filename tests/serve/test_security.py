@@ -49,6 +49,9 @@ def test_no_token_is_401_with_www_authenticate(client):
         {"drop": ("aud",)},
         {"headers": {"kid": "unknown-key"}},
         {"headers": {"kid": None}},
+        {"now": NOW - 7200, "lifetime": 7300},  # issued 2 h ago, expires in 100 s: made to live 7,300 s
+        {"nbf": NOW + 300},  # not valid for another 5 minutes
+        {"nbf": "soon"},
     ],
     ids=[
         "issuer",
@@ -63,6 +66,9 @@ def test_no_token_is_401_with_www_authenticate(client):
         "no-aud",
         "unknown-kid",
         "no-kid",
+        "issued-long-ago",
+        "nbf-future",
+        "nbf-not-a-number",
     ],
 )
 def test_tokens_that_break_a_rule_are_401(client, ehr, change):
@@ -217,3 +223,22 @@ def test_the_specification_jwt_example_is_accepted_with_its_jku():
     assert claims["tenant"] == "2ddd6c3a-8e9a-44c6-a305-52111ad302a2"
     with pytest.raises(TokenRejected, match="replayed"):
         verifier.verify(f"Bearer {token}", ["https://cds.example.org/cds-services/some-service"])
+
+
+def test_a_token_already_valid_by_nbf_passes(client, ehr):
+    assert status(client, ehr.token(nbf=NOW - 10)) == 412  # past the JWT check (no prefetch: 412)
+
+
+def test_a_kid_naming_a_key_of_another_type_is_refused_not_a_500():
+    """An ES384 token whose kid names the issuer's RSA key made PyJWT raise TypeError (a 500)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    verifier = Verifier({ISSUER: _UrlKeys("https://ehr.example.org/jwks", key.public_key())}, clock=lambda: float(NOW))
+    ec_key = ec.generate_private_key(ec.SECP384R1())
+    token = jwt.encode(
+        {"iss": ISSUER, "sub": "c", "aud": SERVICE_URL, "exp": NOW + 300, "iat": NOW, "jti": "m"},
+        ec_key,
+        algorithm="ES384",
+        headers={"kid": "rsa-1"},
+    )
+    with pytest.raises(TokenRejected, match="'rsa-1' is not a key for ES384"):
+        verifier.verify(f"Bearer {token}", [SERVICE_URL])
