@@ -56,7 +56,9 @@ PAGE_LIMIT = 256
 
 class FhirAuthorization(BaseModel):
     model_config = ConfigDict(extra="allow")
-    access_token: str = Field(min_length=1, max_length=20000)
+    # visible ASCII only (RFC 6750's b64token is stricter): it goes into an Authorization header, where a
+    # CR/LF would inject headers and anything else fails inside the HTTP library (a 500)
+    access_token: str = Field(min_length=1, max_length=20000, pattern=r"^[\x21-\x7e]+$")
     token_type: str = "Bearer"  # noqa: S105  (the scheme's name, not a secret)
 
     def __repr__(self) -> str:  # never print the token

@@ -552,3 +552,19 @@ def test_an_uncoded_vegf_confounder_on_the_problem_list_raises_the_flag(mapping,
     assert [f.state for f in findings(ex, "vegf_confounder")] == [State.PRESENT]
     flags = [f.code for f in evaluate("Patient/p1", ex.findings, MAYO).flags]
     assert "differential_vegf_confounder" in flags
+
+
+def test_a_text_with_thousands_of_target_sentences_reads_the_first_ones_and_says_so(mapping, monkeypatch, caplog):
+    """Megabytes of pasted narrative held a run (and a CDS request) for half a minute (~0.5 ms a
+    sentence; found by a black-box fuzzer): the first sentences are read, the rest is logged as skipped."""
+    from poems_fhir.mapping.text import engine
+
+    monkeypatch.setattr(engine, "MAX_CANDIDATE_SENTENCES", 3)
+    early = "Sclerotic lesion in the left iliac bone. No ascites. No pleural effusion. "
+    late = "Hepatomegaly. " * 5
+    with caplog.at_level("WARNING", logger="poems_fhir.mapping.text.engine"):
+        ex = run(mapping, report("CT whole body", early + late))
+    assert states(ex, "sclerotic_bone_lesions") == [State.PRESENT]
+    assert not [f for f in ex.findings if f.topic == "organomegaly" and f.state is State.PRESENT]
+    (record,) = [r for r in caplog.records if getattr(r, "event", "") == "text.truncated"]
+    assert record.fields == {"characters": len(early + late), "sentences": 8, "read": 3}

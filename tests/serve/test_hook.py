@@ -504,3 +504,17 @@ def test_card_text_that_is_not_unicode_is_sent_escaped_not_a_500():
     assert body.isascii()
     ok = _CardsResponse({"cards": [{"summary": "IgA λ"}]}).body
     assert json.loads(ok.decode("utf-8")) == {"cards": [{"summary": "IgA λ"}]} and "λ".encode() in ok
+
+
+@pytest.mark.parametrize("token", ["a\r\nX-Evil: 1", "tok en", "tök", "a\x00b"])
+def test_an_access_token_that_cannot_be_a_header_value_is_a_400(client, ehr, mapping, token):
+    """It goes into an Authorization header: CR/LF would inject headers, other characters failed in the
+    HTTP library with a 500 (found by a black-box fuzzer)."""
+    body = {
+        **origin_request(mapping),
+        "fhirServer": "https://ehr.example.org/fhir",
+        "fhirAuthorization": {"access_token": token, "token_type": "Bearer"},
+    }
+    response = post(client, ehr, body)
+    assert response.status_code == 400 and "fhirAuthorization" in response.json()["error"]
+    assert token not in response.text

@@ -8,6 +8,8 @@ their script (Latin or Cyrillic); all texts of a patient are read in one call.
 
 from __future__ import annotations
 
+import logging
+
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -25,6 +27,8 @@ from .lexicon import (
     expand_literals,
     normalise,
 )
+
+log = logging.getLogger(__name__)
 
 
 class TextEngineError(Exception):
@@ -124,14 +128,33 @@ def _segments(text: str) -> list[str]:
     return out
 
 
+#: sentences with a target parsed per text: a real report has tens; a text with more (megabytes of
+#: pasted narrative) would hold a run - or a CDS request - for minutes (~0.5 ms a sentence)
+MAX_CANDIDATE_SENTENCES = 2000
+
+
 def candidate_sentences(text: str, keys: KeyIndex, sentence_filter: PhraseFilter) -> list[str]:
-    """The sentences of ``text`` in which a target phrase occurs (the rest cannot hold a target)."""
-    return [
+    """The sentences of ``text`` in which a target phrase occurs (the rest cannot hold a target), the
+    first MAX_CANDIDATE_SENTENCES of them (more are logged as skipped: event text.truncated)."""
+    found = [
         p.strip()
         for s in _segments(text)
         for p in _pieces(s)
         if p.strip() and keys.hits(p) and sentence_filter.search(p)
     ]
+    if len(found) > MAX_CANDIDATE_SENTENCES:
+        log.warning(
+            "a text of %d characters has %d sentences naming a target: only the first %d are read",
+            len(text),
+            len(found),
+            MAX_CANDIDATE_SENTENCES,
+            extra={
+                "event": "text.truncated",
+                "fields": {"characters": len(text), "sentences": len(found), "read": MAX_CANDIDATE_SENTENCES},
+            },
+        )
+        del found[MAX_CANDIDATE_SENTENCES:]
+    return found
 
 
 def script_of(text: str) -> str:
