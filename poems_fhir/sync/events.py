@@ -91,7 +91,10 @@ class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         fields = getattr(record, "fields", None) or {}
         tail = "".join(f" {k}={_text(v)}" for k, v in fields.items())
-        line = f"{_time(record)} {record.levelname} {getattr(record, 'event', 'log')}: {record.getMessage()}"
+        message = record.getMessage()
+        if not message.isprintable():  # a newline would forge a log line, an ESC a terminal sequence
+            message = json.dumps(message, ensure_ascii=False)[1:-1]
+        line = f"{_time(record)} {record.levelname} {getattr(record, 'event', 'log')}: {message}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
         return line + (f" |{tail}" if tail else "")
@@ -99,7 +102,10 @@ class TextFormatter(logging.Formatter):
 
 def _text(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return json.dumps(text, ensure_ascii=False) if (not text or any(c in text for c in ' =|"\n')) else text
+    # quoted (JSON escapes) when it holds a separator or anything unprintable: a newline would forge a
+    # log line, an ESC a terminal sequence
+    quote = not text or not text.isprintable() or any(c in text for c in ' =|"')
+    return json.dumps(text, ensure_ascii=False) if quote else text
 
 
 def setup_logging(fmt: str, stream: Any = None) -> None:

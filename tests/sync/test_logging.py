@@ -79,6 +79,22 @@ def test_json_and_text_formatters():
     assert "INFO patient.written: patient-abc: wrote 4 resources (met) | patient=patient-abc resources=4" in line
 
 
+def test_text_logs_cannot_be_forged_or_carry_terminal_sequences():
+    """A hookInstance or a server's error text with a newline or an ESC (found by a black-box fuzzer)."""
+    stream = io.StringIO()
+    setup_logging("text", stream)
+    log = logging.getLogger("poems_fhir.serve")
+    forged = "abc\n2026-01-01T00:00:00.000+00:00 INFO cds.request: FORGED"
+    log.info("request %s", forged, extra=ev("cds.request", hook_instance="x\x1b[31mRED\x1b[0m", other=forged))
+    text = stream.getvalue()
+    assert len(text.splitlines()) == 1 and "\x1b" not in text
+    assert 'hook_instance="x\\u001b[31mRED\\u001b[0m"' in text and "request abc\\n2026" in text
+    stream = io.StringIO()
+    setup_logging("text", stream)
+    log.info("plain café", extra=ev("cds.request", hook_instance="naïve-1"))
+    assert "plain café" in stream.getvalue() and "hook_instance=naïve-1" in stream.getvalue()  # printable: as is
+
+
 def test_sync_json_logs_are_one_object_per_line_with_events(tmp_path):
     result = sync(
         "--source",
