@@ -30,6 +30,8 @@ from .units import UnitError, conversion_factor, validate_unit
 
 FORMAT = "poems-fhir-mapping/1"
 ICD10_SYSTEMS = frozenset({"http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm"})
+#: the longest ICD-10 code with a national extension we look a parent up for ("G62.88", "C90.00", "E11.4190")
+MAX_ICD10_LENGTH = 12
 Verification = Literal["V", "V2", "S", "UNVERIFIED", "LOCAL"]
 ObservationRole = Literal[
     "immunofixation",
@@ -525,7 +527,9 @@ class CompiledMapping:
         or a more specific code is a kind of its parent. Only for asserted (not refuted) facts:
         refuting a subtype does not refute its parent."""
         system, code = self.canonical(system, code)
-        if system not in ICD10_SYSTEMS or not code:
+        # an ICD-10 code with a national extension has at most ~8 characters: a long string is no code
+        # (and trimming it one character at a time was quadratic: minutes for a 2 MB "code")
+        if system not in ICD10_SYSTEMS or not code or len(code) > MAX_ICD10_LENGTH:
             return []
         while len(code.replace(".", "")) > 3:
             code = code[:-1].rstrip(".")

@@ -217,3 +217,17 @@ def test_json_nulls_in_a_concept_map_are_absent_not_a_crash(tmp_path):
     cm.write_text(json.dumps(nulls))
     with pytest.raises(MappingError, match="element"):  # here fhir.resources refuses: a problem, not a crash
         load_mapping([cm])
+
+
+def test_a_long_icd10_code_is_no_code_and_costs_no_parent_search(mapping, monkeypatch):
+    """The parent of "G62.88" is "G62.8"; a 60 kB "code" was trimmed one character at a time, a
+    quadratic search (minutes for 2 MB, found by a black-box fuzzer). Counted, not timed."""
+    icd = "http://hl7.org/fhir/sid/icd-10"
+    assert [r.spec.id for r in mapping.broader_rules_for(icd, "G62.88")] == ["polyneuropathy"]
+    looked_up: list[object] = []
+    real = mapping.by_code.get
+    monkeypatch.setattr(
+        mapping, "by_code", type("D", (dict,), {"get": lambda self, k: looked_up.append(k) or real(k)})(mapping.by_code)
+    )
+    assert mapping.broader_rules_for(icd, "G62" + "8" * 60_000) == []
+    assert looked_up == []
