@@ -18,6 +18,8 @@ import logging
 import os
 import math
 import sys
+import signal
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Iterable
@@ -29,7 +31,7 @@ import orjson
 from . import __version__
 from .criteria.profiles import DEFAULT_PROFILE, PROFILES, get_profile
 from .criteria.scope import DEFAULT_TRIGGER, TriggerError, check_trigger
-from .errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL
+from .errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_TERMINATED
 from .fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, SourceError
 from .mapping.rules import MappingError, load_mapping
 
@@ -133,11 +135,19 @@ def _exit_code(errors: list[SourceError]) -> int:
     return EXIT_SKIPPED if errors else EXIT_OK
 
 
+def _terminated(signum: int, frame: Any) -> None:
+    sys.exit(EXIT_TERMINATED)
+
+
 class _GuardedGroup(click.Group):
     """The last resort: an unexpected exception anywhere becomes one line and exit code 70 (EXIT_INTERNAL);
     the traceback only with --debug."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        # SIGTERM ends the command through SystemExit, so its temporary spool and files are removed
+        # (the default action kills at once); sync and serve install their own graceful stop
+        if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _terminated)
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit, KeyboardInterrupt):

@@ -13,6 +13,7 @@ EXIT_USAGE = 2  # configuration or usage error (also: --server is not a FHIR bas
 EXIT_SERVER = 3  # server down, unreachable, too slow, or its answers unusable
 EXIT_AUTH = 4  # authentication refused: the credentials or the token were not accepted
 EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (`| head`): as the shell reports SIGPIPE
+EXIT_TERMINATED = 143  # SIGTERM (evaluate, report, mappings ...): cleaned up, as the shell reports SIGTERM
 EXIT_FORBIDDEN = 5  # authenticated, but a permission (scope) the job needs is missing (HTTP 403)
 EXIT_INTERNAL = (
     70  # a bug of poems-fhir (an unexpected exception; sysexits EX_SOFTWARE): the rest was processed if possible

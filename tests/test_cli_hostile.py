@@ -228,3 +228,35 @@ def test_a_reader_that_goes_away_is_no_internal_error():
     err = proc.stderr.read().decode("utf-8", "replace")
     assert proc.wait(timeout=120) == EXIT_BROKEN_PIPE == 141
     assert "internal error" not in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", [["evaluate", "--format", "json"], ["mappings", "coverage", "--format", "json"]])
+def test_sigterm_removes_the_spool_and_exits_143(tmp_path, monkeypatch, command):
+    """Killed by SIGTERM (a scheduler's timeout) the spool of the input stayed in TMPDIR: the default
+    action ends the process before any clean-up (found by a black-box fuzzer). The signal arrives
+    here while the spool exists."""
+    import signal
+    import tempfile
+
+    from poems_fhir.errors import EXIT_TERMINATED
+    from poems_fhir.fhir import spool
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    real = spool._Spooler.finish
+
+    def finish_then_terminated(self, *a, **kw):
+        real(self, *a, **kw)
+        assert list(tmp_path.glob("poems-fhir-spool-*/spool.sqlite"))  # the spool is there
+        # without a handler the signal would end the test run itself: fail instead
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL, "no SIGTERM handler installed"
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr(spool._Spooler, "finish", finish_then_terminated)
+    before = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        result = CliRunner().invoke(main, [*command, str(SAMPLES / "classic-poems.json")])
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert result.exit_code == EXIT_TERMINATED, result.output
+    assert not list(tmp_path.iterdir())
