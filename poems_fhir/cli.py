@@ -1427,16 +1427,31 @@ def mappings_coverage(
         read = _open_source(paths, MAX_RESOURCES_PER_PATIENT)
         records = (r for r in _iter_records(read) if not wanted or r.patient.split("/", 1)[-1] in wanted)
     cov = collect(records, mapping)
+    # what the reader refused (unreadable lines and files, resources refused at the boundary): a site
+    # must see it too - it is data the mapping never got to see
+    unreadable = [e.to_dict() for e in getattr(read, "errors", [])] if not server else []
     if fmt == "json":
         click.echo(
             json.dumps(
-                {"poems_fhir_version": __version__, "mapping": mapping.identity, **to_dict(cov)},
+                {
+                    "poems_fhir_version": __version__,
+                    "mapping": mapping.identity,
+                    **to_dict(cov),
+                    "unreadable_input": unreadable,
+                },
                 indent=2,
                 ensure_ascii=False,
             )
         )
     else:
-        click.echo(render_text(cov))
+        text = render_text(cov)
+        if unreadable:
+            text += f"\n\nUnreadable input ({len(unreadable)}; each skipped, the rest was read):\n" + "\n".join(
+                f"  {e['source']}: {e['message']}" for e in unreadable[:50]
+            )
+            if len(unreadable) > 50:
+                text += f"\n  ... {len(unreadable) - 50} more (--format json lists them)"
+        click.echo(text)
     sys.exit(EXIT_OK)
 
 

@@ -240,3 +240,28 @@ def test_coverage_server_errors_keep_their_exit_codes():
     assert result.exit_code == 3 and "poems-fhir: error:" in result.output, result.output
     responses.add("GET", f"{BASE}/Group/h", status=401, json={"resourceType": "OperationOutcome"})
     assert invoke("mappings", "coverage", "--server", BASE, "--group", "h").exit_code == 4
+
+
+def test_coverage_lists_the_input_it_could_not_read(tmp_path):
+    """Refused lines and resources were dropped silently: a site saw exit 0 and no trace of data the
+    mapping never got to see (found by a black-box fuzzer). The report stays the result (exit 0)."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    good = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "42345000"}]},
+    }
+    bad_date = {**good, "id": "c2", "recordedDate": "2019-02-30"}
+    (folder / "Condition.ndjson").write_text(json.dumps(good) + "\n{not json\n" + json.dumps(bad_date) + "\n")
+    result = CliRunner().invoke(main, ["mappings", "coverage", str(folder), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    unreadable = json.loads(result.output)["unreadable_input"]
+    assert [(u["source"].rsplit("/", 1)[-1], u["resource"]) for u in unreadable] == [
+        ("Condition.ndjson:2", None),
+        ("Condition.ndjson:3", "Condition/c2"),
+    ]
+    assert "not JSON" in unreadable[0]["message"] and "not a day of the calendar" in unreadable[1]["message"]
+    text = CliRunner().invoke(main, ["mappings", "coverage", str(folder)]).output
+    assert "Unreadable input (2; each skipped, the rest was read):" in text and "Condition.ndjson:3" in text
