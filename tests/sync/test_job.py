@@ -189,26 +189,31 @@ def test_one_run_at_a_time(tmp_path):
         pass
 
 
+class SinceRecordingSource:
+    """A server source with no patients that records the ``since`` of every cohort request; the
+    server's clock says ``server_time(n)`` at the n-th request."""
+
+    name = "fake"
+
+    def __init__(self, server_time=lambda n: "2026-11-27T09:59:00.000Z"):
+        self.since_seen: list[str | None] = []
+        self.server_time = server_time
+
+    def cohort(self, since, extra=()):
+        from poems_fhir.sync.sources import Cohort
+
+        self.since_seen.append(since)
+        return Cohort([], self.server_time(len(self.since_seen)))
+
+    def fetch(self, patient):
+        raise AssertionError
+
+
 def test_checkpoint_moves_only_when_the_run_completes(tmp_path):
-    from poems_fhir.sync.sources import Cohort
-
-    class Source:
-        name = "fake"
-
-        def __init__(self):
-            self.since_seen = []
-
-        def cohort(self, since, extra=()):
-            self.since_seen.append(since)
-            return Cohort([], "2026-11-27T09:59:00.000Z")
-
-        def fetch(self, patient):
-            raise AssertionError
-
     from poems_fhir.mapping.rules import load_mapping
 
     store = StateStore(tmp_path / "state.sqlite")
-    source = Source()
+    source = SinceRecordingSource()
     SyncJob(source, None, store, load_mapping(), MAYO, "srv", lambda: NOW).run()
     SyncJob(source, None, store, load_mapping(), MAYO, "srv", lambda: NOW).run()
     assert source.since_seen == [None, "2026-11-27T09:59:00.000Z"]
@@ -219,20 +224,9 @@ def test_a_new_profile_mapping_or_language_reads_every_patient_again(tmp_path):
     changes conclusions of all the others too, so the next run starts from the beginning (once)."""
     from poems_fhir.criteria.profiles import get_profile
     from poems_fhir.mapping.rules import load_mapping
-    from poems_fhir.sync.sources import Cohort
-
-    class Source:
-        name = "fake"
-
-        def __init__(self):
-            self.since_seen = []
-
-        def cohort(self, since, extra=()):
-            self.since_seen.append(since)
-            return Cohort([], f"2026-11-27T09:5{len(self.since_seen)}:00.000Z")
 
     store = StateStore(tmp_path / "state.sqlite")
-    source = Source()
+    source = SinceRecordingSource(lambda n: f"2026-11-27T09:5{n}:00.000Z")
     site = tmp_path / "site.yaml"
     site.write_text(
         "format: poems-fhir-mapping/1\nname: site\nversion: '1'\n"
