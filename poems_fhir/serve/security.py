@@ -138,7 +138,8 @@ class Verifier:
 
     def verify(self, authorization: str | None, audiences: list[str]) -> dict[str, Any]:
         """The claims of a valid `Authorization: Bearer JWT`; TokenRejected otherwise."""
-        if not authorization or not authorization.startswith("Bearer "):
+        # the scheme name is case-insensitive (RFC 7235 §2.1): "bearer", "BEARER" are Bearer
+        if not authorization or authorization[:7].lower() != "bearer ":
             raise TokenRejected("no Bearer JWT in the Authorization header")
         token = authorization[len("Bearer ") :].strip()
         try:

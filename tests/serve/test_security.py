@@ -242,3 +242,10 @@ def test_a_kid_naming_a_key_of_another_type_is_refused_not_a_500():
     )
     with pytest.raises(TokenRejected, match="'rsa-1' is not a key for ES384"):
         verifier.verify(f"Bearer {token}", [SERVICE_URL])
+
+
+@pytest.mark.parametrize("scheme", ["bearer", "BEARER", "Bearer"])
+def test_the_bearer_scheme_name_is_case_insensitive(client, ehr, scheme):
+    # RFC 7235 §2.1; a lower-case "bearer" was refused (found by a black-box fuzzer)
+    headers = {"Authorization": f"{scheme} {ehr.token()}"}
+    assert client.post(HOOK, json=hook_request("p1"), headers=headers).status_code == 412  # past the JWT check
