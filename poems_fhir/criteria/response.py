@@ -148,10 +148,12 @@ def first_treatment(events: Iterable[Event], as_of: dt.date | None = None) -> dt
     return min(dates) if dates else None
 
 
-def _baseline(series: list[Measurement], cut: dt.date | None, inclusive: bool) -> Measurement | None:
+def _baseline(series: list[Measurement], cut: dt.date | None) -> Measurement | None:
+    """The last measurement on or before ``cut``: a sample drawn on the day treatment starts is
+    taken before the first dose has had any effect."""
     if cut is None:
         return None
-    before = [m for m in series if m.effective and (m.effective <= cut if inclusive else m.effective < cut)]
+    before = [m for m in series if m.effective and m.effective <= cut]
     return before[-1] if before else None
 
 
@@ -212,16 +214,14 @@ def _any_within(days: list[dt.date], day: dt.date, margin: dt.timedelta) -> bool
     return i < len(days) and days[i] <= day + margin
 
 
-def _clone(
-    measurements: Sequence[Measurement], cut: dt.date, inclusive: bool, as_of: dt.date | None, light: str | None
-) -> _Clone:
+def _clone(measurements: Sequence[Measurement], cut: dt.date, as_of: dt.date | None, light: str | None) -> _Clone:
     m_series = _series(measurements, "serum_m_protein", as_of)
-    m_base = _baseline(m_series, cut, inclusive)
+    m_base = _baseline(m_series, cut)
     u_series = _series(measurements, "urine_m_protein", as_of)
-    u_base = _baseline(u_series, cut, inclusive)
+    u_base = _baseline(u_series, cut)
     m_after = _after(m_series, m_base.effective if m_base and m_base.effective else cut)
     dflc = _dflc(measurements, as_of, light)
-    base_d = [d for d in dflc if (d[0] <= cut if inclusive else d[0] < cut)]
+    base_d = [d for d in dflc if d[0] <= cut]
     after_d = [d for d in dflc if d[0] > (base_d[-1][0] if base_d else cut)]
     serum = _after(_series(measurements, "serum_ife", as_of), cut)
     urine = _after(_series(measurements, "urine_ife", as_of), cut)
@@ -487,7 +487,7 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
 # ------------------------------------------------------------------ VEGF
 
 
-def _comparable_baseline(series: list[Measurement], cut: dt.date, inclusive: bool) -> Measurement | None:
+def _comparable_baseline(series: list[Measurement], cut: dt.date) -> Measurement | None:
     """When the last pre-treatment VEGF has no follow-up of its own specimen type (the lab changed
     from serum to plasma, say), an earlier pre-treatment value of a type that was followed up:
     criteria.md §10 compares like with like. Of several such types, the one followed up most
@@ -495,7 +495,7 @@ def _comparable_baseline(series: list[Measurement], cut: dt.date, inclusive: boo
     paired = []
     for specimen in ("plasma", "serum"):
         own = [m for m in series if m.specimen == specimen]
-        start = _baseline(own, cut, inclusive)
+        start = _baseline(own, cut)
         follow = _after(own, start.effective) if start and start.effective else []
         if start and follow:
             paired.append((follow[-1].effective, specimen == "plasma", start))
@@ -503,7 +503,7 @@ def _comparable_baseline(series: list[Measurement], cut: dt.date, inclusive: boo
 
 
 def vegf_response(
-    measurements: Sequence[Measurement], cut: dt.date, inclusive: bool, as_of: dt.date | None, cfg: ResponseConfig
+    measurements: Sequence[Measurement], cut: dt.date, as_of: dt.date | None, cfg: ResponseConfig
 ) -> VegfResponse:
     series = _series(measurements, "vegf", as_of)
     if not series:
@@ -512,13 +512,13 @@ def vegf_response(
             "VEGF never measured (no baseline): obtain one now as a post-treatment "
             "reference, same specimen type from then on",
         )
-    baseline = _baseline(series, cut, inclusive)
+    baseline = _baseline(series, cut)
     if baseline is None:
         return VegfResponse(
             "not_evaluable", "no VEGF before the first treatment (obtain one now as a post-treatment reference)"
         )
     if not [m for m in _after(series, baseline.effective) if baseline.specimen and m.specimen == baseline.specimen]:  # type: ignore[arg-type]
-        baseline = _comparable_baseline(series, cut, inclusive) or baseline
+        baseline = _comparable_baseline(series, cut) or baseline
     if baseline.specimen is None:
         return VegfResponse(
             "not_evaluable", "baseline VEGF specimen type unknown (serum and plasma differ)", None, _point(baseline)
@@ -590,7 +590,6 @@ def clinical_response(
     course: Sequence[CourseAssessment],
     measurements: Sequence[Measurement],
     cut: dt.date,
-    inclusive: bool,
     as_of: dt.date | None,
     cfg: ResponseConfig,
 ) -> dict[str, DomainResponse]:
@@ -631,7 +630,7 @@ def clinical_response(
         else:
             out[domain] = DomainResponse(domain, "not_assessed", "no follow-up assessment after the first treatment")
     albumin = _series(measurements, "albumin", as_of)
-    base = _baseline(albumin, cut, inclusive)
+    base = _baseline(albumin, cut)
     after = _after(albumin, base.effective) if base and base.effective else []
     if base and after:
         change = (after[-1].value - base.value) / base.value
@@ -662,9 +661,8 @@ def assess_response(
     baseline_date: dt.date | None = None,
 ) -> ResponseAssessment:
     start = first_treatment(events, as_of)
-    # Baseline: the last measurement before the first treatment, or on/before a user-given date.
-    # a sample drawn on the day treatment starts is taken before the first dose has had any effect
-    cut, inclusive = (baseline_date or start, True)
+    # Baseline: the last measurement on or before the first treatment's day, or a user-given date
+    cut = baseline_date or start
     if cut is None:
         na = HematologicResponse("amyloid", "not_evaluable", "no treatment recorded and no --baseline date")
         return ResponseAssessment(
@@ -684,12 +682,12 @@ def assess_response(
         ),
         None,
     )
-    clone = _clone(measurements, cut, inclusive, as_of, light)
+    clone = _clone(measurements, cut, as_of, light)
     amyloid, imwg = amyloid_response(clone, cfg), imwg_response(clone, cfg)
-    vegf = vegf_response(measurements, cut, inclusive, as_of, cfg)
-    clinical = clinical_response(findings, course, measurements, cut, inclusive, as_of, cfg)
+    vegf = vegf_response(measurements, cut, as_of, cfg)
+    clinical = clinical_response(findings, course, measurements, cut, as_of, cfg)
     alerts = _alerts(amyloid, imwg, vegf, clinical, findings, events, cut, as_of)
-    cr_dates = _complete_response_dates(measurements, cut, inclusive, as_of, light, cfg)
+    cr_dates = _complete_response_dates(measurements, cut, as_of, light, cfg)
     return ResponseAssessment(as_of, cut, start, amyloid, imwg, vegf, clinical, tuple(alerts), cr_dates)
 
 
@@ -706,7 +704,6 @@ _MAX_CR_DAYS = 240
 def _complete_response_dates(
     measurements: Sequence[Measurement],
     cut: dt.date,
-    inclusive: bool,
     as_of: dt.date | None,
     light: str | None,
     cfg: ResponseConfig,
@@ -719,9 +716,7 @@ def _complete_response_dates(
     days = sorted(
         {m.effective for m in heme if m.effective and m.effective > cut and (as_of is None or m.effective <= as_of)}
     )[-_MAX_CR_DAYS:]
-    return tuple(
-        day for day in days if amyloid_response(_clone(heme, cut, inclusive, day, light), cfg).category == "CR"
-    )
+    return tuple(day for day in days if amyloid_response(_clone(heme, cut, day, light), cfg).category == "CR")
 
 
 def _alerts(
