@@ -9,15 +9,19 @@ elements are skipped and listed by ``poems-fhir mappings check``.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from ..fhir.read import read_regular_file
 
-from .rules import MappingError, Problem
+from .rules import MappingError, Problem, _line_index, _nearest_line
 
 SAFE_EQUIVALENCE = frozenset({"equal", "equivalent", "wider", "subsumes"})
 
@@ -30,6 +34,20 @@ class ConceptMapTable:
     sha256: str
     translations: dict[tuple[str, str], list[tuple[str, str]]]
     skipped: list[Problem] = field(default_factory=list)
+
+
+def json_line_index(raw: bytes) -> dict[tuple[Any, ...], int]:
+    """Line numbers of a JSON document's elements, for locating problems: JSON as written by
+    terminology servers is YAML too, so YAML's composer gives the positions json.loads does not.
+    Empty where it is not (a tab-indented or escape-heavy file): the problem is then named by path."""
+    try:
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(raw.decode("utf-8-sig"))
+        try:
+            return _line_index(loader.get_single_node())
+        finally:
+            loader.dispose()
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
+        return {}
 
 
 def load_concept_map(path: str | Path) -> ConceptMapTable:
@@ -75,25 +93,35 @@ def load_concept_map(path: str | Path) -> ConceptMapTable:
     try:
         ConceptMap.model_validate(data)
     except ValidationError as exc:
+        lines = json_line_index(raw)
         raise MappingError(
             [
-                Problem(name, None, ".".join(map(str, e["loc"])), e["msg"], "fix the ConceptMap so it is valid FHIR R4")
+                Problem(
+                    name,
+                    _nearest_line(lines, tuple(e["loc"])),
+                    ".".join(map(str, e["loc"])),
+                    e["msg"],
+                    "fix the ConceptMap so it is valid FHIR R4",
+                )
                 for e in exc.errors()
             ]
         ) from None
     translations: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    skipped: list[Problem] = []
+    skipped: list[tuple[tuple[Any, ...], Problem]] = []  # with the element's path, for its line
     # JSON null is absent in FHIR (fhir.resources accepts "target": null): `or []` throughout
     for gi, group in enumerate(data.get("group") or []):
         source, target = group.get("source"), group.get("target")
         if not source or not target:
             skipped.append(
-                Problem(
-                    name,
-                    None,
-                    f"group[{gi}]",
-                    "group without source or target system",
-                    "set group.source and group.target",
+                (
+                    ("group", gi),
+                    Problem(
+                        name,
+                        None,
+                        f"group[{gi}]",
+                        "group without source or target system",
+                        "set group.source and group.target",
+                    ),
                 )
             )
             continue
@@ -103,12 +131,15 @@ def load_concept_map(path: str | Path) -> ConceptMapTable:
                 key = f"group[{gi}].element[{ei}].target[{ti}]"
                 if equivalence not in SAFE_EQUIVALENCE or not tgt.get("code") or not element.get("code"):
                     skipped.append(
-                        Problem(
-                            name,
-                            None,
-                            key,
-                            f"{element.get('code')} -> {tgt.get('code')} skipped (equivalence {equivalence!r})",
-                            "only equal/equivalent/wider/subsumes mappings are used",
+                        (
+                            ("group", gi, "element", ei, "target", ti),
+                            Problem(
+                                name,
+                                None,
+                                key,
+                                f"{element.get('code')} -> {tgt.get('code')} skipped (equivalence {equivalence!r})",
+                                "only equal/equivalent/wider/subsumes mappings are used",
+                            ),
                         )
                     )
                     continue
@@ -119,5 +150,10 @@ def load_concept_map(path: str | Path) -> ConceptMapTable:
         version=data.get("version", ""),
         sha256=hashlib.sha256(raw).hexdigest(),
         translations=dict(translations),
-        skipped=skipped,
+        skipped=_with_lines(skipped, raw),
     )
+
+
+def _with_lines(skipped: list[tuple[tuple[Any, ...], Problem]], raw: bytes) -> list[Problem]:
+    lines = json_line_index(raw) if skipped else {}
+    return [dataclasses.replace(problem, line=_nearest_line(lines, path)) for path, problem in skipped]

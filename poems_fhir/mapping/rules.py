@@ -10,6 +10,7 @@ which rules apply.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import re
@@ -266,14 +267,34 @@ class Problem:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.key}: {self.message} (fix: {self.hint})"
+        return f"{where}: {_printable(self.key)}: {_printable(self.message)} (fix: {self.hint})"
+
+
+#: a problem's key or message quotes the file's own text: at most this many characters of it are shown
+MAX_PROBLEM_TEXT = 300
+
+
+def _printable(text: str) -> str:
+    """One line per problem: control characters (a pattern's CR/LF, an ESC) escaped, long quotes cut."""
+    if len(text) > MAX_PROBLEM_TEXT:
+        text = f"{text[:MAX_PROBLEM_TEXT]}… ({len(text):,} characters)"
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class MappingError(Exception):
-    """A mapping file has problems; ``problems`` lists each with file, line and a fix hint."""
+    """A mapping file has problems; ``problems`` lists each with file, line and a fix hint.
+    ``partial``: the file without its invalid entries, when that much of it is valid (so the checks
+    across files can still run and report their problems in the same round); ``pruned``: the ids
+    of the entries taken out."""
 
-    def __init__(self, problems: list[Problem]) -> None:
+    def __init__(
+        self, problems: list[Problem], partial: LoadedFile | None = None, pruned: frozenset[str] = frozenset()
+    ) -> None:
         self.problems = problems
+        self.partial = partial
+        self.pruned = pruned
         super().__init__(f"{len(problems)} problem(s) in mapping files:\n" + "\n".join(map(str, problems)))
 
 
@@ -457,9 +478,42 @@ def load_file(path: str | Path, *, site: bool) -> LoadedFile:
             if err["type"] == "literal_error" and loc == ("format",):
                 hint = f"set 'format: {FORMAT}'"
             problems.append(Problem(name, _nearest_line(lines, loc), key, err["msg"], hint))
-        raise MappingError(problems) from None
+        rest = _without_invalid_entries(model_cls, data, exc.errors())
+        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if rest is None:
+            raise MappingError(problems) from None
+        raise MappingError(problems, LoadedFile(name, rest[0], lines, digest), rest[1]) from None
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LoadedFile(name, model, lines, digest)
+
+
+def _without_invalid_entries(
+    model_cls: type[MappingFile], data: dict[str, Any], errors: list[Any]
+) -> tuple[MappingFile, frozenset[str]] | None:
+    """The file with every section entry that failed validation taken out (a rule, a threshold),
+    and those entries' ids; None when a problem is not inside one entry (the format line, an
+    unknown section). Pruning may reveal more problems in the same entries' neighbours: a few rounds."""
+    pruned = copy.deepcopy(data)
+    removed: set[str] = set()
+    for _ in range(3):
+        entries = {tuple(e["loc"][:2]) for e in errors}
+        if any(len(loc) < 2 for loc in entries):
+            return None
+        for section, key in sorted(entries, key=lambda loc: (loc[0], str(loc[1]).zfill(12)), reverse=True):
+            container = pruned.get(section)
+            if isinstance(container, list) and isinstance(key, int) and key < len(container):
+                entry = container.pop(key)
+                removed.add(str(entry.get("id")) if isinstance(entry, dict) else str(key))
+            elif isinstance(container, dict) and key in container:
+                del container[key]
+                removed.add(str(key))
+            else:
+                return None
+        try:
+            return model_cls.model_validate(pruned), frozenset(removed)
+        except ValidationError as exc:
+            errors = exc.errors()
+    return None
 
 
 # ---------------------------------------------------------------- merged, compiled mapping
@@ -627,12 +681,16 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         _merge_text(text, new_text)
         merged["systems"].update(data.get("systems", {}))
         merged["unit_aliases"].update(data.get("unit_aliases", {}))
+        for alias in data.get("unit_aliases", {}):
+            origins[("unit_aliases", alias)] = _origin(f, ("unit_aliases", alias))
         for meaning, terms in data.get("result_terms", {}).items():
             merged["result_terms"].setdefault(meaning, []).extend(terms)
         for rc in data.get("result_codes", []):
             merged["result_codes"][(rc["system"], str(rc["code"]))] = rc
         for canonical, others in data.get("system_equivalents", {}).items():
             merged["system_equivalents"].setdefault(canonical, []).extend(others)
+        for i, keyword in enumerate(data.get("coverage_keywords", [])):
+            origins.setdefault(("coverage_keywords", keyword), _origin(f, ("coverage_keywords", i)))
         merged["coverage_keywords"].extend(data.get("coverage_keywords", []))
         for key, thr in data.get("thresholds", {}).items():
             merged["thresholds"].setdefault(key, {}).update(thr)
@@ -670,12 +728,15 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
     merged, origins = _merge(files)
     problems: list[Problem] = []
 
-    def problem(section: str, rid: str, key: str, message: str, hint: str) -> None:
-        origin = origins.get((section, rid), "")
+    def located(origin_key: tuple[str, str], key: str, message: str, hint: str) -> None:
+        origin = origins.get(origin_key, "")
         file, _, line = origin.rpartition(":")
-        problems.append(
-            Problem(file or origin, int(line) if line.isdigit() else None, f"{section}.{rid}.{key}", message, hint)
-        )
+        if not line.isdigit():  # no line known (or a ':' in the path)
+            file, line = origin, ""
+        problems.append(Problem(file or "(merged)", int(line) if line else None, key, message, hint))
+
+    def problem(section: str, rid: str, key: str, message: str, hint: str) -> None:
+        located((section, rid), f"{section}.{rid}.{key}", message, hint)
 
     systems: dict[str, str] = merged["systems"]
 
@@ -709,9 +770,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         try:
             validate_unit(target)
         except UnitError as exc:
-            problems.append(
-                Problem("(merged)", None, f"unit_aliases.{alias}", str(exc), "map the alias to a valid UCUM unit")
-            )
+            located(("unit_aliases", alias), f"unit_aliases.{alias}", str(exc), "map the alias to a valid UCUM unit")
 
     by_code: dict[tuple[str, str], list[Rule]] = defaultdict(list)
     modalities: list[ModalityRule] = []
@@ -814,13 +873,9 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
 
     def text_problem(key: str, message: str, hint: str) -> None:
         if key.startswith("text.targets."):
-            origin = origins.get(("text.targets", key.removeprefix("text.targets.")), "")
+            located(("text.targets", key.removeprefix("text.targets.")), key, message, hint)
         else:
-            origin = origins.get(("text.context", key.removeprefix("text.context[").rstrip("]")), "")
-        file, _, line = origin.rpartition(":")
-        problems.append(
-            Problem(file or origin or "(merged)", int(line) if line.isdigit() else None, key, message, hint)
-        )
+            located(("text.context", key.removeprefix("text.context[").rstrip("]")), key, message, hint)
 
     for key, message in text_engine.check():
         text_problem(key, message, "see the phrase syntax in README 'Clinical text'")
@@ -919,16 +974,17 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
     if merged["coverage_keywords"]:
         try:
             keywords = re.compile("|".join(f"(?:{k})" for k in merged["coverage_keywords"]), re.IGNORECASE)
-        except re.error as exc:
-            problems.append(
-                Problem(
-                    "(merged)",
-                    None,
-                    "coverage_keywords",
-                    f"invalid regular expression: {exc}",
-                    "escape special characters",
-                )
-            )
+        except re.error:
+            for keyword in dict.fromkeys(merged["coverage_keywords"]):  # which ones, and where
+                try:
+                    re.compile(keyword)
+                except re.error as exc:
+                    located(
+                        ("coverage_keywords", keyword),
+                        "coverage_keywords",
+                        f"invalid regular expression {keyword!r}: {exc}",
+                        "escape special characters",
+                    )
 
     if problems:
         raise MappingError(problems)
@@ -958,6 +1014,8 @@ def load_mapping(site_files: list[str | Path] | None = None) -> CompiledMapping:
     files = [load_file(default_mapping_path(), site=False)]
     concept_maps = []
     problems: list[Problem] = []
+    complete = True  # every file (or what of it is valid) can take part in the checks across files
+    pruned: set[str] = set()
     for path in site_files or []:
         try:
             if str(path).endswith(".json"):
@@ -966,6 +1024,19 @@ def load_mapping(site_files: list[str | Path] | None = None) -> CompiledMapping:
                 files.append(load_file(path, site=True))
         except MappingError as exc:
             problems.extend(exc.problems)
+            if exc.partial is None:
+                complete = False
+            else:
+                files.append(exc.partial)
+                pruned |= exc.pruned
+    if problems and not complete:
+        raise MappingError(problems)
+    try:
+        compiled = compile_mapping(files, concept_maps)
+    except MappingError as exc:
+        # one round of fixes, not several: the checks across files report with the file problems,
+        # except those only caused by an entry that was taken out ("unknown threshold 'x'")
+        problems.extend(p for p in exc.problems if not any(f"'{rid}'" in p.message for rid in pruned))
     if problems:
         raise MappingError(problems)
-    return compile_mapping(files, concept_maps)
+    return compiled

@@ -231,3 +231,96 @@ def test_a_long_icd10_code_is_no_code_and_costs_no_parent_search(mapping, monkey
     )
     assert mapping.broader_rules_for(icd, "G62" + "8" * 60_000) == []
     assert looked_up == []
+
+
+def test_one_round_reports_problems_of_every_stage_each_with_its_line(tmp_path):
+    # a value of the wrong type (found while reading the file) and two problems only the checks across
+    # files find: all three at once, each at its own line (fuzzprobe2 D10: they came one fix at a time)
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + """
+        observations:
+          - id: vegf
+            add_codes:
+              - {system: lab, code: "5", verification: LOCAL}
+        thresholds:
+          platelets_high: {value: abc}
+        unit_aliases:
+          "/nL": lots
+    """,
+    )
+    with pytest.raises(MappingError) as exc:
+        load_mapping([site])
+    located = {(p.key, p.file, p.line) for p in exc.value.problems}
+    assert located == {
+        ("thresholds.platelets_high.value", str(site), line_of(site, "platelets_high")),
+        ("unit_aliases./nL", str(site), line_of(site, '"/nL"')),
+        ("observations.vegf.codes", str(site), line_of(site, "- id: vegf")),
+    }
+
+
+def test_an_entry_taken_out_for_its_own_problem_is_not_reported_again_as_missing(tmp_path):
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + """
+        observations:
+          - id: vegf
+            high: site_vegf_high
+        thresholds:
+          site_vegf_high: {value: abc, unit: pg/mL, verification: LOCAL}
+    """,
+    )
+    with pytest.raises(MappingError) as exc:
+        load_mapping([site])
+    assert [p.key for p in exc.value.problems] == ["thresholds.site_vegf_high.value"]
+
+
+def test_a_problem_outside_any_entry_stops_before_the_checks_across_files(tmp_path):
+    # the format line is wrong: the rest of the file cannot be trusted to mean what it says
+    site = write(tmp_path, "format: other/2\nname: s\nversion: '1'\nunit_aliases:\n  x: lots\n")
+    with pytest.raises(MappingError) as exc:
+        load_mapping([site])
+    assert [p.key for p in exc.value.problems] == ["format"]
+
+
+def test_a_problem_is_one_line_and_quotes_at_most_a_few_hundred_characters(tmp_path):
+    site = write(tmp_path, SITE_HEADER + 'unit_aliases:\n  "a\\r\\nb\\u001b[31m": ' + "x" * 5000 + "\n")
+    with pytest.raises(MappingError) as exc:
+        load_mapping([site])
+    text = str(exc.value.problems[0])
+    assert "\n" not in text and "\r" not in text and "\x1b" not in text
+    assert "\\r\\n" in text and "\\x1b" in text
+    assert len(text) < 1000 and "characters)" in text
+
+
+def test_concept_map_problems_carry_their_line(tmp_path):
+    cm = tmp_path / "cm.json"
+    data = concept_map(
+        [
+            {"code": "PNP", "target": [{"code": "42345000", "equivalence": "wider"}]},
+            {"code": 5, "target": [{"code": "42345000", "equivalence": "equivalent"}]},
+        ]
+    )
+    cm.write_text(json.dumps(data, indent=2))
+    with pytest.raises(MappingError) as exc:
+        load_mapping([cm])
+    (problem,) = exc.value.problems
+    assert problem.key == "group.0.element.1.code"
+    assert problem.line == line_of(cm, '"code": 5')
+
+
+def test_skipped_concept_map_elements_carry_their_line(tmp_path):
+    from poems_fhir.mapping.conceptmap import load_concept_map
+
+    cm = tmp_path / "cm.json"
+    data = concept_map(
+        [
+            {"code": "PNP", "target": [{"code": "42345000", "equivalence": "wider"}]},
+            {"code": "PNP?", "target": [{"code": "42345001", "equivalence": "narrower"}]},
+        ]
+    )
+    cm.write_text(json.dumps(data, indent=2))
+    (skipped,) = load_concept_map(cm).skipped
+    assert skipped.line == line_of(cm, '"42345001"') - 1  # the target object opens on the line above its code
