@@ -45,7 +45,7 @@ from .feedback import Feedback, FeedbackStore
 from .metrics import ServeMetrics
 from .prefetch import FHIR_ID, Fetch, InsufficientData, Query, TooLarge, gather, queries
 from .security import TokenRejected, Verifier
-from .settings import ServeSettings
+from .settings import ServeSettings, fhir_base_key
 
 log = logging.getLogger("poems_fhir.serve")
 
@@ -120,13 +120,18 @@ class PageCache:
         return found[1] if found else None
 
 
-def check_fhir_server(url: str) -> None:
-    """The EHR's fhirServer: https, or plain http only on loopback (a test or a sidecar)."""
+def check_fhir_server(url: str, allowed: list[str] | None = None) -> None:
+    """The EHR's fhirServer: https, or plain http only on loopback (a test or a sidecar); and, where
+    `fhir-servers` lists the EHRs' FHIR bases, one of them: the hook call's body chooses the URL the
+    service then reads, so without the list a caller could point it at an internal address."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
+        key = fhir_base_key(url)
     except ValueError:
         raise Refused(400, "bad_request", "fhirServer is not a URL") from None
+    if allowed and key not in allowed:
+        raise Refused(400, "bad_request", "fhirServer is not one of the FHIR servers this service may read")
     loopback = host == "localhost"
     try:
         loopback = loopback or ipaddress.ip_address(host).is_loopback
@@ -261,7 +266,7 @@ class Service:
 
         def client_for() -> FhirClient:
             if not clients:
-                check_fhir_server(server)
+                check_fhir_server(server, self.settings.fhir_servers)
                 try:
                     clients.append(self.client_factory(server, authorization.access_token, self.settings.fhir_timeout))
                 except ConfigError:

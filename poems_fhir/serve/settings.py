@@ -12,6 +12,7 @@ import difflib
 import os
 import tomllib
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -21,7 +22,7 @@ from ..criteria.scope import DEFAULT_TRIGGER, check_trigger
 from ..errors import ConfigError
 
 LANGUAGES = ("en", "ru", "kk")
-LIST_KEYS = {"trust", "mappings", "trigger", "cors_origins"}
+LIST_KEYS = {"trust", "mappings", "trigger", "cors_origins", "fhir_servers"}
 
 
 class Trust(BaseModel):
@@ -73,6 +74,8 @@ class ServeSettings(BaseModel):
     queue: int = Field(default=32, ge=0)
     #: origins allowed by CORS (browser-based CDS clients); "*" as in the CDS Hooks specification
     cors_origins: list[str] = ["*"]
+    #: the FHIR base URLs a hook call's fhirServer may name (the EHRs' own servers); empty: any https URL
+    fhir_servers: list[str] = []
     #: seconds for one request to the EHR's fhirServer (the fallback)
     fhir_timeout: float = Field(default=10.0, gt=0, le=120)
     #: a JWT may not expire later than this many seconds from now (bounds the jti replay cache)
@@ -95,6 +98,16 @@ class ServeSettings(BaseModel):
             raise ValueError(f"{v!r} is not an http(s) URL")
         return v.rstrip("/") if v else v
 
+    @field_validator("fhir_servers")
+    @classmethod
+    def _fhir_servers(cls, v: list[str]) -> list[str]:
+        for url in v:
+            if not url.startswith(("https://", "http://")) or not urlsplit(url).hostname:
+                raise ValueError(
+                    f"{url!r} is not an http(s) URL (give the FHIR base, e.g. https://ehr.example.org/fhir)"
+                )
+        return [fhir_base_key(url) for url in v]
+
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
 
@@ -116,6 +129,19 @@ class ServeSettings(BaseModel):
                     f"--trust {t.issuer}={t.jwks}: a JWKS URL must be https (keys over plain "
                     "HTTP can be replaced on the way)"
                 )
+
+
+def fhir_base_key(url: str) -> str:
+    """A FHIR base URL as compared with the allowed ones: scheme and host in lower case, the default
+    port left out, no trailing slash, no query or fragment (the path keeps its case: servers differ)."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal
+    port = parts.port
+    netloc = host if port is None or port == {"https": 443, "http": 80}.get(scheme) else f"{host}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
 
 
 def _norm(key: str) -> str:

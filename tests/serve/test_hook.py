@@ -138,6 +138,35 @@ def test_spec_example_with_https_fhir_server_fetches_the_missing_prefetch_there(
     assert fetched >= {f"Patient/{server.pid}", "Observation", "Condition", "Procedure", "DiagnosticReport"}
 
 
+@pytest.mark.parametrize(
+    ("fhir_server", "allowed"),
+    [
+        ("https://hooks.example.org/fhir", True),
+        ("HTTPS://Hooks.Example.ORG:443/fhir/", True),  # the same base, written differently
+        ("https://169.254.169.254/latest/meta-data", False),  # an internal address named by the caller
+        ("https://hooks.example.org/fhir-other", False),
+        ("https://hooks.example.org.evil.example/fhir", False),
+        ("https://hooks.example.org:8443/fhir", False),
+    ],
+)
+def test_with_fhir_servers_configured_only_those_are_read(settings, ehr, mapping, fhir_server, allowed):
+    server = FakeServer(SAMPLES / "mimics" / "castleman-without-neuropathy.json", mapping)
+    server.mapping_queries = queries(mapping)
+    body = json.loads(json.dumps(SPEC_EXAMPLE))
+    body["fhirServer"] = fhir_server
+    body["context"]["patientId"] = server.pid
+    settings = settings.model_copy(update={"fhir_servers": ["https://hooks.example.org/fhir/"]})
+    settings = type(settings).model_validate(settings.model_dump())  # through the validator, as from TOML
+    app = create_app(settings, mapping=mapping, client_factory=server.factory, clock=lambda: float(NOW))
+    with TestClient(app) as client:
+        response = post(client, ehr, body)
+    if allowed:
+        assert response.status_code == 200 and len(server.opened) == 1
+    else:
+        assert response.status_code == 400 and "not one of the FHIR servers" in response.json()["error"]
+        assert server.opened == [] and server.calls == []  # nothing was sent there, the token least of all
+
+
 def test_spec_example_without_fhir_server_and_without_our_prefetch_is_412(client, ehr):
     body = {k: v for k, v in SPEC_EXAMPLE.items() if k not in ("fhirServer", "fhirAuthorization")}
     response = post(client, ehr, body)

@@ -80,3 +80,20 @@ def test_environment_between_file_and_flags(tmp_path: Path):
     assert (settings.port, settings.language) == (9200, "kk")
     assert [t.issuer for t in settings.trusted()] == ["https://a.example.org", "https://b.example.org"]
     assert str(settings.state) == ".poems-fhir/serve.sqlite"
+
+
+def test_fhir_servers_come_from_the_file_or_environment_and_must_be_urls(tmp_path: Path):
+    jwks = tmp_path / "jwks.json"
+    jwks.write_text('{"keys": []}', encoding="utf-8")
+    trust = {"trust": (f"https://ehr.example.org={jwks}",)}
+    config = tmp_path / "serve.toml"
+    config.write_text('fhir-servers = ["https://EHR.example.org:443/fhir/R4/"]\n', encoding="utf-8")
+    assert load_serve_settings(config, trust, environ={}).fhir_servers == ["https://ehr.example.org/fhir/R4"]
+    environ = {"POEMS_FHIR_SERVE_FHIR_SERVERS": "https://a.example/fhir, https://b.example:8443/fhir"}
+    assert load_serve_settings(config, trust, environ=environ).fhir_servers == [
+        "https://a.example/fhir",
+        "https://b.example:8443/fhir",
+    ]
+    config.write_text('fhir-servers = ["ehr.example.org/fhir"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="fhir_servers"):
+        load_serve_settings(config, trust, environ={})
