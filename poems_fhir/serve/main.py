@@ -21,6 +21,7 @@ def serve(config_file: Path | None, flags: dict[str, Any]) -> None:
     import uvicorn
 
     from .app import create_app
+    from .read_deadline import ReadDeadlineH11Protocol
 
     settings = load_serve_settings(config_file, flags)
     setup_logging(settings.log_format)
@@ -55,4 +56,5 @@ def serve(config_file: Path | None, flags: dict[str, Any]) -> None:
         log_config=None,
         limit_concurrency=settings.concurrency + settings.queue + 16,
         server_header=False,
+        http=ReadDeadlineH11Protocol,  # idle or trickling connections do not hold that limit for good
     )
