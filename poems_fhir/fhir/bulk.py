@@ -484,6 +484,7 @@ class BulkExporter:
     def _wait_for_manifest(self, state: dict[str, Any]) -> None:
         started = self.monotonic()  # type: ignore[misc]
         attempt = 0
+        unreadable = 0  # 200 answers whose manifest did not parse (a proxy cut it): polled again
         url = state["status_url"]
         while True:
             try:
@@ -497,14 +498,28 @@ class BulkExporter:
                 if exc.retry_after is not None:
                     response.headers["Retry-After"] = str(int(exc.retry_after))
             if response.status_code == 200:
-                manifest = self._manifest(response, state)
-                state["manifest"] = manifest
-                state["phase"] = "downloading"
-                _write_json_atomic(self.folder / MANIFEST_FILE, manifest)
-                self.save_state(state)
-                return
+                try:
+                    manifest = self._manifest(response, state)
+                except TemporaryNetworkError as exc:
+                    unreadable += 1
+                    if unreadable >= MAX_UNREADABLE_MANIFESTS:
+                        raise
+                    log.warning(
+                        "bulk export: %s; polling again",
+                        exc,
+                        extra=ev("bulk.manifest_unreadable", attempt=unreadable),
+                    )
+                    response = requests.Response()
+                    response.status_code = 202  # waited for like an answer without Retry-After
+                else:
+                    state["manifest"] = manifest
+                    state["phase"] = "downloading"
+                    _write_json_atomic(self.folder / MANIFEST_FILE, manifest)
+                    self.save_state(state)
+                    return
             attempt += 1
-            progress = response.headers.get("X-Progress")
+            # a server may echo what it was sent: the token is never logged
+            progress = self.client._scrub(response.headers.get("X-Progress") or "")
             retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock())  # type: ignore[misc]
             if retry_after is not None:
                 delay = min(max(retry_after, 0.1), self.poll_max_retry_after)
@@ -515,7 +530,7 @@ class BulkExporter:
                 "bulk export in progress%s: next poll in %.1fs",
                 f" ({progress[:80]})" if progress else "",
                 delay,
-                extra=ev("bulk.progress", progress=(progress or "")[:80], delay_s=round(delay, 3), polls=self.polls),
+                extra=ev("bulk.progress", progress=progress[:80], delay_s=round(delay, 3), polls=self.polls),
             )
             if self.monotonic() + delay - started > self.deadline:  # type: ignore[misc]
                 raise RunDeadlineError(
@@ -550,20 +565,35 @@ class BulkExporter:
         return response
 
     def _manifest(self, response: requests.Response, state: dict[str, Any]) -> dict[str, Any]:
+        """The completed export's manifest, checked before anything is downloaded or deleted: an
+        answer that lists no files, or a file without a URL, is an unusable export (exit 3, the job
+        kept on the server), never an empty one - an empty one would move the checkpoint past data
+        that were never read. Missing optional fields are quirks handled later (_download_all)."""
+        where = f"GET {redact(state['status_url'])}"
         try:
             manifest = response.json()
         except ValueError:
             raise TemporaryNetworkError(
-                f"GET {redact(state['status_url'])}: the export manifest is not JSON ({outcome_text(response)})",
+                f"{where}: the export manifest is not JSON ({self.client._scrub(outcome_text(response))})",
                 url=redact(state["status_url"]),
                 status=200,
             ) from None
-        if not isinstance(manifest, dict) or not isinstance(manifest.get("output", []), list):
+        if isinstance(manifest, dict) and manifest.get("resourceType") == "OperationOutcome":
             raise FatalNetworkError(
-                f"GET {redact(state['status_url'])}: the export manifest has no output list",
+                f"{where}: the bulk export failed on the server: {self.client._scrub(outcome_text(response))}. "
+                "Start a new one with --bulk-restart (export: --restart) once the server is fixed",
                 url=redact(state["status_url"]),
+                status=200,
             )
-        return manifest
+        problem = _manifest_problem(manifest)
+        if problem:
+            raise FatalNetworkError(
+                f"{where}: the export manifest is unusable: {problem}; nothing was downloaded and the export "
+                "was left on the server",
+                url=redact(state["status_url"]),
+                status=200,
+            )
+        return manifest  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ downloads
 
@@ -578,8 +608,11 @@ class BulkExporter:
             for i, entry in enumerate(entries):
                 if isinstance(entry, dict) and isinstance(entry.get("url"), str):
                     out.append((kind, i, entry))
-                else:
-                    notes.append(f"manifest {kind}[{i}] has no url: ignored")
+                else:  # a manifest saved before _manifest_problem refused these
+                    raise FatalNetworkError(
+                        f"the export manifest's {kind}[{i}] has no url: that file cannot be fetched; "
+                        "start a new export with --bulk-restart (export: --restart)"
+                    )
         return out
 
     def _target(self, kind: str, index: int, entry: dict[str, Any]) -> Path:
@@ -613,10 +646,14 @@ class BulkExporter:
         manifest: dict[str, Any] = state["manifest"]
         self._status_url = state["status_url"]
         notes: list[str] = []
-        transaction_time = manifest.get("transactionTime") if isinstance(manifest.get("transactionTime"), str) else None
-        if not transaction_time:
+        transaction_time = manifest.get("transactionTime")
+        if not is_instant(transaction_time):
+            # the next run's _since: a value the server cannot read would fail every later run
+            what = (
+                "no transactionTime" if transaction_time in (None, "") else "a transactionTime that is not an instant"
+            )
             transaction_time = state.get("kicked_off_at")
-            notes.append(f"the manifest has no transactionTime: the kick-off time {transaction_time} is used instead")
+            notes.append(f"the manifest has {what}: the kick-off time {transaction_time} is used instead")
         request_url = manifest.get("request")
         if (
             isinstance(request_url, str)
@@ -907,6 +944,39 @@ class BulkExporter:
             return False
         log.info("bulk export deleted on the server", extra=ev("bulk.deleted", status_url=redact(url)))
         return True
+
+
+#: 200 answers of the status URL whose body does not parse, polled again before the run fails
+MAX_UNREADABLE_MANIFESTS = 3
+
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})")
+
+
+def is_instant(value: Any) -> bool:
+    """A FHIR instant (seconds and a time zone required) that is also a real calendar time."""
+    if not isinstance(value, str) or not _INSTANT.fullmatch(value):
+        return False
+    try:
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:  # 2026-02-30, 25:00, +24:00
+        return False
+    return True
+
+
+def _manifest_problem(manifest: Any) -> str | None:
+    """Why a completed export's answer is not a usable manifest (None: it is)."""
+    if not isinstance(manifest, dict):
+        return "it is not a JSON object"
+    if not isinstance(manifest.get("output"), list):
+        return "it has no 'output' list (required by Bulk Data; an export with no data lists an empty one)"
+    for kind in ("output", "error", "deleted"):
+        entries = manifest.get(kind)
+        if not isinstance(entries, list):
+            continue
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not isinstance(entry.get("url"), str) or not entry["url"]:
+                return f"{kind}[{i}] has no url (that file could not be fetched)"
+    return None
 
 
 def _describe(key: dict[str, Any]) -> str:

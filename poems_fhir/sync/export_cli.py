@@ -7,6 +7,8 @@ environment variables and flags); a rerun into the same folder resumes the expor
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import logging
 import os
@@ -109,13 +111,24 @@ def export(config_file: Path | None, since: str | None, **flags: Any) -> None:
     sys.exit(code)
 
 
+def _calendar_instant(value: str) -> bool:
+    """The FHIR form and a real calendar time (2026-02-30 or 25:00 match the form only)."""
+    if not _INSTANT.match(value):
+        return False
+    try:
+        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
 def _settings(config_file: Path | None, flags: dict[str, Any], since: str | None) -> Any:
     from .config import load_settings
 
     settings = load_settings(config_file, flags)
     if not settings.server:
         raise ConfigError("give --server URL (a FHIR R4 base) or server in --config")
-    if since is not None and not _INSTANT.match(since):
+    if since is not None and not _calendar_instant(since):
         raise ConfigError(f"--since {since!r}: give a FHIR instant such as 2026-11-01T00:00:00Z")
     settings.check()
     return settings

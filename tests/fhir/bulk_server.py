@@ -60,6 +60,7 @@ class BulkServer:
         self.redirect: dict[str, str] = {}  # file name -> absolute URL it redirects to
         self.kickoff_params: list[dict[str, list[str]]] = []
         self.require_auth = True
+        self.manifest_bodies: list[bytes] = []  # the 200 answers of the status URL, in turn; then manifest()
         self.date = "Fri, 27 Nov 2026 00:09:48 GMT"
         handler = self._handler()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -205,7 +206,9 @@ class BulkServer:
                             )
                     if pending:
                         return self._send(202, b"", headers)
-                    body = json.dumps(server.manifest()).encode()
+                    with server.lock:
+                        scripted = server.manifest_bodies.pop(0) if server.manifest_bodies else None
+                    body = scripted if scripted is not None else json.dumps(server.manifest()).encode()
                     return self._send(200, body, {"Content-Type": "application/json"})
                 name = path.rsplit("/", 1)[-1]
                 if path.startswith("/redirect/"):

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 import gzip
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -526,3 +527,79 @@ def test_an_error_file_line_nested_too_deeply_is_reported_not_a_crash(server, tm
     result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
     assert result.files == 2 and result.error_count == 2
     assert result.errors[0].endswith("OperationOutcome.ndjson:1: not JSON") and "error:" in result.errors[1]
+
+
+def _manifest_without(server: BulkServer, change: Any) -> bytes:
+    doc = server.manifest()
+    change(doc)
+    return json.dumps(doc).encode()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.pop("output"), "no 'output' list"),
+        (lambda d: d["output"][1].pop("url"), "output[1] has no url"),
+        (lambda d: d["output"][0].update(url=5), "output[0] has no url"),
+        (lambda d: d.update(error=[{"type": "OperationOutcome"}]), "error[0] has no url"),
+    ],
+)
+def test_a_manifest_that_lists_no_files_or_a_file_without_url_is_unusable_not_empty(server, tmp_path, change, message):
+    # faultprobe3 B16C/B53S: read as "nothing changed" / a quirk, the sync moved its checkpoint past
+    # data it never read. Nothing is downloaded and the export stays on the server.
+    server.pending_polls = 0
+    server.manifest_bodies = [_manifest_without(server, change)]
+    with pytest.raises(NetworkError, match=re.escape(message)) as exc:
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert exc.value.exit_code == 3
+    assert server.deletes == 0 and not server.calls("/fhir/R4/files/")
+    assert not (tmp_path / "exp" / MANIFEST_FILE).exists()
+
+
+def test_a_200_operation_outcome_from_the_status_url_is_a_failed_export_with_its_text(server, tmp_path):
+    server.pending_polls = 0
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "exception", "details": {"text": "export job crashed"}}],
+    }
+    server.manifest_bodies = [json.dumps(outcome).encode()]
+    with pytest.raises(NetworkError, match="failed on the server.*export job crashed") as exc:
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert exc.value.exit_code == 3 and server.deletes == 0
+
+
+def test_a_manifest_cut_short_is_polled_again_then_used(server, tmp_path):
+    t = FakeTime()
+    server.pending_polls = 0
+    server.manifest_bodies = [b'{"transactionTime": "2026-']
+    result = make(server, tmp_path / "exp", t).run(ExportRequest.of("patient"))
+    assert result.files == 2 and server.kickoffs == 1 and server.polls == 2 and len(t.sleeps) == 1
+
+
+def test_a_manifest_that_never_parses_fails_after_a_few_polls(server, tmp_path):
+    server.pending_polls = 0
+    server.manifest_bodies = [b"{"] * 10
+    with pytest.raises(NetworkError, match="not JSON"):
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert server.polls == 3 and server.deletes == 0
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-02-30T00:00:00Z", "2026-11-27", 1795000000, ""])
+def test_a_transaction_time_that_is_not_an_instant_is_not_the_next_since(server, tmp_path, value):
+    # faultprobe3 B70C: "yesterday" became the checkpoint; every later run's _since was refused
+    server.pending_polls = 0
+    server.transaction_time = value  # type: ignore[assignment]
+    server.manifest_bodies = [_manifest_without(server, lambda d: d.update(transactionTime=value))]
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert result.transaction_time == "2026-11-27T00:09:48.000Z"  # the kick-off's Date header
+    assert any("transactionTime" in n for n in result.notes)
+
+
+def test_a_token_echoed_in_x_progress_is_not_logged(server, tmp_path, caplog):
+    server.pending_polls = 1
+    server.poll_headers = [{"X-Progress": f"step 1 for Bearer {TOKEN}"}]
+    with caplog.at_level(logging.INFO, logger="poems_fhir"):
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    progress = [r for r in caplog.records if getattr(r, "event", None) == "bulk.progress"]
+    assert progress and all(TOKEN not in r.getMessage() + json.dumps(r.fields) for r in progress)
+    assert progress[0].fields["progress"] == "step 1 for Bearer <redacted>"

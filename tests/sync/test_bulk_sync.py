@@ -214,3 +214,14 @@ def test_export_status_gone_exit_code_and_restart(server, tmp_path, monkeypatch)
     fresh = CliRunner().invoke(main, [*args, "--restart"])
     assert fresh.exit_code == 0, fresh.output
     assert server.kickoffs == 2
+
+
+@pytest.mark.parametrize("since", ["2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-01T25:00:00Z", "yesterday"])
+def test_export_since_that_is_no_calendar_time_is_a_usage_error_before_any_request(
+    server, tmp_path, since, monkeypatch
+):
+    monkeypatch.setenv("POEMS_FHIR_TOKEN", TOKEN)
+    args = ["export", "--server", server.base, "--auth", "bearer", "--out", str(tmp_path / "e"), "--since", since]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "give a FHIR instant" in result.output
+    assert server.kickoffs == 0
