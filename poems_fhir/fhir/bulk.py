@@ -441,7 +441,16 @@ class BulkExporter:
                 # it may have reached the server: asking again could start a second export
                 raise TemporaryNetworkError(str(exc), url=exc.url, status=exc.status, exhausted=True) from None
 
-        response = transport.retrying(attempt, retryable=True, what=what)
+        try:
+            response = transport.retrying(attempt, retryable=True, what=what)
+        except FatalNetworkError as exc:
+            if request.level == "group" and exc.status in (404, 410):
+                # like --group: a Group the server does not have is a usage error (exit 2), not an outage
+                raise ConfigError(
+                    f"--bulk group:{request.group}: the server has no Group {request.group!r} "
+                    f"(HTTP {exc.status} at the kick-off); check the id (GET {redact(self.client.url('Group'))})"
+                ) from None
+            raise
         if response.status_code != 202:
             raise FatalNetworkError(
                 f"{what}: the server answered HTTP {response.status_code}, not 202 Accepted - it does not run "
@@ -817,6 +826,14 @@ class BulkExporter:
                         request_deadline=self.download_deadline,
                     )
                     status = response.status_code
+                    if 200 <= status < 300 and _is_html(response):
+                        # a proxy's login or error page answered with 200: not the file, whatever its name
+                        raise FatalNetworkError(
+                            f"{what} answered an HTML page instead of the NDJSON file (a proxy's login or error "
+                            "page?); it was not kept",
+                            url=shown,
+                            status=status,
+                        )
                     if 200 <= status < 300:
                         writer.finish()
                         self._record(rel, writer)
@@ -961,6 +978,13 @@ def is_instant(value: Any) -> bool:
     except ValueError:  # 2026-02-30, 25:00, +24:00
         return False
     return True
+
+
+def _is_html(response: requests.Response) -> bool:
+    return response.headers.get("Content-Type", "").split(";")[0].strip().lower() in (
+        "text/html",
+        "application/xhtml+xml",
+    )
 
 
 def _manifest_problem(manifest: Any) -> str | None:

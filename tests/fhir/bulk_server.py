@@ -37,6 +37,7 @@ class FileSpec:
     throttle: int = 0  # answer 429 with Retry-After this many times first
     retry_after: str = "1"
     status: int = 200
+    content_type: str = "application/fhir+ndjson"
 
 
 class BulkServer:
@@ -60,6 +61,7 @@ class BulkServer:
         self.redirect: dict[str, str] = {}  # file name -> absolute URL it redirects to
         self.kickoff_params: list[dict[str, list[str]]] = []
         self.require_auth = True
+        self.missing_groups: set[str] = set()  # Group ids whose $export answers 404
         self.manifest_bodies: list[bytes] = []  # the 200 answers of the status URL, in turn; then manifest()
         self.date = "Fri, 27 Nov 2026 00:09:48 GMT"
         handler = self._handler()
@@ -167,6 +169,10 @@ class BulkServer:
                     return self._json(
                         401, {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "login"}]}
                     )
+                if path.endswith("$export") and path.split("/")[-2] in server.missing_groups:
+                    return self._json(
+                        404, {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}
+                    )
                 if path.endswith("$export"):
                     with server.lock:
                         server.kickoffs += 1
@@ -230,7 +236,7 @@ class BulkServer:
                     )
                 if spec.status != 200:
                     return self._send(spec.status, b"refused", {"Content-Type": "text/plain"})
-                body, headers = spec.body, {"Content-Type": "application/fhir+ndjson"}
+                body, headers = spec.body, {"Content-Type": spec.content_type}
                 if spec.encoding == "gzip":
                     assert "gzip" in seen.headers.get("accept-encoding", ""), "gzip not accepted"
                     body, headers = gzip.compress(body), {**headers, "Content-Encoding": "gzip"}

@@ -603,3 +603,23 @@ def test_a_token_echoed_in_x_progress_is_not_logged(server, tmp_path, caplog):
     progress = [r for r in caplog.records if getattr(r, "event", None) == "bulk.progress"]
     assert progress and all(TOKEN not in r.getMessage() + json.dumps(r.fields) for r in progress)
     assert progress[0].fields["progress"] == "step 1 for Bearer <redacted>"
+
+
+def test_an_html_page_answered_for_a_file_is_not_kept_as_data(server, tmp_path):
+    # faultprobe3 B59: a proxy's login page (200 text/html) was stored as NDJSON and the export exited 0
+    server.pending_polls = 0
+    server.files["Observation.ndjson"] = FileSpec(b"<html><title>Sign in</title></html>", content_type="text/html")
+    with pytest.raises(NetworkError, match="HTML page instead of the NDJSON file") as exc:
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert exc.value.exit_code == 3 and server.deletes == 0
+    assert not list((tmp_path / "exp" / "data").glob("*Observation*"))
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/fhir+ndjson", "application/ndjson", "application/octet-stream", "text/plain", "binary/octet-stream"],
+)
+def test_files_served_with_other_content_types_are_kept(server, tmp_path, content_type):
+    server.pending_polls = 0
+    server.files["Observation.ndjson"].content_type = content_type
+    assert make(server, tmp_path / "exp").run(ExportRequest.of("patient")).files == 2

@@ -225,3 +225,12 @@ def test_export_since_that_is_no_calendar_time_is_a_usage_error_before_any_reque
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2 and "give a FHIR instant" in result.output
     assert server.kickoffs == 0
+
+
+def test_sync_bulk_of_a_group_the_server_does_not_have_is_a_usage_error(server, tmp_path, monkeypatch):
+    # like --group (README exit codes: 2 for "a --group the server does not have"); faultprobe3 B79
+    monkeypatch.setenv("POEMS_FHIR_TOKEN", TOKEN)
+    server.missing_groups = {"nope"}
+    args = ["export", "--server", server.base, "--auth", "bearer", "--bulk", "group:nope", "--out", str(tmp_path / "e")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "has no Group 'nope'" in result.output
