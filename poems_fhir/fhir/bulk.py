@@ -425,13 +425,15 @@ class BulkExporter:
         (self.folder / MANIFEST_FILE).unlink(missing_ok=True)
         transport = self.client.transport
         what = f"GET {redact(self.client.url(request.path))} (kick-off)"
+        params = request.params()
+        notes: list[str] = []
 
         def attempt() -> requests.Response:
             try:
                 return self.client.request(
                     "GET",
                     request.path,
-                    params=request.params(),
+                    params=params,
                     headers={"Accept": "application/fhir+json", "Prefer": "respond-async"},
                     retryable=False,
                 )
@@ -442,7 +444,16 @@ class BulkExporter:
                 raise TemporaryNetworkError(str(exc), url=exc.url, status=exc.status, exhausted=True) from None
 
         try:
-            response = transport.retrying(attempt, retryable=True, what=what)
+            try:
+                response = transport.retrying(attempt, retryable=True, what=what)
+            except FatalNetworkError as exc:
+                if exc.status != 400 or "_typeFilter" not in params:
+                    raise
+                # _typeFilter is optional in Bulk Data and many servers refuse it: a refused kick-off
+                # started nothing, so asking once more without it is safe (the server just sends more)
+                del params["_typeFilter"]
+                notes.append(f"the server refused _typeFilter (HTTP 400: {exc}): exported without it")
+                response = transport.retrying(attempt, retryable=True, what=what)
         except FatalNetworkError as exc:
             if request.level == "group" and exc.status in (404, 410):
                 # like --group: a Group the server does not have is a usage error (exit 2), not an outage
@@ -479,6 +490,7 @@ class BulkExporter:
             "kicked_off_at": kicked_off_at,
             "phase": "kicked-off",
             "manifest": None,
+            "notes": notes,
         }
         self.save_state(state)  # before any wait: a crash from here on polls this URL again
         log.info(
@@ -654,7 +666,7 @@ class BulkExporter:
     def _download_all(self, state: dict[str, Any], resumed: bool) -> ExportResult:
         manifest: dict[str, Any] = state["manifest"]
         self._status_url = state["status_url"]
-        notes: list[str] = []
+        notes: list[str] = list(state.get("notes") or [])  # the kick-off's
         transaction_time = manifest.get("transactionTime")
         if not is_instant(transaction_time):
             # the next run's _since: a value the server cannot read would fail every later run

@@ -61,6 +61,7 @@ class BulkServer:
         self.redirect: dict[str, str] = {}  # file name -> absolute URL it redirects to
         self.kickoff_params: list[dict[str, list[str]]] = []
         self.require_auth = True
+        self.refuse_type_filter = False  # answer a kick-off with _typeFilter 400 (as many servers do)
         self.missing_groups: set[str] = set()  # Group ids whose $export answers 404
         self.manifest_bodies: list[bytes] = []  # the 200 answers of the status URL, in turn; then manifest()
         self.date = "Fri, 27 Nov 2026 00:09:48 GMT"
@@ -168,6 +169,16 @@ class BulkServer:
                 if needs_auth and not server.authorised(seen):
                     return self._json(
                         401, {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "login"}]}
+                    )
+                if path.endswith("$export") and server.refuse_type_filter and "_typeFilter" in parse_qs(parts.query):
+                    with server.lock:
+                        server.kickoff_params.append(parse_qs(parts.query))
+                    return self._json(
+                        400,
+                        {
+                            "resourceType": "OperationOutcome",
+                            "issue": [{"severity": "error", "code": "not-supported", "diagnostics": "_typeFilter"}],
+                        },
                     )
                 if path.endswith("$export") and path.split("/")[-2] in server.missing_groups:
                     return self._json(

@@ -623,3 +623,16 @@ def test_files_served_with_other_content_types_are_kept(server, tmp_path, conten
     server.pending_polls = 0
     server.files["Observation.ndjson"].content_type = content_type
     assert make(server, tmp_path / "exp").run(ExportRequest.of("patient")).files == 2
+
+
+def test_a_server_that_refuses_type_filter_gets_the_export_without_it(server, tmp_path):
+    # the issue: _typeFilter "where the server supports it"; a refused kick-off started nothing
+    server.pending_polls = 0
+    server.refuse_type_filter = True
+    request = ExportRequest.of("patient", type_filters=["Observation?code=http://loinc.org|777-3"])
+    result = make(server, tmp_path / "exp").run(request)
+    assert [("_typeFilter" in p) for p in server.kickoff_params] == [True, False]
+    assert server.kickoffs == 1 and result.files == 2
+    assert any("refused _typeFilter" in n for n in result.notes)
+    # resumable as the same request (its key still names the filter)
+    assert make(server, tmp_path / "exp").run(request).downloaded == 0 and server.kickoffs == 1
