@@ -277,7 +277,9 @@ def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
         if not p.exists():
             raise InputError(f"{p}: no such file or folder")
         if p.is_dir():
-            files = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in _INPUT_SUFFIXES)
+            # every input-named entry but folders: a named pipe or a dangling link is then refused and
+            # listed by the reader, as when it is named on the command line, not dropped without a word
+            files = sorted(f for f in p.rglob("*") if f.suffix.lower() in _INPUT_SUFFIXES and not f.is_dir())
             yield from files
         else:
             yield p

@@ -31,10 +31,28 @@ def _registry() -> Any:
     return PintUcumRegistry()
 
 
+#: the longest unit the library is asked to parse: clinical UCUM units are a few dozen characters
+#: ("mL/min/{1.73_m2}"), and the parser's time and memory grow faster than the length (a 2,000-character
+#: unit took seconds, 20,000 characters most of a gigabyte: fuzzprobe3 D2)
+MAX_UNIT_LENGTH = 100
+_ANNOTATION = re.compile(r"\{[^{}]*\}")
+#: an exponent of 3+ digits (clinical units go to 10*12; 10^99999999 is computed digit by digit:
+#: minutes, fuzzprobe3 D1), or a number of 10+ digits; annotations are free text and not looked at
+_HUGE_NUMBER = re.compile(r"(?:[*^]|[A-Za-z\]\)])[+-]?\d{3,}|\d{10,}")
+
+
+def _bounded(unit: str) -> None:
+    if len(unit) > MAX_UNIT_LENGTH:
+        raise UnitError(f"{unit[:40]!r}… is not a usable unit ({len(unit):,} characters; at most {MAX_UNIT_LENGTH})")
+    if _HUGE_NUMBER.search(_ANNOTATION.sub("", unit)):
+        raise UnitError(f"{unit!r} is not a usable unit (an exponent or number far beyond any clinical unit)")
+
+
 @lru_cache(maxsize=512)
 def _parse(unit: str) -> Any:
     if ANNOTATION_ONLY.match(unit) or unit == "":
         return _registry().from_ucum("1")
+    _bounded(unit)
     try:
         parsed = _registry().from_ucum(unit)
     except Exception as exc:  # ucumvert raises its own and pint's errors

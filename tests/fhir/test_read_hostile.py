@@ -98,6 +98,26 @@ def test_a_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
     assert result.errors[0].source == str(fifo) and "named pipe, not a regular file" in result.errors[0].message
 
 
+@pytest.mark.parametrize("kind", ["fifo", "dangling-link"])
+def test_an_unreadable_entry_inside_a_folder_is_listed_as_when_named(tmp_path: Path, kind: str) -> None:
+    # fuzzprobe3 D3: inside a folder, a named pipe or a dangling link named *.json was dropped
+    # without a word (exit 0); named on the command line it was refused and listed
+    folder = tmp_path / "in"
+    folder.mkdir()
+    odd = folder / "a.json"
+    if kind == "fifo":
+        os.mkfifo(odd)
+    else:
+        odd.symlink_to(tmp_path / "missing.json")
+    (folder / "good.json").write_text(json.dumps(_patient("p")), encoding="utf-8")
+    (folder / "sub.json").mkdir()  # a folder named like a file: looked into, not reported
+    named = [read_paths([odd, folder / "good.json"])] if kind == "fifo" else []  # a missing path named: exit 2
+    for result in [read_paths([folder]), *named]:
+        assert _refs(result) == {"Patient/p": []}
+        assert [e.source for e in result.errors] == [str(odd)]
+        assert "cannot read file" in result.errors[0].message
+
+
 def test_json_nested_100k_deep_is_a_reported_skip(tmp_path: Path) -> None:
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     (tmp_path / "deep.ndjson").write_text(
