@@ -286,7 +286,11 @@ def test_a_problem_outside_any_entry_stops_before_the_checks_across_files(tmp_pa
 
 
 def test_a_problem_is_one_line_and_quotes_at_most_a_few_hundred_characters(tmp_path):
-    site = write(tmp_path, SITE_HEADER + 'unit_aliases:\n  "a\\r\\nb\\u001b[31m": ' + "x" * 5000 + "\n")
+    alias = "a\\r\\nb\\u001b[31m" + "x" * 5000  # an undeclared system alias, quoted in the message
+    site = write(
+        tmp_path,
+        SITE_HEADER + f'observations:\n  - id: vegf\n    add_codes:\n      - {{system: "{alias}", code: "5"}}\n',
+    )
     with pytest.raises(MappingError) as exc:
         load_mapping([site])
     text = str(exc.value.problems[0])
