@@ -219,10 +219,11 @@ def _clone(measurements: Sequence[Measurement], cut: dt.date, as_of: dt.date | N
     m_base = _baseline(m_series, cut)
     u_series = _series(measurements, "urine_m_protein", as_of)
     u_base = _baseline(u_series, cut)
-    m_after = _after(m_series, m_base.effective if m_base and m_base.effective else cut)
+    # the baseline is the last value on or before the cut, so what follows it is what follows the cut
+    m_after = _after(m_series, cut)
     dflc = _dflc(measurements, as_of, light)
     base_d = [d for d in dflc if d[0] <= cut]
-    after_d = [d for d in dflc if d[0] > (base_d[-1][0] if base_d else cut)]
+    after_d = [d for d in dflc if d[0] > cut]
     serum = _after(_series(measurements, "serum_ife", as_of), cut)
     urine = _after(_series(measurements, "urine_ife", as_of), cut)
     # the first negative serum IFE with a negative urine IFE within 31 days (bisected: linear time)
@@ -247,7 +248,7 @@ def _clone(measurements: Sequence[Measurement], cut: dt.date, as_of: dt.date | N
         bm[-1] if bm and bm[-1].effective and bm[-1].effective > cut else None,
         [(day, inv, ref) for day, inv, _, ref in _flc_pairs(measurements, as_of, light)],
         u_base,
-        _after(u_series, u_base.effective if u_base and u_base.effective else cut),
+        _after(u_series, cut),
         cr_day,
     )
 
@@ -493,7 +494,7 @@ def _comparable_baseline(series: list[Measurement], cut: dt.date) -> Measurement
     criteria.md §10 compares like with like. Of several such types, the one followed up most
     recently (plasma, the preferred specimen, on a tie)."""
     paired = []
-    for specimen in ("plasma", "serum"):
+    for specimen in ("serum", "plasma"):  # the order does not decide a tie: the key does
         own = [m for m in series if m.specimen == specimen]
         start = _baseline(own, cut)
         follow = _after(own, start.effective) if start and start.effective else []
