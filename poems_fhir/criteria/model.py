@@ -7,6 +7,7 @@ Pure data. Nothing here knows FHIR JSON, HTTP, files or the clock.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -87,6 +88,16 @@ class EndocrineAxis(str, Enum):
 
 #: Axes that alone do not satisfy the endocrinopathy minor criterion (criteria.md §2 MIN-3).
 CAVEAT_AXES = frozenset({EndocrineAxis.THYROID, EndocrineAxis.PANCREATIC})
+
+
+#: a reference a FHIR server can resolve: Type/id (with a version) or an absolute URL
+_RESOLVABLE = re.compile(r"[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}(?:/_history/[A-Za-z0-9\-.]{1,64})?|https?://\S+")
+
+
+def resolvable_reference(reference: str) -> bool:
+    """Whether an evidence reference names a resource (Type/id or a URL). Evidence read from a file
+    resource without an id is cited as FILE:LINE instead: shown, never linked or written as a Reference."""
+    return _RESOLVABLE.fullmatch(reference) is not None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
-from ..criteria.model import Assessment, Evidence
+from ..criteria.model import Assessment, Evidence, resolvable_reference
 from ..criteria.pathway import Step
 from ..criteria.response import ResponseAssessment
 from ..criteria.scope import ScopeDecision
@@ -53,6 +53,8 @@ def _div(t: Translator, body: Iterable[str]) -> dict[str, str]:
 
 
 def _link(reference: str, text: str) -> str:
+    if not resolvable_reference(reference):  # FILE:LINE of a resource without an id: nothing to link to
+        return _e(text)
     return f'<a href="{_e(reference)}">{_e(text)}</a>'
 
 

@@ -18,11 +18,12 @@ import json
 import re
 import uuid
 from collections.abc import Iterable
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
 
 from .. import __version__
-from ..criteria.model import Assessment, Classification, CriterionResult, State
+from ..criteria.model import Assessment, Classification, CriterionResult, State, resolvable_reference
 from ..criteria.pathway import Step
 from ..criteria.response import ResponseAssessment
 from ..criteria.scope import ScopeDecision
@@ -125,6 +126,15 @@ def _ref(reference: str) -> dict[str, str]:
     return {"reference": reference}
 
 
+def _evidence_ref(reference: str) -> dict[str, str]:
+    """A Reference to an evidence resource. Evidence read from a file without an id is cited as
+    ``FILE:LINE``, which no server can resolve: a display-only Reference names it (the file's base
+    name only: where the site keeps its exports is not the EHR's business)."""
+    if resolvable_reference(reference):
+        return _ref(reference)
+    return {"display": f"input resource without an id ({Path(reference).name})"}
+
+
 def _state_concept(state: State) -> dict[str, Any]:
     return {
         "coding": [{"system": STATE_SYSTEM, "code": state.value, "display": STATE_DISPLAY[state]}],
@@ -148,7 +158,7 @@ def _with_evidence(obs: dict[str, Any], refs: Iterable[str]) -> dict[str, Any]:
     if observations:
         obs["derivedFrom"] = [_ref(x) for x in observations]
     if others:
-        obs["extension"] = [{"url": EVIDENCE_EXT, "valueReference": _ref(x)} for x in others]
+        obs["extension"] = [{"url": EVIDENCE_EXT, "valueReference": _evidence_ref(x)} for x in others]
     return obs
 
 
@@ -329,7 +339,7 @@ def build_transaction(
     other_evidence = sorted(
         {r for step in steps or [] for r in step.evidence if r.split("/", 1)[0] not in _REASON_TYPES and "/" in r}
     )
-    plan["supportingInfo"] += [_ref(r) for r in other_evidence]  # e.g. the transplant Procedure
+    plan["supportingInfo"] += [_evidence_ref(r) for r in other_evidence]  # e.g. the transplant Procedure
     if not plan["activity"]:
         del plan["activity"]
     entries.append((plan_urn, plan, f"CarePlan?identifier={plan_ident['system']}|{plan_ident['value']}"))
@@ -380,7 +390,7 @@ def build_transaction(
     }
     if sources:
         provenance["entity"] = [
-            {"role": "source", "what": _ref(f"{ref}/_history/{vid}" if vid else ref)} for ref, vid in sources
+            {"role": "source", "what": _evidence_ref(f"{ref}/_history/{vid}" if vid else ref)} for ref, vid in sources
         ]
     entries.append(
         (

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import __version__
-from ..criteria.model import Assessment, Evidence, Finding, State
+from ..criteria.model import Assessment, Evidence, Finding, State, resolvable_reference
 from ..criteria.pathway import Step
 from ..criteria.response import ResponseAssessment, ResponseConfig, assess_response
 from ..criteria.risk import RiskFactor
@@ -108,6 +108,8 @@ def _state_cell(t: Translator, state: str) -> str:
 
 
 def _link(reference: str, text: str) -> str:
+    if not resolvable_reference(reference):  # FILE:LINE of a resource without an id: nothing to link to
+        return _e(text)
     return f'<a href="{_e(reference)}" title="{_e(reference)}">{_e(text)}</a>'
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import datetime as dt
 import json
@@ -220,3 +221,57 @@ def test_out_of_scope_patient_is_not_written(mapping):
         transaction_for(r, WriteContext(NOW, mapping.identity, r.extraction.used))
     # the writer alone (no scope given) still builds it: the refusal is the scope's, not the data's
     assert build_transaction(r.assessment, WriteContext(NOW, mapping.identity, r.extraction.used))["entry"]
+
+
+def _without_ids(tmp_path):
+    """classic-poems with every resource but the Patient stripped of its id: NDJSON cites them as
+    FILE:LINE, the Bundle (urn:uuid fullUrls kept) as urn:uuid."""
+    bundle = json.loads((SAMPLES / "classic-poems.json").read_text())
+    lines = []
+    for e in bundle["entry"]:
+        res = e["resource"]
+        if res["resourceType"] != "Patient":
+            res.pop("id", None)
+        lines.append(json.dumps(res))
+    folder = tmp_path / "export"
+    folder.mkdir()
+    (folder / "all.ndjson").write_text("\n".join(lines) + "\n")
+    for i, e in enumerate(bundle["entry"]):
+        if e["resource"]["resourceType"] != "Patient":
+            e["fullUrl"] = f"urn:uuid:00000000-0000-4000-8000-{i:012d}"
+    (tmp_path / "b.json").write_text(json.dumps(bundle))
+    return folder / "all.ndjson", tmp_path / "b.json"
+
+
+def test_evidence_without_an_id_is_named_not_referenced_and_the_patient_is_written(mapping, tmp_path):
+    # fuzzprobe3 side note: such evidence made the writer refuse the patient (exit 70), and its
+    # FILE:LINE would have been a Reference no server resolves, with the site's export path in it
+    from poems_fhir.pipeline import html_for
+
+    for source in _without_ids(tmp_path):
+        run = evaluate_paths([source], mapping, MAYO)
+        (result,) = run.results
+        cited = {e.reference for c in result.assessment.criteria.values() for e in c.evidence}
+        assert any(not r.startswith(("Patient/", "Observation/", "Condition/", "DiagnosticReport/")) for r in cited)
+        ctx = WriteContext(NOW, mapping.identity, result.extraction.used)
+        bundle = transaction_for(result, ctx, html_for(result, mapping))  # checked: refused if invalid
+        pages = [
+            base64.b64decode(f["data"]).decode()
+            for e in bundle["entry"]
+            for f in e["resource"].get("presentedForm", [])
+        ]
+        text = json.dumps(bundle) + "".join(pages)
+        assert pages and str(tmp_path) not in text  # no path of the site's files reaches the EHR
+        displays = [ref for ref in _references(bundle) if "reference" not in ref]
+        assert displays and all(ref["display"].startswith("input resource without an id (") for ref in displays)
+
+
+def _references(value):
+    if isinstance(value, dict):
+        if "reference" in value or set(value) == {"display"}:
+            yield value
+        for v in value.values():
+            yield from _references(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _references(v)
