@@ -8,6 +8,8 @@ needs and validates those, which is ~25x faster than full model parsing (fhir-la
 
 from __future__ import annotations
 
+import datetime as dt
+
 import gc
 import json
 import logging
@@ -518,15 +520,25 @@ def _unpack(
 
 
 def _last_updated(data: dict[str, Any]) -> str:
+    """meta.lastUpdated as a key that sorts by time: the instant in UTC to the microsecond, so that
+    "18:10-05:00" is after "22:00Z" and "10:00:00Z" equals "10:00:00.000Z" (text order got both
+    wrong: faultprobe4 T08/T26). A missing or unreadable value sorts first, by its text."""
     meta = data.get("meta")
     value = meta.get("lastUpdated") if isinstance(meta, dict) else None
-    return value if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return "0"
+    try:
+        instant = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return f"0{value}"
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.timezone.utc)  # FHIR requires a zone; a missing one read as UTC
+    return f"1{instant.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%S.%f}"
 
 
 def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether ``a`` is a later version than ``b`` (by meta.lastUpdated; ties keep the later read)."""
-    la, lb = _last_updated(a), _last_updated(b)
-    return la >= lb
+    return _last_updated(a) >= _last_updated(b)
 
 
 def read_paths(
@@ -619,7 +631,8 @@ class _Collector:
 
 
 def _stamp(data: dict[str, Any]) -> str:
-    return str((data.get("meta") or {}).get("lastUpdated") or "")
+    """The version time of two copies compared: equal when the instants are (however written)."""
+    return _last_updated(data) if isinstance(data.get("meta"), dict) else "0"
 
 
 def _read_paths(paths: Iterable[str | Path], max_per_patient: int, prune: Prune | None) -> ReadResult:

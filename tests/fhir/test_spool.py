@@ -433,3 +433,42 @@ def test_the_cheap_check_leaves_long_numbers_and_deep_texts_to_the_exact_one() -
     # brackets inside a string, escaped quotes and backslashes do not nest
     shallow = '{"a": "' + "[" * 300 + '\\\\", "b": "\\"' + "{" * 300 + '", "c": [' + pad + "]}"
     assert spool._parse_cleared(shallow) == json.loads(shallow)
+
+
+@pytest.mark.parametrize(
+    ("older", "newer"),
+    [
+        ("2024-01-01T22:00:00Z", "2024-01-01T18:10:00-05:00"),  # 23:10Z: later, though it sorts first as text
+        ("2024-01-01T10:00:00Z", "2024-01-01T10:00:00.500Z"),  # mixed precision
+        ("2024-01-01T10:00:00.5+01:00", "2024-01-01T09:30:00Z"),
+    ],
+)
+def test_the_later_version_is_the_later_instant_not_the_later_text(tmp_path: Path, older, newer) -> None:
+    # faultprobe4 T08/T26: the older VEGF was used, silently
+    (tmp_path / "a.ndjson").write_bytes(
+        _lines(
+            _patient("p"),
+            _obs("o1", "Patient/p", 2210, meta={"lastUpdated": older}),
+            _obs("o1", "Patient/p", 150, meta={"lastUpdated": newer}),
+            _obs("o2", "Patient/p", 150, meta={"lastUpdated": newer}),
+            _obs("o2", "Patient/p", 2210, meta={"lastUpdated": older}),
+        )
+    )
+    read = read_paths([tmp_path])
+    assert read.errors == []
+    values = {r.data["id"]: r.data["valueQuantity"]["value"] for r in read.records[0].resources}
+    assert values == {"o1": 150, "o2": 150}
+    assert_same_as_read_paths([tmp_path])
+
+
+def test_the_same_instant_written_two_ways_is_the_same_version(tmp_path: Path) -> None:
+    (tmp_path / "a.ndjson").write_bytes(
+        _lines(
+            _patient("p"),
+            _obs("o1", "Patient/p", 1, meta={"lastUpdated": "2024-01-01T10:00:00Z"}),
+            _obs("o1", "Patient/p", 2, meta={"lastUpdated": "2024-01-01T11:00:00.000+01:00"}),
+        )
+    )
+    read = read_paths([tmp_path])
+    assert "no later meta.lastUpdated; this copy is skipped" in read.errors[0].message
+    assert_same_as_read_paths([tmp_path])
