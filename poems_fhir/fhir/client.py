@@ -82,17 +82,41 @@ def outcome_text(response: requests.Response) -> str:
     except ValueError:
         return body_summary(response)
     if isinstance(body, dict) and body.get("resourceType") == "OperationOutcome":
-        parts = []
-        for issue in body.get("issue", []) or []:
-            if not isinstance(issue, dict):
-                continue
-            details: dict[str, Any] = issue["details"] if isinstance(issue.get("details"), dict) else {}
-            detail = issue.get("diagnostics") or details.get("text") or issue.get("code")
-            parts.append(f"{issue.get('severity', 'error')}: {detail}")
-        return "; ".join(parts)[:500] or "an OperationOutcome without issues"
+        return issues_text(body.get("issue"))
     if isinstance(body, dict) and isinstance(body.get("resourceType"), str):
         return f"a {body['resourceType']} resource"[:100]
     return "JSON that is not a FHIR resource"
+
+
+def issues_text(issues: Any) -> str:
+    """An OperationOutcome's issues as one line: "severity: diagnostics; …" (at most 500 characters)."""
+    parts = []
+    for issue in issues if isinstance(issues, list) else []:
+        if not isinstance(issue, dict):
+            continue
+        details: dict[str, Any] = issue["details"] if isinstance(issue.get("details"), dict) else {}
+        detail = issue.get("diagnostics") or details.get("text") or issue.get("code")
+        parts.append(f"{issue.get('severity', 'error')}: {detail}")
+    return "; ".join(parts)[:500] or "an OperationOutcome without issues"
+
+
+#: issue codes that say a search's results are incomplete, whatever the severity
+_INCOMPLETE = frozenset({"incomplete", "too-costly", "timeout", "throttled", "transient"})
+
+
+def failed_search_outcome(bundle: dict[str, Any]) -> str | None:
+    """The text of an OperationOutcome inside a searchset that says the search failed or is incomplete
+    (severity error or fatal, or an issue code such as `incomplete` or `timeout`); None if there is
+    none. Such a page is not "no resources": read as one, a patient left scope and their report was
+    withdrawn, and a discovery search moved the checkpoint past changes it never saw (faultprobe4)."""
+    for entry in bundle.get("entry") or []:
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        if not isinstance(resource, dict) or resource.get("resourceType") != "OperationOutcome":
+            continue
+        issues = [i for i in resource.get("issue") or [] if isinstance(i, dict)]
+        if any(i.get("severity") in ("error", "fatal") or i.get("code") in _INCOMPLETE for i in issues):
+            return issues_text(issues)
+    return None
 
 
 @dataclass
@@ -451,6 +475,14 @@ class FhirClient:
         while True:
             if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
                 raise FatalNetworkError(f"search {path} did not return a Bundle but {outcome_text_of(bundle)}")
+            failed = failed_search_outcome(bundle)
+            if failed:
+                # the server's own verdict on this search: retried on the next run, never read as empty
+                raise TemporaryNetworkError(
+                    f"search {path}: the server says its results are incomplete ({self._scrub(failed)})",
+                    url=redact(self.url(path)),
+                    status=200,
+                )
             yield bundle
             links = bundle.get("link", []) or []
             nxt = next(

@@ -20,7 +20,13 @@ import requests
 import responses
 from responses.registries import OrderedRegistry
 
-from poems_fhir.errors import FatalNetworkError, ForeignHostError, NotFhirServerError, PermissionDeniedError
+from poems_fhir.errors import (
+    FatalNetworkError,
+    ForeignHostError,
+    NotFhirServerError,
+    PermissionDeniedError,
+    TemporaryNetworkError,
+)
 from poems_fhir.fhir.auth import BearerAuth
 from poems_fhir.fhir.client import FhirClient
 from tests.fhir.transcripts import exchange, fill
@@ -326,3 +332,38 @@ def test_json_of_a_non_json_body_names_the_request_that_got_it(method):
     with pytest.raises(FatalNetworkError) as exc:
         c.json(response)
     assert str(exc.value).startswith(f"{method} {BASE}/Patient/$match returned text/html")
+
+
+def _outcome(severity: str, code: str, text: str = "search timed out") -> dict[str, Any]:
+    issue = {"severity": severity, "code": code, "diagnostics": text}
+    return {"resource": {"resourceType": "OperationOutcome", "issue": [issue]}, "search": {"mode": "outcome"}}
+
+
+@pytest.mark.parametrize(
+    ("outcome", "page"),
+    [
+        (_outcome("error", "exception"), 1),  # faultprobe4 T34/T38: read as "no resources"
+        (_outcome("fatal", "processing"), 1),
+        (_outcome("warning", "incomplete", "results are incomplete"), 1),  # T35
+        (_outcome("information", "timeout"), 2),  # on the second page: the first is not enough either
+    ],
+)
+@responses.activate
+def test_a_searchset_whose_outcome_says_the_search_failed_is_an_error_not_an_empty_result(outcome, page):
+    entries = [outcome]
+    if page == 1:
+        responses.add("GET", f"{BASE}/Condition", json=bundle(*entries))
+    else:
+        responses.add("GET", f"{BASE}/Condition", json=bundle(match("c1"), next_link=BASE + "/Condition?page=2"))
+        responses.add("GET", f"{BASE}/Condition?page=2", json=bundle(*entries))
+    with pytest.raises(TemporaryNetworkError) as exc:
+        list(client(BASE).search("Condition"))
+    assert "results are incomplete" in str(exc.value) and exc.value.exit_code == 3
+    assert outcome["resource"]["issue"][0]["diagnostics"] in str(exc.value)
+
+
+@responses.activate
+def test_an_informational_or_warning_outcome_leaves_the_results_as_they_are():
+    notes = [_outcome("information", "informational", "_count reduced to 100"), _outcome("warning", "processing")]
+    responses.add("GET", f"{BASE}/Condition", json=bundle(*notes, match("c1")))
+    assert [r["id"] for r in client(BASE).search("Condition")] == ["c1"]
