@@ -299,7 +299,28 @@ class ServerSink:
                 ref = ref.replace(self.client.base_url + "/", "")
                 if ref in own_refs:
                     view.foreign_targets.add(ref)
+        for i, res in enumerate(view.resources):
+            if not (res.get("meta") or {}).get("versionId"):
+                view.resources[i] = self._versioned(res)
         return view
+
+    def _versioned(self, res: dict[str, Any]) -> dict[str, Any]:
+        """A resource of ours that a search returned without meta.versionId, read directly: every
+        update of it carries If-Match on that version, so a clinician's change in between is a 412, not
+        overwritten (faultprobe4 T33). The direct read's content replaces the search's, so what is
+        decided and the version it is matched against belong together. Unchanged if the server names
+        no version at all (it then cannot guard the write)."""
+        response = self.client.request("GET", f"{res['resourceType']}/{res.get('id')}")
+        body = self.client.json(response) if response.content else None
+        if not isinstance(body, dict) or (body.get("resourceType"), body.get("id")) != (
+            res["resourceType"],
+            res.get("id"),
+        ):
+            return res
+        version = (body.get("meta") or {}).get("versionId") or _etag_version(response.headers.get("ETag"))
+        if version:
+            body["meta"] = {**(body.get("meta") or {}), "versionId": version}
+        return body
 
     def _written(
         self, bundle: dict[str, Any], resources: list[dict[str, Any]], responses: list[dict[str, Any]]

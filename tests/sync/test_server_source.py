@@ -510,3 +510,45 @@ def test_a_provenance_of_an_earlier_run_is_not_deleted():
     with pytest.raises(PartialTransactionError):
         ServerSink(FhirClient(BASE), caps(transaction=True)).write("Patient/1", bundle)
     assert "DELETE" not in [c.request.method for c in responses.calls]
+
+
+@responses.activate
+def test_our_resource_found_without_a_version_is_read_directly_so_the_write_is_guarded():
+    # faultprobe4 T33: a server that leaves versionId out of search results got a PUT without If-Match,
+    # and a report a clinician had finalised in between was overwritten
+    from poems_fhir.fhir.read import OWN_IDENTIFIER_PREFIX
+
+    ours = {
+        "resourceType": "DiagnosticReport",
+        "id": "r1",
+        "status": "partial",
+        "identifier": [{"system": OWN_IDENTIFIER_PREFIX + "report", "value": "x"}],
+        "meta": {"tag": [{"system": "https://example.org/t", "code": "t"}]},  # no versionId
+    }
+    finalised = {**ours, "status": "final", "meta": {"versionId": "7"}}
+    responses.add("GET", f"{BASE}/DiagnosticReport", json={**empty_bundle(), "entry": [{"resource": ours}]})
+    for rtype in ("CarePlan", "Provenance"):
+        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
+    responses.add("GET", f"{BASE}/DiagnosticReport/r1", json=finalised, headers={"ETag": 'W/"7"'})
+    view = ServerSink(FhirClient(BASE), caps(transaction=True)).existing("Patient/1", "k")
+    (seen,) = view.resources
+    assert seen["meta"]["versionId"] == "7" and seen["status"] == "final"  # decided on what the version holds
+
+
+@responses.activate
+def test_a_direct_read_that_names_its_version_only_in_the_etag_gives_that_version():
+    from poems_fhir.fhir.read import OWN_IDENTIFIER_PREFIX
+
+    ours = {
+        "resourceType": "CarePlan",
+        "id": "c1",
+        "status": "draft",
+        "intent": "proposal",
+        "identifier": [{"system": OWN_IDENTIFIER_PREFIX + "careplan", "value": "x"}],
+    }
+    responses.add("GET", f"{BASE}/DiagnosticReport", json=empty_bundle())
+    responses.add("GET", f"{BASE}/CarePlan", json={**empty_bundle(), "entry": [{"resource": ours}]})
+    responses.add("GET", f"{BASE}/Provenance", json=empty_bundle())
+    responses.add("GET", f"{BASE}/CarePlan/c1", json=ours, headers={"ETag": 'W/"3"'})
+    (seen,) = ServerSink(FhirClient(BASE), caps(transaction=True)).existing("Patient/1", "k").resources
+    assert seen["meta"]["versionId"] == "3"
