@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -117,6 +118,9 @@ def failed_search_outcome(bundle: dict[str, Any]) -> str | None:
         if any(i.get("severity") in ("error", "fatal") or i.get("code") in _INCOMPLETE for i in issues):
             return issues_text(issues)
     return None
+
+
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -377,6 +381,9 @@ class FhirClient:
 
     def _parse(self, response: requests.Response, method: str, url: str) -> Any:
         try:
+            if response.content.startswith(_UTF8_BOM):
+                # RFC 8259 forbids the mark but lets a parser ignore it; some servers and proxies add it
+                return json.loads(response.content[len(_UTF8_BOM) :].decode("utf-8"))
             return response.json()
         except ValueError as exc:
             what = f"{method} {redact(url)}"
