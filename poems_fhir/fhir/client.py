@@ -23,7 +23,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
@@ -510,14 +510,7 @@ class FhirClient:
     ) -> Iterator[dict[str, Any]]:
         """Yield the resources of every page (mode 'match' and 'include'; outcomes skipped)."""
         for bundle in self.search_pages(path, params, post=post):
-            for entry in bundle.get("entry", []) or []:
-                if not isinstance(entry, dict):
-                    continue
-                search = entry.get("search")
-                if isinstance(search, dict) and search.get("mode") == "outcome":
-                    continue
-                if isinstance(entry.get("resource"), dict):
-                    yield entry["resource"]
+            yield from page_resources(bundle)
 
     def transaction(self, bundle: dict[str, Any]) -> dict[str, Any]:
         """POST a transaction; retried only when every entry is conditional (safe to repeat)."""
@@ -526,6 +519,28 @@ class FhirClient:
             for e in bundle.get("entry", [])
         )
         return self.request_json("POST", "", json=bundle, retryable=conditional)  # type: ignore[no-any-return]
+
+
+def page_resources(bundle: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The resources of one searchset page (mode 'match' and 'include'; outcomes skipped)."""
+    for entry in bundle.get("entry", []) or []:
+        if not isinstance(entry, dict):
+            continue
+        search = entry.get("search")
+        if isinstance(search, dict) and search.get("mode") == "outcome":
+            continue
+        if isinstance(entry.get("resource"), dict):
+            yield entry["resource"]
+
+
+def ignored_parameter(bundle: dict[str, Any], name: str) -> bool:
+    """Whether a searchset page says the server did not apply ``name``: servers echo the parameters
+    they applied in the page's `self` link (Medplum and HAPI do, `_revinclude` included). False when
+    there is no self link: nothing can be told, and the parameter is taken as applied."""
+    for link in bundle.get("link") or []:
+        if isinstance(link, dict) and link.get("relation") == "self" and isinstance(link.get("url"), str):
+            return name not in unquote(link["url"])
+    return False
 
 
 def outcome_text_of(body: Any) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from ..fhir.capabilities import Capabilities
 from ..errors import NetworkError, PartialTransactionError
-from ..fhir.client import FhirClient
+from ..fhir.client import FhirClient, ignored_parameter, page_resources
 from ..fhir.read import is_own_output
 from .events import ev
 from ..fhir.write import (
@@ -280,16 +280,27 @@ class ServerSink:
         view = ServerView(ordered_writes=not self.capabilities.transaction)
         own_refs: set[str] = set()
         foreign: list[dict[str, Any]] = []
+        revinclude_ignored = False
         for rtype in GUARDED_TYPES:
-            for res in self.client.search(
+            for page in self.client.search_pages(
                 rtype, {"subject": patient, "_count": "200", "_revinclude": "Provenance:target"}
             ):
-                if res.get("resourceType") == rtype:
-                    if is_own_output(res):
-                        view.resources.append(res)
-                        own_refs.add(f"{rtype}/{res.get('id')}")
-                elif res.get("resourceType") == "Provenance" and not is_our_provenance(res):
-                    foreign.append(res)
+                revinclude_ignored = revinclude_ignored or ignored_parameter(page, "_revinclude")
+                for res in page_resources(page):
+                    if res.get("resourceType") == rtype:
+                        if is_own_output(res):
+                            view.resources.append(res)
+                            own_refs.add(f"{rtype}/{res.get('id')}")
+                    elif res.get("resourceType") == "Provenance" and not is_our_provenance(res):
+                        foreign.append(res)
+        if revinclude_ignored and own_refs:
+            # the server did not apply _revinclude (its self link says so): a clinician's Provenance
+            # naming our report would go unseen and the report be updated as ours (faultprobe4 T29)
+            refs = sorted(own_refs)
+            for i in range(0, len(refs), 40):
+                for res in self.client.search("Provenance", {"target": ",".join(refs[i : i + 40]), "_count": "200"}):
+                    if res.get("resourceType") == "Provenance" and not is_our_provenance(res):
+                        foreign.append(res)
         for res in self.client.search("Provenance", {"_tag": f"{SUBJECT_TAG_SYSTEM}|{subject_key}", "_count": "200"}):
             if is_our_provenance(res):
                 view.provenances.append(res)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 
+import pytest
 import responses
 from responses import matchers
 
@@ -552,3 +553,61 @@ def test_a_direct_read_that_names_its_version_only_in_the_etag_gives_that_versio
     responses.add("GET", f"{BASE}/CarePlan/c1", json=ours, headers={"ETag": 'W/"3"'})
     (seen,) = ServerSink(FhirClient(BASE), caps(transaction=True)).existing("Patient/1", "k").resources
     assert seen["meta"]["versionId"] == "3"
+
+
+def _ours_found(self_link: str | None):
+    from poems_fhir.fhir.read import OWN_IDENTIFIER_PREFIX
+
+    ours = {
+        "resourceType": "DiagnosticReport",
+        "id": "r1",
+        "status": "partial",
+        "identifier": [{"system": OWN_IDENTIFIER_PREFIX + "report", "value": "x"}],
+        "meta": {"versionId": "1"},
+    }
+    page = {**empty_bundle(), "entry": [{"resource": ours, "search": {"mode": "match"}}]}
+    if self_link is not None:
+        page["link"] = [{"relation": "self", "url": self_link}]
+    return page
+
+
+CLINICIANS = {
+    "resourceType": "Provenance",
+    "id": "pv1",
+    "target": [{"reference": "DiagnosticReport/r1"}],
+    "recorded": "2026-11-27T10:00:00Z",
+    "agent": [{"who": {"display": "Dr X"}}],
+}
+
+
+@responses.activate
+def test_a_server_that_says_it_ignored_revinclude_gets_a_provenance_search_of_its_own():
+    # faultprobe4 T29: a clinician's Provenance went unseen and our report was updated as ours
+    responses.add(
+        "GET", f"{BASE}/DiagnosticReport", json=_ours_found(f"{BASE}/DiagnosticReport?_count=200&subject=Patient/1")
+    )
+    responses.add("GET", f"{BASE}/CarePlan", json=empty_bundle())
+    # asked in this order: the Provenances naming our resources, then our own Provenances (by tag)
+    responses.add("GET", f"{BASE}/Provenance", json={**empty_bundle(), "entry": [{"resource": CLINICIANS}]})
+    responses.add("GET", f"{BASE}/Provenance", json=empty_bundle())
+    view = ServerSink(FhirClient(BASE), caps(transaction=True)).existing("Patient/1", "k")
+    assert view.foreign_targets == {"DiagnosticReport/r1"}
+    asked = [c.request.url for c in responses.calls if "/Provenance" in c.request.url]
+    assert any("target=DiagnosticReport%2Fr1" in u for u in asked)
+
+
+@pytest.mark.parametrize(
+    "self_link",
+    [
+        None,
+        f"{BASE}/DiagnosticReport?_count=200&_revinclude=Provenance:target&subject=Patient/1",
+        f"{BASE}/DiagnosticReport?_count=200&_revinclude=Provenance%3Atarget&subject=Patient%2F1",
+    ],
+)
+@responses.activate
+def test_a_server_that_applied_revinclude_or_does_not_say_gets_no_extra_search(self_link):
+    responses.add("GET", f"{BASE}/DiagnosticReport", json=_ours_found(self_link))
+    responses.add("GET", f"{BASE}/CarePlan", json=empty_bundle())
+    responses.add("GET", f"{BASE}/Provenance", json=empty_bundle())
+    ServerSink(FhirClient(BASE), caps(transaction=True)).existing("Patient/1", "k")
+    assert len(responses.calls) == 3  # the three searches of the README, nothing more
