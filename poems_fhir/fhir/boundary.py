@@ -353,6 +353,56 @@ def validate(data: dict[str, Any], *, check_depth: bool = True) -> dict[str, Any
     return data
 
 
+def validate_identity(data: dict[str, Any], *, check_depth: bool = True) -> dict[str, Any]:
+    """:func:`validate` for a resource reduced to its identity (``read.identity_only``): the same
+    answer, faster. Most resources of a hospital export are pruned to such stubs, and the general
+    walk cost 4 µs each (a fifth of reading them); this accepts only what the general walk accepts
+    unchanged (ASCII strings, a calendar date, a FHIR id, no nulls) and hands anything else to it,
+    so its message and normalisation stay the only ones."""
+    if check_depth or not _plain_identity(data):
+        return validate(data, check_depth=check_depth)
+    return data
+
+
+def _plain_str(value: Any) -> bool:
+    return type(value) is str and value.isascii()
+
+
+def _plain_fields(value: Any, names: tuple[str, ...]) -> bool:
+    """A JSON object whose listed elements, where present, are ASCII strings."""
+    if type(value) is not dict:
+        return False
+    for name in names:
+        if name in value and not _plain_str(value[name]):
+            return False
+    return True
+
+
+def _plain_identity(data: dict[str, Any]) -> bool:
+    if type(data.get("resourceType")) is not str:
+        return False
+    if "id" in data and not (_plain_str(data["id"]) and _ID.fullmatch(data["id"])):
+        return False
+    if "meta" in data:
+        meta = data["meta"]
+        if not _plain_fields(meta, ("lastUpdated", "versionId")):
+            return False
+        if "lastUpdated" in meta and _date_problem(meta["lastUpdated"]) is not None:
+            return False
+    if "identifier" in data:
+        idents = data["identifier"]
+        if type(idents) is not list or not all(_plain_fields(i, ("system", "value")) for i in idents):
+            return False
+    for name in ("subject", "patient"):
+        if name in data and not _plain_fields(data[name], ("reference", "display")):
+            return False
+    return all(name in _IDENTITY_KEYS for name in data)
+
+
+#: the elements a pruned stub keeps (read._IDENTITY_FIELDS); a stub with any other goes the long way
+_IDENTITY_KEYS = frozenset(("resourceType", "id", "meta", "identifier", "subject", "patient"))
+
+
 def _normalise_stu3(data: dict[str, Any], rtype: str) -> None:
     if rtype == "Condition" and "recordedDate" not in data and "assertedDate" in data:
         data["recordedDate"] = data["assertedDate"]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .boundary import MAX_DEPTH, Invalid, is_unicode, validate
+from .boundary import MAX_DEPTH, Invalid, is_unicode, validate, validate_identity
 
 log = logging.getLogger(__name__)
 
@@ -581,9 +581,11 @@ class _Collector:
         rid = data.get("id")
         ref = f"{rtype}/{rid}" if isinstance(rid, str) and rid else None
         stub = pruned(data, self.prune)
-        data = stub or data
         try:
-            validate(data, check_depth=deep)
+            if stub is None:
+                validate(data, check_depth=deep)
+            else:
+                data = validate_identity(stub, check_depth=deep)
         except Invalid as exc:
             self.errors.append(SourceError(origin, f"refused: {exc}", ref))
             return

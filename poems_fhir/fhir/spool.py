@@ -34,7 +34,7 @@ from typing import IO, Any, Protocol
 import orjson
 
 from ..sync.events import ev
-from .boundary import MAX_DEPTH, Invalid, validate
+from .boundary import MAX_DEPTH, Invalid, validate, validate_identity
 from .read import (
     _AS_PARENS,
     _REF,
@@ -472,9 +472,11 @@ class _Spooler:
         rid = data.get("id")
         ref = f"{rtype}/{rid}" if isinstance(rid, str) and rid else None
         stub = pruned(data, self.prune)
-        data = stub or data
         try:
-            validate(data, check_depth=deep)
+            if stub is None:
+                validate(data, check_depth=deep)
+            else:
+                data = validate_identity(stub, check_depth=deep)
         except Invalid as exc:
             self.errors.append(SourceError(origin, f"refused: {exc}", ref))
             return

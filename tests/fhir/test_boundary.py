@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
-from poems_fhir.fhir.boundary import Invalid, too_deep, validate
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from poems_fhir.fhir.boundary import Invalid, too_deep, validate, validate_identity
 from tests.conftest import SAMPLES
 
 
@@ -184,3 +187,78 @@ def test_an_stu3_plain_status_with_a_lone_surrogate_is_refused_like_any_string(e
     assert f"Condition.{element} contains a lone surrogate" in _refused(condition)
     fine = validate({**condition, element: "active"})
     assert fine[element]["coding"][0]["code"] == "active"
+
+
+# -- validate_identity: the stub fast path answers exactly as validate (issue #11)
+
+_JSON_LEAF = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 5),
+    st.sampled_from(["", "x", "Patient/1", "o-1.2", "2024-01-01", "2024-02-30", "2024-01-01T00:00:00Z", "é", "\ud800"]),
+)
+_JSON_ANY = st.recursive(
+    _JSON_LEAF,
+    lambda inner: (
+        st.lists(inner, max_size=2)
+        | st.dictionaries(
+            st.sampled_from(["reference", "display", "system", "value", "lastUpdated", "versionId", "x"]),
+            inner,
+            max_size=3,
+        )
+    ),
+    max_leaves=6,
+)
+_STUB = st.fixed_dictionaries(
+    {"resourceType": st.sampled_from(["Observation", "Condition"])},
+    optional={
+        "id": _JSON_ANY,
+        "meta": st.one_of(
+            _JSON_ANY, st.fixed_dictionaries({}, optional={"lastUpdated": _JSON_LEAF, "versionId": _JSON_LEAF})
+        ),
+        "identifier": st.one_of(
+            _JSON_ANY,
+            st.lists(st.fixed_dictionaries({}, optional={"system": _JSON_LEAF, "value": _JSON_LEAF}), max_size=2),
+        ),
+        "subject": st.one_of(
+            _JSON_ANY, st.fixed_dictionaries({}, optional={"reference": _JSON_LEAF, "display": _JSON_LEAF})
+        ),
+        "patient": _JSON_ANY,
+        "contained": _JSON_ANY,
+        "status": _JSON_ANY,
+    },
+)
+
+
+def _outcome(check: Any, data: dict[str, Any]) -> tuple[str, Any]:
+    try:
+        return "ok", check(copy.deepcopy(data))
+    except Invalid as exc:
+        return "refused", str(exc)
+
+
+@given(_STUB, st.booleans())
+@settings(max_examples=600, deadline=None)
+def test_validate_identity_answers_as_validate(stub: dict[str, Any], deep: bool) -> None:
+    fast = _outcome(lambda d: validate_identity(d, check_depth=deep), stub)
+    assert fast == _outcome(lambda d: validate(d, check_depth=deep), stub)
+
+
+@pytest.mark.parametrize(
+    "stub",
+    [
+        {"resourceType": "Observation", "id": "o1", "meta": {"lastUpdated": "2019-02-30"}},
+        {"resourceType": "Observation", "id": "o 1"},
+        {"resourceType": "Observation", "subject": {"reference": None}},
+        {"resourceType": "Observation", "identifier": [{"value": 7}]},
+        {"resourceType": "Observation", "meta": {"versionId": "\ud800"}},
+        {"resourceType": "Observation", "subject": {"reference": "Patient/\ud800"}},
+        {"resourceType": "Observation", "id": "o1", "contained": [{"resourceType": 1}]},
+    ],
+)
+def test_validate_identity_hands_the_irregular_to_validate(stub: dict[str, Any]) -> None:
+    """What the fast path cannot vouch for gets validate's own refusal or normalisation."""
+    assert _outcome(validate_identity, stub) == _outcome(validate, stub)
+    assert _outcome(lambda d: validate_identity(d, check_depth=False), stub) == _outcome(
+        lambda d: validate(d, check_depth=False), stub
+    )
