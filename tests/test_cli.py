@@ -191,3 +191,19 @@ def test_out_of_scope_patients_are_not_written_back(tmp_path):
         == 0
     )
     assert len(list((tmp_path / "all").iterdir())) == 1
+
+
+def test_a_merged_record_gets_no_transaction(tmp_path):
+    """FHIR R4 Patient.link replaced-by: the record "must no longer be used"; evaluate --out skips it."""
+    bundle = json.loads((SAMPLES / "classic-poems.json").read_text())
+    patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    patient["link"] = [{"other": {"reference": "Patient/classic-poems-2"}, "type": "replaced-by"}]
+    (tmp_path / "in.json").write_text(json.dumps(bundle))
+    result = invoke("evaluate", str(tmp_path / "in.json"), "--out", str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+    assert "merged into Patient/classic-poems-2" in result.output
+    assert result.exit_code == 1  # a reported skip
+    patient["link"][0]["type"] = "seealso"
+    (tmp_path / "in.json").write_text(json.dumps(bundle))
+    result = invoke("evaluate", str(tmp_path / "in.json"), "--out", str(tmp_path / "out2"))
+    assert result.exit_code == 0 and len(list((tmp_path / "out2").iterdir())) == 1

@@ -255,7 +255,7 @@ _COMMON = {
     "status": string,
 }
 _FIELDS: dict[str, dict[str, Check]] = {
-    "Patient": {"gender": string, "birthDate": date},
+    "Patient": {"gender": string, "birthDate": date, "link": array(obj({"other": reference, "type": string}))},
     "Observation": {
         **_VALUE,
         "component": array(obj(_VALUE)),

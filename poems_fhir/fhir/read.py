@@ -77,6 +77,17 @@ def pruned(data: dict[str, Any], prune: Prune | None) -> dict[str, Any] | None:
     return identity_only(data)
 
 
+def replaced_by(patient: dict[str, Any] | None) -> str | None:
+    """Where a merged Patient now lives: the reference of its ``link`` of type ``replaced-by``
+    ("The patient resource containing this link must no longer be used", FHIR R4 Patient.link.type),
+    "another record" when the link names none; None for a Patient that is not merged. Read after
+    the boundary, which checked ``link`` (fhir/boundary.py)."""
+    for link in (patient or {}).get("link", []) or []:
+        if link.get("type") == "replaced-by":
+            return (link.get("other") or {}).get("reference") or "another record"
+    return None
+
+
 def is_own_output(data: dict[str, Any]) -> bool:
     """Our own reports and plans come back in searches and exports; they are not evidence."""
     return any(

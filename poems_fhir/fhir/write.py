@@ -71,6 +71,18 @@ class NotWritableError(Exception):
     """This patient's result cannot be written back (e.g. the patient has no server id)."""
 
 
+class MergedPatientError(NotWritableError):
+    """The patient record was merged into another (Patient.link replaced-by): it must no longer be
+    used, so nothing is written to it; the surviving record is evaluated under its own id."""
+
+    def __init__(self, patient: str, successor: str) -> None:
+        super().__init__(
+            f"{patient} was merged into {successor} (Patient.link replaced-by: this record must no longer "
+            "be used); nothing is written to it - the surviving record is evaluated under its own id"
+        )
+        self.patient, self.successor = patient, successor
+
+
 class OutOfScopeError(NotWritableError):
     """The patient is out of scope: nothing is written back, so no flag or proposal reaches the EHR."""
 

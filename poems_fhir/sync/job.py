@@ -30,7 +30,7 @@ from ..criteria.model import Assessment, Classification
 from ..criteria.profiles import Profile
 from ..criteria.scope import DEFAULT_TRIGGER, ScreeningCounts
 from ..errors import AuthError, ForeignHostError, NetworkError, PreconditionFailedError
-from ..fhir.read import PatientRecord, SourceError
+from ..fhir.read import PatientRecord, SourceError, replaced_by
 from ..fhir.write import NotWritableError, WriteContext, conclusion_key, withdrawal_transaction
 from ..mapping.rules import CompiledMapping
 from ..parallel import SKIPPED, Done, map_patients
@@ -136,6 +136,9 @@ class Evaluated:
     #: the transaction, built only for an in-scope patient whose input changed
     bundle: dict[str, Any] | None = None
     not_writable: str | None = None
+    #: the reference of the record this patient was merged into (Patient.link replaced-by): not
+    #: evaluated, written or withdrawn
+    merged_into: str | None = None
     #: a worker's internal error (the reason recorded), or the worker that died on this patient
     internal: str | None = None
 
@@ -321,6 +324,9 @@ class SyncJob:
         run, build its transaction. No state, sink or summary is touched: this may run in a worker."""
         if record is None:
             return Evaluated(found=False)
+        successor = replaced_by(record.patient_resource)
+        if successor is not None:  # a record that "must no longer be used": its data lives on elsewhere
+            return Evaluated(merged_into=successor)
         result = evaluate_record(record, self.mapping, self.profile, None, trigger=self.trigger)
         a = result.assessment
         ready = Evaluated(
@@ -358,6 +364,9 @@ class SyncJob:
                 "longer retried (`poems-fhir state retry PATIENT` to try again)"
             )
             self._record(patient, previous, "missing", reason="no resources found")
+            return
+        if ready.merged_into is not None:
+            self._merged(patient, name, previous, ready.merged_into, summary)
             return
         summary.evaluated += 1
         for e in ready.extraction_errors:
@@ -398,6 +407,29 @@ class SyncJob:
         if ready.bundle is None:  # cannot happen: built wherever the state said the input changed
             raise _WorkerFailure("internal error: no transaction was built for a changed patient")
         self._write(patient, name, previous, ready, ready.bundle, input_hash, summary)
+
+    def _merged(self, patient: str, name: str, previous: PatientState | None, successor: str, summary: Summary) -> None:
+        """A merged record (Patient.link replaced-by) is like one the server no longer has: reported
+        once, nothing written to it and nothing of ours on it withdrawn (a write to a record that
+        must no longer be used is refused by some servers and read by nobody)."""
+        m = _PATIENT_TAIL.search(successor)
+        shown = self.pseudonym(f"Patient/{m.group(1)}") if m else "another record"
+        reason = f"merged into {shown} (Patient.link replaced-by)"
+        if previous is not None and previous.status == "missing" and previous.reason == reason:
+            return  # reported once: a file source or a discovery that returns it again says nothing new
+        summary.missing += 1
+        summary.problems.append(
+            f"{name}: merged into {shown} (Patient.link replaced-by): this record is no longer "
+            "evaluated or written; the surviving record is evaluated under its own id. Reported once, "
+            "then no longer retried (`poems-fhir state retry PATIENT` to try again)"
+        )
+        log.info(
+            "%s: merged into %s: skipped",
+            name,
+            shown,
+            extra=ev("patient.merged", patient=name, successor=shown),
+        )
+        self._record(patient, previous, "missing", reason=reason)
 
     def _conclude(self, name: str, ready: Evaluated, summary: Summary) -> None:
         """An in-scope patient's line in the summary, with its response alerts."""
@@ -616,6 +648,10 @@ def _legacy(previous: PatientState | None) -> dict[str, str]:
         for v in (previous.written if previous else {}).values()
         if v.get("ref") and v.get("version")
     }
+
+
+#: the id of a Patient reference, relative or absolute ("Patient/7", "https://x/fhir/Patient/7/_history/2")
+_PATIENT_TAIL = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 
 
 def _subject_key(bundle: dict[str, Any]) -> str:

@@ -452,3 +452,50 @@ def test_log_lines_below_the_job_name_no_patient_without_phi(data, tmp_path, phi
     assert not [i for i in ids if i in text], text[:2000]
     assert "someone-else" not in text
     assert pseudonym(b"k", "Patient/classic-poems") in text and pseudonym(b"k", "Patient/someone-else") in text
+
+
+def _merge_classic(data: Path, link: dict | None = None) -> None:
+    """The server's merge marks the old record (FHIR R4 Patient.link type replaced-by)."""
+    path = data / "classic-poems.json"
+    bundle = json.loads(path.read_text())
+    for e in bundle["entry"]:
+        if e["resource"]["resourceType"] == "Patient":
+            e["resource"]["active"] = False
+            e["resource"]["link"] = [link or {"other": {"reference": "Patient/classic-poems-2"}, "type": "replaced-by"}]
+    path.write_text(json.dumps(bundle))
+
+
+def test_a_merged_record_is_neither_evaluated_nor_written(data, tmp_path):
+    """Patient.link replaced-by: "must no longer be used" (FHIR R4): nothing is written to it."""
+    _merge_classic(data)
+    store = StateStore(tmp_path / "state.sqlite")
+    sink = RecordingSink(tmp_path / "out")
+    key = b"k" * 32  # the installation's pseudonym key (kept beside the state)
+    summary = job(data, store, sink, pseudonym_key=key).run()
+    assert "Patient/classic-poems" not in sink.calls
+    assert (summary.written, summary.missing, summary.evaluated) == (4, 1, 5)
+    line = next(p for p in summary.problems if "merged into" in p)
+    assert "Patient.link replaced-by" in line and "classic-poems" not in line  # pseudonyms only
+    assert store.patient("files:test", "Patient/classic-poems").status == "missing"
+    again = job(data, store, RecordingSink(tmp_path / "out"), pseudonym_key=key).run()
+    assert not any("merged into" in p for p in again.problems) and again.missing == 0  # reported once
+
+
+def test_a_record_merged_after_it_was_written_keeps_our_report_untouched(data, tmp_path):
+    store = StateStore(tmp_path / "state.sqlite")
+    job(data, store, RecordingSink(tmp_path / "out")).run()
+    before = {p.name: p.read_text() for p in (tmp_path / "out").glob("*.json")}
+    _merge_classic(data, {"other": {"display": "the new record"}, "type": "replaced-by"})
+    sink = RecordingSink(tmp_path / "out")
+    summary = job(data, store, sink).run()
+    assert sink.calls == [] and summary.missing == 1
+    assert "merged into another record" in " ".join(summary.problems)
+    assert {p.name: p.read_text() for p in (tmp_path / "out").glob("*.json")} == before  # nothing withdrawn
+
+
+def test_other_links_do_not_stop_the_write(data, tmp_path):
+    """'replaces' and 'seealso' name the other record; only 'replaced-by' retires this one."""
+    _merge_classic(data, {"other": {"reference": "Patient/old"}, "type": "replaces"})
+    sink = RecordingSink(tmp_path / "out")
+    summary = job(data, StateStore(tmp_path / "state.sqlite"), sink).run()
+    assert "Patient/classic-poems" in sink.calls and summary.missing == 0
