@@ -499,6 +499,8 @@ def _numeric(ctx: _Ctx, rule: ObservationRule) -> Value:
 
 def _no_number(ctx: _Ctx, rule: ObservationRule, reading: Reading) -> NoReturn:
     element = ctx.prefix + "value"
+    if reading.rejected is not None:
+        raise reading.rejected  # a unit that cannot be converted, and nothing else to judge it by
     if reading.unitless is not None:
         raise ResourceError(
             f"{reading.element or element} {_fmt(reading.unitless)} has no unit (expected {rule.unit}); not guessed"
@@ -522,10 +524,10 @@ def _unitless_side(ctx: _Ctx, reading: Reading) -> tuple[bool | None, bool | Non
     """
     v = reading.unitless
     assert v is not None  # noqa: S101 - narrows the type for mypy; callers check unitless
-    rr = unitless_range(ctx.part)
+    rr = unitless_range(ctx.part, v.unit)
     high = compare(v, rr.high, ">") if rr and rr.high is not None else None
     low = compare(v, rr.low, "<") if rr and rr.low is not None else None
-    how = f"{_fmt(v)} without a unit"
+    how = f"{_fmt(v)} (a unit not convertible to the rule's)" if v.unit else f"{_fmt(v)} without a unit"
     if rr is not None:
         how += f", judged against the lab's own range {_range_text(rr)} only"
     flag = reading.interpretation
@@ -805,8 +807,11 @@ def _detected_or_weak_negative(
     topic = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
     if reading is not None and reading.value is None and reading.unitless is not None:
         v = reading.unitless
-        how = f"{label} {_fmt(v)} [no unit: used for presence only, magnitude not used]"
-        ctx.note("unitless", f"{rule.id}: {_fmt(v)} without a unit used for presence only")
+        why, words = ("a unit not convertible to the rule's", "in a unit not convertible to the rule's")
+        if not v.unit:
+            why, words = "no unit", "without a unit"
+        how = f"{label} {_fmt(v)} [{why}: used for presence only, magnitude not used]"
+        ctx.note("unitless", f"{rule.id}: {_fmt(v)} {words} used for presence only")
         if compare(v, 0, ">") is True:
             ctx.finding(topic, State.PRESENT, how)
         else:

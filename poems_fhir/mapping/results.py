@@ -6,7 +6,9 @@ interpretation flag alone (H/L/N/A, POS/NEG, DET/ND), a qualitative string ("ele
 
 The result is a :class:`Reading`; what each reading means for a criterion is decided by the
 role handlers in ``extract.py`` (criteria.md §4). Nothing is guessed: a number without a unit
-is kept apart (``unitless``) for the few uses where its unit cannot change the conclusion.
+is kept apart (``unitless``) for the few uses where its unit cannot change the conclusion; so is a
+number whose unit cannot be converted to the rule's (mmol/L haemoglobin, an unknown local spelling),
+with the conversion's refusal kept (``rejected``) for when those uses do not apply.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from .values import (
     ResourceError,
     UnitlessError,
+    UnitRejected,
     Value,
     codings,
     concept_text,
@@ -113,6 +116,9 @@ class Reading:
     text: str = ""  # the text of a string / coded value (immunofixation reads it)
     interpretation: Qual | None = None
     element: str = ""  # the element the number came from, for messages
+    #: ``unitless`` has a unit that cannot be converted to the rule's: the refusal, raised where
+    #: the number itself is needed (and listed by `mappings coverage` as a unit to add)
+    rejected: UnitRejected | None = None
 
 
 def interpretation_qual(part: dict[str, Any], terms: dict[str, Qual]) -> tuple[Qual | None, str]:
@@ -160,6 +166,19 @@ def read_result(
             return number(quantity(q, element + "Quantity", unit, aliases, molar_mass))
         except UnitlessError as exc:
             return unitless(exc.value, element + "Quantity")
+        except UnitRejected as exc:
+            if unit in DIMENSIONLESS:
+                raise
+            # the number still counts against a range in its own unit, a flag, or for presence
+            own = Value(float(q["value"]), exc.unit, q.get("comparator"))
+            return Reading(
+                unitless=own,
+                qual=interp,
+                qual_source=interp_source,
+                interpretation=interp,
+                element=element + "Quantity",
+                rejected=exc,
+            )
     if "valueInteger" in part:
         raw = part["valueInteger"]
         if isinstance(raw, bool) or not isinstance(raw, int):

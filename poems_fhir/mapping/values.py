@@ -99,6 +99,11 @@ class Value:
     notes: tuple[str, ...] = ()
 
 
+def _unit_of(q: dict[str, Any]) -> Any:
+    """The unit a Quantity states: its UCUM code, else its unit text or code (as :func:`quantity`)."""
+    return q.get("code") if q.get("system") == UCUM and q.get("code") else q.get("unit") or q.get("code")
+
+
 def quantity(
     q: Any,
     element: str,
@@ -112,7 +117,7 @@ def quantity(
     raw = q.get("value")
     if isinstance(raw, bool) or not isinstance(raw, (int, float)):
         raise ResourceError(f"{element}.value is missing or not a number: {raw!r}")
-    unit = q.get("code") if q.get("system") == UCUM and q.get("code") else q.get("unit") or q.get("code")
+    unit = _unit_of(q)
     comparator = q.get("comparator")
     if target_unit is None:
         return Value(float(raw), unit, comparator)
@@ -408,9 +413,11 @@ def compare(value: Value, cut: float, operator: str) -> bool | None:
 _RANGE_TEXT = re.compile(r"^\s*([\d][\d\s.,]*?)\s*(?:-|–|—|\.\.)\s*([\d][\d\s.,]*?)\s*$")
 
 
-def unitless_range(obs: dict[str, Any]) -> Range | None:
+def unitless_range(obs: dict[str, Any], unit: str | None = None) -> Range | None:
     """The lab's own range for a value that has no unit: low/high without units, or a text range
-    such as "150-450", "<5", "до 5". A range with units is not used (the value's unit is unknown)."""
+    such as "150-450", "<5", "до 5". A range with units is not used (the value's unit is unknown),
+    except one in ``unit``, the value's own unit when it could not be converted: value and limits
+    in one unit compare whatever that unit is."""
     ranges = obs.get("referenceRange")
     for rr in ranges if isinstance(ranges, list) else []:
         if not isinstance(rr, dict) or rr.get("appliesTo"):
@@ -425,7 +432,7 @@ def unitless_range(obs: dict[str, Any]) -> Range | None:
                 isinstance(q, dict)
                 and isinstance(q.get("value"), (int, float))
                 and not isinstance(q.get("value"), bool)
-                and not (q.get("unit") or q.get("code"))
+                and (not (q.get("unit") or q.get("code")) or (unit is not None and _unit_of(q) == unit))
             ):
                 bounds.append(float(q["value"]))
             else:
