@@ -756,9 +756,7 @@ class _OutWriter:
         from .pipeline import html_for, transaction_for
 
         patient = r.assessment.patient
-        ctx = WriteContext(
-            self.now, self.mapping.identity, r.extraction.used, self.report_status, language=self.language
-        )
+        ctx = WriteContext(self.now, self.mapping.identity, r.inputs, self.report_status, language=self.language)
         try:
             bundle = transaction_for(r, ctx, html_for(r, self.mapping, language=self.language, generated=self.now))
         except NotWritableError as exc:
@@ -788,9 +786,12 @@ class _OutWriter:
 
     def finish(self) -> list[dict[str, Any]]:
         if self.merged:
-            merged = {"resourceType": "Bundle", "type": "transaction", "entry": _dedupe(self.entries)}
+            entries = _dedupe(self.entries)
+            merged: dict[str, Any] = {"resourceType": "Bundle", "type": "transaction"}
+            if entries:  # FHIR JSON has no empty arrays: nobody in scope is a transaction without entries
+                merged["entry"] = entries
             _write_text(self.target, _json(merged) + "\n", "--out")
-            self.written.append({"file": str(self.target), "entries": len(merged["entry"]), "patients": self.patients})
+            self.written.append({"file": str(self.target), "entries": len(entries), "patients": self.patients})
         return self.written
 
 

@@ -36,6 +36,43 @@ class PatientResult:
     #: in or out of scope under the trigger, with the rule and evidence that decided it
     scope: ScopeDecision
 
+    @property
+    def inputs(self) -> dict[str, str | None]:
+        """The input resources this result rests on, with their versionIds (the write-back's
+        Provenance sources): what the mapping used, dated on or before the --as-of date (a later
+        result read but not yet known at that date is no source), and everything the conclusions
+        cite, such as the report a refuted Condition rests on (``Evidence.supporting``)."""
+        cited = cited_references(self)
+        used = self.extraction.used
+        as_of = self.assessment.as_of
+        if as_of is not None:
+            x = self.extraction
+            dated: list[tuple[str, dt.date | None]] = [(f.evidence.reference, f.evidence.effective) for f in x.findings]
+            dated += [(m.reference, m.effective) for m in x.measurements]
+            dated += [(e.reference, e.effective) for e in x.events]
+            dated += [(c.reference, c.effective) for c in x.course]
+            known = {ref for ref, day in dated if day is None or day <= as_of}
+            used = {ref: vid for ref, vid in used.items() if ref in known}
+        versions = {r.ref: (r.data.get("meta") or {}).get("versionId") for r in self.record.resources if r.ref}
+        out = dict(used)
+        for ref in cited:
+            out.setdefault(ref, versions.get(ref))
+        return out
+
+
+def cited_references(result: PatientResult) -> set[str]:
+    """Every input reference the written conclusions cite: criteria evidence and what it rests on,
+    the response's deciding results, the care pathway's evidence."""
+    a, r = result.assessment, result.response
+    refs = {e.reference for c in a.criteria.values() for e in c.evidence}
+    refs |= {s for c in a.criteria.values() for e in c.evidence for s in e.supporting}
+    for h in (r.hematologic, r.hematologic_imwg):
+        refs |= {p.reference for p in (h.baseline, h.latest) if p} | set(h.evidence)
+    refs |= {p.reference for p in (r.vegf.baseline, r.vegf.latest) if p}
+    refs |= {x for d in r.clinical.values() for x in d.evidence}
+    refs |= {x for step in result.steps for x in step.evidence}
+    return {x for x in refs if x}
+
 
 @dataclass
 class Run:
@@ -165,7 +202,15 @@ def transaction_for(result: PatientResult, ctx: WriteContext, html: str | None =
     successor = replaced_by(result.record.patient_resource)
     if successor is not None:
         raise MergedPatientError(result.record.patient, successor)
-    return build_transaction(result.assessment, ctx, result.steps, result.response, html, scope=result.scope)
+    return build_transaction(
+        result.assessment,
+        ctx,
+        result.steps,
+        result.response,
+        html,
+        scope=result.scope,
+        measurements=result.extraction.measurements,
+    )
 
 
 def html_for(

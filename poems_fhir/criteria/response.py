@@ -69,6 +69,8 @@ class HematologicResponse:
     change: float | None = None  # fraction, -0.91 = 91 % reduction
     caveats: tuple[str, ...] = ()
     provisional: bool = False
+    #: what else decided the category beside baseline and latest (a CR's immunofixations, ratio, marrow)
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,12 @@ def _series(measurements: Sequence[Measurement], analyte: str, as_of: dt.date | 
 
 def _point(m: Measurement | None) -> Point | None:
     return Point(m.value, m.unit, m.effective, m.reference) if m else None
+
+
+def _cr_evidence(c: _Clone, ratio: Measurement | None) -> tuple[str, ...]:
+    """A CR rests on both immunofixations (the serum one is ``latest``), and the FLC ratio and the
+    marrow where they were assessed: each is cited, so a reader can check the claim."""
+    return tuple(m.reference for m in (c.urine_ife, ratio, c.bm_latest) if m is not None)
 
 
 def first_treatment(events: Iterable[Event], as_of: dt.date | None = None) -> dt.date | None:
@@ -376,6 +384,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             change,
             tuple(caveats),
             provisional,
+            _cr_evidence(c, ratio),
         )
     if c.serum_ife and c.serum_ife.value == 0 and not c.urine_ife:
         caveats.append("serum immunofixation negative but urine immunofixation not assessed: CR not assessable")
@@ -473,6 +482,7 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             change,
             marrow,
             provisional=bool(marrow),
+            evidence=_cr_evidence(c, None),
         )
     if change is None:
         return HematologicResponse(fw, "not_evaluable", "no follow-up M-protein after the baseline", base_p, None, None)

@@ -176,8 +176,11 @@ def evaluate_partition(
             lines.append(dumps(patient_to_dict(r.assessment, r.response, r.risk, r.scope, settings.show_all)))
             if r.scope.in_scope and settings.transactions:
                 entries.extend(_transaction_entries(r, settings, errors, html_for, transaction_for))
-    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": dedupe(entries)}
-    result.transaction_entries = len(bundle["entry"])
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "transaction"}
+    kept = dedupe(entries)
+    if kept:  # FHIR JSON has no empty arrays: a partition with nobody in scope has no entry element
+        bundle["entry"] = kept
+    result.transaction_entries = len(kept)
     result.errors = len(errors)
     result.internal = any(e.internal for e in errors)
     result.first_errors = errors[:SUMMARY_ERRORS]
@@ -190,7 +193,7 @@ def _transaction_entries(
     from ..fhir.write import NotWritableError, WriteContext
 
     ctx = WriteContext(
-        settings.now, settings.mapping.identity, r.extraction.used, settings.report_status, language=settings.language
+        settings.now, settings.mapping.identity, r.inputs, settings.report_status, language=settings.language
     )
     try:
         page = html_for(r, settings.mapping, language=settings.language, generated=settings.now)

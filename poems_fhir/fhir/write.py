@@ -17,7 +17,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from dataclasses import dataclass
 from typing import Any
@@ -154,17 +154,9 @@ def _state_concept(state: State) -> dict[str, Any]:
     }
 
 
-def _date_of(a: Assessment) -> str:
-    """The report's clinically relevant time: the as-of date, else the latest evidence date."""
-    if a.as_of:
-        return a.as_of.isoformat()
-    dates = [e.effective for r in a.criteria.values() for e in r.evidence if e.effective]
-    return max(dates).isoformat() if dates else "unknown"
-
-
 def _with_evidence(obs: dict[str, Any], refs: Iterable[str]) -> dict[str, Any]:
     """derivedFrom for Observations; R4 allows no Condition/DiagnosticReport there: an extension."""
-    refs = sorted({r for r in refs if "/" in r and not r.startswith("test#")})
+    refs = sorted({r for r in refs if r})  # id-less evidence too (FILE:LINE, urn:uuid): display-only
     observations = [x for x in refs if x.startswith("Observation/")]
     others = [x for x in refs if not x.startswith("Observation/")]
     if observations:
@@ -203,7 +195,8 @@ def _criterion_observation(
 ) -> dict[str, Any]:
     """One criterion result, dated by its deciding evidence (none: undated), worded in ``t``'s language."""
     t = t or translator()
-    refs = [e.reference for e in r.evidence]
+    # and what the evidence rests on: the report behind a refuted Condition decides its strength
+    refs = [e.reference for e in r.evidence] + [x for e in r.evidence for x in e.supporting]
     obs: dict[str, Any] = {
         "resourceType": "Observation",
         "meta": _meta(),
@@ -242,6 +235,7 @@ def build_transaction(
     response: ResponseAssessment | None = None,
     html: str | None = None,
     scope: ScopeDecision | None = None,
+    measurements: Sequence[Any] = (),
 ) -> dict[str, Any]:
     """One transaction Bundle for one patient: criteria report, response report (once treated),
     care plan with the pathway ``steps``, Device and Provenance. ``html`` is the readable page,
@@ -255,7 +249,9 @@ def build_transaction(
             "written back to it; load the data into the server first and evaluate what it returns"
         )
     pkey = _patient_key(a.patient)
-    effective = _date_of(a)
+    # the page's data cut-off (wording.data_cutoff over the same ``measurements``), else the criteria's
+    cutoff = wording.data_cutoff(a, measurements)
+    effective = cutoff.isoformat() if cutoff else "unknown"
     t = translator(ctx.language)
     device_ident = _identifier("device", f"poems-fhir-{__version__}")
     device_urn = _urn(f"device|{__version__}")
@@ -562,7 +558,7 @@ def _response_report(
                 )
                 + (" " + t._("(provisional)") if h.provisional and t.language != "en" else ""),
                 effective,
-                [p.reference for p in (h.baseline, h.latest) if p],
+                [p.reference for p in (h.baseline, h.latest) if p] + list(h.evidence),
                 (label(t, "framework", h.framework), label(t, "hematologic", h.category)),
             )
         )

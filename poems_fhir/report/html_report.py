@@ -148,14 +148,6 @@ def restaging_points(
     return days
 
 
-def _cutoff(a: Assessment, measurements: Sequence[Measurement]) -> dt.date | None:
-    if a.as_of:
-        return a.as_of
-    dates = [e.effective for r in a.criteria.values() for e in r.evidence if e.effective]
-    dates += [m.effective for m in measurements if m.effective]
-    return max(dates) if dates else None
-
-
 def _head(
     t: Translator, a: Assessment, patient: PatientHeader | None, generated: dt.datetime | None, cutoff: dt.date | None
 ) -> list[str]:
@@ -445,7 +437,7 @@ def render_html(
     if a.as_of:
         measurements = [m for m in measurements if m.effective and m.effective <= a.as_of]
         events = [e for e in events if e.effective and e.effective <= a.as_of]
-    parts = _head(t, a, patient, generated, _cutoff(a, measurements))
+    parts = _head(t, a, patient, generated, w.data_cutoff(a, measurements))
     parts.append('<section id="alerts">' + "".join(_notices(t, a, response, scope)) + "</section>")
     if scope is not None and not scope.in_scope:
         for flag in withheld_flags(a, scope):

@@ -438,9 +438,7 @@ class SyncJob:
         summary.conclusions.append({**ready.conclusion, "patient": name, "alerts": ready.alerts})
 
     def _bundle(self, result: PatientResult) -> dict[str, Any]:
-        ctx = WriteContext(
-            self.now(), self.mapping.identity, result.extraction.used, self.report_status, language=self.language
-        )
+        ctx = WriteContext(self.now(), self.mapping.identity, result.inputs, self.report_status, language=self.language)
         return transaction_for(result, ctx, html_for(result, self.mapping, language=self.language, generated=ctx.now))
 
     def _write(

@@ -63,7 +63,7 @@ def _evaluate(folder: Path, paths: list[str], monkeypatch: Any) -> tuple[dict[st
         main, ["evaluate", *paths, "--format", "json", "--out", str(merged)], catch_exceptions=False
     )
     assert result.exit_code in (0, 1), result.output
-    entries = json.loads(merged.read_text(encoding="utf-8"))["entry"]
+    entries = json.loads(merged.read_text(encoding="utf-8")).get("entry", [])  # none in scope: no entry array
     return json.loads(result.output), {e["fullUrl"]: e for e in entries}
 
 
@@ -79,7 +79,7 @@ def _outputs(out: Path) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict
     for f in sorted((out / "transactions").glob("part-*.json")):
         bundle = json.loads(f.read_text(encoding="utf-8"))
         assert bundle["resourceType"] == "Bundle" and bundle["type"] == "transaction"
-        entries.extend(bundle["entry"])
+        entries.extend(bundle.get("entry", []))
     for f in sorted((out / "errors").glob("part-*.ndjson")):
         errors.extend(json.loads(line) for line in f.read_text(encoding="utf-8").splitlines())
     return items, entries, errors

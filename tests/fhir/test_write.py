@@ -33,7 +33,7 @@ def transactions(mapping, paths, as_of=None, profile="mayo", now=NOW):
     for r in run.results:
         # out-of-scope patients get no write-back (test_out_of_scope_patient_is_not_written)
         if r.assessment.patient.startswith("Patient/") and r.scope.in_scope:
-            out[r.assessment.patient] = transaction_for(r, WriteContext(now, mapping.identity, r.extraction.used))
+            out[r.assessment.patient] = transaction_for(r, WriteContext(now, mapping.identity, r.inputs))
     return out
 
 
@@ -253,7 +253,7 @@ def test_evidence_without_an_id_is_named_not_referenced_and_the_patient_is_writt
         (result,) = run.results
         cited = {e.reference for c in result.assessment.criteria.values() for e in c.evidence}
         assert any(not r.startswith(("Patient/", "Observation/", "Condition/", "DiagnosticReport/")) for r in cited)
-        ctx = WriteContext(NOW, mapping.identity, result.extraction.used)
+        ctx = WriteContext(NOW, mapping.identity, result.inputs)
         bundle = transaction_for(result, ctx, html_for(result, mapping))  # checked: refused if invalid
         pages = [
             base64.b64decode(f["data"]).decode()
