@@ -9,8 +9,9 @@ plus the medication resources (treatment: response timeline and pathway on the c
 A lab result known only by its display text (the mapping's synonyms are patterns, not search terms)
 cannot be found by code: map the site's local codes, or set `all-observations`.
 
-A key that is absent, null, or a searchset Bundle with a `next` link (the EHR stopped paging) is
-fetched from the EHR's `fhirServer` with the `fhirAuthorization` token through the sync job's
+A key that is absent, null, a searchset Bundle with a `next` link (the EHR stopped paging) or one
+whose OperationOutcome entry says the search failed or is incomplete (severity error/fatal, or an
+issue code such as `incomplete`, `timeout`, `too-costly`) is fetched from the EHR's `fhirServer` with the `fhirAuthorization` token through the sync job's
 FhirClient: the same origin rule (the token never goes to another host, redirects are not followed,
 a paging `next` link to another origin is refused), paging guard, retries and deadlines.
 """
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from ..fhir.client import failed_search_outcome
 from ..fhir.read import PatientRecord, records_from_resources
 from ..mapping.rules import CompiledMapping
 from ..sync.sources import CODE_CHUNK, _chunks, _codes_by_type
@@ -104,7 +106,11 @@ def _complete(value: Any, query: Query) -> bool:
     if value.get("resourceType") != "Bundle":
         return False
     links = value.get("link") or []
-    return not any(isinstance(link, dict) and link.get("relation") == "next" for link in links)
+    if any(isinstance(link, dict) and link.get("relation") == "next" for link in links):
+        return False
+    # an OperationOutcome entry saying the search failed or is incomplete (CDS Hooks: "services SHOULD
+    # check any prefetched data for the existence of OperationOutcomes"): read again, or 412
+    return failed_search_outcome(value) is None
 
 
 def _resources(value: dict[str, Any]) -> list[dict[str, Any]]:

@@ -290,6 +290,56 @@ def test_partial_prefetch_fetches_only_the_missing_keys_from_fhir_server(setting
     assert 'poems_fhir_cds_data_total{source="fhir_server"} 3.0' in metrics
 
 
+_FAILED_SEARCH = {
+    "resourceType": "Bundle",
+    "type": "searchset",
+    "entry": [
+        {
+            "search": {"mode": "outcome"},
+            "resource": {
+                "resourceType": "OperationOutcome",
+                "issue": [{"severity": "error", "code": "incomplete", "diagnostics": "laboratory store unavailable"}],
+            },
+        }
+    ],
+}
+
+
+def test_a_prefetch_search_whose_outcome_says_it_failed_is_read_again_not_taken_as_empty(settings, ehr, mapping):
+    """CDS Hooks 2.0: services SHOULD check prefetched data for OperationOutcomes; a failed search is
+    no "no results" (the card would call the clone missing, or the patient out of scope)."""
+    server = FakeServer(ORIGIN, mapping)
+    server.mapping_queries = queries(mapping)
+    full = origin_request(mapping)
+    failed = json.loads(json.dumps(full["prefetch"]))
+    key = next(k for k in failed if k.startswith("observations"))
+    failed[key] = _FAILED_SEARCH
+    body = {
+        **full,
+        "prefetch": failed,
+        "fhirServer": "https://ehr.example.org/fhir",
+        "fhirAuthorization": {
+            "access_token": "t-1",
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "user/*.read",
+            "subject": "poems",
+        },
+    }
+    app = create_app(settings, mapping=mapping, client_factory=server.factory, clock=lambda: float(NOW))
+    with TestClient(app) as client:
+        expected = post(client, ehr, full).json()["cards"][0]
+        completed = post(client, ehr, body).json()["cards"][0]
+        without_server = post(client, ehr, {**full, "prefetch": failed})
+    assert [c[1] for c in server.calls] == ["Observation"]  # only the failed key, read again
+    assert completed["summary"] == expected["summary"]
+    assert without_server.status_code == 412 and key in without_server.json()["error"]
+    informational = json.loads(json.dumps(_FAILED_SEARCH))
+    informational["entry"][0]["resource"]["issue"] = [{"severity": "information", "code": "informational"}]
+    with TestClient(create_app(settings, mapping=mapping, clock=lambda: float(NOW))) as client:
+        assert post(client, ehr, {**full, "prefetch": {**full["prefetch"], key: informational}}).status_code == 200
+
+
 def test_partial_prefetch_without_fhir_server_is_412_not_a_guess(client, ehr, mapping):
     body = origin_request(mapping)
     del body["prefetch"]["conditions"]
