@@ -110,14 +110,20 @@ def failed_search_outcome(bundle: dict[str, Any]) -> str | None:
     (severity error or fatal, or an issue code such as `incomplete` or `timeout`); None if there is
     none. Such a page is not "no resources": read as one, a patient left scope and their report was
     withdrawn, and a discovery search moved the checkpoint past changes it never saw (faultprobe4)."""
-    for entry in bundle.get("entry") or []:
+    entries = bundle.get("entry")
+    for entry in entries if isinstance(entries, list) else []:  # any JSON: also a CDS Hooks prefetch
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if not isinstance(resource, dict) or resource.get("resourceType") != "OperationOutcome":
             continue
-        issues = [i for i in resource.get("issue") or [] if isinstance(i, dict)]
-        if any(i.get("severity") in ("error", "fatal") or i.get("code") in _INCOMPLETE for i in issues):
+        listed = resource.get("issue")
+        issues = [i for i in listed if isinstance(i, dict)] if isinstance(listed, list) else []
+        if any(_says_failed(i.get("severity"), i.get("code")) for i in issues):
             return issues_text(issues)
     return None
+
+
+def _says_failed(severity: Any, code: Any) -> bool:
+    return severity in ("error", "fatal") or (isinstance(code, str) and code in _INCOMPLETE)
 
 
 _UTF8_BOM = b"\xef\xbb\xbf"

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..i18n import translator
 from ..i18n.vocabulary import label
+from ..report import wording
 from ..report.wording import evidence_text
 from ..criteria.model import Classification, CriterionResult, State
 from ..criteria.profiles import get_profile
@@ -225,6 +226,13 @@ def _evidence_line(r: CriterionResult, language: str = "en") -> str:
     return "; ".join(parts) or _md(r.reason)
 
 
+def _why(r: CriterionResult, language: str) -> str:
+    """Why a criterion is open or absent, then what was found: "Only a low-grade negative test (such
+    as plain radiographs) … (skeletal survey: no lesions (Feb 1, 2019))", "Thyroid disease alone …"."""
+    text = _md(wording.rule(translator(language), r))
+    return f"{text} ({_evidence_line(r, language)})" if r.evidence else text
+
+
 def _work_up_text(criterion: str, language: str, fallback: str) -> str:
     """What to do for a missing criterion, from the shared vocabulary in the card's language."""
     try:
@@ -300,14 +308,17 @@ def _detail(result: PatientResult, language: str) -> str:
     if a.missing:
         lines += [f"**{_t(language, 'h_missing')}**"]
         lines += [
-            f"- {_label(m.criterion, language)} → {_md(_work_up_text(m.criterion, language, m.suggestion))}"
+            f"- {_label(m.criterion, language)}: {_why(a.criteria[m.criterion], language)}"
+            f" → {_md(_work_up_text(m.criterion, language, m.suggestion))}"
             for m in a.missing
         ]
         lines += [""]
-    absent = [(c, r) for c, r in a.criteria.items() if r.state is State.ABSENT and not r.open]
-    if absent and a.classification is not Classification.MET:
+    # met cards too, and an absence by caveat (thyroid only: criteria.md §5 "report separately")
+    listed = {m.criterion for m in a.missing}
+    absent = [(c, r) for c, r in a.criteria.items() if r.state is State.ABSENT and c not in listed]
+    if absent:
         lines += [f"**{_t(language, 'h_absent')}**"]
-        lines += [f"- {_label(c, language)}: {_evidence_line(r, language)}" for c, r in absent] + [""]
+        lines += [f"- {_label(c, language)}: {_why(r, language)}" for c, r in absent] + [""]
     lines.append(f"_{_t(language, 'footer')}_")
     return "\n".join(lines)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from poems_fhir.criteria.profiles import get_profile
@@ -52,3 +54,51 @@ def test_detail_is_markdown_with_record_text_escaped(mapping, language):
     result = _result(SAMPLES / "origin-case" / "01-diagnosis-2019-02.json", mapping=mapping)
     detail = cards_for(result, language)[0]["detail"]
     assert detail.count("**") >= 6 and "<" not in detail.replace("\\<", "")
+
+
+def _section(detail: str, heading: str) -> list[str]:
+    lines = detail.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"**{heading}"))
+    return [line for line in lines[start + 1 :] if line.startswith("- ")][: len(lines)]
+
+
+def test_each_missing_criterion_says_why_it_is_open_and_what_was_found(mapping):
+    """README "The card": each missing criterion with why and what would decide it (seed case at
+    diagnosis: bones excluded by radiographs only, VEGF ordered but not performed)."""
+    result = _result(SAMPLES / "origin-case" / "01-diagnosis-2019-02.json", mapping=mapping)
+    detail = cards_for(result, "en")[0]["detail"]
+    missing = detail.split("**Missing (could change the result)**")[1].split("\n\n")[0]
+    bones = next(line for line in missing.splitlines() if line.startswith("- Sclerotic bone lesions"))
+    assert "low-grade negative test (such as plain radiographs)" in bones and "→ CT-based" in bones
+    vegf = next(line for line in missing.splitlines() if line.startswith("- Elevated VEGF"))
+    assert "ordered but not performed" in vegf
+
+
+def test_absent_criteria_are_listed_on_every_card_with_why(mapping, tmp_path):
+    """Also on a met card (it once listed none), with the thyroid-only caveat worded (criteria.md §5)."""
+    bundle = json.loads((SAMPLES / "classic-poems.json").read_text())
+    refuted = {
+        "resourceType": "Condition",
+        "id": "no-papilloedema",
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "H47.10"}]},
+        "verificationStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "refuted"}]
+        },
+        "subject": {"reference": "Patient/classic-poems"},
+        "recordedDate": "2024-01-01",
+    }
+    bundle["entry"].append({"resource": refuted})
+    (tmp_path / "met.json").write_text(json.dumps(bundle))
+    met = _result(tmp_path / "met.json", mapping=mapping)
+    assert met.assessment.classification.value == "met"
+    assert met.assessment.criteria["papilledema"].state.value == "absent"
+    detail = cards_for(met, "en")[0]["detail"]
+    assert _section(detail, "Absent")[0].startswith(
+        "- Papilloedema: Excluded by an adequate test. (papilledema (refuted)"
+    )
+    origin = _result(SAMPLES / "origin-case" / "01-diagnosis-2019-02.json", mapping=mapping)
+    endocrine = origin.assessment.criteria["endocrinopathy"]
+    assert endocrine.caveat == "thyroid_only"
+    text = cards_for(origin, "en")[0]["detail"]
+    line = next(x for x in text.splitlines() if x.startswith("- Endocrinopathy"))
+    assert "Thyroid disease alone does not satisfy this criterion" in line
