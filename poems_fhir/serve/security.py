@@ -6,7 +6,8 @@
   PyJWT's PyJWKClient); a `jku` header must name exactly that URL (the jku allowlist) - we never
   fetch a key from a URL the token itself proposes; with a JWKS file, keys come from the file only;
 - `alg` is ES384 or RS384 (the algorithms the specification names), `kid` picks the key;
-- `aud` is this service's endpoint URL; `exp`, `iat`, `jti` and `sub` are required; `exp` is checked
+- `aud` is this service's endpoint URL; `exp`, `iat` and `jti` are required (the specification's
+  required claims; `sub`, the client id, is optional there and so here); `exp` is checked
   against an injected clock, and not more than `max_lifetime` seconds ahead;
 - a `jti` seen before (until its token expires) is a replay and refused.
 
@@ -28,7 +29,7 @@ from ..errors import ConfigError
 from .settings import Trust
 
 ALGORITHMS = ("ES384", "RS384")
-REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti", "sub")
+REQUIRED_CLAIMS = ("iss", "aud", "exp", "iat", "jti")
 #: clock skew tolerated between the EHR and us
 LEEWAY = 30
 
