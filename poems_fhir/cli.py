@@ -592,7 +592,7 @@ def report(
       poems-fhir report sample_bundles/origin-case --html origin-ru.html --language ru
     """
     from .criteria.scope import ScreeningCounts
-    from .fhir.write import patient_file_name
+    from .fhir.file_names import name_key, patient_file_name
     from .parallel import map_patients, select_patients
     from .report.text_report import render_screening
 
@@ -608,6 +608,7 @@ def report(
     page_errors: list[SourceError] = []
     screening = ScreeningCounts()
     evaluated = written = 0
+    names = b""  # the file-name key, read when the first page is named
     first: _Page | None = None
     for e in read.errors:
         click.echo(_skipped(e), err=True)
@@ -627,7 +628,8 @@ def report(
             first = first or r
         elif r.in_scope or show_all:
             written += 1
-            _write_page(out / patient_file_name(r.patient).replace(".json", ".html"), r, show_all, page_errors)
+            names = names or name_key()  # keyed: a page's name must not give the patient id away
+            _write_page(out / patient_file_name(r.patient, names, ".html"), r, show_all, page_errors)
     for e in failed:
         click.echo(_skipped(e), err=True)
     if not evaluated:
@@ -743,6 +745,7 @@ class _OutWriter:
         self.merged = target.suffix.lower() == ".json"
         _make_dir(target.parent if self.merged else target, "--out")
         self.now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        self.names = b""  # the file-name key (DIR only), read when the first file is named
         self.entries: list[dict[str, Any]] = []
         self.patients = 0
         self.written: list[dict[str, Any]] = []
@@ -766,7 +769,7 @@ class _OutWriter:
         return patient, None, bundle["entry"] if self.merged else (_json(bundle) + "\n", len(bundle["entry"]))
 
     def accept(self, prepared: tuple[str, Any, Any]) -> None:
-        from .fhir.write import patient_file_name
+        from .fhir.file_names import name_key, patient_file_name
 
         patient, error, built = prepared
         if error is not None:
@@ -777,7 +780,8 @@ class _OutWriter:
             self.entries.extend(built)
             return
         text, entries = built
-        path = self.target / patient_file_name(patient)
+        self.names = self.names or name_key()
+        path = self.target / patient_file_name(patient, self.names)
         _write_text(path, text, "--out")
         self.written.append({"file": str(path), "entries": entries, "patients": 1})
 

@@ -12,6 +12,12 @@ import pytest
 from poems_fhir.fhir.read import PatientRecord, Raw, ResourceIndex
 from poems_fhir.mapping.rules import CompiledMapping, load_mapping
 
+# the file-name key of `evaluate --out DIR/` and `report --html DIR/` (fhir/file_names.py) lives in the
+# user's configuration folder: tests keep theirs in a temporary one, never the real home
+os.environ["XDG_CONFIG_HOME"] = __import__("tempfile").mkdtemp(prefix="poems-fhir-test-config-")
+os.environ.pop("POEMS_FHIR_NAME_KEY", None)
+os.environ.pop("POEMS_FHIR_NAME_KEY_FILE", None)
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_bundles"
 SHARED = ROOT.parent / "shared"

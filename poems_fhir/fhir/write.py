@@ -120,11 +120,6 @@ def _patient_key(patient: str) -> str:
     return hashlib.sha256(patient.encode()).hexdigest()[:24]
 
 
-def patient_file_name(patient: str) -> str:
-    """A file name for one patient's transaction that carries no PHI."""
-    return f"poems-{_patient_key(patient)}.json"
-
-
 def contained_id(criterion: str) -> str:
     """Id of a criterion's contained Observation (FHIR ids allow no underscore)."""
     return "criterion-" + criterion.replace("_", "-")

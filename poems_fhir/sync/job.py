@@ -37,7 +37,7 @@ from ..parallel import SKIPPED, Done, map_patients
 from ..pipeline import PatientResult, evaluate_record, html_for, transaction_for
 from .events import ev
 from .ownership import Plan, plan_writes
-from .sinks import Sink
+from .sinks import DirSink, Sink
 from .sources import Source
 from .spill import SpilledList
 from .state import PatientState, StateStore
@@ -183,6 +183,8 @@ class SyncJob:
     def __post_init__(self) -> None:
         if not self.pseudonym_key:
             self.pseudonym_key = os.urandom(32)
+        if isinstance(self.sink, DirSink) and not self.sink.key:
+            self.sink.key = self.pseudonym_key  # file names keyed by the installation's secret
         self._log_filter = PseudonymLogFilter(self.pseudonym_key)
 
     def pseudonym(self, patient: str) -> str:

@@ -17,6 +17,7 @@ from ..errors import NetworkError, PartialTransactionError
 from ..fhir.client import FhirClient, ignored_parameter, page_resources
 from ..fhir.read import is_own_output
 from .events import ev
+from ..fhir.file_names import patient_file_name
 from ..fhir.write import (
     CONTENT_TAG_SYSTEM,
     GUARDED_TYPES,
@@ -25,7 +26,6 @@ from ..fhir.write import (
     SUBJECT_TAG_SYSTEM,
     is_unchanged_ours,
     ownership_hash,
-    patient_file_name,
     tag_of,
 )
 
@@ -118,10 +118,17 @@ def bundle_text(bundle: dict[str, Any]) -> str:
 class DirSink:
     folder: Path
     name: str = "files"
+    #: the file-name key (fhir/file_names.py); the sync job gives it its pseudonym key
+    key: bytes = b""
+
+    def path_of(self, patient: str) -> Path:
+        if not self.key:
+            raise ValueError("DirSink needs its file-name key before it names a file")
+        return self.folder / patient_file_name(patient, self.key)
 
     def write(self, patient: str, bundle: dict[str, Any]) -> Written:
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / patient_file_name(patient)
+        path = self.path_of(patient)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(bundle_text(bundle), encoding="utf-8")
         tmp.replace(path)  # atomic: a killed run never leaves half a file

@@ -21,7 +21,7 @@ def bundles(mapping) -> list[dict]:
     out = []
     for r in evaluate_paths([SAMPLES], mapping, MAYO).results:
         if r.scope.in_scope:
-            ctx = WriteContext(now, mapping.identity, r.extraction.used, "partial")
+            ctx = WriteContext(now, mapping.identity, r.inputs, "partial")
             out.append(transaction_for(r, ctx, html_for(r, mapping, generated=now)))
     assert len(out) > 3
     return out

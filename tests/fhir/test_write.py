@@ -218,9 +218,9 @@ def test_out_of_scope_patient_is_not_written(mapping):
     (r,) = run.results
     assert not r.scope.in_scope
     with pytest.raises(OutOfScopeError, match="out of scope .*polyneuropathy absent"):
-        transaction_for(r, WriteContext(NOW, mapping.identity, r.extraction.used))
+        transaction_for(r, WriteContext(NOW, mapping.identity, r.inputs))
     # the writer alone (no scope given) still builds it: the refusal is the scope's, not the data's
-    assert build_transaction(r.assessment, WriteContext(NOW, mapping.identity, r.extraction.used))["entry"]
+    assert build_transaction(r.assessment, WriteContext(NOW, mapping.identity, r.inputs))["entry"]
 
 
 def _without_ids(tmp_path):

@@ -108,7 +108,7 @@ def test_no_internal_id_or_repository_file_in_anything_a_clinician_reads(runs, l
             ]
             try:
                 bundle = transaction_for(
-                    r, WriteContext(NOW, mapping.identity, r.extraction.used, language=language), pages[0][1]
+                    r, WriteContext(NOW, mapping.identity, r.inputs, language=language), pages[0][1]
                 )
             except OutOfScopeError:
                 bundle = {"entry": []}
@@ -126,7 +126,7 @@ def origin(language: str, as_of: str) -> dict[str, Any]:
     (r,) = evaluate_paths([SAMPLES / "origin-case"], mapping, MAYO, dt.date.fromisoformat(as_of)).results
     bundle = transaction_for(
         r,
-        WriteContext(NOW, mapping.identity, r.extraction.used, language=language),
+        WriteContext(NOW, mapping.identity, r.inputs, language=language),
         html_for(r, mapping, language=language, generated=NOW),
     )
     by_code: dict[str, Any] = {}
@@ -336,7 +336,7 @@ def test_no_english_sentence_of_ours_is_left_in_a_translated_output(runs, langua
             texts = [page]
             if r.scope.in_scope and r.assessment.patient.startswith("Patient/"):
                 bundle = transaction_for(
-                    r, WriteContext(NOW, mapping.identity, r.extraction.used, language=language), page
+                    r, WriteContext(NOW, mapping.identity, r.inputs, language=language), page
                 )
                 texts += [text for _, text in clinician_texts(bundle)]
             for text in texts:

@@ -20,7 +20,7 @@ def test_post_generated_transaction(fhir_server, mapping):
     run = evaluate_paths([SAMPLES / "classic-poems.json"], mapping, MAYO)
     r = run.results[0]
     now = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.timezone.utc)
-    bundle = transaction_for(r, WriteContext(now, mapping.identity, r.extraction.used))
+    bundle = transaction_for(r, WriteContext(now, mapping.identity, r.inputs))
     for _attempt in range(2):
         response = requests.post(fhir_server["url"], json=bundle, headers=headers(fhir_server), timeout=30)
         assert response.status_code == 200, response.text

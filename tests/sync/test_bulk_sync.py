@@ -72,6 +72,7 @@ def reference(tmp_path_factory) -> dict[str, Any]:
             "--format",
             "json",
         ],
+        env={"POEMS_FHIR_PSEUDONYM_KEY": "one-installation"},  # the key of the file names, as sync_bulk's
     )
     assert result.exit_code == 0, result.output
     return {"summary": json.loads(result.stdout), "files": sorted(p.name for p in out.iterdir())}
@@ -82,6 +83,7 @@ def sync_bulk(server: BulkServer, tmp: Path, kill_at: str = "none:0", *extra: st
         **os.environ,
         "POEMS_FHIR_TOKEN": TOKEN,
         "POEMS_FHIR_TEST_KILL_AT": kill_at,
+        "POEMS_FHIR_PSEUDONYM_KEY": "one-installation",  # file names are keyed by it: same key, same names
         "PYTHONPATH": str(ROOT),
     }
     args = [

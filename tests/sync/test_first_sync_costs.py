@@ -32,7 +32,7 @@ def test_a_written_bundle_is_json_with_one_entry_per_line(tmp_path: Path) -> Non
     lines = text.splitlines()
     assert len(lines) == 4 and lines[1].startswith('{"fullUrl": "urn:uuid:1"') and "Ünïcode" in text
     assert json.loads(bundle_text({"resourceType": "Bundle", "type": "transaction", "entry": []}))["entry"] == []
-    DirSink(tmp_path).write("Patient/p1", bundle)
+    DirSink(tmp_path, key=b"installation").write("Patient/p1", bundle)
     (written,) = tmp_path.iterdir()
     assert json.loads(written.read_text(encoding="utf-8")) == bundle
 

@@ -55,6 +55,7 @@ def job(data: Path, store: StateStore, sink, **kw) -> SyncJob:
     from poems_fhir.mapping.rules import load_mapping
 
     kw.setdefault("workers", WORKERS)
+    kw.setdefault("pseudonym_key", b"one-installation")  # keys the file names: one installation, one key
     return SyncJob(
         source=FileSource([data]),
         sink=sink,

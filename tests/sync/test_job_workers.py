@@ -37,6 +37,7 @@ def data(tmp_path) -> Path:
 
 
 def make_job(data: Path, state: Path, out: Path, workers: int, **kw) -> SyncJob:
+    kw.setdefault("pseudonym_key", b"one-installation")  # keys the file names
     return SyncJob(
         source=FileSource([data]),
         sink=DirSink(out),

@@ -21,7 +21,7 @@ NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.timezone.utc)
 def bundle(mapping):
     run = evaluate_paths([SAMPLES / "classic-poems.json"], mapping, MAYO)
     r = run.results[0]
-    return transaction_for(r, WriteContext(NOW, mapping.identity, r.extraction.used), html_for(r, mapping))
+    return transaction_for(r, WriteContext(NOW, mapping.identity, r.inputs), html_for(r, mapping))
 
 
 def stored(bundle, rtype, rid, version="1"):
