@@ -142,9 +142,7 @@ def test_the_care_plan_is_updated_in_place_across_time_points(mapping):
 
     def plan(as_of):
         r = full(mapping, as_of)
-        bundle = transaction_for(
-            r, WriteContext(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), [], r.inputs)
-        )
+        bundle = transaction_for(r, WriteContext(dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc), [], r.inputs))
         (p,) = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "CarePlan"]
         return p
 

@@ -889,7 +889,13 @@ def withdrawal_transaction(resources: list[dict[str, Any]], reason: str, now: dt
                 if t.get("system") not in (CONTENT_TAG_SYSTEM, SOURCE_TAG_SYSTEM)
             ],
         }
-        ref = f"{res['resourceType']}/{res['id']}"
+        ident = (res.get("identifier") or [{}])[0]
+        # a resource read from the server has its id; one from our own file (file mode) its identifier
+        ref = (
+            f"{res['resourceType']}/{res['id']}"
+            if res.get("id")
+            else f"{res['resourceType']}?identifier={ident.get('system')}|{ident.get('value')}"
+        )
         if res["resourceType"] == "DiagnosticReport":
             res["status"] = "cancelled"
             res["conclusion"] = (
@@ -903,8 +909,9 @@ def withdrawal_transaction(resources: list[dict[str, Any]], reason: str, now: dt
         mark(res, ownership_hash(res))
         version = (current.get("meta") or {}).get("versionId")
         request = {"method": "PUT", "url": ref, **({"ifMatch": f'W/"{version}"'} if version else {})}
-        entries.append({"fullUrl": _urn(f"withdraw|{ref}|{stamp}"), "resource": res, "request": request})
-        targets.append({"reference": ref, "identifier": dict((res.get("identifier") or [{}])[0])})
+        full_url = _urn(f"withdraw|{ref}|{stamp}")
+        entries.append({"fullUrl": full_url, "resource": res, "request": request})
+        targets.append({"reference": ref if res.get("id") else full_url, "identifier": dict(ident)})
     key = hashlib.sha256(json.dumps([t["reference"] for t in targets] + [stamp]).encode()).hexdigest()[:32]
     provenance = {
         "resourceType": "Provenance",

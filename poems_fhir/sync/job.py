@@ -523,12 +523,15 @@ class SyncJob:
         from .ownership import is_open, owned, ref_of
 
         view = self.sink.existing(patient, _subject_key_of(patient))
+        file_mode = isinstance(self.sink, DirSink) and self.sink.server is None
+        if file_mode and isinstance(self.sink, DirSink):  # the file we wrote is all we know; no clinician edits it
+            view.resources = self.sink.previous(patient)
         view.legacy_versions = _legacy(self.store.patient(self.server_key, patient))
         plan = Plan(None)
         for res in view.resources:
             if not is_open(res):
                 continue
-            if owned(res, view):
+            if not file_mode and owned(res, view):
                 plan.kept_by_clinician.append(ref_of(res))
             else:
                 plan.withdraw.append(res)
@@ -547,7 +550,7 @@ class SyncJob:
         if not plan.withdraw:
             return
         bundle = withdrawal_transaction(plan.withdraw, reason, self.now())
-        refs = ", ".join(f"{r['resourceType']}/{r['id']}" for r in plan.withdraw)
+        refs = ", ".join(f"{r['resourceType']}/{r.get('id') or 'ours'}" for r in plan.withdraw)
         if self.dry_run:
             log.info(
                 "%s: would withdraw %s (%s)",

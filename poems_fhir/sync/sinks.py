@@ -141,6 +141,17 @@ class DirSink:
         # a folder holds no clinician's edits; a dry run against a server reads them from there
         return self.server.existing(patient, subject_key) if self.server else ServerView()
 
+    def previous(self, patient: str) -> list[dict[str, Any]]:
+        """Our reports and plans in the patient's file as last written (a withdrawal replaces it): in
+        file mode the folder is all we know of what was sent."""
+        try:
+            bundle = json.loads(self.path_of(patient).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        entries = bundle.get("entry") if isinstance(bundle, dict) else None
+        resources = [e.get("resource") for e in (entries if isinstance(entries, list) else []) if isinstance(e, dict)]
+        return [r for r in resources if isinstance(r, dict) and r.get("resourceType") in GUARDED_TYPES]
+
     server: Any = None  # a ServerSink to read from (dry run against a server), never written to
 
 

@@ -335,9 +335,7 @@ def test_no_english_sentence_of_ours_is_left_in_a_translated_output(runs, langua
             page = html_for(r, mapping, language=language, generated=NOW)
             texts = [page]
             if r.scope.in_scope and r.assessment.patient.startswith("Patient/"):
-                bundle = transaction_for(
-                    r, WriteContext(NOW, mapping.identity, r.inputs, language=language), page
-                )
+                bundle = transaction_for(r, WriteContext(NOW, mapping.identity, r.inputs, language=language), page)
                 texts += [text for _, text in clinician_texts(bundle)]
             for text in texts:
                 text = text.replace("&#x27;", "'")

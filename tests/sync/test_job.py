@@ -500,3 +500,30 @@ def test_other_links_do_not_stop_the_write(data, tmp_path):
     sink = RecordingSink(tmp_path / "out")
     summary = job(data, StateStore(tmp_path / "state.sqlite"), sink).run()
     assert "Patient/classic-poems" in sink.calls and summary.missing == 0
+
+
+def test_in_file_mode_a_patient_who_leaves_scope_gets_a_withdrawal_in_place_of_the_stale_file(data, tmp_path):
+    """README sync step 4: a patient who leaves scope gets our report and plan withdrawn. In file mode
+    the folder held the old transaction, which someone posting the folder would send again."""
+    store = StateStore(tmp_path / "state.sqlite")
+    out = tmp_path / "out"
+    sink = RecordingSink(out)
+    job(data, store, sink).run()
+    path = sink.path_of("Patient/classic-poems")
+    assert path.exists()
+    bundle = json.loads((data / "classic-poems.json").read_text())
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+    (data / "classic-poems.json").write_text(json.dumps(bundle))  # nothing suggests POEMS any more
+    summary = job(data, store, RecordingSink(out)).run()
+    assert summary.out_of_scope == 2 and summary.withdrawn == 2  # with the Castleman mimic, always out
+    withdrawal = json.loads(path.read_text())
+    by_type = {e["resource"]["resourceType"]: e for e in withdrawal["entry"]}
+    assert by_type["DiagnosticReport"]["resource"]["status"] == "cancelled"
+    assert by_type["CarePlan"]["resource"]["status"] == "revoked"
+    assert by_type["DiagnosticReport"]["request"]["url"].startswith("DiagnosticReport?identifier=")
+    provenance = by_type["Provenance"]["resource"]
+    assert provenance["activity"]["coding"][0]["code"] == "NULLIFY"
+    fulls = {e["fullUrl"] for e in withdrawal["entry"]}
+    assert {t["reference"] for t in provenance["target"]} <= fulls
+    again = job(data, store, RecordingSink(out)).run()
+    assert again.withdrawn == 0 and json.loads(path.read_text()) == withdrawal  # nothing more to withdraw
