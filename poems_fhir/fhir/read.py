@@ -100,6 +100,13 @@ def is_own_output(data: dict[str, Any]) -> bool:
 _REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 
 
+def relative_reference(reference: str) -> str:
+    """ "Type/id" of a relative, absolute or versioned reference (``_REF``); anything else as given.
+    ResourceIndex.canonical without the fullUrl table."""
+    m = _REF.search(reference)
+    return f"{m.group(1)}/{m.group(2)}" if m else reference
+
+
 def internal_error(source: str, resource: str | None, exc: BaseException) -> SourceError:
     """An unexpected exception turned into a reported skip; the traceback goes to the debug log."""
     log.debug("internal error at %s (%s)", source, resource, exc_info=exc)

@@ -37,7 +37,7 @@ from ..sync.events import ev
 from .boundary import MAX_DEPTH, Invalid, validate, validate_identity
 from .read import (
     _AS_PARENS,
-    _REF,
+    relative_reference,
     _TYPE_NAME,
     MAX_PARSE_DEPTH,
     MAX_RESOURCES_PER_PATIENT,
@@ -290,12 +290,6 @@ def _ndjson_lines(
             yield from _unpack(parsed, f"{name}:{lineno}", errors, deep)
 
 
-def _regex_canonical(reference: str) -> str:
-    """read.ResourceIndex.canonical without the fullUrl table (applied after reading)."""
-    m = _REF.search(reference)
-    return f"{m.group(1)}/{m.group(2)}" if m else reference
-
-
 _SCHEMA = """
 CREATE TABLE res(
     seq INTEGER PRIMARY KEY,  -- order read (among resources kept at the boundary)
@@ -430,7 +424,7 @@ class _StoreIndex(ResourceIndex):
         if not reference:
             return None
         if reference not in self._canon:
-            self._canon[reference] = self.source.lookup_url(reference) or _regex_canonical(reference)
+            self._canon[reference] = self.source.lookup_url(reference) or relative_reference(reference)
         return self._canon[reference]
 
     def resolve(self, reference: str | None, container: dict[str, Any] | None = None) -> dict[str, Any] | None:
@@ -493,7 +487,7 @@ class _Spooler:
             if canon is None:
                 if len(self.canon) > 100_000:  # a bound: subjects repeat within a patient's resources
                     self.canon.clear()
-                canon = self.canon[subject] = _regex_canonical(subject)
+                canon = self.canon[subject] = relative_reference(subject)
             if canon.startswith("Patient/"):
                 patient = canon
         seq = self.seq

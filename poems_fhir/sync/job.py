@@ -30,7 +30,7 @@ from ..criteria.model import Assessment, Classification
 from ..criteria.profiles import Profile
 from ..criteria.scope import DEFAULT_TRIGGER, ScreeningCounts
 from ..errors import AuthError, ForeignHostError, NetworkError, PreconditionFailedError
-from ..fhir.read import PatientRecord, SourceError, replaced_by
+from ..fhir.read import PatientRecord, SourceError, relative_reference, replaced_by
 from ..fhir.write import NotWritableError, WriteContext, conclusion_key, withdrawal_transaction
 from ..mapping.rules import CompiledMapping
 from ..parallel import SKIPPED, Done, map_patients
@@ -414,8 +414,8 @@ class SyncJob:
         """A merged record (Patient.link replaced-by) is like one the server no longer has: reported
         once, nothing written to it and nothing of ours on it withdrawn (a write to a record that
         must no longer be used is refused by some servers and read by nobody)."""
-        m = _PATIENT_TAIL.search(successor)
-        shown = self.pseudonym(f"Patient/{m.group(1)}") if m else "another record"
+        target = relative_reference(successor)
+        shown = self.pseudonym(target) if target.startswith("Patient/") else "another record"
         reason = f"merged into {shown} (Patient.link replaced-by)"
         if previous is not None and previous.status == "missing" and previous.reason == reason:
             return  # reported once: a file source or a discovery that returns it again says nothing new
@@ -651,10 +651,6 @@ def _legacy(previous: PatientState | None) -> dict[str, str]:
         for v in (previous.written if previous else {}).values()
         if v.get("ref") and v.get("version")
     }
-
-
-#: the id of a Patient reference, relative or absolute ("Patient/7", "https://x/fhir/Patient/7/_history/2")
-_PATIENT_TAIL = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 
 
 def _subject_key(bundle: dict[str, Any]) -> str:

@@ -260,6 +260,22 @@ def test_card_language_from_accept_language_else_the_configured_one(tmp_path, se
     assert en["summary"].startswith("POEMS criteria")
 
 
+def _with_fhir_server(body: dict[str, Any], prefetch: dict[str, Any], token: str) -> dict[str, Any]:
+    """``body`` with ``prefetch`` and the EHR's fhirServer and token to complete it from."""
+    return {
+        **body,
+        "prefetch": prefetch,
+        "fhirServer": "https://ehr.example.org/fhir",
+        "fhirAuthorization": {
+            "access_token": token,
+            "token_type": "Bearer",
+            "expires_in": 300,
+            "scope": "user/*.read",
+            "subject": "poems",
+        },
+    }
+
+
 def test_partial_prefetch_fetches_only_the_missing_keys_from_fhir_server(settings, ehr, mapping):
     server = FakeServer(ORIGIN, mapping)
     server.mapping_queries = queries(mapping)
@@ -268,18 +284,7 @@ def test_partial_prefetch_fetches_only_the_missing_keys_from_fhir_server(setting
     del partial["conditions"]
     partial["reports"] = None  # the EHR could not answer this key
     partial["procedures"]["link"] = [{"relation": "next", "url": "https://ehr.example.org/fhir?page=2"}]
-    body = {
-        **full,
-        "prefetch": partial,
-        "fhirServer": "https://ehr.example.org/fhir",
-        "fhirAuthorization": {
-            "access_token": "secret-token-123",
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "user/*.read",
-            "subject": "poems",
-        },
-    }
+    body = _with_fhir_server(full, partial, "secret-token-123")
     app = create_app(settings, mapping=mapping, client_factory=server.factory, clock=lambda: float(NOW))
     with TestClient(app) as client:
         from_prefetch = post(client, ehr, full).json()["cards"][0]
@@ -314,18 +319,7 @@ def test_a_prefetch_search_whose_outcome_says_it_failed_is_read_again_not_taken_
     failed = json.loads(json.dumps(full["prefetch"]))
     key = next(k for k in failed if k.startswith("observations"))
     failed[key] = _FAILED_SEARCH
-    body = {
-        **full,
-        "prefetch": failed,
-        "fhirServer": "https://ehr.example.org/fhir",
-        "fhirAuthorization": {
-            "access_token": "t-1",
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "user/*.read",
-            "subject": "poems",
-        },
-    }
+    body = _with_fhir_server(full, failed, "t-1")
     app = create_app(settings, mapping=mapping, client_factory=server.factory, clock=lambda: float(NOW))
     with TestClient(app) as client:
         expected = post(client, ehr, full).json()["cards"][0]
