@@ -23,7 +23,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import click
 import orjson
@@ -72,15 +72,15 @@ _ORJSON_OPTIONS = (
 )
 
 
-def _fast_json(doc: Any) -> str | None:
-    """``doc`` as orjson writes it when that is byte-identical to json.dumps(indent=2,
+def _fast_json(doc: Any) -> bytes | None:
+    """``doc`` as orjson writes it (UTF-8) when that is byte-identical to json.dumps(indent=2,
     ensure_ascii=False) with non-finite floats as null; None otherwise (integers past 64 bits,
     keys that are not strings, lone surrogates, other types, small floats)."""
     try:
         blob = orjson.dumps(doc, option=_ORJSON_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):
         return None
-    return None if _orjson_differs(blob) else blob.decode("utf-8")
+    return None if _orjson_differs(blob) else blob
 
 
 def _orjson_differs(blob: bytes) -> bool:
@@ -96,11 +96,11 @@ def _orjson_differs(blob: bytes) -> bool:
     return False
 
 
-def _indented(text: str) -> str:
-    """JSON text shifted by four spaces, to sit inside the `evaluate --format json` list. Not
+def _indented(text: bytes) -> bytes:
+    """UTF-8 JSON text shifted by four spaces, to sit inside the `evaluate --format json` list. Not
     textwrap.indent: it splits lines at U+2028, U+0085 and the like too, which json.dumps leaves
     unescaped inside strings (ensure_ascii=False), and would put spaces into a patient's text."""
-    return "    " + text.replace("\n", "\n    ")
+    return b"    " + text.replace(b"\n", b"\n    ")
 
 
 def _json(doc: Any) -> str:
@@ -108,10 +108,24 @@ def _json(doc: Any) -> str:
     refuses those - but possibly from arithmetic on extreme values) becomes null. Written by orjson
     (C speed) where its text is byte-identical to json.dumps(indent=2), by the json module otherwise."""
     fast = _fast_json(doc)
-    return fast if fast is not None else _module_json(doc)
+    return fast.decode("utf-8") if fast is not None else _module_json(doc)
 
 
-def _module_json(doc: Any) -> str:
+def _json_bytes(doc: Any) -> bytes:
+    """_json as UTF-8 bytes: `evaluate --format json` writes them as they are (a patient's item is
+    ~10 KB; decoding it only for the output stream to encode it again cost ~0.7 s per 20,000). A
+    lone surrogate, which UTF-8 cannot carry, is written as its JSON escape (the same string)."""
+    fast = _fast_json(doc)
+    if fast is not None:
+        return fast
+    text = _module_json(doc)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _module_json(doc, ensure_ascii=True).encode("ascii")
+
+
+def _module_json(doc: Any, ensure_ascii: bool = False) -> str:
     """_json by the json module alone: the text that the orjson path must reproduce byte for byte."""
 
     def clean(node: Any) -> Any:
@@ -124,9 +138,9 @@ def _module_json(doc: Any) -> str:
         return node
 
     try:
-        return json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
+        return json.dumps(doc, indent=2, ensure_ascii=ensure_ascii, allow_nan=False)
     except ValueError:
-        return json.dumps(clean(doc), indent=2, ensure_ascii=False, allow_nan=False)
+        return json.dumps(clean(doc), indent=2, ensure_ascii=ensure_ascii, allow_nan=False)
 
 
 def _exit_code(errors: list[SourceError]) -> int:
@@ -458,9 +472,9 @@ def evaluate(
             if writer and shown.out is not None:
                 writer.accept(shown.out)
             if fmt == "json":
-                click.echo(("," if evaluated else "") + "\n" + shown.text, nl=False)
+                click.echo((b",\n" if evaluated else b"\n") + shown.text, nl=False)  # type: ignore[operator]
             elif shown.quiet:
-                quiet.append(shown.text)
+                quiet.append(cast(str, shown.text))  # bytes for --format json only
             else:
                 click.echo(shown.text)
             evaluated += 1
@@ -505,7 +519,7 @@ class _Shown:
     errors: list[SourceError]
     in_scope: bool
     classification: Any  # Classification
-    text: str  # the JSON item, the text detail, or the out-of-scope line
+    text: str | bytes  # the JSON item (UTF-8), the text detail, or the out-of-scope line
     quiet: bool  # text is an out-of-scope line, printed after the in-scope detail
     out: Any = None  # the --out transaction (_OutWriter.prepare)
 
@@ -531,7 +545,9 @@ def _evaluate_work(
         out = writer.prepare(r) if writer and r.scope.in_scope else None
         quiet = False
         if fmt == "json":
-            text = _indented(_json(patient_to_dict(r.assessment, r.response, r.risk, r.scope, show_all)))
+            text: str | bytes = _indented(
+                _json_bytes(patient_to_dict(r.assessment, r.response, r.risk, r.scope, show_all))
+            )
         elif not r.scope.in_scope and not show_all:
             text, quiet = render_out_of_scope(r.assessment, r.scope), True
         else:

@@ -86,6 +86,25 @@ def test_the_fast_small_float_check_finds_what_the_regex_finds(blob: bytes) -> N
 @given(doc=_DOCS)
 def test_indenting_keeps_every_value_even_with_unicode_line_separators(doc: Any) -> None:
     text = cli._json({"text": ["a\u2028b\x85c\u2029d", doc]})
-    shifted = cli._indented(text)
-    assert all(line.startswith("    ") for line in shifted.split("\n"))
+    shifted = cli._indented(text.encode("utf-8"))
+    assert all(line.startswith(b"    ") for line in shifted.split(b"\n"))
     assert json.loads(shifted) == json.loads(text)  # _json writes no NaN: equality holds
+
+
+@settings(max_examples=300, deadline=None)
+@given(doc=_DOCS)
+def test_the_bytes_written_are_the_same_json(doc: Any) -> None:
+    # `evaluate --format json` writes _json_bytes: the text of _json in UTF-8, or (a lone
+    # surrogate, which UTF-8 cannot carry) the same document with that character escaped
+    blob = cli._json_bytes(doc)
+    text = cli._json(doc)
+    try:
+        assert blob == text.encode("utf-8")
+    except UnicodeEncodeError:
+        assert json.loads(blob) == json.loads(text)
+
+
+def test_a_lone_surrogate_is_written_as_its_json_escape() -> None:
+    blob = cli._json_bytes({"surrogate": "a\ud800b", "text": "é"})
+    assert b'"a\\ud800b"' in blob and b'"\\u00e9"' in blob
+    assert json.loads(blob) == {"surrogate": "a\ud800b", "text": "é"}

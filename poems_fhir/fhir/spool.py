@@ -350,7 +350,7 @@ class SpoolSource:
         index = _StoreIndex(self)
         resources = []
         for key, origin, kind, blob in conn.execute(
-            "SELECT key, origin, kind, data FROM res WHERE patient = ? AND NOT stub ORDER BY kind, pos", (patient,)
+            "SELECT key, origin, kind, data FROM res WHERE patient = ? AND stub = 0 ORDER BY kind, pos", (patient,)
         ):
             raw = Raw(_load(blob), origin, key)
             resources.append(raw)
@@ -524,7 +524,8 @@ class _Spooler:
         # errors of duplicates go where read_paths reports them: in reading order
         for at, _seq, error in sorted(late, key=lambda x: (x[0], x[1]), reverse=True):
             self.errors.insert(at, error)
-        conn.execute("CREATE INDEX res_patient ON res(patient, kind, pos) WHERE patient IS NOT NULL")
+        # stub in the index: a record's rows are one range of it, its pruned stubs never read
+        conn.execute("CREATE INDEX res_patient ON res(patient, stub, kind, pos) WHERE patient IS NOT NULL")
         counts = dict(
             conn.execute("SELECT patient, count(*) FROM res WHERE patient IS NOT NULL GROUP BY patient").fetchall()
         )

@@ -1,0 +1,278 @@
+"""The 24-hour urine M-protein rules of the amyloid-style framework, the day boundaries of the clinical
+course and of the alerts, and the responses that count as "responding" for a discordant alert (found
+by mutation testing of criteria.response, ninth session's run; each test checked against the mutant
+applied by hand).
+
+Expectations from /work/shared/clinical/criteria.md, not from the code: §8.1a PR ">= 50 % reduction
+urine light chain (if > 100 mg/day)", PD "from PR/SD ... >= 50 % increase urine M-protein to
+> 200 mg/day" (README: from the nadir, the baseline included), CR "serum and urine IFE negative and
+normal FLC ratio"; §8.1b IMWG VGPR "M-protein detectable by IFE but not electrophoresis, or >= 90 %
+reduction"; §8.4 clinical direction per domain after the first treatment; README "Treatment response":
+the baseline is the last value up to the first treatment day, follow-up is what is dated after it,
+--as-of includes its own day, and the output cites baseline and latest (the serum M-protein's where
+there is one, as for a PR by dFLC)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import pytest
+
+from poems_fhir.criteria.model import Evidence, Finding, State
+from poems_fhir.criteria.response import Point, ResponseAssessment, assess_response
+from poems_fhir.criteria.timeline import CourseAssessment, Measurement
+from tests.criteria.test_response import CFG, CR_AT_90, TREATED, d, m, run
+
+
+def _urine(day: int, value: float) -> Measurement:
+    return m("urine_m_protein", value, day, unit="mg/(24.h)")
+
+
+def _urine_point(day: int, value: float) -> Point:
+    return Point(value, "mg/(24.h)", d(day), f"Observation/urine_m_protein-{day}")
+
+
+def _serum_point(day: int, value: float) -> Point:
+    return Point(value, "g/L", d(day), f"Observation/serum_m_protein-{day}")
+
+
+def _finding(topic: str, day: int, resolved: int | None = None, rule: str | None = None) -> Finding:
+    return Finding(
+        topic,
+        State.PRESENT,
+        Evidence(f"Condition/{rule or topic}-{day}", d(day), topic),
+        is_assertion=True,
+        resolved_on=None if resolved is None else d(resolved),
+        source_rule=rule,
+    )
+
+
+def _course(domain: str, direction: str, day: int) -> CourseAssessment:
+    return CourseAssessment(domain, direction, d(day), f"Observation/course-{domain}-{day}")
+
+
+def _direction(
+    domain: str,
+    *,
+    findings: Sequence[Finding] = (),
+    course: Sequence[CourseAssessment] = (),
+    as_of: int | None = None,
+) -> str:
+    r: ResponseAssessment = run(findings=findings, course=course, as_of=None if as_of is None else d(as_of))
+    return r.clinical[domain].direction
+
+
+def _codes(r: ResponseAssessment) -> list[str]:
+    return [a.code for a in r.alerts]
+
+
+# ------------------------------------------------------------------ 24-hour urine M-protein: PD (§8.1a)
+
+
+def test_urine_progression_is_measured_from_the_lowest_earlier_value_not_the_first_follow_up():
+    # §8.1a PD from PR/SD: >= 50 % rise of the urine M-protein to > 200 mg/24 h, from the nadir: here the
+    # nadir is the second follow-up (250), so 375 (exactly +50 %) is PD and 374 is not (still a PR: <= 400)
+    course = [_urine(-5, 800), _urine(60, 300), _urine(120, 250)]
+    assert run(*course, _urine(200, 375)).hematologic.category == "PD"
+    assert run(*course, _urine(200, 374)).hematologic.category == "PR"
+
+
+def test_urine_progression_from_the_baseline_when_it_never_fell():
+    # §8.1a PD "from PR/SD": a stable disease's nadir is the baseline itself: 150 -> 225 is +50 % to
+    # > 200 mg/24 h; one below (224) is no PD, and with no >= 50 % fall it is NR
+    assert run(_urine(-5, 150), _urine(60, 225)).hematologic.category == "PD"
+    assert run(_urine(-5, 150), _urine(60, 224)).hematologic.category == "NR"
+
+
+def test_a_urine_m_protein_with_no_baseline_is_no_progression_and_the_serum_pr_stands():
+    # a single urine value after treatment has nothing earlier to have risen from (§8.1a needs a rise);
+    # the serum M-protein 8 -> 3 g/L (> 5 g/L baseline, -62 %) is a PR
+    r = run(m("serum_m_protein", 8.0, -10), m("serum_m_protein", 3.0, 60), _urine(60, 500))
+    assert r.hematologic.category == "PR"
+
+
+def test_urine_progression_reports_the_serum_m_protein_baseline_and_its_change():
+    # PD by the urine (150 -> 300 mg/24 h: +100 % to > 200); the serum M-protein (4 -> 3 g/L, below the
+    # 5 g/L gate) is still the framework's baseline and latest, and the change is its change (as for
+    # a PR by dFLC, tests/criteria/test_response_mutants2.py)
+    r = run(m("serum_m_protein", 4.0, -10), m("serum_m_protein", 3.0, 60), _urine(-5, 150), _urine(60, 300))
+    h = r.hematologic
+    assert (h.framework, h.category) == ("amyloid", "PD")
+    assert h.baseline == _serum_point(-10, 4.0)
+    assert h.latest == _serum_point(60, 3.0)
+    assert h.change == pytest.approx(-0.25)
+
+
+def test_urine_progression_without_a_serum_m_protein_cites_the_urine_value():
+    # urine-only disease: the latest result shown (and cited by the progression alert) is the urine
+    # M-protein that rose (README "Alerts": haematological progression cites the latest result)
+    r = run(_urine(-5, 150), _urine(60, 300))
+    assert r.hematologic.category == "PD"
+    assert r.hematologic.latest == _urine_point(60, 300)
+    (alert,) = r.alerts
+    assert (alert.code, alert.evidence) == ("hematologic_progression", ("Observation/urine_m_protein-60",))
+
+
+# ------------------------------------------------------------------ 24-hour urine M-protein: PR (§8.1a)
+
+
+@pytest.mark.parametrize(("latest", "category"), [(399, "PR"), (400, "PR"), (401, "NR")])
+def test_a_urine_fall_of_exactly_half_is_a_partial_response(latest: float, category: str):
+    # §8.1a PR: ">= 50 % reduction urine light chain (if > 100 mg/day)": 800 -> 400 is exactly 50 %
+    assert run(_urine(-5, 800), _urine(60, latest)).hematologic.category == category
+
+
+def test_a_urine_partial_response_without_a_serum_m_protein_cites_the_urine_values():
+    h = run(_urine(-5, 800), _urine(60, 400)).hematologic
+    assert (h.framework, h.category) == ("amyloid", "PR")
+    assert h.reason == "urine M-protein 800 -> 400 mg/24 h (-50%)"
+    assert h.baseline == _urine_point(-5, 800)
+    assert h.latest == _urine_point(60, 400)
+
+
+def test_a_urine_partial_response_beside_a_serum_m_protein_keeps_its_points_change_and_caveats():
+    # serum 4 -> 3 g/L (not measurable: <= 5 g/L); urine 800 -> 400 mg/24 h decides the PR; no free
+    # light chains after treatment, so VGPR (dFLC < 40 mg/L) could not be assessed: said as a caveat
+    r = run(m("serum_m_protein", 4.0, -10), m("serum_m_protein", 3.0, 60), _urine(-5, 800), _urine(60, 400))
+    h = r.hematologic
+    assert (h.category, h.reason) == ("PR", "urine M-protein 800 -> 400 mg/24 h (-50%)")
+    assert (h.baseline, h.latest) == (_serum_point(-10, 4.0), _serum_point(60, 3.0))
+    assert h.change == pytest.approx(-0.25)
+    assert h.caveats == ("VGPR not assessable: dFLC (free light chains) not measured after treatment",)
+
+
+# ------------------------------------------------------------------ CR (§8.1a) and IMWG VGPR (§8.1b)
+
+
+def test_a_cr_with_a_ratio_of_no_stated_range_stays_provisional_even_with_the_marrow_examined():
+    # §8.1a CR needs a *normal* FLC ratio; a ratio without the lab's reference range does not confirm
+    # it (README: "neither stated -> CR stays provisional"), whatever the marrow shows
+    r = run(*CR_AT_90, m("flc_ratio", 0.6, 90, unit="{ratio}"), m("bm_plasma_cells", 2, 95, unit="%"))
+    assert r.hematologic.category == "CR"
+    assert r.hematologic.provisional is True
+    assert any("without the lab's reference range" in c for c in r.hematologic.caveats)
+
+
+def test_imwg_a_band_still_measured_by_electrophoresis_is_no_vgpr_below_90_percent():
+    # §8.1b VGPR: "detectable by IFE but not electrophoresis, or >= 90 % reduction". With a lower IMWG
+    # measurability line (ResponseConfig is public: a site may use 5 g/L), 6 -> 1 g/L with a positive
+    # IFE is -83 %, measured by electrophoresis: PR, not VGPR; 6 -> 0 g/L with IFE positive is VGPR
+    cfg = dataclasses.replace(CFG, imwg_serum_measurable=5.0)
+
+    def imwg(latest: float) -> str:
+        ms = [m("serum_m_protein", 6.0, -10), m("serum_m_protein", latest, 60), m("serum_ife", 1, 60, unit=None)]
+        return assess_response(ms, TREATED, [], [], cfg).hematologic_imwg.category
+
+    assert imwg(1.0) == "PR"
+    assert imwg(0.0) == "VGPR"
+
+
+def test_complete_response_dates_include_the_evaluation_date_itself():
+    # ResponseAssessment.cr_dates: the days "after the baseline and up to as_of" on which the response
+    # was CR; CR_AT_90 is complete on day 92 (urine IFE), so as of day 92 that day is one
+    assert run(*CR_AT_90, as_of=d(92)).cr_dates == (d(92),)
+    assert run(*CR_AT_90, as_of=d(91)).cr_dates == ()
+
+
+# ------------------------------------------------------------------ clinical course: day boundaries (§8.4)
+
+
+def test_a_course_assessment_on_the_first_treatment_day_is_not_follow_up():
+    # §8.4 / README: direction "from the latest dated statement after the first treatment"; the first
+    # treatment day is the baseline's (pre-dose); the day after is follow-up
+    assert _direction("neuropathy", course=[_course("neuropathy", "worse", 0)]) == "not_assessed"
+    assert _direction("neuropathy", course=[_course("neuropathy", "worse", 1)]) == "worse"
+
+
+def test_a_course_assessment_on_the_evaluation_date_is_read():
+    # --as-of DATE: results dated on that day are part of the restaging
+    course = [_course("neuropathy", "improved", 60)]
+    assert _direction("neuropathy", course=course, as_of=60) == "improved"
+    assert _direction("neuropathy", course=course, as_of=59) == "not_assessed"
+
+
+def test_a_new_finding_on_the_evaluation_date_is_a_worsening():
+    # §8.4: a new Condition after the first treatment is a worsening, seen from its own day on
+    new = [_finding("skin_changes", 60)]
+    assert _direction("skin", findings=new, as_of=60) == "worse"
+    assert _direction("skin", findings=new, as_of=59) == "not_assessed"
+
+
+def test_a_finding_dated_the_first_treatment_day_is_a_baseline_finding():
+    # README: the baseline is the last record up to the first treatment day: a Condition of that day
+    # is not new after treatment (not worse); its resolution later is an improvement
+    assert _direction("organomegaly", findings=[_finding("organomegaly", 0)]) == "not_assessed"
+    assert _direction("organomegaly", findings=[_finding("organomegaly", 1)]) == "worse"
+    assert _direction("organomegaly", findings=[_finding("organomegaly", 0, resolved=100)]) == "improved"
+
+
+def test_a_new_finding_resolved_by_the_evaluation_date_is_no_current_worsening():
+    # a Condition that appeared after treatment and was resolved on or before --as-of is no longer a
+    # worsening at that date; it was not there at baseline either, so its resolution is no improvement
+    # (README: improved = baseline Conditions resolved)
+    transient = [_finding("extravascular_volume_overload", 30, resolved=60, rule="ascites")]
+    assert _direction("volume_overload", findings=transient) == "not_assessed"
+    assert _direction("volume_overload", findings=transient, as_of=100) == "not_assessed"
+    assert _direction("volume_overload", findings=transient, as_of=60) == "not_assessed"  # resolved that day
+    assert _direction("volume_overload", findings=transient, as_of=59) == "worse"
+
+
+def test_a_baseline_finding_resolved_on_the_first_treatment_day_is_no_response():
+    # §8.4 improvement = a baseline Condition resolved after the first treatment; one resolved on the
+    # first treatment day itself was gone before any dose could act
+    assert _direction("skin", findings=[_finding("skin_changes", -30, resolved=0)]) == "not_assessed"
+    assert _direction("skin", findings=[_finding("skin_changes", -30, resolved=1)]) == "improved"
+
+
+def test_a_baseline_finding_resolved_on_the_evaluation_date_is_an_improvement():
+    resolved = [_finding("skin_changes", -30, resolved=100)]
+    assert _direction("skin", findings=resolved, as_of=100) == "improved"
+    assert _direction("skin", findings=resolved, as_of=99) == "not_assessed"
+
+
+# ------------------------------------------------------------------ alerts (README "Alerts")
+
+
+def test_a_reappearance_on_the_evaluation_date_is_alerted():
+    findings = [
+        _finding("extravascular_volume_overload", -30, resolved=100, rule="ascites"),
+        _finding("extravascular_volume_overload", 300, rule="ascites"),
+    ]
+    assert "reappearance" in _codes(run(findings=findings, as_of=d(300)))
+    assert "reappearance" not in _codes(run(findings=findings, as_of=d(299)))
+
+
+def test_a_record_of_the_same_day_the_finding_resolved_is_no_reappearance():
+    # "recorded again *after* it had resolved": a record dated the day of the abatement (a record
+    # replaced the same day) shows no interval without the finding; the next day it does
+    def findings(again: int) -> list[Finding]:
+        return [
+            _finding("extravascular_volume_overload", -30, resolved=100, rule="ascites"),
+            _finding("extravascular_volume_overload", again, rule="ascites"),
+        ]
+
+    assert "reappearance" not in _codes(run(findings=findings(100)))
+    assert "reappearance" in _codes(run(findings=findings(101)))
+
+
+def test_a_complete_response_with_clinical_worsening_is_discordant():
+    # README "Alerts": discordant = a haematological response with clinical worsening; CR is one
+    r = run(*CR_AT_90, course=[_course("neuropathy", "worse", 100)])
+    assert r.hematologic.category == "CR"
+    (alert,) = [a for a in r.alerts if a.code == "discordant_response"]
+    assert alert.message.startswith("discordant: haematological CR with clinical worsening (neuropathy)")
+
+
+def test_a_very_good_partial_response_with_clinical_worsening_is_discordant():
+    # §8.1a VGPR = dFLC < 40 mg/L (150 - 10 -> 45 - 12 = 33 mg/L): a response; neuropathy worse
+    flc = [
+        m("flc_lambda", 150, -5, unit="mg/L"),
+        m("flc_kappa", 10, -5, unit="mg/L"),
+        m("flc_lambda", 45, 60, unit="mg/L"),
+        m("flc_kappa", 12, 60, unit="mg/L"),
+    ]
+    r = run(*flc, course=[_course("neuropathy", "worse", 60)])
+    assert r.hematologic.category == "VGPR"
+    (alert,) = [a for a in r.alerts if a.code == "discordant_response"]
+    assert alert.message.startswith("discordant: haematological VGPR with clinical worsening (neuropathy)")
