@@ -359,7 +359,7 @@ def validate_identity(data: dict[str, Any], *, check_depth: bool = True) -> dict
     walk cost 4 µs each (a fifth of reading them); this accepts only what the general walk accepts
     unchanged (ASCII strings, a calendar date, a FHIR id, no nulls) and hands anything else to it,
     so its message and normalisation stay the only ones."""
-    if check_depth or not _plain_identity(data):
+    if check_depth or not plain_identity(data):
         return validate(data, check_depth=check_depth)
     return data
 
@@ -378,7 +378,14 @@ def _plain_fields(value: Any, names: tuple[str, ...]) -> bool:
     return True
 
 
-def _plain_identity(data: dict[str, Any]) -> bool:
+def plain_identity(data: dict[str, Any]) -> bool:
+    """Whether :func:`validate` accepts this stub unchanged, decided by the fast path alone."""
+    return plain_identity_fields(data) and all(name in _IDENTITY_KEYS for name in data)
+
+
+def plain_identity_fields(data: dict[str, Any]) -> bool:
+    """``plain_identity(read.identity_only(data))`` without building the stub: only the identity
+    elements of ``data`` are looked at (the spool's lean lane asks this of whole Observations)."""
     if type(data.get("resourceType")) is not str:
         return False
     if "id" in data and not (_plain_str(data["id"]) and _ID.fullmatch(data["id"])):
@@ -396,7 +403,7 @@ def _plain_identity(data: dict[str, Any]) -> bool:
     for name in ("subject", "patient"):
         if name in data and not _plain_fields(data[name], ("reference", "display")):
             return False
-    return all(name in _IDENTITY_KEYS for name in data)
+    return True
 
 
 #: the elements a pruned stub keeps (read._IDENTITY_FIELDS); a stub with any other goes the long way

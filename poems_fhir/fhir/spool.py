@@ -27,14 +27,14 @@ import sqlite3
 import stat
 import tempfile
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Protocol
 
 import orjson
 
 from ..sync.events import ev
-from .boundary import MAX_DEPTH, Invalid, validate, validate_identity
+from .boundary import MAX_DEPTH, Invalid, plain_identity_fields, validate, validate_identity
 from .read import (
     _AS_PARENS,
     relative_reference,
@@ -60,6 +60,7 @@ from .read import (
     _properly_nested_within,
     _stamp,
     _unpack,
+    identity_only,
     is_own_output,
     iter_input_files,
     printable_path,
@@ -193,7 +194,11 @@ def _irrelevant_ascii(chunk: bytes) -> bool:
     if chunk.count(b'"resourceType"') != 1:
         return False
     m = _TYPE_BYTES.match(chunk, chunk.find(b'"resourceType"'))
-    return m is not None and m.group(1).decode("ascii") not in RELEVANT_TYPES and m.group(1) != b"Bundle"
+    return m is not None and m.group(1) not in _READ_TYPES
+
+
+#: RELEVANT_TYPES and Bundle (unpacked), as bytes: an ASCII line's type is looked up undecoded
+_READ_TYPES = frozenset(t.encode("ascii") for t in (*RELEVANT_TYPES, "Bundle"))
 
 
 def _open_regular(path: Path) -> IO[bytes]:
@@ -210,8 +215,11 @@ def _open_regular(path: Path) -> IO[bytes]:
         raise
 
 
-def iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
-    """read._iter_file, streamed: (resource, origin, fullUrl, may_be_deep), problems into ``errors``."""
+def iter_file(
+    path: Path, errors: list[SourceError], take: Take | None = None
+) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
+    """read._iter_file, streamed: (resource, origin, fullUrl, may_be_deep), problems into ``errors``;
+    ``take``: see _ndjson_lines."""
     name = printable_path(path)
     try:
         f = _open_regular(path)
@@ -228,7 +236,7 @@ def iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str,
             yield from _bundle_file(data, name, errors)
             return
         try:
-            yield from _ndjson_lines(f, name, errors)
+            yield from _ndjson_lines(f, name, errors, take=take)
         except OSError as exc:
             errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
 
@@ -250,17 +258,29 @@ def _bundle_file(
     yield from _unpack(parsed, name, errors, _may_be_deep(text))
 
 
+#: ``take(parsed, line, offset)``: True when the reader kept the line's resource itself
+#: (_Spooler.take: a pruned stub recorded by its place in the file), so it is not yielded
+Take = Callable[[Any, int, int], bool]
+
+
 def _ndjson_lines(
-    f: IO[bytes], name: str, errors: list[SourceError], first_line: int = 1
+    f: IO[bytes],
+    name: str,
+    errors: list[SourceError],
+    first_line: int = 1,
+    take: Take | None = None,
+    offset: int = 0,
 ) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
     # NDJSON separates records by "\n" only (binary line iteration splits on b"\n" alone);
-    # ``first_line``: where a byte range of the file starts (spool_parallel)
+    # ``first_line`` and ``offset``: where a byte range of the file starts (spool_parallel)
     for lineno, chunk in enumerate(f, first_line):
+        at = offset
+        offset += len(chunk)
         if lineno == 1 and chunk.startswith(b"\xef\xbb\xbf"):
             chunk = chunk[3:]
         if chunk.endswith(b"\n"):
             chunk = chunk[:-1]
-        if not chunk.strip():
+        if not chunk or chunk.isspace():  # `not chunk.strip()` without copying the line
             continue
         if chunk.isascii():
             if _irrelevant_ascii(chunk):
@@ -280,6 +300,8 @@ def _ndjson_lines(
             errors.append(SourceError(f"{name}:{lineno}", f"not JSON: {exc}"))
             continue
         deep = brackets > MAX_DEPTH
+        if take is not None and not deep and take(parsed, lineno, at):
+            continue
         if (
             isinstance(parsed, dict)
             and isinstance(parsed.get("resourceType"), str)
@@ -304,11 +326,48 @@ CREATE TABLE res(
     data BLOB NOT NULL,       -- the resource after the boundary, as JSON
     stub INTEGER NOT NULL     -- 1: reduced to its identity (read.pruned), not part of a record
 );
+-- pruned stubs of the plainest shape (_Spooler.take), by their place in the input: most of an export
+CREATE TABLE stubs(
+    seq INTEGER PRIMARY KEY,  -- in the order of res.seq
+    key TEXT NOT NULL,        -- "Observation/<id>"
+    patient TEXT NOT NULL,    -- its subject, which is exactly "Patient/<id>"
+    nerr INTEGER NOT NULL,
+    file INTEGER NOT NULL,    -- files.id
+    line INTEGER NOT NULL,
+    at INTEGER NOT NULL       -- the byte offset of the line in the file
+);
+CREATE TABLE files(id INTEGER PRIMARY KEY, path BLOB NOT NULL, name TEXT NOT NULL);
 CREATE TABLE urls(url TEXT PRIMARY KEY, key TEXT NOT NULL);
 CREATE TABLE changes(seq INTEGER PRIMARY KEY, action INTEGER NOT NULL, pos INTEGER);
 CREATE TABLE assign(seq INTEGER PRIMARY KEY, patient TEXT NOT NULL);
 """
 _DELETE, _CLASH, _MOVE = 0, 1, 2
+
+
+#: the subject of a stub that _Spooler.take keeps: what read.relative_reference leaves as it is
+_PATIENT_REF = re.compile(r"Patient/[A-Za-z0-9\-.]{1,64}")
+
+
+def stub_identity(key: str, patient: str, line: int, at: int, path: bytes) -> dict[str, Any] | None:
+    """The identity of the stub that _Spooler.take recorded at byte ``at`` (line ``line``) of the
+    file at ``path``, read again; None when the line no longer holds that resource (the file
+    changed while it was read)."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(at)
+            chunk = f.readline()
+        if line == 1 and chunk.startswith(b"\xef\xbb\xbf"):
+            chunk = chunk[3:]
+        data = _parse(chunk.rstrip(b"\n"))
+    except (OSError, ValueError):
+        return None
+    if (
+        not isinstance(data, dict)
+        or f"{data.get('resourceType')}/{data.get('id')}" != key
+        or subject_of(data) != patient
+    ):
+        return None
+    return identity_only(data)
 
 
 class _Cleanup:
@@ -337,6 +396,7 @@ class SpoolSource:
         self._known: set[str] = set()
         self._patient_rows: dict[str, int] = {}  # patient key -> seq of its Patient resource
         self._has_urls = False
+        self._has_stubs = False
 
     # -- the PatientSource protocol
 
@@ -400,8 +460,18 @@ class SpoolSource:
         return data
 
     def lookup_key(self, key: str) -> dict[str, Any] | None:
-        row = self.connection().execute("SELECT data FROM res WHERE key = ? AND kind = 0", (key,)).fetchone()
-        return _load(row[0]) if row else None
+        conn = self.connection()
+        row = conn.execute("SELECT data FROM res WHERE key = ? AND kind = 0", (key,)).fetchone()
+        if row:
+            return _load(row[0])  # type: ignore[no-any-return]
+        if not self._has_stubs:
+            return None
+        stub = conn.execute(
+            "SELECT s.key, s.patient, s.line, s.at, f.path FROM stubs AS s JOIN files AS f ON f.id = s.file "
+            "WHERE s.key = ?",
+            (key,),
+        ).fetchone()
+        return stub_identity(*stub) if stub else None
 
     def lookup_url(self, url: str) -> str | None:
         if not self._has_urls:
@@ -452,6 +522,47 @@ class _Spooler:
         self.rows: list[tuple[Any, ...]] = []
         self.urls: list[tuple[str, str]] = []
         self.canon: dict[str, str] = {}
+        self.stubs: list[tuple[Any, ...]] = []
+        self.file = 0  # files.id of the file being read
+
+    def begin_file(self, file: int, path: Path) -> None:
+        """Reading ``path`` (files.id ``file``) starts: stubs taken from it name it."""
+        self.register_file(file, path)
+        self.file = file
+
+    def register_file(self, file: int, path: Path) -> None:
+        name = printable_path(path)
+        self.conn.execute(
+            "INSERT OR IGNORE INTO files VALUES (?, ?, ?)", (file, os.fsencode(os.path.abspath(path)), name)
+        )
+
+    def take(self, data: Any, line: int, at: int) -> bool:
+        """Keep a pruned stub as a row of ``stubs`` - key, patient, place in the file - instead of a
+        resource (``add``): vitals no rule knows are most of an export, and the identity's check,
+        encoding and row cost ~8 µs of the ~20 each took. Only the plainest shape, one that ``add``
+        would store unchanged and group by its subject alone: an Observation the mapping cannot use
+        (``prune``), with an id, a subject "Patient/<id>" and no identifier, whose identity the
+        boundary accepts as it is. Anything else goes to ``add``. The identity is read again from the
+        file in the rare case it is needed: a key read twice, a fullUrl subject (``_materialise``), a
+        reference to it (``SpoolSource.lookup_key``)."""
+        if self.prune is None or type(data) is not dict or data.get("resourceType") != "Observation":
+            return False
+        if "identifier" in data or "patient" in data:
+            return False
+        subject, rid = data.get("subject"), data.get("id")
+        if type(subject) is not dict or type(rid) is not str:
+            return False
+        ref = subject.get("reference")
+        if type(ref) is not str or not _PATIENT_REF.fullmatch(ref) or not self.prune(data):
+            return False
+        if not plain_identity_fields(data):
+            return False
+        self.source.resources += 1
+        self.stubs.append((self.seq, f"Observation/{rid}", ref, len(self.errors), self.file, line, at))
+        self.seq += 1
+        if len(self.stubs) >= _BATCH:
+            self.flush()
+        return True
 
     def add(self, data: dict[str, Any], origin: str, full_url: str | None, deep: bool) -> None:
         rtype = data["resourceType"]
@@ -499,6 +610,10 @@ class _Spooler:
             self.flush()
 
     def flush(self) -> None:
+        if self.stubs:
+            self.conn.executemany("INSERT INTO stubs VALUES (?,?,?,?,?,?,?)", self.stubs)
+            self.source._has_stubs = True
+            self.stubs = []
         if self.rows:
             self.conn.executemany("INSERT INTO res VALUES (?,?,?,?,?,?,?,?,?,?,?)", self.rows)
             self.rows = []
@@ -513,6 +628,9 @@ class _Spooler:
         self.flush()
         conn = self.conn
         conn.execute("CREATE INDEX res_key ON res(key)")
+        if self.source._has_stubs:
+            conn.execute("CREATE INDEX stubs_key ON stubs(key)")
+            self._materialise()
         late = self._duplicates()
         if self.source._has_urls:
             # a subject that is an entry's fullUrl names the resource the fullUrl stands for
@@ -527,7 +645,10 @@ class _Spooler:
         # stub in the index: a record's rows are one range of it, its pruned stubs never read
         conn.execute("CREATE INDEX res_patient ON res(patient, stub, kind, pos) WHERE patient IS NOT NULL")
         counts = dict(
-            conn.execute("SELECT patient, count(*) FROM res WHERE patient IS NOT NULL GROUP BY patient").fetchall()
+            conn.execute(
+                "SELECT patient, count(*) FROM (SELECT patient FROM res WHERE patient IS NOT NULL "
+                "UNION ALL SELECT patient FROM stubs) GROUP BY patient"
+            ).fetchall()
         )
         keys = sorted(set(counts) | set(self.source._patient_rows))
         kept = []
@@ -548,6 +669,32 @@ class _Spooler:
         self.source._patients = kept
         self.source._known = set(kept)
         conn.commit()
+
+    def _materialise(self) -> None:
+        """The stubs that take part in more than the count become rows of ``res``, exactly as
+        ``add`` would have written them, so that duplicates and grouping replay read_paths as for
+        any resource: a key read more than once, a subject that is also some entry's fullUrl."""
+        conn = self.conn
+        rows = conn.execute(
+            "SELECT s.seq, s.key, s.patient, s.nerr, s.line, s.at, f.path, f.name FROM stubs AS s "
+            "JOIN files AS f ON f.id = s.file WHERE s.seq IN (SELECT seq FROM stubs WHERE "
+            "key IN (SELECT key FROM res WHERE key IS NOT NULL) "
+            "OR key IN (SELECT key FROM stubs GROUP BY key HAVING count(*) > 1) "
+            "OR patient IN (SELECT url FROM urls)) ORDER BY s.seq"
+        ).fetchall()
+        for seq, key, patient, nerr, line, at, path, name in rows:
+            origin = f"{name}:{line}"
+            identity = stub_identity(key, patient, line, at, path)
+            if identity is None:
+                self.errors.append(
+                    SourceError(origin, "the file changed while it was read; this resource is skipped", key)
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO res VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (seq, _KIND_KEYED, seq, key, "Observation", patient, origin, nerr, patient, _dump(identity), True),
+                )
+            conn.execute("DELETE FROM stubs WHERE seq = ?", (seq,))
 
     def _duplicates(self) -> list[tuple[int, int, SourceError]]:
         """Replay read._Collector's rule for every key read more than once, in reading order."""
@@ -722,7 +869,8 @@ def open_paths(
         if not _read_in_parallel(spooler, paths, folder, workers, prune):
             for path in iter_input_files(paths):
                 source.files += 1
-                for data, origin, full_url, deep in iter_file(path, source.errors):
+                spooler.begin_file(source.files, path)
+                for data, origin, full_url, deep in iter_file(path, source.errors, spooler.take):
                     source.resources += 1
                     spooler.add(data, origin, full_url, deep)
         if source.files == 0:

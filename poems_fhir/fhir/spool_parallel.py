@@ -32,7 +32,7 @@ from typing import Any
 
 from ..sync.events import ev
 from .read import Prune, SourceError, iter_input_files, printable_path
-from .spool import _NDJSON, SpoolSource, _ndjson_lines, _Spooler, configure, iter_file
+from .spool import _NDJSON, SpoolSource, Take, _ndjson_lines, _Spooler, configure, iter_file
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ class Unit:
     start: int = 0
     end: int | None = None
     first_line: int = 1
+    file: int = 0  # the file's number in reading order (spool's files.id)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Shard:
     resources: int
     skipped_types: int
     has_urls: bool
+    has_stubs: bool = False
 
 
 def plan(paths: Iterable[str | Path], unit_bytes: int | None = None) -> tuple[list[Unit], int]:
@@ -71,19 +73,19 @@ def plan(paths: Iterable[str | Path], unit_bytes: int | None = None) -> tuple[li
     files = 0
     for path in iter_input_files(paths):
         files += 1
-        units.extend(_units_of(path, unit_bytes))
+        units.extend(_units_of(path, unit_bytes, files))
     return units, files
 
 
-def _units_of(path: Path, unit_bytes: int) -> list[Unit]:
+def _units_of(path: Path, unit_bytes: int, file: int = 0) -> list[Unit]:
     """Byte ranges of a big regular NDJSON file; any other file is one unit (its problems, a pipe
     or an unreadable file, are then reported by the worker exactly as the serial reader does)."""
     try:
         info = os.stat(path)
     except OSError:
-        return [Unit(path)]
+        return [Unit(path, file=file)]
     if path.suffix.lower() not in _NDJSON or not stat.S_ISREG(info.st_mode) or info.st_size <= unit_bytes:
-        return [Unit(path)]
+        return [Unit(path, file=file)]
     units = []
     start, line = 0, 1
     try:
@@ -94,17 +96,19 @@ def _units_of(path: Path, unit_bytes: int) -> list[Unit]:
                     break
                 if not block.endswith(b"\n"):
                     block += f.readline()  # to the end of the line the range would cut
-                units.append(Unit(path, start, start + len(block), line))
+                units.append(Unit(path, start, start + len(block), line, file))
                 start += len(block)
                 line += block.count(b"\n")
     except OSError:
-        return [Unit(path)]
+        return [Unit(path, file=file)]
     return units
 
 
-def _unit_resources(unit: Unit, errors: list[SourceError]) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
+def _unit_resources(
+    unit: Unit, errors: list[SourceError], take: Take | None = None
+) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
     if unit.end is None:
-        yield from iter_file(unit.path, errors)
+        yield from iter_file(unit.path, errors, take)
         return
     name = printable_path(unit.path)
     try:
@@ -114,7 +118,7 @@ def _unit_resources(unit: Unit, errors: list[SourceError]) -> Iterator[tuple[dic
     except OSError as exc:
         errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
         return
-    yield from _ndjson_lines(io.BytesIO(data), name, errors, unit.first_line)
+    yield from _ndjson_lines(io.BytesIO(data), name, errors, unit.first_line, take, unit.start)
 
 
 #: the run's prune, set in each worker process by the pool's initializer (inherited through fork)
@@ -132,14 +136,17 @@ def read_unit(unit: Unit, db_path: str, prune: Prune | None = None) -> Shard:
     try:
         configure(conn)
         spooler = _Spooler(conn, shard, prune)
-        for data, origin, full_url, deep in _unit_resources(unit, shard.errors):
+        spooler.file = unit.file
+        for data, origin, full_url, deep in _unit_resources(unit, shard.errors, spooler.take):
             shard.resources += 1
             spooler.add(data, origin, full_url, deep)
         spooler.flush()
         conn.commit()
     finally:
         conn.close()
-    return Shard(db_path, spooler.seq, shard.errors, shard.resources, shard.skipped_types, shard._has_urls)
+    return Shard(
+        db_path, spooler.seq, shard.errors, shard.resources, shard.skipped_types, shard._has_urls, shard._has_stubs
+    )
 
 
 def _read_task(task: tuple[Unit, str]) -> Shard:
@@ -166,6 +173,12 @@ def merge(spooler: _Spooler, shards: list[Shard]) -> None:
             "stub FROM shard.res ORDER BY seq",
             (offset, errors_before),
         )
+        if shard.has_stubs:
+            conn.execute(
+                "INSERT INTO stubs SELECT seq + ?1, key, patient, nerr + ?2, file, line, at FROM shard.stubs ORDER BY seq",
+                (offset, errors_before),
+            )
+            source._has_stubs = True
         if shard.has_urls:  # one row per fullUrl in a shard (the last one read): a later shard's wins
             conn.execute("INSERT OR REPLACE INTO urls SELECT url, key FROM shard.urls")
             source._has_urls = True
@@ -193,5 +206,7 @@ def spool_in_parallel(spooler: _Spooler, units: list[Unit], folder: str, workers
             if name.startswith("shard-"):
                 os.remove(os.path.join(folder, name))
         return False
+    for unit in units:
+        spooler.register_file(unit.file, unit.path)
     merge(spooler, shards)
     return True

@@ -31,7 +31,7 @@ def test_units_cover_the_file_and_end_at_line_breaks(
     units, files = plan([path], unit_bytes)
     assert files == 1
     if len(content) <= unit_bytes:
-        assert units == [Unit(path)]  # a small file is read whole
+        assert units == [Unit(path, file=1)]  # a small file is read whole
         return
     assert units[0].start == 0 and units[-1].end == len(content)
     for before, after in zip(units, units[1:], strict=False):
@@ -40,6 +40,7 @@ def test_units_cover_the_file_and_end_at_line_breaks(
     for unit in units:
         assert unit.first_line == content[: unit.start].count(b"\n") + 1
         assert unit.end is not None and unit.end > unit.start
+        assert unit.file == 1  # the number the spool's files table gives it
 
 
 def test_bundles_and_small_files_are_whole_units(tmp_path: Path) -> None:
@@ -48,8 +49,8 @@ def test_bundles_and_small_files_are_whole_units(tmp_path: Path) -> None:
     (tmp_path / "c.ndjson").write_bytes(b"{}\n" * 100)
     units, files = plan([tmp_path], 100)
     assert files == 3
-    assert units[:2] == [Unit(tmp_path / "a.json"), Unit(tmp_path / "b.ndjson")]
-    assert [u.path.name for u in units[2:]] == ["c.ndjson"] * 3
+    assert units[:2] == [Unit(tmp_path / "a.json", file=1), Unit(tmp_path / "b.ndjson", file=2)]
+    assert [(u.path.name, u.file) for u in units[2:]] == [("c.ndjson", 3)] * 3
 
 
 def _folder(tmp_path: Path) -> Path:
