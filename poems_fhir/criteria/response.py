@@ -41,6 +41,12 @@ class ResponseConfig:
     amyloid_urine_measurable: float = 100.0  # criteria.md §8.1a PR "if > 100 mg/day"
     amyloid_urine_progression: float = 200.0  # criteria.md §8.1a PD "to > 200 mg/day"
     imwg_serum_measurable: float = 10.0  # g/L (seed_case.md T1; IMWG threshold S)
+    #: IMWG's urine parts beside a measurable serum M-protein (criteria.md §8.1b), mg/24 h: VGPR "urine
+    #: M-protein < 100", PR "urine >= 90 % reduction or < 200", PD "(or urine >= 200)" from the nadir
+    imwg_urine_vgpr_below: float = 100.0
+    imwg_urine_pr_below: float = 200.0
+    imwg_urine_pr_reduction: float = 0.9
+    imwg_urine_progression: float = 200.0
 
 
 @dataclass(frozen=True)
@@ -471,6 +477,10 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             return HematologicResponse(
                 fw, "PD", f">= 25 % rise from the nadir ({nadir:g} g/L) with > 5 g/L absolute", base_p, latest_p, change
             )
+    urine_pd = _imwg_urine_progression(c, cfg)
+    if urine_pd is not None:
+        u = c.u_after[-1]
+        return HematologicResponse(fw, "PD", urine_pd, base_p, latest_p, change, evidence=(u.reference,))
     if c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0:
         marrow = () if c.bm_latest else ("bone-marrow plasma cells (< 5 %) not assessed",)
         return HematologicResponse(
@@ -487,12 +497,67 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     if change is None:
         return HematologicResponse(fw, "not_evaluable", "no follow-up M-protein after the baseline", base_p, None, None)
     if change <= -0.9 or (latest_m and latest_m.value == 0 and c.serum_ife and c.serum_ife.value == 1):
-        return HematologicResponse(fw, "VGPR", f"M-protein {change:+.0%}", base_p, latest_p, change)
-    if change <= -0.5:
-        return HematologicResponse(fw, "PR", f"M-protein {change:+.0%}", base_p, latest_p, change)
-    if change <= -0.25:
-        return HematologicResponse(fw, "MR", f"M-protein {change:+.0%}", base_p, latest_p, change)
-    return HematologicResponse(fw, "NR", f"M-protein {change:+.0%}", base_p, latest_p, change)
+        category = "VGPR"
+    else:
+        category = "PR" if change <= -0.5 else "MR" if change <= -0.25 else "NR"
+    reason = f"M-protein {change:+.0%}"
+    caveats: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
+    if category in ("VGPR", "PR"):
+        category, reason, caveats, evidence = _imwg_urine_part(c, cfg, category, reason)
+    return HematologicResponse(
+        fw, category, reason, base_p, latest_p, change, caveats, provisional=bool(caveats), evidence=evidence
+    )
+
+
+def _imwg_urine_progression(c: _Clone, cfg: ResponseConfig) -> str | None:
+    """IMWG PD by the 24-hour urine M-protein (criteria.md §8.1b: ">= 25 % increase from nadir ...
+    (or urine >= 200 mg/24 h)"): the latest value >= 25 % above the lowest before it (the baseline
+    included) and at least 200 mg/24 h above it; the reason, or None."""
+    if not c.u_after:
+        return None
+    last = c.u_after[-1].value
+    earlier = [u.value for u in c.u_after[:-1]] + ([c.u_base.value] if c.u_base else [])
+    if not earlier:
+        return None
+    nadir = min(earlier)
+    if last >= nadir * 1.25 and last - nadir >= cfg.imwg_urine_progression:
+        return (
+            f"urine M-protein >= 25 % above its nadir ({nadir:g} mg/24 h) and >= "
+            f"{cfg.imwg_urine_progression:g} mg/24 h more: {last:g} mg/24 h"
+        )
+    return None
+
+
+def _imwg_urine_part(
+    c: _Clone, cfg: ResponseConfig, category: str, reason: str
+) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
+    """A serum VGPR or PR checked against the 24-hour urine M-protein of the baseline (criteria.md
+    §8.1b): VGPR needs urine < 100 mg/24 h, PR urine down >= 90 % or < 200 mg/24 h. A category whose
+    urine part fails falls to the next one the urine allows (below PR: MR, for which criteria.md
+    states no urine rule); one whose urine part is unknown (no urine measured since) is kept,
+    provisional, with the caveat naming it. No urine M-protein at baseline: nothing to check."""
+    if c.u_base is None or c.u_base.value <= 0:
+        return category, reason, (), ()
+    u0 = c.u_base.value
+    if not c.u_after:
+        caveat = (
+            f"24-hour urine M-protein {u0:g} mg/24 h at baseline, not measured since: the urine part of "
+            f"{category} is unconfirmed"
+        )
+        return category, reason, (caveat,), (c.u_base.reference,)
+    u1 = c.u_after[-1].value
+    refs = (c.u_base.reference, c.u_after[-1].reference)
+    urine = f"urine M-protein {u0:g} -> {u1:g} mg/24 h"
+    if category == "VGPR" and not u1 < cfg.imwg_urine_vgpr_below:
+        category, reason = "PR", f"{reason}; {urine} (VGPR needs < {cfg.imwg_urine_vgpr_below:g})"
+    if category == "PR" and not ((u0 - u1) / u0 >= cfg.imwg_urine_pr_reduction or u1 < cfg.imwg_urine_pr_below):
+        category = "MR"
+        reason = (
+            f"{reason}; {urine} (PR needs >= {cfg.imwg_urine_pr_reduction:.0%} reduction "
+            f"or < {cfg.imwg_urine_pr_below:g})"
+        )
+    return category, reason, (), refs
 
 
 # ------------------------------------------------------------------ VEGF

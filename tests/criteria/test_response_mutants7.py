@@ -167,11 +167,9 @@ def test_imwg_a_band_still_measured_by_electrophoresis_is_no_vgpr_below_90_perce
 
 
 # §8.1b IMWG with a 24-hour urine M-protein beside a measurable serum one: criteria.md states the urine
-# parts of PR, VGPR and PD; imwg_response reads only the serum M-protein and the immunofixations.
-_IMWG_URINE = "criteria.md §8.1b: IMWG's urine M-protein rules beside a serum one are not implemented"
+# parts of PR, VGPR and PD (found missing by this round: imwg_response read only the serum M-protein)
 
 
-@pytest.mark.xfail(strict=True, reason=_IMWG_URINE)
 def test_imwg_pr_needs_the_urine_m_protein_down_90_percent_or_below_200():
     # §8.1b PR = ">= 50 % serum M-protein reduction (+ urine >= 90 % reduction or < 200 mg/24 h)":
     # serum 20 -> 8 g/L (-60 %) but urine 800 -> 700 mg/24 h is neither
@@ -179,7 +177,6 @@ def test_imwg_pr_needs_the_urine_m_protein_down_90_percent_or_below_200():
     assert r.hematologic_imwg.category != "PR"
 
 
-@pytest.mark.xfail(strict=True, reason=_IMWG_URINE)
 def test_imwg_vgpr_needs_the_urine_m_protein_below_100():
     # §8.1b VGPR = ">= 90 % serum M-protein reduction with urine M-protein < 100 mg/24 h": serum
     # 20 -> 1 g/L (-95 %) with urine 700 mg/24 h is no VGPR
@@ -187,12 +184,69 @@ def test_imwg_vgpr_needs_the_urine_m_protein_below_100():
     assert r.hematologic_imwg.category != "VGPR"
 
 
-@pytest.mark.xfail(strict=True, reason=_IMWG_URINE)
 def test_imwg_pd_by_a_urine_m_protein_rise_of_200_mg():
     # §8.1b PD = ">= 25 % increase from nadir with absolute serum increase > 0.5 g/dL (or urine >= 200
     # mg/24 h)": urine 100 -> 800 mg/24 h (+700) beside a serum 20 -> 15 g/L is PD
     r = run(m("serum_m_protein", 20.0, -10), m("serum_m_protein", 15.0, 60), _urine(-5, 100), _urine(60, 800))
     assert r.hematologic_imwg.category == "PD"
+    assert r.hematologic_imwg.evidence == ("Observation/urine_m_protein-60",)
+
+
+def _imwg_with_urine(serum_latest: float, *urine: tuple[int, float]) -> tuple[str, str, bool, tuple[str, ...]]:
+    r = run(m("serum_m_protein", 20.0, -10), m("serum_m_protein", serum_latest, 60), *[_urine(*u) for u in urine])
+    h = r.hematologic_imwg
+    return h.category, h.reason, h.provisional, h.evidence
+
+
+@pytest.mark.parametrize(("urine_latest", "category"), [(99.0, "VGPR"), (100.0, "PR"), (101.0, "PR")])
+def test_imwg_vgpr_urine_boundary_is_below_100(urine_latest: float, category: str):
+    # serum -95 %; urine 800 -> 99 / 100 / 101 mg/24 h: "< 100" is VGPR, 100 is not (and is < 200: PR)
+    got, reason, provisional, evidence = _imwg_with_urine(1.0, (-5, 800.0), (60, urine_latest))
+    assert got == category and not provisional
+    assert evidence == ("Observation/urine_m_protein--5", "Observation/urine_m_protein-60")
+    assert ("VGPR needs < 100" in reason) == (category == "PR")
+
+
+@pytest.mark.parametrize(
+    ("urine_base", "urine_latest", "category"),
+    [
+        (3000.0, 300.0, "PR"),  # exactly -90 %
+        (3000.0, 301.0, "MR"),  # -89.97 % and not below 200
+        (1000.0, 199.0, "PR"),  # -80.1 %, but below 200
+        (1000.0, 200.0, "MR"),  # -80 % and 200 is not below 200
+    ],
+)
+def test_imwg_pr_urine_boundary(urine_base: float, urine_latest: float, category: str):
+    got, reason, _provisional, _evidence = _imwg_with_urine(8.0, (-5, urine_base), (60, urine_latest))
+    assert got == category
+    assert ("PR needs >= 90% reduction or < 200" in reason) == (category == "MR")
+
+
+@pytest.mark.parametrize(("urine_latest", "category"), [(400.0, "PD"), (399.0, "MR")])
+def test_imwg_urine_progression_boundary_is_200_more(urine_latest: float, category: str):
+    # urine 200 -> 400 mg/24 h: +200 (and +100 %) is PD; +199 is not PD, and beside a serum 20 -> 8 g/L
+    # (-60 %) a urine of 399 is neither -90 % nor < 200: MR
+    assert _imwg_with_urine(8.0, (-5, 200.0), (60, urine_latest))[0] == category
+
+
+def test_imwg_urine_progression_needs_25_percent_too():
+    # from a nadir of 900 mg/24 h, +200 is only +22 %: not PD by urine (serum -60 %, urine neither
+    # -90 % nor < 200: MR); +225 (= 25 %) is PD
+    assert _imwg_with_urine(8.0, (-5, 900.0), (60, 1100.0))[0] == "MR"
+    assert _imwg_with_urine(8.0, (-5, 900.0), (60, 1125.0))[0] == "PD"
+
+
+def test_imwg_urine_not_measured_since_the_baseline_leaves_the_category_provisional():
+    category, reason, provisional, evidence = _imwg_with_urine(1.0, (-5, 800.0))
+    assert (category, provisional) == ("VGPR", True)
+    assert evidence == ("Observation/urine_m_protein--5",)
+    r = run(m("serum_m_protein", 20.0, -10), m("serum_m_protein", 1.0, 60), _urine(-5, 800))
+    assert any("urine part of VGPR is unconfirmed" in c for c in r.hematologic_imwg.caveats)
+
+
+def test_imwg_without_urine_m_protein_at_baseline_reads_the_serum_alone():
+    assert _imwg_with_urine(1.0, (-5, 0.0), (60, 150.0))[:3] == ("VGPR", "M-protein -95%", False)
+    assert _imwg_with_urine(1.0)[:3] == ("VGPR", "M-protein -95%", False)
 
 
 def test_complete_response_dates_include_the_evaluation_date_itself():
