@@ -3,7 +3,7 @@ course and of the alerts, and the responses that count as "responding" for a dis
 by mutation testing of criteria.response, ninth session's run; each test checked against the mutant
 applied by hand).
 
-Expectations from /work/shared/clinical/criteria.md, not from the code: §8.1a PR ">= 50 % reduction
+Expectations from ../shared/clinical/criteria.md, not from the code: §8.1a PR ">= 50 % reduction
 urine light chain (if > 100 mg/day)", PD "from PR/SD ... >= 50 % increase urine M-protein to
 > 200 mg/day" (README: from the nadir, the baseline included), CR "serum and urine IFE negative and
 normal FLC ratio"; §8.1b IMWG VGPR "M-protein detectable by IFE but not electrophoresis, or >= 90 %
