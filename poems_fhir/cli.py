@@ -452,7 +452,9 @@ def evaluate(
     evaluated = 0
     if fmt == "json":
         head = {"poems_fhir_version": __version__, "mapping": mapping.identity, "trigger": list(scope_trigger)}
-        click.echo(_json(head)[:-2] + ',\n  "patients": [', nl=False)
+        click.echo(_json(head)[:-2] + ',\n  "patients": [', nl=False)  # flushed: the items go under it
+        # each item's bytes as they are, under the flushed head (click.echo would probe the stream per call)
+        items_out = getattr(sys.stdout, "buffer", None)
     work = _evaluate_work(mapping, rule_profile, as_of, baseline, scope_trigger, fmt, show_all, writer)
     source = read
     keys = select_patients(source.patients(), patients)
@@ -472,7 +474,11 @@ def evaluate(
             if writer and shown.out is not None:
                 writer.accept(shown.out)
             if fmt == "json":
-                click.echo((b",\n" if evaluated else b"\n") + shown.text, nl=False)  # type: ignore[operator]
+                blob = (b",\n" if evaluated else b"\n") + shown.text  # type: ignore[operator]
+                if items_out is not None:
+                    items_out.write(blob)
+                else:
+                    click.echo(blob, nl=False)
             elif shown.quiet:
                 quiet.append(cast(str, shown.text))  # bytes for --format json only
             else:
@@ -481,6 +487,8 @@ def evaluate(
     errors[len(read.errors) : len(read.errors)] = failed
     written = writer.finish() if writer else []
     if fmt == "json":
+        if items_out is not None:
+            items_out.flush()
         tail = _json(
             {"screening": screening_to_dict(screening), "errors": [e.to_dict() for e in errors], "written": written}
         )
