@@ -348,12 +348,18 @@ _DELETE, _CLASH, _MOVE = 0, 1, 2
 _PATIENT_REF = re.compile(r"Patient/[A-Za-z0-9\-.]{1,64}")
 
 
-def stub_identity(key: str, patient: str, line: int, at: int, path: bytes) -> dict[str, Any] | None:
+def stub_identity(
+    key: str, patient: str, line: int, at: int, path: bytes, f: IO[bytes] | None = None
+) -> dict[str, Any] | None:
     """The identity of the stub that _Spooler.take recorded at byte ``at`` (line ``line``) of the
-    file at ``path``, read again; None when the line no longer holds that resource (the file
-    changed while it was read)."""
+    file at ``path`` (``f``: that file, already open), read again; None when the line no longer
+    holds that resource (the file changed while it was read)."""
     try:
-        with open(path, "rb") as f:
+        if f is None:
+            with open(path, "rb") as opened:
+                opened.seek(at)
+                chunk = opened.readline()
+        else:
             f.seek(at)
             chunk = f.readline()
         if line == 1 and chunk.startswith(b"\xef\xbb\xbf"):
@@ -675,26 +681,46 @@ class _Spooler:
         ``add`` would have written them, so that duplicates and grouping replay read_paths as for
         any resource: a key read more than once, a subject that is also some entry's fullUrl."""
         conn = self.conn
-        rows = conn.execute(
-            "SELECT s.seq, s.key, s.patient, s.nerr, s.line, s.at, f.path, f.name FROM stubs AS s "
-            "JOIN files AS f ON f.id = s.file WHERE s.seq IN (SELECT seq FROM stubs WHERE "
-            "key IN (SELECT key FROM res WHERE key IS NOT NULL) "
+        # picked first, into a table of their own: the reading below must not scan what it changes
+        conn.execute(
+            "CREATE TABLE pick AS SELECT seq FROM stubs WHERE key IN (SELECT key FROM res WHERE key IS NOT NULL) "
             "OR key IN (SELECT key FROM stubs GROUP BY key HAVING count(*) > 1) "
-            "OR patient IN (SELECT url FROM urls)) ORDER BY s.seq"
-        ).fetchall()
-        for seq, key, patient, nerr, line, at, path, name in rows:
-            origin = f"{name}:{line}"
-            identity = stub_identity(key, patient, line, at, path)
-            if identity is None:
-                self.errors.append(
-                    SourceError(origin, "the file changed while it was read; this resource is skipped", key)
+            "OR patient IN (SELECT url FROM urls)"
+        )
+        found = conn.execute(
+            "SELECT s.seq, s.key, s.patient, s.nerr, s.line, s.at, f.path, f.name FROM pick AS p "
+            "JOIN stubs AS s ON s.seq = p.seq JOIN files AS f ON f.id = s.file ORDER BY s.seq"
+        )
+        # streamed (a feed read twice makes every stub one of these), files opened once each
+        opened: dict[bytes, IO[bytes]] = {}
+        rows: list[tuple[Any, ...]] = []
+        try:
+            for seq, key, patient, nerr, line, at, path, name in found:
+                origin = f"{name}:{line}"
+                f = opened.get(path)
+                if f is None:
+                    try:
+                        f = opened[path] = open(path, "rb")  # noqa: SIM115 - closed below
+                    except OSError:
+                        f = None
+                identity = stub_identity(key, patient, line, at, path, f) if f is not None else None
+                if identity is None:
+                    self.errors.append(
+                        SourceError(origin, "the file changed while it was read; this resource is skipped", key)
+                    )
+                    continue
+                rows.append(
+                    (seq, _KIND_KEYED, seq, key, "Observation", patient, origin, nerr, patient, _dump(identity), True)
                 )
-            else:
-                conn.execute(
-                    "INSERT INTO res VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (seq, _KIND_KEYED, seq, key, "Observation", patient, origin, nerr, patient, _dump(identity), True),
-                )
-            conn.execute("DELETE FROM stubs WHERE seq = ?", (seq,))
+                if len(rows) >= _BATCH:
+                    conn.executemany("INSERT INTO res VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+                    rows.clear()
+        finally:
+            for f in opened.values():
+                f.close()
+        conn.executemany("INSERT INTO res VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.execute("DELETE FROM stubs WHERE seq IN (SELECT seq FROM pick)")
+        conn.execute("DROP TABLE pick")
 
     def _duplicates(self) -> list[tuple[int, int, SourceError]]:
         """Replay read._Collector's rule for every key read more than once, in reading order."""

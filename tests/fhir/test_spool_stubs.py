@@ -172,3 +172,17 @@ def test_stub_identity_reads_the_line_back_and_checks_it(tmp_path: Path) -> None
     assert stub_identity("Observation/v0", "Patient/q", 2, at, raw) is None  # another resource
     assert stub_identity("Observation/v1", "Patient/q", 2, at + 1, raw) is None  # not a line start
     assert stub_identity("Observation/v1", "Patient/q", 2, at, bytes(tmp_path / "gone")) is None
+
+
+def test_a_feed_read_twice_settles_every_vital_as_before(tmp_path: Path, mapping: CompiledMapping) -> None:
+    # the same export in two folders: every stub is read back (more than one batch of them)
+    vitals = [_vital(f"v{i}", subject=f"Patient/p{i % 7}", stamp="2020-01-01T00:00:00Z") for i in range(2600)]
+    content = _lines(*[_patient(f"p{i}") for i in range(7)], *vitals)
+    for copy in ("a", "b"):
+        (tmp_path / copy).mkdir()
+        (tmp_path / copy / "export.ndjson").write_bytes(content)
+    with open_paths([tmp_path], prune=observation_pruner(mapping)) as source:
+        assert _stub_rows(source) == []  # every one read back, settled as a duplicate
+        assert source.errors == [] and len(source.patients()) == 7
+    assert_same_as_read_paths([tmp_path], prune=observation_pruner(mapping))
+    assert_same_as_read_paths([tmp_path], prune=observation_pruner(mapping), max_per_patient=700)
