@@ -199,6 +199,8 @@ class _Clone:
     #: the first negative serum and urine immunofixation whose restaging (31 days either side) has no
     #: FLC ratio outside its lab's range: the amyloid-style CR (§8.1a) that "PD from CR" starts from
     ife_negative_both_ratio_not_abnormal: dt.date | None = None
+    #: the urine immunofixation of the baseline (the last on or before the cut)
+    urine_ife_base: Measurement | None = None
 
 
 def _flc_pairs(
@@ -264,6 +266,7 @@ def _clone(measurements: Sequence[Measurement], cut: dt.date, as_of: dt.date | N
         u_base,
         _after(u_series, cut),
         cr_day,
+        _baseline(_series(measurements, "urine_ife", as_of), cut),
     )
 
 
@@ -532,32 +535,54 @@ def _imwg_urine_progression(c: _Clone, cfg: ResponseConfig) -> str | None:
 def _imwg_urine_part(
     c: _Clone, cfg: ResponseConfig, category: str, reason: str
 ) -> tuple[str, str, tuple[str, ...], tuple[str, ...]]:
-    """A serum VGPR or PR checked against the 24-hour urine M-protein of the baseline (criteria.md
-    §8.1b): VGPR needs urine < 100 mg/24 h, PR urine down >= 90 % or < 200 mg/24 h. A category whose
-    urine part fails falls to the next one the urine allows (below PR: MR, for which criteria.md
-    states no urine rule); one whose urine part is unknown (no urine measured since) is kept,
-    provisional, with the caveat naming it. No urine M-protein at baseline: nothing to check."""
-    if c.u_base is None or c.u_base.value <= 0:
+    """A serum VGPR or PR checked against the urine (criteria.md §8.1b): VGPR needs a urine M-protein
+    < 100 mg/24 h, PR one down >= 90 % or < 200 mg/24 h. Urine known free of M-protein at baseline (a
+    24-hour value of 0, or a negative urine immunofixation): nothing to follow. Otherwise the latest
+    urine since the baseline decides - a negative urine immunofixation (on or after the latest 24-hour
+    value) counts as 0 - and a category whose urine part fails falls to the next one the urine allows
+    (below PR: MR, for which criteria.md states no urine rule). A urine part that cannot be judged (no
+    urine since the baseline, or no baseline value for the 90 % reduction) keeps the category,
+    provisional, with a caveat that names what is missing: the category is never claimed on the serum
+    alone. Returns (category, reason, caveats, the urine results read)."""
+    u_base, ife_base = c.u_base, c.urine_ife_base
+    if (u_base is not None and u_base.value <= 0) or (u_base is None and ife_base is not None and ife_base.value == 0):
         return category, reason, (), ()
-    u0 = c.u_base.value
-    if not c.u_after:
-        caveat = (
-            f"24-hour urine M-protein {u0:g} mg/24 h at baseline, not measured since: the urine part of "
-            f"{category} is unconfirmed"
-        )
-        return category, reason, (caveat,), (c.u_base.reference,)
-    u1 = c.u_after[-1].value
-    refs = (c.u_base.reference, c.u_after[-1].reference)
-    urine = f"urine M-protein {u0:g} -> {u1:g} mg/24 h"
+    read = tuple(m.reference for m in (u_base, ife_base) if m is not None)
+    latest, ife = (c.u_after[-1] if c.u_after else None), c.urine_ife
+    if (
+        ife is not None
+        and ife.value == 0
+        and (latest is None or (ife.effective or dt.date.min) >= (latest.effective or dt.date.min))
+    ):
+        u1, read = 0.0, (*read, ife.reference)
+    elif latest is not None:
+        u1, read = latest.value, (*read, latest.reference)
+    else:
+        if u_base is not None:
+            missing = f"24-hour urine M-protein {u_base.value:g} mg/24 h at baseline, not measured since"
+        elif ife_base is not None:
+            missing = "urine immunofixation not negative at baseline, no urine test since"
+        else:
+            missing = "no 24-hour urine M-protein or urine immunofixation"
+        return category, reason, (f"{missing}: the urine part of {category} is unconfirmed",), read
+    u0 = u_base.value if u_base is not None else None
+    urine = f"urine M-protein {u0:g} -> {u1:g} mg/24 h" if u0 is not None else f"urine M-protein {u1:g} mg/24 h"
     if category == "VGPR" and not u1 < cfg.imwg_urine_vgpr_below:
         category, reason = "PR", f"{reason}; {urine} (VGPR needs < {cfg.imwg_urine_vgpr_below:g})"
-    if category == "PR" and not ((u0 - u1) / u0 >= cfg.imwg_urine_pr_reduction or u1 < cfg.imwg_urine_pr_below):
-        category = "MR"
-        reason = (
-            f"{reason}; {urine} (PR needs >= {cfg.imwg_urine_pr_reduction:.0%} reduction "
-            f"or < {cfg.imwg_urine_pr_below:g})"
-        )
-    return category, reason, (), refs
+    if category == "PR" and not u1 < cfg.imwg_urine_pr_below:
+        if u0 is None:
+            caveat = (
+                f"{urine} and no 24-hour value at baseline: the urine part of PR "
+                f"(>= {cfg.imwg_urine_pr_reduction:.0%} reduction) is unconfirmed"
+            )
+            return category, reason, (caveat,), read
+        if (u0 - u1) / u0 < cfg.imwg_urine_pr_reduction:
+            category = "MR"
+            reason = (
+                f"{reason}; {urine} (PR needs >= {cfg.imwg_urine_pr_reduction:.0%} reduction "
+                f"or < {cfg.imwg_urine_pr_below:g})"
+            )
+    return category, reason, (), read
 
 
 # ------------------------------------------------------------------ VEGF

@@ -244,9 +244,56 @@ def test_imwg_urine_not_measured_since_the_baseline_leaves_the_category_provisio
     assert any("urine part of VGPR is unconfirmed" in c for c in r.hematologic_imwg.caveats)
 
 
-def test_imwg_without_urine_m_protein_at_baseline_reads_the_serum_alone():
+def test_imwg_with_urine_known_free_at_baseline_reads_the_serum_alone():
+    # a 24-hour value of 0, or a negative urine immunofixation, at baseline: no urine part to follow
     assert _imwg_with_urine(1.0, (-5, 0.0), (60, 150.0))[:3] == ("VGPR", "M-protein -95%", False)
-    assert _imwg_with_urine(1.0)[:3] == ("VGPR", "M-protein -95%", False)
+    r = run(m("serum_m_protein", 20.0, -10), m("serum_m_protein", 1.0, 60), m("urine_ife", 0, -5, unit=None))
+    assert (r.hematologic_imwg.category, r.hematologic_imwg.provisional) == ("VGPR", False)
+
+
+def test_imwg_with_no_urine_at_all_is_provisional_and_says_so():
+    # criteria.md §8.1b puts a urine part in VGPR and PR: never claimed on the serum alone (probe11)
+    category, _reason, provisional, evidence = _imwg_with_urine(1.0)
+    assert (category, provisional, evidence) == ("VGPR", True, ())
+    r = run(m("serum_m_protein", 20.0, -10), m("serum_m_protein", 8.0, 60))
+    assert r.hematologic_imwg.category == "PR" and r.hematologic_imwg.provisional
+    assert r.hematologic_imwg.caveats == (
+        "no 24-hour urine M-protein or urine immunofixation: the urine part of PR is unconfirmed",
+    )
+
+
+def test_imwg_urine_involved_by_immunofixation_only():
+    # a positive urine immunofixation at baseline and nothing since: provisional (probe11 p25a)
+    base = [m("serum_m_protein", 20.0, -10), m("serum_m_protein", 1.0, 60), m("urine_ife", 1, -5, unit=None)]
+    h = run(*base).hematologic_imwg
+    assert (h.category, h.provisional) == ("VGPR", True)
+    assert h.caveats == (
+        "urine immunofixation not negative at baseline, no urine test since: the urine part of VGPR is unconfirmed",
+    )
+    # a negative urine immunofixation since: urine M-protein 0, VGPR holds
+    h = run(*base, m("urine_ife", 0, 60, unit=None)).hematologic_imwg
+    assert (h.category, h.provisional, h.evidence) == (
+        "VGPR",
+        False,
+        ("Observation/urine_ife--5", "Observation/urine_ife-60"),
+    )
+    # a 24-hour value since: < 100 is VGPR; 150 is PR (< 200 without a baseline value)
+    assert _imwg_category(*base, _urine(60, 99)) == ("VGPR", False)
+    assert _imwg_category(*base, _urine(60, 150)) == ("PR", False)
+    # 300 mg/24 h with no baseline value: the 90 % reduction cannot be judged - PR, provisional
+    assert _imwg_category(*base, _urine(60, 300)) == ("PR", True)
+
+
+def test_a_negative_urine_immunofixation_after_the_last_24_hour_value_counts_as_0():
+    ms = [m("serum_m_protein", 20.0, -10), m("serum_m_protein", 1.0, 60), _urine(-5, 800), _urine(40, 700)]
+    assert _imwg_category(*ms) == ("MR", False)  # serum -95 %, but urine 700: not < 100, not < 200, -12.5 %
+    assert _imwg_category(*ms, m("urine_ife", 0, 50, unit=None)) == ("VGPR", False)  # negative since the 700
+    assert _imwg_category(*ms, m("urine_ife", 0, 30, unit=None)) == ("MR", False)  # older than the 700
+
+
+def _imwg_category(*ms: Measurement) -> tuple[str, bool]:
+    h = run(*ms).hematologic_imwg
+    return h.category, h.provisional
 
 
 def test_complete_response_dates_include_the_evaluation_date_itself():
