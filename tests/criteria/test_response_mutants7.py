@@ -21,7 +21,7 @@ import pytest
 
 from poems_fhir.criteria.model import Evidence, Finding, State
 from poems_fhir.criteria.response import Point, ResponseAssessment, assess_response
-from poems_fhir.criteria.timeline import CourseAssessment, Measurement
+from poems_fhir.criteria.timeline import CourseAssessment, Event, Measurement
 from tests.criteria.test_response import CFG, CR_AT_90, TREATED, d, m, run
 
 
@@ -404,6 +404,17 @@ def test_a_very_good_partial_response_with_clinical_worsening_is_discordant():
     assert r.hematologic.category == "VGPR"
     (alert,) = [a for a in r.alerts if a.code == "discordant_response"]
     assert alert.message.startswith("discordant: haematological VGPR with clinical worsening (neuropathy)")
+
+
+def test_a_discordant_alert_names_every_neurotoxic_agent_given():
+    # README "Alerts": the discordant alert names any neurotoxic agent; two are listed, comma-separated
+    events = [
+        Event("treatment", d(0), "MedicationStatement/t", "thalidomide", agent="thalidomide", neurotoxic=True),
+        Event("treatment", d(10), "MedicationStatement/b", "bortezomib", agent="bortezomib", neurotoxic=True),
+    ]
+    r = run(*CR_AT_90, events=events, course=[_course("neuropathy", "worse", 100)])
+    (alert,) = [a for a in r.alerts if a.code == "discordant_response"]
+    assert alert.message.endswith("; note the neurotoxicity of bortezomib, thalidomide")
 
 
 # ------------------------------------------------------------------ clinical course: same-day statements
