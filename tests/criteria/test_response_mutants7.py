@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import pytest
 
 from poems_fhir.criteria.model import Evidence, Finding, State
-from poems_fhir.criteria.response import Point, ResponseAssessment, assess_response
+from poems_fhir.criteria.response import Point, ResponseAssessment, assess_response, first_treatment
 from poems_fhir.criteria.timeline import CourseAssessment, Event, Measurement
 from tests.criteria.test_response import CFG, CR_AT_90, TREATED, d, m, run
 
@@ -415,6 +415,16 @@ def test_a_discordant_alert_names_every_neurotoxic_agent_given():
     r = run(*CR_AT_90, events=events, course=[_course("neuropathy", "worse", 100)])
     (alert,) = [a for a in r.alerts if a.code == "discordant_response"]
     assert alert.message.endswith("; note the neurotoxicity of bortezomib, thalidomide")
+
+
+@pytest.mark.parametrize("status", ["preparation", "planned"])
+def test_a_treatment_not_yet_given_does_not_start_the_follow_up(status: str):
+    # FHIR Procedure/MedicationAdministration "preparation" and a planned one: no dose has acted yet, so
+    # the response baseline is the first treatment actually given (README "Treatment response")
+    given = Event("treatment", d(30), "MedicationStatement/given", "lenalidomide", agent="lenalidomide")
+    pending = Event("autologous_hsct", d(0), "Procedure/asct", "ASCT", status=status)
+    assert first_treatment([pending, given]) == d(30)
+    assert first_treatment([pending]) is None
 
 
 # ------------------------------------------------------------------ clinical course: same-day statements
