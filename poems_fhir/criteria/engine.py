@@ -129,6 +129,14 @@ def _ids(criteria: tuple[Criterion, ...]) -> tuple[str, ...]:
     return tuple(c.value for c in criteria)
 
 
+def criterion_state(topic: str, findings: Iterable[Finding], as_of: dt.date | None = None) -> CriterionResult:
+    """One criterion judged as ``evaluate`` judges it (an "any of" criterion part by part), from the
+    findings of that topic known at ``as_of``: for the parts of the pipeline that read one criterion
+    (the thrombosis risk of volume overload is absent only when every part was assessed absent)."""
+    own = [f for f in findings if f.topic == topic and _in_time(f, as_of)]
+    return _either(topic, own, COMPONENTS[topic]) if topic in COMPONENTS else combine(topic, own)
+
+
 def _in_time(finding: Finding, as_of: dt.date | None) -> bool:
     # Undated facts cannot be placed before a cut-off, so they only count without one.
     if as_of is None:

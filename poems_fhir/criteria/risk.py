@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .engine import criterion_state
 from .model import Criterion, Finding, Sign, State, Strength
 from .response import ResponseAssessment
 from .timeline import Event, Measurement
@@ -312,8 +313,15 @@ def assess_risk(
     ):
         found = _present(findings, topic, rules, as_of)
         # ruled out: a normal count, a refuted splenomegaly, a CT spleen of normal size. Volume overload
-        # has several parts (oedema, effusions, ascites): one part denied does not deny the others
-        denied = [] if found or rules is None else _denied(findings, topic, rules, as_of)
+        # has several parts (oedema, effusions, ascites): ruled out only when every part was assessed
+        # absent, as the criterion itself is (one part denied does not deny the others)
+        denied: tuple[str, ...] = ()
+        if not found and rules is not None:
+            denied = tuple(f.evidence.reference for f in _denied(findings, topic, rules, as_of))
+        elif not found:
+            judged = criterion_state(topic, findings, as_of)
+            if judged.state is State.ABSENT:
+                denied = tuple(e.reference for e in judged.evidence)
         label = factor.replace("_", " ")
         out.append(
             RiskFactor(
@@ -321,10 +329,28 @@ def assess_risk(
                 thrombosis,
                 State.PRESENT if found else State.ABSENT if denied else State.NOT_ASSESSED,
                 label + (" recorded" if found else " ruled out" if denied else " not recorded"),
-                tuple(f.evidence.reference for f in found or denied),
+                tuple(f.evidence.reference for f in found) or denied,
             )
         )
+    out.append(_hyperprolactinemia(measurements, as_of, thrombosis))
     return out
+
+
+def _hyperprolactinemia(measurements: Sequence[Measurement], as_of: dt.date | None, model: str) -> RiskFactor:
+    """Venous thrombosis risk (criteria.md §9, Mellors 2021: "venous: hyperprolactinemia"): the latest
+    prolactin known at ``as_of``, above its lab's upper limit or flagged high. No cut-off of our own:
+    prolactin units are assay-dependent (codes.md), so only the lab's range or flag decides."""
+    latest = _latest_before(measurements, "prolactin", as_of)
+    if latest is None:
+        return RiskFactor("thrombosis_hyperprolactinemia", model, State.NOT_ASSESSED, "prolactin not measured")
+    shown = f"prolactin {latest.value:g}{' ' + latest.unit if latest.unit else ''} on {latest.effective}"
+    if latest.above is None:
+        state, reason = State.NOT_ASSESSED, f"{shown}: no upper limit or flag of its lab to judge it"
+    elif latest.above:
+        state, reason = State.PRESENT, f"{shown}, above its lab's upper limit"
+    else:
+        state, reason = State.ABSENT, f"{shown}, not above its lab's upper limit"
+    return RiskFactor("thrombosis_hyperprolactinemia", model, state, reason, (latest.reference,))
 
 
 def splenomegaly(findings: Sequence[Finding]) -> list[Finding]:

@@ -21,6 +21,9 @@ class Measurement:
     #: outside the lab's own reference range or flagged so (True), within a stated range or flagged
     #: normal (False), or neither stated (None); read for results judged by their lab, e.g. the FLC ratio
     abnormal: bool | None = None
+    #: above the lab's upper limit or flagged high (True), within its range, below it or flagged
+    #: normal/low (False), neither stated (None); read where only a high value counts (prolactin)
+    above: bool | None = None
 
 
 @dataclass(frozen=True)

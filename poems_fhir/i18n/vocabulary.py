@@ -371,6 +371,9 @@ RISK: dict[str, Term] = {
     "thrombosis_splenomegaly": Term(
         N_("Splenomegaly (thrombosis risk)"), N_("Arterial thrombosis risk."), ("Mellors2021",)
     ),
+    "thrombosis_hyperprolactinemia": Term(
+        N_("Hyperprolactinaemia (thrombosis risk)"), N_("Venous thrombosis risk."), ("Mellors2021",)
+    ),
 }
 
 STEP_STATUS: dict[str, Term] = {

@@ -554,7 +554,12 @@ def _qual_sides(qual: Qual) -> tuple[bool | None, bool | None]:
 
 
 def _record(
-    ctx: _Ctx, rule: ObservationRule, value: Value, specimen: str | None = None, abnormal: bool | None = None
+    ctx: _Ctx,
+    rule: ObservationRule,
+    value: Value,
+    specimen: str | None = None,
+    abnormal: bool | None = None,
+    above: bool | None = None,
 ) -> None:
     ctx.out.measurements.append(
         Measurement(
@@ -566,6 +571,7 @@ def _record(
             specimen=specimen or rule.specimen,
             comparator=value.comparator,
             abnormal=abnormal,
+            above=above,
         )
     )
 
@@ -1129,9 +1135,9 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
         )
         return
     value = reading.value
-    _record(ctx, rule, value)
     interp = interpretation_codes(ctx.part)
     rr = _range(ctx, rule)
+    _record(ctx, rule, value, above=_above(value, interp, rr))
     summary = f"{rule.id.replace('_', ' ')} {_fmt(value)} ({rule.axis.value if rule.axis else '?'} axis)"
     abnormal: bool | None
     if interp & ABNORMAL:
@@ -1159,6 +1165,18 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
             value,
             axis=rule.axis,
         )
+
+
+def _above(value: Value, interp: set[str], rr: Range | None) -> bool | None:
+    """Whether an endocrine result is above its lab's upper limit: its flag (H/HH/HU/> above, N or a
+    low flag not), else its range's upper limit; None when neither says (e.g. only a lower limit)."""
+    if interp & ABNORMAL_HIGH:
+        return True
+    if interp & (NORMAL | ABNORMAL_LOW):
+        return False
+    if rr is not None and rr.high is not None:
+        return value.value > rr.high
+    return None
 
 
 _ROLE_HANDLERS = {

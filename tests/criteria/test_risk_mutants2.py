@@ -94,6 +94,7 @@ def test_each_factor_names_its_published_model():
         "thrombosis_high_hemoglobin_or_hematocrit",
         "thrombosis_volume_overload",
         "thrombosis_splenomegaly",
+        "thrombosis_hyperprolactinemia",
     }
 
 
@@ -149,6 +150,7 @@ def test_every_factor_states_why_when_everything_is_recorded():
         m("albumin", 28, -10),
         m("serum_m_protein", 8.0, -10),
         m("serum_m_protein", 3.0, 60),
+        dataclasses.replace(m("prolactin", 48, -10, "ng/mL"), above=True),
     ]
     events = [
         Event("treatment", day(0), "MedicationStatement/len", "lenalidomide"),
@@ -182,6 +184,11 @@ def test_every_factor_states_why_when_everything_is_recorded():
         ),
         "thrombosis_volume_overload": (State.PRESENT, "volume overload recorded", ("Condition/pleural_effusion-30",)),
         "thrombosis_splenomegaly": (State.PRESENT, "splenomegaly recorded", ("Condition/splenomegaly-30",)),
+        "thrombosis_hyperprolactinemia": (
+            State.PRESENT,
+            "prolactin 48 ng/mL on 2021-02-19, above its lab's upper limit",
+            ("Observation/prolactin-10",),
+        ),
     }
 
 
@@ -220,6 +227,7 @@ def test_every_factor_states_why_when_nothing_is_recorded():
         ),
         "thrombosis_volume_overload": (State.NOT_ASSESSED, "volume overload not recorded", ()),
         "thrombosis_splenomegaly": (State.NOT_ASSESSED, "splenomegaly not recorded", ()),
+        "thrombosis_hyperprolactinemia": (State.NOT_ASSESSED, "prolactin not measured", ()),
     }
     untreated = risk()["no_hematologic_cr_after_first_line"]
     assert (untreated.state, untreated.reason) == (State.NOT_ASSESSED, "no treatment recorded")
@@ -476,3 +484,45 @@ def test_a_cr_on_the_transplant_day_is_not_one_reached_after_it():
     got = risk(ms=CR_150_RELAPSE_400, events=_treated_then_transplanted(150), birth=dt.date(1960, 1, 1))
     assert got["no_hematologic_cr_after_first_line"].state is State.ABSENT  # reached on day 150
     assert got["no_hematologic_cr_after_asct"].state is State.PRESENT  # not after the transplant of day 150
+
+
+def test_volume_overload_is_ruled_out_as_a_thrombosis_risk_only_when_every_part_is():
+    # criteria.md §9 (Mellors 2021): volume overload is an arterial thrombosis risk factor; §2/§3.3:
+    # an "any of" criterion is absent only when every part was assessed absent (probe12)
+    from poems_fhir.criteria.model import Strength
+
+    def no(part: str, n: int = -10, strength: Strength = Strength.STRONG) -> Finding:
+        return Finding("extravascular_volume_overload", State.ABSENT, Evidence(f"Condition/no-{part}", day(n), "no"),
+                       strength=strength, source_rule=part, component=part)  # fmt: skip
+
+    every = [no("edema"), no("pleural_effusion"), no("ascites")]
+    got = risk(findings=every, as_of=day(0))["thrombosis_volume_overload"]
+    assert (got.state, got.reason) == (State.ABSENT, "volume overload ruled out")
+    assert set(got.evidence) == {"Condition/no-edema", "Condition/no-pleural_effusion", "Condition/no-ascites"}
+    for findings in (
+        every[:2],  # ascites never assessed
+        [*every[:2], no("ascites", strength=Strength.WEAK)],  # a low-grade negative for one part
+        [*every[:2], no("ascites", n=10)],  # denied only after --as-of
+    ):
+        assert risk(findings=findings, as_of=day(0))["thrombosis_volume_overload"].state is State.NOT_ASSESSED
+    # one part present beside the others denied: present
+    oedema = f("extravascular_volume_overload", n=-20, rule="edema", component="edema")
+    assert risk(findings=[*every, oedema], as_of=day(0))["thrombosis_volume_overload"].state is State.PRESENT
+
+
+def test_hyperprolactinemia_is_a_venous_thrombosis_risk_judged_by_the_lab():
+    # criteria.md §9 (Mellors 2021) "venous: hyperprolactinemia"; codes.md: prolactin units are
+    # assay-dependent, so the lab's own upper limit or flag decides (probe12)
+    def prl(value: float, n: int, above: bool | None) -> Measurement:
+        return dataclasses.replace(m("prolactin", value, n, "ng/mL"), above=above)
+
+    def state(*ms: Measurement, as_of: dt.date | None = day(0)) -> State:
+        return risk(ms=ms, as_of=as_of)["thrombosis_hyperprolactinemia"].state
+
+    assert state(prl(48, -10, True)) is State.PRESENT
+    assert state(prl(12, -10, False)) is State.ABSENT
+    assert state(prl(30, -10, None)) is State.NOT_ASSESSED  # no range, no flag: not judged
+    assert state(prl(48, -20, True), prl(12, -10, False)) is State.ABSENT  # the latest counts
+    assert state(prl(12, -20, False), prl(48, 10, True)) is State.ABSENT  # not one after --as-of
+    got = risk(ms=[prl(30, -10, None)], as_of=day(0))["thrombosis_hyperprolactinemia"]
+    assert got.reason == "prolactin 30 ng/mL on 2021-02-19: no upper limit or flag of its lab to judge it"

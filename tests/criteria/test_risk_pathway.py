@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as dt
 
 from poems_fhir.criteria.engine import evaluate
@@ -216,5 +218,6 @@ def test_thrombosis_factors_ruled_out_by_a_normal_count_or_a_spleen_of_normal_si
 def test_volume_overload_is_not_ruled_out_by_one_of_its_parts():
     # oedema, effusions and ascites are parts of one factor (criteria.md §2 MIN-2): "no ascites" leaves
     # oedema and effusions open
-    risk = risk_of([*MANDATORY, _no("extravascular_volume_overload", "ascites")])
+    no_ascites = dataclasses.replace(_no("extravascular_volume_overload", "ascites"), component="ascites")  # as mapped
+    risk = risk_of([*MANDATORY, no_ascites])
     assert risk["thrombosis_volume_overload"].state is State.NOT_ASSESSED

@@ -166,3 +166,23 @@ def test_nothing_to_judge_is_an_error_not_a_finding(mapping, kw, message):
 def test_the_evidence_names_the_test_in_words(mapping, kw, summary):
     _, f = one(mapping, obs("3024-7", **kw))
     assert (f.state, f.axis, f.evidence.summary) == (State.PRESENT, EndocrineAxis.THYROID, summary)
+
+
+@pytest.mark.parametrize(
+    ("extra", "above"),
+    [
+        ({"referenceRange": [{"high": q(15, "ng/mL")}]}, True),  # 48 > 15
+        ({"referenceRange": [{"low": q(2, "ng/mL"), "high": q(48, "ng/mL")}]}, False),  # at the limit: not above
+        ({"interpretation": flag("H")}, True),
+        ({"interpretation": flag("HH"), "referenceRange": [{"high": q(60, "ng/mL")}]}, True),  # the flag decides
+        ({"interpretation": flag("N"), "referenceRange": [{"high": q(15, "ng/mL")}]}, False),
+        ({"interpretation": flag("L")}, False),
+        ({"referenceRange": [{"low": q(2, "ng/mL")}]}, None),  # no upper limit, no flag
+        ({}, None),
+    ],
+)
+def test_an_endocrine_result_records_whether_it_is_above_its_labs_upper_limit(mapping, extra, above):
+    # what the venous-thrombosis factor "hyperprolactinaemia" reads (criteria.md §9): high, not low
+    ex = extract(make_record(obs("2842-3", valueQuantity=q(48, "ng/mL"), **extra)), mapping)
+    [m] = [m for m in ex.measurements if m.analyte == "prolactin"]
+    assert (m.value, m.unit, m.above) == (48.0, "ng/mL", above)

@@ -12,7 +12,7 @@ from poems_fhir.criteria.model import State, Strength
 from poems_fhir.mapping.rules import MappingError, load_mapping
 from poems_fhir.mapping.extract import extract
 from tests.conftest import diagnostic_report, make_record
-from tests.mapping.test_extract import SCT, cond, obs, report, run, states
+from tests.mapping.test_extract import SCT, cond, obs, q, report, run, states
 
 MPCD = "monoclonal_plasma_cell_disorder"
 
@@ -251,6 +251,28 @@ def test_text_of_another_part_is_kept(mapping):
         ("hepatomegaly", State.PRESENT),
         ("splenomegaly", State.ABSENT),
     }
+
+
+@pytest.mark.parametrize("ife", ["IgG lambda detected", "negative"])
+def test_marrow_histology_is_its_own_fact_beside_a_serum_immunofixation_of_that_day(mapping, ife):
+    # probe12: a marrow report and a coded serum immunofixation of one day. The serum test says nothing
+    # about the marrow, whose clonal infiltrate decides the systemic branch (criteria.md §10 step 2)
+    marrow = report(
+        "Bone marrow trephine biopsy",
+        "Monoclonal (lambda-restricted) plasma-cell infiltration, plasma cells 4%.",
+        category="SP",
+    )
+    serum = obs("25700-6", valueString=ife, effectiveDateTime="2024-02-01")
+    ex = run(mapping, marrow, serum)
+    kept = [(f.source_rule, f.state, f.from_text) for f in findings(ex, MPCD) if f.from_text]
+    assert kept == [("marrow_clonal_plasma_cells", State.PRESENT, True)]
+
+
+def test_a_coded_marrow_count_of_that_day_still_wins_over_the_marrow_text(mapping):
+    marrow = report("Bone marrow trephine biopsy", "Clonal plasma cells present.", category="SP")
+    count = obs("93021-4", valueQuantity=q(0, "%"), effectiveDateTime="2024-02-01")
+    ex = run(mapping, marrow, count)
+    assert [f for f in findings(ex, MPCD) if f.from_text] == []
 
 
 # --- immunofixation negation (issue #16) through extraction --------------------------------
