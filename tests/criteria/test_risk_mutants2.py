@@ -516,8 +516,8 @@ def test_hyperprolactinemia_is_a_venous_thrombosis_risk_judged_by_the_lab():
     def prl(value: float, n: int, above: bool | None) -> Measurement:
         return dataclasses.replace(m("prolactin", value, n, "ng/mL"), above=above)
 
-    def state(*ms: Measurement, as_of: dt.date | None = day(0)) -> State:
-        return risk(ms=ms, as_of=as_of)["thrombosis_hyperprolactinemia"].state
+    def state(*ms: Measurement) -> State:
+        return risk(ms=ms, as_of=day(0))["thrombosis_hyperprolactinemia"].state
 
     assert state(prl(48, -10, True)) is State.PRESENT
     assert state(prl(12, -10, False)) is State.ABSENT
