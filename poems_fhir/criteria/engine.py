@@ -137,6 +137,13 @@ def criterion_state(topic: str, findings: Iterable[Finding], as_of: dt.date | No
     return _either(topic, own, COMPONENTS[topic]) if topic in COMPONENTS else combine(topic, own)
 
 
+def part_state(topic: str, part: str, findings: Iterable[Finding], as_of: dt.date | None = None) -> State:
+    """The state of one part of an "any of" criterion (e.g. organomegaly's lymph nodes), from the
+    findings that speak for it (their own part, or every part) known at ``as_of``."""
+    own = [f for f in findings if f.topic == topic and _in_time(f, as_of) and part in _parts_of(f, COMPONENTS[topic])]
+    return combine(topic, own).state
+
+
 def _in_time(finding: Finding, as_of: dt.date | None) -> bool:
     # Undated facts cannot be placed before a cut-off, so they only count without one.
     if as_of is None:

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from .engine import part_state
 from .model import Assessment, Classification, Criterion, Finding, State
 from .response import ResponseAssessment
 from .risk import RiskFactor, splenomegaly
@@ -130,6 +131,24 @@ def _known_on(effective: dt.date | None, as_of: dt.date | None) -> bool:
     return as_of is None or (effective is not None and effective <= as_of)
 
 
+def _responded(response: ResponseAssessment) -> bool:
+    """Whether any domain responded (criteria.md §8): a haematological PR or better in either framework
+    (now, or a CR reached since the baseline), a complete or partial VEGF response, or a clinical
+    domain that improved."""
+    haematological = {response.hematologic.category, response.hematologic_imwg.category}
+    return (
+        bool(haematological & {"CR", "VGPR", "PR"})
+        or bool(response.cr_dates)
+        or response.vegf.category in ("complete", "partial")
+        or any(d.direction == "improved" for d in response.clinical.values())
+    )
+
+
+def _nodes_not_enlarged(findings: Sequence[Finding], as_of: dt.date | None) -> bool:
+    """The lymph nodes (organomegaly's part) assessed not enlarged at ``as_of``."""
+    return part_state(Criterion.ORGANOMEGALY.value, "lymph_nodes", findings, as_of) is State.ABSENT
+
+
 def pathway(
     a: Assessment,
     earlier: Assessment | None,
@@ -148,7 +167,15 @@ def pathway(
 
     # --- work-up: what decides the classification first, then what completes it
     deciding = [m.criterion for m in a.missing]
-    completing = [c for c, r in a.criteria.items() if r.open and c not in deciding]
+    completing = [
+        c
+        for c, r in a.criteria.items()
+        if r.open
+        and c not in deciding
+        # §10 step 0 "LN biopsy if nodes enlarged/avid": not to complete the work-up of a patient whose
+        # nodes were assessed not enlarged (where Castleman decides the classification it stays proposed)
+        and not (c == "castleman_disease" and _nodes_not_enlarged(findings, as_of))
+    ]
     done = [c for c, r in (earlier.criteria.items() if earlier else []) if r.open and not a.criteria[c].open]
     for cid in deciding + completing + done:
         coding, text = WORKUP[cid]
@@ -355,8 +382,9 @@ def pathway(
             )
         )
 
-    # --- step 6: surveillance after response: VEGF every 6 months, same specimen type
-    if started:
+    # --- step 6: surveillance after response (criteria.md §10: trigger "After response"): VEGF every
+    # 6 months, same specimen type. Before any domain responded, the work-up and restaging steps apply
+    if started and _responded(response):
         vegf = sorted(
             (
                 m

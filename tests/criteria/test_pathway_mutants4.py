@@ -367,8 +367,12 @@ def test_results_before_day_90_or_other_tests_do_not_count_as_restaging():
 # --- step 6 / §8.2: VEGF surveillance about every 6 months, same specimen type
 
 
+#: a response (criteria.md §10 step 6: surveillance "After response"): the neuropathy improved on day 1
+RESPONDED = (CourseAssessment("neuropathy", "improved", d(1), "Observation/course-neuropathy"),)
+
+
 def vegf_step(ms, as_of, events=(LENALIDOMIDE,)) -> Step:
-    return plan(PATIENT, ms, list(events), as_of=as_of)["vegf-surveillance"]
+    return plan(PATIENT, ms, list(events), as_of=as_of, course=RESPONDED)["vegf-surveillance"]
 
 
 def test_without_any_vegf_one_is_due_on_the_evaluation_date():
@@ -520,8 +524,10 @@ def test_seed_case_after_the_transplant():
     mobilisation = Event(
         "stem_cell_mobilisation", dt.date(2019, 8, 10), "Procedure/mob", "etoposide + G-CSF", status="completed"
     )
+    # seed_case.md T3: serum IFE and urine Bence Jones (by immunofixation) negative at day +100: a CR
     ife = seed_m("serum_ife", 0, DAY_100)
-    got = plan(findings, [ife], [INDUCTION, mobilisation, SEED_ASCT], as_of=dt.date(2019, 12, 31))
+    urine = seed_m("urine_ife", 0, DAY_100)
+    got = plan(findings, [ife, urine], [INDUCTION, mobilisation, SEED_ASCT], as_of=dt.date(2019, 12, 31))
     assert got["transplant-eligibility"] == Step(
         id="transplant-eligibility",
         title="Assess transplant eligibility",
@@ -687,3 +693,41 @@ def test_a_vegf_progression_after_radiotherapy_also_proposes_escalation():
     # a VEGF that normalised, measured in the same window: a response, not a reason to escalate
     normal = [m("vegf", 800, -10, "pg/mL", "plasma"), m("vegf", 150, 150, "pg/mL", "plasma")]
     assert "escalate-systemic" not in by_id(steps(MANDATORY, [MARROW_NEGATIVE, *normal], [RT], as_of=d(160)))
+
+
+# --- step 6 "After response" and step 0 "LN biopsy if nodes enlarged/avid" (probe12)
+
+
+def test_surveillance_waits_for_a_response():
+    # criteria.md §10 step 6: surveillance, trigger "After response" - not while nothing has responded yet
+    before = plan(PATIENT, [m("albumin", 30, 10, "g/L")], [LENALIDOMIDE], as_of=d(30))
+    assert "surveillance" not in before and "vegf-surveillance" not in before
+    # any domain responding: a clinical improvement, a haematological PR, a VEGF fall by half or more
+    improved = plan(PATIENT, [], [LENALIDOMIDE], as_of=d(30), course=RESPONDED)
+    pr = plan(PATIENT, [m("serum_m_protein", 8.0, -10), m("serum_m_protein", 3.0, 20)], [LENALIDOMIDE], as_of=d(30))
+    vegf = plan(PATIENT, [m("vegf", 900, -10, "pg/mL", "plasma"), m("vegf", 400, 20, "pg/mL", "plasma")],
+                [LENALIDOMIDE], as_of=d(30))  # fmt: skip
+    for got in (improved, pr, vegf):
+        assert got["surveillance"].status == "scheduled" and got["vegf-surveillance"].status == "scheduled"
+    # no response in any domain (a minimal fall, a stable course): still none
+    nr = plan(PATIENT, [m("serum_m_protein", 8.0, -10), m("serum_m_protein", 7.0, 20)], [LENALIDOMIDE], as_of=d(30),
+              course=(CourseAssessment("neuropathy", "stable", d(20), "Observation/c"),))  # fmt: skip
+    assert "surveillance" not in nr
+
+
+def _nodes(state: State, part: str | None = "lymph_nodes") -> Finding:
+    return Finding("organomegaly", state, Evidence("DiagnosticReport/ct", d(-20), "CT"), component=part,
+                   source_rule="lymphadenopathy")  # fmt: skip
+
+
+def test_no_node_biopsy_to_complete_the_work_up_when_the_nodes_are_not_enlarged():
+    # met already (VEGF elevated, a minor): Castleman only completes the work-up; CT shows normal nodes
+    met = [*PATIENT, f("vegf_elevation"), f("skin_changes")]
+    assert "workup-castleman_disease" in plan(met, as_of=d(0))
+    assert "workup-castleman_disease" not in plan([*met, _nodes(State.ABSENT)], as_of=d(0))
+    # enlarged nodes, or nodes not assessed, or a spleen (another part) normal: still proposed
+    assert "workup-castleman_disease" in plan([*met, _nodes(State.PRESENT)], as_of=d(0))
+    assert "workup-castleman_disease" in plan([*met, _nodes(State.ABSENT, "spleen")], as_of=d(0))
+    # where Castleman decides the classification it stays proposed (the other majors are proposed too)
+    open_ = [*PATIENT, f("skin_changes"), _nodes(State.ABSENT)]
+    assert "workup-castleman_disease" in plan(open_, as_of=d(0))

@@ -12,7 +12,7 @@ from poems_fhir.criteria.pathway import pathway
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.criteria.response import ResponseConfig, assess_response
 from poems_fhir.criteria.risk import assess_risk
-from poems_fhir.criteria.timeline import Event, Measurement
+from poems_fhir.criteria.timeline import CourseAssessment, Event, Measurement
 
 CFG = ResponseConfig(vegf_cutoff={"plasma": 200, "serum": 1000})
 T0 = dt.date(2020, 1, 1)
@@ -112,9 +112,9 @@ def test_thrombosis_factors():
 # --- pathway ----------------------------------------------------------------------------------
 
 
-def steps_of(findings, measurements=(), events=(), as_of=None):
+def steps_of(findings, measurements=(), events=(), as_of=None, course=()):
     a = evaluate("Patient/1", findings, MAYO, as_of)
-    response = assess_response(list(measurements), list(events), findings, [], CFG, as_of)
+    response = assess_response(list(measurements), list(events), findings, list(course), CFG, as_of)
     risk = assess_risk(findings, list(measurements), list(events), response, dt.date(1960, 1, 1), as_of)
     earlier = evaluate("Patient/1", findings, MAYO, response.first_treatment) if response.first_treatment else None
     return {s.id: s for s in pathway(a, earlier, response, risk, findings, list(measurements), list(events), as_of)}
@@ -164,7 +164,8 @@ def test_transplant_steps_follow_the_real_dates():
 
 def test_neurotoxic_caution_status_and_vegf_surveillance_schedule():
     events = [Event("treatment", T0, "MedicationStatement/thal", "thalidomide", agent="thalidomide", neurotoxic=True)]
-    steps = steps_of(MANDATORY, [m("vegf", 400, 30, "pg/mL", "plasma")], events, as_of=d(60))
+    improved = [CourseAssessment("neuropathy", "improved", d(40), "Observation/course")]  # a response: step 6
+    steps = steps_of(MANDATORY, [m("vegf", 400, 30, "pg/mL", "plasma")], events, as_of=d(60), course=improved)
     assert steps["neurotoxic-caution"].status == "in-progress"
     vegf = steps["vegf-surveillance"]
     assert vegf.repeat_months == 6 and vegf.scheduled_start == dt.date(2020, 7, 28) and "plasma" in vegf.title
