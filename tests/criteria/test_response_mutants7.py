@@ -20,7 +20,13 @@ from collections.abc import Sequence
 import pytest
 
 from poems_fhir.criteria.model import Evidence, Finding, State
-from poems_fhir.criteria.response import Point, ResponseAssessment, assess_response, first_treatment
+from poems_fhir.criteria.response import (
+    HematologicResponse,
+    Point,
+    ResponseAssessment,
+    assess_response,
+    first_treatment,
+)
 from poems_fhir.criteria.timeline import CourseAssessment, Event, Measurement
 from tests.criteria.test_response import CFG, CR_AT_90, TREATED, d, m, run
 
@@ -425,6 +431,27 @@ def test_a_treatment_not_yet_given_does_not_start_the_follow_up(status: str):
     pending = Event("autologous_hsct", d(0), "Procedure/asct", "ASCT", status=status)
     assert first_treatment([pending, given]) == d(30)
     assert first_treatment([pending]) is None
+
+
+def test_a_treatment_given_on_the_evaluation_date_is_the_first_treatment():
+    # --as-of includes its own day (README "Treatment response"); a treatment after it is not yet given
+    given = Event("treatment", d(30), "MedicationStatement/given", "lenalidomide", agent="lenalidomide")
+    assert first_treatment([given], as_of=d(30)) == d(30)
+    assert first_treatment([given], as_of=d(29)) is None
+
+
+def test_without_a_treatment_by_the_evaluation_date_nothing_is_evaluable_and_it_says_why():
+    # a treatment dated after --as-of does not exist yet at that date: no baseline, so no response
+    later = Event("treatment", d(30), "MedicationStatement/later", "lenalidomide", agent="lenalidomide")
+    ms = [m("serum_m_protein", 8.0, -10), m("serum_m_protein", 3.0, 20)]
+    r = run(*ms, events=[later], as_of=d(25))
+    why = "no treatment recorded and no --baseline date"
+    assert (r.as_of, r.first_treatment, r.baseline_date) == (d(25), None, None)
+    assert r.hematologic == HematologicResponse("amyloid", "not_evaluable", why)
+    assert r.hematologic_imwg == HematologicResponse("imwg", "not_evaluable", why)
+    assert r.vegf.category == "not_evaluable" and r.vegf.reason == why
+    assert {d.direction for d in r.clinical.values()} == {"not_assessed"}
+    assert run(*ms, events=[later], as_of=d(30)).first_treatment == d(30)  # from its own day on
 
 
 # ------------------------------------------------------------------ clinical course: same-day statements
