@@ -223,6 +223,36 @@ def pathway(
             "unknown" if started else "not-started",
         )
     )
+    # the staging tests no criterion's work-up above proposes, each on its own while it is missing
+    # (seed_case.md T0 "missing-data actions": serum FLC and 24-h urine protein/IFE; echo sPAP value)
+    if not started:
+        measured = {m.analyte for m in measurements if _known_on(m.effective, as_of)}
+        clone_open = "monoclonal_plasma_cell_disorder" in deciding + completing
+        if not clone_open and not (
+            measured & {"flc_kappa", "flc_lambda", "flc_ratio"} and measured & {"urine_ife", "urine_m_protein"}
+        ):
+            steps.append(
+                Step(
+                    "staging-flc-urine",
+                    "Serum free light chains and 24-hour urine protein with immunofixation",
+                    "The baseline of the haematological response: both frameworks read them (D'Sa 2022).",
+                    "not-started",
+                    key="staging-flc-urine",
+                )
+            )
+        echo = "pasp" in measured or any(
+            f.topic == "pulmonary_hypertension" and _known_on(f.effective, as_of) for f in findings
+        )
+        if not echo:
+            steps.append(
+                Step(
+                    "staging-echo",
+                    "Echocardiography with the pulmonary artery systolic pressure",
+                    "Pulmonary hypertension is a supporting sign and a risk factor (Wang 2017: sPAP >= 50 mmHg) (D'Sa 2022).",
+                    "not-started",
+                    key="staging-echo",
+                )
+            )
 
     # --- steps 1/2: local vs systemic, decided by the extent of bone and marrow disease
     marrow = [

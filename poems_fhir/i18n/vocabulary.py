@@ -424,6 +424,16 @@ STEPS: dict[str, Term] = {
         ),
         ("DSa2022",),
     ),
+    "staging-flc-urine": Term(
+        N_("Serum free light chains and 24-hour urine protein with immunofixation"),
+        N_("The baseline of the haematological response: both frameworks read them."),
+        ("DSa2022",),
+    ),
+    "staging-echo": Term(
+        N_("Echocardiography with the pulmonary artery systolic pressure"),
+        N_("Pulmonary hypertension is a supporting sign and a risk factor (Wang 2017: sPAP of 50 mmHg or more)."),
+        ("DSa2022",),
+    ),
     "branch-systemic": Term(
         N_("Systemic therapy (disseminated marrow involvement)"),
         N_("Clonal plasma cells in the bone marrow: treat the clone systemically rather than with radiotherapy alone."),

@@ -66,6 +66,8 @@ def test_a_marrow_without_clonal_plasma_cells_proposes_radiotherapy_in_full():
     # the local branch: no transplant proposal; untreated, so no surveillance yet
     assert [i for i in got if not i.startswith("workup-")] == [
         "staging",
+        "staging-flc-urine",  # neither measured yet (a staging test no criterion proposes)
+        "staging-echo",
         "branch",
         "neurotoxic-caution",
         "thrombosis-prophylaxis",
@@ -731,3 +733,23 @@ def test_no_node_biopsy_to_complete_the_work_up_when_the_nodes_are_not_enlarged(
     # where Castleman decides the classification it stays proposed (the other majors are proposed too)
     open_ = [*PATIENT, f("skin_changes"), _nodes(State.ABSENT)]
     assert "workup-castleman_disease" in plan(open_, as_of=d(0))
+
+
+def test_staging_tests_no_criterion_proposes_are_proposed_on_their_own_while_missing():
+    # seed_case.md T0 "Missing-data actions (CarePlan proposals)": serum FLC and 24-h urine protein/IFE,
+    # echo sPAP value; criteria.md §10 step 0 (probe12): before therapy, each while it is missing
+    got = plan(PATIENT, [], [], as_of=d(0))
+    assert got["staging-flc-urine"].status == "not-started" and got["staging-echo"].status == "not-started"
+    assert got["staging-flc-urine"].title == "Serum free light chains and 24-hour urine protein with immunofixation"
+    done = [m("flc_lambda", 90, -5, "mg/L"), m("urine_ife", 1, -5), m("pasp", 35, -5, "mm[Hg]")]
+    got = plan(PATIENT, done, [], as_of=d(0))
+    assert "staging-flc-urine" not in got and "staging-echo" not in got
+    # FLC without the urine is not the whole test; a test dated after --as-of is not done yet
+    assert "staging-flc-urine" in plan(PATIENT, done[:1], [], as_of=d(0))
+    assert "staging-echo" in plan(PATIENT, [m("pasp", 35, 5, "mm[Hg]")], [], as_of=d(0))
+    # an echo read as a finding (pulmonary hypertension recorded or ruled out) counts as done
+    assert "staging-echo" not in plan([*PATIENT, f("pulmonary_hypertension")], [], [], as_of=d(0))
+    # once treatment began, staging is behind: no such proposal
+    assert "staging-flc-urine" not in plan(PATIENT, [], [LENALIDOMIDE], as_of=d(30))
+    # where the clone itself is open, its own work-up (immunofixation and FLC) proposes them
+    assert "staging-flc-urine" not in plan([f("polyneuropathy")], [], [], as_of=d(0))
