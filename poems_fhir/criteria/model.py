@@ -34,6 +34,12 @@ class Classification(str, Enum):
     INDETERMINATE = "indeterminate"
 
 
+#: the mapping rules whose findings speak of the clone in the bone marrow (a clonal plasma-cell count,
+#: marrow histology): the marrow decides the treatment branch (criteria.md §10 steps 1/2), and a serum
+#: test of the same day does not overrule it (mapping/text/findings.coded_wins)
+MARROW_CLONE_RULES = frozenset({"bm_clonal_plasma_cells", "marrow_clonal_plasma_cells"})
+
+
 class Criterion(str, Enum):
     """Stable criterion ids: they appear in output, mapping files and written resources."""
 

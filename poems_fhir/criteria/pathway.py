@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .engine import part_state
-from .model import Assessment, Classification, Criterion, Finding, State
+from .model import MARROW_CLONE_RULES, Assessment, Classification, Criterion, Finding, State
 from .response import ResponseAssessment
 from .risk import RiskFactor, splenomegaly
 from .timeline import Event, Measurement
@@ -260,7 +260,7 @@ def pathway(
         for f in findings
         if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
         and f.state is State.PRESENT
-        and f.source_rule in ("bm_clonal_plasma_cells", "marrow_clonal_plasma_cells")
+        and f.source_rule in MARROW_CLONE_RULES
         and _known_on(f.effective, as_of)
     ]
     # no clonal plasma cells: a 0 % result, or a marrow report that says so in words
@@ -273,7 +273,7 @@ def pathway(
         for f in findings
         if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
         and f.state is State.ABSENT
-        and f.source_rule in ("bm_clonal_plasma_cells", "marrow_clonal_plasma_cells")
+        and f.source_rule in MARROW_CLONE_RULES
         and _known_on(f.effective, as_of)
     ]
     # given = done: a transplant or radiotherapy still in preparation or planned is not yet given

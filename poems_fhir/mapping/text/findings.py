@@ -20,7 +20,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from ...criteria.model import Evidence, Finding, State, Strength
+from ...criteria.model import MARROW_CLONE_RULES, Criterion, Evidence, Finding, State, Strength
 from ..rules import CompiledMapping, ConditionRule, ModalityRule
 from .engine import Assertion, Modifier
 
@@ -144,16 +144,11 @@ def _with_source_status(state: State, job: TextJob) -> State | None:
     return state
 
 
-#: the clone's evidence from the marrow (histology, or its clonal plasma-cell count) is a fact of its
-#: own: a serum immunofixation of the same day says nothing about the marrow, which decides the
-#: treatment branch (criteria.md §10 steps 1/2)
-MARROW_RULES = frozenset({"bm_clonal_plasma_cells", "marrow_clonal_plasma_cells"})
-
-
 def _part(f: Finding) -> tuple[str, str | None]:
     if f.topic in PART_TOPICS:
         return f.topic, f.component or (f.axis.value if f.axis else None) or f.source_rule
-    if f.topic == "monoclonal_plasma_cell_disorder" and f.source_rule in MARROW_RULES:
+    # the clone's evidence from the marrow is a fact of its own (criteria.model.MARROW_CLONE_RULES)
+    if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value and f.source_rule in MARROW_CLONE_RULES:
         return f.topic, "marrow"
     return f.topic, None
 
