@@ -6,7 +6,10 @@ a fresh output folder and state file) with the job's stages wrapped by wall-cloc
 prints seconds and ms per call for each: evaluation, page, transaction (and its own-output check,
 shape computation, value classification), plan, file write, state record.
 
-    python benchmarks/sync_stages.py --patients 500 [--workdir DIR]
+    python benchmarks/sync_stages.py --patients 500 [--workdir DIR] [--workers N]
+
+With ``--workers 1`` (the default) every stage runs in this process and is timed; with more, evaluation,
+page and transaction run in worker processes and only the writer's stages are timed here.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--patients", type=int, default=500)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--workers", default="1", help="sync's --workers; 1 (default) times every stage here")
     args = parser.parse_args()
     for owner, name, label in (
         (job.SyncJob, "run", "whole job"),
@@ -70,7 +74,7 @@ def main() -> None:
         data = Path(tmp) / "data"
         data.mkdir()
         generate(data, args.patients)
-        argv = ["sync", "--source", str(data), "--out", f"{tmp}/out", "--state", f"{tmp}/state.sqlite"]
+        argv = ["sync", "--source", str(data), "--out", f"{tmp}/out", "--state", f"{tmp}/state.sqlite", "--workers", args.workers]
         t = time.perf_counter()
         try:
             cli(argv, standalone_mode=False)

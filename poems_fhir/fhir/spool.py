@@ -18,7 +18,6 @@ index gives point lookups for one record, which a forked worker reads through it
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -34,6 +33,9 @@ from typing import IO, Any, Protocol
 import orjson
 
 from ..sync.events import ev
+from .json_codec import dump as _dump
+from .json_codec import load as _load
+from .json_codec import long_digits as _long_digits
 from .boundary import MAX_DEPTH, Invalid, plain_identity_fields, validate, validate_identity
 from .read import (
     _AS_PARENS,
@@ -72,15 +74,7 @@ log = logging.getLogger(__name__)
 
 _NDJSON = (".ndjson", ".jsonl")
 _BATCH = 2000
-#: integers of 19+ digits may pass 64 bits, which orjson reads as floats: such texts go to json.loads
-#: (found by mapping every digit to "0" and anything else to " ": two C-speed passes)
-_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
-_LONG_RUN = b"0" * 19
 _LONG_DIGITS_TEXT = re.compile(r"[0-9]{19}")
-
-
-def _long_digits(blob: bytes) -> bool:
-    return _LONG_RUN in blob.translate(_DIGITS)
 
 
 # read._TYPE on bytes; ``\s`` of a str pattern also matches \x1c-\x1f in ASCII text
@@ -107,25 +101,6 @@ class PatientSource(Protocol):
     def for_worker(self) -> PatientSource: ...
 
     def close(self) -> None: ...
-
-
-def _dump(data: dict[str, Any]) -> bytes:
-    try:
-        blob = orjson.dumps(data)
-    except (TypeError, orjson.JSONEncodeError):  # ints past 64 bits, lone surrogates
-        return json.dumps(data).encode("ascii")
-    if b"null" in blob:  # orjson writes NaN/Infinity (which json.loads reads) as null
-        return json.dumps(data).encode("ascii")
-    return blob
-
-
-def _load(blob: bytes) -> Any:
-    if not _long_digits(blob):
-        try:
-            return orjson.loads(blob)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(blob)
 
 
 def _parse(data: str | bytes, brackets: int | None = None) -> Any:

@@ -14,6 +14,8 @@ from html import escape
 
 #: characters outside XML 1.0's Char production (TAB, LF and CR are allowed)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+#: what escaping changes: XML's forbidden characters and the five markup characters
+_TOUCHED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff&<>\"']")
 
 
 def xml_safe(text: str) -> str:
@@ -23,4 +25,8 @@ def xml_safe(text: str) -> str:
 
 def escaped(text: object) -> str:
     """``text`` as XML/HTML character data or attribute value: safe characters, then escaped."""
-    return escape(xml_safe(str(text)), quote=True)
+    text = text if type(text) is str else str(text)
+    # a page escapes a few hundred texts per patient and most are plain words: one scan decides
+    if _TOUCHED.search(text) is None:
+        return text
+    return escape(xml_safe(text), quote=True)

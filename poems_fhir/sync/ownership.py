@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..fhir.json_codec import deep_copy
 from ..fhir.write import (
     CLINICIAN_STATUSES,
     CONCLUSION_TAG_SYSTEM,
@@ -133,7 +133,7 @@ def _rewrite_refs(value: Any, refs: dict[str, str | None]) -> Any:
 
 def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan:
     """Which entries of ``bundle`` to send, given what the server holds now (``view``)."""
-    bundle = json.loads(json.dumps(bundle))  # a deep copy: JSON only, and C both ways (deepcopy: 4x slower)
+    bundle = deep_copy(bundle)
     by_key = {key_of(r): r for r in view.resources}
     deleted = _deleted(view, set(by_key))
     plan = Plan(None)

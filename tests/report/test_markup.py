@@ -7,8 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from html import escape
+
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from poems_fhir.cli import main
 from poems_fhir.report.markup import escaped, xml_safe
@@ -19,6 +23,28 @@ def test_characters_xml_forbids_become_the_replacement_character():
     assert xml_safe("a\x00b\x1fc\ufffed\uffffe\ud800f\udc80g") == "a\ufffdb\ufffdc\ufffdd\ufffde\ufffdf\ufffdg"
     assert xml_safe("tab\tline\ncr\r") == "tab\tline\ncr\r"  # allowed in XML 1.0
     assert escaped('<b a="1">\x00') == "&lt;b a=&quot;1&quot;&gt;\ufffd"
+
+
+#: every character class escaping treats apart, and its neighbours
+_EDGES = list("\x00\x08\x09\x0a\x0b\x0c\x0d\x0e\x1f\x20\ud7ff\ud800\udfff\ue000\ufffd\ufffe\uffff&<>\"'a")
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=st.characters(exclude_categories=()) | st.sampled_from(_EDGES)))
+def test_escaping_is_the_safe_characters_then_html_escape_for_any_text(text):
+    # the fast path (nothing to change: the text itself) must give what the full path gives
+    assert escaped(text) == escape(xml_safe(text), quote=True)
+
+
+@pytest.mark.parametrize("char", _EDGES)
+def test_each_edge_character_alone_and_in_a_word(char):
+    for text in (char, f"ab{char}cd"):
+        assert escaped(text) == escape(xml_safe(text), quote=True)
+
+
+def test_non_text_is_escaped_as_its_string():
+    assert escaped(3.5) == "3.5"
+    assert escaped(ValueError("<x>")) == "&lt;x&gt;"
 
 
 def _case(tmp_path: Path, text: str, family: str) -> Path:

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from poems_fhir.sync import runner
-from poems_fhir.sync.sinks import DirSink, bundle_text
+from poems_fhir.sync.sinks import DirSink, bundle_bytes
 
 
 def test_a_written_bundle_is_json_with_one_entry_per_line(tmp_path: Path) -> None:
@@ -27,11 +27,15 @@ def test_a_written_bundle_is_json_with_one_entry_per_line(tmp_path: Path) -> Non
             },
         ],
     }
-    text = bundle_text(bundle)
-    assert json.loads(text) == bundle
-    lines = text.splitlines()
-    assert len(lines) == 4 and lines[1].startswith('{"fullUrl": "urn:uuid:1"') and "Ünïcode" in text
-    assert json.loads(bundle_text({"resourceType": "Bundle", "type": "transaction", "entry": []}))["entry"] == []
+    blob = bundle_bytes(bundle)
+    assert json.loads(blob) == bundle
+    lines = blob.decode("utf-8").splitlines()
+    assert len(lines) == 4 and lines[1].startswith('{"fullUrl":"urn:uuid:1"') and "Ünïcode" in lines[1]
+    assert lines[0] == '{"resourceType":"Bundle","type":"transaction","entry":[' and lines[3] == "]}"
+    assert json.loads(bundle_bytes({"resourceType": "Bundle", "type": "transaction", "entry": []}))["entry"] == []
+    assert json.loads(bundle_bytes({"entry": bundle["entry"]})) == {"entry": bundle["entry"]}  # no other key
+    odd = {"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Basic", "n": 2**70}}]}
+    assert json.loads(bundle_bytes(odd)) == odd  # past 64 bits: the json module writes that entry
     DirSink(tmp_path, key=b"installation").write("Patient/p1", bundle)
     (written,) = tmp_path.iterdir()
     assert json.loads(written.read_text(encoding="utf-8")) == bundle
