@@ -740,15 +740,21 @@ def _check_resource(
     return problems
 
 
-def _all_refs(value: Any) -> Iterable[str]:
-    if isinstance(value, dict):
-        if isinstance(value.get("reference"), str):
-            yield value["reference"]
-        for v in value.values():
-            yield from _all_refs(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _all_refs(v)
+def _all_refs(value: Any) -> list[str]:
+    """Every ``reference`` string in ``value``, depth first in document order (a loop, not recursion:
+    it runs over every element of every resource we write)."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            ref = v.get("reference")
+            if isinstance(ref, str):
+                found.append(ref)
+            stack.extend(reversed(v.values()))
+        elif isinstance(v, list):
+            stack.extend(reversed(v))
+    return found
 
 
 # ------------------------------------------------------------------ ownership markers

@@ -205,3 +205,16 @@ def test_an_out_file_with_nobody_in_scope_has_no_empty_entry_array(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert json.loads(out.read_text()) == {"resourceType": "Bundle", "type": "transaction"}
+
+
+def test_every_reference_is_found_in_document_order_at_any_depth():
+    from poems_fhir.fhir.write import _all_refs
+
+    resource = {
+        "subject": {"reference": "Patient/p", "identifier": {"assigner": {"reference": "Organization/o"}}},
+        "result": [{"reference": "Observation/1"}, {"display": "no reference"}, {"reference": "Observation/2"}],
+        "extension": [{"valueReference": {"reference": "#c1"}}, [{"reference": "urn:uuid:x"}]],
+        "note": [{"text": "reference"}],
+        "reference": 7,  # not a string: not a reference
+    }
+    assert _all_refs(resource) == ["Patient/p", "Organization/o", "Observation/1", "Observation/2", "#c1", "urn:uuid:x"]
