@@ -67,6 +67,9 @@ _FLUID_WORDS = re.compile(
     re.IGNORECASE,
 )
 IGNORED_STATUS = {"entered-in-error", "cancelled"}
+#: FHIR: "registered - the existence of the observation is registered, but there is no result yet
+#: available": an order, not a result (its value, if one is sent anyway, is not one either)
+NO_RESULT_YET = "registered"
 VERIFICATION_SYSTEM_CODES = {"confirmed", "provisional", "differential", "refuted", "unconfirmed", "entered-in-error"}
 _POEMS_TEXT = re.compile(r"\bpoems\b", re.IGNORECASE)
 
@@ -244,7 +247,7 @@ def _ref(raw: Raw) -> str:
 
 def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
     data = raw.data
-    if data.get("status") in IGNORED_STATUS:
+    if data.get("status") in IGNORED_STATUS or data.get("status") == NO_RESULT_YET:
         return
     parts: list[tuple[dict[str, Any], str]] = [(data, "")]
     for i, comp in enumerate(data.get("component") or []):
@@ -1484,7 +1487,7 @@ def _modality(data: dict[str, Any], mapping: CompiledMapping) -> ModalityRule | 
 
 def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
     data = raw.data
-    if data.get("status") in IGNORED_STATUS or data.get("status") == "registered":
+    if data.get("status") in IGNORED_STATUS or data.get("status") == NO_RESULT_YET:
         return
     modality = _modality(data, mapping)
     date = _effective(data)

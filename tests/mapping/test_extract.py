@@ -147,6 +147,17 @@ def test_ignored_observation_statuses(mapping, status):
     assert run(mapping, obs("25700-6", valueString="IgA lambda", status=status)).findings == []
 
 
+def test_a_registered_observation_has_no_result_yet_so_nothing_is_read_and_nothing_is_wrong(mapping):
+    # FHIR: "registered - the existence of the observation is registered, but there is no result yet
+    # available"; such a VEGF order without a value was reported as a bad resource (probe13)
+    ex = run(mapping, obs("75628-8", status="registered"))
+    assert ex.errors == [] and ex.findings == [] and ex.measurements == []
+    ex = run(mapping, obs("75628-8", status="registered", valueQuantity=q(1500, "pg/mL")))
+    assert ex.errors == [] and ex.findings == [] and ex.measurements == []  # not a result yet
+    ex = run(mapping, obs("75628-8", status="preliminary", valueQuantity=q(1500, "pg/mL")))
+    assert states(ex, "vegf_elevation") != []  # a preliminary result is a result
+
+
 def test_data_absent_reason_is_not_assessed(mapping):
     dar = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "not-performed"}]}
     ex = run(mapping, obs("75628-8", dataAbsentReason=dar))
