@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import itertools
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .model import Criterion, Finding, Sign, State
@@ -55,14 +57,18 @@ class Point:
     unit: str | None
     effective: dt.date | None
     reference: str
+    comparator: str | None = None  # a censored result: ">2000" is not 2000
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "value": round(self.value, 4),
             "unit": self.unit,
             "effective": self.effective.isoformat() if self.effective else None,
             "reference": self.reference,
         }
+        if self.comparator:
+            out["comparator"] = self.comparator
+        return out
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,7 @@ def _series(measurements: Sequence[Measurement], analyte: str, as_of: dt.date | 
 
 
 def _point(m: Measurement | None) -> Point | None:
-    return Point(m.value, m.unit, m.effective, m.reference) if m else None
+    return Point(m.value, m.unit, m.effective, m.reference, m.comparator) if m else None
 
 
 def _cr_evidence(c: _Clone, ratio: Measurement | None) -> tuple[str, ...]:
@@ -638,49 +644,82 @@ def vegf_response(
         return VegfResponse("not_evaluable", why, baseline.specimen, _point(baseline))
     latest = follow[-1]
     cutoff = cfg.vegf_cutoff[baseline.specimen]
-    # the nadir includes the baseline: a VEGF that never fell and now rose by the configured share
-    # above the cut-off is progression too (README; criteria.md §8.2 "rising VEGF", rule UNVERIFIED)
-    nadir = min([m.value for m in follow[:-1]] + [baseline.value])
-    if latest.value >= nadir * (1 + cfg.vegf_progression_increase) and latest.value >= cutoff:
-        return VegfResponse(
-            "progression",
-            f"VEGF rose from its nadir {nadir:g} to {latest.value:g} pg/mL "
-            f"(>= {cfg.vegf_progression_increase:.0%} and above the {cutoff:g} pg/mL cut-off)",
-            baseline.specimen,
-            _point(baseline),
-            _point(latest),
-        )
-    if baseline.value < cutoff:
+    points = (_point(baseline), _point(latest))
+    shown = ", ".join(_shown(m) for m in (baseline, *follow) if m.comparator)
+    categories = _over_intervals(
+        lambda values: _vegf_category(values[0], values[1:-1], values[-1], cutoff, cfg), [baseline, *follow], cutoff
+    )
+    if categories is None or len(categories) > 1:
+        open_ = f" ({' or '.join(sorted(categories))})" if categories else ""
         return VegfResponse(
             "not_evaluable",
-            f"baseline VEGF {baseline.value:g} pg/mL was not elevated (< {cutoff:g} pg/mL)",
+            f"censored VEGF ({shown} pg/mL): the true values leave the category open{open_}",
             baseline.specimen,
-            _point(baseline),
-            _point(latest),
+            *points,
         )
-    if latest.value < cutoff:
-        return VegfResponse(
-            "complete",
-            f"VEGF normalised: {baseline.value:g} -> {latest.value:g} pg/mL (< {cutoff:g})",
-            baseline.specimen,
-            _point(baseline),
-            _point(latest),
+    (category,) = categories
+    base, last = _shown(baseline), _shown(latest)
+    caveat = f" (censored: {shown}; the category holds for every value they allow)" if shown else ""
+    if category == "progression":
+        nadir = min(follow[:-1] + [baseline], key=lambda m: m.value)
+        reason = (
+            f"VEGF rose from its nadir {_shown(nadir)} to {last} pg/mL "
+            f"(>= {cfg.vegf_progression_increase:.0%} and above the {cutoff:g} pg/mL cut-off)"
         )
-    if latest.value <= baseline.value * (1 - cfg.vegf_partial_decrease):
-        return VegfResponse(
-            "partial",
-            f"VEGF {baseline.value:g} -> {latest.value:g} pg/mL, not normalised",
-            baseline.specimen,
-            _point(baseline),
-            _point(latest),
-        )
-    return VegfResponse(
-        "none",
-        f"VEGF {baseline.value:g} -> {latest.value:g} pg/mL",
-        baseline.specimen,
-        _point(baseline),
-        _point(latest),
-    )
+    elif category == "not_evaluable":
+        reason = f"baseline VEGF {base} pg/mL was not elevated (< {cutoff:g} pg/mL)"
+    elif category == "complete":
+        reason = f"VEGF normalised: {base} -> {last} pg/mL (< {cutoff:g})"
+    elif category == "partial":
+        reason = f"VEGF {base} -> {last} pg/mL, not normalised"
+    else:
+        reason = f"VEGF {base} -> {last} pg/mL"
+    return VegfResponse(category, reason + caveat, baseline.specimen, *points)
+
+
+def _vegf_category(base: float, earlier: Sequence[float], latest: float, cutoff: float, cfg: ResponseConfig) -> str:
+    """criteria.md §8.2 on plain numbers: the nadir includes the baseline, so a VEGF that never fell and
+    now rose by the configured share above the cut-off is progression too (rule UNVERIFIED)."""
+    nadir = min([*earlier, base])
+    if latest >= nadir * (1 + cfg.vegf_progression_increase) and latest >= cutoff:
+        return "progression"
+    if base < cutoff:
+        return "not_evaluable"
+    if latest < cutoff:
+        return "complete"
+    if latest <= base * (1 - cfg.vegf_partial_decrease):
+        return "partial"
+    return "none"
+
+
+def _shown(m: Measurement) -> str:
+    return f"{m.comparator or ''}{m.value:g}"
+
+
+#: the most censored values judged together (each adds up to four candidate values)
+MAX_CENSORED = 8
+
+
+def _over_intervals(decide: Callable[[list[float]], str], series: Sequence[Measurement], cut: float) -> set[str] | None:
+    """The answers ``decide`` gives over every value a censored measurement allows ("<50" is any value
+    in [0, 50), ">2000" any above 2000): the ends of each interval, and the cut-off with the value just
+    below it where the interval spans it. The rules are monotone in each value, so one answer for all
+    of these is the answer for every true value; several answers mean the data cannot decide (None:
+    too many censored values to try)."""
+    options: list[list[float]] = []
+    for m in series:
+        v = m.value
+        low, high = {
+            "<": (0.0, math.nextafter(v, -math.inf)),
+            "<=": (0.0, v),
+            ">": (math.nextafter(v, math.inf), math.inf),
+            ">=": (v, math.inf),
+        }.get(m.comparator or "", (v, v))
+        candidates = {low, high} | {c for c in (cut, math.nextafter(cut, -math.inf)) if low <= c <= high}
+        options.append(sorted(candidates))
+    if sum(len(o) > 1 for o in options) > MAX_CENSORED:
+        return None
+    return {decide(list(values)) for values in itertools.product(*options)}
 
 
 # ------------------------------------------------------------------ clinical

@@ -386,13 +386,18 @@ def change_text(t: Translator, baseline: Any, latest: Any) -> str:
     if baseline is None or baseline.value is None:
         return ""
     text = t._("{value} on {date}").format(
-        value=quantity(t, baseline.value, baseline.unit), date=t.date(baseline.effective)
+        value=_censored(baseline) + quantity(t, baseline.value, baseline.unit), date=t.date(baseline.effective)
     )
     if latest is not None and latest.value is not None:
         text += " → " + t._("{value} on {date}").format(
-            value=quantity(t, latest.value, baseline.unit), date=t.date(latest.effective)
+            value=_censored(latest) + quantity(t, latest.value, baseline.unit), date=t.date(latest.effective)
         )
     return text
+
+
+def _censored(point: Any) -> str:
+    """ ">" of ">2000 pg/mL": a censored result is not its bound."""
+    return str(getattr(point, "comparator", None) or "")
 
 
 # ------------------------------------------------------------------ CarePlan wording
