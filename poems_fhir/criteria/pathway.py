@@ -240,8 +240,11 @@ def pathway(
                     key="staging-flc-urine",
                 )
             )
+        # the sPAP value is what is wanted (seed_case.md T0: pulmonary hypertension "by echocardiography",
+        # "sPAP value not reported" -> "echo sPAP value"); an echo that found no hypertension needs none
         echo = "pasp" in measured or any(
-            f.topic == "pulmonary_hypertension" and _known_on(f.effective, as_of) for f in findings
+            f.topic == "pulmonary_hypertension" and f.state is State.ABSENT and _known_on(f.effective, as_of)
+            for f in findings
         )
         if not echo:
             steps.append(
@@ -251,6 +254,19 @@ def pathway(
                     "Pulmonary hypertension is a supporting sign and a risk factor (Wang 2017: sPAP >= 50 mmHg) (D'Sa 2022).",
                     "not-started",
                     key="staging-echo",
+                )
+            )
+        # seed_case.md T0 "NCS report": a neuropathy recorded as a diagnosis only; where the criterion
+        # itself is open, its own work-up step proposes the study
+        ncs_done = any(e.kind == "nerve_conduction_study" and _known_on(e.effective, as_of) for e in events)
+        if not ncs_done and "polyneuropathy" not in deciding + completing:
+            steps.append(
+                Step(
+                    "staging-ncs",
+                    "Nerve conduction study / EMG report",
+                    "Demyelinating features on NCS support the polyneuropathy of POEMS (D'Sa 2022; Dispenzieri 2012).",
+                    "not-started",
+                    key="staging-ncs",
                 )
             )
 

@@ -434,6 +434,11 @@ STEPS: dict[str, Term] = {
         N_("Pulmonary hypertension is a supporting sign and a risk factor (Wang 2017: sPAP of 50 mmHg or more)."),
         ("DSa2022",),
     ),
+    "staging-ncs": Term(
+        N_("Nerve conduction study / EMG report"),
+        N_("Demyelinating features on NCS support the polyneuropathy of POEMS."),
+        ("DSa2022", "D2012HIT"),
+    ),
     "branch-systemic": Term(
         N_("Systemic therapy (disseminated marrow involvement)"),
         N_("Clonal plasma cells in the bone marrow: treat the clone systemically rather than with radiotherapy alone."),

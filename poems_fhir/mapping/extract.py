@@ -1491,6 +1491,9 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         return
     modality = _modality(data, mapping)
     date = _effective(data)
+    if (done := _reported_procedure(data, mapping)) is not None and done.event:
+        # the report of a procedure is the record that it was done (a nerve-conduction study)
+        out.events.append(Event(done.event, date, _ref(raw), concept_label(data.get("code")) or done.id))
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
         _report_texts(raw, mapping, out, "report", date, frozenset(), None, None)
@@ -1531,6 +1534,16 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         else None
     )
     _report_texts(raw, mapping, out, kind, date, skip, weak_note, modality if weak else None)
+
+
+def _reported_procedure(data: dict[str, Any], mapping: CompiledMapping) -> ProcedureRule | None:
+    """The procedure (of a rule with ``reports: true``) a report's code names, by code or by name."""
+    for system, code, _ in codings(data.get("code")):
+        for rule in mapping.rules_for(system, code):
+            if rule.kind == "procedure" and rule.spec.reports:
+                return rule.spec  # type: ignore[no-any-return]
+    name = concept_text(data.get("code"))
+    return next((s for pattern, s in mapping.procedure_text if s.reports and pattern.search(name)), None)
 
 
 def _report_texts(

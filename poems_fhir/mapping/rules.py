@@ -185,6 +185,11 @@ class ProcedureRule(_Strict):
     text: list[str] = Field(
         default_factory=list, description="regexes on the procedure's name, for procedures no code rule knows"
     )
+    reports: bool = Field(
+        False,
+        description="a DiagnosticReport whose code names this procedure records it too (a nerve-conduction "
+        "report is how most records say the study was done)",
+    )
     note: str | None = None
 
 

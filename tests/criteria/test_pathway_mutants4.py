@@ -68,6 +68,7 @@ def test_a_marrow_without_clonal_plasma_cells_proposes_radiotherapy_in_full():
         "staging",
         "staging-flc-urine",  # neither measured yet (a staging test no criterion proposes)
         "staging-echo",
+        "staging-ncs",  # the neuropathy is known only as a diagnosis
         "branch",
         "neurotoxic-caution",
         "thrombosis-prophylaxis",
@@ -747,9 +748,31 @@ def test_staging_tests_no_criterion_proposes_are_proposed_on_their_own_while_mis
     # FLC without the urine is not the whole test; a test dated after --as-of is not done yet
     assert "staging-flc-urine" in plan(PATIENT, done[:1], [], as_of=d(0))
     assert "staging-echo" in plan(PATIENT, [m("pasp", 35, 5, "mm[Hg]")], [], as_of=d(0))
-    # an echo read as a finding (pulmonary hypertension recorded or ruled out) counts as done
-    assert "staging-echo" not in plan([*PATIENT, f("pulmonary_hypertension")], [], [], as_of=d(0))
+    # pulmonary hypertension recorded without its sPAP still asks for the value (seed_case.md T0: "sPAP
+    # value not reported" -> "echo sPAP value"); an echo that found none needs no value
+    assert "staging-echo" in plan([*PATIENT, f("pulmonary_hypertension")], [], [], as_of=d(0))
+    no_ph = Finding("pulmonary_hypertension", State.ABSENT, Evidence("DiagnosticReport/echo", d(-3), "no PH"))
+    assert "staging-echo" not in plan([*PATIENT, no_ph], [], [], as_of=d(0))
+    assert "staging-echo" in plan([*PATIENT, no_ph], [], [], as_of=d(-5))  # not yet on record then
     # once treatment began, staging is behind: no such proposal
     assert "staging-flc-urine" not in plan(PATIENT, [], [LENALIDOMIDE], as_of=d(30))
     # where the clone itself is open, its own work-up (immunofixation and FLC) proposes them
     assert "staging-flc-urine" not in plan([f("polyneuropathy")], [], [], as_of=d(0))
+
+
+def test_the_nerve_conduction_report_is_proposed_while_the_neuropathy_is_only_a_diagnosis():
+    # seed_case.md T0 "Missing-data actions": "NCS report" (the demyelinating PN is a Condition, "NCS values
+    # not reported"); criteria.md §10 step 0 lists NCS/EMG
+    got = plan(PATIENT, [], [], as_of=d(0))
+    assert (
+        got["staging-ncs"].status == "not-started" and got["staging-ncs"].title == "Nerve conduction study / EMG report"
+    )
+    assert "D'Sa 2022" in got["staging-ncs"].description
+    ncs = Event("nerve_conduction_study", d(-10), "DiagnosticReport/ncs", "EMG, lower limbs")
+    assert "staging-ncs" not in plan(PATIENT, [], [ncs], as_of=d(0))
+    assert "staging-ncs" in plan(PATIENT, [], [ncs], as_of=d(-20))  # reported after that day
+    # once treatment began, staging is behind
+    assert "staging-ncs" not in plan(PATIENT, [], [LENALIDOMIDE], as_of=d(30))
+    # where the polyneuropathy itself is open, its own work-up step proposes the study
+    got = plan([CLONE], [], [], as_of=d(0))
+    assert "staging-ncs" not in got and "workup-polyneuropathy" in got

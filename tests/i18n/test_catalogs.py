@@ -3,6 +3,8 @@ new language is a catalog, not code."""
 
 from __future__ import annotations
 
+import json
+
 import datetime as dt
 import gettext
 import io
@@ -196,9 +198,9 @@ def test_the_language_is_chosen_by_flag_or_config(tmp_path):
     )
     assert synced.exit_code == 0, synced.output
     (written,) = (tmp_path / "sync").glob("*.json")
-    assert '"language": "ru"' in written.read_text(encoding="utf-8") and "Полинейропатия" in written.read_text(
-        encoding="utf-8"
-    )
+    bundle = json.loads(written.read_text(encoding="utf-8"))
+    assert {e["resource"].get("language") for e in bundle["entry"]} >= {"ru"}
+    assert "Полинейропатия" in written.read_text(encoding="utf-8")
     assert SyncSettings(language="kk").language == "kk"
     with pytest.raises(ValueError, match="no catalog"):
         SyncSettings(language="xx")

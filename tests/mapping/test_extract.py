@@ -334,3 +334,57 @@ def test_laboratory_reports_are_left_to_their_observations(mapping):
 def test_vegf_confounder_condition(mapping):
     ex = run(mapping, cond("http://hl7.org/fhir/sid/icd-10-cm", "J44.9"))
     assert states(ex, "vegf_confounder") == [State.PRESENT]
+
+
+# --- the nerve-conduction study: a procedure most records state as a report --------------------
+
+
+def _report(text: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "DiagnosticReport",
+        "status": "final",
+        "code": {"text": text},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2019-02-10",
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Nerve conduction study, lower limbs",
+        "NCS/EMG",
+        "Electromyography",
+        "ЭНМГ нижних конечностей",
+        "Электронейромиография",
+    ],
+)
+def test_a_nerve_conduction_report_or_procedure_records_the_study(mapping, name):
+    ex = run(mapping, _report(name, conclusion="Demyelinating sensorimotor polyneuropathy."))
+    (event,) = [e for e in ex.events if e.kind == "nerve_conduction_study"]
+    assert event.effective is not None and event.effective.isoformat() == "2019-02-10"
+    # the report is cited as the study's evidence: the same reference its conclusion's finding has
+    assert [f.evidence.reference for f in ex.findings if f.topic == "polyneuropathy"] == [event.reference]
+    procedure = {
+        "resourceType": "Procedure",
+        "status": "completed",
+        "code": {"text": name},
+        "subject": {"reference": "Patient/p1"},
+        "performedDateTime": "2019-02-11",
+    }
+    assert [e.kind for e in run(mapping, procedure).events] == ["nerve_conduction_study"]
+
+
+def test_a_referral_or_an_unrelated_report_records_no_study(mapping):
+    for name in ("Referral for NCS", "Consultation neurology EMG", "Chest X-ray", "Echocardiography report"):
+        assert not [e for e in run(mapping, _report(name)).events if e.kind == "nerve_conduction_study"], name
+    registered = _report("EMG", status="registered")  # ordered, not done
+    assert run(mapping, registered).events == []
+
+
+def test_a_site_code_for_the_study_is_read_from_a_report_code(mapping):
+    coded = _report(
+        "", code={"coding": [{"system": "https://poems-fhir.org/CodeSystem/local", "code": "nerve-conduction-study"}]}
+    )
+    assert [e.kind for e in run(mapping, coded).events] == ["nerve_conduction_study"]
