@@ -260,3 +260,32 @@ def test_sigterm_removes_the_spool_and_exits_143(tmp_path, monkeypatch, command)
         signal.signal(signal.SIGTERM, before)
     assert result.exit_code == EXIT_TERMINATED, result.output
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("element", "value"),
+    [
+        ("name", [{"given": ["Ann", 3], "family": "Lee"}]),  # a number among the given names
+        ("name", [{"given": [None], "text": None}]),  # nulls in an array
+        ("name", [{"family": True}]),
+        ("identifier", [{"value": "123", "type": "MRN"}]),  # a type that is a string, not a CodeableConcept
+        ("identifier", [{"value": "123", "type": {"coding": ["MR"]}}]),
+    ],
+)
+def test_a_patient_whose_name_or_identifier_is_malformed_is_a_reported_skip_not_an_internal_error(
+    tmp_path: Path, element: str, value: Any
+) -> None:
+    # found by a black-box fuzz probe: the page header joined the given names and read identifier.type,
+    # so one such Patient cost its whole evaluation as an internal error (exit 70)
+    bundle = json.loads(Path(CLASSIC).read_text(encoding="utf-8"))
+    patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    patient[element] = value
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    result = CliRunner().invoke(main, ["evaluate", str(path), "--format", "json", "--out", str(tmp_path / "out")])
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 1, result.output  # input problems, not an internal error
+    assert [e["resource"] for e in doc["errors"]] == [f"Patient/{patient['id']}"]
+    assert not any(e.get("internal") for e in doc["errors"])
+    assert doc["patients"][0]["classification"] == "met"  # the rest of the record still counts
+    assert len(list((tmp_path / "out").iterdir())) == 1

@@ -255,7 +255,14 @@ _COMMON = {
     "status": string,
 }
 _FIELDS: dict[str, dict[str, Check]] = {
-    "Patient": {"gender": string, "birthDate": date, "link": array(obj({"other": reference, "type": string}))},
+    "Patient": {
+        "gender": string,
+        "birthDate": date,
+        "link": array(obj({"other": reference, "type": string})),
+        # what the page's header shows (html_report.patient_header)
+        "name": array(obj({"text": string, "family": string, "given": array(string)})),
+        "identifier": array(obj({"system": string, "value": string, "type": codeable})),
+    },
     "Observation": {
         **_VALUE,
         "component": array(obj(_VALUE)),
