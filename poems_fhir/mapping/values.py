@@ -329,7 +329,7 @@ def _written_unit(obs: dict[str, Any]) -> str | None:
     """The unit the value was written in (before conversion), if any."""
     q = obs.get("valueQuantity")
     if isinstance(q, dict):
-        unit = q.get("code") if q.get("system") == UCUM and q.get("code") else q.get("unit") or q.get("code")
+        unit = _unit_of(q)
         return unit if isinstance(unit, str) and unit else None
     text = obs.get("valueString")
     if isinstance(text, str):
