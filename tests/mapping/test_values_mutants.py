@@ -32,3 +32,26 @@ def test_a_unitless_range_bound_takes_the_unit_text_when_the_code_is_not_ucum():
 def test_a_unitless_range_bound_takes_the_value_s_code_when_there_is_no_unit_text():
     obs = _vegf({"value": 1500, "system": "https://lab.example/units", "code": "pg/mL"})
     assert reference_range(obs, "pg/mL", {}, None) == Range(None, 1000.0)
+
+
+def test_a_report_without_a_code_is_named_report_in_its_evidence(mapping):
+    # concept_label of no CodeableConcept is "", so the report's label falls back to "report"
+    from poems_fhir.mapping.extract import extract
+    from tests.conftest import make_record
+
+    report = {
+        "resourceType": "DiagnosticReport",
+        "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "SP"}]}],
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2019-02-10",
+        "conclusionCode": [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "D47.Z2"}]}],
+    }
+    ex = extract(make_record(report), mapping)
+    assert [f.evidence.summary for f in ex.findings if f.topic == "castleman_disease"] == ["report: castleman disease"]
+
+
+def test_a_text_value_that_is_no_number_still_has_its_range_read():
+    # "high" states no unit of its own (nothing to read one from): the range's own unit is used
+    obs = {"resourceType": "Observation", "valueString": "high", "referenceRange": [{"text": "< 5 pg/mL"}]}
+    assert reference_range(obs, "pg/mL", {}, None) == Range(None, 5.0)
