@@ -100,6 +100,24 @@ def is_own_output(data: dict[str, Any]) -> bool:
 _REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 
 
+_PATIENT_REF = re.compile(r"Patient/[A-Za-z0-9\-.]{1,64}")
+
+
+def patient_reference(canonical: str) -> bool:
+    """Whether a subject, once canonical (read.Index.canonical), names a Patient by a FHIR id: "Patient/../p1",
+    "Patient/x?y=1" or a 65-character id would otherwise make a patient of their own."""
+    return _PATIENT_REF.fullmatch(canonical) is not None
+
+
+def not_a_patient(reference: str) -> str:
+    if reference.startswith("Patient/") or "/Patient/" in reference:
+        return (
+            f"subject {reference!r} is not a valid Patient reference (Patient/ and a FHIR id of up to 64 letters, "
+            "digits, '-' and '.', or an absolute URL ending so)"
+        )
+    return f"subject {reference!r} is not a Patient"
+
+
 def relative_reference(reference: str) -> str:
     """ "Type/id" of a relative, absolute or versioned reference (``_REF``); anything else as given.
     ResourceIndex.canonical without the fullUrl table."""
@@ -718,12 +736,13 @@ def _group_by_patient(
                     SourceError(raw.origin, "Patient without id or fullUrl: no resource can refer to it; skipped")
                 )
             continue
-        if data["resourceType"] in ("Medication", "Specimen") and not subject_of(data):
+        if data["resourceType"] in ("Medication", "Specimen") and (raw.ref is None or not subject_of(data)):
             if raw.ref is None:
+                # with or without a subject: only a reference reaches it (Observation.specimen, medicationReference)
                 errors.append(
                     SourceError(
                         raw.origin,
-                        f"{data['resourceType']} without id, fullUrl or subject: no resource can refer to it; skipped",
+                        f"{data['resourceType']} without id or fullUrl: no resource can refer to it; skipped",
                     )
                 )
             continue  # reachable by reference only
@@ -733,11 +752,11 @@ def _group_by_patient(
                 errors.append(SourceError(raw.origin, "no subject/patient reference: cannot tell whose it is", raw.ref))
             continue
         patient = index.canonical(ref)
-        if not patient or not (patient.startswith("Patient/") or patient in patients):
+        if not patient or not (patient_reference(patient) or patient in patients):
             if patient and patient.startswith("Patient?"):
                 patient = _resolve_conditional(patient, patients) or patient
             else:
-                errors.append(SourceError(raw.origin, f"subject {ref!r} is not a Patient", raw.ref))
+                errors.append(SourceError(raw.origin, not_a_patient(ref), raw.ref))
                 continue
         groups.setdefault(patient, []).append(raw)
     records = []

@@ -40,6 +40,8 @@ from .boundary import MAX_DEPTH, Invalid, plain_identity_fields, validate, valid
 from .read import (
     _AS_PARENS,
     relative_reference,
+    not_a_patient,
+    patient_reference,
     _TYPE_NAME,
     MAX_PARSE_DEPTH,
     MAX_RESOURCES_PER_PATIENT,
@@ -574,13 +576,14 @@ class _Spooler:
             self.urls.append((full_url, key))
         subject = subject_of(data)
         patient = None
-        if subject and rtype != "Patient":
+        # a Specimen or Medication without id is reachable by nothing: listed when the rest is grouped
+        if subject and rtype != "Patient" and not (key is None and rtype in ("Medication", "Specimen")):
             canon = self.canon.get(subject)
             if canon is None:
                 if len(self.canon) > 100_000:  # a bound: subjects repeat within a patient's resources
                     self.canon.clear()
                 canon = self.canon[subject] = relative_reference(subject)
-            if canon.startswith("Patient/"):
+            if patient_reference(canon):
                 patient = canon
         seq = self.seq
         self.seq += 1
@@ -798,13 +801,11 @@ class _Spooler:
                         SourceError(origin, "Patient without id or fullUrl: no resource can refer to it; skipped")
                     )
                 continue
-            if rtype in ("Medication", "Specimen") and not subject:
+            if rtype in ("Medication", "Specimen") and (key is None or not subject):
                 if key is None:
+                    # with or without a subject: only a reference reaches it (Observation.specimen, medicationReference)
                     errors.append(
-                        SourceError(
-                            origin,
-                            f"{rtype} without id, fullUrl or subject: no resource can refer to it; skipped",
-                        )
+                        SourceError(origin, f"{rtype} without id or fullUrl: no resource can refer to it; skipped")
                     )
                 continue  # reachable by reference only
             if subject is None:
@@ -812,11 +813,11 @@ class _Spooler:
                     errors.append(SourceError(origin, "no subject/patient reference: cannot tell whose it is", key))
                 continue
             patient = index.canonical(subject)
-            if not patient or not (patient.startswith("Patient/") or patient in patients):
+            if not patient or not (patient_reference(patient) or patient in patients):
                 if patient and patient.startswith("Patient?"):
                     patient = self._resolve_conditional(patient, patients, identifiers) or patient
                 else:
-                    errors.append(SourceError(origin, f"subject {subject!r} is not a Patient", key))
+                    errors.append(SourceError(origin, not_a_patient(subject), key))
                     continue
             assign.append((seq, patient))
             if len(assign) >= _BATCH:  # into another table: the scan of res is not disturbed
