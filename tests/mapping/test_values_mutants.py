@@ -55,3 +55,14 @@ def test_a_text_value_that_is_no_number_still_has_its_range_read():
     # "high" states no unit of its own (nothing to read one from): the range's own unit is used
     obs = {"resourceType": "Observation", "valueString": "high", "referenceRange": [{"text": "< 5 pg/mL"}]}
     assert reference_range(obs, "pg/mL", {}, None) == Range(None, 5.0)
+
+
+def test_a_range_bound_with_its_own_unit_keeps_it():
+    # only a bound WITHOUT a unit takes the value's unit; "1 ng/mL" beside a value in pg/mL is 1000 pg/mL
+    obs = {
+        "resourceType": "Observation",
+        "valueQuantity": {"value": 1500, "unit": "pg/mL", "system": UCUM, "code": "pg/mL"},
+        "referenceRange": [{"high": {"value": 1, "unit": "ng/mL"}}],
+    }
+    converted = reference_range(obs, "pg/mL", {}, None)
+    assert converted is not None and converted.low is None and converted.high == pytest.approx(1000)
