@@ -620,7 +620,8 @@ class _Spooler:
             # a subject that is an entry's fullUrl names the resource the fullUrl stands for
             conn.execute(
                 "UPDATE res SET patient = CASE WHEN u.key GLOB 'Patient/*' THEN u.key ELSE NULL END "
-                "FROM urls AS u WHERE u.url = res.subject AND res.rtype != 'Patient'"
+                "FROM urls AS u WHERE u.url = res.subject AND res.rtype != 'Patient' "
+                "AND NOT (res.key IS NULL AND res.rtype IN ('Medication', 'Specimen'))"  # listed by _group_the_rest
             )
         self._group_the_rest()
         # errors of duplicates go where read_paths reports them: in reading order

@@ -86,3 +86,24 @@ def test_a_specimen_without_id_is_listed_even_with_a_subject(tmp_path):
     assert "Specimen without id or fullUrl: no resource can refer to it" in error.message
     assert [r.data.get("id") for r in result.records[0].resources] == ["s2"]  # one with an id still counts
     assert_same_as_read_paths([path])
+
+
+@pytest.mark.parametrize("rtype", ["Specimen", "Medication"])
+@pytest.mark.parametrize("patient", [{"resourceType": "Patient", "id": "p1"}, {"resourceType": "Patient"}])
+def test_one_without_id_whose_subject_is_a_full_url_is_listed_too(tmp_path, rtype, patient):
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": "urn:uuid:u1", "resource": patient},
+            {"resource": {"resourceType": rtype, "subject": {"reference": "urn:uuid:u1"}}},
+        ],
+    }
+    path = tmp_path / "in.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    result = read_paths([path])
+    assert [e.message for e in result.errors] == [
+        f"{rtype} without id or fullUrl: no resource can refer to it; skipped"
+    ]
+    assert [r.resources for r in result.records] == [[]]
+    assert_same_as_read_paths([path])
