@@ -34,8 +34,8 @@ M = [  # (file, original text, mutated text, tests that must catch it)
     ),
     (
         "poems_fhir/criteria/response.py",
-        "if latest.value <= baseline.value * (1 - cfg.vegf_partial_decrease):",
-        "if latest.value < baseline.value * (1 - cfg.vegf_partial_decrease):",
+        "if latest <= base * (1 - cfg.vegf_partial_decrease):",
+        "if latest < base * (1 - cfg.vegf_partial_decrease):",
         "tests/criteria/test_thresholds_boundaries.py",
     ),
     (
@@ -46,8 +46,8 @@ M = [  # (file, original text, mutated text, tests that must catch it)
     ),
     (
         "poems_fhir/criteria/response.py",
-        "if latest.value >= nadir * (1 + cfg.vegf_progression_increase) and latest.value >= cutoff:",
-        "if latest.value >= nadir * (1 + cfg.vegf_progression_increase):",
+        "if latest >= nadir * (1 + cfg.vegf_progression_increase) and latest >= cutoff:",
+        "if latest >= nadir * (1 + cfg.vegf_progression_increase):",
         "tests/criteria/test_thresholds_boundaries.py",
     ),
     (

@@ -92,6 +92,14 @@ def string(value: Any, path: Path) -> str:
     return value
 
 
+def shown_text(value: Any, path: Path) -> str:
+    """A string only shown to people (a patient's name): any str, since the page and narratives replace
+    what XML cannot hold (a lone surrogate, NUL) with U+FFFD (report/markup.py) instead of refusing it."""
+    if not isinstance(value, str):
+        raise Invalid(f"{_p(path)} is {_kind(value)}, expected a string")
+    return value
+
+
 def is_unicode(text: str) -> bool:
     """Whether a str is valid Unicode (JSON's "\\ud800" escape can produce a lone surrogate)."""
     try:
@@ -259,8 +267,8 @@ _FIELDS: dict[str, dict[str, Check]] = {
         "gender": string,
         "birthDate": date,
         "link": array(obj({"other": reference, "type": string})),
-        # what the page's header shows (html_report.patient_header)
-        "name": array(obj({"text": string, "family": string, "given": array(string)})),
+        # what the page's header shows (html_report.patient_header), where a lone surrogate becomes U+FFFD
+        "name": array(obj({"text": shown_text, "family": shown_text, "given": array(shown_text)})),
         "identifier": array(obj({"system": string, "value": string, "type": codeable})),
     },
     "Observation": {
