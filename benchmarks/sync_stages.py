@@ -74,7 +74,17 @@ def main() -> None:
         data = Path(tmp) / "data"
         data.mkdir()
         generate(data, args.patients)
-        argv = ["sync", "--source", str(data), "--out", f"{tmp}/out", "--state", f"{tmp}/state.sqlite", "--workers", args.workers]
+        argv = [
+            "sync",
+            "--source",
+            str(data),
+            "--out",
+            f"{tmp}/out",
+            "--state",
+            f"{tmp}/state.sqlite",
+            "--workers",
+            args.workers,
+        ]
         t = time.perf_counter()
         try:
             cli(argv, standalone_mode=False)
