@@ -66,3 +66,29 @@ def test_a_range_bound_with_its_own_unit_keeps_it():
     }
     converted = reference_range(obs, "pg/mL", {}, None)
     assert converted is not None and converted.low is None and converted.high == pytest.approx(1000)
+
+
+def test_a_range_bound_with_only_a_code_keeps_its_code_as_unit():
+    obs = {
+        "resourceType": "Observation",
+        "valueQuantity": {"value": 1500, "unit": "pg/mL", "system": UCUM, "code": "pg/mL"},
+        "referenceRange": [{"high": {"value": 1, "code": "ng/mL"}}],  # no unit text, no system
+    }
+    converted = reference_range(obs, "pg/mL", {}, None)
+    assert converted is not None and converted.high == pytest.approx(1000)
+
+
+def test_a_range_bound_that_cannot_be_read_is_named_in_the_error():
+    from poems_fhir.mapping.values import UnitRejected
+
+    obs = {
+        "valueQuantity": {"value": 1, "unit": "pg/mL"},
+        "referenceRange": [{"high": {"value": 5, "unit": "furlongs"}}],
+    }
+    with pytest.raises(UnitRejected, match=r"^referenceRange\[0\]\.high: 'furlongs'"):
+        reference_range(obs, "pg/mL", {}, None)
+
+
+def test_a_range_with_neither_bounds_nor_text_is_no_range():
+    obs = {"valueQuantity": {"value": 1, "unit": "pg/mL"}, "referenceRange": [{"type": {"text": "normal range"}}]}
+    assert reference_range(obs, "pg/mL", {}, None) is None
