@@ -232,7 +232,6 @@ class _Pool(Generic[T]):
             for _ in range(self.size):
                 self._start()
             while next_out < total:
-                self._dispatch(next_out)
                 while next_out in self.results:
                     yield self.results.pop(next_out)
                     next_out += 1
@@ -241,6 +240,10 @@ class _Pool(Generic[T]):
                 if not self.workers:  # every worker died and none could be started
                     self._fail_remaining(next_out)
                     continue
+                # after the results are handed out, not before: the window moves with them, and a
+                # dispatch with the old position left every worker idle and waited for ever (a slow
+                # patient whose result released a whole window at once hung a CI run)
+                self._dispatch(next_out)
                 for conn in wait(list(self.workers)):
                     self._receive(self.workers[conn])  # type: ignore[index]
         finally:

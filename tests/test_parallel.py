@@ -155,3 +155,45 @@ def test_patient_filter_takes_references_and_ids():
     keys = ["Patient/a", "Patient/b", "Patient/c"]
     assert select_patients(keys, None) == keys
     assert select_patients(keys, ("Patient/c", "a")) == ["Patient/a", "Patient/c"]
+
+
+class _Alarm(Exception):
+    pass
+
+
+#: the second worker's second patient: the first worker takes the patients the window lets it run ahead
+SLOW = 3
+
+
+def test_a_slow_patient_while_the_other_worker_runs_ahead_still_ends_in_order(read):
+    # a CI run hung here: 11 of 14 results handed out, both workers idle waiting for work, the parent
+    # waiting for results - the pool had dispatched with the window's old position and then handed out a
+    # whole window of results at once. This drives that shape (one slow patient, the other worker running
+    # to the end of the window); the exact interleaving of the hang could not be forced, so the fix in
+    # parallel._Pool.run (dispatch after handing out results) rests on that reasoning too
+    source = MemorySource(read)
+    patients = source.patients()
+    window = 2 * 1 * 4  # workers x chunk x 4 (parallel._Pool.window)
+    assert len(patients) > SLOW + window
+    released = multiprocessing.get_context("fork").Event()
+
+    def work(patient: str, record: PatientRecord | None) -> str:
+        if patient == patients[SLOW]:
+            assert released.wait(timeout=60)  # until every other patient the window allows is done
+        if patient == patients[SLOW + window - 1]:
+            released.set()
+        return patient
+
+    def stalled(signum, frame):  # noqa: ARG001
+        raise _Alarm
+
+    previous = signal.signal(signal.SIGALRM, stalled)
+    signal.alarm(120)  # not a sleep: only ends a stalled pool (the test fails instead of hanging)
+    try:
+        got = [d.value for d in map_patients(source, patients, work, 2, chunk=1)]
+    except _Alarm:
+        pytest.fail("the pool stalled with patients left to evaluate and every worker idle")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert got == patients
