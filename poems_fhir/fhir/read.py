@@ -101,10 +101,13 @@ _REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[
 
 
 _PATIENT_REF = re.compile(r"Patient/[A-Za-z0-9\-.]{1,64}")
+#: resources other resources reach by reference only (Observation.specimen, medicationReference): one
+#: without id (or fullUrl) is reachable by nothing and is listed, whatever its subject
+REFERENCED_ONLY = ("Medication", "Specimen")
 
 
 def patient_reference(canonical: str) -> bool:
-    """Whether a subject, once canonical (read.Index.canonical), names a Patient by a FHIR id: "Patient/../p1",
+    """Whether a subject, once canonical (ResourceIndex.canonical), names a Patient by a FHIR id: "Patient/../p1",
     "Patient/x?y=1" or a 65-character id would otherwise make a patient of their own."""
     return _PATIENT_REF.fullmatch(canonical) is not None
 
@@ -736,9 +739,8 @@ def _group_by_patient(
                     SourceError(raw.origin, "Patient without id or fullUrl: no resource can refer to it; skipped")
                 )
             continue
-        if data["resourceType"] in ("Medication", "Specimen") and (raw.ref is None or not subject_of(data)):
+        if data["resourceType"] in REFERENCED_ONLY and (raw.ref is None or not subject_of(data)):
             if raw.ref is None:
-                # with or without a subject: only a reference reaches it (Observation.specimen, medicationReference)
                 errors.append(
                     SourceError(
                         raw.origin,

@@ -40,6 +40,7 @@ from .boundary import MAX_DEPTH, Invalid, plain_identity_fields, validate, valid
 from .read import (
     _AS_PARENS,
     relative_reference,
+    REFERENCED_ONLY,
     not_a_patient,
     patient_reference,
     _TYPE_NAME,
@@ -322,7 +323,6 @@ _DELETE, _CLASH, _MOVE = 0, 1, 2
 
 
 #: the subject of a stub that _Spooler.take keeps: what read.relative_reference leaves as it is
-_PATIENT_REF = re.compile(r"Patient/[A-Za-z0-9\-.]{1,64}")
 
 
 def stub_identity(
@@ -536,7 +536,7 @@ class _Spooler:
         if type(subject) is not dict or type(rid) is not str:
             return False
         ref = subject.get("reference")
-        if type(ref) is not str or not _PATIENT_REF.fullmatch(ref) or not self.prune(data):
+        if type(ref) is not str or not patient_reference(ref) or not self.prune(data):
             return False
         if not plain_identity_fields(data):
             return False
@@ -576,8 +576,8 @@ class _Spooler:
             self.urls.append((full_url, key))
         subject = subject_of(data)
         patient = None
-        # a Specimen or Medication without id is reachable by nothing: listed when the rest is grouped
-        if subject and rtype != "Patient" and not (key is None and rtype in ("Medication", "Specimen")):
+        # one reachable by reference only and without id is listed when the rest is grouped
+        if subject and rtype != "Patient" and not (key is None and rtype in REFERENCED_ONLY):
             canon = self.canon.get(subject)
             if canon is None:
                 if len(self.canon) > 100_000:  # a bound: subjects repeat within a patient's resources
@@ -621,7 +621,8 @@ class _Spooler:
             conn.execute(
                 "UPDATE res SET patient = CASE WHEN u.key GLOB 'Patient/*' THEN u.key ELSE NULL END "
                 "FROM urls AS u WHERE u.url = res.subject AND res.rtype != 'Patient' "
-                "AND NOT (res.key IS NULL AND res.rtype IN ('Medication', 'Specimen'))"  # listed by _group_the_rest
+                "AND NOT (res.key IS NULL AND res.rtype IN (?, ?))",  # listed by _group_the_rest
+                REFERENCED_ONLY,
             )
         self._group_the_rest()
         # errors of duplicates go where read_paths reports them: in reading order
@@ -802,9 +803,8 @@ class _Spooler:
                         SourceError(origin, "Patient without id or fullUrl: no resource can refer to it; skipped")
                     )
                 continue
-            if rtype in ("Medication", "Specimen") and (key is None or not subject):
+            if rtype in REFERENCED_ONLY and (key is None or not subject):
                 if key is None:
-                    # with or without a subject: only a reference reaches it (Observation.specimen, medicationReference)
                     errors.append(
                         SourceError(origin, f"{rtype} without id or fullUrl: no resource can refer to it; skipped")
                     )
