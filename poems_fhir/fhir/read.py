@@ -546,7 +546,9 @@ def _unpack(
             continue
         resource = entry.get("resource")
         if resource is None:
-            continue  # transaction responses and deletions carry no resource
+            if not _may_lack_resource(entry, btype):  # an empty entry of a collection is a lost resource
+                errors.append(SourceError(where, "entry without a resource: nothing to read; skipped"))
+            continue
         if not isinstance(resource, dict) or not isinstance(resource.get("resourceType"), str):
             errors.append(SourceError(where, "entry.resource has no resourceType"))
             continue
@@ -556,6 +558,19 @@ def _unpack(
         full_url = entry.get("fullUrl")
         ok = isinstance(full_url, str) and full_url and is_unicode(full_url)
         yield resource, where, full_url if ok else None, deep
+
+
+#: Bundle types whose entries carry a response, not necessarily a resource
+_RESPONSE_BUNDLES = frozenset(("transaction-response", "batch-response", "history"))
+
+
+def _may_lack_resource(entry: dict[str, Any], btype: Any) -> bool:
+    """FHIR allows an entry without a resource where it carries a request (a GET or DELETE of a
+    batch) or a response (a transaction response, a history entry of a deletion); anywhere else
+    (a collection, a searchset, an export) it is a resource that got lost on the way."""
+    return (
+        btype in _RESPONSE_BUNDLES or isinstance(entry.get("request"), dict) or isinstance(entry.get("response"), dict)
+    )
 
 
 def _last_updated(data: dict[str, Any]) -> str:

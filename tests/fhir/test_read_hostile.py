@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from poems_fhir.fhir.read import read_paths, records_from_resources
+from poems_fhir.fhir.spool import open_paths
 
 
 def _patient(pid: str) -> dict[str, Any]:
@@ -280,3 +281,47 @@ def test_brackets_inside_strings_do_not_nest() -> None:
     # closing brackets count too: many arrays side by side are not deep
     wide = "[" + ",".join(["[]"] * 5000) + "]"
     assert not nested_too_deeply(wide) and not nested_too_deeply(wide.encode())
+
+
+def _bundle_with(btype: str, entries: list[Any]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": btype, "entry": [{"resource": _patient("p")}, *entries]}
+
+
+@pytest.mark.parametrize("reader", ["read_paths", "spool"])
+@pytest.mark.parametrize(
+    "entry",
+    [{"fullUrl": "urn:uuid:0a1b", "resource": None}, {}, {"fullUrl": "urn:uuid:0a1b"}, {"search": {"mode": "match"}}],
+)
+def test_an_entry_of_a_collection_without_resource_is_listed(tmp_path: Path, reader: str, entry: Any) -> None:
+    """fuzzprobe4 entry-junk: a resource lost on the way (null, or an empty entry) was dropped unlisted."""
+    (tmp_path / "b.json").write_text(json.dumps(_bundle_with("collection", [entry])), encoding="utf-8")
+    result = _read(reader, tmp_path)
+    assert result[0] == {"Patient/p": []}
+    assert result[1] == [(f"{tmp_path / 'b.json'}#entry[1]", "entry without a resource: nothing to read; skipped")]
+
+
+@pytest.mark.parametrize("reader", ["read_paths", "spool"])
+@pytest.mark.parametrize(
+    "btype, entry",
+    [
+        ("transaction-response", {"response": {"status": "201 Created"}}),
+        ("batch-response", {"response": {"status": "404 Not Found"}}),
+        ("history", {"request": {"method": "DELETE", "url": "Observation/o1"}, "response": {"status": "204"}}),
+        ("history", {"response": {"status": "410 Gone"}}),
+        ("batch", {"request": {"method": "GET", "url": "Patient/p"}}),
+    ],
+)
+def test_entries_that_may_carry_no_resource_are_not_problems(
+    tmp_path: Path, reader: str, btype: str, entry: Any
+) -> None:
+    (tmp_path / "b.json").write_text(json.dumps(_bundle_with(btype, [entry])), encoding="utf-8")
+    assert _read(reader, tmp_path) == ({"Patient/p": []}, [])
+
+
+def _read(reader: str, path: Path) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
+    if reader == "read_paths":
+        result = read_paths([path])
+        return _refs(result), [(e.source, e.message) for e in result.errors]
+    with open_paths([path]) as source:
+        refs = {p: sorted(x.ref for x in source.record(p).resources) for p in source.patients()}  # type: ignore[union-attr]
+        return refs, [(e.source, e.message) for e in source.errors]
