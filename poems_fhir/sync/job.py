@@ -31,7 +31,7 @@ from ..criteria.profiles import Profile
 from ..criteria.scope import DEFAULT_TRIGGER, ScreeningCounts
 from ..errors import AuthError, ForeignHostError, NetworkError, PreconditionFailedError
 from ..fhir.read import PatientRecord, SourceError, relative_reference, replaced_by
-from ..fhir.write import NotWritableError, WriteContext, conclusion_key, withdrawal_transaction
+from ..fhir.write import GUARDED_TYPES, NotWritableError, WriteContext, conclusion_key, withdrawal_transaction
 from ..mapping.rules import CompiledMapping
 from ..parallel import SKIPPED, Done, map_patients
 from ..pipeline import PatientResult, evaluate_record, html_for, transaction_for
@@ -460,6 +460,9 @@ class SyncJob:
             view = self.sink.existing(patient, subject_key)
             view.legacy_versions = _legacy(previous)
             plan = plan_writes(bundle, view, material)
+            stale = self._stale_in_file(patient, bundle) if plan.bundle else []
+            if stale and plan.bundle:
+                plan.bundle = self._with_withdrawal(plan.bundle, stale)
             try:
                 # in a dry run the sink is a folder: "would write" what a real run sends
                 written = self.sink.write(patient, plan.bundle) if plan.bundle else {}
@@ -469,10 +472,10 @@ class SyncJob:
                     raise  # changed twice under us within seconds: a failure, retried next run
                 # someone changed a resource between our read and our write: read again and decide again
         self._report_takeovers(patient, name, plan, summary)
+        if stale:
+            self._count_withdrawn(patient, name, stale, self._superseded(), summary)
         if plan.withdraw or plan.kept_by_clinician:
-            self._apply_withdrawal(
-                patient, name, plan, f"superseded by this run's proposals (profile {self.profile.name})", summary
-            )
+            self._apply_withdrawal(patient, name, plan, self._superseded(), summary)
         if plan.bundle is None:
             summary.unchanged += 1
             self._record(patient, previous, "written", input_hash=input_hash)
@@ -495,6 +498,48 @@ class SyncJob:
                 resources=len(plan.bundle["entry"]),
                 classification=ready.conclusion["classification"],
             ),
+        )
+
+    def _superseded(self) -> str:
+        return f"superseded by this run's proposals (profile {self.profile.name})"
+
+    def _stale_in_file(self, patient: str, bundle: dict[str, Any]) -> list[dict[str, Any]]:
+        """File mode: our open reports and plans in the patient's file that this transaction does not
+        carry again (another --profile wrote them). Writing the file replaces it, so they are
+        withdrawn in the same transaction, or posting the folder would leave them open for ever."""
+        if not (isinstance(self.sink, DirSink) and self.sink.server is None):
+            return []
+        from .ownership import is_open, key_of
+
+        carried = {key_of(e["resource"]) for e in bundle["entry"] if e["resource"]["resourceType"] in GUARDED_TYPES}
+        return [r for r in self.sink.previous(patient) if is_open(r) and key_of(r) not in carried]
+
+    def _with_withdrawal(self, bundle: dict[str, Any], stale: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            **bundle,
+            "entry": bundle["entry"] + withdrawal_transaction(stale, self._superseded(), self.now())["entry"],
+        }
+
+    def _count_withdrawn(
+        self, patient: str, name: str, withdrawn: list[dict[str, Any]], reason: str, summary: Summary
+    ) -> None:
+        refs = ", ".join(f"{r['resourceType']}/{r.get('id') or 'ours'}" for r in withdrawn)
+        if self.dry_run:
+            log.info(
+                "%s: would withdraw %s (%s)",
+                name,
+                self.scrub(refs, patient),
+                reason,
+                extra=ev("patient.would_withdraw", patient=name, resources=self.scrub(refs, patient), reason=reason),
+            )
+            return
+        summary.withdrawn += len(withdrawn)
+        log.info(
+            "%s: withdrew %s (%s)",
+            name,
+            self.scrub(refs, patient),
+            reason,
+            extra=ev("patient.withdrawn", patient=name, resources=self.scrub(refs, patient), reason=reason),
         )
 
     def _report_takeovers(self, patient: str, name: str, plan: Plan, summary: Summary) -> None:
@@ -552,13 +597,7 @@ class SyncJob:
         bundle = withdrawal_transaction(plan.withdraw, reason, self.now())
         refs = ", ".join(f"{r['resourceType']}/{r.get('id') or 'ours'}" for r in plan.withdraw)
         if self.dry_run:
-            log.info(
-                "%s: would withdraw %s (%s)",
-                name,
-                self.scrub(refs, patient),
-                reason,
-                extra=ev("patient.would_withdraw", patient=name, resources=self.scrub(refs, patient), reason=reason),
-            )
+            self._count_withdrawn(patient, name, plan.withdraw, reason, summary)
             return
         try:
             self.sink.write(patient, bundle)
@@ -570,14 +609,7 @@ class SyncJob:
                 extra=ev("patient.withdrawal_conflict", patient=name, resources=self.scrub(refs, patient)),
             )
             return
-        summary.withdrawn += len(plan.withdraw)
-        log.info(
-            "%s: withdrew %s (%s)",
-            name,
-            self.scrub(refs, patient),
-            reason,
-            extra=ev("patient.withdrawn", patient=name, resources=self.scrub(refs, patient), reason=reason),
-        )
+        self._count_withdrawn(patient, name, plan.withdraw, reason, summary)
 
     def _conclusion(self, name: str, a: Assessment) -> dict[str, Any]:
         return {

@@ -55,13 +55,13 @@ def job(data: Path, store: StateStore, sink, **kw) -> SyncJob:
     from poems_fhir.mapping.rules import load_mapping
 
     kw.setdefault("workers", WORKERS)
+    kw.setdefault("profile", MAYO)
     kw.setdefault("pseudonym_key", b"one-installation")  # keys the file names: one installation, one key
     return SyncJob(
         source=FileSource([data]),
         sink=sink,
         store=store,
         mapping=load_mapping(),
-        profile=MAYO,
         server_key="files:test",
         now=lambda: NOW,
         **kw,
@@ -527,3 +527,55 @@ def test_in_file_mode_a_patient_who_leaves_scope_gets_a_withdrawal_in_place_of_t
     assert {t["reference"] for t in provenance["target"]} <= fulls
     again = job(data, store, RecordingSink(out)).run()
     assert again.withdrawn == 0 and json.loads(path.read_text()) == withdrawal  # nothing more to withdraw
+
+
+def test_in_file_mode_a_new_profile_withdraws_the_old_profiles_report_and_plan_in_the_same_file(data, tmp_path):
+    """writeprobe Y04: the new profile's transaction replaced the file, and the old profile's report and
+    plan, posted before, stayed open on the EHR for ever. The new file withdraws them in the same transaction."""
+    from poems_fhir.criteria.profiles import get_profile
+
+    store, out = StateStore(tmp_path / "state.sqlite"), tmp_path / "out"
+    sink = RecordingSink(out)
+    first = job(data, store, sink).run()
+    path = sink.path_of("Patient/classic-poems")
+    before = json.loads(path.read_text())
+    ours = {
+        e["resource"]["resourceType"]: e["resource"]["identifier"][0]
+        for e in before["entry"]
+        if e["resource"]["resourceType"] in ("DiagnosticReport", "CarePlan")
+    }
+    assert len(ours) == 2 and all(i["value"].endswith(".mayo") for i in ours.values())
+    guarded = [
+        e["resource"]["resourceType"]
+        for f in out.glob("*.json")
+        for e in json.loads(f.read_text())["entry"]
+        if e["resource"]["resourceType"] in ("DiagnosticReport", "CarePlan")
+    ]
+    assert first.written == 5 and len(guarded) >= 10
+    summary = job(data, store, RecordingSink(out), profile=get_profile("dispenzieri-2003")).run()
+    assert summary.written == 5 and summary.withdrawn == len(guarded)  # every report and plan of the old profile
+    after = json.loads(path.read_text())
+    by_ident: dict[tuple[str, str], list[dict]] = {}
+    for e in after["entry"]:
+        for ident in e["resource"].get("identifier", [])[:1]:
+            by_ident.setdefault((ident["system"], ident["value"]), []).append(e)
+    for rtype, ident in ours.items():  # the old profile's, withdrawn by its identifier
+        (entry,) = by_ident[(ident["system"], ident["value"])]
+        assert entry["request"]["url"] == f"{rtype}?identifier={ident['system']}|{ident['value']}"
+        assert entry["resource"]["status"] == ("cancelled" if rtype == "DiagnosticReport" else "revoked")
+    new = [k for k in by_ident if k[1].endswith(".dispenzieri-2003")]
+    assert len(new) == 2 and all(by_ident[k][0]["resource"]["status"] in ("partial", "draft") for k in new)
+    nullify = [
+        e["resource"]
+        for e in after["entry"]
+        if e["resource"]["resourceType"] == "Provenance" and e["resource"]["activity"]["coding"][0]["code"] == "NULLIFY"
+    ]
+    assert len(nullify) == 1 and {t["reference"] for t in nullify[0]["target"]} <= {
+        e["fullUrl"] for e in after["entry"]
+    }
+    assert len({e["fullUrl"] for e in after["entry"]}) == len(after["entry"])
+    from fhir.resources.R4B.bundle import Bundle
+
+    Bundle.model_validate(after)  # still one valid transaction
+    again = job(data, store, RecordingSink(out), profile=get_profile("dispenzieri-2003")).run()
+    assert (again.written, again.withdrawn) == (0, 0) and json.loads(path.read_text()) == after
