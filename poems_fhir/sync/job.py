@@ -31,7 +31,15 @@ from ..criteria.profiles import Profile
 from ..criteria.scope import DEFAULT_TRIGGER, ScreeningCounts
 from ..errors import AuthError, ForeignHostError, NetworkError, PreconditionFailedError
 from ..fhir.read import PatientRecord, SourceError, relative_reference, replaced_by
-from ..fhir.write import GUARDED_TYPES, NotWritableError, WriteContext, conclusion_key, withdrawal_transaction
+from ..fhir.write import (
+    GUARDED_TYPES,
+    SOURCE_TAG_SYSTEM,
+    NotWritableError,
+    WriteContext,
+    conclusion_key,
+    tag_of,
+    withdrawal_transaction,
+)
 from ..mapping.rules import CompiledMapping
 from ..parallel import SKIPPED, Done, map_patients
 from ..pipeline import PatientResult, evaluate_record, html_for, transaction_for
@@ -460,9 +468,7 @@ class SyncJob:
             view = self.sink.existing(patient, subject_key)
             view.legacy_versions = _legacy(previous)
             plan = plan_writes(bundle, view, material)
-            stale = self._stale_in_file(patient, bundle) if plan.bundle else []
-            if stale and plan.bundle:
-                plan.bundle = self._with_withdrawal(plan.bundle, stale)
+            stale = self._against_file(patient, plan)
             try:
                 # in a dry run the sink is a folder: "would write" what a real run sends
                 written = self.sink.write(patient, plan.bundle) if plan.bundle else {}
@@ -503,22 +509,30 @@ class SyncJob:
     def _superseded(self) -> str:
         return f"superseded by this run's proposals (profile {self.profile.name})"
 
-    def _stale_in_file(self, patient: str, bundle: dict[str, Any]) -> list[dict[str, Any]]:
-        """File mode: our open reports and plans in the patient's file that this transaction does not
-        carry again (another --profile wrote them). Writing the file replaces it, so they are
-        withdrawn in the same transaction, or posting the folder would leave them open for ever."""
-        if not (isinstance(self.sink, DirSink) and self.sink.server is None):
+    def _against_file(self, patient: str, plan: Plan) -> list[dict[str, Any]]:
+        """File mode: the patient's file holds the transaction last written, and writing replaces it.
+        Our open reports and plans in it that this transaction does not carry again (another
+        --profile wrote them) are withdrawn in the same transaction, or posting the folder would leave
+        them open for ever; they are returned. A file that already says what this transaction says
+        (the same reports and plans by content hash: only the clock differs) is left as it is, so a
+        lost state or the same input under another path rewrites nothing (``plan.bundle`` = None)."""
+        if not (isinstance(self.sink, DirSink) and self.sink.server is None) or plan.bundle is None:
             return []
         from .ownership import is_open, key_of
 
-        carried = {key_of(e["resource"]) for e in bundle["entry"] if e["resource"]["resourceType"] in GUARDED_TYPES}
-        return [r for r in self.sink.previous(patient) if is_open(r) and key_of(r) not in carried]
-
-    def _with_withdrawal(self, bundle: dict[str, Any], stale: list[dict[str, Any]]) -> dict[str, Any]:
-        return {
-            **bundle,
-            "entry": bundle["entry"] + withdrawal_transaction(stale, self._superseded(), self.now())["entry"],
+        before = self.sink.previous(patient)
+        carried = {
+            key_of(e["resource"]): tag_of(e["resource"], SOURCE_TAG_SYSTEM)
+            for e in plan.bundle["entry"]
+            if e["resource"]["resourceType"] in GUARDED_TYPES
         }
+        stale = [r for r in before if is_open(r) and key_of(r) not in carried]
+        if stale:
+            withdrawal = withdrawal_transaction(stale, self._superseded(), self.now())
+            plan.bundle = {**plan.bundle, "entry": plan.bundle["entry"] + withdrawal["entry"]}
+        elif carried and {key_of(r): tag_of(r, SOURCE_TAG_SYSTEM) for r in before} == carried:
+            plan.bundle = None
+        return stale
 
     def _count_withdrawn(
         self, patient: str, name: str, withdrawn: list[dict[str, Any]], reason: str, summary: Summary

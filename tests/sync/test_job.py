@@ -56,6 +56,7 @@ def job(data: Path, store: StateStore, sink, **kw) -> SyncJob:
 
     kw.setdefault("workers", WORKERS)
     kw.setdefault("profile", MAYO)
+    kw.setdefault("now", lambda: NOW)
     kw.setdefault("pseudonym_key", b"one-installation")  # keys the file names: one installation, one key
     return SyncJob(
         source=FileSource([data]),
@@ -63,7 +64,6 @@ def job(data: Path, store: StateStore, sink, **kw) -> SyncJob:
         store=store,
         mapping=load_mapping(),
         server_key="files:test",
-        now=lambda: NOW,
         **kw,
     )
 
@@ -138,7 +138,9 @@ def test_a_write_refused_412_is_a_failure_that_keeps_what_we_knew_and_is_retried
     before = store.patient("files:test", "Patient/classic-poems")
     path = data / "classic-poems.json"
     bundle = json.loads(path.read_text())
-    bundle["entry"][1]["resource"]["recordedDate"] = "2024-01-11"
+    vegf = bundle["entry"][5]["resource"]
+    assert vegf["id"] == "cp-vegf"
+    vegf["valueQuantity"]["value"] = 700  # the report now says something else: there is something to write
     path.write_text(json.dumps(bundle))
     sink = RecordingSink(tmp_path / "out", fail_on={"Patient/classic-poems"})
     summary = job(data, store, sink).run()
@@ -579,3 +581,21 @@ def test_in_file_mode_a_new_profile_withdraws_the_old_profiles_report_and_plan_i
     Bundle.model_validate(after)  # still one valid transaction
     again = job(data, store, RecordingSink(out), profile=get_profile("dispenzieri-2003")).run()
     assert (again.written, again.withdrawn) == (0, 0) and json.loads(path.read_text()) == after
+
+
+def test_in_file_mode_a_lost_state_or_the_input_under_another_path_rewrites_nothing(data, tmp_path):
+    """fuzzprobe4: without the state (or with the same files under another --source path) every file
+    was rewritten with the same content apart from the clock. The file is the record of what was written."""
+    out = tmp_path / "out"
+    first = job(data, StateStore(tmp_path / "one.sqlite"), RecordingSink(out)).run()
+    files = {f.name: f.read_bytes() for f in out.glob("*.json")}
+    assert first.written == 5 and len(files) == 5
+    later = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.timezone.utc)
+    sink = RecordingSink(out)
+    lost = job(data, StateStore(tmp_path / "new.sqlite"), sink, now=lambda: later).run()
+    assert (lost.written, lost.unchanged, lost.withdrawn) == (0, 5, 0) and sink.calls == []
+    moved = tmp_path / "moved"
+    shutil.copytree(data, moved)
+    again = job(moved, StateStore(tmp_path / "new.sqlite"), RecordingSink(out), now=lambda: later).run()
+    assert (again.written, again.unchanged) == (0, 5)
+    assert {f.name: f.read_bytes() for f in out.glob("*.json")} == files
