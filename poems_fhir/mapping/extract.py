@@ -7,7 +7,6 @@ one dict lookup per coding (rules.CompiledMapping.rules_for).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import functools
 import re
@@ -18,6 +17,7 @@ from typing import Any, NoReturn
 from ..criteria.model import Criterion, Evidence, Finding, State, Strength
 from ..criteria.timeline import CourseAssessment, Event, Measurement
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
+from .attachment import attachment_text
 from .ife import IfeResult, parse_ife
 from .results import Qual, Reading, normalise_term, read_result
 from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, ProcedureRule, Rule
@@ -1556,18 +1556,15 @@ def _report_texts(
     weak_note: str | None,
     weak_modality: ModalityRule | None,
 ) -> None:
-    """A report's conclusion and its text/plain presentedForm go to the text engine (mapping/text)."""
+    """A report's conclusion and its text presentedForm (plain text in its charset, or HTML) go to the
+    text engine (mapping/text)."""
     data = raw.data
     weak = {"weak_note": weak_note, "weak_modality": weak_modality}
     _queue_text(raw, mapping, out, data.get("conclusion"), "conclusion", kind, date, skip=skip, **weak)
     for i, form in enumerate(data.get("presentedForm") or []):
-        if not isinstance(form, dict) or not str(form.get("contentType") or "").startswith("text/plain"):
-            continue
-        try:
-            text = base64.b64decode(form.get("data") or "", validate=False).decode("utf-8", errors="replace")
-        except (ValueError, TypeError):
-            continue  # not base64: nothing readable, the rest of the report still counts
-        _queue_text(raw, mapping, out, text, f"presentedForm[{i}]", kind, date, skip=skip, **weak)
+        text = attachment_text(form) if isinstance(form, dict) else None
+        if text:  # else not text, or not base64: nothing readable, the rest of the report still counts
+            _queue_text(raw, mapping, out, text, f"presentedForm[{i}]", kind, date, skip=skip, **weak)
 
 
 def codings_list(concepts: Any) -> list[tuple[str | None, str | None, str | None]]:

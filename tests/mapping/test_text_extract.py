@@ -165,6 +165,41 @@ def test_presented_form_text_plain_is_read(mapping):
     assert "presentedForm[1]" in f.evidence.summary
 
 
+def _form(content_type: str, body: bytes) -> dict[str, Any]:
+    return {"contentType": content_type, "data": base64.b64encode(body).decode()}
+
+
+def test_an_html_report_is_read_and_a_negation_stays_in_its_paragraph_or_list_item(mapping):
+    """Many EHRs send the report body as text/html; its paragraphs, rows and list items are sentences."""
+    html = (
+        "<html><head><title>Splenomegaly clinic</title><style>p{}</style></head><body>"
+        "<h2>Findings</h2><p>No ascites</p><p>Spleen enlarged, splenomegaly 16&nbsp;cm</p>"
+        "<p>No evidence of:</p><ul><li>pleural effusion</li><li>hepatomegaly</li></ul>"
+        "<table><tr><td>Lymphadenopathy</td><td>present</td></tr></table></body></html>"
+    )
+    r = report("CT abdomen", "")
+    del r["conclusion"]
+    r["presentedForm"] = [_form("Text/HTML; charset=UTF-8", html.encode())]
+    got = {(f.source_rule, f.state) for f in run(mapping, r).findings}
+    assert got == {
+        ("ascites", State.ABSENT),
+        ("splenomegaly", State.PRESENT),
+        ("pleural_effusion", State.ABSENT),
+        ("hepatomegaly", State.ABSENT),
+        ("lymphadenopathy", State.PRESENT),
+    }
+
+
+def test_a_plain_text_report_is_decoded_in_its_declared_charset(mapping):
+    """Russian systems often send windows-1251; read as UTF-8 it was replacement characters, lost unsaid."""
+    text = "Заключение: спленомегалия. Асцита нет."
+    r = report("УЗИ брюшной полости", "")
+    del r["conclusion"]
+    r["presentedForm"] = [_form("text/plain; charset=windows-1251", text.encode("cp1251"))]
+    got = {(f.source_rule, f.state) for f in run(mapping, r).findings}
+    assert got == {("splenomegaly", State.PRESENT), ("ascites", State.ABSENT)}
+
+
 def test_uncoded_condition_text_and_its_verification(mapping):
     def text_cond(text: str, verification: str | None = None) -> dict[str, Any]:
         c = cond(SCT, "0", verification)

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The readable text of a FHIR Attachment (a report's ``presentedForm``), for the text engine.
+
+Hospitals send report bodies as ``text/plain`` - not always in UTF-8: ``charset=windows-1251`` is
+common in Russian and Kazakh systems - and as ``text/html`` (many EHRs render their reports so).
+HTML becomes plain text with its block structure kept as the text engine's sentence breaks: a
+paragraph, a table row or a heading ends a sentence, a list item stays a list item ("No:" followed
+by two items reads as two negated items), so a negation in one paragraph never reaches the next.
+Anything else (PDF, RTF, images, an attachment given only by ``url``) is not read here.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+_PLAIN = "text/plain"
+_HTML = frozenset(("text/html", "application/xhtml+xml"))
+#: elements whose end is the end of a sentence (a blank line for the segmenter)
+_BLOCKS = frozenset(
+    "p div section article header footer main aside blockquote pre table thead tbody tfoot tr "
+    "h1 h2 h3 h4 h5 h6 ul ol dl dd dt hr address figure figcaption caption".split()
+)
+_SKIPPED = frozenset(("script", "style", "head", "title"))
+
+
+def media_type(form: dict[str, Any]) -> tuple[str, str | None]:
+    """("text/plain", "windows-1251") from ``contentType`` "Text/Plain; charset=Windows-1251"."""
+    parts = str(form.get("contentType") or "").split(";")
+    charset = None
+    for param in parts[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = value.strip().strip('"').lower() or None
+    return parts[0].strip().lower(), charset
+
+
+def readable(form: dict[str, Any]) -> bool:
+    """Whether :func:`attachment_text` reads this kind of attachment."""
+    kind, _ = media_type(form)
+    return kind == _PLAIN or kind in _HTML
+
+
+def attachment_text(form: dict[str, Any]) -> str | None:
+    """The text of an inline (base64 ``data``) text/plain or HTML attachment; None for any other
+    kind, no data, or data that is not base64."""
+    kind, charset = media_type(form)
+    if not (kind == _PLAIN or kind in _HTML):
+        return None
+    data = form.get("data")
+    if not isinstance(data, str) or not data:
+        return None
+    try:
+        raw = base64.b64decode(data, validate=False)
+    except (binascii.Error, ValueError):
+        return None
+    text = raw.decode(_codec(charset), errors="replace")
+    return html_text(text) if kind in _HTML else text
+
+
+def _codec(charset: str | None) -> str:
+    """The declared charset when Python knows it, else UTF-8 (the FHIR default); a BOM is dropped."""
+    if charset:
+        try:
+            name = codecs.lookup(charset).name
+        except LookupError:
+            return "utf-8-sig"
+        return "utf-8-sig" if name == "utf-8" else name
+    return "utf-8-sig"
+
+
+class _TextOf(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED:
+            self.skipping += 1
+        elif tag == "li":
+            self.parts.append("\n- ")
+        elif tag == "br":
+            self.parts.append("\n")
+        elif tag in ("td", "th"):
+            self.parts.append(" ")
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCKS or tag == "li":
+            self.parts.append("\n\n" if tag != "li" else "\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+def html_text(html: str) -> str:
+    """HTML as plain text: tags dropped, entities resolved, blocks separated by blank lines, list
+    items as "- item" lines, white space within a line collapsed."""
+    parser = _TextOf()
+    parser.feed(html)
+    parser.close()
+    lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")

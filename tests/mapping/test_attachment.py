@@ -1,0 +1,81 @@
+"""mapping/attachment.py: the text of a report's presentedForm."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from poems_fhir.mapping.attachment import attachment_text, html_text, media_type
+
+
+def _form(content_type: str | None, body: bytes | None) -> dict[str, object]:
+    form: dict[str, object] = {}
+    if content_type is not None:
+        form["contentType"] = content_type
+    if body is not None:
+        form["data"] = base64.b64encode(body).decode()
+    return form
+
+
+@pytest.mark.parametrize(
+    "content_type, expected",
+    [
+        ("text/plain", ("text/plain", None)),
+        ("Text/Plain; Charset=Windows-1251", ("text/plain", "windows-1251")),
+        ('text/html; charset="utf-8"', ("text/html", "utf-8")),
+        ("application/pdf", ("application/pdf", None)),
+        (None, ("", None)),
+    ],
+)
+def test_media_type(content_type, expected):
+    assert media_type(_form(content_type, None)) == expected
+
+
+@pytest.mark.parametrize(
+    "content_type, body, expected",
+    [
+        ("text/plain", "Спленомегалия.".encode(), "Спленомегалия."),
+        ("text/plain", b"\xef\xbb\xbfAscites.", "Ascites."),  # a byte-order mark is not text
+        ("text/plain; charset=windows-1251", "Асцит.".encode("cp1251"), "Асцит."),
+        ("text/plain; charset=koi8-r", "Асцит.".encode("koi8_r"), "Асцит."),
+        ("text/plain; charset=no-such-charset", "Асцит.".encode(), "Асцит."),  # unknown: UTF-8, the default
+        ("text/plain; charset=iso-8859-1", "Ödem".encode("latin-1"), "Ödem"),
+        ("application/xhtml+xml", b"<div>Ascites<br/>Splenomegaly</div>", "Ascites\nSplenomegaly"),
+    ],
+)
+def test_text_attachments_are_decoded(content_type, body, expected):
+    assert attachment_text(_form(content_type, body)) == expected
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        _form("application/pdf", b"%PDF-1.4 splenomegaly"),
+        _form("text/rtf", rb"{\rtf1 splenomegaly}"),
+        _form("image/png", b"\x89PNG"),
+        _form("text/plain", None),  # only a url: nothing is fetched
+        {"contentType": "text/plain", "data": "%%% not base64 %%%"},
+        {"contentType": "text/plain", "data": 7},
+    ],
+)
+def test_other_attachments_give_no_text(form):
+    assert not attachment_text(form)
+
+
+def test_html_keeps_blocks_rows_and_list_items_apart():
+    html = (
+        "<html><head><title>x</title><script>var a = 'splenomegaly';</script></head><body>"
+        "<h1>CT</h1><p>No   ascites.\n</p><div>Liver &amp; spleen: normal</div>"
+        "<p>No evidence of:</p><ol><li>effusion</li><li>nodes</li></ol>"
+        "<table><tr><th>Spleen</th><td>16 cm</td></tr><tr><td>Liver</td><td>normal</td></tr></table>"
+        "</body></html>"
+    )
+    assert html_text(html) == (
+        "CT\n\nNo ascites.\n\nLiver & spleen: normal\n\nNo evidence of:\n\n- effusion\n\n- nodes"
+        "\n\nSpleen 16 cm\n\nLiver normal"
+    )
+
+
+def test_broken_html_still_gives_its_text():
+    assert html_text("<p>Splenomegaly<p>No ascites</b></i><li>x") == "Splenomegaly\n\nNo ascites\n- x"
