@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -217,6 +218,15 @@ class SystemAlias(_Strict):
     note: str | None = None
 
 
+class SystemPattern(_Strict):
+    """A code system recognised by its name when its exact identifier is not known (a national URI
+    that says "mkb10"): a regular expression searched in the coding's ``system``."""
+
+    pattern: str
+    verification: Verification = "UNVERIFIED"
+    note: str | None = None
+
+
 class MappingFile(_Strict):
     format: Literal["poems-fhir-mapping/1"]
     name: str
@@ -238,6 +248,8 @@ class MappingFile(_Strict):
     result_codes: list[ResultCode] = Field(default_factory=list)
     #: canonical system (alias or URI) -> other identifiers senders use for it
     system_equivalents: dict[str, list[SystemAlias]] = Field(default_factory=dict)
+    #: canonical system -> name patterns of identifiers not listed in system_equivalents
+    system_name_patterns: dict[str, list[SystemPattern]] = Field(default_factory=dict)
     #: words that make an unmapped code or text look relevant to `mappings coverage`
     coverage_keywords: list[str] = Field(default_factory=list)
     #: clinical text: languages, target phrases per condition rule, ConText rules (README "Clinical text")
@@ -556,6 +568,8 @@ class CompiledMapping:
     result_codes: dict[tuple[str, str], Qual] = field(default_factory=dict)
     #: other identifiers of a code system (OIDs, national URIs) -> the canonical URI
     system_equivalents: dict[str, str] = field(default_factory=dict)
+    #: (name pattern, canonical URI) for identifiers not in system_equivalents, first match wins
+    system_patterns: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
     #: display-text fallback for local observation codes: (synonym pattern, rule)
     observation_text: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
     coverage_keywords: re.Pattern[str] | None = None
@@ -573,13 +587,28 @@ class CompiledMapping:
         URI, and ICD-10 codes are upper-cased with their dot restored ("g629" -> "G62.9")."""
         if not isinstance(system, str) or not isinstance(code, str) or not system or not code:
             return system, code
-        system = self.system_equivalents.get(system.strip(), system.strip())
+        system = self._canonical_system(system.strip())
         code = code.strip()
         if system in ICD10_SYSTEMS:
             code = code.upper().replace(" ", "")
             if "." not in code and len(code) > 3:
                 code = code[:3] + "." + code[3:]
         return system, code
+
+    def _canonical_system(self, system: str) -> str:
+        found = self.system_equivalents.get(system)
+        if found is not None:
+            return found
+        if self.system_patterns and system not in self._known_systems:
+            for pattern, canonical in self.system_patterns:
+                if pattern.search(system):
+                    return canonical
+        return system
+
+    @functools.cached_property
+    def _known_systems(self) -> frozenset[str]:
+        """The systems the rules are written in: never renamed by a pattern."""
+        return frozenset(s for s, _ in self.by_code) | frozenset(self.system_equivalents.values())
 
     def broader_rules_for(self, system: str | None, code: str | None) -> list[Rule]:
         """Rules of the nearest mapped ICD-10 parent ("G62.88" -> "G62.8"): a national extension
@@ -663,6 +692,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "result_terms": {},
         "result_codes": {},
         "system_equivalents": {},
+        "system_name_patterns": {},
         "coverage_keywords": [],
         **{s: {} for s in _LIST_SECTIONS},
     }
@@ -694,6 +724,12 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
             merged["result_codes"][(rc["system"], str(rc["code"]))] = rc
         for canonical, others in data.get("system_equivalents", {}).items():
             merged["system_equivalents"].setdefault(canonical, []).extend(others)
+        for canonical, patterns in data.get("system_name_patterns", {}).items():
+            for i, pattern in enumerate(patterns):
+                origins[("system_name_patterns", pattern["pattern"])] = _origin(
+                    f, ("system_name_patterns", canonical, i)
+                )
+            merged["system_name_patterns"].setdefault(canonical, []).extend(patterns)
         for i, keyword in enumerate(data.get("coverage_keywords", [])):
             origins.setdefault(("coverage_keywords", keyword), _origin(f, ("coverage_keywords", i)))
         merged["coverage_keywords"].extend(data.get("coverage_keywords", []))
@@ -975,6 +1011,18 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         for canonical, aliases in merged["system_equivalents"].items()
         for alias in aliases
     }
+    system_patterns = []
+    for canonical, patterns in merged["system_name_patterns"].items():
+        for pattern in patterns:
+            try:
+                system_patterns.append((re.compile(pattern["pattern"]), systems.get(canonical, canonical)))
+            except re.error as exc:
+                located(
+                    ("system_name_patterns", pattern["pattern"]),
+                    "system_name_patterns",
+                    f"invalid regular expression {pattern['pattern']!r}: {exc}",
+                    "escape special characters",
+                )
     keywords = None
     if merged["coverage_keywords"]:
         try:
@@ -1007,6 +1055,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         result_terms=result_terms,
         result_codes=result_codes,
         system_equivalents=system_equivalents,
+        system_patterns=system_patterns,
         observation_text=observation_text,
         coverage_keywords=keywords,
     )

@@ -231,3 +231,54 @@ def test_cidp_ruled_out_in_words_does_not_rule_out_the_polyneuropathy(mapping):
         ("cidp", State.ABSENT),
         ("polyneuropathy", State.PRESENT),
     ]
+
+
+@pytest.mark.parametrize(
+    "system, canonical",
+    [
+        ("http://dsm.kz/fhir/CodeSystem/mkb10", ICD10),  # a national URI that names the classification
+        ("urn:example:kz:МКБ-10", ICD10),
+        ("ICD-10", ICD10),
+        ("ICD10", ICD10),
+        ("http://fhir.de/CodeSystem/bfarm/icd-10-gm", ICD10),  # listed exactly as well
+        ("http://example.org/terminology/icd10-gm", ICD10),
+        ("ICD-10-CM", ICD10CM),
+        ("http://hospital.example/cs/icd10cm", ICD10CM),
+    ],
+)
+def test_an_icd10_system_is_recognised_by_its_name(mapping, system, canonical):
+    """issue #8: no Kazakhstan national ICD-10 identifier is confirmed; a URI naming ICD-10/MKB-10 is read."""
+    assert mapping.canonical(system, "g629") == (canonical, "G62.9")
+    ex = extract(make_record(cond(system, "G62.9")), mapping)
+    assert [(f.topic, f.state) for f in ex.findings] == [("polyneuropathy", State.PRESENT)]
+
+
+@pytest.mark.parametrize(
+    "system",
+    [
+        "ICD-10-PCS",  # procedures, not diagnoses
+        "http://www.cms.gov/Medicare/Coding/ICD10",  # the FHIR URI of ICD-10-PCS
+        "http://example.org/icd-10-am",
+        "icd-10-ca",
+        "http://example.org/icd100",
+        "http://example.org/lcd-10",
+    ],
+)
+def test_other_systems_are_not_taken_for_icd10_by_name(mapping, system):
+    assert mapping.canonical(system, "G62.9")[0] == system
+    assert extract(make_record(cond(system, "G62.9")), mapping).findings == []
+
+
+def test_an_exact_site_equivalence_wins_over_a_name_pattern(tmp_path):
+    site = tmp_path / "site.yaml"
+    site.write_text(HEADER + "system_equivalents:\n  icd10cm:\n    - {uri: ICD10}\n")
+    assert load_mapping([site]).canonical("ICD10", "d47z2") == (ICD10CM, "D47.Z2")
+
+
+def test_a_site_adds_a_name_pattern_and_a_broken_one_is_a_mapping_problem(tmp_path):
+    site = tmp_path / "site.yaml"
+    site.write_text(HEADER + "system_name_patterns:\n  icd10:\n    - {pattern: 'nsi\\.example\\.kz/diag'}\n")
+    assert load_mapping([site]).canonical("https://nsi.example.kz/diagnoses", "g629") == (ICD10, "G62.9")
+    site.write_text(HEADER + "system_name_patterns:\n  icd10:\n    - {pattern: 'mkb[10'}\n")
+    with pytest.raises(MappingError, match=r"site\.yaml:6: system_name_patterns: invalid regular expression 'mkb\[10'"):
+        load_mapping([site])
