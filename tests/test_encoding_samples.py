@@ -169,7 +169,7 @@ def test_coverage_server_needs_patients():
 
 
 def test_coverage_finds_a_national_icd10_system_to_declare(tmp_path):
-    kz = "https://example.kz/fhir/CodeSystem/mkb-10"  # an identifier the default does not know
+    kz = "https://example.kz/fhir/CodeSystem/mkb-10"  # read by its name only: the site should declare it
     doc = {
         "resourceType": "Bundle",
         "type": "collection",

@@ -62,7 +62,8 @@ class Coverage:
     rejected_units: dict[tuple[str, ...], Entry] = field(default_factory=dict)
     rejected_values: dict[tuple[str, ...], Entry] = field(default_factory=dict)
     notes: dict[str, dict[tuple[str, ...], Entry]] = field(default_factory=dict)
-    #: unknown systems whose codes would map as ICD-10: a national ICD-10 identifier to declare
+    #: unknown systems whose codes would map as ICD-10, or read as ICD-10 by their name only
+    #: (UNVERIFIED): a national ICD-10 identifier to declare
     icd_like_systems: dict[tuple[str, ...], Entry] = field(default_factory=dict)
 
     @staticmethod
@@ -145,6 +146,10 @@ def _check_concept(
     mapping: CompiledMapping,
     fallback_refs: set[str],
 ) -> None:
+    for system, _, _ in codings(concept):
+        # read through a name pattern only (UNVERIFIED): the site should declare the identifier
+        if isinstance(system, str) and system and (named := mapping.recognised_by_name(system)):
+            cov._bump(cov.icd_like_systems, (system,), reference).suggestion = named
     if _mapped(concept, rtype, data, mapping) or (rtype == "Observation" and reference in fallback_refs):
         return
     for system, code, _ in codings(concept):

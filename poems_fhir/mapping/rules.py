@@ -605,6 +605,14 @@ class CompiledMapping:
                     return canonical
         return system
 
+    def recognised_by_name(self, system: str) -> str | None:
+        """The canonical URI a name pattern gives ``system`` (not an exact identifier), else None."""
+        system = system.strip()
+        if system in self.system_equivalents:
+            return None
+        found = self._canonical_system(system)
+        return found if found != system else None
+
     @functools.cached_property
     def _known_systems(self) -> frozenset[str]:
         """The systems the rules are written in: never renamed by a pattern."""
