@@ -7,8 +7,10 @@ Phrases are written in a small token syntax so a site can add words without know
   (the engine reads a hyphen between letters as a space);
 - ``word*`` matches any word starting with ``word`` (Russian/Kazakh endings: ``склеротическ*``);
 - ``a|b*`` matches either alternative at that position;
-- ``[word]`` makes the word optional; ``...`` stands for up to three words in between
-  ("enlarged ... lymph nodes" matches "enlarged mesenteric and retroperitoneal lymph nodes");
+- ``[word]`` makes the word optional; ``...`` stands for up to seven words, commas or measures in
+  between, none of them a negation, a contrast, "normal" or "small" ("enlarged ... lymph nodes"
+  matches "enlarged mediastinal, hilar and axillary lymph nodes", not "enlarged liver but normal
+  lymph nodes");
 - ``е`` also matches ``ё``; matching ignores case.
 
 Each phrase compiles to a spaCy token pattern (one dict per token), and every phrase contributes its
@@ -96,7 +98,22 @@ def _token_regex(word: str) -> str:
 
 
 _WORD = re.compile(r"\.\.\.|\[[^\]]+\]|[^\s\-\[\]]+")
-_GAP = {"IS_ALPHA": True, "OP": "{0,3}"}
+#: words a ``...`` gap never spans: a negation, a contrast, "normal" or "small" between "enlarged" and
+#: "lymph nodes" says the nodes are not enlarged ("enlarged liver but normal lymph nodes", "enlarged
+#: spleen, no lymph nodes", "увеличена селезенка, мелкие лимфоузлы"); Russian and Kazakh by stem
+_GAP_BREAKERS = (
+    "no|not|nor|neither|without|but|however|although|though|except|normal|unremarkable|negative|non|small|tiny"
+    "|few|не|нет|ни|без|но|однако|а|кроме|жоқ|емес"
+)
+_GAP_BREAKER_STEMS = "нормальн|обычн|мелк|единичн|небольш|қалыпты"
+#: a gap: up to seven words, commas or measures ("2.5") - "enlarged mediastinal, hilar and axillary
+#: lymph nodes" - none of them a breaker
+_GAP = {
+    "NORM": {"REGEX": rf"^(?:,|\d+(?:[.,]\d+)?|(?!(?:{_GAP_BREAKERS})$)(?!(?:{_GAP_BREAKER_STEMS}))[^\W\d_]+)$"},
+    "OP": "{0,7}",
+}
+#: the same gap in the plain regexes that find targets: whole words (a breaker cannot hide inside one)
+_GAP_REGEX = rf"(?:(?:\d+[.,]\d+|(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))\w+\b|,)[\s\-]*){{0,7}}"
 
 
 def _token(word: str) -> dict[str, Any]:
@@ -206,7 +223,7 @@ def phrase_regex(phrase: str) -> str:
     parts = []
     for word in _WORD.findall(phrase.strip().lower()):
         if word == "...":
-            parts.append(r"(?:(?:\d+[.,]\d+|\w+)[\s\-]+){0,3}")  # a word or a measure ("2.5")
+            parts.append(_GAP_REGEX)
             continue
         optional = word.startswith("[")
         alts = []
