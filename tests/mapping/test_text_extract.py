@@ -625,3 +625,25 @@ def test_a_text_with_thousands_of_target_sentences_reads_the_first_ones_and_says
     assert not [f for f in ex.findings if f.topic == "organomegaly" and f.state is State.PRESENT]
     (record,) = [r for r in caplog.records if getattr(r, "event", "") == "text.truncated"]
     assert record.fields == {"characters": len(early + late), "sentences": 8, "read": 3}
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        report("Clinic letter", "No gynaecomastia."),
+        cond("http://hl7.org/fhir/sid/icd-10-cm", "N62", "refuted"),
+    ],
+)
+def test_no_gynaecomastia_says_nothing_of_the_gonadal_axis(mapping, resource):
+    """Gynaecomastia is one sign of the gonadal axis (criteria.md §3.3); its absence does not rule out
+    hypogonadism, so the endocrinopathy criterion must not move towards absent."""
+    assert states(run(mapping, resource), "endocrinopathy") == []
+
+
+def test_gynaecomastia_is_a_sign_of_the_gonadal_axis(mapping):
+    for resource in (
+        report("Clinic letter", "Bilateral gynaecomastia."),
+        cond("http://hl7.org/fhir/sid/icd-10", "N62"),
+    ):
+        (finding,) = run(mapping, resource).findings
+        assert (finding.topic, finding.state, finding.axis) == ("endocrinopathy", State.PRESENT, "gonadal")
