@@ -106,14 +106,14 @@ _GAP_BREAKERS = (
     "|few|не|нет|ни|без|но|однако|а|кроме|жоқ|емес"
 )
 _GAP_BREAKER_STEMS = "нормальн|обычн|мелк|единичн|небольш|қалыпты"
-#: a gap: up to seven words, commas or measures ("2.5") - "enlarged mediastinal, hilar and axillary
+#: a gap: up to seven words, commas, measures ("2.5") or "%" - "enlarged mediastinal, hilar and axillary
 #: lymph nodes" - none of them a breaker
 _GAP = {
-    "NORM": {"REGEX": rf"^(?:,|\d+(?:[.,]\d+)?|(?!(?:{_GAP_BREAKERS})$)(?!(?:{_GAP_BREAKER_STEMS}))[^\W\d_]+)$"},
+    "NORM": {"REGEX": rf"^(?:[,%]|\d+(?:[.,]\d+)?|(?!(?:{_GAP_BREAKERS})$)(?!(?:{_GAP_BREAKER_STEMS}))[^\W\d_]+)$"},
     "OP": "{0,7}",
 }
 #: the same gap in the plain regexes that find targets: whole words (a breaker cannot hide inside one)
-_GAP_REGEX = rf"(?:(?:\d+[.,]\d+|(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))\w+\b|,)[\s\-]*){{0,7}}"
+_GAP_REGEX = rf"(?:(?:\d+[.,]\d+|(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))\w+\b|[,%])[\s\-]*){{0,7}}"
 
 
 def _token(word: str) -> dict[str, Any]:
