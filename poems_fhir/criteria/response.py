@@ -58,6 +58,7 @@ class Point:
     effective: dt.date | None
     reference: str
     comparator: str | None = None  # a censored result: ">2000" is not 2000
+    high: float | None = None  # a Range result: the true value lies in [value, high]
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -68,6 +69,8 @@ class Point:
         }
         if self.comparator:
             out["comparator"] = self.comparator
+        if self.high is not None:
+            out["high"] = round(self.high, 4)
         return out
 
 
@@ -147,7 +150,7 @@ def _series(measurements: Sequence[Measurement], analyte: str, as_of: dt.date | 
 
 
 def _point(m: Measurement | None) -> Point | None:
-    return Point(m.value, m.unit, m.effective, m.reference, m.comparator) if m else None
+    return Point(m.value, m.unit, m.effective, m.reference, m.comparator, m.high) if m else None
 
 
 def _cr_evidence(c: _Clone, ratio: Measurement | None) -> tuple[str, ...]:
@@ -645,7 +648,7 @@ def vegf_response(
     latest = follow[-1]
     cutoff = cfg.vegf_cutoff[baseline.specimen]
     points = (_point(baseline), _point(latest))
-    shown = ", ".join(_shown(m) for m in (baseline, *follow) if m.comparator)
+    shown = ", ".join(_shown(m) for m in (baseline, *follow) if m.comparator or m.high is not None)
     categories = _over_intervals(
         lambda values: _vegf_category(values[0], values[1:-1], values[-1], cutoff, cfg), [baseline, *follow], cutoff
     )
@@ -693,7 +696,8 @@ def _vegf_category(base: float, earlier: Sequence[float], latest: float, cutoff:
 
 
 def _shown(m: Measurement) -> str:
-    return f"{m.comparator or ''}{m.value:g}"
+    upper = f"–{m.high:g}" if m.high is not None else ""
+    return f"{m.comparator or ''}{m.value:g}{upper}"
 
 
 #: the most censored values judged together (each adds up to four candidate values)
@@ -702,7 +706,7 @@ MAX_CENSORED = 8
 
 def _over_intervals(decide: Callable[[list[float]], str], series: Sequence[Measurement], cut: float) -> set[str] | None:
     """The answers ``decide`` gives over every value a censored measurement allows ("<50" is any value
-    in [0, 50), ">2000" any above 2000): the ends of each interval, and the cut-off with the value just
+    in [0, 50), ">2000" any above 2000, a range 1200-1500 any in it): the ends of each interval, and the cut-off with the value just
     below it where the interval spans it. The rules are monotone in each value, so one answer for all
     of these is the answer for every true value; several answers mean the data cannot decide (None:
     too many censored values to try)."""
@@ -714,7 +718,7 @@ def _over_intervals(decide: Callable[[list[float]], str], series: Sequence[Measu
             "<=": (0.0, v),
             ">": (math.nextafter(v, math.inf), math.inf),
             ">=": (v, math.inf),
-        }.get(m.comparator or "", (v, v))
+        }.get(m.comparator or "", (v, v if m.high is None else m.high))
         candidates = {low, high} | {c for c in (cut, math.nextafter(cut, -math.inf)) if low <= c <= high}
         options.append(sorted(candidates))
     if sum(len(o) > 1 for o in options) > MAX_CENSORED:

@@ -18,6 +18,8 @@ class Measurement:
     reference: str
     specimen: str | None = None
     comparator: str | None = None
+    #: a Range result: the true value lies in [value, high]
+    high: float | None = None
     #: outside the lab's own reference range or flagged so (True), within a stated range or flagged
     #: normal (False), or neither stated (None); read for results judged by their lab, e.g. the FLC ratio
     abnormal: bool | None = None

@@ -227,6 +227,7 @@ identifier = obj({"system": string, "value": string})
 annotation = obj({"text": string})
 attachment = obj({"contentType": string, "language": string, "data": string, "url": string, "title": string})
 ratio = obj({"numerator": quantity_value, "denominator": quantity_value})
+value_range = obj({"low": quantity_value, "high": quantity_value})
 reference_range = obj({"low": quantity_value, "high": quantity_value, "appliesTo": codeables, "text": string})
 
 
@@ -247,6 +248,7 @@ _VALUE = {
     "valueQuantity": quantity_value,
     "valueInteger": integer,
     "valueRatio": ratio,
+    "valueRange": value_range,
     "valueCodeableConcept": codeable,
     "valueString": string,
     "valueBoolean": boolean,

@@ -573,6 +573,7 @@ def _record(
             reference=_ref(ctx.raw),
             specimen=specimen or rule.specimen,
             comparator=value.comparator,
+            high=value.high,
             abnormal=abnormal,
             above=above,
         )
@@ -585,7 +586,8 @@ def _range(ctx: _Ctx, rule: ObservationRule) -> Range | None:
 
 def _fmt(value: Value) -> str:
     comp = value.comparator or ""
-    return f"{comp}{value.value:g} {value.unit or ''}".strip()
+    upper = f"–{value.high:g}" if value.high is not None else ""
+    return f"{comp}{value.value:g}{upper} {value.unit or ''}".strip()
 
 
 # --- roles

@@ -32,6 +32,7 @@ from .values import (
     convert_value,
     parse_number_text,
     quantity,
+    range_value,
 )
 
 
@@ -179,6 +180,8 @@ def read_result(
                 element=element + "Quantity",
                 rejected=exc,
             )
+    if "valueRange" in part:
+        return number(range_value(part["valueRange"], element + "Range", unit, aliases, molar_mass))
     if "valueInteger" in part:
         raw = part["valueInteger"]
         if isinstance(raw, bool) or not isinstance(raw, int):

@@ -97,6 +97,8 @@ class Value:
     unit: str | None
     comparator: str | None = None
     notes: tuple[str, ...] = ()
+    #: a Range result ("1200-1500 pg/mL"): the true value lies in [value, high]
+    high: float | None = None
 
 
 def _unit_of(q: dict[str, Any]) -> Any:
@@ -128,6 +130,37 @@ def quantity(
             f"{element} has no unit (expected {target_unit}); not guessed", Value(float(raw), None, comparator)
         )
     return convert_value(float(raw), str(unit), target_unit, aliases, molar_mass, comparator, element)
+
+
+def range_value(
+    r: Any,
+    element: str,
+    target_unit: str | None,
+    aliases: dict[str, str],
+    molar_mass: float | None = None,
+) -> Value:
+    """A Range result ("VEGF 1200-1500 pg/mL") as the interval of true values it allows: both bounds
+    converted like any Quantity; a low bound alone is ">= low", a high bound alone "<= high". A bound
+    without a unit is not guessed (the range is refused, as a unitless Quantity would be for a rule
+    that needs its unit)."""
+    if not isinstance(r, dict) or (r.get("low") is None and r.get("high") is None):
+        raise ResourceError(f"{element} has neither low nor high")
+    bounds = {}
+    for side in ("low", "high"):
+        if r.get(side) is not None:
+            try:
+                bounds[side] = quantity(r[side], f"{element}.{side}", target_unit, aliases, molar_mass)
+            except UnitlessError as exc:
+                raise ResourceError(str(exc)) from exc
+    low, high = bounds.get("low"), bounds.get("high")
+    if low is None:
+        return Value(high.value, high.unit, "<=", high.notes)  # type: ignore[union-attr]
+    if high is None:
+        return Value(low.value, low.unit, ">=", low.notes)
+    if low.value > high.value:
+        raise ResourceError(f"{element}: low {low.value:g} is above high {high.value:g}")
+    notes = tuple(dict.fromkeys(low.notes + high.notes))
+    return Value(low.value, low.unit, None, notes, high=None if high.value == low.value else high.value)
 
 
 class UnitRejected(ResourceError):
@@ -397,7 +430,7 @@ def compare(value: Value, cut: float, operator: str) -> bool | None:
         "<=": (-inf, False, v, True),
         ">": (v, False, inf, False),
         ">=": (v, True, inf, False),
-    }.get(comp or "", (v, True, v, True))
+    }.get(comp or "", (v, True, v if value.high is None else value.high, True))
 
     if operator in (">", ">="):
         all_hold = low > cut or (low == cut and (operator == ">=" or not low_in))

@@ -386,18 +386,25 @@ def change_text(t: Translator, baseline: Any, latest: Any) -> str:
     if baseline is None or baseline.value is None:
         return ""
     text = t._("{value} on {date}").format(
-        value=_censored(baseline) + quantity(t, baseline.value, baseline.unit), date=t.date(baseline.effective)
+        value=_censored(t, baseline) + quantity(t, _upper(baseline), baseline.unit), date=t.date(baseline.effective)
     )
     if latest is not None and latest.value is not None:
         text += " → " + t._("{value} on {date}").format(
-            value=_censored(latest) + quantity(t, latest.value, baseline.unit), date=t.date(latest.effective)
+            value=_censored(t, latest) + quantity(t, _upper(latest), baseline.unit), date=t.date(latest.effective)
         )
     return text
 
 
-def _censored(point: Any) -> str:
-    """ ">" of ">2000 pg/mL": a censored result is not its bound."""
+def _censored(t: Translator, point: Any) -> str:
+    """ ">" of ">2000 pg/mL", "1200–" of "1200–1500 pg/mL": a censored or range result is not a number."""
+    if getattr(point, "high", None) is not None:
+        return f"{t.number(point.value)}–"
     return str(getattr(point, "comparator", None) or "")
+
+
+def _upper(point: Any) -> float:
+    high = getattr(point, "high", None)
+    return float(point.value if high is None else high)
 
 
 # ------------------------------------------------------------------ CarePlan wording
