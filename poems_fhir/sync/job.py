@@ -45,7 +45,7 @@ from ..parallel import SKIPPED, Done, map_patients
 from ..pipeline import PatientResult, evaluate_record, html_for, transaction_for
 from .events import ev
 from .ownership import Plan, plan_writes
-from .sinks import DirSink, Sink
+from .sinks import FILE_KEY, DirSink, Sink
 from .sources import Source
 from .spill import SpilledList
 from .state import PatientState, StateStore
@@ -397,14 +397,14 @@ class SyncJob:
             return
         if not ready.in_scope:
             summary.out_of_scope += 1
-            self._withdraw(
+            withdrawn = self._withdraw(
                 patient,
                 name,
                 "the patient no longer meets the criteria that put them in scope "
                 f"({', '.join(self.trigger)} not present in the current data)",
                 summary,
             )
-            self._record(patient, previous, "out_of_scope", input_hash=input_hash)
+            self._record(patient, previous, "out_of_scope", input_hash=input_hash, written=withdrawn)
             return
         self._conclude(name, ready, summary)
         if self.sink is None:
@@ -520,7 +520,7 @@ class SyncJob:
             return []
         from .ownership import is_open, key_of
 
-        before = self.sink.previous(patient)
+        before = self.sink.previous(patient, _recorded_file(self.store.patient(self.server_key, patient)))
         carried = {
             key_of(e["resource"]): tag_of(e["resource"], SOURCE_TAG_SYSTEM)
             for e in plan.bundle["entry"]
@@ -575,17 +575,19 @@ class SyncJob:
                         self.server_key, patient, t.ref, t.key, t.status or "", self.now().isoformat()
                     )
 
-    def _withdraw(self, patient: str, name: str, reason: str, summary: Summary) -> None:
-        """Our own, unchanged, open report and plan of this patient no longer hold: withdraw them."""
+    def _withdraw(self, patient: str, name: str, reason: str, summary: Summary) -> dict[str, dict[str, str]] | None:
+        """Our own, unchanged, open report and plan of this patient no longer hold: withdraw them.
+        Returns where a file-mode withdrawal was written (for the state), else None."""
         if self.sink is None:
-            return
+            return None
         from .ownership import is_open, owned, ref_of
 
         view = self.sink.existing(patient, _subject_key_of(patient))
         file_mode = isinstance(self.sink, DirSink) and self.sink.server is None
+        known = self.store.patient(self.server_key, patient)
         if file_mode and isinstance(self.sink, DirSink):  # the file we wrote is all we know; no clinician edits it
-            view.resources = self.sink.previous(patient)
-        view.legacy_versions = _legacy(self.store.patient(self.server_key, patient))
+            view.resources = self.sink.previous(patient, _recorded_file(known))
+        view.legacy_versions = _legacy(known)
         plan = Plan(None)
         for res in view.resources:
             if not is_open(res):
@@ -594,9 +596,11 @@ class SyncJob:
                 plan.kept_by_clinician.append(ref_of(res))
             else:
                 plan.withdraw.append(res)
-        self._apply_withdrawal(patient, name, plan, reason, summary)
+        return self._apply_withdrawal(patient, name, plan, reason, summary)
 
-    def _apply_withdrawal(self, patient: str, name: str, plan: Plan, reason: str, summary: Summary) -> None:
+    def _apply_withdrawal(
+        self, patient: str, name: str, plan: Plan, reason: str, summary: Summary
+    ) -> dict[str, dict[str, str]] | None:
         assert self.sink is not None  # noqa: S101 - narrows the type; callers return early without a sink
         for ref in plan.kept_by_clinician:
             log.info(
@@ -607,14 +611,14 @@ class SyncJob:
                 extra=ev("patient.withdrawal_skipped", patient=name, resource=self.scrub(ref, patient), reason=reason),
             )
         if not plan.withdraw:
-            return
+            return None
         bundle = withdrawal_transaction(plan.withdraw, reason, self.now())
         refs = ", ".join(f"{r['resourceType']}/{r.get('id') or 'ours'}" for r in plan.withdraw)
         if self.dry_run:
             self._count_withdrawn(patient, name, plan.withdraw, reason, summary)
-            return
+            return None
         try:
-            self.sink.write(patient, bundle)
+            written = self.sink.write(patient, bundle)
         except PreconditionFailedError:
             log.warning(
                 "%s: not withdrawn, changed by someone meanwhile: %s",
@@ -622,8 +626,9 @@ class SyncJob:
                 self.scrub(refs, patient),
                 extra=ev("patient.withdrawal_conflict", patient=name, resources=self.scrub(refs, patient)),
             )
-            return
+            return None
         self._count_withdrawn(patient, name, plan.withdraw, reason, summary)
+        return {FILE_KEY: written[FILE_KEY]} if FILE_KEY in written else None
 
     def _conclusion(self, name: str, a: Assessment) -> dict[str, Any]:
         return {
@@ -688,6 +693,11 @@ class SyncJob:
 
     def _settings_fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(self._settings(), sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _recorded_file(previous: PatientState | None) -> str | None:
+    """File mode: the file the state recorded writing this patient's last transaction to."""
+    return (previous.written.get(FILE_KEY) or {}).get("ref") if previous else None
 
 
 def _legacy(previous: PatientState | None) -> dict[str, str]:

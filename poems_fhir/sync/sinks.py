@@ -87,6 +87,10 @@ class Sink(Protocol):
     def existing(self, patient: str, subject_key: str) -> ServerView: ...
 
 
+#: the key under which the state records the file a patient's transaction was written to (file mode)
+FILE_KEY = "poems-fhir:file"
+
+
 def entry_key(entry: dict[str, Any]) -> str:
     """The business key of a transaction entry: its conditional URL's search value (or, for a
     plain update, its URL)."""
@@ -134,7 +138,10 @@ class DirSink:
         tmp = path.with_suffix(".tmp")
         tmp.write_bytes(bundle_bytes(bundle))
         tmp.replace(path)  # atomic: a killed run never leaves half a file
-        return {entry_key(e): {"ref": e["fullUrl"], "version": ""} for e in bundle["entry"]}
+        written = {entry_key(e): {"ref": e["fullUrl"], "version": ""} for e in bundle["entry"]}
+        # where it went: a later run given another --out folder still finds what it has to withdraw
+        written[FILE_KEY] = {"ref": str(path.absolute()), "version": ""}
+        return written
 
     def current(self, url: str) -> dict[str, Any] | None:
         return None
@@ -143,11 +150,15 @@ class DirSink:
         # a folder holds no clinician's edits; a dry run against a server reads them from there
         return self.server.existing(patient, subject_key) if self.server else ServerView()
 
-    def previous(self, patient: str) -> list[dict[str, Any]]:
+    def previous(self, patient: str, recorded: str | None = None) -> list[dict[str, Any]]:
         """Our reports and plans in the patient's file as last written (a withdrawal replaces it): in
-        file mode the folder is all we know of what was sent."""
+        file mode the files are all we know of what was sent. The file in this folder, else the one the
+        state recorded writing (``recorded``: a run given another --out folder than the last one)."""
+        path = self.path_of(patient)
+        if not path.is_file() and recorded and recorded.endswith(path.name):
+            path = Path(recorded)  # the same patient's file name: never another patient's
         try:
-            bundle = json.loads(self.path_of(patient).read_text(encoding="utf-8"))
+            bundle = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return []
         entries = bundle.get("entry") if isinstance(bundle, dict) else None

@@ -599,3 +599,34 @@ def test_in_file_mode_a_lost_state_or_the_input_under_another_path_rewrites_noth
     again = job(moved, StateStore(tmp_path / "new.sqlite"), RecordingSink(out), now=lambda: later).run()
     assert (again.written, again.unchanged) == (0, 5)
     assert {f.name: f.read_bytes() for f in out.glob("*.json")} == files
+
+
+def test_in_file_mode_a_withdrawal_is_written_even_when_each_run_has_its_own_out_folder(data, tmp_path):
+    """writeprobe Y04: a new --out folder per run (each one posted, then archived) lost track of what
+    the last run wrote, so a patient leaving scope kept an open report on the EHR. The state records the
+    file; its content is read from there and the withdrawal goes to this run's folder."""
+    store = StateStore(tmp_path / "state.sqlite")
+    first = RecordingSink(tmp_path / "out1")
+    job(data, store, first).run()
+    written = json.loads(first.path_of("Patient/classic-poems").read_text())
+    bundle = json.loads((data / "classic-poems.json").read_text())
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+    (data / "classic-poems.json").write_text(json.dumps(bundle))  # nothing suggests POEMS any more
+    second = RecordingSink(tmp_path / "out2")
+    summary = job(data, store, second).run()
+    assert summary.withdrawn == 2
+    withdrawal = json.loads(second.path_of("Patient/classic-poems").read_text())
+    by_type = {e["resource"]["resourceType"]: e["resource"] for e in withdrawal["entry"]}
+    assert (by_type["DiagnosticReport"]["status"], by_type["CarePlan"]["status"]) == ("cancelled", "revoked")
+    old_report = next(e["resource"] for e in written["entry"] if e["resource"]["resourceType"] == "DiagnosticReport")
+    assert by_type["DiagnosticReport"]["identifier"] == old_report["identifier"]
+    assert old_report["conclusion"] in by_type["DiagnosticReport"]["conclusion"]  # the earlier text is kept
+    assert second.calls == ["Patient/classic-poems"]  # the other patients were unchanged
+    # back in scope, in a third folder: written again (the last file said "withdrawn")
+    shutil.copy(SAMPLES / "classic-poems.json", data / "classic-poems.json")
+    third = RecordingSink(tmp_path / "out3")
+    again = job(data, store, third).run()
+    assert again.written == 1 and third.calls == ["Patient/classic-poems"]
+    back = json.loads(third.path_of("Patient/classic-poems").read_text())
+    report = next(e["resource"] for e in back["entry"] if e["resource"]["resourceType"] == "DiagnosticReport")
+    assert report["status"] == "partial"
