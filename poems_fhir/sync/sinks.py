@@ -87,6 +87,18 @@ class Sink(Protocol):
     def existing(self, patient: str, subject_key: str) -> ServerView: ...
 
 
+def _with_references(value: Any, refs: dict[str, str]) -> Any:
+    """``value`` with every ``reference`` found in ``refs`` replaced by its counterpart."""
+    if isinstance(value, dict):
+        return {
+            k: (refs.get(v, v) if k == "reference" and isinstance(v, str) else _with_references(v, refs))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_with_references(v, refs) for v in value]
+    return value
+
+
 #: the key under which the state records the file a patient's transaction was written to (file mode)
 FILE_KEY = "poems-fhir:file"
 
@@ -162,8 +174,24 @@ class DirSink:
         except (OSError, ValueError):
             return []
         entries = bundle.get("entry") if isinstance(bundle, dict) else None
-        resources = [e.get("resource") for e in (entries if isinstance(entries, list) else []) if isinstance(e, dict)]
-        return [r for r in resources if isinstance(r, dict) and r.get("resourceType") in GUARDED_TYPES]
+        entries = [e for e in (entries if isinstance(entries, list) else []) if isinstance(e, dict)]
+        # the file's references between its entries are urn:uuids of that transaction: a withdrawal
+        # sent on its own names the same resources by their conditional URLs (CarePlan.author ->
+        # "Device?identifier=…", supportingInfo -> "DiagnosticReport?identifier=…")
+        conditional = {
+            e["fullUrl"]: e["request"]["url"]
+            for e in entries
+            if isinstance(e.get("fullUrl"), str)
+            and e["fullUrl"].startswith("urn:")
+            and isinstance(e.get("request"), dict)
+            and "?" in str(e["request"].get("url", ""))
+        }
+        resources = [e.get("resource") for e in entries]
+        return [
+            _with_references(r, conditional)
+            for r in resources
+            if isinstance(r, dict) and r.get("resourceType") in GUARDED_TYPES
+        ]
 
     server: Any = None  # a ServerSink to read from (dry run against a server), never written to
 

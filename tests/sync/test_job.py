@@ -51,6 +51,27 @@ class RecordingSink(DirSink):
         return super().write(patient, bundle)
 
 
+def dangling_references(bundle: dict) -> list[str]:
+    """References a server could not resolve: a urn:uuid that names no entry of this transaction
+    (a conditional reference "Type?identifier=…" and a literal "Type/id" are resolved by the server)."""
+    fulls = {e["fullUrl"] for e in bundle["entry"]}
+    found: list[str] = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            ref = v.get("reference")
+            if isinstance(ref, str) and ref.startswith("urn:") and ref not in fulls:
+                found.append(ref)
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    walk([e["resource"] for e in bundle["entry"]])
+    return found
+
+
 def job(data: Path, store: StateStore, sink, **kw) -> SyncJob:
     from poems_fhir.mapping.rules import load_mapping
 
@@ -519,6 +540,7 @@ def test_in_file_mode_a_patient_who_leaves_scope_gets_a_withdrawal_in_place_of_t
     summary = job(data, store, RecordingSink(out)).run()
     assert summary.out_of_scope == 2 and summary.withdrawn == 2  # with the Castleman mimic, always out
     withdrawal = json.loads(path.read_text())
+    assert dangling_references(withdrawal) == []  # posted on its own, every reference resolves
     by_type = {e["resource"]["resourceType"]: e for e in withdrawal["entry"]}
     assert by_type["DiagnosticReport"]["resource"]["status"] == "cancelled"
     assert by_type["CarePlan"]["resource"]["status"] == "revoked"
@@ -576,6 +598,7 @@ def test_in_file_mode_a_new_profile_withdraws_the_old_profiles_report_and_plan_i
         e["fullUrl"] for e in after["entry"]
     }
     assert len({e["fullUrl"] for e in after["entry"]}) == len(after["entry"])
+    assert dangling_references(after) == []
     from fhir.resources.R4B.bundle import Bundle
 
     Bundle.model_validate(after)  # still one valid transaction
@@ -616,6 +639,7 @@ def test_in_file_mode_a_withdrawal_is_written_even_when_each_run_has_its_own_out
     summary = job(data, store, second).run()
     assert summary.withdrawn == 2
     withdrawal = json.loads(second.path_of("Patient/classic-poems").read_text())
+    assert dangling_references(withdrawal) == []
     by_type = {e["resource"]["resourceType"]: e["resource"] for e in withdrawal["entry"]}
     assert (by_type["DiagnosticReport"]["status"], by_type["CarePlan"]["status"]) == ("cancelled", "revoked")
     old_report = next(e["resource"] for e in written["entry"] if e["resource"]["resourceType"] == "DiagnosticReport")
