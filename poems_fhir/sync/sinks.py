@@ -87,13 +87,14 @@ class Sink(Protocol):
     def existing(self, patient: str, subject_key: str) -> ServerView: ...
 
 
-def _with_references(value: Any, refs: dict[str, str]) -> Any:
-    """``value`` with every ``reference`` found in ``refs`` replaced by its counterpart."""
+def _with_references(value: Any, refs: dict[str, dict[str, Any]]) -> Any:
+    """``value`` with every Reference whose ``reference`` is in ``refs`` made the logical reference
+    there (its display kept)."""
     if isinstance(value, dict):
-        return {
-            k: (refs.get(v, v) if k == "reference" and isinstance(v, str) else _with_references(v, refs))
-            for k, v in value.items()
-        }
+        ref = value.get("reference")
+        if isinstance(ref, str) and ref in refs:
+            return {**{k: v for k, v in value.items() if k != "reference"}, **refs[ref]}
+        return {k: _with_references(v, refs) for k, v in value.items()}
     if isinstance(value, list):
         return [_with_references(v, refs) for v in value]
     return value
@@ -176,19 +177,20 @@ class DirSink:
         entries = bundle.get("entry") if isinstance(bundle, dict) else None
         entries = [e for e in (entries if isinstance(entries, list) else []) if isinstance(e, dict)]
         # the file's references between its entries are urn:uuids of that transaction: a withdrawal
-        # sent on its own names the same resources by their conditional URLs (CarePlan.author ->
-        # "Device?identifier=…", supportingInfo -> "DiagnosticReport?identifier=…")
-        conditional = {
-            e["fullUrl"]: e["request"]["url"]
+        # sent on its own names the same resources by type and identifier (a logical reference, valid
+        # anywhere: CarePlan.author -> the Device, supportingInfo -> the report)
+        logical = {
+            e["fullUrl"]: {"type": e["resource"]["resourceType"], "identifier": e["resource"]["identifier"][0]}
             for e in entries
             if isinstance(e.get("fullUrl"), str)
             and e["fullUrl"].startswith("urn:")
-            and isinstance(e.get("request"), dict)
-            and "?" in str(e["request"].get("url", ""))
+            and isinstance(e.get("resource"), dict)
+            and isinstance(e["resource"].get("identifier"), list)
+            and e["resource"]["identifier"]
         }
         resources = [e.get("resource") for e in entries]
         return [
-            _with_references(r, conditional)
+            _with_references(r, logical)
             for r in resources
             if isinstance(r, dict) and r.get("resourceType") in GUARDED_TYPES
         ]

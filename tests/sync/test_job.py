@@ -640,6 +640,12 @@ def test_in_file_mode_a_withdrawal_is_written_even_when_each_run_has_its_own_out
     assert summary.withdrawn == 2
     withdrawal = json.loads(second.path_of("Patient/classic-poems").read_text())
     assert dangling_references(withdrawal) == []
+    from fhir.resources.R4B.bundle import Bundle
+
+    Bundle.model_validate(withdrawal)
+    plan = next(e["resource"] for e in withdrawal["entry"] if e["resource"]["resourceType"] == "CarePlan")
+    device = next(e["resource"] for e in written["entry"] if e["resource"]["resourceType"] == "Device")
+    assert plan["author"]["type"] == "Device" and plan["author"]["identifier"] == device["identifier"][0]
     by_type = {e["resource"]["resourceType"]: e["resource"] for e in withdrawal["entry"]}
     assert (by_type["DiagnosticReport"]["status"], by_type["CarePlan"]["status"]) == ("cancelled", "revoked")
     old_report = next(e["resource"] for e in written["entry"] if e["resource"]["resourceType"] == "DiagnosticReport")
