@@ -15,6 +15,7 @@ import base64
 import binascii
 import codecs
 import re
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 
@@ -58,7 +59,10 @@ def attachment_text(form: dict[str, Any]) -> str | None:
         raw = base64.b64decode(data, validate=False)
     except (binascii.Error, ValueError):
         return None
-    text = raw.decode(_codec(charset), errors="replace")
+    try:
+        text = raw.decode(_codec(charset), errors="replace")
+    except (LookupError, UnicodeError, ValueError):  # "charset=rot13", "idna": names no text encoding
+        text = raw.decode("utf-8-sig", errors="replace")
     return html_text(text) if kind in _HTML else text
 
 
@@ -112,10 +116,16 @@ def html_text(html: str) -> str:
     """HTML as plain text: tags dropped, entities resolved, blocks separated by blank lines, list
     items as "- item" lines, white space within a line collapsed."""
     parser = _TextOf()
-    parser.feed(html)
-    parser.close()
-    lines = [" ".join(line.split()) for line in "".join(parser.parts).split("\n")]
+    try:
+        parser.feed(html)
+        parser.close()
+        text = "".join(parser.parts)
+    except Exception:  # noqa: BLE001 - html.parser asserts on some malformed markup ("<![" ...): tags cut by hand
+        text = unescape(_TAG.sub(" ", _BLOCK_TAG.sub("\n\n", html)))
+    lines = [" ".join(line.split()) for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 _BLANK_LINES = re.compile(r"\n{3,}")
+_BLOCK_TAG = re.compile(r"</?(?:p|div|li|tr|h[1-6]|br|table|ul|ol)\b[^>]*>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]*>")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from poems_fhir.mapping.attachment import attachment_text, html_text, media_type
 
@@ -79,3 +81,25 @@ def test_html_keeps_blocks_rows_and_list_items_apart():
 
 def test_broken_html_still_gives_its_text():
     assert html_text("<p>Splenomegaly<p>No ascites</b></i><li>x") == "Splenomegaly\n\nNo ascites\n- x"
+
+
+@pytest.mark.parametrize(
+    "charset", ["rot13", "hex", "base64", "zlib", "bz2", "uu", "quopri", "idna", "punycode", "undefined"]
+)
+def test_a_charset_that_names_no_text_encoding_is_read_as_utf8(charset):
+    """Hostile or broken input: Python knows these codec names but they are no text encodings (or fail
+    with replacement), so decoding raised and cost the whole patient."""
+    assert attachment_text(_form(f"text/plain; charset={charset}", "Асцит.".encode())) == "Асцит."
+
+
+def test_markup_the_standard_parser_refuses_still_gives_its_text_with_blocks_apart():
+    """html.parser raises on a malformed marked section ("<![<"): the report must not cost the patient."""
+    assert html_text("<p>No ascites</p><![<x <p>Splenomegaly &amp; more</p>") == (
+        "No ascites\n\n<![<x\n\nSplenomegaly & more"
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="<>/!&#;=\"' abcpli-[]?x0\n", max_size=120))
+def test_any_markup_gives_text_and_never_raises(html):
+    assert isinstance(html_text(html), str)
