@@ -468,7 +468,7 @@ class SyncJob:
             view = self.sink.existing(patient, subject_key)
             view.legacy_versions = _legacy(previous)
             plan = plan_writes(bundle, view, material)
-            stale = self._against_file(patient, plan)
+            stale = self._against_file(patient, plan, previous)
             try:
                 # in a dry run the sink is a folder: "would write" what a real run sends
                 written = self.sink.write(patient, plan.bundle) if plan.bundle else {}
@@ -509,7 +509,7 @@ class SyncJob:
     def _superseded(self) -> str:
         return f"superseded by this run's proposals (profile {self.profile.name})"
 
-    def _against_file(self, patient: str, plan: Plan) -> list[dict[str, Any]]:
+    def _against_file(self, patient: str, plan: Plan, previous: PatientState | None) -> list[dict[str, Any]]:
         """File mode: the patient's file holds the transaction last written, and writing replaces it.
         Our open reports and plans in it that this transaction does not carry again (another
         --profile wrote them) are withdrawn in the same transaction, or posting the folder would leave
@@ -520,7 +520,7 @@ class SyncJob:
             return []
         from .ownership import is_open, key_of
 
-        before = self.sink.previous(patient, _recorded_file(self.store.patient(self.server_key, patient)))
+        before = self.sink.previous(patient, _recorded_file(previous))
         carried = {
             key_of(e["resource"]): tag_of(e["resource"], SOURCE_TAG_SYSTEM)
             for e in plan.bundle["entry"]
@@ -537,23 +537,14 @@ class SyncJob:
     def _count_withdrawn(
         self, patient: str, name: str, withdrawn: list[dict[str, Any]], reason: str, summary: Summary
     ) -> None:
-        refs = ", ".join(f"{r['resourceType']}/{r.get('id') or 'ours'}" for r in withdrawn)
-        if self.dry_run:
-            log.info(
-                "%s: would withdraw %s (%s)",
-                name,
-                self.scrub(refs, patient),
-                reason,
-                extra=ev("patient.would_withdraw", patient=name, resources=self.scrub(refs, patient), reason=reason),
-            )
-            return
-        summary.withdrawn += len(withdrawn)
+        refs = self.scrub(", ".join(f"{r['resourceType']}/{r.get('id') or 'ours'}" for r in withdrawn), patient)
+        verb, event = (
+            ("would withdraw", "patient.would_withdraw") if self.dry_run else ("withdrew", "patient.withdrawn")
+        )
+        if not self.dry_run:
+            summary.withdrawn += len(withdrawn)
         log.info(
-            "%s: withdrew %s (%s)",
-            name,
-            self.scrub(refs, patient),
-            reason,
-            extra=ev("patient.withdrawn", patient=name, resources=self.scrub(refs, patient), reason=reason),
+            "%s: %s %s (%s)", name, verb, refs, reason, extra=ev(event, patient=name, resources=refs, reason=reason)
         )
 
     def _report_takeovers(self, patient: str, name: str, plan: Plan, summary: Summary) -> None:
