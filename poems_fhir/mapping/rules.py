@@ -712,6 +712,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "disable_defaults": [],
         "inner_negations": [],
         "coordinators": [],
+        "lists": [],
     }
     merged["text"] = text
     for f in files:
@@ -721,6 +722,8 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
             origins[("text.targets", tid)] = _origin(f, ("text", "targets", tid))
         for i, _ in enumerate(new_text.get("context", [])):
             origins[("text.context", str(len(text["context"]) + i))] = _origin(f, ("text", "context", i))
+        for i, _ in enumerate(new_text.get("lists", [])):
+            origins[("text.lists", str(len(text["lists"]) + i))] = _origin(f, ("text", "lists", i))
         _merge_text(text, new_text)
         merged["systems"].update(data.get("systems", {}))
         merged["unit_aliases"].update(data.get("unit_aliases", {}))
@@ -763,6 +766,7 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         current.update(target)
         current["phrases"] = phrases
     text["context"] += new.get("context", [])
+    text["lists"] += new.get("lists", [])
     for key in ("disable_defaults", "inner_negations", "coordinators"):
         text[key] += [v for v in new.get(key, []) if v not in text[key]]
 
@@ -923,6 +927,8 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
     def text_problem(key: str, message: str, hint: str) -> None:
         if key.startswith("text.targets."):
             located(("text.targets", key.removeprefix("text.targets.")), key, message, hint)
+        elif key.startswith("text.lists["):
+            located(("text.lists", key.removeprefix("text.lists[").rstrip("]")), key, message, hint)
         else:
             located(("text.context", key.removeprefix("text.context[").rstrip("]")), key, message, hint)
 

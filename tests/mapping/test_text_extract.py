@@ -368,6 +368,14 @@ def test_site_adds_phrases_and_a_language_rule_without_code(tmp_path: Path):
             "text:\n  context:\n    - {lang: en, literal: 'x', category: NEGATED_EXISTENCE, pattern: [{LOWER: {IN: 'x'}}]}\n",
             "IN takes a list",
         ),
+        # "normal-sized|normal sized" is normal, sized|normal, sized: it matched neither form
+        ("text:\n  targets:\n    splenomegaly: {phrases: ['normal-sized|normal sized spleen']}\n", "a hyphen joins"),
+        (
+            "text:\n  lists:\n    - {members: {no_such_rule: [kidney]}, before: [enlarged]}\n",
+            "'no_such_rule' is not a text target",
+        ),
+        ("text:\n  lists:\n    - {members: {splenomegaly: [milz]}}\n", "the list says nothing"),
+        ("text:\n  lists:\n    - {members: {splenomegaly: ['mi*lz']}, after: [gross]}\n", "only at the start or end"),
     ],
 )
 def test_site_text_problems_are_reported(tmp_path: Path, yaml_text, fragment):
@@ -647,3 +655,38 @@ def test_gynaecomastia_is_a_sign_of_the_gonadal_axis(mapping):
     ):
         (finding,) = run(mapping, resource).findings
         assert (finding.topic, finding.state, finding.axis) == ("endocrinopathy", State.PRESENT, "gonadal")
+
+
+def test_a_site_adds_a_list_in_its_language(tmp_path: Path):
+    # text.lists: one word said of a list of organs reaches each organ named ("Leber und Milz vergrößert")
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        "format: poems-fhir-mapping/1\nname: site\nversion: '1'\ntext:\n  coordinators: [und, oder]\n"
+        "  lists:\n    - members: {hepatomegaly: [leber], splenomegaly: [milz]}\n"
+        "      after: ['[nicht] vergrößert']\n",
+        encoding="utf-8",
+    )
+    got = [
+        [(a.target, a.label) for a in r] for r in load_mapping([site]).text.assert_texts(["Leber und Milz vergrößert."])
+    ]
+    assert got == [[("hepatomegaly", "present"), ("splenomegaly", "present")]]
+    assert load_mapping().text.assert_texts(["Leber und Milz vergrößert."]) == [[]]
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "state"),
+    [
+        ("Enlarged liver and lymph nodes.", State.PRESENT),
+        # each organ denied: the criterion is absent only when every part is (README "Parts combine")
+        ("No enlargement of the liver, spleen or lymph nodes.", State.ABSENT),
+        ("Печень, селезенка и лимфоузлы не увеличены.", State.ABSENT),
+    ],
+)
+def test_a_list_of_organs_states_every_organomegaly_part(mapping, conclusion, state):
+    from poems_fhir.criteria.engine import evaluate
+    from poems_fhir.criteria.profiles import MAYO
+
+    ex = run(mapping, report("CT chest abdomen pelvis", conclusion))
+    parts = {(f.component, f.state) for f in ex.findings if f.topic == "organomegaly"}
+    assert {("liver", state), ("lymph_nodes", state)} <= parts
+    assert evaluate("Patient/p1", ex.findings, MAYO).criteria["organomegaly"].state is state

@@ -19,13 +19,16 @@ from typing import Any
 
 from .lexicon import (
     KeyIndex,
+    ListSpec,
     PhraseFilter,
     TextSection,
     _token_regex,
     compile_phrase,
     dehyphen,
     expand_literals,
+    list_regex,
     normalise,
+    phrase_regex,
 )
 
 log = logging.getLogger(__name__)
@@ -205,8 +208,11 @@ class TextEngine:
 
     def __post_init__(self) -> None:
         phrases = [p for t in self.section.targets.values() for p in t.phrases]
-        self.keys = KeyIndex(phrases)
-        self.sentence_filter = PhraseFilter(phrases)
+        # a list's member names are key words too: "no enlargement of the liver or spleen"
+        members = [p for spec in self.section.lists for names in spec.members.values() for p in names]
+        self._lists = [compiled for spec in self.section.lists if (compiled := self._compile_list(spec)) is not None]
+        self.keys = KeyIndex(phrases + members)
+        self.sentence_filter = PhraseFilter(phrases, [r.pattern for r, _ in self._lists])
         # every target in every pipeline: a Russian report quotes "IgA lambda"
         self._targets = [
             (tid, regex)
@@ -216,6 +222,16 @@ class TextEngine:
         words = [_token_regex(normalise(w)) for w in self.section.inner_negations]
         self._inner_negation = re.compile("|".join(words)) if words else None
         self._coordinators = frozenset(normalise(w) for w in self.section.coordinators)
+
+    def _compile_list(self, spec: ListSpec) -> tuple[re.Pattern[str], list[tuple[str, re.Pattern[str]]]] | None:
+        """A list's regex and, per member target, the regex of its names (which members a match holds)."""
+        pattern = list_regex(spec, self.section.coordinators, self.section.inner_negations)
+        if pattern is None:
+            return None
+        members = [
+            (tid, re.compile("|".join(phrase_regex(p) for p in names))) for tid, names in spec.members.items() if names
+        ]
+        return re.compile(pattern), members
 
     def could_matter(self, text: str) -> bool:
         return bool(text) and self.keys.hits(text)
@@ -245,6 +261,16 @@ class TextEngine:
                 problems.append((f"text.context[{i}]", f"pattern: {problem}"))
             for unknown in sorted(set(rule.targets or ()) - set(self.section.targets)):
                 problems.append((f"text.context[{i}]", f"targets: {unknown!r} is not a text target"))
+        for i, spec in enumerate(self.section.lists):
+            for phrase in [*spec.before, *spec.after, *(p for names in spec.members.values() for p in names)]:
+                try:
+                    compile_phrase(phrase)
+                except (ValueError, re.error) as exc:
+                    problems.append((f"text.lists[{i}]", f"phrase {phrase!r}: {exc}"))
+            for unknown in sorted(set(spec.members) - set(self.section.targets)):
+                problems.append((f"text.lists[{i}]", f"members: {unknown!r} is not a text target"))
+            if not (spec.before or spec.after):
+                problems.append((f"text.lists[{i}]", "neither 'before' nor 'after' phrases: the list says nothing"))
         return problems
 
     # ------------------------------------------------------------ pipelines
@@ -376,7 +402,7 @@ class TextEngine:
         from spacy.util import filter_spans
 
         text = normalise(doc.text)
-        spans = []
+        spans, listed = self._listed(doc, text)
         for tid, regex in self._targets:
             for m in regex.finditer(text):
                 end = m.start() + len(m.group(0).rstrip(" \t\n-"))
@@ -384,9 +410,33 @@ class TextEngine:
                 if span is not None:
                     spans.append(span)
         doc.ents = kept = filter_spans(spans)
-        if self._coordinators:
-            doc.user_data[_SHARED] = self._coordinated(doc, spans, kept)
+        shared = self._coordinated(doc, spans, kept) if self._coordinators else {}
+        for k in kept:
+            for label in listed.get((k.start, k.end), []):
+                labels = shared.setdefault((k.start, k.end), [])
+                if label not in labels and label != k.label_.lower():
+                    labels.append(label)
+        doc.user_data[_SHARED] = shared
         return doc
+
+    def _listed(self, doc: Any, text: str) -> tuple[list[Any], dict[tuple[int, int], list[str]]]:
+        """Spans of the lists (ListSpec) in the text, each labelled with its first member's target, and
+        the other members' targets, which share its assertion. They come first, so a list wins over a
+        target phrase of the same length inside it ("enlarged ... lymph nodes")."""
+        spans: list[Any] = []
+        shared: dict[tuple[int, int], list[str]] = {}
+        for regex, members in self._lists:
+            for m in regex.finditer(text):
+                words = m.group(0)
+                found = sorted((hit.start(), tid) for tid, member in members if (hit := member.search(words)))
+                if not found:
+                    continue
+                end = m.start() + len(words.rstrip(" \t\n-"))
+                span = doc.char_span(m.start(), end, label=found[0][1].upper(), alignment_mode="expand")
+                if span is not None:
+                    spans.append(span)
+                    shared[(span.start, span.end)] = [tid for _, tid in found[1:]]
+        return spans, shared
 
     def _coordinated(self, doc: Any, spans: list[Any], kept: list[Any]) -> dict[tuple[int, int], list[str]]:
         """Targets that share a kept span's assertion: "no pleural or pericardial effusion" keeps the

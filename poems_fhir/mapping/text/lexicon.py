@@ -66,6 +66,19 @@ class ContextRuleSpec(_Strict):
     note: str | None = None
 
 
+class ListSpec(_Strict):
+    """One word said of a list of targets: "enlarged liver, spleen and lymph nodes", "no enlargement
+    of the liver or spleen", "the liver, spleen and lymph nodes are not enlarged". Each member named
+    in the list gets the list's assertion."""
+
+    #: target id -> phrases that name its member alone ("liver", "spleen", "[lymph] node|nodes")
+    members: dict[str, list[str]]
+    #: phrases said before the list ("enlarged", "enlargement of [the]")
+    before: list[str] = Field(default_factory=list)
+    #: phrases said after it ("[is|are] [not] enlarged")
+    after: list[str] = Field(default_factory=list)
+
+
 class TextSection(_Strict):
     languages: dict[str, LanguageSpec] = Field(default_factory=dict)
     #: condition rule id -> phrases that name it
@@ -78,6 +91,8 @@ class TextSection(_Strict):
     #: words that join coordinated modifiers of one noun ("pleural or pericardial effusion"): a target
     #: phrase that ends a longer one right after such a word shares the longer one's assertion
     coordinators: list[str] = Field(default_factory=list)
+    #: words said once of a list of targets (each member shares the assertion)
+    lists: list[ListSpec] = Field(default_factory=list)
 
 
 _YO = str.maketrans({"е": "[её]", "ё": "[её]"})
@@ -136,6 +151,13 @@ def compile_phrase(phrase: str) -> list[dict[str, Any]]:
     words = _WORD.findall(phrase.strip().lower())
     if not words:
         raise ValueError(f"empty phrase {phrase!r}")
+    for chunk in phrase.split():
+        if "|" in chunk and _WORD_HYPHEN.search(chunk):
+            # "normal-sized|normal sized" is normal, sized|normal, sized: it matches neither form
+            raise ValueError(
+                f"{chunk!r}: a hyphen joins two words and '|' chooses between single words; "
+                "write one phrase per form ('normal sized' also matches 'normal-sized')"
+            )
     pattern: list[dict[str, Any]] = []
     if words[0] == "..." or words[-1] == "...":
         raise ValueError(f"'...' only between words: {phrase!r}")
@@ -237,11 +259,45 @@ def phrase_regex(phrase: str) -> str:
     return r"\b" + "".join(parts)
 
 
+def _any_of(phrases: list[str]) -> str:
+    return "(?:" + "|".join(phrase_regex(p) for p in phrases) + ")"
+
+
+def list_regex(spec: ListSpec, coordinators: list[str], negations: list[str]) -> str | None:
+    """A plain regex for a ListSpec: the members joined by commas and a coordinator word ("liver,
+    spleen and lymph nodes", "бауыр мен көкбауыр"), with a ``before`` phrase in front or an ``after``
+    phrase behind. A list is one member, or members whose last one follows a coordinator word: "enlarged
+    liver, spleen of normal size" lists the liver only. A ``before`` list followed by a negation
+    ("enlarged liver and spleen not palpable") is no list: the words after it decide."""
+    members = [p for phrases in spec.members.values() for p in phrases]
+    words = [re.escape(normalise(w)) for w in coordinators if w.strip(",")]
+    if not members or not (spec.before or spec.after):
+        return None
+    member = _any_of(members)
+    comma = r",[\s\-]*"
+    joined = member
+    if words:
+        conj = r"(?:,[\s\-]*)?(?:" + "|".join(words) + r")\b[\s\-]*"
+        joined = f"{member}(?:(?:{comma}{member})*{conj}{member})?"
+    stops = [
+        (r"\w*" if w.startswith("*") else "") + re.escape(normalise(w.strip("*"))) + ("" if w.endswith("*") else r"\b")
+        for w in negations
+    ]
+    not_after = rf"(?![\s,]*(?:(?:is|are|was|were)\s+)?(?:{'|'.join(stops)}))" if stops else ""
+    forms = []
+    if spec.before:
+        forms.append(f"{_any_of(spec.before)}{joined}{not_after}")
+    if spec.after:
+        forms.append(f"{joined}{_any_of(spec.after)}")
+    return "|".join(f"(?:{f})" for f in forms)
+
+
 class PhraseFilter:
     """Does a sentence hold a whole target phrase? Plain regexes over the normalised sentence."""
 
-    def __init__(self, phrases: list[str]) -> None:
-        self.regex = re.compile("|".join(phrase_regex(p) for p in phrases)) if phrases else None
+    def __init__(self, phrases: list[str], extra: list[str] | None = None) -> None:
+        alternatives = [phrase_regex(p) for p in phrases] + list(extra or [])
+        self.regex = re.compile("|".join(alternatives)) if alternatives else None
 
     def search(self, text: str) -> bool:
         return self.regex is not None and self.regex.search(normalise(text)) is not None
