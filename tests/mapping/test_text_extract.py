@@ -690,3 +690,16 @@ def test_a_list_of_organs_states_every_organomegaly_part(mapping, conclusion, st
     parts = {(f.component, f.state) for f in ex.findings if f.topic == "organomegaly"}
     assert {("liver", state), ("lymph_nodes", state)} <= parts
     assert evaluate("Patient/p1", ex.findings, MAYO).criteria["organomegaly"].state is state
+
+
+def test_diabetic_polyneuropathy_in_text_is_the_coded_rules_polyneuropathy_flag_and_diabetes(mapping):
+    # the text target is the coded rule's id: the same topic, flag and endocrine axis (issue #8: a mimic to flag)
+    ex = run(mapping, report("Nerve conduction study", "Diabetic polyneuropathy."))
+    got = {(f.topic, f.state) for f in ex.findings}
+    assert got == {
+        ("polyneuropathy", State.PRESENT),
+        ("diabetic_polyneuropathy", State.PRESENT),
+        ("endocrinopathy", State.PRESENT),
+    }
+    ex = run(mapping, report("Nerve conduction study", "Diabetic neuropathy."))
+    assert "polyneuropathy" not in {f.topic for f in ex.findings}  # its type is not stated
