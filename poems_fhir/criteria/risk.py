@@ -332,15 +332,28 @@ def assess_risk(
                 tuple(f.evidence.reference for f in found) or denied,
             )
         )
-    out.append(_hyperprolactinemia(measurements, as_of, thrombosis))
+    out.append(_hyperprolactinemia(measurements, findings, as_of, thrombosis))
     return out
 
 
-def _hyperprolactinemia(measurements: Sequence[Measurement], as_of: dt.date | None, model: str) -> RiskFactor:
+def _hyperprolactinemia(
+    measurements: Sequence[Measurement], findings: Sequence[Finding], as_of: dt.date | None, model: str
+) -> RiskFactor:
     """Venous thrombosis risk (criteria.md §9, Mellors 2021: "venous: hyperprolactinemia"): the latest
     prolactin known at ``as_of``, above its lab's upper limit or flagged high. No cut-off of our own:
-    prolactin units are assay-dependent (codes.md), so only the lab's range or flag decides."""
+    prolactin units are assay-dependent (codes.md), so only the lab's range or flag decides. Without a
+    prolactin the lab judged, a recorded hyperprolactinaemia (a diagnosis, or text that states it) is
+    the factor: the diagnosis was made on a prolactin this record does not hold."""
     latest = _latest_before(measurements, "prolactin", as_of)
+    diagnosed = _present(findings, Criterion.ENDOCRINOPATHY.value, ("hyperprolactinemia",), as_of)
+    if (latest is None or latest.above is None) and diagnosed:
+        return RiskFactor(
+            "thrombosis_hyperprolactinemia",
+            model,
+            State.PRESENT,
+            "hyperprolactinaemia recorded",
+            tuple(f.evidence.reference for f in diagnosed),
+        )
     if latest is None:
         return RiskFactor("thrombosis_hyperprolactinemia", model, State.NOT_ASSESSED, "prolactin not measured")
     shown = f"prolactin {latest.value:g}{' ' + latest.unit if latest.unit else ''} on {latest.effective}"

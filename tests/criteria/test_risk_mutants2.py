@@ -526,3 +526,26 @@ def test_hyperprolactinemia_is_a_venous_thrombosis_risk_judged_by_the_lab():
     assert state(prl(12, -20, False), prl(48, 10, True)) is State.ABSENT  # not one after --as-of
     got = risk(ms=[prl(30, -10, None)], as_of=day(0))["thrombosis_hyperprolactinemia"]
     assert got.reason == "prolactin 30 ng/mL on 2021-02-19: no upper limit or flag of its lab to judge it"
+
+
+def test_a_recorded_hyperprolactinemia_is_the_venous_risk_when_no_prolactin_was_judged():
+    # criteria.md §9 "venous: hyperprolactinemia"; MIN-3 "pituitary (prolactin abnormality)": a diagnosis
+    # (coded or stated in text) was made on a prolactin the record does not hold
+    def prl(value: float, n: int, above: bool | None) -> Measurement:
+        return dataclasses.replace(m("prolactin", value, n, "ng/mL"), above=above)
+
+    dx = f("endocrinopathy", -40, rule="hyperprolactinemia")
+
+    def got(findings=(), ms=()):
+        return risk(findings=findings, ms=ms, as_of=day(0))["thrombosis_hyperprolactinemia"]
+
+    alone = got([dx])
+    assert (alone.state, alone.reason, alone.evidence) == (
+        State.PRESENT,
+        "hyperprolactinaemia recorded",
+        ("Condition/hyperprolactinemia-40",),
+    )
+    assert got([dx], [prl(30, -10, None)]).state is State.PRESENT  # a prolactin the lab did not judge
+    assert got([dx], [prl(12, -10, False)]).state is State.ABSENT  # the lab's latest judgement decides
+    assert got([f("endocrinopathy", 10, rule="hyperprolactinemia")]).state is State.NOT_ASSESSED  # after --as-of
+    assert got([f("endocrinopathy", -40, rule="hypopituitarism")]).state is State.NOT_ASSESSED  # another axis

@@ -703,3 +703,17 @@ def test_diabetic_polyneuropathy_in_text_is_the_coded_rules_polyneuropathy_flag_
     }
     ex = run(mapping, report("Nerve conduction study", "Diabetic neuropathy."))
     assert "polyneuropathy" not in {f.topic for f in ex.findings}  # its type is not stated
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        cond("http://hl7.org/fhir/sid/icd-10", "E22.1"),
+        cond("http://hl7.org/fhir/sid/icd-10-cm", "E22.1"),
+        report("Clinic letter", "Hyperprolactinaemia, on cabergoline."),
+    ],
+)
+def test_hyperprolactinemia_is_the_pituitary_axis(mapping, resource):
+    # criteria.md §MIN-3: "pituitary (prolactin abnormality)" qualifies as an endocrine axis
+    ex = run(mapping, resource)
+    assert {(f.topic, f.axis, f.state) for f in ex.findings} == {("endocrinopathy", "pituitary", State.PRESENT)}
