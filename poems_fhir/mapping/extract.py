@@ -71,7 +71,14 @@ IGNORED_STATUS = {"entered-in-error", "cancelled"}
 #: available": an order, not a result (its value, if one is sent anyway, is not one either)
 NO_RESULT_YET = "registered"
 VERIFICATION_SYSTEM_CODES = {"confirmed", "provisional", "differential", "refuted", "unconfirmed", "entered-in-error"}
-_POEMS_TEXT = re.compile(r"\bpoems\b", re.IGNORECASE)
+#: an uncoded diagnosis of POEMS syndrome by any of its names: POEMS, Crow-Fukase, Takatsuki, the
+#: acronym spelt out ("Polyneuropathy, organomegaly, endocrinopathy, M-protein, skin changes") - a
+#: clinician's assertion, never read as the findings its name lists
+_POEMS_TEXT = re.compile(
+    r"\bpoems\b|\bcrow[\s-]*fukase\b|\btakatsuki\b|кроу[\s-]*фукасе|такацуки"
+    r"|\bpolyneuropathy,?\s+organomegaly,?\s+endocrinopathy\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass

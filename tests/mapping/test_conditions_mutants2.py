@@ -413,3 +413,19 @@ def test_a_report_not_cited_keeps_its_words(mapping):
         ("Condition/c1", State.PRESENT),
         ("DiagnosticReport/d1", State.ABSENT),
     ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Crow-Fukase syndrome",
+        "Takatsuki syndrome",
+        "Синдром Кроу-Фукасе",
+        # the acronym spelt out is the diagnosis' name, not five findings
+        "Polyneuropathy, organomegaly, endocrinopathy, M-protein, skin changes (POEMS)",
+        "Polyneuropathy, organomegaly, endocrinopathy, monoclonal gammopathy and skin changes",
+    ],
+)
+def test_poems_by_its_other_names_is_the_clinicians_assertion(mapping, name):
+    _, found = run(mapping, cond({"system": "http://hospital.local/dx", "code": "P1"}, text=name))
+    assert [(f.topic, f.source_rule) for f in found] == [("clinician_poems_assertion", "poems_clinician_diagnosis")]
