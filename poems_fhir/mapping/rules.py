@@ -713,6 +713,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "inner_negations": [],
         "coordinators": [],
         "lists": [],
+        "exceptions": [],
     }
     merged["text"] = text
     for f in files:
@@ -767,7 +768,7 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         current["phrases"] = phrases
     text["context"] += new.get("context", [])
     text["lists"] += new.get("lists", [])
-    for key in ("disable_defaults", "inner_negations", "coordinators"):
+    for key in ("disable_defaults", "inner_negations", "coordinators", "exceptions"):
         text[key] += [v for v in new.get(key, []) if v not in text[key]]
 
 

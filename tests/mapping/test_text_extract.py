@@ -717,3 +717,16 @@ def test_hyperprolactinemia_is_the_pituitary_axis(mapping, resource):
     # criteria.md §MIN-3: "pituitary (prolactin abnormality)" qualifies as an endocrine axis
     ex = run(mapping, resource)
     assert {(f.topic, f.axis, f.state) for f in ex.findings} == {("endocrinopathy", "pituitary", State.PRESENT)}
+
+
+def test_a_site_adds_an_exception_word(tmp_path: Path):
+    # text.exceptions: the target affirmed after an exception word overrides its denial before it
+    site = tmp_path / "site.yaml"
+    head = "format: poems-fhir-mapping/1\nname: site\nversion: '1'\ntext:\n  targets:\n    lymphadenopathy: {phrases: ['vergrößerte lymphknoten']}\n"
+    text = "No lymphadenopathy; sauf vergrößerte lymphknoten."
+    site.write_text(head, encoding="utf-8")
+    assert {a.label for a in load_mapping([site]).text.assert_texts([text])[0]} == {"negated", "present"}
+    site.write_text(head + "  exceptions: [sauf]\n", encoding="utf-8")
+    assert [(a.target, a.label) for a in load_mapping([site]).text.assert_texts([text])[0]] == [
+        ("lymphadenopathy", "present")
+    ]

@@ -222,6 +222,8 @@ class TextEngine:
         words = [_token_regex(normalise(w)) for w in self.section.inner_negations]
         self._inner_negation = re.compile("|".join(words)) if words else None
         self._coordinators = frozenset(normalise(w) for w in self.section.coordinators)
+        exceptions = [phrase_regex(p) for p in self.section.exceptions]
+        self._exception = re.compile("|".join(exceptions)) if exceptions else None
 
     def _compile_list(self, spec: ListSpec) -> tuple[re.Pattern[str], list[tuple[str, re.Pattern[str]]]] | None:
         """A list's regex and, per member target, the regex of its names (which members a match holds)."""
@@ -373,11 +375,35 @@ class TextEngine:
                 ) from exc
             for (i, chunk), doc in zip(chunks, docs, strict=True):
                 shared = doc.user_data.get(_SHARED, {})
+                found: list[tuple[int, Assertion]] = []
                 for ent in doc.ents:
                     assertion = self._assertion(ent, chunk)
-                    results[i].append(assertion)
-                    results[i] += [replace(assertion, target=t) for t in shared.get((ent.start, ent.end), [])]
+                    found.append((ent.start_char, assertion))
+                    found += [
+                        (ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])
+                    ]
+                results[i] += [a for _, a in self._without_excepted_denials(doc.text, found)]
         return results
+
+    def _without_excepted_denials(self, text: str, found: list[tuple[int, Assertion]]) -> list[tuple[int, Assertion]]:
+        """ "No lymphadenopathy except for an enlarged 2.5 cm axillary lymph node": the exception states
+        the target the denial named, so the denial before it gives way (the two made a conflict, an
+        indeterminate part, of a node the report calls enlarged). Only a denial followed by an exception
+        word and then the same target affirmed."""
+        if self._exception is None:
+            return found
+        words = [m.start() for m in self._exception.finditer(normalise(text))]
+        if not words:
+            return found
+
+        def excepted(at: int, a: Assertion) -> bool:
+            return a.label == "negated" and any(
+                at < w < later_at and b.target == a.target and b.label == "present"
+                for w in words
+                for later_at, b in found
+            )
+
+        return [(at, a) for at, a in found if not excepted(at, a)]
 
     @staticmethod
     def _components(nlp: Any) -> list[Any]:

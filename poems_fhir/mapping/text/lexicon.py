@@ -93,6 +93,9 @@ class TextSection(_Strict):
     coordinators: list[str] = Field(default_factory=list)
     #: words said once of a list of targets (each member shares the assertion)
     lists: list[ListSpec] = Field(default_factory=list)
+    #: words that make an exception to a denial: "no lymphadenopathy except for an enlarged axillary
+    #: node" - the target affirmed after one of them overrides its denial before it
+    exceptions: list[str] = Field(default_factory=list)
 
 
 _YO = str.maketrans({"е": "[её]", "ё": "[её]"})
