@@ -227,7 +227,7 @@ class TextEngine:
 
     def _compile_list(self, spec: ListSpec) -> tuple[re.Pattern[str], list[tuple[str, re.Pattern[str]]]] | None:
         """A list's regex and, per member target, the regex of its names (which members a match holds)."""
-        pattern = list_regex(spec, self.section.coordinators, self.section.inner_negations)
+        pattern = list_regex(spec, self.section.coordinators)
         if pattern is None:
             return None
         members = [
@@ -264,7 +264,12 @@ class TextEngine:
             for unknown in sorted(set(rule.targets or ()) - set(self.section.targets)):
                 problems.append((f"text.context[{i}]", f"targets: {unknown!r} is not a text target"))
         for i, spec in enumerate(self.section.lists):
-            for phrase in [*spec.before, *spec.after, *(p for names in spec.members.values() for p in names)]:
+            for phrase in [
+                *spec.before,
+                *spec.after,
+                *spec.breaks,
+                *(p for names in spec.members.values() for p in names),
+            ]:
                 try:
                     compile_phrase(phrase)
                 except (ValueError, re.error) as exc:

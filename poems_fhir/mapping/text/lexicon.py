@@ -77,6 +77,10 @@ class ListSpec(_Strict):
     before: list[str] = Field(default_factory=list)
     #: phrases said after it ("[is|are] [not] enlarged")
     after: list[str] = Field(default_factory=list)
+    #: what ends a ``before`` list at a member: that member's own predicate ("enlarged liver and spleen
+    #: not palpable" lists the liver only), where a denial of the whole list ("увеличение печени и
+    #: селезенки не выявлено") does not
+    breaks: list[str] = Field(default_factory=list)
 
 
 class TextSection(_Strict):
@@ -266,12 +270,12 @@ def _any_of(phrases: list[str]) -> str:
     return "(?:" + "|".join(phrase_regex(p) for p in phrases) + ")"
 
 
-def list_regex(spec: ListSpec, coordinators: list[str], negations: list[str]) -> str | None:
+def list_regex(spec: ListSpec, coordinators: list[str]) -> str | None:
     """A plain regex for a ListSpec: the members joined by commas and a coordinator word ("liver,
     spleen and lymph nodes", "бауыр мен көкбауыр"), with a ``before`` phrase in front or an ``after``
     phrase behind. A list is one member, or members whose last one follows a coordinator word: "enlarged
-    liver, spleen of normal size" lists the liver only. A ``before`` list followed by a negation
-    ("enlarged liver and spleen not palpable") is no list: the words after it decide."""
+    liver, spleen of normal size" lists the liver only. A ``before`` list followed by one of its
+    ``breaks`` ("enlarged liver and spleen not palpable") ends before its last member."""
     members = [p for phrases in spec.members.values() for p in phrases]
     words = [re.escape(normalise(w)) for w in coordinators if w.strip(",")]
     if not members or not (spec.before or spec.after):
@@ -282,11 +286,7 @@ def list_regex(spec: ListSpec, coordinators: list[str], negations: list[str]) ->
     if words:
         conj = r"(?:,[\s\-]*)?(?:" + "|".join(words) + r")\b[\s\-]*"
         joined = f"{member}(?:(?:{comma}{member})*{conj}{member})?"
-    stops = [
-        (r"\w*" if w.startswith("*") else "") + re.escape(normalise(w.strip("*"))) + ("" if w.endswith("*") else r"\b")
-        for w in negations
-    ]
-    not_after = rf"(?![\s,]*(?:(?:is|are|was|were)\s+)?(?:{'|'.join(stops)}))" if stops else ""
+    not_after = rf"(?![\s,]*{_any_of(spec.breaks)})" if spec.breaks else ""
     forms = []
     if spec.before:
         forms.append(f"{_any_of(spec.before)}{joined}{not_after}")
