@@ -714,6 +714,8 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "coordinators": [],
         "lists": [],
         "exceptions": [],
+        "closing_negations": [],
+        "assertive_words": [],
     }
     merged["text"] = text
     for f in files:
@@ -768,7 +770,14 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         current["phrases"] = phrases
     text["context"] += new.get("context", [])
     text["lists"] += new.get("lists", [])
-    for key in ("disable_defaults", "inner_negations", "coordinators", "exceptions"):
+    for key in (
+        "disable_defaults",
+        "inner_negations",
+        "coordinators",
+        "exceptions",
+        "closing_negations",
+        "assertive_words",
+    ):
         text[key] += [v for v in new.get(key, []) if v not in text[key]]
 
 

@@ -730,3 +730,16 @@ def test_a_site_adds_an_exception_word(tmp_path: Path):
     assert [(a.target, a.label) for a in load_mapping([site]).text.assert_texts([text])[0]] == [
         ("lymphadenopathy", "present")
     ]
+
+
+def test_a_site_adds_a_closing_negation(tmp_path: Path):
+    # text.closing_negations: a denial that ends the clause reaches back past the words between
+    site = tmp_path / "site.yaml"
+    text = "Splenomegaly in the lower pole region fehlt."
+    assert [a.label for a in load_mapping().text.assert_texts([text])[0]] == ["present"]
+    site.write_text(
+        "format: poems-fhir-mapping/1\nname: site\nversion: '1'\ntext:\n  closing_negations: [fehlt]\n",
+        encoding="utf-8",
+    )
+    [assertion] = load_mapping([site]).text.assert_texts([text])[0]
+    assert (assertion.label, assertion.triggers) == ("negated", ("fehlt",))

@@ -23,6 +23,7 @@ from .lexicon import (
     PhraseFilter,
     TextSection,
     _token_regex,
+    closing_regex,
     compile_phrase,
     dehyphen,
     expand_literals,
@@ -222,6 +223,8 @@ class TextEngine:
         words = [_token_regex(normalise(w)) for w in self.section.inner_negations]
         self._inner_negation = re.compile("|".join(words)) if words else None
         self._coordinators = frozenset(normalise(w) for w in self.section.coordinators)
+        closing = closing_regex(self.section.closing_negations, self.section.assertive_words)
+        self._closing = re.compile(closing) if closing else None
         exceptions = [phrase_regex(p) for p in self.section.exceptions]
         self._exception = re.compile("|".join(exceptions)) if exceptions else None
 
@@ -381,14 +384,32 @@ class TextEngine:
             for (i, chunk), doc in zip(chunks, docs, strict=True):
                 shared = doc.user_data.get(_SHARED, {})
                 found: list[tuple[int, Assertion]] = []
+                starts = sorted(e.start_char for e in doc.ents)
                 for ent in doc.ents:
-                    assertion = self._assertion(ent, chunk)
+                    assertion = self._closing_denial(self._assertion(ent, chunk), ent, doc.text, starts)
                     found.append((ent.start_char, assertion))
                     found += [
                         (ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])
                     ]
                 results[i] += [a for _, a in self._without_excepted_denials(doc.text, found)]
         return results
+
+    def _closing_denial(self, assertion: Assertion, ent: Any, text: str, starts: list[int]) -> Assertion:
+        """A clause-final denial past the words between: "Увеличенных лимфоузлов в средостении и брюшной
+        полости нет" - ConText's short scope of "нет" stopped at the place words, so the nodes were read
+        as present. Only words with no other target among them, none that states the target, and a
+        denial that ends the clause."""
+        if self._closing is None or assertion.modifiers:  # only what was read as plainly present
+            return assertion
+        m = self._closing.match(normalise(text), ent.end_char)
+        if m is None or any(ent.end_char < s < m.end() for s in starts):
+            return assertion
+        closing = text[m.start("closing") : m.end("closing")].strip()
+        return replace(
+            assertion,
+            modifiers=assertion.modifiers | {Modifier.NEGATED},
+            triggers=(*assertion.triggers, closing),
+        )
 
     def _without_excepted_denials(self, text: str, found: list[tuple[int, Assertion]]) -> list[tuple[int, Assertion]]:
         """ "No lymphadenopathy except for an enlarged 2.5 cm axillary lymph node": the exception states

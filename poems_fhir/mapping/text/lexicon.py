@@ -100,6 +100,12 @@ class TextSection(_Strict):
     #: words that make an exception to a denial: "no lymphadenopathy except for an enlarged axillary
     #: node" - the target affirmed after one of them overrides its denial before it
     exceptions: list[str] = Field(default_factory=list)
+    #: denials that end a clause and deny what it names, past the words between: "увеличенных лимфоузлов
+    #: в средостении и брюшной полости нет", "hyperpigmentation of the trunk and limbs is absent"
+    closing_negations: list[str] = Field(default_factory=list)
+    #: words that state what precedes them, so a closing denial does not reach back past them
+    #: ("splenomegaly is seen and portal flow is absent")
+    assertive_words: list[str] = Field(default_factory=list)
 
 
 _YO = str.maketrans({"е": "[её]", "ё": "[её]"})
@@ -293,6 +299,16 @@ def list_regex(spec: ListSpec, coordinators: list[str]) -> str | None:
     if spec.after:
         forms.append(f"{joined}{_any_of(spec.after)}")
     return "|".join(f"(?:{f})" for f in forms)
+
+
+def closing_regex(closing: list[str], assertive: list[str]) -> str | None:
+    """The words after a target up to a closing denial that ends the clause: at most eight, none a
+    negation, contrast or "normal" (the gap's breakers), none ``assertive``, no punctuation."""
+    if not closing:
+        return None
+    stops = _any_of(assertive) if assertive else "(?!)"
+    word = rf"(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))(?!{stops})[^\W_]+[\s\-]*"
+    return rf"[\s\-]*(?:{word}){{0,8}}?(?P<closing>{_any_of(closing)})(?=\s*(?:[.;!,]|$))"
 
 
 class PhraseFilter:
