@@ -28,7 +28,8 @@ class Capabilities:
 
 
 READ_TYPES = ("Observation", "Condition", "Procedure", "DiagnosticReport")
-WRITE_TYPES = ("DiagnosticReport", "CarePlan", "Observation", "Provenance", "Device")
+#: the criterion Observations are contained in the report, never written on their own
+WRITE_TYPES = ("DiagnosticReport", "CarePlan", "Provenance", "Device")
 
 
 def parse_capabilities(statement: dict[str, Any]) -> Capabilities:

@@ -18,6 +18,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal
 
 import yaml
@@ -320,7 +321,8 @@ def _line_index(root: yaml.Node | None) -> dict[tuple[Any, ...], int]:
     lines: dict[tuple[Any, ...], int] = {}
 
     def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
-        lines[path] = node.start_mark.line + 1
+        # a key's own line, not its value's: "observation:" on line 10 with its list from line 11
+        lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             for key_node, value_node in node.value:
                 key = key_node.value
@@ -786,6 +788,31 @@ def _origin(f: LoadedFile, path: tuple[Any, ...]) -> str:
     return f"{f.path}:{line}" if line else f.path
 
 
+def _report_codes_in_two_rules(
+    by_code: dict[tuple[str, str], list[Rule]], systems: dict[str, str], problem: Callable[..., None]
+) -> None:
+    """A code in two observation rules is a mistake (a site's add_codes on one rule while another holds
+    the code): a result has one meaning and unit, and was read under whichever came first - a local VEGF
+    code also listed under platelets gave a VEGF refused as a platelet count. (A condition code may
+    name two findings on purpose - a local "lymph node findings" code as Castleman and lymphadenopathy:
+    each rule is judged on its own.)"""
+    alias = {url: name for name, url in systems.items()}
+    for (system, code), rules in by_code.items():
+        seen: dict[str, str] = {}
+        for r in rules:
+            if r.kind != "observation":
+                continue
+            first = seen.setdefault(r.kind, r.spec.id)
+            if first != r.spec.id:
+                problem(
+                    "observations",
+                    r.spec.id,
+                    "codes",
+                    f"code {alias.get(system, system)}|{code} is also in {r.kind} rule {first!r}",
+                    "keep each code in one rule of a kind (remove it from one of them)",
+                )
+
+
 def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = None) -> CompiledMapping:
     """Merge and cross-check the files, then build the lookup tables."""
     merged, origins = _merge(files)
@@ -1013,6 +1040,8 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             )
         for c in course_rule.codes:
             by_code[(c.system, c.code)].append(Rule("course", course_rule, origins[("course", rid)]))
+
+    _report_codes_in_two_rules(by_code, systems, problem)
 
     translations: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     identity = [

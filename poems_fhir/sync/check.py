@@ -20,7 +20,8 @@ from typing import Any, Literal
 import requests
 
 from ..errors import EXIT_OK, EXIT_SERVER, EXIT_USAGE, NetworkError, PoemsFhirError
-from ..fhir.capabilities import READ_TYPES, WRITE_TYPES, parse_capabilities
+from ..fhir.capabilities import parse_capabilities
+from .permissions import READ_TYPES, WRITE_TYPES, scopes as run_scopes
 from ..mapping.rules import MappingError, load_mapping
 from .config import SyncSettings, load_settings
 
@@ -61,8 +62,8 @@ class Checklist:
         }
 
 
-#: the resource types the job searches (cohort discovery and per-patient reads)
-SEARCHED = ("Patient", *READ_TYPES)
+#: the resource types the job searches (cohort discovery, per-patient reads, ownership of our resources)
+SEARCHED = READ_TYPES
 
 
 def check_config(
@@ -356,8 +357,12 @@ def _check_scopes(s: SyncSettings, out: Checklist) -> None:
                     return True
         return False
 
-    missing = [f"{t}.read" for t in SEARCHED if not covers(t, "read")]
-    missing += [f"{t}.write" for t in WRITE_TYPES if not covers(t, "write")]
+    # exactly what a run of this configuration requests (sync/permissions.py, the README's table)
+    needed = [
+        sc.removeprefix("system/").rsplit(".", 1)
+        for sc in run_scopes("dry-run" if s.dry_run else "write", bool(s.group))
+    ]
+    missing = [f"{rtype}.{need}" for rtype, need in needed if not covers(rtype, need)]
     if missing:
         out.add(
             "scopes",

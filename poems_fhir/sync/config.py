@@ -341,8 +341,9 @@ def load_settings(
             continue
         merged[_norm(key)] = list(value) if isinstance(value, tuple) else value
         origin[_norm(key)] = f"flag --{flag_name(_norm(key))}"
-    if "phi" in merged and isinstance(merged["phi"], str):
-        merged["phi"] = merged["phi"].lower() in ("1", "true", "yes")
+    # a switch given as text (an environment variable, a quoted TOML value) is read by pydantic's boolean
+    # rules - true/false, yes/no, on/off, 1/0 - and anything else is an error with its origin: it was
+    # read as false ("yes please" ran without --phi)
     patients = merged.get("patient", [])
     if isinstance(patients, list) and all(isinstance(p, str) for p in patients):
         merged["patient"] = _expand_patient_files(patients)

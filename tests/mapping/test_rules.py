@@ -328,3 +328,65 @@ def test_skipped_concept_map_elements_carry_their_line(tmp_path):
     cm.write_text(json.dumps(data, indent=2))
     (skipped,) = load_concept_map(cm).skipped
     assert skipped.line == line_of(cm, '"42345001"') - 1  # the target object opens on the line above its code
+
+
+def test_an_unknown_section_is_reported_at_its_own_line_not_its_first_item(tmp_path):
+    # probe15 M03: "observation:" on its line, its list below; the line of the key was off by one
+    site = write(tmp_path, SITE_HEADER + "observation:\n  - id: vegf\n    unit: pg/mL\n")
+    with pytest.raises(MappingError) as exc:
+        load_mapping([site])
+    (problem,) = exc.value.problems
+    assert (problem.line, problem.key) == (line_of(site, "observation:"), "observation")
+
+
+def test_a_code_in_two_observation_rules_is_a_problem(tmp_path):
+    # probe15 M13: a local code added to VEGF and listed under a platelet rule too was read as platelets
+    # (the VEGF refused as a platelet count) while `mappings check` said ok
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + """
+        systems: {hlab: "https://hospital.example.org/lab"}
+        observations:
+          - id: vegf
+            add_codes: [{system: hlab, code: VEGF-PL, verification: LOCAL}]
+          - id: site_platelets
+            role: threshold
+            topic: thrombocytosis_polycythemia
+            component: thrombocytosis
+            unit: 10*9/L
+            high: platelets_high
+            codes: [{system: hlab, code: VEGF-PL, verification: LOCAL}]
+    """,
+    )
+    with pytest.raises(MappingError) as exc:
+        load_mapping([site])
+    (problem,) = exc.value.problems
+    assert problem.key == "observations.site_platelets.codes"
+    assert "hlab|VEGF-PL is also in observation rule 'vegf'" in problem.message
+    assert problem.line == line_of(site, "- id: site_platelets")
+    # the same code twice in one rule, or in two condition rules (one local code naming two findings,
+    # each judged on its own: test_reports_mutants2), is no conflict
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + """
+        systems: {hlab: "https://hospital.example.org/lab"}
+        observations:
+          - id: vegf
+            add_codes: [{system: hlab, code: V1, verification: LOCAL}, {system: hlab, code: V1, verification: LOCAL}]
+        conditions:
+          - id: splenomegaly
+            add_codes: [{system: hlab, code: D1, verification: LOCAL}]
+          - id: hepatomegaly
+            add_codes: [{system: hlab, code: D1, verification: LOCAL}]
+    """,
+    )
+    load_mapping([site])
+
+
+def test_a_phrase_with_unbalanced_brackets_is_a_problem(tmp_path):
+    # probe15 T06: "[enlarged liver" compiled to the words "[enlarged" and "liver" and never matched
+    site = write(tmp_path, SITE_HEADER + "text:\n  targets:\n    hepatomegaly: {phrases: ['[enlarged liver']}\n")
+    with pytest.raises(MappingError, match="unbalanced brackets"):
+        load_mapping([site])

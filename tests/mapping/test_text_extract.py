@@ -400,6 +400,14 @@ def test_readme_site_example_for_a_new_language(tmp_path: Path):
         for r in m.text.assert_texts(["Keine Splenomegalie.", "Milz vergrößert.", "Sklerotische Herde ausgeschlossen."])
     ]
     assert got == [[("splenomegaly", "negated")], [("splenomegaly", "present")], [("sclerotic_bone_lesion", "negated")]]
+    lists = [
+        [(a.target, a.label) for a in r]
+        for r in m.text.assert_texts(["Leber und Milz nicht vergrößert.", "Vergrößerte Leber und Milz."])
+    ]
+    assert lists == [
+        [("hepatomegaly", "negated"), ("splenomegaly", "negated")],
+        [("hepatomegaly", "present"), ("splenomegaly", "present")],
+    ]
 
 
 def test_a_failing_text_pipeline_is_reported_and_coded_facts_stay(monkeypatch):

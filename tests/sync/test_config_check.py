@@ -72,6 +72,26 @@ def test_scopes_are_compared_with_what_the_job_needs(tmp_path):
     assert by_name(check_config(cfg, {}, environ={}))["scopes"].status == "ok"
 
 
+def test_the_least_privilege_scopes_of_the_readme_are_enough_and_each_one_is_needed(tmp_path):
+    # README "Permissions": the write-mode list (the sync --help example) covers a run - the criterion
+    # Observations are contained in the report, never written alone (probe15 F1) - and dropping a read
+    # the ownership reads need is reported (F2)
+    from poems_fhir.sync.permissions import scope_string
+
+    full = scope_string("write")
+    assert "Observation.write" not in full
+    cfg = server_toml(tmp_path, extra=f'scope = "{full}"\n')
+    assert by_name(check_config(cfg, {}, environ={}))["scopes"].status == "ok"
+    v2 = full.replace(".read", ".rs").replace(".write", ".cu")
+    cfg = server_toml(tmp_path, extra=f'scope = "{v2}"\n')
+    assert by_name(check_config(cfg, {}, environ={}))["scopes"].status == "ok"
+    fewer = full.replace("system/CarePlan.read ", "").replace("system/Provenance.read ", "")
+    cfg = server_toml(tmp_path, extra=f'scope = "{fewer}"\n')
+    scopes = by_name(check_config(cfg, {}, environ={}))["scopes"]
+    assert scopes.status == "warn" and "CarePlan.read, Provenance.read" in scopes.detail
+    assert "Observation.write" not in scopes.detail
+
+
 @responses.activate
 def test_online_checks_capabilities_token_searches_and_writes(tmp_path):
     responses.add("GET", f"{BASE}/metadata", json=metadata())

@@ -37,6 +37,18 @@ def test_wrong_type_names_file_line_and_key(tmp_path):
         load_settings(cfg, {}, environ={})
 
 
+def test_a_switch_is_true_false_yes_no_on_off_or_1_0_and_anything_else_is_an_error(tmp_path):
+    # probe15 F3: phi = "yes please" was read as false and the run went on without --phi
+    cfg = _toml(tmp_path, 'server = "https://x/R4"\nphi = "yes please"\n')
+    with pytest.raises(ConfigError, match=r"line 2: key 'phi'.*boolean.*'yes please'"):
+        load_settings(cfg, {}, environ={})
+    for text, expected in (("yes", True), ("on", True), ("1", True), ("no", False), ("off", False), ("0", False)):
+        assert load_settings(_toml(tmp_path, f'phi = "{text}"\n'), {}, environ={}).phi is expected
+        assert load_settings(None, {}, environ={"POEMS_FHIR_PHI": text}).phi is expected
+    with pytest.raises(ConfigError, match="environment variable POEMS_FHIR_PHI"):
+        load_settings(None, {}, environ={"POEMS_FHIR_PHI": "maybe"})
+
+
 def test_environment_and_flag_errors_name_their_origin(tmp_path):
     with pytest.raises(ConfigError, match="environment variable POEMS_FHIR_METRICS_PORT"):
         load_settings(None, {}, environ={"POEMS_FHIR_METRICS_PORT": "x"})

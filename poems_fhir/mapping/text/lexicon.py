@@ -164,6 +164,9 @@ def compile_phrase(phrase: str) -> list[dict[str, Any]]:
     words = _WORD.findall(phrase.strip().lower())
     if not words:
         raise ValueError(f"empty phrase {phrase!r}")
+    if not _BALANCED.fullmatch(phrase):
+        # "[enlarged liver" compiled to the words "[enlarged" and "liver": it could never match
+        raise ValueError(f"unbalanced brackets in {phrase!r}: '[word]' makes a word optional, '[a|b]' either one")
     for chunk in phrase.split():
         if "|" in chunk and _WORD_HYPHEN.search(chunk):
             # "normal-sized|normal sized" is normal, sized|normal, sized: it matches neither form
@@ -217,6 +220,8 @@ def key_words(phrase: str) -> list[str]:
 
 
 _WORD_HYPHEN = re.compile(r"(?<=\w)-(?=\w)")
+#: brackets only in pairs, never nested
+_BALANCED = re.compile(r"[^\[\]]*(?:\[[^\[\]]+\][^\[\]]*)*")
 
 
 def dehyphen(text: str) -> str:
