@@ -734,6 +734,11 @@ def test_no_node_biopsy_to_complete_the_work_up_when_the_nodes_are_not_enlarged(
     # where Castleman decides the classification it stays proposed (the other majors are proposed too)
     open_ = [*PATIENT, f("skin_changes"), _nodes(State.ABSENT)]
     assert "workup-castleman_disease" in plan(open_, as_of=d(0))
+    # nodes found normal only after --as-of: at --as-of they were not assessed, so the biopsy is proposed
+    later = Finding("organomegaly", State.ABSENT, Evidence("DiagnosticReport/ct2", d(20), "CT"),
+                    component="lymph_nodes", source_rule="lymphadenopathy")  # fmt: skip
+    assert "workup-castleman_disease" in plan([*met, later], as_of=d(0))
+    assert "workup-castleman_disease" not in plan([*met, later], as_of=d(30))
 
 
 def test_staging_tests_no_criterion_proposes_are_proposed_on_their_own_while_missing():

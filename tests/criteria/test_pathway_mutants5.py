@@ -7,6 +7,7 @@ ratio too (§8.1a) - is not, and no amyloid CR day exists. The IMWG CR alone is 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -41,3 +42,9 @@ def assessment(amyloid: str, imwg: str) -> ResponseAssessment:
 )
 def test_a_haematological_pr_or_better_in_either_framework_is_a_response(amyloid, imwg, responded):
     assert _responded(assessment(amyloid, imwg)) is responded
+
+
+def test_a_complete_response_reached_since_the_baseline_is_a_response_after_a_relapse():
+    # criteria.md §8: a CR reached since the baseline counts although the category now is NR
+    got = dataclasses.replace(assessment("NR", "NR"), cr_dates=(dt.date(2021, 4, 1),))
+    assert _responded(got) is True
