@@ -265,3 +265,30 @@ def test_coverage_lists_the_input_it_could_not_read(tmp_path):
     assert "not JSON" in unreadable[0]["message"] and "not a day of the calendar" in unreadable[1]["message"]
     text = CliRunner().invoke(main, ["mappings", "coverage", str(folder)]).output
     assert "Unreadable input (2; each skipped, the rest was read):" in text and "Condition.ndjson:3" in text
+
+
+def test_coverage_suggests_the_condition_rule_a_local_diagnosis_name_states(tmp_path):
+    # probe15 V04: a local Condition code displayed "Splenomegaly" was listed without a suggestion; its
+    # name, read by the text engine, states one finding: add_codes to that condition rule
+    def condition(cid: str, code: str, display: str) -> dict:
+        system = "https://hospital.example.org/dx"
+        return {"resourceType": "Condition", "id": cid, "subject": {"reference": "Patient/p1"},
+                "code": {"coding": [{"system": system, "code": code, "display": display}]}}  # fmt: skip
+
+    data = tmp_path / "in.ndjson"
+    rows = [
+        {"resourceType": "Patient", "id": "p1"},
+        condition("c1", "MILZ", "Splenomegaly"),
+        condition("c2", "NOSPL", "No splenomegaly"),  # a denial names no rule to add the code to
+    ]
+    data.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    out = json.loads(invoke("mappings", "coverage", str(data), "--format", "json").output)
+    suggested = {r["code"]: r.get("suggested_rule") for r in out["unmapped_relevant"]}
+    assert suggested["MILZ"].startswith("conditions.splenomegaly ")
+    assert suggested.get("NOSPL") is None
+    site = tmp_path / "site.yaml"
+    site.write_text(out["site_mapping_skeleton"], encoding="utf-8")
+    assert invoke("mappings", "check", str(site)).exit_code == 0
+    got = json.loads(invoke("evaluate", str(data), "--mappings", str(site), "--format", "json").output)
+    spleen = [e for e in got["patients"][0]["criteria"]["organomegaly"]["evidence"] if "Condition/c1" in json.dumps(e)]
+    assert spleen, got["patients"][0]["criteria"]["organomegaly"]

@@ -86,6 +86,19 @@ def _suggest_rule(text: str, rtype: str, mapping: CompiledMapping) -> str | None
     return hits.pop() if len(hits) == 1 else None
 
 
+def _suggest_condition(text: str, mapping: CompiledMapping) -> str | None:
+    """The condition rule a diagnosis name states, read by the text engine ("Splenomegaly", "Enlarged
+    spleen", "Спленомегалия"): one target stated present, else none (a denial or two findings)."""
+    from .text.engine import TextEngineError
+
+    try:
+        assertions = mapping.text.assert_texts([text])[0]
+    except TextEngineError:
+        return None
+    targets = {a.target for a in assertions if a.label == "present"}
+    return targets.pop() if len(targets) == 1 else None
+
+
 def _mapped(concept: Any, rtype: str, data: dict[str, Any], mapping: CompiledMapping) -> bool:
     for system, code, _ in codings(concept):
         if mapping.rules_for(system, code) or mapping.broader_rules_for(system, code):
@@ -183,6 +196,8 @@ def _check_concept(
                 else "name matches its synonyms"
             )
             entry.suggestion = f"observations.{rule} ({why})"
+        elif rtype == "Condition" and (target := _suggest_condition(text, mapping)):
+            entry.suggestion = f"conditions.{target} (its name states it: check it means the same finding)"
 
 
 # ---------------------------------------------------------------- output
@@ -223,17 +238,17 @@ _LOCAL_CODE = re.compile(r"^'(?P<text>.*)' \((?P<system>[^|()]+)\|(?P<code>[^()]
 def skeleton(cov: Coverage) -> str:
     """A site mapping file to start from: add_codes for every local code matched by its name, or
     whose name matches one rule's synonyms; stubs for rejected units. Review before use."""
-    adds: dict[str, list[str]] = {}
+    adds: dict[tuple[str, str], list[str]] = {}  # (section, rule) -> code lines
     for entry in cov.notes.get("text_fallback", {}).values():
         rule, detail = entry.key
         m = _LOCAL_CODE.match(detail)
         if m:
-            adds.setdefault(rule, []).append(_code_line(m["system"], m["code"], m["text"]))
+            adds.setdefault(("observations", rule), []).append(_code_line(m["system"], m["code"], m["text"]))
     for entry in cov.unmapped_relevant.values():
         rtype, system, code, text = entry.key
         if entry.suggestion and system and code:
-            rule = entry.suggestion.split(" ", 1)[0].split(".", 1)[1]
-            adds.setdefault(rule, []).append(_code_line(system, code, text))
+            section, rule = entry.suggestion.split(" ", 1)[0].split(".", 1)
+            adds.setdefault((section, rule), []).append(_code_line(system, code, text))
     lines = ["format: poems-fhir-mapping/1", "name: my-site", 'version: "0.1"']
     if cov.icd_like_systems:
         lines.append("system_equivalents:  # systems whose codes look like ICD-10: confirm, then keep")
@@ -248,9 +263,11 @@ def skeleton(cov: Coverage) -> str:
         lines.append("unit_aliases:  # map each to the UCUM unit it means, or delete the line")
         for entry in cov.rejected_units.values():
             lines.append(f"  {_yaml_str(entry.key[0])}: TODO  # {entry.count}x, e.g. {entry.examples[0]}")
-    if adds:
-        lines.append("observations:")
-        for rule, codes in sorted(adds.items()):
+    for section in ("observations", "conditions"):
+        rules = sorted((rule, codes) for (sec, rule), codes in adds.items() if sec == section)
+        if rules:
+            lines.append(f"{section}:")
+        for rule, codes in rules:
             lines.append(f"  - id: {rule}")
             lines.append("    add_codes:")
             lines.extend(sorted(set(codes)))
