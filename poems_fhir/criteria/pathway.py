@@ -227,10 +227,9 @@ def pathway(
     # (seed_case.md T0 "missing-data actions": serum FLC and 24-h urine protein/IFE; echo sPAP value)
     if not started:
         measured = {m.analyte for m in measurements if _known_on(m.effective, as_of)}
-        clone_open = "monoclonal_plasma_cell_disorder" in deciding + completing
-        if not clone_open and not (
-            measured & {"flc_kappa", "flc_lambda", "flc_ratio"} and measured & {"urine_ife", "urine_m_protein"}
-        ):
+        # (the clone is present here - staging follows both mandatory criteria - so its own work-up
+        # never proposes these tests too)
+        if not (measured & {"flc_kappa", "flc_lambda", "flc_ratio"} and measured & {"urine_ife", "urine_m_protein"}):
             steps.append(
                 Step(
                     "staging-flc-urine",
