@@ -223,7 +223,7 @@ class TextEngine:
         words = [_token_regex(normalise(w)) for w in self.section.inner_negations]
         self._inner_negation = re.compile("|".join(words)) if words else None
         self._coordinators = frozenset(normalise(w) for w in self.section.coordinators)
-        closing = closing_regex(self.section.closing_negations, self.section.assertive_words)
+        closing = closing_regex(self.section.closing_negations, self.section.assertive_words, self.section.coordinators)
         self._closing = re.compile(closing) if closing else None
         exceptions = [phrase_regex(p) for p in self.section.exceptions]
         self._exception = re.compile("|".join(exceptions)) if exceptions else None
@@ -384,9 +384,13 @@ class TextEngine:
             for (i, chunk), doc in zip(chunks, docs, strict=True):
                 shared = doc.user_data.get(_SHARED, {})
                 found: list[tuple[int, Assertion]] = []
-                starts = sorted(e.start_char for e in doc.ents)
+                spans = sorted((e.start_char, e.end_char) for e in doc.ents)
+                # where ConText's terminators end (a clause ending at a comma): no closing denial reaches back past one
+                ends = [
+                    doc[t.modifier_span[1] - 1].idx for t in doc._.context_graph.modifiers if t.category == "TERMINATE"
+                ]
                 for ent in doc.ents:
-                    assertion = self._closing_denial(self._assertion(ent, chunk), ent, doc.text, starts)
+                    assertion = self._closing_denial(self._assertion(ent, chunk), ent, doc.text, spans, ends)
                     found.append((ent.start_char, assertion))
                     found += [
                         (ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])
@@ -394,22 +398,38 @@ class TextEngine:
                 results[i] += [a for _, a in self._without_excepted_denials(doc.text, found)]
         return results
 
-    def _closing_denial(self, assertion: Assertion, ent: Any, text: str, starts: list[int]) -> Assertion:
+    def _closing_denial(
+        self, assertion: Assertion, ent: Any, text: str, spans: list[tuple[int, int]], terminators: list[int]
+    ) -> Assertion:
         """A clause-final denial past the words between: "Увеличенных лимфоузлов в средостении и брюшной
         полости нет" - ConText's short scope of "нет" stopped at the place words, so the nodes were read
-        as present. Only words with no other target among them, none that states the target, and a
-        denial that ends the clause."""
+        as present. Only words that state nothing of the target and a denial that ends the clause; another
+        target between only when joined to this one by coordinators ("асцита и выпота в перикарде нет"
+        denies both; "гидроторакс слева, асцита нет" not the hydrothorax)."""
         if self._closing is None or assertion.modifiers:  # only what was read as plainly present
             return assertion
-        m = self._closing.match(normalise(text), ent.end_char)
-        if m is None or any(ent.end_char < s < m.end() for s in starts):
+        low = normalise(text)
+        m = self._closing.match(low, ent.end_char)
+        if m is None or any(ent.end_char <= t < m.start("closing") for t in terminators):
             return assertion
+        end = ent.end_char
+        for start, other_end in spans:
+            if not ent.end_char <= start < m.end():
+                continue
+            if not self._joins(low[end:start]):
+                return assertion
+            end = other_end
         closing = text[m.start("closing") : m.end("closing")].strip()
         return replace(
             assertion,
             modifiers=assertion.modifiers | {Modifier.NEGATED},
             triggers=(*assertion.triggers, closing),
         )
+
+    def _joins(self, between: str) -> bool:
+        """Whether the text between two targets is only coordinators ("и", ", and", "or")."""
+        words = [w for w in re.split(r"[\s,\-]+", between) if w]
+        return all(w in self._coordinators for w in words)
 
     def _without_excepted_denials(self, text: str, found: list[tuple[int, Assertion]]) -> list[tuple[int, Assertion]]:
         """ "No lymphadenopathy except for an enlarged 2.5 cm axillary lymph node": the exception states

@@ -131,9 +131,10 @@ _WORD = re.compile(r"\.\.\.|\[[^\]]+\]|[^\s\-\[\]]+")
 #: spleen, no lymph nodes", "увеличена селезенка, мелкие лимфоузлы"); Russian and Kazakh by stem
 _GAP_BREAKERS = (
     "no|not|nor|neither|without|but|however|although|though|except|normal|unremarkable|negative|non|small|tiny"
-    "|few|не|нет|ни|без|но|однако|а|кроме|жоқ|емес"
+    "|few|не|нет|ни|без|но|однако|а|кроме|жоқ|емес|enlarged"
 )
-_GAP_BREAKER_STEMS = "нормальн|обычн|мелк|единичн|небольш|қалыпты"
+#: ... and stems; "увеличен" too: "печень увеличена, увеличенных лимфоузлов нет" is two statements
+_GAP_BREAKER_STEMS = "нормальн|обычн|мелк|единичн|небольш|қалыпты|увеличен"
 #: a gap: up to seven words, commas, measures ("2.5") or "%" - "enlarged mediastinal, hilar and axillary
 #: lymph nodes" - none of them a breaker
 _GAP = {
@@ -296,7 +297,7 @@ def list_regex(spec: ListSpec, coordinators: list[str]) -> str | None:
     joined = member
     if words:
         conj = r"(?:,[\s\-]*)?(?:" + "|".join(words) + r")\b[\s\-]*"
-        joined = f"{member}(?:(?:{comma}{member})*{conj}{member})?"
+        joined = f"{member}(?:(?:(?:{comma}|{conj}){member})*{conj}{member})?"
     not_after = rf"(?![\s,]*{_any_of(spec.breaks)})" if spec.breaks else ""
     forms = []
     if spec.before:
@@ -306,14 +307,18 @@ def list_regex(spec: ListSpec, coordinators: list[str]) -> str | None:
     return "|".join(f"(?:{f})" for f in forms)
 
 
-def closing_regex(closing: list[str], assertive: list[str]) -> str | None:
+def closing_regex(closing: list[str], assertive: list[str], coordinators: list[str] | None = None) -> str | None:
     """The words after a target up to a closing denial that ends the clause: at most eight, none a
-    negation, contrast or "normal" (the gap's breakers), none ``assertive``, no punctuation."""
+    negation, contrast or "normal" (the gap's breakers), none ``assertive``; a comma only inside a list
+    that a coordinator closes ("в средостении, корнях легких и подмышечных областях не выявлено", not
+    "в костях таза, литических очагов нет")."""
     if not closing:
         return None
     stops = _any_of(assertive) if assertive else "(?!)"
     word = rf"(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))(?!{stops})[^\W_]+[\s\-]*"
-    return rf"[\s\-]*(?:{word}){{0,8}}?(?P<closing>{_any_of(closing)})(?=\s*(?:[.;!,]|$))"
+    words = [re.escape(normalise(w)) for w in coordinators or [] if w.strip(",")]
+    comma = rf",[\s\-]*(?=(?:{word}){{1,6}}?(?:{'|'.join(words)})\b)" if words else "(?!)"
+    return rf"[\s\-]*(?:{word}|{comma}){{0,10}}?(?P<closing>{_any_of(closing)})(?=\s*(?:[.;!,]|$))"
 
 
 class PhraseFilter:
