@@ -752,6 +752,10 @@ def test_staging_tests_no_criterion_proposes_are_proposed_on_their_own_while_mis
     assert "staging-flc-urine" not in got and "staging-echo" not in got
     # FLC without the urine is not the whole test; a test dated after --as-of is not done yet
     assert "staging-flc-urine" in plan(PATIENT, done[:1], [], as_of=d(0))
+    # nor the urine without the FLC; either light chain (or the ratio) with the urine is
+    assert "staging-flc-urine" in plan(PATIENT, done[1:2], [], as_of=d(0))
+    for flc in ("flc_kappa", "flc_lambda", "flc_ratio"):
+        assert "staging-flc-urine" not in plan(PATIENT, [m(flc, 20, -5, "mg/L"), done[1]], [], as_of=d(0)), flc
     assert "staging-echo" in plan(PATIENT, [m("pasp", 35, 5, "mm[Hg]")], [], as_of=d(0))
     # pulmonary hypertension recorded without its sPAP still asks for the value (seed_case.md T0: "sPAP
     # value not reported" -> "echo sPAP value"); an echo that found none needs no value
