@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import Any
 
@@ -751,3 +752,14 @@ def test_a_site_adds_a_closing_negation(tmp_path: Path):
     )
     [assertion] = load_mapping([site]).text.assert_texts([text])[0]
     assert (assertion.label, assertion.triggers) == ("negated", ("fehlt",))
+
+
+def test_the_closing_denial_reads_a_long_word_in_one_piece(mapping):
+    # its word pattern once let "[^\W_]+[\s-]*" split a word any number of ways: a sentence of long
+    # words without a closing denial backtracked for seconds (a 40-letter word would never finish)
+    from poems_fhir.mapping.text.lexicon import closing_regex
+
+    section = mapping.text.section
+    regex = re.compile(closing_regex(section.closing_negations, section.assertive_words, section.coordinators))
+    assert regex.match(" " + "а" * 40 + " " + "б" * 40 + ".", 0) is None
+    assert regex.match(" в паратрабекулярных скоплениях нет.", 0) is not None

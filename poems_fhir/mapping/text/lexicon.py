@@ -315,7 +315,9 @@ def closing_regex(closing: list[str], assertive: list[str], coordinators: list[s
     if not closing:
         return None
     stops = _any_of(assertive) if assertive else "(?!)"
-    word = rf"(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))(?!{stops})[^\W_]+[\s\-]*"
+    # a whole word (its end a word boundary: without it "паратрабекулярные" could be split any number
+    # of ways, and the search backtracked for seconds)
+    word = rf"(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))(?!{stops})[^\W_]+\b[\s\-]*"
     words = [re.escape(normalise(w)) for w in coordinators or [] if w.strip(",")]
     comma = rf",[\s\-]*(?=(?:{word}){{1,6}}?(?:{'|'.join(words)})\b)" if words else "(?!)"
     return rf"[\s\-]*(?:{word}|{comma}){{0,10}}?(?P<closing>{_any_of(closing)})(?=\s*(?:[.;!,]|$))"
