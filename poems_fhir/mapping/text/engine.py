@@ -225,6 +225,8 @@ class TextEngine:
         self._coordinators = frozenset(normalise(w) for w in self.section.coordinators)
         closing = closing_regex(self.section.closing_negations, self.section.assertive_words, self.section.coordinators)
         self._closing = re.compile(closing) if closing else None
+        predicates = [phrase_regex(p) for spec in self.section.lists for p in spec.after]
+        self._own_predicate = re.compile("(?:" + "|".join(predicates) + r")\s*$") if predicates else None
         exceptions = [phrase_regex(p) for p in self.section.exceptions]
         self._exception = re.compile("|".join(exceptions)) if exceptions else None
 
@@ -531,6 +533,10 @@ class TextEngine:
 
     def _assertion(self, ent: Any, original: str) -> Assertion:
         mods = _refuted_suspicion([m for m in ent._.modifiers if m.category in _CATEGORY], ent)
+        if self._own_predicate is not None and self._own_predicate.search(normalise(ent.text)):
+            # "Печень увеличена, асцита нет": a target that ends with its own predicate ends its clause
+            # too; a denial after the comma is the next clause's
+            mods = [m for m in mods if not _after_comma(m, ent)]
         modifiers = {_CATEGORY[m.category] for m in mods}
 
         def quote(span: Any) -> str:
@@ -548,6 +554,16 @@ class TextEngine:
             modifiers=frozenset(modifiers),
             triggers=tuple(triggers),
         )
+
+
+def _after_comma(modifier: Any, ent: Any) -> bool:
+    """A denial whose trigger comes after the target, past a comma."""
+    start = modifier.modifier_span[0]
+    return (
+        modifier.category == "NEGATED_EXISTENCE"
+        and start >= ent.end
+        and any(t.text == "," for t in ent.doc[ent.end : start])
+    )
 
 
 def _refuted_suspicion(mods: list[Any], ent: Any) -> list[Any]:

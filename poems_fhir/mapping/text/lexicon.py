@@ -141,8 +141,11 @@ _GAP = {
     "NORM": {"REGEX": rf"^(?:[,%]|\d+(?:[.,]\d+)?|(?!(?:{_GAP_BREAKERS})$)(?!(?:{_GAP_BREAKER_STEMS}))[^\W\d_]+)$"},
     "OP": "{0,7}",
 }
-#: the same gap in the plain regexes that find targets: whole words (a breaker cannot hide inside one)
-_GAP_REGEX = rf"(?:(?:\d+[.,]\d+|(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))\w+\b|[,%])[\s\-]*){{0,7}}"
+#: the same gap in the plain regexes that find targets: whole words (a breaker cannot hide inside one);
+#: it never opens with a comma - "селезенка увеличена, лимфоузлы не увеличены": the comma after the
+#: predicate ends its clause, so "увеличен* ... лимфоузл*" must not join the two (it read the nodes enlarged)
+_GAP_WORD = rf"(?:\d+[.,]\d+|(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))\w+\b)"
+_GAP_REGEX = rf"(?:{_GAP_WORD}[\s\-]*(?:(?:{_GAP_WORD}|[,%])[\s\-]*){{0,6}})?"
 
 
 def _token(word: str) -> dict[str, Any]:
