@@ -798,17 +798,14 @@ def _report_codes_in_two_rules(
     each rule is judged on its own.)"""
     alias = {url: name for name, url in systems.items()}
     for (system, code), rules in by_code.items():
-        seen: dict[str, str] = {}
-        for r in rules:
-            if r.kind != "observation":
-                continue
-            first = seen.setdefault(r.kind, r.spec.id)
-            if first != r.spec.id:
+        ids = [r.spec.id for r in rules if r.kind == "observation"]
+        for rid in ids[1:]:
+            if rid != ids[0]:
                 problem(
                     "observations",
-                    r.spec.id,
+                    rid,
                     "codes",
-                    f"code {alias.get(system, system)}|{code} is also in {r.kind} rule {first!r}",
+                    f"code {alias.get(system, system)}|{code} is also in observation rule {ids[0]!r}",
                     "keep each code in one rule of a kind (remove it from one of them)",
                 )
 
