@@ -718,6 +718,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "exceptions": [],
         "closing_negations": [],
         "assertive_words": [],
+        "nominative_clauses": {"forms": [], "denials": []},
     }
     merged["text"] = text
     for f in files:
@@ -772,6 +773,9 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         current["phrases"] = phrases
     text["context"] += new.get("context", [])
     text["lists"] += new.get("lists", [])
+    for key, values in new.get("nominative_clauses", {}).items():
+        current = text["nominative_clauses"][key]
+        current += [v for v in values if v not in current]
     for key in (
         "disable_defaults",
         "inner_negations",

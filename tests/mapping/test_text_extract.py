@@ -754,6 +754,22 @@ def test_a_site_adds_a_closing_negation(tmp_path: Path):
     assert (assertion.label, assertion.triggers) == ("negated", ("fehlt",))
 
 
+def test_a_site_adds_a_nominative_form(tmp_path: Path):
+    # text.nominative_clauses: a finding named in the nominative before a comma is not denied by the
+    # next clause's genitive "нет"; a site lists the forms its reports use
+    site = tmp_path / "site.yaml"
+    text = "Гиперпигментированные участки, гипертрихоза нет."
+    before = [(a.target, a.label) for a in load_mapping().text.assert_texts([text])[0]]
+    assert before == [("hyperpigmentation", "negated"), ("hypertrichosis", "negated")]
+    head = "format: poems-fhir-mapping/1\nname: site\nversion: '1'\ntext:\n  nominative_clauses:\n"
+    site.write_text(head + "    forms: ['гиперпигментированные участки']\n", encoding="utf-8")
+    after = [(a.target, a.label) for a in load_mapping([site]).text.assert_texts([text])[0]]
+    assert after == [("hyperpigmentation", "present"), ("hypertrichosis", "negated")]
+    site.write_text(head + "    denials: ['не a*b']\n", encoding="utf-8")
+    with pytest.raises(MappingError, match=r"text\.nominative_clauses\.denials.*'не a\*b'"):
+        load_mapping([site])
+
+
 def test_the_closing_denial_reads_a_long_word_in_one_piece(mapping):
     # its word pattern once let "[^\W_]+[\s-]*" split a word any number of ways: a sentence of long
     # words without a closing denial backtracked for seconds (a 40-letter word would never finish)

@@ -229,6 +229,9 @@ class TextEngine:
         self._own_predicate = re.compile("(?:" + "|".join(predicates) + r")\s*$") if predicates else None
         exceptions = [phrase_regex(p) for p in self.section.exceptions]
         self._exception = re.compile("|".join(exceptions)) if exceptions else None
+        clauses = self.section.nominative_clauses
+        self._nominative = _whole(clauses.forms)
+        self._genitive_denial = _whole(clauses.denials)
 
     def _compile_list(self, spec: ListSpec) -> tuple[re.Pattern[str], list[tuple[str, re.Pattern[str]]]] | None:
         """A list's regex and, per member target, the regex of its names (which members a match holds)."""
@@ -283,6 +286,13 @@ class TextEngine:
                 problems.append((f"text.lists[{i}]", f"members: {unknown!r} is not a text target"))
             if not (spec.before or spec.after):
                 problems.append((f"text.lists[{i}]", "neither 'before' nor 'after' phrases: the list says nothing"))
+        clauses = self.section.nominative_clauses
+        for key, phrases in (("forms", clauses.forms), ("denials", clauses.denials)):
+            for phrase in phrases:
+                try:
+                    compile_phrase(phrase)
+                except (ValueError, re.error) as exc:
+                    problems.append((f"text.nominative_clauses.{key}", f"phrase {phrase!r}: {exc}"))
         return problems
 
     # ------------------------------------------------------------ pipelines
@@ -422,6 +432,8 @@ class TextEngine:
                 return assertion
             end = other_end
         closing = text[m.start("closing") : m.end("closing")].strip()
+        if self._own_clause(ent, closing, m.start("closing")):
+            return assertion  # "Спленомегалия, асцита и гидроторакса нет"
         return replace(
             assertion,
             modifiers=assertion.modifiers | {Modifier.NEGATED},
@@ -537,6 +549,7 @@ class TextEngine:
             # "Печень увеличена, асцита нет": a target that ends with its own predicate ends its clause
             # too; a denial after the comma is the next clause's
             mods = [m for m in mods if not _after_comma(m, ent)]
+        mods = [m for m in mods if not self._next_clause_denial(m, ent)]
         modifiers = {_CATEGORY[m.category] for m in mods}
 
         def quote(span: Any) -> str:
@@ -554,6 +567,38 @@ class TextEngine:
             modifiers=frozenset(modifiers),
             triggers=tuple(triggers),
         )
+
+    def _next_clause_denial(self, modifier: Any, ent: Any) -> bool:
+        """ConText's denial ``modifier`` of ``ent`` is the next clause's (:meth:`_own_clause`)."""
+        start, end = modifier.modifier_span
+        if modifier.category != "NEGATED_EXISTENCE" or start < ent.end:
+            return False
+        return self._own_clause(ent, ent.doc[start:end].text, ent.doc[start].idx)
+
+    def _own_clause(self, ent: Any, denial: str, at: int) -> bool:
+        """ "Гепатомегалия, спленомегалии нет": a finding that opens the sentence in the nominative and
+        ends at a comma states itself; a denial that takes the genitive ("нет", at char ``at``) belongs
+        to the next clause, whose finding is named in the genitive ("спленомегалии"). Only when such a
+        finding stands between: "Асцит, отеки - нет" (both nominative) still denies both."""
+        nominative, genitive = self._nominative, self._genitive_denial
+        if nominative is None or genitive is None or not genitive.fullmatch(normalise(denial)):
+            return False
+        doc = ent.doc
+        if ent.end >= len(doc) or doc[ent.end].text != ",":
+            return False
+        if any(not t.is_punct for t in doc[ent.sent.start : ent.start]):
+            return False  # not the sentence's opening words
+        if not nominative.fullmatch(normalise(ent.text)):
+            return False
+        return any(
+            ent.end_char < other.start_char and other.end_char <= at and not nominative.fullmatch(normalise(other.text))
+            for other in doc.ents
+        )
+
+
+def _whole(phrases: list[str]) -> re.Pattern[str] | None:
+    """A regex that matches a whole (normalised) text naming one of ``phrases``."""
+    return re.compile("(?:" + "|".join(phrase_regex(p) for p in phrases) + ")") if phrases else None
 
 
 def _after_comma(modifier: Any, ent: Any) -> bool:

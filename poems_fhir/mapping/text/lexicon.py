@@ -83,6 +83,18 @@ class ListSpec(_Strict):
     breaks: list[str] = Field(default_factory=list)
 
 
+class NominativeClauses(_Strict):
+    """A finding named alone before a comma, in the case that states it, is a clause of its own when the
+    denial after the comma governs another case: Russian "нет" takes the genitive, so "Гепатомегалия,
+    спленомегалии нет" denies the spleen only. Only when a finding not in one of ``forms`` (the
+    genitive "спленомегалии") stands between; "Асцит, отеки - нет" (both nominative) denies both."""
+
+    #: phrases of findings in the form that states them alone (the nominative: "гепатомегалия", "асцит")
+    forms: list[str] = Field(default_factory=list)
+    #: denials that take another case (the genitive), never the nominative: "нет", "не выявлено"
+    denials: list[str] = Field(default_factory=list)
+
+
 class TextSection(_Strict):
     languages: dict[str, LanguageSpec] = Field(default_factory=dict)
     #: condition rule id -> phrases that name it
@@ -106,6 +118,8 @@ class TextSection(_Strict):
     #: words that state what precedes them, so a closing denial does not reach back past them
     #: ("splenomegaly is seen and portal flow is absent")
     assertive_words: list[str] = Field(default_factory=list)
+    #: a nominative finding before a comma is not denied by the next clause's genitive denial
+    nominative_clauses: NominativeClauses = Field(default_factory=NominativeClauses)
 
 
 _YO = str.maketrans({"е": "[её]", "ё": "[её]"})
