@@ -544,12 +544,18 @@ class TextEngine:
         return shared
 
     def _assertion(self, ent: Any, original: str) -> Assertion:
-        mods = _refuted_suspicion([m for m in ent._.modifiers if m.category in _CATEGORY], ent)
+        mods = [m for m in ent._.modifiers if m.category in _CATEGORY]
         if self._own_predicate is not None and self._own_predicate.search(normalise(ent.text)):
             # "Печень увеличена, асцита нет": a target that ends with its own predicate ends its clause
             # too; a denial after the comma is the next clause's
             mods = [m for m in mods if not _after_comma(m, ent)]
+        elif any(_says_before_comma(m, ent) for m in mods):
+            # "Гидроторакс регрессировал, асцит не определяется": another modifier's trigger before the
+            # comma is the target's own predicate; a denial of another target after the comma is the
+            # next clause's ("Castleman disease suspected, not confirmed" stays a denial)
+            mods = [m for m in mods if not (_after_comma(m, ent) and _other_target_before(m, ent))]
         mods = [m for m in mods if not self._next_clause_denial(m, ent)]
+        mods = _refuted_suspicion(mods, ent)
         modifiers = {_CATEGORY[m.category] for m in mods}
 
         def quote(span: Any) -> str:
@@ -599,6 +605,23 @@ class TextEngine:
 def _whole(phrases: list[str]) -> re.Pattern[str] | None:
     """A regex that matches a whole (normalised) text naming one of ``phrases``."""
     return re.compile("(?:" + "|".join(phrase_regex(p) for p in phrases) + ")") if phrases else None
+
+
+def _says_before_comma(modifier: Any, ent: Any) -> bool:
+    """A modifier other than a denial whose trigger follows the target before any comma: the
+    target's own clause says it ("Гидроторакс регрессировал, ...", "Асцит под вопросом, ...")."""
+    start = modifier.modifier_span[0]
+    return (
+        modifier.category != "NEGATED_EXISTENCE"
+        and start >= ent.end
+        and not any(t.text == "," for t in ent.doc[ent.end : start])
+    )
+
+
+def _other_target_before(modifier: Any, ent: Any) -> bool:
+    """Another target stands between ``ent`` and the modifier's trigger."""
+    start = modifier.modifier_span[0]
+    return any(ent.end <= other.start and other.end <= start for other in ent.doc.ents if other is not ent)
 
 
 def _after_comma(modifier: Any, ent: Any) -> bool:
