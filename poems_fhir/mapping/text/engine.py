@@ -547,8 +547,9 @@ class TextEngine:
         mods = [m for m in ent._.modifiers if m.category in _CATEGORY]
         if self._own_predicate is not None and self._own_predicate.search(normalise(ent.text)):
             # "Печень увеличена, асцита нет": a target that ends with its own predicate ends its clause
-            # too; a denial after the comma is the next clause's
-            mods = [m for m in mods if not _after_comma(m, ent)]
+            # too; a denial after the comma is the next clause's, one before a comma the previous
+            # clause's ("No lymphadenopathy, spleen enlarged at 15 cm")
+            mods = [m for m in mods if not _after_comma(m, ent) and not _before_comma(m, ent)]
         elif any(_says_before_comma(m, ent) for m in mods):
             # "Гидроторакс регрессировал, асцит не определяется": another modifier's trigger before the
             # comma is the target's own predicate; a denial of another target after the comma is the
@@ -615,6 +616,16 @@ def _says_before_comma(modifier: Any, ent: Any) -> bool:
         modifier.category != "NEGATED_EXISTENCE"
         and start >= ent.end
         and not any(t.text == "," for t in ent.doc[ent.end : start])
+    )
+
+
+def _before_comma(modifier: Any, ent: Any) -> bool:
+    """A denial whose trigger comes before the target, with a comma between."""
+    end = modifier.modifier_span[1]
+    return (
+        modifier.category == "NEGATED_EXISTENCE"
+        and end <= ent.start
+        and any(t.text == "," for t in ent.doc[end : ent.start])
     )
 
 
