@@ -80,7 +80,28 @@ _PSEUDO = re.compile(
     r"\b(?:not|non)[- ]?(?:quantif\w*|measurable|measured)|too small to (?:quantify|measure)|"
     r"не (?:количествен\w*|измеря\w*)"
 )
-_POLYCLONAL = re.compile(r"polyclonal|поликлональн\w*|поликлонды")
+# A clause that calls the immunoglobulins it names polyclonal, oligoclonal or normal states no clone
+# ("Polyclonal hypergammaglobulinaemia (IgG kappa and IgG lambda)", "Normal IgG, IgA, IgM, kappa and
+# lambda staining pattern") - unless it also names a monoclonal protein: "Monoclonal IgG kappa band on a
+# polyclonal background" is a clone (the background is what is polyclonal).
+_POLYCLONAL = re.compile(
+    r"polyclonal|oligoclonal|\bnormal\b|поликлональн\w*|олигоклональн\w*|нормальн\w*|в норме|поликлонды|қалыпты"
+)
+_NO_CLONE_WORD = re.compile(r"polyclonal|oligoclonal|поликлональн\w*|олигоклональн\w*|поликлонды")
+_BACKGROUND = re.compile(
+    r"\b(?:on|against|in|with)\s+(?:an?\s+|the\s+)?(?:polyclonal|normal|diffuse)\s+background\b|"
+    r"\bbackground\s+of\s+(?:a\s+)?(?:polyclonal|normal|diffuse)\b[\w\s-]*|"
+    r"на\s+(?:поликлональн|нормальн|диффузн)\w*\s+фоне|на\s+фоне\s+(?:поликлональн|нормальн|диффузн)\w*[\w\s-]*"
+)
+_MONOCLONAL = re.compile(
+    r"monoclonal|m[- ]?(?:protein|spike|component|band)|paraprotein|\bband\b|\bspike\b|"
+    r"моноклональн\w*|парапротеин\w*|м[- ]?(?:протеин|градиент|компонент)\w*"
+)
+# a positive verb of its own: "IgA lambda band present" does not continue a denied list before it
+_POSITIVE = re.compile(
+    r"\b(?:detected|present|seen|found|identified|noted|visible|shows?|demonstrated)\b|"
+    r"(?<!не )\b(?:выявлен\w*|обнаружен\w*|определя\w*)"
+)
 # Doubt about a band: it is not a confirmed clone (nor a negative)
 _UNCERTAIN = re.compile(
     r"\b(?:possible|possibly|probable|probably|equivocal|suspicious|suspected|questionable|query|likely|"
@@ -131,7 +152,8 @@ def parse_ife(text: str) -> IfeResult:
     possible: list[Band] = []
     negated_any = False
     previous: list[Band] = []  # the bands the clause before named (and kept)
-    for clause in _CLAUSE.split(t):
+    denied_list = False  # the clause before denied (or called polyclonal) a list that ends with a band
+    for clause, after_comma in _clauses(t):
         clause_bands = _bands(clause)
         if not clause_bands:
             if previous and _NEGATIVE_PREDICATE.search(clause):
@@ -141,17 +163,22 @@ def parse_ife(text: str) -> IfeResult:
                 bands = [b for b in bands if b not in previous]
                 possible += [b for b in previous if b not in possible]
             if clause.strip():
-                previous = []
+                previous, denied_list = [], False
             continue
-        if _POLYCLONAL.search(clause):
+        if denied_list and after_comma and _BAND_FIRST.match(clause) and not _POSITIVE.search(clause):
+            # "No IgG, IgA or IgM band", "Polyclonal IgG, IgA and IgM": the list goes on after the comma
             negated_any, previous = True, []
             continue
+        if _POLYCLONAL.search(_BACKGROUND.sub(" ", clause)) and not _MONOCLONAL.search(clause):
+            negated_any, previous, denied_list = True, [], _BAND_LAST.search(clause) is not None
+            continue
+        denied_list = False
         if _UNCERTAIN.search(clause):  # before the negation words: "cannot be excluded" is a doubt
             possible += [b for b in clause_bands if b not in possible]
             previous = []
             continue
         if _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)):
-            negated_any, previous = True, []
+            negated_any, previous, denied_list = True, [], _BAND_LAST.search(clause) is not None
             continue
         previous = [b for b in clause_bands if b not in bands]
         bands += previous
@@ -160,7 +187,39 @@ def parse_ife(text: str) -> IfeResult:
         return IfeResult(False, tuple(bands))
     if possible:
         return IfeResult(False, possible=tuple(_merge_lone_chains(possible)))
-    return IfeResult(negated_any or bool(_NEGATIVE.search(t)))
+    # "Oligoclonal bands", "polyclonal pattern" (a bare "normal" is left to the qualitative words)
+    no_clone = bool(_NO_CLONE_WORD.search(_BACKGROUND.sub(" ", t))) and not _MONOCLONAL.search(t)
+    return IfeResult(negated_any or no_clone or bool(_NEGATIVE.search(t)))
+
+
+_BAND_FIRST = re.compile(r"\s*(?:and\s+|or\s+|nor\s+|и\s+|или\s+)?(?:" + _BAND.pattern + ")")
+_BAND_LAST = re.compile("(?:" + _BAND.pattern + r")\s*$")
+
+
+def _clauses(t: str) -> list[tuple[str, bool]]:
+    """The clauses of a result (split by _CLAUSE), each with whether a comma opened it; a bracket after
+    a clause that names no band belongs to that clause: "Polyclonal hypergammaglobulinaemia (IgG kappa
+    and IgG lambda)" names the polyclonal immunoglobulins, "Monoclonal protein detected (IgG kappa)" its
+    band; "IgA lambda (12.1%)" stays two."""
+    pieces: list[tuple[str, str]] = []  # (clause, the delimiter that ends it)
+    start = 0
+    for m in _CLAUSE.finditer(t):
+        pieces.append((t[start : m.start()], m.group()))
+        start = m.end()
+    pieces.append((t[start:], ""))
+    clauses: list[tuple[str, bool]] = []
+    opened_by = ""
+    i = 0
+    while i < len(pieces):
+        clause, delimiter = pieces[i]
+        if delimiter == "(" and i + 1 < len(pieces) and not _bands(clause):
+            inner, delimiter = pieces[i + 1]
+            clause = f"{clause} {inner}"
+            i += 1
+        clauses.append((clause, opened_by == ","))
+        opened_by = delimiter
+        i += 1
+    return clauses
 
 
 def _bands(t: str) -> list[Band]:

@@ -174,3 +174,51 @@ def test_a_clause_that_only_doubts_makes_the_band_before_it_doubtful(text):
 def test_a_later_clause_that_is_not_only_a_doubt_leaves_the_band(text):
     result = parse_ife(text)
     assert len(result.bands) == 1 and result.possible == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # immunoglobulins named to say they are polyclonal, oligoclonal or normal: no clone (probe17:
+        # each of these made a mimic "met")
+        "Polyclonal hypergammaglobulinaemia (IgG kappa and IgG lambda), no monoclonal protein detected",
+        "No monoclonal protein detected. Normal IgG, IgA, IgM, kappa and lambda staining pattern.",
+        "Oligoclonal pattern (multiple faint IgG kappa and IgG lambda bands), no dominant monoclonal protein.",
+        "Поликлональная гипергаммаглобулинемия (IgG каппа и лямбда), моноклональный белок не выявлен.",
+        "Polyclonal free light chains (kappa and lambda); no Bence Jones protein.",
+        # a denied or polyclonal list goes on after its comma
+        "Polyclonal IgG, IgA and IgM, no monoclonal band",
+        "No IgG, IgA or IgM band",
+        "Oligoclonal bands",
+        "Kappa and lambda: polyclonal",
+        "Negative (IgG kappa previously)",
+    ],
+)
+def test_polyclonal_or_normal_immunoglobulins_are_no_clone(text):
+    result = parse_ife(text)
+    assert result.negative and not result.bands and not result.possible
+
+
+@pytest.mark.parametrize(
+    ("text", "bands"),
+    [
+        # the background is polyclonal, the band is a clone
+        ("Monoclonal IgG kappa band on a polyclonal background", [("IgG", "kappa")]),
+        ("Faint IgG kappa band on a polyclonal background", [("IgG", "kappa")]),
+        ("Small IgA lambda band against a normal background", [("IgA", "lambda")]),
+        ("IgG lambda paraprotein on a background of polyclonal hypergammaglobulinaemia", [("IgG", "lambda")]),
+        ("IgG каппа на поликлональном фоне", [("IgG", "kappa")]),
+        ("Выявлен моноклональный IgA лямбда на фоне поликлональной гипергаммаглобулинемии", [("IgA", "lambda")]),
+        # a polyclonal or normal clause beside a band's own clause
+        ("Monoclonal IgA lambda, polyclonal IgG", [("IgA", "lambda")]),
+        ("Normal IgG, IgA and IgM; IgG lambda paraprotein", [("IgG", "lambda")]),
+        ("IgG lambda band, normal IgA and IgM", [("IgG", "lambda")]),
+        ("Monoclonal protein detected (IgG kappa)", [("IgG", "kappa")]),
+        ("IgA lambda (12.1%)", [("IgA", "lambda")]),
+        ("No free light chains, IgG kappa band present", [("IgG", "kappa")]),
+    ],
+)
+def test_a_clone_beside_polyclonal_words_stays_a_clone(text, bands):
+    result = parse_ife(text)
+    assert not result.negative
+    assert list(result.bands) == [Band(heavy, light) for heavy, light in bands]

@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
+from poems_fhir.criteria.engine import evaluate
 from poems_fhir.criteria.model import State, Strength
+from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.mapping.rules import MappingError, load_mapping
 from poems_fhir.mapping.extract import extract
 from tests.conftest import diagnostic_report, make_record
@@ -319,6 +321,24 @@ def test_a_coded_marrow_count_of_that_day_still_wins_over_the_marrow_text(mappin
 )
 def test_negative_isotype_ife_is_absent(mapping, text):
     assert states(run(mapping, obs("25700-6", valueString=text)), MPCD) == [State.ABSENT]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Polyclonal hypergammaglobulinaemia (IgG kappa and IgG lambda), no monoclonal protein detected",
+        "Oligoclonal pattern (multiple faint IgG kappa and IgG lambda bands), no dominant monoclonal protein.",
+        "Поликлональная гипергаммаглобулинемия (IgG каппа и лямбда), моноклональный белок не выявлен.",
+        "No monoclonal protein detected. Normal IgG, IgA, IgM, kappa and lambda staining pattern.",
+    ],
+)
+def test_polyclonal_immunoglobulins_named_in_an_ife_are_no_clone_and_no_kappa(mapping, text):
+    # probe17: each made a POEMS-like mimic "met", with a kappa flag for a kappa that is not there
+    ex = run(mapping, obs("25700-6", valueString=text))
+    assert states(ex, MPCD) == [State.ABSENT]
+    assessment = evaluate("Patient/p1", ex.findings, MAYO)
+    assert assessment.criteria[MPCD].state is State.ABSENT
+    assert [f.code for f in assessment.flags if "kappa" in f.message] == []
 
 
 # --- the engine: lazy, prefiltered, extended by site files --------------------------------
