@@ -229,6 +229,14 @@ def _uncoded(concept: Any) -> bool:
     return not any(system and code for system, code, _ in codings(concept))
 
 
+def _local_coding(concept: Any, mapping: CompiledMapping) -> str | None:
+    """ "system|code" of the first coding when every coding is in a site's own code system, else None."""
+    coded = [(system, code) for system, code, _ in codings(concept) if system and code]
+    if not coded or not all(mapping.is_local_system(system) for system, _ in coded):
+        return None
+    return f"{coded[0][0]}|{coded[0][1]}"
+
+
 def _queue_notes(raw: Raw, mapping: CompiledMapping, out: Extraction, effective: dt.date | None) -> None:
     for i, note in enumerate(raw.data.get("note") or []):
         if isinstance(note, dict):
@@ -1282,6 +1290,20 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             out,
             concept_text(data.get("code")),
             "code.text",
+            "condition",
+            onset or recorded,
+            verification=verification,
+            supporting=supporting,
+        )
+    elif not rules and (local := _local_coding(data.get("code"), mapping)) is not None:
+        # a problem list in the site's own codes ("IDA" "Iron deficiency anaemia"): its name is read as
+        # the clinician's words, like code.text alone (a standard code no rule holds is another concept)
+        _queue_text(
+            raw,
+            mapping,
+            out,
+            concept_label(data.get("code")),
+            f"the name of local code {local}",
             "condition",
             onset or recorded,
             verification=verification,

@@ -33,6 +33,18 @@ from .units import UnitError, conversion_factor, validate_unit
 
 FORMAT = "poems-fhir-mapping/1"
 ICD10_SYSTEMS = frozenset({"http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm"})
+#: terminologies whose codes name a concept on purpose: a code of theirs that no rule holds is another
+#: concept, never read by its display (a local code is)
+STANDARD_SYSTEMS = frozenset(
+    {
+        "http://loinc.org",
+        "http://snomed.info/sct",
+        "http://www.orpha.net",
+        "http://id.who.int/icd/release/11/mms",
+        "http://www.nlm.nih.gov/research/umls/rxnorm",
+    }
+)
+_STANDARD_PREFIXES = ("http://hl7.org/fhir/sid/", "http://terminology.hl7.org/", "urn:oid:2.16.840.1.113883.6.")
 #: the longest ICD-10 code with a national extension we look a parent up for ("G62.88", "C90.00", "E11.4190")
 MAX_ICD10_LENGTH = 12
 Verification = Literal["V", "V2", "S", "UNVERIFIED", "LOCAL"]
@@ -614,6 +626,18 @@ class CompiledMapping:
             return None
         found = self._canonical_system(system)
         return found if found != system else None
+
+    def is_local_system(self, system: str | None) -> bool:
+        """Whether ``system`` is a site's own code system: not one the rules are written in (or an
+        equivalent of one) and no standard terminology."""
+        if not isinstance(system, str) or not system.strip():
+            return False
+        canonical = self._canonical_system(system.strip())
+        return (
+            canonical not in self._known_systems
+            and canonical not in STANDARD_SYSTEMS
+            and not canonical.startswith(_STANDARD_PREFIXES)
+        )
 
     @functools.cached_property
     def _known_systems(self) -> frozenset[str]:

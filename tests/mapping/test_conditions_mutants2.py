@@ -288,9 +288,22 @@ def test_the_words_keep_the_verification_status(mapping, verification, state):
     assert (f.state, f.evidence.effective) == (state, dt.date(2023, 2, 1))
 
 
-def test_the_words_of_a_coded_condition_no_rule_knows_are_not_read(mapping):
-    _, found = run(mapping, cond({"system": "http://hospital.local/dx", "code": "X"}, text="Hepatomegaly"))
-    assert found == []
+def test_the_words_of_a_standard_code_no_rule_knows_are_not_read(mapping):
+    # a SNOMED or ICD-10 code the tables do not hold is another concept on purpose
+    for system in ("http://snomed.info/sct", "http://hl7.org/fhir/sid/icd-10-cm", "urn:oid:2.16.840.1.113883.6.3"):
+        _, found = run(mapping, cond({"system": system, "code": "X"}, text="Hepatomegaly"))
+        assert found == []
+
+
+def test_the_words_of_a_local_code_are_read_as_the_clinicians(mapping):
+    # a problem list in the site's own codes: its name is read by the text engine, said to be so
+    _, [f] = run(mapping, cond({"system": "http://hospital.local/dx", "code": "X"}, text="Hepatomegaly"))
+    assert (f.component, f.state, f.from_text) == ("liver", State.PRESENT, True)
+    assert "the name of local code http://hospital.local/dx|X" in f.evidence.summary
+    # a local coding beside a standard one is not read: the standard code speaks for the concept
+    both = cond({"system": "http://hospital.local/dx", "code": "X"}, text="Hepatomegaly")
+    both["code"]["coding"].append({"system": "http://snomed.info/sct", "code": "1"})
+    assert run(mapping, both)[1] == []
 
 
 @pytest.mark.parametrize(

@@ -629,15 +629,22 @@ def test_a_denied_history_still_denies_a_clinical_finding_and_a_plain_denial_of_
 def test_an_uncoded_vegf_confounder_on_the_problem_list_raises_the_flag(mapping, text):
     # criteria.md §4 / §6: COPD, obstructive sleep apnoea and iron deficiency raise VEGF; a problem-list
     # entry known only by its words must still warn that a high VEGF may not be POEMS
-    from poems_fhir.criteria.engine import evaluate
-    from poems_fhir.criteria.profiles import MAYO
 
-    problem = {
-        "resourceType": "Condition",
-        "code": {"text": text},
-        "subject": {"reference": "Patient/p1"},
-        "recordedDate": "2023-01-01",
-    }
+    for code in (
+        {"text": text},
+        {"coding": [{"system": "https://ehr.example/problem", "code": "P1", "display": text}]},
+    ):
+        problem = {
+            "resourceType": "Condition",
+            "code": code,
+            "subject": {"reference": "Patient/p1"},
+            "recordedDate": "2023-01-01",
+        }
+        _assert_vegf_confounder_flag(mapping, problem)
+
+
+def _assert_vegf_confounder_flag(mapping, problem):
+    # (the same words as the display of a site's own problem-list code: probe17's local "IDA" raised no flag)
     vegf = obs(
         "75628-8",
         valueQuantity={"value": 1900, "unit": "pg/mL", "system": "http://unitsofmeasure.org", "code": "pg/mL"},
