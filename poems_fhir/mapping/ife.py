@@ -125,6 +125,13 @@ _NEGATIVE_PREDICATE = re.compile(
     r"(?:не (?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*)|отсутству\w*|исчез\w*)\s*$"
 )
 
+# ... a clause that only calls them polyclonal makes them no clone: "IgG kappa (polyclonal)", "IgG kappa
+# and lambda, polyclonal increase" (a "polyclonal background" is the rest of the gel, not these bands)
+_POLYCLONAL_PREDICATE = re.compile(
+    r"^\s*(?:[-:]\s*)?(?:(?:is|are|was|were)\s+)?(?:polyclonal|oligoclonal|поликлональн\w*|олигоклональн\w*)"
+    r"(?:\s+(?:pattern|increase|distribution|hypergammaglobulin\w*|picture|характер|увеличение|гипергаммаглобулинеми\w*))?\s*$"
+)
+
 # ... and a clause that is only a doubt makes them doubtful: "Faint IgA lambda band, clonality uncertain",
 # "IgG lambda band, cannot be excluded", "следы IgA лямбда, под вопросом"
 _DOUBT_PREDICATE = re.compile(
@@ -156,7 +163,7 @@ def parse_ife(text: str) -> IfeResult:
     for clause, after_comma in _clauses(t):
         clause_bands = _bands(clause)
         if not clause_bands:
-            if previous and _NEGATIVE_PREDICATE.search(clause):
+            if previous and (_NEGATIVE_PREDICATE.search(clause) or _POLYCLONAL_PREDICATE.search(clause)):
                 bands = [b for b in bands if b not in previous]
                 negated_any = True
             elif previous and _DOUBT_PREDICATE.search(clause):

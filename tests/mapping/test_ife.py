@@ -192,6 +192,10 @@ def test_a_later_clause_that_is_not_only_a_doubt_leaves_the_band(text):
         "Oligoclonal bands",
         "Kappa and lambda: polyclonal",
         "Negative (IgG kappa previously)",
+        # a clause that only calls the bands before it polyclonal
+        "IgG kappa (polyclonal)",
+        "IgG kappa and lambda, polyclonal increase",
+        "Иммуноглобулины G каппа и лямбда - поликлональные",
     ],
 )
 def test_polyclonal_or_normal_immunoglobulins_are_no_clone(text):
@@ -216,6 +220,8 @@ def test_polyclonal_or_normal_immunoglobulins_are_no_clone(text):
         ("Monoclonal protein detected (IgG kappa)", [("IgG", "kappa")]),
         ("IgA lambda (12.1%)", [("IgA", "lambda")]),
         ("No free light chains, IgG kappa band present", [("IgG", "kappa")]),
+        ("IgG kappa band, polyclonal background", [("IgG", "kappa")]),
+        ("IgG lambda; polyclonal IgA", [("IgG", "lambda")]),
     ],
 )
 def test_a_clone_beside_polyclonal_words_stays_a_clone(text, bands):
