@@ -706,6 +706,19 @@ def _qual_text(reading: Reading) -> str:
     return f"{reading.qual_source}, no number" if reading.qual_source else "no number"
 
 
+#: an M-protein seen on electrophoresis but too small to measure: detected ("trace", "следы М-градиента")
+_TRACE = re.compile(
+    r"\btraces?\b|\b(?:not|non)[- ]?quantifiable\b|\btoo small to (?:quantify|measure)\b|"
+    r"\bследы\b|\bследов\w*|не поддается количественной оценке",
+    re.IGNORECASE,
+)
+
+
+_DENIED = re.compile(
+    r"\b(?:no|without|none|absent|negative)\b|\bнет\b|\bбез\b|\bне (?:выявлен|обнаружен)", re.IGNORECASE
+)
+
+
 def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
     topic = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
     specimen = rule.specimen or "serum"
@@ -737,6 +750,9 @@ def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
                         light_chain=band.light_chain,
                     )
                 return
+            if positive is None and text and _TRACE.search(text) and not _DENIED.search(text):
+                # a spike seen but too small to measure
+                positive = True
             if positive is None:
                 raise ResourceError(f"M-protein result {text!r} is neither a quantity nor detected/not detected")
         elif reading.qual_source:
@@ -1527,6 +1543,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         out.events.append(Event(done.event, date, _ref(raw), concept_label(data.get("code")) or done.id))
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
+        _ife_report(raw, record, mapping, out)
         _report_texts(raw, mapping, out, "report", date, frozenset(), None, None)
         return  # laboratory panels: their result Observations are read on their own
     label = concept_label(data.get("code")) or "report"
@@ -1565,6 +1582,31 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         else None
     )
     _report_texts(raw, mapping, out, kind, date, skip, weak_note, modality if weak else None)
+
+
+#: what a report's own result needs of it to be read as an Observation of its code
+_REPORT_RESULT_FIELDS = ("status", "code", "subject", "effectiveDateTime", "effectivePeriod", "issued", "specimen")
+
+
+def _ife_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
+    """An immunofixation report that gives its result only in the conclusion ("Serum immunofixation: IgG
+    kappa.", "Иммунофиксация: выявлен моноклональный IgG-λ"): the conclusion is read as the result of an
+    Observation of the report's code, with the immunofixation parser (the text engine knows no band
+    without the word "monoclonal", nor its light chain). Only a conclusion the parser reads; the
+    evidence cites the report."""
+    data = raw.data
+    conclusion = data.get("conclusion")
+    if not isinstance(conclusion, str) or not conclusion.strip():
+        return
+    coded = codings(data.get("code"))
+    rules = [r for s, c, _ in coded for r in mapping.rules_for(s, c) if r.kind == "observation"]
+    if not rules:
+        rules = [r for r in mapping.observation_rules_by_text(concept_label(data.get("code")))]
+    if not any(r.spec.role == "immunofixation" for r in rules) or not parse_ife(conclusion).parsed:
+        return
+    virtual = {k: data[k] for k in _REPORT_RESULT_FIELDS if k in data}
+    virtual.update(resourceType="Observation", valueString=conclusion)
+    _observation(Raw(virtual, raw.origin, raw.ref or f"DiagnosticReport/{data.get('id')}"), record, mapping, out)
 
 
 def _reported_procedure(data: dict[str, Any], mapping: CompiledMapping) -> ProcedureRule | None:

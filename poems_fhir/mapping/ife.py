@@ -41,6 +41,13 @@ _NEGATIVE = re.compile(
     r"\b(negative|not detected|none detected|no monoclonal|no m[- ]?protein|no paraprotein|"
     r"no (?:monoclonal )?band|absent|normal pattern|не выявлен[аоы]?|не обнаружен[аоы]?|"
     r"отрицательн\w*)"
+    # "no dominant monoclonal band", "no evidence of a monoclonal gammopathy", "normal immunofixation
+    # pattern", "моноклональных полос нет", Kazakh "моноклоналды ақуыз анықталмады"
+    r"|\bno (?:dominant|discrete|definite|distinct|obvious|significant) (?:monoclonal|m[- ]?protein|paraprotein|band)"
+    r"|\bno (?:evidence|traces?) of (?:an? )?(?:monoclonal|m[- ]?protein|paraprotein|band|gammopathy|clon)"
+    r"|\bnormal (?:serum |urine )?(?:immunofixation|ife)\b"
+    r"|моноклональн\w*(?: \S+){0,3} (?:нет|не выявлен\w*|не обнаружен\w*|не определя\w*)"
+    r"|моноклонал\w*(?: \S+){0,3} (?:анықталмады|анықталған жоқ|табылмады|жоқ)"
 )
 _LIGHT = {
     "lambda": "lambda",
@@ -160,8 +167,16 @@ def parse_ife(text: str) -> IfeResult:
     negated_any = False
     previous: list[Band] = []  # the bands the clause before named (and kept)
     denied_list = False  # the clause before denied (or called polyclonal) a list that ends with a band
-    for clause, after_comma in _clauses(t):
+    pending: list[Band] = []  # a bare list ("IgG, IgA, IgM, kappa, lambda: ...") waits for its predicate
+    for clause, after_comma in _clauses(_ANTI.sub(" ", t)):
         clause_bands = _bands(clause)
+        if _PANEL.search(clause):  # "antisera IgG, IgA ...", "IgG, IgA ... and lambda antisera": the panel
+            clause_bands, pending = [], []
+        continues = bool(clause_bands) and after_comma and _BAND_FIRST.match(clause) is not None
+        if pending and not continues:  # the list was a statement of its own: "IgG kappa, no Bence Jones"
+            previous = [b for b in pending if b not in bands]
+            bands += previous
+            pending = []
         if not clause_bands:
             if previous and (_NEGATIVE_PREDICATE.search(clause) or _POLYCLONAL_PREDICATE.search(clause)):
                 bands = [b for b in bands if b not in previous]
@@ -172,23 +187,29 @@ def parse_ife(text: str) -> IfeResult:
             if clause.strip():
                 previous, denied_list = [], False
             continue
-        if denied_list and after_comma and _BAND_FIRST.match(clause) and not _POSITIVE.search(clause):
+        if denied_list and continues and not _POSITIVE.search(clause):
             # "No IgG, IgA or IgM band", "Polyclonal IgG, IgA and IgM": the list goes on after the comma
             negated_any, previous = True, []
             continue
+        if _bare(clause) and (not pending or continues):
+            pending += [b for b in clause_bands if b not in pending]
+            previous, denied_list = [], False
+            continue
+        members, pending = pending + clause_bands, []  # the list's last member and its predicate
         if _POLYCLONAL.search(_BACKGROUND.sub(" ", clause)) and not _MONOCLONAL.search(clause):
             negated_any, previous, denied_list = True, [], _BAND_LAST.search(clause) is not None
             continue
         denied_list = False
         if _UNCERTAIN.search(clause):  # before the negation words: "cannot be excluded" is a doubt
-            possible += [b for b in clause_bands if b not in possible]
+            possible += [b for b in members if b not in possible]
             previous = []
             continue
         if _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)):
             negated_any, previous, denied_list = True, [], _BAND_LAST.search(clause) is not None
             continue
-        previous = [b for b in clause_bands if b not in bands]
+        previous = [b for b in members if b not in bands]
         bands += previous
+    bands += [b for b in pending if b not in bands]
     bands = _merge_lone_chains(bands)
     if bands:
         return IfeResult(False, tuple(bands))
@@ -196,7 +217,24 @@ def parse_ife(text: str) -> IfeResult:
         return IfeResult(False, possible=tuple(_merge_lone_chains(possible)))
     # "Oligoclonal bands", "polyclonal pattern" (a bare "normal" is left to the qualitative words)
     no_clone = bool(_NO_CLONE_WORD.search(_BACKGROUND.sub(" ", t))) and not _MONOCLONAL.search(t)
-    return IfeResult(negated_any or no_clone or bool(_NEGATIVE.search(t)))
+    negative = negated_any or no_clone or bool(_NEGATIVE.search(t))
+    if not negative and _UNCERTAIN.search(
+        t
+    ):  # "Equivocal result, repeat advised", "possible faint band, unable to type"
+        return IfeResult(False, equivocal=True)
+    return IfeResult(negative)
+
+
+# the antisera a laboratory tested with are no bands: "anti-IgG, anti-IgA ...", "IgG, IgA, IgM, kappa and
+# lambda antisera: no monoclonal band", "панель антисывороток"
+_ANTI = re.compile(r"\b(?:anti|анти)[- ]?(?:(?:ig|иг)\s*[gamde]|kappa|lambda|κ|λ|каппа|лямбда)\b")
+_PANEL = re.compile(r"\bantisera\b|\bantiserum\b|\btested (?:with|for)\b|\bpanel\b|антисыворот\w*|панел\w*")
+_COORDINATORS_ONLY = re.compile(r"(?:\s|,|/|&|\band\b|\bor\b|\bи\b|\bили\b)*")
+
+
+def _bare(clause: str) -> bool:
+    """A clause that is nothing but band names (a list's member: "IgG", " kappa and lambda")."""
+    return _COORDINATORS_ONLY.fullmatch(_BAND.sub(" ", clause)) is not None
 
 
 _BAND_FIRST = re.compile(r"\s*(?:and\s+|or\s+|nor\s+|и\s+|или\s+)?(?:" + _BAND.pattern + ")")
@@ -229,9 +267,27 @@ def _clauses(t: str) -> list[tuple[str, bool]]:
     return clauses
 
 
+_CHAIN = r"(?:free\s+)?(?:lambda|kappa|λ|κ|лямбда|каппа)"
+_VALUE_AFTER = re.compile(r"\s*(?:light chains?\s*)?(?:[:=]\s*)?(?:[<>≤≥]\s*)?\d")
+_RATIO_AFTER = re.compile(r"\s*(?:[/:]\s*" + _CHAIN + r"|(?:light chains?\s*)?(?:ratio|соотношени))")
+_RATIO_BEFORE = re.compile(_CHAIN + r"\s*[/:]\s*(?:free\s+)?$")
+
+
+def _measured(t: str, m: re.Match[str]) -> bool:
+    """A free light chain with a value or in a ratio is a measurement, not a band: "kappa 18 mg/L",
+    "kappa/lambda ratio 0.75", "kappa:lambda 2:1" (a heavy chain with a value is a band's size)."""
+    if m.group(4) is None:
+        return False
+    return bool(
+        _VALUE_AFTER.match(t, m.end()) or _RATIO_AFTER.match(t, m.end()) or _RATIO_BEFORE.search(t[: m.start()])
+    )
+
+
 def _bands(t: str) -> list[Band]:
     bands: list[Band] = []
     for m in _BAND.finditer(t):
+        if _measured(t, m):
+            continue
         heavy_letter = m.group(1) or m.group(2)
         light_raw = m.group(3) or m.group(4)
         heavy = f"Ig{_HEAVY_RU[heavy_letter]}" if heavy_letter else None
@@ -251,3 +307,15 @@ def _merge_lone_chains(bands: list[Band]) -> list[Band]:
     if len(heavies) == 1 and len(lights) == 1 and not complete:
         return [Band(heavies[0].heavy_chain, lights[0].light_chain)]
     return bands
+
+
+def named_clone(text: str) -> Band | None:
+    """The one clone a sentence names, for a clone read from clinical text ("Kappa-restricted plasma
+    cells", "Immunofixation: IgG kappa paraprotein", "каппа-рестрикция"): the light chain when exactly
+    one is named (values and ratios are no names), with the heavy chain when exactly one is; else None."""
+    bands = _merge_lone_chains(_bands(_ANTI.sub(" ", _normalise(text))))
+    lights = {b.light_chain for b in bands if b.light_chain}
+    if len(lights) != 1:
+        return None
+    heavies = {b.heavy_chain for b in bands if b.heavy_chain}
+    return Band(heavies.pop() if len(heavies) == 1 else None, lights.pop())

@@ -228,3 +228,75 @@ def test_a_clone_beside_polyclonal_words_stays_a_clone(text, bands):
     result = parse_ife(text)
     assert not result.negative
     assert list(result.bands) == [Band(heavy, light) for heavy, light in bands]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # probe18: the antisera a laboratory lists, or free-light-chain values it quotes, made a clone
+        # (and a kappa flag) of a negative immunofixation
+        "IgG, IgA, IgM, kappa, lambda: no monoclonal band",
+        "Antisera IgG, IgA, IgM, kappa, lambda: negative",
+        "IgG, IgA, IgM, каппа, лямбда: моноклональных полос не выявлено",
+        "Tested with anti-IgG, anti-IgA, anti-IgM, anti-kappa and anti-lambda; no monoclonal protein",
+        "IgG, IgA, IgM, kappa and lambda antisera: no monoclonal band. Polyclonal pattern.",
+        "No monoclonal band. Serum free light chains: kappa 18 mg/L, lambda 24 mg/L, ratio 0.75",
+        "No monoclonal band (free light chains kappa 18, lambda 24 mg/L)",
+        # negatives in other words (they were refused as unrecognised)
+        "Oligoclonal pattern, no dominant monoclonal band",
+        "Normal immunofixation pattern",
+        "Поликлональная гипергаммаглобулинемия, моноклональных полос нет",
+        "Моноклоналды ақуыз анықталмады",
+        "No evidence of a monoclonal gammopathy",
+        "No trace of M-protein",
+    ],
+)
+def test_a_panel_or_values_named_beside_a_negative_are_no_clone(text):
+    result = parse_ife(text)
+    assert result.negative and not result.bands and not result.possible
+
+
+@pytest.mark.parametrize(
+    ("text", "bands"),
+    [
+        ("IgA lambda 3.1 g/L", [("IgA", "lambda")]),  # a heavy chain with a value is the band's size
+        ("Free lambda light chain band; kappa/lambda ratio 0.05", [(None, "lambda")]),
+        ("IgG lambda band, kappa:lambda 1:4", [("IgG", "lambda")]),
+        ("IgG kappa, no Bence Jones protein", [("IgG", "kappa")]),  # a list that is its own statement
+        ("IgG kappa, IgA lambda", [("IgG", "kappa"), ("IgA", "lambda")]),
+    ],
+)
+def test_bands_beside_values_and_lists_stay_bands(text, bands):
+    result = parse_ife(text)
+    assert not result.negative
+    assert list(result.bands) == [Band(heavy, light) for heavy, light in bands]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Possible faint band in the gamma region, unable to type",
+        "Equivocal result, repeat advised",
+        "Сомнительный результат, рекомендовано повторное исследование",
+    ],
+)
+def test_a_doubtful_result_without_a_typed_band_is_equivocal(text):
+    result = parse_ife(text)
+    assert result.parsed and result.equivocal and not result.negative and not result.bands
+
+
+@pytest.mark.parametrize(
+    ("text", "clone"),
+    [
+        ("Kappa-restricted plasma cells, 8% of cellularity.", (None, "kappa")),
+        ("Immunofixation: IgG kappa paraprotein.", ("IgG", "kappa")),
+        ("Плазматические клетки 6%, каппа-рестрикция.", (None, "kappa")),
+        ("Lambda-restricted plasma cells; kappa:lambda ratio 1:12.", (None, "lambda")),
+        ("Monoclonal plasma cells.", None),
+        ("Biclonal IgG kappa and IgA lambda.", None),
+    ],
+)
+def test_the_clone_a_sentence_names(text, clone):
+    from poems_fhir.mapping.ife import named_clone
+
+    assert named_clone(text) == (Band(*clone) if clone else None)

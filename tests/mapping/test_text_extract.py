@@ -341,6 +341,63 @@ def test_polyclonal_immunoglobulins_named_in_an_ife_are_no_clone_and_no_kappa(ma
     assert [f.code for f in assessment.flags if "kappa" in f.message] == []
 
 
+def _ife_report(conclusion: str) -> dict[str, Any]:
+    r = report("Serum immunofixation", conclusion, category="CH")
+    r["id"] = "d1"
+    r["code"] = {"coding": [{"system": "http://loinc.org", "code": "25700-6"}], "text": "Serum immunofixation"}
+    return r
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "state", "light"),
+    [
+        # probe18: an immunofixation report with its result only in the conclusion was "no data"
+        ("Serum immunofixation: IgG kappa.", State.PRESENT, "kappa"),
+        ("Иммунофиксация сыворотки: выявлен моноклональный IgG-λ.", State.PRESENT, "lambda"),
+        ("Қан сарысуының иммунофиксациясы: IgA лямбда моноклоналды ақуызы анықталды.", State.PRESENT, "lambda"),
+        ("Serum immunofixation: no monoclonal protein detected.", State.ABSENT, None),
+    ],
+)
+def test_an_immunofixation_report_is_read_from_its_conclusion(mapping, conclusion, state, light):
+    ex = run(mapping, _ife_report(conclusion))
+    [f] = [f for f in ex.findings if f.topic == MPCD]
+    assert (f.state, f.light_chain, f.from_text, f.evidence.reference) == (state, light, False, "DiagnosticReport/d1")
+    flags = [flag.code for flag in evaluate("Patient/p1", ex.findings, MAYO).flags]
+    assert ("atypical_isotype" in flags) is (light == "kappa")
+
+
+def test_a_report_conclusion_the_parser_cannot_read_is_left_to_the_text_engine(mapping):
+    ex = run(mapping, _ife_report("See the attached scanned report."))
+    assert ex.errors == [] and [f for f in ex.findings if f.topic == MPCD] == []
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "light"),
+    [
+        # a kappa clone read from text raised no atypical-isotype flag (the chain was not kept)
+        ("Bone marrow trephine biopsy", "Kappa-restricted plasma cells, 8% of cellularity.", "kappa"),
+        ("Bone marrow trephine biopsy", "Плазматические клетки 6%, каппа-рестрикция.", "kappa"),
+        (
+            "Bone marrow trephine biopsy",
+            "Plasma cells 4% (CD138+), lambda-restricted on in situ hybridisation.",
+            "lambda",
+        ),
+        ("Bone marrow trephine biopsy", "Плазматические клетки 5%, рестрикция по лямбда-цепи.", "lambda"),
+    ],
+)
+def test_a_clone_read_from_text_keeps_its_light_chain(mapping, name, text, light):
+    ex = run(mapping, report(name, text, category="SP"))
+    [f] = [f for f in ex.findings if f.topic == MPCD]
+    assert (f.state, f.light_chain, f.from_text) == (State.PRESENT, light, True)
+    flags = [flag.code for flag in evaluate("Patient/p1", ex.findings, MAYO).flags]
+    assert ("atypical_isotype" in flags) is (light == "kappa")
+
+
+@pytest.mark.parametrize("value", ["trace", "следы М-градиента", "not quantifiable"])
+def test_a_trace_m_protein_is_detected(mapping, value):
+    assert states(run(mapping, obs("33358-3", valueString=value)), MPCD) == [State.PRESENT]
+
+
 # --- the engine: lazy, prefiltered, extended by site files --------------------------------
 
 

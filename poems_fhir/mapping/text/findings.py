@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 
 from ...criteria.model import MARROW_CLONE_RULES, Criterion, Evidence, Finding, State, Strength
 from ..rules import CompiledMapping, ConditionRule, ModalityRule
+from ..ife import named_clone
 from .engine import Assertion, Modifier
+
+_CLONE = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
 
 #: criteria whose parts are separate facts (an enlarged liver and a normal spleen do not conflict)
 PART_TOPICS = frozenset(
@@ -106,6 +109,8 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         for topic in ([rule.topic] if rule.topic else []) + list(rule.also):
             if state is State.ABSENT and rule.refuted_denies is not None and topic not in rule.refuted_denies:
                 continue  # "CIDP ruled out" (or a refuted CIDP) does not rule out the polyneuropathy
+            # a clone read from text keeps the chains it names: a kappa clone is flagged atypical
+            clone = named_clone(a.sentence) if topic == _CLONE and state is State.PRESENT else None
             finding = Finding(
                 topic,
                 state,
@@ -117,6 +122,8 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
                 source_rule=rule.id,
                 from_text=True,
                 is_assertion=job.kind == "condition",
+                heavy_chain=clone.heavy_chain if clone else None,
+                light_chain=clone.light_chain if clone else None,
             )
             out.setdefault((_part(finding), state), finding)
     return list(out.values())

@@ -152,14 +152,17 @@ _GAP_BREAKER_STEMS = "нормальн|обычн|мелк|единичн|неб
 #: a gap: up to seven words, commas, measures ("2.5") or "%" - "enlarged mediastinal, hilar and axillary
 #: lymph nodes" - none of them a breaker
 _GAP = {
-    "NORM": {"REGEX": rf"^(?:[,%]|\d+(?:[.,]\d+)?|(?!(?:{_GAP_BREAKERS})$)(?!(?:{_GAP_BREAKER_STEMS}))[^\W\d_]+)$"},
+    # also a bracketed aside of markers: "plasma cells 4% (CD138+), lambda-restricted"
+    "NORM": {
+        "REGEX": rf"^(?:[,%()+]|cd\d+\+?|\d+(?:[.,]\d+)?|(?!(?:{_GAP_BREAKERS})$)(?!(?:{_GAP_BREAKER_STEMS}))[^\W\d_]+)$"
+    },
     "OP": "{0,7}",
 }
 #: the same gap in the plain regexes that find targets: whole words (a breaker cannot hide inside one);
 #: it never opens with a comma - "селезенка увеличена, лимфоузлы не увеличены": the comma after the
 #: predicate ends its clause, so "увеличен* ... лимфоузл*" must not join the two (it read the nodes enlarged)
 _GAP_WORD = rf"(?:\d+[.,]\d+|(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))\w+\b)"
-_GAP_REGEX = rf"(?:{_GAP_WORD}[\s\-]*(?:(?:{_GAP_WORD}|[,%])[\s\-]*){{0,6}})?"
+_GAP_REGEX = rf"(?:{_GAP_WORD}[\s\-]*(?:(?:{_GAP_WORD}|[,%()+])[\s\-]*){{0,6}})?"
 
 
 def _token(word: str) -> dict[str, Any]:
