@@ -58,12 +58,19 @@ _LIGHT = {
     "каппа": "kappa",
     "l": "lambda",
     "k": "kappa",
+    # common misspellings and the Cyrillic one-letter abbreviations ("IgA kapa", "IgG-к", "IgA/л")
+    "kapa": "kappa",
+    "lamda": "lambda",
+    "капа": "kappa",
+    "лямда": "lambda",
+    "к": "kappa",
+    "л": "lambda",
 }
 # One band: optional heavy chain, separator, light chain; or "free lambda (light chains)".
 _BAND = re.compile(
     r"(?:\b(?:ig|иг)\s*([gamde])\b|\b(?:ig|иг)([gamde])(?=[-/\s]|[λκ]|lambda|kappa|лямбда|каппа))"
-    r"\s*[-/ ]?\s*(lambda|kappa|λ|κ|лямбда|каппа|l\b|k\b)?"
-    r"|\b(?:free\s+|свободн\w*\s+)?(lambda|kappa|λ|κ|лямбда|каппа)\b"
+    r"\s*[-/ ]?\s*(lambda|kappa|λ|κ|лямбда|каппа|lamda|kapa\b|лямда|капа\b|l\b|k\b|(?<=[-/])[кл]\b)?"
+    r"|\b(?:free\s+|свободн\w*\s+)?(lambda|kappa|λ|κ|лямбда|каппа|lamda|kapa|лямда|капа)\b"
 )
 _HEAVY_RU = {"g": "G", "a": "A", "m": "M", "d": "D", "e": "E"}
 

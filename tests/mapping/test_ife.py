@@ -264,6 +264,11 @@ def test_a_panel_or_values_named_beside_a_negative_are_no_clone(text):
         ("IgG lambda band, kappa:lambda 1:4", [("IgG", "lambda")]),
         ("IgG kappa, no Bence Jones protein", [("IgG", "kappa")]),  # a list that is its own statement
         ("IgG kappa, IgA lambda", [("IgG", "kappa"), ("IgA", "lambda")]),
+        # misspellings and Cyrillic one-letter abbreviations (probe18: "IgA kapa" lost its kappa)
+        ("IgA kapa", [("IgA", "kappa")]),
+        ("IgA lamda", [("IgA", "lambda")]),
+        ("IgG-к", [("IgG", "kappa")]),
+        ("IgA/л", [("IgA", "lambda")]),
     ],
 )
 def test_bands_beside_values_and_lists_stay_bands(text, bands):
