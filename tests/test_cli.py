@@ -52,9 +52,12 @@ def test_json_contract():
         assert by_patient[f"Patient/{pid}"]["classification"] != "met"
 
 
-def test_site_codes_are_unknown_without_the_site_mapping():
+def test_site_codes_without_the_site_mapping_are_read_by_their_names_only():
+    # the local problem code is no code the tables know: its name is read as text, and says so
     doc = json.loads(invoke("evaluate", str(SAMPLES / "site-local"), "--format", "json").output)
-    assert doc["patients"][0]["criteria"]["polyneuropathy"]["state"] == "not_assessed"
+    neuropathy = doc["patients"][0]["criteria"]["polyneuropathy"]
+    assert neuropathy["state"] == "present"
+    assert "(from text, the name of local code https://hospital.example.org/fhir/CodeSystem/" in neuropathy["reason"]
 
 
 def test_skipped_input_exits_1_and_is_listed(tmp_path):

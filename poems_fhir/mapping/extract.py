@@ -1154,19 +1154,29 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
         elif reading.qual is not None:
             high, low = _qual_sides(reading.qual)
             if reading.qual in (Qual.ABNORMAL, Qual.POSITIVE):
-                high = True
+                high = True if rule.abnormal == "either" else None  # which side is not said
+                low = low if rule.abnormal == "either" else None
             how = _qual_text(reading)
             ctx.note("qualitative", f"{rule.id}: {reading.qual_source}")
         else:
             _no_number(ctx, rule, reading)
-        if high is None and low is None:
-            _no_number(ctx, rule, reading)
-        abnormal_flag = bool(high or low)
         summary = f"{rule.id.replace('_', ' ')} {how} ({rule.axis.value if rule.axis else '?'} axis)"
+        if high is None and low is None:
+            if reading.qual in (Qual.ABNORMAL, Qual.POSITIVE):
+                ctx.finding(
+                    topic,
+                    State.INDETERMINATE,
+                    summary,
+                    axis=rule.axis,
+                    note=f"{rule.id}: abnormal, but not said whether {rule.abnormal} (only {rule.abnormal} counts)",
+                )
+                return
+            _no_number(ctx, rule, reading)
+        abnormal_flag = _counts(rule, bool(high), bool(low))
         ctx.finding(
             topic,
             State.PRESENT if abnormal_flag else State.ABSENT,
-            summary + (" abnormal" if abnormal_flag else " normal"),
+            summary + _side_text(rule, abnormal_flag, bool(high), bool(low)),
             axis=rule.axis,
         )
         return
@@ -1176,7 +1186,11 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
     _record(ctx, rule, value, above=_above(value, interp, rr))
     summary = f"{rule.id.replace('_', ' ')} {_fmt(value)} ({rule.axis.value if rule.axis else '?'} axis)"
     abnormal: bool | None
-    if interp & ABNORMAL:
+    above = bool(interp & ABNORMAL_HIGH) or (rr is not None and rr.high is not None and value.value > rr.high)
+    below = bool(interp & ABNORMAL_LOW) or (rr is not None and rr.low is not None and value.value < rr.low)
+    if rule.abnormal != "either" and (above or below or rr is not None or interp & NORMAL):
+        abnormal = _counts(rule, above, below)  # "low cortisol": a high one is no adrenal insufficiency
+    elif interp & ABNORMAL and rule.abnormal == "either":
         abnormal = True
     elif rr is not None:
         abnormal = (rr.low is not None and value.value < rr.low) or (rr.high is not None and value.value > rr.high)
@@ -1197,10 +1211,23 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
         ctx.finding(
             topic,
             State.PRESENT if abnormal else State.ABSENT,
-            summary + (" abnormal" if abnormal else " normal"),
+            summary + _side_text(rule, abnormal, above, below),
             value,
             axis=rule.axis,
         )
+
+
+def _counts(rule: ObservationRule, above: bool, below: bool) -> bool:
+    """Whether a result on these sides of its range is the abnormality the rule's axis counts."""
+    return {"either": above or below, "low": below, "high": above}[rule.abnormal]
+
+
+def _side_text(rule: ObservationRule, abnormal: bool, above: bool, below: bool) -> str:
+    if abnormal:
+        return " abnormal"
+    if above or below:  # the other side: "cortisol 900 nmol/L high: only low counts"
+        return f" {'high' if above else 'low'}: only {rule.abnormal} counts for this axis"
+    return " normal"
 
 
 def _above(value: Value, interp: set[str], rr: Range | None) -> bool | None:

@@ -130,6 +130,9 @@ class ObservationRule(_Strict):
     low_topic: str | None = None
     high_topic: str | None = None
     prefer_reference_range: bool = True
+    #: the side of the lab's range that counts as an endocrinopathy (criteria.md §5: "low cortisol",
+    #: "low testosterone in men"); a result on the other side says the axis is not abnormal
+    abnormal: Literal["either", "low", "high"] = "either"
     #: regexes on code.text / coding displays of local codes that carry no known code
     #: ("VEGF-A, serum (send-out)"): display-text fallback, marked lower confidence
     synonyms: list[str] = Field(default_factory=list)

@@ -11,6 +11,7 @@ import pytest
 
 from poems_fhir.criteria.model import EndocrineAxis, State
 from poems_fhir.mapping.extract import extract
+from poems_fhir.mapping.rules import load_mapping
 from tests.conftest import make_record, observation
 
 LOINC, UCUM = "http://loinc.org", "http://unitsofmeasure.org"
@@ -28,6 +29,20 @@ def obs(code: str = "2986-8", **kw: Any) -> dict[str, Any]:
 
 def flag(code: str) -> list[dict[str, Any]]:
     return [{"coding": [{"system": V3, "code": code}]}]
+
+
+@pytest.fixture(scope="module")
+def mapping(tmp_path_factory):
+    # these tests judge a result on either side of its range, as every axis but the adrenal (low
+    # cortisol) and the male gonadal (low testosterone) does: testosterone with `abnormal: either`
+    # stands for them (tests/mapping/test_endocrine_sides.py tests the one-sided rules)
+    site = tmp_path_factory.mktemp("site") / "site.yaml"
+    site.write_text(
+        "format: poems-fhir-mapping/1\nname: site\nversion: '1'\n"
+        "observations:\n  - {id: testosterone, abnormal: either}\n",
+        encoding="utf-8",
+    )
+    return load_mapping([site])
 
 
 def one(mapping, resource: dict[str, Any]):

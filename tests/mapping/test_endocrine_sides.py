@@ -1,0 +1,78 @@
+"""Which side of the lab's range counts for an axis (criteria.md §5): "adrenal (low cortisol/ACTH
+stimulation failure), gonadal (low testosterone in men; ...)". A result on the other side says the
+axis is not insufficient; the other axes count either side (tests/mapping/test_endocrine_mutants2.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from poems_fhir.criteria.model import EndocrineAxis, State
+from poems_fhir.mapping.extract import extract
+from tests.conftest import make_record, observation
+
+UCUM = "http://unitsofmeasure.org"
+V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+def q(value: float, unit: str = "nmol/L") -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": UCUM, "code": unit}
+
+
+def flag(code: str) -> list[dict[str, Any]]:
+    return [{"coding": [{"system": V3, "code": code}]}]
+
+
+def finding(mapping, code: str, **kw: Any):
+    ex = extract(make_record(observation(code, "h1", **kw)), mapping)
+    assert ex.errors == []
+    [f] = ex.findings
+    return f
+
+
+@pytest.mark.parametrize(
+    ("code", "axis", "low", "high"),
+    [("2143-6", EndocrineAxis.ADRENAL, 140, 690), ("2986-8", EndocrineAxis.GONADAL, 8.6, 29)],
+)
+@pytest.mark.parametrize(
+    ("where", "kw", "state"),
+    [
+        ("below", {}, State.PRESENT),
+        ("above", {}, State.ABSENT),  # probe19: a high cortisol / testosterone made the axis present
+        ("inside", {}, State.ABSENT),
+        ("above", {"interpretation": flag("H")}, State.ABSENT),
+        ("below", {"interpretation": flag("L")}, State.PRESENT),
+    ],
+)
+def test_only_a_low_cortisol_or_testosterone_counts(mapping, code, axis, low, high, where, kw, state):
+    value = {"below": low / 2, "above": high * 1.5, "inside": (low + high) / 2}[where]
+    f = finding(mapping, code, valueQuantity=q(value), referenceRange=[{"low": q(low), "high": q(high)}], **kw)
+    assert (f.state, f.axis) == (state, axis)
+    if where == "above":
+        assert f.evidence.summary.endswith("high: only low counts for this axis")
+
+
+@pytest.mark.parametrize(
+    ("kw", "state"),
+    [
+        ({"interpretation": flag("H"), "valueQuantity": q(900)}, State.ABSENT),  # a flag alone: its side
+        ({"interpretation": flag("L"), "valueQuantity": q(50)}, State.PRESENT),
+        ({"valueString": "high"}, State.ABSENT),
+        ({"valueString": "low"}, State.PRESENT),
+        ({"valueString": "abnormal"}, State.INDETERMINATE),  # which side is not said
+    ],
+)
+def test_a_cortisol_without_a_range_is_judged_by_its_stated_side(mapping, kw, state):
+    assert finding(mapping, "2143-6", **kw).state is state
+
+
+def test_other_axes_count_either_side(mapping):
+    # a high TSH is a thyroid abnormality (the thyroid-only caveat is the engine's, not this rule's)
+    f = finding(
+        mapping,
+        "3016-3",
+        valueQuantity=q(12, "m[IU]/L"),
+        referenceRange=[{"low": q(0.4, "m[IU]/L"), "high": q(4, "m[IU]/L")}],
+    )
+    assert (f.state, f.axis) == (State.PRESENT, EndocrineAxis.THYROID)
