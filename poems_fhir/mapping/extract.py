@@ -934,8 +934,12 @@ def _specimen(ctx: _Ctx) -> str | None:
     if ref and ref.get("display"):
         texts.append(ref["display"])
     # "Serum or Plasma" (the LOINC display) names both and so decides nothing; a local
-    # display such as "VEGF im EDTA-Plasma" names one.
-    texts.append(concept_text(obs.get("code")))
+    # display such as "VEGF im EDTA-Plasma" names one, and so does a code.text "VEGF, plasma" beside
+    # the LOINC coding (each name is judged on its own)
+    code = obs.get("code")
+    if isinstance(code, dict) and isinstance(code.get("text"), str):
+        texts.append(code["text"])
+    texts += [d for _, _, d in codings(code) if isinstance(d, str)]
     for text in texts:
         t = text.lower()
         plasma, serum = ("plasma" in t or "плазм" in t), ("serum" in t or "сыворот" in t)

@@ -138,3 +138,17 @@ def test_a_contained_result_not_listed_in_result_is_not_read(mapping):
     report["contained"] = [observation("75628-8", "cv", valueQuantity=pg(450))]
     ex = extract(make_record(report), mapping)
     assert [f for f in ex.findings if f.topic == "vegf_elevation"] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [("VEGF, plasma", State.PRESENT), ("VEGF, serum", State.ABSENT), ("VEGF (плазма крови)", State.PRESENT)],
+)
+def test_a_code_text_beside_the_loinc_coding_names_the_specimen(mapping, text, state):
+    # probe19: the LOINC display "... in Serum or Plasma" joined to the code.text named both, so a
+    # plasma VEGF of 500 pg/mL (>= 200) was indeterminate; each name is judged on its own
+    o = observation("75628-8", "v1", valueQuantity=pg(500))
+    o["code"]["coding"][0]["display"] = "Vascular endothelial growth factor [Mass/volume] in Serum or Plasma"
+    o["code"]["text"] = text
+    [f] = [f for f in extract(make_record(o), mapping).findings if f.topic == "vegf_elevation"]
+    assert f.state is state

@@ -234,7 +234,8 @@ def test_marrow_plasma_cells_10_percent_flag_myeloma(mapping, value, present):
 
 @pytest.mark.parametrize(
     # criteria.md §5: "low testosterone in men" - above the range is no hypogonadism
-    ("value", "expected"), [(8.6, State.PRESENT), (8.7, State.ABSENT), (29.0, State.ABSENT), (29.1, State.ABSENT)]
+    ("value", "expected"),
+    [(8.6, State.PRESENT), (8.7, State.ABSENT), (29.0, State.ABSENT), (29.1, State.ABSENT)],
 )
 def test_testosterone_below_the_lab_range(mapping, value, expected):
     o = obs("2986-8", value, "nmol/L", low=8.7, high=29.0)
