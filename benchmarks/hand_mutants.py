@@ -70,8 +70,8 @@ M = [  # (file, original text, mutated text, tests that must catch it)
     ),
     (
         "poems_fhir/mapping/ife.py",
-        '"l": "lambda",\n    "k": "kappa",\n}',
-        '"l": "kappa",\n    "k": "lambda",\n}',
+        '"l": "lambda",\n    "k": "kappa",\n',
+        '"l": "kappa",\n    "k": "lambda",\n',
         "tests/mapping/test_values_boundaries.py",
     ),
     (
