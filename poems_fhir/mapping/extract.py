@@ -1150,6 +1150,11 @@ def _threshold(ctx: _Ctx, rule: ObservationRule) -> None:
 
 def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
     topic = Criterion.ENDOCRINOPATHY.value
+    gender = ctx.record.gender
+    if rule.sex is not None and gender in ("male", "female") and gender != rule.sex:
+        # criteria.md §5 names "low testosterone in men": a woman's testosterone says nothing of the axis
+        ctx.note("other_sex", f"{rule.id}: counts for {rule.sex} patients only; this patient is {gender}")
+        return
     reading = ctx.read(rule)
     if reading.value is None:
         if reading.unitless is not None:

@@ -133,6 +133,9 @@ class ObservationRule(_Strict):
     #: the side of the lab's range that counts as an endocrinopathy (criteria.md §5: "low cortisol",
     #: "low testosterone in men"); a result on the other side says the axis is not abnormal
     abnormal: Literal["either", "low", "high"] = "either"
+    #: the sex whose results count for the criterion ("low testosterone in men"): another sex's result
+    #: is not read (a reading note says why); an unknown sex counts
+    sex: Literal["male", "female"] | None = None
     #: regexes on code.text / coding displays of local codes that carry no known code
     #: ("VEGF-A, serum (send-out)"): display-text fallback, marked lower confidence
     synonyms: list[str] = Field(default_factory=list)

@@ -76,3 +76,12 @@ def test_other_axes_count_either_side(mapping):
         referenceRange=[{"low": q(0.4, "m[IU]/L"), "high": q(4, "m[IU]/L")}],
     )
     assert (f.state, f.axis) == (State.PRESENT, EndocrineAxis.THYROID)
+
+
+@pytest.mark.parametrize(("gender", "read"), [("male", True), (None, True), ("female", False)])
+def test_testosterone_counts_for_men_only(mapping, gender, read):
+    # criteria.md §5: "low testosterone in men"; a woman's (low by the male range) is not read
+    o = observation("2986-8", "h1", valueQuantity=q(1.0), referenceRange=[{"low": q(8.6), "high": q(29)}])
+    ex = extract(make_record(o, gender=gender), mapping)
+    assert [f.state for f in ex.findings] == ([State.PRESENT] if read else [])
+    assert [m.analyte for m in ex.measurements] == (["testosterone"] if read else [])
