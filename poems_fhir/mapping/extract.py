@@ -1637,7 +1637,7 @@ def _ife_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
     coded = codings(data.get("code"))
     rules = [r for s, c, _ in coded for r in mapping.rules_for(s, c) if r.kind == "observation"]
     if not rules:
-        rules = [r for r in mapping.observation_rules_by_text(concept_label(data.get("code")))]
+        rules = list(mapping.observation_rules_by_text(concept_label(data.get("code"))))
     if not any(r.spec.role == "immunofixation" for r in rules) or not parse_ife(conclusion).parsed:
         return
     virtual = {k: data[k] for k in _REPORT_RESULT_FIELDS if k in data}
