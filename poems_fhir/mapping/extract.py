@@ -1621,7 +1621,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
 
 
 #: what a report's own result needs of it to be read as an Observation of its code
-_REPORT_RESULT_FIELDS = ("status", "code", "subject", "effectiveDateTime", "effectivePeriod", "issued", "specimen")
+_REPORT_RESULT_FIELDS = ("status", "code", "subject", "effectiveDateTime", "effectivePeriod", "issued")
 
 
 def _ife_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
@@ -1642,6 +1642,9 @@ def _ife_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
         return
     virtual = {k: data[k] for k in _REPORT_RESULT_FIELDS if k in data}
     virtual.update(resourceType="Observation", valueString=conclusion)
+    specimens = data.get("specimen")
+    if isinstance(specimens, list) and len(specimens) == 1:  # a report lists specimens, a result has one
+        virtual["specimen"] = specimens[0]
     _observation(Raw(virtual, raw.origin, raw.ref or f"DiagnosticReport/{data.get('id')}"), record, mapping, out)
 
 

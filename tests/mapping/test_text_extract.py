@@ -863,3 +863,11 @@ def test_the_closing_denial_reads_a_long_word_in_one_piece(mapping):
     regex = re.compile(closing_regex(section.closing_negations, section.assertive_words, section.coordinators))
     assert regex.match(" " + "а" * 40 + " " + "б" * 40 + ".", 0) is None
     assert regex.match(" в паратрабекулярных скоплениях нет.", 0) is not None
+
+
+def test_an_immunofixation_report_on_urine_is_not_read_as_the_serum_test(mapping):
+    # the report's one specimen is its result's specimen: a urine sample under the serum code is another test
+    r = _ife_report("IgG lambda")
+    r["specimen"] = [{"reference": "Specimen/s1", "display": "Urine, 24 h"}]
+    ex = run(mapping, r)
+    assert [f for f in ex.findings if f.topic == MPCD] == [] and len(ex.errors) == 1
