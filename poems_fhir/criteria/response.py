@@ -16,6 +16,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from .exact import at_least, at_most, difference, relative_change
 from .model import Criterion, Finding, Sign, State
 from .timeline import CourseAssessment, Event, Measurement
 
@@ -230,7 +231,7 @@ def _dflc(
     measurements: Sequence[Measurement], as_of: dt.date | None, light: str | None
 ) -> list[tuple[dt.date, float, str]]:
     """Involved minus uninvolved free light chain, per date both were measured (mg/L)."""
-    return [(day, inv - uninv, ref) for day, inv, uninv, ref in _flc_pairs(measurements, as_of, light)]
+    return [(day, difference(inv, uninv), ref) for day, inv, uninv, ref in _flc_pairs(measurements, as_of, light)]
 
 
 def _any_within(days: list[dt.date], day: dt.date, margin: dt.timedelta) -> bool:
@@ -316,14 +317,14 @@ def _risen_by_half(earlier: list[float], last: float, above: float) -> float | N
     """§8.1a PD from PR/SD: the nadir of ``earlier`` (baseline included) when ``last`` rose >= 50 %
     from it to more than ``above``; None otherwise (or with nothing earlier)."""
     nadir = min(earlier, default=None)
-    return nadir if nadir is not None and last >= nadir * 1.5 and last > above else None
+    return nadir if nadir is not None and at_least(last, nadir, 1.5) and last > above else None
 
 
 def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     fw = "amyloid"
     latest_m = c.m_after[-1] if c.m_after else None
     base_p, latest_p = _point(c.m_base), _point(latest_m)
-    change = (latest_m.value - c.m_base.value) / c.m_base.value if latest_m and c.m_base and c.m_base.value else None
+    change = relative_change(latest_m.value, c.m_base.value) if latest_m and c.m_base and c.m_base.value else None
     m_measurable = bool(c.m_base and c.m_base.value > cfg.amyloid_serum_measurable)
     d_measurable = c.dflc_base is not None and c.dflc_base > cfg.amyloid_dflc_measurable
     u_measurable = bool(c.u_base and c.u_base.value > cfg.amyloid_urine_measurable)
@@ -425,9 +426,9 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             change,
             tuple(caveats),
         )
-    if d_measurable and c.dflc_after and c.dflc_after[-1][1] <= 0.5 * c.dflc_base:  # type: ignore[operator]
+    if d_measurable and c.dflc_after and at_most(c.dflc_after[-1][1], c.dflc_base, 0.5):  # type: ignore[arg-type]
         return HematologicResponse(fw, "PR", "dFLC fell >= 50 %", base_p, latest_p, change, tuple(caveats))
-    if u_measurable and c.u_after and c.u_after[-1].value <= 0.5 * c.u_base.value:  # type: ignore[union-attr]
+    if u_measurable and c.u_after and at_most(c.u_after[-1].value, c.u_base.value, 0.5):  # type: ignore[union-attr]
         u0, u1 = c.u_base.value, c.u_after[-1].value  # type: ignore[union-attr]
         return HematologicResponse(
             fw,
@@ -465,7 +466,7 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     fw = "imwg"
     latest_m = c.m_after[-1] if c.m_after else None
     base_p, latest_p = _point(c.m_base), _point(latest_m)
-    change = (latest_m.value - c.m_base.value) / c.m_base.value if latest_m and c.m_base and c.m_base.value else None
+    change = relative_change(latest_m.value, c.m_base.value) if latest_m and c.m_base and c.m_base.value else None
     if not (c.m_base and c.m_base.value >= cfg.imwg_serum_measurable):
         why = (
             f"baseline serum M-protein {c.m_base.value:g} g/L is below the IMWG measurable-disease threshold "
@@ -485,7 +486,7 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         )
     if latest_m and c.m_after:
         nadir = min([m.value for m in c.m_after[:-1]] + [c.m_base.value])
-        if latest_m.value >= nadir * 1.25 and latest_m.value - nadir > 5:
+        if at_least(latest_m.value, nadir, 1.25) and difference(latest_m.value, nadir) > 5:
             return HematologicResponse(
                 fw, "PD", f">= 25 % rise from the nadir ({nadir:g} g/L) with > 5 g/L absolute", base_p, latest_p, change
             )
@@ -533,7 +534,7 @@ def _imwg_urine_progression(c: _Clone, cfg: ResponseConfig) -> str | None:
     if not earlier:
         return None
     nadir = min(earlier)
-    if last >= nadir * 1.25 and last - nadir >= cfg.imwg_urine_progression:
+    if at_least(last, nadir, 1.25) and difference(last, nadir) >= cfg.imwg_urine_progression:
         return (
             f"urine M-protein >= 25 % above its nadir ({nadir:g} mg/24 h) and >= "
             f"{cfg.imwg_urine_progression:g} mg/24 h more: {last:g} mg/24 h"
@@ -585,7 +586,7 @@ def _imwg_urine_part(
                 f"(>= {cfg.imwg_urine_pr_reduction:.0%} reduction) is unconfirmed"
             )
             return category, reason, (caveat,), read
-        if (u0 - u1) / u0 < cfg.imwg_urine_pr_reduction:
+        if -relative_change(u1, u0) < cfg.imwg_urine_pr_reduction:
             category = "MR"
             reason = (
                 f"{reason}; {urine} (PR needs >= {cfg.imwg_urine_pr_reduction:.0%} reduction "
@@ -684,13 +685,13 @@ def _vegf_category(base: float, earlier: Sequence[float], latest: float, cutoff:
     """criteria.md §8.2 on plain numbers: the nadir includes the baseline, so a VEGF that never fell and
     now rose by the configured share above the cut-off is progression too (rule UNVERIFIED)."""
     nadir = min([*earlier, base])
-    if latest >= nadir * (1 + cfg.vegf_progression_increase) and latest >= cutoff:
+    if at_least(latest, nadir, 1 + cfg.vegf_progression_increase) and latest >= cutoff:
         return "progression"
     if base < cutoff:
         return "not_evaluable"
     if latest < cutoff:
         return "complete"
-    if latest <= base * (1 - cfg.vegf_partial_decrease):
+    if at_most(latest, base, 1 - cfg.vegf_partial_decrease):
         return "partial"
     return "none"
 
@@ -777,7 +778,7 @@ def clinical_response(
     base = _baseline(albumin, cut)
     after = _after(albumin, base.effective) if base and base.effective else []
     if base and after:
-        change = (after[-1].value - base.value) / base.value
+        change = relative_change(after[-1].value, base.value)
         direction = (
             "improved" if change >= cfg.albumin_change else "worse" if change <= -cfg.albumin_change else "stable"
         )

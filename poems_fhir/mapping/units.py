@@ -108,5 +108,13 @@ def library_factor(from_unit: str, to_unit: str, molar_mass: float | None = None
     raise UnitError(_incommensurable(from_unit, to_unit))
 
 
+#: significant digits a converted value keeps: a lab value has at most ~7, and binary noise starts at
+#: the 16th (300 ng/L is 300.00000000000006 pg/mL, 1.13 g/dL 11.299999999999999 g/L unrounded, which
+#: then misses a cut-off or a "50 % fall" that the value meets exactly)
+CONVERTED_DIGITS = 12
+
+
 def convert(value: float, from_unit: str, to_unit: str, molar_mass: float | None = None) -> float:
-    return value * conversion_factor(from_unit, to_unit, molar_mass)
+    if from_unit == to_unit:
+        return value
+    return float(f"{value * conversion_factor(from_unit, to_unit, molar_mass):.{CONVERTED_DIGITS}g}")
