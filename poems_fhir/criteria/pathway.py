@@ -206,10 +206,13 @@ def pathway(
     started = response.first_treatment
     treatments = [e for e in events if e.effective and (as_of is None or e.effective <= as_of)]
     asct = [e for e in treatments if e.kind == "autologous_hsct" and e.status != "preparation"]
+    # a planned transplant is usually not dated yet (a Procedure in preparation has no performed[x]):
+    # undated, it counts when no --as-of asks what was known on a day
     planned_asct = [
         e
-        for e in treatments
-        if (e.kind == "autologous_hsct" and e.status == "preparation") or e.kind == "stem_cell_mobilisation"
+        for e in events
+        if (e in treatments or (e.effective is None and as_of is None))
+        and ((e.kind == "autologous_hsct" and e.status == "preparation") or e.kind == "stem_cell_mobilisation")
     ]
 
     # --- step 0: staging before therapy

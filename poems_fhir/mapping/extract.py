@@ -154,11 +154,15 @@ def _with_contained_results(resources: list[Raw]) -> Iterator[Raw]:
     """Every resource, and after each DiagnosticReport the Observations it contains and lists in
     ``result`` ("#v1"): a send-out lab's report may carry its results inside it. Each is read as an
     Observation of its own, cited as the report (a contained resource has no identity outside it);
-    it keeps the report's ``contained`` list, where its own "#specimen" reference points."""
+    it keeps the report's ``contained`` list, where its own "#specimen" reference points. A report
+    withdrawn (entered-in-error), cancelled or only registered gives none: what it contains has no
+    existence apart from it, whatever status the contained Observation itself carries."""
     for raw in resources:
         yield raw
         data = raw.data
         if data.get("resourceType") != "DiagnosticReport" or not isinstance(data.get("contained"), list):
+            continue
+        if data.get("status") in IGNORED_STATUS or data.get("status") == NO_RESULT_YET:
             continue
         inner = {c.get("id"): c for c in data["contained"] if isinstance(c, dict) and isinstance(c.get("id"), str)}
         for result in data.get("result") or []:
@@ -260,10 +264,30 @@ def _ref(raw: Raw) -> str:
     return raw.ref or raw.origin
 
 
+#: a focus of these types is a person: the result is about them, not the subject of record
+_PERSON_TYPES = frozenset({"Patient", "RelatedPerson", "Person", "Group"})
+
+
+def _another_person(data: dict[str, Any], record: PatientRecord) -> str | None:
+    """FHIR Observation.focus: "the actual focus of an observation when it is not the patient of
+    record" (a donor, a parent, a fetus). The person it names when that is not this patient."""
+    for focus in data.get("focus") or []:
+        reference = focus.get("reference") if isinstance(focus, dict) else None
+        key = record.index.canonical(reference) if isinstance(reference, str) else None
+        if key and key.split("/", 1)[0] in _PERSON_TYPES and key != record.patient:
+            return key
+    return None
+
+
 def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
     data = raw.data
     if data.get("status") in IGNORED_STATUS or data.get("status") == NO_RESULT_YET:
         return
+    if "focus" in data and (other := _another_person(data, record)):
+        raise ResourceError(
+            f"Observation.focus is {other}: a result about another person (a donor, a relative), "
+            "not about this patient; not read"
+        )
     parts: list[tuple[dict[str, Any], str]] = [(data, "")]
     for i, comp in enumerate(data.get("component") or []):
         if isinstance(comp, dict):
@@ -1467,11 +1491,14 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     data = raw.data
     if data.get("status") in ("not-done", "entered-in-error", "unknown"):
         return  # "preparation" is kept: a planned transplant triggers the engraftment alert
-    date = None
+    date = end = None
     if data.get("performedDateTime") is not None:
         date = parse_date(data["performedDateTime"], "performedDateTime")
     elif isinstance(data.get("performedPeriod"), dict):
-        date = parse_date(data["performedPeriod"].get("start"), "performedPeriod.start")
+        period = data["performedPeriod"]
+        date = parse_date(period.get("start"), "performedPeriod.start")
+        # a course (radiotherapy) is completed on its period's end: the pathway's windows count from it
+        end = parse_date(period.get("end"), "performedPeriod.end")
     spec: ProcedureRule | None = next(
         (
             rule.spec
@@ -1486,7 +1513,14 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         spec = next((s for pattern, s in mapping.procedure_text if s.event and pattern.search(name)), None)
     if spec is not None and spec.event:
         out.events.append(
-            Event(spec.event, date, _ref(raw), concept_label(data.get("code")) or spec.id, status=data.get("status"))
+            Event(
+                spec.event,
+                date or end,
+                _ref(raw),
+                concept_label(data.get("code")) or spec.id,
+                end=end,
+                status=data.get("status"),
+            )
         )
 
 

@@ -222,3 +222,18 @@ def test_volume_overload_is_not_ruled_out_by_one_of_its_parts():
     no_ascites = dataclasses.replace(_no("extravascular_volume_overload", "ascites"), component="ascites")  # as mapped
     risk = risk_of([*MANDATORY, no_ascites])
     assert risk["thrombosis_volume_overload"].state is State.NOT_ASSESSED
+
+
+def test_an_undated_planned_transplant_raises_the_engraftment_alert_unless_a_day_is_asked():
+    # probe20 pw06: a Procedure in preparation has no performed[x] yet; README: the alert comes "once a
+    # transplant is planned"; with --as-of nothing undated can be placed before the day
+    events = [
+        Event("treatment", T0, "MedicationStatement/x", "lenalidomide"),
+        Event("autologous_hsct", None, "Procedure/asct", "ASCT", status="preparation"),
+    ]
+    planned = steps_of(MANDATORY, events=events)
+    assert planned["engraftment-syndrome"].status == "not-started"
+    assert "Procedure/asct" in planned["engraftment-syndrome"].evidence
+    assert "engraftment-syndrome" not in steps_of(MANDATORY, events=events, as_of=d(30))
+    done = [Event("autologous_hsct", None, "Procedure/asct", "ASCT", status="completed")]
+    assert "engraftment-syndrome" not in steps_of(MANDATORY, events=done)  # undated and done: not placed
