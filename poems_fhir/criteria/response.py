@@ -628,6 +628,12 @@ def vegf_response(
         return VegfResponse(
             "not_evaluable", "no VEGF before the first treatment (obtain one now as a post-treatment reference)"
         )
+    if baseline.specimen != "plasma":
+        # serum and plasma drawn the same day: plasma, the preferred specimen (criteria.md §10 step 0),
+        # is the reference when it is followed up - not whichever of the two happens to sort last
+        same_day = [m for m in series if m.effective == baseline.effective and m.specimen == "plasma"]
+        if same_day and [m for m in _after(series, baseline.effective) if m.specimen == "plasma"]:  # type: ignore[arg-type]
+            baseline = same_day[-1]
     if not [m for m in _after(series, baseline.effective) if baseline.specimen and m.specimen == baseline.specimen]:  # type: ignore[arg-type]
         baseline = _comparable_baseline(series, cut) or baseline
     if baseline.specimen is None:

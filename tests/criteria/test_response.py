@@ -395,3 +395,12 @@ def test_vegf_like_with_like_on_the_treatment_day_and_on_a_tie():
         m("vegf", 2400, 100, specimen="serum", unit="pg/mL"),
     ).vegf
     assert (tie.specimen, tie.category) == ("plasma", "complete")
+
+
+@pytest.mark.parametrize("order", ["serum first", "plasma first"])
+def test_serum_and_plasma_on_the_same_days_compare_the_plasma(order):
+    # probe20 v24: criteria.md §10 step 0 prefers plasma; the order of the input must not decide
+    pairs = [[vegf(2400, -5, "serum"), vegf(800, -5, "plasma")], [vegf(1500, 90, "serum"), vegf(150, 90, "plasma")]]
+    points = [p for pair in pairs for p in (pair if order == "serum first" else pair[::-1])]
+    r = run(*points)
+    assert (r.vegf.specimen, r.vegf.category) == ("plasma", "complete"), r.vegf.reason
