@@ -34,20 +34,20 @@ M = [  # (file, original text, mutated text, tests that must catch it)
     ),
     (
         "poems_fhir/criteria/response.py",
-        "if latest <= base * (1 - cfg.vegf_partial_decrease):",
+        "if at_most(latest, base, 1 - cfg.vegf_partial_decrease):",
         "if latest < base * (1 - cfg.vegf_partial_decrease):",
         "tests/criteria/test_thresholds_boundaries.py",
     ),
     (
         "poems_fhir/criteria/response.py",
-        "latest_m.value >= nadir * 1.25",
-        "latest_m.value >= nadir * 1.5",
+        "at_least(latest_m.value, nadir, 1.25)",
+        "at_least(latest_m.value, nadir, 1.5)",
         "tests/criteria/test_thresholds_boundaries.py",
     ),
     (
         "poems_fhir/criteria/response.py",
-        "if latest >= nadir * (1 + cfg.vegf_progression_increase) and latest >= cutoff:",
-        "if latest >= nadir * (1 + cfg.vegf_progression_increase):",
+        "if at_least(latest, nadir, 1 + cfg.vegf_progression_increase) and latest >= cutoff:",
+        "if at_least(latest, nadir, 1 + cfg.vegf_progression_increase):",
         "tests/criteria/test_thresholds_boundaries.py",
     ),
     (

@@ -36,7 +36,7 @@ from ..fhir.read import (
     _irrelevant_line,
     _loads,
     _may_be_deep,
-    _resolve_conditional,
+    PatientIdentifiers,
     _unpack,
     subject_of,
 )
@@ -97,8 +97,9 @@ class PatientMap:
     """The Patients of the whole input, for references that name them by fullUrl or identifier."""
 
     by_full_url: dict[str, str] = field(default_factory=dict)
-    #: key -> {"identifier": [...]} in first-read order (the shape `_resolve_conditional` reads)
+    #: key -> {"identifier": [...]} in first-read order (what `resolve_conditional` indexes)
     patients: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _identifiers: PatientIdentifiers | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def build(cls, infos: list[PatientInfo]) -> PatientMap:
@@ -108,6 +109,12 @@ class PatientMap:
                 pmap.by_full_url[info.full_url] = info.key
             pmap.patients.setdefault(info.key, {"identifier": list(info.identifiers)})
         return pmap
+
+    def resolve_conditional(self, reference: str) -> str | None:
+        """The one Patient a "Patient?identifier=..." subject names (read.PatientIdentifiers), else None."""
+        if self._identifiers is None:
+            self._identifiers = PatientIdentifiers((k, d.get("identifier")) for k, d in self.patients.items())
+        return self._identifiers.resolve(reference)[0]
 
     def canonical(self, reference: str) -> str:
         if reference in self.by_full_url:
@@ -144,7 +151,8 @@ def patient_key(data: dict[str, Any], full_url: str | None, pmap: PatientMap | N
     if patient.startswith("Patient/") or patient in pmap.patients:
         return patient
     if patient.startswith("Patient?"):
-        return _resolve_conditional(patient, pmap.patients) or patient
+        # unresolved (no Patient or several carry the identifier): read_paths reports it where orphans go
+        return pmap.resolve_conditional(patient) or ORPHAN
     return ORPHAN
 
 

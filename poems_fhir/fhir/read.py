@@ -533,6 +533,8 @@ def _unpack(
     if not isinstance(entries, list):
         errors.append(SourceError(origin, "Bundle.entry is not a list"))
         return
+    # a history lists the newest version first: a deletion supersedes the versions listed after it
+    deleted: set[str] = set()
     for i, entry in enumerate(entries):
         where = f"{origin}#entry[{i}]"
         if not isinstance(entry, dict):
@@ -540,6 +542,8 @@ def _unpack(
             continue
         request = entry.get("request") or {}
         if isinstance(request, dict) and request.get("method") == "DELETE":
+            if btype == "history":
+                deleted.update(_deleted_keys(entry, request))
             continue
         search = entry.get("search")
         if isinstance(search, dict) and search.get("mode") == "outcome":
@@ -555,9 +559,20 @@ def _unpack(
         if resource["resourceType"] == "Bundle":
             yield from _unpack(resource, where, errors, deep)
             continue
+        if deleted and f"{resource['resourceType']}/{resource.get('id')}" in deleted:
+            continue  # an older version of a resource deleted since: no longer active
         full_url = entry.get("fullUrl")
         ok = isinstance(full_url, str) and full_url and is_unicode(full_url)
         yield resource, where, full_url if ok else None, deep
+
+
+def _deleted_keys(entry: dict[str, Any], request: dict[str, Any]) -> set[str]:
+    """ "Type/id" of the resource a history's DELETE entry removed (its request.url, else its fullUrl)."""
+    keys = set()
+    for url in (request.get("url"), entry.get("fullUrl")):
+        if isinstance(url, str) and (m := _REF.search(url.split("?", 1)[0])):
+            keys.add(f"{m.group(1)}/{m.group(2)}")
+    return keys
 
 
 #: Bundle types whose entries carry a response, not necessarily a resource
@@ -737,6 +752,7 @@ def _group_by_patient(
 ) -> list[PatientRecord]:
     groups: dict[str, list[Raw]] = {}
     patients: dict[str, dict[str, Any]] = {}
+    identifiers: PatientIdentifiers | None = None
     # Every Patient first: a conditional or fullUrl subject may name a Patient read after it (a bulk
     # export's files come in any order, e.g. Observation.ndjson before Patient.ndjson).
     for raw in raws:
@@ -771,7 +787,12 @@ def _group_by_patient(
         patient = index.canonical(ref)
         if not patient or not (patient_reference(patient) or patient in patients):
             if patient and patient.startswith("Patient?"):
-                patient = _resolve_conditional(patient, patients) or patient
+                if identifiers is None:  # every Patient is known: indexed once, on the first one needed
+                    identifiers = PatientIdentifiers((k, d.get("identifier")) for k, d in patients.items())
+                patient, why = identifiers.resolve(patient)
+                if patient is None:
+                    errors.append(SourceError(raw.origin, why, raw.ref))
+                    continue
             else:
                 errors.append(SourceError(raw.origin, not_a_patient(ref), raw.ref))
                 continue
@@ -794,14 +815,49 @@ def _group_by_patient(
     return records
 
 
-def _resolve_conditional(ref: str, patients: dict[str, dict[str, Any]]) -> str | None:
-    """Resolve 'Patient?identifier=system|value' against the Patients that were read."""
-    m = re.match(r"Patient\?identifier=(?:(.*)\|)?(.+)$", ref)
-    if not m:
-        return None
-    system, value = m.group(1), m.group(2)
-    for key, data in patients.items():
-        for ident in data.get("identifier", []) or []:
-            if ident.get("value") == value and (system is None or ident.get("system") == system):
-                return key
-    return None
+_CONDITIONAL = re.compile(r"Patient\?identifier=(?:(.*)\|)?(.+)$")
+
+
+class PatientIdentifiers:
+    """The input's Patients by identifier, for conditional subjects ("Patient?identifier=[system|]value").
+    FHIR (http.html, conditional references): "if there are no matches, or multiple matches, the
+    transaction fails" - so a subject resolves only to exactly one Patient; two Patients that carry the
+    same identifier, or none, leave the resource unassigned and reported, never given to the first
+    one read or made a patient of its own."""
+
+    def __init__(self, patients: Iterable[tuple[str, Any]]) -> None:
+        """``patients``: (key, identifier list) of every Patient read."""
+        self.by_value: dict[str, list[tuple[Any, str]]] = {}
+        for key, identifiers in patients:
+            for ident in identifiers if isinstance(identifiers, list) else ():
+                if isinstance(ident, dict) and isinstance(ident.get("value"), str):
+                    self.by_value.setdefault(ident["value"], []).append((ident.get("system"), key))
+
+    def matches(self, ref: str) -> list[str] | None:
+        """The distinct Patients ``ref`` names; None when it is not of the conditional form read."""
+        m = _CONDITIONAL.match(ref)
+        if not m:
+            return None
+        system, value = m.group(1), m.group(2)
+        return list(dict.fromkeys(k for s, k in self.by_value.get(value, ()) if system is None or s == system))
+
+    def resolve(self, ref: str) -> tuple[str | None, str]:
+        """(the one Patient ``ref`` names, "") or (None, why not)."""
+        found = self.matches(ref)
+        if found is None:
+            return None, (
+                f"subject {ref!r}: a conditional reference is read only as Patient?identifier=[system|]value; "
+                "cannot tell whose it is"
+            )
+        if len(found) == 1:
+            return found[0], ""
+        if not found:
+            return None, (
+                f"subject {ref!r} matches no Patient in the input: cannot tell whose it is (a conditional "
+                "reference must match exactly one Patient); add the Patient to the input or fix the identifier"
+            )
+        shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+        return None, (
+            f"subject {ref!r} matches {len(found)} Patients ({shown}): cannot tell whose it is (a conditional "
+            "reference must match exactly one Patient); the identifier is not unique in the input"
+        )

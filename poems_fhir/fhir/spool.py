@@ -46,6 +46,7 @@ from .read import (
     _TYPE_NAME,
     MAX_PARSE_DEPTH,
     MAX_RESOURCES_PER_PATIENT,
+    PatientIdentifiers,
     RELEVANT_TYPES,
     Prune,
     InputError,
@@ -784,7 +785,7 @@ class _Spooler:
         conn = self.conn
         errors = self.errors
         patients = self.source._patient_rows
-        identifiers: dict[str, list[Any]] = {}
+        identifiers: PatientIdentifiers | None = None
         assign: list[tuple[int, str]] = []
         index = _StoreIndex(self.source)  # the source reads through the building connection for now
         # every Patient first, as read._group_by_patient: a subject may name a Patient read after it
@@ -797,7 +798,6 @@ class _Spooler:
             if rtype == "Patient":
                 if key:
                     patients[key] = seq
-                    identifiers.pop(key, None)
                 else:
                     errors.append(
                         SourceError(origin, "Patient without id or fullUrl: no resource can refer to it; skipped")
@@ -816,7 +816,14 @@ class _Spooler:
             patient = index.canonical(subject)
             if not patient or not (patient_reference(patient) or patient in patients):
                 if patient and patient.startswith("Patient?"):
-                    patient = self._resolve_conditional(patient, patients, identifiers) or patient
+                    if identifiers is None:  # every Patient is known: indexed once, on the first one needed
+                        identifiers = PatientIdentifiers(
+                            (k, self.source._data(seq).get("identifier")) for k, seq in patients.items()
+                        )
+                    patient, why = identifiers.resolve(patient)
+                    if patient is None:
+                        errors.append(SourceError(origin, why, key))
+                        continue
                 else:
                     errors.append(SourceError(origin, not_a_patient(subject), key))
                     continue
@@ -826,20 +833,6 @@ class _Spooler:
                 assign.clear()
         conn.executemany("INSERT INTO assign VALUES (?, ?)", assign)
         conn.execute("UPDATE res SET patient = a.patient FROM assign AS a WHERE a.seq = res.seq")
-
-    def _resolve_conditional(self, ref: str, patients: dict[str, int], identifiers: dict[str, list[Any]]) -> str | None:
-        """read._resolve_conditional against the Patients of the input (identifiers read once)."""
-        m = re.match(r"Patient\?identifier=(?:(.*)\|)?(.+)$", ref)
-        if not m:
-            return None
-        system, value = m.group(1), m.group(2)
-        for key, seq in patients.items():
-            if key not in identifiers:
-                identifiers[key] = self.source._data(seq).get("identifier", []) or []
-            for ident in identifiers[key]:
-                if ident.get("value") == value and (system is None or ident.get("system") == system):
-                    return key
-        return None
 
 
 def configure(conn: sqlite3.Connection) -> None:

@@ -175,7 +175,7 @@ def test_every_reading_rule_holds_on_hostile_input(tmp_path: Path) -> None:
             _obs("o4", "Patient/q", 7),
             _obs(None, "Patient/p", 8),  # no id: kept, cannot be deduplicated
             _obs("o5", "Patient?identifier=urn:mrn|42"),  # conditional, resolved
-            _obs("o6", "Patient?identifier=urn:mrn|99"),  # conditional, unresolved: its own group
+            _obs("o6", "Patient?identifier=urn:mrn|99"),  # conditional, matching no Patient: listed, skipped
             _obs("o7", "Group/g"),  # not a Patient
             _obs("o8", None),  # no subject
             {"resourceType": "Medication", "id": "m1", "code": {"text": "melphalan"}},

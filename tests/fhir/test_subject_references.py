@@ -107,3 +107,117 @@ def test_one_without_id_whose_subject_is_a_full_url_is_listed_too(tmp_path, rtyp
     ]
     assert [r.resources for r in result.records] == [[]]
     assert_same_as_read_paths([path])
+
+
+# --- conditional subjects: exactly one Patient, or none (probe21 I09/I10) ---------------------
+
+MRN = "urn:oid:1.2.3.4"
+
+
+def _patient(pid: str, *mrns: str) -> dict:
+    return {"resourceType": "Patient", "id": pid, "identifier": [{"system": MRN, "value": v} for v in mrns]}
+
+
+def _condition(cid: str, subject: str) -> dict:
+    return {"resourceType": "Condition", "id": cid, "code": PN, "subject": {"reference": subject}}
+
+
+@pytest.mark.parametrize("first", ["pa", "pb"])
+def test_a_conditional_subject_two_patients_match_belongs_to_neither(tmp_path, first):
+    # FHIR http.html: "if there are no matches, or multiple matches, the transaction fails"
+    patients = [_patient("pa", "333"), _patient("pb", "333")]
+    if first == "pb":
+        patients.reverse()
+    path = _write(tmp_path, *patients, _condition("c1", f"Patient?identifier={MRN}|333"))
+    result = read_paths([path])
+    assert sorted(r.patient for r in result.records) == ["Patient/pa", "Patient/pb"]
+    assert all(r.resources == [] for r in result.records)
+    (error,) = result.errors
+    assert error.resource == "Condition/c1" and "matches 2 Patients" in error.message
+    assert "Patient/pa" in error.message and "Patient/pb" in error.message
+    assert_same_as_read_paths([path])
+
+
+@pytest.mark.parametrize("subject", [f"Patient?identifier={MRN}|999", "Patient?identifier=999", "Patient?name=x"])
+def test_a_conditional_subject_no_patient_matches_is_listed_never_a_patient_of_its_own(tmp_path, subject):
+    path = _write(tmp_path, _patient("p1", "333"), _condition("c1", subject))
+    result = read_paths([path])
+    assert [r.patient for r in result.records] == ["Patient/p1"] and result.records[0].resources == []
+    (error,) = result.errors
+    assert error.resource == "Condition/c1" and repr(subject) in error.message
+    assert_same_as_read_paths([path])
+
+
+@pytest.mark.parametrize(
+    "subject", [f"Patient?identifier={MRN}|333", "Patient?identifier=333", f"Patient?identifier={MRN}|444"]
+)
+def test_a_conditional_subject_one_patient_matches_is_theirs(tmp_path, subject):
+    # one Patient carrying the identifier twice, or two identifiers, is still one match
+    path = _write(tmp_path, _patient("p1", "333", "333", "444"), _patient("p2", "555"), _condition("c1", subject))
+    result = read_paths([path])
+    assert result.errors == []
+    assert {r.patient: [x.data["id"] for x in r.resources] for r in result.records} == {
+        "Patient/p1": ["c1"],
+        "Patient/p2": [],
+    }
+    assert_same_as_read_paths([path])
+
+
+def test_the_system_tells_apart_patients_that_share_a_number(tmp_path):
+    other = {"resourceType": "Patient", "id": "p2", "identifier": [{"system": "urn:other", "value": "333"}]}
+    path = _write(tmp_path, _patient("p1", "333"), other, _condition("c1", f"Patient?identifier={MRN}|333"))
+    result = read_paths([path])
+    assert result.errors == [] and [x.data["id"] for x in result.records[0].resources] == ["c1"]
+    assert_same_as_read_paths([path])
+
+
+# --- a history Bundle: a deletion supersedes the versions listed after it (probe21 H08) ----------
+
+
+def _history(*entries: dict) -> dict:
+    return {"resourceType": "Bundle", "type": "history", "entry": list(entries)}
+
+
+def _version(cid: str, version: str, method: str = "PUT") -> dict:
+    return {
+        "resource": {**_condition(cid, "Patient/p1"), "meta": {"versionId": version}},
+        "request": {"method": method, "url": f"Condition/{cid}"},
+    }
+
+
+def test_a_resource_deleted_in_a_history_is_no_longer_read(tmp_path):
+    delete = {"request": {"method": "DELETE", "url": "Condition/c1"}, "response": {"status": "204 No Content"}}
+    bundle = _history(delete, _version("c1", "1", "POST"), _version("c2", "1", "POST"))
+    path = tmp_path / "h.json"
+    path.write_text(
+        json.dumps(
+            {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": {"resourceType": "Patient", "id": "p1"}}, {"resource": bundle}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = read_paths([path])
+    assert result.errors == [] and [x.data["id"] for x in result.records[0].resources] == ["c2"]
+    assert_same_as_read_paths([path])
+
+
+def test_a_resource_created_again_after_its_deletion_is_read(tmp_path):
+    delete = {"request": {"method": "DELETE", "url": "http://example.org/fhir/Condition/c1"}}
+    path = tmp_path / "h.json"
+    path.write_text(json.dumps(_history(_version("c1", "3"), delete, _version("c1", "1", "POST"))), encoding="utf-8")
+    result = read_paths([path])
+    (record,) = result.records
+    assert [x.data["meta"]["versionId"] for x in record.resources] == ["3"]
+    assert_same_as_read_paths([path])
+
+
+def test_a_delete_in_a_transaction_removes_nothing_it_does_not_list(tmp_path):
+    # outside a history the order says nothing about versions: the entry is simply not a resource
+    delete = {"request": {"method": "DELETE", "url": "Condition/c1"}}
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [delete, _version("c1", "1")]}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    assert [x.data["id"] for x in read_paths([path]).records[0].resources] == ["c1"]
