@@ -740,10 +740,20 @@ def records_from_resources(
 
 
 def subject_of(data: dict[str, Any]) -> str | None:
+    """The subject's reference; a logical reference by identifier alone (``Reference.identifier``,
+    as some EHRs send it) as the conditional reference that names the same Patient, which grouping
+    resolves against the input's Patients (exactly one must carry it)."""
     for name in _SUBJECT_FIELDS:
         ref = data.get(name)
-        if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+        if not isinstance(ref, dict):
+            continue
+        if isinstance(ref.get("reference"), str):
             return ref["reference"]
+        ident = ref.get("identifier")
+        if isinstance(ident, dict) and ref.get("type") in (None, "Patient"):
+            value, system = ident.get("value"), ident.get("system")
+            if isinstance(value, str) and value and "|" not in value and (system is None or isinstance(system, str)):
+                return f"Patient?identifier={system}|{value}" if system else f"Patient?identifier={value}"
     return None
 
 

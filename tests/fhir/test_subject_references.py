@@ -221,3 +221,27 @@ def test_a_delete_in_a_transaction_removes_nothing_it_does_not_list(tmp_path):
     path = tmp_path / "t.json"
     path.write_text(json.dumps(bundle), encoding="utf-8")
     assert [x.data["id"] for x in read_paths([path]).records[0].resources] == ["c1"]
+
+
+# --- a logical reference: Reference.identifier alone (probe21 I-series, Epic-style) ---------------
+
+
+@pytest.mark.parametrize(
+    ("subject", "owner"),
+    [
+        ({"identifier": {"system": MRN, "value": "333"}}, "Patient/p1"),
+        ({"type": "Patient", "identifier": {"value": "555"}}, "Patient/p2"),
+        ({"identifier": {"system": MRN, "value": "999"}, "display": "nobody"}, None),  # no Patient carries it
+        ({"type": "Practitioner", "identifier": {"value": "333"}}, None),  # not a Patient
+    ],
+)
+def test_a_subject_by_identifier_alone_is_the_one_patient_carrying_it(tmp_path, subject, owner):
+    condition = {"resourceType": "Condition", "id": "c1", "code": PN, "subject": subject}
+    path = _write(tmp_path, _patient("p1", "333"), _patient("p2", "555"), condition)
+    result = read_paths([path])
+    assert {r.patient: [x.data["id"] for x in r.resources] for r in result.records} == {
+        "Patient/p1": ["c1"] if owner == "Patient/p1" else [],
+        "Patient/p2": ["c1"] if owner == "Patient/p2" else [],
+    }
+    assert len(result.errors) == (owner is None)
+    assert_same_as_read_paths([path])
