@@ -271,7 +271,12 @@ _PERSON_TYPES = frozenset({"Patient", "RelatedPerson", "Person", "Group"})
 def _another_person(data: dict[str, Any], record: PatientRecord) -> str | None:
     """FHIR Observation.focus: "the actual focus of an observation when it is not the patient of
     record" (a donor, a parent, a fetus). The person it names when that is not this patient."""
-    for focus in data.get("focus") or []:
+    foci = data.get("focus") or []
+    if isinstance(foci, dict):
+        foci = [foci]  # one Reference where FHIR has a list: read as the list of it (as for category)
+    if not isinstance(foci, list):
+        raise ResourceError(f"Observation.focus is not a list of References ({type(foci).__name__})")
+    for focus in foci:
         reference = focus.get("reference") if isinstance(focus, dict) else None
         key = record.index.canonical(reference) if isinstance(reference, str) else None
         if key and key.split("/", 1)[0] in _PERSON_TYPES and key != record.patient:

@@ -102,3 +102,16 @@ def test_a_period_with_only_an_end_dates_the_procedure_by_it(mapping):
 def test_a_single_date_has_no_end(mapping):
     (event,) = extract(make_record(procedure(RADIOTHERAPY, performedDateTime="2020-01-10")), mapping).events
     assert str(event.effective) == "2020-01-10" and event.end is None
+
+
+def test_a_focus_sent_as_one_object_is_read_as_its_list(mapping):
+    # probe22 R-focus-type-confusion: {"focus": {"reference": "Patient/donor"}} (not a list) was read as own
+    donor = vegf(focus={"reference": "Patient/donor1"}, contained=[PLASMA])
+    ex = extract(make_record(donor), mapping)
+    assert not [f for f in ex.findings if f.topic == "vegf_elevation"] and "another person" in ex.errors[0].message
+
+
+@pytest.mark.parametrize("focus", ["Patient/donor1", 7, True])
+def test_a_focus_of_another_json_type_is_a_reported_skip(mapping, focus):
+    ex = extract(make_record(vegf(focus=focus, contained=[PLASMA])), mapping)
+    assert not ex.findings and "Observation.focus is not a list" in ex.errors[0].message
