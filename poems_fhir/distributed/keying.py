@@ -37,6 +37,7 @@ from ..fhir.read import (
     _loads,
     _may_be_deep,
     PatientIdentifiers,
+    own_key,
     _unpack,
     subject_of,
 )
@@ -141,7 +142,7 @@ def patient_key(data: dict[str, Any], full_url: str | None, pmap: PatientMap | N
         return SKIP if _TYPE_NAME.fullmatch(rtype) else ORPHAN
     if rtype == "Patient":
         rid = data.get("id")
-        return f"Patient/{rid}" if isinstance(rid, str) and rid else (full_url or ORPHAN)
+        return own_key("Patient", rid, full_url) or full_url or ORPHAN
     ref = subject_of(data)
     if rtype in ("Medication", "Specimen") and not ref:
         return SHARED

@@ -648,7 +648,7 @@ class _Collector:
             self.skipped += 1
             return
         rid = data.get("id")
-        ref = f"{rtype}/{rid}" if isinstance(rid, str) and rid else None
+        ref = own_key(rtype, rid, full_url)
         stub = pruned(data, self.prune)
         try:
             if stub is None:
@@ -737,6 +737,18 @@ def records_from_resources(
     records = collector.records(max_per_patient)
     errors.close()
     return records, errors
+
+
+def own_key(rtype: str, rid: Any, full_url: str | None) -> str | None:
+    """ "Type/id" of a resource: its id, else the RESTful absolute fullUrl it was sent under
+    ("https://ehr.example.org/fhir/Patient/p1" is Patient/p1: FHIR resolves the entries' relative
+    references against it), else None (a urn:uuid fullUrl keys it on its own)."""
+    if isinstance(rid, str) and rid:
+        return f"{rtype}/{rid}"
+    if full_url and full_url.startswith(("http://", "https://")) and (m := _REF.search(full_url)):
+        if m.group(1) == rtype:  # also a versioned one (FHIR forbids it in fullUrl; it still names the resource)
+            return f"{rtype}/{m.group(2)}"
+    return None
 
 
 def subject_of(data: dict[str, Any]) -> str | None:

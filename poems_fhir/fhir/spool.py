@@ -42,6 +42,7 @@ from .read import (
     relative_reference,
     REFERENCED_ONLY,
     not_a_patient,
+    own_key,
     patient_reference,
     _TYPE_NAME,
     MAX_PARSE_DEPTH,
@@ -559,7 +560,7 @@ class _Spooler:
                 self.source.skipped_types += 1
             return
         rid = data.get("id")
-        ref = f"{rtype}/{rid}" if isinstance(rid, str) and rid else None
+        ref = own_key(rtype, rid, full_url)
         stub = pruned(data, self.prune)
         try:
             if stub is None:

@@ -245,3 +245,33 @@ def test_a_subject_by_identifier_alone_is_the_one_patient_carrying_it(tmp_path, 
     }
     assert len(result.errors) == (owner is None)
     assert_same_as_read_paths([path])
+
+
+# --- a resource without id, sent under a RESTful fullUrl (probe22 R-patient-fullurl-phantom) --------
+
+
+@pytest.mark.parametrize(
+    ("full_url", "patients"),
+    [
+        ("https://ehr.example.org/fhir/Patient/p1", ["Patient/p1"]),  # the same Patient as "Patient/p1"
+        ("urn:uuid:6a1e", ["Patient/p1", "urn:uuid:6a1e"]),  # a uuid names it on its own
+        ("https://ehr.example.org/fhir/Patient/p1/_history/2", ["Patient/p1"]),  # versioned: the same one
+    ],
+)
+def test_a_patient_without_id_is_the_one_its_restful_full_url_names(tmp_path, full_url, patients):
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": full_url, "resource": {"resourceType": "Patient", "birthDate": "1950-01-01"}},
+            {"resource": _condition("c1", "Patient/p1")},
+        ],
+    }
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    result = read_paths([path])
+    assert sorted(r.patient for r in result.records) == patients
+    (record,) = [r for r in result.records if r.patient == "Patient/p1"]
+    assert [x.data["id"] for x in record.resources] == ["c1"]
+    assert (record.patient_resource or {}).get("birthDate") == ("1950-01-01" if len(patients) == 1 else None)
+    assert_same_as_read_paths([path])
