@@ -197,6 +197,29 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
             out.used[f.evidence.reference] = versions[f.evidence.reference]
 
 
+#: characters of one text the engine reads: a long pathology report or letter is ~10-50k; a
+#: megabyte-long conclusion took the text engine a minute (probe22), so past this only its beginning,
+#: cut at a sentence end, is read, and the rest is reported unread
+MAX_TEXT_CHARS = 100_000
+
+
+def _bounded_text(text: str, raw: Raw, source: str, out: Extraction) -> str:
+    """The first MAX_TEXT_CHARS characters of ``text``, ended at its last sentence end (never in
+    the middle of a sentence, whose negation may come after the cut); the cut is listed."""
+    head = text[:MAX_TEXT_CHARS]
+    end = max(head.rfind(". "), head.rfind(".\n"), head.rfind("\n"), head.rfind("; "))
+    head = head[: end + 1] if end > 0 else ""
+    out.errors.append(
+        SourceError(
+            raw.origin,
+            f"{source}: {len(text):,} characters, more than the {MAX_TEXT_CHARS:,} the text engine reads; "
+            f"only the first {len(head):,} (whole sentences) were read",
+            raw.ref,
+        )
+    )
+    return head
+
+
 def _queue_text(
     raw: Raw,
     mapping: CompiledMapping,
@@ -208,6 +231,8 @@ def _queue_text(
     **kw: Any,
 ) -> None:
     """Queue one text for the text engine, if the compiled target lexicon says it can matter."""
+    if isinstance(text, str) and len(text) > MAX_TEXT_CHARS:
+        text = _bounded_text(text, raw, source, out)
     if isinstance(text, str) and mapping.text.could_matter(text):
         kw.setdefault("label", concept_label(raw.data.get("code")))
         out.text_jobs.append(TextJob(_ref(raw), effective, text, source, kind, **kw))

@@ -871,3 +871,19 @@ def test_an_immunofixation_report_on_urine_is_not_read_as_the_serum_test(mapping
     r["specimen"] = [{"reference": "Specimen/s1", "display": "Urine, 24 h"}]
     ex = run(mapping, r)
     assert [f for f in ex.findings if f.topic == MPCD] == [] and len(ex.errors) == 1
+
+
+def test_a_text_past_the_engines_bound_is_read_to_its_last_whole_sentence_and_the_cut_listed(mapping, monkeypatch):
+    # probe22 R-long-text-minutes: a megabyte-long conclusion took the text engine a minute
+    import poems_fhir.mapping.extract as extract_module
+
+    monkeypatch.setattr(extract_module, "MAX_TEXT_CHARS", 60)
+    text = "No lymphadenopathy. Spleen of normal size, no splenomegaly. Ascites present. Hepatomegaly."
+    ex = run(mapping, report("CT abdomen", text))
+    got = {(f.source_rule, f.state) for f in ex.findings}
+    assert got == {("lymphadenopathy", State.ABSENT), ("splenomegaly", State.ABSENT)}  # the cut is at 58
+    (error,) = ex.errors
+    assert error.resource == "DiagnosticReport/r0" and "conclusion: 90 characters" in error.message
+    assert "only the first 59 (whole sentences)" in error.message
+    monkeypatch.setattr(extract_module, "MAX_TEXT_CHARS", 1000)
+    assert not run(mapping, report("CT abdomen", text)).errors
