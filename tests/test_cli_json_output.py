@@ -108,3 +108,15 @@ def test_a_lone_surrogate_is_written_as_its_json_escape() -> None:
     blob = cli._json_bytes({"surrogate": "a\ud800b", "text": "é"})
     assert b'"a\\ud800b"' in blob and b'"\\u00e9"' in blob
     assert json.loads(blob) == {"surrogate": "a\ud800b", "text": "é"}
+
+
+def test_an_error_echoing_a_lone_surrogate_lists_it_as_the_replacement_character(tmp_path: Path) -> None:
+    # probe22 R-lone-surrogate-in-json-errors: the refused id came back as "c\ud800" in `errors`, a
+    # string that is no Unicode text (strict JSON parsers refuse the document)
+    path = tmp_path / "lone.ndjson"
+    path.write_text('{"resourceType":"Condition","id":"c\\ud800","subject":{"reference":"Patient/p1"}}\n')
+    result = CliRunner().invoke(cli.main, ["evaluate", str(path), "--format", "json"])
+    doc = json.loads(result.stdout)
+    (error,) = doc["errors"]
+    assert error["resource"] == "Condition/c\ufffd"
+    json.dumps(doc, ensure_ascii=False).encode("utf-8")  # no lone surrogate left anywhere in the document

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 import responses
 from click.testing import CliRunner
 
@@ -292,3 +293,29 @@ def test_coverage_suggests_the_condition_rule_a_local_diagnosis_name_states(tmp_
     got = json.loads(invoke("evaluate", str(data), "--mappings", str(site), "--format", "json").output)
     spleen = [e for e in got["patients"][0]["criteria"]["organomegaly"]["evidence"] if "Condition/c1" in json.dumps(e)]
     assert spleen, got["patients"][0]["criteria"]["organomegaly"]
+
+
+def test_coverage_skeleton_keeps_codes_with_control_characters_as_they_are(tmp_path):
+    # probe22 R-coverage-skeleton-yaml: a local code holding a line break broke the skeleton's YAML
+    # (the code folded to "HEP ATO"); a unit with one broke its comment line
+    lines = [
+        {"resourceType": "Patient", "id": "p1"},
+        {
+            "resourceType": "Condition",
+            "id": "c1",
+            "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [{"system": "urn:local", "code": "HEP\nATO", "display": "Hepatomegaly"}]},
+        },
+        {
+            "resourceType": "Condition",
+            "id": "c2",
+            "subject": {"reference": "Patient/p1"},
+            "code": {"coding": [{"system": "urn:local", "code": 'SPL"\\\u0000EN', "display": "Splenomegaly"}]},
+        },
+    ]
+    path = tmp_path / "local.ndjson"
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    out = json.loads(invoke("mappings", "coverage", str(path), "--format", "json").output)
+    site = yaml.safe_load(out["site_mapping_skeleton"])
+    codes = {c["id"]: [a["code"] for a in c["add_codes"]] for c in site["conditions"]}
+    assert codes == {"hepatomegaly": ["HEP\nATO"], "splenomegaly": ['SPL"\\\u0000EN']}

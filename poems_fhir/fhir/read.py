@@ -143,6 +143,9 @@ class InputError(Exception):
     """No input could be read at all (missing path, nothing FHIR-like): a usage error."""
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 @dataclass(frozen=True)
 class SourceError:
     """A file, line or resource that was skipped, with where it was and why."""
@@ -154,7 +157,13 @@ class SourceError:
     internal: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"source": self.source, "resource": self.resource, "message": self.message}
+        """As the JSON output lists it: a lone surrogate echoed from the refused input ("c\\ud800")
+        becomes U+FFFD, so the document is Unicode text every JSON parser accepts."""
+        out: dict[str, Any] = {
+            "source": _LONE_SURROGATE.sub("\ufffd", self.source),
+            "resource": _LONE_SURROGATE.sub("\ufffd", self.resource) if self.resource else self.resource,
+            "message": _LONE_SURROGATE.sub("\ufffd", self.message),
+        }
         if self.internal:
             out["internal"] = True
         return out

@@ -16,6 +16,7 @@ client and hands PatientRecords in).
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -262,7 +263,7 @@ def skeleton(cov: Coverage) -> str:
     if cov.rejected_units:
         lines.append("unit_aliases:  # map each to the UCUM unit it means, or delete the line")
         for entry in cov.rejected_units.values():
-            lines.append(f"  {_yaml_str(entry.key[0])}: TODO  # {entry.count}x, e.g. {entry.examples[0]}")
+            lines.append(f"  {_yaml_str(entry.key[0])}: TODO  # {entry.count}x, e.g. {_comment(entry.examples[0])}")
     for section in ("observations", "conditions"):
         rules = sorted((rule, codes) for (sec, rule), codes in adds.items() if sec == section)
         if rules:
@@ -275,7 +276,18 @@ def skeleton(cov: Coverage) -> str:
 
 
 def _yaml_str(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A YAML double-quoted scalar: a JSON string is one (YAML 1.2), with every control character
+    escaped - a code holding a line break stays one line and the same code (probe22)."""
+    return json.dumps(_LONE_SURROGATE.sub("\ufffd", text), ensure_ascii=False)
+
+
+def _comment(text: str) -> str:
+    """``text`` fit for a YAML comment: one line, no control characters."""
+    return _CONTROL.sub(" ", _LONE_SURROGATE.sub("\ufffd", str(text)))
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _code_line(system: str, code: str, display: str) -> str:
