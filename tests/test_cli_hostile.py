@@ -289,3 +289,39 @@ def test_a_patient_whose_name_or_identifier_is_malformed_is_a_reported_skip_not_
     assert not any(e.get("internal") for e in doc["errors"])
     assert doc["patients"][0]["classification"] == "met"  # the rest of the record still counts
     assert len(list((tmp_path / "out").iterdir())) == 1
+
+
+@pytest.mark.parametrize("year", ["9999", "0001"])
+def test_a_complete_response_window_at_the_calendars_end_is_no_internal_error(tmp_path: Path, year: str) -> None:
+    # probe22 R-date-overflow-9999: a negative serum and urine immunofixation on 9999-12-06 (the month
+    # around them left the calendar): OverflowError, exit 70
+    day, start = (f"{year}-12-06", f"{year}-02-22") if year == "9999" else (f"{year}-01-10", f"{year}-01-01")
+    lines = [
+        {
+            "resourceType": "MedicationStatement",
+            "id": "dex",
+            "status": "completed",
+            "medicationCodeableConcept": {
+                "coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "3264"}]
+            },
+            "subject": {"reference": "Patient/p1"},
+            "effectivePeriod": {"start": start},
+        },
+        *(
+            {
+                "resourceType": "Observation",
+                "id": oid,
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+                "subject": {"reference": "Patient/p1"},
+                "effectiveDateTime": day,
+                "valueString": "negative",
+            }
+            for oid, code in (("ife", "25700-6"), ("bj", "13440-3"))
+        ),
+    ]
+    source = tmp_path / "late.ndjson"
+    source.write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    result = invoke("evaluate", str(source), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert strict_json(result.stdout)["errors"] == []

@@ -35,17 +35,7 @@ def parse_date(value: Any, element: str) -> dt.date | None:
         raise ResourceError(f"{element} is not a FHIR date: {value!r}")
     if day is _INVALID:
         raise ResourceError(f"{element} is not a valid date: {value!r}")
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # type: ignore[attr-defined]
-        raise ResourceError(
-            f"{element} {value!r} is outside the years {FIRST_YEAR}-{LAST_YEAR} that poems-fhir places in time "
-            "(windows and schedules counted from it would leave the calendar); not read"
-        )
     return day  # type: ignore[return-value]
-
-
-#: years a date the mapping reads may have: FHIR allows 0001-9999, but a response window or a
-#: follow-up scheduled from 9999-12-06 is past the last day Python's calendar has (probe22)
-FIRST_YEAR, LAST_YEAR = 101, 9899
 
 
 _INVALID = object()
