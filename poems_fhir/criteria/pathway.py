@@ -17,7 +17,7 @@ from .engine import part_state
 from .model import MARROW_CLONE_RULES, Assessment, Classification, Criterion, Finding, State
 from .response import ResponseAssessment
 from .risk import RiskFactor, splenomegaly
-from .timeline import Event, Measurement
+from .timeline import Event, Measurement, add_days
 
 #: work-up per criterion: (LOINC/SNOMED coding or None, text)
 WORKUP: dict[str, tuple[tuple[str, str, str] | None, str]] = {
@@ -87,10 +87,6 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     if year > dt.MAXYEAR:  # a (valid) date near 9999: the calendar ends there
         return dt.date.max
     return dt.date(year, month, min(day.day, 28))
-
-
-def _add_days(day: dt.date, days: int) -> dt.date:
-    return day + dt.timedelta(days=days) if (dt.date.max - day).days >= days else dt.date.max
 
 
 def _progressions(response: ResponseAssessment) -> list[tuple[dt.date, str]]:
@@ -408,7 +404,7 @@ def pathway(
     # --- step 5: restaging at day +90/+100, on the real transplant date
     if asct:
         day0 = min(e.effective for e in asct if e.effective)
-        start, end = _add_days(day0, 90), _add_days(day0, 100)
+        start, end = add_days(day0, 90), add_days(day0, 100)
         restaged = [
             m
             for m in measurements

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from .exact import at_least, at_most, difference, relative_change
 from .model import Criterion, Finding, Sign, State
-from .timeline import CourseAssessment, Event, Measurement
+from .timeline import CourseAssessment, Event, Measurement, add_days
 
 TREATMENT_KINDS = frozenset({"treatment", "autologous_hsct", "radiotherapy", "chemotherapy"})
 DOMAIN_TOPICS = {
@@ -234,19 +234,10 @@ def _dflc(
     return [(day, difference(inv, uninv), ref) for day, inv, uninv, ref in _flc_pairs(measurements, as_of, light)]
 
 
-def _shift(day: dt.date, days: int) -> dt.date:
-    """``day`` + ``days``, stopping at the calendar's ends (a valid FHIR date may be 0001-01-01 or
-    9999-12-31, and a window around it would leave the calendar: probe22)."""
-    try:
-        return day + dt.timedelta(days=days)
-    except OverflowError:
-        return dt.date.max if days > 0 else dt.date.min
-
-
 def _any_within(days: list[dt.date], day: dt.date, margin: int) -> bool:
     """Whether sorted ``days`` holds one within ``margin`` days of ``day``."""
-    i = bisect.bisect_left(days, _shift(day, -margin))
-    return i < len(days) and days[i] <= _shift(day, margin)
+    i = bisect.bisect_left(days, add_days(day, -margin))
+    return i < len(days) and days[i] <= add_days(day, margin)
 
 
 def _clone(measurements: Sequence[Measurement], cut: dt.date, as_of: dt.date | None, light: str | None) -> _Clone:
@@ -310,7 +301,7 @@ def _progression_from_cr(c: _Clone, *, flc: bool) -> tuple[str, Measurement | No
         return None
     # the involved chain on the ratio's day against its lowest value from the CR on (the month
     # before the negative immunofixation counts: the samples of one restaging are not all drawn together)
-    window = _shift(since, -31)
+    window = add_days(since, -31)
     today = [v for day, v, _ in c.flc_involved if day == ratio.effective]
     earlier = [v for day, v, _ in c.flc_involved if window <= day < ratio.effective]
     if today and earlier and today[0] >= 2 * min(earlier) and min(earlier) > 0:

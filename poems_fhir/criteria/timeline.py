@@ -50,3 +50,12 @@ class CourseAssessment:
     direction: str  # "improved" | "stable" | "worse"
     effective: dt.date | None
     reference: str
+
+
+def add_days(day: dt.date, days: int) -> dt.date:
+    """``day`` + ``days`` (either sign), stopping at the calendar's ends: a valid FHIR date may be
+    0001-01-01 or 9999-12-31, and a window or a schedule counted from it would leave the calendar."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max if days > 0 else dt.date.min
