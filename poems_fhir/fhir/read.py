@@ -269,6 +269,8 @@ class PatientRecord:
     resources: list[Raw]
     index: ResourceIndex
     patient_resource: dict[str, Any] | None = None
+    #: the record's resources by key, built on the first resolve
+    _own: dict[str, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def gender(self) -> str | None:
@@ -279,7 +281,39 @@ class PatientRecord:
         return (self.patient_resource or {}).get("birthDate")
 
     def resolve(self, reference: str | None, container: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        return self.index.resolve(reference, container)
+        """The resource ``reference`` names, for this patient: a contained one ("#id") in ``container``;
+        else the record's own copy (also a pruned one's identity); else one that belongs to nobody
+        (``shared_referent``).
+        Never another patient's copy, nor one listed as skipped: which copy a clashing key or a
+        foreign reference found would otherwise depend on the order the files were read."""
+        if reference and reference.startswith("#"):
+            return self.index.resolve(reference, container)
+        key = self.index.canonical(reference)
+        if not key:
+            return None
+        if self._own is None:
+            self._own = {}
+            for raw in self.resources:  # the first copy wins: kept ones before clashing ones, as read
+                if raw.ref:
+                    self._own.setdefault(raw.ref, raw.data)
+        own = self._own.get(key)
+        if own is not None:
+            return own
+        found = self.index.lookup(key)
+        if found is None:
+            return None
+        if shared_referent(found):
+            return found
+        # the record's own, kept out of its resources: a pruned vital's identity (read.pruned)
+        subject = subject_of(found)
+        return found if subject is not None and self.index.canonical(subject) == self.patient else None
+
+
+def shared_referent(data: dict[str, Any]) -> bool:
+    """Whether a resource that is not among a record's own may still be used by it: only one that
+    belongs to nobody, i.e. a Medication or a Specimen without subject. Any other belongs to another
+    patient, or was listed and skipped (a subject that names no Patient)."""
+    return data.get("resourceType") in REFERENCED_ONLY and subject_of(data) is None
 
 
 @dataclass
@@ -297,13 +331,19 @@ class ResourceIndex:
         return f"{m.group(1)}/{m.group(2)}" if m else reference
 
     def resolve(self, reference: str | None, container: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        if reference and reference.startswith("#") and container:
-            for contained in container.get("contained", []) or []:
+        """A contained resource ("#id" in ``container``), else whatever copy the index holds for the
+        key: PatientRecord.resolve is the one that decides for a patient."""
+        if reference and reference.startswith("#"):
+            for contained in (container or {}).get("contained", []) or []:
                 if isinstance(contained, dict) and contained.get("id") == reference[1:]:
                     return contained
             return None
         key = self.canonical(reference)
-        raw = self.by_key.get(key) if key else None
+        return self.lookup(key) if key else None
+
+    def lookup(self, key: str) -> dict[str, Any] | None:
+        """The copy kept under "Type/id" ``key`` (the first read, or its latest version)."""
+        raw = self.by_key.get(key)
         return raw.data if raw else None
 
 
@@ -801,7 +841,8 @@ def _group_by_patient(
                     SourceError(raw.origin, "Patient without id or fullUrl: no resource can refer to it; skipped")
                 )
             continue
-        if data["resourceType"] in REFERENCED_ONLY and (raw.ref is None or not subject_of(data)):
+        # a subject that is there but empty is not "none": it is listed, as any resource's would be
+        if data["resourceType"] in REFERENCED_ONLY and (raw.ref is None or subject_of(data) is None):
             if raw.ref is None:
                 errors.append(
                     SourceError(

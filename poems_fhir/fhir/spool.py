@@ -394,13 +394,10 @@ class SpoolSource:
         conn = self.connection()
         index = _StoreIndex(self)
         resources = []
-        for key, origin, kind, blob in conn.execute(
-            "SELECT key, origin, kind, data FROM res WHERE patient = ? AND stub = 0 ORDER BY kind, pos", (patient,)
+        for key, origin, blob in conn.execute(
+            "SELECT key, origin, data FROM res WHERE patient = ? AND stub = 0 ORDER BY kind, pos", (patient,)
         ):
-            raw = Raw(_load(blob), origin, key)
-            resources.append(raw)
-            if kind == _KIND_KEYED:
-                index.own[key] = raw.data
+            resources.append(Raw(_load(blob), origin, key))
         seq = self._patient_rows.get(patient)
         patient_resource = self._data(seq) if seq is not None else None
         return PatientRecord(patient=patient, resources=resources, index=index, patient_resource=patient_resource)
@@ -466,12 +463,11 @@ class SpoolSource:
 
 
 class _StoreIndex(ResourceIndex):
-    """ResourceIndex whose shared lookups go to the spool; the record's own resources are at hand."""
+    """ResourceIndex whose lookups go to the spool (the record's own resources are in the record)."""
 
     def __init__(self, source: SpoolSource) -> None:
         super().__init__()
         self.source = source
-        self.own: dict[str, dict[str, Any]] = {}
         self._canon: dict[str, str | None] = {}
         self._found: dict[str, dict[str, Any] | None] = {}
 
@@ -482,14 +478,7 @@ class _StoreIndex(ResourceIndex):
             self._canon[reference] = self.source.lookup_url(reference) or relative_reference(reference)
         return self._canon[reference]
 
-    def resolve(self, reference: str | None, container: dict[str, Any] | None = None) -> dict[str, Any] | None:
-        if reference and reference.startswith("#") and container:
-            return super().resolve(reference, container)
-        key = self.canonical(reference)
-        if not key:
-            return None
-        if key in self.own:
-            return self.own[key]
+    def lookup(self, key: str) -> dict[str, Any] | None:
         if key not in self._found:
             self._found[key] = self.source.lookup_key(key)
         return self._found[key]
@@ -804,7 +793,7 @@ class _Spooler:
                         SourceError(origin, "Patient without id or fullUrl: no resource can refer to it; skipped")
                     )
                 continue
-            if rtype in REFERENCED_ONLY and (key is None or not subject):
+            if rtype in REFERENCED_ONLY and (key is None or subject is None):
                 if key is None:
                     errors.append(
                         SourceError(origin, f"{rtype} without id or fullUrl: no resource can refer to it; skipped")
