@@ -271,6 +271,8 @@ class PatientRecord:
     patient_resource: dict[str, Any] | None = None
     #: the record's resources by key, built on the first resolve
     _own: dict[str, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
+    #: why references were not followed (another patient's resource, one listed and skipped), in order
+    refused: list[str] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def gender(self) -> str | None:
@@ -306,7 +308,14 @@ class PatientRecord:
             return found
         # the record's own, kept out of its resources: a pruned vital's identity (read.pruned)
         subject = subject_of(found)
-        return found if subject is not None and self.index.canonical(subject) == self.patient else None
+        owner = self.index.canonical(subject) if subject is not None else None
+        if owner == self.patient:
+            return found
+        whose = f"belongs to {owner}" if owner and patient_reference(owner) else f"has the subject {subject!r}"
+        why = f"refers to {key}, which {whose}: not used for {self.patient}"
+        if why not in self.refused:
+            self.refused.append(why)
+        return None
 
 
 def shared_referent(data: dict[str, Any]) -> bool:

@@ -120,7 +120,7 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
         if handler is None:
             continue
         before = (len(findings), len(measurements), len(events), len(course))
-        jobs_before = len(out.text_jobs)
+        jobs_before, refused_before = len(out.text_jobs), len(record.refused)
         try:
             try:
                 handler(raw, record, mapping, out)
@@ -143,6 +143,8 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
             del out.course[before[3] :]
             out.errors.append(internal_error(raw.origin, raw.ref, exc))
             continue
+        # a reference to another patient's resource is listed; the resource itself is still read
+        out.errors.extend(SourceError(raw.origin, why, raw.ref) for why in record.refused[refused_before:])
         if raw.ref and (len(findings), len(measurements), len(events), len(course)) != before:
             meta = raw.data.get("meta")
             out.used[raw.ref] = meta.get("versionId") if isinstance(meta, dict) else None

@@ -80,6 +80,11 @@ def test_another_patients_specimen_is_not_used(tmp_path, other_first):
     assert _record(result.records, "Patient/good").resolve("Specimen/s1") is None
     assert _record(result.records, "Patient/other").resolve("Specimen/s1")["type"] == PLASMA
     assert _state([path], "Patient/good") == "indeterminate"  # specimen type unknown
+    # the broken link is listed, with the resource that holds it; the resource itself is read
+    run = evaluate_paths([path], load_mapping(), get_profile("mayo"))
+    assert [(e.resource, e.message) for e in run.errors] == [
+        ("Observation/vegf", "refers to Specimen/s1, which belongs to Patient/other: not used for Patient/good")
+    ]
     assert_same_as_read_paths([path])
 
 
@@ -92,6 +97,9 @@ def test_a_specimen_listed_as_skipped_is_not_used(tmp_path, subject):
     assert f"subject {subject!r}" in error.message
     assert _record(result.records, "Patient/p1").resolve("Specimen/s1") is None
     assert _state([path], "Patient/p1") == "indeterminate"
+    run = evaluate_paths([path], load_mapping(), get_profile("mayo"))
+    assert run.errors[-1].resource == "Observation/vegf"
+    assert run.errors[-1].message.startswith("refers to Specimen/s1, which ")
     assert_same_as_read_paths([path])
 
 
@@ -115,6 +123,7 @@ def test_a_specimen_or_medication_that_belongs_to_nobody_is_shared(tmp_path):
         assert record.resolve("Specimen/s1")["type"] == PLASMA
         assert record.resolve("Medication/m1") == medication
         assert _state([path], patient) == "present"
+    assert evaluate_paths([path], load_mapping(), get_profile("mayo")).errors == []
     assert_same_as_read_paths([path])
 
 
