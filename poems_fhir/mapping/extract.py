@@ -1482,21 +1482,29 @@ def _evidence_chain(
     indeterminate, not absent. Any strong modality (CT, PET-CT, MRI) among them keeps it strong.
     """
     weak: list[str] = []
+    partial: list[str] = []
     for reference in supporting:
         target = record.resolve(reference, data)
         if not target or target.get("resourceType") != "DiagnosticReport":
             continue
         modality = _modality(target, mapping)
-        if modality is None:
-            continue
-        if not modality.weak_on(topic):
+        if modality is None and not _is_pathology(target):
+            continue  # an ultrasound, a lab panel: no test of these criteria, it does not weigh
+        # a head CT for bone lesions, a marrow biopsy for Castleman disease
+        verdict = _inadequate_negatives(target, record, mapping).get(topic)
+        if modality is not None and modality.weak_on(topic):
+            weak.append(f"{reference} ({modality.id})")
+        elif verdict is not None:
+            partial.append(f"{reference} ({verdict[1]})")
+        elif modality is not None:
             return Strength.STRONG, None
-        weak.append(f"{reference} ({modality.id})")
     if weak:
         return Strength.WEAK, (
-            f"refuted on {', '.join(weak)} only: a plain radiograph is low-grade evidence "
+            f"refuted on {', '.join(weak + partial)} only: a plain radiograph is low-grade evidence "
             "of absence (small sclerotic lesions are missed); CT-based imaging needed"
         )
+    if partial:
+        return Strength.WEAK, f"refuted on {', '.join(partial)} only: a low-grade negative (criteria.md §6)"
     return Strength.STRONG, None
 
 
@@ -1674,6 +1682,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         for r in mapping.rules_for(sy, c)
         if r.kind == "condition"
     )
+    inadequate = _inadequate_negatives(data, record, mapping)
     weak = modality is not None and modality.strength == "weak"
     weak_note = (
         (
@@ -1683,7 +1692,49 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         if weak
         else None
     )
-    _report_texts(raw, mapping, out, kind, date, skip, weak_note, modality if weak else None)
+    _report_texts(raw, mapping, out, kind, date, skip, weak_note, modality if weak else None, inadequate)
+
+
+def _report_name(data: dict[str, Any], record: PatientRecord) -> str:
+    """What a report says it is: its code's text and displays, and its specimens' types."""
+    parts = [concept_text(data.get("code"))]
+    for ref in data.get("specimen") or []:
+        if not isinstance(ref, dict):
+            continue
+        if isinstance(ref.get("display"), str):
+            parts.append(ref["display"])
+        specimen = record.resolve(ref.get("reference"), data) if isinstance(ref.get("reference"), str) else None
+        if isinstance(specimen, dict):
+            parts.append(concept_text(specimen.get("type")))
+    return " ".join(p for p in parts if p)
+
+
+def _inadequate_negatives(
+    data: dict[str, Any], record: PatientRecord, mapping: CompiledMapping
+) -> dict[str, tuple[str, str]]:
+    """Per criterion: ("weak" | "ignore", why) when this report's negative is no full test of it
+    (mapping ``negative_tests``: a head CT for sclerotic lesions, a marrow biopsy for Castleman)."""
+    if not mapping.negative_tests:
+        return {}
+    name = _report_name(data, record)
+    texts = [data.get("conclusion")] + [
+        attachment_text(f) if isinstance(f, dict) else None for f in data.get("presentedForm") or []
+    ]
+    text = "\n".join(t for t in texts if isinstance(t, str))
+    out = {}
+    for topic, test in mapping.negative_tests.items():
+        verdict = test.judge(name, text)
+        if verdict is not None:
+            out[topic] = verdict
+    return out
+
+
+def _negative_note(topic: str, verdict: tuple[str, str], name: str) -> str:
+    effect, why = verdict
+    what = topic.replace("_", " ")
+    if effect == "weak":
+        return f"{what} excluded on {name or 'this report'} only: {why}; a low-grade negative (criteria.md §6)"
+    return f"{what}: {why} (criteria.md §6)"
 
 
 #: what a report's own result needs of it to be read as an Observation of its code
@@ -1733,11 +1784,15 @@ def _report_texts(
     skip: frozenset[str],
     weak_note: str | None,
     weak_modality: ModalityRule | None,
+    inadequate: dict[str, tuple[str, str]] | None = None,
 ) -> None:
     """A report's conclusion and its text presentedForm (plain text in its charset, or HTML) go to the
     text engine (mapping/text)."""
     data = raw.data
-    weak = {"weak_note": weak_note, "weak_modality": weak_modality}
+    name = concept_label(data.get("code"))
+    weak: dict[str, Any] = {"weak_note": weak_note, "weak_modality": weak_modality}
+    if inadequate:
+        weak["inadequate"] = {t: (v[0], _negative_note(t, v, name)) for t, v in inadequate.items()}
     _queue_text(raw, mapping, out, data.get("conclusion"), "conclusion", kind, date, skip=skip, **weak)
     for i, form in enumerate(data.get("presentedForm") or []):
         text = attachment_text(form) if isinstance(form, dict) else None

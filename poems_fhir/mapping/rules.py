@@ -32,7 +32,9 @@ from ..fhir.read import read_regular_file
 from .units import UnitError, conversion_factor, validate_unit
 
 FORMAT = "poems-fhir-mapping/1"
-ICD10_SYSTEMS = frozenset({"http://hl7.org/fhir/sid/icd-10", "http://hl7.org/fhir/sid/icd-10-cm"})
+ICD10_WHO = "http://hl7.org/fhir/sid/icd-10"
+ICD10_CM = "http://hl7.org/fhir/sid/icd-10-cm"
+ICD10_SYSTEMS = frozenset({ICD10_WHO, ICD10_CM})
 #: terminologies whose codes name a concept on purpose: a code of theirs that no rule holds is another
 #: concept, never read by its display (a local code is)
 STANDARD_SYSTEMS = frozenset(
@@ -175,6 +177,47 @@ class ModalityRule(_Strict):
         return self.strength == "weak" and (not self.weak_for or topic in self.weak_for)
 
 
+class NegativeTest(_Strict):
+    """What a report must be for its negative to be a test of a criterion (criteria.md §3.3 "each with
+    adequate test", §6). Patterns are regular expressions, matched case-insensitively.
+
+    - ``limited``: the report's name (code text and displays, specimen type) names a part of the body
+      only (a head CT for sclerotic lesions): its negative is low-grade, i.e. indeterminate, ...
+    - ``whole``: ... unless its name also names the whole (whole-body CT, skeletal survey, PET-CT).
+    - ``requires``: the report's name, specimen or text must name one of these (a lymph node for
+      Castleman disease), else its negative is no test of the criterion: not read (not assessed).
+    - ``not_from``: a report so named gives no such test (a fine-needle aspirate is cytology, not the
+      histology the criterion needs): its negative is not read.
+    """
+
+    limited: list[str] = Field(default_factory=list)
+    whole: list[str] = Field(default_factory=list)
+    requires: list[str] = Field(default_factory=list)
+    not_from: list[str] = Field(default_factory=list)
+    note: str | None = None
+    verification: Verification | None = None
+
+
+@dataclass(frozen=True)
+class CompiledNegativeTest:
+    limited: re.Pattern[str] | None
+    whole: re.Pattern[str] | None
+    requires: re.Pattern[str] | None
+    not_from: re.Pattern[str] | None
+
+    def judge(self, name: str, text: str) -> tuple[str, str] | None:
+        """("weak" | "ignore", why) when a negative of a report named ``name`` (with ``text``) is no
+        full test; None when it is one."""
+        if self.not_from is not None and self.not_from.search(name):
+            return "ignore", "a report of this kind is no test of it"
+        if self.requires is not None and not self.requires.search(f"{name}\n{text}"):
+            return "ignore", "the report does not name the tissue the test needs"
+        if self.limited is not None and self.limited.search(name):
+            if self.whole is None or not self.whole.search(name):
+                return "weak", "a limited field: only part of the body was examined"
+        return None
+
+
 class CourseRule(_Strict):
     """A clinician's assessment of a domain's course (improved / stable / worse) over time."""
 
@@ -257,6 +300,8 @@ class MappingFile(_Strict):
     observations: list[ObservationRule] = Field(default_factory=list)
     conditions: list[ConditionRule] = Field(default_factory=list)
     modalities: list[ModalityRule] = Field(default_factory=list)
+    #: per criterion (topic): what a report must be for its negative to count (NegativeTest)
+    negative_tests: dict[str, NegativeTest] = Field(default_factory=dict)
     procedures: list[ProcedureRule] = Field(default_factory=list)
     medications: list[MedicationRule] = Field(default_factory=list)
     course: list[CourseRule] = Field(default_factory=list)
@@ -593,6 +638,8 @@ class CompiledMapping:
     #: display-text fallback for local observation codes: (synonym pattern, rule)
     observation_text: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
     coverage_keywords: re.Pattern[str] | None = None
+    #: per criterion (topic): what a report must be for its negative to count
+    negative_tests: dict[str, CompiledNegativeTest] = field(default_factory=dict)
     #: rules_for per (system, code) as written: the same few codes recur in every patient, and the
     #: lookup (canonical form, translations) is a pure function of this mapping. Bounded, see rules_for.
     _rules_cache: dict[tuple[Any, Any], list[Rule]] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -659,11 +706,18 @@ class CompiledMapping:
         # (and trimming it one character at a time was quadratic: minutes for a 2 MB "code")
         if system not in ICD10_SYSTEMS or not code or len(code) > MAX_ICD10_LENGTH:
             return []
+        # ICD-10-CM refines WHO ICD-10's categories: a CM code the CM table lacks (H47.11, or the
+        # category H47.1 itself) is a kind of the WHO category it extends, when CM's own table has no
+        # nearer parent; CM's table holds billable leaves (H47.10), rarely the categories between
+        systems = [system] if system != ICD10_CM else [ICD10_CM, ICD10_WHO]
+        if system == ICD10_CM and (rules := self.by_code.get((ICD10_WHO, code))):
+            return rules
         while len(code.replace(".", "")) > 3:
             code = code[:-1].rstrip(".")
-            rules = self.by_code.get((system, code))  # type: ignore[arg-type]
-            if rules:
-                return rules
+            for table in systems:
+                rules = self.by_code.get((table, code))
+                if rules:
+                    return rules
         return []
 
     def rules_for(self, system: str | None, code: str | None) -> list[Rule]:
@@ -734,6 +788,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "system_equivalents": {},
         "system_name_patterns": {},
         "coverage_keywords": [],
+        "negative_tests": {},
         **{s: {} for s in _LIST_SECTIONS},
     }
     origins: dict[tuple[str, str], str] = {}
@@ -780,6 +835,9 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         for i, keyword in enumerate(data.get("coverage_keywords", [])):
             origins.setdefault(("coverage_keywords", keyword), _origin(f, ("coverage_keywords", i)))
         merged["coverage_keywords"].extend(data.get("coverage_keywords", []))
+        for topic, test in data.get("negative_tests", {}).items():
+            merged["negative_tests"][topic] = test  # a site's entry replaces the default's whole
+            origins[("negative_tests", topic)] = _origin(f, ("negative_tests", topic))
         for key, thr in data.get("thresholds", {}).items():
             merged["thresholds"].setdefault(key, {}).update(thr)
             origins[("thresholds", key)] = _origin(f, ("thresholds", key))
@@ -1123,6 +1181,32 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
                         "escape special characters",
                     )
 
+    topics = {r.topic for r in conditions.values()} | {t for r in conditions.values() for t in r.also}
+    negative_tests: dict[str, CompiledNegativeTest] = {}
+    for topic, test in merged["negative_tests"].items():
+        if topic not in topics:
+            located(
+                ("negative_tests", topic),
+                "negative_tests",
+                f"{topic!r} is no criterion a condition rule feeds",
+                "use the topic of a condition rule (e.g. castleman_disease)",
+            )
+            continue
+        compiled: dict[str, re.Pattern[str] | None] = {}
+        for part in ("limited", "whole", "requires", "not_from"):
+            words = test.get(part) or []
+            try:
+                compiled[part] = re.compile("|".join(f"(?:{w})" for w in words), re.IGNORECASE) if words else None
+            except re.error as exc:
+                compiled[part] = None
+                located(
+                    ("negative_tests", topic),
+                    "negative_tests",
+                    f"{part}: invalid regular expression: {exc}",
+                    "escape special characters",
+                )
+        negative_tests[topic] = CompiledNegativeTest(**compiled)
+
     if problems:
         raise MappingError(problems)
     return CompiledMapping(
@@ -1142,6 +1226,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         system_patterns=system_patterns,
         observation_text=observation_text,
         coverage_keywords=keywords,
+        negative_tests=negative_tests,
     )
 
 

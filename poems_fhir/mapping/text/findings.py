@@ -44,6 +44,9 @@ class TextJob:
     #: a negative read from a weak modality (plain radiograph) is low-grade, for the criteria it is weak on
     weak_note: str | None = None
     weak_modality: ModalityRule | None = None
+    #: per criterion: ("weak" | "ignore", note) when the report's negative is no full test of it
+    #: (mapping negative_tests: a head CT for sclerotic lesions, a marrow biopsy for Castleman disease)
+    inadequate: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: Condition.verificationStatus, or the coded value of an uncoded Observation (True/False/None)
     verification: str | None = None
     coded_value: bool | None = None
@@ -85,8 +88,13 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         if label == "negated":
             state = State.ABSENT
             target = mapping.text.section.targets.get(a.target)
+            effect, inadequate_note = job.inadequate.get(rule.topic or "", (None, None))
+            if effect == "ignore":
+                continue  # no test of this criterion at all: it stays not assessed
             if job.weak_note and job.weak_modality is not None and job.weak_modality.weak_on(rule.topic):
                 strength, note = Strength.WEAK, job.weak_note
+            elif effect == "weak":
+                strength, note = Strength.WEAK, inadequate_note
             elif target is not None and target.negative == "weak":
                 strength, note = (
                     Strength.WEAK,

@@ -1,0 +1,215 @@
+"""What a report must be for its negative to be a test of a criterion (mapping `negative_tests`;
+found by the held-out probe probe24): a negative head, sinus or chest study ruled sclerotic lesions
+out, and a marrow, skin or needle-aspirate report saying "no Castleman" ruled Castleman disease out -
+so a patient came out "not met" with nothing listed as missing, where criteria.md §3.3 asks for every
+other major "absent (each with adequate test)" and §6/§10 for whole-body CT-based imaging and a
+lymph-node biopsy. And ICD-10-CM codes below the table (H47.11, R18.0) were not read at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from poems_fhir.criteria.engine import evaluate
+from poems_fhir.criteria.model import State, Strength
+from poems_fhir.criteria.profiles import MAYO
+from poems_fhir.mapping.extract import extract
+from poems_fhir.mapping.rules import MappingError, load_mapping
+from tests.conftest import make_record
+from tests.mapping.test_extract import cond, report, run
+
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+SCL = "sclerotic_bone_lesions"
+CD = "castleman_disease"
+
+
+def findings(ex, topic):
+    return [f for f in ex.findings if f.topic == topic]
+
+
+@pytest.mark.parametrize(
+    ("name", "conclusion"),
+    [
+        ("CT head without contrast", "No sclerotic or lytic calvarial lesions."),
+        ("CT paranasal sinuses", "Mucosal thickening. No focal bone lesions."),
+        ("MRI brain", "No sclerotic bone lesions in the skull."),
+        ("КТ головного мозга", "Склеротических очагов в костях свода черепа нет."),
+        ("CT chest with contrast", "No sclerotic bone lesions."),
+        ("MRI lumbar spine", "No sclerotic lesions."),
+    ],
+)
+def test_a_negative_of_part_of_the_body_is_a_low_grade_negative(mapping, name, conclusion):
+    (f,) = findings(run(mapping, report(name, conclusion)), SCL)
+    assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
+    assert f.note is not None and f"excluded on {name} only: a limited field" in f.note
+    a = evaluate("Patient/p1", [f], MAYO, dt.date(2024, 6, 1))
+    assert a.criteria[SCL].state is State.INDETERMINATE
+    assert SCL in [m.criterion for m in a.missing]  # whole-body imaging is still to be done
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CT whole body",
+        "Whole-body low-dose CT",
+        "CT chest, abdomen and pelvis",
+        "PET-CT",
+        "CT skeleton",
+        "КТ всего тела",
+        "CT",  # no region named: nothing says it was partial
+    ],
+)
+def test_a_negative_of_the_whole_body_is_a_strong_negative(mapping, name):
+    (f,) = findings(run(mapping, report(name, "No sclerotic lesions.")), SCL)
+    assert (f.state, f.strength) == (State.ABSENT, Strength.STRONG)
+
+
+def test_a_lesion_seen_on_part_of_the_body_is_still_a_lesion(mapping):
+    (f,) = findings(run(mapping, report("CT head", "A sclerotic lesion in the calvarium.")), SCL)
+    assert f.state is State.PRESENT
+
+
+@pytest.mark.parametrize(
+    ("name", "conclusion"),
+    [
+        ("Bone marrow trephine biopsy - histology", "Plasma cells 3%. No evidence of Castleman disease or lymphoma."),
+        ("Skin biopsy - histology", "Glomeruloid haemangioma of the dermis. No features of Castleman disease."),
+        ("Lymph node fine-needle aspiration cytology", "Reactive lymphoid population; Castleman disease excluded."),
+        ("Surgical pathology", "No evidence of Castleman disease."),  # no lymph node named anywhere
+    ],
+)
+def test_castleman_is_not_excluded_by_what_is_no_lymph_node_histology(mapping, name, conclusion):
+    ex = run(mapping, report(name, conclusion, category="SP"))
+    assert findings(ex, CD) == []
+    a = evaluate("Patient/p1", ex.findings, MAYO, dt.date(2024, 6, 1))
+    assert a.criteria[CD].state is State.NOT_ASSESSED
+    assert CD in [m.criterion for m in a.missing]
+
+
+@pytest.mark.parametrize(
+    ("name", "conclusion"),
+    [
+        ("Lymph node excision biopsy - histology", "Reactive hyperplasia. Castleman disease excluded."),
+        (
+            "Surgical pathology",
+            "Left axillary lymph node, excision: reactive changes; no features of Castleman disease.",
+        ),
+        ("Гистологическое исследование лимфоузла", "Данных за болезнь Кастлемана нет."),
+    ],
+)
+def test_lymph_node_histology_excludes_castleman(mapping, name, conclusion):
+    (f,) = findings(run(mapping, report(name, conclusion, category="SP")), CD)
+    assert (f.state, f.strength) == (State.ABSENT, Strength.STRONG)
+
+
+def test_the_specimen_names_the_lymph_node(mapping):
+    specimen = {
+        "resourceType": "Specimen",
+        "id": "s1",
+        "subject": {"reference": "Patient/p1"},
+        "type": {"text": "Lymph node, cervical"},
+    }
+    r = report("Surgical pathology", "No features of Castleman disease.", category="SP")
+    r["specimen"] = [{"reference": "Specimen/s1"}]
+    (f,) = findings(run(mapping, specimen, r), CD)
+    assert f.state is State.ABSENT
+    r["specimen"] = [{"display": "Bone marrow core"}]
+    assert findings(run(mapping, r), CD) == []
+
+
+def test_castleman_named_on_any_histology_is_still_read(mapping):
+    ex = run(mapping, report("Surgical pathology", "Castleman disease, hyaline-vascular type.", category="SP"))
+    assert [f.state for f in findings(ex, CD)] == [State.PRESENT]
+
+
+def _refuted(topic_code: dict, detail: str) -> dict:
+    return cond(
+        topic_code["system"],
+        topic_code["code"],
+        "refuted",
+        id="c1",
+        evidence=[{"detail": [{"reference": detail}]}],
+    )
+
+
+def test_a_refutation_resting_on_a_head_ct_is_low_grade(mapping):
+    head = {**report("CT head", "Normal."), "id": "ct1"}
+    c = _refuted({"system": ICD10CM, "code": "M85.89"}, "DiagnosticReport/ct1")
+    (f,) = [f for f in findings(run(mapping, head, c), SCL) if f.evidence.reference == "Condition/c1"]
+    assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
+    assert f.note is not None and "DiagnosticReport/ct1 (a limited field" in f.note
+    whole = {**report("CT whole body", "Normal."), "id": "ct1"}
+    (f,) = [f for f in findings(run(mapping, whole, c), SCL) if f.evidence.reference == "Condition/c1"]
+    assert (f.state, f.strength) == (State.ABSENT, Strength.STRONG)
+
+
+def test_a_refuted_castleman_resting_on_a_marrow_biopsy_is_low_grade(mapping):
+    marrow = {**report("Bone marrow trephine biopsy", "Normocellular.", category="SP"), "id": "bm"}
+    c = _refuted({"system": ICD10CM, "code": "D47.Z2"}, "DiagnosticReport/bm")
+    (f,) = [f for f in findings(run(mapping, marrow, c), CD) if f.evidence.reference == "Condition/c1"]
+    assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
+    assert f.note is not None and "does not name the tissue the test needs" in f.note
+
+
+def test_a_site_replaces_a_criterions_negative_test(tmp_path: Path):
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        'format: poems-fhir-mapping/1\nname: site\nversion: "1"\n'
+        "negative_tests:\n  sclerotic_bone_lesions:\n    limited: [head]\n",
+        encoding="utf-8",
+    )
+    mapping = load_mapping([site])
+    (f,) = findings(extract(make_record(report("CT chest", "No sclerotic lesions.")), mapping), SCL)
+    assert f.strength is Strength.STRONG  # the site's list no longer holds "chest"
+    (f,) = findings(extract(make_record(report("CT head", "No sclerotic lesions.")), mapping), SCL)
+    assert f.strength is Strength.WEAK
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("  not_a_criterion:\n    limited: [head]\n", "'not_a_criterion' is no criterion"),
+        ("  castleman_disease:\n    requires: ['lymph(']\n", "requires: invalid regular expression"),
+    ],
+)
+def test_a_bad_negative_test_is_a_located_mapping_problem(tmp_path: Path, entry, message):
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        f'format: poems-fhir-mapping/1\nname: site\nversion: "1"\nnegative_tests:\n{entry}', encoding="utf-8"
+    )
+    with pytest.raises(MappingError) as exc:
+        load_mapping([site])
+    assert message in str(exc.value)
+    assert "site.yaml" in str(exc.value)
+
+
+# --- ICD-10-CM codes below the table ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "topic"),
+    [
+        ("H47.11", "papilledema"),  # papilledema associated with increased intracranial pressure
+        ("H47.13", "papilledema"),
+        ("H47.1", "papilledema"),  # the CM category itself
+        ("R18.0", "extravascular_volume_overload"),  # malignant ascites
+    ],
+)
+def test_an_icd10cm_code_the_table_lacks_is_read_as_the_who_category_it_refines(mapping, code, topic):
+    ex = extract(make_record(cond(ICD10CM, code, "confirmed")), mapping)
+    assert [(f.topic, f.state) for f in ex.findings] == [(topic, State.PRESENT)]
+    assert [n.kind for n in ex.notes] == ["broader_code"]
+    # refuting a subtype does not refute its parent
+    assert extract(make_record(cond(ICD10CM, code, "refuted")), mapping).findings == []
+
+
+def test_the_fallback_to_who_keeps_cms_own_parents_and_finds_no_parent_that_is_not_there(mapping):
+    # G62.88 has its parent G62.8 in CM's own table
+    ex = extract(make_record(cond(ICD10CM, "G62.88")), mapping)
+    assert [(f.topic, f.state) for f in ex.findings] == [("polyneuropathy", State.PRESENT)]
+    assert mapping.broader_rules_for(ICD10, "H47.11")  # WHO H47.1
+    assert mapping.broader_rules_for(ICD10, "R18.0")  # WHO R18
+    assert not mapping.broader_rules_for(ICD10CM, "D47.Z9")  # no parent in either table
