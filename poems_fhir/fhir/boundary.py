@@ -24,6 +24,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from .ids import FHIR_ID
+
 #: how deep a resource may nest (objects and arrays); real resources stay far below
 MAX_DEPTH = 64
 #: FHIR integer is a signed 32-bit number
@@ -37,7 +39,7 @@ _DATETIME = re.compile(
     r"(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]{1,9})?"
     r"(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?)?)?)?"
 )
-_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+_ID = re.compile(FHIR_ID)  # not "." or "..": as a path segment of a reference it means another URL
 _COMPARATORS = {"<", "<=", ">=", ">"}
 VER_STATUS = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 CLINICAL_STATUS = "http://terminology.hl7.org/CodeSystem/condition-clinical"

@@ -60,6 +60,7 @@ from ..sync.events import ev
 from .client import FhirClient, outcome_text
 from .http import Deadlines, RetryPolicy, Transport, parse_retry_after, redact, unsafe_reason
 from .read import RELEVANT_TYPES, _loads
+from .ids import is_fhir_id
 
 log = logging.getLogger("poems_fhir.bulk")
 
@@ -96,7 +97,7 @@ def parse_level(value: str) -> tuple[str, str | None]:
     text = (value or "").strip()
     if text in ("system", "patient"):
         return text, None
-    if text.startswith("group:") and re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", text[6:]):
+    if text.startswith("group:") and is_fhir_id(text[6:]):  # not "." or "..": Group/../$export is the system's
         return "group", text[6:]
     raise ConfigError(f"--bulk {value!r}: give system, patient or group:ID (a FHIR id: letters, digits, '-' and '.')")
 

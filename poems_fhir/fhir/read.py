@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .boundary import MAX_DEPTH, Invalid, is_unicode, validate, validate_identity
+from .ids import FHIR_ID
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def is_own_output(data: dict[str, Any]) -> bool:
 _REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 
 
-_PATIENT_REF = re.compile(r"Patient/[A-Za-z0-9\-.]{1,64}")
+_PATIENT_REF = re.compile(f"Patient/{FHIR_ID}")
 #: resources other resources reach by reference only (Observation.specimen, medicationReference): one
 #: without id (or fullUrl) is reachable by nothing and is listed, whatever its subject
 REFERENCED_ONLY = ("Medication", "Specimen")

@@ -25,12 +25,13 @@ from typing import Any
 from urllib.parse import quote
 
 from ..fhir.client import failed_search_outcome
+from ..fhir.ids import FHIR_ID as ID_PATTERN
 from ..fhir.read import PatientRecord, records_from_resources
 from ..mapping.rules import CompiledMapping
 from ..sync.sources import CODE_CHUNK, _chunks, _codes_by_type
 
-#: a FHIR logical id (FHIR R4 `id` datatype)
-FHIR_ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
+#: a FHIR logical id (FHIR R4 `id` datatype, not "." or "..": fhir/ids.py)
+FHIR_ID = re.compile(rf"^{ID_PATTERN}$")
 PATIENT = "{{context.patientId}}"
 
 

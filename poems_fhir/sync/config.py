@@ -18,10 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..criteria.profiles import DEFAULT_PROFILE, get_profile
 from ..criteria.scope import DEFAULT_TRIGGER, check_trigger
 from ..errors import ConfigError
+from ..fhir.ids import FHIR_ID
 
 AuthKind = Literal["none", "bearer", "basic", "client-credentials", "smart-backend"]
-#: the FHIR id datatype (R4 §2.24.0.1)
-_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+#: the FHIR id datatype (R4 §2.24.0.1), without the dot segments "." and ".." (fhir/ids.py)
+_FHIR_ID = re.compile(FHIR_ID)
 
 
 class SyncSettings(BaseModel):
@@ -79,7 +80,7 @@ class SyncSettings(BaseModel):
     @field_validator("bulk")
     @classmethod
     def _bulk(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"system|patient|group:[A-Za-z0-9\-.]{1,64}", v):
+        if v is not None and not re.fullmatch(rf"system|patient|group:{FHIR_ID}", v):
             raise ValueError(f"{v!r}: give system, patient or group:ID (a FHIR id: letters, digits, '-' and '.')")
         return v
 

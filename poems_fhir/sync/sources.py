@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import ConfigError, FatalNetworkError
 from ..fhir.capabilities import Capabilities
+from ..fhir.ids import FHIR_ID
 from ..fhir.client import FhirClient
 from ..fhir.spool import open_paths
 from ..fhir.read import (
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("poems_fhir.sync")
 #: a reference to a patient of the server: Patient/ID, optionally version-specific
-_PATIENT_REF = re.compile(r"Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?")
+_PATIENT_REF = re.compile(rf"Patient/({FHIR_ID})(?:/_history/{FHIR_ID})?")
 
 #: codes per search request: keeps URLs well under the 8 kB many servers and proxies accept
 CODE_CHUNK = 40

@@ -148,6 +148,10 @@ def test_contained_resources_are_checked_too() -> None:
 def test_an_id_must_be_a_fhir_id() -> None:
     assert "is not a FHIR id" in _refused(_vegf(id="a/b"))
     assert "Observation.id is a number" in _refused(_vegf(id=7))
+    # dot segments: "Observation/.." in a reference is the server's base, not a resource
+    assert "is not a FHIR id" in _refused(_vegf(id=".."))
+    assert "is not a FHIR id" in _refused(_vegf(id="."))
+    assert validate(_vegf(id="..."))["id"] == "..." and validate(_vegf(id="a.b"))["id"] == "a.b"
 
 
 def test_nesting_depth_is_bounded_without_recursion() -> None:

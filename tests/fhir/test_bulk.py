@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from poems_fhir.errors import ConfigError, ForeignHostError, NetworkError, RunDeadlineError
+from poems_fhir.sync.config import load_settings
 from poems_fhir.fhir.auth import BearerAuth
 from poems_fhir.fhir.bulk import (
     JOURNAL_FILE,
@@ -117,6 +118,13 @@ def test_system_and_group_levels_and_since_and_type_filter():
     ]
     with pytest.raises(ConfigError, match="system, patient or group:ID"):
         parse_level("group:")
+    # dot segments: requests resolves "Group/../$export" to the system-level export (probe25)
+    for dots in ("group:..", "group:."):
+        with pytest.raises(ConfigError, match="system, patient or group:ID"):
+            parse_level(dots)
+        with pytest.raises(ConfigError, match="give system, patient or group:ID"):
+            load_settings(None, {"server": "https://x/R4", "bulk": dots}, environ={})
+    assert ExportRequest.of("group:...").path == "Group/.../$export"  # not a dot segment
     filters = type_filters({"Observation": [f"http://loinc.org|{i}" for i in range(85)], "Condition": ["x|1"]})
     assert len(filters) == 3 and all(f.startswith("Observation?code=") for f in filters)
     assert filters[0].count(",") == 39  # 40 codes a value, like the server search

@@ -33,6 +33,8 @@ def _write(tmp_path: Path, *resources: dict) -> Path:
         "Patient/p1/../p1",
         "Patient/" + "a" * 65,
         "http://example.org/fhir/Patient/p1?x=1",
+        "Patient/..",  # dot segments: the server's base, not a patient
+        "Patient/.",
     ],
 )
 def test_a_subject_that_is_no_valid_patient_reference_is_a_listed_skip(tmp_path, subject):

@@ -350,6 +350,8 @@ def test_wrong_hook_bad_patient_id_and_non_json_are_400(client, ehr, mapping):
     body = origin_request(mapping)
     assert post(client, ehr, {**body, "hook": "order-select"}).status_code == 400
     assert post(client, ehr, {**body, "context": {"patientId": "../Observation?x=1"}}).status_code == 400
+    for dots in ("..", "."):  # a dot segment: "Patient/.." is the server's base
+        assert post(client, ehr, {**body, "context": {"patientId": dots}}).status_code == 400
     response = client.post(HOOK, content=b"{not json", headers={**ehr.auth(), "Content-Type": "application/json"})
     assert response.status_code == 400
     assert client.post("/cds-services/other", json=body, headers=ehr.auth()).status_code == 404

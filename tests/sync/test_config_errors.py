@@ -138,7 +138,9 @@ def test_the_toml_example_in_sync_help_is_a_valid_configuration(tmp_path):
 
 @pytest.mark.parametrize(
     "patient",
-    ["p1/../../Group/x", "p1?_format=xml", "p1,p2", "Patient/", "", "a" * 65, "Patient/p 1", "пациент"],
+    ["p1/../../Group/x", "p1?_format=xml", "p1,p2", "Patient/", "", "a" * 65, "Patient/p 1", "пациент"]
+    # dot segments: "Patient/.." is the server's base (probe25)
+    + ["..", ".", "Patient/..", "Patient/."],
 )
 def test_a_patient_that_is_not_a_fhir_id_is_a_usage_error(tmp_path, patient):
     # the id goes into request paths and search values: "/", "?" and "," would ask for something else
@@ -149,7 +151,7 @@ def test_a_patient_that_is_not_a_fhir_id_is_a_usage_error(tmp_path, patient):
 
 
 def test_patient_ids_at_the_edge_of_the_fhir_id_syntax_pass(tmp_path):
-    ids = ["a" * 64, "Patient/A-1.b", "0", "f9d10bc1-a2f9-4a8b-b830-c382e5928284"]
+    ids = ["a" * 64, "Patient/A-1.b", "0", "f9d10bc1-a2f9-4a8b-b830-c382e5928284", "...", ".a", "a.."]
     (tmp_path / "ids.txt").write_text("\n".join(ids) + "\n")
     settings = load_settings(None, {"server": "https://x/R4", "patient": (f"@{tmp_path / 'ids.txt'}",)}, environ={})
     assert settings.patient == ids
@@ -158,7 +160,7 @@ def test_patient_ids_at_the_edge_of_the_fhir_id_syntax_pass(tmp_path):
         load_settings(None, {"server": "https://x/R4", "patient": (f"@{tmp_path / 'ids.txt'}",)}, environ={})
 
 
-@pytest.mark.parametrize("group", ["g/../x", "g?x", "a" * 65, ""])
+@pytest.mark.parametrize("group", ["g/../x", "g?x", "a" * 65, "", "..", "."])
 def test_a_group_that_is_not_a_fhir_id_is_a_usage_error(group):
     with pytest.raises(ConfigError, match="not a Group id"):
         load_settings(None, {"server": "https://x/R4", "group": group}, environ={})

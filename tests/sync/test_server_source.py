@@ -352,12 +352,14 @@ def test_member_and_subject_references_that_are_not_patient_ids_are_skipped_with
                 {"entity": {"reference": "Patient/e/../../Group/g"}},
                 {"entity": {"reference": "Patient/f?_format=xml"}},
                 {"entity": {"reference": "Patient/g,h"}},
+                {"entity": {"reference": "Patient/.."}},  # a dot segment: GET Patient/.. is the base
+                {"entity": {"reference": "Patient/./_history/1"}},
             ],
         },
     )
     cohort = ServerSource(FhirClient(BASE), mapping, caps(), group="g").cohort(None)
     assert cohort.patients == ["Patient/a", "Patient/b", "Patient/c"]
-    assert "Group/g: 4 Patient member reference(s) are not Patient/ID: skipped" in caplog.text
+    assert "Group/g: 6 Patient member reference(s) are not Patient/ID: skipped" in caplog.text
     assert "elsewhere" not in caplog.text and "_format" not in caplog.text  # counts only: ids are PHI
 
 
