@@ -1488,7 +1488,7 @@ def _server_records(server: str, config_file: Path | None, patients: list[str], 
     """Every clinical resource of the chosen patients, through the sync client and its auth."""
     import requests
 
-    from .fhir.client import FhirClient
+    from .fhir.client import MAX_PATIENT_PAGES, FhirClient
     from .fhir.read import records_from_resources
     from .sync.config import load_settings
     from .sync.runner import build_auth
@@ -1521,7 +1521,7 @@ def _server_records(server: str, config_file: Path | None, patients: list[str], 
             params: dict[str, Any] = {"patient": pid, "_count": "200"}
             if rtype == "Observation":
                 params["_include"] = ["Observation:specimen"]
-            for resource in client.search(rtype, params):
+            for resource in client.search(rtype, params, max_pages=MAX_PATIENT_PAGES):
                 resources.append((resource, f"{client.base_url}/{resource.get('resourceType')}/{resource.get('id')}"))
         found, _errors = records_from_resources(resources)
         records.extend(r for r in found if r.patient == ref)

@@ -471,9 +471,11 @@ class FhirClient:
     # ------------------------------------------------------------------ search
 
     def search_pages(
-        self, path: str, params: dict[str, Any] | None = None, *, post: bool = False
+        self, path: str, params: dict[str, Any] | None = None, *, post: bool = False, max_pages: int | None = None
     ) -> Iterator[dict[str, Any]]:
-        """Yield each searchset Bundle, following next links (absolute or relative) on this server."""
+        """Yield each searchset Bundle, following next links (absolute or relative) on this server.
+        ``max_pages``: more pages than this is a server paging in a loop (one patient's searches; a
+        discovery search over a whole server has no such bound)."""
         if post:
             bundle = self.request_json(
                 "POST",
@@ -485,6 +487,7 @@ class FhirClient:
         else:
             bundle = self.get(path, params)
         seen: set[str] = set()
+        pages = empty = 0
         while True:
             if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
                 raise FatalNetworkError(f"search {path} did not return a Bundle but {outcome_text_of(bundle)}")
@@ -508,14 +511,27 @@ class FhirClient:
             nxt = nxt if _ABSOLUTE.match(nxt) else urljoin(self.base_url + "/", nxt)
             if nxt in seen:
                 raise FatalNetworkError(f"search {path}: the server's next link repeats ({redact(nxt)})")
+            # a next link that is always new is a loop too: a page of nothing after pages of nothing,
+            # or more pages than any one search of ours can have, would hold the run till its deadline
+            pages += 1
+            empty = 0 if any(True for _ in page_resources(bundle)) else empty + 1
+            if empty >= MAX_EMPTY_PAGES:
+                raise FatalNetworkError(
+                    f"search {path}: {empty} pages in a row without a resource, each with a new next link: "
+                    "the server pages in a loop; stopped"
+                )
+            if max_pages is not None and pages >= max_pages:
+                raise FatalNetworkError(
+                    f"search {path}: more than {max_pages:,} pages: the server pages in a loop; stopped"
+                )
             seen.add(nxt)
             bundle = self.get(nxt)
 
     def search(
-        self, path: str, params: dict[str, Any] | None = None, *, post: bool = False
+        self, path: str, params: dict[str, Any] | None = None, *, post: bool = False, max_pages: int | None = None
     ) -> Iterator[dict[str, Any]]:
         """Yield the resources of every page (mode 'match' and 'include'; outcomes skipped)."""
-        for bundle in self.search_pages(path, params, post=post):
+        for bundle in self.search_pages(path, params, post=post, max_pages=max_pages):
             yield from page_resources(bundle)
 
     def transaction(self, bundle: dict[str, Any]) -> dict[str, Any]:
@@ -525,6 +541,14 @@ class FhirClient:
             for e in bundle.get("entry", [])
         )
         return self.request_json("POST", "", json=bundle, retryable=conditional)  # type: ignore[no-any-return]
+
+
+#: consecutive searchset pages without a resource, each with a new next link, before a search is
+#: taken for a server paging in a loop (a filtering server may send a few empty pages, not 20)
+MAX_EMPTY_PAGES = 20
+#: pages of one patient's search (``search(max_pages=...)``): 10,000 pages of even 20 resources are
+#: 200,000, four times the most one patient may have (read.MAX_RESOURCES_PER_PATIENT)
+MAX_PATIENT_PAGES = 10_000
 
 
 def page_resources(bundle: dict[str, Any]) -> Iterator[dict[str, Any]]:

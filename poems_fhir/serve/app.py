@@ -35,7 +35,7 @@ from starlette.routing import Route
 from ..criteria.profiles import get_profile
 from ..errors import ConfigError, NetworkError
 from ..fhir.auth import BearerAuth
-from ..fhir.client import FhirClient
+from ..fhir.client import MAX_PATIENT_PAGES, FhirClient
 from ..fhir.http import Deadlines, RetryPolicy
 from ..mapping.rules import CompiledMapping, load_mapping
 from ..pipeline import PatientResult, evaluate_record, html_for
@@ -289,7 +289,9 @@ class Service:
             if query.is_read:
                 return [client.get(f"Patient/{patient_id}")]
             found = []
-            for resource in client.search(query.resource_type, query.search_params(patient_id)):
+            for resource in client.search(
+                query.resource_type, query.search_params(patient_id), max_pages=MAX_PATIENT_PAGES
+            ):
                 found.append(resource)
                 if len(found) > self.settings.max_prefetch_resources:
                     raise TooLarge(f"more than {self.settings.max_prefetch_resources} resources for one patient")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..errors import ConfigError, FatalNetworkError
 from ..fhir.capabilities import Capabilities
 from ..fhir.ids import FHIR_ID
-from ..fhir.client import FhirClient
+from ..fhir.client import MAX_PATIENT_PAGES, FhirClient
 from ..fhir.spool import open_paths
 from ..fhir.read import (
     PatientRecord,
@@ -234,7 +234,7 @@ class ServerSource:
             for rtype, include in MEDICATION_TYPES.items()
         ]
         for rtype, params, post in searches:
-            for resource in self.client.search(rtype, params, post=post):
+            for resource in self.client.search(rtype, params, post=post, max_pages=MAX_PATIENT_PAGES):
                 resources.append(
                     (resource, f"{self.client.base_url}/{resource.get('resourceType')}/{resource.get('id')}")
                 )

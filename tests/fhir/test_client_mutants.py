@@ -10,7 +10,7 @@ import responses
 from responses.registries import OrderedRegistry
 
 from poems_fhir.errors import FatalNetworkError, PreconditionFailedError, TemporaryNetworkError
-from poems_fhir.fhir.client import FhirClient, RetryPolicy
+from poems_fhir.fhir.client import MAX_EMPTY_PAGES, FhirClient, RetryPolicy, page_resources
 from tests.fhir.transcripts import BASE
 
 OK = {"resourceType": "Bundle", "type": "transaction-response", "entry": []}
@@ -191,6 +191,64 @@ def test_a_repeating_next_link_is_an_error_that_names_it():
     c, _ = client(0.5)
     with pytest.raises(FatalNetworkError, match=r"next link repeats \(.*Patient\?page=2\)"):
         list(c.search_pages("Patient"))
+
+
+@responses.activate
+def test_a_server_sending_empty_pages_with_ever_new_next_links_is_stopped():
+    # found by a held-out probe (probe23): the search never ended, 1,865 requests in 90 s
+    def page(request):
+        n = int(request.params.get("page", "0"))
+        body: dict = {"resourceType": "Bundle", "type": "searchset"}
+        if n < 500:  # "endless" (a bound, so that a client without one fails this test, not hangs)
+            body["link"] = [{"relation": "next", "url": f"{BASE}/Condition?page={n + 1}"}]
+        if n < 3:  # real pages first
+            body["entry"] = [{"resource": {"resourceType": "Condition", "id": f"c{n}"}}]
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
+
+    responses.add_callback("GET", f"{BASE}/Condition", callback=page)
+    c, _ = client(0.5)
+    got = []
+    with pytest.raises(FatalNetworkError, match=r"search Condition: 20 pages in a row without a resource"):
+        for bundle in c.search_pages("Condition"):
+            got.extend(page_resources(bundle))
+    assert [r["id"] for r in got] == ["c0", "c1", "c2"]
+    assert len(responses.calls) == 3 + MAX_EMPTY_PAGES
+
+
+@responses.activate
+def test_a_few_empty_pages_between_results_are_read_through():
+    def page(request):
+        n = int(request.params.get("page", "0"))
+        body: dict = {"resourceType": "Bundle", "type": "searchset"}
+        if n < 40:
+            body["link"] = [{"relation": "next", "url": f"{BASE}/Condition?page={n + 1}"}]
+        if n % 10 == 9:  # nine empty pages, then one with a resource (a filtering server)
+            body["entry"] = [{"resource": {"resourceType": "Condition", "id": f"c{n}"}}]
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
+
+    responses.add_callback("GET", f"{BASE}/Condition", callback=page)
+    c, _ = client(0.5)
+    assert [r["id"] for r in c.search("Condition")] == ["c9", "c19", "c29", "c39"]
+
+
+@responses.activate
+def test_one_patients_search_has_a_bound_on_its_pages_a_discovery_search_has_none():
+    def page(request):
+        n = int(request.params.get("page", "0"))
+        body = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": {"resourceType": "Condition", "id": f"c{n}"}}],
+        }
+        if n < 30:
+            body["link"] = [{"relation": "next", "url": f"{BASE}/Condition?page={n + 1}"}]
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
+
+    responses.add_callback("GET", f"{BASE}/Condition", callback=page)
+    c, _ = client(0.5)
+    assert len(list(c.search("Condition"))) == 31
+    with pytest.raises(FatalNetworkError, match=r"more than 10 pages: the server pages in a loop"):
+        list(c.search("Condition", max_pages=10))
 
 
 @responses.activate
