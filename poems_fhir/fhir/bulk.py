@@ -92,6 +92,11 @@ class SignedUrlRefusedError(FatalNetworkError):
 # ------------------------------------------------------------------------------------ the request
 
 
+class _Stopped(BaseException):
+    """A download told to stop (the command is ending): a BaseException, so that no retry takes it
+    for a network failure."""
+
+
 def parse_level(value: str) -> tuple[str, str | None]:
     """`system`, `patient` or `group:ID` -> (level, group id)."""
     text = (value or "").strip()
@@ -764,9 +769,12 @@ class BulkExporter:
 
     def _fetch_parallel(self, todo: list[tuple[Path, dict[str, Any], str]], requires: Any) -> None:
         transport = self._download_transport(len(todo))
-        with ThreadPoolExecutor(max_workers=min(self.parallel, len(todo))) as pool:
+        stop = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=min(self.parallel, len(todo)))
+        try:
             futures: list[Future[None]] = [
-                pool.submit(self._download, transport, target, entry, rel, requires) for target, entry, rel in todo
+                pool.submit(self._download, transport, target, entry, rel, requires, stop)
+                for target, entry, rel in todo
             ]
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
             failed = next((f for f in done if f.exception() is not None), None)
@@ -775,6 +783,14 @@ class BulkExporter:
                     f.cancel()
                 wait(pending)
                 raise failed.exception()  # type: ignore[misc]
+        except BaseException:
+            # SIGTERM (SystemExit) or Ctrl-C in the main thread, or a failed file: the queued files are
+            # not started and the running ones stop at their next chunk (their .part is removed), so
+            # the command ends at once - not after every remaining file, as leaving the pool would
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
 
     def _download_transport(self, files: int) -> Transport:
         """The same session, clock and statistics; a longer per-exchange deadline and a retry budget
@@ -809,7 +825,15 @@ class BulkExporter:
             return False
         return True
 
-    def _download(self, transport: Transport, target: Path, entry: dict[str, Any], rel: str, requires: Any) -> None:
+    def _download(
+        self,
+        transport: Transport,
+        target: Path,
+        entry: dict[str, Any],
+        rel: str,
+        requires: Any,
+        stop: threading.Event | None = None,
+    ) -> None:
         url = urljoin(self._status_url, entry["url"])  # absolute as the spec says; relative ones resolved
         shown = redact(url)
         reason = unsafe_reason(url)
@@ -830,12 +854,20 @@ class BulkExporter:
             nonlocal reauthorised
             current, token = url, with_token
             for _hop in range(MAX_REDIRECTS + 1):
+                if stop is not None and stop.is_set():
+                    raise _Stopped
                 writer = _FileWriter(target)
+
+                def write(chunk: bytes, writer: _FileWriter = writer) -> None:
+                    if stop is not None and stop.is_set():
+                        raise _Stopped  # not an Exception: no retry catches it
+                    writer.write(chunk)
+
                 try:
                     response = transport.send(
                         self._prepare(current, token),
                         what=what,
-                        write=writer.write,
+                        write=write,
                         request_deadline=self.download_deadline,
                     )
                     status = response.status_code

