@@ -146,7 +146,9 @@ class _TokenAuth(Auth):
                     f"{what}: HTTP {status} - the token endpoint is down or overloaded (not a credentials problem)",
                     url=url,
                     status=status,
-                    retry_after=parse_retry_after(response.headers.get("Retry-After"), transport.clock()),
+                    retry_after=parse_retry_after(
+                        response.headers.get("Retry-After"), transport.clock(), response.headers.get("Date")
+                    ),
                 )
             if status != 200:
                 raise AuthError(
@@ -290,7 +292,9 @@ def discover_token_url(base_url: str, session: requests.Session, transport: Tran
                 f"{what}: HTTP {status} - the server is down or overloaded",
                 url=url,
                 status=status,
-                retry_after=parse_retry_after(response.headers.get("Retry-After"), transport.clock()),
+                retry_after=parse_retry_after(
+                    response.headers.get("Retry-After"), transport.clock(), response.headers.get("Date")
+                ),
             )
         if status != 200:
             raise ConfigError(f"could not discover the token endpoint: {what} answered HTTP {status}; pass --token-url")

@@ -547,8 +547,9 @@ class BulkExporter:
             attempt += 1
             # a server may echo what it was sent: the token is never logged
             progress = self.client._scrub(response.headers.get("X-Progress") or "")
-            retry_after = parse_retry_after(response.headers.get("Retry-After"), self.clock())  # type: ignore[misc]
-            if retry_after is not None:
+            now = self.clock()  # type: ignore[misc]
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), now, response.headers.get("Date"))
+            if retry_after:  # 0 or a time already past asks for no wait: the backoff below, not a hammer
                 delay = min(max(retry_after, 0.1), self.poll_max_retry_after)
             else:
                 step = min(self.poll_max, self.poll_base * 2 ** (attempt - 1))
@@ -928,7 +929,11 @@ class BulkExporter:
                 text,
                 url=redact(response.url or ""),
                 status=status,
-                retry_after=parse_retry_after(response.headers.get("Retry-After"), self.clock()),  # type: ignore[misc]
+                retry_after=parse_retry_after(
+                    response.headers.get("Retry-After"),
+                    self.clock(),  # type: ignore[misc]
+                    response.headers.get("Date"),
+                ),
             )
         if status in (401, 403, 410) and not token:
             text += (

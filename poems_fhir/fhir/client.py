@@ -298,7 +298,9 @@ class FhirClient:
                 text + (" - the server is overloaded or down" if status != 408 else ""),
                 url=shown,
                 status=status,
-                retry_after=parse_retry_after(response.headers.get("Retry-After"), self.transport.clock()),
+                retry_after=parse_retry_after(
+                    response.headers.get("Retry-After"), self.transport.clock(), response.headers.get("Date")
+                ),
             )
         if status == 401:
             return AuthError(

@@ -145,20 +145,26 @@ def redact(url: str) -> str:
     return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", r"\1<user-info>@", url)
 
 
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Retry-After as delta-seconds or HTTP-date -> seconds to wait (>= 0), None if absent/garbled."""
+def parse_retry_after(value: str | None, now: float, date: str | None = None) -> float | None:
+    """Retry-After as delta-seconds or HTTP-date -> seconds to wait (>= 0), None if absent/garbled.
+    An HTTP-date is measured from the response's own ``Date`` header when it has one (RFC 9110
+    §10.2.3: both are the server's clock), else from ``now``: a server whose clock is behind ours
+    would otherwise always ask for a time already past, i.e. no wait at all."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
         return float(value)
+    start = _http_date(date) if date else None
+    when = _http_date(value)
+    return None if when is None else max(0.0, when - (now if start is None else start))
+
+
+def _http_date(value: str) -> float | None:
+    """An HTTP-date as a POSIX timestamp; None if it is none."""
     try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    try:
-        return max(0.0, when.timestamp() - now)
-    except (OverflowError, ValueError, OSError):
+        return email.utils.parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError, OSError):
         return None
 
 

@@ -138,8 +138,20 @@ def test_retry_after_seconds_and_http_date_are_honoured_and_progress_is_logged(s
     server.poll_headers = [{"Retry-After": "7", "X-Progress": "50% done"}, {"Retry-After": date}]
     with caplog.at_level(logging.INFO, logger="poems_fhir.bulk"):
         make(server, tmp_path / "exp", t).run(ExportRequest.of("patient"))
-    assert t.sleeps[0] == 7.0 and t.sleeps[1] == pytest.approx(23.0)  # 30 s minus the 7 already waited
+    # the HTTP-date against the response's own Date (the server's clock, 00:09:48): 60 s, whatever ours says
+    assert t.sleeps[0] == 7.0 and t.sleeps[1] == pytest.approx(60.0)
     assert any(getattr(r, "fields", {}).get("progress") == "50% done" for r in caplog.records)
+
+
+def test_a_retry_after_date_past_by_the_servers_own_clock_is_the_backoff_not_a_hammer(server, tmp_path):
+    # found by a held-out probe (probe25): a date already past made the client poll every 0.1 s
+    t = FakeTime()
+    server.pending_polls = 3
+    server.poll_headers = [{"Retry-After": "Fri, 27 Nov 2026 00:08:48 GMT"}]  # a minute before its Date
+    exporter = make(server, tmp_path / "exp", t, poll_max=8.0)
+    exporter.rng = lambda: 1.0
+    exporter.run(ExportRequest.of("patient"))
+    assert t.sleeps == [1.0, 2.0, 4.0]  # the capped exponential backoff, as without Retry-After
 
 
 def test_backoff_is_capped_and_jittered(server, tmp_path):

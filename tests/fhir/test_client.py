@@ -137,6 +137,12 @@ def test_parse_retry_after():
     assert parse_retry_after("120", NOW) == 120
     assert parse_retry_after("garbage", NOW) is None
     assert parse_retry_after(email.utils.formatdate(NOW - 60, usegmt=True), NOW) == 0
+    # an HTTP-date is measured from the response's own Date (the server's clock) when there is one:
+    # a server 90 s behind us asks for 30 s, not for a time already past
+    later = email.utils.formatdate(NOW - 60, usegmt=True)
+    assert parse_retry_after(later, NOW, email.utils.formatdate(NOW - 90, usegmt=True)) == 30
+    assert parse_retry_after(later, NOW, "not a date") == 0  # an unreadable Date: our clock
+    assert parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", NOW, "Thu, 01 Jan 1970 00:00:00 GMT") > 0
 
 
 @responses.activate(registry=OrderedRegistry)
