@@ -221,6 +221,15 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+_LINE_END = re.compile(rb"[^\n]\n")
+
+
+def manifest_count(entry: dict[str, Any]) -> int | None:
+    """An output entry's `count` (resources in the file) when the server states one."""
+    count = entry.get("count")
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+
+
 class _FileWriter:
     """One download into NAME.part: gzip bodies decompressed on the fly, size and sha256 counted."""
 
@@ -230,6 +239,8 @@ class _FileWriter:
         self.file = open(self.part, "wb")  # noqa: SIM115 - closed in finish()/abort()
         self.size = 0
         self.sha = hashlib.sha256()
+        self.lines = 0  # lines with content: the resources of an NDJSON file (the manifest's `count`)
+        self._open_line = False  # the last byte written ended no line
         self._inflate: Any = None
         self._sniffed = b""
 
@@ -258,6 +269,9 @@ class _FileWriter:
             self.file.write(data)
             self.size += len(data)
             self.sha.update(data)
+            # a newline after a byte that is none ends a line with content (blank lines do not count)
+            self.lines += sum(1 for _ in _LINE_END.finditer(data)) + (self._open_line and data[:1] == b"\n")
+            self._open_line = data[-1:] != b"\n"
 
     def finish(self) -> None:
         if self._inflate is None and self._sniffed not in (b"", b"--"):
@@ -267,6 +281,8 @@ class _FileWriter:
                 self.abort()
                 raise TemporaryNetworkError("the gzip file ends early - cut short on the way?")
             self._out(self._inflate.flush())
+        self.lines += self._open_line  # a last line without its newline
+        self._open_line = False
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
@@ -664,7 +680,12 @@ class BulkExporter:
                 done[rec["file"]] = rec
         return done
 
-    def _complete(self, path: Path, rec: dict[str, Any] | None) -> bool:
+    def _complete(self, path: Path, rec: dict[str, Any] | None, entry: dict[str, Any] | None = None) -> bool:
+        """Whether ``path`` is complete: on disk as journaled, and holding as many resources as the
+        manifest's `count` says (a file short of it is fetched again by the next run)."""
+        count = manifest_count(entry) if entry is not None else None
+        if rec is not None and count is not None and isinstance(rec.get("lines"), int) and rec["lines"] != count:
+            return False
         try:
             return rec is not None and path.stat().st_size == rec.get("size")
         except OSError:
@@ -709,7 +730,7 @@ class BulkExporter:
         for kind, index, entry in entries:
             target = self._target(kind, index, entry)
             rel = str(target.relative_to(self.folder))
-            if not self._complete(target, journal.get(rel)):
+            if not self._complete(target, journal.get(rel), entry):
                 todo.append((target, entry, rel))
         for sub in ("data", "errors", "deleted"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
@@ -730,7 +751,7 @@ class BulkExporter:
                     for k, i, e in entries
                 ]
                 journal = self._journal()
-                todo = [t for t in todo if not self._complete(t[0], journal.get(t[2]))]
+                todo = [t for t in todo if not self._complete(t[0], journal.get(t[2]), t[1])]
                 self._fetch_parallel(todo, state["manifest"].get("requiresAccessToken"))
         result.downloaded = len(todo)
         journal = self._journal()
@@ -740,6 +761,13 @@ class BulkExporter:
             if kind == "output":
                 result.files += 1
                 result.bytes += int(rec.get("size", 0))
+                count, lines = manifest_count(entry), rec.get("lines")
+                if count is not None and isinstance(lines, int) and lines != count:
+                    result.errors.append(
+                        f"{target.name}: {lines:,} resource(s) received, the manifest says {count:,} (fetched twice): "
+                        "the file is read as it is; the next run fetches it again"
+                    )
+                    result.error_count += 1
             elif kind == "error":
                 self._read_errors(target, result)
             else:
@@ -883,6 +911,7 @@ class BulkExporter:
                     if 200 <= status < 300:
                         writer.finish()
                         self._record(rel, writer)
+                        received.append(writer.lines)
                         return
                 except BaseException:
                     writer.abort()
@@ -903,7 +932,20 @@ class BulkExporter:
                 raise self._download_error(what, response, token)
             raise FatalNetworkError(f"{what}: more than {MAX_REDIRECTS} redirects", url=shown)
 
+        received: list[int] = []
         transport.retrying(attempt, retryable=True, what=what)
+        count = manifest_count(entry)
+        if count is not None and received[-1] != count:
+            # cut short at a line's end (no Content-Length to tell): fetched once more; a second
+            # answer that still differs is kept and reported (_download_all)
+            log.warning(
+                "%s: %d resource(s) received, the manifest says %d: fetching it again",
+                shown,
+                received[-1],
+                count,
+                extra=ev("bulk.count_mismatch", received=received[-1], count=count),
+            )
+            transport.retrying(attempt, retryable=True, what=what)
 
     def _prepare(self, url: str, token: bool) -> requests.PreparedRequest:
         headers = {"Accept": NDJSON, "Accept-Encoding": "gzip"}
@@ -944,7 +986,8 @@ class BulkExporter:
         return FatalNetworkError(text, url=redact(response.url or ""), status=status)
 
     def _record(self, rel: str, writer: _FileWriter) -> None:
-        line = json.dumps({"file": rel, "size": writer.size, "sha256": writer.sha.hexdigest()}) + "\n"
+        rec = {"file": rel, "size": writer.size, "sha256": writer.sha.hexdigest(), "lines": writer.lines}
+        line = json.dumps(rec) + "\n"
         with self._lock:
             with open(self.folder / JOURNAL_FILE, "a", encoding="utf-8") as f:
                 f.write(line)

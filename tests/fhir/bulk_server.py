@@ -38,6 +38,8 @@ class FileSpec:
     retry_after: str = "1"
     status: int = 200
     content_type: str = "application/fhir+ndjson"
+    count: int | None = None  # the manifest's `count` for this file (resources), when set
+    short: int = 0  # answer this many times with the first line only (cut at a line's end)
 
 
 class BulkServer:
@@ -107,7 +109,11 @@ class BulkServer:
 
         doc: dict[str, Any] = {
             "request": f"{self.base}/Patient/$export" if self.request_slash else f"{self.base}Patient/$export",
-            "output": [{"type": re.match(r"[A-Za-z]+", name).group(0), "url": url(name)} for name in self.files],  # type: ignore[union-attr]
+            "output": [
+                {"type": re.match(r"[A-Za-z]+", name).group(0), "url": url(name)}  # type: ignore[union-attr]
+                | ({"count": spec.count} if spec.count is not None else {})
+                for name, spec in self.files.items()
+            ],
             "error": [{"type": "OperationOutcome", "url": f"{self.base}/files/{name}"} for name in self.errors],
         }
         if self.transaction_time:
@@ -248,6 +254,10 @@ class BulkServer:
                 if spec.status != 200:
                     return self._send(spec.status, b"refused", {"Content-Type": "text/plain"})
                 body, headers = spec.body, {"Content-Type": spec.content_type}
+                with server.lock:
+                    if spec.short > 0:
+                        spec.short -= 1
+                        body = body.split(b"\n", 1)[0] + b"\n"
                 if spec.encoding == "gzip":
                     assert "gzip" in seen.headers.get("accept-encoding", ""), "gzip not accepted"
                     body, headers = gzip.compress(body), {**headers, "Content-Encoding": "gzip"}

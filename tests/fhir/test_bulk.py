@@ -143,6 +143,53 @@ def test_retry_after_seconds_and_http_date_are_honoured_and_progress_is_logged(s
     assert any(getattr(r, "fields", {}).get("progress") == "50% done" for r in caplog.records)
 
 
+def _observations(n: int) -> list[dict[str, Any]]:
+    return [{"resourceType": "Observation", "id": f"o{i}", "status": "final"} for i in range(n)]
+
+
+def test_a_file_short_of_the_manifests_count_is_fetched_again(server, tmp_path):
+    # found by a held-out probe (probe25): a file cut at a line's end, without Content-Length, lost
+    # 49 of 99 resources with exit 0 although the manifest said count: 99
+    server.files.clear()
+    server.add_ndjson("Observation.ndjson", _observations(99), count=99, short=1)
+    result = make(server, tmp_path / "exp", FakeTime()).run(ExportRequest.of("patient"))
+    assert result.errors == [] and result.error_count == 0
+    (path,) = result.data_dir.glob("*Observation.ndjson")
+    assert len(path.read_text().splitlines()) == 99
+    downloads = [s for s in server.seen if "/files/" in s.path]
+    assert len(downloads) == 2
+
+
+def test_a_file_that_keeps_differing_from_the_count_is_kept_reported_and_fetched_by_the_next_run(server, tmp_path):
+    server.files.clear()
+    server.add_ndjson("Observation.ndjson", _observations(3), count=5)  # the server's count is off
+    server.add_ndjson("Condition.ndjson", [{"resourceType": "Condition", "id": "c"}], count=1)
+    result = make(server, tmp_path / "exp", FakeTime()).run(ExportRequest.of("patient"))
+    assert result.error_count == 1
+    (problem,) = result.errors
+    assert problem.endswith(
+        "Observation.ndjson: 3 resource(s) received, the manifest says 5 (fetched twice): "
+        "the file is read as it is; the next run fetches it again"
+    )
+    (path,) = result.data_dir.glob("*Observation.ndjson")
+    assert len(path.read_text().splitlines()) == 3  # read as it is
+    before = len(server.seen)
+    again = make(server, tmp_path / "exp", FakeTime()).run(ExportRequest.of("patient"))
+    fetched = [s.path for s in server.seen[before:] if "/files/" in s.path]
+    assert fetched and all("Observation" in p for p in fetched)  # not the complete Condition file
+    assert again.error_count == 1
+
+
+def test_lines_are_counted_across_chunks_blank_lines_and_a_last_line_without_newline(tmp_path):
+    from poems_fhir.fhir.bulk import _FileWriter
+
+    writer = _FileWriter(tmp_path / "f.ndjson")
+    for chunk in (b'{"a":1}', b"\n", b'\n{"b":2}\n{"c"', b":3}\r\n\n", b'{"d":4}'):
+        writer.write(chunk)
+    writer.finish()
+    assert writer.lines == 4
+
+
 def test_a_retry_after_date_past_by_the_servers_own_clock_is_the_backoff_not_a_hammer(server, tmp_path):
     # found by a held-out probe (probe25): a date already past made the client poll every 0.1 s
     t = FakeTime()
