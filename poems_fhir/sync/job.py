@@ -244,6 +244,8 @@ class SyncJob:
                 )
                 since = None
             cohort = self.source.cohort(since, extra=self.store.retry_queue(self.server_key, self.retry_missing))
+            if cohort.named:
+                cohort.patients = self._without_reported_missing(cohort.patients)
             log.info("cohort: %d patient(s) (since %s)", len(cohort.patients), since or "the beginning")
             stopped = False
             ahead = self._evaluate_ahead(cohort.patients)
@@ -417,6 +419,26 @@ class SyncJob:
         if ready.bundle is None:  # cannot happen: built wherever the state said the input changed
             raise _WorkerFailure("internal error: no transaction was built for a changed patient")
         self._write(patient, name, previous, ready, ready.bundle, input_hash, summary)
+
+    def _without_reported_missing(self, patients: list[str]) -> list[str]:
+        """Named patients (--patient, a Group) without those the server did not have in an earlier run,
+        once reported and past ``retry_missing`` more tries: "reported once, then no longer retried"
+        holds for a name that stays in the configuration too. `poems-fhir state retry` brings one back."""
+        kept, gone = [], 0
+        for patient in patients:
+            previous = self.store.patient(self.server_key, patient)
+            if previous is not None and previous.status == "missing" and previous.attempts > self.retry_missing:
+                gone += 1
+            else:
+                kept.append(patient)
+        if gone:
+            log.info(
+                "%d named patient(s) not read: not on the server in an earlier run, already reported "
+                "(`poems-fhir state retry PATIENT` to try again)",
+                gone,
+                extra=ev("cohort.reported_missing", count=gone),
+            )
+        return kept
 
     def _merged(self, patient: str, name: str, previous: PatientState | None, successor: str, summary: Summary) -> None:
         """A merged record (Patient.link replaced-by) is like one the server no longer has: reported

@@ -49,6 +49,9 @@ class Cohort:
     patients: list[str]
     server_time: str | None  # the checkpoint to store if the run completes
     requests: int = 0
+    #: the patients are named (--patient, a Group's members), not discovered by a change: a name the
+    #: server no longer has comes back every run, and is not read again once reported (job.SyncJob)
+    named: bool = False
 
 
 class Source(Protocol):
@@ -132,7 +135,8 @@ class ServerSource:
         else:
             found = self._discover(since)
         patients = sorted(set(found) | {_patient_ref(p) for p in extra})
-        return Cohort(patients, server_time, self.client.stats.requests - before)
+        named = bool(self.patients or self.group)
+        return Cohort(patients, server_time, self.client.stats.requests - before, named=named)
 
     def _group_members(self) -> list[str]:
         try:

@@ -5,6 +5,7 @@ from the server's ownership markers now: tests/sync/test_ownership.py and the in
 from __future__ import annotations
 
 import copy
+import logging
 import datetime as dt
 from typing import Any
 
@@ -152,3 +153,62 @@ def test_a_failed_write_is_reported_without_the_patient_id(tmp_path):
     assert summary.failed == 1 and "HTTP 503" in summary.problems[0]
     assert "classic-poems" not in summary.problems[0] and "patient-" in summary.problems[0]
     assert store.patient("srv", "Patient/classic-poems").status == "failed"
+
+
+class NamedSource(CohortSource):
+    """A cohort named in the configuration (--patient): the same names every run, one of them
+    unknown to the server (its read answers 404)."""
+
+    def __init__(self, records: dict[str, Any], ghost: str) -> None:
+        super().__init__(records)
+        self.ghost = ghost
+        self.fetched: list[str] = []
+
+    def cohort(self, since, extra=()):
+        self.since_seen.append(since)
+        return Cohort(sorted({*self.records, self.ghost, *extra}), SERVER_TIME, named=True)
+
+    def fetch(self, patient):
+        from poems_fhir.errors import FatalNetworkError
+
+        self.fetched.append(patient)
+        if patient == self.ghost:
+            raise FatalNetworkError("GET Patient/ghost-1: HTTP 404 not found", status=404)
+        return self.records[patient], []
+
+
+def test_a_named_patient_the_server_does_not_have_is_reported_once_and_then_not_read(tmp_path, caplog):
+    # found by a held-out probe (probe23): a stale --patient was read and reported every run, each
+    # time with a message saying it would not be retried (and every run exited 1)
+    caplog.set_level(logging.INFO, logger="poems_fhir")
+    store = StateStore(tmp_path / "state.sqlite")
+    source = NamedSource(records(), "Patient/ghost-1")
+    first = make_job(source, store).run()
+    assert first.missing == 1 and any("not on the server (HTTP 404)" in p for p in first.problems)
+    source.fetched.clear()
+    second = make_job(source, store).run()
+    assert second.missing == 0 and not second.problems
+    assert "Patient/ghost-1" not in source.fetched and len(source.fetched) == 2
+    assert "1 named patient(s) not read: not on the server in an earlier run" in caplog.text
+    # --retry-missing 1: one more try, then quiet again; `state retry` brings it back
+    source.fetched.clear()
+    store.retry("Patient/ghost-1")
+    third = make_job(source, store).run()
+    assert "Patient/ghost-1" in source.fetched and third.missing == 1
+    source.fetched.clear()
+    fourth = make_job(source, store, retry_missing=1).run()
+    assert "Patient/ghost-1" in source.fetched and fourth.missing == 1
+    source.fetched.clear()
+    make_job(source, store, retry_missing=1).run()
+    assert "Patient/ghost-1" not in source.fetched
+
+
+def test_a_discovered_patient_once_missing_is_read_again_when_the_server_names_it(tmp_path):
+    # a change found by discovery means the patient is there now: not skipped (not a named cohort)
+    store = StateStore(tmp_path / "state.sqlite")
+    source = NamedSource(records(), "Patient/ghost-1")
+    make_job(source, store).run()
+    source.cohort = lambda since, extra=(): Cohort(sorted({*source.records, "Patient/ghost-1"}), SERVER_TIME)  # type: ignore[method-assign]
+    source.fetched.clear()
+    make_job(source, store).run()
+    assert "Patient/ghost-1" in source.fetched

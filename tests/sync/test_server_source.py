@@ -359,6 +359,7 @@ def test_member_and_subject_references_that_are_not_patient_ids_are_skipped_with
     )
     cohort = ServerSource(FhirClient(BASE), mapping, caps(), group="g").cohort(None)
     assert cohort.patients == ["Patient/a", "Patient/b", "Patient/c"]
+    assert cohort.named  # a Group's members are named, not discovered: one the server lacks is reported once
     assert "Group/g: 6 Patient member reference(s) are not Patient/ID: skipped" in caplog.text
     assert "elsewhere" not in caplog.text and "_format" not in caplog.text  # counts only: ids are PHI
 
