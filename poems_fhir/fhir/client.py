@@ -489,6 +489,8 @@ class FhirClient:
         else:
             bundle = self.get(path, params)
         seen: set[str] = set()
+        #: one patient's search: the resources read so far (a loop may spell its links anew each lap)
+        known: set[tuple[Any, Any, Any]] = set()
         pages = empty = 0
         while True:
             if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
@@ -516,10 +518,10 @@ class FhirClient:
             # a next link that is always new is a loop too: a page of nothing after pages of nothing,
             # or more pages than any one search of ours can have, would hold the run till its deadline
             pages += 1
-            empty = 0 if any(True for _ in page_resources(bundle)) else empty + 1
+            empty = empty + 1 if not self._news(bundle, known if max_pages is not None else None) else 0
             if empty >= MAX_EMPTY_PAGES:
                 raise FatalNetworkError(
-                    f"search {path}: {empty} pages in a row without a resource, each with a new next link: "
+                    f"search {path}: {empty} pages in a row without a new resource, each with a new next link: "
                     "the server pages in a loop; stopped"
                 )
             if max_pages is not None and pages >= max_pages:
@@ -528,6 +530,23 @@ class FhirClient:
                 )
             seen.add(nxt)
             bundle = self.get(nxt)
+
+    @staticmethod
+    def _news(bundle: dict[str, Any], known: set[tuple[Any, Any, Any]] | None) -> bool:
+        """Whether a page brings a resource: any at all, or (``known`` given) one not read before
+        in this search (type, id, versionId)."""
+        news = False
+        for resource in page_resources(bundle):
+            if known is None:
+                return True
+            meta = resource.get("meta")
+            version = meta.get("versionId") if isinstance(meta, dict) else None
+            key = (resource.get("resourceType"), resource.get("id"), version if isinstance(version, str) else None)
+            if not isinstance(key[1], str) or key not in known:
+                news = True
+                if isinstance(key[1], str):
+                    known.add(key)
+        return news
 
     def search(
         self, path: str, params: dict[str, Any] | None = None, *, post: bool = False, max_pages: int | None = None

@@ -10,7 +10,7 @@ import responses
 from responses.registries import OrderedRegistry
 
 from poems_fhir.errors import FatalNetworkError, PreconditionFailedError, TemporaryNetworkError
-from poems_fhir.fhir.client import MAX_EMPTY_PAGES, FhirClient, RetryPolicy, page_resources
+from poems_fhir.fhir.client import MAX_EMPTY_PAGES, MAX_PATIENT_PAGES, FhirClient, RetryPolicy, page_resources
 from tests.fhir.transcripts import BASE
 
 OK = {"resourceType": "Bundle", "type": "transaction-response", "entry": []}
@@ -208,11 +208,35 @@ def test_a_server_sending_empty_pages_with_ever_new_next_links_is_stopped():
     responses.add_callback("GET", f"{BASE}/Condition", callback=page)
     c, _ = client(0.5)
     got = []
-    with pytest.raises(FatalNetworkError, match=r"search Condition: 20 pages in a row without a resource"):
+    with pytest.raises(FatalNetworkError, match=r"search Condition: 20 pages in a row without a new resource"):
         for bundle in c.search_pages("Condition"):
             got.extend(page_resources(bundle))
     assert [r["id"] for r in got] == ["c0", "c1", "c2"]
     assert len(responses.calls) == 3 + MAX_EMPTY_PAGES
+
+
+@responses.activate
+def test_a_loop_that_spells_its_next_link_anew_each_lap_is_stopped_in_one_patients_search():
+    # probe23: the last page linked back to the first as _offset=00, 000, ...: the same resources forever
+    def page(request):
+        offset = request.params.get("_offset", "0")
+        laps = len(offset)
+        first = int(offset) == 0
+        body: dict = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": {"resourceType": "Condition", "id": f"c{0 if first else 1}"}}],
+        }
+        if laps < 200:  # a bound, so that a client without one fails this test, not hangs
+            nxt = offset + "1" if first else "0" * laps  # "0" -> "01" -> "00" -> "001" -> "000" -> ...
+            body["link"] = [{"relation": "next", "url": f"{BASE}/Condition?_offset={nxt}"}]
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
+
+    responses.add_callback("GET", f"{BASE}/Condition", callback=page)
+    c, _ = client(0.5)
+    with pytest.raises(FatalNetworkError, match=r"pages in a row without a new resource"):
+        list(c.search("Condition", max_pages=MAX_PATIENT_PAGES))
+    assert len(responses.calls) == 2 + MAX_EMPTY_PAGES
 
 
 @responses.activate
