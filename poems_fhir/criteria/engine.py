@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import replace
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -166,6 +167,40 @@ def _notes(findings: Iterable[Finding]) -> str:
     return "; ".join(notes)
 
 
+_VEGF = Criterion.VEGF_ELEVATION.value
+
+
+def plasma_over_serum(findings: Sequence[Finding]) -> Sequence[Finding]:
+    """VEGF measured in plasma and in serum on the same day: the plasma decides (criteria.md §4:
+    serum VEGF includes platelet-released VEGF, plasma is the validated specimen, 200 pg/mL V, the
+    serum cut-off UNVERIFIED). The serum result of that day is named in the plasma finding's note,
+    not counted: an UNVERIFIED serum cut-off does not outvote a validated plasma result of the same
+    draw. Other days, and days with one specimen, are left as they are. The serum result is named
+    in the plasma result's summary."""
+    plasma_days = {f.effective for f in findings if f.specimen == "plasma" and f.effective is not None}
+    if not plasma_days:
+        return findings
+    shadowed = [f for f in findings if f.specimen == "serum" and f.effective in plasma_days]
+    if not shadowed:
+        return findings
+    skip = {id(s) for s in shadowed}
+    out: list[Finding] = []
+    for f in findings:
+        if id(f) in skip:
+            continue
+        if f.specimen == "plasma" and f.effective in plasma_days:
+            same_day = [s for s in shadowed if s.effective == f.effective]
+            if same_day:  # said where every state shows it: in the plasma result's own summary
+                named = ", ".join(f"{s.evidence.summary} ({s.evidence.reference})" for s in same_day)
+                said = (
+                    f"{f.evidence.summary}; same-day serum not counted: {named} - plasma preferred "
+                    "(serum VEGF includes platelet-released VEGF, criteria.md §4)"
+                )
+                f = replace(f, evidence=replace(f.evidence, summary=said))
+        out.append(f)
+    return out
+
+
 def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
     """Combine the findings of one criterion or sign.
 
@@ -174,6 +209,8 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
     """
     if not findings:  # most criteria of most patients: nothing recorded
         return CriterionResult(topic, State.NOT_ASSESSED, "no data", open=True)
+    if topic == _VEGF:
+        findings = plasma_over_serum(findings)
     present: list[Finding] = []
     indeterminate: list[Finding] = []
     absent_strong: list[Finding] = []
