@@ -181,6 +181,8 @@ class UnitlessError(ResourceError):
 
 
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+#: "mc" that starts a unit's part and is followed by litre, gram, mole or IU: the micro prefix
+_MC_MICRO = re.compile(r"(?<![A-Za-z])mc(?=(?:L|l|g|mol|\[?IU)(?![a-z]))")
 
 
 @lru_cache(maxsize=1024)
@@ -188,6 +190,8 @@ def _fold_unit(written: str) -> str:
     """Typographic variants folded: spaces, micro signs, "×", superscript exponents. Cached: the
     same few unit spellings recur in every result, and two regex passes cost more than the rest."""
     folded = re.sub(r"\s+", "", written).replace("µ", "u").replace("μ", "u").replace("×", "x")
+    # "mc" as the micro prefix, as US labs write it ("K/mcL", "mcg/dL"): micro, as "u" in UCUM
+    folded = _MC_MICRO.sub("u", folded)
     folded = re.sub(r"10([⁰¹²³⁴⁵⁶⁷⁸⁹]+)", lambda m: "10^" + m.group(1).translate(_SUPERSCRIPT), folded)
     return folded.translate(_SUPERSCRIPT)  # mm³ -> mm3 (UCUM writes exponents as plain digits)
 
