@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The FHIR id datatype, as poems-fhir accepts it in request paths, references and search values."""
 
 from __future__ import annotations

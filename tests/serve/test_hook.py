@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from poems_fhir.fhir.client import MAX_PATIENT_PAGES
 from poems_fhir.i18n import translator
 from poems_fhir.i18n.vocabulary import label
 from poems_fhir.pipeline import evaluate_paths
@@ -86,7 +87,9 @@ class FakeServer:
         self.calls.append(("read", path, {}))
         return self.answers["patient"]
 
-    def search(self, rtype: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def search(self, rtype: str, params: dict[str, Any], max_pages: int | None = None) -> list[dict[str, Any]]:
+        # one patient's search: bounded in pages like the sync job's (fhir/client.py MAX_PATIENT_PAGES)
+        assert max_pages == MAX_PATIENT_PAGES
         self.calls.append(("search", rtype, params))
         key = next(q.key for q in queries_for(rtype, params, self.mapping_queries))
         return [e["resource"] for e in self.answers[key]["entry"]]
