@@ -327,7 +327,9 @@ def pathway(
                 "Bone-marrow biopsy to choose local or systemic therapy",
                 "The extent of marrow disease decides between radiotherapy and systemic therapy: random iliac-crest "
                 "aspirate/biopsy with clonality (Dispenzieri 2023).",
-                "completed" if systemic_given or radiotherapy_given else "not-started",
+                # no marrow result is on record: the biopsy is not done, whatever therapy was started
+                # without it (a treatment is no biopsy; "completed" told a clinician not to order it)
+                "not-started",
                 key="branch-biopsy",
             )
         )
