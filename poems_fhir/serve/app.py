@@ -139,6 +139,10 @@ def check_fhir_server(url: str, allowed: list[str] | None = None) -> None:
         key = fhir_base_key(url)
     except ValueError:
         raise Refused(400, "bad_request", "fhirServer is not a URL") from None
+    if "?" in url or "#" in url:
+        # a base with a query or fragment is no FHIR base: "[base]?x/Patient/1" would be a search of
+        # the whole server with the EHR's token (and it would pass the list, which compares bases)
+        raise Refused(400, "bad_request", "fhirServer must be a FHIR base URL, without a query or fragment")
     if allowed and key not in allowed:
         raise Refused(400, "bad_request", "fhirServer is not one of the FHIR servers this service may read")
     loopback = host == "localhost"

@@ -170,6 +170,31 @@ def test_with_fhir_servers_configured_only_those_are_read(settings, ehr, mapping
         assert server.opened == [] and server.calls == []  # nothing was sent there, the token least of all
 
 
+@pytest.mark.parametrize(
+    "fhir_server",
+    [
+        "https://hooks.example.org/fhir?_x=1",  # "[base]?_x=1/Patient/p": a search of the whole server
+        "https://hooks.example.org/fhir?@evil",
+        "https://hooks.example.org/fhir#frag",  # the fragment swallows every path after it
+        "https://hooks.example.org/fhir/?",
+    ],
+)
+def test_a_fhir_server_with_a_query_or_fragment_is_refused_before_any_request(settings, ehr, mapping, fhir_server):
+    # found by a held-out probe (probe27): it passed the `fhir-servers` list, which compares bases
+    server = FakeServer(SAMPLES / "mimics" / "castleman-without-neuropathy.json", mapping)
+    server.mapping_queries = queries(mapping)
+    body = json.loads(json.dumps(SPEC_EXAMPLE))
+    body["fhirServer"] = fhir_server
+    body["context"]["patientId"] = server.pid
+    for listed in ([], ["https://hooks.example.org/fhir/"]):
+        configured = type(settings).model_validate({**settings.model_dump(), "fhir_servers": listed})
+        app = create_app(configured, mapping=mapping, client_factory=server.factory, clock=lambda: float(NOW))
+        with TestClient(app) as client:
+            response = post(client, ehr, body)
+        assert response.status_code == 400 and "without a query or fragment" in response.json()["error"]
+        assert server.opened == [] and server.calls == []
+
+
 def test_spec_example_without_fhir_server_and_without_our_prefetch_is_412(client, ehr):
     body = {k: v for k, v in SPEC_EXAMPLE.items() if k not in ("fhirServer", "fhirAuthorization")}
     response = post(client, ehr, body)
