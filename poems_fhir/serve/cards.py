@@ -296,11 +296,13 @@ def _detail(result: PatientResult, language: str) -> str:
     }[a.classification]
     lines = [f"**{_t(language, 'h_class')}** ({_md(profile.title)}): {_t(language, klass)}", ""]
     flags = raised_flags(a, result.scope)
-    if flags:  # alerts first
+    alerts = result.response.alerts  # a relapse (haematological or VEGF progression) at the point of care
+    if flags or alerts:  # alerts first
         t = translator(language)
         lines += [f"**{_t(language, 'h_alerts')}**"]
         # the label only: the explanations speak of the disease, and a card never names it as a diagnosis
-        lines += [f"- **{_md(label(t, 'flag', f.code))}**" for f in flags] + [""]
+        lines += [f"- **{_md(label(t, 'flag', f.code))}**" for f in flags]
+        lines += [f"- **{_md(label(t, 'alert', al.code))}**" for al in alerts] + [""]
     present = [(c, r) for c, r in a.criteria.items() if r.state is State.PRESENT]
     if present:
         lines += [f"**{_t(language, 'h_present')}**"]
@@ -344,6 +346,7 @@ def card_uuid(result: PatientResult) -> str:
             sorted(c for c, r in a.criteria.items() if r.state is State.PRESENT),
             sorted(m.criterion for m in a.missing),
             sorted(f.code for f in raised_flags(a, result.scope)),
+            sorted(al.code for al in result.response.alerts),
         ]
     )
     return str(uuid.uuid5(NAMESPACE, hashlib.sha256(content.encode()).hexdigest()))
@@ -376,9 +379,9 @@ def _suggestions(result: PatientResult, language: str, card: str) -> list[dict[s
 
 
 def indicator(result: PatientResult) -> str:
-    """warning when the criteria are met or an alert is raised; info otherwise."""
+    """warning when the criteria are met or an alert (a flag, a response alert) is raised; info otherwise."""
     a = result.assessment
-    if a.classification is Classification.MET or raised_flags(a, result.scope):
+    if a.classification is Classification.MET or raised_flags(a, result.scope) or result.response.alerts:
         return "warning"
     return "info"
 

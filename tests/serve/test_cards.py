@@ -102,3 +102,19 @@ def test_absent_criteria_are_listed_on_every_card_with_why(mapping, tmp_path):
     text = cards_for(origin, "en")[0]["detail"]
     line = next(x for x in text.splitlines() if x.startswith("- Endocrinopathy"))
     assert "Thyroid disease alone does not satisfy this criterion" in line
+
+
+def test_a_relapse_is_an_alert_on_the_card(mapping):
+    # found by a held-out probe (probe27): evaluate raised haematological and VEGF progression, the
+    # card at the point of care said nothing of them
+    result = _result(SAMPLES / "relapse-case.json", mapping=mapping)
+    codes = [al.code for al in result.response.alerts]
+    assert "hematologic_progression" in codes and "vegf_progression" in codes
+    (card,) = cards_for(result, "en")
+    alerts = card["detail"].split("**Alerts**", 1)[1].split("\n\n", 1)[0]
+    assert "- **Haematological progression**" in alerts and "- **Rising VEGF**" in alerts
+    assert card["indicator"] == "warning"
+    (ru,) = cards_for(result, "ru")
+    assert "**Предупреждения**" in ru["detail"]
+    quiet = type(result.response)(**{**result.response.__dict__, "alerts": ()})
+    assert card_uuid(result) != card_uuid(type(result)(**{**result.__dict__, "response": quiet}))
