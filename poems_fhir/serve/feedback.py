@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 OUTCOMES = ("accepted", "overridden")
+#: RFC 3339 §5.6 date-time: full date, "T", full time with optional fraction, "Z" or an offset
+_DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:[Zz]|[+-]\d{2}:\d{2})")
 
 
 class _Coding(BaseModel):
@@ -46,6 +49,19 @@ class FeedbackItem(BaseModel):
     acceptedSuggestions: list[_Accepted] = Field(default=[], max_length=50)  # noqa: N815
     overrideReason: _OverrideReason | None = None  # noqa: N815
     outcomeTimestamp: str = Field(max_length=40)  # noqa: N815
+
+    @field_validator("outcomeTimestamp")
+    @classmethod
+    def _rfc3339(cls, v: str) -> str:
+        # CDS Hooks 2.0: "ISO8601 ... in UTC ... as profiled in section 5.6 of RFC3339": a full date-time
+        # with its offset, on the calendar ("yesterday", "2026-13-45T99:00:00Z" are no time)
+        if not _DATE_TIME.fullmatch(v):
+            raise ValueError("outcomeTimestamp must be an RFC 3339 date-time, e.g. 2026-12-04T10:00:00Z")
+        try:
+            dt.datetime.fromisoformat(v.replace("z", "Z").replace("t", "T"))
+        except ValueError:
+            raise ValueError("outcomeTimestamp is not a date and time on the calendar") from None
+        return v
 
 
 class Feedback(BaseModel):

@@ -76,6 +76,13 @@ def test_feedback_without_jwt_or_with_a_bad_body_is_refused(client, ehr):
     bad = {"feedback": [{"card": "c-1", "outcome": "maybe", "outcomeTimestamp": "2027-01-15T10:00:00Z"}]}
     assert client.post(FEEDBACK, json=bad, headers=ehr.auth()).status_code == 400
     assert client.post(FEEDBACK, json={"feedback": []}, headers=ehr.auth()).status_code == 400
+    # found by a held-out probe (probe27): a time that is no time was stored
+    for when in ("yesterday", "2026-13-45T99:00:00Z", "2026-02-30T10:00:00Z", "2027-01-15", "2027-01-15T10:00:00"):
+        item = {"card": "c-1", "outcome": "accepted", "outcomeTimestamp": when}
+        assert client.post(FEEDBACK, json={"feedback": [item]}, headers=ehr.auth()).status_code == 400, when
+    for when in ("2027-01-15T10:00:00.123456789+05:00", "2027-01-15t10:00:00z"):
+        item = {"card": "c-1", "outcome": "accepted", "outcomeTimestamp": when}
+        assert client.post(FEEDBACK, json={"feedback": [item]}, headers=ehr.auth()).status_code == 200, when
 
 
 def test_the_specification_feedback_examples_are_stored(client, ehr, settings):
