@@ -31,6 +31,7 @@ from ..i18n import Translator, translator
 from ..i18n.vocabulary import explain, label
 from ..report import wording
 from ..report.html_report import without_generation_stamp
+from ..report.markup import plain
 from .shape_check import ShapeCache
 from .narrative import careplan_narrative, check_narrative, criteria_narrative, response_narrative
 
@@ -288,7 +289,7 @@ def build_transaction(
         {
             "contained": contained,
             "result": [_ref(f"#{o['id']}") for o in contained],
-            "conclusion": wording.conclusion(t, a, response, scope),
+            "conclusion": plain(wording.conclusion(t, a, response, scope)),
             "text": criteria_narrative(t, a, None if effective == "unknown" else effective, scope, response),
         }
     )
@@ -595,7 +596,7 @@ def _response_report(
         {
             "contained": contained,
             "result": [_ref(f"#{o['id']}") for o in contained],
-            "conclusion": wording.response_conclusion(t, r, restaging),
+            "conclusion": plain(wording.response_conclusion(t, r, restaging)),
             "text": response_narrative(t, a, r, restaging),
         }
     )

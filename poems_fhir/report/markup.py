@@ -14,13 +14,23 @@ from html import escape
 
 #: characters outside XML 1.0's Char production (TAB, LF and CR are allowed)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-#: what escaping changes: XML's forbidden characters and the five markup characters
-_TOUCHED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff&<>\"']")
+#: bidi embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI): a stray RIGHT-TO-LEFT
+#: OVERRIDE pasted into a Condition's text reversed every word we print after it ("(4202 ,01 naJ)")
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+#: what escaping changes: XML's forbidden characters, bidi controls and the five markup characters
+_TOUCHED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069&<>\"']")
 
 
 def xml_safe(text: str) -> str:
     """``text`` with every character XML 1.0 forbids replaced by U+FFFD."""
     return _NOT_XML.sub("\ufffd", text)
+
+
+def plain(text: str) -> str:
+    """Source text for people to read beside ours: without bidi embedding, override and isolate
+    controls, so that it cannot reorder the words and numbers poems-fhir writes after it. (The
+    letters of a right-to-left script keep their own direction; only the invisible controls go.)"""
+    return _BIDI_CONTROLS.sub("", text)
 
 
 def escaped(text: object) -> str:
@@ -29,4 +39,4 @@ def escaped(text: object) -> str:
     # a page escapes a few hundred texts per patient and most are plain words: one scan decides
     if _TOUCHED.search(text) is None:
         return text
-    return escape(xml_safe(text), quote=True)
+    return escape(xml_safe(plain(text)), quote=True)

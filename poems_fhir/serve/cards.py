@@ -27,6 +27,7 @@ from ..report.wording import evidence_text
 from ..criteria.model import Classification, CriterionResult, State
 from ..criteria.profiles import get_profile
 from ..criteria.scope import raised_flags
+from ..report.markup import plain
 from ..pipeline import PatientResult
 from .settings import LANGUAGES
 
@@ -243,7 +244,7 @@ def _work_up_text(criterion: str, language: str, fallback: str) -> str:
 
 def _md(text: str) -> str:
     """Plain text into Markdown: no markup, links or HTML from the record."""
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text.replace("\n", " "))
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", plain(text).replace("\n", " "))
 
 
 def _fit(language: str, key: str, n: int, items: list[str], fallback: str) -> str:

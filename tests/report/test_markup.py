@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from poems_fhir.cli import main
-from poems_fhir.report.markup import escaped, xml_safe
+from poems_fhir.report.markup import escaped, plain, xml_safe
 from tests.conftest import SAMPLES
 
 
@@ -33,13 +33,21 @@ _EDGES = list("\x00\x08\x09\x0a\x0b\x0c\x0d\x0e\x1f\x20\ud7ff\ud800\udfff\ue000\
 @given(st.text(alphabet=st.characters(exclude_categories=()) | st.sampled_from(_EDGES)))
 def test_escaping_is_the_safe_characters_then_html_escape_for_any_text(text):
     # the fast path (nothing to change: the text itself) must give what the full path gives
-    assert escaped(text) == escape(xml_safe(text), quote=True)
+    assert escaped(text) == escape(xml_safe(plain(text)), quote=True)
 
 
-@pytest.mark.parametrize("char", _EDGES)
+@pytest.mark.parametrize("char", _EDGES + list("\u2029\u202a\u202e\u202f\u2065\u2066\u2069\u206a"))
 def test_each_edge_character_alone_and_in_a_word(char):
     for text in (char, f"ab{char}cd"):
-        assert escaped(text) == escape(xml_safe(text), quote=True)
+        assert escaped(text) == escape(xml_safe(plain(text)), quote=True)
+
+
+def test_bidi_controls_of_source_text_cannot_reorder_what_follows_it():
+    # found by a held-out probe (probe26): "Polyneuropathy \u202e" (a stray RIGHT-TO-LEFT OVERRIDE)
+    # drew the verification status and date we print after it reversed: "(4202 ,01 naJ)"
+    assert escaped("Polyneuropathy \u202e") == "Polyneuropathy "
+    assert plain("a\u202ab\u202bc\u202cd\u202de\u202ef\u2066g\u2067h\u2068i\u2069j") == "abcdefghij"
+    assert plain("\u05e9\u05dc\u05d5\u05dd \u200f") == "\u05e9\u05dc\u05d5\u05dd \u200f"  # letters, marks kept
 
 
 def test_non_text_is_escaped_as_its_string():
@@ -77,3 +85,19 @@ def test_write_back_and_page_survive_text_xml_cannot_hold(tmp_path, text, family
     assert result.exit_code == 0, result.output
     (page,) = pages.iterdir()
     assert "\ufffd" in page.read_text(encoding="utf-8")  # the text is shown, its bad character replaced
+
+
+def test_bidi_controls_reach_no_conclusion_narrative_or_page(tmp_path):
+    case = _case(tmp_path, "Polyneuropathy \u202e", "Re\u202elapse")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["evaluate", str(case), "--format", "json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = next(out.iterdir()).read_text(encoding="utf-8")
+    for entry in json.loads(written)["entry"]:
+        r = entry["resource"]
+        for shown in (r.get("conclusion", ""), r.get("text", {}).get("div", ""), r.get("description", "")):
+            assert "\u202e" not in shown
+    pages = tmp_path / "pages"
+    assert CliRunner().invoke(main, ["report", str(case), "--html", str(pages)]).exit_code == 0
+    (page,) = pages.iterdir()
+    assert "\u202e" not in page.read_text(encoding="utf-8")
