@@ -113,6 +113,20 @@ class Alert:
     evidence: tuple[str, ...] = ()
 
 
+def distinct_alerts(alerts: Iterable[Alert]) -> list[Alert]:
+    """One alert per code, in first-raised order, with the evidence of all: both haematological
+    frameworks raise `hematologic_progression` for one rise, which people should read once."""
+    merged: dict[str, Alert] = {}
+    for alert in alerts:
+        seen = merged.get(alert.code)
+        if seen is None:
+            merged[alert.code] = alert
+        else:
+            evidence = tuple(dict.fromkeys(seen.evidence + alert.evidence))
+            merged[alert.code] = Alert(seen.code, f"{seen.message}; {alert.message}", evidence)
+    return list(merged.values())
+
+
 @dataclass(frozen=True)
 class ResponseAssessment:
     as_of: dt.date | None

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from ..criteria.model import Assessment, CriterionResult, Evidence, State
 from ..criteria.pathway import Step
 from ..criteria.profiles import get_profile
-from ..criteria.response import ResponseAssessment
+from ..criteria.response import ResponseAssessment, distinct_alerts
 from ..criteria.risk import RiskFactor
 from ..criteria.scope import ScopeDecision, raised_flags
 from ..i18n import N_, Translator
@@ -276,7 +276,7 @@ def notices(
     out: list[Notice] = []
     if scope is not None and not scope.in_scope:
         return out
-    for alert in response.alerts if response else ():
+    for alert in distinct_alerts(response.alerts) if response else ():
         out.append(
             Notice(
                 "alert",
@@ -369,7 +369,7 @@ def response_line(t: Translator, r: ResponseAssessment) -> str:
 
 
 def response_conclusion(t: Translator, r: ResponseAssessment, restaging: dt.date | None) -> str:
-    parts = [f"{label(t, 'alert', x.code)}: {explain(t, 'alert', x.code)}" for x in r.alerts]
+    parts = [f"{label(t, 'alert', x.code)}: {explain(t, 'alert', x.code)}" for x in distinct_alerts(r.alerts)]
     parts.append(
         t._("Response at {date} compared with the baseline of {baseline}:").format(
             date=t.date(restaging), baseline=t.date(r.baseline_date)

@@ -26,6 +26,7 @@ from ..report import wording
 from ..report.wording import evidence_text
 from ..criteria.model import Classification, CriterionResult, State
 from ..criteria.profiles import get_profile
+from ..criteria.response import distinct_alerts
 from ..criteria.scope import raised_flags
 from ..report.markup import plain
 from ..pipeline import PatientResult
@@ -297,7 +298,7 @@ def _detail(result: PatientResult, language: str) -> str:
     }[a.classification]
     lines = [f"**{_t(language, 'h_class')}** ({_md(profile.title)}): {_t(language, klass)}", ""]
     flags = raised_flags(a, result.scope)
-    alerts = result.response.alerts  # a relapse (haematological or VEGF progression) at the point of care
+    alerts = distinct_alerts(result.response.alerts)  # a relapse (haematological or VEGF progression)
     if flags or alerts:  # alerts first
         t = translator(language)
         lines += [f"**{_t(language, 'h_alerts')}**"]
@@ -347,7 +348,7 @@ def card_uuid(result: PatientResult) -> str:
             sorted(c for c, r in a.criteria.items() if r.state is State.PRESENT),
             sorted(m.criterion for m in a.missing),
             sorted(f.code for f in raised_flags(a, result.scope)),
-            sorted(al.code for al in result.response.alerts),
+            sorted({al.code for al in result.response.alerts}),
         ]
     )
     return str(uuid.uuid5(NAMESPACE, hashlib.sha256(content.encode()).hexdigest()))
