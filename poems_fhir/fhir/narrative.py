@@ -162,6 +162,12 @@ def response_narrative(
     return _div(t, body)
 
 
+def notice_narrative(t: Translator, paragraphs: Sequence[str]) -> dict[str, str]:
+    """A narrative of a few plain paragraphs (a withdrawal notice), the first in bold."""
+    body = [f"<p><b>{_e(paragraphs[0])}</b></p>"] + [f"<p>{_e(p)}</p>" for p in paragraphs[1:]]
+    return _div(t, body)
+
+
 def careplan_narrative(t: Translator, steps: Sequence[Step]) -> dict[str, str]:
     body = [
         f"<p><b>{_e(t._('POEMS syndrome: proposed work-up and care pathway'))}</b>. "

@@ -33,7 +33,7 @@ from ..report import wording
 from ..report.html_report import without_generation_stamp
 from ..report.markup import plain
 from .shape_check import ShapeCache
-from .narrative import careplan_narrative, check_narrative, criteria_narrative, response_narrative
+from .narrative import careplan_narrative, check_narrative, criteria_narrative, notice_narrative, response_narrative
 
 BASE = "https://poems-fhir.org"
 ID_SYSTEM = f"{BASE}/fhir/identifier"
@@ -879,11 +879,20 @@ def conclusion_key(a: Assessment, response: ResponseAssessment | None, steps: li
     return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def withdrawal_transaction(resources: list[dict[str, Any]], reason: str, now: dt.datetime) -> dict[str, Any]:
+def withdrawal_transaction(
+    resources: list[dict[str, Any]], reason: str, now: dt.datetime, t: Translator | None = None
+) -> dict[str, Any]:
     """Withdraw our own, unchanged report(s)/plan(s) the FHIR way: a report becomes ``cancelled``
-    with a conclusion that says why, a plan ``revoked``; each PUT carries If-Match of the version we
-    read, and a Provenance records the withdrawal."""
+    with a conclusion that says why, a plan ``revoked`` with its activities ``cancelled``; each PUT
+    carries If-Match of the version we read, and a Provenance records the withdrawal. ``reason`` is
+    in ``t``'s language (the clinician reads it). What people read says the withdrawal: the narrative
+    is replaced by it, and the report's page (presentedForm), which still says the old conclusion,
+    goes - an EHR that shows either must not show a withdrawn "criteria met" as current."""
+    t = t or translator()
     stamp = now.isoformat(timespec="seconds")
+    said = t._("Withdrawn by poems-fhir on {date}: {reason}. This decision support no longer holds.").format(
+        date=t.datetime(now), reason=reason
+    )
     entries: list[dict[str, Any]] = []
     targets = []
     for current in resources:
@@ -905,14 +914,19 @@ def withdrawal_transaction(resources: list[dict[str, Any]], reason: str, now: dt
         )
         if res["resourceType"] == "DiagnosticReport":
             res["status"] = "cancelled"
-            res["conclusion"] = (
-                f"Withdrawn by poems-fhir on {stamp}: {reason}. This decision support no "
-                f"longer holds; the earlier text was: {current.get('conclusion', '')}"
-            )
+            earlier = t._("The earlier text was: {earlier}").format(earlier=current.get("conclusion", ""))
+            res["conclusion"] = f"{said} {earlier}"
             res.pop("conclusionCode", None)
+            res.pop("presentedForm", None)
+            res["text"] = notice_narrative(t, [said, earlier])
         else:
             res["status"] = "revoked"
-            res["description"] = f"Withdrawn by poems-fhir on {stamp}: {reason}. " + str(current.get("description", ""))
+            res["description"] = f"{said} " + str(current.get("description", ""))
+            res["text"] = notice_narrative(t, [said])
+            for activity in res.get("activity") or []:
+                detail = activity.get("detail") if isinstance(activity, dict) else None
+                if isinstance(detail, dict) and detail.get("status") not in ("completed", "cancelled", None):
+                    detail["status"] = "cancelled"  # a revoked plan proposes nothing any more
         mark(res, ownership_hash(res))
         version = (current.get("meta") or {}).get("versionId")
         request = {"method": "PUT", "url": ref, **({"ifMatch": f'W/"{version}"'} if version else {})}

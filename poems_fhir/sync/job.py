@@ -40,6 +40,9 @@ from ..fhir.write import (
     tag_of,
     withdrawal_transaction,
 )
+from ..i18n import translator
+from ..i18n.vocabulary import PROFILES as PROFILE_TERMS
+from ..i18n.vocabulary import label
 from ..mapping.rules import CompiledMapping
 from ..parallel import SKIPPED, Done, map_patients
 from ..pipeline import PatientResult, evaluate_record, html_for, transaction_for
@@ -405,6 +408,7 @@ class SyncJob:
                 "the patient no longer meets the criteria that put them in scope "
                 f"({', '.join(self.trigger)} not present in the current data)",
                 summary,
+                self._said_out_of_scope(),
             )
             self._record(patient, previous, "out_of_scope", input_hash=input_hash, written=withdrawn)
             return
@@ -503,7 +507,7 @@ class SyncJob:
         if stale:
             self._count_withdrawn(patient, name, stale, self._superseded(), summary)
         if plan.withdraw or plan.kept_by_clinician:
-            self._apply_withdrawal(patient, name, plan, self._superseded(), summary)
+            self._apply_withdrawal(patient, name, plan, self._superseded(), summary, self._said_superseded())
         if plan.bundle is None:
             summary.unchanged += 1
             self._record(patient, previous, "written", input_hash=input_hash)
@@ -531,6 +535,18 @@ class SyncJob:
     def _superseded(self) -> str:
         return f"superseded by this run's proposals (profile {self.profile.name})"
 
+    def _said_superseded(self) -> str:
+        t = translator(self.language)
+        name = label(t, "profile", self.profile.name) if self.profile.name in PROFILE_TERMS else self.profile.title
+        return t._("superseded by this run's proposals ({profile})").format(profile=name)
+
+    def _said_out_of_scope(self) -> str:
+        t = translator(self.language)
+        criteria = ", ".join(label(t, "criterion", c) for c in self.trigger)
+        return t._(
+            "the patient no longer meets the criteria that put them in scope ({criteria} not present in the current data)"
+        ).format(criteria=criteria)
+
     def _against_file(self, patient: str, plan: Plan, previous: PatientState | None) -> list[dict[str, Any]]:
         """File mode: the patient's file holds the transaction last written, and writing replaces it.
         Our open reports and plans in it that this transaction does not carry again (another
@@ -550,7 +566,7 @@ class SyncJob:
         }
         stale = [r for r in before if is_open(r) and key_of(r) not in carried]
         if stale:
-            withdrawal = withdrawal_transaction(stale, self._superseded(), self.now())
+            withdrawal = withdrawal_transaction(stale, self._said_superseded(), self.now(), translator(self.language))
             plan.bundle = {**plan.bundle, "entry": plan.bundle["entry"] + withdrawal["entry"]}
         elif carried and {key_of(r): tag_of(r, SOURCE_TAG_SYSTEM) for r in before} == carried:
             plan.bundle = None
@@ -588,7 +604,9 @@ class SyncJob:
                         self.server_key, patient, t.ref, t.key, t.status or "", self.now().isoformat()
                     )
 
-    def _withdraw(self, patient: str, name: str, reason: str, summary: Summary) -> dict[str, dict[str, str]] | None:
+    def _withdraw(
+        self, patient: str, name: str, reason: str, summary: Summary, said: str
+    ) -> dict[str, dict[str, str]] | None:
         """Our own, unchanged, open report and plan of this patient no longer hold: withdraw them.
         Returns where a file-mode withdrawal was written (for the state), else None."""
         if self.sink is None:
@@ -609,11 +627,13 @@ class SyncJob:
                 plan.kept_by_clinician.append(ref_of(res))
             else:
                 plan.withdraw.append(res)
-        return self._apply_withdrawal(patient, name, plan, reason, summary)
+        return self._apply_withdrawal(patient, name, plan, reason, summary, said)
 
     def _apply_withdrawal(
-        self, patient: str, name: str, plan: Plan, reason: str, summary: Summary
+        self, patient: str, name: str, plan: Plan, reason: str, summary: Summary, said: str
     ) -> dict[str, dict[str, str]] | None:
+        """``reason``: for logs and the summary (English, ids); ``said``: the same for the clinician,
+        in the written resources' language."""
         assert self.sink is not None  # noqa: S101 - narrows the type; callers return early without a sink
         for ref in plan.kept_by_clinician:
             log.info(
@@ -625,7 +645,7 @@ class SyncJob:
             )
         if not plan.withdraw:
             return None
-        bundle = withdrawal_transaction(plan.withdraw, reason, self.now())
+        bundle = withdrawal_transaction(plan.withdraw, said, self.now(), translator(self.language))
         refs = ", ".join(f"{r['resourceType']}/{r.get('id') or 'ours'}" for r in plan.withdraw)
         if self.dry_run:
             self._count_withdrawn(patient, name, plan.withdraw, reason, summary)

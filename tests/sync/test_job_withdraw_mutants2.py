@@ -27,6 +27,12 @@ REASON = (
     "the patient no longer meets the criteria that put them in scope "
     "(polyneuropathy, monoclonal_plasma_cell_disorder not present in the current data)"
 )
+#: the same for the clinician: labels, never ids, and the date the reader's way
+SAID = (
+    "the patient no longer meets the criteria that put them in scope "
+    "(Polyneuropathy, Monoclonal plasma-cell proliferative disorder not present in the current data)"
+)
+WHEN = "Nov 27, 2026, 10:00:00\u202fAM"  # Babel's medium date-time for en (a narrow no-break space)
 
 
 class IdServer(Server):
@@ -76,11 +82,13 @@ def test_our_open_report_and_plan_are_withdrawn_when_the_patient_leaves_scope(tm
     (report,) = server.of_type(CLASSIC, "DiagnosticReport")
     (plan,) = server.of_type(CLASSIC, "CarePlan")
     assert report["status"] == "cancelled" and plan["status"] == "revoked"
-    assert report["conclusion"] == (
-        f"Withdrawn by poems-fhir on 2026-11-27T10:00:00+00:00: {REASON}. This decision support no longer holds; "
-        f"the earlier text was: {earlier}"
-    )
-    assert plan["description"].startswith(f"Withdrawn by poems-fhir on 2026-11-27T10:00:00+00:00: {REASON}. ")
+    notice = f"Withdrawn by poems-fhir on {WHEN}: {SAID}. This decision support no longer holds."
+    assert report["conclusion"] == f"{notice} The earlier text was: {earlier}"
+    assert plan["description"].startswith(f"{notice} ")
+    # what an EHR shows says the withdrawal too: the narrative, no stale page, no proposed activity
+    assert notice in report["text"]["div"] and "presentedForm" not in report
+    assert notice in plan["text"]["div"] and "Proposed" not in plan["text"]["div"]
+    assert {a["detail"]["status"] for a in plan["activity"]} <= {"cancelled", "completed"}
     withdrew = [r.getMessage() for r in caplog.records if ": withdrew " in r.getMessage()]
     assert len(withdrew) == 1 and withdrew[0].startswith(f"{CLASSIC}: withdrew ")
     assert f"withdrew DiagnosticReport/{report['id']}, CarePlan/{plan['id']} ({REASON})" in withdrew[0]
@@ -149,7 +157,7 @@ def test_another_profiles_open_proposals_are_withdrawn_when_this_profile_writes(
     assert sorted(statuses[k] for k in japan) == ["cancelled", "revoked"]
     (old_report,) = [r for r in server.of_type(CLASSIC, "DiagnosticReport") if key_of(r) in japan]
     assert old_report["conclusion"].startswith(
-        "Withdrawn by poems-fhir on 2026-11-27T10:00:00+00:00: superseded by this run's proposals (profile mayo). "
+        f"Withdrawn by poems-fhir on {WHEN}: superseded by this run's proposals (Current Dispenzieri criteria). "
     )
     assert sorted(
         s
@@ -186,3 +194,21 @@ def test_a_withdrawn_resource_does_not_stop_the_withdrawal_of_the_open_ones_afte
     summary = job(store, server, {CLASSIC: left_scope(tmp_path)[CLASSIC]}).run()
     assert summary.withdrawn == 2
     assert sorted(r["status"] for r in server.of_type(CLASSIC, "CarePlan")) == ["revoked", "revoked"]
+
+
+def test_a_withdrawal_is_said_in_the_written_language_without_ids(tmp_path):
+    # found by a held-out probe (probe26): a Russian run's withdrawal was an English sentence with
+    # engine ids and an ISO instant, and the narrative still said "criteria met"
+    store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
+    job(store, server, language="ru").run()
+    job(store, server, left_scope(tmp_path), language="ru").run()
+    (report,) = server.of_type(CLASSIC, "DiagnosticReport")
+    (plan,) = server.of_type(CLASSIC, "CarePlan")
+    for text in (report["conclusion"], report["text"]["div"], plan["description"], plan["text"]["div"]):
+        assert "Отозвано poems-fhir" in text
+        assert "monoclonal_plasma_cell_disorder" not in text and "2026-11-27T" not in text
+    assert "Полинейропатия" in report["conclusion"]
+    # the withdrawal comes first, in bold; the old conclusion only as the earlier text
+    assert "<p><b>Отозвано poems-fhir" in report["text"]["div"]
+    for text in (report["conclusion"], report["text"]["div"]):
+        assert text.count("Критерии выполнены") == text.count("Прежний текст: Критерии выполнены") == 1
