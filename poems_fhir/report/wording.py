@@ -462,7 +462,16 @@ def step_text(t: Translator, s: Step) -> str:
     cited = (
         sources("alert", p["alert"]) if s.term_key == "regimen-review" and "alert" in p else sources("step", s.term_key)
     )
-    return f"{text.strip()} ({cited})" if cited else text.strip()
+    text = _one_full_stop(text.strip())
+    return f"{text} ({cited})" if cited else text
+
+
+#: a sentence that ends with an abbreviated date ("8 дек. 2019 г.", "2019 ж. 31 нау.") ends with its dot
+_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
+
+
+def _one_full_stop(text: str) -> str:
+    return _DOUBLE_STOP.sub(".", text)
 
 
 def risk_line(t: Translator, f: RiskFactor) -> str:

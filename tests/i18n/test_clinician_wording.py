@@ -361,3 +361,21 @@ def test_the_escalation_after_radiotherapy_reads_in_every_language(language, wor
     text = step_text(t, step)
     assert all(w in text for w in words), text
     assert t.date(dt.date(2021, 3, 31)) in text
+
+
+def test_a_sentence_ending_with_an_abbreviated_date_has_one_full_stop(tmp_path):
+    # found by a held-out probe (probe26): "Срок: … по 8 дек. 2019 г.." in the Russian care plan
+    from click.testing import CliRunner
+
+    from poems_fhir.cli import main
+    from tests.conftest import SAMPLES
+
+    for language in ("ru", "kk"):
+        out = tmp_path / language
+        result = CliRunner().invoke(
+            main, ["evaluate", str(SAMPLES / "origin-case"), "--language", language, "--out", str(out)]
+        )
+        assert result.exit_code in (0, 1), result.output
+        for path in out.iterdir():
+            text = path.read_text(encoding="utf-8")
+            assert re.search(r"[^.]\.\.[^.]", text) is None, (language, re.search(r".{40}[^.]\.\.[^.]", text))
