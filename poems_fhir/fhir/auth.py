@@ -24,7 +24,15 @@ from typing import Any
 import requests
 
 from ..errors import AuthError, ConfigError, TemporaryNetworkError
-from .http import RETRY_STATUSES, Transport, body_summary, looks_truncated_json, parse_retry_after, unsafe_reason
+from .http import (
+    RETRY_STATUSES,
+    Transport,
+    body_summary,
+    looks_truncated_json,
+    parse_retry_after,
+    response_json,
+    unsafe_reason,
+)
 
 #: refresh this many seconds before a token's expiry, so a request never carries a dying token
 EXPIRY_MARGIN = 60
@@ -158,7 +166,7 @@ class _TokenAuth(Auth):
                     status=status,
                 )
             try:
-                body = response.json()
+                body = response_json(response)
             except ValueError:
                 if looks_truncated_json(response):
                     raise TemporaryNetworkError(
@@ -182,7 +190,7 @@ class _TokenAuth(Auth):
 
 def _oauth_error(response: requests.Response) -> str:
     try:
-        body = response.json()
+        body = response_json(response)
     except ValueError:
         return body_summary(response)
     if isinstance(body, dict):
@@ -299,7 +307,7 @@ def discover_token_url(base_url: str, session: requests.Session, transport: Tran
         if status != 200:
             raise ConfigError(f"could not discover the token endpoint: {what} answered HTTP {status}; pass --token-url")
         try:
-            body = response.json()
+            body = response_json(response)
         except ValueError:
             if looks_truncated_json(response):
                 raise TemporaryNetworkError(

@@ -58,7 +58,7 @@ from ..errors import (
 )
 from ..sync.events import ev
 from .client import FhirClient, outcome_text
-from .http import Deadlines, RetryPolicy, Transport, parse_retry_after, redact, unsafe_reason
+from .http import Deadlines, RetryPolicy, Transport, parse_retry_after, redact, response_json, unsafe_reason
 from .read import RELEVANT_TYPES, _loads
 from .ids import is_fhir_id
 
@@ -615,7 +615,7 @@ class BulkExporter:
         that were never read. Missing optional fields are quirks handled later (_download_all)."""
         where = f"GET {redact(state['status_url'])}"
         try:
-            manifest = response.json()
+            manifest = response_json(response)
         except ValueError:
             raise TemporaryNetworkError(
                 f"{where}: the export manifest is not JSON ({self.client._scrub(outcome_text(response))})",

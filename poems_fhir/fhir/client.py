@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -39,6 +38,7 @@ from ..errors import (
     TemporaryNetworkError,
 )
 from .auth import Auth
+from .read import MAX_PARSE_DEPTH
 from .http import (  # noqa: F401  (origin, parse_retry_after, RetryPolicy: part of this module's API)
     RETRY_STATUSES,
     ClientStats,
@@ -48,6 +48,8 @@ from .http import (  # noqa: F401  (origin, parse_retry_after, RetryPolicy: part
     body_summary,
     looks_like_html,
     looks_truncated_json,
+    response_json,
+    NESTED_TOO_DEEPLY,
     origin,
     parse_retry_after,
     prepared_url,
@@ -124,9 +126,6 @@ def failed_search_outcome(bundle: dict[str, Any]) -> str | None:
 
 def _says_failed(severity: Any, code: Any) -> bool:
     return severity in ("error", "fatal") or (isinstance(code, str) and code in _INCOMPLETE)
-
-
-_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -389,12 +388,17 @@ class FhirClient:
 
     def _parse(self, response: requests.Response, method: str, url: str) -> Any:
         try:
-            if response.content.startswith(_UTF8_BOM):
-                # RFC 8259 forbids the mark but lets a parser ignore it; some servers and proxies add it
-                return json.loads(response.content[len(_UTF8_BOM) :].decode("utf-8"))
-            return response.json()
+            # a byte-order mark is ignored (RFC 8259 forbids it but lets a parser ignore it; some
+            # servers and proxies add it); nesting past the input rule's depth is no JSON we read
+            return response_json(response)
         except ValueError as exc:
             what = f"{method} {redact(url)}"
+            if str(exc) == NESTED_TOO_DEEPLY:
+                raise FatalNetworkError(
+                    f"{what} returned JSON nested more than {MAX_PARSE_DEPTH} levels deep: not read",
+                    url=redact(url),
+                    status=response.status_code,
+                ) from None
             if looks_like_html(response) or not looks_truncated_json(response):
                 summary = self._scrub(body_summary(response))
                 if self._is_metadata(url):

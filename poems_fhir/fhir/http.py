@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import email.utils
 import http.client
+import json
 import logging
 import random
 import re
@@ -27,7 +28,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import idna
@@ -36,6 +37,7 @@ import urllib3.exceptions
 from requests.cookies import extract_cookies_to_jar
 from urllib3.util import parse_url
 
+from .read import nested_too_deeply  # the input rule of every reader applies to every answer too
 from ..errors import (
     DeadlineExceededError,
     FatalNetworkError,
@@ -194,6 +196,24 @@ def body_summary(response: requests.Response) -> str:
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     line = "".join(c if c.isprintable() else "?" for c in line)[:120]
     return f"text {line!r}" if line else "a blank body"
+
+
+def response_json(response: requests.Response) -> Any:
+    """The body as JSON, as ``response.json()`` reads it (a UTF-8 byte-order mark ignored), with JSON
+    nested more than read.MAX_PARSE_DEPTH levels a ValueError like any body that is no JSON - never a
+    RecursionError, which a server's answer of 1,000 nested brackets would raise deep in the parser."""
+    content = response.content
+    if nested_too_deeply(content):
+        raise ValueError(NESTED_TOO_DEEPLY)
+    if content.startswith(b"\xef\xbb\xbf"):
+        content = content[3:]
+    try:
+        return json.loads(content)
+    except RecursionError:
+        raise ValueError(NESTED_TOO_DEEPLY) from None
+
+
+NESTED_TOO_DEEPLY = "JSON nested too deeply"
 
 
 def looks_truncated_json(response: requests.Response) -> bool:

@@ -281,3 +281,17 @@ def test_redirect_without_location_says_so():
     c, _ = client(0.5)
     with pytest.raises(FatalNetworkError, match=r"redirected \(HTTP 301\) to \?;"):
         c.get("metadata")
+
+
+@responses.activate
+def test_an_answer_nested_past_the_input_rule_is_a_named_failure_not_a_recursion_error():
+    # found by a held-out probe (probe27): 1,000 nested brackets from a fhirServer were a 500 of the
+    # CDS service (RecursionError); 300 were read
+    deep = '{"resourceType":"Patient","id":"p1","x":' + "[" * 100_000 + "]" * 100_000 + "}"
+    responses.add("GET", f"{BASE}/Patient/p1", body=deep, content_type="application/fhir+json")
+    shallow = '{"resourceType":"Patient","id":"p2","x":' + "[" * 200 + "]" * 200 + "}"
+    responses.add("GET", f"{BASE}/Patient/p2", body="\ufeff" + shallow, content_type="application/fhir+json")
+    c, _ = client(0.5)
+    with pytest.raises(FatalNetworkError, match=r"returned JSON nested more than 256 levels deep: not read"):
+        c.get("Patient/p1")
+    assert c.get("Patient/p2")["id"] == "p2"  # within the rule (and a byte-order mark) is read
