@@ -14,6 +14,8 @@ from ..sync.events import ev, setup_logging
 from .settings import load_serve_settings
 
 log = logging.getLogger("poems_fhir.serve")
+#: uvicorn writes its own warnings ("Exceeded concurrency limit.") under these: in our log format too
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error")
 
 
 def serve(config_file: Path | None, flags: dict[str, Any]) -> None:
@@ -24,7 +26,7 @@ def serve(config_file: Path | None, flags: dict[str, Any]) -> None:
     from .read_deadline import ReadDeadlineH11Protocol
 
     settings = load_serve_settings(config_file, flags)
-    setup_logging(settings.log_format)
+    setup_logging(settings.log_format, also=UVICORN_LOGGERS)
     try:
         mapping = load_mapping([str(p) for p in settings.mappings])
     except MappingError as exc:

@@ -108,8 +108,11 @@ def _text(value: Any) -> str:
     return json.dumps(text, ensure_ascii=False) if quote else text
 
 
-def setup_logging(fmt: str, stream: Any = None) -> None:
-    """Logs of the poems_fhir loggers go to stderr (or `stream`) as text or JSON lines."""
+def setup_logging(fmt: str, stream: Any = None, also: tuple[str, ...] = ()) -> None:
+    """Logs of the poems_fhir loggers go to stderr (or `stream`) as text or JSON lines. ``also``:
+    other libraries' loggers that write in our process (serve: uvicorn's "Exceeded concurrency
+    limit."), their warnings and errors through the same handler - else Python's last-resort handler
+    prints them as bare text among the JSON lines."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(EventFilter())
@@ -117,3 +120,8 @@ def setup_logging(fmt: str, stream: Any = None) -> None:
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     root.propagate = False
+    for name in also:
+        other = logging.getLogger(name)
+        other.handlers[:] = [handler]
+        other.setLevel(logging.WARNING)
+        other.propagate = False

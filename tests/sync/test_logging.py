@@ -247,3 +247,25 @@ def test_every_mode_outage_leaves_a_json_line_and_a_json_log(tmp_path, monkeypat
     assert len(runs) == 2 and all(r["completed"] is False and r["exit_code"] == 3 for r in runs)
     errors = [r for r in json_lines(result.stderr) if r["event"] == "run.error"]
     assert len(errors) == 2 and errors[0]["retry_in"] == "15m" and "127.0.0.1:9" in errors[0]["error"]
+
+
+def test_uvicorns_own_warnings_are_json_lines_under_serve():
+    # found by a held-out probe (probe27): "Exceeded concurrency limit." came as bare text among the
+    # JSON lines (Python's last-resort handler: uvicorn's logger had none with log_config=None)
+    from poems_fhir.serve.main import UVICORN_LOGGERS
+    from poems_fhir.sync.events import setup_logging
+
+    saved = {n: (logging.getLogger(n).handlers[:], logging.getLogger(n).propagate) for n in UVICORN_LOGGERS}
+    stream = io.StringIO()
+    try:
+        setup_logging("json", stream, also=UVICORN_LOGGERS)
+        logging.getLogger("uvicorn.error").warning("Exceeded concurrency limit.")
+        logging.getLogger("uvicorn.error").info("Started server process")  # below warning: not ours to print
+    finally:
+        for name, (handlers, propagate) in saved.items():
+            logging.getLogger(name).handlers[:] = handlers
+            logging.getLogger(name).propagate = propagate
+    (line,) = stream.getvalue().splitlines()
+    record = json.loads(line)
+    assert record["message"] == "Exceeded concurrency limit." and record["level"] == "warning"
+    assert record["logger"] == "uvicorn.error" and record["event"]
