@@ -111,11 +111,15 @@ class PatientMap:
             pmap.patients.setdefault(info.key, {"identifier": list(info.identifiers)})
         return pmap
 
-    def resolve_conditional(self, reference: str) -> str | None:
-        """The one Patient a "Patient?identifier=..." subject names (read.PatientIdentifiers), else None."""
+    def identifiers(self) -> PatientIdentifiers:
+        """The input's Patients by identifier (read.PatientIdentifiers), built once."""
         if self._identifiers is None:
             self._identifiers = PatientIdentifiers((k, d.get("identifier")) for k, d in self.patients.items())
-        return self._identifiers.resolve(reference)[0]
+        return self._identifiers
+
+    def resolve_conditional(self, reference: str) -> str | None:
+        """The one Patient a "Patient?identifier=..." subject names (read.PatientIdentifiers), else None."""
+        return self.identifiers().resolve(reference)[0]
 
     def canonical(self, reference: str) -> str:
         if reference in self.by_full_url:

@@ -30,7 +30,7 @@ from ..criteria.profiles import get_profile
 from ..criteria.scope import ScreeningCounts
 from ..fhir.read import MAX_RESOURCES_PER_PATIENT, ResourceIndex, SourceError, _Collector, _loads, internal_error
 from ..mapping.rules import CompiledMapping
-from .keying import Keyed, Order
+from .keying import Keyed, Order, PatientMap
 
 #: errors each partition returns to the summary (all of them are in its errors file)
 SUMMARY_ERRORS = 100
@@ -124,9 +124,12 @@ def _as_keyed(item: Any) -> Keyed:
 
 
 def evaluate_partition(
-    group: tuple[int, Iterable[Keyed]], shared: ResourceIndex, settings: Settings
+    group: tuple[int, Iterable[Keyed]], shared: ResourceIndex, settings: Settings, pmap: PatientMap | None = None
 ) -> tuple[PartResult, list[str], dict[str, Any], list[SourceError]]:
-    """One partition's results lines, transaction Bundle and errors (nothing written)."""
+    """One partition's results lines, transaction Bundle and errors (nothing written). ``pmap``: the
+    whole input's Patients, so that a conditional subject no patient key took (no Patient, or two,
+    carry the identifier) is reported as `evaluate` reports it, not as "matches no Patient"."""
+    from ..mapping.extract import observation_pruner
     from ..pipeline import evaluate_record, html_for, transaction_for
     from ..report.json_report import patient_to_dict
 
@@ -147,8 +150,12 @@ def evaluate_partition(
     profile = get_profile(settings.profile)
     lines: list[str] = []
     entries: list[dict[str, Any]] = []
+    # the reading rules of `evaluate` (fhir/spool.py): an Observation no rule can use is kept as its
+    # identity only, not validated whole (a malformed vital sign is not reported)
+    prune = observation_pruner(settings.mapping)
+    identifiers = pmap.identifiers() if pmap is not None else None
     for _patient, its in itertools.groupby(resources, key=lambda it: it.patient):
-        collector = _Collector(errors)
+        collector = _Collector(errors, prune)
         for it in its:
             if it.text is not None:
                 try:
@@ -159,7 +166,7 @@ def evaluate_partition(
             else:
                 data = cast(dict[str, Any], it.data)
             collector.add(data, it.origin, it.full_url, it.deep)
-        records = collector.records(settings.max_per_patient)
+        records = collector.records(settings.max_per_patient, identifiers)
         index = _chained(collector.index, shared)
         for record in records:
             record.index = index
@@ -205,11 +212,13 @@ def _transaction_entries(
     return []
 
 
-def run_partition(group: tuple[int, Iterable[Keyed]], shared: ResourceIndex, settings: Settings) -> PartResult:
+def run_partition(
+    group: tuple[int, Iterable[Keyed]], shared: ResourceIndex, settings: Settings, pmap: PatientMap | None = None
+) -> PartResult:
     """Evaluate one partition and write its files under ``settings.out`` (fsspec URL)."""
     import fsspec
 
-    result, lines, bundle, errors = evaluate_partition(group, shared, settings)
+    result, lines, bundle, errors = evaluate_partition(group, shared, settings, pmap)
     files = {
         "results": "".join(line + "\n" for line in lines),
         "errors": "".join(dumps(e.to_dict()) + "\n" for e in errors),

@@ -227,7 +227,7 @@ def run(
         fs.makedirs(f"{root.rstrip('/')}/{kind}", exist_ok=True)
         _remove_stale(fs, f"{root.rstrip('/')}/{kind}", n)
     grouped = bag.groupby(_bucket)
-    parts: list[PartResult] = grouped.map(run_partition, shared_d, settings_d).compute()
+    parts: list[PartResult] = grouped.map(run_partition, shared_d, settings_d, pmap_d).compute()
     summary = _merge(sorted(parts, key=lambda p: p.partition), len(files), n)
     with fsspec.open(f"{settings.out.rstrip('/')}/summary.json", "wb", **settings.storage_options) as f:
         f.write((dumps(summary_to_dict(summary)) + "\n").encode("utf-8"))

@@ -755,9 +755,11 @@ class _Collector:
                 )
             )
 
-    def records(self, max_per_patient: int) -> list[PatientRecord]:
+    def records(self, max_per_patient: int, identifiers: PatientIdentifiers | None = None) -> list[PatientRecord]:
+        """``identifiers``: the Patients of the whole input, where this collector holds part of it
+        (the distributed run): a conditional subject is judged against all of them."""
         raws = list(self.index.by_key.values()) + self.anonymous + self.clashing
-        return _group_by_patient(raws, self.index, self.errors, max_per_patient)
+        return _group_by_patient(raws, self.index, self.errors, max_per_patient, identifiers)
 
 
 def _stamp(data: dict[str, Any]) -> str:
@@ -829,11 +831,14 @@ def subject_of(data: dict[str, Any]) -> str | None:
 
 
 def _group_by_patient(
-    raws: list[Raw], index: ResourceIndex, errors: list[SourceError], max_per_patient: int = MAX_RESOURCES_PER_PATIENT
+    raws: list[Raw],
+    index: ResourceIndex,
+    errors: list[SourceError],
+    max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
+    identifiers: PatientIdentifiers | None = None,
 ) -> list[PatientRecord]:
     groups: dict[str, list[Raw]] = {}
     patients: dict[str, dict[str, Any]] = {}
-    identifiers: PatientIdentifiers | None = None
     # Every Patient first: a conditional or fullUrl subject may name a Patient read after it (a bulk
     # export's files come in any order, e.g. Observation.ndjson before Patient.ndjson).
     for raw in raws:

@@ -395,3 +395,49 @@ def test_deep_lines_get_evaluates_verdict(tmp_path, mapping, monkeypatch):
         "not JSON: nested too deeply",
         "refused: nested more than 64 levels deep",
     ]
+
+
+def _plain_obs(rid: str, subject: str, code: str, value: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "subject": {"reference": subject},
+        "valueQuantity": {"value": value, "unit": "/min"},
+    }
+
+
+def test_an_ambiguous_conditional_subject_is_reported_as_evaluate_reports_it(tmp_path, mapping, monkeypatch):
+    # found by a held-out differential probe (probe28): "matches no Patient … add the Patient" where
+    # two Patients carry the identifier (the orphan's partition held neither of them)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    ident = [{"system": "urn:mrn", "value": "SHARED"}]
+    lines = [
+        _plain_obs("ife-x", "Patient?identifier=urn:mrn|SHARED", "25700-6", 1),
+        {"resourceType": "Patient", "id": "sh1", "identifier": ident},
+        {"resourceType": "Patient", "id": "sh2", "identifier": ident},
+    ]
+    (folder / "in.ndjson").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    _run([str(folder)], tmp_path / "out", mapping, partitions=3)
+    expected = _assert_same_as_evaluate([str(folder)], tmp_path / "out", monkeypatch)
+    (error,) = expected["errors"]
+    assert "matches 2 Patients (Patient/sh1, Patient/sh2)" in error["message"]
+
+
+def test_vitals_no_rule_reads_are_pruned_as_evaluate_prunes_them(tmp_path, mapping, monkeypatch):
+    # probe28: the distributed run validated and compared vitals whole, `evaluate` keeps their identity
+    # only - a malformed heart rate and a heart rate read twice were errors (exit 1) in one, not the other
+    folder = tmp_path / "in"
+    folder.mkdir()
+    lines = [
+        {"resourceType": "Patient", "id": "p1"},
+        _plain_obs("hr-bad", "Patient/p1", "8867-4", "eighty"),
+        _plain_obs("hr-dup", "Patient/p1", "8867-4", 80),
+        _plain_obs("hr-dup", "Patient/p1", "8867-4", 95),
+    ]
+    (folder / "in.ndjson").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    summary = _run([str(folder)], tmp_path / "out", mapping, partitions=2)
+    expected = _assert_same_as_evaluate([str(folder)], tmp_path / "out", monkeypatch)
+    assert expected["errors"] == [] and summary.errors_total == 0
