@@ -185,6 +185,23 @@ def problem_kind(message: str) -> str:
     return _VARIABLE.sub("…", head)[:120]
 
 
+def over_limit(patient: str, n: int, limit: int) -> SourceError:
+    return SourceError(
+        patient,
+        f"{n} resources for this patient, more than the limit of {limit}; patient not evaluated "
+        "(raise the limit with --max-resources-per-patient if this is real)",
+        patient,
+    )
+
+
+def list_always(errors: list[SourceError], problem: SourceError) -> None:
+    """Append ``problem`` listed even past a ProblemList's limit (a plain list takes it anyway)."""
+    if isinstance(errors, ProblemList):
+        errors.append_listed(problem)
+    else:
+        errors.append(problem)
+
+
 class ProblemList(list[SourceError]):
     """The problems of one read, in reading order: the first ``limit`` listed, the rest counted by
     kind (``close`` appends the count as a last entry). A list to everything that reads it."""
@@ -201,6 +218,11 @@ class ProblemList(list[SourceError]):
             super().append(problem)
         else:
             self._count(problem)
+
+    def append_listed(self, problem: SourceError) -> None:
+        """Listed whatever the limit: a patient left out of the run is always named (a count of
+        "more input problems" would hide who was not evaluated)."""
+        super().append(problem)
 
     def extend(self, problems: Iterable[SourceError]) -> None:
         for problem in problems:
@@ -887,15 +909,7 @@ def _group_by_patient(
     records = []
     for p, rs in sorted(groups.items()):
         if len(rs) > max_per_patient:
-            errors.append(
-                SourceError(
-                    p,
-                    f"{len(rs)} resources for this patient, more than the limit of "
-                    f"{max_per_patient}; patient not evaluated (raise the limit with "
-                    "--max-resources-per-patient if this is real)",
-                    p,
-                )
-            )
+            list_always(errors, over_limit(p, len(rs), max_per_patient))
             continue
         kept = [r for r in rs if not r.stub]  # a stub counted towards the limit: it was read
         records.append(PatientRecord(patient=p, resources=kept, index=index, patient_resource=patients.get(p)))

@@ -40,6 +40,8 @@ from .boundary import MAX_DEPTH, Invalid, plain_identity_fields, validate, valid
 from .read import (
     _AS_PARENS,
     relative_reference,
+    list_always,
+    over_limit,
     REFERENCED_ONLY,
     not_a_patient,
     own_key,
@@ -632,15 +634,7 @@ class _Spooler:
         for p in keys:
             n = counts.get(p, 0)
             if n > max_per_patient:
-                self.errors.append(
-                    SourceError(
-                        p,
-                        f"{n} resources for this patient, more than the limit of "
-                        f"{max_per_patient}; patient not evaluated (raise the limit with "
-                        "--max-resources-per-patient if this is real)",
-                        p,
-                    )
-                )
+                list_always(self.errors, over_limit(p, n, max_per_patient))
                 continue
             kept.append(p)
         self.source._patients = kept

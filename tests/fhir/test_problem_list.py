@@ -129,3 +129,25 @@ def test_a_million_broken_lines_list_a_thousand(tmp_path):
     problems = read_paths([tmp_path]).errors
     assert len(problems) == read.MAX_LISTED_PROBLEMS + 1
     assert problems[-1].message.startswith("999,000 more input problem(s) not listed (the first 1,000 are): not JSON")
+
+
+def test_a_patient_left_out_for_the_limit_is_named_past_the_listed_problems(tmp_path, monkeypatch):
+    # found by a held-out differential probe (probe28): past 1,000 input problems, a patient not
+    # evaluated for --max-resources-per-patient disappeared into the anonymous count
+    monkeypatch.setattr(read, "MAX_LISTED_PROBLEMS", 5)
+    lines = [
+        json.dumps({"resourceType": "Patient", "id": "big"}),
+        json.dumps({"resourceType": "Patient", "id": "small"}),
+    ]
+    lines += [
+        json.dumps({"resourceType": "Condition", "id": f"c{i}", "subject": {"reference": "Patient/big"}})
+        for i in range(4)
+    ]
+    lines += [f"{{not json {i}" for i in range(20)]
+    (tmp_path / "in.ndjson").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = read_paths([tmp_path], max_per_patient=3)
+    assert [r.patient for r in result.records] == ["Patient/small"]
+    named = [p for p in result.errors if p.resource == "Patient/big"]
+    assert [p.message[:60] for p in named] == ["4 resources for this patient, more than the limit of 3; pati"]
+    assert result.errors[-1].message.startswith("15 more input problem(s) not listed")  # the count stays last
+    assert_same_as_read_paths([tmp_path], max_per_patient=3)
