@@ -111,6 +111,7 @@ def _chained(own: ResourceIndex, shared: ResourceIndex) -> ResourceIndex:
     return ResourceIndex(
         by_key=cast(dict[str, Any], ChainMap(own.by_key, shared.by_key)),
         by_full_url=cast(dict[str, str], ChainMap(own.by_full_url, shared.by_full_url)),
+        shared=cast(dict[str, Any], ChainMap(own.shared, shared.shared)),
     )
 
 

@@ -324,6 +324,9 @@ class PatientRecord:
         own = self._own.get(key)
         if own is not None:
             return own
+        nobodys = self.index.lookup_shared(key)
+        if nobodys is not None:
+            return nobodys
         found = self.index.lookup(key)
         if found is None:
             return None
@@ -352,6 +355,9 @@ def shared_referent(data: dict[str, Any]) -> bool:
 class ResourceIndex:
     by_key: dict[str, Raw] = field(default_factory=dict)
     by_full_url: dict[str, str] = field(default_factory=dict)  # fullUrl -> "Type/id"
+    #: the copy of a key that belongs to nobody (``shared_referent``), whichever copy ``by_key`` holds:
+    #: a Specimen sent once with a subject and once without is the patients' shared one, in any order
+    shared: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def canonical(self, reference: str | None) -> str | None:
         """Normalise a reference (relative, absolute URL, urn:uuid fullUrl) to 'Type/id'."""
@@ -377,6 +383,10 @@ class ResourceIndex:
         """The copy kept under "Type/id" ``key`` (the first read, or its latest version)."""
         raw = self.by_key.get(key)
         return raw.data if raw else None
+
+    def lookup_shared(self, key: str) -> dict[str, Any] | None:
+        """The copy of ``key`` that belongs to nobody, if one was read."""
+        return self.shared.get(key)
 
 
 @dataclass
@@ -750,8 +760,11 @@ class _Collector:
             self.index.by_full_url[full_url] = key
         raw = Raw(data, origin, key, stub is not None)
         existing = self.index.by_key.get(key)
+        nobodys = rtype in REFERENCED_ONLY and subject_of(data) is None
         if existing is None:
             self.index.by_key[key] = raw
+            if nobodys:
+                self.index.shared[key] = data
         elif existing.data == data:
             return  # the same resource read twice (overlapping exports, repeated search pages)
         elif subject_of(existing.data) != subject_of(data):
@@ -764,9 +777,13 @@ class _Collector:
                 )
             )
             self.clashing.append(raw)
+            if nobodys:
+                self.index.shared.setdefault(key, data)
         elif _stamp(data) != _stamp(existing.data):
             if _newer(data, existing.data):  # a later version of the same resource
                 self.index.by_key[key] = raw
+                if nobodys:
+                    self.index.shared[key] = data
         else:
             self.errors.append(
                 SourceError(

@@ -457,11 +457,27 @@ class SpoolSource:
         ).fetchone()
         return stub_identity(*stub) if stub else None
 
+    def lookup_shared(self, key: str) -> dict[str, Any] | None:
+        """The copy of ``key`` that belongs to nobody (read.ResourceIndex.shared): kept, or clashing."""
+        row = (
+            self.connection()
+            .execute(
+                "SELECT data FROM res WHERE key = ? AND subject IS NULL AND rtype IN (?, ?) AND kind IN (0, 2) "
+                "ORDER BY kind, pos LIMIT 1",
+                (key, *REFERENCED_ONLY),
+            )
+            .fetchone()
+        )
+        return _load(row[0]) if row else None  # type: ignore[no-any-return]
+
     def lookup_url(self, url: str) -> str | None:
         if not self._has_urls:
             return None
         row = self.connection().execute("SELECT key FROM urls WHERE url = ?", (url,)).fetchone()
         return row[0] if row else None
+
+
+REFERENCED_ONLY_PREFIXES = tuple(f"{t}/" for t in REFERENCED_ONLY)
 
 
 class _StoreIndex(ResourceIndex):
@@ -484,6 +500,14 @@ class _StoreIndex(ResourceIndex):
         if key not in self._found:
             self._found[key] = self.source.lookup_key(key)
         return self._found[key]
+
+    def lookup_shared(self, key: str) -> dict[str, Any] | None:
+        if key.startswith(REFERENCED_ONLY_PREFIXES):  # only these can belong to nobody
+            shared = f"shared:{key}"
+            if shared not in self._found:
+                self._found[shared] = self.source.lookup_shared(key)
+            return self._found[shared]
+        return None
 
 
 class _Spooler:

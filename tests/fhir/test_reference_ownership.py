@@ -159,3 +159,26 @@ def test_a_referenced_report_of_another_patient_does_not_weigh_a_refuted_conditi
         states[paths[0].name] = _state(paths, "Patient/good", "sclerotic_bone_lesions")
     assert states == {"good.ndjson": "indeterminate", "other.ndjson": "indeterminate"}
     assert_same_as_read_paths([other, good])
+
+
+@pytest.mark.parametrize("patients_copy_first", [True, False])
+def test_a_key_held_by_a_patients_specimen_and_by_a_shared_one_resolves_to_the_shared_one_in_any_order(
+    tmp_path, patients_copy_first
+):
+    # found by a held-out differential probe (probe28): Patient/d's VEGF read the other patient's copy
+    # (refused: specimen unknown) in one file order and the shared copy (serum) in the other
+    one = _write(tmp_path / "1.ndjson", {"resourceType": "Patient", "id": "c"}, _specimen("Patient/c", PLASMA, "sx"))
+    two = _write(
+        tmp_path / "2.ndjson",
+        {"resourceType": "Patient", "id": "d"},
+        _vegf("Patient/d", "Specimen/sx"),
+        _specimen(None, SERUM, "sx"),
+    )
+    paths = [one, two] if patients_copy_first else [two, one]
+    result = read_paths(paths)
+    assert _record(result.records, "Patient/d").resolve("Specimen/sx")["type"] == SERUM
+    assert _record(result.records, "Patient/c").resolve("Specimen/sx")["type"] == PLASMA  # its own copy
+    assert _state(paths, "Patient/d") == "absent"  # 624 pg/mL in serum (< 1000)
+    run = evaluate_paths(paths, load_mapping(), get_profile("mayo"))
+    assert not any(e.message.startswith("refers to") for e in run.errors)
+    assert_same_as_read_paths(paths)
