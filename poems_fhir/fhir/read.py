@@ -308,7 +308,7 @@ class PatientRecord:
     def resolve(self, reference: str | None, container: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """The resource ``reference`` names, for this patient: a contained one ("#id") in ``container``;
         else the record's own copy (also a pruned one's identity); else one that belongs to nobody
-        (``shared_referent``).
+        (a Medication, a Specimen without subject: ``ResourceIndex.lookup_shared``).
         Never another patient's copy, nor one listed as skipped: which copy a clashing key or a
         foreign reference found would otherwise depend on the order the files were read."""
         if reference and reference.startswith("#"):
@@ -330,8 +330,6 @@ class PatientRecord:
         found = self.index.lookup(key)
         if found is None:
             return None
-        if shared_referent(found):
-            return found
         # the record's own, kept out of its resources: a pruned vital's identity (read.pruned)
         subject = subject_of(found)
         owner = self.index.canonical(subject) if subject is not None else None
@@ -344,18 +342,12 @@ class PatientRecord:
         return None
 
 
-def shared_referent(data: dict[str, Any]) -> bool:
-    """Whether a resource that is not among a record's own may still be used by it: only one that
-    belongs to nobody, i.e. a Medication or a Specimen without subject. Any other belongs to another
-    patient, or was listed and skipped (a subject that names no Patient)."""
-    return data.get("resourceType") in REFERENCED_ONLY and subject_of(data) is None
-
-
 @dataclass
 class ResourceIndex:
     by_key: dict[str, Raw] = field(default_factory=dict)
     by_full_url: dict[str, str] = field(default_factory=dict)  # fullUrl -> "Type/id"
-    #: the copy of a key that belongs to nobody (``shared_referent``), whichever copy ``by_key`` holds:
+    #: the copy of a key that belongs to nobody (a Medication, a Specimen without subject), whichever
+    #: copy ``by_key`` holds:
     #: a Specimen sent once with a subject and once without is the patients' shared one, in any order
     shared: dict[str, dict[str, Any]] = field(default_factory=dict)
 

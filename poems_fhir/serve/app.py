@@ -187,15 +187,23 @@ def client_log_scrubber() -> ClientLogScrubber:
     return scrubber
 
 
+#: the most one fhirServer answer may hold, decoded: one page of one patient's search. The sync job's
+#: 512 MB would let one hook call - whose caller chooses the server - take gigabytes (a 300 kB gzip
+#: answer inflating to 300 MB), times the evaluation workers
+FALLBACK_MAX_BODY = 32 * 2**20
+
+
 def default_client(base_url: str, token: str, timeout: float) -> FhirClient:
     """The sync job's FhirClient for the EHR's fhirServer: origin rule, paging guard, retries, deadlines."""
-    return FhirClient(
+    client = FhirClient(
         base_url,
         auth=BearerAuth(token),
         retry=RetryPolicy(attempts=2, base_delay=0.2, max_delay=1.0, budget=6),
         # one request at most `timeout`, the whole fallback of one hook call at most 3x that
         deadlines=Deadlines(connect=timeout, read=timeout, request=timeout, run=3 * timeout),
     )
+    client.transport.max_body = FALLBACK_MAX_BODY
+    return client
 
 
 @dataclass

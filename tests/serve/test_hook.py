@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import responses as responses_lib
 from starlette.testclient import TestClient
 
 from poems_fhir.fhir.client import MAX_PATIENT_PAGES
@@ -621,3 +622,25 @@ def test_an_access_token_that_cannot_be_a_header_value_is_a_400(client, ehr, map
     response = post(client, ehr, body)
     assert response.status_code == 400 and "fhirAuthorization" in response.json()["error"]
     assert token not in response.text
+
+
+@responses_lib.activate
+def test_a_fhir_server_answer_that_inflates_past_the_fallback_cap_is_refused_while_it_streams():
+    # found by a held-out probe (probe27): a 300 kB gzip answer inflating to 300 MB took the service
+    # to 1.5 GB for one hook call (the sync job's 512 MB cap); the fallback reads one page at a time
+    import gzip
+
+    from poems_fhir.errors import FatalNetworkError
+    from poems_fhir.serve.app import FALLBACK_MAX_BODY, default_client
+
+    body = gzip.compress(b'{"resourceType":"Patient","id":"p1","x":"' + b"a" * (FALLBACK_MAX_BODY + 10) + b'"}')
+    assert len(body) < FALLBACK_MAX_BODY // 100  # small on the wire
+    responses_lib.add(
+        "GET",
+        "https://ehr.example.org/fhir/Patient/p1",
+        body=body,
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/fhir+json"},
+    )
+    client = default_client("https://ehr.example.org/fhir", "token", 5.0)
+    with pytest.raises(FatalNetworkError, match="the response is larger than 32 MB"):
+        client.get("Patient/p1")
