@@ -330,6 +330,8 @@ class PatientRecord:
         found = self.index.lookup(key)
         if found is None:
             return None
+        if shared_referent(found):  # an index built without the collector's `shared` (by hand)
+            return found
         # the record's own, kept out of its resources: a pruned vital's identity (read.pruned)
         subject = subject_of(found)
         owner = self.index.canonical(subject) if subject is not None else None
@@ -340,6 +342,11 @@ class PatientRecord:
         if why not in self.refused:
             self.refused.append(why)
         return None
+
+
+def shared_referent(data: dict[str, Any]) -> bool:
+    """Whether a resource belongs to nobody: a Medication, or a Specimen without subject."""
+    return data.get("resourceType") in REFERENCED_ONLY and subject_of(data) is None
 
 
 @dataclass
