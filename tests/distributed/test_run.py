@@ -397,17 +397,6 @@ def test_deep_lines_get_evaluates_verdict(tmp_path, mapping, monkeypatch):
     ]
 
 
-def _plain_obs(rid: str, subject: str, code: str, value: Any) -> dict[str, Any]:
-    return {
-        "resourceType": "Observation",
-        "id": rid,
-        "status": "final",
-        "code": {"coding": [{"system": LOINC, "code": code}]},
-        "subject": {"reference": subject},
-        "valueQuantity": {"value": value, "unit": "/min"},
-    }
-
-
 def test_an_ambiguous_conditional_subject_is_reported_as_evaluate_reports_it(tmp_path, mapping, monkeypatch):
     # found by a held-out differential probe (probe28): "matches no Patient … add the Patient" where
     # two Patients carry the identifier (the orphan's partition held neither of them)
@@ -415,7 +404,7 @@ def test_an_ambiguous_conditional_subject_is_reported_as_evaluate_reports_it(tmp
     folder.mkdir()
     ident = [{"system": "urn:mrn", "value": "SHARED"}]
     lines = [
-        _plain_obs("ife-x", "Patient?identifier=urn:mrn|SHARED", "25700-6", 1),
+        _obs("ife-x", "Patient?identifier=urn:mrn|SHARED", "25700-6", 1, "g/L"),
         {"resourceType": "Patient", "id": "sh1", "identifier": ident},
         {"resourceType": "Patient", "id": "sh2", "identifier": ident},
     ]
@@ -433,9 +422,9 @@ def test_vitals_no_rule_reads_are_pruned_as_evaluate_prunes_them(tmp_path, mappi
     folder.mkdir()
     lines = [
         {"resourceType": "Patient", "id": "p1"},
-        _plain_obs("hr-bad", "Patient/p1", "8867-4", "eighty"),
-        _plain_obs("hr-dup", "Patient/p1", "8867-4", 80),
-        _plain_obs("hr-dup", "Patient/p1", "8867-4", 95),
+        _obs("hr-bad", "Patient/p1", "8867-4", "eighty", "/min"),  # type: ignore[arg-type]  # a malformed vital
+        _obs("hr-dup", "Patient/p1", "8867-4", 80, "/min"),
+        _obs("hr-dup", "Patient/p1", "8867-4", 95, "/min"),
     ]
     (folder / "in.ndjson").write_text("".join(json.dumps(r) + "\n" for r in lines))
     summary = _run([str(folder)], tmp_path / "out", mapping, partitions=2)
