@@ -173,10 +173,9 @@ _VEGF = Criterion.VEGF_ELEVATION.value
 def plasma_over_serum(findings: Sequence[Finding]) -> Sequence[Finding]:
     """VEGF measured in plasma and in serum on the same day: the plasma decides (criteria.md §4:
     serum VEGF includes platelet-released VEGF, plasma is the validated specimen, 200 pg/mL V, the
-    serum cut-off UNVERIFIED). The serum result of that day is named in the plasma finding's note,
-    not counted: an UNVERIFIED serum cut-off does not outvote a validated plasma result of the same
-    draw. Other days, and days with one specimen, are left as they are. The serum result is named
-    in the plasma result's summary."""
+    serum cut-off UNVERIFIED). The serum result of that day is not counted - an UNVERIFIED serum
+    cut-off does not outvote a validated plasma result of the same draw - but named in the plasma
+    result's summary. Other days, and days with one specimen, are left as they are."""
     plasma_days = {f.effective for f in findings if f.specimen == "plasma" and f.effective is not None}
     if not plasma_days:
         return findings

@@ -1654,7 +1654,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
         _ife_report(raw, record, mapping, out)
-        _report_texts(raw, mapping, out, "report", date, frozenset(), None, None)
+        _report_texts(raw, _texts_of(raw.data), mapping, out, "report", date, frozenset(), None, None)
         return  # laboratory panels: their result Observations are read on their own
     label = concept_label(data.get("code")) or "report"
     seen: set[tuple[str, str | None]] = set()  # per topic and part, as for a Condition
@@ -1682,7 +1682,8 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         for r in mapping.rules_for(sy, c)
         if r.kind == "condition"
     )
-    inadequate = _inadequate_negatives(data, record, mapping)
+    texts = _texts_of(data)  # decoded once: the adequacy check and the text engine both read them
+    inadequate = _inadequate_negatives(data, record, mapping, texts)
     weak = modality is not None and modality.strength == "weak"
     weak_note = (
         (
@@ -1692,7 +1693,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         if weak
         else None
     )
-    _report_texts(raw, mapping, out, kind, date, skip, weak_note, modality if weak else None, inadequate)
+    _report_texts(raw, texts, mapping, out, kind, date, skip, weak_note, modality if weak else None, inadequate)
 
 
 def _report_name(data: dict[str, Any], record: PatientRecord) -> str:
@@ -1709,18 +1710,26 @@ def _report_name(data: dict[str, Any], record: PatientRecord) -> str:
     return " ".join(p for p in parts if p)
 
 
+def _texts_of(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """A report's readable texts as (where, text): its conclusion and each text presentedForm (plain
+    text in its charset, or HTML; one that is not text, or not base64, is left out)."""
+    out = [("conclusion", data["conclusion"])] if isinstance(data.get("conclusion"), str) else []
+    for i, form in enumerate(data.get("presentedForm") or []):
+        text = attachment_text(form) if isinstance(form, dict) else None
+        if text:
+            out.append((f"presentedForm[{i}]", text))
+    return out
+
+
 def _inadequate_negatives(
-    data: dict[str, Any], record: PatientRecord, mapping: CompiledMapping
+    data: dict[str, Any], record: PatientRecord, mapping: CompiledMapping, texts: list[tuple[str, str]] | None = None
 ) -> dict[str, tuple[str, str]]:
     """Per criterion: ("weak" | "ignore", why) when this report's negative is no full test of it
     (mapping ``negative_tests``: a head CT for sclerotic lesions, a marrow biopsy for Castleman)."""
     if not mapping.negative_tests:
         return {}
     name = _report_name(data, record)
-    texts = [data.get("conclusion")] + [
-        attachment_text(f) if isinstance(f, dict) else None for f in data.get("presentedForm") or []
-    ]
-    text = "\n".join(t for t in texts if isinstance(t, str))
+    text = "\n".join(t for _, t in (_texts_of(data) if texts is None else texts))
     out = {}
     for topic, test in mapping.negative_tests.items():
         verdict = test.judge(name, text)
@@ -1777,6 +1786,7 @@ def _reported_procedure(data: dict[str, Any], mapping: CompiledMapping) -> Proce
 
 def _report_texts(
     raw: Raw,
+    texts: list[tuple[str, str]],
     mapping: CompiledMapping,
     out: Extraction,
     kind: str,
@@ -1786,18 +1796,14 @@ def _report_texts(
     weak_modality: ModalityRule | None,
     inadequate: dict[str, tuple[str, str]] | None = None,
 ) -> None:
-    """A report's conclusion and its text presentedForm (plain text in its charset, or HTML) go to the
-    text engine (mapping/text)."""
+    """A report's texts (``_texts_of``) go to the text engine (mapping/text)."""
     data = raw.data
     name = concept_label(data.get("code"))
     weak: dict[str, Any] = {"weak_note": weak_note, "weak_modality": weak_modality}
     if inadequate:
         weak["inadequate"] = {t: (v[0], _negative_note(t, v, name)) for t, v in inadequate.items()}
-    _queue_text(raw, mapping, out, data.get("conclusion"), "conclusion", kind, date, skip=skip, **weak)
-    for i, form in enumerate(data.get("presentedForm") or []):
-        text = attachment_text(form) if isinstance(form, dict) else None
-        if text:  # else not text, or not base64: nothing readable, the rest of the report still counts
-            _queue_text(raw, mapping, out, text, f"presentedForm[{i}]", kind, date, skip=skip, **weak)
+    for source, text in texts:
+        _queue_text(raw, mapping, out, text, source, kind, date, skip=skip, **weak)
 
 
 def codings_list(concepts: Any) -> list[tuple[str | None, str | None, str | None]]:
