@@ -175,13 +175,22 @@ def test_a_slow_patient_while_the_other_worker_runs_ahead_still_ends_in_order(re
     patients = source.patients()
     window = 2 * 1 * 4  # workers x chunk x 4 (parallel._Pool.window)
     assert len(patients) > SLOW + window
-    released = multiprocessing.get_context("fork").Event()
+    context = multiprocessing.get_context("fork")
+    released, done = context.Event(), context.Value("i", 0)
+    # the window lets patients 0 .. SLOW + window - 1 run before the slow one is handed out; one of them may
+    # sit queued behind the slow patient on its own worker (each worker holds up to two chunks), so the
+    # slow patient waits for all the others but that one - waiting for a fixed patient deadlocked on CI
+    # whenever the pool had queued exactly that patient behind the slow one
+    others = SLOW + window - 1 - 1
 
     def work(patient: str, record: PatientRecord | None) -> str:
         if patient == patients[SLOW]:
-            assert released.wait(timeout=60)  # until every other patient the window allows is done
-        if patient == patients[SLOW + window - 1]:
-            released.set()
+            assert released.wait(timeout=60)  # until the other worker ran to the end of the window
+            return patient
+        with done.get_lock():
+            done.value += 1
+            if done.value >= others:
+                released.set()
         return patient
 
     def stalled(signum, frame):  # noqa: ARG001
