@@ -1654,7 +1654,10 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
         _ife_report(raw, record, mapping, out)
-        _report_texts(raw, _texts_of(raw.data), mapping, out, "report", date, frozenset(), None, None)
+        texts = _texts_of(data)
+        # a letter is no test of what only a named kind of report tests (papilloedema: the eye)
+        inadequate = _inadequate_negatives(data, record, mapping, texts)
+        _report_texts(raw, texts, mapping, out, "report", date, frozenset(), None, None, inadequate)
         return  # laboratory panels: their result Observations are read on their own
     label = concept_label(data.get("code")) or "report"
     seen: set[tuple[str, str | None]] = set()  # per topic and part, as for a Condition
@@ -1724,7 +1727,7 @@ def _texts_of(data: dict[str, Any]) -> list[tuple[str, str]]:
 def _inadequate_negatives(
     data: dict[str, Any], record: PatientRecord, mapping: CompiledMapping, texts: list[tuple[str, str]] | None = None
 ) -> dict[str, tuple[str, str]]:
-    """Per criterion: ("weak" | "ignore", why) when this report's negative is no full test of it
+    """Per criterion: ("weak" | "ignore" | "ignore_all", why) when this report's negative is no full test of it
     (mapping ``negative_tests``: a head CT for sclerotic lesions, a marrow biopsy for Castleman)."""
     if not mapping.negative_tests:
         return {}

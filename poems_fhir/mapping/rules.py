@@ -188,12 +188,16 @@ class NegativeTest(_Strict):
       Castleman disease), else its negative is no test of the criterion: not read (not assessed).
     - ``not_from``: a report so named gives no such test (a fine-needle aspirate is cytology, not the
       histology the criterion needs): its negative is not read.
+    - ``positives_too``: a report that is no test of the criterion (``requires`` / ``not_from``) is not
+      read for it at all, positive or negative: a spine MRI's "disc oedema" is an intervertebral disc,
+      not the optic disc.
     """
 
     limited: list[str] = Field(default_factory=list)
     whole: list[str] = Field(default_factory=list)
     requires: list[str] = Field(default_factory=list)
     not_from: list[str] = Field(default_factory=list)
+    positives_too: bool = False
     note: str | None = None
     verification: Verification | None = None
 
@@ -204,14 +208,16 @@ class CompiledNegativeTest:
     whole: re.Pattern[str] | None
     requires: re.Pattern[str] | None
     not_from: re.Pattern[str] | None
+    positives_too: bool = False
 
     def judge(self, name: str, text: str) -> tuple[str, str] | None:
-        """("weak" | "ignore", why) when a negative of a report named ``name`` (with ``text``) is no
-        full test; None when it is one."""
+        """("weak" | "ignore" | "ignore_all", why) when a negative of a report named ``name`` (with
+        ``text``) is no full test ("ignore_all": nor is its positive read); None when it is one."""
+        ignore = "ignore_all" if self.positives_too else "ignore"
         if self.not_from is not None and self.not_from.search(name):
-            return "ignore", "a report of this kind is no test of it"
+            return ignore, "a report of this kind is no test of it"
         if self.requires is not None and not self.requires.search(f"{name}\n{text}"):
-            return "ignore", "the report does not name the tissue the test needs"
+            return ignore, "the report does not name the tissue the test needs"
         if self.limited is not None and self.limited.search(name):
             if self.whole is None or not self.whole.search(name):
                 return "weak", "a limited field: only part of the body was examined"
@@ -1205,7 +1211,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
                     f"{part}: invalid regular expression: {exc}",
                     "escape special characters",
                 )
-        negative_tests[topic] = CompiledNegativeTest(**compiled)
+        negative_tests[topic] = CompiledNegativeTest(**compiled, positives_too=bool(test.get("positives_too")))
 
     if problems:
         raise MappingError(problems)

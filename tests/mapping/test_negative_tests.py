@@ -125,6 +125,46 @@ def test_castleman_named_on_any_histology_is_still_read(mapping):
     assert [f.state for f in findings(ex, CD)] == [State.PRESENT]
 
 
+PAP = "papilledema"
+
+
+@pytest.mark.parametrize(
+    ("name", "conclusion", "category"),
+    [
+        # an intervertebral disc, said either way, is no optic disc (probe: "no disc swelling" in a spine
+        # MRI read as papilloedema absent)
+        ("MRI lumbar spine", "L4-L5: broad-based disc bulge. No disc swelling or oedema at other levels.", "RAD"),
+        ("MRI lumbar spine", "Disc oedema at L3-L4 with endplate changes, suggestive of discitis.", "RAD"),
+        ("МРТ поясничного отдела позвоночника", "Протрузия диска L5-S1. Отека дисков нет.", "RAD"),
+        # a study whose name does not say spine, but whose text never names the eye
+        ("MRI", "Multilevel degenerative change. Disc edema at C5-C6.", "RAD"),
+        ("Consultation note", "Bilateral disc swelling.", "CON"),  # no eye named: left not assessed
+    ],
+)
+def test_disc_words_are_read_for_papilledema_only_from_a_report_of_the_eye(mapping, name, conclusion, category):
+    assert findings(run(mapping, report(name, conclusion, category=category)), PAP) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "conclusion", "state"),
+    [
+        ("Ophthalmology consultation", "Fundoscopy: bilateral disc swelling.", State.PRESENT),
+        ("Ophthalmology consultation", "Fundi: no disc swelling.", State.ABSENT),
+        ("Neurology letter", "Optic discs are not swollen.", State.ABSENT),
+        ("Консультация окулиста", "Глазное дно: отек дисков зрительных нервов с обеих сторон.", State.PRESENT),
+        ("MRI orbits", "Bilateral papilloedema with flattening of the posterior globes.", State.PRESENT),
+    ],
+)
+def test_a_report_of_the_eye_still_reads_the_disc(mapping, name, conclusion, state):
+    assert [f.state for f in findings(run(mapping, report(name, conclusion, category="CON")), PAP)] == [state]
+
+
+def test_a_spine_study_naming_papilledema_as_its_question_still_reads_no_disc(mapping):
+    # the indication names the eye, the name says spine: the spine study is no test of the optic disc
+    r = report("MRI cervical spine", "Indication: POEMS, papilledema. No disc swelling. No sclerotic lesions.")
+    assert findings(run(mapping, r), PAP) == []
+
+
 def _refuted(topic_code: dict, detail: str) -> dict:
     return cond(
         topic_code["system"],

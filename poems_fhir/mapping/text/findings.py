@@ -44,7 +44,8 @@ class TextJob:
     #: a negative read from a weak modality (plain radiograph) is low-grade, for the criteria it is weak on
     weak_note: str | None = None
     weak_modality: ModalityRule | None = None
-    #: per criterion: ("weak" | "ignore", note) when the report's negative is no full test of it
+    #: per criterion: ("weak" | "ignore" | "ignore_all", note) when the report's negative is no full test
+    #: of it ("ignore_all": nor its positive)
     #: (mapping negative_tests: a head CT for sclerotic lesions, a marrow biopsy for Castleman disease)
     inadequate: dict[str, tuple[str, str]] = field(default_factory=dict)
     #: Condition.verificationStatus, or the coded value of an uncoded Observation (True/False/None)
@@ -76,6 +77,8 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         label = a.label
         if label in ("family", "hypothetical"):
             continue
+        if job.inadequate.get(rule.topic or "", ("",))[0] == "ignore_all":
+            continue  # no test of this criterion either way: a spine MRI's "disc oedema" is no optic disc
         spec = mapping.text.section.targets.get(a.target)
         if spec is not None and spec.only_absence and (label != "negated" or _restricted(a)):
             continue
