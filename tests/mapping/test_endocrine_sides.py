@@ -85,3 +85,33 @@ def test_testosterone_counts_for_men_only(mapping, gender, read):
     ex = extract(make_record(o, gender=gender), mapping)
     assert [f.state for f in ex.findings] == ([State.PRESENT] if read else [])
     assert [m.analyte for m in ex.measurements] == (["testosterone"] if read else [])
+
+
+@pytest.mark.parametrize(
+    ("code", "unit", "low", "high"),
+    [("4548-4", "%", 4.0, 5.6), ("2345-7", "mmol/L", 3.9, 5.5)],
+)
+@pytest.mark.parametrize(
+    ("where", "kw", "state"),
+    [
+        ("above", {}, State.PRESENT),
+        ("above", {"interpretation": flag("H")}, State.PRESENT),
+        # probe31: a low HbA1c (3.9 %) or glucose (3.1 mmol/L) made the pancreatic axis abnormal - and,
+        # with a thyroid result, endocrinopathy present on "two axes"; criteria.md §5: "pancreatic (diabetes)"
+        ("below", {}, State.ABSENT),
+        ("below", {"interpretation": flag("L")}, State.ABSENT),
+        ("inside", {}, State.ABSENT),
+    ],
+)
+def test_only_a_high_hba1c_or_glucose_is_the_pancreatic_axis(mapping, code, unit, low, high, where, kw, state):
+    value = {"below": round(low * 0.8, 1), "above": round(high * 1.5, 1), "inside": (low + high) / 2}[where]
+    f = finding(
+        mapping,
+        code,
+        valueQuantity=q(value, unit),
+        referenceRange=[{"low": q(low, unit), "high": q(high, unit)}],
+        **kw,
+    )
+    assert (f.state, f.axis) == (state, EndocrineAxis.PANCREATIC)
+    if where == "below":
+        assert f.evidence.summary.endswith("low: only high counts for this axis")
