@@ -14,7 +14,7 @@ import datetime as dt
 import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .exact import at_least, at_most, difference, relative_change
 from .model import Criterion, Finding, Sign, State
@@ -494,10 +494,30 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             else ()
         )
         return HematologicResponse(fw, "not_evaluable", why, base_p, latest_p, change, pattern)
-    if _progression_from_cr(c, flc=False):
-        return HematologicResponse(
-            fw, "PD", "M-protein detectable again after a complete response", base_p, latest_p, change
-        )
+    judged = _imwg_measurable(c, cfg, latest_m, base_p, latest_p, change)
+    back = _progression_from_cr(c, flc=False)
+    if back is None or judged.category == "PD":
+        return judged
+    # criteria.md §8.1b gives IMWG's PD only as >= 25 % and > 5 g/L above the nadir; "from CR: any
+    # detectable M-protein" is the amyloid-style table's (§8.1a), which reports it as PD there
+    relapse = (
+        f"M-protein detectable again after a complete response ({back[0]}): a relapse from CR, "
+        "IMWG progression only at >= 25 % and > 5 g/L above the nadir"
+    )
+    return replace(judged, caveats=(*judged.caveats, relapse))
+
+
+def _imwg_measurable(
+    c: _Clone,
+    cfg: ResponseConfig,
+    latest_m: Measurement | None,
+    base_p: Point | None,
+    latest_p: Point | None,
+    change: float | None,
+) -> HematologicResponse:
+    """IMWG-style response of a measurable serum M-protein (criteria.md §8.1b)."""
+    fw = "imwg"
+    assert c.m_base is not None  # noqa: S101 - the measurability gate let it through
     if latest_m and c.m_after:
         nadir = min([m.value for m in c.m_after[:-1]] + [c.m_base.value])
         if at_least(latest_m.value, nadir, 1.25) and difference(latest_m.value, nadir) > 5:

@@ -302,9 +302,25 @@ def test_a_positive_urine_immunofixation_after_cr_is_progression():
         f"M-protein detectable again after a complete response (urine immunofixation positive on {d(300)})"
     )
     assert r.hematologic.latest is not None and r.hematologic.latest.reference == "Observation/urine_ife-300"
-    # IMWG (measurable baseline): the urine immunofixation shows the clone back too
+    # IMWG (measurable baseline): the clone is back, but criteria.md §8.1b gives IMWG's PD only as a rise
+    # of >= 25 % and > 5 g/L from the nadir (probe31): no PD, no CR, and a caveat says it relapsed
     imwg = run(m("serum_m_protein", 20.0, -10), *CR_AT_90[1:], m("urine_ife", 1, 300, unit=None))
-    assert imwg.hematologic_imwg.category == "PD"
+    assert imwg.hematologic_imwg.category not in ("PD", "CR")
+    assert imwg.hematologic_imwg.caveats[-1] == (
+        f"M-protein detectable again after a complete response (urine immunofixation positive on {d(300)}): "
+        "a relapse from CR, IMWG progression only at >= 25 % and > 5 g/L above the nadir"
+    )
+
+
+def test_imwg_progression_after_cr_needs_its_own_rise_from_the_nadir():
+    course = [m("serum_m_protein", 20.0, -10), *CR_AT_90[1:], m("serum_m_protein", 0.0, 90)]
+    below = run(*course, m("serum_ife", 1, 300, unit=None), m("serum_m_protein", 3.0, 300))  # + 3 g/L
+    assert below.hematologic_imwg.category != "PD" and "a relapse from CR" in below.hematologic_imwg.caveats[-1]
+    assert below.hematologic.category == "PD"  # amyloid-style: from CR any detectable M-protein (§8.1a)
+    above = run(*course, m("serum_ife", 1, 300, unit=None), m("serum_m_protein", 6.0, 300))  # + 6 g/L
+    assert above.hematologic_imwg.category == "PD"
+    assert above.hematologic_imwg.reason == ">= 25 % rise from the nadir (0 g/L) with > 5 g/L absolute"
+    assert not any("relapse from CR" in c for c in above.hematologic_imwg.caveats)
 
 
 def test_a_measurable_m_protein_after_cr_is_progression_a_zero_is_not():

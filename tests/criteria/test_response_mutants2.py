@@ -407,11 +407,9 @@ def test_imwg_cr_pd_after_cr_and_pd_from_the_nadir():
     with_m = resp(*base, *ife(0, 0, 60), m("serum_m_protein", 0.0, 60)).hematologic_imwg
     assert (with_m.category, with_m.change) == ("CR", -1.0)
     relapse = resp(*base, *ife(0, 0, 60), *ife(1, None, 120), m("serum_m_protein", 2.0, 120)).hematologic_imwg
-    assert (relapse.framework, relapse.category, relapse.reason) == (
-        "imwg",
-        "PD",
-        "M-protein detectable again after a complete response",
-    )
+    # 2 g/L back after CR is no IMWG PD (criteria.md §8.1b: >= 25 % and > 5 g/L from the nadir): 90 % down
+    assert (relapse.framework, relapse.category, relapse.reason) == ("imwg", "VGPR", "M-protein -90%")
+    assert relapse.caveats[-1].startswith("M-protein detectable again after a complete response (serum")
     assert relapse.latest == pt(2.0, 120, "Observation/serum_m_protein120", "g/L") and relapse.change == -0.9
     assert relapse.baseline == pt(20.0, -10, "Observation/serum_m_protein-10", "g/L")
     rise = resp(*base, m("serum_m_protein", 8.0, 30), m("serum_m_protein", 4.0, 60), m("serum_m_protein", 10.0, 90))
