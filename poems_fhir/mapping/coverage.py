@@ -229,6 +229,7 @@ def to_dict(cov: Coverage) -> dict[str, Any]:
         "unitless_values_used": rows(cov.notes.get("unitless", {}), ("rule", "detail")),
         "qualitative_values_used": rows(cov.notes.get("qualitative", {}), ("rule", "detail")),
         "values_not_used": rows(cov.notes.get("unused", {}), ("rule", "detail")),
+        "medications_given_locally": rows(cov.notes.get("local_route", {}), ("rule", "detail")),
         "site_mapping_skeleton": skeleton(cov),
     }
 
@@ -334,6 +335,11 @@ def render_text(cov: Coverage) -> str:
     section("Values without a unit used (presence / own range only)", d["unitless_values_used"], lambda i: i["detail"])
     section("Qualitative results used", d["qualitative_values_used"], lambda i: i["detail"])
     section("Valid results a rule cannot use", d["values_not_used"], lambda i: i["detail"])
+    section(
+        "Medications not read as treatment: given where they do not reach the clone (local_routes)",
+        d["medications_given_locally"],
+        lambda i: f"{i['rule']}: {i['detail']}",
+    )
     out.append("")
     out.append("Site mapping skeleton (review every line before use):")
     out.extend("  " + line for line in d["site_mapping_skeleton"].splitlines())

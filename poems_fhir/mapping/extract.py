@@ -1575,6 +1575,7 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
         return
     concept = data.get("medicationCodeableConcept")
     ref = data.get("medicationReference")
+    medication: dict[str, Any] | None = None
     if concept is None and isinstance(ref, dict):
         medication = record.resolve(ref.get("reference"), data)
         concept = (medication or {}).get("code") or ({"text": ref.get("display")} if ref.get("display") else None)
@@ -1587,6 +1588,10 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
         text = concept_text(concept)
         rule = next((spec for pattern, spec in mapping.medication_text if pattern.search(text)), None)
     if rule is None or not rule.event:
+        return
+    local = _local_route(data, concept, medication, mapping)
+    if local is not None and rule.event == "treatment":
+        out.notes.append(ReadingNote("local_route", _ref(raw), rule.id, f"not a treatment of the clone: {local}"))
         return
     start = end = None
     for name in ("effectiveDateTime", "authoredOn"):
@@ -1612,6 +1617,40 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
             status=data.get("status"),
         )
     )
+
+
+def _local_route(
+    data: dict[str, Any], concept: dict[str, Any], medication: dict[str, Any] | None, mapping: CompiledMapping
+) -> str | None:
+    """Why a medication was given only where it does not reach the clone (mapping ``local_routes``):
+    every dosage route stated is a local one (eye drops, a cream), or, with no route stated, its name
+    or form says so ("dexamethasone 0.1% ophthalmic solution"); None when it may be systemic."""
+    dosages = data.get("dosage") if data.get("resourceType") != "MedicationRequest" else None
+    if dosages is None:
+        dosages = data.get("dosageInstruction")
+    if isinstance(dosages, dict):  # MedicationAdministration.dosage is one element
+        dosages = [dosages]
+    routes = [d["route"] for d in dosages or [] if isinstance(d, dict) and isinstance(d.get("route"), dict)]
+    if routes:
+        named = [_route_name(route, mapping) for route in routes]
+        return f"route {', '.join(n for n in named if n)}" if all(named) else None
+    form = (medication or {}).get("form")
+    for what in (concept, form):
+        name = _route_name(what, mapping) if isinstance(what, dict) else None
+        if name:
+            return name
+    return None
+
+
+def _route_name(concept: dict[str, Any], mapping: CompiledMapping) -> str | None:
+    """The words of ``concept`` when a code or word of it names a local route (mapping ``local_routes``)."""
+    label = concept_label(concept) or concept_text(concept)
+    for system, code, _ in codings(concept):
+        if any(r.kind == "route" for r in mapping.rules_for(system, code)):
+            return label or f"{system}|{code}"
+    words = mapping.local_route_words
+    text = concept_text(concept)
+    return (label or text) if words is not None and text and words.search(text) else None
 
 
 def _dosage_start(data: dict[str, Any]) -> dt.date | None:

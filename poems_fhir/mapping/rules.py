@@ -177,6 +177,19 @@ class ModalityRule(_Strict):
         return self.strength == "weak" and (not self.weak_for or topic in self.weak_for)
 
 
+class RouteRule(_Strict):
+    """A route of administration that does not reach the plasma-cell clone (criteria.md §10: "treat the
+    plasma-cell clone"): a medication given only this way is no treatment event (dexamethasone eye drops
+    are not the first line of therapy). ``codes``: route codes (dosage.route); ``keywords``: regexes on
+    the route's words and on the medication's name and form ("ophthalmic solution", "крем")."""
+
+    id: str
+    codes: list[CodeRef] = Field(default_factory=list)
+    add_codes: list[CodeRef] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+    note: str | None = None
+
+
 class NegativeTest(_Strict):
     """What a report must be for its negative to be a test of a criterion (criteria.md §3.3 "each with
     adequate test", §6). Patterns are regular expressions, matched case-insensitively.
@@ -306,6 +319,8 @@ class MappingFile(_Strict):
     observations: list[ObservationRule] = Field(default_factory=list)
     conditions: list[ConditionRule] = Field(default_factory=list)
     modalities: list[ModalityRule] = Field(default_factory=list)
+    #: routes that do not reach the clone: a medication given only so is no treatment (RouteRule)
+    local_routes: list[RouteRule] = Field(default_factory=list)
     #: per criterion (topic): what a report must be for its negative to count (NegativeTest)
     negative_tests: dict[str, NegativeTest] = Field(default_factory=dict)
     procedures: list[ProcedureRule] = Field(default_factory=list)
@@ -611,7 +626,7 @@ def _without_invalid_entries(
 class Rule:
     """A compiled rule: kind + the model it came from + where it was defined."""
 
-    kind: Literal["observation", "condition", "modality", "procedure", "medication", "course"]
+    kind: Literal["observation", "condition", "modality", "procedure", "medication", "course", "route"]
     spec: Any
     origin: str
 
@@ -646,6 +661,8 @@ class CompiledMapping:
     coverage_keywords: re.Pattern[str] | None = None
     #: per criterion (topic): what a report must be for its negative to count
     negative_tests: dict[str, CompiledNegativeTest] = field(default_factory=dict)
+    #: the words of routes that do not reach the clone (RouteRule keywords), one pattern
+    local_route_words: re.Pattern[str] | None = None
     #: rules_for per (system, code) as written: the same few codes recur in every patient, and the
     #: lookup (canonical form, translations) is a pure function of this mapping. Bounded, see rules_for.
     _rules_cache: dict[tuple[Any, Any], list[Rule]] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -780,7 +797,7 @@ class CompiledMapping:
         return hashlib.sha256(blob).hexdigest()[:16]
 
 
-_LIST_SECTIONS = ("observations", "conditions", "modalities", "procedures", "medications", "course")
+_LIST_SECTIONS = ("observations", "conditions", "modalities", "local_routes", "procedures", "medications", "course")
 
 
 def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
@@ -1093,6 +1110,28 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         for c in mod_rule.codes:
             by_code[(c.system, c.code)].append(Rule("modality", mod_rule, origins[("modalities", rid)]))
 
+    route_words: list[str] = []
+    for rid, raw in merged["local_routes"].items():
+        route = RouteRule.model_validate(
+            {**raw, "codes": resolve("local_routes", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
+        )
+        for c in route.codes:
+            by_code[(c.system, c.code)].append(Rule("route", route, origins[("local_routes", rid)]))
+        for word in route.keywords:
+            try:
+                re.compile(word)
+            except re.error as exc:
+                problem(
+                    "local_routes",
+                    rid,
+                    "keywords",
+                    f"invalid regular expression {word!r}: {exc}",
+                    "escape special characters",
+                )
+                continue
+            route_words.append(word)
+    local_route_words = re.compile("|".join(f"(?:{w})" for w in route_words), re.IGNORECASE) if route_words else None
+
     def name_pattern(section: str, rid: str, texts: list[str]) -> re.Pattern[str] | None:
         """A rule's `text` regexes as one pattern (procedures and medications named in words)."""
         try:
@@ -1233,6 +1272,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         observation_text=observation_text,
         coverage_keywords=keywords,
         negative_tests=negative_tests,
+        local_route_words=local_route_words,
     )
 
 
