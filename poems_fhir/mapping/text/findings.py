@@ -17,6 +17,7 @@ A coded fact wins over text about the same fact: see ``coded_wins``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -24,6 +25,7 @@ from ...criteria.model import MARROW_CLONE_RULES, Criterion, Evidence, Finding, 
 from ..rules import CompiledMapping, ConditionRule, ModalityRule
 from ..ife import named_clone
 from .engine import Assertion, Modifier
+from .lexicon import TargetSpec
 
 _CLONE = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
 
@@ -62,6 +64,27 @@ class TextJob:
         return rule.report_source == "any" or rule.report_source == self.kind
 
 
+#: how far from a target mention (characters, either side) a `not_near` word takes it, and how close
+#: after it a `kept_by` word keeps it
+NEAR, CLOSE = 60, 20
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{w})" for w in words), re.IGNORECASE)
+
+
+def _said_of_another(a: Assertion, spec: TargetSpec) -> bool:
+    """Whether a ``not_near`` word stands within NEAR characters of the mention (the whole sentence
+    when the mention cannot be found in it) and no ``kept_by`` word follows it within CLOSE."""
+    at = a.sentence.lower().find(a.text.lower())
+    end = at + len(a.text)
+    if at >= 0 and spec.kept_by and _pattern(tuple(spec.kept_by)).search(a.sentence[end : end + CLOSE]):
+        return False
+    window = a.sentence if at < 0 else a.sentence[max(0, at - NEAR) : end + NEAR]
+    return _pattern(tuple(spec.not_near)).search(window) is not None
+
+
 def _quote(sentence: str) -> str:
     sentence = " ".join(sentence.split())
     return sentence if len(sentence) <= 160 else sentence[:157] + "..."
@@ -80,6 +103,8 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         if job.inadequate.get(rule.topic or "", ("",))[0] == "ignore_all":
             continue  # no test of this criterion either way: a spine MRI's "disc oedema" is no optic disc
         spec = mapping.text.section.targets.get(a.target)
+        if spec is not None and spec.not_near and label != "negated" and _said_of_another(a, spec):
+            continue  # "sclerotic changes of the sacroiliac joints": a joint, not a POEMS bone lesion
         if spec is not None and spec.only_absence and (label != "negated" or _restricted(a)):
             continue
         state, strength, note = State.PRESENT, Strength.STRONG, None

@@ -51,6 +51,13 @@ class TargetSpec(_Strict):
     #: only a negated mention counts: "no bone lesions" rules out sclerotic ones, while "bone lesions"
     #: alone does not say sclerotic (an affirmed, possible or historical mention yields nothing)
     only_absence: bool = False
+    #: regexes naming something else the words may be said of ("sclerotic" of a joint in sacroiliitis or
+    #: osteoarthritis): an affirmed, possible or historical mention with one of them within ``NEAR``
+    #: characters either side yields nothing (a denial still counts)
+    not_near: list[str] = Field(default_factory=list)
+    #: ... unless one of these follows the mention closely ("sclerotic lesions in T10; degenerative disc
+    #: disease at L4-L5" names a lesion: it stands)
+    kept_by: list[str] = Field(default_factory=list)
 
 
 class ContextRuleSpec(_Strict):

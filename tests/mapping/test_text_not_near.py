@@ -1,0 +1,67 @@
+"""A target word said of something else nearby yields nothing (text target `not_near`; probe31: "Sclerotic
+changes of the sacroiliac joints in keeping with sacroiliitis" made MAJ-4 present and the patient met)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from poems_fhir.criteria.model import State
+from poems_fhir.mapping.extract import extract
+from poems_fhir.mapping.rules import load_mapping
+from tests.conftest import make_record
+from tests.mapping.test_extract import report, run
+
+SCL = "sclerotic_bone_lesions"
+
+
+def states(mapping, conclusion: str) -> list[State]:
+    return [
+        f.state for f in run(mapping, report("CT chest, abdomen and pelvis", conclusion)).findings if f.topic == SCL
+    ]
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        "Sclerotic changes of the sacroiliac joints in keeping with sacroiliitis.",
+        "Sclerotic facet joints at L5-S1.",
+        "Sclerotic margins of the acetabulum consistent with osteoarthritis.",
+        "Possible sclerotic change at the sacroiliac joints.",
+        "Склеротические изменения крестцово-подвздошных суставов.",
+        "Субхондральный склероз, остеосклероз замыкательных пластинок L4-L5 (остеохондроз).",
+    ],
+)
+def test_sclerosis_of_a_joint_or_a_degenerative_endplate_is_no_bone_lesion(mapping, conclusion):
+    assert states(mapping, conclusion) == []
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "state"),
+    [
+        ("Multiple sclerotic lesions in the pelvis and spine.", State.PRESENT),
+        # a lesion named right after the word stands, whatever follows
+        ("Sclerotic lesions in T10 and L2; mild degenerative disc disease at L4-L5 and L5-S1.", State.PRESENT),
+        ("Sclerotic focus in the iliac bone near the sacroiliac joint.", State.PRESENT),
+        ("Склеротические очаги в телах позвонков, дегенеративные изменения.", State.PRESENT),
+        # a denial still counts
+        ("No sclerotic lesions; degenerative facet joint changes.", State.ABSENT),
+    ],
+)
+def test_a_lesion_or_a_denial_near_the_words_still_counts(mapping, conclusion, state):
+    assert states(mapping, conclusion) == [state]
+
+
+def test_a_site_adds_words_to_a_target(tmp_path: Path):
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        'format: poems-fhir-mapping/1\nname: site\nversion: "1"\n'
+        "text:\n  targets:\n    splenomegaly:\n      not_near: ['accessory']\n",
+        encoding="utf-8",
+    )
+    mapping = load_mapping([site])
+    ex = extract(make_record(report("CT abdomen", "Splenomegaly of an accessory spleen.")), mapping)
+    assert [f for f in ex.findings if f.topic == "organomegaly"] == []
+    ex = extract(make_record(report("CT abdomen", "Splenomegaly, 16 cm.")), mapping)
+    assert [f.state for f in ex.findings if f.topic == "organomegaly"] == [State.PRESENT]
