@@ -1136,6 +1136,25 @@ def _threshold_ids(value: str | dict[str, str] | None, gender: str | None) -> li
     return list(value.values())  # sex unknown: every sex-specific cut-off must agree
 
 
+def _between_sexes(ctx: _Ctx, rule: ObservationRule, value: Value) -> str | None:
+    """Why a value of a patient of unknown sex cannot be judged: beyond one sex's upper cut-off and
+    not the other's (haemoglobin 163 g/L: above the female 160, not the male 165); None otherwise."""
+    cuts = rule.high if isinstance(rule.high, dict) else None
+    if not cuts or ctx.record.gender in cuts:
+        return None
+    beyond = {
+        sex: compare(value, ctx.mapping.threshold(t).value, ctx.mapping.threshold(t).operator)
+        for sex, t in cuts.items()
+    }
+    if len(set(beyond.values())) < 2:
+        return None
+    limits = ", ".join(
+        f"{sex} {ctx.mapping.threshold(t).operator} {ctx.mapping.threshold(t).value:g} {ctx.mapping.threshold(t).unit}"
+        for sex, t in sorted(cuts.items())
+    )
+    return f"sex not recorded (Patient.gender): the value is beyond the cut-off for one sex only ({limits})"
+
+
 def _side(ctx: _Ctx, rule: ObservationRule, value: Value, rr: Range | None, high: bool) -> bool | None:
     """Is the value beyond the high (or low) limit? Lab range first when preferred; None = unknown."""
     interp = interpretation_codes(ctx.part)
@@ -1197,6 +1216,9 @@ def _threshold(ctx: _Ctx, rule: ObservationRule) -> None:
             ctx.finding(rule.topic, State.PRESENT, summary + " (high)", value, component=rule.component)
         elif high is False:
             ctx.finding(rule.topic, State.ABSENT, summary, value, component=rule.component)
+        elif value is not None and (between := _between_sexes(ctx, rule, value)) is not None:
+            # a result exists: "no data" and a test to order would be wrong (probe31)
+            ctx.finding(rule.topic, State.INDETERMINATE, summary, value, component=rule.component, note=between)
         # unknown: no limit to judge against -> no finding; the measurement is kept
     if rule.high_topic and high:
         ctx.finding(rule.high_topic, State.PRESENT, summary + " (high)", value)

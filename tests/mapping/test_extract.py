@@ -248,7 +248,12 @@ def test_platelets_prefer_lab_upper_limit_over_default(mapping):
 
 @pytest.mark.parametrize(
     ("gender", "value", "expected"),
-    [("male", 163, State.ABSENT), ("female", 163, State.PRESENT), (None, 163, None), (None, 170, State.PRESENT)],
+    [
+        ("male", 163, State.ABSENT),
+        ("female", 163, State.PRESENT),
+        (None, 163, State.INDETERMINATE),
+        (None, 170, State.PRESENT),
+    ],
 )
 def test_hemoglobin_sex_specific(mapping, gender, value, expected):
     ex = run(mapping, obs("718-7", valueQuantity=q(value, "g/L")), gender=gender)

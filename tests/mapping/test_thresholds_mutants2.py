@@ -163,7 +163,7 @@ def test_at_the_lower_limit_is_not_thrombocytopenia(mapping, value, low):
         ("female", 125, State.ABSENT, False),  # anaemic for a man, not for a woman
         ("female", 119, State.ABSENT, True),
         (None, 170, State.PRESENT, False),  # above both cut-offs
-        (None, 163, None, False),  # above the women's, below the men's: unknown, no finding
+        (None, 163, State.INDETERMINATE, False),  # above the women's, below the men's: indeterminate
         (None, 125, State.ABSENT, False),  # below the men's anaemia cut-off only: not flagged
         (None, 119, State.ABSENT, True),
     ],

@@ -202,8 +202,18 @@ def test_hemoglobin_sex_specific_cut_off(mapping, gender, cut, delta, expected):
 
 
 def test_hemoglobin_between_the_sex_cut_offs_without_sex_is_undecided(mapping):
-    # 162 g/L is high for a woman, normal for a man: with the sex unknown no finding is made
-    assert states(mapping, obs("718-7", 162, "g/L"), topic="thrombocytosis_polycythemia", gender=None) == []
+    # 162 g/L is high for a woman, normal for a man: with the sex unknown it is indeterminate, cited and
+    # saying why - not "no data" with a CBC to order (probe31)
+    assert states(mapping, obs("718-7", 162, "g/L"), topic="thrombocytosis_polycythemia", gender=None) == [
+        State.INDETERMINATE
+    ]
+    [f] = extract(make_record(obs("718-7", 162, "g/L"), gender=None), mapping).findings
+    assert f.note == (
+        "sex not recorded (Patient.gender): the value is beyond the cut-off for one sex only "
+        "(female > 160 g/L, male > 165 g/L)"
+    )
+    assert f.evidence.reference.startswith("Observation/")
+    assert states(mapping, obs("718-7", 150, "g/L"), topic="thrombocytosis_polycythemia", gender=None) == [State.ABSENT]
     assert states(mapping, obs("718-7", 166, "g/L"), topic="thrombocytosis_polycythemia", gender=None) == [
         State.PRESENT
     ]
