@@ -1404,7 +1404,7 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         resolved_on = parse_date(data.get("abatementDateTime"), "abatementDateTime") or (
             parse_date((data.get("abatementPeriod") or {}).get("start"), "abatementPeriod.start")
         )
-    supporting = _evidence_details(data)
+    supporting = _evidence_details(data, record)
     rules = [r for s, c, _ in codings(data.get("code")) for r in mapping.rules_for(s, c) if r.kind == "condition"]
     if not rules and verification != "refuted":
         rules = _broader_condition_rules(raw, data, mapping, out)
@@ -1537,12 +1537,21 @@ def _first_code(concept: Any) -> str | None:
     return None
 
 
-def _evidence_details(data: dict[str, Any]) -> tuple[str, ...]:
+def _evidence_details(data: dict[str, Any], record: PatientRecord) -> tuple[str, ...]:
+    """The references of ``evidence.detail`` to cite beside the Condition: never one that resolves to
+    another patient's resource (or one skipped) - ``record.resolve`` lists it - which the write-back
+    would otherwise name in this patient's Provenance. One not in the input at all is the Condition's
+    own statement, cited as it stands."""
     refs = []
     for ev in data.get("evidence") or []:
-        for detail in (ev or {}).get("detail") or []:
-            if isinstance(detail, dict) and detail.get("reference"):
-                refs.append(detail["reference"])
+        for detail in (ev or {}).get("detail") or [] if isinstance(ev, dict) else []:
+            ref = detail.get("reference") if isinstance(detail, dict) else None
+            if not isinstance(ref, str) or not ref:
+                continue
+            key = ref if ref.startswith("#") else record.index.canonical(ref)
+            if record.resolve(ref, data) is None and key is not None and record.index.lookup(key) is not None:
+                continue  # another patient's (or a skipped) resource: refused and listed by resolve
+            refs.append(ref)
     return tuple(refs)
 
 

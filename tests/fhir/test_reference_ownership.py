@@ -182,3 +182,44 @@ def test_a_key_held_by_a_patients_specimen_and_by_a_shared_one_resolves_to_the_s
     run = evaluate_paths(paths, load_mapping(), get_profile("mayo"))
     assert not any(e.message.startswith("refers to") for e in run.errors)
     assert_same_as_read_paths(paths)
+
+
+def test_another_patients_report_in_evidence_detail_is_not_cited_and_is_listed(tmp_path):
+    """probe32: a Condition's evidence.detail naming another patient's CT and VEGF was echoed under
+    `supporting` - and into this patient's Provenance - with no error listed."""
+    condition = {
+        "resourceType": "Condition",
+        "id": "pnp",
+        "verificationStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]
+        },
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "G62.89"}]},
+        "subject": {"reference": "Patient/good"},
+        "recordedDate": "2022-09-02",
+        "evidence": [
+            {"detail": [{"reference": "DiagnosticReport/ct"}, {"reference": "Observation/vegf"}]},
+            {"detail": [{"reference": "DiagnosticReport/own"}, {"reference": "DiagnosticReport/not-in-input"}]},
+        ],
+    }
+    own = {
+        "resourceType": "DiagnosticReport",
+        "id": "own",
+        "status": "final",
+        "code": {"text": "Nerve conduction study"},
+        "subject": {"reference": "Patient/good"},
+        "effectiveDateTime": "2022-09-01",
+    }
+    ct = {**own, "id": "ct", "code": {"text": "CT whole body"}, "subject": {"reference": "Patient/other"}}
+    path = _write(tmp_path / "in.ndjson", condition, own, ct, _vegf("Patient/other"))
+    run = evaluate_paths([path], load_mapping(), get_profile("mayo"))
+    result = next(r for r in run.results if r.record.patient == "Patient/good")
+    cited = {
+        ref
+        for f in result.extraction.findings
+        if f.evidence.reference == "Condition/pnp"
+        for ref in f.evidence.supporting
+    }
+    assert cited == {"DiagnosticReport/own", "DiagnosticReport/not-in-input"}
+    messages = [e.message for e in result.extraction.errors]
+    assert "refers to DiagnosticReport/ct, which belongs to Patient/other: not used for Patient/good" in messages
+    assert "refers to Observation/vegf, which belongs to Patient/other: not used for Patient/good" in messages
