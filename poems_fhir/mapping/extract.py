@@ -1544,7 +1544,7 @@ def _evidence_details(data: dict[str, Any], record: PatientRecord) -> tuple[str,
     own statement, cited as it stands."""
     refs = []
     for ev in data.get("evidence") or []:
-        for detail in (ev or {}).get("detail") or [] if isinstance(ev, dict) else []:
+        for detail in (ev or {}).get("detail") or []:  # a non-object: a malformed resource, reported
             ref = detail.get("reference") if isinstance(detail, dict) else None
             if not isinstance(ref, str) or not ref:
                 continue
