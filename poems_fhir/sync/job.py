@@ -96,6 +96,15 @@ def pseudonym(key: bytes, patient: str) -> str:
 
 
 _PATIENT_REF = re.compile(r"\bPatient/([A-Za-z0-9\-.]{1,64})")
+#: a conditional reference's identifier value ("Patient?identifier=https://mrn|12345"): an MRN
+_IDENTIFIER_VALUE = re.compile(r"(identifier=(?:[^\s|&,;)'\"]*\|)?)([^\s&,;)'\"]+)")
+
+
+def scrub_identifiers(key: bytes, text: str) -> str:
+    """Every ``Patient/<id>`` and conditional-reference identifier value in ``text`` as its keyed
+    pseudonym: an error text may name another patient (a foreign reference) or an MRN."""
+    text = _PATIENT_REF.sub(lambda m: pseudonym(key, m.group(0)), text)
+    return _IDENTIFIER_VALUE.sub(lambda m: m.group(1) + pseudonym(key, m.group(2)), text)
 
 
 class PseudonymLogFilter(logging.Filter):
@@ -115,7 +124,7 @@ class PseudonymLogFilter(logging.Filter):
             text = text.replace(self.current, pseudonym(self.key, self.current))
             if len(pid) >= 4:  # a one-letter id would replace letters of every word
                 text = text.replace(pid, pseudonym(self.key, self.current))
-        return _PATIENT_REF.sub(lambda m: pseudonym(self.key, m.group(0)), text)
+        return scrub_identifiers(self.key, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
@@ -207,7 +216,11 @@ class SyncJob:
         if self.show_phi:
             return text
         pid = patient.split("/", 1)[-1]
-        return text.replace(patient, self.pseudonym(patient)).replace(pid, self.pseudonym(patient))
+        text = text.replace(patient, self.pseudonym(patient))
+        if len(pid) >= 4:  # a one-letter id would replace letters of every word
+            text = text.replace(pid, self.pseudonym(patient))
+        # another patient named in it (a refused foreign reference), an MRN of a conditional reference
+        return scrub_identifiers(self.pseudonym_key, text)
 
     # ------------------------------------------------------------------ the run
 
@@ -328,6 +341,7 @@ class SyncJob:
         except Exception as exc:  # a patient whose data crashes the mapper costs only that patient
             summary.failed += 1
             reason = exc.reason if isinstance(exc, _WorkerFailure) else _internal_reason(exc)
+            reason = self.scrub(reason, patient)
             summary.problems.append(f"{name}: {reason}; recorded as failed and retried next run")
             log.error("%s: %s", name, reason, extra=ev("patient.internal_error", patient=name, error=reason))
             if not isinstance(exc, _WorkerFailure):
@@ -366,7 +380,7 @@ class SyncJob:
         if ready is None:  # in this process: fetch, then evaluate
             record, errors = self.source.fetch(patient)
             for e in errors:
-                summary.problems.append(f"{name}: skipped input {e.source}: {e.message}")
+                summary.problems.append(self.scrub(f"{name}: skipped input {e.source}: {e.message}", patient))
             summary.skipped_input += len(errors)
             unchanged = previous.input_hash if previous and previous.status in ("written", "out_of_scope") else None
             ready = self._evaluate(record, unchanged)
@@ -385,7 +399,7 @@ class SyncJob:
             return
         summary.evaluated += 1
         for e in ready.extraction_errors:
-            summary.problems.append(f"{name}: skipped {e.resource or e.source}: {e.message}")
+            summary.problems.append(self.scrub(f"{name}: skipped {e.resource or e.source}: {e.message}", patient))
         summary.skipped_input += len(ready.extraction_errors)
         assert ready.classification is not None  # noqa: S101 - set for a found record
         # ScreeningCounts.add, from the scope's in_scope
@@ -417,7 +431,7 @@ class SyncJob:
             return
         if ready.not_writable is not None:
             summary.failed += 1
-            summary.problems.append(f"{name}: {ready.not_writable}")
+            summary.problems.append(f"{name}: {self.scrub(ready.not_writable, patient)}")
             self._record(patient, previous, "failed", reason=ready.not_writable)
             return
         if ready.bundle is None:  # cannot happen: built wherever the state said the input changed

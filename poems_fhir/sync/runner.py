@@ -34,7 +34,7 @@ from ..parallel import available_cores
 from . import events
 from .config import SyncSettings, parse_duration
 from .events import ev
-from .job import Summary, SyncJob
+from .job import Summary, SyncJob, scrub_identifiers
 from .sinks import DirSink, ServerSink
 from .sources import FileSource, ServerSource
 from .state import StateStore
@@ -239,6 +239,8 @@ def run_once(
             read_errors = list(getattr(source, "read_errors", []))
             summary.skipped_input += len(read_errors)
             extra = [f"skipped input {e.source}: {e.message}" for e in read_errors]
+            if not s.phi:  # a foreign reference or a conditional subject names a patient or an MRN
+                extra = [scrub_identifiers(job.pseudonym_key, line) for line in extra]
             return summary, extra
     finally:
         store.close()
