@@ -1597,12 +1597,18 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
 
 # ---------------------------------------------------------------- medications
 
-_MED_IGNORED = {"entered-in-error", "cancelled", "not-taken", "draft"}
+#: statuses of a medication never given: a statement's "intended", an administration's "not-done"
+_MED_IGNORED = {"entered-in-error", "cancelled", "not-taken", "draft", "intended", "not-done", "declined"}
+#: MedicationRequest intents that are no order to give it: a suggestion or a plan (probe35: a proposal
+#: started the response clock)
+_MED_NOT_ORDERED = {"proposal", "plan", "option"}
 
 
 def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
     data = raw.data
     if data.get("status") in _MED_IGNORED:
+        return
+    if data.get("resourceType") == "MedicationRequest" and data.get("intent") in _MED_NOT_ORDERED:
         return
     concept = data.get("medicationCodeableConcept")
     ref = data.get("medicationReference")

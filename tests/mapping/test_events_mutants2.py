@@ -231,9 +231,32 @@ def test_a_malformed_dosage_start_is_a_reported_problem(mapping):
     assert ex.events == [] and "boundsPeriod.start" in ex.errors[0].message
 
 
-@pytest.mark.parametrize("status", ["entered-in-error", "cancelled", "not-taken", "draft"])
-def test_a_medication_not_given_is_no_event(mapping, status):
-    assert events(mapping, med(status=status)) == []
+@pytest.mark.parametrize(
+    ("resource_type", "status"),
+    [
+        ("MedicationRequest", "entered-in-error"),
+        ("MedicationRequest", "cancelled"),
+        ("MedicationRequest", "draft"),
+        ("MedicationStatement", "not-taken"),
+        ("MedicationStatement", "intended"),  # probe35: not yet taken started the response clock
+        ("MedicationAdministration", "not-done"),
+    ],
+)
+def test_a_medication_not_given_is_no_event(mapping, resource_type, status):
+    assert events(mapping, med(resource_type, status=status)) == []
+
+
+@pytest.mark.parametrize(
+    ("intent", "given"), [("proposal", False), ("plan", False), ("option", False), ("order", True)]
+)
+def test_a_request_that_is_no_order_is_no_event(mapping, intent, given):
+    # probe35: a proposed bortezomib started the response clock before the real first dose
+    assert bool(events(mapping, med(intent=intent))) is given
+
+
+@pytest.mark.parametrize("status", ["stopped", "completed", "on-hold", "unknown"])
+def test_a_medication_given_and_then_stopped_is_still_an_event(mapping, status):
+    assert len(events(mapping, med("MedicationStatement", status=status))) == 1
 
 
 @pytest.mark.parametrize("concept", [{"text": "Paracetamol 500 mg"}, {"coding": [{"system": RX, "code": "161"}]}])
