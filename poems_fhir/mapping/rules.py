@@ -633,6 +633,21 @@ class Rule:
 
 _RULES_CACHE_SIZE = 65536
 
+#: characters of a code's name (text and displays) the name patterns read: a name is a few words, and
+#: a mapping's name regexes may backtrack - a 21 kB Procedure.code.text took one patient four minutes
+#: (probe32); past this, the rest is not part of any name worth matching
+MAX_NAME_CHARS = 500
+
+
+@dataclass(frozen=True)
+class NamePattern:
+    """A compiled name regex that reads at most MAX_NAME_CHARS of a name."""
+
+    pattern: re.Pattern[str]
+
+    def search(self, name: str) -> re.Match[str] | None:
+        return self.pattern.search(name[:MAX_NAME_CHARS])
+
 
 @dataclass
 class CompiledMapping:
@@ -647,9 +662,9 @@ class CompiledMapping:
     text: TextEngine = field(default_factory=lambda: TextEngine(TextSection()))
     conditions: dict[str, ConditionRule] = field(default_factory=dict)
     translations: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
-    medication_text: list[tuple[re.Pattern[str], MedicationRule]] = field(default_factory=list)
+    medication_text: list[tuple[NamePattern, MedicationRule]] = field(default_factory=list)
     #: procedures named only in words (no code was confirmed for a transplant, codes.md §D), in file order
-    procedure_text: list[tuple[re.Pattern[str], ProcedureRule]] = field(default_factory=list)
+    procedure_text: list[tuple[NamePattern, ProcedureRule]] = field(default_factory=list)
     result_terms: dict[str, Qual] = field(default_factory=dict)
     result_codes: dict[tuple[str, str], Qual] = field(default_factory=dict)
     #: other identifiers of a code system (OIDs, national URIs) -> the canonical URI
@@ -769,7 +784,8 @@ class CompiledMapping:
         """The first modality (in the mapping's order) one of whose keywords occurs in ``text``."""
         if text in self._modality_cache:
             return self._modality_cache[text]
-        found = next((m for m in self.modalities if any(re.search(k, text) for k in m.keywords)), None)
+        name = text[:MAX_NAME_CHARS]
+        found = next((m for m in self.modalities if any(re.search(k, name) for k in m.keywords)), None)
         if len(self._modality_cache) < _RULES_CACHE_SIZE:
             self._modality_cache[text] = found
         return found
@@ -779,7 +795,8 @@ class CompiledMapping:
         cached = self._text_rules_cache.get(text)
         if cached is not None:
             return cached
-        hits = list({id(rule): rule for pattern, rule in self.observation_text if pattern.search(text)}.values())
+        name = text[:MAX_NAME_CHARS]
+        hits = list({id(rule): rule for pattern, rule in self.observation_text if pattern.search(name)}.values())
         if len(self._text_rules_cache) < _RULES_CACHE_SIZE:
             self._text_rules_cache[text] = hits
         return hits
@@ -1132,15 +1149,15 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             route_words.append(word)
     local_route_words = re.compile("|".join(f"(?:{w})" for w in route_words), re.IGNORECASE) if route_words else None
 
-    def name_pattern(section: str, rid: str, texts: list[str]) -> re.Pattern[str] | None:
+    def name_pattern(section: str, rid: str, texts: list[str]) -> NamePattern | None:
         """A rule's `text` regexes as one pattern (procedures and medications named in words)."""
         try:
-            return re.compile("|".join(f"(?:{t})" for t in texts), re.IGNORECASE) if texts else None
+            return NamePattern(re.compile("|".join(f"(?:{t})" for t in texts), re.IGNORECASE)) if texts else None
         except re.error as exc:
             problem(section, rid, "text", f"invalid regular expression: {exc}", "escape special characters")
             return None
 
-    procedure_text: list[tuple[re.Pattern[str], ProcedureRule]] = []
+    procedure_text: list[tuple[NamePattern, ProcedureRule]] = []
     for rid, raw in merged["procedures"].items():
         proc_rule = ProcedureRule.model_validate(
             {**raw, "codes": resolve("procedures", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
@@ -1150,7 +1167,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         if (pattern := name_pattern("procedures", rid, proc_rule.text)) is not None:
             procedure_text.append((pattern, proc_rule))
 
-    medication_text: list[tuple[re.Pattern[str], MedicationRule]] = []
+    medication_text: list[tuple[NamePattern, MedicationRule]] = []
     for rid, raw in merged["medications"].items():
         med_rule = MedicationRule.model_validate(
             {**raw, "codes": resolve("medications", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
