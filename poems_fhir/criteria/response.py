@@ -50,6 +50,9 @@ class ResponseConfig:
     imwg_urine_pr_below: float = 200.0
     imwg_urine_pr_reduction: float = 0.9
     imwg_urine_progression: float = 200.0
+    #: bone-marrow plasma cells (%) a CR must be below: IMWG "<5% BM plasma cells" (criteria.md §8.1b);
+    #: amyloid-style "one version also requires BM plasma cells <5%" (§8.1a)
+    cr_marrow_below: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -408,6 +411,10 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         if c.bm_latest is None:
             caveats.append("bone-marrow plasma cells not assessed (one version of CR requires < 5 %)")
             provisional = True
+        elif c.bm_latest.value >= cfg.cr_marrow_below:
+            # probe35: a CR was claimed, citing a 6 % marrow as its support
+            caveats.append(_marrow_not_cr(c.bm_latest, cfg) + " by the version of CR that requires it")
+            provisional = True
         return HematologicResponse(
             fw,
             "CR",
@@ -528,7 +535,8 @@ def _imwg_measurable(
     if urine_pd is not None:
         u = c.u_after[-1]
         return HematologicResponse(fw, "PD", urine_pd, base_p, latest_p, change, evidence=(u.reference,))
-    if c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0:
+    marrow_full = c.bm_latest is not None and c.bm_latest.value >= cfg.cr_marrow_below
+    if c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0 and not marrow_full:
         marrow = () if c.bm_latest else ("bone-marrow plasma cells (< 5 %) not assessed",)
         return HematologicResponse(
             fw,
@@ -552,8 +560,20 @@ def _imwg_measurable(
     evidence: tuple[str, ...] = ()
     if category in ("VGPR", "PR"):
         category, reason, caveats, evidence = _imwg_urine_part(c, cfg, category, reason)
+    provisional = bool(caveats)
+    if marrow_full and c.bm_latest is not None and c.serum_ife and c.serum_ife.value == 0:
+        # negative immunofixations beside a marrow still full of plasma cells: no IMWG CR (§8.1b)
+        caveats = (*caveats, _marrow_not_cr(c.bm_latest, cfg))
+        evidence = (*evidence, c.bm_latest.reference)
     return HematologicResponse(
-        fw, category, reason, base_p, latest_p, change, caveats, provisional=bool(caveats), evidence=evidence
+        fw, category, reason, base_p, latest_p, change, caveats, provisional=provisional, evidence=evidence
+    )
+
+
+def _marrow_not_cr(marrow: Measurement, cfg: ResponseConfig) -> str:
+    return (
+        f"bone-marrow plasma cells {marrow.value:g} % on {marrow.effective} (>= {cfg.cr_marrow_below:g} %): "
+        "not a complete response"
     )
 
 

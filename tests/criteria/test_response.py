@@ -420,3 +420,31 @@ def test_serum_and_plasma_on_the_same_days_compare_the_plasma(order):
     points = [p for pair in pairs for p in (pair if order == "serum first" else pair[::-1])]
     r = run(*points)
     assert (r.vegf.specimen, r.vegf.category) == ("plasma", "complete"), r.vegf.reason
+
+
+@pytest.mark.parametrize(("marrow", "cr"), [(4.9, True), (5.0, False), (30.0, False)])
+def test_a_marrow_with_five_percent_plasma_cells_or_more_is_no_imwg_cr(marrow, cr):
+    # criteria.md §8.1b: IMWG CR = negative serum and urine IFE + "<5% BM plasma cells"; probe35: a CR was
+    # claimed beside a 6 % marrow, citing it
+    course = [
+        m("serum_m_protein", 20.0, -10),
+        m("serum_ife", 1, -10, unit=None),
+        m("serum_m_protein", 0.0, 90),
+        m("serum_ife", 0, 90, unit=None),
+        m("urine_ife", 0, 92, unit=None),
+        *flc(90, 12.0, 15.0, False),
+        m("bm_plasma_cells", marrow, 95, unit="%"),
+    ]
+    r = run(*course)
+    imwg = r.hematologic_imwg
+    if cr:
+        assert (imwg.category, imwg.provisional, imwg.caveats) == ("CR", False, ())
+        assert (r.hematologic.category, r.hematologic.provisional) == ("CR", False)
+        return
+    note = f"bone-marrow plasma cells {marrow:g} % on {d(95)} (>= 5 %): not a complete response"
+    assert imwg.category == "VGPR" and imwg.caveats[-1] == note
+    assert "Observation/bm_plasma_cells-95" in imwg.evidence
+    # amyloid-style: CR by its main definition, provisional: "one version also requires BM plasma cells <5%"
+    amyloid = r.hematologic
+    assert (amyloid.category, amyloid.provisional) == ("CR", True)
+    assert amyloid.caveats[-1] == note + " by the version of CR that requires it"
