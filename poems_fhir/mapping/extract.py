@@ -71,6 +71,40 @@ IGNORED_STATUS = {"entered-in-error", "cancelled"}
 #: available": an order, not a result (its value, if one is sent anyway, is not one either)
 NO_RESULT_YET = "registered"
 VERIFICATION_SYSTEM_CODES = {"confirmed", "provisional", "differential", "refuted", "unconfirmed", "entered-in-error"}
+#: Observation and DiagnosticReport status codes (FHIR R4 observation-status, diagnostic-report-status)
+RESULT_STATUSES = {
+    "registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown",
+    "partial", "appended",
+}  # fmt: skip
+
+
+def _code_word(code: str) -> str:
+    """A status code as senders garble it: "REFUTED", "Entered_in_error ", "entered in error"."""
+    return "-".join(code.strip().lower().replace("_", " ").replace("-", " ").split())
+
+
+def _normal_status(data: dict[str, Any]) -> str | None:
+    """The result's status as a FHIR code (case, spaces and underscores forgiven), the raw value when
+    it is no such code, None when absent."""
+    status = data.get("status")
+    if not isinstance(status, str):
+        return None
+    word = _code_word(status)
+    return word if word in RESULT_STATUSES else status
+
+
+def _no_result(data: dict[str, Any]) -> bool:
+    """Withdrawn (entered-in-error), cancelled or only registered: no result to read. A status that is
+    no FHIR code is a reported skip (probe32: "ENTERED-IN-ERROR" was read as a valid result)."""
+    status = _normal_status(data)
+    if status is not None and status not in RESULT_STATUSES:
+        raise ResourceError(
+            f"status {status!r} is not a FHIR result status ({', '.join(sorted(RESULT_STATUSES))}): "
+            "whether it is withdrawn cannot be told; not read - fix the status"
+        )
+    return status in IGNORED_STATUS or status == NO_RESULT_YET
+
+
 #: an uncoded diagnosis of POEMS syndrome by any of its names: POEMS, Crow-Fukase, Takatsuki, the
 #: acronym spelt out ("Polyneuropathy, organomegaly, endocrinopathy, M-protein, skin changes") - a
 #: clinician's assertion, never read as the findings its name lists
@@ -164,8 +198,8 @@ def _with_contained_results(resources: list[Raw]) -> Iterator[Raw]:
         data = raw.data
         if data.get("resourceType") != "DiagnosticReport" or not isinstance(data.get("contained"), list):
             continue
-        if data.get("status") in IGNORED_STATUS or data.get("status") == NO_RESULT_YET:
-            continue
+        if _normal_status(data) in IGNORED_STATUS or _normal_status(data) == NO_RESULT_YET:
+            continue  # a status that is no code: the report's own handler reports it
         inner = {c.get("id"): c for c in data["contained"] if isinstance(c, dict) and isinstance(c.get("id"), str)}
         for result in data.get("result") or []:
             reference = result.get("reference") if isinstance(result, dict) else None
@@ -313,7 +347,7 @@ def _another_person(data: dict[str, Any], record: PatientRecord) -> str | None:
 
 def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
     data = raw.data
-    if data.get("status") in IGNORED_STATUS or data.get("status") == NO_RESULT_YET:
+    if _no_result(data):
         return
     if "focus" in data and (other := _another_person(data, record)):
         raise ResourceError(
@@ -1383,8 +1417,32 @@ def _condition_topics(rule: ConditionRule) -> list[str]:
 
 
 def _verification(data: dict[str, Any]) -> str:
-    codes = [c for _, c, _ in codings(data.get("verificationStatus")) if c in VERIFICATION_SYSTEM_CODES]
-    return codes[0] if codes else "confirmed"
+    """Condition.verificationStatus as a FHIR code (case, spaces and underscores forgiven; a coding's
+    code or, with none, the concept's text). Absent: confirmed. Codes that contradict each other
+    ("confirmed" beside "refuted") or none that is a FHIR code: a reported skip - reading them as
+    confirmed turned a refuted diagnosis into a present criterion (probe32)."""
+    concept = data.get("verificationStatus")
+    if concept is None:
+        return "confirmed"
+    said = [c for _, c, _ in codings(concept) if isinstance(c, str)]
+    known = {_code_word(c) for c in said} & VERIFICATION_SYSTEM_CODES
+    if not known:  # a code of another system ("Confirmed" as its display), or text only
+        words = [d for _, _, d in codings(concept) if isinstance(d, str)]
+        if isinstance(concept, dict) and isinstance(concept.get("text"), str):
+            words.append(concept["text"])
+        known = {_code_word(w) for w in words} & VERIFICATION_SYSTEM_CODES
+        said = said or words
+    if len(known) == 1:
+        return known.pop()
+    if known:
+        raise ResourceError(
+            f"verificationStatus says {' and '.join(sorted(known))} at once: whether the diagnosis holds "
+            "cannot be told; not read - keep one code"
+        )
+    raise ResourceError(
+        f"verificationStatus {', '.join(repr(c) for c in said) or '(no code)'} is no FHIR code "
+        f"({', '.join(sorted(VERIFICATION_SYSTEM_CODES))}): whether the diagnosis holds cannot be told; not read"
+    )
 
 
 def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
@@ -1720,7 +1778,7 @@ def _modality(data: dict[str, Any], mapping: CompiledMapping) -> ModalityRule | 
 
 def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
     data = raw.data
-    if data.get("status") in IGNORED_STATUS or data.get("status") == NO_RESULT_YET:
+    if _no_result(data):
         return
     modality = _modality(data, mapping)
     date = _effective(data)

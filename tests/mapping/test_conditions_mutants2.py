@@ -114,10 +114,38 @@ def test_entered_in_error_is_ignored(mapping):
     assert found == [] and ex.notes == []
 
 
-def test_a_verification_code_from_elsewhere_counts_as_confirmed(mapping):
+def test_a_verification_code_that_is_no_fhir_code_is_a_reported_skip(mapping):
+    # probe32: reading an unknown code as confirmed turned "REFUTED" and friends into a present criterion
     c = cond(HEPATOMEGALY, verificationStatus={"coding": [{"system": VS, "code": "maybe"}]})
-    _, [f] = run(mapping, c)
-    assert f.state is State.PRESENT and f.evidence.summary == "hepatomegaly (confirmed)"
+    ex = extract(make_record(c), mapping)
+    assert ex.findings == []
+    [err] = ex.errors
+    assert err.message.startswith("verificationStatus 'maybe' is no FHIR code (confirmed, differential,")
+
+
+@pytest.mark.parametrize(
+    ("status", "state"),
+    [
+        ({"coding": [{"system": VS, "code": "REFUTED"}]}, State.ABSENT),
+        ({"coding": [{"system": VS, "code": "refuted "}]}, State.ABSENT),
+        ({"text": "refuted"}, State.ABSENT),
+        (
+            {"coding": [{"system": "http://snomed.info/sct", "code": "410605003", "display": "Confirmed"}]},
+            State.PRESENT,
+        ),
+        ({"coding": [{"system": VS, "code": "Entered_in_error"}]}, None),
+    ],
+)
+def test_a_garbled_verification_code_is_read_as_the_code_it_spells(mapping, status, state):
+    ex = extract(make_record(cond(HEPATOMEGALY, verificationStatus=status)), mapping)
+    assert ex.errors == []
+    assert [f.state for f in ex.findings] == ([state] if state else [])
+
+
+def test_contradicting_verification_codes_are_a_reported_skip(mapping):
+    status = {"coding": [{"system": VS, "code": "confirmed"}, {"system": VS, "code": "refuted"}]}
+    ex = extract(make_record(cond(HEPATOMEGALY, verificationStatus=status)), mapping)
+    assert ex.findings == [] and "says confirmed and refuted at once" in ex.errors[0].message
 
 
 @pytest.mark.parametrize(

@@ -142,9 +142,21 @@ def test_string_number_without_unit_is_reported_not_guessed(mapping):
 # --- statuses and absent data ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("status", ["entered-in-error", "cancelled"])
+@pytest.mark.parametrize(
+    "status", ["entered-in-error", "cancelled", "ENTERED-IN-ERROR", "Cancelled", "entered_in_error", " cancelled "]
+)
 def test_ignored_observation_statuses(mapping, status):
-    assert run(mapping, obs("25700-6", valueString="IgA lambda", status=status)).findings == []
+    # probe32: the garbled spellings were read as valid results
+    ex = run(mapping, obs("25700-6", valueString="IgA lambda", status=status))
+    assert ex.findings == [] and ex.errors == []
+
+
+def test_a_status_that_is_no_fhir_code_is_a_reported_skip(mapping):
+    ex = run(mapping, obs("75628-8", status="withdrawn", valueQuantity=q(1500, "pg/mL")))
+    assert ex.findings == [] and ex.measurements == []
+    assert ex.errors[0].message.startswith("status 'withdrawn' is not a FHIR result status (amended, appended,")
+    ok = run(mapping, obs("75628-8", status="FINAL", valueQuantity=q(1500, "pg/mL")))
+    assert ok.errors == [] and states(ok, "vegf_elevation") != []
 
 
 def test_a_registered_observation_has_no_result_yet_so_nothing_is_read_and_nothing_is_wrong(mapping):
