@@ -65,3 +65,37 @@ def test_a_site_adds_words_to_a_target(tmp_path: Path):
     assert [f for f in ex.findings if f.topic == "organomegaly"] == []
     ex = extract(make_record(report("CT abdomen", "Splenomegaly, 16 cm.")), mapping)
     assert [f.state for f in ex.findings if f.topic == "organomegaly"] == [State.PRESENT]
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        # probe34: sclerosis with a named benign cause
+        "Healed rib fracture with sclerotic margins.",
+        "Sclerotic vertebral haemangioma at T9.",
+        "Schmorl's nodes with sclerotic margins at L2 and L3.",
+        "Non-ossifying fibroma of the distal femur with a sclerotic rim.",
+        "Остеосклероз в зоне консолидированного перелома ребра.",
+    ],
+)
+def test_sclerosis_of_a_named_benign_cause_is_no_bone_lesion(mapping, conclusion):
+    assert states(mapping, conclusion) == []
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        # probe34: POEMS lesions are often neither FDG-avid nor lytic: such a denial says nothing of them
+        "No FDG-avid bone lesions.",
+        "No hypermetabolic bone lesions.",
+        "No lytic lesions in the skeleton.",
+        "Метаболически активных очагов в костях нет.",
+        "Остеолитических очагов в костях не выявлено.",
+    ],
+)
+def test_a_denial_of_avid_or_lytic_bone_lesions_does_not_rule_sclerotic_ones_out(mapping, conclusion):
+    assert states(mapping, conclusion) == []
+
+
+def test_a_denial_of_any_bone_lesion_still_rules_them_out(mapping):
+    assert states(mapping, "No bone lesions.") == [State.ABSENT]

@@ -167,13 +167,18 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
 
 #: "no other / new / further bone lesions": the denial leaves out what was just named
 _RESTRICTING = re.compile(
-    r"\b(?:other|new|further|additional|remaining|другие|других|иных|новых|дополнительных|басқа|жаңа)\s+(?:\w+\s+){0,2}$",
+    r"\b(?:other|new|further|additional|remaining|другие|других|иных|новых|дополнительных|басқа|жаңа"
+    # a kind of lesion that POEMS lesions need not be (probe34: "no FDG-avid bone lesions" on a PET, "no
+    # lytic lesions in the skeleton" ruled sclerotic ones out): often neither FDG-avid nor lytic
+    r"|fdg-avid|avid|hypermetabolic|metabolically\s+active|lytic|osteolytic|destructive|aggressive|myelomatous"
+    r"|литическ\w*|остеолитическ\w*|деструктивн\w*|активн\w*)\s+(?:[\w-]+\s+){0,2}$",
     re.IGNORECASE,
 )
 
 
 def _restricted(a: Assertion) -> bool:
-    """Whether the mention is qualified as other/new/further (its absence is then no absence at all)."""
+    """Whether the mention is qualified as other/new/further, or as a kind of lesion (FDG-avid, lytic):
+    its absence is then no absence of sclerotic lesions."""
     at = a.sentence.find(a.text)
     return at >= 0 and bool(_RESTRICTING.search(a.sentence[:at]))
 
