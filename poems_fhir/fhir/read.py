@@ -408,12 +408,33 @@ def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
         if not p.exists():
             raise InputError(f"{p}: no such file or folder")
         if p.is_dir():
-            # every input-named entry but folders: a named pipe or a dangling link is then refused and
-            # listed by the reader, as when it is named on the command line, not dropped without a word
-            files = sorted(f for f in p.rglob("*") if f.suffix.lower() in _INPUT_SUFFIXES and not f.is_dir())
-            yield from files
+            yield from _folder_entries(p)
         else:
             yield p
+
+
+def _folder_entries(folder: Path) -> list[Path]:
+    """Every input-named entry under ``folder`` but folders (links to folders are not followed): a
+    named pipe or a dangling link is then refused and listed by the reader, as when it is named on the
+    command line, not dropped without a word. So is a folder that cannot be listed (no permission, a
+    path past the system's length limit): it is returned as an entry, whose read fails with the
+    reason - one such folder neither stops the run nor vanishes from it (probe32)."""
+    unlisted: list[OSError] = []
+    found: list[Path] = []
+    for root, dirs, names in os.walk(folder, onerror=unlisted.append):
+        for name in (*names, *dirs):
+            entry = Path(root, name)
+            if entry.suffix.lower() in _INPUT_SUFFIXES and not _is_folder(entry):
+                found.append(entry)
+    found += [Path(exc.filename) for exc in unlisted if exc.filename is not None]
+    return sorted(found)
+
+
+def _is_folder(entry: Path) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a name past the length limit: the reader reports it
+        return False
 
 
 def read_regular_file(path: Path) -> bytes:

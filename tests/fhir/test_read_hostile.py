@@ -119,6 +119,22 @@ def test_an_unreadable_entry_inside_a_folder_is_listed_as_when_named(tmp_path: P
         assert "cannot read file" in result.errors[0].message
 
 
+def test_a_folder_past_the_path_length_limit_is_listed_and_the_rest_is_read(tmp_path: Path) -> None:
+    # probe32: 30 nested folders of 200 characters aborted every command with exit 70 (ENAMETOOLONG)
+    (tmp_path / "good.json").write_text(json.dumps(_patient("p")), encoding="utf-8")
+    fd = os.open(tmp_path, os.O_RDONLY)
+    for _ in range(30):  # step by step from an open folder: the whole path is past PATH_MAX
+        os.mkdir("d" * 200, dir_fd=fd)
+        inner = os.open("d" * 200, os.O_RDONLY, dir_fd=fd)
+        os.close(fd)
+        fd = inner
+    os.close(fd)
+    for reader in ("read_paths", "open_paths"):  # one process and the spool alike
+        refs, errors = _read(reader, tmp_path)
+        assert "Patient/p" in refs
+        assert [message for _, message in errors] == ["cannot read file: File name too long"]
+
+
 def test_json_nested_100k_deep_is_a_reported_skip(tmp_path: Path) -> None:
     (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
     (tmp_path / "deep.ndjson").write_text(
