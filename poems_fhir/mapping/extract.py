@@ -524,7 +524,7 @@ class _Ctx:
 
     def _read_result(self, rule: ObservationRule) -> Reading:
         m = self.mapping
-        return read_result(
+        reading = read_result(
             self.part,
             self.prefix,
             rule.unit,
@@ -534,6 +534,15 @@ class _Ctx:
             m.result_codes,
             m.canonical,
         )
+        number = reading.value or reading.unitless
+        if number is not None and number.value < 0:
+            # every result a rule reads is a concentration, count, percentage or ratio (probe32: a VEGF
+            # of -624 pg/mL made the criterion absent, a platelet count of -512 flagged H present)
+            raise ResourceError(
+                f"{self.prefix}value {number.value:g}{' ' + number.unit if number.unit else ''} is negative: "
+                f"no {rule.id.replace('_', ' ')} can be; not read - fix the value"
+            )
+        return reading
 
     def note(self, kind: str, detail: str) -> None:
         self.out.notes.append(ReadingNote(kind, _ref(self.raw), self.rule_id, detail))
@@ -1245,6 +1254,14 @@ def _threshold(ctx: _Ctx, rule: ObservationRule) -> None:
         high = _side(ctx, rule, value, rr, high=True)
         low = _side(ctx, rule, value, rr, high=False) if (rule.low or rule.low_topic or rr) else None
         summary = f"{name} {_fmt(value)}"
+        if high and low:
+            # a flag that contradicts the number (probe32: platelets 100 flagged H with a range of 150-400
+            # made thrombocytosis and thrombocytopenia both present): which one is wrong cannot be told
+            note = f"{name}: its interpretation flag contradicts the value against the lab's range"
+            if rule.topic:
+                ctx.finding(rule.topic, State.INDETERMINATE, summary, value, component=rule.component, note=note)
+            ctx.note("unused", note)
+            return
     if rule.topic:
         if high:
             ctx.finding(rule.topic, State.PRESENT, summary + " (high)", value, component=rule.component)

@@ -324,3 +324,31 @@ def test_one_concept_coded_twice_gives_one_finding_with_its_value(mapping):
     (f,) = [f for f in ex.findings if f.topic == "vegf_elevation"]
     assert f.evidence.value == 412 and f.evidence.unit == "pg/mL"
     assert len(ex.measurements) == 1
+
+
+V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "unit"),
+    [("75628-8", -624, "pg/mL"), ("777-3", -512, "10*9/L"), ("33358-3", -3, "g/L"), ("718-7", -0.5, "g/L")],
+)
+def test_a_negative_measurement_is_a_reported_skip_not_a_result(mapping, code, value, unit):
+    # probe32: a VEGF of -624 pg/mL made the criterion absent, a platelet count of -512 flagged H present
+    ex = extract(
+        make_record(obs(code, value, unit, interpretation=[{"coding": [{"system": V3, "code": "H"}]}])), mapping
+    )
+    assert ex.findings == [] and ex.measurements == []
+    [err] = ex.errors
+    assert f"value {value:g} {unit} is negative" in err.message and err.message.endswith("not read - fix the value")
+
+
+@pytest.mark.parametrize(("value", "flag"), [(100, "H"), (900, "L")])
+def test_a_flag_that_contradicts_the_value_and_range_is_indeterminate_not_both_sides(mapping, value, flag):
+    # probe32: platelets 100 flagged H (range 150-400) were thrombocytosis *and* thrombocytopenia
+    o = obs("777-3", value, "10*9/L", low=150, high=400, interpretation=[{"coding": [{"system": V3, "code": flag}]}])
+    ex = extract(make_record(o), mapping)
+    assert ex.errors == []
+    assert [(f.topic, f.state) for f in ex.findings] == [("thrombocytosis_polycythemia", State.INDETERMINATE)]
+    assert ex.findings[0].note == "platelets: its interpretation flag contradicts the value against the lab's range"
+    assert [m.value for m in ex.measurements] == [value]  # the number itself is kept
