@@ -428,11 +428,15 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         )
     if c.serum_ife and c.serum_ife.value == 0 and not c.urine_ife:
         caveats.append("serum immunofixation negative but urine immunofixation not assessed: CR not assessable")
-    # VGPR: dFLC < 40 mg/L
+    # VGPR: dFLC < 40 mg/L - reached, not held from the start: a dFLC already below 40 before treatment
+    # says nothing of a response (probe35: 25 -> 38 mg/L with the M-protein rising was called a VGPR)
     if c.dflc_after and c.dflc_after[-1][1] < 40:
-        return HematologicResponse(
-            fw, "VGPR", f"dFLC {c.dflc_after[-1][1]:g} mg/L < 40 mg/L", base_p, latest_p, change, tuple(caveats)
-        )
+        if c.dflc_base is not None and c.dflc_base < 40:
+            caveats.append(f"dFLC {c.dflc_base:g} mg/L was below 40 mg/L before treatment: no VGPR by it")
+        else:
+            return HematologicResponse(
+                fw, "VGPR", f"dFLC {c.dflc_after[-1][1]:g} mg/L < 40 mg/L", base_p, latest_p, change, tuple(caveats)
+            )
     if not c.dflc_after and (c.m_after or c.serum_ife):
         caveats.append("VGPR not assessable: dFLC (free light chains) not measured after treatment")
     # PR: >= 50 % fall of a measurable M-protein or dFLC

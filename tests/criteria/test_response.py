@@ -448,3 +448,18 @@ def test_a_marrow_with_five_percent_plasma_cells_or_more_is_no_imwg_cr(marrow, c
     amyloid = r.hematologic
     assert (amyloid.category, amyloid.provisional) == ("CR", True)
     assert amyloid.caveats[-1] == note + " by the version of CR that requires it"
+
+
+def test_a_dflc_already_below_40_before_treatment_is_no_vgpr():
+    # probe35: M-protein 2 -> 2.4 g/L and dFLC 25 -> 38 mg/L were called a VGPR ("dFLC 38 mg/L < 40")
+    course = [
+        m("serum_m_protein", 2.0, -10),
+        *flc(-10, 35.0, 10.0, True),
+        m("serum_m_protein", 2.4, 120),
+        *flc(120, 48.0, 10.0, True),
+    ]
+    r = run(*course).hematologic
+    assert r.category != "VGPR"
+    assert "dFLC 25 mg/L was below 40 mg/L before treatment: no VGPR by it" in r.caveats
+    reached = run(m("serum_m_protein", 2.0, -10), *flc(-10, 135.0, 10.0, True), *flc(120, 45.0, 10.0, True))
+    assert reached.hematologic.category == "VGPR"  # 125 -> 35 mg/L: reached
