@@ -350,7 +350,13 @@ def pathway(
 
     # --- caution on neurotoxic agents
     neurotoxic = [e for e in treatments if e.neurotoxic]
-    ongoing = [e for e in neurotoxic if e.end is None or (as_of and e.end >= as_of)]
+    # a course recorded as completed or stopped, with no end date, is over by now (not as of an earlier day)
+    ongoing = [
+        e
+        for e in neurotoxic
+        if (e.end is None and not (as_of is None and e.status in ("completed", "stopped")))
+        or (e.end is not None and as_of is not None and e.end >= as_of)
+    ]
     steps.append(
         Step(
             "neurotoxic-caution",

@@ -1717,6 +1717,10 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
     if isinstance(period, dict):
         start = start or parse_date(period.get("start"), "effectivePeriod.start")
         end = parse_date(period.get("end"), "effectivePeriod.end")
+    if end is None and data.get("resourceType") == "MedicationRequest":
+        end = _dosage_end(data)  # the order's own last day (probe35: a stopped course stayed "given")
+    if end is None and data.get("resourceType") == "MedicationAdministration" and data.get("effectiveDateTime"):
+        end = start  # one dose, given that day
     out.events.append(
         Event(
             rule.event,
@@ -1763,6 +1767,26 @@ def _route_name(concept: dict[str, Any], mapping: CompiledMapping) -> str | None
     words = mapping.local_route_words
     text = concept_text(concept)
     return (label or text) if words is not None and text and words.search(text) else None
+
+
+def _dosage_end(data: dict[str, Any]) -> dt.date | None:
+    """The latest ``dosageInstruction[].timing.repeat.boundsPeriod.end`` of a MedicationRequest, when
+    every dosage states one (an open-ended dosage keeps the order open)."""
+    ends = []
+    dosages = data.get("dosageInstruction")
+    for i, dosage in enumerate(dosages if isinstance(dosages, list) else []):
+        bounds: Any = dosage
+        for element in ("timing", "repeat", "boundsPeriod"):
+            bounds = bounds.get(element) if isinstance(bounds, dict) else None
+        day = (
+            parse_date(bounds["end"], f"dosageInstruction[{i}].timing.repeat.boundsPeriod.end")
+            if isinstance(bounds, dict) and bounds.get("end")
+            else None
+        )
+        if day is None:
+            return None
+        ends.append(day)
+    return max(ends, default=None)
 
 
 def _dosage_start(data: dict[str, Any]) -> dt.date | None:

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from poems_fhir.criteria.engine import evaluate
 from poems_fhir.criteria.model import Evidence, Finding, State
 from poems_fhir.criteria.pathway import Step, pathway
@@ -788,3 +790,12 @@ def test_the_nerve_conduction_report_is_proposed_while_the_neuropathy_is_only_a_
     # where the polyneuropathy itself is open, its own work-up step proposes the study
     got = plan([CLONE], [], [], as_of=d(0))
     assert "staging-ncs" not in got and "workup-polyneuropathy" in got
+
+
+@pytest.mark.parametrize(("status", "done"), [("completed", True), ("stopped", True), ("active", False), (None, False)])
+def test_a_course_recorded_as_over_without_an_end_date_is_no_longer_given_now(status, done):
+    # probe35: a completed or stopped bortezomib kept the caution "in-progress" long after it ended
+    bort = Event("treatment", d(0), "MedicationRequest/b", "bortezomib", "bortezomib", None, True, status=status)
+    assert plan(PATIENT, [], [bort])["neurotoxic-caution"].status == ("completed" if done else "in-progress")
+    # as of an earlier day the record cannot say when it stopped: still given then
+    assert plan(PATIENT, [], [bort], as_of=d(30))["neurotoxic-caution"].status == "in-progress"

@@ -372,3 +372,26 @@ def test_a_bad_medication_date_is_an_error_that_names_the_element(mapping, dates
     assert ex.events == []
     [err] = ex.errors
     assert err.message == message
+
+
+def test_a_request_ends_on_its_dosages_last_day_and_an_administration_on_its_own(mapping):
+    # probe35: a stopped bortezomib order with boundsPeriod.end kept the neurotoxic caution "in-progress"
+    [e] = events(mapping, med(dosageInstruction=[bounds("2021-02-01"), bounds("2021-03-01")]))
+    assert e.end is None  # the bounds helper states no end: open-ended
+    ended = med(
+        dosageInstruction=[
+            {"timing": {"repeat": {"boundsPeriod": {"start": "2021-02-01", "end": "2021-04-08"}}}},
+            {"timing": {"repeat": {"boundsPeriod": {"start": "2021-02-01", "end": "2021-03-01"}}}},
+        ]
+    )
+    [e] = events(mapping, ended)
+    assert (e.effective, e.end) == (dt.date(2021, 2, 1), dt.date(2021, 4, 8))
+    one_open = med(
+        dosageInstruction=[
+            {"timing": {"repeat": {"boundsPeriod": {"start": "2021-02-01", "end": "2021-04-08"}}}},
+            {"timing": {"repeat": {"boundsPeriod": {"start": "2021-02-01"}}}},
+        ]
+    )
+    assert events(mapping, one_open)[0].end is None
+    [dose] = events(mapping, med("MedicationAdministration", effectiveDateTime="2021-05-13"))
+    assert (dose.effective, dose.end) == (dt.date(2021, 5, 13), dt.date(2021, 5, 13))
