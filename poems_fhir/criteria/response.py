@@ -167,6 +167,16 @@ def _series(measurements: Sequence[Measurement], analyte: str, as_of: dt.date | 
     return _upto((m for m in measurements if m.analyte == analyte), as_of)
 
 
+def _later(a: Point | None, b: Point | None) -> Point | None:
+    """The later of two points (``a`` on a tie, ``b`` when ``a`` has no date): the measurement that
+    decided a category is the one it is dated by."""
+    if a is None or b is None:
+        return a or b
+    if a.effective is None or (b.effective is not None and b.effective > a.effective):
+        return b
+    return a
+
+
 def _point(m: Measurement | None) -> Point | None:
     return Point(m.value, m.unit, m.effective, m.reference, m.comparator, m.high) if m else None
 
@@ -354,8 +364,11 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             "PD",
             f"M-protein detectable again after a complete response ({what})",
             base_p,
-            latest_p or _point(shown_by),
+            # what shows the clone back is the latest point: a positive urine immunofixation or an FLC
+            # ratio after a serum M-protein of 0 on the CR day (probe35: the report was dated and cited at CR)
+            _later(latest_p, _point(shown_by)),
             change,
+            evidence=(shown_by.reference,) if shown_by is not None else (),
         )
     if c.m_after and latest_m:
         earlier = [m.value for m in c.m_after[:-1]] + ([c.m_base.value] if c.m_base else [])
@@ -374,8 +387,15 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         last_d = c.dflc_after[-1][1]
         earlier_d = [d[1] for d in c.dflc_after[:-1]] + ([c.dflc_base] if c.dflc_base is not None else [])
         if _risen_by_half(earlier_d, last_d, 100) is not None:
+            day, _, ref = c.dflc_after[-1]
             return HematologicResponse(
-                fw, "PD", f"dFLC rose >= 50 % from its nadir to {last_d:g} mg/L", base_p, latest_p, change
+                fw,
+                "PD",
+                f"dFLC rose >= 50 % from its nadir to {last_d:g} mg/L",
+                base_p,
+                _later(latest_p, Point(last_d, "mg/L", day, ref)),
+                change,
+                evidence=(ref,),
             )
     if c.u_after:
         # "≥ 50 % increase urine M-protein to > 200 mg/day with visible peak": a quantified urine
@@ -390,8 +410,9 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
                 f"urine M-protein rose >= 50 % from its nadir ({nadir_u:g} mg/24 h) to {last_u.value:g} mg/24 h "
                 f"(> {cfg.amyloid_urine_progression:g} mg/24 h)",
                 base_p,
-                latest_p or _point(last_u),
+                _later(latest_p, _point(last_u)),
                 change,
+                evidence=(last_u.reference,),
             )
     caveats: list[str] = []
     # CR: serum and urine immunofixation negative and a normal FLC ratio (an abnormal one: no CR)

@@ -463,3 +463,21 @@ def test_a_dflc_already_below_40_before_treatment_is_no_vgpr():
     assert "dFLC 25 mg/L was below 40 mg/L before treatment: no VGPR by it" in r.caveats
     reached = run(m("serum_m_protein", 2.0, -10), *flc(-10, 135.0, 10.0, True), *flc(120, 45.0, 10.0, True))
     assert reached.hematologic.category == "VGPR"  # 125 -> 35 mg/L: reached
+
+
+def test_a_relapse_shown_after_a_zero_m_protein_is_dated_and_cited_by_what_shows_it():
+    # probe35: PD by a positive urine immunofixation was dated at the CR and cited the CR's 0 g/L
+    r = run(*CR_AT_90, m("serum_m_protein", 0.0, 90), m("urine_ife", 1, 300, unit=None)).hematologic
+    assert r.category == "PD"
+    assert r.latest is not None and (r.latest.reference, r.latest.effective) == ("Observation/urine_ife-300", d(300))
+    assert r.evidence == ("Observation/urine_ife-300",)
+    # urine M-protein progression cites the urine result
+    course = [
+        m("serum_m_protein", 2.0, -10),
+        m("urine_m_protein", 150.0, -10, unit="mg/(24.h)"),
+        m("serum_m_protein", 2.0, 200),
+        m("urine_m_protein", 400.0, 300, unit="mg/(24.h)"),
+    ]
+    pd = run(*course).hematologic
+    assert pd.category == "PD" and pd.evidence == ("Observation/urine_m_protein-300",)
+    assert pd.latest is not None and pd.latest.effective == d(300)

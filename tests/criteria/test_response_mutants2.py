@@ -198,7 +198,9 @@ def test_amyloid_pd_by_dflc_from_the_nadir_to_over_100():
     h = resp(*ms).hematologic
     assert (h.framework, h.category, h.reason) == ("amyloid", "PD", "dFLC rose >= 50 % from its nadir to 110 mg/L")
     assert h.baseline == pt(8.0, -10, "Observation/serum_m_protein-10", "g/L")
-    assert h.latest is None and h.change is None
+    # probe35: dated by and citing the light chains that show it, not the first-treatment day and nothing
+    assert h.latest == pt(110.0, 120, "Observation/flc_lambda120", "mg/L") and h.change is None
+    assert h.evidence == ("Observation/flc_lambda120",)
     with_m = resp(*ms, m("serum_m_protein", 4.0, 120)).hematologic
     assert (with_m.category, with_m.latest, with_m.change) == (
         "PD",
