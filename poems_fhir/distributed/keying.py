@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ..fhir.resource_types import is_resource_type
 from ..fhir.read import (
     _REF,
     _TYPE_NAME,
@@ -143,7 +144,8 @@ def patient_key(data: dict[str, Any], full_url: str | None, pmap: PatientMap | N
     if not isinstance(rtype, str):
         return ORPHAN
     if rtype not in RELEVANT_TYPES:
-        return SKIP if _TYPE_NAME.fullmatch(rtype) else ORPHAN
+        # a typo ("Observaton") is listed like any resource of no patient, not skipped as a type not read
+        return SKIP if _TYPE_NAME.fullmatch(rtype) and is_resource_type(rtype) else ORPHAN
     if rtype == "Patient":
         rid = data.get("id")
         return own_key("Patient", rid, full_url) or full_url or ORPHAN

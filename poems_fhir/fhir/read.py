@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .resource_types import is_resource_type, type_problem
 from .boundary import MAX_DEPTH, Invalid, is_unicode, validate, validate_identity
 from .ids import FHIR_ID
 
@@ -621,7 +622,9 @@ def _irrelevant_line(line: str) -> bool:
     if line.count('"resourceType"') != 1:
         return False
     m = _TYPE.search(line)
-    return m is not None and m.group(1) not in RELEVANT_TYPES and m.group(1) != "Bundle"
+    return (
+        m is not None and m.group(1) not in RELEVANT_TYPES and m.group(1) != "Bundle" and is_resource_type(m.group(1))
+    )
 
 
 def _unpack(
@@ -750,13 +753,12 @@ class _Collector:
 
     def add(self, data: dict[str, Any], origin: str, full_url: str | None = None, deep: bool = True) -> None:
         rtype = data["resourceType"]
-        if rtype not in RELEVANT_TYPES and not _TYPE_NAME.fullmatch(rtype):
-            self.errors.append(
-                SourceError(origin, f"not a FHIR resource: resourceType {rtype[:40]!r} is not a resource type name")
-            )
-            return
         if rtype not in RELEVANT_TYPES:
-            self.skipped += 1
+            problem = type_problem(rtype, _TYPE_NAME.fullmatch(rtype) is not None)
+            if problem:  # a typo ("Observaton") is no type the mapping merely does not read
+                self.errors.append(SourceError(origin, problem))
+            else:
+                self.skipped += 1
             return
         rid = data.get("id")
         ref = own_key(rtype, rid, full_url)

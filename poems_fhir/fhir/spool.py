@@ -32,6 +32,7 @@ from typing import IO, Any, Protocol
 
 import orjson
 
+from .resource_types import is_resource_type, type_problem
 from ..sync.events import ev
 from .json_codec import dump as _dump
 from .json_codec import load as _load
@@ -176,7 +177,7 @@ def _irrelevant_ascii(chunk: bytes) -> bool:
     if chunk.count(b'"resourceType"') != 1:
         return False
     m = _TYPE_BYTES.match(chunk, chunk.find(b'"resourceType"'))
-    return m is not None and m.group(1) not in _READ_TYPES
+    return m is not None and m.group(1) not in _READ_TYPES and is_resource_type(m.group(1).decode("ascii"))
 
 
 #: RELEVANT_TYPES and Bundle (unpacked), as bytes: an ASCII line's type is looked up undecoded
@@ -567,10 +568,9 @@ class _Spooler:
     def add(self, data: dict[str, Any], origin: str, full_url: str | None, deep: bool) -> None:
         rtype = data["resourceType"]
         if rtype not in RELEVANT_TYPES:
-            if not _TYPE_NAME.fullmatch(rtype):
-                self.errors.append(
-                    SourceError(origin, f"not a FHIR resource: resourceType {rtype[:40]!r} is not a resource type name")
-                )
+            problem = type_problem(rtype, _TYPE_NAME.fullmatch(rtype) is not None)
+            if problem:
+                self.errors.append(SourceError(origin, problem))
             else:
                 self.source.skipped_types += 1
             return

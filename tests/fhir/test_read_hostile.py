@@ -341,3 +341,24 @@ def _read(reader: str, path: Path) -> tuple[dict[str, list[str]], list[tuple[str
     with open_paths([path]) as source:
         refs = {p: sorted(x.ref for x in source.record(p).resources) for p in source.patients()}  # type: ignore[union-attr]
         return refs, [(e.source, e.message) for e in source.errors]
+
+
+@pytest.mark.parametrize("reader", ["read_paths", "open_paths"])
+def test_a_misspelt_resource_type_is_listed_a_type_not_read_is_skipped_quietly(tmp_path: Path, reader: str) -> None:
+    # probe32: "Observaton", "OBSERVATION", "DiagnosticReports" were skipped like an Encounter, without a
+    # word, and a met patient came out indeterminate
+    lines = [
+        _patient("p"),
+        {**_obs("o1", "p"), "resourceType": "Observaton"},
+        {**_obs("o2", "p"), "resourceType": "OBSERVATION"},
+        {"resourceType": "Encounter", "id": "e1", "subject": {"reference": "Patient/p"}},
+        {"resourceType": "SubscriptionStatus", "id": "s1"},  # R4B: a resource, not read
+    ]
+    path = tmp_path / "in.ndjson"
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    refs, errors = _read(reader, path)
+    assert refs == {"Patient/p": []}  # the Patient resource itself is kept aside, as for every record
+    assert [message for _, message in errors] == [
+        "not a FHIR resource: resourceType 'Observaton' is no FHIR R4 resource type - did you mean Observation?; not read",
+        "not a FHIR resource: resourceType 'OBSERVATION' is no FHIR R4 resource type - did you mean Observation?; not read",
+    ]
