@@ -46,9 +46,16 @@ def readable(form: dict[str, Any]) -> bool:
     return kind == _PLAIN or kind in _HTML
 
 
+class UnreadableAttachment(ValueError):
+    """A text attachment whose bytes cannot be read as text: what is wrong and what to do."""
+
+
 def attachment_text(form: dict[str, Any]) -> str | None:
     """The text of an inline (base64 ``data``) text/plain or HTML attachment; None for any other
-    kind, no data, or data that is not base64."""
+    kind or no data. Text data that is not base64, or not text in its charset (UTF-8 when none is
+    declared, UTF-16 with a byte-order mark), raises UnreadableAttachment: a Russian report in
+    windows-1251 sent without its charset was read as replacement characters and lost without a word
+    (probe32)."""
     kind, charset = media_type(form)
     if not (kind == _PLAIN or kind in _HTML):
         return None
@@ -56,13 +63,24 @@ def attachment_text(form: dict[str, Any]) -> str | None:
     if not isinstance(data, str) or not data:
         return None
     try:
-        raw = base64.b64decode(data, validate=False)
-    except (binascii.Error, ValueError):
-        return None
+        raw = base64.b64decode("".join(data.split()), validate=True)  # line breaks are common in base64
+    except (binascii.Error, ValueError) as exc:
+        raise UnreadableAttachment(f"data is not base64 ({exc}); not read") from None
+    codec = _codec(charset)
+    if charset is None and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codec = "utf-16"  # the byte-order mark says it
     try:
-        text = raw.decode(_codec(charset), errors="replace")
+        text = raw.decode(codec)
     except (LookupError, UnicodeError, ValueError):  # "charset=rot13", "idna": names no text encoding
+        # UTF-8 with a stray byte replaced ("Résumé" in latin-1) is still the report; mostly replaced
+        # characters (a Cyrillic report in windows-1251) is none
         text = raw.decode("utf-8-sig", errors="replace")
+        if text.count("\ufffd") > max(1, len(text.strip()) // 10):
+            said = f"in its declared charset {charset!r}" if charset else "without a charset"
+            raise UnreadableAttachment(
+                f"{kind} {said} is not UTF-8 text; not read - send it as UTF-8 or state its charset "
+                "(e.g. charset=windows-1251)"
+            ) from None
     return html_text(text) if kind in _HTML else text
 
 

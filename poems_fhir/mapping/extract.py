@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from ..criteria.model import Criterion, Evidence, Finding, State, Strength
 from ..criteria.timeline import CourseAssessment, Event, Measurement
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
-from .attachment import attachment_text
+from .attachment import UnreadableAttachment, attachment_text
 from .ife import IfeResult, parse_ife
 from .results import Qual, Reading, normalise_term, read_result
 from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, ProcedureRule, Rule
@@ -1829,7 +1829,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
         _ife_report(raw, record, mapping, out)
-        texts = _texts_of(data)
+        texts = _report_texts_reported(raw, out)
         # a letter is no test of what only a named kind of report tests (papilloedema: the eye)
         inadequate = _inadequate_negatives(data, record, mapping, texts)
         _report_texts(raw, texts, mapping, out, "report", date, frozenset(), None, None, inadequate)
@@ -1860,7 +1860,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         for r in mapping.rules_for(sy, c)
         if r.kind == "condition"
     )
-    texts = _texts_of(data)  # decoded once: the adequacy check and the text engine both read them
+    texts = _report_texts_reported(raw, out)  # decoded once: the adequacy check and the text engine read them
     inadequate = _inadequate_negatives(data, record, mapping, texts)
     weak = modality is not None and modality.strength == "weak"
     weak_note = (
@@ -1888,15 +1888,29 @@ def _report_name(data: dict[str, Any], record: PatientRecord) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _texts_of(data: dict[str, Any]) -> list[tuple[str, str]]:
+def _texts_of(data: dict[str, Any], problems: list[str] | None = None) -> list[tuple[str, str]]:
     """A report's readable texts as (where, text): its conclusion and each text presentedForm (plain
-    text in its charset, or HTML; one that is not text, or not base64, is left out)."""
+    text in its charset, or HTML; one that is not text is left out). Why a text attachment could not
+    be read goes to ``problems``."""
     out = [("conclusion", data["conclusion"])] if isinstance(data.get("conclusion"), str) else []
     for i, form in enumerate(data.get("presentedForm") or []):
-        text = attachment_text(form) if isinstance(form, dict) else None
+        try:
+            text = attachment_text(form) if isinstance(form, dict) else None
+        except UnreadableAttachment as exc:
+            if problems is not None:
+                problems.append(f"presentedForm[{i}]: {exc}")
+            continue
         if text:
             out.append((f"presentedForm[{i}]", text))
     return out
+
+
+def _report_texts_reported(raw: Raw, out: Extraction) -> list[tuple[str, str]]:
+    """``_texts_of`` of a report, each unreadable attachment listed under the extraction's errors."""
+    problems: list[str] = []
+    texts = _texts_of(raw.data, problems)
+    out.errors.extend(SourceError(raw.origin, problem, raw.ref) for problem in problems)
+    return texts
 
 
 def _inadequate_negatives(

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from poems_fhir.mapping.attachment import attachment_text, html_text, media_type
+from poems_fhir.mapping.attachment import UnreadableAttachment, attachment_text, html_text, media_type
 
 
 def _form(content_type: str | None, body: bytes | None) -> dict[str, object]:
@@ -57,7 +57,6 @@ def test_text_attachments_are_decoded(content_type, body, expected):
         _form("text/rtf", rb"{\rtf1 splenomegaly}"),
         _form("image/png", b"\x89PNG"),
         _form("text/plain", None),  # only a url: nothing is fetched
-        {"contentType": "text/plain", "data": "%%% not base64 %%%"},
         {"contentType": "text/plain", "data": 7},
     ],
 )
@@ -103,3 +102,19 @@ def test_markup_the_standard_parser_refuses_still_gives_its_text_with_blocks_apa
 @given(st.text(alphabet="<>/!&#;=\"' abcpli-[]?x0\n", max_size=120))
 def test_any_markup_gives_text_and_never_raises(html):
     assert isinstance(html_text(html), str)
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"contentType": "text/plain", "data": "%%% not base64 %%%"}, "data is not base64"),
+        # probe32: a Russian report in windows-1251 without its charset became replacement characters
+        (
+            _form("text/plain", "Склеротические очаги в L2 и L4.".encode("cp1251")),
+            "text/plain without a charset is not UTF-8 text",
+        ),
+    ],
+)
+def test_text_data_that_cannot_be_read_says_why(form, message):
+    with pytest.raises(UnreadableAttachment, match=message):
+        attachment_text(form)
