@@ -5,8 +5,9 @@ Exit codes (a contract with schedulers and scripts; see README "Exit codes"):
   0  everything was read and evaluated
   1  some input was skipped (reported in the output's `errors`)
   2  usage error, unreadable input, or invalid mapping file
-  4  internal error: a bug of poems-fhir (the resources/patients it hit are listed; --debug logs the
+  70 internal error: a bug of poems-fhir (the resources/patients it hit are listed; --debug logs the
      traceback); everything else was still processed
+  74 a write failed for want of space (a full disk): not a bug
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import math
 import sys
 import signal
+import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +33,7 @@ import orjson
 from . import __version__
 from .criteria.profiles import DEFAULT_PROFILE, PROFILES, get_profile
 from .criteria.scope import DEFAULT_TRIGGER, TriggerError, check_trigger
-from .errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_TERMINATED
+from .errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_IO, EXIT_TERMINATED, NO_SPACE_ERRNOS
 from .fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, SourceError
 from .mapping.rules import MappingError, load_mapping
 
@@ -149,6 +151,20 @@ def _exit_code(errors: list[SourceError]) -> int:
     return EXIT_SKIPPED if errors else EXIT_OK
 
 
+def _out_of_space(exc: BaseException) -> str | None:
+    """Where a write failed for want of space (a full, read-only or over-quota disk), or None."""
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc)
+        return "a database (the state or the spool)" if ("disk is full" in text or "readonly" in text) else None
+    if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
+        return printable_name(exc.filename) if exc.filename else "the output"
+    return None
+
+
+def printable_name(name: Any) -> str:
+    return os.fsdecode(name) if isinstance(name, (str, bytes)) else str(name)
+
+
 def _terminated(signum: int, frame: Any) -> None:
     sys.exit(EXIT_TERMINATED)
 
@@ -171,6 +187,17 @@ class _GuardedGroup(click.Group):
             # process killed by SIGPIPE would (the shell's 141), without a second error at exit
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             sys.exit(EXIT_BROKEN_PIPE)
+        except (OSError, sqlite3.OperationalError) as exc:
+            where = _out_of_space(exc)
+            if where is None:
+                self._internal(exc, f"{type(exc).__name__}: {str(exc)[:300]}")
+            # not a bug: the machine (probe32: reported as an internal error, exit 70)
+            click.echo(
+                f"poems-fhir: cannot write {where}: {exc.strerror if isinstance(exc, OSError) else exc}; "
+                "free space, or point --out, --state or TMPDIR (the spool of large inputs) to another disk",
+                err=True,
+            )
+            sys.exit(EXIT_IO)
         except RecursionError as exc:
             self._internal(exc, "input nested too deeply for Python")
         except MemoryError as exc:
@@ -875,7 +902,7 @@ Exit codes: 0 all ok; 1 some patients failed, went missing (404/410) or were fir
 by a clinician, or some input was skipped; 2 configuration/usage error (also: --server is not a FHIR
 base; a damaged, locked or foreign state file); 3 server down, unreachable or its answers unusable;
 4 authentication refused; 5 permission missing (HTTP 403; the message names the resource type,
-interaction and scope); 70 internal error (a bug; --debug shows the traceback).
+interaction and scope); 70 internal error (a bug; --debug shows the traceback); 74 a full disk.
 """
 
 

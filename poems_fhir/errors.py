@@ -7,6 +7,8 @@ Messages say what happened and what to do, and never contain a secret.
 
 from __future__ import annotations
 
+import errno as _errno
+
 EXIT_OK = 0
 EXIT_PARTIAL = 1  # some input or patients skipped/failed; the rest was processed
 EXIT_USAGE = 2  # configuration or usage error (also: --server is not a FHIR base)
@@ -15,6 +17,9 @@ EXIT_AUTH = 4  # authentication refused: the credentials or the token were not a
 EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (`| head`): as the shell reports SIGPIPE
 EXIT_TERMINATED = 143  # SIGTERM (evaluate, report, mappings ...): cleaned up, as the shell reports SIGTERM
 EXIT_FORBIDDEN = 5  # authenticated, but a permission (scope) the job needs is missing (HTTP 403)
+EXIT_IO = 74  # sysexits EX_IOERR: a disk full (or read-only, or over quota) while writing output, spool or state
+#: a write that failed for want of space: fatal for a whole run (every next write fails too), not a bug
+NO_SPACE_ERRNOS = frozenset({_errno.ENOSPC, _errno.EDQUOT, _errno.EROFS})
 EXIT_INTERNAL = (
     70  # a bug of poems-fhir (an unexpected exception; sysexits EX_SOFTWARE): the rest was processed if possible
 )

@@ -325,3 +325,54 @@ def test_a_complete_response_window_at_the_calendars_end_is_no_internal_error(tm
     result = invoke("evaluate", str(source), "--format", "json")
     assert result.exit_code == 0, result.output
     assert strict_json(result.stdout)["errors"] == []
+
+
+def test_a_full_disk_is_a_documented_io_error_not_a_bug():
+    # probe32: `evaluate … > /dev/full` and a full TMPDIR were "internal error … please report it" (exit 70)
+    import subprocess
+    import sys
+
+    from poems_fhir.errors import EXIT_IO
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(  # noqa: S603 - our own interpreter and module
+            [
+                sys.executable,
+                "-c",
+                "from poems_fhir.cli import main; main()",
+                "evaluate",
+                str(SAMPLES / "classic-poems.json"),
+            ],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            timeout=120,
+            check=False,
+        )
+    err = proc.stderr.decode("utf-8", "replace")
+    assert proc.returncode == EXIT_IO == 74
+    assert "cannot write the output: No space left on device; free space" in err and "internal error" not in err
+
+
+def test_a_full_disk_during_sync_stops_the_run_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    import errno
+
+    def full(self: Path, data: bytes) -> int:
+        self.touch()  # half a file, as a full disk leaves it
+        raise OSError(errno.ENOSPC, "No space left on device", str(self))
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    out = tmp_path / "out"
+    result = invoke(
+        "sync",
+        "--source",
+        str(SAMPLES / "classic-poems.json"),
+        "--out",
+        str(out),
+        "--state",
+        str(tmp_path / "s.sqlite"),
+    )
+    assert result.exit_code == 74, result.output
+    assert "cannot write" in result.stderr and "No space left on device" in result.stderr
+    assert list(out.glob("*.tmp")) == []

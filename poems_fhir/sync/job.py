@@ -29,7 +29,7 @@ from .. import __version__
 from ..criteria.model import Assessment, Classification
 from ..criteria.profiles import Profile
 from ..criteria.scope import DEFAULT_TRIGGER, ScreeningCounts
-from ..errors import AuthError, ForeignHostError, NetworkError, PreconditionFailedError
+from ..errors import NO_SPACE_ERRNOS, AuthError, ForeignHostError, NetworkError, PreconditionFailedError
 from ..fhir.read import PatientRecord, SourceError, relative_reference, replaced_by
 from ..fhir.write import (
     GUARDED_TYPES,
@@ -339,6 +339,8 @@ class SyncJob:
             log.error("%s: failed: %s", name, text, extra=ev("patient.failed", patient=name, error=text))
             self._record(patient, previous, "failed", reason=text)
         except Exception as exc:  # a patient whose data crashes the mapper costs only that patient
+            if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
+                raise  # a full disk: every next write fails too - the run stops (exit 74), not per patient
             summary.failed += 1
             reason = exc.reason if isinstance(exc, _WorkerFailure) else _internal_reason(exc)
             reason = self.scrub(reason, patient)

@@ -149,8 +149,12 @@ class DirSink:
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.path_of(patient)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(bundle_bytes(bundle))
-        tmp.replace(path)  # atomic: a killed run never leaves half a file
+        try:
+            tmp.write_bytes(bundle_bytes(bundle))
+            tmp.replace(path)  # atomic: a killed run never leaves half a file
+        except OSError:
+            tmp.unlink(missing_ok=True)  # a full disk leaves no half-written temporary file behind
+            raise
         written = {entry_key(e): {"ref": e["fullUrl"], "version": ""} for e in bundle["entry"]}
         # where it went: a later run given another --out folder still finds what it has to withdraw
         written[FILE_KEY] = {"ref": str(path.absolute()), "version": ""}
