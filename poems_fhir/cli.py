@@ -33,6 +33,7 @@ import orjson
 from . import __version__
 from .criteria.profiles import DEFAULT_PROFILE, PROFILES, get_profile
 from .criteria.scope import DEFAULT_TRIGGER, TriggerError, check_trigger
+from .report.markup import terminal_line, terminal_text
 from .errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_IO, EXIT_TERMINATED, NO_SPACE_ERRNOS
 from .fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, SourceError
 from .mapping.rules import MappingError, load_mapping
@@ -584,9 +585,11 @@ def _evaluate_work(
                 _json_bytes(patient_to_dict(r.assessment, r.response, r.risk, r.scope, show_all))
             )
         elif not r.scope.in_scope and not show_all:
-            text, quiet = render_out_of_scope(r.assessment, r.scope), True
+            text, quiet = terminal_line(render_out_of_scope(r.assessment, r.scope)), True
         else:
-            text = render_assessment(r.assessment, scope=r.scope) + "\n" + render_response(r.response, r.risk) + "\n"
+            text = terminal_text(
+                render_assessment(r.assessment, scope=r.scope) + "\n" + render_response(r.response, r.risk) + "\n"
+            )
         return _Shown(r.extraction.errors, r.scope.in_scope, r.assessment.classification, text, quiet, out)
 
     return work
@@ -705,7 +708,7 @@ def report(
 
 def _skipped(e: SourceError) -> str:
     """One input problem as the commands list it: where, which resource, what."""
-    return f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}"
+    return terminal_line(f"skipped: {e.source}{' (' + e.resource + ')' if e.resource else ''}: {e.message}")
 
 
 def _write_page(path: Path, r: _Page, show_all: bool, errors: list[SourceError]) -> None:
@@ -1241,11 +1244,11 @@ def _print_summary(
     for c in summary.conclusions:
         missing = f"; missing: {', '.join(c['missing'])}" if c["missing"] else ""
         flags = f"; flags: {', '.join(c['flags'])}" if c["flags"] else ""
-        click.echo(f"{c['patient']}: {c['classification']}{missing}{flags}")
+        click.echo(terminal_line(f"{c['patient']}: {c['classification']}{missing}{flags}"))
         for alert in c.get("alerts", []):
-            click.echo(f"  alert: {alert['code']}: {alert['message']}")
+            click.echo(terminal_line(f"  alert: {alert['code']}: {alert['message']}"))
     for p in itertools.chain(summary.problems, extra):
-        click.echo(f"problem: {p}")
+        click.echo(terminal_line(f"problem: {p}"))
     counts = summary.counts()
     click.echo(f"screening: {render_screening(summary.screening)}")
     click.echo(
@@ -1500,7 +1503,7 @@ def mappings_coverage(
             )
         )
     else:
-        text = render_text(cov)
+        text = terminal_text(render_text(cov))
         if unreadable:
             text += f"\n\nUnreadable input ({len(unreadable)}; each skipped, the rest was read):\n" + "\n".join(
                 f"  {e['source']}: {e['message']}" for e in unreadable[:50]

@@ -376,3 +376,25 @@ def test_a_full_disk_during_sync_stops_the_run_and_leaves_no_temporary_file(tmp_
     assert result.exit_code == 74, result.output
     assert "cannot write" in result.stderr and "No space left on device" in result.stderr
     assert list(out.glob("*.tmp")) == []
+
+
+def test_the_text_output_carries_no_bidi_or_control_characters_and_no_forged_lines(tmp_path):
+    # probe32: a U+202E in a Condition's text reached the terminal; a file name with a line break
+    # printed as two lines ("...\nFAKE: 0 input problem(s).json")
+    condition = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "subject": {"reference": "Patient/p1"},
+        "code": {
+            "text": "Polyneuropathy \u202e(confirmed)\x1b[2J",
+            "coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "G62.89"}],
+        },
+    }
+    good = tmp_path / "in"
+    good.mkdir()
+    (good / "c.json").write_text(json.dumps(condition), encoding="utf-8")
+    (good / "bad\nFAKE: 0 input problem(s).json").write_text("{", encoding="utf-8")
+    result = invoke("evaluate", str(good))
+    assert "\u202e" not in result.stdout and "\x1b" not in result.stdout
+    assert not any(line.startswith("FAKE") for line in result.stdout.splitlines())
+    assert "bad\\nFAKE" in result.stdout

@@ -40,3 +40,20 @@ def escaped(text: object) -> str:
     if _TOUCHED.search(text) is None:
         return text
     return escape(xml_safe(plain(text)), quote=True)
+
+
+#: C0 and C1 control characters but TAB and LF, and DEL: a terminal acts on them (a NUL, an escape
+#: sequence, a carriage return that overwrites the line)
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_text(text: str) -> str:
+    """Text for a terminal or a log file read by people: without bidi controls (plain) and without the
+    control characters a terminal acts on, each shown as U+FFFD; line breaks are kept."""
+    return _TERMINAL_CONTROLS.sub("\ufffd", plain(text))
+
+
+def terminal_line(text: str) -> str:
+    """One output line from source text: as terminal_text, and a line break inside it shown as the two
+    characters backslash-n, so a file named "x\nFAKE: 0 problems" cannot forge a line of our output."""
+    return terminal_text(text.replace("\r", "\\r").replace("\n", "\\n"))
