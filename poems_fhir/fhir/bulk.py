@@ -230,6 +230,34 @@ def manifest_count(entry: dict[str, Any]) -> int | None:
     return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
 
+#: bytes of a downloaded file kept to judge whether it is NDJSON at all
+_HEAD = 4096
+
+
+def _not_ndjson(head: bytes, kind: str) -> str | None:
+    """Why the start of a downloaded file is an error page, not NDJSON of ``kind`` resources (None: it
+    may be NDJSON). Object storage answers a denied or expired URL with 200 and an XML or JSON error
+    (probe33: such a file was read as an empty Condition file, the patients' neuropathy vanished from
+    the reports and the export was marked consumed)."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text:
+        return None  # an empty file: a type with no resources
+    if text[:1] == b"<":
+        return "an XML or HTML document"
+    line = text.split(b"\n", 1)[0]
+    if b"\n" not in text and len(head) >= _HEAD:
+        return None  # a first line longer than the head: a resource, most likely; the reader judges it
+    try:
+        first = json.loads(line)
+    except ValueError:
+        return None  # the reader reports a bad line with its position
+    if not isinstance(first, dict) or not isinstance(first.get("resourceType"), str):
+        return "JSON that is no FHIR resource"
+    if first["resourceType"] == "OperationOutcome" and kind != "OperationOutcome":
+        return f"an OperationOutcome where {kind} resources were listed"
+    return None
+
+
 class _FileWriter:
     """One download into NAME.part: gzip bodies decompressed on the fly, size and sha256 counted."""
 
@@ -243,6 +271,7 @@ class _FileWriter:
         self._open_line = False  # the last byte written ended no line
         self._inflate: Any = None
         self._sniffed = b""
+        self.head = b""  # the first bytes as stored: enough to tell an error page from NDJSON
 
     def write(self, chunk: bytes) -> None:
         if self._inflate is None and len(self._sniffed) < 2:
@@ -266,6 +295,8 @@ class _FileWriter:
 
     def _out(self, data: bytes) -> None:
         if data:
+            if len(self.head) < _HEAD:
+                self.head += data[: _HEAD - len(self.head)]
             self.file.write(data)
             self.size += len(data)
             self.sha.update(data)
@@ -905,6 +936,13 @@ class BulkExporter:
                         raise FatalNetworkError(
                             f"{what} answered an HTML page instead of the NDJSON file (a proxy's login or error "
                             "page?); it was not kept",
+                            url=shown,
+                            status=status,
+                        )
+                    if 200 <= status < 300 and (wrong := _not_ndjson(writer.head, str(entry.get("type") or ""))):
+                        raise FatalNetworkError(
+                            f"{what} answered {wrong} instead of the NDJSON file (a storage error page?); it was "
+                            "not kept - the export is kept and the next run fetches it again",
                             url=shown,
                             status=status,
                         )

@@ -683,6 +683,37 @@ def test_an_html_page_answered_for_a_file_is_not_kept_as_data(server, tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("body", "content_type", "says"),
+    [
+        # probe33: object storage's denial with 200 was read as an empty file and the export consumed
+        (
+            b'<?xml version="1.0"?><Error><Code>AccessDenied</Code></Error>',
+            "application/xml",
+            "an XML or HTML document",
+        ),
+        (b"<Error><Code>AccessDenied</Code></Error>", "application/octet-stream", "an XML or HTML document"),
+        (
+            b'{"error": "AccessDenied", "message": "Request has expired"}\n',
+            "application/json",
+            "JSON that is no FHIR resource",
+        ),
+        (
+            b'{"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "forbidden"}]}\n',
+            "application/fhir+ndjson",
+            "an OperationOutcome where Observation resources were listed",
+        ),
+    ],
+)
+def test_an_error_document_answered_for_a_file_is_not_kept_as_data(server, tmp_path, body, content_type, says):
+    server.pending_polls = 0
+    server.files["Observation.ndjson"] = FileSpec(body, content_type=content_type)
+    with pytest.raises(NetworkError, match=f"answered {says} instead of the NDJSON file") as exc:
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert exc.value.exit_code == 3 and server.deletes == 0  # the export stays for the next run
+    assert not list((tmp_path / "exp" / "data").glob("*Observation*"))
+
+
+@pytest.mark.parametrize(
     "content_type",
     ["application/fhir+ndjson", "application/ndjson", "application/octet-stream", "text/plain", "binary/octet-stream"],
 )
