@@ -496,9 +496,20 @@ class FhirClient:
         #: one patient's search: the resources read so far (a loop may spell its links anew each lap)
         known: set[tuple[Any, Any, Any]] = set()
         pages = empty = 0
+        consistency = _PageConsistency(path, self.url(path)) if max_pages is not None else None
         while True:
             if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
                 raise FatalNetworkError(f"search {path} did not return a Bundle but {outcome_text_of(bundle)}")
+            if bundle.get("type") not in (None, "searchset", "history"):  # history: _history reads page alike
+                # probe33: a transaction-response answered for a search was read as no results
+                raise TemporaryNetworkError(
+                    f"search {path}: the server answered a Bundle of type {str(bundle.get('type'))[:40]!r}, not a "
+                    "searchset; not read as results (retried on the next run)",
+                    url=redact(self.url(path)),
+                    status=200,
+                )
+            if consistency is not None:
+                consistency.page(bundle)
             failed = failed_search_outcome(bundle)
             if failed:
                 # the server's own verdict on this search: retried on the next run, never read as empty
@@ -513,6 +524,8 @@ class FhirClient:
                 (link.get("url") for link in links if isinstance(link, dict) and link.get("relation") == "next"), None
             )
             if not nxt:
+                if consistency is not None:
+                    consistency.check()
                 return
             if not isinstance(nxt, str):
                 raise FatalNetworkError(f"search {path}: the server's next link is not a URL")
@@ -566,6 +579,47 @@ class FhirClient:
             for e in bundle.get("entry", [])
         )
         return self.request_json("POST", "", json=bundle, retryable=conditional)  # type: ignore[no-any-return]
+
+
+class _PageConsistency:
+    """Whether one patient's search pages add up: a server without a stable order (no ORDER BY) may
+    order every page afresh, so one row comes twice and another never (probe33: reports lost their
+    VEGF and evidence, exit 0). Repeated matches together with fewer distinct matches than the
+    server's ``total``, or a total with no entry and no next page, fail the search - the patient is
+    retried on the next run - while a total that is merely wrong (no repeats) is not held against it."""
+
+    def __init__(self, path: str, url: str) -> None:
+        self.path, self.url = path, url
+        self.total: int | None = None
+        self.matches: set[tuple[Any, Any]] = set()
+        self.repeats = 0
+
+    def page(self, bundle: dict[str, Any]) -> None:
+        if self.total is None and isinstance(bundle.get("total"), int) and not isinstance(bundle.get("total"), bool):
+            self.total = bundle["total"]
+        for entry in bundle.get("entry", []) or []:
+            if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+                continue
+            search = entry.get("search")
+            if isinstance(search, dict) and search.get("mode") in ("include", "outcome"):
+                continue
+            key = (entry["resource"].get("resourceType"), entry["resource"].get("id"))
+            if key in self.matches:
+                self.repeats += 1
+            self.matches.add(key)
+
+    def check(self) -> None:
+        if self.total is None or len(self.matches) >= self.total:
+            return
+        if self.repeats or not self.matches:
+            raise TemporaryNetworkError(
+                f"search {self.path}: {len(self.matches)} distinct result(s) of the {self.total} the server counts"
+                + (f", {self.repeats} of them more than once" if self.repeats else "")
+                + ": its pages changed or were cut while read (no stable order?); not used - this patient is "
+                "retried on the next run",
+                url=redact(self.url),
+                status=200,
+            )
 
 
 #: consecutive searchset pages without a resource, each with a new next link, before a search is

@@ -322,8 +322,13 @@ class SyncJob:
                 message = done.error.message if done.error else "internal error: no result"
                 raise _WorkerFailure(message.removesuffix(SKIPPED))
             self._patient(patient, name, previous, summary, done.value if done else None)
-        except (AuthError, ForeignHostError):
-            raise  # the whole run cannot go on: exit code 3 / 2
+        except (AuthError, ForeignHostError) as exc:
+            # the whole run cannot go on: exit code 3 / 2 - its message names the patient's search URL
+            # (probe33: "refusing http://other/…/Condition?patient=poems-origin" without --phi)
+            exc.args = (self.scrub(str(exc), patient), *exc.args[1:])
+            if hasattr(exc, "url") and isinstance(exc.url, str):
+                exc.url = self.scrub(exc.url, patient)
+            raise
         except NetworkError as exc:
             text = self.scrub(str(exc), patient)
             if exc.status in GONE:

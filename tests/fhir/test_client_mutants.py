@@ -295,3 +295,56 @@ def test_an_answer_nested_past_the_input_rule_is_a_named_failure_not_a_recursion
     with pytest.raises(FatalNetworkError, match=r"returned JSON nested more than 256 levels deep: not read"):
         c.get("Patient/p1")
     assert c.get("Patient/p2")["id"] == "p2"  # within the rule (and a byte-order mark) is read
+
+
+def _pages(pages: list[list[str]], total: int | None, bundle_type: str = "searchset"):
+    def page(request):
+        n = int(request.params.get("page", "0"))
+        body: dict = {
+            "resourceType": "Bundle",
+            "type": bundle_type,
+            "entry": [
+                {"resource": {"resourceType": "Condition", "id": i}, "search": {"mode": "match"}} for i in pages[n]
+            ],
+        }
+        if total is not None:
+            body["total"] = total
+        if n + 1 < len(pages):
+            body["link"] = [{"relation": "next", "url": f"{BASE}/Condition?page={n + 1}"}]
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
+
+    responses.add_callback("GET", f"{BASE}/Condition", callback=page)
+
+
+@responses.activate
+def test_pages_ordered_afresh_that_repeat_a_row_and_miss_another_fail_the_patients_search():
+    # probe33: a server without ORDER BY served c2 twice and c3 never; the report lost its evidence, exit 0
+    _pages([["c1", "c2"], ["c2", "c4"]], total=4)
+    c, _ = client(0.5)
+    with pytest.raises(
+        TemporaryNetworkError, match=r"3 distinct result\(s\) of the 4 the server counts, 1 of them more"
+    ):
+        list(c.search("Condition", max_pages=MAX_PATIENT_PAGES))
+
+
+@responses.activate
+def test_a_total_with_no_entry_and_no_next_page_fails_the_patients_search():
+    _pages([[]], total=4)
+    c, _ = client(0.5)
+    with pytest.raises(TemporaryNetworkError, match=r"0 distinct result\(s\) of the 4 the server counts: its pages"):
+        list(c.search("Condition", max_pages=MAX_PATIENT_PAGES))
+
+
+@responses.activate
+def test_a_total_that_is_merely_wrong_is_not_held_against_the_search():
+    _pages([["c1", "c2"], ["c3"]], total=7)  # no repeats: an estimate, or a server's own count
+    c, _ = client(0.5)
+    assert [r["id"] for r in c.search("Condition", max_pages=MAX_PATIENT_PAGES)] == ["c1", "c2", "c3"]
+
+
+@responses.activate
+def test_a_bundle_that_is_no_searchset_is_no_search_result():
+    _pages([["c1"]], total=1, bundle_type="transaction-response")
+    c, _ = client(0.5)
+    with pytest.raises(TemporaryNetworkError, match="a Bundle of type 'transaction-response', not a searchset"):
+        list(c.search("Condition", max_pages=MAX_PATIENT_PAGES))

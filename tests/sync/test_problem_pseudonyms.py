@@ -58,3 +58,25 @@ def test_problem_lines_are_pseudonymised_unless_phi(tmp_path, phi):
         assert (secret in problems) is phi, secret
     if not phi:
         assert "belongs to patient-" in problems and f"identifier={MRN}|patient-" in problems
+
+
+@pytest.mark.parametrize("phi", [False, True])
+def test_a_run_stopping_error_names_no_patient_without_phi(tmp_path, monkeypatch, phi):
+    # probe33: "refusing http://other/fhir/Condition?patient=poems-origin&…" (a next link to another
+    # host) reached stderr and the summary's fatal text with the patient's id
+    from poems_fhir.errors import ForeignHostError
+    from poems_fhir.sync.sources import FileSource
+
+    def fetch(self, patient):
+        pid = patient.split("/", 1)[1]
+        raise ForeignHostError(f"refusing http://127.0.0.2/fhir/Condition?patient={pid}&_count=200: another host")
+
+    monkeypatch.setattr(FileSource, "fetch", fetch)
+    source = _inputs(tmp_path / "in")
+    args = ["sync", "--source", str(source), "--out", str(tmp_path / "out"), "--state", str(tmp_path / "s.sqlite")]
+    args += ["--workers", "1"]  # fetched in this process, where the patch is
+    result = CliRunner().invoke(main, [*args, *(["--phi"] if phi else []), "--format", "json"])
+    assert result.exit_code == 3, result.output  # a refused host: the server's answers unusable
+    shown = result.stdout + result.stderr
+    assert "refusing http://127.0.0.2/fhir/Condition?patient=" in shown
+    assert ("good-one" in shown) is phi
