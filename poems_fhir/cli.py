@@ -1043,6 +1043,10 @@ def sync(config_file: Path | None, **flags: Any) -> None:
                 if (summary.failed or summary.conflicts or summary.missing or summary.skipped_input)
                 else EXIT_OK
             )
+            if not summary.completed and stop():
+                # stopped by SIGTERM/SIGINT before the cohort's end: not "all patients ok" to a scheduler
+                # (probe33: exit 0 with completed: false); the shell's code for SIGTERM
+                code = EXIT_TERMINATED
             duration = round(time.monotonic() - started, 3)
             metrics.run_finished(summary, code, summary.skipped_input)
             _write_metrics(metrics, settings)

@@ -220,3 +220,19 @@ def test_the_loop_survives_an_unreachable_server(tmp_path, monkeypatch):
     result = run_cli("--server", "http://127.0.0.1:9/fhir", "--state", str(tmp_path / "s.sqlite"), "--every", "1m")
     assert result.exit_code == 3
     assert result.output.count("retrying in 1m") == 2 and waits == [60, 60]
+
+
+def test_a_one_shot_run_stopped_by_sigterm_is_no_success(tmp_path, monkeypatch):
+    # probe33: stopped after 4 of 6 patients, the run exited 0 ("all patients ok") with completed: false
+    calls = []
+
+    def stopped(self):
+        calls.append(1)
+        return len(calls) > 1  # the signal arrives after the first patient
+
+    monkeypatch.setattr(StopFlag, "install", lambda self: None)
+    monkeypatch.setattr(StopFlag, "__call__", stopped)
+    args = ["--source", str(SAMPLES), "--out", str(tmp_path / "o"), "--state", str(tmp_path / "s.sqlite")]
+    result = run_cli(*args, "--workers", "1")
+    assert result.exit_code == 143, result.output
+    assert "(stopped early)" in result.output
