@@ -421,7 +421,20 @@ class TextEngine:
         if self._closing is None or assertion.modifiers:  # only what was read as plainly present
             return assertion
         low = normalise(text)
-        m = self._closing.match(low, ent.end_char)
+        # a list of targets joined by commas or coordinators comes first: "асцита, гидроторакса,
+        # перикардиального выпота нет" (probe34: a list of three left its first item present)
+        # (a target that states its own predicate - "печень увеличена,
+        # асцита, гидроторакса нет" - is a clause of its own and is not chained)
+        start_at, chained = ent.end_char, []
+        own = self._own_predicate is not None and self._own_predicate.search(low[ent.start_char : ent.end_char])
+        for start, other_end in sorted(spans) if not own else []:
+            if start < start_at:
+                continue
+            if not self._joins(low[start_at:start]):
+                break
+            start_at = other_end
+            chained.append(start)
+        m = self._closing.match(low, start_at if chained else ent.end_char)
         if m is None or any(ent.end_char <= t < m.start("closing") for t in terminators):
             return assertion
         end = ent.end_char
