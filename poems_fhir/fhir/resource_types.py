@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The resource type names of FHIR R4 (4.0.1): a ``resourceType`` outside them is no resource - a typo
 ("Observaton") would otherwise be skipped as a type the mapping does not read, without a word (probe32)."""
 
