@@ -35,7 +35,7 @@ from .criteria.profiles import DEFAULT_PROFILE, PROFILES, get_profile
 from .criteria.scope import DEFAULT_TRIGGER, TriggerError, check_trigger
 from .report.markup import terminal_line, terminal_text
 from .errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_IO, EXIT_TERMINATED, NO_SPACE_ERRNOS
-from .fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, SourceError
+from .fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, SourceError, problem_count
 from .mapping.rules import MappingError, load_mapping
 
 EXIT_OK, EXIT_SKIPPED, EXIT_USAGE = 0, 1, 2
@@ -474,6 +474,7 @@ def evaluate(
     # transaction built) and then dropped, so memory holds neither the input nor the evaluations.
     failed: list[SourceError] = []
     errors = list(read.errors)
+    unlisted = problem_count(read.errors) - len(read.errors)  # past the listed ones: counted, not named
     writer = _OutWriter(Path(out), mapping, report_status, errors, language) if out else None
     screening = ScreeningCounts()
     quiet: list[str] = []  # one line per out-of-scope patient, after the in-scope detail
@@ -537,7 +538,7 @@ def evaluate(
             )
         click.echo(
             f"{evaluated} patient(s) evaluated from {read.files} file(s), "
-            f"{read.resources} resources; {len(errors)} input problem(s)."
+            f"{read.resources} resources; {len(errors) + unlisted} input problem(s)."
         )
         click.echo(f"Screening: {render_screening(screening)}.")
         if out and screening.total_out_of_scope:

@@ -398,3 +398,25 @@ def test_the_text_output_carries_no_bidi_or_control_characters_and_no_forged_lin
     assert "\u202e" not in result.stdout and "\x1b" not in result.stdout
     assert not any(line.startswith("FAKE") for line in result.stdout.splitlines())
     assert "bad\\nFAKE" in result.stdout
+
+
+def test_problems_past_the_listed_ones_are_still_counted(tmp_path):
+    # probe32: 200,000 bad lines were "1001 input problem(s)" and skipped_input=1001
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = {"resourceType": "Patient", "id": "p"}
+    (folder / "in.ndjson").write_text(json.dumps(good) + "\n" + "{not json\n" * 1_050, encoding="utf-8")
+    text = invoke("evaluate", str(folder))
+    assert "1050 input problem(s)." in text.stdout
+    out = invoke(
+        "sync",
+        "--source",
+        str(folder),
+        "--out",
+        str(tmp_path / "o"),
+        "--state",
+        str(tmp_path / "s.sqlite"),
+        "--format",
+        "json",
+    )
+    assert json.loads(out.stdout)["skipped_input"] == 1_050

@@ -260,6 +260,17 @@ class ProblemList(list[SourceError]):
     def copy(self) -> ProblemList:
         return _restore_problems(*self.__reduce__()[1])
 
+    @property
+    def total(self) -> int:
+        """Every problem, listed or only counted (the closing count entry is no problem of its own)."""
+        return len(self) - (1 if self.closed else 0) + sum(self.unlisted.values())
+
+
+def problem_count(problems: list[SourceError]) -> int:
+    """How many problems a list stands for: a ProblemList counts those past its limit too (probe32:
+    200,000 bad lines were reported as "1001 input problem(s)" and skipped_input=1001)."""
+    return problems.total if isinstance(problems, ProblemList) else len(problems)
+
     def __reduce__(self) -> Any:
         # pickle appends list items before it restores attributes: rebuild through __init__ instead
         return (_restore_problems, (list(self), self.limit, dict(self.unlisted), self.unlisted_internal, self.closed))

@@ -34,6 +34,7 @@ class BulkSource:
     prune: Prune | None = None  # FileSource.prune
     workers: int = 1  # FileSource.workers
     read_errors: list[SourceError] = field(default_factory=list)
+    read_unlisted: int = 0
 
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
         self.request.since = since
@@ -45,6 +46,7 @@ class BulkSource:
             if result.files
             else None
         )
+        self.read_unlisted = self._files.read_unlisted if self._files else 0
         self.read_errors = list(self._files.read_errors if self._files else []) + [
             SourceError(f"export error {text.split(': ', 1)[0]}", text.split(": ", 1)[-1]) for text in result.errors
         ]

@@ -237,7 +237,7 @@ def run_once(
             if summary.completed and not s.dry_run and hasattr(source, "finish"):
                 source.finish()  # sync --bulk: the export was used, the next run starts a new one
             read_errors = list(getattr(source, "read_errors", []))
-            summary.skipped_input += len(read_errors)
+            summary.skipped_input += len(read_errors) + getattr(source, "read_unlisted", 0)
             extra = [f"skipped input {e.source}: {e.message}" for e in read_errors]
             if not s.phi:  # a foreign reference or a conditional subject names a patient or an MRN
                 extra = [scrub_identifiers(job.pseudonym_key, line) for line in extra]

@@ -25,6 +25,7 @@ from ..fhir.read import (
     Prune,
     SourceError,
     is_own_output,
+    problem_count,
     records_from_resources,
     subject_of,
 )
@@ -299,6 +300,8 @@ class FileSource:
         # a spool on disk (fhir/spool.py): records are built one patient at a time in fetch()
         self._read = open_paths(self.paths, prune=self.prune, workers=self.workers)
         self.read_errors = list(self._read.errors)
+        #: problems past the listed ones (ProblemList's limit): counted in skipped_input, not named
+        self.read_unlisted = problem_count(self._read.errors) - len(self._read.errors)
 
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
         wanted = {_patient_ref(p) for p in self.patients}
