@@ -19,7 +19,7 @@ from .criteria.pathway import Step, pathway
 from .criteria.response import ResponseAssessment, ResponseConfig, assess_response
 from .criteria.risk import RiskConfig, RiskFactor, assess_risk
 from .criteria.scope import DEFAULT_TRIGGER, ScopeDecision, ScreeningCounts, decide_scope
-from .fhir.read import PatientRecord, ReadResult, SourceError, internal_error, read_paths, replaced_by
+from .fhir.read import PatientRecord, ReadResult, SourceError, internal_error, read_paths, surviving_record
 from .fhir.write import MergedPatientError, WriteContext, build_transaction
 from .mapping.extract import Extraction, extract
 from .mapping.rules import CompiledMapping
@@ -199,7 +199,7 @@ def evaluate_paths(
 
 def transaction_for(result: PatientResult, ctx: WriteContext, html: str | None = None) -> dict[str, Any]:
     """The write-back transaction of one evaluated patient (refused when out of scope or merged)."""
-    successor = replaced_by(result.record.patient_resource)
+    successor = surviving_record(result.record)
     if successor is not None:
         raise MergedPatientError(result.record.patient, successor)
     return build_transaction(

@@ -90,6 +90,30 @@ def replaced_by(patient: dict[str, Any] | None) -> str | None:
     return None
 
 
+def surviving_record(record: PatientRecord) -> str | None:
+    """Where ``record``'s patient now lives (Patient.link replaced-by), or None when it is not merged -
+    nor when the links go round: a record replaced by itself, or A replaced by B replaced by A, leaves
+    no surviving record, so neither is taken as merged and both are evaluated (probe32: both were
+    dropped, the message saying the survivor was evaluated)."""
+    successor = replaced_by(record.patient_resource)
+    if successor is None:
+        return None
+    seen = {record.patient}
+    current: str | None = successor
+    for _ in range(16):  # a longer chain is no cycle we could tell
+        key = record.index.canonical(current)
+        if key in seen:
+            return None  # round in a circle: no survivor
+        if key is None or not key.startswith("Patient/"):
+            return successor
+        seen.add(key)
+        nxt = record.index.lookup(key)
+        current = replaced_by(nxt) if nxt is not None else None
+        if current is None:
+            return successor
+    return successor
+
+
 def is_own_output(data: dict[str, Any]) -> bool:
     """Our own reports and plans come back in searches and exports; they are not evidence."""
     return any(
@@ -265,15 +289,15 @@ class ProblemList(list[SourceError]):
         """Every problem, listed or only counted (the closing count entry is no problem of its own)."""
         return len(self) - (1 if self.closed else 0) + sum(self.unlisted.values())
 
+    def __reduce__(self) -> Any:
+        # pickle appends list items before it restores attributes: rebuild through __init__ instead
+        return (_restore_problems, (list(self), self.limit, dict(self.unlisted), self.unlisted_internal, self.closed))
+
 
 def problem_count(problems: list[SourceError]) -> int:
     """How many problems a list stands for: a ProblemList counts those past its limit too (probe32:
     200,000 bad lines were reported as "1001 input problem(s)" and skipped_input=1001)."""
     return problems.total if isinstance(problems, ProblemList) else len(problems)
-
-    def __reduce__(self) -> Any:
-        # pickle appends list items before it restores attributes: rebuild through __init__ instead
-        return (_restore_problems, (list(self), self.limit, dict(self.unlisted), self.unlisted_internal, self.closed))
 
 
 def _restore_problems(

@@ -30,7 +30,7 @@ from ..criteria.model import Assessment, Classification
 from ..criteria.profiles import Profile
 from ..criteria.scope import DEFAULT_TRIGGER, ScreeningCounts
 from ..errors import NO_SPACE_ERRNOS, AuthError, ForeignHostError, NetworkError, PreconditionFailedError
-from ..fhir.read import PatientRecord, SourceError, relative_reference, replaced_by
+from ..fhir.read import PatientRecord, SourceError, relative_reference, surviving_record
 from ..fhir.write import (
     GUARDED_TYPES,
     SOURCE_TAG_SYSTEM,
@@ -360,7 +360,7 @@ class SyncJob:
         run, build its transaction. No state, sink or summary is touched: this may run in a worker."""
         if record is None:
             return Evaluated(found=False)
-        successor = replaced_by(record.patient_resource)
+        successor = surviving_record(record)
         if successor is not None:  # a record that "must no longer be used": its data lives on elsewhere
             return Evaluated(merged_into=successor)
         result = evaluate_record(record, self.mapping, self.profile, None, trigger=self.trigger)

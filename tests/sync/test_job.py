@@ -660,3 +660,21 @@ def test_in_file_mode_a_withdrawal_is_written_even_when_each_run_has_its_own_out
     back = json.loads(third.path_of("Patient/classic-poems").read_text())
     report = next(e["resource"] for e in back["entry"] if e["resource"]["resourceType"] == "DiagnosticReport")
     assert report["status"] == "partial"
+
+
+@pytest.mark.parametrize("target", ["Patient/classic-poems", "Patient/loop-twin"])
+def test_merge_links_that_go_round_leave_no_survivor_so_the_record_is_evaluated(data, tmp_path, target):
+    # probe32: a record replaced by itself, or A replaced by B replaced by A, dropped both records with
+    # "the surviving record is evaluated under its own id" - none was
+    _merge_classic(data, {"other": {"reference": target}, "type": "replaced-by"})
+    twin = {
+        "resourceType": "Patient",
+        "id": "loop-twin",
+        "link": [{"other": {"reference": "Patient/classic-poems"}, "type": "replaced-by"}],
+    }
+    (data / "twin.json").write_text(json.dumps(twin))
+    store = StateStore(tmp_path / "state.sqlite")
+    sink = RecordingSink(tmp_path / "out")
+    summary = job(data, store, sink).run()
+    assert "Patient/classic-poems" in sink.calls
+    assert not any("merged into" in p and "classic" in p for p in summary.problems)
