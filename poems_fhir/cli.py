@@ -487,6 +487,9 @@ def evaluate(
     work = _evaluate_work(mapping, rule_profile, as_of, baseline, scope_trigger, fmt, show_all, writer)
     source = read
     keys = select_patients(source.patients(), patients)
+    for wanted in patients or ():
+        if not select_patients(keys, [wanted]):  # probe32: a --patient naming nobody exited 0 in silence
+            errors.append(SourceError("--patient", f"{wanted}: no such patient in the input; nothing evaluated for it"))
     # in patient order whatever the number of workers: the output is the same for any --workers
     done = map_patients(source, keys, work, workers)
     with click.progressbar(

@@ -420,3 +420,16 @@ def test_problems_past_the_listed_ones_are_still_counted(tmp_path):
         "json",
     )
     assert json.loads(out.stdout)["skipped_input"] == 1_050
+
+
+def test_a_patient_filter_naming_nobody_is_reported():
+    # probe32: `--patient Patient/nope` exited 0 with "0 patient(s)" and no word
+    result = invoke("evaluate", str(SAMPLES / "classic-poems.json"), "--patient", "Patient/nope", "--format", "json")
+    assert result.exit_code == 1
+    [error] = strict_json(result.stdout)["errors"]
+    assert (error["source"], error["message"]) == (
+        "--patient",
+        "Patient/nope: no such patient in the input; nothing evaluated for it",
+    )
+    found = invoke("evaluate", str(SAMPLES / "classic-poems.json"), "--patient", "classic-poems", "--format", "json")
+    assert found.exit_code == 0 and strict_json(found.stdout)["errors"] == []
