@@ -155,15 +155,10 @@ def _exit_code(errors: list[SourceError]) -> int:
 def _out_of_space(exc: BaseException) -> str | None:
     """Where a write failed for want of space (a full, read-only or over-quota disk), or None."""
     if isinstance(exc, sqlite3.OperationalError):
-        text = str(exc)
-        return "a database (the state or the spool)" if ("disk is full" in text or "readonly" in text) else None
+        return "a database (the state or the spool)" if "disk is full" in str(exc) else None
     if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
-        return printable_name(exc.filename) if exc.filename else "the output"
+        return os.fsdecode(exc.filename) if isinstance(exc.filename, (str, bytes)) else "the output"
     return None
-
-
-def printable_name(name: Any) -> str:
-    return os.fsdecode(name) if isinstance(name, (str, bytes)) else str(name)
 
 
 def _terminated(signum: int, frame: Any) -> None:
