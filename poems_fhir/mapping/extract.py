@@ -102,7 +102,7 @@ def _no_result(data: dict[str, Any]) -> bool:
             f"status {status!r} is not a FHIR result status ({', '.join(sorted(RESULT_STATUSES))}): "
             "whether it is withdrawn cannot be told; not read - fix the status"
         )
-    return status in IGNORED_STATUS or status == NO_RESULT_YET
+    return status in (*IGNORED_STATUS, NO_RESULT_YET)
 
 
 #: an uncoded diagnosis of POEMS syndrome by any of its names: POEMS, Crow-Fukase, Takatsuki, the
@@ -198,7 +198,7 @@ def _with_contained_results(resources: list[Raw]) -> Iterator[Raw]:
         data = raw.data
         if data.get("resourceType") != "DiagnosticReport" or not isinstance(data.get("contained"), list):
             continue
-        if _normal_status(data) in IGNORED_STATUS or _normal_status(data) == NO_RESULT_YET:
+        if _normal_status(data) in (*IGNORED_STATUS, NO_RESULT_YET):
             continue  # a status that is no code: the report's own handler reports it
         inner = {c.get("id"): c for c in data["contained"] if isinstance(c, dict) and isinstance(c.get("id"), str)}
         for result in data.get("result") or []:
