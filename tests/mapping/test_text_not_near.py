@@ -99,3 +99,18 @@ def test_a_denial_of_avid_or_lytic_bone_lesions_does_not_rule_sclerotic_ones_out
 
 def test_a_denial_of_any_bone_lesion_still_rules_them_out(mapping):
     assert states(mapping, "No bone lesions.") == [State.ABSENT]
+
+
+def test_a_bad_not_near_regex_is_a_located_mapping_problem(tmp_path: Path):
+    from poems_fhir.mapping.rules import MappingError
+
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        'format: poems-fhir-mapping/1\nname: site\nversion: "1"\n'
+        "text:\n  targets:\n    splenomegaly:\n      not_near: ['acc(essory']\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        MappingError, match=r"site.yaml:7: text.targets.splenomegaly.not_near: .*invalid regular expression"
+    ):
+        load_mapping([site])

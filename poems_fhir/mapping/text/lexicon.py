@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Category = Literal[
     "NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "FAMILY", "TERMINATE", "PSEUDO"
@@ -58,6 +58,16 @@ class TargetSpec(_Strict):
     #: ... unless one of these follows the mention closely ("sclerotic lesions in T10; degenerative disc
     #: disease at L4-L5" names a lesion: it stands)
     kept_by: list[str] = Field(default_factory=list)
+
+    @field_validator("not_near", "kept_by")
+    @classmethod
+    def _regexes(cls, words: list[str]) -> list[str]:
+        for word in words:  # checked when the mapping loads, not when a patient's text meets it
+            try:
+                re.compile(word)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {word!r}: {exc}; escape special characters") from None
+        return words
 
 
 class ContextRuleSpec(_Strict):
