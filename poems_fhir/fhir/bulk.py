@@ -174,6 +174,7 @@ class ExportResult:
     errors: list[str] = field(default_factory=list)  # OperationOutcome issues of the error files
     error_count: int = 0
     deleted_files: int = 0
+    short_files: list[str] = field(default_factory=list)  # data files that still differ from the manifest's count
     notes: list[str] = field(default_factory=list)  # quirks of the server that were worked around
     deleted_on_server: bool = False
 
@@ -190,6 +191,7 @@ class ExportResult:
             "error_count": self.error_count,
             "errors": self.errors,
             "deleted_files": self.deleted_files,
+            "short_files": self.short_files,
             "export_deleted_on_server": self.deleted_on_server,
             "notes": self.notes,
         }
@@ -799,6 +801,7 @@ class BulkExporter:
                         "the file is read as it is; the next run fetches it again"
                     )
                     result.error_count += 1
+                    result.short_files.append(target.name)
             elif kind == "error":
                 self._read_errors(target, result)
             else:

@@ -16,11 +16,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import logging
+
 from ..fhir.bulk import BulkExporter, ExportRequest, ExportResult
 from ..fhir.read import PatientRecord, Prune, SourceError
 from ..mapping.extract import observation_pruner
 from ..parallel import available_cores
+from .events import ev
 from .sources import Cohort, FileSource, ServerSource, _patient_ref
+
+log = logging.getLogger("poems_fhir.bulk")
 
 
 @dataclass
@@ -56,6 +61,16 @@ class BulkSource:
             )
         found = self._files.cohort(since, extra).patients if self._files else []
         patients = sorted(set(found) | {_patient_ref(p) for p in extra})
+        if result.short_files:
+            # a file short of its manifest count lost resources nobody can name: the checkpoint stays
+            # where it was, so the next run exports the same window again (since the old checkpoint)
+            log.warning(
+                "%d export file(s) differ from the manifest's count: the checkpoint is not moved, the next run "
+                "exports the same changes again",
+                len(result.short_files),
+                extra=ev("bulk.checkpoint_kept", files=len(result.short_files)),
+            )
+            return Cohort(patients, None)
         return Cohort(patients, result.transaction_time)
 
     @property

@@ -253,3 +253,23 @@ def test_sync_bulk_of_a_group_the_server_does_not_have_is_a_usage_error(server, 
     args = ["export", "--server", server.base, "--auth", "bearer", "--bulk", "group:nope", "--out", str(tmp_path / "e")]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2 and "has no Group 'nope'" in result.output
+
+
+def test_a_file_short_of_its_count_keeps_the_checkpoint_so_the_next_run_exports_it_again(server, tmp_path):
+    # the README promised "fetched again by the next run", but the completed run moved the checkpoint to
+    # the export's transactionTime and consumed it: the next run exported _since then, and the resources
+    # missing from the short file were never read again
+    server.pending_polls = 0
+    name = next(n for n in server.files if n.startswith("Observation"))
+    server.files[name].count = 2  # the file holds one resource
+    first = sync_bulk(server, tmp_path)
+    assert first.returncode == 1, first.stderr
+    assert "the manifest says 2" in first.stdout and "bulk.checkpoint_kept" in first.stderr
+    server.files[name].count = None
+    second = sync_bulk(server, tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert server.kickoffs == 2 and "_since" not in server.kickoff_params[1]  # the whole window again
+    server.files.clear()  # nothing changed since: the complete run moved the checkpoint
+    third = sync_bulk(server, tmp_path)
+    assert third.returncode == 0, third.stderr
+    assert server.kickoffs == 3 and server.kickoff_params[2]["_since"] == [server.transaction_time]
