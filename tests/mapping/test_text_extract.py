@@ -887,3 +887,26 @@ def test_a_text_past_the_engines_bound_is_read_to_its_last_whole_sentence_and_th
     assert "only the first 59 (whole sentences)" in error.message
     monkeypatch.setattr(extract_module, "MAX_TEXT_CHARS", 1000)
     assert not run(mapping, report("CT abdomen", text)).errors
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "states_"),
+    [
+        # a denial of "other / new / further" lesions leaves the named or known ones out: it made the
+        # report conflict with itself (present and absent: an indeterminate major criterion)
+        ("Sclerotic lesion in L2. No other sclerotic lesions.", [State.PRESENT]),
+        ("Склеротический очаг в L2. Других склеротических очагов нет.", [State.PRESENT]),
+        ("No new sclerotic lesions.", []),
+        ("Новых склеротических очагов не выявлено.", []),
+        ("No new or enlarging sclerotic lesions.", []),
+        ("No sclerotic lesions.", [State.ABSENT]),
+    ],
+)
+def test_a_denial_of_other_or_new_lesions_says_nothing_of_the_target(mapping, conclusion, states_):
+    ex = run(mapping, report("CT whole body low-dose", conclusion))
+    assert [f.state for f in findings(ex, SBL)] == states_
+
+
+def test_a_denial_of_other_nodes_keeps_the_named_organ(mapping):
+    ex = run(mapping, report("CT abdomen", "Splenomegaly 16 cm. No other lymphadenopathy."))
+    assert [(f.component, f.state) for f in findings(ex, "organomegaly")] == [("spleen", State.PRESENT)]

@@ -107,6 +107,11 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
             continue  # "sclerotic changes of the sacroiliac joints": a joint, not a POEMS bone lesion
         if spec is not None and spec.only_absence and (label != "negated" or _restricted(a)):
             continue
+        if label == "negated" and _restricted(a, _QUANTIFIED):
+            # "sclerotic lesion in L2; no other sclerotic lesions", "no new sclerotic lesions", "no FDG-avid
+            # bone lesions": the denial leaves out what was named or known - no absence of the target (it
+            # made the report conflict with itself, an indeterminate criterion)
+            continue
         state, strength, note = State.PRESENT, Strength.STRONG, None
         why = f" ({', '.join(repr(t) for t in a.triggers)})" if a.triggers else ""
         if label == "negated" and Modifier.HISTORICAL in a.modifiers and spec is not None and spec.negative == "weak":
@@ -165,9 +170,16 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
     return list(out.values())
 
 
-#: "no other / new / further bone lesions": the denial leaves out what was just named
+_QUANTIFIERS = (
+    r"other|new|further|additional|remaining|другие|других|иных|новых|новые|дополнительных|остальных|басқа|жаңа"
+)
+
+#: "no other / new / further X": the denial leaves out what was just named or is already known
+_QUANTIFIED = re.compile(rf"\b(?:{_QUANTIFIERS})\s+(?:[\w-]+\s+){{0,2}}$", re.IGNORECASE)
+
+#: ... and, for the "any bone lesion" target, a kind of lesion that a sclerotic one need not be
 _RESTRICTING = re.compile(
-    r"\b(?:other|new|further|additional|remaining|другие|других|иных|новых|дополнительных|басқа|жаңа"
+    rf"\b(?:{_QUANTIFIERS}"
     # a kind of lesion that POEMS lesions need not be (probe34: "no FDG-avid bone lesions" on a PET, "no
     # lytic lesions in the skeleton" ruled sclerotic ones out): often neither FDG-avid nor lytic
     r"|fdg-avid|avid|hypermetabolic|metabolically\s+active|lytic|osteolytic|destructive|aggressive|myelomatous"
@@ -176,11 +188,11 @@ _RESTRICTING = re.compile(
 )
 
 
-def _restricted(a: Assertion) -> bool:
-    """Whether the mention is qualified as other/new/further, or as a kind of lesion (FDG-avid, lytic):
-    its absence is then no absence of sclerotic lesions."""
+def _restricted(a: Assertion, restriction: re.Pattern[str] = _RESTRICTING) -> bool:
+    """Whether the mention is qualified as other/new/further (or, with _RESTRICTING, as a kind of lesion:
+    FDG-avid, lytic): its absence is then no absence of the target."""
     at = a.sentence.find(a.text)
-    return at >= 0 and bool(_RESTRICTING.search(a.sentence[:at]))
+    return at >= 0 and bool(restriction.search(a.sentence[:at]))
 
 
 def _with_source_status(state: State, job: TextJob) -> State | None:
