@@ -520,9 +520,16 @@ class SyncJob:
                 # in a dry run the sink is a folder: "would write" what a real run sends
                 written = self.sink.write(patient, plan.bundle) if plan.bundle else {}
                 break
-            except PreconditionFailedError:
-                if attempt == 2:
-                    raise  # changed twice under us within seconds: a failure, retried next run
+            except PreconditionFailedError as exc:
+                if attempt == 2:  # changed twice under us within seconds: a failure, retried next run
+                    raise PreconditionFailedError(
+                        f"{exc} - the server refused our conditional write twice: the resource changed between "
+                        "our read and our write both times, or the server matches several resources to our "
+                        "identifier; nothing was written for this patient, who is retried next run (if it keeps "
+                        "failing, look for duplicates of our resources on the server)",
+                        url=exc.url,
+                        status=exc.status,
+                    ) from exc
                 # someone changed a resource between our read and our write: read again and decide again
         self._report_takeovers(patient, name, plan, summary)
         if stale:

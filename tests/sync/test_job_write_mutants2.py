@@ -159,6 +159,9 @@ def test_two_412s_in_a_row_are_a_failure_retried_next_run(tmp_path):
     assert (summary.written, summary.failed) == (1, 1)
     (problem,) = summary.problems
     assert "HTTP 412" in problem and "internal error" not in problem
+    # the cause and the next step, not only the server's words (a probe: "a persistent 412 without cause")
+    assert "refused our conditional write twice" in problem and "retried next run" in problem
+    assert "look for duplicates of our resources" in problem
     st = store.patient("srv", CLASSIC)
     assert st.status == "failed" and "HTTP 412" in st.reason
     assert store.patient("srv", RELAPSE).status == "written"
