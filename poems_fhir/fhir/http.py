@@ -44,6 +44,7 @@ from ..errors import (
     RunDeadlineError,
     TemporaryNetworkError,
 )
+from ..sync.events import ev
 
 log = logging.getLogger("poems_fhir.client")
 
@@ -454,7 +455,7 @@ class Transport:
                 if self._run_ends is not None and self.monotonic() + delay >= self._run_ends:
                     raise self._run_deadline_error(what) from None
                 self.stats.retries += 1
-                log.warning("retrying %s in %.1fs: %s", what, delay, error)
+                log.warning("retrying %s in %.1fs: %s", what, delay, error, extra=_retry_event(what, delay, error, n))
                 self.sleep(delay)
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
@@ -474,3 +475,14 @@ def _ssl_reason(exc: BaseException) -> str:
         if isinstance(e, ssl.SSLCertVerificationError):
             return f"certificate not trusted: {e.verify_message}"
     return "handshake failed"
+
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
+
+
+def _retry_event(what: str, delay: float, error: Exception, attempt: int) -> dict[str, Any]:
+    """The `http.retry` event as the README's table names its fields: method and url apart (a bulk
+    download's or poll's `what` names no method: then `what`)."""
+    method, _, url = what.partition(" ")
+    where = {"method": method, "url": url} if method in _METHODS and url else {"what": what}
+    return ev("http.retry", **where, delay_s=round(delay, 1), error=str(error), attempt=attempt)

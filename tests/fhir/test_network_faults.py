@@ -81,6 +81,26 @@ def test_connection_level_faults_are_retried(exc):
 
 
 @responses.activate(registry=OrderedRegistry)
+def test_a_retry_logs_the_fields_the_readme_names(caplog):
+    # README's event table: http.retry has method, url (no credentials), delay_s, error - the log record
+    # carried them only through a message template, as one "what" field ("GET https://…")
+    responses.add("GET", f"{BASE}/Patient/1", status=503, body="busy")
+    responses.add("GET", f"{BASE}/Patient/1", json=PATIENT)
+    c, _ = client()
+    with caplog.at_level("WARNING", logger="poems_fhir.client"):
+        assert c.get("Patient/1") == PATIENT
+    (record,) = [r for r in caplog.records if getattr(r, "event", None) == "http.retry"]
+    fields = record.fields  # type: ignore[attr-defined]
+    assert (fields["method"], fields["url"], fields["delay_s"], fields["attempt"]) == (
+        "GET",
+        f"{BASE}/Patient/1",
+        1.0,
+        1,
+    )
+    assert "HTTP 503" in fields["error"] and "what" not in fields
+
+
+@responses.activate(registry=OrderedRegistry)
 def test_a_200_whose_json_is_truncated_is_retried():
     responses.add(
         "GET",
