@@ -595,6 +595,9 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
     if path.suffix.lower() in (".ndjson", ".jsonl"):
         # NDJSON separates records by "\n" only: U+2028, U+0085 or a lone "\r" inside a string are
         # legal JSON text. Each line is decoded on its own, so one bad line costs only itself.
+        if (utf16 := utf16_ndjson(data[:2], name)) is not None:
+            errors.append(utf16)
+            return
         for lineno, chunk in enumerate(data.split(b"\n"), 1):
             if lineno == 1 and chunk.startswith(b"\xef\xbb\xbf"):
                 chunk = chunk[3:]
@@ -634,6 +637,14 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
         errors.append(SourceError(name, f"not JSON{hint}: {exc}"))
         return
     yield from _unpack(parsed, name, errors, _may_be_deep(text))
+
+
+def utf16_ndjson(first_line: bytes, name: str) -> SourceError | None:
+    """An NDJSON file written as UTF-16 (a byte-order mark, or "{" next to a NUL byte): one problem for
+    the file, not one "not UTF-8" / "not JSON" per line."""
+    if first_line.startswith(_UTF16_BOMS) or first_line[:2] in (b"{\x00", b"\x00{"):
+        return SourceError(name, "cannot read file: UTF-16 text; FHIR NDJSON is UTF-8 - convert the file")
+    return None
 
 
 def not_utf8_line(where: str, chunk: bytes, exc: UnicodeDecodeError) -> SourceError:

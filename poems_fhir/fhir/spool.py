@@ -65,6 +65,7 @@ from .read import (
     json_skeleton,
     nested_too_deeply,
     not_utf8_line,
+    utf16_ndjson,
     _may_be_deep,
     _newer,
     _properly_nested_within,
@@ -259,8 +260,12 @@ def _ndjson_lines(
     for lineno, chunk in enumerate(f, first_line):
         at = offset
         offset += len(chunk)
-        if lineno == 1 and chunk.startswith(b"\xef\xbb\xbf"):
-            chunk = chunk[3:]
+        if lineno == 1:
+            if (utf16 := utf16_ndjson(chunk[:2], name)) is not None:
+                errors.append(utf16)
+                return
+            if chunk.startswith(b"\xef\xbb\xbf"):
+                chunk = chunk[3:]
         if chunk.endswith(b"\n"):
             chunk = chunk[:-1]
         if not chunk or chunk.isspace():  # `not chunk.strip()` without copying the line

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..sync.events import ev
-from .read import Prune, SourceError, iter_input_files, printable_path
+from .read import Prune, SourceError, iter_input_files, printable_path, utf16_ndjson
 from .spool import _NDJSON, SpoolSource, Take, _ndjson_lines, _Spooler, configure, iter_file
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,9 @@ def _units_of(path: Path, unit_bytes: int, file: int = 0) -> list[Unit]:
     start, line = 0, 1
     try:
         with open(path, "rb") as f:
+            if utf16_ndjson(f.read(2), "") is not None:
+                return [Unit(path, file=file)]  # refused whole, once, by the serial reader
+            f.seek(0)
             while True:
                 block = f.read(unit_bytes)
                 if not block:

@@ -472,3 +472,16 @@ def test_the_same_instant_written_two_ways_is_the_same_version(tmp_path: Path) -
     read = read_paths([tmp_path])
     assert "no later meta.lastUpdated; this copy is skipped" in read.errors[0].message
     assert_same_as_read_paths([tmp_path])
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_ndjson_file_is_one_problem_with_what_to_do_in_every_reader(tmp_path: Path, encoding: str) -> None:
+    # it was one "not UTF-8 (byte 0xff …)" and one "not JSON" per line, naming no cause
+    lines = "".join(json.dumps(_patient(f"u{i}")) + "\n" for i in range(40))
+    (tmp_path / "a.ndjson").write_bytes(lines.encode(encoding))
+    (tmp_path / "b.ndjson").write_text(json.dumps(_patient("ok")) + "\n", encoding="utf-8")
+    source = assert_same_as_read_paths([tmp_path])
+    (problem,) = source.errors
+    assert problem.source == str(tmp_path / "a.ndjson")
+    assert problem.message == "cannot read file: UTF-16 text; FHIR NDJSON is UTF-8 - convert the file"
+    assert source.patients() == ["Patient/ok"]
