@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .engine import criterion_state
 from .model import Criterion, Finding, Sign, State, Strength
-from .response import ResponseAssessment
+from .response import Point, ResponseAssessment
 from .timeline import Event, Measurement
 
 
@@ -290,6 +290,18 @@ def assess_risk(
                     f"complete response reached on {cr_after[0]} after the transplant; now {cr}",
                 )
             )
+        elif cr != "not_evaluable" and not _assessed_after(response.hematologic.latest, day0):
+            # the response of the transplant-morning (or an earlier) sample is no response *after* it
+            last = response.hematologic.latest
+            out.append(
+                RiskFactor(
+                    "no_hematologic_cr_after_asct",
+                    post,
+                    State.NOT_ASSESSED,
+                    f"no haematological response assessment after the transplant on {day0} yet"
+                    + (f" (the last, on {last.effective}, was {cr})" if last and last.effective else ""),
+                )
+            )
         else:
             out.append(
                 RiskFactor(
@@ -368,3 +380,8 @@ def _hyperprolactinemia(
 
 def splenomegaly(findings: Sequence[Finding]) -> list[Finding]:
     return _present(findings, Criterion.ORGANOMEGALY.value, ("splenomegaly", "hepatosplenomegaly"))
+
+
+def _assessed_after(latest: Point | None, day0: dt.date | None) -> bool:
+    """Whether the measurement that decided the haematological response was taken after the transplant."""
+    return latest is not None and latest.effective is not None and day0 is not None and latest.effective > day0

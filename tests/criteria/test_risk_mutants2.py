@@ -175,7 +175,13 @@ def test_every_factor_states_why_when_everything_is_recorded():
             "FDG avidity of bone lesions is not coded in the data",
             (),
         ),
-        "no_hematologic_cr_after_asct": (State.PRESENT, "haematological response PR", ()),
+        # the last M-protein (day 60) predates the transplant of day 100: no response after it yet (it was
+        # "present" from the pre-transplant PR - a probe's finding with a transplant-morning sample)
+        "no_hematologic_cr_after_asct": (
+            State.NOT_ASSESSED,
+            f"no haematological response assessment after the transplant on {day(100)} yet (the last, on {day(60)}, was PR)",
+            (),
+        ),
         "thrombosis_thrombocytosis": (State.PRESENT, "thrombocytosis recorded", ("Condition/platelets-30",)),
         "thrombosis_high_hemoglobin_or_hematocrit": (
             State.PRESENT,
@@ -478,6 +484,18 @@ def test_a_transplant_dated_before_the_birth_date_gives_no_age_and_says_why():
         State.NOT_ASSESSED,
         f"transplant date {day(100)} is before the birth date {birth}",
     )
+
+
+def test_a_response_measured_on_the_transplant_morning_is_no_response_after_the_transplant():
+    # D'Souza 2012 "no hematologic CR" after ASCT: the sample drawn before the graft on day 0 is the
+    # pre-transplant response; the factor waits for a sample after it
+    ms = [m("serum_m_protein", 10.0, -10), m("serum_m_protein", 4.0, 100)]
+    got = risk(ms=ms, events=_treated_then_transplanted(100), birth=dt.date(1960, 1, 1))
+    factor = got["no_hematologic_cr_after_asct"]
+    assert factor.state is State.NOT_ASSESSED and f"after the transplant on {day(100)} yet" in factor.reason
+    later = [*ms, m("serum_m_protein", 3.0, 190)]
+    got = risk(ms=later, events=_treated_then_transplanted(100), birth=dt.date(1960, 1, 1))
+    assert got["no_hematologic_cr_after_asct"].state is State.PRESENT  # day 190: PR, no CR after it
 
 
 def test_a_cr_on_the_transplant_day_is_not_one_reached_after_it():
