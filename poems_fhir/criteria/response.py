@@ -1007,7 +1007,8 @@ def _alerts(
         caution = (
             f"; note the neurotoxicity of {', '.join(neurotoxic)}"
             if neurotoxic
-            else "; thalidomide and bortezomib may worsen neuropathy"
+            # none given: a caution about the escalation options (seed_case T1), not about a drug the patient had
+            else "; if escalating, thalidomide and bortezomib may worsen neuropathy"
         )
         alerts.append(
             Alert(

@@ -513,7 +513,7 @@ def test_seed_case_discordant_response_asks_for_a_regimen_review():
         id="regimen-review",
         title="Review the regimen: discordant response",
         description="discordant: haematological PR with clinical worsening (neuropathy) - consider a regimen change "
-        "or early escalation; thalidomide and bortezomib may worsen neuropathy",
+        "or early escalation; if escalating, thalidomide and bortezomib may worsen neuropathy",
         status="not-started",
         evidence=("Observation/neuro-exam",),
         params=(("alert", "discordant_response"),),

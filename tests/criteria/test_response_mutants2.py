@@ -460,7 +460,7 @@ def test_seed_t1_worse_with_a_partial_response_is_a_discordant_alert():
     assert alert == Alert(
         "discordant_response",
         "discordant: haematological PR with clinical worsening (neuropathy, volume_overload) - consider a regimen "
-        "change or early escalation; thalidomide and bortezomib may worsen neuropathy",
+        "change or early escalation; if escalating, thalidomide and bortezomib may worsen neuropathy",
         ("Observation/course30", "Condition/ascites20"),
     )
     thal = Event("treatment", day(40), "MedicationStatement/thal", "thalidomide", agent="thalidomide", neurotoxic=True)
