@@ -421,6 +421,9 @@ def pathway(
             and m.effective >= start
             and (as_of is None or m.effective <= as_of)
         ]
+        if restaged:  # the restaging is the first such day: later follow-up results are no evidence of it
+            first = min(m.effective for m in restaged if m.effective)
+            restaged = [m for m in restaged if m.effective == first]
         steps.append(
             Step(
                 "restaging-day100",

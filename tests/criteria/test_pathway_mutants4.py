@@ -799,3 +799,11 @@ def test_a_course_recorded_as_over_without_an_end_date_is_no_longer_given_now(st
     assert plan(PATIENT, [], [bort])["neurotoxic-caution"].status == ("completed" if done else "in-progress")
     # as of an earlier day the record cannot say when it stopped: still given then
     assert plan(PATIENT, [], [bort], as_of=d(30))["neurotoxic-caution"].status == "in-progress"
+
+
+def test_the_restaging_cites_its_own_day_not_every_later_follow_up_result():
+    # a probe: years of follow-up IFEs all became "evidence" of the day +100 restaging
+    ifes = [seed_m("serum_ife", 0, d) for d in (DAY_100, dt.date(2020, 6, 1), dt.date(2021, 6, 1))]
+    got = restaging(ifes, as_of=dt.date(2022, 1, 1))
+    assert got.status == "completed"
+    assert got.evidence == ("Procedure/asct", "Observation/serum_ife-2019-12-08")
