@@ -107,6 +107,7 @@ class DomainResponse:
     direction: str  # improved stable worse not_assessed
     reason: str
     evidence: tuple[str, ...] = ()
+    effective: dt.date | None = None  # the day of the statement or result that decided the direction
 
 
 @dataclass(frozen=True)
@@ -856,7 +857,7 @@ def clinical_response(
             candidates.append((when, "improved", f"{what} (by {when})", tuple(f.evidence.reference for f in resolved)))
         if candidates:
             when, direction, reason, refs = max(candidates, key=lambda c: (c[0], c[1] == "worse"))
-            out[domain] = DomainResponse(domain, direction, reason, refs)
+            out[domain] = DomainResponse(domain, direction, reason, refs, when)
         else:
             out[domain] = DomainResponse(domain, "not_assessed", "no follow-up assessment after the first treatment")
     albumin = _series(measurements, "albumin", as_of)
@@ -872,6 +873,7 @@ def clinical_response(
             direction,
             f"albumin {base.value:g} -> {after[-1].value:g} g/L ({change:+.0%})",
             (base.reference, after[-1].reference),
+            after[-1].effective,
         )
     else:
         out["albumin"] = DomainResponse("albumin", "not_assessed", "no albumin before and after the first treatment")

@@ -508,11 +508,17 @@ def _response_observation(
 
 
 def restaging_date(r: ResponseAssessment) -> dt.date | None:
-    """The restaging a response describes: its newest haematological or VEGF result, else the baseline."""
+    """The restaging a response describes: its newest haematological, VEGF or clinical-domain result or
+    statement (what the report cites), else the baseline."""
     days = [
         p.effective
         for p in (r.hematologic.latest, r.hematologic_imwg.latest, r.vegf.latest)
         if p and p.effective and (r.baseline_date is None or p.effective > r.baseline_date)
+    ]
+    days += [
+        d.effective
+        for d in r.clinical.values()
+        if d.effective and d.evidence and (r.baseline_date is None or d.effective > r.baseline_date)
     ]
     return max(days) if days else r.baseline_date
 

@@ -444,10 +444,10 @@ def test_seed_t1_worse_with_a_partial_response_is_a_discordant_alert():
     course = [CourseAssessment("neuropathy", "worse", day(30), "Observation/course30")]
     r = assess_response(ms, TREATED, findings, course, CFG)
     assert r.clinical["neuropathy"] == DomainResponse(
-        "neuropathy", "worse", "clinician's assessment on 2021-03-31", ("Observation/course30",)
+        "neuropathy", "worse", "clinician's assessment on 2021-03-31", ("Observation/course30",), day(30)
     )
     assert r.clinical["volume_overload"] == DomainResponse(
-        "volume_overload", "worse", "new finding after the first treatment", ("Condition/ascites20",)
+        "volume_overload", "worse", "new finding after the first treatment", ("Condition/ascites20",), day(20)
     )
     assert r.clinical["skin"] == DomainResponse(
         "skin", "not_assessed", "no follow-up assessment after the first treatment"
@@ -485,11 +485,16 @@ def test_seed_t2_resolved_findings_and_albumin_are_improvement():
         "improved",
         "every baseline finding resolved (by 2021-07-29)",
         ("Condition/ascites-30", "Condition/pleural_effusion-20"),
+        day(150),
     )
     organs = r.clinical["organomegaly"]
     assert (organs.direction, organs.reason) == ("improved", "some baseline findings resolved (by 2021-07-29)")
     assert r.clinical["albumin"] == DomainResponse(
-        "albumin", "improved", "albumin 28 -> 36 g/L (+29%)", ("Observation/albumin-10", "Observation/albumin150")
+        "albumin",
+        "improved",
+        "albumin 28 -> 36 g/L (+29%)",
+        ("Observation/albumin-10", "Observation/albumin150"),
+        day(150),
     )
     assert r.clinical_overall == "improved" and r.alerts == ()
     # a resolution after the evaluation date is not seen yet
@@ -552,3 +557,17 @@ def test_amyloid_pr_by_dflc_cites_the_m_protein_points_and_caveats():
         "PR",
         ("serum immunofixation negative but urine immunofixation not assessed: CR not assessable",),
     )
+
+
+def test_the_response_report_is_dated_by_the_newest_result_or_statement_it_cites():
+    # a probe: the report was dated by the last M-protein (day 30) while it cited a clinician's
+    # assessment of day 60 - a report "as of" a day before its own evidence
+    from poems_fhir.fhir.write import restaging_date
+
+    ms = [m("serum_m_protein", 7.7, -10), m("serum_m_protein", 3.7, 30)]
+    course = [CourseAssessment("neuropathy", "worse", day(60), "Observation/course60")]
+    r = assess_response(ms, TREATED, [], course, CFG)
+    assert r.clinical["neuropathy"].effective == day(60)
+    assert restaging_date(r) == day(60)
+    # a platelet count or any other datum that no response cites moves nothing
+    assert restaging_date(assess_response(ms, TREATED, [], [], CFG)) == day(30)
