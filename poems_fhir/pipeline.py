@@ -125,7 +125,6 @@ def evaluate_record(
     trigger: Sequence[str] = DEFAULT_TRIGGER,
 ) -> PatientResult:
     extraction = extract(record, mapping)
-    assessment = evaluate(record.patient, extraction.findings, profile, as_of)
     response = assess_response(
         extraction.measurements,
         extraction.events,
@@ -135,6 +134,8 @@ def evaluate_record(
         as_of,
         baseline,
     )
+    # a test that finds a criterion absent after treatment began is no absence at diagnosis
+    assessment = evaluate(record.patient, extraction.findings, profile, as_of, response.first_treatment)
     risk = assess_risk(
         extraction.findings,
         extraction.measurements,

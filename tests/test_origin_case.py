@@ -167,3 +167,31 @@ def test_the_origin_case_is_in_scope_at_every_time_point_with_its_full_output(ma
     assert "Condition/oc-pnp" in {e.reference for e in r.scope.evidence}
     assert raised_flags(r.assessment, r.scope) == r.assessment.flags
     assert "cytopenia_without_castleman" in {f.code for f in r.assessment.flags}
+
+
+def test_a_normal_vegf_in_remission_leaves_the_origin_case_indeterminate(mapping, tmp_path):
+    # seed_case.md T3 asks for a VEGF "now as a post-treatment reference"; a probe followed that advice
+    # (plasma VEGF 60 pg/mL in January 2020) and the current criteria became "not met" - criteria.md
+    # §3.3: diagnosis is not undone by the response
+    import json
+    import shutil
+
+    folder = tmp_path / "origin"
+    shutil.copytree(ORIGIN, folder)
+    vegf = {
+        "resourceType": "Observation",
+        "id": "vegf-remission",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}]},
+        "subject": {"reference": "Patient/poems-origin"},
+        "effectiveDateTime": "2020-01-20",
+        "valueQuantity": {"value": 60, "unit": "pg/mL", "system": "http://unitsofmeasure.org", "code": "pg/mL"},
+        "referenceRange": [{"high": {"value": 96.2, "unit": "pg/mL"}}],
+    }
+    (folder / "zz-remission.ndjson").write_text(json.dumps(vegf) + "\n", encoding="utf-8")
+    run = evaluate_paths([folder], mapping, get_profile("mayo"), dt.date(2020, 2, 28))
+    (result,) = run.results
+    a = result.assessment
+    assert a.classification is Classification.INDETERMINATE
+    assert a.criteria["vegf_elevation"].state is State.NOT_ASSESSED
+    assert "after treatment began on 2019-02-22" in a.criteria["vegf_elevation"].reason

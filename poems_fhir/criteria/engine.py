@@ -6,6 +6,7 @@ Pure functions: findings and a profile in, an Assessment out. ``as_of`` is a par
 
 from __future__ import annotations
 
+
 import datetime as dt
 from collections import defaultdict
 from dataclasses import replace
@@ -74,13 +75,27 @@ def evaluate(
     findings: Iterable[Finding],
     profile: Profile,
     as_of: dt.date | None = None,
+    treated_from: dt.date | None = None,
 ) -> Assessment:
-    """Combine the findings of one patient into an Assessment under ``profile``."""
+    """Combine the findings of one patient into an Assessment under ``profile``.
+
+    ``treated_from``: the first day of treatment. A test result that finds a criterion absent *after* it
+    says nothing of the disease at diagnosis (a normal VEGF or a clear CT in remission is the response,
+    criteria.md §3.3 "Time"): it leaves the criterion not assessed, with a note. A clinician's own
+    refutation is a diagnostic statement and still counts."""
     by_topic: dict[str, list[Finding]] = defaultdict(list)
     assertions: list[Evidence] = []
     for f in findings:
         if not _in_time(f, as_of):
             continue
+        if (
+            treated_from is not None
+            and f.state is State.ABSENT
+            and not f.is_assertion
+            and f.effective is not None
+            and f.effective > treated_from
+        ):
+            f = _after_treatment(f, treated_from)
         if f.topic == "clinician_poems_assertion":
             assertions.append(f.evidence)
             continue
@@ -110,6 +125,17 @@ def evaluate(
         signs=signs,
         clinician_assertions=tuple(sorted(assertions, key=_evidence_key)),
         summary=summary,
+    )
+
+
+def _after_treatment(f: Finding, treated_from: dt.date) -> Finding:
+    return replace(
+        f,
+        state=State.NOT_ASSESSED,
+        note=(
+            f"{f.evidence.summary} on {f.effective} is after treatment began on {treated_from}: "
+            "a negative result then may reflect the response, not the state at diagnosis"
+        ),
     )
 
 
@@ -249,9 +275,12 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
             _notes(absent_weak) or ", ".join(e.summary for e in _evidence(absent_weak))
         )
         return CriterionResult(topic, State.INDETERMINATE, reason, _evidence(absent_weak), open=True)
-    # every finding left is a test not performed (findings is not empty)
-    reason = "test not performed: " + ", ".join(e.summary for e in _evidence(not_done))
-    return CriterionResult(topic, State.NOT_ASSESSED, reason, _evidence(not_done), open=True)
+    # every finding left is a test not performed, or a negative after treatment began (with its note)
+    plain = [f for f in not_done if not f.note]
+    said = (["test not performed: " + ", ".join(e.summary for e in _evidence(plain))] if plain else []) + (
+        [_notes(not_done)] if len(plain) < len(not_done) else []
+    )
+    return CriterionResult(topic, State.NOT_ASSESSED, "; ".join(said), _evidence(not_done), open=True)
 
 
 def _later_refutation(present: list[Finding], absent: list[Finding]) -> str | None:

@@ -279,3 +279,51 @@ def test_vegf_confounder_flag():
     flags = {fl.code: fl for fl in evaluate("Patient/1", findings, MAYO).flags}
     assert "interpret VEGF with care" in flags["differential_vegf_confounder"].message
     assert flags["differential_vegf_confounder"].evidence[0].reference == "Condition/copd"
+
+
+def test_a_criterion_found_absent_only_after_treatment_began_is_not_assessed():
+    # criteria.md §3.3 "Time": diagnosis is about the disease, the state over time is the response. A
+    # probe: a plasma VEGF of 60 pg/mL, a clear CT and a node without Castleman features, all in remission
+    # after a transplant (tests the tool itself proposed), turned the origin case "not met"
+    start = dt.date(2019, 2, 22)
+    later = dt.date(2020, 1, 20)
+    findings = BOTH_MANDATORY + present(C.ORGANOMEGALY)
+    findings += [
+        f(c.value, State.ABSENT, when=later, ref=f"Observation/{c.value}-neg")
+        for c in (C.SCLEROTIC_BONE_LESIONS, C.VEGF_ELEVATION, C.CASTLEMAN_DISEASE)
+    ]
+    untreated = evaluate("Patient/1", findings, MAYO)
+    assert untreated.classification is Classification.NOT_MET  # without treatment, adequate negatives
+    treated = evaluate("Patient/1", findings, MAYO, treated_from=start)
+    assert treated.classification is Classification.INDETERMINATE
+    vegf = treated.criteria["vegf_elevation"]
+    assert vegf.state is State.NOT_ASSESSED and vegf.open
+    assert vegf.reason == (
+        "vegf_elevation absent on 2020-01-20 is after treatment began on 2019-02-22: a negative result then may "
+        "reflect the response, not the state at diagnosis"
+    )
+    assert [e.reference for e in vegf.evidence] == ["Observation/vegf_elevation-neg"]
+    assert sorted(m.criterion for m in treated.missing) == [
+        "castleman_disease",
+        "sclerotic_bone_lesions",
+        "vegf_elevation",
+    ]
+
+
+def test_after_treatment_a_negative_before_it_and_a_clinicians_refutation_still_count():
+    start = dt.date(2019, 2, 22)
+    before = f(C.VEGF_ELEVATION.value, State.ABSENT, when=dt.date(2019, 2, 15), ref="Observation/vegf-pre")
+    on_the_day = f(C.SCLEROTIC_BONE_LESIONS.value, State.ABSENT, when=start, ref="Observation/ct-day0")
+    refuted = f(C.CASTLEMAN_DISEASE.value, State.ABSENT, when=dt.date(2020, 1, 1), is_assertion=True)
+    a = evaluate("Patient/1", [*BOTH_MANDATORY, before, on_the_day, refuted], MAYO, treated_from=start)
+    assert a.criteria["vegf_elevation"].state is State.ABSENT
+    assert a.criteria["sclerotic_bone_lesions"].state is State.ABSENT  # the morning treatment began
+    assert a.criteria["castleman_disease"].state is State.ABSENT  # a diagnostic statement, not a test
+    # present after treatment still counts (criteria.md §3.3: present at any time)
+    late_present = f(C.VEGF_ELEVATION.value, when=dt.date(2020, 1, 1), ref="Observation/vegf-late")
+    assert (
+        evaluate("Patient/1", [*BOTH_MANDATORY, late_present], MAYO, treated_from=start)
+        .criteria["vegf_elevation"]
+        .state
+        is State.PRESENT
+    )
