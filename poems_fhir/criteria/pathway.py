@@ -121,6 +121,9 @@ def _escalation_after_radiotherapy(
     )
 
 
+_MANDATORY = ("polyneuropathy", "monoclonal_plasma_cell_disorder")
+
+
 def _known_on(effective: dt.date | None, as_of: dt.date | None) -> bool:
     """A result counts on ``as_of`` only if dated then or before (the engine's rule, engine._in_time):
     a marrow biopsy reported later must not decide the branch of an earlier time point."""
@@ -159,7 +162,7 @@ def pathway(
     steps: list[Step] = []
     if a.classification is Classification.NOT_MET:
         return steps
-    mandatory = all(a.criteria[c].state is State.PRESENT for c in ("polyneuropathy", "monoclonal_plasma_cell_disorder"))
+    mandatory = all(a.criteria[c].state is State.PRESENT for c in _MANDATORY)
 
     # --- work-up: what decides the classification first, then what completes it
     deciding = [m.criterion for m in a.missing]
@@ -267,6 +270,14 @@ def pathway(
                     key="staging-ncs",
                 )
             )
+
+    # steps 1-4 treat POEMS (criteria.md §10, "treat the plasma-cell clone"): not a paraprotein with a
+    # neuropathy alone (§7 MGUS-associated neuropathy: POEMS needs another major and a minor), whose
+    # plan is the work-up that decides it - unless the criteria are met, treatment began, or another
+    # POEMS criterion is present (the origin case at T0: minors present, the diagnosis indeterminate)
+    features = [c for c, r in a.criteria.items() if r.state is State.PRESENT and c not in _MANDATORY]
+    if not (a.classification is Classification.MET or started or features):
+        return steps
 
     # --- steps 1/2: local vs systemic, decided by the extent of bone and marrow disease
     marrow = [

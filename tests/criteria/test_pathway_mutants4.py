@@ -33,9 +33,10 @@ from poems_fhir.criteria.risk import assess_risk
 from poems_fhir.criteria.timeline import CourseAssessment, Event, Measurement
 from tests.criteria.test_pathway_mutants2 import CFG, CLONE, RISK, d, f, m, steps
 
-#: both mandatory criteria; the M-protein from serum (no marrow result): the branch is still open
+#: both mandatory criteria and a minor (paraprotein and neuropathy alone get the work-up only); the
+#: M-protein from serum (no marrow result): the branch is still open
 SERUM_CLONE = f("monoclonal_plasma_cell_disorder", heavy_chain="IgA", light_chain="lambda")
-MANDATORY = [f("polyneuropathy"), SERUM_CLONE]
+MANDATORY = [f("polyneuropathy"), SERUM_CLONE, f("skin_changes")]
 MARROW_NEGATIVE = m("bm_clonal_plasma_cells", 0, -20, "%")  # random iliac-crest sample, no clonal cells
 
 RADIOTHERAPY_BRANCH = Step(
@@ -113,7 +114,7 @@ def test_a_zero_in_another_test_is_not_a_negative_marrow():
 
 def test_clonal_plasma_cells_by_marrow_flow_cytometry_decide_the_systemic_branch():
     flow = f("monoclonal_plasma_cell_disorder", rule="bm_clonal_plasma_cells")  # LOINC 93021-4, a count > 0
-    got = by_id(steps([f("polyneuropathy"), SERUM_CLONE, flow], [m("bm_clonal_plasma_cells", 4, -30, "%")]))
+    got = by_id(steps([*MANDATORY, flow], [m("bm_clonal_plasma_cells", 4, -30, "%")]))
     assert got["branch"].title == "Systemic therapy (disseminated marrow involvement)"
     assert got["branch"].key == "branch-systemic"
     assert got["branch"].evidence == ("Condition/bm_clonal_plasma_cells",)
@@ -124,7 +125,7 @@ def test_clonal_plasma_cells_by_marrow_flow_cytometry_decide_the_systemic_branch
 def test_a_transplant_is_systemic_therapy_given():
     # high-dose melphalan + ASCT recorded only as the transplant procedure (no separate medication)
     asct = Event("autologous_hsct", d(40), "Procedure/asct", "ASCT", status="completed")
-    got = by_id(steps([f("polyneuropathy"), CLONE], [], [asct], as_of=d(60)))
+    got = by_id(steps(PATIENT, [], [asct], as_of=d(60)))
     assert got["branch"].title == "Systemic therapy (disseminated marrow involvement)"
     assert got["branch"].status == "completed"
     assert got["transplant-eligibility"].status == "completed"
@@ -173,12 +174,12 @@ def test_a_radiotherapy_in_preparation_is_no_planned_transplant():
 
 
 def test_staging_before_any_therapy_is_not_started():
-    got = by_id(steps([f("polyneuropathy"), CLONE], [], [], as_of=d(0)))
+    got = by_id(steps(PATIENT, [], [], as_of=d(0)))
     assert got["staging"].title == "Complete staging before therapy"
     assert got["staging"].status == "not-started"
     # once therapy has begun, whether staging was complete is not known from the data
     lena = Event("treatment", d(1), "MedicationStatement/lena", "lenalidomide")
-    assert by_id(steps([f("polyneuropathy"), CLONE], [], [lena], as_of=d(30)))["staging"].status == "unknown"
+    assert by_id(steps(PATIENT, [], [lena], as_of=d(30)))["staging"].status == "unknown"
 
 
 # --- work-up assessed since the first treatment
@@ -207,7 +208,7 @@ def test_work_up_assessed_since_the_first_treatment_is_completed_with_its_result
 def test_restaging_past_the_calendar_end_gives_its_last_day():
     # day 0 = 9999-10-01: day +90 = 9999-12-30 still exists, day +100 does not -> the last day
     asct = Event("autologous_hsct", dt.date(9999, 10, 1), "Procedure/asct", "ASCT", status="completed")
-    got = by_id(steps([f("polyneuropathy"), CLONE], [], [asct], as_of=None))
+    got = by_id(steps(PATIENT, [], [asct], as_of=None))
     restage = got["restaging-day100"]
     assert (restage.scheduled_start, restage.scheduled_end) == (dt.date(9999, 12, 30), dt.date(9999, 12, 31))
     assert restage.title == "Restaging at day +90/+100 after transplant (9999-12-30 - 9999-12-31)"
@@ -216,7 +217,7 @@ def test_restaging_past_the_calendar_end_gives_its_last_day():
 
 def test_restaging_entirely_past_the_calendar_end():
     asct = Event("autologous_hsct", dt.date(9999, 12, 1), "Procedure/asct", "ASCT", status="completed")
-    restage = by_id(steps([f("polyneuropathy"), CLONE], [], [asct], as_of=None))["restaging-day100"]
+    restage = by_id(steps(PATIENT, [], [asct], as_of=None))["restaging-day100"]
     assert (restage.scheduled_start, restage.scheduled_end) == (dt.date.max, dt.date.max)
 
 
@@ -235,7 +236,7 @@ def plan(findings, ms=(), events=(), as_of: dt.date | None = None, course=()) ->
     return by_id(plan_steps(findings, ms, events, as_of, course))
 
 
-PATIENT = [f("polyneuropathy"), CLONE]
+PATIENT = [f("polyneuropathy"), CLONE, f("skin_changes")]  # a minor: the treatment pathway applies
 LENALIDOMIDE = Event("treatment", d(0), "MedicationStatement/lena", "lenalidomide", agent="lenalidomide")
 
 
@@ -601,14 +602,14 @@ def test_planned_treatment_is_not_treatment_given():
     # a transplant or radiotherapy still in preparation does not complete the branch (criteria.md §10)
     planned_asct = Event("autologous_hsct", d(200), "Procedure/asct", "ASCT", status="preparation")
     planned_rt = Event("radiotherapy", d(200), "Procedure/rt", "RT", status="planned")
-    got = by_id(steps([f("polyneuropathy"), CLONE], [], [planned_asct, planned_rt], as_of=d(60)))
+    got = by_id(steps(PATIENT, [], [planned_asct, planned_rt], as_of=d(60)))
     assert got["branch"].status == "not-started"
 
 
 def test_a_chemotherapy_procedure_is_systemic_therapy_given():
     # a chemotherapy known only as a Procedure (SNOMED 367336001) is systemic therapy (criteria.md §10 step 2)
     chemo = Event("chemotherapy", d(30), "Procedure/chemo", "Chemotherapy", status="completed")
-    got = by_id(steps([f("polyneuropathy"), CLONE], [], [chemo], as_of=d(60)))
+    got = by_id(steps(PATIENT, [], [chemo], as_of=d(60)))
     assert got["branch"].title == "Systemic therapy (disseminated marrow involvement)"
     assert got["branch"].status == "completed"
 
@@ -626,9 +627,9 @@ def test_a_marrow_result_after_the_evaluation_date_does_not_decide_the_branch_ye
         "monoclonal_plasma_cell_disorder", rule="marrow_clonal_plasma_cells", n=-20, heavy_chain="IgA",
         light_chain="lambda",
     )  # fmt: skip
-    before = by_id(steps([f("polyneuropathy"), SERUM_CLONE, marrow_clone], as_of=d(-25)))
+    before = by_id(steps([*MANDATORY, marrow_clone], as_of=d(-25)))
     assert before["branch"].key == "branch-biopsy"
-    on_the_day = by_id(steps([f("polyneuropathy"), SERUM_CLONE, marrow_clone], as_of=d(-20)))
+    on_the_day = by_id(steps([*MANDATORY, marrow_clone], as_of=d(-20)))
     assert on_the_day["branch"].key == "branch-systemic"
 
 

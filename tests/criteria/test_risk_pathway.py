@@ -31,6 +31,7 @@ def m(analyte, value, day, unit=None, specimen=None):
 
 
 MANDATORY = [f("polyneuropathy"), f("monoclonal_plasma_cell_disorder", heavy_chain="IgG", light_chain="lambda")]
+POEMS = [*MANDATORY, f("skin_changes")]  # a minor beside the mandatory ones: the treatment pathway applies
 
 
 def risk_of(findings, measurements=(), events=(), birth=dt.date(1960, 1, 1), as_of=None):
@@ -128,19 +129,34 @@ def test_no_pathway_without_both_mandatory_criteria_and_nothing_when_not_met():
 
 
 def test_marrow_involvement_decides_the_systemic_branch():
-    marrow = MANDATORY + [f("monoclonal_plasma_cell_disorder", rule="marrow_clonal_plasma_cells")]
+    marrow = POEMS + [f("monoclonal_plasma_cell_disorder", rule="marrow_clonal_plasma_cells")]
     steps = steps_of(marrow)
     assert steps["branch"].title.startswith("Systemic therapy") and steps["branch"].status == "not-started"
     assert "transplant-eligibility" in steps
 
 
 def test_marrow_negative_suggests_radiotherapy_for_limited_lesions():
-    steps = steps_of(MANDATORY, [m("bm_clonal_plasma_cells", 0, -20, "%")])
+    steps = steps_of(POEMS, [m("bm_clonal_plasma_cells", 0, -20, "%")])
     assert "radiotherapy" in steps["branch"].title and "transplant-eligibility" not in steps
 
 
 def test_unknown_marrow_asks_for_a_biopsy():
-    assert "Bone-marrow biopsy" in steps_of(MANDATORY)["branch"].title
+    assert "Bone-marrow biopsy" in steps_of(POEMS)["branch"].title
+
+
+def test_a_paraprotein_with_a_neuropathy_alone_gets_the_work_up_not_the_treatment_pathway():
+    # a probe: diabetes + polyneuropathy + IgG-lambda MGUS was offered transplant assessment, antiplatelet
+    # prophylaxis "for all patients" and the radiotherapy-vs-systemic branch (criteria.md §7: MGUS with a
+    # neuropathy is not POEMS without another major and a minor; §10 step 0 is the work-up)
+    marrow = MANDATORY + [f("monoclonal_plasma_cell_disorder", rule="marrow_clonal_plasma_cells")]
+    steps = steps_of(marrow)
+    assert "staging" in steps and any(s.startswith("workup-") for s in steps)
+    treating = {"branch", "transplant-eligibility", "neurotoxic-caution", "thrombosis-prophylaxis"}
+    assert not treating & set(steps)
+    # a POEMS criterion beyond the mandatory ones, or treatment begun, opens it
+    assert treating <= set(steps_of(marrow + [f("skin_changes")]))
+    treated = [Event("treatment", d(-5), "MedicationStatement/len", "lenalidomide", agent="lenalidomide")]
+    assert "branch" in steps_of(marrow, events=treated)
 
 
 def test_transplant_steps_follow_the_real_dates():
