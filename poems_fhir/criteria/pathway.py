@@ -441,7 +441,8 @@ def pathway(
                 f"Restaging at day +90/+100 after transplant ({start} - {end})",
                 "Serum/urine IFE, FLC, VEGF, CBC, chemistry, PET-CT/CT of known lesions, echocardiography if pulmonary "
                 "hypertension, neurological examination +/- NCS (D'Souza 2012).",
-                "completed" if restaged else "scheduled",
+                # not-started, not "scheduled": FHIR's scheduled means booked, and nobody booked a proposal
+                "completed" if restaged else "not-started",
                 scheduled_start=start,
                 scheduled_end=end,
                 evidence=tuple(e.reference for e in asct) + tuple(m.reference for m in restaged),
@@ -474,7 +475,7 @@ def pathway(
                 "VEGF normalisation and its surveillance predict relapse (Gentile 2024; Misawa 2015); serum and plasma "
                 "values are not comparable, so keep the specimen type."
                 + ("" if vegf else " No VEGF yet: obtain one now as a reference."),
-                "scheduled",
+                "not-started",
                 coding=WORKUP["vegf_elevation"][0],
                 scheduled_start=due,
                 repeat_months=6,
@@ -488,7 +489,7 @@ def pathway(
                 "Surveillance every 3-6 months",
                 "IFE/FLC, CBC, chemistry, neurological examination; imaging of previously involved sites; endocrine "
                 "follow-up (D'Sa 2022).",
-                "scheduled",
+                "not-started",
                 repeat_months=3,
             )
         )

@@ -225,7 +225,7 @@ def test_the_whole_pathway_after_a_transplant():
             id="vegf-surveillance",
             title="VEGF about every 6 months, plasma (same specimen type and assay)",
             description="VEGF normalisation and its surveillance predict relapse (Gentile 2024; Misawa 2015); serum and plasma values are not comparable, so keep the specimen type.",
-            status="scheduled",
+            status="not-started",
             coding=(
                 "http://loinc.org",
                 "75628-8",
@@ -242,7 +242,7 @@ def test_the_whole_pathway_after_a_transplant():
             id="surveillance",
             title="Surveillance every 3-6 months",
             description="IFE/FLC, CBC, chemistry, neurological examination; imaging of previously involved sites; endocrine follow-up (D'Sa 2022).",
-            status="scheduled",
+            status="not-started",
             coding=None,
             scheduled_start=None,
             scheduled_end=None,

@@ -212,7 +212,7 @@ def test_restaging_past_the_calendar_end_gives_its_last_day():
     restage = got["restaging-day100"]
     assert (restage.scheduled_start, restage.scheduled_end) == (dt.date(9999, 12, 30), dt.date(9999, 12, 31))
     assert restage.title == "Restaging at day +90/+100 after transplant (9999-12-30 - 9999-12-31)"
-    assert restage.status == "scheduled"
+    assert restage.status == "not-started"
 
 
 def test_restaging_entirely_past_the_calendar_end():
@@ -344,7 +344,7 @@ def seed_m(analyte: str, value: float, day: dt.date, unit: str | None = None) ->
 
 def test_restaging_window_is_day_90_to_100_after_the_real_transplant():
     got = restaging([], as_of=dt.date(2019, 9, 24))  # discharge day +25
-    assert (got.scheduled_start, got.scheduled_end, got.status) == (DAY_90, DAY_100, "scheduled")
+    assert (got.scheduled_start, got.scheduled_end, got.status) == (DAY_90, DAY_100, "not-started")
     assert got.title == "Restaging at day +90/+100 after transplant (2019-11-28 - 2019-12-08)"
     assert got.evidence == ("Procedure/asct",)
 
@@ -354,7 +354,7 @@ def test_the_serum_ife_at_day_100_completes_restaging_only_once_it_is_known():
     done = restaging([ife], as_of=DAY_100)  # the result of that very day counts
     assert done.status == "completed"
     assert done.evidence == ("Procedure/asct", "Observation/serum_ife-2019-12-08")
-    assert restaging([ife], as_of=dt.date(2019, 12, 7)).status == "scheduled"  # not known yet
+    assert restaging([ife], as_of=dt.date(2019, 12, 7)).status == "not-started"  # not known yet
 
 
 def test_a_serum_m_protein_from_day_90_on_completes_restaging():
@@ -367,10 +367,10 @@ def test_results_before_day_90_or_other_tests_do_not_count_as_restaging():
         seed_m("serum_m_protein", 0.69, dt.date(2019, 8, 20), "g/L"),  # pre-transplant restaging, -91 %
         seed_m("serum_ife", 1, dt.date(2019, 11, 27)),  # day +89
     ]
-    assert restaging(before, as_of=DAY_100).status == "scheduled"
+    assert restaging(before, as_of=DAY_100).status == "not-started"
     other = [seed_m("hemoglobin", 129, dt.date(2019, 12, 1), "g/L"), seed_m("albumin", 36, DAY_90, "g/L")]
-    assert restaging(other, as_of=DAY_100).status == "scheduled"
-    assert restaging(before + other, as_of=None).status == "scheduled"
+    assert restaging(other, as_of=DAY_100).status == "not-started"
+    assert restaging(before + other, as_of=None).status == "not-started"
 
 
 # --- step 6 / §8.2: VEGF surveillance about every 6 months, same specimen type
@@ -391,7 +391,7 @@ def test_without_any_vegf_one_is_due_on_the_evaluation_date():
         title="VEGF about every 6 months, plasma (same specimen type and assay)",
         description="VEGF normalisation and its surveillance predict relapse (Gentile 2024; Misawa 2015); serum and "
         "plasma values are not comparable, so keep the specimen type. No VEGF yet: obtain one now as a reference.",
-        status="scheduled",
+        status="not-started",
         coding=("http://loinc.org", "75628-8", "Vascular endothelial growth factor A [Mass/volume] in Serum or Plasma"),
         scheduled_start=d(30),
         repeat_months=6,
@@ -574,7 +574,7 @@ def test_seed_case_after_the_transplant():
         title="Surveillance every 3-6 months",
         description="IFE/FLC, CBC, chemistry, neurological examination; imaging of previously involved sites; "
         "endocrine follow-up (D'Sa 2022).",
-        status="scheduled",
+        status="not-started",
         repeat_months=3,
     )
     # VEGF never measured (seed: "method not performed"): one is due now, as a post-treatment reference
@@ -589,7 +589,7 @@ def test_vegf_surveillance_with_a_measured_vegf_in_full():
         title="VEGF about every 6 months, plasma (same specimen type and assay)",
         description="VEGF normalisation and its surveillance predict relapse (Gentile 2024; Misawa 2015); serum and "
         "plasma values are not comparable, so keep the specimen type.",
-        status="scheduled",
+        status="not-started",
         coding=("http://loinc.org", "75628-8", "Vascular endothelial growth factor A [Mass/volume] in Serum or Plasma"),
         scheduled_start=dt.date(2022, 1, 28),
         repeat_months=6,
@@ -717,7 +717,7 @@ def test_surveillance_waits_for_a_response():
     vegf = plan(PATIENT, [m("vegf", 900, -10, "pg/mL", "plasma"), m("vegf", 400, 20, "pg/mL", "plasma")],
                 [LENALIDOMIDE], as_of=d(30))  # fmt: skip
     for got in (improved, pr, vegf):
-        assert got["surveillance"].status == "scheduled" and got["vegf-surveillance"].status == "scheduled"
+        assert got["surveillance"].status == "not-started" and got["vegf-surveillance"].status == "not-started"
     # no response in any domain (a minimal fall, a stable course): still none
     nr = plan(PATIENT, [m("serum_m_protein", 8.0, -10), m("serum_m_protein", 7.0, 20)], [LENALIDOMIDE], as_of=d(30),
               course=(CourseAssessment("neuropathy", "stable", d(20), "Observation/c"),))  # fmt: skip
