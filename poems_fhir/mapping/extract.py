@@ -63,7 +63,10 @@ _FLUID_CODES = {
 _FLUID_WORDS = re.compile(
     r"\b(?:pleural|cerebrospinal|csf|urine|urinary|ascitic|peritoneal|synovial|bronchoalveolar|vitreous|"
     r"aqueous humou?r|saliva|pericardial fluid|drain fluid|effusion fluid|"
-    r"плевральн\w*|ликвор\w*|спинномозгов\w*|моч[аиеу]\w*|асцитическ\w*|перитонеальн\w*|синовиальн\w*)",
+    r"pericardial|effusion|"
+    r"плевральн\w*|ликвор\w*|спинномозгов\w*|моч[аиеу]\w*|асцитическ\w*|перитонеальн\w*|синовиальн\w*|"
+    # probe39: "Перикардиальная жидкость", "ФРЭС-А, выпот"; Kazakh pleural fluid, fluid, urine
+    r"перикардиальн\w*|выпот\w*|жидкост\w*|плевра\w*|сұйықт\w*|несеп\w*|зәр\w*)",
     re.IGNORECASE,
 )
 IGNORED_STATUS = {"entered-in-error", "cancelled"}

@@ -39,6 +39,10 @@ def findings(ex, topic):
         ("КТ головного мозга", "Склеротических очагов в костях свода черепа нет."),
         ("CT chest with contrast", "No sclerotic bone lesions."),
         ("MRI lumbar spine", "No sclerotic lesions."),
+        # probe39: Kazakh skull CT, brain MRI, spine MRI were a whole-skeleton negative (a "not met")
+        ("Бас сүйегінің КТ", "Склероздық ошақтар анықталмады."),
+        ("Бас миының МРТ", "Склероздық ошақтар анықталмады."),
+        ("Омыртқаның МРТ", "Склероздық ошақтар анықталмады."),
     ],
 )
 def test_a_negative_of_part_of_the_body_is_a_low_grade_negative(mapping, name, conclusion):

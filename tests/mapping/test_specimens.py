@@ -62,7 +62,21 @@ def test_a_vegf_on_a_fluid_that_is_not_blood_is_reported_and_not_used(mapping, s
     assert f"specimen {named!r}" in error.message and "vegf" in error.message and "not used" in error.message
 
 
-@pytest.mark.parametrize("name", ["VEGF, pleural fluid", "VEGF, urine", "VEGF in CSF", "VEGF (плевральная жидкость)"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "VEGF, pleural fluid",
+        "VEGF, urine",
+        "VEGF in CSF",
+        "VEGF (плевральная жидкость)",
+        # probe39: Russian and Kazakh names of other fluids (3,500 pg/mL made a patient "met")
+        "ФРЭС-А, выпот",
+        "ФРЭС-А (перикардиальная жидкость)",
+        "VEGF, плевра сұйықтығы",
+        "ФРЭС-А, несеп",
+        "VEGF, pericardial fluid",
+    ],
+)
 def test_a_vegf_whose_name_says_another_fluid_is_not_used(mapping, name):
     ex, found = vegf_findings(mapping, observation(local(name), valueQuantity=pg(3500)))
     assert found == [] and len(ex.errors) == 1 and "not used" in ex.errors[0].message
