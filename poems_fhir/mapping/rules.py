@@ -106,7 +106,9 @@ class CodeRef(_Strict):
 
 
 class Threshold(_Strict):
-    value: float
+    # a NaN cut-off compares false with everything (a VEGF of 640 became "absent"), an infinite one is
+    # never reached, and no cut-off of this model is below zero
+    value: float = Field(allow_inf_nan=False, ge=0)
     unit: str
     #: how a value is compared with the cut-off: ">=" means "value >= cut-off is abnormal"
     operator: Literal[">", ">=", "<", "<="]
@@ -1059,7 +1061,17 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         compiled_rule = Rule("observation", rule, origins[("observations", rid)])
         for c in rule.codes:
             by_code[(c.system, c.code)].append(compiled_rule)
-        if rule.synonyms:
+        empty = [t for t in rule.synonyms if _matches_nothing_in_particular(t)]
+        if empty:
+            problem(
+                "observations",
+                rid,
+                "synonyms",
+                f"{empty[0]!r} matches an empty name, so it matches every name: every unmapped result would be read as "
+                "this rule",
+                "write the words the test's name must contain",
+            )
+        elif rule.synonyms:
             try:
                 observation_text.append(
                     (re.compile("|".join(f"(?:{t})" for t in rule.synonyms), re.IGNORECASE), compiled_rule)
@@ -1326,3 +1338,11 @@ def load_mapping(site_files: list[str | Path] | None = None) -> CompiledMapping:
     if problems:
         raise MappingError(problems)
     return compiled
+
+
+def _matches_nothing_in_particular(pattern: str) -> bool:
+    """A display-text synonym that matches the empty string (``""``, ``.*``, ``a?``) matches any name."""
+    try:
+        return re.search(pattern, "") is not None
+    except re.error:
+        return False  # reported as an invalid regular expression

@@ -390,3 +390,37 @@ def test_a_phrase_with_unbalanced_brackets_is_a_problem(tmp_path):
     site = write(tmp_path, SITE_HEADER + "text:\n  targets:\n    hepatomegaly: {phrases: ['[enlarged liver']}\n")
     with pytest.raises(MappingError, match="unbalanced brackets"):
         load_mapping([site])
+
+
+@pytest.mark.parametrize("pattern", ["", ".*", "(?:VEGF)?", "\\\\s*"])
+def test_a_synonym_that_matches_an_empty_name_is_refused(tmp_path, pattern):
+    # probe39: synonyms [""] or [".*"] passed `mappings check`; every unmapped result then became VEGF
+    # (an albumin of 35 g/L read as VEGF 3.5e10 pg/mL: "met")
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + f"""
+        observations:
+          - id: vegf
+            synonyms: ["{pattern}"]
+    """,
+    )
+    with pytest.raises(MappingError) as err:
+        load_mapping([site])
+    assert "observations.vegf.synonyms" in str(err.value) and "matches an empty name" in str(err.value)
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-5"])
+def test_a_threshold_that_is_not_a_finite_non_negative_number_is_refused(tmp_path, value):
+    # probe39: a NaN VEGF cut-off made a VEGF of 640 pg/mL absent; an infinite one is never reached
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + f"""
+        thresholds:
+          vegf_plasma: {{value: {value}, unit: pg/mL, operator: ">=", verification: LOCAL}}
+    """,
+    )
+    with pytest.raises(MappingError) as err:
+        load_mapping([site])
+    assert "thresholds.vegf_plasma" in str(err.value)
