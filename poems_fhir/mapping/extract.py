@@ -733,6 +733,22 @@ def _coded_result(part: dict[str, Any]) -> tuple[bool | None, str]:
     return None, text
 
 
+def _ife_negative(ctx: _Ctx, topic: str, specimen: str, summary: str) -> None:
+    """A negative immunofixation: of serum, a strong negative; of urine alone, a low-grade one - the small
+    serum IgA/IgG-lambda bands of POEMS need the serum test (criteria.md §4 "serum + urine IFE"; a probe:
+    a negative urine IFE alone made the clone absent and the patient "not met", no serum test proposed)."""
+    if specimen == "urine":
+        ctx.finding(
+            topic,
+            State.ABSENT,
+            summary,
+            strength=Strength.WEAK,
+            note="a urine immunofixation alone does not exclude a serum M-protein: serum immunofixation needed",
+        )
+    else:
+        ctx.finding(topic, State.ABSENT, summary)
+
+
 def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
     topic = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
     specimen = rule.specimen or "serum"
@@ -753,7 +769,7 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
             )
         return
     if positive is False or (parsed and parsed.negative):
-        ctx.finding(topic, State.ABSENT, f"{specimen} immunofixation negative")
+        _ife_negative(ctx, topic, specimen, f"{specimen} immunofixation negative")
         return
     if positive is True:
         ctx.finding(topic, State.PRESENT, f"{specimen} immunofixation positive (isotype not stated)")
@@ -771,7 +787,7 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
                 f"{specimen} immunofixation positive (isotype not stated; {_qual_text(ctx.read(rule))})",
             )
         else:
-            ctx.finding(topic, State.ABSENT, f"{specimen} immunofixation negative ({_qual_text(ctx.read(rule))})")
+            _ife_negative(ctx, topic, specimen, f"{specimen} immunofixation negative ({_qual_text(ctx.read(rule))})")
         return
     raise ResourceError(f"unrecognised immunofixation result {text!r}: expected e.g. 'IgA lambda' or 'negative'")
 

@@ -101,8 +101,15 @@ def test_a_positive_without_an_isotype(mapping, value):
     ],
 )
 def test_a_negative_immunofixation_is_a_strong_absent_and_a_0(mapping, value):
-    ex, [f] = run(mapping, obs(URINE_IFE, **value))
+    ex, [f] = run(mapping, obs(SERUM_IFE, **value))
     assert (f.state, f.strength, f.note) == (State.ABSENT, Strength.STRONG, None)  # IFE is the test of MAJ-2
+    assert f.evidence.summary == "serum immunofixation negative"
+    assert timeline(ex) == [("serum_ife", 0.0, None, "serum")]
+    # of urine alone, a low-grade negative: the small serum bands of POEMS need the serum test
+    # (criteria.md §4 "serum + urine IFE"; a probe: a urine IFE alone made the patient "not met")
+    ex, [f] = run(mapping, obs(URINE_IFE, **value))
+    assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
+    assert f.note == "a urine immunofixation alone does not exclude a serum M-protein: serum immunofixation needed"
     assert f.evidence.summary == "urine immunofixation negative"
     assert timeline(ex) == [("urine_ife", 0.0, None, "urine")]
 
