@@ -86,7 +86,11 @@ def _normalise(text: str) -> str:
 _CLAUSE = re.compile(r"[;.\n()]|,(?!\s*(?:and|or|и|или)\b)|\b(?:but|however|although|whereas|но|однако)\b")
 _NEGATED_CLAUSE = re.compile(
     r"\b(?:no|not|none|negative|without|absent|neg)\b|n't\b|\bне\b|\bнет\b|\bбез\b|"
-    r"отрицательн\w*|отсутств\w*|\bжоқ\b|анықталма\w*|теріс"
+    r"отрицательн\w*|отсутств\w*|\bжоқ\b|анықталма\w*|теріс|"
+    # probe36: "IgG lambda excluded / ruled out", "Absence / Lack of …", "Free of …", "… undetectable",
+    # "…: nil", "исключен IgG-λ" made a clone of a denial (checked after the doubts: "cannot be excluded")
+    r"\b(?:excluded|ruled out|exclusion|absence|lack(?:s|ing)?|free of|undetect\w*|nil|unidentifiable)\b|"
+    r"исключ\w*|жоққа шығар\w*"
 )
 # "not only", "no change in": words with a negation that do not negate
 _PSEUDO = re.compile(

@@ -70,6 +70,18 @@ def test_unrecognised_is_not_parsed(text):
         "IgG kappa, now negative",
         "IgA lambda. Not detected on repeat testing",
         "IgA лямбда, в настоящее время не выявляется",
+        # probe36: denials by exclusion, absence and lack were read as the band they deny (a "met")
+        "IgG lambda excluded",
+        "IgG lambda ruled out",
+        "Exclusion of IgG lambda",
+        "Absence of free lambda light chains",
+        "Lack of IgA kappa",
+        "Free of monoclonal IgG lambda",
+        "IgG lambda undetectable",
+        "IgG lambda: nil",
+        "Restricted band not seen; IgG lambda excluded",
+        "Исключен IgG-λ",
+        "моноклональный IgG-λ исключен.",
     ],
 )
 def test_negative_that_names_an_isotype_is_negative(text):
@@ -305,3 +317,9 @@ def test_the_clone_a_sentence_names(text, clone):
     from poems_fhir.mapping.ife import named_clone
 
     assert named_clone(text) == (Band(*clone) if clone else None)
+
+
+def test_a_doubt_by_exclusion_stays_a_doubt_and_a_band_beside_a_denied_one_stays():
+    assert [b.label() for b in parse_ife("IgG lambda cannot be excluded").possible] == ["IgG lambda"]
+    result = parse_ife("IgA lambda detected, IgG kappa excluded")
+    assert [b.label() for b in result.bands] == ["IgA lambda"] and not result.negative
