@@ -20,7 +20,7 @@ from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .attachment import UnreadableAttachment, attachment_text
 from .ife import IfeResult, parse_ife
 from .results import Qual, Reading, normalise_term, read_result
-from .rules import CompiledMapping, ConditionRule, ModalityRule, ObservationRule, ProcedureRule, Rule
+from .rules import MAX_NAME_CHARS, CompiledMapping, ConditionRule, ModalityRule, ObservationRule, ProcedureRule, Rule
 from .text.engine import TextEngineError
 from .text.findings import TextJob, coded_wins, job_findings
 from .values import (
@@ -1537,8 +1537,11 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     # one finding per topic and part: two codings of one organ are one finding, but a Condition coding
     # both hepatomegaly and splenomegaly states two parts of organomegaly (criteria combine by part)
     seen: set[tuple[str, str | None]] = set()
+    words = text[:MAX_NAME_CHARS]
     for rule in rules:
         spec: ConditionRule = rule.spec
+        if spec.not_if_text and any(re.search(p, words, re.IGNORECASE) for p in spec.not_if_text):
+            continue  # its own words name another concept under this code (a liver haemangioma)
         for topic in _condition_topics(spec):
             if (topic, spec.component) in seen:
                 continue

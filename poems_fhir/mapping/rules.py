@@ -158,9 +158,26 @@ class ConditionRule(_Strict):
     refuted_denies: list[str] | None = None
     axis: EndocrineAxis | None = None
     component: str | None = None
+    #: read only its own codes: a more specific code (a national extension, an ICD-10-CM code under the
+    #: WHO category) is not broadened to it - the haemangioma of the skin (CM D18.01) is the POEMS
+    #: sign; CM D18.03 "of intra-abdominal structures" must not reach WHO D18.0 through its category
+    exact_codes: bool = False
+    #: regular expressions (case-insensitive) on a coded Condition's own words: one that names any is
+    #: another concept under the same code (WHO D18.0 "Гемангиома печени" is a liver haemangioma)
+    not_if_text: list[str] = Field(default_factory=list)
     codes: list[CodeRef] = Field(default_factory=list)
     add_codes: list[CodeRef] = Field(default_factory=list)
     note: str | None = None
+
+    @field_validator("not_if_text")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
+        return patterns
 
 
 class ModalityRule(_Strict):
@@ -633,6 +650,11 @@ class Rule:
     origin: str
 
 
+def _broadened(rules: list[Rule]) -> list[Rule]:
+    """The rules a more specific code may be read as: not those that read only their own codes."""
+    return [r for r in rules if not getattr(r.spec, "exact_codes", False)]
+
+
 _RULES_CACHE_SIZE = 65536
 
 #: characters of a code's name (text and displays) the name patterns read: a name is a few words, and
@@ -751,13 +773,13 @@ class CompiledMapping:
         # nearer parent; CM's table holds billable leaves (H47.10), rarely the categories between
         systems = [system] if system != ICD10_CM else [ICD10_CM, ICD10_WHO]
         if system == ICD10_CM and (rules := self.by_code.get((ICD10_WHO, code))):
-            return rules
+            return _broadened(rules)
         while len(code.replace(".", "")) > 3:
             code = code[:-1].rstrip(".")
             for table in systems:
                 rules = self.by_code.get((table, code))
                 if rules:
-                    return rules
+                    return _broadened(rules)
         return []
 
     def rules_for(self, system: str | None, code: str | None) -> list[Rule]:

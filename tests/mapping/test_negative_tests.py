@@ -257,3 +257,30 @@ def test_the_fallback_to_who_keeps_cms_own_parents_and_finds_no_parent_that_is_n
     assert mapping.broader_rules_for(ICD10, "H47.11")  # WHO H47.1
     assert mapping.broader_rules_for(ICD10, "R18.0")  # WHO R18
     assert not mapping.broader_rules_for(ICD10CM, "D47.Z9")  # no parent in either table
+
+
+@pytest.mark.parametrize("code", ["D18.00", "D18.02", "D18.03", "D18.09"])
+def test_a_haemangioma_that_is_not_of_the_skin_is_no_skin_sign(mapping, code):
+    # probe36: CM D18.03 (a hepatic haemangioma) and D18.09 (vertebral) reached WHO D18.0 through the
+    # category and made skin changes present - a "met"; codes.md maps CM D18.01 "of skin" only
+    ex = extract(make_record(cond(ICD10CM, code, "confirmed")), mapping)
+    assert [f for f in ex.findings if f.topic == "skin_changes"] == []
+    skin = extract(make_record(cond(ICD10CM, "D18.01", "confirmed")), mapping)
+    assert [(f.topic, f.state) for f in skin.findings] == [("skin_changes", State.PRESENT)]
+
+
+@pytest.mark.parametrize(
+    ("text", "skin"),
+    [
+        ("Гемангиома печени", False),  # probe36: WHO D18.0 "any site" with a liver named: a "met"
+        ("Hepatic haemangioma", False),
+        ("Vertebral hemangioma T11", False),
+        ("Glomeruloid hemangioma of the trunk", True),
+        ("Гемангиомы кожи туловища", True),
+    ],
+)
+def test_a_who_haemangioma_whose_words_name_an_organ_is_no_skin_sign(mapping, text, skin):
+    condition = cond(ICD10, "D18.0", "confirmed")
+    condition["code"]["text"] = text
+    ex = extract(make_record(condition), mapping)
+    assert bool([f for f in ex.findings if f.topic == "skin_changes"]) is skin

@@ -424,3 +424,18 @@ def test_a_threshold_that_is_not_a_finite_non_negative_number_is_refused(tmp_pat
     with pytest.raises(MappingError) as err:
         load_mapping([site])
     assert "thresholds.vegf_plasma" in str(err.value)
+
+
+def test_a_bad_not_if_text_pattern_is_refused_at_load(tmp_path):
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + """
+        conditions:
+          - id: hemangioma
+            not_if_text: ["liver("]
+    """,
+    )
+    with pytest.raises(MappingError) as err:
+        load_mapping([site])
+    assert "not_if_text" in str(err.value) and "invalid regular expression" in str(err.value)
