@@ -222,14 +222,15 @@ class NegativeTest(_Strict):
       histology the criterion needs): its negative is not read.
     - ``positives_too``: a report that is no test of the criterion (``requires`` / ``not_from``) is not
       read for it at all, positive or negative: a spine MRI's "disc oedema" is an intervertebral disc,
-      not the optic disc.
+      not the optic disc. ``not_from``: only a ``not_from`` report is so ignored (a fine-needle aspirate's
+      "consistent with Castleman disease" is cytology; a report that names no lymph node may still be one).
     """
 
     limited: list[str] = Field(default_factory=list)
     whole: list[str] = Field(default_factory=list)
     requires: list[str] = Field(default_factory=list)
     not_from: list[str] = Field(default_factory=list)
-    positives_too: bool = False
+    positives_too: bool | Literal["not_from"] = False
     note: str | None = None
     verification: Verification | None = None
 
@@ -240,16 +241,17 @@ class CompiledNegativeTest:
     whole: re.Pattern[str] | None
     requires: re.Pattern[str] | None
     not_from: re.Pattern[str] | None
-    positives_too: bool = False
+    positives_too: bool | str = False
 
     def judge(self, name: str, text: str) -> tuple[str, str] | None:
         """("weak" | "ignore" | "ignore_all", why) when a negative of a report named ``name`` (with
         ``text``) is no full test ("ignore_all": nor is its positive read); None when it is one."""
-        ignore = "ignore_all" if self.positives_too else "ignore"
         if self.not_from is not None and self.not_from.search(name):
-            return ignore, "a report of this kind is no test of it"
+            return ("ignore_all" if self.positives_too else "ignore"), "a report of this kind is no test of it"
         if self.requires is not None and not self.requires.search(f"{name}\n{text}"):
-            return ignore, "the report does not name the tissue the test needs"
+            return ("ignore_all" if self.positives_too is True else "ignore"), (
+                "the report does not name the tissue the test needs"
+            )
         if self.limited is not None and self.limited.search(name):
             if self.whole is None or not self.whole.search(name):
                 return "weak", "a limited field: only part of the body was examined"
@@ -1301,7 +1303,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
                     f"{part}: invalid regular expression: {exc}",
                     "escape special characters",
                 )
-        negative_tests[topic] = CompiledNegativeTest(**compiled, positives_too=bool(test.get("positives_too")))
+        negative_tests[topic] = CompiledNegativeTest(**compiled, positives_too=test.get("positives_too") or False)
 
     if problems:
         raise MappingError(problems)

@@ -284,3 +284,31 @@ def test_a_who_haemangioma_whose_words_name_an_organ_is_no_skin_sign(mapping, te
     condition["code"]["text"] = text
     ex = extract(make_record(condition), mapping)
     assert bool([f for f in ex.findings if f.topic == "skin_changes"]) is skin
+
+
+@pytest.mark.parametrize(
+    ("name", "category", "state"),
+    [
+        # probe36: fine-needle-aspirate cytology "consistent with Castleman disease" made it present (a "met")
+        ("Fine needle aspiration cytology, left cervical lymph node", "CP", None),
+        ("PET-CT whole body", "RAD", None),  # imaging: no histology either way
+        ("Core needle biopsy, left axillary lymph node - histology", "SP", State.PRESENT),
+        ("Excision biopsy, left axillary lymph node", "SP", State.PRESENT),
+    ],
+)
+def test_castleman_disease_is_established_by_lymph_node_histology_only(mapping, name, category, state):
+    ex = run(
+        mapping, report(name, "Features consistent with Castleman disease, hyaline vascular type.", category=category)
+    )
+    assert [f.state for f in findings(ex, CD)] == ([state] if state else [])
+
+
+def test_castleman_disease_refuted_on_imaging_only_is_a_low_grade_negative(mapping):
+    # probe36: a refuted Castleman resting on a PET-CT that names nodes was a strong negative: "not met",
+    # no lymph-node biopsy proposed (criteria.md §6: imaging is no histology)
+    pet = report("PET-CT whole body", "FDG-avid cervical lymph nodes, SUVmax 4.")
+    pet["id"] = "pet"
+    refuted = cond(ICD10CM, "D47.Z2", "refuted", evidence=[{"detail": [{"reference": "DiagnosticReport/pet"}]}])
+    ex = extract(make_record(pet, refuted), mapping)
+    (f,) = findings(ex, CD)
+    assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
