@@ -1330,6 +1330,10 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
                 return
             _no_number(ctx, rule, reading)
         abnormal_flag = _counts(rule, bool(high), bool(low))
+        if abnormal_flag and rule.present_at:  # "HbA1c: high", no number: prediabetes or diabetes?
+            note = f"{rule.id}: above the lab's range without a number: the diabetes cut-off cannot be judged"
+            ctx.finding(topic, State.INDETERMINATE, summary, axis=rule.axis, note=note)
+            return
         ctx.finding(
             topic,
             State.PRESENT if abnormal_flag else State.ABSENT,
@@ -1364,6 +1368,8 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
             axis=rule.axis,
             note=f"{rule.id}: no reference range or interpretation to judge the value",
         )
+    elif abnormal and above and rule.present_at and (short := _below_disease_cut(ctx, rule, value)) is not None:
+        ctx.finding(topic, State.INDETERMINATE, summary + " high", value, axis=rule.axis, note=short)
     else:
         ctx.finding(
             topic,
@@ -1372,6 +1378,20 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
             value,
             axis=rule.axis,
         )
+
+
+def _below_disease_cut(ctx: _Ctx, rule: ObservationRule, value: Value) -> str | None:
+    """Why a result above the lab's range is not yet the disease (``present_at``); None when it is."""
+    tid = rule.present_at.get(value.unit or "")
+    if tid is None:
+        return f"{rule.id}: above the lab's range; its unit {value.unit!r} has no diabetes cut-off to judge it by"
+    cut = ctx.mapping.threshold(tid)
+    if compare(value, cut.value, cut.operator):
+        return None
+    return (
+        f"{rule.id}: above the lab's range but not {cut.operator} {cut.value:g} {cut.unit} "
+        f"({cut.verification}): not the diabetes the axis needs"
+    )
 
 
 def _counts(rule: ObservationRule, above: bool, below: bool) -> bool:

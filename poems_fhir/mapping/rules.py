@@ -140,6 +140,10 @@ class ObservationRule(_Strict):
     #: the sex whose results count for the criterion ("low testosterone in men"): another sex's result
     #: is not read (a reading note says why); an unknown sex counts
     sex: Literal["male", "female"] | None = None
+    #: endocrine rules: the cut-off (threshold id per unit of the result, "%" / "mmol/mol") from which a
+    #: result above the lab's range is the disease itself; between the two it is indeterminate (an HbA1c
+    #: of 6.0 % flagged H is prediabetes, not the diabetes of the pancreatic axis - probe36)
+    present_at: dict[str, str] = Field(default_factory=dict)
     #: regexes on code.text / coding displays of local codes that carry no known code
     #: ("VEGF-A, serum (send-out)"): display-text fallback, marked lower confidence
     synonyms: list[str] = Field(default_factory=list)
@@ -1070,6 +1074,19 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
                 validate_unit(rule.unit)
             except UnitError as exc:
                 problem("observations", rid, "unit", str(exc), "use a UCUM unit")
+        for tid in rule.present_at.values():
+            if tid not in thresholds:
+                problem(
+                    "observations", rid, "present_at", f"unknown threshold {tid!r}", "define it under 'thresholds:'"
+                )
+            elif thresholds[tid].unit not in rule.present_at:
+                problem(
+                    "observations",
+                    rid,
+                    "present_at",
+                    f"threshold {tid!r} is in {thresholds[tid].unit!r}, not a unit it is listed for",
+                    "key each threshold by its own unit",
+                )
         for tid in threshold_ids(rule.high) + threshold_ids(rule.low):
             if tid not in thresholds:
                 problem("observations", rid, "high/low", f"unknown threshold {tid!r}", "define it under 'thresholds:'")
