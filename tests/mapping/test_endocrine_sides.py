@@ -146,3 +146,25 @@ def test_a_result_above_the_range_below_the_diabetes_cut_off_is_indeterminate(
     assert (f.state, f.axis) == (state, EndocrineAxis.PANCREATIC)
     if state is State.INDETERMINATE:
         assert "not the diabetes the axis needs" in (f.note or "")
+
+
+@pytest.mark.parametrize(
+    ("gender", "value", "kw", "state"),
+    [
+        # probe36: a postmenopausal woman's oestradiol of 30 pmol/L flagged L against a premenopausal
+        # range made the gonadal axis abnormal and the patient "met"; a raised one is the POEMS finding
+        ("female", 30, {"interpretation": flag("L")}, State.ABSENT),
+        ("male", 300, {"interpretation": flag("H")}, State.PRESENT),
+        ("female", 1200, {}, State.PRESENT),
+    ],
+)
+def test_only_a_raised_oestradiol_is_the_gonadal_axis(mapping, gender, value, kw, state):
+    o = observation(
+        "2243-4",
+        "e2",
+        valueQuantity=q(value, "pmol/L"),
+        referenceRange=[{"low": q(45, "pmol/L"), "high": q(854, "pmol/L")}],
+        **kw,
+    )
+    (f,) = extract(make_record(o, gender=gender), mapping).findings
+    assert (f.state, f.axis) == (state, EndocrineAxis.GONADAL)
