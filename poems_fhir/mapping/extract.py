@@ -113,7 +113,10 @@ def _no_result(data: dict[str, Any]) -> bool:
 #: clinician's assertion, never read as the findings its name lists
 _POEMS_TEXT = re.compile(
     r"\bpoems\b|\bcrow[\s-]*fukase\b|\btakatsuki\b|кроу[\s-]*фукасе|такацуки"
-    r"|\bpolyneuropathy,?\s+organomegaly,?\s+endocrinopathy\b",
+    r"|\bpolyneuropathy,?\s+organomegaly,?\s+endocrinopathy\b"
+    # the old name of POEMS (probe36: "Osteosclerotic myeloma" as a diagnosis made sclerotic lesions present
+    # with no imaging - a label, not evidence of any criterion, criteria.md §3.3)
+    r"|\bosteosclerotic\s+myeloma\b|остеосклеротическ\w*\s+миелом\w*",
     re.IGNORECASE,
 )
 
