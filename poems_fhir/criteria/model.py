@@ -71,6 +71,10 @@ class Sign(str, Enum):
     THROMBOCYTOPENIA = "thrombocytopenia"
 
 
+#: signs that speak against POEMS rather than for it: read and flagged, never "supporting"
+CYTOPENIAS = frozenset({Sign.ANEMIA.value, Sign.THROMBOCYTOPENIA.value})
+
+
 class Differential(str, Enum):
     """Mimics the clinician must see (criteria.md §7)."""
 
@@ -201,3 +205,8 @@ class Assessment:
     signs: dict[str, CriterionResult] = field(default_factory=dict)
     clinician_assertions: tuple[Evidence, ...] = ()
     summary: str = ""
+
+    def supporting_present(self) -> list[tuple[str, CriterionResult]]:
+        """The supporting signs present, to show as such: not the cytopenias - anaemia and
+        thrombocytopenia are unusual in POEMS (criteria.md MIN-6 footnote), shown by their flag instead."""
+        return [(s, r) for s, r in self.signs.items() if r.state is State.PRESENT and s not in CYTOPENIAS]

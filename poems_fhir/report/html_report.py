@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import __version__
-from ..criteria.model import Assessment, Evidence, Finding, State, resolvable_reference
+from ..criteria.model import Assessment, Evidence, Finding, resolvable_reference
 from ..criteria.pathway import Step
 from ..criteria.response import ResponseAssessment, ResponseConfig, assess_response
 from ..criteria.risk import RiskFactor
@@ -250,7 +250,7 @@ def _criteria(t: Translator, a: Assessment) -> list[str]:
             f"{_state_cell(t, r.state.value)}{_td(t.date(w.deciding_date(r), '-'), 'date')}<td>{why}</td></tr>"
         )
     parts.append("</tbody></table>")
-    present = [(s, r) for s, r in a.signs.items() if r.state is State.PRESENT]
+    present = a.supporting_present()
     if present:
         parts.append(
             f'<p id="signs"><b>{_e(t._("Supporting features present (not counted by the rule)"))}:</b> '

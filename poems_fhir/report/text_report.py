@@ -58,7 +58,7 @@ def render_assessment(a: Assessment, width: int = 110, scope: ScopeDecision | No
         lines.append(f"  {name:<32} {_MARK[result.state]:<14} {wrapped[0]}")
         lines.extend(f"  {'':<32} {'':<14} {w}" for w in wrapped[1:])
     if a.signs:
-        present = [s for s, r in a.signs.items() if r.state is State.PRESENT]
+        present = [s for s, _ in a.supporting_present()]
         if present:
             lines.append(f"  Supporting signs present (not counted): {', '.join(present)}")
     if a.missing:

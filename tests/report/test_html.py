@@ -296,3 +296,15 @@ def test_text_has_enough_contrast_on_every_background_and_meaning_is_never_colou
         '<b class="kind">ALERT:</b>' in n
         for n in re.findall(r'<div class="notice notice-alert".*?</div>', relapse_page)
     )
+
+
+def test_cytopenias_are_not_shown_as_supporting_features(mapping):
+    # probe38: the origin case's page listed "Anaemia" among the supporting features beside the flag that
+    # says anaemia is unusual in POEMS (criteria.md MIN-6 footnote); it is the flag's, not a support
+    import datetime as dt
+
+    (r,) = evaluate_paths([SAMPLES / "origin-case"], mapping, MAYO, dt.date(2019, 12, 31)).results
+    assert r.assessment.signs["anemia"].state.value == "present"  # read, and flagged
+    page = html_for(r, mapping)
+    (signs,) = re.findall(r'<p id="signs">(.*?)</p>', page, re.S)
+    assert "Anaemia" not in signs and "Clubbing" in signs
