@@ -379,3 +379,12 @@ def test_a_sentence_ending_with_an_abbreviated_date_has_one_full_stop(tmp_path):
         for path in out.iterdir():
             text = path.read_text(encoding="utf-8")
             assert re.search(r"[^.]\.\.[^.]", text) is None, (language, re.search(r".{40}[^.]\.\.[^.]", text))
+
+
+def test_a_response_with_nothing_measured_after_the_baseline_says_so():
+    # probe38: "Response at Feb 22, 2019 compared with the baseline of Feb 22, 2019" at the origin case's T0
+    response = origin("en", "2019-02-28")["poems-response-assessment"]
+    assert response["conclusion"].startswith("No restaging after the baseline of Feb 22, 2019.")
+    assert "Response at" not in response["conclusion"]
+    later = origin("en", "2019-03-31")["poems-response-assessment"]
+    assert "Response at Mar 28, 2019 compared with the baseline of Feb 22, 2019:" in later["conclusion"]
