@@ -705,9 +705,7 @@ def vegf_response(
         )
     baseline = _baseline(series, cut)
     if baseline is None:
-        return VegfResponse(
-            "not_evaluable", "no VEGF before the first treatment (obtain one now as a post-treatment reference)"
-        )
+        return _vegf_from_post_treatment_reference(series, cfg)
     if baseline.specimen != "plasma":
         # serum and plasma drawn the same day: plasma, the preferred specimen (criteria.md §10 step 0),
         # is the reference when it is followed up - not whichever of the two happens to sort last
@@ -765,6 +763,51 @@ def vegf_response(
     else:
         reason = f"VEGF {base} -> {last} pg/mL"
     return VegfResponse(category, reason + caveat, baseline.specimen, *points)
+
+
+def _vegf_from_post_treatment_reference(series: list[Measurement], cfg: ResponseConfig) -> VegfResponse:
+    """No VEGF before the first treatment: no response can be measured, but the first VEGF after it is
+    the post-treatment reference seed_case.md T3 asks for, and a rise from its nadir is progression
+    (criteria.md §8.2; a probe: a plasma VEGF 120 -> 650 pg/mL after a transplant raised no alert, and the
+    output still asked for a reference VEGF that was on record)."""
+    reference = series[0]
+    follow = [m for m in series[1:] if reference.specimen and m.specimen == reference.specimen]
+    if not follow:
+        return VegfResponse(
+            "not_evaluable",
+            "no VEGF before the first treatment: "
+            + (
+                f"the post-treatment reference is {_shown(reference)} pg/mL on {reference.effective} "
+                "(response not measurable; a rise from it would be progression)"
+                if reference.specimen
+                else "obtain one now as a post-treatment reference, with its specimen type"
+            ),
+            reference.specimen,
+            _point(reference),
+        )
+    cutoff = cfg.vegf_cutoff[reference.specimen]  # type: ignore[index]
+    latest = follow[-1]
+    categories = _over_intervals(
+        lambda values: _vegf_category(values[0], values[1:-1], values[-1], cutoff, cfg), [reference, *follow], cutoff
+    )
+    points = (_point(reference), _point(latest))
+    if categories == {"progression"}:
+        nadir = min([reference, *follow[:-1]], key=lambda m: m.value)
+        return VegfResponse(
+            "progression",
+            f"VEGF rose from its nadir {_shown(nadir)} to {_shown(latest)} pg/mL (>= {cfg.vegf_progression_increase:.0%} "
+            f"and above the {cutoff:g} pg/mL cut-off), against the post-treatment reference of {reference.effective} "
+            "(no VEGF before the first treatment)",
+            reference.specimen,
+            *points,
+        )
+    return VegfResponse(
+        "not_evaluable",
+        f"no VEGF before the first treatment: response not measurable; against the post-treatment reference "
+        f"{_shown(reference)} pg/mL of {reference.effective}, {_shown(latest)} pg/mL on {latest.effective} is no progression",
+        reference.specimen,
+        *points,
+    )
 
 
 def _vegf_category(base: float, earlier: Sequence[float], latest: float, cutoff: float, cfg: ResponseConfig) -> str:

@@ -68,12 +68,15 @@ def test_vegf_on_a_user_given_baseline_date_is_the_baseline():
 
 
 def test_vegf_only_after_the_first_treatment_is_no_baseline():
+    # no response is measurable; the first VEGF after treatment is the reference for progression only
     r = resp(vegf(400, 10), vegf(100, 90)).vegf
     assert (r.category, r.reason) == (
         "not_evaluable",
-        "no VEGF before the first treatment (obtain one now as a post-treatment reference)",
+        "no VEGF before the first treatment: response not measurable; against the post-treatment reference "
+        "400 pg/mL of 2021-03-11, 100 pg/mL on 2021-05-30 is no progression",
     )
-    assert r.baseline is None and r.latest is None and r.specimen is None
+    assert r.baseline is not None and r.baseline.value == 400 and r.latest is not None and r.latest.value == 100
+    assert r.specimen == "plasma"
 
 
 def test_vegf_baseline_of_unknown_specimen_is_not_compared():
@@ -571,3 +574,23 @@ def test_the_response_report_is_dated_by_the_newest_result_or_statement_it_cites
     assert restaging_date(r) == day(60)
     # a platelet count or any other datum that no response cites moves nothing
     assert restaging_date(assess_response(ms, TREATED, [], [], CFG)) == day(30)
+
+
+def test_a_vegf_rise_after_treatment_is_progression_against_the_post_treatment_reference():
+    # seed_case.md T3: no VEGF before treatment - "obtain one now as a post-treatment reference"; a probe
+    # then recorded 120 and 650 pg/mL (plasma) after the transplant: no alert, and the output still asked
+    # for a reference VEGF (criteria.md §8.2: rising VEGF is a progression event)
+    rise = [m("vegf", 120, 60, "plasma", "pg/mL"), m("vegf", 650, 240, "plasma", "pg/mL")]
+    r = assess_response(rise, TREATED, [], [], CFG)
+    assert r.vegf.category == "progression" and r.vegf.specimen == "plasma"
+    assert "against the post-treatment reference of 2021-04-30" in r.vegf.reason
+    assert [a.code for a in r.alerts] == ["vegf_progression"]
+    flat = [m("vegf", 120, 60, "plasma", "pg/mL"), m("vegf", 150, 240, "plasma", "pg/mL")]
+    r = assess_response(flat, TREATED, [], [], CFG)
+    assert r.vegf.category == "not_evaluable" and "is no progression" in r.vegf.reason and r.alerts == ()
+    (one,) = [m("vegf", 120, 60, "plasma", "pg/mL")]
+    r = assess_response([one], TREATED, [], [], CFG)
+    assert r.vegf.category == "not_evaluable" and "the post-treatment reference is 120 pg/mL" in r.vegf.reason
+    # another specimen is not comparable with the reference
+    mixed = [m("vegf", 120, 60, "plasma", "pg/mL"), m("vegf", 1650, 240, "serum", "pg/mL")]
+    assert assess_response(mixed, TREATED, [], [], CFG).vegf.category == "not_evaluable"
