@@ -308,16 +308,12 @@ def build_transaction(
                 "data": base64.b64encode(html.encode("utf-8")).decode("ascii"),
             }
         ]
-    entries.append(
-        (report_urn, report, f"DiagnosticReport?identifier={report_ident['system']}|{report_ident['value']}")
-    )
+    entries.append((report_urn, report, conditional_url("DiagnosticReport", report_ident, a.patient)))
     if response is not None and (response.first_treatment or response.baseline_date):
         response_report = _response_report(a, response, pkey, ctx, t)
         ident = response_report["identifier"][0]
         response_urn = _urn(f"response|{ident['value']}")
-        entries.append(
-            (response_urn, response_report, f"DiagnosticReport?identifier={ident['system']}|{ident['value']}")
-        )
+        entries.append((response_urn, response_report, conditional_url("DiagnosticReport", ident, a.patient)))
     else:
         response_urn = None
 
@@ -346,7 +342,7 @@ def build_transaction(
     plan["supportingInfo"] += [_evidence_ref(r) for r in other_evidence]  # e.g. the transplant Procedure
     if not plan["activity"]:
         del plan["activity"]
-    entries.append((plan_urn, plan, f"CarePlan?identifier={plan_ident['system']}|{plan_ident['value']}"))
+    entries.append((plan_urn, plan, conditional_url("CarePlan", plan_ident, a.patient)))
 
     input_hash = _input_hash(a, ctx)
     material = conclusion_key(a, response, steps or [])
@@ -505,6 +501,14 @@ def _response_observation(
     if effective != "unknown":
         obs["effectiveDateTime"] = effective
     return _with_evidence(obs, refs)
+
+
+def conditional_url(rtype: str, ident: dict[str, Any], patient: str) -> str:
+    """The conditional update of a report or plan of ours: by its identifier *and* the patient. FHIR
+    updates whatever one resource the criteria match, whatever its subject: by identifier alone, our
+    report that a clinician had moved to the right patient and signed off was moved back and overwritten
+    (probe37); with the subject, it matches nothing there and ours is created anew in this record."""
+    return f"{rtype}?identifier={ident['system']}|{ident['value']}&subject={patient}"
 
 
 def restaging_date(r: ResponseAssessment) -> dt.date | None:

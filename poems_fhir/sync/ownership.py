@@ -22,6 +22,7 @@ from ..fhir.write import (
     CONTENT_TAG_SYSTEM,
     GUARDED_TYPES,
     WITHDRAWN_STATUSES,
+    conditional_url,
     SOURCE_TAG_SYSTEM,
     is_unchanged_ours,
     mark,
@@ -271,7 +272,7 @@ def _plan_target(entry: dict[str, Any], view: ServerView, material: str, plan: P
     res = entry["resource"]
     ident = res["identifier"][0]
     ident["value"] = ident["value"].split(FOLLOW_UP)[0] + FOLLOW_UP + str(latest.get("id"))
-    entry["request"]["url"] = f"CarePlan?identifier={ident['system']}|{ident['value']}"
+    entry["request"]["url"] = conditional_url("CarePlan", ident, str((res.get("subject") or {}).get("reference", "")))
     res["basedOn"] = [{"reference": ref_of(latest), "display": "the clinician's care plan this proposal would update"}]
     res["description"] = (
         f"Changed proposals after the clinician's care plan {ref_of(latest)}: the POEMS "

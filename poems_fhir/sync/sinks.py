@@ -108,7 +108,8 @@ def entry_key(entry: dict[str, Any]) -> str:
     """The business key of a transaction entry: its conditional URL's search value (or, for a
     plain update, its URL)."""
     url = entry["request"]["url"]
-    return url.split("?", 1)[1].split("=", 1)[1] if "?" in url else url
+    # the identifier is the first criterion (fhir/write.conditional_url adds the subject after it)
+    return url.split("?", 1)[1].split("&", 1)[0].split("=", 1)[1] if "?" in url else url
 
 
 def with_if_match(bundle: dict[str, Any], previous: Written) -> dict[str, Any]:
@@ -335,8 +336,8 @@ class ServerSink:
     def current(self, url: str) -> dict[str, Any] | None:
         """The resource a conditional URL (Type?identifier=...) matches now, or None."""
         rtype, query = url.split("?", 1)
-        name, value = query.split("=", 1)
-        found = list(self.client.search(rtype, {name: value}))
+        criteria = dict(part.split("=", 1) for part in query.split("&"))
+        found = list(self.client.search(rtype, criteria))
         return found[0] if found else None
 
     def existing(self, patient: str, subject_key: str) -> ServerView:

@@ -211,3 +211,26 @@ def test_sigkill_mid_run_then_rerun_leaves_one_report_per_patient(server, tmp_pa
     assert (summary["written"], summary["unchanged"], summary["conflicts"]) == (3, 2, 0)
     found = reports(server)
     assert len(found) == 5 and len({r["subject"]["reference"] for r in found}) == 5
+
+
+def test_a_report_a_clinician_moved_to_another_patient_and_signed_off_is_never_touched(server, tmp_path):
+    # probe37: the conditional update by identifier alone matched our report after a clinician had moved it
+    # to the right patient and set it final: it came back to the first patient, partial, our conclusion
+    run(server, tmp_path)
+    (report,) = [r for r in reports(server) if r["subject"]["reference"] == "Patient/classic-poems"]
+    report["subject"] = {"reference": "Patient/mimic-al"}
+    report["status"] = "final"
+    report["conclusion"] = "Reviewed: this report belongs to this patient."
+    requests.put(
+        f"{server['url']}/DiagnosticReport/{report['id']}", json=report, headers=headers(server), timeout=30
+    ).raise_for_status()
+    ct = requests.get(f"{server['url']}/DiagnosticReport/cp-ct", headers=headers(server), timeout=30).json()
+    ct["status"] = "entered-in-error"  # a material change for the first patient: its lesions go
+    requests.put(
+        f"{server['url']}/DiagnosticReport/cp-ct", json=ct, headers=headers(server), timeout=30
+    ).raise_for_status()
+    (tmp_path / "state.sqlite").unlink()  # and the state lost: the server alone decides
+    run(server, tmp_path)
+    moved = requests.get(f"{server['url']}/DiagnosticReport/{report['id']}", headers=headers(server), timeout=30).json()
+    assert moved["subject"]["reference"] == "Patient/mimic-al"
+    assert (moved["status"], moved["conclusion"]) == ("final", "Reviewed: this report belongs to this patient.")
