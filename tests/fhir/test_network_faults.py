@@ -498,3 +498,21 @@ def test_an_advertised_plain_http_token_endpoint_is_refused_for_an_https_server(
     )
     with pytest.raises(ConfigError, match="not https"):
         discover_token_url(BASE, requests.Session())
+
+
+@responses.activate
+def test_a_basic_credential_echoed_by_the_server_is_never_repeated():
+    # probe37: a server echoing "Authorization: Basic <base64>" in its error body put the credential into
+    # the log, the JSON summary and the state (the password was redacted, its base64 form was not)
+    import base64
+
+    from poems_fhir.fhir.auth import BasicAuth
+
+    encoded = base64.b64encode(b"svc-user:s3cret-pw").decode()
+    body = f"upstream refused: Authorization: Basic {encoded} (user svc-user)"
+    responses.add("GET", f"{BASE}/Patient/1", status=400, body=body)
+    c, _ = client(auth=BasicAuth("svc-user", "s3cret-pw"))
+    with pytest.raises(FatalNetworkError) as err:
+        c.get("Patient/1")
+    assert encoded not in str(err.value) and encoded.rstrip("=") not in str(err.value)
+    assert "s3cret-pw" not in str(err.value) and "<redacted>" in str(err.value)
