@@ -117,13 +117,17 @@ def _deleted(view: ServerView, present: set[str]) -> dict[str, str]:
 
 
 def _rewrite_refs(value: Any, refs: dict[str, str | None]) -> Any:
-    """Replace references to entries that are not sent (urn -> Type/id on the server, or drop)."""
+    """Replace references to entries that are not sent (urn -> Type/id on the server, or drop). An
+    element left empty is dropped with them: FHIR JSON has no empty arrays (probe37: a CarePlan sent with
+    `"supportingInfo": []` after our report had been deleted, which the server dropped, costing a re-tag)."""
     if isinstance(value, dict):
-        return {k: _rewrite_refs(v, refs) for k, v in value.items()}
+        out_dict = {k: _rewrite_refs(v, refs) for k, v in value.items()}
+        return {k: v for k, v in out_dict.items() if not (v == [] and value[k] != [])}
     if isinstance(value, list):
         out = []
         for v in value:
-            if isinstance(v, dict) and v.get("reference") in refs and refs[v["reference"]] is None:
+            ref = v.get("reference") if isinstance(v, dict) else None
+            if isinstance(ref, str) and ref in refs and refs[ref] is None:
                 continue
             out.append(_rewrite_refs(v, refs))
         return out

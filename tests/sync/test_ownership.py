@@ -139,3 +139,24 @@ def test_ordered_writes_repair_a_provenance_a_killed_run_never_wrote(bundle, ord
     assert "DiagnosticReport" not in sent and "CarePlan" not in sent  # exactly ours: not sent again
     targets = {t["reference"] for t in sent["Provenance"]["target"]}
     assert targets == {"DiagnosticReport/r1", "CarePlan/p1"}
+
+
+def test_a_reference_list_left_empty_by_a_resource_not_sent_is_dropped_not_sent_empty():
+    # probe37: after our report was deleted by a clinician, the CarePlan went out with "supportingInfo": []
+    # (FHIR JSON has no empty arrays: the server dropped it, which read as a change and cost a re-tagging PUT)
+    from poems_fhir.sync.ownership import _rewrite_refs
+
+    plan = {
+        "resourceType": "CarePlan",
+        "supportingInfo": [{"reference": "urn:uuid:report"}],
+        "author": {"reference": "urn:uuid:device"},
+        "activity": [{"reference": {"reference": "urn:uuid:report"}}],
+    }
+    out = _rewrite_refs(plan, {"urn:uuid:report": None, "urn:uuid:device": "Device/d1"})
+    assert "supportingInfo" not in out and out["author"] == {"reference": "Device/d1"}
+    assert out["activity"] == [{"reference": {"reference": "urn:uuid:report"}}]  # not a list of references
+    kept = _rewrite_refs(
+        {"supportingInfo": [{"reference": "urn:uuid:report"}, {"reference": "Procedure/asct"}]},
+        {"urn:uuid:report": None},
+    )
+    assert kept == {"supportingInfo": [{"reference": "Procedure/asct"}]}
