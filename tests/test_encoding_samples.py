@@ -319,3 +319,26 @@ def test_coverage_skeleton_keeps_codes_with_control_characters_as_they_are(tmp_p
     site = yaml.safe_load(out["site_mapping_skeleton"])
     codes = {c["id"]: [a["code"] for a in c["add_codes"]] for c in site["conditions"]}
     assert codes == {"hepatomegaly": ["HEP\nATO"], "splenomegaly": ['SPL"\\\u0000EN']}
+
+
+def test_coverage_lists_imaging_reports_of_an_unrecognised_modality(tmp_path):
+    # probe39: such a report was dropped without a word and coverage listed nothing for it
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": "tomo",
+        "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "RAD"}]}],
+        "code": {"text": "Томография всего тела (низкодозовая)"},
+        "subject": {"reference": "Patient/t1"},
+        "effectiveDateTime": "2024-02-01",
+        "conclusion": "Множественные склеротические очаги в костях таза.",
+    }
+    (tmp_path / "in.ndjson").write_text(
+        json.dumps({"resourceType": "Patient", "id": "t1"}) + "\n" + json.dumps(report) + "\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["mappings", "coverage", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["imaging_of_unrecognised_modality"]
+    assert row["detail"].startswith("Томография всего тела (низкодозовая): modality not recognised")
+    text = CliRunner().invoke(main, ["mappings", "coverage", str(tmp_path)]).stdout
+    assert "Imaging reports of an unrecognised modality" in text and "DiagnosticReport/tomo" in text

@@ -128,7 +128,11 @@ def collect(records: Iterable[PatientRecord], mapping: CompiledMapping) -> Cover
                 cov._bump(cov.rejected_values, (_DIGITS.sub("#", str(exc)),), reference)
         for note in extraction.notes:
             table = cov.notes.setdefault(note.kind, {})
-            detail = note.detail if note.kind in ("text_fallback", "broader_code") else _DIGITS.sub("#", note.detail)
+            detail = (
+                note.detail
+                if note.kind in ("text_fallback", "broader_code", "unknown_modality")
+                else _DIGITS.sub("#", note.detail)
+            )
             cov._bump(table, (note.rule or "", detail), note.reference)
         fallback_refs = {n.reference for n in extraction.notes if n.kind == "text_fallback"}
         for raw in record.resources:
@@ -230,6 +234,7 @@ def to_dict(cov: Coverage) -> dict[str, Any]:
         "qualitative_values_used": rows(cov.notes.get("qualitative", {}), ("rule", "detail")),
         "values_not_used": rows(cov.notes.get("unused", {}), ("rule", "detail")),
         "medications_given_locally": rows(cov.notes.get("local_route", {}), ("rule", "detail")),
+        "imaging_of_unrecognised_modality": rows(cov.notes.get("unknown_modality", {}), ("rule", "detail")),
         "site_mapping_skeleton": skeleton(cov),
     }
 
@@ -339,6 +344,11 @@ def render_text(cov: Coverage) -> str:
         "Medications not read as treatment: given where they do not reach the clone (local_routes)",
         d["medications_given_locally"],
         lambda i: f"{i['rule']}: {i['detail']}",
+    )
+    section(
+        "Imaging reports of an unrecognised modality (read with low-grade negatives; add keywords under modalities)",
+        d["imaging_of_unrecognised_modality"],
+        lambda i: i["detail"],
     )
     out.append("")
     out.append("Site mapping skeleton (review every line before use):")

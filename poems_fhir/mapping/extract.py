@@ -1871,6 +1871,20 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     if (done := _reported_procedure(data, mapping)) is not None and done.event:
         # the report of a procedure is the record that it was done (a nerve-conduction study)
         out.events.append(Event(done.event, date, _ref(raw), concept_label(data.get("code")) or done.id))
+    if modality is None and not _is_pathology(data) and _is_imaging(data):
+        # an imaging report whose modality no rule names ("Бүкіл дененің компьютерлік томографиясы"): its
+        # findings are read, its negatives are low-grade - which modality tested is not known (probe39: it
+        # was dropped without a word, a positive sclerotic-lesion report included)
+        modality = _UNKNOWN_IMAGING
+        out.notes.append(
+            ReadingNote(
+                "unknown_modality",
+                _ref(raw),
+                None,
+                f"{concept_label(data.get('code')) or 'imaging report'}: modality not recognised - findings read, "
+                "negatives low-grade; name it under `modalities` (keywords) in the site mapping",
+            )
+        )
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
         _ife_report(raw, record, mapping, out)
@@ -1910,7 +1924,10 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     weak = modality is not None and modality.strength == "weak"
     weak_note = (
         (
-            f"excluded by {modality.id if modality else 'imaging'} only: plain radiographs "
+            "excluded by imaging of an unrecognised modality only: which test it was is not known (a low-grade "
+            "negative); CT-based whole-body imaging decides"
+            if modality is _UNKNOWN_IMAGING
+            else f"excluded by {modality.id if modality else 'imaging'} only: plain radiographs "
             "miss small sclerotic lesions; CT-based imaging needed"
         )
         if weak
@@ -2052,6 +2069,24 @@ _PATHOLOGY_SECTIONS = {"sp", "pat", "path", "cp"}
 _PATHOLOGY_WORDS = re.compile(
     r"patholog|histolog|biops|cytolog|immunohisto|патолог|гистолог|биопс|биоптат|цитолог|иммуногистохим|\bигх\b"
 )
+
+
+#: imaging sections of the report category: HL7 v2 table 0074 (RAD, CT, MR/NMR, nuclear medicine,
+#: ultrasound, X-ray), LOINC's Radiology part, and their words
+_IMAGING_SECTIONS = {"rad", "ct", "nmr", "nms", "mr", "us", "vus", "rus", "xrc", "cus", "img", "lp29684-5"}
+_IMAGING_WORDS = re.compile(r"radiolog|imaging|рентген|лучев|радиолог|визуализац|сәулелік")
+#: its negatives are low-grade where the modality decides (a bone lesion needs CT-based imaging); an
+#: effusion or an organ size any imaging tests
+_UNKNOWN_IMAGING = ModalityRule(
+    id="imaging of an unrecognised modality", strength="weak", weak_for=["sclerotic_bone_lesions"]
+)
+
+
+def _is_imaging(data: dict[str, Any]) -> bool:
+    codes = {(c or "").lower() for concept in data.get("category") or [] for _, c, _ in codings(concept)}
+    displays = " ".join(d or "" for concept in data.get("category") or [] for _, _, d in codings(concept))
+    texts = " ".join(str(c.get("text") or "") for c in data.get("category") or [] if isinstance(c, dict))
+    return bool(codes & _IMAGING_SECTIONS) or _IMAGING_WORDS.search(f"{displays} {texts}".lower()) is not None
 
 
 def _is_pathology(data: dict[str, Any]) -> bool:

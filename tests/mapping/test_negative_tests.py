@@ -312,3 +312,31 @@ def test_castleman_disease_refuted_on_imaging_only_is_a_low_grade_negative(mappi
     ex = extract(make_record(pet, refuted), mapping)
     (f,) = findings(ex, CD)
     assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
+
+
+@pytest.mark.parametrize(
+    ("conclusion", "state", "strength"),
+    [
+        ("Множественные склеротические очаги в костях таза.", State.PRESENT, Strength.STRONG),
+        ("Склеротических очагов не выявлено.", State.ABSENT, Strength.WEAK),
+    ],
+)
+def test_an_imaging_report_of_an_unrecognised_modality_is_read_with_low_grade_negatives(
+    mapping, conclusion, state, strength
+):
+    # probe39: "Томография всего тела (низкодозовая)", a radiology report whose modality no rule names, was
+    # dropped without a word - a positive sclerotic-lesion report included; coverage did not list it
+    ex = run(mapping, report("Томография всего тела (низкодозовая)", conclusion, category="RAD"))
+    (f,) = findings(ex, SCL)
+    assert (f.state, f.strength) == (state, strength)
+    assert [n.kind for n in ex.notes] == ["unknown_modality"]
+    assert "modalities" in ex.notes[0].detail
+
+
+def test_a_kazakh_computed_tomography_is_a_ct():
+    mapping = load_mapping()
+    ex = run(
+        mapping, report("Бүкіл дененің компьютерлік томографиясы", "Склероздық ошақтар анықталмады.", category="RAD")
+    )
+    (f,) = findings(ex, SCL)
+    assert (f.state, f.strength) == (State.ABSENT, Strength.STRONG) and ex.notes == []
