@@ -502,9 +502,31 @@ def safe_load_bounded(text: str) -> tuple[Any, yaml.Node | None]:
         if node is None:
             return None, None
         _check_expansion(node)
+        _leading_zeros_as_text(node)
         return loader.construct_document(node), node
     finally:
         loader.dispose()
+
+
+_INT_TAG = "tag:yaml.org,2002:int"
+
+
+def _leading_zeros_as_text(root: yaml.Node) -> None:
+    """YAML 1.1 reads an unquoted ``0101`` as the octal number 65: a lab code "0101" written without quotes
+    then matched nothing, silently (probe39). A number written with a leading zero is kept as its text."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            text = str(node.value)
+            if node.tag == _INT_TAG and len(text) > 1 and text.lstrip("+-").startswith("0") and text.isdigit():
+                node.tag = "tag:yaml.org,2002:str"
+        else:
+            stack.extend(_children(node))
 
 
 def _check_expansion(root: yaml.Node) -> None:

@@ -439,3 +439,22 @@ def test_a_bad_not_if_text_pattern_is_refused_at_load(tmp_path):
     with pytest.raises(MappingError) as err:
         load_mapping([site])
     assert "not_if_text" in str(err.value) and "invalid regular expression" in str(err.value)
+
+
+def test_an_unquoted_code_with_a_leading_zero_keeps_its_text(tmp_path):
+    # probe39: YAML 1.1 reads `code: 0101` as the octal number 65; the lab's "0101" then matched nothing
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + """
+        observations:
+          - id: platelets
+            add_codes:
+              - {system: "https://lis.example.kz/lab", code: 0101, verification: LOCAL}
+              - {system: "https://lis.example.kz/lab", code: 42345000, verification: LOCAL}
+    """,
+    )
+    mapping = load_mapping([site])
+    assert [r.spec.id for r in mapping.rules_for("https://lis.example.kz/lab", "0101")] == ["platelets"]
+    assert [r.spec.id for r in mapping.rules_for("https://lis.example.kz/lab", "42345000")] == ["platelets"]
+    assert mapping.rules_for("https://lis.example.kz/lab", "65") == []
