@@ -136,7 +136,7 @@ def assess_risk(
             "pulmonary_hypertension",
             wang,
             State.PRESENT if ph else State.ABSENT if no_ph or normal_pasp else State.NOT_ASSESSED,
-            "pulmonary hypertension recorded (cohort definition: echo sPAP >= 50 mmHg)"
+            _ph_reason(measurements, diagnosis, cfg)
             if ph
             else "no pulmonary hypertension"
             if no_ph
@@ -385,3 +385,19 @@ def splenomegaly(findings: Sequence[Finding]) -> list[Finding]:
 def _assessed_after(latest: Point | None, day0: dt.date | None) -> bool:
     """Whether the measurement that decided the haematological response was taken after the transplant."""
     return latest is not None and latest.effective is not None and day0 is not None and latest.effective > day0
+
+
+def _ph_reason(measurements: Sequence[Measurement], diagnosis: dt.date | None, cfg: RiskConfig) -> str:
+    """A recorded pulmonary hypertension, and whether the cohort's definition (echo sPAP >= 50 mmHg,
+    Wang 2017) is confirmed by a value - seed_case.md T0: "severity not reported; not confirmable"."""
+    pasp = _latest_before(measurements, "pasp", diagnosis)
+    if pasp is None:
+        return (
+            "pulmonary hypertension recorded; sPAP not reported: the cohort definition "
+            f"(echo sPAP >= {cfg.pasp_high:g} mmHg) cannot be confirmed"
+        )
+    meets = "meets" if pasp.value >= cfg.pasp_high else "below"
+    return (
+        f"pulmonary hypertension recorded; echo sPAP {pasp.value:g} mmHg on {pasp.effective} "
+        f"({meets} the cohort definition, >= {cfg.pasp_high:g} mmHg)"
+    )

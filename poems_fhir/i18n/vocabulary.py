@@ -328,7 +328,12 @@ RISK: dict[str, Term] = {
     ),
     "pulmonary_hypertension": Term(
         N_("Pulmonary hypertension"),
-        N_("Echocardiographic systolic pulmonary artery pressure of 50 mmHg or more (hazard ratio 3.99)."),
+        # what it predicts, then the cohort's definition (a recorded diagnosis without the sPAP cannot
+        # confirm it: seed_case.md T0, and the factor's reason says so)
+        N_(
+            "Overall survival at diagnosis (hazard ratio 3.99); the cohort's definition: echocardiographic "
+            "systolic pulmonary artery pressure of 50 mmHg or more."
+        ),
         ("Wang2017", "WangPH2013"),
     ),
     "pleural_effusion": Term(

@@ -161,7 +161,9 @@ def test_every_factor_states_why_when_everything_is_recorded():
         "age_over_50": (State.PRESENT, "age 61 at 2021-03-01", ()),
         "pulmonary_hypertension": (
             State.PRESENT,
-            "pulmonary hypertension recorded (cohort definition: echo sPAP >= 50 mmHg)",
+            # seed_case.md T0: "severity not reported; cohort definition sPAP >= 50 mmHg not confirmable"
+            "pulmonary hypertension recorded; sPAP not reported: the cohort definition (echo sPAP >= 50 mmHg) "
+            "cannot be confirmed",
             ("Condition/pulmonary_hypertension-30",),
         ),
         "pleural_effusion": (State.PRESENT, "pleural effusion recorded", ("Condition/pleural_effusion-30",)),
@@ -567,3 +569,15 @@ def test_a_recorded_hyperprolactinemia_is_the_venous_risk_when_no_prolactin_was_
     assert got([dx], [prl(12, -10, False)]).state is State.ABSENT  # the lab's latest judgement decides
     assert got([f("endocrinopathy", 10, rule="hyperprolactinemia")]).state is State.NOT_ASSESSED  # after --as-of
     assert got([f("endocrinopathy", -40, rule="hypopituitarism")]).state is State.NOT_ASSESSED  # another axis
+
+
+def test_a_recorded_pulmonary_hypertension_says_whether_the_spap_confirms_the_cohort_definition():
+    events = [Event("treatment", day(0), "MedicationStatement/len", "lenalidomide")]
+    ph = [f("pulmonary_hypertension")]
+    got = risk(ph, [m("pasp", 62, -20, "mm[Hg]")], events)["pulmonary_hypertension"]
+    assert (got.state, got.reason) == (
+        State.PRESENT,
+        f"pulmonary hypertension recorded; echo sPAP 62 mmHg on {day(-20)} (meets the cohort definition, >= 50 mmHg)",
+    )
+    low = risk(ph, [m("pasp", 41, -20, "mm[Hg]")], events)["pulmonary_hypertension"]
+    assert low.state is State.PRESENT and "(below the cohort definition, >= 50 mmHg)" in low.reason
