@@ -119,7 +119,7 @@ def criteria_narrative(
         deciding = w.deciding_evidence(r)
         why = _e(w.rule(t, r)) + (" " + evidence_links(t, deciding, 2) if deciding else "")
         body.append(
-            f"<tr><td>{_e(label(t, 'criterion', cid))}</td><td>{_e(label(t, 'state', r.state.value))}</td>"
+            f"<tr><td>{_e(label(t, 'criterion', cid))}</td><td>{_e(label(t, 'state', w.state_key(r)))}</td>"
             f"<td>{_e(t.date(w.deciding_date(r), '-'))}</td><td>{why}</td></tr>"
         )
     body.append("</tbody></table>")

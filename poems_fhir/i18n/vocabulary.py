@@ -110,6 +110,11 @@ STATES: dict[str, Term] = {
     "absent": Term(N_("Absent"), N_("Excluded by an adequate test.")),
     "not_assessed": Term(N_("Not assessed"), N_("No adequate test recorded; not the same as absent.")),
     "indeterminate": Term(N_("Indeterminate"), N_("Conflicting or low-grade evidence; needs a better test.")),
+    # criteria.md §5 ABSENT_BY_CAVEAT, "report separately": not the green "Absent" of an axis-by-axis exclusion
+    "absent_by_caveat": Term(
+        N_("Not met by this alone"),
+        N_("Thyroid disease or diabetes alone does not satisfy this criterion; the other axes decide."),
+    ),
 }
 
 CLASSIFICATIONS: dict[str, Term] = {

@@ -47,6 +47,7 @@ th { background: #e8ebf0; } a { color: #0b4f9c; }
 .state { font-weight: 600; white-space: nowrap; } td.date, th.date { white-space: nowrap; overflow-wrap: normal; }
 .state-present { background: #fde2e1; } .state-absent { background: #e3f1e6; }
 .state-not-assessed { background: #f0f0f0; } .state-indeterminate { background: #fff1c2; }
+.state-absent-by-caveat { background: #f0f0f0; }
 .badge { display: inline-block; padding: .15rem .5rem; border-radius: .3rem; font-weight: 700; border: 2px solid #1a1a1a; }
 .cls-met { background: #fde2e1; } .cls-not-met { background: #e3f1e6; } .cls-indeterminate { background: #fff1c2; }
 .cls-out-of-scope { background: #e6e6e6; }
@@ -65,7 +66,7 @@ figure { margin: .5rem 0; } figure svg { max-width: 100%; height: auto; }
 }
 """
 
-_SYMBOL = {"present": "●", "absent": "○", "not_assessed": "–", "indeterminate": "?"}
+_SYMBOL = {"present": "●", "absent": "○", "not_assessed": "–", "indeterminate": "?", "absent_by_caveat": "–"}
 
 
 @dataclass(frozen=True)
@@ -247,7 +248,7 @@ def _criteria(t: Translator, a: Assessment) -> list[str]:
         parts.append(
             f'<tr><td><b>{_e(label(t, "criterion", cid))}</b><span class="explain">'
             f"{_e(explain(t, 'criterion', cid))}{_cite('criterion', cid)}</span></td>"
-            f"{_state_cell(t, r.state.value)}{_td(t.date(w.deciding_date(r), '-'), 'date')}<td>{why}</td></tr>"
+            f"{_state_cell(t, w.state_key(r))}{_td(t.date(w.deciding_date(r), '-'), 'date')}<td>{why}</td></tr>"
         )
     parts.append("</tbody></table>")
     present = a.supporting_present()

@@ -209,6 +209,12 @@ def _axes(t: Translator, names: Sequence[str]) -> str:
     return ", ".join(t._(AXES[n]) if n in AXES else n for n in names)
 
 
+def state_key(r: CriterionResult) -> str:
+    """The state as shown: an absence only by the diabetes/thyroid caveat is shown as such, never as the
+    "Absent" of an exclusion (criteria.md §5 ABSENT_BY_CAVEAT, "report separately")."""
+    return "absent_by_caveat" if r.state is State.ABSENT and r.caveat else r.state.value
+
+
 def rule(t: Translator, r: CriterionResult) -> str:
     """One sentence: why this criterion has this state."""
     reason = r.reason

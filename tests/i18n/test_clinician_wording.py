@@ -388,3 +388,12 @@ def test_a_response_with_nothing_measured_after_the_baseline_says_so():
     assert "Response at" not in response["conclusion"]
     later = origin("en", "2019-03-31")["poems-response-assessment"]
     assert "Response at Mar 28, 2019 compared with the baseline of Feb 22, 2019:" in later["conclusion"]
+
+
+def test_an_absence_by_the_thyroid_caveat_is_not_shown_as_absent():
+    # probe38: endocrinopathy "Absent" (green) at T0 while four axes were never tested; criteria.md §5
+    # ABSENT_BY_CAVEAT, "report separately"
+    report = origin("en", "2019-02-28")["poems-criteria-assessment"]
+    assert "<td>Endocrinopathy</td><td>Not met by this alone</td>" in report["text"]["div"]
+    ru = origin("ru", "2019-02-28")["poems-criteria-assessment"]
+    assert "Само по себе не выполняет критерий" in ru["text"]["div"]
