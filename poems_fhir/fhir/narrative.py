@@ -134,10 +134,7 @@ def response_narrative(
     t: Translator, a: Assessment, r: ResponseAssessment, restaging: dt.date | None
 ) -> dict[str, str]:
     body = _notices(t, a, r, None, ("alert",))
-    body.append(
-        f"<p><b>{_e(t._('Response at {date} compared with the baseline of {baseline}:').format(date=t.date(restaging), baseline=t.date(r.baseline_date)))}</b> "
-        f"{_e(w.response_line(t, r))}</p>"
-    )
+    body.append(f"<p><b>{_e(w.response_heading(t, r, restaging))}</b> {_e(w.response_line(t, r))}</p>")
     body.append(
         f"<table><thead><tr><th>{_e(t._('Domain'))}</th><th>{_e(t._('Result'))}</th>"
         f"<th>{_e(t._('Values'))}</th></tr></thead><tbody>"
@@ -154,8 +151,9 @@ def response_narrative(
     body.append(f"<tr><td>VEGF</td><td>{_e(label(t, 'vegf', v.category))}</td><td>{_e(values or '-')}</td></tr>")
     for domain, d in r.clinical.items():
         body.append(
+            # the day of the statement or result that decided the direction (probe38: every domain "-")
             f"<tr><td>{_e(label(t, 'domain', domain))}</td><td>{_e(label(t, 'direction', d.direction))}</td>"
-            f"<td>-</td></tr>"
+            f"<td>{_e(t.date(d.effective) if d.effective else '-')}</td></tr>"
         )
     body.append("</tbody></table>")
     body.append(f"<p><i>{_e(w.disclaimer(t))}</i></p>")

@@ -374,18 +374,20 @@ def response_line(t: Translator, r: ResponseAssessment) -> str:
     return text
 
 
-def response_conclusion(t: Translator, r: ResponseAssessment, restaging: dt.date | None) -> str:
-    parts = [f"{label(t, 'alert', x.code)}: {explain(t, 'alert', x.code)}" for x in distinct_alerts(r.alerts)]
+def response_heading(t: Translator, r: ResponseAssessment, restaging: dt.date | None) -> str:
+    """The sentence that opens a response report: at which restaging, against which baseline."""
     if r.baseline_date is not None and (restaging is None or restaging <= r.baseline_date):
         # nothing measured after the baseline yet: no "response at Feb 22 compared with the baseline of
         # Feb 22" (a probe, at the origin case's T0)
-        parts.append(t._("No restaging after the baseline of {date}.").format(date=t.date(r.baseline_date)))
-    else:
-        parts.append(
-            t._("Response at {date} compared with the baseline of {baseline}:").format(
-                date=t.date(restaging), baseline=t.date(r.baseline_date)
-            )
-        )
+        return t._("No restaging after the baseline of {date}.").format(date=t.date(r.baseline_date))
+    return t._("Response at {date} compared with the baseline of {baseline}:").format(
+        date=t.date(restaging), baseline=t.date(r.baseline_date)
+    )
+
+
+def response_conclusion(t: Translator, r: ResponseAssessment, restaging: dt.date | None) -> str:
+    parts = [f"{label(t, 'alert', x.code)}: {explain(t, 'alert', x.code)}" for x in distinct_alerts(r.alerts)]
+    parts.append(response_heading(t, r, restaging))
     parts.append(response_line(t, r))
     parts.append(disclaimer(t))
     return " ".join(parts)

@@ -397,3 +397,11 @@ def test_an_absence_by_the_thyroid_caveat_is_not_shown_as_absent():
     assert "<td>Endocrinopathy</td><td>Not met by this alone</td>" in report["text"]["div"]
     ru = origin("ru", "2019-02-28")["poems-criteria-assessment"]
     assert "Само по себе не выполняет критерий" in ru["text"]["div"]
+
+
+def test_the_response_narrative_dates_each_clinical_domain_by_what_decided_it():
+    # probe38: every clinical domain showed "-" although the albumin 28 -> 36 g/L decided "improved"
+    div = origin("en", "2019-08-20")["poems-response-assessment"]["text"]["div"]
+    assert "<td>Albumin</td><td>Improved</td><td>Aug 12, 2019</td>" in div
+    t0 = origin("en", "2019-02-28")["poems-response-assessment"]["text"]["div"]
+    assert "No restaging after the baseline of Feb 22, 2019." in t0 and "Response at" not in t0
