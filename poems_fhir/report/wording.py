@@ -447,8 +447,10 @@ def step_text(t: Translator, s: Step) -> str:
         return f"{label(t, 'criterion', c)}: {why} ({sources('workup', c)})"
     text = explain(t, "step", s.term_key)
     if s.term_key in ("regimen-review", "relapse") and "alert" in p:
-        text = f"{label(t, 'alert', p['alert'])}: {explain(t, 'alert', p['alert'])} " + (
-            text if s.term_key == "relapse" else ""
+        said = explain(t, "alert", p["alert"])
+        # the salvage advice once: the haematological alert's explanation already gives it (probe38)
+        text = f"{label(t, 'alert', p['alert'])}: {said} " + (
+            text if s.term_key == "relapse" and text not in said else ""
         )
     agents = [v for k, v in pairs if k == "agent"]
     if agents:

@@ -405,3 +405,22 @@ def test_the_response_narrative_dates_each_clinical_domain_by_what_decided_it():
     assert "<td>Albumin</td><td>Improved</td><td>Aug 12, 2019</td>" in div
     t0 = origin("en", "2019-02-28")["poems-response-assessment"]["text"]["div"]
     assert "No restaging after the baseline of Feb 22, 2019." in t0 and "Response at" not in t0
+
+
+def test_a_relapse_proposal_gives_the_salvage_advice_once():
+    # probe38: "... IMiDs or radiotherapy salvage are commonly effective. IMiDs or radiotherapy salvage are
+    # commonly effective." in the haematological relapse proposal
+    from poems_fhir.criteria.pathway import Step
+    from poems_fhir.i18n import translator
+    from poems_fhir.report.wording import step_text
+
+    step = Step(
+        "relapse-hematologic_progression",
+        "Relapse/progression work-up and salvage",
+        "",
+        "not-started",
+        key="relapse",
+        params=(("alert", "hematologic_progression"),),
+    )
+    text = step_text(translator("en"), step)
+    assert text.count("salvage are commonly effective") == 1
