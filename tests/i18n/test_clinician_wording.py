@@ -424,3 +424,12 @@ def test_a_relapse_proposal_gives_the_salvage_advice_once():
     )
     text = step_text(translator("en"), step)
     assert text.count("salvage are commonly effective") == 1
+
+
+def test_given_drugs_are_said_to_be_received_not_prescribed():
+    # probe38: "Given: thalidomide" read "Назначались" / "Тағайындалған" (prescribed) in ru/kk - and a drug
+    # only prescribed is deliberately not named as given
+    from poems_fhir.i18n import translator
+
+    assert translator("ru")._("Given: {agents}.").startswith("Получал(а):")
+    assert translator("kk")._("Given: {agents}.").startswith("Қабылдаған:")
