@@ -60,7 +60,10 @@ class Translator:
         return format_date(day, format="medium", locale=self.locale)
 
     def datetime(self, moment: dt.datetime) -> str:
-        return format_datetime(moment, format="medium", locale=self.locale, tzinfo=moment.tzinfo)
+        # with its zone: a UTC time read as local was hours off (probe38: "1:16:50 PM" at 18:16 in Almaty)
+        zone = moment.tzname() if moment.tzinfo is not None else None
+        text = format_datetime(moment, format="medium", locale=self.locale, tzinfo=moment.tzinfo)
+        return f"{text} {zone}" if zone else text
 
     def number(self, value: float) -> str:
         if not math.isfinite(value):

@@ -433,3 +433,12 @@ def test_given_drugs_are_said_to_be_received_not_prescribed():
 
     assert translator("ru")._("Given: {agents}.").startswith("Получал(а):")
     assert translator("kk")._("Given: {agents}.").startswith("Қабылдаған:")
+
+
+def test_the_generation_time_names_its_zone():
+    # probe38: the page's "Generated" time was UTC with no zone, read as local time hours off
+    from poems_fhir.i18n import translator
+
+    moment = dt.datetime(2026, 12, 4, 13, 16, 50, tzinfo=dt.timezone.utc)
+    assert translator("en").datetime(moment).endswith(" UTC")
+    assert translator("ru").datetime(moment).endswith(" UTC")

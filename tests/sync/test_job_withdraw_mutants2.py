@@ -32,7 +32,7 @@ SAID = (
     "the patient no longer meets the criteria that put them in scope "
     "(Polyneuropathy, Monoclonal plasma-cell proliferative disorder not present in the current data)"
 )
-WHEN = "Nov 27, 2026, 10:00:00\u202fAM"  # Babel's medium date-time for en (a narrow no-break space)
+WHEN = "Nov 27, 2026, 10:00:00\u202fAM UTC"  # Babel's medium date-time for en (a narrow no-break space), with its zone
 
 
 class IdServer(Server):
