@@ -145,6 +145,7 @@ def evaluate_record(
         as_of,
         risk_config(mapping),
     )
+
     # the work-up as it stood when treatment began: what was open then and is assessed now is done
     earlier = (
         evaluate(record.patient, extraction.findings, profile, response.first_treatment)

@@ -124,6 +124,14 @@ def _escalation_after_radiotherapy(
 _MANDATORY = ("polyneuropathy", "monoclonal_plasma_cell_disorder")
 
 
+def poems_context(a: Assessment, started: dt.date | None) -> bool:
+    """Whether POEMS' treatment and its cohorts' prognosis apply: the criteria met, treatment begun, or a
+    POEMS criterion present beyond the two mandatory ones - not a paraprotein with a neuropathy alone
+    (criteria.md §7, MGUS-associated neuropathy)."""
+    features = [c for c, r in a.criteria.items() if r.state is State.PRESENT and c not in _MANDATORY]
+    return a.classification is Classification.MET or started is not None or bool(features)
+
+
 def _known_on(effective: dt.date | None, as_of: dt.date | None) -> bool:
     """A result counts on ``as_of`` only if dated then or before (the engine's rule, engine._in_time):
     a marrow biopsy reported later must not decide the branch of an earlier time point."""
@@ -275,8 +283,7 @@ def pathway(
     # neuropathy alone (§7 MGUS-associated neuropathy: POEMS needs another major and a minor), whose
     # plan is the work-up that decides it - unless the criteria are met, treatment began, or another
     # POEMS criterion is present (the origin case at T0: minors present, the diagnosis indeterminate)
-    features = [c for c, r in a.criteria.items() if r.state is State.PRESENT and c not in _MANDATORY]
-    if not (a.classification is Classification.MET or started or features):
+    if not poems_context(a, started):
         return steps
 
     # --- steps 1/2: local vs systemic, decided by the extent of bone and marrow disease
