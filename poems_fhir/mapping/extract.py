@@ -1117,7 +1117,10 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
     cut = plasma if specimen == "plasma" else serum
     above = compare(value, cut.value, cut.operator)
     if above:
-        ctx.finding(topic, State.PRESENT, f"{label} >= {cut.value:g} {cut.unit} cut-off", value, **kw)
+        # a cut-off the clinical reference leaves UNVERIFIED (serum 1000 pg/mL) says so where it decides:
+        # a "met" on it read as settled (probe38)
+        unverified = " (an UNVERIFIED cut-off: confirm before clinical use)" if cut.verification == "UNVERIFIED" else ""
+        ctx.finding(topic, State.PRESENT, f"{label} >= {cut.value:g} {cut.unit} cut-off{unverified}", value, **kw)
     elif above is None:
         ctx.finding(topic, State.INDETERMINATE, label, value, **kw, note="censored value straddles the cut-off")
     elif rr is not None and rr.high is not None and value.value > rr.high:

@@ -150,7 +150,8 @@ def test_a_local_code_is_matched_by_its_name_at_lower_confidence(mapping, code, 
     [f] = ex.findings
     assert (f.topic, f.state, f.specimen) == ("vegf_elevation", State.PRESENT, "serum")
     assert f.evidence.summary == (
-        f"VEGF 1200 pg/mL (serum) >= 1000 pg/mL cut-off [test identified by its name {shown!r} only: lower confidence]"
+        "VEGF 1200 pg/mL (serum) >= 1000 pg/mL cut-off (an UNVERIFIED cut-off: confirm before clinical use) "
+        f"[test identified by its name {shown!r} only: lower confidence]"
     )
     assert f.evidence.code == (None if local == "code.text only" else local)
     assert [(n.kind, n.rule, n.detail) for n in ex.notes] == [("text_fallback", "vegf", f"{shown!r} ({local})")]
