@@ -917,6 +917,9 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         for rc in data.get("result_codes", []):
             merged["result_codes"][(rc["system"], str(rc["code"]))] = rc
         for canonical, others in data.get("system_equivalents", {}).items():
+            origins.setdefault(("system_equivalents", canonical), _origin(f, ("system_equivalents", canonical)))
+            for alias in others:  # each where it was written (a site's alias is the site file's problem)
+                origins[("system_equivalents.alias", alias["uri"])] = _origin(f, ("system_equivalents", canonical))
             merged["system_equivalents"].setdefault(canonical, []).extend(others)
         for canonical, patterns in data.get("system_name_patterns", {}).items():
             for i, pattern in enumerate(patterns):
@@ -1290,6 +1293,29 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         for canonical, aliases in merged["system_equivalents"].items()
         for alias in aliases
     }
+    # probe39: a mistyped canonical system ("…/icd-10-typo") or a standard system declared as another
+    # ("http://loinc.org" as icd10) passed the check, and the site's data was then silently dropped
+    rule_systems = {sy for sy, _ in by_code}
+    for canonical, aliases in merged["system_equivalents"].items():
+        target = systems.get(canonical, canonical)
+        where = ("system_equivalents", canonical)
+        if target not in rule_systems:
+            located(
+                where,
+                f"system_equivalents.{canonical}",
+                f"{canonical!r} is no system any rule is written in: its equivalents would map to nothing",
+                f"use a short name from `systems` ({', '.join(sorted(systems))}) or its exact URI",
+            )
+        for alias in aliases:
+            if alias["uri"] in rule_systems and alias["uri"] != target:
+                known = next((k for k, v in systems.items() if v == alias["uri"]), alias["uri"])
+                located(
+                    ("system_equivalents.alias", alias["uri"]),
+                    f"system_equivalents.{canonical}",
+                    f"{alias['uri']!r} is itself the system of rules ({known}): declared {canonical}, every one of "
+                    "its codes would be read as that system's",
+                    "list only your local or national system URIs here",
+                )
     system_patterns = []
     for canonical, patterns in merged["system_name_patterns"].items():
         for pattern in patterns:

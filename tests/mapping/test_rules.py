@@ -458,3 +458,31 @@ def test_an_unquoted_code_with_a_leading_zero_keeps_its_text(tmp_path):
     assert [r.spec.id for r in mapping.rules_for("https://lis.example.kz/lab", "0101")] == ["platelets"]
     assert [r.spec.id for r in mapping.rules_for("https://lis.example.kz/lab", "42345000")] == ["platelets"]
     assert mapping.rules_for("https://lis.example.kz/lab", "65") == []
+
+
+@pytest.mark.parametrize(
+    ("equivalents", "message"),
+    [
+        # probe39: both passed the check, and the site's data was then silently dropped
+        (
+            '"http://hl7.org/fhir/sid/icd-10-typo": [{uri: "urn:oid:1.2.398.7.1.9.1.1", verification: LOCAL}]',
+            "is no system any rule is written in",
+        ),
+        ('icd10: [{uri: "http://loinc.org", verification: LOCAL}]', "is itself the system of rules (loinc)"),
+    ],
+)
+def test_a_system_equivalent_that_cannot_be_right_is_refused(tmp_path, equivalents, message):
+    site = write(tmp_path, SITE_HEADER + f"\n        system_equivalents:\n          {equivalents}\n    ")
+    with pytest.raises(MappingError) as err:
+        load_mapping([site])
+    assert message in str(err.value) and "site.yaml" in str(err.value)
+
+
+def test_a_national_system_declared_as_icd10_is_accepted(tmp_path):
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + '\n        system_equivalents:\n          icd10: [{uri: "urn:oid:1.2.398.7.1.9.1.1", verification: LOCAL}]\n    ',
+    )
+    mapping = load_mapping([site])
+    assert mapping.rules_for("urn:oid:1.2.398.7.1.9.1.1", "G61.8")
