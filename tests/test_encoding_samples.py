@@ -342,3 +342,31 @@ def test_coverage_lists_imaging_reports_of_an_unrecognised_modality(tmp_path):
     assert row["detail"].startswith("Томография всего тела (низкодозовая): modality not recognised")
     text = CliRunner().invoke(main, ["mappings", "coverage", str(tmp_path)]).stdout
     assert "Imaging reports of an unrecognised modality" in text and "DiagnosticReport/tomo" in text
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        # probe39: the English names were listed, the Russian ones counted as "did not look relevant"
+        "Плазматические клетки в миелограмме",
+        "Клональные плазмоциты (проточная цитометрия)",
+        "Белок Бенс-Джонса в моче",
+        "Электрофорез белков сыворотки",
+    ],
+)
+def test_coverage_lists_russian_names_of_the_clones_tests(tmp_path, name):
+    obs = {
+        "resourceType": "Observation",
+        "id": "o1",
+        "status": "final",
+        "code": {"coding": [{"system": "https://lis.example.kz/lab", "code": "0701", "display": name}]},
+        "subject": {"reference": "Patient/t1"},
+        "effectiveDateTime": "2024-02-01",
+        "valueQuantity": {"value": 7, "unit": "%"},
+    }
+    (tmp_path / "in.ndjson").write_text(
+        json.dumps({"resourceType": "Patient", "id": "t1"}) + "\n" + json.dumps(obs) + "\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["mappings", "coverage", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert name in result.stdout.split("Relevant-looking codes and texts that map to nothing")[1]
