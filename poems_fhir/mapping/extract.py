@@ -2085,18 +2085,25 @@ _UNKNOWN_IMAGING = ModalityRule(
 )
 
 
+def _category(data: dict[str, Any]) -> tuple[set[str], str]:
+    """A report's category as its codes (lower case) and its words (displays and text, lower case)."""
+    concepts = [c for c in data.get("category") or [] if isinstance(c, dict)]
+    codes = {(c or "").lower() for concept in concepts for _, c, _ in codings(concept)}
+    words = " ".join(d or "" for concept in concepts for _, _, d in codings(concept))
+    words += " " + " ".join(str(c.get("text") or "") for c in concepts)
+    return codes, words.lower()
+
+
 def _is_imaging(data: dict[str, Any]) -> bool:
-    codes = {(c or "").lower() for concept in data.get("category") or [] for _, c, _ in codings(concept)}
-    displays = " ".join(d or "" for concept in data.get("category") or [] for _, _, d in codings(concept))
-    texts = " ".join(str(c.get("text") or "") for c in data.get("category") or [] if isinstance(c, dict))
-    return bool(codes & _IMAGING_SECTIONS) or _IMAGING_WORDS.search(f"{displays} {texts}".lower()) is not None
+    codes, words = _category(data)
+    return bool(codes & _IMAGING_SECTIONS) or _IMAGING_WORDS.search(words) is not None
 
 
 def _is_pathology(data: dict[str, Any]) -> bool:
-    codes = {(c or "").lower() for concept in data.get("category") or [] for _, c, _ in codings(concept)}
-    displays = " ".join(d or "" for concept in data.get("category") or [] for _, _, d in codings(concept))
-    names = f"{displays} {concept_text(data.get('code'))}".lower()
-    return bool(codes & _PATHOLOGY_SECTIONS) or _PATHOLOGY_WORDS.search(names) is not None
+    codes, words = _category(data)
+    return bool(codes & _PATHOLOGY_SECTIONS) or (
+        _PATHOLOGY_WORDS.search(f"{words} {concept_text(data.get('code')).lower()}") is not None
+    )
 
 
 def _source_ok(rule: ConditionRule, kind: str) -> bool:
