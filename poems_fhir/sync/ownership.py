@@ -11,6 +11,8 @@ conclusion changes materially. Pure functions over FHIR JSON: no HTTP, no state.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,13 +23,16 @@ from ..fhir.write import (
     CONCLUSION_TAG_SYSTEM,
     CONTENT_TAG_SYSTEM,
     GUARDED_TYPES,
+    RUN_TAG_SYSTEM,
     WITHDRAWN_STATUSES,
     conditional_url,
     SOURCE_TAG_SYSTEM,
+    is_broken_ours,
     is_unchanged_ours,
     mark,
     ownership_hash,
     tag_of,
+    unresolved_urns,
 )
 from .sinks import ServerView
 
@@ -71,7 +76,7 @@ def owned(resource: dict[str, Any], view: ServerView) -> bool:
     if tag_of(resource, CONTENT_TAG_SYSTEM) is None:  # written before the markers existed
         version = (resource.get("meta") or {}).get("versionId")
         return not (version and view.legacy_versions.get(ref_of(resource)) == version)
-    return not is_unchanged_ours(resource)
+    return not (is_unchanged_ours(resource) or is_broken_ours(resource))
 
 
 def is_open(resource: dict[str, Any]) -> bool:
@@ -111,6 +116,8 @@ def _deleted(view: ServerView, present: set[str]) -> dict[str, str]:
         for target in prov.get("target", []) or []:
             ident = (target or {}).get("identifier") or {}
             key = f"{ident.get('system')}|{ident.get('value')}"
+            if str((target or {}).get("reference", "")).startswith("urn:"):
+                continue  # never resolved: the transaction did not store it, so nobody deleted it
             if ident and key not in present and recorded >= latest.get(key, ("", ""))[0]:
                 latest[key] = (recorded, tag_of(prov, CONCLUSION_TAG_SYSTEM) or "")
     return {k: v[1] for k, v in latest.items()}
@@ -189,7 +196,11 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             entry["resource"] = _rewrite_refs(entry["resource"], dropped)
         if dropped or plan.clinician_plan or tag_of(entry["resource"], CONTENT_TAG_SYSTEM) is None:
             _retag(entry["resource"], types)  # else unchanged since mark_ownership hashed it: same hash
-        if current is not None and tag_of(current, SOURCE_TAG_SYSTEM) == tag_of(entry["resource"], SOURCE_TAG_SYSTEM):
+        if (
+            current is not None
+            and tag_of(current, SOURCE_TAG_SYSTEM) == tag_of(entry["resource"], SOURCE_TAG_SYSTEM)
+            and not unresolved_urns(current)  # stored in part by a broken transaction: written again
+        ):
             urn_refs[entry["fullUrl"]] = ref_of(current)  # exactly what we would write: nothing to send
             unsent_provenance = unsent_provenance or _without_provenance(current, view)
             continue
@@ -210,12 +221,30 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
         return plan
     kept = [e for e in bundle["entry"] if e["resource"]["resourceType"] not in GUARDED_TYPES or e in send]
     for entry in kept:  # urns of unchanged resources become their server ids (same hash: own types)
+        before = [t.get("identifier") for t in entry["resource"].get("target", [])]
         if urn_refs:
             entry["resource"] = _rewrite_refs(entry["resource"], urn_refs)
         if entry["resource"]["resourceType"] == "Provenance":  # it claims only what this run wrote or kept
             entry["resource"]["target"] = [t for t in entry["resource"]["target"] if t.get("reference") not in not_ours]
+            if [t.get("identifier") for t in entry["resource"]["target"]] != before:
+                _retag_provenance(entry)
     plan.bundle = {**bundle, "entry": kept}
     return plan
+
+
+def _retag_provenance(entry: dict[str, Any]) -> None:
+    """A Provenance that names less than the run's full result is another record: its run tag (and so
+    its conditional URL) hashes the inputs *and* what it names. With the inputs' tag alone, the run
+    after a clinician deleted our report would update the first write's Provenance in place and drop
+    the report from it - the only record that the report existed (probe37 D02)."""
+    res = entry["resource"]
+    inputs = tag_of(res, RUN_TAG_SYSTEM) or ""
+    named = json.dumps([t.get("identifier") for t in res["target"]], sort_keys=True)
+    code = hashlib.sha256(f"{inputs}|{named}".encode()).hexdigest()[:32]
+    res["meta"]["tag"] = [t for t in res["meta"]["tag"] if t.get("system") != RUN_TAG_SYSTEM] + [
+        {"system": RUN_TAG_SYSTEM, "code": code}
+    ]
+    entry["request"]["url"] = f"Provenance?_tag={RUN_TAG_SYSTEM}|{code}"
 
 
 def _without_provenance(current: dict[str, Any], view: ServerView) -> bool:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from ..fhir.json_codec import dump
 from ..fhir.capabilities import Capabilities
-from ..errors import NetworkError, PartialTransactionError
+from ..errors import PartialTransactionError
 from ..fhir.client import FhirClient, ignored_parameter, page_resources
 from ..fhir.read import is_own_output
 from .events import ev
@@ -228,74 +228,27 @@ class ServerSink:
 
     def _undo_partial(self, bundle: dict[str, Any], response: Any, unconfirmed: list[tuple[int, str]]) -> None:
         """A transaction the server applied only in part (Medplum without its transaction-bundles
-        feature treats one as a batch). What it did store of ours would block the repair: our
-        Provenance names the report that was not stored (the next run would read it as "deleted by
-        someone"), and a report or plan stored with a reference to an entry that failed no longer
-        matches its ownership tag (it would look taken over). Such resources of this transaction are
-        deleted, the rest of the run writes one conditional update at a time, and the patient fails
-        (written again next run)."""
+        feature treats one as a batch). Nothing is deleted (no delete permission is ever needed, and a
+        run killed half-way through a repair would lose what it had deleted): what was stored keeps our
+        markers, a report or plan whose reference to a failed entry was left as an unresolved
+        ``urn:uuid:`` still counts as ours and is written again, and a Provenance target that never
+        resolved is not read as "deleted by someone" (see ``sync.ownership``). The rest of the run writes
+        one conditional update at a time, and the patient fails (written again next run)."""
         entries = bundle["entry"]
-        lost = {i for i, _ in unconfirmed}
         failed = ", ".join(
             f"{entries[i]['request']['method']} {entries[i]['resource']['resourceType']} ({status})"
             for i, status in unconfirmed
         )
-        answers = response.get("entry") if isinstance(response, dict) else None
-        undone: list[str] = []
-        left: list[str] = []
-        for i, entry in enumerate(entries):
-            sent = entry["resource"]
-            rtype = sent["resourceType"]
-            if i in lost or rtype not in (*GUARDED_TYPES, "Provenance"):
-                continue
-            stored = self._stored(entry, answers[i] if isinstance(answers, list) and i < len(answers) else None)
-            if not stored or not stored.get("id"):
-                continue
-            if rtype == "Provenance":
-                stale = stored.get("recorded") == sent.get("recorded") and any(
-                    entries[j]["resource"]["resourceType"] in GUARDED_TYPES for j in lost
-                )
-            else:  # this transaction's content (our tag), stored other than sent
-                stale = tag_of(stored, CONTENT_TAG_SYSTEM) == tag_of(
-                    sent, CONTENT_TAG_SYSTEM
-                ) and not is_unchanged_ours(stored)
-            if not stale:
-                continue
-            ref = f"{rtype}/{stored['id']}"
-            try:
-                self.client.request("DELETE", ref)
-                undone.append(ref)
-            except NetworkError as exc:
-                left.append(f"{ref} ({exc})")
         self.capabilities = dataclasses.replace(self.capabilities, transaction=False)
         log.warning(
             "the server applied a transaction in part: writing one conditional update at a time for the rest of this run",
             extra=ev("server.partial_transaction"),
         )
-        undo = (
-            f"; deleted again what it stored of it that would block the repair ({', '.join(undone)})" if undone else ""
-        )
-        if left:
-            undo += f"; could not delete {', '.join(left)}: delete by hand"
         raise PartialTransactionError(
             f"the server answered the transaction with 200 but did not apply every entry ({failed}): it treats "
-            f"transactions as batches (Medplum: the transaction-bundles feature is off){undo}; "
-            "recorded as failed and written again next run"
+            "transactions as batches (Medplum: the transaction-bundles feature is off); what it stored is "
+            "kept and recognised as ours; recorded as failed and written again next run"
         )
-
-    def _stored(self, entry: dict[str, Any], answer: Any) -> dict[str, Any] | None:
-        """What the server holds now for one entry: by the location it answered, else by the entry's
-        conditional URL. A failure to look is "unknown" (None): nothing is deleted on a guess."""
-        location = ""
-        if isinstance(answer, dict) and isinstance(answer.get("response"), dict):
-            location = str(answer["response"].get("location") or "").split("/_history/")[0]
-            location = location.replace(self.client.base_url + "/", "")
-        try:
-            if location.startswith(entry["resource"]["resourceType"] + "/"):
-                return self.client.get(location)
-            return self.current(entry["request"]["url"])
-        except NetworkError:
-            return None
 
     def _settle(self, bundle: dict[str, Any], written: Written) -> None:
         """A server that normalises what it stores (reformatted numbers, reordered elements...) would

@@ -142,6 +142,27 @@ def test_a_deleted_plan_is_recreated_only_when_the_conclusion_changes(server, tm
     assert len(ours(server, "CarePlan")) == 1
 
 
+def test_a_deleted_report_stays_deleted_when_a_run_without_state_rewrites_the_plan(server, tmp_path):
+    """probe37 D02: the run right after the deletion (same inputs) sends the plan without its report; its
+    Provenance must be a new record, not the first write's updated in place without the report."""
+    fresh_run(server, tmp_path)
+    (report,) = criteria_report(server)
+    requests.delete(
+        f"{server['url']}/DiagnosticReport/{report['id']}", headers=headers(server), timeout=30
+    ).raise_for_status()
+    fresh_run(server, tmp_path)  # no data change
+    named = [
+        t["identifier"]["value"]
+        for e in get(server, "Provenance", _count="100").get("entry", [])
+        for t in e["resource"].get("target", [])
+        if "identifier" in t
+    ]
+    assert report["identifier"][0]["value"] in named  # the first write's record still names it
+    set_platelets(server, 530)  # same conclusion
+    fresh_run(server, tmp_path)
+    assert criteria_report(server) == []
+
+
 def test_leaving_scope_withdraws_our_report_and_plan(server, tmp_path):
     fresh_run(server, tmp_path)
     for rid in ("cp-pnp",):
