@@ -360,6 +360,8 @@ class PatientRecord:
         own = self._own.get(key)
         if own is not None:
             return own
+        if key == self.patient:  # the patient's own key (a Bundle that gave a Medication the same fullUrl)
+            return None
         nobodys = self.index.lookup_shared(key)
         if nobodys is not None:
             return nobodys

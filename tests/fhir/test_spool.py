@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from poems_fhir.fhir import spool_parallel
@@ -284,6 +284,21 @@ def _resource(draw: st.DrawFn) -> dict[str, Any]:
         min_size=1,
         max_size=3,
     )
+)
+# found by this test: a Medication given the Patient's urn fullUrl was the patient's "own" resource
+@example(
+    files=[
+        (
+            False,
+            [
+                ({"resourceType": "Observation"}, None),
+                ({"resourceType": "Medication"}, "urn:uuid:u1"),
+                ({"resourceType": "Patient", "meta": {"lastUpdated": "2019-01-01"}}, "urn:uuid:u1"),
+                ({"resourceType": "Patient"}, None),
+                ({"resourceType": "Observation", "subject": {"reference": "urn:uuid:u1"}}, None),
+            ],
+        )
+    ]
 )
 def test_any_mix_of_duplicates_and_references_reads_the_same(tmp_path_factory: Any, files: Any) -> None:
     folder = tmp_path_factory.mktemp("mix")
