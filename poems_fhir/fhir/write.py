@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import html
 import itertools
 import json
 import re
@@ -48,6 +49,9 @@ CONTENT_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/content-hash"
 #: meta.tag: the hash of the content as poems-fhir built it (what a re-run compares with); equal to
 #: content-hash unless the server normalised what we sent (then content-hash is re-tagged to match)
 SOURCE_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/source-hash"
+#: meta.tag: the hash of the words of the narrative (text.div) as we wrote it - a clinician's edit of
+#: what an EHR shows is a takeover too (probe37 D09); markup a server re-serialises does not count
+NARRATIVE_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/narrative-hash"
 #: meta.tag: the hash of the clinical conclusion (classification, criterion states, response, steps)
 CONCLUSION_TAG_SYSTEM = f"{BASE}/fhir/CodeSystem/conclusion"
 #: meta.tag on our Provenance: the (hashed) patient key, to find our past writes without local state
@@ -850,9 +854,29 @@ def tag_of(resource: dict[str, Any], system: str) -> str | None:
 
 
 def mark(resource: dict[str, Any], content: str) -> None:
-    """Set the ownership markers of a resource as we build it: content-hash = source-hash."""
+    """Set the ownership markers of a resource as we build it: content-hash = source-hash, and the
+    narrative's words."""
     _set_tag(resource, SOURCE_TAG_SYSTEM, content)
     _set_tag(resource, CONTENT_TAG_SYSTEM, content)
+    _set_tag(resource, NARRATIVE_TAG_SYSTEM, narrative_hash(resource))
+
+
+_MARKUP = re.compile(r"<[^>]*>")
+
+
+def narrative_hash(resource: dict[str, Any]) -> str:
+    """The hash of the words a person reads in ``text.div``: tags, entities and spacing a server may
+    re-serialise are left out, every word and its order count."""
+    text = resource.get("text")
+    div = text.get("div") if isinstance(text, dict) else None
+    words = " ".join(html.unescape(_MARKUP.sub(" ", div)).split()) if isinstance(div, str) else ""
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()[:32]
+
+
+def narrative_unchanged(resource: dict[str, Any]) -> bool:
+    """The narrative still says what we wrote (resources written before the marker existed: yes)."""
+    marker = tag_of(resource, NARRATIVE_TAG_SYSTEM)
+    return marker is None or marker == narrative_hash(resource)
 
 
 def mark_ownership(bundle: dict[str, Any], material: str) -> None:
@@ -868,7 +892,7 @@ def mark_ownership(bundle: dict[str, Any], material: str) -> None:
 def is_unchanged_ours(resource: dict[str, Any]) -> bool:
     """True when ``resource`` is exactly what poems-fhir wrote: its content hash still matches."""
     marker = tag_of(resource, CONTENT_TAG_SYSTEM)
-    return marker is not None and marker == ownership_hash(resource)
+    return marker is not None and marker == ownership_hash(resource) and narrative_unchanged(resource)
 
 
 def unresolved_urns(resource: dict[str, Any]) -> list[str]:
@@ -886,7 +910,7 @@ def is_broken_ours(resource: dict[str, Any]) -> bool:
     run died half-way)."""
     marker = tag_of(resource, CONTENT_TAG_SYSTEM)
     urns = unresolved_urns(resource)
-    if marker is None or not urns or len(urns) > 4:  # 3**4 hashes at most
+    if marker is None or not urns or len(urns) > 4 or not narrative_unchanged(resource):  # 3**4 hashes at most
         return False
     return any(
         marker == ownership_hash(resource, dict(zip(urns, types, strict=True)))

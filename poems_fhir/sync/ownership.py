@@ -88,7 +88,7 @@ def _takeover(resource: dict[str, Any]) -> Takeover:
     how = (
         f"status {status!r}"
         if status in CLINICIAN_STATUSES.get(str(rtype), set())
-        else "its content or a Provenance by someone else"
+        else "its content, its narrative or a Provenance by someone else"
     )
     if rtype == "CarePlan":
         todo = (

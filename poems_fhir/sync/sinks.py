@@ -26,6 +26,8 @@ from ..fhir.write import (
     SOURCE_TAG_SYSTEM,
     SUBJECT_TAG_SYSTEM,
     is_unchanged_ours,
+    NARRATIVE_TAG_SYSTEM,
+    narrative_hash,
     ownership_hash,
     tag_of,
 )
@@ -267,12 +269,17 @@ class ServerSink:
             stored = self._returned.get(key) or self.client.get(written[key]["ref"])
             if is_unchanged_ours(stored) or tag_of(stored, SOURCE_TAG_SYSTEM) != tag_of(sent, SOURCE_TAG_SYSTEM):
                 continue
-            tags = [t for t in (stored.get("meta") or {}).get("tag", []) if t.get("system") != CONTENT_TAG_SYSTEM]
+            renewed = (CONTENT_TAG_SYSTEM, NARRATIVE_TAG_SYSTEM)
+            tags = [t for t in (stored.get("meta") or {}).get("tag", []) if t.get("system") not in renewed]
             fixed = {
                 **stored,
                 "meta": {
                     **(stored.get("meta") or {}),
-                    "tag": tags + [{"system": CONTENT_TAG_SYSTEM, "code": ownership_hash(stored)}],
+                    "tag": tags
+                    + [
+                        {"system": CONTENT_TAG_SYSTEM, "code": ownership_hash(stored)},
+                        {"system": NARRATIVE_TAG_SYSTEM, "code": narrative_hash(stored)},
+                    ],
                 },
             }
             version = (stored.get("meta") or {}).get("versionId")

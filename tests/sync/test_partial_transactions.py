@@ -195,3 +195,32 @@ def test_a_half_written_plan_a_clinician_changed_is_theirs(tmp_path):
     assert second.conflicts == 1
     assert server.of_type("CarePlan")[0]["status"] == "active"
     assert server.of_type("CarePlan")[0]["meta"]["versionId"] == "1"
+
+
+@pytest.mark.parametrize("rtype", ["DiagnosticReport", "CarePlan"])
+def test_a_clinician_edit_of_the_narrative_alone_is_a_takeover(tmp_path, rtype):
+    """probe37 D09: an EHR shows text.div; a clinician's words there are never overwritten, even when the
+    data change afterwards and the state file is lost."""
+    server = BatchServer()
+    run(tmp_path, server)
+    (ours,) = server.of_type(rtype)
+    ours["text"] = {
+        "status": "additional",
+        "div": '<div xmlns="http://www.w3.org/1999/xhtml"><p>Dr X: VEGF to be repeated on plasma.</p></div>',
+    }
+    summary = run(tmp_path, server, "lost.sqlite")
+    assert summary.conflicts == 1
+    (kept,) = server.of_type(rtype)
+    assert "Dr X" in kept["text"]["div"] and kept["meta"]["versionId"] == "1"
+
+
+def test_a_narrative_re_serialised_by_the_server_is_still_ours(tmp_path):
+    """Markup, entities and spacing a server may rewrite are not a clinician's edit."""
+    server = BatchServer()
+    run(tmp_path, server)
+    (report,) = server.of_type("DiagnosticReport")
+    div = report["text"]["div"]
+    report["text"]["div"] = div.replace("<p>", "<p >").replace("'", "&#39;").replace(" ", "\n  ", 3)
+    assert report["text"]["div"] != div
+    summary = run(tmp_path, server, "lost.sqlite")
+    assert summary.conflicts == 0 and summary.clinician_owned == 0
