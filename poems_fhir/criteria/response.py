@@ -239,6 +239,10 @@ class _Clone:
     ife_negative_both_ratio_not_abnormal: dt.date | None = None
     #: the urine immunofixation of the baseline (the last on or before the cut)
     urine_ife_base: Measurement | None = None
+    #: every serum and urine immunofixation after the baseline, by date (a relapse is dated by the first
+    #: positive of the run that is still positive, not by the latest)
+    serum_ife_after: tuple[Measurement, ...] = ()
+    urine_ife_after: tuple[Measurement, ...] = ()
 
 
 def _flc_pairs(
@@ -305,6 +309,8 @@ def _clone(measurements: Sequence[Measurement], cut: dt.date, as_of: dt.date | N
         _after(u_series, cut),
         cr_day,
         _baseline(_series(measurements, "urine_ife", as_of), cut),
+        tuple(serum),
+        tuple(urine),
     )
 
 
@@ -318,12 +324,23 @@ def _progression_from_cr(c: _Clone, *, flc: bool) -> tuple[str, Measurement | No
     since = c.ife_negative_both_ratio_not_abnormal if flc else c.ife_ever_negative_both
     if since is None:
         return None
-    for ife, where in ((c.serum_ife, "serum"), (c.urine_ife, "urine")):
-        if ife and ife.value == 1 and ife.effective and ife.effective > since:
-            return f"{where} immunofixation positive on {ife.effective}", ife
-    latest_m = c.m_after[-1] if c.m_after else None
-    if latest_m and latest_m.effective and latest_m.effective > since and latest_m.value > 0:
-        return f"serum M-protein {latest_m.value:g} g/L on {latest_m.effective}", latest_m
+    # dated by the first result that showed the clone back and has not been contradicted since (the
+    # latest is still positive): a relapse seen in March is not re-dated by September's larger band
+    # (probe38 D4); the earliest of serum IFE, urine IFE and serum M-protein, in that order on a tie
+    back = [
+        (first.effective, n, what(first), first)
+        for n, (series, positive, what) in enumerate(
+            (
+                (c.serum_ife_after, _ife_positive, lambda m: f"serum immunofixation positive on {m.effective}"),
+                (c.urine_ife_after, _ife_positive, lambda m: f"urine immunofixation positive on {m.effective}"),
+                (c.m_after, _m_detectable, lambda m: f"serum M-protein {m.value:g} g/L on {m.effective}"),
+            )
+        )
+        if (first := _first_of_standing_run(series, since, positive)) is not None and first.effective
+    ]
+    if back:
+        _, _, said, shown = min(back, key=lambda b: (b[0], b[1]))
+        return said, shown
     ratio = c.flc_ratio_latest
     if not flc or ratio is None or not ratio.abnormal or not ratio.effective or ratio.effective <= since:
         return None
@@ -339,6 +356,27 @@ def _progression_from_cr(c: _Clone, *, flc: bool) -> tuple[str, Measurement | No
             ratio,
         )
     return None
+
+
+def _ife_positive(m: Measurement) -> bool:
+    return m.value == 1
+
+
+def _m_detectable(m: Measurement) -> bool:
+    return m.value > 0
+
+
+def _first_of_standing_run(
+    series: Sequence[Measurement], since: dt.date, positive: Callable[[Measurement], bool]
+) -> Measurement | None:
+    """The first result after ``since`` of the unbroken run of positive results that ends with the
+    latest one; None when the latest result is not positive (or there is none after ``since``)."""
+    first = None
+    for m in series:
+        if not m.effective or m.effective <= since:
+            continue
+        first = (first or m) if positive(m) else None
+    return first
 
 
 def _risen_by_half(earlier: list[float], last: float, above: float) -> float | None:

@@ -312,6 +312,29 @@ def test_a_positive_urine_immunofixation_after_cr_is_progression():
     )
 
 
+def test_a_relapse_from_cr_is_dated_by_the_first_positive_result_of_the_run_still_positive():
+    """probe38 D4: March's faint band is the relapse; September's larger band does not re-date it."""
+    march = [m("serum_ife", 1, 300, unit=None), m("serum_m_protein", 1.2, 300)]
+    september = [m("serum_ife", 1, 480, unit=None), m("serum_m_protein", 3.0, 480)]
+    r = run(*CR_AT_90, *march, *september)
+    assert r.hematologic.category == "PD"
+    assert r.hematologic.reason.endswith(f"(serum immunofixation positive on {d(300)})")
+    assert r.hematologic.evidence == ("Observation/serum_ife-300",)
+    assert r.hematologic.latest is not None and r.hematologic.latest.effective == d(480)  # the latest value shown
+    # a negative in between breaks the run: the standing relapse starts after it
+    negative = [m("serum_ife", 0, 400, unit=None), m("serum_m_protein", 0.0, 400)]
+    broken = run(*CR_AT_90, *march, *negative, *september)
+    assert broken.hematologic.reason.endswith(f"(serum immunofixation positive on {d(480)})")
+    # the earliest sign of the clone wins whichever test showed it: an M-protein before the first band
+    early_m = run(*CR_AT_90, m("serum_m_protein", 0.8, 250), *march)
+    assert early_m.hematologic.reason.endswith(f"(serum M-protein 0.8 g/L on {d(250)})")
+    # on one day the immunofixation is named first (the order of criteria.md §8.1a)
+    assert run(*CR_AT_90, *march).hematologic.reason.endswith(f"(serum immunofixation positive on {d(300)})")
+    # the latest result negative: no standing relapse
+    gone = run(*CR_AT_90, *march, m("serum_ife", 0, 480, unit=None), m("serum_m_protein", 0.0, 480))
+    assert gone.hematologic.category != "PD"
+
+
 def test_imwg_progression_after_cr_needs_its_own_rise_from_the_nadir():
     course = [m("serum_m_protein", 20.0, -10), *CR_AT_90[1:], m("serum_m_protein", 0.0, 90)]
     below = run(*course, m("serum_ife", 1, 300, unit=None), m("serum_m_protein", 3.0, 300))  # + 3 g/L
