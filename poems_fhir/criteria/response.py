@@ -63,6 +63,9 @@ class Point:
     reference: str
     comparator: str | None = None  # a censored result: ">2000" is not 2000
     high: float | None = None  # a Range result: the true value lies in [value, high]
+    #: what was measured ("serum_ife", ...): a qualitative immunofixation is shown as negative/positive,
+    #: never as "0 g/L" beside a baseline in g/L (probe38 D17); not part of the JSON form
+    analyte: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -179,7 +182,7 @@ def _later(a: Point | None, b: Point | None) -> Point | None:
 
 
 def _point(m: Measurement | None) -> Point | None:
-    return Point(m.value, m.unit, m.effective, m.reference, m.comparator, m.high) if m else None
+    return Point(m.value, m.unit, m.effective, m.reference, m.comparator, m.high, m.analyte) if m else None
 
 
 def _cr_evidence(c: _Clone, ratio: Measurement | None) -> tuple[str, ...]:
@@ -559,6 +562,23 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             if c.m_base
             else "no serum M-protein before the first treatment"
         )
+        both_negative = bool(c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0)
+        marrow_low = c.bm_latest is not None and c.bm_latest.value < cfg.cr_marrow_below
+        if both_negative and (c.bm_latest is None or marrow_low):
+            # what the latest restaging shows, not a VGPR of an earlier M-protein (probe38 D17)
+            marrow = f"< {cfg.cr_marrow_below:g} %" if marrow_low else "not assessed"
+            return HematologicResponse(
+                fw,
+                "not_evaluable",
+                why,
+                base_p,
+                _later(latest_p, _point(c.serum_ife)),
+                change,
+                (
+                    f"descriptively a CR pattern (serum and urine immunofixation negative; bone-marrow plasma cells {marrow})",
+                ),
+                evidence=_cr_evidence(c, None),
+            )
         pattern = (
             ("descriptively a VGPR pattern (>= 90 % reduction, urine negative)",)
             if (change is not None and change <= -0.9 and c.urine_ife and c.urine_ife.value == 0)

@@ -403,9 +403,20 @@ def change_text(t: Translator, baseline: Any, latest: Any) -> str:
     )
     if latest is not None and latest.value is not None:
         text += " → " + t._("{value} on {date}").format(
-            value=_censored(t, latest) + quantity(t, _upper(latest), baseline.unit), date=t.date(latest.effective)
+            value=_latest_value(t, latest, baseline), date=t.date(latest.effective)
         )
     return text
+
+
+def _latest_value(t: Translator, latest: Any, baseline: Any) -> str:
+    """The latest value in the baseline's unit; an immunofixation as what it found (a CR by
+    immunofixation is no measured "0 g/L")."""
+    analyte = getattr(latest, "analyte", None)
+    if analyte == "serum_ife":
+        return t._("serum immunofixation positive") if latest.value else t._("serum immunofixation negative")
+    if analyte == "urine_ife":
+        return t._("urine immunofixation positive") if latest.value else t._("urine immunofixation negative")
+    return _censored(t, latest) + quantity(t, _upper(latest), baseline.unit)
 
 
 def _censored(t: Translator, point: Any) -> str:

@@ -126,6 +126,40 @@ def test_imwg_not_evaluable_below_10_g_per_l():
     assert r.hematologic_imwg.caveats == ("descriptively a VGPR pattern (>= 90 % reduction, urine negative)",)
 
 
+def test_imwg_not_evaluable_describes_the_latest_restaging_when_both_immunofixations_are_negative():
+    """probe38 D17 (seed case T3): below the IMWG gate, serum and urine IFE negative later is a CR
+    pattern, shown by the immunofixation that says so, not the VGPR of an earlier M-protein."""
+    course = [m("serum_m_protein", 7.7, -10), m("serum_m_protein", 0.69, 180), m("urine_ife", 0, 180, unit=None)]
+    later = [m("serum_ife", 0, 290, unit=None), m("urine_ife", 0, 290, unit=None)]
+    r = run(*course, *later).hematologic_imwg
+    assert r.category == "not_evaluable"
+    assert r.caveats == (
+        "descriptively a CR pattern (serum and urine immunofixation negative; bone-marrow plasma cells not assessed)",
+    )
+    assert r.latest is not None and r.latest.reference == "Observation/serum_ife-290"
+    assert r.evidence == ("Observation/urine_ife-290",)
+    marrow = run(*course, *later, m("bm_plasma_cells", 2, 290, unit="%")).hematologic_imwg
+    assert marrow.caveats[0].endswith("bone-marrow plasma cells < 5 %)")
+    full = run(*course, *later, m("bm_plasma_cells", 8, 290, unit="%")).hematologic_imwg
+    assert full.caveats == ("descriptively a VGPR pattern (>= 90 % reduction, urine negative)",)
+
+
+def test_an_immunofixation_is_shown_as_what_it_found_never_as_0_g_per_l():
+    from poems_fhir.i18n import translator
+    from poems_fhir.report.wording import change_text
+
+    r = run(m("serum_m_protein", 7.7, -10), m("serum_ife", 0, 290, unit=None), m("urine_ife", 0, 290, unit=None))
+    assert r.hematologic.category == "CR"
+    en = change_text(translator("en"), r.hematologic.baseline, r.hematologic.latest)
+    assert en.endswith(f"→ serum immunofixation negative on {translator('en').date(d(290))}")
+    assert "0 g/L" not in en
+    assert "иммунофиксация сыворотки отрицательна" in change_text(
+        translator("ru"), r.hematologic.baseline, r.hematologic.latest
+    )
+    back = run(*CR_AT_90, m("urine_ife", 1, 300, unit=None)).hematologic
+    assert "urine immunofixation positive on" in change_text(translator("en"), back.baseline, back.latest)
+
+
 def test_imwg_cr_caveat_without_marrow():
     r = run(m("serum_m_protein", 12, -10), m("serum_ife", 0, 90, unit=None), m("urine_ife", 0, 90, unit=None))
     assert r.hematologic_imwg.category == "CR" and r.hematologic_imwg.provisional
