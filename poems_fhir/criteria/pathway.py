@@ -138,6 +138,39 @@ def _known_on(effective: dt.date | None, as_of: dt.date | None) -> bool:
     return as_of is None or (effective is not None and effective <= as_of)
 
 
+#: the laboratory parts of the day +90/+100 restaging that poems-fhir can see (criteria.md §10 step 5),
+#: beside the serum immunofixation or M-protein that dates it; imaging, echocardiography and the nerve
+#: studies are not tracked here (the step's text asks for them)
+_RESTAGING_PARTS = (
+    ("urine_immunofixation", ("urine_ife", "urine_m_protein")),
+    ("free_light_chains", ("flc_kappa", "flc_lambda", "flc_ratio")),
+    ("vegf", ("vegf",)),
+    ("blood_count", ("platelets", "haemoglobin", "hemoglobin")),
+)
+
+
+def _restaging_parts(
+    measurements: Sequence[Measurement], day: dt.date, as_of: dt.date | None
+) -> tuple[list[Measurement], list[str]]:
+    """The results of the restaging around ``day`` (the samples of one restaging are not all drawn on
+    one day: a month either side, up to ``as_of``) and the parts with none."""
+    window = [
+        m
+        for m in measurements
+        if m.effective
+        and add_days(day, -31) <= m.effective <= add_days(day, 31)
+        and (as_of is None or m.effective <= as_of)
+    ]
+    found: list[Measurement] = []
+    missing: list[str] = []
+    for part, analytes in _RESTAGING_PARTS:
+        hits = [m for m in window if m.analyte in analytes]
+        found += hits
+        if not hits:
+            missing.append(part)
+    return found, missing
+
+
 def _responded(response: ResponseAssessment) -> bool:
     """Whether any domain responded (criteria.md §8): a haematological PR or better in either framework
     (now, or a CR reached since the baseline), a complete or partial VEGF response, or a clinical
@@ -439,20 +472,26 @@ def pathway(
             and m.effective >= start
             and (as_of is None or m.effective <= as_of)
         ]
+        missing: list[str] = []
         if restaged:  # the restaging is the first such day: later follow-up results are no evidence of it
             first = min(m.effective for m in restaged if m.effective)
             restaged = [m for m in restaged if m.effective == first]
+            parts, missing = _restaging_parts(measurements, first, as_of)
+            restaged += parts
         steps.append(
             Step(
                 "restaging-day100",
                 f"Restaging at day +90/+100 after transplant ({start} - {end})",
                 "Serum/urine IFE, FLC, VEGF, CBC, chemistry, PET-CT/CT of known lesions, echocardiography if pulmonary "
-                "hypertension, neurological examination +/- NCS (D'Souza 2012).",
-                # not-started, not "scheduled": FHIR's scheduled means booked, and nobody booked a proposal
-                "completed" if restaged else "not-started",
+                "hypertension, neurological examination +/- NCS (D'Souza 2012)."
+                + (f" Not yet done at this restaging: {', '.join(missing)}." if missing else ""),
+                # not-started, not "scheduled": FHIR's scheduled means booked, and nobody booked a proposal;
+                # one serum immunofixation is a restaging begun, not done (probe38 D6)
+                ("in-progress" if missing else "completed") if restaged else "not-started",
                 scheduled_start=start,
                 scheduled_end=end,
                 evidence=tuple(e.reference for e in asct) + tuple(m.reference for m in restaged),
+                params=tuple(("missing", x) for x in missing),
             )
         )
 

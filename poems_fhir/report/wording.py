@@ -445,6 +445,16 @@ def step_title(t: Translator, s: Step) -> str:
     return label(t, "step", s.term_key)
 
 
+def _restaging_part(t: Translator, part: str) -> str:
+    names = {
+        "urine_immunofixation": t._("urine immunofixation or 24-hour urine protein"),
+        "free_light_chains": t._("serum free light chains"),
+        "vegf": t._("VEGF"),
+        "blood_count": t._("blood count"),
+    }
+    return names.get(part, part)
+
+
 def step_text(t: Translator, s: Step) -> str:
     p = dict(s.params)
     pairs = list(s.params)
@@ -477,6 +487,13 @@ def step_text(t: Translator, s: Step) -> str:
         text += " " + t._("Radiotherapy completed on {date}.").format(
             date=t.date(dt.date.fromisoformat(p["radiotherapy_end"]))
         )
+    missing = [v for k, v in pairs if k == "missing"]
+    if missing:
+        text += " " + t._("Not yet done at this restaging: {parts}.").format(
+            parts=", ".join(_restaging_part(t, x) for x in missing)
+        )
+    if s.term_key == "restaging-day100" and s.status != "not-started":
+        text += " " + t._("Imaging, echocardiography and nerve studies are not tracked by poems-fhir: confirm them.")
     if "no_vegf_yet" in p:
         text += " " + t._("No VEGF yet: obtain one now as a reference.")
     if s.scheduled_start and s.scheduled_end:

@@ -211,15 +211,15 @@ def test_the_whole_pathway_after_a_transplant():
         Step(
             id="restaging-day100",
             title="Restaging at day +90/+100 after transplant (2021-09-17 - 2021-09-27)",
-            description="Serum/urine IFE, FLC, VEGF, CBC, chemistry, PET-CT/CT of known lesions, echocardiography if pulmonary hypertension, neurological examination +/- NCS (D'Souza 2012).",
-            status="completed",
+            description="Serum/urine IFE, FLC, VEGF, CBC, chemistry, PET-CT/CT of known lesions, echocardiography if pulmonary hypertension, neurological examination +/- NCS (D'Souza 2012). Not yet done at this restaging: urine_immunofixation, free_light_chains, vegf, blood_count.",
+            status="in-progress",
             coding=None,
             scheduled_start=dt.date(2021, 9, 17),
             scheduled_end=dt.date(2021, 9, 27),
             repeat_months=None,
             evidence=("Procedure/asct", "Observation/serum_ife205"),
             key="",
-            params=(),
+            params=tuple(("missing", x) for x in ("urine_immunofixation", "free_light_chains", "vegf", "blood_count")),
         ),
         Step(
             id="vegf-surveillance",
