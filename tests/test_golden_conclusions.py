@@ -142,3 +142,21 @@ def test_golden_care_plan_proposes_the_missing_work_up(as_of):
     # seed §3 T1: discordant response -> regimen change proposed; T2: engraftment-syndrome caution (spleen)
     assert ("regimen-review" in activities) is (as_of == "2019-03-31")
     assert ("engraftment-syndrome" in activities) is (as_of >= "2019-08-20")
+
+
+def test_golden_t0_plan_proposes_the_seed_cases_other_missing_data_actions():
+    """seed §3 T0 "Missing-data actions" also: serum FLC and 24-h urine protein/IFE; echo sPAP value; NCS
+    report - at the T0 date too, although induction had begun a week before it (probe38 D5)."""
+    activities = {a["id"]: a["detail"] for a in golden("2019-02-28")["care_plan"]["activity"]}
+    for step in ("staging-flc-urine", "staging-echo", "staging-ncs"):
+        assert activities[step]["status"] == "not-started", step
+
+
+def test_golden_day_100_restaging_is_begun_not_done():
+    """seed §3 T3: FLC and marrow not assessed, VEGF to obtain: the day +90/+100 restaging is not done
+    on one serum immunofixation (probe38 D6)."""
+    activities = {a["id"]: a["detail"] for a in golden("2019-12-31")["care_plan"]["activity"]}
+    restaging = activities["restaging-day100"]
+    assert restaging["status"] == "in-progress"
+    assert "free light chains" in restaging["description"] and "VEGF" in restaging["description"]
+

@@ -267,8 +267,19 @@ def pathway(
         )
     )
     # the staging tests no criterion's work-up above proposes, each on its own while it is missing
-    # (seed_case.md T0 "missing-data actions": serum FLC and 24-h urine protein/IFE; echo sPAP value)
-    if not started:
+    # (seed_case.md T0 "missing-data actions": serum FLC and 24-h urine protein/IFE; echo sPAP value).
+    # Also once treatment began (the origin case's induction started a week before its T0 date): the
+    # sPAP and the NCS report are as wanted as before, and a first FLC then is the response's reference
+    # (probe38 D5: the three proposals vanished with the first dose, none of the tests done)
+    # - until the first restaging after the start, from which the response steps take over
+    restaged_since_start = started is not None and any(
+        m.analyte in ("serum_m_protein", "serum_ife")
+        and m.effective
+        and m.effective > started
+        and _known_on(m.effective, as_of)
+        for m in measurements
+    )
+    if not restaged_since_start:
         measured = {m.analyte for m in measurements if _known_on(m.effective, as_of)}
         # (the clone is present here - staging follows both mandatory criteria - so its own work-up
         # never proposes these tests too)
@@ -277,9 +288,11 @@ def pathway(
                 Step(
                     "staging-flc-urine",
                     "Serum free light chains and 24-hour urine protein with immunofixation",
-                    "The baseline of the haematological response: both frameworks read them (D'Sa 2022).",
+                    "The baseline of the haematological response: both frameworks read them (D'Sa 2022)."
+                    + (" Treatment has started: the first values are the reference." if started else ""),
                     "not-started",
                     key="staging-flc-urine",
+                    params=(("after_start", "yes"),) if started else (),
                 )
             )
         # the sPAP value is what is wanted (seed_case.md T0: pulmonary hypertension "by echocardiography",

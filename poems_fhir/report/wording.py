@@ -494,6 +494,8 @@ def step_text(t: Translator, s: Step) -> str:
         )
     if s.term_key == "restaging-day100" and s.status != "not-started":
         text += " " + t._("Imaging, echocardiography and nerve studies are not tracked by poems-fhir: confirm them.")
+    if "after_start" in p:
+        text += " " + t._("Treatment has started: the first values are the reference.")
     if "no_vegf_yet" in p:
         text += " " + t._("No VEGF yet: obtain one now as a reference.")
     if s.scheduled_start and s.scheduled_end:

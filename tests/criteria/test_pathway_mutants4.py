@@ -801,8 +801,16 @@ def test_staging_tests_no_criterion_proposes_are_proposed_on_their_own_while_mis
     no_ph = Finding("pulmonary_hypertension", State.ABSENT, Evidence("DiagnosticReport/echo", d(-3), "no PH"))
     assert "staging-echo" not in plan([*PATIENT, no_ph], [], [], as_of=d(0))
     assert "staging-echo" in plan([*PATIENT, no_ph], [], [], as_of=d(-5))  # not yet on record then
-    # once treatment began, staging is behind: no such proposal
-    assert "staging-flc-urine" not in plan(PATIENT, [], [LENALIDOMIDE], as_of=d(30))
+    # once treatment began, still proposed (probe38 D5; the first values are the reference) until the first
+    # restaging after the start: then the response steps take over
+    after = plan(PATIENT, [], [LENALIDOMIDE], as_of=d(30))
+    assert after["staging-flc-urine"].params == (("after_start", "yes"),)
+    assert after["staging-flc-urine"].description.endswith("Treatment has started: the first values are the reference.")
+    assert "staging-echo" in after
+    restaged = [m("serum_m_protein", 3.0, 25, "g/L")]
+    assert "staging-flc-urine" not in plan(PATIENT, restaged, [LENALIDOMIDE], as_of=d(30))
+    assert "staging-echo" not in plan(PATIENT, restaged, [LENALIDOMIDE], as_of=d(30))
+    assert "staging-flc-urine" in plan(PATIENT, restaged, [LENALIDOMIDE], as_of=d(20))  # not known yet
     # where the clone itself is open, its own work-up (immunofixation and FLC) proposes them
     assert "staging-flc-urine" not in plan([f("polyneuropathy")], [], [], as_of=d(0))
 
@@ -818,8 +826,9 @@ def test_the_nerve_conduction_report_is_proposed_while_the_neuropathy_is_only_a_
     ncs = Event("nerve_conduction_study", d(-10), "DiagnosticReport/ncs", "EMG, lower limbs")
     assert "staging-ncs" not in plan(PATIENT, [], [ncs], as_of=d(0))
     assert "staging-ncs" in plan(PATIENT, [], [ncs], as_of=d(-20))  # reported after that day
-    # once treatment began, staging is behind
-    assert "staging-ncs" not in plan(PATIENT, [], [LENALIDOMIDE], as_of=d(30))
+    # once treatment began, until the first restaging after the start (probe38 D5)
+    assert "staging-ncs" in plan(PATIENT, [], [LENALIDOMIDE], as_of=d(30))
+    assert "staging-ncs" not in plan(PATIENT, [m("serum_ife", 1, 25)], [LENALIDOMIDE], as_of=d(30))
     # where the polyneuropathy itself is open, its own work-up step proposes the study
     got = plan([CLONE], [], [], as_of=d(0))
     assert "staging-ncs" not in got and "workup-polyneuropathy" in got
