@@ -88,7 +88,7 @@ def _notices(
 def criteria_narrative(
     t: Translator,
     a: Assessment,
-    cutoff: str | None,
+    cutoff: dt.date | None,
     scope: ScopeDecision | None,
     response: ResponseAssessment | None = None,
 ) -> dict[str, str]:
@@ -99,7 +99,7 @@ def criteria_narrative(
         f"<i>({_e(sources('profile', a.profile))})</i></p>"
     )
     body.append(
-        f"<p>{_e(t._('Data cut-off'))}: {_e(t.date(dt.date.fromisoformat(cutoff)) if cutoff else '-')}</p>"
+        f"<p>{_e(t._('Data cut-off'))}: {_e(t.date(cutoff) if cutoff else '-')}</p>"
         f"<p>{_e(t._('Present: {items}.').format(items=w.present_list(t, a)))}</p>"
     )
     if a.missing:

@@ -34,6 +34,7 @@ from ..i18n.vocabulary import explain, label
 from ..report import wording
 from ..report.html_report import without_generation_stamp
 from ..report.markup import plain
+from ..mapping.values import fhir_date
 from .shape_check import ShapeCache
 from .narrative import careplan_narrative, check_narrative, criteria_narrative, notice_narrative, response_narrative
 
@@ -225,7 +226,7 @@ def _criterion_observation(
     }
     deciding = wording.deciding_date(r)
     if deciding:
-        obs["effectiveDateTime"] = deciding.isoformat()
+        obs["effectiveDateTime"] = fhir_date(deciding)
     return _with_evidence(obs, refs)
 
 
@@ -252,7 +253,7 @@ def build_transaction(
     pkey = _patient_key(a.patient)
     # the page's data cut-off (wording.data_cutoff over the same ``measurements``), else the criteria's
     cutoff = wording.data_cutoff(a, measurements)
-    effective = cutoff.isoformat() if cutoff else "unknown"
+    effective = fhir_date(cutoff) if cutoff else "unknown"
     t = translator(ctx.language)
     device_ident = _identifier("device", f"poems-fhir-{__version__}")
     device_urn = _urn(f"device|{__version__}")
@@ -295,7 +296,7 @@ def build_transaction(
             "contained": contained,
             "result": [_ref(f"#{o['id']}") for o in contained],
             "conclusion": plain(wording.conclusion(t, a, response, scope)),
-            "text": criteria_narrative(t, a, None if effective == "unknown" else effective, scope, response),
+            "text": criteria_narrative(t, a, cutoff, scope, response),
         }
     )
     if effective != "unknown":
@@ -539,7 +540,7 @@ def _response_report(
     dated by the restaging it describes (not by the newest data of any kind)."""
     t = t or translator(ctx.language)
     restaging = restaging_date(r)
-    effective = restaging.isoformat() if restaging else "unknown"
+    effective = fhir_date(restaging) if restaging else "unknown"
     contained = []
 
     def note(kind: str, category: str, base: Any, latest: Any, reason: str) -> str:

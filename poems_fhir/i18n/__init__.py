@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.numbers import format_decimal, format_percent, format_scientific
 
 DOMAIN = "poems_fhir"
@@ -57,6 +57,9 @@ class Translator:
     def date(self, day: dt.date | None, missing: str = "") -> str:
         if day is None:
             return missing or self._("undated")
+        precision = getattr(day, "precision", None)  # mapping.values.PartialDate: "2015", "May 2023"
+        if precision in ("year", "month"):
+            return format_skeleton("y" if precision == "year" else "yMMM", day, locale=self.locale)
         return format_date(day, format="medium", locale=self.locale)
 
     def datetime(self, moment: dt.datetime) -> str:

@@ -24,8 +24,35 @@ class ResourceError(ValueError):
     """One resource cannot be used; it is reported and skipped, the rest goes on."""
 
 
+class PartialDate(dt.date):
+    """A FHIR date given only to the year ("2015") or the month ("2023-05"): its first day for every
+    comparison and computation, its own precision where a person reads it ("2015", "May 2023" - not
+    "Jan 1, 2015", probe38 D14)."""
+
+    precision: str  # "year" or "month"
+
+    def __new__(cls, year: int, month: int, day: int, precision: str = "year") -> PartialDate:
+        obj = super().__new__(cls, year, month, day)
+        obj.precision = precision
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled by worker processes: date's own form drops precision
+        return (PartialDate, (self.year, self.month, self.day, self.precision))
+
+    def __repr__(self) -> str:
+        return f"PartialDate({self.year}, {self.month}, {self.day}, {self.precision!r})"
+
+
+def fhir_date(day: dt.date) -> str:
+    """A date as FHIR writes it, to the precision it was given ("2015", "2023-05", "2023-05-04")."""
+    precision = getattr(day, "precision", None)
+    text = day.isoformat()
+    return text[:4] if precision == "year" else text[:7] if precision == "month" else text
+
+
 def parse_date(value: Any, element: str) -> dt.date | None:
-    """FHIR date/dateTime/instant -> date. Partial dates ("2019-02") take their first day."""
+    """FHIR date/dateTime/instant -> date. Partial dates ("2019-02") take their first day, as a
+    ``PartialDate`` that remembers its precision."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -35,6 +62,9 @@ def parse_date(value: Any, element: str) -> dt.date | None:
         raise ResourceError(f"{element} is not a FHIR date: {value!r}")
     if day is _INVALID:
         raise ResourceError(f"{element} is not a valid date: {value!r}")
+    if len(value) in (4, 7):  # the pattern matched: "YYYY" or "YYYY-MM"
+        full: dt.date = day  # type: ignore[assignment]
+        return PartialDate(full.year, full.month, full.day, "year" if len(value) == 4 else "month")
     return day  # type: ignore[return-value]
 
 

@@ -11,6 +11,7 @@ from ..criteria.profiles import get_profile
 from ..criteria.response import ResponseAssessment
 from ..criteria.risk import RiskFactor
 from ..criteria.scope import ScopeDecision, ScreeningCounts, raised_flags, withheld_flags
+from ..mapping.values import fhir_date
 
 _MARK = {
     State.PRESENT: "PRESENT",
@@ -25,7 +26,7 @@ def _evidence_line(result: CriterionResult) -> str:
         return result.reason
     parts = []
     for e in result.evidence[:4]:
-        when = e.effective.isoformat() if e.effective else "undated"
+        when = fhir_date(e.effective) if e.effective else "undated"
         parts.append(f"{e.summary} [{e.reference}, {when}]")
     more = f" (+{len(result.evidence) - 4} more)" if len(result.evidence) > 4 else ""
     worth_saying = result.state in (State.INDETERMINATE, State.NOT_ASSESSED) or result.caveat

@@ -15,7 +15,7 @@ from poems_fhir.criteria.model import Criterion, Sign
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.fhir.narrative import check_narrative
 from poems_fhir.fhir.write import OutOfScopeError, WriteContext
-from poems_fhir.i18n import available_languages
+from poems_fhir.i18n import available_languages, translator
 from poems_fhir.i18n.vocabulary import FLAGS, RISK
 from poems_fhir.mapping.rules import load_mapping
 from poems_fhir.report.html_report import without_generation_stamp
@@ -219,7 +219,8 @@ def test_dates_mean_something():
     assert report["issued"] == NOW.isoformat(timespec="seconds")  # when it was made
     results = {c["code"]["coding"][0]["code"]: c for c in report["contained"]}
     # each result is dated by its deciding evidence; an untested criterion has no date
-    assert results["polyneuropathy"]["effectiveDateTime"] == "2015-01-01"
+    # to the precision the source gave: onset "2015" is no "2015-01-01" (probe38 D14)
+    assert results["polyneuropathy"]["effectiveDateTime"] == "2015"
     assert results["sclerotic_bone_lesions"]["effectiveDateTime"] == "2019-02-13"
     assert "effectiveDateTime" not in results["castleman_disease"]
     # the response report is dated by the restaging it describes, not by the newest data of any kind
@@ -442,3 +443,21 @@ def test_the_generation_time_names_its_zone():
     moment = dt.datetime(2026, 12, 4, 13, 16, 50, tzinfo=dt.timezone.utc)
     assert translator("en").datetime(moment).endswith(" UTC")
     assert translator("ru").datetime(moment).endswith(" UTC")
+
+
+def test_partial_dates_are_shown_to_the_precision_they_were_given():
+    """probe38 D14: onset "2015" read "Jan 1, 2015" on the page and in every language."""
+    from poems_fhir.mapping.values import parse_date
+
+    year, month = parse_date("2015", "onset"), parse_date("2023-05", "onset")
+    assert year == dt.date(2015, 1, 1) and month == dt.date(2023, 5, 1)  # the first day for every computation
+    assert translator("en").date(year) == "2015" and translator("en").date(month) == "May 2023"
+    assert "2015" in translator("ru").date(year) and "Jan" not in translator("ru").date(year)
+    assert translator("ru").date(month).startswith("май 2023")
+    assert translator("en").date(parse_date("2023-05-04", "x")) == "May 4, 2023"
+    mapping = load_mapping()
+    (r,) = evaluate_paths([SAMPLES / "origin-case"], mapping, MAYO, dt.date(2019, 2, 28)).results
+    page = html_for(r, mapping, generated=NOW)
+    assert "Jan 1, 2015" not in page
+    assert re.search(r">2015<|\(2015\)", page)
+
