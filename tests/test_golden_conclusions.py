@@ -159,4 +159,3 @@ def test_golden_day_100_restaging_is_begun_not_done():
     restaging = activities["restaging-day100"]
     assert restaging["status"] == "in-progress"
     assert "free light chains" in restaging["description"] and "VEGF" in restaging["description"]
-

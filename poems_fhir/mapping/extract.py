@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -706,8 +707,15 @@ def _range(ctx: _Ctx, rule: ObservationRule) -> Range | None:
 
 def _fmt(value: Value) -> str:
     comp = value.comparator or ""
+    if value.sent and value.high is None:  # the lab's own value first, the converted one rounded beside it
+        return f"{comp}{value.sent} (= {comp}{_three_digits(value.value)} {value.unit or ''})".replace(" )", ")")
     upper = f"–{value.high:g}" if value.high is not None else ""
     return f"{comp}{value.value:g}{upper} {value.unit or ''}".strip()
+
+
+def _three_digits(number: float) -> str:
+    """A converted value to three significant digits, without an exponent (85.5, 1230, 0.0123)."""
+    return f"{float(f'{number:.3g}'):g}" if math.isfinite(number) and abs(number) < 1e15 else f"{number:g}"
 
 
 # --- roles

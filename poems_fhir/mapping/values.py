@@ -129,6 +129,9 @@ class Value:
     notes: tuple[str, ...] = ()
     #: a Range result ("1200-1500 pg/mL"): the true value lies in [value, high]
     high: float | None = None
+    #: the number and unit as the lab sent them, when they were converted ("3.1 ug/dL"): what a person
+    #: reads first - a converted "85.527 nmol/L" has a precision the lab never measured (probe38 D18)
+    sent: str | None = None
 
 
 def _unit_of(q: dict[str, Any]) -> Any:
@@ -257,7 +260,8 @@ def convert_value(
         raise UnitRejected(f"{element}: {exc}; add it to unit_aliases if it is a lab spelling", unit) from None
     if not math.isfinite(converted):  # 1e308 g/L in mg/L: beyond what a float holds
         raise ResourceError(f"{element}.value {number!r} {unit} is out of range in {target_unit}")
-    return Value(converted, target_unit, comparator, notes + ((note,) if note else ()))
+    sent = f"{number:g} {unit}" if ucum_unit != target_unit and converted != number else None
+    return Value(converted, target_unit, comparator, notes + ((note,) if note else ()), sent=sent)
 
 
 # --- numbers written as text ---------------------------------------------------------------

@@ -460,4 +460,3 @@ def test_partial_dates_are_shown_to_the_precision_they_were_given():
     page = html_for(r, mapping, generated=NOW)
     assert "Jan 1, 2015" not in page
     assert re.search(r">2015<|\(2015\)", page)
-

@@ -187,7 +187,7 @@ def test_a_positive_flag_does_not_override_a_written_result(mapping):
             {"value": 0.5, "unit": "g/dL", "system": UCUM, "code": "g/dL"},
             "serum_m_protein",
             "serum",
-            "serum M-protein 5 g/L",
+            "serum M-protein 0.5 g/dL (= 5 g/L)",  # the lab's value first, converted beside it
         ),
         (
             URINE_MP,
@@ -201,7 +201,7 @@ def test_a_positive_flag_does_not_override_a_written_result(mapping):
 def test_a_measured_m_protein_shows_the_clone_and_is_recorded(mapping, code, quantity, analyte, specimen, text):
     ex, [f] = run(mapping, obs(code, valueQuantity=quantity))
     assert (f.state, f.strength, f.note, f.evidence.summary) == (State.PRESENT, Strength.STRONG, None, text)
-    assert f.evidence.value == float(text.split()[2])
+    assert f.evidence.value == float(text.split("= ")[-1].split()[0] if "= " in text else text.split()[2])
     [m] = ex.measurements
     assert (m.analyte, m.specimen) == (analyte, specimen)
 
