@@ -1069,7 +1069,8 @@ def _alerts(
                 Alert(
                     "hematologic_progression",
                     f"haematological progression ({h.framework}): {h.reason}",
-                    tuple(p.reference for p in (h.latest,) if p),
+                    # what showed it (the first positive of a relapse from CR), then the latest value
+                    tuple(dict.fromkeys((*h.evidence, *(p.reference for p in (h.latest,) if p)))),
                 )
             )
     if vegf.category == "progression":
@@ -1099,7 +1100,9 @@ def _alerts(
                 alerts.append(
                     Alert(
                         "reappearance",
-                        f"{rule.replace('_', ' ')} recorded again after it had resolved",
+                        # dated: an alert must say what raised it and when (probe38 D15)
+                        f"{rule.replace('_', ' ')} recorded again on {min(f.effective for f in again if f.effective)} "
+                        f"after it had resolved on {min(resolved)}",
                         tuple(f.evidence.reference for f in again),
                     )
                 )

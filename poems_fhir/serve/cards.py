@@ -17,14 +17,15 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..i18n import translator
+from ..i18n import Translator, translator
 from ..i18n.vocabulary import label
 from ..report import wording
 from ..report.wording import evidence_text
-from ..criteria.model import Classification, CriterionResult, State
+from ..criteria.model import Classification, CriterionResult, Evidence, State
 from ..criteria.profiles import get_profile
 from ..criteria.response import distinct_alerts
 from ..criteria.scope import raised_flags
@@ -228,6 +229,11 @@ def _evidence_line(r: CriterionResult, language: str = "en") -> str:
     return "; ".join(parts) or _md(r.reason)
 
 
+def _flag_evidence(evidence: Sequence[Evidence], t: Translator) -> str:
+    parts = [f"{_md(evidence_text(t, e))}" + (f" ({t.date(e.effective)})" if e.effective else "") for e in evidence[:2]]
+    return ": " + "; ".join(parts) if parts else ""
+
+
 def _why(r: CriterionResult, language: str) -> str:
     """Why a criterion is open or absent, then what was found: "Only a low-grade negative test (such
     as plain radiographs) … (skeletal survey: no lesions (Feb 1, 2019))", "Thyroid disease alone …"."""
@@ -302,9 +308,10 @@ def _detail(result: PatientResult, language: str) -> str:
     if flags or alerts:  # alerts first
         t = translator(language)
         lines += [f"**{_t(language, 'h_alerts')}**"]
-        # the label only: the explanations speak of the disease, and a card never names it as a diagnosis
-        lines += [f"- **{_md(label(t, 'flag', f.code))}**" for f in flags]
-        lines += [f"- **{_md(label(t, 'alert', al.code))}**" for al in alerts] + [""]
+        # the label, then what raised it and when (probe38 D15: alerts without a result or a date); not the
+        # explanations, which speak of the disease - a card never names it as a diagnosis
+        lines += [f"- **{_md(label(t, 'flag', f.code))}**{_flag_evidence(f.evidence, t)}" for f in flags]
+        lines += [f"- **{_md(label(t, 'alert', al.code))}**: {_md(al.message)}" for al in alerts] + [""]
     present = [(c, r) for c, r in a.criteria.items() if r.state is State.PRESENT]
     if present:
         lines += [f"**{_t(language, 'h_present')}**"]

@@ -523,7 +523,7 @@ def test_ascites_back_after_resolving_proposes_salvage():
     assert got["relapse-reappearance"] == Step(
         id="relapse-reappearance",
         title="Relapse/progression work-up and salvage",
-        description="ascites recorded again after it had resolved" + SALVAGE,
+        description=f"ascites recorded again on {d(150)} after it had resolved on {d(60)}" + SALVAGE,
         status="not-started",
         evidence=("Condition/ascites-2",),
         key="relapse",

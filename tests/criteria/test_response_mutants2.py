@@ -541,7 +541,9 @@ def test_reappearance_alert_names_the_finding_and_cites_the_new_record():
     alerts = [a for a in resp(findings=findings).alerts if a.code == "reappearance"]
     assert alerts == [
         Alert(
-            "reappearance", "pleural effusion recorded again after it had resolved", ("Condition/pleural_effusion300",)
+            "reappearance",
+            f"pleural effusion recorded again on {day(300)} after it had resolved on {day(100)}",
+            ("Condition/pleural_effusion300",),
         )
     ]
     later = resp(findings=findings, as_of=day(200)).alerts

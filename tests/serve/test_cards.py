@@ -118,3 +118,18 @@ def test_a_relapse_is_an_alert_on_the_card(mapping):
     assert "**Предупреждения**" in ru["detail"]
     quiet = type(result.response)(**{**result.response.__dict__, "alerts": ()})
     assert card_uuid(result) != card_uuid(type(result)(**{**result.__dict__, "response": quiet}))
+
+
+def test_card_alerts_and_flags_say_what_raised_them_and_when(mapping):
+    """probe38 D15: "**Haematological progression**" and nothing else - no result, no date."""
+    result = _result(SAMPLES / "relapse-case.json", mapping=mapping)
+    (card,) = cards_for(result, "en")
+    alerts = card["detail"].split("**Alerts**", 1)[1].split("\n\n", 1)[0].splitlines()
+    for al in result.response.alerts:
+        line = next(x for x in alerts if x.startswith("- **") and al.message[:40] in x.replace("\\", ""))
+        assert line.index(": ") < line.index(al.message[:20])  # after the label
+    origin = _result(SAMPLES / "origin-case", mapping=mapping)
+    (card,) = cards_for(origin, "en")
+    flags = card["detail"].split("**Alerts**", 1)[1].split("\n\n", 1)[0]
+    cytopenia = next(x for x in flags.splitlines() if "Cytopenia" in x)
+    assert "hemoglobin 90 g/L" in cytopenia and "(Feb 11, 2019)" in cytopenia
