@@ -178,10 +178,15 @@ def evidence_text(t: Translator, e: Evidence) -> str:
         nice = quantity(t, e.value, e.unit)
         text = text.replace(raw, nice) if raw in text else f"{text}: {nice}" if nice not in text else text
     # other values' units written inside the text (a cut-off, a reference range), longest first
+    # and their numbers in the reader's format too: "1,500 pg/mL ≥ 1,000 pg/mL", not "≥ 1000" (probe38 D19)
     for raw_unit in sorted(UNITS, key=len, reverse=True):
         if raw_unit and raw_unit != "%" and raw_unit in text:
-            nice = unit(t, raw_unit)
-            text = re.sub(rf"(?<=\d) {re.escape(raw_unit)}(?![\w/])", (" " + nice) if nice else "", text)
+            suffix = (" " + unit(t, raw_unit)) if unit(t, raw_unit) else ""
+
+            def reformat(m: re.Match[str], suffix: str = suffix) -> str:
+                return t.number(float(m.group(1))) + suffix
+
+            text = re.sub(rf"(?<![\d.,])(\d+(?:\.\d+)?) {re.escape(raw_unit)}(?![\w/])", reformat, text)
     return text
 
 
@@ -213,6 +218,49 @@ def state_key(r: CriterionResult) -> str:
     """The state as shown: an absence only by the diabetes/thyroid caveat is shown as such, never as the
     "Absent" of an exclusion (criteria.md §5 ABSENT_BY_CAVEAT, "report separately")."""
     return "absent_by_caveat" if r.state is State.ABSENT and r.caveat else r.state.value
+
+
+_BETWEEN = re.compile(
+    r"(?P<how>above|flagged above) the lab's (?:upper reference )?limit(?: \((?P<limit>[^)]*)\))? but below the "
+    r"(?P<specimen>serum|plasma) diagnostic cut-off \((?P<cut>[^)]*)\)"
+)
+
+
+def _vegf_between(t: Translator, reason: str) -> str | None:
+    """The VEGF reasons of criteria.md §4 that are no conflict: a value or flag between the lab's limit
+    and the diagnostic cut-off, an unknown specimen between the two cut-offs, a censored value across the
+    cut-off (probe38 D10: all read "Conflicting or low-grade evidence")."""
+    m = _BETWEEN.search(reason)
+    if m:
+        specimen = t._(m.group("specimen"))
+        cut = m.group("cut")
+        number = re.match(r"([\d.]+)(.*)", cut)
+        if number:
+            cut = t.number(float(number.group(1))) + (" " + unit(t, number.group(2).strip()) if number.group(2) else "")
+        if m.group("limit"):
+            return t._(
+                "Above the lab's upper reference limit ({limit}) but below the diagnostic cut-off for {specimen} "
+                "({cutoff}): a lab's limit is assay-specific, not diagnostic."
+            ).format(limit=t.number(float(m.group("limit"))), specimen=specimen, cutoff=cut)
+        return t._(
+            "Flagged above the lab's limit but below the diagnostic cut-off for {specimen} ({cutoff}): a lab's "
+            "limit is assay-specific, not diagnostic."
+        ).format(specimen=specimen, cutoff=cut)
+    if "above the lab's upper reference limit but below the diagnostic cut-offs" in reason:
+        return t._(
+            "Above the lab's upper reference limit but below the diagnostic cut-offs (specimen type unknown): a "
+            "lab's limit is assay-specific, not diagnostic."
+        )
+    if "specimen type unknown and the value lies between the plasma and serum cut-offs" in reason:
+        return t._("Specimen type unknown, and the value lies between the plasma and the serum cut-off.")
+    if "censored value straddles the cut-off" in reason:
+        return t._('A result given as a bound ("<" or ">") that lies on both sides of the cut-off.')
+    if "VEGF above the lab's limit without a comparable number" in reason:
+        return t._(
+            "Above the lab's limit without a number: a lab's limit is assay-specific and lower than the "
+            "diagnostic cut-off."
+        )
+    return None
 
 
 def rule(t: Translator, r: CriterionResult) -> str:
@@ -258,6 +306,9 @@ def rule(t: Translator, r: CriterionResult) -> str:
         if excluded:
             text = t._("Excluded: {parts}.").format(parts=", ".join(t._(COMPONENTS[p]) for p in excluded)) + " " + text
         return text
+    vegf = _vegf_between(t, reason)
+    if vegf:
+        return vegf
     if r.state is State.INDETERMINATE:
         return t._("Conflicting or low-grade evidence; needs a better test.")
     return t._("No adequate test recorded; not the same as absent.")

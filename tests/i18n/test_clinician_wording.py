@@ -460,3 +460,31 @@ def test_partial_dates_are_shown_to_the_precision_they_were_given():
     page = html_for(r, mapping, generated=NOW)
     assert "Jan 1, 2015" not in page
     assert re.search(r">2015<|\(2015\)", page)
+
+
+def test_a_vegf_between_the_labs_limit_and_the_cut_off_says_so_with_both_numbers():
+    """probe38 D10: an 850 pg/mL serum VEGF over a lab limit of 160 read "Conflicting or low-grade
+    evidence"; nothing conflicts - the reader needs the limit, the specimen and the cut-off."""
+    from poems_fhir.criteria.model import CriterionResult, Evidence, State
+    from poems_fhir.report.wording import evidence_text, rule
+
+    reason = (
+        "above the lab's upper reference limit (160) but below the serum diagnostic cut-off (1000 pg/mL); lab "
+        "limits are assay-specific, not diagnostic"
+    )
+    r = CriterionResult(Criterion.VEGF_ELEVATION.value, State.INDETERMINATE, reason)
+    assert rule(translator("en"), r) == (
+        "Above the lab's upper reference limit (160) but below the diagnostic cut-off for serum (1,000 pg/mL): "
+        "a lab's limit is assay-specific, not diagnostic."
+    )
+    assert "1\u00a0000 пг/мл" in rule(translator("ru"), r) and "сыворотка" in rule(translator("ru"), r)
+    straddles = CriterionResult(
+        Criterion.VEGF_ELEVATION.value, State.INDETERMINATE, "censored value straddles the cut-off"
+    )
+    assert "both sides of the cut-off" in rule(translator("en"), straddles)
+    conflict = CriterionResult(Criterion.VEGF_ELEVATION.value, State.INDETERMINATE, "conflicting findings")
+    assert rule(translator("en"), conflict) == "Conflicting or low-grade evidence; needs a better test."
+    # probe38 D19: the cut-off in the reader's number format, like the value
+    e = Evidence("Observation/v", None, "VEGF 1500 pg/mL (serum) >= 1000 pg/mL cut-off", 1500.0, "pg/mL")
+    assert evidence_text(translator("en"), e) == "VEGF 1,500 pg/mL (serum) ≥ 1,000 pg/mL cut-off"
+    assert "1\u00a0000 пг/мл" in evidence_text(translator("ru"), e)
