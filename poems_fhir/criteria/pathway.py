@@ -566,20 +566,21 @@ def pathway(
                     params=(("alert", alert.code),),
                 )
             )
-        elif alert.code in ("hematologic_progression", "vegf_progression", "reappearance") and not any(
-            step.id == f"relapse-{alert.code}" for step in steps
-        ):
-            # one step per kind of relapse: both haematological frameworks may report the same progression,
-            # and a CarePlan's activity ids must stay unique
-            steps.append(
-                Step(
-                    f"relapse-{alert.code}",
-                    "Relapse/progression work-up and salvage",
-                    alert.message + ". IMiDs or radiation salvage are commonly effective (D'Souza 2012).",
-                    "not-started",
-                    evidence=alert.evidence,
-                    key="relapse",
-                    params=(("alert", alert.code),),
-                )
+    # one relapse work-up, whatever showed the relapse: haematological progression, rising VEGF, a feature
+    # come back - three activities with one title were one work-up (probe38); each alert is named in it
+    relapse = [a for a in response.alerts if a.code in ("hematologic_progression", "vegf_progression", "reappearance")]
+    first_of = {al.code: al for al in reversed(relapse)}  # both haematological frameworks: the first one's words
+    if relapse:
+        steps.append(
+            Step(
+                "relapse",
+                "Relapse/progression work-up and salvage",
+                "; ".join(first_of[c].message for c in dict.fromkeys(al.code for al in relapse))
+                + ". IMiDs or radiation salvage are commonly effective (D'Souza 2012).",
+                "not-started",
+                evidence=tuple(dict.fromkeys(r for al in relapse for r in al.evidence)),
+                key="relapse",
+                params=tuple(("alert", c) for c in dict.fromkeys(al.code for al in relapse)),
             )
+        )
     return steps

@@ -519,10 +519,13 @@ def step_text(t: Translator, s: Step) -> str:
         return f"{label(t, 'criterion', c)}: {why} ({sources('workup', c)})"
     text = explain(t, "step", s.term_key)
     if s.term_key in ("regimen-review", "relapse") and "alert" in p:
-        said = explain(t, "alert", p["alert"])
+        codes = [v for k, v in pairs if k == "alert"]  # a relapse work-up names each alert that showed it
+        said = [explain(t, "alert", c) for c in codes]
         # the salvage advice once: the haematological alert's explanation already gives it (probe38)
-        text = f"{label(t, 'alert', p['alert'])}: {said} " + (
-            text if s.term_key == "relapse" and text not in said else ""
+        text = (
+            " ".join(f"{label(t, 'alert', c)}: {x}" for c, x in zip(codes, said, strict=True))
+            + " "
+            + (text if s.term_key == "relapse" and not any(text in x for x in said) else "")
         )
     agents = [v for k, v in pairs if k == "agent"]
     if agents:

@@ -113,7 +113,7 @@ def test_progression_alert_becomes_a_relapse_step():
         m("vegf", 400, 120, "pg/mL", "plasma"),
     ]
     steps = steps_of(MANDATORY, ms, events, as_of=d(130))
-    assert steps["relapse-vegf_progression"].title == "Relapse/progression work-up and salvage"
+    assert steps["relapse"].title == "Relapse/progression work-up and salvage"
 
 
 def test_risk_ignores_egfr_after_diagnosis_and_names_every_factor():

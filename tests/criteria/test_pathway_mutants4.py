@@ -480,7 +480,7 @@ def test_haematological_progression_in_both_frameworks_proposes_salvage_once():
     got = [s for s in plan_steps(PATIENT, ms, [LENALIDOMIDE], as_of=d(130)) if s.key == "relapse"]
     assert got == [
         Step(
-            id="relapse-hematologic_progression",
+            id="relapse",
             title="Relapse/progression work-up and salvage",
             description="haematological progression (amyloid): M-protein rose >= 50 % from its nadir (8 g/L) to "
             "16 g/L (> 5 g/L)" + SALVAGE,
@@ -498,7 +498,7 @@ def test_rising_vegf_proposes_salvage():
         m("vegf", 100, 60, "pg/mL", "plasma"),
         m("vegf", 400, 120, "pg/mL", "plasma"),
     ]
-    got = plan(PATIENT, ms, [LENALIDOMIDE], as_of=d(130))["relapse-vegf_progression"]
+    got = plan(PATIENT, ms, [LENALIDOMIDE], as_of=d(130))["relapse"]
     assert got.description.startswith("rising VEGF: VEGF rose from its nadir 100 to 400 pg/mL")
     assert got.description.endswith("after radiological progression" + SALVAGE)
     assert (got.status, got.evidence, got.key) == ("not-started", ("Observation/vegf120",), "relapse")
@@ -520,8 +520,8 @@ def test_ascites_back_after_resolving_proposes_salvage():
         source_rule="ascites",
     )
     got = plan(PATIENT + [gone, back], [], [LENALIDOMIDE], as_of=d(160))
-    assert got["relapse-reappearance"] == Step(
-        id="relapse-reappearance",
+    assert got["relapse"] == Step(
+        id="relapse",
         title="Relapse/progression work-up and salvage",
         description=f"ascites recorded again on {d(150)} after it had resolved on {d(60)}" + SALVAGE,
         status="not-started",
@@ -548,7 +548,7 @@ def test_seed_case_discordant_response_asks_for_a_regimen_review():
         evidence=("Observation/neuro-exam",),
         params=(("alert", "discordant_response"),),
     )
-    assert not [i for i in got if i.startswith("relapse-")]
+    assert "relapse" not in got
 
 
 # --- the seed case after its transplant (2019-12-31): steps 2a, 3, 4, 5 and 6 in full
@@ -701,7 +701,7 @@ def test_no_escalation_step_outside_the_window_or_without_progression():
     not_given = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *_progressing_on(150)], [], as_of=d(160)))
     for got in (early, late, responding, not_given):
         assert "escalate-systemic" not in got
-    assert late["relapse-hematologic_progression"].key == "relapse"  # step 7 still proposes salvage
+    assert late["relapse"].key == "relapse"  # step 7 still proposes salvage
 
 
 def test_a_marrow_report_that_says_no_clonal_plasma_cells_in_words_opens_the_radiotherapy_branch():
@@ -849,3 +849,43 @@ def test_the_restaging_cites_its_own_day_not_every_later_follow_up_result():
     got = restaging(ifes, as_of=dt.date(2022, 1, 1))
     assert got.status == "in-progress"
     assert got.evidence == ("Procedure/asct", "Observation/serum_ife-2019-12-08")
+
+
+def test_every_kind_of_relapse_is_one_work_up_that_names_each_alert():
+    """probe38: three activities titled "Relapse or progression work-up and salvage" for one relapse."""
+    from poems_fhir.i18n import translator
+    from poems_fhir.report.wording import step_text
+
+    ms = [
+        m("serum_m_protein", 20, -10, "g/L"),
+        m("serum_m_protein", 8, 60, "g/L"),
+        m("serum_m_protein", 16, 120, "g/L"),
+        m("vegf", 800, -5, "pg/mL", "plasma"),
+        m("vegf", 100, 60, "pg/mL", "plasma"),
+        m("vegf", 400, 120, "pg/mL", "plasma"),
+    ]
+    gone = Finding(
+        "extravascular_volume_overload",
+        State.PRESENT,
+        Evidence("Condition/ascites-1", d(-30), "ascites"),
+        source_rule="ascites",
+        resolved_on=d(60),
+    )
+    back = Finding(
+        "extravascular_volume_overload",
+        State.PRESENT,
+        Evidence("Condition/ascites-2", d(110), "ascites"),
+        source_rule="ascites",
+    )
+    got = [s for s in plan_steps(PATIENT + [gone, back], ms, [LENALIDOMIDE], as_of=d(130)) if s.key == "relapse"]
+    (step,) = got
+    assert step.params == (
+        ("alert", "hematologic_progression"),
+        ("alert", "vegf_progression"),
+        ("alert", "reappearance"),
+    )
+    assert {"Observation/serum_m_protein120", "Observation/vegf120", "Condition/ascites-2"} <= set(step.evidence)
+    text = step_text(translator("en"), step)
+    for name in ("Haematological progression:", "Rising VEGF:", "A feature has come back:"):
+        assert text.count(name) == 1, name
+    assert text.count("salvage are commonly effective") == 1

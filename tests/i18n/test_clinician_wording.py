@@ -416,7 +416,7 @@ def test_a_relapse_proposal_gives_the_salvage_advice_once():
     from poems_fhir.report.wording import step_text
 
     step = Step(
-        "relapse-hematologic_progression",
+        "relapse",
         "Relapse/progression work-up and salvage",
         "",
         "not-started",
