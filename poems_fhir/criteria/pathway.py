@@ -220,11 +220,22 @@ def pathway(
     for cid in deciding + completing + done:
         coding, text = WORKUP[cid]
         r = a.criteria[cid]
+        # after the first treatment only a positive result can decide (engine.evaluate: a negative then
+        # may be the response, criteria.md §3.3): say so, not "decides the classification" (probe38)
+        treated = response.first_treatment is not None
         if cid in done:
             status, why = "completed", f"assessed since: {r.state.value.replace('_', ' ')}"
         else:
             status = "not-started"
-            why = "decides the classification" if cid in deciding else "completes the POEMS work-up"
+            why = (
+                (
+                    "decides the classification only if found (treatment has begun)"
+                    if treated
+                    else "decides the classification"
+                )
+                if cid in deciding
+                else "completes the POEMS work-up"
+            )
         steps.append(
             Step(
                 f"workup-{cid}",
@@ -236,7 +247,14 @@ def pathway(
                 key="workup",
                 params=(
                     ("criterion", cid),
-                    ("why", "completed" if cid in done else "deciding" if cid in deciding else "completing"),
+                    (
+                        "why",
+                        "completed"
+                        if cid in done
+                        else ("deciding_if_found" if treated else "deciding")
+                        if cid in deciding
+                        else "completing",
+                    ),
                 ),
             )
         )

@@ -513,6 +513,10 @@ def step_text(t: Translator, s: Step) -> str:
         c = p["criterion"]
         why = {
             "deciding": t._("Decides the classification."),
+            "deciding_if_found": t._(
+                "Decides the classification only if found: a normal result after the start of treatment may "
+                "reflect the response and does not exclude it."
+            ),
             "completing": t._("Completes the POEMS work-up."),
             "completed": t._("Assessed since the start of treatment."),
         }[p["why"]]

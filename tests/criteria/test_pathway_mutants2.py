@@ -91,21 +91,21 @@ def test_the_whole_pathway_after_a_transplant():
         _workup(
             "castleman_disease",
             "Lymph-node biopsy for Castleman histology if nodes are enlarged or FDG-avid (imaging cannot establish Castleman disease)",
-            "castleman disease: no data; decides the classification.",
-            "deciding",
+            "castleman disease: no data; decides the classification only if found (treatment has begun).",
+            "deciding_if_found",
         ),
         _workup(
             "sclerotic_bone_lesions",
             "CT-based whole-body bone imaging or FDG PET-CT with bone-window review (plain radiographs miss small sclerotic lesions)",
-            "sclerotic bone lesions: no data; decides the classification.",
-            "deciding",
+            "sclerotic bone lesions: no data; decides the classification only if found (treatment has begun).",
+            "deciding_if_found",
             coding=("http://snomed.info/sct", "77477000", "Computerized axial tomography"),
         ),
         _workup(
             "vegf_elevation",
             "Measure VEGF, plasma preferred (send out if not available locally); record the specimen type - serum and plasma cut-offs differ",
-            "vegf elevation: no data; decides the classification.",
-            "deciding",
+            "vegf elevation: no data; decides the classification only if found (treatment has begun).",
+            "deciding_if_found",
             coding=(
                 "http://loinc.org",
                 "75628-8",

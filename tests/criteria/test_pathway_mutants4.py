@@ -889,3 +889,19 @@ def test_every_kind_of_relapse_is_one_work_up_that_names_each_alert():
     for name in ("Haematological progression:", "Rising VEGF:", "A feature has come back:"):
         assert text.count(name) == 1, name
     assert text.count("salvage are commonly effective") == 1
+
+
+def test_after_the_first_treatment_a_deciding_work_up_decides_only_if_found():
+    """engine.evaluate: a negative after the start of treatment leaves a criterion not assessed, so the
+    VEGF work-up of the treated origin case cannot "decide the classification" either way (probe38)."""
+    from poems_fhir.i18n import translator
+    from poems_fhir.report.wording import step_text
+
+    before = plan(PATIENT, [], [], as_of=d(0))
+    after = plan(PATIENT, [], [LENALIDOMIDE], as_of=d(30))
+    deciding = [k for k, s in before.items() if dict(s.params).get("why") == "deciding"]
+    assert deciding
+    for key in deciding:
+        assert dict(after[key].params)["why"] == "deciding_if_found"
+        assert "does not exclude it" in step_text(translator("en"), after[key])
+        assert "does not exclude it" not in step_text(translator("en"), before[key])
