@@ -586,8 +586,14 @@ def _evaluate_work(
         elif not r.scope.in_scope and not show_all:
             text, quiet = terminal_line(render_out_of_scope(r.assessment, r.scope)), True
         else:
+            from .criteria.pathway import poems_context  # the risk factors' display gate
+
+            applies = poems_context(r.assessment, r.response.first_treatment)
             text = terminal_text(
-                render_assessment(r.assessment, scope=r.scope) + "\n" + render_response(r.response, r.risk) + "\n"
+                render_assessment(r.assessment, scope=r.scope)
+                + "\n"
+                + render_response(r.response, r.risk, applies)
+                + "\n"
             )
         return _Shown(r.extraction.errors, r.scope.in_scope, r.assessment.classification, text, quiet, out)
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 from .. import __version__
 from ..criteria.model import Assessment, Evidence, Finding, resolvable_reference
-from ..criteria.pathway import Step
+from ..criteria.pathway import Step, poems_context
 from ..criteria.response import ResponseAssessment, ResponseConfig, assess_response
 from ..criteria.risk import RiskFactor
 from ..criteria.scope import ScopeDecision, withheld_flags
 from ..criteria.timeline import CourseAssessment, Event, Measurement
-from ..i18n import Translator, translator
+from ..i18n import N_, Translator, translator
 from ..i18n.bibliography import SOURCES
 from ..i18n.vocabulary import explain, label, sources, term
 from . import wording as w
@@ -320,7 +320,9 @@ def _response(
     return parts
 
 
-def _risk(t: Translator, risk: Sequence[RiskFactor]) -> list[str]:
+def _risk(t: Translator, risk: Sequence[RiskFactor], applies: bool = True) -> list[str]:
+    if not applies:  # shown only where POEMS is in question; the JSON output keeps them all (--all's promise)
+        return [f'<h2>{_e(t._("Risk factors"))}</h2><p class="note" id="risk">{_e(t._(NOT_POEMS_CONTEXT))}</p>']
     parts = [
         f'<h2>{_e(t._("Risk factors"))}</h2><table id="risk"><thead><tr><th>{_e(t._("Factor"))}</th>'
         f"<th>{_e(t._('Result'))}</th><th>{_e(t._('What it predicts'))}</th></tr></thead><tbody>"
@@ -417,6 +419,13 @@ def scope_paragraph(t: Translator, scope: ScopeDecision, audit: bool = True) -> 
     )
 
 
+#: the published factors are POEMS cohorts' (criteria.md §9): not a paraprotein with a neuropathy alone
+NOT_POEMS_CONTEXT = N_(
+    "The risk factors of POEMS cohorts are not shown: they apply once the criteria are met, treatment has "
+    "begun or a POEMS criterion beyond the paraprotein and the neuropathy is present."
+)
+
+
 def render_html(
     a: Assessment,
     response: ResponseAssessment,
@@ -464,7 +473,7 @@ def render_html(
             else f'<p class="note" id="timeline">{_e(t._("No M-protein, free light chain or VEGF results to chart."))}</p>'
         )
     parts += _response(t, measurements, events, findings, course, cfg, response, a.as_of)
-    parts += _risk(t, risk)
+    parts += _risk(t, risk, poems_context(a, response.first_treatment))
     parts += _pathway(t, steps)
     if a.clinician_assertions:
         note = t._("A clinician's POEMS diagnosis is recorded separately and was not used as evidence.")

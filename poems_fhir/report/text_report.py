@@ -85,7 +85,9 @@ def render_assessment(a: Assessment, width: int = 110, scope: ScopeDecision | No
     return "\n".join(lines)
 
 
-def render_response(r: ResponseAssessment, risk: list[RiskFactor]) -> str:
+def render_response(r: ResponseAssessment, risk: list[RiskFactor], applies: bool = True) -> str:
+    """``applies``: whether POEMS' cohorts' risk factors apply (pathway.poems_context): otherwise they are
+    not listed - the JSON output keeps them (the complete result)."""
     if r.first_treatment is None and r.baseline_date is None:
         lines = ["  Response: no treatment recorded (give --baseline DATE to assess change from a date)"]
     else:
@@ -106,6 +108,12 @@ def render_response(r: ResponseAssessment, risk: list[RiskFactor]) -> str:
             lines.extend(
                 textwrap.wrap(f"ALERT {a.code}: {a.message}", 106, initial_indent="  ! ", subsequent_indent="      ")
             )
+    if not applies:
+        lines.append(
+            "  Risk factors: not shown - POEMS cohorts' factors apply once the criteria are met, treatment has "
+            "begun or a POEMS criterion beyond the paraprotein and the neuropathy is present"
+        )
+        return "\n".join(lines)
     present = [f"{f.id} ({f.model.split(' (')[0]})" for f in risk if f.state is State.PRESENT]
     unknown = [f.id for f in risk if f.state is State.NOT_ASSESSED]
     lines.append(f"  Risk factors present: {', '.join(present) or 'none'}")
