@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..criteria.model import Criterion, Differential, EndocrineAxis, Sign
+from .regex_safety import safe_compile
 from .results import Qual, normalise_term
 from .text.engine import TextEngine
 from .text.lexicon import TextSection
@@ -178,7 +179,7 @@ class ConditionRule(_Strict):
     def _patterns_compile(cls, patterns: list[str]) -> list[str]:
         for pattern in patterns:
             try:
-                re.compile(pattern)
+                safe_compile(pattern)
             except re.error as exc:
                 raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
         return patterns
@@ -1140,7 +1141,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         elif rule.synonyms:
             try:
                 observation_text.append(
-                    (re.compile("|".join(f"(?:{t})" for t in rule.synonyms), re.IGNORECASE), compiled_rule)
+                    (safe_compile("|".join(f"(?:{t})" for t in rule.synonyms), re.IGNORECASE), compiled_rule)
                 )
             except re.error as exc:
                 problem(
@@ -1214,7 +1215,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             by_code[(c.system, c.code)].append(Rule("route", route, origins[("local_routes", rid)]))
         for word in route.keywords:
             try:
-                re.compile(word)
+                safe_compile(word)
             except re.error as exc:
                 problem(
                     "local_routes",
@@ -1225,12 +1226,12 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
                 )
                 continue
             route_words.append(word)
-    local_route_words = re.compile("|".join(f"(?:{w})" for w in route_words), re.IGNORECASE) if route_words else None
+    local_route_words = safe_compile("|".join(f"(?:{w})" for w in route_words), re.IGNORECASE) if route_words else None
 
     def name_pattern(section: str, rid: str, texts: list[str]) -> NamePattern | None:
         """A rule's `text` regexes as one pattern (procedures and medications named in words)."""
         try:
-            return NamePattern(re.compile("|".join(f"(?:{t})" for t in texts), re.IGNORECASE)) if texts else None
+            return NamePattern(safe_compile("|".join(f"(?:{t})" for t in texts), re.IGNORECASE)) if texts else None
         except re.error as exc:
             problem(section, rid, "text", f"invalid regular expression: {exc}", "escape special characters")
             return None
@@ -1320,7 +1321,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
     for canonical, patterns in merged["system_name_patterns"].items():
         for pattern in patterns:
             try:
-                system_patterns.append((re.compile(pattern["pattern"]), systems.get(canonical, canonical)))
+                system_patterns.append((safe_compile(pattern["pattern"]), systems.get(canonical, canonical)))
             except re.error as exc:
                 located(
                     ("system_name_patterns", pattern["pattern"]),
@@ -1331,11 +1332,11 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
     keywords = None
     if merged["coverage_keywords"]:
         try:
-            keywords = re.compile("|".join(f"(?:{k})" for k in merged["coverage_keywords"]), re.IGNORECASE)
+            keywords = safe_compile("|".join(f"(?:{k})" for k in merged["coverage_keywords"]), re.IGNORECASE)
         except re.error:
             for keyword in dict.fromkeys(merged["coverage_keywords"]):  # which ones, and where
                 try:
-                    re.compile(keyword)
+                    safe_compile(keyword)
                 except re.error as exc:
                     located(
                         ("coverage_keywords", keyword),
@@ -1359,7 +1360,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         for part in ("limited", "whole", "requires", "not_from"):
             words = test.get(part) or []
             try:
-                compiled[part] = re.compile("|".join(f"(?:{w})" for w in words), re.IGNORECASE) if words else None
+                compiled[part] = safe_compile("|".join(f"(?:{w})" for w in words), re.IGNORECASE) if words else None
             except re.error as exc:
                 compiled[part] = None
                 located(
