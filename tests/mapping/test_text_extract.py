@@ -431,6 +431,23 @@ def test_site_adds_phrases_and_a_language_rule_without_code(tmp_path: Path):
     assert states(run(m, report("CT abdomen", "Splenomegaly.")), "organomegaly") == [State.PRESENT]
 
 
+def test_a_site_rule_with_a_default_rules_words_replaces_it(tmp_path: Path):
+    """probe39 X1: a site's "исключить" BACKWARD beside the default's FORWARD did nothing - both matched the
+    same words and ConText kept the first. The later rule (the site's) replaces the default's, any case."""
+    default = load_mapping()
+    assert states(run(default, report("CT abdomen", "Excluded splenomegaly.")), "organomegaly") == [State.PRESENT]
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        "format: poems-fhir-mapping/1\nname: site\nversion: '1'\n"
+        "text:\n  context:\n    - {lang: en, literal: 'EXCLUDED', category: NEGATED_EXISTENCE, direction: FORWARD}\n",
+        encoding="utf-8",
+    )
+    m = load_mapping([site])
+    assert states(run(m, report("CT abdomen", "Excluded splenomegaly.")), "organomegaly") == [State.ABSENT]
+    # and the default's own direction is gone with it (replaced, not added)
+    assert states(run(m, report("CT abdomen", "Splenomegaly excluded.")), "organomegaly") == [State.PRESENT]
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "fragment"),
     [

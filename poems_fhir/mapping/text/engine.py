@@ -15,9 +15,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from .lexicon import (
+    ContextRuleSpec,
     KeyIndex,
     ListSpec,
     PhraseFilter,
@@ -329,7 +331,7 @@ class TextEngine:
         for code, lang in langs.items():
             if lang.medspacy_defaults:
                 rules += [r for r in _medspacy_default_rules(code) if r.literal.lower() not in disabled]
-        for spec in self.section.context:
+        for spec in _later_wins(self.section.context):
             if spec.lang not in langs:
                 continue
             literals = expand_literals(spec.literal) if spec.pattern is None else None
@@ -702,3 +704,17 @@ def _medspacy_default_rules(lang: str) -> list[Any]:
 
     root = Path(medspacy.__file__).resolve().parents[1] / "resources" / lang / "context_rules.json"
     return list(ConTextRule.from_json(str(root))) if root.exists() else []
+
+
+def _later_wins(specs: Sequence[ContextRuleSpec]) -> list[ContextRuleSpec]:
+    """The context rules with, for one words-only literal in one language (any case), only the last one:
+    a site's rule comes after the defaults and replaces the default of the same literal. Two rules on
+    the same words both match the same span and ConText keeps the first, so a site's "исключить"
+    BACKWARD did nothing beside the default's FORWARD (probe39 X1)."""
+    last: dict[tuple[str, str], int] = {}
+    for i, spec in enumerate(specs):
+        if spec.pattern is None:
+            last[(spec.lang, spec.literal.lower())] = i
+    return [
+        spec for i, spec in enumerate(specs) if spec.pattern is not None or last[(spec.lang, spec.literal.lower())] == i
+    ]
