@@ -11,6 +11,7 @@ which rules apply.
 from __future__ import annotations
 
 import copy
+import difflib
 import hashlib
 import json
 import functools
@@ -910,6 +911,8 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
             origins[("text.lists", str(len(text["lists"]) + i))] = _origin(f, ("text", "lists", i))
         _merge_text(text, new_text)
         merged["systems"].update(data.get("systems", {}))
+        for alias in data.get("systems", {}):
+            origins[("systems", alias)] = _origin(f, ("systems", alias))
         merged["unit_aliases"].update(data.get("unit_aliases", {}))
         for alias in data.get("unit_aliases", {}):
             origins[("unit_aliases", alias)] = _origin(f, ("unit_aliases", alias))
@@ -1015,11 +1018,23 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
 
     systems: dict[str, str] = merged["systems"]
 
+    def is_uri(value: str) -> bool:
+        return "://" in value or value.startswith("urn:")
+
+    for alias, uri in systems.items():  # the declaration itself, where it was written (probe39 M6)
+        if not is_uri(str(uri)):
+            located(
+                ("systems", alias),
+                f"systems.{alias}",
+                f"{uri!r} is not a URI",
+                "give the code system's URI (https://…/CodeSystem/… or urn:oid:…)",
+            )
+
     def resolve(section: str, rid: str, codes: list[dict[str, Any]]) -> list[CodeRef]:
         out = []
         for c in codes:
             system = systems.get(c["system"], c["system"])
-            if "://" not in system and not system.startswith("urn:"):
+            if not is_uri(system) and c["system"] not in systems:
                 problem(
                     section,
                     rid,
@@ -1063,7 +1078,18 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             {**raw, "codes": resolve("observations", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
         )
         if rule.role is None:
-            problem("observations", rid, "role", "no role", "set role (see README)")
+            # most often a typo'd id meant to extend a default rule: say which (probe39 M6)
+            near = difflib.get_close_matches(rid, [o for o in merged["observations"] if o != rid], n=1, cutoff=0.8)
+            if near:
+                problem(
+                    "observations",
+                    rid,
+                    "id",
+                    f"no rule {rid!r} to extend, and a new rule needs a role",
+                    f"did you mean {near[0]!r}? (add_codes and other keys extend the rule of that id)",
+                )
+            else:
+                problem("observations", rid, "role", "no role", "set role (see README)")
             continue
         if rule.topic and rule.topic not in TOPICS:
             problem(
@@ -1120,8 +1146,12 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
                 try:
                     conversion_factor(thresholds[tid].unit, rule.unit, rule.molar_mass)
                 except UnitError as exc:
-                    problem(
-                        "observations", rid, "unit", str(exc), "the threshold and the rule must use commensurable units"
+                    # where the threshold was written: a site's threshold is the site file's problem (probe39 M6)
+                    located(
+                        ("thresholds", tid),
+                        f"thresholds.{tid}.unit",
+                        f"{exc} (the rule {rid!r} that uses it is in {rule.unit})",
+                        "the threshold and the rule must use commensurable units",
                     )
         if not rule.codes:
             problem("observations", rid, "codes", "rule has no codes", "add at least one code")
