@@ -1046,14 +1046,17 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         return out
 
     thresholds: dict[str, Threshold] = {}
+    refused: set[str] = set()  # reported once, here: not again as "unknown threshold" by each rule using it
     for key, raw in merged["thresholds"].items():
         try:
             thr = Threshold.model_validate(raw)
             validate_unit(thr.unit)
             thresholds[key] = thr
         except ValidationError as exc:
+            refused.add(key)
             problem("thresholds", key, "(threshold)", exc.errors()[0]["msg"], "give value, unit and verification")
         except UnitError as exc:
+            refused.add(key)
             problem("thresholds", key, "unit", str(exc), "use a UCUM unit such as pg/mL or 10*9/L")
 
     for alias, target in merged["unit_aliases"].items():
@@ -1127,6 +1130,8 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             except UnitError as exc:
                 problem("observations", rid, "unit", str(exc), "use a UCUM unit")
         for tid in rule.present_at.values():
+            if tid in refused:
+                continue
             if tid not in thresholds:
                 problem(
                     "observations", rid, "present_at", f"unknown threshold {tid!r}", "define it under 'thresholds:'"
@@ -1140,6 +1145,8 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
                     "key each threshold by its own unit",
                 )
         for tid in threshold_ids(rule.high) + threshold_ids(rule.low):
+            if tid in refused:
+                continue
             if tid not in thresholds:
                 problem("observations", rid, "high/low", f"unknown threshold {tid!r}", "define it under 'thresholds:'")
             elif rule.unit:

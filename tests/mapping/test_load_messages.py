@@ -45,3 +45,8 @@ def test_a_site_thresholds_unit_is_reported_at_the_site_file(tmp_path):
     found = problems_of(tmp_path, 'thresholds:\n  platelets_high: {value: 400, unit: "g/L", verification: LOCAL}\n')
     assert found and all(Path(p.file).name == "site.yaml" and p.line == 5 for p in found)
     assert all(p.key == "thresholds.platelets_high.unit" and "'platelets'" in p.message for p in found)
+
+
+def test_a_refused_threshold_is_reported_once_not_again_by_each_rule_using_it(tmp_path):
+    (p,) = problems_of(tmp_path, 'thresholds:\n  platelets_high: {value: .inf, unit: "10*9/L", verification: LOCAL}\n')
+    assert p.key == "thresholds.platelets_high.(threshold)" and "finite" in p.message
