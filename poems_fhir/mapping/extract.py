@@ -1017,6 +1017,15 @@ def _specimen_resource(ctx: _Ctx) -> tuple[dict[str, Any] | None, dict[str, Any]
     obs = ctx.raw.data
     ref = obs.get("specimen") if isinstance(obs.get("specimen"), dict) else None
     specimen = ctx.record.resolve(ref.get("reference"), obs) if ref else None
+    if (
+        ref
+        and specimen is not None
+        and isinstance(specimen.get("id"), str)
+        and not str(ref.get("reference")).startswith("#")
+    ):
+        # the result rests on it (serum or plasma decides VEGF): a source the Provenance names (probe37 D10)
+        meta = specimen.get("meta")
+        ctx.out.used[f"Specimen/{specimen['id']}"] = meta.get("versionId") if isinstance(meta, dict) else None
     return ref, specimen
 
 

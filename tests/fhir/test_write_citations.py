@@ -218,3 +218,12 @@ def test_every_reference_is_found_in_document_order_at_any_depth():
         "reference": 7,  # not a string: not a reference
     }
     assert _all_refs(resource) == ["Patient/p", "Organization/o", "Observation/1", "Observation/2", "#c1", "urn:uuid:x"]
+
+
+def test_the_provenance_names_the_specimen_a_vegf_result_rests_on(mapping):
+    """probe37 D10: plasma or serum decides the VEGF criterion, so the Specimen is a source; its version is
+    part of the input hash (a Specimen-only change re-evaluates the patient on a --patient run)."""
+    result, bundle = _bundle_of(mapping, SAMPLES / "classic-poems.json")
+    assert "Specimen/cp-plasma-1" in result.inputs
+    provenance = _of(bundle, "Provenance")
+    assert "Specimen/cp-plasma-1" in [e["what"]["reference"] for e in provenance["entity"]]
