@@ -90,6 +90,17 @@ def replaced_by(patient: dict[str, Any] | None) -> str | None:
     return None
 
 
+def replaced_records(patient: dict[str, Any] | None) -> tuple[str, ...]:
+    """The records a surviving Patient replaces (its ``link`` of type ``replaces``): after a merge our
+    report and plan written for one of them may now sit in this patient's record (probe37 D08)."""
+    out = []
+    for link in (patient or {}).get("link", []) or []:
+        ref = (link.get("other") or {}).get("reference") if isinstance(link, dict) else None
+        if link.get("type") == "replaces" and isinstance(ref, str) and ref:
+            out.append(ref)
+    return tuple(out)
+
+
 def surviving_record(record: PatientRecord) -> str | None:
     """Where ``record``'s patient now lives (Patient.link replaced-by), or None when it is not merged -
     nor when the links go round: a record replaced by itself, or A replaced by B replaced by A, leaves

@@ -30,7 +30,7 @@ from ..criteria.model import Assessment, Classification
 from ..criteria.profiles import Profile
 from ..criteria.scope import DEFAULT_TRIGGER, ScreeningCounts
 from ..errors import NO_SPACE_ERRNOS, AuthError, ForeignHostError, NetworkError, PreconditionFailedError
-from ..fhir.read import PatientRecord, SourceError, relative_reference, surviving_record
+from ..fhir.read import PatientRecord, SourceError, relative_reference, replaced_records, surviving_record
 from ..fhir.write import (
     GUARDED_TYPES,
     SOURCE_TAG_SYSTEM,
@@ -159,6 +159,8 @@ class Evaluated:
     #: the reference of the record this patient was merged into (Patient.link replaced-by): not
     #: evaluated, written or withdrawn
     merged_into: str | None = None
+    #: the records this patient replaces (Patient.link replaces): see ServerView.merged_from
+    replaces: tuple[str, ...] = ()
     #: a worker's internal error (the reason recorded), or the worker that died on this patient
     internal: str | None = None
 
@@ -373,6 +375,7 @@ class SyncJob:
             alerts=[{"code": al.code, "message": al.message} for al in result.response.alerts],
             extraction_errors=list(result.extraction.errors),
             material=conclusion_key(a, result.response, result.steps),
+            replaces=replaced_records(record.patient_resource),
         )
         if result.scope.in_scope and self.sink is not None and ready.input_hash != unchanged_hash:
             try:
@@ -514,6 +517,7 @@ class SyncJob:
         for attempt in (1, 2):
             view = self.sink.existing(patient, subject_key)
             view.legacy_versions = _legacy(previous)
+            view.patient, view.merged_from = patient, ready.replaces
             plan = plan_writes(bundle, view, material)
             stale = self._against_file(patient, plan, previous)
             try:

@@ -73,6 +73,10 @@ class ServerView:
     #: our writes are ordered conditional updates (no transactions): the Provenance is a request of its
     #: own, after the report and plan, so a run killed in between leaves them without it
     ordered_writes: bool = False
+    #: the patient this view is for, and the records it replaces (a merge): a resource of ours written
+    #: for a replaced record and moved here by the merge is still ours (withdrawn, not taken over)
+    patient: str = ""
+    merged_from: tuple[str, ...] = ()
 
 
 def is_our_provenance(resource: dict[str, Any]) -> bool:

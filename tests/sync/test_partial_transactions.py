@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A server that applies a transaction in part (batch semantics, transcript 12) and a lost state file:
-the next runs repair without deleting anything, never take our own half-written resources for a
-clinician's, and never rewrite the audit record of an earlier write (probe37 D02-D05)."""
+"""Write-back edge cases on a server that behaves like one: a transaction applied in part (batch
+semantics, transcript 12) and a lost state file - the next runs repair without deleting anything, never
+take our own half-written resources for a clinician's, and never rewrite the audit record of an earlier
+write (probe37 D02-D05); a clinician's narrative (D09); a merge (D08)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,8 @@ PATIENT = "Patient/classic-poems"
 class Source:
     name = "fake"
 
-    def __init__(self) -> None:
-        read = read_paths([SAMPLES / "classic-poems.json"])
+    def __init__(self, *paths) -> None:
+        read = read_paths(list(paths) or [SAMPLES / "classic-poems.json"])
         self.records = {r.patient: r for r in read.records}
 
     def cohort(self, since, extra=()):
@@ -57,6 +58,10 @@ class BatchServer:
 
     def _key(self, entry: dict[str, Any]) -> str:
         rtype = entry["resource"]["resourceType"]
+        url = entry["request"]["url"]
+        if "?" not in url:  # an update by id: the resource stored under that id, whatever its key
+            rid = url.split("/")[-1]
+            return next((k for k, r in self.by_url.items() if f"{r['resourceType']}/{r['id']}" == url), rid)
         return f"{rtype}|{entry_key(entry)}"
 
     def write(self, patient: str, bundle: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -224,3 +229,29 @@ def test_a_narrative_re_serialised_by_the_server_is_still_ours(tmp_path):
     assert report["text"]["div"] != div
     summary = run(tmp_path, server, "lost.sqlite")
     assert summary.conflicts == 0 and summary.clinician_owned == 0
+
+
+def test_a_merge_leaves_one_open_report_and_plan_in_the_surviving_record(tmp_path):
+    """probe37 D08: the EHR re-points A's resources (ours included) to the survivor B and links the two;
+    A's report and plan, ours and otherwise unchanged, are withdrawn in B's record - not kept as a
+    clinician's takeover beside B's own (two open reports, two draft plans)."""
+    source = Source(SAMPLES / "classic-poems.json", SAMPLES / "mimics" / "myeloma-with-neuropathy.json")
+    a, b = "Patient/classic-poems", "Patient/mimic-myeloma"
+    assert set(source.records) == {a, b}
+    server = BatchServer()
+    store = StateStore(tmp_path / "s.sqlite")
+    assert SyncJob(source, server, store, load_mapping(), MAYO, "srv", lambda: NOW).run().written >= 1
+    for res in server.by_url.values():  # the merge, as EHRs do it
+        if (res.get("subject") or {}).get("reference") == a:
+            res["subject"] = {"reference": b}
+    source.records[a].patient_resource["link"] = [{"other": {"reference": b}, "type": "replaced-by"}]
+    source.records[b].patient_resource["link"] = [{"other": {"reference": a}, "type": "replaces"}]
+    # a merge moves A's clinical data to B too, so B's input changes: here a new state file stands for that
+    fresh = StateStore(tmp_path / "after-merge.sqlite")
+    summary = SyncJob(source, server, fresh, load_mapping(), MAYO, "srv", lambda: NOW).run()
+    assert summary.conflicts == 0 and summary.clinician_owned == 0
+    in_b = [r for r in server.by_url.values() if (r.get("subject") or {}).get("reference") == b]
+    open_plans = [r for r in in_b if r["resourceType"] == "CarePlan" and r["status"] == "draft"]
+    revoked = [r for r in in_b if r["resourceType"] == "CarePlan" and r["status"] == "revoked"]
+    assert len(open_plans) <= 1 and len(revoked) == 1
+    assert [r["status"] for r in in_b if r["resourceType"] == "DiagnosticReport" and "classic" in json.dumps(r)]
