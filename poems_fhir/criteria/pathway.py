@@ -124,12 +124,23 @@ def _escalation_after_radiotherapy(
 _MANDATORY = ("polyneuropathy", "monoclonal_plasma_cell_disorder")
 
 
+#: recorded diagnoses that explain the clone and its signs otherwise (criteria.md §7: "must NOT be labelled
+#: POEMS"): while the criteria are not met, no POEMS treatment or POEMS cohorts' prognosis (probe41)
+_OTHER_DIAGNOSES = ("differential_multiple_myeloma", "differential_al_amyloidosis")
+
+
 def poems_context(a: Assessment, started: dt.date | None) -> bool:
-    """Whether POEMS' treatment and its cohorts' prognosis apply: the criteria met, treatment begun, or a
-    POEMS criterion present beyond the two mandatory ones - not a paraprotein with a neuropathy alone
-    (criteria.md §7, MGUS-associated neuropathy)."""
+    """Whether POEMS' treatment and its cohorts' prognosis apply: the criteria met; else not beside a
+    recorded myeloma or AL amyloidosis; else a POEMS criterion present beyond the two mandatory ones, or
+    a treatment begun - unless MGUS is recorded: a paraprotein with a neuropathy alone is no POEMS
+    (criteria.md §7), and a neurologist's steroid for it no POEMS therapy (probe41)."""
+    if a.classification is Classification.MET:
+        return True
+    flags = {f.code for f in a.flags}
+    if flags & set(_OTHER_DIAGNOSES):
+        return False
     features = [c for c, r in a.criteria.items() if r.state is State.PRESENT and c not in _MANDATORY]
-    return a.classification is Classification.MET or started is not None or bool(features)
+    return bool(features) or (started is not None and "differential_mgus" not in flags)
 
 
 def _known_on(effective: dt.date | None, as_of: dt.date | None) -> bool:

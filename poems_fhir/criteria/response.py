@@ -219,6 +219,11 @@ def _after(series: list[Measurement], start: dt.date) -> list[Measurement]:
 # ------------------------------------------------------------------ haematological
 
 
+#: the amyloid-style caveat when a CR is possible but cannot be judged: "no CR" risk factors then stay
+#: not assessed (criteria.md §3.3: never read a missing test as a result)
+CR_NOT_ASSESSABLE = "serum immunofixation negative but urine immunofixation not assessed: CR not assessable"
+
+
 @dataclass(frozen=True)
 class _Clone:
     """Everything the two haematological frameworks read, cut at the baseline."""
@@ -490,7 +495,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             _cr_evidence(c, ratio),
         )
     if c.serum_ife and c.serum_ife.value == 0 and not c.urine_ife:
-        caveats.append("serum immunofixation negative but urine immunofixation not assessed: CR not assessable")
+        caveats.append(CR_NOT_ASSESSABLE)
     # VGPR: dFLC < 40 mg/L - reached, not held from the start: a dFLC already below 40 before treatment
     # says nothing of a response (probe35: 25 -> 38 mg/L with the M-protein rising was called a VGPR)
     if c.dflc_after and c.dflc_after[-1][1] < 40:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .engine import criterion_state
 from .model import Criterion, Finding, Sign, State, Strength
-from .response import Point, ResponseAssessment
+from .response import CR_NOT_ASSESSABLE, Point, ResponseAssessment
 from .timeline import Event, Measurement
 
 
@@ -194,6 +194,13 @@ def assess_risk(
         )
 
     cr = response.hematologic.category
+    # serum immunofixation negative, urine not yet known: a CR may have been reached - "no CR" is not
+    # known either (probe41: "no CR after transplant, HR 5.4" present beside "CR not assessable")
+    cr_open = (
+        f"haematological response {cr}, but {CR_NOT_ASSESSABLE}"
+        if cr != "CR" and CR_NOT_ASSESSABLE in response.hematologic.caveats
+        else ""
+    )
     # "failure to reach hematologic CR" (Kourelis 2016): a CR reached once counts, a relapse since
     # is reported as progression, not as a CR never reached
     if response.first_treatment is None:
@@ -216,6 +223,8 @@ def assess_risk(
                 f"haematological response not evaluable: {response.hematologic.reason}",
             )
         )
+    elif cr_open:
+        out.append(RiskFactor("no_hematologic_cr_after_first_line", mayo, State.NOT_ASSESSED, cr_open))
     else:
         out.append(
             RiskFactor(
@@ -290,6 +299,8 @@ def assess_risk(
                     f"complete response reached on {cr_after[0]} after the transplant; now {cr}",
                 )
             )
+        elif cr_open and _assessed_after(response.hematologic.latest, day0):
+            out.append(RiskFactor("no_hematologic_cr_after_asct", post, State.NOT_ASSESSED, cr_open))
         elif cr != "not_evaluable" and not _assessed_after(response.hematologic.latest, day0):
             # the response of the transplant-morning (or an earlier) sample is no response *after* it
             last = response.hematologic.latest

@@ -421,8 +421,9 @@ def scope_paragraph(t: Translator, scope: ScopeDecision, audit: bool = True) -> 
 
 #: the published factors are POEMS cohorts' (criteria.md §9): not a paraprotein with a neuropathy alone
 NOT_POEMS_CONTEXT = N_(
-    "The risk factors of POEMS cohorts are not shown: they apply once the criteria are met, treatment has "
-    "begun or a POEMS criterion beyond the paraprotein and the neuropathy is present."
+    "The risk factors of POEMS cohorts are not shown: they apply where POEMS is in question - the criteria "
+    "met, or a POEMS criterion beyond the paraprotein and the neuropathy, or a treatment begun - and not "
+    "beside a recorded myeloma or AL amyloidosis (nor a treatment alone beside a recorded MGUS)."
 )
 
 

@@ -110,8 +110,9 @@ def render_response(r: ResponseAssessment, risk: list[RiskFactor], applies: bool
             )
     if not applies:
         lines.append(
-            "  Risk factors: not shown - POEMS cohorts' factors apply once the criteria are met, treatment has "
-            "begun or a POEMS criterion beyond the paraprotein and the neuropathy is present"
+            "  Risk factors: not shown - POEMS cohorts' factors apply where POEMS is in question (criteria met, "
+            "a POEMS criterion beyond the paraprotein and the neuropathy, or a treatment begun), not beside a "
+            "recorded myeloma or AL amyloidosis (nor a treatment alone beside a recorded MGUS)"
         )
         return "\n".join(lines)
     present = [f"{f.id} ({f.model.split(' (')[0]})" for f in risk if f.state is State.PRESENT]

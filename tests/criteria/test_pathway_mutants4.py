@@ -905,3 +905,23 @@ def test_after_the_first_treatment_a_deciding_work_up_decides_only_if_found():
         assert dict(after[key].params)["why"] == "deciding_if_found"
         assert "does not exclude it" in step_text(translator("en"), after[key])
         assert "does not exclude it" not in step_text(translator("en"), before[key])
+
+
+def test_no_poems_treatment_beside_a_recorded_myeloma_or_al_amyloidosis_nor_for_mgus_on_a_steroid():
+    """probe41: an MGUS neuropathy given a neurologist's dexamethasone, and AL amyloidosis or myeloma under
+    their own treatment, got transplant eligibility and the radiotherapy/systemic branch (criteria.md §7:
+    "must NOT be labelled POEMS")."""
+    from poems_fhir.criteria.pathway import poems_context
+
+    dex = Event("treatment", d(0), "MedicationRequest/dex", "dexamethasone", agent="dexamethasone")
+    mandatory = [f("polyneuropathy"), CLONE]
+    treated = plan(mandatory, [], [dex], as_of=d(30))
+    assert "transplant-eligibility" in treated  # a treatment begun: POEMS in question
+    mgus = plan([*mandatory, f("mgus")], [], [dex], as_of=d(30))
+    assert "transplant-eligibility" not in mgus and "branch" not in mgus
+    for other in ("al_amyloidosis", "multiple_myeloma"):
+        got = plan([*PATIENT, f(other)], [], [LENALIDOMIDE], as_of=d(30))  # a minor present, treated
+        assert "transplant-eligibility" not in got and "branch" not in got, other
+    # the criteria met decide, whatever else is recorded
+    met = evaluate("Patient/1", [*PATIENT, f("vegf_elevation"), f("al_amyloidosis")], MAYO, None)
+    assert met.classification.value == "met" and poems_context(met, None)

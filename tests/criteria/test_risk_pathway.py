@@ -253,3 +253,22 @@ def test_an_undated_planned_transplant_raises_the_engraftment_alert_unless_a_day
     assert "engraftment-syndrome" not in steps_of(MANDATORY, events=events, as_of=d(30))
     done = [Event("autologous_hsct", None, "Procedure/asct", "ASCT", status="completed")]
     assert "engraftment-syndrome" not in steps_of(MANDATORY, events=done)  # undated and done: not placed
+
+
+def test_no_cr_is_not_assessed_while_the_cr_cannot_be_judged():
+    """probe41: a day +100 sample with a negative serum immunofixation and no urine yet is "CR not
+    assessable" - "no CR after transplant" (HR 5.4) and "no CR after first line" were shown present."""
+    events = [
+        Event("treatment", d(0), "MedicationStatement/x", "lenalidomide"),
+        Event("autologous_hsct", d(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    ms = [m("serum_m_protein", 12, -10, "g/L"), m("serum_ife", 0, 200), m("serum_m_protein", 0, 200, "g/L")]
+    risk = risk_of(POEMS, ms, events, as_of=d(220))
+    for factor in ("no_hematologic_cr_after_asct", "no_hematologic_cr_after_first_line"):
+        assert risk[factor].state is State.NOT_ASSESSED, factor
+        assert "CR not assessable" in risk[factor].reason
+    # the urine known and negative: a CR, so no "no CR"; known and positive: no CR
+    done = risk_of(POEMS, [*ms, m("urine_ife", 0, 201)], events, as_of=d(220))
+    assert done["no_hematologic_cr_after_asct"].state is State.ABSENT
+    positive = risk_of(POEMS, [*ms, m("urine_ife", 1, 201)], events, as_of=d(220))
+    assert positive["no_hematologic_cr_after_asct"].state is State.PRESENT
