@@ -116,6 +116,32 @@ def _birth_date(record: PatientRecord) -> dt.date | None:
         return None
 
 
+def _responses_after_radiotherapy(
+    extraction: Extraction, mapping: CompiledMapping, as_of: dt.date | None, baseline: dt.date | None
+) -> list[ResponseAssessment]:
+    """The response as of each result after a radiotherapy ended (criteria.md §10 step 1a looks for a
+    progression 3-6 months after it): a progression that led to a systemic therapy stays known when the
+    new therapy brings the value down. Only for the rare patient given radiotherapy; a few results each."""
+    ends = [day for e in extraction.events if e.kind == "radiotherapy" and (day := e.end or e.effective) is not None]
+    if not ends:
+        return []
+    first = min(ends)
+    days = sorted(
+        {
+            m.effective
+            for m in extraction.measurements
+            if m.effective and m.effective > first and (as_of is None or m.effective < as_of)
+        }
+    )[:60]
+    cfg = response_config(mapping)
+    return [
+        assess_response(
+            extraction.measurements, extraction.events, extraction.findings, extraction.course, cfg, day, baseline
+        )
+        for day in days
+    ]
+
+
 def evaluate_record(
     record: PatientRecord,
     mapping: CompiledMapping,
@@ -153,7 +179,15 @@ def evaluate_record(
         else None
     )
     steps = pathway(
-        assessment, earlier, response, risk, extraction.findings, extraction.measurements, extraction.events, as_of
+        assessment,
+        earlier,
+        response,
+        risk,
+        extraction.findings,
+        extraction.measurements,
+        extraction.events,
+        as_of,
+        _responses_after_radiotherapy(extraction, mapping, as_of, baseline),
     )
     return PatientResult(record, extraction, assessment, response, risk, steps, decide_scope(assessment, trigger))
 

@@ -97,16 +97,23 @@ def _progressions(response: ResponseAssessment) -> list[tuple[dt.date, str]]:
 
 
 def _escalation_after_radiotherapy(
-    response: ResponseAssessment, radiotherapy: Sequence[Event], systemic: Sequence[Event]
+    response: ResponseAssessment,
+    radiotherapy: Sequence[Event],
+    systemic: Sequence[Event],
+    earlier: Sequence[ResponseAssessment] = (),
 ) -> Step | None:
     """criteria.md §10 step 1a: progression 3-6 months after completing radiation -> systemic
-    therapy (Dispenzieri 2019). Done once a systemic therapy started after the radiotherapy."""
+    therapy (Dispenzieri 2019). Done once a systemic therapy started after the radiotherapy. A progression
+    seen at an earlier restaging counts too (``earlier``: the response at each earlier result): once the
+    value falls on the new therapy, the escalation stays in the plan, done (probe41 D4)."""
     ends = [e.end or e.effective for e in radiotherapy if (e.end or e.effective)]
     if not ends:
         return None
     finished = max(ends)  # type: ignore[type-var]
     window = (_add_months(finished, 3), _add_months(finished, 6))  # type: ignore[arg-type]
-    seen = [(day, ref) for day, ref in _progressions(response) if window[0] <= day <= window[1]]
+    seen = sorted(
+        {(day, ref) for r in (*earlier, response) for day, ref in _progressions(r) if window[0] <= day <= window[1]}
+    )
     if not seen:
         return None
     since = [e for e in systemic if e.effective and e.effective > finished]  # type: ignore[operator]
@@ -148,6 +155,9 @@ def _known_on(effective: dt.date | None, as_of: dt.date | None) -> bool:
     a marrow biopsy reported later must not decide the branch of an earlier time point."""
     return as_of is None or (effective is not None and effective <= as_of)
 
+
+#: results a restaging after the first treatment reads (the response's): the first one ends "staging"
+_RESPONSE_ANALYTES = ("serum_m_protein", "serum_ife", "urine_ife", "flc_kappa", "flc_lambda", "flc_ratio", "vegf")
 
 #: the laboratory parts of the day +90/+100 restaging that poems-fhir can see (criteria.md §10 step 5),
 #: beside the serum immunofixation or M-protein that dates it; imaging, echocardiography and the nerve
@@ -209,8 +219,11 @@ def pathway(
     measurements: Sequence[Measurement],
     events: Sequence[Event],
     as_of: dt.date | None,
+    earlier_responses: Sequence[ResponseAssessment] = (),
 ) -> list[Step]:
-    """``earlier`` is the assessment at the first treatment: work-up open then and closed now is completed."""
+    """``earlier`` is the assessment at the first treatment: work-up open then and closed now is completed.
+    ``earlier_responses``: the response as of earlier results (pipeline: after a radiotherapy only), so a
+    progression that led to an escalation is not forgotten once the new therapy works."""
     steps: list[Step] = []
     if a.classification is Classification.NOT_MET:
         return steps
@@ -302,10 +315,7 @@ def pathway(
     # (probe38 D5: the three proposals vanished with the first dose, none of the tests done)
     # - until the first restaging after the start, from which the response steps take over
     restaged_since_start = started is not None and any(
-        m.analyte in ("serum_m_protein", "serum_ife")
-        and m.effective
-        and m.effective > started
-        and _known_on(m.effective, as_of)
+        m.analyte in _RESPONSE_ANALYTES and m.effective and m.effective > started and _known_on(m.effective, as_of)
         for m in measurements
     )
     if not restaged_since_start:
@@ -413,7 +423,9 @@ def pathway(
                 key="branch-radiotherapy",
             )
         )
-    else:
+    elif not any(e.kind == "autologous_hsct" for e in systemic_given):
+        # after a transplant the choice between radiotherapy and systemic therapy has been made: a biopsy
+        # "to choose" is no proposal any more (probe41: still proposed two years after the transplant)
         steps.append(
             Step(
                 "branch",
@@ -426,7 +438,7 @@ def pathway(
                 key="branch-biopsy",
             )
         )
-    escalation = _escalation_after_radiotherapy(response, radiotherapy_given, systemic_given)
+    escalation = _escalation_after_radiotherapy(response, radiotherapy_given, systemic_given, earlier_responses)
     if escalation:
         steps.append(escalation)
     if marrow or not marrow_negative:

@@ -811,6 +811,9 @@ def test_staging_tests_no_criterion_proposes_are_proposed_on_their_own_while_mis
     assert "staging-flc-urine" not in plan(PATIENT, restaged, [LENALIDOMIDE], as_of=d(30))
     assert "staging-echo" not in plan(PATIENT, restaged, [LENALIDOMIDE], as_of=d(30))
     assert "staging-flc-urine" in plan(PATIENT, restaged, [LENALIDOMIDE], as_of=d(20))  # not known yet
+    # any result a restaging reads ends it - a VEGF too (a radiotherapy patient followed by VEGF only)
+    vegf_only = [m("vegf", 300, 25, "pg/mL", "plasma")]
+    assert "staging-flc-urine" not in plan(PATIENT, vegf_only, [LENALIDOMIDE], as_of=d(30))
     # where the clone itself is open, its own work-up (immunofixation and FLC) proposes them
     assert "staging-flc-urine" not in plan([f("polyneuropathy")], [], [], as_of=d(0))
 
@@ -925,3 +928,39 @@ def test_no_poems_treatment_beside_a_recorded_myeloma_or_al_amyloidosis_nor_for_
     # the criteria met decide, whatever else is recorded
     met = evaluate("Patient/1", [*PATIENT, f("vegf_elevation"), f("al_amyloidosis")], MAYO, None)
     assert met.classification.value == "met" and poems_context(met, None)
+
+
+def test_an_escalation_after_a_vegf_progression_stays_in_the_plan_once_the_new_therapy_works():
+    """probe41 D4: RT, VEGF 800 -> 300 -> 700 (progression in the 3-6 month window), lenalidomide, then VEGF
+    400: against the pre-RT baseline that reads "partial" and the escalation vanished from the plan."""
+    from poems_fhir.mapping.extract import Extraction
+    from poems_fhir.mapping.rules import load_mapping
+    from poems_fhir.pipeline import _responses_after_radiotherapy
+
+    vegf = [
+        m("vegf", 800, -10, "pg/mL", "plasma"),
+        m("vegf", 300, 60, "pg/mL", "plasma"),
+        m("vegf", 700, 150, "pg/mL", "plasma"),
+        m("vegf", 400, 220, "pg/mL", "plasma"),
+    ]
+    lena = Event("treatment", d(170), "MedicationStatement/lena", "lenalidomide", agent="lenalidomide")
+    ms, events = [MARROW_NEGATIVE, *vegf], [RT, lena]
+    assert "escalate-systemic" not in by_id(steps(MANDATORY, ms, events, as_of=d(230)))  # the current response only
+    extraction = Extraction(findings=list(MANDATORY), measurements=ms, events=events)
+    earlier = _responses_after_radiotherapy(extraction, load_mapping(), d(230), None)
+    r = assess_response(ms, events, list(MANDATORY), [], CFG, d(230))
+    risk = assess_risk(list(MANDATORY), ms, events, r, dt.date(1960, 1, 1), d(230), RISK)
+    a = evaluate("Patient/1", list(MANDATORY), MAYO, d(230))
+    got = by_id(pathway(a, None, r, risk, list(MANDATORY), ms, events, d(230), earlier))
+    assert got["escalate-systemic"].status == "completed"
+    assert "Observation/vegf150" in got["escalate-systemic"].evidence
+    # nothing after a radiotherapy: nothing to look back at
+    assert _responses_after_radiotherapy(Extraction(measurements=ms, events=[lena]), load_mapping(), None, None) == []
+
+
+def test_no_biopsy_to_choose_local_or_systemic_therapy_after_a_transplant():
+    """probe41 D8: "Bone-marrow biopsy to choose local or systemic therapy" was proposed two years after the
+    transplant (the marrow results on record gave no clonality); the choice has been made."""
+    asct = Event("autologous_hsct", d(100), "Procedure/asct", "ASCT", status="completed")
+    assert by_id(steps(MANDATORY, [], [LENALIDOMIDE], as_of=d(50)))["branch"].key == "branch-biopsy"
+    assert "branch" not in by_id(steps(MANDATORY, [], [LENALIDOMIDE, asct], as_of=d(700)))
