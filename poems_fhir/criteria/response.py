@@ -102,6 +102,9 @@ class VegfResponse:
     specimen: str | None = None
     baseline: Point | None = None
     latest: Point | None = None
+    #: a progression's nadir, which the rise is measured from: shown instead of the baseline, which may be
+    #: higher than the latest (probe41: "VEGF rising 850 -> 420")
+    nadir: Point | None = None
 
 
 @dataclass(frozen=True)
@@ -811,8 +814,10 @@ def vegf_response(
     (category,) = categories
     base, last = _shown(baseline), _shown(latest)
     caveat = f" (censored: {shown}; the category holds for every value they allow)" if shown else ""
+    low: Point | None = None
     if category == "progression":
         nadir = min(follow[:-1] + [baseline], key=lambda m: m.value)
+        low = _point(nadir)
         reason = (
             f"VEGF rose from its nadir {_shown(nadir)} to {last} pg/mL "
             f"(>= {cfg.vegf_progression_increase:.0%} and above the {cutoff:g} pg/mL cut-off)"
@@ -825,7 +830,7 @@ def vegf_response(
         reason = f"VEGF {base} -> {last} pg/mL, not normalised"
     else:
         reason = f"VEGF {base} -> {last} pg/mL"
-    return VegfResponse(category, reason + caveat, baseline.specimen, *points)
+    return VegfResponse(category, reason + caveat, baseline.specimen, *points, nadir=low)
 
 
 def _vegf_from_post_treatment_reference(series: list[Measurement], cfg: ResponseConfig) -> VegfResponse:
@@ -863,6 +868,7 @@ def _vegf_from_post_treatment_reference(series: list[Measurement], cfg: Response
             "(no VEGF before the first treatment)",
             reference.specimen,
             *points,
+            nadir=_point(nadir),
         )
     return VegfResponse(
         "not_evaluable",

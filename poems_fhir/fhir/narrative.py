@@ -147,7 +147,7 @@ def response_narrative(
             f"<td>{_e(values or '-')}</td></tr>"
         )
     v = r.vegf
-    values = w.change_text(t, v.baseline, v.latest)
+    values = w.vegf_change_text(t, v)
     body.append(f"<tr><td>VEGF</td><td>{_e(label(t, 'vegf', v.category))}</td><td>{_e(values or '-')}</td></tr>")
     for domain, d in r.clinical.items():
         body.append(

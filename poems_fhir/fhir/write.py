@@ -580,9 +580,9 @@ def _response_report(
             "vegf",
             f"VEGF response ({r.vegf.specimen or 'specimen unknown'})",
             r.vegf.category,
-            note("vegf", r.vegf.category, r.vegf.baseline, r.vegf.latest, r.vegf.reason),
+            note("vegf", r.vegf.category, r.vegf.nadir or r.vegf.baseline, r.vegf.latest, r.vegf.reason),
             effective,
-            [p.reference for p in (r.vegf.baseline, r.vegf.latest) if p],
+            list(dict.fromkeys(p.reference for p in (r.vegf.baseline, r.vegf.nadir, r.vegf.latest) if p)),
             (t._("VEGF response"), label(t, "vegf", r.vegf.category)),
         )
     )

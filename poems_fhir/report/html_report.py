@@ -307,7 +307,7 @@ def _response(
                 )
             )
         v = r.vegf
-        values = w.change_text(t, v.baseline, v.latest)
+        values = w.vegf_change_text(t, v)
         cells.append(_response_cell(t, label(t, "vegf", v.category), values))
         clinical = ", ".join(
             f"{label(t, 'domain', d)}: {label(t, 'direction', c.direction)}"

@@ -66,6 +66,7 @@ def _vegf(v: VegfResponse) -> dict[str, Any]:
         "reason": v.reason,
         "baseline": _point(v.baseline),
         "latest": _point(v.latest),
+        **({"nadir": _point(v.nadir)} if v.nadir else {}),  # a progression's: the rise is from it
     }
 
 

@@ -459,6 +459,15 @@ def change_text(t: Translator, baseline: Any, latest: Any) -> str:
     return text
 
 
+def vegf_change_text(t: Translator, v: Any) -> str:
+    """A VEGF response's values: a progression from its nadir ("nadir 250 pg/mL on … → 600 pg/mL on …"),
+    whose rise the category is; anything else from its baseline."""
+    nadir = getattr(v, "nadir", None)
+    if nadir is not None:
+        return t._("nadir") + " " + change_text(t, nadir, v.latest)
+    return change_text(t, v.baseline, v.latest)
+
+
 def _latest_value(t: Translator, latest: Any, baseline: Any) -> str:
     """The latest value in the baseline's unit; an immunofixation as what it found (a CR by
     immunofixation is no measured "0 g/L")."""

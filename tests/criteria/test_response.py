@@ -538,3 +538,23 @@ def test_a_relapse_shown_after_a_zero_m_protein_is_dated_and_cited_by_what_shows
     pd = run(*course).hematologic
     assert pd.category == "PD" and pd.evidence == ("Observation/urine_m_protein-300",)
     assert pd.latest is not None and pd.latest.effective == d(300)
+
+
+def test_a_vegf_progression_shows_its_nadir_not_a_higher_baseline():
+    """probe41 D6: the page read "VEGF rising 850 pg/mL → 420 pg/mL" (baseline → latest)."""
+    from poems_fhir.i18n import translator
+    from poems_fhir.report.wording import vegf_change_text
+
+    series = [
+        m("vegf", 850, -10, "plasma", "pg/mL"),
+        m("vegf", 90, 100, "plasma", "pg/mL"),
+        m("vegf", 420, 300, "plasma", "pg/mL"),
+    ]
+    v = run(*series).vegf
+    assert v.category == "progression"
+    assert v.nadir is not None and (v.nadir.value, v.nadir.effective) == (90, d(100))
+    text = vegf_change_text(translator("en"), v)
+    assert text.startswith("nadir 90 pg/mL on") and text.endswith(f"420 pg/mL on {translator('en').date(d(300))}")
+    assert "850" not in text
+    falling = run(m("vegf", 850, -10, "plasma", "pg/mL"), m("vegf", 300, 100, "plasma", "pg/mL")).vegf
+    assert falling.nadir is None and vegf_change_text(translator("en"), falling).startswith("850 pg/mL")
