@@ -570,6 +570,18 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             if c.m_base
             else "no serum M-protein before the first treatment"
         )
+        back = _progression_from_cr(c, flc=False)
+        if back is not None:  # the clone back after a CR: said here too, dated by what showed it (probe41 D7)
+            return HematologicResponse(
+                fw,
+                "not_evaluable",
+                why,
+                base_p,
+                _later(latest_p, _point(back[1])),
+                change,
+                (_relapse_caveat(back[0]),),
+                evidence=(back[1].reference,) if back[1] is not None else (),
+            )
         both_negative = bool(c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0)
         marrow_low = c.bm_latest is not None and c.bm_latest.value < cfg.cr_marrow_below
         if both_negative and (c.bm_latest is None or marrow_low):
@@ -597,13 +609,16 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     back = _progression_from_cr(c, flc=False)
     if back is None or judged.category == "PD":
         return judged
+    return replace(judged, caveats=(*judged.caveats, _relapse_caveat(back[0])))
+
+
+def _relapse_caveat(what: str) -> str:
     # criteria.md §8.1b gives IMWG's PD only as >= 25 % and > 5 g/L above the nadir; "from CR: any
     # detectable M-protein" is the amyloid-style table's (§8.1a), which reports it as PD there
-    relapse = (
-        f"M-protein detectable again after a complete response ({back[0]}): a relapse from CR, "
+    return (
+        f"M-protein detectable again after a complete response ({what}): a relapse from CR, "
         "IMWG progression only at >= 25 % and > 5 g/L above the nadir"
     )
-    return replace(judged, caveats=(*judged.caveats, relapse))
 
 
 def _imwg_measurable(

@@ -558,3 +558,21 @@ def test_a_vegf_progression_shows_its_nadir_not_a_higher_baseline():
     assert "850" not in text
     falling = run(m("vegf", 850, -10, "plasma", "pg/mL"), m("vegf", 300, 100, "plasma", "pg/mL")).vegf
     assert falling.nadir is None and vegf_change_text(translator("en"), falling).startswith("850 pg/mL")
+
+
+def test_imwg_below_its_gate_says_the_relapse_from_cr_and_shows_what_showed_it():
+    """probe41 D7: baseline 8 g/L (not IMWG-measurable), CR, then a faint band: the IMWG row kept the CR's
+    0 g/L and "descriptively a VGPR pattern" and said nothing of the relapse."""
+    course = [
+        m("serum_m_protein", 8.0, -10),
+        m("serum_ife", 0, 90, unit=None),
+        m("urine_ife", 0, 92, unit=None),
+        m("serum_m_protein", 0.0, 90),
+    ]
+    r = run(*course, m("serum_ife", 1, 400, unit=None)).hematologic_imwg
+    assert r.category == "not_evaluable"
+    assert r.caveats == (
+        f"M-protein detectable again after a complete response (serum immunofixation positive on {d(400)}): a "
+        "relapse from CR, IMWG progression only at >= 25 % and > 5 g/L above the nadir",
+    )
+    assert r.latest is not None and r.latest.effective == d(400) and r.evidence == ("Observation/serum_ife-400",)
