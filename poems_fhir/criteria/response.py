@@ -121,6 +121,8 @@ class Alert:
     code: str
     message: str
     evidence: tuple[str, ...] = ()
+    #: the neurotoxic drugs given (a discordant response): named where people read the alert (probe41 D9)
+    agents: tuple[str, ...] = ()
 
 
 def distinct_alerts(alerts: Iterable[Alert]) -> list[Alert]:
@@ -133,7 +135,8 @@ def distinct_alerts(alerts: Iterable[Alert]) -> list[Alert]:
             merged[alert.code] = alert
         else:
             evidence = tuple(dict.fromkeys(seen.evidence + alert.evidence))
-            merged[alert.code] = Alert(seen.code, f"{seen.message}; {alert.message}", evidence)
+            agents = tuple(dict.fromkeys(seen.agents + alert.agents))
+            merged[alert.code] = Alert(seen.code, f"{seen.message}; {alert.message}", evidence, agents)
     return list(merged.values())
 
 
@@ -1135,7 +1138,13 @@ def _alerts(
     responding = amyloid.category in ("CR", "VGPR", "PR")
     worse = [d for d in clinical.values() if d.direction == "worse"]
     if responding and worse:
-        neurotoxic = sorted({e.agent for e in events if e.neurotoxic and e.agent})
+        neurotoxic = sorted(
+            {
+                e.agent
+                for e in events
+                if e.neurotoxic and e.agent and (as_of is None or (e.effective and e.effective <= as_of))
+            }
+        )
         caution = (
             f"; note the neurotoxicity of {', '.join(neurotoxic)}"
             if neurotoxic
@@ -1149,6 +1158,7 @@ def _alerts(
                 f"({', '.join(d.domain for d in worse)}) - consider a regimen change or early "
                 f"escalation{caution}",
                 tuple(r for d in worse for r in d.evidence),
+                tuple(neurotoxic),
             )
         )
     return alerts

@@ -339,7 +339,8 @@ def notices(
                 "alert",
                 alert.code,
                 label(t, "alert", alert.code),
-                explain(t, "alert", alert.code),
+                explain(t, "alert", alert.code)
+                + (" " + t._("Given: {agents}.").format(agents=", ".join(alert.agents)) if alert.agents else ""),
                 sources("alert", alert.code),
                 alert.evidence,
             )

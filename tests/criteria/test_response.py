@@ -303,6 +303,15 @@ def test_discordant_alert_names_neurotoxic_agents():
     )
     (alert,) = r.alerts
     assert alert.code == "discordant_response" and "thalidomide" in alert.message
+    assert alert.agents == ("thalidomide",)
+    # and where people read it (probe41 D9: only the console and JSON named the drug)
+    from poems_fhir.criteria.engine import evaluate
+    from poems_fhir.criteria.profiles import MAYO
+    from poems_fhir.i18n import translator
+    from poems_fhir.report.wording import notices
+
+    (notice,) = [n for n in notices(translator("ru"), evaluate("Patient/1", [], MAYO), r, None) if n.kind == "alert"]
+    assert notice.explanation.endswith("Получал(а): thalidomide.")
 
 
 def test_reappearance_of_a_resolved_finding():
