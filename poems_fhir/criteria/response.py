@@ -372,6 +372,16 @@ def _progression_from_cr(c: _Clone, *, flc: bool) -> tuple[str, Measurement | No
     return None
 
 
+def _dflc_point(c: _Clone) -> Point | None:
+    """The latest dFLC as a response's latest point (cited by its involved light chain): a response the
+    light chains decide is dated and shown by them (probe41: a light-chain-only clone's VGPR was dated at
+    the baseline, "No restaging after the baseline", and cited nothing)."""
+    if not c.dflc_after:
+        return None
+    day, value, ref = c.dflc_after[-1]
+    return Point(value, "mg/L", day, ref, analyte="dflc")
+
+
 def _ife_positive(m: Measurement) -> bool:
     return m.value == 1
 
@@ -446,7 +456,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
                 "PD",
                 f"dFLC rose >= 50 % from its nadir to {last_d:g} mg/L",
                 base_p,
-                _later(latest_p, Point(last_d, "mg/L", day, ref)),
+                _later(latest_p, Point(last_d, "mg/L", day, ref, analyte="dflc")),
                 change,
                 evidence=(ref,),
             )
@@ -509,7 +519,14 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             caveats.append(f"dFLC {c.dflc_base:g} mg/L was below 40 mg/L before treatment: no VGPR by it")
         else:
             return HematologicResponse(
-                fw, "VGPR", f"dFLC {c.dflc_after[-1][1]:g} mg/L < 40 mg/L", base_p, latest_p, change, tuple(caveats)
+                fw,
+                "VGPR",
+                f"dFLC {c.dflc_after[-1][1]:g} mg/L < 40 mg/L",
+                base_p,
+                _later(latest_p, _dflc_point(c)),
+                change,
+                tuple(caveats),
+                evidence=(c.dflc_after[-1][2],),
             )
     if not c.dflc_after and (c.m_after or c.serum_ife):
         caveats.append("VGPR not assessable: dFLC (free light chains) not measured after treatment")
@@ -526,7 +543,16 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             tuple(caveats),
         )
     if d_measurable and c.dflc_after and at_most(c.dflc_after[-1][1], c.dflc_base, 0.5):  # type: ignore[arg-type]
-        return HematologicResponse(fw, "PR", "dFLC fell >= 50 %", base_p, latest_p, change, tuple(caveats))
+        return HematologicResponse(
+            fw,
+            "PR",
+            "dFLC fell >= 50 %",
+            base_p,
+            _later(latest_p, _dflc_point(c)),
+            change,
+            tuple(caveats),
+            evidence=(c.dflc_after[-1][2],),
+        )
     if u_measurable and c.u_after and at_most(c.u_after[-1].value, c.u_base.value, 0.5):  # type: ignore[union-attr]
         u0, u1 = c.u_base.value, c.u_after[-1].value  # type: ignore[union-attr]
         return HematologicResponse(

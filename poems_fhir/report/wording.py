@@ -477,6 +477,8 @@ def _latest_value(t: Translator, latest: Any, baseline: Any) -> str:
         return t._("serum immunofixation positive") if latest.value else t._("serum immunofixation negative")
     if analyte == "urine_ife":
         return t._("urine immunofixation positive") if latest.value else t._("urine immunofixation negative")
+    if analyte == "dflc":  # the light chains decided: their own value and unit, not the M-protein's
+        return "dFLC " + quantity(t, _upper(latest), latest.unit)
     return _censored(t, latest) + quantity(t, _upper(latest), baseline.unit)
 
 

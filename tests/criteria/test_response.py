@@ -585,3 +585,24 @@ def test_imwg_below_its_gate_says_the_relapse_from_cr_and_shows_what_showed_it()
         "relapse from CR, IMWG progression only at >= 25 % and > 5 g/L above the nadir",
     )
     assert r.latest is not None and r.latest.effective == d(400) and r.evidence == ("Observation/serum_ife-400",)
+
+
+def test_a_response_the_light_chains_decide_is_dated_shown_and_cited_by_them():
+    """probe41 D5: an FLC-only clone's VGPR was dated at the baseline and cited nothing; a dFLC VGPR beside
+    an M-protein cited only the M-protein."""
+    from poems_fhir.i18n import translator
+    from poems_fhir.report.wording import change_text
+
+    base = [m("flc_kappa", 10, -10, unit="mg/L"), m("flc_lambda", 350, -10, unit="mg/L")]
+    after = [m("flc_kappa", 9, 120, unit="mg/L"), m("flc_lambda", 30, 120, unit="mg/L")]
+    h = run(*base, *after).hematologic
+    assert h.category == "VGPR"
+    assert h.latest is not None and (h.latest.effective, h.latest.value) == (d(120), 21)
+    assert h.evidence == ("Observation/flc_lambda-120",)
+    with_m = run(m("serum_m_protein", 12, -10), *base, m("serum_m_protein", 8, 120), *after).hematologic
+    assert with_m.category == "VGPR" and with_m.evidence == ("Observation/flc_lambda-120",)
+    # a later dFLC than the M-protein: the row shows the light chains, in their own unit
+    later = run(m("serum_m_protein", 12, -10), *base, m("serum_m_protein", 8, 100), *after).hematologic
+    assert change_text(translator("en"), later.baseline, later.latest).endswith(
+        f"→ dFLC 21 mg/L on {translator('en').date(d(120))}"
+    )
