@@ -541,7 +541,8 @@ def step_text(t: Translator, s: Step) -> str:
         text = (
             " ".join(f"{label(t, 'alert', c)}: {x}" for c, x in zip(codes, said, strict=True))
             + " "
-            + (text if s.term_key == "relapse" and not any(text in x for x in said) else "")
+            # compared without case and full stop: the Russian and Kazakh alert gives it mid-sentence
+            + (text if s.term_key == "relapse" and not any(text.rstrip(".").lower() in x.lower() for x in said) else "")
         )
     agents = [v for k, v in pairs if k == "agent"]
     if agents:

@@ -424,6 +424,9 @@ def test_a_relapse_proposal_gives_the_salvage_advice_once():
         params=(("alert", "hematologic_progression"),),
     )
     text = step_text(translator("en"), step)
+    for language in ("ru", "kk"):  # probe41: the salvage advice twice in Russian (case differed)
+        said = step_text(translator(language), step).lower()
+        assert said.count("(imids)") == 1, language
     assert text.count("salvage are commonly effective") == 1
 
 
