@@ -799,28 +799,62 @@ WITHDRAWN_STATUSES = {
 }
 
 
-def _normalised(value: Any, urn_types: dict[str, str]) -> Any:
+#: the prefix of a content hash that keeps references to other resources' of our types literal (the CT
+#: report a plan cites as evidence) and drops the id only from references to our own resources: a
+#: clinician who re-points our plan to their own report changed it (probe40 D14). A hash without it is
+#: the first version's (every reference of our types without its id), still verified that way.
+HASH_V2 = "v2-"
+
+
+def _normalised(value: Any, urn_types: dict[str, str], ours: frozenset[str] | None = None) -> Any:
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
             if k == "reference" and isinstance(v, str):
                 m = _OWN_REF.match(v)
-                out[k] = urn_types.get(v) or (m.group(1) if m else v)
+                # ours None: the first version. Else only our own lose their id; our Device always (it is
+                # named by our Provenance only, which a server may not return)
+                own = m is not None and (ours is None or m.group(1) == "Device" or own_ref_key(v) in ours)
+                out[k] = urn_types.get(v) or (m.group(1) if m and own else v)
             else:
-                out[k] = _normalised(v, urn_types)
+                out[k] = _normalised(v, urn_types, ours)
         return out
     if isinstance(value, list):
-        return [_normalised(v, urn_types) for v in value]
+        return [_normalised(v, urn_types, ours) for v in value]
     return value
 
 
-def ownership_hash(resource: dict[str, Any], urn_types: dict[str, str] | None = None) -> str:
-    """The hash of what a clinician sees in ``resource`` (see the comment above)."""
+def own_ref_key(reference: str) -> str:
+    """ "Type/id" of a reference, relative or absolute, versioned or not."""
+    parts = reference.split("/_history/")[0].rstrip("/").split("/")
+    return "/".join(parts[-2:])
+
+
+def ownership_hash(
+    resource: dict[str, Any], urn_types: dict[str, str] | None = None, ours: frozenset[str] | None = None
+) -> str:
+    """The hash of what a clinician sees in ``resource`` (see the comment above); ``ours`` (the "Type/id"
+    of our own resources) makes it the second version's, without the prefix."""
     content = {k: v for k, v in resource.items() if k not in _UNHASHED}
     if isinstance(content.get("presentedForm"), list):
         content["presentedForm"] = [_page_digest(f) for f in content["presentedForm"]]
-    blob = json.dumps(_normalised(content, urn_types or {}), sort_keys=True, ensure_ascii=False)
+    blob = json.dumps(_normalised(content, urn_types or {}, ours), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+def content_hash(
+    resource: dict[str, Any], urn_types: dict[str, str] | None = None, ours: frozenset[str] = frozenset()
+) -> str:
+    """The marker we write: the second version (in a transaction our own references are its urn:uuids)."""
+    return HASH_V2 + ownership_hash(resource, urn_types, ours)
+
+
+def _matches(
+    marker: str, resource: dict[str, Any], urn_types: dict[str, str] | None, ours: frozenset[str] | None
+) -> bool:
+    if marker.startswith(HASH_V2):
+        return marker == content_hash(resource, urn_types, ours or frozenset())
+    return marker == ownership_hash(resource, urn_types)
 
 
 def _page_digest(form: Any) -> Any:
@@ -887,13 +921,14 @@ def mark_ownership(bundle: dict[str, Any], material: str) -> None:
         res = entry["resource"]
         if res["resourceType"] in GUARDED_TYPES:
             _set_tag(res, CONCLUSION_TAG_SYSTEM, material)
-            mark(res, ownership_hash({k: v for k, v in res.items() if k != "meta"}, types))
+            mark(res, content_hash({k: v for k, v in res.items() if k != "meta"}, types))
 
 
-def is_unchanged_ours(resource: dict[str, Any]) -> bool:
-    """True when ``resource`` is exactly what poems-fhir wrote: its content hash still matches."""
+def is_unchanged_ours(resource: dict[str, Any], ours: frozenset[str] | None = None) -> bool:
+    """True when ``resource`` is exactly what poems-fhir wrote: its content hash still matches (``ours``:
+    our own resources on the server, which its references of our types must name)."""
     marker = tag_of(resource, CONTENT_TAG_SYSTEM)
-    return marker is not None and marker == ownership_hash(resource) and narrative_unchanged(resource)
+    return marker is not None and _matches(marker, resource, None, ours) and narrative_unchanged(resource)
 
 
 def unresolved_urns(resource: dict[str, Any]) -> list[str]:
@@ -902,7 +937,7 @@ def unresolved_urns(resource: dict[str, Any]) -> list[str]:
     return sorted({r for r in _all_refs(resource) if r.startswith("urn:uuid:")})
 
 
-def is_broken_ours(resource: dict[str, Any]) -> bool:
+def is_broken_ours(resource: dict[str, Any], ours: frozenset[str] | None = None) -> bool:
     """True when ``resource`` is what poems-fhir wrote except that some of its references to our own
     entries were never resolved (the server applied the transaction in part): its content hash matches
     once each unresolved ``urn:uuid:`` is read as one of our own types. Still ours - never a clinician's
@@ -914,7 +949,7 @@ def is_broken_ours(resource: dict[str, Any]) -> bool:
     if marker is None or not urns or len(urns) > 4 or not narrative_unchanged(resource):  # 3**4 hashes at most
         return False
     return any(
-        marker == ownership_hash(resource, dict(zip(urns, types, strict=True)))
+        _matches(marker, resource, dict(zip(urns, types, strict=True)), ours)
         for types in itertools.product(_OWN_REF_TYPES, repeat=len(urns))
     )
 

@@ -23,6 +23,7 @@ from ..fhir.write import (
     CONCLUSION_TAG_SYSTEM,
     CONTENT_TAG_SYSTEM,
     GUARDED_TYPES,
+    HASH_V2,
     RUN_TAG_SYSTEM,
     WITHDRAWN_STATUSES,
     conditional_url,
@@ -30,6 +31,7 @@ from ..fhir.write import (
     is_broken_ours,
     is_unchanged_ours,
     mark,
+    own_ref_key,
     ownership_hash,
     tag_of,
     unresolved_urns,
@@ -76,18 +78,31 @@ def owned(resource: dict[str, Any], view: ServerView) -> bool:
     if tag_of(resource, CONTENT_TAG_SYSTEM) is None:  # written before the markers existed
         version = (resource.get("meta") or {}).get("versionId")
         return not (version and view.legacy_versions.get(ref_of(resource)) == version)
-    if is_unchanged_ours(resource) or is_broken_ours(resource):
+    ours = _our_refs(view)
+    if is_unchanged_ours(resource, ours) or is_broken_ours(resource, ours):
         return False
-    return not _moved_by_a_merge(resource, view)
+    return not _moved_by_a_merge(resource, view, ours)
 
 
-def _moved_by_a_merge(resource: dict[str, Any], view: ServerView) -> bool:
+def _our_refs(view: ServerView) -> frozenset[str]:
+    """ "Type/id" of our own resources on the server: our reports and plans, and what our Provenances name
+    (a report deleted since included)."""
+    refs = {ref_of(r) for r in view.resources}
+    for prov in view.provenances:
+        for target in prov.get("target") or []:
+            ref = target.get("reference") if isinstance(target, dict) else None
+            if isinstance(ref, str) and not ref.startswith("urn:"):
+                refs.add(own_ref_key(ref))
+    return frozenset(refs)
+
+
+def _moved_by_a_merge(resource: dict[str, Any], view: ServerView, ours: frozenset[str] | None = None) -> bool:
     """Ours as written for a record this patient replaces, its references to that patient re-pointed here
     by the merge: still ours (probe37 D08 - a merged record showed two open reports and two draft plans,
     the replaced record's read as a clinician's takeover)."""
     if not view.patient or not view.merged_from:
         return False
-    return any(is_unchanged_ours(_repointed(resource, view.patient, old)) for old in view.merged_from)
+    return any(is_unchanged_ours(_repointed(resource, view.patient, old), ours) for old in view.merged_from)
 
 
 def _repointed(value: Any, current: str, old: str) -> Any:
@@ -222,7 +237,7 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             _retag(entry["resource"], types)  # else unchanged since mark_ownership hashed it: same hash
         if (
             current is not None
-            and tag_of(current, SOURCE_TAG_SYSTEM) == tag_of(entry["resource"], SOURCE_TAG_SYSTEM)
+            and _same_source(current, entry["resource"], types)
             and not unresolved_urns(current)  # stored in part by a broken transaction: written again
         ):
             urn_refs[entry["fullUrl"]] = ref_of(current)  # exactly what we would write: nothing to send
@@ -269,6 +284,17 @@ def _retag_provenance(entry: dict[str, Any]) -> None:
         {"system": RUN_TAG_SYSTEM, "code": code}
     ]
     entry["request"]["url"] = f"Provenance?_tag={RUN_TAG_SYSTEM}|{code}"
+
+
+def _same_source(current: dict[str, Any], new: dict[str, Any], types: dict[str, str]) -> bool:
+    """Whether ``new`` is what we wrote as ``current``: the same source hash - or, for a resource written
+    under the first hash version, the first version's hash of the new content (an upgrade rewrites
+    nothing that did not change)."""
+    was, now = tag_of(current, SOURCE_TAG_SYSTEM), tag_of(new, SOURCE_TAG_SYSTEM)
+    if was == now:
+        return True
+    legacy = was is not None and not was.startswith(HASH_V2) and now is not None and now.startswith(HASH_V2)
+    return legacy and was == ownership_hash(new, types)
 
 
 def _without_provenance(current: dict[str, Any], view: ServerView) -> bool:

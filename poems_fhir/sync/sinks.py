@@ -25,7 +25,10 @@ from ..fhir.write import (
     RUN_TAG_SYSTEM,
     SOURCE_TAG_SYSTEM,
     SUBJECT_TAG_SYSTEM,
+    HASH_V2,
+    content_hash as ownership_marker,
     is_unchanged_ours,
+    own_ref_key,
     NARRATIVE_TAG_SYSTEM,
     narrative_hash,
     ownership_hash,
@@ -271,8 +274,12 @@ class ServerSink:
             ):
                 continue
             stored = self._returned.get(key) or self.client.get(written[key]["ref"])
-            if is_unchanged_ours(stored) or tag_of(stored, SOURCE_TAG_SYSTEM) != tag_of(sent, SOURCE_TAG_SYSTEM):
+            # our own: what this write stored (its references to them resolved by the server)
+            ours = frozenset(own_ref_key(w["ref"]) for w in written.values() if "/" in str(w.get("ref", "")))
+            if is_unchanged_ours(stored, ours) or tag_of(stored, SOURCE_TAG_SYSTEM) != tag_of(sent, SOURCE_TAG_SYSTEM):
                 continue
+            source = tag_of(sent, SOURCE_TAG_SYSTEM) or ""
+            code = ownership_marker(stored, None, ours) if source.startswith(HASH_V2) else ownership_hash(stored)
             renewed = (CONTENT_TAG_SYSTEM, NARRATIVE_TAG_SYSTEM)
             tags = [t for t in (stored.get("meta") or {}).get("tag", []) if t.get("system") not in renewed]
             fixed = {
@@ -281,7 +288,7 @@ class ServerSink:
                     **(stored.get("meta") or {}),
                     "tag": tags
                     + [
-                        {"system": CONTENT_TAG_SYSTEM, "code": ownership_hash(stored)},
+                        {"system": CONTENT_TAG_SYSTEM, "code": code},
                         {"system": NARRATIVE_TAG_SYSTEM, "code": narrative_hash(stored)},
                     ],
                 },

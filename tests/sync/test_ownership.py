@@ -31,14 +31,21 @@ def stored(bundle, rtype, rid, version="1"):
     res["id"] = rid
     res["meta"] = {**res["meta"], "versionId": version, "lastUpdated": "2026-11-27T10:00:01Z"}
     text = __import__("json").dumps(res)
-    for e in bundle["entry"]:
-        text = text.replace(e["fullUrl"], f"{e['resource']['resourceType']}/x-{e['resource']['resourceType'].lower()}")
+    for e in bundle["entry"]:  # our report r1 and plan p1 (the ids the tests give them), our Device
+        rtype = e["resource"]["resourceType"]
+        text = text.replace(e["fullUrl"], f"{rtype}/{SERVER_IDS.get(rtype, 'x-' + rtype.lower())}")
     return __import__("json").loads(text)
+
+
+SERVER_IDS = {"DiagnosticReport": "r1", "CarePlan": "p1"}
+#: what a view of the server holds of ours (our report and plan): the references a stored plan must name
+OURS = frozenset({"DiagnosticReport/r1", "CarePlan/p1"})
 
 
 def test_what_we_wrote_reads_as_ours_after_the_server_resolved_the_references(bundle):
     plan = stored(bundle, "CarePlan", "p1")
-    assert is_unchanged_ours(plan) and not owned(plan, ServerView())
+    assert is_unchanged_ours(plan, OURS)
+    assert not owned(plan, ServerView(resources=[stored(bundle, "DiagnosticReport", "r1"), plan]))
 
 
 @pytest.mark.parametrize(
@@ -91,7 +98,7 @@ def test_a_foreign_provenance_makes_it_someone_elses(bundle):
 def test_every_sent_resource_carries_the_hash_of_what_is_sent(bundle):
     # plan_writes re-hashes only what it changed (references dropped, a conclusion amended); whatever
     # it sends must carry the content hash of exactly that content
-    from poems_fhir.fhir.write import GUARDED_TYPES, ownership_hash, tag_of
+    from poems_fhir.fhir.write import GUARDED_TYPES, HASH_V2, content_hash, ownership_hash, tag_of
 
     types = {e["fullUrl"]: e["resource"]["resourceType"] for e in bundle["entry"]}
     deleted_plan = stored(bundle, "CarePlan", "p1")
@@ -100,8 +107,9 @@ def test_every_sent_resource_carries_the_hash_of_what_is_sent(bundle):
         plan = plan_writes(bundle, view, "material")
         sent = [e["resource"] for e in plan.bundle["entry"] if e["resource"]["resourceType"] in GUARDED_TYPES]
         assert sent
-        for res in sent:
-            assert tag_of(res, CONTENT_TAG_SYSTEM) == ownership_hash(res, types)
+        for res in sent:  # under the version its marker names (a re-hash writes the first version)
+            marker = tag_of(res, CONTENT_TAG_SYSTEM)
+            assert marker == (content_hash(res, types) if marker.startswith(HASH_V2) else ownership_hash(res, types))
 
 
 def _our_provenance(bundle, last_updated):

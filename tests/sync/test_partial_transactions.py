@@ -257,16 +257,46 @@ def test_a_merge_leaves_one_open_report_and_plan_in_the_surviving_record(tmp_pat
     assert [r["status"] for r in in_b if r["resourceType"] == "DiagnosticReport" and "classic" in json.dumps(r)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="probe40 D14, open: the ownership hash reads every reference of our types (DiagnosticReport, "
-    "CarePlan, Device) as ours, so a plan re-pointed to another Device is rewritten; a fix needs a versioned "
-    "hash (input references kept literal) so resources already on servers stay recognised",
-)
 def test_a_reference_a_clinician_re_points_is_a_takeover(tmp_path):
+    """probe40 D14: our plan re-pointed to the clinician's own note was rewritten with our reference back:
+    every reference of our types counted as ours. The content hash (second version) keeps references to
+    other resources literal; ours lose their id only."""
     server = BatchServer()
     run(tmp_path, server)
     (plan,) = server.of_type("CarePlan")
-    plan["author"] = {"reference": "Device/their-device"}
+    plan["supportingInfo"][0] = {"reference": "DiagnosticReport/their-note"}
     summary = run(tmp_path, server, "lost.sqlite")
     assert summary.conflicts == 1
+    (kept,) = server.of_type("CarePlan")
+    assert kept["supportingInfo"][0] == {"reference": "DiagnosticReport/their-note"}
+    assert kept["meta"]["versionId"] == "1"
+
+
+def test_a_plan_citing_an_input_report_is_still_ours_and_unchanged_data_writes_nothing(tmp_path):
+    """The plan cites the CT report (an input of our type) and our own report: both verified, nothing
+    rewritten, with or without the state."""
+    server = BatchServer()
+    run(tmp_path, server)
+    (plan,) = server.of_type("CarePlan")
+    assert "DiagnosticReport/cp-ct" in json.dumps(plan)  # cited (an activity's reason)
+    for state in ("s.sqlite", "lost.sqlite"):
+        again = run(tmp_path, server, state)
+        assert (again.written, again.conflicts, again.clinician_owned) == (0, 0, 0)
+
+
+def test_resources_written_under_the_first_hash_version_stay_ours_and_are_not_rewritten(tmp_path):
+    """An upgrade: what an earlier poems-fhir stored (tags without the v2- prefix, every reference of our
+    types hashed without its id) is still ours and, unchanged, not sent again."""
+    from poems_fhir.fhir.write import CONTENT_TAG_SYSTEM, SOURCE_TAG_SYSTEM, ownership_hash
+
+    server = BatchServer()
+    run(tmp_path, server)
+    for res in server.by_url.values():
+        if res["resourceType"] in GUARDED_TYPES:
+            old = ownership_hash(res)  # the first version's hash of what is stored
+            res["meta"]["tag"] = [
+                {**t, "code": old} if t["system"] in (CONTENT_TAG_SYSTEM, SOURCE_TAG_SYSTEM) else t
+                for t in res["meta"]["tag"]
+            ]
+    again = run(tmp_path, server, "lost.sqlite")
+    assert (again.written, again.conflicts, again.clinician_owned) == (0, 0, 0)
