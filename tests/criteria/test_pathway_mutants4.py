@@ -505,7 +505,8 @@ def test_rising_vegf_proposes_salvage():
     assert got.params == (("alert", "vegf_progression"),)
 
 
-def test_ascites_back_after_resolving_proposes_salvage():
+def _ascites_resolved_then_back(back_on: int) -> list[Finding]:
+    """Ascites recorded, resolved on day 60, recorded again on ``back_on``: a feature come back."""
     gone = Finding(
         "extravascular_volume_overload",
         State.PRESENT,
@@ -516,9 +517,14 @@ def test_ascites_back_after_resolving_proposes_salvage():
     back = Finding(
         "extravascular_volume_overload",
         State.PRESENT,
-        Evidence("Condition/ascites-2", d(150), "ascites"),
+        Evidence("Condition/ascites-2", d(back_on), "ascites"),
         source_rule="ascites",
     )
+    return [gone, back]
+
+
+def test_ascites_back_after_resolving_proposes_salvage():
+    gone, back = _ascites_resolved_then_back(150)
     got = plan(PATIENT + [gone, back], [], [LENALIDOMIDE], as_of=d(160))
     assert got["relapse"] == Step(
         id="relapse",
@@ -867,19 +873,7 @@ def test_every_kind_of_relapse_is_one_work_up_that_names_each_alert():
         m("vegf", 100, 60, "pg/mL", "plasma"),
         m("vegf", 400, 120, "pg/mL", "plasma"),
     ]
-    gone = Finding(
-        "extravascular_volume_overload",
-        State.PRESENT,
-        Evidence("Condition/ascites-1", d(-30), "ascites"),
-        source_rule="ascites",
-        resolved_on=d(60),
-    )
-    back = Finding(
-        "extravascular_volume_overload",
-        State.PRESENT,
-        Evidence("Condition/ascites-2", d(110), "ascites"),
-        source_rule="ascites",
-    )
+    gone, back = _ascites_resolved_then_back(110)
     got = [s for s in plan_steps(PATIENT + [gone, back], ms, [LENALIDOMIDE], as_of=d(130)) if s.key == "relapse"]
     (step,) = got
     assert step.params == (
