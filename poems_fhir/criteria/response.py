@@ -257,6 +257,8 @@ class _Clone:
     #: positive of the run that is still positive, not by the latest)
     serum_ife_after: tuple[Measurement, ...] = ()
     urine_ife_after: tuple[Measurement, ...] = ()
+    #: the baseline dFLC as a point (its day, its involved chain): shown when no M-protein baseline is
+    base_dflc_point: Point | None = None
 
 
 def _flc_pairs(
@@ -325,6 +327,7 @@ def _clone(measurements: Sequence[Measurement], cut: dt.date, as_of: dt.date | N
         _baseline(_series(measurements, "urine_ife", as_of), cut),
         tuple(serum),
         tuple(urine),
+        Point(base_d[-1][1], "mg/L", base_d[-1][0], base_d[-1][2], analyte="dflc") if base_d else None,
     )
 
 
@@ -522,7 +525,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
                 fw,
                 "VGPR",
                 f"dFLC {c.dflc_after[-1][1]:g} mg/L < 40 mg/L",
-                base_p,
+                base_p or c.base_dflc_point,
                 _later(latest_p, _dflc_point(c)),
                 change,
                 tuple(caveats),
@@ -547,7 +550,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             fw,
             "PR",
             "dFLC fell >= 50 %",
-            base_p,
+            base_p or c.base_dflc_point,
             _later(latest_p, _dflc_point(c)),
             change,
             tuple(caveats),

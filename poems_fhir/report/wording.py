@@ -450,9 +450,10 @@ def change_text(t: Translator, baseline: Any, latest: Any) -> str:
     measurement (anything with value, unit and effective; None when missing), in the reader's format."""
     if baseline is None or baseline.value is None:
         return ""
-    text = t._("{value} on {date}").format(
-        value=_censored(t, baseline) + quantity(t, _upper(baseline), baseline.unit), date=t.date(baseline.effective)
-    )
+    first = _censored(t, baseline) + quantity(t, _upper(baseline), baseline.unit)
+    if getattr(baseline, "analyte", None) == "dflc":
+        first = "dFLC " + first
+    text = t._("{value} on {date}").format(value=first, date=t.date(baseline.effective))
     if latest is not None and latest.value is not None:
         text += " → " + t._("{value} on {date}").format(
             value=_latest_value(t, latest, baseline), date=t.date(latest.effective)
