@@ -224,7 +224,7 @@ class ServerSink:
             response = self.client.transaction(bundle)
             unconfirmed = unconfirmed_entries(bundle, response)
             if unconfirmed:
-                self._undo_partial(bundle, response, unconfirmed)
+                self._applied_in_part(bundle, unconfirmed)
             written = self._written(
                 bundle,
                 [e.get("resource") or {} for e in response.get("entry", [])],
@@ -235,7 +235,7 @@ class ServerSink:
         self._settle(bundle, written)
         return written
 
-    def _undo_partial(self, bundle: dict[str, Any], response: Any, unconfirmed: list[tuple[int, str]]) -> None:
+    def _applied_in_part(self, bundle: dict[str, Any], unconfirmed: list[tuple[int, str]]) -> None:
         """A transaction the server applied only in part (Medplum without its transaction-bundles
         feature treats one as a batch). Nothing is deleted (no delete permission is ever needed, and a
         run killed half-way through a repair would lose what it had deleted): what was stored keeps our
