@@ -143,7 +143,6 @@ def _parse(data: str | bytes, brackets: int | None = None) -> Any:
 _UNCLEARED = object()
 #: every byte but the quote, the brackets and what a number outside strings is made of
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"{}[],.-0123456789')
-_QUOTED = re.compile(rb'"[^"]*"')
 
 
 def _parse_cleared(data: str | bytes) -> Any:
@@ -156,7 +155,9 @@ def _parse_cleared(data: str | bytes) -> Any:
     over a whole Bundle cost more than orjson; Synthea's narratives carry 19-digit seeds in strings."""
     blob = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
     reduced = blob.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
-    structure = _QUOTED.sub(b"", reduced)
+    # every other piece between quotes is outside the strings, where the quotes pair up (valid JSON);
+    # a third of a regular expression's cost. Where they do not, orjson refuses the text anyway
+    structure = b"".join(reduced.split(b'"')[::2])
     if _long_digits(structure):
         return _UNCLEARED
     if not _properly_nested_within(structure.translate(_AS_PARENS, b",.-0123456789"), MAX_PARSE_DEPTH):
