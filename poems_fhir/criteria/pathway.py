@@ -210,6 +210,14 @@ def _nodes_not_enlarged(findings: Sequence[Finding], as_of: dt.date | None) -> b
     return part_state(Criterion.ORGANOMEGALY.value, "lymph_nodes", findings, as_of) is State.ABSENT
 
 
+def _not_over(e: Event, as_of: dt.date | None) -> bool:
+    """Whether a course is still given: a course recorded as completed or stopped, with no end date,
+    is over by now (not as of an earlier day)."""
+    if e.end is None:
+        return not (as_of is None and e.status in ("completed", "stopped"))
+    return as_of is not None and e.end >= as_of
+
+
 def pathway(
     a: Assessment,
     earlier: Assessment | None,
@@ -455,13 +463,7 @@ def pathway(
 
     # --- caution on neurotoxic agents
     neurotoxic = [e for e in treatments if e.neurotoxic]
-    # a course recorded as completed or stopped, with no end date, is over by now (not as of an earlier day)
-    ongoing = [
-        e
-        for e in neurotoxic
-        if (e.end is None and not (as_of is None and e.status in ("completed", "stopped")))
-        or (e.end is not None and as_of is not None and e.end >= as_of)
-    ]
+    ongoing = [e for e in neurotoxic if _not_over(e, as_of)]
     steps.append(
         Step(
             "neurotoxic-caution",
@@ -477,6 +479,9 @@ def pathway(
 
     # --- step 3: thrombosis prophylaxis
     thrombosis = [f for f in risk if f.model.startswith("thrombosis") and f.state is State.PRESENT]
+    # an antiplatelet or anticoagulant on record and not over by --as-of: the prophylaxis is under way
+    # (probe42: an active aspirin order left it proposed)
+    antithrombotic = [e for e in treatments if e.kind == "antithrombotic" and _not_over(e, as_of)]
     steps.append(
         Step(
             "thrombosis-prophylaxis",
@@ -487,10 +492,16 @@ def pathway(
                 if thrombosis
                 else ""
             )
-            + " (Mellors 2021).",
-            "not-started",
-            evidence=tuple(r for f in thrombosis for r in f.evidence),
-            params=tuple(("risk", f.id) for f in thrombosis),
+            + " (Mellors 2021)."
+            + (
+                f" Given: {', '.join(sorted({e.agent or e.summary for e in antithrombotic}))}."
+                if antithrombotic
+                else ""
+            ),
+            "in-progress" if antithrombotic else "not-started",
+            evidence=tuple(r for f in thrombosis for r in f.evidence) + tuple(e.reference for e in antithrombotic),
+            params=tuple(("risk", f.id) for f in thrombosis)
+            + tuple(("agent", a) for a in sorted({e.agent or e.summary for e in antithrombotic})),
         )
     )
 

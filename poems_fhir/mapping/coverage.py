@@ -234,6 +234,8 @@ def to_dict(cov: Coverage) -> dict[str, Any]:
         "qualitative_values_used": rows(cov.notes.get("qualitative", {}), ("rule", "detail")),
         "values_not_used": rows(cov.notes.get("unused", {}), ("rule", "detail")),
         "medications_given_locally": rows(cov.notes.get("local_route", {}), ("rule", "detail")),
+        "treatments_for_another_disease": rows(cov.notes.get("other_indication", {}), ("rule", "detail")),
+        "corticosteroids_alone": rows(cov.notes.get("companion_alone", {}), ("rule", "detail")),
         "imaging_of_unrecognised_modality": rows(cov.notes.get("unknown_modality", {}), ("rule", "detail")),
         "site_mapping_skeleton": skeleton(cov),
     }
@@ -343,6 +345,16 @@ def render_text(cov: Coverage) -> str:
     section(
         "Medications not read as treatment: given where they do not reach the clone (local_routes)",
         d["medications_given_locally"],
+        lambda i: f"{i['rule']}: {i['detail']}",
+    )
+    section(
+        "Treatments not read as treatment of the clone: every stated reason names another disease",
+        d["treatments_for_another_disease"],
+        lambda i: f"{i['rule']}: {i['detail']}",
+    )
+    section(
+        "Corticosteroids given before any other treatment of the clone (start no treatment)",
+        d["corticosteroids_alone"],
         lambda i: f"{i['rule']}: {i['detail']}",
     )
     section(

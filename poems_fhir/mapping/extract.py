@@ -16,12 +16,22 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from ..criteria.model import Criterion, Evidence, Finding, State, Strength
+from ..criteria.response import TREATMENT_KINDS
 from ..criteria.timeline import CourseAssessment, Event, Measurement
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .attachment import UnreadableAttachment, attachment_text
 from .ife import IfeResult, parse_ife
 from .results import Qual, Reading, normalise_term, read_result
-from .rules import MAX_NAME_CHARS, CompiledMapping, ConditionRule, ModalityRule, ObservationRule, ProcedureRule, Rule
+from .rules import (
+    MAX_NAME_CHARS,
+    CompiledMapping,
+    ConditionRule,
+    MedicationRule,
+    ModalityRule,
+    ObservationRule,
+    ProcedureRule,
+    Rule,
+)
 from .text.engine import TextEngineError
 from .text.findings import TextJob, coded_wins, job_findings
 from .values import (
@@ -189,6 +199,7 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
         if raw.ref and (len(findings), len(measurements), len(events), len(course)) != before:
             meta = raw.data.get("meta")
             out.used[raw.ref] = meta.get("versionId") if isinstance(meta, dict) else None
+    _companions_alone(out, mapping)
     _read_texts(record, mapping, out)
     return out
 
@@ -1723,6 +1734,11 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         name = concept_text(data.get("code"))
         spec = next((s for pattern, s in mapping.procedure_text if s.event and pattern.search(name)), None)
     if spec is not None and spec.event:
+        if spec.event in TREATMENT_KINDS and (other := _other_indication(data, record, mapping)) is not None:
+            out.notes.append(
+                ReadingNote("other_indication", _ref(raw), spec.id, f"not a treatment of the clone: {other}")
+            )
+            return
         out.events.append(
             Event(
                 spec.event,
@@ -1761,14 +1777,41 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
     rule = next(
         (r.spec for s, c, _ in codings(concept) for r in mapping.rules_for(s, c) if r.kind == "medication"), None
     )
-    if rule is None:
-        text = concept_text(concept)
-        rule = next((spec for pattern, spec in mapping.medication_text if pattern.search(text)), None)
-    if rule is None or not rule.event:
+    rules = [rule] if rule is not None else _medications_named(concept_text(concept), mapping)
+    for rule in rules:
+        _medication_event(raw, rule, concept, medication, record, mapping, out)
+
+
+def _medications_named(text: str, mapping: CompiledMapping) -> list[MedicationRule]:
+    """Every agent a medication's words name, in file order: a regimen written as one order
+    ("Bortezomib, lenalidomide, dexamethasone (VRd)") gives each of its agents (probe42: only the
+    first was read, so bortezomib's neurotoxicity caution stayed unproposed)."""
+    found: list[MedicationRule] = []
+    for pattern, spec in mapping.medication_text:
+        if all(f.id != spec.id for f in found) and pattern.search(text):
+            found.append(spec)
+    return found
+
+
+def _medication_event(
+    raw: Raw,
+    rule: MedicationRule,
+    concept: dict[str, Any],
+    medication: dict[str, Any] | None,
+    record: PatientRecord,
+    mapping: CompiledMapping,
+    out: Extraction,
+) -> None:
+    data = raw.data
+    event = rule.event
+    if event is None:
         return
     local = _local_route(data, concept, medication, mapping)
-    if local is not None and rule.event == "treatment":
+    if local is not None and event == "treatment":
         out.notes.append(ReadingNote("local_route", _ref(raw), rule.id, f"not a treatment of the clone: {local}"))
+        return
+    if event in TREATMENT_KINDS and (other := _other_indication(data, record, mapping)) is not None:
+        out.notes.append(ReadingNote("other_indication", _ref(raw), rule.id, f"not a treatment of the clone: {other}"))
         return
     start = end = None
     for name in ("effectiveDateTime", "authoredOn"):
@@ -1788,7 +1831,7 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
         end = start  # one dose, given that day
     out.events.append(
         Event(
-            rule.event,
+            event,
             start,
             _ref(raw),
             concept_label(concept) or rule.id,
@@ -1798,6 +1841,88 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
             status=data.get("status"),
         )
     )
+
+
+def _other_indication(data: dict[str, Any], record: PatientRecord, mapping: CompiledMapping) -> str | None:
+    """What a treatment was given for when its stated reasons (``reasonCode``, ``reasonReference``)
+    all name another disease - dexamethasone for COVID-19, radiotherapy of a prostate cancer - else
+    None. A reason is POEMS-related when a code of it is one the mapping knows or its words hold a
+    target's key word (neuropathy, plasma cell, myeloma, Castleman, oedema, ...); a reason that
+    cannot be read (an unresolved reference without a display) may be one, so the treatment counts."""
+    reasons: list[Any] = list(_as_list(data.get("reasonCode")))
+    for ref in _as_list(data.get("reasonReference")):
+        target = record.resolve(ref.get("reference"), data) if isinstance(ref, dict) else None
+        if target is not None:
+            reasons.append(target.get("code"))
+        elif isinstance(ref, dict) and isinstance(ref.get("display"), str) and ref["display"].strip():
+            reasons.append({"text": ref["display"]})
+        else:
+            return None
+    if not reasons:
+        return None
+    names = []
+    for concept in reasons:
+        coded = [(system, code) for system, code, _ in codings(concept) if system and code]
+        text = concept_text(concept)
+        if not coded and not text.strip():
+            return None  # a reason that says nothing
+        if any(mapping.rules_for(system, code) or mapping.broader_rules_for(system, code) for system, code in coded):
+            return None
+        if mapping.text.could_matter(text):
+            return None
+        names.append(concept_label(concept) or f"{coded[0][0]}|{coded[0][1]}")
+    return "given for " + "; ".join(names)
+
+
+def _as_list(value: Any) -> list[Any]:
+    """A repeating element as a list (one object sent where FHIR has a list is read as the list of it)."""
+    if isinstance(value, list):
+        return value
+    return [value] if isinstance(value, dict) else []
+
+
+def _companions_alone(out: Extraction, mapping: CompiledMapping) -> None:
+    """A companion agent (dexamethasone: criteria.md §10 2d, "corticosteroids alone only temporising")
+    given before any other treatment of the clone starts nothing: a course for COVID-19 or CIDP years
+    earlier made every later negative test "after treatment" (probe42). Such events are dropped and
+    listed; beside or after another treatment they are part of its regimen."""
+    companions = mapping.companion_agents
+    if not companions:
+        return
+    starts = [
+        e.effective
+        for e in out.events
+        if e.kind in TREATMENT_KINDS
+        and e.agent not in companions
+        and e.effective
+        and e.status not in ("preparation", "planned")
+    ]
+    first = min(starts, default=None)
+    alone = [
+        e
+        for e in out.events
+        if e.kind in TREATMENT_KINDS
+        and e.agent in companions
+        and e.effective
+        and (first is None or e.effective < first)
+    ]
+    if not alone:
+        return
+    out.events[:] = [e for e in out.events if e not in alone]
+    kept = {e.reference for e in out.events} | {f.evidence.reference for f in out.findings}
+    kept |= {m.reference for m in out.measurements}
+    for e in alone:
+        out.notes.append(
+            ReadingNote(
+                "companion_alone",
+                e.reference,
+                e.agent,
+                f"not a treatment of the clone: {e.summary} on {e.effective} came before any other treatment "
+                "of the clone (a corticosteroid alone only temporises)",
+            )
+        )
+        if e.reference not in kept:  # nothing else of it was used: the Provenance does not cite it
+            out.used.pop(e.reference, None)
 
 
 def _local_route(
@@ -1910,7 +2035,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         _ife_report(raw, record, mapping, out)
         texts = _report_texts_reported(raw, out)
         # a letter is no test of what only a named kind of report tests (papilloedema: the eye)
-        inadequate = _inadequate_negatives(data, record, mapping, texts)
+        inadequate = _inadequate_negatives(data, record, mapping, texts) if _any_text_matters(texts, mapping) else None
         _report_texts(raw, texts, mapping, out, "report", date, frozenset(), None, None, inadequate)
         return  # laboratory panels: their result Observations are read on their own
     label = concept_label(data.get("code")) or "report"
@@ -1940,7 +2065,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         if r.kind == "condition"
     )
     texts = _report_texts_reported(raw, out)  # decoded once: the adequacy check and the text engine read them
-    inadequate = _inadequate_negatives(data, record, mapping, texts)
+    inadequate = _inadequate_negatives(data, record, mapping, texts) if _any_text_matters(texts, mapping) else None
     weak = modality is not None and modality.strength == "weak"
     weak_note = (
         (
@@ -1954,6 +2079,12 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         else None
     )
     _report_texts(raw, texts, mapping, out, kind, date, skip, weak_note, modality if weak else None, inadequate)
+
+
+def _any_text_matters(texts: list[tuple[str, str]], mapping: CompiledMapping) -> bool:
+    """Whether the text engine will read any of a report's texts: only then are its negatives judged
+    (``_inadequate_negatives`` searches the whole text; most reports say nothing of any criterion)."""
+    return any(mapping.text.could_matter(text) for _, text in texts)
 
 
 def _report_name(data: dict[str, Any], record: PatientRecord) -> str:

@@ -280,6 +280,11 @@ class MedicationRule(_Strict):
     id: str
     event: str | None = None  # "treatment"
     neurotoxic: bool = False
+    companion: bool = Field(
+        False,
+        description="part of a regimen, no treatment of the clone alone (a corticosteroid): given before any "
+        "other treatment of the clone has started it starts nothing (README 'Treatment response')",
+    )
     codes: list[CodeRef] = Field(default_factory=list)
     add_codes: list[CodeRef] = Field(default_factory=list)
     text: list[str] = Field(default_factory=list, description="regexes on the medication's name")
@@ -783,6 +788,14 @@ class CompiledMapping:
             and canonical not in STANDARD_SYSTEMS
             and not canonical.startswith(_STANDARD_PREFIXES)
         )
+
+    @functools.cached_property
+    def companion_agents(self) -> frozenset[str]:
+        """Medication rule ids that are part of a regimen only (``companion``: a corticosteroid)."""
+        coded = {
+            r.spec.id for rules in self.by_code.values() for r in rules if r.kind == "medication" and r.spec.companion
+        }
+        return frozenset(coded | {spec.id for _, spec in self.medication_text if spec.companion})
 
     @functools.cached_property
     def _known_systems(self) -> frozenset[str]:
