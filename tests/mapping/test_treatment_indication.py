@@ -13,6 +13,7 @@ import pytest
 
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.mapping.extract import extract
+from poems_fhir.mapping.text.engine import Modifier
 from poems_fhir.pipeline import evaluate_record
 from tests.conftest import ROOT, make_record
 from tests.mapping.test_events_mutants2 import RX
@@ -257,3 +258,42 @@ def test_the_coverage_report_lists_both(mapping):
     ]
     [alone] = d["corticosteroids_alone"]
     assert alone["rule"] == "dexamethasone" and "before any other treatment" in alone["detail"]
+
+
+# ------------------------------------------------------------------ names as records write them (probe42)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("PBSCT (autologous)", "autologous_hsct"),
+        ("HSCT, autologous, day 0", "autologous_hsct"),
+        ("Allogeneic HSCT", None),  # no autologous transplant
+        ("SCT evaluation (autologous)", None),  # an evaluation is not the transplant
+    ],
+)
+def test_a_transplant_acronym_before_autologous_is_the_transplant(mapping, name, expected):
+    procedure = {
+        "resourceType": "Procedure",
+        "id": "sct",
+        "status": "completed",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"text": name},
+        "performedDateTime": "2023-05-01",
+    }
+    assert [e.kind for e in read(mapping, procedure).events] == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "negated"),
+    [
+        ("Cherry angiomas on the trunk.", False),
+        ("Multiple senile haemangiomas on the chest.", False),
+        ("Множественные вишневые ангиомы на коже туловища.", False),
+        ("No cherry angiomas.", True),
+    ],
+)
+def test_cherry_angiomas_are_a_skin_haemangioma(mapping, sentence, negated):
+    [[assertion]] = mapping.text.assert_texts([sentence])
+    assert assertion.target == "hemangioma"
+    assert (Modifier.NEGATED in assertion.modifiers) is negated
