@@ -64,7 +64,7 @@ class Point:
     comparator: str | None = None  # a censored result: ">2000" is not 2000
     high: float | None = None  # a Range result: the true value lies in [value, high]
     #: what was measured ("serum_ife", ...): a qualitative immunofixation is shown as negative/positive,
-    #: never as "0 g/L" beside a baseline in g/L (probe38 D17); not part of the JSON form
+    #: never as "0 g/L" beside a baseline in g/L (probe38 D17); in the JSON form only for an immunofixation
     analyte: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, object]:
@@ -78,7 +78,15 @@ class Point:
             out["comparator"] = self.comparator
         if self.high is not None:
             out["high"] = round(self.high, 4)
+        if self.analyte in _QUALITATIVE:
+            # its value is 1 (a band) or 0 (none): a reader must not take it for a measurement (probe42)
+            out["analyte"] = self.analyte
+            out["result"] = "positive" if self.value > 0 else "negative"
         return out
+
+
+#: analytes whose point is a finding, not a number: the immunofixations
+_QUALITATIVE = frozenset({"serum_ife", "urine_ife"})
 
 
 @dataclass(frozen=True)

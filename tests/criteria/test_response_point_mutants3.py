@@ -26,3 +26,19 @@ def test_a_point_without_a_date_or_unit_says_so():
         "effective": None,
         "reference": "Observation/m2",
     }
+
+
+def test_an_immunofixation_point_says_what_it_found():
+    # probe42: {"value": 1.0, "unit": null} for a positive immunofixation read like a measurement
+    for analyte, value, result in (("serum_ife", 1.0, "positive"), ("urine_ife", 0.0, "negative")):
+        point = Point(value, None, dt.date(2024, 10, 1), "Observation/ife", analyte=analyte)
+        assert point.to_dict() == {
+            "value": value,
+            "unit": None,
+            "effective": "2024-10-01",
+            "reference": "Observation/ife",
+            "analyte": analyte,
+            "result": result,
+        }
+    # a measured analyte keeps the plain form
+    assert "analyte" not in Point(7.7, "g/L", None, "Observation/m", analyte="serum_m_protein").to_dict()
