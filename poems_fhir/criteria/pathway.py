@@ -136,13 +136,30 @@ _MANDATORY = ("polyneuropathy", "monoclonal_plasma_cell_disorder")
 _OTHER_DIAGNOSES = ("differential_multiple_myeloma", "differential_al_amyloidosis")
 
 
+def recorded_other_diagnosis(a: Assessment) -> tuple[str, ...]:
+    """References of a recorded diagnosis (a Condition or a report's coded conclusion, not a marrow count)
+    of multiple myeloma or AL amyloidosis: criteria.md §7 lists both among what "must NOT be labelled
+    POEMS", so beside it a literal "criteria met" is not written as a POEMS diagnosis and POEMS' treatment
+    is not proposed (probe42: a myeloma with 45 % marrow plasma cells and lytic lesions, recorded as such,
+    was written back as "POEMS syndrome criteria met" with the transplant pathway). A POEMS patient with
+    >= 10 % marrow plasma cells and no such diagnosis keeps both."""
+    return tuple(
+        e.reference
+        for f in a.flags
+        if f.code in _OTHER_DIAGNOSES
+        for e in f.evidence
+        if e.reference.startswith(("Condition/", "DiagnosticReport/"))
+    )
+
+
 def poems_context(a: Assessment, started: dt.date | None) -> bool:
-    """Whether POEMS' treatment and its cohorts' prognosis apply: the criteria met; else not beside a
-    recorded myeloma or AL amyloidosis; else a POEMS criterion present beyond the two mandatory ones, or
+    """Whether POEMS' treatment and its cohorts' prognosis apply: the criteria met without a recorded
+    diagnosis of myeloma or AL amyloidosis (``recorded_other_diagnosis``); else not beside a recorded
+    myeloma or AL amyloidosis; else a POEMS criterion present beyond the two mandatory ones, or
     a treatment begun - unless MGUS is recorded: a paraprotein with a neuropathy alone is no POEMS
     (criteria.md §7), and a neurologist's steroid for it no POEMS therapy (probe41)."""
     if a.classification is Classification.MET:
-        return True
+        return not recorded_other_diagnosis(a)
     flags = {f.code for f in a.flags}
     if flags & set(_OTHER_DIAGNOSES):
         return False

@@ -26,7 +26,7 @@ from typing import Any
 
 from .. import __version__
 from ..criteria.model import Assessment, Classification, CriterionResult, State, resolvable_reference
-from ..criteria.pathway import Step
+from ..criteria.pathway import Step, recorded_other_diagnosis
 from ..criteria.response import ResponseAssessment
 from ..criteria.scope import ScopeDecision
 from ..i18n import Translator, translator
@@ -301,7 +301,9 @@ def build_transaction(
     )
     if effective != "unknown":
         report["effectiveDateTime"] = effective
-    if a.classification is Classification.MET:
+    # beside a recorded myeloma or AL amyloidosis the rule's "met" is no POEMS diagnosis (criteria.md §7):
+    # the coded conclusion, which EHR logic reads as one, is not written; the flag leads the conclusion text
+    if a.classification is Classification.MET and not recorded_other_diagnosis(a):
         report["conclusionCode"] = [
             {"coding": [dict(ORPHA_POEMS)], "text": "POEMS syndrome criteria met (software assessment)"}
         ]

@@ -919,9 +919,14 @@ def test_no_poems_treatment_beside_a_recorded_myeloma_or_al_amyloidosis_nor_for_
     for other in ("al_amyloidosis", "multiple_myeloma"):
         got = plan([*PATIENT, f(other)], [], [LENALIDOMIDE], as_of=d(30))  # a minor present, treated
         assert "transplant-eligibility" not in got and "branch" not in got, other
-    # the criteria met decide, whatever else is recorded
+    # the criteria met decide - but not beside a recorded diagnosis of either (probe42: a recorded myeloma
+    # was written back as POEMS with the transplant pathway); a marrow count alone is no such diagnosis
     met = evaluate("Patient/1", [*PATIENT, f("vegf_elevation"), f("al_amyloidosis")], MAYO, None)
+    assert met.classification.value == "met" and not poems_context(met, None)
+    counted = Finding("multiple_myeloma", State.PRESENT, Evidence("Observation/bm", d(-30), "marrow plasma cells 12 %"))
+    met = evaluate("Patient/1", [*PATIENT, f("vegf_elevation"), counted], MAYO, None)
     assert met.classification.value == "met" and poems_context(met, None)
+    assert "differential_multiple_myeloma" in {flag.code for flag in met.flags}
 
 
 def test_an_escalation_after_a_vegf_progression_stays_in_the_plan_once_the_new_therapy_works():

@@ -1,0 +1,91 @@
+"""Beside a recorded multiple myeloma or AL amyloidosis the rule's "met" is no POEMS diagnosis
+(criteria.md §7, "must NOT be labelled POEMS"; probe42: a recorded myeloma was written back as "POEMS
+syndrome criteria met" with the transplant pathway). A marrow count of >= 10 % plasma cells alone, which
+POEMS can show, keeps the coded conclusion."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+
+from poems_fhir.criteria.profiles import MAYO
+from poems_fhir.fhir.write import WriteContext
+from poems_fhir.pipeline import evaluate_record, transaction_for
+from tests.conftest import ROOT, make_record
+
+NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
+SYSTEMS = {"C90.0": "http://hl7.org/fhir/sid/icd-10", "E85.81": "http://hl7.org/fhir/sid/icd-10-cm"}
+POEMS_STEPS = {"branch", "transplant-eligibility", "neurotoxic-caution", "thrombosis-prophylaxis"}
+
+
+def _classic(*extra: dict[str, Any]):
+    bundle = json.loads((ROOT / "sample_bundles" / "classic-poems.json").read_text(encoding="utf-8"))
+    own = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] != "Patient"]
+    for r in [*own, *extra]:
+        r["subject"] = {"reference": "Patient/p1"}
+    return make_record(*own, *extra)
+
+
+def _written(record, mapping) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    result = evaluate_record(record, mapping, MAYO, None)
+    bundle = transaction_for(result, WriteContext(NOW, mapping.identity, result.extraction.used))
+    resources = [e["resource"] for e in bundle["entry"]]
+    # the criteria assessment (a response report may follow it)
+    [report] = [r for r in resources if r["resourceType"] == "DiagnosticReport" and "result" in r][:1]
+    [plan] = [r for r in resources if r["resourceType"] == "CarePlan"]
+    return result, report, plan
+
+
+def _condition(code: str, display: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": "dx",
+        "clinicalStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+        },
+        "verificationStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]
+        },
+        "code": {"coding": [{"system": SYSTEMS[code], "code": code, "display": display}]},
+        "recordedDate": "2023-06-01",
+    }
+
+
+def test_the_classic_case_is_written_as_poems_with_its_treatment(mapping):
+    result, report, plan = _written(_classic(), mapping)
+    assert result.assessment.classification.value == "met"
+    assert report["conclusionCode"][0]["coding"][0]["code"] == "ORPHA:2905"
+    assert POEMS_STEPS & {s.id for s in result.steps} == POEMS_STEPS
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "flag"),
+    [
+        ("C90.0", "Multiple myeloma", "differential_multiple_myeloma"),
+        ("E85.81", "Light chain (AL) amyloidosis", "differential_al_amyloidosis"),
+    ],
+)
+def test_beside_a_recorded_myeloma_or_amyloidosis_met_is_no_poems_diagnosis(mapping, code, display, flag):
+    result, report, _ = _written(_classic(_condition(code, display)), mapping)
+    assert result.assessment.classification.value == "met"  # the rule's own answer stays visible
+    assert flag in {f.code for f in result.assessment.flags}
+    assert "conclusionCode" not in report
+    assert not POEMS_STEPS & {s.id for s in result.steps}  # no POEMS treatment proposed
+
+
+def test_many_marrow_plasma_cells_alone_keep_the_poems_conclusion(mapping):
+    marrow = {
+        "resourceType": "Observation",
+        "id": "bm",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "11118-7", "display": "Plasma cells/100 cells"}]},
+        "effectiveDateTime": "2023-06-01",
+        "valueQuantity": {"value": 12, "unit": "%", "system": "http://unitsofmeasure.org", "code": "%"},
+    }
+    result, report, _ = _written(_classic(marrow), mapping)
+    assert "differential_multiple_myeloma" in {f.code for f in result.assessment.flags}
+    assert report["conclusionCode"][0]["coding"][0]["code"] == "ORPHA:2905"
+    assert POEMS_STEPS & {s.id for s in result.steps} == POEMS_STEPS
