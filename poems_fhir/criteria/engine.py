@@ -109,6 +109,7 @@ def evaluate(
             criteria[cid] = _either(cid, by_topic[cid], COMPONENTS[cid])
         else:
             criteria[cid] = combine(cid, by_topic[cid])
+    criteria[_MONOCLONAL] = _ratio_against_immunofixations(criteria[_MONOCLONAL], by_topic[_MONOCLONAL])
 
     signs = {sid: combine(sid, by_topic[sid]) for sid in _SIGN_IDS if by_topic.get(sid)}
     classification, missing = classify(profile, criteria)
@@ -125,6 +126,43 @@ def evaluate(
         signs=signs,
         clinician_assertions=tuple(sorted(assertions, key=_evidence_key)),
         summary=summary,
+    )
+
+
+#: days between an FLC ratio and the immunofixations of the same work-up (a month either side, as a restaging)
+_SAME_WORKUP_DAYS = 31
+
+
+def _ratio_against_immunofixations(result: CriterionResult, findings: Sequence[Finding]) -> CriterionResult:
+    """A clone shown by nothing but an abnormal free-light-chain ratio, while the serum and the urine
+    immunofixation of the same work-up are both negative, is not established: kidney disease or a
+    polyclonal rise shifts the ratio (probe42: CKD stage 4, ratio 2.05 against the standard range, both
+    immunofixations negative - a CIDP came out "met"). POEMS' clone is almost always an immunofixation
+    band, and its ratio is normal in most (criteria.md §2 MAJ-2, §4): the criterion is indeterminate
+    and the marrow decides. A ratio beside a band, a marrow or a biopsy stays a clone."""
+    present = [f for f in findings if f.state is State.PRESENT]
+    if result.state is not State.PRESENT or not present or any(f.source_rule != "flc_ratio" for f in present):
+        return result
+
+    def near(f: Finding) -> bool:
+        return f.effective is not None and any(
+            p.effective is not None and abs((f.effective - p.effective).days) <= _SAME_WORKUP_DAYS for p in present
+        )
+
+    serum = [f for f in findings if f.state is State.ABSENT and f.source_rule == "serum_ife" and near(f)]
+    urine = [f for f in findings if f.state is State.ABSENT and f.source_rule == "urine_ife" and near(f)]
+    if not serum or not urine:
+        return result
+    return CriterionResult(
+        result.criterion,
+        State.INDETERMINATE,
+        "abnormal free-light-chain ratio only ("
+        + ", ".join(e.summary for e in _evidence(present))
+        + ") with the serum and urine immunofixation negative ("
+        + ", ".join(e.summary for e in _evidence(serum + urine))
+        + "): kidney disease or a polyclonal rise can shift the ratio; a bone-marrow examination decides",
+        _evidence(present + serum + urine),
+        open=True,
     )
 
 

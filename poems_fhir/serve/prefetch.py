@@ -9,7 +9,8 @@ plus the medication resources (treatment: response timeline and pathway on the c
 A lab result known only by its display text (the mapping's synonyms are patterns, not search terms)
 cannot be found by code: map the site's local codes, or set `all-observations`.
 
-A key that is absent, null, a searchset Bundle with a `next` link (the EHR stopped paging) or one
+A key that is absent, null, not a well-formed search result (no `type`, an entry without a resource,
+fewer entries than its `total` with no page to follow), a searchset Bundle with a `next` link (the EHR stopped paging) or one
 whose OperationOutcome entry says the search failed or is incomplete (severity error/fatal, or an
 issue code such as `incomplete`, `timeout`, `too-costly`) is fetched from the EHR's `fhirServer` with the `fhirAuthorization` token through the sync job's
 FhirClient: the same origin rule (the token never goes to another host, redirects are not followed,
@@ -106,12 +107,36 @@ def _complete(value: Any, query: Query) -> bool:
         return value.get("resourceType") == "Patient"
     if value.get("resourceType") != "Bundle":
         return False
+    if not _well_formed(value):
+        return False
     links = value.get("link") or []
     if any(isinstance(link, dict) and link.get("relation") == "next" for link in links):
         return False
     # an OperationOutcome entry saying the search failed or is incomplete (CDS Hooks: "services SHOULD
     # check any prefetched data for the existence of OperationOutcomes"): read again, or 412
     return failed_search_outcome(value) is None
+
+
+def _well_formed(bundle: dict[str, Any]) -> bool:
+    """A search result as FHIR defines one: a ``type``, ``entry`` a list of entries each holding a
+    resource, and no more matches announced (``total``) than it holds with no page to follow. Anything
+    else is no answer to the key (probe44: a Bundle without type or entries, an entry "x", were read as
+    "no conditions" and the card said the recorded polyneuropathy was missing)."""
+    if not isinstance(bundle.get("type"), str):
+        return False
+    entries = bundle.get("entry", [])
+    if not isinstance(entries, list):
+        return False
+    matches = 0
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+            return False
+        search = entry.get("search")
+        if not (isinstance(search, dict) and search.get("mode") in ("include", "outcome")):
+            matches += 1
+    total = bundle.get("total")
+    has_next = any(isinstance(link, dict) and link.get("relation") == "next" for link in bundle.get("link") or [])
+    return not (type(total) is int and total > matches and not has_next)
 
 
 def _resources(value: dict[str, Any]) -> list[dict[str, Any]]:

@@ -2,8 +2,8 @@
 """The EHR's JWT, checked as the CDS Hooks specification asks (2.0, "Trusting CDS Clients").
 
 - the issuer (`iss`) is on the allowlist (`--trust ISSUER=JWKS`);
-- the key comes from that issuer's configured JWK Set (a file, or an https URL fetched and cached by
-  PyJWT's PyJWKClient); a `jku` header must name exactly that URL (the jku allowlist) - we never
+- the key comes from that issuer's configured JWK Set (a file, or an https URL fetched with a size and
+  time limit, no redirect followed, and cached); a `jku` header must name exactly that URL (the jku allowlist) - we never
   fetch a key from a URL the token itself proposes; with a JWKS file, keys come from the file only;
 - `alg` is ES384 or RS384 (the algorithms the specification names), `kid` picks the key;
 - `aud` is this service's endpoint URL; `exp`, `iat` and `jti` are required (the specification's
@@ -65,6 +65,58 @@ class FileKeys(KeySource):
 MIN_REFETCH = 60.0
 
 
+#: a JWK Set is a few keys (a few KB): anything past this is no JWKS, and is not read on (probe44: a
+#: 300 MB answer was read whole, the process grew by 300 MB)
+MAX_JWKS_BYTES = 1 << 20
+
+
+@dataclass
+class JwksFetcher:
+    """GET the issuer's JWK Set: no redirect followed, ``timeout`` seconds in all, at most MAX_JWKS_BYTES;
+    whatever is wrong with the answer (a status, an HTML page, not a JWK Set) is a PyJWKClientError, so
+    the token is refused with 401 and a reason - never a 500 (probe44: a non-JSON answer gave 500)."""
+
+    url: str
+    timeout: float = 5.0
+    clock: Callable[[], float] = time.monotonic
+
+    def get_jwk_set(self, refresh: bool = True) -> jwt.PyJWKSet:
+        import requests
+
+        ends = self.clock() + self.timeout
+        try:
+            with requests.get(
+                self.url,
+                timeout=self.timeout,
+                stream=True,
+                allow_redirects=False,
+                headers={"Accept": "application/json"},
+            ) as response:
+                if response.status_code != 200:
+                    raise jwt.PyJWKClientError(f"HTTP {response.status_code}")
+                body = bytearray()
+                for chunk in response.iter_content(64 * 1024):
+                    body += chunk
+                    if len(body) > MAX_JWKS_BYTES:
+                        raise jwt.PyJWKClientError(f"the answer is larger than {MAX_JWKS_BYTES // 1024} KiB")
+                    if self.clock() > ends:
+                        raise jwt.PyJWKClientError(f"the answer took longer than {self.timeout:g} s")
+        except requests.RequestException as exc:
+            raise jwt.PyJWKClientError(exc.__class__.__name__) from None
+        try:
+            return jwt.PyJWKSet.from_json(body.decode("utf-8"))
+        except (
+            ValueError,
+            TypeError,
+            AttributeError,
+            KeyError,
+            jwt.PyJWKSetError,
+            jwt.PyJWKError,
+            jwt.InvalidKeyError,
+        ) as exc:
+            raise jwt.PyJWKClientError(f"not a JWK Set ({exc.__class__.__name__})") from None
+
+
 @dataclass
 class UrlKeys(KeySource):
     url: str  # type: ignore[assignment]
@@ -72,7 +124,7 @@ class UrlKeys(KeySource):
     clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
-        self._client = jwt.PyJWKClient(self.url, cache_jwk_set=False, cache_keys=False, timeout=int(self.timeout))
+        self._client = JwksFetcher(self.url, self.timeout)
         self._keys: dict[str, Any] = {}
         self._fetched: float | None = None
         self._lock = threading.Lock()

@@ -363,6 +363,30 @@ def test_a_prefetch_search_whose_outcome_says_it_failed_is_read_again_not_taken_
         assert post(client, ehr, {**full, "prefetch": {**full["prefetch"], key: informational}}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"resourceType": "Bundle"},  # no type, no entries
+        {"resourceType": "Bundle", "type": "searchset", "entry": "x"},
+        {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": "x"}]},
+        {"resourceType": "Bundle", "type": "searchset", "entry": ["x"]},
+        {"resourceType": "Bundle", "type": "searchset", "total": 5, "entry": []},  # 5 announced, none held
+    ],
+)
+def test_a_malformed_prefetch_search_is_no_answer_to_its_key(client, ehr, mapping, broken):
+    """probe44: these were read as "no conditions", and the card called the recorded polyneuropathy missing."""
+    body = origin_request(mapping)
+    body["prefetch"]["conditions"] = broken
+    response = post(client, ehr, body)
+    assert response.status_code == 412 and "conditions" in response.json()["error"]
+
+
+def test_an_empty_search_result_is_an_answer(client, ehr, mapping):
+    body = origin_request(mapping)
+    body["prefetch"]["procedures"] = {"resourceType": "Bundle", "type": "searchset", "total": 0}
+    assert post(client, ehr, body).status_code == 200
+
+
 def test_partial_prefetch_without_fhir_server_is_412_not_a_guess(client, ehr, mapping):
     body = origin_request(mapping)
     del body["prefetch"]["conditions"]

@@ -253,3 +253,54 @@ def test_a_token_without_sub_is_accepted_as_the_specification_allows(client, ehr
     """CDS Hooks 2.0 "Trusting CDS Clients": iss, aud, exp, iat and jti are the required claims."""
     assert status(client, ehr.token(drop=("sub",))) == 412  # past the token check: no prefetch
     assert status(client, ehr.token(drop=("jti",))) == 401
+
+
+# --- the JWKS URL's answer (probe44: non-JSON gave a 500, a 300 MB answer was read whole) -------------
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (b"<html>maintenance</html>", "not a JWK Set"),
+        (b'{"keys": "x"}', "not a JWK Set"),
+        (b"[1, 2]", "not a JWK Set"),
+        (b'{"keys": []}', "not a JWK Set"),
+    ],
+)
+def test_a_jwks_answer_that_is_no_jwk_set_refuses_the_token(answer, reason):
+    from poems_fhir.serve.security import UrlKeys
+    from tests.fhir.loopback import Loopback, respond
+
+    with Loopback([respond(200, answer, {"Content-Type": "application/json"})]) as server:
+        keys = UrlKeys(f"{server.origin}/jwks")
+        with pytest.raises(TokenRejected, match=f"JWKS URL could not be read: {reason}"):
+            keys.key("any")
+
+
+def test_a_jwks_answer_past_the_size_limit_is_not_read_on():
+    from poems_fhir.serve.security import MAX_JWKS_BYTES, UrlKeys
+    from tests.fhir.loopback import Loopback, respond
+
+    huge = b'{"keys": [' + b" " * (MAX_JWKS_BYTES + 10) + b"]}"
+    with Loopback([respond(200, huge, {"Content-Type": "application/json"})]) as server:
+        with pytest.raises(TokenRejected, match="larger than 1024 KiB"):
+            UrlKeys(f"{server.origin}/jwks").key("any")
+
+
+def test_a_jwks_redirect_is_not_followed():
+    from poems_fhir.serve.security import UrlKeys
+    from tests.fhir.loopback import Loopback, respond
+
+    with Loopback() as other, Loopback([respond(302, b"", {"Location": f"{other.origin}/jwks"})]) as server:
+        with pytest.raises(TokenRejected, match="HTTP 302"):
+            UrlKeys(f"{server.origin}/jwks").key("any")
+    assert other.connections == 0
+
+
+def test_a_jwks_url_serving_the_ehr_keys_verifies_its_token():
+    from poems_fhir.serve.security import UrlKeys
+    from tests.fhir.loopback import Loopback, respond
+
+    ehr = Ehr()
+    with Loopback([respond(200, ehr.jwks(), {"Content-Type": "application/json"})]) as server:
+        assert UrlKeys(f"{server.origin}/jwks").key(ehr.kid) is not None
