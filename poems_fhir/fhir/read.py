@@ -773,9 +773,13 @@ def _last_updated(data: dict[str, Any]) -> str:
         instant = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return f"0{value}"
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=dt.timezone.utc)  # FHIR requires a zone; a missing one read as UTC
-    return f"1{instant.astimezone(dt.timezone.utc):%Y-%m-%dT%H:%M:%S.%f}"
+    # the instant in UTC as microseconds since year 1, in integers: converting 9999-12-31T23:59:59-12:00
+    # or 0001-01-01T00:00:00+14:00 to UTC leaves datetime's range (probe43: OverflowError, the run lost);
+    # FHIR requires a zone, a missing one is read as UTC
+    offset = instant.utcoffset() or dt.timedelta(0)
+    seconds = instant.toordinal() * 86_400 + instant.hour * 3_600 + instant.minute * 60 + instant.second
+    micros = seconds * 1_000_000 + instant.microsecond - offset // dt.timedelta(microseconds=1)
+    return f"1{micros:020d}"
 
 
 def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -456,6 +456,10 @@ def test_the_cheap_check_leaves_long_numbers_and_deep_texts_to_the_exact_one() -
         ("2024-01-01T22:00:00Z", "2024-01-01T18:10:00-05:00"),  # 23:10Z: later, though it sorts first as text
         ("2024-01-01T10:00:00Z", "2024-01-01T10:00:00.500Z"),  # mixed precision
         ("2024-01-01T10:00:00.5+01:00", "2024-01-01T09:30:00Z"),
+        # the calendar's ends, whose UTC instant leaves datetime's range (probe43: OverflowError, run lost)
+        ("0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00Z"),
+        ("9999-12-31T23:59:59Z", "9999-12-31T23:59:59-12:00"),
+        ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"),
     ],
 )
 def test_the_later_version_is_the_later_instant_not_the_later_text(tmp_path: Path, older, newer) -> None:
