@@ -486,6 +486,26 @@ def _is_folder(entry: Path) -> bool:
         return False
 
 
+#: a Bundle file is parsed whole (≈ 10x its size in memory): past this it is refused, not read - an
+#: export that large is NDJSON, read line by line (probe43: a 2 GB file ran the process out of memory)
+MAX_BUNDLE_FILE_BYTES = 128 << 20
+#: one NDJSON line is one resource: past this it is refused without being read whole (a 60 MB
+#: presentedForm is large for one resource; a 2 GB line is no resource)
+MAX_LINE_BYTES = 64 << 20
+
+
+def file_too_large(name: str) -> SourceError:
+    return SourceError(
+        name,
+        f"cannot read file: larger than {MAX_BUNDLE_FILE_BYTES >> 20} MiB, and a Bundle file is read whole; "
+        "send such an export as NDJSON (one resource per line) or split it",
+    )
+
+
+def line_too_long(where: str) -> SourceError:
+    return SourceError(where, f"not read: a line longer than {MAX_LINE_BYTES >> 20} MiB is no single resource")
+
+
 def read_regular_file(path: Path) -> bytes:
     """The bytes of a regular file. Pipes, devices and sockets are refused without blocking."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -600,18 +620,25 @@ def _loads(text: str, depth_checked: bool = False) -> Any:
 def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
     """Yield (resource, origin, fullUrl, may_be_deep) from one file; record what cannot be read."""
     name = printable_path(path)
+    ndjson = path.suffix.lower() in (".ndjson", ".jsonl")
     try:
+        if not ndjson and path.stat().st_size > MAX_BUNDLE_FILE_BYTES:
+            errors.append(file_too_large(name))
+            return
         data = read_regular_file(path)
     except OSError as exc:
         errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
         return
-    if path.suffix.lower() in (".ndjson", ".jsonl"):
+    if ndjson:
         # NDJSON separates records by "\n" only: U+2028, U+0085 or a lone "\r" inside a string are
         # legal JSON text. Each line is decoded on its own, so one bad line costs only itself.
         if (utf16 := utf16_ndjson(data[:2], name)) is not None:
             errors.append(utf16)
             return
         for lineno, chunk in enumerate(data.split(b"\n"), 1):
+            if len(chunk) > MAX_LINE_BYTES:
+                errors.append(line_too_long(f"{name}:{lineno}"))
+                continue
             if lineno == 1 and chunk.startswith(b"\xef\xbb\xbf"):
                 chunk = chunk[3:]
             if not chunk.strip():
@@ -813,6 +840,8 @@ class _Collector:
         #: same Type/id, different content, another patient: each kept for its own patient
         self.clashing: list[Raw] = []
         self.skipped = 0
+        #: fullUrls that named two different resources: followed for neither
+        self.ambiguous: set[str] = set()
 
     def add(self, data: dict[str, Any], origin: str, full_url: str | None = None, deep: bool = True) -> None:
         rtype = data["resourceType"]
@@ -841,8 +870,14 @@ class _Collector:
         if key is None:
             self.anonymous.append(Raw(data, origin, stub=stub is not None))
             return
-        if full_url:
-            self.index.by_full_url[full_url] = key
+        if full_url and full_url not in self.ambiguous:
+            known = self.index.by_full_url.get(full_url)
+            if known is not None and known != key:
+                del self.index.by_full_url[full_url]
+                self.ambiguous.add(full_url)
+                self.errors.append(ambiguous_full_url(origin, full_url, key, known))
+            else:
+                self.index.by_full_url[full_url] = key
         raw = Raw(data, origin, key, stub is not None)
         existing = self.index.by_key.get(key)
         nobodys = rtype in REFERENCED_ONLY and subject_of(data) is None
@@ -922,6 +957,18 @@ def records_from_resources(
     records = collector.records(max_per_patient)
     errors.close()
     return records, errors
+
+
+def ambiguous_full_url(origin: str, full_url: str, key: str, known: str) -> SourceError:
+    """Two entries (of two Bundle files, say) give one fullUrl to two different resources: a reference
+    to it could be either, so it is followed for neither (probe43: Bob's Bundle reused Alice's
+    urn:uuid, and Alice's neuropathy became Bob's evidence, written back to his record)."""
+    return SourceError(
+        origin,
+        f"fullUrl {full_url} names {key} here and {known} in an earlier entry: references to it are not "
+        "followed (whose resource they mean cannot be told); give each entry its own fullUrl",
+        key,
+    )
 
 
 def own_key(rtype: str, rid: Any, full_url: str | None) -> str | None:

@@ -38,8 +38,11 @@ from .json_codec import dump as _dump
 from .json_codec import load as _load
 from .json_codec import long_digits as _long_digits
 from .boundary import MAX_DEPTH, Invalid, plain_identity_fields, validate, validate_identity
+from . import read as _read
 from .read import (
     _AS_PARENS,
+    file_too_large,
+    line_too_long,
     relative_reference,
     list_always,
     over_limit,
@@ -71,6 +74,7 @@ from .read import (
     _properly_nested_within,
     _stamp,
     _unpack,
+    ambiguous_full_url,
     identity_only,
     is_own_output,
     iter_input_files,
@@ -214,6 +218,9 @@ def iter_file(
     with f:
         if path.suffix.lower() not in _NDJSON:
             try:
+                if os.fstat(f.fileno()).st_size > _read.MAX_BUNDLE_FILE_BYTES:
+                    errors.append(file_too_large(name))
+                    return
                 data = f.read()
             except OSError as exc:
                 errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
@@ -258,8 +265,12 @@ def _ndjson_lines(
 ) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
     # NDJSON separates records by "\n" only (binary line iteration splits on b"\n" alone);
     # ``first_line`` and ``offset``: where a byte range of the file starts (spool_parallel)
-    for lineno, chunk in enumerate(f, first_line):
+    for lineno, chunk in enumerate(_bounded_lines(f), first_line):
         at = offset
+        if isinstance(chunk, int):  # a line past the limit: its length, not its bytes
+            offset += chunk
+            errors.append(line_too_long(f"{name}:{lineno}"))
+            continue
         offset += len(chunk)
         if lineno == 1:
             if (utf16 := utf16_ndjson(chunk[:2], name)) is not None:
@@ -301,6 +312,24 @@ def _ndjson_lines(
             yield from _unpack(parsed, f"{name}:{lineno}", errors, deep)
 
 
+def _bounded_lines(f: IO[bytes]) -> Iterator[bytes | int]:
+    """The file's lines, as iteration gives them; a line longer than read.MAX_LINE_BYTES (without its
+    "\n") is read past in bounded pieces and given as its length in bytes instead (never whole in memory)."""
+    limit = _read.MAX_LINE_BYTES + 1
+    while True:
+        chunk = f.readline(limit)
+        if not chunk:
+            return
+        if len(chunk) < limit or chunk.endswith(b"\n"):
+            yield chunk
+            continue
+        skipped = len(chunk)
+        while chunk and not chunk.endswith(b"\n"):
+            chunk = f.readline(1 << 20)
+            skipped += len(chunk)
+        yield skipped
+
+
 _SCHEMA = """
 CREATE TABLE res(
     seq INTEGER PRIMARY KEY,  -- order read (among resources kept at the boundary)
@@ -326,7 +355,9 @@ CREATE TABLE stubs(
     at INTEGER NOT NULL       -- the byte offset of the line in the file
 );
 CREATE TABLE files(id INTEGER PRIMARY KEY, path BLOB NOT NULL, name TEXT NOT NULL);
-CREATE TABLE urls(url TEXT PRIMARY KEY, key TEXT NOT NULL);
+-- every resource each fullUrl named, first read first: a fullUrl naming two is followed for neither
+CREATE TABLE urls(url TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, nerr INTEGER NOT NULL,
+                  origin TEXT NOT NULL, PRIMARY KEY (url, key));
 CREATE TABLE changes(seq INTEGER PRIMARY KEY, action INTEGER NOT NULL, pos INTEGER);
 CREATE TABLE assign(seq INTEGER PRIMARY KEY, patient TEXT NOT NULL);
 """
@@ -527,7 +558,7 @@ class _Spooler:
         self.errors = source.errors
         self.seq = 0
         self.rows: list[tuple[Any, ...]] = []
-        self.urls: list[tuple[str, str]] = []
+        self.urls: list[tuple[str, str, int, int, str]] = []
         self.canon: dict[str, str] = {}
         self.stubs: list[tuple[Any, ...]] = []
         self.file = 0  # files.id of the file being read
@@ -596,7 +627,7 @@ class _Spooler:
             return
         key = ref or full_url
         if key is not None and full_url:
-            self.urls.append((full_url, key))
+            self.urls.append((full_url, key, self.seq, len(self.errors), origin))
         subject = subject_of(data)
         patient = None
         # one reachable by reference only and without id is listed when the rest is grouped
@@ -625,7 +656,7 @@ class _Spooler:
             self.conn.executemany("INSERT INTO res VALUES (?,?,?,?,?,?,?,?,?,?,?)", self.rows)
             self.rows = []
         if self.urls:
-            self.conn.executemany("INSERT OR REPLACE INTO urls VALUES (?, ?)", self.urls)  # the last fullUrl wins
+            self.conn.executemany("INSERT OR IGNORE INTO urls VALUES (?, ?, ?, ?, ?)", self.urls)  # the first read
             self.source._has_urls = True
             self.urls = []
 
@@ -640,6 +671,7 @@ class _Spooler:
             self._materialise()
         late = self._duplicates()
         if self.source._has_urls:
+            late += self._ambiguous_urls()
             # a subject that is an entry's fullUrl names the resource the fullUrl stands for
             conn.execute(
                 "UPDATE res SET patient = CASE WHEN u.key GLOB 'Patient/*' THEN u.key ELSE NULL END "
@@ -649,7 +681,8 @@ class _Spooler:
             )
         self._group_the_rest()
         # errors of duplicates go where read_paths reports them: in reading order
-        for at, _seq, error in sorted(late, key=lambda x: (x[0], x[1]), reverse=True):
+        # (position, seq, rank): a resource's fullUrl problem (rank 0) comes before its duplicate problem
+        for at, _seq, _rank, error in sorted(late, key=lambda x: (x[0], x[1], x[2]), reverse=True):
             self.errors.insert(at, error)
         # stub in the index: a record's rows are one range of it, its pruned stubs never read
         conn.execute("CREATE INDEX res_patient ON res(patient, stub, kind, pos) WHERE patient IS NOT NULL")
@@ -717,10 +750,24 @@ class _Spooler:
         conn.execute("DELETE FROM stubs WHERE seq IN (SELECT seq FROM pick)")
         conn.execute("DROP TABLE pick")
 
-    def _duplicates(self) -> list[tuple[int, int, SourceError]]:
+    def _ambiguous_urls(self) -> list[tuple[int, int, int, SourceError]]:
+        """read._Collector's rule for a fullUrl that named two different resources: reported where the
+        second was read, and removed, so that no reference to it is followed."""
+        conn = self.conn
+        late: list[tuple[int, int, int, SourceError]] = []
+        clashing = [u for (u,) in conn.execute("SELECT url FROM urls GROUP BY url HAVING count(*) > 1").fetchall()]
+        for url in clashing:
+            (first_key, *_), (key, seq, nerr, origin) = conn.execute(
+                "SELECT key, seq, nerr, origin FROM urls WHERE url = ? ORDER BY seq LIMIT 2", (url,)
+            ).fetchall()
+            late.append((nerr, seq, 0, ambiguous_full_url(origin, url, key, first_key)))
+            conn.execute("DELETE FROM urls WHERE url = ?", (url,))
+        return late
+
+    def _duplicates(self) -> list[tuple[int, int, int, SourceError]]:
         """Replay read._Collector's rule for every key read more than once, in reading order."""
         conn = self.conn
-        late: list[tuple[int, int, SourceError]] = []
+        late: list[tuple[int, int, int, SourceError]] = []
         changes: list[tuple[int, int, int | None]] = []
         rows = conn.execute(
             "SELECT r.key, r.seq, r.origin, r.nerr, r.data FROM res AS r "
@@ -749,6 +796,7 @@ class _Spooler:
                     (
                         nerr,
                         seq,
+                        1,
                         SourceError(
                             origin,
                             f"{key} is also in {old_origin} with different content "
@@ -770,6 +818,7 @@ class _Spooler:
                     (
                         nerr,
                         seq,
+                        1,
                         SourceError(
                             origin,
                             f"{key} is also in {old_origin} with different content "

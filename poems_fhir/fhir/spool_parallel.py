@@ -17,7 +17,6 @@ input is read again by one process, with a warning. Nothing waits on a dead proc
 
 from __future__ import annotations
 
-import io
 import logging
 import multiprocessing
 import os
@@ -28,7 +27,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..sync.events import ev
 from .read import Prune, SourceError, iter_input_files, printable_path, utf16_ndjson
@@ -97,11 +96,17 @@ def _units_of(path: Path, unit_bytes: int, file: int = 0) -> list[Unit]:
                 block = f.read(unit_bytes)
                 if not block:
                     break
-                if not block.endswith(b"\n"):
-                    block += f.readline()  # to the end of the line the range would cut
-                units.append(Unit(path, start, start + len(block), line, file))
-                start += len(block)
-                line += block.count(b"\n")
+                end, lines = start + len(block), block.count(b"\n")
+                # to the end of the line the range would cut, in bounded pieces: a 2 GB line is not
+                # read whole here either (probe43)
+                while not block.endswith(b"\n"):
+                    block = f.readline(1 << 20)
+                    if not block:
+                        break
+                    end += len(block)
+                    lines += block.count(b"\n")
+                units.append(Unit(path, start, end, line, file))
+                start, line = end, line + lines
     except OSError:
         return [Unit(path, file=file)]
     return units
@@ -115,13 +120,32 @@ def _unit_resources(
         return
     name = printable_path(unit.path)
     try:
-        with open(unit.path, "rb") as f:
-            f.seek(unit.start)
-            data = f.read(unit.end - unit.start)
+        f = open(unit.path, "rb", buffering=1 << 20)  # noqa: SIM115 - closed below, after the generator
+        f.seek(unit.start)
     except OSError as exc:
         errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
         return
-    yield from _ndjson_lines(io.BytesIO(data), name, errors, unit.first_line, take, unit.start)
+    try:
+        # streamed, not read whole: a unit holding one 2 GB line must not be in memory (probe43)
+        yield from _ndjson_lines(_Range(f, unit.end - unit.start), name, errors, unit.first_line, take, unit.start)  # type: ignore[arg-type]
+    except OSError as exc:
+        errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
+    finally:
+        f.close()
+
+
+class _Range:
+    """The next ``remaining`` bytes of a file, read line by line (all _ndjson_lines asks of a file)."""
+
+    def __init__(self, f: IO[bytes], remaining: int) -> None:
+        self.f, self.remaining = f, remaining
+
+    def readline(self, size: int = -1) -> bytes:
+        if self.remaining <= 0:
+            return b""
+        line = self.f.readline(self.remaining if size < 0 else min(size, self.remaining))
+        self.remaining -= len(line)
+        return line
 
 
 #: the run's prune, set in each worker process by the pool's initializer (inherited through fork)
@@ -182,8 +206,11 @@ def merge(spooler: _Spooler, shards: list[Shard]) -> None:
                 (offset, errors_before),
             )
             source._has_stubs = True
-        if shard.has_urls:  # one row per fullUrl in a shard (the last one read): a later shard's wins
-            conn.execute("INSERT OR REPLACE INTO urls SELECT url, key FROM shard.urls")
+        if shard.has_urls:  # each fullUrl's resources, the first read kept (finish() settles clashes)
+            conn.execute(
+                "INSERT OR IGNORE INTO urls SELECT url, key, seq + ?1, nerr + ?2, origin FROM shard.urls ORDER BY seq",
+                (offset, errors_before),
+            )
             source._has_urls = True
         conn.commit()
         conn.execute("DETACH DATABASE shard")

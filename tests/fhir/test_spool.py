@@ -504,3 +504,99 @@ def test_a_utf16_ndjson_file_is_one_problem_with_what_to_do_in_every_reader(tmp_
     assert problem.source == str(tmp_path / "a.ndjson")
     assert problem.message == "cannot read file: UTF-16 text; FHIR NDJSON is UTF-8 - convert the file"
     assert source.patients() == ["Patient/ok"]
+
+
+# --- a fullUrl that names two resources (probe43: Alice's neuropathy became Bob's evidence) --------------
+
+URN = "urn:uuid:11111111-1111-1111-1111-111111111111"
+
+
+def _bundle_file(path: Path, *entries: tuple[str, dict[str, Any]]) -> None:
+    path.write_text(
+        json.dumps(
+            {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"fullUrl": u, "resource": r} for u, r in entries],
+            }
+        ),
+        encoding="utf-8",
+    )
+
+
+def _pnp(rid: str, subject: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": rid,
+        "subject": {"reference": subject},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "G62.9"}]},
+    }
+
+
+def test_a_fullurl_naming_two_patients_is_followed_for_neither(tmp_path: Path) -> None:
+    _bundle_file(tmp_path / "a.json", (URN, _patient("alice")), ("urn:uuid:a2", _pnp("alice-pnp", URN)))
+    _bundle_file(tmp_path / "b.json", (URN, _patient("bob")), ("urn:uuid:b2", _pnp("bob-pnp", "Patient/bob")))
+    read = read_paths([tmp_path])
+    owners = {r.patient: sorted(x.ref for x in r.resources) for r in read.records}
+    assert owners == {"Patient/alice": [], "Patient/bob": ["Condition/bob-pnp"]}  # never Alice's under Bob
+    first, second = read.errors
+    assert first.source.endswith("b.json#entry[0]") and f"fullUrl {URN} names Patient/bob here and Patient/alice" in (
+        first.message
+    )
+    assert second.resource == "Condition/alice-pnp"  # reported, not attributed to anybody
+    assert_same_as_read_paths([tmp_path])
+
+
+def test_a_fullurl_read_again_for_the_same_resource_is_no_clash(tmp_path: Path) -> None:
+    _bundle_file(tmp_path / "a.json", (URN, _patient("alice")), ("urn:uuid:a2", _pnp("alice-pnp", URN)))
+    _bundle_file(tmp_path / "b.json", (URN, _patient("alice")))  # the same Patient in another export
+    read = read_paths([tmp_path])
+    assert read.errors == []
+    assert [x.ref for x in read.records[0].resources] == ["Condition/alice-pnp"]
+    assert_same_as_read_paths([tmp_path])
+
+
+def test_a_third_resource_under_a_clashing_fullurl_is_not_reported_again(tmp_path: Path) -> None:
+    _bundle_file(tmp_path / "a.json", (URN, _patient("alice")))
+    _bundle_file(tmp_path / "b.json", (URN, _patient("bob")))
+    _bundle_file(tmp_path / "c.json", (URN, _patient("carol")), (URN, _patient("alice")))
+    read = read_paths([tmp_path])
+    assert len(read.errors) == 1
+    assert_same_as_read_paths([tmp_path])
+
+
+# --- bounded reading (probe43: a 2 GB line or file ran the process out of memory, the run lost) ------
+
+
+def test_a_line_past_the_limit_is_listed_and_never_read_whole(tmp_path: Path, monkeypatch) -> None:
+    from poems_fhir.fhir import read as read_module
+
+    monkeypatch.setattr(read_module, "MAX_LINE_BYTES", 400)
+    long_line = json.dumps(_obs("big", "Patient/p", 1, note=[{"text": "x" * 2000}]))
+    (tmp_path / "a.ndjson").write_text(
+        "\n".join([json.dumps(_patient("p")), long_line, json.dumps(_obs("o1", "Patient/p", 150))]) + "\n",
+        encoding="utf-8",
+    )
+    read = read_paths([tmp_path])
+    (problem,) = read.errors
+    assert problem.source.endswith("a.ndjson:2") and "longer than" in problem.message
+    assert [r.ref for r in read.records[0].resources] == ["Observation/o1"]  # the next line is still read
+    assert_same_as_read_paths([tmp_path])
+
+
+def test_a_bundle_file_past_the_limit_is_refused_before_it_is_read(tmp_path: Path, monkeypatch) -> None:
+    from poems_fhir.fhir import read as read_module
+
+    monkeypatch.setattr(read_module, "MAX_BUNDLE_FILE_BYTES", 1000)
+    _bundle_file(
+        tmp_path / "big.json",
+        (URN, _patient("big")),
+        ("urn:uuid:n", _pnp("n", URN)),
+        *[(f"urn:uuid:{i}", _pnp(f"c{i}", URN)) for i in range(20)],
+    )
+    _bundle_file(tmp_path / "small.json", ("urn:uuid:s", _patient("small")))
+    read = read_paths([tmp_path])
+    (problem,) = read.errors
+    assert problem.source.endswith("big.json") and "send such an export as NDJSON" in problem.message
+    assert [r.patient for r in read.records] == ["Patient/small"]
+    assert_same_as_read_paths([tmp_path])
