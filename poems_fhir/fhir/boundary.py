@@ -59,24 +59,39 @@ def _p(path: Path) -> str:
     return f"{_p(parent)}[{key}]" if isinstance(key, int) else f"{_p(parent)}.{key}"
 
 
-def _kind(value: Any) -> str:
+def _kind(value: Any, path: Path = None) -> str:
     """The JSON type of a value, in the words of the JSON spec."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return f"a boolean ({str(value).lower()})"
     if isinstance(value, (int, float)):
-        return f"a number ({_short(value)})"
+        return f"a number {_short(value, path)}" if _masked(path) else f"a number ({_short(value, path)})"
     if isinstance(value, str):
-        return f"a string ({_short(value)})"
+        return f"a string {_short(value, path)}" if _masked(path) else f"a string ({_short(value, path)})"
     if isinstance(value, list):
         return "an array"
     return "an object"
 
 
-def _short(value: Any) -> str:
+def _short(value: Any, path: Path = None) -> str:
+    """The value as a message shows it: at most 40 characters, and never a Patient's - its name, birth
+    date, identifier or id identify the person, and the sync summary lists these messages without --phi
+    (probe43: "Patient.name is a string ('NAMEA Smith')")."""
+    if _masked(path):
+        return "(value not shown: it may identify the patient)"
     text = repr(value) if isinstance(value, str) else str(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _masked(path: Path) -> bool:
+    return path is not None and _root(path) == "Patient"
+
+
+def _root(path: Path) -> Any:
+    while not isinstance(path, str) and isinstance(path, tuple) and path:
+        path = path[0]
+    return path
 
 
 # ---------------------------------------------------------------- datatypes
@@ -86,7 +101,7 @@ Check = Callable[[Any, Path], Any]  # returns the (possibly normalised) value
 
 def string(value: Any, path: Path) -> str:
     if not isinstance(value, str):
-        raise Invalid(f"{_p(path)} is {_kind(value)}, expected a string")
+        raise Invalid(f"{_p(path)} is {_kind(value, path)}, expected a string")
     if not value.isascii() and not is_unicode(value):
         raise Invalid(
             f"{_p(path)} contains a lone surrogate (an escaped \\ud800-\\udfff without its pair): not Unicode text"
@@ -98,7 +113,7 @@ def shown_text(value: Any, path: Path) -> str:
     """A string only shown to people (a patient's name): any str, since the page and narratives replace
     what XML cannot hold (a lone surrogate, NUL) with U+FFFD (report/markup.py) instead of refusing it."""
     if not isinstance(value, str):
-        raise Invalid(f"{_p(path)} is {_kind(value)}, expected a string")
+        raise Invalid(f"{_p(path)} is {_kind(value, path)}, expected a string")
     return value
 
 
@@ -113,13 +128,13 @@ def is_unicode(text: str) -> bool:
 
 def boolean(value: Any, path: Path) -> bool:
     if not isinstance(value, bool):
-        raise Invalid(f"{_p(path)} is {_kind(value)}, expected true or false")
+        raise Invalid(f"{_p(path)} is {_kind(value, path)}, expected true or false")
     return value
 
 
 def integer(value: Any, path: Path) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid(f"{_p(path)} is {_kind(value)}, expected an integer")
+        raise Invalid(f"{_p(path)} is {_kind(value, path)}, expected an integer")
     if not INT_MIN <= value <= INT_MAX:
         raise Invalid(f"{_p(path)} is out of the range of a FHIR integer (32 bits)")
     return value
@@ -127,14 +142,14 @@ def integer(value: Any, path: Path) -> int:
 
 def decimal(value: Any, path: Path) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Invalid(f"{_p(path)} is {_kind(value)}, expected a number")
+        raise Invalid(f"{_p(path)} is {_kind(value, path)}, expected a number")
     try:
         finite = math.isfinite(float(value))
     except OverflowError:  # a 400-digit integer
         finite = False
     if not finite:
         raise Invalid(
-            f"{_p(path)} is not a finite number ({_short(value)}): NaN, Infinity and numbers "
+            f"{_p(path)} is not a finite number ({_short(value, path)}): NaN, Infinity and numbers "
             "beyond ±1.8e308 are not allowed"
         )
     return value
@@ -145,7 +160,7 @@ def date(value: Any, path: Path) -> str:
     string(value, path)
     problem = _date_problem(value)
     if problem:
-        raise Invalid(f"{_p(path)} {_short(value)} {problem}")
+        raise Invalid(f"{_p(path)} {_short(value, path)} {problem}")
     return value
 
 
@@ -164,7 +179,7 @@ def _date_problem(value: str) -> str | None:
 def fhir_id(value: Any, path: Path) -> str:
     string(value, path)
     if not _ID.fullmatch(value):
-        raise Invalid(f"{_p(path)} {_short(value)} is not a FHIR id (1-64 of A-Z a-z 0-9 - .)")
+        raise Invalid(f"{_p(path)} {_short(value, path)} is not a FHIR id (1-64 of A-Z a-z 0-9 - .)")
     return value
 
 
@@ -173,7 +188,7 @@ def obj(fields: dict[str, Check]) -> Check:
 
     def check(value: Any, path: Path) -> dict[str, Any]:
         if not isinstance(value, dict):
-            raise Invalid(f"{_p(path)} is {_kind(value)}, expected an object")
+            raise Invalid(f"{_p(path)} is {_kind(value, path)}, expected an object")
         return _fields(value, fields, path)
 
     return check
@@ -182,7 +197,7 @@ def obj(fields: dict[str, Check]) -> Check:
 def array(item: Check) -> Check:
     def check(value: Any, path: Path) -> list[Any]:
         if not isinstance(value, list):
-            raise Invalid(f"{_p(path)} is {_kind(value)}, expected an array")
+            raise Invalid(f"{_p(path)} is {_kind(value, path)}, expected an array")
         for i, v in enumerate(value):
             value[i] = item(v, (path, i))
         return value
@@ -218,7 +233,7 @@ codeables = array(codeable)
 def quantity_value(value: Any, path: Path) -> dict[str, Any]:
     q = obj({"value": decimal, "unit": string, "system": string, "code": string, "comparator": string})(value, path)
     if "comparator" in q and q["comparator"] not in _COMPARATORS:
-        raise Invalid(f"{_p(path)}.comparator {_short(q['comparator'])} is not one of < <= >= >")
+        raise Invalid(f"{_p(path)}.comparator {_short(q['comparator'], path)} is not one of < <= >= >")
     return q
 
 

@@ -183,6 +183,10 @@ class InputError(Exception):
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+#: characters of a problem message listed (and of where it was): a message is a sentence or two
+MAX_MESSAGE_CHARS = 1000
+
+
 @dataclass(frozen=True)
 class SourceError:
     """A file, line or resource that was skipped, with where it was and why."""
@@ -192,6 +196,16 @@ class SourceError:
     resource: str | None = None  # "Observation/123" when known
     #: a bug of poems-fhir, not of the input (exit code 70); the traceback is in the --debug log
     internal: bool = False
+
+    def __post_init__(self) -> None:
+        # a message quotes what was refused: a 1 MB status echoed whole made a 1 MB line in every output
+        # (probe43); its beginning and its end - what to do - are kept
+        if len(self.message) > MAX_MESSAGE_CHARS:
+            cut = len(self.message) - MAX_MESSAGE_CHARS
+            head, tail = self.message[: MAX_MESSAGE_CHARS - 200], self.message[-200:]
+            object.__setattr__(self, "message", f"{head} [… {cut:,} characters not shown …] {tail}")
+        if len(self.source) > MAX_MESSAGE_CHARS:
+            object.__setattr__(self, "source", self.source[:MAX_MESSAGE_CHARS] + " […]")
 
     def to_dict(self) -> dict[str, Any]:
         """As the JSON output lists it: a lone surrogate echoed from the refused input ("c\\ud800")

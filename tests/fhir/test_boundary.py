@@ -285,3 +285,30 @@ def test_validate_identity_hands_the_irregular_to_validate(stub: dict[str, Any])
     assert _outcome(lambda d: validate_identity(d, check_depth=False), stub) == _outcome(
         lambda d: validate(d, check_depth=False), stub
     )
+
+
+@pytest.mark.parametrize(
+    ("patient", "element"),
+    [
+        ({"name": "NAMEA Smith"}, "Patient.name"),
+        ({"name": [{"given": "GIVENC"}]}, "Patient.name[0].given"),
+        ({"birthDate": "DOBD-1950-01-01"}, "Patient.birthDate"),
+        ({"birthDate": 19500101}, "Patient.birthDate"),
+        ({"identifier": "MRNF"}, "Patient.identifier"),
+    ],
+)
+def test_a_refused_patient_element_never_shows_its_value(patient: dict[str, Any], element: str) -> None:
+    # probe43: the sync summary, which is pseudonymised without --phi, quoted names, birth dates and MRNs
+    with pytest.raises(Invalid) as refused:
+        validate({"resourceType": "Patient", "id": "p1", **patient})
+    message = str(refused.value)
+    assert message.startswith(element) and "(value not shown: it may identify the patient)" in message
+    for secret in ("NAMEA", "GIVENC", "DOBD", "19500101", "MRNF"):
+        assert secret not in message
+
+
+def test_other_resources_still_show_a_short_value() -> None:
+    with pytest.raises(Invalid, match=r"Observation.valueInteger is a string \('3'\)"):
+        validate(
+            {"resourceType": "Observation", "id": "o", "status": "final", "code": {"text": "x"}, "valueInteger": "3"}
+        )

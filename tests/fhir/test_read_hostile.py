@@ -362,3 +362,17 @@ def test_a_misspelt_resource_type_is_listed_a_type_not_read_is_skipped_quietly(t
         "not a FHIR resource: resourceType 'Observaton' is no FHIR R4 resource type - did you mean Observation?; not read",
         "not a FHIR resource: resourceType 'OBSERVATION' is no FHIR R4 resource type - did you mean Observation?; not read",
     ]
+
+
+def test_a_problem_message_quoting_a_huge_value_is_bounded_keeping_what_to_do() -> None:
+    # probe43: a 1 MB Observation.status was echoed whole into every output (JSON, text, sync summary)
+    from poems_fhir.fhir.read import MAX_MESSAGE_CHARS, SourceError
+
+    long = SourceError(
+        "a.ndjson:1", "status '" + "x" * 1_000_000 + "' is not a FHIR status: fix the status", "Observation/o"
+    )
+    assert len(long.message) < MAX_MESSAGE_CHARS + 100
+    assert long.message.startswith("status 'xxx") and long.message.endswith("fix the status")
+    assert "characters not shown" in long.message
+    short = SourceError("a.ndjson:1", "status 'bogus' is not a FHIR status")
+    assert short.message == "status 'bogus' is not a FHIR status"
