@@ -311,15 +311,20 @@ def pathway(
         return steps
 
     started = response.first_treatment
-    treatments = [e for e in events if e.effective and (as_of is None or e.effective <= as_of)]
+
+    def known(e: Event) -> bool:  # dated and given by --as-of
+        return bool(e.effective) and (as_of is None or e.effective <= as_of)  # type: ignore[operator]
+
+    treatments = [e for e in events if known(e)]
     asct = [e for e in treatments if e.kind == "autologous_hsct" and e.status != "preparation"]
     # a planned transplant is usually not dated yet (a Procedure in preparation has no performed[x]):
     # undated, it counts when no --as-of asks what was known on a day
     planned_asct = [
         e
         for e in events
-        if (e in treatments or (e.effective is None and as_of is None))
-        and ((e.kind == "autologous_hsct" and e.status == "preparation") or e.kind == "stem_cell_mobilisation")
+        # the kind first, and no search of `treatments` per event (probe43: quadratic in medications)
+        if ((e.kind == "autologous_hsct" and e.status == "preparation") or e.kind == "stem_cell_mobilisation")
+        and (known(e) or (e.effective is None and as_of is None))
     ]
 
     # --- step 0: staging before therapy

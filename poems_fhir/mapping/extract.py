@@ -1908,7 +1908,8 @@ def _companions_alone(out: Extraction, mapping: CompiledMapping) -> None:
     ]
     if not alone:
         return
-    out.events[:] = [e for e in out.events if e not in alone]
+    dropped = {id(e) for e in alone}  # by identity: one pass, not a list search per event
+    out.events[:] = [e for e in out.events if id(e) not in dropped]
     kept = {e.reference for e in out.events} | {f.evidence.reference for f in out.findings}
     kept |= {m.reference for m in out.measurements}
     for e in alone:

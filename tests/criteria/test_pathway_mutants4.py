@@ -963,3 +963,26 @@ def test_no_biopsy_to_choose_local_or_systemic_therapy_after_a_transplant():
     asct = Event("autologous_hsct", d(100), "Procedure/asct", "ASCT", status="completed")
     assert by_id(steps(MANDATORY, [], [LENALIDOMIDE], as_of=d(50)))["branch"].key == "branch-biopsy"
     assert "branch" not in by_id(steps(MANDATORY, [], [LENALIDOMIDE, asct], as_of=d(700)))
+
+
+def test_many_treatment_events_cost_linear_time():
+    """probe43: 20,000 MedicationStatements took 111 s - each event was searched for in the list of
+    treatments (a dataclass comparison per pair). Counted, not timed: the comparisons of Event."""
+    from poems_fhir.criteria.timeline import Event as E
+
+    compared = [0]
+    original = E.__eq__
+
+    def counting(self, other):  # type: ignore[no-untyped-def]
+        compared[0] += 1
+        return original(self, other)
+
+    events = [
+        E("treatment", d(i), f"MedicationStatement/m{i}", "lenalidomide", agent="lenalidomide") for i in range(400)
+    ]
+    E.__eq__ = counting  # type: ignore[method-assign]
+    try:
+        plan(list(MANDATORY), [], events, as_of=d(500))
+    finally:
+        E.__eq__ = original  # type: ignore[method-assign]
+    assert compared[0] < 400 * 10
