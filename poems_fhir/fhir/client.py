@@ -148,6 +148,15 @@ class FhirClient:
         reason = unsafe_reason(self.base_url)
         if reason:
             raise ConfigError(f"--server {redact(self.base_url)} cannot be used: {reason}")
+        split = urlsplit(self.base_url)
+        if split.query or split.fragment or self.base_url.endswith(("?", "#")):
+            # every request would be sent as "[base]?x=1/metadata"; and a query is where a token would hide:
+            # not echoed (probe43: the value was in the log 17 times, and the exit was 3, not a usage error)
+            shown = redact(self.base_url.split("?", 1)[0].split("#", 1)[0])
+            raise ConfigError(
+                f"--server {shown}?… cannot be used: a FHIR base URL has no query or fragment; give the base "
+                "alone (credentials go in --auth, never in the URL)"
+            )
         self._origin = sent_origin(prepared_url(self.base_url))
         deadlines = self.deadlines or Deadlines(connect=self.timeout[0], read=self.timeout[1])
         kw: dict[str, Any] = {

@@ -1028,6 +1028,9 @@ def _specimen_resource(ctx: _Ctx) -> tuple[dict[str, Any] | None, dict[str, Any]
     obs = ctx.raw.data
     ref = obs.get("specimen") if isinstance(obs.get("specimen"), dict) else None
     specimen = ctx.record.resolve(ref.get("reference"), obs) if ref else None
+    reference = ref.get("reference") if ref else None
+    if specimen is None and isinstance(reference, str) and reference.strip():
+        _unresolved_specimen(ctx, reference)
     if (
         ref
         and specimen is not None
@@ -1038,6 +1041,23 @@ def _specimen_resource(ctx: _Ctx) -> tuple[dict[str, Any] | None, dict[str, Any]
         meta = specimen.get("meta")
         ctx.out.used[f"Specimen/{specimen['id']}"] = meta.get("versionId") if isinstance(meta, dict) else None
     return ref, specimen
+
+
+def _unresolved_specimen(ctx: _Ctx, reference: str) -> None:
+    """A specimen reference that names no Specimen of the input is listed (probe43: a VEGF whose Specimen
+    was missing lost its specimen type silently, and a progression read as a partial response); a
+    Specimen of another patient is listed by ``resolve`` already."""
+    key = reference if reference.startswith("#") else ctx.record.index.canonical(reference)
+    if key is not None and not key.startswith("#") and ctx.record.index.lookup(key) is not None:
+        return  # it exists but is not this patient's: resolve listed it
+    error = SourceError(
+        ctx.raw.origin,
+        f"specimen reference {reference[:80]!r} names no Specimen in the input: what was sampled (serum or "
+        "plasma) is read from the test's name only; send the Specimen with the result",
+        ctx.raw.ref,
+    )
+    if error not in ctx.out.errors:
+        ctx.out.errors.append(error)
 
 
 def _other_specimen(ctx: _Ctx, rule: ObservationRule) -> str | None:

@@ -4,6 +4,8 @@ operator reading the access log sees which tool sent the request)."""
 
 from __future__ import annotations
 
+import pytest
+
 import requests
 import responses
 
@@ -38,3 +40,18 @@ def test_requests_say_they_come_from_poems_fhir():
     sent = responses.calls[0].request.headers
     assert sent["User-Agent"] == "poems-fhir"
     assert sent["Accept"] == "application/fhir+json"
+
+
+@pytest.mark.parametrize(
+    "base", ["https://fhir.example.org/fhir?token=SECRETQ", "https://fhir.example.org/fhir#frag", "https://h/fhir?"]
+)
+def test_a_server_base_with_a_query_or_fragment_is_a_usage_error_that_does_not_echo_it(base):
+    # probe43: sent as "GET /fhir?token=SECRETQ/metadata", exit 3, the value logged 17 times
+    from poems_fhir.errors import ConfigError
+    from poems_fhir.fhir.client import FhirClient
+
+    with pytest.raises(ConfigError) as refused:
+        FhirClient(base)
+    message = str(refused.value)
+    assert "has no query or fragment" in message
+    assert "SECRETQ" not in message and "frag" not in message.split("cannot")[0]

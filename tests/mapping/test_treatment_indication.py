@@ -297,3 +297,38 @@ def test_cherry_angiomas_are_a_skin_haemangioma(mapping, sentence, negated):
     [[assertion]] = mapping.text.assert_texts([sentence])
     assert assertion.target == "hemangioma"
     assert (Modifier.NEGATED in assertion.modifiers) is negated
+
+
+# ------------------------------------------------------------------ a specimen reference that names nothing
+
+
+def _vegf(**kw: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": "vegf",
+        "status": "final",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8", "display": "VEGF"}]},
+        "effectiveDateTime": "2023-01-10",
+        "valueQuantity": {"value": 450, "unit": "pg/mL", "system": "http://unitsofmeasure.org", "code": "pg/mL"},
+        **kw,
+    }
+
+
+def test_a_specimen_reference_naming_no_specimen_is_listed(mapping):
+    # probe43: the VEGF's specimen type was lost without a word, and a progression read as partial
+    ex = extract(make_record(_vegf(specimen={"reference": "Specimen/no-such"})), mapping)
+    [error] = ex.errors
+    assert error.resource == "Observation/vegf" and "'Specimen/no-such' names no Specimen" in error.message
+    assert [m.analyte for m in ex.measurements] == ["vegf"]  # the result itself is still read
+
+
+def test_a_specimen_that_exists_is_no_problem(mapping):
+    specimen = {
+        "resourceType": "Specimen",
+        "id": "s1",
+        "subject": {"reference": "Patient/p1"},
+        "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0487", "code": "PLAS"}]},
+    }
+    ex = extract(make_record(specimen, _vegf(specimen={"reference": "Specimen/s1"})), mapping)
+    assert ex.errors == []
