@@ -230,16 +230,13 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
     """Run the queued texts through the text engine in one batch; coded facts win over text."""
     if not out.text_jobs:
         return
+    jobs = _within_text_budget(record, out)
     try:
-        results = mapping.text.assert_texts([job.text for job in out.text_jobs])
+        results = mapping.text.assert_texts([job.text for job in jobs])
     except TextEngineError as exc:
-        out.errors.extend(SourceError(job.reference, f"{job.source}: {exc}", job.reference) for job in out.text_jobs)
+        out.errors.extend(SourceError(job.reference, f"{job.source}: {exc}", job.reference) for job in jobs)
         return
-    added = [
-        f
-        for job, assertions in zip(out.text_jobs, results, strict=True)
-        for f in job_findings(job, assertions, mapping)
-    ]
+    added = [f for job, assertions in zip(jobs, results, strict=True) for f in job_findings(job, assertions, mapping)]
     if not added:
         return
     details = {f.evidence.reference: set(f.evidence.supporting) for f in out.findings if f.evidence.supporting}
@@ -249,6 +246,35 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
     for f in kept:
         if f.evidence.reference in versions:
             out.used[f.evidence.reference] = versions[f.evidence.reference]
+
+
+#: characters of all one patient's texts the engine reads (the texts that can matter, in reading order):
+#: the Synthea corpus's most is ~60k; a patient sent a megabyte of report text took the text engine 47 s
+#: (probe43), so past this the rest is listed unread
+MAX_PATIENT_TEXT_CHARS = 300_000
+
+
+def _within_text_budget(record: PatientRecord, out: Extraction) -> list[TextJob]:
+    kept: list[TextJob] = []
+    left, unread, unread_chars = MAX_PATIENT_TEXT_CHARS, 0, 0
+    for job in out.text_jobs:
+        if len(job.text) <= left:
+            kept.append(job)
+            left -= len(job.text)
+        else:
+            unread += 1
+            unread_chars += len(job.text)
+    if unread:
+        out.errors.append(
+            SourceError(
+                record.patient,
+                f"{unread} text(s) ({unread_chars:,} characters) not read: the text engine reads at most "
+                f"{MAX_PATIENT_TEXT_CHARS:,} characters of one patient's texts (the first in reading order); "
+                "coded results are read in full",
+                record.patient,
+            )
+        )
+    return kept
 
 
 #: characters of one text the engine reads: a long pathology report or letter is ~10-50k; a

@@ -332,3 +332,29 @@ def test_a_specimen_that_exists_is_no_problem(mapping):
     }
     ex = extract(make_record(specimen, _vegf(specimen={"reference": "Specimen/s1"})), mapping)
     assert ex.errors == []
+
+
+def test_past_the_text_budget_the_rest_of_a_patients_texts_is_listed_unread(mapping, monkeypatch):
+    # probe43: a megabyte of report text took the text engine 47 s for one patient
+    from poems_fhir.mapping import extract as extract_module
+
+    monkeypatch.setattr(extract_module, "MAX_PATIENT_TEXT_CHARS", 60)
+
+    def report(rid: str, conclusion: str) -> dict[str, Any]:
+        return {
+            "resourceType": "DiagnosticReport",
+            "id": rid,
+            "status": "final",
+            "subject": {"reference": "Patient/p1"},
+            "code": {"text": "CT chest abdomen pelvis"},
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "CT"}]}],
+            "effectiveDateTime": "2023-01-10",
+            "conclusion": conclusion,
+        }
+
+    ex = extract(
+        make_record(report("r1", "Splenomegaly."), report("r2", "Sclerotic lesion in the pelvis. " * 3)), mapping
+    )
+    assert [f.topic for f in ex.findings if f.state.value == "present"] == ["organomegaly"]  # r1 read, r2 not
+    [error] = ex.errors
+    assert error.source == "Patient/p1" and error.message.startswith("1 text(s) (96 characters) not read")
