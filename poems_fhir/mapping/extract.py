@@ -1055,7 +1055,9 @@ def _specimen_resource(ctx: _Ctx) -> tuple[dict[str, Any] | None, dict[str, Any]
     ref = obs.get("specimen") if isinstance(obs.get("specimen"), dict) else None
     specimen = ctx.record.resolve(ref.get("reference"), obs) if ref else None
     reference = ref.get("reference") if ref else None
-    if specimen is None and isinstance(reference, str) and reference.strip():
+    display = ref.get("display") if ref else None
+    # a reference that also says what was sampled (its display) loses nothing when it resolves to nothing
+    if specimen is None and isinstance(reference, str) and reference.strip() and not _said(display):
         _unresolved_specimen(ctx, reference)
     if (
         ref
@@ -1067,6 +1069,10 @@ def _specimen_resource(ctx: _Ctx) -> tuple[dict[str, Any] | None, dict[str, Any]
         meta = specimen.get("meta")
         ctx.out.used[f"Specimen/{specimen['id']}"] = meta.get("versionId") if isinstance(meta, dict) else None
     return ref, specimen
+
+
+def _said(text: Any) -> bool:
+    return isinstance(text, str) and bool(text.strip())
 
 
 def _unresolved_specimen(ctx: _Ctx, reference: str) -> None:
