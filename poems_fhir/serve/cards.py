@@ -140,6 +140,17 @@ class WorkUp:
 
 
 WORK_UP: dict[str, WorkUp] = {
+    # the mandatory clone first (criteria.md §3.3: the other majors decide only beside it; probe44: a
+    # polyneuropathy alone got VEGF, CT and a node biopsy proposed, not the test of the clone)
+    "monoclonal_plasma_cell_disorder": WorkUp(
+        ("immunofixation", "иммунофиксация", "иммунофиксация"),
+        (
+            "Order serum and urine immunofixation and serum free light chains",
+            "Назначить иммунофиксацию сыворотки и мочи и свободные лёгкие цепи сыворотки",
+            "Сарысу мен несептің иммунофиксациясын және сарысудағы бос жеңіл тізбектерді тағайындау",
+        ),
+        {"text": "Serum and urine immunofixation, serum free light chains"},
+    ),  # no verified order code
     "vegf_elevation": WorkUp(
         ("VEGF", "VEGF", "VEGF"),
         (

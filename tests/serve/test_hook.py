@@ -387,6 +387,27 @@ def test_an_empty_search_result_is_an_answer(client, ehr, mapping):
     assert post(client, ehr, body).status_code == 200
 
 
+def test_a_neuropathy_alone_is_proposed_the_test_of_the_clone_first(client, ehr, mapping):
+    # probe44: VEGF, CT and a node biopsy were proposed, not the immunofixation the mandatory clone needs
+    patient = {"resourceType": "Patient", "id": "pnp-only", "gender": "male", "birthDate": "1970-01-01"}
+    pnp = {
+        "resourceType": "Condition",
+        "id": "pnp",
+        "subject": {"reference": "Patient/pnp-only"},
+        "verificationStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]
+        },
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "G61.8"}]},
+    }
+    body = hook_request("pnp-only", run_templates([patient, pnp], mapping, "pnp-only"))
+    (card,) = post(client, ehr, body).json()["cards"]
+    labels = [s["label"] for s in card["suggestions"]]
+    assert labels[0] == "Order serum and urine immunofixation and serum free light chains"
+    request = card["suggestions"][0]["actions"][0]["resource"]
+    assert (request["status"], request["intent"]) == ("draft", "proposal")
+    assert len(card["summary"]) <= SUMMARY_MAX
+
+
 def test_partial_prefetch_without_fhir_server_is_412_not_a_guess(client, ehr, mapping):
     body = origin_request(mapping)
     del body["prefetch"]["conditions"]
