@@ -9,6 +9,8 @@ cards (cards.py). Logs carry event names, outcomes and timings, never patient da
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 import ipaddress
 import json
@@ -78,6 +80,15 @@ class HookContext(BaseModel):
         if not FHIR_ID.fullmatch(v):
             raise ValueError("String should match a FHIR id (1-64 letters, digits, '-' and '.'; not '.' or '..')")
         return v
+
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def loggable_instance(hook_instance: str) -> str:
+    """The hookInstance as the log shows it: CDS Hooks makes it a UUID; anything else an EHR sends there
+    is not written to the log (probe44: a name and an MRN sent as hookInstance reached the log)."""
+    return hook_instance if _UUID.fullmatch(hook_instance) else "(not a UUID: not logged)"
 
 
 class HookRequest(BaseModel):
@@ -337,7 +348,7 @@ class Service:
                     "cds.fallback_failed",
                     error=exc.__class__.__name__,
                     status=exc.status,
-                    hook_instance=hook.hookInstance,
+                    hook_instance=loggable_instance(hook.hookInstance),
                 ),
             )
             raise Refused(
@@ -368,7 +379,7 @@ class Service:
             except ValidationError as exc:
                 where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:5])
                 raise Refused(400, "bad_request", f"not a CDS Hooks request: check {where}") from None
-            hook_instance = hook.hookInstance
+            hook_instance = loggable_instance(hook.hookInstance)
             if hook.hook != "patient-view":
                 raise Refused(400, "bad_request", f"this service answers the patient-view hook, not {hook.hook!r}")
             if hook.fhirAuthorization and not hook.fhirServer:

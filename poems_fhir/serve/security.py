@@ -58,7 +58,7 @@ class FileKeys(KeySource):
         for k in self._set.keys:
             if k.key_id == kid:
                 return k.key
-        raise TokenRejected(f"no key {kid!r} in the issuer's JWKS file")
+        raise TokenRejected(f"no key {kid[:64]!r} in the issuer's JWKS file")
 
 
 #: an unknown `kid` refetches the JWKS at most this often (a forged token cannot make us hammer the EHR)
@@ -140,7 +140,7 @@ class UrlKeys(KeySource):
                     raise TokenRejected(f"the issuer's JWKS URL could not be read: {exc}") from None
                 self._keys = {k.key_id: k.key for k in found.keys if k.key_id}
             if kid not in self._keys:
-                raise TokenRejected(f"no key {kid!r} at the issuer's JWKS URL")
+                raise TokenRejected(f"no key {kid[:64]!r} at the issuer's JWKS URL")
             return self._keys[kid]
 
 
@@ -205,7 +205,7 @@ class Verifier:
             raise TokenRejected("issuer not trusted" if isinstance(iss, str) else "no iss claim")
         alg, kid = header.get("alg"), header.get("kid")
         if alg not in ALGORITHMS:
-            raise TokenRejected(f"algorithm {alg!r} not accepted (ES384 or RS384)")
+            raise TokenRejected(f"algorithm {str(alg)[:32]!r} not accepted (ES384 or RS384)")
         if not isinstance(kid, str) or not kid:
             raise TokenRejected("no kid in the JWT header")
         source = self.sources[iss]
@@ -234,7 +234,7 @@ class Verifier:
         except jwt.PyJWTError as exc:
             raise TokenRejected(f"signature or claims invalid: {exc.__class__.__name__}") from None
         except (TypeError, ValueError):  # the kid names a key of another type than alg (an RSA key for ES384)
-            raise TokenRejected(f"the key {kid!r} is not a key for {alg}") from None
+            raise TokenRejected(f"the key {kid[:64]!r} is not a key for {alg}") from None
         now = self.clock()
         exp, iat = claims["exp"], claims["iat"]
         if not isinstance(exp, (int, float)) or not isinstance(iat, (int, float)):

@@ -689,3 +689,27 @@ def test_a_fhir_server_answer_that_inflates_past_the_fallback_cap_is_refused_whi
     client = default_client("https://ehr.example.org/fhir", "token", 5.0)
     with pytest.raises(FatalNetworkError, match="the response is larger than 32 MB"):
         client.get("Patient/p1")
+
+
+def test_a_hook_instance_that_is_no_uuid_and_a_long_kid_stay_out_of_the_log(client, ehr, mapping):
+    # probe44: a name and an MRN sent as hookInstance reached the log; a 12 kB kid was logged whole, twice
+    body = origin_request(mapping)
+    body["hookInstance"] = "Zyxwvutsname Qwertygiven MRN 12345"
+    handler = _Records()
+    logger = logging.getLogger("poems_fhir")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        assert post(client, ehr, body).status_code == 200
+        long_kid = ehr.token(headers={"kid": "K" * 12_000})
+        assert (
+            client.post(HOOK, json=hook_request("p1"), headers={"Authorization": f"Bearer {long_kid}"}).status_code
+            == 401
+        )
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    text = " ".join(r.getMessage() + json.dumps(getattr(r, "fields", {}), default=str) for r in handler.records)
+    assert "Zyxwvutsname" not in text and "12345" not in text and "(not a UUID: not logged)" in text
+    assert "K" * 65 not in text and "K" * 64 in text
