@@ -260,9 +260,17 @@ def _work_up_text(criterion: str, language: str, fallback: str) -> str:
         return fallback
 
 
+#: characters of one piece of record text a card quotes (a 200,000-character Condition.code.text made a
+#: 200 kB card: probe44); the page has the whole text
+MAX_QUOTED_CHARS = 300
+
+
 def _md(text: str) -> str:
-    """Plain text into Markdown: no markup, links or HTML from the record."""
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", plain(text).replace("\n", " "))
+    """Plain text into Markdown: no markup, links or HTML from the record; at most MAX_QUOTED_CHARS."""
+    text = plain(text).replace("\n", " ")
+    if len(text) > MAX_QUOTED_CHARS:
+        text = text[: MAX_QUOTED_CHARS - 1].rstrip() + "…"
+    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", text)
 
 
 def _fit(language: str, key: str, n: int, items: list[str], fallback: str) -> str:

@@ -133,3 +133,13 @@ def test_card_alerts_and_flags_say_what_raised_them_and_when(mapping):
     flags = card["detail"].split("**Alerts**", 1)[1].split("\n\n", 1)[0]
     cytopenia = next(x for x in flags.splitlines() if "Cytopenia" in x)
     assert "hemoglobin 90 g/L" in cytopenia and "(Feb 11, 2019)" in cytopenia
+
+
+def test_record_text_a_card_quotes_is_bounded_and_still_escaped():
+    # probe44: a 200,000-character Condition.code.text made a 200 kB card detail
+    from poems_fhir.serve.cards import MAX_QUOTED_CHARS, _md
+
+    quoted = _md("<script>" + "x" * 200_000)
+    assert len(quoted) <= MAX_QUOTED_CHARS + 2 and quoted.endswith("…")
+    assert quoted.startswith("\\<script\\>")
+    assert _md("IgA *lambda*") == "IgA \\*lambda\\*"
