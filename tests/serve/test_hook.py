@@ -3,9 +3,11 @@ partial, cards for the sample patients in three languages, limits, CORS, metrics
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -481,22 +483,29 @@ class _Records(logging.Handler):
         self.records.append(record)
 
 
-def test_logs_and_metrics_carry_no_patient_data(client, ehr, mapping):
-    body = origin_request(mapping)
-    body["fhirServer"] = "https://ehr.example.org/fhir"
-    body["fhirAuthorization"] = {"access_token": "tok-very-secret-42", "token_type": "Bearer"}
+@contextlib.contextmanager
+def _captured_logs() -> Iterator[_Records]:
+    """Every record of the package's loggers, at debug level, while the block runs."""
     handler = _Records()
     logger = logging.getLogger("poems_fhir")
     logger.addHandler(handler)
     level = logger.level
     logger.setLevel(logging.DEBUG)
     try:
-        assert post(client, ehr, body).status_code == 200
-        assert post(client, ehr, hook_request("poems-origin")).status_code == 412
-        assert client.post(HOOK, json=body).status_code == 401
+        yield handler
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+def test_logs_and_metrics_carry_no_patient_data(client, ehr, mapping):
+    body = origin_request(mapping)
+    body["fhirServer"] = "https://ehr.example.org/fhir"
+    body["fhirAuthorization"] = {"access_token": "tok-very-secret-42", "token_type": "Bearer"}
+    with _captured_logs() as handler:
+        assert post(client, ehr, body).status_code == 200
+        assert post(client, ehr, hook_request("poems-origin")).status_code == 412
+        assert client.post(HOOK, json=body).status_code == 401
     events = [getattr(r, "event", None) for r in handler.records]
     assert events.count("cds.request") == 3 and "cds.auth_rejected" in events
     text = " ".join(r.getMessage() + json.dumps(getattr(r, "fields", {}), default=str) for r in handler.records)
@@ -695,21 +704,13 @@ def test_a_hook_instance_that_is_no_uuid_and_a_long_kid_stay_out_of_the_log(clie
     # probe44: a name and an MRN sent as hookInstance reached the log; a 12 kB kid was logged whole, twice
     body = origin_request(mapping)
     body["hookInstance"] = "Zyxwvutsname Qwertygiven MRN 12345"
-    handler = _Records()
-    logger = logging.getLogger("poems_fhir")
-    logger.addHandler(handler)
-    level = logger.level
-    logger.setLevel(logging.DEBUG)
-    try:
+    with _captured_logs() as handler:
         assert post(client, ehr, body).status_code == 200
         long_kid = ehr.token(headers={"kid": "K" * 12_000})
         assert (
             client.post(HOOK, json=hook_request("p1"), headers={"Authorization": f"Bearer {long_kid}"}).status_code
             == 401
         )
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
     text = " ".join(r.getMessage() + json.dumps(getattr(r, "fields", {}), default=str) for r in handler.records)
     assert "Zyxwvutsname" not in text and "12345" not in text and "(not a UUID: not logged)" in text
     assert "K" * 65 not in text and "K" * 64 in text
