@@ -267,6 +267,8 @@ class _Clone:
     urine_ife_after: tuple[Measurement, ...] = ()
     #: the baseline dFLC as a point (its day, its involved chain): shown when no M-protein baseline is
     base_dflc_point: Point | None = None
+    #: the serum immunofixation of the baseline (the last on or before the cut)
+    serum_ife_base: Measurement | None = None
 
 
 def _flc_pairs(
@@ -336,7 +338,17 @@ def _clone(measurements: Sequence[Measurement], cut: dt.date, as_of: dt.date | N
         tuple(serum),
         tuple(urine),
         Point(base_d[-1][1], "mg/L", base_d[-1][0], base_d[-1][2], analyte="dflc") if base_d else None,
+        _baseline(_series(measurements, "serum_ife", as_of), cut),
     )
+
+
+def _no_m_protein_baseline(c: _Clone, what: str, *, urine: bool) -> str:
+    """Why there is no M-protein baseline: none measured, or one shown by immunofixation and never
+    quantified ("no M-protein" beside a positive immunofixation read as no clone, probe42)."""
+    ife = [m for m in (c.serum_ife_base, c.urine_ife_base if urine else None) if m is not None and _ife_positive(m)]
+    if ife:
+        return f"{what} detected by immunofixation before the first treatment but not quantified"
+    return f"no {what} before the first treatment"
 
 
 def _progression_from_cr(c: _Clone, *, flc: bool) -> tuple[str, Measurement | None] | None:
@@ -579,7 +591,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         why = (
             f"baseline M-protein {c.m_base.value:g} g/L is not above {cfg.amyloid_serum_measurable:g} g/L"
             if c.m_base
-            else "no M-protein before the first treatment"
+            else _no_m_protein_baseline(c, "M-protein", urine=True)
         )
         return HematologicResponse(
             fw,
@@ -608,7 +620,7 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             f"baseline serum M-protein {c.m_base.value:g} g/L is below the IMWG measurable-disease threshold "
             f"of {cfg.imwg_serum_measurable:g} g/L (1 g/dL); urine M-protein not quantified"
             if c.m_base
-            else "no serum M-protein before the first treatment"
+            else _no_m_protein_baseline(c, "serum M-protein", urine=False)
         )
         back = _progression_from_cr(c, flc=False)
         if back is not None:  # the clone back after a CR: said here too, dated by what showed it (probe41 D7)

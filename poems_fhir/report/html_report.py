@@ -283,13 +283,14 @@ def _response(
     parts = [f"<h2>{_e(t._('Response at each restaging'))}</h2>"]
     points = restaging_points(measurements, response, as_of)
     if not points:
-        text = (
-            t._("No treatment recorded.")
-            if response.baseline_date is None
-            else t._("No restaging after the baseline of {date}.").format(date=t.date(response.baseline_date))
-        )
+        text = t._("No treatment recorded.") if response.baseline_date is None else w.no_restaging(t, response)
         return parts + [f'<p class="note" id="response">{_e(text)}</p>']
-    parts.append(f'<p class="note">{_e(t._("Baseline: {date}.").format(date=t.date(response.baseline_date)))}</p>')
+    baseline = (
+        t._("Baseline: the last results before the first treatment on {date}.")
+        if response.baseline_date == response.first_treatment
+        else t._("Baseline: {date}.")
+    ).format(date=t.date(response.baseline_date))
+    parts.append(f'<p class="note">{_e(baseline)}</p>')
     parts.append(
         f'<table id="response"><thead><tr><th>{_e(t._("Date"))}</th>'
         f"<th>{_e(label(t, 'framework', 'amyloid'))}</th><th>{_e(label(t, 'framework', 'imwg'))}</th>"

@@ -426,12 +426,25 @@ def response_line(t: Translator, r: ResponseAssessment) -> str:
     return text
 
 
+def no_restaging(t: Translator, r: ResponseAssessment) -> str:
+    """Nothing measured after the baseline yet. A baseline that is the first treatment's day says so:
+    "the baseline of Feb 22" read as a sample taken on Feb 22 (probe42)."""
+    if r.baseline_date is not None and r.baseline_date == r.first_treatment:
+        return t._("No restaging since the first treatment on {date}.").format(date=t.date(r.baseline_date))
+    return t._("No restaging after the baseline of {date}.").format(date=t.date(r.baseline_date))
+
+
 def response_heading(t: Translator, r: ResponseAssessment, restaging: dt.date | None) -> str:
     """The sentence that opens a response report: at which restaging, against which baseline."""
     if r.baseline_date is not None and (restaging is None or restaging <= r.baseline_date):
         # nothing measured after the baseline yet: no "response at Feb 22 compared with the baseline of
         # Feb 22" (a probe, at the origin case's T0)
-        return t._("No restaging after the baseline of {date}.").format(date=t.date(r.baseline_date))
+        return no_restaging(t, r)
+    if r.baseline_date == r.first_treatment:
+        # the baseline is the last result up to that day, each shown with its own date (probe42)
+        return t._(
+            "Response at {date} compared with the last results before the first treatment on {baseline}:"
+        ).format(date=t.date(restaging), baseline=t.date(r.baseline_date))
     return t._("Response at {date} compared with the baseline of {baseline}:").format(
         date=t.date(restaging), baseline=t.date(r.baseline_date)
     )

@@ -325,6 +325,20 @@ def test_amyloid_below_the_measurability_gate_is_not_evaluable_with_why():
     assert small.caveats == ("VGPR not assessable: dFLC (free light chains) not measured after treatment",)
     nothing = resp(m("serum_m_protein", 1.0, 30)).hematologic
     assert nothing.reason.startswith("no M-protein before the first treatment, dFLC is not > 100 mg/L")
+    # probe42: a clone shown before treatment by immunofixation only was "no M-protein before the first
+    # treatment" - read by a clinician as no clone at all
+    shown = resp(*ife(1, None, -10), m("serum_m_protein", 1.0, 30))
+    assert shown.hematologic.reason.startswith(
+        "M-protein detected by immunofixation before the first treatment but not quantified, dFLC is not"
+    )
+    assert shown.hematologic_imwg.reason == (
+        "serum M-protein detected by immunofixation before the first treatment but not quantified"
+    )
+    urine_only = resp(*ife(0, 1, -10), m("serum_m_protein", 1.0, 30))
+    assert urine_only.hematologic.reason.startswith("M-protein detected by immunofixation before the first")
+    assert urine_only.hematologic_imwg.reason == "no serum M-protein before the first treatment"
+    negative = resp(*ife(0, 0, -10), *ife(1, None, 20), m("serum_m_protein", 1.0, 30)).hematologic
+    assert negative.reason.startswith("no M-protein before the first treatment, dFLC")
     ife_only = resp(*ife(1, None, 30)).hematologic
     assert ife_only.caveats == ("VGPR not assessable: dFLC (free light chains) not measured after treatment",)
     assert resp(m("albumin", 30, 30)).hematologic.caveats == ()

@@ -385,10 +385,14 @@ def test_a_sentence_ending_with_an_abbreviated_date_has_one_full_stop(tmp_path):
 def test_a_response_with_nothing_measured_after_the_baseline_says_so():
     # probe38: "Response at Feb 22, 2019 compared with the baseline of Feb 22, 2019" at the origin case's T0
     response = origin("en", "2019-02-28")["poems-response-assessment"]
-    assert response["conclusion"].startswith("No restaging after the baseline of Feb 22, 2019.")
+    # probe42: "the baseline of Feb 22" read as a sample of Feb 22; it is the first treatment's day
+    assert response["conclusion"].startswith("No restaging since the first treatment on Feb 22, 2019.")
     assert "Response at" not in response["conclusion"]
     later = origin("en", "2019-03-31")["poems-response-assessment"]
-    assert "Response at Mar 28, 2019 compared with the baseline of Feb 22, 2019:" in later["conclusion"]
+    assert (
+        "Response at Mar 28, 2019 compared with the last results before the first treatment on Feb 22, 2019:"
+        in later["conclusion"]
+    )
 
 
 def test_an_absence_by_the_thyroid_caveat_is_not_shown_as_absent():
@@ -405,7 +409,7 @@ def test_the_response_narrative_dates_each_clinical_domain_by_what_decided_it():
     div = origin("en", "2019-08-20")["poems-response-assessment"]["text"]["div"]
     assert "<td>Albumin</td><td>Improved</td><td>Aug 12, 2019</td>" in div
     t0 = origin("en", "2019-02-28")["poems-response-assessment"]["text"]["div"]
-    assert "No restaging after the baseline of Feb 22, 2019." in t0 and "Response at" not in t0
+    assert "No restaging since the first treatment on Feb 22, 2019." in t0 and "Response at" not in t0
 
 
 def test_a_relapse_proposal_gives_the_salvage_advice_once():
