@@ -99,12 +99,14 @@ def templates(mapping: CompiledMapping, all_observations: bool = False) -> dict[
     return {q.key: q.template() for q in queries(mapping, all_observations)}
 
 
-def _complete(value: Any, query: Query) -> bool:
+def _complete(value: Any, query: Query, patient_id: str) -> bool:
     """Whether a prefetch value answers its key in full."""
     if not isinstance(value, dict):
         return False
     if query.is_read:
-        return value.get("resourceType") == "Patient"
+        # another patient's Patient is no answer to "Patient/{{context.patientId}}" (probe44: it was
+        # taken as read, and the card went out without the context patient's sex and age)
+        return value.get("resourceType") == "Patient" and value.get("id") == patient_id
     if value.get("resourceType") != "Bundle":
         return False
     if not _well_formed(value):
@@ -178,7 +180,7 @@ def gather(
     missing = []
     for q in keys:
         value = prefetch.get(q.key)
-        if isinstance(value, dict) and _complete(value, q):
+        if isinstance(value, dict) and _complete(value, q, patient_id):
             found = _resources(value)
             done.from_prefetch.append(q.key)
         else:

@@ -383,6 +383,18 @@ def test_a_malformed_prefetch_search_is_no_answer_to_its_key(client, ehr, mappin
     assert response.status_code == 412 and "conditions" in response.json()["error"]
 
 
+def test_another_patients_patient_resource_is_no_answer_to_the_patient_key(client, ehr, mapping):
+    # probe44: the `patient` prefetch held another Patient and was taken as read
+    body = origin_request(mapping)
+    body["prefetch"]["patient"] = {**body["prefetch"]["patient"], "id": "someone-else"}
+    response = post(client, ehr, body)
+    assert response.status_code == 412 and "patient" in response.json()["error"]
+    without_id = origin_request(mapping)
+    del without_id["prefetch"]["patient"]["id"]
+    assert post(client, ehr, without_id).status_code == 412
+    assert post(client, ehr, origin_request(mapping)).status_code == 200
+
+
 def test_an_empty_search_result_is_an_answer(client, ehr, mapping):
     body = origin_request(mapping)
     body["prefetch"]["procedures"] = {"resourceType": "Bundle", "type": "searchset", "total": 0}
