@@ -182,11 +182,13 @@ WORK_UP: dict[str, WorkUp] = {
     "castleman_disease": WorkUp(
         ("node biopsy", "биопсия лимфоузла", "лимфа түйінінің биопсиясы"),
         (
-            "Order lymph-node biopsy (Castleman histology)",
-            "Назначить биопсию лимфоузла (гистология Кастлемана)",
-            "Лимфа түйінінің биопсиясын тағайындау (Кастлеман гистологиясы)",
+            # criteria.md's work-up: a node biopsy only for enlarged or FDG-avid nodes (probe44: the
+            # card proposed it unconditionally, unlike the CarePlan's step)
+            "Order lymph-node biopsy for Castleman histology if nodes are enlarged or FDG-avid",
+            "Назначить биопсию лимфоузла (гистология Кастлемана), если лимфоузлы увеличены или накапливают ФДГ",
+            "Лимфа түйіндері ұлғайса немесе ФДГ жинаса, лимфа түйінінің биопсиясын тағайындау (Кастлеман гистологиясы)",
         ),
-        {"text": "Lymph-node biopsy for Castleman histology"},
+        {"text": "Lymph-node biopsy for Castleman histology if nodes are enlarged or FDG-avid"},
     ),  # no verified order code
 }
 

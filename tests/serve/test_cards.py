@@ -143,3 +143,20 @@ def test_record_text_a_card_quotes_is_bounded_and_still_escaped():
     assert len(quoted) <= MAX_QUOTED_CHARS + 2 and quoted.endswith("…")
     assert quoted.startswith("\\<script\\>")
     assert _md("IgA *lambda*") == "IgA \\*lambda\\*"
+
+
+def test_the_node_biopsy_is_proposed_only_for_enlarged_or_avid_nodes(mapping):
+    # probe44: the card proposed a lymph-node biopsy unconditionally; criteria.md's work-up (and the
+    # CarePlan's step) asks for it when nodes are enlarged or FDG-avid
+    result = _result(SAMPLES / "origin-case" / "01-diagnosis-2019-02.json", mapping=mapping)
+    assert any(m.criterion == "castleman_disease" for m in result.assessment.missing)
+    wanted = {
+        "en": "if nodes are enlarged or FDG-avid",
+        "ru": "если лимфоузлы увеличены",
+        "kk": "Лимфа түйіндері ұлғайса",
+    }
+    for language, condition in wanted.items():
+        (card,) = cards_for(result, language)
+        (biopsy,) = [s for s in card["suggestions"] if "Castleman" in s["actions"][0]["resource"]["code"]["text"]]
+        assert condition in biopsy["label"]
+        assert biopsy["actions"][0]["resource"]["code"]["text"].endswith("if nodes are enlarged or FDG-avid")
