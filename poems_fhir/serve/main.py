@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ def serve(config_file: Path | None, flags: dict[str, Any]) -> None:
         app = create_app(settings, mapping=mapping)
     except (OSError, sqlite3.Error) as exc:
         raise ConfigError(f"--state {settings.state}: the feedback store cannot be opened ({exc})") from None
+    _check_listen(settings.host, settings.port)
     log.info(
         "serving CDS Hooks on %s:%d",
         settings.host,
@@ -50,13 +52,43 @@ def serve(config_file: Path | None, flags: dict[str, Any]) -> None:
         ),
     )
     # no access log: URLs of the card pages are capabilities, and paths are no business of the logs
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        access_log=False,
-        log_config=None,
-        limit_concurrency=settings.concurrency + settings.queue + 16,
-        server_header=False,
-        http=ReadDeadlineH11Protocol,  # idle or trickling connections do not hold that limit for good
-    )
+    try:
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            access_log=False,
+            log_config=None,
+            limit_concurrency=settings.concurrency + settings.queue + 16,
+            server_header=False,
+            http=ReadDeadlineH11Protocol,  # idle or trickling connections do not hold that limit for good
+        )
+    except SystemExit as exc:
+        # uvicorn exits 3 when it cannot start (the port taken since the check): our 3 is a network
+        # error of the sync job, so a start failure is the configuration error it is (exit 2)
+        if exc.code == UVICORN_STARTUP_FAILURE:
+            raise ConfigError(f"the service could not start on {settings.host}:{settings.port} (see the log)") from None
+        raise
+
+
+#: uvicorn's exit status when the server did not start (uvicorn.main.STARTUP_FAILURE)
+UVICORN_STARTUP_FAILURE = 3
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Refuse before start, with what to do, an address we cannot listen on (probe44: a port in use
+    exited 3 - documented as a network error of the sync job - after uvicorn's own log line)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError as exc:
+        raise ConfigError(f"--host {host}: not an address of this machine ({exc.strerror or exc})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot listen on {host}:{port}: {exc.strerror or exc}. Another process may use the port: "
+                "stop it or choose another --port (or --host)."
+            ) from None

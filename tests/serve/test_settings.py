@@ -97,3 +97,30 @@ def test_fhir_servers_come_from_the_file_or_environment_and_must_be_urls(tmp_pat
     config.write_text('fhir-servers = ["ehr.example.org/fhir"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="fhir_servers"):
         load_serve_settings(config, trust, environ={})
+
+
+def test_a_port_in_use_is_a_configuration_error_that_says_what_to_do(tmp_path: Path):
+    # probe44: exit 3 (documented as a network error of the sync job) after uvicorn's own log line
+    import socket
+
+    from tests.serve.helpers import Ehr
+
+    jwks = Ehr().write_jwks(tmp_path / "jwks.json")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(
+            main,
+            [
+                "serve",
+                "--port",
+                str(port),
+                "--trust",
+                f"https://ehr.example.org={jwks}",
+                "--state",
+                str(tmp_path / "s"),
+            ],
+        )
+    assert result.exit_code == 2, result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output and "choose another --port" in result.output
