@@ -115,29 +115,41 @@ class Refused(Exception):
         self.status, self.outcome, self.headers = status, outcome, headers
 
 
+#: the page is self-contained (inline CSS and SVG, no script, no link it loads): a CSP that forbids
+#: everything else keeps record text that slipped through escaping from running or calling out (probe44)
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
 @dataclass
 class PageCache:
     """The pages behind the cards' links, under unguessable tokens, for a short time (in memory)."""
 
     clock: Callable[[], float] = time.monotonic
-    _pages: OrderedDict[str, tuple[float, PatientResult]] = field(default_factory=OrderedDict)
+    #: token -> (expiry, result, the card's language: the page speaks it too)
+    _pages: OrderedDict[str, tuple[float, PatientResult, str]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def put(self, result: PatientResult) -> str:
+    def put(self, result: PatientResult, language: str = "en") -> str:
         token = secrets.token_urlsafe(32)
         with self._lock:
-            self._pages[token] = (self.clock() + PAGE_TTL, result)
+            self._pages[token] = (self.clock() + PAGE_TTL, result, language)
             while len(self._pages) > PAGE_LIMIT:
                 self._pages.popitem(last=False)
         return token
 
-    def get(self, token: str) -> PatientResult | None:
+    def get(self, token: str) -> tuple[PatientResult, str] | None:
         with self._lock:
             found = self._pages.get(token)
             if found and found[0] < self.clock():
                 del self._pages[token]
                 return None
-        return found[1] if found else None
+        return (found[1], found[2]) if found else None
 
 
 def check_fhir_server(url: str, allowed: list[str] | None = None) -> None:
@@ -364,7 +376,7 @@ class Service:
         result = evaluate_record(gathered.record, self.mapping, self.profile, None, trigger=self.settings.trigger)
         page = None
         if result.scope.in_scope:
-            page = f"{self.discovery_url}/pages/{self.pages.put(result)}"
+            page = f"{self.discovery_url}/pages/{self.pages.put(result, language)}"
         return cards_for(result, language, page), gathered
 
     async def hook(self, request: Request) -> Response:
@@ -485,11 +497,13 @@ class Service:
     # ------------------------------------------------------------------ page, metrics
 
     async def page(self, request: Request) -> Response:
-        result = self.pages.get(request.path_params["token"])
-        if result is None:
+        found = self.pages.get(request.path_params["token"])
+        if found is None:
             return PlainTextResponse("this page has expired: open the patient's chart again", 404)
-        html = await anyio.to_thread.run_sync(html_for, result, self.mapping)
-        return HTMLResponse(html, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+        result, language = found
+        # in the card's language (probe44: a Russian card linked to an English page)
+        html = await anyio.to_thread.run_sync(lambda: html_for(result, self.mapping, language=language))
+        return HTMLResponse(html, headers=PAGE_HEADERS)
 
     async def metrics_endpoint(self, request: Request) -> Response:
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -226,6 +226,18 @@ def test_origin_case_at_diagnosis_not_met_yet_vegf_ct_and_node_biopsy_missing(cl
     assert page.headers["cache-control"] == "no-store"
 
 
+@pytest.mark.parametrize("language", ["ru", "kk", "en"])
+def test_the_page_behind_the_card_speaks_the_cards_language_and_loads_nothing(client, ehr, mapping, language):
+    # probe44: a Russian card linked to an English page; the page had no Content-Security-Policy
+    response = post(client, ehr, origin_request(mapping), **{"Accept-Language": language})
+    (card,) = response.json()["cards"]
+    page = client.get(card["links"][0]["url"].removeprefix("http://testserver"))
+    assert page.status_code == 200 and f'<html lang="{language}"' in page.text
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp
+    assert "<script" not in page.text and page.headers["x-content-type-options"] == "nosniff"
+
+
 def test_the_same_record_gives_the_same_card_uuid(client, ehr, mapping):
     first = post(client, ehr, origin_request(mapping)).json()["cards"][0]
     second = post(client, ehr, origin_request(mapping)).json()["cards"][0]
