@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import anyio
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -61,7 +61,14 @@ class FhirAuthorization(BaseModel):
     # visible ASCII only (RFC 6750's b64token is stricter): it goes into an Authorization header, where a
     # CR/LF would inject headers and anything else fails inside the HTTP library (a 500)
     access_token: str = Field(min_length=1, max_length=20000, pattern=r"^[\x21-\x7e]+$")
-    token_type: str = "Bearer"  # noqa: S105  (the scheme's name, not a secret)
+    # CDS Hooks 2.0: "Fixed value: Bearer"; another scheme's token sent as a bearer token would be refused
+    # by the server at best (probe44: any value was accepted)
+    token_type: str = Field("Bearer", pattern=r"^(?i:bearer)$")  # the scheme's name, not a secret
+    expires_in: int | None = Field(None, ge=0, strict=True)
+    scope: str | None = Field(None, max_length=20000)
+    subject: str | None = Field(None, max_length=1000)
+    #: the patient the token is for (SMART patient scopes): must be context.patientId (HookRequest)
+    patient: str | None = Field(None, max_length=64)
 
     def __repr__(self) -> str:  # never print the token
         return "FhirAuthorization(access_token=<redacted>)"
@@ -85,6 +92,17 @@ class HookContext(BaseModel):
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
+def _what_is_wrong(exc: ValidationError) -> str:
+    """Each refused element with pydantic's reason, never the value (a token, a name): probe44 found
+    "check fhirAuthorization" too vague to act on."""
+    parts = []
+    for e in exc.errors(include_url=False, include_input=False)[:5]:
+        where = ".".join(str(p) for p in e["loc"])
+        reason = str(e["msg"]).removeprefix("Value error, ")[:200]
+        parts.append(f"{where}: {reason}" if where else reason)
+    return "; ".join(parts)
+
+
 def loggable_instance(hook_instance: str) -> str:
     """The hookInstance as the log shows it: CDS Hooks makes it a UUID; anything else an EHR sends there
     is not written to the log (probe44: a name and an MRN sent as hookInstance reached the log)."""
@@ -99,6 +117,15 @@ class HookRequest(BaseModel):
     fhirAuthorization: FhirAuthorization | None = None  # noqa: N815
     context: HookContext
     prefetch: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _token_for_this_patient(self) -> HookRequest:
+        # a token granted for another patient cannot read this one's record (probe44): say so (400)
+        # rather than answer 412 after the server's 403s
+        auth = self.fhirAuthorization
+        if auth is not None and auth.patient is not None and auth.patient != self.context.patientId:
+            raise ValueError("fhirAuthorization.patient is not context.patientId")
+        return self
 
 
 def _entries(value: Any) -> int:
@@ -389,8 +416,7 @@ class Service:
             try:
                 hook = HookRequest.model_validate(await self.body(request))
             except ValidationError as exc:
-                where = ", ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors()[:5])
-                raise Refused(400, "bad_request", f"not a CDS Hooks request: check {where}") from None
+                raise Refused(400, "bad_request", f"not a CDS Hooks request: {_what_is_wrong(exc)}") from None
             hook_instance = loggable_instance(hook.hookInstance)
             if hook.hook != "patient-view":
                 raise Refused(400, "bad_request", f"this service answers the patient-view hook, not {hook.hook!r}")

@@ -688,6 +688,30 @@ def test_card_text_that_is_not_unicode_is_sent_escaped_not_a_500():
     assert json.loads(ok.decode("utf-8")) == {"cards": [{"summary": "IgA λ"}]} and "λ".encode() in ok
 
 
+@pytest.mark.parametrize(
+    ("authorization", "said"),
+    [
+        ({"token_type": "MAC"}, "fhirAuthorization.token_type: String should match pattern"),
+        ({"expires_in": -5}, "fhirAuthorization.expires_in: Input should be greater than or equal to 0"),
+        ({"expires_in": "300"}, "fhirAuthorization.expires_in: Input should be a valid integer"),
+        ({"patient": "someone-else"}, "fhirAuthorization.patient is not context.patientId"),
+    ],
+)
+def test_a_fhir_authorization_the_service_cannot_use_is_a_400_that_says_why(client, ehr, mapping, authorization, said):
+    # probe44: any token_type and a token granted for another patient were accepted; "check X" said too little
+    body = {
+        **origin_request(mapping),
+        "fhirServer": "https://ehr.example.org/fhir",
+        "fhirAuthorization": {"access_token": "tok-secret-9", "token_type": "Bearer", **authorization},
+    }
+    response = post(client, ehr, body)
+    assert response.status_code == 400 and said in response.json()["error"]
+    assert "tok-secret-9" not in response.text and "someone-else" not in response.text
+    fine = {**authorization, "token_type": "bearer", "patient": "poems-origin", "expires_in": 300}
+    body["fhirAuthorization"] = {"access_token": "tok-secret-9", **fine}
+    assert post(client, ehr, body).status_code == 200  # a complete prefetch: the token is never used
+
+
 @pytest.mark.parametrize("token", ["a\r\nX-Evil: 1", "tok en", "tök", "a\x00b"])
 def test_an_access_token_that_cannot_be_a_header_value_is_a_400(client, ehr, mapping, token):
     """It goes into an Authorization header: CR/LF would inject headers, other characters failed in the
