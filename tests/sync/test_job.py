@@ -12,7 +12,7 @@ import pytest
 
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.errors import PreconditionFailedError, StateLockedError
-from poems_fhir.sync.job import SyncJob
+from poems_fhir.sync.job import SyncJob, pseudonym
 from poems_fhir.sync.sinks import DirSink, entry_key, with_if_match
 from poems_fhir.sync.sources import FileSource
 from poems_fhir.sync.state import StateStore
@@ -500,9 +500,28 @@ def test_a_merged_record_is_neither_evaluated_nor_written(data, tmp_path):
     assert (summary.written, summary.missing, summary.evaluated) == (4, 1, 5)
     line = next(p for p in summary.problems if "merged into" in p)
     assert "Patient.link replaced-by" in line and "classic-poems" not in line  # pseudonyms only
+    name, successor = (pseudonym(key, f"Patient/{i}") for i in ("classic-poems", "classic-poems-2"))
+    assert line == (
+        f"{name}: merged into {successor} (Patient.link replaced-by): this record is no longer evaluated or "
+        "written; the surviving record is evaluated under its own id. Reported once, then no longer retried "
+        "(`poems-fhir state retry PATIENT` to try again)"
+    )
     assert store.patient("files:test", "Patient/classic-poems").status == "missing"
     again = job(data, store, RecordingSink(tmp_path / "out"), pseudonym_key=key).run()
     assert not any("merged into" in p for p in again.problems) and again.missing == 0  # reported once
+
+
+def test_each_merged_record_is_counted(data, tmp_path):
+    _merge_classic(data)
+    twin = {
+        "resourceType": "Patient",
+        "id": "old-twin",
+        "active": False,
+        "link": [{"other": {"reference": "Patient/new-twin"}, "type": "replaced-by"}],
+    }
+    (data / "twin.json").write_text(json.dumps(twin))
+    summary = job(data, StateStore(tmp_path / "state.sqlite"), RecordingSink(tmp_path / "out")).run()
+    assert summary.missing == 2 and sum("merged into" in p for p in summary.problems) == 2
 
 
 def test_a_record_merged_after_it_was_written_keeps_our_report_untouched(data, tmp_path):
@@ -510,11 +529,15 @@ def test_a_record_merged_after_it_was_written_keeps_our_report_untouched(data, t
     job(data, store, RecordingSink(tmp_path / "out")).run()
     before = {p.name: p.read_text() for p in (tmp_path / "out").glob("*.json")}
     _merge_classic(data, {"other": {"display": "the new record"}, "type": "replaced-by"})
+    written = store.patient("files:test", "Patient/classic-poems").written
+    assert written
     sink = RecordingSink(tmp_path / "out")
     summary = job(data, store, sink).run()
     assert sink.calls == [] and summary.missing == 1
     assert "merged into another record" in " ".join(summary.problems)
     assert {p.name: p.read_text() for p in (tmp_path / "out").glob("*.json")} == before  # nothing withdrawn
+    # the state still knows what was written there (a later "replaces" link or a retry finds it)
+    assert store.patient("files:test", "Patient/classic-poems").written == written
 
 
 def test_other_links_do_not_stop_the_write(data, tmp_path):

@@ -159,20 +159,20 @@ class NamedSource(CohortSource):
     """A cohort named in the configuration (--patient): the same names every run, one of them
     unknown to the server (its read answers 404)."""
 
-    def __init__(self, records: dict[str, Any], ghost: str) -> None:
+    def __init__(self, records: dict[str, Any], *ghosts: str) -> None:
         super().__init__(records)
-        self.ghost = ghost
+        self.ghosts = ghosts
         self.fetched: list[str] = []
 
     def cohort(self, since, extra=()):
         self.since_seen.append(since)
-        return Cohort(sorted({*self.records, self.ghost, *extra}), SERVER_TIME, named=True)
+        return Cohort(sorted({*self.records, *self.ghosts, *extra}), SERVER_TIME, named=True)
 
     def fetch(self, patient):
         from poems_fhir.errors import FatalNetworkError
 
         self.fetched.append(patient)
-        if patient == self.ghost:
+        if patient in self.ghosts:
             raise FatalNetworkError("GET Patient/ghost-1: HTTP 404 not found", status=404)
         return self.records[patient], []
 
@@ -185,11 +185,15 @@ def test_a_named_patient_the_server_does_not_have_is_reported_once_and_then_not_
     source = NamedSource(records(), "Patient/ghost-1")
     first = make_job(source, store).run()
     assert first.missing == 1 and any("not on the server (HTTP 404)" in p for p in first.problems)
+    assert not [r for r in caplog.records if getattr(r, "event", None) == "cohort.reported_missing"]
     source.fetched.clear()
+    caplog.clear()
     second = make_job(source, store).run()
     assert second.missing == 0 and not second.problems
     assert "Patient/ghost-1" not in source.fetched and len(source.fetched) == 2
     assert "1 named patient(s) not read: not on the server in an earlier run" in caplog.text
+    (said,) = [r for r in caplog.records if getattr(r, "event", None) == "cohort.reported_missing"]
+    assert said.fields == {"count": 1}  # type: ignore[attr-defined]
     # --retry-missing 1: one more try, then quiet again; `state retry` brings it back
     source.fetched.clear()
     store.retry("Patient/ghost-1")
@@ -201,6 +205,17 @@ def test_a_named_patient_the_server_does_not_have_is_reported_once_and_then_not_
     source.fetched.clear()
     make_job(source, store, retry_missing=1).run()
     assert "Patient/ghost-1" not in source.fetched
+
+
+def test_each_named_patient_left_out_as_reported_is_counted(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="poems_fhir")
+    store = StateStore(tmp_path / "state.sqlite")
+    source = NamedSource(records(), "Patient/ghost-1", "Patient/ghost-2")
+    assert make_job(source, store).run().missing == 2
+    caplog.clear()
+    make_job(source, store).run()
+    (said,) = [r for r in caplog.records if getattr(r, "event", None) == "cohort.reported_missing"]
+    assert said.fields == {"count": 2}  # type: ignore[attr-defined]
 
 
 def test_a_discovered_patient_once_missing_is_read_again_when_the_server_names_it(tmp_path):

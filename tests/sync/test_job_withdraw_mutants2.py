@@ -212,3 +212,20 @@ def test_a_withdrawal_is_said_in_the_written_language_without_ids(tmp_path):
     assert "<p><b>Отозвано poems-fhir" in report["text"]["div"]
     for text in (report["conclusion"], report["text"]["div"]):
         assert text.count("Критерии выполнены") == text.count("Прежний текст: Критерии выполнены") == 1
+
+
+def test_a_profile_change_withdrawal_is_said_in_the_written_language(tmp_path):
+    # the other withdrawal reason ("superseded by this run's proposals") in the run's language, with the
+    # profile's translated label (a mutation check: it was always English)
+    store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
+    recs = {CLASSIC: records()[CLASSIC]}
+    job(store, server, recs, profile=JAPAN_2019, language="ru").run()
+    japan = {key_of(r) for r in server.of_type(CLASSIC, "DiagnosticReport")}
+    job(store, server, recs, language="ru").run()
+    (old_report,) = [r for r in server.of_type(CLASSIC, "DiagnosticReport") if key_of(r) in japan]
+    assert "Отозвано poems-fhir" in old_report["conclusion"]
+    assert "заменено предложениями этого запуска (" in old_report["conclusion"]
+    assert (
+        "superseded" not in old_report["conclusion"]
+        and "(Current Dispenzieri criteria)" not in old_report["conclusion"]
+    )
