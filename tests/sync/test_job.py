@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import shutil
 import sys
 from pathlib import Path
@@ -548,7 +549,7 @@ def test_other_links_do_not_stop_the_write(data, tmp_path):
     assert "Patient/classic-poems" in sink.calls and summary.missing == 0
 
 
-def test_in_file_mode_a_patient_who_leaves_scope_gets_a_withdrawal_in_place_of_the_stale_file(data, tmp_path):
+def test_in_file_mode_a_patient_who_leaves_scope_gets_a_withdrawal_in_place_of_the_stale_file(data, tmp_path, caplog):
     """README sync step 4: a patient who leaves scope gets our report and plan withdrawn. In file mode
     the folder held the old transaction, which someone posting the folder would send again."""
     store = StateStore(tmp_path / "state.sqlite")
@@ -560,8 +561,12 @@ def test_in_file_mode_a_patient_who_leaves_scope_gets_a_withdrawal_in_place_of_t
     bundle = json.loads((data / "classic-poems.json").read_text())
     bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
     (data / "classic-poems.json").write_text(json.dumps(bundle))  # nothing suggests POEMS any more
-    summary = job(data, store, RecordingSink(out)).run()
+    with caplog.at_level(logging.INFO, logger="poems_fhir"):
+        summary = job(data, store, RecordingSink(out), show_phi=True).run()
     assert summary.out_of_scope == 2 and summary.withdrawn == 2  # with the Castleman mimic, always out
+    # a file's resources have no server id: the log names them as ours
+    (said,) = [r for r in caplog.records if getattr(r, "event", None) == "patient.withdrawn"]
+    assert said.fields["resources"] == "DiagnosticReport/ours, CarePlan/ours"  # type: ignore[attr-defined]
     withdrawal = json.loads(path.read_text())
     assert dangling_references(withdrawal) == []  # posted on its own, every reference resolves
     by_type = {e["resource"]["resourceType"]: e for e in withdrawal["entry"]}

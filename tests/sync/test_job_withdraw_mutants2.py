@@ -92,6 +92,8 @@ def test_our_open_report_and_plan_are_withdrawn_when_the_patient_leaves_scope(tm
     withdrew = [r.getMessage() for r in caplog.records if ": withdrew " in r.getMessage()]
     assert len(withdrew) == 1 and withdrew[0].startswith(f"{CLASSIC}: withdrew ")
     assert f"withdrew DiagnosticReport/{report['id']}, CarePlan/{plan['id']} ({REASON})" in withdrew[0]
+    (event,) = [r for r in caplog.records if getattr(r, "event", None) == "patient.withdrawn"]
+    assert event.fields["resources"] == f"DiagnosticReport/{report['id']}, CarePlan/{plan['id']}"  # type: ignore[attr-defined]
     assert store.patient("srv", CLASSIC).status == "out_of_scope"
     # withdrawn is not open: nothing more to withdraw on the next change
     again = job(store, server, left_scope(tmp_path)).run()
@@ -126,13 +128,19 @@ def test_a_412_on_the_withdrawal_withdraws_nothing_and_the_run_goes_on(tmp_path)
     assert store.patient("srv", CLASSIC).status == "out_of_scope"
 
 
-def test_a_dry_run_withdraws_nothing(tmp_path):
+def test_a_dry_run_withdraws_nothing(tmp_path, caplog):
     store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
     job(store, server).run()
     writes = len(server.writes)
-    summary = job(store, server, left_scope(tmp_path), dry_run=True).run()
+    with caplog.at_level(logging.INFO, logger="poems_fhir"):
+        summary = job(store, server, left_scope(tmp_path), dry_run=True, show_phi=True).run()
     assert summary.withdrawn == 0 and len(server.writes) == writes
     assert [r["status"] for r in server.of_type(CLASSIC, "DiagnosticReport")] == ["partial"]
+    # what it would do is said, as its own event (an operator reads the dry run for exactly this)
+    (would,) = [r for r in caplog.records if getattr(r, "event", None) == "patient.would_withdraw"]
+    (report,) = server.of_type(CLASSIC, "DiagnosticReport")
+    assert would.getMessage().startswith(f"{CLASSIC}: would withdraw DiagnosticReport/{report['id']}, CarePlan/")
+    assert not [r for r in caplog.records if getattr(r, "event", None) == "patient.withdrawn"]
 
 
 def test_withdrawn_time_is_the_job_clock():
