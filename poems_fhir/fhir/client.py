@@ -54,6 +54,7 @@ from .http import (  # noqa: F401  (origin, parse_retry_after, RetryPolicy: part
     parse_retry_after,
     prepared_url,
     redact,
+    scrub_secrets,
     sent_origin,
     show_origin,
     unsafe_reason,
@@ -191,10 +192,10 @@ class FhirClient:
                 reason = f"it points at {show_origin(sent_origin(sent))}"
         if reason:
             raise ForeignHostError(
-                f"refusing {redact(url)}: {reason}; credentials go only to the configured server "
+                f"refusing {self._shown(url)}: {reason}; credentials go only to the configured server "
                 f"{show_origin(self._origin)}, so nothing was sent. If the server is behind a proxy, configure "
                 "--server with the URL the server uses in its links.",
-                url=redact(url),
+                url=self._shown(url),
             )
 
     def _prepare(
@@ -267,7 +268,7 @@ class FhirClient:
         self.check_origin(url)
         if retryable is None:
             retryable = method in ("GET", "HEAD", "PUT", "DELETE")
-        what = f"{method} {redact(url)}"
+        what = f"{method} {self._shown(url)}"
         reauthorised = False
 
         def attempt() -> tuple[requests.Response, Any]:
@@ -291,12 +292,12 @@ class FhirClient:
 
     def _error(self, method: str, url: str, response: requests.Response, body: Any = None) -> Exception:
         status = response.status_code
-        shown = redact(url)
+        shown = self._shown(url)
         text = f"{method} {shown} failed: HTTP {status}: {self._scrub(outcome_text(response))}"
         if 300 <= status < 400:
             return FatalNetworkError(
                 f"{method} {shown} was redirected (HTTP {status}) to "
-                f"{redact(response.headers.get('Location', '?'))}; poems-fhir does not follow redirects "
+                f"{self._shown(response.headers.get('Location', '?'))}; poems-fhir does not follow redirects "
                 "with credentials - configure --server with the final URL",
                 url=shown,
                 status=status,
@@ -340,10 +341,10 @@ class FhirClient:
         else:
             what, grant = "this request", "grant it"
         return PermissionDeniedError(
-            f"permission missing: the server refused {what} (HTTP 403 on {method} {redact(url)}: "
+            f"permission missing: the server refused {what} (HTTP 403 on {method} {self._shown(url)}: "
             f"{self._scrub(outcome_text(response))}). The credentials are valid but not allowed this; "
             f"{grant}" + (f"; the requested scope was {scope!r}" if scope else ""),
-            url=redact(url),
+            url=self._shown(url),
             status=403,
             resource_type=wanted[0][0] if wanted else "",
             interaction=wanted[0][1] if wanted else "",
@@ -387,11 +388,13 @@ class FhirClient:
         return [(rtype, kind)]
 
     def _scrub(self, text: str) -> str:
-        """Never echo a secret, even when a server or proxy puts it into an error body."""
-        for secret in self.auth.secrets():
-            if secret and len(secret) >= 4:
-                text = text.replace(secret, "<redacted>")
-        return text
+        """Never echo a secret, even when a server or proxy puts it into an error body or a URL."""
+        return scrub_secrets(text, self.auth.secrets())
+
+    def _shown(self, url: str) -> str:
+        """A URL for messages and logs: redacted, and any secret of ours in it masked (a server may
+        echo the token in a link it sends back, probe45)."""
+        return self._scrub(redact(url))
 
     # ------------------------------------------------------------------ bodies
 
@@ -401,11 +404,11 @@ class FhirClient:
             # servers and proxies add it); nesting past the input rule's depth is no JSON we read
             return response_json(response)
         except ValueError as exc:
-            what = f"{method} {redact(url)}"
+            what = f"{method} {self._shown(url)}"
             if str(exc) == NESTED_TOO_DEEPLY:
                 raise FatalNetworkError(
                     f"{what} returned JSON nested more than {MAX_PARSE_DEPTH} levels deep: not read",
-                    url=redact(url),
+                    url=self._shown(url),
                     status=response.status_code,
                 ) from None
             if looks_like_html(response) or not looks_truncated_json(response):
@@ -420,13 +423,13 @@ class FhirClient:
                 raise FatalNetworkError(
                     f"{what} returned {response.headers.get('Content-Type', 'no content type')} "
                     f"({summary}) instead of FHIR JSON{hint}",
-                    url=redact(url),
+                    url=self._shown(url),
                     status=response.status_code,
                 ) from None
             raise TemporaryNetworkError(
                 f"{what}: the JSON body is incomplete ({len(response.content)} bytes: {exc.__class__.__name__}) "
                 "- cut short on the way",
-                url=redact(url),
+                url=self._shown(url),
                 status=response.status_code,
             ) from None
 
@@ -443,9 +446,9 @@ class FhirClient:
             "CapabilityStatement (often …/fhir, …/fhir/R4 or …/baseR4)"
         )
         return NotFhirServerError(
-            f"{self.base_url} is not a FHIR base: GET {redact(url)} {what_happened} - is --server the FHIR base "
+            f"{self.base_url} is not a FHIR base: GET {self._shown(url)} {what_happened} - is --server the FHIR base "
             f"URL? {advice}",
-            url=redact(url),
+            url=self._shown(url),
         )
 
     def suggest_base(self) -> str | None:
@@ -514,7 +517,18 @@ class FhirClient:
                 raise TemporaryNetworkError(
                     f"search {path}: the server answered a Bundle of type {str(bundle.get('type'))[:40]!r}, not a "
                     "searchset; not read as results (retried on the next run)",
-                    url=redact(self.url(path)),
+                    url=self._shown(self.url(path)),
+                    status=200,
+                )
+            malformed = malformed_page(bundle)
+            if malformed:
+                # probe45: `"entry": {}`, `null` or entries without a resource were read as "no results":
+                # a report rewritten without the patient's polyneuropathy, a discovery that moved the
+                # checkpoint past changes it never saw
+                raise TemporaryNetworkError(
+                    f"search {path}: the server's page is no well-formed {bundle.get('type') or 'searchset'} "
+                    f"({malformed}); not read as results (retried on the next run)",
+                    url=self._shown(self.url(path)),
                     status=200,
                 )
             if consistency is not None:
@@ -524,7 +538,7 @@ class FhirClient:
                 # the server's own verdict on this search: retried on the next run, never read as empty
                 raise TemporaryNetworkError(
                     f"search {path}: the server says its results are incomplete ({self._scrub(failed)})",
-                    url=redact(self.url(path)),
+                    url=self._shown(self.url(path)),
                     status=200,
                 )
             yield bundle
@@ -540,7 +554,7 @@ class FhirClient:
                 raise FatalNetworkError(f"search {path}: the server's next link is not a URL")
             nxt = nxt if _ABSOLUTE.match(nxt) else urljoin(self.base_url + "/", nxt)
             if nxt in seen:
-                raise FatalNetworkError(f"search {path}: the server's next link repeats ({redact(nxt)})")
+                raise FatalNetworkError(f"search {path}: the server's next link repeats ({self._shown(nxt)})")
             # a next link that is always new is a loop too: a page of nothing after pages of nothing,
             # or more pages than any one search of ours can have, would hold the run till its deadline
             pages += 1
@@ -637,6 +651,27 @@ MAX_EMPTY_PAGES = 20
 #: pages of one patient's search (``search(max_pages=...)``): 10,000 pages of even 20 resources are
 #: 200,000, four times the most one patient may have (read.MAX_RESOURCES_PER_PATIENT)
 MAX_PATIENT_PAGES = 10_000
+
+
+def malformed_page(bundle: dict[str, Any]) -> str | None:
+    """What makes a search page no answer at all, or None. ``entry`` must be a list (FHIR JSON has no
+    null), and every entry an object holding a resource - a history's deletion excepted, which holds a
+    request instead."""
+    if "entry" not in bundle:
+        return None
+    entries = bundle["entry"]
+    if not isinstance(entries, list):
+        return f"entry is {'null' if entries is None else type(entries).__name__}, not a list"
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            return f"entry[{i}] is not an object"
+        if isinstance(entry.get("resource"), dict):
+            continue
+        request = entry.get("request")
+        if bundle.get("type") == "history" and isinstance(request, dict) and request.get("method") == "DELETE":
+            continue
+        return f"entry[{i}] holds no resource"
+    return None
 
 
 def page_resources(bundle: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -224,21 +224,60 @@ def test_a_refused_post_search_names_the_search_and_the_method():
 
 
 @responses.activate
-def test_search_skips_outcome_entries_and_entries_without_a_resource_and_keeps_includes():
+def test_search_skips_outcome_entries_and_keeps_includes():
     outcome = {"resource": {"resourceType": "OperationOutcome", "issue": []}, "search": {"mode": "outcome"}}
     include = {"resource": {"resourceType": "Patient", "id": "p"}, "search": {"mode": "include"}}
-    page = bundle(outcome, "junk", {"search": {"mode": "match"}}, match("o1"), include, {"resource": "x"}, match("o2"))
+    page = bundle(outcome, match("o1"), include, match("o2"))
     responses.add("GET", f"{BASE}/Observation", json=page)
     got = [(r["resourceType"], r["id"]) for r in client(BASE).search("Observation")]
     assert got == [("Observation", "o1"), ("Patient", "p"), ("Observation", "o2")]
+
+
+@pytest.mark.parametrize(
+    ("entries", "said"),
+    [
+        ({}, "entry is dict, not a list"),
+        (None, "entry is null, not a list"),
+        ("x", "entry is str, not a list"),
+        ([{"resource": {"resourceType": "Condition", "id": "c"}}, "junk"], "entry[1] is not an object"),
+        ([{"fullUrl": "x"}], "entry[0] holds no resource"),
+        ([{"resource": None}], "entry[0] holds no resource"),
+        ([{"search": {"mode": "match"}}], "entry[0] holds no resource"),
+        ([{"resource": "x"}], "entry[0] holds no resource"),
+    ],
+)
+@responses.activate
+def test_a_malformed_page_is_no_answer_not_an_empty_result(entries, said):
+    # probe45: `"entry": {}` (or null, or entries without a resource) was read as "no results": a
+    # patient's report rewritten without their polyneuropathy, a discovery that moved the checkpoint
+    responses.add("GET", f"{BASE}/Condition", json={"resourceType": "Bundle", "type": "searchset", "entry": entries})
+    with pytest.raises(TemporaryNetworkError) as exc:
+        list(client(BASE).search("Condition"))
+    assert str(exc.value) == (
+        f"search Condition: the server's page is no well-formed searchset ({said}); not read as results "
+        "(retried on the next run)"
+    )
+    assert exc.value.status == 200
+
+
+@responses.activate
+def test_a_history_page_may_hold_a_deletion_without_a_resource():
+    deleted = {"request": {"method": "DELETE", "url": "Condition/c2"}, "response": {"status": "204"}}
+    page = {"resourceType": "Bundle", "type": "history", "entry": [match("o1"), deleted]}
+    responses.add("GET", f"{BASE}/Observation/_history", json=page)
+    assert [r["id"] for r in client(BASE).search("Observation/_history")] == ["o1"]
+    searchset = {"resourceType": "Bundle", "type": "searchset", "entry": [match("o1"), deleted]}
+    responses.add("GET", f"{BASE}/Condition", json=searchset)
+    with pytest.raises(TemporaryNetworkError, match="entry.1. holds no resource"):
+        list(client(BASE).search("Condition"))
 
 
 @responses.activate
 def test_a_page_without_entries_or_links_ends_the_search():
     responses.add("GET", f"{BASE}/Observation", json={"resourceType": "Bundle", "type": "searchset", "total": 0})
     assert list(client(BASE).search("Observation")) == []
-    responses.add("GET", f"{BASE}/Condition", json={**bundle(match("c1")), "link": None, "entry": None})
-    assert list(client(BASE).search("Condition")) == []
+    responses.add("GET", f"{BASE}/Condition", json={**bundle(match("c1")), "link": None})
+    assert [r["id"] for r in client(BASE).search("Condition")] == ["c1"]
 
 
 @pytest.mark.parametrize(

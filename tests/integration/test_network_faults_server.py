@@ -71,3 +71,40 @@ def test_faults_on_reads_and_writes_are_retried_and_change_nothing(server, tmp_p
         again, _ = sync_through(proxy, server, tmp_path)  # a clean run: nothing left to do
         assert (again.written, again.unchanged, again.failed, again.retries) == (0, 5, 0, 0)
     assert len(reports(server)) == 5
+
+
+def answer_conditions_with(upstream: tuple[str, int], body: bytes):
+    """A Loopback step: every Condition search gets ``body`` (200); the rest goes to the real server."""
+    passing = forward(upstream, None)
+
+    def step(conn: socket.socket, request: bytes) -> None:
+        line = request.split(b"\r\n", 1)[0]
+        if line.startswith(b"GET ") and b"/Condition?" in line:
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/fhir+json\r\n"
+                + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+                + body
+            )
+        else:
+            passing(conn, request)
+
+    return step
+
+
+def test_a_malformed_search_answer_fails_the_patients_and_rewrites_nothing(server, tmp_path):  # noqa: F811
+    # probe45 D1: `"entry": {}` was read as "no Conditions": every report rewritten without the
+    # polyneuropathy, exit 0
+    if not server["resettable"] or server["token"]:
+        pytest.skip("needs the loopback test server (no token, resettable)")
+    host, port = server["url"].split("//", 1)[1].split("/", 1)[0].split(":")
+    upstream = (host, int(port))
+    with Loopback([forward(upstream, None) for _ in range(400)], lifetime=120) as proxy:
+        first, _ = sync_through(proxy, server, tmp_path)
+    assert first.written == 5
+    before = {r["id"]: r["meta"]["versionId"] for r in reports(server)}
+    spoilt = b'{"resourceType": "Bundle", "type": "searchset", "entry": {}}'
+    with Loopback([answer_conditions_with(upstream, spoilt) for _ in range(400)], lifetime=120) as proxy:
+        second, _ = sync_through(proxy, server, tmp_path)
+    assert (second.written, second.failed) == (0, 6)
+    assert all("no well-formed searchset (entry is dict, not a list)" in p for p in second.problems)
+    assert {r["id"]: r["meta"]["versionId"] for r in reports(server)} == before
