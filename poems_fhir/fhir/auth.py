@@ -33,6 +33,7 @@ from .http import (
     looks_truncated_json,
     parse_retry_after,
     response_json,
+    scrub_secrets,
     unsafe_reason,
 )
 
@@ -130,10 +131,7 @@ class _TokenAuth(Auth):
         raise NotImplementedError
 
     def _scrub(self, text: str) -> str:
-        for secret in self.secrets():
-            if secret and len(secret) >= 4:
-                text = text.replace(secret, "<redacted>")
-        return text
+        return scrub_secrets(text, self.secrets())
 
     def _transport(self) -> Transport:
         if self.transport is None:

@@ -143,9 +143,59 @@ def unsafe_reason(url: str) -> str | None:
     return None
 
 
+#: query parameters whose values are credentials by convention: OAuth tokens (RFC 6750 §2.3 allows
+#: ``access_token`` in a URL), API keys, and the signatures of pre-signed storage URLs (S3, GCS, Azure SAS)
+_SECRET_PARAMS = re.compile(
+    r"(?i)([?&;](?:access_token|id_token|refresh_token|token|client_secret|password|passwd|pwd|secret|"
+    r"api[-_]?key|key|sig|signature|x-amz-signature|x-amz-credential|x-amz-security-token|"
+    r"x-goog-signature|x-goog-credential)=)[^&;#]*"
+)
+
+
 def redact(url: str) -> str:
-    """The URL for messages: any user-info replaced (query kept: it holds no secrets we put there)."""
-    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", r"\1<user-info>@", url)
+    """The URL for messages: any user-info replaced, and the values of query parameters that carry
+    credentials by convention (probe45: a server's next link with ``access_token=…`` reached the log,
+    the summary and the state file). Other query parameters are kept: they say which search it was."""
+    url = re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/?#]*@", r"\1<user-info>@", url)
+    return _SECRET_PARAMS.sub(r"\1<redacted>", url)
+
+
+#: shortest part of a secret that is masked where a server echoes it cut (a shorter one would mask
+#: ordinary words; a secret shorter than this is masked only whole)
+MIN_SECRET_PART = 8
+
+
+def scrub_secrets(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret masked: whole, and where only a part of it is echoed - a server or
+    proxy that cuts a token in its message (probe45: "invalid token: SECRETTOKE…" kept ten characters)."""
+    for secret in secrets:
+        if not secret or len(secret) < 4:
+            continue
+        text = text.replace(secret, "<redacted>")
+        if len(secret) < MIN_SECRET_PART:
+            continue
+        head, tail = secret[:MIN_SECRET_PART], secret[-MIN_SECRET_PART:]
+        if head in text:  # the patterns only where a part is there: this runs for every request's URL
+            text = re.sub(f"{re.escape(head)}{_rest_of(secret[MIN_SECRET_PART:])}", "<redacted>", text)
+        if tail in text:
+            text = re.sub(f"{_start_of(secret[:-MIN_SECRET_PART])}{re.escape(tail)}", "<redacted>", text)
+    return text
+
+
+def _rest_of(rest: str) -> str:
+    """A pattern matching the longest prefix of ``rest`` that is there (nested optional groups)."""
+    out = ""
+    for ch in reversed(rest[:256]):
+        out = f"(?:{re.escape(ch)}{out})?"
+    return out
+
+
+def _start_of(start: str) -> str:
+    """A pattern matching the longest suffix of ``start`` that is there."""
+    out = ""
+    for ch in start[-256:]:
+        out = f"(?:{out}{re.escape(ch)})?"
+    return out
 
 
 def parse_retry_after(value: str | None, now: float, date: str | None = None) -> float | None:

@@ -221,3 +221,68 @@ def test_request_sends_form_data_and_request_json_sends_headers():
     }
     assert responses.calls[1].request.headers["Prefer"] == "handling=strict"
     assert json.loads(responses.calls[1].response.content)["id"] == "1"
+
+
+TOKEN = "eyJhbGciOiJSUzM4NCJ9.probe45-token-value-0123456789"
+
+
+@responses.activate
+def test_a_token_in_a_link_the_server_sends_back_never_reaches_a_message_or_the_log(caplog):
+    # probe45 D4: a next link carrying ?access_token=<our token>, answered 503: the token was in every
+    # http.retry line, the summary's problems and the state file
+    import logging
+
+    first = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [],
+        "link": [{"relation": "next", "url": f"{BASE}/Observation?_page=2&access_token={TOKEN}"}],
+    }
+    responses.add("GET", f"{BASE}/Observation", json=first)
+    responses.add("GET", f"{BASE}/Observation", status=503, body="down")
+    c = FhirClient(BASE, auth=BearerAuth(TOKEN), retry=RetryPolicy(attempts=3), sleep=lambda s: None)
+    with caplog.at_level(logging.DEBUG, logger="poems_fhir"), pytest.raises(TemporaryNetworkError) as info:
+        list(c.search("Observation"))
+    said = [str(info.value), str(info.value.url), *(r.getMessage() for r in caplog.records)]
+    said += [str(getattr(r, "fields", "")) for r in caplog.records]
+    assert len(caplog.records) == 2  # two retries logged
+    assert all(TOKEN not in s and TOKEN[:12] not in s for s in said), said
+    assert "access_token=<redacted>" in str(info.value)
+
+
+@responses.activate
+def test_a_token_echoed_cut_short_is_masked_too():
+    # probe45 D9: "invalid token: SECRETTOKE…" kept the token's first characters in clear
+    echo = f"invalid token: {TOKEN[:10]} ... {TOKEN} ... {TOKEN[-12:]}"
+    responses.add("GET", URL, status=400, json=outcome({"severity": "error", "code": "x", "diagnostics": echo}))
+    c = FhirClient(BASE, auth=BearerAuth(TOKEN), retry=RetryPolicy(attempts=1), sleep=lambda s: None)
+    with pytest.raises(FatalNetworkError) as info:
+        c.request_json("GET", "Patient/1")
+    assert str(info.value).endswith("invalid token: <redacted> ... <redacted> ... <redacted>")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "https://h/fhir/Observation?_page=2&access_token=abc",
+            "https://h/fhir/Observation?_page=2&access_token=<redacted>",
+        ),
+        (
+            "https://h/f?X-Amz-Signature=1a2b&X-Amz-Credential=AK%2F1&x=1",
+            "https://h/f?X-Amz-Signature=<redacted>&X-Amz-Credential=<redacted>&x=1",
+        ),
+        ("https://h/f?sig=s&sv=2020", "https://h/f?sig=<redacted>&sv=2020"),
+        ("https://u:p@h/fhir?api_key=k#frag", "https://<user-info>@h/fhir?api_key=<redacted>#frag"),
+        # a search's own parameters stay: they say which search failed (FHIR's `code` is no OAuth code)
+        (
+            "https://h/fhir/Observation?patient=p1&code=http://loinc.org|1-8",
+            "https://h/fhir/Observation?patient=p1&code=http://loinc.org|1-8",
+        ),
+        ("https://h/fhir/Patient?name=token&_count=10", "https://h/fhir/Patient?name=token&_count=10"),
+    ],
+)
+def test_redact_masks_the_query_parameters_that_carry_credentials(url, shown):
+    from poems_fhir.fhir.http import redact
+
+    assert redact(url) == shown
