@@ -49,7 +49,7 @@ from ..pipeline import PatientResult, evaluate_record, html_for, transaction_for
 from .events import ev
 from .ownership import Plan, plan_writes
 from .sinks import FILE_KEY, DirSink, Sink
-from .sources import Source
+from .sources import OVERLAP, Source, earliest_instant, parse_instant
 from .spill import SpilledList
 from .state import PatientState, StateStore
 
@@ -284,7 +284,8 @@ class SyncJob:
                     ahead.close()  # ends the worker processes
             summary.completed = not stopped
             if summary.completed and cohort.server_time and not self.dry_run:
-                self.store.set_checkpoint(self.server_key, cohort.server_time, self.now().isoformat(), settings)
+                checkpoint = self._checkpoint(cohort.server_time)
+                self.store.set_checkpoint(self.server_key, checkpoint, self.now().isoformat(), settings)
         except BaseException as exc:
             summary.fatal = f"{exc.__class__.__name__}: {exc}" if not str(exc) else str(exc)
             exc.summary = summary  # type: ignore[attr-defined]  # the CLI prints it
@@ -313,6 +314,21 @@ class SyncJob:
                 return Evaluated(internal=_internal_reason(exc))
 
         return map_patients(open_source(), patients, work, self.workers)
+
+    def _checkpoint(self, server_time: str) -> str:
+        """The server's time, unless it is ahead of ours: the earlier of the two is always safe (the next
+        run reads a little more again), a server clock running ahead is not (probe45: a Date header of
+        "tomorrow" made the next runs search from tomorrow, and a change in between was never read)."""
+        ours = self.now().astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        checkpoint = earliest_instant(server_time, ours)
+        if parse_instant(server_time) - parse_instant(ours) > OVERLAP:  # a few seconds' skew is no news
+            log.warning(
+                "the server's clock (%s) is ahead of ours (%s): the checkpoint is our time",
+                server_time,
+                ours,
+                extra=ev("run.server_clock_ahead", server_time=server_time, ours=ours),
+            )
+        return checkpoint
 
     def _one(self, patient: str, summary: Summary, done: Done[Evaluated] | None = None) -> None:
         self._log_filter.current = patient
@@ -515,7 +531,7 @@ class SyncJob:
         material = ready.material
         subject_key = _subject_key(bundle)
         for attempt in (1, 2):
-            view = self.sink.existing(patient, subject_key)
+            view = self.sink.existing(patient, subject_key, _recorded_refs(previous))
             view.legacy_versions = _legacy(previous)
             view.patient, view.merged_from = patient, ready.replaces
             plan = plan_writes(bundle, view, material)
@@ -763,6 +779,14 @@ class SyncJob:
 def _recorded_file(previous: PatientState | None) -> str | None:
     """File mode: the file the state recorded writing this patient's last transaction to."""
     return (previous.written.get(FILE_KEY) or {}).get("ref") if previous else None
+
+
+def _recorded_refs(previous: PatientState | None) -> list[str]:
+    """ "Type/id" of what the state recorded writing for the patient (the file of file mode is no
+    resource)."""
+    return [
+        v["ref"] for k, v in (previous.written if previous else {}).items() if k != FILE_KEY and "/" in v.get("ref", "")
+    ]
 
 
 def _legacy(previous: PatientState | None) -> dict[str, str]:

@@ -10,12 +10,14 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any, Protocol
 
 from ..fhir.json_codec import dump
 from ..fhir.capabilities import Capabilities
-from ..errors import PartialTransactionError
+from ..errors import FatalNetworkError, PartialTransactionError, TemporaryNetworkError
 from ..fhir.client import FhirClient, ignored_parameter, page_resources
+from ..fhir.http import redact
 from ..fhir.read import is_own_output
 from .events import ev
 from ..fhir.file_names import patient_file_name
@@ -46,6 +48,9 @@ _CONTENT_FIELDS = {
     "CarePlan": ("status", "intent", "title", "description", "activity"),
 }
 GUARDED = tuple(_CONTENT_FIELDS)
+#: reads that confirm a recorded report or plan is gone, per patient (a state or Provenance naming many
+#: is broken or hostile: the first few decide as well as all)
+MAX_CONFIRMED_GONE = 20
 
 
 def content_hash(resource: dict[str, Any]) -> str:
@@ -93,7 +98,7 @@ class Sink(Protocol):
 
     def current(self, url: str) -> dict[str, Any] | None: ...
 
-    def existing(self, patient: str, subject_key: str) -> ServerView: ...
+    def existing(self, patient: str, subject_key: str, recorded: Iterable[str] = ()) -> ServerView: ...
 
 
 def _with_references(value: Any, refs: dict[str, dict[str, Any]]) -> Any:
@@ -173,9 +178,9 @@ class DirSink:
     def current(self, url: str) -> dict[str, Any] | None:
         return None
 
-    def existing(self, patient: str, subject_key: str) -> ServerView:
+    def existing(self, patient: str, subject_key: str, recorded: Iterable[str] = ()) -> ServerView:
         # a folder holds no clinician's edits; a dry run against a server reads them from there
-        return self.server.existing(patient, subject_key) if self.server else ServerView()
+        return self.server.existing(patient, subject_key, recorded) if self.server else ServerView()
 
     def previous(self, patient: str, recorded: str | None = None) -> list[dict[str, Any]]:
         """Our reports and plans in the patient's file as last written (a withdrawal replaces it): in
@@ -222,6 +227,15 @@ class ServerSink:
         self._returned: dict[str, dict[str, Any]] = {}
         if self.capabilities.transaction:
             response = self.client.transaction(bundle)
+            shape = _not_a_transaction_response(response)
+            if shape:
+                # probe45: an OperationOutcome (or an entry object) answered with 200 was reported as a
+                # server treating transactions as batches "keeping what it stored": nothing was stored
+                raise PartialTransactionError(
+                    f"the server answered the transaction with 200 but with {shape}, not a transaction-response: "
+                    "what it stored, if anything, is not known; recorded as failed and written again next run "
+                    "(every entry is a conditional write: nothing is duplicated)"
+                )
             unconfirmed = unconfirmed_entries(bundle, response)
             if unconfirmed:
                 self._applied_in_part(bundle, unconfirmed)
@@ -311,9 +325,11 @@ class ServerSink:
         found = list(self.client.search(rtype, criteria))
         return found[0] if found else None
 
-    def existing(self, patient: str, subject_key: str) -> ServerView:
+    def existing(self, patient: str, subject_key: str, recorded: Iterable[str] = ()) -> ServerView:
         """Three searches: our reports and plans of this patient (with every Provenance that targets
-        them) and our own Provenances of this patient (which also name what was deleted since)."""
+        them) and our own Provenances of this patient (which also name what was deleted since).
+        ``recorded``: "Type/id" the state recorded writing for this patient; with what our Provenances
+        name, each one the searches did not return is read to confirm it is gone (`_confirm_gone`)."""
         view = ServerView(ordered_writes=not self.capabilities.transaction)
         own_refs: set[str] = set()
         foreign: list[dict[str, Any]] = []
@@ -350,7 +366,38 @@ class ServerSink:
         for i, res in enumerate(view.resources):
             if not (res.get("meta") or {}).get("versionId"):
                 view.resources[i] = self._versioned(res)
+        named = {own_ref_key(r) for r in recorded}
+        for prov in view.provenances:
+            for target in prov.get("target") or []:
+                said = target.get("reference") if isinstance(target, dict) else None
+                if isinstance(said, str) and not said.startswith("urn:"):
+                    named.add(own_ref_key(said))
+        unseen = sorted(r for r in named - own_refs if r.split("/", 1)[0] in GUARDED_TYPES)
+        for gone in unseen[:MAX_CONFIRMED_GONE]:
+            self._confirm_gone(gone, patient)
         return view
+
+    def _confirm_gone(self, ref: str, patient: str) -> None:
+        """A report or plan we wrote (the state or our Provenance says so) that the patient's search did
+        not return: gone (404/410), or the search is not to be trusted. Taken for gone, it would be
+        written again by its conditional URL with no If-Match - over a clinician's edit (probe45: an empty
+        search answer, a clinician's conclusion replaced) - or called "deleted by someone". So a read
+        that finds it on this patient fails the patient (retried on the next run), nothing written."""
+        try:
+            body = self.client.request_json("GET", ref)
+        except FatalNetworkError as exc:
+            if exc.status in (404, 410):
+                return
+            raise
+        subject = (body.get("subject") or {}).get("reference") if isinstance(body, dict) else None
+        if isinstance(subject, str) and own_ref_key(subject) == patient:
+            raise TemporaryNetworkError(
+                f"the server holds {ref} of this patient, which its search of the patient's "
+                f"{ref.split('/', 1)[0]} resources did not return: its search answers are not trusted; nothing "
+                "written for this patient (retried on the next run)",
+                url=redact(self.client.url(ref)),
+                status=200,
+            )
 
     def _versioned(self, res: dict[str, Any]) -> dict[str, Any]:
         """A resource of ours that a search returned without meta.versionId, read directly: every
@@ -405,6 +452,21 @@ class ServerSink:
             version = (body.get("meta") or {}).get("versionId") or _etag_version(response.headers.get("ETag"))
             written[entry_key(entry)] = {"ref": ref, "version": version or ""}
         return written
+
+
+def _not_a_transaction_response(response: Any) -> str | None:
+    """What the answer to a transaction is when it is no Bundle of entry answers, else None (a
+    batch-response too: a server that ran the transaction as a batch says so entry by entry)."""
+    if not isinstance(response, dict):
+        return "something else"
+    if response.get("resourceType") != "Bundle":
+        rtype = response.get("resourceType")
+        return f"a {rtype}" if isinstance(rtype, str) else "something else"
+    if response.get("type") not in ("transaction-response", "batch-response"):
+        return f"a Bundle of type {str(response.get('type'))[:40]!r}"
+    if not isinstance(response.get("entry"), list):
+        return "a Bundle whose entry is no list"
+    return None
 
 
 def unconfirmed_entries(bundle: dict[str, Any], response: Any) -> list[tuple[int, str]]:

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import ConfigError, FatalNetworkError
+from ..errors import ConfigError, FatalNetworkError, TemporaryNetworkError
 from ..fhir.capabilities import Capabilities
 from ..fhir.ids import FHIR_ID
 from ..fhir.client import MAX_PATIENT_PAGES, FhirClient
+from ..fhir.http import redact
 from ..fhir.spool import open_paths
 from ..fhir.read import (
     PatientRecord,
@@ -110,6 +111,15 @@ def _chunks(items: list[str], size: int) -> list[list[str]]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
 
+def parse_instant(value: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def earliest_instant(a: str, b: str) -> str:
+    """The earlier of two FHIR instants (as written by `_fhir_instant`)."""
+    return a if parse_instant(a) <= parse_instant(b) else b
+
+
 def _fhir_instant(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -129,6 +139,17 @@ class ServerSource:
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
         before = self.client.stats.requests
         server_time = self._server_time()
+        if since and server_time and parse_instant(since) > parse_instant(server_time):
+            # a checkpoint after the server's present was set by a clock that ran ahead (probe45: one run
+            # whose answers said "tomorrow"); searching from it finds nothing and the changes in
+            # between are lost for good: everything is read again (the writes are idempotent)
+            log.warning(
+                "the checkpoint %s lies after the server's time %s: every patient is read again",
+                since,
+                server_time,
+                extra=ev("cohort.checkpoint_ahead", since=since, server_time=server_time),
+            )
+            since = None
         if self.patients:
             found = [_patient_ref(p) for p in self.patients]
         elif self.group:
@@ -216,6 +237,10 @@ class ServerSource:
         base = self.client.base_url + "/"
         return ref[len(base) :] if ref.startswith(base) else ref
 
+    def _of_another_patient(self, resource: dict[str, Any], patient: str) -> bool:
+        about = _subject_patient(resource, self.client.base_url)
+        return about is not None and about != patient
+
     def fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
         """At most 7 searches (+ paging): the patient rides along with its Observations; the
         Medication* resources (with the Medication they reference) as the file reader reads them."""
@@ -239,15 +264,39 @@ class ServerSource:
             for rtype, include in MEDICATION_TYPES.items()
         ]
         for rtype, params, post in searches:
+            foreign = 0
             for resource in self.client.search(rtype, params, post=post, max_pages=MAX_PATIENT_PAGES):
+                if self._of_another_patient(resource, patient):
+                    foreign += 1
+                    continue
                 resources.append(
                     (resource, f"{self.client.base_url}/{resource.get('resourceType')}/{resource.get('id')}")
+                )
+            if foreign:
+                # probe45: a search answered with another patient's Conditions lost them silently, and the
+                # report was rewritten without this patient's polyneuropathy
+                raise TemporaryNetworkError(
+                    f"search {rtype} of this patient: the server answered with {foreign} resource(s) of another "
+                    "patient; its answer is not used - this patient is retried on the next run",
+                    url=redact(self.client.url(rtype)),
+                    status=200,
                 )
         if not any(r.get("resourceType") == "Patient" for r, _ in resources):
             resources.append((self.client.get(f"Patient/{pid}"), f"{self.client.base_url}/{patient}"))
         records, errors = records_from_resources(resources)
         record = next((r for r in records if r.patient == patient), None)
         return record, errors
+
+
+def _subject_patient(resource: dict[str, Any], base_url: str) -> str | None:
+    """``Patient/ID`` a searched resource is about: its own id for a Patient, else its ``subject``
+    when that names a patient of this server (None when it names nothing we can compare)."""
+    if resource.get("resourceType") == "Patient":
+        rid = resource.get("id")
+        return f"Patient/{rid}" if isinstance(rid, str) else None
+    subject = resource.get("subject")
+    ref = subject.get("reference") if isinstance(subject, dict) else None
+    return patient_ref(ref, base_url) if isinstance(ref, str) else None
 
 
 def patient_ref(ref: str, base_url: str) -> str | None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import logging
+
+import pytest
 import datetime as dt
 from typing import Any
 
@@ -111,7 +113,7 @@ class FakeServer:
     def current(self, url: str) -> dict[str, Any] | None:
         return copy.deepcopy(self.resources.get(url))
 
-    def existing(self, patient: str, subject_key: str) -> ServerView:
+    def existing(self, patient: str, subject_key: str, recorded=()) -> ServerView:
         # nothing of ours on this server yet: every bundle is written as built
         return ServerView()
 
@@ -227,3 +229,32 @@ def test_a_discovered_patient_once_missing_is_read_again_when_the_server_names_i
     source.fetched.clear()
     make_job(source, store).run()
     assert "Patient/ghost-1" in source.fetched
+
+
+class AheadSource(CohortSource):
+    def __init__(self, records: dict[str, Any], server_time: str) -> None:
+        super().__init__(records)
+        self.server_time = server_time
+
+    def cohort(self, since, extra=()):
+        self.since_seen.append(since)
+        return Cohort(sorted(self.records), self.server_time)
+
+
+@pytest.mark.parametrize(
+    ("server_time", "checkpoint", "warned"),
+    [
+        ("2026-11-28T10:00:00.000Z", "2026-11-27T10:00:00.000Z", True),  # a day ahead: ours
+        ("2026-11-27T10:00:30.000Z", "2026-11-27T10:00:00.000Z", False),  # 30 s ahead: ours, no news
+        (SERVER_TIME, SERVER_TIME, False),  # behind ours: the server's (our clock may run ahead)
+    ],
+)
+def test_the_checkpoint_is_never_after_our_own_time(tmp_path, caplog, server_time, checkpoint, warned):
+    # probe45 D7: a Date header of "tomorrow" became the checkpoint; the next runs searched from tomorrow
+    # and a change made in between was never read
+    caplog.set_level(logging.INFO, logger="poems_fhir")
+    store = StateStore(tmp_path / "state.sqlite")
+    make_job(AheadSource(records(), server_time), store).run()
+    assert store.checkpoint("srv") == checkpoint
+    ahead = [r for r in caplog.records if getattr(r, "event", None) == "run.server_clock_ahead"]
+    assert len(ahead) == int(warned)

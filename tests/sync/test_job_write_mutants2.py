@@ -95,7 +95,7 @@ class Server:
     def current(self, url: str) -> dict[str, Any] | None:
         return None
 
-    def existing(self, patient: str, subject_key: str) -> ServerView:
+    def existing(self, patient: str, subject_key: str, recorded=()) -> ServerView:
         mine = [
             copy.deepcopy(r)
             for k, r in self.by_key.items()
@@ -248,3 +248,25 @@ def test_takeovers_are_counted_per_resource_over_patients(tmp_path):
     summary = job(store, server).run()
     assert (summary.clinician_owned, summary.conflicts) == (2, 2)
     assert len(store.takeovers()) == 2
+
+
+def test_the_job_tells_the_sink_what_the_state_recorded_writing(tmp_path):
+    # probe45 D3: the sink reads these again when the patient's search does not return them
+    class Recording(Server):
+        asked: list[tuple[str, list[str]]] = []
+
+        def existing(self, patient, subject_key, recorded=()):
+            self.asked.append((patient, sorted(recorded)))
+            return super().existing(patient, subject_key, recorded)
+
+    store, server = StateStore(tmp_path / "s.sqlite"), Recording()
+    job(store, server).run()
+    assert server.asked == [(CLASSIC, []), (RELAPSE, [])]  # nothing recorded yet
+    server.asked.clear()
+    forget_input(store, CLASSIC)
+    job(store, server).run()
+    (report,) = server.of_type(CLASSIC, "DiagnosticReport")
+    (plan,) = server.of_type(CLASSIC, "CarePlan")
+    ((patient, recorded),) = server.asked
+    assert patient == CLASSIC and {f"DiagnosticReport/{report['id']}", f"CarePlan/{plan['id']}"} <= set(recorded)
+    assert all("/" in r and not r.startswith("poems-fhir") for r in recorded)

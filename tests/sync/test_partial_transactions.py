@@ -97,7 +97,7 @@ class BatchServer:
     def current(self, url: str) -> dict[str, Any] | None:
         return None
 
-    def existing(self, patient: str, subject_key: str) -> ServerView:
+    def existing(self, patient: str, subject_key: str, recorded=()) -> ServerView:
         mine = [
             copy.deepcopy(r)
             for r in self.by_url.values()

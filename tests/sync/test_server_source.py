@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import urllib.parse
 
 import pytest
 import responses
 from responses import matchers
 
+from poems_fhir.errors import TemporaryNetworkError
 from poems_fhir.fhir.capabilities import parse_capabilities
 from poems_fhir.fhir.client import FhirClient
 from poems_fhir.sync.sinks import ServerSink
@@ -472,6 +475,32 @@ def test_a_transaction_response_that_leaves_entries_out_fails_the_patient():
     assert [c.request.method for c in responses.calls] == ["POST"]
 
 
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ({"resourceType": "OperationOutcome", "issue": []}, "a OperationOutcome"),
+        ({"resourceType": "Bundle", "type": "transaction-response", "entry": {}}, "a Bundle whose entry is no list"),
+        ({"resourceType": "Bundle", "type": "searchset", "entry": []}, "a Bundle of type 'searchset'"),
+        ([], "something else"),
+    ],
+)
+@responses.activate
+def test_a_transaction_answered_with_something_else_says_so(answer, said):
+    # probe45 D10: said the server "treats transactions as batches … what it stored is kept": nothing was
+    from poems_fhir.errors import PartialTransactionError
+
+    responses.add("POST", BASE, json=answer)
+    sink = ServerSink(FhirClient(BASE), caps(transaction=True))
+    with pytest.raises(PartialTransactionError) as caught:
+        sink.write("Patient/1", _partial_bundle())
+    assert str(caught.value) == (
+        f"the server answered the transaction with 200 but with {said}, not a transaction-response: what it "
+        "stored, if anything, is not known; recorded as failed and written again next run (every entry is a "
+        "conditional write: nothing is duplicated)"
+    )
+    assert sink.capabilities.transaction is True  # not taken for a batch server
+
+
 @responses.activate
 def test_our_resource_found_without_a_version_is_read_directly_so_the_write_is_guarded():
     # faultprobe4 T33: a server that leaves versionId out of search results got a PUT without If-Match,
@@ -570,3 +599,146 @@ def test_a_server_that_applied_revinclude_or_does_not_say_gets_no_extra_search(s
     responses.add("GET", f"{BASE}/Provenance", json=empty_bundle())
     ServerSink(FhirClient(BASE), caps(transaction=True)).existing("Patient/1", "k")
     assert len(responses.calls) == 3  # the three searches of the README, nothing more
+
+
+def _our_provenance_naming(ref: str) -> dict:
+    from poems_fhir.fhir.write import RUN_TAG_SYSTEM
+
+    return {
+        "resourceType": "Provenance",
+        "id": "ours",
+        "meta": {"tag": [{"system": RUN_TAG_SYSTEM, "code": "run-1"}]},
+        "target": [{"reference": ref}],
+        "recorded": "2026-11-27T10:00:00Z",
+    }
+
+
+def _searches_return_nothing_but(provenances: list[dict]) -> None:
+    for rtype in ("DiagnosticReport", "CarePlan"):
+        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
+    responses.add("GET", f"{BASE}/Provenance", json={**empty_bundle(), "entry": [{"resource": p} for p in provenances]})
+
+
+@pytest.mark.parametrize("named_by", ["provenance", "state"])
+@responses.activate
+def test_a_recorded_report_the_search_did_not_return_but_the_server_holds_fails_the_patient(named_by):
+    # probe45 D3: an empty answer to the patient's report search, and our report was rewritten by its
+    # conditional URL without If-Match - over a clinician's conclusion
+    _searches_return_nothing_but([_our_provenance_naming("DiagnosticReport/r1")] if named_by == "provenance" else [])
+    held = {"resourceType": "DiagnosticReport", "id": "r1", "subject": {"reference": f"{BASE}/Patient/1"}}
+    responses.add("GET", f"{BASE}/DiagnosticReport/r1", json=held)
+    recorded = ["DiagnosticReport/r1"] if named_by == "state" else []
+    with pytest.raises(TemporaryNetworkError) as exc:
+        ServerSink(FhirClient(BASE), caps(transaction=True)).existing("Patient/1", "k", recorded)
+    assert str(exc.value) == (
+        "the server holds DiagnosticReport/r1 of this patient, which its search of the patient's DiagnosticReport "
+        "resources did not return: its search answers are not trusted; nothing written for this patient "
+        "(retried on the next run)"
+    )
+
+
+@pytest.mark.parametrize("status", [404, 410])
+@responses.activate
+def test_a_recorded_report_that_is_gone_is_confirmed_by_one_read(status):
+    _searches_return_nothing_but([_our_provenance_naming("DiagnosticReport/r1")])
+    responses.add("GET", f"{BASE}/DiagnosticReport/r1", status=status, json={"resourceType": "OperationOutcome"})
+    responses.add("GET", f"{BASE}/CarePlan/c7", status=status, json={"resourceType": "OperationOutcome"})
+    view = ServerSink(FhirClient(BASE), caps(transaction=True)).existing(
+        "Patient/1", "k", ["CarePlan/c7", "Provenance/p1", "Patient/1"]
+    )
+    assert view.resources == [] and len(view.provenances) == 1
+    read = [
+        c.request.url for c in responses.calls if "/DiagnosticReport/" in c.request.url or "/CarePlan/" in c.request.url
+    ]
+    assert read == [f"{BASE}/CarePlan/c7", f"{BASE}/DiagnosticReport/r1"]  # reports and plans only
+
+
+@responses.activate
+def test_a_recorded_report_now_on_another_patient_is_not_this_patients():
+    # moved by a merge or a correction: the conditional URL names the subject, so it cannot be written over
+    _searches_return_nothing_but([])
+    moved = {"resourceType": "DiagnosticReport", "id": "r1", "subject": {"reference": "Patient/2"}}
+    responses.add("GET", f"{BASE}/DiagnosticReport/r1", json=moved)
+    view = ServerSink(FhirClient(BASE), caps(transaction=True)).existing("Patient/1", "k", ["DiagnosticReport/r1"])
+    assert view.resources == []
+
+
+@responses.activate
+def test_what_the_search_returned_is_not_read_again():
+    responses.add("GET", f"{BASE}/DiagnosticReport", json=_ours_found(None))
+    responses.add("GET", f"{BASE}/CarePlan", json=empty_bundle())
+    responses.add(
+        "GET",
+        f"{BASE}/Provenance",
+        json={**empty_bundle(), "entry": [{"resource": _our_provenance_naming("DiagnosticReport/r1")}]},
+    )
+    ServerSink(FhirClient(BASE), caps(transaction=True)).existing("Patient/1", "k", ["DiagnosticReport/r1"])
+    assert len(responses.calls) == 3
+
+
+@pytest.mark.parametrize("stranger", ["Patient/someone-else", f"{BASE}/Patient/someone-else"])
+@responses.activate
+def test_a_patient_search_answered_with_another_patients_resources_fails_the_patient(mapping, stranger):
+    # probe45 D5: Condition?patient=A answered with B's Conditions: dropped without a word, and A's report
+    # was rewritten without A's polyneuropathy
+    pid = "p-a"
+    mine = {"resourceType": "Condition", "id": "c1", "subject": {"reference": f"Patient/{pid}"}, "code": {"text": "x"}}
+    theirs = {**mine, "id": "c2", "subject": {"reference": stranger}}
+    responses.add("POST", f"{BASE}/Observation/_search", json=empty_bundle())
+    responses.add("GET", f"{BASE}/Observation", json=empty_bundle())
+    responses.add(
+        "GET", f"{BASE}/Condition", json={**empty_bundle(), "entry": [{"resource": mine}, {"resource": theirs}]}
+    )
+    with pytest.raises(TemporaryNetworkError) as exc:
+        ServerSource(FhirClient(BASE), mapping, caps()).fetch(f"Patient/{pid}")
+    assert str(exc.value) == (
+        "search Condition of this patient: the server answered with 1 resource(s) of another patient; its answer "
+        "is not used - this patient is retried on the next run"
+    )
+    assert "someone-else" not in str(exc.value) and exc.value.status == 200
+
+
+@responses.activate
+def test_resources_about_this_patient_or_no_comparable_patient_are_read(mapping):
+    pid = "p-a"
+    mine = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "subject": {"reference": f"{BASE}/Patient/{pid}"},
+        "code": {"text": "x"},
+    }
+    elsewhere = {**mine, "id": "c3", "subject": {"reference": "https://other.example/fhir/Patient/z"}}
+    for rtype in (
+        "Observation",
+        "Procedure",
+        "DiagnosticReport",
+        "MedicationStatement",
+        "MedicationRequest",
+        "MedicationAdministration",
+    ):
+        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
+    responses.add("POST", f"{BASE}/Observation/_search", json=empty_bundle())
+    responses.add(
+        "GET", f"{BASE}/Condition", json={**empty_bundle(), "entry": [{"resource": mine}, {"resource": elsewhere}]}
+    )
+    responses.add("GET", f"{BASE}/Patient/{pid}", json={"resourceType": "Patient", "id": pid})
+    record, _ = ServerSource(FhirClient(BASE), mapping, caps()).fetch(f"Patient/{pid}")
+    assert record is not None and "Condition/c1" in {f"Condition/{r.data['id']}" for r in record.resources}
+
+
+@responses.activate
+def test_a_checkpoint_after_the_servers_time_reads_everything_again(mapping, caplog):
+    # probe45 D7: a checkpoint set in the server's future made discovery search from the future: the
+    # changes made in between were never read
+    caplog.set_level(logging.WARNING, logger="poems_fhir")
+    responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": DATE})
+    responses.add("GET", re.compile(re.escape(BASE) + r"/\w+"), json=empty_bundle())
+    source = ServerSource(FhirClient(BASE), mapping, caps())
+    source.cohort("2031-01-01T00:00:00.000Z")
+    asked = [c.request.url for c in responses.calls if "/metadata" not in c.request.url]
+    assert asked and not any("_lastUpdated=gt" in u for u in asked)
+    (ahead,) = [r for r in caplog.records if getattr(r, "event", None) == "cohort.checkpoint_ahead"]
+    responses.calls.reset()
+    source.cohort("2026-11-01T00:00:00.000Z")  # before the server's time: incremental as before
+    asked = [c.request.url for c in responses.calls if "/metadata" not in c.request.url]
+    assert asked and all("_lastUpdated=gt2026-10-31T23%3A55" in u for u in asked)
