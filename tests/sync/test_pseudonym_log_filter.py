@@ -1,0 +1,45 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The run's log filter (sync/job.py `PseudonymLogFilter`): without --phi, the patient in flight is
+named by its pseudonym in every log line and every structured field, also as a bare id."""
+
+from __future__ import annotations
+
+import logging
+
+from poems_fhir.sync.job import PseudonymLogFilter, pseudonym
+
+KEY = b"k" * 32
+
+
+def record(message: str, **fields: object) -> logging.LogRecord:
+    rec = logging.LogRecord("poems_fhir.client", logging.WARNING, __file__, 1, message, None, None)
+    rec.fields = fields  # type: ignore[attr-defined]
+    return rec
+
+
+def test_the_patient_in_flight_is_pseudonymised_in_the_message_and_in_every_field():
+    f = PseudonymLogFilter(KEY)
+    f.current = "Patient/ab12"  # four characters: long enough to be masked bare
+    shown = pseudonym(KEY, "Patient/ab12")
+    rec = record("GET Condition?patient=ab12 failed for Patient/ab12", url="x?patient=ab12", attempt=2)
+    assert f.filter(rec)
+    assert rec.getMessage() == f"GET Condition?patient={shown} failed for {shown}"
+    assert rec.fields == {"url": f"x?patient={shown}", "attempt": 2}  # type: ignore[attr-defined]
+
+
+def test_an_id_shorter_than_four_characters_is_masked_only_as_a_reference():
+    f = PseudonymLogFilter(KEY)
+    f.current = "Patient/abc"
+    shown = pseudonym(KEY, "Patient/abc")
+    rec = record("abc: Patient/abc")
+    f.filter(rec)
+    assert rec.getMessage() == f"abc: {shown}"  # "abc" bare would blank letters out of every word
+
+
+def test_without_a_patient_in_flight_only_references_are_masked():
+    f = PseudonymLogFilter(KEY)
+    rec = record("retrying Patient/zz99 and zz99", what="Patient/zz99")
+    f.filter(rec)
+    shown = pseudonym(KEY, "Patient/zz99")
+    assert rec.getMessage() == f"retrying {shown} and zz99"
+    assert rec.fields == {"what": shown}  # type: ignore[attr-defined]
