@@ -93,5 +93,5 @@ def test_evaluate_sync_source_and_sync_server_write_the_same_resources(server, t
             assert a == b, (patient, k)
     # the origin case's response report uses the treatment start read from MedicationStatements
     response = on_server["Patient/poems-origin"]["response-report"]
-    assert "baseline of Feb 22, 2019" in response["conclusion"]  # the first treatment's date, in clinical wording
+    assert "before the first treatment on Feb 22, 2019" in response["conclusion"]  # in clinical wording
     assert "clinical: Improved" in response["conclusion"]  # the course assessments were read from the server too
