@@ -20,6 +20,7 @@ from ..fhir.capabilities import Capabilities
 from ..fhir.ids import FHIR_ID
 from ..fhir.client import MAX_PATIENT_PAGES, FhirClient
 from ..fhir.http import redact
+from ..fhir.resource_types import is_resource_type
 from ..fhir.spool import open_paths
 from ..fhir.read import (
     PatientRecord,
@@ -266,6 +267,16 @@ class ServerSource:
         for rtype, params, post in searches:
             foreign = 0
             for resource in self.client.search(rtype, params, post=post, max_pages=MAX_PATIENT_PAGES):
+                if not is_resource_type(str(resource.get("resourceType"))):
+                    # probe45 D8: a "Conditon" in a Condition search is a corrupt answer, not a bad record:
+                    # skipped, the report was rewritten without the patient's polyneuropathy
+                    raise TemporaryNetworkError(
+                        f"search {rtype} of this patient: the server answered with a resourceType that is no FHIR "
+                        f"R4 type ({str(resource.get('resourceType'))[:40]!r}); its answer is not used - this "
+                        "patient is retried on the next run",
+                        url=redact(self.client.url(rtype)),
+                        status=200,
+                    )
                 if self._of_another_patient(resource, patient):
                     foreign += 1
                     continue

@@ -742,3 +742,24 @@ def test_a_checkpoint_after_the_servers_time_reads_everything_again(mapping, cap
     source.cohort("2026-11-01T00:00:00.000Z")  # before the server's time: incremental as before
     asked = [c.request.url for c in responses.calls if "/metadata" not in c.request.url]
     assert asked and all("_lastUpdated=gt2026-10-31T23%3A55" in u for u in asked)
+
+
+@pytest.mark.parametrize("rtype", ["Conditon", None, 7])
+@responses.activate
+def test_a_patient_search_answered_with_no_fhir_type_fails_the_patient(mapping, rtype):
+    # probe45 D8: a "Conditon" in the Condition search was listed and skipped, and the report rewritten
+    # without the patient's polyneuropathy (met -> indeterminate)
+    pid = "p-a"
+    mine = {"resourceType": "Condition", "id": "c1", "subject": {"reference": f"Patient/{pid}"}, "code": {"text": "x"}}
+    corrupt = {**mine, "id": "c2", "resourceType": rtype}
+    responses.add("POST", f"{BASE}/Observation/_search", json=empty_bundle())
+    responses.add("GET", f"{BASE}/Observation", json=empty_bundle())
+    responses.add(
+        "GET", f"{BASE}/Condition", json={**empty_bundle(), "entry": [{"resource": mine}, {"resource": corrupt}]}
+    )
+    with pytest.raises(TemporaryNetworkError) as exc:
+        ServerSource(FhirClient(BASE), mapping, caps()).fetch(f"Patient/{pid}")
+    assert str(exc.value) == (
+        f"search Condition of this patient: the server answered with a resourceType that is no FHIR R4 type "
+        f"({str(rtype)!r}); its answer is not used - this patient is retried on the next run"
+    )
