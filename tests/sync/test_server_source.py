@@ -676,21 +676,27 @@ def test_what_the_search_returned_is_not_read_again():
     assert len(responses.calls) == 3
 
 
+def _fetch_conditions_beside_mine(mapping, changes: dict):
+    """Patient/p-a's fetch, its Condition search answered with its own Condition and a second one
+    with ``changes``; the error it fails with."""
+    mine = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p-a"}, "code": {"text": "x"}}
+    other = {**mine, "id": "c2", **changes}
+    responses.add("POST", f"{BASE}/Observation/_search", json=empty_bundle())
+    responses.add("GET", f"{BASE}/Observation", json=empty_bundle())
+    responses.add(
+        "GET", f"{BASE}/Condition", json={**empty_bundle(), "entry": [{"resource": mine}, {"resource": other}]}
+    )
+    with pytest.raises(TemporaryNetworkError) as exc:
+        ServerSource(FhirClient(BASE), mapping, caps()).fetch("Patient/p-a")
+    return exc
+
+
 @pytest.mark.parametrize("stranger", ["Patient/someone-else", f"{BASE}/Patient/someone-else"])
 @responses.activate
 def test_a_patient_search_answered_with_another_patients_resources_fails_the_patient(mapping, stranger):
     # probe45 D5: Condition?patient=A answered with B's Conditions: dropped without a word, and A's report
     # was rewritten without A's polyneuropathy
-    pid = "p-a"
-    mine = {"resourceType": "Condition", "id": "c1", "subject": {"reference": f"Patient/{pid}"}, "code": {"text": "x"}}
-    theirs = {**mine, "id": "c2", "subject": {"reference": stranger}}
-    responses.add("POST", f"{BASE}/Observation/_search", json=empty_bundle())
-    responses.add("GET", f"{BASE}/Observation", json=empty_bundle())
-    responses.add(
-        "GET", f"{BASE}/Condition", json={**empty_bundle(), "entry": [{"resource": mine}, {"resource": theirs}]}
-    )
-    with pytest.raises(TemporaryNetworkError) as exc:
-        ServerSource(FhirClient(BASE), mapping, caps()).fetch(f"Patient/{pid}")
+    exc = _fetch_conditions_beside_mine(mapping, {"subject": {"reference": stranger}})
     assert str(exc.value) == (
         "search Condition of this patient: the server answered with 1 resource(s) of another patient; its answer "
         "is not used - this patient is retried on the next run"
@@ -749,16 +755,7 @@ def test_a_checkpoint_after_the_servers_time_reads_everything_again(mapping, cap
 def test_a_patient_search_answered_with_no_fhir_type_fails_the_patient(mapping, rtype):
     # probe45 D8: a "Conditon" in the Condition search was listed and skipped, and the report rewritten
     # without the patient's polyneuropathy (met -> indeterminate)
-    pid = "p-a"
-    mine = {"resourceType": "Condition", "id": "c1", "subject": {"reference": f"Patient/{pid}"}, "code": {"text": "x"}}
-    corrupt = {**mine, "id": "c2", "resourceType": rtype}
-    responses.add("POST", f"{BASE}/Observation/_search", json=empty_bundle())
-    responses.add("GET", f"{BASE}/Observation", json=empty_bundle())
-    responses.add(
-        "GET", f"{BASE}/Condition", json={**empty_bundle(), "entry": [{"resource": mine}, {"resource": corrupt}]}
-    )
-    with pytest.raises(TemporaryNetworkError) as exc:
-        ServerSource(FhirClient(BASE), mapping, caps()).fetch(f"Patient/{pid}")
+    exc = _fetch_conditions_beside_mine(mapping, {"resourceType": rtype})
     assert str(exc.value) == (
         f"search Condition of this patient: the server answered with a resourceType that is no FHIR R4 type "
         f"({str(rtype)!r}); its answer is not used - this patient is retried on the next run"
