@@ -391,6 +391,11 @@ class FhirClient:
         """Never echo a secret, even when a server or proxy puts it into an error body or a URL."""
         return scrub_secrets(text, self.auth.secrets())
 
+    def unusable_answer(self, message: str, path: str) -> TemporaryNetworkError:
+        """A 200 answer about ``path`` that must not be used (a broken page, another patient's data, a
+        search that contradicts a read): the patient is retried on the next run, never read as empty."""
+        return TemporaryNetworkError(message, url=self._shown(self.url(path)), status=200)
+
     def _shown(self, url: str) -> str:
         """A URL for messages and logs: redacted, and any secret of ours in it masked (a server may
         echo the token in a link it sends back, probe45)."""
@@ -514,32 +519,29 @@ class FhirClient:
                 raise FatalNetworkError(f"search {path} did not return a Bundle but {outcome_text_of(bundle)}")
             if bundle.get("type") not in (None, "searchset", "history"):  # history: _history reads page alike
                 # probe33: a transaction-response answered for a search was read as no results
-                raise TemporaryNetworkError(
+                raise self.unusable_answer(
                     f"search {path}: the server answered a Bundle of type {str(bundle.get('type'))[:40]!r}, not a "
                     "searchset; not read as results (retried on the next run)",
-                    url=self._shown(self.url(path)),
-                    status=200,
+                    path,
                 )
             malformed = malformed_page(bundle)
             if malformed:
                 # probe45: `"entry": {}`, `null` or entries without a resource were read as "no results":
                 # a report rewritten without the patient's polyneuropathy, a discovery that moved the
                 # checkpoint past changes it never saw
-                raise TemporaryNetworkError(
+                raise self.unusable_answer(
                     f"search {path}: the server's page is no well-formed {bundle.get('type') or 'searchset'} "
                     f"({malformed}); not read as results (retried on the next run)",
-                    url=self._shown(self.url(path)),
-                    status=200,
+                    path,
                 )
             if consistency is not None:
                 consistency.page(bundle)
             failed = failed_search_outcome(bundle)
             if failed:
                 # the server's own verdict on this search: retried on the next run, never read as empty
-                raise TemporaryNetworkError(
+                raise self.unusable_answer(
                     f"search {path}: the server says its results are incomplete ({self._scrub(failed)})",
-                    url=self._shown(self.url(path)),
-                    status=200,
+                    path,
                 )
             yield bundle
             links = bundle.get("link", []) or []

@@ -49,7 +49,7 @@ from ..pipeline import PatientResult, evaluate_record, html_for, transaction_for
 from .events import ev
 from .ownership import Plan, plan_writes
 from .sinks import FILE_KEY, DirSink, Sink
-from .sources import OVERLAP, Source, earliest_instant, parse_instant
+from .sources import OVERLAP, Source, earliest_instant, fhir_instant, parse_instant
 from .spill import SpilledList
 from .state import PatientState, StateStore
 
@@ -319,7 +319,7 @@ class SyncJob:
         """The server's time, unless it is ahead of ours: the earlier of the two is always safe (the next
         run reads a little more again), a server clock running ahead is not (probe45: a Date header of
         "tomorrow" made the next runs search from tomorrow, and a change in between was never read)."""
-        ours = self.now().astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        ours = fhir_instant(self.now())
         checkpoint = earliest_instant(server_time, ours)
         if parse_instant(server_time) - parse_instant(ours) > OVERLAP:  # a few seconds' skew is no news
             log.warning(

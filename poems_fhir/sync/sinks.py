@@ -15,9 +15,8 @@ from typing import Any, Protocol
 
 from ..fhir.json_codec import dump
 from ..fhir.capabilities import Capabilities
-from ..errors import FatalNetworkError, PartialTransactionError, TemporaryNetworkError
+from ..errors import FatalNetworkError, PartialTransactionError
 from ..fhir.client import FhirClient, ignored_parameter, page_resources
-from ..fhir.http import redact
 from ..fhir.read import is_own_output
 from .events import ev
 from ..fhir.file_names import patient_file_name
@@ -391,12 +390,11 @@ class ServerSink:
             raise
         subject = (body.get("subject") or {}).get("reference") if isinstance(body, dict) else None
         if isinstance(subject, str) and own_ref_key(subject) == patient:
-            raise TemporaryNetworkError(
+            raise self.client.unusable_answer(
                 f"the server holds {ref} of this patient, which its search of the patient's "
                 f"{ref.split('/', 1)[0]} resources did not return: its search answers are not trusted; nothing "
                 "written for this patient (retried on the next run)",
-                url=redact(self.client.url(ref)),
-                status=200,
+                ref,
             )
 
     def _versioned(self, res: dict[str, Any]) -> dict[str, Any]:

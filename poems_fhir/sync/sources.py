@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import ConfigError, FatalNetworkError, TemporaryNetworkError
+from ..errors import ConfigError, FatalNetworkError
 from ..fhir.capabilities import Capabilities
 from ..fhir.ids import FHIR_ID
 from ..fhir.client import MAX_PATIENT_PAGES, FhirClient
-from ..fhir.http import redact
 from ..fhir.resource_types import is_resource_type
 from ..fhir.spool import open_paths
 from ..fhir.read import (
@@ -117,11 +116,11 @@ def parse_instant(value: str) -> dt.datetime:
 
 
 def earliest_instant(a: str, b: str) -> str:
-    """The earlier of two FHIR instants (as written by `_fhir_instant`)."""
+    """The earlier of two FHIR instants (as written by `fhir_instant`)."""
     return a if parse_instant(a) <= parse_instant(b) else b
 
 
-def _fhir_instant(value: dt.datetime) -> str:
+def fhir_instant(value: dt.datetime) -> str:
     return value.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -181,7 +180,7 @@ class ServerSource:
         if not date:
             return None
         try:
-            return _fhir_instant(email.utils.parsedate_to_datetime(date))
+            return fhir_instant(email.utils.parsedate_to_datetime(date))
         except (TypeError, ValueError, IndexError, OverflowError):
             log.warning("the server's Date header is not an HTTP date: the checkpoint does not move this run")
             return None
@@ -191,7 +190,7 @@ class ServerSource:
         codes = self._codes
         after = None
         if since and self.capabilities.last_updated:
-            after = _fhir_instant(dt.datetime.fromisoformat(since.replace("Z", "+00:00")) - OVERLAP)
+            after = fhir_instant(dt.datetime.fromisoformat(since.replace("Z", "+00:00")) - OVERLAP)
         searches: list[tuple[str, dict[str, Any]]] = []
         for rtype, tokens in codes.items():
             types = list(MEDICATION_TYPES) if rtype == "MedicationMedication" else [rtype]
@@ -270,12 +269,11 @@ class ServerSource:
                 if not is_resource_type(str(resource.get("resourceType"))):
                     # probe45 D8: a "Conditon" in a Condition search is a corrupt answer, not a bad record:
                     # skipped, the report was rewritten without the patient's polyneuropathy
-                    raise TemporaryNetworkError(
+                    raise self.client.unusable_answer(
                         f"search {rtype} of this patient: the server answered with a resourceType that is no FHIR "
                         f"R4 type ({str(resource.get('resourceType'))[:40]!r}); its answer is not used - this "
                         "patient is retried on the next run",
-                        url=redact(self.client.url(rtype)),
-                        status=200,
+                        rtype,
                     )
                 if self._of_another_patient(resource, patient):
                     foreign += 1
@@ -286,11 +284,10 @@ class ServerSource:
             if foreign:
                 # probe45: a search answered with another patient's Conditions lost them silently, and the
                 # report was rewritten without this patient's polyneuropathy
-                raise TemporaryNetworkError(
+                raise self.client.unusable_answer(
                     f"search {rtype} of this patient: the server answered with {foreign} resource(s) of another "
                     "patient; its answer is not used - this patient is retried on the next run",
-                    url=redact(self.client.url(rtype)),
-                    status=200,
+                    rtype,
                 )
         if not any(r.get("resourceType") == "Patient" for r, _ in resources):
             resources.append((self.client.get(f"Patient/{pid}"), f"{self.client.base_url}/{patient}"))
