@@ -1786,7 +1786,9 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         name = concept_text(data.get("code"))
         spec = next((s for pattern, s in mapping.procedure_text if s.event and pattern.search(name)), None)
     if spec is not None and spec.event:
-        if spec.event in TREATMENT_KINDS and (other := _other_indication(data, record, mapping)) is not None:
+        if spec.event in TREATMENT_KINDS and (
+            other := _other_indication(data, record, mapping) or _other_site(data, spec.id, mapping)
+        ):
             out.notes.append(
                 ReadingNote("other_indication", _ref(raw), spec.id, f"not a treatment of the clone: {other}")
             )
@@ -1924,6 +1926,22 @@ def _other_indication(data: dict[str, Any], record: PatientRecord, mapping: Comp
             return None
         names.append(concept_label(concept) or f"{coded[0][0]}|{coded[0][1]}")
     return "given for " + "; ".join(names)
+
+
+def _other_site(data: dict[str, Any], rule_id: str, mapping: CompiledMapping) -> str | None:
+    """The organ a treatment with no stated reason was aimed at, when that organ is one the clone's
+    treatment does not target (mapping ``other_sites``: "radiotherapy, prostate", a breast
+    irradiation; probe42) and neither its name nor its body sites name bone or a plasmacytoma
+    (``clone_sites``); None otherwise. A stated reason decides instead (``_other_indication``)."""
+    patterns = mapping.procedure_sites.get(rule_id)
+    if patterns is None or data.get("reasonCode") or data.get("reasonReference"):
+        return None
+    other, clone = patterns
+    names = [concept_text(data.get("code"))] + [concept_text(site) for site in _as_list(data.get("bodySite"))]
+    said = " | ".join(name for name in names if name.strip())
+    if (found := other.search(said)) is None or (clone is not None and clone.search(said)):
+        return None
+    return f"aimed at the {found.group(0).strip()} (no stated reason)"
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -304,6 +304,16 @@ class ProcedureRule(_Strict):
         description="a DiagnosticReport whose code names this procedure records it too (a nerve-conduction "
         "report is how most records say the study was done)",
     )
+    other_sites: list[str] = Field(
+        default_factory=list,
+        description="regexes on the procedure's name and body sites: a treatment aimed at one of these "
+        "organs, with no stated reason, is given for another disease (radiotherapy of the prostate)",
+    )
+    clone_sites: list[str] = Field(
+        default_factory=list,
+        description="regexes that keep it a treatment of the clone even when an other_sites organ is named "
+        "(bone, a plasmacytoma, a vertebra)",
+    )
     note: str | None = None
 
 
@@ -724,6 +734,8 @@ class CompiledMapping:
     medication_text: list[tuple[NamePattern, MedicationRule]] = field(default_factory=list)
     #: procedures named only in words (no code was confirmed for a transplant, codes.md §D), in file order
     procedure_text: list[tuple[NamePattern, ProcedureRule]] = field(default_factory=list)
+    #: procedure rule id -> (other_sites, clone_sites) patterns (a course aimed at another disease's organ)
+    procedure_sites: dict[str, tuple[NamePattern, NamePattern | None]] = field(default_factory=dict)
     result_terms: dict[str, Qual] = field(default_factory=dict)
     result_codes: dict[tuple[str, str], Qual] = field(default_factory=dict)
     #: other identifiers of a code system (OIDs, national URIs) -> the canonical URI
@@ -1287,6 +1299,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             return None
 
     procedure_text: list[tuple[NamePattern, ProcedureRule]] = []
+    procedure_sites: dict[str, tuple[NamePattern, NamePattern | None]] = {}
     for rid, raw in merged["procedures"].items():
         proc_rule = ProcedureRule.model_validate(
             {**raw, "codes": resolve("procedures", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
@@ -1295,6 +1308,8 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             by_code[(c.system, c.code)].append(Rule("procedure", proc_rule, origins[("procedures", rid)]))
         if (pattern := name_pattern("procedures", rid, proc_rule.text)) is not None:
             procedure_text.append((pattern, proc_rule))
+        if (other := name_pattern("procedures", rid, proc_rule.other_sites)) is not None:
+            procedure_sites[rid] = (other, name_pattern("procedures", rid, proc_rule.clone_sites))
 
     medication_text: list[tuple[NamePattern, MedicationRule]] = []
     for rid, raw in merged["medications"].items():
@@ -1434,6 +1449,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         translations=dict(translations),
         medication_text=medication_text,
         procedure_text=procedure_text,
+        procedure_sites=procedure_sites,
         result_terms=result_terms,
         result_codes=result_codes,
         system_equivalents=system_equivalents,

@@ -183,6 +183,55 @@ def test_radiotherapy_of_another_cancer_is_no_treatment_of_the_clone(mapping):
     assert note.detail == "not a treatment of the clone: given for Malignant neoplasm of prostate"
 
 
+def named(text: str, **kw: Any) -> dict[str, Any]:
+    """A radiotherapy course known only by its name, as many records say it."""
+    return radiotherapy(code={"text": text}, **kw)
+
+
+@pytest.mark.parametrize(
+    ("procedure", "organ"),
+    [
+        (named("Radiotherapy, prostate"), "prostat"),
+        (named("External beam radiation therapy"), None),
+        (
+            radiotherapy(bodySite=[{"coding": [{"system": SCT, "code": "76752008", "display": "Breast structure"}]}]),
+            "Breast",
+        ),
+        (named("IMRT 70 Gy", bodySite=[{"text": "Prostate and seminal vesicles"}]), "Prost"),
+        (named("Лучевая терапия на область предстательной железы"), "предстательн"),
+        (named("Whole brain radiotherapy"), "brain"),
+    ],
+)
+def test_radiotherapy_aimed_at_another_organ_without_a_reason_is_none(mapping, procedure, organ):
+    """probe42: "radiotherapy, prostate" with no stated reason started the response clock of a POEMS
+    patient; criteria.md §10 step 1 treats the clone by "radiotherapy to lesion(s)"."""
+    ex = read(mapping, procedure)
+    if organ is None:  # no organ named: a treatment, as before
+        assert [e.kind for e in ex.events] == ["radiotherapy"]
+        return
+    assert ex.events == []
+    [note] = [n for n in ex.notes if n.kind == "other_indication"]
+    assert note.rule == "radiotherapy"
+    assert organ in note.detail and "no stated reason" in note.detail
+
+
+@pytest.mark.parametrize(
+    "procedure",
+    [
+        named("Radiotherapy to L3 sclerotic lesion, 40 Gy"),
+        named("Radiotherapy, left iliac bone plasmacytoma"),
+        named("RT to rib plasmacytoma near the lung"),  # a lung named beside a rib: the clone's site wins
+        radiotherapy(bodySite=[{"text": "Pelvis"}]),  # the pelvis is bone as often as it is the prostate
+        named("Лучевая терапия на очаг в крыле подвздошной кости"),
+        named("Radiotherapy, prostate", reasonCode=[{"text": "solitary plasmacytoma"}]),  # a reason decides
+    ],
+)
+def test_radiotherapy_of_bone_or_a_plasmacytoma_stays_a_treatment(mapping, procedure):
+    ex = read(mapping, procedure)
+    assert [e.kind for e in ex.events] == ["radiotherapy"]
+    assert [n for n in ex.notes if n.kind == "other_indication"] == []
+
+
 # ------------------------------------------------------------------ a regimen in one order
 
 
