@@ -316,6 +316,13 @@ def describe(exc: BaseException, deadlines: Deadlines) -> str:
 # --------------------------------------------------------------------------------------- transport
 
 
+#: a decompressed body past INFLATION_FLOOR bytes that is more than MAX_INFLATION times its size on the
+#: wire is a decompression bomb: FHIR JSON and NDJSON compress 5-50-fold (Synthea's NDJSON ~15), a
+#: run of one repeated byte ~1000-fold
+MAX_INFLATION = 200
+INFLATION_FLOOR = 16 * 2**20
+
+
 @dataclass
 class Transport:
     """One requests.Session, deadlines, and the retry loop. Clock and sleep are injected."""
@@ -469,6 +476,7 @@ class Transport:
             if not chunk:
                 return b"".join(chunks)
             size += len(chunk)
+            self._refuse_a_bomb(raw, size, what, response)
             if write is not None:
                 write(chunk)
                 continue
@@ -479,6 +487,26 @@ class Transport:
                     status=response.status_code,
                 )
             chunks.append(chunk)
+
+    @staticmethod
+    def _refuse_a_bomb(raw: Any, size: int, what: str, response: requests.Response) -> None:
+        """A compressed body that inflates far more than FHIR JSON does is refused while it streams
+        (probe45 D6: a 500 kB gzip answer inflating to 512 MB, just under the size cap, took the job to
+        1.3 GB before it was parsed). ``raw.tell()`` is urllib3's count of bytes on the wire."""
+        if size <= INFLATION_FLOOR:
+            return
+        try:
+            wire = int(raw.tell())
+        except (AttributeError, OSError, TypeError, ValueError):
+            return  # no wire count: the size cap alone applies
+        if size > MAX_INFLATION * max(wire, 1):
+            raise FatalNetworkError(
+                f"{what}: the response inflates more than {MAX_INFLATION}-fold when decompressed "
+                f"({size // 2**20} MB from {wire // 2**10} kB on the wire) - a decompression bomb, not read "
+                "further; FHIR JSON compresses about 5-50-fold",
+                url=redact(response.url or ""),
+                status=response.status_code,
+            )
 
     # ------------------------------------------------------------------ retries
 

@@ -427,6 +427,39 @@ def test_the_body_of_a_response_is_read_whole_and_json_still_works():
         assert len(c.get("Basic")["entry"]) == 5000
 
 
+def _gzipped_patient(filler: bytes, level: int = 9) -> bytes:
+    import gzip
+
+    return gzip.compress(b'{"resourceType":"Patient","id":"1","text":{"div":"' + filler + b'"}}', level)
+
+
+@responses.activate
+def test_a_decompression_bomb_is_refused_while_it_streams_and_not_retried():
+    # probe45 D6: a small gzip answer inflating to just under the 512 MB cap was read whole (1.3 GB)
+    from poems_fhir.fhir.http import INFLATION_FLOOR, MAX_INFLATION
+
+    body = _gzipped_patient(b" " * (INFLATION_FLOOR * 2))
+    assert len(body) * MAX_INFLATION < INFLATION_FLOOR  # far past the ratio, far under the size cap
+    responses.add("GET", f"{BASE}/Patient/1", body=body, headers={"Content-Encoding": "gzip"})
+    c, sleeps = client()
+    with pytest.raises(FatalNetworkError, match=f"inflates more than {MAX_INFLATION}-fold") as caught:
+        c.get("Patient/1")
+    assert "decompression bomb" in str(caught.value) and sleeps == [] and len(responses.calls) == 1
+
+
+@responses.activate
+def test_a_large_compressed_answer_that_inflates_like_fhir_json_is_read():
+    import random
+
+    from poems_fhir.fhir.http import INFLATION_FLOOR
+
+    rng = random.Random(7)  # ids that do not repeat: text compresses a few-fold, like real resources
+    filler = "".join(f"{rng.getrandbits(64):016x} " for _ in range(INFLATION_FLOOR // 16)).encode()
+    responses.add("GET", f"{BASE}/Patient/1", body=_gzipped_patient(filler, 1), headers={"Content-Encoding": "gzip"})
+    c, _ = client()
+    assert len(c.get("Patient/1")["text"]["div"]) == len(filler) > INFLATION_FLOOR
+
+
 @responses.activate
 def test_a_token_endpoint_echoing_the_client_secret_is_scrubbed():
     responses.add(
