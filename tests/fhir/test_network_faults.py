@@ -449,12 +449,11 @@ def test_a_decompression_bomb_is_refused_while_it_streams_and_not_retried():
 
 @responses.activate
 def test_a_large_compressed_answer_that_inflates_like_fhir_json_is_read():
-    import random
+    import os
 
     from poems_fhir.fhir.http import INFLATION_FLOOR
 
-    rng = random.Random(7)  # ids that do not repeat: text compresses a few-fold, like real resources
-    filler = "".join(f"{rng.getrandbits(64):016x} " for _ in range(INFLATION_FLOOR // 16)).encode()
+    filler = os.urandom(INFLATION_FLOOR // 2 + 10).hex().encode()  # hex inflates ~2-fold, like resources
     responses.add("GET", f"{BASE}/Patient/1", body=_gzipped_patient(filler, 1), headers={"Content-Encoding": "gzip"})
     c, _ = client()
     assert len(c.get("Patient/1")["text"]["div"]) == len(filler) > INFLATION_FLOOR
