@@ -664,6 +664,15 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     return replace(judged, caveats=(*judged.caveats, _relapse_caveat(back[0])))
 
 
+def _undetectable_before(serum_ife: Sequence[Measurement], latest: Measurement) -> Measurement | None:
+    """The last negative serum immunofixation dated before ``latest`` (the M-protein was undetectable
+    that day), or None."""
+    if latest.effective is None:
+        return None
+    negatives = [m for m in serum_ife if m.value == 0 and m.effective is not None and m.effective < latest.effective]
+    return negatives[-1] if negatives else None
+
+
 def _relapse_caveat(what: str) -> str:
     # criteria.md §8.1b gives IMWG's PD only as >= 25 % and > 5 g/L above the nadir; "from CR: any
     # detectable M-protein" is the amyloid-style table's (§8.1a), which reports it as PD there
@@ -686,9 +695,15 @@ def _imwg_measurable(
     assert c.m_base is not None  # noqa: S101 - the measurability gate let it through
     if latest_m and c.m_after:
         nadir = min([m.value for m in c.m_after[:-1]] + [c.m_base.value])
+        gone = _undetectable_before(c.serum_ife_after, latest_m)
+        shown = f"{nadir:g} g/L"
+        if gone is not None and nadir > 0:
+            # a negative serum immunofixation is an M-protein of 0 on its day: the lowest value the
+            # rise is measured from (probe46: 42 -> 3.5 -> IFE negative -> 8 g/L was "PR -81 %")
+            nadir, shown = 0.0, f"0 g/L: serum immunofixation negative on {gone.effective}"
         if at_least(latest_m.value, nadir, 1.25) and difference(latest_m.value, nadir) > 5:
             return HematologicResponse(
-                fw, "PD", f">= 25 % rise from the nadir ({nadir:g} g/L) with > 5 g/L absolute", base_p, latest_p, change
+                fw, "PD", f">= 25 % rise from the nadir ({shown}) with > 5 g/L absolute", base_p, latest_p, change
             )
     urine_pd = _imwg_urine_progression(c, cfg)
     if urine_pd is not None:

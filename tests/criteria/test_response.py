@@ -611,3 +611,47 @@ def test_a_response_the_light_chains_decide_is_dated_shown_and_cited_by_them():
     assert change_text(translator("en"), later.baseline, later.latest).endswith(
         f"→ dFLC 21 mg/L on {translator('en').date(d(120))}"
     )
+
+
+@pytest.mark.parametrize(
+    ("relapse", "category"),
+    [(8.0, "PD"), (5.5, "PD"), (5.0, "PR")],  # > 5 g/L above 0 (criteria.md §8.1b); exactly 5 is not
+)
+def test_imwg_progression_after_a_negative_immunofixation_is_measured_from_zero(relapse, category):
+    """probe46 D1: 42 -> 3.5 g/L -> serum immunofixation negative -> 8 g/L was "PR, -81 %" by IMWG,
+    because the nadir was the last number (3.5); a negative immunofixation is an M-protein of 0, and
+    criteria.md §8.1b measures PD from the nadir (>= 25 % and > 5 g/L)."""
+    r = run(
+        m("serum_m_protein", 42.0, -10),
+        m("serum_m_protein", 3.5, 180),
+        m("serum_ife", 0, 320, unit=None),
+        m("urine_ife", 0, 320, unit=None),
+        m("serum_ife", 1, 520, unit=None),
+        m("serum_m_protein", relapse, 520),
+    )
+    assert r.hematologic_imwg.category == category
+    if category == "PD":
+        assert r.hematologic_imwg.reason == (
+            f">= 25 % rise from the nadir (0 g/L: serum immunofixation negative on {d(320)}) with > 5 g/L absolute"
+        )
+    else:  # the clone is back but not by IMWG's margin: said as a relapse from CR
+        assert "a relapse from CR" in r.hematologic_imwg.caveats[-1]
+    # the same negative result sent as an electrophoresis "not detected" (0 g/L) gives the same category
+    as_number = run(
+        m("serum_m_protein", 42.0, -10),
+        m("serum_m_protein", 3.5, 180),
+        m("serum_m_protein", 0.0, 320),
+        m("serum_m_protein", relapse, 520),
+    )
+    assert as_number.hematologic_imwg.category == category
+
+
+def test_a_negative_immunofixation_after_the_latest_m_protein_is_no_nadir_for_it():
+    # only a negative dated before the latest M-protein lowers the nadir the latest is compared with
+    r = run(
+        m("serum_m_protein", 42.0, -10),
+        m("serum_m_protein", 30.0, 180),
+        m("serum_m_protein", 36.0, 300),
+        m("serum_ife", 0, 320, unit=None),
+    )
+    assert r.hematologic_imwg.category != "PD"
