@@ -571,6 +571,12 @@ _DIFFERENTIAL_MESSAGES: dict[Differential, str] = {
         "MGUS recorded: paraprotein plus neuropathy alone is not POEMS; a further major and a "
         "minor criterion are required"
     ),
+    Differential.IGM_NEUROPATHY: (
+        "IgM neuropathy recorded (anti-MAG antibodies or neuropathy, Waldenstrom macroglobulinaemia): an "
+        "MGUS-associated IgM neuropathy is a POEMS mimic and may raise VEGF somewhat - interpret VEGF with care; "
+        "POEMS needs another major criterion and a minor one (with VEGF the only other major one, not labelled "
+        "POEMS without review)"
+    ),
 }
 #: the same, keyed by the plain id (read per patient without an enum .value call)
 _DIFFERENTIALS = tuple((d.value, message) for d, message in _DIFFERENTIAL_MESSAGES.items())

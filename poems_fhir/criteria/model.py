@@ -85,6 +85,9 @@ class Differential(str, Enum):
     CASTLEMAN_WITHOUT_NEUROPATHY = "castleman_without_neuropathy"
     VEGF_CONFOUNDER = "vegf_confounder"  # other high-VEGF states (criteria.md §4, §7)
     DIABETIC_POLYNEUROPATHY = "diabetic_polyneuropathy"  # a neuropathy with a recorded other cause
+    #: an IgM neuropathy recorded: anti-MAG antibodies or neuropathy, Waldenström macroglobulinaemia (§7
+    #: "MGUS-associated neuropathy (esp. IgM, anti-MAG)")
+    IGM_NEUROPATHY = "igm_neuropathy"
 
 
 class EndocrineAxis(str, Enum):

@@ -143,25 +143,43 @@ def recorded_other_diagnosis(a: Assessment) -> tuple[str, ...]:
     is not proposed (probe42: a myeloma with 45 % marrow plasma cells and lytic lesions, recorded as such,
     was written back as "POEMS syndrome criteria met" with the transplant pathway). A POEMS patient with
     >= 10 % marrow plasma cells and no such diagnosis keeps both."""
-    return tuple(
+    recorded = tuple(
         e.reference
         for f in a.flags
         if f.code in _OTHER_DIAGNOSES
         for e in f.evidence
         if e.reference.startswith(("Condition/", "DiagnosticReport/"))
     )
+    return recorded + igm_mimic(a)
+
+
+#: a recorded IgM neuropathy (anti-MAG antibodies or neuropathy, Waldenström macroglobulinaemia)
+_IGM_NEUROPATHY = "differential_igm_neuropathy"
+
+
+def igm_mimic(a: Assessment) -> tuple[str, ...]:
+    """References of a recorded IgM neuropathy (anti-MAG, Waldenström) while VEGF is the only major
+    criterion that could join the two mandatory ones - no Castleman disease, no sclerotic bone lesions.
+    criteria.md §7 lists "MGUS-associated neuropathy (esp. IgM, anti-MAG)" among what must not be
+    labelled POEMS, and says such a neuropathy "may also raise sVEGF somewhat -> interpret VEGF with
+    care" (probe46: a Waldenström anti-MAG neuropathy with a serum VEGF of 1150 was written back as
+    "POEMS syndrome criteria met" with the transplant proposed). Empty otherwise."""
+    other_major = (Criterion.CASTLEMAN_DISEASE.value, Criterion.SCLEROTIC_BONE_LESIONS.value)
+    if any((r := a.criteria.get(c)) is not None and r.state is State.PRESENT for c in other_major):
+        return ()
+    return tuple(e.reference for f in a.flags if f.code == _IGM_NEUROPATHY for e in f.evidence)
 
 
 def poems_context(a: Assessment, started: dt.date | None) -> bool:
     """Whether POEMS' treatment and its cohorts' prognosis apply: the criteria met without a recorded
-    diagnosis of myeloma or AL amyloidosis (``recorded_other_diagnosis``); else not beside a recorded
-    myeloma or AL amyloidosis; else a POEMS criterion present beyond the two mandatory ones, or
+    diagnosis of myeloma or AL amyloidosis (``recorded_other_diagnosis``) or an IgM neuropathy with VEGF
+    as the only other major criterion (``igm_mimic``); else not beside either; else a POEMS criterion present beyond the two mandatory ones, or
     a treatment begun - unless MGUS is recorded: a paraprotein with a neuropathy alone is no POEMS
     (criteria.md §7), and a neurologist's steroid for it no POEMS therapy (probe41)."""
     if a.classification is Classification.MET:
         return not recorded_other_diagnosis(a)
     flags = {f.code for f in a.flags}
-    if flags & set(_OTHER_DIAGNOSES):
+    if flags & set(_OTHER_DIAGNOSES) or igm_mimic(a):
         return False
     features = [c for c, r in a.criteria.items() if r.state is State.PRESENT and c not in _MANDATORY]
     return bool(features) or (started is not None and "differential_mgus" not in flags)

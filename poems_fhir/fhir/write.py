@@ -301,7 +301,8 @@ def build_transaction(
     )
     if effective != "unknown":
         report["effectiveDateTime"] = effective
-    # beside a recorded myeloma or AL amyloidosis the rule's "met" is no POEMS diagnosis (criteria.md §7):
+    # beside a recorded myeloma, AL amyloidosis or IgM (anti-MAG) neuropathy with VEGF the only other major
+    # criterion, the rule's "met" is no POEMS diagnosis (criteria.md §7):
     # the coded conclusion, which EHR logic reads as one, is not written; the flag leads the conclusion text
     if a.classification is Classification.MET and not recorded_other_diagnosis(a):
         report["conclusionCode"] = [

@@ -196,6 +196,15 @@ FLAGS: dict[str, Term] = {
         ),
         ("D2012HIT",),
     ),
+    "differential_igm_neuropathy": Term(
+        N_("IgM neuropathy recorded (anti-MAG, Waldenström macroglobulinaemia)"),
+        N_(
+            "An MGUS-associated IgM (anti-MAG) neuropathy mimics POEMS syndrome and may raise VEGF somewhat: "
+            "interpret VEGF with care. POEMS needs another major criterion and a minor one; where VEGF is the only "
+            "other major criterion, it is not labelled POEMS syndrome without a clinician's review."
+        ),
+        ("D2012HIT", "Pihan2018"),
+    ),
     "differential_diabetic_polyneuropathy": Term(
         N_("Diabetic polyneuropathy recorded"),
         N_(

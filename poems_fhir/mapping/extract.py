@@ -1337,6 +1337,8 @@ def _threshold(ctx: _Ctx, rule: ObservationRule) -> None:
             ctx.note("unitless", f"{rule.id}: {how}")
         elif reading.qual is not None:
             high, low = _qual_sides(reading.qual)
+            if reading.qual is Qual.POSITIVE and rule.high_topic and not rule.topic:
+                high = True  # a test whose only finding is "high" (an antibody): positive is that finding
             summary = f"{name} {_qual_text(reading)}"
             ctx.note("qualitative", f"{rule.id}: {reading.qual_source}")
         else:

@@ -107,6 +107,23 @@ def known_term(text: str, terms: dict[str, Qual]) -> str | None:
     return None
 
 
+#: a result's words, then a measured detail after a comma, semicolon or parenthesis: "Positive, >70000
+#: BTU", "Negative (<1000 BTU)", "POSITIVE (titre 1:6400)". Only a number (with a comparator, a unit word,
+#: a titre) may follow: other words may say more ("No M-spike; IgG kappa band" is a positive band)
+_WORDS_THEN_MEASURE = re.compile(
+    r"^(?P<head>[^,;(\d<>]+?)\s*[,;(]\s*(?:(?:titre|titer|index|титр)\s*[:=]?\s*)?[<>≤≥]?=?\s*"
+    r"\d[\d\s.,:]*(?:[a-zа-яµ%/]+\.?)?\s*\)?\s*\.?$",
+    re.IGNORECASE,
+)
+
+
+def _leading_term(text: str, terms: dict[str, Qual]) -> str | None:
+    """The key of ``terms`` that a result's leading words say when only a measured detail follows
+    them, None otherwise. Only asked of a text no number was read from ("150 pg/mL" is parsed first)."""
+    match = _WORDS_THEN_MEASURE.match(text.strip()[:200])
+    return known_term(match["head"], terms) if match else None
+
+
 @dataclass(frozen=True)
 class Reading:
     value: Value | None = None  # a number in the rule's unit
@@ -271,6 +288,14 @@ def _read_text(
     except ValueError as exc:
         raise ResourceError(f"{element}: {exc}; not guessed") from None
     if parsed is None:
+        head = _leading_term(text, terms)
+        if head is not None:  # "Positive, >70000 BTU", "Negative (< 1000 BTU)": the words before the detail
+            return Reading(
+                qual=terms[head],
+                qual_source=f"{element.rsplit('.', 1)[-1]} {text.strip()!r}",
+                text=text,
+                interpretation=interp,
+            )
         return Reading(qual=interp, qual_source=interp_source, text=text, interpretation=interp)
     note = f"read from text {text.strip()!r}"
     if parsed.unit:
