@@ -494,7 +494,9 @@ def _flags(
     flags: list[Flag] = []
     clonal = [f for f in by_topic[_MONOCLONAL] if f.state is State.PRESENT]
     kappa = [f for f in clonal if f.light_chain == "kappa"]
-    if kappa:
+    # a kappa clone beside a lambda one (biclonal "IgG kappa and IgA lambda") has the usual lambda clone:
+    # nothing atypical to review (probe46 D3)
+    if kappa and not any(f.light_chain == "lambda" for f in clonal):
         flags.append(
             Flag(
                 "atypical_isotype",

@@ -245,6 +245,18 @@ def test_flags_kappa_igm_cytopenia_and_differentials():
     assert "cytopenia_without_castleman" not in [fl.code for fl in with_castleman.flags]
 
 
+@pytest.mark.parametrize(
+    ("chains", "flagged"), [(("kappa",), True), (("kappa", "lambda"), False), (("lambda",), False)]
+)
+def test_a_kappa_clone_is_atypical_only_without_a_lambda_clone(chains, flagged):
+    # probe46 D3: a biclonal "IgG kappa and IgA lambda" has the usual lambda clone
+    clones = [
+        f("monoclonal_plasma_cell_disorder", light_chain=chain, ref=f"Observation/ife-{chain}") for chain in chains
+    ]
+    codes = [fl.code for fl in evaluate("Patient/1", BOTH_MANDATORY + clones, MAYO).flags]
+    assert ("atypical_isotype" in codes) is flagged
+
+
 def test_castleman_without_neuropathy_flag():
     findings = present(C.CASTLEMAN_DISEASE) + absent(C.POLYNEUROPATHY)
     a = evaluate("Patient/1", findings, MAYO)
