@@ -158,6 +158,22 @@ def not_a_patient(reference: str) -> str:
     return f"subject {reference!r} is not a Patient"
 
 
+def claimed_patient(data: dict[str, Any]) -> str | None:
+    """The patient a resource that failed validation says it belongs to ("Patient/p1"), or None: its
+    own id for a Patient, else a plain subject/patient reference to a Patient by a valid id."""
+    if data.get("resourceType") == "Patient":
+        rid = data.get("id")
+        canon = f"Patient/{rid}" if isinstance(rid, str) else ""
+        return canon if patient_reference(canon) else None
+    for element in ("subject", "patient"):
+        ref = data.get(element)
+        target = ref.get("reference") if isinstance(ref, dict) else None
+        if isinstance(target, str) and len(target) <= 1000:
+            canon = relative_reference(target)
+            return canon if patient_reference(canon) else None
+    return None
+
+
 def relative_reference(reference: str) -> str:
     """ "Type/id" of a relative, absolute or versioned reference (``_REF``); anything else as given.
     ResourceIndex.canonical without the fullUrl table."""
@@ -196,6 +212,9 @@ class SourceError:
     resource: str | None = None  # "Observation/123" when known
     #: a bug of poems-fhir, not of the input (exit code 70); the traceback is in the --debug log
     internal: bool = False
+    #: the patient a refused resource says it belongs to ("Patient/p1"), when its subject is readable:
+    #: the sync job does not withdraw that patient's report on data it could not read
+    patient: str | None = None
 
     def __post_init__(self) -> None:
         # a message quotes what was refused: a 1 MB status echoed whole made a 1 MB line in every output
@@ -875,7 +894,7 @@ class _Collector:
             else:
                 data = validate_identity(stub, check_depth=deep)
         except Invalid as exc:
-            self.errors.append(SourceError(origin, f"refused: {exc}", ref))
+            self.errors.append(SourceError(origin, f"refused: {exc}", ref, patient=claimed_patient(data)))
             return
         if is_own_output(data):
             self.skipped += 1

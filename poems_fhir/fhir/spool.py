@@ -41,6 +41,7 @@ from .boundary import MAX_DEPTH, Invalid, plain_identity_fields, validate, valid
 from . import read as _read
 from .read import (
     _AS_PARENS,
+    claimed_patient,
     file_too_large,
     line_too_long,
     relative_reference,
@@ -620,7 +621,7 @@ class _Spooler:
             else:
                 data = validate_identity(stub, check_depth=deep)
         except Invalid as exc:
-            self.errors.append(SourceError(origin, f"refused: {exc}", ref))
+            self.errors.append(SourceError(origin, f"refused: {exc}", ref, patient=claimed_patient(data)))
             return
         if is_own_output(data):
             self.source.skipped_types += 1

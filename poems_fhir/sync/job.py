@@ -403,11 +403,13 @@ class SyncJob:
     def _patient(
         self, patient: str, name: str, previous: PatientState | None, summary: Summary, ready: Evaluated | None = None
     ) -> None:
+        unread = 0  # this patient's own resources that could not be read this run
         if ready is None:  # in this process: fetch, then evaluate
             record, errors = self.source.fetch(patient)
             for e in errors:
                 summary.problems.append(self.scrub(f"{name}: skipped input {e.source}: {e.message}", patient))
             summary.skipped_input += len(errors)
+            unread += len(errors)
             unchanged = previous.input_hash if previous and previous.status in ("written", "out_of_scope") else None
             ready = self._evaluate(record, unchanged)
         if ready.internal is not None:
@@ -440,6 +442,11 @@ class SyncJob:
             else:
                 summary.out_of_scope += 1
             return
+        refused = getattr(self.source, "refused", None)
+        unread += len(ready.extraction_errors) + (refused(patient) if callable(refused) else 0)
+        if not ready.in_scope and unread and self.sink is not None and self._withdrawal_plan(patient).withdraw:
+            self._hold_withdrawal(patient, name, previous, unread, summary)
+            return
         if not ready.in_scope:
             summary.out_of_scope += 1
             withdrawn = self._withdraw(
@@ -463,6 +470,28 @@ class SyncJob:
         if ready.bundle is None:  # cannot happen: built wherever the state said the input changed
             raise _WorkerFailure("internal error: no transaction was built for a changed patient")
         self._write(patient, name, previous, ready, ready.bundle, input_hash, summary)
+
+    def _hold_withdrawal(
+        self, patient: str, name: str, previous: PatientState | None, unread: int, summary: Summary
+    ) -> None:
+        """A patient written before who is out of scope now while some of its own resources could not be
+        read (a date "2023-02-30", a refused resource): its absence from the evaluation is no evidence
+        that the patient left scope, so nothing is withdrawn (probe47: a typo in one date withdrew a
+        "met" report, "no longer meets the criteria ... not present in the current data"). The patient
+        fails - listed, exit 1, evaluated again next run - and the report stays as written."""
+        reason = (
+            f"out of scope on this run's data, but {unread} of the patient's own resources could not be read "
+            "(listed): the written report and plan are kept, not withdrawn; fix those resources"
+        )
+        summary.failed += 1
+        summary.problems.append(f"{name}: {reason}")
+        log.warning(
+            "%s: withdrawal held: %s",
+            name,
+            reason,
+            extra=ev("patient.withdrawal_held", patient=name, unread=unread, reason=reason),
+        )
+        self._record(patient, previous, "failed", reason=reason)
 
     def _without_reported_missing(self, patients: list[str]) -> list[str]:
         """Named patients (--patient, a Group) without those the server did not have in an earlier run,
@@ -659,6 +688,11 @@ class SyncJob:
         Returns where a file-mode withdrawal was written (for the state), else None."""
         if self.sink is None:
             return None
+        return self._apply_withdrawal(patient, name, self._withdrawal_plan(patient), reason, summary, said)
+
+    def _withdrawal_plan(self, patient: str) -> Plan:
+        """What of ours is open for this patient: to withdraw (ours, unchanged) or kept (a clinician's)."""
+        assert self.sink is not None  # noqa: S101 - callers return early without a sink
         from .ownership import is_open, owned, ref_of
 
         view = self.sink.existing(patient, _subject_key_of(patient))
@@ -675,7 +709,7 @@ class SyncJob:
                 plan.kept_by_clinician.append(ref_of(res))
             else:
                 plan.withdraw.append(res)
-        return self._apply_withdrawal(patient, name, plan, reason, summary, said)
+        return plan
 
     def _apply_withdrawal(
         self, patient: str, name: str, plan: Plan, reason: str, summary: Summary, said: str

@@ -11,6 +11,7 @@ import email.utils
 import logging
 import re
 from collections.abc import Iterable
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -359,6 +360,12 @@ class FileSource:
         self.read_errors = list(self._read.errors)
         #: problems past the listed ones (ProblemList's limit): counted in skipped_input, not named
         self.read_unlisted = problem_count(self._read.errors) - len(self._read.errors)
+        #: per patient, how many of its own resources were refused while reading (listed ones)
+        self._refused = Counter(e.patient for e in self.read_errors if e.patient)
+
+    def refused(self, patient: str) -> int:
+        """How many resources that name ``patient`` as theirs were refused while the files were read."""
+        return self._refused.get(patient, 0)
 
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
         wanted = {_patient_ref(p) for p in self.patients}

@@ -706,3 +706,56 @@ def test_merge_links_that_go_round_leave_no_survivor_so_the_record_is_evaluated(
     summary = job(data, store, sink).run()
     assert "Patient/classic-poems" in sink.calls
     assert not any("merged into" in p and "classic" in p for p in summary.problems)
+
+
+def _break_dates(data: Path, types: tuple[str, ...], bad: str) -> int:
+    """Give the classic case's resources of ``types`` a date that is no day of the calendar."""
+    bundle = json.loads((data / "classic-poems.json").read_text())
+    broken = 0
+    for e in bundle["entry"]:
+        r = e["resource"]
+        if r["resourceType"] in types:
+            for element in ("onsetDateTime", "effectiveDateTime", "recordedDate"):
+                if element in r:
+                    r[element] = bad
+                    broken += 1
+    (data / "classic-poems.json").write_text(json.dumps(bundle))
+    return broken
+
+
+def test_in_file_mode_a_written_patient_whose_own_resources_are_refused_keeps_its_report(data, tmp_path, caplog):
+    """probe47 D2: a date typo ("2023-02-30") in a met patient's own resources refused them, the patient
+    fell out of scope on what was left, and its report was withdrawn as "no longer meets the criteria
+    ... not present in the current data" - data that is there, only unreadable. Now nothing is withdrawn:
+    the patient fails (listed, exit 1) and is evaluated again next run."""
+    store = StateStore(tmp_path / "state.sqlite")
+    out = tmp_path / "out"
+    sink = RecordingSink(out)
+    job(data, store, sink).run()
+    path = sink.path_of("Patient/classic-poems")
+    written = path.read_text()
+    assert _break_dates(data, ("Condition", "Observation"), "2023-02-30")
+    with caplog.at_level(logging.INFO, logger="poems_fhir"):
+        summary = job(data, store, RecordingSink(out)).run()
+    assert summary.withdrawn == 0 and summary.failed == 1
+    assert path.read_text() == written  # the report and plan stay as written
+    (held,) = [r for r in caplog.records if getattr(r, "event", None) == "patient.withdrawal_held"]
+    assert held.fields["unread"] > 0  # type: ignore[attr-defined]
+    assert any("could not be read" in p and "not withdrawn" in p for p in summary.problems)
+    assert "classic-poems" not in " ".join(summary.problems)  # pseudonymised
+    assert store.patient("files:test", "Patient/classic-poems").status == "failed"  # retried next run
+    again = job(data, store, RecordingSink(out)).run()
+    assert again.withdrawn == 0 and again.failed == 1 and path.read_text() == written
+
+
+def test_in_file_mode_a_patient_out_of_scope_with_nothing_unread_is_still_withdrawn(data, tmp_path):
+    # the hold is only for unread data: a readable record that no longer puts the patient in scope is
+    # withdrawn as before (test above: the same patient with its Observations refused is held)
+    store = StateStore(tmp_path / "state.sqlite")
+    out = tmp_path / "out"
+    job(data, store, RecordingSink(out)).run()
+    bundle = json.loads((data / "classic-poems.json").read_text())
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
+    (data / "classic-poems.json").write_text(json.dumps(bundle))
+    summary = job(data, store, RecordingSink(out)).run()
+    assert summary.withdrawn == 2 and summary.failed == 0
