@@ -95,16 +95,42 @@ def pseudonym(key: bytes, patient: str) -> str:
     return "patient-" + hmac.new(key, patient.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
 
 
-_PATIENT_REF = re.compile(r"\bPatient/([A-Za-z0-9\-.]{1,64})")
-#: a conditional reference's identifier value ("Patient?identifier=https://mrn|12345"): an MRN
-_IDENTIFIER_VALUE = re.compile(r"(identifier=(?:[^\s|&,;)'\"]*\|)?)([^\s&,;)'\"]+)")
+#: a patient named by a reference, also a malformed one a refusal quotes (probe47: "patient/ID",
+#: "Patient//ID", "PATIENT/ID", "Patient\\ID", "Patient/phi%2Dpat-7781", "Patient/ü"): the id is whatever
+#: follows up to a quote, space, separator or the next path segment
+_PATIENT_REF = re.compile(r"(?i)\bpatient[/\\]+([^\s/\\'\"&,;)<>|?#]{1,200})")
+#: a Patient search in a reference ("Patient?name=FAMILY", "Patient?identifier=https://mrn|12345"): every
+#: value is a name, a birth date or an MRN
+_PATIENT_QUERY = re.compile(r"(?i)(\bpatient\?)([^\s'\"]+)")
+#: a conditional reference's identifier value elsewhere ("identifier=https://mrn|12345"): an MRN
+_IDENTIFIER_VALUE = re.compile(r"(identifier=(?:[^\s|&,;)'\"\[]*\|)?)(?!\[)([^\s&,;)'\"]+)")
+_PSEUDONYM = re.compile(r"patient-[0-9a-f]{16}")
 
 
 def scrub_identifiers(key: bytes, text: str) -> str:
-    """Every ``Patient/<id>`` and conditional-reference identifier value in ``text`` as its keyed
-    pseudonym: an error text may name another patient (a foreign reference) or an MRN."""
-    text = _PATIENT_REF.sub(lambda m: pseudonym(key, m.group(0)), text)
-    return _IDENTIFIER_VALUE.sub(lambda m: m.group(1) + pseudonym(key, m.group(2)), text)
+    """Every patient reference and Patient-search value in ``text`` as its keyed pseudonym: an error
+    text may name another patient (a foreign or malformed reference), a family name or an MRN."""
+    text = _PATIENT_REF.sub(lambda m: pseudonym(key, "Patient/" + m.group(1)), text)
+    text = _PATIENT_QUERY.sub(lambda m: m.group(1) + _scrub_query(key, m.group(2)), text)
+    return _IDENTIFIER_VALUE.sub(lambda m: m.group(1) + _pseudonym_value(key, m.group(2)), text)
+
+
+def _scrub_query(key: bytes, query: str) -> str:
+    """Each value of a query string as its pseudonym; the system of an identifier and a placeholder
+    ("[system|]value", in a hint) are kept."""
+    parts = []
+    for pair in query.split("&"):
+        name, eq, value = pair.partition("=")
+        if eq and value and not value.startswith("["):
+            system, bar, code = value.rpartition("|")
+            value = f"{system}{bar}{_pseudonym_value(key, code)}" if bar and code else _pseudonym_value(key, value)
+        parts.append(f"{name}{eq}{value}")
+    return "&".join(parts)
+
+
+def _pseudonym_value(key: bytes, value: str) -> str:
+    """A value already replaced by a pseudonym stays as it is (scrubbing twice changes nothing)."""
+    return value if _PSEUDONYM.fullmatch(value) else pseudonym(key, value)
 
 
 class PseudonymLogFilter(logging.Filter):

@@ -43,3 +43,33 @@ def test_without_a_patient_in_flight_only_references_are_masked():
     shown = pseudonym(KEY, "Patient/zz99")
     assert rec.getMessage() == f"retrying {shown} and zz99"
     assert rec.fields == {"what": shown}  # type: ignore[attr-defined]
+
+
+def test_malformed_patient_references_and_patient_searches_are_masked_whole():
+    """probe47 D1: refusals quote the malformed reference they refused, and "patient/ID",
+    "Patient//ID", "PATIENT/ID", "Patient\\ID", a percent-encoded or non-ASCII id and a
+    "Patient?name=FAMILY" search kept the id or the family name in the run summary without --phi."""
+    from poems_fhir.sync.job import scrub_identifiers
+
+    pid = "phi-pat-7781"
+    for text in (
+        f"subject 'patient/{pid}' is not a Patient",
+        f"subject 'Patient//{pid}' is not a valid Patient reference",
+        f"subject 'PATIENT/{pid}' is not a Patient",
+        f"subject 'Patient\\{pid}' is not a Patient",
+        "subject 'Patient/phi%2Dpat-7781' is not a valid Patient reference",
+        "subject 'Patient/ü' is not a valid Patient reference",
+    ):
+        shown = scrub_identifiers(KEY, text)
+        assert "phi" not in shown and "7781" not in shown and "ü" not in shown, shown
+        assert scrub_identifiers(KEY, shown) == shown  # a pseudonym is not masked again
+    assert scrub_identifiers(KEY, f"subject 'patient/{pid}'") == f"subject '{pseudonym(KEY, 'Patient/' + pid)}'"
+    search = scrub_identifiers(
+        KEY,
+        "subject 'Patient?family=Phimarkfam&given=Anna&birthdate=1950-01-02': read only as Patient?identifier=[system|]value",
+    )
+    assert "Phimarkfam" not in search and "Anna" not in search and "1950" not in search
+    assert "Patient?identifier=[system|]value" in search  # the hint's placeholder is no identifier
+    assert scrub_identifiers(KEY, "Patient?identifier=https://mrn|12345") == (
+        f"Patient?identifier=https://mrn|{pseudonym(KEY, '12345')}"
+    )
