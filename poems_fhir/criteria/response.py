@@ -175,9 +175,48 @@ class ResponseAssessment:
 
 
 def _upto(items: Iterable[Measurement], as_of: dt.date | None) -> list[Measurement]:
+    """The results dated up to ``as_of``, by date, one per day: a day's copies of one result count
+    once, and a day with different results of one test (and specimen) is left out (``same_day_conflicts``
+    says so) - two samples of one day are no time course (probe48: 4.0 and 9.5 g/L on one day were a
+    "rise from the nadir", or a response, depending on which id sorted last)."""
+    by_day: dict[tuple[dt.date, str | None], list[Measurement]] = {}
+    for m in items:
+        if m.effective and (as_of is None or m.effective <= as_of):
+            by_day.setdefault((m.effective, m.specimen), []).append(m)
+    kept = [min(day, key=lambda m: m.reference) for day in by_day.values() if _agree(day)]
+    return sorted(kept, key=lambda m: (m.effective, m.reference))
+
+
+#: results of one test on one day that differ by at most this share of the larger are replicates (an
+#: assay run twice, a corrected copy): the day counts once. This project's choice, not criteria.md's.
+SAME_DAY_TOLERANCE = 0.10
+
+
+def _agree(day: Sequence[Measurement]) -> bool:
+    """Whether one day's results of one test say the same: equal, or numbers within SAME_DAY_TOLERANCE
+    of each other with the same comparator and no range."""
+    readings = {(m.value, m.comparator, m.high) for m in day}
+    if len(readings) == 1:
+        return True
+    if len({(m.comparator, m.high) for m in day}) > 1 or any(m.high is not None for m in day):
+        return False
+    low, high = min(m.value for m in day), max(m.value for m in day)
+    return high - low <= SAME_DAY_TOLERANCE * abs(high)
+
+
+def same_day_conflicts(
+    measurements: Sequence[Measurement], as_of: dt.date | None
+) -> list[tuple[str, dt.date, tuple[Measurement, ...]]]:
+    """(analyte, day, results) for each day with different results of one test and specimen, up to
+    ``as_of``: left out of the response (``_upto``) and named in its caveats."""
+    by_day: dict[tuple[str, dt.date, str | None], list[Measurement]] = {}
+    for m in measurements:
+        if m.effective and (as_of is None or m.effective <= as_of):
+            by_day.setdefault((m.analyte, m.effective, m.specimen), []).append(m)
     return sorted(
-        (m for m in items if m.effective and (as_of is None or m.effective <= as_of)),
-        key=lambda m: (m.effective, m.reference),
+        (analyte, day, tuple(sorted(ms, key=lambda m: m.reference)))
+        for (analyte, day, _), ms in by_day.items()
+        if not _agree(ms)
     )
 
 
@@ -1112,9 +1151,27 @@ def assess_response(
     amyloid, imwg = amyloid_response(clone, cfg), imwg_response(clone, cfg)
     vegf = vegf_response(measurements, cut, as_of, cfg)
     clinical = clinical_response(findings, course, measurements, cut, as_of, cfg)
+    conflicts = same_day_conflicts(measurements, as_of)
+    heme = tuple(_conflict_text(c) for c in conflicts if c[0] in _HEMATOLOGIC or c[0] == "urine_m_protein")
+    if heme:
+        amyloid = replace(amyloid, caveats=(*amyloid.caveats, *heme))
+        imwg = replace(imwg, caveats=(*imwg.caveats, *heme))
+    vegf_said = "; ".join(_conflict_text(c) for c in conflicts if c[0] == "vegf")
+    if vegf_said:  # a VEGF left out because it conflicts was measured: never "never measured"
+        never = vegf.category == "not_evaluable" and vegf.reason.startswith("VEGF never measured")
+        vegf = replace(vegf, reason=vegf_said if never else f"{vegf.reason}; {vegf_said}")
     alerts = _alerts(amyloid, imwg, vegf, clinical, findings, events, cut, as_of)
     cr_dates = _complete_response_dates(measurements, cut, as_of, light, cfg)
     return ResponseAssessment(as_of, cut, start, amyloid, imwg, vegf, clinical, tuple(alerts), cr_dates)
+
+
+def _conflict_text(conflict: tuple[str, dt.date, tuple[Measurement, ...]]) -> str:
+    analyte, day, results = conflict
+    shown = ", ".join(f"{m.value:g}{' ' + m.unit if m.unit else ''} ({m.reference})" for m in results)
+    return (
+        f"{analyte.replace('_', ' ')} on {day}: different results on one day ({shown}) - neither is read, "
+        "one day's samples are no time course; check which is right"
+    )
 
 
 #: the results the haematological frameworks read

@@ -655,3 +655,45 @@ def test_a_negative_immunofixation_after_the_latest_m_protein_is_no_nadir_for_it
         m("serum_ife", 0, 320, unit=None),
     )
     assert r.hematologic_imwg.category != "PD"
+
+
+def test_two_different_results_of_one_day_are_no_time_course_whatever_their_order():
+    """probe48 D3: M-protein 4.0 and 9.5 g/L (and VEGF 150 and 460) on one day were a "rise from the
+    nadir" with a PD alert, or a PR with a normal VEGF, depending on which id sorted last."""
+    verdicts = []
+    for first, second in (("a", "b"), ("b", "a")):
+        same_day = [
+            Measurement("serum_m_protein", 4.0, "g/L", d(120), f"Observation/m-{first}"),
+            Measurement("serum_m_protein", 9.5, "g/L", d(120), f"Observation/m-{second}"),
+            Measurement("vegf", 150, "pg/mL", d(120), f"Observation/v-{first}", "plasma"),
+            Measurement("vegf", 460, "pg/mL", d(120), f"Observation/v-{second}", "plasma"),
+        ]
+        r = run(m("serum_m_protein", 9.0, -10), vegf(700, -10), *same_day)
+        verdicts.append((r.hematologic.category, r.hematologic_imwg.category, r.vegf.category, r.alerts))
+        assert r.hematologic.category not in ("PD", "PR") and r.vegf.category not in ("progression", "complete")
+        assert r.alerts == ()
+        said = f"serum m protein on {d(120)}: different results on one day"
+        assert any(c.startswith(said) for c in r.hematologic.caveats)
+        assert any(c.startswith(said) for c in r.hematologic_imwg.caveats)
+        assert f"vegf on {d(120)}: different results on one day" in r.vegf.reason
+    assert verdicts[0] == verdicts[1]
+
+
+@pytest.mark.parametrize(("second", "kept"), [(9.0, True), (9.4, True), (8.0, False)])
+def test_same_day_copies_and_replicates_count_once(second, kept):
+    # equal, or within 10 % of each other (an assay run twice, a corrected copy): the day counts once
+    r = run(
+        m("serum_m_protein", 9.0, -10),
+        Measurement("serum_m_protein", 4.0, "g/L", d(120), "Observation/m1"),
+        Measurement("serum_m_protein", 4.0 * second / 9.0, "g/L", d(120), "Observation/m2"),
+    )
+    if kept:
+        assert r.hematologic.category == "PR" and r.hematologic.latest.reference == "Observation/m1"
+        assert not any("different results on one day" in c for c in r.hematologic.caveats)
+    else:
+        assert r.hematologic.category != "PR"
+
+
+def test_serum_and_plasma_vegf_of_one_day_are_no_conflict():
+    r = run(vegf(900, -10, "serum"), vegf(700, -10), vegf(150, 90), vegf(160, 90, "serum"))
+    assert "different results on one day" not in r.vegf.reason
