@@ -400,6 +400,30 @@ def test_the_text_output_carries_no_bidi_or_control_characters_and_no_forged_lin
     assert "bad\\nFAKE" in result.stdout
 
 
+@pytest.mark.parametrize("brk", ["\n", "\u2028", "\u2029"])
+def test_a_line_break_in_a_clinicians_assertion_forges_no_line_of_the_report(tmp_path, brk):
+    # probe47 D3: an uncoded Condition "POEMS syndrome\n\nPatient …\n  Classification: NOT_MET" printed a
+    # fake patient header and classification at column 0 (the assertion line was not wrapped)
+    forged = f"POEMS syndrome{brk}{brk}Patient Patient/fake  (profile mayo){brk}  Classification: NOT_MET"
+    condition = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "subject": {"reference": "Patient/p1"},
+        "verificationStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "provisional"}]
+        },
+        "code": {"text": forged},
+    }
+    (tmp_path / "c.json").write_text(json.dumps(condition), encoding="utf-8")
+    result = invoke("evaluate", str(tmp_path / "c.json"), "--all")
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if line.startswith("Patient ")] == [line for line in lines if "Patient/p1 " in line][
+        :1
+    ]
+    assert not any("NOT_MET" in line and not line.lstrip().startswith("Clinician") for line in lines), result.stdout
+    assert any(line.lstrip().startswith("Clinician assertion") and "Classification: NOT_MET" in line for line in lines)
+
+
 def test_problems_past_the_listed_ones_are_still_counted(tmp_path):
     # probe32: 200,000 bad lines were "1001 input problem(s)" and skipped_input=1001
     folder = tmp_path / "in"

@@ -56,4 +56,11 @@ def terminal_text(text: str) -> str:
 def terminal_line(text: str) -> str:
     """One output line from source text: as terminal_text, and a line break inside it shown as the two
     characters backslash-n, so a file named "x\nFAKE: 0 problems" cannot forge a line of our output."""
-    return terminal_text(text.replace("\r", "\\r").replace("\n", "\\n"))
+    for brk, shown in _LINE_BREAKS:
+        text = text.replace(brk, shown)
+    return terminal_text(text)
+
+
+#: what ends a line for a terminal, a pager or an editor, shown as its escape: CR, LF, and the Unicode
+#: line and paragraph separators (NEL, U+0085, is a C1 control: U+FFFD)
+_LINE_BREAKS = (("\r", "\\r"), ("\n", "\\n"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))

@@ -12,6 +12,7 @@ from ..criteria.response import ResponseAssessment
 from ..criteria.risk import RiskFactor
 from ..criteria.scope import ScopeDecision, ScreeningCounts, raised_flags, withheld_flags
 from ..mapping.values import fhir_date
+from .markup import terminal_line
 
 _MARK = {
     State.PRESENT: "PRESENT",
@@ -82,7 +83,7 @@ def render_assessment(a: Assessment, width: int = 110, scope: ScopeDecision | No
         )
     for e in a.clinician_assertions:
         lines.append(f"  Clinician assertion (kept separate from the rule result): {e.summary} [{e.reference}]")
-    return "\n".join(lines)
+    return _joined(lines)
 
 
 def render_response(r: ResponseAssessment, risk: list[RiskFactor], applies: bool = True) -> str:
@@ -114,20 +115,29 @@ def render_response(r: ResponseAssessment, risk: list[RiskFactor], applies: bool
             "a POEMS criterion beyond the paraprotein and the neuropathy, or a treatment begun), not beside a "
             "recorded myeloma or AL amyloidosis (nor a treatment alone beside a recorded MGUS)"
         )
-        return "\n".join(lines)
+        return _joined(lines)
     present = [f"{f.id} ({f.model.split(' (')[0]})" for f in risk if f.state is State.PRESENT]
     unknown = [f.id for f in risk if f.state is State.NOT_ASSESSED]
     lines.append(f"  Risk factors present: {', '.join(present) or 'none'}")
     if unknown:
         lines.append(f"  Risk factors not assessed: {', '.join(unknown)}")
-    return "\n".join(lines)
+    return _joined(lines)
+
+
+def _joined(lines: list[str]) -> str:
+    """The report's lines, each one line whatever the source text in it holds: a line break inside one
+    (a Condition's text "POEMS syndrome\\nClassification: NOT_MET") is shown as backslash-n, so source
+    text cannot forge a line of the report (probe47 D3)."""
+    return "\n".join(terminal_line(line) for line in lines)
 
 
 def render_out_of_scope(a: Assessment, scope: ScopeDecision) -> str:
     """The one line an out-of-scope patient gets: no flags, no work-up, no risk factors."""
     when = f", as of {a.as_of.isoformat()}" if a.as_of else ""
     note = f"; note: {scope.note}" if scope.note else ""
-    return f"{a.patient}: out of scope - {scope.reason} (classification {a.classification.value}{when}){note}"
+    return terminal_line(
+        f"{a.patient}: out of scope - {scope.reason} (classification {a.classification.value}{when}){note}"
+    )
 
 
 def _classifications(counts: dict[str, int]) -> str:
