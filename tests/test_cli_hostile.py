@@ -457,3 +457,25 @@ def test_a_patient_filter_naming_nobody_is_reported():
     )
     found = invoke("evaluate", str(SAMPLES / "classic-poems.json"), "--patient", "classic-poems", "--format", "json")
     assert found.exit_code == 0 and strict_json(found.stdout)["errors"] == []
+
+
+@pytest.mark.parametrize(
+    ("issue", "listed"),
+    [
+        ({"severity": "error", "code": "too-costly", "diagnostics": "search incomplete: results truncated"}, True),
+        ({"severity": "warning", "code": "incomplete"}, True),
+        ({"severity": "information", "code": "informational", "diagnostics": "_count reduced to 100"}, False),
+    ],
+)
+def test_a_saved_searchset_that_says_it_is_incomplete_is_a_listed_problem(tmp_path, issue, listed):
+    # probe47 D4: read as complete, "0 input problem(s)", exit 0 - the README's rule for a server's page
+    bundle = json.loads((SAMPLES / "classic-poems.json").read_text(encoding="utf-8"))
+    bundle["type"] = "searchset"
+    bundle["entry"].append(
+        {"resource": {"resourceType": "OperationOutcome", "issue": [issue]}, "search": {"mode": "outcome"}}
+    )
+    (tmp_path / "page.json").write_text(json.dumps(bundle), encoding="utf-8")
+    result = invoke("evaluate", str(tmp_path / "page.json"))
+    assert ("failed or is incomplete" in result.stdout) is listed
+    assert result.exit_code == (1 if listed else 0), result.stdout
+    assert "1 patient(s) evaluated" in result.stdout  # its entries are still read

@@ -26,6 +26,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
+from .outcome import failed_search_outcome, issues_text
 from ..errors import (
     AuthError,
     ConfigError,
@@ -90,43 +91,6 @@ def outcome_text(response: requests.Response) -> str:
     if isinstance(body, dict) and isinstance(body.get("resourceType"), str):
         return f"a {body['resourceType']} resource"[:100]
     return "JSON that is not a FHIR resource"
-
-
-def issues_text(issues: Any) -> str:
-    """An OperationOutcome's issues as one line: "severity: diagnostics; …" (at most 500 characters)."""
-    parts = []
-    for issue in issues if isinstance(issues, list) else []:
-        if not isinstance(issue, dict):
-            continue
-        details: dict[str, Any] = issue["details"] if isinstance(issue.get("details"), dict) else {}
-        detail = issue.get("diagnostics") or details.get("text") or issue.get("code")
-        parts.append(f"{issue.get('severity', 'error')}: {detail}")
-    return "; ".join(parts)[:500] or "an OperationOutcome without issues"
-
-
-#: issue codes that say a search's results are incomplete, whatever the severity
-_INCOMPLETE = frozenset({"incomplete", "too-costly", "timeout", "throttled", "transient"})
-
-
-def failed_search_outcome(bundle: dict[str, Any]) -> str | None:
-    """The text of an OperationOutcome inside a searchset that says the search failed or is incomplete
-    (severity error or fatal, or an issue code such as `incomplete` or `timeout`); None if there is
-    none. Such a page is not "no resources": read as one, a patient left scope and their report was
-    withdrawn, and a discovery search moved the checkpoint past changes it never saw (faultprobe4)."""
-    entries = bundle.get("entry")
-    for entry in entries if isinstance(entries, list) else []:  # any JSON: also a CDS Hooks prefetch
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if not isinstance(resource, dict) or resource.get("resourceType") != "OperationOutcome":
-            continue
-        listed = resource.get("issue")
-        issues = [i for i in listed if isinstance(i, dict)] if isinstance(listed, list) else []
-        if any(_says_failed(i.get("severity"), i.get("code")) for i in issues):
-            return issues_text(issues)
-    return None
-
-
-def _says_failed(severity: Any, code: Any) -> bool:
-    return severity in ("error", "fatal") or (isinstance(code, str) and code in _INCOMPLETE)
 
 
 @dataclass

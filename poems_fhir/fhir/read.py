@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .outcome import failed_search_outcome
 from .resource_types import is_resource_type, type_problem
 from .boundary import MAX_DEPTH, Invalid, is_unicode, validate, validate_identity
 from .ids import FHIR_ID
@@ -766,6 +767,15 @@ def _unpack(
     if not isinstance(entries, list):
         errors.append(SourceError(origin, "Bundle.entry is not a list"))
         return
+    if btype == "searchset" and (failed := failed_search_outcome(data)) is not None:
+        # a saved search page that says it is incomplete (probe47 D4: "too-costly", read as complete, exit 0)
+        errors.append(
+            SourceError(
+                origin,
+                f"the search this searchset came from failed or is incomplete ({failed}): resources may be "
+                "missing from it; its entries are read - fetch the search again",
+            )
+        )
     # a history lists the newest version first: a deletion supersedes the versions listed after it
     deleted: set[str] = set()
     for i, entry in enumerate(entries):

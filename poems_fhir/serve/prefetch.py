@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from ..fhir.client import failed_search_outcome
+from ..fhir.outcome import failed_search_outcome
 from ..fhir.ids import FHIR_ID as ID_PATTERN
 from ..fhir.read import PatientRecord, records_from_resources
 from ..mapping.rules import CompiledMapping
