@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from .engine import part_state
 from .model import MARROW_CLONE_RULES, Assessment, Classification, Criterion, Finding, State
-from .response import ResponseAssessment
+from .response import RELAPSE_ALERTS, ResponseAssessment
 from .risk import RiskFactor, splenomegaly
 from .timeline import Event, Measurement, add_days
 
@@ -658,9 +658,21 @@ def pathway(
                     params=(("alert", alert.code),),
                 )
             )
+        elif alert.code == "clinical_progression":
+            steps.append(
+                Step(
+                    "regimen-review",  # the same activity id: a plan has one of the two at a time
+                    "Review the regimen: clinical worsening without response",
+                    alert.message,
+                    "not-started",
+                    evidence=alert.evidence,
+                    key="regimen-review-worsening",
+                    params=(("alert", alert.code),),
+                )
+            )
     # one relapse work-up, whatever showed the relapse: haematological progression, rising VEGF, a feature
     # come back - three activities with one title were one work-up (probe38); each alert is named in it
-    relapse = [a for a in response.alerts if a.code in ("hematologic_progression", "vegf_progression", "reappearance")]
+    relapse = [a for a in response.alerts if a.code in RELAPSE_ALERTS]
     first_of = {al.code: al for al in reversed(relapse)}  # both haematological frameworks: the first one's words
     if relapse:
         steps.append(

@@ -1202,6 +1202,10 @@ def _complete_response_dates(
     return tuple(day for day in days if amyloid_response(_clone(heme, cut, day, light), cfg).category == "CR")
 
 
+#: alerts that already propose the relapse/progression work-up (pathway step 7)
+RELAPSE_ALERTS = frozenset({"hematologic_progression", "vegf_progression", "reappearance"})
+
+
 def _alerts(
     amyloid: HematologicResponse,
     imwg: HematologicResponse,
@@ -1280,6 +1284,18 @@ def _alerts(
                 f"escalation{caution}",
                 tuple(r for d in worse for r in d.evidence),
                 tuple(neurotoxic),
+            )
+        )
+    elif worse and not any(a.code in RELAPSE_ALERTS for a in alerts):
+        # worse on treatment without a haematological response (probe48 D2: lenalidomide, M-protein NR,
+        # VEGF up, neuropathy and oedema worse - no alert, while the same worsening beside a PR had one):
+        # clinical relapse/progression (criteria.md §8.4, §8.5), the step 7 review (§10)
+        alerts.append(
+            Alert(
+                "clinical_progression",
+                f"clinical worsening ({', '.join(d.domain for d in worse)}) without a haematological response "
+                f"({amyloid.category}) - review for progression; consider a regimen change or early escalation",
+                tuple(r for d in worse for r in d.evidence),
             )
         )
     return alerts

@@ -321,6 +321,14 @@ ALERTS: dict[str, Term] = {
     "reappearance": Term(
         N_("A feature has come back"), N_("A finding recorded again after it had resolved."), ("Kourelis2016",)
     ),
+    "clinical_progression": Term(
+        N_("Clinical worsening without response"),
+        N_(
+            "Clinical worsening on treatment without a haematological response: review for progression and "
+            "consider a change of regimen or early escalation."
+        ),
+        ("Kourelis2016",),
+    ),
     "discordant_response": Term(
         N_("Discordant response"),
         N_(
@@ -540,6 +548,11 @@ STEPS: dict[str, Term] = {
         N_("Review the regimen: discordant response"),
         N_("Haematological response with clinical worsening: consider a change of regimen or early escalation."),
         ("D2023",),
+    ),
+    "regimen-review-worsening": Term(
+        N_("Review the regimen: clinical worsening without response"),
+        N_("Clinical worsening without a haematological response: consider a change of regimen or early escalation."),
+        ("Kourelis2016",),
     ),
     "relapse": Term(
         N_("Relapse or progression work-up and salvage"),

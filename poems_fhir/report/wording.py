@@ -548,7 +548,7 @@ def step_text(t: Translator, s: Step) -> str:
         }[p["why"]]
         return f"{label(t, 'criterion', c)}: {why} ({sources('workup', c)})"
     text = explain(t, "step", s.term_key)
-    if s.term_key in ("regimen-review", "relapse") and "alert" in p:
+    if s.term_key in ("regimen-review", "regimen-review-worsening", "relapse") and "alert" in p:
         codes = [v for k, v in pairs if k == "alert"]  # a relapse work-up names each alert that showed it
         said = [explain(t, "alert", c) for c in codes]
         # the salvage advice once: the haematological alert's explanation already gives it (probe38)
@@ -590,7 +590,9 @@ def step_text(t: Translator, s: Step) -> str:
     if s.repeat_months:
         text += " " + t.n_("Every {n} month.", "Every {n} months.", s.repeat_months).format(n=s.repeat_months)
     cited = (
-        sources("alert", p["alert"]) if s.term_key == "regimen-review" and "alert" in p else sources("step", s.term_key)
+        sources("alert", p["alert"])
+        if s.term_key in ("regimen-review", "regimen-review-worsening") and "alert" in p
+        else sources("step", s.term_key)
     )
     text = _one_full_stop(text.strip())
     return f"{text} ({cited})" if cited else text

@@ -557,6 +557,25 @@ def test_seed_case_discordant_response_asks_for_a_regimen_review():
     assert "relapse" not in got
 
 
+def test_clinical_worsening_without_a_response_asks_for_a_regimen_review():
+    # probe48 D2: the seed case's worsening with no M-protein response (7.7 -> 7.5 g/L, NR) proposed nothing
+    dx, induction = dt.date(2019, 2, 15), dt.date(2019, 2, 20)
+    cyclo = Event("treatment", induction, "MedicationStatement/cyclo", "cyclophosphamide", agent="cyclophosphamide")
+    ms = [seed_m("serum_m_protein", 7.7, dx, "g/L"), seed_m("serum_m_protein", 7.5, dt.date(2019, 3, 25), "g/L")]
+    worse = CourseAssessment("neuropathy", "worse", dt.date(2019, 3, 25), "Observation/neuro-exam")
+    got = plan(SEED_FINDINGS, ms, [cyclo], as_of=dt.date(2019, 3, 31), course=[worse])
+    assert got["regimen-review"] == Step(
+        id="regimen-review",
+        title="Review the regimen: clinical worsening without response",
+        description="clinical worsening (neuropathy) without a haematological response (NR) - review for "
+        "progression; consider a regimen change or early escalation",
+        status="not-started",
+        evidence=("Observation/neuro-exam",),
+        key="regimen-review-worsening",
+        params=(("alert", "clinical_progression"),),
+    )
+
+
 # --- the seed case after its transplant (2019-12-31): steps 2a, 3, 4, 5 and 6 in full
 
 

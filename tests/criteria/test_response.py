@@ -697,3 +697,35 @@ def test_same_day_copies_and_replicates_count_once(second, kept):
 def test_serum_and_plasma_vegf_of_one_day_are_no_conflict():
     r = run(vegf(900, -10, "serum"), vegf(700, -10), vegf(150, 90), vegf(160, 90, "serum"))
     assert "different results on one day" not in r.vegf.reason
+
+
+@pytest.mark.parametrize(
+    ("latest_m", "alert"),
+    [
+        (7.5, "clinical_progression"),  # NR: worse on every side - the probe48 D2 case
+        (3.0, "discordant_response"),  # PR: the discordant alert, not this one
+        (30.0, None),  # PD: the haematological progression alert already says it
+    ],
+)
+def test_clinical_worsening_without_a_haematological_response_is_an_alert(latest_m, alert):
+    course = [
+        CourseAssessment("neuropathy", "worse", d(90), "Observation/course-n"),
+        CourseAssessment("volume_overload", "worse", d(90), "Observation/course-v"),
+    ]
+    r = run(m("serum_m_protein", 8.0, -10), m("serum_m_protein", latest_m, 90), course=course)
+    codes = [a.code for a in r.alerts]
+    assert ("clinical_progression" in codes) is (alert == "clinical_progression")
+    if alert == "clinical_progression":
+        [a] = [a for a in r.alerts if a.code == alert]
+        assert a.message.startswith(
+            "clinical worsening (neuropathy, volume_overload) without a haematological response (NR)"
+        )
+        assert set(a.evidence) == {"Observation/course-n", "Observation/course-v"}
+    elif alert is not None:
+        assert alert in codes
+
+
+def test_no_clinical_progression_alert_without_a_worse_domain():
+    course = [CourseAssessment("neuropathy", "stable", d(90), "Observation/c")]
+    r = run(m("serum_m_protein", 8.0, -10), m("serum_m_protein", 7.5, 90), course=course)
+    assert r.alerts == ()
