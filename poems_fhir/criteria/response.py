@@ -1203,7 +1203,52 @@ def _complete_response_dates(
 
 
 #: alerts that already propose the relapse/progression work-up (pathway step 7)
-RELAPSE_ALERTS = frozenset({"hematologic_progression", "vegf_progression", "reappearance"})
+RELAPSE_ALERTS = frozenset({"hematologic_progression", "vegf_progression", "reappearance", "radiologic_progression"})
+
+
+def _radiologic_progression(
+    findings: Sequence[Finding], events: Sequence[Event], cut: dt.date, as_of: dt.date | None
+) -> list[Alert]:
+    """An imaging report after the baseline that says the disease progressed or shows new lesions
+    (topic ``radiologic_progression``): criteria.md §8.3, "radiologic events are the most common form
+    of progression" (probe48 D1: new sclerotic lesions four months after radiotherapy raised nothing).
+    After a completed radiotherapy, §10 step 1a: progression 3-6 months after it calls for systemic
+    therapy."""
+    seen = sorted(
+        (
+            f
+            for f in findings
+            if f.topic == "radiologic_progression"
+            and f.state is State.PRESENT
+            and f.effective
+            and f.effective > cut
+            and (as_of is None or f.effective <= as_of)
+        ),
+        key=lambda f: (f.effective, f.evidence.reference),
+    )
+    if not seen:
+        return []
+    first = seen[0]
+    assert first.effective is not None  # noqa: S101 - filtered above
+    radiated = [
+        e.end or e.effective
+        for e in events
+        if e.kind == "radiotherapy" and (e.end or e.effective) and (e.end or e.effective) <= first.effective  # type: ignore[operator]
+    ]
+    after_rt = ""
+    if radiated:
+        ended = max(d for d in radiated if d is not None)
+        after_rt = (
+            f"; {(first.effective - ended).days // 30} month(s) after radiotherapy completed on {ended}: "
+            "progression after radiation calls for systemic therapy"
+        )
+    return [
+        Alert(
+            "radiologic_progression",
+            f"radiological progression reported on {first.effective}: {first.evidence.summary}{after_rt}",
+            tuple(dict.fromkeys(f.evidence.reference for f in seen)),
+        )
+    ]
 
 
 def _alerts(
@@ -1235,6 +1280,7 @@ def _alerts(
                 tuple(p.reference for p in (vegf.latest,) if p),
             )
         )
+    alerts.extend(_radiologic_progression(findings, events, cut, as_of))
     for _domain, topic in DOMAIN_TOPICS.items():
         by_rule: dict[str, list[Finding]] = {}
         for f in findings:

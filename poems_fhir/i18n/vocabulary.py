@@ -321,6 +321,15 @@ ALERTS: dict[str, Term] = {
     "reappearance": Term(
         N_("A feature has come back"), N_("A finding recorded again after it had resolved."), ("Kourelis2016",)
     ),
+    "radiologic_progression": Term(
+        N_("Radiological progression"),
+        N_(
+            "An imaging report after the start of treatment says the disease progressed or shows new lesions: "
+            "radiological events are the most common form of progression; progression 3 to 6 months after "
+            "radiotherapy calls for systemic therapy."
+        ),
+        ("DS2012", "D2019"),
+    ),
     "clinical_progression": Term(
         N_("Clinical worsening without response"),
         N_(

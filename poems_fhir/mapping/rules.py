@@ -70,7 +70,7 @@ TOPICS = frozenset(
     [c.value for c in Criterion]
     + [s.value for s in Sign]
     + [d.value for d in Differential]
-    + ["clinician_poems_assertion"]
+    + ["clinician_poems_assertion", "radiologic_progression"]
 )
 
 

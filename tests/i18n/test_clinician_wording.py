@@ -55,6 +55,7 @@ INTERNAL_IDS = sorted(
         "vegf_progression",
         "discordant_response",
         "clinical_progression",
+        "radiologic_progression",
     }
 )
 REPOSITORY_FILES = re.compile(r"criteria\.md|seed_case|codes\.md|fhir-landscape|clinical-text\.md|§|\bT[0-3]\b")

@@ -1,0 +1,79 @@
+"""Radiological progression read from imaging reports (probe48 D1: new sclerotic lesions four months after
+radiotherapy raised no alert, no escalation and no relapse work-up; criteria.md §8.3 "radiologic events
+are the most common form of progression", §10 step 1a "progression 3-6 months after completing radiation")."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from poems_fhir.criteria.model import Evidence, Finding, State
+from poems_fhir.criteria.response import ResponseConfig, assess_response
+from poems_fhir.criteria.timeline import Event
+from poems_fhir.mapping.extract import extract
+from tests.conftest import diagnostic_report, make_record
+
+CFG = ResponseConfig(vegf_cutoff={"plasma": 200, "serum": 1000})
+
+
+def states(mapping, name: str, conclusion: str) -> dict[str, State]:
+    ex = extract(make_record(diagnostic_report("r1", name, conclusion)), mapping)
+    return {f.topic: f.state for f in ex.findings}
+
+
+def test_new_lesions_and_progression_on_imaging_are_read_beside_the_lesions_themselves(mapping):
+    found = states(
+        mapping,
+        "CT whole body (low dose)",
+        "New sclerotic lesions in T10 and left 6th rib; disease progression compared with January 2023.",
+    )
+    assert found["radiologic_progression"] is State.PRESENT
+    assert found["sclerotic_bone_lesions"] is State.PRESENT  # the lesions still count for the criterion
+    pet = states(mapping, "PET-CT", "Progression: new FDG-avid lesions in the pelvis.")
+    assert pet["radiologic_progression"] is State.PRESENT
+
+
+@pytest.mark.parametrize(
+    ("name", "conclusion"),
+    [
+        ("CT whole body", "No new lesions. Known sclerotic lesion of the left ilium, stable."),
+        ("CT whole body", "No evidence of disease progression."),
+        ("MRI lumbar spine", "Progression of degenerative disc disease at L4-L5."),
+        ("Haematology clinic letter", "Disease progression on lenalidomide."),  # no imaging report
+    ],
+)
+def test_no_progression_said_denied_or_outside_imaging_is_none(mapping, name, conclusion):
+    assert states(mapping, name, conclusion).get("radiologic_progression") is not State.PRESENT
+
+
+T0 = dt.date(2023, 2, 1)
+
+
+def progression(day: dt.date, ref: str = "DiagnosticReport/ct") -> Finding:
+    return Finding("radiologic_progression", State.PRESENT, Evidence(ref, day, "new sclerotic lesions"))
+
+
+def alerts(findings, events, as_of=None):
+    return assess_response([], events, findings, [], CFG, as_of).alerts
+
+
+RT = Event("radiotherapy", T0, "Procedure/rt", "radiotherapy", end=dt.date(2023, 3, 10))
+
+
+def test_after_radiotherapy_it_is_an_alert_that_asks_for_systemic_therapy():
+    [alert] = alerts([progression(dt.date(2023, 7, 20))], [RT])
+    assert alert.code == "radiologic_progression"
+    assert alert.message.startswith("radiological progression reported on 2023-07-20: new sclerotic lesions")
+    assert "after radiotherapy completed on 2023-03-10: progression after radiation calls for systemic therapy" in (
+        alert.message
+    )
+    assert alert.evidence == ("DiagnosticReport/ct",)
+
+
+def test_before_treatment_or_after_as_of_it_is_no_alert():
+    assert alerts([progression(dt.date(2023, 1, 10))], [RT]) == ()  # the diagnostic work-up
+    assert alerts([progression(dt.date(2023, 7, 20))], [RT], as_of=dt.date(2023, 7, 1)) == ()
+    lenalidomide = Event("treatment", T0, "MedicationStatement/len", "lenalidomide", agent="lenalidomide")
+    [alert] = alerts([progression(dt.date(2023, 7, 20))], [lenalidomide])
+    assert "radiotherapy" not in alert.message
