@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .engine import criterion_state
 from .model import Criterion, Finding, Sign, State, Strength
-from .response import CR_NOT_ASSESSABLE, Point, ResponseAssessment
+from .response import CR_NOT_ASSESSABLE, TREATMENT_KINDS, Point, ResponseAssessment
 from .timeline import Event, Measurement
 
 
@@ -225,6 +225,8 @@ def assess_risk(
         )
     elif cr_open:
         out.append(RiskFactor("no_hematologic_cr_after_first_line", mayo, State.NOT_ASSESSED, cr_open))
+    elif cr != "CR" and (running := _first_line_running(events, as_of or max(latest, default=None))):
+        out.append(RiskFactor("no_hematologic_cr_after_first_line", mayo, State.NOT_ASSESSED, running[0], running[1]))
     else:
         out.append(
             RiskFactor(
@@ -357,6 +359,35 @@ def assess_risk(
         )
     out.append(_hyperprolactinemia(measurements, findings, as_of, thrombosis))
     return out
+
+
+def _first_line_running(events: Sequence[Event], on: dt.date | None) -> tuple[str, tuple[str, ...]] | None:
+    """Why first-line therapy is still running on ``on`` - a course whose stated end lies after it, a
+    transplant planned, stem cells collected and no transplant yet - and what says so; None otherwise.
+    "Failure to reach CR" (Kourelis 2016) is an outcome of a completed first line (probe48 D4: present on
+    day 64 of a lenalidomide course ordered to the end of April)."""
+    if on is None:
+        return None
+    done = [e for e in events if e.effective and e.effective <= on]
+    for e in done:
+        if (
+            e.kind in TREATMENT_KINDS
+            and e.end is not None
+            and e.end > on
+            and e.status not in ("preparation", "planned")
+        ):
+            return f"first-line therapy still running on {on} ({e.summary} until {e.end}): not judged yet", (
+                e.reference,
+            )
+    planned = [e for e in events if e.kind == "autologous_hsct" and e.status in ("preparation", "planned")]
+    collected = [e for e in done if e.kind == "stem_cell_mobilisation"]
+    transplanted = [e for e in done if e.kind == "autologous_hsct" and e.status not in ("preparation", "planned")]
+    if (planned or collected) and not transplanted:
+        e = (planned or collected)[0]
+        return f"a transplant is part of first-line therapy and not yet done on {on} ({e.summary}): not judged yet", (
+            e.reference,
+        )
+    return None
 
 
 def _hyperprolactinemia(

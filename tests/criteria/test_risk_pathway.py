@@ -74,6 +74,25 @@ def test_mayo_factors_and_unknown_birth_date():
     assert untreated["no_hematologic_cr_after_first_line"].state is State.NOT_ASSESSED
 
 
+def test_no_cr_after_first_line_is_not_judged_while_first_line_is_still_running():
+    # probe48 D4: "present" on day 64 of a lenalidomide course ordered to run to day 120
+    ms = [m("serum_m_protein", 8, -10, "g/L"), m("serum_m_protein", 3, 60, "g/L")]  # PR on day 60
+    course = Event("treatment", T0, "MedicationRequest/rd", "lenalidomide", agent="lenalidomide", end=d(120))
+    running = risk_of(MANDATORY, ms, [course], as_of=d(64))["no_hematologic_cr_after_first_line"]
+    assert running.state is State.NOT_ASSESSED and running.evidence == ("MedicationRequest/rd",)
+    assert (
+        running.reason == f"first-line therapy still running on {d(64)} (lenalidomide until {d(120)}): not judged yet"
+    )
+    assert risk_of(MANDATORY, ms, [course], as_of=d(150))["no_hematologic_cr_after_first_line"].state is State.PRESENT
+    # stem cells collected, no transplant yet: the transplant is part of first line
+    collected = Event("stem_cell_mobilisation", d(100), "Procedure/mob", "mobilisation", status="completed")
+    waiting = risk_of(MANDATORY, ms, [course, collected], as_of=d(150))["no_hematologic_cr_after_first_line"]
+    assert waiting.state is State.NOT_ASSESSED and waiting.evidence == ("Procedure/mob",)
+    asct = Event("autologous_hsct", d(140), "Procedure/asct", "ASCT", status="completed")
+    done = risk_of(MANDATORY, ms, [course, collected, asct], as_of=d(150))["no_hematologic_cr_after_first_line"]
+    assert done.state is State.PRESENT
+
+
 def test_post_transplant_factors_only_after_a_transplant_but_the_isotype_from_diagnosis_on():
     # criteria.md §9 post-ASCT factors: IgG-lambda is a property of the clone, known at diagnosis
     # (it informs the decision to transplant); age at ASCT and CR after ASCT need a transplant
