@@ -10,6 +10,7 @@ CarePlan activities instead of adding new ones.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -251,6 +252,28 @@ def _not_over(e: Event, as_of: dt.date | None) -> bool:
     if e.end is None:
         return not (as_of is None and e.status in ("completed", "stopped"))
     return as_of is not None and e.end >= as_of
+
+
+def _in_rhythm(doses: Sequence[Event], as_of: dt.date | None) -> list[Event]:
+    """An agent given as repeated single doses (weekly bortezomib administrations, each over on its day)
+    whose last dose is no further back than the longest gap between its doses: the course is still
+    running (probe48 D6: the neurotoxicity caution was "completed" four days after a weekly dose). One
+    dose has no rhythm; a course past its own longest gap is over. This project's reading, not criteria.md's."""
+    if as_of is None:
+        return []
+    running: list[Event] = []
+    by_agent: dict[str, list[Event]] = {}
+    for e in doses:
+        if e.effective and e.effective <= as_of:
+            by_agent.setdefault(e.agent or e.summary, []).append(e)
+    for given in by_agent.values():
+        days = sorted({e.effective for e in given if e.effective})
+        if len(days) < 2:
+            continue
+        longest = max((b - a).days for a, b in itertools.pairwise(days))
+        if (as_of - days[-1]).days <= longest:
+            running += [e for e in given if e.effective == days[-1]]
+    return running
 
 
 def pathway(
@@ -503,7 +526,7 @@ def pathway(
 
     # --- caution on neurotoxic agents
     neurotoxic = [e for e in treatments if e.neurotoxic]
-    ongoing = [e for e in neurotoxic if _not_over(e, as_of)]
+    ongoing = [e for e in neurotoxic if _not_over(e, as_of)] or _in_rhythm(neurotoxic, as_of)
     steps.append(
         Step(
             "neurotoxic-caution",

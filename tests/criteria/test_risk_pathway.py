@@ -291,3 +291,29 @@ def test_no_cr_is_not_assessed_while_the_cr_cannot_be_judged():
     assert done["no_hematologic_cr_after_asct"].state is State.ABSENT
     positive = risk_of(POEMS, [*ms, m("urine_ife", 1, 201)], events, as_of=d(220))
     assert positive["no_hematologic_cr_after_asct"].state is State.PRESENT
+
+
+def _bortezomib(day: int) -> Event:
+    return Event(
+        "treatment",
+        d(day),
+        f"MedicationAdministration/bz-{day}",
+        "bortezomib",
+        agent="bortezomib",
+        end=d(day),
+        neurotoxic=True,
+        status="completed",
+    )
+
+
+def test_a_weekly_neurotoxic_course_between_two_doses_is_still_running():
+    # probe48 D6: weekly bortezomib administrations, each over on its day: "completed" four days after a dose
+    doses = [_bortezomib(day) for day in (0, 7, 14, 21)]
+
+    def status(as_of: int) -> str:
+        return steps_of(POEMS, events=doses, as_of=d(as_of))["neurotoxic-caution"].status
+
+    assert status(25) == "in-progress"  # 4 days after the last dose of a weekly course
+    assert status(28) == "in-progress"  # the next dose is due today
+    assert status(29) == "completed"  # past the course's own rhythm: over
+    assert steps_of(POEMS, events=doses[:1], as_of=d(3))["neurotoxic-caution"].status == "completed"  # one dose
