@@ -440,6 +440,12 @@ def _activity(step: Step, t: Translator | None = None) -> dict[str, Any]:
     reasons = sorted({r for r in step.evidence if r.split("/", 1)[0] in _REASON_TYPES})
     if reasons:
         detail["reasonReference"] = [_ref(r) for r in reasons]
+    # a Procedure or a medication a step rests on (the transplant that completes the eligibility step,
+    # the bortezomib of the caution) is no R4 reasonReference target: cited in the evidence extension,
+    # so every activity names what it rests on (probe48 D9)
+    others = sorted({r for r in step.evidence if r.split("/", 1)[0] not in _REASON_TYPES})
+    if others:
+        detail["extension"] = [{"url": EVIDENCE_EXT, "valueReference": _evidence_ref(r)} for r in others]
     if step.repeat_months:
         timing: dict[str, Any] = {"repeat": {"frequency": 1, "period": step.repeat_months, "periodUnit": "mo"}}
         if step.scheduled_start:

@@ -12,6 +12,7 @@ import pytest
 
 from poems_fhir.criteria.profiles import MAYO, get_profile
 from poems_fhir.fhir.write import (
+    EVIDENCE_EXT,
     NotWritableError,
     OutOfScopeError,
     WriteContext,
@@ -275,3 +276,20 @@ def _references(value):
     elif isinstance(value, list):
         for v in value:
             yield from _references(v)
+
+
+def test_every_activity_cites_the_procedure_or_medication_it_rests_on(mapping):
+    # probe48 D9: the transplant-eligibility step "completed" by a mobilisation, and the neurotoxicity
+    # caution naming thalidomide, cited nothing (a Procedure or a medication is no R4 reasonReference)
+    [bundle] = transactions(mapping, [SAMPLES / "origin-case"], as_of=dt.date(2019, 12, 31)).values()
+    [plan] = resources(bundle, "CarePlan")
+    cited = {
+        a["id"]: {
+            x["valueReference"]["reference"] for x in a["detail"].get("extension", []) if x["url"] == EVIDENCE_EXT
+        }
+        for a in plan["activity"]
+    }
+    assert any(r.startswith("Procedure/") for r in cited["transplant-eligibility"])
+    assert any(r.startswith("MedicationStatement/") for r in cited["neurotoxic-caution"])
+    for refs in cited.values():  # only what reasonReference cannot hold
+        assert not any(r.split("/")[0] in ("Condition", "Observation", "DiagnosticReport") for r in refs)
