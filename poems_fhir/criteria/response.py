@@ -465,6 +465,12 @@ def _first_of_standing_run(
     return first
 
 
+def _nadir_of(c: _Clone) -> tuple[str, ...]:
+    """The reference of the lowest serum M-protein before the latest (baseline included), first on a tie."""
+    earlier = [*c.m_after[:-1], *([c.m_base] if c.m_base else [])]
+    return (min(earlier, key=lambda m: m.value).reference,) if earlier else ()
+
+
 def _risen_by_half(earlier: list[float], last: float, above: float) -> float | None:
     """§8.1a PD from PR/SD: the nadir of ``earlier`` (baseline included) when ``last`` rose >= 50 %
     from it to more than ``above``; None otherwise (or with nothing earlier)."""
@@ -507,6 +513,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
                 base_p,
                 latest_p,
                 change,
+                evidence=_nadir_of(c),  # the rise is measured from it: cited (probe48 D11)
             )
     if c.dflc_after:
         last_d = c.dflc_after[-1][1]
@@ -742,7 +749,13 @@ def _imwg_measurable(
             nadir, shown = 0.0, f"0 g/L: serum immunofixation negative on {gone.effective}"
         if at_least(latest_m.value, nadir, 1.25) and difference(latest_m.value, nadir) > 5:
             return HematologicResponse(
-                fw, "PD", f">= 25 % rise from the nadir ({shown}) with > 5 g/L absolute", base_p, latest_p, change
+                fw,
+                "PD",
+                f">= 25 % rise from the nadir ({shown}) with > 5 g/L absolute",
+                base_p,
+                latest_p,
+                change,
+                evidence=(gone.reference,) if gone is not None and nadir == 0 else _nadir_of(c),
             )
     urine_pd = _imwg_urine_progression(c, cfg)
     if urine_pd is not None:

@@ -485,7 +485,7 @@ def test_haematological_progression_in_both_frameworks_proposes_salvage_once():
             description="haematological progression (amyloid): M-protein rose >= 50 % from its nadir (8 g/L) to "
             "16 g/L (> 5 g/L)" + SALVAGE,
             status="not-started",
-            evidence=("Observation/serum_m_protein120",),
+            evidence=("Observation/serum_m_protein60", "Observation/serum_m_protein120"),  # nadir, then latest
             key="relapse",
             params=(("alert", "hematologic_progression"),),
         ),

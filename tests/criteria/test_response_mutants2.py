@@ -524,10 +524,11 @@ def test_seed_t2_resolved_findings_and_albumin_are_improvement():
     )
 
 
-def test_progression_alerts_cite_the_latest_result():
+def test_progression_alerts_cite_the_latest_result_and_the_nadir_it_rose_from():
     ms = [m("serum_m_protein", 20.0, -10), m("serum_m_protein", 4.0, 60), m("serum_m_protein", 10.0, 90)]
     amyloid, imwg = resp(*ms).alerts  # both frameworks see the rise
-    assert (amyloid.code, amyloid.evidence) == ("hematologic_progression", ("Observation/serum_m_protein90",))
+    nadir_then_latest = ("Observation/serum_m_protein60", "Observation/serum_m_protein90")  # probe48 D11
+    assert (amyloid.code, amyloid.evidence) == ("hematologic_progression", nadir_then_latest)
     assert (
         amyloid.message
         == "haematological progression (amyloid): M-protein rose >= 50 % from its nadir (4 g/L) to 10 g/L (> 5 g/L)"
@@ -535,7 +536,7 @@ def test_progression_alerts_cite_the_latest_result():
     assert imwg == Alert(
         "hematologic_progression",
         "haematological progression (imwg): >= 25 % rise from the nadir (4 g/L) with > 5 g/L absolute",
-        ("Observation/serum_m_protein90",),
+        nadir_then_latest,
     )
     r = resp(vegf(400, -10), vegf(150, 60), vegf(300, 120))
     (v,) = r.alerts
