@@ -75,3 +75,22 @@ def test_a_dflc_of_exactly_40_is_no_very_good_partial_response():
         m("flc_kappa", 24.6, 60, "mg/L"),
     )
     assert r.hematologic.category == "PR", r.hematologic.reason
+
+
+def test_at_least_without_a_factor_is_the_value_against_the_reference_itself():
+    # mutation sample (seed 22): a default factor of 2 survived
+    from poems_fhir.criteria.exact import at_least
+
+    assert at_least(5.0, 5.0) and at_least(5.01, 5.0) and not at_least(4.99, 5.0)
+
+
+def test_a_day_counted_past_the_calendars_ends_stops_there():
+    # mutation sample (seed 22): the end chosen by the sign of the step survived ("days > 1", "or True")
+    import datetime as dt
+
+    from poems_fhir.criteria.timeline import add_days
+
+    assert add_days(dt.date.max, 1) == dt.date.max
+    assert add_days(dt.date.min, -1) == dt.date.min
+    assert add_days(dt.date.max, 400) == dt.date.max and add_days(dt.date.min, -400) == dt.date.min
+    assert add_days(dt.date(2024, 2, 28), 1) == dt.date(2024, 2, 29)
