@@ -129,6 +129,44 @@ def _escalation_after_radiotherapy(
     )
 
 
+def _restaging_after_radiotherapy(
+    radiotherapy: Sequence[Event], systemic: Sequence[Event], measurements: Sequence[Measurement], as_of: dt.date | None
+) -> Step | None:
+    """criteria.md §10 step 1a escalates on "progression 3-6 months after completing radiation": the tests
+    that would show it are proposed for that window (probe48 D8: after radiotherapy the plan asked for no
+    follow-up at all). Begun (`in-progress`) by a VEGF or serum M-protein/immunofixation result in the
+    window, `completed` once the window is over with such a result; none once a systemic therapy started
+    after the radiotherapy (its own restaging follows), nor six months past the window."""
+    ends = [e.end or e.effective for e in radiotherapy if (e.end or e.effective)]
+    if not ends:
+        return None
+    finished = max(d for d in ends if d is not None)
+    if any(e.effective and e.effective > finished for e in systemic):
+        return None
+    start, end = _add_months(finished, 3), _add_months(finished, 6)
+    if as_of is not None and as_of > _add_months(end, 6):
+        return None  # long past: the surveillance steps carry the follow-up from here
+    seen = [
+        m
+        for m in measurements
+        if m.analyte in ("vegf", "serum_m_protein", "serum_ife", "flc_ratio")
+        and m.effective
+        and start <= m.effective <= end
+        and _known_on(m.effective, as_of)
+    ]
+    return Step(
+        "restaging-after-radiotherapy",
+        "Restage 3-6 months after radiotherapy",
+        f"VEGF, serum M-protein with immunofixation and free light chains, and imaging of the treated lesions "
+        f"3-6 months after radiotherapy completed on {finished} (Dispenzieri 2019).",
+        ("completed" if as_of is not None and as_of > end else "in-progress") if seen else "not-started",
+        scheduled_start=start,
+        scheduled_end=end,
+        evidence=tuple(sorted({m.reference for m in seen})) + tuple(e.reference for e in radiotherapy),
+        params=(("radiotherapy_end", str(finished)),),
+    )
+
+
 _MANDATORY = ("polyneuropathy", "monoclonal_plasma_cell_disorder")
 
 
@@ -512,6 +550,10 @@ def pathway(
     escalation = _escalation_after_radiotherapy(response, radiotherapy_given, systemic_given, earlier_responses)
     if escalation:
         steps.append(escalation)
+    elif (
+        restage := _restaging_after_radiotherapy(radiotherapy_given, systemic_given, measurements, as_of)
+    ) is not None:
+        steps.append(restage)
     if marrow or not marrow_negative:
         steps.append(
             Step(

@@ -494,6 +494,14 @@ STEPS: dict[str, Term] = {
         N_("Progression 3-6 months after completing radiotherapy: treat the clone systemically."),
         ("D2019",),
     ),
+    "restaging-after-radiotherapy": Term(
+        N_("Restage 3-6 months after radiotherapy"),
+        N_(
+            "VEGF, serum M-protein with immunofixation and free light chains, and imaging of the treated lesions: "
+            "progression 3-6 months after radiotherapy calls for systemic therapy."
+        ),
+        ("D2019",),
+    ),
     "branch-biopsy": Term(
         N_("Bone-marrow biopsy to choose local or systemic therapy"),
         N_(

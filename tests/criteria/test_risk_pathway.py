@@ -317,3 +317,24 @@ def test_a_weekly_neurotoxic_course_between_two_doses_is_still_running():
     assert status(28) == "in-progress"  # the next dose is due today
     assert status(29) == "completed"  # past the course's own rhythm: over
     assert steps_of(POEMS, events=doses[:1], as_of=d(3))["neurotoxic-caution"].status == "completed"  # one dose
+
+
+def test_after_radiotherapy_the_plan_asks_for_the_restaging_that_would_show_a_progression():
+    # probe48 D8: radiotherapy completed, no follow-up result yet: nothing in the plan asked for the tests
+    # criteria.md §10 step 1a's escalation rests on ("progression 3-6 months after completing radiation")
+    marrow_negative = [Measurement("bm_clonal_plasma_cells", 0, "%", d(-20), "Observation/bm")]
+    rt = Event("radiotherapy", d(0), "Procedure/rt", "radiotherapy", end=d(40), status="completed")
+    steps = steps_of(POEMS, marrow_negative, [rt], as_of=d(60))
+    restage = steps["restaging-after-radiotherapy"]
+    assert (restage.status, restage.scheduled_start, restage.scheduled_end) == (
+        "not-started",
+        dt.date(2020, 5, 10),
+        dt.date(2020, 8, 10),
+    )
+    assert restage.evidence == ("Procedure/rt",)
+    in_window = [*marrow_negative, m("vegf", 150, 150, "pg/mL", "plasma")]
+    assert steps_of(POEMS, in_window, [rt], as_of=d(160))["restaging-after-radiotherapy"].status == "in-progress"
+    assert steps_of(POEMS, in_window, [rt], as_of=d(240))["restaging-after-radiotherapy"].status == "completed"
+    assert "restaging-after-radiotherapy" not in steps_of(POEMS, in_window, [rt], as_of=d(500))  # long past
+    systemic = Event("treatment", d(100), "MedicationStatement/len", "lenalidomide", agent="lenalidomide")
+    assert "restaging-after-radiotherapy" not in steps_of(POEMS, marrow_negative, [rt, systemic], as_of=d(120))
