@@ -168,6 +168,8 @@ def _restaging_after_radiotherapy(
 
 
 _MANDATORY = ("polyneuropathy", "monoclonal_plasma_cell_disorder")
+#: the immunomodulatory drugs (IMiDs) of the mapping's medications: criteria.md §10 step 7's salvage class
+_IMIDS = frozenset({"lenalidomide", "thalidomide", "pomalidomide"})
 
 
 #: recorded diagnoses that explain the clone and its signs otherwise (criteria.md §7: "must NOT be labelled
@@ -740,16 +742,27 @@ def pathway(
     relapse = [a for a in response.alerts if a.code in RELAPSE_ALERTS]
     first_of = {al.code: al for al in reversed(relapse)}  # both haematological frameworks: the first one's words
     if relapse:
+        # an IMiD given now: "IMiDs ... salvage" is no advice for a progression on one (probe48 D7)
+        imids = [e for e in treatments if e.agent in _IMIDS]
+        on_imid = sorted(
+            {e.agent for e in [*(e for e in imids if _not_over(e, as_of)), *_in_rhythm(imids, as_of)] if e.agent}
+        )
         steps.append(
             Step(
                 "relapse",
                 "Relapse/progression work-up and salvage",
                 "; ".join(first_of[c].message for c in dict.fromkeys(al.code for al in relapse))
-                + ". IMiDs or radiation salvage are commonly effective (D'Souza 2012).",
+                + ". IMiDs or radiation salvage are commonly effective (D'Souza 2012)."
+                + (
+                    f" Progression while on {', '.join(on_imid)}: review that regimen rather than repeat it."
+                    if on_imid
+                    else ""
+                ),
                 "not-started",
                 evidence=tuple(dict.fromkeys(r for al in relapse for r in al.evidence)),
                 key="relapse",
-                params=tuple(("alert", c) for c in dict.fromkeys(al.code for al in relapse)),
+                params=tuple(("alert", c) for c in dict.fromkeys(al.code for al in relapse))
+                + tuple(("on_imid", a) for a in on_imid),
             )
         )
     return steps

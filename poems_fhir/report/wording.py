@@ -558,6 +558,11 @@ def step_text(t: Translator, s: Step) -> str:
             # compared without case and full stop: the Russian and Kazakh alert gives it mid-sentence
             + (text if s.term_key == "relapse" and not any(text.rstrip(".").lower() in x.lower() for x in said) else "")
         )
+    on_imid = [v for k, v in pairs if k == "on_imid"]
+    if on_imid:
+        text += " " + t._("Progression while on {agents}: review that regimen rather than repeat it.").format(
+            agents=", ".join(on_imid)
+        )
     agents = [v for k, v in pairs if k == "agent"]
     if agents:
         text += " " + t._("Given: {agents}.").format(agents=", ".join(agents))

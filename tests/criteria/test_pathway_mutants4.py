@@ -237,7 +237,7 @@ def plan(findings, ms=(), events=(), as_of: dt.date | None = None, course=()) ->
 
 
 PATIENT = [f("polyneuropathy"), CLONE, f("skin_changes")]  # a minor: the treatment pathway applies
-LENALIDOMIDE = Event("treatment", d(0), "MedicationStatement/lena", "lenalidomide", agent="lenalidomide")
+LENALIDOMIDE = Event("treatment", d(0), "MedicationStatement/lena", "lenalidomide", agent="lenalidomide", end=d(30))
 
 
 # --- step 1/2 undecided: no marrow result on record, whatever therapy was given
@@ -536,6 +536,19 @@ def test_ascites_back_after_resolving_proposes_salvage():
         params=(("alert", "reappearance"),),
     )
     assert "regimen-review" not in got
+
+
+def test_a_relapse_on_an_imid_given_now_asks_to_review_that_regimen():
+    # probe48 D7: "IMiDs ... salvage" advised to a patient progressing on lenalidomide
+    gone, back = _ascites_resolved_then_back(150)
+    ongoing = Event("treatment", d(0), "MedicationRequest/len", "lenalidomide", agent="lenalidomide", end=d(400))
+    got = plan(PATIENT + [gone, back], [], [ongoing], as_of=d(160))["relapse"]
+    assert got.description.endswith(
+        SALVAGE + " Progression while on lenalidomide: review that regimen rather than repeat it."
+    )
+    assert ("on_imid", "lenalidomide") in got.params
+    over = Event("treatment", d(0), "MedicationRequest/len", "lenalidomide", agent="lenalidomide", end=d(100))
+    assert "Progression while on" not in plan(PATIENT + [gone, back], [], [over], as_of=d(160))["relapse"].description
 
 
 def test_seed_case_discordant_response_asks_for_a_regimen_review():
