@@ -133,6 +133,13 @@ class Value:
     #: reads first - a converted "85.527 nmol/L" has a precision the lab never measured (probe38 D18)
     sent: str | None = None
 
+    def __post_init__(self) -> None:
+        # a result of -0 is 0: shown "VEGF -0 pg/mL" it read as a negative result (probe47 D7)
+        if self.value == 0:
+            object.__setattr__(self, "value", 0.0)
+        if self.high == 0:
+            object.__setattr__(self, "high", 0.0)
+
 
 def _unit_of(q: dict[str, Any]) -> Any:
     """The unit a Quantity states: its UCUM code, else its unit text or code (as :func:`quantity`)."""

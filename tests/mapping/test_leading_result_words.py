@@ -60,3 +60,16 @@ def test_words_followed_by_more_words_are_not_read_by_their_first_words(mapping,
     # the words after the first may say more - or the opposite: never read as the first words alone
     ex = extract(make_record(lab({"text": "Anti-MAG antibodies"}, value)), mapping)
     assert ex.findings == []
+
+
+def test_a_result_of_minus_zero_is_shown_as_zero(mapping):
+    # probe47 D7: "VEGF -0 pg/mL" in the evidence read as a negative result
+    vegf = {
+        **lab({"coding": [{"system": LOINC, "code": "75628-8"}], "text": "VEGF, plasma"}, ""),
+        "valueQuantity": {"value": -0.0, "unit": "pg/mL", "system": "http://unitsofmeasure.org", "code": "pg/mL"},
+    }
+    del vegf["valueString"]
+    ex = extract(make_record(vegf), mapping)
+    assert ex.errors == []
+    [finding] = [f for f in ex.findings if f.topic == "vegf_elevation"]
+    assert "-0" not in finding.evidence.summary and "VEGF" in finding.evidence.summary.upper()
