@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .engine import part_state
 from .model import MARROW_CLONE_RULES, Assessment, Classification, Criterion, Finding, State
@@ -765,4 +765,14 @@ def pathway(
                 + tuple(("on_imid", a) for a in on_imid),
             )
         )
-    return steps
+    return [_overdue(step, as_of) for step in steps]
+
+
+def _overdue(step: Step, as_of: dt.date | None) -> Step:
+    """A step not done whose window closed, or whose next due date passed, before ``as_of`` says since
+    when it is overdue (probe48 D10: a VEGF "next due" months in the past, a day +100 restaging still
+    "in progress" weeks after its window closed, read like any other proposal)."""
+    due = step.scheduled_end or (step.scheduled_start if step.repeat_months else None)
+    if as_of is None or due is None or due >= as_of or step.status not in ("not-started", "in-progress"):
+        return step
+    return replace(step, params=(*step.params, ("overdue", due.isoformat())))

@@ -594,6 +594,8 @@ def step_text(t: Translator, s: Step) -> str:
         text += " " + t._("Next due {date}.").format(date=t.date(s.scheduled_start))
     if s.repeat_months:
         text += " " + t.n_("Every {n} month.", "Every {n} months.", s.repeat_months).format(n=s.repeat_months)
+    if "overdue" in p:
+        text += " " + t._("Overdue since {date}.").format(date=t.date(dt.date.fromisoformat(p["overdue"])))
     cited = (
         sources("alert", p["alert"])
         if s.term_key in ("regimen-review", "regimen-review-worsening") and "alert" in p

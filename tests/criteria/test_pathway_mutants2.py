@@ -219,7 +219,8 @@ def test_the_whole_pathway_after_a_transplant():
             repeat_months=None,
             evidence=("Procedure/asct", "Observation/serum_ife205"),
             key="",
-            params=tuple(("missing", x) for x in ("urine_immunofixation", "free_light_chains", "vegf", "blood_count")),
+            params=tuple(("missing", x) for x in ("urine_immunofixation", "free_light_chains", "vegf", "blood_count"))
+            + (("overdue", "2021-09-27"),),
         ),
         Step(
             id="vegf-surveillance",

@@ -380,12 +380,16 @@ def test_restaging_is_completed_only_with_each_of_its_laboratory_parts():
         FULL_RESTAGING[1:], ("urine_immunofixation", "free_light_chains", "vegf", "blood_count"), strict=True
     ):
         got = restaging([m for m in FULL_RESTAGING if m is not left_out], as_of=dt.date(2019, 12, 31))
-        assert (got.status, got.params) == ("in-progress", (("missing", part),))
+        # the window (to 2019-12-08) closed before 2019-12-31 with a part missing: overdue (probe48 D10)
+        assert (got.status, got.params) == ("in-progress", (("missing", part), ("overdue", "2019-12-08")))
         assert got.description.endswith(f"Not yet done at this restaging: {part}.")
     # a part more than a month from the restaging day belongs to another visit; one after --as-of is not known
     late = [*FULL_RESTAGING[:3], seed_m("vegf", 80.0, dt.date(2020, 1, 9), "pg/mL"), FULL_RESTAGING[4]]
     assert restaging(late, as_of=None).params == (("missing", "vegf"),)
-    assert restaging(FULL_RESTAGING, as_of=dt.date(2019, 12, 19)).params == (("missing", "vegf"),)
+    assert restaging(FULL_RESTAGING, as_of=dt.date(2019, 12, 19)).params == (
+        ("missing", "vegf"),
+        ("overdue", "2019-12-08"),
+    )
     # a 24-hour urine protein stands for the urine part; either light chain or the ratio for the FLC
     other = [FULL_RESTAGING[0], seed_m("urine_m_protein", 0.0, DAY_100, "mg/(24.h)"), seed_m("flc_ratio", 1.1, DAY_100)]
     assert restaging(other + FULL_RESTAGING[3:], as_of=None).status == "completed"
@@ -637,7 +641,8 @@ def test_seed_case_after_the_transplant():
         scheduled_start=DAY_90,
         scheduled_end=DAY_100,
         evidence=("Procedure/asct", "Observation/serum_ife-2019-12-08", "Observation/urine_ife-2019-12-08"),
-        params=tuple(("missing", x) for x in ("free_light_chains", "vegf", "blood_count")),
+        params=tuple(("missing", x) for x in ("free_light_chains", "vegf", "blood_count"))
+        + (("overdue", "2019-12-08"),),
     )
     assert got["surveillance"] == Step(
         id="surveillance",
