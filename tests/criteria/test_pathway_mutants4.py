@@ -555,13 +555,19 @@ def test_a_relapse_on_an_imid_given_now_asks_to_review_that_regimen():
     assert "Progression while on" not in plan(PATIENT + [gone, back], [], [over], as_of=d(160))["relapse"].description
 
 
-def test_seed_case_discordant_response_asks_for_a_regimen_review():
-    # seed case 2019-03: M-protein 7.7 -> 3.7 g/L (-52 %, PR) while the neuropathy got worse
+def _seed_case_in_march_with_a_worse_neuropathy(m_protein: float) -> dict[str, Step]:
+    """The seed case on 2019-03-31: cyclophosphamide since 2019-02-20, M-protein 7.7 g/L at diagnosis and
+    ``m_protein`` on 2019-03-25, when the neuropathy was assessed worse."""
     dx, induction = dt.date(2019, 2, 15), dt.date(2019, 2, 20)
     cyclo = Event("treatment", induction, "MedicationStatement/cyclo", "cyclophosphamide", agent="cyclophosphamide")
-    ms = [seed_m("serum_m_protein", 7.7, dx, "g/L"), seed_m("serum_m_protein", 3.7, dt.date(2019, 3, 25), "g/L")]
+    ms = [seed_m("serum_m_protein", 7.7, dx, "g/L"), seed_m("serum_m_protein", m_protein, dt.date(2019, 3, 25), "g/L")]
     worse = CourseAssessment("neuropathy", "worse", dt.date(2019, 3, 25), "Observation/neuro-exam")
-    got = plan(SEED_FINDINGS, ms, [cyclo], as_of=dt.date(2019, 3, 31), course=[worse])
+    return plan(SEED_FINDINGS, ms, [cyclo], as_of=dt.date(2019, 3, 31), course=[worse])
+
+
+def test_seed_case_discordant_response_asks_for_a_regimen_review():
+    # seed case 2019-03: M-protein 7.7 -> 3.7 g/L (-52 %, PR) while the neuropathy got worse
+    got = _seed_case_in_march_with_a_worse_neuropathy(3.7)
     assert got["regimen-review"] == Step(
         id="regimen-review",
         title="Review the regimen: discordant response",
@@ -576,11 +582,7 @@ def test_seed_case_discordant_response_asks_for_a_regimen_review():
 
 def test_clinical_worsening_without_a_response_asks_for_a_regimen_review():
     # probe48 D2: the seed case's worsening with no M-protein response (7.7 -> 7.5 g/L, NR) proposed nothing
-    dx, induction = dt.date(2019, 2, 15), dt.date(2019, 2, 20)
-    cyclo = Event("treatment", induction, "MedicationStatement/cyclo", "cyclophosphamide", agent="cyclophosphamide")
-    ms = [seed_m("serum_m_protein", 7.7, dx, "g/L"), seed_m("serum_m_protein", 7.5, dt.date(2019, 3, 25), "g/L")]
-    worse = CourseAssessment("neuropathy", "worse", dt.date(2019, 3, 25), "Observation/neuro-exam")
-    got = plan(SEED_FINDINGS, ms, [cyclo], as_of=dt.date(2019, 3, 31), course=[worse])
+    got = _seed_case_in_march_with_a_worse_neuropathy(7.5)
     assert got["regimen-review"] == Step(
         id="regimen-review",
         title="Review the regimen: clinical worsening without response",
