@@ -294,6 +294,12 @@ def _not_over(e: Event, as_of: dt.date | None) -> bool:
     return as_of is not None and e.end >= as_of
 
 
+def _given_now(events: Sequence[Event], as_of: dt.date | None) -> list[Event]:
+    """The courses still given on ``as_of``: not over by their end or status, or repeated doses still in
+    their rhythm."""
+    return [*(e for e in events if _not_over(e, as_of)), *_in_rhythm(events, as_of)]
+
+
 def _in_rhythm(doses: Sequence[Event], as_of: dt.date | None) -> list[Event]:
     """An agent given as repeated single doses (weekly bortezomib administrations, each over on its day)
     whose last dose is no further back than the longest gap between its doses: the course is still
@@ -570,7 +576,7 @@ def pathway(
 
     # --- caution on neurotoxic agents
     neurotoxic = [e for e in treatments if e.neurotoxic]
-    ongoing = [e for e in neurotoxic if _not_over(e, as_of)] or _in_rhythm(neurotoxic, as_of)
+    ongoing = _given_now(neurotoxic, as_of)
     steps.append(
         Step(
             "neurotoxic-caution",
@@ -744,9 +750,7 @@ def pathway(
     if relapse:
         # an IMiD given now: "IMiDs ... salvage" is no advice for a progression on one (probe48 D7)
         imids = [e for e in treatments if e.agent in _IMIDS]
-        on_imid = sorted(
-            {e.agent for e in [*(e for e in imids if _not_over(e, as_of)), *_in_rhythm(imids, as_of)] if e.agent}
-        )
+        on_imid = sorted({e.agent for e in _given_now(imids, as_of) if e.agent})
         steps.append(
             Step(
                 "relapse",

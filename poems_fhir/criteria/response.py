@@ -179,12 +179,19 @@ def _upto(items: Iterable[Measurement], as_of: dt.date | None) -> list[Measureme
     once, and a day with different results of one test (and specimen) is left out (``same_day_conflicts``
     says so) - two samples of one day are no time course (probe48: 4.0 and 9.5 g/L on one day were a
     "rise from the nadir", or a response, depending on which id sorted last)."""
-    by_day: dict[tuple[dt.date, str | None], list[Measurement]] = {}
+    kept = [min(day, key=lambda m: m.reference) for day in _by_day(items, as_of).values() if _agree(day)]
+    return sorted(kept, key=lambda m: (m.effective, m.reference))
+
+
+def _by_day(
+    items: Iterable[Measurement], as_of: dt.date | None
+) -> dict[tuple[str, dt.date, str | None], list[Measurement]]:
+    """Results dated up to ``as_of``, grouped by test, day and specimen."""
+    by_day: dict[tuple[str, dt.date, str | None], list[Measurement]] = {}
     for m in items:
         if m.effective and (as_of is None or m.effective <= as_of):
-            by_day.setdefault((m.effective, m.specimen), []).append(m)
-    kept = [min(day, key=lambda m: m.reference) for day in by_day.values() if _agree(day)]
-    return sorted(kept, key=lambda m: (m.effective, m.reference))
+            by_day.setdefault((m.analyte, m.effective, m.specimen), []).append(m)
+    return by_day
 
 
 #: results of one test on one day that differ by at most this share of the larger are replicates (an
@@ -209,13 +216,9 @@ def same_day_conflicts(
 ) -> list[tuple[str, dt.date, tuple[Measurement, ...]]]:
     """(analyte, day, results) for each day with different results of one test and specimen, up to
     ``as_of``: left out of the response (``_upto``) and named in its caveats."""
-    by_day: dict[tuple[str, dt.date, str | None], list[Measurement]] = {}
-    for m in measurements:
-        if m.effective and (as_of is None or m.effective <= as_of):
-            by_day.setdefault((m.analyte, m.effective, m.specimen), []).append(m)
     return sorted(
         (analyte, day, tuple(sorted(ms, key=lambda m: m.reference)))
-        for (analyte, day, _), ms in by_day.items()
+        for (analyte, day, _), ms in _by_day(measurements, as_of).items()
         if not _agree(ms)
     )
 
@@ -465,10 +468,14 @@ def _first_of_standing_run(
     return first
 
 
-def _nadir_of(c: _Clone) -> tuple[str, ...]:
-    """The reference of the lowest serum M-protein before the latest (baseline included), first on a tie."""
+def _nadir_of(c: _Clone) -> Measurement | None:
+    """The lowest serum M-protein before the latest (baseline included), first on a tie."""
     earlier = [*c.m_after[:-1], *([c.m_base] if c.m_base else [])]
-    return (min(earlier, key=lambda m: m.value).reference,) if earlier else ()
+    return min(earlier, key=lambda m: m.value) if earlier else None
+
+
+def _cited(m: Measurement | None) -> tuple[str, ...]:
+    return (m.reference,) if m is not None else ()
 
 
 def _risen_by_half(earlier: list[float], last: float, above: float) -> float | None:
@@ -513,7 +520,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
                 base_p,
                 latest_p,
                 change,
-                evidence=_nadir_of(c),  # the rise is measured from it: cited (probe48 D11)
+                evidence=_cited(_nadir_of(c)),  # the rise is measured from it: cited (probe48 D11)
             )
     if c.dflc_after:
         last_d = c.dflc_after[-1][1]
@@ -740,7 +747,8 @@ def _imwg_measurable(
     fw = "imwg"
     assert c.m_base is not None  # noqa: S101 - the measurability gate let it through
     if latest_m and c.m_after:
-        nadir = min([m.value for m in c.m_after[:-1]] + [c.m_base.value])
+        low = _nadir_of(c)
+        nadir = low.value if low is not None else c.m_base.value
         gone = _undetectable_before(c.serum_ife_after, latest_m)
         shown = f"{nadir:g} g/L"
         if gone is not None and nadir > 0:
@@ -755,7 +763,7 @@ def _imwg_measurable(
                 base_p,
                 latest_p,
                 change,
-                evidence=(gone.reference,) if gone is not None and nadir == 0 else _nadir_of(c),
+                evidence=(gone.reference,) if gone is not None and nadir == 0 else _cited(low),
             )
     urine_pd = _imwg_urine_progression(c, cfg)
     if urine_pd is not None:
