@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from .engine import part_state
-from .model import MARROW_CLONE_RULES, Assessment, Classification, Criterion, Finding, State
+from .model import MARROW_CLONE_RULES, Assessment, Classification, Criterion, Finding, Sign, State
 from .response import RELAPSE_ALERTS, ResponseAssessment
 from .risk import RiskFactor, splenomegaly
 from .timeline import Event, Measurement, add_days
@@ -322,6 +322,74 @@ def _in_rhythm(doses: Sequence[Event], as_of: dt.date | None) -> list[Event]:
     return running
 
 
+def _transplant_eligibility(
+    transplant: Sequence[Event], systemic: Sequence[Event], started: dt.date | None, risk: Sequence[RiskFactor]
+) -> Step:
+    """criteria.md §10 steps 2a/2c. Completed by a transplant given or planned (a mobilisation counts). A
+    systemic regimen under way with no transplant on record leaves open whether eligibility was assessed
+    (step 2b's induction before a transplant is a regimen too): the status is ``unknown`` and the regimen
+    is cited, not "not started" as for a new patient (probe48 D5). An eGFR below 30 at diagnosis (Wang
+    2017's risk factor) adds step 2a's renal dose, "in small series"."""
+    regimen = (
+        [e for e in systemic if e.kind in ("treatment", "chemotherapy") and e.effective and e.effective >= started]
+        if started is not None and not transplant
+        else []
+    )
+    renal = [f for f in risk if f.id == "egfr_below_30" and f.state is State.PRESENT]
+    agents = sorted({e.agent or e.summary for e in regimen})
+    return Step(
+        "transplant-eligibility",
+        "Assess transplant eligibility",
+        "High-dose melphalan with autologous stem-cell transplantation for eligible patients; otherwise "
+        "lenalidomide + dexamethasone or melphalan + dexamethasone (Dispenzieri 2023)."
+        + (
+            f" Systemic therapy since {started} ({', '.join(agents)}) and no transplant on record: confirm whether "
+            "transplant eligibility was assessed."
+            if regimen
+            else ""
+        )
+        + (
+            " eGFR below 30 at diagnosis: 180 mg/m2 melphalan was used for renal insufficiency in small series."
+            if renal
+            else ""
+        ),
+        "completed" if transplant else "unknown" if regimen else "not-started",
+        evidence=tuple(e.reference for e in transplant)
+        + tuple(e.reference for e in regimen)
+        + tuple(r for f in renal for r in f.evidence),
+        params=tuple(("agent", x) for x in agents)
+        + ((("since", str(started)),) if regimen else ())
+        + ((("renal", "egfr_below_30"),) if renal else ()),
+    )
+
+
+#: signs of engraftment syndrome the criteria model records (criteria.md §10 step 4 names fever, diarrhoea,
+#: weight gain and rash; of these only diarrhoea is a sign of the model) and the days after the transplant
+#: counted as "around engraftment" (this project's reading: criteria.md gives no window)
+ENGRAFTMENT_SIGNS = (Sign.DIARRHEA.value,)
+ENGRAFTMENT_DAYS = 30
+
+
+def _around_engraftment(asct: Sequence[Event], findings: Sequence[Finding], as_of: dt.date | None) -> list[Finding]:
+    """Signs of engraftment syndrome recorded from the transplant day to day +30: seed_case.md asks that
+    these be recorded as complications, not as POEMS progression (probe48 D12: a diarrhoea at day +11 was
+    shown nowhere). One per sign and day, in date order."""
+    days = [e.effective for e in asct if e.effective]
+    if not days:
+        return []
+    day0 = min(days)
+    seen = {
+        (f.effective, f.topic): f
+        for f in sorted(findings, key=lambda f: f.evidence.reference)
+        if f.topic in ENGRAFTMENT_SIGNS
+        and f.state is State.PRESENT
+        and f.effective
+        and day0 <= f.effective <= add_days(day0, ENGRAFTMENT_DAYS)
+        and _known_on(f.effective, as_of)
+    }
+    return [seen[k] for k in sorted(seen, key=lambda k: (k[0], k[1]))]
+
+
 def pathway(
     a: Assessment,
     earlier: Assessment | None,
@@ -563,16 +631,7 @@ def pathway(
     ) is not None:
         steps.append(restage)
     if marrow or not marrow_negative:
-        steps.append(
-            Step(
-                "transplant-eligibility",
-                "Assess transplant eligibility",
-                "High-dose melphalan with autologous stem-cell transplantation for eligible patients; otherwise "
-                "lenalidomide + dexamethasone or melphalan + dexamethasone (Dispenzieri 2023).",
-                "completed" if asct or planned_asct else "not-started",
-                evidence=tuple(e.reference for e in (asct or planned_asct)),
-            )
-        )
+        steps.append(_transplant_eligibility(asct or planned_asct, systemic_given, started, risk))
 
     # --- caution on neurotoxic agents
     neurotoxic = [e for e in treatments if e.neurotoxic]
@@ -621,6 +680,7 @@ def pathway(
     # --- step 4: engraftment syndrome when a transplant is planned
     if planned_asct or asct:
         spleen = splenomegaly(findings)
+        complications = _around_engraftment(asct, findings, as_of)
         steps.append(
             Step(
                 "engraftment-syndrome",
@@ -633,8 +693,9 @@ def pathway(
                     else ""
                 ),
                 "completed" if asct else "not-started",
-                evidence=tuple(e.reference for e in (planned_asct + asct)) + _refs(spleen),
-                params=(("splenomegaly", "yes"),) if spleen else (),
+                evidence=tuple(e.reference for e in (planned_asct + asct)) + _refs(spleen) + _refs(complications),
+                params=((("splenomegaly", "yes"),) if spleen else ())
+                + tuple(("engraftment_sign", f"{f.topic} {f.effective}") for f in complications),
             )
         )
 

@@ -83,6 +83,16 @@ SOURCES: dict[str, Source] = {
             "POEMS syndrome who experience progression after first-line treatment (262 patients).",
         ),
         Source(
+            "Chiba2008",
+            "Blood 2008 (Chiba)",
+            "ASCT for POEMS, Chiba University (ASH abstract). Blood 2008;112(11):4434.",
+        ),
+        Source(
+            "MDACC2011",
+            "Blood 2011 (MD Anderson)",
+            "Durable responses with auto-HCT in POEMS, MD Anderson (ASH abstract). Blood 2011;118(21):4522.",
+        ),
+        Source(
             "Mellors2021",
             "Mellors 2021",
             "Mellors PW, et al. Thrombosis in POEMS syndrome (230 patients). Am J Hematol 2021.",

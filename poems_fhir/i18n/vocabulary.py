@@ -578,6 +578,32 @@ STEPS: dict[str, Term] = {
     ),
 }
 
+#: the default mapping's medication ids, as people name the drug (INN): a site's own medication ids
+#: are shown as the site wrote them
+AGENTS: dict[str, str] = {
+    "melphalan": N_("melphalan"),
+    "lenalidomide": N_("lenalidomide"),
+    "thalidomide": N_("thalidomide"),
+    "pomalidomide": N_("pomalidomide"),
+    "bortezomib": N_("bortezomib"),
+    "dexamethasone": N_("dexamethasone"),
+    "cyclophosphamide": N_("cyclophosphamide"),
+    "daratumumab": N_("daratumumab"),
+    "aspirin": N_("aspirin"),
+    "clopidogrel": N_("clopidogrel"),
+    "warfarin": N_("warfarin"),
+    "apixaban": N_("apixaban"),
+    "rivaroxaban": N_("rivaroxaban"),
+    "dabigatran": N_("dabigatran"),
+    "enoxaparin": N_("enoxaparin"),
+}
+
+
+def agent_label(t: Translator, agent: str) -> str:
+    """A drug in the reader's language (probe48 D13: "Получал(а): bortezomib")."""
+    return t._(AGENTS[agent]) if agent in AGENTS else agent
+
+
 _TABLES: dict[str, dict[str, Term]] = {
     "criterion": CRITERIA,
     "sign": SIGNS,

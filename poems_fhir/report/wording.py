@@ -22,7 +22,8 @@ from ..criteria.response import ResponseAssessment, distinct_alerts
 from ..criteria.risk import RiskFactor
 from ..criteria.scope import ScopeDecision, raised_flags
 from ..i18n import N_, Translator
-from ..i18n.vocabulary import explain, label, sources
+from ..i18n.bibliography import cite
+from ..i18n.vocabulary import agent_label, explain, label, sources
 
 #: UCUM as sent -> how people write it (the msgid; catalogs localise it, e.g. "г/л")
 UNITS: dict[str, str] = {
@@ -340,7 +341,11 @@ def notices(
                 alert.code,
                 label(t, "alert", alert.code),
                 explain(t, "alert", alert.code)
-                + (" " + t._("Given: {agents}.").format(agents=", ".join(alert.agents)) if alert.agents else ""),
+                + (
+                    " " + t._("Given: {agents}.").format(agents=", ".join(agent_label(t, x) for x in alert.agents))
+                    if alert.agents
+                    else ""
+                ),
                 sources("alert", alert.code),
                 alert.evidence,
             )
@@ -561,11 +566,24 @@ def step_text(t: Translator, s: Step) -> str:
     on_imid = [v for k, v in pairs if k == "on_imid"]
     if on_imid:
         text += " " + t._("Progression while on {agents}: review that regimen rather than repeat it.").format(
-            agents=", ".join(on_imid)
+            agents=", ".join(agent_label(t, x) for x in on_imid)
         )
     agents = [v for k, v in pairs if k == "agent"]
     if agents:
-        text += " " + t._("Given: {agents}.").format(agents=", ".join(agents))
+        text += " " + t._("Given: {agents}.").format(agents=", ".join(agent_label(t, x) for x in agents))
+    if "since" in p:
+        text += " " + t._(
+            "Systemic therapy since {date} and no transplant on record: confirm whether transplant eligibility was "
+            "assessed."
+        ).format(date=t.date(dt.date.fromisoformat(p["since"])))
+    if "renal" in p:
+        text += (
+            " "
+            + t._(
+                "eGFR below 30 at diagnosis: 180 mg/m² melphalan has been used for renal insufficiency in small series"
+            )
+            + f" ({cite(('Chiba2008', 'MDACC2011'))})."
+        )
     risks = [v for k, v in pairs if k == "risk"]
     if risks:
         text += " " + t._("Thrombosis risk factors present: {factors}.").format(
@@ -573,6 +591,18 @@ def step_text(t: Translator, s: Step) -> str:
         )
     if "splenomegaly" in p:
         text += " " + t._("Splenomegaly is the best baseline predictor of a complicated course: higher risk.")
+    signs = [v.split(" ") for k, v in pairs if k == "engraftment_sign"]
+    if signs:
+        text += " " + t._(
+            "Recorded around engraftment (a transplant complication, not POEMS progression): {signs}."
+        ).format(
+            signs=", ".join(
+                t._("{sign} on {date}").format(
+                    sign=label(t, "criterion", sign).lower(), date=t.date(dt.date.fromisoformat(day))
+                )
+                for sign, day in signs
+            )
+        )
     if "radiotherapy_end" in p:
         text += " " + t._("Radiotherapy completed on {date}.").format(
             date=t.date(dt.date.fromisoformat(p["radiotherapy_end"]))

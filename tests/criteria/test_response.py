@@ -311,7 +311,7 @@ def test_discordant_alert_names_neurotoxic_agents():
     from poems_fhir.report.wording import notices
 
     (notice,) = [n for n in notices(translator("ru"), evaluate("Patient/1", [], MAYO), r, None) if n.kind == "alert"]
-    assert notice.explanation.endswith("Получал(а): thalidomide.")
+    assert notice.explanation.endswith("Получал(а): талидомид.")  # the drug in Russian too (probe48 D13)
 
 
 def test_reappearance_of_a_resolved_finding():

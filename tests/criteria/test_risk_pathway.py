@@ -338,3 +338,46 @@ def test_after_radiotherapy_the_plan_asks_for_the_restaging_that_would_show_a_pr
     assert "restaging-after-radiotherapy" not in steps_of(POEMS, in_window, [rt], as_of=d(500))  # long past
     systemic = Event("treatment", d(100), "MedicationStatement/len", "lenalidomide", agent="lenalidomide")
     assert "restaging-after-radiotherapy" not in steps_of(POEMS, marrow_negative, [rt, systemic], as_of=d(120))
+
+
+def test_a_regimen_under_way_without_a_transplant_leaves_eligibility_open_and_cites_it():
+    """probe48 D5: a 76-year-old with eGFR 25 on melphalan + dexamethasone for months still read
+    "Assess transplant eligibility: not started", as for a new patient, and the renal dose of criteria.md
+    §10 step 2a was not mentioned."""
+    marrow = POEMS + [f("monoclonal_plasma_cell_disorder", rule="marrow_clonal_plasma_cells")]
+    regimen = [
+        Event("treatment", d(0), "MedicationStatement/mel", "melphalan", agent="melphalan"),
+        Event("treatment", d(0), "MedicationStatement/dex", "dexamethasone", agent="dexamethasone"),
+    ]
+    low = [m("egfr", 25, -10, "mL/min/{1.73_m2}")]
+    step = steps_of(marrow, low, regimen, as_of=d(120))["transplant-eligibility"]
+    assert step.status == "unknown"
+    assert {"MedicationStatement/mel", "MedicationStatement/dex", "Observation/egfr--10"} <= set(step.evidence)
+    assert ("since", str(d(0))) in step.params and ("renal", "egfr_below_30") in step.params
+    assert [v for k, v in step.params if k == "agent"] == ["dexamethasone", "melphalan"]
+    # before any treatment: not started, no regimen; a normal eGFR: no renal dose
+    fresh = steps_of(marrow, [m("egfr", 30, -10, "mL/min/{1.73_m2}")], as_of=d(-1))["transplant-eligibility"]
+    assert fresh.status == "not-started" and fresh.params == () and fresh.evidence == ()
+    # a transplant planned (a mobilisation): completed, citing the transplant, not the induction
+    mobilised = [*regimen, Event("stem_cell_mobilisation", d(60), "Procedure/mob", "mobilisation")]
+    planned = steps_of(marrow, events=mobilised, as_of=d(120))["transplant-eligibility"]
+    assert planned.status == "completed" and planned.evidence == ("Procedure/mob",)
+
+
+def test_diarrhoea_around_engraftment_is_shown_as_a_transplant_complication():
+    """probe48 D12 / seed_case.md "Peri-ASCT: engine should record these as complications, not as POEMS
+    progression": a diarrhoea at day +11 after the transplant appeared nowhere."""
+    events = [
+        Event("treatment", T0, "MedicationStatement/x", "lenalidomide"),
+        Event("autologous_hsct", d(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    signs = [f("diarrhea", day=111), f("diarrhea", rule="diarrhea-late", day=131), f("diarrhea", rule="before", day=99)]
+    step = steps_of(MANDATORY + signs, events=events, as_of=d(200))["engraftment-syndrome"]
+    assert [v for k, v in step.params if k == "engraftment_sign"] == [f"diarrhea {d(111)}"]
+    assert "Condition/diarrhea" in step.evidence
+    assert not {"Condition/diarrhea-late", "Condition/before"} & set(step.evidence)
+    # day +30 is still around engraftment; a sign known only after --as-of is not
+    edge = steps_of(MANDATORY + [f("diarrhea", day=130)], events=events, as_of=d(200))["engraftment-syndrome"]
+    assert ("engraftment_sign", f"diarrhea {d(130)}") in edge.params
+    early = steps_of(MANDATORY + signs, events=events, as_of=d(110))["engraftment-syndrome"]
+    assert not [v for k, v in early.params if k == "engraftment_sign"]

@@ -1,0 +1,47 @@
+"""CarePlan step wording in the reader's language: drug names, the regimen under way, the renal dose and
+the signs around engraftment (probe48 D5, D12, D13)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from poems_fhir.criteria.pathway import Step
+from poems_fhir.i18n import translator
+from poems_fhir.report.wording import step_text
+
+ELIGIBILITY = Step(
+    "transplant-eligibility",
+    "Assess transplant eligibility",
+    "",
+    "unknown",
+    params=(("agent", "bortezomib"), ("agent", "melphalan"), ("since", "2023-02-01"), ("renal", "egfr_below_30")),
+)
+ENGRAFTMENT = Step("engraftment-syndrome", "", "", "completed", params=(("engraftment_sign", "diarrhea 2023-03-12"),))
+
+
+def test_english_names_the_regimen_its_start_and_the_renal_dose_with_its_sources():
+    text = step_text(translator("en"), ELIGIBILITY)
+    assert "Given: bortezomib, melphalan." in text
+    assert "Systemic therapy since Feb 1, 2023 and no transplant on record" in text
+    assert "180 mg/m² melphalan" in text and "Blood 2008 (Chiba); Blood 2011 (MD Anderson)" in text
+
+
+def test_russian_names_the_drugs_in_russian():
+    text = step_text(translator("ru"), ELIGIBILITY)
+    assert "бортезомиб, мелфалан" in text and "bortezomib" not in text and "melphalan" not in text
+    assert "трансплантация не зарегистрирована" in text and "мелфалан 180 мг/м²" in text
+
+
+def test_a_site_drug_without_a_translation_is_shown_as_written():
+    step = Step("neurotoxic-caution", "", "", "completed", params=(("agent", "ixazomib-site"),))
+    assert "ixazomib-site" in step_text(translator("ru"), step)
+
+
+def test_the_signs_around_engraftment_are_named_with_their_day_as_a_complication():
+    en = step_text(translator("en"), ENGRAFTMENT)
+    assert (
+        "Recorded around engraftment (a transplant complication, not POEMS progression): diarrhoea on Mar 12, 2023."
+        in en
+    )
+    kk = step_text(translator("kk"), ENGRAFTMENT)
+    assert "POEMS" in kk and "diarrhoea" not in kk and str(dt.date(2023, 3, 12).year) in kk
