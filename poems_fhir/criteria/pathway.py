@@ -102,18 +102,25 @@ def _escalation_after_radiotherapy(
     radiotherapy: Sequence[Event],
     systemic: Sequence[Event],
     earlier: Sequence[ResponseAssessment] = (),
+    radiologic: Sequence[tuple[dt.date, str]] = (),
 ) -> Step | None:
     """criteria.md §10 step 1a: progression 3-6 months after completing radiation -> systemic
     therapy (Dispenzieri 2019). Done once a systemic therapy started after the radiotherapy. A progression
     seen at an earlier restaging counts too (``earlier``: the response at each earlier result): once the
-    value falls on the new therapy, the escalation stays in the plan, done (probe41 D4)."""
+    value falls on the new therapy, the escalation stays in the plan, done (probe41 D4). ``radiologic``: (date,
+    reference) of imaging reports of progression (the commonest form, criteria.md §8.3; probe48: new lesions four
+    months after radiotherapy raised the alert but no escalation)."""
     ends = [e.end or e.effective for e in radiotherapy if (e.end or e.effective)]
     if not ends:
         return None
     finished = max(ends)  # type: ignore[type-var]
     window = (_add_months(finished, 3), _add_months(finished, 6))  # type: ignore[arg-type]
     seen = sorted(
-        {(day, ref) for r in (*earlier, response) for day, ref in _progressions(r) if window[0] <= day <= window[1]}
+        {
+            (day, ref)
+            for day, ref in [*(p for r in (*earlier, response) for p in _progressions(r)), *radiologic]
+            if window[0] <= day <= window[1]
+        }
     )
     if not seen:
         return None
@@ -623,7 +630,17 @@ def pathway(
                 key="branch-biopsy",
             )
         )
-    escalation = _escalation_after_radiotherapy(response, radiotherapy_given, systemic_given, earlier_responses)
+    radiologic = [
+        (f.effective, f.evidence.reference)
+        for f in findings
+        if f.topic == "radiologic_progression"
+        and f.state is State.PRESENT
+        and f.effective
+        and _known_on(f.effective, as_of)
+    ]
+    escalation = _escalation_after_radiotherapy(
+        response, radiotherapy_given, systemic_given, earlier_responses, radiologic
+    )
     if escalation:
         steps.append(escalation)
     elif (

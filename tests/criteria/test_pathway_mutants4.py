@@ -20,6 +20,7 @@ code. Where the code words a step in its own way the exact visible text is pinne
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -780,6 +781,32 @@ def test_a_vegf_progression_after_radiotherapy_also_proposes_escalation():
     # a VEGF that normalised, measured in the same window: a response, not a reason to escalate
     normal = [m("vegf", 800, -10, "pg/mL", "plasma"), m("vegf", 150, 150, "pg/mL", "plasma")]
     assert "escalate-systemic" not in by_id(steps(MANDATORY, [MARROW_NEGATIVE, *normal], [RT], as_of=d(160)))
+
+
+def test_an_imaging_report_of_progression_after_radiotherapy_proposes_escalation():
+    """criteria.md §8.3: radiological events are the commonest progression; §10 step 1a escalates on a
+    progression 3-6 months after radiation, whatever showed it (probe48: new sclerotic lesions four months
+    after radiotherapy raised the alert and the relapse work-up, but no escalation)."""
+
+    def imaging(day: int) -> Finding:
+        return Finding(
+            "radiologic_progression",
+            State.PRESENT,
+            Evidence(f"DiagnosticReport/ct{day}", d(day), "New sclerotic lesions: progression"),
+            source_rule="radiologic_progression",
+        )
+
+    got = by_id(steps([*MANDATORY, imaging(150)], [MARROW_NEGATIVE], [RT], as_of=d(160)))
+    assert got["escalate-systemic"].evidence == ("DiagnosticReport/ct150", "Procedure/rt")
+    assert got["escalate-systemic"].description.startswith(f"Progression on {d(150)}, 3-6 months after")
+    # outside the window, reported after --as-of, or not a progression: no escalation
+    for findings, as_of in (
+        ([imaging(100)], d(110)),
+        ([imaging(250)], d(260)),
+        ([imaging(150)], d(149)),
+        ([dataclasses.replace(imaging(150), state=State.ABSENT)], d(160)),
+    ):
+        assert "escalate-systemic" not in by_id(steps([*MANDATORY, *findings], [MARROW_NEGATIVE], [RT], as_of=as_of))
 
 
 # --- step 6 "After response" and step 0 "LN biopsy if nodes enlarged/avid" (probe12)
