@@ -242,6 +242,18 @@ def _known_on(effective: dt.date | None, as_of: dt.date | None) -> bool:
 #: results a restaging after the first treatment reads (the response's): the first one ends "staging"
 _RESPONSE_ANALYTES = ("serum_m_protein", "serum_ife", "urine_ife", "flc_kappa", "flc_lambda", "flc_ratio", "vegf")
 
+#: the laboratory tests of criteria.md §10 step 0's staging poems-fhir reads (imaging, echocardiography, nerve
+#: studies and fundoscopy are findings, not measurements)
+_STAGING_ANALYTES = frozenset(
+    {
+        *_RESPONSE_ANALYTES,
+        "urine_m_protein",
+        "platelets",
+        "hemoglobin",
+        "bm_clonal_plasma_cells",
+    }
+)
+
 #: the laboratory parts of the day +90/+100 restaging that poems-fhir can see (criteria.md §10 step 5),
 #: beside the serum immunofixation or M-protein that dates it; imaging, echocardiography and the nerve
 #: studies are not tracked here (the step's text asks for them)
@@ -489,7 +501,15 @@ def pathway(
         and (known(e) or (e.effective is None and as_of is None))
     ]
 
-    # --- step 0: staging before therapy
+    # --- step 0: staging before therapy: begun by any of its laboratory tests on record (probe48 D14: "not
+    # started" beside an immunofixation, FLC, VEGF, blood count and marrow already done); the latest of each
+    staging_latest: dict[str, Measurement] = {}
+    for m in measurements:
+        if m.analyte in _STAGING_ANALYTES and m.effective and _known_on(m.effective, as_of):
+            prior = staging_latest.get(m.analyte)
+            if prior is None or (m.effective, m.reference) > (prior.effective, prior.reference):  # type: ignore[operator]
+                staging_latest[m.analyte] = m
+    staged = tuple(sorted({m.reference for m in staging_latest.values()}))
     steps.append(
         Step(
             "staging",
@@ -497,7 +517,8 @@ def pathway(
             "Serum + urine IFE, FLC, plasma VEGF, CBC, bone-marrow aspirate/biopsy, whole-body CT-based bone imaging or "
             "FDG PET-CT, lymph-node biopsy if nodes are enlarged/avid, endocrine panel, echocardiography (sPAP), "
             "pulmonary function tests, NCS/EMG, fundoscopy (D'Sa 2022).",
-            "unknown" if started else "not-started",
+            "unknown" if started else "in-progress" if staged else "not-started",
+            evidence=() if started else staged,
         )
     )
     # the staging tests no criterion's work-up above proposes, each on its own while it is missing

@@ -381,3 +381,23 @@ def test_diarrhoea_around_engraftment_is_shown_as_a_transplant_complication():
     assert ("engraftment_sign", f"diarrhea {d(130)}") in edge.params
     early = steps_of(MANDATORY + signs, events=events, as_of=d(110))["engraftment-syndrome"]
     assert not [v for k, v in early.params if k == "engraftment_sign"]
+
+
+def test_staging_is_begun_by_its_laboratory_tests_on_record_and_cites_the_latest_of_each():
+    """probe48 D14: "Complete staging before therapy" read "not started" beside an immunofixation, free
+    light chains, VEGF, blood count and marrow already on record, and cited none of them."""
+    assert steps_of(POEMS, as_of=d(0))["staging"].status == "not-started"  # the clone from a diagnosis only
+    results = [
+        m("serum_ife", 1, -40),
+        m("vegf", 900, -50, "pg/mL", "plasma"),
+        m("vegf", 1000, -20, "pg/mL", "plasma"),
+        m("platelets", 500, -20, "10*9/L"),
+        m("albumin", 30, -20, "g/L"),  # chemistry: not a staging test of §10 step 0 that poems-fhir reads
+        m("flc_ratio", 0.1, 5),  # after --as-of
+    ]
+    staging = steps_of(POEMS, results, as_of=d(0))["staging"]
+    assert staging.status == "in-progress"
+    assert staging.evidence == ("Observation/platelets--20", "Observation/serum_ife--40", "Observation/vegf--20")
+    treated = [Event("treatment", d(-5), "MedicationStatement/len", "lenalidomide", agent="lenalidomide")]
+    after = steps_of(POEMS, results, treated, as_of=d(0))["staging"]
+    assert (after.status, after.evidence) == ("unknown", ())
