@@ -508,7 +508,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             change,
             evidence=(shown_by.reference,) if shown_by is not None else (),
         )
-    if c.m_after and latest_m:
+    if latest_m is not None:  # (c.m_after is not empty)
         earlier = [m.value for m in c.m_after[:-1]] + ([c.m_base.value] if c.m_base else [])
         nadir = _risen_by_half(earlier, latest_m.value, cfg.amyloid_serum_measurable)
         if nadir is not None:

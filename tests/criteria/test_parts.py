@@ -114,3 +114,46 @@ def test_endocrine_axes_combine_as_parts():
         "Patient/p", [ax(EndocrineAxis.GONADAL, State.PRESENT), ax(EndocrineAxis.ADRENAL, State.ABSENT)], MAYO
     ).criteria[C.ENDOCRINOPATHY.value]
     assert r.state is State.PRESENT
+
+
+def test_criterion_state_judges_one_criterion_as_evaluate_does_whole_or_in_parts():
+    """``criterion_state`` (read by the risk factors) gives the state ``evaluate`` gives, for a criterion
+    with parts and for one without (mutation seed 22: the second kind was never asked)."""
+    from poems_fhir.criteria.engine import criterion_state
+
+    day = dt.date(2022, 5, 1)
+    findings = [
+        Finding(C.PAPILLEDEMA.value, State.ABSENT, Evidence("Observation/fundus", day, "no papilloedema")),
+        Finding(C.VEGF_ELEVATION.value, State.PRESENT, Evidence("Observation/vegf", day, "VEGF 640 pg/mL")),
+        Finding(
+            C.ORGANOMEGALY.value,
+            State.PRESENT,
+            Evidence("Condition/liver", day, "hepatomegaly"),
+            component="liver",
+        ),
+        Finding(
+            C.ORGANOMEGALY.value,
+            State.ABSENT,
+            Evidence("Observation/spleen", day, "spleen normal"),
+            component="spleen",
+        ),
+    ]
+    whole = evaluate("Patient/1", findings, MAYO, None)
+    for topic in (C.PAPILLEDEMA.value, C.VEGF_ELEVATION.value, C.ORGANOMEGALY.value, C.CASTLEMAN_DISEASE.value):
+        got = criterion_state(topic, findings)
+        assert (got.criterion, got.state) == (topic, whole.criteria[topic].state)
+    assert criterion_state(C.VEGF_ELEVATION.value, findings, day - dt.timedelta(days=1)).state is State.NOT_ASSESSED
+
+
+def test_supporting_present_lists_the_signs_present_but_not_the_cytopenias():
+    """criteria.md §2 OTH: supporting signs are shown, never counted; anaemia and thrombocytopenia are
+    unusual in POEMS (MIN-6 footnote) and shown by their flag instead (the HTML test checks the page; this
+    one the model, inside the mutation run's fast tests)."""
+    day = dt.date(2022, 5, 1)
+    findings = [
+        Finding("clubbing", State.PRESENT, Evidence("Condition/clubbing", day, "clubbing")),
+        Finding("weight_loss", State.ABSENT, Evidence("Observation/weight", day, "stable weight")),
+        Finding("anemia", State.PRESENT, Evidence("Observation/hb", day, "Hb 95 g/L")),
+    ]
+    a = evaluate("Patient/1", findings, MAYO, None)
+    assert [s for s, _ in a.supporting_present()] == ["clubbing"]

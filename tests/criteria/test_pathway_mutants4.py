@@ -94,7 +94,10 @@ def test_a_procedure_that_is_not_radiotherapy_does_not_complete_the_radiotherapy
     got = by_id(steps(MANDATORY, [MARROW_NEGATIVE], [biopsy, ct], as_of=d(0)))
     assert got["branch"] == RADIOTHERAPY_BRANCH  # still not-started: no therapy given
     # no therapy given: staging, not "unknown"; begun by the marrow result on record (probe48 D14)
-    assert (got["staging"].status, got["staging"].evidence) == ("in-progress", ("Observation/bm_clonal_plasma_cells-20",))
+    assert (got["staging"].status, got["staging"].evidence) == (
+        "in-progress",
+        ("Observation/bm_clonal_plasma_cells-20",),
+    )
 
 
 def test_a_zero_in_another_test_is_not_a_negative_marrow():

@@ -286,6 +286,10 @@ def test_no_cr_is_not_assessed_while_the_cr_cannot_be_judged():
     for factor in ("no_hematologic_cr_after_asct", "no_hematologic_cr_after_first_line"):
         assert risk[factor].state is State.NOT_ASSESSED, factor
         assert "CR not assessable" in risk[factor].reason
+    # and still named under its model (criteria.md §9: D'Souza 2012 after a transplant, Kourelis 2016 after
+    # the first line; mutation seed 22)
+    assert risk["no_hematologic_cr_after_asct"].model == "post-ASCT progression factors (D'Souza 2012)"
+    assert risk["no_hematologic_cr_after_first_line"].model == "Mayo progression factors (Kourelis 2016)"
     # the urine known and negative: a CR, so no "no CR"; known and positive: no CR
     done = risk_of(POEMS, [*ms, m("urine_ife", 0, 201)], events, as_of=d(220))
     assert done["no_hematologic_cr_after_asct"].state is State.ABSENT

@@ -168,3 +168,20 @@ def test_only_a_raised_oestradiol_is_the_gonadal_axis(mapping, gender, value, kw
     )
     (f,) = extract(make_record(o, gender=gender), mapping).findings
     assert (f.state, f.axis) == (state, EndocrineAxis.GONADAL)
+
+
+@pytest.mark.parametrize(("gender", "read"), [("female", True), ("other", True), (None, True), ("male", False)])
+def test_a_site_rule_for_women_only_skips_a_mans_result(tmp_path, gender, read):
+    """`sex:` works both ways: a site's rule for women only (here testosterone made one by an overlay) is
+    not read for a man, and read for a woman or a patient of another or no recorded gender, as the
+    default rules for men are (mutation seed 22: only the men's side was tested)."""
+    from poems_fhir.mapping.rules import load_mapping
+
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        "format: poems-fhir-mapping/1\nname: site\nversion: '1'\nobservations:\n  - {id: testosterone, sex: female}\n",
+        encoding="utf-8",
+    )
+    o = observation("2986-8", "h1", valueQuantity=q(1.0), referenceRange=[{"low": q(8.6), "high": q(29)}])
+    ex = extract(make_record(o, gender=gender), load_mapping([site]))
+    assert [m.analyte for m in ex.measurements] == (["testosterone"] if read else [])

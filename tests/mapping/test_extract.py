@@ -157,6 +157,9 @@ def test_a_status_that_is_no_fhir_code_is_a_reported_skip(mapping):
     assert ex.errors[0].message.startswith("status 'withdrawn' is not a FHIR result status (amended, appended,")
     ok = run(mapping, obs("75628-8", status="FINAL", valueQuantity=q(1500, "pg/mL")))
     assert ok.errors == [] and states(ok, "vegf_elevation") != []
+    # the message quotes the status as the resource wrote it, not our normalised spelling (mutation seed 22)
+    odd = run(mapping, obs("75628-8", status="Not_Verified", valueQuantity=q(1500, "pg/mL")))
+    assert odd.errors[0].message.startswith("status 'Not_Verified' is not a FHIR result status")
 
 
 def test_a_registered_observation_has_no_result_yet_so_nothing_is_read_and_nothing_is_wrong(mapping):

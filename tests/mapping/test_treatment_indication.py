@@ -162,10 +162,13 @@ def test_a_treatment_given_for_another_disease_is_none(mapping, reason):
         {"reasonCode": [COVID, {"text": "plasmacytoma"}]},  # one POEMS-related reason is enough
         {"reasonReference": [{"reference": "Condition/unknown"}]},  # a reason that cannot be read may be one
         {"reasonCode": [{}]},
+        # a reference that is no object (the extraction reads what the boundary let through: mutation seed 22)
+        {"reasonReference": ["Condition/covid"]},
     ],
 )
 def test_a_treatment_for_poems_or_for_an_unknown_reason_counts(mapping, reason):
     ex = read(mapping, radiotherapy(**reason))
+    assert ex.errors == []
     assert [e.kind for e in ex.events] == ["radiotherapy"]
     assert [n for n in ex.notes if n.kind == "other_indication"] == []
 

@@ -118,14 +118,21 @@ def test_a_report_a_clinician_took_over_is_left_alone_when_the_patient_leaves_sc
     ]
 
 
-def test_a_412_on_the_withdrawal_withdraws_nothing_and_the_run_goes_on(tmp_path):
+def test_a_412_on_the_withdrawal_withdraws_nothing_and_the_run_goes_on(tmp_path, caplog):
     store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
     job(store, server).run()
     server.fail_next = 1
-    summary = job(store, server, left_scope(tmp_path)).run()
+    with caplog.at_level(logging.WARNING, logger="poems_fhir"):
+        summary = job(store, server, left_scope(tmp_path), show_phi=True).run()
     assert (summary.withdrawn, summary.failed, summary.out_of_scope) == (0, 0, 1)
     assert [r["status"] for r in server.of_type(CLASSIC, "DiagnosticReport")] == ["partial"]
     assert store.patient("srv", CLASSIC).status == "out_of_scope"
+    # the warning names the resources that were not withdrawn, by their ids (mutation seed 22)
+    (conflict,) = [r for r in caplog.records if getattr(r, "event", None) == "patient.withdrawal_conflict"]
+    named = {
+        f"{r['resourceType']}/{r['id']}" for t in ("DiagnosticReport", "CarePlan") for r in server.of_type(CLASSIC, t)
+    }
+    assert named and set(conflict.fields["resources"].split(", ")) == named
 
 
 def test_a_dry_run_withdraws_nothing(tmp_path, caplog):
