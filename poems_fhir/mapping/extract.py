@@ -1666,6 +1666,12 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
                     State.INDETERMINATE,
                     f"{spec.id.replace('_', ' ')}: {verification} diagnosis, not confirmed",
                 )
+            elif topic in HISTOLOGY_ONLY and (imaging := _imaging_only(data, record, mapping, supporting)):
+                state, note = (
+                    State.INDETERMINATE,
+                    f"{spec.id.replace('_', ' ')} recorded on imaging only ({', '.join(imaging)}): only a "
+                    "lymph-node biopsy establishes it (criteria.md MAJ-3)",
+                )
             status = f", {clinical[0]}" if clinical and clinical[0] != "active" else ""
             summary = f"{text or spec.id} ({verification}{status})"
             evidence = Evidence(_ref(raw), date, summary, code=_first_code(data.get("code")), supporting=supporting)
@@ -1733,6 +1739,31 @@ def _evidence_chain(
     if partial:
         return Strength.WEAK, f"refuted on {', '.join(partial)} only: a low-grade negative (criteria.md §6)"
     return Strength.STRONG, None
+
+
+#: criteria a diagnosis establishes only by histology (criteria.md §2 MAJ-3: "Only biopsy establishes
+#: it; imaging lymphadenopathy ≠ Castleman")
+HISTOLOGY_ONLY = frozenset({"castleman_disease"})
+
+
+def _imaging_only(
+    data: dict[str, Any], record: PatientRecord, mapping: CompiledMapping, supporting: tuple[str, ...]
+) -> list[str]:
+    """The imaging reports a diagnosis names as its evidence when they are all it names: every
+    ``evidence.detail`` resolves to a DiagnosticReport that is imaging and no pathology (probe49 D3: a
+    "confirmed" Castleman disease resting on a CT that "suggests Castleman disease" made the patient
+    "met"). Empty when a detail is a biopsy, another kind of resource, or not in the input - the
+    clinician's statement then stands as written."""
+    shown: list[str] = []
+    for reference in supporting:
+        target = record.resolve(reference, data)
+        if not target or target.get("resourceType") != "DiagnosticReport" or _is_pathology(target):
+            return []
+        modality = _modality(target, mapping)
+        if modality is None and not _is_imaging(target):
+            return []
+        shown.append(f"{reference} ({modality.id if modality else 'imaging'})")
+    return shown
 
 
 def _first_code(concept: Any) -> str | None:

@@ -282,3 +282,43 @@ def test_a_site_adds_a_name_pattern_and_a_broken_one_is_a_mapping_problem(tmp_pa
     site.write_text(HEADER + "system_name_patterns:\n  icd10:\n    - {pattern: 'mkb[10'}\n")
     with pytest.raises(MappingError, match=r"site\.yaml:6: system_name_patterns: invalid regular expression 'mkb\[10'"):
         load_mapping([site])
+
+
+def _castleman(*details: str) -> dict:
+    return cond(ICD10CM, "D47.Z2", evidence=[{"detail": [{"reference": d} for d in details]}] if details else [])
+
+
+@pytest.mark.parametrize(
+    ("resources", "details", "state"),
+    [
+        # criteria.md MAJ-3 "Only biopsy establishes it; imaging lymphadenopathy ≠ Castleman" (probe49 D3)
+        (
+            [report("ct", "CT abdomen", "Enlarged mesenteric nodes; suggests Castleman disease.")],
+            ("DiagnosticReport/ct",),
+            State.INDETERMINATE,
+        ),
+        (
+            [report("ct", "CT abdomen"), report("pet", "PET-CT whole body")],
+            ("DiagnosticReport/ct", "DiagnosticReport/pet"),
+            State.INDETERMINATE,
+        ),
+        # a biopsy among its evidence, no evidence named, or evidence not in the input: the diagnosis stands
+        (
+            [report("ct", "CT abdomen"), report("ln", "Lymph node biopsy, histopathology")],
+            ("DiagnosticReport/ct", "DiagnosticReport/ln"),
+            State.PRESENT,
+        ),
+        ([], (), State.PRESENT),
+        ([], ("DiagnosticReport/elsewhere",), State.PRESENT),
+        # a lab panel is no imaging: not known to be imaging only
+        ([report("lab", "Complete blood count")], ("DiagnosticReport/lab",), State.PRESENT),
+    ],
+)
+def test_a_castleman_diagnosis_resting_on_imaging_only_is_indeterminate(mapping, resources, details, state):
+    ex = extract(make_record(*resources, _castleman(*details)), mapping)
+    (finding,) = [f for f in ex.findings if f.topic == "castleman_disease"]
+    assert finding.state is state
+    if state is State.INDETERMINATE:
+        assert "imaging only" in (finding.note or "") and "lymph-node biopsy" in (finding.note or "")
+        result = evaluate("Patient/p1", ex.findings, MAYO).criteria["castleman_disease"]
+        assert result.state is State.INDETERMINATE and result.open
