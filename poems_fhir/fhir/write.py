@@ -1009,10 +1009,15 @@ def withdrawal_transaction(
             ],
         }
         ident = (res.get("identifier") or [{}])[0]
-        # a resource read from the server has its id; one from our own file (file mode) its identifier
+        # a resource read from the server has its id; one from our own file (file mode) its identifier and
+        # its patient, as every write of ours (conditional_url: by identifier alone, posting the folder would
+        # cancel our report that a clinician had moved to the right patient and signed off - probe51 D1)
+        subject = (res.get("subject") or {}).get("reference") if isinstance(res.get("subject"), dict) else None
         ref = (
             f"{res['resourceType']}/{res['id']}"
             if res.get("id")
+            else conditional_url(res["resourceType"], ident, subject)
+            if isinstance(subject, str) and subject.startswith("Patient/")
             else f"{res['resourceType']}?identifier={ident.get('system')}|{ident.get('value')}"
         )
         if res["resourceType"] == "DiagnosticReport":

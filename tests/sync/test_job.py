@@ -611,9 +611,13 @@ def test_in_file_mode_a_new_profile_withdraws_the_old_profiles_report_and_plan_i
     for e in after["entry"]:
         for ident in e["resource"].get("identifier", [])[:1]:
             by_ident.setdefault((ident["system"], ident["value"]), []).append(e)
-    for rtype, ident in ours.items():  # the old profile's, withdrawn by its identifier
+    for rtype, ident in ours.items():  # the old profile's, withdrawn by its identifier and patient, as
+        # every write of ours (probe51 D1: by identifier alone, posting the folder would cancel our report a
+        # clinician had moved to the right patient)
         (entry,) = by_ident[(ident["system"], ident["value"])]
-        assert entry["request"]["url"] == f"{rtype}?identifier={ident['system']}|{ident['value']}"
+        subject = entry["resource"]["subject"]["reference"]
+        assert subject.startswith("Patient/")
+        assert entry["request"]["url"] == f"{rtype}?identifier={ident['system']}|{ident['value']}&subject={subject}"
         assert entry["resource"]["status"] == ("cancelled" if rtype == "DiagnosticReport" else "revoked")
     new = [k for k in by_ident if k[1].endswith(".dispenzieri-2003")]
     assert len(new) == 2 and all(by_ident[k][0]["resource"]["status"] in ("partial", "draft") for k in new)
