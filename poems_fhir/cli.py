@@ -367,6 +367,8 @@ def _workers_option(command: Any) -> Any:
         "--workers",
         default="auto",
         show_default=True,
+        envvar="POEMS_FHIR_WORKERS",  # as sync reads it (probe51 D8: evaluate ignored it)
+        show_envvar=True,
         callback=convert,
         help="Worker processes evaluating patients (0 or auto: every core; 1: in this process). "
         "The output is the same, in the same order, for any number.",

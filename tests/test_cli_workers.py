@@ -99,6 +99,27 @@ def test_workers_option_is_checked():
     assert result.exit_code == 2 and "worker processes" in result.output
 
 
+@pytest.mark.parametrize("command", ["evaluate", "report"])
+def test_workers_come_from_the_environment_as_for_sync_and_the_flag_wins(monkeypatch, tmp_path, command):
+    """README "Every core": POEMS_FHIR_WORKERS is read by evaluate and report too (probe51 D8: ignored)."""
+    seen: list[int] = []
+
+    def spy(source, keys, work, workers):
+        seen.append(workers)
+        return iter(())
+
+    monkeypatch.setattr("poems_fhir.parallel.map_patients", spy)  # imported when the command runs
+    args = [command, str(SAMPLES / "classic-poems.json")] + (
+        ["--html", str(tmp_path / "pages")] if command == "report" else []
+    )
+    runner = CliRunner()
+    bad = runner.invoke(main, args, env={"POEMS_FHIR_WORKERS": "abc"})
+    assert bad.exit_code == 2 and "POEMS_FHIR_WORKERS" in bad.output
+    runner.invoke(main, args, env={"POEMS_FHIR_WORKERS": "3"})
+    runner.invoke(main, [*args, "--workers", "1"], env={"POEMS_FHIR_WORKERS": "3"})
+    assert seen == [3, 1]
+
+
 def test_report_pages_are_identical_for_one_and_two_workers(tmp_path):
     runs = {}
     for workers in (1, 2):
