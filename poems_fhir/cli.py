@@ -34,7 +34,7 @@ from . import __version__
 from .criteria.profiles import DEFAULT_PROFILE, PROFILES, get_profile
 from .criteria.scope import DEFAULT_TRIGGER, TriggerError, check_trigger
 from .report.markup import terminal_line, terminal_text
-from .errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_IO, EXIT_TERMINATED, NO_SPACE_ERRNOS
+from .errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_IO, EXIT_TERMINATED, NO_SPACE_ERRNOS
 from .fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, SourceError, problem_count
 from .mapping.rules import MappingError, load_mapping
 
@@ -176,7 +176,12 @@ class _GuardedGroup(click.Group):
             signal.signal(signal.SIGTERM, _terminated)
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit, KeyboardInterrupt):
+        except KeyboardInterrupt:
+            # Ctrl-C: not "some input was skipped" (click's Abort would exit 1 - probe51 D5); the spool and
+            # the workers are gone by now, as after SIGTERM
+            click.echo("poems-fhir: interrupted (Ctrl-C); nothing after this point was evaluated or written", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
         except BrokenPipeError:
             # the reader went away (`poems-fhir evaluate … | head`): not a bug; end quietly, as a

@@ -16,6 +16,7 @@ EXIT_SERVER = 3  # server down, unreachable, too slow, or its answers unusable
 EXIT_AUTH = 4  # authentication refused: the credentials or the token were not accepted
 EXIT_BROKEN_PIPE = 141  # the reader of stdout went away (`| head`): as the shell reports SIGPIPE
 EXIT_TERMINATED = 143  # SIGTERM (evaluate, report, mappings ...): cleaned up, as the shell reports SIGTERM
+EXIT_INTERRUPTED = 130  # Ctrl-C / SIGINT (evaluate, report, mappings ...): cleaned up, as the shell reports SIGINT
 EXIT_FORBIDDEN = 5  # authenticated, but a permission (scope) the job needs is missing (HTTP 403)
 EXIT_IO = 74  # sysexits EX_IOERR: a disk full (or read-only, or over quota) while writing output, spool or state
 #: a write that failed for want of space: fatal for a whole run (every next write fails too), not a bug

@@ -262,6 +262,30 @@ def test_sigterm_removes_the_spool_and_exits_143(tmp_path, monkeypatch, command)
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("command", [["evaluate", "--format", "json"], ["mappings", "coverage", "--format", "json"]])
+def test_ctrl_c_removes_the_spool_and_exits_130_not_1(tmp_path, monkeypatch, command):
+    """Ctrl-C ended `evaluate` with click's "Aborted!" and exit 1, which the exit-code table gives to
+    "some input was skipped" (probe51 D5): 130, as the shell reports SIGINT, after the clean-up."""
+    import tempfile
+
+    from poems_fhir.errors import EXIT_INTERRUPTED
+    from poems_fhir.fhir import spool
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    real = spool._Spooler.finish
+
+    def finish_then_interrupted(self, *a, **kw):
+        real(self, *a, **kw)
+        assert list(tmp_path.glob("poems-fhir-spool-*/spool.sqlite"))  # the spool is there
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(spool._Spooler, "finish", finish_then_interrupted)
+    result = CliRunner().invoke(main, [*command, str(SAMPLES / "classic-poems.json")])
+    assert result.exit_code == EXIT_INTERRUPTED == 130, result.output
+    assert "interrupted" in result.output and "Aborted" not in result.output
+    assert not list(tmp_path.iterdir())
+
+
 @pytest.mark.parametrize(
     ("element", "value"),
     [
