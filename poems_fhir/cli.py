@@ -34,7 +34,15 @@ from . import __version__
 from .criteria.profiles import DEFAULT_PROFILE, PROFILES, get_profile
 from .criteria.scope import DEFAULT_TRIGGER, TriggerError, check_trigger
 from .report.markup import terminal_line, terminal_text
-from .errors import EXIT_BROKEN_PIPE, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_IO, EXIT_TERMINATED, NO_SPACE_ERRNOS
+from .errors import (
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_IO,
+    EXIT_TERMINATED,
+    NO_SPACE_ERRNOS,
+    PoemsFhirError,
+)
 from .fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, SourceError, problem_count
 from .mapping.rules import MappingError, load_mapping
 
@@ -199,6 +207,11 @@ class _GuardedGroup(click.Group):
                 err=True,
             )
             sys.exit(EXIT_IO)
+        except PoemsFhirError as exc:
+            # an error of ours a command did not catch is still no bug: its class says the exit code
+            # (probe51 D4: a read-only HOME, where the file-name key is kept, was "internal error ... report it")
+            click.echo(f"poems-fhir: {exc}", err=True)
+            sys.exit(exc.exit_code)
         except RecursionError as exc:
             self._internal(exc, "input nested too deeply for Python")
         except MemoryError as exc:

@@ -56,7 +56,10 @@ def name_key() -> bytes:
                 "(e.g. head -c 32 /dev/urandom | base64 > FILE) or unset the variable"
             ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot read the file-name key {path}: {exc.strerror}") from None
+        raise ConfigError(
+            f"cannot read the file-name key {path}: {exc.strerror}; set {NAME_KEY_FILE_ENV} to a readable "
+            f"file or {NAME_KEY_ENV} to a secret"
+        ) from None
     return _create(path)
 
 

@@ -51,3 +51,19 @@ def test_evaluate_out_dir_names_files_with_the_installation_key(tmp_path, monkey
     assert result.exit_code == 0, result.output
     assert [p.name for p in pages.iterdir()] == [patient_file_name("Patient/classic-poems", b"installation", ".html")]
     assert not list(Path(tmp_path).glob("**/*classic*"))
+
+
+@pytest.mark.parametrize("command", [["evaluate", "--out"], ["report", "--html"]])
+def test_a_key_that_cannot_be_made_is_a_configuration_error_not_an_internal_error(tmp_path, monkeypatch, command):
+    """probe51 D4: with a read-only HOME the key could not be created and `evaluate --out DIR` ended
+    "internal error ... please report it", exit 70; it is the machine's configuration: exit 2 with the fix."""
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(blocked))  # the key's folder cannot be made below a file
+    monkeypatch.delenv("POEMS_FHIR_NAME_KEY", raising=False)
+    monkeypatch.delenv("POEMS_FHIR_NAME_KEY_FILE", raising=False)
+    result = CliRunner().invoke(
+        main, [command[0], str(SAMPLES / "classic-poems.json"), command[1], str(tmp_path / "out")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output and "POEMS_FHIR_NAME_KEY" in result.output
