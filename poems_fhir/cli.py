@@ -12,6 +12,8 @@ Exit codes (a contract with schedulers and scripts; see README "Exit codes"):
 
 from __future__ import annotations
 
+import contextlib
+
 import datetime as dt
 import itertools
 import json
@@ -806,9 +808,20 @@ def _make_dir(path: Path, option: str) -> None:
 
 
 def _write_text(path: Path, text: str, option: str) -> None:
+    """Write a whole file or none: into a temporary file beside it, then renamed over it, so a full disk
+    or a kill never leaves a truncated transaction or page under the final name, nor destroys the one
+    an earlier run wrote there (probe51 D2). Out of space is the machine's (exit 74, by _GuardedGroup),
+    any other failure a usage error."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.write_text(text, encoding="utf-8")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if exc.errno in NO_SPACE_ERRNOS:
+            raise
         _fail(f"{option} {path}: cannot write ({exc.strerror or exc}); is a part of the path a regular file?")
 
 

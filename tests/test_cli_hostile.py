@@ -402,6 +402,46 @@ def test_a_full_disk_during_sync_stops_the_run_and_leaves_no_temporary_file(tmp_
     assert list(out.glob("*.tmp")) == []
 
 
+@pytest.mark.parametrize("command", [["evaluate", "--out"], ["report", "--html"]])
+def test_a_full_disk_while_writing_a_file_keeps_the_earlier_file_and_exits_74(tmp_path, monkeypatch, command):
+    """probe51 D2: a full disk during `evaluate --out` / `report --html` exited 2 ("is a part of the path a
+    regular file?") and left a truncated file under its final name, over the good one of an earlier run."""
+    import builtins
+    import errno
+
+    out = tmp_path / "out"
+    args = [command[0], str(SAMPLES / "classic-poems.json"), command[1], str(out)]
+    assert invoke(*args).exit_code == 0
+    (written,) = [p for p in out.iterdir()]
+    good = written.read_bytes()
+    real_open = builtins.open
+
+    class Full:
+        def __init__(self, f):
+            self.f = f
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.f.close()
+
+        def write(self, text):
+            self.f.write(text[:100])  # half a file, as a full disk leaves it
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    def full_open(file, mode="r", *a, **kw):
+        f = real_open(file, mode, *a, **kw)
+        return Full(f) if "w" in mode and str(file).startswith(str(out)) else f
+
+    monkeypatch.setattr(builtins, "open", full_open)
+    result = invoke(*args)
+    monkeypatch.setattr(builtins, "open", real_open)
+    assert result.exit_code == 74, result.output
+    assert "No space left on device" in result.stderr and "free space" in result.stderr
+    assert [p.name for p in out.iterdir()] == [written.name] and written.read_bytes() == good
+
+
 def test_the_text_output_carries_no_bidi_or_control_characters_and_no_forged_lines(tmp_path):
     # probe32: a U+202E in a Condition's text reached the terminal; a file name with a line break
     # printed as two lines ("...\nFAKE: 0 input problem(s).json")
