@@ -868,7 +868,22 @@ def pathway(
                 + tuple(("on_imid", a) for a in on_imid),
             )
         )
-    return [_overdue(step, as_of) for step in steps]
+    # without --as-of the plan speaks as of the newest fact on record (the sync job's case: probe51 D3, a
+    # restaging window closed 15 months before the data's end read as plainly "in progress")
+    cut = as_of or _newest_fact(findings, measurements, events)
+    return [_overdue(step, cut) for step in steps]
+
+
+def _newest_fact(
+    findings: Sequence[Finding], measurements: Sequence[Measurement], events: Sequence[Event]
+) -> dt.date | None:
+    """The date of the newest dated finding, result or treatment (its end where it has one)."""
+    days = [
+        *(f.effective for f in findings),
+        *(m.effective for m in measurements),
+        *(e.end or e.effective for e in events),
+    ]
+    return max((d for d in days if d is not None), default=None)
 
 
 def _overdue(step: Step, as_of: dt.date | None) -> Step:

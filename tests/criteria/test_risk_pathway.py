@@ -405,3 +405,21 @@ def test_staging_is_begun_by_its_laboratory_tests_on_record_and_cites_the_latest
     treated = [Event("treatment", d(-5), "MedicationStatement/len", "lenalidomide", agent="lenalidomide")]
     after = steps_of(POEMS, results, treated, as_of=d(0))["staging"]
     assert (after.status, after.evidence) == ("unknown", ())
+
+
+def test_without_as_of_a_closed_window_is_overdue_as_of_the_newest_fact():
+    """probe51 D3: "Overdue since DATE" came only with --as-of, so the sync job (which has none) showed a
+    day +100 restaging whose window closed 15 months before the data's end as plainly in progress."""
+    events = [
+        Event("treatment", T0, "MedicationStatement/x", "lenalidomide"),
+        Event("autologous_hsct", d(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    begun = [m("serum_ife", 0, 195)]  # the restaging begun on day +95, its other parts never done
+    later = [*begun, m("vegf", 150, 600, "pg/mL", "plasma")]  # a result long after the window (d(190)-d(200))
+    step = steps_of(MANDATORY, later, events)["restaging-day100"]
+    assert step.status == "in-progress" and ("overdue", str(d(200))) in step.params
+    # the newest fact inside the window: not overdue yet; --as-of still decides when given
+    assert not [p for p in steps_of(MANDATORY, begun, events)["restaging-day100"].params if p[0] == "overdue"]
+    assert not [
+        p for p in steps_of(MANDATORY, later, events, as_of=d(199))["restaging-day100"].params if p[0] == "overdue"
+    ]
