@@ -111,6 +111,7 @@ def test_a_planned_procedure_is_kept_with_its_status(mapping):
         ("Auto-SCT day 0", "autologous_hsct"),
         ("Аутологичная трансплантация гемопоэтических стволовых клеток", "autologous_hsct"),
         ("ауто-ТГСК", "autologous_hsct"),
+        ("Аутологиялық дің жасушаларын трансплантациялау", "autologous_hsct"),  # Kazakh (probe49 D4)
         ("Stem cell mobilisation (G-CSF) and leukapheresis", "stem_cell_mobilisation"),
         ("Mobilisation for autologous stem cell transplant", "stem_cell_mobilisation"),  # mobilisation first
         ("Involved-site radiotherapy to right iliac lesion, 50 Gy in 25 fractions", "radiotherapy"),
@@ -171,6 +172,28 @@ def test_a_drug_named_in_text_only_with_its_period(mapping):
     [e] = events(mapping, m)
     assert (e.agent, e.neurotoxic, e.summary) == ("lenalidomide", False, "Lenalidomide 10 mg")
     assert (e.effective, e.end) == (dt.date(2024, 1, 1), dt.date(2024, 3, 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "agent"),
+    [
+        # the product as EHRs send it (probe49 D4: a treated patient read as untreated, "not met")
+        ("Revlimid 10 MG Oral Capsule", "lenalidomide"),
+        ("VELCADE 3.5 MG INJECTION", "bortezomib"),
+        ("Alkeran (HDM) 200 mg/m2 IV", "melphalan"),
+        ("Ревлимид 25 мг", "lenalidomide"),
+        ("Велкейд (бортезомиб) 3,5 мг", "bortezomib"),
+        ("Darzalex 1800 mg SC", "daratumumab"),
+        ("Thalomid 100 mg", "thalidomide"),
+        ("Endoxan 500 mg", "cyclophosphamide"),
+        # a brand inside another word is no match
+        ("Prevlimidus cream", None),
+    ],
+)
+def test_a_drug_named_by_its_brand(mapping, text, agent):
+    m = med("MedicationStatement", medicationCodeableConcept={"text": text}, effectiveDateTime="2024-01-01")
+    del m["authoredOn"]
+    assert [e.agent for e in events(mapping, m)] == ([agent] if agent else [])
 
 
 def test_a_referenced_medication_is_read_from_the_record(mapping):
