@@ -229,11 +229,17 @@ def parse_ife(text: str) -> IfeResult:
     # "Oligoclonal bands", "polyclonal pattern" (a bare "normal" is left to the qualitative words)
     no_clone = bool(_NO_CLONE_WORD.search(_BACKGROUND.sub(" ", t))) and not _MONOCLONAL.search(t)
     negative = negated_any or no_clone or bool(_NEGATIVE.search(t))
-    if not negative and _UNCERTAIN.search(
-        t
-    ):  # "Equivocal result, repeat advised", "possible faint band, unable to type"
+    if not negative and (_UNCERTAIN.search(t) or _WEAK.search(t)):
+        # "Equivocal result, repeat advised", "possible faint band, unable to type", "weakly positive" (no
+        # band named: probe49 D6 was a refused result; a named band stays a band - POEMS' are often small)
         return IfeResult(False, equivocal=True)
     return IfeResult(negative)
+
+
+#: a result called weakly positive, with no band named: neither a clone nor its absence
+_WEAK = re.compile(
+    r"\b(?:weak(?:ly)?|faint(?:ly)?|borderline)[- ]?(?:positive|reactive|pos)\b|слабо[- ]?положительн\w*|әлсіз оң"
+)
 
 
 # the antisera a laboratory tested with are no bands: "anti-IgG, anti-IgA ...", "IgG, IgA, IgM, kappa and

@@ -295,11 +295,22 @@ def test_bands_beside_values_and_lists_stay_bands(text, bands):
         "Possible faint band in the gamma region, unable to type",
         "Equivocal result, repeat advised",
         "Сомнительный результат, рекомендовано повторное исследование",
+        # probe49 D6: "weakly positive" with no band named was refused as unrecognised
+        "weakly positive",
+        "Weak positive, repeat advised.",
+        "слабоположительный",
+        "слабо положительная",
     ],
 )
 def test_a_doubtful_result_without_a_typed_band_is_equivocal(text):
     result = parse_ife(text)
     assert result.parsed and result.equivocal and not result.negative and not result.bands
+
+
+def test_a_weakly_positive_result_that_names_its_band_is_that_band():
+    # POEMS' M-proteins are often small: a faint band named by the laboratory is a band
+    assert parse_ife("weakly positive IgG lambda").bands == (Band("IgG", "lambda"),)
+    assert parse_ife("faint IgA lambda band").bands == (Band("IgA", "lambda"),)
 
 
 @pytest.mark.parametrize(
