@@ -199,6 +199,10 @@ def test_coverage_finds_a_national_icd10_system_to_declare(tmp_path):
     site.write_text(skeleton, encoding="utf-8")
     result = json.loads(invoke("evaluate", str(path), "--mappings", str(site), "--format", "json").output)
     assert result["patients"][0]["criteria"]["polyneuropathy"]["state"] == "present"
+    # the text output gives the same fix as its heading and the skeleton (probe49 D10: "add_codes to …")
+    text = invoke("mappings", "coverage", str(path)).output
+    section = text.split("Unknown code systems", 1)[1].split("\n\n", 1)[0]
+    assert "suggestion: system_equivalents" in section and "add_codes" not in section
 
 
 def test_coverage_skeleton_is_a_valid_site_file(tmp_path):

@@ -309,7 +309,7 @@ def render_text(cov: Coverage) -> str:
     d = to_dict(cov)
     out = [f"mapping coverage: {d['patients']} patient(s), {d['resources']} resources"]
 
-    def section(title: str, items: list[dict[str, Any]], fmt: Any) -> None:
+    def section(title: str, items: list[dict[str, Any]], fmt: Any, fix: str | None = "add_codes to {}") -> None:
         out.append("")
         out.append(f"{title} ({len(items)})")
         if not items:
@@ -317,8 +317,8 @@ def render_text(cov: Coverage) -> str:
         for item in items:
             out.append(f"  {item['count']:>5}x  {fmt(item)}")
             out.append(f"          e.g. {', '.join(item['examples'])}")
-            if item.get("suggested_rule"):
-                out.append(f"          suggestion: add_codes to {item['suggested_rule']}")
+            if item.get("suggested_rule") and fix:
+                out.append(f"          suggestion: {fix.format(item['suggested_rule'])}")
 
     section(
         "Relevant-looking codes and texts that map to nothing",
@@ -338,6 +338,8 @@ def render_text(cov: Coverage) -> str:
         "Unknown code systems whose codes would map as ICD-10 (declare under system_equivalents)",
         d["icd10_like_systems"],
         lambda i: f"{i['system']} -> {i.get('suggested_rule')}",
+        # a system to declare, not codes to add (probe49 D10: "add_codes to http://hl7.org/fhir/sid/icd-10")
+        "system_equivalents: list it under the code system {}",
     )
     section("Values without a unit used (presence / own range only)", d["unitless_values_used"], lambda i: i["detail"])
     section("Qualitative results used", d["qualitative_values_used"], lambda i: i["detail"])
