@@ -140,7 +140,7 @@ def response_narrative(
         f"<th>{_e(t._('Values'))}</th></tr></thead><tbody>"
     )
     for h in (r.hematologic, r.hematologic_imwg):
-        values = w.change_text(t, h.baseline, h.latest)
+        values = w.hematologic_change_text(t, h)
         body.append(
             f"<tr><td>{_e(label(t, 'framework', h.framework))}</td>"
             f"<td>{_e(label(t, 'hematologic', h.category))}{_e(' ' + t._('(provisional)') if h.provisional else '')}</td>"

@@ -552,12 +552,12 @@ def _response_report(
     effective = fhir_date(restaging) if restaging else "unknown"
     contained = []
 
-    def note(kind: str, category: str, base: Any, latest: Any, reason: str) -> str:
+    def note(kind: str, category: str, base: Any, latest: Any, reason: str, values: str | None = None) -> str:
         # English: the engine's specific reason; other languages: the category explained, with the values
         # (the engine's reasons are not catalog entries yet)
         if t.language == "en":
             return reason
-        values = wording.change_text(t, base, latest)
+        values = wording.change_text(t, base, latest) if values is None else values
         return " ".join(x for x in (explain(t, kind, category), values) if x) or label(t, kind, category)
 
     for h in (r.hematologic, r.hematologic_imwg):
@@ -576,6 +576,7 @@ def _response_report(
                     + (" (provisional)" if h.provisional else "")
                     + "."
                     + (f" Caveats: {'; '.join(h.caveats)}." if h.caveats else ""),
+                    wording.hematologic_change_text(t, h),
                 )
                 + (" " + t._("(provisional)") if h.provisional and t.language != "en" else ""),
                 effective,

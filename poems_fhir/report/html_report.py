@@ -301,7 +301,7 @@ def _response(
         r = assess_response(measurements, events, findings, course, cfg, day, base)
         cells = []
         for h in (r.hematologic, r.hematologic_imwg):
-            values = w.change_text(t, h.baseline, h.latest)
+            values = w.hematologic_change_text(t, h)
             cells.append(
                 _response_cell(
                     t, label(t, "hematologic", h.category), values, t._("(provisional)") if h.provisional else ""

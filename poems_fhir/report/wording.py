@@ -479,6 +479,18 @@ def change_text(t: Translator, baseline: Any, latest: Any) -> str:
     return text
 
 
+def hematologic_change_text(t: Translator, h: Any) -> str:
+    """A haematological response's values: a progression by its latest result only - it is measured from
+    a nadir or a complete response, not from the baseline, which may lie above it ("6 g/L → 1.5 g/L" read
+    as a fall for a relapse after CR: probe51 D11; the reason names what it rose from); anything else from
+    its baseline."""
+    if h.category == "PD" and h.latest is not None and h.latest.value is not None:
+        return t._("latest: {value} on {date}").format(
+            value=_latest_value(t, h.latest, h.baseline or h.latest), date=t.date(h.latest.effective)
+        )
+    return change_text(t, h.baseline, h.latest)
+
+
 def vegf_change_text(t: Translator, v: Any) -> str:
     """A VEGF response's values: a progression from its nadir ("nadir 250 pg/mL on … → 600 pg/mL on …"),
     whose rise the category is; anything else from its baseline."""

@@ -45,3 +45,19 @@ def test_the_signs_around_engraftment_are_named_with_their_day_as_a_complication
     )
     kk = step_text(translator("kk"), ENGRAFTMENT)
     assert "POEMS" in kk and "diarrhoea" not in kk and str(dt.date(2023, 3, 12).year) in kk
+
+
+def test_a_haematological_progression_shows_its_latest_result_not_a_fall_from_the_baseline():
+    """probe51 D11: a relapse after CR read "6 g/L on Nov 5, 2021 → 1.5 g/L on Oct 2, 2023" - a fall, for
+    a progression measured from the CR; other categories keep baseline → latest."""
+    from poems_fhir.criteria.response import HematologicResponse, Point
+    from poems_fhir.report.wording import hematologic_change_text
+
+    base = Point(6.0, "g/L", dt.date(2021, 11, 5), "Observation/m0")
+    latest = Point(1.5, "g/L", dt.date(2023, 10, 2), "Observation/m9")
+    pd = HematologicResponse("amyloid", "PD", "M-protein detectable again after a complete response", base, latest)
+    en = hematologic_change_text(translator("en"), pd)
+    assert en == "latest: 1.5 g/L on Oct 2, 2023" and "6 g/L" not in en
+    assert "6 g/L" not in hematologic_change_text(translator("ru"), pd)
+    pr = HematologicResponse("amyloid", "PR", "fell", base, latest)
+    assert hematologic_change_text(translator("en"), pr) == "6 g/L on Nov 5, 2021 → 1.5 g/L on Oct 2, 2023"
