@@ -109,9 +109,11 @@ def _state_cell(t: Translator, state: str) -> str:
 
 
 def _link(reference: str, text: str) -> str:
-    if not resolvable_reference(reference):  # FILE:LINE of a resource without an id: nothing to link to
+    """The evidence's words, its reference on hover: no link - a relative "Condition/x" resolves against
+    wherever the page is opened (a file, an EHR's attachment viewer) and goes nowhere (probe51 D12)."""
+    if not resolvable_reference(reference):  # FILE:LINE of a resource without an id: nothing to name
         return _e(text)
-    return f'<a href="{_e(reference)}" title="{_e(reference)}">{_e(text)}</a>'
+    return f'<span class="ref" title="{_e(reference)}">{_e(text)}</span>'
 
 
 def _evidence(t: Translator, evidence: Sequence[Evidence], limit: int = 4) -> str:
