@@ -136,6 +136,12 @@ def _meta() -> dict[str, Any]:
     return {"security": [dict(AIAST)]}
 
 
+def _labelled(contained: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Contained resources carry the AI-asserted security label too (README: every generated resource;
+    probe51 D9) - dom-4 forbids only their versionId and lastUpdated."""
+    return [{**c, "meta": _meta()} if "meta" not in c else c for c in contained]
+
+
 def _ref(reference: str) -> dict[str, str]:
     return {"reference": reference}
 
@@ -293,7 +299,7 @@ def build_transaction(
     )
     report.update(
         {
-            "contained": contained,
+            "contained": _labelled(contained),
             "result": [_ref(f"#{o['id']}") for o in contained],
             "conclusion": plain(wording.conclusion(t, a, response, scope)),
             "text": criteria_narrative(t, a, cutoff, scope, response),
@@ -620,7 +626,7 @@ def _response_report(
     )
     report.update(
         {
-            "contained": contained,
+            "contained": _labelled(contained),
             "result": [_ref(f"#{o['id']}") for o in contained],
             "conclusion": plain(wording.response_conclusion(t, r, restaging)),
             "text": response_narrative(t, a, r, restaging),

@@ -79,13 +79,17 @@ def test_required_statuses_and_intents(all_bundles):
         assert (plan["status"], plan["intent"]) == ("draft", "proposal")
         assert all(o["status"] == "preliminary" for o in resources(bundle, "Observation"))
         assert len(resources(bundle, "Observation")) == 11
+        aiast = {
+            "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
+            "code": "AIAST",
+            "display": "artificial intelligence asserted",
+        }
         for e in bundle["entry"]:
-            assert {
-                "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue",
-                "code": "AIAST",
-                "display": "artificial intelligence asserted",
-            } in e["resource"]["meta"]["security"]
+            assert aiast in e["resource"]["meta"]["security"]
             assert e["request"]["method"] == "PUT" and "?" in e["request"]["url"]  # conditional
+            # contained resources too (probe51 D9), without what dom-4 forbids them
+            for c in e["resource"].get("contained", []):
+                assert aiast in c["meta"]["security"] and not {"versionId", "lastUpdated"} & set(c["meta"])
 
 
 def test_final_status_cannot_be_configured():
