@@ -52,11 +52,31 @@ class PatientResult:
             dated += [(e.reference, e.effective) for e in x.events]
             dated += [(c.reference, c.effective) for c in x.course]
             known = {ref for ref, day in dated if day is None or day <= as_of}
-            used = {ref: vid for ref, vid in used.items() if ref in known}
+            # a Specimen or Medication has no date of its own: it counts with the result or treatment that
+            # names it (probe51 D7: the Specimens a VEGF's plasma/serum was read from left the Provenance)
+            attached = self._attached(known)
+            undated = set(used) - {ref for ref, _ in dated}
+            used = {ref: vid for ref, vid in used.items() if ref in known or (ref in undated and ref in attached)}
         versions = {r.ref: (r.data.get("meta") or {}).get("versionId") for r in self.record.resources if r.ref}
         out = dict(used)
         for ref in cited:
             out.setdefault(ref, versions.get(ref))
+        return out
+
+
+    def _attached(self, refs: set[str]) -> set[str]:
+        """The Specimens and Medications the resources ``refs`` name."""
+        index = self.record.index
+        out: set[str] = set()
+        for raw in self.record.resources:
+            if raw.ref not in refs:
+                continue
+            for key in ("specimen", "medicationReference"):
+                target = raw.data.get(key)
+                ref = target.get("reference") if isinstance(target, dict) else None
+                canonical = index.canonical(ref) if isinstance(ref, str) else None
+                if canonical:
+                    out.add(canonical)
         return out
 
 

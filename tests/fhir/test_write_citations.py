@@ -227,3 +227,14 @@ def test_the_provenance_names_the_specimen_a_vegf_result_rests_on(mapping):
     assert "Specimen/cp-plasma-1" in result.inputs
     provenance = _of(bundle, "Provenance")
     assert "Specimen/cp-plasma-1" in [e["what"]["reference"] for e in provenance["entity"]]
+
+
+def test_with_as_of_the_provenance_keeps_the_specimens_of_the_results_it_rests_on(mapping):
+    """probe51 D7: with --as-of the Specimens a VEGF result's plasma/serum was read from left the
+    Provenance (they have no date of their own); a Specimen counts with the result that names it."""
+    path = SAMPLES / "relapse-case.json"
+    _, unbounded = _bundle_of(mapping, path)
+    specimens = {e for e in _entities(unbounded) if e.startswith("Specimen/")}
+    assert specimens  # the sample names its VEGF specimens
+    _, bounded = _bundle_of(mapping, path, dt.date(2023, 10, 2))  # the data's cut-off: everything known
+    assert {e for e in _entities(bounded) if e.startswith("Specimen/")} == specimens
