@@ -63,7 +63,6 @@ class PatientResult:
             out.setdefault(ref, versions.get(ref))
         return out
 
-
     def _attached(self, refs: set[str]) -> set[str]:
         """The Specimens and Medications the resources ``refs`` name."""
         index = self.record.index

@@ -429,12 +429,26 @@ def build_transaction(
     return bundle
 
 
+def _step_coding(step: Step) -> dict[str, str]:
+    """One code per kind of proposal, with one display (probe51 D10: "branch" stood for a biopsy, systemic
+    therapy and radiotherapy, and displays carried a patient's dates and specimen): the vocabulary key -
+    a work-up its criterion's - and its English label; what this patient's step says is in the text."""
+    en = translator()
+    if step.term_key == "workup":
+        return {
+            "system": WORKUP_SYSTEM,
+            "code": step.id,
+            "display": label(en, "workup", dict(step.params)["criterion"]),
+        }
+    return {"system": WORKUP_SYSTEM, "code": step.term_key, "display": label(en, "step", step.term_key)}
+
+
 def _activity(step: Step, t: Translator | None = None) -> dict[str, Any]:
     t = t or translator()
     coding = (
         {"system": step.coding[0], "code": step.coding[1], "display": step.coding[2]}
         if step.coding
-        else {"system": WORKUP_SYSTEM, "code": step.id, "display": wording.step_title(translator(), step)}
+        else _step_coding(step)
     )
     detail: dict[str, Any] = {
         "kind": "ServiceRequest",
@@ -594,7 +608,7 @@ def _response_report(
         _response_observation(
             a,
             "vegf",
-            f"VEGF response ({r.vegf.specimen or 'specimen unknown'})",
+            "VEGF response",  # one display for the code; the specimen is in the note (probe51 D10)
             r.vegf.category,
             note("vegf", r.vegf.category, r.vegf.nadir or r.vegf.baseline, r.vegf.latest, r.vegf.reason),
             effective,
