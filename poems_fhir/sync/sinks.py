@@ -276,6 +276,13 @@ class ServerSink:
         """A server that normalises what it stores (reformatted numbers, reordered elements...) would
         make our own resources look changed by someone: then re-tag the stored content once (If-Match),
         so any later run recognises it as ours. Nothing is re-sent when the server kept it as sent."""
+        kept = frozenset(
+            own_ref_key(t["reference"])
+            for e in bundle["entry"]
+            if e["resource"].get("resourceType") == "Provenance"
+            for t in e["resource"].get("target") or []
+            if isinstance(t, dict) and isinstance(t.get("reference"), str) and not t["reference"].startswith("urn:")
+        )
         for entry in bundle["entry"]:
             sent = entry["resource"]
             key = entry_key(entry)
@@ -287,8 +294,11 @@ class ServerSink:
             ):
                 continue
             stored = self._returned.get(key) or self.client.get(written[key]["ref"])
-            # our own: what this write stored (its references to them resolved by the server)
-            ours = frozenset(own_ref_key(w["ref"]) for w in written.values() if "/" in str(w.get("ref", "")))
+            # our own: what this write stored (its references to them resolved by the server) and what it kept
+            # unchanged and did not send, which its Provenance names by id - as a later run reads them (probe50
+            # HIGH-1: without the kept response report, a plan citing it was re-tagged with a hash no later
+            # run verifies, and read as a clinician's takeover from then on)
+            ours = frozenset(own_ref_key(w["ref"]) for w in written.values() if "/" in str(w.get("ref", ""))) | kept
             if is_unchanged_ours(stored, ours) or tag_of(stored, SOURCE_TAG_SYSTEM) != tag_of(sent, SOURCE_TAG_SYSTEM):
                 continue
             source = tag_of(sent, SOURCE_TAG_SYSTEM) or ""

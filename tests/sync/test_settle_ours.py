@@ -1,0 +1,88 @@
+"""The re-tag after a write (sinks.ServerSink._settle) judges the stored resources with every resource of
+ours they name - also one this write left unchanged and did not send - as any later run does (probe50
+HIGH-1: a plan updated beside an unchanged response report was re-tagged with a hash no later run could
+verify, so the next run without the state file, or the next change, read our own plan as a clinician's
+takeover and froze it)."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from typing import Any
+
+from poems_fhir.criteria.profiles import MAYO
+from poems_fhir.fhir.capabilities import Capabilities
+from poems_fhir.fhir.write import WriteContext, is_unchanged_ours, own_ref_key
+from poems_fhir.mapping.rules import load_mapping
+from poems_fhir.pipeline import evaluate_paths, html_for, transaction_for
+from poems_fhir.sync.sinks import ServerSink, entry_key
+from tests.conftest import SAMPLES
+
+NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.timezone.utc)
+
+
+class Response:
+    content = b""
+    headers: dict[str, str] = {}
+
+
+class Client:
+    """Holds what the server stored; records any PUT."""
+
+    def __init__(self, stored: dict[str, dict[str, Any]]) -> None:
+        self.stored = stored
+        self.puts: list[str] = []
+
+    def get(self, ref: str) -> dict[str, Any]:
+        return copy.deepcopy(self.stored[ref])
+
+    def request(self, method: str, url: str, **kw: Any) -> Response:
+        self.puts.append(f"{method} {url}")
+        return Response()
+
+    def json(self, response: Any) -> dict[str, Any]:
+        return {}
+
+
+def _code(res: dict[str, Any]) -> str:
+    return res.get("code", {}).get("coding", [{}])[0].get("code", "")
+
+
+def test_a_plan_written_beside_an_unchanged_report_of_ours_is_not_re_tagged():
+    mapping = load_mapping()
+    run = evaluate_paths([SAMPLES / "relapse-case.json"], mapping, MAYO, None)
+    (result,) = [r for r in run.results if r.scope.in_scope]
+    bundle = transaction_for(
+        result, WriteContext(NOW, mapping.identity, result.inputs), html_for(result, mapping, generated=NOW)
+    )
+    ids = {e["fullUrl"]: f"{e['resource']['resourceType']}/{n}" for n, e in enumerate(bundle["entry"])}
+    unchanged = [e for e in bundle["entry"] if _code(e["resource"]) == "poems-response-assessment"]
+    assert unchanged, "the sample has a response report"
+    # as plan_writes leaves it: the unchanged response report not sent, references to it by its server id
+    text = json.dumps([e for e in bundle["entry"] if e not in unchanged])
+    for urn in (e["fullUrl"] for e in unchanged):
+        text = text.replace(f'"{urn}"', f'"{ids[urn]}"')
+    sent = {**bundle, "entry": json.loads(text)}
+    # as the server stores it: every urn resolved to its id
+    stored_text = json.dumps(sent["entry"])
+    for urn, ref in ids.items():
+        stored_text = stored_text.replace(f'"{urn}"', f'"{ref}"')
+    stored: dict[str, dict[str, Any]] = {}
+    written: dict[str, dict[str, str]] = {}
+    for n, e in enumerate(json.loads(stored_text)):
+        res = e["resource"]
+        if res["resourceType"] not in ("DiagnosticReport", "CarePlan"):
+            continue
+        ref = ids[sent["entry"][n]["fullUrl"]]
+        res["id"], res["meta"]["versionId"] = ref.split("/")[1], "1"
+        stored[ref] = res
+        written[entry_key(e)] = {"ref": ref, "version": "1"}
+    client = Client(stored)
+    sink = ServerSink(client, Capabilities("4.0.1", True, True, True))  # type: ignore[arg-type]
+    sink._returned = {}
+    sink._settle(sent, written)
+    assert client.puts == []  # stored as sent: nothing to re-tag
+    # and any later run, which knows every resource of ours, reads each as ours
+    later = frozenset({own_ref_key(r) for r in stored} | {own_ref_key(ids[e["fullUrl"]]) for e in unchanged})
+    assert all(is_unchanged_ours(res, later) for res in stored.values())
