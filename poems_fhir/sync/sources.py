@@ -219,7 +219,7 @@ class ServerSource:
                 params["_sort"] = "_lastUpdated"
             if after:
                 params["_lastUpdated"] = f"gt{after}"
-            for resource in self.client.search(rtype, params):
+            for resource in self.client.search(rtype, params, discovery=True):
                 ref = subject_of(resource)
                 if ref and not is_own_output(resource):
                     subjects.add(self.client_relative(ref))

@@ -760,3 +760,42 @@ def test_a_patient_search_answered_with_no_fhir_type_fails_the_patient(mapping, 
         f"search Condition of this patient: the server answered with a resourceType that is no FHIR R4 type "
         f"({str(rtype)!r}); its answer is not used - this patient is retried on the next run"
     )
+
+
+def _obs(n: int, patient: str) -> dict:
+    return {"resource": {"resourceType": "Observation", "id": f"o{n}", "subject": {"reference": f"Patient/{patient}"}}}
+
+
+def _page(entries: list, total: int, nxt: str | None) -> dict:
+    page = {"resourceType": "Bundle", "type": "searchset", "total": total, "entry": entries}
+    if nxt:
+        page["link"] = [{"relation": "next", "url": nxt}]
+    return page
+
+
+@responses.activate
+@pytest.mark.parametrize("shifted", [True, False])
+def test_a_discovery_whose_pages_repeat_a_result_and_drop_another_stops_the_run(mapping, shifted):
+    """probe50 MEDIUM-1: total 5, page 2 repeating page 1's last result (a row moved while an offset-paging
+    server was paged) pushed a changed patient off the pages; the run ended 0 and moved its checkpoint past
+    that change for good. It is a server answer that does not add up: the run stops (its checkpoint stays).
+    Pages that add up - the same five in order - are read as before."""
+    responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": DATE})
+    second = [_obs(2, "b"), _obs(3, "c")] if shifted else [_obs(3, "c"), _obs(4, "d")]
+    pages = [
+        _page([_obs(1, "a"), _obs(2, "b")], 5, f"{BASE}/Observation?page=2"),
+        _page(second, 5, f"{BASE}/Observation?page=3"),
+        _page([_obs(5, "e")], 5, None),
+    ]
+    responses.add("GET", f"{BASE}/Observation?page=2", json=pages[1])
+    responses.add("GET", f"{BASE}/Observation?page=3", json=pages[2])
+    responses.add("GET", re.compile(rf"{re.escape(BASE)}/Observation\?(?!page=).*"), json=pages[0])
+    for rtype in ("Condition", "Procedure", "DiagnosticReport", "MedicationStatement", "MedicationRequest",
+                  "MedicationAdministration"):  # fmt: skip
+        responses.add("GET", re.compile(rf"{re.escape(BASE)}/{rtype}.*"), json=empty_bundle())
+    source = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, caps())
+    if shifted:
+        with pytest.raises(TemporaryNetworkError, match=r"4 distinct result\(s\) of the 5 .*checkpoint"):
+            source.cohort("2026-11-27T00:14:46.856Z")
+    else:
+        assert len(source.cohort("2026-11-27T00:14:46.856Z").patients) == 5
