@@ -375,7 +375,10 @@ class SyncJob:
             raise
         except NetworkError as exc:
             text = self.scrub(str(exc), patient)
-            if exc.status in GONE:
+            # only an answer to the patient's own reads says it is gone: a 404/410 to our transaction or to
+            # the search of our own reports says nothing of a patient whose data were just read - a failure,
+            # retried next run, not parked for good (probe50 MEDIUM-2; FHIR http.html#transaction)
+            if exc.status in GONE and getattr(exc, "reading_patient", False):
                 summary.missing += 1
                 summary.problems.append(
                     f"{name}: not on the server (HTTP {exc.status}): reported once, "
@@ -431,7 +434,11 @@ class SyncJob:
     ) -> None:
         unread = 0  # this patient's own resources that could not be read this run
         if ready is None:  # in this process: fetch, then evaluate
-            record, errors = self.source.fetch(patient)
+            try:
+                record, errors = self.source.fetch(patient)
+            except NetworkError as exc:
+                exc.reading_patient = True  # type: ignore[attr-defined]  # a 404/410 here: the patient is gone
+                raise
             for e in errors:
                 summary.problems.append(self.scrub(f"{name}: skipped input {e.source}: {e.message}", patient))
             summary.skipped_input += len(errors)

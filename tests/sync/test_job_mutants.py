@@ -179,6 +179,34 @@ class NamedSource(CohortSource):
         return self.records[patient], []
 
 
+@pytest.mark.parametrize("status", [404, 410])
+@pytest.mark.parametrize("where", ["write", "existing"])
+def test_a_404_or_410_to_our_write_fails_the_patient_it_does_not_park_it_as_missing(tmp_path, status, where):
+    """probe50 MEDIUM-2: one 404/410 on the transaction (or on the search of our own reports) made a patient
+    whose data had just been read "not on the server", parked for good: it is a failed write, retried."""
+    from poems_fhir.errors import FatalNetworkError
+
+    class Refusing(FakeServer):
+        def write(self, patient, bundle):
+            if where == "write":
+                raise FatalNetworkError(f"POST https://fhir.example/ failed: HTTP {status}", status=status)
+            return super().write(patient, bundle)
+
+        def existing(self, patient, subject_key, recorded=()):
+            if where == "existing":
+                raise FatalNetworkError(f"GET https://fhir.example/CarePlan failed: HTTP {status}", status=status)
+            return super().existing(patient, subject_key, recorded)
+
+    store = StateStore(tmp_path / "state.sqlite")
+    source = NamedSource({"Patient/classic-poems": records()["Patient/classic-poems"]})
+    summary = make_job(source, store, Refusing()).run()
+    assert (summary.failed, summary.missing) == (1, 0)
+    assert store.patient("srv", "Patient/classic-poems").status == "failed"
+    source.fetched.clear()
+    make_job(source, store, FakeServer()).run()  # retried next run
+    assert source.fetched == ["Patient/classic-poems"]
+
+
 def test_a_named_patient_the_server_does_not_have_is_reported_once_and_then_not_read(tmp_path, caplog):
     # found by a held-out probe (probe23): a stale --patient was read and reported every run, each
     # time with a message saying it would not be retried (and every run exited 1)
