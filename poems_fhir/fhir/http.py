@@ -356,12 +356,15 @@ class Transport:
             )
         return passed
 
-    def _run_deadline_error(self, what: str) -> RunDeadlineError:
-        return RunDeadlineError(
-            f"{what}: not sent, the run deadline ({self.deadlines.run or 0:.0f} s, --run-deadline) has passed; "
-            "the rest waits for the next run",
-            exhausted=True,
+    def _run_deadline_error(self, what: str, wait: float | None = None) -> RunDeadlineError:
+        """``wait``: the retry's wait that would end past the deadline (probe50 LOW-4: "has passed" was said
+        4.8 s into a 30 s run, of a Retry-After of 120 s not begun)."""
+        why = (
+            f"waiting {wait:.0f} s to retry would pass the run deadline ({self.deadlines.run or 0:.0f} s, --run-deadline)"
+            if wait is not None
+            else f"the run deadline ({self.deadlines.run or 0:.0f} s, --run-deadline) has passed"
         )
+        return RunDeadlineError(f"{what}: not sent, {why}; the rest waits for the next run", exhausted=True)
 
     # ------------------------------------------------------------------ one exchange
 
@@ -531,7 +534,7 @@ class Transport:
                     ) from None
                 delay = self.delay(n, error.retry_after)
                 if self._run_ends is not None and self.monotonic() + delay >= self._run_ends:
-                    raise self._run_deadline_error(what) from None
+                    raise self._run_deadline_error(what, delay) from None
                 self.stats.retries += 1
                 log.warning("retrying %s in %.1fs: %s", what, delay, error, extra=_retry_event(what, delay, error, n))
                 self.sleep(delay)

@@ -266,10 +266,19 @@ class ServerSink:
             "the server applied a transaction in part: writing one conditional update at a time for the rest of this run",
             extra=ev("server.partial_transaction"),
         )
+        only_provenance = all(entries[i]["resource"]["resourceType"] == "Provenance" for i, _ in unconfirmed)
         raise PartialTransactionError(
             f"the server answered the transaction with 200 but did not apply every entry ({failed}): it treats "
             "transactions as batches (Medplum: the transaction-bundles feature is off); what it stored is "
-            "kept and recognised as ours; recorded as failed and written again next run"
+            "kept and recognised as ours; "
+            + (
+                # the report and plan are stored as ours: nothing is re-sent, so the Provenance is not either
+                # (README known limitations; probe50 LOW-1: "written again next run" said the opposite)
+                "only the Provenance was refused: it is not sent again until the conclusion changes - find why "
+                "the server refused it (its answer above)"
+                if only_provenance
+                else "recorded as failed and written again next run"
+            )
         )
 
     def _settle(self, bundle: dict[str, Any], written: Written) -> None:
