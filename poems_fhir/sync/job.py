@@ -22,7 +22,7 @@ import os
 import re
 import traceback
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .. import __version__
@@ -727,6 +727,7 @@ class SyncJob:
         """What of ours is open for this patient: to withdraw (ours, unchanged) or kept (a clinician's)."""
         assert self.sink is not None  # noqa: S101 - callers return early without a sink
         from .ownership import is_open, owned, ref_of
+        from .ownership import takeover_of
 
         view = self.sink.existing(patient, _subject_key_of(patient))
         file_mode = isinstance(self.sink, DirSink) and self.sink.server is None
@@ -740,6 +741,7 @@ class SyncJob:
                 continue
             if not file_mode and owned(res, view):
                 plan.kept_by_clinician.append(ref_of(res))
+                plan.kept_takeovers.append(takeover_of(res))
             else:
                 plan.withdraw.append(res)
         return plan
@@ -758,6 +760,24 @@ class SyncJob:
                 reason,
                 extra=ev("patient.withdrawal_skipped", patient=name, resource=self.scrub(ref, patient), reason=reason),
             )
+        # a clinician's report or plan standing beside data that no longer support it: a takeover, reported
+        # once as a conflict (exit 1) - nobody was alerted by the INFO line alone (probe50 LOW-2)
+        self._report_takeovers(
+            patient,
+            name,
+            Plan(
+                None,
+                takeovers=[
+                    replace(
+                        t,
+                        message=f"no longer holds ({reason}), but {t.message}; review it: it may now "
+                        "contradict the data",
+                    )  # fmt: skip
+                    for t in plan.kept_takeovers
+                ],
+            ),
+            summary,
+        )
         if not plan.withdraw:
             return None
         bundle = withdrawal_transaction(plan.withdraw, said, self.now(), translator(self.language))

@@ -68,6 +68,9 @@ class Plan:
     notes: list[str] = field(default_factory=list)
     withdraw: list[dict[str, Any]] = field(default_factory=list)  # our own open resources to withdraw
     kept_by_clinician: list[str] = field(default_factory=list)  # would withdraw, but owned
+    #: the same, as takeovers to report once (probe50 LOW-2: a finalised report left standing beside data
+    #: that no longer support it was only an INFO line)
+    kept_takeovers: list[Takeover] = field(default_factory=list)
     clinician_plan: str | None = None  # the clinician's latest plan, when one took ours over
     follow_up: bool = False  # a new proposal beside it is due
 
@@ -122,7 +125,7 @@ def is_open(resource: dict[str, Any]) -> bool:
     return resource.get("status") not in WITHDRAWN_STATUSES.get(str(resource.get("resourceType")), set())
 
 
-def _takeover(resource: dict[str, Any]) -> Takeover:
+def takeover_of(resource: dict[str, Any]) -> Takeover:
     rtype, status = resource.get("resourceType"), resource.get("status")
     how = (
         f"status {status!r}"
@@ -221,7 +224,7 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             )
             urn_refs[entry["fullUrl"]] = None
         elif current is not None and owned(current, view):
-            plan.takeovers.append(_takeover(current))
+            plan.takeovers.append(takeover_of(current))
             urn_refs[entry["fullUrl"]] = ref_of(current)  # never modified; our plan still cites it
             not_ours.add(ref_of(current))
         else:
@@ -254,6 +257,7 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             continue
         if owned(res, view):
             plan.kept_by_clinician.append(ref_of(res))
+            plan.kept_takeovers.append(takeover_of(res))
         else:
             plan.withdraw.append(res)
     if not send and not unsent_provenance:
@@ -347,7 +351,7 @@ def _plan_target(entry: dict[str, Any], view: ServerView, material: str, plan: P
     if not ours:
         return
     latest = max(ours, key=lambda r: (str((r.get("meta") or {}).get("lastUpdated", "")), str(r.get("id"))))
-    plan.takeovers.extend(_takeover(r) for r in ours)
+    plan.takeovers.extend(takeover_of(r) for r in ours)
     plan.clinician_plan = ref_of(latest)
     if tag_of(latest, CONCLUSION_TAG_SYSTEM) == material:
         return  # the clinician's plan answers the same conclusion

@@ -116,6 +116,14 @@ def test_a_report_a_clinician_took_over_is_left_alone_when_the_patient_leaves_sc
     assert skipped == [
         f"{CLASSIC}: DiagnosticReport/{signed['id']} no longer holds but belongs to someone else: left alone ({REASON})"
     ]
+    # a signed-off report standing beside data that no longer support it is reported once as a conflict
+    # (probe50 LOW-2: an INFO line alone alerted nobody)
+    assert (summary.conflicts, summary.clinician_owned) == (1, 1)
+    (problem,) = [p for p in summary.problems if "review it" in p]
+    assert f"DiagnosticReport/{signed['id']} was taken over by someone else (status 'final' changed)" in problem
+    assert f"no longer holds ({REASON})" in problem
+    again = job(store, server, left_scope(tmp_path), show_phi=True).run()
+    assert again.conflicts == 0  # reported once
 
 
 def test_a_412_on_the_withdrawal_withdraws_nothing_and_the_run_goes_on(tmp_path, caplog):
