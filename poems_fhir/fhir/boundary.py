@@ -308,6 +308,7 @@ _FIELDS: dict[str, dict[str, Check]] = {
         "verificationStatus": status_concept(VER_STATUS),
         "onsetDateTime": date,
         "onsetPeriod": period,
+        "onsetAge": quantity_value,
         "recordedDate": date,
         "assertedDate": date,
         "abatementDateTime": date,

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from ..criteria.model import Criterion, Evidence, Finding, State, Strength
 from ..criteria.response import TREATMENT_KINDS
-from ..criteria.timeline import CourseAssessment, Event, Measurement
+from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .attachment import UnreadableAttachment, attachment_text
 from .ife import IfeResult, parse_ife
@@ -1599,6 +1599,8 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         onset = parse_date(data["onsetDateTime"], "onsetDateTime")
     elif isinstance(data.get("onsetPeriod"), dict):
         onset = parse_date(data["onsetPeriod"].get("start"), "onsetPeriod.start")
+    elif isinstance(data.get("onsetAge"), dict):
+        onset = _onset_at_age(data["onsetAge"], record.birth_date)
     recorded = parse_date(data.get("recordedDate"), "recordedDate")
     clinical = [c for _, c, _ in codings(data.get("clinicalStatus")) if c]
     resolved_on = None
@@ -1691,6 +1693,39 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
                     resolved_on=resolved_on,
                 )
             )
+
+
+#: onsetAge units (UCUM, and the words senders use) in days, years as calendar years
+_AGE_UNITS = {"a": "years", "yr": "years", "year": "years", "years": "years", "mo": "months", "month": "months",
+              "months": "months", "wk": 7, "week": 7, "weeks": 7, "d": 1, "day": 1, "days": 1}  # fmt: skip
+
+
+def _onset_at_age(age: dict[str, Any], birth: str | None) -> dt.date | None:
+    """A Condition's ``onsetAge`` as a date: the birth date plus the age - the earliest day the onset can
+    have been (probe49 D8: "onset at 59" was no date, so under --as-of the diagnosis said "no data"). None
+    without a birth date, a number or a known unit."""
+    value, unit = age.get("value"), str(age.get("code") or age.get("unit") or "").strip().lower()
+    step = _AGE_UNITS.get(unit)
+    try:
+        born = parse_date(birth, "Patient.birthDate")
+    except ResourceError:
+        return None
+    if born is None or step is None or not isinstance(value, (int, float)) or value < 0 or value > 150 * 366:
+        return None
+    if step == "years":
+        return _plus_months(born, int(value) * 12)
+    if step == "months":
+        return _plus_months(born, int(value))
+    assert isinstance(step, int)  # noqa: S101 - the day units
+    return add_days(born, int(value * step))
+
+
+def _plus_months(day: dt.date, months: int) -> dt.date | None:
+    month = day.month - 1 + months
+    year = day.year + month // 12
+    if year > dt.MAXYEAR:
+        return None
+    return dt.date(year, month % 12 + 1, min(day.day, 28))
 
 
 def _broader_condition_rules(raw: Raw, data: dict[str, Any], mapping: CompiledMapping, out: Extraction) -> list[Rule]:

@@ -201,6 +201,32 @@ def test_condition_onset_and_evidence_detail(mapping):
     assert finding.evidence.supporting == ("Observation/ncs",)
 
 
+@pytest.mark.parametrize(
+    ("age", "birth", "onset"),
+    [
+        ({"value": 59, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"}, "1962-05-10", "2021-05-10"),
+        ({"value": 59, "unit": "years"}, "1962", "2021-01-01"),
+        ({"value": 18, "code": "mo"}, "2000-11-30", "2002-05-28"),
+        ({"value": 10, "code": "d"}, "2024-01-01", "2024-01-11"),
+        # no birth date, no unit or an unknown one, no number: no date, as before
+        ({"value": 59, "code": "a"}, None, None),
+        ({"value": 59}, "1962-05-10", None),
+        ({"value": 59, "code": "kg"}, "1962-05-10", None),
+        ({"unit": "a"}, "1962-05-10", None),
+    ],
+)
+def test_condition_onset_given_as_an_age_is_dated_from_the_birth_date(mapping, age, birth, onset):
+    """probe49 D8: "onsetAge 59 a" was no date, so under --as-of the diagnosis counted as "no data"; it is
+    the earliest day the onset can have been, the birth date plus the age."""
+    c = cond(SCT, "42345000", onsetAge=age)
+    c.pop("recordedDate", None)
+    record = make_record(c)
+    if birth:
+        record.patient_resource["birthDate"] = birth  # type: ignore[index]
+    (finding,) = extract(record, mapping).findings
+    assert (finding.effective.isoformat() if finding.effective else None) == onset
+
+
 def test_condition_also_topics(mapping):
     ex = run(mapping, cond(SCT, "128209004"))
     assert {f.topic for f in ex.findings} == {"polyneuropathy", "cidp"}
