@@ -94,3 +94,10 @@ def test_a_day_counted_past_the_calendars_ends_stops_there():
     assert add_days(dt.date.min, -1) == dt.date.min
     assert add_days(dt.date.max, 400) == dt.date.max and add_days(dt.date.min, -400) == dt.date.min
     assert add_days(dt.date(2024, 2, 28), 1) == dt.date(2024, 2, 29)
+
+
+def test_at_most_without_a_factor_is_the_value_against_the_reference_itself():
+    # mutation sample (seed 23): a default factor of 2 survived
+    from poems_fhir.criteria.exact import at_most
+
+    assert at_most(5.0, 5.0) and at_most(4.99, 5.0) and not at_most(5.01, 5.0) and not at_most(9.0, 5.0)

@@ -729,3 +729,22 @@ def test_no_clinical_progression_alert_without_a_worse_domain():
     course = [CourseAssessment("neuropathy", "stable", d(90), "Observation/c")]
     r = run(m("serum_m_protein", 8.0, -10), m("serum_m_protein", 7.5, 90), course=course)
     assert r.alerts == ()
+
+
+def test_the_response_says_which_day_it_was_assessed_on():
+    # mutation sample (seed 23): the returned assessment could forget its --as-of day
+    import datetime as _dt
+
+    from poems_fhir.criteria.response import ResponseConfig, assess_response
+
+    from poems_fhir.criteria.timeline import Event, Measurement
+
+    day = _dt.date(2020, 6, 1)
+    cfg = ResponseConfig(vegf_cutoff={"plasma": 200, "serum": 1000})
+    treated = [Event("treatment", _dt.date(2020, 1, 1), "MedicationStatement/len", "lenalidomide")]
+    ms = [
+        Measurement("serum_m_protein", 12.0, "g/L", _dt.date(2019, 12, 20), "Observation/m0"),
+        Measurement("serum_m_protein", 5.0, "g/L", _dt.date(2020, 5, 1), "Observation/m1"),
+    ]
+    assert assess_response([], [], [], [], cfg, day).as_of == day  # nothing to assess
+    assert assess_response(ms, treated, [], [], cfg, day).as_of == day  # a response assessed

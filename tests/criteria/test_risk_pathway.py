@@ -423,3 +423,20 @@ def test_without_as_of_a_closed_window_is_overdue_as_of_the_newest_fact():
     assert not [
         p for p in steps_of(MANDATORY, later, events, as_of=d(199))["restaging-day100"].params if p[0] == "overdue"
     ]
+
+
+def test_a_planned_transplant_keeps_the_first_line_running_and_says_which(tmp_path):
+    """criteria.md §9 (Kourelis 2016, "failure to reach CR" after first line): a transplant in preparation
+    is part of the first line, so "no CR" is not judged yet, citing the planned transplant (mutation sample
+    seed 23: the kind of the planned event was never checked)."""
+    events = [
+        Event("treatment", d(0), "MedicationStatement/len", "lenalidomide", agent="lenalidomide", end=d(60)),
+        Event("autologous_hsct", d(150), "Procedure/asct-plan", "ASCT planned", status="preparation"),
+    ]
+    ms = [m("serum_m_protein", 12, -10, "g/L"), m("serum_m_protein", 6, 100, "g/L")]
+    factor = risk_of(POEMS, ms, events, as_of=d(120))["no_hematologic_cr_after_first_line"]
+    assert factor.state is State.NOT_ASSESSED and factor.evidence == ("Procedure/asct-plan",)
+    assert "transplant is part of first-line therapy" in factor.reason
+    # a radiotherapy in preparation is no planned transplant: the first line is over, no CR is present
+    other = [events[0], Event("radiotherapy", d(150), "Procedure/rt-plan", "RT planned", status="preparation")]
+    assert risk_of(POEMS, ms, other, as_of=d(120))["no_hematologic_cr_after_first_line"].state is State.PRESENT

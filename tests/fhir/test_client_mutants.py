@@ -353,3 +353,20 @@ def test_a_bundle_that_is_no_searchset_is_no_search_result():
     c, _ = client(0.5)
     with pytest.raises(TemporaryNetworkError, match="a Bundle of type 'transaction-response', not a searchset"):
         list(c.search("Condition", max_pages=MAX_PATIENT_PAGES))
+
+
+def test_a_page_is_new_by_the_type_id_and_version_of_its_resources():
+    """A patient's search counts pages that bring nothing new (a server paging in a loop): a resource of
+    another type with the same id, or another version, is new (mutation sample seed 23: the type was never
+    part of what was compared)."""
+
+    def page(*resources):
+        return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+
+    known: set = set()
+    condition = {"resourceType": "Condition", "id": "1", "meta": {"versionId": "1"}}
+    assert FhirClient._news(page(condition), known)
+    assert not FhirClient._news(page(condition), known)  # the same again: nothing new
+    assert FhirClient._news(page({**condition, "resourceType": "Observation"}), known)
+    assert FhirClient._news(page({**condition, "meta": {"versionId": "2"}}), known)
+    assert FhirClient._news(page(condition), None)  # without a record of what was read: any resource

@@ -185,3 +185,13 @@ def test_a_site_rule_for_women_only_skips_a_mans_result(tmp_path, gender, read):
     o = observation("2986-8", "h1", valueQuantity=q(1.0), referenceRange=[{"low": q(8.6), "high": q(29)}])
     ex = extract(make_record(o, gender=gender), load_mapping([site]))
     assert [m.analyte for m in ex.measurements] == (["testosterone"] if read else [])
+
+
+@pytest.mark.parametrize("code", ["4548-4", "2345-7"])
+def test_a_diabetes_marker_said_high_without_a_number_cannot_be_judged(mapping, code):
+    """criteria.md §5 "pancreatic (diabetes)": a high HbA1c or glucose without its number may be prediabetes
+    or diabetes - the axis is indeterminate, with why (mutation sample seed 23: this finding was never
+    checked)."""
+    f = finding(mapping, code, valueString="high")
+    assert (f.state, f.axis) == (State.INDETERMINATE, EndocrineAxis.PANCREATIC)
+    assert "the diabetes cut-off cannot be judged" in (f.note or "")

@@ -60,3 +60,16 @@ def test_a_damaged_state_file_names_the_integrity_check(tmp_path: Path) -> None:
     assert f"state file {path} is damaged or not a state file (" in message
     assert "(integrity check: *** in database main ***" in message  # SQLite's own words, named
     assert f"mv {path} {path}.broken" in message
+
+
+def test_a_state_folder_that_cannot_be_made_says_so_and_what_to_do(tmp_path: Path) -> None:
+    # mutation sample (seed 23): the message could be lost; a regular file where a folder should be
+    # makes mkdir fail even for root
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    path = blocked / "sub" / "state.sqlite"
+    with pytest.raises(StateError) as caught:
+        StateStore(path)
+    said = str(caught.value)
+    assert said.startswith(f"cannot create the folder of the state file {path}: ")
+    assert said.endswith("; choose a writable --state path (a persistent volume, one file per server)")
