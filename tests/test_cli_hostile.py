@@ -442,6 +442,32 @@ def test_a_full_disk_while_writing_a_file_keeps_the_earlier_file_and_exits_74(tm
     assert [p.name for p in out.iterdir()] == [written.name] and written.read_bytes() == good
 
 
+@pytest.mark.parametrize("error", ["database or disk is full", "disk I/O error"])
+def test_a_full_disk_under_the_state_file_is_no_damaged_state_file(tmp_path, monkeypatch, error):
+    """probe51 D2: on a full disk the state file was called "damaged or not a state file ... move it
+    aside" (exit 2), advice that loses a good checkpoint: it is the machine's (exit 74, free space)."""
+    import sqlite3
+
+    from poems_fhir.sync import state
+
+    real = state._Db.execute
+
+    def full(self, sql, args=()):
+        if sql.lstrip().upper().startswith(("INSERT", "UPDATE")):  # as SQLite answers a write, through the wrapper
+            raise self._error(sqlite3.OperationalError(error)) from None
+        return real(self, sql, args)
+
+    monkeypatch.setattr(state._Db, "execute", full)
+    result = invoke(
+        "sync", "--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "out"),
+        "--state", str(tmp_path / "s.sqlite"),
+    )  # fmt: skip
+    assert result.exit_code == 74, result.output
+    said = result.output + result.stderr
+    assert "is damaged or not a state file" not in said and "move it aside" not in said
+    assert "free space" in result.stderr and error in result.stderr
+
+
 def test_the_text_output_carries_no_bidi_or_control_characters_and_no_forged_lines(tmp_path):
     # probe32: a U+202E in a Condition's text reached the terminal; a file name with a line break
     # printed as two lines ("...\nFAKE: 0 input problem(s).json")

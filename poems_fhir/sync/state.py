@@ -16,6 +16,8 @@ what to do (exit code 2).
 
 from __future__ import annotations
 
+import errno
+
 import contextlib
 import datetime as dt
 import fcntl
@@ -169,6 +171,14 @@ class StateStore:
             return StateError(
                 f"state file {self.path} is read-only ({text}): give the sync job write access "
                 "to it and its folder, or choose another --state"
+            )
+        if "disk is full" in text or "disk I/O error" in text:
+            # the machine's, not the file's: "damaged ... move it aside" would lose a good checkpoint (probe51
+            # D2, a full tmpfs). An OSError of want of space: the run stops with exit 74 and says to free space
+            return OSError(
+                errno.ENOSPC,
+                f"{text} - a full, over-quota or failing disk; the state file itself is not damaged",
+                str(self.path),
             )
         return StateError(f"state file {self.path} is damaged or not a state file ({text}): {_move_aside(self.path)}")
 
