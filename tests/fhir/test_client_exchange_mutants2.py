@@ -156,5 +156,7 @@ def test_a_retry_wait_past_the_run_deadline_names_the_request():
     c.transport.start_run()
     with pytest.raises(RunDeadlineError) as info:
         c.get("Patient/1")
-    assert str(info.value).startswith(f"GET {BASE}/Patient/1: not sent, the run deadline (60 s, --run-deadline)")
+    assert str(info.value).startswith(
+        f"GET {BASE}/Patient/1: not sent, waiting 120 s to retry would pass the run deadline (60 s, --run-deadline)"
+    )
     assert sleeps == [] and ORIGIN in str(info.value)
