@@ -726,8 +726,7 @@ class SyncJob:
     def _withdrawal_plan(self, patient: str) -> Plan:
         """What of ours is open for this patient: to withdraw (ours, unchanged) or kept (a clinician's)."""
         assert self.sink is not None  # noqa: S101 - callers return early without a sink
-        from .ownership import is_open, owned, ref_of
-        from .ownership import takeover_of
+        from .ownership import is_open, owned, ref_of, takeover_of
 
         view = self.sink.existing(patient, _subject_key_of(patient))
         file_mode = isinstance(self.sink, DirSink) and self.sink.server is None
@@ -770,9 +769,8 @@ class SyncJob:
                 takeovers=[
                     replace(
                         t,
-                        message=f"no longer holds ({reason}), but {t.message}; review it: it may now "
-                        "contradict the data",
-                    )  # fmt: skip
+                        message=f"no longer holds ({reason}), but {t.message}; review it: it may now contradict the data",
+                    )
                     for t in plan.kept_takeovers
                 ],
             ),
