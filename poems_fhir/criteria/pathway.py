@@ -18,7 +18,7 @@ from .engine import part_state
 from .model import MARROW_CLONE_RULES, Assessment, Classification, Criterion, Finding, Sign, State
 from .response import RELAPSE_ALERTS, ResponseAssessment
 from .risk import RiskFactor, splenomegaly
-from .timeline import Event, Measurement, add_days
+from .timeline import Event, Measurement, add_days, add_months
 
 #: work-up per criterion: (LOINC/SNOMED coding or None, text)
 WORKUP: dict[str, tuple[tuple[str, str, str] | None, str]] = {
@@ -82,14 +82,6 @@ def _refs(findings: Sequence[Finding]) -> tuple[str, ...]:
     return tuple(sorted({f.evidence.reference for f in findings}))
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    if year > dt.MAXYEAR:  # a (valid) date near 9999: the calendar ends there
-        return dt.date.max
-    return dt.date(year, month, min(day.day, 28))
-
-
 def _progressions(response: ResponseAssessment) -> list[tuple[dt.date, str]]:
     """(date, reference) of each haematological or VEGF progression the response reports."""
     points = [h.latest for h in (response.hematologic, response.hematologic_imwg) if h.category == "PD"]
@@ -114,7 +106,7 @@ def _escalation_after_radiotherapy(
     if not ends:
         return None
     finished = max(ends)  # type: ignore[type-var]
-    window = (_add_months(finished, 3), _add_months(finished, 6))  # type: ignore[arg-type]
+    window = (add_months(finished, 3), add_months(finished, 6))  # type: ignore[arg-type]
     seen = sorted(
         {
             (day, ref)
@@ -150,8 +142,8 @@ def _restaging_after_radiotherapy(
     finished = max(d for d in ends if d is not None)
     if any(e.effective and e.effective > finished for e in systemic):
         return None
-    start, end = _add_months(finished, 3), _add_months(finished, 6)
-    if as_of is not None and as_of > _add_months(end, 6):
+    start, end = add_months(finished, 3), add_months(finished, 6)
+    if as_of is not None and as_of > add_months(end, 6):
         return None  # long past: the surveillance steps carry the follow-up from here
     seen = [
         m
@@ -790,7 +782,7 @@ def pathway(
             (m.effective for m in measurements if m.effective and (as_of is None or m.effective <= as_of)),
             default=started,
         )
-        due = _add_months(last, 6) if last else (as_of or latest)
+        due = add_months(last, 6) if last else (as_of or latest)
         steps.append(
             Step(
                 "vegf-surveillance",

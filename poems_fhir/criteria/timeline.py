@@ -52,6 +52,15 @@ class CourseAssessment:
     reference: str
 
 
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` + ``months`` (its day of month capped at 28), stopping at the calendar's end as add_days."""
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    if year > dt.MAXYEAR:  # a (valid) date near 9999: the calendar ends there
+        return dt.date.max
+    return dt.date(year, month, min(day.day, 28))
+
+
 def add_days(day: dt.date, days: int) -> dt.date:
     """``day`` + ``days`` (either sign), stopping at the calendar's ends: a valid FHIR date may be
     0001-01-01 or 9999-12-31, and a window or a schedule counted from it would leave the calendar."""

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from ..criteria.model import Criterion, Evidence, Finding, State, Strength
 from ..criteria.response import TREATMENT_KINDS
-from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days
+from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days, add_months
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .attachment import UnreadableAttachment, attachment_text
 from .ife import IfeResult, parse_ife
@@ -1712,20 +1712,12 @@ def _onset_at_age(age: dict[str, Any], birth: str | None) -> dt.date | None:
         return None
     if born is None or step is None or not isinstance(value, (int, float)) or value < 0 or value > 150 * 366:
         return None
-    if step == "years":
-        return _plus_months(born, int(value) * 12)
-    if step == "months":
-        return _plus_months(born, int(value))
+    if step in ("years", "months"):
+        months = int(value) * (12 if step == "years" else 1)
+        onset = add_months(born, months)
+        return None if onset == dt.date.max else onset  # past the calendar's end: no date
     assert isinstance(step, int)  # noqa: S101 - the day units
     return add_days(born, int(value * step))
-
-
-def _plus_months(day: dt.date, months: int) -> dt.date | None:
-    month = day.month - 1 + months
-    year = day.year + month // 12
-    if year > dt.MAXYEAR:
-        return None
-    return dt.date(year, month % 12 + 1, min(day.day, 28))
 
 
 def _broader_condition_rules(raw: Raw, data: dict[str, Any], mapping: CompiledMapping, out: Extraction) -> list[Rule]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from poems_fhir.criteria.pathway import _add_months
+from poems_fhir.criteria.timeline import add_months as _add_months
 
 
 def test_months_added_within_the_last_year_keep_their_date():
