@@ -74,3 +74,8 @@ def test_all_shows_the_full_detail_for_audits():
     doc = json.loads(invoke("--show-out-of-scope", "--format", "json").output)
     assert all(p["quiet"] is False and p["response"] is not None and p["risk_factors"] for p in doc["patients"])
     assert any(p["withheld_flags"] == ["cytopenia_without_castleman"] for p in doc["patients"])
+    # probe53: every flag says whether it is raised, so "flags" alone does not read a withheld one as raised
+    for p in doc["patients"]:
+        assert [f["code"] for f in p["flags"] if not f["raised"]] == p.get("withheld_flags", [])
+    quiet = json.loads(invoke("--format", "json").output)
+    assert all(f["raised"] for p in quiet["patients"] for f in p["flags"])

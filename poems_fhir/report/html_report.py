@@ -222,6 +222,10 @@ def _classification(t: Translator, a: Assessment) -> list[str]:
         f'<section id="summary"><h2>{_e(t._("Classification"))}</h2>'
         f'<p><span id="classification" class="badge cls-{cls.replace("_", "-")}" data-classification="{cls.replace("_", "-")}">'
         f"{_e(label(t, 'classification', cls))}</span> {_e(explain(t, 'classification', cls))}</p>",
+    ]
+    if (caveat := w.not_labelled(t, a)) is not None:
+        parts.append(f'<p id="not-labelled" class="caveat"><b>{_e(caveat)}</b></p>')
+    parts += [
         f"<p>{_e(t._('Present: {items}.').format(items=w.present_list(t, a)))}</p>",
     ]
     if a.missing:

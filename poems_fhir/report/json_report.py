@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..criteria.model import Assessment, CriterionResult
+from ..criteria.model import Assessment, Classification, CriterionResult
+from ..criteria.pathway import recorded_other_diagnosis
 from ..criteria.response import HematologicResponse, Point, ResponseAssessment, VegfResponse
 from ..criteria.risk import RiskFactor
 from ..criteria.scope import ScopeDecision, ScreeningCounts, raised_flags
@@ -28,6 +29,9 @@ def assessment_to_dict(a: Assessment) -> dict[str, Any]:
         "as_of": a.as_of.isoformat() if a.as_of else None,
         "profile": a.profile,
         "classification": a.classification.value,
+        # criteria.md §7: beside a recorded myeloma, AL amyloidosis or IgM neuropathy a "met" is no POEMS
+        # diagnosis (the written report carries no POEMS code): the diagnoses' references, else empty
+        "not_labelled_poems": list(recorded_other_diagnosis(a)) if a.classification is Classification.MET else [],
         "summary": a.summary,
         "criteria": {cid: _criterion(r) for cid, r in a.criteria.items()},
         "missing": [m.criterion for m in a.missing],
@@ -113,6 +117,10 @@ def patient_to_dict(
     (facts, and scripts rely on them), but no missing work-up, flags, response or risk factors (the
     keys stay, empty; ``response`` is null) - unless ``audit`` (--all)."""
     out = assessment_to_dict(a)
+    raised = {f.code for f in raised_flags(a, scope)}
+    # each flag says whether it is raised: with --all an out-of-scope patient lists its withheld flags
+    # too, and a reader of "flags" alone took them for raised (probe53)
+    out["flags"] = [{**f, "raised": f["code"] in raised} for f in out["flags"]]
     out.update(
         {
             "scope": scope.scope.value,
@@ -125,17 +133,14 @@ def patient_to_dict(
     if scope.in_scope:
         return out
     if audit:
-        out["withheld_flags"] = [
-            f["code"] for f in out["flags"] if f["code"] not in {x.code for x in raised_flags(a, scope)}
-        ]
+        out["withheld_flags"] = [f["code"] for f in out["flags"] if not f["raised"]]
         return out
-    raised = {f.code for f in raised_flags(a, scope)}
     out.update(
         {
             "summary": f"Out of scope: {scope.reason}.",
             "missing": [],
             "missing_detail": [],
-            "flags": [f for f in out["flags"] if f["code"] in raised],
+            "flags": [f for f in out["flags"] if f["raised"]],
             "response": None,
             "risk_factors": {},
             "quiet": True,

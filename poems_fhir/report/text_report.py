@@ -11,7 +11,9 @@ from ..criteria.profiles import get_profile
 from ..criteria.response import ResponseAssessment
 from ..criteria.risk import RiskFactor
 from ..criteria.scope import ScopeDecision, ScreeningCounts, raised_flags, withheld_flags
+from ..i18n import translator
 from ..mapping.values import fhir_date
+from .wording import not_labelled
 from .markup import terminal_line
 
 _MARK = {
@@ -47,6 +49,7 @@ def render_assessment(a: Assessment, width: int = 110, scope: ScopeDecision | No
     lines = [
         f"Patient {a.patient}  (profile {a.profile}, as of {a.as_of.isoformat() if a.as_of else 'latest data'})",
         f"  Classification: {a.classification.value.upper()}",
+        *textwrap.wrap(not_labelled(translator(), a) or "", width, initial_indent="  ! ", subsequent_indent="    "),
         *([_scope_line(scope)] if scope else []),
         f"  {a.summary}",
         "",

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..criteria.model import Assessment, CriterionResult, Evidence, State
-from ..criteria.pathway import Step
+from ..criteria.model import Classification
+from ..criteria.pathway import Step, recorded_other_diagnosis
 from ..criteria.profiles import get_profile
 from ..criteria.response import ResponseAssessment, distinct_alerts
 from ..criteria.risk import RiskFactor
@@ -375,6 +376,20 @@ def classification_line(t: Translator, a: Assessment) -> str:
     )
 
 
+def not_labelled(t: Translator, a: Assessment) -> str | None:
+    """Beside a recorded myeloma, AL amyloidosis or IgM neuropathy (pathway.recorded_other_diagnosis) the
+    rule's "met" is no POEMS diagnosis (criteria.md §7: "must NOT be labelled POEMS"): said next to the
+    classification wherever it is shown (probe49 D5, probe53: "Classification: MET" stood alone)."""
+    refs = set(recorded_other_diagnosis(a)) if a.classification is Classification.MET else set()
+    if not refs:
+        return None
+    names = [label(t, "flag", f.code) for f in a.flags if any(e.reference in refs for e in f.evidence)]
+    return t._(
+        "Not labelled POEMS syndrome: {diagnoses} - a recorded diagnosis that explains these findings otherwise; "
+        "the criteria are met by the rule only, for a clinician to weigh."
+    ).format(diagnoses="; ".join(dict.fromkeys(names)))
+
+
 def present_list(t: Translator, a: Assessment) -> str:
     names = [label(t, "criterion", c) for c in criteria_in_profile(a) if a.criteria[c].state is State.PRESENT]
     return ", ".join(names) or t._("none")
@@ -386,6 +401,8 @@ def conclusion(
     """DiagnosticReport.conclusion: alerts first, the classification, what is present, what is missing."""
     parts = [f"{n.label}: {n.explanation}" for n in notices(t, a, response, scope)]
     parts.append(classification_line(t, a) + " " + explain(t, "classification", a.classification.value))
+    if (caveat := not_labelled(t, a)) is not None:
+        parts.append(caveat)
     parts.append(t._("Present: {items}.").format(items=present_list(t, a)))
     if a.missing:
         parts.append(

@@ -13,7 +13,9 @@ import pytest
 
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.fhir.write import WriteContext
-from poems_fhir.pipeline import evaluate_record, transaction_for
+from poems_fhir.pipeline import evaluate_record, html_for, transaction_for
+from poems_fhir.report.json_report import patient_to_dict
+from poems_fhir.report.text_report import render_assessment
 from tests.conftest import ROOT, make_record
 
 NOW = dt.datetime(2024, 6, 1, 12, 0, tzinfo=dt.timezone.utc)
@@ -89,3 +91,33 @@ def test_many_marrow_plasma_cells_alone_keep_the_poems_conclusion(mapping):
     assert "differential_multiple_myeloma" in {f.code for f in result.assessment.flags}
     assert report["conclusionCode"][0]["coding"][0]["code"] == "ORPHA:2905"
     assert POEMS_STEPS & {s.id for s in result.steps} == POEMS_STEPS
+
+
+@pytest.mark.parametrize(
+    ("code", "display", "name"),
+    [
+        ("C90.0", "Multiple myeloma", "Features of multiple myeloma"),
+        ("E85.81", "Light chain (AL) amyloidosis", "AL amyloidosis recorded or suggested"),
+    ],
+)
+def test_the_met_beside_a_recorded_mimic_says_it_is_not_labelled_poems_wherever_shown(mapping, code, display, name):
+    """probe49 D5, probe53: "Classification: MET" stood alone on the console, the page and in the JSON
+    beside a recorded AL amyloidosis (criteria.md §7: "must NOT be labelled POEMS")."""
+    result, report, _ = _written(_classic(_condition(code, display)), mapping)
+    a = result.assessment
+    text = render_assessment(a, width=400, scope=result.scope)
+    assert f"Not labelled POEMS syndrome: {name} - a recorded diagnosis" in text
+    assert text.index("Classification: MET") < text.index("Not labelled POEMS syndrome")
+    assert patient_to_dict(a, result.response, result.risk, result.scope)["not_labelled_poems"] == ["Condition/dx"]
+    assert "Not labelled POEMS syndrome" in report["conclusion"]
+    page = html_for(result, mapping)
+    assert '<p id="not-labelled" class="caveat"><b>Not labelled POEMS syndrome: ' in page
+
+
+def test_a_met_without_a_recorded_mimic_has_no_such_caveat(mapping):
+    result, report, _ = _written(_classic(), mapping)
+    a = result.assessment
+    assert "Not labelled" not in render_assessment(a, scope=result.scope)
+    assert patient_to_dict(a, result.response, result.risk, result.scope)["not_labelled_poems"] == []
+    assert "Not labelled" not in report["conclusion"]
+    assert 'id="not-labelled"' not in html_for(result, mapping)
