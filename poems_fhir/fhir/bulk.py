@@ -314,12 +314,39 @@ class _FileWriter:
                 self.abort()
                 raise TemporaryNetworkError("the gzip file ends early - cut short on the way?")
             self._out(self._inflate.flush())
+        if self._open_line and not self._last_line_whole():
+            self.abort()
+            # with no Content-Length (nor a gzip trailer) to tell, a body cut inside a line looked whole and
+            # was kept as the complete file (probe55 D1): a transient failure, fetched again
+            raise TemporaryNetworkError(
+                "the file ends inside a line (its last line is no JSON) - cut short on the way?"
+            )
         self.lines += self._open_line  # a last line without its newline
         self._open_line = False
         self.file.flush()
         os.fsync(self.file.fileno())
         self.file.close()
         os.replace(self.part, self.final)
+
+    def _last_line_whole(self) -> bool:
+        """Whether the bytes after the file's last newline are one JSON value (read back from the disk,
+        in blocks from the end: an NDJSON line can be megabytes)."""
+        self.file.flush()
+        with open(self.part, "rb") as f:
+            end = f.seek(0, os.SEEK_END)
+            start, tail = end, b""
+            while start > 0 and b"\n" not in tail:
+                step = min(start, 1 << 20)
+                start -= step
+                f.seek(start)
+                tail = f.read(step) + tail
+        try:
+            json.loads(tail.rpartition(b"\n")[2].decode("utf-8", "replace"))
+        except RecursionError:
+            return True  # whole, and too deep: the reader lists it
+        except ValueError:
+            return False
+        return True
 
     def abort(self) -> None:
         if not self.file.closed:
@@ -411,6 +438,8 @@ class BulkExporter:
         """The downloaded files were used (a completed sync run): the next run starts a new export."""
         state = self.load_state()
         if state and state.get("phase") == "downloaded":
+            if state.get("status_url") and not state.get("deleted_on_server"):
+                state["deleted_on_server"] = self._delete(state)  # kept for a short file: used now
             state["phase"] = "consumed"
             self.save_state(state)
 
@@ -453,13 +482,16 @@ class BulkExporter:
         if state["phase"] == "kicked-off":
             self._wait_for_manifest(state)
         result = self._download_all(state, resumed)
-        if state["phase"] != "downloaded":
+        if state.get("deleted_on_server"):
+            result.deleted_on_server = True
+        elif not result.short_files:
             result.deleted_on_server = self._delete(state)
+        # else: a file still short of the manifest's count stays on the server, so that the next run can
+        # fetch it again as it says (probe55 D3: it was deleted, and every rerun failed on a bare 404)
+        if state["phase"] != "downloaded" or bool(state.get("deleted_on_server")) != result.deleted_on_server:
             state["phase"] = "downloaded"
             state["deleted_on_server"] = result.deleted_on_server
             self.save_state(state)
-        else:
-            result.deleted_on_server = bool(state.get("deleted_on_server"))
         return result
 
     def _forget(self, state: dict[str, Any]) -> None:
@@ -1017,6 +1049,11 @@ class BulkExporter:
                     self.clock(),  # type: ignore[misc]
                     response.headers.get("Date"),
                 ),
+            )
+        if status == 404 or (status == 410 and token):
+            text += (
+                " - the server no longer has the export's file (expired, or deleted on the server?); "
+                "run again with --bulk-restart (export: --restart) for a new export"
             )
         if status in (401, 403, 410) and not token:
             text += (

@@ -40,6 +40,7 @@ class FileSpec:
     content_type: str = "application/fhir+ndjson"
     count: int | None = None  # the manifest's `count` for this file (resources), when set
     short: int = 0  # answer this many times with the first line only (cut at a line's end)
+    cut: int = 0  # answer this many times with the first half of the body as sent (gzip or not), no Content-Length
 
 
 class BulkServer:
@@ -263,6 +264,17 @@ class BulkServer:
                     body, headers = gzip.compress(body), {**headers, "Content-Encoding": "gzip"}
                 elif spec.encoding == "gz":
                     body, headers = gzip.compress(body), {"Content-Type": "application/gzip"}
+                with server.lock:
+                    cut = spec.cut > 0
+                    spec.cut -= cut
+                if cut:  # the connection closes half-way, and nothing said how long the body was
+                    self.send_response(200)
+                    for k, v in {**headers, "Connection": "close"}.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(body[: len(body) // 2])
+                    self.close_connection = True
+                    return None
                 return self._send(200, body, headers)
 
         return Handler

@@ -28,6 +28,7 @@ from poems_fhir.fhir.bulk import (
     parse_level,
     type_filters,
 )
+from poems_fhir.errors import FatalNetworkError, TemporaryNetworkError
 from poems_fhir.fhir.client import FhirClient
 from poems_fhir.fhir.read import RELEVANT_TYPES, read_paths
 from tests.fhir.bulk_server import TOKEN, BulkServer, FileSpec, OtherOrigin
@@ -178,6 +179,12 @@ def test_a_file_that_keeps_differing_from_the_count_is_kept_reported_and_fetched
     fetched = [s.path for s in server.seen[before:] if "/files/" in s.path]
     assert fetched and all("Observation" in p for p in fetched)  # not the complete Condition file
     assert again.error_count == 1
+    # probe55 D3: the export stays on the server while a file is short, so that "the next run fetches
+    # it again" can be true; once the file is whole it is deleted
+    assert server.deletes == 0 and not again.deleted_on_server
+    server.add_ndjson("Observation.ndjson", _observations(5), count=5)
+    whole = make(server, tmp_path / "exp", FakeTime()).run(ExportRequest.of("patient"))
+    assert whole.error_count == 0 and whole.deleted_on_server and server.deletes == 1 and server.kickoffs == 1
 
 
 def test_lines_are_counted_across_chunks_blank_lines_and_a_last_line_without_newline(tmp_path):
@@ -734,3 +741,50 @@ def test_a_server_that_refuses_type_filter_gets_the_export_without_it(server, tm
     assert any("refused _typeFilter" in n for n in result.notes)
     # resumable as the same request (its key still names the filter)
     assert make(server, tmp_path / "exp").run(request).downloaded == 0 and server.kickoffs == 1
+
+
+@pytest.mark.parametrize("encoding", ["plain", "gzip"])
+def test_a_body_cut_short_without_a_length_to_tell_is_fetched_again_not_kept(server, tmp_path, encoding):
+    """probe55 D1/D2: with no Content-Length (and no count in the manifest), a body cut inside a line,
+    or inside its gzip stream, was kept as the complete file: 11 or 4 of 23 resources, exit 0, the
+    export deleted on the server - and sync wrote conclusions from the rest."""
+    server.files.clear()
+    body = server.add_ndjson("Observation.ndjson", _observations(23), encoding=encoding, cut=1)
+    assert body[: len(body) // 2][-1:] != b"\n"  # the plain cut ends inside a line
+    result = make(server, tmp_path / "exp", FakeTime()).run(ExportRequest.of("patient"))
+    (path,) = result.data_dir.glob("*Observation.ndjson")
+    assert path.read_bytes() == body and result.error_count == 0
+    assert len([s for s in server.seen if "/files/" in s.path]) == 2
+
+
+@pytest.mark.parametrize(
+    ("encoding", "says"),
+    [("plain", "ends inside a line"), ("gzip", "the gzip stream is cut short")],
+)
+def test_a_body_always_cut_short_stops_the_export_which_a_rerun_resumes(server, tmp_path, encoding, says):
+    server.files.clear()
+    body = server.add_ndjson("Observation.ndjson", _observations(23), encoding=encoding, cut=10_000)
+    with pytest.raises(TemporaryNetworkError, match=says):
+        make(server, tmp_path / "exp", FakeTime()).run(ExportRequest.of("patient"))
+    assert server.deletes == 0  # not consumed: the files are still wanted
+    assert not list((tmp_path / "exp" / "data").glob("*Observation.ndjson*"))
+    server.files["Observation.ndjson"].cut = 0
+    result = make(server, tmp_path / "exp", FakeTime()).run(ExportRequest.of("patient"))
+    (path,) = result.data_dir.glob("*Observation.ndjson")
+    assert path.read_bytes() == body and server.kickoffs == 1 and server.deletes == 1
+
+
+def test_a_last_line_without_newline_that_is_whole_is_kept(tmp_path):
+    from poems_fhir.fhir.bulk import _FileWriter
+
+    writer = _FileWriter(tmp_path / "f.ndjson")
+    writer.write(b'{"a":1}\n{"b":' + b"[" * 5000 + b"]" * 5000 + b"}")  # deep, but whole: the reader lists it
+    writer.finish()
+    assert writer.lines == 2 and (tmp_path / "f.ndjson").exists()
+
+
+def test_a_file_the_server_no_longer_has_says_how_to_start_anew(server, tmp_path):
+    """probe55 D3: a rerun met a bare "HTTP 404" for a file of a deleted export, with no word of --restart."""
+    server.files["Observation.ndjson"].status = 404
+    with pytest.raises(FatalNetworkError, match=r"HTTP 404.*no longer has the export's file.*--restart"):
+        make(server, tmp_path / "exp", FakeTime()).run(ExportRequest.of("patient"))
