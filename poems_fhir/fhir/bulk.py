@@ -173,6 +173,9 @@ class ExportResult:
     bytes: int = 0  # of the data files, decoded
     errors: list[str] = field(default_factory=list)  # OperationOutcome issues of the error files
     error_count: int = 0
+    #: issues of the error files with severity error or fatal (or none given): resources the server could
+    #: not export - lost to this export, so a sync run keeps its checkpoint
+    failed_resources: int = 0
     deleted_files: int = 0
     short_files: list[str] = field(default_factory=list)  # data files that still differ from the manifest's count
     notes: list[str] = field(default_factory=list)  # quirks of the server that were worked around
@@ -381,6 +384,8 @@ class BulkExporter:
     folder: Path
     parallel: int = 4
     restart: bool = False
+    #: DELETE the export on the server once used (a dry run leaves it: the server expires it)
+    delete: bool = True
     #: overall bound of the wait for the manifest (seconds)
     deadline: float = 6 * 3600.0
     #: backoff between polls when the server sends no Retry-After
@@ -438,7 +443,7 @@ class BulkExporter:
         """The downloaded files were used (a completed sync run): the next run starts a new export."""
         state = self.load_state()
         if state and state.get("phase") == "downloaded":
-            if state.get("status_url") and not state.get("deleted_on_server"):
+            if self.delete and state.get("status_url") and not state.get("deleted_on_server"):
                 state["deleted_on_server"] = self._delete(state)  # kept for a short file: used now
             state["phase"] = "consumed"
             self.save_state(state)
@@ -484,7 +489,7 @@ class BulkExporter:
         result = self._download_all(state, resumed)
         if state.get("deleted_on_server"):
             result.deleted_on_server = True
-        elif not result.short_files:
+        elif not result.short_files and self.delete:
             result.deleted_on_server = self._delete(state)
         # else: a file still short of the manifest's count stays on the server, so that the next run can
         # fetch it again as it says (probe55 D3: it was deleted, and every rerun failed on a bare 404)
@@ -1104,6 +1109,8 @@ class BulkExporter:
                         continue
                     details: dict[str, Any] = issue["details"] if isinstance(issue.get("details"), dict) else {}
                     text = issue.get("diagnostics") or details.get("text") or issue.get("code") or "no details"
+                    if issue.get("severity") not in ("warning", "information"):
+                        result.failed_resources += 1
                     self._add_error(
                         result, f"{path.name}:{lineno}: {issue.get('severity', 'error')}: {str(text)[:300]}"
                     )

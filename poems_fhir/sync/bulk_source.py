@@ -61,14 +61,16 @@ class BulkSource:
             )
         found = self._files.cohort(since, extra).patients if self._files else []
         patients = sorted(set(found) | {_patient_ref(p) for p in extra})
-        if result.short_files:
-            # a file short of its manifest count lost resources nobody can name: the checkpoint stays
-            # where it was, so the next run exports the same window again (since the old checkpoint)
+        if result.short_files or result.failed_resources:
+            # a file short of its manifest count lost resources nobody can name, and an error file's
+            # error names a resource the server could not export (probe55): the checkpoint stays where it
+            # was, so the next run exports the same window again (since the old checkpoint)
             log.warning(
-                "%d export file(s) differ from the manifest's count: the checkpoint is not moved, the next run "
-                "exports the same changes again",
+                "%d export file(s) differ from the manifest's count and %d resource(s) could not be exported "
+                "(the export's error files): the checkpoint is not moved, the next run exports the same changes again",
                 len(result.short_files),
-                extra=ev("bulk.checkpoint_kept", files=len(result.short_files)),
+                result.failed_resources,
+                extra=ev("bulk.checkpoint_kept", files=len(result.short_files), failed=result.failed_resources),
             )
             return Cohort(patients, None)
         return Cohort(patients, result.transaction_time)
@@ -101,6 +103,7 @@ def bulk_source(settings: Any, client: Any, mapping: Any, server: ServerSource, 
         folder,
         parallel=settings.bulk_parallel,
         restart=settings.bulk_restart,
+        delete=settings.dry_run is None,  # a dry run sends nothing that changes the server
         deadline=parse_duration(settings.run_deadline),
         sleep=sleep,
     )

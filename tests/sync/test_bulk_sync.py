@@ -273,3 +273,29 @@ def test_a_file_short_of_its_count_keeps_the_checkpoint_so_the_next_run_exports_
     third = sync_bulk(server, tmp_path)
     assert third.returncode == 0, third.stderr
     assert server.kickoffs == 3 and server.kickoff_params[2]["_since"] == [server.transaction_time]
+
+
+@pytest.mark.parametrize(("severity", "kept"), [("error", True), ("fatal", True), ("warning", False)])
+def test_a_resource_the_server_could_not_export_keeps_the_checkpoint(server, tmp_path, severity, kept):
+    """probe55: an error file naming a resource that could not be exported moved the checkpoint past it,
+    so no later run read it; a warning loses nothing."""
+    from tests.fhir.bulk_server import FileSpec
+
+    server.pending_polls = 0
+    outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": severity, "diagnostics": "Observation/9"}]}
+    server.errors["OperationOutcome.ndjson"] = FileSpec((json.dumps(outcome) + "\n").encode())
+    first = sync_bulk(server, tmp_path)
+    assert first.returncode == 1, first.stderr  # the export's issues are listed
+    assert ("bulk.checkpoint_kept" in first.stderr) is kept
+    del server.errors["OperationOutcome.ndjson"]
+    sync_bulk(server, tmp_path)
+    assert ("_since" not in server.kickoff_params[1]) is kept  # the whole window again, or since the export
+
+
+def test_a_dry_run_leaves_the_export_on_the_server(server, tmp_path):
+    """probe55: `sync --bulk --dry-run` DELETEd the export, though a dry run changes nothing on the server."""
+    server.pending_polls = 0
+    done = sync_bulk(server, tmp_path, "none:0", "--dry-run", str(tmp_path / "dry"))
+    # (the fixture server answers no search of our earlier reports: those patients fail, the run completes)
+    assert json.loads(done.stdout)["completed"], done.stderr
+    assert server.kickoffs == 1 and server.deletes == 0 and "bulk.deleted" not in done.stderr
