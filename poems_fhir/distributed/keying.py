@@ -36,6 +36,7 @@ from ..fhir.read import (
     _decode,
     _irrelevant_line,
     _loads,
+    parse_bundle_file,
     _may_be_deep,
     PatientIdentifiers,
     own_key,
@@ -189,14 +190,10 @@ def read_block(block: Block, data: bytes, errors: list[tuple[int, SourceError]])
     except UnicodeError as exc:
         errors.append((0, SourceError("", f"cannot read file: {exc}")))
         return
-    try:
-        parsed = _loads(text)
-    except ValueError as exc:
-        hint = " (it looks like HTML: an error page?)" if text.lstrip().startswith("<") else ""
-        errors.append((0, SourceError("", f"not JSON{hint}: {exc}")))
-        return
-    for n, (resource, origin, full_url, deep) in enumerate(_unpack(parsed, "", found, _may_be_deep(text))):
-        yield _Entry(0, n, origin, resource, None, full_url, deep)
+    parsed = parse_bundle_file(text, "", found)
+    if parsed is not None:
+        for n, (resource, origin, full_url, deep) in enumerate(_unpack(parsed, "", found, _may_be_deep(text))):
+            yield _Entry(0, n, origin, resource, None, full_url, deep)
     errors.extend((0, e) for e in found)
 
 

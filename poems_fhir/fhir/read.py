@@ -704,13 +704,81 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
     except UnicodeError as exc:
         errors.append(SourceError(name, f"cannot read file: {exc}"))
         return
+    parsed = parse_bundle_file(text, name, errors)
+    if parsed is not None:
+        yield from _unpack(parsed, name, errors, _may_be_deep(text))
+
+
+def parse_bundle_file(text: str, name: str, errors: list[SourceError], parse: Callable[[str], Any] = _loads) -> Any:
+    """A JSON file's content (a Bundle or one resource), parsed whole; nested past MAX_PARSE_DEPTH, a
+    Bundle entry by entry (split_deep_bundle); else its problem listed and None. Every reader's rule."""
     try:
-        parsed = _loads(text)
+        return parse(text)
     except ValueError as exc:
-        hint = " (it looks like HTML: an error page?)" if text.lstrip().startswith("<") else ""
-        errors.append(SourceError(name, f"not JSON{hint}: {exc}"))
-        return
-    yield from _unpack(parsed, name, errors, _may_be_deep(text))
+        parsed = split_deep_bundle(text, name, errors) if str(exc) == "nested too deeply" else None
+        if parsed is None:
+            hint = " (it looks like HTML: an error page?)" if text.lstrip().startswith("<") else ""
+            errors.append(SourceError(name, f"not JSON{hint}: {exc}"))
+        return parsed
+
+
+#: strings, brackets, commas and colons of a JSON text (split_deep_bundle's walk)
+_BUNDLE_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},:]')
+#: an entry split_deep_bundle could not parse: _unpack skips it (its problem is listed already)
+REFUSED_ENTRY: Any = object()
+
+
+def split_deep_bundle(text: str, name: str, errors: list[SourceError]) -> Any:
+    """A Bundle file nested past MAX_PARSE_DEPTH read entry by entry: the top-level object with each
+    entry parsed on its own, an entry that cannot be (too deep, no JSON) listed and replaced by
+    REFUSED_ENTRY. One over-deep element cost the whole file, every patient in it (probe54 D1), where
+    the same resource in an NDJSON file costs only its line. None when the text is no object with an
+    "entry" array at its top (the file stays "not JSON")."""
+    depth, key, after_colon = 0, None, False
+    span: tuple[int, int] | None = None  # the "entry" array, brackets included
+    items: list[tuple[int, int]] = []
+    start = 0
+    for m in _BUNDLE_TOKENS.finditer(text):
+        piece = m.group(0)
+        if piece in ("[", "{"):
+            depth += 1
+            if depth == 2 and after_colon and key == "entry" and piece == "[" and span is None:
+                span, start = (m.start(), -1), m.end()
+        elif piece in ("]", "}"):
+            if depth == 2 and span is not None and span[1] == -1 and piece == "]":
+                if text[start : m.start()].strip():
+                    items.append((start, m.start()))
+                span = (span[0], m.end())
+            depth -= 1
+            if depth < 0:
+                return None
+        elif piece == ",":
+            if depth == 2 and span is not None and span[1] == -1:
+                items.append((start, m.start()))
+                start = m.end()
+        elif piece == ":":
+            after_colon = True
+            continue
+        elif depth == 1:
+            key = piece[1:-1]  # a key, or a value (the next key replaces it)
+        after_colon = False
+    if depth != 0 or span is None or span[1] == -1:
+        return None
+    try:
+        top = _loads(text[: span[0]] + "[]" + text[span[1] :])
+    except ValueError:
+        return None
+    if not isinstance(top, dict) or top.get("resourceType") != "Bundle":
+        return None
+    entries: list[Any] = []
+    for i, (a, b) in enumerate(items):
+        try:
+            entries.append(_loads(text[a:b]))
+        except ValueError as exc:
+            errors.append(SourceError(f"{name}#entry[{i}]", f"not JSON: {exc}; this entry is skipped"))
+            entries.append(REFUSED_ENTRY)
+    top["entry"] = entries
+    return top
 
 
 def utf16_ndjson(first_line: bytes, name: str) -> SourceError | None:
@@ -780,6 +848,8 @@ def _unpack(
     deleted: set[str] = set()
     for i, entry in enumerate(entries):
         where = f"{origin}#entry[{i}]"
+        if entry is REFUSED_ENTRY:
+            continue
         if not isinstance(entry, dict):
             errors.append(SourceError(where, "entry is not an object"))
             continue

@@ -75,6 +75,7 @@ from .read import (
     _properly_nested_within,
     _stamp,
     _unpack,
+    parse_bundle_file,
     ambiguous_full_url,
     identity_only,
     is_own_output,
@@ -242,13 +243,9 @@ def _bundle_file(
     except UnicodeError as exc:
         errors.append(SourceError(name, f"cannot read file: {exc}"))
         return
-    try:
-        parsed = _parse(text)
-    except ValueError as exc:
-        hint = " (it looks like HTML: an error page?)" if text.lstrip().startswith("<") else ""
-        errors.append(SourceError(name, f"not JSON{hint}: {exc}"))
-        return
-    yield from _unpack(parsed, name, errors, _may_be_deep(text))
+    parsed = parse_bundle_file(text, name, errors, _parse)
+    if parsed is not None:
+        yield from _unpack(parsed, name, errors, _may_be_deep(text))
 
 
 #: ``take(parsed, line, offset)``: True when the reader kept the line's resource itself

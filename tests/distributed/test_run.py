@@ -430,3 +430,17 @@ def test_vitals_no_rule_reads_are_pruned_as_evaluate_prunes_them(tmp_path, mappi
     summary = _run([str(folder)], tmp_path / "out", mapping, partitions=2)
     expected = _assert_same_as_evaluate([str(folder)], tmp_path / "out", monkeypatch)
     assert expected["errors"] == [] and summary.errors_total == 0
+
+
+def test_a_deep_entry_of_a_bundle_file_costs_only_itself_as_in_evaluate(tmp_path, mapping, monkeypatch):
+    # probe54 D1: one entry nested past read.MAX_PARSE_DEPTH cost the whole Bundle file
+    folder = tmp_path / "in"
+    folder.mkdir()
+    deep = '{"resource":{"resourceType":"Observation","id":"d","subject":{"reference":"Patient/p1"},"extension":'
+    deep += "[" * 400 + "]" * 400 + "}}"
+    entries = [json.dumps({"resource": {"resourceType": "Patient", "id": "p1", "gender": "male"}}), deep]
+    (folder / "b.json").write_text('{"resourceType":"Bundle","type":"collection","entry":[' + ",".join(entries) + "]}")
+    _run([str(folder)], tmp_path / "out", mapping, partitions=2)
+    expected = _assert_same_as_evaluate([str(folder)], tmp_path / "out", monkeypatch)
+    assert [e["message"] for e in expected["errors"]] == ["not JSON: nested too deeply; this entry is skipped"]
+    assert expected["errors"][0]["source"].endswith("b.json#entry[1]")
