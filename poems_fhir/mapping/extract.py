@@ -1589,6 +1589,34 @@ def _verification(data: dict[str, Any]) -> str:
     )
 
 
+#: Condition.clinicalStatus codes (FHIR R4 condition-clinical)
+CLINICAL_STATUS_CODES = {"active", "recurrence", "relapse", "inactive", "remission", "resolved"}
+
+
+def _clinical_status(data: dict[str, Any]) -> str | None:
+    """Condition.clinicalStatus as a FHIR code, read as _verification reads its status (case, spaces and
+    underscores forgiven; a coding's code, else its display or the text). None when not given. A value
+    that is no such code is a reported skip: it was accepted silently and printed as a status ("confirmed,
+    bogus"), and "Resolved" in capitals was not read as resolved (probe54 D3)."""
+    concept = data.get("clinicalStatus")
+    if concept is None:
+        return None
+    said = [c for _, c, _ in codings(concept) if isinstance(c, str)]
+    known = [w for c in said if (w := _code_word(c)) in CLINICAL_STATUS_CODES]
+    if not known:
+        words = [d for _, _, d in codings(concept) if isinstance(d, str)]
+        if isinstance(concept, dict) and isinstance(concept.get("text"), str):
+            words.append(concept["text"])
+        known = [w for d in words if (w := _code_word(d)) in CLINICAL_STATUS_CODES]
+        said = said or words
+    if known:
+        return known[0]
+    raise ResourceError(
+        f"clinicalStatus {', '.join(repr(c) for c in said) or '(no code)'} is no FHIR code "
+        f"({', '.join(sorted(CLINICAL_STATUS_CODES))}): whether the condition is current cannot be told; not read"
+    )
+
+
 def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
     data = raw.data
     verification = _verification(data)
@@ -1602,9 +1630,9 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     elif isinstance(data.get("onsetAge"), dict):
         onset = _onset_at_age(data["onsetAge"], record.birth_date)
     recorded = parse_date(data.get("recordedDate"), "recordedDate")
-    clinical = [c for _, c, _ in codings(data.get("clinicalStatus")) if c]
+    clinical = _clinical_status(data)
     resolved_on = None
-    if clinical and clinical[0] in ("resolved", "inactive", "remission"):
+    if clinical in ("resolved", "inactive", "remission"):
         resolved_on = parse_date(data.get("abatementDateTime"), "abatementDateTime") or (
             parse_date((data.get("abatementPeriod") or {}).get("start"), "abatementPeriod.start")
         )
@@ -1674,7 +1702,7 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
                     f"{spec.id.replace('_', ' ')} recorded on imaging only ({', '.join(imaging)}): only a "
                     "lymph-node biopsy establishes it (criteria.md MAJ-3)",
                 )
-            status = f", {clinical[0]}" if clinical and clinical[0] != "active" else ""
+            status = f", {clinical}" if clinical and clinical != "active" else ""
             summary = f"{text or spec.id} ({verification}{status})"
             evidence = Evidence(_ref(raw), date, summary, code=_first_code(data.get("code")), supporting=supporting)
             if topic == "clinician_poems_assertion":
@@ -1703,14 +1731,23 @@ _AGE_UNITS = {"a": "years", "yr": "years", "year": "years", "years": "years", "m
 def _onset_at_age(age: dict[str, Any], birth: str | None) -> dt.date | None:
     """A Condition's ``onsetAge`` as a date: the birth date plus the age - the earliest day the onset can
     have been (probe49 D8: "onset at 59" was no date, so under --as-of the diagnosis said "no data"). None
-    without a birth date, a number or a known unit."""
+    without a birth date, a number or a known unit. An age no person reaches (negative, past 150 years) is
+    a reported skip, as a negative result is (probe54 D2: it left the Condition undated, unreported)."""
     value, unit = age.get("value"), str(age.get("code") or age.get("unit") or "").strip().lower()
     step = _AGE_UNITS.get(unit)
+    if step is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        per: float = 365.25 if step == "years" else 30.44 if step == "months" else float(step)  # type: ignore[arg-type]
+        days = value * per
+        if not 0 <= days <= 150 * 366:  # NaN fails too
+            raise ResourceError(
+                f"onsetAge {value:g} {unit} is no age a person reaches (negative, or more than 150 years): "
+                "fix the value"
+            )
     try:
         born = parse_date(birth, "Patient.birthDate")
     except ResourceError:
         return None
-    if born is None or step is None or not isinstance(value, (int, float)) or value < 0 or value > 150 * 366:
+    if born is None or step is None or not isinstance(value, (int, float)):
         return None
     if step in ("years", "months"):
         months = int(value) * (12 if step == "years" else 1)

@@ -110,9 +110,10 @@ def concept_label(concept: Any) -> str:
     """The one name a human would use: the text, else the first display."""
     if not isinstance(concept, dict):
         return ""
-    if concept.get("text"):
-        return str(concept["text"])
-    return next((str(d) for _, _, d in codings(concept) if d), "")
+    # blank names are none (probe54 D4: a display " " gave the evidence "IgG kappa,   (confirmed)")
+    if str(concept.get("text") or "").strip():
+        return str(concept["text"]).strip()
+    return next((str(d).strip() for _, _, d in codings(concept) if d and str(d).strip()), "")
 
 
 @dataclass(frozen=True)

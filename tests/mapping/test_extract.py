@@ -434,3 +434,53 @@ def test_a_site_code_for_the_study_is_read_from_a_report_code(mapping):
         "", code={"coding": [{"system": "https://poems-fhir.org/CodeSystem/local", "code": "nerve-conduction-study"}]}
     )
     assert [e.kind for e in run(mapping, coded).events] == ["nerve_conduction_study"]
+
+
+@pytest.mark.parametrize(
+    "age", [{"value": -5, "code": "a"}, {"value": 1e308, "code": "a"}, {"value": 200, "unit": "years"}]
+)
+def test_an_onset_age_no_person_reaches_is_a_reported_skip(mapping, age):
+    """probe54 D2: an onsetAge of -5 or 1e308 years left the Condition undated and unreported (under --as-of
+    the polyneuropathy then said "no data"); a negative VEGF is refused and listed - so is this."""
+    record = make_record(cond(SCT, "42345000", onsetAge=age))
+    record.patient_resource["birthDate"] = "1962-05-10"  # type: ignore[index]
+    ex = extract(record, mapping)
+    assert ex.findings == []
+    (error,) = ex.errors
+    assert "is no age a person reaches" in error.message and error.resource.startswith("Condition/")
+
+
+@pytest.mark.parametrize(
+    ("status", "resolved"),
+    [("active", False), ("Resolved", True), ("REMISSION", True), ("inactive", True), (None, False)],
+)
+def test_clinical_status_is_read_as_a_fhir_code_whatever_its_case(mapping, status, resolved):
+    extra = {"abatementDateTime": "2023-05-01"}
+    if status is not None:
+        extra["clinicalStatus"] = {"coding": [{"code": status}]}
+    (finding,) = run(mapping, cond(SCT, "42345000", **extra)).findings
+    assert (finding.resolved_on is not None) is resolved
+
+
+def test_a_clinical_status_that_is_no_fhir_code_is_a_reported_skip(mapping):
+    """probe54 D3: an unknown clinicalStatus was accepted silently and printed as a status ("confirmed,
+    bogus"), where an unknown verificationStatus is refused and listed."""
+    c = cond(SCT, "42345000", clinicalStatus={"coding": [{"code": "bogus"}]})
+    ex = run(mapping, c)
+    assert ex.findings == []
+    (error,) = ex.errors
+    assert error.message.startswith("clinicalStatus 'bogus' is no FHIR code")
+    # a display or text that says it is read, as for verificationStatus
+    shown = cond(
+        SCT, "42345000", clinicalStatus={"coding": [{"system": "http://local", "code": "A1", "display": "Active"}]}
+    )
+    assert len(run(mapping, shown).findings) == 1
+
+
+def test_a_blank_display_is_no_name(mapping):
+    """probe54 D4: a display of " " gave the evidence "IgG kappa,   (confirmed)"."""
+    c = cond(SCT, "42345000")
+    c["code"]["coding"][0]["display"] = " "
+    c["code"]["coding"].append({"system": "http://local", "code": "x", "display": "Polyneuropathy"})
+    (finding,) = run(mapping, c).findings
+    assert finding.evidence.summary == "Polyneuropathy (confirmed)"
