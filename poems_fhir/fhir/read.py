@@ -955,6 +955,9 @@ class _Collector:
         self.skipped = 0
         #: fullUrls that named two different resources: followed for neither
         self.ambiguous: set[str] = set()
+        #: Type/id read with different content and the same version time: used for neither copy (the
+        #: copies read so far), until a later version replaces them
+        self.contested: dict[str, list[Raw]] = {}
 
     def add(self, data: dict[str, Any], origin: str, full_url: str | None = None, deep: bool = True) -> None:
         rtype = data["resourceType"]
@@ -994,6 +997,9 @@ class _Collector:
         raw = Raw(data, origin, key, stub is not None)
         existing = self.index.by_key.get(key)
         nobodys = rtype in REFERENCED_ONLY and subject_of(data) is None
+        if key in self.contested:
+            self._contested(key, raw, nobodys)
+            return
         if existing is None:
             self.index.by_key[key] = raw
             if nobodys:
@@ -1001,14 +1007,7 @@ class _Collector:
         elif existing.data == data:
             return  # the same resource read twice (overlapping exports, repeated search pages)
         elif subject_of(existing.data) != subject_of(data):
-            self.errors.append(
-                SourceError(
-                    origin,
-                    f"{key} is also in {existing.origin} with different content "
-                    "and another subject; each copy is used for its own patient only",
-                    key,
-                )
-            )
+            self.errors.append(other_subject_copy(origin, key, existing.origin))
             self.clashing.append(raw)
             if nobodys:
                 self.index.shared.setdefault(key, data)
@@ -1018,14 +1017,34 @@ class _Collector:
                 if nobodys:
                     self.index.shared[key] = data
         else:
-            self.errors.append(
-                SourceError(
-                    origin,
-                    f"{key} is also in {existing.origin} with different content "
-                    "and no later meta.lastUpdated; this copy is skipped",
-                    key,
-                )
-            )
+            # which copy holds cannot be told: neither is used (the first one read was, and a stray file
+            # read first decided a VEGF: probe47 D5, probe54), unless a later version comes
+            self.errors.append(contested_copies(origin, key, existing.origin))
+            del self.index.by_key[key]
+            self.index.shared.pop(key, None)
+            self.contested[key] = [existing, raw]
+
+    def _contested(self, key: str, raw: Raw, nobodys: bool) -> None:
+        """A further copy of a contested key: a copy of one of them is nothing new; another patient's is
+        used for that patient only; a later version replaces them; any other is contested too."""
+        copies = self.contested[key]
+        first, data = copies[0], raw.data
+        if any(c.data == data for c in copies):
+            return
+        if subject_of(first.data) != subject_of(data):
+            self.errors.append(other_subject_copy(raw.origin, key, first.origin))
+            self.clashing.append(raw)
+            if nobodys:
+                self.index.shared.setdefault(key, data)
+        elif _stamp(data) != _stamp(first.data):
+            if _newer(data, first.data):  # a later version replaces the contested ones
+                del self.contested[key]
+                self.index.by_key[key] = raw
+                if nobodys:
+                    self.index.shared[key] = data
+        else:
+            self.errors.append(contested_copies(raw.origin, key, first.origin))
+            copies.append(raw)
 
     def records(self, max_per_patient: int, identifiers: PatientIdentifiers | None = None) -> list[PatientRecord]:
         """``identifiers``: the Patients of the whole input, where this collector holds part of it
@@ -1070,6 +1089,26 @@ def records_from_resources(
     records = collector.records(max_per_patient)
     errors.close()
     return records, errors
+
+
+def other_subject_copy(origin: str, key: str, other: str) -> SourceError:
+    """A copy of ``key`` for another patient than the copy read before."""
+    return SourceError(
+        origin,
+        f"{key} is also in {other} with different content and another subject; each copy is used for its own "
+        "patient only",
+        key,
+    )
+
+
+def contested_copies(origin: str, key: str, other: str) -> SourceError:
+    """Two copies of one resource with different content and the same version time."""
+    return SourceError(
+        origin,
+        f"{key} is also in {other} with different content and no later meta.lastUpdated: which copy holds "
+        "cannot be told, so neither is used - keep one copy, or give the newer one a later meta.lastUpdated",
+        key,
+    )
 
 
 def ambiguous_full_url(origin: str, full_url: str, key: str, known: str) -> SourceError:

@@ -75,6 +75,8 @@ from .read import (
     _properly_nested_within,
     _stamp,
     _unpack,
+    contested_copies,
+    other_subject_copy,
     parse_bundle_file,
     ambiguous_full_url,
     identity_only,
@@ -775,9 +777,31 @@ class _Spooler:
         current: str | None = None
         existing: tuple[int, str, bytes, Any] = (0, "", b"", None)  # seq, origin, blob, data
         first = 0
+        #: read._Collector.contested: the copies (data) of a key used for neither, and the first's origin
+        contested: list[Any] | None = None
+        contested_origin = ""
         for key, seq, origin, nerr, blob in rows:
             if key != current:
-                current, existing, first = key, (seq, origin, blob, None), seq
+                current, existing, first, contested = key, (seq, origin, blob, None), seq, None
+                continue
+            if contested is not None:
+                data = _load(blob)
+                if any(c == data for c in contested):
+                    changes.append((seq, _DELETE, None))
+                elif subject_of(contested[0]) != subject_of(data):
+                    late.append((nerr, seq, 1, other_subject_copy(origin, key, contested_origin)))
+                    changes.append((seq, _CLASH, None))
+                elif _stamp(data) != _stamp(contested[0]):
+                    if _newer(data, contested[0]):  # a later version replaces them, where it was read
+                        contested, existing = None, (seq, origin, blob, data)
+                    else:
+                        changes.append((seq, _DELETE, None))
+                else:
+                    late.append((nerr, seq, 1, contested_copies(origin, key, contested_origin)))
+                    changes.append((seq, _DELETE, None))
+                    contested.append(data)
+                if len(changes) >= _BATCH:
+                    self._store_changes(changes)
                 continue
             old_seq, old_origin, old_blob, old = existing
             if blob == old_blob and b"NaN" not in blob and b"Infinity" not in blob:  # NaN != NaN
@@ -790,19 +814,7 @@ class _Spooler:
             if old == data:
                 changes.append((seq, _DELETE, None))  # the same resource read twice
             elif subject_of(old) != subject_of(data):
-                late.append(
-                    (
-                        nerr,
-                        seq,
-                        1,
-                        SourceError(
-                            origin,
-                            f"{key} is also in {old_origin} with different content "
-                            "and another subject; each copy is used for its own patient only",
-                            key,
-                        ),
-                    )
-                )
+                late.append((nerr, seq, 1, other_subject_copy(origin, key, old_origin)))
                 changes.append((seq, _CLASH, None))
             elif _stamp(data) != _stamp(old):
                 if _newer(data, old):  # a later version takes the earlier one's place
@@ -811,21 +823,11 @@ class _Spooler:
                     existing = (seq, origin, blob, data)
                 else:
                     changes.append((seq, _DELETE, None))
-            else:
-                late.append(
-                    (
-                        nerr,
-                        seq,
-                        1,
-                        SourceError(
-                            origin,
-                            f"{key} is also in {old_origin} with different content "
-                            "and no later meta.lastUpdated; this copy is skipped",
-                            key,
-                        ),
-                    )
-                )
+            else:  # which copy holds cannot be told: neither is used (read._Collector)
+                late.append((nerr, seq, 1, contested_copies(origin, key, old_origin)))
                 changes.append((seq, _DELETE, None))
+                changes.append((old_seq, _DELETE, None))
+                contested, contested_origin = [old, data], old_origin
             if len(changes) >= _BATCH:
                 self._store_changes(changes)
         self._store_changes(changes)

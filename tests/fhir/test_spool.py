@@ -489,7 +489,7 @@ def test_the_same_instant_written_two_ways_is_the_same_version(tmp_path: Path) -
         )
     )
     read = read_paths([tmp_path])
-    assert "no later meta.lastUpdated; this copy is skipped" in read.errors[0].message
+    assert "no later meta.lastUpdated: which copy holds cannot be told, so neither is used" in read.errors[0].message
     assert_same_as_read_paths([tmp_path])
 
 
@@ -599,4 +599,56 @@ def test_a_bundle_file_past_the_limit_is_refused_before_it_is_read(tmp_path: Pat
     (problem,) = read.errors
     assert problem.source.endswith("big.json") and "send such an export as NDJSON" in problem.message
     assert [r.patient for r in read.records] == ["Patient/small"]
+    assert_same_as_read_paths([tmp_path])
+
+
+def test_contested_copies_are_used_for_neither_in_every_reader(tmp_path: Path) -> None:
+    """Two copies of one resource, different content, the same version time: neither is used (probe47 D5,
+    probe54), whatever comes after - a copy of one of them, a third copy, another patient's copy, a later
+    version (which replaces them), a shared Medication."""
+    later = {"lastUpdated": "2030-01-01T00:00:00Z"}
+    med = {"resourceType": "Medication", "id": "m", "code": {"text": "lenalidomide"}}
+    (tmp_path / "a.ndjson").write_bytes(
+        _lines(
+            _patient("p"),
+            _patient("q"),
+            _obs("o1", "Patient/p", 700),
+            _obs("o2", "Patient/p", 1),
+            _obs("o3", "Patient/p", 10),
+            med,
+            _obs("o9", "Patient/p", 3),
+        )
+    )
+    (tmp_path / "b.ndjson").write_bytes(
+        _lines(
+            _obs("o1", "Patient/p", 5),  # contested
+            _obs("o2", "Patient/p", 2),  # contested
+            _obs("o3", "Patient/p", 20),  # contested
+            {**med, "code": {"text": "thalidomide"}},  # contested, and nobody's
+        )
+    )
+    (tmp_path / "c.ndjson").write_bytes(
+        _lines(
+            _obs("o1", "Patient/p", 700),  # a copy of one of the two: nothing new
+            _obs("o2", "Patient/p", 640, meta=later),  # a later version replaces them
+            _obs("o3", "Patient/p", 30),  # a third contested copy
+            _obs("o3", "Patient/q", 4),  # another patient's copy: used for q
+        )
+    )
+    read = read_paths([tmp_path])
+    kept = {
+        r.patient: sorted((x.data["id"], x.data.get("valueQuantity", {}).get("value")) for x in r.resources)
+        for r in read.records
+    }
+    assert kept == {
+        "Patient/p": [("o2", 640), ("o9", 3)],
+        "Patient/q": [("o3", 4)],
+    }
+    assert sorted(e.resource for e in read.errors if "neither is used" in e.message) == [
+        "Medication/m",
+        "Observation/o1",
+        "Observation/o2",
+        "Observation/o3",
+        "Observation/o3",
+    ]
     assert_same_as_read_paths([tmp_path])
