@@ -922,7 +922,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "exceptions": [],
         "closing_negations": [],
         "assertive_words": [],
-        "nominative_clauses": {"forms": [], "denials": []},
+        "nominative_clauses": {"forms": [], "denials": [], "openers": []},
     }
     merged["text"] = text
     for f in files:

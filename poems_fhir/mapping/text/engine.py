@@ -234,6 +234,7 @@ class TextEngine:
         clauses = self.section.nominative_clauses
         self._nominative = _whole(clauses.forms)
         self._genitive_denial = _whole(clauses.denials)
+        self._opener = _whole(clauses.openers)
 
     def _compile_list(self, spec: ListSpec) -> tuple[re.Pattern[str], list[tuple[str, re.Pattern[str]]]] | None:
         """A list's regex and, per member target, the regex of its names (which members a match holds)."""
@@ -289,7 +290,7 @@ class TextEngine:
             if not (spec.before or spec.after):
                 problems.append((f"text.lists[{i}]", "neither 'before' nor 'after' phrases: the list says nothing"))
         clauses = self.section.nominative_clauses
-        for key, phrases in (("forms", clauses.forms), ("denials", clauses.denials)):
+        for key, phrases in (("forms", clauses.forms), ("denials", clauses.denials), ("openers", clauses.openers)):
             for phrase in phrases:
                 try:
                     compile_phrase(phrase)
@@ -608,8 +609,12 @@ class TextEngine:
         doc = ent.doc
         if ent.end >= len(doc) or doc[ent.end].text != ",":
             return False
-        if any(not t.is_punct for t in doc[ent.sent.start : ent.start]):
-            return False  # not the sentence's opening words
+        opener = self._opener
+        if any(
+            not t.is_punct and (opener is None or not opener.fullmatch(normalise(t.text)))
+            for t in doc[ent.sent.start : ent.start]
+        ):
+            return False  # not the sentence's opening words (adjectives before it aside)
         if not nominative.fullmatch(normalise(ent.text)):
             return False
         return any(

@@ -110,6 +110,9 @@ class NominativeClauses(_Strict):
     forms: list[str] = Field(default_factory=list)
     #: denials that take another case (the genitive), never the nominative: "нет", "не выявлено"
     denials: list[str] = Field(default_factory=list)
+    #: words that may stand before the finding at the clause's opening, such as adjectives
+    #: ("Сенсомоторная полинейропатия, отека дисков нет": probe57 D1 denied the neuropathy)
+    openers: list[str] = Field(default_factory=list)
 
 
 class TextSection(_Strict):
