@@ -31,7 +31,6 @@ from ..fhir.write import (
     is_broken_ours,
     is_unchanged_ours,
     mark,
-    own_ref_key,
     ownership_hash,
     tag_of,
     unresolved_urns,
@@ -81,22 +80,10 @@ def owned(resource: dict[str, Any], view: ServerView) -> bool:
     if tag_of(resource, CONTENT_TAG_SYSTEM) is None:  # written before the markers existed
         version = (resource.get("meta") or {}).get("versionId")
         return not (version and view.legacy_versions.get(ref_of(resource)) == version)
-    ours = _our_refs(view)
+    ours = view.our_refs()
     if is_unchanged_ours(resource, ours) or is_broken_ours(resource, ours):
         return False
     return not _moved_by_a_merge(resource, view, ours)
-
-
-def _our_refs(view: ServerView) -> frozenset[str]:
-    """ "Type/id" of our own resources on the server: our reports and plans, and what our Provenances name
-    (a report deleted since included)."""
-    refs = {ref_of(r) for r in view.resources}
-    for prov in view.provenances:
-        for target in prov.get("target") or []:
-            ref = target.get("reference") if isinstance(target, dict) else None
-            if isinstance(ref, str) and not ref.startswith("urn:"):
-                refs.add(own_ref_key(ref))
-    return frozenset(refs)
 
 
 def _moved_by_a_merge(resource: dict[str, Any], view: ServerView, ours: frozenset[str] | None = None) -> bool:

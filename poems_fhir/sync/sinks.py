@@ -8,6 +8,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Iterable
@@ -15,7 +16,7 @@ from typing import Any, Protocol
 
 from ..fhir.json_codec import dump
 from ..fhir.capabilities import Capabilities
-from ..errors import FatalNetworkError, PartialTransactionError
+from ..errors import FatalNetworkError, NetworkError, PartialTransactionError, TemporaryNetworkError
 from ..fhir.client import FhirClient, ignored_parameter, page_resources
 from ..fhir.read import is_own_output
 from .events import ev
@@ -84,6 +85,17 @@ class ServerView:
     #: for a replaced record and moved here by the merge is still ours (withdrawn, not taken over)
     patient: str = ""
     merged_from: tuple[str, ...] = ()
+
+    def our_refs(self) -> frozenset[str]:
+        """ "Type/id" of our own resources on the server: our reports and plans (a clinician's takeover
+        of one included), and what our Provenances name (a report deleted since included)."""
+        refs = {f"{r.get('resourceType')}/{r.get('id')}" for r in self.resources}
+        for prov in self.provenances:
+            for target in prov.get("target") or []:
+                ref = target.get("reference") if isinstance(target, dict) else None
+                if isinstance(ref, str) and not ref.startswith("urn:"):
+                    refs.add(own_ref_key(ref))
+        return frozenset(refs)
 
 
 def is_our_provenance(resource: dict[str, Any]) -> bool:
@@ -222,7 +234,25 @@ class ServerSink:
     capabilities: Capabilities
     name: str = "server"
 
+    #: (patient, view.our_refs()) of the last ``existing`` call: what a later run counts as ours
+    _seen: tuple[str, frozenset[str]] = field(default=("", frozenset()), init=False, repr=False)
+
     def write(self, patient: str, bundle: dict[str, Any]) -> Written:
+        try:
+            return self._write(patient, bundle)
+        except NetworkError as exc:
+            if not isinstance(exc, TemporaryNetworkError) and _SEVERAL_MATCHED.search(str(exc)):
+                # probe56 D2: Medplum answers 400 "Conditional PUT matched multiple resources" (HAPI 412):
+                # one duplicate of ours (a Device, say) stops every patient's write, and nothing said why
+                exc.args = (
+                    f"{exc} - the server matches several resources to one of our conditional URLs: look for "
+                    "duplicates of our resources (DiagnosticReport, CarePlan, Provenance, Device with our "
+                    "identifier) on the server and remove the extra ones; nothing was written for this patient",
+                    *exc.args[1:],
+                )
+            raise
+
+    def _write(self, patient: str, bundle: dict[str, Any]) -> Written:
         self._returned: dict[str, dict[str, Any]] = {}
         if self.capabilities.transaction:
             response = self.client.transaction(bundle)
@@ -245,7 +275,7 @@ class ServerSink:
             )
         else:
             written = self._ordered_updates(bundle)
-        self._settle(bundle, written)
+        self._settle(bundle, written, self._seen[1] if self._seen[0] == patient else frozenset())
         return written
 
     def _applied_in_part(self, bundle: dict[str, Any], unconfirmed: list[tuple[int, str]]) -> None:
@@ -281,10 +311,13 @@ class ServerSink:
             )
         )
 
-    def _settle(self, bundle: dict[str, Any], written: Written) -> None:
+    def _settle(self, bundle: dict[str, Any], written: Written, seen: frozenset[str] = frozenset()) -> None:
         """A server that normalises what it stores (reformatted numbers, reordered elements...) would
         make our own resources look changed by someone: then re-tag the stored content once (If-Match),
-        so any later run recognises it as ours. Nothing is re-sent when the server kept it as sent."""
+        so any later run recognises it as ours. Nothing is re-sent when the server kept it as sent.
+        ``seen``: our resources on the server before the write (ServerView.our_refs), which a later run
+        counts as ours too - a report of ours a clinician finalised among them (probe56 D1: a plan citing
+        it was re-tagged as if that report were someone else's, then read as a takeover for good)."""
         kept = frozenset(
             own_ref_key(t["reference"])
             for e in bundle["entry"]
@@ -307,7 +340,9 @@ class ServerSink:
             # unchanged and did not send, which its Provenance names by id - as a later run reads them (probe50
             # HIGH-1: without the kept response report, a plan citing it was re-tagged with a hash no later
             # run verifies, and read as a clinician's takeover from then on)
-            ours = frozenset(own_ref_key(w["ref"]) for w in written.values() if "/" in str(w.get("ref", ""))) | kept
+            ours = (
+                frozenset(own_ref_key(w["ref"]) for w in written.values() if "/" in str(w.get("ref", ""))) | kept | seen
+            )
             if is_unchanged_ours(stored, ours) or tag_of(stored, SOURCE_TAG_SYSTEM) != tag_of(sent, SOURCE_TAG_SYSTEM):
                 continue
             source = tag_of(sent, SOURCE_TAG_SYSTEM) or ""
@@ -393,6 +428,7 @@ class ServerSink:
         unseen = sorted(r for r in named - own_refs if r.split("/", 1)[0] in GUARDED_TYPES)
         for gone in unseen[:MAX_CONFIRMED_GONE]:
             self._confirm_gone(gone, patient)
+        self._seen = (patient, view.our_refs())
         return view
 
     def _confirm_gone(self, ref: str, patient: str) -> None:
@@ -439,6 +475,15 @@ class ServerSink:
     ) -> Written:
         written: Written = {}
         for entry, resource, resp in zip(bundle["entry"], resources, responses, strict=False):
+            if entry["request"].get("ifMatch") and str(resp.get("status", "")).startswith("201"):
+                # an update of a version we read answered "created": the server ignores conditional
+                # updates, and now holds a duplicate of ours (probe56 D2)
+                log.warning(
+                    "the server created %s where we updated a version of ours we had just read (If-Match): it "
+                    "seems to ignore conditional updates - look for duplicates of our resources on the server",
+                    resp.get("location") or entry["request"].get("url"),
+                    extra=ev("write.conditional_ignored", url=str(entry["request"].get("url"))),
+                )
             if resource.get("resourceType"):
                 self._returned[entry_key(entry)] = resource
             ref = resp.get("location", "").split("/_history/")[0]
@@ -469,6 +514,12 @@ class ServerSink:
             version = (body.get("meta") or {}).get("versionId") or _etag_version(response.headers.get("ETag"))
             written[entry_key(entry)] = {"ref": ref, "version": version or ""}
         return written
+
+
+#: a server's refusal because a conditional URL matched several resources (Medplum, HAPI wordings)
+_SEVERAL_MATCHED = re.compile(
+    r"match(?:ed|es)? (?:multiple|several|\d+) resources|multiple[- ](?:matches|resources)", re.I
+)
 
 
 def _not_a_transaction_response(response: Any) -> str | None:

@@ -86,3 +86,56 @@ def test_a_plan_written_beside_an_unchanged_report_of_ours_is_not_re_tagged():
     # and any later run, which knows every resource of ours, reads each as ours
     later = frozenset({own_ref_key(r) for r in stored} | {own_ref_key(ids[e["fullUrl"]]) for e in unchanged})
     assert all(is_unchanged_ours(res, later) for res in stored.values())
+
+
+def _written_beside_a_kept_report(seen_report: bool) -> tuple[Client, dict[str, dict[str, Any]], str]:
+    """The criteria report of ours finalised by a clinician (kept, not sent, not named by our Provenance,
+    which targets what we wrote), the plan written beside it and citing it by its server id."""
+    mapping = load_mapping()
+    run = evaluate_paths([SAMPLES / "classic-poems.json"], mapping, MAYO, None)
+    (result,) = [r for r in run.results if r.scope.in_scope]
+    bundle = transaction_for(
+        result, WriteContext(NOW, mapping.identity, result.inputs), html_for(result, mapping, generated=NOW)
+    )
+    ids = {e["fullUrl"]: f"{e['resource']['resourceType']}/{n}" for n, e in enumerate(bundle["entry"])}
+    (kept,) = [e for e in bundle["entry"] if _code(e["resource"]) == "poems-criteria-assessment"]
+    report = ids[kept["fullUrl"]]
+    text = json.dumps([e for e in bundle["entry"] if e is not kept]).replace(f'"{kept["fullUrl"]}"', f'"{report}"')
+    entries = json.loads(text)
+    for e in entries:
+        if e["resource"]["resourceType"] == "Provenance":
+            e["resource"]["target"] = [t for t in e["resource"]["target"] if t.get("reference") != report]
+    sent = {**bundle, "entry": entries}
+    stored_text = json.dumps(entries)
+    for urn, ref in ids.items():
+        stored_text = stored_text.replace(f'"{urn}"', f'"{ref}"')
+    stored: dict[str, dict[str, Any]] = {}
+    written: dict[str, dict[str, str]] = {}
+    for n, e in enumerate(json.loads(stored_text)):
+        res = e["resource"]
+        if res["resourceType"] not in ("DiagnosticReport", "CarePlan"):
+            continue
+        ref = ids[entries[n]["fullUrl"]]
+        res["id"], res["meta"]["versionId"] = ref.split("/")[1], "2"
+        stored[ref] = res
+        written[entry_key(e)] = {"ref": ref, "version": "2"}
+    client = Client(stored)
+    sink = ServerSink(client, Capabilities("4.0.1", True, True, True))  # type: ignore[arg-type]
+    sink._returned = {}
+    sink._seen = ("Patient/classic-poems", frozenset({*stored, report}) if seen_report else frozenset())
+    sink._settle(sent, written, sink._seen[1])
+    return client, stored, report
+
+
+def test_a_plan_written_beside_our_report_a_clinician_finalised_is_not_re_tagged():
+    """probe56 D1: a clinician finalised our report; the next material change rewrote our plan, which
+    cites it, and re-tagged it as if the report were someone else's - every later run (which counts that
+    report among ours, it still carries our identifier) read our plan as a takeover, and the next change
+    wrote a second open proposal beside it."""
+    client, stored, report = _written_beside_a_kept_report(seen_report=True)
+    assert client.puts == []
+    later = frozenset({*stored, report})  # as ServerView.our_refs of the next run
+    assert all(is_unchanged_ours(res, later) for res in stored.values())
+    # what the write alone knows (without the server's view before it) cannot judge the plan as ours
+    client, _, _ = _written_beside_a_kept_report(seen_report=False)
+    assert [p.split("/")[0] for p in client.puts] == ["PUT CarePlan"]
