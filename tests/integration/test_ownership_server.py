@@ -351,3 +351,25 @@ def test_killed_at_a_chosen_point_then_a_clean_run_equals_one_clean_run(server, 
     _, clean = run(server, tmp_path / "killed")
     assert clean.completed and clean.failed == 0
     assert snapshot(server) == reference  # no lost patient, no duplicate, no diff
+
+
+def test_our_plan_rewritten_beside_our_report_a_clinician_finalised_stays_ours(server, tmp_path):
+    """probe56 D1: a clinician finalised only our report; the next material change rewrote our plan, which
+    cites it, and re-tagged it as if that report were someone else's - every later run reported our own plan
+    as taken over (exit 1), and the next change wrote a second open proposal beside the stale one."""
+    run(server, tmp_path)
+    (report,) = criteria_report(server)
+    report["status"] = "final"
+    put(server, report)
+    set_platelets(server, 250)  # thrombocytosis no longer present: the conclusion changes
+    _, changed = run(server, tmp_path)
+    assert changed.written == 1 and changed.conflicts == 1  # the report, reported once; the plan rewritten
+    _, again = run(server, tmp_path)
+    assert again.conflicts == 0 and again.failed == 0, list(again.problems)
+    fresh = fresh_run(server, tmp_path)  # without the state the report's takeover is news again; never the plan
+    assert fresh.failed == 0 and not [p for p in fresh.problems if "CarePlan/" in p], list(fresh.problems)
+    set_platelets(server, 530)  # the conclusion changes back: our plan is updated, no second proposal
+    _, back = run(server, tmp_path)
+    assert back.written == 1 and back.conflicts == 0, back.problems
+    plans = ours(server, "CarePlan")
+    assert len(plans) == 1 and plans[0]["status"] == "draft"
