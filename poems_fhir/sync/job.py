@@ -592,6 +592,7 @@ class SyncJob:
         assert self.sink is not None  # noqa: S101 - narrows the type; callers return early without a sink
         material = ready.material
         subject_key = _subject_key(bundle)
+        refused = False  # the first attempt was refused with 409/412
         for attempt in (1, 2):
             view = self.sink.existing(patient, subject_key, _recorded_refs(previous))
             view.legacy_versions = _legacy(previous)
@@ -613,11 +614,26 @@ class SyncJob:
                         status=exc.status,
                     ) from exc
                 # someone changed a resource between our read and our write: read again and decide again
+                refused = True
         self._report_takeovers(patient, name, plan, summary)
         if stale:
             self._count_withdrawn(patient, name, stale, self._superseded(), summary)
         if plan.withdraw or plan.kept_by_clinician:
             self._apply_withdrawal(patient, name, plan, self._superseded(), summary, self._said_superseded())
+        if plan.bundle is None and refused and not plan.takeovers and not plan.kept_by_clinician:
+            # refused, and now the server holds exactly what we would send: our first attempt was applied
+            # and its answer lost (a 5xx after the commit, retried into a 412) - written, not "unchanged"
+            # (probe56 D3)
+            summary.written += 1
+            log.info(
+                "%s: our write had been applied although its answer was lost (the retry was refused with 412)",
+                name,
+                extra=ev(
+                    "patient.written", patient=name, resources=0, classification=ready.conclusion["classification"]
+                ),
+            )
+            self._record(patient, previous, "written", input_hash=input_hash)
+            return
         if plan.bundle is None:
             summary.unchanged += 1
             self._record(patient, previous, "written", input_hash=input_hash)

@@ -270,3 +270,33 @@ def test_the_job_tells_the_sink_what_the_state_recorded_writing(tmp_path):
     ((patient, recorded),) = server.asked
     assert patient == CLASSIC and {f"DiagnosticReport/{report['id']}", f"CarePlan/{plan['id']}"} <= set(recorded)
     assert all("/" in r and not r.startswith("poems-fhir") for r in recorded)
+
+
+class LostAnswerServer(Server):
+    """Applies the next write, then answers it as refused (a 5xx after the commit, retried into a 412)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lose_next = 0
+
+    def write(self, patient: str, bundle: dict[str, Any]) -> dict[str, dict[str, str]]:
+        written = super().write(patient, bundle)
+        if self.lose_next:
+            self.lose_next -= 1
+            raise PreconditionFailedError("POST transaction failed: HTTP 412: precondition failed", status=412)
+        return written
+
+
+def test_a_write_applied_whose_answer_was_lost_counts_as_written_not_unchanged(tmp_path):
+    """probe56 D3: the server stored the transaction but answered 503; the retry got 412 (our own write had
+    moved the version); read again, the server held exactly what we send - counted `unchanged`, which the
+    README defines as "nothing written"."""
+    store, server = StateStore(tmp_path / "s.sqlite"), LostAnswerServer()
+    server.lose_next = 1
+    summary = job(store, server).run()
+    assert (summary.written, summary.unchanged, summary.failed) == (2, 0, 0)
+    assert len(server.writes) == 2  # nothing sent twice
+    for p in (CLASSIC, RELAPSE):
+        forget_input(store, p)
+    again = job(store, server).run()
+    assert (again.written, again.unchanged) == (0, 2)
