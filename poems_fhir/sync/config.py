@@ -165,6 +165,9 @@ class SyncSettings(BaseModel):
             raise ConfigError("--bulk exports from a server: give --server URL (a FHIR R4 base)")
         if self.bulk and self.group:
             raise ConfigError("--bulk and --group exclude each other: use --bulk group:ID")
+        if self.bulk_restart and not self.bulk:
+            # probe55: accepted and ignored, so an operator believed a new export had been started
+            raise ConfigError("--bulk-restart starts a new bulk export: it needs --bulk system|patient|group:ID")
         if self.auth == "bearer" and not self.token_file and not os.environ.get("POEMS_FHIR_TOKEN"):
             raise ConfigError("--auth bearer needs --token-file FILE or the POEMS_FHIR_TOKEN environment variable")
         if self.auth in ("basic", "client-credentials") and not self.client_id:

@@ -214,6 +214,7 @@ def test_export_command_reports_error_files_with_exit_1(server, tmp_path, monkey
         (["--bulk", "patient", "--source", "x", "--out", "y"], "--bulk exports from a server"),
         (["--server", "http://127.0.0.1:1/fhir", "--bulk", "groups"], "system, patient or group:ID"),
         (["--server", "http://127.0.0.1:1/fhir", "--bulk", "patient", "--group", "g"], "use --bulk group:ID"),
+        (["--server", "http://127.0.0.1:1/fhir", "--bulk-restart"], "it needs --bulk"),
     ],
 )
 def test_bulk_configuration_errors_exit_2(args, message, tmp_path):
