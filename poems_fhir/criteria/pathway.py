@@ -660,7 +660,13 @@ def pathway(
         restage := _restaging_after_radiotherapy(radiotherapy_given, systemic_given, measurements, as_of)
     ) is not None:
         steps.append(restage)
-    if marrow or not marrow_negative:
+    # step 2a is a systemic therapy's (step 2: disseminated marrow involvement): with the marrow not yet
+    # known, only once the diagnosis is made or a treatment began - an indeterminate diagnosis whose
+    # marrow biopsy is still proposed got the transplant proposed beside it (probe58 D3)
+    if marrow or (
+        not marrow_negative
+        and (a.classification is Classification.MET or started is not None or bool(asct or planned_asct))
+    ):
         steps.append(_transplant_eligibility(asct or planned_asct, systemic_given, started, risk))
 
     # --- caution on neurotoxic agents

@@ -111,7 +111,22 @@ def test_a_zero_in_another_test_is_not_a_negative_marrow():
         status="not-started",
         key="branch-biopsy",
     )
-    assert got["transplant-eligibility"].status == "not-started"
+    # the diagnosis not made (no major criterion) and the marrow unknown: no transplant yet (probe58 D3)
+    assert "transplant-eligibility" not in got
+
+
+def test_with_the_marrow_unknown_the_transplant_step_waits_for_a_diagnosis_or_a_treatment():
+    """probe58 D3: an indeterminate diagnosis (paraprotein, neuropathy, a minor criterion; no VEGF, no
+    marrow, no bone imaging) got "high-dose melphalan with ASCT if eligible" beside its own proposal of the
+    marrow biopsy that "decides between radiotherapy and systemic therapy" (criteria.md §10: step 2/2a on
+    disseminated marrow involvement or diffuse lesions; step 0 stages an indeterminate diagnosis)."""
+    undecided = by_id(steps(MANDATORY))
+    assert undecided["branch"].key == "branch-biopsy" and "transplant-eligibility" not in undecided
+    met = by_id(steps([*MANDATORY, f("vegf_elevation")]))  # a major criterion: met, the marrow still unknown
+    assert met["branch"].key == "branch-biopsy" and met["transplant-eligibility"].status == "not-started"
+    treated = [Event("treatment", d(-5), "MedicationRequest/len", "lenalidomide", agent="lenalidomide")]
+    started = by_id(steps(MANDATORY, events=treated))
+    assert "transplant-eligibility" in started  # a systemic treatment began: the transplant question is open
 
 
 # --- step 2: clonal plasma cells in the marrow -> systemic therapy (§10)
