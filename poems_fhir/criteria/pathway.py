@@ -858,12 +858,21 @@ def pathway(
                     f" Progression while on {', '.join(on_imid)}: review that regimen rather than repeat it."
                     if on_imid
                     else ""
+                )
+                + (
+                    # §10 step 1a before step 7's salvage: "radiation salvage" beside "escalate to systemic
+                    # therapy" contradicted it (probe58 D4)
+                    " Progression 3-6 months after radiotherapy: escalate to systemic therapy (step 1a) rather than "
+                    "radiation salvage."
+                    if escalation is not None
+                    else ""
                 ),
                 "not-started",
                 evidence=tuple(dict.fromkeys(r for al in relapse for r in al.evidence)),
                 key="relapse",
                 params=tuple(("alert", c) for c in dict.fromkeys(al.code for al in relapse))
-                + tuple(("on_imid", a) for a in on_imid),
+                + tuple(("on_imid", a) for a in on_imid)
+                + ((("after_radiotherapy", "escalate"),) if escalation is not None else ()),
             )
         )
     # without --as-of the plan speaks as of the newest fact on record (the sync job's case: probe51 D3, a

@@ -597,6 +597,11 @@ def step_text(t: Translator, s: Step) -> str:
         text += " " + t._("Progression while on {agents}: review that regimen rather than repeat it.").format(
             agents=", ".join(agent_label(t, x) for x in on_imid)
         )
+    if "after_radiotherapy" in p:
+        text += " " + t._(
+            "Progression 3-6 months after radiotherapy: escalate to systemic therapy (step 1a) rather than radiation "
+            "salvage."
+        )
     agents = [v for k, v in pairs if k == "agent"]
     if agents:
         text += " " + t._("Given: {agents}.").format(agents=", ".join(agent_label(t, x) for x in agents))

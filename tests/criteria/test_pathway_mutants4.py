@@ -1073,3 +1073,25 @@ def test_many_treatment_events_cost_linear_time():
     finally:
         E.__eq__ = original  # type: ignore[method-assign]
     assert compared[0] < 400 * 10
+
+
+def test_a_relapse_after_radiotherapy_gives_escalation_precedence_over_radiation_salvage():
+    """probe58 D4: a VEGF rise 3-6 months after radiotherapy got "escalate to systemic therapy" (§10 step 1a)
+    and, in the relapse step beside it, "radiation salvage is commonly effective" (step 7)."""
+    from poems_fhir.i18n import translator
+    from poems_fhir.report.wording import step_text
+
+    rising = [
+        m("vegf", 800, -10, "pg/mL", "plasma"),
+        m("vegf", 300, 60, "pg/mL", "plasma"),
+        m("vegf", 700, 150, "pg/mL", "plasma"),
+    ]
+    got = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *rising], [RT], as_of=d(160)))
+    assert "escalate-systemic" in got
+    said = "escalate to systemic therapy (step 1a) rather than radiation salvage"
+    assert said in got["relapse"].description and ("after_radiotherapy", "escalate") in got["relapse"].params
+    assert said in step_text(translator(), got["relapse"])
+    # a relapse with no radiotherapy behind it keeps step 7's advice alone
+    len_dex = Event("treatment", d(-5), "MedicationRequest/len", "lenalidomide", agent="lenalidomide", end=d(40))
+    plain = by_id(steps(MANDATORY, rising, [len_dex], as_of=d(160)))
+    assert said not in plain["relapse"].description and "after_radiotherapy" not in dict(plain["relapse"].params)
