@@ -133,6 +133,16 @@ class Alert:
     agents: tuple[str, ...] = ()
 
 
+def percent(change: float) -> str:
+    """A relative change in whole percent - but never rounded up onto a multiple of 5, where the categories'
+    bounds lie (25, 50, 90 %): a 49.5 % fall read "-50%" beside the category MR (probe58 D5); it reads
+    "-49.5%". Exact to a millionth first (float noise)."""
+    exact = round(abs(change) * 100, 6)
+    whole = round(exact)
+    shown = f"{exact:.1f}".rstrip("0").rstrip(".") if whole % 5 == 0 and exact < whole else f"{whole}"
+    return "0%" if shown == "0" else f"{'-' if change < 0 else '+'}{shown}%"
+
+
 def distinct_alerts(alerts: Iterable[Alert]) -> list[Alert]:
     """One alert per code, in first-raised order, with the evidence of all: both haematological
     frameworks raise `hematologic_progression` for one rise, which people should read once."""
@@ -612,7 +622,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             fw,
             "PR",
             f"M-protein {c.m_base.value:g} -> {latest_m.value:g} g/L "  # type: ignore[union-attr]
-            f"({change:+.0%})",
+            f"({percent(change)})",
             base_p,
             latest_p,
             change,
@@ -634,7 +644,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         return HematologicResponse(
             fw,
             "PR",
-            f"urine M-protein {u0:g} -> {u1:g} mg/24 h ({(u1 - u0) / u0:+.0%})",
+            f"urine M-protein {u0:g} -> {u1:g} mg/24 h ({percent((u1 - u0) / u0)})",
             base_p or _point(c.u_base),
             latest_p or _point(c.u_after[-1]),
             change,
@@ -789,7 +799,7 @@ def _imwg_measurable(
         category = "VGPR"
     else:
         category = "PR" if change <= -0.5 else "MR" if change <= -0.25 else "NR"
-    reason = f"M-protein {change:+.0%}"
+    reason = f"M-protein {percent(change)}"
     caveats: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
     if category in ("VGPR", "PR"):
@@ -1125,7 +1135,7 @@ def clinical_response(
         out["albumin"] = DomainResponse(
             "albumin",
             direction,
-            f"albumin {base.value:g} -> {after[-1].value:g} g/L ({change:+.0%})",
+            f"albumin {base.value:g} -> {after[-1].value:g} g/L ({percent(change)})",
             (base.reference, after[-1].reference),
             after[-1].effective,
         )

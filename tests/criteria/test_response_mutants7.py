@@ -470,3 +470,15 @@ def test_a_worsening_outweighs_any_other_statement_of_the_same_day(order: str, o
     assert _direction("skin", findings=new, course=[_course("skin", other, 60)]) == "worse"
     # a later statement still wins over an earlier worsening
     assert _direction("neuropathy", course=[*course, _course("neuropathy", other, 61)]) == other
+
+
+@pytest.mark.parametrize(
+    ("change", "shown"),
+    [(-0.495, "-49.5%"), (-0.519, "-52%"), (-0.5, "-50%"), (-0.246, "-24.6%"), (0.2849, "+28%"), (-0.896, "-89.6%"),
+     (-0.905, "-90%"), (0.0, "0%"), (-0.004, "0%")],
+)  # fmt: skip
+def test_a_change_is_never_shown_rounded_up_onto_a_category_bound(change, shown):
+    """probe58 D5: a 49.5 % fall read "M-protein -50%" beside the category MR (PR needs 50 %)."""
+    from poems_fhir.criteria.response import percent
+
+    assert percent(change) == shown
