@@ -234,6 +234,11 @@ def _known_on(effective: dt.date | None, as_of: dt.date | None) -> bool:
 #: results a restaging after the first treatment reads (the response's): the first one ends "staging"
 _RESPONSE_ANALYTES = ("serum_m_protein", "serum_ife", "urine_ife", "flc_kappa", "flc_lambda", "flc_ratio", "vegf")
 
+#: the haematological studies of §10 step 6's surveillance (IFE/FLC, the M-protein, the blood count)
+_SURVEILLANCE_ANALYTES = frozenset(
+    {"serum_m_protein", "serum_ife", "urine_ife", "flc_kappa", "flc_lambda", "flc_ratio", "platelets", "hemoglobin"}
+)
+
 #: the laboratory tests of criteria.md §10 step 0's staging poems-fhir reads (imaging, echocardiography, nerve
 #: studies and fundoscopy are findings, not measurements)
 _STAGING_ANALYTES = frozenset(
@@ -804,14 +809,26 @@ def pathway(
                 params=(("specimen", specimen),) + (() if vegf else (("no_vegf_yet", "yes"),)),
             )
         )
+        # due 6 months (the interval's end) after the latest haematological test since the first treatment,
+        # in progress once there is one: it had no date, so 21 months without a blood test never read
+        # overdue, and follow-up tests left it "not started" (probe58 D2)
+        tests = [
+            m
+            for m in measurements
+            if m.analyte in _SURVEILLANCE_ANALYTES and m.effective and started <= m.effective
+            if _known_on(m.effective, as_of)
+        ]
+        last_test = max((m.effective for m in tests if m.effective), default=None)
         steps.append(
             Step(
                 "surveillance",
                 "Surveillance every 3-6 months",
                 "IFE/FLC, CBC, chemistry, neurological examination; imaging of previously involved sites; endocrine "
                 "follow-up (D'Sa 2022).",
-                "not-started",
+                "in-progress" if last_test else "not-started",
+                scheduled_start=add_months(last_test, 6) if last_test else (as_of or latest),
                 repeat_months=3,
+                evidence=tuple(dict.fromkeys(m.reference for m in tests if m.effective == last_test)),
             )
         )
 

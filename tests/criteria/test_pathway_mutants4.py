@@ -673,8 +673,11 @@ def test_seed_case_after_the_transplant():
         title="Surveillance every 3-6 months",
         description="IFE/FLC, CBC, chemistry, neurological examination; imaging of previously involved sites; "
         "endocrine follow-up (D'Sa 2022).",
-        status="not-started",
+        # under way: the day +100 immunofixations; next due 6 months after them (probe58 D2)
+        status="in-progress",
+        scheduled_start=dt.date(2020, 6, 8),
         repeat_months=3,
+        evidence=("Observation/serum_ife-2019-12-08", "Observation/urine_ife-2019-12-08"),
     )
     # VEGF never measured (seed: "method not performed"): one is due now, as a post-treatment reference
     assert got["vegf-surveillance"].scheduled_start == dt.date(2019, 12, 31)
@@ -842,7 +845,14 @@ def test_surveillance_waits_for_a_response():
     vegf = plan(PATIENT, [m("vegf", 900, -10, "pg/mL", "plasma"), m("vegf", 400, 20, "pg/mL", "plasma")],
                 [LENALIDOMIDE], as_of=d(30))  # fmt: skip
     for got in (improved, pr, vegf):
-        assert got["surveillance"].status == "not-started" and got["vegf-surveillance"].status == "not-started"
+        assert got["vegf-surveillance"].status == "not-started"
+    # the haematological surveillance is under way once a test was done since the treatment (probe58 D2)
+    assert [g["surveillance"].status for g in (improved, pr, vegf)] == ["not-started", "in-progress", "not-started"]
+    assert pr["surveillance"].evidence == ("Observation/serum_m_protein20",)
+    # due 6 months after that test; overdue once the evaluation date is past it
+    later = plan(PATIENT, [m("serum_m_protein", 8.0, -10), m("serum_m_protein", 3.0, 20)], [LENALIDOMIDE],
+                 as_of=d(400))  # fmt: skip
+    assert dict(later["surveillance"].params)["overdue"] == later["surveillance"].scheduled_start.isoformat()
     # no response in any domain (a minimal fall, a stable course): still none
     nr = plan(PATIENT, [m("serum_m_protein", 8.0, -10), m("serum_m_protein", 7.0, 20)], [LENALIDOMIDE], as_of=d(30),
               course=(CourseAssessment("neuropathy", "stable", d(20), "Observation/c"),))  # fmt: skip
