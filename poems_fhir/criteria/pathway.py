@@ -753,11 +753,26 @@ def pathway(
             and (as_of is None or m.effective <= as_of)
         ]
         missing: list[str] = []
+        superseded: dt.date | None = None
         if restaged:  # the restaging is the first such day: later follow-up results are no evidence of it
             first = min(m.effective for m in restaged if m.effective)
             restaged = [m for m in restaged if m.effective == first]
             parts, missing = _restaging_parts(measurements, first, as_of)
             restaged += parts
+            # a restaging begun in part is over once the follow-up moved on - a haematological study 3 months
+            # or more after it: it read "in progress, overdue since 2019" in 2022, after a CR and a relapse
+            # (probe58 D6); its missing parts stay said
+            superseded = min(
+                (
+                    m.effective
+                    for m in measurements
+                    if m.analyte in _SURVEILLANCE_ANALYTES
+                    and m.effective
+                    and m.effective >= add_months(first, 3)
+                    and _known_on(m.effective, as_of)
+                ),
+                default=None,
+            )
         steps.append(
             Step(
                 "restaging-day100",
@@ -767,11 +782,12 @@ def pathway(
                 + (f" Not yet done at this restaging: {', '.join(missing)}." if missing else ""),
                 # not-started, not "scheduled": FHIR's scheduled means booked, and nobody booked a proposal;
                 # one serum immunofixation is a restaging begun, not done (probe38 D6)
-                ("in-progress" if missing else "completed") if restaged else "not-started",
+                ("in-progress" if missing and superseded is None else "completed") if restaged else "not-started",
                 scheduled_start=start,
                 scheduled_end=end,
                 evidence=tuple(e.reference for e in asct) + tuple(m.reference for m in restaged),
-                params=tuple(("missing", x) for x in missing),
+                params=tuple(("missing", x) for x in missing)
+                + ((("superseded", superseded.isoformat()),) if missing and superseded else ()),
             )
         )
 

@@ -646,6 +646,10 @@ def step_text(t: Translator, s: Step) -> str:
         text += " " + t._("Not yet done at this restaging: {parts}.").format(
             parts=", ".join(_restaging_part(t, x) for x in missing)
         )
+    if "superseded" in p:
+        text += " " + t._("Later follow-up since {date} takes its place.").format(
+            date=t.date(dt.date.fromisoformat(p["superseded"]))
+        )
     if s.term_key == "restaging-day100" and s.status != "not-started":
         text += " " + t._("Imaging, echocardiography and nerve studies are not tracked by poems-fhir: confirm them.")
     if "after_start" in p:

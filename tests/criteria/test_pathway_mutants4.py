@@ -953,8 +953,14 @@ def test_the_restaging_cites_its_own_day_not_every_later_follow_up_result():
     # a probe: years of follow-up IFEs all became "evidence" of the day +100 restaging
     ifes = [seed_m("serum_ife", 0, d) for d in (DAY_100, dt.date(2020, 6, 1), dt.date(2021, 6, 1))]
     got = restaging(ifes, as_of=dt.date(2022, 1, 1))
-    assert got.status == "in-progress"
     assert got.evidence == ("Procedure/asct", "Observation/serum_ife-2019-12-08")
+    # done in part, and the follow-up moved on (an IFE 6 months later): over, its missing parts still said,
+    # not "in progress, overdue since 2019" in 2022 (probe58 D6)
+    assert got.status == "completed" and ("superseded", "2020-06-01") in got.params
+    assert ("missing", "free_light_chains") in got.params and not dict(got.params).get("overdue")
+    # before the follow-up moved on it is a restaging in progress
+    early = restaging(ifes[:1], as_of=dt.date(2020, 1, 15))
+    assert early.status == "in-progress" and "superseded" not in dict(early.params)
 
 
 def test_every_kind_of_relapse_is_one_work_up_that_names_each_alert():

@@ -235,6 +235,8 @@ def test_the_page_shows_nothing_after_the_data_cut_off():
     (r,) = evaluate_paths([SAMPLES / "origin-case"], mapping, MAYO, dt.date(2019, 3, 31)).results
     page = html_for(r, mapping, generated=NOW)
     page = without_generation_stamp(page)  # made today, about data up to the cut-off
+    # a proposal's next due date lies ahead by nature: no data of after the cut-off
+    page = re.sub(r"Next due (?:[A-Z][a-z]{2} \d+, )?20\d\d(?:-\d\d-\d\d)?", "", page)
     dates = {dt.date.fromisoformat(d) for d in re.findall(r"\b(20\d\d-\d\d-\d\d)\b", page)}
     dates |= {
         dt.datetime.strptime(d, "%b %d, %Y").date()
