@@ -504,9 +504,7 @@ def evaluate(
     work = _evaluate_work(mapping, rule_profile, as_of, baseline, scope_trigger, fmt, show_all, writer)
     source = read
     keys = select_patients(source.patients(), patients)
-    for wanted in patients or ():
-        if not select_patients(keys, [wanted]):  # probe32: a --patient naming nobody exited 0 in silence
-            errors.append(SourceError("--patient", f"{wanted}: no such patient in the input; nothing evaluated for it"))
+    errors += _unknown_patients(keys, patients)
     # in patient order whatever the number of workers: the output is the same for any --workers
     done = map_patients(source, keys, work, workers)
     with click.progressbar(
@@ -693,9 +691,11 @@ def report(
     first: _Page | None = None
     for e in read.errors:
         click.echo(_skipped(e), err=True)
+    keys = select_patients(source.patients(), patients)
+    unknown = _unknown_patients(keys, patients)  # probe59 D1: listed, exit 1, as `evaluate` does
     # pages are drawn by the workers, in patient order (--workers 1: in this process); a folder gets
     # each page as it comes, so memory holds one page, not every patient's (issue #11)
-    for item in map_patients(source, select_patients(source.patients(), patients), work, 1 if single else workers):
+    for item in map_patients(source, keys, work, 1 if single else workers):
         if item.error is not None:
             failed.append(item.error)
             continue
@@ -727,10 +727,21 @@ def report(
         if written < evaluated:
             click.echo(f"no page for {evaluated - written} out-of-scope patient(s) (--all writes them too)")
     click.echo(f"Screening: {render_screening(screening)}.")
-    for e in later + page_errors:
+    for e in later + page_errors + unknown:
         click.echo(_skipped(e), err=True)
-    errors = list(read.errors) + failed + later + page_errors
+    errors = list(read.errors) + failed + later + page_errors + unknown
     sys.exit(_exit_code(errors))
+
+
+def _unknown_patients(keys: list[str], patients: tuple[str, ...] | None) -> list[SourceError]:
+    """Each --patient that names nobody in the input: listed, never dropped in silence (probe32, probe59)."""
+    from .parallel import select_patients
+
+    return [
+        SourceError("--patient", f"{wanted}: no such patient in the input; nothing evaluated for it")
+        for wanted in patients or ()
+        if not select_patients(keys, [wanted])
+    ]
 
 
 def _skipped(e: SourceError) -> str:

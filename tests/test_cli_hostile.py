@@ -549,6 +549,21 @@ def test_a_patient_filter_naming_nobody_is_reported():
     assert found.exit_code == 0 and strict_json(found.stdout)["errors"] == []
 
 
+def test_report_and_sync_list_a_patient_filter_naming_nobody(tmp_path):
+    """probe59 D1/D2: `report --patient nope` wrote the other page and exited 0 without a word; `sync --source
+    --patient nope` dropped it (missing=0, exit 0)."""
+    page = tmp_path / "p.html"
+    result = invoke("report", str(SAMPLES), "--patient", "Patient/classic-poems", "--patient", "Patient/nope",
+                    "--html", str(page))  # fmt: skip
+    assert result.exit_code == 1 and page.exists()
+    assert "skipped: --patient: Patient/nope: no such patient in the input" in result.stderr
+    args = ["--out", str(tmp_path / "o"), "--state", str(tmp_path / "s.sqlite"), "--format", "json"]
+    synced = invoke("sync", "--source", str(SAMPLES), "--patient", "nope", "--patient", "classic-poems", *args)
+    summary = json.loads(synced.stdout)
+    assert synced.exit_code == 1 and (summary["missing"], summary["written"]) == (1, 1)
+    assert any("no resources found for this patient" in p for p in summary["problems"])
+
+
 @pytest.mark.parametrize(
     ("issue", "listed"),
     [

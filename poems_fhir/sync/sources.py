@@ -370,7 +370,10 @@ class FileSource:
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
         wanted = {_patient_ref(p) for p in self.patients}
         patients = [p for p in self._read.patients() if not wanted or p in wanted]
-        return Cohort(sorted(patients), None)
+        # a --patient the files do not hold is reported as missing, like a 404 from a server (probe59 D2:
+        # dropped in silence, exit 0)
+        patients += sorted(wanted - set(patients))
+        return Cohort(sorted(patients), None, named=bool(wanted))
 
     def fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
         return self._read.record(patient), []
