@@ -165,7 +165,10 @@ def _exit_code(errors: list[SourceError]) -> int:
 def _out_of_space(exc: BaseException) -> str | None:
     """Where a write failed for want of space (a full, read-only or over-quota disk), or None."""
     if isinstance(exc, sqlite3.OperationalError):
-        return "a database (the state or the spool)" if "disk is full" in str(exc) else None
+        # "disk I/O error": what SQLite says when a write is refused (a file-size limit, `ulimit -f`, probe59
+        # D3; a failing disk) - an I/O error, exit 74 (EX_IOERR), not an internal one
+        text = str(exc)
+        return "a database (the state or the spool)" if "disk is full" in text or "disk I/O error" in text else None
     if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
         return os.fsdecode(exc.filename) if isinstance(exc.filename, (str, bytes)) else "the output"
     return None

@@ -584,3 +584,21 @@ def test_a_saved_searchset_that_says_it_is_incomplete_is_a_listed_problem(tmp_pa
     assert ("failed or is incomplete" in result.stdout) is listed
     assert result.exit_code == (1 if listed else 0), result.stdout
     assert "1 patient(s) evaluated" in result.stdout  # its entries are still read
+
+
+def test_a_file_size_limit_hit_by_the_spool_is_an_io_error_not_an_internal_one(tmp_path):
+    """probe59 D3: `ulimit -f` reached while writing the temporary spool: SQLite's "disk I/O error" was an
+    internal error (exit 70, "please report it"); it is the machine's (exit 74, move TMPDIR)."""
+    import resource
+    import subprocess
+    import sys
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "poems_fhir.cli", "evaluate", str(SAMPLES), "--format", "json"],
+        capture_output=True, text=True, preexec_fn=limited, env={**os.environ, "TMPDIR": str(tmp_path)}, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 74, done.stderr
+    assert "internal error" not in done.stderr and "TMPDIR" in done.stderr
