@@ -649,19 +649,36 @@ def load_file(path: str | Path, *, site: bool) -> LoadedFile:
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
         if rest is None:
             raise MappingError(problems) from None
-        raise MappingError(problems, LoadedFile(name, rest[0], lines, digest), rest[1]) from None
+        model, removed, kept = rest
+        raise MappingError(problems, LoadedFile(name, model, _renumbered(lines, kept), digest), removed) from None
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return LoadedFile(name, model, lines, digest)
 
 
+def _renumbered(lines: dict[tuple[Any, ...], int], kept: dict[str, list[int]]) -> dict[tuple[Any, ...], int]:
+    """The line index of a file whose list entries were taken out, by the positions left: the entry now
+    at i of a section is the one written at kept[section][i] (probe59 D4: a problem of the rule written at
+    line 10 was reported at line 5, where the entry taken out before it stood)."""
+    out: dict[tuple[Any, ...], int] = {}
+    for path, line in lines.items():
+        old = kept.get(path[0]) if path and isinstance(path[0], str) else None
+        if old is None or len(path) < 2 or not isinstance(path[1], int):
+            out[path] = line
+        elif path[1] in old:
+            out[(path[0], old.index(path[1]), *path[2:])] = line
+    return out
+
+
 def _without_invalid_entries(
     model_cls: type[MappingFile], data: dict[str, Any], errors: list[Any]
-) -> tuple[MappingFile, frozenset[str]] | None:
+) -> tuple[MappingFile, frozenset[str], dict[str, list[int]]] | None:
     """The file with every section entry that failed validation taken out (a rule, a threshold),
-    and those entries' ids; None when a problem is not inside one entry (the format line, an
-    unknown section). Pruning may reveal more problems in the same entries' neighbours: a few rounds."""
+    those entries' ids, and per list section the original positions of the entries kept; None when a
+    problem is not inside one entry (the format line, an unknown section). Pruning may reveal more
+    problems in the same entries' neighbours: a few rounds."""
     pruned = copy.deepcopy(data)
     removed: set[str] = set()
+    kept = {k: list(range(len(v))) for k, v in pruned.items() if isinstance(v, list)}
     for _ in range(3):
         entries = {tuple(e["loc"][:2]) for e in errors}
         if any(len(loc) < 2 for loc in entries):
@@ -670,6 +687,7 @@ def _without_invalid_entries(
             container = pruned.get(section)
             if isinstance(container, list) and isinstance(key, int) and key < len(container):
                 entry = container.pop(key)
+                kept[section].pop(key)
                 removed.add(str(entry.get("id")) if isinstance(entry, dict) else str(key))
             elif isinstance(container, dict) and key in container:
                 del container[key]
@@ -677,7 +695,7 @@ def _without_invalid_entries(
             else:
                 return None
         try:
-            return model_cls.model_validate(pruned), frozenset(removed)
+            return model_cls.model_validate(pruned), frozenset(removed), kept
         except ValidationError as exc:
             errors = exc.errors()
     return None

@@ -486,3 +486,31 @@ def test_a_national_system_declared_as_icd10_is_accepted(tmp_path):
     )
     mapping = load_mapping([site])
     assert mapping.rules_for("urn:oid:1.2.398.7.1.9.1.1", "G61.8")
+
+
+def test_a_problem_after_an_entry_taken_out_is_reported_at_its_own_line(tmp_path):
+    """probe59 D4: with the first observation taken out for its own problem, the duplicated code of the
+    next one was reported at the line of the entry taken out, sending the operator to the wrong rule."""
+    site = write(
+        tmp_path,
+        SITE_HEADER
+        + """
+        observations:
+          - id: first_bad
+            role: measurement
+            unit: g/L
+            colour: blue
+            codes: [{system: "https://x.example/cs", code: A1, verification: LOCAL}]
+          - id: dup_vegf
+            role: vegf
+            unit: pg/mL
+            codes: [{system: "http://loinc.org", code: 75628-8, verification: LOCAL}]
+    """,
+    )
+    with pytest.raises(MappingError) as exc:
+        load_mapping([site])
+    lines = {p.key: p.line for p in exc.value.problems}
+    assert lines == {
+        "observations[0].colour": line_of(site, "colour: blue"),
+        "observations.dup_vegf.codes": line_of(site, "- id: dup_vegf"),
+    }
