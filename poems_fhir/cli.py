@@ -170,7 +170,7 @@ def _out_of_space(exc: BaseException) -> str | None:
         text = str(exc)
         return "a database (the state or the spool)" if "disk is full" in text or "disk I/O error" in text else None
     if isinstance(exc, OSError) and exc.errno in NO_SPACE_ERRNOS:
-        return os.fsdecode(exc.filename) if isinstance(exc.filename, (str, bytes)) else "the output"
+        return os.fsdecode(exc.filename) if isinstance(exc.filename, (str, bytes)) else "the output (stdout)"
     return None
 
 
@@ -816,6 +816,8 @@ def _make_dir(path: Path, option: str) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        if exc.errno in NO_SPACE_ERRNOS:  # a full or read-only disk: the machine's, exit 74 (probe59 D6)
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         _fail(
             f"{option} {path}: cannot create the folder ({exc.strerror or exc}); is a part of the path a regular file?"
         )
@@ -835,7 +837,8 @@ def _write_text(path: Path, text: str, option: str) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         if exc.errno in NO_SPACE_ERRNOS:
-            raise
+            # named: the message says what could not be written (probe59 D7: "cannot write the output")
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         _fail(f"{option} {path}: cannot write ({exc.strerror or exc}); is a part of the path a regular file?")
 
 

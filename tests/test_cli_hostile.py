@@ -376,7 +376,7 @@ def test_a_full_disk_is_a_documented_io_error_not_a_bug():
         )
     err = proc.stderr.decode("utf-8", "replace")
     assert proc.returncode == EXIT_IO == 74
-    assert "cannot write the output: No space left on device; free space" in err and "internal error" not in err
+    assert "cannot write the output (stdout): No space left on device; free space" in err and "internal error" not in err
 
 
 def test_a_full_disk_during_sync_stops_the_run_and_leaves_no_temporary_file(tmp_path, monkeypatch):
@@ -439,7 +439,28 @@ def test_a_full_disk_while_writing_a_file_keeps_the_earlier_file_and_exits_74(tm
     monkeypatch.setattr(builtins, "open", real_open)
     assert result.exit_code == 74, result.output
     assert "No space left on device" in result.stderr and "free space" in result.stderr
+    assert f"cannot write {out / written.name}: " in result.stderr  # named, not "the output" (probe59 D7)
     assert [p.name for p in out.iterdir()] == [written.name] and written.read_bytes() == good
+
+
+def test_an_out_folder_on_a_read_only_disk_is_the_machines_not_a_usage_error(tmp_path, monkeypatch):
+    """probe59 D6: creating the --out folder on a read-only file system exited 2 with "is a part of the path a
+    regular file?"; an existing folder there exits 74 - the machine's, as documented."""
+    import errno
+    import pathlib
+
+    real_mkdir = pathlib.Path.mkdir
+    target = tmp_path / "ro" / "out"
+
+    def read_only(self, *a, **kw):
+        if str(self).startswith(str(tmp_path / "ro")):
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real_mkdir(self, *a, **kw)
+
+    monkeypatch.setattr(pathlib.Path, "mkdir", read_only)
+    result = invoke("evaluate", str(SAMPLES / "classic-poems.json"), "--out", str(target))
+    assert result.exit_code == 74, result.output
+    assert "Read-only file system" in result.stderr and "regular file" not in result.stderr
 
 
 @pytest.mark.parametrize("error", ["database or disk is full", "disk I/O error"])
