@@ -376,7 +376,9 @@ def test_a_full_disk_is_a_documented_io_error_not_a_bug():
         )
     err = proc.stderr.decode("utf-8", "replace")
     assert proc.returncode == EXIT_IO == 74
-    assert "cannot write the output (stdout): No space left on device; free space" in err and "internal error" not in err
+    assert (
+        "cannot write the output (stdout): No space left on device; free space" in err and "internal error" not in err
+    )
 
 
 def test_a_full_disk_during_sync_stops_the_run_and_leaves_no_temporary_file(tmp_path, monkeypatch):

@@ -403,7 +403,7 @@ def _no_m_protein_baseline(c: _Clone, what: str, *, urine: bool) -> str:
     return f"no {what} before the first treatment"
 
 
-def _progression_from_cr(c: _Clone, *, flc: bool) -> tuple[str, Measurement | None] | None:
+def _progression_from_cr(c: _Clone, *, flc: bool) -> tuple[str, Measurement] | None:
     """What shows the clone back after serum and urine immunofixation were both negative (§8.1a PD
     "from CR"): any detectable M-protein - a positive serum or urine immunofixation, a serum M-protein
     above 0 - or, with ``flc`` (amyloid-style), an abnormal FLC ratio with the involved light chain
@@ -516,7 +516,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             # ratio after a serum M-protein of 0 on the CR day (probe35: the report was dated and cited at CR)
             _later(latest_p, _point(shown_by)),
             change,
-            evidence=(shown_by.reference,) if shown_by is not None else (),
+            evidence=(shown_by.reference,),  # always a result: what showed the clone back
         )
     if latest_m is not None:  # (c.m_after is not empty)
         earlier = [m.value for m in c.m_after[:-1]] + ([c.m_base.value] if c.m_base else [])
@@ -695,7 +695,7 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
                 _later(latest_p, _point(back[1])),
                 change,
                 (_relapse_caveat(back[0]),),
-                evidence=(back[1].reference,) if back[1] is not None else (),
+                evidence=(back[1].reference,),
             )
         both_negative = bool(c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0)
         marrow_low = c.bm_latest is not None and c.bm_latest.value < cfg.cr_marrow_below

@@ -119,3 +119,23 @@ def test_workers_setting_from_toml_env_and_flag(tmp_path):
     assert load_settings(toml, {"workers": "1"}, {"POEMS_FHIR_WORKERS": "2"}).workers == 1
     with pytest.raises(Exception, match="workers"):
         load_settings(toml, {"workers": "-2"}, {})
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_with_workers_the_writer_reads_and_evaluates_no_patient_itself(data, tmp_path, monkeypatch, workers):
+    """Mutation sample seed 23/24 (`_evaluate_ahead` only from 3 workers; `_one` ignoring the worker's
+    result): the output stays the same, but every patient is fetched and evaluated again in the writer -
+    the workers' speed-up lost. With --workers N (N >= 2) the writer only writes."""
+    job = make_job(data, tmp_path / "s.sqlite", tmp_path / "out", workers)
+    assert hasattr(job.source, "patient_source")  # a file source: evaluated ahead
+    fetched: list[str] = []
+    real_fetch = FileSource.fetch
+
+    def counting_fetch(self, patient):
+        if os.getpid() == PARENT:
+            fetched.append(patient)
+        return real_fetch(self, patient)
+
+    monkeypatch.setattr(FileSource, "fetch", counting_fetch)
+    summary = job.run()
+    assert summary.evaluated >= 4 and fetched == []

@@ -11,8 +11,10 @@ import json
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from poems_fhir.criteria.profiles import MAYO
-from poems_fhir.errors import PreconditionFailedError
+from poems_fhir.errors import ForeignHostError, PreconditionFailedError
 from poems_fhir.fhir.read import read_paths
 from poems_fhir.fhir.write import CONTENT_TAG_SYSTEM, GUARDED_TYPES
 from poems_fhir.mapping.rules import load_mapping
@@ -300,3 +302,24 @@ def test_a_write_applied_whose_answer_was_lost_counts_as_written_not_unchanged(t
         forget_input(store, p)
     again = job(store, server).run()
     assert (again.written, again.unchanged) == (0, 2)
+
+
+class ForeignSource(Source):
+    """A search whose next page points at another host: the run stops (exit 2)."""
+
+    def fetch(self, patient):
+        url = f"http://other.example/fhir/Condition?patient={patient.split('/')[1]}"
+        raise ForeignHostError(f"refusing {url}: not the configured server", url=url)
+
+
+def test_a_refused_foreign_url_is_raised_with_the_patient_masked_in_message_and_url(tmp_path):
+    """Mutation sample seed 24 (`_one` scrubbing the patient instead of the URL): the URL the CLI reports
+    must keep its host and path with the patient's id masked (probe33: the id was shown without --phi)."""
+    store = StateStore(tmp_path / "s.sqlite")
+    j = SyncJob(ForeignSource(records()), Server(), store, load_mapping(), MAYO, "srv", lambda: NOW,
+                pseudonym_key=b"k")  # fmt: skip
+    with pytest.raises(ForeignHostError) as raised:
+        j.run()
+    masked = j.pseudonym(CLASSIC)
+    assert raised.value.url == f"http://other.example/fhir/Condition?patient={masked}"
+    assert "classic-poems" not in str(raised.value) and masked in str(raised.value)

@@ -73,3 +73,13 @@ def test_malformed_patient_references_and_patient_searches_are_masked_whole():
     assert scrub_identifiers(KEY, "Patient?identifier=https://mrn|12345") == (
         f"Patient?identifier=https://mrn|{pseudonym(KEY, '12345')}"
     )
+
+
+def test_a_patient_search_keeps_its_parameter_names_each_value_masked_on_its_own():
+    """Mutation sample seed 24 (`_scrub_query` not splitting at "&"): the whole query was one value - the
+    names a reader needs ("family", "birthdate") were masked with it."""
+    from poems_fhir.sync.job import scrub_identifiers
+
+    shown = scrub_identifiers(KEY, "subject 'Patient?family=Phimarkfam&given=Anna&birthdate=1950-01-02'")
+    p = {v: pseudonym(KEY, v) for v in ("Phimarkfam", "Anna", "1950-01-02")}
+    assert shown == f"subject 'Patient?family={p['Phimarkfam']}&given={p['Anna']}&birthdate={p['1950-01-02']}'"
