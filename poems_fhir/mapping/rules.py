@@ -940,7 +940,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "exceptions": [],
         "closing_negations": [],
         "assertive_words": [],
-        "nominative_clauses": {"forms": [], "denials": [], "openers": []},
+        "nominative_clauses": {"forms": [], "denials": [], "openers": [], "singular_denials": []},
     }
     merged["text"] = text
     for f in files:

@@ -234,6 +234,7 @@ class TextEngine:
         clauses = self.section.nominative_clauses
         self._nominative = _whole(clauses.forms)
         self._genitive_denial = _whole(clauses.denials)
+        self._singular_denial = _whole(clauses.singular_denials)
         self._opener = _whole(clauses.openers)
 
     def _compile_list(self, spec: ListSpec) -> tuple[re.Pattern[str], list[tuple[str, re.Pattern[str]]]] | None:
@@ -290,7 +291,12 @@ class TextEngine:
             if not (spec.before or spec.after):
                 problems.append((f"text.lists[{i}]", "neither 'before' nor 'after' phrases: the list says nothing"))
         clauses = self.section.nominative_clauses
-        for key, phrases in (("forms", clauses.forms), ("denials", clauses.denials), ("openers", clauses.openers)):
+        for key, phrases in (
+            ("forms", clauses.forms),
+            ("denials", clauses.denials),
+            ("openers", clauses.openers),
+            ("singular_denials", clauses.singular_denials),
+        ):
             for phrase in phrases:
                 try:
                     compile_phrase(phrase)
@@ -603,8 +609,12 @@ class TextEngine:
         ends at a comma states itself; a denial that takes the genitive ("нет", at char ``at``) belongs
         to the next clause, whose finding is named in the genitive ("спленомегалии"). Only when such a
         finding stands between: "Асцит, отеки - нет" (both nominative) still denies both."""
-        nominative, genitive = self._nominative, self._genitive_denial
-        if nominative is None or genitive is None or not genitive.fullmatch(normalise(denial)):
+        nominative, genitive, singular = self._nominative, self._genitive_denial, self._singular_denial
+        if nominative is None or genitive is None:
+            return False
+        takes_genitive = genitive.fullmatch(normalise(denial)) is not None
+        agrees = singular is not None and singular.fullmatch(normalise(denial)) is not None
+        if not (takes_genitive or agrees):
             return False
         doc = ent.doc
         if ent.end >= len(doc) or doc[ent.end].text != ",":
@@ -617,10 +627,15 @@ class TextEngine:
             return False  # not the sentence's opening words (adjectives before it aside)
         if not nominative.fullmatch(normalise(ent.text)):
             return False
-        return any(
-            ent.end_char < other.start_char and other.end_char <= at and not nominative.fullmatch(normalise(other.text))
-            for other in doc.ents
-        )
+        between = [other for other in doc.ents if ent.end_char < other.start_char and other.end_char <= at]
+        if takes_genitive:
+            return any(not nominative.fullmatch(normalise(other.text)) for other in between)
+        # a singular predicate agrees with one finding only: "Двусторонний гидроторакс, асцит не выявлен"
+        # denies the ascites (probe57 D1); "Гидроторакс, асцит не выявлены" (plural) denies both. Only when
+        # the first finding is described ("двусторонний"): a bare "Гидроторакс, асцит не выявлен" may be a
+        # list agreeing with its nearest member, and a denial is not taken from it on a guess
+        described = any(not t.is_punct for t in doc[ent.sent.start : ent.start])
+        return described and len(between) == 1 and nominative.fullmatch(normalise(between[0].text)) is not None
 
 
 def _whole(phrases: list[str]) -> re.Pattern[str] | None:

@@ -113,6 +113,9 @@ class NominativeClauses(_Strict):
     #: words that may stand before the finding at the clause's opening, such as adjectives
     #: ("Сенсомоторная полинейропатия, отека дисков нет": probe57 D1 denied the neuropathy)
     openers: list[str] = Field(default_factory=list)
+    #: denials in the singular, agreeing with the one nominative finding before them ("асцит не выявлен"):
+    #: the finding that opens the sentence before the comma is a clause of its own
+    singular_denials: list[str] = Field(default_factory=list)
 
 
 class TextSection(_Strict):
