@@ -363,7 +363,10 @@ def closing_regex(closing: list[str], assertive: list[str], coordinators: list[s
     word = rf"(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))(?!{stops})[^\W_]+\b[\s\-]*"
     words = [re.escape(normalise(w)) for w in coordinators or [] if w.strip(",")]
     comma = rf",[\s\-]*(?=(?:{word}){{1,6}}?(?:{'|'.join(words)})\b)" if words else "(?!)"
-    return rf"[\s\-]*(?:{word}|{comma}){{0,10}}?(?P<closing>{_any_of(closing)})(?=\s*(?:[.;!,]|$))"
+    # a contrast set off by commas right after the finding stays inside its clause: "Асцит, однако, не
+    # выявлен" (probe60 D1: read as present)
+    aside = r"(?:,[\s\-]*(?:однако|however|впрочем|тем не менее|алайда|бірақ)[\s\-]*,)?"
+    return rf"{aside}[\s\-]*(?:{word}|{comma}){{0,10}}?(?P<closing>{_any_of(closing)})(?=\s*(?:[.;!,]|$))"
 
 
 class PhraseFilter:
