@@ -117,13 +117,28 @@ def _numbered(pieces: list[str]) -> list[str]:
     return out
 
 
+#: a one-line numbered list: "Impression: 1) no splenomegaly 2) hepatomegaly 20 cm"
+_FIRST_INLINE_ITEM = re.compile(r"(?:^|\s)1\)\s")
+_NEXT_INLINE_ITEM = re.compile(r"\s+(?=(?:[2-9]|1\d)\)\s)")
+
+
+def _inline_items(pieces: list[str]) -> list[str]:
+    """Each item of a numbered list written on one line without full stops is a sentence of its own:
+    item 1's denial reached item 2 ("1) no ascites 2) bilateral pleural effusions" denied the effusions,
+    probe60 D3). Only after a "1)" marker: "(see figure 2) or ..." is no list."""
+    out: list[str] = []
+    for piece in pieces:
+        out += _NEXT_INLINE_ITEM.split(piece) if _FIRST_INLINE_ITEM.search(piece) else [piece]
+    return out
+
+
 def _segments(text: str) -> list[str]:
     """Sentences, with each item of a list read under the line that introduces it: "No:\n- ascites\n-
     pleural effusion" is "No: ascites" and "No: pleural effusion", so the heading's negation, doubt
     or plan ("To exclude:", "Не выявлено:") reaches every item, as a reader takes it."""
     out: list[str] = []
     heading: str | None = None
-    for s in _numbered(_SENTENCE_END.split(text)):
+    for s in _inline_items(_numbered(_SENTENCE_END.split(text))):
         item = _LIST_ITEM.match(s)
         if item and heading is not None and s.strip():
             out.append(f"{heading} {s[item.end() :].strip()}")
