@@ -585,6 +585,13 @@ def test_report_and_sync_list_a_patient_filter_naming_nobody(tmp_path):
     summary = json.loads(synced.stdout)
     assert synced.exit_code == 1 and (summary["missing"], summary["written"]) == (1, 1)
     assert any("no resources found for this patient" in p for p in summary["problems"])
+    # each counted, each recorded under its own name: reported once, then no longer retried
+    two = invoke("sync", "--source", str(SAMPLES), "--patient", "nope2", "--patient", "nope3", *args)
+    assert json.loads(two.stdout)["missing"] == 2
+    again = json.loads(
+        invoke("sync", "--source", str(SAMPLES), "--patient", "nope2", "--patient", "nope3", *args).stdout
+    )
+    assert (again["missing"], again["patients_scanned"]) == (0, 0)
 
 
 @pytest.mark.parametrize(
