@@ -130,6 +130,8 @@ def _settings(config_file: Path | None, flags: dict[str, Any], since: str | None
         raise ConfigError("give --server URL (a FHIR R4 base) or server in --config")
     if since is not None and not _calendar_instant(since):
         raise ConfigError(f"--since {since!r}: give a FHIR instant such as 2026-11-01T00:00:00Z")
+    # `export` is a bulk export whatever --bulk says: its level defaults to system (and --restart needs no --bulk)
+    settings = settings.model_copy(update={"bulk": settings.bulk or "system"})
     settings.check()
     return settings
 
