@@ -49,6 +49,27 @@ def _code(res: dict[str, Any]) -> str:
     return res.get("code", {}).get("coding", [{}])[0].get("code", "")
 
 
+def _stored(
+    entries: list[dict[str, Any]], ids: dict[str, str], version: str
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, str]]]:
+    """The reports and plans as the server stores the sent ``entries`` (every urn resolved to its id), and
+    what the write returned for them."""
+    text = json.dumps(entries)
+    for urn, ref in ids.items():
+        text = text.replace(f'"{urn}"', f'"{ref}"')
+    stored: dict[str, dict[str, Any]] = {}
+    written: dict[str, dict[str, str]] = {}
+    for n, e in enumerate(json.loads(text)):
+        res = e["resource"]
+        if res["resourceType"] not in ("DiagnosticReport", "CarePlan"):
+            continue
+        ref = ids[entries[n]["fullUrl"]]
+        res["id"], res["meta"]["versionId"] = ref.split("/")[1], version
+        stored[ref] = res
+        written[entry_key(e)] = {"ref": ref, "version": version}
+    return stored, written
+
+
 def test_a_plan_written_beside_an_unchanged_report_of_ours_is_not_re_tagged():
     mapping = load_mapping()
     run = evaluate_paths([SAMPLES / "relapse-case.json"], mapping, MAYO, None)
@@ -64,20 +85,7 @@ def test_a_plan_written_beside_an_unchanged_report_of_ours_is_not_re_tagged():
     for urn in (e["fullUrl"] for e in unchanged):
         text = text.replace(f'"{urn}"', f'"{ids[urn]}"')
     sent = {**bundle, "entry": json.loads(text)}
-    # as the server stores it: every urn resolved to its id
-    stored_text = json.dumps(sent["entry"])
-    for urn, ref in ids.items():
-        stored_text = stored_text.replace(f'"{urn}"', f'"{ref}"')
-    stored: dict[str, dict[str, Any]] = {}
-    written: dict[str, dict[str, str]] = {}
-    for n, e in enumerate(json.loads(stored_text)):
-        res = e["resource"]
-        if res["resourceType"] not in ("DiagnosticReport", "CarePlan"):
-            continue
-        ref = ids[sent["entry"][n]["fullUrl"]]
-        res["id"], res["meta"]["versionId"] = ref.split("/")[1], "1"
-        stored[ref] = res
-        written[entry_key(e)] = {"ref": ref, "version": "1"}
+    stored, written = _stored(sent["entry"], ids, "1")
     client = Client(stored)
     sink = ServerSink(client, Capabilities("4.0.1", True, True, True))  # type: ignore[arg-type]
     sink._returned = {}
@@ -106,19 +114,7 @@ def _written_beside_a_kept_report(seen_report: bool) -> tuple[Client, dict[str, 
         if e["resource"]["resourceType"] == "Provenance":
             e["resource"]["target"] = [t for t in e["resource"]["target"] if t.get("reference") != report]
     sent = {**bundle, "entry": entries}
-    stored_text = json.dumps(entries)
-    for urn, ref in ids.items():
-        stored_text = stored_text.replace(f'"{urn}"', f'"{ref}"')
-    stored: dict[str, dict[str, Any]] = {}
-    written: dict[str, dict[str, str]] = {}
-    for n, e in enumerate(json.loads(stored_text)):
-        res = e["resource"]
-        if res["resourceType"] not in ("DiagnosticReport", "CarePlan"):
-            continue
-        ref = ids[entries[n]["fullUrl"]]
-        res["id"], res["meta"]["versionId"] = ref.split("/")[1], "2"
-        stored[ref] = res
-        written[entry_key(e)] = {"ref": ref, "version": "2"}
+    stored, written = _stored(entries, ids, "2")
     client = Client(stored)
     sink = ServerSink(client, Capabilities("4.0.1", True, True, True))  # type: ignore[arg-type]
     sink._returned = {}
