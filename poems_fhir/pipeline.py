@@ -168,7 +168,9 @@ def evaluate_record(
     as_of: dt.date | None,
     baseline: dt.date | None = None,
     trigger: Sequence[str] = DEFAULT_TRIGGER,
+    today: dt.date | None = None,
 ) -> PatientResult:
+    """``today`` (the run's date, used only without ``as_of``) judges which proposals are overdue."""
     extraction = extract(record, mapping)
     response = assess_response(
         extraction.measurements,
@@ -207,6 +209,7 @@ def evaluate_record(
         extraction.events,
         as_of,
         _responses_after_radiotherapy(extraction, mapping, as_of, baseline),
+        today,
     )
     return PatientResult(record, extraction, assessment, response, risk, steps, decide_scope(assessment, trigger))
 

@@ -416,10 +416,13 @@ def pathway(
     events: Sequence[Event],
     as_of: dt.date | None,
     earlier_responses: Sequence[ResponseAssessment] = (),
+    today: dt.date | None = None,
 ) -> list[Step]:
     """``earlier`` is the assessment at the first treatment: work-up open then and closed now is completed.
     ``earlier_responses``: the response as of earlier results (pipeline: after a radiotherapy only), so a
-    progression that led to an escalation is not forgotten once the new therapy works."""
+    progression that led to an escalation is not forgotten once the new therapy works. ``today``: the
+    run's date, which judges what is overdue when there is no ``as_of`` (the sync job and the CDS
+    service: a patient lost to follow-up has no newer data to be overdue by, probe58 D1)."""
     steps: list[Step] = []
     if a.classification is Classification.NOT_MET:
         return steps
@@ -908,9 +911,10 @@ def pathway(
                 + ((("after_radiotherapy", "escalate"),) if escalation is not None else ()),
             )
         )
-    # without --as-of the plan speaks as of the newest fact on record (the sync job's case: probe51 D3, a
+    # without --as-of the plan speaks as of the run's date where the caller gives one (sync, serve), else
+    # as of the newest fact on record (evaluate: the same data give the same plan; probe51 D3, a
     # restaging window closed 15 months before the data's end read as plainly "in progress")
-    cut = as_of or _newest_fact(findings, measurements, events)
+    cut = as_of or today or _newest_fact(findings, measurements, events)
     return [_overdue(step, cut) for step in steps]
 
 

@@ -266,6 +266,8 @@ class Service:
     pages: PageCache = field(default_factory=PageCache)
     client_factory: Callable[[str, str, float], FhirClient] = default_client
     scrubber: ClientLogScrubber = field(default_factory=client_log_scrubber)
+    #: wall-clock seconds: today's date judges which proposals are overdue (a card is read today)
+    wall_clock: Callable[[], float] = time.time
     _waiting: int = 0
 
     def __post_init__(self) -> None:
@@ -400,7 +402,10 @@ class Service:
         self.metrics.data.labels("fhir_server").inc(len(gathered.fetched))
         if gathered.record is None:
             raise Refused(412, "insufficient_data", "no Patient resource for context.patientId in the data")
-        result = evaluate_record(gathered.record, self.mapping, self.profile, None, trigger=self.settings.trigger)
+        today = dt.datetime.fromtimestamp(self.wall_clock(), dt.timezone.utc).date()
+        result = evaluate_record(
+            gathered.record, self.mapping, self.profile, None, trigger=self.settings.trigger, today=today
+        )
         page = None
         if result.scope.in_scope:
             page = f"{self.discovery_url}/pages/{self.pages.put(result, language)}"
@@ -550,6 +555,7 @@ def create_app(
         verifier or Verifier.from_trust(settings.trusted(), settings.max_token_lifetime, clock),
         store or FeedbackStore(settings.state),
         client_factory=client_factory,
+        wall_clock=clock,
     )
 
     async def discovery(request: Request) -> Response:

@@ -21,12 +21,13 @@ import logging
 import os
 import re
 import traceback
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from .. import __version__
 from ..criteria.model import Assessment, Classification
+from ..criteria.pathway import Step
 from ..criteria.profiles import Profile
 from ..criteria.scope import DEFAULT_TRIGGER, ScreeningCounts
 from ..errors import NO_SPACE_ERRNOS, AuthError, ForeignHostError, NetworkError, PreconditionFailedError
@@ -410,10 +411,13 @@ class SyncJob:
         successor = surviving_record(record)
         if successor is not None:  # a record that "must no longer be used": its data lives on elsewhere
             return Evaluated(merged_into=successor)
-        result = evaluate_record(record, self.mapping, self.profile, None, trigger=self.trigger)
+        # the run's date judges what is overdue: a patient lost to follow-up has no newer data (probe58 D1)
+        result = evaluate_record(
+            record, self.mapping, self.profile, None, trigger=self.trigger, today=self.now().date()
+        )
         a = result.assessment
         ready = Evaluated(
-            input_hash=self._input_hash(record),
+            input_hash=self._input_hash(record, result.steps if result.scope.in_scope else ()),
             in_scope=result.scope.in_scope,
             classification=a.classification,
             conclusion=self._conclusion("", a),
@@ -851,15 +855,18 @@ class SyncJob:
             attempts=attempts,
         )
 
-    def _input_hash(self, record: PatientRecord) -> str:
-        """Inputs (version or content of every resource), profile, mapping and our version."""
+    def _input_hash(self, record: PatientRecord, steps: Sequence[Step] = ()) -> str:
+        """Inputs (version or content of every resource), profile, mapping and our version - and which
+        proposals are overdue by the run's date: the one thing that changes with the clock, so a run on
+        the day a step falls overdue writes the plan again (and every other run on the same data none)."""
         parts = []
         for raw in sorted(record.resources, key=lambda r: r.ref or r.origin):
             meta = raw.data.get("meta") or {}
             stamp = meta.get("versionId") if isinstance(meta, dict) else None
             stamp = stamp or hashlib.sha256(json.dumps(raw.data, sort_keys=True, default=str).encode()).hexdigest()
             parts.append(f"{raw.ref}@{stamp}")
-        blob = json.dumps({"inputs": parts, **self._settings()})
+        overdue = sorted((s.id, v) for s in steps for k, v in s.params if k == "overdue")
+        blob = json.dumps({"inputs": parts, **self._settings(), **({"overdue": overdue} if overdue else {})})
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def _settings(self) -> dict[str, Any]:

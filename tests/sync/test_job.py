@@ -763,3 +763,32 @@ def test_in_file_mode_a_patient_out_of_scope_with_nothing_unread_is_still_withdr
     (data / "classic-poems.json").write_text(json.dumps(bundle))
     summary = job(data, store, RecordingSink(out)).run()
     assert summary.withdrawn == 2 and summary.failed == 0
+
+
+def _overdue_steps(out: Path) -> set[str]:
+    found = set()
+    for f in out.glob("*.json"):
+        for e in json.loads(f.read_text())["entry"]:
+            if e["resource"]["resourceType"] == "CarePlan":
+                found |= {a["id"] for a in e["resource"]["activity"] if "Overdue since" in a["detail"]["description"]}
+    return found
+
+
+def test_a_step_falls_overdue_by_the_run_date_and_only_then_is_the_plan_written_again(tmp_path):
+    """probe58 D1: sync judged "overdue" by the newest data, so a patient lost to follow-up (no newer data)
+    was never flagged. The run's date judges it now; a run on unchanged data writes again only on the
+    day a step falls overdue (criteria.md §10 step 6: surveillance every 3-6 months)."""
+    folder = tmp_path / "in"
+    shutil.copytree(SAMPLES / "origin-case", folder / "origin-case")
+    store, sink = StateStore(tmp_path / "state.sqlite"), RecordingSink(tmp_path / "out")
+
+    def run_on(day: dt.date):
+        at = dt.datetime.combine(day, dt.time(10), dt.timezone.utc)
+        return job(folder, store, sink, now=lambda: at).run()
+
+    first = run_on(dt.date(2020, 1, 10))
+    assert first.written == 1 and "surveillance" not in _overdue_steps(tmp_path / "out")
+    assert run_on(dt.date(2020, 3, 1)).written == 0  # nothing fell overdue since
+    later = run_on(dt.date(2020, 7, 1))  # the surveillance's next date (3 months after the response) passed
+    assert later.written == 1 and "surveillance" in _overdue_steps(tmp_path / "out")
+    assert run_on(dt.date(2020, 7, 2)).written == 0
