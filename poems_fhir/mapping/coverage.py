@@ -130,7 +130,7 @@ def collect(records: Iterable[PatientRecord], mapping: CompiledMapping) -> Cover
             table = cov.notes.setdefault(note.kind, {})
             detail = (
                 note.detail
-                if note.kind in ("text_fallback", "broader_code", "unknown_modality")
+                if note.kind in ("text_fallback", "broader_code", "unknown_modality", "replaced")
                 else _DIGITS.sub("#", note.detail)
             )
             cov._bump(table, (note.rule or "", detail), note.reference)
@@ -237,6 +237,7 @@ def to_dict(cov: Coverage) -> dict[str, Any]:
         "treatments_for_another_disease": rows(cov.notes.get("other_indication", {}), ("rule", "detail")),
         "corticosteroids_alone": rows(cov.notes.get("companion_alone", {}), ("rule", "detail")),
         "imaging_of_unrecognised_modality": rows(cov.notes.get("unknown_modality", {}), ("rule", "detail")),
+        "results_replaced_by_a_later_version": rows(cov.notes.get("replaced", {}), ("rule", "detail")),
         "site_mapping_skeleton": skeleton(cov),
     }
 
@@ -362,6 +363,11 @@ def render_text(cov: Coverage) -> str:
     section(
         "Imaging reports of an unrecognised modality (read with low-grade negatives; add keywords under modalities)",
         d["imaging_of_unrecognised_modality"],
+        lambda i: i["detail"],
+    )
+    section(
+        "Results not read: a later version (same identifier, or a correction of the same test) replaces them",
+        d["results_replaced_by_a_later_version"],
         lambda i: i["detail"],
     )
     out.append("")

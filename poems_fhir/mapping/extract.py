@@ -22,6 +22,7 @@ from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .attachment import UnreadableAttachment, attachment_text
 from .ife import IfeResult, parse_ife
 from .results import Qual, Reading, normalise_term, read_result
+from .corrections import replaced_results
 from .rules import (
     MAX_NAME_CHARS,
     CompiledMapping,
@@ -166,9 +167,16 @@ class ReadingNote:
 def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
     out = Extraction()
     findings, measurements, events, course = out.findings, out.measurements, out.events, out.course
+    # a corrected result sent as a new resource replaces the one it corrects (probe62 D1-D5)
+    replaced = replaced_results((raw.ref, raw.data) for raw in record.resources)
     for raw in _with_contained_results(record.resources):
         handler = _HANDLERS.get(raw.data["resourceType"])
         if handler is None:
+            continue
+        if raw.ref in replaced:  # also what a replaced report contains (cited as the report)
+            r = replaced[raw.ref]
+            if not any(n.kind == "replaced" and n.reference == raw.ref for n in out.notes):
+                out.notes.append(ReadingNote("replaced", raw.ref, None, f"replaced by {r.by} ({r.status}; {r.why})"))
             continue
         before = (len(findings), len(measurements), len(events), len(course))
         jobs_before, refused_before = len(out.text_jobs), len(record.refused)

@@ -1,0 +1,169 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Which results a later correction replaces.
+
+Labs and EHRs send a corrected or amended result as a *new* resource (a new id) rather than a new
+version of the old one: Epic, Cerner and HAPI-based repositories keep the business ``identifier``
+(accession and test) and a later ``issued``, with ``status`` ``corrected``/``amended`` (FHIR
+observation-status: "subsequent to being final, the observation has been modified"). Read as two
+independent results, the erroneous original still counted ("present at any time": a clone-free
+patient `met` on an immunofixation corrected to negative, probe62 D1-D5), so the replaced one is not
+read at all and the onboarding report lists it.
+
+Two results are one result in two versions when they are of the same resource type and the same test
+(a coding or, without codings, the code's text in common) and either share a business identifier, or
+the later one says it is a correction (``corrected``/``amended``) of a result taken at the same time
+(same effective date/time and specimen) - a correction need not repeat the identifier. The later
+version (``issued``, else ``meta.lastUpdated``; on a tie the corrected one) replaces the earlier; a
+later ``entered-in-error``/``cancelled`` version withdraws the result, so the earlier one goes too.
+Nothing here touches HTTP; it reads FHIR JSON of one patient's record.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+#: result types that carry a business identifier, a test code and an issue time
+_RESULT_TYPES = ("Observation", "DiagnosticReport")
+#: FHIR statuses saying "this result was changed after it was final"
+_CORRECTION = ("corrected", "amended")
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """``replaced`` (a "Type/id") is an earlier version of ``by``, whose status is ``status``."""
+
+    replaced: str
+    by: str
+    status: str
+    why: str  # "same identifier" or "correction of the same test at the same time"
+
+
+@dataclass(frozen=True)
+class _Result:
+    ref: str
+    rtype: str
+    tests: frozenset[str]
+    identifiers: frozenset[str]
+    when: str | None  # effective[x] as sent (a date or a period start)
+    specimen: str | None  # the specimen reference(s), if any
+    status: str
+    order: tuple[dt.datetime, int]  # (issued or lastUpdated, 1 when a correction): later wins
+
+
+def replaced_results(resources: Iterable[tuple[str | None, dict[str, Any]]]) -> dict[str, Replacement]:
+    """``(ref, resource)`` pairs of one patient -> the refs that a later version replaces (by the
+    latest version of each)."""
+    results = {r.ref: r for r in (_result(ref, data) for ref, data in resources) if r is not None}
+    by_test: dict[tuple[str, str], list[_Result]] = defaultdict(list)
+    for r in results.values():
+        for test in r.tests:
+            by_test[(r.rtype, test)].append(r)
+    replaced: dict[str, Replacement] = {}
+    for group in by_test.values():
+        if len(group) < 2:
+            continue
+        for older in group:
+            for newer in group:
+                if newer.order <= older.order or (why := _same_result(older, newer)) is None:
+                    continue
+                current = replaced.get(older.ref)
+                if current is None or newer.order > results[current.by].order:
+                    replaced[older.ref] = Replacement(older.ref, newer.ref, newer.status, why)
+    return replaced
+
+
+def _same_result(older: _Result, newer: _Result) -> str | None:
+    if older.identifiers & newer.identifiers:
+        return "same identifier"
+    if (
+        newer.status in _CORRECTION
+        and older.when is not None
+        and (older.when, older.specimen)
+        == (
+            newer.when,
+            newer.specimen,
+        )
+    ):
+        return "correction of the same test at the same time"
+    return None
+
+
+def _result(ref: str | None, data: dict[str, Any]) -> _Result | None:
+    rtype = data.get("resourceType")
+    if not ref or rtype not in _RESULT_TYPES:
+        return None
+    tests = _tests(data.get("code"))
+    if not tests:
+        return None
+    status = data.get("status")
+    status = status.strip().lower() if isinstance(status, str) else ""
+    stamp = _instant(data.get("issued"))
+    if stamp is None:
+        meta = data.get("meta")
+        stamp = _instant(meta.get("lastUpdated")) if isinstance(meta, dict) else None
+    # undated: earlier than any dated version (on a tie the correction is the later)
+    stamp = stamp or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
+    return _Result(
+        ref,
+        rtype,
+        tests,
+        frozenset(_identifiers(data.get("identifier"))),
+        _when(data),
+        _specimen(data.get("specimen")),
+        status,
+        (stamp, 1 if status in _CORRECTION else 0),
+    )
+
+
+def _tests(code: Any) -> frozenset[str]:
+    if not isinstance(code, dict):
+        return frozenset()
+    codings = code.get("coding")
+    found = {
+        f"{c.get('system') or ''}|{c['code'].strip()}"
+        for c in (codings if isinstance(codings, list) else [])
+        if isinstance(c, dict) and isinstance(c.get("code"), str) and c["code"].strip()
+    }
+    text = code.get("text")
+    if not found and isinstance(text, str) and text.strip():
+        found.add("text|" + " ".join(text.lower().split()))
+    return frozenset(found)
+
+
+def _identifiers(value: Any) -> Iterable[str]:
+    for i in value if isinstance(value, list) else []:
+        if isinstance(i, dict) and isinstance(i.get("value"), str) and i["value"].strip():
+            system = i.get("system") if isinstance(i.get("system"), str) else ""
+            yield f"{system}|{i['value'].strip()}"
+
+
+def _when(data: dict[str, Any]) -> str | None:
+    when = data.get("effectiveDateTime") or data.get("effectiveInstant")
+    period = data.get("effectivePeriod")
+    if not when and isinstance(period, dict):
+        when = period.get("start")
+    return when.strip() if isinstance(when, str) and when.strip() else None
+
+
+def _specimen(value: Any) -> str | None:
+    """Observation.specimen is one Reference, DiagnosticReport.specimen a list."""
+    refs = sorted(
+        v["reference"]
+        for v in (value if isinstance(value, list) else [value])
+        if isinstance(v, dict) and isinstance(v.get("reference"), str)
+    )
+    return " ".join(refs) or None
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
