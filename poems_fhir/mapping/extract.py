@@ -23,6 +23,7 @@ from .attachment import UnreadableAttachment, attachment_text
 from .ife import IfeResult, parse_ife
 from .results import Qual, Reading, normalise_term, read_result
 from .corrections import replaced_results
+from .range_choice import Subject
 from .rules import (
     MAX_NAME_CHARS,
     CompiledMapping,
@@ -693,7 +694,7 @@ def _unitless_side(ctx: _Ctx, reading: Reading) -> tuple[bool | None, bool | Non
     """
     v = reading.unitless
     assert v is not None  # noqa: S101 - narrows the type for mypy; callers check unitless
-    rr = unitless_range(ctx.part, v.unit)
+    rr = unitless_range(ctx.part, v.unit, _subject(ctx))
     high = compare(v, rr.high, ">") if rr and rr.high is not None else None
     low = compare(v, rr.low, "<") if rr and rr.low is not None else None
     how = f"{_fmt(v)} (a unit not convertible to the rule's)" if v.unit else f"{_fmt(v)} without a unit"
@@ -747,7 +748,17 @@ def _record(
 
 
 def _range(ctx: _Ctx, rule: ObservationRule) -> Range | None:
-    return reference_range(ctx.part, rule.unit, ctx.mapping.unit_aliases, rule.molar_mass)
+    return reference_range(ctx.part, rule.unit, ctx.mapping.unit_aliases, rule.molar_mass, _subject(ctx))
+
+
+def _subject(ctx: _Ctx) -> Subject:
+    """The patient as a referenceRange's appliesTo/age asks: sex, and age on the result's day."""
+    birth = ctx.record.birth_date
+    try:
+        born = parse_date(birth, "Patient.birthDate") if isinstance(birth, str) else None
+    except ResourceError:
+        born = None
+    return Subject(ctx.record.gender, born, ctx.effective)
 
 
 def _fmt(value: Value) -> str:

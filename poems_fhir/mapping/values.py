@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .range_choice import Subject, applicable_ranges
 from .units import UnitError, convert
 
 UCUM = "http://unitsofmeasure.org"
@@ -370,9 +371,14 @@ class Range:
 
 
 def reference_range(
-    obs: dict[str, Any], target_unit: str | None, aliases: dict[str, str], molar_mass: float | None
+    obs: dict[str, Any],
+    target_unit: str | None,
+    aliases: dict[str, str],
+    molar_mass: float | None,
+    who: Subject | None = None,
 ) -> Range | None:
-    """The first usable referenceRange, converted like the value. None when there is none.
+    """The first usable referenceRange that applies to ``who`` (range_choice: sex, age), converted like
+    the value. None when there is none.
 
     Bounds without a unit, and a text range ("0-115 pg/mL", "< 96,2", "до 5"), are in the unit
     the value itself was written in (the same result line); a text range that cannot be read is
@@ -382,9 +388,8 @@ def reference_range(
     if not ranges or not isinstance(ranges, list):
         return None  # most results: no range, and no need to read the written unit
     written = _written_unit(obs)
-    for i, rr in enumerate(ranges):
-        if not isinstance(rr, dict) or rr.get("appliesTo"):
-            continue
+    for rr in applicable_ranges(obs, who):
+        i = next(n for n, r in enumerate(ranges) if r is rr)
         low = high = None
         for name in ("low", "high"):
             q = rr.get(name)
@@ -492,15 +497,12 @@ def compare(value: Value, cut: float, operator: str) -> bool | None:
 _RANGE_TEXT = re.compile(r"^\s*([\d][\d\s.,]*?)\s*(?:-|–|—|\.\.)\s*([\d][\d\s.,]*?)\s*$")
 
 
-def unitless_range(obs: dict[str, Any], unit: str | None = None) -> Range | None:
+def unitless_range(obs: dict[str, Any], unit: str | None = None, who: Subject | None = None) -> Range | None:
     """The lab's own range for a value that has no unit: low/high without units, or a text range
     such as "150-450", "<5", "до 5". A range with units is not used (the value's unit is unknown),
     except one in ``unit``, the value's own unit when it could not be converted: value and limits
     in one unit compare whatever that unit is."""
-    ranges = obs.get("referenceRange")
-    for rr in ranges if isinstance(ranges, list) else []:
-        if not isinstance(rr, dict) or rr.get("appliesTo"):
-            continue
+    for rr in applicable_ranges(obs, who):
         bounds: list[float | None] = []
         usable = True
         for name in ("low", "high"):

@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Which of a result's reference ranges applies to the patient.
+
+Labs send sex- and age-stratified ``referenceRange`` entries (``appliesTo`` "male"/"female", ``age``
+18-49 a / 50-100 a); criteria.md judges a value against the *local* limit for this patient (§4: "Hb >
+sex-specific local ULN"). Every qualified range used to be skipped and of age ranges the first taken,
+so a male estradiol was "not judged" beside his own male range and a 59-year-old's testosterone was
+judged by the 18-49 range (probe62 D6-D9).
+
+A range applies when each of its qualifiers holds for the patient: ``appliesTo`` naming a sex (HL7
+administrative-gender, SNOMED CT 248153007/248152002, v2 0001 M/F, or the words in English and
+Russian) and ``age`` (a Range in years, months, weeks or days; bounds inclusive, age in completed
+units on the result's date). Ranges that apply and are qualified come first (the more specific), then
+the unqualified ones; a range whose qualifier cannot be judged (sex or birth date not recorded, an
+``appliesTo`` that names no sex: a menstrual phase, an ethnicity) does not apply - except the result's
+only range qualified by age alone, which the lab chose for this patient. Pure: FHIR JSON in, no I/O.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+_MALE_CODES = {"male", "m", "248153007", "men", "man"}
+_FEMALE_CODES = {"female", "f", "248152002", "women", "woman"}
+_MALE_WORDS = ("male", "men", "man", "муж")
+_FEMALE_WORDS = ("female", "women", "woman", "жен")
+#: days per age unit (UCUM codes and the words labs write)
+_UNIT_DAYS = {
+    "a": 365.25,
+    "yr": 365.25,
+    "y": 365.25,
+    "year": 365.25,
+    "years": 365.25,
+    "mo": 30.4375,
+    "month": 30.4375,
+    "months": 30.4375,
+    "wk": 7.0,
+    "week": 7.0,
+    "weeks": 7.0,
+    "d": 1.0,
+    "day": 1.0,
+    "days": 1.0,
+}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a range's qualifiers ask about the patient: sex ("male"/"female") and age on the result's day."""
+
+    sex: str | None = None
+    birth: dt.date | None = None
+    on: dt.date | None = None
+
+    def age_in(self, unit_days: float) -> float | None:
+        """Completed years or months by the calendar (a birthday counts), weeks and days by days."""
+        if self.birth is None or self.on is None or self.on < self.birth:
+            return None
+        b, o = self.birth, self.on
+        months = (o.year - b.year) * 12 + o.month - b.month - (1 if o.day < b.day else 0)
+        if unit_days == _UNIT_DAYS["a"]:
+            return float(months // 12)
+        if unit_days == _UNIT_DAYS["mo"]:
+            return float(months)
+        return float((o - b).days // int(unit_days))
+
+
+def applicable_ranges(obs: dict[str, Any], who: Subject | None) -> list[dict[str, Any]]:
+    """The result's referenceRange entries that apply to ``who``, the most specific first."""
+    ranges = (
+        [rr for rr in obs.get("referenceRange") or [] if isinstance(rr, dict)]
+        if isinstance(obs.get("referenceRange"), list)
+        else []
+    )
+    qualified: list[dict[str, Any]] = []
+    plain: list[dict[str, Any]] = []
+    for rr in ranges:
+        verdict = _applies(rr, who or Subject())
+        if verdict is True:
+            (qualified if _is_qualified(rr) else plain).append(rr)
+    lone = ranges[0] if len(ranges) == 1 else None
+    if not qualified and lone is not None and not lone.get("appliesTo") and _applies(lone, who or Subject()) is None:
+        return ranges  # the lab's only range, for an age band: it chose it for this patient
+    return qualified + plain
+
+
+def _is_qualified(rr: dict[str, Any]) -> bool:
+    return bool(rr.get("appliesTo")) or rr.get("age") is not None
+
+
+def _applies(rr: dict[str, Any], who: Subject) -> bool | None:
+    """True: every qualifier holds; False: one does not; None: one cannot be judged."""
+    verdicts: list[bool | None] = []
+    applies_to = rr.get("appliesTo")
+    if applies_to:
+        sexes = {_sex_of(c) for c in (applies_to if isinstance(applies_to, list) else [applies_to])}
+        if None in sexes or not sexes:
+            verdicts.append(None)  # a population that is no sex: cannot be judged here
+        else:
+            verdicts.append(None if who.sex not in ("male", "female") else who.sex in sexes)
+    age = rr.get("age")
+    if age is not None:
+        verdicts.append(_age_applies(age, who))
+    if False in verdicts:
+        return False
+    return None if None in verdicts else True
+
+
+def _sex_of(concept: Any) -> str | None:
+    if not isinstance(concept, dict):
+        return None
+    found: set[str] = set()
+    for coding in concept.get("coding") or [] if isinstance(concept.get("coding"), list) else []:
+        code = coding.get("code") if isinstance(coding, dict) else None
+        if isinstance(code, str):
+            found |= _sex_words(code, exact=True)
+    text = concept.get("text")
+    if not found and isinstance(text, str):
+        found = _sex_words(text, exact=False)
+    return found.pop() if len(found) == 1 else None
+
+
+def _sex_words(value: str, exact: bool) -> set[str]:
+    v = value.strip().lower()
+    if exact or v in _MALE_CODES | _FEMALE_CODES:
+        return {"male"} if v in _MALE_CODES else {"female"} if v in _FEMALE_CODES else set()
+    female = any(w in v for w in _FEMALE_WORDS)  # "female" contains "male": look for female first
+    male = any(w in v.replace("female", "").replace("women", "").replace("woman", "") for w in _MALE_WORDS)
+    return ({"female"} if female else set()) | ({"male"} if male else set())
+
+
+def _age_applies(age: Any, who: Subject) -> bool | None:
+    if not isinstance(age, dict):
+        return None
+    verdict: bool | None = True
+    for name, holds in (("low", lambda a, b: a >= b), ("high", lambda a, b: a <= b)):
+        bound = age.get(name)
+        if bound is None:
+            continue
+        value, unit = (
+            (bound.get("value"), bound.get("code") or bound.get("unit"))
+            if isinstance(bound, dict)
+            else (
+                None,
+                None,
+            )
+        )
+        days = _UNIT_DAYS.get(unit.strip().lower()) if isinstance(unit, str) else _UNIT_DAYS["a"]
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or days is None:
+            return None
+        mine = who.age_in(days)
+        if mine is None:
+            return None
+        if not holds(mine, float(value)):
+            verdict = False
+    return verdict

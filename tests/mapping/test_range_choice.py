@@ -1,0 +1,84 @@
+"""The reference range that applies to the patient (probe62 D6-D9): sex (`appliesTo`) and age (`age`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from poems_fhir.criteria.model import Criterion, State
+from poems_fhir.mapping.extract import extract
+from poems_fhir.mapping.range_choice import Subject, applicable_ranges
+from tests.conftest import make_record, observation
+
+ADMIN = "http://hl7.org/fhir/administrative-gender"
+SCT = "http://snomed.info/sct"
+MAN_59 = Subject("male", dt.date(1965, 1, 2), dt.date(2024, 1, 2))
+
+
+def rng(low, high, unit="pmol/L", sex=None, age=None, text=None):
+    rr = {"low": {"value": low, "unit": unit}, "high": {"value": high, "unit": unit}}
+    if sex is not None:
+        rr["appliesTo"] = [{"coding": [{"system": ADMIN, "code": sex}]} if sex in ("male", "female") else {"text": sex}]
+    if age is not None:
+        rr["age"] = {"low": {"value": age[0], "code": "a"}, "high": {"value": age[1], "code": "a"}}
+    return rr
+
+
+def lows(obs, who):
+    return [r["low"]["value"] for r in applicable_ranges(obs, who)]
+
+
+def test_the_patients_sex_picks_its_range_and_the_other_sexs_range_never_applies():
+    obs = {"referenceRange": [rng(70, 1300, sex="female"), rng(40, 160, sex="male")]}
+    assert lows(obs, MAN_59) == [40]
+    assert lows(obs, Subject("female")) == [70]
+    assert lows(obs, Subject(None)) == []  # sex not recorded: neither can be chosen
+    sct = {"referenceRange": [{**rng(40, 160), "appliesTo": [{"coding": [{"system": SCT, "code": "248153007"}]}]}]}
+    assert lows(sct, MAN_59) == [40] and lows(sct, Subject("female")) == []
+    words = {"referenceRange": [rng(70, 1300, sex="Female"), rng(40, 160, sex="Male"), rng(1, 2, sex="Мужчины")]}
+    assert lows(words, MAN_59) == [40, 1]
+
+
+def test_the_patients_age_on_the_results_day_picks_its_range_bounds_inclusive():
+    obs = {"referenceRange": [rng(8.6, 29, "nmol/L", age=(18, 49)), rng(6.7, 25.7, "nmol/L", age=(50, 100))]}
+    assert lows(obs, MAN_59) == [6.7]
+    on_50th_birthday = Subject("male", dt.date(1974, 1, 2), dt.date(2024, 1, 2))
+    assert lows(obs, on_50th_birthday) == [6.7]
+    day_before = Subject("male", dt.date(1974, 1, 3), dt.date(2024, 1, 2))
+    assert lows(obs, day_before) == [8.6]
+    assert lows(obs, Subject("male")) == []  # no birth date: which one applies cannot be told
+
+
+def test_a_qualified_range_comes_before_a_plain_one_and_a_lone_range_is_the_labs_choice():
+    obs = {"referenceRange": [rng(150, 450, "10*9/L"), rng(150, 400, "10*9/L", age=(18, 120))]}
+    assert [r["high"]["value"] for r in applicable_ranges(obs, MAN_59)] == [400, 450]
+    lone = {"referenceRange": [rng(40, 160, sex="male")]}
+    assert lows(lone, Subject(None)) == []  # sex unknown: a range for one sex is not used
+    assert lows(lone, Subject("female")) == []  # it contradicts what is recorded
+    adults = {"referenceRange": [rng(150, 400, "10*9/L", age=(18, 120))]}
+    assert lows(adults, Subject("male")) == [150]  # birth date unknown: the lab's only range, for its age band
+    assert lows(adults, Subject("male", dt.date(2020, 1, 1), dt.date(2024, 1, 2))) == []  # a child
+    phase = {"referenceRange": [rng(70, 1300, sex="follicular phase"), rng(1, 2)]}
+    assert lows(phase, MAN_59) == [1]  # a population that is no sex is not judged
+
+
+def test_a_male_estradiol_is_judged_against_the_male_range(mapping):
+    """probe62 D6: estradiol 250 pmol/L, ranges female 70-1300 and male 40-160: the gonadal axis is
+    abnormal for him; it was "no reference range or interpretation to judge the value"."""
+    e2 = observation(
+        "2243-4",
+        "e2",
+        valueQuantity={"value": 250, "unit": "pmol/L", "system": "http://unitsofmeasure.org", "code": "pmol/L"},
+        referenceRange=[rng(70, 1300, sex="female"), rng(40, 160, sex="male")],
+    )
+    found = [
+        f
+        for f in extract(make_record(e2, gender="male"), mapping).findings
+        if f.topic == Criterion.ENDOCRINOPATHY.value
+    ]
+    assert [(f.state, f.evidence.reference) for f in found] == [(State.PRESENT, "Observation/e2")]
+    her = [
+        f
+        for f in extract(make_record(e2, gender="female"), mapping).findings
+        if f.topic == Criterion.ENDOCRINOPATHY.value
+    ]
+    assert [f.state for f in her] == [State.ABSENT]
