@@ -993,6 +993,17 @@ def _flc_ratio(ctx: _Ctx, rule: ObservationRule) -> None:
     # a normal ratio is a condition of complete response (criteria.md §8.1): keep what the lab said
     judged = rr is not None or bool(interp)
     _record(ctx, rule, value, abnormal=(high or low) if judged else None)
+    if not judged:
+        # criteria.md gives no interval for the ratio: without the lab's range or flag it cannot be judged,
+        # and dropping it let negative immunofixations alone make the clone absent (probe62 D10/D11)
+        ctx.finding(
+            Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value,
+            State.INDETERMINATE,
+            f"FLC ratio {_fmt(value)}",
+            value,
+            note="no reference range or flag from the lab to judge the ratio (normal or abnormal)",
+        )
+        return
     # A normal ratio is usual in POEMS (criteria.md §4): it is not evidence of absence.
     if high or low:
         light = "kappa" if high else "lambda"

@@ -73,7 +73,6 @@ def test_an_abnormal_ratio_shows_a_clone_and_its_light_chain(mapping, value, kw,
         (1.0, {"referenceRange": RANGE}),
         (1.65, {"referenceRange": RANGE}),
         (0.26, {"referenceRange": RANGE}),
-        (1.0, {}),
         (1.0, {"interpretation": flag("N")}),
     ],
 )
@@ -81,6 +80,17 @@ def test_a_normal_ratio_is_recorded_but_not_evidence_of_absence(mapping, value, 
     ex, found = run(mapping, ratio(value, **kw))
     assert found == []
     assert [(m.analyte, m.value) for m in ex.measurements] == [("flc_ratio", value)]
+
+
+@pytest.mark.parametrize("value", [0.15, 1.0, 18.0])
+def test_a_ratio_without_range_or_flag_is_recorded_and_leaves_the_clone_open(mapping, value):
+    """probe62 D10/D11: criteria.md gives no interval for the ratio; without the lab's range or flag it
+    was dropped, so negative immunofixations alone made the clone absent beside a ratio of 0.15."""
+    ex, [f] = run(mapping, ratio(value))
+    assert (f.topic, f.state) == (MAJ2, State.INDETERMINATE)
+    assert f.evidence.summary == f"FLC ratio {value:g} {{ratio}}"
+    assert f.note == "no reference range or flag from the lab to judge the ratio (normal or abnormal)"
+    assert [(m.analyte, m.value, m.abnormal) for m in ex.measurements] == [("flc_ratio", value, None)]
 
 
 @pytest.mark.parametrize(
@@ -204,3 +214,22 @@ def test_with_the_sex_unknown_a_sex_specific_marrow_cut_off_counts_only_when_eve
     assert ex.errors == []
     assert [f.evidence.summary for f in ex.findings] == summary
     assert [m.value for m in ex.measurements] == [value]  # the measurement is kept either way
+
+
+def test_negative_immunofixations_beside_an_unjudged_ratio_leave_the_clone_indeterminate(mapping):
+    """probe62 D11: serum and urine IFE negative with a ratio of 0.15 and no range came out absent -
+    a mandatory criterion excluded (not_met) on a result nobody judged."""
+    from poems_fhir.criteria.engine import evaluate
+    from poems_fhir.criteria.profiles import MAYO
+
+    serum = observation("25700-6", "s", valueString="Negative")
+    urine = observation("13440-3", "u", valueString="Negative")
+    record = make_record(serum, urine, {**ratio(0.15), "id": "r"})
+    result = evaluate("Patient/p1", extract(record, mapping).findings, MAYO, None)
+    assert result.criteria[MAJ2].state is State.INDETERMINATE
+    judged = make_record(
+        observation("25700-6", "s", valueString="Negative"),
+        observation("13440-3", "u", valueString="Negative"),
+        {**ratio(1.0, referenceRange=RANGE), "id": "r"},
+    )
+    assert evaluate("Patient/p1", extract(judged, mapping).findings, MAYO, None).criteria[MAJ2].state is State.ABSENT
