@@ -418,7 +418,21 @@ def _endocrinopathy(findings: Sequence[Finding], caveat: bool) -> CriterionResul
     if abnormal:
         (only,) = abnormal
         label = "thyroid_only" if only is EndocrineAxis.THYROID else "diabetes_only"
-        still_open = [a for a in untested if EndocrineAxis(a) not in CAVEAT_AXES]
+        # a second axis - the other caveat axis too ("≥2 distinct axes", criteria.md §5) - that may be
+        # abnormal leaves the caveat undecided (probe62 D16: TSH high beside a prediabetic HbA1c read
+        # "absent by caveat", the HbA1c left out of the evidence)
+        undecided = [a for a, r in axis_results.items() if a is not only and r.state is State.INDETERMINATE]
+        if undecided:
+            names = ", ".join(sorted(a.value for a in undecided))
+            return CriterionResult(
+                topic,
+                State.INDETERMINATE,
+                f"{label.replace('_', '-')} abnormal and {names} undecided: a second abnormal axis would "
+                "satisfy this criterion",
+                _evidence(abnormal_findings + [f for a in undecided for f in per_axis[a]]),
+                open=True,
+            )
+        still_open = [a for a in untested if EndocrineAxis(a) not in CAVEAT_AXES or EndocrineAxis(a) is not only]
         reason = (
             f"absent by caveat ({label.replace('_', '-')}): thyroid or diabetes alone does not satisfy this criterion"
         )

@@ -1477,6 +1477,11 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
         abnormal = False
     else:
         abnormal = None
+    if abnormal is None and rule.present_at and (cut := _disease_cut_reached(ctx, rule, value)) is not None:
+        # the disease's own cut-off needs no lab range: an HbA1c of 55 mmol/mol is diabetes whatever the
+        # lab's normal range (probe62 D13/D14: it was "not judged", and the axis it adds was lost)
+        ctx.finding(topic, State.PRESENT, f"{summary} abnormal ({cut})", value, axis=rule.axis)
+        return
     if abnormal is None:
         ctx.finding(
             topic,
@@ -1496,6 +1501,18 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
             value,
             axis=rule.axis,
         )
+
+
+def _disease_cut_reached(ctx: _Ctx, rule: ObservationRule, value: Value) -> str | None:
+    """The disease cut-off (``present_at``) the value reaches, as words; None when it does not (or none
+    is configured for its unit)."""
+    tid = rule.present_at.get(value.unit or "")
+    if tid is None:
+        return None
+    cut = ctx.mapping.threshold(tid)
+    if compare(value, cut.value, cut.operator) is not True:
+        return None
+    return f"{cut.operator} {cut.value:g} {cut.unit}, the diabetes cut-off ({cut.verification}); no lab range sent"
 
 
 def _below_disease_cut(ctx: _Ctx, rule: ObservationRule, value: Value) -> str | None:

@@ -402,8 +402,10 @@ def reference_range(
         if low is not None or high is not None:
             return Range(low, high)
         text = rr.get("text")
-        if isinstance(text, str) and target_unit:
-            parsed = _text_range(text, written, target_unit, aliases, molar_mass)
+        # a rule without a unit (prolactin: ng/mL and mIU/L are assay-dependent) keeps the value in its
+        # written unit: a text range is read in that unit too (probe62 D15: "4-15" was never read)
+        if isinstance(text, str) and (target_unit or written):
+            parsed = _text_range(text, written, target_unit or written or "", aliases, molar_mass)
             if parsed is not None:
                 return parsed
     return None

@@ -153,12 +153,26 @@ def test_endocrinopathy_caveat(axes, caveat, state, open_):
 
 def test_thyroid_only_with_all_other_axes_normal_is_closed_absent():
     findings = [f("endocrinopathy", axis=EndocrineAxis.THYROID)]
-    findings += [
-        f("endocrinopathy", State.ABSENT, axis=a, ref=f"Observation/{a.value}")
-        for a in (EndocrineAxis.ADRENAL, EndocrineAxis.GONADAL, EndocrineAxis.PITUITARY, EndocrineAxis.PARATHYROID)
-    ]
+    others = (EndocrineAxis.ADRENAL, EndocrineAxis.GONADAL, EndocrineAxis.PITUITARY, EndocrineAxis.PARATHYROID)
+    findings += [f("endocrinopathy", State.ABSENT, axis=a, ref=f"Observation/{a.value}") for a in others]
+    # diabetes not tested: thyroid + diabetes are two distinct axes (criteria.md §5), so it stays open
+    r = evaluate("Patient/1", findings, MAYO).criteria["endocrinopathy"]
+    assert r.state is State.ABSENT and r.open and r.reason.endswith("not assessed: pancreatic")
+    findings.append(f("endocrinopathy", State.ABSENT, axis=EndocrineAxis.PANCREATIC, ref="Observation/hba1c"))
     r = evaluate("Patient/1", findings, MAYO).criteria["endocrinopathy"]
     assert r.state is State.ABSENT and not r.open
+
+
+def test_thyroid_only_beside_an_undecided_second_axis_is_indeterminate_citing_both():
+    """probe62 D16: a high TSH beside a prediabetic HbA1c (pancreatic undecided) read "absent by caveat"."""
+    findings = [
+        f("endocrinopathy", axis=EndocrineAxis.THYROID, ref="Observation/tsh"),
+        f("endocrinopathy", State.INDETERMINATE, axis=EndocrineAxis.PANCREATIC, ref="Observation/hba1c"),
+    ]
+    r = evaluate("Patient/1", findings, MAYO).criteria["endocrinopathy"]
+    assert r.state is State.INDETERMINATE and r.open
+    assert {e.reference for e in r.evidence} == {"Observation/tsh", "Observation/hba1c"}
+    assert "pancreatic undecided" in r.reason
 
 
 def test_partial_normal_endocrine_work_up_is_indeterminate():

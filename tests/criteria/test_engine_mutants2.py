@@ -211,7 +211,7 @@ def test_thyroid_only_is_absent_by_caveat_and_stays_open_naming_the_untested_axe
         "endocrinopathy",
         State.ABSENT,
         "absent by caveat (thyroid-only): thyroid or diabetes alone does not satisfy this criterion; "
-        "not assessed: adrenal, pituitary, gonadal, parathyroid",
+        "not assessed: adrenal, pituitary, gonadal, parathyroid, pancreatic",
         (Evidence("Observation/thyroid-present", day(0), "Observation/thyroid-present"),),
         open=True,
         caveat="thyroid_only",
