@@ -18,6 +18,7 @@ from pathlib import Path
 from collections.abc import Sequence
 from typing import Any
 
+from .layout import answered_forms, set_aside_contrast
 from .lexicon import (
     ContextRuleSpec,
     KeyIndex,
@@ -402,8 +403,9 @@ class TextEngine:
         for i, text in enumerate(texts):
             if not self.could_matter(text):
                 continue
-            # "? Castleman disease": a query mark before the words it doubts ends no sentence
-            text = _QUERY_MARK.sub("¿", text)
+            # "? Castleman disease": a query mark before the words it doubts ends no sentence; forms
+            # and answers ("[x] no", "X? No.") become plain answers first
+            text = _QUERY_MARK.sub("¿", answered_forms(text))
             for chunk in candidate_sentences(text, self.keys, self.sentence_filter):
                 by_script[script_of(chunk)].append((i, chunk))
         for script, chunks in by_script.items():
@@ -509,7 +511,7 @@ class TextEngine:
     def _run(self, nlp: Any, chunk: str) -> Any:
         """One sentence through the rule-based components (nlp.pipe's batching buys nothing for
         rule components and costs ~0.5 ms a call)."""
-        text = dehyphen(chunk)
+        text = set_aside_contrast(dehyphen(chunk))
         if not text.rstrip().endswith((".", "!", "?")):
             # a list line or the end of a text ("Splenomegaly: no"): its end is a sentence end, which
             # rules such as ": no ." need to see (past the original's end: quotes stay within it)

@@ -177,15 +177,19 @@ _GAP_BREAKER_STEMS = "нормальн|обычн|мелк|единичн|неб
 _GAP = {
     # also a bracketed aside of markers: "plasma cells 4% (CD138+), lambda-restricted"
     "NORM": {
-        "REGEX": rf"^(?:[,%()+]|cd\d+\+?|\d+(?:[.,]\d+)?|(?!(?:{_GAP_BREAKERS})$)(?!(?:{_GAP_BREAKER_STEMS}))[^\W\d_]+)$"
+        "REGEX": rf"^(?:[,%()+—–]|cd\d+\+?|[+]?\d+(?:[.,]\d+)?(?:[x×х*]\d+(?:[.,]\d+)?)*"
+        rf"|(?!(?:{_GAP_BREAKERS})$)(?!(?:{_GAP_BREAKER_STEMS}))[^\W\d_]+)$"
     },
     "OP": "{0,7}",
 }
 #: the same gap in the plain regexes that find targets: whole words (a breaker cannot hide inside one);
 #: it never opens with a comma - "селезенка увеличена, лимфоузлы не увеличены": the comma after the
 #: predicate ends its clause, so "увеличен* ... лимфоузл*" must not join the two (it read the nodes enlarged)
-_GAP_WORD = rf"(?:\d+[.,]\d+|(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))\w+\b)"
-_GAP_REGEX = rf"(?:{_GAP_WORD}[\s\-]*(?:(?:{_GAP_WORD}|[,%()+])[\s\-]*){{0,6}})?"
+#: sizes as reports write them: "16×7", "152 x 58", "+3" (a liver edge below the costal margin), "13,5"
+_MEASURE = r"[+]?\d+(?:[.,]\d+)?(?:\s*[x×х*]\s*\d+(?:[.,]\d+)?)+|[+]\d+(?:[.,]\d+)?|\d+[.,]\d+"
+_GAP_WORD = rf"(?:{_MEASURE}|(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))\w+\b)"
+#: (a dash may open it: "Селезенка — 13,5 см, увеличена"; probe61 D4-D6)
+_GAP_REGEX = rf"(?:(?:[—–]\s*)?{_GAP_WORD}[\s\-]*(?:(?:{_GAP_WORD}|[,%()+—–])[\s\-]*){{0,6}})?"
 
 
 def _token(word: str) -> dict[str, Any]:
