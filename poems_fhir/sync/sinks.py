@@ -302,10 +302,10 @@ class ServerSink:
             "transactions as batches (Medplum: the transaction-bundles feature is off); what it stored is "
             "kept and recognised as ours; "
             + (
-                # the report and plan are stored as ours: nothing is re-sent, so the Provenance is not either
-                # (README known limitations; probe50 LOW-1: "written again next run" said the opposite)
-                "only the Provenance was refused: it is not sent again until the conclusion changes - find why "
-                "the server refused it (its answer above)"
+                # the report and plan are stored as ours and unchanged: the next run sends the Provenance alone
+                # when none of ours names them (probe63 D1; probe50 LOW-1: say what happens next)
+                "only the Provenance was not stored: the next run sends it alone - if the server refused it, "
+                "find why (its answer above)"
                 if only_provenance
                 else "recorded as failed and written again next run"
             )

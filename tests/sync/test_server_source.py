@@ -473,9 +473,9 @@ def test_a_transaction_response_that_leaves_entries_out_fails_the_patient():
     with pytest.raises(PartialTransactionError, match=r"PUT Provenance \(no answer\)") as caught:
         ServerSink(FhirClient(BASE), caps(transaction=True)).write("Patient/1", bundle)
     assert [c.request.method for c in responses.calls] == ["POST"]
-    # only the Provenance failed: the report and plan are ours and unchanged, so it is not sent again
-    # (README known limitations) - and the message says so, not "written again next run" (probe50 LOW-1)
-    assert "not sent again until the conclusion changes" in str(caught.value)
+    # only the Provenance failed: the report and plan are ours and unchanged, so the next run sends the
+    # Provenance alone (probe63 D1) - and the message says so (probe50 LOW-1)
+    assert "the next run sends it alone" in str(caught.value)
     assert "written again next run" not in str(caught.value)
 
 
