@@ -484,6 +484,7 @@ class FhirClient:
         seen: set[str] = set()
         #: one patient's search: the resources read so far (a loop may spell its links anew each lap)
         known: set[tuple[Any, Any, Any]] = set()
+        previous: frozenset[tuple[Any, Any, Any]] = frozenset()  # a discovery search's page before
         pages = empty = 0
         consistency = (
             _PageConsistency(path, self.url(path), adjacent=discovery) if max_pages is not None or discovery else None
@@ -534,7 +535,16 @@ class FhirClient:
             # a next link that is always new is a loop too: a page of nothing after pages of nothing,
             # or more pages than any one search of ours can have, would hold the run till its deadline
             pages += 1
-            empty = empty + 1 if not self._news(bundle, known if max_pages is not None else None) else 0
+            if max_pages is not None:
+                news = self._news(bundle, known)
+            else:
+                # a discovery search may list millions: only the page before is remembered, and a page that
+                # repeats it exactly brings nothing (probe63 D3: identical pages under links spelt anew,
+                # followed until the run deadline)
+                keys = _page_keys(bundle)
+                news = bool(keys) and keys != previous
+                previous = keys
+            empty = empty + 1 if not news else 0
             if empty >= MAX_EMPTY_PAGES:
                 raise FatalNetworkError(
                     f"search {path}: {empty} pages in a row without a new resource, each with a new next link: "
@@ -584,6 +594,16 @@ class FhirClient:
             for e in bundle.get("entry", [])
         )
         return self.request_json("POST", "", json=bundle, retryable=conditional)  # type: ignore[no-any-return]
+
+
+def _page_keys(bundle: dict[str, Any]) -> frozenset[tuple[Any, Any, Any]]:
+    """The (type, id, versionId) of a page's resources."""
+    keys = set()
+    for resource in page_resources(bundle):
+        meta = resource.get("meta")
+        version = meta.get("versionId") if isinstance(meta, dict) else None
+        keys.add((resource.get("resourceType"), resource.get("id"), version if isinstance(version, str) else None))
+    return frozenset(keys)
 
 
 class _PageConsistency:

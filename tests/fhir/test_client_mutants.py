@@ -370,3 +370,47 @@ def test_a_page_is_new_by_the_type_id_and_version_of_its_resources():
     assert FhirClient._news(page({**condition, "resourceType": "Observation"}), known)
     assert FhirClient._news(page({**condition, "meta": {"versionId": "2"}}), known)
     assert FhirClient._news(page(condition), None)  # without a record of what was read: any resource
+
+
+@responses.activate
+def test_a_discovery_search_repeating_one_page_under_new_links_is_stopped():
+    """probe63 D3: a discovery search (no page bound, one page remembered) followed identical pages under
+    next links spelt anew (_offset=0, 00, 000, ...) until the run deadline: ~9,900 pages in 10 minutes."""
+
+    def page(request):
+        offset = request.params.get("_offset", "0")
+        body: dict = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [
+                {"resource": {"resourceType": "Patient", "id": "p1"}},
+                {"resource": {"resourceType": "Patient", "id": "p2"}},
+            ],
+        }
+        if len(offset) < 200:  # a bound, so that a client without one fails this test, not hangs
+            body["link"] = [{"relation": "next", "url": f"{BASE}/Patient?_offset={offset}0"}]
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
+
+    responses.add_callback("GET", f"{BASE}/Patient", callback=page)
+    c, _ = client(0.5)
+    with pytest.raises(FatalNetworkError, match=r"pages in a row without a new resource"):
+        list(c.search("Patient", discovery=True))
+    assert len(responses.calls) == 1 + MAX_EMPTY_PAGES
+
+
+@responses.activate
+def test_a_discovery_search_whose_pages_differ_is_read_to_its_end():
+    def page(request):
+        n = int(request.params.get("page", "0"))
+        body: dict = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": {"resourceType": "Patient", "id": f"p{n}"}}],
+        }
+        if n < 60:
+            body["link"] = [{"relation": "next", "url": f"{BASE}/Patient?page={n + 1}"}]
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
+
+    responses.add_callback("GET", f"{BASE}/Patient", callback=page)
+    c, _ = client(0.5)
+    assert len(list(c.search("Patient", discovery=True))) == 61
