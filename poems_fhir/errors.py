@@ -123,6 +123,11 @@ class PartialTransactionError(FatalNetworkError):
     exit_code = EXIT_PARTIAL
 
 
+class DiscoveryStopped(PoemsFhirError):
+    """A stop was requested (SIGTERM/SIGINT) while the run was still finding its patients: no patient is
+    in flight, so the run ends at once, incomplete (exit 143 like any stopped run)."""
+
+
 class StateLockedError(PoemsFhirError):
     """Another sync run holds the state file's lock."""
 

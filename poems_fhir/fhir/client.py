@@ -30,6 +30,7 @@ from .outcome import failed_search_outcome, issues_text
 from ..errors import (
     AuthError,
     ConfigError,
+    DiscoveryStopped,
     FatalNetworkError,
     ForeignHostError,
     NetworkError,
@@ -106,6 +107,9 @@ class FhirClient:
     stats: ClientStats = field(default_factory=ClientStats)
     deadlines: Deadlines | None = None  # default: connect/read from `timeout`, 5 min per exchange, no run limit
     monotonic: Callable[[], float] | None = None  # deadlines, default time.monotonic
+    #: a stop requested (SIGTERM): checked between the pages of a discovery search, which has no patient
+    #: in flight to finish (probe63 D2: 420 more pages in the 30 s after SIGTERM, then SIGKILL)
+    stop_requested: Callable[[], bool] | None = None
     transport: Transport = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -555,6 +559,8 @@ class FhirClient:
                     f"search {path}: more than {max_pages:,} pages: the server pages in a loop; stopped"
                 )
             seen.add(nxt)
+            if discovery and self.stop_requested is not None and self.stop_requested():
+                raise DiscoveryStopped(f"search {path}: stop requested while finding the patients; stopped")
             bundle = self.get(nxt)
 
     @staticmethod

@@ -20,6 +20,7 @@ from typing import Any
 TEMPLATES: dict[str, tuple[str, tuple[str, ...]]] = {
     "cohort: %d patient(s) (since %s)": ("cohort", ("patients", "since")),
     "stop requested: finishing after the patient in flight": ("run.stop_requested", ()),
+    "stop requested: stopped while finding the patients, none read": ("run.stop_requested", ()),
     "%s: wrote %d resources (%s)": ("patient.written", ("patient", "resources", "classification")),
     "retrying %s %s in %.1fs: %s": ("http.retry", ("method", "url", "delay_s", "error")),
     "retrying %s in %.1fs: %s": ("http.retry", ("what", "delay_s", "error")),

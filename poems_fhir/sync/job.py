@@ -30,7 +30,14 @@ from ..criteria.model import Assessment, Classification
 from ..criteria.pathway import Step
 from ..criteria.profiles import Profile
 from ..criteria.scope import DEFAULT_TRIGGER, ScreeningCounts
-from ..errors import NO_SPACE_ERRNOS, AuthError, ForeignHostError, NetworkError, PreconditionFailedError
+from ..errors import (
+    NO_SPACE_ERRNOS,
+    AuthError,
+    DiscoveryStopped,
+    ForeignHostError,
+    NetworkError,
+    PreconditionFailedError,
+)
 from ..fhir.read import PatientRecord, SourceError, relative_reference, replaced_records, surviving_record
 from ..fhir.write import (
     GUARDED_TYPES,
@@ -288,7 +295,12 @@ class SyncJob:
                     extra=ev("run.settings_changed", since=since),
                 )
                 since = None
-            cohort = self.source.cohort(since, extra=self.store.retry_queue(self.server_key, self.retry_missing))
+            try:
+                cohort = self.source.cohort(since, extra=self.store.retry_queue(self.server_key, self.retry_missing))
+            except DiscoveryStopped:
+                log.info("stop requested: stopped while finding the patients, none read")
+                summary.completed = False
+                return summary
             if cohort.named:
                 cohort.patients = self._without_reported_missing(cohort.patients)
             log.info("cohort: %d patient(s) (since %s)", len(cohort.patients), since or "the beginning")

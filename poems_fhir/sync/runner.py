@@ -202,6 +202,8 @@ def make_job(
         )
         sink = DirSink(s.dry_run or s.out)  # type: ignore[arg-type]
         server_key = "files:" + ",".join(str(p.resolve()) for p in s.source)
+    if client is not None:
+        client.stop_requested = stop  # a discovery search stops between pages (no patient in flight)
     stats = (lambda: (client.stats.requests, client.stats.retries)) if client else (lambda: (0, 0))
     job = SyncJob(
         source=source,

@@ -414,3 +414,34 @@ def test_a_discovery_search_whose_pages_differ_is_read_to_its_end():
     responses.add_callback("GET", f"{BASE}/Patient", callback=page)
     c, _ = client(0.5)
     assert len(list(c.search("Patient", discovery=True))) == 61
+
+
+@responses.activate
+def test_a_stop_requested_during_a_discovery_search_ends_it_between_pages():
+    """probe63 D2: SIGTERM while discovery paged was not honoured (420 more pages in 30 s, then SIGKILL):
+    there is no patient in flight to finish, so the search stops before its next page. One patient's
+    search (not discovery) is the patient in flight: it reads to its end."""
+    from poems_fhir.errors import DiscoveryStopped
+
+    def page(request):
+        n = int(request.params.get("page", "0"))
+        body: dict = {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": {"resourceType": "Patient", "id": f"p{n}"}}],
+        }
+        if n < 5:
+            body["link"] = [{"relation": "next", "url": f"{BASE}/Patient?page={n + 1}"}]
+        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
+
+    responses.add_callback("GET", f"{BASE}/Patient", callback=page)
+    c, _ = client(0.5)
+    stop = {"now": False}
+    c.stop_requested = lambda: stop["now"]
+    got = []
+    with pytest.raises(DiscoveryStopped, match=r"^search Patient: stop requested"):
+        for resource in c.search("Patient", discovery=True):
+            got.append(resource["id"])
+            stop["now"] = len(got) == 2
+    assert got == ["p0", "p1"] and len(responses.calls) == 2
+    assert [r["id"] for r in c.search("Patient", max_pages=MAX_PATIENT_PAGES)] == [f"p{n}" for n in range(6)]

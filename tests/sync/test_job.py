@@ -792,3 +792,20 @@ def test_a_step_falls_overdue_by_the_run_date_and_only_then_is_the_plan_written_
     later = run_on(dt.date(2020, 7, 1))  # the surveillance's next date (3 months after the response) passed
     assert later.written == 1 and "surveillance" in _overdue_steps(tmp_path / "out")
     assert run_on(dt.date(2020, 7, 2)).written == 0
+
+
+def test_a_stop_during_discovery_ends_the_run_incomplete_with_nothing_read(data, tmp_path):
+    """probe63 D2: a stop requested while the patients are being found ends the run at once: not
+    completed (the CLI exits 143), no patient read, no checkpoint moved, the run recorded as stopped."""
+    from poems_fhir.errors import DiscoveryStopped
+
+    store = StateStore(tmp_path / "state.sqlite")
+    stopped_job = job(data, store, RecordingSink(tmp_path / "out"))
+
+    def cohort(since, extra=()):
+        raise DiscoveryStopped("search Patient: stop requested while finding the patients; stopped")
+
+    stopped_job.source.cohort = cohort  # type: ignore[method-assign]
+    summary = stopped_job.run()
+    assert (summary.completed, summary.fatal, summary.patients_scanned) == (False, None, 0)
+    assert store.checkpoint("files:test") is None
