@@ -608,9 +608,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
                 fw,
                 "VGPR",
                 f"dFLC {c.dflc_after[-1][1]:g} mg/L < 40 mg/L",
-                base_p or c.base_dflc_point,
-                _later(latest_p, _dflc_point(c)),
-                change,
+                *_dflc_sides(c, base_p, latest_p, change),
                 tuple(caveats),
                 evidence=(c.dflc_after[-1][2],),
             )
@@ -633,9 +631,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             fw,
             "PR",
             "dFLC fell >= 50 %",
-            base_p or c.base_dflc_point,
-            _later(latest_p, _dflc_point(c)),
-            change,
+            *_dflc_sides(c, base_p, latest_p, change),
             tuple(caveats),
             evidence=(c.dflc_after[-1][2],),
         )
@@ -670,7 +666,26 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         return HematologicResponse(
             fw, "not_evaluable", "no follow-up measurement after the baseline", base_p, None, None, tuple(caveats)
         )
+    if not m_measurable and d_measurable and c.dflc_after:
+        # judged on the light chains (the M-protein below its gate): shown and dated by them (probe64 D1:
+        # an FLC-only restaging read "No restaging since the first treatment", with no latest value)
+        return HematologicResponse(
+            fw, "NR", "neither CR, VGPR, PR nor PD", *_dflc_sides(c, base_p, latest_p, change), tuple(caveats)
+        )
     return HematologicResponse(fw, "NR", "neither CR, VGPR, PR nor PD", base_p, latest_p, change, tuple(caveats))
+
+
+def _dflc_sides(
+    c: _Clone, base_p: Point | None, latest_p: Point | None, change: float | None
+) -> tuple[Point | None, Point | None, float | None]:
+    """Baseline, latest and change of a category the light chains decide: dFLC against dFLC (probe64 D2:
+    "3 g/L -> dFLC 70 mg/L" read as a rise, the 140 mg/L the PR rests on cited nowhere); the M-protein's
+    only where no dFLC baseline exists."""
+    latest = _dflc_point(c)
+    if c.base_dflc_point is None or latest is None:
+        return base_p or c.base_dflc_point, _later(latest_p, latest), change
+    base = c.base_dflc_point
+    return base, latest, relative_change(latest.value, base.value) if base.value else None
 
 
 def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:

@@ -281,10 +281,11 @@ def test_amyloid_vgpr_pr_nr_and_not_evaluable_say_why_and_cite_the_points():
     # VGPR: dFLC < 40 mg/L
     v = resp(m("serum_m_protein", 7.7, -10), m("serum_m_protein", 3.7, 30), *flc(150, -10), *flc(30, 30)).hematologic
     assert (v.framework, v.category, v.reason, v.caveats) == ("amyloid", "VGPR", "dFLC 30 mg/L < 40 mg/L", ())
+    # decided by the light chains: shown dFLC against dFLC (probe64 D2), not against the M-protein
     assert (v.baseline, v.latest, round(v.change or 0, 3)) == (
-        base,
-        pt(3.7, 30, "Observation/serum_m_protein30", "g/L"),
-        -0.519,
+        Point(150.0, "mg/L", day(-10), "Observation/flc_lambda-10", analyte="dflc"),
+        Point(30.0, "mg/L", day(30), "Observation/flc_lambda30", analyte="dflc"),
+        -0.8,
     )
     with_caveat = resp(m("serum_m_protein", 8.0, -10), *ife(0, None, 30), *flc(30, 30)).hematologic
     assert with_caveat.category == "VGPR" and with_caveat.caveats == (
@@ -565,18 +566,29 @@ def test_reappearance_alert_names_the_finding_and_cites_the_new_record():
     assert [a for a in later if a.code == "reappearance"] == []
 
 
-def test_amyloid_pr_by_dflc_cites_the_m_protein_points_and_caveats():
-    # §8.1a PR: >= 50 % dFLC fall from a baseline dFLC > 100 mg/L; the M-protein (not measurable) is still shown
+def test_amyloid_pr_by_dflc_cites_the_dflc_points_and_caveats():
+    # §8.1a PR: >= 50 % dFLC fall from a baseline dFLC > 100 mg/L; shown by the dFLC it rests on, not by the
+    # M-protein below its gate (probe64 D2: "3 g/L -> dFLC 70 mg/L" read as a rise, the 140 cited nowhere)
     ms = [m("serum_m_protein", 4.0, -10), m("serum_m_protein", 3.0, 30), *flc(150, -10), *flc(75, 30)]
     h = resp(*ms).hematologic
-    assert (h.framework, h.category, h.reason, h.caveats, h.change) == ("amyloid", "PR", "dFLC fell >= 50 %", (), -0.25)
-    assert h.baseline == pt(4.0, -10, "Observation/serum_m_protein-10", "g/L")
-    assert h.latest == pt(3.0, 30, "Observation/serum_m_protein30", "g/L")
+    assert (h.framework, h.category, h.reason, h.caveats, h.change) == ("amyloid", "PR", "dFLC fell >= 50 %", (), -0.5)
+    assert h.baseline == Point(150.0, "mg/L", day(-10), "Observation/flc_lambda-10", analyte="dflc")
+    assert h.latest == Point(75.0, "mg/L", day(30), "Observation/flc_lambda30", analyte="dflc")
     noted = resp(*ms, *ife(0, None, 30)).hematologic
     assert (noted.category, noted.caveats) == (
         "PR",
         ("serum immunofixation negative but urine immunofixation not assessed: CR not assessable",),
     )
+
+
+def test_amyloid_nr_on_the_light_chains_alone_is_shown_and_dated_by_them():
+    """probe64 D1: M-protein 3 g/L (below the gate), dFLC 140 -> 85 mg/L (-39 %): NR, but "latest" was
+    empty, so the report read "No restaging since the first treatment" and was dated at the treatment."""
+    h = resp(m("serum_m_protein", 3.0, -10), *flc(140, -10), *flc(85, 60)).hematologic
+    assert (h.category, h.reason) == ("NR", "neither CR, VGPR, PR nor PD")
+    assert h.baseline == Point(140.0, "mg/L", day(-10), "Observation/flc_lambda-10", analyte="dflc")
+    assert h.latest == Point(85.0, "mg/L", day(60), "Observation/flc_lambda60", analyte="dflc")
+    assert round(h.change or 0, 3) == -0.393
 
 
 def test_the_response_report_is_dated_by_the_newest_result_or_statement_it_cites():
