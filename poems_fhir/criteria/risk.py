@@ -379,6 +379,13 @@ def _first_line_running(events: Sequence[Event], on: dt.date | None) -> tuple[st
             return f"first-line therapy still running on {on} ({e.summary} until {e.end}): not judged yet", (
                 e.reference,
             )
+        # a course stated active (in progress, on hold) with no end yet is running too (probe64 D4: "no CR"
+        # present 3.5 months into a lenalidomide course recorded active since January)
+        if e.kind in TREATMENT_KINDS and e.end is None and e.status in ("active", "in-progress", "on-hold"):
+            return (
+                f"first-line therapy still running on {on} ({e.summary}, {e.status}, no end stated): not judged yet",
+                (e.reference,),
+            )
     planned = [e for e in events if e.kind == "autologous_hsct" and e.status in ("preparation", "planned")]
     collected = [e for e in done if e.kind == "stem_cell_mobilisation"]
     transplanted = [e for e in done if e.kind == "autologous_hsct" and e.status not in ("preparation", "planned")]

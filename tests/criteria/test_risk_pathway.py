@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import dataclasses
 
 import datetime as dt
@@ -91,6 +93,32 @@ def test_no_cr_after_first_line_is_not_judged_while_first_line_is_still_running(
     asct = Event("autologous_hsct", d(140), "Procedure/asct", "ASCT", status="completed")
     done = risk_of(MANDATORY, ms, [course, collected, asct], as_of=d(150))["no_hematologic_cr_after_first_line"]
     assert done.state is State.PRESENT
+
+
+@pytest.mark.parametrize(
+    ("status", "running"),
+    [
+        ("active", True),
+        ("in-progress", True),
+        ("on-hold", True),
+        ("completed", False),
+        ("stopped", False),
+        (None, False),
+    ],
+)
+def test_a_course_stated_active_without_an_end_is_first_line_still_running(status, running):
+    """probe64 D4: "no CR after first line" present 3.5 months into a lenalidomide course recorded
+    `active` with no end (a MedicationStatement with effectivePeriod.start only)."""
+    ms = [m("serum_m_protein", 8, -10, "g/L"), m("serum_m_protein", 3, 60, "g/L")]  # PR on day 60
+    course = Event("treatment", T0, "MedicationStatement/len", "lenalidomide", agent="lenalidomide", status=status)
+    factor = risk_of(MANDATORY, ms, [course], as_of=d(100))["no_hematologic_cr_after_first_line"]
+    if running:
+        assert factor.state is State.NOT_ASSESSED and factor.evidence == ("MedicationStatement/len",)
+        assert factor.reason == (
+            f"first-line therapy still running on {d(100)} (lenalidomide, {status}, no end stated): not judged yet"
+        )
+    else:
+        assert factor.state is State.PRESENT
 
 
 def test_post_transplant_factors_only_after_a_transplant_but_the_isotype_from_diagnosis_on():
