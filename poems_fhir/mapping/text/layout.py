@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import re
 
-_BOX = r"(?:\[\s*(?P<tick>[xX✓✔vV+*])?\s*\]|(?P<empty>☐)|(?P<ticked>[☑☒✅]))"
-_OPTION = re.compile(_BOX + r"\s*(?P<answer>[^\[\]☐☑☒✅\n.;]*?)\s*(?=\[|☐|☑|☒|✅|[\n.;]|$)")
-_FORM = re.compile(
-    r"(?:"
-    + _BOX.replace("?P<tick>", "?:").replace("?P<empty>", "?:").replace("?P<ticked>", "?:")
-    + r"\s*[^\[\]☐☑☒✅\n.;]*?\s*){2,}(?=[\n.;]|$)"
-)
-_ANSWERED = re.compile(r"\?(?=\s*(?:no|yes|нет|да|жоқ|иә|ия)\b)", re.IGNORECASE)
+#: a checkbox: "[ ]", "[x]", "[ X ]", "☐", "☒" (the mark is the tick)
+_BOX = re.compile(r"\[[ \t]{0,3}([xX✓✔vV+*]?)[ \t]{0,3}\]|([☐☑☒✅])")
+#: what ends a form's answers: a line, a sentence or a clause end
+_FORM_END = re.compile(r"[\n.;]")
+#: the most characters between two boxes of one form (an answer is a word or three)
+_MAX_ANSWER = 40
+_ANSWERED = re.compile(r"\?(?=[ \t]{0,3}(?:no|yes|нет|да|жоқ|иә|ия)\b)", re.IGNORECASE)
 
 _CONTRAST = r"(?:however|though|однако|впрочем|тем\s+не\s+менее|алайда|бірақ)"
 #: the words that continue the clause after the contrast: an auxiliary, a denial, a participle of finding
@@ -43,16 +42,42 @@ _ASIDE = re.compile(
 
 
 def answered_forms(text: str) -> str:
-    """Checkbox forms and "X? No." answers as plain answers, at the same length."""
-    text = _FORM.sub(_ticked, text)
+    """Checkbox forms and "X? No." answers as plain answers, at the same length. One pass over the
+    boxes (no backtracking regex: a line of thousands of boxes is linear)."""
+    boxes = list(_BOX.finditer(text)) if "[" in text or any(c in text for c in "☐☑☒✅") else []
+    if len(boxes) >= 2:
+        out = list(text)
+        i = 0
+        while i < len(boxes):
+            j = i
+            while j + 1 < len(boxes) and _one_form(text[boxes[j].end() : boxes[j + 1].start()]):
+                j += 1
+            if j > i:
+                _tick(text, boxes[i : j + 1], out)
+            i = j + 1
+        text = "".join(out)
     return _ANSWERED.sub(":", text)
 
 
-def _ticked(form: re.Match[str]) -> str:
-    whole = form.group(0)
-    ticked = [m.group("answer") for m in _OPTION.finditer(whole) if m.group("tick") or m.group("ticked")]
-    said = ticked[0].strip() if len(ticked) == 1 and ticked[0].strip() else "?"
-    return said.ljust(len(whole))[: len(whole)]
+def _one_form(between: str) -> bool:
+    """Whether two boxes belong to one form: a short answer between them, no line or clause end."""
+    return len(between) <= _MAX_ANSWER and not _FORM_END.search(between)
+
+
+def _tick(text: str, run: list[re.Match[str]], out: list[str]) -> None:
+    """Rewrite one form (its boxes and answers) in ``out`` as its ticked answer, padded."""
+    tail = text[run[-1].end() : run[-1].end() + _MAX_ANSWER]
+    stop = _FORM_END.search(tail)
+    end = run[-1].end() + (stop.start() if stop else len(tail))
+    answers = []
+    for k, box in enumerate(run):
+        upto = run[k + 1].start() if k + 1 < len(run) else end
+        ticked = bool(box.group(1)) or box.group(2) in ("☑", "☒", "✅")
+        answers.append((ticked, text[box.end() : upto].strip()))
+    chosen = [a for t, a in answers if t]
+    said = chosen[0] if len(chosen) == 1 and chosen[0] else "?"
+    start = run[0].start()
+    out[start:end] = list(said.ljust(end - start)[: end - start])
 
 
 #: a reference to an earlier description set off by commas inside a clause: "Optic disc swelling, noted

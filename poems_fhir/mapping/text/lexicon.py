@@ -186,7 +186,9 @@ _GAP = {
 #: it never opens with a comma - "селезенка увеличена, лимфоузлы не увеличены": the comma after the
 #: predicate ends its clause, so "увеличен* ... лимфоузл*" must not join the two (it read the nodes enlarged)
 #: sizes as reports write them: "16×7", "152 x 58", "+3" (a liver edge below the costal margin), "13,5"
-_MEASURE = r"[+]?\d+(?:[.,]\d+)?(?:\s*[x×х*]\s*\d+(?:[.,]\d+)?)+|[+]\d+(?:[.,]\d+)?|\d+[.,]\d+"
+#: (bounded: two dimensions more at most, each a few digits - an unbounded chain backtracked for minutes
+#: over "16×7×16×7…")
+_MEASURE = r"[+]?\d{1,6}(?:[.,]\d{1,3})?(?:[ \t]?[x×х*][ \t]?\d{1,6}(?:[.,]\d{1,3})?){1,2}|[+]\d{1,6}(?:[.,]\d{1,3})?|\d+[.,]\d+"
 _GAP_WORD = rf"(?:{_MEASURE}|(?!(?:{_GAP_BREAKERS})\b)(?!(?:{_GAP_BREAKER_STEMS}))\w+\b)"
 #: (a dash may open it: "Селезенка — 13,5 см, увеличена"; probe61 D4-D6)
 _GAP_REGEX = rf"(?:(?:[—–]\s*)?{_GAP_WORD}[\s\-]*(?:(?:{_GAP_WORD}|[,%()+—–])[\s\-]*){{0,6}})?"

@@ -1,0 +1,57 @@
+"""Same-length rewrites of report layouts before ConText (probe61 D1-D3, D8, D9, D14)."""
+
+from __future__ import annotations
+
+import pytest
+
+from poems_fhir.mapping.text.layout import answered_forms, set_aside_contrast
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("Ascites: [ ] yes [x] no", "Ascites: no"),
+        ("Отеки ног: [ ] да [x] нет", "Отеки ног: нет"),
+        ("Splenomegaly: [ ] present [X] absent.", "Splenomegaly: absent ."),
+        ("Ascites: [x] yes [ ] no. Edema: [ ] yes [x] no", "Ascites: yes . Edema: no"),
+        ("☐ present ☒ absent", "absent"),
+        ("Ascites: [ ] yes [ ] no", "Ascites: ?"),  # not answered: never present
+        ("Ascites: [x] yes [x] no", "Ascites: ?"),  # both ticked: which holds is not known
+        ("Pleural effusion? No. Ascites? Yes, moderate.", "Pleural effusion: No. Ascites: Yes, moderate."),
+        ("Is the ascites [x] in the report", "Is the ascites [x] in the report"),  # one box is no form
+    ],
+)
+def test_a_form_or_an_answered_question_is_its_answer_at_the_same_length(text, read):
+    out = answered_forms(text)
+    assert len(out) == len(text)
+    assert " ".join(out.split()) == read
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("Sclerotic lesions, however, were not identified.", "Sclerotic lesions were not identified."),
+        ("Sclerotic lesions were not, however, identified.", "Sclerotic lesions were not identified."),
+        ("Очаги, однако, не выявлены.", "Очаги не выявлены."),
+        ("Optic disc swelling, noted previously, has resolved.", "Optic disc swelling has resolved."),
+        ("Очаги, описанные ранее, не визуализируются.", "Очаги не визуализируются."),
+        # a new finding after the contrast: its clause boundary stays
+        (
+            "No lymphadenopathy, however, splenomegaly is present.",
+            "No lymphadenopathy, however, splenomegaly is present.",
+        ),
+    ],
+)
+def test_an_aside_in_commas_inside_a_clause_is_blanked(text, read):
+    out = set_aside_contrast(text)
+    assert len(out) == len(text)
+    assert " ".join(out.split()) == read
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[ ] " * 20000 + "x", "[x] a [ ] b " * 3000 + "[", "[" * 100000, ", however ," * 5000, "? no " * 10000],
+)
+def test_hostile_layouts_are_read_in_one_pass(text):
+    # a backtracking form regex took minutes over "[x] a [ ] b " * 3000 (found while writing this module)
+    assert len(set_aside_contrast(answered_forms(text))) == len(text)
