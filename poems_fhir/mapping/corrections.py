@@ -55,41 +55,38 @@ class _Result:
 
 
 def replaced_results(resources: Iterable[tuple[str | None, dict[str, Any]]]) -> dict[str, Replacement]:
-    """``(ref, resource)`` pairs of one patient -> the refs that a later version replaces (by the
-    latest version of each)."""
-    results = {r.ref: r for r in (_result(ref, data) for ref, data in resources) if r is not None}
-    by_test: dict[tuple[str, str], list[_Result]] = defaultdict(list)
-    for r in results.values():
+    """``(ref, resource)`` pairs of one patient -> the refs that a later version replaces (by the latest
+    version of each). Linear but for sorting: versions are found through buckets (one test with one
+    identifier; one test taken at one time), each bucket's latest replacing the rest - a patient with
+    thousands of platelet counts costs no pairwise comparison."""
+    results = [r for r in (_result(ref, data) for ref, data in resources) if r is not None]
+    best: dict[str, tuple[_Result, str]] = {}  # older ref -> (its latest replacement, why)
+    buckets: dict[tuple[Any, ...], list[_Result]] = defaultdict(list)
+    for r in results:
         for test in r.tests:
-            by_test[(r.rtype, test)].append(r)
-    replaced: dict[str, Replacement] = {}
-    for group in by_test.values():
-        if len(group) < 2:
+            for ident in r.identifiers:
+                buckets[("id", r.rtype, test, ident)].append(r)
+            if r.when is not None:
+                buckets[("at", r.rtype, test, r.when, r.specimen)].append(r)
+    for key, bucket in buckets.items():
+        if len(bucket) < 2:
             continue
-        for older in group:
-            for newer in group:
-                if newer.order <= older.order or (why := _same_result(older, newer)) is None:
-                    continue
-                current = replaced.get(older.ref)
-                if current is None or newer.order > results[current.by].order:
-                    replaced[older.ref] = Replacement(older.ref, newer.ref, newer.status, why)
-    return replaced
-
-
-def _same_result(older: _Result, newer: _Result) -> str | None:
-    if older.identifiers & newer.identifiers:
-        return "same identifier"
-    if (
-        newer.status in _CORRECTION
-        and older.when is not None
-        and (older.when, older.specimen)
-        == (
-            newer.when,
-            newer.specimen,
-        )
-    ):
-        return "correction of the same test at the same time"
-    return None
+        same_identifier = key[0] == "id"
+        # by the identifier any later version; at one time only a later *correction* replaces
+        candidates = bucket if same_identifier else [r for r in bucket if r.status in _CORRECTION]
+        if not candidates:
+            continue
+        latest = max(candidates, key=lambda r: r.order)
+        why = "same identifier" if same_identifier else "correction of the same test at the same time"
+        for older in bucket:
+            if older.order >= latest.order:
+                continue
+            current = best.get(older.ref)
+            if current is None or latest.order > current[0].order:
+                best[older.ref] = (latest, why)
+            elif latest.order == current[0].order and why == "same identifier":
+                best[older.ref] = (current[0], why)  # the identifier is the stronger reason to name
+    return {ref: Replacement(ref, r.ref, r.status, why) for ref, (r, why) in best.items()}
 
 
 def _result(ref: str | None, data: dict[str, Any]) -> _Result | None:

@@ -116,3 +116,20 @@ def test_a_corrected_imaging_report_replaces_the_report_and_what_it_said(mapping
     out = extract(make_record(first, fixed), mapping)
     bone = [f for f in out.findings if f.topic == Criterion.SCLEROTIC_BONE_LESIONS.value]
     assert bone and {(f.state, f.evidence.reference) for f in bone} == {(State.ABSENT, "DiagnosticReport/ct2")}
+
+
+def test_many_versions_of_one_result_are_replaced_by_the_latest_without_pairwise_comparison():
+    """A hostile or long-lived record: 20,000 versions of one result under one identifier (a pairwise
+    comparison was 400 million steps); every earlier one is replaced by the latest."""
+    versions = [
+        ife(
+            f"v{i}",
+            "Negative",
+            "corrected" if i else "final",
+            f"2024-01-02T{i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d}Z",
+            identifier=acc("ACC1"),
+        )
+        for i in range(20_000)
+    ]
+    found = replaced_results(pairs(*versions))
+    assert len(found) == 19_999 and {r.by for r in found.values()} == {"Observation/v19999"}
