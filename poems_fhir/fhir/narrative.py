@@ -134,7 +134,7 @@ def response_narrative(
     t: Translator, a: Assessment, r: ResponseAssessment, restaging: dt.date | None
 ) -> dict[str, str]:
     body = _notices(t, a, r, None, ("alert",))
-    body.append(f"<p><b>{_e(w.response_heading(t, r, restaging))}</b> {_e(w.response_line(t, r))}</p>")
+    body.append(f"<p><b>{_e(w.response_heading(t, r, restaging))}</b> {_e(w.response_line(t, r, restaging))}</p>")
     body.append(
         f"<table><thead><tr><th>{_e(t._('Domain'))}</th><th>{_e(t._('Result'))}</th>"
         f"<th>{_e(t._('Values'))}</th></tr></thead><tbody>"

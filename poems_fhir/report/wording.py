@@ -433,16 +433,28 @@ def data_cutoff(a: Assessment, measurements: Sequence[Any] = ()) -> dt.date | No
     return max(dates) if dates else None
 
 
-def response_line(t: Translator, r: ResponseAssessment) -> str:
+def response_line(t: Translator, r: ResponseAssessment, restaging: dt.date | None = None) -> str:
     def shown(h: Any) -> str:  # a CR lacking the ratio or the marrow is provisional in both frameworks
         return label(t, "hematologic", h.category) + (" " + t._("(provisional)") if h.provisional else "")
 
+    vegf = label(t, "vegf", r.vegf.category)
+    last = r.vegf.latest
+    if last is not None and last.value is not None and restaging and last.effective and last.effective < restaging:
+        # a VEGF older than the restaging the report describes says when it was measured: "VEGF normalised"
+        # beside an overdue VEGF read as current (probe64 D3)
+        vegf += (
+            " ("
+            + t._("{value} on {date}").format(
+                value=_censored(t, last) + quantity(t, _upper(last), last.unit), date=t.date(last.effective)
+            )
+            + ")"
+        )
     text = t._(
         "Haematological: {amyloid} (amyloidosis criteria), {imwg} (IMWG criteria); VEGF: {vegf}; clinical: {clinical}."
     ).format(
         amyloid=shown(r.hematologic),
         imwg=shown(r.hematologic_imwg),
-        vegf=label(t, "vegf", r.vegf.category),
+        vegf=vegf,
         clinical=label(t, "direction", r.clinical_overall),
     )
     return text
@@ -475,7 +487,7 @@ def response_heading(t: Translator, r: ResponseAssessment, restaging: dt.date | 
 def response_conclusion(t: Translator, r: ResponseAssessment, restaging: dt.date | None) -> str:
     parts = [f"{label(t, 'alert', x.code)}: {explain(t, 'alert', x.code)}" for x in distinct_alerts(r.alerts)]
     parts.append(response_heading(t, r, restaging))
-    parts.append(response_line(t, r))
+    parts.append(response_line(t, r, restaging))
     parts.append(disclaimer(t))
     return " ".join(parts)
 

@@ -117,6 +117,23 @@ def test_an_imwg_complete_response_without_marrow_is_called_provisional():
     assert "Complete response (IMWG criteria)" in response_line(translator("en"), firm)
 
 
+def test_a_vegf_older_than_the_restaging_says_when_it_was_measured():
+    """probe64 D3: "VEGF: VEGF normalised" at a restaging 18 months after the last VEGF read as current,
+    beside a CarePlan saying that VEGF was overdue."""
+    from poems_fhir.criteria.response import Point
+
+    h = HematologicResponse("amyloid", "PD", "x")
+    last = Point(120.0, "pg/mL", dt.date(2021, 5, 15), "Observation/vegf")
+    vegf = VegfResponse("complete", "-", "plasma", latest=last)
+    r = ResponseAssessment(None, dt.date(2021, 1, 1), dt.date(2021, 2, 1), h, h, vegf, {})
+    assert "VEGF: VEGF normalised (120 pg/mL on May 15, 2021);" in response_line(
+        translator("en"), r, dt.date(2022, 11, 10)
+    )
+    # measured at the restaging itself (or no restaging date known): no date repeated
+    assert "VEGF: VEGF normalised;" in response_line(translator("en"), r, dt.date(2021, 5, 15))
+    assert "VEGF: VEGF normalised;" in response_line(translator("en"), r)
+
+
 def test_the_report_a_refuted_condition_rests_on_is_cited(mapping, tmp_path):
     """A refuted sclerotic-lesion Condition resting on a plain radiograph is a low-grade negative
     (criteria.md §6): the radiograph decides the state written, so it is cited and a source."""
