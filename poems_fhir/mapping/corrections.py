@@ -10,9 +10,10 @@ patient `met` on an immunofixation corrected to negative, probe62 D1-D5), so the
 read at all and the onboarding report lists it.
 
 Two results are one result in two versions when they are of the same resource type and the same test
-(a coding or, without codings, the code's text in common) and either share a business identifier, or
-the later one says it is a correction (``corrected``/``amended``) of a result taken at the same time
-(same effective date/time and specimen) - a correction need not repeat the identifier. The later
+(a coding or, without codings, the code's text in common) and either share a business identifier and
+the effective time (a standing order's identifier may carry every draw: a series is no set of
+versions), or the later one says it is a correction (``corrected``/``amended``) of a result taken at
+the same time (same effective date/time and specimen) - a correction need not repeat the identifier. The later
 version (``issued``, else ``meta.lastUpdated``; on a tie the corrected one) replaces the earlier; a
 later ``entered-in-error``/``cancelled`` version withdraws the result, so the earlier one goes too.
 Nothing here touches HTTP; it reads FHIR JSON of one patient's record.
@@ -65,7 +66,9 @@ def replaced_results(resources: Iterable[tuple[str | None, dict[str, Any]]]) -> 
     for r in results:
         for test in r.tests:
             for ident in r.identifiers:
-                buckets[("id", r.rtype, test, ident)].append(r)
+                # a standing order's identifier can carry every draw of a test: only the same specimen's
+                # (same effective time, or none stated) are versions of one result
+                buckets[("id", r.rtype, test, ident, r.when)].append(r)
             if r.when is not None:
                 buckets[("at", r.rtype, test, r.when, r.specimen)].append(r)
     for key, bucket in buckets.items():

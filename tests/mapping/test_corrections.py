@@ -63,6 +63,15 @@ def test_the_same_identifier_on_another_test_is_an_accession_not_a_version():
     assert replaced_results(pairs(first, vegf)) == {}
 
 
+def test_a_series_under_one_standing_order_identifier_is_no_set_of_versions():
+    """Daily counts drawn under one standing order carry its identifier: each is its own result."""
+    day1 = ife("a", "IgA lambda", identifier=acc("ORDER9"))
+    day2 = ife(
+        "b", "Negative", "final", "2024-01-09T09:00:00Z", identifier=acc("ORDER9"), effectiveDateTime="2024-01-08"
+    )
+    assert replaced_results(pairs(day1, day2)) == {}
+
+
 def test_versions_that_cannot_be_ordered_both_stand():
     a = ife("a", "IgA lambda", identifier=acc("ACC1"))
     b = ife("b", "Negative", identifier=acc("ACC1"))  # same status, same issued
