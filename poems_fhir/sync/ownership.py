@@ -30,6 +30,7 @@ from ..fhir.write import (
     SOURCE_TAG_SYSTEM,
     is_broken_ours,
     is_unchanged_ours,
+    own_ref_key,
     mark,
     ownership_hash,
     tag_of,
@@ -297,8 +298,8 @@ def _without_provenance(current: dict[str, Any], view: ServerView) -> bool:
     order, so there the question is only whether any Provenance of ours names it at all - a server that
     stored a transaction without its Provenance and answered with one entry fewer left it with none, for
     good (probe63 D1: "unchanged" on every later run)."""
-    key = key_of(current)
-    naming = [prov for prov in view.provenances if _names(prov, key)]
+    key, ref = key_of(current), ref_of(current)
+    naming = [prov for prov in view.provenances if _names(prov, key, ref)]
     if not view.ordered_writes:
         return not naming
     updated = _instant((current.get("meta") or {}).get("lastUpdated"))
@@ -311,13 +312,19 @@ def _without_provenance(current: dict[str, Any], view: ServerView) -> bool:
     return True
 
 
-def _names(prov: dict[str, Any], key: str) -> bool:
-    """Whether the Provenance names the resource of this identifier key among its targets."""
-    return any(
-        f"{(t or {}).get('identifier', {}).get('system')}|{(t or {}).get('identifier', {}).get('value')}" == key
-        for t in prov.get("target", []) or []
-        if isinstance((t or {}).get("identifier"), dict)
-    )
+def _names(prov: dict[str, Any], key: str, ref: str) -> bool:
+    """Whether the Provenance names the resource among its targets: by this identifier key, or by its
+    server id (a follow-up proposal's Provenance names it by the identifier it was built with)."""
+    for t in prov.get("target", []) or []:
+        if not isinstance(t, dict):
+            continue
+        ident = t.get("identifier")
+        if isinstance(ident, dict) and f"{ident.get('system')}|{ident.get('value')}" == key:
+            return True
+        said = t.get("reference")
+        if isinstance(said, str) and own_ref_key(said) == ref:
+            return True
+    return False
 
 
 def _instant(value: Any) -> dt.datetime | None:
