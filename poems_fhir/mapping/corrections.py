@@ -129,16 +129,23 @@ def _tests(code: Any) -> frozenset[str]:
         if isinstance(c, dict) and isinstance(c.get("code"), str) and c["code"].strip()
     }
     text = code.get("text")
-    if not found and isinstance(text, str) and text.strip():
-        found.add("text|" + " ".join(text.lower().split()))
-    return frozenset(found)
+    name = " ".join(text.lower().split()) if isinstance(text, str) and text.strip() else ""
+    if not found and name:
+        return frozenset({"text|" + name})
+    # a code and the test's own name: "CT abdomen" and "CT head" under one generic code are two tests
+    # (probe65 D3: a visit identifier and a generic SNOMED code merged two reports)
+    return frozenset(f"{c}|{name}" for c in found)
 
 
 def _identifiers(value: Any) -> Iterable[str]:
+    """Business identifiers with their system: a bare value ("1001") names nothing for sure (probe65 D2:
+    two immunofixations a year apart, both "1001", were taken for one result)."""
     for i in value if isinstance(value, list) else []:
-        if isinstance(i, dict) and isinstance(i.get("value"), str) and i["value"].strip():
-            system = i.get("system") if isinstance(i.get("system"), str) else ""
-            yield f"{system}|{i['value'].strip()}"
+        if not isinstance(i, dict) or not isinstance(i.get("value"), str) or not i["value"].strip():
+            continue
+        system = i.get("system")
+        if isinstance(system, str) and system.strip():
+            yield f"{system.strip()}|{i['value'].strip()}"
 
 
 def _when(data: dict[str, Any]) -> str | None:

@@ -37,6 +37,7 @@ from .rules import (
 from .text.engine import TextEngineError
 from .text.findings import TextJob, coded_wins, job_findings
 from .values import (
+    PartialDate,
     ABNORMAL,
     ABNORMAL_HIGH,
     ABNORMAL_LOW,
@@ -758,7 +759,10 @@ def _subject(ctx: _Ctx) -> Subject:
         born = parse_date(birth, "Patient.birthDate") if isinstance(birth, str) else None
     except ResourceError:
         born = None
-    return Subject(ctx.record.gender, born, ctx.effective)
+    latest = None
+    if isinstance(born, PartialDate):  # only the year or the month: the last day it can be
+        latest = dt.date(born.year, 12, 31) if born.precision == "year" else add_days(add_months(born, 1), -1)
+    return Subject(ctx.record.gender, born, ctx.effective, latest)
 
 
 def _fmt(value: Value) -> str:

@@ -19,13 +19,12 @@ only range qualified by age alone, which the lab chose for this patient. Pure: F
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
 _MALE_CODES = {"male", "m", "248153007", "men", "man"}
 _FEMALE_CODES = {"female", "f", "248152002", "women", "woman"}
-_MALE_WORDS = ("male", "men", "man", "муж")
-_FEMALE_WORDS = ("female", "women", "woman", "жен")
 #: days per age unit (UCUM codes and the words labs write)
 _UNIT_DAYS = {
     "a": 365.25,
@@ -52,12 +51,15 @@ class Subject:
     sex: str | None = None
     birth: dt.date | None = None
     on: dt.date | None = None
+    #: the latest the birth can be when only its year or month is known ("1965": Dec 31, 1965)
+    birth_latest: dt.date | None = None
 
-    def age_in(self, unit_days: float) -> float | None:
+    def age_in(self, unit_days: float, latest: bool = False) -> float | None:
         """Completed years or months by the calendar (a birthday counts), weeks and days by days."""
-        if self.birth is None or self.on is None or self.on < self.birth:
+        born = (self.birth_latest or self.birth) if latest else self.birth
+        if born is None or self.on is None or self.on < born:
             return None
-        b, o = self.birth, self.on
+        b, o = born, self.on
         months = (o.year - b.year) * 12 + o.month - b.month - (1 if o.day < b.day else 0)
         if unit_days == _UNIT_DAYS["a"]:
             return float(months // 12)
@@ -80,9 +82,31 @@ def applicable_ranges(obs: dict[str, Any], who: Subject | None) -> list[dict[str
         if verdict is True:
             (qualified if _is_qualified(rr) else plain).append(rr)
     lone = ranges[0] if len(ranges) == 1 else None
-    if not qualified and lone is not None and not lone.get("appliesTo") and _applies(lone, who or Subject()) is None:
-        return ranges  # the lab's only range, for an age band: it chose it for this patient
+    if (
+        not qualified
+        and lone is not None
+        and not lone.get("appliesTo")
+        and _applies(lone, who or Subject()) is None
+        and _adult_band(lone.get("age"))
+    ):
+        return ranges  # the lab's only range, for an adult age band: it chose it for this patient
     return qualified + plain
+
+
+def _adult_band(age: Any) -> bool:
+    """Whether an age band reaches adulthood (its upper bound 18 years or more, or none): a lone neonatal
+    or paediatric range is no range the lab chose for an adult being worked up (probe65 D12)."""
+    high = age.get("high") if isinstance(age, dict) else None
+    if not isinstance(high, dict):
+        return True
+    value, unit = high.get("value"), high.get("code") or high.get("unit")
+    days = _UNIT_DAYS.get(unit.strip().lower()) if isinstance(unit, str) else _UNIT_DAYS["a"]
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and days is not None
+        and value * days >= 18 * 365
+    )
 
 
 def _is_qualified(rr: dict[str, Any]) -> bool:
@@ -121,13 +145,19 @@ def _sex_of(concept: Any) -> str | None:
     return found.pop() if len(found) == 1 else None
 
 
+#: a text ``appliesTo`` that names a sex and nothing else ("Male", "Adult women", "Мужчины"); one that
+#: names more ("Men on testosterone replacement therapy", probe65 D9) is another population
+_SEX_TEXT = re.compile(
+    r"^(?:adults?\s+)?(?:(?P<m>males?|men|man|мужчин\w*|муж\.?)|(?P<f>females?|women|woman|женщин\w*|жен\.?))$"
+)
+
+
 def _sex_words(value: str, exact: bool) -> set[str]:
-    v = value.strip().lower()
+    v = " ".join(value.strip().lower().split())
     if exact or v in _MALE_CODES | _FEMALE_CODES:
         return {"male"} if v in _MALE_CODES else {"female"} if v in _FEMALE_CODES else set()
-    female = any(w in v for w in _FEMALE_WORDS)  # "female" contains "male": look for female first
-    male = any(w in v.replace("female", "").replace("women", "").replace("woman", "") for w in _MALE_WORDS)
-    return ({"female"} if female else set()) | ({"male"} if male else set())
+    m = _SEX_TEXT.match(v)
+    return set() if m is None else {"male"} if m.group("m") else {"female"}
 
 
 def _age_applies(age: Any, who: Subject) -> bool | None:
@@ -149,9 +179,14 @@ def _age_applies(age: Any, who: Subject) -> bool | None:
         days = _UNIT_DAYS.get(unit.strip().lower()) if isinstance(unit, str) else _UNIT_DAYS["a"]
         if not isinstance(value, (int, float)) or isinstance(value, bool) or days is None:
             return None
-        mine = who.age_in(days)
-        if mine is None:
+        # a birth date known to the year or month only: the band must hold (or fail) for every day it
+        # can be (probe65 D8: "1975" judged as born on January 1)
+        oldest, youngest = who.age_in(days), who.age_in(days, latest=True)
+        if oldest is None or youngest is None:
             return None
-        if not holds(mine, float(value)):
+        now = {holds(oldest, float(value)), holds(youngest, float(value))}
+        if len(now) > 1:
+            return None
+        if now == {False}:
             verdict = False
     return verdict

@@ -72,6 +72,35 @@ def test_a_series_under_one_standing_order_identifier_is_no_set_of_versions():
     assert replaced_results(pairs(day1, day2)) == {}
 
 
+def test_an_identifier_without_a_system_or_a_test_of_another_name_is_no_version():
+    """probe65 D2/D3: bare identifier values, and two reports ("CT abdomen", "CT head") under one generic
+    code and one visit identifier, were merged."""
+    bare = [{"value": "1001"}]
+    assert (
+        replaced_results(
+            pairs(
+                ife("a", "IgA lambda", identifier=bare),
+                ife("b", "Negative", "final", "2024-01-09T00:00:00Z", identifier=bare),
+            )
+        )
+        == {}
+    )
+    generic = {"coding": [{"system": "http://snomed.info/sct", "code": "77477000"}]}
+    ct1 = {
+        **diagnostic_report("ct1", "CT abdomen", "Sclerotic lesion."),
+        "code": {**generic, "text": "CT abdomen"},
+        "identifier": acc("VISIT1"),
+        "issued": "2024-01-01T10:00:00Z",
+    }
+    ct2 = {
+        **diagnostic_report("ct2", "CT head", "Normal."),
+        "code": {**generic, "text": "CT head"},
+        "identifier": acc("VISIT1"),
+        "issued": "2024-01-01T11:00:00Z",
+    }
+    assert replaced_results(pairs(ct1, ct2)) == {}
+
+
 def test_versions_that_cannot_be_ordered_both_stand():
     a = ife("a", "IgA lambda", identifier=acc("ACC1"))
     b = ife("b", "Negative", identifier=acc("ACC1"))  # same status, same issued

@@ -27,9 +27,28 @@ NAMED = [
     ("Паратгормон", "pth"),
     ("HbA1c", "hba1c"),
     ("Glycated haemoglobin", "hba1c"),
+    ("Parathyroid hormone (PTH)", "pth"),
+    ("Testosterone, calculated free", "testosterone_free"),
+    ("Cortisol, serum", "cortisol"),
 ]
 #: other tests whose names contain a hormone's: a urine or suppressed cortisol, macroprolactin, total T4
+#: (probe65 D6/D7: each of the later ones was taken for the axis test, and some made a patient `met`)
 NOT_THE_AXIS_TEST = [
+    "Cortisol post 1 mg DST",
+    "Cortisol-binding globulin",
+    "Cortisol (24 h U)",
+    "PTH-related peptide",
+    "Estradiol receptor status",
+    "Prolactin recovery post-PEG",
+    "Hair cortisol",
+    "PTH antibody",
+    "Ethinylestradiol",
+    "Big-big prolactin",
+    "Testosterone/Epitestosterone ratio",
+    "Dihydrotestosterone",
+    "TSH receptor antibodies",
+    "TSI",
+    "Testosterone (FT)",
     "Cortisol, urine free",
     "Cortisol after dexamethasone",
     "Macroprolactin",

@@ -18,7 +18,12 @@ from poems_fhir.mapping.text.layout import answered_forms, set_aside_contrast
         ("Ascites: [ ] yes [ ] no", "Ascites: ?"),  # not answered: never present
         ("Ascites: [x] yes [x] no", "Ascites: ?"),  # both ticked: which holds is not known
         ("Pleural effusion? No. Ascites? Yes, moderate.", "Pleural effusion: No. Ascites: Yes, moderate."),
-        ("Is the ascites [x] in the report", "Is the ascites [x] in the report"),  # one box is no form
+        # a box of its own: ticked, the item stands; empty, not asserted (probe65 D4/D5)
+        ("[x] Ascites", "Ascites"),
+        ("Ascites: [ ]", "Ascites: ?"),
+        ("☐ Sclerotic lesions", "? Sclerotic lesions"),
+        ("Ascites [ ] Pleural effusion [x]", "Ascites ? Pleural effusion"),
+        ("See reference [1]; flag [H].", "See reference [1]; flag [H]."),  # no boxes
     ],
 )
 def test_a_form_or_an_answered_question_is_its_answer_at_the_same_length(text, read):

@@ -82,3 +82,30 @@ def test_a_male_estradiol_is_judged_against_the_male_range(mapping):
         if f.topic == Criterion.ENDOCRINOPATHY.value
     ]
     assert [f.state for f in her] == [State.ABSENT]
+
+
+def test_a_birth_known_to_the_year_only_decides_a_band_only_when_every_day_of_it_agrees():
+    """probe65 D8: "1975" was taken as born on January 1, so a man most likely 49 got the 50+ band."""
+    obs = {"referenceRange": [rng(8.6, 29, "nmol/L", age=(18, 49)), rng(6.7, 25.7, "nmol/L", age=(50, 100))]}
+    straddling = Subject("male", dt.date(1975, 1, 1), dt.date(2025, 6, 1), birth_latest=dt.date(1975, 12, 31))
+    assert lows(obs, straddling) == []  # 49 or 50 on that day: neither band can be chosen
+    clear = Subject("male", dt.date(1960, 1, 1), dt.date(2025, 6, 1), birth_latest=dt.date(1960, 12, 31))
+    assert lows(obs, clear) == [6.7]
+
+
+def test_an_applies_to_text_naming_more_than_a_sex_is_another_population():
+    """probe65 D9: "Men on testosterone replacement therapy" was used as the male range."""
+    obs = {"referenceRange": [rng(1, 2, sex="Men on testosterone replacement therapy"), rng(8, 29, sex="Adult men")]}
+    assert lows(obs, MAN_59) == [8]
+
+
+def test_a_lone_paediatric_band_is_not_the_labs_choice_for_an_unknown_age():
+    """probe65 D12: a neonatal prolactin range (0-1 month) judged an adult whose birth date is unknown."""
+    neonatal = {
+        "referenceRange": [
+            {**rng(100, 500, "ng/mL"), "age": {"low": {"value": 0, "code": "mo"}, "high": {"value": 1, "code": "mo"}}}
+        ]
+    }
+    assert lows(neonatal, Subject("female")) == []
+    adults = {"referenceRange": [rng(4, 15, "ng/mL", age=(18, 120))]}
+    assert lows(adults, Subject("female")) == [4]

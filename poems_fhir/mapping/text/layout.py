@@ -5,7 +5,9 @@ Every rewrite keeps the text's length, so offsets (and the quotes cut from the o
 
 - Checkbox forms: "Ascites: [ ] yes [x] no", "Отеки ног: [ ] да [x] нет", "☐ present ☒ absent" -> the
   ticked answer alone ("Ascites: no"); none or several ticked -> "?" (not answered: possible, never
-  present). Read as written, every form asserted its finding, whatever was ticked (probe61 D3).
+  present). Read as written, every form asserted its finding, whatever was ticked (probe61 D3). A box of
+  its own ("[x] Ascites", "Ascites: [ ]", "Ascites [ ] Pleural effusion [x]"): ticked, the item stands;
+  empty, "?" (probe65 D4/D5).
 - Question and answer: "Pleural effusion? No." -> "Pleural effusion: No." - the question mark made both
   answers uncertain (probe61 D14).
 - A contrast word set off by commas inside one clause - "Sclerotic lesions, however, were not
@@ -45,18 +47,36 @@ def answered_forms(text: str) -> str:
     """Checkbox forms and "X? No." answers as plain answers, at the same length. One pass over the
     boxes (no backtracking regex: a line of thousands of boxes is linear)."""
     boxes = list(_BOX.finditer(text)) if "[" in text or any(c in text for c in "☐☑☒✅") else []
-    if len(boxes) >= 2:
+    if boxes:
         out = list(text)
         i = 0
         while i < len(boxes):
             j = i
             while j + 1 < len(boxes) and _one_form(text[boxes[j].end() : boxes[j + 1].start()]):
                 j += 1
-            if j > i:
+            if j > i and _answer_after(text, boxes[j]):
                 _tick(text, boxes[i : j + 1], out)
+            else:  # one box, or each label before its own box ("Ascites [ ] Pleural effusion [x]")
+                for box in boxes[i : j + 1]:
+                    _single(box, out)
             i = j + 1
         text = "".join(out)
     return _ANSWERED.sub(":", text)
+
+
+def _answer_after(text: str, box: re.Match[str]) -> bool:
+    """Whether an answer follows the last box of a run (else the labels stand before their boxes)."""
+    tail = text[box.end() : box.end() + _MAX_ANSWER]
+    stop = _FORM_END.search(tail)
+    return bool((tail[: stop.start()] if stop else tail).strip())
+
+
+def _single(box: re.Match[str], out: list[str]) -> None:
+    """A box of its own: ticked, the item it labels stands as written; empty, it is not asserted - "?"
+    (possible, never present: probe65 D4, "Ascites: [ ]" read as ascites present)."""
+    ticked = bool(box.group(1)) or box.group(2) in ("☑", "☒", "✅")
+    width = box.end() - box.start()
+    out[box.start() : box.end()] = list(" " * width if ticked else "?".ljust(width))
 
 
 def _one_form(between: str) -> bool:
