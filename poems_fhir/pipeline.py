@@ -15,7 +15,7 @@ from typing import Any
 from .criteria.engine import evaluate
 from .criteria.model import Assessment
 from .criteria.profiles import Profile
-from .criteria.pathway import Step, pathway
+from .criteria.pathway import Step, pathway, responded
 from .criteria.response import ResponseAssessment, ResponseConfig, assess_response
 from .criteria.risk import RiskConfig, RiskFactor, assess_risk
 from .criteria.scope import DEFAULT_TRIGGER, ScopeDecision, ScreeningCounts, decide_scope
@@ -135,6 +135,38 @@ def _birth_date(record: PatientRecord) -> dt.date | None:
         return None
 
 
+def _responded_before(
+    extraction: Extraction,
+    mapping: CompiledMapping,
+    as_of: dt.date | None,
+    baseline: dt.date | None,
+    response: ResponseAssessment,
+) -> bool:
+    """Whether a response (criteria.md §8) was reached at an earlier restaging while none stands now:
+    surveillance (§10 step 6, "after response") goes on when it is lost. Only for a treated patient not
+    responding now; the response as of each earlier result (at most 60), newest first, until one."""
+    if response.first_treatment is None or responded(response):
+        return False
+    first = response.first_treatment
+    days = sorted(
+        {
+            m.effective
+            for m in extraction.measurements
+            if m.effective and m.effective > first and (as_of is None or m.effective < as_of)
+        },
+        reverse=True,
+    )[:60]
+    cfg = response_config(mapping)
+    return any(
+        responded(
+            assess_response(
+                extraction.measurements, extraction.events, extraction.findings, extraction.course, cfg, day, baseline
+            )
+        )
+        for day in days
+    )
+
+
 def _responses_after_radiotherapy(
     extraction: Extraction, mapping: CompiledMapping, as_of: dt.date | None, baseline: dt.date | None
 ) -> list[ResponseAssessment]:
@@ -210,6 +242,7 @@ def evaluate_record(
         as_of,
         _responses_after_radiotherapy(extraction, mapping, as_of, baseline),
         today,
+        _responded_before(extraction, mapping, as_of, baseline, response),
     )
     return PatientResult(record, extraction, assessment, response, risk, steps, decide_scope(assessment, trigger))
 

@@ -284,6 +284,11 @@ def _restaging_parts(
     return found, missing
 
 
+def responded(response: ResponseAssessment) -> bool:
+    """Whether any domain responded (criteria.md §8), for the pipeline's look at earlier restagings."""
+    return _responded(response)
+
+
 def _responded(response: ResponseAssessment) -> bool:
     """Whether any domain responded (criteria.md §8): a haematological PR or better in either framework
     (now, or a CR reached since the baseline), a complete or partial VEGF response, or a clinical
@@ -417,12 +422,15 @@ def pathway(
     as_of: dt.date | None,
     earlier_responses: Sequence[ResponseAssessment] = (),
     today: dt.date | None = None,
+    responded_before: bool = False,
 ) -> list[Step]:
     """``earlier`` is the assessment at the first treatment: work-up open then and closed now is completed.
     ``earlier_responses``: the response as of earlier results (pipeline: after a radiotherapy only), so a
     progression that led to an escalation is not forgotten once the new therapy works. ``today``: the
     run's date, which judges what is overdue when there is no ``as_of`` (the sync job and the CDS
-    service: a patient lost to follow-up has no newer data to be overdue by, probe58 D1)."""
+    service: a patient lost to follow-up has no newer data to be overdue by, probe58 D1).
+    ``responded_before``: a response was reached at an earlier restaging and since lost - surveillance
+    goes on (probe64 D1: it vanished when a VGPR fell back to no response)."""
     steps: list[Step] = []
     if a.classification is Classification.NOT_MET:
         return steps
@@ -796,7 +804,7 @@ def pathway(
 
     # --- step 6: surveillance after response (criteria.md §10: trigger "After response"): VEGF every
     # 6 months, same specimen type. Before any domain responded, the work-up and restaging steps apply
-    if started and _responded(response):
+    if started and (_responded(response) or responded_before):
         vegf = sorted(
             (
                 m
