@@ -372,6 +372,14 @@ def test_a_page_is_new_by_the_type_id_and_version_of_its_resources():
     assert FhirClient._news(page(condition), None)  # without a record of what was read: any resource
 
 
+def _searchset(resources: list[dict], nxt: str | None = None) -> tuple[int, dict, str]:
+    """A searchset page answer holding ``resources``, with a next link when ``nxt`` is given."""
+    body: dict = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+    if nxt:
+        body["link"] = [{"relation": "next", "url": nxt}]
+    return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
+
+
 @responses.activate
 def test_a_discovery_search_repeating_one_page_under_new_links_is_stopped():
     """probe63 D3: a discovery search (no page bound, one page remembered) followed identical pages under
@@ -379,17 +387,9 @@ def test_a_discovery_search_repeating_one_page_under_new_links_is_stopped():
 
     def page(request):
         offset = request.params.get("_offset", "0")
-        body: dict = {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "entry": [
-                {"resource": {"resourceType": "Patient", "id": "p1"}},
-                {"resource": {"resourceType": "Patient", "id": "p2"}},
-            ],
-        }
-        if len(offset) < 200:  # a bound, so that a client without one fails this test, not hangs
-            body["link"] = [{"relation": "next", "url": f"{BASE}/Patient?_offset={offset}0"}]
-        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
+        same = [{"resourceType": "Patient", "id": "p1"}, {"resourceType": "Patient", "id": "p2"}]
+        # a bound, so that a client without one fails this test, not hangs
+        return _searchset(same, f"{BASE}/Patient?_offset={offset}0" if len(offset) < 200 else None)
 
     responses.add_callback("GET", f"{BASE}/Patient", callback=page)
     c, _ = client(0.5)
@@ -398,20 +398,21 @@ def test_a_discovery_search_repeating_one_page_under_new_links_is_stopped():
     assert len(responses.calls) == 1 + MAX_EMPTY_PAGES
 
 
-@responses.activate
-def test_a_discovery_search_whose_pages_differ_is_read_to_its_end():
+def _numbered_pages(last: int):
+    """Pages 0..last, each with one Patient of its own number, linked in order."""
+
     def page(request):
         n = int(request.params.get("page", "0"))
-        body: dict = {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "entry": [{"resource": {"resourceType": "Patient", "id": f"p{n}"}}],
-        }
-        if n < 60:
-            body["link"] = [{"relation": "next", "url": f"{BASE}/Patient?page={n + 1}"}]
-        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
+        return _searchset(
+            [{"resourceType": "Patient", "id": f"p{n}"}], f"{BASE}/Patient?page={n + 1}" if n < last else None
+        )
 
-    responses.add_callback("GET", f"{BASE}/Patient", callback=page)
+    return page
+
+
+@responses.activate
+def test_a_discovery_search_whose_pages_differ_is_read_to_its_end():
+    responses.add_callback("GET", f"{BASE}/Patient", callback=_numbered_pages(60))
     c, _ = client(0.5)
     assert len(list(c.search("Patient", discovery=True))) == 61
 
@@ -423,18 +424,7 @@ def test_a_stop_requested_during_a_discovery_search_ends_it_between_pages():
     search (not discovery) is the patient in flight: it reads to its end."""
     from poems_fhir.errors import DiscoveryStopped
 
-    def page(request):
-        n = int(request.params.get("page", "0"))
-        body: dict = {
-            "resourceType": "Bundle",
-            "type": "searchset",
-            "entry": [{"resource": {"resourceType": "Patient", "id": f"p{n}"}}],
-        }
-        if n < 5:
-            body["link"] = [{"relation": "next", "url": f"{BASE}/Patient?page={n + 1}"}]
-        return 200, {"Content-Type": "application/fhir+json"}, json.dumps(body)
-
-    responses.add_callback("GET", f"{BASE}/Patient", callback=page)
+    responses.add_callback("GET", f"{BASE}/Patient", callback=_numbered_pages(5))
     c, _ = client(0.5)
     stop = {"now": False}
     c.stop_requested = lambda: stop["now"]
