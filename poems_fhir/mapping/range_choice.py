@@ -135,7 +135,8 @@ def _sex_of(concept: Any) -> str | None:
     if not isinstance(concept, dict):
         return None
     found: set[str] = set()
-    for coding in concept.get("coding") or [] if isinstance(concept.get("coding"), list) else []:
+    codings = concept.get("coding")
+    for coding in codings if isinstance(codings, list) else []:
         code = coding.get("code") if isinstance(coding, dict) else None
         if isinstance(code, str):
             found |= _sex_words(code, exact=True)
