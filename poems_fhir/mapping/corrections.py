@@ -96,7 +96,7 @@ def _result(ref: str | None, data: dict[str, Any]) -> _Result | None:
     rtype = data.get("resourceType")
     if not ref or rtype not in _RESULT_TYPES:
         return None
-    tests = _tests(data.get("code"))
+    tests = _tests(data.get("code"), named=rtype == "DiagnosticReport")
     if not tests:
         return None
     status = data.get("status")
@@ -119,7 +119,9 @@ def _result(ref: str | None, data: dict[str, Any]) -> _Result | None:
     )
 
 
-def _tests(code: Any) -> frozenset[str]:
+def _tests(code: Any, named: bool) -> frozenset[str]:
+    """What test a result is: its codings (a report's with its name, ``named``: report codes are often
+    generic, "CT" for a head and an abdomen; a lab code is the test), else its name alone."""
     if not isinstance(code, dict):
         return frozenset()
     codings = code.get("coding")
@@ -132,9 +134,9 @@ def _tests(code: Any) -> frozenset[str]:
     name = " ".join(text.lower().split()) if isinstance(text, str) and text.strip() else ""
     if not found and name:
         return frozenset({"text|" + name})
-    # a code and the test's own name: "CT abdomen" and "CT head" under one generic code are two tests
+    # a report's code and its own name: "CT abdomen" and "CT head" under one generic code are two tests
     # (probe65 D3: a visit identifier and a generic SNOMED code merged two reports)
-    return frozenset(f"{c}|{name}" for c in found)
+    return frozenset(f"{c}|{name}" for c in found) if named else frozenset(found)
 
 
 def _identifiers(value: Any) -> Iterable[str]:

@@ -101,6 +101,29 @@ def test_an_identifier_without_a_system_or_a_test_of_another_name_is_no_version(
     assert replaced_results(pairs(ct1, ct2)) == {}
 
 
+def test_a_lab_result_corrected_under_another_display_name_is_still_the_same_test():
+    """A lab code is the test: the correction's code.text ("VEGF plasma" for "VEGF, plasma") changes nothing."""
+    first = observation(
+        "75628-8",
+        "a",
+        status="final",
+        issued="2024-01-02T12:00:00Z",
+        identifier=acc("V1"),
+        valueQuantity={"value": 624, "unit": "pg/mL"},
+    )
+    first["code"]["text"] = "VEGF, plasma"
+    fixed = observation(
+        "75628-8",
+        "b",
+        status="corrected",
+        issued="2024-01-03T12:00:00Z",
+        identifier=acc("V1"),
+        valueQuantity={"value": 150, "unit": "pg/mL"},
+    )
+    fixed["code"]["text"] = "VEGF plasma"
+    assert replaced_results(pairs(first, fixed))["Observation/a"].by == "Observation/b"
+
+
 def test_versions_that_cannot_be_ordered_both_stand():
     a = ife("a", "IgA lambda", identifier=acc("ACC1"))
     b = ife("b", "Negative", identifier=acc("ACC1"))  # same status, same issued
