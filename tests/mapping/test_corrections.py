@@ -101,26 +101,16 @@ def test_an_identifier_without_a_system_or_a_test_of_another_name_is_no_version(
     assert replaced_results(pairs(ct1, ct2)) == {}
 
 
+def vegf(rid: str, value: float, name: str, status: str, issued: str) -> dict:
+    code = {"coding": [{"system": "http://loinc.org", "code": "75628-8"}], "text": name}
+    quantity = {"value": value, "unit": "pg/mL"}
+    return observation(code, rid, status=status, issued=issued, identifier=acc("V1"), valueQuantity=quantity)
+
+
 def test_a_lab_result_corrected_under_another_display_name_is_still_the_same_test():
     """A lab code is the test: the correction's code.text ("VEGF plasma" for "VEGF, plasma") changes nothing."""
-    first = observation(
-        "75628-8",
-        "a",
-        status="final",
-        issued="2024-01-02T12:00:00Z",
-        identifier=acc("V1"),
-        valueQuantity={"value": 624, "unit": "pg/mL"},
-    )
-    first["code"]["text"] = "VEGF, plasma"
-    fixed = observation(
-        "75628-8",
-        "b",
-        status="corrected",
-        issued="2024-01-03T12:00:00Z",
-        identifier=acc("V1"),
-        valueQuantity={"value": 150, "unit": "pg/mL"},
-    )
-    fixed["code"]["text"] = "VEGF plasma"
+    first = vegf("a", 624, "VEGF, plasma", "final", "2024-01-02T12:00:00Z")
+    fixed = vegf("b", 150, "VEGF plasma", "corrected", "2024-01-03T12:00:00Z")
     assert replaced_results(pairs(first, fixed))["Observation/a"].by == "Observation/b"
 
 
