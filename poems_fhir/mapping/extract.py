@@ -23,7 +23,7 @@ from .attachment import UnreadableAttachment, attachment_text
 from .ife import IfeResult, parse_ife
 from .results import Qual, Reading, normalise_term, read_result
 from .corrections import replaced_results
-from .range_choice import Subject
+from .range_choice import AGE_UNITS, Subject
 from .rules import (
     MAX_NAME_CHARS,
     CompiledMapping,
@@ -1774,18 +1774,13 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             )
 
 
-#: onsetAge units (UCUM, and the words senders use) in days, years as calendar years
-_AGE_UNITS = {"a": "years", "yr": "years", "year": "years", "years": "years", "mo": "months", "month": "months",
-              "months": "months", "wk": 7, "week": 7, "weeks": 7, "d": 1, "day": 1, "days": 1}  # fmt: skip
-
-
 def _onset_at_age(age: dict[str, Any], birth: str | None) -> dt.date | None:
     """A Condition's ``onsetAge`` as a date: the birth date plus the age - the earliest day the onset can
     have been (probe49 D8: "onset at 59" was no date, so under --as-of the diagnosis said "no data"). None
     without a birth date, a number or a known unit. An age no person reaches (negative, past 150 years) is
     a reported skip, as a negative result is (probe54 D2: it left the Condition undated, unreported)."""
     value, unit = age.get("value"), str(age.get("code") or age.get("unit") or "").strip().lower()
-    step = _AGE_UNITS.get(unit)
+    step = AGE_UNITS.get(unit)
     if step is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
         per: float = 365.25 if step == "years" else 30.44 if step == "months" else float(step)  # type: ignore[arg-type]
         days = value * per

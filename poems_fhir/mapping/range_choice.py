@@ -25,23 +25,16 @@ from typing import Any
 
 _MALE_CODES = {"male", "m", "248153007", "men", "man"}
 _FEMALE_CODES = {"female", "f", "248152002", "women", "woman"}
-#: days per age unit (UCUM codes and the words labs write)
-_UNIT_DAYS = {
-    "a": 365.25,
-    "yr": 365.25,
-    "y": 365.25,
-    "year": 365.25,
-    "years": 365.25,
-    "mo": 30.4375,
-    "month": 30.4375,
-    "months": 30.4375,
-    "wk": 7.0,
-    "week": 7.0,
-    "weeks": 7.0,
-    "d": 1.0,
-    "day": 1.0,
-    "days": 1.0,
-}
+#: age units (UCUM, and the words senders use): "years" and "months" counted by the calendar, weeks and
+#: days in days - also what a Condition's onsetAge is read in (extract)
+AGE_UNITS: dict[str, str | int] = {"a": "years", "yr": "years", "year": "years", "years": "years",
+                                   "mo": "months", "month": "months", "months": "months",
+                                   "wk": 7, "week": 7, "weeks": 7, "d": 1, "day": 1, "days": 1}  # fmt: skip
+
+
+def age_unit(unit: Any) -> str | int | None:
+    """The age unit of a Quantity's ``code``/``unit`` (years when it has none); None when unknown."""
+    return AGE_UNITS.get(unit.strip().lower()) if isinstance(unit, str) else "years"
 
 
 @dataclass(frozen=True)
@@ -54,18 +47,18 @@ class Subject:
     #: the latest the birth can be when only its year or month is known ("1965": Dec 31, 1965)
     birth_latest: dt.date | None = None
 
-    def age_in(self, unit_days: float, latest: bool = False) -> float | None:
+    def age_in(self, step: str | int, latest: bool = False) -> float | None:
         """Completed years or months by the calendar (a birthday counts), weeks and days by days."""
         born = (self.birth_latest or self.birth) if latest else self.birth
         if born is None or self.on is None or self.on < born:
             return None
         b, o = born, self.on
         months = (o.year - b.year) * 12 + o.month - b.month - (1 if o.day < b.day else 0)
-        if unit_days == _UNIT_DAYS["a"]:
+        if step == "years":
             return float(months // 12)
-        if unit_days == _UNIT_DAYS["mo"]:
+        if step == "months":
             return float(months)
-        return float((o - b).days // int(unit_days))
+        return float((o - b).days // int(step))
 
 
 def applicable_ranges(obs: dict[str, Any], who: Subject | None) -> list[dict[str, Any]]:
@@ -99,14 +92,11 @@ def _adult_band(age: Any) -> bool:
     high = age.get("high") if isinstance(age, dict) else None
     if not isinstance(high, dict):
         return True
-    value, unit = high.get("value"), high.get("code") or high.get("unit")
-    days = _UNIT_DAYS.get(unit.strip().lower()) if isinstance(unit, str) else _UNIT_DAYS["a"]
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and days is not None
-        and value * days >= 18 * 365
-    )
+    value, step = high.get("value"), age_unit(high.get("code") or high.get("unit"))
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or step is None:
+        return False
+    adult = 18.0 if step == "years" else 216.0 if step == "months" else 18 * 365 / int(step)
+    return value >= adult
 
 
 def _is_qualified(rr: dict[str, Any]) -> bool:
@@ -169,20 +159,14 @@ def _age_applies(age: Any, who: Subject) -> bool | None:
         bound = age.get(name)
         if bound is None:
             continue
-        value, unit = (
-            (bound.get("value"), bound.get("code") or bound.get("unit"))
-            if isinstance(bound, dict)
-            else (
-                None,
-                None,
-            )
-        )
-        days = _UNIT_DAYS.get(unit.strip().lower()) if isinstance(unit, str) else _UNIT_DAYS["a"]
-        if not isinstance(value, (int, float)) or isinstance(value, bool) or days is None:
+        if not isinstance(bound, dict):
+            return None
+        value, step = bound.get("value"), age_unit(bound.get("code") or bound.get("unit"))
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or step is None:
             return None
         # a birth date known to the year or month only: the band must hold (or fail) for every day it
         # can be (probe65 D8: "1975" judged as born on January 1)
-        oldest, youngest = who.age_in(days), who.age_in(days, latest=True)
+        oldest, youngest = who.age_in(step), who.age_in(step, latest=True)
         if oldest is None or youngest is None:
             return None
         now = {holds(oldest, float(value)), holds(youngest, float(value))}
