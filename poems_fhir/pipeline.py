@@ -144,26 +144,12 @@ def _responded_before(
 ) -> bool:
     """Whether a response (criteria.md §8) was reached at an earlier restaging while none stands now:
     surveillance (§10 step 6, "after response") goes on when it is lost. Only for a treated patient not
-    responding now; the response as of each earlier result (at most 60), newest first, until one."""
+    responding now; the response as of each earlier result, newest first, until one."""
     if response.first_treatment is None or responded(response):
         return False
-    first = response.first_treatment
-    days = sorted(
-        {
-            m.effective
-            for m in extraction.measurements
-            if m.effective and m.effective > first and (as_of is None or m.effective < as_of)
-        },
-        reverse=True,
-    )[:60]
-    cfg = response_config(mapping)
     return any(
-        responded(
-            assess_response(
-                extraction.measurements, extraction.events, extraction.findings, extraction.course, cfg, day, baseline
-            )
-        )
-        for day in days
+        responded(r)
+        for r in _responses_since(extraction, mapping, response.first_treatment, as_of, baseline, newest_first=True)
     )
 
 
@@ -176,21 +162,32 @@ def _responses_after_radiotherapy(
     ends = [day for e in extraction.events if e.kind == "radiotherapy" and (day := e.end or e.effective) is not None]
     if not ends:
         return []
-    first = min(ends)
+    return list(_responses_since(extraction, mapping, min(ends), as_of, baseline))
+
+
+def _responses_since(
+    extraction: Extraction,
+    mapping: CompiledMapping,
+    first: dt.date,
+    as_of: dt.date | None,
+    baseline: dt.date | None,
+    newest_first: bool = False,
+) -> Iterator[ResponseAssessment]:
+    """The response as of each day a result was taken after ``first`` and before ``as_of`` (at most 60
+    days: the oldest, or the newest when ``newest_first``), assessed one at a time as they are read."""
     days = sorted(
         {
             m.effective
             for m in extraction.measurements
             if m.effective and m.effective > first and (as_of is None or m.effective < as_of)
-        }
+        },
+        reverse=newest_first,
     )[:60]
     cfg = response_config(mapping)
-    return [
-        assess_response(
+    for day in days:
+        yield assess_response(
             extraction.measurements, extraction.events, extraction.findings, extraction.course, cfg, day, baseline
         )
-        for day in days
-    ]
 
 
 def evaluate_record(
