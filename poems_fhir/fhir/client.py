@@ -571,9 +571,7 @@ class FhirClient:
         for resource in page_resources(bundle):
             if known is None:
                 return True
-            meta = resource.get("meta")
-            version = meta.get("versionId") if isinstance(meta, dict) else None
-            key = (resource.get("resourceType"), resource.get("id"), version if isinstance(version, str) else None)
+            key = _resource_key(resource)
             if not isinstance(key[1], str) or key not in known:
                 news = True
                 if isinstance(key[1], str):
@@ -602,14 +600,16 @@ class FhirClient:
         return self.request_json("POST", "", json=bundle, retryable=conditional)  # type: ignore[no-any-return]
 
 
+def _resource_key(resource: dict[str, Any]) -> tuple[Any, Any, Any]:
+    """(type, id, versionId) of a resource a page holds."""
+    meta = resource.get("meta")
+    version = meta.get("versionId") if isinstance(meta, dict) else None
+    return (resource.get("resourceType"), resource.get("id"), version if isinstance(version, str) else None)
+
+
 def _page_keys(bundle: dict[str, Any]) -> frozenset[tuple[Any, Any, Any]]:
     """The (type, id, versionId) of a page's resources."""
-    keys = set()
-    for resource in page_resources(bundle):
-        meta = resource.get("meta")
-        version = meta.get("versionId") if isinstance(meta, dict) else None
-        keys.add((resource.get("resourceType"), resource.get("id"), version if isinstance(version, str) else None))
-    return frozenset(keys)
+    return frozenset(_resource_key(r) for r in page_resources(bundle))
 
 
 class _PageConsistency:
