@@ -171,13 +171,15 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
     findings, measurements, events, course = out.findings, out.measurements, out.events, out.course
     # a corrected result sent as a new resource replaces the one it corrects (probe62 D1-D5)
     replaced = replaced_results((raw.ref, raw.data) for raw in record.resources)
+    noted: set[str] = set()
     for raw in _with_contained_results(record.resources):
         handler = _HANDLERS.get(raw.data["resourceType"])
         if handler is None:
             continue
         if raw.ref in replaced:  # also what a replaced report contains (cited as the report)
-            r = replaced[raw.ref]
-            if not any(n.kind == "replaced" and n.reference == raw.ref for n in out.notes):
+            if raw.ref not in noted:  # once (a set: thousands of versions stay linear)
+                noted.add(raw.ref)
+                r = replaced[raw.ref]
                 out.notes.append(ReadingNote("replaced", raw.ref, None, f"replaced by {r.by} ({r.status}; {r.why})"))
             continue
         before = (len(findings), len(measurements), len(events), len(course))
