@@ -67,6 +67,8 @@ class Step:
     scheduled_start: dt.date | None = None
     scheduled_end: dt.date | None = None
     repeat_months: int | None = None
+    #: the longest interval where the source gives a range ("every 3-6 months": FHIR Timing periodMax)
+    repeat_months_max: int | None = None
     evidence: tuple[str, ...] = field(default_factory=tuple)
     #: the vocabulary entry that words this step for people (id "branch" has three variants)
     key: str = ""
@@ -854,7 +856,10 @@ def pathway(
                 "follow-up (D'Sa 2022).",
                 "in-progress" if last_test else "not-started",
                 scheduled_start=add_months(last_test, 6) if last_test else (as_of or latest),
+                # every 3-6 months: due at the interval's end, so the frequency says the range, not 3 alone
+                # (probe64 D6: "Every 3 months" beside a date 6 months on)
                 repeat_months=3,
+                repeat_months_max=6,
                 evidence=tuple(dict.fromkeys(m.reference for m in tests if m.effective == last_test)),
             )
         )

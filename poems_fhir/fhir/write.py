@@ -467,7 +467,11 @@ def _activity(step: Step, t: Translator | None = None) -> dict[str, Any]:
     if others:
         detail["extension"] = [{"url": EVIDENCE_EXT, "valueReference": _evidence_ref(r)} for r in others]
     if step.repeat_months:
-        timing: dict[str, Any] = {"repeat": {"frequency": 1, "period": step.repeat_months, "periodUnit": "mo"}}
+        # a range ("every 3-6 months") is period..periodMax, in the element order of the FHIR Timing type
+        longest = {"periodMax": step.repeat_months_max} if step.repeat_months_max else {}
+        timing: dict[str, Any] = {
+            "repeat": {"frequency": 1, "period": step.repeat_months, **longest, "periodUnit": "mo"}
+        }
         if step.scheduled_start:
             timing["repeat"]["boundsPeriod"] = {"start": step.scheduled_start.isoformat()}
         detail["scheduledTiming"] = timing

@@ -672,7 +672,11 @@ def step_text(t: Translator, s: Step) -> str:
         text += " " + t._("Due {start} to {end}.").format(start=t.date(s.scheduled_start), end=t.date(s.scheduled_end))
     elif s.scheduled_start:
         text += " " + t._("Next due {date}.").format(date=t.date(s.scheduled_start))
-    if s.repeat_months:
+    if s.repeat_months and s.repeat_months_max:
+        text += " " + t.n_("Every {low} to {high} month.", "Every {low} to {high} months.", s.repeat_months_max).format(
+            low=s.repeat_months, high=s.repeat_months_max
+        )
+    elif s.repeat_months:
         text += " " + t.n_("Every {n} month.", "Every {n} months.", s.repeat_months).format(n=s.repeat_months)
     if "overdue" in p:
         text += " " + t._("Overdue since {date}.").format(date=t.date(dt.date.fromisoformat(p["overdue"])))

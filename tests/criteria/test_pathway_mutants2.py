@@ -248,7 +248,8 @@ def test_the_whole_pathway_after_a_transplant():
             coding=None,
             scheduled_start=dt.date(2022, 3, 22),
             scheduled_end=None,
-            repeat_months=3,
+            repeat_months=3,  # every 3-6 months (criteria.md §10), due at the interval's end
+            repeat_months_max=6,
             evidence=("Observation/serum_ife205",),
             key="",
             params=(),

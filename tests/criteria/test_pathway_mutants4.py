@@ -676,7 +676,8 @@ def test_seed_case_after_the_transplant():
         # under way: the day +100 immunofixations; next due 6 months after them (probe58 D2)
         status="in-progress",
         scheduled_start=dt.date(2020, 6, 8),
-        repeat_months=3,
+        repeat_months=3,  # every 3-6 months (criteria.md §10)
+        repeat_months_max=6,
         evidence=("Observation/serum_ife-2019-12-08", "Observation/urine_ife-2019-12-08"),
     )
     # VEGF never measured (seed: "method not performed"): one is due now, as a post-treatment reference

@@ -297,3 +297,20 @@ def test_every_activity_cites_the_procedure_or_medication_it_rests_on(mapping):
     assert any(r.startswith("MedicationStatement/") for r in cited["neurotoxic-caution"])
     for refs in cited.values():  # only what reasonReference cannot hold
         assert not any(r.split("/")[0] in ("Condition", "Observation", "DiagnosticReport") for r in refs)
+
+
+def test_surveillance_every_3_to_6_months_says_the_range_its_due_date_rests_on(mapping):
+    # criteria.md §10 step 6: "every 3-6 months"; due at the interval's end, six months after the latest
+    # test - the frequency said "Every 3 months" beside it (probe64 D6)
+    [bundle] = transactions(mapping, [SAMPLES / "origin-case"], as_of=dt.date(2019, 12, 31)).values()
+    [plan] = resources(bundle, "CarePlan")
+    [step] = [a["detail"] for a in plan["activity"] if a["id"] == "surveillance"]
+    assert step["scheduledTiming"]["repeat"] == {
+        "frequency": 1,
+        "period": 3,
+        "periodMax": 6,
+        "periodUnit": "mo",
+        "boundsPeriod": {"start": "2020-06-06"},  # the latest immunofixation 2019-12-06 + 6 months
+    }
+    assert "Next due Jun 6, 2020. Every 3 to 6 months." in step["description"]
+    assert "Every 3 months" not in step["description"]

@@ -61,3 +61,12 @@ def test_a_haematological_progression_shows_its_latest_result_not_a_fall_from_th
     assert "6 g/L" not in hematologic_change_text(translator("ru"), pd)
     pr = HematologicResponse("amyloid", "PR", "fell", base, latest)
     assert hematologic_change_text(translator("en"), pr) == "6 g/L on Nov 5, 2021 → 1.5 g/L on Oct 2, 2023"
+
+
+def test_a_frequency_given_as_a_range_is_worded_as_the_range_in_every_language():
+    surveillance = Step("surveillance", "", "", "in-progress", repeat_months=3, repeat_months_max=6)
+    assert "Every 3 to 6 months." in step_text(translator("en"), surveillance)
+    assert "Каждые 3–6 месяцев." in step_text(translator("ru"), surveillance)
+    assert "Әр 3–6 ай сайын." in step_text(translator("kk"), surveillance)
+    single = Step("vegf-surveillance", "", "", "not-started", repeat_months=6)
+    assert "Every 6 months." in step_text(translator("en"), single)
