@@ -13,6 +13,7 @@ import pytest
 
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.fhir.write import WriteContext
+from poems_fhir.mapping.rules import load_mapping
 from poems_fhir.pipeline import evaluate_record, html_for, transaction_for
 from poems_fhir.report.json_report import patient_to_dict
 from poems_fhir.report.text_report import render_assessment
@@ -121,3 +122,48 @@ def test_a_met_without_a_recorded_mimic_has_no_such_caveat(mapping):
     assert patient_to_dict(a, result.response, result.risk, result.scope)["not_labelled_poems"] == []
     assert "Not labelled" not in report["conclusion"]
     assert 'id="not-labelled"' not in html_for(result, mapping)
+
+
+#: AL amyloidosis as sites record it (probe66 D1: all four were written as POEMS with its treatment)
+AL_RECORDED = {
+    # WHO ICD-10 has no AL code; codes.md gives E85.8 "Other amyloidosis"
+    "WHO ICD-10": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "E85.8"}]},
+    # the Russian MKB-10 (NSI) under its OID
+    "Russian NSI": {"coding": [{"system": "urn:oid:1.2.643.5.1.13.13.11.1005", "code": "E85.8"}]},
+    "uncoded, English": {"text": "AL amyloidosis"},
+    "uncoded, Russian": {"text": "AL-амилоидоз"},
+}
+
+
+@pytest.mark.parametrize("encoding", sorted(AL_RECORDED))
+def test_al_amyloidosis_coded_the_who_or_russian_way_or_named_in_words_is_no_poems_diagnosis(mapping, encoding):
+    recorded = {**_condition("E85.81", ""), "code": AL_RECORDED[encoding]}
+    result, report, _ = _written(_classic(recorded), mapping)
+    assert "differential_al_amyloidosis" in {f.code for f in result.assessment.flags}
+    assert "conclusionCode" not in report
+    assert not POEMS_STEPS & {s.id for s in result.steps}
+
+
+def test_al_amyloidosis_named_in_a_biopsy_report_is_flagged_and_its_denial_is_not():
+    biopsy = {
+        "resourceType": "DiagnosticReport",
+        "id": "fatpad",
+        "status": "final",
+        "code": {"text": "Abdominal fat pad biopsy"},
+        "effectiveDateTime": "2023-06-01",
+    }
+    mapping = load_mapping()
+    found = _written(_classic({**biopsy, "conclusion": "Congo red positive: AL lambda amyloidosis."}), mapping)[0]
+    assert "differential_al_amyloidosis" in {f.code for f in found.assessment.flags}
+    denied = _written(_classic({**biopsy, "conclusion": "Congo red negative: no AL amyloidosis."}), mapping)[0]
+    assert "differential_al_amyloidosis" not in {f.code for f in denied.assessment.flags}
+    assert denied.assessment.classification.value == "met"  # a denied mimic does not weaken the clone
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Amyloidosis, AA type.", "Familial ATTR amyloidosis.", "Al 12 mg/L (aluminium)", "Амилоидоз AA-типа."],
+)
+def test_an_amyloidosis_of_another_type_or_aluminium_is_not_al(text):
+    [assertions] = load_mapping().text.assert_texts([text])
+    assert [a.target for a in assertions if a.target == "al_amyloidosis"] == []

@@ -322,3 +322,21 @@ def test_a_castleman_diagnosis_resting_on_imaging_only_is_indeterminate(mapping,
         assert "imaging only" in (finding.note or "") and "lymph-node biopsy" in (finding.note or "")
         result = evaluate("Patient/p1", ex.findings, MAYO).criteria["castleman_disease"]
         assert result.state is State.INDETERMINATE and result.open
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "topic"),
+    [
+        # codes.md: thrombosis I82.9 / I74.9 (WHO), vitamin B12 deficiency E53.8, D51.9 if anaemia
+        ("http://hl7.org/fhir/sid/icd-10", "I82.9", "thrombosis"),
+        ("http://hl7.org/fhir/sid/icd-10", "I74.9", "thrombosis"),
+        ("http://hl7.org/fhir/sid/icd-10", "E53.8", "low_vitamin_b12"),
+        ("http://hl7.org/fhir/sid/icd-10", "D51.9", "low_vitamin_b12"),
+        (ICD10CM, "D51.9", "low_vitamin_b12"),
+        ("urn:oid:1.2.643.5.1.13.13.11.1005", "I82.9", "thrombosis"),  # the Russian MKB-10 (NSI)
+    ],
+)
+def test_supporting_signs_coded_as_codes_md_gives_them_are_read(mapping, system, code, topic):
+    # probe66 D2: a WHO-coded site's thrombosis and B12 deficiency were not read
+    ex = extract(make_record(cond(system, code)), mapping)
+    assert [(f.topic, f.state) for f in ex.findings] == [(topic, State.PRESENT)]
