@@ -16,7 +16,12 @@ from .criteria.engine import evaluate
 from .criteria.model import Assessment
 from .criteria.profiles import Profile
 from .criteria.pathway import Step, pathway, responded
-from .criteria.response import ResponseAssessment, ResponseConfig, assess_response
+from .criteria.response import (
+    ResponseAssessment,
+    ResponseConfig,
+    assess_response,
+    with_progression_before_treatment,
+)
 from .criteria.risk import RiskConfig, RiskFactor, assess_risk
 from .criteria.scope import DEFAULT_TRIGGER, ScopeDecision, ScreeningCounts, decide_scope
 from .fhir.read import PatientRecord, ReadResult, SourceError, internal_error, read_paths, surviving_record
@@ -209,6 +214,15 @@ def evaluate_record(
         response_config(mapping),
         as_of,
         baseline,
+    )
+    # a progression before a later treatment stays known when that treatment brings the value down
+    response = with_progression_before_treatment(
+        response,
+        extraction.measurements,
+        extraction.events,
+        extraction.findings,
+        extraction.course,
+        response_config(mapping),
     )
     # a test that finds a criterion absent after treatment began is no absence at diagnosis
     assessment = evaluate(record.patient, extraction.findings, profile, as_of, response.first_treatment)

@@ -1391,3 +1391,80 @@ def _alerts(
             )
         )
     return alerts
+
+
+#: a treatment given within this many days before a progression was still being given at it: its next
+#: dose or cycle after the progression is no treatment begun (per-cycle administrations)
+_STILL_GIVEN_DAYS = 60
+
+
+def _given(e: Event) -> bool:
+    return e.kind in TREATMENT_KINDS and e.effective is not None and e.status not in ("preparation", "planned")
+
+
+def _begun_after(events: Sequence[Event], day: dt.date, as_of: dt.date | None) -> list[Event]:
+    """Treatments begun after ``day`` (up to ``as_of``) that were not being given at ``day``: a new agent,
+    or one restarted after a pause - not the next cycle of the regimen the progression happened on."""
+    running = {
+        e.agent or e.kind
+        for e in events
+        if _given(e)
+        and e.effective is not None
+        and e.effective <= day
+        and (e.end or (day if e.status in ("active", "in-progress") else e.effective))
+        >= add_days(day, -_STILL_GIVEN_DAYS)
+    }
+    return sorted(
+        (
+            e
+            for e in events
+            if _given(e)
+            and e.effective is not None
+            and e.effective > day
+            and (as_of is None or e.effective <= as_of)
+            and (e.agent or e.kind) not in running
+        ),
+        key=lambda e: (e.effective, e.reference),
+    )
+
+
+def with_progression_before_treatment(
+    response: ResponseAssessment,
+    measurements: Sequence[Measurement],
+    events: Sequence[Event],
+    findings: Sequence[Finding],
+    course: Sequence[CourseAssessment],
+    cfg: ResponseConfig,
+) -> ResponseAssessment:
+    """A relapse or progression recorded at an earlier restaging, followed by a treatment begun after it,
+    stays visible (probe64 D5: the salvage brought the value down, the progression vanished from the
+    report and the later response read as the first line's). Not while a progression stands now. The
+    response itself keeps its baseline before the first treatment: the alert says so.
+
+    The latest restaging with a relapse alert before the latest treatment begun, as of each result day
+    (at most 60, newest first), each assessed alone."""
+    cut = response.baseline_date
+    if cut is None or response.first_treatment is None or any(a.code in RELAPSE_ALERTS for a in response.alerts):
+        return response
+    later = [e.effective for e in events if _given(e) and e.effective and cut < e.effective]
+    last = max((d for d in later if response.as_of is None or d <= response.as_of), default=None)
+    if last is None:
+        return response
+    days = sorted({m.effective for m in measurements if m.effective and cut < m.effective < last}, reverse=True)
+    baseline = None if cut == response.first_treatment else cut  # a --baseline date stays the baseline
+    for day in days[:60]:
+        earlier = assess_response(measurements, events, findings, course, cfg, day, baseline)
+        relapse = [a for a in earlier.alerts if a.code in RELAPSE_ALERTS]
+        begun = _begun_after(events, day, response.as_of) if relapse else []
+        if not begun:
+            continue
+        first = begun[0].effective
+        given = [e.reference for e in begun if e.effective == first]
+        alert = Alert(
+            "progression_before_treatment",
+            f"{'; '.join(a.message for a in relapse)} - recorded on {day}, before the treatment begun on {first}; "
+            f"the response is measured from the baseline of {cut}, not from that treatment's start",
+            tuple(dict.fromkeys((*(r for a in relapse for r in a.evidence), *given))),
+        )
+        return replace(response, alerts=(*response.alerts, alert))
+    return response

@@ -330,6 +330,15 @@ ALERTS: dict[str, Term] = {
         ),
         ("DS2012", "D2019"),
     ),
+    "progression_before_treatment": Term(
+        N_("Progression before the current treatment"),
+        N_(
+            "A relapse or progression was recorded at an earlier restaging and a treatment was begun after it: the "
+            "response shown is measured from the baseline before the first treatment, not from that treatment's "
+            "start."
+        ),
+        ("DS2012",),
+    ),
     "clinical_progression": Term(
         N_("Clinical worsening without response"),
         N_(
