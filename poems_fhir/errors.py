@@ -71,6 +71,12 @@ class RunDeadlineError(TemporaryNetworkError):
     """The run's deadline passed: no further request is sent in this run (never retried)."""
 
 
+class PageLinkGoneError(TemporaryNetworkError):
+    """A 404/410 to a search's own next link: the page expired or was lost (HAPI answers 410 for an
+    expired paging link). It says nothing of the patient whose first page was read: the search is
+    incomplete and the patient is retried on the next run, never taken for gone."""
+
+
 class FatalNetworkError(NetworkError):
     """Not worth retrying: 4xx other than 408/429, unusable responses, refused redirects."""
 

@@ -35,6 +35,7 @@ from ..errors import (
     ForeignHostError,
     NetworkError,
     NotFhirServerError,
+    PageLinkGoneError,
     PermissionDeniedError,
     PreconditionFailedError,
     TemporaryNetworkError,
@@ -561,7 +562,21 @@ class FhirClient:
             seen.add(nxt)
             if discovery and self.stop_requested is not None and self.stop_requested():
                 raise DiscoveryStopped(f"search {path}: stop requested while finding the patients; stopped")
-            bundle = self.get(nxt)
+            bundle = self._next_page(path, nxt)
+
+    def _next_page(self, path: str, url: str) -> Any:
+        try:
+            return self.get(url)
+        except NetworkError as exc:
+            if exc.status not in (404, 410) or isinstance(exc, AuthError):
+                raise
+            # probe68 D2: an expired page was taken for a deleted patient, parked for good
+            raise PageLinkGoneError(
+                f"search {path}: the server answered HTTP {exc.status} to its own next link (the page expired or "
+                f"was lost): the search is incomplete and not used; retried on the next run ({exc})",
+                url=exc.url,
+                status=exc.status,
+            ) from exc
 
     @staticmethod
     def _news(bundle: dict[str, Any], known: set[tuple[Any, Any, Any]] | None) -> bool:

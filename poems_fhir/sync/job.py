@@ -36,6 +36,7 @@ from ..errors import (
     DiscoveryStopped,
     ForeignHostError,
     NetworkError,
+    PageLinkGoneError,
     PreconditionFailedError,
 )
 from ..fhir.read import PatientRecord, SourceError, relative_reference, replaced_records, surviving_record
@@ -391,7 +392,9 @@ class SyncJob:
             # only an answer to the patient's own reads says it is gone: a 404/410 to our transaction or to
             # the search of our own reports says nothing of a patient whose data were just read - a failure,
             # retried next run, not parked for good (probe50 MEDIUM-2; FHIR http.html#transaction)
-            if exc.status in GONE and getattr(exc, "reading_patient", False):
+            # nor does a 404/410 to a search's own next link: the page expired, the patient is there
+            # (probe68 D2: an expired HAPI page parked a patient for good, its changes never written)
+            if exc.status in GONE and getattr(exc, "reading_patient", False) and not isinstance(exc, PageLinkGoneError):
                 summary.missing += 1
                 summary.problems.append(
                     f"{name}: not on the server (HTTP {exc.status}): reported once, "

@@ -286,3 +286,26 @@ def test_the_checkpoint_is_never_after_our_own_time(tmp_path, caplog, server_tim
     assert store.checkpoint("srv") == checkpoint
     ahead = [r for r in caplog.records if getattr(r, "event", None) == "run.server_clock_ahead"]
     assert len(ahead) == int(warned)
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_a_gone_page_of_the_patients_search_fails_the_patient_it_does_not_park_it_as_missing(tmp_path, status):
+    """probe68 D2: a 410 to a next link of one of the patient's searches (HAPI's expired paging link) made
+    the patient "not on the server", parked for good: it is an incomplete read, retried next run."""
+    from poems_fhir.errors import PageLinkGoneError
+
+    class ExpiredPage(NamedSource):
+        def fetch(self, patient):
+            self.fetched.append(patient)
+            raise PageLinkGoneError(
+                f"search Procedure: the server answered HTTP {status} to its own next link", status=status
+            )
+
+    store = StateStore(tmp_path / "state.sqlite")
+    source = ExpiredPage({"Patient/classic-poems": records()["Patient/classic-poems"]})
+    summary = make_job(source, store).run()
+    assert (summary.failed, summary.missing) == (1, 0)
+    assert store.patient("srv", "Patient/classic-poems").status == "failed"
+    working = NamedSource({"Patient/classic-poems": records()["Patient/classic-poems"]})
+    make_job(working, store).run()  # retried next run
+    assert working.fetched == ["Patient/classic-poems"]
