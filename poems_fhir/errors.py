@@ -77,6 +77,12 @@ class PageLinkGoneError(TemporaryNetworkError):
     incomplete and the patient is retried on the next run, never taken for gone."""
 
 
+class DuplicateIdentifierError(TemporaryNetworkError):
+    """The server holds several resources of one patient under one identifier of ours (a clinician's
+    copy of our identifier, or duplicates a server made): a conditional write cannot tell them apart.
+    Nothing is written for that patient, who fails and is retried on the next run."""
+
+
 class FatalNetworkError(NetworkError):
     """Not worth retrying: 4xx other than 408/429, unusable responses, refused redirects."""
 

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import DuplicateIdentifierError
 from ..fhir.json_codec import deep_copy
 from ..fhir.write import (
     CLINICIAN_STATUSES,
@@ -173,8 +174,33 @@ def _rewrite_refs(value: Any, refs: dict[str, str | None]) -> Any:
     return value
 
 
+def _refuse_duplicates(view: ServerView) -> None:
+    """One identifier of ours on several of the patient's resources: which one is ours cannot be told, and
+    our conditional write would match them all (probe68 D1, D4: a clinician's report carrying a copy of our
+    identifier hid our own, which was never updated again; a copied plan identifier withdrew our
+    untouched proposal). The patient fails - retried next run - with both named."""
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for res in view.resources:
+        by_key.setdefault(key_of(res), []).append(res)
+    ours = view.our_refs()
+    for key, same in sorted(by_key.items()):
+        if len(same) < 2:
+            continue
+        shown = ", ".join(
+            f"{ref_of(r)} ({'as poems-fhir wrote it' if is_unchanged_ours(r, ours) else 'changed, or not written by poems-fhir'})"
+            for r in sorted(same, key=ref_of)
+        )
+        raise DuplicateIdentifierError(
+            f"the server holds {len(same)} resources of this patient with the identifier {key.split('|')[-1]}: "
+            f"{shown}; a conditional write cannot tell them apart, so nothing was written for this patient, who "
+            "is retried next run - remove that identifier from the resource poems-fhir did not write (a copy), "
+            "or delete the extra copies of ours"
+        )
+
+
 def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan:
     """Which entries of ``bundle`` to send, given what the server holds now (``view``)."""
+    _refuse_duplicates(view)
     bundle = deep_copy(bundle)
     by_key = {key_of(r): r for r in view.resources}
     deleted = _deleted(view, set(by_key))

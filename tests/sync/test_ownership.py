@@ -174,3 +174,43 @@ def test_a_reference_list_left_empty_by_a_resource_not_sent_is_dropped_not_sent_
         {"urn:uuid:report": None},
     )
     assert kept == {"supportingInfo": [{"reference": "Procedure/asct"}]}
+
+
+def _clinicians_copy(bundle, rtype: str, rid: str) -> dict:
+    """A clinician's own resource of the patient onto which our identifier was copied (probe68 D1, D4)."""
+    (entry,) = [e for e in bundle["entry"] if e["resource"]["resourceType"] == rtype]
+    ours = entry["resource"]
+    return {
+        "resourceType": rtype,
+        "id": rid,
+        "meta": {"versionId": "1", "lastUpdated": "2026-11-28T09:00:00Z"},
+        "identifier": copy.deepcopy(ours["identifier"]),
+        "status": "final" if rtype == "DiagnosticReport" else "active",
+        "subject": ours["subject"],
+        **({"code": ours["code"]} if rtype == "DiagnosticReport" else {"intent": "plan"}),
+    }
+
+
+@pytest.mark.parametrize(
+    ("rtype", "ours_first"), [("DiagnosticReport", True), ("DiagnosticReport", False), ("CarePlan", True)]
+)
+def test_our_identifier_on_two_resources_of_the_patient_fails_the_patient_naming_both(bundle, rtype, ours_first):
+    # probe68 D1: whichever came last in the search stood for the identifier - the clinician's report hid
+    # ours, never updated again, and our new plan cited the clinician's report as ours; D4: a copied plan
+    # identifier withdrew our untouched proposal for a "follow-up" on a conclusion that had not changed
+    from poems_fhir.errors import DuplicateIdentifierError, TemporaryNetworkError
+
+    ours = [stored(bundle, "DiagnosticReport", "r1"), stored(bundle, "CarePlan", "p1")]
+    copy_ = _clinicians_copy(bundle, rtype, "clin-1")
+    view = ServerView(
+        resources=[*ours, copy_] if ours_first else [copy_, *ours],
+        provenances=[_our_provenance(bundle, "2026-11-27T10:00:01Z")],
+    )
+    with pytest.raises(DuplicateIdentifierError) as exc:
+        plan_writes(bundle, view, "k")
+    assert isinstance(exc.value, TemporaryNetworkError)  # the patient fails and is retried next run
+    mine = SERVER_IDS[rtype]
+    assert f"{rtype}/clin-1 (changed, or not written by poems-fhir), {rtype}/{mine} (as poems-fhir wrote it)" in str(
+        exc.value
+    )
+    assert "nothing was written for this patient, who is retried next run" in str(exc.value)
