@@ -17,6 +17,7 @@ how long one exchange and one run may take, and which failures are worth retryin
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import http.client
 import json
@@ -30,7 +31,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import idna
 import requests
@@ -167,36 +168,60 @@ MIN_SECRET_PART = 8
 
 
 def scrub_secrets(text: str, secrets: list[str]) -> str:
-    """``text`` with every secret masked: whole, and where only a part of it is echoed - a server or
-    proxy that cuts a token in its message (probe45: "invalid token: SECRETTOKE…" kept ten characters)."""
+    """``text`` with every secret masked: whole, and every run of eight characters or more of it - cut
+    short by a server or proxy (probe45: "invalid token: SECRETTOKE…"), from its middle, in another
+    letter case, percent-encoded or base64-encoded (probe68 D3: a 500 body echoing the token so reached
+    the log, the summary and the state file)."""
     for secret in secrets:
         if not secret or len(secret) < 4:
             continue
         text = text.replace(secret, "<redacted>")
-        if len(secret) < MIN_SECRET_PART:
-            continue
-        head, tail = secret[:MIN_SECRET_PART], secret[-MIN_SECRET_PART:]
-        if head in text:  # the patterns only where a part is there: this runs for every request's URL
-            text = re.sub(f"{re.escape(head)}{_rest_of(secret[MIN_SECRET_PART:])}", "<redacted>", text)
-        if tail in text:
-            text = re.sub(f"{_start_of(secret[:-MIN_SECRET_PART])}{re.escape(tail)}", "<redacted>", text)
+        if len(secret) >= MIN_SECRET_PART:
+            text = _mask_parts(text, _secret_parts(secret))
     return text
 
 
-def _rest_of(rest: str) -> str:
-    """A pattern matching the longest prefix of ``rest`` that is there (nested optional groups)."""
-    out = ""
-    for ch in reversed(rest[:256]):
-        out = f"(?:{re.escape(ch)}{out})?"
-    return out
+def _secret_parts(secret: str) -> frozenset[str]:
+    """Every run of MIN_SECRET_PART characters of the secret as written, percent-encoded and base64-encoded,
+    in lower case (ASCII)."""
+    raw = secret.encode("utf-8")
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        base64.b64encode(raw).decode("ascii"),
+        base64.urlsafe_b64encode(raw).decode("ascii"),
+    }
+    n = MIN_SECRET_PART
+    return frozenset(_ascii_lower(f)[i : i + n] for f in forms for i in range(len(f) - n + 1))
 
 
-def _start_of(start: str) -> str:
-    """A pattern matching the longest suffix of ``start`` that is there."""
-    out = ""
-    for ch in start[-256:]:
-        out = f"(?:{out}{re.escape(ch)})?"
-    return out
+def _ascii_lower(text: str) -> str:
+    """Lower case for ASCII letters only: the same length as ``text`` (str.lower may not keep it)."""
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _mask_parts(text: str, parts: frozenset[str]) -> str:
+    """Each stretch of ``text`` covered by overlapping parts replaced by one ``<redacted>``: linear in
+    the text (one set lookup per position)."""
+    n = MIN_SECRET_PART
+    low = _ascii_lower(text)
+    out: list[str] = []
+    last = i = 0
+    while i <= len(low) - n:
+        if low[i : i + n] not in parts:
+            i += 1
+            continue
+        end = i + n
+        while end < len(low) and low[end - n + 1 : end + 1] in parts:
+            end += 1
+        out += [text[last:i], "<redacted>"]
+        last = i = end
+    return "".join(out) + text[last:] if out else text
 
 
 def parse_retry_after(value: str | None, now: float, date: str | None = None) -> float | None:
