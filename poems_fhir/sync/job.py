@@ -611,35 +611,39 @@ class SyncJob:
         assert self.sink is not None  # noqa: S101 - narrows the type; callers return early without a sink
         material = ready.material
         subject_key = _subject_key(bundle)
-        refused = False  # the first attempt was refused with 409/412
-        for attempt in (1, 2):
+        refused: PreconditionFailedError | None = None  # the last attempt's 409/412
+        for attempt in (1, 2, 3):
             view = self.sink.existing(patient, subject_key, _recorded_refs(previous))
             view.legacy_versions = _legacy(previous)
             view.patient, view.merged_from = patient, ready.replaces
             plan = plan_writes(bundle, view, material)
             stale = self._against_file(patient, plan, previous)
+            if refused is not None and attempt == 3:
+                if plan.bundle is None:
+                    break  # refused twice, yet the server holds what we send: an attempt was applied
+                # changed twice under us within seconds: a failure, retried next run
+                raise PreconditionFailedError(
+                    f"{refused} - the server refused our conditional write twice: the resource changed between "
+                    "our read and our write both times, or the server matches several resources to our "
+                    "identifier; nothing was written for this patient, who is retried next run (if it keeps "
+                    "failing, look for duplicates of our resources on the server)",
+                    url=refused.url,
+                    status=refused.status,
+                ) from refused
             try:
                 # in a dry run the sink is a folder: "would write" what a real run sends
                 written = self.sink.write(patient, plan.bundle) if plan.bundle else {}
                 break
             except PreconditionFailedError as exc:
-                if attempt == 2:  # changed twice under us within seconds: a failure, retried next run
-                    raise PreconditionFailedError(
-                        f"{exc} - the server refused our conditional write twice: the resource changed between "
-                        "our read and our write both times, or the server matches several resources to our "
-                        "identifier; nothing was written for this patient, who is retried next run (if it keeps "
-                        "failing, look for duplicates of our resources on the server)",
-                        url=exc.url,
-                        status=exc.status,
-                    ) from exc
-                # someone changed a resource between our read and our write: read again and decide again
-                refused = True
+                # someone changed a resource between our read and our write, or our write was applied and
+                # its answer lost (probe63 D5: twice): read again and decide again
+                refused = exc
         self._report_takeovers(patient, name, plan, summary)
         if stale:
             self._count_withdrawn(patient, name, stale, self._superseded(), summary)
         if plan.withdraw or plan.kept_by_clinician:
             self._apply_withdrawal(patient, name, plan, self._superseded(), summary, self._said_superseded())
-        if plan.bundle is None and refused and not plan.takeovers and not plan.kept_by_clinician:
+        if plan.bundle is None and refused is not None and not plan.takeovers and not plan.kept_by_clinician:
             # refused, and now the server holds exactly what we would send: our first attempt was applied
             # and its answer lost (a 5xx after the commit, retried into a 412) - written, not "unchanged"
             # (probe56 D3)

@@ -323,3 +323,32 @@ def test_a_refused_foreign_url_is_raised_with_the_patient_masked_in_message_and_
     masked = j.pseudonym(CLASSIC)
     assert raised.value.url == f"http://other.example/fhir/Condition?patient={masked}"
     assert "classic-poems" not in str(raised.value) and masked in str(raised.value)
+
+
+class RefusedThenLostServer(LostAnswerServer):
+    """The first write is refused (changed under us: nothing stored), the second is applied and its
+    answer lost into a 412 (probe63 D5: two 412s, the second after the server had stored our write)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refuse_next = 0
+
+    def write(self, patient: str, bundle: dict[str, Any]) -> dict[str, dict[str, str]]:
+        if self.refuse_next:
+            self.refuse_next -= 1
+            raise PreconditionFailedError("POST transaction failed: HTTP 412: precondition failed", status=412)
+        return super().write(patient, bundle)
+
+
+def test_two_412s_after_which_the_server_holds_what_we_sent_are_a_write_not_a_failure(tmp_path):
+    # probe63 D5: "nothing was written for this patient" (exit 1) while the server held exactly our write
+    store, server = StateStore(tmp_path / "s.sqlite"), RefusedThenLostServer()
+    server.refuse_next, server.lose_next = 1, 1
+    summary = job(store, server).run()
+    assert (summary.written, summary.unchanged, summary.failed) == (2, 0, 0)
+    assert not summary.problems
+    assert store.patient("srv", CLASSIC).status == "written"
+    for p in (CLASSIC, RELAPSE):
+        forget_input(store, p)
+    again = job(store, server).run()
+    assert (again.written, again.unchanged) == (0, 2)  # nothing sent again: it was all there
