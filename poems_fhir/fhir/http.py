@@ -315,8 +315,10 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def describe(exc: BaseException, deadlines: Deadlines) -> str:
-    """The network failure in words an operator can act on."""
+def describe(exc: BaseException, deadlines: Deadlines, waited: str | None = None) -> str:
+    """The network failure in words an operator can act on. ``waited``: why a read timed out sooner than
+    the read deadline (the request's or the run's deadline was nearer: probe63 D6 "no data for 120 s"
+    after 5 s)."""
     chain = _chain(exc)
 
     def has(*types: type) -> bool:
@@ -329,6 +331,8 @@ def describe(exc: BaseException, deadlines: Deadlines) -> str:
     if has(requests.ConnectTimeout, urllib3.exceptions.ConnectTimeoutError):
         return f"no connection within {deadlines.connect:.0f} s - the server is down or unreachable"
     if has(requests.ReadTimeout, urllib3.exceptions.ReadTimeoutError, socket.timeout):
+        if waited:
+            return f"no answer within {waited} - the server or a proxy is holding the request"
         return f"no data for {deadlines.read:.0f} s - the server stopped answering"
     if has(ConnectionResetError, ConnectionAbortedError, BrokenPipeError):
         return "the connection was reset"
@@ -463,6 +467,11 @@ class Transport:
             ends = min(ends, self._run_ends)
         settings = self.session.merge_environment_settings(prepared.url, {}, None, None, None)
         read_timeout = max(0.001, min(self.deadlines.read, ends - start))
+        waited = None
+        if read_timeout < self.deadlines.read:
+            which = "run deadline" if self._run_ends is not None and ends >= self._run_ends else "request deadline"
+            flag = "--run-deadline" if which == "run deadline" else "--request-deadline"
+            waited = f"{read_timeout:.0f} s (the {which} left, {flag})"
         self.stats.requests += 1
         try:
             # the adapter, not Session.send: Session.send reads a redirect's body itself (to prepare the
@@ -500,7 +509,7 @@ class Transport:
             http.client.HTTPException,
         ) as exc:
             raise TemporaryNetworkError(
-                f"{what}: {describe(exc, self.deadlines)}", url=redact(prepared.url or "")
+                f"{what}: {describe(exc, self.deadlines, waited)}", url=redact(prepared.url or "")
             ) from None
         streamed = write if write is not None and 200 <= response.status_code < 300 else None
         try:
