@@ -233,7 +233,7 @@ def assess_risk(
                 "no_hematologic_cr_after_first_line",
                 mayo,
                 State.ABSENT if cr == "CR" else State.PRESENT,
-                f"haematological response {cr} (amyloid-style)",
+                f"haematological response {cr} (amyloid-style){_imwg_differs(response, cr)}",
             )
         )
 
@@ -321,7 +321,7 @@ def assess_risk(
                     "no_hematologic_cr_after_asct",
                     post,
                     State.NOT_ASSESSED if cr == "not_evaluable" else State.ABSENT if cr == "CR" else State.PRESENT,
-                    f"haematological response {cr}",
+                    f"haematological response {cr} (amyloid-style){_imwg_differs(response, cr)}",
                 )
             )
 
@@ -450,3 +450,13 @@ def _ph_reason(measurements: Sequence[Measurement], diagnosis: dt.date | None, c
         f"pulmonary hypertension recorded; echo sPAP {pasp.value:g} mmHg on {pasp.effective} "
         f"({meets} the cohort definition, >= {cfg.pasp_high:g} mmHg)"
     )
+
+
+def _imwg_differs(response: ResponseAssessment, cr: str) -> str:
+    """The IMWG framework's word where it and the amyloid-style one disagree on a CR (probe64 D7: "no CR
+    after the transplant" present beside a report reading "Complete response (provisional) (IMWG)"): the
+    factor follows the amyloid-style criteria, and says so."""
+    imwg = response.hematologic_imwg
+    if (imwg.category == "CR") == (cr == "CR") or imwg.category == "not_evaluable":
+        return ""
+    return f"; IMWG criteria: {imwg.category}" + (" (provisional)" if imwg.provisional else "")

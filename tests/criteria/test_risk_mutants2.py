@@ -226,7 +226,11 @@ def test_every_factor_states_why_when_nothing_is_recorded():
             "FDG avidity of bone lesions is not coded in the data",
             (),
         ),
-        "no_hematologic_cr_after_asct": (State.NOT_ASSESSED, "haematological response not_evaluable", ()),
+        "no_hematologic_cr_after_asct": (
+            State.NOT_ASSESSED,
+            "haematological response not_evaluable (amyloid-style)",
+            (),
+        ),
         "thrombosis_thrombocytosis": (State.NOT_ASSESSED, "thrombocytosis not recorded", ()),
         "thrombosis_high_hemoglobin_or_hematocrit": (
             State.NOT_ASSESSED,
@@ -284,7 +288,7 @@ def test_a_complete_response_is_no_risk_factor_and_transplant_dates_are_the_firs
     assert (first_line.state, first_line.reason) == (State.ABSENT, "haematological response CR (amyloid-style)")
     assert (got["no_hematologic_cr_after_asct"].state, got["no_hematologic_cr_after_asct"].reason) == (
         State.ABSENT,
-        "haematological response CR",
+        "haematological response CR (amyloid-style)",
     )
     age = got["age_50_or_less_at_asct"]  # the first completed transplant (day 100), not the planned one
     assert (age.state, age.reason, age.evidence) == (
@@ -581,3 +585,31 @@ def test_a_recorded_pulmonary_hypertension_says_whether_the_spap_confirms_the_co
     )
     low = risk(ph, [m("pasp", 41, -20, "mm[Hg]")], events)["pulmonary_hypertension"]
     assert low.state is State.PRESENT and "(below the cohort definition, >= 50 mmHg)" in low.reason
+
+
+def test_a_cr_the_two_frameworks_disagree_on_is_named_with_both():
+    # probe64 D7: after the transplant both immunofixations negative, the FLC ratio still abnormal:
+    # amyloid-style PR (its CR needs a normal ratio), IMWG CR (provisional: no marrow). The factors follow
+    # the amyloid-style criteria, and say what IMWG calls it
+    events = [
+        Event("treatment", day(0), "MedicationStatement/len", "lenalidomide", agent="lenalidomide", end=day(60)),
+        Event("autologous_hsct", day(100), "Procedure/asct", "ASCT", status="completed"),
+    ]
+    ms = [
+        m("serum_m_protein", 12.0, -10),
+        m("flc_kappa", 10, -10, "mg/L"),
+        m("flc_lambda", 200, -10, "mg/L"),
+        Measurement("flc_ratio", 0.05, None, day(-10), "Observation/ratio-10", abnormal=True),
+        m("serum_m_protein", 0, 200),
+        m("serum_ife", 0, 200, unit=None),
+        m("urine_ife", 0, 200, unit=None),
+        m("flc_kappa", 5, 200, "mg/L"),
+        m("flc_lambda", 60, 200, "mg/L"),
+        Measurement("flc_ratio", 0.083, None, day(200), "Observation/ratio200", abnormal=True),
+    ]
+    got = risk(ms=ms, events=events, birth=dt.date(1960, 1, 1), as_of=day(210))
+    for factor in ("no_hematologic_cr_after_first_line", "no_hematologic_cr_after_asct"):
+        assert (got[factor].state, got[factor].reason) == (
+            State.PRESENT,
+            "haematological response PR (amyloid-style); IMWG criteria: CR (provisional)",
+        ), factor
