@@ -603,13 +603,24 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     if c.dflc_after and c.dflc_after[-1][1] < 40:
         if c.dflc_base is not None and c.dflc_base < 40:
             caveats.append(f"dFLC {c.dflc_base:g} mg/L was below 40 mg/L before treatment: no VGPR by it")
+        elif c.dflc_base is None and not _m_protein_responded(c, m_measurable, change):
+            # nor without a dFLC before treatment while the M-protein shows no response: "reached" cannot be
+            # told (a dFLC of 33 mg/L beside an M-protein rising 8 -> 9 g/L read as a VGPR; mutation run)
+            caveats.append(
+                f"dFLC {c.dflc_after[-1][1]:g} mg/L < 40 mg/L, but no dFLC before treatment and no M-protein "
+                "response: whether a VGPR was reached cannot be told"
+            )
         else:
+            unknown_base = c.dflc_base is None
+            if unknown_base:  # the M-protein responded: a VGPR, provisional, as the dFLC's start is unknown
+                caveats.append("no dFLC before treatment: the VGPR is read beside the M-protein's response")
             return HematologicResponse(
                 fw,
                 "VGPR",
                 f"dFLC {c.dflc_after[-1][1]:g} mg/L < 40 mg/L",
                 *_dflc_sides(c, base_p, latest_p, change),
                 tuple(caveats),
+                unknown_base,
                 evidence=(c.dflc_after[-1][2],),
             )
     if not c.dflc_after and (c.m_after or c.serum_ife):
@@ -673,6 +684,13 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             fw, "NR", "neither CR, VGPR, PR nor PD", *_dflc_sides(c, base_p, latest_p, change), tuple(caveats)
         )
     return HematologicResponse(fw, "NR", "neither CR, VGPR, PR nor PD", base_p, latest_p, change, tuple(caveats))
+
+
+def _m_protein_responded(c: _Clone, m_measurable: bool, change: float | None) -> bool:
+    """The serum immunofixation turned negative since the baseline, or a measurable M-protein fell >= 50 %."""
+    return (c.serum_ife is not None and c.serum_ife.value == 0) or (
+        m_measurable and change is not None and change <= -0.5
+    )
 
 
 def _dflc_sides(
@@ -793,7 +811,11 @@ def _imwg_measurable(
     urine_pd = _imwg_urine_progression(c, cfg)
     if urine_pd is not None:
         u = c.u_after[-1]
-        return HematologicResponse(fw, "PD", urine_pd, base_p, latest_p, change, evidence=(u.reference,))
+        # the urine value the progression rests on is the latest point when it is the newest result, as in
+        # the amyloid-style framework (a urine progression with no serum value since read "latest: none")
+        return HematologicResponse(
+            fw, "PD", urine_pd, base_p, _later(latest_p, _point(u)), change, evidence=(u.reference,)
+        )
     marrow_full = c.bm_latest is not None and c.bm_latest.value >= cfg.cr_marrow_below
     if c.serum_ife and c.serum_ife.value == 0 and c.urine_ife and c.urine_ife.value == 0 and not marrow_full:
         marrow = () if c.bm_latest else ("bone-marrow plasma cells (< 5 %) not assessed",)

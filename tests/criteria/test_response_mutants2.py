@@ -290,7 +290,9 @@ def test_amyloid_vgpr_pr_nr_and_not_evaluable_say_why_and_cite_the_points():
     with_caveat = resp(m("serum_m_protein", 8.0, -10), *ife(0, None, 30), *flc(30, 30)).hematologic
     assert with_caveat.category == "VGPR" and with_caveat.caveats == (
         "serum immunofixation negative but urine immunofixation not assessed: CR not assessable",
+        "no dFLC before treatment: the VGPR is read beside the M-protein's response",
     )
+    assert with_caveat.provisional
     # PR by dFLC alone (baseline dFLC > 100), M-protein not measurable
     d = resp(*flc(150, -10), *flc(75, 30)).hematologic
     assert (d.category, d.reason, d.caveats) == ("PR", "dFLC fell >= 50 %", ())

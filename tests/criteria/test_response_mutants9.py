@@ -25,15 +25,16 @@ def urine(value: float, day: int):
 
 def test_a_light_chain_vgpr_without_a_dflc_baseline_keeps_the_m_protein_baseline():
     # no free light chains before treatment: the baseline shown is the serum M-protein's, and the latest
-    # point is the dFLC the VGPR rests on when it is the newest result (a VGPR with no dFLC baseline is the
-    # current rule, also pinned in test_response_mutants2)
+    # point is the dFLC the VGPR rests on when it is the newest result (a VGPR with no dFLC baseline stands,
+    # provisional, beside an M-protein that fell >= 50 %)
     r = run(
         m("serum_m_protein", 8.0, -10),
-        m("serum_m_protein", 5.0, 30),
+        m("serum_m_protein", 4.0, 30),
         mg("flc_lambda", 45, 60),
         mg("flc_kappa", 12, 60),
     ).hematologic
-    assert r.category == "VGPR" and r.reason == "dFLC 33 mg/L < 40 mg/L"
+    assert r.category == "VGPR" and r.reason == "dFLC 33 mg/L < 40 mg/L" and r.provisional
+    assert r.caveats == ("no dFLC before treatment: the VGPR is read beside the M-protein's response",)
     assert r.baseline is not None and r.baseline.reference == "Observation/serum_m_protein--10"
     assert r.latest is not None and r.latest.effective == d(60) and r.latest.value == 33
     assert r.latest.reference == "Observation/flc_lambda-60"
@@ -45,9 +46,9 @@ def test_a_light_chain_vgpr_is_dated_by_a_later_m_protein():
         m("serum_m_protein", 8.0, -10),
         mg("flc_lambda", 45, 60),
         mg("flc_kappa", 12, 60),
-        m("serum_m_protein", 5.0, 90),
+        m("serum_m_protein", 4.0, 90),
     ).hematologic
-    assert r.category == "VGPR"
+    assert r.category == "VGPR" and r.provisional
     assert r.baseline is not None and r.baseline.reference == "Observation/serum_m_protein--10"
     assert r.latest is not None and r.latest.reference == "Observation/serum_m_protein-90"
     assert r.latest.effective == d(90)
@@ -195,3 +196,26 @@ def test_conflicting_results_of_one_day_are_named_with_their_values_units_and_re
     )
     for h in (r.hematologic, r.hematologic_imwg):
         assert h.caveats[-2:] == said
+
+
+def test_an_imwg_urine_progression_with_no_serum_value_since_shows_the_urine_as_its_latest_point():
+    # found with the mutation run: PD by the urine alone came out with no latest point, where the
+    # amyloid-style framework shows the urine value
+    r = run(m("serum_m_protein", 20, -10), urine(300, -10), urine(600, 60)).hematologic_imwg
+    assert r.category == "PD"
+    assert r.latest is not None and (r.latest.value, r.latest.effective) == (600, d(60))
+    assert r.evidence == ("Observation/urine_m_protein-60",)
+
+
+def test_a_low_dflc_with_no_baseline_beside_a_rising_m_protein_is_no_vgpr():
+    # a dFLC of 33 mg/L after treatment, none before, the M-protein rising 8 -> 9 g/L: a VGPR "reached"
+    # cannot be told (probe35's rule - reached, not held from the start - with the baseline missing)
+    r = run(
+        m("serum_m_protein", 8.0, -10), m("serum_m_protein", 9.0, 30), mg("flc_lambda", 45, 30), mg("flc_kappa", 12, 30)
+    )
+    h = r.hematologic
+    assert h.category == "NR"
+    assert h.caveats == (
+        "dFLC 33 mg/L < 40 mg/L, but no dFLC before treatment and no M-protein response: whether a VGPR was "
+        "reached cannot be told",
+    )
