@@ -500,6 +500,11 @@ def _input_hash(a: Assessment, ctx: WriteContext) -> str:
                 cid: [r.state.value, r.reason, [e.to_dict() for e in r.evidence]] for cid, r in a.criteria.items()
             },
             "version": __version__,
+            # what the run writes besides the inputs: a report written as preliminary, or in another language,
+            # is another write with its own Provenance (probe68 D5: one Provenance updated in place for each
+            # toggle of --report-status); absent at the defaults, so their hashes stay as they were
+            **({"report_status": ctx.report_status} if ctx.report_status != "partial" else {}),
+            **({"language": ctx.language} if ctx.language != "en" else {}),
         },
         sort_keys=True,
         default=str,

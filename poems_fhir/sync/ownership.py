@@ -285,6 +285,8 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             entry["resource"]["target"] = [t for t in entry["resource"]["target"] if t.get("reference") not in not_ours]
             if [t.get("identifier") for t in entry["resource"]["target"]] != before:
                 _retag_provenance(entry)
+            if any(e["request"].get("ifMatch") for e in send):  # a resource of ours was there: updated
+                _as_update(entry["resource"])
     plan.bundle = {**bundle, "entry": kept}
     return plan
 
@@ -302,6 +304,13 @@ def _retag_provenance(entry: dict[str, Any]) -> None:
         {"system": RUN_TAG_SYSTEM, "code": code}
     ]
     entry["request"]["url"] = f"Provenance?_tag={RUN_TAG_SYSTEM}|{code}"
+
+
+def _as_update(provenance: dict[str, Any]) -> None:
+    """The Provenance of a write that updated a resource of ours says UPDATE, not CREATE (probe68 D5)."""
+    for coding in (provenance.get("activity") or {}).get("coding") or []:
+        if coding.get("system") == "http://terminology.hl7.org/CodeSystem/v3-DataOperation":
+            coding.update(code="UPDATE", display="revise")
 
 
 def _same_source(current: dict[str, Any], new: dict[str, Any], types: dict[str, str]) -> bool:

@@ -314,3 +314,20 @@ def test_surveillance_every_3_to_6_months_says_the_range_its_due_date_rests_on(m
     }
     assert "Next due Jun 6, 2020. Every 3 to 6 months." in step["description"]
     assert "Every 3 months" not in step["description"]
+
+
+def _input_tag(mapping, **ctx) -> str:
+    run = evaluate_paths([SAMPLES / "classic-poems.json"], mapping, MAYO)
+    r = run.results[0]
+    bundle = transaction_for(r, WriteContext(NOW, mapping.identity, r.inputs, **ctx))
+    [prov] = resources(bundle, "Provenance")
+    return next(t["code"] for t in prov["meta"]["tag"] if t["system"].endswith("/input-hash"))
+
+
+def test_a_report_written_as_preliminary_or_in_another_language_has_its_own_provenance(mapping):
+    # probe68 D5: one Provenance was updated in place for each toggle of --report-status, so the one in
+    # force named none of the report versions it had recorded
+    default = _input_tag(mapping)
+    assert _input_tag(mapping, report_status="partial", language="en") == default  # the defaults: as before
+    others = {_input_tag(mapping, report_status="preliminary"), _input_tag(mapping, language="ru")}
+    assert default not in others and len(others) == 2

@@ -214,3 +214,34 @@ def test_our_identifier_on_two_resources_of_the_patient_fails_the_patient_naming
         exc.value
     )
     assert "nothing was written for this patient, who is retried next run" in str(exc.value)
+
+
+def _activity(bundle_sent) -> str:
+    (prov,) = [e["resource"] for e in bundle_sent["entry"] if e["resource"]["resourceType"] == "Provenance"]
+    return prov["activity"]["coding"][0]["code"]
+
+
+def test_the_provenance_of_an_update_says_update_and_of_a_first_write_create(bundle):
+    # probe68 D5: every write's Provenance said CREATE, also where our report was updated in place
+    first = plan_writes(bundle, ServerView(), "k")
+    assert _activity(first.bundle) == "CREATE"
+    view = ServerView(
+        resources=[stored(bundle, "DiagnosticReport", "r1"), stored(bundle, "CarePlan", "p1")],
+        provenances=[_our_provenance(bundle, "2026-11-27T10:00:01Z")],
+    )
+    changed = copy.deepcopy(bundle)
+    for e in changed["entry"]:
+        if e["resource"]["resourceType"] == "DiagnosticReport":
+            e["resource"]["conclusion"] += " New lab."
+            e["resource"]["meta"]["tag"] = [
+                t for t in e["resource"]["meta"]["tag"] if t["system"] != CONTENT_TAG_SYSTEM
+            ]
+    from poems_fhir.fhir.write import mark_ownership
+
+    mark_ownership(changed, "k")
+    update = plan_writes(changed, view, "k")
+    (prov,) = [e["resource"] for e in update.bundle["entry"] if e["resource"]["resourceType"] == "Provenance"]
+    assert prov["activity"]["coding"] == [
+        {"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "code": "UPDATE", "display": "revise"}
+    ]
+    assert _activity(bundle) == "CREATE"  # the bundle as built is left as it was
