@@ -1059,10 +1059,22 @@ def _vegf_from_post_treatment_reference(series: list[Measurement], cfg: Response
             *points,
             nadir=_point(nadir),
         )
+    against = f"against the post-treatment reference {_shown(reference)} pg/mL of {reference.effective}"
+    if categories is None or "progression" in categories:
+        # a censored or ranged value ("> 150") may be a progression: left open, as with a baseline (found
+        # with the mutation run: "is no progression" claimed more than the data show)
+        shown = ", ".join(_shown(m) for m in (reference, *follow) if m.comparator or m.high is not None)
+        return VegfResponse(
+            "not_evaluable",
+            f"no VEGF before the first treatment: response not measurable; {against}, the censored VEGF "
+            f"({shown} pg/mL) leaves a progression open",
+            reference.specimen,
+            *points,
+        )
     return VegfResponse(
         "not_evaluable",
-        f"no VEGF before the first treatment: response not measurable; against the post-treatment reference "
-        f"{_shown(reference)} pg/mL of {reference.effective}, {_shown(latest)} pg/mL on {latest.effective} is no progression",
+        f"no VEGF before the first treatment: response not measurable; {against}, "
+        f"{_shown(latest)} pg/mL on {latest.effective} is no progression",
         reference.specimen,
         *points,
     )

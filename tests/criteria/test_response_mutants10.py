@@ -13,6 +13,7 @@ criteria.md states or the response output documents:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from poems_fhir.criteria.response import Point
@@ -164,3 +165,18 @@ def test_a_range_points_upper_end_is_rounded_like_its_value():
         "high": 1500.1235,
     }
     assert Point(1.0, None, None, "Observation/x", high=2.25).to_dict()["high"] == 2.25
+
+
+def test_a_censored_vegf_after_a_post_treatment_reference_leaves_a_progression_open():
+    # found with the mutation run: ">150 pg/mL" may be 1000 pg/mL (a progression, criteria.md §8.2), but the
+    # reason said "is no progression"; with a pre-treatment baseline the same data were left open
+    v = lambda val, day, **k: dataclasses.replace(m("vegf", val, day, "plasma", unit="pg/mL"), **k)  # noqa: E731
+    for latest, shown in ((v(150, 90, comparator=">"), ">150"), (v(150, 90, high=400), "150–400")):
+        r = run(v(100, 30), latest).vegf
+        assert r.category == "not_evaluable"
+        assert r.reason == (
+            f"no VEGF before the first treatment: response not measurable; against the post-treatment reference "
+            f"100 pg/mL of {d(30)}, the censored VEGF ({shown} pg/mL) leaves a progression open"
+        )
+    plain = run(v(100, 30), v(120, 90)).vegf
+    assert plain.reason.endswith(f"120 pg/mL on {d(90)} is no progression")
