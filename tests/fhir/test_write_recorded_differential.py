@@ -167,3 +167,25 @@ def test_al_amyloidosis_named_in_a_biopsy_report_is_flagged_and_its_denial_is_no
 def test_an_amyloidosis_of_another_type_or_aluminium_is_not_al(text):
     [assertions] = load_mapping().text.assert_texts([text])
     assert [a.target for a in assertions if a.target == "al_amyloidosis"] == []
+
+
+@pytest.mark.parametrize("code", ["E85.82", "E85.89", "E85.1", "E85.2"])
+def test_an_amyloidosis_of_another_type_coded_in_icd10cm_is_no_al_differential(mapping, code):
+    # probe69 D1: CM's wild-type ATTR (E85.82) fell back to WHO E85.8 and was read as AL: the flag, the
+    # POEMS label dropped, and the clone taken as present
+    attr = {**_condition("E85.81", ""), "code": {"coding": [{"system": SYSTEMS["E85.81"], "code": code}]}}
+    result, report, _ = _written(_classic(attr), mapping)
+    assert "differential_al_amyloidosis" not in {f.code for f in result.assessment.flags}
+    assert report["conclusionCode"][0]["coding"][0]["code"] == "ORPHA:2905"
+
+
+def test_who_e85_8_raises_the_al_differential_but_is_no_evidence_of_a_clone(mapping):
+    # "Other amyloidosis" holds wild-type ATTR too: the differential is raised, the clone is not asserted
+    from poems_fhir.mapping.extract import extract
+
+    who = {
+        **_condition("E85.81", ""),
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "E85.8"}]},
+    }
+    found = extract(make_record({**who, "subject": {"reference": "Patient/p1"}}), mapping).findings
+    assert sorted(f.topic for f in found) == ["al_amyloidosis"]

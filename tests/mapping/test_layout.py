@@ -24,6 +24,17 @@ from poems_fhir.mapping.text.layout import answered_forms, set_aside_contrast
         ("☐ Sclerotic lesions", "? Sclerotic lesions"),
         ("Ascites [ ] Pleural effusion [x]", "Ascites ? Pleural effusion"),
         ("See reference [1]; flag [H].", "See reference [1]; flag [H]."),  # no boxes
+        # a field over two lines: the answer joins its label; a label with no answer is not answered
+        # (probe67 D2, D3: "Sclerotic lesions:\nNo." and a blank template's "Ascites:" read as present)
+        ("Sclerotic lesions:\nNo.", "Sclerotic lesions: No."),
+        ("Sclerotic lesions:\r\nNo.", "Sclerotic lesions: No."),
+        ("Склеротические очаги:\nнет.", "Склеротические очаги: нет."),
+        ("Ascites:\nSplenomegaly:\nPleural effusion:", "Ascites? Splenomegaly? Pleural effusion?"),
+        ("Ascites:", "Ascites?"),
+        ("Ascites:\n\nSplenomegaly: no", "Ascites? Splenomegaly: no"),
+        ("No evidence of:\n\n- pleural effusion", "No evidence of: - pleural effusion"),  # a lead-in stays
+        ("Findings:\nSclerotic lesions in L2.", "Findings: Sclerotic lesions in L2."),  # a heading stays
+        ("Time: 10:30", "Time: 10:30"),
     ],
 )
 def test_a_form_or_an_answered_question_is_its_answer_at_the_same_length(text, read):
@@ -55,7 +66,16 @@ def test_an_aside_in_commas_inside_a_clause_is_blanked(text, read):
 
 @pytest.mark.parametrize(
     "text",
-    ["[ ] " * 20000 + "x", "[x] a [ ] b " * 3000 + "[", "[" * 100000, ", however ," * 5000, "? no " * 10000],
+    [
+        "[ ] " * 20000 + "x",
+        "[x] a [ ] b " * 3000 + "[",
+        "[" * 100000,
+        ", however ," * 5000,
+        "? no " * 10000,
+        "a:\n" * 50000,
+        ":" * 100000,
+        ("x" * 79 + ":\n") * 2000,
+    ],
 )
 def test_hostile_layouts_are_read_in_one_pass(text):
     # a backtracking form regex took minutes over "[x] a [ ] b " * 3000 (found while writing this module)

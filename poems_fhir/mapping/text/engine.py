@@ -26,6 +26,7 @@ from .lexicon import (
     PhraseFilter,
     TextSection,
     _token_regex,
+    fold_lookalikes,
     closing_regex,
     compile_phrase,
     dehyphen,
@@ -401,6 +402,7 @@ class TextEngine:
         results: list[list[Assertion]] = [[] for _ in texts]
         by_script: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for i, text in enumerate(texts):
+            text = fold_lookalikes(text)  # same length: quotes cut from the original still hold
             if not self.could_matter(text):
                 continue
             # "? Castleman disease": a query mark before the words it doubts ends no sentence; forms

@@ -43,9 +43,50 @@ _ASIDE = re.compile(
 )
 
 
+#: a form's field on a line of its own: a label and a colon, nothing after it (bounded: linear per line)
+_LABEL_LINE = re.compile(r"[ \t]{0,20}[^\n:]{1,80}:[ \t]{0,20}\r?")
+#: a line that starts with such a label (the next field of a form)
+_LABEL_START = re.compile(r"[ \t]{0,20}[^\n:.;!?]{1,80}:")
+#: a bare answer on a line of its own
+_ANSWER_LINE = re.compile(
+    r"[ \t]{0,20}(?:no|yes|none|absent|present|not seen|нет|да|отсутству\w{0,6}|жоқ|иә|ия)[ \t]{0,20}[.;!]?[ \t]{0,20}\r?",
+    re.IGNORECASE,
+)
+
+
+def answered_lines(text: str) -> str:
+    """Form fields written over lines, at the same length (probe67 D2, D3): an answer on the next line
+    joins its label ("Sclerotic lesions:\nNo." read as present: the line end cut the denial off); a label
+    with no answer - the line after it empty, the end of the text or the next field - is not answered: its
+    colon becomes "?" (a blank template's "Ascites:" read as ascites present)."""
+    if ":" not in text:
+        return text
+    out = list(text)
+    lines = text.split("\n")
+    at = 0
+    for i, line in enumerate(lines):
+        start, at = at, at + len(line) + 1
+        if not _LABEL_LINE.fullmatch(line):
+            continue
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if nxt is not None and _ANSWER_LINE.fullmatch(nxt):
+            for k in range(start + len(line.rstrip("\r")), start + len(line) + 1):  # "\r" and "\n"
+                out[k] = " "
+            continue
+        # the next line with words: none (the text ends), or the next field; a lead-in ("No evidence of:")
+        # before its list or a heading before its text keeps its colon
+        after = next((x for x in lines[i + 1 : i + 4] if x.strip()), None)
+        if (after is None and not any(x.strip() for x in lines[i + 4 : i + 5])) or (
+            after is not None and _LABEL_START.match(after)
+        ):
+            out[start + line.rindex(":")] = "?"
+    return "".join(out)
+
+
 def answered_forms(text: str) -> str:
-    """Checkbox forms and "X? No." answers as plain answers, at the same length. One pass over the
-    boxes (no backtracking regex: a line of thousands of boxes is linear)."""
+    """Checkbox forms, "X? No." answers and form fields over lines as plain answers, at the same length.
+    One pass over the boxes (no backtracking regex: a line of thousands of boxes is linear)."""
+    text = answered_lines(text)
     boxes = list(_BOX.finditer(text)) if "[" in text or any(c in text for c in "☐☑☒✅") else []
     if boxes:
         out = list(text)

@@ -280,6 +280,53 @@ def dehyphen(text: str) -> str:
     return _WORD_HYPHEN.sub(" ", text)
 
 
+#: Latin and Cyrillic letters that look alike (lower and upper case), typed one for the other on mixed
+#: keyboard layouts: "нe" with a Latin e, "Nо" with a Cyrillic o, Kazakh words with a Latin i for і
+_LATIN_LOOKALIKES = "acopxyiABCEHKMOPTXYkIe"
+_CYRILLIC_LOOKALIKES = "асорхуіАВСЕНКМОРТХУкІе"
+_TO_CYRILLIC = str.maketrans(_LATIN_LOOKALIKES, _CYRILLIC_LOOKALIKES)
+_TO_LATIN = str.maketrans(_CYRILLIC_LOOKALIKES, _LATIN_LOOKALIKES)
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_CYRILLIC_LETTER = re.compile(r"[\u0400-\u04FF]")
+#: a word holding letters of both scripts
+_MIXED_WORD = re.compile(r"\b(?=\w{0,60}[A-Za-z])(?=\w{0,60}[\u0400-\u04FF])\w{1,60}")
+_DISTINCT_LATIN = re.compile(rf"[A-Za-z](?<![{_LATIN_LOOKALIKES}])")
+_DISTINCT_CYRILLIC = re.compile(rf"[\u0400-\u04FF](?<![{_CYRILLIC_LOOKALIKES}])")
+#: one character for another, so the length stays: ё as е, full-width ASCII as ASCII, control and
+#: invisible characters (NUL, ESC, DEL, C1, zero-width, soft hyphen, BOM) as a space
+_FOLD = str.maketrans(
+    {
+        "ё": "е",
+        "Ё": "Е",
+        **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
+        "\u3000": " ",
+        **{chr(c): " " for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))},
+        **{c: " " for c in "\u00ad\u200b\u200c\u200d\u2060\ufeff"},
+    }
+)
+
+
+def fold_lookalikes(text: str) -> str:
+    """Characters that read as others, folded at the same length (probe67 D4: a Latin "e" in «не», a
+    Cyrillic "о" in "No", "Ｎｏ", a zero-width space or ESC between "No" and its finding turned a denial
+    into a present finding; probe69 D2: "исключён" with ё was no denial). A word mixing the scripts takes
+    the script of its letters that have no lookalike; a word with such letters of both is left as it is."""
+    text = text.translate(_FOLD)
+    if not (_LATIN_LETTER.search(text) and _CYRILLIC_LETTER.search(text)):
+        return text
+    return _MIXED_WORD.sub(_one_script, text)
+
+
+def _one_script(word: re.Match[str]) -> str:
+    w = word.group(0)
+    latin, cyrillic = _DISTINCT_LATIN.search(w), _DISTINCT_CYRILLIC.search(w)
+    if cyrillic and not latin:
+        return w.translate(_TO_CYRILLIC)
+    if latin and not cyrillic:
+        return w.translate(_TO_LATIN)
+    return w
+
+
 def normalise(text: str) -> str:
     """Lower case, ё as е, same length as ``text`` (match offsets are offsets in the original)."""
     low = text.lower()

@@ -1,0 +1,55 @@
+"""Characters that read as others are folded before the text is read, at the same length (probe67 D4: a
+Latin "e" in «не», a Cyrillic "о" in "No", full-width "Ｎｏ", a zero-width space, soft hyphen or ESC
+between "No" and its finding turned a denial into a present finding; probe69 D2: "исключён" with ё was no
+denial)."""
+
+from __future__ import annotations
+
+import pytest
+
+from poems_fhir.mapping.rules import load_mapping
+from poems_fhir.mapping.text.lexicon import fold_lookalikes
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("нe выявлено", "не выявлено"),  # Latin e in a Russian word
+        ("Nо lesions", "No lesions"),  # Cyrillic о in an English word
+        ("Ｎｏ lesions", "No lesions"),
+        ("No\u200blesions", "No lesions"),
+        ("No\u00adlesions", "No lesions"),
+        ("No\x1blesions\x00\x7f", "No lesions  "),
+        ("исключён, Ёж", "исключен, Еж"),
+        ("IgA-лямбда, IgGкаппа, ПЭТ-КТ, L2-L4", "IgA-лямбда, IgGкаппа, ПЭТ-КТ, L2-L4"),  # real mixes stay
+        ("line\nbreak\ttab\r\n", "line\nbreak\ttab\r\n"),
+    ],
+)
+def test_lookalikes_are_folded_at_the_same_length(text, folded):
+    out = fold_lookalikes(text)
+    assert out == folded and len(out) == len(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Склеротических очагов нe выявлено.",
+        "Nо sclerotic lesions.",
+        "Ｎｏ sclerotic lesions.",
+        "No\u200bsclerotic lesions.",
+        "No\x1bsclerotic lesions.",
+    ],
+)
+def test_a_denial_written_with_a_lookalike_is_a_denial(text):
+    [assertions] = load_mapping().text.assert_texts([text])
+    assert [(a.target, a.label) for a in assertions] == [("sclerotic_bone_lesion", "negated")]
+
+
+def test_ye_with_diaeresis_is_read_as_ye():
+    [assertions] = load_mapping().text.assert_texts(["AL-амилоидоз исключён."])
+    assert [(a.target, a.label) for a in assertions] == [("al_amyloidosis", "negated")]
+
+
+def test_folding_a_long_mixed_text_is_linear():
+    text = ("нe" + "x" * 58 + " ") * 20000
+    assert len(fold_lookalikes(text)) == len(text)
