@@ -191,7 +191,14 @@ def _responses_since(
     cfg = response_config(mapping)
     for day in days:
         yield assess_response(
-            extraction.measurements, extraction.events, extraction.findings, extraction.course, cfg, day, baseline
+            extraction.measurements,
+            extraction.events,
+            extraction.findings,
+            extraction.course,
+            cfg,
+            day,
+            baseline,
+            cr_dates=False,
         )
 
 

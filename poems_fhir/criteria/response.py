@@ -1204,7 +1204,11 @@ def assess_response(
     cfg: ResponseConfig,
     as_of: dt.date | None = None,
     baseline_date: dt.date | None = None,
+    *,
+    cr_dates: bool = True,
 ) -> ResponseAssessment:
+    """``cr_dates=False``: the days a CR was reached are not looked for (an assessment at an earlier
+    restaging, read for its categories and alerts: each such day re-reads the series)."""
     start = first_treatment(events, as_of)
     # Baseline: the last measurement on or before the first treatment's day, or a user-given date
     cut = baseline_date or start
@@ -1241,8 +1245,8 @@ def assess_response(
         never = vegf.category == "not_evaluable" and vegf.reason.startswith("VEGF never measured")
         vegf = replace(vegf, reason=vegf_said if never else f"{vegf.reason}; {vegf_said}")
     alerts = _alerts(amyloid, imwg, vegf, clinical, findings, events, cut, as_of)
-    cr_dates = _complete_response_dates(measurements, cut, as_of, light, cfg)
-    return ResponseAssessment(as_of, cut, start, amyloid, imwg, vegf, clinical, tuple(alerts), cr_dates)
+    reached = _complete_response_dates(measurements, cut, as_of, light, cfg) if cr_dates else ()
+    return ResponseAssessment(as_of, cut, start, amyloid, imwg, vegf, clinical, tuple(alerts), reached)
 
 
 def _conflict_text(conflict: tuple[str, dt.date, tuple[Measurement, ...]]) -> str:
@@ -1276,8 +1280,20 @@ def _complete_response_dates(
     at most the last _MAX_CR_DAYS such days are checked: a record of thousands of results (broken or
     hostile input) must not cost quadratic time."""
     heme = [m for m in measurements if m.analyte in _HEMATOLOGIC]
+    # a CR needs a negative serum and a negative urine immunofixation after the baseline: no day before
+    # both were there can be one (probe67 D1: a page for 400 daily M-protein values took a minute)
+    negative = [
+        min(
+            (m.effective for m in heme if m.analyte == ife and m.value == 0 and m.effective and m.effective > cut),
+            default=None,
+        )
+        for ife in ("serum_ife", "urine_ife")
+    ]
+    if None in negative:
+        return ()
+    first = max(d for d in negative if d is not None)
     days = sorted(
-        {m.effective for m in heme if m.effective and m.effective > cut and (as_of is None or m.effective <= as_of)}
+        {m.effective for m in heme if m.effective and m.effective >= first and (as_of is None or m.effective <= as_of)}
     )[-_MAX_CR_DAYS:]
     return tuple(day for day in days if amyloid_response(_clone(heme, cut, day, light), cfg).category == "CR")
 
@@ -1487,7 +1503,7 @@ def with_progression_before_treatment(
     days = sorted({m.effective for m in measurements if m.effective and cut < m.effective < last}, reverse=True)
     baseline = None if cut == response.first_treatment else cut  # a --baseline date stays the baseline
     for day in days[:60]:
-        earlier = assess_response(measurements, events, findings, course, cfg, day, baseline)
+        earlier = assess_response(measurements, events, findings, course, cfg, day, baseline, cr_dates=False)
         relapse = [a for a in earlier.alerts if a.code in RELAPSE_ALERTS]
         begun = _begun_after(events, day, response.as_of) if relapse else []
         if not begun:

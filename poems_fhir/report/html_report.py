@@ -131,6 +131,10 @@ def _cite(kind: str, key: str) -> str:
     return f' <span class="note">({_e(text)})</span>' if text else ""
 
 
+#: rows of the restaging table: the latest ones (years of monthly restaging fit)
+MAX_RESTAGING_ROWS = 60
+
+
 def restaging_points(
     measurements: Sequence[Measurement], response: ResponseAssessment, as_of: dt.date | None
 ) -> list[dt.date]:
@@ -297,6 +301,16 @@ def _response(
         else t._("Baseline: {date}.")
     ).format(date=t.date(response.baseline_date))
     parts.append(f'<p class="note">{_e(baseline)}</p>')
+    if len(points) > MAX_RESTAGING_ROWS:
+        # each row re-reads the series: a daily feed of thousands of results took minutes (probe67 D1)
+        earlier = len(points) - MAX_RESTAGING_ROWS
+        note = t.n_(
+            "{n} earlier restaging is not shown: the latest {k} are.",
+            "{n} earlier restagings are not shown: the latest {k} are.",
+            earlier,
+        ).format(n=earlier, k=MAX_RESTAGING_ROWS)
+        parts.append(f'<p class="note">{_e(note)}</p>')
+        points = points[-MAX_RESTAGING_ROWS:]
     parts.append(
         f'<table id="response"><thead><tr><th>{_e(t._("Date"))}</th>'
         f"<th>{_e(label(t, 'framework', 'amyloid'))}</th><th>{_e(label(t, 'framework', 'imwg'))}</th>"
@@ -304,7 +318,7 @@ def _response(
     )
     base = response.baseline_date if response.baseline_date != response.first_treatment else None
     for day in points:
-        r = assess_response(measurements, events, findings, course, cfg, day, base)
+        r = assess_response(measurements, events, findings, course, cfg, day, base, cr_dates=False)
         cells = []
         for h in (r.hematologic, r.hematologic_imwg):
             values = w.hematologic_change_text(t, h)
