@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import email.utils
+import functools
 import http.client
 import json
 import logging
@@ -181,6 +182,7 @@ def scrub_secrets(text: str, secrets: list[str]) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=16)  # scrubbing runs for every request's URL: the parts are built once
 def _secret_parts(secret: str) -> frozenset[str]:
     """Every run of MIN_SECRET_PART characters of the secret as written, percent-encoded and base64-encoded,
     in lower case (ASCII)."""
@@ -190,9 +192,22 @@ def _secret_parts(secret: str) -> frozenset[str]:
         quote(secret, safe=""),
         quote(secret),
         quote_plus(secret),
-        base64.b64encode(raw).decode("ascii"),
-        base64.urlsafe_b64encode(raw).decode("ascii"),
+        "".join(f"%{b:02x}" for b in raw),  # every byte percent-encoded
+        raw.hex(),
+        "".join(f"\\u{ord(c):04x}" for c in secret),  # JSON escapes written out
+        "".join(f"&#{ord(c)};" for c in secret),  # HTML entities
+        "".join(f"&#x{ord(c):x};" for c in secret),
     }
+    # base64 of the secret inside a longer text ("Bearer <token>", "user:<password>") is aligned on the
+    # text, not on the secret: the encodings from each of the first three bytes on cover every alignment
+    # (the last characters, which depend on what follows, are left out), also of the secret in one case
+    for text in {raw, secret.lower().encode("utf-8"), secret.upper().encode("utf-8")}:
+        forms |= {base64.b64encode(text).decode("ascii"), base64.urlsafe_b64encode(text).decode("ascii")}
+        for skip in range(3):
+            part = text[skip:]
+            usable = len(part) - len(part) % 3
+            for encode in (base64.b64encode, base64.urlsafe_b64encode):
+                forms.add(encode(part[:usable]).decode("ascii"))
     n = MIN_SECRET_PART
     return frozenset(_ascii_lower(f)[i : i + n] for f in forms for i in range(len(f) - n + 1))
 

@@ -36,6 +36,26 @@ def test_every_shape_of_the_token_is_masked_and_the_words_around_it_stay(echoed)
     assert scrub_secrets(text, [TOKEN]) == '{"diagnostics": "invalid credentials <redacted> for Procedure?patient=1"}'
 
 
+@pytest.mark.parametrize(
+    ("echoed", "kept"),
+    [
+        # probe69 D4: base64 not aligned on the token ("Bearer <token>"), every byte percent-encoded, JSON
+        # escapes and HTML entities written out, hex, base64 of the token in lower case; what stays of the
+        # token is shorter than the eight characters that are masked (here "aB", two characters)
+        (base64.b64encode(f"Bearer {TOKEN}".encode()).decode(), "QmVhcmVyIGFC<redacted>"),
+        (base64.b64encode(f"xx{TOKEN}yy".encode()).decode(), "eHhh<redacted>R3l5"),
+        ("".join(f"%{b:02X}" for b in TOKEN.encode()), "<redacted>"),
+        ("".join(f"\\u{ord(c):04x}" for c in TOKEN), "<redacted>"),
+        ("".join(f"&#{ord(c)};" for c in TOKEN), "<redacted>"),
+        ("".join(f"&#x{ord(c):X};" for c in TOKEN), "<redacted>"),
+        (TOKEN.encode().hex(), "<redacted>"),
+        (base64.b64encode(TOKEN.lower().encode()).decode(), "<redacted>"),
+    ],
+)
+def test_an_encoded_echo_keeps_no_run_of_eight_characters_of_the_token(echoed, kept):
+    assert scrub_secrets(f"error: {echoed}.", [TOKEN]) == f"error: {kept}."
+
+
 def test_fewer_than_eight_characters_of_it_are_ordinary_text():
     text = f"page {TOKEN[3:10]} of 9"  # seven characters: too short to tell from words
     assert scrub_secrets(text, [TOKEN]) == text
