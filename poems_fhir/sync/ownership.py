@@ -24,6 +24,7 @@ from ..fhir.write import (
     CONCLUSION_TAG_SYSTEM,
     CONTENT_TAG_SYSTEM,
     GUARDED_TYPES,
+    ID_SYSTEM,
     HASH_V2,
     RUN_TAG_SYSTEM,
     WITHDRAWN_STATUSES,
@@ -179,9 +180,18 @@ def _refuse_duplicates(view: ServerView) -> None:
     our conditional write would match them all (probe68 D1, D4: a clinician's report carrying a copy of our
     identifier hid our own, which was never updated again; a copied plan identifier withdrew our
     untouched proposal). The patient fails - retried next run - with both named."""
+    # every identifier of ours a resource carries, not only its first, and in any letter case: a server
+    # may match tokens without regard to case (probe69 D5: a copy as the second identifier was sent
+    # anyway, refused by the server with a message that named no resource)
     by_key: dict[str, list[dict[str, Any]]] = {}
     for res in view.resources:
-        by_key.setdefault(key_of(res), []).append(res)
+        keys = {key_of(res).lower()} | {
+            f"{i.get('system')}|{i.get('value')}".lower()
+            for i in res.get("identifier") or []
+            if isinstance(i, dict) and str(i.get("system", "")).startswith(ID_SYSTEM)
+        }
+        for key in keys:
+            by_key.setdefault(key, []).append(res)
     ours = view.our_refs()
     for key, same in sorted(by_key.items()):
         if len(same) < 2:

@@ -245,3 +245,23 @@ def test_the_provenance_of_an_update_says_update_and_of_a_first_write_create(bun
         {"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation", "code": "UPDATE", "display": "revise"}
     ]
     assert _activity(bundle) == "CREATE"  # the bundle as built is left as it was
+
+
+@pytest.mark.parametrize("how", ["second identifier", "another letter case"])
+def test_a_copy_of_our_identifier_as_a_second_one_or_in_another_case_is_found_too(bundle, how):
+    # probe69 D5: only the first identifier was compared, and exactly
+    from poems_fhir.errors import DuplicateIdentifierError
+
+    copy_ = _clinicians_copy(bundle, "DiagnosticReport", "clin-2")
+    ours_id = copy_["identifier"][0]
+    if how == "second identifier":
+        copy_["identifier"] = [{"system": "urn:oid:1.2.3.4", "value": "LAB-77"}, ours_id]
+    else:
+        copy_["identifier"] = [{**ours_id, "value": ours_id["value"].upper()}]
+    view = ServerView(
+        resources=[stored(bundle, "DiagnosticReport", "r1"), stored(bundle, "CarePlan", "p1"), copy_],
+        provenances=[_our_provenance(bundle, "2026-11-27T10:00:01Z")],
+    )
+    with pytest.raises(DuplicateIdentifierError) as exc:
+        plan_writes(bundle, view, "k")
+    assert "DiagnosticReport/clin-2 (changed, or not written by poems-fhir), DiagnosticReport/r1" in str(exc.value)
