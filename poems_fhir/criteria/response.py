@@ -129,8 +129,11 @@ class Alert:
     code: str
     message: str
     evidence: tuple[str, ...] = ()
-    #: the neurotoxic drugs given (a discordant response): named where people read the alert (probe41 D9)
+    #: the neurotoxic drugs given (a discordant response), the treatment begun after a progression:
+    #: named where people read the alert (probe41 D9, probe69 D7)
     agents: tuple[str, ...] = ()
+    #: the days the alert speaks of (a progression's and the later treatment's): shown with its words
+    days: tuple[dt.date, ...] = ()
 
 
 def percent(change: float) -> str:
@@ -1452,30 +1455,37 @@ def _given(e: Event) -> bool:
     return e.kind in TREATMENT_KINDS and e.effective is not None and e.status not in ("preparation", "planned")
 
 
+def _last_given(e: Event) -> dt.date:
+    """The last day a treatment was given: its end; an open course stated active, without end, runs on."""
+    if e.end is not None:
+        return e.end
+    if e.status in ("active", "in-progress"):
+        return dt.date.max
+    return e.effective or dt.date.min
+
+
 def _begun_after(events: Sequence[Event], day: dt.date, as_of: dt.date | None) -> list[Event]:
-    """Treatments begun after ``day`` (up to ``as_of``) that were not being given at ``day``: a new agent,
-    or one restarted after a pause - not the next cycle of the regimen the progression happened on."""
-    running = {
-        e.agent or e.kind
-        for e in events
-        if _given(e)
-        and e.effective is not None
-        and e.effective <= day
-        and (e.end or (day if e.status in ("active", "in-progress") else e.effective))
-        >= add_days(day, -_STILL_GIVEN_DAYS)
-    }
-    return sorted(
-        (
-            e
-            for e in events
-            if _given(e)
-            and e.effective is not None
-            and e.effective > day
-            and (as_of is None or e.effective <= as_of)
-            and (e.agent or e.kind) not in running
-        ),
-        key=lambda e: (e.effective, e.reference),
-    )
+    """Treatments begun on or after ``day`` (up to ``as_of``) that do not continue a course given before
+    it: a new agent, or one restarted after a pause of more than _STILL_GIVEN_DAYS - not the next cycle of
+    the regimen the progression happened on, nor that cycle's successors (each within that many days of the
+    one before: probe69 D6, a restart months after a stop was taken for a cycle)."""
+    by_agent: dict[str, list[Event]] = {}
+    for e in events:
+        if _given(e):
+            by_agent.setdefault(e.agent or e.kind, []).append(e)
+    begun: list[Event] = []
+    for course in by_agent.values():
+        course.sort(key=lambda e: (e.effective or dt.date.min, e.reference))
+        running = max((_last_given(e) for e in course if e.effective and e.effective < day), default=None)
+        for e in course:
+            if e.effective is None or e.effective < day or (as_of is not None and e.effective > as_of):
+                continue
+            if running is not None and running != dt.date.max and e.effective <= add_days(running, _STILL_GIVEN_DAYS):
+                running = max(running, _last_given(e))  # the course goes on
+            elif running is None or running != dt.date.max:
+                begun.append(e)
+                break
+    return sorted(begun, key=lambda e: (e.effective or dt.date.min, e.reference))
 
 
 def with_progression_before_treatment(
@@ -1500,7 +1510,8 @@ def with_progression_before_treatment(
     last = max((d for d in later if response.as_of is None or d <= response.as_of), default=None)
     if last is None:
         return response
-    days = sorted({m.effective for m in measurements if m.effective and cut < m.effective < last}, reverse=True)
+    # a treatment begun on the day of the result that showed the progression follows it too (probe69 D8)
+    days = sorted({m.effective for m in measurements if m.effective and cut < m.effective <= last}, reverse=True)
     baseline = None if cut == response.first_treatment else cut  # a --baseline date stays the baseline
     for day in days[:60]:
         earlier = assess_response(measurements, events, findings, course, cfg, day, baseline, cr_dates=False)
@@ -1509,12 +1520,16 @@ def with_progression_before_treatment(
         if not begun:
             continue
         first = begun[0].effective
+        if first is None:  # never: only dated treatments are begun
+            continue
         given = [e.reference for e in begun if e.effective == first]
         alert = Alert(
             "progression_before_treatment",
             f"{'; '.join(a.message for a in relapse)} - recorded on {day}, before the treatment begun on {first}; "
             f"the response is measured from the baseline of {cut}, not from that treatment's start",
             tuple(dict.fromkeys((*(r for a in relapse for r in a.evidence), *given))),
+            tuple(sorted({e.agent for e in begun if e.effective == first and e.agent})),
+            (day, first),
         )
         return replace(response, alerts=(*response.alerts, alert))
     return response

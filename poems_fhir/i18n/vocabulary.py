@@ -334,8 +334,7 @@ ALERTS: dict[str, Term] = {
         N_("Progression before the current treatment"),
         N_(
             "A relapse or progression was recorded at an earlier restaging and a treatment was begun after it: the "
-            "response shown is measured from the baseline before the first treatment, not from that treatment's "
-            "start."
+            "response shown is still measured from its baseline, not from that treatment's start."
         ),
         ("DS2012",),
     ),

@@ -343,6 +343,16 @@ def notices(
                 label(t, "alert", alert.code),
                 explain(t, "alert", alert.code)
                 + (
+                    " "
+                    + _one_full_stop(  # a date ending in "г." before the full stop (ru)
+                        t._("Recorded on {progressed}; treatment begun on {begun}.").format(
+                            progressed=t.date(alert.days[0]), begun=t.date(alert.days[1])
+                        )
+                    )
+                    if alert.code == "progression_before_treatment" and len(alert.days) == 2
+                    else ""
+                )
+                + (
                     " " + t._("Given: {agents}.").format(agents=", ".join(agent_label(t, x) for x in alert.agents))
                     if alert.agents
                     else ""

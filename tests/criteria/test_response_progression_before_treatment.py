@@ -89,3 +89,30 @@ def test_a_given_baseline_date_is_the_one_named():
 def test_without_treatment_nothing_is_assessed_or_added():
     r = assess(*SERIES, events=(), as_of=d(700))
     assert r.baseline_date is None and codes(r) == []
+
+
+def test_a_restart_months_after_a_stop_shortly_before_the_progression_is_a_treatment_begun():
+    # probe69 D6: lenalidomide stopped 40 days before the progression, restarted 200 days after it - the
+    # stop was within 60 days of the progression, so the restart was taken for the next cycle
+    stopped = Event("treatment", d(0), "MedicationStatement/len-1", "lenalidomide", agent="lenalidomide", end=d(430))
+    restarted = Event("treatment", d(670), "MedicationStatement/len-2", "lenalidomide", agent="lenalidomide")
+    r = assess(*SERIES[:3], m("serum_m_protein", 4, 700), events=(stopped, restarted), as_of=d(710))
+    [alert] = [a for a in r.alerts if a.code == "progression_before_treatment"]
+    assert alert.days == (d(470), d(670)) and alert.agents == ("lenalidomide",)
+    assert alert.evidence[-1] == "MedicationStatement/len-2"
+
+
+def test_a_treatment_begun_on_the_day_of_the_result_that_showed_the_progression_follows_it():
+    # probe69 D8: the salvage began the day the rising M-protein was drawn
+    salvage = Event("treatment", d(470), "MedicationStatement/dara", "daratumumab", agent="daratumumab")
+    r = assess(*SERIES, events=(STOPPED, salvage), as_of=d(700))
+    [alert] = [a for a in r.alerts if a.code == "progression_before_treatment"]
+    assert alert.days == (d(470), d(470)) and alert.agents == ("daratumumab",)
+
+
+def test_cycles_of_a_regimen_that_go_on_past_the_progression_are_no_treatment_begun_however_many():
+    cycles = [
+        Event("treatment", d(day), f"MedicationAdministration/c{day}", "lenalidomide", agent="lenalidomide")
+        for day in range(0, 1000, 28)
+    ]
+    assert "progression_before_treatment" not in codes(assess(*SERIES, events=cycles, as_of=d(1000)))
