@@ -373,6 +373,10 @@ def validate(data: dict[str, Any], *, check_depth: bool = True) -> dict[str, Any
         fhir_id(data["id"], (rtype, "id"))
     _fields(data, _COMMON, rtype)
     _fields(data, _FIELDS.get(rtype, {}), rtype)
+    if rtype == "Observation":
+        _one_value(data, rtype)
+        for i, part in enumerate(data.get("component") or []):
+            _one_value(part, (rtype, "component", i))
     contained = data.get("contained")
     if contained is not None:
         if not isinstance(contained, list):
@@ -386,6 +390,24 @@ def validate(data: dict[str, Any], *, check_depth: bool = True) -> dict[str, Any
                 raise Invalid(f"{rtype}.contained[{i}]: {exc}") from None
     _normalise_stu3(data, rtype)
     return data
+
+
+_VALUE_X = re.compile(r"value[A-Z]\w*")
+
+
+def _one_value(data: dict[str, Any], path: Path) -> None:
+    """One value[x] at most, and no dataAbsentReason beside it (FHIR R4 Observation: value[x] is a choice
+    of one type; invariant obs-6): a result stating two values, or a value and why it is absent, says
+    two things - one was picked without a word (probe67 D7: valueQuantity 50 beside valueInteger 624 made
+    a VEGF absent)."""
+    values = sorted(k for k, v in data.items() if v is not None and _VALUE_X.fullmatch(k))
+    where = _p(path) if not isinstance(path, tuple) or len(path) != 3 else f"{path[0]}.{path[1]}[{path[2]}]"
+    if len(values) > 1:
+        raise Invalid(f"{where} has {len(values)} values ({', '.join(values)}): FHIR allows one value[x]")
+    if values and data.get("dataAbsentReason") is not None:
+        raise Invalid(
+            f"{where} has {values[0]} and a dataAbsentReason: FHIR allows the reason only without a value (obs-6)"
+        )
 
 
 def validate_identity(data: dict[str, Any], *, check_depth: bool = True) -> dict[str, Any]:

@@ -713,7 +713,10 @@ def parse_bundle_file(text: str, name: str, errors: list[SourceError], parse: Ca
     """A JSON file's content (a Bundle or one resource), parsed whole; nested past MAX_PARSE_DEPTH, a
     Bundle entry by entry (split_deep_bundle); else its problem listed and None. Every reader's rule."""
     try:
-        return parse(text)
+        parsed = parse(text)
+        if parsed is None:  # JSON null: no resource, said like any other non-resource (probe67 D8)
+            errors.append(SourceError(name, "not a FHIR resource: the file holds JSON null"))
+        return parsed
     except ValueError as exc:
         parsed = split_deep_bundle(text, name, errors) if str(exc) == "nested too deeply" else None
         if parsed is None:

@@ -293,13 +293,17 @@ def _within_text_budget(record: PatientRecord, out: Extraction) -> list[TextJob]
 #: megabyte-long conclusion took the text engine a minute (probe22), so past this only its beginning,
 #: cut at a sentence end, is read, and the rest is reported unread
 MAX_TEXT_CHARS = 100_000
+_SENTENCE_END = re.compile(r"[.;!?](?!\w)")
 
 
 def _bounded_text(text: str, raw: Raw, source: str, out: Extraction) -> str:
     """The first MAX_TEXT_CHARS characters of ``text``, ended at its last sentence end (never in
     the middle of a sentence, whose negation may come after the cut); the cut is listed."""
     head = text[:MAX_TEXT_CHARS]
-    end = max(head.rfind(". "), head.rfind(".\n"), head.rfind("\n"), head.rfind("; "))
+    # the last sentence end: a full stop (or ; ! ?) not followed by a letter or digit ("L2." before
+    # "<<<<", probe67 D10: the one whole sentence was dropped), or a line end
+    ends = [m.start() for m in _SENTENCE_END.finditer(head)]
+    end = max(ends[-1] if ends else -1, head.rfind("\n"))
     head = head[: end + 1] if end > 0 else ""
     out.errors.append(
         SourceError(
@@ -2324,7 +2328,7 @@ def _texts_of(data: dict[str, Any], problems: list[str] | None = None) -> list[t
     out = [("conclusion", data["conclusion"])] if isinstance(data.get("conclusion"), str) else []
     for i, form in enumerate(data.get("presentedForm") or []):
         try:
-            text = attachment_text(form) if isinstance(form, dict) else None
+            text = attachment_text(form, MAX_TEXT_CHARS) if isinstance(form, dict) else None
         except UnreadableAttachment as exc:
             if problems is not None:
                 problems.append(f"presentedForm[{i}]: {exc}")

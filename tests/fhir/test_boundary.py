@@ -312,3 +312,39 @@ def test_other_resources_still_show_a_short_value() -> None:
         validate(
             {"resourceType": "Observation", "id": "o", "status": "final", "code": {"text": "x"}, "valueInteger": "3"}
         )
+
+
+@pytest.mark.parametrize(
+    ("resource", "words"),
+    [
+        (
+            {"resourceType": "Observation", "valueQuantity": {"value": 50}, "valueInteger": 624},
+            "Observation has 2 values (valueInteger, valueQuantity): FHIR allows one value[x]",
+        ),
+        (
+            {"resourceType": "Observation", "valueString": "high", "dataAbsentReason": {"text": "not done"}},
+            "Observation has valueString and a dataAbsentReason: FHIR allows the reason only without a value (obs-6)",
+        ),
+        (
+            {
+                "resourceType": "Observation",
+                "component": [{"valueQuantity": {"value": 1}}, {"valueBoolean": True, "valueString": "x"}],
+            },
+            "Observation.component[1] has 2 values (valueBoolean, valueString): FHIR allows one value[x]",
+        ),
+    ],
+)
+def test_an_observation_stating_two_values_is_refused_not_read_one_way(resource, words):
+    # probe67 D7: valueQuantity 50 beside valueInteger 624 made a VEGF absent without a word
+    with pytest.raises(Invalid) as exc:
+        validate(copy.deepcopy(resource))
+    assert str(exc.value) == words
+
+
+def test_one_value_or_a_reason_alone_is_accepted():
+    for resource in (
+        {"resourceType": "Observation", "valueQuantity": {"value": 50}, "valueInteger": None},
+        {"resourceType": "Observation", "dataAbsentReason": {"text": "not done"}},
+        {"resourceType": "Observation", "component": [{"valueQuantity": {"value": 1}}, {"valueString": "x"}]},
+    ):
+        validate(resource)

@@ -41,6 +41,7 @@ def _refs(result: Any) -> dict[str, list[str]]:
 
 def test_ndjson_splits_on_newline_only_and_keeps_u2028_and_u0085(tmp_path: Path) -> None:
     text = _obs("o1", "p", valueString="a\u2028b\u0085c\rd")
+    del text["valueQuantity"]  # one value[x]
     (tmp_path / "a.ndjson").write_bytes(_line(_patient("p")) + b"\n" + _line(text) + b"\r\n")
     result = read_paths([tmp_path])
     assert result.errors == []
@@ -392,3 +393,14 @@ def test_a_problem_message_quoting_a_huge_value_is_bounded_keeping_what_to_do() 
     assert "characters not shown" in long.message
     short = SourceError("a.ndjson:1", "status 'bogus' is not a FHIR status")
     assert short.message == "status 'bogus' is not a FHIR status"
+
+
+def test_a_json_file_holding_null_is_listed_like_any_other_non_resource(tmp_path: Path) -> None:
+    # probe67 D8: a .json file of `null` was accepted without a word (a string, number or array file,
+    # or a `null` NDJSON line, was listed)
+    (tmp_path / "a.json").write_text("null\n", encoding="utf-8")
+    (tmp_path / "b.json").write_text(json.dumps(_patient("p")), encoding="utf-8")
+    result = read_paths([tmp_path])
+    [error] = result.errors
+    assert error.source.endswith("a.json") and error.message == "not a FHIR resource: the file holds JSON null"
+    assert [r.patient for r in result.records] == ["Patient/p"]

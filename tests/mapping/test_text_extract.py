@@ -927,3 +927,30 @@ def test_a_denial_of_other_or_new_lesions_says_nothing_of_the_target(mapping, co
 def test_a_denial_of_other_nodes_keeps_the_named_organ(mapping):
     ex = run(mapping, report("CT abdomen", "Splenomegaly 16 cm. No other lymphadenopathy."))
     assert [(f.component, f.state) for f in findings(ex, "organomegaly")] == [("spleen", State.PRESENT)]
+
+
+def test_a_whole_sentence_before_markup_past_the_bound_is_read(mapping, monkeypatch):
+    # probe67 D10: "Sclerotic lesions in L2." followed by tens of thousands of "<a": no ". " or line end
+    # in the bound, so nothing was read ("only the first 0")
+    import poems_fhir.mapping.extract as extract_module
+
+    monkeypatch.setattr(extract_module, "MAX_TEXT_CHARS", 60)
+    ex = run(mapping, report("CT", "Sclerotic lesions in L2.<a" * 1 + "<a" * 100))
+    assert {(f.source_rule, f.state) for f in ex.findings} == {("sclerotic_bone_lesion", State.PRESENT)}
+    assert "only the first 24 (whole sentences)" in ex.errors[0].message
+    decimals = run(mapping, report("CT", "Spleen 2.5 cm" + "x" * 100))  # a decimal point ends no sentence
+    assert "only the first 0 (whole sentences)" in decimals.errors[0].message
+
+
+def test_html_past_the_bound_is_parsed_only_as_far_as_needed(monkeypatch):
+    # probe67 D5: a 46 MB page was parsed whole (74 s, 732 MB) to read its first 100,000 characters
+    import poems_fhir.mapping.attachment as attachment
+
+    fed: list[int] = []
+    real = attachment._TextOf.feed
+    monkeypatch.setattr(attachment._TextOf, "feed", lambda self, data: (fed.append(len(data)), real(self, data))[1])
+    page = "<p>" + "Sclerotic lesions in L2. " * 40_000 + "</p>"  # 1 MB of text
+    text = attachment.html_text(page, limit=100_000)
+    assert 100_000 < len(text) < 100_000 + attachment._HTML_PIECE
+    assert sum(fed) < 3 * attachment._HTML_PIECE and text.startswith("Sclerotic lesions in L2.")
+    assert len(attachment.html_text(page)) == len(page) - len("<p></p>") - 1  # no limit: the whole page
