@@ -142,7 +142,9 @@ def percent(change: float) -> str:
     "-49.5%". Exact to a millionth first (float noise)."""
     exact = round(abs(change) * 100, 6)
     whole = round(exact)
-    shown = f"{exact:.1f}".rstrip("0").rstrip(".") if whole % 5 == 0 and exact < whole else f"{whole}"
+    # below such a bound: cut to one decimal, never rounded (49.96 % read "-50%" through "50.0")
+    below = math.floor(exact * 10) / 10
+    shown = f"{below:.1f}".rstrip("0").rstrip(".") if whole % 5 == 0 and exact < whole else f"{whole}"
     return "0%" if shown == "0" else f"{'-' if change < 0 else '+'}{shown}%"
 
 
@@ -1525,8 +1527,9 @@ def with_progression_before_treatment(
         given = [e.reference for e in begun if e.effective == first]
         alert = Alert(
             "progression_before_treatment",
-            f"{'; '.join(a.message for a in relapse)} - recorded on {day}, before the treatment begun on {first}; "
-            f"the response is measured from the baseline of {cut}, not from that treatment's start",
+            f"{'; '.join(a.message for a in relapse)} - recorded on {day}, "
+            + ("the day a treatment was begun" if first == day else f"before the treatment begun on {first}")
+            + f"; the response is measured from the last results up to {cut}, not from that treatment's start",
             tuple(dict.fromkeys((*(r for a in relapse for r in a.evidence), *given))),
             tuple(sorted({e.agent for e in begun if e.effective == first and e.agent})),
             (day, first),

@@ -822,7 +822,8 @@ def _unpack(
     data: Any, origin: str, errors: list[SourceError], deep: bool
 ) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
     if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
-        errors.append(SourceError(origin, "not a FHIR resource: no resourceType"))
+        what = {type(None): "JSON null", list: "a JSON array"}.get(type(data), "no resourceType")  # probe70 D15
+        errors.append(SourceError(origin, f"not a FHIR resource: {what}"))
         return
     if data["resourceType"] != "Bundle":
         yield data, origin, None, deep

@@ -35,7 +35,7 @@ def test_a_progression_before_a_restarted_treatment_stays_visible_with_its_dates
     assert r.hematologic.category == "PR"  # 15 -> 4 g/L: still measured from the first baseline
     [alert] = [a for a in r.alerts if a.code == "progression_before_treatment"]
     assert f"recorded on {d(470)}, before the treatment begun on {d(500)}" in alert.message
-    assert f"measured from the baseline of {d(0)}" in alert.message
+    assert f"measured from the last results up to {d(0)}" in alert.message
     assert "M-protein rose >= 50 % from its nadir (5 g/L) to 9 g/L" in alert.message
     # what showed the progression (nadir, then the rise), then the treatment begun after it
     assert alert.evidence == (
@@ -82,7 +82,7 @@ def test_a_planned_treatment_or_one_begun_without_a_progression_adds_nothing():
 def test_a_given_baseline_date_is_the_one_named():
     r = assess(*SERIES, as_of=d(700), baseline=d(-5))
     [alert] = [a for a in r.alerts if a.code == "progression_before_treatment"]
-    assert f"measured from the baseline of {d(-5)}" in alert.message
+    assert f"measured from the last results up to {d(-5)}" in alert.message
     assert r.baseline_date == d(-5)
 
 
@@ -108,6 +108,7 @@ def test_a_treatment_begun_on_the_day_of_the_result_that_showed_the_progression_
     r = assess(*SERIES, events=(STOPPED, salvage), as_of=d(700))
     [alert] = [a for a in r.alerts if a.code == "progression_before_treatment"]
     assert alert.days == (d(470), d(470)) and alert.agents == ("daratumumab",)
+    assert f"recorded on {d(470)}, the day a treatment was begun;" in alert.message  # not "before" (probe70 D14)
 
 
 def test_cycles_of_a_regimen_that_go_on_past_the_progression_are_no_treatment_begun_however_many():

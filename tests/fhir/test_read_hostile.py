@@ -404,3 +404,14 @@ def test_a_json_file_holding_null_is_listed_like_any_other_non_resource(tmp_path
     [error] = result.errors
     assert error.source.endswith("a.json") and error.message == "not a FHIR resource: the file holds JSON null"
     assert [r.patient for r in result.records] == ["Patient/p"]
+
+
+def test_an_ndjson_null_line_and_an_array_file_are_named_as_such(tmp_path: Path) -> None:
+    # probe70 D15: both said "no resourceType"
+    (tmp_path / "a.ndjson").write_bytes(_line(_patient("p")) + b"\nnull\n")
+    (tmp_path / "b.json").write_text("[]", encoding="utf-8")
+    result = read_paths([tmp_path])
+    assert sorted((e.source.rsplit("/", 1)[-1], e.message) for e in result.errors) == [
+        ("a.ndjson:2", "not a FHIR resource: JSON null"),
+        ("b.json", "not a FHIR resource: a JSON array"),
+    ]

@@ -28,6 +28,10 @@ from poems_fhir.mapping.text.layout import answered_forms, set_aside_contrast
         # (probe67 D2, D3: "Sclerotic lesions:\nNo." and a blank template's "Ascites:" read as present)
         ("Sclerotic lesions:\nNo.", "Sclerotic lesions: No."),
         ("Sclerotic lesions:\r\nNo.", "Sclerotic lesions: No."),
+        # probe70 D1-D3: the answer after a blank line, a line end with spaces, "nil" - one space after the colon
+        ("Sclerotic lesions:\n\nNo.", "Sclerotic lesions: No."),
+        ("Sclerotic lesions: \t\nNo.", "Sclerotic lesions: No."),
+        ("Ascites:\nnil", "Ascites: nil"),
         ("Склеротические очаги:\nнет.", "Склеротические очаги: нет."),
         ("Ascites:\nSplenomegaly:\nPleural effusion:", "Ascites? Splenomegaly? Pleural effusion?"),
         ("Ascites:", "Ascites?"),
@@ -80,3 +84,10 @@ def test_an_aside_in_commas_inside_a_clause_is_blanked(text, read):
 def test_hostile_layouts_are_read_in_one_pass(text):
     # a backtracking form regex took minutes over "[x] a [ ] b " * 3000 (found while writing this module)
     assert len(set_aside_contrast(answered_forms(text))) == len(text)
+
+
+@pytest.mark.parametrize("text", ["Sclerotic lesions:\r\nNo.", "Sclerotic lesions:\n\nNo.", "Sclerotic lesions: \nNo."])
+def test_an_answer_moved_to_its_label_has_one_space_after_the_colon(text):
+    # two spaces ("Label:  No.") made ConText read the finding as present (probe70 D1)
+    out = answered_forms(text)
+    assert out.startswith("Sclerotic lesions: No.") and len(out) == len(text)

@@ -53,3 +53,24 @@ def test_ye_with_diaeresis_is_read_as_ye():
 def test_folding_a_long_mixed_text_is_linear():
     text = ("нe" + "x" * 58 + " ") * 20000
     assert len(fold_lookalikes(text)) == len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "target", "label"),
+    [
+        ("Splеnomegaly 16 cm.", "splenomegaly", "present"),  # a Cyrillic е, no other key word (probe70 D6)
+        ("Склеротических очагов HE выявлено.", "sclerotic_bone_lesion", "negated"),  # Latin capitals (D7)
+        ("Sclerotic lesions:\u2028No.", "sclerotic_bone_lesion", "negated"),  # U+2028 ends a line as \n does (D10)
+    ],
+)
+def test_a_finding_or_denial_written_with_lookalikes_or_a_line_separator_is_read(text, target, label):
+    mapping = load_mapping()
+    assert mapping.text.could_matter(text)
+    [assertions] = mapping.text.assert_texts([text])
+    assert (target, label) in [(a.target, a.label) for a in assertions]
+
+
+def test_latin_he_is_folded_only_beside_russian_words():
+    assert fold_lookalikes("очагов HE выявлено") == "очагов НЕ выявлено"
+    assert fold_lookalikes("HE said CT") == "HE said CT"
+    assert fold_lookalikes("по данным CT очагов") == "по данным CT очагов"

@@ -265,7 +265,9 @@ class TextEngine:
         return re.compile(pattern), members
 
     def could_matter(self, text: str) -> bool:
-        return bool(text) and self.keys.hits(text)
+        # a key word written with a lookalike letter or an invisible character counts too (probe70 D6:
+        # "Splеnomegaly" with a Cyrillic е was found only beside another key word)
+        return bool(text) and (self.keys.hits(text) or (not text.isascii() and self.keys.hits(fold_lookalikes(text))))
 
     @property
     def scripts(self) -> list[str]:

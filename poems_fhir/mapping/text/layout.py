@@ -44,12 +44,13 @@ _ASIDE = re.compile(
 
 
 #: a form's field on a line of its own: a label and a colon, nothing after it (bounded: linear per line)
-_LABEL_LINE = re.compile(r"[ \t]{0,20}[^\n:]{1,80}:[ \t]{0,20}\r?")
+_LABEL_LINE = re.compile(r"[ \t]{0,20}[^\n:]{1,80}:[ \t\u00a0]{0,20}\r?")
 #: a line that starts with such a label (the next field of a form)
 _LABEL_START = re.compile(r"[ \t]{0,20}[^\n:.;!?]{1,80}:")
 #: a bare answer on a line of its own
 _ANSWER_LINE = re.compile(
-    r"[ \t]{0,20}(?:no|yes|none|absent|present|not seen|нет|да|отсутству\w{0,6}|жоқ|иә|ия)[ \t]{0,20}[.;!]?[ \t]{0,20}\r?",
+    r"[ \t\u00a0]{0,20}(?:no|yes|none|nil|absent|present|negative|positive|not seen|not present|нет|да|"
+    r"отсутству\w{0,6}|не выявлен\w{0,2}|жоқ|иә|ия)[ \t\u00a0]{0,20}[.;!]?[ \t\u00a0]{0,20}\r?",
     re.IGNORECASE,
 )
 
@@ -68,10 +69,19 @@ def answered_lines(text: str) -> str:
         start, at = at, at + len(line) + 1
         if not _LABEL_LINE.fullmatch(line):
             continue
-        nxt = lines[i + 1] if i + 1 < len(lines) else None
-        if nxt is not None and _ANSWER_LINE.fullmatch(nxt):
-            for k in range(start + len(line.rstrip("\r")), start + len(line) + 1):  # "\r" and "\n"
-                out[k] = " "
+        # the answer on the next line, or after a blank line or two: moved next to the colon, one space
+        # between ("Label:  No." with two read as present: probe70 D1), the rest padded with spaces
+        answer = next(
+            (k for k in range(i + 1, min(i + 4, len(lines))) if lines[k].strip(" \t\r\u00a0")),
+            None,
+        )
+        if answer is not None and _ANSWER_LINE.fullmatch(lines[answer]):
+            colon = start + line.rindex(":")
+            end = (
+                start + len(line) + 1 + sum(len(x) + 1 for x in lines[i + 1 : answer]) + len(lines[answer].rstrip("\r"))
+            )
+            said = " " + lines[answer].strip(" \t\r\u00a0")
+            out[colon + 1 : end] = list(said.ljust(end - colon - 1))
             continue
         # the next line with words: none (the text ends), or the next field; a lead-in ("No evidence of:")
         # before its list or a heading before its text keeps its colon

@@ -302,6 +302,10 @@ _FOLD = str.maketrans(
         "\u3000": " ",
         **{chr(c): " " for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))},
         **{c: " " for c in "\u00ad\u200b\u200c\u200d\u2060\ufeff"},
+        # line and paragraph separators and NEL end a line, as a line feed does (probe70 D10)
+        "\u2028": "\n",
+        "\u2029": "\n",
+        "\x85": "\n",
     }
 )
 
@@ -314,7 +318,13 @@ def fold_lookalikes(text: str) -> str:
     text = text.translate(_FOLD)
     if not (_LATIN_LETTER.search(text) and _CYRILLIC_LETTER.search(text)):
         return text
-    return _MIXED_WORD.sub(_one_script, text)
+    text = _MIXED_WORD.sub(_one_script, text)
+    # «НЕ», «НЕТ» typed in Latin capitals beside Russian words (probe70 D7): only these denials - a Latin
+    # word of lookalike letters alone may be meant (CT, MRT)
+    return _LATIN_DENIAL.sub(lambda m: m.group(0).translate(_TO_CYRILLIC), text)
+
+
+_LATIN_DENIAL = re.compile(r"(?<=[\u0400-\u04FF] )\b(?:HE|HET|He|Het)\b|\b(?:HE|HET|He|Het)\b(?= [\u0400-\u04FF])")
 
 
 def _one_script(word: re.Match[str]) -> str:
