@@ -45,7 +45,7 @@ def test_key_block_keys_resources_and_reports_bad_lines_with_their_line_numbers(
     assert resources == [("Patient/p1", "x.ndjson:11"), ("Patient/p2", "x.ndjson:12"), ("Patient/p2", "x.ndjson:13")]
     errors = [(k.error.source, k.error.message) for k in keyed if k.error]
     assert errors == [
-        ("x.ndjson:14", "not a FHIR resource: no resourceType"),
+        ("x.ndjson:14", "not a FHIR resource: a JSON array"),  # line 14 is an array (probe70 D15)
         ("x.ndjson:15#entry[1]", "entry is not an object"),
     ]
     # 2 Patients, the Observation, the Medication entry; the Claim line is skipped before parsing
