@@ -63,12 +63,10 @@ def test_any_edit_makes_it_someone_elses(bundle, edit):
     assert owned(plan, ServerView())
 
 
-def test_unchanged_content_sends_nothing_and_a_changed_one_sends_with_if_match(bundle):
-    view = ServerView(
-        resources=[stored(bundle, "DiagnosticReport", "r1"), stored(bundle, "CarePlan", "p1")],
-        provenances=[_our_provenance(bundle, "2026-11-27T10:00:01Z")],
-    )
-    assert plan_writes(bundle, view, "k").bundle is None
+def _with_a_new_conclusion(bundle):
+    """The run's bundle with the report's conclusion changed, marked again as the run would."""
+    from poems_fhir.fhir.write import mark_ownership
+
     changed = copy.deepcopy(bundle)
     for e in changed["entry"]:
         if e["resource"]["resourceType"] == "DiagnosticReport":
@@ -76,9 +74,17 @@ def test_unchanged_content_sends_nothing_and_a_changed_one_sends_with_if_match(b
             e["resource"]["meta"]["tag"] = [
                 t for t in e["resource"]["meta"]["tag"] if t["system"] != CONTENT_TAG_SYSTEM
             ]
-    from poems_fhir.fhir.write import mark_ownership
-
     mark_ownership(changed, "k")
+    return changed
+
+
+def test_unchanged_content_sends_nothing_and_a_changed_one_sends_with_if_match(bundle):
+    view = ServerView(
+        resources=[stored(bundle, "DiagnosticReport", "r1"), stored(bundle, "CarePlan", "p1")],
+        provenances=[_our_provenance(bundle, "2026-11-27T10:00:01Z")],
+    )
+    assert plan_writes(bundle, view, "k").bundle is None
+    changed = _with_a_new_conclusion(bundle)
     plan = plan_writes(changed, view, "k")
     sent = [e for e in plan.bundle["entry"] if e["resource"]["resourceType"] in ("DiagnosticReport", "CarePlan")]
     assert [e["resource"]["resourceType"] for e in sent] == ["DiagnosticReport"]
@@ -229,16 +235,7 @@ def test_the_provenance_of_an_update_says_update_and_of_a_first_write_create(bun
         resources=[stored(bundle, "DiagnosticReport", "r1"), stored(bundle, "CarePlan", "p1")],
         provenances=[_our_provenance(bundle, "2026-11-27T10:00:01Z")],
     )
-    changed = copy.deepcopy(bundle)
-    for e in changed["entry"]:
-        if e["resource"]["resourceType"] == "DiagnosticReport":
-            e["resource"]["conclusion"] += " New lab."
-            e["resource"]["meta"]["tag"] = [
-                t for t in e["resource"]["meta"]["tag"] if t["system"] != CONTENT_TAG_SYSTEM
-            ]
-    from poems_fhir.fhir.write import mark_ownership
-
-    mark_ownership(changed, "k")
+    changed = _with_a_new_conclusion(bundle)
     update = plan_writes(changed, view, "k")
     (prov,) = [e["resource"] for e in update.bundle["entry"] if e["resource"]["resourceType"] == "Provenance"]
     assert prov["activity"]["coding"] == [
