@@ -54,3 +54,74 @@ def test_under_a_mutant_the_fastest_tests_run_first_and_otherwise_the_order_is_k
 
     assert order("poems_fhir.x_f__mutmut_3") == ["b", "c", "a", "new"]  # unknown duration: last
     assert order(None) == order("stats") == order("") == ["a", "new", "b", "c"]
+
+
+def _meta(codes: dict[str, int | None], hashes: dict[str, str]) -> str:
+    import json
+
+    return json.dumps(
+        {
+            "exit_code_by_key": codes,
+            "hash_by_function_name": hashes,
+            "type_check_error_by_key": {},
+            "durations_by_key": {},
+            "estimated_durations_by_key": {},
+        }
+    )
+
+
+def _ledger_in(tmp_path, monkeypatch):
+    script = _script()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(script, "LEDGER_FILE", tmp_path / "ledger.json")
+    equivalent = tmp_path / "equivalent.txt"
+    equivalent.write_text("poems_fhir.m.x_f__mutmut_3  # only renames a local\n")
+    monkeypatch.setattr(script, "EQUIVALENT_FILE", equivalent)
+    meta = tmp_path / "mutants" / "poems_fhir" / "m.py.meta"
+    meta.parent.mkdir(parents=True)
+    return script, meta
+
+
+def test_the_ledger_carries_detected_mutants_to_a_new_machine_and_runs_survivors_again(tmp_path, monkeypatch):
+    import json
+
+    script, meta = _ledger_in(tmp_path, monkeypatch)
+    f = "poems_fhir.m.x_f__mutmut_"
+    codes = {f + "1": 1, f + "2": 0, f + "3": 0, f + "4": 36, f + "5": None, f + "6": -11, f + "7": 33}
+    meta.write_text(_meta(codes, {"x_f": "h1"}))
+    assert script.save() == 6  # one not checked
+    ledger = json.loads(script.LEDGER_FILE.read_text())
+    assert ledger == {"poems_fhir/m.py": {"x_f": {"hash": "h1", "results": "ksst?xn"}}}
+
+    meta.unlink()  # a new machine: no mutants/ directory
+    assert script.restore() == 4  # killed, the listed equivalent, timeout, no tests
+    restored = json.loads(meta.read_text())
+    assert restored["hash_by_function_name"] == {"x_f": "h1"}
+    # a survivor not listed as equivalent and a crash are run again; the equivalent survivor is not
+    assert restored["exit_code_by_key"] == {
+        f + "1": 1,
+        f + "2": None,
+        f + "3": 0,
+        f + "4": 36,
+        f + "5": None,
+        f + "6": None,
+        f + "7": 33,
+    }
+    # saving before mutmut ran them again keeps what was known of them
+    assert script.save() == 6
+    assert json.loads(script.LEDGER_FILE.read_text()) == ledger
+    assert script.ledger_results()[f + "2"] == "survived" and script.ledger_results()[f + "5"] == "not checked"
+
+
+def test_a_changed_function_is_not_given_its_old_results(tmp_path, monkeypatch):
+    import json
+
+    script, meta = _ledger_in(tmp_path, monkeypatch)
+    f = "poems_fhir.m.x_f__mutmut_"
+    meta.write_text(_meta({f + "1": 1, f + "2": 1}, {"x_f": "h1"}))
+    script.save()
+    meta.write_text(_meta({f + "1": None, f + "2": None}, {"x_f": "h2"}))  # mutmut saw a new version
+    assert script.restore() == 0
+    assert json.loads(meta.read_text())["exit_code_by_key"] == {f + "1": None, f + "2": None}
+    script.save()
+    assert json.loads(script.LEDGER_FILE.read_text())["poems_fhir/m.py"]["x_f"] == {"hash": "h2", "results": "??"}
