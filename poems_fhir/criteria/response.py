@@ -835,17 +835,28 @@ def _imwg_measurable(
             provisional=bool(marrow),
             evidence=_cr_evidence(c, None),
         )
+    gone_since = _serum_undetectable_after(c, latest_m)
+    if gone_since is not None:
+        # no M-protein even by immunofixation since the latest value: a 100 % reduction, the IMWG VGPR
+        # a marrow of >= 5 % leaves short of CR (probe70 D8: "no follow-up M-protein" beside negative
+        # immunofixations, or "PR -80 %" from a value the negative immunofixation came after)
+        change, latest_p = -1.0, _point(gone_since)
     if change is None:
         return HematologicResponse(fw, "not_evaluable", "no follow-up M-protein after the baseline", base_p, None, None)
     if change <= -0.9 or (latest_m and latest_m.value == 0 and c.serum_ife and c.serum_ife.value == 1):
         category = "VGPR"
     else:
         category = "PR" if change <= -0.5 else "MR" if change <= -0.25 else "NR"
-    reason = f"M-protein {percent(change)}"
+    reason = (
+        f"M-protein not detectable (serum immunofixation negative on {gone_since.effective})"
+        if gone_since is not None
+        else f"M-protein {percent(change)}"
+    )
     caveats: tuple[str, ...] = ()
-    evidence: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = (gone_since.reference,) if gone_since is not None else ()
     if category in ("VGPR", "PR"):
-        category, reason, caveats, evidence = _imwg_urine_part(c, cfg, category, reason)
+        category, reason, caveats, read = _imwg_urine_part(c, cfg, category, reason)
+        evidence = (*evidence, *read)
     provisional = bool(caveats)
     if marrow_full and c.bm_latest is not None and c.serum_ife and c.serum_ife.value == 0:
         # negative immunofixations beside a marrow still full of plasma cells: no IMWG CR (§8.1b)
@@ -854,6 +865,17 @@ def _imwg_measurable(
     return HematologicResponse(
         fw, category, reason, base_p, latest_p, change, caveats, provisional=provisional, evidence=evidence
     )
+
+
+def _serum_undetectable_after(c: _Clone, latest_m: Measurement | None) -> Measurement | None:
+    """The latest serum immunofixation when it is negative and later than the latest M-protein value
+    (or there is none since the baseline), else None."""
+    ife = c.serum_ife
+    if ife is None or ife.value != 0 or ife.effective is None:
+        return None
+    if latest_m is not None and (latest_m.effective is None or latest_m.effective >= ife.effective):
+        return None
+    return ife
 
 
 def _marrow_not_cr(marrow: Measurement, cfg: ResponseConfig) -> str:

@@ -516,6 +516,43 @@ def test_a_marrow_with_five_percent_plasma_cells_or_more_is_no_imwg_cr(marrow, c
     assert amyloid.caveats[-1] == note + " by the version of CR that requires it"
 
 
+@pytest.mark.parametrize("spep_between", [False, True])
+def test_negative_immunofixations_after_the_last_m_protein_are_a_100_percent_reduction_for_imwg(spep_between):
+    # criteria.md §8.1b: VGPR = M-protein detectable by IFE but not electrophoresis, or >= 90 % reduction;
+    # an M-protein not detectable even by immunofixation has gone. probe70 D8: with a 6 % marrow (no CR)
+    # IMWG said "no follow-up M-protein" when no electrophoresis followed, and "PR -80 %" from a value the
+    # negative immunofixation came after
+    course = [
+        m("serum_m_protein", 20.0, -10),
+        m("serum_ife", 1, -10, unit=None),
+        *([m("serum_m_protein", 4.0, 60)] if spep_between else []),
+        m("serum_ife", 0, 90, unit=None),
+        m("urine_ife", 0, 92, unit=None),
+        m("bm_plasma_cells", 6.0, 95, unit="%"),
+    ]
+    imwg = run(*course).hematologic_imwg
+    assert (imwg.category, imwg.change, imwg.provisional) == ("VGPR", -1.0, False)
+    assert imwg.reason == f"M-protein not detectable (serum immunofixation negative on {d(90)})"
+    assert imwg.latest.reference == "Observation/serum_ife-90"
+    assert imwg.caveats == (f"bone-marrow plasma cells 6 % on {d(95)} (>= 5 %): not a complete response",)
+    assert imwg.evidence == ("Observation/serum_ife-90", "Observation/urine_ife-92", "Observation/bm_plasma_cells-95")
+
+
+def test_an_m_protein_measured_on_the_day_of_the_negative_immunofixation_stays_the_latest():
+    # the negative immunofixation counts only when no M-protein was measured since: one beside it the same
+    # day is what that restaging shows (and one after it is a rise from 0, tested with the nadir)
+    course = [
+        m("serum_m_protein", 20.0, -10),
+        m("serum_ife", 0, 90, unit=None),
+        m("urine_ife", 0, 92, unit=None),
+        m("bm_plasma_cells", 6.0, 95, unit="%"),
+        m("serum_m_protein", 8.0, 90),
+    ]
+    imwg = run(*course).hematologic_imwg
+    assert (imwg.category, imwg.reason) == ("PR", "M-protein -60%")
+    assert imwg.latest.reference == "Observation/serum_m_protein-90"
+
+
 def test_a_dflc_already_below_40_before_treatment_is_no_vgpr():
     # probe35: M-protein 2 -> 2.4 g/L and dFLC 25 -> 38 mg/L were called a VGPR ("dFLC 38 mg/L < 40")
     course = [

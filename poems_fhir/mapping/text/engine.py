@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .layout import answered_forms, set_aside_contrast
@@ -27,6 +27,7 @@ from .lexicon import (
     TextSection,
     _token_regex,
     fold_lookalikes,
+    joined_words,
     closing_regex,
     compile_phrase,
     dehyphen,
@@ -267,7 +268,14 @@ class TextEngine:
     def could_matter(self, text: str) -> bool:
         # a key word written with a lookalike letter or an invisible character counts too (probe70 D6:
         # "Splеnomegaly" with a Cyrillic е was found only beside another key word)
-        return bool(text) and (self.keys.hits(text) or (not text.isascii() and self.keys.hits(fold_lookalikes(text))))
+        if not text:
+            return False
+        if self.keys.hits(text):
+            return True
+        joined = joined_words(text)
+        if text.isascii() and joined is None:
+            return False
+        return self.keys.hits(fold_lookalikes(text)) or (joined is not None and self.keys.hits(fold_lookalikes(joined)))
 
     @property
     def scripts(self) -> list[str]:
@@ -401,9 +409,10 @@ class TextEngine:
         search; otherwise it is cut into sentences (ConText's scope never crosses one) and only the
         sentences in which a whole target phrase occurs are parsed, grouped per script.
         """
-        results: list[list[Assertion]] = [[] for _ in texts]
+        # slot i: text i as it is; slot n + i: text i with its split words joined (see _readings)
+        results: list[list[Assertion]] = [[] for _ in range(2 * len(texts))]
         by_script: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        for i, text in enumerate(texts):
+        for i, text in self._readings(texts):
             text = fold_lookalikes(text)  # same length: quotes cut from the original still hold
             if not self.could_matter(text):
                 continue
@@ -438,7 +447,23 @@ class TextEngine:
                         (ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])
                     ]
                 results[i] += [a for _, a in self._without_excepted_denials(doc.text, found)]
-        return results
+        n = len(texts)
+        for i in range(n):
+            # the joined reading adds only what the text as it is did not say of that target
+            said = {(a.target, a.modifiers) for a in results[i]}
+            results[i] += [a for a in results[n + i] if (a.target, a.modifiers) not in said]
+        return results[:n]
+
+    @staticmethod
+    def _readings(texts: list[str]) -> Iterator[tuple[int, str]]:
+        """Each text with its result slot; a text with a word split by an invisible character once more
+        with the word joined, in slot n + i (joined_words: whether the character stands for a space or
+        sits in a word is not known)."""
+        for i, text in enumerate(texts):
+            yield i, text
+            joined = joined_words(text)
+            if joined is not None:
+                yield len(texts) + i, joined
 
     def _closing_denial(
         self, assertion: Assertion, ent: Any, text: str, spans: list[tuple[int, int]], terminators: list[int]

@@ -310,21 +310,63 @@ _FOLD = str.maketrans(
 )
 
 
+#: invisible and control characters (not tab, line feed or carriage return) that may sit inside a word
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff" + "".join(
+    chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))
+)
+_ANY_INVISIBLE = re.compile(f"[{re.escape(_INVISIBLE)}]")
+_SPLIT_WORD = re.compile(rf"(?<!\w)\w+(?:[{re.escape(_INVISIBLE)}]+\w+)+")
+
+
+def joined_words(text: str) -> str | None:
+    """The text with the words an invisible character splits joined up, at the same length (the
+    characters dropped come back as spaces after the word), or None when no word is split.
+
+    The invisible character may stand for a space ("No\u00adlesions", which fold_lookalikes reads) or
+    sit inside a word (probe70 D4/D5: a soft hyphen in "Sple\u00adnomegaly" hid the finding): the text
+    is read both ways."""
+    if _ANY_INVISIBLE.search(text) is None or _SPLIT_WORD.search(text) is None:
+        return None
+
+    def join(m: re.Match[str]) -> str:
+        word = m.group(0)
+        kept = "".join(c for c in word if c not in _INVISIBLE)
+        return kept + " " * (len(word) - len(kept))
+
+    return _SPLIT_WORD.sub(join, text)
+
+
 def fold_lookalikes(text: str) -> str:
     """Characters that read as others, folded at the same length (probe67 D4: a Latin "e" in «не», a
     Cyrillic "о" in "No", "Ｎｏ", a zero-width space or ESC between "No" and its finding turned a denial
     into a present finding; probe69 D2: "исключён" with ё was no denial). A word mixing the scripts takes
     the script of its letters that have no lookalike; a word with such letters of both is left as it is."""
     text = text.translate(_FOLD)
-    if not (_LATIN_LETTER.search(text) and _CYRILLIC_LETTER.search(text)):
-        return text
-    text = _MIXED_WORD.sub(_one_script, text)
-    # «НЕ», «НЕТ» typed in Latin capitals beside Russian words (probe70 D7): only these denials - a Latin
-    # word of lookalike letters alone may be meant (CT, MRT)
-    return _LATIN_DENIAL.sub(lambda m: m.group(0).translate(_TO_CYRILLIC), text)
+    greek = _GREEK_LETTER.search(text) is not None
+    if greek:
+        # a Greek capital or omicron inside a Latin or Cyrillic word (probe70 D12: "Νo lesions" with a
+        # Greek Nu); Greek words and symbols of their own (κ, λ, β2-microglobulin) stay as they are
+        text = _GREEK_IN_WORD.sub(lambda m: m.group(0).translate(_GREEK_TO_LATIN), text)
+    cyrillic = _CYRILLIC_LETTER.search(text) is not None
+    mixed = cyrillic and _LATIN_LETTER.search(text) is not None
+    if mixed:
+        text = _MIXED_WORD.sub(_one_script, text)
+    if mixed or (greek and cyrillic):
+        # «НЕ», «НЕТ» typed in Latin (or Greek) capitals beside Russian words (probe70 D7, D12): only these
+        # denials - a Latin word of lookalike letters alone may be meant (CT, MRT)
+        text = _LATIN_DENIAL.sub(lambda m: m.group(0).translate(_DENIAL_TO_CYRILLIC), text)
+    return text
 
 
-_LATIN_DENIAL = re.compile(r"(?<=[\u0400-\u04FF] )\b(?:HE|HET|He|Het)\b|\b(?:HE|HET|He|Het)\b(?= [\u0400-\u04FF])")
+_GREEK_LOOKALIKES = "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοα"
+_GREEK_TO_LATIN = str.maketrans(_GREEK_LOOKALIKES, "ABEZHIKMNOPTYXoa")
+_GREEK_LETTER = re.compile(f"[{_GREEK_LOOKALIKES}]")
+_GREEK_IN_WORD = re.compile(rf"\b(?=\w{{0,60}}[{_GREEK_LOOKALIKES}])(?=\w{{0,60}}[A-Za-z\u0400-\u04FF])\w{{1,60}}")
+_LATIN_DENIAL = re.compile(
+    r"(?<=[\u0400-\u04FF] )\b(?:HE|HET|He|Het|ΗΕ|ΗΕΤ)\b|\b(?:HE|HET|He|Het|ΗΕ|ΗΕΤ)\b(?= [\u0400-\u04FF])"
+)
+#: «НЕ», «НЕТ» in Latin or Greek capitals
+_DENIAL_TO_CYRILLIC = str.maketrans("HETeΗΕΤ", "НЕТеНЕТ")
 
 
 def _one_script(word: re.Match[str]) -> str:
