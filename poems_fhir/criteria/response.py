@@ -326,6 +326,8 @@ class _Clone:
     base_dflc_point: Point | None = None
     #: the serum immunofixation of the baseline (the last on or before the cut)
     serum_ife_base: Measurement | None = None
+    #: the clone's light chain (typed by immunofixation, else the higher at the baseline), or None
+    light: str | None = None
 
 
 def _flc_pairs(
@@ -340,6 +342,24 @@ def _flc_pairs(
         involved, uninvolved = (l_, k) if (light == "lambda" or (light is None and l_ >= k)) else (k, l_)
         out.append((day, involved, uninvolved, lam[day].reference if involved == l_ else kappa[day].reference))
     return out
+
+
+def _chain_high_at_baseline(measurements: Sequence[Measurement], cut: dt.date, as_of: dt.date | None) -> str | None:
+    """With no light chain typed by immunofixation, the clone's chain is the one higher at the baseline
+    (the last day both were measured on or before the cut, else the first after), kept for every later
+    day: a chain that fell below the other is a dFLC below 0, not the other chain "involved" (a kappa
+    clone at 150 against 10 mg/L and 8 against 15 after treatment was "dFLC 7 mg/L, lambda involved").
+    None when the two are equal then, or never measured the same day."""
+    kappa = {m.effective: m.value for m in _series(measurements, "flc_kappa", as_of) if m.effective}
+    lam = {m.effective: m.value for m in _series(measurements, "flc_lambda", as_of) if m.effective}
+    days = sorted(set(kappa) & set(lam))
+    if not days:
+        return None
+    before = [d for d in days if d <= cut]
+    day = before[-1] if before else days[0]
+    if kappa[day] == lam[day]:
+        return None
+    return "lambda" if lam[day] > kappa[day] else "kappa"
 
 
 def _dflc(
@@ -396,6 +416,7 @@ def _clone(measurements: Sequence[Measurement], cut: dt.date, as_of: dt.date | N
         tuple(urine),
         Point(base_d[-1][1], "mg/L", base_d[-1][0], base_d[-1][2], analyte="dflc") if base_d else None,
         _baseline(_series(measurements, "serum_ife", as_of), cut),
+        light,
     )
 
 
@@ -619,6 +640,11 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             unknown_base = c.dflc_base is None
             if unknown_base:  # the M-protein responded: a VGPR, provisional, as the dFLC's start is unknown
                 caveats.append("no dFLC before treatment: the VGPR is read beside the M-protein's response")
+            if c.dflc_after[-1][1] < 0 and c.light:
+                # said, so that a ratio abnormal the other way is not read as this clone's (probe70 D16)
+                caveats.append(
+                    f"dFLC {c.dflc_after[-1][1]:g} mg/L: the clone's light chain ({c.light}) is now below the other one"
+                )
             return HematologicResponse(
                 fw,
                 "VGPR",
@@ -1258,6 +1284,8 @@ def assess_response(
         ),
         None,
     )
+    if light is None:
+        light = _chain_high_at_baseline(measurements, cut, as_of)
     clone = _clone(measurements, cut, as_of, light)
     amyloid, imwg = amyloid_response(clone, cfg), imwg_response(clone, cfg)
     vegf = vegf_response(measurements, cut, as_of, cfg)

@@ -553,6 +553,35 @@ def test_an_m_protein_measured_on_the_day_of_the_negative_immunofixation_stays_t
     assert imwg.latest.reference == "Observation/serum_m_protein-90"
 
 
+def test_with_no_typed_light_chain_the_chain_high_at_baseline_stays_the_clones():
+    # probe70 D16: with no immunofixation typing, the "involved" chain was the higher one on each day, so
+    # a kappa clone (150 vs 10 mg/L) that fell below a recovering lambda (12 vs 130) became a lambda
+    # "dFLC rose >= 50 % from its nadir": PD of a clone the patient never had. dFLC = kappa - lambda,
+    # below 0 now, and said so
+    course = [
+        m("serum_m_protein", 3.0, -10),
+        *flc(-10, 150.0, 10.0, True),
+        *flc(60, 20.0, 15.0, False),
+        *flc(120, 12.0, 130.0, True),
+    ]
+    r = run(*course).hematologic
+    assert (r.category, r.reason) == ("VGPR", "dFLC -118 mg/L < 40 mg/L")
+    assert r.latest.value == -118.0 and r.latest.reference == "Observation/flc_kappa-120"
+    assert "dFLC -118 mg/L: the clone's light chain (kappa) is now below the other one" in r.caveats
+    # the same values with the chain typed as lambda by immunofixation: lambda is the clone, and it rose
+    typed = run(*course, findings=[_lambda_clone()]).hematologic
+    assert typed.category == "PD" and typed.latest.reference == "Observation/flc_lambda-120"
+
+
+def _lambda_clone() -> Finding:
+    return Finding(
+        "monoclonal_plasma_cell_disorder",
+        State.PRESENT,
+        Evidence("Observation/ife", d(-20), "IgA lambda"),
+        light_chain="lambda",
+    )
+
+
 def test_a_dflc_already_below_40_before_treatment_is_no_vgpr():
     # probe35: M-protein 2 -> 2.4 g/L and dFLC 25 -> 38 mg/L were called a VGPR ("dFLC 38 mg/L < 40")
     course = [
