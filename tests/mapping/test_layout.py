@@ -91,3 +91,41 @@ def test_an_answer_moved_to_its_label_has_one_space_after_the_colon(text):
     # two spaces ("Label:  No.") made ConText read the finding as present (probe70 D1)
     out = answered_forms(text)
     assert out.startswith("Sclerotic lesions: No.") and len(out) == len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        # probe70 D9: a label with no colon and a bare answer on the next line read as present
+        ("Sclerotic lesions\nNo.", "Sclerotic lesions:No."),
+        ("Sclerotic lesions\r\nNo", "Sclerotic lesions: No"),
+        ("Sclerotic lesions\n\nNo.", "Sclerotic lesions: No."),
+        ("Асцит\nНет", "Асцит:Нет"),
+        ("Sclerotic lesions  \nNo.\nAscites\nYes", "Sclerotic lesions: No. Ascites:Yes"),
+        ("Sclerotic lesions\nNo.\nAscites:\nYes.", "Sclerotic lesions:No. Ascites: Yes."),
+        # not a field: a sentence on the next line, a long line, an answer alone, a heading before a sentence
+        ("Bone survey\nNo sclerotic lesions.", "Bone survey No sclerotic lesions."),
+        ("The spleen measures 16 cm and it is\nno.", "The spleen measures 16 cm and it is no."),
+        ("No\nNo", "No No"),
+        ("Impression\nSclerotic lesions in L2.", "Impression Sclerotic lesions in L2."),
+    ],
+)
+def test_a_label_without_a_colon_and_a_bare_answer_on_the_next_line_is_a_field(text, read):
+    out = answered_forms(text)
+    assert len(out) == len(text)
+    assert " ".join(out.split()) == read
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("Sclerotic lesions\nNo.", "negated"),
+        ("Sclerotic lesions\nYes", "present"),
+        ("Склеротические очаги\nнет", "negated"),
+    ],
+)
+def test_a_field_without_a_colon_is_read_as_its_answer(text, label):
+    from poems_fhir.mapping.rules import load_mapping
+
+    [assertions] = load_mapping().text.assert_texts([text])
+    assert [(a.target, a.label) for a in assertions] == [("sclerotic_bone_lesion", label)]

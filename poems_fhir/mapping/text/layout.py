@@ -45,6 +45,10 @@ _ASIDE = re.compile(
 
 #: a form's field on a line of its own: a label and a colon, nothing after it (bounded: linear per line)
 _LABEL_LINE = re.compile(r"[ \t]{0,20}[^\n:]{1,80}:[ \t\u00a0]{0,20}\r?")
+#: a label with no colon on a line of its own, a few words (bounded: linear per line) - a field only when
+#: the next line with words is a bare answer ("Sclerotic lesions⏎No.", probe70 D9)
+_BARE_LABEL = re.compile(r"[ \t]{0,20}[^\W\d_][^\n:.;!?\[\]]{0,60}?[ \t\u00a0]{0,20}\r?")
+_MAX_LABEL_WORDS = 6
 #: a line that starts with such a label (the next field of a form)
 _LABEL_START = re.compile(r"[ \t]{0,20}[^\n:.;!?]{1,80}:")
 #: a bare answer on a line of its own
@@ -60,14 +64,17 @@ def answered_lines(text: str) -> str:
     joins its label ("Sclerotic lesions:\nNo." read as present: the line end cut the denial off); a label
     with no answer - the line after it empty, the end of the text or the next field - is not answered: its
     colon becomes "?" (a blank template's "Ascites:" read as ascites present)."""
-    if ":" not in text:
+    if ":" not in text and "\n" not in text:
         return text
     out = list(text)
     lines = text.split("\n")
-    at = 0
+    at, answered = 0, -1
     for i, line in enumerate(lines):
         start, at = at, at + len(line) + 1
+        if i <= answered:  # the answer of a label without a colon, moved up to it
+            continue
         if not _LABEL_LINE.fullmatch(line):
+            answered = _answer_bare_label(lines, i, start, out) or answered
             continue
         # the answer on the next line, or after a blank line or two: moved next to the colon, one space
         # between ("Label:  No." with two read as present: probe70 D1), the rest padded with spaces
@@ -91,6 +98,30 @@ def answered_lines(text: str) -> str:
         ):
             out[start + line.rindex(":")] = "?"
     return "".join(out)
+
+
+def _answer_bare_label(lines: list[str], i: int, start: int, out: list[str]) -> int | None:
+    """A label with no colon whose next line with words is a bare answer: the line end becomes the
+    colon and the answer follows it ("Sclerotic lesions:No.", or with a space where a carriage return or
+    a blank line leaves room), at the same length."""
+    line = lines[i]
+    if (
+        i + 1 >= len(lines)
+        or not _BARE_LABEL.fullmatch(line)
+        or len(line.split()) > _MAX_LABEL_WORDS
+        or _ANSWER_LINE.fullmatch(line)
+    ):
+        return None
+    answer = next((k for k in range(i + 1, min(i + 4, len(lines))) if lines[k].strip(" \t\r\u00a0")), None)
+    if answer is None or not _ANSWER_LINE.fullmatch(lines[answer]):
+        return None
+    colon = start + len(line.rstrip(" \t\r\u00a0"))
+    end = start + len(line) + 1 + sum(len(x) + 1 for x in lines[i + 1 : answer]) + len(lines[answer].rstrip("\r"))
+    said = lines[answer].strip(" \t\r\u00a0")
+    room = end - colon - 1
+    said = (" " + said if len(said) < room else said).ljust(room)
+    out[colon:end] = [":", *said]
+    return answer
 
 
 def answered_forms(text: str) -> str:
