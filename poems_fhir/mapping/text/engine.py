@@ -135,13 +135,61 @@ def _inline_items(pieces: list[str]) -> list[str]:
     return out
 
 
-def _segments(text: str) -> list[str]:
+#: words after which a line break continues the sentence (a hard wrap): articles, prepositions,
+#: conjunctions, auxiliaries and the words that announce a finding ("features of", "данных за")
+_CONTINUES = frozenset(
+    "a an the of and or nor but with without in on at to for by from as than into onto over under within "
+    "between including include includes such both either neither any there these this that which who is are "
+    "was were be been being has have had may might could would should can cannot will suggest suggests "
+    "suggesting suggestive consistent compatible evidence signs features concerning worrisome likely "
+    "possible probable r/o "
+    "и или а но с со без в во на по для при из от до к о об что как данных признаков за также либо "
+    "және мен бен пен немесе".split()
+)
+#: a line end, and the first word of the next line: a capital and only small letters after it
+_LINE_BREAK = re.compile(r"\n(?=[ \t]*[^\W\d_])")
+
+
+def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
+    """A line that starts with a capitalised word after a line that names a finding and ends a phrase is
+    a sentence of its own: reports list one finding a line without full stops ("No
+    lymphadenopathy⏎Splenomegaly 16 cm"), and the first line's denial reached the next lines' findings.
+    A hard-wrapped sentence goes on: its next line starts in lower case or with a word such as IgA, the
+    line before ends with a word that needs more ("evidence of⏎Castleman disease", "и⏎…"), or it names
+    no finding yet ("No features of multicentric⏎Castleman disease": its denial is for the next line)."""
+    out: list[str] = []
+    for piece in pieces:
+        if "\n" not in piece:
+            out.append(piece)
+            continue
+        start = 0
+        for m in _LINE_BREAK.finditer(piece):
+            before = piece[start : m.start()].rstrip(" \t\r")
+            word = re.search(r"(\S+)$", before)
+            nxt = piece[m.end() :].lstrip(" \t")
+            first = re.match(r"[^\W\d_]+", nxt)
+            if (
+                word is None
+                or not (before[-1].isalnum() or before[-1] in ")%")
+                or word.group(1).lower() in _CONTINUES
+                or first is None
+                or not (first.group(0)[0].isupper() and first.group(0)[1:].islower())
+                or not keys.hits(before)
+            ):
+                continue
+            out.append(piece[start : m.start()])
+            start = m.end()
+        out.append(piece[start:])
+    return out
+
+
+def _segments(text: str, keys: KeyIndex) -> list[str]:
     """Sentences, with each item of a list read under the line that introduces it: "No:\n- ascites\n-
     pleural effusion" is "No: ascites" and "No: pleural effusion", so the heading's negation, doubt
     or plan ("To exclude:", "Не выявлено:") reaches every item, as a reader takes it."""
     out: list[str] = []
     heading: str | None = None
-    for s in _inline_items(_numbered(_SENTENCE_END.split(text))):
+    for s in _line_items(_inline_items(_numbered(_SENTENCE_END.split(text))), keys):
         item = _LIST_ITEM.match(s)
         if item and heading is not None and s.strip():
             out.append(f"{heading} {s[item.end() :].strip()}")
@@ -162,7 +210,7 @@ def candidate_sentences(text: str, keys: KeyIndex, sentence_filter: PhraseFilter
     first MAX_CANDIDATE_SENTENCES of them (more are logged as skipped: event text.truncated)."""
     found = [
         p.strip()
-        for s in _segments(text)
+        for s in _segments(text, keys)
         for p in _pieces(s)
         if p.strip() and keys.hits(p) and sentence_filter.search(p)
     ]
