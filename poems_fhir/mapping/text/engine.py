@@ -162,23 +162,26 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
         if "\n" not in piece:
             out.append(piece)
             continue
-        start = 0
+        start = line_start = 0
+        named = False  # whether the lines since ``start`` name a target (each line looked at once: linear)
         for m in _LINE_BREAK.finditer(piece):
+            named = named or keys.hits(piece[line_start : m.start()])
+            line_start = m.end()
             before = piece[start : m.start()].rstrip(" \t\r")
-            word = re.search(r"(\S+)$", before)
-            nxt = piece[m.end() :].lstrip(" \t")
+            word = re.search(r"(\S+)$", before[-80:])
+            nxt = piece[m.end() : m.end() + 80].lstrip(" \t")
             first = re.match(r"[^\W\d_]+", nxt)
             if (
-                word is None
+                not named
+                or word is None
                 or not (before[-1].isalnum() or before[-1] in ")%")
                 or word.group(1).lower() in _CONTINUES
                 or first is None
                 or not (first.group(0)[0].isupper() and first.group(0)[1:].islower())
-                or not keys.hits(before)
             ):
                 continue
             out.append(piece[start : m.start()])
-            start = m.end()
+            start, named = m.end(), False
         out.append(piece[start:])
     return out
 
