@@ -448,6 +448,26 @@ def test_a_site_rule_with_a_default_rules_words_replaces_it(tmp_path: Path):
     assert states(run(m, report("CT abdomen", "Splenomegaly excluded.")), "organomegaly") == [State.PRESENT]
 
 
+@pytest.mark.parametrize("extra_rules", [0, 1, 3])
+def test_a_phrase_two_rules_yield_is_read_by_the_later_one_whatever_other_rules_there_are(tmp_path, extra_rules):
+    """The defaults yield "since resolved" from a rule of reach 4 ("[now|since|completely|fully] resolved")
+    and from a later one of reach 8 (probe57 D7: "Papilloedema noted in 2021, since resolved"); ConText kept
+    one of the two by the order of all rules, so adding any unrelated rule turned that papilloedema present.
+    The later rule yields the phrase, whatever else a site adds."""
+    site = tmp_path / "site.yaml"
+    rules = "".join(
+        f"    - {{lang: en, literal: 'zzq{i}', category: TERMINATE, direction: TERMINATE}}\n"
+        for i in range(extra_rules)
+    )
+    site.write_text(
+        "format: poems-fhir-mapping/1\nname: site\nversion: '1'\n" + ("text:\n  context:\n" + rules if rules else ""),
+        encoding="utf-8",
+    )
+    m = load_mapping([site])
+    [assertions] = m.text.assert_texts(["Papilloedema noted in 2021, since resolved."])
+    assert [(a.target, a.label, a.triggers) for a in assertions] == [("papilledema", "historical", ("since resolved",))]
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "fragment"),
     [

@@ -416,10 +416,12 @@ class TextEngine:
         for code, lang in langs.items():
             if lang.medspacy_defaults:
                 rules += [r for r in _medspacy_default_rules(code) if r.literal.lower() not in disabled]
-        for spec in _later_wins(self.section.context):
-            if spec.lang not in langs:
-                continue
+        specs = [spec for spec in _later_wins(self.section.context) if spec.lang in langs]
+        owner = _literal_owners(specs)
+        for n, spec in enumerate(specs):
             literals = expand_literals(spec.literal) if spec.pattern is None else None
+            if literals is not None:
+                literals = [lit for lit in literals if owner[(spec.lang, lit.lower())] == n]
             # target labels are the rule ids upper-cased (_with_targets)
             allowed = {t.upper() for t in spec.targets} if spec.targets is not None else None
             if literals is not None:  # plain words: PhraseMatcher, far cheaper than token patterns
@@ -821,6 +823,19 @@ def _medspacy_default_rules(lang: str) -> list[Any]:
 
     root = Path(medspacy.__file__).resolve().parents[1] / "resources" / lang / "context_rules.json"
     return list(ConTextRule.from_json(str(root))) if root.exists() else []
+
+
+def _literal_owners(specs: Sequence[ContextRuleSpec]) -> dict[tuple[str, str], int]:
+    """For each words-only phrase a rule expands to (in one language, any case), the index of the last
+    rule that yields it. Two rules yielding the same phrase match the same span and ConText keeps one of
+    them by the order of all rules: "since resolved" came from a rule of reach 4 and one of reach 8, and
+    adding any rule elsewhere flipped which one read "Papilloedema noted in 2021, since resolved" (found
+    while adding a rule). The later rule wins, as a site's rule wins over a default."""
+    owner: dict[tuple[str, str], int] = {}
+    for n, spec in enumerate(specs):
+        for lit in (expand_literals(spec.literal) if spec.pattern is None else None) or ():
+            owner[(spec.lang, lit.lower())] = n
+    return owner
 
 
 def _later_wins(specs: Sequence[ContextRuleSpec]) -> list[ContextRuleSpec]:
