@@ -35,6 +35,7 @@ from typing import Any, Generic, TypeVar
 from .fhir.read import PatientRecord, ReadResult, SourceError, internal_error
 from .fhir.spool import PatientSource  # the one protocol: the spool, or MemorySource below
 from .sync.events import ev
+from .worker_process import become_worker, parent_watch
 
 log = logging.getLogger(__name__)
 
@@ -166,12 +167,11 @@ def _worker_main(
     source: PatientSource,
     work: Callable[[str, PatientRecord | None], Any],
     inherited: list[Connection],
+    parent: int | None = None,
 ) -> None:
     """A worker: chunks of (index, patient) in, one (index, Done) out per patient; stops on None or
-    when the parent is gone (end of file on the pipe)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the sync job's stop flag is the parent's
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    when the parent is gone (end of file on the pipe, or the kernel's death signal)."""
+    become_worker(parent)  # Ctrl-C reaches the whole group: the parent decides; its stop flag is its own
     for other in inherited:  # the parent's ends of the other workers' pipes: theirs alone
         other.close()
     mine = source.for_worker()
@@ -211,7 +211,10 @@ class _Pool(Generic[T]):
         parent, child = self.context.Pipe(duplex=True)
         others = [w.conn for w in self.workers.values()] + [parent]
         process = self.context.Process(  # type: ignore[attr-defined]
-            target=_worker_main, args=(child, self.source, self.work, others), daemon=True, name="poems-fhir-worker"
+            target=_worker_main,
+            args=(child, self.source, self.work, others, parent_watch()),
+            daemon=True,
+            name="poems-fhir-worker",
         )
         # no Ctrl-C between fork and the worker's own signal set-up
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})

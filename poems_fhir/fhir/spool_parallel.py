@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..sync.events import ev
+from ..worker_process import become_worker, parent_watch
 from .read import Prune, SourceError, iter_input_files, printable_path, utf16_ndjson
 from .spool import _NDJSON, SpoolSource, Take, _ndjson_lines, _Spooler, configure, iter_file
 
@@ -152,7 +153,8 @@ class _Range:
 _prune: list[Prune | None] = [None]
 
 
-def _init_worker(prune: Prune | None) -> None:
+def _init_worker(prune: Prune | None, parent: int | None = None) -> None:
+    become_worker(parent)  # not the sync job's SIGTERM flag, and gone with a killed parent (probe72 D3)
     _prune[0] = prune
 
 
@@ -185,7 +187,9 @@ def read_shards(units: list[Unit], folder: str, workers: int, prune: Prune | Non
     """Every unit read into its shard (in ``folder``), by ``workers`` forked processes, in order."""
     tasks = [(unit, os.path.join(folder, f"shard-{i}.sqlite")) for i, unit in enumerate(units)]
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(prune,)) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(prune, parent_watch())
+    ) as pool:
         return list(pool.map(_read_task, tasks))
 
 
