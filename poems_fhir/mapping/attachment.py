@@ -109,7 +109,7 @@ class _TextOf(HTMLParser):
         elif tag == "br":
             self.parts.append("\n")
         elif tag in ("td", "th"):
-            self.parts.append(" ")
+            self.parts.append("\t")  # cells apart: "Pleural effusion<TAB>No" is a field and its answer
         elif tag in _BLOCKS:
             self.parts.append("\n\n")
 
@@ -136,7 +136,8 @@ _HTML_PIECE = 65_536
 
 def html_text(html: str, limit: int | None = None) -> str:
     """HTML as plain text: tags dropped, entities resolved, blocks separated by blank lines, list
-    items as "- item" lines, white space within a line collapsed. ``limit``: parsing stops once more
+    items as "- item" lines, a table row's cells apart by a tab, other white space within a line
+    collapsed. ``limit``: parsing stops once more
     text than this was read (probe67 D5: a 46 MB page was parsed whole, 74 s and 732 MB, to read its
     first 100,000 characters); the caller sees a text longer than its bound and says it was cut."""
     parser = _TextOf()
@@ -150,7 +151,10 @@ def html_text(html: str, limit: int | None = None) -> str:
         text = "".join(parser.parts)
     except Exception:  # noqa: BLE001 - html.parser asserts on some malformed markup ("<![" ...): tags cut by hand
         text = unescape(_TAG.sub(" ", _BLOCK_TAG.sub("\n\n", html)))
-    lines = [" ".join(line.split()) for line in text.split("\n")]
+    # white space collapsed within a cell; a row's cells stay apart by one tab
+    lines = [
+        "\t".join(c for c in (" ".join(cell.split()) for cell in line.split("\t")) if c) for line in text.split("\n")
+    ]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 

@@ -74,8 +74,24 @@ def test_html_keeps_blocks_rows_and_list_items_apart():
     )
     assert html_text(html) == (
         "CT\n\nNo ascites.\n\nLiver & spleen: normal\n\nNo evidence of:\n\n- effusion\n\n- nodes"
-        "\n\nSpleen 16 cm\n\nLiver normal"
+        "\n\nSpleen\t16 cm\n\nLiver\tnormal"  # a row's cells apart by a tab: a field and its answer
     )
+
+
+def test_a_table_row_of_a_finding_and_a_bare_answer_is_read_as_that_answer():
+    # probe71 D3: <td>Pleural effusion</td><td>No</td> read "Pleural effusion No": present
+    from poems_fhir.mapping.rules import load_mapping
+
+    text = html_text(
+        "<table><tr><td>Splenomegaly</td><td>No</td></tr><tr><td>Ascites</td><td>Yes, moderate</td></tr>"
+        "<tr><td>Pleural effusion</td><td> No </td></tr></table>"
+    )
+    [assertions] = load_mapping().text.assert_texts([text])
+    assert sorted((a.target, a.label) for a in assertions) == [
+        ("ascites", "present"),
+        ("pleural_effusion", "negated"),
+        ("splenomegaly", "negated"),
+    ]
 
 
 def test_broken_html_still_gives_its_text():

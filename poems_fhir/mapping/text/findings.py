@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ...criteria.model import MARROW_CLONE_RULES, Criterion, Evidence, Finding, State, Strength
 from ..rules import CompiledMapping, ConditionRule, ModalityRule
@@ -93,6 +93,8 @@ def _quote(sentence: str) -> str:
 def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMapping) -> list[Finding]:
     # one finding per criterion part and state: "no hepatomegaly, no splenomegaly" states two parts
     out: dict[tuple[tuple[str, str | None], State], Finding] = {}
+    #: where in the text each finding's sentence stands (for a report that contradicts itself)
+    at: dict[tuple[tuple[str, str | None], State], int] = {}
     for a in assertions:
         rule = mapping.conditions.get(a.target)
         if rule is None or not job.allows(rule):
@@ -166,7 +168,70 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
                 heavy_chain=clone.heavy_chain if clone else None,
                 light_chain=clone.light_chain if clone else None,
             )
-            out.setdefault((_part(finding), state), finding)
+            key = (_part(finding), state)
+            if key not in out:
+                out[key] = finding
+                at[key] = _position(job.text, a.sentence)
+    return _self_contradictions(job, out, at)
+
+
+#: a section that revises what came before it: the impression after the findings, an addendum, a correction
+_REVISING = re.compile(
+    r"(?:^|\n|\.\s)\s*(?:impression|conclusions?|summary|opinion|addend(?:um|a)|correction|corrected report|"
+    r"amended report|revised report|заключение|выводы|дополнение|исправление|уточнение|қорытынды)\b[^\n:]{0,30}:",
+    re.IGNORECASE,
+)
+
+
+def _position(text: str, sentence: str) -> int:
+    """Where ``sentence`` (a chunk of the rewritten text, same length) starts in the job's text, or -1."""
+    head = sentence.strip()[:40]
+    found = text.find(head) if head else -1
+    if found < 0 and ":" in head:  # a list item read under its heading ("IMPRESSION: <item>")
+        item = sentence.split(":", 1)[1].strip()[:40]
+        found = text.find(item) if item else -1
+    return found
+
+
+def _self_contradictions(
+    job: TextJob,
+    out: dict[tuple[tuple[str, str | None], State], Finding],
+    at: dict[tuple[tuple[str, str | None], State], int],
+) -> list[Finding]:
+    """A report that states a finding and, in a later impression, addendum or correction, denies it (or
+    the other way round) contradicts itself: one INDETERMINATE finding citing both sentences, never the
+    first one alone (probe71 D5/D6: a lesion the addendum called a bone island, an impression saying "no
+    sclerotic lesions" after findings naming one, a Castleman diagnosis an addendum withdrew - each stayed
+    present, the revision not even cited). A denial and a finding in one section stay as they are (present
+    at any time: "sclerotic lesion in L2; no lesions in the skull")."""
+    for part in {p for p, _ in out}:
+        yes, no = (part, State.PRESENT), (part, State.ABSENT)
+        if (
+            no not in out
+            and (part, State.INDETERMINATE) in out
+            and at[(part, State.INDETERMINATE)] > at.get(yes, 1 << 62)
+        ):
+            no = (part, State.INDETERMINATE)  # a later doubt revises it too ("most consistent with bone islands")
+        if yes not in out or no not in out:
+            continue
+        first, second = sorted((at[yes], at[no]))
+        heading = _REVISING.search(job.text, first + 1, second + 60) if first >= 0 else None
+        if heading is None or heading.start() > second:
+            continue
+        said, denied = out.pop(yes), out.pop(no)
+        later = ("doubts" if no[1] is State.INDETERMINATE else "denies") if at[no] > at[yes] else "states"
+        evidence = Evidence(
+            job.reference,
+            job.effective,
+            f"{said.evidence.summary}; {denied.evidence.summary}",
+            supporting=job.supporting,
+        )
+        out[(part, State.INDETERMINATE)] = replace(
+            said,
+            state=State.INDETERMINATE,
+            evidence=evidence,
+            note=f"the report contradicts itself: a later impression, addendum or correction {later} it",
+        )
     return list(out.values())
 
 

@@ -124,10 +124,101 @@ def _answer_bare_label(lines: list[str], i: int, start: int, out: list[str]) -> 
     return answer
 
 
+#: a field's value that a template left unfilled: "___", "***", "...", "<not entered>", "{result}", "yes/no",
+#: "(select) present / absent", an empty box
+_PLACEHOLDER = (
+    r"_{2,}|\*{2,}|\.{3,}|…|<[^<>\n]{1,30}>|\{[^{}\n]{1,40}\}|\(?select\)?[^\n.;:]{0,30}|"
+    r"(?:yes|no|present|absent|да|нет|иә|жоқ)[ \t]*/[ \t]*(?:yes|no|present|absent|да|нет|иә|жоқ)|□|☐"
+)
+#: a field's value that says there is no information: the field states nothing (not assessed), never a
+#: denial ("Polyneuropathy: N/A", «Полинейропатия: нет данных» read as absent: probe71 D12)
+_NO_INFO = (
+    r"unknown|unk|no data|no information|n/a|n\.a\.|not available|not applicable|not assessed|not evaluated|"
+    r"not done|not performed|not examined|not recorded|нет данных|н/д|неизвестно|не известно|не оценивал\w{0,4}|"
+    r"не проводил\w{0,4}|не исследовал\w{0,4}|не обследовал\w{0,4}|мәлімет жоқ|деректер жоқ|белгісіз"
+)
+#: a zero count or volume: none ("Sclerotic lesions: 0", "Ascites: 0 ml": read as present, probe71 D2)
+_ZERO = r"0(?:[.,]0+)?(?:[ \t]*(?:ml|mm|cm|мл|мм|см))?(?:[ \t]*\((?:zero|none|ноль)\))?"
+_FIELD_VALUE = re.compile(
+    rf":[ \t]*(?:(?P<placeholder>{_PLACEHOLDER})|(?P<no_info>{_NO_INFO})|(?P<zero>{_ZERO}))[ \t]*(?=[.;,]|\r?$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_FIELD_LABEL = re.compile(r"[^\n.;]{1,80}$")
+#: a label about a finding, not the finding: its value says nothing of whether the finding is there
+_ABOUT_THE_FINDING = re.compile(
+    r"\b(?:cause|causes|etiology|aetiology|origin|type|grade|stage|severity|duration|onset|"
+    r"причин\w*|этиолог\w*|генез|тип|стади\w*|степен\w*|давност\w*|себеб\w*)\b",
+    re.IGNORECASE,
+)
+_CYRILLIC_WORD = re.compile(r"[\u0400-\u04FF]")
+
+
+def unfilled_fields(text: str) -> str:
+    """Form fields whose value is no answer, at the same length (probe71 D1, D2, D12): a placeholder of
+    an unfilled template ("Sclerotic lesions: ___") is not answered - its colon becomes "?" and the
+    placeholder is blanked; "N/A", "unknown", «нет данных» blank the whole field (it states nothing); a
+    zero ("Ascites: 0 ml") is "no" («нет»). Only after a label of a few words on its own."""
+    if ":" not in text:
+        return text
+    out = list(text)
+    for m in _FIELD_VALUE.finditer(text):
+        label = _FIELD_LABEL.search(text, max(0, m.start() - 80), m.start())
+        if (
+            label is None
+            or not 1 <= len(label.group(0).split()) <= 8
+            or not any(c.isalpha() for c in label.group(0))
+            or _ABOUT_THE_FINDING.search(label.group(0))  # "Etiology of polyneuropathy: unknown" names it
+        ):
+            continue
+        if m.group("no_info"):
+            out[label.start() : m.end()] = " " * (m.end() - label.start())
+        elif m.group("placeholder"):
+            out[m.start() : m.end()] = "?".ljust(m.end() - m.start())
+        else:
+            word = "нет" if _CYRILLIC_WORD.search(label.group(0)) else "no"
+            value = text[m.start() + 1 : m.end()]
+            said = " " + word if len(value) > len(word) else word
+            if len(said) < len(value):  # a full stop, not spaces, after the answer (": no  ." read as present)
+                said += "."
+            said = said.ljust(len(value))
+            if len(value) >= len(word):
+                out[m.start() + 1 : m.end()] = said
+    return "".join(out)
+
+
+#: a table row of a label and a bare answer: "Pleural effusion<TAB>No", "Pleural effusion | No |" (an HTML
+#: table's cells arrive tab-separated); the label a few words with no sentence punctuation
+_ROW = re.compile(
+    r"^(?P<lead>[ \t|]*)(?P<label>[^\W\d_][^\n\t|:.;!?]{0,60}?)(?P<sep>[ ]*(?:\t[ \t]*|\|[ \t]*))"
+    r"(?P<answer>(?:no|yes|none|nil|absent|present|negative|positive|not seen|not present|нет|да|"
+    r"отсутству\w{0,6}|не выявлен\w{0,2}|жоқ|иә|ия)\b[^\n\t|]{0,30}?)(?P<tail>[ \t|]*\r?)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def table_rows(text: str) -> str:
+    """A table row of a finding and its answer as "label: answer", at the same length (probe71 D3:
+    "Pleural effusion | No" and an HTML row <td>Pleural effusion</td><td>No</td> read as present)."""
+    if "\t" not in text and "|" not in text:
+        return text
+    out = list(text)
+    for m in _ROW.finditer(text):
+        if len(m.group("label").split()) > _MAX_LABEL_WORDS:
+            continue
+        start, end = m.start("sep"), m.end("tail") - (1 if m.group("tail").endswith("\r") else 0)
+        said = m.group("answer").strip()
+        room = end - start - 1
+        said = " " + said if len(said) < room else said
+        if len(said) < room and not said.endswith("."):
+            said += "."  # a full stop, not spaces, ends the answer
+        out[start:end] = [":", *said.ljust(room)[:room]]
+    return "".join(out)
+
+
 def answered_forms(text: str) -> str:
     """Checkbox forms, "X? No." answers and form fields over lines as plain answers, at the same length.
     One pass over the boxes (no backtracking regex: a line of thousands of boxes is linear)."""
-    text = answered_lines(text)
+    text = unfilled_fields(table_rows(answered_lines(text)))
     boxes = list(_BOX.finditer(text)) if "[" in text or any(c in text for c in "☐☑☒✅") else []
     if boxes:
         out = list(text)
@@ -146,11 +237,30 @@ def answered_forms(text: str) -> str:
     return _ANSWERED.sub(":", text)
 
 
+def _answer_end(tail: str) -> tuple[int, bool]:
+    """Where the answer after a form's last box ends in ``tail``: at a line or clause end, at a gap of two
+    spaces or a tab, or before the next field's label ("[x] no   Ascites: [x] yes": probe71 D14, the two
+    forms of one line were read as one with two ticks)."""
+    stop = _FORM_END.search(tail)
+    end = stop.start() if stop else len(tail)
+    next_field = False
+    gap = _FIELD_GAP.search(tail, 0, end)
+    if gap and tail[gap.end() : end].strip():
+        end, next_field = gap.start(), True
+    if ":" in tail[:end]:  # a label after one space: the answer is its first word
+        word = re.match(r"\s*\S+", tail)
+        end, next_field = min(end, word.end() if word else 0), True
+    return end, next_field
+
+
+#: two fields of a form on one line are set apart by two spaces or more, or a tab
+_FIELD_GAP = re.compile(r"\t| {2,}")
+
+
 def _answer_after(text: str, box: re.Match[str]) -> bool:
     """Whether an answer follows the last box of a run (else the labels stand before their boxes)."""
     tail = text[box.end() : box.end() + _MAX_ANSWER]
-    stop = _FORM_END.search(tail)
-    return bool((tail[: stop.start()] if stop else tail).strip())
+    return bool(tail[: _answer_end(tail)[0]].strip())
 
 
 def _single(box: re.Match[str], out: list[str]) -> None:
@@ -162,15 +272,16 @@ def _single(box: re.Match[str], out: list[str]) -> None:
 
 
 def _one_form(between: str) -> bool:
-    """Whether two boxes belong to one form: a short answer between them, no line or clause end."""
-    return len(between) <= _MAX_ANSWER and not _FORM_END.search(between)
+    """Whether two boxes belong to one form: a short answer between them, no line or clause end, no
+    next field's label ("no   Ascites:")."""
+    return len(between) <= _MAX_ANSWER and not _FORM_END.search(between) and ":" not in between
 
 
 def _tick(text: str, run: list[re.Match[str]], out: list[str]) -> None:
     """Rewrite one form (its boxes and answers) in ``out`` as its ticked answer, padded."""
     tail = text[run[-1].end() : run[-1].end() + _MAX_ANSWER]
-    stop = _FORM_END.search(tail)
-    end = run[-1].end() + (stop.start() if stop else len(tail))
+    upto, next_field = _answer_end(tail)
+    end = run[-1].end() + upto
     answers = []
     for k, box in enumerate(run):
         upto = run[k + 1].start() if k + 1 < len(run) else end
@@ -178,6 +289,8 @@ def _tick(text: str, run: list[re.Match[str]], out: list[str]) -> None:
         answers.append((ticked, text[box.end() : upto].strip()))
     chosen = [a for t, a in answers if t]
     said = chosen[0] if len(chosen) == 1 and chosen[0] else "?"
+    if next_field and said != "?":  # another field follows on the line: this answer ends its sentence
+        said += "."
     start = run[0].start()
     out[start:end] = list(said.ljust(end - start)[: end - start])
 

@@ -298,6 +298,8 @@ _FOLD = str.maketrans(
     {
         "ё": "е",
         "Ё": "Е",
+        # the minus sign word processors write for "(-)" (probe71 D4: "Ascites (−)" read as present)
+        "\u2212": "-",
         **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
         "\u3000": " ",
         **{chr(c): " " for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))},
@@ -342,6 +344,8 @@ def fold_lookalikes(text: str) -> str:
     into a present finding; probe69 D2: "исключён" with ё was no denial). A word mixing the scripts takes
     the script of its letters that have no lookalike; a word with such letters of both is left as it is."""
     text = text.translate(_FOLD)
+    if "Ø" in text or "∅" in text:
+        text = _EMPTY_SET.sub("-", text)
     greek = _GREEK_LETTER.search(text) is not None
     if greek:
         # a Greek capital or omicron inside a Latin or Cyrillic word (probe70 D12: "Νo lesions" with a
@@ -358,6 +362,8 @@ def fold_lookalikes(text: str) -> str:
     return text
 
 
+#: "Ascites: Ø", "(∅)": the empty-set sign as an answer (not "Ø 12 mm", a diameter, nor a letter in a word)
+_EMPTY_SET = re.compile(r"(?<!\w)[Ø∅](?=[ \t]*(?:$|[.;,)\]\r\n]))", re.MULTILINE)
 _GREEK_LOOKALIKES = "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧοα"
 _GREEK_TO_LATIN = str.maketrans(_GREEK_LOOKALIKES, "ABEZHIKMNOPTYXoa")
 _GREEK_LETTER = re.compile(f"[{_GREEK_LOOKALIKES}]")
