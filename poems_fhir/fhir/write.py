@@ -1013,7 +1013,11 @@ def conclusion_key(a: Assessment, response: ResponseAssessment | None, steps: li
 
 
 def withdrawal_transaction(
-    resources: list[dict[str, Any]], reason: str, now: dt.datetime, t: Translator | None = None
+    resources: list[dict[str, Any]],
+    reason: str,
+    now: dt.datetime,
+    t: Translator | None = None,
+    ours: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Withdraw our own, unchanged report(s)/plan(s) the FHIR way: a report becomes ``cancelled``
     with a conclusion that says why, a plan ``revoked`` with its activities ``cancelled``; each PUT
@@ -1028,6 +1032,10 @@ def withdrawal_transaction(
     )
     entries: list[dict[str, Any]] = []
     targets = []
+    # the second hash version, as every write of ours: references to our own resources (``ours``, and what
+    # is withdrawn here) lose their id, a clinician's are hashed as written (probe73 D3: withdrawals carried
+    # the first version, under which a clinician re-pointing one to their own report was not seen)
+    ours = ours | frozenset(f"{r['resourceType']}/{r['id']}" for r in resources if r.get("id"))
     for current in resources:
         res = {k: v for k, v in current.items() if k != "meta"}
         res["meta"] = {
@@ -1065,7 +1073,7 @@ def withdrawal_transaction(
                 detail = activity.get("detail") if isinstance(activity, dict) else None
                 if isinstance(detail, dict) and detail.get("status") not in ("completed", "cancelled", None):
                     detail["status"] = "cancelled"  # a revoked plan proposes nothing any more
-        mark(res, ownership_hash(res))
+        mark(res, content_hash(res, None, ours))
         version = (current.get("meta") or {}).get("versionId")
         request = {"method": "PUT", "url": ref, **({"ifMatch": f'W/"{version}"'} if version else {})}
         full_url = _urn(f"withdraw|{ref}|{stamp}")

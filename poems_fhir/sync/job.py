@@ -773,7 +773,7 @@ class SyncJob:
         if file_mode and isinstance(self.sink, DirSink):  # the file we wrote is all we know; no clinician edits it
             view.resources = self.sink.previous(patient, _recorded_file(known))
         view.legacy_versions = _legacy(known)
-        plan = Plan(None)
+        plan = Plan(None, ours=view.our_refs())
         for res in view.resources:
             if not is_open(res):
                 continue
@@ -817,7 +817,7 @@ class SyncJob:
         )
         if not plan.withdraw:
             return None
-        bundle = withdrawal_transaction(plan.withdraw, said, self.now(), translator(self.language))
+        bundle = withdrawal_transaction(plan.withdraw, said, self.now(), translator(self.language), plan.ours)
         refs = ", ".join(f"{r['resourceType']}/{r.get('id') or 'ours'}" for r in plan.withdraw)
         if self.dry_run:
             self._count_withdrawn(patient, name, plan.withdraw, reason, summary)

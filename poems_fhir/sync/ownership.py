@@ -29,6 +29,7 @@ from ..fhir.write import (
     RUN_TAG_SYSTEM,
     WITHDRAWN_STATUSES,
     conditional_url,
+    content_hash,
     SOURCE_TAG_SYSTEM,
     is_broken_ours,
     is_unchanged_ours,
@@ -75,6 +76,9 @@ class Plan:
     kept_takeovers: list[Takeover] = field(default_factory=list)
     clinician_plan: str | None = None  # the clinician's latest plan, when one took ours over
     follow_up: bool = False  # a new proposal beside it is due
+    #: "Type/id" of our own resources on the server: a withdrawal's content hash drops their ids, as the
+    #: verification of a later run does (the second hash version)
+    ours: frozenset[str] = frozenset()
 
 
 def owned(resource: dict[str, Any], view: ServerView) -> bool:
@@ -214,7 +218,7 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
     bundle = deep_copy(bundle)
     by_key = {key_of(r): r for r in view.resources}
     deleted = _deleted(view, set(by_key))
-    plan = Plan(None)
+    plan = Plan(None, ours=view.our_refs())
     types = {e["fullUrl"]: e["resource"]["resourceType"] for e in bundle["entry"]}
     for entry in bundle["entry"]:
         if entry["resource"]["resourceType"] == "CarePlan":
@@ -381,7 +385,11 @@ def _instant(value: Any) -> dt.datetime | None:
 
 
 def _retag(res: dict[str, Any], types: dict[str, str]) -> None:
-    mark(res, ownership_hash(res, types))
+    """The content hash again after a change here, in the second version as every write of ours: our own
+    references are still this transaction's urns; any other reference (a clinician's plan) is hashed as
+    written, so a clinician who re-points it is seen (probe73 D3: the first version, written here, could
+    not see that, and a re-pointed "after" proposal was withdrawn or overwritten)."""
+    mark(res, content_hash(res, types))
 
 
 def _plan_target(entry: dict[str, Any], view: ServerView, material: str, plan: Plan) -> None:

@@ -107,7 +107,7 @@ def test_a_foreign_provenance_makes_it_someone_elses(bundle):
 def test_every_sent_resource_carries_the_hash_of_what_is_sent(bundle):
     # plan_writes re-hashes only what it changed (references dropped, a conclusion amended); whatever
     # it sends must carry the content hash of exactly that content
-    from poems_fhir.fhir.write import GUARDED_TYPES, HASH_V2, content_hash, ownership_hash, tag_of
+    from poems_fhir.fhir.write import GUARDED_TYPES, HASH_V2, content_hash, tag_of
 
     types = {e["fullUrl"]: e["resource"]["resourceType"] for e in bundle["entry"]}
     deleted_plan = stored(bundle, "CarePlan", "p1")
@@ -116,9 +116,30 @@ def test_every_sent_resource_carries_the_hash_of_what_is_sent(bundle):
         plan = plan_writes(bundle, view, "material")
         sent = [e["resource"] for e in plan.bundle["entry"] if e["resource"]["resourceType"] in GUARDED_TYPES]
         assert sent
-        for res in sent:  # under the version its marker names (a re-hash writes the first version)
+        for res in sent:  # the second version, also where plan_writes re-hashed (probe73 D3: it wrote the first)
             marker = tag_of(res, CONTENT_TAG_SYSTEM)
-            assert marker == (content_hash(res, types) if marker.startswith(HASH_V2) else ownership_hash(res, types))
+            assert marker.startswith(HASH_V2) and marker == content_hash(res, types)
+
+
+def test_a_withdrawal_is_hashed_so_that_a_clinician_re_pointing_it_is_seen(bundle):
+    # probe73 D3: a withdrawn plan carried the first hash version, which drops the id of every report it
+    # cites: a clinician who re-pointed it to their own CT report still read as "ours, unchanged"
+    from poems_fhir.fhir.write import HASH_V2, tag_of, withdrawal_transaction
+
+    plan = stored(bundle, "CarePlan", "p1")
+    assert {i["reference"] for i in plan["supportingInfo"]} == {"DiagnosticReport/r1"}
+    (put,) = [
+        e["resource"]
+        for e in withdrawal_transaction([plan], "test", NOW, ours=OURS)["entry"]
+        if e["resource"]["resourceType"] == "CarePlan"
+    ]
+    assert tag_of(put, CONTENT_TAG_SYSTEM).startswith(HASH_V2)
+    on_server = {**copy.deepcopy(put), "id": "p1", "meta": {**put["meta"], "versionId": "2"}}
+    assert is_unchanged_ours(on_server, OURS)
+    re_pointed = copy.deepcopy(on_server)
+    re_pointed["supportingInfo"] = [{"reference": "DiagnosticReport/cp-ct"}]
+    assert not is_unchanged_ours(re_pointed, OURS)
+    assert owned(re_pointed, ServerView(resources=[stored(bundle, "DiagnosticReport", "r1"), re_pointed]))
 
 
 def _our_provenance(bundle, last_updated):
