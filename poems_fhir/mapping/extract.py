@@ -845,6 +845,18 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
                 light_chain=band.light_chain,
             )
         return
+    if parsed and parsed.earlier and (positive is False or parsed.negative):
+        # negative today, but the result names the clone an earlier test found: a criterion counts once
+        # present at any time (criteria.md §3.3) - never the absence that excludes POEMS (probe71 D11: a
+        # treated patient's "previously seen IgG kappa paraprotein is no longer detectable" made them not met)
+        named = ", ".join(b.label() for b in parsed.earlier)
+        ctx.finding(
+            topic,
+            State.INDETERMINATE,
+            f"{specimen} immunofixation negative now, {named} reported before ({_short_text(text)})",
+            note="a clone found by an earlier test counts at any time: cite that result to confirm it",
+        )
+        return
     if positive is False or (parsed and parsed.negative):
         _ife_negative(ctx, topic, specimen, f"{specimen} immunofixation negative")
         return

@@ -31,6 +31,9 @@ class IfeResult:
     #: whole results that are equivocal ("Equivocal", "сомнительный"): no confirmed clone, no negative
     possible: tuple[Band, ...] = ()
     equivocal: bool = False
+    #: bands the text says were seen before ("Previously seen IgG kappa paraprotein is no longer detectable",
+    #: "Negative (previously IgG lambda)"): not today's, but a clone the patient had (probe71 D11)
+    earlier: tuple[Band, ...] = ()
 
     @property
     def parsed(self) -> bool:
@@ -179,8 +182,15 @@ def parse_ife(text: str) -> IfeResult:
     previous: list[Band] = []  # the bands the clause before named (and kept)
     denied_list = False  # the clause before denied (or called polyclonal) a list that ends with a band
     pending: list[Band] = []  # a bare list ("IgG, IgA, IgM, kappa, lambda: ...") waits for its predicate
+    earlier: list[Band] = []
     for clause, after_comma in _clauses(_ANTI.sub(" ", t)):
         clause_bands = _bands(clause)
+        if clause_bands and _EARLIER.search(clause):
+            # a band of an earlier test, named as such: not today's band, nor today's negative
+            earlier += [b for b in clause_bands if b not in earlier]
+            negated_any = negated_any or bool(_NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)))
+            previous, pending, denied_list = [], [], False
+            continue
         if _PANEL.search(clause):  # "antisera IgG, IgA ...", "IgG, IgA ... and lambda antisera": the panel
             clause_bands, pending = [], []
         continues = bool(clause_bands) and after_comma and _BAND_FIRST.match(clause) is not None
@@ -222,18 +232,26 @@ def parse_ife(text: str) -> IfeResult:
         bands += previous
     bands += [b for b in pending if b not in bands]
     bands = _merge_lone_chains(bands)
+    before = tuple(_merge_lone_chains(earlier))
     if bands:
-        return IfeResult(False, tuple(bands))
+        return IfeResult(False, tuple(bands), earlier=before)
     if possible:
-        return IfeResult(False, possible=tuple(_merge_lone_chains(possible)))
+        return IfeResult(False, possible=tuple(_merge_lone_chains(possible)), earlier=before)
     # "Oligoclonal bands", "polyclonal pattern" (a bare "normal" is left to the qualitative words)
     no_clone = bool(_NO_CLONE_WORD.search(_BACKGROUND.sub(" ", t))) and not _MONOCLONAL.search(t)
     negative = negated_any or no_clone or bool(_NEGATIVE.search(t))
     if not negative and (_UNCERTAIN.search(t) or _WEAK.search(t)):
         # "Equivocal result, repeat advised", "possible faint band, unable to type", "weakly positive" (no
         # band named: probe49 D6 was a refused result; a named band stays a band - POEMS' are often small)
-        return IfeResult(False, equivocal=True)
-    return IfeResult(negative)
+        return IfeResult(False, equivocal=True, earlier=before)
+    return IfeResult(negative, earlier=before)
+
+
+#: a clause about an earlier test: "previously seen", "prior", «ранее выявлявшийся», "at diagnosis"
+_EARLIER = re.compile(
+    r"\b(?:previous(?:ly)?|prior|earlier|formerly|initially|at diagnosis|at baseline|before treatment|"
+    r"pre-?treatment|no longer)\b|ранее|прежде|исходно|до лечения|при диагностике|больше не|бұрын"
+)
 
 
 #: a result called weakly positive, with no band named: neither a clone nor its absence

@@ -136,3 +136,35 @@ def test_a_field_about_the_finding_keeps_it():
 def test_report_wordings(mapping, text, expected):
     [assertions] = mapping.text.assert_texts([text])
     assert sorted({(a.target, a.label) for a in assertions}) == sorted(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "earlier", "negative"),
+    [
+        ("Previously seen IgG kappa paraprotein is no longer detectable.", "IgG kappa", True),
+        ("Negative (previously IgG lambda).", "IgG lambda", True),
+        ("IgA lambda band previously seen, now not detected", "IgA lambda", True),
+        ("Ранее выявлявшийся IgG каппа в настоящее время не определяется.", "IgG kappa", True),
+        ("IgG kappa detected; previously also IgA lambda.", "IgA lambda", False),
+    ],
+)
+def test_an_immunofixation_naming_an_earlier_band_keeps_it_apart_from_todays(text, earlier, negative):
+    from poems_fhir.mapping.ife import parse_ife
+
+    parsed = parse_ife(text)
+    assert [b.label() for b in parsed.earlier] == [earlier]
+    assert parsed.negative is negative
+    assert earlier not in [b.label() for b in parsed.bands]
+
+
+def test_a_negative_immunofixation_naming_the_earlier_clone_is_no_absence(mapping):
+    # probe71 D11: "previously seen ... no longer detectable" made the clone absent - a treated POEMS patient
+    # came out not met; a clone counts once present at any time (criteria.md §3.3)
+    from tests.mapping.test_extract import obs
+
+    ife = obs("25700-6", valueString="Previously seen IgG kappa paraprotein is no longer detectable.")
+    ex = run(mapping, ife)
+    [finding] = [f for f in ex.findings if f.topic == "monoclonal_plasma_cell_disorder"]
+    assert finding.state is State.INDETERMINATE
+    assert "IgG kappa reported before" in finding.evidence.summary
+    assert [m.value for m in ex.measurements] == [0.0]  # negative today, for the response timeline
