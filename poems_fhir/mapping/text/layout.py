@@ -311,4 +311,18 @@ def set_aside_contrast(text: str) -> str:
     """A contrast word, or a reference to an earlier description, in commas inside a clause: blanked
     (same length)."""
     text = _ASIDE.sub(lambda m: " " * len(m.group(0)), text)
-    return _EARLIER.sub(lambda m: " " * len(m.group(0)), text)
+    text = _EARLIER.sub(lambda m: " " * len(m.group(0)), text)
+    if "," in text and _DENIAL_AFTER_PHRASE.search(text):
+        text = _DESCRIBING_PHRASE.sub(lambda m: " " + m.group(1) + " ", text)
+    return text
+
+
+#: a describing phrase in commas between a noun and the clause's denial: «Картина, характерная для болезни
+#: Кастлемана, не определяется» - the commas cut the closing denial off the finding, which read as
+#: present (probe71 D9); the commas go (same length), the phrase stays
+_DESCRIBING_PHRASE = re.compile(
+    r",(\s*(?:характерн|типичн|свойственн|специфичн|подозрительн|соответствующ|указывающ|подобн|"
+    r"похож)\w*\s[^,.;:\n]{1,80}?),(?=\s*(?:не|нет)\b)",
+    re.IGNORECASE,
+)
+_DENIAL_AFTER_PHRASE = re.compile(r",\s*(?:не|нет)\b", re.IGNORECASE)
