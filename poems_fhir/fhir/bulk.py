@@ -432,7 +432,20 @@ class BulkExporter:
         return doc
 
     def save_state(self, state: dict[str, Any]) -> None:
-        _write_json_atomic(self.state_path, state)
+        _write_json_atomic(self.state_path, self._scrubbed(state))
+
+    def _scrubbed(self, doc: Any) -> Any:
+        """``doc`` with our own secrets masked in every string: a server may echo the token in the
+        manifest (`request: …?access_token=…`) or in the status URL, and the folder is handed on
+        (probe72 D5). A resumed run polls with the token in its Authorization header as always; the
+        run in progress keeps the URLs as received in memory."""
+        if isinstance(doc, str):
+            return self.client._scrub(doc)
+        if isinstance(doc, dict):
+            return {k: self._scrubbed(v) for k, v in doc.items()}
+        if isinstance(doc, list):
+            return [self._scrubbed(v) for v in doc]
+        return doc
 
     def active_state(self) -> dict[str, Any] | None:
         """The export of this folder that is not finished with (consumed), if any."""
@@ -627,7 +640,7 @@ class BulkExporter:
                 else:
                     state["manifest"] = manifest
                     state["phase"] = "downloading"
-                    _write_json_atomic(self.folder / MANIFEST_FILE, manifest)
+                    _write_json_atomic(self.folder / MANIFEST_FILE, self._scrubbed(manifest))
                     self.save_state(state)
                     return
             attempt += 1
@@ -862,7 +875,7 @@ class BulkExporter:
         if [(k, i, e.get("type")) for k, i, e in fresh] != [(k, i, e.get("type")) for k, i, e in entries]:
             return None
         state["manifest"] = manifest
-        _write_json_atomic(self.folder / MANIFEST_FILE, manifest)
+        _write_json_atomic(self.folder / MANIFEST_FILE, self._scrubbed(manifest))
         self.save_state(state)
         notes.append("download URLs were refused (expired?): the manifest was fetched again, freshly signed")
         return fresh
@@ -1111,9 +1124,9 @@ class BulkExporter:
                     text = issue.get("diagnostics") or details.get("text") or issue.get("code") or "no details"
                     if issue.get("severity") not in ("warning", "information"):
                         result.failed_resources += 1
-                    self._add_error(
-                        result, f"{path.name}:{lineno}: {issue.get('severity', 'error')}: {str(text)[:300]}"
-                    )
+                    # the server's text: a token it echoes is masked before it reaches the summary (probe72 D2)
+                    severity = self.client._scrub(str(issue.get("severity", "error"))[:40])
+                    self._add_error(result, f"{path.name}:{lineno}: {severity}: {self.client._scrub(str(text))[:300]}")
 
     @staticmethod
     def _add_error(result: ExportResult, text: str) -> None:

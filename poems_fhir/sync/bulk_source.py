@@ -12,6 +12,7 @@ from the files alone.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,8 +53,13 @@ class BulkSource:
             else None
         )
         self.read_unlisted = self._files.read_unlisted if self._files else 0
-        self.read_errors = list(self._files.read_errors if self._files else []) + [
-            SourceError(f"export error {text.split(': ', 1)[0]}", text.split(": ", 1)[-1]) for text in result.errors
+        scrub = self.exporter.client._scrub  # the files' text is the server's: no token it echoes (probe72 D2)
+        self.read_errors = [
+            dataclasses.replace(e, message=scrub(e.message), resource=scrub(e.resource) if e.resource else None)
+            for e in (self._files.read_errors if self._files else [])
+        ] + [
+            SourceError(f"export error {text.split(': ', 1)[0]}", scrub(text.split(": ", 1)[-1]))
+            for text in result.errors
         ]
         if result.error_count > len(result.errors):
             self.read_errors.append(

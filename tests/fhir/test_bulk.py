@@ -788,3 +788,35 @@ def test_a_file_the_server_no_longer_has_says_how_to_start_anew(server, tmp_path
     server.files["Observation.ndjson"].status = 404
     with pytest.raises(FatalNetworkError, match=r"HTTP 404.*no longer has the export's file.*--restart"):
         make(server, tmp_path / "exp", FakeTime()).run(ExportRequest.of("patient"))
+
+
+@pytest.mark.parametrize("echo", [f"Bearer {TOKEN}", f"access_token={TOKEN}", TOKEN, TOKEN[:10].upper()])
+def test_a_token_echoed_in_an_error_file_is_masked_in_the_reported_issues(server, tmp_path, echo):
+    # probe72 D2: the issue text of an error file reached the export summary and the sync problems as it was
+    outcome = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": "error", "code": "processing", "diagnostics": f"could not export Observation/x for {echo}"}
+        ],
+    }
+    server.errors["OperationOutcome.ndjson"] = FileSpec((json.dumps(outcome) + "\n").encode())
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert result.error_count == 1 and "could not export Observation/x for" in result.errors[0]
+    assert "<redacted>" in result.errors[0]
+    assert TOKEN not in json.dumps(result.to_dict()) and TOKEN[:10].upper() not in json.dumps(result.to_dict())
+
+
+def test_a_token_echoed_in_the_manifest_is_not_written_to_the_folder(server, tmp_path):
+    # probe72 D5: manifest.json and export-state.json held the token a server echoed in `request`
+    server.pending_polls = 0
+    server.manifest_bodies = [
+        _manifest_without(server, lambda d: d.update(request=f"{server.base}/Patient/$export?access_token={TOKEN}"))
+    ]
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert result.files == 2
+    for name in (MANIFEST_FILE, "export-state.json"):
+        text = (tmp_path / "exp" / name).read_text()
+        assert TOKEN not in text and "access_token=<redacted>" in text
+    # what resuming needs is kept: a rerun finds the export downloaded and fetches nothing again
+    again = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert again.downloaded == 0 and server.kickoffs == 1
