@@ -59,7 +59,8 @@ from ..errors import (
 from ..sync.events import ev
 from .client import FhirClient, outcome_text
 from .http import Deadlines, RetryPolicy, Transport, parse_retry_after, redact, response_json, unsafe_reason
-from .read import RELEVANT_TYPES, _loads
+from .read import MAX_LINE_BYTES, RELEVANT_TYPES, _loads
+from .resource_types import is_resource_type
 from .ids import is_fhir_id
 
 log = logging.getLogger("poems_fhir.bulk")
@@ -229,10 +230,39 @@ def _fsync_dir(folder: Path) -> None:
 _LINE_END = re.compile(rb"[^\n]\n")
 
 
+def _resources(rec: dict[str, Any]) -> int | None:
+    """The resources a journal line says a file holds (a journal written before they were counted: its
+    lines, the best it knows)."""
+    value = rec.get("resources", rec.get("lines"))
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def manifest_count(entry: dict[str, Any]) -> int | None:
     """An output entry's `count` (resources in the file) when the server states one."""
     count = entry.get("count")
     return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+
+
+#: unreadable lines of one file named in the journal and the summary (the others are counted)
+MAX_UNREADABLE_LISTED = 5
+
+
+def _resource_problem(line: bytes) -> str | None:
+    """Why one NDJSON line is no FHIR resource the reader will read (None: it is one)."""
+    try:
+        doc = _loads(line.decode("utf-8"))  # the reader's own rules (nesting depth included)
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    except ValueError:
+        return "not JSON"
+    if not isinstance(doc, dict):
+        return "JSON that is no object"
+    rtype = doc.get("resourceType")
+    if not isinstance(rtype, str):
+        return "no resourceType"
+    if not is_resource_type(rtype):
+        return f"resourceType {rtype[:40]!r} is no FHIR resource type"
+    return None
 
 
 #: bytes of a downloaded file kept to judge whether it is NDJSON at all
@@ -272,7 +302,17 @@ class _FileWriter:
         self.file = open(self.part, "wb")  # noqa: SIM115 - closed in finish()/abort()
         self.size = 0
         self.sha = hashlib.sha256()
-        self.lines = 0  # lines with content: the resources of an NDJSON file (the manifest's `count`)
+        self.lines = 0  # lines with content
+        #: lines that are a FHIR resource (a JSON object with a resourceType): what the manifest's `count`
+        #: counts - a garbled line is no resource (probe72 D1: it passed a count of lines)
+        self.resources = 0
+        #: lines with content that are no resource (not JSON, not an object, no resource type): the
+        #: reader skips them, so their resources are lost to this export
+        self.unreadable = 0
+        self.unreadable_at: list[str] = []  # the first few: "line 2: not JSON"
+        self._line = bytearray()  # the line being received (up to MAX_LINE_BYTES)
+        self._line_long = False  # the line being received is longer than MAX_LINE_BYTES
+        self._lineno = 0
         self._open_line = False  # the last byte written ended no line
         self._inflate: Any = None
         self._sniffed = b""
@@ -308,6 +348,41 @@ class _FileWriter:
             # a newline after a byte that is none ends a line with content (blank lines do not count)
             self.lines += sum(1 for _ in _LINE_END.finditer(data)) + (self._open_line and data[:1] == b"\n")
             self._open_line = data[-1:] != b"\n"
+            self._split(data)
+
+    def _split(self, data: bytes) -> None:
+        start = 0
+        while True:
+            end = data.find(b"\n", start)
+            piece = data[start:] if end < 0 else data[start:end]
+            if not self._line_long:
+                if len(self._line) + len(piece) > MAX_LINE_BYTES:
+                    self._line_long = True
+                    self._line.clear()
+                else:
+                    self._line += piece
+            if end < 0:
+                return
+            self._judge_line()
+            start = end + 1
+
+    def _judge_line(self) -> None:
+        """One whole line: a resource, blank, or unreadable (as the file reader will judge it)."""
+        self._lineno += 1
+        line, long = bytes(self._line), self._line_long
+        self._line.clear()
+        self._line_long = False
+        if self._lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        if not long and not line.strip():
+            return
+        why = "longer than the reader takes" if long else _resource_problem(line)
+        if why is None:
+            self.resources += 1
+            return
+        self.unreadable += 1
+        if len(self.unreadable_at) < MAX_UNREADABLE_LISTED:
+            self.unreadable_at.append(f"line {self._lineno}: {why}")
 
     def finish(self) -> None:
         if self._inflate is None and self._sniffed not in (b"", b"--"):
@@ -324,7 +399,9 @@ class _FileWriter:
             raise TemporaryNetworkError(
                 "the file ends inside a line (its last line is no JSON) - cut short on the way?"
             )
-        self.lines += self._open_line  # a last line without its newline
+        if self._open_line:
+            self._judge_line()  # a last line without its newline
+        self.lines += self._open_line
         self._open_line = False
         self.file.flush()
         os.fsync(self.file.fileno())
@@ -767,7 +844,8 @@ class BulkExporter:
         """Whether ``path`` is complete: on disk as journaled, and holding as many resources as the
         manifest's `count` says (a file short of it is fetched again by the next run)."""
         count = manifest_count(entry) if entry is not None else None
-        if rec is not None and count is not None and isinstance(rec.get("lines"), int) and rec["lines"] != count:
+        received = _resources(rec) if rec is not None else None
+        if count is not None and received is not None and received != count:
             return False
         try:
             return rec is not None and path.stat().st_size == rec.get("size")
@@ -844,8 +922,8 @@ class BulkExporter:
             if kind == "output":
                 result.files += 1
                 result.bytes += int(rec.get("size", 0))
-                count, lines = manifest_count(entry), rec.get("lines")
-                if count is not None and isinstance(lines, int) and lines != count:
+                count, lines = manifest_count(entry), _resources(rec)
+                if count is not None and lines is not None and lines != count:
                     result.errors.append(
                         f"{target.name}: {lines:,} resource(s) received, the manifest says {count:,} (fetched twice): "
                         "the file is read as it is; the next run fetches it again"
@@ -1002,7 +1080,7 @@ class BulkExporter:
                     if 200 <= status < 300:
                         writer.finish()
                         self._record(rel, writer)
-                        received.append(writer.lines)
+                        received.append(writer.resources)
                         return
                 except BaseException:
                     writer.abort()
@@ -1082,7 +1160,15 @@ class BulkExporter:
         return FatalNetworkError(text, url=redact(response.url or ""), status=status)
 
     def _record(self, rel: str, writer: _FileWriter) -> None:
-        rec = {"file": rel, "size": writer.size, "sha256": writer.sha.hexdigest(), "lines": writer.lines}
+        rec = {
+            "file": rel,
+            "size": writer.size,
+            "sha256": writer.sha.hexdigest(),
+            "lines": writer.lines,
+            "resources": writer.resources,
+            "unreadable": writer.unreadable,
+            "unreadable_at": writer.unreadable_at,
+        }
         line = json.dumps(rec) + "\n"
         with self._lock:
             with open(self.folder / JOURNAL_FILE, "a", encoding="utf-8") as f:

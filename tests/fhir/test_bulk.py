@@ -820,3 +820,34 @@ def test_a_token_echoed_in_the_manifest_is_not_written_to_the_folder(server, tmp
     # what resuming needs is kept: a rerun finds the export downloaded and fetches nothing again
     again = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
     assert again.downloaded == 0 and server.kickoffs == 1
+
+
+@pytest.mark.parametrize(
+    "bad", [b'{"resourceType": "Observation", "id": "x",', b"[1, 2, 3]", b'"str"', b'{"id": "no-type"}']
+)
+def test_the_manifests_count_is_checked_against_resources_not_lines(server, tmp_path, bad):
+    # probe72 D1: a garbled line counted as a resource, so a file that lost one passed the count check
+    server.files.clear()
+    body = server.add_ndjson("Observation.ndjson", _observations(3), count=3)
+    server.files["Observation.ndjson"] = FileSpec(body.replace(b"\n", b"\n" + bad + b"\n", 1), count=4)
+    result = make(server, tmp_path / "exp", FakeTime()).run(ExportRequest.of("patient"))
+    assert result.short_files == ["00000.Observation.ndjson"]
+    assert "3 resource(s) received, the manifest says 4 (fetched twice)" in result.errors[0]
+    assert result.error_count >= 1 and not result.deleted_on_server and server.deletes == 0
+    assert len(server.calls("/fhir/R4/files/")) == 2  # fetched once more, as a file cut short
+
+
+def test_resources_are_counted_across_chunks_and_unreadable_lines_are_named(tmp_path):
+    from poems_fhir.fhir.bulk import _FileWriter
+
+    writer = _FileWriter(tmp_path / "f.ndjson")
+    for chunk in (
+        b'\xef\xbb\xbf{"resourceType":"Patient","id":"a"}\n{"resourceType":',
+        b'"Observation"}\r\n\n',
+        b"{bad\n",
+    ):
+        writer.write(chunk)
+    writer.write(b'{"resourceType":"Conditon"}\n{"resourceType":"Condition"}')
+    writer.finish()
+    assert (writer.lines, writer.resources, writer.unreadable) == (5, 3, 2)
+    assert writer.unreadable_at == ["line 4: not JSON", "line 5: resourceType 'Conditon' is no FHIR resource type"]

@@ -300,3 +300,20 @@ def test_a_dry_run_leaves_the_export_on_the_server(server, tmp_path):
     # (the fixture server answers no search of our earlier reports: those patients fail, the run completes)
     assert json.loads(done.stdout)["completed"], done.stderr
     assert server.kickoffs == 1 and server.deletes == 0 and "bulk.deleted" not in done.stderr
+
+
+def test_a_garbled_line_in_a_counted_file_keeps_the_checkpoint(server, tmp_path):
+    """probe72 D1: a file with a garbled line passed a manifest count of lines; the sync run moved its
+    checkpoint past the resource the line held, which no later run read."""
+    server.pending_polls = 0
+    name = next(n for n in server.files if n.startswith("Observation"))
+    spec = server.files[name]
+    spec.body += b'{"resourceType": "Observation", "id": "x",\n'
+    spec.count = 2  # the server counted the resource it garbled
+    first = sync_bulk(server, tmp_path)
+    assert first.returncode == 1, first.stderr
+    assert "1 resource(s) received, the manifest says 2" in first.stdout and "bulk.checkpoint_kept" in first.stderr
+    server.files[name].body = spec.body.rsplit(b"{", 1)[0]
+    server.files[name].count = 1
+    sync_bulk(server, tmp_path)
+    assert server.kickoffs == 2 and "_since" not in server.kickoff_params[1]  # the whole window again
