@@ -805,10 +805,14 @@ class BulkExporter:
         """(kind, index, entry) of every file listed: output, error and deleted."""
         out: list[tuple[str, int, dict[str, Any]]] = []
         for kind in ("output", "error", "deleted"):
-            entries = manifest.get(kind) or []
-            if not isinstance(entries, list):
-                notes.append(f"manifest '{kind}' is not a list: ignored")
+            entries = manifest.get(kind)
+            if entries is None:
                 continue
+            if not isinstance(entries, list):  # a manifest saved before _manifest_problem refused these
+                raise FatalNetworkError(
+                    f"the export manifest's '{kind}' is not a list: its files cannot be fetched; "
+                    "start a new export with --bulk-restart (export: --restart)"
+                )
             for i, entry in enumerate(entries):
                 if isinstance(entry, dict) and isinstance(entry.get("url"), str):
                     out.append((kind, i, entry))
@@ -1272,8 +1276,13 @@ def _manifest_problem(manifest: Any) -> str | None:
         return "it has no 'output' list (required by Bulk Data; an export with no data lists an empty one)"
     for kind in ("output", "error", "deleted"):
         entries = manifest.get(kind)
+        if entries is None:
+            continue  # an optional member left out (or null): no such files
         if not isinstance(entries, list):
-            continue
+            # an error file (or a deleted Bundle) listed outside a list: read as "no errors", the
+            # export was a success without it (probe72 D4)
+            what = {dict: "an object", str: "a string", bool: "a boolean"}.get(type(entries), "a number")
+            return f"its '{kind}' is {what}, not a list (the files it names could not be fetched)"
         for i, entry in enumerate(entries):
             if not isinstance(entry, dict) or not isinstance(entry.get("url"), str) or not entry["url"]:
                 return f"{kind}[{i}] has no url (that file could not be fetched)"

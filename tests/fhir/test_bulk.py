@@ -616,6 +616,11 @@ def _manifest_without(server: BulkServer, change: Any) -> bytes:
         (lambda d: d["output"][1].pop("url"), "output[1] has no url"),
         (lambda d: d["output"][0].update(url=5), "output[0] has no url"),
         (lambda d: d.update(error=[{"type": "OperationOutcome"}]), "error[0] has no url"),
+        # probe72 D4: an error file not wrapped in a list was "no errors": exit 0, job deleted, checkpoint moved
+        (lambda d: d.update(error={"type": "OperationOutcome", "url": "x"}), "'error' is an object, not a list"),
+        (lambda d: d.update(error="x"), "'error' is a string, not a list"),
+        (lambda d: d.update(deleted={"type": "Bundle", "url": "x"}), "'deleted' is an object, not a list"),
+        (lambda d: d.update(deleted=3), "'deleted' is a number, not a list"),
     ],
 )
 def test_a_manifest_that_lists_no_files_or_a_file_without_url_is_unusable_not_empty(server, tmp_path, change, message):
