@@ -179,6 +179,10 @@ class ExportResult:
     failed_resources: int = 0
     deleted_files: int = 0
     short_files: list[str] = field(default_factory=list)  # data files that still differ from the manifest's count
+    #: lines of the data files that are no resource (listed under errors too): the reader skips them,
+    #: so a sync run keeps its checkpoint (probe72 D6)
+    unreadable: list[str] = field(default_factory=list)
+    unreadable_count: int = 0
     notes: list[str] = field(default_factory=list)  # quirks of the server that were worked around
     deleted_on_server: bool = False
 
@@ -196,6 +200,7 @@ class ExportResult:
             "errors": self.errors,
             "deleted_files": self.deleted_files,
             "short_files": self.short_files,
+            "unreadable_lines": self.unreadable_count,
             "export_deleted_on_server": self.deleted_on_server,
             "notes": self.notes,
         }
@@ -309,7 +314,7 @@ class _FileWriter:
         #: lines with content that are no resource (not JSON, not an object, no resource type): the
         #: reader skips them, so their resources are lost to this export
         self.unreadable = 0
-        self.unreadable_at: list[str] = []  # the first few: "line 2: not JSON"
+        self.unreadable_at: list[tuple[int, str]] = []  # the first few: (2, "not JSON")
         self._line = bytearray()  # the line being received (up to MAX_LINE_BYTES)
         self._line_long = False  # the line being received is longer than MAX_LINE_BYTES
         self._lineno = 0
@@ -382,7 +387,7 @@ class _FileWriter:
             return
         self.unreadable += 1
         if len(self.unreadable_at) < MAX_UNREADABLE_LISTED:
-            self.unreadable_at.append(f"line {self._lineno}: {why}")
+            self.unreadable_at.append((self._lineno, why))
 
     def finish(self) -> None:
         if self._inflate is None and self._sniffed not in (b"", b"--"):
@@ -934,6 +939,7 @@ class BulkExporter:
                     )
                     result.error_count += 1
                     result.short_files.append(target.name)
+                self._unreadable(target.name, rec, result)
             elif kind == "error":
                 self._read_errors(target, result)
             else:
@@ -941,6 +947,27 @@ class BulkExporter:
         for note in notes:
             log.warning("bulk export: %s", note, extra=ev("bulk.quirk", note=note))
         return result
+
+    @staticmethod
+    def _unreadable(name: str, rec: dict[str, Any], result: ExportResult) -> None:
+        """The lines of a data file that are no resource: each a problem (exit 1), never silently skipped -
+        the resource it held is lost to this export (probe72 D6)."""
+        count = rec.get("unreadable")
+        if not isinstance(count, int) or count <= 0:
+            return
+        at_lines = rec.get("unreadable_at")
+        listed: list[Any] = at_lines if isinstance(at_lines, list) else []
+        texts = [
+            f"{name}:{at[0]}: {at[1]} - no resource the reader can read: it is skipped, lost to this export"
+            for at in listed
+            if isinstance(at, list) and len(at) == 2
+        ]
+        if count > len(texts):
+            texts.append(f"{name}: {count - len(texts)} more line(s) that are no resource")
+        result.unreadable_count += count
+        result.unreadable += texts
+        for text in texts:
+            BulkExporter._add_error(result, text)
 
     def _fresh_manifest(
         self, state: dict[str, Any], entries: list[tuple[str, int, dict[str, Any]]], notes: list[str]

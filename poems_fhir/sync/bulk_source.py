@@ -53,6 +53,7 @@ class BulkSource:
             else None
         )
         self.read_unlisted = self._files.read_unlisted if self._files else 0
+        unreadable = set(result.unreadable)
         scrub = self.exporter.client._scrub  # the files' text is the server's: no token it echoes (probe72 D2)
         self.read_errors = [
             dataclasses.replace(e, message=scrub(e.message), resource=scrub(e.resource) if e.resource else None)
@@ -60,6 +61,7 @@ class BulkSource:
         ] + [
             SourceError(f"export error {text.split(': ', 1)[0]}", scrub(text.split(": ", 1)[-1]))
             for text in result.errors
+            if text not in unreadable  # the file reader lists these lines itself
         ]
         if result.error_count > len(result.errors):
             self.read_errors.append(
@@ -67,16 +69,23 @@ class BulkSource:
             )
         found = self._files.cohort(since, extra).patients if self._files else []
         patients = sorted(set(found) | {_patient_ref(p) for p in extra})
-        if result.short_files or result.failed_resources:
+        if result.short_files or result.failed_resources or result.unreadable_count:
             # a file short of its manifest count lost resources nobody can name, and an error file's
             # error names a resource the server could not export (probe55): the checkpoint stays where it
             # was, so the next run exports the same window again (since the old checkpoint)
             log.warning(
-                "%d export file(s) differ from the manifest's count and %d resource(s) could not be exported "
-                "(the export's error files): the checkpoint is not moved, the next run exports the same changes again",
+                "%d export file(s) differ from the manifest's count, %d resource(s) could not be exported "
+                "(the export's error files) and %d line(s) of the files are no resource: the checkpoint is not "
+                "moved, the next run exports the same changes again",
                 len(result.short_files),
                 result.failed_resources,
-                extra=ev("bulk.checkpoint_kept", files=len(result.short_files), failed=result.failed_resources),
+                result.unreadable_count,
+                extra=ev(
+                    "bulk.checkpoint_kept",
+                    files=len(result.short_files),
+                    failed=result.failed_resources,
+                    unreadable=result.unreadable_count,
+                ),
             )
             return Cohort(patients, None)
         return Cohort(patients, result.transaction_time)

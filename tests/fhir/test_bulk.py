@@ -855,4 +855,26 @@ def test_resources_are_counted_across_chunks_and_unreadable_lines_are_named(tmp_
     writer.write(b'{"resourceType":"Conditon"}\n{"resourceType":"Condition"}')
     writer.finish()
     assert (writer.lines, writer.resources, writer.unreadable) == (5, 3, 2)
-    assert writer.unreadable_at == ["line 4: not JSON", "line 5: resourceType 'Conditon' is no FHIR resource type"]
+    assert writer.unreadable_at == [(4, "not JSON"), (5, "resourceType 'Conditon' is no FHIR resource type")]
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        (b'{"resourceType": "Observation", "id": "x",', "not JSON"),
+        (b"[1, 2, 3]", "JSON that is no object"),
+        (b'{"resourceType": "Conditon", "id": "c"}', "resourceType 'Conditon' is no FHIR resource type"),
+    ],
+)
+def test_a_line_that_is_no_resource_is_reported_not_skipped_in_silence(server, tmp_path, bad, says):
+    # probe72 D6: with no count to check, export exited 0 with nothing said, and the resource was lost
+    server.files["Observation.ndjson"].body = server.files["Observation.ndjson"].body.replace(
+        b"\n", b"\n" + bad + b"\n", 1
+    )
+    result = make(server, tmp_path / "exp", FakeTime()).run(ExportRequest.of("patient"))
+    assert result.unreadable_count == 1 and result.error_count == 1 and result.to_dict()["unreadable_lines"] == 1
+    assert result.errors == [
+        f"00001.Observation.ndjson:2: {says} - no resource the reader can read: it is skipped, lost to this export"
+    ]
+    again = make(server, tmp_path / "exp", FakeTime()).run(ExportRequest.of("patient"))  # from the journal
+    assert again.downloaded == 0 and again.errors == result.errors

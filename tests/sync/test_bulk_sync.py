@@ -317,3 +317,24 @@ def test_a_garbled_line_in_a_counted_file_keeps_the_checkpoint(server, tmp_path)
     server.files[name].count = 1
     sync_bulk(server, tmp_path)
     assert server.kickoffs == 2 and "_since" not in server.kickoff_params[1]  # the whole window again
+
+
+def test_a_line_that_is_no_resource_keeps_the_checkpoint_and_exits_1(server, tmp_path, monkeypatch):
+    """probe72 D6: `export` said nothing (exit 0); `sync --bulk` listed the line as skipped input but moved
+    its checkpoint past the resource, which no later run read."""
+    server.pending_polls = 0
+    name = next(n for n in server.files if n.startswith("Observation"))
+    server.files[name].body += b'{"resourceType": "Observation", "id": "x",\n'
+    monkeypatch.setenv("POEMS_FHIR_TOKEN", TOKEN)
+    exported = CliRunner().invoke(
+        main, ["export", "--server", server.base, "--auth", "bearer", "--out", str(tmp_path / "e"), "--format", "json"]
+    )
+    assert exported.exit_code == 1 and json.loads(exported.stdout)["unreadable_lines"] == 1
+    first = sync_bulk(server, tmp_path)
+    assert first.returncode == 1, first.stderr
+    problems = json.loads(first.stdout)["problems"]
+    assert sum(":2: not JSON" in p for p in problems) == 1, problems  # listed once, by the reader
+    assert "bulk.checkpoint_kept" in first.stderr
+    server.files[name].body = server.files[name].body.rsplit(b"{", 1)[0]
+    sync_bulk(server, tmp_path)
+    assert "_since" not in server.kickoff_params[-1]  # the whole window again
