@@ -941,7 +941,13 @@ class BulkExporter:
                     result.short_files.append(target.name)
                 self._unreadable(target.name, rec, result)
             elif kind == "error":
+                before = result.error_count
                 self._read_errors(target, result)
+                if result.error_count == before:
+                    # the server announced errors and the file says nothing: a proxy may have eaten it (probe72 D19)
+                    notes.append(
+                        f"the error file {target.name} listed in the manifest is empty: the server named no issue in it"
+                    )
             else:
                 result.deleted_files += 1
         for note in notes:

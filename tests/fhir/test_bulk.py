@@ -878,3 +878,11 @@ def test_a_line_that_is_no_resource_is_reported_not_skipped_in_silence(server, t
     ]
     again = make(server, tmp_path / "exp", FakeTime()).run(ExportRequest.of("patient"))  # from the journal
     assert again.downloaded == 0 and again.errors == result.errors
+
+
+def test_an_error_file_that_arrives_empty_is_noted(server, tmp_path):
+    # probe72 D19: an error file the manifest listed came empty; nothing was said
+    server.errors["OperationOutcome.ndjson"] = FileSpec(b"")
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert result.error_count == 0
+    assert "the error file 00000.OperationOutcome.ndjson listed in the manifest is empty" in " ".join(result.notes)
