@@ -21,6 +21,7 @@ import errno
 import contextlib
 import datetime as dt
 import fcntl
+import functools
 import json
 import os
 import secrets
@@ -56,6 +57,19 @@ CREATE TABLE IF NOT EXISTS takeover (
     status TEXT NOT NULL, reported_at TEXT NOT NULL, PRIMARY KEY (server, patient, ref));
 """
 _OUR_TABLES = {"checkpoint", "patient", "pending", "run", "takeover"}
+
+
+@functools.lru_cache(maxsize=1)
+def _our_columns() -> dict[str, set[str]]:
+    """The columns of each of our tables at this schema (an earlier schema has a subset)."""
+    db = sqlite3.connect(":memory:")
+    try:
+        db.executescript(SCHEMA)
+        return {t: {r[1] for r in db.execute(f"PRAGMA table_info({t})")} for t in _OUR_TABLES}
+    finally:
+        db.close()
+
+
 _PATIENT_COLUMNS = {"server", "patient", "input_hash", "written", "status", "updated_at"}
 
 
@@ -106,6 +120,7 @@ class StateStore:
         self.readonly = readonly
         self.busy_timeout = busy_timeout
         self._lock_file: Any = None
+        self._incomplete = False  # a schema half built by a killed first run (probe72 D9)
         if self.path.is_dir():
             raise StateError(
                 f"state path {self.path} is a folder; --state must name a file, "
@@ -114,10 +129,13 @@ class StateStore:
         if readonly:
             target = f"file:{self.path}?mode=ro" if self.path.exists() else "file::memory:"
             self.db = self._connect(target, uri=True)
-            if not self.path.exists():
-                self._init_schema()
-            else:
+            if self.path.exists():
                 self._check_schema()
+                if self._incomplete:  # a half-built file holds nothing: read as an absent one
+                    self.db.close()
+                    self.db = self._connect("file::memory:", uri=True)
+            if not self.path.exists() or self._incomplete:
+                self._init_schema()
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -190,6 +208,9 @@ class StateStore:
             if not tables:
                 return
             columns = {r[1] for r in self.db.execute("PRAGMA table_info(patient)")}
+            if app in (0, APPLICATION_ID) and self._half_built(tables):
+                self._incomplete = True  # completed by _init_schema (a dry run reads it as empty)
+                return
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from None
         if (
@@ -210,9 +231,52 @@ class StateStore:
                 f"this one reads {SCHEMA_VERSION}): upgrade poems-fhir, or use another --state"
             )
 
+    def _half_built(self, tables: set[str]) -> bool:
+        """A file whose schema a killed first run left half created by an earlier poems-fhir (probe72 D9):
+        some of our tables only, each with our columns and empty - nothing another program would hold."""
+        if not tables < _OUR_TABLES or "patient" in tables:
+            return False  # with the patient table it is judged by its columns as before
+        ours = _our_columns()
+        for table in tables:
+            columns = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if not columns or not columns <= ours[table]:
+                return False
+            if self.db.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchone() is not None:  # noqa: S608 - our own table name
+                return False
+        return True
+
     def _init_schema(self) -> None:
+        # one transaction: a first run killed while it creates the file leaves no half-built schema, which
+        # every later run refused as another program's database (probe72 D9); the pragmas are in it too
+        if self._schema_complete():
+            return  # nothing to write: a file another process is writing at this instant still opens
+        self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.executescript(SCHEMA)
+            self._create_schema()
+            self.db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.raw.execute("ROLLBACK")
+            raise
+
+    def _schema_complete(self) -> bool:
+        tables = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not _OUR_TABLES <= tables:
+            return False
+        ours = _our_columns()
+        return (
+            all(
+                ours[t] <= {r[1] for r in self.db.execute(f"PRAGMA table_info({t})")} for t in ("patient", "checkpoint")
+            )
+            and self.db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+            and self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        )
+
+    def _create_schema(self) -> None:
+        try:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)  # executescript would COMMIT the transaction first
             columns = {r[1] for r in self.db.execute("PRAGMA table_info(patient)")}
             if "reason" not in columns:  # a state file from before schema 2
                 self.db.execute("ALTER TABLE patient ADD COLUMN reason TEXT NOT NULL DEFAULT ''")

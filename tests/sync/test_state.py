@@ -138,3 +138,71 @@ def test_the_pseudonym_key_is_created_once_beside_the_state(tmp_path):
     assert (tmp_path / "pseudonym.key").stat().st_mode & 0o777 == 0o600
     assert StateStore(tmp_path / "state.sqlite").pseudonym_key() == key
     assert store.pseudonym_key(env="from-env") == b"from-env"
+
+
+def test_the_schema_is_created_in_one_transaction(tmp_path, monkeypatch):
+    # probe72 D9: a first run killed while it created the file left only the checkpoint table, and every
+    # later run refused the file as another program's database. A failure half-way now leaves no table.
+    import poems_fhir.sync.state as state_module
+
+    path = tmp_path / "state.sqlite"
+    monkeypatch.setattr(state_module, "SCHEMA", state_module.SCHEMA + "CREATE TABLE checkpoint (x);")
+    with pytest.raises(StateError):
+        StateStore(path)
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
+    assert db.execute("PRAGMA application_id").fetchone()[0] == 0
+    db.close()
+    monkeypatch.undo()
+    StateStore(path).close()  # the next run creates it whole
+
+
+@pytest.mark.parametrize(
+    "tables",
+    [
+        ["checkpoint"],
+        ["checkpoint", "pending"],
+        ["run", "takeover", "checkpoint", "pending"],
+    ],
+)
+def test_a_schema_half_built_by_an_earlier_killed_run_is_completed(tmp_path, tables):
+    from poems_fhir.sync.state import SCHEMA
+
+    path = tmp_path / "state.sqlite"
+    db = sqlite3.connect(path)
+    for statement in SCHEMA.split(";"):
+        if any(f"EXISTS {t} (" in statement for t in tables):
+            db.execute(statement)
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    dry = StateStore(path, readonly=True)  # a dry run reads it as an empty state, without changing it
+    assert dry.checkpoint("srv") is None
+    dry.close()
+    assert path.read_bytes() == before
+    store = StateStore(path)
+    store.close()
+    db = sqlite3.connect(path)
+    names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"checkpoint", "patient", "pending", "run", "takeover"} <= names
+    db.close()
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        ["CREATE TABLE checkpoint (server TEXT, since TEXT, updated_at TEXT)", "INSERT INTO checkpoint VALUES (1,2,3)"],
+        ["CREATE TABLE checkpoint (server TEXT, price REAL)"],
+    ],
+)
+def test_a_file_with_one_of_our_table_names_holding_data_or_other_columns_is_still_refused(tmp_path, statements):
+    path = tmp_path / "state.sqlite"
+    db = sqlite3.connect(path)
+    for statement in statements:
+        db.execute(statement)
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(StateError, match="not a poems-fhir state file"):
+        StateStore(path)
+    assert path.read_bytes() == before
