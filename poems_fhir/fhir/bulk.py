@@ -49,10 +49,12 @@ from urllib.parse import urljoin
 import requests
 
 from ..errors import (
+    AuthError,
     ConfigError,
     FatalNetworkError,
     ForeignHostError,
     NetworkError,
+    PermissionDeniedError,
     RunDeadlineError,
     TemporaryNetworkError,
 )
@@ -763,7 +765,28 @@ class BulkExporter:
                     url=redact(url),
                     status=exc.status,
                 ) from None
-            raise
+            if isinstance(exc, PermissionDeniedError):
+                # not a scope of a resource type (there is no "system/status.read"): this export's status
+                # is not ours to read - started with other credentials, or $export needs a role (probe72 D12)
+                said = re.search(r"\(HTTP 403 on \S+ \S+: (.*)\)\. The credentials", str(exc))
+                raise PermissionDeniedError(
+                    f"permission missing: the server refused to read the bulk export's status at {redact(url)} "
+                    f"(HTTP 403{': ' + said.group(1) if said else ''}). The credentials are valid but not "
+                    "allowed this export (started with other credentials, or $export needs a role of its "
+                    "own): grant it, or start a new export with --bulk-restart (export: --restart)",
+                    url=redact(url),
+                    status=403,
+                ) from None
+            if isinstance(exc, AuthError) or exc.status is None or not 400 <= exc.status < 500:
+                raise
+            # Bulk Data: a 4xx from the status URL (with an OperationOutcome) is an export that failed; polling
+            # it again fails the same way forever (probe72 D12)
+            raise FatalNetworkError(
+                f"the bulk export failed on the server: {exc}. Start a new one with --bulk-restart (export: "
+                f"--restart) once the server is fixed; the state is in {self.state_path}",
+                url=redact(url),
+                status=exc.status,
+            ) from None
         if response.status_code not in (200, 202):
             raise FatalNetworkError(
                 f"GET {redact(url)} (export status) answered HTTP {response.status_code}: expected 202 "

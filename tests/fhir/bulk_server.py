@@ -59,6 +59,7 @@ class BulkServer:
         self.transaction_time: str | None = "2026-11-27T00:09:48.351Z"
         self.request_slash = True
         self.status_gone = False
+        self.status_error: int | None = None  # the status URL answers this 4xx with an OperationOutcome
         self.presigned: set[str] = set()  # file names served under /presigned/ (no token needed)
         self.signature = 1  # pre-signed URLs carry Signature=v<this>; others are refused with 410 (expired)
         self.redirect: dict[str, str] = {}  # file name -> absolute URL it redirects to
@@ -208,6 +209,14 @@ class BulkServer:
                         return self._json(
                             404,
                             {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]},
+                        )
+                    if server.status_error and self.command == "GET":
+                        return self._json(
+                            server.status_error,
+                            {
+                                "resourceType": "OperationOutcome",
+                                "issue": [{"severity": "error", "code": "exception", "diagnostics": "export job died"}],
+                            },
                         )
                     if self.command == "DELETE":
                         with server.lock:

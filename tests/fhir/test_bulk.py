@@ -886,3 +886,26 @@ def test_an_error_file_that_arrives_empty_is_noted(server, tmp_path):
     result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
     assert result.error_count == 0
     assert "the error file 00000.OperationOutcome.ndjson listed in the manifest is empty" in " ".join(result.notes)
+
+
+def test_a_status_url_answering_4xx_is_an_export_that_failed_on_the_server(server, tmp_path):
+    # probe72 D12: a bare "HTTP 400" every run, with no word that the export failed nor of --restart
+    server.pending_polls = 0
+    server.status_error = 400
+    with pytest.raises(NetworkError) as exc:
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    text = str(exc.value)
+    assert text.startswith("the bulk export failed on the server: ") and "export job died" in text
+    assert "--bulk-restart (export: --restart)" in text and exc.value.exit_code == 3
+    assert server.deletes == 0
+
+
+def test_a_status_url_answering_403_names_no_scope_that_does_not_exist(server, tmp_path):
+    server.pending_polls = 0
+    server.status_error = 403
+    with pytest.raises(NetworkError) as exc:
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    text = str(exc.value)
+    assert "status.read" not in text and "system/status" not in text and exc.value.exit_code == 5
+    assert "refused to read the bulk export's status" in text and "export job died" in text
+    assert "--bulk-restart" in text
