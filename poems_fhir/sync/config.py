@@ -325,11 +325,15 @@ def json_list(value: Any) -> str:
 
 
 def load_settings(
-    config_file: Path | None, flags: dict[str, Any], environ: dict[str, str] | None = None
+    config_file: Path | None,
+    flags: dict[str, Any],
+    environ: dict[str, str] | None = None,
+    flag_names: dict[str, str] | None = None,
 ) -> SyncSettings:
     """TOML < environment (POEMS_FHIR_<FLAG>) < flags; unknown TOML keys are errors.
 
-    Every error names where the value came from: the file and line, the environment variable or the flag."""
+    Every error names where the value came from: the file and line, the environment variable or the flag
+    (``flag_names``: a command's own spelling of a flag, e.g. `export --parallel` for `bulk_parallel`)."""
     environ = dict(os.environ) if environ is None else environ
     merged: dict[str, Any] = {}
     origin: dict[str, str] = {}
@@ -344,7 +348,7 @@ def load_settings(
         if value is None or value == () or value is False:
             continue
         merged[_norm(key)] = list(value) if isinstance(value, tuple) else value
-        origin[_norm(key)] = f"flag --{flag_name(_norm(key))}"
+        origin[_norm(key)] = f"flag --{(flag_names or {}).get(_norm(key)) or flag_name(_norm(key))}"
     # a switch given as text (an environment variable, a quoted TOML value) is read by pydantic's boolean
     # rules - true/false, yes/no, on/off, 1/0 - and anything else is an error with its origin: it was
     # read as false ("yes please" ran without --phi)

@@ -125,7 +125,9 @@ def _calendar_instant(value: str) -> bool:
 def _settings(config_file: Path | None, flags: dict[str, Any], since: str | None) -> Any:
     from .config import load_settings
 
-    settings = load_settings(config_file, flags)
+    # export spells three sync flags its own way: an error names the flag that was typed (probe72 D16)
+    names = {"bulk_parallel": "parallel", "bulk_type_filter": "type-filter", "bulk_restart": "restart"}
+    settings = load_settings(config_file, flags, flag_names=names)
     if not settings.server:
         raise ConfigError("give --server URL (a FHIR R4 base) or server in --config")
     if since is not None and not _calendar_instant(since):

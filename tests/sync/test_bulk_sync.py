@@ -338,3 +338,11 @@ def test_a_line_that_is_no_resource_keeps_the_checkpoint_and_exits_1(server, tmp
     server.files[name].body = server.files[name].body.rsplit(b"{", 1)[0]
     sync_bulk(server, tmp_path)
     assert "_since" not in server.kickoff_params[-1]  # the whole window again
+
+
+def test_export_names_its_own_flag_in_an_error(tmp_path):
+    # probe72 D16: `export --parallel 0` was reported as "flag --bulk-parallel", a flag export does not have
+    result = CliRunner().invoke(
+        main, ["export", "--server", "http://127.0.0.1:1/fhir", "--out", str(tmp_path / "e"), "--parallel", "0"]
+    )
+    assert result.exit_code == 2 and "flag --parallel: " in result.output and "--bulk-parallel" not in result.output
