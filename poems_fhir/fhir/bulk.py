@@ -666,6 +666,11 @@ class BulkExporter:
                 status=202,
             )
         status_url = urljoin(self.client.base_url + "/", location)
+        if why := _control_reason(location):
+            raise ForeignHostError(
+                f"{what}: refusing the status URL {redact(status_url)}: {why}; nothing was sent to it",
+                url=redact(status_url),
+            )
         self.client.check_origin(status_url)  # polls carry the token: the server's origin only
         kicked_off_at = _http_date(response.headers.get("Date")) or _instant(
             dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc)  # type: ignore[misc]
@@ -1087,7 +1092,7 @@ class BulkExporter:
     ) -> None:
         url = urljoin(self._status_url, entry["url"])  # absolute as the spec says; relative ones resolved
         shown = redact(url)
-        reason = unsafe_reason(url)
+        reason = _control_reason(entry["url"]) or unsafe_reason(url)
         if reason:
             raise ForeignHostError(f"refusing the export file {shown}: {reason}; nothing was sent", url=shown)
         same_origin = self._may_carry_token(url)
@@ -1147,8 +1152,9 @@ class BulkExporter:
                     raise
                 writer.abort()
                 if status in (301, 302, 303, 307, 308) and response.headers.get("Location"):
-                    current = urljoin(current, response.headers["Location"])
-                    why = unsafe_reason(current)
+                    location = response.headers["Location"]
+                    current = urljoin(current, location)
+                    why = _control_reason(location) or unsafe_reason(current)
                     if why:
                         raise ForeignHostError(
                             f"{what} redirected to {redact(current)}: {why}; nothing was sent", url=shown
@@ -1315,6 +1321,15 @@ def is_instant(value: Any) -> bool:
     except ValueError:  # 2026-02-30, 25:00, +24:00
         return False
     return True
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _control_reason(ref: str) -> str | None:
+    """Why a URL as the server wrote it must not be used: urljoin drops a TAB, CR or LF silently (Python's
+    WHATWG-style cleaning), so the joined URL no longer shows what the origin rule refuses (probe72 D11)."""
+    return "it contains a control character (a TAB, a line break)" if _CONTROL.search(ref) else None
 
 
 def _is_html(response: requests.Response) -> bool:

@@ -909,3 +909,26 @@ def test_a_status_url_answering_403_names_no_scope_that_does_not_exist(server, t
     assert "status.read" not in text and "system/status" not in text and exc.value.exit_code == 5
     assert "refused to read the bulk export's status" in text and "export job died" in text
     assert "--bulk-restart" in text
+
+
+@pytest.mark.parametrize("where", ["\t/fhir/R4/files/", "/fhir/R4/fi\nles/", "/fhir/R4/files/\r"])
+def test_a_file_url_with_a_control_character_is_refused_before_sending(server, tmp_path, where):
+    # probe72 D11: urljoin drops a TAB or line break, so such a URL passed the origin rule and was fetched
+    # with the token; a space was refused
+    real = server.manifest
+
+    def with_control() -> dict[str, Any]:
+        doc = real()
+        doc["output"][0]["url"] = f"{server.origin}{where}Patient.ndjson"
+        return doc
+
+    server.manifest = with_control  # type: ignore[method-assign]
+    with pytest.raises(ForeignHostError, match="control character"):
+        make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert not [s for s in server.calls("/fhir/R4/files/") if "Patient" in s.path]
+
+
+def test_a_redirect_with_a_control_character_is_not_followed(server, tmp_path):
+    server.redirect["Patient.ndjson"] = f"{server.origin}\t/fhir/R4/files/Observation.ndjson"
+    with pytest.raises(ForeignHostError, match="control character"):
+        make(server, tmp_path / "exp", parallel=1).run(ExportRequest.of("patient"))
