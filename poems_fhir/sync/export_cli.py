@@ -12,7 +12,6 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -47,8 +46,6 @@ or another export runs there); 3 server down, unreachable, too slow or its answe
 status URL is gone - rerun with --restart - or a download URL was refused); 4 authentication refused;
 5 permission missing; 70 internal error.
 """
-
-_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$")
 
 
 @click.command("export", help=EXPORT_HELP)
@@ -111,15 +108,25 @@ def export(config_file: Path | None, since: str | None, **flags: Any) -> None:
     sys.exit(code)
 
 
-def _calendar_instant(value: str) -> bool:
-    """The FHIR form and a real calendar time (2026-02-30 or 25:00 match the form only)."""
-    if not _INSTANT.match(value):
-        return False
-    try:
-        dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
+def _since_problem(value: str, now: float | None = None) -> str | None:
+    """Why ``--since`` is no usable `_since` (None: it is one): a FHIR instant (seconds and a time zone: a
+    bare date is read by each server in its own zone, or refused) that is a real calendar time
+    (2026-02-30 or 25:00 match the form only), and not in the future - 2062 for 2026 asks for an empty
+    export, which looks like a success (probe72 D14)."""
+    from ..fhir.bulk import is_instant
+
+    if not is_instant(value):
+        return "give a FHIR instant with seconds and a time zone, such as 2026-11-01T00:00:00Z"
+    when = dt.datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    now = time.time() if now is None else now
+    if when > now + SINCE_SKEW:
+        shown = dt.datetime.fromtimestamp(now, dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return f"it is in the future (the clock here says {shown}): the export would be empty - a typo of the year?"
+    return None
+
+
+#: a --since this far ahead of our clock is still taken (the server's clock may be ahead of ours)
+SINCE_SKEW = 300.0
 
 
 def _settings(config_file: Path | None, flags: dict[str, Any], since: str | None) -> Any:
@@ -130,8 +137,8 @@ def _settings(config_file: Path | None, flags: dict[str, Any], since: str | None
     settings = load_settings(config_file, flags, flag_names=names)
     if not settings.server:
         raise ConfigError("give --server URL (a FHIR R4 base) or server in --config")
-    if since is not None and not _calendar_instant(since):
-        raise ConfigError(f"--since {since!r}: give a FHIR instant such as 2026-11-01T00:00:00Z")
+    if since is not None and (problem := _since_problem(since)):
+        raise ConfigError(f"--since {since!r}: {problem}")
     # `export` is a bulk export whatever --bulk says: its level defaults to system (and --restart needs no --bulk)
     settings = settings.model_copy(update={"bulk": settings.bulk or "system"})
     settings.check()

@@ -236,7 +236,18 @@ def test_export_status_gone_exit_code_and_restart(server, tmp_path, monkeypatch)
     assert server.kickoffs == 2
 
 
-@pytest.mark.parametrize("since", ["2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-01T25:00:00Z", "yesterday"])
+@pytest.mark.parametrize(
+    "since",
+    [
+        "2026-13-01T00:00:00Z",
+        "2026-02-30T00:00:00Z",
+        "2026-11-01T25:00:00Z",
+        "yesterday",
+        # probe72 D14: a bare date (read by each server in its own zone) or no seconds is no FHIR instant
+        "2026-11-01",
+        "2026-11-01T00:00Z",
+    ],
+)
 def test_export_since_that_is_no_calendar_time_is_a_usage_error_before_any_request(
     server, tmp_path, since, monkeypatch
 ):
@@ -346,3 +357,21 @@ def test_export_names_its_own_flag_in_an_error(tmp_path):
         main, ["export", "--server", "http://127.0.0.1:1/fhir", "--out", str(tmp_path / "e"), "--parallel", "0"]
     )
     assert result.exit_code == 2 and "flag --parallel: " in result.output and "--bulk-parallel" not in result.output
+
+
+def test_export_since_in_the_future_is_a_usage_error_before_any_request(server, tmp_path, monkeypatch):
+    # probe72 D14: 2062 for 2026 was sent; the server answered an empty export, exit 0
+    monkeypatch.setenv("POEMS_FHIR_TOKEN", TOKEN)
+    args = ["export", "--server", server.base, "--auth", "bearer", "--out", str(tmp_path / "e")]
+    result = CliRunner().invoke(main, [*args, "--since", "2999-11-01T00:00:00Z"])
+    assert result.exit_code == 2 and "is in the future" in result.output and server.kickoffs == 0
+
+
+def test_export_since_a_little_ahead_of_our_clock_is_taken():
+    from poems_fhir.sync.export_cli import _since_problem
+
+    now = 1_795_000_000.0  # 2026-11-18T11:06:40Z
+    assert _since_problem("2026-11-18T11:10:00Z", now) is None  # the server's clock may be ahead
+    assert "in the future" in (_since_problem("2026-11-18T11:20:00Z", now) or "")
+    assert _since_problem("2026-11-18T11:06:40+01:00", now) is None
+    assert "in the future" in (_since_problem("2026-11-18T11:06:40-01:00", now) or "")
