@@ -61,7 +61,7 @@ from ..errors import (
 from ..sync.events import ev
 from .client import FhirClient, outcome_text
 from .http import Deadlines, RetryPolicy, Transport, parse_retry_after, redact, response_json, unsafe_reason
-from .read import MAX_LINE_BYTES, RELEVANT_TYPES, _loads
+from .read import MAX_LINE_BYTES, MAX_PARSE_DEPTH, RELEVANT_TYPES, _loads
 from .resource_types import is_resource_type
 from .ids import is_fhir_id
 
@@ -257,10 +257,13 @@ MAX_UNREADABLE_LISTED = 5
 def _resource_problem(line: bytes) -> str | None:
     """Why one NDJSON line is no FHIR resource the reader will read (None: it is one)."""
     try:
-        doc = _loads(line.decode("utf-8"))  # the reader's own rules (nesting depth included)
+        text = line.decode("utf-8")
+        # the reader's own rules; its nesting-depth scan only where the brackets could reach that deep
+        deep = line.count(b"[") + line.count(b"{") > MAX_PARSE_DEPTH
+        doc = _loads(text) if deep else json.loads(text)
     except UnicodeDecodeError:
         return "not UTF-8"
-    except ValueError:
+    except (ValueError, RecursionError):
         return "not JSON"
     if not isinstance(doc, dict):
         return "JSON that is no object"
@@ -358,27 +361,31 @@ class _FileWriter:
             self._split(data)
 
     def _split(self, data: bytes) -> None:
-        start = 0
-        while True:
-            end = data.find(b"\n", start)
-            piece = data[start:] if end < 0 else data[start:end]
-            if not self._line_long:
-                if len(self._line) + len(piece) > MAX_LINE_BYTES:
-                    self._line_long = True
-                    self._line.clear()
-                else:
-                    self._line += piece
-            if end < 0:
-                return
-            self._judge_line()
-            start = end + 1
-
-    def _judge_line(self) -> None:
-        """One whole line: a resource, blank, or unreadable (as the file reader will judge it)."""
-        self._lineno += 1
+        pieces = data.split(b"\n")  # in C: the lines of a chunk are not looked for one by one
+        self._extend(pieces[0])
+        if len(pieces) == 1:
+            return
         line, long = bytes(self._line), self._line_long
         self._line.clear()
         self._line_long = False
+        self._judge(line, long)
+        for piece in pieces[1:-1]:
+            self._judge(piece, len(piece) > MAX_LINE_BYTES)
+        self._extend(pieces[-1])
+
+    def _extend(self, piece: bytes) -> None:
+        """The start of a line whose end has not come yet (kept up to MAX_LINE_BYTES)."""
+        if self._line_long or not piece:
+            return
+        if len(self._line) + len(piece) > MAX_LINE_BYTES:
+            self._line_long = True
+            self._line.clear()
+        else:
+            self._line += piece
+
+    def _judge(self, line: bytes, long: bool) -> None:
+        """One whole line: a resource, blank, or unreadable (as the file reader will judge it)."""
+        self._lineno += 1
         if self._lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
             line = line[3:]
         if not long and not line.strip():
@@ -407,7 +414,7 @@ class _FileWriter:
                 "the file ends inside a line (its last line is no JSON) - cut short on the way?"
             )
         if self._open_line:
-            self._judge_line()  # a last line without its newline
+            self._judge(bytes(self._line), self._line_long)  # a last line without its newline
         self.lines += self._open_line
         self._open_line = False
         self.file.flush()

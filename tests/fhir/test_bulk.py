@@ -932,3 +932,17 @@ def test_a_redirect_with_a_control_character_is_not_followed(server, tmp_path):
     server.redirect["Patient.ndjson"] = f"{server.origin}\t/fhir/R4/files/Observation.ndjson"
     with pytest.raises(ForeignHostError, match="control character"):
         make(server, tmp_path / "exp", parallel=1).run(ExportRequest.of("patient"))
+
+
+def test_a_line_longer_than_the_reader_takes_is_unreadable_and_not_held_whole(tmp_path, monkeypatch):
+    import poems_fhir.fhir.bulk as bulk
+
+    monkeypatch.setattr(bulk, "MAX_LINE_BYTES", 64)
+    writer = bulk._FileWriter(tmp_path / "f.ndjson")
+    long = b'{"resourceType":"Observation","id":"' + b"x" * 100 + b'"}'
+    for chunk in (long[:50], long[50:] + b"\n", b'{"resourceType":"Patient"}\n', long + b"\n"):
+        writer.write(chunk)
+        assert len(writer._line) <= 64
+    writer.finish()
+    assert (writer.resources, writer.unreadable) == (1, 2)
+    assert writer.unreadable_at == [(1, "longer than the reader takes"), (3, "longer than the reader takes")]
