@@ -1151,6 +1151,8 @@ class BulkExporter:
                         )
                     if 200 <= status < 300:
                         writer.finish()
+                        if target.parent.name == "errors":
+                            self._scrub_error_file(writer)
                         self._record(rel, writer)
                         received.append(writer.resources)
                         return
@@ -1231,6 +1233,25 @@ class BulkExporter:
             )
             return SignedUrlRefusedError(text, url=redact(response.url or ""), status=status)
         return FatalNetworkError(text, url=redact(response.url or ""), status=status)
+
+    def _scrub_error_file(self, writer: _FileWriter) -> None:
+        """An error file is the server's text about our request: a token it echoes there is masked on disk
+        too, "never written to the folder" (probe72 D2); the journal records the file as stored."""
+        if writer.size > MAX_LINE_BYTES:
+            return  # not an error report one reads; left as received
+        data = writer.final.read_bytes()
+        text = data.decode("utf-8", "surrogateescape")
+        scrubbed = self.client._scrub(text)
+        if scrubbed == text:
+            return
+        body = scrubbed.encode("utf-8", "surrogateescape")
+        tmp = writer.part
+        with open(tmp, "wb") as f:
+            f.write(body)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, writer.final)
+        writer.size, writer.sha = len(body), hashlib.sha256(body)
 
     def _record(self, rel: str, writer: _FileWriter) -> None:
         rec = {

@@ -809,6 +809,10 @@ def test_a_token_echoed_in_an_error_file_is_masked_in_the_reported_issues(server
     assert result.error_count == 1 and "could not export Observation/x for" in result.errors[0]
     assert "<redacted>" in result.errors[0]
     assert TOKEN not in json.dumps(result.to_dict()) and TOKEN[:10].upper() not in json.dumps(result.to_dict())
+    stored = (tmp_path / "exp" / "errors" / "00000.OperationOutcome.ndjson").read_text()
+    assert TOKEN not in stored and "<redacted>" in stored  # "never written to the folder"
+    again = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert again.downloaded == 0 and again.errors == result.errors  # the journal records the file as stored
 
 
 def test_a_token_echoed_in_the_manifest_is_not_written_to_the_folder(server, tmp_path):
