@@ -357,9 +357,17 @@ def _chain_high_at_baseline(measurements: Sequence[Measurement], cut: dt.date, a
         return None
     before = [d for d in days if d <= cut]
     day = before[-1] if before else days[0]
-    if kappa[day] == lam[day]:
+    high, low = max(kappa[day], lam[day]), min(kappa[day], lam[day])
+    # only a chain clearly the higher names a clone (probe74 D12: kappa 150 against lambda 130 took kappa
+    # as the clone, and a lambda rise to 300 went unseen); else each day's higher chain, as before
+    if low > 0 and high < _CLONE_DOMINANCE * low:
         return None
     return "lambda" if lam[day] > kappa[day] else "kappa"
+
+
+#: how many times the other chain the clone's must be at the baseline to be taken as the clone's chain
+#: without an immunofixation (no FLC ratio interval is set in criteria.md: a plain "clearly higher")
+_CLONE_DOMINANCE = 2.0
 
 
 def _dflc(

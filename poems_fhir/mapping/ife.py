@@ -185,12 +185,6 @@ def parse_ife(text: str) -> IfeResult:
     earlier: list[Band] = []
     for clause, after_comma in _clauses(_ANTI.sub(" ", t)):
         clause_bands = _bands(clause)
-        if clause_bands and _EARLIER.search(clause):
-            # a band of an earlier test, named as such: not today's band, nor today's negative
-            earlier += [b for b in clause_bands if b not in earlier]
-            negated_any = negated_any or bool(_NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)))
-            previous, pending, denied_list = [], [], False
-            continue
         if _PANEL.search(clause):  # "antisera IgG, IgA ...", "IgG, IgA ... and lambda antisera": the panel
             clause_bands, pending = [], []
         continues = bool(clause_bands) and after_comma and _BAND_FIRST.match(clause) is not None
@@ -198,6 +192,20 @@ def parse_ife(text: str) -> IfeResult:
             previous = [b for b in pending if b not in bands]
             bands += previous
             pending = []
+        then = _EARLIER.search(clause) if clause_bands else None
+        if then is not None and not _STILL.search(clause):
+            # the bands after "previously" are an earlier test's: not today's band, nor today's negative
+            # ("IgA lambda (previously IgG kappa)": IgA lambda is today's); with none after it the clause
+            # is about the earlier test ("IgA lambda band previously seen"); a band said to persist is today's
+            old = _bands(clause[then.start() :]) or clause_bands
+            earlier += [b for b in old if b not in earlier]
+            now = clause[: then.start()] if old is not clause_bands else ""
+            clause_bands = _bands(now)
+            if not clause_bands:
+                negated_any = negated_any or bool(_NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)))
+                previous, denied_list = [b for b in old], False
+                continue
+            clause = now
         if not clause_bands:
             if previous and (_NEGATIVE_PREDICATE.search(clause) or _POLYCLONAL_PREDICATE.search(clause)):
                 bands = [b for b in bands if b not in previous]
@@ -247,6 +255,11 @@ def parse_ife(text: str) -> IfeResult:
     return IfeResult(negative, earlier=before)
 
 
+#: a band said to be there still: today's band, whatever it was before
+_STILL = re.compile(
+    r"\b(?:still|persist\w*|again|unchanged|stable|as before|remains?|remaining|continues?)\b|"
+    r"сохраня\w*|по-прежнему|вновь|снова|остается|остаётся|без динамики"
+)
 #: a clause about an earlier test: "previously seen", "prior", «ранее выявлявшийся», "at diagnosis"
 _EARLIER = re.compile(
     r"\b(?:previous(?:ly)?|prior|earlier|formerly|initially|at diagnosis|at baseline|before treatment|"

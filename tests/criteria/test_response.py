@@ -573,6 +573,13 @@ def test_with_no_typed_light_chain_the_chain_high_at_baseline_stays_the_clones()
     assert typed.category == "PD" and typed.latest.reference == "Observation/flc_lambda-120"
 
 
+def test_a_chain_only_a_little_higher_at_baseline_names_no_clone():
+    # probe74 D12: kappa 150 against lambda 130 mg/L is no clear clone; taken as kappa, a lambda rise to 300
+    # mg/L went unseen ("not evaluable"); each day's higher chain is read, and the rise is a progression
+    r = run(m("serum_m_protein", 3.0, -10), *flc(-10, 150.0, 130.0, False), *flc(120, 20.0, 300.0, True)).hematologic
+    assert r.category == "PD" and r.latest.reference == "Observation/flc_lambda-120"
+
+
 def _lambda_clone() -> Finding:
     return Finding(
         "monoclonal_plasma_cell_disorder",

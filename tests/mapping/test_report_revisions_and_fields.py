@@ -168,3 +168,52 @@ def test_a_negative_immunofixation_naming_the_earlier_clone_is_no_absence(mappin
     assert finding.state is State.INDETERMINATE
     assert "IgG kappa reported before" in finding.evidence.summary
     assert [m.value for m in ex.measurements] == [0.0]  # negative today, for the response timeline
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FINDINGS: Sclerotic lesion in L2.\nIMPRESSION: Sclerotic lesion in L2. No sclerotic lesions in the skull or pelvis.",
+        "FINDINGS: Sclerotic lesions in T7 and L3.\nIMPRESSION: Sclerotic lesions as above. The ribs are free of sclerotic lesions.",
+    ],
+)
+def test_a_denial_of_one_place_in_the_impression_is_no_revision(mapping, text):
+    # probe74 D7: the self-contradiction rule fired on location-limited denials and made a real lesion
+    # indeterminate
+    found = _findings(mapping, text, "sclerotic_bone_lesions")
+    assert State.PRESENT in [f.state for f in found]
+    assert State.INDETERMINATE not in [f.state for f in found]
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "earlier"),
+    [
+        ("Previously seen IgA lambda band is still present", ["IgA lambda"], []),
+        ("IgA lambda, previously IgA lambda", ["IgA lambda"], ["IgA lambda"]),
+        ("Ранее выявлявшийся IgA лямбда сохраняется", ["IgA lambda"], []),
+        ("IgA lambda (previously IgG kappa)", ["IgA lambda"], ["IgG kappa"]),
+        ("IgA lambda band previously seen, now not detected", [], ["IgA lambda"]),
+    ],
+)
+def test_a_band_still_there_or_named_before_the_earlier_one_is_todays(text, today, earlier):
+    # probe74 D8: these were unrecognised (the clone "no data", the light chain untyped)
+    from poems_fhir.mapping.ife import parse_ife
+
+    parsed = parse_ife(text)
+    assert parsed.parsed
+    assert [b.label() for b in parsed.bands] == today and [b.label() for b in parsed.earlier] == earlier
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("Pleural effusion\tNo\tNo", "Pleural effusion: No."),  # prior and current columns agree (probe74 D5)
+        ("Pleural effusion\tNo\tYes", "Pleural effusion No Yes"),  # they differ: left as it is
+        ("Ascites: 0.5 cm", "Ascites: 0.5 cm"),  # a decimal is no zero (probe74 D13: "Ascites:no.5 cm")
+    ],
+)
+def test_table_cells_and_decimals(text, read):
+    from poems_fhir.mapping.text.layout import answered_forms
+
+    out = answered_forms(text)
+    assert len(out) == len(text) and " ".join(out.split()) == read

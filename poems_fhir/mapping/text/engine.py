@@ -146,6 +146,16 @@ _CONTINUES = frozenset(
     "и или а но с со без в во на по для при из от до к о об что как данных признаков за также либо "
     "және мен бен пен немесе".split()
 )
+#: words that deny or answer: a line starting with one answers the line before; a line ending with one
+#: (not after a colon) goes on ("there is no⏎Splenomegaly")
+_DENIALS = frozenset(
+    "no none not nil negative absent without normal unremarkable neither nor нет не без отсутствует "
+    "отсутствуют отсутствие жоқ".split()
+)
+#: names that go on a phrase across a line end: the lower-case line-start rule does not see them
+_EPONYMS = frozenset(
+    "castleman castleman's crow crow-fukase fukase bence poems waldenström waldenstrom takatsuki".split()
+)
 #: a line end, and the first word of the next line: a capital and only small letters after it
 _LINE_BREAK = re.compile(r"\n(?=[ \t]*[^\W\d_])")
 
@@ -162,6 +172,10 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
         if "\n" not in piece:
             out.append(piece)
             continue
+        first_line = piece.split("\n", 1)[0].strip()
+        if first_line.endswith(":"):  # a lead-in and its lines ("No evidence of:⏎Ascites⏎Pleural effusion")
+            out.append(piece)
+            continue
         start = line_start = 0
         named = False  # whether the lines since ``start`` name a target (each line looked at once: linear)
         for m in _LINE_BREAK.finditer(piece):
@@ -171,13 +185,22 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
             word = re.search(r"(\S+)$", before[-80:])
             nxt = piece[m.end() : m.end() + 80].lstrip(" \t")
             first = re.match(r"[^\W\d_]+", nxt)
+            last = word.group(1).lower() if word else ""
             if (
                 not named
                 or word is None
                 or not (before[-1].isalnum() or before[-1] in ")%")
-                or word.group(1).lower() in _CONTINUES
+                or last in _CONTINUES
+                # "no⏎Splenomegaly" goes on; "Ascites: no⏎Splenomegaly" is an answer (probe74 D4)
+                or (last in _DENIALS and not re.search(r"[:\-]\s*\S+$", before[-40:]))
                 or first is None
                 or not (first.group(0)[0].isupper() and first.group(0)[1:].islower())
+                # the next line answers or denies ("Sclerotic bone lesions⏎None identified", probe74 D2)
+                or first.group(0).lower() in _DENIALS
+                # a name that continues a phrase ("without hyaline-vascular⏎Castleman disease", D3)
+                or first.group(0).lower() in _EPONYMS
+                # the line ends mid-phrase: an adjective or a hyphenated word before a wrap
+                or "-" in last
             ):
                 continue
             out.append(piece[start : m.start()])
@@ -502,9 +525,13 @@ class TextEngine:
                 results[i] += [a for _, a in self._without_excepted_denials(doc.text, found)]
         n = len(texts)
         for i in range(n):
-            # the joined reading adds only what the text as it is did not say of that target
-            said = {(a.target, a.modifiers) for a in results[i]}
-            results[i] += [a for a in results[n + i] if (a.target, a.modifiers) not in said]
+            if not results[n + i]:
+                continue
+            # where the two readings disagree about a target, the joined one holds: a soft hyphen or joiner
+            # sits inside a word («от\u00adсутствуют» read as two words left the finding present, probe74
+            # D10); a target only the text as it is names stays
+            joined = {a.target for a in results[n + i]}
+            results[i] = [a for a in results[i] if a.target not in joined] + results[n + i]
         return results[:n]
 
     @staticmethod

@@ -95,6 +95,7 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
     out: dict[tuple[tuple[str, str | None], State], Finding] = {}
     #: where in the text each finding's sentence stands (for a report that contradicts itself)
     at: dict[tuple[tuple[str, str | None], State], int] = {}
+    placed: set[tuple[tuple[str, str | None], State]] = set()  # denials of one place ("in the skull")
     for a in assertions:
         rule = mapping.conditions.get(a.target)
         if rule is None or not job.allows(rule):
@@ -172,7 +173,9 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
             if key not in out:
                 out[key] = finding
                 at[key] = _position(job.text, a.sentence)
-    return _self_contradictions(job, out, at)
+                if state is State.ABSENT and _located(a):
+                    placed.add(key)
+    return _self_contradictions(job, out, at, placed)
 
 
 #: a section that revises what came before it: the impression after the findings, an addendum, a correction
@@ -181,6 +184,22 @@ _REVISING = re.compile(
     r"amended report|revised report|заключение|выводы|дополнение|исправление|уточнение|қорытынды)\b[^\n:]{0,30}:",
     re.IGNORECASE,
 )
+
+
+#: a denial restricted to a place: "no sclerotic lesions in the skull", "ribs free of", «в костях черепа»
+_PLACE = re.compile(
+    r"\b(?:in(?! error\b)|within|of|involving|at|along|throughout|elsewhere|other than|except|outside|"
+    r"в|во|на|по|кроме|за исключением)\b|\bspared\b",
+    re.IGNORECASE,
+)
+#: ... or before them: "the ribs are free of sclerotic lesions"
+_PLACE_BEFORE = re.compile(r"\bfree of\b|\bwithout\b.*\bin the\b", re.IGNORECASE)
+
+
+def _located(a: Assertion) -> bool:
+    """Whether a denial names a place after the words it denies ("no sclerotic lesions in the skull")."""
+    at = a.sentence.lower().find(a.text.lower())
+    return at >= 0 and bool(_PLACE.search(a.sentence[at + len(a.text) :]) or _PLACE_BEFORE.search(a.sentence[:at]))
 
 
 def _position(text: str, sentence: str) -> int:
@@ -197,6 +216,7 @@ def _self_contradictions(
     job: TextJob,
     out: dict[tuple[tuple[str, str | None], State], Finding],
     at: dict[tuple[tuple[str, str | None], State], int],
+    placed: set[tuple[tuple[str, str | None], State]],
 ) -> list[Finding]:
     """A report that states a finding and, in a later impression, addendum or correction, denies it (or
     the other way round) contradicts itself: one INDETERMINATE finding citing both sentences, never the
@@ -214,6 +234,8 @@ def _self_contradictions(
             no = (part, State.INDETERMINATE)  # a later doubt revises it too ("most consistent with bone islands")
         if yes not in out or no not in out:
             continue
+        if no in placed:
+            continue  # "No sclerotic lesions in the skull": a denial of one place, no revision (probe74 D7)
         first, second = sorted((at[yes], at[no]))
         heading = _REVISING.search(job.text, first + 1, second + 60) if first >= 0 else None
         if heading is None or heading.start() > second:

@@ -140,7 +140,7 @@ _NO_INFO = (
 #: a zero count or volume: none ("Sclerotic lesions: 0", "Ascites: 0 ml": read as present, probe71 D2)
 _ZERO = r"0(?:[.,]0+)?(?:[ \t]*(?:ml|mm|cm|мл|мм|см))?(?:[ \t]*\((?:zero|none|ноль)\))?"
 _FIELD_VALUE = re.compile(
-    rf":[ \t]*(?:(?P<placeholder>{_PLACEHOLDER})|(?P<no_info>{_NO_INFO})|(?P<zero>{_ZERO}))[ \t]*(?=[.;,]|\r?$)",
+    rf":[ \t]*(?:(?P<placeholder>{_PLACEHOLDER})|(?P<no_info>{_NO_INFO})|(?P<zero>{_ZERO}))[ \t]*(?=[.;,](?!\d)|\r?$)",
     re.IGNORECASE | re.MULTILINE,
 )
 _FIELD_LABEL = re.compile(r"[^\n.;]{1,80}$")
@@ -191,9 +191,21 @@ def unfilled_fields(text: str) -> str:
 _ROW = re.compile(
     r"^(?P<lead>[ \t|]*)(?P<label>[^\W\d_][^\n\t|:.;!?]{0,60}?)(?P<sep>[ ]*(?:\t[ \t]*|\|[ \t]*))"
     r"(?P<answer>(?:no|yes|none|nil|absent|present|negative|positive|not seen|not present|нет|да|"
-    r"отсутству\w{0,6}|не выявлен\w{0,2}|жоқ|иә|ия)\b[^\n\t|]{0,30}?)(?P<tail>[ \t|]*\r?)$",
+    r"отсутству\w{0,6}|не выявлен\w{0,2}|жоқ|иә|ия)\b[^\n\t|]{0,30}?)(?P<tail>(?:[ \t|]+[^\n\t|]{1,30}?)*?[ \t|]*\r?)$",
     re.IGNORECASE | re.MULTILINE,
 )
+
+
+_NEGATIVE_ANSWER = re.compile(
+    r"(?:no|none|nil|absent|negative|not seen|not present|нет|отсутству\w*|не выявлен\w*|жоқ)\b", re.I
+)
+_POSITIVE_ANSWER = re.compile(r"(?:yes|present|positive|да|иә|ия)\b", re.I)
+
+
+def _polarity(answer: str) -> bool | None:
+    """True for a yes, False for a no, None for anything else."""
+    a = answer.strip()
+    return False if _NEGATIVE_ANSWER.match(a) else True if _POSITIVE_ANSWER.match(a) else None
 
 
 def table_rows(text: str) -> str:
@@ -204,6 +216,10 @@ def table_rows(text: str) -> str:
     out = list(text)
     for m in _ROW.finditer(text):
         if len(m.group("label").split()) > _MAX_LABEL_WORDS:
+            continue
+        # more cells after the answer (a prior and a current column): only when every one says the same
+        cells = [c.strip() for c in re.split(r"[\t|]", m.group("tail")) if c.strip()]
+        if cells and any(_polarity(c) != _polarity(m.group("answer")) or _polarity(c) is None for c in cells):
             continue
         start, end = m.start("sep"), m.end("tail") - (1 if m.group("tail").endswith("\r") else 0)
         said = m.group("answer").strip()
