@@ -29,6 +29,7 @@ from poems_fhir.sync.state import StateStore
 from tests.conftest import SAMPLES
 from tests.sync.test_job_mutants import AheadSource, make_job
 from tests.sync.test_job_mutants import records as two_records
+from tests.sync.test_job_withdraw_mutants2 import left_scope
 from tests.sync.test_job_write_mutants2 import CLASSIC, NOW, RELAPSE, Server, Source, forget_input, job, records
 
 KEY = b"k" * 32
@@ -201,22 +202,6 @@ def test_a_patient_that_cannot_be_written_back_fails_with_the_reason(tmp_path):
 # ------------------------------------------------------------------ the withdrawal held
 
 
-def _bare(tmp_path: Path, patient: str) -> Any:
-    pid = patient.split("/", 1)[1]
-    path = tmp_path / f"bare-{pid}.json"
-    path.write_text(
-        json.dumps(
-            {
-                "resourceType": "Bundle",
-                "type": "collection",
-                "entry": [{"resource": {"resourceType": "Patient", "id": pid, "gender": "male"}}],
-            }
-        ),
-        encoding="utf-8",
-    )
-    return _record_of(path)
-
-
 class UnreadSource(Source):
     """Each patient's record with one of its own resources that could not be read."""
 
@@ -232,7 +217,7 @@ def test_held_withdrawals_each_fail_the_patient_listed_and_recorded_keeping_what
     assert job(store, server).run().written == 2
     before = {p: store.patient("srv", p) for p in (CLASSIC, RELAPSE)}
     assert all(st.written for st in before.values())
-    recs = {p: _bare(tmp_path, p) for p in (CLASSIC, RELAPSE)}
+    recs = left_scope(tmp_path, (CLASSIC, RELAPSE))  # both now with nothing but their Patient resource
     held = SyncJob(UnreadSource(recs), server, store, load_mapping(), MAYO, "srv", lambda: NOW, pseudonym_key=KEY)
     with caplog.at_level(logging.WARNING, logger="poems_fhir"):
         summary = held.run()
