@@ -191,7 +191,7 @@ def unfilled_fields(text: str) -> str:
 _ROW = re.compile(
     r"^(?P<lead>[ \t|]*)(?P<label>[^\W\d_][^\n\t|:.;!?]{0,60}?)(?P<sep>[ ]*(?:\t[ \t]*|\|[ \t]*))"
     r"(?P<answer>(?:no|yes|none|nil|absent|present|negative|positive|not seen|not present|нет|да|"
-    r"отсутству\w{0,6}|не выявлен\w{0,2}|жоқ|иә|ия)\b[^\n\t|]{0,30}?)(?P<tail>(?:[ \t|]+[^\n\t|]{1,30}?)*?[ \t|]*\r?)$",
+    r"отсутству\w{0,6}|не выявлен\w{0,2}|жоқ|иә|ия)\b[^\n\t|]{0,30})(?P<tail>[^\n]*)$",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -218,8 +218,11 @@ def table_rows(text: str) -> str:
         if len(m.group("label").split()) > _MAX_LABEL_WORDS:
             continue
         # more cells after the answer (a prior and a current column): only when every one says the same
+        # (the rest of the line is split here, not by the regex: nested quantifiers backtracked for ever)
         cells = [c.strip() for c in re.split(r"[\t|]", m.group("tail")) if c.strip()]
-        if cells and any(_polarity(c) != _polarity(m.group("answer")) or _polarity(c) is None for c in cells):
+        if cells and any(
+            len(c) > 30 or _polarity(c) is None or _polarity(c) != _polarity(m.group("answer")) for c in cells
+        ):
             continue
         start, end = m.start("sep"), m.end("tail") - (1 if m.group("tail").endswith("\r") else 0)
         said = m.group("answer").strip()
