@@ -266,17 +266,22 @@ def test_a_redirect_to_another_origin_is_followed_without_the_token(server, tmp_
     assert (result.data_dir / "00001.Observation.ndjson").read_bytes() == server.files["Observation.ndjson"].body
 
 
+def _file_url(server, index: int, url: str) -> None:
+    """The server's manifest from now on, with output file ``index`` at ``url``."""
+    real = server.manifest
+
+    def edited() -> dict[str, Any]:
+        doc = real()
+        doc["output"][index]["url"] = url
+        return doc
+
+    server.manifest = edited
+
+
 def test_a_file_that_needs_the_token_on_another_origin_is_refused_before_sending(server, tmp_path):
     other = OtherOrigin(body=b"")
     try:
-        real = server.manifest
-
-        def foreign() -> dict[str, Any]:
-            doc = real()
-            doc["output"][1]["url"] = f"{other.origin}/steal"
-            return doc
-
-        server.manifest = foreign  # type: ignore[method-assign]
+        _file_url(server, 1, f"{other.origin}/steal")
         with pytest.raises(ForeignHostError, match="requiresAccessToken: true"):
             make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
     finally:
@@ -507,14 +512,7 @@ def test_one_export_per_folder_at_a_time(server, tmp_path):
 
 
 def test_relative_file_urls_are_resolved_against_the_status_url(server, tmp_path):
-    real = server.manifest
-
-    def relative() -> dict[str, Any]:
-        doc = real()
-        doc["output"][0]["url"] = "../files/Patient.ndjson"
-        return doc
-
-    server.manifest = relative  # type: ignore[method-assign]
+    _file_url(server, 0, "../files/Patient.ndjson")
     result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
     assert (result.data_dir / "00000.Patient.ndjson").read_bytes() == server.files["Patient.ndjson"].body
 
@@ -919,14 +917,7 @@ def test_a_status_url_answering_403_names_no_scope_that_does_not_exist(server, t
 def test_a_file_url_with_a_control_character_is_refused_before_sending(server, tmp_path, where):
     # probe72 D11: urljoin drops a TAB or line break, so such a URL passed the origin rule and was fetched
     # with the token; a space was refused
-    real = server.manifest
-
-    def with_control() -> dict[str, Any]:
-        doc = real()
-        doc["output"][0]["url"] = f"{server.origin}{where}Patient.ndjson"
-        return doc
-
-    server.manifest = with_control  # type: ignore[method-assign]
+    _file_url(server, 0, f"{server.origin}{where}Patient.ndjson")
     with pytest.raises(ForeignHostError, match="control character"):
         make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
     assert not [s for s in server.calls("/fhir/R4/files/") if "Patient" in s.path]
