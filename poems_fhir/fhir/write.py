@@ -1064,6 +1064,11 @@ def withdrawal_transaction(
             res["conclusion"] = f"{said} {earlier}"
             res.pop("conclusionCode", None)
             res.pop("presentedForm", None)
+            for part in res.get("contained") or []:
+                # a viewer that reads the results, not the conclusion, must not see them as current either
+                # (probe73 D11: a withdrawn report's criterion results stayed preliminary/present)
+                if isinstance(part, dict) and part.get("resourceType") == "Observation":
+                    part["status"] = "cancelled"
             res["text"] = notice_narrative(t, [said, earlier])
         else:
             res["status"] = "revoked"

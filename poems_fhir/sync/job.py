@@ -642,7 +642,12 @@ class SyncJob:
         if stale:
             self._count_withdrawn(patient, name, stale, self._superseded(), summary)
         if plan.withdraw or plan.kept_by_clinician:
-            self._apply_withdrawal(patient, name, plan, self._superseded(), summary, self._said_superseded())
+            reason, said = (
+                (self._retracted(plan.retracted), self._said_retracted(plan.retracted))
+                if plan.retracted
+                else (self._superseded(), self._said_superseded())
+            )
+            self._apply_withdrawal(patient, name, plan, reason, summary, said)
         if plan.bundle is None and refused is not None and not plan.takeovers and not plan.kept_by_clinician:
             # refused, and now the server holds exactly what we would send: our first attempt was applied
             # and its answer lost (a 5xx after the commit, retried into a 412) - written, not "unchanged"
@@ -688,6 +693,17 @@ class SyncJob:
         t = translator(self.language)
         name = label(t, "profile", self.profile.name) if self.profile.name in PROFILE_TERMS else self.profile.title
         return t._("superseded by this run's proposals ({profile})").format(profile=name)
+
+    @staticmethod
+    def _retracted(report: str) -> str:
+        return f"the criteria report it rests on ({report}) was marked entered-in-error by someone"
+
+    def _said_retracted(self, report: str) -> str:
+        return (
+            translator(self.language)
+            ._("the criteria report it rests on ({report}) was marked entered-in-error")
+            .format(report=report)
+        )
 
     def _said_out_of_scope(self) -> str:
         t = translator(self.language)

@@ -76,6 +76,12 @@ class Plan:
     kept_takeovers: list[Takeover] = field(default_factory=list)
     clinician_plan: str | None = None  # the clinician's latest plan, when one took ours over
     follow_up: bool = False  # a new proposal beside it is due
+    #: our criteria report, marked entered-in-error by someone, with the conclusion it stated: our open
+    #: proposals that rest on it are withdrawn, and nothing is written until the conclusion changes
+    retracted: str | None = None
+    #: notes that hold only if the entry (fullUrl) is sent: a follow-up beside a clinician's resource is
+    #: said when it is written, not on every evaluation that leaves it as it is (probe73 D10)
+    notes_if_sent: dict[str, str] = field(default_factory=dict)
     #: "Type/id" of our own resources on the server: a withdrawal's content hash drops their ids, as the
     #: verification of a later run does (the second hash version)
     ours: frozenset[str] = frozenset()
@@ -123,10 +129,17 @@ def takeover_of(resource: dict[str, Any]) -> Takeover:
     rtype, status = resource.get("resourceType"), resource.get("status")
     how = (
         f"status {status!r}"
-        if status in CLINICIAN_STATUSES.get(str(rtype), set())
+        if status in CLINICIAN_STATUSES.get(str(rtype), set()) | {"entered-in-error"}
         else "its content, its narrative or a Provenance by someone else"
     )
-    if rtype == "CarePlan":
+    if status == "entered-in-error":
+        # FHIR: it should never have existed - nothing may rest on it (probe73 D2: our open plan kept
+        # citing it, and was rewritten on that basis, after a notice that said "nothing to do")
+        todo = (
+            "poems-fhir no longer cites it, withdraws its own open proposals that rest on it, and states a "
+            "conclusion again only when it changes (in a new draft beside it)"
+        )
+    elif rtype == "CarePlan":
         todo = (
             "poems-fhir leaves it alone from now on; when the conclusion changes materially it "
             "writes a new draft proposal that refers to it"
@@ -220,30 +233,39 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
     deleted = _deleted(view, set(by_key))
     plan = Plan(None, ours=view.our_refs())
     types = {e["fullUrl"]: e["resource"]["resourceType"] for e in bundle["entry"]}
+    urn_refs: dict[str, str | None] = {}
+    standing: dict[str, str] = {}  # fullUrl of a report of ours -> key of someone else's that stands for it
     for entry in bundle["entry"]:
         if entry["resource"]["resourceType"] == "CarePlan":
             _plan_target(entry, view, material, plan)
+        elif entry["resource"]["resourceType"] == "DiagnosticReport":
+            stands = _report_target(entry, view, material, plan, urn_refs)
+            if stands is not None:
+                standing[entry["fullUrl"]] = stands
     if plan.clinician_plan:
         for entry in bundle["entry"]:
             res = entry["resource"]
-            if res.get("code", {}).get("coding", [{}])[0].get("code") == "poems-criteria-assessment":
+            if _is_criteria_report(res):
                 res["conclusion"] += f" A clinician has taken over the care plan ({plan.clinician_plan}); " + (
                     "changed proposals are in a new draft CarePlan that refers to it."
                     if plan.follow_up
                     else "its proposals stand."
                 )
     # 1. what is not ours to send: deleted by someone (same conclusion), taken over, or no proposal due
-    urn_refs: dict[str, str | None] = {}
     candidates: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
-    wanted_keys: set[str] = set()
-    not_ours: set[str] = set()
+    wanted_keys: set[str] = set(standing.values())
+    not_ours: set[str] = {r for r in urn_refs.values() if r}
     for entry in bundle["entry"]:
         res = entry["resource"]
-        if res["resourceType"] not in GUARDED_TYPES:
+        if res["resourceType"] not in GUARDED_TYPES or entry["fullUrl"] in standing:
             continue
         key = key_of(res)
-        wanted_keys.add(key)
         current = by_key.get(key)
+        if res["resourceType"] == "CarePlan" and plan.retracted:
+            # its basis was retracted by someone: no proposal until the conclusion changes (ours open: withdrawn)
+            urn_refs[entry["fullUrl"]] = None
+            continue
+        wanted_keys.add(key)
         if res["resourceType"] == "CarePlan" and plan.clinician_plan and not plan.follow_up:
             urn_refs[entry["fullUrl"]] = None  # the clinician's plan answers the same conclusion
         elif current is None and key in deleted and deleted[key] == material:
@@ -260,11 +282,22 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
     # 2. the content we would send (references to what is not sent dropped), compared with what is there
     send: list[dict[str, Any]] = []
     unsent_provenance = False
+    # versions of ours this write replaces that another write (other inputs) made: this is a new record
+    overwritten: list[str] = []
+    inputs = next(
+        (
+            tag_of(e["resource"], RUN_TAG_SYSTEM)
+            for e in bundle["entry"]
+            if e["resource"]["resourceType"] == "Provenance"
+        ),
+        None,
+    )
     for entry, current in candidates:
         dropped: dict[str, str | None] = {u: r for u, r in urn_refs.items() if r is None}
         if dropped:
             entry["resource"] = _rewrite_refs(entry["resource"], dropped)
-        if dropped or plan.clinician_plan or tag_of(entry["resource"], CONTENT_TAG_SYSTEM) is None:
+        rebuilt = entry["fullUrl"] in plan.notes_if_sent  # made a follow-up beside someone else's
+        if dropped or rebuilt or plan.clinician_plan or tag_of(entry["resource"], CONTENT_TAG_SYSTEM) is None:
             _retag(entry["resource"], types)  # else unchanged since mark_ownership hashed it: same hash
         if (
             current is not None
@@ -278,6 +311,8 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             version = (current.get("meta") or {}).get("versionId")
             if version:
                 entry["request"]["ifMatch"] = f'W/"{version}"'
+                if _written_from_other_inputs(current, view, inputs):
+                    overwritten.append(f"{ref_of(current)}/_history/{version}")
         send.append(entry)
     # at most one open proposal per patient and profile; stale ones and other profiles' are withdrawn
     for res in view.resources:
@@ -288,6 +323,7 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             plan.kept_takeovers.append(takeover_of(res))
         else:
             plan.withdraw.append(res)
+    plan.notes += [plan.notes_if_sent[e["fullUrl"]] for e in send if e["fullUrl"] in plan.notes_if_sent]
     if not send and not unsent_provenance:
         return plan
     kept = [e for e in bundle["entry"] if e["resource"]["resourceType"] not in GUARDED_TYPES or e in send]
@@ -297,23 +333,39 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             entry["resource"] = _rewrite_refs(entry["resource"], urn_refs)
         if entry["resource"]["resourceType"] == "Provenance":  # it claims only what this run wrote or kept
             entry["resource"]["target"] = [t for t in entry["resource"]["target"] if t.get("reference") not in not_ours]
-            if [t.get("identifier") for t in entry["resource"]["target"]] != before:
-                _retag_provenance(entry)
+            if [t.get("identifier") for t in entry["resource"]["target"]] != before or overwritten:
+                _retag_provenance(entry, sorted(overwritten))
             if any(e["request"].get("ifMatch") for e in send):  # a resource of ours was there: updated
                 _as_update(entry["resource"])
     plan.bundle = {**bundle, "entry": kept}
     return plan
 
 
-def _retag_provenance(entry: dict[str, Any]) -> None:
-    """A Provenance that names less than the run's full result is another record: its run tag (and so
-    its conditional URL) hashes the inputs *and* what it names. With the inputs' tag alone, the run
-    after a clinician deleted our report would update the first write's Provenance in place and drop
-    the report from it - the only record that the report existed (probe37 D02)."""
+def _written_from_other_inputs(current: dict[str, Any], view: ServerView, inputs: str | None) -> bool:
+    """Whether the version of ``current`` on the server was written from other inputs than this run's:
+    our latest Provenance naming it carries another input tag (a withdrawal's included). Not so for a
+    transaction applied in part: completing it is the same write, whose Provenance is repaired in place."""
+    key, ref = key_of(current), ref_of(current)
+    naming = [p for p in view.provenances if _names(p, key, ref)]
+    if not naming:
+        return False
+    latest = max(naming, key=lambda p: (str(p.get("recorded", "")), str((p.get("meta") or {}).get("lastUpdated", ""))))
+    return tag_of(latest, RUN_TAG_SYSTEM) != inputs
+
+
+def _retag_provenance(entry: dict[str, Any], overwritten: list[str]) -> None:
+    """A Provenance that names less than the run's full result, or that replaces what another write made,
+    is another record: its run tag (and so its conditional URL) hashes the inputs, what it names and the
+    versions it replaces. With the inputs' tag alone, the run after a clinician deleted our report would
+    update the first write's Provenance in place and drop the report from it - the only record that the
+    report existed (probe37 D02); and inputs back to an earlier state turned the first write's CREATE into
+    this UPDATE, the record of the first write gone (probe73 D5). The same write retried after a lost
+    answer replaces the same versions: the same record, never a duplicate."""
     res = entry["resource"]
     inputs = tag_of(res, RUN_TAG_SYSTEM) or ""
     named = json.dumps([t.get("identifier") for t in res["target"]], sort_keys=True)
-    code = hashlib.sha256(f"{inputs}|{named}".encode()).hexdigest()[:32]
+    versions = f"|{json.dumps(overwritten)}" if overwritten else ""
+    code = hashlib.sha256(f"{inputs}|{named}{versions}".encode()).hexdigest()[:32]
     res["meta"]["tag"] = [t for t in res["meta"]["tag"] if t.get("system") != RUN_TAG_SYSTEM] + [
         {"system": RUN_TAG_SYSTEM, "code": code}
     ]
@@ -392,35 +444,114 @@ def _retag(res: dict[str, Any], types: dict[str, str]) -> None:
     mark(res, content_hash(res, types))
 
 
-def _plan_target(entry: dict[str, Any], view: ServerView, material: str, plan: Plan) -> None:
-    """Where this run's care plan goes: our own plan, or - once a clinician owns the plan - a
-    follow-up proposal beside the clinician's latest plan, only when the conclusion changed."""
-    base_key = key_of(entry["resource"])
-    ours = [
+def _conclusion_of(resource: dict[str, Any], view: ServerView) -> str | None:
+    """The conclusion ``resource`` was written for: its own tag, else the tag of our latest Provenance
+    naming it - an EHR that saves our plan without ``meta`` drops the tag, which is no evidence of a new
+    conclusion (probe73 D7: a second open proposal identical to the clinician's)."""
+    said = tag_of(resource, CONCLUSION_TAG_SYSTEM)
+    if said is not None:
+        return said
+    key, ref = key_of(resource), ref_of(resource)
+    naming = [p for p in view.provenances if tag_of(p, CONCLUSION_TAG_SYSTEM) and _names(p, key, ref)]
+    if not naming:
+        return None
+    return tag_of(max(naming, key=lambda p: str(p.get("recorded", ""))), CONCLUSION_TAG_SYSTEM)
+
+
+@dataclass
+class _Beside:
+    """Where an entry of ours goes once someone else owns the resource it would update."""
+
+    latest: dict[str, Any]  # their latest version of it (ours taken over, or a follow-up of ours taken over)
+    same: bool  # it answers the conclusion this run reaches
+    retracted: bool  # marked entered-in-error: it should never have existed
+
+
+def _taken_over(entry: dict[str, Any], view: ServerView, material: str, plan: Plan) -> _Beside | None:
+    """Someone else's latest version of the resource ``entry`` would update (ours, or a follow-up of ours
+    beside it, taken over); each is reported as a takeover. None: nothing of it is anybody else's."""
+    res = entry["resource"]
+    base_key = key_of(res)
+    theirs = [
         r
         for r in view.resources
-        if r.get("resourceType") == "CarePlan"
+        if r.get("resourceType") == res["resourceType"]
         and (key_of(r) == base_key or key_of(r).startswith(base_key + FOLLOW_UP))
         and owned(r, view)
     ]
-    if not ours:
-        return
-    latest = max(ours, key=lambda r: (str((r.get("meta") or {}).get("lastUpdated", "")), str(r.get("id"))))
-    plan.takeovers.extend(takeover_of(r) for r in ours)
-    plan.clinician_plan = ref_of(latest)
-    if tag_of(latest, CONCLUSION_TAG_SYSTEM) == material:
-        return  # the clinician's plan answers the same conclusion
-    plan.follow_up = True
+    if not theirs:
+        return None
+    latest = max(theirs, key=lambda r: (str((r.get("meta") or {}).get("lastUpdated", "")), str(r.get("id"))))
+    plan.takeovers.extend(takeover_of(r) for r in theirs)
+    retracted = latest.get("status") == "entered-in-error"
+    return _Beside(latest, _conclusion_of(latest, view) == material, retracted)
+
+
+def _beside(entry: dict[str, Any], latest: dict[str, Any]) -> None:
+    """Make ``entry`` a new resource of ours beside someone else's ``latest``: its own identifier
+    (``<ours>.after.<their id>``), so the conditional write never matches theirs."""
     res = entry["resource"]
     ident = res["identifier"][0]
     ident["value"] = ident["value"].split(FOLLOW_UP)[0] + FOLLOW_UP + str(latest.get("id"))
-    entry["request"]["url"] = conditional_url("CarePlan", ident, str((res.get("subject") or {}).get("reference", "")))
+    entry["request"]["url"] = conditional_url(
+        res["resourceType"], ident, str((res.get("subject") or {}).get("reference", ""))
+    )
+
+
+def _plan_target(entry: dict[str, Any], view: ServerView, material: str, plan: Plan) -> None:
+    """Where this run's care plan goes: our own plan, or - once a clinician owns the plan - a
+    follow-up proposal beside the clinician's latest plan, only when the conclusion changed."""
+    found = _taken_over(entry, view, material, plan)
+    if found is None:
+        return
+    latest = found.latest
+    plan.clinician_plan = ref_of(latest)
+    if found.same:
+        return  # the clinician's plan answers the same conclusion
+    plan.follow_up = True
+    _beside(entry, latest)
+    res = entry["resource"]
     res["basedOn"] = [{"reference": ref_of(latest), "display": "the clinician's care plan this proposal would update"}]
     res["description"] = (
         f"Changed proposals after the clinician's care plan {ref_of(latest)}: the POEMS "
         "criteria assessment changed since that plan was made. " + str(res.get("description", ""))
     )
-    plan.notes.append(
+    plan.notes_if_sent[entry["fullUrl"]] = (
         f"the care plan {ref_of(latest)} is the clinician's; the conclusion changed, so a new "
         "draft proposal refers to it"
     )
+
+
+def _report_target(
+    entry: dict[str, Any], view: ServerView, material: str, plan: Plan, urn_refs: dict[str, str | None]
+) -> str | None:
+    """Where this run's report goes once someone else owns ours: nowhere while it still states this
+    conclusion (a finalised one is cited as it is; one marked entered-in-error is not cited, and our
+    proposals that rest on it are withdrawn), else a new draft report beside it (probe73 D1: the new
+    conclusion went only into our plan, which kept citing the signed report that said the opposite).
+    Returns the identifier key of someone else's report that stands for it, None when ``entry`` is to be
+    written."""
+    found = _taken_over(entry, view, material, plan)
+    if found is None:
+        return None
+    latest, res = found.latest, entry["resource"]
+    if found.same:
+        urn_refs[entry["fullUrl"]] = None if found.retracted else ref_of(latest)
+        if found.retracted and _is_criteria_report(res):
+            plan.retracted = ref_of(latest)
+        return key_of(latest)
+    _beside(entry, latest)
+    how = "marked entered-in-error" if found.retracted else f"status {latest.get('status')!r}"
+    res["conclusion"] = (
+        f"{res.get('conclusion', '')} The earlier report {ref_of(latest)} is no longer poems-fhir's ({how}); "
+        "the data have changed since, and this draft states the assessment from the current data."
+    ).strip()
+    plan.notes_if_sent[entry["fullUrl"]] = (
+        f"the report {ref_of(latest)} is someone else's ({how}); the conclusion changed, so a new draft report "
+        "states it beside it - review the two"
+    )
+    return None
+
+
+def _is_criteria_report(res: dict[str, Any]) -> bool:
+    return bool(res.get("code", {}).get("coding", [{}])[0].get("code") == "poems-criteria-assessment")

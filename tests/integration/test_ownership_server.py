@@ -128,6 +128,7 @@ def test_material_change_beside_a_clinicians_plan_gives_one_follow_up_proposal(s
     assert "new draft CarePlan that refers to it" in report["conclusion"]
     again = fresh_run(server, tmp_path)  # stable: nothing to send, still one open proposal
     assert again.written == 0 and len([p for p in ours(server, "CarePlan") if p["status"] == "draft"]) == 1
+    assert not any("the conclusion changed" in p for p in again.problems)  # probe73 D10: said when written
 
 
 def test_a_deleted_plan_is_recreated_only_when_the_conclusion_changes(server, tmp_path):
@@ -183,6 +184,8 @@ def test_leaving_scope_withdraws_our_report_and_plan(server, tmp_path):
     (plan,) = ours(server, "CarePlan")
     assert report["status"] == "cancelled" and report["conclusion"].startswith("Withdrawn by poems-fhir")
     assert "no longer meets" in report["conclusion"]
+    # probe73 D11: its criterion results go with it (they stayed preliminary, "present")
+    assert {c["status"] for c in report["contained"] if c["resourceType"] == "Observation"} == {"cancelled"}
     assert plan["status"] == "revoked"
     provenances = get(server, "Provenance", target=f"CarePlan/{plan['id']}")["entry"]
     assert any(e["resource"]["activity"]["coding"][0]["code"] == "NULLIFY" for e in provenances)

@@ -1,0 +1,153 @@
+"""What the sync writes beside a report or plan someone else owns, over several runs on a real server
+(probe73: a finalised report, a retracted report, a plan saved without meta, Provenance records)."""
+
+from __future__ import annotations
+
+import requests
+
+from poems_fhir.fhir.write import CONCLUSION_TAG_SYSTEM, tag_of
+from tests.integration.conftest import headers
+from tests.integration.test_ownership_server import criteria_report, fresh_run, get, ours, put, set_platelets
+from tests.integration.test_sync_server import run
+
+
+def _supporting(plan):
+    return [s["reference"] for s in plan.get("supportingInfo", [])]
+
+
+def _open_plans(server):
+    return [p for p in ours(server, "CarePlan") if p["status"] not in ("revoked", "entered-in-error")]
+
+
+def test_a_new_conclusion_beside_a_finalised_report_is_a_new_draft_report_the_plan_cites(server, tmp_path):
+    """probe73 D1: the new conclusion went only into our plan, which kept citing the signed report."""
+    run(server, tmp_path)
+    (report,) = criteria_report(server)
+    report["status"] = "final"
+    put(server, report)
+    set_platelets(server, 250)  # thrombocytosis no longer present: the conclusion changes
+    _, changed = run(server, tmp_path)
+    assert changed.written == 1 and changed.failed == 0
+    reports = {r["id"]: r for r in criteria_report(server)}
+    assert len(reports) == 2
+    signed = reports.pop(report["id"])
+    assert (
+        signed["status"] == "final"
+        and signed["meta"]["versionId"] == get(server, f"DiagnosticReport/{report['id']}")["meta"]["versionId"]
+    )
+    assert signed["conclusion"] == report["conclusion"]  # never modified
+    (beside,) = reports.values()
+    assert beside["status"] != "final" and beside["identifier"][0]["value"].endswith(f".after.{report['id']}")
+    assert f"DiagnosticReport/{report['id']}" in beside["conclusion"]  # says which report it stands beside
+    assert tag_of(beside, CONCLUSION_TAG_SYSTEM) != tag_of(signed, CONCLUSION_TAG_SYSTEM)
+    (plan,) = _open_plans(server)
+    assert f"DiagnosticReport/{beside['id']}" in _supporting(plan)
+    assert f"DiagnosticReport/{report['id']}" not in _supporting(plan)  # no longer rests on the signed report
+    assert any("states it beside it" in p for p in changed.problems)
+    _, again = run(server, tmp_path)  # nothing changed: nothing written, the note not repeated
+    assert again.written == 0 and not any("states it beside it" in p for p in again.problems)
+    set_platelets(server, 530)  # back to the signed report's conclusion
+    _, back = run(server, tmp_path)
+    assert back.failed == 0
+    statuses = {r["id"]: r["status"] for r in criteria_report(server)}
+    assert statuses == {report["id"]: "final", beside["id"]: "cancelled"}  # ours withdrawn, theirs stands
+    (plan,) = _open_plans(server)
+    assert f"DiagnosticReport/{report['id']}" in _supporting(plan)
+
+
+def test_a_report_marked_entered_in_error_is_not_cited_and_its_proposals_are_withdrawn(server, tmp_path):
+    """probe73 D2: our open plan kept citing the retracted report and was rewritten on that basis."""
+    run(server, tmp_path)
+    (report,) = criteria_report(server)
+    report["status"] = "entered-in-error"
+    put(server, report)
+    set_platelets(server, 530)  # new data, the same conclusion
+    _, first = run(server, tmp_path)
+    assert first.failed == 0 and first.withdrawn == 1
+    takeover = [p for p in first.problems if f"DiagnosticReport/{report['id']}" in p]
+    assert takeover and "entered-in-error" in takeover[0] and "nothing to do" not in takeover[0]
+    (plan,) = ours(server, "CarePlan")
+    assert plan["status"] == "revoked" and "entered-in-error" in plan["description"]
+    assert [r["status"] for r in criteria_report(server)] == ["entered-in-error"]  # not written again
+    _, again = run(server, tmp_path)
+    assert again.written == 0 and again.withdrawn == 0
+    set_platelets(server, 250)  # a material change: a new draft report beside it, and the proposals again
+    _, changed = run(server, tmp_path)
+    assert changed.written == 1
+    reports = {r["id"]: r for r in criteria_report(server)}
+    assert reports.pop(report["id"])["status"] == "entered-in-error"
+    (beside,) = reports.values()
+    assert beside["identifier"][0]["value"].endswith(f".after.{report['id']}")
+    (plan,) = _open_plans(server)
+    assert _supporting(plan)[0] == f"DiagnosticReport/{beside['id']}"
+    assert f"DiagnosticReport/{report['id']}" not in _supporting(plan)
+
+
+def test_a_plan_saved_without_meta_gets_no_second_proposal_for_the_same_conclusion(server, tmp_path):
+    """probe73 D7: the conclusion tag went with meta; our Provenance still says what the plan answers."""
+    run(server, tmp_path)
+    (plan,) = ours(server, "CarePlan")
+    edited = {k: v for k, v in plan.items() if k != "meta"}
+    edited["note"] = [{"text": "Discussed with the patient."}]
+    put(server, edited)
+    set_platelets(server, 530)  # unrelated to the conclusion
+    _, summary = run(server, tmp_path)
+    assert summary.failed == 0
+    assert len(ours(server, "CarePlan")) == 1  # the clinician's, no proposal beside it
+    assert not any("the conclusion changed" in p for p in summary.problems)
+    set_platelets(server, 250)  # a material change: now one proposal beside it
+    run(server, tmp_path)
+    assert len(ours(server, "CarePlan")) == 2
+
+
+PLASMA_VEGF = {
+    "resourceType": "Observation",
+    "id": "cp-vegf-later",
+    "status": "final",
+    "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}]},
+    "subject": {"reference": "Patient/classic-poems"},
+    "effectiveDateTime": "2024-03-01",
+    "valueQuantity": {"value": 50, "unit": "pg/mL", "system": "http://unitsofmeasure.org", "code": "pg/mL"},
+}
+
+
+def test_inputs_back_to_an_earlier_state_keep_the_first_writes_provenance(server, tmp_path):
+    """probe73 D5: the first write's Provenance (CREATE) was updated in place into the third write's UPDATE,
+    the only current record of the first write gone."""
+
+    def provenances():
+        bundle = get(server, "Provenance", _count="200")
+        return {e["resource"]["id"]: e["resource"] for e in bundle.get("entry", []) or []}
+
+    def activity(prov):
+        return prov["activity"]["coding"][0]["code"]
+
+    fresh_run(server, tmp_path)
+    first = provenances()
+    put(server, PLASMA_VEGF)  # a new result: our report and plan are updated
+    assert fresh_run(server, tmp_path).written >= 1
+    retracted = {**get(server, "Observation/cp-vegf-later"), "status": "entered-in-error"}
+    put(server, retracted)  # the inputs are those of the first write again
+    third = fresh_run(server, tmp_path)
+    assert third.written >= 1 and third.failed == 0
+    now = provenances()
+    for pid, prov in first.items():  # every record of the first write as it was: same version, CREATE
+        assert now[pid]["meta"]["versionId"] == prov["meta"]["versionId"]
+        assert activity(now[pid]) == "CREATE"
+    new = [p for pid, p in now.items() if pid not in first]
+    assert new and all(activity(p) == "UPDATE" for p in new if "NULLIFY" != activity(p))
+    assert fresh_run(server, tmp_path).written == 0  # and a rerun records nothing more
+    assert provenances().keys() == now.keys()
+
+
+def test_a_retraction_race_leaves_the_clinicians_report_alone(server, tmp_path):
+    """The clinician's status is never overwritten, whatever the run's read said (If-Match)."""
+    run(server, tmp_path)
+    (report,) = criteria_report(server)
+    report["status"] = "entered-in-error"
+    put(server, report)
+    set_platelets(server, 250)
+    run(server, tmp_path)
+    assert get(server, f"DiagnosticReport/{report['id']}")["status"] == "entered-in-error"
+    r = requests.get(f"{server['url']}/DiagnosticReport/{report['id']}/_history", headers=headers(server), timeout=30)
+    assert len(r.json()["entry"]) == 2  # ours, then the clinician's: nothing of ours after it
