@@ -2,7 +2,8 @@
 """Embedded state store (SQLite): a cache and a journal, never the authority on ownership.
 
 It keeps checkpoints per server, per-patient input hashes (to skip unchanged patients without any
-request), the ids and versions of what we wrote, failures with their reasons (the retry queue),
+request), the inputs (``Type/id`` and version) an in-scope patient's last evaluation read (so discovery
+re-evaluates the patient a changed, moved or deleted resource was an input of), the ids and versions of what we wrote, failures with their reasons (the retry queue),
 takeovers already reported, and the run history. One run at a time, enforced by a file lock.
 Ownership of what is on the server is read from the server (content hashes in meta.tag): losing
 this file costs requests, never a clinician's work.
@@ -27,7 +28,7 @@ import os
 import secrets
 import socket
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from ..errors import StateError, StateLockedError
 
 #: PRAGMA application_id of a poems-fhir state file ("POEM")
 APPLICATION_ID = 0x504F454D
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS checkpoint (
     server TEXT PRIMARY KEY, since TEXT NOT NULL, updated_at TEXT NOT NULL,
@@ -55,8 +56,12 @@ CREATE TABLE IF NOT EXISTS run (
 CREATE TABLE IF NOT EXISTS takeover (
     server TEXT NOT NULL, patient TEXT NOT NULL, ref TEXT NOT NULL, key TEXT NOT NULL,
     status TEXT NOT NULL, reported_at TEXT NOT NULL, PRIMARY KEY (server, patient, ref));
+CREATE TABLE IF NOT EXISTS input (
+    server TEXT NOT NULL, ref TEXT NOT NULL, patient TEXT NOT NULL, version TEXT NOT NULL DEFAULT '',
+    cited INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (server, ref, patient));
+CREATE INDEX IF NOT EXISTS input_patient ON input (server, patient);
 """
-_OUR_TABLES = {"checkpoint", "patient", "pending", "run", "takeover"}
+_OUR_TABLES = {"checkpoint", "patient", "pending", "run", "takeover", "input"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -274,6 +279,7 @@ class StateStore:
 
     def _create_schema(self) -> None:
         try:
+            before = {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement)  # executescript would COMMIT the transaction first
@@ -283,6 +289,11 @@ class StateStore:
                 self.db.execute("ALTER TABLE patient ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
             if "settings" not in {r[1] for r in self.db.execute("PRAGMA table_info(checkpoint)")}:  # before 3
                 self.db.execute("ALTER TABLE checkpoint ADD COLUMN settings TEXT NOT NULL DEFAULT ''")
+            if "checkpoint" in before and "input" not in before:  # before 4: no patient's inputs are known
+                # discovery maps a moved, recoded or deleted resource to the patients it was an input of: the
+                # next run reads every patient once (as after a settings change), so every in-scope patient's
+                # inputs are remembered - and a report an earlier version left citing such a resource is corrected
+                self.db.execute("UPDATE checkpoint SET settings = ''")
             if self.db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
                 self.db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             if self.db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
@@ -464,9 +475,92 @@ class StateStore:
 
     def forget(self, patient: str) -> int:
         n = 0
-        for table in ("patient", "pending", "takeover"):
+        for table in ("patient", "pending", "takeover", "input"):
             n += self.db.execute(f"DELETE FROM {table} WHERE patient = ?", (patient,)).rowcount  # noqa: S608
         return n
+
+    # ---------------------------------------------------------------- inputs (discovery)
+
+    def remember_inputs(self, server: str, patient: str, inputs: dict[str, str], cited: Collection[str]) -> None:
+        """Replace what the state remembers of a patient's inputs: ``Type/id`` -> versionId ('' when the
+        server names none) of every resource its last evaluation read; ``cited``: those its report rests
+        on (checked by id every run, see ServerSource._discover). One transaction: all or nothing."""
+        rows = [(server, ref, patient, version or "", int(ref in cited)) for ref, version in sorted(inputs.items())]
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("DELETE FROM input WHERE server = ? AND patient = ?", (server, patient))
+            try:
+                self.db.raw.executemany(
+                    "INSERT OR REPLACE INTO input(server, ref, patient, version, cited) VALUES (?, ?, ?, ?, ?)", rows
+                )
+            except sqlite3.DatabaseError as exc:
+                raise self._error(exc) from None
+            self.db.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                self.db.raw.execute("ROLLBACK")
+            raise
+
+    def forget_inputs(self, server: str, patient: str) -> None:
+        self.db.execute("DELETE FROM input WHERE server = ? AND patient = ?", (server, patient))
+
+    def _inputs_known(self) -> bool:
+        """Whether the file has the input table: a dry run reads a file of schema 3 as it is (no upgrade),
+        and then remembers nothing - discovery goes by codes alone, as before."""
+        row = self.db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'input'").fetchone()
+        return row is not None
+
+    def has_inputs(self, server: str, patient: str) -> bool:
+        row = self.db.execute("SELECT 1 FROM input WHERE server = ? AND patient = ? LIMIT 1", (server, patient))
+        return row.fetchone() is not None
+
+    def inputs_of(self, server: str, patient: str) -> dict[str, tuple[str, bool]]:
+        """``Type/id`` -> (version, cited) of what the state remembers of a patient's inputs."""
+        rows = self.db.execute(
+            "SELECT ref, version, cited FROM input WHERE server = ? AND patient = ? ORDER BY ref", (server, patient)
+        )
+        return {r[0]: (r[1], bool(r[2])) for r in rows}
+
+    def patients_of(self, server: str, refs: Iterable[str]) -> set[str]:
+        """The patients whose remembered inputs hold any of ``refs`` (``Type/id``)."""
+        found: set[str] = set()
+        wanted = sorted(set(refs))
+        if not wanted or not self._inputs_known():
+            return found
+        for i in range(0, len(wanted), 500):  # SQLite's bound on host parameters is 999 in older builds
+            chunk = wanted[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT DISTINCT patient FROM input WHERE server = ? AND ref IN ({marks})",  # noqa: S608 - placeholders
+                (server, *chunk),
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    def input_types(self, server: str) -> set[str]:
+        """The resource types of the remembered inputs (``Type`` of ``Type/id``)."""
+        if not self._inputs_known():
+            return set()
+        rows = self.db.execute(
+            "SELECT DISTINCT substr(ref, 1, instr(ref, '/') - 1) FROM input WHERE server = ?", (server,)
+        )
+        return {r[0] for r in rows if r[0]}
+
+    def cited_versions(self, server: str, rtype: str) -> dict[str, set[str]]:
+        """id -> the versions remembered of the cited inputs of type ``rtype`` (one resource cited by two
+        patients - a shared Medication - may be remembered at two versions)."""
+        out: dict[str, set[str]] = {}
+        rows = self.db.execute(
+            "SELECT ref, version FROM input WHERE server = ? AND cited = 1 AND ref >= ? AND ref < ? ORDER BY ref",
+            (server, f"{rtype}/", f"{rtype}0"),  # "0" sorts right after "/": every ref of the type, indexed
+        )
+        for ref, version in rows:
+            out.setdefault(ref.split("/", 1)[1], set()).add(version)
+        return out
+
+    def remembered(self, server: str) -> RememberedInputs:
+        """The remembered inputs of one server, as discovery reads them."""
+        return RememberedInputs(self, server)
 
     # ---------------------------------------------------------------- takeovers
 
@@ -552,3 +646,20 @@ class StateStore:
             "patients": self.patients(),
             "takeovers": self.takeovers(),
         }
+
+
+@dataclass(frozen=True)
+class RememberedInputs:
+    """One server's remembered inputs for ServerSource._discover (sources.RememberedInputs)."""
+
+    store: StateStore
+    server: str
+
+    def patients_of(self, refs: Iterable[str]) -> set[str]:
+        return self.store.patients_of(self.server, refs)
+
+    def types(self) -> set[str]:
+        return self.store.input_types(self.server)
+
+    def cited(self, rtype: str) -> dict[str, set[str]]:
+        return self.store.cited_versions(self.server, rtype)
