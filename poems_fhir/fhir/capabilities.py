@@ -17,6 +17,8 @@ class Capabilities:
     transaction: bool
     post_search: bool = True
     notes: list[str] = field(default_factory=list)
+    #: types whose CapabilityStatement entry declares the `history-type` interaction (GET [type]/_history)
+    history_types: frozenset[str] = frozenset()
 
     @property
     def incremental(self) -> str:
@@ -64,4 +66,11 @@ def parse_capabilities(statement: dict[str, Any]) -> Capabilities:
         notes.append("conditional update not advertised: writes will still use it; the server may refuse")
     if not transaction:
         notes.append("no transaction interaction: writing ordered conditional updates, one request each")
-    return Capabilities(version, last_updated, conditional, transaction, notes=notes)
+    history_types = frozenset(
+        t
+        for t, r in resources.items()
+        if isinstance(t, str)
+        and isinstance(r, dict)
+        and any(isinstance(i, dict) and i.get("code") == "history-type" for i in r.get("interaction") or [])
+    )
+    return Capabilities(version, last_updated, conditional, transaction, notes=notes, history_types=history_types)

@@ -183,7 +183,14 @@ def make_job(
         )
         for note in capabilities.notes:
             log.warning("%s", note, extra=ev("server.capability_note", note=note))
-        source: Any = ServerSource(client, mapping, capabilities, patients=list(s.patient), group=s.group)
+        source: Any = ServerSource(
+            client,
+            mapping,
+            capabilities,
+            patients=list(s.patient),
+            group=s.group,
+            remembered=store.remembered(client.base_url),  # the job's server_key
+        )
         server_sink = ServerSink(client, capabilities)
         # a dry run reads ownership from the server and writes what it would send to a folder
         sink: Any = DirSink(s.dry_run, server=server_sink) if s.dry_run else server_sink

@@ -14,11 +14,11 @@ from collections.abc import Iterable
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from ..errors import ConfigError, FatalNetworkError
+from ..errors import AuthError, ConfigError, FatalNetworkError, ForeignHostError, NetworkError, RunDeadlineError
 from ..fhir.capabilities import Capabilities
-from ..fhir.ids import FHIR_ID
+from ..fhir.ids import FHIR_ID, is_fhir_id
 from ..fhir.client import MAX_PATIENT_PAGES, FhirClient
 from ..fhir.resource_types import is_resource_type
 from ..fhir.spool import open_paths
@@ -45,6 +45,12 @@ _PATIENT_REF = re.compile(rf"Patient/({FHIR_ID})(?:/_history/{FHIR_ID})?")
 CODE_CHUNK = 40
 #: re-read this much before the checkpoint: resources committed late with an earlier lastUpdated
 OVERLAP = dt.timedelta(minutes=5)
+#: ids per `_id` search of remembered inputs (POST _search past 1,800 characters, as a patient's long code list)
+ID_CHUNK = 100
+#: a history entry's or reference's "Type/id" (a version-specific one too, absolute or relative)
+_TYPE_ID = re.compile(rf"(?:^|/)([A-Z][A-Za-z]{{1,63}})/({FHIR_ID})(?:/_history/[^/?#]*)?/?$")
+#: errors that end the run wherever they happen: a history or id check answered so is not skipped
+_UNRECOVERABLE = (AuthError, ForeignHostError, RunDeadlineError)
 
 
 @dataclass
@@ -55,6 +61,17 @@ class Cohort:
     #: the patients are named (--patient, a Group's members), not discovered by a change: a name the
     #: server no longer has comes back every run, and is not read again once reported (job.SyncJob)
     named: bool = False
+
+
+class RememberedInputs(Protocol):
+    """What the state remembers of the in-scope patients' inputs (sync/state.py): discovery maps a changed,
+    moved or deleted resource to the patients whose last evaluation read it."""
+
+    def patients_of(self, refs: Iterable[str]) -> set[str]: ...
+
+    def types(self) -> set[str]: ...
+
+    def cited(self, rtype: str) -> dict[str, set[str]]: ...
 
 
 class Source(Protocol):
@@ -133,6 +150,10 @@ class ServerSource:
     patients: list[str] = field(default_factory=list)
     group: str | None = None
     name: str = "server"
+    #: the state's remembered inputs (None: discovery by codes only, as before schema 4)
+    remembered: RememberedInputs | None = None
+    #: the job remembers each in-scope patient's inputs for this source's discovery
+    remembers_inputs: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self._codes = _codes_by_type(self.mapping)  # once per run, not per patient
@@ -188,6 +209,7 @@ class ServerSource:
 
     def _discover(self, since: str | None) -> list[str]:
         subjects: set[str] = set()
+        changed: set[str] = set()  # "Type/id" of every changed resource the searches list
         codes = self._codes
         after = None
         if since and self.capabilities.last_updated:
@@ -223,8 +245,14 @@ class ServerSource:
                 ref = subject_of(resource)
                 if ref and not is_own_output(resource):
                     subjects.add(self.client_relative(ref))
+                if isinstance(resource.get("id"), str) and isinstance(resource.get("resourceType"), str):
+                    changed.add(f"{resource['resourceType']}/{resource['id']}")
         base = self.client.base_url
         patients = {p for p in (patient_ref(s, base) for s in subjects) if p is not None}
+        # the patients a changed resource was an input of: its subject may have been corrected to another
+        # patient (probe73 D4), it may have been recoded or deleted (D8) - found by its new subject alone, or
+        # not at all, the patient it left kept a report citing it
+        patients |= self._inputs_changed(changed, after)
         unusable = sum(1 for s in subjects if s.startswith("Patient/") and patient_ref(s, base) is None)
         if unusable:
             log.warning(
@@ -233,6 +261,100 @@ class ServerSource:
                 extra=ev("cohort.unusable_references", count=unusable),
             )
         return sorted(patients)
+
+    def _inputs_changed(self, seen: set[str], after: str | None) -> set[str]:
+        """The patients whose remembered inputs changed: those among ``seen`` (the code searches' results,
+        no extra request), then per type of remembered input either its history since ``after``, where the
+        CapabilityStatement declares ``history-type`` (changed and deleted versions), or else an ``_id``
+        search of the inputs reports cite, compared with the versions remembered (deleted ones are absent)."""
+        remembered = self.remembered
+        if remembered is None:
+            return set()
+        patients = remembered.patients_of(seen)
+        by_history = by_id = 0
+        for rtype in sorted(remembered.types()):
+            if rtype == "Patient" or not is_resource_type(rtype):
+                continue
+            if after and rtype in self.capabilities.history_types:
+                found = self._history(rtype, after, remembered)
+                if found is not None:
+                    by_history += len(found - patients)
+                    patients |= found
+                    continue
+            found = self._cited_changed(rtype, after, remembered)
+            by_id += len(found - patients)
+            patients |= found
+        if patients:
+            log.info(
+                "%d patient(s) whose inputs changed, moved or were deleted (%d by the searches, %d by history, "
+                "%d by id)",
+                len(patients),
+                len(patients) - by_history - by_id,
+                by_history,
+                by_id,
+                extra=ev("cohort.inputs_changed", count=len(patients), history=by_history, by_id=by_id),
+            )
+        return patients
+
+    def _history(self, rtype: str, after: str, remembered: RememberedInputs) -> set[str] | None:
+        """The patients an input of type ``rtype`` changed or deleted since ``after`` belonged to, from the
+        type's history (``GET [type]/_history?_since``), mapped page by page; None when the server answers
+        it badly (a 404/400/500, no Bundle, a malformed page): the caller checks by id instead."""
+        patients: set[str] = set()
+        try:
+            for bundle in self.client.search_pages(
+                f"{rtype}/_history", {"_since": after, "_count": "200"}, discovery=True
+            ):
+                refs = {
+                    ref
+                    for ref in (_history_ref(e, rtype, self.client.base_url) for e in bundle.get("entry") or [])
+                    if ref
+                }
+                patients |= remembered.patients_of(refs)
+        except _UNRECOVERABLE:
+            raise
+        except NetworkError as exc:
+            log.warning(
+                "%s history could not be used (%s): its remembered inputs are checked by id instead",
+                rtype,
+                str(exc)[:300],
+                extra=ev("cohort.history_unusable", type=rtype, status=exc.status, error=str(exc)[:300]),
+            )
+            return None
+        return patients
+
+    def _cited_changed(self, rtype: str, after: str | None, remembered: RememberedInputs) -> set[str]:
+        """The patients of the cited inputs of type ``rtype`` that are gone (deleted: absent from an
+        ``_id`` search) or at another version than remembered (recoded, moved, corrected - or, where the
+        server names no version, updated after ``after``). One request per ``ID_CHUNK`` ids; a chunk the
+        server answers badly is logged and skipped: it is compared again on the next run (the comparison
+        is with the remembered versions, not with the checkpoint)."""
+        cited = remembered.cited(rtype)
+        ids = sorted(i for i in cited if is_fhir_id(i))
+        patients: set[str] = set()
+        for chunk in _chunks(ids, ID_CHUNK):
+            if not chunk:
+                continue
+            params: dict[str, Any] = {"_id": ",".join(chunk), "_elements": "id", "_count": str(len(chunk))}
+            found: dict[str, dict[str, Any]] = {}
+            try:
+                for resource in self.client.search(rtype, params, post=len(params["_id"]) > 1800, discovery=True):
+                    if resource.get("resourceType") == rtype and isinstance(resource.get("id"), str):
+                        found[resource["id"]] = resource
+            except _UNRECOVERABLE:
+                raise
+            except NetworkError as exc:
+                log.warning(
+                    "%d remembered %s input(s) could not be checked (%s): checked again on the next run",
+                    len(chunk),
+                    rtype,
+                    str(exc)[:300],
+                    extra=ev("cohort.inputs_check_failed", type=rtype, count=len(chunk), error=str(exc)[:300]),
+                )
+                continue
+            gone = [i for i in chunk if i not in found or _changed(found[i], cited[i], after)]
+            patients |= remembered.patients_of(f"{rtype}/{i}" for i in gone)
+        return patients
 
     def client_relative(self, ref: str) -> str:
         base = self.client.base_url + "/"
@@ -295,6 +417,43 @@ class ServerSource:
         records, errors = records_from_resources(resources)
         record = next((r for r in records if r.patient == patient), None)
         return record, errors
+
+
+def _history_ref(entry: Any, rtype: str, base_url: str) -> str | None:
+    """``Type/id`` of a history entry of type ``rtype``: its resource's, else (a deletion, which holds no
+    resource) its ``request.url`` or ``fullUrl``; None for anything else."""
+    if not isinstance(entry, dict):
+        return None
+    resource = entry.get("resource")
+    if isinstance(resource, dict):
+        rid = resource.get("id")
+        return f"{rtype}/{rid}" if resource.get("resourceType") == rtype and isinstance(rid, str) else None
+    base = base_url.rstrip("/") + "/"
+    for where in (entry.get("request"), entry):
+        url = where.get("url" if where is not entry else "fullUrl") if isinstance(where, dict) else None
+        if isinstance(url, str):
+            m = _TYPE_ID.search(url[len(base) :] if url.startswith(base) else url.split("?", 1)[0])
+            if m and m.group(1) == rtype:
+                return f"{rtype}/{m.group(2)}"
+    return None
+
+
+def _changed(resource: dict[str, Any], versions: set[str], after: str | None) -> bool:
+    """Whether a remembered input found by id is not the version its patient was evaluated on: another
+    versionId, or - where either side names none - a lastUpdated after ``after`` (else: unchanged)."""
+    meta = resource.get("meta")
+    meta = meta if isinstance(meta, dict) else {}
+    version = meta.get("versionId")
+    known = {v for v in versions if v}
+    if isinstance(version, str) and version and known:
+        return version not in known
+    updated = meta.get("lastUpdated")
+    if after and isinstance(updated, str):
+        try:
+            return parse_instant(updated) > parse_instant(after)
+        except ValueError:
+            return True  # an unreadable instant: re-evaluating costs one patient's reads, missing it a report
+    return False
 
 
 def _subject_patient(resource: dict[str, Any], base_url: str) -> str | None:
