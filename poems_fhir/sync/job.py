@@ -198,6 +198,10 @@ class Evaluated:
     replaces: tuple[str, ...] = ()
     #: a worker's internal error (the reason recorded), or the worker that died on this patient
     internal: str | None = None
+    #: "Type/id" -> versionId ('' if none) of every resource the evaluation read (the patient's own record
+    #: aside), and those of them the conclusions rest on: remembered for discovery (sync/state.py)
+    inputs: dict[str, str] = field(default_factory=dict)
+    cited: tuple[str, ...] = ()
 
 
 class _WorkerFailure(Exception):
@@ -440,7 +444,9 @@ class SyncJob:
             extraction_errors=list(result.extraction.errors),
             material=conclusion_key(a, result.response, result.steps),
             replaces=replaced_records(record.patient_resource),
+            inputs=_input_versions(record),
         )
+        ready.cited = tuple(sorted(ref for ref in result.inputs if ref in ready.inputs))
         if result.scope.in_scope and self.sink is not None and ready.input_hash != unchanged_hash:
             try:
                 ready.bundle = self._bundle(result)
@@ -491,6 +497,7 @@ class SyncJob:
             if previous.status == "written":
                 self._conclude(name, ready, summary)
                 summary.unchanged += 1
+                self._remember_inputs(patient, ready, only_if_unknown=True)  # a state file from before schema 4
             else:
                 summary.out_of_scope += 1
             return
@@ -522,6 +529,20 @@ class SyncJob:
         if ready.bundle is None:  # cannot happen: built wherever the state said the input changed
             raise _WorkerFailure("internal error: no transaction was built for a changed patient")
         self._write(patient, name, previous, ready, ready.bundle, input_hash, summary)
+        self._remember_inputs(patient, ready)  # recorded "written": what the report now rests on
+
+    def _remember_inputs(self, patient: str, ready: Evaluated, *, only_if_unknown: bool = False) -> None:
+        """Remember what an in-scope patient's evaluation read, for discovery: a later change, move or
+        deletion of any of it brings this patient back (probe73 D4, D8). Server sources only."""
+        if self.dry_run or not getattr(self.source, "remembers_inputs", False):
+            return
+        if only_if_unknown and self.store.has_inputs(self.server_key, patient):
+            return
+        self.store.remember_inputs(self.server_key, patient, ready.inputs, ready.cited)
+
+    def _forget_inputs(self, patient: str) -> None:
+        if not self.dry_run and getattr(self.source, "remembers_inputs", False):
+            self.store.forget_inputs(self.server_key, patient)
 
     def _hold_withdrawal(
         self, patient: str, name: str, previous: PatientState | None, unread: int, summary: Summary
@@ -889,6 +910,8 @@ class SyncJob:
             reason=reason,
             attempts=attempts,
         )
+        if status in ("out_of_scope", "missing"):
+            self._forget_inputs(patient)  # no report of ours stands on them any more
 
     def _input_hash(self, record: PatientRecord, steps: Sequence[Step] = ()) -> str:
         """Inputs (version or content of every resource), profile, mapping and our version - and which
@@ -917,6 +940,20 @@ class SyncJob:
 
     def _settings_fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(self._settings(), sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _input_versions(record: PatientRecord) -> dict[str, str]:
+    """ "Type/id" -> versionId ('' when it has none) of the resources a record holds, the patient's own
+    Patient aside (a change of it is no change of an input another patient may have left)."""
+    out: dict[str, str] = {}
+    for raw in record.resources:
+        ref = raw.ref
+        if not ref or ref.count("/") != 1 or ref.startswith(("Patient/", "urn:")) or ":" in ref:
+            continue
+        meta = raw.data.get("meta")
+        version = meta.get("versionId") if isinstance(meta, dict) else None
+        out[ref] = version if isinstance(version, str) else ""
+    return out
 
 
 def _recorded_file(previous: PatientState | None) -> str | None:
