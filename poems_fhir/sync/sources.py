@@ -29,6 +29,7 @@ from ..fhir.read import (
     is_own_output,
     problem_count,
     records_from_resources,
+    replaced_records,
     subject_of,
 )
 from ..mapping.rules import CompiledMapping
@@ -360,6 +361,40 @@ class ServerSource:
         base = self.client.base_url + "/"
         return ref[len(base) :] if ref.startswith(base) else ref
 
+    def _of_replaced_records(
+        self,
+        patient: str,
+        rtype: str,
+        resources: list[tuple[dict[str, Any], str]],
+        foreign: list[tuple[dict[str, Any], str]],
+    ) -> list[tuple[dict[str, Any], str]]:
+        """Resources a search of ``rtype`` answered about other patients: those of a record this patient
+        replaces (``Patient.link`` type ``replaces``: a merge that left a Specimen on the old record) are the
+        patient's own; any other means a corrupt answer, which fails the patient - naming the resources
+        (probe73 D9: the survivor failed on every run, "1 resource(s) of another patient", none named).
+        The patient's own Patient is read here when no search brought it (and kept in ``resources``)."""
+        me = next(
+            (r for r, _ in resources if r.get("resourceType") == "Patient" and _subject_patient(r, "") == patient), None
+        )
+        if me is None:
+            me = self.client.get(patient)
+            resources.append((me, f"{self.client.base_url}/{patient}"))
+        base = self.client.base_url
+        replaced = {p for p in (patient_ref(self.client_relative(r), base) for r in replaced_records(me)) if p}
+        strangers = [pair for pair in foreign if _subject_patient(pair[0], base) not in replaced]
+        if strangers:
+            # probe45: a search answered with another patient's Conditions lost them silently, and the
+            # report was rewritten without this patient's polyneuropathy
+            named = ", ".join(f"{r.get('resourceType')}/{r.get('id')}" for r, _ in strangers[:5])
+            raise self.client.unusable_answer(
+                f"search {rtype} of this patient: the server answered with {len(strangers)} resource(s) of "
+                f"another patient ({named}{', ...' if len(strangers) > 5 else ''}), which this patient's record "
+                "does not replace; its answer is not used - this patient is retried on the next run (if a "
+                "merge left them, link the records with Patient.link 'replaces' or move them)",
+                rtype,
+            )
+        return foreign
+
     def _of_another_patient(self, resource: dict[str, Any], patient: str) -> bool:
         about = _subject_patient(resource, self.client.base_url)
         return about is not None and about != patient
@@ -387,7 +422,7 @@ class ServerSource:
             for rtype, include in MEDICATION_TYPES.items()
         ]
         for rtype, params, post in searches:
-            foreign = 0
+            foreign: list[tuple[dict[str, Any], str]] = []  # resources about another patient
             for resource in self.client.search(rtype, params, post=post, max_pages=MAX_PATIENT_PAGES):
                 if not is_resource_type(str(resource.get("resourceType"))):
                     # probe45 D8: a "Conditon" in a Condition search is a corrupt answer, not a bad record:
@@ -398,20 +433,13 @@ class ServerSource:
                         "patient is retried on the next run",
                         rtype,
                     )
+                pair = (resource, f"{self.client.base_url}/{resource.get('resourceType')}/{resource.get('id')}")
                 if self._of_another_patient(resource, patient):
-                    foreign += 1
+                    foreign.append(pair)
                     continue
-                resources.append(
-                    (resource, f"{self.client.base_url}/{resource.get('resourceType')}/{resource.get('id')}")
-                )
+                resources.append(pair)
             if foreign:
-                # probe45: a search answered with another patient's Conditions lost them silently, and the
-                # report was rewritten without this patient's polyneuropathy
-                raise self.client.unusable_answer(
-                    f"search {rtype} of this patient: the server answered with {foreign} resource(s) of another "
-                    "patient; its answer is not used - this patient is retried on the next run",
-                    rtype,
-                )
+                resources += self._of_replaced_records(patient, rtype, resources, foreign)
         if not any(r.get("resourceType") == "Patient" for r, _ in resources):
             resources.append((self.client.get(f"Patient/{pid}"), f"{self.client.base_url}/{patient}"))
         records, errors = records_from_resources(resources)

@@ -680,9 +680,10 @@ def test_what_the_search_returned_is_not_read_again():
     assert len(responses.calls) == 3
 
 
-def _fetch_conditions_beside_mine(mapping, changes: dict):
+def _fetch_conditions_beside_mine(mapping, changes: dict, links: dict | None = None):
     """Patient/p-a's fetch, its Condition search answered with its own Condition and a second one
     with ``changes``; the error it fails with."""
+    links = links or {}
     mine = {"resourceType": "Condition", "id": "c1", "subject": {"reference": "Patient/p-a"}, "code": {"text": "x"}}
     other = {**mine, "id": "c2", **changes}
     responses.add("POST", f"{BASE}/Observation/_search", json=empty_bundle())
@@ -690,6 +691,7 @@ def _fetch_conditions_beside_mine(mapping, changes: dict):
     responses.add(
         "GET", f"{BASE}/Condition", json={**empty_bundle(), "entry": [{"resource": mine}, {"resource": other}]}
     )
+    responses.add("GET", f"{BASE}/Patient/p-a", json={"resourceType": "Patient", "id": "p-a", **links})
     with pytest.raises(TemporaryNetworkError) as exc:
         ServerSource(FhirClient(BASE), mapping, caps()).fetch("Patient/p-a")
     return exc
@@ -702,10 +704,41 @@ def test_a_patient_search_answered_with_another_patients_resources_fails_the_pat
     # was rewritten without A's polyneuropathy
     exc = _fetch_conditions_beside_mine(mapping, {"subject": {"reference": stranger}})
     assert str(exc.value) == (
-        "search Condition of this patient: the server answered with 1 resource(s) of another patient; its answer "
-        "is not used - this patient is retried on the next run"
-    )
+        "search Condition of this patient: the server answered with 1 resource(s) of another patient "
+        "(Condition/c2), which this patient's record does not replace; its answer is not used - this patient is "
+        "retried on the next run (if a merge left them, link the records with Patient.link 'replaces' or move them)"
+    )  # the resource is named (probe73 D9), the other patient is not
     assert "someone-else" not in str(exc.value) and exc.value.status == 200
+
+
+@responses.activate
+def test_resources_left_on_a_record_this_patient_replaces_are_its_own(mapping):
+    """probe73 D9: a merge left a resource on the replaced record; the survivor failed on every run."""
+    survivor = {"link": [{"type": "replaces", "other": {"reference": "Patient/old-record"}}]}
+    responses.add("POST", f"{BASE}/Observation/_search", json=empty_bundle())
+    responses.add("GET", f"{BASE}/Observation", json=empty_bundle())
+    left = {
+        "resourceType": "Condition",
+        "id": "c2",
+        "subject": {"reference": "Patient/old-record"},
+        "code": {"text": "x"},
+    }
+    responses.add("GET", f"{BASE}/Condition", json={**empty_bundle(), "entry": [{"resource": left}]})
+    responses.add("GET", f"{BASE}/Patient/p-a", json={"resourceType": "Patient", "id": "p-a", **survivor})
+    for rtype in (
+        "Procedure",
+        "DiagnosticReport",
+        "MedicationStatement",
+        "MedicationRequest",
+        "MedicationAdministration",
+    ):
+        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
+    record, errors = ServerSource(FhirClient(BASE), mapping, caps()).fetch("Patient/p-a")
+    assert record is not None and errors == []
+    # a record elsewhere is still a corrupt answer
+    responses.replace("GET", f"{BASE}/Patient/p-a", json={"resourceType": "Patient", "id": "p-a"})
+    with pytest.raises(TemporaryNetworkError, match=r"\(Condition/c2\)"):
+        ServerSource(FhirClient(BASE), mapping, caps()).fetch("Patient/p-a")
 
 
 @responses.activate
