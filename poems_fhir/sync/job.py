@@ -571,9 +571,13 @@ class SyncJob:
         once reported and past ``retry_missing`` more tries: "reported once, then no longer retried"
         holds for a name that stays in the configuration too. `poems-fhir state retry` brings one back."""
         kept, gone = [], 0
+        back_on_server = getattr(self.source, "back_on_server", None)  # a server source: one GET tells
         for patient in patients:
             previous = self.store.patient(self.server_key, patient)
             if previous is not None and previous.status == "missing" and previous.attempts > self.retry_missing:
+                if back_on_server is not None and back_on_server(patient):
+                    kept.append(patient)  # restored: read again (probe73 D6: skipped for good, exit 0)
+                    continue
                 gone += 1
             else:
                 kept.append(patient)

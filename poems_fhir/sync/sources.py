@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from ..errors import AuthError, ConfigError, FatalNetworkError, ForeignHostError, NetworkError, RunDeadlineError
+from ..errors import (
+    AuthError,
+    ConfigError,
+    FatalNetworkError,
+    ForeignHostError,
+    NetworkError,
+    RunDeadlineError,
+    TemporaryNetworkError,
+)
 from ..fhir.capabilities import Capabilities
 from ..fhir.ids import FHIR_ID, is_fhir_id
 from ..fhir.client import MAX_PATIENT_PAGES, FhirClient
@@ -29,6 +37,7 @@ from ..fhir.read import (
     is_own_output,
     problem_count,
     records_from_resources,
+    replaced_by,
     replaced_records,
     subject_of,
 )
@@ -182,6 +191,20 @@ class ServerSource:
         patients = sorted(set(found) | {_patient_ref(p) for p in extra})
         named = bool(self.patients or self.group)
         return Cohort(patients, server_time, self.client.stats.requests - before, named=named)
+
+    def back_on_server(self, patient: str) -> bool:
+        """Whether a named patient the server did not have in an earlier run is there again (one GET): a
+        restored record is read again by itself, where before it stayed skipped - and its report stale -
+        while every run exited 0 (probe73 D6). A merged record (replaced-by) is not back."""
+        try:
+            found = self.client.get(patient)
+        except FatalNetworkError as exc:
+            if exc.status in (404, 410):
+                return False
+            raise
+        except TemporaryNetworkError:
+            return False  # asked again next run
+        return isinstance(found, dict) and found.get("resourceType") == "Patient" and replaced_by(found) is None
 
     def _group_members(self) -> list[str]:
         try:

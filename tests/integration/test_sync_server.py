@@ -234,3 +234,20 @@ def test_a_report_a_clinician_moved_to_another_patient_and_signed_off_is_never_t
     moved = requests.get(f"{server['url']}/DiagnosticReport/{report['id']}", headers=headers(server), timeout=30).json()
     assert moved["subject"]["reference"] == "Patient/mimic-al"
     assert (moved["status"], moved["conclusion"]) == ("final", "Reviewed: this report belongs to this patient.")
+
+
+def test_a_named_patient_restored_after_a_404_is_read_again(server, tmp_path):
+    """probe73 D6: a --patient the server did not have once was never read again while it stayed configured,
+    also after it was restored and its data changed; every run exited 0 with a stale report."""
+    url, auth = server["url"], headers(server)
+    patient = requests.get(f"{url}/Patient/mimic-al", headers=auth, timeout=30).json()
+    run(server, tmp_path)
+    requests.delete(f"{url}/Patient/mimic-al", headers=auth, timeout=30).raise_for_status()
+    _, gone = run(server, tmp_path)
+    assert gone.missing == 1
+    _, quiet = run(server, tmp_path)  # reported once: not read, not reported again
+    assert quiet.missing == 0 and quiet.patients_scanned == len(PATIENTS) - 1
+    restored = {k: v for k, v in patient.items() if k != "meta"}
+    requests.put(f"{url}/Patient/mimic-al", json=restored, headers=auth, timeout=30).raise_for_status()
+    _, back = run(server, tmp_path)
+    assert back.patients_scanned == len(PATIENTS) and back.failed == 0 and back.missing == 0
