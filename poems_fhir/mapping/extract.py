@@ -19,7 +19,7 @@ from ..criteria.model import Criterion, Evidence, Finding, State, Strength
 from ..criteria.response import TREATMENT_KINDS
 from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days, add_months
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
-from .attachment import UnreadableAttachment, attachment_text
+from .attachment import UnreadableAttachment, attachment_text, media_type, readable
 from .ife import IfeResult, parse_ife
 from .results import Qual, Reading, normalise_term, read_result
 from .corrections import replaced_results
@@ -2297,6 +2297,8 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         if r.kind == "condition"
     )
     texts = _report_texts_reported(raw, out)  # decoded once: the adequacy check and the text engine read them
+    if not texts and not skip:
+        _unread_report(raw, kind, out)
     inadequate = _inadequate_negatives(data, record, mapping, texts) if _any_text_matters(texts, mapping) else None
     weak = modality is not None and modality.strength == "weak"
     weak_note = (
@@ -2348,6 +2350,28 @@ def _texts_of(data: dict[str, Any], problems: list[str] | None = None) -> list[t
         if text:
             out.append((f"presentedForm[{i}]", text))
     return out
+
+
+def _unread_report(raw: Raw, kind: str, out: Extraction) -> None:
+    """An imaging or pathology report whose findings are all in an attachment poems-fhir does not read
+    (PDF, RTF, an image, one given only by ``url``): listed, never "no data" without a word (probe71 D18:
+    a CT report given as RTF left the lesions it named "not assessed - no data", 0 input problems)."""
+    forms = [f for f in raw.data.get("presentedForm") or [] if isinstance(f, dict)]
+    if not forms or any(f.get("data") and readable(f) for f in forms):
+        return  # no attachment, or a text one already listed as unreadable (charset, base64)
+    shown = ", ".join(
+        f"presentedForm[{i}] " + (media_type(f)[0] or "without contentType") + ("" if f.get("data") else " by url only")
+        for i, f in enumerate(forms)
+    )
+    out.errors.append(
+        SourceError(
+            raw.origin,
+            f"{kind} report with no readable text: {shown} not read (poems-fhir reads the conclusion and text/plain "
+            "or HTML attachments); its findings count as no data - send its text as the conclusion or a "
+            "text/plain presentedForm",
+            raw.ref,
+        )
+    )
 
 
 def _report_texts_reported(raw: Raw, out: Extraction) -> list[tuple[str, str]]:

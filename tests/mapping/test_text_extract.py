@@ -203,6 +203,28 @@ def test_a_plain_text_report_is_decoded_in_its_declared_charset(mapping):
     assert got == {("splenomegaly", State.PRESENT), ("ascites", State.ABSENT)}
 
 
+@pytest.mark.parametrize(
+    ("form", "shown"),
+    [
+        ({"contentType": "text/rtf", "data": base64.b64encode(b"{\\rtf1 Sclerotic lesions.}").decode()}, "text/rtf"),
+        ({"contentType": "application/pdf", "data": base64.b64encode(b"%PDF-1.4").decode()}, "application/pdf"),
+        ({"contentType": "text/plain", "url": "https://pacs.example/r/1.txt"}, "text/plain by url only"),
+        ({"data": base64.b64encode(b"Sclerotic lesions.").decode()}, "without contentType"),
+    ],
+)
+def test_an_imaging_report_with_no_readable_text_is_listed_not_no_data(mapping, form, shown):
+    """probe71 D18: a CT report given as RTF/PDF/url left its lesions "not assessed - no data", 0 problems."""
+    r = report("CT whole body", "")
+    del r["conclusion"]
+    r["presentedForm"] = [form]
+    ex = run(mapping, r)
+    (error,) = ex.errors
+    assert f"presentedForm[0] {shown} not read" in error.message and error.resource == f"DiagnosticReport/{r['id']}"
+    readable = report("CT whole body", "No ascites.")  # a conclusion to read: nothing listed
+    readable["presentedForm"] = [form]
+    assert run(mapping, readable).errors == []
+
+
 def test_uncoded_condition_text_and_its_verification(mapping):
     def text_cond(text: str, verification: str | None = None) -> dict[str, Any]:
         c = cond(SCT, "0", verification)
