@@ -964,7 +964,12 @@ def _imwg_urine_part(
     elif latest is not None:
         u1, read = latest.value, (*read, latest.reference)
     else:
-        if u_base is not None:
+        if ife is not None:  # positive since the baseline (a negative one was read above): not quantified
+            # probe74 D14: the caveat said "no ... urine immunofixation" beside a positive one on file
+            when = f" on {ife.effective.isoformat()}" if ife.effective else ""
+            missing = f"urine immunofixation positive{when}, no 24-hour urine M-protein to quantify it"
+            read = (*read, ife.reference)
+        elif u_base is not None:
             missing = f"24-hour urine M-protein {u_base.value:g} mg/24 h at baseline, not measured since"
         elif ife_base is not None:
             missing = "urine immunofixation not negative at baseline, no urine test since"

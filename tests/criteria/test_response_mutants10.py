@@ -180,3 +180,19 @@ def test_a_censored_vegf_after_a_post_treatment_reference_leaves_a_progression_o
         )
     plain = run(v(100, 30), v(120, 90)).vegf
     assert plain.reason.endswith(f"120 pg/mL on {d(90)} is no progression")
+
+
+def test_a_positive_urine_immunofixation_is_named_in_the_urine_caveat_not_called_missing():
+    # probe74 D14: serum IFE negative, urine IFE positive (free lambda) the same day, no 24-hour value: the
+    # caveat said "no ... urine immunofixation" beside the positive one on file
+    r = run(
+        m("serum_m_protein", 15, -10),
+        m("serum_m_protein", 4, 30),
+        m("serum_ife", 0, 90, unit=None),
+        m("urine_ife", 1, 90, unit=None),
+    ).hematologic_imwg
+    assert r.category == "VGPR" and r.provisional
+    assert r.caveats == (
+        f"urine immunofixation positive on {d(90).isoformat()}, no 24-hour urine M-protein to quantify it: "
+        "the urine part of VGPR is unconfirmed",
+    )
