@@ -9,6 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .text.lexicon import fold_lookalikes
+
 
 @dataclass(frozen=True)
 class Band:
@@ -79,7 +81,9 @@ _HEAVY_RU = {"g": "G", "a": "A", "m": "M", "d": "D", "e": "E"}
 
 
 def _normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
+    # the text engine's folding: "ΙgA" with a Greek Iota lost its heavy chain, "Νegative" with a Greek Nu
+    # was unrecognised (probe74 D15); κ and λ stay symbols
+    text = unicodedata.normalize("NFKC", fold_lookalikes(text)).lower()
     return re.sub(r"\s+", " ", text).strip()
 
 

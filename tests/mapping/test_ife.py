@@ -334,3 +334,32 @@ def test_a_doubt_by_exclusion_stays_a_doubt_and_a_band_beside_a_denied_one_stays
     assert [b.label() for b in parse_ife("IgG lambda cannot be excluded").possible] == ["IgG lambda"]
     result = parse_ife("IgA lambda detected, IgG kappa excluded")
     assert [b.label() for b in result.bands] == ["IgA lambda"] and not result.negative
+
+
+@pytest.mark.parametrize(
+    ("text", "bands", "negative"),
+    [
+        ("\u0399gA lambda", [("IgA", "lambda")], False),  # Greek capital Iota
+        ("\u0399g\u0391 \u03bb", [("IgA", "lambda")], False),  # Greek Iota and Alpha, the λ symbol kept
+        ("\u039degative", [], True),  # Greek capital Nu
+    ],
+)
+def test_greek_lookalike_letters_are_folded_as_in_the_text_engine(text, bands, negative):
+    # probe74 D15: "ΙgA lambda" lost its heavy chain and "Νegative" was unrecognised
+    result = parse_ife(text)
+    assert result.parsed and result.negative is negative
+    assert list(result.bands) == [Band(heavy, light) for heavy, light in bands]
+
+
+@pytest.mark.parametrize(
+    ("text", "state", "heavy"),
+    [("\u0399gA lambda", "present", "IgA"), ("\u039degative", "absent", None)],
+)
+def test_a_serum_immunofixation_written_with_greek_lookalikes_is_read(text, state, heavy):
+    from poems_fhir.mapping.rules import load_mapping
+    from tests.mapping.test_extract import obs, run
+
+    ex = run(load_mapping(), obs("25700-6", valueString=text))
+    assert not ex.errors
+    [finding] = [f for f in ex.findings if f.topic == "monoclonal_plasma_cell_disorder"]
+    assert (finding.state.value, finding.heavy_chain) == (state, heavy)
