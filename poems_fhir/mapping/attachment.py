@@ -100,6 +100,7 @@ class _TextOf(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.skipping = 0
+        self.rows = 0  # open <tr> elements
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIPPED:
@@ -111,6 +112,7 @@ class _TextOf(HTMLParser):
         elif tag in ("td", "th"):
             self.parts.append("\t")  # cells apart: "Pleural effusion<TAB>No" is a field and its answer
         elif tag in _BLOCKS:
+            self.rows += tag == "tr"
             self.parts.append("\n\n")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -123,11 +125,14 @@ class _TextOf(HTMLParser):
         if tag in _SKIPPED:
             self.skipping = max(0, self.skipping - 1)
         elif tag in _BLOCKS or tag == "li":
+            self.rows = max(0, self.rows - (tag == "tr"))
             self.parts.append("\n\n" if tag != "li" else "\n")
 
     def handle_data(self, data: str) -> None:
         if not self.skipping:
-            self.parts.append(data)
+            # a line break in the markup of a table row is white space, not a line: a row written one
+            # cell a line kept no cell beside its neighbour (probe74 D6)
+            self.parts.append(data.replace("\r", " ").replace("\n", " ") if self.rows else data)
 
 
 #: HTML is parsed in pieces of this many characters, so that parsing can stop once enough text is read
@@ -151,11 +156,22 @@ def html_text(html: str, limit: int | None = None) -> str:
         text = "".join(parser.parts)
     except Exception:  # noqa: BLE001 - html.parser asserts on some malformed markup ("<![" ...): tags cut by hand
         text = unescape(_TAG.sub(" ", _BLOCK_TAG.sub("\n\n", html)))
-    # white space collapsed within a cell; a row's cells stay apart by one tab
-    lines = [
-        "\t".join(c for c in (" ".join(cell.split()) for cell in line.split("\t")) if c) for line in text.split("\n")
-    ]
+    # white space collapsed within a cell; a row's cells stay apart by one tab, an empty cell kept as an
+    # empty cell (a table row whose answer is blank is not answered: layout.headed_tables)
+    lines = [_row(line) for line in text.split("\n")]
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def _row(line: str) -> str:
+    """A line with its cells' white space collapsed; what stands before the first cell (white space
+    between tags) is dropped, an empty cell after it kept, empty cells at the end of the row dropped
+    but one."""
+    cells = [" ".join(cell.split()) for cell in line.split("\t")]
+    if len(cells) > 1 and not cells[0]:
+        cells = cells[1:]
+    while len(cells) > 2 and not cells[-1] and not cells[-2]:
+        cells.pop()
+    return "\t".join(cells).strip(" ")
 
 
 _BLANK_LINES = re.compile(r"\n{3,}")

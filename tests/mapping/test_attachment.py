@@ -134,3 +134,13 @@ def test_any_markup_gives_text_and_never_raises(html):
 def test_text_data_that_cannot_be_read_says_why(form, message):
     with pytest.raises(UnreadableAttachment, match=message):
         attachment_text(form)
+
+
+def test_a_table_row_written_one_cell_a_line_keeps_its_cells_on_one_line_and_an_empty_cell():
+    # probe74 D6: a pretty-printed table gave one cell a line, so no header stood above its answers
+    html = (
+        "<table>\n  <tr>\n    <th>Site</th>\n    <th>Sclerotic lesion</th>\n  </tr>\n"
+        "  <tr>\n    <td>Skull</td>\n    <td>No</td>\n  </tr>\n  <tr><td>L2</td><td></td><td>x</td></tr>\n</table>"
+        "<p>No\nascites</p>"
+    )
+    assert html_text(html) == "Site\tSclerotic lesion\n\nSkull\tNo\n\nL2\t\tx\n\nNo\nascites"

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from poems_fhir.mapping.text.layout import answered_forms, set_aside_contrast
+from pathlib import Path
+
+from poems_fhir.mapping.text.layout import answered_forms, headed_tables, set_aside_contrast
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "text-tables"
+
+
+def _names(cell: str) -> bool:
+    """A stand-in for the engine's key words: a cell naming a finding."""
+    return any(w in cell.lower() for w in ("sclerotic", "ascites", "effusion", "склеротическ"))
 
 
 @pytest.mark.parametrize(
@@ -152,3 +161,120 @@ def test_line_items_look_at_each_line_once():
     pieces = engine._line_items([text], Counting())  # type: ignore[arg-type]
     assert pieces[-2:] == ["Some Line of text without findings here\n" * 3000 + "No ascites", "Splenomegaly"]
     assert sum(scanned) <= len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        # probe74 D6: the header names the finding, the rows answer it per site
+        (
+            "Site | Sclerotic lesion\nSkull | No\nL2 | No\nPelvis | No",
+            ["", "Skull: Sclerotic lesion: No.", "L2: Sclerotic lesion: No.", "Pelvis: Sclerotic lesion: No."],
+        ),
+        # an HTML table's rows arrive a blank line apart; a blank or "?" cell is not answered
+        (
+            "Site\tSclerotic lesion\n\nSkull\tYes\n\nL2\t\n\nT10\t?",
+            ["", "", "Skull: Sclerotic lesion: Yes.", "", "L2: Sclerotic lesion: ?.", "", "T10: Sclerotic lesion: ?."],
+        ),
+        # several finding columns, a markdown table's borders and rule, a row that leaves its last cell out
+        (
+            "| Site | Sclerotic lesion | Ascites |\n|---|---|---|\n| L2 | Yes | No |\n| Pelvis | No |",
+            [
+                "",
+                "|---|---|---|",
+                "L2: Sclerotic lesion: Yes. L2: Ascites: No.",
+                "Pelvis: Sclerotic lesion: No. Pelvis: Ascites: ?.",
+            ],
+        ),
+        ("Локализация\tСклеротический очаг\nЧереп\tнет", ["", "Череп: Склеротический очаг: нет."]),
+        # the table ends where a row has more cells; text after it is read as it is
+        (
+            "Site | Sclerotic lesion\nSkull | No\nL2 | No | x\nAscites | No",
+            ["", "Skull: Sclerotic lesion: No.", "L2 | No | x", "Ascites | No"],
+        ),
+    ],
+)
+def test_a_table_whose_header_names_the_finding_is_read_row_by_row(text, read):
+    assert [line.strip() for line in headed_tables(text, _names).split("\n")] == read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pleural effusion | No |\nAscites | No |",  # no header row: each row a field (table_rows)
+        "Finding\tPrior\tCurrent\nAscites\tNo\tYes",  # a header naming no finding
+        "Finding | Size\nPleural effusion | 2 cm\nAscites | None",
+        "Site | Sclerotic lesion\nL2 | 12 mm sclerotic focus",  # no row answers the header
+        "Site | Sclerotic lesion\n\n\nSkull | No",  # two blank lines: no row of this table
+        "Sclerotic lesion | No",
+    ],
+)
+def test_a_table_without_a_header_naming_a_finding_is_left_as_it_is(text):
+    assert headed_tables(text, _names) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Site | Sclerotic lesion\nSkull | No\nL2 | No\nPelvis | No", [("negated", "Skull: Sclerotic lesion: No.")]),
+        (
+            "Site | Sclerotic lesion\nSkull | No\nL2 | Yes",
+            [("negated", "Skull"), ("present", "L2: Sclerotic lesion: Yes.")],
+        ),
+        ("Site\tSclerotic lesion\n\nSkull\t?\n\nL2\t", [("possible", "Skull: Sclerotic lesion: ?.")]),
+        ("Site | Sclerotic lesion\nSkull | unknown", []),  # states nothing, as a form field would
+        (
+            "Локализация | Склеротические очаги\nЧереп | нет\nТаз | нет",
+            [("negated", "Череп: Склеротические очаги: нет.")],
+        ),
+    ],
+)
+def test_the_engine_reads_a_headed_table_row_by_row(text, expected):
+    from poems_fhir.mapping.rules import load_mapping
+
+    [assertions] = load_mapping().text.assert_texts([text])
+    read = [(a.label, a.sentence) for a in assertions if a.target == "sclerotic_bone_lesion"]
+    assert {label for label, _ in read} == {label for label, _ in expected}
+    for label, sentence in expected:  # the quote is the row it came from, never the header
+        assert any(lab == label and s.startswith(sentence) for lab, s in read), read
+
+
+@pytest.mark.parametrize(
+    ("fixture", "state", "quote", "classification"),
+    [
+        ("site-table-html-all-no.json", "absent", '"Skull: Sclerotic lesion: No."', "indeterminate"),
+        ("site-table-plain-one-yes.json", "present", '"L2: Sclerotic lesion: Yes."', "met"),
+    ],
+)
+def test_a_report_with_a_headed_table_is_judged_by_its_rows(mapping, fixture, state, quote, classification):
+    # probe74 D6 (cases T11, T12, C02): PNP + IgA lambda + splenomegaly + a site table of "No" was met
+    from poems_fhir.criteria.profiles import get_profile
+    from poems_fhir.pipeline import evaluate_paths
+
+    run = evaluate_paths([FIXTURES / fixture], mapping, get_profile("mayo"))
+    assert run.errors == []
+    [result] = run.results
+    bones = result.assessment.criteria["sclerotic_bone_lesions"]
+    assert bones.state.value == state
+    assert quote in bones.evidence[0].summary and "Site" not in bones.evidence[0].summary
+    assert result.assessment.classification.value == classification
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Site | Sclerotic lesion\n" + "L2 | No\n" * 20000,
+        "Site | Sclerotic lesion\n\n" + "L2\tNo\n\n" * 20000,
+        "Site" + " | Sclerotic lesion" * 11 + "\n" + ("L2" + " | No" * 11 + "\n") * 3000,
+        "Site | Sclerotic lesion\nL2 | No" + " |" * 50000,
+        "|" * 100000,
+        "\t" * 100000,
+        ("Site | Sclerotic lesion\n" + "x | " * 40 + "\n") * 2000,
+        "Site | " + "Sclerotic lesion " * 5000 + "\nL2 | No",
+        "a|b\n" * 50000,
+    ],
+)
+def test_hostile_tables_are_read_in_one_pass_and_grow_the_text_by_its_length_at_most(text):
+    out = headed_tables(text, _names)
+    assert len(out) <= 2 * len(text) + 4096
+    assert len(set_aside_contrast(answered_forms(out))) == len(out)

@@ -44,6 +44,16 @@ def test_corpus_is_large_and_well_formed(mapping):
         assert set(e["expect"]) <= set(mapping.text.section.targets), e
 
 
+def test_the_readme_states_the_corpus_counts():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    per = {lang: sum(e["id"].startswith(f"{lang}-") for e in ENTRIES) for lang in ("en", "ru", "kk")}
+    said = (
+        f"holds {len(ENTRIES)} report and letter sentences ({per['en']} English, {per['ru']} Russian,\n"
+        f"{per['kk']} Kazakh)"
+    )
+    assert said in readme
+
+
 @pytest.fixture(scope="module")
 def results(mapping):
     texts = [e["text"] for e in ENTRIES]

@@ -18,7 +18,7 @@ from pathlib import Path
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .layout import answered_forms, set_aside_contrast
+from .layout import answered_forms, headed_tables, set_aside_contrast
 from .lexicon import (
     ContextRuleSpec,
     KeyIndex,
@@ -492,9 +492,10 @@ class TextEngine:
             text = fold_lookalikes(text)  # same length: quotes cut from the original still hold
             if not self.could_matter(text):
                 continue
-            # "? Castleman disease": a query mark before the words it doubts ends no sentence; forms
+            # "? Castleman disease": a query mark before the words it doubts ends no sentence; tables, forms
             # and answers ("[x] no", "X? No.") become plain answers first
-            text = _QUERY_MARK.sub("¿", answered_forms(text))
+            # a table's header row is no finding: its rows answer it (probe74 D6)
+            text = _QUERY_MARK.sub("¿", answered_forms(headed_tables(text, self.keys.hits)))
             for chunk in candidate_sentences(text, self.keys, self.sentence_filter):
                 by_script[script_of(chunk)].append((i, chunk))
         for script, chunks in by_script.items():

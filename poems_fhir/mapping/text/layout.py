@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Report layouts that state a finding without a sentence, rewritten before ConText reads them.
 
-Every rewrite keeps the text's length, so offsets (and the quotes cut from the original) still hold.
+Every rewrite but one keeps the text's length, so offsets (and the quotes cut from the original) still
+hold. The exception: a table whose header row names the finding is read row by row ("Skull: Sclerotic
+lesion: No.", :func:`headed_tables`), a row's quote the clause it became.
 
 - Checkbox forms: "Ascites: [ ] yes [x] no", "Отеки ног: [ ] да [x] нет", "☐ present ☒ absent" -> the
   ticked answer alone ("Ascites: no"); none or several ticked -> "?" (not answered: possible, never
@@ -21,6 +23,7 @@ Every rewrite keeps the text's length, so offsets (and the quotes cut from the o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 #: a checkbox: "[ ]", "[x]", "[ X ]", "☐", "☒" (the mark is the tick)
 _BOX = re.compile(r"\[[ \t]{0,3}([xX✓✔vV+*]?)[ \t]{0,3}\]|([☐☑☒✅])")
@@ -345,3 +348,132 @@ _DESCRIBING_PHRASE = re.compile(
     re.IGNORECASE,
 )
 _DENIAL_AFTER_PHRASE = re.compile(r",\s*(?:не|нет)\b", re.IGNORECASE)
+
+
+#: a table's shape worth reading by its header: a few columns of short cells (a wider table, or longer
+#: cells, is read line by line as before)
+_MAX_COLUMNS = 12
+_MAX_HEADER_CELL = 80
+_MAX_LABEL_CELL = 60
+#: a markdown table's rule under its header: "---|:---:|"
+_RULE_LINE = re.compile(r"[ \t|:+-]*-{3,}[ \t|:+-]*\r?")
+
+
+def _cells(line: str) -> list[str] | None:
+    """The cells of a table row (tab or pipe separated), or None for a line that is no row. A pipe
+    before the first cell and after the last one is the row's border, not an empty cell."""
+    row = line.strip(" \r\u00a0")
+    if "\t" not in row and "|" not in row:
+        return None
+    if row.startswith("|"):
+        row = row[1:]
+    if row.endswith(("|", "\t")):
+        row = row[:-1]
+    return [c.strip(" \t\r\u00a0") for c in re.split(r"[\t|]", row)]
+
+
+#: a cell that says there is nothing to say: "N/A", "unknown", "___", a zero
+_NO_ANSWER_CELL = re.compile(rf"(?:{_PLACEHOLDER})|(?:{_NO_INFO})|(?:{_ZERO})", re.IGNORECASE)
+
+
+def _answers(cell: str) -> bool:
+    """A cell that answers a column's question: yes/no and its kin, "?", "-", a field's non-answer
+    ("unknown", "N/A", "0") or nothing."""
+    said = cell.rstrip(".")
+    return (
+        not said
+        or said in ("?", "-", "—", "–")
+        or _polarity(said) is not None
+        or _NO_ANSWER_CELL.fullmatch(said) is not None
+    )
+
+
+def headed_tables(text: str, names: Callable[[str], bool]) -> str:
+    """A table whose header row names the finding and whose rows answer it per site (probe74 D6: "Site |
+    Sclerotic lesion⏎Skull | No⏎L2 | No" read the header as a present lesion). The header row is no finding
+    and goes (blanked); each data row becomes one clause per column, "<row label>: <column header>:
+    <cell>." - "Skull: Sclerotic lesion: No." - which the rules read as any field ("?" or a blank cell: not
+    answered). A header row: its cells after the first name a finding (``names``), none of them is an
+    answer, and the row after it answers under such a column. Rows are read while they have the header's
+    number of cells (an HTML table's rows arrive a blank line apart, a plain one's line by line; a row
+    whose last cells are empty may leave them out). A table without such a header is left to
+    :func:`table_rows`.
+
+    The one rewrite that does not keep the text's length: a row's quote is the clause it became. The
+    text grows by its own length and 4,096 characters at most (a wide table of short rows is read as written past that)."""
+    if "\t" not in text and "|" not in text:
+        return text
+    lines = text.split("\n")
+    cells = [_cells(line) for line in lines]
+    budget = len(text) + 4096
+    i = 0
+    while i < len(lines):
+        header = cells[i]
+        if header is None or not 2 <= len(header) <= _MAX_COLUMNS or not _is_header(header, names):
+            i += 1
+            continue
+        rows, gap = _data_rows(cells, i, header, names)
+        if not rows:
+            i += 1
+            continue
+        lines[i] = " " * len(lines[i].rstrip("\r")) + ("\r" if lines[i].endswith("\r") else "")
+        for k in rows:
+            said = _row_clauses(cells[k] or [], header)
+            if len(said) - len(lines[k]) > budget:
+                break
+            budget -= max(0, len(said) - len(lines[k]))
+            lines[k] = said + ("\r" if lines[k].endswith("\r") else "")
+        i = rows[-1] + 1 if gap >= 0 else i + 1
+    return "\n".join(lines)
+
+
+def _is_header(row: list[str], names: Callable[[str], bool]) -> bool:
+    """Cells after the first name a finding, in short cells, and none answers."""
+    return (
+        all(c and not _answers(c) for c in row[1:])
+        and all(len(c) <= _MAX_HEADER_CELL for c in row)
+        and any(names(c) for c in row[1:])
+    )
+
+
+def _data_rows(
+    cells: list[list[str] | None], at: int, header: list[str], names: Callable[[str], bool]
+) -> tuple[list[int], int]:
+    """The rows under the header at line ``at`` and the blank lines between two rows (0 or 1, the same
+    all through): none unless the first row answers under a column whose header names a finding."""
+    rows: list[int] = []
+    gap = -1
+    k = at + 1
+    while k < len(cells):
+        step = 1 if cells[k] is not None else 2
+        if step == 2 and (k + 1 >= len(cells) or cells[k + 1] is None or gap == 0):
+            break
+        if gap >= 0 and step - 1 != gap:
+            break
+        row = cells[k + step - 1] or []
+        if _RULE_LINE.fullmatch("|".join(row)) and not rows:  # a markdown rule under the header
+            k += step
+            continue
+        if len(row) > len(header) or len(row[0]) > _MAX_LABEL_CELL:
+            break
+        if _is_header(row, names) and rows:  # the next table's header
+            break
+        if not rows and not any(
+            names(h) and _answers(row[j] if j < len(row) else "") for j, h in enumerate(header) if j
+        ):
+            break
+        gap = step - 1
+        rows.append(k + step - 1)
+        k += step
+    return rows, gap
+
+
+def _row_clauses(row: list[str], header: list[str]) -> str:
+    """ "L2 | Yes | No" under "Site | Sclerotic lesion | Lytic lesion" -> "L2: Sclerotic lesion: Yes. L2:
+    Lytic lesion: No." (a cell left out or empty: "?")."""
+    label = row[0].rstrip(":")
+    said = []
+    for j, column in enumerate(header[1:], start=1):
+        cell = (row[j] if j < len(row) else "").rstrip(" .") or "?"
+        said.append(f"{label + ': ' if label else ''}{column.rstrip(':')}: {cell}.")
+    return " ".join(said)
