@@ -156,6 +156,12 @@ _DENIALS = frozenset(
 _EPONYMS = frozenset(
     "castleman castleman's crow crow-fukase fukase bence poems waldenström waldenstrom takatsuki".split()
 )
+#: a line that ends in a denial with nothing denied yet: the lines under it are what it denies
+_DENIAL_LEAD_IN = re.compile(
+    r"\b(?:not|не)\s+(?:seen|identified|detected|demonstrated|present|found|visuali[sz]ed|выявлен\w*|обнаружен\w*|"
+    r"определя\w*|визуализир\w*)\s*$",
+    re.IGNORECASE,
+)
 #: a line end, and the first word of the next line: a capital and only small letters after it
 _LINE_BREAK = re.compile(r"\n(?=[ \t]*[^\W\d_])")
 
@@ -173,7 +179,9 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
             out.append(piece)
             continue
         first_line = piece.split("\n", 1)[0].strip()
-        if first_line.endswith(":"):  # a lead-in and its lines ("No evidence of:⏎Ascites⏎Pleural effusion")
+        # a lead-in and its lines ("No evidence of:⏎Ascites⏎Pleural effusion"), also one ending in a denial
+        # with no object ("The following were not identified⏎Ascites⏎Pleural effusion", probe74 D16)
+        if first_line.endswith(":") or (_DENIAL_LEAD_IN.search(first_line) and not keys.hits(first_line)):
             out.append(piece)
             continue
         start = line_start = 0
