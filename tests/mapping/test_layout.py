@@ -91,6 +91,8 @@ def test_an_aside_in_commas_inside_a_clause_is_blanked(text, read):
         # a table row whose cells go on: the first table-row regex backtracked for ever (2^n) on this
         "Ascites | no" + " | x " * 60 + " | " + "y" * 40,
         "Ascites\tno" + "\tx " * 60 + "\t" + "y" * 40,
+        "Question: " + "a" * 5000 + "? Answer: no.",
+        ("Q: x" + " " * 100 + "?" * 3) * 2000,
     ],
 )
 def test_hostile_layouts_are_read_in_one_pass(text):
@@ -278,3 +280,22 @@ def test_hostile_tables_are_read_in_one_pass_and_grow_the_text_by_its_length_at_
     out = headed_tables(text, _names)
     assert len(out) <= 2 * len(text) + 4096
     assert len(set_aside_contrast(answered_forms(out))) == len(out)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        # probe71 D21: a question and its labelled answer on one line stayed a question
+        ("Question: sclerotic lesions? Answer: none identified.", "sclerotic lesions: none identified."),
+        ("Q: ascites? A: yes.", "ascites: yes."),
+        ("Вопрос: асцит? Ответ: нет.", "асцит: нет."),
+        # a question with no labelled answer stays one
+        (
+            "Clinical question: sclerotic lesions? Findings: none.",
+            "Clinical question: sclerotic lesions? Findings: none.",
+        ),
+    ],
+)
+def test_a_question_and_its_labelled_answer_on_one_line_are_a_field(text, read):
+    out = answered_forms(text)
+    assert " ".join(out.split()) == read and len(out) == len(text)  # quotes stay in place

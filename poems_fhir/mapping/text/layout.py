@@ -32,6 +32,17 @@ _FORM_END = re.compile(r"[\n.;]")
 #: the most characters between two boxes of one form (an answer is a word or three)
 _MAX_ANSWER = 40
 _ANSWERED = re.compile(r"\?(?=[ \t]{0,3}(?:no|yes|нет|да|жоқ|иә|ия)\b)", re.IGNORECASE)
+#: "Question: sclerotic lesions? Answer: none identified." - a question and its labelled answer on one line
+_QUESTION_ANSWER = re.compile(
+    r"^([ \t]{0,20}(?:(?:clinical[ \t]+)?question|q|вопрос|сұрақ)[ \t]{0,3}:)?([^?\n]{1,120})\?"
+    r"([ \t]{0,3}(?:answer|a|ответ|жауап)[ \t]{0,3}:)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _as_answer(m: re.Match[str]) -> str:
+    """The question as a label and its answer after it, at the same length (quotes stay in place)."""
+    return " " * len(m.group(1) or "") + m.group(2) + ":" + " " * len(m.group(3))
 
 _CONTRAST = r"(?:however|though|однако|впрочем|тем\s+не\s+менее|алайда|бірақ)"
 #: the words that continue the clause after the contrast: an auxiliary, a denial, a participle of finding
@@ -256,6 +267,9 @@ def answered_forms(text: str) -> str:
                     _single(box, out)
             i = j + 1
         text = "".join(out)
+    if "?" in text:
+        # probe71 D21: "Question: sclerotic lesions? Answer: none identified." stayed a question (possible)
+        text = _QUESTION_ANSWER.sub(_as_answer, text)
     return _ANSWERED.sub(":", text)
 
 
