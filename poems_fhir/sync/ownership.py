@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import DuplicateIdentifierError
+from ..i18n import Translator, UnknownLanguageError, translator
 from ..fhir.json_codec import deep_copy
 from ..fhir.write import (
     CLINICIAN_STATUSES,
@@ -246,11 +247,16 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
         for entry in bundle["entry"]:
             res = entry["resource"]
             if _is_criteria_report(res):
-                res["conclusion"] += f" A clinician has taken over the care plan ({plan.clinician_plan}); " + (
-                    "changed proposals are in a new draft CarePlan that refers to it."
+                t = _said_in(res)
+                said = (
+                    t._(
+                        "A clinician has taken over the care plan ({plan}); changed proposals are in a new draft "
+                        "CarePlan that refers to it."
+                    )
                     if plan.follow_up
-                    else "its proposals stand."
+                    else t._("A clinician has taken over the care plan ({plan}); its proposals stand.")
                 )
+                res["conclusion"] += " " + said.format(plan=plan.clinician_plan)
     # 1. what is not ours to send: deleted by someone (same conclusion), taken over, or no proposal due
     candidates: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
     wanted_keys: set[str] = set(standing.values())
@@ -511,10 +517,17 @@ def _plan_target(entry: dict[str, Any], view: ServerView, material: str, plan: P
     plan.follow_up = True
     _beside(entry, latest)
     res = entry["resource"]
-    res["basedOn"] = [{"reference": ref_of(latest), "display": "the clinician's care plan this proposal would update"}]
+    t = _said_in(res)
+    res["basedOn"] = [
+        {"reference": ref_of(latest), "display": t._("the clinician's care plan this proposal would update")}
+    ]
     res["description"] = (
-        f"Changed proposals after the clinician's care plan {ref_of(latest)}: the POEMS "
-        "criteria assessment changed since that plan was made. " + str(res.get("description", ""))
+        t._(
+            "Changed proposals after the clinician's care plan {plan}: the POEMS criteria assessment changed "
+            "since that plan was made."
+        ).format(plan=ref_of(latest))
+        + " "
+        + str(res.get("description", ""))
     )
     plan.notes_if_sent[entry["fullUrl"]] = (
         f"the care plan {ref_of(latest)} is the clinician's; the conclusion changed, so a new "
@@ -542,15 +555,29 @@ def _report_target(
         return key_of(latest)
     _beside(entry, latest)
     how = "marked entered-in-error" if found.retracted else f"status {latest.get('status')!r}"
-    res["conclusion"] = (
-        f"{res.get('conclusion', '')} The earlier report {ref_of(latest)} is no longer poems-fhir's ({how}); "
-        "the data have changed since, and this draft states the assessment from the current data."
-    ).strip()
+    said = (
+        _said_in(res)
+        ._(
+            "The earlier report {report} is no longer poems-fhir's (status {status}); the data have changed since, "
+            "and this draft states the assessment from the current data."
+        )
+        .format(report=ref_of(latest), status=latest.get("status"))
+    )
+    res["conclusion"] = f"{res.get('conclusion', '')} {said}".strip()
     plan.notes_if_sent[entry["fullUrl"]] = (
         f"the report {ref_of(latest)} is someone else's ({how}); the conclusion changed, so a new draft report "
         "states it beside it - review the two"
     )
     return None
+
+
+def _said_in(res: dict[str, Any]) -> Translator:
+    """The translator of the language ``res`` is written in (a Russian report gets Russian sentences; the
+    sentences added here were English in every language before)."""
+    try:
+        return translator(str(res.get("language") or "en"))
+    except UnknownLanguageError:
+        return translator()
 
 
 def _is_criteria_report(res: dict[str, Any]) -> bool:

@@ -151,3 +151,20 @@ def test_a_retraction_race_leaves_the_clinicians_report_alone(server, tmp_path):
     assert get(server, f"DiagnosticReport/{report['id']}")["status"] == "entered-in-error"
     r = requests.get(f"{server['url']}/DiagnosticReport/{report['id']}/_history", headers=headers(server), timeout=30)
     assert len(r.json()["entry"]) == 2  # ours, then the clinician's: nothing of ours after it
+
+
+def test_what_is_said_beside_a_clinicians_resources_is_in_the_reports_language(server, tmp_path):
+    """The sentences added beside a clinician's plan or report were English in a Russian report."""
+    run(server, tmp_path, language="ru")
+    (plan,) = ours(server, "CarePlan")
+    put(server, {**plan, "status": "active"})
+    (report,) = criteria_report(server)
+    put(server, {**report, "status": "final"})
+    set_platelets(server, 250)  # the conclusion changes: a proposal and a report beside them
+    run(server, tmp_path, language="ru")
+    beside = [r for r in criteria_report(server) if r["id"] != report["id"]]
+    assert len(beside) == 1 and beside[0]["language"] == "ru"
+    assert f"Прежний отчёт DiagnosticReport/{report['id']}" in beside[0]["conclusion"]
+    assert f"Врач принял план ведения (CarePlan/{plan['id']})" in beside[0]["conclusion"]
+    (proposal,) = [p for p in ours(server, "CarePlan") if p["id"] != plan["id"]]
+    assert proposal["description"].startswith(f"Изменённые предложения после плана ведения врача CarePlan/{plan['id']}")

@@ -44,6 +44,7 @@ def _as_answer(m: re.Match[str]) -> str:
     """The question as a label and its answer after it, at the same length (quotes stay in place)."""
     return " " * len(m.group(1) or "") + m.group(2) + ":" + " " * len(m.group(3))
 
+
 _CONTRAST = r"(?:however|though|однако|впрочем|тем\s+не\s+менее|алайда|бірақ)"
 #: the words that continue the clause after the contrast: an auxiliary, a denial, a participle of finding
 _PREDICATE = (
