@@ -92,6 +92,10 @@ class SignedUrlRefusedError(FatalNetworkError):
     """A download without credentials (pre-signed URL) was refused: 401/403/410, expired or bad signature."""
 
 
+class OwnSecretInUrlError(ForeignHostError):
+    """A file URL (or a redirect) on another origin holds our own token in its text: never fetched."""
+
+
 # ------------------------------------------------------------------------------------ the request
 
 
@@ -1202,10 +1206,30 @@ class BulkExporter:
             prepared.headers.pop("Authorization", None)  # nothing from the session either
         elif not self._may_carry_token(prepared.url or ""):
             raise ForeignHostError(f"refusing {redact(prepared.url or '')}: not the server's origin", url=redact(url))
+        self._refuse_own_secret(url, prepared.url or "")
         reason = unsafe_reason(prepared.url or "")
         if reason:
             raise ForeignHostError(f"refusing {redact(prepared.url or '')}: {reason}", url=redact(url))
         return prepared
+
+    def _refuse_own_secret(self, url: str, sent: str) -> None:
+        """A URL off the server's origin that holds our own secret (`?access_token=<our token>`: a server
+        that signs its download URLs with the token it was sent) would carry the token there in the URL
+        itself, with or without an Authorization header (probe72 D10): refused, nothing is sent. The
+        secret is recognised as it is masked in messages (whole, cut, encoded, in another case)."""
+        if self.client._scrub(url) == url and self.client._scrub(sent) == sent:
+            return
+        if self._may_carry_token(sent):
+            return  # back to the configured server, which knows its own token
+        shown = self.client._shown(url)
+        raise OwnSecretInUrlError(
+            f"refusing the export file {shown}: its URL holds our own access token (or another secret of "
+            f"ours) and is not on the FHIR server's origin - the token goes only to {self.client.base_url}, "
+            "so nothing was sent. The server (or the storage behind it) puts the token it was sent into its "
+            "download links: configure it to sign them with a key of its own, or to serve the files on its own "
+            "origin",
+            url=shown,
+        )
 
     def _download_error(self, what: str, response: requests.Response, token: bool) -> NetworkError:
         status = response.status_code

@@ -941,3 +941,46 @@ def test_a_line_longer_than_the_reader_takes_is_unreadable_and_not_held_whole(tm
     writer.finish()
     assert (writer.resources, writer.unreadable) == (1, 2)
     assert writer.unreadable_at == [(1, "longer than the reader takes"), (3, "longer than the reader takes")]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"?access_token={TOKEN}",  # probe72 D10: the server signs its download URLs with our own token
+        f"?X-Amz-Signature=abc&sig={TOKEN}",  # under another name: recognised as ours all the same
+        f"?t={TOKEN.upper()}",
+    ],
+)
+def test_a_file_url_on_another_origin_that_holds_our_token_is_refused_before_sending(server, tmp_path, query):
+    other = OtherOrigin(body=server.files["Patient.ndjson"].body)
+    try:
+        server.requires_token = False  # a pre-signed URL: no Authorization header would go with it
+        _file_url(server, 0, f"{other.origin}/bucket/Patient.ndjson{query}")
+        with pytest.raises(ForeignHostError, match="holds our own access token") as exc:
+            make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    finally:
+        other.close()
+    assert other.seen == []  # nothing reached the other origin: the token is in the URL itself
+    text = str(exc.value)
+    assert TOKEN not in text and TOKEN.upper() not in text and exc.value.exit_code == 3
+    assert server.origin in text  # says where the token may go
+
+
+def test_a_redirect_to_another_origin_with_our_token_in_its_query_is_not_followed(server, tmp_path):
+    other = OtherOrigin(body=server.files["Observation.ndjson"].body)
+    try:
+        server.redirect = {"Observation.ndjson": f"{other.origin}/bucket/obs.ndjson?access_token={TOKEN}"}
+        with pytest.raises(ForeignHostError, match="holds our own access token"):
+            make(server, tmp_path / "exp", parallel=1).run(ExportRequest.of("patient"))
+    finally:
+        other.close()
+    assert other.seen == []
+
+
+def test_a_file_url_on_the_servers_own_origin_may_hold_our_token(server, tmp_path):
+    # the server knows its own token: a URL back to it with the token in its query is no leak
+    server.requires_token = False
+    server.require_auth = False
+    _file_url(server, 0, f"{server.base}/files/Patient.ndjson?access_token={TOKEN}")
+    result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
+    assert result.files == 2 and any(TOKEN in s.query for s in server.calls("/fhir/R4/files/Patient"))
