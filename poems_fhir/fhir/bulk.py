@@ -92,6 +92,17 @@ class SignedUrlRefusedError(FatalNetworkError):
     """A download without credentials (pre-signed URL) was refused: 401/403/410, expired or bad signature."""
 
 
+class StatusUrlRefusedError(ForeignHostError):
+    """A kick-off answered 202 with a status URL that gets no credentials (another origin, whitespace, a
+    control character): the export is left running on the server, and remembered so that no later run
+    starts another one."""
+
+
+class NoStatusUrlError(FatalNetworkError):
+    """A kick-off answered 202 without a Content-Location: an export may run on the server, with no URL
+    to poll; remembered like a refused status URL."""
+
+
 class OwnSecretInUrlError(ForeignHostError):
     """A file URL (or a redirect) on another origin holds our own token in its text: never fetched."""
 
@@ -579,6 +590,8 @@ class BulkExporter:
 
     def _run(self, request: ExportRequest) -> ExportResult:
         state = self.active_state()
+        if state is not None and state.get("phase") == "refused" and not self.restart:
+            self._adopt_refused(state)  # its status URL is on the configured server now, or this raises
         resumed = state is not None
         if state is not None and state.get("request") != request.key():
             if not self.restart:
@@ -609,7 +622,12 @@ class BulkExporter:
 
     def _forget(self, state: dict[str, Any]) -> None:
         """--restart: the old export is abandoned (deleted on the server when it still exists)."""
-        if state.get("status_url") and state.get("phase") != "downloaded":
+        if state.get("phase") == "refused":
+            # a status URL refused at the kick-off is deleted only where it may get the credentials now
+            url, why = self._status_url_of(state.get("refused_location"))
+            if url is not None and why is None:
+                self._delete({"status_url": url})
+        elif state.get("status_url") and state.get("phase") != "downloaded":
             self._delete(state)
         for sub in ("data", "errors", "deleted"):
             shutil.rmtree(self.folder / sub, ignore_errors=True)
@@ -669,34 +687,42 @@ class BulkExporter:
                 url=redact(self.client.url(request.path)),
                 status=response.status_code,
             )
-        location = response.headers.get("Content-Location")
-        if not location:
-            raise FatalNetworkError(
-                f"{what}: 202 without a Content-Location header: there is no status URL to poll",
-                url=redact(self.client.url(request.path)),
-                status=202,
-            )
-        status_url = urljoin(self.client.base_url + "/", location)
-        if why := _control_reason(location):
-            raise ForeignHostError(
-                f"{what}: refusing the status URL {redact(status_url)}: {why}; nothing was sent to it",
-                url=redact(status_url),
-            )
-        self.client.check_origin(status_url)  # polls carry the token: the server's origin only
         kicked_off_at = _http_date(response.headers.get("Date")) or _instant(
             dt.datetime.fromtimestamp(self.clock(), dt.timezone.utc)  # type: ignore[misc]
         )
-        state = {
+        state: dict[str, Any] = {
             "version": STATE_VERSION,
             "request": request.key(),
             "since": request.since,
             "server": self.client.base_url,
-            "status_url": status_url,
+            "status_url": None,
             "kicked_off_at": kicked_off_at,
             "phase": "kicked-off",
             "manifest": None,
             "notes": notes,
         }
+        location = response.headers.get("Content-Location")
+        status_url, why = self._status_url_of(location)
+        if why is not None or status_url is None:
+            # the server started an export (202): remembered before it is refused, so that the next run
+            # does not start another one and abandon it too - a proxy misconfiguration on a 15-minute
+            # timer started 96 full exports a day (probe72 D8). Nothing is ever sent to this URL.
+            state.update(phase="refused", refused_location=location, refused_status_url=status_url, refused=why)
+            self.save_state(state)
+            shown = self._shown_location(state)
+            log.warning(
+                "bulk export started, but its status URL %s is refused: %s",
+                shown,
+                why,
+                extra=ev("bulk.status_url_refused", status_url=shown, error=why),
+            )
+            raise self._refusal(
+                state,
+                f"{what}: the server started a bulk export (202 Accepted), but its status URL {shown} is refused: "
+                f"{why}; nothing was sent to it. The export is left running on the server (it expires there) and "
+                f"remembered in {self.state_path}, so the next run starts no other one. ",
+            )
+        state["status_url"] = status_url
         self.save_state(state)  # before any wait: a crash from here on polls this URL again
         log.info(
             "bulk export started: %s",
@@ -704,6 +730,55 @@ class BulkExporter:
             extra=ev("bulk.kicked_off", status_url=redact(status_url), level=request.level, since=request.since),
         )
         return state
+
+    def _status_url_of(self, location: str | None) -> tuple[str | None, str | None]:
+        """The status URL a kick-off's Content-Location names and why it is refused (None: it is not)."""
+        if not location:
+            return None, "the 202 answer has no Content-Location header: there is no status URL to poll"
+        status_url = urljoin(self.client.base_url + "/", location)
+        why = _control_reason(location) or self.client.origin_problem(status_url)
+        return status_url, self.client._scrub(why) if why is not None else None
+
+    def _shown_location(self, state: dict[str, Any]) -> str:
+        location = state.get("refused_location")
+        if not location:
+            return "(none)"
+        shown = self.client._scrub(redact(str(location)))
+        return repr(shown) if _control_reason(shown) or shown != shown.strip() else shown
+
+    def _refusal(self, state: dict[str, Any], head: str) -> FatalNetworkError:
+        text = head + (
+            f"Polls carry the credentials, which go only to the configured server {self.client.base_url}. "
+            "Fix --server (the URL the server uses in its links, e.g. its public address) or the proxy in front "
+            "of it (it must pass the server's own Content-Location), then run again: a remembered status URL that "
+            "is on the configured server then is polled; or run with --bulk-restart (export: --restart) to start "
+            "a new export instead"
+        )
+        if state.get("refused_status_url") is None:
+            return NoStatusUrlError(text)
+        return StatusUrlRefusedError(text, url=self._shown_location(state))
+
+    def _adopt_refused(self, state: dict[str, Any]) -> None:
+        """A run after a kick-off whose status URL was refused: polled now if it may get the credentials
+        (--server was fixed to the origin the server uses in its links); otherwise refused at once, with no
+        new kick-off and nothing sent (probe72 D8)."""
+        url, why = self._status_url_of(state.get("refused_location"))
+        if url is None or why is not None:
+            shown = self._shown_location(state)
+            raise self._refusal(
+                state,
+                f"a bulk export started by an earlier run (kick-off at {state.get('kicked_off_at')}) was left "
+                f"running on the server: its status URL {shown} is refused ({why or state.get('refused')}), so "
+                f"nothing was sent to it and no new export is started while {self.state_path} remembers it. ",
+            )
+        for key in ("refused_location", "refused_status_url", "refused"):
+            state.pop(key, None)
+        state.update(status_url=url, phase="kicked-off", server=self.client.base_url)
+        self.save_state(state)
+        log.info(
+            "bulk export: the status URL refused by an earlier run is on the configured server now: polling it",
+            extra=ev("bulk.kicked_off", status_url=redact(url), level=state["request"].get("level"), since=None),
+        )
 
     # ------------------------------------------------------------------ polling
 

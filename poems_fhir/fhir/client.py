@@ -149,6 +149,18 @@ class FhirClient:
 
     def check_origin(self, url: str) -> None:
         """Refuse a URL that is ambiguous or would go anywhere but the configured server."""
+        reason = self.origin_problem(url)
+        if reason:
+            raise ForeignHostError(
+                f"refusing {self._shown(url)}: {reason}; credentials go only to the configured server "
+                f"{show_origin(self._origin)}, so nothing was sent. If the server is behind a proxy, configure "
+                "--server with the URL the server uses in its links.",
+                url=self._shown(url),
+            )
+
+    def origin_problem(self, url: str) -> str | None:
+        """Why ``url`` must not get our credentials (ambiguous, or not the configured server's origin);
+        None: it may."""
         reason = unsafe_reason(url)
         if reason is None:
             try:
@@ -159,13 +171,7 @@ class FhirClient:
                 reason = unsafe_reason(sent)
             if reason is None and {origin(sent), sent_origin(sent)} != {self._origin}:
                 reason = f"it points at {show_origin(sent_origin(sent))}"
-        if reason:
-            raise ForeignHostError(
-                f"refusing {self._shown(url)}: {reason}; credentials go only to the configured server "
-                f"{show_origin(self._origin)}, so nothing was sent. If the server is behind a proxy, configure "
-                "--server with the URL the server uses in its links.",
-                url=self._shown(url),
-            )
+        return reason
 
     def _prepare(
         self,

@@ -43,7 +43,9 @@ Examples:
 Exit codes: 0 downloaded; 1 downloaded, but the server listed errors (error files; each issue is
 reported), a file is short of its manifest count or a line is no resource (each reported); 2 configuration or usage error (also: DIR holds an unfinished export of another request,
 or another export runs there); 3 server down, unreachable, too slow or its answers unusable (also: the
-status URL is gone - rerun with --restart - or a download URL was refused); 4 authentication refused;
+status URL is gone - rerun with --restart -, the status URL the kick-off answered was refused - remembered:
+the next run starts no other export, fix --server or the proxy, or --restart - or a download URL was
+refused); 4 authentication refused;
 5 permission missing; 70 internal error.
 """
 

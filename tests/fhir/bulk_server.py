@@ -67,6 +67,10 @@ class BulkServer:
         self.require_auth = True
         self.refuse_type_filter = False  # answer a kick-off with _typeFilter 400 (as many servers do)
         self.missing_groups: set[str] = set()  # Group ids whose $export answers 404
+        #: the kick-off's Content-Location when set (a proxy's own URL, whitespace; "" sends none)
+        self.status_location: str | None = None
+        self.groups: dict[str, dict[str, Any]] = {}  # Group resources served at Group/ID (their members)
+        self.group_status: int | None = None  # GET Group/ID answers this status with an OperationOutcome
         self.manifest_bodies: list[bytes] = []  # the 200 answers of the status URL, in turn; then manifest()
         self.date = "Fri, 27 Nov 2026 00:09:48 GMT"
         handler = self._handler()
@@ -202,7 +206,21 @@ class BulkServer:
                             "resourceType": "OperationOutcome",
                             "issue": [{"severity": "information", "code": "informational"}],
                         },
-                        {"Content-Location": f"{server.base}/bulkstatus/job1"},
+                        {"Content-Location": f"{server.base}/bulkstatus/job1"}
+                        if server.status_location is None
+                        else ({"Content-Location": server.status_location} if server.status_location else {}),
+                    )
+                if path.startswith("/fhir/R4/Group/") and path.count("/") == 4 and self.command == "GET":
+                    gid = path.rsplit("/", 1)[-1]
+                    if server.group_status is not None:
+                        return self._json(
+                            server.group_status,
+                            {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "forbidden"}]},
+                        )
+                    if gid in server.groups:
+                        return self._json(200, server.groups[gid])
+                    return self._json(
+                        404, {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}
                     )
                 if path.startswith("/fhir/R4/bulkstatus/"):
                     if server.status_gone:

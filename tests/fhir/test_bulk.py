@@ -984,3 +984,99 @@ def test_a_file_url_on_the_servers_own_origin_may_hold_our_token(server, tmp_pat
     _file_url(server, 0, f"{server.base}/files/Patient.ndjson?access_token={TOKEN}")
     result = make(server, tmp_path / "exp").run(ExportRequest.of("patient"))
     assert result.files == 2 and any(TOKEN in s.query for s in server.calls("/fhir/R4/files/Patient"))
+
+
+def _state(folder: Path) -> dict[str, Any]:
+    return json.loads((folder / "export-state.json").read_text())
+
+
+def test_a_status_url_on_another_origin_is_remembered_so_the_next_run_starts_no_other_export(server, tmp_path):
+    # probe72 D8: refused correctly, but nothing was remembered: every run (a 15-minute timer) kicked off a
+    # new export on the server and abandoned it
+    other = OtherOrigin(body=b"{}")
+    try:
+        server.status_location = f"{other.origin}/fhir/R4/bulkstatus/job1"  # a proxy's own address
+        folder = tmp_path / "exp"
+        with pytest.raises(ForeignHostError, match="left running on the server") as first:
+            make(server, folder).run(ExportRequest.of("patient"))
+        assert server.kickoffs == 1 and first.value.exit_code == 3
+        state = _state(folder)
+        assert state["phase"] == "refused" and state["status_url"] is None
+        assert state["refused_status_url"] == server.status_location and "points at" in state["refused"]
+        seen = len(server.seen)
+        for _ in range(2):  # the next runs: refused at once, nothing sent anywhere, no new export
+            with pytest.raises(ForeignHostError) as again:
+                make(server, folder).run(ExportRequest.of("patient"))
+            text = str(again.value)
+            assert "was left running on the server" in text and server.status_location in text
+            assert "--bulk-restart" in text and "Fix --server" in text and again.value.exit_code == 3
+        # another request does not start one either: the export left running is what is said
+        with pytest.raises(ForeignHostError, match="left running"):
+            make(server, folder).run(ExportRequest.of("system"))
+    finally:
+        other.close()
+    assert server.kickoffs == 1 and len(server.seen) == seen and other.seen == [] and server.deletes == 0
+
+
+@pytest.mark.parametrize(
+    ("location", "says"),
+    [
+        ("/fhir/R4/bulk status/job1", "space"),  # whitespace, refused by the URL rules
+        ("/fhir/R4/bulkstatus/\tjob1", "control character"),  # urljoin would drop the TAB silently
+        ("", "no Content-Location"),  # a 202 that names no status URL at all
+    ],
+)
+def test_a_status_url_refused_for_other_reasons_is_remembered_too(server, tmp_path, location, says):
+    server.status_location = location and f"{server.origin}{location}"
+    folder = tmp_path / "exp"
+    with pytest.raises(FatalNetworkError, match=says):
+        make(server, folder).run(ExportRequest.of("patient"))
+    assert _state(folder)["phase"] == "refused"
+    with pytest.raises(FatalNetworkError, match="left running on the server") as again:
+        make(server, folder).run(ExportRequest.of("patient"))
+    assert says in str(again.value) and again.value.exit_code == 3
+    assert server.kickoffs == 1 and server.polls == 0 and server.deletes == 0
+    assert not server.calls("/fhir/R4/bulkstatus/")  # no poll, not even to the URL without its TAB
+
+
+def test_restart_after_a_refused_status_url_starts_a_new_export_and_sends_nothing_to_the_old_url(server, tmp_path):
+    other = OtherOrigin(body=b"{}")
+    try:
+        server.status_location = f"{other.origin}/fhir/R4/bulkstatus/job1"
+        folder = tmp_path / "exp"
+        with pytest.raises(ForeignHostError):
+            make(server, folder).run(ExportRequest.of("patient"))
+        server.status_location = None  # the proxy passes the server's own Content-Location now
+        server.pending_polls = 0
+        result = make(server, folder, restart=True).run(ExportRequest.of("patient"))
+    finally:
+        other.close()
+    assert server.kickoffs == 2 and result.files == 2 and other.seen == []
+    assert _state(folder)["phase"] == "downloaded" and "refused" not in _state(folder)
+
+
+def test_a_refused_status_url_is_polled_once_server_names_its_origin(server, tmp_path):
+    # --server said 127.0.0.1, the server's links say localhost: refused (another origin). With --server
+    # fixed to the address the server uses, the export left running is polled - no second export.
+    server.status_location = f"http://localhost:{server.port}/fhir/R4/bulkstatus/job1"
+    server.requires_token = False
+    server.presigned = {"Patient.ndjson", "Observation.ndjson"}
+    server.pending_polls = 0
+    folder = tmp_path / "exp"
+    with pytest.raises(ForeignHostError, match="left running"):
+        make(server, folder).run(ExportRequest.of("patient"))
+    assert server.polls == 0
+    t = FakeTime()
+    client = FhirClient(
+        f"http://localhost:{server.port}/fhir/R4",
+        BearerAuth(TOKEN),
+        sleep=t.sleep,
+        clock=t.clock,
+        monotonic=t.monotonic,
+        rng=lambda: 1.0,
+    )
+    exporter = BulkExporter(client, folder, sleep=t.sleep, monotonic=t.monotonic, clock=t.clock, rng=lambda: 1.0)
+    result = exporter.run(ExportRequest.of("patient"))
+    assert server.kickoffs == 1 and server.polls == 1 and result.files == 2 and result.resumed
+    assert all(server.authorised(s) for s in server.calls("/fhir/R4/bulkstatus/"))
+    assert _state(folder)["phase"] == "downloaded"

@@ -375,3 +375,17 @@ def test_export_since_a_little_ahead_of_our_clock_is_taken():
     assert "in the future" in (_since_problem("2026-11-18T11:20:00Z", now) or "")
     assert _since_problem("2026-11-18T11:06:40+01:00", now) is None
     assert "in the future" in (_since_problem("2026-11-18T11:06:40-01:00", now) or "")
+
+
+def test_export_with_a_status_url_on_another_origin_kicks_off_once_across_runs(server, tmp_path, monkeypatch):
+    # probe72 D8: every run exited 3 after starting (and abandoning) a new export on the server
+    monkeypatch.setenv("POEMS_FHIR_TOKEN", TOKEN)
+    server.status_location = "http://127.0.0.1:1/fhir/R4/bulkstatus/job1"  # a misconfigured proxy's address
+    args = ["export", "--server", server.base, "--auth", "bearer", "--out", str(tmp_path / "e"), "--format", "json"]
+    first = CliRunner().invoke(main, args)
+    assert first.exit_code == 3 and "left running on the server" in json.loads(first.stdout)["error"]
+    second = CliRunner().invoke(main, args)
+    doc = json.loads(second.stdout)
+    assert second.exit_code == 3 and doc["error_type"] == "StatusUrlRefusedError"
+    assert "started by an earlier run" in doc["error"] and "--restart" in doc["error"]
+    assert server.kickoffs == 1 and TOKEN not in second.output
