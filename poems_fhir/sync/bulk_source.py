@@ -24,7 +24,7 @@ from ..fhir.read import PatientRecord, Prune, SourceError
 from ..mapping.extract import observation_pruner
 from ..parallel import available_cores
 from .events import ev
-from .sources import Cohort, FileSource, ServerSource, _patient_ref
+from .sources import Cohort, FileSource, ServerSource, _patient_ref, read_group_members
 
 log = logging.getLogger("poems_fhir.bulk")
 
@@ -41,9 +41,16 @@ class BulkSource:
     workers: int = 1  # FileSource.workers
     read_errors: list[SourceError] = field(default_factory=list)
     read_unlisted: int = 0
+    #: patients of a group export's files that are not members of the Group: neither evaluated nor written
+    non_members: int = 0
 
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
         self.request.since = since
+        # `--bulk group:ID` is `--group ID` read through $export: its members only. Servers put others into a
+        # Group export (related patients, a member's $everything; probe72 D7), so the Group is read from the
+        # server, as --group reads it - first: a Group that cannot be read starts no export and never widens
+        # the cohort to whoever the files hold
+        members = self._members()
         result = self.exporter.run(self.request)  # resumes an unfinished export of this folder
         self.result = result
         # an incremental export with no changes has no files: nobody to look at
@@ -69,6 +76,8 @@ class BulkSource:
             )
         found = self._files.cohort(since, extra).patients if self._files else []
         patients = sorted(set(found) | {_patient_ref(p) for p in extra})
+        if members is not None:
+            patients = self._members_only(patients, members)
         if result.short_files or result.failed_resources or result.unreadable_count:
             # a file short of its manifest count lost resources nobody can name, and an error file's
             # error names a resource the server could not export (probe55): the checkpoint stays where it
@@ -89,6 +98,28 @@ class BulkSource:
             )
             return Cohort(patients, None)
         return Cohort(patients, result.transaction_time)
+
+    def _members(self) -> set[str] | None:
+        """The Group's Patient members for a group export (None: a system or patient export)."""
+        if self.request.level != "group" or self.request.group is None:
+            return None
+        group = self.request.group
+        return set(read_group_members(self.exporter.client, group, f"--bulk group:{group}"))
+
+    def _members_only(self, patients: list[str], members: set[str]) -> list[str]:
+        outside = [p for p in patients if p not in members]
+        self.non_members = len(outside)
+        if outside:
+            # counts only: the patients' ids are PHI
+            log.warning(
+                "--bulk group:%s: %d patient(s) in the export are not members of Group/%s: not evaluated, "
+                "nothing written for them",
+                self.request.group,
+                len(outside),
+                self.request.group,
+                extra=ev("bulk.non_members", group=self.request.group, count=len(outside)),
+            )
+        return [p for p in patients if p in members]
 
     @property
     def incremental(self) -> bool:

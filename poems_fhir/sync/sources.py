@@ -185,7 +185,7 @@ class ServerSource:
         if self.patients:
             found = [_patient_ref(p) for p in self.patients]
         elif self.group:
-            found = self._group_members()
+            found = self._group_members(self.group)
         else:
             found = self._discover(since)
         patients = sorted(set(found) | {_patient_ref(p) for p in extra})
@@ -206,18 +206,8 @@ class ServerSource:
             return False  # asked again next run
         return isinstance(found, dict) and found.get("resourceType") == "Patient" and replaced_by(found) is None
 
-    def _group_members(self) -> list[str]:
-        try:
-            group = self.client.get(f"Group/{self.group}")
-        except FatalNetworkError as exc:
-            if exc.status in (404, 410):
-                raise ConfigError(
-                    f"--group {self.group}: the server has no such Group (HTTP {exc.status}); check the Group id"
-                ) from None
-            raise
-        if not isinstance(group, dict) or group.get("resourceType") != "Group":
-            raise FatalNetworkError(f"Group/{self.group} did not return a Group resource")
-        return group_patients(group, self.client.base_url, f"Group/{self.group}")
+    def _group_members(self, group: str) -> list[str]:
+        return read_group_members(self.client, group, f"--group {group}")
 
     def _server_time(self) -> str | None:
         """The server's clock (Date header of a cheap request): checkpoints never use ours."""
@@ -525,6 +515,21 @@ def patient_ref(ref: str, base_url: str) -> str | None:
     base = base_url.rstrip("/") + "/"
     m = _PATIENT_REF.fullmatch(ref[len(base) :] if ref.startswith(base) else ref)
     return f"Patient/{m.group(1)}" if m else None
+
+
+def read_group_members(client: FhirClient, group: str, flag: str) -> list[str]:
+    """The Patient members of the server's Group/``group`` (`--group ID`, `--bulk group:ID`): a Group the
+    server does not have is a usage error (exit 2) naming ``flag``; any other failure, or an answer that is
+    no Group, ends the run - the cohort is never widened to patients outside the Group."""
+    try:
+        found = client.get(f"Group/{group}")
+    except FatalNetworkError as exc:
+        if exc.status in (404, 410):
+            raise ConfigError(f"{flag}: the server has no such Group (HTTP {exc.status}); check the Group id") from None
+        raise
+    if not isinstance(found, dict) or found.get("resourceType") != "Group":
+        raise FatalNetworkError(f"Group/{group} did not return a Group resource")
+    return group_patients(found, client.base_url, f"Group/{group}")
 
 
 def group_patients(group: dict[str, Any], base_url: str, name: str) -> list[str]:

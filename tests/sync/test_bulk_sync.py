@@ -389,3 +389,19 @@ def test_export_with_a_status_url_on_another_origin_kicks_off_once_across_runs(s
     assert second.exit_code == 3 and doc["error_type"] == "StatusUrlRefusedError"
     assert "started by an earlier run" in doc["error"] and "--restart" in doc["error"]
     assert server.kickoffs == 1 and TOKEN not in second.output
+
+
+def test_sync_bulk_of_a_group_writes_reports_for_its_members_only(server, tmp_path, reference):
+    # probe72 D7: every patient of the export's files got a report, members of the Group or not
+    server.pending_polls = 0
+    server.groups["g1"] = {"resourceType": "Group", "id": "g1", "type": "person", "actual": True}
+    server.groups["g1"]["member"] = [{"entity": {"reference": "Patient/classic-poems"}}]
+    done = sync_bulk(server, tmp_path, "none:0", "--bulk", "group:g1")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["completed"] and summary["patients_scanned"] == 1
+    assert [c["patient"] for c in summary["conclusions"]] == ["Patient/classic-poems"]
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(written) == 1 and written[0] in reference["files"] and len(reference["files"]) == 2
+    assert "bulk.non_members" in done.stderr
+    assert server.calls("/fhir/R4/Group/g1/$export") and server.deletes == 1
