@@ -91,14 +91,27 @@ def test_sclerosis_of_a_named_benign_cause_is_no_bone_lesion(mapping, conclusion
         "No lytic lesions in the skeleton.",
         "Метаболически активных очагов в костях нет.",
         "Остеолитических очагов в костях не выявлено.",
+        # two kinds coordinated: still no word on sclerotic ones
+        "No lytic or expansile bone lesions.",
+        "Костно-деструктивных очагов в костях не выявлено.",
     ],
 )
 def test_a_denial_of_avid_or_lytic_bone_lesions_does_not_rule_sclerotic_ones_out(mapping, conclusion):
     assert states(mapping, conclusion) == []
 
 
-def test_a_denial_of_any_bone_lesion_still_rules_them_out(mapping):
-    assert states(mapping, "No bone lesions.") == [State.ABSENT]
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        "No bone lesions.",
+        # probe71 D17: a kind paired with focal changes of any kind denies them all
+        "Костно-деструктивных и очаговых изменений костей не выявлено.",
+        "Очаговых изменений скелета не выявлено.",
+        "No destructive or focal bone lesions.",
+    ],
+)
+def test_a_denial_of_any_bone_lesion_still_rules_them_out(mapping, conclusion):
+    assert states(mapping, conclusion) == [State.ABSENT]
 
 
 def test_a_bad_not_near_regex_is_a_located_mapping_problem(tmp_path: Path):

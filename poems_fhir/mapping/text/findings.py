@@ -270,7 +270,11 @@ _RESTRICTING = re.compile(
     # a kind of lesion that POEMS lesions need not be (probe34: "no FDG-avid bone lesions" on a PET, "no
     # lytic lesions in the skeleton" ruled sclerotic ones out): often neither FDG-avid nor lytic
     r"|fdg-avid|avid|hypermetabolic|metabolically\s+active|lytic|osteolytic|destructive|aggressive|myelomatous"
-    r"|литическ\w*|остеолитическ\w*|деструктивн\w*|активн\w*)\s+(?:[\w-]+\s+){0,2}$",
+    r"|литическ\w*|остеолитическ\w*|деструктивн\w*|активн\w*)\s+"
+    # ... unless the kind is one member of a pair and the mention the other: "Костно-деструктивных и очаговых
+    # изменений костей не выявлено" denies focal changes of any kind too (probe71 D17: it was dropped as a
+    # kind of lesion); "no lytic or expansile bone lesions" stays two kinds (the mention is "bone lesions")
+    r"(?!(?:and|or|и|или)\s+$)(?:[\w-]+\s+){0,2}$",
     re.IGNORECASE,
 )
 
