@@ -136,9 +136,14 @@ def takeover_of(resource: dict[str, Any]) -> Takeover:
     if status == "entered-in-error":
         # FHIR: it should never have existed - nothing may rest on it (probe73 D2: our open plan kept
         # citing it, and was rewritten on that basis, after a notice that said "nothing to do")
+        withdraws = (
+            "withdraws its own open proposals that rest on it, "
+            if _is_criteria_report(resource)
+            else ""  # the response report: the plan rests on the criteria report (probe75 L2)
+        )
         todo = (
-            "poems-fhir no longer cites it, withdraws its own open proposals that rest on it, and states a "
-            "conclusion again only when it changes (in a new draft beside it)"
+            f"poems-fhir no longer cites it, {withdraws}and states a conclusion again only when it changes (in a "
+            "new draft beside it)"
         )
     elif rtype == "CarePlan":
         todo = (
@@ -329,12 +334,27 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             plan.kept_takeovers.append(takeover_of(res))
         else:
             plan.withdraw.append(res)
-    plan.notes += [plan.notes_if_sent[e["fullUrl"]] for e in send if e["fullUrl"] in plan.notes_if_sent]
+    # said when the follow-up is written anew (or again after a withdrawal), not when a later run only updates
+    # it (probe75 L3: repeated on every language or profile switch)
+    plan.notes += [
+        plan.notes_if_sent[e["fullUrl"]]
+        for e, current in candidates
+        if e in send and e["fullUrl"] in plan.notes_if_sent and (current is None or not is_open(current))
+    ]
     if not send and not unsent_provenance:
         return plan
     kept = [e for e in bundle["entry"] if e["resource"]["resourceType"] not in GUARDED_TYPES or e in send]
+    # what each entry is now: a follow-up beside a clinician's resource has its own identifier
+    idents = {e["fullUrl"]: e["resource"]["identifier"][0] for e in bundle["entry"] if e["resource"].get("identifier")}
     for entry in kept:  # urns of unchanged resources become their server ids (same hash: own types)
         before = [t.get("identifier") for t in entry["resource"].get("target", [])]
+        if entry["resource"]["resourceType"] == "Provenance":
+            # it names what was written, a follow-up by its own identifier: by the identifier it was built with,
+            # a later run read the follow-up proposal's conclusion as the clinician's plan's (probe75 H2: the
+            # proposal was withdrawn by an unrelated lab result, then written again)
+            for t in entry["resource"]["target"]:
+                if t.get("reference") in idents:
+                    t["identifier"] = dict(idents[t["reference"]])
         if urn_refs:
             entry["resource"] = _rewrite_refs(entry["resource"], urn_refs)
         if entry["resource"]["resourceType"] == "Provenance":  # it claims only what this run wrote or kept
@@ -351,6 +371,8 @@ def _written_from_other_inputs(current: dict[str, Any], view: ServerView, inputs
     """Whether the version of ``current`` on the server was written from other inputs than this run's:
     our latest Provenance naming it carries another input tag (a withdrawal's included). Not so for a
     transaction applied in part: completing it is the same write, whose Provenance is repaired in place."""
+    if not is_open(current):
+        return True  # withdrawn: by a withdrawal, whose Provenance the view may not hold (probe75 H3)
     key, ref = key_of(current), ref_of(current)
     naming = [p for p in view.provenances if _names(p, key, ref)]
     if not naming:
@@ -487,10 +509,21 @@ def _taken_over(entry: dict[str, Any], view: ServerView, material: str, plan: Pl
     ]
     if not theirs:
         return None
-    latest = max(theirs, key=lambda r: (str((r.get("meta") or {}).get("lastUpdated", "")), str(r.get("id"))))
     plan.takeovers.extend(takeover_of(r) for r in theirs)
-    retracted = latest.get("status") == "entered-in-error"
-    return _Beside(latest, _conclusion_of(latest, view) == material, retracted)
+    if res["resourceType"] == "DiagnosticReport":
+        # a report states a conclusion: one of theirs that states this run's stands for it, the latest such
+        # (probe75 L1: back to the first signed report's conclusion, after the one beside it was signed too,
+        # wrote a third draft repeating it; a retracted one's conclusion was restated)
+        same = [r for r in theirs if _conclusion_of(r, view) == material]
+        if same:
+            found = _latest(same)
+            return _Beside(found, True, found.get("status") == "entered-in-error")
+    latest = _latest(theirs)  # a plan: the clinician's latest decision, whatever it answered
+    return _Beside(latest, _conclusion_of(latest, view) == material, latest.get("status") == "entered-in-error")
+
+
+def _latest(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    return max(resources, key=lambda r: (str((r.get("meta") or {}).get("lastUpdated", "")), str(r.get("id"))))
 
 
 def _beside(entry: dict[str, Any], latest: dict[str, Any]) -> None:

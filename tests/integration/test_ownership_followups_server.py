@@ -46,6 +46,9 @@ def test_a_new_conclusion_beside_a_finalised_report_is_a_new_draft_report_the_pl
     assert any("states it beside it" in p for p in changed.problems)
     _, again = run(server, tmp_path)  # nothing changed: nothing written, the note not repeated
     assert again.written == 0 and not any("states it beside it" in p for p in again.problems)
+    _, russian = run(server, tmp_path, language="ru")  # rewritten in Russian: no new report, no note (L3)
+    assert russian.written == 5 and not any("states it beside it" in p for p in russian.problems)
+    assert len(criteria_report(server)) == 2
     set_platelets(server, 530)  # back to the signed report's conclusion
     _, back = run(server, tmp_path)
     assert back.failed == 0
@@ -168,3 +171,61 @@ def test_what_is_said_beside_a_clinicians_resources_is_in_the_reports_language(s
     assert f"Врач принял план ведения (CarePlan/{plan['id']})" in beside[0]["conclusion"]
     (proposal,) = [p for p in ours(server, "CarePlan") if p["id"] != plan["id"]]
     assert proposal["description"].startswith(f"Изменённые предложения после плана ведения врача CarePlan/{plan['id']}")
+
+
+def test_a_follow_up_beside_a_plan_saved_without_meta_stays_through_unrelated_changes(server, tmp_path):
+    """probe75 H2: our Provenance named the follow-up proposal by the plan's identifier, so a later run read
+    the proposal's conclusion as the clinician's plan's: an unrelated lab result withdrew the proposal."""
+    run(server, tmp_path)
+    (plan,) = ours(server, "CarePlan")
+    put(server, {**{k: v for k, v in plan.items() if k != "meta"}, "note": [{"text": "Seen in clinic."}]})
+    set_platelets(server, 250)  # a material change: one proposal beside the clinician's plan
+    run(server, tmp_path)
+    (proposal,) = [p for p in ours(server, "CarePlan") if p["id"] != plan["id"]]
+    assert proposal["status"] == "draft"
+    set_platelets(server, 240)  # unrelated to the conclusion
+    _, unrelated = run(server, tmp_path)
+    assert unrelated.withdrawn == 0
+    assert get(server, f"CarePlan/{proposal['id']}")["status"] == "draft"
+    named = [
+        t["identifier"]["value"]
+        for e in get(server, "Provenance", _count="200").get("entry", [])
+        for t in e["resource"].get("target", [])
+        if t.get("reference") == f"CarePlan/{proposal['id']}"
+    ]
+    assert named and all(v == proposal["identifier"][0]["value"] for v in named)  # by its own identifier
+
+
+def test_a_profile_round_trip_keeps_the_first_writes_provenance(server, tmp_path):
+    """probe75 H3: back to the first profile, our withdrawn report and plan were written again under the first
+    write's run tag, its CREATE Provenance updated in place into an UPDATE (the withdrawal's Provenance was
+    not among those the run reads)."""
+    fresh_run(server, tmp_path)
+
+    def provenances():
+        return {e["resource"]["id"]: e["resource"] for e in get(server, "Provenance", _count="300").get("entry", [])}
+
+    first = provenances()
+    fresh_run(server, tmp_path, profile="japan-2019")
+    fresh_run(server, tmp_path)  # mayo again: what was withdrawn comes back
+    now = provenances()
+    for pid, prov in first.items():
+        assert now[pid]["meta"]["versionId"] == prov["meta"]["versionId"], prov["target"]
+    assert fresh_run(server, tmp_path).written == 0
+
+
+def test_a_report_back_to_a_signed_reports_conclusion_cites_it_even_after_the_one_beside_was_signed(server, tmp_path):
+    """probe75 L1: a third draft repeated the first signed report's conclusion."""
+    run(server, tmp_path)
+    (report,) = criteria_report(server)
+    put(server, {**report, "status": "final"})
+    set_platelets(server, 250)
+    run(server, tmp_path)
+    (beside,) = [r for r in criteria_report(server) if r["id"] != report["id"]]
+    put(server, {**get(server, f"DiagnosticReport/{beside['id']}"), "status": "final"})
+    set_platelets(server, 530)  # back to the first signed report's conclusion
+    _, back = run(server, tmp_path)
+    assert back.failed == 0
+    assert {r["id"] for r in criteria_report(server)} == {report["id"], beside["id"]}  # no third draft
+    (plan,) = _open_plans(server)
+    assert f"DiagnosticReport/{report['id']}" in _supporting(plan)

@@ -283,3 +283,22 @@ def test_a_copy_of_our_identifier_as_a_second_one_or_in_another_case_is_found_to
     with pytest.raises(DuplicateIdentifierError) as exc:
         plan_writes(bundle, view, "k")
     assert "DiagnosticReport/clin-2 (changed, or not written by poems-fhir), DiagnosticReport/r1" in str(exc.value)
+
+
+def test_a_retracted_response_report_does_not_promise_to_withdraw_the_plan():
+    """probe75 L2: only the criteria report carries the plan; the notice of a retracted response report said
+    poems-fhir withdraws the proposals resting on it, and nothing was withdrawn."""
+    from poems_fhir.sync.ownership import takeover_of
+
+    def retracted(code: str) -> dict:
+        return {
+            "resourceType": "DiagnosticReport",
+            "id": "r1",
+            "status": "entered-in-error",
+            "code": {"coding": [{"code": code}]},
+            "identifier": [{"system": "https://poems-fhir.org/fhir/identifier/x", "value": "p.mayo"}],
+        }
+
+    assert "withdraws its own open proposals" in takeover_of(retracted("poems-criteria-assessment")).message
+    said = takeover_of(retracted("poems-response-assessment")).message
+    assert "entered-in-error" in said and "no longer cites it" in said and "withdraws" not in said
