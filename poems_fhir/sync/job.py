@@ -202,6 +202,9 @@ class Evaluated:
     #: aside), and those of them the conclusions rest on: remembered for discovery (sync/state.py)
     inputs: dict[str, str] = field(default_factory=dict)
     cited: tuple[str, ...] = ()
+    #: "Type/id" -> versionId of our own report(s) and plan on the server after this run: remembered with
+    #: the inputs, so a clinician's edit, retraction or deletion of them brings the patient back (probe75 H1)
+    own: dict[str, str] = field(default_factory=dict)
 
 
 class _WorkerFailure(Exception):
@@ -308,6 +311,9 @@ class SyncJob:
                 return summary
             if cohort.named:
                 cohort.patients = self._without_reported_missing(cohort.patients)
+            if not self.dry_run:
+                for patient in cohort.recheck:
+                    self.store.recheck(self.server_key, patient)
             log.info("cohort: %d patient(s) (since %s)", len(cohort.patients), since or "the beginning")
             stopped = False
             ahead = self._evaluate_ahead(cohort.patients)
@@ -497,6 +503,7 @@ class SyncJob:
             if previous.status == "written":
                 self._conclude(name, ready, summary)
                 summary.unchanged += 1
+                ready.own = _own_recorded(previous)  # as the state recorded writing them
                 self._remember_inputs(patient, ready, only_if_unknown=True)  # a state file from before schema 4
             else:
                 summary.out_of_scope += 1
@@ -538,7 +545,7 @@ class SyncJob:
             return
         if only_if_unknown and self.store.has_inputs(self.server_key, patient):
             return
-        self.store.remember_inputs(self.server_key, patient, ready.inputs, ready.cited)
+        self.store.remember_inputs(self.server_key, patient, {**ready.inputs, **ready.own}, (*ready.cited, *ready.own))
 
     def _forget_inputs(self, patient: str) -> None:
         if not self.dry_run and getattr(self.source, "remembers_inputs", False):
@@ -637,6 +644,7 @@ class SyncJob:
         material = ready.material
         subject_key = _subject_key(bundle)
         refused: PreconditionFailedError | None = None  # the last attempt's 409/412
+        written: dict[str, dict[str, str]] = {}
         for attempt in (1, 2, 3):
             view = self.sink.existing(patient, subject_key, _recorded_refs(previous))
             view.legacy_versions = _legacy(previous)
@@ -663,6 +671,12 @@ class SyncJob:
                 # someone changed a resource between our read and our write, or our write was applied and
                 # its answer lost (probe63 D5: twice): read again and decide again
                 refused = exc
+        # what of ours the server holds after this write: a later change by anyone else brings the patient back
+        ready.own = {
+            f"{r.get('resourceType')}/{r.get('id')}": str((r.get("meta") or {}).get("versionId") or "")
+            for r in view.resources
+            if r.get("id")
+        } | _own_written(written)
         self._report_takeovers(patient, name, plan, summary)
         if stale:
             self._count_withdrawn(patient, name, stale, self._superseded(), summary)
@@ -958,6 +972,20 @@ def _input_versions(record: PatientRecord) -> dict[str, str]:
         version = meta.get("versionId") if isinstance(meta, dict) else None
         out[ref] = version if isinstance(version, str) else ""
     return out
+
+
+def _own_written(written: dict[str, dict[str, str]]) -> dict[str, str]:
+    """ "Type/id" -> versionId of our reports and plans in a write's answer (or the state's record of one)."""
+    out: dict[str, str] = {}
+    for w in written.values():
+        ref = w.get("ref") if isinstance(w, dict) else None
+        if isinstance(ref, str) and ref.split("/", 1)[0] in GUARDED_TYPES and ref.count("/") == 1:
+            out[ref] = str(w.get("version") or "")
+    return out
+
+
+def _own_recorded(previous: PatientState | None) -> dict[str, str]:
+    return _own_written(previous.written) if previous else {}
 
 
 def _recorded_file(previous: PatientState | None) -> str | None:

@@ -71,6 +71,10 @@ class Cohort:
     #: the patients are named (--patient, a Group's members), not discovered by a change: a name the
     #: server no longer has comes back every run, and is not read again once reported (job.SyncJob)
     named: bool = False
+    #: patients whose remembered inputs - our own report and plan among them - changed, moved or went:
+    #: re-planned even when their input hash is unchanged, since a clinician's edit, retraction or deletion
+    #: of what we wrote changes no input (probe75 H1, M1)
+    recheck: frozenset[str] = frozenset()
 
 
 class RememberedInputs(Protocol):
@@ -167,6 +171,7 @@ class ServerSource:
 
     def __post_init__(self) -> None:
         self._codes = _codes_by_type(self.mapping)  # once per run, not per patient
+        self._recheck: set[str] = set()
 
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
         before = self.client.stats.requests
@@ -182,15 +187,22 @@ class ServerSource:
                 extra=ev("cohort.checkpoint_ahead", since=since, server_time=server_time),
             )
             since = None
+        self._recheck = set()
         if self.patients:
             found = [_patient_ref(p) for p in self.patients]
         elif self.group:
             found = self._group_members(self.group)
         else:
             found = self._discover(since)
+        if (self.patients or self.group) and since:
+            # named patients are read every run, but one whose inputs did not change is not planned again:
+            # what of ours a clinician retracted or deleted meanwhile would go unseen (probe75 H1)
+            self._recheck = self._inputs_changed(set(), self._after(since)) & set(found)
         patients = sorted(set(found) | {_patient_ref(p) for p in extra})
         named = bool(self.patients or self.group)
-        return Cohort(patients, server_time, self.client.stats.requests - before, named=named)
+        return Cohort(
+            patients, server_time, self.client.stats.requests - before, named=named, recheck=frozenset(self._recheck)
+        )
 
     def back_on_server(self, patient: str) -> bool:
         """Whether a named patient the server did not have in an earlier run is there again (one GET): a
@@ -221,13 +233,17 @@ class ServerSource:
             log.warning("the server's Date header is not an HTTP date: the checkpoint does not move this run")
             return None
 
+    def _after(self, since: str | None) -> str | None:
+        """What changed after this instant is searched: the checkpoint less the overlap (late commits)."""
+        if since and self.capabilities.last_updated:
+            return fhir_instant(dt.datetime.fromisoformat(since.replace("Z", "+00:00")) - OVERLAP)
+        return None
+
     def _discover(self, since: str | None) -> list[str]:
         subjects: set[str] = set()
         changed: set[str] = set()  # "Type/id" of every changed resource the searches list
         codes = self._codes
-        after = None
-        if since and self.capabilities.last_updated:
-            after = fhir_instant(dt.datetime.fromisoformat(since.replace("Z", "+00:00")) - OVERLAP)
+        after = self._after(since)
         searches: list[tuple[str, dict[str, Any]]] = []
         for rtype, tokens in codes.items():
             types = list(MEDICATION_TYPES) if rtype == "MedicationMedication" else [rtype]
@@ -266,7 +282,8 @@ class ServerSource:
         # the patients a changed resource was an input of: its subject may have been corrected to another
         # patient (probe73 D4), it may have been recoded or deleted (D8) - found by its new subject alone, or
         # not at all, the patient it left kept a report citing it
-        patients |= self._inputs_changed(changed, after)
+        self._recheck = self._inputs_changed(changed, after)
+        patients |= self._recheck
         unusable = sum(1 for s in subjects if s.startswith("Patient/") and patient_ref(s, base) is None)
         if unusable:
             log.warning(

@@ -464,6 +464,14 @@ class StateStore:
             for r in self.db.execute(sql + " ORDER BY server, patient", args)
         ]
 
+    def recheck(self, server: str, patient: str) -> None:
+        """Plan a written patient's writes again this run although its inputs are unchanged: something of
+        what it rests on - our own report or plan included - changed, moved or went on the server."""
+        self.db.execute(
+            "UPDATE patient SET input_hash = '' WHERE server = ? AND patient = ? AND status = 'written'",
+            (server, patient),
+        )
+
     def retry(self, patient: str) -> int:
         """Put a patient back into the retry queue (and re-evaluate it even if unchanged)."""
         cur = self.db.execute(

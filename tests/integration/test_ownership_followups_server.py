@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from poems_fhir.fhir.write import CONCLUSION_TAG_SYSTEM, tag_of
@@ -229,3 +230,35 @@ def test_a_report_back_to_a_signed_reports_conclusion_cites_it_even_after_the_on
     assert {r["id"] for r in criteria_report(server)} == {report["id"], beside["id"]}  # no third draft
     (plan,) = _open_plans(server)
     assert f"DiagnosticReport/{report['id']}" in _supporting(plan)
+
+
+@pytest.mark.parametrize("named", [True, False], ids=["named patients", "discovery"])
+def test_a_retraction_or_deletion_of_what_we_wrote_is_seen_without_any_data_change(
+    server, tmp_path, monkeypatch, named
+):
+    """probe75 H1, M1: a clinician's retraction of our report, or deletion of the report we wrote beside a
+    signed one, changes no input: nothing happened until the patient's data changed, the open plan citing the
+    retracted (or deleted) report run after run."""
+    from poems_fhir.sync import sources
+
+    monkeypatch.setattr(sources, "OVERLAP", sources.dt.timedelta(0))  # no 5-minute wait past the checkpoint
+    kw = {} if named else {"patient": []}
+    run(server, tmp_path, **kw)
+    (report,) = criteria_report(server)
+    put(server, {**report, "status": "entered-in-error"})
+    _, seen = run(server, tmp_path, **kw)  # nothing else changed
+    assert seen.withdrawn == 1 and seen.failed == 0
+    (plan,) = ours(server, "CarePlan")
+    assert plan["status"] == "revoked"
+    _, quiet = run(server, tmp_path, **kw)
+    assert (quiet.written, quiet.withdrawn, quiet.failed) == (0, 0, 0)
+    set_platelets(server, 250)  # a new conclusion: the report of ours beside the retracted one, the plan again
+    run(server, tmp_path, **kw)
+    (beside,) = [r for r in criteria_report(server) if r["id"] != report["id"]]
+    requests.delete(
+        f"{server['url']}/DiagnosticReport/{beside['id']}", headers=headers(server), timeout=30
+    ).raise_for_status()
+    _, after = run(server, tmp_path, **kw)  # the clinician deleted it; nothing else changed
+    assert after.failed == 0
+    (plan,) = _open_plans(server)
+    assert f"DiagnosticReport/{beside['id']}" not in _supporting(plan)  # M1: it cited the deleted report
