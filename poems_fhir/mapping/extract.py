@@ -2297,7 +2297,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         if r.kind == "condition"
     )
     texts = _report_texts_reported(raw, out)  # decoded once: the adequacy check and the text engine read them
-    if not texts and not skip:
+    if not any(t.strip() for _, t in texts) and not skip:  # a blank conclusion says nothing (probe76 D16)
         _unread_report(raw, kind, out)
     inadequate = _inadequate_negatives(data, record, mapping, texts) if _any_text_matters(texts, mapping) else None
     weak = modality is not None and modality.strength == "weak"
@@ -2360,7 +2360,9 @@ def _unread_report(raw: Raw, kind: str, out: Extraction) -> None:
     if not forms or any(f.get("data") and readable(f) for f in forms):
         return  # no attachment, or a text one already listed as unreadable (charset, base64)
     shown = ", ".join(
-        f"presentedForm[{i}] " + (media_type(f)[0] or "without contentType") + ("" if f.get("data") else " by url only")
+        f"presentedForm[{i}] "
+        + (media_type(f)[0] or "without contentType")
+        + ("" if f.get("data") else " by url only" if f.get("url") else " with no data")  # probe76 D15
         for i, f in enumerate(forms)
     )
     out.errors.append(

@@ -209,6 +209,7 @@ def test_a_plain_text_report_is_decoded_in_its_declared_charset(mapping):
         ({"contentType": "text/rtf", "data": base64.b64encode(b"{\\rtf1 Sclerotic lesions.}").decode()}, "text/rtf"),
         ({"contentType": "application/pdf", "data": base64.b64encode(b"%PDF-1.4").decode()}, "application/pdf"),
         ({"contentType": "text/plain", "url": "https://pacs.example/r/1.txt"}, "text/plain by url only"),
+        ({"contentType": "text/plain", "data": ""}, "text/plain with no data"),
         ({"data": base64.b64encode(b"Sclerotic lesions.").decode()}, "without contentType"),
     ],
 )
@@ -220,6 +221,9 @@ def test_an_imaging_report_with_no_readable_text_is_listed_not_no_data(mapping, 
     ex = run(mapping, r)
     (error,) = ex.errors
     assert f"presentedForm[0] {shown} not read" in error.message and error.resource == f"DiagnosticReport/{r['id']}"
+    blank = report("CT whole body", "  ")  # a blank conclusion says nothing (probe76 D16)
+    blank["presentedForm"] = [form]
+    assert len(run(mapping, blank).errors) == 1
     readable = report("CT whole body", "No ascites.")  # a conclusion to read: nothing listed
     readable["presentedForm"] = [form]
     assert run(mapping, readable).errors == []

@@ -81,6 +81,16 @@ class Assertion:
         return "present"
 
 
+#: an exception's lesion in another organ (probe76 D9: "save for a lesion in the lung" made a bone denial possible)
+_ELSEWHERE = re.compile(
+    r"\b(?:lungs?|pulmonary|liver|hepatic|skin|cutaneous|kidneys?|renal|breasts?|brain|thyroid|spleen|splenic|"
+    r"pancrea\w*|adrenal|lymph|nodes?|soft[ -]tissue|muscle|лёгк\w*|легк\w*|легоч\w*|печен\w*|кож\w*|почк\w*|"
+    r"почеч\w*|щитовид\w*|мозг\w*|селез[её]н\w*|надпочеч\w*|лимф\w*|узл\w*|молочн\w*|мягк\w*|мышц\w*|"
+    r"өкпе\w*|бауыр\w*|тері\w*|бүйрек\w*)\b",
+    re.IGNORECASE,
+)
+
+
 def _same_noun(a: str, b: str) -> bool:
     """Two forms of one noun ("lesions"/"lesion", «очагов»/«очага»): equal, or - both of four letters or
     more - sharing all but at most two letters of the shorter (its inflection)."""
@@ -652,6 +662,8 @@ class TextEngine:
             if w <= at:
                 continue
             after = re.split(r"[.;:!?]|\bbut\b|\bно\b", norm[w:], maxsplit=1)[0]
+            if any(not any(_same_noun(m.group(0), h) for h in heads) for m in _ELSEWHERE.finditer(after)):
+                continue  # "save for a lesion in the lung": another organ's lesion says nothing of this one
             if any(_same_noun(word, head) for word in re.findall(r"\w+", after)[1:9] for head in heads):
                 return replace(
                     a,
