@@ -951,7 +951,13 @@ def _imwg_urine_part(
     provisional, with a caveat that names what is missing: the category is never claimed on the serum
     alone. Returns (category, reason, caveats, the urine results read)."""
     u_base, ife_base = c.u_base, c.urine_ife_base
-    if (u_base is not None and u_base.value <= 0) or (u_base is None and ife_base is not None and ife_base.value == 0):
+    free_at_baseline = (u_base is not None and u_base.value <= 0) or (
+        u_base is None and ife_base is not None and ife_base.value == 0
+    )
+    # ... and since: a positive urine immunofixation or a urine M-protein after it is M-protein to follow
+    # (probe76 D13: a VGPR, not provisional, beside a positive restaging urine immunofixation)
+    turned = (c.urine_ife is not None and c.urine_ife.value != 0) or any(m.value > 0 for m in c.u_after)
+    if free_at_baseline and not turned:
         return category, reason, (), ()
     read = tuple(m.reference for m in (u_base, ife_base) if m is not None)
     latest, ife = (c.u_after[-1] if c.u_after else None), c.urine_ife

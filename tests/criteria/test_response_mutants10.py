@@ -196,3 +196,20 @@ def test_a_positive_urine_immunofixation_is_named_in_the_urine_caveat_not_called
         f"urine immunofixation positive on {d(90).isoformat()}, no 24-hour urine M-protein to quantify it: "
         "the urine part of VGPR is unconfirmed",
     )
+
+
+def test_a_positive_restaging_urine_immunofixation_after_a_negative_baseline_one_is_followed():
+    # probe76 D13: urine free of M-protein at baseline, positive at the restaging: the urine part of the VGPR
+    # was taken as nothing to follow (no caveat, not provisional)
+    r = run(
+        m("serum_m_protein", 15, -10),
+        m("urine_ife", 0, -10, unit=None),
+        m("serum_m_protein", 4, 30),
+        m("serum_ife", 0, 90, unit=None),
+        m("urine_ife", 1, 90, unit=None),
+    ).hematologic_imwg
+    assert r.category == "VGPR" and r.provisional
+    assert r.caveats == (
+        f"urine immunofixation positive on {d(90).isoformat()}, no 24-hour urine M-protein to quantify it: "
+        "the urine part of VGPR is unconfirmed",
+    )
