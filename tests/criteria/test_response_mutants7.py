@@ -251,8 +251,12 @@ def test_imwg_urine_not_measured_since_the_baseline_leaves_the_category_provisio
 
 
 def test_imwg_with_urine_known_free_at_baseline_reads_the_serum_alone():
-    # a 24-hour value of 0, or a negative urine immunofixation, at baseline: no urine part to follow
-    assert _imwg_with_urine(1.0, (-5, 0.0), (60, 150.0))[:3] == ("VGPR", "M-protein -95%", False)
+    # a 24-hour value of 0, or a negative urine immunofixation, at baseline and nothing positive since: no
+    # urine part to follow
+    assert _imwg_with_urine(1.0, (-5, 0.0))[:3] == ("VGPR", "M-protein -95%", False)
+    # ... but M-protein in the urine since is followed (probe76 D13; criteria.md §8(b): VGPR "with urine
+    # M-protein <100 mg/24 h"): 150 mg/24 h allows a PR (< 200), not a VGPR
+    assert _imwg_with_urine(1.0, (-5, 0.0), (60, 150.0))[0] == "PR"
     r = run(m("serum_m_protein", 20.0, -10), m("serum_m_protein", 1.0, 60), m("urine_ife", 0, -5, unit=None))
     assert (r.hematologic_imwg.category, r.hematologic_imwg.provisional) == ("VGPR", False)
 
