@@ -311,6 +311,8 @@ class SyncJob:
                 return summary
             if cohort.named:
                 cohort.patients = self._without_reported_missing(cohort.patients)
+            for notice in cohort.notices:
+                summary.problems.append(notice)
             if not self.dry_run:
                 for patient in cohort.recheck:
                     self.store.recheck(self.server_key, patient)

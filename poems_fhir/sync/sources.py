@@ -75,6 +75,8 @@ class Cohort:
     #: re-planned even when their input hash is unchanged, since a clinician's edit, retraction or deletion
     #: of what we wrote changes no input (probe75 H1, M1)
     recheck: frozenset[str] = frozenset()
+    #: what discovery could not do this run (listed among the run's problems; it is tried again next run)
+    notices: tuple[str, ...] = ()
 
 
 class RememberedInputs(Protocol):
@@ -172,6 +174,7 @@ class ServerSource:
     def __post_init__(self) -> None:
         self._codes = _codes_by_type(self.mapping)  # once per run, not per patient
         self._recheck: set[str] = set()
+        self._notices: list[str] = []
 
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
         before = self.client.stats.requests
@@ -187,7 +190,7 @@ class ServerSource:
                 extra=ev("cohort.checkpoint_ahead", since=since, server_time=server_time),
             )
             since = None
-        self._recheck = set()
+        self._recheck, self._notices = set(), []
         if self.patients:
             found = [_patient_ref(p) for p in self.patients]
         elif self.group:
@@ -201,7 +204,12 @@ class ServerSource:
         patients = sorted(set(found) | {_patient_ref(p) for p in extra})
         named = bool(self.patients or self.group)
         return Cohort(
-            patients, server_time, self.client.stats.requests - before, named=named, recheck=frozenset(self._recheck)
+            patients,
+            server_time,
+            self.client.stats.requests - before,
+            named=named,
+            recheck=frozenset(self._recheck),
+            notices=tuple(self._notices),
         )
 
     def back_on_server(self, patient: str) -> bool:
@@ -381,6 +389,11 @@ class ServerSource:
                     rtype,
                     str(exc)[:300],
                     extra=ev("cohort.inputs_check_failed", type=rtype, count=len(chunk), error=str(exc)[:300]),
+                )
+                # in the run's problems too: a discovery blind to these changes was a silent exit 0 (probe75 L5)
+                self._notices.append(
+                    f"discovery: {len(chunk)} remembered {rtype} resource(s) could not be checked for a change "
+                    f"({self.client._scrub(str(exc))[:200]}); checked again next run"
                 )
                 continue
             gone = [i for i in chunk if i not in found or _changed(found[i], cited[i], after)]

@@ -276,6 +276,8 @@ def test_an_id_check_answered_badly_is_logged_and_the_run_goes_on(store, caplog)
     # the code search still maps A (moved) at no request; the rest is compared again next run
     assert cohort.patients == ["Patient/A", "Patient/Z"]
     assert "cohort.inputs_check_failed" in [getattr(r, "event", None) for r in caplog.records]
+    # and among the run's problems, not only in the log (probe75 L5: a blind discovery was a silent exit 0)
+    assert cohort.notices and all("could not be checked for a change" in n for n in cohort.notices)
 
 
 @responses.activate
