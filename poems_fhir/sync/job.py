@@ -91,6 +91,8 @@ class Summary:
     #: one line per in-scope patient, past the first few thousand on disk (flat memory, issue #11)
     conclusions: SpilledList = field(default_factory=SpilledList)
     problems: SpilledList = field(default_factory=SpilledList)  # one line per problem: spilled alike
+    #: (patient, ref) of the takeovers reported this run: once each, also in a dry run, which records none
+    takeovers_said: set[tuple[str, str]] = field(default_factory=set, repr=False)
     #: per scope and classification, over every evaluated patient (unchanged ones included)
     screening: ScreeningCounts = field(default_factory=ScreeningCounts)
 
@@ -795,8 +797,13 @@ class SyncJob:
         for note in plan.notes:
             summary.problems.append(f"{name}: note: {self.scrub(note, patient)}")
         for t in plan.takeovers:
+            said = (patient, t.ref)
+            if said in summary.takeovers_said:
+                continue  # one resource once a run (a report left beside a new one was counted twice)
+            summary.takeovers_said.add(said)
             summary.clinician_owned += 1
-            if self.dry_run or not self.store.known_takeover(self.server_key, patient, t.ref):
+            # a dry run reports what the real run would: a takeover the state knows is no news (probe75 L4)
+            if not self.store.known_takeover(self.server_key, patient, t.ref):
                 summary.conflicts += 1
                 summary.problems.append(f"{name}: {self.scrub(t.message, patient)}")
                 log.warning(

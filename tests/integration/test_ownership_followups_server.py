@@ -262,3 +262,16 @@ def test_a_retraction_or_deletion_of_what_we_wrote_is_seen_without_any_data_chan
     assert after.failed == 0
     (plan,) = _open_plans(server)
     assert f"DiagnosticReport/{beside['id']}" not in _supporting(plan)  # M1: it cited the deleted report
+
+
+def test_a_dry_run_reports_a_takeover_like_the_real_run(server, tmp_path):
+    """probe75 L4: after a finalisation, a dry run reported conflicts=2 and an extra "no longer holds" line
+    where the real run reported one takeover."""
+    run(server, tmp_path)
+    (report,) = criteria_report(server)
+    put(server, {**report, "status": "final"})
+    set_platelets(server, 250)
+    _, dry = run(server, tmp_path, dry_run=tmp_path / "dry")
+    _, real = run(server, tmp_path)
+    assert (dry.conflicts, dry.clinician_owned) == (real.conflicts, real.clinician_owned) == (1, 1)
+    assert [p for p in dry.problems if "taken over" in p] == [p for p in real.problems if "taken over" in p]
