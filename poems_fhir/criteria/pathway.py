@@ -601,6 +601,7 @@ def pathway(
         if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
         and f.state is State.PRESENT
         and f.source_rule in MARROW_CLONE_RULES
+        and f.specimen != "lesion"  # a plasmacytoma's clone is no marrow involvement (probe77 D1)
         and _known_on(f.effective, as_of)
     ]
     # no clonal plasma cells: a 0 % result, or a marrow report that says so in words
@@ -614,6 +615,7 @@ def pathway(
         if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
         and f.state is State.ABSENT
         and f.source_rule in MARROW_CLONE_RULES
+        and f.specimen != "lesion"
         and _known_on(f.effective, as_of)
     ]
     # given = done: a transplant or radiotherapy still in preparation or planned is not yet given

@@ -1112,3 +1112,26 @@ def test_a_relapse_after_radiotherapy_gives_escalation_precedence_over_radiation
     len_dex = Event("treatment", d(-5), "MedicationRequest/len", "lenalidomide", agent="lenalidomide", end=d(40))
     plain = by_id(steps(MANDATORY, rising, [len_dex], as_of=d(160)))
     assert said not in plain["relapse"].description and "after_radiotherapy" not in dict(plain["relapse"].params)
+
+
+def test_a_clone_in_a_plasmacytoma_biopsy_is_no_marrow_involvement():
+    """probe77 D1: a lambda-restricted plasmacytoma biopsy opened the systemic branch although the random
+    marrow had no clonal cells (criteria.md §10 step 1: radiotherapy for a dominant plasmacytoma)."""
+    lesion = Finding(
+        "monoclonal_plasma_cell_disorder",
+        State.PRESENT,
+        Evidence("DiagnosticReport/lesion", d(-25), 'Biopsy of left iliac bone lesion: "lambda restricted"'),
+        source_rule="marrow_clonal_plasma_cells",
+        specimen="lesion",
+    )
+    marrow = Finding(
+        "monoclonal_plasma_cell_disorder",
+        State.ABSENT,
+        Evidence("DiagnosticReport/bm", d(-20), 'Bone marrow trephine biopsy: "No clonal plasma cells."'),
+        source_rule="marrow_clonal_plasma_cells",
+    )
+    got = by_id(steps([*MANDATORY, lesion, marrow], []))
+    assert (got["branch"].key, got["branch"].evidence) == ("branch-radiotherapy", ("DiagnosticReport/bm",))
+    # the same clone in the marrow: systemic
+    in_marrow = dataclasses.replace(lesion, specimen=None)
+    assert by_id(steps([*MANDATORY, in_marrow], []))["branch"].key == "branch-systemic"

@@ -1000,3 +1000,21 @@ def test_html_past_the_bound_is_parsed_only_as_far_as_needed(monkeypatch):
     assert 100_000 < len(text) < 100_000 + attachment._HTML_PIECE
     assert sum(fed) < 3 * attachment._HTML_PIECE and text.startswith("Sclerotic lesions in L2.")
     assert len(attachment.html_text(page)) == len(page) - len("<p></p>") - 1  # no limit: the whole page
+
+
+@pytest.mark.parametrize(
+    ("name", "sample"),
+    [
+        ("Biopsy of left iliac bone lesion - histopathology", "lesion"),
+        ("Plasmacytoma T9, core biopsy", "lesion"),
+        ("Биопсия очага в подвздошной кости", "lesion"),
+        ("Bone marrow trephine biopsy - histology", None),
+        ("Трепанобиопсия костного мозга", None),
+        ("Bone marrow biopsy of a lesion-free iliac crest", None),  # the marrow named: a marrow sample
+    ],
+)
+def test_a_clone_read_from_a_lesions_histology_is_marked_as_the_lesions(mapping, name, sample):
+    """probe77 D1: a plasmacytoma biopsy's clone was taken as marrow involvement (the systemic branch)."""
+    r = report(name, "Plasma cells are lambda light chain restricted.", category="SP")
+    (f,) = findings(run(mapping, r), MPCD)
+    assert f.state is State.PRESENT and f.specimen == sample

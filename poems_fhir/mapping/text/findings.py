@@ -168,6 +168,7 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
                 is_assertion=job.kind == "condition",
                 heavy_chain=clone.heavy_chain if clone else None,
                 light_chain=clone.light_chain if clone else None,
+                specimen=_sample(job) if rule.id in MARROW_CLONE_RULES else None,
             )
             key = (_part(finding), state)
             if key not in out:
@@ -176,6 +177,27 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
                 if state is State.ABSENT and _located(a):
                     placed.add(key)
     return _self_contradictions(job, out, at, placed)
+
+
+#: a histology report of a lesion, not of the marrow (by its name): a clone there is no marrow involvement,
+#: and "no clonal cells" there no clean marrow (criteria.md §10: radiotherapy for a dominant plasmacytoma when
+#: the random marrow has no clonal cells; probe77 D1: a plasmacytoma biopsy opened the systemic branch)
+_LESION_SAMPLE = re.compile(
+    r"\b(?:lesions?|plasmacytomas?|mass|tumou?rs?|nodules?|soft[- ]tissue|lymph[- ]nodes?|очаг\w*|образовани\w*|"
+    r"плазмоцитом\w*|опухол\w*|лимфоузл\w*|ошақ\w*|ісік\w*)",
+    re.IGNORECASE,
+)
+_MARROW_SAMPLE = re.compile(
+    r"\b(?:marrow|trephine|aspirates?|aspiration|костн\w*\s+мозг\w*|трепанобиопс\w*|миелограмм\w*|кемік\w*)",
+    re.IGNORECASE,
+)
+
+
+def _sample(job: TextJob) -> str | None:
+    """ "lesion" for a clone (or its absence) read from the histology of a lesion, not of the marrow."""
+    if job.kind == "histology" and _LESION_SAMPLE.search(job.label) and not _MARROW_SAMPLE.search(job.label):
+        return "lesion"
+    return None
 
 
 #: a section that revises what came before it: the impression after the findings, an addendum, a correction
