@@ -6,7 +6,7 @@ import pytest
 
 from pathlib import Path
 
-from poems_fhir.mapping.text.layout import answered_forms, headed_tables, set_aside_contrast
+from poems_fhir.mapping.text.layout import answered_forms, cell_breaks, headed_tables, set_aside_contrast
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "text-tables"
 
@@ -93,11 +93,18 @@ def test_an_aside_in_commas_inside_a_clause_is_blanked(text, read):
         "Ascites\tno" + "\tx " * 60 + "\t" + "y" * 40,
         "Question: " + "a" * 5000 + "? Answer: no.",
         ("Q: x" + " " * 100 + "?" * 3) * 2000,
+        # probe76 D4: cells a tab apart, thousands of them, long ones, thousands of lines
+        "No ascites\tSplenomegaly " * 20000,
+        "\t" * 100000,
+        ("a" * 5000 + "\t") * 20,
+        "No ascites\tSplenomegaly 16 cm\n" * 5000,
+        ("without " * 5000 + "\tAscites\n") * 5,
     ],
 )
 def test_hostile_layouts_are_read_in_one_pass(text):
     # a backtracking form regex took minutes over "[x] a [ ] b " * 3000 (found while writing this module)
     assert len(set_aside_contrast(answered_forms(text))) == len(text)
+    assert len(cell_breaks(text)) <= len(text) + text.count("\t")  # a full stop a tab at most
 
 
 @pytest.mark.parametrize("text", ["Sclerotic lesions:\r\nNo.", "Sclerotic lesions:\n\nNo.", "Sclerotic lesions: \nNo."])
@@ -209,10 +216,116 @@ def test_a_table_whose_header_names_the_finding_is_read_row_by_row(text, read):
         "Site | Sclerotic lesion\nL2 | 12 mm sclerotic focus",  # no row answers the header
         "Site | Sclerotic lesion\n\n\nSkull | No",  # two blank lines: no row of this table
         "Sclerotic lesion | No",
+        # probe76 D1: a first row that states a finding, or a first cell that is a site, is no header
+        "Impression | Sclerotic lesion in L2\nComparison | None\nRecommendation | None",
+        "Bones | Sclerotic lesion L2\nLungs | No\nPleura | No",
+        "Skeleton\tSclerotic lesion in L2\nLiver\tNo\nSpleen\tNo",
+        "L2 | Sclerotic lesion\nL3 | No\nL4 | No",
+        "Spine | Sclerotic lesion\nRibs | None\nPelvis | None",
+        "T5 | sclerotic lesion\nL2 | -",
+        "Chest | Pleural effusion\nAbdomen | No\nPelvis | No",
+        "Кости | Склеротический очаг в L2\nЛегкие | Нет\nПлевра | Нет",
+        "Site | Sclerotic lesion in L2\nSkull | No",
     ],
 )
 def test_a_table_without_a_header_naming_a_finding_is_left_as_it_is(text):
     assert headed_tables(text, _names) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Site | Sclerotic lesion",
+        "Site | Sclerotic lesion | Ascites\n",
+        "| Site | Sclerotic lesion |\n|---|---|",
+        "Site\tSclerotic lesion\n\nNo abnormality detected.",
+    ],
+)
+def test_a_header_without_rows_states_nothing(text):
+    # probe76 D5: an unfilled template's header row read as a present lesion
+    out = headed_tables(text, _names)
+    assert "Sclerotic" not in out and len(out) == len(text)
+    assert out.endswith(text.split("\n", 1)[1] if "\n" in text else "")
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        # probe76 D6: a hedged cell is an answer: not answered for sure ("?"), its word kept
+        (
+            "Site | Sclerotic lesion\nL2 | Probable\nSkull | No",
+            ["", "L2: Sclerotic lesion: ? (Probable).", "Skull: Sclerotic lesion: No."],
+        ),
+        ("Site | Sclerotic lesion\nL2 | Cannot exclude", ["", "L2: Sclerotic lesion: ? (Cannot exclude)."]),
+    ],
+)
+def test_a_hedged_cell_of_a_headed_table_is_a_doubt(text, read):
+    assert [line.strip() for line in headed_tables(text, _names).split("\n")] == read
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        # probe76 D4: cells that each state something end a sentence at their tab
+        ("No ascites\tSplenomegaly 16 cm", "No ascites.\tSplenomegaly 16 cm"),
+        ("Нет асцита\tСпленомегалия", "Нет асцита.\tСпленомегалия"),
+        ("No ascites.\tSplenomegaly", "No ascites.\tSplenomegaly"),
+        # an answer, a lead-in, a label's colon or a number: the cells stay one phrase
+        ("Pleural effusion\tNo", "Pleural effusion\tNo"),
+        ("Pleural effusion\tNo\tYes", "Pleural effusion\tNo\tYes"),
+        ("Sclerotic lesion\tyes, 12 mm", "Sclerotic lesion\tyes, 12 mm"),
+        ("No\tascites", "No\tascites"),
+        ("Not identified\tAscites", "Not identified\tAscites"),
+        ("Negative for\tascites", "Negative for\tascites"),
+        ("Findings:\tNo ascites", "Findings:\tNo ascites"),
+        ("Spleen\t16 cm", "Spleen\t16 cm"),
+        ("1.\tAscites", "1.\tAscites"),
+    ],
+)
+def test_cells_of_a_row_that_each_state_something_are_sentences_of_their_own(text, read):
+    assert cell_breaks(text) == read
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # probe76 D4: the denial of one cell never reaches the next (HTML cells arrive a tab apart)
+        ("No ascites\tSplenomegaly 16 cm", {"ascites": "negated", "splenomegaly": "present"}),
+        ("No ascites\tsplenomegaly", {"ascites": "negated", "splenomegaly": "present"}),
+        # probe76 D1: a table without a header row: its first row's finding stands
+        ("Impression | Sclerotic lesion in L2\nComparison | None", {"sclerotic_bone_lesion": "present"}),
+        ("Bones | Sclerotic lesion L2\nLungs | No\nPleura | No", {"sclerotic_bone_lesion": "present"}),
+        ("L2 | Sclerotic lesion\nL3 | No\nL4 | No", {"sclerotic_bone_lesion": "present"}),
+        ("Spleen | Splenomegaly 16 cm\nLiver | No", {"splenomegaly": "present"}),
+        # probe76 D5/D6: a header alone states nothing; a hedged row is a doubt
+        ("Site | Sclerotic lesion", {}),
+        ("Site | Sclerotic lesion | Ascites", {}),
+        ("Site | Sclerotic lesion\nL2 | Probable\nSkull | No", {"sclerotic_bone_lesion": "possible"}),
+        ("Site | Sclerotic lesion\nL2 | Cannot exclude\nSkull | No", {"sclerotic_bone_lesion": "possible"}),
+    ],
+)
+def test_the_engine_reads_rows_and_cells_as_they_are_meant(text, expected):
+    from poems_fhir.mapping.rules import load_mapping
+
+    [assertions] = load_mapping().text.assert_texts([text])
+    read: dict[str, set[str]] = {}
+    for a in assertions:
+        read.setdefault(a.target, set()).add(a.label)
+    assert set(read) == set(expected), read
+    for target, label in expected.items():  # the label expected, and never present beside a doubt
+        assert label in read[target] and (label == "present" or "present" not in read[target]), read
+
+
+def test_a_denial_headings_list_is_found_in_one_pass():
+    # probe76 D2: the end of a denied list is looked for line by line, once
+    from poems_fhir.mapping.rules import load_mapping
+    from poems_fhir.mapping.text import engine
+
+    keys = load_mapping().text.keys
+    text = "Not seen:\n" + "Ascites\n" * 30000 + "Splenomegaly 16 cm\n" + "Pleural effusion\n" * 30000
+    pieces = engine._line_items([text], keys)
+    assert pieces[0] == "Not seen:\n" + "Ascites\n" * 29999 + "Ascites"
+    assert pieces[1].startswith("Splenomegaly 16 cm")
 
 
 @pytest.mark.parametrize(
@@ -274,6 +387,12 @@ def test_a_report_with_a_headed_table_is_judged_by_its_rows(mapping, fixture, st
         ("Site | Sclerotic lesion\n" + "x | " * 40 + "\n") * 2000,
         "Site | " + "Sclerotic lesion " * 5000 + "\nL2 | No",
         "a|b\n" * 50000,
+        # probe76: header-like rows with no rows, hedged cells, many site columns
+        "Site | Sclerotic lesion\n" * 30000,
+        "Site | Sclerotic lesion\n" + "L2 | Probable\n" * 20000,
+        "Site | " + "Sclerotic lesion in L2 " * 4000 + "\nL2 | No",
+        ("Site" + " | Sclerotic lesion" * 11 + "\n\n") * 3000,
+        "Anatomical site / level | Sclerotic lesion\n" + "x |" * 50000,
     ],
 )
 def test_hostile_tables_are_read_in_one_pass_and_grow_the_text_by_its_length_at_most(text):

@@ -18,7 +18,7 @@ from pathlib import Path
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .layout import answered_forms, headed_tables, set_aside_contrast
+from .layout import answered_forms, cell_breaks, headed_tables, set_aside_contrast
 from .lexicon import (
     ContextRuleSpec,
     KeyIndex,
@@ -187,6 +187,47 @@ _DENIAL_LEAD_IN = re.compile(
 _LINE_BREAK = re.compile(r"\n(?=[ \t]*[^\W\d_])")
 
 
+#: a lead-in that denies what it lists ("Not seen:", "Absent:", "No evidence of:", "Negative for:", «Не
+#: выявлено:»), read on its first line
+_DENYING_LEAD_IN = re.compile(r"\b(?:no|not|none|absent|negative|without|нет|не|без|отсутству\w*)\b", re.IGNORECASE)
+#: a line under such a list that states its own finding: a predicate, a degree, a size, "there is"
+#: (a threshold, "> 1 cm", "larger than 5 mm", is part of the denied item)
+_STATES_ITS_OWN = re.compile(
+    r"\b(?:is|are|was|were|has|have|noted|seen|present|identified|detected|demonstrated|visuali[sz]ed|"
+    r"measur\w*|enlarged|mild|mildly|moderate|moderately|marked|markedly|massive|small|large|trace|minimal|"
+    r"severe|extensive|there|however|but|определя\w*|выявлен\w*|визуализир\w*|имеется|отмечается|"
+    r"увеличен\w*|умеренн\w*|небольш\w*|выраженн\w*)\b|\d",
+    re.IGNORECASE,
+)
+_THRESHOLD = re.compile(
+    r"[<>≤≥]|\b(?:larger|greater|more|bigger|less|smaller|over|exceeding|больше|более|менее)\b", re.I
+)
+#: a section heading on a line of its own, with no colon ("IMPRESSION", "Conclusion")
+_SECTION_HEADING = re.compile(
+    r"[ \t]*(?:[A-ZА-ЯЁ][A-ZА-ЯЁ /&-]{3,40}|(?i:impression|conclusion|conclusions|findings|summary|comments?|"
+    r"opinion|recommendations?|заключение|выводы?|қорытынды))[ \t]*\r?"
+)
+
+
+def _denied_list_end(piece: str, first_line: str, keys: KeyIndex) -> int | None:
+    """Where the list under a denying lead-in ends in ``piece`` (the line end before the first line that
+    states its own finding or is a heading - a capitalised one names no finding: "ASCITES" is an item),
+    or None: the whole piece is the list. Each line is looked at once (linear)."""
+    if not _DENYING_LEAD_IN.search(first_line):
+        return None
+    at = piece.find("\n")
+    while at != -1:
+        nxt = piece.find("\n", at + 1)
+        line = piece[at + 1 : nxt if nxt != -1 else len(piece)]
+        if line.strip() and (
+            (_SECTION_HEADING.fullmatch(line) and not keys.hits(line))
+            or (_STATES_ITS_OWN.search(line) and not _THRESHOLD.search(line))
+        ):
+            return at
+        at = nxt
+    return None
+
+
 def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
     """A line that starts with a capitalised word after a line that names a finding and ends a phrase is
     a sentence of its own: reports list one finding a line without full stops ("No
@@ -203,8 +244,14 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
         # a lead-in and its lines ("No evidence of:⏎Ascites⏎Pleural effusion"), also one ending in a denial
         # with no object ("The following were not identified⏎Ascites⏎Pleural effusion", probe74 D16)
         if first_line.endswith(":") or (_DENIAL_LEAD_IN.search(first_line) and not keys.hits(first_line)):
-            out.append(piece)
-            continue
+            # a denial's list ends at a line that states its own finding or at a heading (probe76 D2:
+            # "Absent:⏎Ascites⏎Sclerotic lesion in L2 is seen." denied the lesion); the rest is read on
+            end = _denied_list_end(piece, first_line, keys)
+            if end is None:
+                out.append(piece)
+                continue
+            out.append(piece[:end])
+            piece = piece[end + 1 :]
         start = line_start = 0
         named = False  # whether the lines since ``start`` name a target (each line looked at once: linear)
         for m in _LINE_BREAK.finditer(piece):
@@ -524,7 +571,8 @@ class TextEngine:
             # "? Castleman disease": a query mark before the words it doubts ends no sentence; tables, forms
             # and answers ("[x] no", "X? No.") become plain answers first
             # a table's header row is no finding: its rows answer it (probe74 D6)
-            text = _QUERY_MARK.sub("¿", answered_forms(headed_tables(text, self.keys.hits)))
+            # and a row's cells that each state something end a sentence at their tab (probe76 D4)
+            text = _QUERY_MARK.sub("¿", cell_breaks(answered_forms(headed_tables(text, self.keys.hits))))
             for chunk in candidate_sentences(text, self.keys, self.sentence_filter):
                 by_script[script_of(chunk)].append((i, chunk))
         for script, chunks in by_script.items():

@@ -393,14 +393,41 @@ _NO_ANSWER_CELL = re.compile(rf"(?:{_PLACEHOLDER})|(?:{_NO_INFO})|(?:{_ZERO})", 
 
 def _answers(cell: str) -> bool:
     """A cell that answers a column's question: yes/no and its kin, "?", "-", a field's non-answer
-    ("unknown", "N/A", "0") or nothing."""
+    ("unknown", "N/A", "0"), a hedge ("Probable", "Cannot exclude") or nothing."""
     said = cell.rstrip(".")
     return (
         not said
         or said in ("?", "-", "—", "–")
         or _polarity(said) is not None
         or _NO_ANSWER_CELL.fullmatch(said) is not None
+        or _HEDGE_CELL.fullmatch(said) is not None
     )
+
+
+#: a cell that answers with a doubt: the row is possible, never present nor absent (probe76 D6: "L2 |
+#: Probable" left the table unread and its header read as a present lesion)
+_HEDGE_CELL = re.compile(
+    r"(?:probable|probably|possible|possibly|likely|suspected|suspicious|equivocal|indeterminate|questionable|"
+    r"uncertain|cannot (?:be )?excluded?|can ?not (?:be )?excluded?|not excluded|\?|вероятно|возможно|"
+    r"сомнительно|под вопросом|не исключ\w{0,4}|мүмкін|күмәнді)[ \t]{0,3}\??",
+    re.IGNORECASE,
+)
+#: the first cell of a header row: the name of the column of sites, or nothing ("Site | Sclerotic lesion";
+#: "L2 | Sclerotic lesion", "Bones | Sclerotic lesion L2" are a row stating a finding: probe76 D1)
+_SITE_COLUMN = re.compile(
+    r"(?:(?:anatomic(?:al)?|bone|skeletal|lesion|body)[ \t]{1,3})?(?:site|location|locali[sz]ation|level|"
+    r"region|area|segment|organ|structure|side|anatomy|#|no\.|№)s?(?:[ \t]*/[ \t]*\w{1,12})?|"
+    r"локализаци\w{0,2}|област\w{0,2}|уров\w{0,3}|отдел\w{0,2}|орган\w{0,2}|сегмент\w{0,2}|зон\w{0,2}|"
+    r"участ\w{0,3}|мест\w{0,2}|орны|аймақ\w{0,3}|деңгей\w{0,3}|мүше\w{0,3}|",
+    re.IGNORECASE,
+)
+#: what a finding's column name never holds: a number (a level, a size), a predicate, a location clause
+#: ("Sclerotic lesion in L2", "Splenomegaly 16 cm" state a finding)
+_STATEMENT_WORD = re.compile(
+    r"\d|[.,;!]|\b(?:in|at|on|is|are|was|were|seen|noted|present|identified|detected|measuring|measures|"
+    r"enlarged|в|на|определя\w*|выявлен\w*|увеличен\w*)\b",
+    re.IGNORECASE,
+)
 
 
 def headed_tables(text: str, names: Callable[[str], bool]) -> str:
@@ -429,6 +456,8 @@ def headed_tables(text: str, names: Callable[[str], bool]) -> str:
             continue
         rows, gap = _data_rows(cells, i, header, names)
         if not rows:
+            if _alone(lines, cells, i):  # a header and no rows (an unfilled template) states nothing (probe76 D5)
+                lines[i] = " " * len(lines[i].rstrip("\r")) + ("\r" if lines[i].endswith("\r") else "")
             i += 1
             continue
         lines[i] = " " * len(lines[i].rstrip("\r")) + ("\r" if lines[i].endswith("\r") else "")
@@ -443,12 +472,28 @@ def headed_tables(text: str, names: Callable[[str], bool]) -> str:
 
 
 def _is_header(row: list[str], names: Callable[[str], bool]) -> bool:
-    """Cells after the first name a finding, in short cells, and none answers."""
+    """A row that looks like a header: its first cell names the column of sites (or is empty), the cells
+    after it name a finding, in short cells, none answers and none states a finding (a number, a predicate,
+    a place: "Sclerotic lesion in L2" is a row, probe76 D1). When in doubt, no header."""
     return (
-        all(c and not _answers(c) for c in row[1:])
+        _SITE_COLUMN.fullmatch(row[0].rstrip(":")) is not None
+        and all(c and not _answers(c) for c in row[1:])
         and all(len(c) <= _MAX_HEADER_CELL for c in row)
         and any(names(c) for c in row[1:])
+        and not any(names(c) and _STATEMENT_WORD.search(c) for c in row[1:])
     )
+
+
+def _alone(lines: list[str], cells: list[list[str] | None], at: int) -> bool:
+    """Whether the header at line ``at`` has no rows: the next line with words (after a markdown rule) is
+    no table row, or there is none. Looked at a few lines ahead only (linear)."""
+    for k in range(at + 1, min(at + 4, len(lines))):
+        row = cells[k]
+        if row is not None and _RULE_LINE.fullmatch("|".join(row)):
+            continue
+        if lines[k].strip(" \t\r\u00a0"):
+            return row is None
+    return True
 
 
 def _data_rows(
@@ -490,5 +535,56 @@ def _row_clauses(row: list[str], header: list[str]) -> str:
     said = []
     for j, column in enumerate(header[1:], start=1):
         cell = (row[j] if j < len(row) else "").rstrip(" .") or "?"
+        if _HEDGE_CELL.fullmatch(cell) and cell != "?":  # a doubt: possible, its word kept
+            cell = f"? ({cell})"
         said.append(f"{label + ': ' if label else ''}{column.rstrip(':')}: {cell}.")
     return " ".join(said)
+
+
+#: a cell that leads into the next one: it ends in a denial or a word that needs more ("No", "Not
+#: identified", "Negative for", "without"), or a label's colon
+_LEADS_ON = re.compile(
+    r"(?:^|[\s(])(?:(?:no|without|nor|neither|of|for|with|and|or|the|a|an|to|нет|без|и|или|для|за|жоқ|және)|"
+    r"(?:not|не)(?:[ \t]+[^\W\d_]+)?)[ \t]*$|[:,(/-][ \t]*$",
+    re.IGNORECASE,
+)
+
+
+def _bare_answer(cell: str) -> bool:
+    """A cell that is an answer and says no more: "No", "Yes, 12 mm", "No (bone island)", "?", "N/A" -
+    not "No ascites" (a statement of its own)."""
+    yes_no = _NEGATIVE_ANSWER.match(cell) or _POSITIVE_ANSWER.match(cell)
+    if yes_no:
+        return re.match(r"[ \t]*[^\W\d_]", cell[yes_no.end() :]) is None
+    return _answers(cell)
+
+
+def cell_breaks(text: str) -> str:
+    """Cells of a row that each state something end a sentence at their tab: "No ascites<TAB>Splenomegaly
+    16 cm" (an HTML row, its cells a tab apart) read as no splenomegaly (probe76 D4). A full stop goes
+    before the tab where the cell before states a phrase of its own and the cell after starts one with a
+    word; never after a cell that answers or leads on ("No", "Not identified", "Ascites:") nor before an
+    answer ("Pleural effusion<TAB>No" is a field) or a number ("Spleen<TAB>16 cm"). The text grows by one
+    character a break (the line is looked at once: linear)."""
+    if "\t" not in text:
+        return text
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        if "\t" not in line:
+            continue
+        cells = line.split("\t")
+        for k in range(len(cells) - 1):
+            left, right = cells[k].rstrip(" \r"), cells[k + 1].strip(" \r")
+            if (
+                not right
+                or not right[0].isalpha()
+                or not any(c.isalpha() for c in left)
+                or left.endswith((".", "!", "?", ";"))
+                or _bare_answer(left.strip())
+                or _bare_answer(right)
+                or _LEADS_ON.search(left[-60:])
+            ):
+                continue
+            cells[k] = left + "."
+        lines[n] = "\t".join(cells)
+    return "\n".join(lines)
