@@ -124,6 +124,8 @@ class _TextOf(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIPPED:
             self.skipping = max(0, self.skipping - 1)
+        elif tag == "table":  # a table's end: two blank lines, which no table's rows cross (probe76 D3)
+            self.parts.append(_TABLE_END)
         elif tag in _BLOCKS or tag == "li":
             self.rows = max(0, self.rows - (tag == "tr"))
             self.parts.append("\n\n" if tag != "li" else "\n")
@@ -159,7 +161,8 @@ def html_text(html: str, limit: int | None = None) -> str:
     # white space collapsed within a cell; a row's cells stay apart by one tab, an empty cell kept as an
     # empty cell (a table row whose answer is blank is not answered: layout.headed_tables)
     lines = [_row(line) for line in text.split("\n")]
-    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+    text = _BLANK_LINES.sub("\n\n", "\n".join(lines))
+    return _AT_TABLE_END.sub("\n\n\n", text).strip() if _TABLE_END_MARK in text else text.strip()
 
 
 def _row(line: str) -> str:
@@ -175,5 +178,11 @@ def _row(line: str) -> str:
 
 
 _BLANK_LINES = re.compile(r"\n{3,}")
+#: a table's end while parsing (a private-use character, no white space), two blank lines in the text:
+#: HTML rows arrive a blank line apart, so one blank line cannot end a table - two tables in a row were
+#: read as one, the second's rows under the first one's header (probe76 D3)
+_TABLE_END_MARK = "\ue000"
+_TABLE_END = f"\n\n{_TABLE_END_MARK}\n\n"
+_AT_TABLE_END = re.compile(rf"\n*{_TABLE_END_MARK}[\n{_TABLE_END_MARK}]*")
 _BLOCK_TAG = re.compile(r"</?(?:p|div|li|tr|h[1-6]|br|table|ul|ol)\b[^>]*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")

@@ -143,4 +143,15 @@ def test_a_table_row_written_one_cell_a_line_keeps_its_cells_on_one_line_and_an_
         "  <tr>\n    <td>Skull</td>\n    <td>No</td>\n  </tr>\n  <tr><td>L2</td><td></td><td>x</td></tr>\n</table>"
         "<p>No\nascites</p>"
     )
-    assert html_text(html) == "Site\tSclerotic lesion\n\nSkull\tNo\n\nL2\t\tx\n\nNo\nascites"
+    assert html_text(html) == "Site\tSclerotic lesion\n\nSkull\tNo\n\nL2\t\tx\n\n\nNo\nascites"
+
+
+def test_two_tables_in_a_row_stay_apart():
+    # probe76 D3: HTML rows arrive a blank line apart, so a table's end is two blank lines: the second
+    # table's rows were read under the first one's header
+    html = (
+        "<table><tr><th>Site</th><th>Sclerotic lesion</th></tr><tr><td>Skull</td><td>No</td></tr></table>"
+        "<table><tr><td>Ascites</td><td>Yes</td></tr></table>"
+    )
+    assert html_text(html) == "Site\tSclerotic lesion\n\nSkull\tNo\n\n\nAscites\tYes"
+    assert html_text(html.replace("</table><table>", "</table>\n\n<table>")) == html_text(html)

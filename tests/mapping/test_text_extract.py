@@ -193,6 +193,40 @@ def test_an_html_report_is_read_and_a_negation_stays_in_its_paragraph_or_list_it
     }
 
 
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        # probe76 D3: two tables in a row - the second one's "Ascites | Yes" is no row of the first
+        (
+            "<table><tr><th>Site</th><th>Sclerotic lesion</th></tr><tr><td>Skull</td><td>No</td></tr>"
+            "<tr><td>L2</td><td>No</td></tr></table>\n\n<table><tr><td>Ascites</td><td>Yes</td></tr></table>",
+            {("sclerotic_bone_lesion", State.ABSENT), ("ascites", State.PRESENT)},
+        ),
+        # probe76 D4: a row written one cell a line - the first cell's denial stays in its cell
+        (
+            "<table>\n<tr>\n<td>\nNo ascites\n</td>\n<td>\nSplenomegaly 16 cm\n</td>\n</tr></table>",
+            {("ascites", State.ABSENT), ("splenomegaly", State.PRESENT)},
+        ),
+        (
+            "<table><tr><td>No ascites</td><td>Splenomegaly</td></tr></table>",
+            {("ascites", State.ABSENT), ("splenomegaly", State.PRESENT)},
+        ),
+        # probe76 D1: a table with no header row whose first row states the finding
+        (
+            "<table><tr><td>Skeleton</td><td>Sclerotic lesion in L2</td></tr><tr><td>Liver</td><td>No</td></tr></table>",
+            {("sclerotic_bone_lesion", State.PRESENT)},
+        ),
+        # probe76 D5: a header row alone (an unfilled template) states nothing
+        ("<table><tr><th>Site</th><th>Sclerotic lesion</th></tr></table>", set()),
+    ],
+)
+def test_an_html_reports_tables_are_read_cell_by_cell_and_table_by_table(mapping, html, expected):
+    r = report("CT whole-body low-dose", "")
+    del r["conclusion"]
+    r["presentedForm"] = [_form("text/html", html.encode())]
+    assert {(f.source_rule, f.state) for f in run(mapping, r).findings} == expected
+
+
 def test_a_plain_text_report_is_decoded_in_its_declared_charset(mapping):
     """Russian systems often send windows-1251; read as UTF-8 it was replacement characters, lost unsaid."""
     text = "Заключение: спленомегалия. Асцита нет."
