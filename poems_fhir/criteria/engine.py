@@ -113,7 +113,7 @@ def evaluate(
 
     signs = {sid: combine(sid, by_topic[sid]) for sid in _SIGN_IDS if by_topic.get(sid)}
     classification, missing = classify(profile, criteria)
-    flags = _flags(criteria, signs, by_topic)
+    flags = _flags(criteria, signs, by_topic, profile.endocrine_caveat)
     summary = _summary(profile, classification, criteria, missing)
     return Assessment(
         patient=patient,
@@ -504,6 +504,7 @@ def _flags(
     criteria: dict[str, CriterionResult],
     signs: dict[str, CriterionResult],
     by_topic: dict[str, list[Finding]],
+    endocrine_caveat: bool = True,
 ) -> tuple[Flag, ...]:
     flags: list[Flag] = []
     clonal = [f for f in by_topic[_MONOCLONAL] if f.state is State.PRESENT]
@@ -543,7 +544,11 @@ def _flags(
         )
     for diff, message in _DIFFERENTIALS:
         found = [f for f in by_topic.get(diff, []) if f.state is State.PRESENT]
-        if found:
+        if found and diff == _DIABETIC and not endocrine_caveat:
+            # a rule set without the caveat counts the diabetes: saying it does not would contradict the
+            # conclusion beside it (probe77 D2)
+            flags.append(Flag(f"differential_{diff}_counted", _DIABETIC_COUNTED, _evidence(found)))
+        elif found:
             flags.append(Flag(f"differential_{diff}", message, _evidence(found)))
     neuropathy = criteria[_POLYNEUROPATHY].state
     clone = criteria[_MONOCLONAL].state
@@ -594,6 +599,13 @@ _DIFFERENTIAL_MESSAGES: dict[Differential, str] = {
         "POEMS without review)"
     ),
 }
+_DIABETIC = Differential.DIABETIC_POLYNEUROPATHY.value
+_DIABETIC_COUNTED = (
+    "diabetic polyneuropathy (or a diabetic neurological complication) recorded: the neuropathy may have another "
+    "cause; this rule set counts diabetes alone as the endocrinopathy (the caveat of the current criteria is "
+    "UNVERIFIED for it; profile dispenzieri-2003-caveat applies it) - review the neuropathy phenotype "
+    "(demyelinating features, VEGF, clone) before attributing it to POEMS"
+)
 #: the same, keyed by the plain id (read per patient without an enum .value call)
 _DIFFERENTIALS = tuple((d.value, message) for d, message in _DIFFERENTIAL_MESSAGES.items())
 

@@ -7,7 +7,7 @@ Every published POEMS rule has this shape, so one evaluator serves all of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from .model import Criterion as C
@@ -108,7 +108,18 @@ JAPAN_2019 = Profile(
     ),
 )
 
-PROFILES: dict[str, Profile] = {p.name: p for p in (MAYO, DISPENZIERI_2003, JAPAN_2019)}
+#: the 2003 rule with the diabetes/thyroid-alone caveat applied: criteria.md §3.2 leaves the caveat UNVERIFIED
+#: for 2003 and asks for it "only when a flag is set" (probe77 D2: a diabetic with an MGUS was met on the
+#: diabetes alone, with no way to apply it)
+DISPENZIERI_2003_CAVEAT = replace(
+    DISPENZIERI_2003,
+    name="dispenzieri-2003-caveat",
+    title=DISPENZIERI_2003.title
+    + ", with the diabetes/thyroid-alone caveat of the current criteria (UNVERIFIED for 2003)",
+    endocrine_caveat=True,
+)
+
+PROFILES: dict[str, Profile] = {p.name: p for p in (MAYO, DISPENZIERI_2003, DISPENZIERI_2003_CAVEAT, JAPAN_2019)}
 DEFAULT_PROFILE = MAYO.name
 
 

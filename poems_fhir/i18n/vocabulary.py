@@ -138,6 +138,14 @@ PROFILES: dict[str, Term] = {
         N_("Both major criteria and one minor criterion (VEGF not included)."),
         ("D2003",),
     ),
+    "dispenzieri-2003-caveat": Term(
+        N_("Dispenzieri 2003 criteria with the endocrine caveat"),
+        N_(
+            "Both major criteria and one minor criterion (VEGF not included); diabetes or thyroid disease alone "
+            "is no endocrinopathy (the caveat of the current criteria, unverified for 2003)."
+        ),
+        ("D2003", "D2012HIT"),
+    ),
     "japan-2019": Term(
         N_("Japanese criteria proposal"),
         N_("Polyneuropathy, a monoclonal plasma-cell disorder and elevated VEGF, and two of four minor criteria."),
@@ -212,6 +220,15 @@ FLAGS: dict[str, Term] = {
             "review demyelinating features, VEGF and the clone before attributing the neuropathy to POEMS syndrome."
         ),
         ("D2012HIT",),
+    ),
+    "differential_diabetic_polyneuropathy_counted": Term(
+        N_("Diabetic polyneuropathy recorded"),
+        N_(
+            "The neuropathy may have another cause; this rule set counts diabetes alone as the endocrinopathy (the "
+            "caveat of the current criteria is unverified for it): review demyelinating features, VEGF and the "
+            "clone before attributing the neuropathy to POEMS syndrome."
+        ),
+        ("D2012HIT", "D2003"),
     ),
     "differential_vegf_confounder": Term(
         N_("Another cause of raised VEGF"),

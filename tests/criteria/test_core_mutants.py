@@ -12,7 +12,10 @@ from poems_fhir.criteria.profiles import UnknownProfileError, get_profile
 def test_unknown_profile_message_lists_the_choices():
     with pytest.raises(UnknownProfileError) as err:
         get_profile("mayo-2099")
-    assert str(err.value) == "unknown rule profile 'mayo-2099'; choose one of: dispenzieri-2003, japan-2019, mayo"
+    assert (
+        str(err.value)
+        == "unknown rule profile 'mayo-2099'; choose one of: dispenzieri-2003, dispenzieri-2003-caveat, japan-2019, mayo"
+    )
 
 
 def test_evidence_to_dict_is_the_json_contract():

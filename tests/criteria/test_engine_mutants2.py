@@ -458,3 +458,25 @@ def test_tests_not_performed_only_are_not_assessed_citing_them():
     assert [e.reference for e in got.evidence] == ["x"]
     nothing = combine(TOPIC, [])
     assert (nothing.state, nothing.reason, nothing.evidence, nothing.open) == (State.NOT_ASSESSED, "no data", (), True)
+
+
+def test_the_2003_rule_applies_the_endocrine_caveat_only_in_its_caveat_profile():
+    """criteria.md §3.2: the caveat is UNVERIFIED for 2003 - "apply it only when a flag is set" (probe77 D2: no
+    way to set it, and the flag said diabetes did not count beside a conclusion that counted it)."""
+    from poems_fhir.criteria.profiles import get_profile
+
+    diabetic = Finding(
+        "diabetic_polyneuropathy", State.PRESENT, Evidence("Condition/dm", day(0), "Diabetic polyneuropathy")
+    )
+    findings = [endo(EndocrineAxis.PANCREATIC), diabetic]
+    plain = evaluate("Patient/1", findings, DISPENZIERI_2003)
+    assert plain.criteria["endocrinopathy"].state is State.PRESENT
+    assert [f.code for f in plain.flags] == ["differential_diabetic_polyneuropathy_counted"]
+    assert "counts diabetes alone" in plain.flags[0].message
+    caveat = evaluate("Patient/1", findings, get_profile("dispenzieri-2003-caveat"))
+    assert (caveat.criteria["endocrinopathy"].state, caveat.criteria["endocrinopathy"].caveat) == (
+        State.ABSENT,
+        "diabetes_only",
+    )
+    assert [f.code for f in caveat.flags] == ["differential_diabetic_polyneuropathy"]
+    assert caveat.profile == "dispenzieri-2003-caveat"
