@@ -832,7 +832,9 @@ def pathway(
                 "VEGF normalisation and its surveillance predict relapse (Gentile 2024; Misawa 2015); serum and plasma "
                 "values are not comparable, so keep the specimen type."
                 + ("" if vegf else " No VEGF yet: obtain one now as a reference."),
-                "not-started",
+                # in progress once a VEGF was measured since the first treatment, as the surveillance beside it
+                # (probe77 D5: "not-started" on the day one was measured)
+                "in-progress" if last and started <= last else "not-started",
                 coding=WORKUP["vegf_elevation"][0],
                 scheduled_start=due,
                 repeat_months=6,

@@ -226,7 +226,7 @@ def test_the_whole_pathway_after_a_transplant():
             id="vegf-surveillance",
             title="VEGF about every 6 months, plasma (same specimen type and assay)",
             description="VEGF normalisation and its surveillance predict relapse (Gentile 2024; Misawa 2015); serum and plasma values are not comparable, so keep the specimen type.",
-            status="not-started",
+            status="in-progress",  # a VEGF since the transplant (probe77 D5)
             coding=(
                 "http://loinc.org",
                 "75628-8",

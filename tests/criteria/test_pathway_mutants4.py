@@ -692,7 +692,7 @@ def test_vegf_surveillance_with_a_measured_vegf_in_full():
         title="VEGF about every 6 months, plasma (same specimen type and assay)",
         description="VEGF normalisation and its surveillance predict relapse (Gentile 2024; Misawa 2015); serum and "
         "plasma values are not comparable, so keep the specimen type.",
-        status="not-started",
+        status="in-progress",  # a VEGF since the treatment (probe77 D5)
         coding=("http://loinc.org", "75628-8", "Vascular endothelial growth factor A [Mass/volume] in Serum or Plasma"),
         scheduled_start=dt.date(2022, 1, 28),
         repeat_months=6,
@@ -845,8 +845,12 @@ def test_surveillance_waits_for_a_response():
     pr = plan(PATIENT, [m("serum_m_protein", 8.0, -10), m("serum_m_protein", 3.0, 20)], [LENALIDOMIDE], as_of=d(30))
     vegf = plan(PATIENT, [m("vegf", 900, -10, "pg/mL", "plasma"), m("vegf", 400, 20, "pg/mL", "plasma")],
                 [LENALIDOMIDE], as_of=d(30))  # fmt: skip
-    for got in (improved, pr, vegf):
-        assert got["vegf-surveillance"].status == "not-started"
+    # under way once a VEGF was measured since the treatment, as the surveillance beside it (probe77 D5)
+    assert [g["vegf-surveillance"].status for g in (improved, pr, vegf)] == [
+        "not-started",
+        "not-started",
+        "in-progress",
+    ]
     # the haematological surveillance is under way once a test was done since the treatment (probe58 D2)
     assert [g["surveillance"].status for g in (improved, pr, vegf)] == ["not-started", "in-progress", "not-started"]
     assert pr["surveillance"].evidence == ("Observation/serum_m_protein20",)
