@@ -253,6 +253,16 @@ _STAGING_ANALYTES = frozenset(
     }
 )
 
+#: the laboratory parts of the staging (criteria.md §10 step 0) poems-fhir can see, by the analytes that show one
+_STAGING_PARTS = (
+    ("serum_immunofixation", ("serum_ife", "serum_m_protein")),
+    ("urine_immunofixation", ("urine_ife", "urine_m_protein")),
+    ("free_light_chains", ("flc_kappa", "flc_lambda", "flc_ratio")),
+    ("vegf", ("vegf",)),
+    ("blood_count", ("platelets", "hemoglobin")),
+    ("marrow", ("bm_clonal_plasma_cells",)),
+)
+
 #: the laboratory parts of the day +90/+100 restaging that poems-fhir can see (criteria.md §10 step 5),
 #: beside the serum immunofixation or M-protein that dates it; imaging, echocardiography and the nerve
 #: studies are not tracked here (the step's text asks for them)
@@ -520,6 +530,16 @@ def pathway(
             if prior is None or (m.effective, m.reference) > (prior.effective, prior.reference):  # type: ignore[operator]
                 staging_latest[m.analyte] = m
     staged = tuple(sorted({m.reference for m in staging_latest.values()}))
+    # which of its laboratory parts are on record and which not: the step lists the whole work-up as
+    # criteria.md does, and said nothing of what was done (probe77 D3)
+    staging_parts = (
+        ()
+        if started or not staged
+        else tuple(
+            ("on_record" if any(a in staging_latest for a in analytes) else "not_on_record", part)
+            for part, analytes in _STAGING_PARTS
+        )
+    )
     steps.append(
         Step(
             "staging",
@@ -529,6 +549,7 @@ def pathway(
             "pulmonary function tests, NCS/EMG, fundoscopy (D'Sa 2022).",
             "unknown" if started else "in-progress" if staged else "not-started",
             evidence=() if started else staged,
+            params=staging_parts,
         )
     )
     # the staging tests no criterion's work-up above proposes, each on its own while it is missing

@@ -584,6 +584,8 @@ def _restaging_part(t: Translator, part: str) -> str:
         "free_light_chains": t._("serum free light chains"),
         "vegf": t._("VEGF"),
         "blood_count": t._("blood count"),
+        "serum_immunofixation": t._("serum immunofixation or M-protein"),
+        "marrow": t._("bone-marrow plasma cells"),
     }
     return names.get(part, part)
 
@@ -663,6 +665,17 @@ def step_text(t: Translator, s: Step) -> str:
         text += " " + t._("Radiotherapy completed on {date}.").format(
             date=t.date(dt.date.fromisoformat(p["radiotherapy_end"]))
         )
+    on_record = [v for k, v in pairs if k == "on_record"]
+    if on_record:
+        # the staging's laboratory parts (probe77 D3: the whole work-up listed, nothing said of what was done)
+        text += " " + t._("Laboratory parts on record: {parts}.").format(
+            parts=", ".join(_restaging_part(t, x) for x in on_record)
+        )
+        not_yet = [v for k, v in pairs if k == "not_on_record"]
+        if not_yet:
+            text += " " + t._("Not yet on record: {parts}.").format(
+                parts=", ".join(_restaging_part(t, x) for x in not_yet)
+            )
     missing = [v for k, v in pairs if k == "missing"]
     if missing:
         text += " " + t._("Not yet done at this restaging: {parts}.").format(

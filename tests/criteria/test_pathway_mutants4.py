@@ -1139,3 +1139,26 @@ def test_a_clone_in_a_plasmacytoma_biopsy_is_no_marrow_involvement():
     # the same clone in the marrow: systemic
     in_marrow = dataclasses.replace(lesion, specimen=None)
     assert by_id(steps([*MANDATORY, in_marrow], []))["branch"].key == "branch-systemic"
+
+
+def test_the_staging_step_says_which_laboratory_parts_are_on_record():
+    """probe77 D3: the step listed the whole §10 step-0 work-up and said nothing of what was done."""
+    from poems_fhir.i18n import translator
+    from poems_fhir.report.wording import step_text
+
+    done = [m("serum_ife", 1, -20, None), m("flc_ratio", 0.1, -20, None), m("vegf", 900, -15, "pg/mL", "plasma")]
+    got = by_id(steps(MANDATORY, done, []))["staging"]
+    assert got.status == "in-progress"
+    assert dict((v, k) for k, v in got.params) == {
+        "serum_immunofixation": "on_record",
+        "urine_immunofixation": "not_on_record",
+        "free_light_chains": "on_record",
+        "vegf": "on_record",
+        "blood_count": "not_on_record",
+        "marrow": "not_on_record",
+    }
+    text = step_text(translator("en"), got)
+    assert "on record: serum immunofixation or M-protein, serum free light chains, VEGF." in text
+    assert "Not yet on record: urine immunofixation or 24-hour urine protein, blood count, bone-marrow" in text
+    # nothing on record, or treatment begun: nothing said
+    assert by_id(steps(MANDATORY, [], []))["staging"].params == ()
