@@ -252,6 +252,9 @@ class SyncJob:
         if isinstance(self.sink, DirSink) and not self.sink.key:
             self.sink.key = self.pseudonym_key  # file names keyed by the installation's secret
         self._log_filter = PseudonymLogFilter(self.pseudonym_key)
+        #: patients to plan again this run although their inputs are unchanged (Cohort.recheck): held here
+        #: too, so a dry run, which records nothing, predicts what the real run will do (probe78 N2)
+        self._rechecked: frozenset[str] = frozenset()
 
     def pseudonym(self, patient: str) -> str:
         """Patient ids in logs and summaries are keyed pseudonyms unless --phi is given."""
@@ -315,9 +318,10 @@ class SyncJob:
                 cohort.patients = self._without_reported_missing(cohort.patients)
             for notice in cohort.notices:
                 summary.problems.append(notice)
+            self._rechecked = cohort.recheck
             if not self.dry_run:
                 for patient in cohort.recheck:
-                    self.store.recheck(self.server_key, patient)
+                    self.store.recheck(self.server_key, patient)  # also after a crash of this run
             log.info("cohort: %d patient(s) (since %s)", len(cohort.patients), since or "the beginning")
             stopped = False
             ahead = self._evaluate_ahead(cohort.patients)
@@ -358,7 +362,7 @@ class SyncJob:
         if self.workers <= 1 or open_source is None or len(patients) < 2:
             return None
         # read before the workers fork: they build a transaction only where the input changed
-        unchanged = self.store.unchanged_hashes(self.server_key)
+        unchanged = {p: h for p, h in self.store.unchanged_hashes(self.server_key).items() if p not in self._rechecked}
 
         def work(patient: str, record: PatientRecord | None) -> Evaluated:
             try:
@@ -389,6 +393,8 @@ class SyncJob:
         summary.patients_scanned += 1
         name = self.pseudonym(patient)
         previous = self.store.patient(self.server_key, patient)
+        if previous is not None and patient in self._rechecked:
+            previous = replace(previous, input_hash="")
         try:
             if done is not None and done.value is None:  # the worker died, or the record could not be built
                 message = done.error.message if done.error else "internal error: no result"

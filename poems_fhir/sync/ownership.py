@@ -293,16 +293,9 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
     # 2. the content we would send (references to what is not sent dropped), compared with what is there
     send: list[dict[str, Any]] = []
     unsent_provenance = False
-    # versions of ours this write replaces that another write (other inputs) made: this is a new record
+    # versions of ours this write replaces: it is a new record, whatever inputs made them - the same inputs
+    # under another --trigger write other content (probe78 N1: the first write's CREATE was rewritten in place)
     overwritten: list[str] = []
-    inputs = next(
-        (
-            tag_of(e["resource"], RUN_TAG_SYSTEM)
-            for e in bundle["entry"]
-            if e["resource"]["resourceType"] == "Provenance"
-        ),
-        None,
-    )
     for entry, current in candidates:
         dropped: dict[str, str | None] = {u: r for u, r in urn_refs.items() if r is None}
         if dropped:
@@ -322,7 +315,7 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             version = (current.get("meta") or {}).get("versionId")
             if version:
                 entry["request"]["ifMatch"] = f'W/"{version}"'
-                if _written_from_other_inputs(current, view, inputs):
+                if not unresolved_urns(current):  # a write of its own, not the completion of one applied in part
                     overwritten.append(f"{ref_of(current)}/_history/{version}")
         send.append(entry)
     # at most one open proposal per patient and profile; stale ones and other profiles' are withdrawn
@@ -367,22 +360,8 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
     return plan
 
 
-def _written_from_other_inputs(current: dict[str, Any], view: ServerView, inputs: str | None) -> bool:
-    """Whether the version of ``current`` on the server was written from other inputs than this run's:
-    our latest Provenance naming it carries another input tag (a withdrawal's included). Not so for a
-    transaction applied in part: completing it is the same write, whose Provenance is repaired in place."""
-    if not is_open(current):
-        return True  # withdrawn: by a withdrawal, whose Provenance the view may not hold (probe75 H3)
-    key, ref = key_of(current), ref_of(current)
-    naming = [p for p in view.provenances if _names(p, key, ref)]
-    if not naming:
-        return False
-    latest = max(naming, key=lambda p: (str(p.get("recorded", "")), str((p.get("meta") or {}).get("lastUpdated", ""))))
-    return tag_of(latest, RUN_TAG_SYSTEM) != inputs
-
-
 def _retag_provenance(entry: dict[str, Any], overwritten: list[str]) -> None:
-    """A Provenance that names less than the run's full result, or that replaces what another write made,
+    """A Provenance that names less than the run's full result, or that replaces versions of ours on the server,
     is another record: its run tag (and so its conditional URL) hashes the inputs, what it names and the
     versions it replaces. With the inputs' tag alone, the run after a clinician deleted our report would
     update the first write's Provenance in place and drop the report from it - the only record that the

@@ -275,3 +275,34 @@ def test_a_dry_run_reports_a_takeover_like_the_real_run(server, tmp_path):
     _, real = run(server, tmp_path)
     assert (dry.conflicts, dry.clinician_owned) == (real.conflicts, real.clinician_owned) == (1, 1)
     assert [p for p in dry.problems if "taken over" in p] == [p for p in real.problems if "taken over" in p]
+
+
+def test_a_trigger_round_trip_keeps_the_first_writes_provenance(server, tmp_path):
+    """probe78 N1: the same inputs under another --trigger write other content; the run tag (the inputs')
+    was the first write's, whose CREATE Provenance was updated in place."""
+    fresh_run(server, tmp_path)
+
+    def provenances():
+        return {e["resource"]["id"]: e["resource"] for e in get(server, "Provenance", _count="300").get("entry", [])}
+
+    first = provenances()
+    fresh_run(server, tmp_path, trigger=["papilledema"])
+    fresh_run(server, tmp_path)
+    now = provenances()
+    for pid, prov in first.items():
+        assert now[pid]["meta"]["versionId"] == prov["meta"]["versionId"], prov["target"]
+
+
+def test_a_dry_run_predicts_what_a_retraction_makes_the_real_run_do(server, tmp_path, monkeypatch):
+    """probe78 N2: a dry run after a clinician retracted our report predicted nothing (it recorded no recheck
+    and so did not plan the patient again); the real run withdrew the plan."""
+    from poems_fhir.sync import sources
+
+    monkeypatch.setattr(sources, "OVERLAP", sources.dt.timedelta(0))  # no 5-minute wait past the checkpoint
+    run(server, tmp_path)
+    (report,) = criteria_report(server)
+    put(server, {**report, "status": "entered-in-error"})
+    _, dry = run(server, tmp_path, dry_run=tmp_path / "dry")
+    _, real = run(server, tmp_path)
+    assert real.withdrawn == 1
+    assert dry.conflicts == real.conflicts and any("entered-in-error" in p for p in dry.problems)
