@@ -696,6 +696,8 @@ class SyncJob:
                 if plan.retracted
                 else (self._superseded(), self._said_superseded())
             )
+            if plan.retracted:  # withdrawn, it no longer cites the retracted report either (probe78 N7)
+                plan.withdraw = [_without_reference(r, plan.retracted) for r in plan.withdraw]
             self._apply_withdrawal(patient, name, plan, reason, summary, said)
         if plan.bundle is None and refused is not None and not plan.takeovers and not plan.kept_by_clinician:
             # refused, and now the server holds exactly what we would send: our first attempt was applied
@@ -987,6 +989,13 @@ def _input_versions(record: PatientRecord) -> dict[str, str]:
         version = meta.get("versionId") if isinstance(meta, dict) else None
         out[ref] = version if isinstance(version, str) else ""
     return out
+
+
+def _without_reference(resource: dict[str, Any], ref: str) -> dict[str, Any]:
+    """``resource`` without the elements of its ``supportingInfo`` that reference ``ref``."""
+    kept = [s for s in resource.get("supportingInfo") or [] if not (isinstance(s, dict) and s.get("reference") == ref)]
+    out = {k: v for k, v in resource.items() if k != "supportingInfo"}
+    return {**out, "supportingInfo": kept} if kept else out
 
 
 def _own_written(written: dict[str, dict[str, str]]) -> dict[str, str]:

@@ -72,6 +72,7 @@ def test_a_report_marked_entered_in_error_is_not_cited_and_its_proposals_are_wit
     assert takeover and "entered-in-error" in takeover[0] and "nothing to do" not in takeover[0]
     (plan,) = ours(server, "CarePlan")
     assert plan["status"] == "revoked" and "entered-in-error" in plan["description"]
+    assert f"DiagnosticReport/{report['id']}" not in _supporting(plan)  # probe78 N7: no longer cited at all
     assert [r["status"] for r in criteria_report(server)] == ["entered-in-error"]  # not written again
     _, again = run(server, tmp_path)
     assert again.written == 0 and again.withdrawn == 0
