@@ -14,6 +14,8 @@ criteria.md states or the response output documents:
 from __future__ import annotations
 
 import dataclasses
+
+import pytest
 import datetime as dt
 
 from poems_fhir.criteria.response import Point
@@ -182,28 +184,14 @@ def test_a_censored_vegf_after_a_post_treatment_reference_leaves_a_progression_o
     assert plain.reason.endswith(f"120 pg/mL on {d(90)} is no progression")
 
 
-def test_a_positive_urine_immunofixation_is_named_in_the_urine_caveat_not_called_missing():
+@pytest.mark.parametrize("baseline_urine", [(), (m("urine_ife", 0, -10, unit=None),)], ids=["none", "negative"])
+def test_a_positive_urine_immunofixation_since_is_named_in_the_urine_caveat(baseline_urine):
     # probe74 D14: serum IFE negative, urine IFE positive (free lambda) the same day, no 24-hour value: the
-    # caveat said "no ... urine immunofixation" beside the positive one on file
+    # caveat said "no ... urine immunofixation" beside the positive one on file; probe76 D13: with urine free
+    # of M-protein at baseline, the urine part was taken as nothing to follow (no caveat, not provisional)
     r = run(
         m("serum_m_protein", 15, -10),
-        m("serum_m_protein", 4, 30),
-        m("serum_ife", 0, 90, unit=None),
-        m("urine_ife", 1, 90, unit=None),
-    ).hematologic_imwg
-    assert r.category == "VGPR" and r.provisional
-    assert r.caveats == (
-        f"urine immunofixation positive on {d(90).isoformat()}, no 24-hour urine M-protein to quantify it: "
-        "the urine part of VGPR is unconfirmed",
-    )
-
-
-def test_a_positive_restaging_urine_immunofixation_after_a_negative_baseline_one_is_followed():
-    # probe76 D13: urine free of M-protein at baseline, positive at the restaging: the urine part of the VGPR
-    # was taken as nothing to follow (no caveat, not provisional)
-    r = run(
-        m("serum_m_protein", 15, -10),
-        m("urine_ife", 0, -10, unit=None),
+        *baseline_urine,
         m("serum_m_protein", 4, 30),
         m("serum_ife", 0, 90, unit=None),
         m("urine_ife", 1, 90, unit=None),

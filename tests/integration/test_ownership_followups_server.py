@@ -20,12 +20,21 @@ def _open_plans(server):
     return [p for p in ours(server, "CarePlan") if p["status"] not in ("revoked", "entered-in-error")]
 
 
+def _written_then_marked(server, tmp_path, status: str, **kw) -> dict:
+    """A first run, then our criteria report given ``status`` by a clinician; the report as it was."""
+    run(server, tmp_path, **kw)
+    (report,) = criteria_report(server)
+    put(server, {**report, "status": status})
+    return report
+
+
+def _provenances(server) -> dict[str, dict]:
+    return {e["resource"]["id"]: e["resource"] for e in get(server, "Provenance", _count="300").get("entry", []) or []}
+
+
 def test_a_new_conclusion_beside_a_finalised_report_is_a_new_draft_report_the_plan_cites(server, tmp_path):
     """probe73 D1: the new conclusion went only into our plan, which kept citing the signed report."""
-    run(server, tmp_path)
-    (report,) = criteria_report(server)
-    report["status"] = "final"
-    put(server, report)
+    report = _written_then_marked(server, tmp_path, "final")
     set_platelets(server, 250)  # thrombocytosis no longer present: the conclusion changes
     _, changed = run(server, tmp_path)
     assert changed.written == 1 and changed.failed == 0
@@ -61,10 +70,7 @@ def test_a_new_conclusion_beside_a_finalised_report_is_a_new_draft_report_the_pl
 
 def test_a_report_marked_entered_in_error_is_not_cited_and_its_proposals_are_withdrawn(server, tmp_path):
     """probe73 D2: our open plan kept citing the retracted report and was rewritten on that basis."""
-    run(server, tmp_path)
-    (report,) = criteria_report(server)
-    report["status"] = "entered-in-error"
-    put(server, report)
+    report = _written_then_marked(server, tmp_path, "entered-in-error")
     set_platelets(server, 530)  # new data, the same conclusion
     _, first = run(server, tmp_path)
     assert first.failed == 0 and first.withdrawn == 1
@@ -120,37 +126,30 @@ def test_inputs_back_to_an_earlier_state_keep_the_first_writes_provenance(server
     """probe73 D5: the first write's Provenance (CREATE) was updated in place into the third write's UPDATE,
     the only current record of the first write gone."""
 
-    def provenances():
-        bundle = get(server, "Provenance", _count="200")
-        return {e["resource"]["id"]: e["resource"] for e in bundle.get("entry", []) or []}
-
     def activity(prov):
         return prov["activity"]["coding"][0]["code"]
 
     fresh_run(server, tmp_path)
-    first = provenances()
+    first = _provenances(server)
     put(server, PLASMA_VEGF)  # a new result: our report and plan are updated
     assert fresh_run(server, tmp_path).written >= 1
     retracted = {**get(server, "Observation/cp-vegf-later"), "status": "entered-in-error"}
     put(server, retracted)  # the inputs are those of the first write again
     third = fresh_run(server, tmp_path)
     assert third.written >= 1 and third.failed == 0
-    now = provenances()
+    now = _provenances(server)
     for pid, prov in first.items():  # every record of the first write as it was: same version, CREATE
         assert now[pid]["meta"]["versionId"] == prov["meta"]["versionId"]
         assert activity(now[pid]) == "CREATE"
     new = [p for pid, p in now.items() if pid not in first]
     assert new and all(activity(p) == "UPDATE" for p in new if "NULLIFY" != activity(p))
     assert fresh_run(server, tmp_path).written == 0  # and a rerun records nothing more
-    assert provenances().keys() == now.keys()
+    assert _provenances(server).keys() == now.keys()
 
 
 def test_a_retraction_race_leaves_the_clinicians_report_alone(server, tmp_path):
     """The clinician's status is never overwritten, whatever the run's read said (If-Match)."""
-    run(server, tmp_path)
-    (report,) = criteria_report(server)
-    report["status"] = "entered-in-error"
-    put(server, report)
+    report = _written_then_marked(server, tmp_path, "entered-in-error")
     set_platelets(server, 250)
     run(server, tmp_path)
     assert get(server, f"DiagnosticReport/{report['id']}")["status"] == "entered-in-error"
@@ -204,13 +203,10 @@ def test_a_profile_round_trip_keeps_the_first_writes_provenance(server, tmp_path
     not among those the run reads)."""
     fresh_run(server, tmp_path)
 
-    def provenances():
-        return {e["resource"]["id"]: e["resource"] for e in get(server, "Provenance", _count="300").get("entry", [])}
-
-    first = provenances()
+    first = _provenances(server)
     fresh_run(server, tmp_path, profile="japan-2019")
     fresh_run(server, tmp_path)  # mayo again: what was withdrawn comes back
-    now = provenances()
+    now = _provenances(server)
     for pid, prov in first.items():
         assert now[pid]["meta"]["versionId"] == prov["meta"]["versionId"], prov["target"]
     assert fresh_run(server, tmp_path).written == 0
@@ -218,9 +214,7 @@ def test_a_profile_round_trip_keeps_the_first_writes_provenance(server, tmp_path
 
 def test_a_report_back_to_a_signed_reports_conclusion_cites_it_even_after_the_one_beside_was_signed(server, tmp_path):
     """probe75 L1: a third draft repeated the first signed report's conclusion."""
-    run(server, tmp_path)
-    (report,) = criteria_report(server)
-    put(server, {**report, "status": "final"})
+    report = _written_then_marked(server, tmp_path, "final")
     set_platelets(server, 250)
     run(server, tmp_path)
     (beside,) = [r for r in criteria_report(server) if r["id"] != report["id"]]
@@ -244,9 +238,7 @@ def test_a_retraction_or_deletion_of_what_we_wrote_is_seen_without_any_data_chan
 
     monkeypatch.setattr(sources, "OVERLAP", sources.dt.timedelta(0))  # no 5-minute wait past the checkpoint
     kw = {} if named else {"patient": []}
-    run(server, tmp_path, **kw)
-    (report,) = criteria_report(server)
-    put(server, {**report, "status": "entered-in-error"})
+    report = _written_then_marked(server, tmp_path, "entered-in-error", **kw)
     _, seen = run(server, tmp_path, **kw)  # nothing else changed
     assert seen.withdrawn == 1 and seen.failed == 0
     (plan,) = ours(server, "CarePlan")
@@ -268,9 +260,7 @@ def test_a_retraction_or_deletion_of_what_we_wrote_is_seen_without_any_data_chan
 def test_a_dry_run_reports_a_takeover_like_the_real_run(server, tmp_path):
     """probe75 L4: after a finalisation, a dry run reported conflicts=2 and an extra "no longer holds" line
     where the real run reported one takeover."""
-    run(server, tmp_path)
-    (report,) = criteria_report(server)
-    put(server, {**report, "status": "final"})
+    _written_then_marked(server, tmp_path, "final")
     set_platelets(server, 250)
     _, dry = run(server, tmp_path, dry_run=tmp_path / "dry")
     _, real = run(server, tmp_path)
@@ -283,13 +273,10 @@ def test_a_trigger_round_trip_keeps_the_first_writes_provenance(server, tmp_path
     was the first write's, whose CREATE Provenance was updated in place."""
     fresh_run(server, tmp_path)
 
-    def provenances():
-        return {e["resource"]["id"]: e["resource"] for e in get(server, "Provenance", _count="300").get("entry", [])}
-
-    first = provenances()
+    first = _provenances(server)
     fresh_run(server, tmp_path, trigger=["papilledema"])
     fresh_run(server, tmp_path)
-    now = provenances()
+    now = _provenances(server)
     for pid, prov in first.items():
         assert now[pid]["meta"]["versionId"] == prov["meta"]["versionId"], prov["target"]
 
@@ -300,9 +287,7 @@ def test_a_dry_run_predicts_what_a_retraction_makes_the_real_run_do(server, tmp_
     from poems_fhir.sync import sources
 
     monkeypatch.setattr(sources, "OVERLAP", sources.dt.timedelta(0))  # no 5-minute wait past the checkpoint
-    run(server, tmp_path)
-    (report,) = criteria_report(server)
-    put(server, {**report, "status": "entered-in-error"})
+    _written_then_marked(server, tmp_path, "entered-in-error")
     _, dry = run(server, tmp_path, dry_run=tmp_path / "dry")
     _, real = run(server, tmp_path)
     assert real.withdrawn == 1

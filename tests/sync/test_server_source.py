@@ -21,6 +21,12 @@ from tests.fhir.transcripts import BASE, exchange, fill
 DATE = "Fri, 27 Nov 2026 10:00:00 GMT"
 
 
+def _answer_empty(*rtypes: str) -> None:
+    """The searches of these types answer an empty searchset."""
+    for rtype in rtypes:
+        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
+
+
 def caps(**changes):
     c = parse_capabilities(fill(exchange("01-metadata.json", 0)["response"]["body"]))
     for k, v in changes.items():
@@ -37,15 +43,14 @@ def test_discovery_uses_code_chunks_lastupdated_overlap_and_server_time(mapping)
     responses.add("GET", f"{BASE}/metadata", json={"resourceType": "CapabilityStatement"}, headers={"Date": DATE})
     discovered = fill(exchange("06-discovery.json", 0)["response"]["body"])
     responses.add("GET", f"{BASE}/Observation", json=discovered)
-    for rtype in (
+    _answer_empty(
         "Condition",
         "Procedure",
         "DiagnosticReport",
         "MedicationStatement",
         "MedicationRequest",
         "MedicationAdministration",
-    ):
-        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
+    )
     source = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, caps())
     cohort = source.cohort("2026-11-27T00:14:46.856Z")
     assert cohort.patients == ["Patient/f9d10bc1-a2f9-4a8b-b830-c382e5928284"]
@@ -78,7 +83,7 @@ def test_discovery_uses_code_chunks_lastupdated_overlap_and_server_time(mapping)
 @responses.activate
 def test_without_lastupdated_every_run_rescans(mapping):
     responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": DATE})
-    for rtype in (
+    _answer_empty(
         "Observation",
         "Condition",
         "Procedure",
@@ -86,8 +91,7 @@ def test_without_lastupdated_every_run_rescans(mapping):
         "MedicationStatement",
         "MedicationRequest",
         "MedicationAdministration",
-    ):
-        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
+    )
     source = ServerSource(FhirClient(BASE), mapping, caps(last_updated=False))
     source.cohort("2026-11-27T00:14:46.856Z")
     assert all("_lastUpdated" not in c.request.url for c in responses.calls)  # neither filter nor _sort
@@ -725,14 +729,9 @@ def test_resources_left_on_a_record_this_patient_replaces_are_its_own(mapping):
     }
     responses.add("GET", f"{BASE}/Condition", json={**empty_bundle(), "entry": [{"resource": left}]})
     responses.add("GET", f"{BASE}/Patient/p-a", json={"resourceType": "Patient", "id": "p-a", **survivor})
-    for rtype in (
-        "Procedure",
-        "DiagnosticReport",
-        "MedicationStatement",
-        "MedicationRequest",
-        "MedicationAdministration",
-    ):
-        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
+    _answer_empty(
+        "Procedure", "DiagnosticReport", "MedicationStatement", "MedicationRequest", "MedicationAdministration"
+    )
     record, errors = ServerSource(FhirClient(BASE), mapping, caps()).fetch("Patient/p-a")
     assert record is not None and errors == []
     # a record elsewhere is still a corrupt answer
@@ -751,15 +750,14 @@ def test_resources_about_this_patient_or_no_comparable_patient_are_read(mapping)
         "code": {"text": "x"},
     }
     elsewhere = {**mine, "id": "c3", "subject": {"reference": "https://other.example/fhir/Patient/z"}}
-    for rtype in (
+    _answer_empty(
         "Observation",
         "Procedure",
         "DiagnosticReport",
         "MedicationStatement",
         "MedicationRequest",
         "MedicationAdministration",
-    ):
-        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
+    )
     responses.add("POST", f"{BASE}/Observation/_search", json=empty_bundle())
     responses.add(
         "GET", f"{BASE}/Condition", json={**empty_bundle(), "entry": [{"resource": mine}, {"resource": elsewhere}]}
