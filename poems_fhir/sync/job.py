@@ -692,13 +692,16 @@ class SyncJob:
             self._count_withdrawn(patient, name, stale, self._superseded(), summary)
         if plan.withdraw or plan.kept_by_clinician:
             reason, said = (
-                (self._retracted(plan.retracted), self._said_retracted(plan.retracted))
+                (
+                    self._retracted(plan.retracted, plan.retracted_by_deletion),
+                    self._said_retracted(plan.retracted, plan.retracted_by_deletion),
+                )
                 if plan.retracted
                 else (self._superseded(), self._said_superseded())
             )
             if plan.retracted:  # withdrawn, it no longer cites the retracted report either (probe78 N7)
                 plan.withdraw = [_without_reference(r, plan.retracted) for r in plan.withdraw]
-            self._apply_withdrawal(patient, name, plan, reason, summary, said)
+            self._apply_withdrawal(patient, name, plan, reason, summary, said, own=ready.own)
         if plan.bundle is None and refused is not None and not plan.takeovers and not plan.kept_by_clinician:
             # refused, and now the server holds exactly what we would send: our first attempt was applied
             # and its answer lost (a 5xx after the commit, retried into a 412) - written, not "unchanged"
@@ -746,15 +749,18 @@ class SyncJob:
         return t._("superseded by this run's proposals ({profile})").format(profile=name)
 
     @staticmethod
-    def _retracted(report: str) -> str:
-        return f"the criteria report it rests on ({report}) was marked entered-in-error by someone"
+    def _retracted(report: str, deleted: bool = False) -> str:
+        how = "deleted" if deleted else "marked entered-in-error"
+        return f"the criteria report it rests on ({report}) was {how} by someone"
 
-    def _said_retracted(self, report: str) -> str:
-        return (
-            translator(self.language)
-            ._("the criteria report it rests on ({report}) was marked entered-in-error")
-            .format(report=report)
+    def _said_retracted(self, report: str, deleted: bool = False) -> str:
+        t = translator(self.language)
+        said = (
+            t._("the criteria report it rests on ({report}) was deleted")
+            if deleted
+            else t._("the criteria report it rests on ({report}) was marked entered-in-error")
         )
+        return said.format(report=report)
 
     def _said_out_of_scope(self) -> str:
         t = translator(self.language)
@@ -804,6 +810,14 @@ class SyncJob:
     def _report_takeovers(self, patient: str, name: str, plan: Plan, summary: Summary) -> None:
         for note in plan.notes:
             summary.problems.append(f"{name}: note: {self.scrub(note, patient)}")
+        for d in plan.deletions:  # a note, once: a known state since (recorded like a takeover)
+            said = (patient, d.ref)
+            if said in summary.takeovers_said or self.store.known_takeover(self.server_key, patient, d.ref):
+                continue
+            summary.takeovers_said.add(said)
+            summary.problems.append(f"{name}: note: {self.scrub(d.message, patient)}")
+            if not self.dry_run:
+                self.store.add_takeover(self.server_key, patient, d.ref, d.key, d.status or "", self.now().isoformat())
         for t in plan.takeovers:
             said = (patient, t.ref)
             if said in summary.takeovers_said:
@@ -857,10 +871,19 @@ class SyncJob:
         return plan
 
     def _apply_withdrawal(
-        self, patient: str, name: str, plan: Plan, reason: str, summary: Summary, said: str
+        self,
+        patient: str,
+        name: str,
+        plan: Plan,
+        reason: str,
+        summary: Summary,
+        said: str,
+        own: dict[str, str] | None = None,
     ) -> dict[str, dict[str, str]] | None:
         """``reason``: for logs and the summary (English, ids); ``said``: the same for the clinician,
-        in the written resources' language."""
+        in the written resources' language. ``own``: the versions of ours the server holds, brought up to
+        date with the withdrawal's (probe78 N5: the next run read our own withdrawal as someone's change
+        and planned the patient once more)."""
         assert self.sink is not None  # noqa: S101 - narrows the type; callers return early without a sink
         for ref in plan.kept_by_clinician:
             log.info(
@@ -905,6 +928,8 @@ class SyncJob:
             )
             return None
         self._count_withdrawn(patient, name, plan.withdraw, reason, summary)
+        if own is not None:
+            own.update(_own_written(written))
         return {FILE_KEY: written[FILE_KEY]} if FILE_KEY in written else None
 
     def _conclusion(self, name: str, a: Assessment) -> dict[str, Any]:

@@ -80,6 +80,12 @@ class Plan:
     #: our criteria report, marked entered-in-error by someone, with the conclusion it stated: our open
     #: proposals that rest on it are withdrawn, and nothing is written until the conclusion changes
     retracted: str | None = None
+    #: ... or deleted by someone (not marked): the same, said so (probe78 N4: the plan was rewritten citing
+    #: nothing, an open proposal resting on no assessment, where a retraction withdrew it)
+    retracted_by_deletion: bool = False
+    #: our resources someone deleted while the conclusion they stated still holds: not recreated, reported
+    #: once (probe78 N3: the note came back on every run that read the patient, without the resource type)
+    deletions: list[Takeover] = field(default_factory=list)
     #: notes that hold only if the entry (fullUrl) is sent: a follow-up beside a clinician's resource is
     #: said when it is written, not on every evaluation that leaves it as it is (probe73 D10)
     notes_if_sent: dict[str, str] = field(default_factory=dict)
@@ -163,19 +169,33 @@ def takeover_of(resource: dict[str, Any]) -> Takeover:
     )
 
 
-def _deleted(view: ServerView, present: set[str]) -> dict[str, str]:
-    """identifier key -> conclusion key of our latest Provenance naming it, for keys gone from the server."""
-    latest: dict[str, tuple[str, str]] = {}
+def _deleted(view: ServerView, present: set[str]) -> dict[str, tuple[str, str]]:
+    """identifier key -> (conclusion key of our latest Provenance naming it, the "Type/id" it named), for
+    keys gone from the server."""
+    latest: dict[str, tuple[str, str, str]] = {}
     for prov in view.provenances:
         recorded = str(prov.get("recorded", ""))
         for target in prov.get("target", []) or []:
             ident = (target or {}).get("identifier") or {}
             key = f"{ident.get('system')}|{ident.get('value')}"
-            if str((target or {}).get("reference", "")).startswith("urn:"):
+            ref = str((target or {}).get("reference", ""))
+            if ref.startswith("urn:"):
                 continue  # never resolved: the transaction did not store it, so nobody deleted it
-            if ident and key not in present and recorded >= latest.get(key, ("", ""))[0]:
-                latest[key] = (recorded, tag_of(prov, CONCLUSION_TAG_SYSTEM) or "")
-    return {k: v[1] for k, v in latest.items()}
+            if ident and key not in present and recorded >= latest.get(key, ("", "", ""))[0]:
+                latest[key] = (recorded, tag_of(prov, CONCLUSION_TAG_SYSTEM) or "", ref.split("/_history/")[0])
+    return {k: (v[1], v[2]) for k, v in latest.items()}
+
+
+def _deletion(res: dict[str, Any], key: str, ref: str) -> Takeover:
+    """Our ``res``, last written as ``ref`` (our Provenance's target), deleted by someone."""
+    rtype, value = res["resourceType"], key.split("|")[-1]
+    ref = ref if ref.startswith(f"{rtype}/") else f"{rtype}?identifier={value}"
+    return Takeover(
+        ref,
+        key,
+        "deleted",
+        f"{ref} ({value}): deleted by someone on the server; not recreated until the conclusion changes",
+    )
 
 
 def _rewrite_refs(value: Any, refs: dict[str, str | None]) -> Any:
@@ -248,6 +268,10 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             stands = _report_target(entry, view, material, plan, urn_refs)
             if stands is not None:
                 standing[entry["fullUrl"]] = stands
+            elif _is_criteria_report(entry["resource"]) and not plan.retracted:
+                was = deleted.get(key_of(entry["resource"]))
+                if was is not None and was[0] == material and key_of(entry["resource"]) not in by_key:
+                    plan.retracted, plan.retracted_by_deletion = was[1], True
     if plan.clinician_plan:
         for entry in bundle["entry"]:
             res = entry["resource"]
@@ -272,6 +296,9 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             continue
         key = key_of(res)
         current = by_key.get(key)
+        gone = current is None and key in deleted and deleted[key][0] == material
+        if gone:
+            plan.deletions.append(_deletion(res, key, deleted[key][1]))
         if res["resourceType"] == "CarePlan" and plan.retracted:
             # its basis was retracted by someone: no proposal until the conclusion changes (ours open: withdrawn)
             urn_refs[entry["fullUrl"]] = None
@@ -279,10 +306,7 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
         wanted_keys.add(key)
         if res["resourceType"] == "CarePlan" and plan.clinician_plan and not plan.follow_up:
             urn_refs[entry["fullUrl"]] = None  # the clinician's plan answers the same conclusion
-        elif current is None and key in deleted and deleted[key] == material:
-            plan.notes.append(
-                f"{key.split('|')[-1]}: deleted by someone on the server; not recreated until the conclusion changes"
-            )
+        elif gone:
             urn_refs[entry["fullUrl"]] = None
         elif current is not None and owned(current, view):
             plan.takeovers.append(takeover_of(current))

@@ -115,11 +115,12 @@ def show(config_file: Path | None, state: Path | None, fmt: str) -> None:
 @state_group.command("conflicts")
 @_options
 def conflicts(config_file: Path | None, state: Path | None) -> None:
-    """Resources a clinician (or someone else) took over: reported once, left alone since."""
+    """Resources a clinician (or someone else) took over or deleted: reported once, left alone since."""
     store = _open(config_file, state)
     rows = store.takeovers()
     for t in rows:
-        click.echo(f"{t['patient']}: {t['ref']} (status {t['status'] or '?'}) taken over; reported {t['reported_at']}")
+        what = "deleted by someone" if t["status"] == "deleted" else f"(status {t['status'] or '?'}) taken over"
+        click.echo(f"{t['patient']}: {t['ref']} {what}; reported {t['reported_at']}")
     if not rows:
         click.echo("no takeovers recorded")
 

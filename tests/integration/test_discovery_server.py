@@ -190,3 +190,14 @@ def test_nothing_changed_reads_no_patient(first, tmp_path):
     """The by-id check costs requests, not patients: unchanged inputs bring nobody into the cohort."""
     summary = sync(first, tmp_path)
     assert (summary.patients_scanned, summary.written) == (0, 0)
+
+
+def test_our_own_withdrawal_brings_nobody_back(first, tmp_path):
+    """probe78 N5: the run after we withdrew a plan (its report retracted by a clinician) read the
+    withdrawal's own new version as someone's change and planned the patient once more."""
+    report = report_of(first, "Patient/classic-poems")
+    put(first, {**report, "status": "entered-in-error"})
+    retracted = sync(first, tmp_path)
+    assert (retracted.patients_scanned, retracted.withdrawn, retracted.failed) == (1, 1, 0)
+    quiet = sync(first, tmp_path)
+    assert (quiet.patients_scanned, quiet.written, quiet.withdrawn) == (0, 0, 0)

@@ -94,6 +94,57 @@ def test_a_report_marked_entered_in_error_is_not_cited_and_its_proposals_are_wit
     assert f"DiagnosticReport/{report['id']}" not in _supporting(plan)
 
 
+def _delete(server, resource) -> None:
+    ref = f"{resource['resourceType']}/{resource['id']}"
+    requests.delete(f"{server['url']}/{ref}", headers=headers(server), timeout=30).raise_for_status()
+
+
+def _deletion_notes(summary) -> list[str]:
+    return [p for p in summary.problems if "deleted by someone" in p]
+
+
+def test_a_deleted_report_withdraws_the_plan_resting_on_it_and_is_said_once(server, tmp_path):
+    """probe78 N4: our plan was rewritten citing nothing, an open proposal resting on no assessment (a
+    retraction withdrew it); N3: the note came back on every run that read the patient."""
+    run(server, tmp_path)
+    (report,) = criteria_report(server)
+    _delete(server, report)
+    _, first = run(server, tmp_path)
+    assert (first.failed, first.withdrawn) == (0, 1)
+    (plan,) = ours(server, "CarePlan")
+    assert plan["status"] == "revoked" and "deleted" in plan["description"]
+    assert f"DiagnosticReport/{report['id']}" not in _supporting(plan)
+    (note,) = _deletion_notes(first)
+    assert f"DiagnosticReport/{report['id']}" in note and "not recreated" in note
+    assert not criteria_report(server)  # not recreated while the conclusion stands
+    _, again = run(server, tmp_path)  # the patient is read again: nothing written, nothing said
+    assert (again.written, again.withdrawn, again.conflicts, _deletion_notes(again)) == (0, 0, 0, [])
+    set_platelets(server, 250)  # a material change: the report and the proposals again
+    _, changed = run(server, tmp_path)
+    assert changed.written == 1
+    (new,) = criteria_report(server)
+    (plan,) = _open_plans(server)
+    assert _supporting(plan)[0] == f"DiagnosticReport/{new['id']}"
+
+
+def test_a_deleted_report_and_plan_are_each_named_once(server, tmp_path):
+    """probe78 N3: both deleted gave the same line twice, naming only the identifier they share."""
+    run(server, tmp_path)
+    (report,) = criteria_report(server)
+    (plan,) = ours(server, "CarePlan")
+    _delete(server, report)
+    _delete(server, plan)
+    _, first = run(server, tmp_path)
+    assert (first.failed, first.written, first.withdrawn) == (0, 0, 0)
+    notes = _deletion_notes(first)
+    assert len(notes) == 2
+    assert any(f"DiagnosticReport/{report['id']}" in n for n in notes)
+    assert any(f"CarePlan/{plan['id']}" in n for n in notes)
+    _, again = run(server, tmp_path)
+    assert (again.written, _deletion_notes(again)) == (0, [])
+    assert not ours(server, "CarePlan") and not criteria_report(server)
+
+
 def test_a_plan_saved_without_meta_gets_no_second_proposal_for_the_same_conclusion(server, tmp_path):
     """probe73 D7: the conclusion tag went with meta; our Provenance still says what the plan answers."""
     run(server, tmp_path)
@@ -252,9 +303,10 @@ def test_a_retraction_or_deletion_of_what_we_wrote_is_seen_without_any_data_chan
         f"{server['url']}/DiagnosticReport/{beside['id']}", headers=headers(server), timeout=30
     ).raise_for_status()
     _, after = run(server, tmp_path, **kw)  # the clinician deleted it; nothing else changed
-    assert after.failed == 0
-    (plan,) = _open_plans(server)
-    assert f"DiagnosticReport/{beside['id']}" not in _supporting(plan)  # M1: it cited the deleted report
+    assert (after.failed, after.withdrawn) == (0, 1)
+    # M1: it cited the deleted report; probe78 N4: then it rested on nothing - now withdrawn, like a retraction
+    assert not _open_plans(server)
+    assert all(f"DiagnosticReport/{beside['id']}" not in _supporting(p) for p in ours(server, "CarePlan"))
 
 
 def test_a_dry_run_reports_a_takeover_like_the_real_run(server, tmp_path):
