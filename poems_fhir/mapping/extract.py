@@ -858,6 +858,17 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
         )
         return
     if positive is False or (parsed and parsed.negative):
+        flags = sorted(interpretation_codes(ctx.part) & (ABNORMAL | POSITIVE))
+        if flags:
+            # the lab flags the "negative" result abnormal or positive: which one holds cannot be told here,
+            # and a negative would exclude POEMS (probe79 D2: "Negative" flagged A made the patient not met)
+            ctx.finding(
+                topic,
+                State.INDETERMINATE,
+                f"{specimen} immunofixation {_short_text(text or 'negative')} but flagged {', '.join(flags)} by the lab",
+                note="the result and its flag disagree: check the immunofixation report",
+            )
+            return
         _ife_negative(ctx, topic, specimen, f"{specimen} immunofixation negative")
         return
     if positive is True:
@@ -1422,18 +1433,55 @@ def _threshold(ctx: _Ctx, rule: ObservationRule) -> None:
             ctx.note("unused", note)
             return
     if rule.topic:
-        if high:
+        if high and value is not None and (normal := _flagged_normal_beyond_default(ctx, rule, rr)) is not None:
+            # the lab's own limit, which criteria.md judges by, is above the value; only the default is not
+            # (probe79 D7: platelets 460 flagged N were "present (high)" by the default 450)
+            ctx.finding(rule.topic, State.INDETERMINATE, summary, value, component=rule.component, note=normal)
+        elif high:
             ctx.finding(rule.topic, State.PRESENT, summary + " (high)", value, component=rule.component)
         elif high is False:
             ctx.finding(rule.topic, State.ABSENT, summary, value, component=rule.component)
         elif value is not None and (between := _between_sexes(ctx, rule, value)) is not None:
             # a result exists: "no data" and a test to order would be wrong (probe31)
             ctx.finding(rule.topic, State.INDETERMINATE, summary, value, component=rule.component, note=between)
+        elif (
+            value is not None
+            and value.comparator
+            and ((rr is not None and rr.high is not None) or _threshold_ids(rule.high, ctx.record.gender))
+        ):
+            # a censored value on both sides of the limit ("<500" against 450): measured, but not placed -
+            # never "no data" with a test to order (probe79 D5: a CBC on file, "complete blood count" proposed)
+            ctx.finding(
+                rule.topic,
+                State.INDETERMINATE,
+                summary,
+                value,
+                component=rule.component,
+                note=f"{name}: the value is censored ({_fmt(value)}) on both sides of the limit",
+            )
         # unknown: no limit to judge against -> no finding; the measurement is kept
     if rule.high_topic and high:
         ctx.finding(rule.high_topic, State.PRESENT, summary + " (high)", value)
     if rule.low_topic and low:
         ctx.finding(rule.low_topic, State.PRESENT, summary + " (low)", value)
+
+
+def _flagged_normal_beyond_default(ctx: _Ctx, rule: ObservationRule, rr: Range | None) -> str | None:
+    """Why a value beyond the rule's default cut-off is not "high": the lab flags it normal and gives no
+    upper limit of its own (the cut-off stands in for that limit); None when that is not the case."""
+    interp = interpretation_codes(ctx.part)
+    if not interp & NORMAL or interp & ABNORMAL or ctx.read(rule).interpretation is Qual.HIGH:
+        return None
+    if rr is not None and rr.high is not None:
+        return None  # the lab's own limit decided
+    cuts = [ctx.mapping.threshold(t) for t in _threshold_ids(rule.high, ctx.record.gender)]
+    if not cuts:
+        return None
+    limits = ", ".join(f"{c.operator} {c.value:g} {c.unit}" for c in cuts)
+    return (
+        f"{rule.id.replace('_', ' ')}: flagged normal (N) by the lab, beyond the default cut-off ({limits}); "
+        "the lab's own upper limit is not given"
+    )
 
 
 def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:

@@ -62,9 +62,10 @@ class Subject:
 
 
 def applicable_ranges(obs: dict[str, Any], who: Subject | None) -> list[dict[str, Any]]:
-    """The result's referenceRange entries that apply to ``who``, the most specific first."""
+    """The result's normal referenceRange entries that apply to ``who``, the most specific first; of the
+    same specificity, one typed "normal" before an untyped one."""
     ranges = (
-        [rr for rr in obs.get("referenceRange") or [] if isinstance(rr, dict)]
+        [rr for rr in obs.get("referenceRange") or [] if isinstance(rr, dict) and _meaning(rr) != "other"]
         if isinstance(obs.get("referenceRange"), list)
         else []
     )
@@ -74,6 +75,8 @@ def applicable_ranges(obs: dict[str, Any], who: Subject | None) -> list[dict[str
         verdict = _applies(rr, who or Subject())
         if verdict is True:
             (qualified if _is_qualified(rr) else plain).append(rr)
+    qualified.sort(key=lambda rr: _meaning(rr) != "normal")  # stable: the lab's order otherwise
+    plain.sort(key=lambda rr: _meaning(rr) != "normal")
     lone = ranges[0] if len(ranges) == 1 else None
     if (
         not qualified
@@ -84,6 +87,40 @@ def applicable_ranges(obs: dict[str, Any], who: Subject | None) -> list[dict[str
     ):
         return ranges  # the lab's only range, for an adult age band: it chose it for this patient
     return qualified + plain
+
+
+#: referenceRange.type (HL7 referencerange-meaning) that is not the normal range a value is judged
+#: against: a treatment target or a recommended level, or the range of another population (a menstrual
+#: phase, before puberty) - probe79 D4: a "treatment" range listed first decided a VEGF "absent" that
+#: the lab's normal range put above its upper limit
+_OTHER_MEANINGS = {
+    "recommended", "treatment", "therapeutic", "pre", "post", "endocrine", "pre-puberty", "follicular",
+    "midcycle", "luteal", "postmenopausal", "postmeopausal",
+}  # fmt: skip
+_OTHER_WORDS = re.compile(
+    r"recommend|treat|therap|target|goal|desirable|optimal|pre-?pubert|follicul|luteal|mid-?cycle|menopaus|"
+    r"рекоменд|лечени|терапевт|целев|оптимал",
+    re.IGNORECASE,
+)
+
+
+def _meaning(rr: dict[str, Any]) -> str:
+    """ "normal" (typed so), "other" (a typed range that is not the normal one) or "" (untyped, or a type
+    not recognised: treated like an untyped range)."""
+    concept = rr.get("type")
+    if not isinstance(concept, dict):
+        return ""
+    codes = {
+        str(c.get("code")).lower()
+        for c in concept.get("coding") or []
+        if isinstance(c, dict) and isinstance(c.get("code"), str)
+    }
+    if "normal" in codes:
+        return "normal"
+    text = concept.get("text")
+    if codes & _OTHER_MEANINGS or (isinstance(text, str) and _OTHER_WORDS.search(text)):
+        return "other"
+    return ""
 
 
 def _adult_band(age: Any) -> bool:
@@ -175,3 +212,27 @@ def _age_applies(age: Any, who: Subject) -> bool | None:
         if now == {False}:
             verdict = False
     return verdict
+
+
+#: a sex label in a text range, before the limits it qualifies ("Male: 135-175 g/L", "M 135-175, F 120-160",
+#: "Жен. 120-150; муж. 130-170"); at the start of a word, followed by a number or a comparator
+_SEX_LABEL = re.compile(
+    r"(?<![^\s;,(/])(?P<label>males?|men|man|m|females?|women|woman|f|мужчин\w*|муж|м|женщин\w*|жен|ж)\.?"
+    r"\s*[:=]?\s*(?=[<>≤≥]|\d)",
+    re.IGNORECASE,
+)
+
+
+def text_for(text: str, who: Subject | None) -> str | None:
+    """The part of a text range that applies to ``who``: a text labelled by sex gives the patient's part,
+    None when the patient's sex is not recorded or the text has no part for it (probe79 D3: the labels
+    made the text unreadable, so the default limits decided against the lab's range for the patient's
+    sex). A text without sex labels is returned as it is."""
+    labels = list(_SEX_LABEL.finditer(text))
+    if not labels:
+        return text
+    parts: dict[str, str] = {}
+    for m, after in zip(labels, [*labels[1:], None], strict=True):
+        part = text[m.end() : after.start() if after else len(text)].strip().rstrip(";,/").strip()
+        parts.setdefault("male" if m.group("label")[0].lower() in "mм" else "female", part)
+    return parts.get(who.sex) if who is not None and who.sex else None

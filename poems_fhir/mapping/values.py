@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from .range_choice import Subject, applicable_ranges
+from .range_choice import Subject, applicable_ranges, text_for
 from .units import UnitError, convert
 
 UCUM = "http://unitsofmeasure.org"
@@ -305,10 +305,11 @@ _COMPARATORS = {
 }
 _COMP_RE = "|".join(sorted((re.escape(c) for c in _COMPARATORS), key=len, reverse=True))
 _NUMBER_TEXT = re.compile(
-    rf"^\s*(?P<comp>{_COMP_RE})?\s*(?P<num>[+-]?(?:\d{{1,3}}(?:[ \u00a0\u2009\u202f']\d{{3}})+(?![\d^*])(?:[.,]\d+)?|\d[\d.,]*))\s*(?P<unit>\S.*?)?\s*$",
+    rf"^\s*(?P<comp>{_COMP_RE})?\s*(?P<num>[+-]?(?:\d+(?:[.,]\d+)?[eE][+-]?\d{{1,3}}(?![\d.,])|\d{{1,3}}(?:[ \u00a0\u2009\u202f']\d{{3}})+(?![\d^*])(?:[.,]\d+)?|\d[\d.,]*))\s*(?P<unit>\S.*?)?\s*$",
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"[\s\u00a0\u2009\u202f']")
+_EXPONENT = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d{1,3}")
 
 
 def parse_number(text: str) -> float:
@@ -316,6 +317,8 @@ def parse_number(text: str) -> float:
     no-break spaces too). Raises ValueError when it is ambiguous ("1,250": thousands or a
     decimal comma?) or not a number; a single "." is always the decimal point."""
     t = text.strip().rstrip(".,")
+    if _EXPONENT.fullmatch(t):  # "2.3e3", "2,3E+03": the exponent says where the decimal mark is (probe79 D10)
+        return float(t.replace(",", "."))
     groups = _SPACES.split(t)
     if len(groups) > 1:
         if (
@@ -402,6 +405,7 @@ def reference_range(
         if low is not None or high is not None:
             return Range(low, high)
         text = rr.get("text")
+        text = text_for(text, who) if isinstance(text, str) else None
         # a rule without a unit (prolactin: ng/mL and mIU/L are assay-dependent) keeps the value in its
         # written unit: a text range is read in that unit too (probe62 D15: "4-15" was never read)
         if isinstance(text, str) and (target_unit or written):
@@ -523,6 +527,7 @@ def unitless_range(obs: dict[str, Any], unit: str | None = None, who: Subject | 
         if usable and (bounds[0] is not None or bounds[1] is not None):
             return Range(bounds[0], bounds[1])
         text = rr.get("text")
+        text = text_for(text, who) if isinstance(text, str) else None
         if isinstance(text, str):
             m = _RANGE_TEXT.match(text)
             try:

@@ -171,9 +171,10 @@ def test_a_coded_value_outside_snomed_positive_negative_is_read_by_its_text(mapp
 
 
 def test_a_positive_flag_does_not_override_a_written_result(mapping):
-    # the text is the result; the flag only speaks when nothing is written
+    # the text is the result, the flag does not make it a clone; but a negative the lab flags positive is
+    # no firm negative either (probe79 D2: it excluded POEMS)
     ex, [f] = run(mapping, obs(SERUM_IFE, valueString="negative", interpretation=flag("POS")))
-    assert f.state is State.ABSENT
+    assert f.state is State.INDETERMINATE
 
 
 # --------------------------------------------------------------- M-protein (electrophoresis)

@@ -86,3 +86,16 @@ def test_comparator_strings_keep_the_number_format_rules():
     assert found is not None and (found.number, found.comparator, found.unit) == (1250.5, ">", "пг/мл")
     with pytest.raises(ValueError, match="ambiguous"):
         parse_number_text("> 1,250 pg/mL")
+
+
+@pytest.mark.parametrize(
+    ("text", "number", "unit"),
+    [("2.3e3 pg/mL", 2300.0, "pg/mL"), ("2,3E+03", 2300.0, None), ("1e3", 1000.0, None), ("4.5E-2 g/L", 0.045, "g/L")],
+)
+def test_a_number_in_scientific_notation_is_read_whole(text, number, unit):
+    """probe79 D10: "2.3e3 pg/mL" was split inside the exponent - "'e3pg/mL' is not a valid UCUM unit",
+    advice to add a unit alias for a unit that does not exist."""
+    from poems_fhir.mapping.values import parse_number_text
+
+    parsed = parse_number_text(text)
+    assert parsed is not None and parsed.number == pytest.approx(number) and parsed.unit == unit

@@ -109,3 +109,61 @@ def test_a_lone_paediatric_band_is_not_the_labs_choice_for_an_unknown_age():
     assert lows(neonatal, Subject("female")) == []
     adults = {"referenceRange": [rng(4, 15, "ng/mL", age=(18, 120))]}
     assert lows(adults, Subject("female")) == [4]
+
+
+MEANING = "http://terminology.hl7.org/CodeSystem/referencerange-meaning"
+
+
+def typed(rr, code=None, text=None):
+    concept = {"coding": [{"system": MEANING, "code": code}]} if code else {}
+    return {**rr, "type": {**concept, **({"text": text} if text else {})}}
+
+
+def test_a_range_typed_as_a_treatment_or_recommended_level_is_not_the_normal_range():
+    """probe79 D4: the first range was used whatever its type - a "treatment" or "recommended" range
+    listed first decided a VEGF absent that the lab's normal range put above its upper limit."""
+    normal = typed(rng(0, 96.2, "pg/mL"), "normal")
+    for other in (typed(rng(0, 300, "pg/mL"), "recommended"), typed(rng(0, 300, "pg/mL"), "treatment")):
+        assert [r["high"]["value"] for r in applicable_ranges({"referenceRange": [other, normal]}, MAN_59)] == [96.2]
+    target = typed(rng(0, 300, "pg/mL"), text="Целевой уровень на терапии")
+    assert [r["high"]["value"] for r in applicable_ranges({"referenceRange": [target, rng(0, 96.2)]}, MAN_59)] == [96.2]
+    # typed "normal" before an untyped range of the same specificity; an unknown type counts as untyped
+    unknown = typed(rng(0, 50, "pg/mL"), text="Reference interval")
+    found = applicable_ranges({"referenceRange": [unknown, rng(0, 80), normal]}, MAN_59)
+    assert [r["high"]["value"] for r in found] == [96.2, 50, 80]
+
+
+def test_a_text_range_labelled_by_sex_gives_the_patients_part():
+    """probe79 D3: "Male: 135-175 g/L" was unreadable, so the default limits decided against the lab."""
+    from poems_fhir.mapping.range_choice import text_for
+
+    both = "Female: 120-160; Male: 135-175 g/L"
+    assert text_for(both, MAN_59) == "135-175 g/L"
+    assert text_for(both, Subject("female")) == "120-160"
+    assert text_for("M 135-175, F 120-160", MAN_59) == "135-175"
+    assert text_for("Жен. 120-150; муж. 130-170", Subject("female")) == "120-150"
+    assert text_for("Male: 135-175 g/L", Subject("female")) is None  # no part for her
+    assert text_for(both, Subject(None)) is None and text_for(both, None) is None  # sex not recorded
+    for plain in ("135-175 g/L", "< 96,2", "до 5", "0-115 pg/mL"):  # no labels: as it is
+        assert text_for(plain, MAN_59) == plain
+
+
+def test_a_haemoglobin_inside_the_lab_range_for_his_sex_is_no_polycythaemia(mapping):
+    """probe79 D3 end to end: Hb 168 g/L is inside a man's 135-175 but above a woman's 120-150."""
+    hb = observation(
+        "718-7",
+        "hb",
+        valueQuantity={"value": 168, "unit": "g/L", "system": "http://unitsofmeasure.org", "code": "g/L"},
+        referenceRange=[{"text": "Female: 120-150 g/L; Male: 135-175 g/L"}],
+    )
+
+    def state(gender):
+        found = [
+            f
+            for f in extract(make_record(hb, gender=gender), mapping).findings
+            if f.topic == Criterion.THROMBOCYTOSIS_POLYCYTHEMIA.value and "hemoglobin" in f.evidence.summary
+        ]
+        return [f.state for f in found]
+
+    assert state("male") == [State.ABSENT]
+    assert state("female") == [State.PRESENT]
