@@ -233,6 +233,10 @@ def text_for(text: str, who: Subject | None) -> str | None:
         return text
     parts: dict[str, str] = {}
     for m, after in zip(labels, [*labels[1:], None], strict=True):
-        part = text[m.end() : after.start() if after else len(text)].strip().rstrip(";,/").strip()
+        part = text[m.end() : after.start() if after else len(text)].strip().rstrip(";,/)").strip()
         parts.setdefault("male" if m.group("label")[0].lower() in "mм" else "female", part)
-    return parts.get(who.sex) if who is not None and who.sex else None
+    if who is None or who.sex not in ("male", "female"):
+        return None
+    # "135-175 (women 120-160)": the unlabelled lead is the range of the sex not named
+    lead = text[: labels[0].start()].strip().rstrip(";,/(").strip()
+    return parts.get(who.sex) or lead or None

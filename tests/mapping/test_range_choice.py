@@ -143,6 +143,8 @@ def test_a_text_range_labelled_by_sex_gives_the_patients_part():
     assert text_for("M 135-175, F 120-160", MAN_59) == "135-175"
     assert text_for("Жен. 120-150; муж. 130-170", Subject("female")) == "120-150"
     assert text_for("Male: 135-175 g/L", Subject("female")) is None  # no part for her
+    assert text_for("135-175 (women 120-160)", MAN_59) == "135-175"  # the lead is the sex not named
+    assert text_for("135-175 (women 120-160)", Subject("female")) == "120-160"
     assert text_for(both, Subject(None)) is None and text_for(both, None) is None  # sex not recorded
     for plain in ("135-175 g/L", "< 96,2", "до 5", "0-115 pg/mL"):  # no labels: as it is
         assert text_for(plain, MAN_59) == plain
