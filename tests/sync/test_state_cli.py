@@ -87,6 +87,7 @@ def test_state_show_failed_conflicts_export(tmp_path):
         attempts=1,
     )
     store.add_takeover("files:x", "Patient/classic-poems", "CarePlan/7", "k", "active", "2026-11-27T10:00:00")
+    store.add_takeover("files:x", "Patient/classic-poems", "DiagnosticReport/9", "r", "deleted", "2026-11-27T10:00:00")
     store.close()
     show = cli("state", "show", "--state", str(state))
     assert show.exit_code == 0 and "run 1:" in show.output and "written=4" in show.output
@@ -94,6 +95,7 @@ def test_state_show_failed_conflicts_export(tmp_path):
     assert "Patient/gone: missing (1 run(s)): GET Patient/gone failed: HTTP 404" in failed.output
     conflicts = cli("state", "conflicts", "--state", str(state))
     assert "Patient/classic-poems: CarePlan/7 (status active) taken over" in conflicts.output
+    assert "Patient/classic-poems: DiagnosticReport/9 deleted by someone; reported" in conflicts.output
     doc = json.loads(cli("state", "export", "--format", "json", "--state", str(state)).output)
     assert {"checkpoints", "runs", "patients", "takeovers"} <= set(doc) and len(doc["runs"]) == 1
     assert any(p["patient"] == "Patient/classic-poems" and p["status"] == "written" for p in doc["patients"])
