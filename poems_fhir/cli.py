@@ -519,6 +519,8 @@ def evaluate(
                 continue
             shown: _Shown = item.value  # type: ignore[assignment]  # no error: a value
             errors.extend(shown.errors)
+            if shown.merged:  # a record a merge retired: listed, not evaluated (probe79 D1)
+                continue
             # ScreeningCounts.add: only the scope's in_scope crosses from a worker (its evidence is slow to unpickle)
             (screening.in_scope if shown.in_scope else screening.out_of_scope)[shown.classification.value] += 1
             if writer and shown.out is not None:
@@ -580,6 +582,7 @@ class _Shown:
     text: str | bytes  # the JSON item (UTF-8), the text detail, or the out-of-scope line
     quiet: bool  # text is an out-of-scope line, printed after the in-scope detail
     out: Any = None  # the --out transaction (_OutWriter.prepare)
+    merged: bool = False  # a record a merge retired: not evaluated, its problem in ``errors``
 
 
 def _evaluate_work(
@@ -593,11 +596,13 @@ def _evaluate_work(
     writer: _OutWriter | None,
 ) -> Any:
     """`evaluate`'s per-patient work: evaluate, render, build the write-back (in a worker process)."""
-    from .pipeline import evaluate_record
+    from .pipeline import evaluate_record, merged_record_problem
     from .report.json_report import patient_to_dict
     from .report.text_report import render_assessment, render_out_of_scope, render_response
 
     def work(patient: str, record: Any) -> _Shown:
+        if (merged := merged_record_problem(record)) is not None:
+            return _Shown([merged], False, None, b"", False, merged=True)
         r = evaluate_record(record, mapping, profile, as_of, baseline, trigger)
         # out of scope means quiet: no write-back (an EHR full of "indeterminate" reports buries the real ones)
         out = writer.prepare(r) if writer and r.scope.in_scope else None
@@ -705,8 +710,10 @@ def report(
         if item.value is None:
             continue
         r = item.value
-        evaluated += 1
         later.extend(r.errors)
+        if r.merged:
+            continue
+        evaluated += 1
         (screening.in_scope if r.in_scope else screening.out_of_scope)[r.classification.value] += 1
         if single:
             first = first or r
@@ -776,6 +783,7 @@ class _Page:
     errors: list[SourceError]
     page: str | None = None  # None: no page for this patient (out of scope in a folder)
     page_error: SourceError | None = None
+    merged: bool = False  # a record a merge retired: no page, its problem in ``errors``
 
 
 def _page_work(
@@ -791,11 +799,13 @@ def _page_work(
     """`report`'s per-patient work: evaluate and draw the page (in a worker process). For a single
     FILE.html (run in this process) only the first patient's page is drawn: more patients are an error."""
     from .fhir.read import internal_error
-    from .pipeline import evaluate_record, html_for
+    from .pipeline import evaluate_record, html_for, merged_record_problem
 
     drawn: list[str] = []
 
-    def work(patient: str, record: Any) -> _Page:
+    def work(patient: str, record: Any) -> _Page | None:
+        if (merged := merged_record_problem(record)) is not None:  # its survivor's page shows it (probe79 D1)
+            return _Page(patient, False, None, [merged], merged=True)
         r = evaluate_record(record, mapping, profile, as_of, baseline, trigger)
         a = r.assessment
         page = _Page(a.patient, r.scope.in_scope, a.classification, r.extraction.errors)

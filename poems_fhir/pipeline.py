@@ -306,6 +306,16 @@ def evaluate_paths(
     return Run(results, errors, read)
 
 
+def merged_record_problem(record: PatientRecord) -> SourceError | None:
+    """A record a merge retired (Patient.link replaced-by, or its survivor's ``replaces``) is not
+    evaluated: its resources in the input are read as its survivor's (probe79 D1), and evaluating it
+    too made a second patient of one. Listed as skipped, with the message ``--out`` gave it."""
+    successor = surviving_record(record)
+    if successor is None:
+        return None
+    return SourceError(record.patient, str(MergedPatientError(record.patient, successor)))
+
+
 def transaction_for(result: PatientResult, ctx: WriteContext, html: str | None = None) -> dict[str, Any]:
     """The write-back transaction of one evaluated patient (refused when out of scope or merged)."""
     successor = surviving_record(result.record)

@@ -210,3 +210,51 @@ def test_a_merged_record_gets_no_transaction(tmp_path):
     (tmp_path / "in.json").write_text(json.dumps(bundle))
     result = invoke("evaluate", str(tmp_path / "in.json"), "--out", str(tmp_path / "out2"))
     assert result.exit_code == 0 and len(list((tmp_path / "out2").iterdir())) == 1
+
+
+MERGE_SPLIT = SAMPLES.parent / "tests" / "fixtures" / "merge" / "merge-split.json"
+
+
+def test_a_merged_records_resources_are_evaluated_with_its_survivor(tmp_path):
+    """probe79 D1: the confirmed polyneuropathy was left under the retired record (Patient.link
+    replaced-by / replaces): the survivor was "indeterminate, polyneuropathy: no data" and the old
+    record a second patient. One patient, met, citing the old record's Condition; the old one is listed
+    as skipped - in a Bundle and in NDJSON read by two processes, with or without --out."""
+    bundle = json.loads(MERGE_SPLIT.read_text())
+    ndjson = tmp_path / "export"
+    ndjson.mkdir()
+    for rtype in ("Patient", "Other"):
+        lines = [
+            e["resource"]
+            for e in bundle["entry"]
+            if (e["resource"]["resourceType"] == "Patient") == (rtype == "Patient")
+        ]
+        (ndjson / f"{rtype}.ndjson").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    for source, workers in ((MERGE_SPLIT, "1"), (ndjson, "2")):
+        result = invoke("evaluate", str(source), "--workers", workers, "--format", "json")
+        doc = json.loads(result.output)
+        assert [(p["patient"], p["classification"]) for p in doc["patients"]] == [("Patient/m1-new", "met")]
+        evidence = doc["patients"][0]["criteria"]["polyneuropathy"]["evidence"]
+        assert [e["reference"] for e in evidence] == ["Condition/pn"]
+        assert [(e["source"], e["message"]) for e in doc["errors"]] == [
+            (
+                "Patient/m1-old",
+                "Patient/m1-old was merged into Patient/m1-new (Patient.link replaced-by: this record must no longer "
+                "be used); nothing is written to it - the surviving record is evaluated under its own id",
+            )
+        ]
+        assert result.exit_code == 1  # a reported skip, as with --out before
+    result = invoke("evaluate", str(MERGE_SPLIT), "--out", str(tmp_path / "out"))
+    assert "1 patient(s) evaluated" in result.output and "skipped: Patient/m1-old:" in result.output
+    (written,) = (tmp_path / "out").iterdir()
+    assert "Patient/m1-new" in written.read_text() and "Condition/pn" in written.read_text()  # its Provenance
+    pages = invoke("report", str(MERGE_SPLIT), "--html", str(tmp_path / "pages"))
+    assert len(list((tmp_path / "pages").iterdir())) == 1 and "skipped: Patient/m1-old:" in pages.output
+    # a seealso names another record of the person without retiring either: nothing moves
+    for e in bundle["entry"]:
+        for link in e["resource"].get("link", []):
+            link["type"] = "seealso"
+    (tmp_path / "seealso.json").write_text(json.dumps(bundle))
+    doc = json.loads(invoke("evaluate", str(tmp_path / "seealso.json"), "--format", "json", "--all").output)
+    assert sorted(p["patient"] for p in doc["patients"]) == ["Patient/m1-new", "Patient/m1-old"]
+    assert doc["errors"] == []

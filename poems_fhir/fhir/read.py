@@ -17,7 +17,7 @@ import os
 import re
 import stat
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from .outcome import failed_search_outcome
 from .resource_types import is_resource_type, type_problem
 from .boundary import MAX_DEPTH, Invalid, is_unicode, validate, validate_identity
 from .ids import FHIR_ID
+from .merges import Merges, find_merges
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +107,11 @@ def surviving_record(record: PatientRecord) -> str | None:
     """Where ``record``'s patient now lives (Patient.link replaced-by), or None when it is not merged -
     nor when the links go round: a record replaced by itself, or A replaced by B replaced by A, leaves
     no surviving record, so neither is taken as merged and both are evaluated (probe32: both were
-    dropped, the message saying the survivor was evaluated)."""
+    dropped, the message saying the survivor was evaluated). A record whose resources reading moved to
+    its survivor (``merged_into``, probe79 D1) is merged into that one, also when only the survivor's
+    ``replaces`` link says so."""
+    if record.merged_into is not None:
+        return record.merged_into
     successor = replaced_by(record.patient_resource)
     if successor is None:
         return None
@@ -377,6 +382,14 @@ class PatientRecord:
     _own: dict[str, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
     #: why references were not followed (another patient's resource, one listed and skipped), in order
     refused: list[str] = field(default_factory=list, repr=False, compare=False)
+    #: the surviving record this one's resources were moved to (a merge: fhir/merges.py), or None
+    merged_into: str | None = None
+    #: the retired records whose resources this record holds (a merge)
+    merged_from: tuple[str, ...] = ()
+
+    def owns(self, patient: str | None) -> bool:
+        """Whether a resource of ``patient`` is this record's: its own, or a record it replaced."""
+        return patient is not None and (patient == self.patient or patient in self.merged_from)
 
     @property
     def gender(self) -> str | None:
@@ -418,7 +431,7 @@ class PatientRecord:
         # the record's own, kept out of its resources: a pruned vital's identity (read.pruned)
         subject = subject_of(found)
         owner = self.index.canonical(subject) if subject is not None else None
-        if owner == self.patient:
+        if self.owns(owner):  # also a record this one replaced (probe79 D1)
             return found
         whose = f"belongs to {owner}" if owner and patient_reference(owner) else f"has the subject {subject!r}"
         why = f"refers to {key}, which {whose}: not used for {self.patient}"
@@ -1171,6 +1184,7 @@ def _group_by_patient(
     for raw in raws:
         if raw.data["resourceType"] == "Patient" and raw.ref:
             patients[raw.ref] = raw.data
+    merges = patient_merges(((k, d.get("link")) for k, d in patients.items() if d.get("link")), patients, index)
     for raw in raws:
         data = raw.data
         if data["resourceType"] == "Patient":
@@ -1210,15 +1224,43 @@ def _group_by_patient(
             else:
                 errors.append(SourceError(raw.origin, not_a_patient(ref), raw.ref))
                 continue
-        groups.setdefault(patient, []).append(raw)
+        # a retired record's resources are its survivor's, in reading order (probe79 D1)
+        groups.setdefault(merges.survivor(patient), []).append(raw)
+    errors.extend(merge_problems(merges))
+    replaced = merges.replaced()
     records = []
     for p, rs in sorted(groups.items()):
         if len(rs) > max_per_patient:
             list_always(errors, over_limit(p, len(rs), max_per_patient))
             continue
         kept = [r for r in rs if not r.stub]  # a stub counted towards the limit: it was read
-        records.append(PatientRecord(patient=p, resources=kept, index=index, patient_resource=patients.get(p)))
+        records.append(
+            PatientRecord(
+                patient=p,
+                resources=kept,
+                index=index,
+                patient_resource=patients.get(p),
+                merged_into=merges.into.get(p),
+                merged_from=replaced.get(p, ()),
+            )
+        )
     return records
+
+
+def patient_merges(links: Iterable[tuple[str, Any]], present: Container[str], index: ResourceIndex) -> Merges:
+    """fhir/merges.find_merges over the input's Patients with links (``links``: key, ``link``), their
+    references read as the index reads any (relative, absolute, a fullUrl)."""
+
+    def canonical(ref: str) -> str | None:
+        key = index.canonical(ref)
+        return key if key is not None and patient_reference(key) else None
+
+    return find_merges(links, present, canonical)
+
+
+def merge_problems(merges: Merges) -> list[SourceError]:
+    """The links a merge could not follow, as input problems naming the record."""
+    return [SourceError(patient, why, patient) for patient, why in merges.problems]
 
 
 _CONDITIONAL = re.compile(r"Patient\?identifier=(?:(.*)\|)?(.+)$")

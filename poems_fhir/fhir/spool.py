@@ -46,7 +46,9 @@ from .read import (
     line_too_long,
     relative_reference,
     list_always,
+    merge_problems,
     over_limit,
+    patient_merges,
     REFERENCED_ONLY,
     not_a_patient,
     own_key,
@@ -362,6 +364,17 @@ CREATE TABLE changes(seq INTEGER PRIMARY KEY, action INTEGER NOT NULL, pos INTEG
 CREATE TABLE assign(seq INTEGER PRIMARY KEY, patient TEXT NOT NULL);
 """
 _DELETE, _CLASH, _MOVE = 0, 1, 2
+#: resources per patient, pruned stubs included: what the limit of resources per patient counts
+_COUNTS = (
+    "SELECT patient, count(*) FROM (SELECT patient FROM res WHERE patient IS NOT NULL "
+    "UNION ALL SELECT patient FROM stubs) GROUP BY patient"
+)
+#: the same, a merged record's stubs counted as its survivor's (table ``merges``, probe79 D1)
+_MERGED_COUNTS = (
+    "SELECT patient, count(*) FROM (SELECT patient FROM res WHERE patient IS NOT NULL "
+    "UNION ALL SELECT coalesce(m.new, s.patient) FROM stubs AS s LEFT JOIN merges AS m ON m.old = s.patient) "
+    "GROUP BY patient"
+)
 
 
 #: the subject of a stub that _Spooler.take keeps: what read.relative_reference leaves as it is
@@ -422,6 +435,10 @@ class SpoolSource:
         self._patient_rows: dict[str, int] = {}  # patient key -> seq of its Patient resource
         self._has_urls = False
         self._has_stubs = False
+        #: a merge (fhir/merges.py): retired record -> survivor, survivor -> retired records; a few
+        #: entries per merged patient, whatever the size of the input (probe79 D1)
+        self._merged_into: dict[str, str] = {}
+        self._merged_from: dict[str, tuple[str, ...]] = {}
 
     # -- the PatientSource protocol
 
@@ -440,7 +457,14 @@ class SpoolSource:
             resources.append(Raw(_load(blob), origin, key))
         seq = self._patient_rows.get(patient)
         patient_resource = self._data(seq) if seq is not None else None
-        return PatientRecord(patient=patient, resources=resources, index=index, patient_resource=patient_resource)
+        return PatientRecord(
+            patient=patient,
+            resources=resources,
+            index=index,
+            patient_resource=patient_resource,
+            merged_into=self._merged_into.get(patient),
+            merged_from=self._merged_from.get(patient, ()),
+        )
 
     def for_worker(self) -> SpoolSource:
         """A copy for a forked child: it opens its own read-only connection, and never removes the spool."""
@@ -684,14 +708,12 @@ class _Spooler:
         # (position, seq, rank): a resource's fullUrl problem (rank 0) comes before its duplicate problem
         for at, _seq, _rank, error in sorted(late, key=lambda x: (x[0], x[1], x[2]), reverse=True):
             self.errors.insert(at, error)
+        merged = self._merge_records()
         # stub in the index: a record's rows are one range of it, its pruned stubs never read
         conn.execute("CREATE INDEX res_patient ON res(patient, stub, kind, pos) WHERE patient IS NOT NULL")
-        counts = dict(
-            conn.execute(
-                "SELECT patient, count(*) FROM (SELECT patient FROM res WHERE patient IS NOT NULL "
-                "UNION ALL SELECT patient FROM stubs) GROUP BY patient"
-            ).fetchall()
-        )
+        # a stub keeps the patient its line names (stub_identity checks it): a retired record's count
+        # goes to its survivor here
+        counts = dict(conn.execute(_MERGED_COUNTS if merged else _COUNTS).fetchall())
         keys = sorted(set(counts) | set(self.source._patient_rows))
         kept = []
         for p in keys:
@@ -703,6 +725,29 @@ class _Spooler:
         self.source._patients = kept
         self.source._known = set(kept)
         conn.commit()
+
+    def _merge_records(self) -> bool:
+        """read._group_by_patient's merges (probe79 D1): the resources of a record a merge retired go to
+        its survivor, in one pass over the rows (table ``merges``). Only Patients that have links are
+        decoded; the map holds one entry per merged record. True when some record was merged."""
+        conn, rows = self.conn, self.source._patient_rows
+        links = (
+            (key, _load(blob).get("link"))
+            for seq, key, blob in conn.execute(
+                "SELECT seq, key, data FROM res WHERE rtype = 'Patient' AND key IS NOT NULL AND instr(data, ?) > 0",
+                (b'"link"',),
+            )
+            if rows.get(key) == seq  # the copy grouping kept
+        )
+        merges = patient_merges(list(links), rows, _StoreIndex(self.source))
+        self.errors.extend(merge_problems(merges))
+        if not merges.into:
+            return False
+        self.source._merged_into, self.source._merged_from = merges.into, merges.replaced()
+        conn.execute("CREATE TABLE merges(old TEXT PRIMARY KEY, new TEXT NOT NULL)")
+        conn.executemany("INSERT INTO merges VALUES (?, ?)", merges.into.items())
+        conn.execute("UPDATE res SET patient = m.new FROM merges AS m WHERE m.old = res.patient")
+        return True
 
     def _materialise(self) -> None:
         """The stubs that take part in more than the count become rows of ``res``, exactly as

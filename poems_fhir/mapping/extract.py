@@ -400,7 +400,7 @@ def _another_person(data: dict[str, Any], record: PatientRecord) -> str | None:
     for focus in foci:
         reference = focus.get("reference") if isinstance(focus, dict) else None
         key = record.index.canonical(reference) if isinstance(reference, str) else None
-        if key and key.split("/", 1)[0] in _PERSON_TYPES and key != record.patient:
+        if key and key.split("/", 1)[0] in _PERSON_TYPES and not record.owns(key):  # a merged record's too
             return key
     return None
 

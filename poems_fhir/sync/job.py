@@ -459,7 +459,8 @@ class SyncJob:
             alerts=[{"code": al.code, "message": al.message} for al in result.response.alerts],
             extraction_errors=list(result.extraction.errors),
             material=conclusion_key(a, result.response, result.steps),
-            replaces=replaced_records(record.patient_resource),
+            # also a record reading merged into this one by its own replaced-by link (probe79 D1)
+            replaces=tuple(dict.fromkeys((*replaced_records(record.patient_resource), *record.merged_from))),
             inputs=_input_versions(record),
         )
         ready.cited = tuple(sorted(ref for ref in result.inputs if ref in ready.inputs))

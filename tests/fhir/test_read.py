@@ -116,3 +116,22 @@ def test_missing_path_is_an_input_error(tmp_path):
         read_paths([tmp_path / "nope"])
     with pytest.raises(InputError, match="no .json"):
         read_paths([tmp_path])
+
+
+def test_a_survivors_replaces_link_takes_the_old_records_resources_and_references():
+    """probe79 D1, the server's answer (records_from_resources): the old Patient is not in it; its
+    Specimen, named by the survivor's result, resolves as the survivor's own."""
+    from poems_fhir.fhir.read import records_from_resources
+
+    survivor = {
+        "resourceType": "Patient",
+        "id": "new",
+        "link": [{"type": "replaces", "other": {"reference": "Patient/old"}}],
+    }
+    specimen = {"resourceType": "Specimen", "id": "s", "subject": {"reference": "Patient/old"}}
+    result = {**obs(1, "Patient/new"), "specimen": {"reference": "Specimen/s"}}
+    records, errors = records_from_resources([(survivor, "a"), (specimen, "b"), (result, "c")])
+    assert errors == [] and [r.patient for r in records] == ["Patient/new"]
+    (record,) = records
+    assert [raw.ref for raw in record.resources] == ["Specimen/s", "Observation/o1"]
+    assert record.resolve("Specimen/s", result) == specimen and record.refused == []

@@ -652,3 +652,75 @@ def test_contested_copies_are_used_for_neither_in_every_reader(tmp_path: Path) -
         "Observation/o3",
     ]
     assert_same_as_read_paths([tmp_path])
+
+
+def test_a_retired_records_resources_are_read_as_its_survivors(tmp_path: Path) -> None:
+    """probe79 D1: a merge left a result under the old record; it was evaluated as another patient's.
+    Chains end at the last record, links that go round are reported and merge nothing, a seealso moves
+    nothing, and a survivor's 'replaces' alone takes a record whose Patient is not in the input."""
+
+    def link(kind: str, other: str) -> dict[str, Any]:
+        return {"link": [{"type": kind, "other": {"reference": other}}]}
+
+    (tmp_path / "Observation.ndjson").write_bytes(
+        _lines(*(_obs(f"o-{p}", f"Patient/{p}") for p in ("a", "b", "c", "x", "y", "s1", "s2", "gone", "kept")))
+    )
+    (tmp_path / "Patient.ndjson").write_bytes(
+        _lines(
+            _patient("a", **link("replaced-by", "Patient/b")),
+            _patient("b", **link("replaced-by", "http://ehr.example/fhir/Patient/c")),  # absolute: the same record
+            _patient("c"),
+            _patient("x", **link("replaced-by", "Patient/y")),
+            _patient("y", **link("replaced-by", "Patient/x")),
+            _patient("s1", **link("seealso", "Patient/s2")),
+            _patient("s2"),
+            _patient("kept", **link("replaces", "Patient/gone")),
+        )
+    )
+    read = read_paths([tmp_path])
+    grouped = {r.patient: sorted(raw.ref or "" for raw in r.resources) for r in read.records}
+    assert grouped == {
+        "Patient/a": [],
+        "Patient/b": [],
+        "Patient/c": ["Observation/o-a", "Observation/o-b", "Observation/o-c"],
+        "Patient/kept": ["Observation/o-gone", "Observation/o-kept"],
+        "Patient/s1": ["Observation/o-s1"],
+        "Patient/s2": ["Observation/o-s2"],
+        "Patient/x": ["Observation/o-x"],
+        "Patient/y": ["Observation/o-y"],
+    }
+    merged = {r.patient: (r.merged_into, r.merged_from) for r in read.records if r.merged_into or r.merged_from}
+    assert merged == {
+        "Patient/a": ("Patient/c", ()),
+        "Patient/b": ("Patient/c", ()),
+        "Patient/c": (None, ("Patient/a", "Patient/b")),
+        "Patient/kept": (None, ("Patient/gone",)),
+    }
+    assert [(e.source, e.message) for e in read.errors] == [
+        (
+            "Patient/x",
+            "Patient.link goes round (Patient/x -> Patient/y -> Patient/x): no record of these survives a merge, "
+            "so each is evaluated with its own resources; correct the links",
+        )
+    ]
+    assert_same_as_read_paths([tmp_path])
+    for workers in (1, 2):
+        with _units_of(64), open_paths([tmp_path], workers=workers) as source:
+            assert {
+                r.patient: (r.merged_into, r.merged_from)
+                for r in iter_records(source)
+                if r.merged_into or r.merged_from
+            } == merged
+
+
+def test_a_retired_records_resources_count_towards_its_survivors_limit(tmp_path: Path) -> None:
+    (tmp_path / "in.ndjson").write_bytes(
+        _lines(
+            _patient("old", link=[{"type": "replaced-by", "other": {"reference": "Patient/new"}}]),
+            _patient("new"),
+            *(_obs(f"o{i}", "Patient/old" if i % 2 else "Patient/new") for i in range(4)),
+        )
+    )
+    read = read_paths([tmp_path], max_per_patient=3)
+    assert [r.patient for r in read.records] == ["Patient/old"]  # the survivor holds 4: over the limit
+    assert_same_as_read_paths([tmp_path], max_per_patient=3)

@@ -189,3 +189,28 @@ def test_a_feed_read_twice_settles_every_vital_as_before(tmp_path: Path, mapping
         assert source.errors == [] and len(source.patients()) == 7
     assert_same_as_read_paths([tmp_path], prune=observation_pruner(mapping))
     assert_same_as_read_paths([tmp_path], prune=observation_pruner(mapping), max_per_patient=700)
+
+
+def test_a_retired_records_vitals_count_as_its_survivors(tmp_path: Path, mapping: CompiledMapping) -> None:
+    """probe79 D1: a stub keeps the patient its line names (it is read back by it); the limit of
+    resources per patient counts a merged record's stubs as its survivor's, as read_paths does."""
+    (tmp_path / "a.ndjson").write_bytes(
+        _lines(
+            _patient("old", link=[{"type": "replaced-by", "other": {"reference": "Patient/new"}}]),
+            _patient("new"),
+            _vital("v1", subject="Patient/old"),
+            _vital("v2", subject="Patient/old"),
+            _lab("o1", subject="Patient/new"),
+        )
+    )
+    prune = observation_pruner(mapping)
+    with open_paths([tmp_path], prune=prune) as source:
+        assert [key for key, _, _ in _stub_rows(source)] == ["Observation/v1", "Observation/v2"]
+        record = source.record("Patient/new")
+        assert record is not None and record.merged_from == ("Patient/old",)
+        # a reference to the old record's vital resolves: it is the survivor's own
+        assert (record.resolve("Observation/v1") or {}).get("id") == "v1" and record.refused == []
+    with open_paths([tmp_path], prune=prune, max_per_patient=2) as source:
+        assert source.patients() == ["Patient/old"]  # the survivor holds 3: over the limit
+    assert_same_as_read_paths([tmp_path], prune=prune)
+    assert_same_as_read_paths([tmp_path], prune=prune, max_per_patient=2)

@@ -809,3 +809,18 @@ def test_a_stop_during_discovery_ends_the_run_incomplete_with_nothing_read(data,
     summary = stopped_job.run()
     assert (summary.completed, summary.fatal, summary.patients_scanned) == (False, None, 0)
     assert store.checkpoint("files:test") is None
+
+
+def test_a_merged_records_resources_are_synced_with_its_survivor(tmp_path):
+    """probe79 D1, `sync --source`: the survivor's report rests on the Condition left under the retired
+    record; the retired record is reported merged once, as before."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[1] / "fixtures" / "merge" / "merge-split.json", folder)
+    sink = RecordingSink(tmp_path / "out")
+    summary = job(folder, StateStore(tmp_path / "state.sqlite"), sink).run()
+    assert sink.calls == ["Patient/m1-new"] and (summary.written, summary.missing) == (1, 1)
+    bundle = json.loads(sink.path_of("Patient/m1-new").read_text())
+    report = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "DiagnosticReport")
+    assert "Condition/pn" in json.dumps(bundle) and "met" in json.dumps(report["conclusionCode"]).lower()
+    assert sum("merged into" in p for p in summary.problems) == 1

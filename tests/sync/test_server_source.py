@@ -734,6 +734,8 @@ def test_resources_left_on_a_record_this_patient_replaces_are_its_own(mapping):
     )
     record, errors = ServerSource(FhirClient(BASE), mapping, caps()).fetch("Patient/p-a")
     assert record is not None and errors == []
+    # and it is read as the survivor's (probe79 D1: it was accepted, then grouped under the old record)
+    assert "Condition/c2" in [raw.ref for raw in record.resources] and record.merged_from == ("Patient/old-record",)
     # a record elsewhere is still a corrupt answer
     responses.replace("GET", f"{BASE}/Patient/p-a", json={"resourceType": "Patient", "id": "p-a"})
     with pytest.raises(TemporaryNetworkError, match=r"\(Condition/c2\)"):
