@@ -258,3 +258,30 @@ def test_a_merged_records_resources_are_evaluated_with_its_survivor(tmp_path):
     doc = json.loads(invoke("evaluate", str(tmp_path / "seealso.json"), "--format", "json", "--all").output)
     assert sorted(p["patient"] for p in doc["patients"]) == ["Patient/m1-new", "Patient/m1-old"]
     assert doc["errors"] == []
+
+
+TRANSPLANT_IN_WORDS = SAMPLES.parent / "tests" / "fixtures" / "undated-treatment" / "transplant-in-words.json"
+
+
+def test_a_treatment_dated_in_words_is_read_or_reported_never_dropped(tmp_path):
+    """probe79 D8: a completed transplant dated only by performedString "February 2024", M-protein in
+    January and May: "Response: no treatment recorded", "0 input problem(s)", not in the coverage report."""
+    result = invoke("evaluate", str(TRANSPLANT_IN_WORDS))
+    assert "Response (baseline 2024-02-01, first treatment 2024-02-01):" in result.output
+    assert "amyloid-style: PR" in result.output and result.exit_code == 0
+    coverage = json.loads(invoke("mappings", "coverage", str(TRANSPLANT_IN_WORDS), "--format", "json").output)
+    [read] = coverage["treatment_dates_read_from_words"]
+    assert read["detail"].startswith("performedString 'February 2024' read as 2024-02 (a partial date")
+    bundle = json.loads(TRANSPLANT_IN_WORDS.read_text())
+    for e in bundle["entry"]:
+        if e["resource"]["resourceType"] == "Procedure":
+            e["resource"]["performedString"] = "early 2024"  # no one month: not guessed
+    (tmp_path / "vague.json").write_text(json.dumps(bundle))
+    result = invoke("evaluate", str(tmp_path / "vague.json"))
+    assert "Response: a treatment is recorded without a readable date (Procedure/asct-k06); give --baseline" in (
+        result.output
+    )
+    assert "1 input problem(s)" in result.output and result.exit_code == 1
+    assert "a treatment with no readable date: performedString 'early 2024'" in result.output
+    coverage = json.loads(invoke("mappings", "coverage", str(tmp_path / "vague.json"), "--format", "json").output)
+    assert [i["examples"] for i in coverage["treatments_without_a_readable_date"]] == [["Procedure/asct-k06"]]

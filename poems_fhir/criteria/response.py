@@ -176,6 +176,9 @@ class ResponseAssessment:
     #: days after the baseline on which the amyloid-style response was CR (a relapse since does not
     #: undo them): the risk factors ask whether CR was ever reached (§9, "failure to reach CR")
     cr_dates: tuple[dt.date, ...] = ()
+    #: treatments recorded on no readable day (their references), when none is dated: the response
+    #: cannot start from them, but "no treatment recorded" would be wrong (probe79 D8)
+    undated_treatments: tuple[str, ...] = ()
 
     @property
     def clinical_overall(self) -> str:
@@ -272,6 +275,21 @@ def first_treatment(events: Iterable[Event], as_of: dt.date | None = None) -> dt
         and (as_of is None or e.effective <= as_of)
     ]
     return min(dates) if dates else None
+
+
+def undated_treatments(events: Iterable[Event]) -> tuple[str, ...]:
+    """The treatments given on no readable day (``first_treatment`` cannot count them), by reference."""
+    return tuple(
+        dict.fromkeys(
+            e.reference
+            for e in events
+            if e.kind in TREATMENT_KINDS and e.effective is None and e.status not in ("preparation", "planned")
+        )
+    )
+
+
+def _listed(refs: tuple[str, ...]) -> str:
+    return ", ".join(refs[:3]) + (", ..." if len(refs) > 3 else "")
 
 
 def _baseline(series: list[Measurement], cut: dt.date | None) -> Measurement | None:
@@ -1285,7 +1303,14 @@ def assess_response(
     # Baseline: the last measurement on or before the first treatment's day, or a user-given date
     cut = baseline_date or start
     if cut is None:
-        na = HematologicResponse("amyloid", "not_evaluable", "no treatment recorded and no --baseline date")
+        undated = undated_treatments(events)
+        na = HematologicResponse(
+            "amyloid",
+            "not_evaluable",
+            f"a treatment is recorded without a readable date ({_listed(undated)}) and no --baseline date"
+            if undated
+            else "no treatment recorded and no --baseline date",
+        )
         return ResponseAssessment(
             as_of,
             None,
@@ -1294,6 +1319,7 @@ def assess_response(
             HematologicResponse("imwg", "not_evaluable", na.reason),
             VegfResponse("not_evaluable", na.reason),
             {d: DomainResponse(d, "not_assessed", na.reason) for d in (*DOMAIN_TOPICS, "albumin")},
+            undated_treatments=undated,
         )
     light = next(
         (

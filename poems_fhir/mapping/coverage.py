@@ -130,7 +130,15 @@ def collect(records: Iterable[PatientRecord], mapping: CompiledMapping) -> Cover
             table = cov.notes.setdefault(note.kind, {})
             detail = (
                 note.detail
-                if note.kind in ("text_fallback", "broader_code", "unknown_modality", "replaced")
+                if note.kind
+                in (
+                    "text_fallback",
+                    "broader_code",
+                    "unknown_modality",
+                    "replaced",
+                    "date_in_words",
+                    "undated_treatment",
+                )
                 else _DIGITS.sub("#", note.detail)
             )
             cov._bump(table, (note.rule or "", detail), note.reference)
@@ -238,6 +246,9 @@ def to_dict(cov: Coverage) -> dict[str, Any]:
         "corticosteroids_alone": rows(cov.notes.get("companion_alone", {}), ("rule", "detail")),
         "imaging_of_unrecognised_modality": rows(cov.notes.get("unknown_modality", {}), ("rule", "detail")),
         "results_replaced_by_a_later_version": rows(cov.notes.get("replaced", {}), ("rule", "detail")),
+        # probe79 D8: a treatment dated in words, read or not
+        "treatments_without_a_readable_date": rows(cov.notes.get("undated_treatment", {}), ("rule", "detail")),
+        "treatment_dates_read_from_words": rows(cov.notes.get("date_in_words", {}), ("rule", "detail")),
         "site_mapping_skeleton": skeleton(cov),
     }
 
@@ -369,6 +380,16 @@ def render_text(cov: Coverage) -> str:
         "Results not read: a later version (same identifier, or a correction of the same test) replaces them",
         d["results_replaced_by_a_later_version"],
         lambda i: i["detail"],
+    )
+    section(
+        "Treatments on no readable day (not placed on the timeline; the response does not start from them)",
+        d["treatments_without_a_readable_date"],
+        lambda i: f"{i['rule']}: {i['detail']}",
+    )
+    section(
+        "Treatment dates read from words (performedString naming one month or day)",
+        d["treatment_dates_read_from_words"],
+        lambda i: f"{i['rule']}: {i['detail']}",
     )
     out.append("")
     out.append("Site mapping skeleton (review every line before use):")

@@ -23,6 +23,7 @@ from .attachment import UnreadableAttachment, attachment_text, media_type, reada
 from .ife import IfeResult, parse_ife
 from .results import Qual, Reading, normalise_term, read_result
 from .corrections import replaced_results
+from .dates_in_words import date_in_words
 from .range_choice import AGE_UNITS, Subject
 from .rules import (
     MAX_NAME_CHARS,
@@ -2002,16 +2003,55 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
                 ReadingNote("other_indication", _ref(raw), spec.id, f"not a treatment of the clone: {other}")
             )
             return
-        out.events.append(
-            Event(
-                spec.event,
-                date or end,
-                _ref(raw),
-                concept_label(data.get("code")) or spec.id,
-                end=end,
-                status=data.get("status"),
-            )
-        )
+        label = concept_label(data.get("code")) or spec.id
+        if date is None and end is None:
+            date, label = _performed_in_words(raw, spec.id, spec.event, label, out)
+        out.events.append(Event(spec.event, date or end, _ref(raw), label, end=end, status=data.get("status")))
+
+
+#: statuses of a treatment not (yet) given: its missing date misses nothing on the timeline
+_NOT_GIVEN_YET = frozenset({"preparation", "planned", "draft"})
+
+
+def _performed_in_words(raw: Raw, rule_id: str, kind: str, label: str, out: Extraction) -> tuple[dt.date | None, str]:
+    """A Procedure dated by no FHIR date: a ``performedString`` naming one month or day for sure is read
+    as that date (a month as its first day, as partial dates are) and the label says so; else a treatment
+    is reported undated (probe79 D8: "February 2024" was dropped in silence, the response said "no
+    treatment recorded"). (date, label)."""
+    text = raw.data.get("performedString")
+    if not isinstance(text, str):
+        said = next((f"performed[x] is {k} (no date)" for k in _PERFORMED_OTHER if k in raw.data), "no performed[x]")
+        _undated_treatment(raw, rule_id, kind, said, out)
+        return None, label
+    day = date_in_words(text)
+    if day is None:
+        _undated_treatment(raw, rule_id, kind, f"performedString {text!r}", out)
+        return None, label
+    shown = f"{day.year:04d}-{day.month:02d}" if getattr(day, "precision", None) == "month" else day.isoformat()
+    read_as = f"performedString {text!r} read as {shown}"
+    if shown != day.isoformat():
+        read_as += f" (a partial date: counted from its first day, {day.isoformat()})"
+    out.notes.append(ReadingNote("date_in_words", _ref(raw), rule_id, read_as))
+    return day, f"{label} ({read_as})"
+
+
+#: the other performed[x] types of an R4 Procedure: an age or a range of ages is no day on the timeline
+_PERFORMED_OTHER = ("performedAge", "performedRange")
+
+
+def _undated_treatment(raw: Raw, rule_id: str, kind: str, said: str, out: Extraction) -> None:
+    """A treatment given on no readable day: listed (an input problem naming it, and in `mappings
+    coverage`), not dropped in silence - it exists but cannot be placed on the timeline (probe79 D8)."""
+    if kind not in TREATMENT_KINDS or raw.data.get("status") in _NOT_GIVEN_YET:
+        return
+    if any(n.kind == "undated_treatment" and n.reference == _ref(raw) for n in out.notes):
+        return  # a regimen's agents are one resource: said once
+    detail = (
+        f"a treatment with no readable date: {said}; it cannot be placed on the timeline, so the response "
+        "is not assessed from it - give --baseline DATE (or a FHIR date in the resource)"
+    )
+    out.errors.append(SourceError(raw.origin, detail, raw.ref))
+    out.notes.append(ReadingNote("undated_treatment", _ref(raw), rule_id, detail))
 
 
 # ---------------------------------------------------------------- medications
@@ -2043,6 +2083,14 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
     rules = [rule] if rule is not None else _medications_named(concept_text(concept), mapping)
     for rule in rules:
         _medication_event(raw, rule, concept, medication, record, mapping, out)
+
+
+#: where each medication resource says when it was given: named when none does
+_MEDICATION_DATES = {
+    "MedicationStatement": "no effective[x]",
+    "MedicationAdministration": "no effective[x]",
+    "MedicationRequest": "no authoredOn, dosage timing or dispense validity period",
+}
 
 
 def _medications_named(text: str, mapping: CompiledMapping) -> list[MedicationRule]:
@@ -2092,6 +2140,8 @@ def _medication_event(
         end = _dosage_end(data)  # the order's own last day (probe35: a stopped course stayed "given")
     if end is None and data.get("resourceType") == "MedicationAdministration" and data.get("effectiveDateTime"):
         end = start  # one dose, given that day
+    if start is None and end is None:  # probe79 D8: the same silent gap as an undated Procedure
+        _undated_treatment(raw, rule.id, event, _MEDICATION_DATES.get(data.get("resourceType", ""), "no date"), out)
     out.events.append(
         Event(
             event,

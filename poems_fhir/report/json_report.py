@@ -88,6 +88,8 @@ def response_to_dict(r: ResponseAssessment) -> dict[str, Any]:
         },
         "clinical_overall": r.clinical_overall,
         "alerts": [{"code": a.code, "message": a.message, "evidence": list(a.evidence)} for a in r.alerts],
+        # probe79 D8: a treatment on no readable day is no "no treatment" (only when there is one)
+        **({"undated_treatments": list(r.undated_treatments)} if r.undated_treatments else {}),
     }
 
 

@@ -92,7 +92,11 @@ def render_assessment(a: Assessment, width: int = 110, scope: ScopeDecision | No
 def render_response(r: ResponseAssessment, risk: list[RiskFactor], applies: bool = True) -> str:
     """``applies``: whether POEMS' cohorts' risk factors apply (pathway.poems_context): otherwise they are
     not listed - the JSON output keeps them (the complete result)."""
-    if r.first_treatment is None and r.baseline_date is None:
+    if r.first_treatment is None and r.baseline_date is None and r.undated_treatments:
+        # probe79 D8: a treatment there is, only on no readable day - not "no treatment recorded"
+        shown = ", ".join(r.undated_treatments[:3]) + (", ..." if len(r.undated_treatments) > 3 else "")
+        lines = [f"  Response: a treatment is recorded without a readable date ({shown}); give --baseline DATE"]
+    elif r.first_treatment is None and r.baseline_date is None:
         lines = ["  Response: no treatment recorded (give --baseline DATE to assess change from a date)"]
     else:
         lines = [f"  Response (baseline {r.baseline_date}, first treatment {r.first_treatment or '-'}):"]

@@ -821,3 +821,17 @@ def test_the_response_says_which_day_it_was_assessed_on():
     ]
     assert assess_response([], [], [], [], cfg, day).as_of == day  # nothing to assess
     assert assess_response(ms, treated, [], [], cfg, day).as_of == day  # a response assessed
+
+
+def test_a_treatment_on_no_readable_day_is_named_not_taken_for_no_treatment():
+    """probe79 D8: a transplant dated "February 2024" in words gave "no treatment recorded"."""
+    undated = Event("autologous_hsct", None, "Procedure/asct", "ASCT", status="completed")
+    planned = Event("autologous_hsct", None, "Procedure/plan", "ASCT", status="preparation")
+    r = assess_response([], [undated, planned], [], [], CFG)
+    assert r.first_treatment is None and r.undated_treatments == ("Procedure/asct",)
+    assert r.hematologic.reason == (
+        "a treatment is recorded without a readable date (Procedure/asct) and no --baseline date"
+    )
+    assert assess_response([], [planned], [], [], CFG).undated_treatments == ()
+    dated = Event("autologous_hsct", dt.date(2024, 2, 1), "Procedure/dated", "ASCT", status="completed")
+    assert assess_response([], [undated, dated], [], [], CFG).first_treatment == dt.date(2024, 2, 1)

@@ -87,8 +87,13 @@ def test_a_procedures_date_and_name(mapping, kw, date, summary):
     p = proc(**kw)
     if p.get("performedDateTime") is None:
         p.pop("performedDateTime")
-    [e] = events(mapping, p)
+    ex = extract(make_record(p), mapping)
+    [e] = ex.events
     assert (e.effective, e.summary) == (date, summary)
+    # a treatment on no day is kept, and listed (probe79 D8: it was dropped from the timeline in silence)
+    assert [x.message.split(";")[0] for x in ex.errors] == (
+        ["a treatment with no readable date: no performed[x]"] if date is None else []
+    )
 
 
 @pytest.mark.parametrize("status", ["not-done", "entered-in-error", "unknown"])

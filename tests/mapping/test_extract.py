@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -484,3 +485,62 @@ def test_a_blank_display_is_no_name(mapping):
     c["code"]["coding"].append({"system": "http://local", "code": "x", "display": "Polyneuropathy"})
     (finding,) = run(mapping, c).findings
     assert finding.evidence.summary == "Polyneuropathy (confirmed)"
+
+
+# --- treatments dated in words (probe79 D8) --------------------------------------------------
+
+
+def _transplant(**performed: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Procedure",
+        "id": "asct",
+        "status": performed.pop("status", "completed"),
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "709115004"}], "text": "autologous HSCT"},
+        "subject": {"reference": "Patient/p1"},
+        **performed,
+    }
+
+
+def test_a_treatment_dated_by_a_month_in_words_starts_on_its_first_day_and_says_so(mapping):
+    ex = run(mapping, _transplant(performedString="February 2024"))
+    (event,) = [e for e in ex.events if e.reference == "Procedure/asct"]
+    assert event.effective == dt.date(2024, 2, 1) and ex.errors == []
+    assert (
+        "performedString 'February 2024' read as 2024-02 (a partial date: counted from its first day" in event.summary
+    )
+    assert [(n.kind, n.reference) for n in ex.notes if n.kind == "date_in_words"] == [
+        ("date_in_words", "Procedure/asct")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("performed", "said"),
+    [
+        ({"performedString": "early 2024"}, "performedString 'early 2024'"),
+        ({"performedAge": {"value": 59, "unit": "a"}}, "performed[x] is performedAge (no date)"),
+        ({}, "no performed[x]"),
+    ],
+)
+def test_a_treatment_on_no_readable_day_is_reported_not_dropped(mapping, performed, said):
+    ex = run(mapping, _transplant(**performed))
+    assert [e.effective for e in ex.events if e.reference == "Procedure/asct"] == [None]
+    (error,) = ex.errors
+    assert error.resource == "Procedure/asct"
+    assert error.message.startswith(f"a treatment with no readable date: {said}; it cannot be placed on the timeline")
+    assert [n.kind for n in ex.notes if n.reference == "Procedure/asct"] == ["undated_treatment"]
+    # a treatment not given yet misses no day on the timeline: no problem
+    assert run(mapping, _transplant(status="preparation", **performed)).errors == []
+
+
+def test_an_undated_medication_is_reported_once_per_resource(mapping):
+    regimen = {
+        "resourceType": "MedicationStatement",
+        "id": "vrd",
+        "status": "completed",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {"text": "Bortezomib, lenalidomide, dexamethasone (VRd)"},
+    }
+    ex = run(mapping, regimen)
+    assert len([e for e in ex.events if e.reference == "MedicationStatement/vrd"]) >= 2
+    (error,) = ex.errors
+    assert error.resource == "MedicationStatement/vrd" and "no readable date: no effective[x]" in error.message

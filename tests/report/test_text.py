@@ -26,3 +26,16 @@ def test_out_of_scope_is_one_line_and_in_scope_detail_names_the_scope():
     )
     detail = render_assessment(a, scope=decide_scope(a))
     assert "Scope: OUT OF SCOPE" in detail and "audit" in detail.lower()
+
+
+def test_the_response_names_a_treatment_on_no_readable_day():
+    """probe79 D8: "no treatment recorded" beside a transplant dated only in words."""
+    from poems_fhir.criteria.response import ResponseConfig, assess_response
+    from poems_fhir.criteria.timeline import Event
+    from poems_fhir.report.text_report import render_response
+
+    undated = Event("autologous_hsct", None, "Procedure/asct", "ASCT", status="completed")
+    r = assess_response([], [undated], [], [], ResponseConfig(vegf_cutoff={"plasma": 200, "serum": 1000}))
+    text = render_response(r, [])
+    assert "Response: a treatment is recorded without a readable date (Procedure/asct); give --baseline DATE" in text
+    assert "no treatment recorded" not in text
