@@ -27,6 +27,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ..fhir.merges import find_merges
 from ..fhir.resource_types import is_resource_type
 from ..fhir.read import (
     _REF,
@@ -82,6 +83,7 @@ class PatientInfo:
     key: str
     full_url: str | None
     identifiers: tuple[dict[str, Any], ...]
+    links: tuple[dict[str, Any], ...] = ()  # Patient.link: a merge sends a retired record to its survivor
 
 
 @dataclass
@@ -102,15 +104,27 @@ class PatientMap:
     by_full_url: dict[str, str] = field(default_factory=dict)
     #: key -> {"identifier": [...]} in first-read order (what `resolve_conditional` indexes)
     patients: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: a record a merge retired -> its survivor (fhir/merges.py): both go to the survivor's partition, whose
+    #: grouping merges them as `evaluate` does (probe79 D1: they were evaluated in different partitions)
+    merged_into: dict[str, str] = field(default_factory=dict)
     _identifiers: PatientIdentifiers | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def build(cls, infos: list[PatientInfo]) -> PatientMap:
         pmap = cls()
+        links: dict[str, list[dict[str, Any]]] = {}
         for info in sorted(infos, key=lambda i: i.order):
             if info.full_url:
                 pmap.by_full_url[info.full_url] = info.key
             pmap.patients.setdefault(info.key, {"identifier": list(info.identifiers)})
+            if info.links:
+                links.setdefault(info.key, list(info.links))  # the copy read first, as grouping keeps it
+
+        def canonical(ref: str) -> str | None:
+            key = pmap.canonical(ref)
+            return key if key in pmap.patients else None
+
+        pmap.merged_into = find_merges(links.items(), pmap.patients, canonical).into
         return pmap
 
     def identifiers(self) -> PatientIdentifiers:
@@ -148,20 +162,20 @@ def patient_key(data: dict[str, Any], full_url: str | None, pmap: PatientMap | N
         # a typo ("Observaton") is listed like any resource of no patient, not skipped as a type not read
         return SKIP if _TYPE_NAME.fullmatch(rtype) and is_resource_type(rtype) else ORPHAN
     if rtype == "Patient":
-        rid = data.get("id")
-        return own_key("Patient", rid, full_url) or full_url or ORPHAN
+        key = own_key("Patient", data.get("id"), full_url) or full_url or ORPHAN
+        return pmap.merged_into.get(key, key) if pmap is not None else key
     ref = subject_of(data)
     if rtype in ("Medication", "Specimen") and not ref:
         return SHARED
     if not ref or pmap is None:
         return ORPHAN
     patient = pmap.canonical(ref)
-    if patient.startswith("Patient/") or patient in pmap.patients:
-        return patient
     if patient.startswith("Patient?"):
         # unresolved (no Patient or several carry the identifier): read_paths reports it where orphans go
-        return pmap.resolve_conditional(patient) or ORPHAN
-    return ORPHAN
+        patient = pmap.resolve_conditional(patient) or ORPHAN
+    elif not (patient.startswith("Patient/") or patient in pmap.patients):
+        return ORPHAN
+    return pmap.merged_into.get(patient, patient)
 
 
 class _Entry(NamedTuple):
@@ -259,7 +273,9 @@ def scan(block: Block, data: bytes) -> Scan:
         if e.data.get("resourceType") == "Patient" and key:
             found = e.data.get("identifier")  # not validated yet: any JSON type
             idents = tuple(i for i in found if isinstance(i, dict)) if isinstance(found, list) else ()
-            out.patients.append(PatientInfo(order, key, e.full_url, idents))
+            link = e.data.get("link")
+            links = tuple(x for x in link if isinstance(x, dict)) if isinstance(link, list) else ()
+            out.patients.append(PatientInfo(order, key, e.full_url, idents, links))
         elif key is SHARED:
             data_ = _loads(e.text) if e.text is not None else e.data  # the reader's own decoding
             out.shared.append((order, e.line, e.suffix, data_, e.full_url, e.deep))

@@ -131,7 +131,7 @@ def evaluate_partition(
     whole input's Patients, so that a conditional subject no patient key took (no Patient, or two,
     carry the identifier) is reported as `evaluate` reports it, not as "matches no Patient"."""
     from ..mapping.extract import observation_pruner
-    from ..pipeline import evaluate_record, html_for, transaction_for
+    from ..pipeline import evaluate_record, html_for, merged_record_problem, transaction_for
     from ..report.json_report import patient_to_dict
 
     partition, items = group[0], map(_as_keyed, group[1])
@@ -171,6 +171,9 @@ def evaluate_partition(
         index = _chained(collector.index, shared)
         for record in records:
             record.index = index
+            if (merged := merged_record_problem(record)) is not None:  # read as its survivor's (probe79 D1)
+                errors.append(merged)
+                continue
             try:
                 r = evaluate_record(
                     record, settings.mapping, profile, settings.as_of, settings.baseline, settings.trigger

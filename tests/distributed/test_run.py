@@ -444,3 +444,16 @@ def test_a_deep_entry_of_a_bundle_file_costs_only_itself_as_in_evaluate(tmp_path
     expected = _assert_same_as_evaluate([str(folder)], tmp_path / "out", monkeypatch)
     assert [e["message"] for e in expected["errors"]] == ["not JSON: nested too deeply; this entry is skipped"]
     assert expected["errors"][0]["source"].endswith("b.json#entry[1]")
+
+
+def test_a_merged_records_resources_are_evaluated_with_its_survivor_in_any_partition(tmp_path, mapping, monkeypatch):
+    """probe79 D1: the retired record's resources are the survivor's; keyed by their own patient they went
+    to another partition than the survivor's, which was evaluated without them."""
+    from poems_fhir.distributed.keying import bucket_of
+
+    merged = Path(__file__).parents[1] / "fixtures" / "merge" / "merge-split.json"
+    partitions = next(n for n in range(2, 50) if bucket_of("Patient/m1-old", n) != bucket_of("Patient/m1-new", n))
+    _run([str(merged)], tmp_path / "out", mapping, partitions=partitions)
+    expected = _assert_same_as_evaluate([str(merged)], tmp_path / "out", monkeypatch)
+    assert [p["patient"] for p in expected["patients"]] == ["Patient/m1-new"]
+    assert expected["patients"][0]["classification"] == "met"
