@@ -21,7 +21,7 @@ from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days, 
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .attachment import UnreadableAttachment, attachment_text, media_type, readable
 from .ife import IfeResult, parse_ife
-from .results import Qual, Reading, normalise_term, read_result
+from .results import Qual, Reading, interpretation_qual, normalise_term, read_result
 from .corrections import replaced_results
 from .dates_in_words import date_in_words
 from .range_choice import AGE_UNITS, Subject
@@ -756,7 +756,25 @@ def _record(
 
 
 def _range(ctx: _Ctx, rule: ObservationRule) -> Range | None:
-    return reference_range(ctx.part, rule.unit, ctx.mapping.unit_aliases, rule.molar_mass, _subject(ctx))
+    found = reference_range(ctx.part, rule.unit, ctx.mapping.unit_aliases, rule.molar_mass, _subject(ctx))
+    if found is None:
+        # a range the lab wrote that could not be read is said, not passed over (probe81 D4: the default
+        # cut-off decided without a word); `mappings coverage` lists it under values not used
+        texts = (
+            [
+                rr["text"]
+                for rr in ctx.part.get("referenceRange") or []
+                if isinstance(rr, dict) and isinstance(rr.get("text"), str) and rr["text"].strip()
+            ]
+            if isinstance(ctx.part.get("referenceRange"), list)
+            else []
+        )
+        for text in texts[:3]:
+            ctx.note(
+                "unused",
+                f"{rule.id}: the lab's range {text[:80]!r} was not read (for this patient): default limits decide",
+            )
+    return found
 
 
 def _subject(ctx: _Ctx) -> Subject:
@@ -860,6 +878,9 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
         return
     if positive is False or (parsed and parsed.negative):
         flags = sorted(interpretation_codes(ctx.part) & (ABNORMAL | POSITIVE))
+        stated, source = interpretation_qual(ctx.part, ctx.mapping.result_terms)
+        if not flags and stated in (Qual.ABNORMAL, Qual.HIGH, Qual.POSITIVE):
+            flags = [source.removeprefix("interpretation ")]  # a flag in words (probe81 D6)
         if flags:
             # the lab flags the "negative" result abnormal or positive: which one holds cannot be told here,
             # and a negative would exclude POEMS (probe79 D2: "Negative" flagged A made the patient not met)
@@ -1471,7 +1492,8 @@ def _flagged_normal_beyond_default(ctx: _Ctx, rule: ObservationRule, rr: Range |
     """Why a value beyond the rule's default cut-off is not "high": the lab flags it normal and gives no
     upper limit of its own (the cut-off stands in for that limit); None when that is not the case."""
     interp = interpretation_codes(ctx.part)
-    if not interp & NORMAL or interp & ABNORMAL or ctx.read(rule).interpretation is Qual.HIGH:
+    # a code N, or "Normal" in words (probe81 D7); a high or abnormal flag beside it is no normal one
+    if interp & ABNORMAL or ctx.read(rule).interpretation is not Qual.NORMAL:
         return None
     if rr is not None and rr.high is not None:
         return None  # the lab's own limit decided

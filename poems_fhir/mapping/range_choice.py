@@ -214,29 +214,96 @@ def _age_applies(age: Any, who: Subject) -> bool | None:
     return verdict
 
 
-#: a sex label in a text range, before the limits it qualifies ("Male: 135-175 g/L", "M 135-175, F 120-160",
-#: "Жен. 120-150; муж. 130-170"); at the start of a word, followed by a number or a comparator
-_SEX_LABEL = re.compile(
-    r"(?<![^\s;,(/])(?P<label>males?|men|man|m|females?|women|woman|f|мужчин\w*|муж|м|женщин\w*|жен|ж)\.?"
-    r"\s*[:=]?\s*(?=[<>≤≥]|\d)",
+#: a text range's parts: "; ", a new line, "|", a comma that is no decimal comma, brackets
+_PARTS = re.compile(r"[;\n|()\[\]]|,(?!\d)")
+_MALE_WORDS = re.compile(r"\b(?:males?|men|man|m|мужчин\w*|муж\w*|м|ер|ерлер)\b", re.IGNORECASE)
+_FEMALE_WORDS = re.compile(r"\b(?:females?|women|woman|f|w|женщин\w*|жен\w*|ж|әйел\w*)\b", re.IGNORECASE)
+#: a part for another population than an adult of either sex: children, pregnancy (probe81 D5)
+_OTHER_POPULATION = re.compile(
+    r"child|paediatr|pediatr|infant|newborn|neonat|pregnan|дет|ребен|ребён|новорожд|беремен|бала|жүкті",
     re.IGNORECASE,
 )
+_NUMBER = r"(?:\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d])(?:[.,]\d+)?|\d+(?:[.,]\d+)?(?:[eE][+-]?\d{1,3})?)"
+#: "135-175 g/L", "150 - 400 (x10^9/L)", "1.5e2-4.0e2", "120 to 160": the limits and what follows them
+_LIMITS = re.compile(
+    rf"(?<![\d.,])(?P<low>{_NUMBER})\s*(?:-|–|—|\.\.|\bto\b|\bдо\b)\s*(?P<high>{_NUMBER})(?![\d.,])"
+    r"(?P<after>\s*\(?\s*(?:[^\s\d;,()][^\s;,()]*)?)"
+)
+_AGE_BEFORE = re.compile(r"(?:\bage[ds]?|возраст\w*|жас\w*)\s*:?\s*$", re.IGNORECASE)
+_AGE_UNIT = re.compile(r"\s*\(?\s*(?:y|yrs?|years?|mo|months?|лет|года?|г\.?|жас)$", re.IGNORECASE)
+_BOUND = re.compile(rf"(?:<=|>=|<|>|≤|≥|\bдо\b|\bменее\b|\bболее\b|\bup to\b)\s*{_NUMBER}.*", re.IGNORECASE)
+
+
+@dataclass
+class _Part:
+    text: str
+    sexes: set[str]
+    other: bool
 
 
 def text_for(text: str, who: Subject | None) -> str | None:
-    """The part of a text range that applies to ``who``: a text labelled by sex gives the patient's part,
-    None when the patient's sex is not recorded or the text has no part for it (probe79 D3: the labels
-    made the text unreadable, so the default limits decided against the lab's range for the patient's
-    sex). A text without sex labels is returned as it is."""
-    labels = list(_SEX_LABEL.finditer(text))
-    if not labels:
-        return text
-    parts: dict[str, str] = {}
-    for m, after in zip(labels, [*labels[1:], None], strict=True):
-        part = text[m.end() : after.start() if after else len(text)].strip().rstrip(";,/)").strip()
-        parts.setdefault("male" if m.group("label")[0].lower() in "mм" else "female", part)
-    if who is None or who.sex not in ("male", "female"):
-        return None
-    # "135-175 (women 120-160)": the unlabelled lead is the range of the sex not named
-    lead = text[: labels[0].start()].strip().rstrip(";,/(").strip()
-    return parts.get(who.sex) or lead or None
+    """The limits of a text range that apply to ``who``, as "LOW-HIGH UNIT" or "<HIGH UNIT" (what the
+    value readers parse), or None when none can be told.
+
+    Labs write words around their limits: a population ("Adults: 135-175 g/L", "(men and women)"), a sex
+    before or after the numbers ("Male: 135-175", "M 135-175, F 120-160", "130-170 г/л (мужчины)"), an age
+    band ("Men 18-65 y: 135-175"), other populations ("Children: 110-140", "Pregnant women: 110-170"). Parts
+    labelled with the patient's sex come first, then parts naming no sex (or both); parts for other
+    populations never apply; a part that names a sex alone labels the numbers before it (or after it, when
+    it comes first). Two different ranges left for the patient: None - which one holds cannot be told.
+    (probe79 D3, probe81 D4, D5: such texts were unreadable, so the default cut-off decided against the
+    lab's own range, both ways.)"""
+    parts = _parts(text)
+    sex = who.sex if who is not None and who.sex in ("male", "female") else None
+    if sex is None and any(len(p.sexes) == 1 for p in parts if not p.other):
+        return None  # a range for one sex beside one for nobody in particular: sex not recorded, none applies
+    own = [p for p in parts if not p.other and p.sexes == {sex}] if sex else []
+    shared = [p for p in parts if not p.other and (not p.sexes or len(p.sexes) == 2)]
+    for chosen in (own, shared):
+        found = {limits for p in chosen if (limits := _limits_in(p.text)) is not None}
+        if len(found) == 1:
+            return found.pop()
+        if len(found) > 1:
+            return None
+    return None
+
+
+def _parts(text: str) -> list[_Part]:
+    parts: list[_Part] = []
+    pending: set[str] = set()
+    pending_other = False
+    for piece in _PARTS.split(text):
+        if not piece.strip():
+            continue
+        sexes = {"male"} if _MALE_WORDS.search(piece) else set()
+        sexes |= {"female"} if _FEMALE_WORDS.search(piece) else set()
+        other = bool(_OTHER_POPULATION.search(piece))
+        if not any(c.isdigit() for c in piece):  # a label alone: for the numbers before it, or after it
+            if parts and not parts[-1].sexes and not parts[-1].other:
+                parts[-1].sexes, parts[-1].other = sexes, other
+            else:
+                pending, pending_other = pending | sexes, pending_other or other
+            continue
+        parts.append(_Part(piece, sexes | pending, other or pending_other))
+        pending, pending_other = set(), False
+    return parts
+
+
+def _limits_in(part: str) -> str | None:
+    """The one value range of a part ("LOW-HIGH UNIT"), an age band left out; else its one bound."""
+    ranges = []
+    for m in _LIMITS.finditer(part):
+        # an age band: a unit of age after it, or "age" just before it (a bounded look: linear in the text)
+        if _AGE_UNIT.match(m.group("after").rstrip(":")) or _AGE_BEFORE.search(
+            part[max(0, m.start() - 24) : m.start()]
+        ):
+            continue
+        ranges.append(m)
+        if len(ranges) > 1:
+            return None  # two value ranges in one part: which one holds cannot be told
+    if ranges:
+        m = ranges[0]
+        unit = m.group("after").strip().strip("()").strip()
+        return f"{m.group('low')}-{m.group('high')} {unit}".strip()
+    bound = _BOUND.search(part)
+    return bound.group(0).strip().rstrip(":").strip() if bound else None

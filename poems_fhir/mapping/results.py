@@ -147,9 +147,12 @@ def interpretation_qual(part: dict[str, Any], terms: dict[str, Qual]) -> tuple[Q
         for _, code, _ in codings(concept):
             if code and code.upper() in INTERPRETATION:
                 return INTERPRETATION[code.upper()], f"interpretation {code}"
-        text = concept.get("text")
-        if isinstance(text, str) and normalise_term(text) in terms:
-            return terms[normalise_term(text)], f"interpretation {text!r}"
+        # a flag in words only: the concept's text, or the display of a local code (probe81 D6, D7: "Abnormal"
+        # beside a negative immunofixation, "Normal" beside platelets, were not read)
+        displays = [display for _, _, display in codings(concept)]
+        for text in [concept.get("text"), *displays]:
+            if isinstance(text, str) and normalise_term(text) in terms:
+                return terms[normalise_term(text)], f"interpretation {text!r}"
     return None, ""
 
 

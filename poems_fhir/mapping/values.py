@@ -431,7 +431,9 @@ def _written_unit(obs: dict[str, Any]) -> str | None:
     return None
 
 
-_RANGE_WITH_UNIT = re.compile(r"^\s*(\d[\d\s.,]*?)\s*(?:-|–|—|\.\.)\s*(\d[\d.,]*)\s*(\S.*?)?\s*$")
+_RANGE_WITH_UNIT = re.compile(
+    r"^\s*(\d[\d\s.,]*?(?:[eE][+-]?\d{1,3})?)\s*(?:-|–|—|\.\.)\s*(\d[\d.,]*(?:[eE][+-]?\d{1,3})?)\s*(\S.*?)?\s*$"
+)
 
 
 def _text_range(
@@ -500,7 +502,9 @@ def compare(value: Value, cut: float, operator: str) -> bool | None:
     return None if any_hold else False
 
 
-_RANGE_TEXT = re.compile(r"^\s*([\d][\d\s.,]*?)\s*(?:-|–|—|\.\.)\s*([\d][\d\s.,]*?)\s*$")
+_RANGE_TEXT = re.compile(
+    r"^\s*(\d[\d\s.,]*?(?:[eE][+-]?\d{1,3})?)\s*(?:-|–|—|\.\.)\s*(\d[\d\s.,]*?(?:[eE][+-]?\d{1,3})?)\s*$"
+)
 
 
 def unitless_range(obs: dict[str, Any], unit: str | None = None, who: Subject | None = None) -> Range | None:

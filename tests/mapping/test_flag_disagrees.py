@@ -97,3 +97,28 @@ def test_a_count_the_lab_flags_normal_beyond_the_default_cut_off_is_indeterminat
         (State.PRESENT, "Observation/plt")
     ]
     assert part_of(platelets(**count(300), interpretation=flagged("N")), mapping) == [(State.ABSENT, "Observation/plt")]
+
+
+@pytest.mark.parametrize(
+    "interpretation",
+    [
+        {"text": "Abnormal"},
+        {"text": "Positive"},
+        {"text": "Аномальный"},
+        {"coding": [{"system": "urn:oid:1.2.3.4", "code": "X9", "display": "Abnormal"}]},
+    ],
+)
+def test_a_flag_in_words_beside_a_negative_immunofixation_is_read_too(mapping, interpretation):
+    """probe81 D6: only a coded A/POS made the negative indeterminate; "Abnormal" in words left the exclusion."""
+    ife = observation("25700-6", "ife", valueString="Negative", interpretation=[interpretation])
+    assert states(ife, mapping) == [State.INDETERMINATE]
+
+
+@pytest.mark.parametrize(
+    "interpretation",
+    [{"text": "Normal"}, {"coding": [{"system": "urn:oid:1.2.3.4", "code": "0", "display": "Normal"}]}],
+)
+def test_a_normal_flag_in_words_beside_a_count_beyond_the_default_is_read_too(mapping, interpretation):
+    """probe81 D7: "Normal" in words beside platelets 480 with no range of the lab's: "present (high)"."""
+    plt = platelets(**count(480), interpretation=[interpretation])
+    assert part_of(plt, mapping) == [(State.INDETERMINATE, "Observation/plt")]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from poems_fhir.criteria.model import Criterion, State
 from poems_fhir.mapping.extract import extract
 from poems_fhir.mapping.range_choice import Subject, applicable_ranges
@@ -145,6 +147,7 @@ def test_a_text_range_labelled_by_sex_gives_the_patients_part():
     assert text_for("Male: 135-175 g/L", Subject("female")) is None  # no part for her
     assert text_for("135-175 (women 120-160)", MAN_59) == "135-175"  # the lead is the sex not named
     assert text_for("135-175 (women 120-160)", Subject("female")) == "120-160"
+    assert text_for("135-175 (women 120-160)", Subject(None)) is None  # one part for one sex: none applies
     assert text_for(both, Subject(None)) is None and text_for(both, None) is None  # sex not recorded
     for plain in ("135-175 g/L", "< 96,2", "до 5", "0-115 pg/mL"):  # no labels: as it is
         assert text_for(plain, MAN_59) == plain
@@ -169,3 +172,50 @@ def test_a_haemoglobin_inside_the_lab_range_for_his_sex_is_no_polycythaemia(mapp
 
     assert state("male") == [State.ABSENT]
     assert state("female") == [State.PRESENT]
+
+
+WOMAN = Subject("female", dt.date(1970, 1, 1), dt.date(2024, 1, 2))
+
+
+@pytest.mark.parametrize(
+    ("text", "man", "woman"),
+    [
+        # words around the limits: a population, both sexes, an age band, a unit in brackets (probe81 D4)
+        ("135-175 g/L (men and women)", "135-175 g/L", "135-175 g/L"),
+        ("135-175 g/L (both sexes)", "135-175 g/L", "135-175 g/L"),
+        ("Adults: 135-175 g/L", "135-175 g/L", "135-175 g/L"),
+        ("Sex-independent: 120-175", "120-175", "120-175"),
+        ("Males over 18 years: 135-175 g/L", "135-175 g/L", None),
+        ("Men 18-65 y: 135-175; Women: 120-160", "135-175", "120-160"),
+        ("age 18-65: 135-175", "135-175", "135-175"),
+        ("Мужчины 18-60 лет: 130-170 г/л", "130-170 г/л", None),
+        ("130-170 г/л (мужчины), 120-150 г/л (женщины)", "130-170 г/л", "120-150 г/л"),
+        ("Ер: 130-170; Әйел: 120-150", "130-170", "120-150"),
+        ("150 - 400 (x10^9/L)", "150-400", "150-400"),
+        ("150-400 x10^9/L (adults)", "150-400 x10^9/L", "150-400 x10^9/L"),
+        ("1.5e2-4.0e2", "1.5e2-4.0e2", "1.5e2-4.0e2"),
+        ("1 000 - 2 000", "1 000-2 000", "1 000-2 000"),
+        # other populations never apply (probe81 D5)
+        ("Male: 135-175 g/L; Female: 120-150 g/L; Children: 110-140 g/L", "135-175 g/L", "120-150 g/L"),
+        ("Pregnant women: 110-170; Women: 120-160", None, "120-160"),
+        # two value ranges for the patient: which one holds cannot be told
+        ("135-175 or 140-180", None, None),
+        ("see note", None, None),
+    ],
+)
+def test_a_text_range_is_read_through_the_words_around_its_limits(text, man, woman):
+    from poems_fhir.mapping.range_choice import text_for
+
+    assert (text_for(text, MAN_59), text_for(text, WOMAN)) == (man, woman)
+
+
+def test_a_text_range_the_patient_cannot_be_judged_by_is_said(mapping):
+    """probe81 D4: an unreadable range text left the default to decide without a word."""
+    hb = observation(
+        "718-7",
+        "hb",
+        valueQuantity={"value": 168, "unit": "g/L", "system": "http://unitsofmeasure.org", "code": "g/L"},
+        referenceRange=[{"text": "see the lab's leaflet"}],
+    )
+    notes = [n.detail for n in extract(make_record(hb, gender="male"), mapping).notes if n.kind == "unused"]
+    assert any("see the lab's leaflet" in n and "default limits decide" in n for n in notes)
