@@ -1038,6 +1038,13 @@ interaction and scope); 70 internal error (a bug; --debug shows the traceback); 
 @click.option("--bulk-type-filter", is_flag=True, default=None, help="_typeFilter: only mapped Observation codes.")
 @click.option("--bulk-parallel", type=int, help="Parallel downloads of --bulk [4].")
 @click.option(
+    "--all-observations",
+    is_flag=True,
+    default=None,
+    help="With --server: read every Observation of a patient, also results known by display text only "
+    "(more requests) [only the mapped codes].",
+)
+@click.option(
     "--workers",
     help="With --source: processes evaluating patients ahead of the writer, which stays one, in order "
     "(0 or auto: every core; 1: in this process) [auto].",

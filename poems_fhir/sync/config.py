@@ -76,6 +76,9 @@ class SyncSettings(BaseModel):
     bulk_type_filter: bool = False
     #: parallel downloads
     bulk_parallel: int = Field(default=4, ge=1, le=64)
+    #: read every Observation of a patient, not only those of the mapped codes (results known by display
+    #: text only, which the file reader reads too)
+    all_observations: bool = False
 
     @field_validator("bulk")
     @classmethod

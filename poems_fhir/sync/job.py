@@ -997,6 +997,8 @@ class SyncJob:
             "version": __version__,
             "status": self.report_status,
             "language": self.language,
+            # what is read decides too: a run that reads every Observation reads every patient again once
+            **({"all_observations": True} if getattr(self.source, "all_observations", False) else {}),
         }
 
     def _settings_fingerprint(self) -> str:

@@ -190,6 +190,7 @@ def make_job(
             patients=list(s.patient),
             group=s.group,
             remembered=store.remembered(client.base_url),  # the job's server_key
+            all_observations=s.all_observations,
         )
         server_sink = ServerSink(client, capabilities)
         # a dry run reads ownership from the server and writes what it would send to a folder

@@ -168,11 +168,16 @@ class ServerSource:
     name: str = "server"
     #: the state's remembered inputs (None: discovery by codes only, as before schema 4)
     remembered: RememberedInputs | None = None
+    #: every Observation of the patient, not only those of the mapped codes: results a site's lab knows
+    #: by display text only are read as the file reader reads them (probe81 D8; more requests)
+    all_observations: bool = False
     #: the job remembers each in-scope patient's inputs for this source's discovery
     remembers_inputs: ClassVar[bool] = True
 
     def __post_init__(self) -> None:
         self._codes = _codes_by_type(self.mapping)  # once per run, not per patient
+        if self.all_observations:
+            self._codes["Observation"] = []  # one search of every Observation, discovery's and the patient's
         self._recheck: set[str] = set()
         self._notices: list[str] = []
 
@@ -450,11 +455,11 @@ class ServerSource:
         resources: list[tuple[dict[str, Any], str]] = []
         obs_params: dict[str, Any] = {
             "patient": pid,
-            "code": ",".join(codes["Observation"]),
+            **({"code": ",".join(codes["Observation"])} if codes["Observation"] else {}),
             "_count": "200",
             "_include": ["Observation:specimen", "Observation:patient"],
         }
-        long_query = len(obs_params["code"]) > 1800
+        long_query = len(obs_params.get("code", "")) > 1800
         searches: list[tuple[str, dict[str, Any], bool]] = [
             ("Observation", obs_params, long_query),
             ("Condition", {"patient": pid, "_count": "200"}, False),

@@ -12,6 +12,7 @@ from poems_fhir.sync.config import SyncSettings
 from poems_fhir.sync.runner import StopFlag, make_job
 from poems_fhir.sync.sinks import ServerSink
 from poems_fhir.sync.state import StateStore
+from tests.conftest import SAMPLES
 from tests.integration.conftest import headers
 
 REPORT_SYSTEM = "https://poems-fhir.org/fhir/identifier/criteria-report"
@@ -251,3 +252,23 @@ def test_a_named_patient_restored_after_a_404_is_read_again(server, tmp_path):
     requests.put(f"{url}/Patient/mimic-al", json=restored, headers=auth, timeout=30).raise_for_status()
     _, back = run(server, tmp_path)
     assert back.patients_scanned == len(PATIENTS) and back.failed == 0 and back.missing == 0
+
+
+@pytest.mark.parametrize("discover", [False, True], ids=["named", "discovered"])
+def test_all_observations_reads_results_known_by_display_text_only(server, tmp_path, discover):
+    """probe81 D8: `Observation/us-ife` (code.text "IFE SERUM", no coding) is read from a file by the
+    display-text fallback, but the by-code search of a server never brought it: the patient was
+    `indeterminate` from the server and `met` from the file."""
+    from tests.integration.conftest import load_bundles
+
+    load_bundles(server, [SAMPLES / "encodings" / "us-vendor-units.json"])
+    kw = {"patient": [] if discover else ["Patient/enc-us-1"], "dry_run": tmp_path / "dry", "phi": True}
+    for name in ("codes", "all"):
+        (tmp_path / name).mkdir()
+    _, by_code = run(server, tmp_path / "codes", **kw)
+    _, every = run(server, tmp_path / "all", all_observations=True, **kw)
+
+    def classification(summary):
+        return {c["patient"]: c["classification"] for c in summary.conclusions}.get("Patient/enc-us-1")
+
+    assert (classification(by_code), classification(every)) == ("indeterminate", "met")
