@@ -216,8 +216,11 @@ def _age_applies(age: Any, who: Subject) -> bool | None:
 
 #: a text range's parts: "; ", a new line, "|", a comma that is no decimal comma, brackets
 _PARTS = re.compile(r"[;\n|()\[\]]|,(?!\d)")
-_MALE_WORDS = re.compile(r"\b(?:males?|men|man|m|мужчин\w*|муж\w*|м|ер|ерлер)\b", re.IGNORECASE)
-_FEMALE_WORDS = re.compile(r"\b(?:females?|women|woman|f|w|женщин\w*|жен\w*|ж|әйел\w*)\b", re.IGNORECASE)
+#: a sex word; a letter of a unit ("m/s", "/m", "m^2") is none
+_MALE_WORDS = re.compile(r"(?<![/^*])\b(?:males?|men|man|m|мужчин\w*|муж\w*|м|ер|ерлер)\b(?![/^*])", re.IGNORECASE)
+_FEMALE_WORDS = re.compile(
+    r"(?<![/^*])\b(?:females?|women|woman|f|w|женщин\w*|жен\w*|ж|әйел\w*)\b(?![/^*])", re.IGNORECASE
+)
 #: a part for another population than an adult of either sex: children, pregnancy (probe81 D5)
 _OTHER_POPULATION = re.compile(
     r"child|paediatr|pediatr|infant|newborn|neonat|pregnan|дет|ребен|ребён|новорожд|беремен|бала|жүкті",

@@ -201,6 +201,9 @@ WOMAN = Subject("female", dt.date(1970, 1, 1), dt.date(2024, 1, 2))
         # two value ranges for the patient: which one holds cannot be told
         ("135-175 or 140-180", None, None),
         ("see note", None, None),
+        # a letter of a unit is no sex label
+        ("0.5-1.5 m/s", "0.5-1.5 m/s", "0.5-1.5 m/s"),
+        ("1.2-1.9 m^2", "1.2-1.9 m^2", "1.2-1.9 m^2"),
     ],
 )
 def test_a_text_range_is_read_through_the_words_around_its_limits(text, man, woman):
