@@ -1052,3 +1052,60 @@ def test_a_clone_read_from_a_lesions_histology_is_marked_as_the_lesions(mapping,
     r = report(name, "Plasma cells are lambda light chain restricted.", category="SP")
     (f,) = findings(run(mapping, r), MPCD)
     assert f.state is State.PRESENT and f.specimen == sample
+
+
+# --- probe81 D1: a long text with no space after its full stops --------------------------------
+
+
+def letter(note: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": "letter",
+        "status": "final",
+        "code": {"text": "Neurology clinic letter"},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2023-10-25",
+        "note": [{"text": note}],
+    }
+
+
+PLAN = "Plan: repeat immunofixation in 6 months to look for a paraprotein."
+
+
+def test_a_plan_after_glued_sentences_is_no_clone(mapping):
+    # probe81 D1: 66 sentences glued by "." with no space made one 1,500-character "sentence", cut blindly:
+    # "for a paraprotein." was read alone as a present clone (with a space after each stop it was read right)
+    assert states(run(mapping, letter("Numbness in both feet." * 66 + PLAN)), MPCD) == []
+
+
+def test_a_finding_in_a_piece_cut_from_an_over_long_sentence_is_uncertain(mapping):
+    # no sentence end at all: the cap must cut mid-sentence, so what the piece reads is uncertain, never
+    # a fresh assertion (the plan before "a paraprotein" is in the piece before)
+    filler = "numbness in both feet and " * 57  # 1,482 characters: the cut falls before "paraprotein"
+    ex = run(mapping, letter(filler + "to look for a paraprotein and " + filler))
+    (f,) = findings(ex, MPCD)
+    assert f.state is State.INDETERMINATE and "read in pieces" in f.evidence.summary
+
+
+def test_glued_sentences_are_cut_at_their_ends_and_not_after_abbreviations_or_decimals():
+    from poems_fhir.mapping.text.engine import _glued_sentences
+
+    assert _glued_sentences("Seen by Dr.Smith.Hb 12.5.Plan: IFE, e.g.Serum.Next") == [
+        "Seen by Dr.Smith.",
+        "Hb 12.5.",
+        "Plan: IFE, e.g.Serum.",
+        "Next",
+    ]
+    assert _glued_sentences("Асцита нет.Спленомегалия.") == ["Асцита нет.", "Спленомегалия."]
+
+
+@pytest.mark.parametrize("text", ["x" * 200_000, "ab.C" * 50_000, "a " * 100_000, ". " * 100_000, "Ab." * 70_000])
+def test_over_long_sentences_are_cut_in_one_pass(text):
+    import time
+
+    from poems_fhir.mapping.text.engine import MAX_SENTENCE, _pieces
+
+    started = time.perf_counter()
+    pieces = _pieces(text)
+    assert time.perf_counter() - started < 1.0
+    assert all(len(p.text) <= MAX_SENTENCE for p in pieces) and "".join(p.text for p in pieces) == text

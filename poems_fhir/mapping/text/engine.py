@@ -111,17 +111,84 @@ _LATIN = re.compile(r"[A-Za-z]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*\u2022#]|\d+[.)]\s|[^\W\d_][\w /-]{0,40}:))")
 
 
-#: a "sentence" longer than this (a text without full stops) is cut at line ends, then in pieces
+#: a "sentence" longer than this (a text without full stops) is cut at line ends, at glued sentence ends,
+#: then in pieces
 MAX_SENTENCE = 1500
 
 
-def _pieces(sentence: str) -> list[str]:
-    if len(sentence) <= MAX_SENTENCE:
-        return [sentence]
-    out = []
-    for line in sentence.splitlines():
-        out += [line[i : i + MAX_SENTENCE] for i in range(0, len(line), MAX_SENTENCE)]
+@dataclass(frozen=True)
+class Piece:
+    """A sentence as read, or a piece of one too long to parse whole. ``cut``: the piece was cut from its
+    sentence mid-clause, so a denial, plan or doubt said of its findings may lie in the part cut off."""
+
+    text: str
+    cut: bool = False
+
+
+#: a sentence end glued to the next sentence ("feet.Plan:", text flattened from a PDF): a full stop,
+#: question or exclamation mark before a capital letter, no space between
+_GLUED_END = re.compile(r"[.!?](?=[A-Z\u0400-\u042F\u0401\u0406\u0492\u049A\u04A2\u04AE\u04B0\u04BA\u04D8\u04E8])")
+#: the word before such a stop: a letter word of two letters or more, or a number ("Hb 12.5.Plan")
+_WORD_BEFORE = re.compile(r"(?:[^\W\d_]{2,}|\d+|[)%])$")
+#: abbreviations that take a capital after their full stop ("Dr.Smith"); one-letter words ("e.g.", "т.е.")
+#: are no word of two letters and never end a sentence here
+_ABBREVIATIONS = frozenset("dr mr mrs ms prof st sr jr vs approx fig ref vol nr др проф ст".split())
+
+
+def _glued_sentences(line: str) -> list[str]:
+    """``line`` cut after each glued sentence end (probe81 D1: "Numbness in both feet."x66 + "Plan: repeat
+    immunofixation ... to look for a paraprotein." had no space after its full stops, so it was one
+    1,500-character "sentence", cut blindly, and "for a paraprotein." read alone as a clone). Each stop is
+    looked at once, with at most 12 characters before it: linear."""
+    out, start = [], 0
+    for m in _GLUED_END.finditer(line):
+        word = _WORD_BEFORE.search(line[max(start, m.start() - 12) : m.start()])
+        if word is None or word.group(0).lower() in _ABBREVIATIONS:
+            continue
+        out.append(line[start : m.end()])
+        start = m.end()
+    out.append(line[start:])
     return out
+
+
+def _capped(part: str) -> list[Piece]:
+    """``part`` in pieces of at most MAX_SENTENCE characters, each cut at its last space past half the
+    cap (never inside a word: "paraprotein" cut is "protein"); every piece of a cut part is ``cut``. The
+    cuts advance by half the cap at least: linear."""
+    if len(part) <= MAX_SENTENCE:
+        return [Piece(part)]
+    out, start = [], 0
+    while len(part) - start > MAX_SENTENCE:
+        end = max(
+            part.rfind(" ", start + MAX_SENTENCE // 2, start + MAX_SENTENCE),
+            part.rfind("\t", start + MAX_SENTENCE // 2, start + MAX_SENTENCE),
+        )
+        end = end + 1 if end > 0 else start + MAX_SENTENCE
+        out.append(Piece(part[start:end], cut=True))
+        start = end
+    out.append(Piece(part[start:], cut=True))
+    return out
+
+
+def _pieces(sentence: str) -> list[Piece]:
+    """A sentence, or - too long to parse whole - its lines, each cut at glued sentence ends first and
+    only then, where a part is still too long, at a space (such pieces are ``cut``: read as uncertain)."""
+    if len(sentence) <= MAX_SENTENCE:
+        return [Piece(sentence)]
+    return [piece for line in sentence.splitlines() for part in _glued_sentences(line) for piece in _capped(part)]
+
+
+#: the trigger a cut piece's findings carry (shown in the evidence)
+CUT_TRIGGER = f"a sentence of more than {MAX_SENTENCE:,} characters read in pieces"
+
+
+def _uncertain_when_cut(a: Assertion) -> Assertion:
+    """A finding read in a piece cut from its sentence is uncertain, neither present nor denied: the
+    plan, doubt or denial said of it may be in the part cut off (probe81 D1: "for a paraprotein." read
+    alone was a clone). What the piece itself says is only a plan or of another person still says nothing."""
+    if a.modifiers & {Modifier.HYPOTHETICAL, Modifier.FAMILY}:
+        return a
+    return replace(a, modifiers=frozenset({Modifier.POSSIBLE}), triggers=(*a.triggers, CUT_TRIGGER))
 
 
 #: a list item's marker: "- ascites", "• ascites", "1. ascites", "2) ascites"
@@ -307,14 +374,14 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
 MAX_CANDIDATE_SENTENCES = 2000
 
 
-def candidate_sentences(text: str, keys: KeyIndex, sentence_filter: PhraseFilter) -> list[str]:
+def candidate_sentences(text: str, keys: KeyIndex, sentence_filter: PhraseFilter) -> list[Piece]:
     """The sentences of ``text`` in which a target phrase occurs (the rest cannot hold a target), the
     first MAX_CANDIDATE_SENTENCES of them (more are logged as skipped: event text.truncated)."""
     found = [
-        p.strip()
+        Piece(p.text.strip(), p.cut)
         for s in _segments(text, keys)
         for p in _pieces(s)
-        if p.strip() and keys.hits(p) and sentence_filter.search(p)
+        if p.text.strip() and keys.hits(p.text) and sentence_filter.search(p.text)
     ]
     if len(found) > MAX_CANDIDATE_SENTENCES:
         log.warning(
@@ -563,7 +630,7 @@ class TextEngine:
         """
         # slot i: text i as it is; slot n + i: text i with its split words joined (see _readings)
         results: list[list[Assertion]] = [[] for _ in range(2 * len(texts))]
-        by_script: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        by_script: dict[str, list[tuple[int, Piece]]] = defaultdict(list)
         for i, text in self._readings(texts):
             text = fold_lookalikes(text)  # same length: quotes cut from the original still hold
             if not self.could_matter(text):
@@ -574,13 +641,13 @@ class TextEngine:
             # and a row's cells that each state something end a sentence at their tab (probe76 D4)
             text = _QUERY_MARK.sub("¿", cell_breaks(answered_forms(headed_tables(text, self.keys.hits))))
             for chunk in candidate_sentences(text, self.keys, self.sentence_filter):
-                by_script[script_of(chunk)].append((i, chunk))
+                by_script[script_of(chunk.text)].append((i, chunk))
         for script, chunks in by_script.items():
             if script not in self.scripts:
                 script = self.scripts[0] if self.scripts else script
             try:
                 nlp = self._pipeline(script)
-                docs = [self._run(nlp, c) for _, c in chunks]
+                docs = [self._run(nlp, c.text) for _, c in chunks]
             except Exception as exc:  # spaCy/medspaCy internals: report, never crash the run
                 raise TextEngineError(
                     f"the {script} text pipeline failed: {type(exc).__name__}: {exc}; "
@@ -595,12 +662,13 @@ class TextEngine:
                     doc[t.modifier_span[1] - 1].idx for t in doc._.context_graph.modifiers if t.category == "TERMINATE"
                 ]
                 for ent in doc.ents:
-                    assertion = self._closing_denial(self._assertion(ent, chunk), ent, doc.text, spans, ends)
+                    assertion = self._closing_denial(self._assertion(ent, chunk.text), ent, doc.text, spans, ends)
                     found.append((ent.start_char, assertion))
                     found += [
                         (ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])
                     ]
-                results[i] += [a for _, a in self._without_excepted_denials(doc.text, found)]
+                kept = [a for _, a in self._without_excepted_denials(doc.text, found)]
+                results[i] += [_uncertain_when_cut(a) for a in kept] if chunk.cut else kept
         n = len(texts)
         for i in range(n):
             if not results[n + i]:
