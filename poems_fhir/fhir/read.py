@@ -975,6 +975,8 @@ class _Collector:
         #: Type/id read with different content and the same version time: used for neither copy (the
         #: copies read so far), until a later version replaces them
         self.contested: dict[str, list[Raw]] = {}
+        #: the keys of Patients refused at the boundary: their resources are still theirs (refused_patient_key)
+        self.refused_patients: set[str] = set()
 
     def add(self, data: dict[str, Any], origin: str, full_url: str | None = None, deep: bool = True) -> None:
         rtype = data["resourceType"]
@@ -994,7 +996,11 @@ class _Collector:
             else:
                 data = validate_identity(stub, check_depth=deep)
         except Invalid as exc:
-            self.errors.append(SourceError(origin, f"refused: {exc}", ref, patient=claimed_patient(data)))
+            refused = refused_patient_key(rtype, ref, full_url)
+            self.errors.append(SourceError(origin, f"refused: {exc}", ref, patient=claimed_patient(data) or refused))
+            if refused is not None:  # its resources stay its own (probe81 D2)
+                self.refused_patients.add(refused)
+                self._full_url(full_url, refused, origin)
             return
         if is_own_output(data):
             self.skipped += 1
@@ -1003,14 +1009,7 @@ class _Collector:
         if key is None:
             self.anonymous.append(Raw(data, origin, stub=stub is not None))
             return
-        if full_url and full_url not in self.ambiguous:
-            known = self.index.by_full_url.get(full_url)
-            if known is not None and known != key:
-                del self.index.by_full_url[full_url]
-                self.ambiguous.add(full_url)
-                self.errors.append(ambiguous_full_url(origin, full_url, key, known))
-            else:
-                self.index.by_full_url[full_url] = key
+        self._full_url(full_url, key, origin)
         raw = Raw(data, origin, key, stub is not None)
         existing = self.index.by_key.get(key)
         nobodys = rtype in REFERENCED_ONLY and subject_of(data) is None
@@ -1041,6 +1040,17 @@ class _Collector:
             self.index.shared.pop(key, None)
             self.contested[key] = [existing, raw]
 
+    def _full_url(self, full_url: str | None, key: str, origin: str) -> None:
+        """``full_url`` names ``key``, unless another entry gave it to another resource (then neither)."""
+        if full_url and full_url not in self.ambiguous:
+            known = self.index.by_full_url.get(full_url)
+            if known is not None and known != key:
+                del self.index.by_full_url[full_url]
+                self.ambiguous.add(full_url)
+                self.errors.append(ambiguous_full_url(origin, full_url, key, known))
+            else:
+                self.index.by_full_url[full_url] = key
+
     def _contested(self, key: str, raw: Raw, nobodys: bool) -> None:
         """A further copy of a contested key: a copy of one of them is nothing new; another patient's is
         used for that patient only; a later version replaces them; any other is contested too."""
@@ -1067,7 +1077,7 @@ class _Collector:
         """``identifiers``: the Patients of the whole input, where this collector holds part of it
         (the distributed run): a conditional subject is judged against all of them."""
         raws = list(self.index.by_key.values()) + self.anonymous + self.clashing
-        return _group_by_patient(raws, self.index, self.errors, max_per_patient, identifiers)
+        return _group_by_patient(raws, self.index, self.errors, max_per_patient, identifiers, self.refused_patients)
 
 
 def _stamp(data: dict[str, Any]) -> str:
@@ -1140,6 +1150,19 @@ def ambiguous_full_url(origin: str, full_url: str, key: str, known: str) -> Sour
     )
 
 
+def refused_patient_key(rtype: str, ref: str | None, full_url: str | None) -> str | None:
+    """The key a Patient refused at the boundary would have had, when a fullUrl may name it: its valid
+    "Patient/<id>", else (no id) the fullUrl itself; None for any other resource or a malformed id.
+    A refused Patient costs its record nothing, as with plain ids, where "Patient/<id>" groups its
+    resources without it (probe81 D2: in a urn:uuid transaction, as Synthea writes, every resource of
+    the patient was refused as "subject 'urn:uuid:...' is not a Patient")."""
+    if rtype != "Patient" or not full_url:
+        return None
+    if ref is None:
+        return full_url
+    return ref if patient_reference(ref) else None
+
+
 def own_key(rtype: str, rid: Any, full_url: str | None) -> str | None:
     """ "Type/id" of a resource: its id, else the RESTful absolute fullUrl it was sent under
     ("https://ehr.example.org/fhir/Patient/p1" is Patient/p1: FHIR resolves the entries' relative
@@ -1176,7 +1199,9 @@ def _group_by_patient(
     errors: list[SourceError],
     max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
     identifiers: PatientIdentifiers | None = None,
+    refused: Container[str] = (),
 ) -> list[PatientRecord]:
+    """``refused``: keys of Patients refused at the boundary (a fullUrl subject naming one is theirs)."""
     groups: dict[str, list[Raw]] = {}
     patients: dict[str, dict[str, Any]] = {}
     # Every Patient first: a conditional or fullUrl subject may name a Patient read after it (a bulk
@@ -1213,7 +1238,7 @@ def _group_by_patient(
                 errors.append(SourceError(raw.origin, "no subject/patient reference: cannot tell whose it is", raw.ref))
             continue
         patient = index.canonical(ref)
-        if not patient or not (patient_reference(patient) or patient in patients):
+        if not patient or not (patient_reference(patient) or patient in patients or patient in refused):
             if patient and patient.startswith("Patient?"):
                 if identifiers is None:  # every Patient is known: indexed once, on the first one needed
                     identifiers = PatientIdentifiers((k, d.get("identifier")) for k, d in patients.items())

@@ -53,6 +53,7 @@ from .read import (
     not_a_patient,
     own_key,
     patient_reference,
+    refused_patient_key,
     _TYPE_NAME,
     MAX_PARSE_DEPTH,
     MAX_RESOURCES_PER_PATIENT,
@@ -360,6 +361,8 @@ CREATE TABLE files(id INTEGER PRIMARY KEY, path BLOB NOT NULL, name TEXT NOT NUL
 -- every resource each fullUrl named, first read first: a fullUrl naming two is followed for neither
 CREATE TABLE urls(url TEXT NOT NULL, key TEXT NOT NULL, seq INTEGER NOT NULL, nerr INTEGER NOT NULL,
                   origin TEXT NOT NULL, PRIMARY KEY (url, key));
+-- the keys of Patients refused at the boundary that a fullUrl names (read.refused_patient_key)
+CREATE TABLE refused(key TEXT PRIMARY KEY);
 CREATE TABLE changes(seq INTEGER PRIMARY KEY, action INTEGER NOT NULL, pos INTEGER);
 CREATE TABLE assign(seq INTEGER PRIMARY KEY, patient TEXT NOT NULL);
 """
@@ -583,6 +586,7 @@ class _Spooler:
         self.seq = 0
         self.rows: list[tuple[Any, ...]] = []
         self.urls: list[tuple[str, str, int, int, str]] = []
+        self.refused: list[tuple[str]] = []  # keys of refused Patients a fullUrl names (table ``refused``)
         self.canon: dict[str, str] = {}
         self.stubs: list[tuple[Any, ...]] = []
         self.file = 0  # files.id of the file being read
@@ -644,7 +648,12 @@ class _Spooler:
             else:
                 data = validate_identity(stub, check_depth=deep)
         except Invalid as exc:
-            self.errors.append(SourceError(origin, f"refused: {exc}", ref, patient=claimed_patient(data)))
+            refused = refused_patient_key(rtype, ref, full_url)
+            self.errors.append(SourceError(origin, f"refused: {exc}", ref, patient=claimed_patient(data) or refused))
+            if refused is not None and full_url:  # read._Collector: its resources stay its own (probe81 D2)
+                self.refused.append((refused,))
+                self.urls.append((full_url, refused, self.seq, len(self.errors), origin))
+                self.seq += 1  # its place in reading order, for a fullUrl another entry also gives
             return
         if is_own_output(data):
             self.source.skipped_types += 1
@@ -683,6 +692,9 @@ class _Spooler:
             self.conn.executemany("INSERT OR IGNORE INTO urls VALUES (?, ?, ?, ?, ?)", self.urls)  # the first read
             self.source._has_urls = True
             self.urls = []
+        if self.refused:
+            self.conn.executemany("INSERT OR IGNORE INTO refused VALUES (?)", self.refused)
+            self.refused = []
 
     # -- after reading
 
@@ -896,6 +908,8 @@ class _Spooler:
         identifiers: PatientIdentifiers | None = None
         assign: list[tuple[int, str]] = []
         index = _StoreIndex(self.source)  # the source reads through the building connection for now
+        # Patients refused at the boundary: a fullUrl subject naming one is theirs (probe81 D2)
+        refused = {key for (key,) in conn.execute("SELECT key FROM refused")}
         # every Patient first, as read._group_by_patient: a subject may name a Patient read after it
         for seq, key in conn.execute(
             "SELECT seq, key FROM res WHERE patient IS NULL AND rtype = 'Patient' AND key IS NOT NULL ORDER BY kind, pos"
@@ -922,7 +936,7 @@ class _Spooler:
                     errors.append(SourceError(origin, "no subject/patient reference: cannot tell whose it is", key))
                 continue
             patient = index.canonical(subject)
-            if not patient or not (patient_reference(patient) or patient in patients):
+            if not patient or not (patient_reference(patient) or patient in patients or patient in refused):
                 if patient and patient.startswith("Patient?"):
                     if identifiers is None:  # every Patient is known: indexed once, on the first one needed
                         identifiers = PatientIdentifiers(

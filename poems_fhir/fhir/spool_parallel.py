@@ -216,6 +216,7 @@ def merge(spooler: _Spooler, shards: list[Shard]) -> None:
                 (offset, errors_before),
             )
             source._has_urls = True
+        conn.execute("INSERT OR IGNORE INTO refused SELECT key FROM shard.refused")  # probe81 D2
         conn.commit()
         conn.execute("DETACH DATABASE shard")
         os.remove(shard.db_path)

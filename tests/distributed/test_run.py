@@ -457,3 +457,16 @@ def test_a_merged_records_resources_are_evaluated_with_its_survivor_in_any_parti
     expected = _assert_same_as_evaluate([str(merged)], tmp_path / "out", monkeypatch)
     assert [p["patient"] for p in expected["patients"]] == ["Patient/m1-new"]
     assert expected["patients"][0]["classification"] == "met"
+
+
+def test_a_refused_patient_of_a_urn_transaction_is_evaluated_as_evaluate_does(tmp_path, mapping, monkeypatch):
+    # probe81 D2: the Patient refused at the boundary, its resources' subjects its urn:uuid fullUrl
+    bundle = json.loads((SAMPLES / "transaction-urn-uuid.json").read_text(encoding="utf-8"))
+    bundle["entry"][0]["resource"]["birthDate"] = "1969-02-14T10:00"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "txn.json").write_text(json.dumps(bundle), encoding="utf-8")
+    _run([str(folder)], tmp_path / "out", mapping, partitions=2)
+    expected = _assert_same_as_evaluate([str(folder)], tmp_path / "out", monkeypatch)
+    assert [p["patient"] for p in expected["patients"]] == ["Patient/txn-patient"]
+    assert [e["message"][:17] for e in expected["errors"]] == ["refused: Patient."]

@@ -277,3 +277,55 @@ def test_a_patient_without_id_is_the_one_its_restful_full_url_names(tmp_path, fu
     assert [x.data["id"] for x in record.resources] == ["c1"]
     assert (record.patient_resource or {}).get("birthDate") == ("1950-01-01" if len(patients) == 1 else None)
     assert_same_as_read_paths([path])
+
+
+# --- probe81 D2: a refused Patient of a urn:uuid transaction (as Synthea writes) ---------------
+
+TRANSACTION = Path(__file__).resolve().parents[2] / "sample_bundles" / "transaction-urn-uuid.json"
+
+
+def _transaction(tmp_path: Path, patch: dict, *, without_id: bool = False) -> Path:
+    bundle = json.loads(TRANSACTION.read_text(encoding="utf-8"))
+    patient = bundle["entry"][0]["resource"]
+    patient.update(patch)
+    if without_id:
+        del patient["id"]
+    path = tmp_path / "txn.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"name": ["Urn Transaction"]},
+        {"birthDate": "1969-02-14T10:00"},  # Synthea's birthDate with a time
+        {"identifier": {"value": "TXN-PATIENT"}},
+    ],
+    ids=["name-string", "birthDate-time", "identifier-object"],
+)
+@pytest.mark.parametrize(
+    ("without_id", "key"), [(False, "Patient/txn-patient"), (True, "urn:uuid:531fb843-5ff5-5321-9e85-17bebb2b9fda")]
+)
+def test_a_refused_patient_of_a_urn_transaction_keeps_its_resources(tmp_path, patch, without_id, key):
+    # the subjects are the Patient's urn:uuid fullUrl: with the Patient refused, every other resource was
+    # refused too as "subject 'urn:uuid:...' is not a Patient"; with plain ids the refusal cost nothing
+    path = _transaction(tmp_path, patch, without_id=without_id)
+    result = read_paths([path])
+    assert [r.patient for r in result.records] == [key]
+    assert len(result.records[0].resources) == 4 and result.records[0].patient_resource is None
+    (error,) = result.errors
+    assert error.message.startswith("refused: Patient.") and error.patient == key
+    assert_same_as_read_paths([path])  # the spool (evaluate, sync --source), one process and two
+
+
+def test_a_refused_patients_fullurl_is_still_one_resources_only(tmp_path):
+    # the refused Patient's fullUrl given to another resource too: followed for neither, as for any
+    bundle = json.loads(TRANSACTION.read_text(encoding="utf-8"))
+    bundle["entry"][0]["resource"]["name"] = ["x"]
+    bundle["entry"][1]["fullUrl"] = bundle["entry"][0]["fullUrl"]
+    path = tmp_path / "txn.json"
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    result = read_paths([path])
+    assert any("fullUrl" in e.message and "not followed" in e.message for e in result.errors)
+    assert_same_as_read_paths([path])
