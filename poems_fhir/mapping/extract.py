@@ -1911,33 +1911,56 @@ def _evidence_chain(
     """How strong a refutation of ``topic`` is, from the reports its evidence.detail points to.
 
     A refuted finding resting only on plain radiographs is a low-grade negative (criteria.md §6):
-    indeterminate, not absent. Any strong modality (CT, PET-CT, MRI) among them keeps it strong.
+    indeterminate, not absent. Any strong modality (CT, PET-CT, MRI) among them keeps it strong. A report
+    of imaging whose modality no rule names, or one not in the input, is low-grade where the modality
+    decides, as the report read alone is (probe81 D3: a refutation citing a "Bone survey" was `absent`).
     """
     weak: list[str] = []
+    unknown: list[str] = []
     partial: list[str] = []
     for reference in supporting:
         target = record.resolve(reference, data)
-        if not target or target.get("resourceType") != "DiagnosticReport":
+        if target is None:
+            if _may_be_a_report(reference, record) and _UNKNOWN_IMAGING.weak_on(topic):
+                unknown.append(f"{reference} (not in the input)")
+            continue
+        if target.get("resourceType") != "DiagnosticReport":
             continue
         modality = _modality(target, mapping)
+        if modality is None and not _is_pathology(target) and _is_imaging(target):
+            modality = _UNKNOWN_IMAGING  # as _diagnostic_report reads it alone
         if modality is None and not _is_pathology(target):
             continue  # an ultrasound, a lab panel: no test of these criteria, it does not weigh
         # a head CT for bone lesions, a marrow biopsy for Castleman disease
         verdict = _inadequate_negatives(target, record, mapping).get(topic)
         if modality is not None and modality.weak_on(topic):
-            weak.append(f"{reference} ({modality.id})")
+            (unknown if modality is _UNKNOWN_IMAGING else weak).append(f"{reference} ({modality.id})")
         elif verdict is not None:
             partial.append(f"{reference} ({verdict[1]})")
         elif modality is not None:
             return Strength.STRONG, None
     if weak:
         return Strength.WEAK, (
-            f"refuted on {', '.join(weak + partial)} only: a plain radiograph is low-grade evidence "
+            f"refuted on {', '.join(weak + unknown + partial)} only: a plain radiograph is low-grade evidence "
             "of absence (small sclerotic lesions are missed); CT-based imaging needed"
+        )
+    if unknown:
+        return Strength.WEAK, (
+            f"refuted on {', '.join(unknown + partial)} only: which test it was is not known (a low-grade "
+            "negative); CT-based whole-body imaging decides"
         )
     if partial:
         return Strength.WEAK, f"refuted on {', '.join(partial)} only: a low-grade negative (criteria.md §6)"
     return Strength.STRONG, None
+
+
+def _may_be_a_report(reference: str, record: PatientRecord) -> bool:
+    """Whether a detail not in the input may be a report: "DiagnosticReport/..." or a reference whose type
+    cannot be told (a urn:uuid); a contained one ("#x") that is not there is none."""
+    if reference.startswith("#"):
+        return False
+    key = record.index.canonical(reference) or ""
+    return key.startswith("DiagnosticReport/") or "/" not in key
 
 
 #: criteria a diagnosis establishes only by histology (criteria.md §2 MAJ-3: "Only biopsy establishes

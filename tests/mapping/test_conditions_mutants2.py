@@ -262,21 +262,44 @@ XRAY_ONLY = (
         ([report("x1", "Skeletal survey"), report("c2", "CT whole body")], Strength.STRONG, None),
         ([report("c2", "PET-CT")], Strength.STRONG, None),
         ([report("u3", "Ultrasound abdomen")], Strength.STRONG, None),  # not imaging of bone: no modality
-        ([], Strength.STRONG, None),  # the cited report is not in the record
+        ([], Strength.STRONG, None),  # no report cited (a missing one is weighed: probe81 D3, below)
     ],
 )
 def test_a_refutation_resting_on_plain_radiographs_only_is_weak(mapping, reports, strength, note):
-    refs = [
-        {"reference": "DiagnosticReport/x1"},
-        {"reference": "DiagnosticReport/c2"},
-        {"reference": "DiagnosticReport/u3"},
-        {"reference": "Observation/o1"},
-    ]
+    refs = [{"reference": f"DiagnosticReport/{r['id']}"} for r in reports] + [{"reference": "Observation/o1"}]
     c = cond(SCLEROTIC, verification="refuted", evidence=[{"detail": refs}], recordedDate="2024-02-01")
     _, [f] = run(
         mapping, *reports, {"resourceType": "Observation", "id": "o1", "status": "final", "code": {"text": "x-ray"}}, c
     )
     assert (f.topic, f.state, f.strength, f.note) == ("sclerotic_bone_lesions", State.ABSENT, strength, note)
+
+
+RAD = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "RAD"}]}]
+UNKNOWN_ONLY = "only: which test it was is not known (a low-grade negative); CT-based whole-body imaging decides"
+
+
+@pytest.mark.parametrize(
+    ("cited", "note"),
+    [
+        # the UK name of a skeletal survey: a plain radiograph
+        (report("b1", "Bone survey"), XRAY_ONLY.replace("x1", "b1")),
+        (
+            {**report("b1", "Radiology report"), "category": RAD},
+            f"refuted on DiagnosticReport/b1 (imaging of an unrecognised modality) {UNKNOWN_ONLY}",
+        ),
+        (
+            {**report("b1", "Imaging study"), "category": RAD},
+            f"refuted on DiagnosticReport/b1 (imaging of an unrecognised modality) {UNKNOWN_ONLY}",
+        ),
+        (None, f"refuted on DiagnosticReport/b1 (not in the input) {UNKNOWN_ONLY}"),
+    ],
+    ids=["bone-survey", "radiology-report", "imaging-study", "missing"],
+)
+def test_a_refutation_resting_on_a_report_of_unknown_modality_is_weak(mapping, cited, note):
+    # probe81 D3: the report read alone is a low-grade negative; the refutation citing it was a full absent
+    c = cond(SCLEROTIC, verification="refuted", evidence=[{"detail": [{"reference": "DiagnosticReport/b1"}]}])
+    _, [f] = run(mapping, *([cited] if cited else []), c)
+    assert (f.state, f.strength, f.note) == (State.ABSENT, Strength.WEAK, note)
 
 
 def test_a_confirmed_finding_on_a_radiograph_is_strong(mapping):
@@ -403,7 +426,10 @@ def test_a_refutation_citing_a_contained_radiograph_is_weak(mapping):
 @pytest.mark.parametrize(
     ("refs", "note"),
     [
-        (["DiagnosticReport/gone", "DiagnosticReport/x1"], "refuted on DiagnosticReport/x1 (radiograph) only"),
+        (
+            ["DiagnosticReport/gone", "DiagnosticReport/x1"],
+            "refuted on DiagnosticReport/x1 (radiograph), DiagnosticReport/gone (not in the input) only",
+        ),
         (
             ["Observation/o1", "DiagnosticReport/u3", "DiagnosticReport/x1"],
             "refuted on DiagnosticReport/x1 (radiograph) only",
