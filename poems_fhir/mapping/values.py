@@ -171,7 +171,31 @@ def quantity(
         raise UnitlessError(
             f"{element} has no unit (expected {target_unit}); not guessed", Value(float(raw), None, comparator)
         )
-    return convert_value(float(raw), str(unit), target_unit, aliases, molar_mass, comparator, element)
+    value = convert_value(float(raw), str(unit), target_unit, aliases, molar_mass, comparator, element)
+    _unit_agrees_with_code(q, value, element, target_unit, aliases, molar_mass)
+    return value
+
+
+def _unit_agrees_with_code(
+    q: dict[str, Any], value: Value, element: str, target_unit: str, aliases: dict[str, str], molar_mass: float | None
+) -> None:
+    """Refuse a Quantity whose ``unit`` (what people see) and ``code`` both convert to ``target_unit`` but
+    to different values (probe81 D9: "pg/mL" shown, "ng/mL" coded: VEGF 150 read as 150,000 pg/mL, met,
+    without a word). Converted values are compared, not spellings: "pg/ml", "K/uL" beside "10*3/uL" agree;
+    a unit text no table knows says nothing either way."""
+    unit, code, raw = q.get("unit"), q.get("code"), float(q["value"])
+    if not isinstance(unit, str) or not isinstance(code, str) or unit.strip() == code.strip():
+        return
+    try:
+        by = {u: convert(raw, normalise_unit(u, aliases)[0], target_unit, molar_mass) for u in (unit, code)}
+    except (UnitError, ArithmeticError):
+        return
+    if math.isclose(by[unit], by[code], rel_tol=1e-9) or not all(map(math.isfinite, by.values())):
+        return
+    raise ResourceError(
+        f"{element}: unit {unit!r} and code {code!r} disagree ({by[unit]:g} {target_unit} vs {by[code]:g} "
+        f"{target_unit}): not read - fix the unit or the code"
+    )
 
 
 def range_value(
