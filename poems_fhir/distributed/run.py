@@ -38,7 +38,8 @@ from .partition import PartResult, Settings, dumps, file_name, run_partition
 
 log = logging.getLogger(__name__)
 
-_SUFFIXES = (".json", ".ndjson", ".jsonl")
+#: also a compressed one, so that it is reported as such (read.py's folder listing; probe81 L2)
+_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz")
 DEFAULT_BLOCKSIZE = 64 * 2**20
 #: input bytes per output partition when --partitions is not given (deterministic: from the input only)
 BYTES_PER_PARTITION = 128 * 2**20

@@ -497,6 +497,9 @@ class ReadResult:
 #: or a mis-grouped export); ``read_paths(max_per_patient=...)`` / ``--max-resources-per-patient``.
 MAX_RESOURCES_PER_PATIENT = 50_000
 _INPUT_SUFFIXES = (".json", ".ndjson", ".jsonl")
+#: a compressed input (an export's "Patient.ndjson.gz"): listed from a folder so that it is reported as
+#: compressed, never skipped without a word (probe81 L2)
+_COMPRESSED_INPUT_SUFFIXES = tuple(f"{s}.gz" for s in _INPUT_SUFFIXES)
 
 
 def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -520,7 +523,9 @@ def _folder_entries(folder: Path) -> list[Path]:
     for root, dirs, names in os.walk(folder, onerror=unlisted.append):
         for name in (*names, *dirs):
             entry = Path(root, name)
-            if entry.suffix.lower() in _INPUT_SUFFIXES and not _is_folder(entry):
+            if (
+                entry.suffix.lower() in _INPUT_SUFFIXES or name.lower().endswith(_COMPRESSED_INPUT_SUFFIXES)
+            ) and not _is_folder(entry):
                 found.append(entry)
     found += [Path(exc.filename) for exc in unlisted if exc.filename is not None]
     return sorted(found)
@@ -573,12 +578,19 @@ def printable_path(path: Path) -> str:
 
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+#: the first bytes of a UTF-16 JSON text without a byte-order mark: "{" beside a NUL byte
+_UTF16_BRACES = (b"{\x00", b"\x00{")
+#: the first bytes of every gzip stream (RFC 1952)
+_GZIP_MAGIC = b"\x1f\x8b"
+GZIP_MESSAGE = "gzip-compressed: decompress it first (input files are read as plain UTF-8 text)"
 
 
 def _decode(data: bytes, where: str) -> str:
     """UTF-8, with an optional byte-order mark; anything else is refused with the byte's position."""
-    if data.startswith(_UTF16_BOMS):
+    if data.startswith(_UTF16_BOMS) or data[:2] in _UTF16_BRACES:  # probe81 L3: also without a BOM
         raise UnicodeError(f"{where}: UTF-16 text; FHIR JSON is UTF-8 - convert the file")
+    if data.startswith(_GZIP_MAGIC):  # probe81 L2: it was "not UTF-8 (byte 0x8b at line 1)"
+        raise UnicodeError(f"{where}: {GZIP_MESSAGE}")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -798,10 +810,12 @@ def split_deep_bundle(text: str, name: str, errors: list[SourceError]) -> Any:
 
 
 def utf16_ndjson(first_line: bytes, name: str) -> SourceError | None:
-    """An NDJSON file written as UTF-16 (a byte-order mark, or "{" next to a NUL byte): one problem for
-    the file, not one "not UTF-8" / "not JSON" per line."""
-    if first_line.startswith(_UTF16_BOMS) or first_line[:2] in (b"{\x00", b"\x00{"):
+    """An NDJSON file written as UTF-16 (a byte-order mark, or "{" next to a NUL byte) or gzip-compressed
+    (probe81 L2): one problem for the file, not one "not UTF-8" / "not JSON" per line."""
+    if first_line.startswith(_UTF16_BOMS) or first_line[:2] in _UTF16_BRACES:
         return SourceError(name, "cannot read file: UTF-16 text; FHIR NDJSON is UTF-8 - convert the file")
+    if first_line.startswith(_GZIP_MAGIC):
+        return SourceError(name, f"cannot read file: {GZIP_MESSAGE}")
     return None
 
 

@@ -470,3 +470,17 @@ def test_a_refused_patient_of_a_urn_transaction_is_evaluated_as_evaluate_does(tm
     expected = _assert_same_as_evaluate([str(folder)], tmp_path / "out", monkeypatch)
     assert [p["patient"] for p in expected["patients"]] == ["Patient/txn-patient"]
     assert [e["message"][:17] for e in expected["errors"]] == ["refused: Patient."]
+
+
+def test_a_gzip_file_in_a_folder_is_refused_as_evaluate_refuses_it(tmp_path, mapping, monkeypatch):
+    # probe81 L2: a .ndjson.gz in a folder was skipped without a word
+    import gzip
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "Patient.ndjson.gz").write_bytes(gzip.compress(b'{"resourceType":"Patient","id":"p1"}\n'))
+    (folder / "b.ndjson").write_bytes(b'{"resourceType":"Patient","id":"p2"}\n')
+    _run([str(folder)], tmp_path / "out", mapping, partitions=2)
+    expected = _assert_same_as_evaluate([str(folder)], tmp_path / "out", monkeypatch)
+    (error,) = expected["errors"]
+    assert error["source"].endswith("Patient.ndjson.gz") and "gzip-compressed: decompress it first" in error["message"]

@@ -3,6 +3,7 @@ id clashes, limits. One bad line, resource or file never costs the others."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from poems_fhir.fhir.read import read_paths, records_from_resources
 from poems_fhir.fhir.spool import open_paths
+from tests.fhir.test_spool import assert_same_as_read_paths
 
 
 def _patient(pid: str) -> dict[str, Any]:
@@ -88,6 +90,33 @@ def test_utf16_is_refused_with_what_to_do(tmp_path: Path) -> None:
     result = read_paths([tmp_path])
     assert _refs(result) == {"Patient/q": []}
     assert "UTF-16" in result.errors[0].message and "convert" in result.errors[0].message
+
+
+def test_utf16_without_a_byte_order_mark_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    # probe81 L3: a Bundle file in UTF-16-LE without a BOM got "not JSON: Expecting property name..."
+    (tmp_path / "a.json").write_bytes(json.dumps(_patient("p")).encode("utf-16-le"))
+    (tmp_path / "b.ndjson").write_bytes(json.dumps(_patient("r")).encode("utf-16-be") + b"\n")
+    (tmp_path / "c.json").write_text(json.dumps(_patient("q")), encoding="utf-8")
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/q": []}
+    assert len(result.errors) == 2
+    assert all("UTF-16 text; FHIR" in e.message and e.message.endswith("convert the file") for e in result.errors)
+    assert_same_as_read_paths([tmp_path])
+
+
+@pytest.mark.parametrize("name", ["Patient.ndjson.gz", "bundle.json.gz", "named.ndjson", "named.json"])
+def test_a_gzip_file_is_refused_as_compressed_also_in_a_folder(tmp_path: Path, name: str) -> None:
+    # probe81 L2: a .ndjson.gz in a folder was skipped without a word ("0 input problem(s)"); named
+    # directly, or named .ndjson, it got "not UTF-8 (byte 0x8b ...)", nothing said it was gzip
+    (tmp_path / name).write_bytes(gzip.compress(json.dumps(_patient("p")).encode() + b"\n"))
+    (tmp_path / "c.json").write_text(json.dumps(_patient("q")), encoding="utf-8")
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/q": []}
+    (error,) = result.errors
+    assert error.source.endswith(name) and error.message.endswith(
+        "gzip-compressed: decompress it first (input files are read as plain UTF-8 text)"
+    )
+    assert_same_as_read_paths([tmp_path])
 
 
 def test_a_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
