@@ -26,7 +26,7 @@ import sqlite3
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import click
@@ -1054,6 +1054,7 @@ def sync(config_file: Path | None, **flags: Any) -> None:
     import time
 
     from .errors import NetworkError, PoemsFhirError
+    from .fhir.auth import Redactor
     from .sync.config import load_settings
     from .sync.runner import StopFlag, run_once, setup_logging
 
@@ -1071,6 +1072,8 @@ def sync(config_file: Path | None, **flags: Any) -> None:
     interval = settings.interval()
     metrics, health = _sync_metrics(settings, interval)
     worst = EXIT_OK
+    #: the run's secrets, once its credentials are read: masked in everything printed (probe80 D1)
+    redactor = Redactor()
     try:
         while True:
 
@@ -1083,16 +1086,18 @@ def sync(config_file: Path | None, **flags: Any) -> None:
             metrics.run_started()
             started = time.monotonic()
             try:
-                summary, extra = run_once(settings, stop, progress)
+                summary, extra = run_once(settings, stop, progress, redactor=redactor)
             except NetworkError as exc:
                 metrics.run_failed(exc.exit_code)
                 _write_metrics(metrics, settings)
                 if interval is None:
-                    _sync_fatal(exc, settings.log_format, settings.format, getattr(exc, "summary", None))
+                    _sync_fatal(exc, settings.log_format, settings.format, getattr(exc, "summary", None), redactor)
                 # a long-lived loop survives an outage: report it and try again at the next interval
                 _log_error(exc, settings.log_format, retry_in=settings.every)
                 # every run leaves its summary on stdout (one line with --format json), failed ones too
-                _print_summary(getattr(exc, "summary", None), [], settings.format, one_line=True, error=exc)
+                _print_summary(
+                    getattr(exc, "summary", None), [], settings.format, one_line=True, error=exc, redact=redactor
+                )
                 worst = max(worst, exc.exit_code)
                 if stop.event.wait(interval):
                     break
@@ -1105,10 +1110,10 @@ def sync(config_file: Path | None, **flags: Any) -> None:
                     if not isinstance(exc, MappingError)
                     else _config_error(f"{exc}\nRun `poems-fhir mappings check FILE` for details.")
                 )
-                _sync_fatal(fatal, settings.log_format, settings.format, getattr(exc, "summary", None))
+                _sync_fatal(fatal, settings.log_format, settings.format, getattr(exc, "summary", None), redactor)
             except Exception as exc:  # a bug: the summary still prints (completed: false), then the traceback
                 if getattr(exc, "summary", None) is not None:
-                    _print_summary(exc.summary, [], settings.format)  # type: ignore[attr-defined]
+                    _print_summary(exc.summary, [], settings.format, redact=redactor)  # type: ignore[attr-defined]
                 raise
             code = (
                 EXIT_SKIPPED
@@ -1123,7 +1128,7 @@ def sync(config_file: Path | None, **flags: Any) -> None:
             metrics.run_finished(summary, code, summary.skipped_input)
             _write_metrics(metrics, settings)
             _log_summary(summary, code, duration)
-            _print_summary(summary, extra, settings.format, one_line=interval is not None)
+            _print_summary(summary, extra, settings.format, one_line=interval is not None, redact=redactor)
             worst = max(worst, code)
             if interval is None or stop():
                 break
@@ -1228,12 +1233,17 @@ def _log_error(exc: Exception, log_format: str, **fields: Any) -> None:
         click.echo(f"poems-fhir: error: {exc}{retry}", err=True)
 
 
-def _sync_fatal(exc: Exception, log_format: str, fmt: str, summary: Any = None) -> None:
+def _sync_fatal(
+    exc: Exception, log_format: str, fmt: str, summary: Any = None, redact: Callable[[str], str] | None = None
+) -> None:
     """A fatal error: as a JSON log line with --log-format json; on stdout the summary of what the run
-    did before it died (one JSON object with the error's fields with --format json)."""
+    did before it died (one JSON object with the error's fields with --format json). ``redact``: the
+    run's secrets, masked in the error (probe80 D1)."""
     code = getattr(exc, "exit_code", EXIT_USAGE)
+    if redact is not None:
+        exc.args = tuple(redact(a) if isinstance(a, str) else a for a in exc.args)
     _log_error(exc, log_format)
-    _print_summary(summary, [], fmt, error=exc)
+    _print_summary(summary, [], fmt, error=exc, redact=redact)
     sys.exit(code)
 
 
@@ -1289,13 +1299,21 @@ def _echo_json_list(items: Iterable[Any], indent: int | None) -> None:
 
 
 def _print_summary(
-    summary: Any, extra: list[str], fmt: str, one_line: bool = False, error: Exception | None = None
+    summary: Any,
+    extra: list[str],
+    fmt: str,
+    one_line: bool = False,
+    error: Exception | None = None,
+    redact: Callable[[str], str] | None = None,
 ) -> None:
     """The run's summary on stdout. After a fatal ``error`` the summary (if the run got that far) and
-    the error are one JSON object, so that stdout always holds exactly one document per run."""
+    the error are one JSON object, so that stdout always holds exactly one document per run. ``redact``
+    masks the run's secrets in every text of the server's it may hold - problems, the fatal error - the
+    last line of defence wherever a message was built (probe80 D1)."""
     from .report.json_report import screening_to_dict
     from .report.text_report import render_screening
 
+    mask: Callable[[str], str] = redact if redact is not None else (lambda text: text)
     if fmt == "json":
         doc: dict[str, Any] = {}
         if summary is not None:
@@ -1303,15 +1321,17 @@ def _print_summary(
                 **summary.counts(),
                 "completed": summary.completed,
                 "screening": screening_to_dict(summary.screening),
-                **({"fatal": summary.fatal} if getattr(summary, "fatal", None) else {}),
+                **({"fatal": mask(summary.fatal)} if getattr(summary, "fatal", None) else {}),
                 "conclusions": _CONCLUSIONS,
                 "problems": _PROBLEMS,
             }
         if error is not None:
             doc.update(_error_doc(error))
+            doc["error"] = mask(doc["error"])
         lists: dict[str, Iterable[Any]] = {}
         if summary is not None:
-            lists = {_CONCLUSIONS: summary.conclusions, _PROBLEMS: itertools.chain(summary.problems, extra)}
+            problems = (mask(p) for p in itertools.chain(summary.problems, extra))
+            lists = {_CONCLUSIONS: summary.conclusions, _PROBLEMS: problems}
         # --every: one object per line (JSON Lines), so a log shipper can take each run as it comes
         _echo_json_streamed(doc, lists, indent=None if one_line else 2)
         return
@@ -1324,7 +1344,7 @@ def _print_summary(
         for alert in c.get("alerts", []):
             click.echo(terminal_line(f"  alert: {alert['code']}: {alert['message']}"))
     for p in itertools.chain(summary.problems, extra):
-        click.echo(terminal_line(f"problem: {p}"))
+        click.echo(terminal_line(f"problem: {mask(p)}"))
     counts = summary.counts()
     click.echo(f"screening: {render_screening(summary.screening)}")
     click.echo(

@@ -99,6 +99,17 @@ class AuthError(FatalNetworkError):
     exit_code = EXIT_AUTH
 
 
+class UnusableTokenError(AuthError):
+    """The token endpoint issued an access token that cannot be sent in an Authorization header (a line
+    break, a space, a character outside visible ASCII): not used, never shown (probe80 D2)."""
+
+
+class UnusableSecretError(ConfigError):
+    """A token, client secret or password from a file or the environment that cannot be sent as it is
+    (two lines, a character outside visible ASCII): a configuration error naming the file, never the
+    value (probe80 D2)."""
+
+
 class PermissionDeniedError(AuthError):
     """HTTP 403: authenticated, but not allowed this interaction on this resource type."""
 

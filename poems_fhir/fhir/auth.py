@@ -14,18 +14,19 @@ messages.
 from __future__ import annotations
 
 import base64
-
+import contextlib
 import json
+import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from ..errors import AuthError, ConfigError, TemporaryNetworkError
+from ..errors import AuthError, ConfigError, PoemsFhirError, TemporaryNetworkError, UnusableTokenError
 from .http import (
     RETRY_STATUSES,
     Transport,
@@ -39,6 +40,108 @@ from .http import (
 
 #: refresh this many seconds before a token's expiry, so a request never carries a dying token
 EXPIRY_MARGIN = 60
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` cannot be sent as ``Authorization: Bearer <token>``, or None. A token is one line of
+    visible ASCII (RFC 6750 b64token and RFC 6749 VSCHAR both lie within it; a space would end it): a
+    line break or a character outside Latin-1 crashed the run as an "internal error" and printed the
+    whole header, i.e. every line of the token file (probe80 D2). The answer never quotes the token."""
+    if not token:
+        return "it is empty"
+    lines = token.splitlines()
+    if len(lines) > 1 or "\r" in token or "\n" in token:
+        return f"it holds {max(len(lines), 2)} lines (a second line, e.g. a refresh token or a note?)"
+    for char in token:
+        if char == " " or char == "\t":
+            return "it holds a space or tab"
+        if not "\x21" <= char <= "\x7e":
+            kind = "a control character" if ord(char) < 0x20 or ord(char) == 0x7F else "a non-ASCII character"
+            return f"it holds {kind} (U+{ord(char):04X})"
+    return None
+
+
+def secret_line_problem(secret: str) -> str | None:
+    """Why a client secret or password read from a file or the environment is surely a mistake, or None:
+    a line break (a second line) - or, for Basic auth, a character requests cannot encode (Latin-1)."""
+    if "\n" in secret or "\r" in secret:
+        return f"it holds {max(len(secret.splitlines()), 2)} lines (a second line, e.g. a note?)"
+    return None
+
+
+def password_problem(password: str) -> str | None:
+    """Why a Basic password cannot be sent: requests encodes Basic credentials as Latin-1, and anything
+    else crashed the run (probe80 D2); or a second line."""
+    try:
+        password.encode("latin-1")
+    except UnicodeEncodeError:
+        return "it holds a character outside Latin-1, which Basic authentication cannot send"
+    return secret_line_problem(password)
+
+
+def scrub_error(exc: BaseException, scrub: Callable[[str], str]) -> BaseException:
+    """``exc`` with every text it carries (message, URL) passed through ``scrub``, in place: the one
+    step between a server's text and everything that shows an error - the log, the summary, the state
+    (probe80 D1: texts built from an answer's <title>, resourceType or Bundle.type kept an echoed token
+    or client secret)."""
+    exc.args = tuple(scrub(a) if isinstance(a, str) else a for a in exc.args)
+    url = getattr(exc, "url", None)
+    if isinstance(url, str):
+        exc.url = scrub(url)  # type: ignore[attr-defined]
+    return exc
+
+
+@dataclass
+class Redactor:
+    """Every secret in play in one run (the access token of the moment, the client secret, a refresh
+    token, the signed assertion and private-key material, a Basic password), masked in any text: the
+    last line of defence where a run's text leaves the process - the summary, the log, the state
+    (probe80 D1). ``add`` a source of secrets (``Auth.secrets``) once it exists."""
+
+    sources: list[Callable[[], list[str]]] = field(default_factory=list)
+
+    def add(self, source: Callable[[], list[str]]) -> None:
+        self.sources.append(source)
+
+    def secrets(self) -> list[str]:
+        return [s for source in self.sources for s in source() if s]
+
+    def __call__(self, text: str) -> str:
+        return scrub_secrets(text, self.secrets()) if self.sources else text
+
+    def error(self, exc: BaseException) -> BaseException:
+        return scrub_error(exc, self)
+
+    @contextlib.contextmanager
+    def on_logs(self, logger_name: str = "poems_fhir") -> Iterator[None]:
+        """Every record through the handlers of ``logger_name`` masked while the block runs."""
+        flt = _RedactingFilter(self)
+        handlers = list(logging.getLogger(logger_name).handlers)
+        for handler in handlers:
+            handler.addFilter(flt)
+        try:
+            yield
+        finally:
+            for handler in handlers:
+                handler.removeFilter(flt)
+
+
+class _RedactingFilter(logging.Filter):
+    """A log record's message and fields with every secret masked."""
+
+    def __init__(self, redact: Redactor) -> None:
+        super().__init__()
+        self.redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = self.redact(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            record.fields = {k: self.redact(v) if isinstance(v, str) else v for k, v in fields.items()}
+        return True
 
 
 class Auth:
@@ -114,6 +217,8 @@ class _TokenAuth(Auth):
     discover_from: str = ""
     #: set by FhirClient to its own Transport (one retry budget, one clock); else a private one
     transport: Transport | None = field(default=None, repr=False)
+    #: a refresh token the endpoint sent along (unused, but a secret: masked wherever it is echoed)
+    _refresh_token: str = field(default="", repr=False)
 
     def headers(self) -> dict[str, str]:
         if self._token is None or self.clock() >= self._expires_at - EXPIRY_MARGIN:
@@ -125,7 +230,7 @@ class _TokenAuth(Auth):
         return True
 
     def secrets(self) -> list[str]:
-        return [self._token or ""]
+        return [self._token or "", self._refresh_token]
 
     def _form(self) -> dict[str, str]:
         raise NotImplementedError
@@ -139,6 +244,15 @@ class _TokenAuth(Auth):
         return self.transport
 
     def _fetch(self) -> None:
+        try:
+            self._fetch_token()
+        except PoemsFhirError as exc:
+            # a login page's <title>, a discovery answer, an error body: server text that may echo the
+            # client secret, masked before any message is built from it (probe80 D1)
+            scrub_error(exc, self._scrub)
+            raise
+
+    def _fetch_token(self) -> None:
         transport = self._transport()
         if not self.token_url:
             self.token_url = discover_token_url(self.discover_from, self.session, transport)
@@ -180,13 +294,25 @@ class _TokenAuth(Auth):
                         f"{what}: the JSON body is incomplete - cut short on the way", url=url, status=status
                     ) from None
                 raise ConfigError(
-                    f"{what} returned {body_summary(response)}, not a token: is --token-url the OAuth2 token endpoint?"
+                    f"{what} returned {self._scrub(body_summary(response))}, not a token: is --token-url the "
+                    "OAuth2 token endpoint?"
                 ) from None
             if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
                 raise AuthError(f"token endpoint {url} returned no access_token", url=url)
             return body
 
         body = transport.retrying(attempt, retryable=True, what=what)
+        refresh = body.get("refresh_token")
+        self._refresh_token = refresh if isinstance(refresh, str) else ""
+        problem = token_problem(str(body["access_token"]))
+        if problem:
+            # probe80 D2: sent in a header, it crashed the run (exit 70) and printed itself on stderr
+            raise UnusableTokenError(
+                f"authentication failed: {what} returned an access_token that cannot be sent in an "
+                f"Authorization header: {problem}; it was not used (nor shown). Check that --token-url is the "
+                "OAuth2 token endpoint and ask its operator why it issues such tokens",
+                url=url,
+            )
         self._token = str(body["access_token"])
         try:
             lifetime = float(body.get("expires_in", 300))  # type: ignore[arg-type]
@@ -211,7 +337,7 @@ class ClientCredentialsAuth(_TokenAuth):
     name = "client-credentials"
 
     def secrets(self) -> list[str]:
-        return [self._token or "", self.client_secret]
+        return [self._token or "", self.client_secret, self._refresh_token]
 
     def _form(self) -> dict[str, str]:
         form = {"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret}
@@ -228,6 +354,14 @@ class SmartBackendAuth(_TokenAuth):
     algorithm: str = "RS384"
     kid: str | None = None
     name = "smart-backend"
+    #: the last signed client assertion (a bearer credential for its 5 minutes)
+    _assertion: str = field(default="", repr=False)
+    _key_material: list[str] | None = field(default=None, repr=False)
+
+    def secrets(self) -> list[str]:
+        if self._key_material is None:  # serialised once: secrets() runs for every message
+            self._key_material = private_key_material(self.key)
+        return [self._token or "", self._refresh_token, self._assertion, *self._key_material]
 
     def _form(self) -> dict[str, str]:
         import jwt
@@ -243,12 +377,27 @@ class SmartBackendAuth(_TokenAuth):
         }
         headers = {"typ": "JWT", **({"kid": self.kid} if self.kid else {})}
         assertion = jwt.encode(claims, self.key, algorithm=self.algorithm, headers=headers)
+        self._assertion = assertion
         return {
             "grant_type": "client_credentials",
             "scope": self.scope or "system/*.read",
             "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
             "client_assertion": assertion,
         }
+
+
+def private_key_material(key: Any) -> list[str]:
+    """The base64 body of ``key`` as unencrypted PKCS#8 PEM (one string, its lines joined): masked like
+    any secret where a text would echo it. Empty for anything that is no private key object."""
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode("ascii")
+    except (AttributeError, TypeError, ValueError):
+        return []
+    return ["".join(line for line in pem.splitlines() if line and not line.startswith("-----"))]
 
 
 def load_private_key(path: str | Path) -> tuple[Any, str, str | None]:

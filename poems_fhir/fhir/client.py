@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -37,10 +38,12 @@ from ..errors import (
     NotFhirServerError,
     PageLinkGoneError,
     PermissionDeniedError,
+    PoemsFhirError,
     PreconditionFailedError,
     TemporaryNetworkError,
+    UnusableTokenError,
 )
-from .auth import Auth
+from .auth import Auth, scrub_error
 from .read import MAX_PARSE_DEPTH
 from .http import (  # noqa: F401  (origin, parse_retry_after, RetryPolicy: part of this module's API)
     RETRY_STATUSES,
@@ -186,6 +189,7 @@ class FhirClient:
         all_headers = {**self.auth.headers(), **(headers or {})}
         if json is not None:
             all_headers.setdefault("Content-Type", FHIR_JSON)
+        self._check_headers(method, url, all_headers)
         prepared = self.session.prepare_request(
             requests.Request(
                 method, url, params=params, json=json, data=data, headers=all_headers, auth=self.auth.basic()
@@ -193,6 +197,40 @@ class FhirClient:
         )
         self.check_origin(prepared.url or "")  # exactly what will be sent, query included
         return prepared
+
+    def _check_headers(self, method: str, url: str, headers: dict[str, str]) -> None:
+        """Refuse a header value that cannot go on the wire (a line break, a character outside Latin-1)
+        with an error that names the header, never its value: requests and http.client raise with the
+        whole value in the message - the token (probe80 D2: exit 70, every line of the token file on
+        stderr). The token is checked where it enters; this is the last guard."""
+        for name, value in headers.items():
+            if not isinstance(value, str):
+                continue
+            try:
+                value.encode("latin-1")
+                bad = "\r" in value or "\n" in value
+            except UnicodeEncodeError:
+                bad = True
+            if not bad:
+                continue
+            what = f"{method} {self._shown(url)}: the {name} header cannot be sent (a line break or a character "
+            if name.lower() == "authorization":
+                raise UnusableTokenError(
+                    what + f"outside Latin-1 in the credentials of --auth {self.auth.name}); nothing was sent - "
+                    "check the token or secret (one line of visible ASCII)",
+                    url=self._shown(url),
+                )
+            raise FatalNetworkError(what + "outside Latin-1 in it); nothing was sent", url=self._shown(url))
+
+    @contextlib.contextmanager
+    def redacting(self) -> Iterator[None]:
+        """Any error of ours raised in the block has every secret in play masked (probe80 D1: a message
+        built from server text outside the client - a CapabilityStatement's fhirVersion - kept the token)."""
+        try:
+            yield
+        except PoemsFhirError as exc:
+            scrub_error(exc, self._scrub)
+            raise
 
     # ------------------------------------------------------------------ requests
 
@@ -260,7 +298,8 @@ class FhirClient:
                 return response, (self._parse(response, method, url) if want_json else None)
             raise self._error(method, url, response, json)
 
-        return self.transport.retrying(attempt, retryable=retryable, what=what)
+        with self.redacting():  # every message built from the answer: no secret of ours (probe80 D1)
+            return self.transport.retrying(attempt, retryable=retryable, what=what)
 
     def _is_metadata(self, url: str) -> bool:
         return urlsplit(url).path.rstrip("/") == urlsplit(self.base_url).path.rstrip("/") + "/metadata"
@@ -368,8 +407,9 @@ class FhirClient:
 
     def unusable_answer(self, message: str, path: str) -> TemporaryNetworkError:
         """A 200 answer about ``path`` that must not be used (a broken page, another patient's data, a
-        search that contradicts a read): the patient is retried on the next run, never read as empty."""
-        return TemporaryNetworkError(message, url=self._shown(self.url(path)), status=200)
+        search that contradicts a read): the patient is retried on the next run, never read as empty.
+        The message quotes the answer (a resourceType, a Bundle.type): masked (probe80 D1)."""
+        return TemporaryNetworkError(self._scrub(message), url=self._shown(self.url(path)), status=200)
 
     def _shown(self, url: str) -> str:
         """A URL for messages and logs: redacted, and any secret of ours in it masked (a server may
@@ -482,6 +522,18 @@ class FhirClient:
         discovery search over a whole server has no such bound). Both kinds check that the pages add up
         (``_PageConsistency``); a ``discovery`` search, which may list millions, compares each page with the
         one before only."""
+        with self.redacting():  # a page's resourceType or type is quoted in errors (probe80 D1)
+            yield from self._search_pages(path, params, post=post, max_pages=max_pages, discovery=discovery)
+
+    def _search_pages(
+        self,
+        path: str,
+        params: dict[str, Any] | None,
+        *,
+        post: bool,
+        max_pages: int | None,
+        discovery: bool,
+    ) -> Iterator[dict[str, Any]]:
         if post:
             bundle = self.request_json(
                 "POST",

@@ -117,11 +117,27 @@ def _secret_files(s: SyncSettings) -> list[tuple[str, Path | None, str | None]]:
     return []
 
 
+def _secret_problem(s: SyncSettings, what: str, value: str) -> str | None:
+    """What makes a token or secret unusable as it will be sent (sync/runner.py refuses it alike)."""
+    from ..fhir.auth import password_problem, secret_line_problem, token_problem
+
+    if what == "token":
+        return token_problem(value)
+    return password_problem(value) if s.auth == "basic" else secret_line_problem(value)
+
+
 def _check_secrets(s: SyncSettings, out: Checklist, environ: dict[str, str]) -> bool:
     ok = True
     for what, path, env in _secret_files(s):
         if path is None:
-            if env and environ.get(env, "").strip():
+            value = environ.get(env, "").strip() if env else ""
+            why = _secret_problem(s, what, value) if value else None
+            if why:
+                out.add(
+                    f"secret: {what}", "fail", f"the {what} in {env} cannot be used: {why} (the value is not shown)"
+                )
+                ok = False
+            elif value:
                 out.add(f"secret: {what}", "ok", f"from the environment variable {env}")
             else:
                 out.add(f"secret: {what}", "fail", f"no {what}: give its file, or set {env}")
@@ -151,6 +167,12 @@ def _check_secrets(s: SyncSettings, out: Checklist, environ: dict[str, str]) -> 
                 continue
             detail = f"{path}: {alg}" + (f", kid {kid}" if kid else "")
         else:
+            why = _secret_problem(s, what, content.decode("utf-8", "replace").strip())
+            if why:
+                # probe80 D2: a token file of two lines crashed `config check --online` (exit 70) with both
+                out.add(f"secret: {what}", "fail", f"{path} cannot be used: {why}; write the {what} alone on one line")
+                ok = False
+                continue
             detail = f"{path} ({len(content.strip())} bytes; the value is never shown)"
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             out.add(
@@ -258,9 +280,10 @@ def _check_online(
         return
     client = FhirClient(s.server or "", auth, session=session, retry=retry, sleep=wait)
     try:
-        if statement is None:
-            statement = client.get("metadata")
-        caps = parse_capabilities(statement)
+        with client.redacting():  # fhirVersion or resourceType quoted in the error (probe80 D1)
+            if statement is None:
+                statement = client.get("metadata")
+            caps = parse_capabilities(statement)
     except NetworkError as exc:
         out.add("server", "fail", str(exc), online=True)
         return

@@ -245,6 +245,9 @@ class SyncJob:
     language: str = "en"  # of the clinician-facing texts written back
     #: processes evaluating patients ahead of the writer (a file source only; 1: in this process)
     workers: int = 1
+    #: every secret of the run masked (fhir/auth.py Redactor): applied to every problem, state reason and
+    #: fatal error the job records, whatever path built it (probe80 D1)
+    redact: Callable[[str], str] = lambda text: text
 
     def __post_init__(self) -> None:
         if not self.pseudonym_key:
@@ -261,7 +264,9 @@ class SyncJob:
         return patient if self.show_phi else pseudonym(self.pseudonym_key, patient)
 
     def scrub(self, text: str, patient: str) -> str:
-        """Error texts carry URLs with the patient id: replace it unless --phi."""
+        """Error texts carry URLs with the patient id: replace it unless --phi. A secret a server
+        echoed is masked in any case (probe80 D1)."""
+        text = self.redact(text)
         if self.show_phi:
             return text
         pid = patient.split("/", 1)[-1]
@@ -345,7 +350,7 @@ class SyncJob:
                 checkpoint = self._checkpoint(cohort.server_time)
                 self.store.set_checkpoint(self.server_key, checkpoint, self.now().isoformat(), settings)
         except BaseException as exc:
-            summary.fatal = f"{exc.__class__.__name__}: {exc}" if not str(exc) else str(exc)
+            summary.fatal = self.redact(f"{exc.__class__.__name__}: {exc}" if not str(exc) else str(exc))
             exc.summary = summary  # type: ignore[attr-defined]  # the CLI prints it
             raise
         finally:
@@ -968,7 +973,7 @@ class SyncJob:
             known,
             status,
             self.now().isoformat(),
-            reason=reason,
+            reason=self.redact(reason),  # the state is shown by `state failed`: no echoed secret (probe80 D1)
             attempts=attempts,
         )
         if status in ("out_of_scope", "missing"):

@@ -16,14 +16,18 @@ from typing import Any
 import requests
 
 from ..criteria.profiles import get_profile
-from ..errors import ConfigError
+from ..errors import ConfigError, UnusableSecretError
 from ..fhir.auth import (
     Auth,
     BasicAuth,
     BearerAuth,
     ClientCredentialsAuth,
+    Redactor,
     SmartBackendAuth,
     load_private_key,
+    password_problem,
+    secret_line_problem,
+    token_problem,
 )
 from ..fhir.capabilities import Capabilities, parse_capabilities
 from ..fhir.client import FhirClient
@@ -42,25 +46,41 @@ from .state import StateStore
 log = logging.getLogger("poems_fhir.sync")
 
 
-def _secret(path: Path | None, env: str, what: str) -> str:
+def _secret(path: Path | None, env: str, what: str, problem: Callable[[str], str | None]) -> str:
+    """The secret from its file (surrounding whitespace, the final newline, stripped) or ``env``; one that
+    ``problem`` refuses is a configuration error naming where it came from, never its value (probe80 D2)."""
     if path:
         try:
-            return path.read_text(encoding="utf-8").strip()
+            value = path.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise ConfigError(f"cannot read {what} file {path}: {exc.strerror}") from None
-    value = os.environ.get(env)
-    if not value:
-        raise ConfigError(f"no {what}: give a file or set {env}")
-    return value.strip()
+        except UnicodeDecodeError:
+            raise UnusableSecretError(f"{what} file {path} is not UTF-8 text; write the {what} alone in it") from None
+        where = f"{what} file {path}"
+    else:
+        value = (os.environ.get(env) or "").strip()
+        if not value:
+            raise ConfigError(f"no {what}: give a file or set {env}")
+        where = f"{what} in {env}"
+    why = problem(value)
+    if why:
+        raise UnusableSecretError(
+            f"the {where} cannot be used: {why}. It must hold the {what} alone, on one line of visible ASCII "
+            "(the value is not shown)"
+        )
+    return value
 
 
 def build_auth(s: SyncSettings, session: requests.Session) -> Auth:
     if s.auth == "none":
         return Auth()
     if s.auth == "bearer":
-        return BearerAuth(_secret(s.token_file, "POEMS_FHIR_TOKEN", "token"))
+        return BearerAuth(_secret(s.token_file, "POEMS_FHIR_TOKEN", "token", token_problem))
     secret_needed = s.auth in ("basic", "client-credentials")
-    secret = _secret(s.client_secret_file, "POEMS_FHIR_CLIENT_SECRET", "client secret") if secret_needed else ""
+    problem = password_problem if s.auth == "basic" else secret_line_problem
+    secret = (
+        _secret(s.client_secret_file, "POEMS_FHIR_CLIENT_SECRET", "client secret", problem) if secret_needed else ""
+    )
     if s.auth == "basic":
         return BasicAuth(s.client_id or "", secret)
     token_url = s.token_url or ""  # "": discovered at the first token request (a down server says so)
@@ -155,6 +175,7 @@ def make_job(
     now: Callable[[], dt.datetime] | None = None,
     session: requests.Session | None = None,
     sleep: Callable[[float], None] | None = None,
+    redactor: Redactor | None = None,
 ) -> tuple[SyncJob, Capabilities | None, Any]:
     mapping = mapping_for(list(s.mappings))
     warn_unverified(mapping)
@@ -165,10 +186,12 @@ def make_job(
     if s.server:
         session = session or requests.Session()
         deadlines = Deadlines(request=parse_duration(s.request_deadline), run=parse_duration(s.run_deadline))
-        client = FhirClient(
-            s.server, build_auth(s, session), session=session, sleep=sleep or time.sleep, deadlines=deadlines
-        )
-        capabilities = parse_capabilities(client.get("metadata"))
+        auth = build_auth(s, session)
+        if redactor is not None:
+            redactor.add(auth.secrets)  # known to the summary, the log and the state from here on
+        client = FhirClient(s.server, auth, session=session, sleep=sleep or time.sleep, deadlines=deadlines)
+        with client.redacting():  # its fhirVersion or resourceType is quoted in the error (probe80 D1)
+            capabilities = parse_capabilities(client.get("metadata"))
         log.info(
             "server FHIR %s: incremental=%s, writes=%s",
             capabilities.fhir_version,
@@ -232,17 +255,40 @@ def make_job(
         stop_requested=(lambda: stop() or client.transport.run_deadline_passed()) if client else stop,
         progress=progress,
         request_stats=stats,
+        redact=redactor or (lambda text: text),
     )
     return job, capabilities, source
 
 
 def run_once(
-    s: SyncSettings, stop: StopFlag, progress: Callable[[Iterable[str]], Iterable[str]], **kw: Any
+    s: SyncSettings,
+    stop: StopFlag,
+    progress: Callable[[Iterable[str]], Iterable[str]],
+    redactor: Redactor | None = None,
+    **kw: Any,
+) -> tuple[Summary, list[str]]:
+    """One run. ``redactor`` learns the run's secrets: the caller masks what it prints with it; the log
+    is masked here while the run lasts, and any error leaving the run is (probe80 D1)."""
+    redactor = redactor if redactor is not None else Redactor()
+    try:
+        with redactor.on_logs():
+            return _run_once(s, stop, progress, redactor, **kw)
+    except BaseException as exc:
+        redactor.error(exc)
+        raise
+
+
+def _run_once(
+    s: SyncSettings,
+    stop: StopFlag,
+    progress: Callable[[Iterable[str]], Iterable[str]],
+    redactor: Redactor,
+    **kw: Any,
 ) -> tuple[Summary, list[str]]:
     store = StateStore(s.state, readonly=bool(s.dry_run))  # a dry run leaves no state behind
     try:
         with store.locked():
-            job, _, source = make_job(s, store, stop, progress, **kw)
+            job, _, source = make_job(s, store, stop, progress, redactor=redactor, **kw)
             summary = job.run()
             if summary.completed and not s.dry_run and hasattr(source, "finish"):
                 source.finish()  # sync --bulk: the export was used, the next run starts a new one
