@@ -87,6 +87,14 @@ class FatalNetworkError(NetworkError):
     """Not worth retrying: 4xx other than 408/429, unusable responses, refused redirects."""
 
 
+class SearchNotFoundError(FatalNetworkError):
+    """A 404/410 to one of a patient's type searches while ``GET Patient/ID`` answers: the search route is
+    missing (a gateway that does not route ``POST …/_search``, a transient 404), not the patient. The
+    patient fails for this run and is retried, never parked as gone (probe80 D3)."""
+
+    exit_code = EXIT_PARTIAL
+
+
 class NotFhirServerError(FatalNetworkError):
     """--server does not point at a FHIR base (HTML page or a non-FHIR 404 at /metadata)."""
 

@@ -37,6 +37,7 @@ from ..errors import (
     ForeignHostError,
     NetworkError,
     PageLinkGoneError,
+    SearchNotFoundError,
     PreconditionFailedError,
 )
 from ..fhir.read import PatientRecord, SourceError, relative_reference, replaced_records, surviving_record
@@ -419,7 +420,12 @@ class SyncJob:
             # retried next run, not parked for good (probe50 MEDIUM-2; FHIR http.html#transaction)
             # nor does a 404/410 to a search's own next link: the page expired, the patient is there
             # (probe68 D2: an expired HAPI page parked a patient for good, its changes never written)
-            if exc.status in GONE and getattr(exc, "reading_patient", False) and not isinstance(exc, PageLinkGoneError):
+            # nor a 404 to one of its type searches while the Patient read answers (probe80 D3: a gateway
+            # without a POST _search route parked every patient for good)
+            gone = getattr(exc, "reading_patient", False) and not isinstance(
+                exc, (PageLinkGoneError, SearchNotFoundError)
+            )
+            if exc.status in GONE and gone:
                 summary.missing += 1
                 summary.problems.append(
                     f"{name}: not on the server (HTTP {exc.status}): reported once, "

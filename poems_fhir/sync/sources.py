@@ -22,7 +22,9 @@ from ..errors import (
     FatalNetworkError,
     ForeignHostError,
     NetworkError,
+    PageLinkGoneError,
     RunDeadlineError,
+    SearchNotFoundError,
     TemporaryNetworkError,
 )
 from ..fhir.capabilities import Capabilities
@@ -449,7 +451,37 @@ class ServerSource:
 
     def fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
         """At most 7 searches (+ paging): the patient rides along with its Observations; the
-        Medication* resources (with the Medication they reference) as the file reader reads them."""
+        Medication* resources (with the Medication they reference) as the file reader reads them.
+        A 404/410 to a search says nothing of the patient: ``GET Patient/ID`` decides (probe80 D3)."""
+        try:
+            return self._fetch(patient)
+        except NetworkError as exc:
+            if exc.status not in (404, 410) or isinstance(exc, (AuthError, PageLinkGoneError, SearchNotFoundError)):
+                raise
+            if getattr(exc, "reading_patient", False):
+                raise  # the Patient read itself: the patient is gone
+            raise self._search_not_found(patient, exc) from exc
+
+    def _search_not_found(self, patient: str, exc: NetworkError) -> SearchNotFoundError:
+        """The patient's own read decides: its 404/410 is raised (the patient is gone); an answer makes the
+        search's 404 a failure of this run (probe80 D3: one gateway 404 parked every patient for good)."""
+        self._read_patient(patient.split("/", 1)[1])
+        return SearchNotFoundError(
+            f"{exc} - a search endpoint answered HTTP {exc.status} although {patient} exists on the server (a "
+            "gateway or route misconfiguration, or a transient error?); this patient is retried on the next run",
+            url=exc.url,
+            status=exc.status,
+        )
+
+    def _read_patient(self, pid: str) -> Any:
+        """``GET Patient/ID``; its 404/410 is the one answer that says the patient is gone."""
+        try:
+            return self.client.get(f"Patient/{pid}")
+        except NetworkError as exc:
+            exc.reading_patient = True  # type: ignore[attr-defined]
+            raise
+
+    def _fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
         pid = patient.split("/", 1)[1]
         codes = self._codes
         resources: list[tuple[dict[str, Any], str]] = []
@@ -489,7 +521,7 @@ class ServerSource:
             if foreign:
                 resources += self._of_replaced_records(patient, rtype, resources, foreign)
         if not any(r.get("resourceType") == "Patient" for r, _ in resources):
-            resources.append((self.client.get(f"Patient/{pid}"), f"{self.client.base_url}/{patient}"))
+            resources.append((self._read_patient(pid), f"{self.client.base_url}/{patient}"))
         records, errors = records_from_resources(resources)
         record = next((r for r in records if r.patient == patient), None)
         return record, errors

@@ -25,6 +25,7 @@ import fcntl
 import functools
 import json
 import os
+import re
 import secrets
 import socket
 import sqlite3
@@ -34,6 +35,18 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StateError, StateLockedError
+
+#: the reason recorded for a patient parked as missing by a 404/410 to one of its type searches
+#: ("GET …/Procedure failed: HTTP 404", "POST …/Observation/_search failed: HTTP 404"), not to its Patient read
+_SEARCH_GONE = re.compile(
+    r"^(?:GET|POST) \S*?/(?!Patient\b)[A-Z][A-Za-z]+(?:/_search)?(?:\?\S*)? failed: HTTP 4(?:04|10)\b"
+)
+
+
+def parked_by_a_search(reason: str) -> bool:
+    """Whether a ``missing`` patient's recorded reason is a type search's 404/410 (probe80 D3)."""
+    return bool(_SEARCH_GONE.match(reason))
+
 
 #: PRAGMA application_id of a poems-fhir state file ("POEM")
 APPLICATION_ID = 0x504F454D
@@ -434,13 +447,14 @@ class StateStore:
         )
 
     def retry_queue(self, server: str, retry_missing: int = 0) -> list[str]:
-        """Patients to try again: every failure; a 404/410 one only ``retry_missing`` more times."""
+        """Patients to try again: every failure; a 404/410 one only ``retry_missing`` more times - and
+        every one parked by a 404/410 to a type search, which never said the patient was gone (probe80 D3:
+        an earlier version parked them so; read once more, the Patient read decides)."""
         rows = self.db.execute(
-            "SELECT patient FROM patient WHERE server = ? AND "
-            "(status = 'failed' OR (status = 'missing' AND attempts <= ?))",
-            (server, retry_missing),
+            "SELECT patient, status, attempts, reason FROM patient WHERE server = ? AND status IN ('failed', 'missing')",
+            (server,),
         ).fetchall()
-        return [r[0] for r in rows]
+        return [r[0] for r in rows if r[1] == "failed" or r[2] <= retry_missing or parked_by_a_search(r[3] or "")]
 
     def patients(self, server: str | None = None, status: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT server, patient, status, reason, attempts, updated_at, written FROM patient WHERE 1=1"

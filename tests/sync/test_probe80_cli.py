@@ -1,5 +1,6 @@
-"""probe80 D1/D2: a secret a server or token endpoint echoes on any path is masked in the summary, the
-log and the state; a token that cannot go into a header is a configuration/auth error, never a crash."""
+"""probe80 D1/D2/D3: a secret a server or token endpoint echoes on any path is masked in the summary, the
+log and the state; a token that cannot go into a header is a configuration/auth error, never a crash; a
+404 to one of a patient's searches fails the patient for this run, it does not park it as gone."""
 
 from __future__ import annotations
 
@@ -195,3 +196,65 @@ def test_config_check_online_reports_a_two_line_token_file_without_showing_it(tm
     failed = [c for c in doc["checks"] if c["status"] == "fail"]
     assert any("2 lines" in c["detail"] for c in failed), doc
     assert "secretvalue" not in result.output and "refresh-token" not in result.output
+
+
+# ---------------------------------------------------------------- D3: a search's 404 is not a gone patient
+
+NOT_FOUND = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "not-found"}]}
+PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "male", "birthDate": "1960-01-01"}
+
+
+def patient_server(rsps, *, search_404: str, patient_status: int = 200) -> None:
+    """A server whose ``search_404`` route ("GET Procedure", "POST Observation") answers 404."""
+    method, rtype = search_404.split()
+    rsps.add("GET", f"{BASE}/metadata", json=METADATA, headers=DATE)
+    search = rf"/{rtype}/_search" if method == "POST" else rf"/{rtype}\b(?!/).*"
+    rsps.add(method, re.compile(re.escape(BASE) + search), status=404, json=NOT_FOUND, headers=DATE)
+    rsps.add(
+        "GET",
+        f"{BASE}/Patient/p1",
+        status=patient_status,
+        json=PATIENT if patient_status == 200 else NOT_FOUND,
+        headers=DATE,
+    )
+    rsps.add("GET", re.compile(re.escape(BASE) + r"/(?!Patient/)\w+\b(?!/).*"), json=empty_bundle(), headers=DATE)
+    rsps.add("POST", re.compile(re.escape(BASE) + r"/\w+/_search"), json=empty_bundle(), headers=DATE)
+
+
+@pytest.mark.parametrize("route", ["GET Procedure", "POST Observation"])
+@responses.activate
+def test_a_404_to_a_patients_search_fails_the_patient_for_this_run_it_is_not_missing(tmp_path, route):
+    patient_server(responses, search_404=route)
+    result = sync(tmp_path, "--server", BASE, "--patient", "p1", "--phi")
+    assert result.exit_code == 1, result.output
+    doc = one_json_object(result.stdout)
+    assert (doc["failed"], doc["missing"]) == (1, 0), doc
+    problem = " ".join(doc["problems"])
+    assert f"{BASE}/{route.split()[1]}" in problem and "a search endpoint answered HTTP 404" in problem
+    assert "no longer retried" not in problem
+    assert "'failed'" in state_text(tmp_path) and "'missing'" not in state_text(tmp_path)
+
+
+@responses.activate
+def test_a_404_to_a_search_of_a_patient_the_server_no_longer_has_makes_it_missing(tmp_path):
+    patient_server(responses, search_404="GET Procedure", patient_status=404)
+    result = sync(tmp_path, "--server", BASE, "--patient", "p1", "--phi")
+    assert result.exit_code == 1, result.output
+    doc = one_json_object(result.stdout)
+    assert (doc["failed"], doc["missing"]) == (0, 1), doc
+    assert "not on the server (HTTP 404)" in " ".join(doc["problems"])
+
+
+def test_a_patient_parked_as_missing_by_a_search_404_is_back_in_the_retry_queue(tmp_path):
+    from poems_fhir.sync.state import StateStore
+
+    store = StateStore(tmp_path / "s.sqlite")
+    parked = {
+        "Patient/a": "GET http://h/fhir/R4/Procedure failed: HTTP 404: error: Not found",
+        "Patient/b": "POST http://h/fhir/R4/Observation/_search failed: HTTP 404: error: Not found",
+        "Patient/c": "GET http://h/fhir/R4/Patient/patient-0123456789abcdef failed: HTTP 404: error: Not found",
+        "Patient/d": "no resources found",
+    }
+    for patient, reason in parked.items():
+        store.record_patient("srv", patient, "", {}, "missing", "2026-12-05T00:00:00", reason=reason, attempts=2)
+    assert sorted(store.retry_queue("srv")) == ["Patient/a", "Patient/b"]
