@@ -235,7 +235,7 @@ def test_coverage_group_members_that_are_not_patient_ids_are_skipped():
     result = invoke("mappings", "coverage", "--server", BASE, "--group", "g", "--format", "json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["patients"] == 0 and len(responses.calls) == 1
-    assert "Group/g: 1 Patient member reference(s) are not Patient/ID: skipped" in result.stderr
+    assert "Group/g: 1 Patient member reference(s) are not Patient/<id>: skipped" in result.stderr
 
 
 @responses.activate

@@ -353,6 +353,9 @@ def describe(exc: BaseException, deadlines: Deadlines, waited: str | None = None
         return "the connection was reset"
     if has(requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError, http.client.IncompleteRead):
         return "the response was cut short (connection closed before the whole body arrived)"
+    if has(zlib.error):
+        # probe80 D6: a body labelled gzip that is not gzip was "error - is the server up and reachable?"
+        return "the body is labelled Content-Encoding: gzip but is not valid gzip (a proxy or compression layer?)"
     if has(requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError):
         return "the compressed response body is corrupt (cut short?)"
     return f"{exc.__class__.__name__} - is the server up and reachable?"

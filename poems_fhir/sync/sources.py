@@ -299,10 +299,14 @@ class ServerSource:
         # not at all, the patient it left kept a report citing it
         self._recheck = self._inputs_changed(changed, after)
         patients |= self._recheck
-        unusable = sum(1 for s in subjects if s.startswith("Patient/") and patient_ref(s, base) is None)
+        # also a Patient of another server (probe80 D7: dropped without the warning and the count)
+        unusable = sum(
+            1 for s in subjects if (s.startswith("Patient/") or "/Patient/" in s) and patient_ref(s, base) is None
+        )
         if unusable:
+            # placeholders in <>: the pseudonymiser took "Patient/..." for a reference (probe80 D5)
             log.warning(
-                "%d subject reference(s) look like Patient/... but are not Patient/ID: skipped",
+                "%d subject reference(s) name a patient but are not Patient/<id> of this server: skipped",
                 unusable,
                 extra=ev("cohort.unusable_references", count=unusable),
             )
@@ -614,7 +618,7 @@ def group_patients(group: dict[str, Any], base_url: str, name: str) -> list[str]
                 found.append(patient)
     if unusable:
         log.warning(
-            "%s: %d Patient member reference(s) are not Patient/ID: skipped",
+            "%s: %d Patient member reference(s) are not Patient/<id>: skipped",
             name,
             unusable,
             extra=ev("cohort.unusable_references", group=name, count=unusable),

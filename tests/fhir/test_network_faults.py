@@ -436,6 +436,24 @@ def _gzipped_patient(filler: bytes, level: int = 9) -> bytes:
 
 
 @responses.activate
+def test_a_body_labelled_gzip_that_is_not_gzip_says_so_and_is_retried():
+    """probe80 D6: "error - is the server up and reachable? after 0 bytes" sent the operator to look for
+    an outage; the server answered every time."""
+    for _ in range(5):
+        responses.add(
+            "GET",
+            f"{BASE}/Patient/1",
+            body=b'{"resourceType":"Patient","id":"1"}',
+            headers={"Content-Encoding": "gzip"},
+        )
+    c, sleeps = client()
+    with pytest.raises(TemporaryNetworkError) as caught:
+        c.get("Patient/1")
+    assert "labelled Content-Encoding: gzip but is not valid gzip" in str(caught.value)
+    assert "is the server up" not in str(caught.value) and len(sleeps) == 4
+
+
+@responses.activate
 def test_a_decompression_bomb_is_refused_while_it_streams_and_not_retried():
     # probe45 D6: a small gzip answer inflating to just under the 512 MB cap was read whole (1.3 GB)
     from poems_fhir.fhir.http import INFLATION_FLOOR, MAX_INFLATION

@@ -367,7 +367,7 @@ def test_member_and_subject_references_that_are_not_patient_ids_are_skipped_with
     cohort = ServerSource(FhirClient(BASE), mapping, caps(), group="g").cohort(None)
     assert cohort.patients == ["Patient/a", "Patient/b", "Patient/c"]
     assert cohort.named  # a Group's members are named, not discovered: one the server lacks is reported once
-    assert "Group/g: 6 Patient member reference(s) are not Patient/ID: skipped" in caplog.text
+    assert "Group/g: 6 Patient member reference(s) are not Patient/<id>: skipped" in caplog.text
     assert "elsewhere" not in caplog.text and "_format" not in caplog.text  # counts only: ids are PHI
 
 
@@ -389,7 +389,34 @@ def test_discovered_subjects_that_are_not_patient_ids_are_skipped(mapping, caplo
     responses.add("GET", f"{BASE}/MedicationAdministration", json=empty_bundle())
     cohort = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, caps()).cohort(None)
     assert cohort.patients == ["Patient/a", "Patient/b"]
-    assert "2 subject reference(s) look like Patient/... but are not Patient/ID: skipped" in caplog.text
+    assert "2 subject reference(s) name a patient but are not Patient/<id> of this server: skipped" in caplog.text
+
+
+@responses.activate
+def test_a_discovered_subject_on_another_server_is_counted_and_the_warning_survives_pseudonyms(mapping, caplog):
+    """probe80 D7: a subject on another server was dropped without the warning; D5: the warning's own
+    placeholders were replaced by pseudonyms ("look like patient-87ea… but are not patient-b7e5…")."""
+    from poems_fhir.sync.job import scrub_identifiers
+
+    responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": DATE})
+    subjects = ["Patient/a", "http://other.example/fhir/R4/Patient/evil"]
+    found = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [
+            {"resource": {"resourceType": "Observation", "id": f"o{i}", "subject": {"reference": s}}}
+            for i, s in enumerate(subjects)
+        ],
+    }
+    responses.add("GET", f"{BASE}/Observation", json=found)
+    for rtype in ("Condition", "Procedure", "DiagnosticReport", "MedicationStatement", "MedicationRequest"):
+        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
+    responses.add("GET", f"{BASE}/MedicationAdministration", json=empty_bundle())
+    cohort = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, caps()).cohort(None)
+    assert cohort.patients == ["Patient/a"]
+    warning = next(r.getMessage() for r in caplog.records if "subject reference" in r.getMessage())
+    assert warning.startswith("1 subject reference(s)")
+    assert scrub_identifiers(b"k" * 32, warning) == warning
 
 
 # --- a transaction the server applied only in part (fhir-server/README.md: Medplum without its
