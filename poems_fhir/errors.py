@@ -8,6 +8,7 @@ Messages say what happened and what to do, and never contain a secret.
 from __future__ import annotations
 
 import errno as _errno
+from typing import Any
 
 EXIT_OK = 0
 EXIT_PARTIAL = 1  # some input or patients skipped/failed; the rest was processed
@@ -145,6 +146,21 @@ class PreconditionFailedError(FatalNetworkError):
     """409/412 on a write: the resource changed underneath us."""
 
     exit_code = EXIT_PARTIAL
+
+
+class UnlistedResourceError(FatalNetworkError):
+    """A create-only write of ours (a conditional create, If-None-Exist) found a resource under our identifier
+    that the ownership searches did not list: the server's search answers are not trusted for this patient.
+    Nothing of it was changed; the patient fails for this run and is retried (probe80 D4: the conditional
+    update sent instead overwrote a clinician's signed report). ``found``: the resources the write found."""
+
+    exit_code = EXIT_PARTIAL
+
+    def __init__(
+        self, message: str, *, url: str | None = None, status: int | None = None, found: list[Any] | None = None
+    ) -> None:
+        super().__init__(message, url=url, status=status)
+        self.found: list[Any] = list(found or [])
 
 
 class PartialTransactionError(FatalNetworkError):

@@ -555,6 +555,22 @@ def conditional_url(rtype: str, ident: dict[str, Any], patient: str) -> str:
     return f"{rtype}?identifier={ident['system']}|{ident['value']}&subject={patient}"
 
 
+def as_conditional_create(request: dict[str, Any]) -> dict[str, Any]:
+    """The create-only form of a conditional update ``Type?criteria``: ``POST Type`` with ``ifNoneExist`` =
+    the same criteria (FHIR http.html "conditional create"). A server that holds a match answers 200 with
+    it and changes nothing: what a run that believes nothing of ours exists may send (probe80 D4: the
+    conditional update overwrote the one resource that matched - a clinician's signed report - when the
+    ownership searches had left it out)."""
+    rtype, _, criteria = str(request["url"]).partition("?")
+    return {"method": "POST", "url": rtype, "ifNoneExist": criteria}
+
+
+def create_criteria(request: dict[str, Any]) -> str | None:
+    """The ``ifNoneExist`` criteria of a conditional create entry, else None."""
+    criteria = request.get("ifNoneExist") if request.get("method") == "POST" else None
+    return criteria if isinstance(criteria, str) and criteria else None
+
+
 def restaging_date(r: ResponseAssessment) -> dt.date | None:
     """The restaging a response describes: its newest haematological, VEGF or clinical-domain result or
     statement (what the report cites), else the baseline."""

@@ -39,6 +39,7 @@ from ..errors import (
     PageLinkGoneError,
     SearchNotFoundError,
     PreconditionFailedError,
+    UnlistedResourceError,
 )
 from ..fhir.read import PatientRecord, SourceError, relative_reference, replaced_records, surviving_record
 from ..fhir.write import (
@@ -57,8 +58,8 @@ from ..mapping.rules import CompiledMapping
 from ..parallel import SKIPPED, Done, map_patients
 from ..pipeline import PatientResult, evaluate_record, html_for, transaction_for
 from .events import ev
-from .ownership import Plan, plan_writes
-from .sinks import FILE_KEY, DirSink, Sink
+from .ownership import Plan, owned, plan_writes, takeover_of
+from .sinks import FILE_KEY, DirSink, ServerView, Sink
 from .sources import OVERLAP, Source, earliest_instant, fhir_instant, parse_instant
 from .spill import SpilledList
 from .state import PatientState, StateStore
@@ -693,6 +694,11 @@ class SyncJob:
                 # someone changed a resource between our read and our write, or our write was applied and
                 # its answer lost (probe63 D5: twice): read again and decide again
                 refused = exc
+            except UnlistedResourceError as exc:
+                # a clinician's resource the searches left out, found by our create-only write: left as it
+                # is, and said as a takeover; the patient fails (probe80 D4)
+                self._report_found(patient, name, exc, view, summary)
+                raise
         # what of ours the server holds after this write: a later change by anyone else brings the patient back
         ready.own = {
             f"{r.get('resourceType')}/{r.get('id')}": str((r.get("meta") or {}).get("versionId") or "")
@@ -818,6 +824,16 @@ class SyncJob:
         log.info(
             "%s: %s %s (%s)", name, verb, refs, reason, extra=ev(event, patient=name, resources=refs, reason=reason)
         )
+
+    def _report_found(
+        self, patient: str, name: str, exc: UnlistedResourceError, view: ServerView, summary: Summary
+    ) -> None:
+        """Report, as takeovers, the resources of someone else among those a create-only write found."""
+        found = [r for r in exc.found if isinstance(r, dict) and r.get("id")]
+        seen = replace(view, resources=view.resources + found)
+        taken = [takeover_of(r) for r in found if owned(r, seen)]
+        if taken:
+            self._report_takeovers(patient, name, Plan(None, takeovers=taken), summary)
 
     def _report_takeovers(self, patient: str, name: str, plan: Plan, summary: Summary) -> None:
         for note in plan.notes:

@@ -29,6 +29,7 @@ from ..fhir.write import (
     HASH_V2,
     RUN_TAG_SYSTEM,
     WITHDRAWN_STATUSES,
+    as_conditional_create,
     conditional_url,
     content_hash,
     SOURCE_TAG_SYSTEM,
@@ -341,6 +342,10 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
                 entry["request"]["ifMatch"] = f'W/"{version}"'
                 if not unresolved_urns(current):  # a write of its own, not the completion of one applied in part
                     overwritten.append(f"{ref_of(current)}/_history/{version}")
+        elif view.from_server:
+            # nothing of ours listed: create-only, never an update of whatever matches (probe80 D4: a search
+            # that left our report out had the conditional update overwrite the clinician's signed one)
+            entry["request"] = as_conditional_create(entry["request"])
         send.append(entry)
     # at most one open proposal per patient and profile; stale ones and other profiles' are withdrawn
     for res in view.resources:

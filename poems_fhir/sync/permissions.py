@@ -19,7 +19,7 @@ READ_TYPES = (
     "CarePlan",
     "Provenance",
 )
-#: written (conditional update: the server searches by identifier, then creates or updates)
+#: written (conditional update or create: the server searches by identifier, then creates or updates)
 WRITE_TYPES = ("Device", "DiagnosticReport", "CarePlan", "Provenance")
 
 

@@ -16,7 +16,13 @@ from typing import Any, Protocol
 
 from ..fhir.json_codec import dump
 from ..fhir.capabilities import Capabilities
-from ..errors import FatalNetworkError, NetworkError, PartialTransactionError, TemporaryNetworkError
+from ..errors import (
+    FatalNetworkError,
+    NetworkError,
+    PartialTransactionError,
+    TemporaryNetworkError,
+    UnlistedResourceError,
+)
 from ..fhir.client import FhirClient, ignored_parameter, page_resources
 from ..fhir.read import is_own_output
 from .events import ev
@@ -29,6 +35,7 @@ from ..fhir.write import (
     SUBJECT_TAG_SYSTEM,
     HASH_V2,
     content_hash as ownership_marker,
+    create_criteria,
     is_unchanged_ours,
     own_ref_key,
     NARRATIVE_TAG_SYSTEM,
@@ -85,6 +92,10 @@ class ServerView:
     #: for a replaced record and moved here by the merge is still ours (withdrawn, not taken over)
     patient: str = ""
     merged_from: tuple[str, ...] = ()
+    #: read from a server (not a folder): a report or plan with nothing of ours listed is sent create-only
+    #: (If-None-Exist), so a search that leaves ours out cannot make the write overwrite a clinician's
+    #: resource (probe80 D4); a file for a person to POST later keeps its conditional updates
+    from_server: bool = False
 
     def our_refs(self) -> frozenset[str]:
         """ "Type/id" of our own resources on the server: our reports and plans (a clinician's takeover
@@ -130,11 +141,12 @@ FILE_KEY = "poems-fhir:file"
 
 
 def entry_key(entry: dict[str, Any]) -> str:
-    """The business key of a transaction entry: its conditional URL's search value (or, for a
-    plain update, its URL)."""
+    """The business key of a transaction entry: its conditional URL's search value - or its conditional
+    create's (``ifNoneExist``) - or, for a plain update, its URL."""
     url = entry["request"]["url"]
+    query = create_criteria(entry["request"]) or (url.split("?", 1)[1] if "?" in url else None)
     # the identifier is the first criterion (fhir/write.conditional_url adds the subject after it)
-    return url.split("?", 1)[1].split("&", 1)[0].split("=", 1)[1] if "?" in url else url
+    return query.split("&", 1)[0].split("=", 1)[1] if query is not None else url
 
 
 def with_if_match(bundle: dict[str, Any], previous: Written) -> dict[str, Any]:
@@ -268,15 +280,61 @@ class ServerSink:
             unconfirmed = unconfirmed_entries(bundle, response)
             if unconfirmed:
                 self._applied_in_part(bundle, unconfirmed)
-            written = self._written(
-                bundle,
-                [e.get("resource") or {} for e in response.get("entry", [])],
-                [(e.get("response") or {}) for e in response.get("entry", [])],
-            )
+            resources = [e.get("resource") or {} for e in response.get("entry", [])]
+            responses = [(e.get("response") or {}) for e in response.get("entry", [])]
+            written = self._written(bundle, resources, responses)
+            self._refuse_found(bundle, written, self._found_by_creates(bundle, resources, responses), patient)
         else:
-            written = self._ordered_updates(bundle)
+            written = self._ordered_updates(bundle, patient)
         self._settle(bundle, written, self._seen[1] if self._seen[0] == patient else frozenset())
         return written
+
+    def _found_by_creates(
+        self, bundle: dict[str, Any], resources: list[dict[str, Any]], responses: list[dict[str, Any]]
+    ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(entry, what the server holds) for each conditional create of the transaction that the server
+        answered with an existing resource (200, not 201 Created) instead of creating ours."""
+        found = []
+        for entry, resource, resp in zip(bundle["entry"], resources, responses, strict=False):
+            if create_criteria(entry["request"]) and not str(resp.get("status", "")).strip().startswith("201"):
+                location = str(resp.get("location") or "").split("/_history/")[0]
+                found.append((entry, self._matched(entry, resource, location)))
+        return found
+
+    def _matched(self, entry: dict[str, Any], resource: dict[str, Any], location: str) -> dict[str, Any]:
+        """The resource a conditional create matched: as the answer holds it, else read by its location, else
+        searched by the create's criteria (an answer with neither: Prefer return=minimal)."""
+        rtype = entry["resource"]["resourceType"]
+        if resource.get("resourceType") == rtype and resource.get("id"):
+            return resource
+        if location:
+            body = self.client.request_json("GET", location.replace(self.client.base_url + "/", ""))
+            if isinstance(body, dict) and body.get("resourceType") == rtype:
+                return body
+        return self.current(f"{rtype}?{create_criteria(entry['request'])}") or {"resourceType": rtype}
+
+    def _refuse_found(
+        self, bundle: dict[str, Any], written: Written, found: list[tuple[dict[str, Any], dict[str, Any]]], patient: str
+    ) -> None:
+        """A conditional create that found a resource: exactly what we sent (ours, written before - a run
+        killed between its write and its record, a search index that lags) is our write done. Anything
+        else - a clinician's report, ours with other content - was left as it is, and the ownership
+        searches that did not list it are not trusted: the patient fails for this run, retried next run
+        (probe80 D4: the conditional update sent instead overwrote a clinician's signed report)."""
+        seen = self._seen[1] if self._seen[0] == patient else frozenset()
+        ours = frozenset(own_ref_key(w["ref"]) for w in written.values() if "/" in str(w.get("ref", ""))) | seen
+        others = [(entry, res) for entry, res in found if not _exactly_sent(res, entry["resource"], ours)]
+        if not others:
+            return
+        named = "; ".join(_found_text(entry, res, ours) for entry, res in others)
+        raise UnlistedResourceError(
+            f"the server's search did not list a resource of ours that our create-only write found: {named}; it "
+            "was not changed, and nothing more is written for this patient this run (retried next run): the "
+            "server's search answers are not trusted - an index that lags, or a proxy or gateway that drops "
+            "results; if it persists, check that `DiagnosticReport?subject=…&_revinclude=Provenance:target` and "
+            "`CarePlan?subject=…` return every resource of the patient",
+            found=[res for _, res in others],
+        )
 
     def _applied_in_part(self, bundle: dict[str, Any], unconfirmed: list[tuple[int, str]]) -> None:
         """A transaction the server applied only in part (Medplum without its transaction-bundles
@@ -383,7 +441,7 @@ class ServerSink:
         them) and our own Provenances of this patient (which also name what was deleted since).
         ``recorded``: "Type/id" the state recorded writing for this patient; with what our Provenances
         name, each one the searches did not return is read to confirm it is gone (`_confirm_gone`)."""
-        view = ServerView(ordered_writes=not self.capabilities.transaction)
+        view = ServerView(ordered_writes=not self.capabilities.transaction, from_server=True)
         own_refs: set[str] = set()
         foreign: list[dict[str, Any]] = []
         revinclude_ignored = False
@@ -493,27 +551,61 @@ class ServerSink:
             written[entry_key(entry)] = {"ref": ref.replace(self.client.base_url + "/", ""), "version": version or ""}
         return written
 
-    def _ordered_updates(self, bundle: dict[str, Any]) -> Written:
-        """Without transactions: conditional PUTs in dependency order, urn:uuids replaced as we go."""
+    def _ordered_updates(self, bundle: dict[str, Any], patient: str = "") -> Written:
+        """Without transactions: conditional PUTs (a conditional create - POST with If-None-Exist - where
+        nothing of ours was listed) in dependency order, urn:uuids replaced as we go. A create that finds a
+        resource other than ours as sent stops the write before the rest (the Provenance is last)."""
         resolved: dict[str, str] = {}
         written: Written = {}
         for entry in bundle["entry"]:
             text = json.dumps(entry["resource"])
             for urn, ref in resolved.items():
                 text = text.replace(f'"{urn}"', f'"{ref}"')
-            headers = {"If-Match": entry["request"]["ifMatch"]} if entry["request"].get("ifMatch") else None
-            response = self.client.request("PUT", entry["request"]["url"], json=json.loads(text), headers=headers)
+            criteria = create_criteria(entry["request"])
+            if criteria:
+                response = self.client.request(
+                    "POST", entry["request"]["url"], json=json.loads(text), headers={"If-None-Exist": criteria}
+                )
+            else:
+                headers = {"If-Match": entry["request"]["ifMatch"]} if entry["request"].get("ifMatch") else None
+                response = self.client.request("PUT", entry["request"]["url"], json=json.loads(text), headers=headers)
             body = self.client.json(response) if response.content else {}
+            if criteria and response.status_code != 201:  # 200: it matched an existing resource, left unchanged
+                location = response.headers.get("Location", "").split("/_history/")[0]
+                matched = self._matched(entry, body if isinstance(body, dict) else {}, location)
+                written[entry_key(entry)] = {"ref": f"{matched.get('resourceType')}/{matched.get('id')}", "version": ""}
+                self._refuse_found(bundle, written, [(entry, matched)], patient)
+                body = matched
             if body.get("resourceType"):
                 self._returned[entry_key(entry)] = body
             rid = body.get("id") or response.headers.get("Location", "").split("/_history/")[0].rsplit("/", 1)[-1]
             if not rid:  # 200 with an empty body and no Location (Prefer: return=minimal): look it up
-                rid = (self.current(entry["request"]["url"]) or {}).get("id", "")
+                lookup = f"{entry['request']['url']}?{criteria}" if criteria else entry["request"]["url"]
+                rid = (self.current(lookup) or {}).get("id", "")
             ref = f"{entry['resource']['resourceType']}/{rid}"
             resolved[entry["fullUrl"]] = ref
             version = (body.get("meta") or {}).get("versionId") or _etag_version(response.headers.get("ETag"))
             written[entry_key(entry)] = {"ref": ref, "version": version or ""}
         return written
+
+
+def _exactly_sent(found: dict[str, Any], sent: dict[str, Any], ours: frozenset[str]) -> bool:
+    """Whether a resource a conditional create found is ours exactly as this write sent it: unchanged since we
+    wrote it, with the content this run built (the same source hash)."""
+    source = tag_of(sent, SOURCE_TAG_SYSTEM)
+    return source is not None and tag_of(found, SOURCE_TAG_SYSTEM) == source and is_unchanged_ours(found, ours)
+
+
+def _found_text(entry: dict[str, Any], found: dict[str, Any], ours: frozenset[str]) -> str:
+    """What a conditional create found, for the failure message: the resource, its status and whose it is."""
+    ref = f"{found.get('resourceType')}/{found.get('id') or '?'}"
+    whose = (
+        "ours as written before, with other content"
+        if tag_of(found, CONTENT_TAG_SYSTEM)
+        and is_unchanged_ours(found, ours | {f"{found.get('resourceType')}/{found.get('id')}"})
+        else "changed by someone else - never modified by poems-fhir"
+    )
+    return f"{ref} (status {found.get('status')!r}, {whose}; If-None-Exist {create_criteria(entry['request'])})"
 
 
 #: a server's refusal because a conditional URL matched several resources (Medplum, HAPI wordings)
