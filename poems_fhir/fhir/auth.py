@@ -134,14 +134,20 @@ class _RedactingFilter(logging.Filter):
         self.redact = redact
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = self.redact(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            record.fields = {k: self.redact(v) if isinstance(v, str) else v for k, v in fields.items()}
+        rewrite_record(record, self.redact)
         return True
+
+
+def rewrite_record(record: logging.LogRecord, rewrite: Callable[[str], str]) -> None:
+    """A log record's message and its structured ``fields`` passed through ``rewrite`` (a mask of secrets,
+    the pseudonyms of patient ids): what a log handler formats never holds the original."""
+    message = record.getMessage()
+    changed = rewrite(message)
+    if changed != message:
+        record.msg, record.args = changed, None
+    fields = getattr(record, "fields", None)
+    if isinstance(fields, dict):
+        record.fields = {k: rewrite(v) if isinstance(v, str) else v for k, v in fields.items()}
 
 
 class Auth:

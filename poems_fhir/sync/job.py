@@ -41,6 +41,7 @@ from ..errors import (
     PreconditionFailedError,
     UnlistedResourceError,
 )
+from ..fhir.auth import rewrite_record
 from ..fhir.read import PatientRecord, SourceError, relative_reference, replaced_records, surviving_record
 from ..fhir.write import (
     GUARDED_TYPES,
@@ -166,13 +167,7 @@ class PseudonymLogFilter(logging.Filter):
         return scrub_identifiers(self.key, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        scrubbed = self.scrub(message)
-        if scrubbed != message:
-            record.msg, record.args = scrubbed, None
-        fields = getattr(record, "fields", None)
-        if isinstance(fields, dict):
-            record.fields = {k: self.scrub(v) if isinstance(v, str) else v for k, v in fields.items()}
+        rewrite_record(record, self.scrub)
         return True
 
 

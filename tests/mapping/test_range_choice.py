@@ -153,14 +153,18 @@ def test_a_text_range_labelled_by_sex_gives_the_patients_part():
         assert text_for(plain, MAN_59) == plain
 
 
-def test_a_haemoglobin_inside_the_lab_range_for_his_sex_is_no_polycythaemia(mapping):
-    """probe79 D3 end to end: Hb 168 g/L is inside a man's 135-175 but above a woman's 120-150."""
-    hb = observation(
+def haemoglobin_168(range_text):
+    return observation(
         "718-7",
         "hb",
         valueQuantity={"value": 168, "unit": "g/L", "system": "http://unitsofmeasure.org", "code": "g/L"},
-        referenceRange=[{"text": "Female: 120-150 g/L; Male: 135-175 g/L"}],
+        referenceRange=[{"text": range_text}],
     )
+
+
+def test_a_haemoglobin_inside_the_lab_range_for_his_sex_is_no_polycythaemia(mapping):
+    """probe79 D3 end to end: Hb 168 g/L is inside a man's 135-175 but above a woman's 120-150."""
+    hb = haemoglobin_168("Female: 120-150 g/L; Male: 135-175 g/L")
 
     def state(gender):
         found = [
@@ -214,11 +218,6 @@ def test_a_text_range_is_read_through_the_words_around_its_limits(text, man, wom
 
 def test_a_text_range_the_patient_cannot_be_judged_by_is_said(mapping):
     """probe81 D4: an unreadable range text left the default to decide without a word."""
-    hb = observation(
-        "718-7",
-        "hb",
-        valueQuantity={"value": 168, "unit": "g/L", "system": "http://unitsofmeasure.org", "code": "g/L"},
-        referenceRange=[{"text": "see the lab's leaflet"}],
-    )
+    hb = haemoglobin_168("see the lab's leaflet")
     notes = [n.detail for n in extract(make_record(hb, gender="male"), mapping).notes if n.kind == "unused"]
     assert any("see the lab's leaflet" in n and "default limits decide" in n for n in notes)

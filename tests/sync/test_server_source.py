@@ -371,10 +371,9 @@ def test_member_and_subject_references_that_are_not_patient_ids_are_skipped_with
     assert "elsewhere" not in caplog.text and "_format" not in caplog.text  # counts only: ids are PHI
 
 
-@responses.activate
-def test_discovered_subjects_that_are_not_patient_ids_are_skipped(mapping, caplog):
+def _discover(mapping, subjects):
+    """Discovery over a server whose Observation search lists ``subjects`` (every other search empty)."""
     responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": DATE})
-    subjects = ["Patient/a", "Patient/a/_history/2", f"{BASE}/Patient/b", "Patient/x?y=1", "Patient/p,q", "Group/z"]
     found = {
         "resourceType": "Bundle",
         "type": "searchset",
@@ -388,6 +387,13 @@ def test_discovered_subjects_that_are_not_patient_ids_are_skipped(mapping, caplo
         responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
     responses.add("GET", f"{BASE}/MedicationAdministration", json=empty_bundle())
     cohort = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, caps()).cohort(None)
+    return cohort
+
+
+@responses.activate
+def test_discovered_subjects_that_are_not_patient_ids_are_skipped(mapping, caplog):
+    subjects = ["Patient/a", "Patient/a/_history/2", f"{BASE}/Patient/b", "Patient/x?y=1", "Patient/p,q", "Group/z"]
+    cohort = _discover(mapping, subjects)
     assert cohort.patients == ["Patient/a", "Patient/b"]
     assert "2 subject reference(s) name a patient but are not Patient/<id> of this server: skipped" in caplog.text
 
@@ -398,21 +404,8 @@ def test_a_discovered_subject_on_another_server_is_counted_and_the_warning_survi
     placeholders were replaced by pseudonyms ("look like patient-87ea… but are not patient-b7e5…")."""
     from poems_fhir.sync.job import scrub_identifiers
 
-    responses.add("GET", f"{BASE}/metadata", json={}, headers={"Date": DATE})
     subjects = ["Patient/a", "http://other.example/fhir/R4/Patient/evil"]
-    found = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "entry": [
-            {"resource": {"resourceType": "Observation", "id": f"o{i}", "subject": {"reference": s}}}
-            for i, s in enumerate(subjects)
-        ],
-    }
-    responses.add("GET", f"{BASE}/Observation", json=found)
-    for rtype in ("Condition", "Procedure", "DiagnosticReport", "MedicationStatement", "MedicationRequest"):
-        responses.add("GET", f"{BASE}/{rtype}", json=empty_bundle())
-    responses.add("GET", f"{BASE}/MedicationAdministration", json=empty_bundle())
-    cohort = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, caps()).cohort(None)
+    cohort = _discover(mapping, subjects)
     assert cohort.patients == ["Patient/a"]
     warning = next(r.getMessage() for r in caplog.records if "subject reference" in r.getMessage())
     assert warning.startswith("1 subject reference(s)")
