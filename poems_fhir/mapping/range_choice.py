@@ -215,7 +215,7 @@ def _age_applies(age: Any, who: Subject) -> bool | None:
 
 
 #: a text range's parts: "; ", a new line, "|", a comma that is no decimal comma, brackets
-_PARTS = re.compile(r"[;\n|()\[\]]|,(?!\d)")
+_PARTS = re.compile(r"[;\n|()\[\]]|,(?!\d)|\s/\s?|/\s")  # a "/" with a space beside it: "M: … / F: …"
 #: a sex word; a letter of a unit ("m/s", "/m", "m^2") is none
 _MALE_WORDS = re.compile(r"(?<![/^*])\b(?:males?|men|man|m|мужчин\w*|муж\w*|м|ер|ерлер)\b(?![/^*])", re.IGNORECASE)
 _FEMALE_WORDS = re.compile(
@@ -223,7 +223,8 @@ _FEMALE_WORDS = re.compile(
 )
 #: a part for another population than an adult of either sex: children, pregnancy (probe81 D5)
 _OTHER_POPULATION = re.compile(
-    r"child|paediatr|pediatr|infant|newborn|neonat|pregnan|дет|ребен|ребён|новорожд|беремен|бала|жүкті",
+    r"child|paediatr|pediatr|infant|newborn|neonat|pregnan|дет|ребен|ребён|новорожд|беремен|бала|жүкті|"
+    r"critical|panic|alert|критич|тревож",  # a critical or panic limit is no normal range either (probe82 D2)
     re.IGNORECASE,
 )
 _NUMBER = r"(?:\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?![\d])(?:[.,]\d+)?|\d+(?:[.,]\d+)?(?:[eE][+-]?\d{1,3})?)"
@@ -275,7 +276,7 @@ def _parts(text: str) -> list[_Part]:
     parts: list[_Part] = []
     pending: set[str] = set()
     pending_other = False
-    for piece in _PARTS.split(text):
+    for piece in (p for chunk in _PARTS.split(text) for p in _by_label(chunk)):
         if not piece.strip():
             continue
         sexes = {"male"} if _MALE_WORDS.search(piece) else set()
@@ -290,6 +291,18 @@ def _parts(text: str) -> list[_Part]:
         parts.append(_Part(piece, sexes | pending, other or pending_other))
         pending, pending_other = set(), False
     return parts
+
+
+def _by_label(chunk: str) -> list[str]:
+    """A chunk cut before each sex label that follows a number: "M 135-175 F 120-160" (probe82 D2)."""
+    digit = re.search(r"\d", chunk)
+    if digit is None:
+        return [chunk]
+    cuts = [
+        m.start() for words in (_MALE_WORDS, _FEMALE_WORDS) for m in words.finditer(chunk) if m.start() > digit.start()
+    ]
+    bounds = [0, *sorted(cuts), len(chunk)]
+    return [chunk[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if b > a]
 
 
 def _limits_in(part: str) -> str | None:

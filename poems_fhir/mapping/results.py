@@ -151,9 +151,31 @@ def interpretation_qual(part: dict[str, Any], terms: dict[str, Qual]) -> tuple[Q
         # beside a negative immunofixation, "Normal" beside platelets, were not read)
         displays = [display for _, _, display in codings(concept)]
         for text in [concept.get("text"), *displays]:
-            if isinstance(text, str) and normalise_term(text) in terms:
-                return terms[normalise_term(text)], f"interpretation {text!r}"
+            if isinstance(text, str) and (term := _flag_term(text, terms)) is not None:
+                return terms[term], f"interpretation {text!r}"
     return None, ""
+
+
+#: words a flag carries beside what it says: "Abnormal result", "Normal range", "Abnormal - see comment",
+#: «Аномальный результат» (probe82 D1, D4: read as no flag at all)
+_FLAG_FILLER = re.compile(
+    r"\s*(?:[-–—:,;.]\s*)?(?:see (?:the )?(?:comments?|notes?)|results?|range|values?|flag|"
+    r"результат\w*|значени\w*|диапазон\w*|см\.? (?:комментарий|примечание))\.?$",
+    re.IGNORECASE,
+)
+
+
+def _flag_term(text: str, terms: dict[str, Qual]) -> str | None:
+    """The key of ``terms`` an interpretation's words say, the filler words beside them left out."""
+    term = normalise_term(text)
+    for _ in range(3):  # "Abnormal result - see comment": a few fillers at most
+        if term in terms:
+            return term
+        shorter = normalise_term(_FLAG_FILLER.sub("", term))
+        if shorter == term or not shorter:
+            return None
+        term = shorter
+    return term if term in terms else None
 
 
 def read_result(

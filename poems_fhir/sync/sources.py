@@ -57,6 +57,8 @@ _PATIENT_REF = re.compile(rf"Patient/({FHIR_ID})(?:/_history/{FHIR_ID})?")
 CODE_CHUNK = 40
 #: re-read this much before the checkpoint: resources committed late with an earlier lastUpdated
 OVERLAP = dt.timedelta(minutes=5)
+#: records a patient replaces whose resources are searched too (a merge chain is short)
+MAX_REPLACED_RECORDS = 5
 #: ids per `_id` search of remembered inputs (POST _search past 1,800 characters, as a patient's long code list)
 ID_CHUNK = 100
 #: a history entry's or reference's "Type/id" (a version-specific one too, absolute or relative)
@@ -486,9 +488,35 @@ class ServerSource:
             raise
 
     def _fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
+        """The patient's searches, then the same for each record it replaces (Patient.link 'replaces'): a
+        merge that did not move them left the old record's results there (probe82 D3: a polyneuropathy
+        filed under the retired record was read from a file, not from the server)."""
         pid = patient.split("/", 1)[1]
-        codes = self._codes
         resources: list[tuple[dict[str, Any], str]] = []
+        self._search_record(patient, patient, resources)
+        me = next(
+            (r for r, _ in resources if r.get("resourceType") == "Patient" and _subject_patient(r, "") == patient), None
+        )
+        base = self.client.base_url
+        olds = {p for p in (patient_ref(self.client_relative(r), base) for r in replaced_records(me or {})) if p}
+        for old in sorted(olds - {patient})[:MAX_REPLACED_RECORDS]:
+            try:
+                self._search_record(old, patient, resources)
+            except NetworkError as exc:
+                if exc.status not in (404, 410) or isinstance(exc, AuthError):
+                    raise
+                # the old record is gone from the server (a merge that deleted it): nothing left there
+                log.info("%s: the record it replaces is gone from the server (HTTP %s)", patient, exc.status)
+        if not any(r.get("resourceType") == "Patient" for r, _ in resources):
+            resources.append((self._read_patient(pid), f"{self.client.base_url}/{patient}"))
+        records, errors = records_from_resources(resources)
+        record = next((r for r in records if r.patient == patient), None)
+        return record, errors
+
+    def _search_record(self, record: str, patient: str, resources: list[tuple[dict[str, Any], str]]) -> None:
+        """The searches of ``record`` (the patient, or a record it replaces) into ``resources``."""
+        pid = record.split("/", 1)[1]
+        codes = self._codes
         obs_params: dict[str, Any] = {
             "patient": pid,
             **({"code": ",".join(codes["Observation"])} if codes["Observation"] else {}),
@@ -524,11 +552,6 @@ class ServerSource:
                 resources.append(pair)
             if foreign:
                 resources += self._of_replaced_records(patient, rtype, resources, foreign)
-        if not any(r.get("resourceType") == "Patient" for r, _ in resources):
-            resources.append((self._read_patient(pid), f"{self.client.base_url}/{patient}"))
-        records, errors = records_from_resources(resources)
-        record = next((r for r in records if r.patient == patient), None)
-        return record, errors
 
 
 def _history_ref(entry: Any, rtype: str, base_url: str) -> str | None:

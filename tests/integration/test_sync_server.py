@@ -272,3 +272,14 @@ def test_all_observations_reads_results_known_by_display_text_only(server, tmp_p
         return {c["patient"]: c["classification"] for c in summary.conclusions}.get("Patient/enc-us-1")
 
     assert (classification(by_code), classification(every)) == ("indeterminate", "met")
+
+
+def test_a_merged_records_resources_left_on_the_old_record_are_read_from_the_server(server, tmp_path):
+    """probe82 D3: the polyneuropathy filed under the retired record was read from a file (probe79 D1) but
+    not from the server, whose searches asked for the survivor only: `indeterminate`, "polyneuropathy: no data"."""
+    from tests.integration.conftest import load_bundles
+
+    load_bundles(server, [Path(__file__).parents[1] / "fixtures" / "merge" / "merge-split.json"])
+    _, summary = run(server, tmp_path, patient=["Patient/m1-new"], dry_run=tmp_path / "dry", phi=True)
+    (conclusion,) = summary.conclusions
+    assert (conclusion["patient"], conclusion["classification"]) == ("Patient/m1-new", "met")

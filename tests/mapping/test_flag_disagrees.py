@@ -106,6 +106,11 @@ def test_a_count_the_lab_flags_normal_beyond_the_default_cut_off_is_indeterminat
         {"text": "Positive"},
         {"text": "Аномальный"},
         {"coding": [{"system": "urn:oid:1.2.3.4", "code": "X9", "display": "Abnormal"}]},
+        # words beside the flag (probe82 D1)
+        {"text": "Abnormal result"},
+        {"text": "Abnormal - see comment"},
+        {"text": "Positive result"},
+        {"text": "Аномальный результат"},
     ],
 )
 def test_a_flag_in_words_beside_a_negative_immunofixation_is_read_too(mapping, interpretation):
@@ -116,9 +121,18 @@ def test_a_flag_in_words_beside_a_negative_immunofixation_is_read_too(mapping, i
 
 @pytest.mark.parametrize(
     "interpretation",
-    [{"text": "Normal"}, {"coding": [{"system": "urn:oid:1.2.3.4", "code": "0", "display": "Normal"}]}],
+    [
+        {"text": "Normal"},
+        {"coding": [{"system": "urn:oid:1.2.3.4", "code": "0", "display": "Normal"}]},
+        {"text": "Normal range"},  # probe82 D4
+    ],
 )
 def test_a_normal_flag_in_words_beside_a_count_beyond_the_default_is_read_too(mapping, interpretation):
     """probe81 D7: "Normal" in words beside platelets 480 with no range of the lab's: "present (high)"."""
     plt = platelets(**count(480), interpretation=[interpretation])
     assert part_of(plt, mapping) == [(State.INDETERMINATE, "Observation/plt")]
+
+
+def test_a_flag_that_denies_is_not_read_as_the_flag_it_names(mapping):
+    ife = observation("25700-6", "ife", valueString="Negative", interpretation=[{"text": "Not abnormal"}])
+    assert states(ife, mapping) == [State.ABSENT]

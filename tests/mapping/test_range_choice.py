@@ -205,6 +205,10 @@ WOMAN = Subject("female", dt.date(1970, 1, 1), dt.date(2024, 1, 2))
         # two value ranges for the patient: which one holds cannot be told
         ("135-175 or 140-180", None, None),
         ("see note", None, None),
+        # sexes split by a slash or by nothing; a critical limit is no normal range (probe82 D2)
+        ("M: 135-175 / F: 120-160", "135-175", "120-160"),
+        ("M 135-175 F 120-160", "135-175", "120-160"),
+        ("135-175 g/L; Critical: >200", "135-175 g/L", "135-175 g/L"),
         # a letter of a unit is no sex label
         ("0.5-1.5 m/s", "0.5-1.5 m/s", "0.5-1.5 m/s"),
         ("1.2-1.9 m^2", "1.2-1.9 m^2", "1.2-1.9 m^2"),
