@@ -295,6 +295,8 @@ def _within_text_budget(record: PatientRecord, out: Extraction) -> list[TextJob]
 #: cut at a sentence end, is read, and the rest is reported unread
 MAX_TEXT_CHARS = 100_000
 _SENTENCE_END = re.compile(r"[.;!?](?!\w)")
+#: a full stop glued to the next sentence: after a lower-case letter, before a capital ("feet.Plan")
+_GLUED_END = re.compile(r"(?<=[a-zа-яё])[.!?](?=[A-ZА-ЯЁ])")
 
 
 def _bounded_text(text: str, raw: Raw, source: str, out: Extraction) -> str:
@@ -305,6 +307,9 @@ def _bounded_text(text: str, raw: Raw, source: str, out: Extraction) -> str:
     # "<<<<", probe67 D10: the one whole sentence was dropped), or a line end
     ends = [m.start() for m in _SENTENCE_END.finditer(head)]
     end = max(ends[-1] if ends else -1, head.rfind("\n"))
+    if end <= 0:  # text flattened with no space after its full stops: "feet.Plan:" (probe82 D5: nothing was read)
+        glued = [m.start() for m in _GLUED_END.finditer(head)]
+        end = glued[-1] if glued else end
     head = head[: end + 1] if end > 0 else ""
     out.errors.append(
         SourceError(

@@ -1022,6 +1022,17 @@ def test_a_whole_sentence_before_markup_past_the_bound_is_read(mapping, monkeypa
     assert "only the first 0 (whole sentences)" in decimals.errors[0].message
 
 
+def test_glued_sentences_past_the_bound_are_read_to_their_last_glued_end(mapping, monkeypatch):
+    # probe82 D5: a text flattened with no space after its full stops and longer than the bound was read
+    # as nothing ("only the first 0"): a lesion in its first sentence was lost
+    import poems_fhir.mapping.extract as extract_module
+
+    monkeypatch.setattr(extract_module, "MAX_TEXT_CHARS", 80)
+    ex = run(mapping, report("CT", "Sclerotic lesions in L2.Numbness in both feet." + "Numbness in both feet." * 10))
+    assert {(f.source_rule, f.state) for f in ex.findings} == {("sclerotic_bone_lesion", State.PRESENT)}
+    assert "only the first 0" not in ex.errors[0].message
+
+
 def test_html_past_the_bound_is_parsed_only_as_far_as_needed(monkeypatch):
     # probe67 D5: a 46 MB page was parsed whole (74 s, 732 MB) to read its first 100,000 characters
     import poems_fhir.mapping.attachment as attachment
