@@ -506,7 +506,12 @@ class ServerSource:
                 if exc.status not in (404, 410) or isinstance(exc, AuthError):
                     raise
                 # the old record is gone from the server (a merge that deleted it): nothing left there
-                log.info("%s: the record it replaces is gone from the server (HTTP %s)", patient, exc.status)
+                log.info(
+                    "%s: a record it replaces is gone from the server (HTTP %s)",
+                    patient,
+                    exc.status,
+                    extra=ev("patient.replaced_record_gone", patient=patient, status=exc.status),
+                )
         if not any(r.get("resourceType") == "Patient" for r, _ in resources):
             resources.append((self._read_patient(pid), f"{self.client.base_url}/{patient}"))
         records, errors = records_from_resources(resources)
