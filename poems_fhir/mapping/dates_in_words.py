@@ -47,7 +47,8 @@ _SHAPES = tuple(
         rf"{_MONTH},?\s+{_YEAR}",  # February 2024
         rf"{_DAY}\s+{_MONTH},?\s+{_YEAR}",  # 15 February 2024
         rf"{_MONTH}\s+{_DAY},\s*{_YEAR}",  # February 15, 2024
-        r"(?P<year>\d{4})-(?P<nmonth>\d{2})(?:-(?P<day>\d{2}))?",  # 2024-02, 2024-02-15
+        # 2024-02, 2024-02-15, and a FHIR dateTime written as text: 2022-04-01T10:00 (probe82 D13: refused)
+        r"(?P<year>\d{4})-(?P<nmonth>\d{2})(?:-(?P<day>\d{2})(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})?)?)?",
         r"(?P<nmonth>\d{1,2})[/.](?P<year>\d{4})",  # 02/2024, 02.2024
         r"(?P<day>\d{1,2})\.(?P<nmonth>\d{1,2})\.(?P<year>\d{4})",  # 15.02.2024 (day first, with dots only)
     )

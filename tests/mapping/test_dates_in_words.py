@@ -30,7 +30,16 @@ def test_a_month_and_year_is_a_partial_date_counted_from_its_first_day(text: str
 
 
 @pytest.mark.parametrize(
-    "text", ["2024-02-15", "15 February 2024", "February 15, 2024", "15 февраля 2024", "15.02.2024"]
+    "text",
+    [
+        "2024-02-15",
+        "15 February 2024",
+        "February 15, 2024",
+        "15 февраля 2024",
+        "15.02.2024",
+        "2024-02-15T10:00",  # a FHIR dateTime written as text (probe82 D13: refused)
+        "2024-02-15T10:00:00+05:00",
+    ],
 )
 def test_a_full_date_is_that_day(text: str) -> None:
     day = date_in_words(text)
