@@ -765,16 +765,9 @@ def _range(ctx: _Ctx, rule: ObservationRule) -> Range | None:
     if found is None:
         # a range the lab wrote that could not be read is said, not passed over (probe81 D4: the default
         # cut-off decided without a word); `mappings coverage` lists it under values not used
-        texts = (
-            [
-                rr["text"]
-                for rr in ctx.part.get("referenceRange") or []
-                if isinstance(rr, dict) and isinstance(rr.get("text"), str) and rr["text"].strip()
-            ]
-            if isinstance(ctx.part.get("referenceRange"), list)
-            else []
-        )
-        for text in texts[:3]:
+        ranges = ctx.part.get("referenceRange")
+        texts = [rr.get("text") for rr in ranges if isinstance(rr, dict)] if isinstance(ranges, list) else []
+        for text in [t for t in texts if isinstance(t, str) and t.strip()][:3]:
             ctx.note(
                 "unused",
                 f"{rule.id}: the lab's range {text[:80]!r} was not read (for this patient): default limits decide",

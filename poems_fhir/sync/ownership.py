@@ -187,6 +187,15 @@ def _deleted(view: ServerView, present: set[str]) -> dict[str, tuple[str, str]]:
     return {k: (v[1], v[2]) for k, v in latest.items()}
 
 
+def _gone(
+    key: str, present: dict[str, dict[str, Any]], deleted: dict[str, tuple[str, str]], material: str
+) -> str | None:
+    """The "Type/id" our Provenance last named for ``key`` when someone deleted it while the conclusion it
+    stated still holds (not recreated); None otherwise."""
+    was = deleted.get(key)
+    return was[1] if was is not None and key not in present and was[0] == material else None
+
+
 def _deletion(res: dict[str, Any], key: str, ref: str) -> Takeover:
     """Our ``res``, last written as ``ref`` (our Provenance's target), deleted by someone."""
     rtype, value = res["resourceType"], key.split("|")[-1]
@@ -270,9 +279,9 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             if stands is not None:
                 standing[entry["fullUrl"]] = stands
             elif _is_criteria_report(entry["resource"]) and not plan.retracted:
-                was = deleted.get(key_of(entry["resource"]))
-                if was is not None and was[0] == material and key_of(entry["resource"]) not in by_key:
-                    plan.retracted, plan.retracted_by_deletion = was[1], True
+                gone = _gone(key_of(entry["resource"]), by_key, deleted, material)
+                if gone is not None:
+                    plan.retracted, plan.retracted_by_deletion = gone, True
     if plan.clinician_plan:
         for entry in bundle["entry"]:
             res = entry["resource"]
@@ -297,9 +306,9 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
             continue
         key = key_of(res)
         current = by_key.get(key)
-        gone = current is None and key in deleted and deleted[key][0] == material
-        if gone:
-            plan.deletions.append(_deletion(res, key, deleted[key][1]))
+        gone = _gone(key, by_key, deleted, material)
+        if gone is not None:
+            plan.deletions.append(_deletion(res, key, gone))
         if res["resourceType"] == "CarePlan" and plan.retracted:
             # its basis was retracted by someone: no proposal until the conclusion changes (ours open: withdrawn)
             urn_refs[entry["fullUrl"]] = None
@@ -307,7 +316,7 @@ def plan_writes(bundle: dict[str, Any], view: ServerView, material: str) -> Plan
         wanted_keys.add(key)
         if res["resourceType"] == "CarePlan" and plan.clinician_plan and not plan.follow_up:
             urn_refs[entry["fullUrl"]] = None  # the clinician's plan answers the same conclusion
-        elif gone:
+        elif gone is not None:
             urn_refs[entry["fullUrl"]] = None
         elif current is not None and owned(current, view):
             plan.takeovers.append(takeover_of(current))
