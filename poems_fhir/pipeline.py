@@ -28,6 +28,7 @@ from .fhir.read import PatientRecord, ReadResult, SourceError, internal_error, r
 from .fhir.write import MergedPatientError, WriteContext, build_transaction
 from .mapping.extract import Extraction, extract
 from .mapping.rules import CompiledMapping
+from .mapping.values import PartialDate, ResourceError, parse_date
 
 
 @dataclass
@@ -133,11 +134,14 @@ def risk_config(mapping: CompiledMapping) -> RiskConfig:
     )
 
 
-def _birth_date(record: PatientRecord) -> dt.date | None:
+def _birth_dates(record: PatientRecord) -> tuple[dt.date | None, dt.date | None]:
+    """The first and the last day the patient can have been born: a birth date known only to the year or
+    the month ("1972-08") still decides an age factor that every day of it decides alike (probe83 D5)."""
     try:
-        return dt.date.fromisoformat(record.birth_date) if record.birth_date else None
-    except ValueError:
-        return None
+        born = parse_date(record.birth_date, "Patient.birthDate")
+    except ResourceError:
+        return None, None
+    return born, born.last_day if isinstance(born, PartialDate) else born
 
 
 def _responded_before(
@@ -233,14 +237,16 @@ def evaluate_record(
     )
     # a test that finds a criterion absent after treatment began is no absence at diagnosis
     assessment = evaluate(record.patient, extraction.findings, profile, as_of, response.first_treatment)
+    born = _birth_dates(record)
     risk = assess_risk(
         extraction.findings,
         extraction.measurements,
         extraction.events,
         response,
-        _birth_date(record),
+        born[0],
         as_of,
         risk_config(mapping),
+        birth_latest=born[1],
     )
 
     # the work-up as it stood when treatment began: what was open then and is assessed now is done

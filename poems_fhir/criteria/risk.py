@@ -8,7 +8,7 @@ Pure: findings, measurements, events, the response and a birth date in; no FHIR 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .engine import criterion_state
@@ -52,6 +52,54 @@ def _no_age(birth: dt.date | None, on: dt.date | None, what: str, unknown: str) 
     if birth is not None and on is not None and on < birth:
         return f"{what} {on} is before the birth date {birth}"
     return unknown
+
+
+def _age_between(
+    birth: dt.date | None, birth_latest: dt.date | None, on: dt.date | None
+) -> tuple[int | None, int | None]:
+    """The youngest and the oldest the patient can be on ``on`` when only the birth year or month is
+    known (``birth`` its first day, ``birth_latest`` its last): a factor is judged when both ages give the
+    same answer (probe83 D5: born "1972-08", 49 on 2022-01-15 whatever the day)."""
+    oldest = _age(birth, on)
+    youngest = _age(birth_latest, on) if birth_latest is not None else oldest
+    return youngest, oldest
+
+
+def _age_factor(
+    factor: str,
+    model: str,
+    birth: tuple[dt.date | None, dt.date | None],
+    on: dt.date | None,
+    holds: Callable[[int], bool],
+    where: str,
+    unknown: str,
+    evidence: tuple[str, ...] = (),
+) -> RiskFactor:
+    """An age factor (age > 50 at diagnosis, age <= 50 at transplant): judged on the age on ``on``."""
+    youngest, oldest = _age_between(birth[0], birth[1], on)
+    if youngest is None or oldest is None:
+        what = "diagnosis date" if where == "at" else "transplant date"
+        return RiskFactor(factor, model, State.NOT_ASSESSED, _no_age(birth[0], on, what, unknown), evidence)
+    if youngest == oldest:
+        age = f"age {oldest}"
+    elif holds(youngest) != holds(oldest):
+        return RiskFactor(
+            factor,
+            model,
+            State.NOT_ASSESSED,
+            f"age {youngest} or {oldest} {where} {on}: the birth date is known only to {_precision(birth)}",
+            evidence,
+        )
+    else:
+        age = f"age {youngest}-{oldest}"
+    return RiskFactor(factor, model, State.PRESENT if holds(oldest) else State.ABSENT, f"{age} {where} {on}", evidence)
+
+
+def _precision(birth: tuple[dt.date | None, dt.date | None]) -> str:
+    first, last = birth
+    if first is None or last is None:
+        return "the day"
+    return f"the year ({first.year})" if first.month == 1 and last.month == 12 else f"the month ({first:%Y-%m})"
 
 
 def _latest_before(measurements: Sequence[Measurement], analyte: str, on: dt.date | None) -> Measurement | None:
@@ -99,32 +147,30 @@ def assess_risk(
     birth_date: dt.date | None,
     as_of: dt.date | None,
     cfg: RiskConfig = RiskConfig(),
+    birth_latest: dt.date | None = None,
 ) -> list[RiskFactor]:
-    # "at diagnosis": the baseline (first treatment), else the evaluation date
+    """``birth_latest``: the last day the birth can be when only its year or month is recorded
+    (``birth_date`` is then the first)."""
     latest = [f.effective for f in findings if f.effective] + [m.effective for m in measurements if m.effective]
-    diagnosis = response.baseline_date or as_of or max(latest, default=None)
+    # "at diagnosis": the baseline (first treatment), else the latest record up to the evaluation date -
+    # not the evaluation date itself: an untreated patient's work-up of January does not age with each
+    # later --as-of (probe83 D2: "age 50 at 2022-01-10" became "age 51 at 2022-06-01" on the same data)
+    diagnosis = response.baseline_date or max((d for d in latest if as_of is None or d <= as_of), default=None) or as_of
     out: list[RiskFactor] = []
     wang = "Wang 2017 (Peking Union)"
+    birth = (birth_date, birth_latest)
 
-    age = _age(birth_date, diagnosis)
-    if age is None:
-        out.append(
-            RiskFactor(
-                "age_over_50",
-                wang,
-                State.NOT_ASSESSED,
-                _no_age(birth_date, diagnosis, "diagnosis date", "birth date or diagnosis date unknown"),
-            )
+    out.append(
+        _age_factor(
+            "age_over_50",
+            wang,
+            birth,
+            diagnosis,
+            lambda age: age > cfg.age_years,
+            "at",
+            "birth date or diagnosis date unknown",
         )
-    else:
-        out.append(
-            RiskFactor(
-                "age_over_50",
-                wang,
-                State.PRESENT if age > cfg.age_years else State.ABSENT,
-                f"age {age} at {diagnosis}",
-            )
-        )
+    )
 
     # present if recorded; absent only where a test or a clinician said so; else not assessed
     ph = _present(findings, Sign.PULMONARY_HYPERTENSION.value, on=diagnosis)
@@ -202,16 +248,31 @@ def assess_risk(
         else ""
     )
     # "failure to reach hematologic CR" (Kourelis 2016): a CR reached once counts, a relapse since
-    # is reported as progression, not as a CR never reached
+    # is reported as progression, not as a CR never reached - but only a CR of the first line: a treatment
+    # begun after a progression is a later line, and its CR does not undo the first line's failure (probe83 D1)
+    later_line = next((a for a in response.alerts if a.code == "progression_before_treatment" and a.days), None)
+    second_line = later_line.days[-1] if later_line else None
+    first_cr = [day for day in response.cr_dates if second_line is None or day < second_line]
     if response.first_treatment is None:
         out.append(RiskFactor("no_hematologic_cr_after_first_line", mayo, State.NOT_ASSESSED, "no treatment recorded"))
-    elif response.cr_dates and cr != "CR":
+    elif first_cr and (cr != "CR" or later_line):
         out.append(
             RiskFactor(
                 "no_hematologic_cr_after_first_line",
                 mayo,
                 State.ABSENT,
-                f"complete response reached on {response.cr_dates[0]} (amyloid-style); now {cr}",
+                f"complete response reached on {first_cr[0]} (amyloid-style); now {cr}",
+            )
+        )
+    elif later_line:
+        out.append(
+            RiskFactor(
+                "no_hematologic_cr_after_first_line",
+                mayo,
+                State.PRESENT,
+                f"no complete response before the progression recorded on {later_line.days[0]}; the treatment "
+                f"begun on {second_line} is a later line (now {cr})",
+                later_line.evidence,
             )
         )
     elif cr == "not_evaluable":
@@ -225,7 +286,11 @@ def assess_risk(
         )
     elif cr_open:
         out.append(RiskFactor("no_hematologic_cr_after_first_line", mayo, State.NOT_ASSESSED, cr_open))
-    elif cr != "CR" and (running := _first_line_running(events, as_of or max(latest, default=None))):
+    elif cr not in ("CR", "PD") and (
+        # progressing now: the first line failed, whatever is given since (probe83 D1: a salvage course
+        # begun after the progression was "first-line therapy still running")
+        running := _first_line_running(events, as_of or max(latest, default=None), response.hematologic.latest)
+    ):
         out.append(RiskFactor("no_hematologic_cr_after_first_line", mayo, State.NOT_ASSESSED, running[0], running[1]))
     else:
         out.append(
@@ -267,19 +332,15 @@ def assess_risk(
     )
     if asct:
         day0 = asct[0].effective
-        age_asct = _age(birth_date, day0)
         out.append(
-            RiskFactor(
+            _age_factor(
                 "age_50_or_less_at_asct",
                 post,
-                State.NOT_ASSESSED
-                if age_asct is None
-                else State.PRESENT
-                if age_asct <= cfg.age_years
-                else State.ABSENT,
-                f"age {age_asct} at transplant on {day0}"
-                if age_asct is not None
-                else _no_age(birth_date, day0, "transplant date", "birth date unknown"),
+                birth,
+                day0,
+                lambda age: age <= cfg.age_years,
+                "at transplant on",
+                "birth date unknown",
                 (asct[0].reference,),
             )
         )
@@ -361,9 +422,12 @@ def assess_risk(
     return out
 
 
-def _first_line_running(events: Sequence[Event], on: dt.date | None) -> tuple[str, tuple[str, ...]] | None:
+def _first_line_running(
+    events: Sequence[Event], on: dt.date | None, latest: Point | None = None
+) -> tuple[str, tuple[str, ...]] | None:
     """Why first-line therapy is still running on ``on`` - a course whose stated end lies after it, a
-    transplant planned, stem cells collected and no transplant yet - and what says so; None otherwise.
+    transplant planned, stem cells collected and no transplant yet, a transplant done and no response
+    assessed after it (``latest``: the result that decided the response) - and what says so; None otherwise.
     "Failure to reach CR" (Kourelis 2016) is an outcome of a completed first line (probe48 D4: present on
     day 64 of a lenalidomide course ordered to the end of April)."""
     if on is None:
@@ -393,6 +457,16 @@ def _first_line_running(events: Sequence[Event], on: dt.date | None) -> tuple[st
         e = (planned or collected)[0]
         return f"a transplant is part of first-line therapy and not yet done on {on} ({e.summary}): not judged yet", (
             e.reference,
+        )
+    # induction and transplant are one first line: before the transplant's own restaging, the response to
+    # induction is not the line's outcome (probe83 D4: "no CR" from the pre-transplant PR, then absent once
+    # the day +100 result was a CR)
+    last = max(transplanted, key=lambda e: (e.effective or dt.date.min, e.reference), default=None)
+    if last is not None and not _assessed_after(latest, last.effective):
+        return (
+            f"a transplant is part of first-line therapy and its response is not assessed yet ({last.summary} "
+            f"on {last.effective}; no haematological result after it by {on}): not judged yet",
+            (last.reference,),
         )
     return None
 

@@ -784,7 +784,7 @@ def _subject(ctx: _Ctx) -> Subject:
         born = None
     latest = None
     if isinstance(born, PartialDate):  # only the year or the month: the last day it can be
-        latest = dt.date(born.year, 12, 31) if born.precision == "year" else add_days(add_months(born, 1), -1)
+        latest = born.last_day
     return Subject(ctx.record.gender, born, ctx.effective, latest)
 
 

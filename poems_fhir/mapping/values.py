@@ -43,6 +43,14 @@ class PartialDate(dt.date):
     def __repr__(self) -> str:
         return f"PartialDate({self.year}, {self.month}, {self.day}, {self.precision!r})"
 
+    @property
+    def last_day(self) -> dt.date:
+        """The last day the date can be: Dec 31 of its year, or its month's last day."""
+        if self.precision == "year":
+            return dt.date(self.year, 12, 31)
+        following = dt.date(self.year + self.month // 12, self.month % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+
 
 def fhir_date(day: dt.date) -> str:
     """A date as FHIR writes it, to the precision it was given ("2015", "2023-05", "2023-05-04")."""

@@ -46,12 +46,19 @@ def risk(findings=(), ms=(), events=(), birth: dt.date | None = None, as_of: dt.
     return {r.id: r for r in assess_risk(list(findings), list(ms), list(events), response, birth, as_of, RISK)}
 
 
-def test_without_treatment_age_is_taken_on_the_evaluation_date_not_at_the_last_fact():
-    # 51 at --as-of (over 50), but 50 on the day of the last recorded fact, a year earlier
+def test_without_treatment_age_is_taken_at_the_last_fact_not_on_the_evaluation_date():
+    # probe83 D2: 51 at --as-of, but 50 on the day of the last recorded fact, a year earlier - the work-up
+    # does not age with each later --as-of, and --as-of today says what no --as-of says
     as_of = day(0)
     birth = dt.date(as_of.year - 51, as_of.month, as_of.day) - dt.timedelta(days=30)
     got = risk([f("polyneuropathy", -365)], birth=birth, as_of=as_of)["age_over_50"]
-    assert got.state is State.PRESENT and got.reason == f"age 51 at {as_of}"
+    assert got.state is State.ABSENT and got.reason == f"age 50 at {day(-365)}"
+    assert risk([f("polyneuropathy", -365)], birth=birth)["age_over_50"] == got
+    # a fact after --as-of is not the last fact as of then
+    later = risk([f("polyneuropathy", -365), f("skin_changes", 30)], birth=birth, as_of=as_of)["age_over_50"]
+    assert later == got
+    # nothing recorded by then: the evaluation date is all there is
+    assert risk([f("polyneuropathy", 30)], birth=birth, as_of=as_of)["age_over_50"].reason == f"age 51 at {as_of}"
 
 
 def test_age_is_in_completed_years():
@@ -60,7 +67,7 @@ def test_age_is_in_completed_years():
     as_of = day(0)
     birth = dt.date(as_of.year - 50, as_of.month, as_of.day) - dt.timedelta(days=182)
     got = risk([f("polyneuropathy", -10)], birth=birth, as_of=as_of)["age_over_50"]
-    assert (got.state, got.reason) == (State.ABSENT, f"age 50 at {as_of}")
+    assert (got.state, got.reason) == (State.ABSENT, f"age 50 at {day(-10)}")
 
 
 def test_without_any_date_age_is_not_assessed():
@@ -375,7 +382,10 @@ def test_an_evaluation_date_before_the_birth_date_gives_no_age():
     as_of = day(0)
     birth = as_of + dt.timedelta(days=400)
     got = risk([f("polyneuropathy", -10)], birth=birth, as_of=as_of)["age_over_50"]
-    assert (got.state, got.reason) == (State.NOT_ASSESSED, f"diagnosis date {as_of} is before the birth date {birth}")
+    assert (got.state, got.reason) == (
+        State.NOT_ASSESSED,
+        f"diagnosis date {day(-10)} is before the birth date {birth}",
+    )
 
 
 #: M-protein 8 g/L before treatment, serum and urine immunofixation negative on day 150 (CR), the

@@ -91,8 +91,16 @@ def test_no_cr_after_first_line_is_not_judged_while_first_line_is_still_running(
     waiting = risk_of(MANDATORY, ms, [course, collected], as_of=d(150))["no_hematologic_cr_after_first_line"]
     assert waiting.state is State.NOT_ASSESSED and waiting.evidence == ("Procedure/mob",)
     asct = Event("autologous_hsct", d(140), "Procedure/asct", "ASCT", status="completed")
+    # probe83 D4: transplanted, its response not assessed yet - induction and transplant are one first line
     done = risk_of(MANDATORY, ms, [course, collected, asct], as_of=d(150))["no_hematologic_cr_after_first_line"]
-    assert done.state is State.PRESENT
+    assert done.state is State.NOT_ASSESSED and done.evidence == ("Procedure/asct",)
+    assert done.reason == (
+        f"a transplant is part of first-line therapy and its response is not assessed yet (ASCT on {d(140)}; "
+        f"no haematological result after it by {d(150)}): not judged yet"
+    )
+    restaged = [*ms, m("serum_m_protein", 2, 240, "g/L")]  # still PR after the transplant
+    after = risk_of(MANDATORY, restaged, [course, collected, asct], as_of=d(250))["no_hematologic_cr_after_first_line"]
+    assert after.state is State.PRESENT
 
 
 @pytest.mark.parametrize(

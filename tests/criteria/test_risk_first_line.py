@@ -1,0 +1,115 @@
+"""'No haematological CR after first line' (criteria.md §9, Mayo, Kourelis 2016) and the age factors with a
+birth date known only to its year or month (§9, Wang 2017 and D'Souza 2012) - probe83 D1, D4, D5."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from poems_fhir.criteria.model import State
+from poems_fhir.criteria.response import assess_response, with_progression_before_treatment
+from poems_fhir.criteria.risk import assess_risk
+from poems_fhir.criteria.timeline import Event
+
+from .test_risk_pathway import CFG, MANDATORY, d, m
+
+LENALIDOMIDE = Event("treatment", d(0), "MedicationRequest/len", "lenalidomide", agent="lenalidomide", end=d(75))
+DARATUMUMAB = Event("treatment", d(160), "MedicationRequest/dara", "daratumumab", agent="daratumumab", end=d(270))
+#: PR on day 100, progression from the nadir on day 150 (4 -> 10 g/L)
+FIRST_LINE_FAILS = [m("serum_m_protein", 12, -5, "g/L"), m("serum_m_protein", 4, 100, "g/L"),
+                    m("serum_m_protein", 10, 150, "g/L")]  # fmt: skip
+#: serum and urine immunofixation negative, no M-protein: CR
+CR_ON = [m("serum_m_protein", 0, 330, "g/L"), m("serum_ife", 0, 330), m("urine_ife", 0, 330)]
+
+
+def first_line(ms, events, as_of, birth=dt.date(1960, 1, 1)):
+    # as the pipeline does: a progression before a later treatment stays known
+    response = assess_response(list(ms), list(events), MANDATORY, [], CFG, as_of)
+    response = with_progression_before_treatment(response, list(ms), list(events), MANDATORY, [], CFG)
+    risk = {r.id: r for r in assess_risk(MANDATORY, list(ms), list(events), response, birth, as_of)}
+    return risk["no_hematologic_cr_after_first_line"]
+
+
+def test_a_cr_reached_on_a_treatment_begun_after_a_progression_is_no_first_line_cr():
+    got = first_line([*FIRST_LINE_FAILS, *CR_ON], [LENALIDOMIDE, DARATUMUMAB], d(340))
+    assert got.state is State.PRESENT
+    assert got.reason == (
+        f"no complete response before the progression recorded on {d(150)}; the treatment begun on {d(160)} "
+        "is a later line (now CR)"
+    )
+    assert "Observation/serum_m_protein-150" in got.evidence and "MedicationRequest/dara" in got.evidence
+
+
+def test_a_first_line_cr_still_counts_after_a_relapse_and_a_salvage_line():
+    ms = [m("serum_m_protein", 12, -5, "g/L"), m("serum_m_protein", 0, 60, "g/L"), m("serum_ife", 0, 60),
+          m("urine_ife", 0, 60), m("serum_ife", 1, 150), m("serum_m_protein", 6, 150, "g/L"),
+          m("serum_m_protein", 2, 250, "g/L")]  # fmt: skip
+    got = first_line(ms, [LENALIDOMIDE, DARATUMUMAB], d(260))
+    assert got.state is State.ABSENT and got.reason.startswith(f"complete response reached on {d(60)}")
+
+
+def test_a_treatment_given_while_the_progression_stands_is_not_first_line_still_running():
+    # day 200: daratumumab runs to day 270, the progression of day 150 still the latest result
+    got = first_line(FIRST_LINE_FAILS, [LENALIDOMIDE, DARATUMUMAB], d(200))
+    assert got.state is State.PRESENT and got.reason == "haematological response PD (amyloid-style)"
+    # a course still running with no progression: not judged yet (unchanged)
+    longer = Event("treatment", d(0), "MedicationRequest/len", "lenalidomide", agent="lenalidomide", end=d(200))
+    running = first_line(FIRST_LINE_FAILS[:2], [longer], d(110))
+    assert running.state is State.NOT_ASSESSED and running.evidence == ("MedicationRequest/len",)
+
+
+def ages(birth: dt.date, birth_latest: dt.date | None, asct_on: int = 200):
+    events = [LENALIDOMIDE, Event("autologous_hsct", d(asct_on), "Procedure/asct", "ASCT", status="completed")]
+    ms = [m("serum_m_protein", 12, -5, "g/L")]
+    response = assess_response(ms, events, MANDATORY, [], CFG, d(300))
+    risk = assess_risk(MANDATORY, ms, events, response, birth, d(300), birth_latest=birth_latest)
+    return {r.id: r for r in risk if r.id in ("age_over_50", "age_50_or_less_at_asct")}
+
+
+def test_a_birth_month_decides_the_age_factors_that_every_day_of_it_decides_alike():
+    # born in August 1969 (T0 = 2020-01-01): 50 at the first treatment whatever the day - not over 50;
+    # on day 200 (2020-07-19) 50 too - 50 or less at the transplant
+    got = ages(dt.date(1969, 8, 1), dt.date(1969, 8, 31))
+    assert (got["age_over_50"].state, got["age_over_50"].reason) == (State.ABSENT, f"age 50 at {d(0)}")
+    assert got["age_50_or_less_at_asct"].state is State.PRESENT
+    assert got["age_50_or_less_at_asct"].evidence == ("Procedure/asct",)
+
+
+def test_a_birth_year_that_straddles_the_line_leaves_the_factor_not_assessed_and_says_why():
+    # born in 1969: 50 or 51 on 2020-07-19 - "50 or less at transplant" depends on the day
+    got = ages(dt.date(1969, 1, 1), dt.date(1969, 12, 31))
+    asct = got["age_50_or_less_at_asct"]
+    assert asct.state is State.NOT_ASSESSED and asct.evidence == ("Procedure/asct",)
+    assert asct.reason == f"age 50 or 51 at transplant on {d(200)}: the birth date is known only to the year (1969)"
+    over = got["age_over_50"]  # 50 or 51 on 2020-01-01: over 50 depends on the day too
+    assert (over.state, over.reason) == (
+        State.NOT_ASSESSED,
+        f"age 50 or 51 at {d(0)}: the birth date is known only to the year (1969)",
+    )
+    # both ages on one side: judged, with the range shown
+    young = ages(dt.date(1970, 1, 1), dt.date(1970, 12, 31))
+    assert (young["age_over_50"].state, young["age_over_50"].reason) == (State.ABSENT, f"age 49-50 at {d(0)}")
+    assert young["age_50_or_less_at_asct"].state is State.PRESENT
+    older = ages(dt.date(1960, 1, 1), dt.date(1960, 12, 31))["age_over_50"]
+    assert (older.state, older.reason) == (State.PRESENT, f"age 59-60 at {d(0)}")
+
+
+def test_a_patient_born_in_a_known_month_is_judged_from_the_files(tmp_path):
+    # the whole path: a FHIR partial birthDate reaches the age factors (it was read as no birth date)
+    import json
+
+    from poems_fhir.criteria.profiles import MAYO
+    from poems_fhir.mapping.rules import load_mapping
+    from poems_fhir.pipeline import evaluate_paths
+    from tests.conftest import SAMPLES
+
+    bundle = json.loads((SAMPLES / "mimics" / "cidp-igg-kappa-mgus.json").read_text())
+    patient = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    for partial, state in ((patient["birthDate"][:7], State.PRESENT), ("1960", State.PRESENT), ("2030", None)):
+        patient["birthDate"] = partial
+        (tmp_path / "b.json").write_text(json.dumps(bundle))
+        (r,) = evaluate_paths([tmp_path / "b.json"], load_mapping(), MAYO).results
+        age = next(f for f in r.risk if f.id == "age_over_50")
+        if state is None:  # born after the evaluation day: no age
+            assert age.state is State.NOT_ASSESSED
+        else:
+            assert age.state is state and age.reason.startswith("age "), (partial, age)
