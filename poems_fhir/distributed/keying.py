@@ -60,6 +60,8 @@ class Block:
     block: int
     name: str
     ndjson: bool
+    #: why the whole file is not read (read.refusal_reason, asked on the driver): its one block has no data
+    refused: str | None = None
 
 
 class Keyed(NamedTuple):
@@ -195,12 +197,15 @@ def _relocate(errors: list[SourceError], prefix: str) -> list[SourceError]:
 def read_block(block: Block, data: bytes, errors: list[tuple[int, SourceError]]) -> Iterator[_Entry]:
     """The resources of a block, in read order; problems go to ``errors`` as (line in block, error)
     whose source is relative (":LINE" is prepended by the caller, who knows the block's first line)."""
+    if block.refused is not None:
+        errors.append((0, SourceError("", f"cannot read file: {block.refused}")))
+        return
     if block.ndjson:
         yield from _read_ndjson(block, data, errors)
         return
     found: list[SourceError] = []
     try:
-        text = _decode(data, block.name)
+        text = _decode(data)
     except UnicodeError as exc:
         errors.append((0, SourceError("", f"cannot read file: {exc}")))
         return
@@ -252,11 +257,15 @@ def _read_ndjson(block: Block, data: bytes, errors: list[tuple[int, SourceError]
 
 
 def _origin(block: Block, first_line: int, line: int, suffix: str) -> str:
-    return f"{block.name}:{first_line + line}{suffix}" if block.ndjson else f"{block.name}{suffix}"
+    if block.ndjson and block.refused is None:  # a refused file is one problem, of the file
+        return f"{block.name}:{first_line + line}{suffix}"
+    return f"{block.name}{suffix}"
 
 
 def _may_matter(block: Block, data: bytes) -> bool:
     """Whether pass 1 has anything to find in a block (C-speed test; false positives are harmless)."""
+    if block.refused is not None:
+        return False
     if not block.ndjson:
         return True
     return any(word in data for word in (b'"Patient"', b'"Medication"', b'"Specimen"', b'"Bundle"'))

@@ -29,7 +29,16 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ..criteria.scope import ScreeningCounts
-from ..fhir.read import MAX_RESOURCES_PER_PATIENT, InputError, ResourceIndex, SourceError, _Collector
+from ..fhir.read import (
+    HEAD_BYTES,
+    MAX_RESOURCES_PER_PATIENT,
+    InputError,
+    ResourceIndex,
+    SourceError,
+    _Collector,
+    is_input_name,
+    refusal_reason,
+)
 from ..mapping.rules import CompiledMapping
 from ..mapping.text.engine import TextEngine
 from ..sync.events import ev
@@ -38,8 +47,6 @@ from .partition import PartResult, Settings, dumps, file_name, run_partition
 
 log = logging.getLogger(__name__)
 
-#: also a compressed one, so that it is reported as such (read.py's folder listing; probe81 L2)
-_SUFFIXES = (".json", ".ndjson", ".jsonl", ".json.gz", ".ndjson.gz", ".jsonl.gz")
 DEFAULT_BLOCKSIZE = 64 * 2**20
 #: input bytes per output partition when --partitions is not given (deterministic: from the input only)
 BYTES_PER_PARTITION = 128 * 2**20
@@ -55,6 +62,8 @@ class InputFile:
     name: str  # what origins print: the input as given, joined with the path below it
     ndjson: bool
     size: int
+    #: why the whole file is not read (read.refusal_reason of its first bytes): one problem, no blocks
+    refused: str | None = None
 
 
 @dataclass
@@ -72,7 +81,8 @@ class Summary:
 
 
 def list_inputs(inputs: Sequence[str], storage_options: dict[str, Any] | None = None) -> list[InputFile]:
-    """The .json/.ndjson/.jsonl files below each input, each folder sorted like `evaluate` sorts it."""
+    """The files below each input a folder read takes (read.is_input_name: .json/.ndjson/.jsonl, and
+    compressed or archived files, to be refused), each folder sorted like `evaluate` sorts it."""
     from fsspec.core import url_to_fs
 
     out: list[InputFile] = []
@@ -83,7 +93,7 @@ def list_inputs(inputs: Sequence[str], storage_options: dict[str, Any] | None = 
         if fs.isdir(root):
             found = fs.find(root, detail=True)
             paths = sorted(
-                (p for p, info in found.items() if info.get("type") == "file" and p.lower().endswith(_SUFFIXES)),
+                (p for p, info in found.items() if info.get("type") == "file" and is_input_name(PurePosixPath(p).name)),
                 key=lambda p: PurePosixPath(p).parts,
             )
             base = given.rstrip("/")
@@ -98,7 +108,13 @@ def list_inputs(inputs: Sequence[str], storage_options: dict[str, Any] | None = 
 
 
 def _input(fs: Any, path: str, name: str, size: int) -> InputFile:
-    return InputFile(fs.unstrip_protocol(path), name, path.lower().endswith((".ndjson", ".jsonl")), int(size))
+    ndjson = path.lower().endswith((".ndjson", ".jsonl"))
+    try:  # the first bytes, here on the driver: a refused file is one problem, not one per line of each block
+        with fs.open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+    except OSError:
+        head = b""  # the block's read reports it
+    return InputFile(fs.unstrip_protocol(path), name, ndjson, int(size), refusal_reason(head, name, ndjson))
 
 
 def shippable(mapping: CompiledMapping) -> CompiledMapping:
@@ -117,8 +133,11 @@ def _blocks(files: list[InputFile], blocksize: int, storage_options: dict[str, A
     """(Block, delayed bytes) for every block, in read order. Empty NDJSON files have none."""
     from dask.bytes import read_bytes
 
-    out = []
+    out: list[tuple[Block, Any]] = []
     for i, f in enumerate(files):
+        if f.refused is not None:
+            out.append((Block(i, 0, f.name, f.ndjson, f.refused), b""))
+            continue
         _, per_file = read_bytes(
             f.url,
             delimiter=b"\n" if f.ndjson else None,

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from .outcome import failed_search_outcome
 from .resource_types import is_resource_type, type_problem
@@ -497,9 +497,20 @@ class ReadResult:
 #: or a mis-grouped export); ``read_paths(max_per_patient=...)`` / ``--max-resources-per-patient``.
 MAX_RESOURCES_PER_PATIENT = 50_000
 _INPUT_SUFFIXES = (".json", ".ndjson", ".jsonl")
-#: a compressed input (an export's "Patient.ndjson.gz"): listed from a folder so that it is reported as
-#: compressed, never skipped without a word (probe81 L2)
-_COMPRESSED_INPUT_SUFFIXES = tuple(f"{s}.gz" for s in _INPUT_SUFFIXES)
+#: what compresses one file (an export's "Patient.ndjson.gz")
+_COMPRESSION_SUFFIXES = (".gz", ".bz2", ".xz", ".zst")
+#: a compressed input and an archive (which may hold any export): listed from a folder so that each is
+#: reported as what it is, never skipped without a word (probe81 L2: .gz; probe82 D10: .bz2, .tar.gz)
+_COMPRESSED_INPUT_SUFFIXES = tuple(s + c for s in _INPUT_SUFFIXES for c in _COMPRESSION_SUFFIXES)
+_ARCHIVE_SUFFIXES = (".zip", ".7z", ".tar", ".tgz", ".tbz2", ".txz", *(f".tar{c}" for c in _COMPRESSION_SUFFIXES))
+
+
+def is_input_name(name: str) -> bool:
+    """Whether a folder read takes a file so named (every reader's listing): ``.json``, ``.ndjson``,
+    ``.jsonl``, the same names compressed (``.gz``, ``.bz2``, ``.xz``, ``.zst``) and archives
+    (``.zip``, ``.7z``, ``.tar``, ``.tgz``, ``.tar.gz`` ...), the last two to be refused with what to do.
+    Any other file (a README.txt) is not input and is passed over silently."""
+    return name.lower().endswith((*_INPUT_SUFFIXES, *_COMPRESSED_INPUT_SUFFIXES, *_ARCHIVE_SUFFIXES))
 
 
 def iter_input_files(paths: Iterable[str | Path]) -> Iterator[Path]:
@@ -523,9 +534,7 @@ def _folder_entries(folder: Path) -> list[Path]:
     for root, dirs, names in os.walk(folder, onerror=unlisted.append):
         for name in (*names, *dirs):
             entry = Path(root, name)
-            if (
-                entry.suffix.lower() in _INPUT_SUFFIXES or name.lower().endswith(_COMPRESSED_INPUT_SUFFIXES)
-            ) and not _is_folder(entry):
+            if is_input_name(name) and not _is_folder(entry):
                 found.append(entry)
     found += [Path(exc.filename) for exc in unlisted if exc.filename is not None]
     return sorted(found)
@@ -558,18 +567,25 @@ def line_too_long(where: str) -> SourceError:
     return SourceError(where, f"not read: a line longer than {MAX_LINE_BYTES >> 20} MiB is no single resource")
 
 
-def read_regular_file(path: Path) -> bytes:
-    """The bytes of a regular file. Pipes, devices and sockets are refused without blocking."""
+def open_regular(path: Path) -> IO[bytes]:
+    """``path`` opened for reading (buffered), if it is a regular file: pipes, devices and sockets are
+    refused (OSError) without blocking."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             kind = "a named pipe" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "a device or socket"
             raise OSError(f"it is {kind}, not a regular file")
-        with os.fdopen(fd, "rb", closefd=False) as f:
-            return f.read()
-    finally:
+        return os.fdopen(fd, "rb", buffering=1 << 20)
+    except BaseException:
         os.close(fd)
+        raise
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of a regular file. Pipes, devices and sockets are refused without blocking."""
+    with open_regular(path) as f:
+        return f.read()
 
 
 def printable_path(path: Path) -> str:
@@ -580,22 +596,58 @@ def printable_path(path: Path) -> str:
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: the first bytes of a UTF-16 JSON text without a byte-order mark: "{" beside a NUL byte
 _UTF16_BRACES = (b"{\x00", b"\x00{")
-#: the first bytes of every gzip stream (RFC 1952)
-_GZIP_MAGIC = b"\x1f\x8b"
-GZIP_MESSAGE = "gzip-compressed: decompress it first (input files are read as plain UTF-8 text)"
+#: the first bytes of compressed data (none can start a JSON text)
+_COMPRESSION_MAGIC = (
+    (b"\x1f\x8b", "gzip"),  # RFC 1952
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),  # RFC 8878
+)
+_ARCHIVE_MAGIC = ((b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"7z\xbc\xaf\x27\x1c", "7z"))
+#: a tar header's magic (POSIX "ustar\0", GNU "ustar  \0") at byte 257: its NUL is in no JSON text
+_TAR_MAGIC = ((257, b"ustar\x00"), (257, b"ustar  \x00"))
+#: how many first bytes of a file refusal_reason looks at (a tar header's magic ends at 265)
+HEAD_BYTES = 265
+_PLAIN = "input files are read as plain UTF-8 text"
 
 
-def _decode(data: bytes, where: str) -> str:
+def refusal_reason(head: bytes, name: str, ndjson: bool) -> str | None:
+    """Why a whole input file is not read, from its first HEAD_BYTES bytes (and its name, to tell a
+    compressed archive): UTF-16 text (a byte-order mark, or "{" beside a NUL byte), compressed data
+    (gzip, bzip2, xz, zstd) or an archive (zip, 7z, tar). None: read it. The one rule of every reader -
+    one process, ``--workers N``, ``distributed`` - so that such a file is one problem, said the same way,
+    not one "not UTF-8"/"not JSON" per line (probe81 L2/L3, probe82 D7/D10)."""
+    if head.startswith(_UTF16_BOMS) or head[:2] in _UTF16_BRACES:
+        return f"UTF-16 text; FHIR {'NDJSON' if ndjson else 'JSON'} is UTF-8 - convert the file"
+    archive = next((kind for magic, kind in _ARCHIVE_MAGIC if head.startswith(magic)), None)
+    if archive is None and any(head[at : at + len(magic)] == magic for at, magic in _TAR_MAGIC):
+        archive = "tar"
+    if archive is not None:
+        return f"a {archive} archive: extract its files first ({_PLAIN})"
+    compressed = next((kind for magic, kind in _COMPRESSION_MAGIC if head.startswith(magic)), None)
+    if compressed is None:
+        return None
+    lower = name.lower()
+    if lower.endswith((".tgz", ".tbz2", ".txz")) or Path(lower).stem.endswith(".tar"):
+        return f"a {compressed}-compressed tar archive: extract its files first ({_PLAIN})"
+    return f"{compressed}-compressed: decompress it first ({_PLAIN})"
+
+
+def refused_file(name: str, head: bytes, ndjson: bool) -> SourceError | None:
+    """The one problem of a file refusal_reason refuses (``name``: the file as printed), else None."""
+    reason = refusal_reason(head, name, ndjson)
+    return None if reason is None else SourceError(name, f"cannot read file: {reason}")
+
+
+def _decode(data: bytes) -> str:
     """UTF-8, with an optional byte-order mark; anything else is refused with the byte's position."""
-    if data.startswith(_UTF16_BOMS) or data[:2] in _UTF16_BRACES:  # probe81 L3: also without a BOM
-        raise UnicodeError(f"{where}: UTF-16 text; FHIR JSON is UTF-8 - convert the file")
-    if data.startswith(_GZIP_MAGIC):  # probe81 L2: it was "not UTF-8 (byte 0x8b at line 1)"
-        raise UnicodeError(f"{where}: {GZIP_MESSAGE}")
+    if (reason := refusal_reason(data[:HEAD_BYTES], "", ndjson=False)) is not None:
+        raise UnicodeError(reason)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise UnicodeError(f"{where}: not UTF-8 (byte 0x{data[exc.start]:02x} at line {line})") from None
+        raise UnicodeError(f"not UTF-8 (byte 0x{data[exc.start]:02x} at line {line})") from None
 
 
 #: JSON nested deeper than this is not parsed at all. The parsers' own limits would decide
@@ -681,19 +733,21 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
     name = printable_path(path)
     ndjson = path.suffix.lower() in (".ndjson", ".jsonl")
     try:
-        if not ndjson and path.stat().st_size > MAX_BUNDLE_FILE_BYTES:
-            errors.append(file_too_large(name))
-            return
-        data = read_regular_file(path)
+        with open_regular(path) as f:
+            head = f.read(HEAD_BYTES)
+            if (refused := refused_file(name, head, ndjson)) is not None:
+                errors.append(refused)
+                return
+            if not ndjson and os.fstat(f.fileno()).st_size > MAX_BUNDLE_FILE_BYTES:
+                errors.append(file_too_large(name))
+                return
+            data = head + f.read()
     except OSError as exc:
         errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
         return
     if ndjson:
         # NDJSON separates records by "\n" only: U+2028, U+0085 or a lone "\r" inside a string are
         # legal JSON text. Each line is decoded on its own, so one bad line costs only itself.
-        if (utf16 := utf16_ndjson(data[:2], name)) is not None:
-            errors.append(utf16)
-            return
         for lineno, chunk in enumerate(data.split(b"\n"), 1):
             if len(chunk) > MAX_LINE_BYTES:
                 errors.append(line_too_long(f"{name}:{lineno}"))
@@ -725,7 +779,7 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
                 yield from _unpack(parsed, f"{name}:{lineno}", errors, deep)
         return
     try:
-        text = _decode(data, name)
+        text = _decode(data)
     except UnicodeError as exc:
         errors.append(SourceError(name, f"cannot read file: {exc}"))
         return
@@ -807,16 +861,6 @@ def split_deep_bundle(text: str, name: str, errors: list[SourceError]) -> Any:
             entries.append(REFUSED_ENTRY)
     top["entry"] = entries
     return top
-
-
-def utf16_ndjson(first_line: bytes, name: str) -> SourceError | None:
-    """An NDJSON file written as UTF-16 (a byte-order mark, or "{" next to a NUL byte) or gzip-compressed
-    (probe81 L2): one problem for the file, not one "not UTF-8" / "not JSON" per line."""
-    if first_line.startswith(_UTF16_BOMS) or first_line[:2] in _UTF16_BRACES:
-        return SourceError(name, "cannot read file: UTF-16 text; FHIR NDJSON is UTF-8 - convert the file")
-    if first_line.startswith(_GZIP_MAGIC):
-        return SourceError(name, f"cannot read file: {GZIP_MESSAGE}")
-    return None
 
 
 def not_utf8_line(where: str, chunk: bytes, exc: UnicodeDecodeError) -> SourceError:

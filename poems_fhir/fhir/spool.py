@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import sqlite3
-import stat
 import tempfile
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -72,7 +71,9 @@ from .read import (
     json_skeleton,
     nested_too_deeply,
     not_utf8_line,
-    utf16_ndjson,
+    HEAD_BYTES,
+    open_regular,
+    refused_file,
     _may_be_deep,
     _newer,
     _properly_nested_within,
@@ -197,41 +198,34 @@ def _irrelevant_ascii(chunk: bytes) -> bool:
 _READ_TYPES = frozenset(t.encode("ascii") for t in (*RELEVANT_TYPES, "Bundle"))
 
 
-def _open_regular(path: Path) -> IO[bytes]:
-    """read.read_regular_file's rule (pipes, devices, sockets refused without blocking), streamed."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a named pipe" if stat.S_ISFIFO(mode) else "a folder" if stat.S_ISDIR(mode) else "a device or socket"
-            raise OSError(f"it is {kind}, not a regular file")
-        return os.fdopen(fd, "rb", buffering=1 << 20)
-    except BaseException:
-        os.close(fd)
-        raise
-
-
 def iter_file(
     path: Path, errors: list[SourceError], take: Take | None = None
 ) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
     """read._iter_file, streamed: (resource, origin, fullUrl, may_be_deep), problems into ``errors``;
     ``take``: see _ndjson_lines."""
     name = printable_path(path)
+    ndjson = path.suffix.lower() in _NDJSON
     try:
-        f = _open_regular(path)
+        f = open_regular(path)
     except OSError as exc:
         errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
         return
     with f:
-        if path.suffix.lower() not in _NDJSON:
-            try:
+        try:
+            head = f.read(HEAD_BYTES)
+            if (refused := refused_file(name, head, ndjson)) is not None:
+                errors.append(refused)
+                return
+            f.seek(0)
+            if not ndjson:
                 if os.fstat(f.fileno()).st_size > _read.MAX_BUNDLE_FILE_BYTES:
                     errors.append(file_too_large(name))
                     return
                 data = f.read()
-            except OSError as exc:
-                errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
-                return
+        except OSError as exc:
+            errors.append(SourceError(name, f"cannot read file: {exc.strerror or exc}"))
+            return
+        if not ndjson:
             yield from _bundle_file(data, name, errors)
             return
         try:
@@ -244,7 +238,7 @@ def _bundle_file(
     data: bytes, name: str, errors: list[SourceError]
 ) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
     try:
-        text = _decode(data, name)
+        text = _decode(data)
     except UnicodeError as exc:
         errors.append(SourceError(name, f"cannot read file: {exc}"))
         return
@@ -275,12 +269,9 @@ def _ndjson_lines(
             errors.append(line_too_long(f"{name}:{lineno}"))
             continue
         offset += len(chunk)
-        if lineno == 1:
-            if (utf16 := utf16_ndjson(chunk[:2], name)) is not None:
-                errors.append(utf16)
-                return
-            if chunk.startswith(b"\xef\xbb\xbf"):
-                chunk = chunk[3:]
+        # (a file read.refused_file refuses - UTF-16, compressed - never gets here: iter_file, _units_of)
+        if lineno == 1 and chunk.startswith(b"\xef\xbb\xbf"):
+            chunk = chunk[3:]
         if chunk.endswith(b"\n"):
             chunk = chunk[:-1]
         if not chunk or chunk.isspace():  # `not chunk.strip()` without copying the line

@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from ..sync.events import ev
 from ..worker_process import become_worker, parent_watch
-from .read import Prune, SourceError, iter_input_files, printable_path, utf16_ndjson
+from .read import HEAD_BYTES, Prune, SourceError, iter_input_files, printable_path, refusal_reason
 from .spool import _NDJSON, SpoolSource, Take, _ndjson_lines, _Spooler, configure, iter_file
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,8 @@ def _units_of(path: Path, unit_bytes: int, file: int = 0) -> list[Unit]:
     start, line = 0, 1
     try:
         with open(path, "rb") as f:
-            if utf16_ndjson(f.read(2), "") is not None:
-                return [Unit(path, file=file)]  # refused whole, once, by the serial reader
+            if refusal_reason(f.read(HEAD_BYTES), str(path), ndjson=True) is not None:
+                return [Unit(path, file=file)]  # refused whole, once, by the serial reader (iter_file)
             f.seek(0)
             while True:
                 block = f.read(unit_bytes)

@@ -119,6 +119,88 @@ def test_a_gzip_file_is_refused_as_compressed_also_in_a_folder(tmp_path: Path, n
     assert_same_as_read_paths([tmp_path])
 
 
+def _compressed(kind: str, data: bytes, inner: str = "Patient.ndjson") -> bytes:
+    import bz2
+    import io
+    import lzma
+    import tarfile
+    import zipfile
+
+    if kind in ("tar", "tar.gz", "tgz"):
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz" if kind != "tar" else "w") as tar:
+            info = tarfile.TarInfo(inner)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+        return buffer.getvalue()
+    if kind == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as z:
+            z.writestr(inner, data)
+        return buffer.getvalue()
+    if kind == "zst":  # the zstd frame magic, then anything: the reader looks at the first bytes only
+        return b"\x28\xb5\x2f\xfd" + data
+    return {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}[kind](data)
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("x.ndjson.bz2", "bzip2-compressed: decompress it first"),
+        ("x.json.xz", "xz-compressed: decompress it first"),
+        ("x.jsonl.zst", "zstd-compressed: decompress it first"),
+        ("export.tar.gz", "a gzip-compressed tar archive: extract its files first"),
+        ("export.tgz", "a gzip-compressed tar archive: extract its files first"),
+        ("export.tar", "a tar archive: extract its files first"),
+        ("export.zip", "a zip archive: extract its files first"),
+    ],
+)
+def test_a_compressed_or_archived_file_in_a_folder_is_one_problem_saying_what_to_do(
+    tmp_path: Path, name: str, says: str
+) -> None:
+    # probe82 D10: a .ndjson.bz2 or a .tar.gz in a folder was skipped without a word (exit 0, 0 problems)
+    kind = name.split(".", 1)[1].removeprefix("ndjson.").removeprefix("json.").removeprefix("jsonl.")
+    (tmp_path / name).write_bytes(_compressed(kind, _line(_patient("p")) + b"\n"))
+    (tmp_path / "c.json").write_text(json.dumps(_patient("q")), encoding="utf-8")
+    (tmp_path / "README.txt").write_text("not input: passed over, as documented", encoding="utf-8")
+    (tmp_path / "notes.txt.gz").write_bytes(gzip.compress(b"neither"))
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/q": []}
+    (error,) = result.errors
+    assert error.source == str(tmp_path / name)
+    assert error.message == f"cannot read file: {says} (input files are read as plain UTF-8 text)"
+    assert_same_as_read_paths([tmp_path])
+    # named on the command line, and under a plain name (the first bytes tell), it is the same problem
+    plain = tmp_path / "plain.ndjson"
+    plain.write_bytes((tmp_path / name).read_bytes())
+    for path in (tmp_path / name, plain):
+        (error,) = read_paths([path]).errors
+        assert error.source == str(path) and "cannot read file: " in error.message
+
+
+@pytest.mark.parametrize("size", [10, 3 << 20])
+@pytest.mark.parametrize(("suffix", "encode"), [(".ndjson", "gzip"), (".ndjson", "utf-16"), (".json", "utf-16-le")])
+def test_a_refused_file_is_said_the_same_way_naming_it_once_in_every_reader(
+    tmp_path: Path, suffix: str, encode: str, size: int
+) -> None:
+    # probe82 D7: the NDJSON refusal said "cannot read file: UTF-16 text; ..." where a Bundle file's said
+    # "cannot read file: PATH: UTF-16 text; ...": the file is the problem's source, its message the same
+    lines = "".join(json.dumps(_obs(f"o{i}", "p")) + "\n" for i in range(size // 300 + 1))
+    text = lines if suffix == ".ndjson" else json.dumps(_patient("p"))
+    data = gzip.compress(text.encode()) if encode == "gzip" else text.encode(encode)
+    (tmp_path / f"a{suffix}").write_bytes(data)
+    (tmp_path / "b.json").write_text(json.dumps(_patient("q")), encoding="utf-8")
+    source = assert_same_as_read_paths([tmp_path])
+    (error,) = source.errors
+    assert error.source == str(tmp_path / f"a{suffix}")
+    reason = (
+        "gzip-compressed: decompress it first (input files are read as plain UTF-8 text)"
+        if encode == "gzip"
+        else f"UTF-16 text; FHIR {suffix[1:].upper()} is UTF-8 - convert the file"
+    )
+    assert error.message == f"cannot read file: {reason}"
+
+
 def test_a_named_pipe_is_refused_without_blocking(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.json"
     os.mkfifo(fifo)

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from poems_fhir.fhir import spool_parallel
 from poems_fhir.fhir.spool import iter_records, open_paths
-from poems_fhir.fhir.read import utf16_ndjson
+from poems_fhir.fhir.read import HEAD_BYTES, refusal_reason
 from poems_fhir.fhir.spool_parallel import Unit, plan
 from tests.fhir.test_spool import _lines, _obs, _patient, _snapshot
 
@@ -31,8 +31,8 @@ def test_units_cover_the_file_and_end_at_line_breaks(
     path.write_bytes(content)
     units, files = plan([path], unit_bytes)
     assert files == 1
-    if len(content) <= unit_bytes or utf16_ndjson(content[:2], "") is not None:
-        # a small file is read whole, and a UTF-16 one (refused once, as a whole, by the serial reader)
+    if len(content) <= unit_bytes or refusal_reason(content[:HEAD_BYTES], "x.ndjson", ndjson=True) is not None:
+        # a small file is read whole, and a UTF-16 or compressed one (refused once, as a whole, by the serial reader)
         assert units == [Unit(path, file=1)]
         return
     assert units[0].start == 0 and units[-1].end == len(content)
