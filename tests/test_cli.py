@@ -260,6 +260,49 @@ def test_a_merged_records_resources_are_evaluated_with_its_survivor(tmp_path):
     assert doc["errors"] == []
 
 
+MERGE_BOTH_LINKS = SAMPLES.parent / "tests" / "fixtures" / "merge" / "merge-both-links-on-old.json"
+
+
+def test_an_old_record_saying_both_replaced_by_and_replaces_its_survivor_is_merged_in_every_reader(tmp_path):
+    """probe82 D9: the old record's links said both 'replaced-by' and 'replaces' its survivor. It was listed
+    as "Patient.link goes round ... each is evaluated with its own resources", yet skipped as merged: its
+    polyneuropathy was evaluated by nobody, the survivor "polyneuropathy: no data". Its own replaced-by
+    decides (a record cannot replace its own successor): one patient, met, citing the old record's
+    Condition; the contradictory link and the merge are listed - in every file reader."""
+    contradiction = (
+        "Patient/m1-old",
+        "Patient/m1-old says it is replaced by Patient/m1-new (Patient.link 'replaced-by') and that it replaces "
+        "Patient/m1-new, which its 'replaced-by' leads to: a record cannot replace its own successor, so its "
+        "'replaces' link is not followed and its 'replaced-by' decides; correct the links",
+    )
+    merged = (
+        "Patient/m1-old",
+        "Patient/m1-old was merged into Patient/m1-new (Patient.link replaced-by: this record must no longer "
+        "be used); nothing is written to it - the surviving record is evaluated under its own id",
+    )
+    bundle = json.loads(MERGE_BOTH_LINKS.read_text())
+    ndjson = tmp_path / "export"
+    ndjson.mkdir()
+    (ndjson / "all.ndjson").write_text("".join(json.dumps(e["resource"]) + "\n" for e in bundle["entry"]))
+    for source, workers in ((MERGE_BOTH_LINKS, "1"), (ndjson, "2")):
+        result = invoke("evaluate", str(source), "--workers", workers, "--format", "json")
+        doc = json.loads(result.output)
+        assert [(p["patient"], p["classification"]) for p in doc["patients"]] == [("Patient/m1-new", "met")]
+        evidence = doc["patients"][0]["criteria"]["polyneuropathy"]["evidence"]
+        assert [e["reference"] for e in evidence] == ["Condition/pn"]
+        assert [(e["source"], e["message"]) for e in doc["errors"]] == [contradiction, merged]
+        assert "goes round" not in result.output and result.exit_code == 1
+    pages = invoke("report", str(MERGE_BOTH_LINKS), "--html", str(tmp_path / "pages"))
+    (page,) = (tmp_path / "pages").iterdir()
+    assert "Condition/pn" in page.read_text() and "skipped: Patient/m1-old:" in pages.output
+    synced = invoke(
+        "sync", "--source", str(MERGE_BOTH_LINKS), "--out", str(tmp_path / "out"),
+        "--state", str(tmp_path / "s.sqlite"),
+    )  # fmt: skip
+    assert "evaluated=1" in synced.output and "missing=1" in synced.output  # the survivor; the old record merged
+    assert ": met" in synced.output and "goes round" not in synced.output
+
+
 TRANSPLANT_IN_WORDS = SAMPLES.parent / "tests" / "fixtures" / "undated-treatment" / "transplant-in-words.json"
 
 

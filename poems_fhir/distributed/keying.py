@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from ..fhir.merges import find_merges
+from ..fhir.merges import Merges, find_merges
 from ..fhir.resource_types import is_resource_type
 from ..fhir.read import (
     _REF,
@@ -109,6 +109,9 @@ class PatientMap:
     #: a record a merge retired -> its survivor (fhir/merges.py): both go to the survivor's partition, whose
     #: grouping merges them as `evaluate` does (probe79 D1: they were evaluated in different partitions)
     merged_into: dict[str, str] = field(default_factory=dict)
+    #: the merges of the whole input (merged_into is theirs): every partition groups by them, so a record
+    #: whose links go round is merged into nobody there too (probe82 D9), and their problems are listed once
+    merges: Merges = field(default_factory=Merges)
     _identifiers: PatientIdentifiers | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
@@ -126,7 +129,8 @@ class PatientMap:
             key = pmap.canonical(ref)
             return key if key in pmap.patients else None
 
-        pmap.merged_into = find_merges(links.items(), pmap.patients, canonical).into
+        pmap.merges = find_merges(links.items(), pmap.patients, canonical)
+        pmap.merged_into = pmap.merges.into
         return pmap
 
     def identifiers(self) -> PatientIdentifiers:

@@ -167,7 +167,7 @@ def evaluate_partition(
             else:
                 data = cast(dict[str, Any], it.data)
             collector.add(data, it.origin, it.full_url, it.deep)
-        records = collector.records(settings.max_per_patient, identifiers)
+        records = collector.records(settings.max_per_patient, identifiers, pmap.merges if pmap is not None else None)
         index = _chained(collector.index, shared)
         for record in records:
             record.index = index

@@ -37,6 +37,7 @@ from ..fhir.read import (
     SourceError,
     _Collector,
     is_input_name,
+    merge_problems,
     refusal_reason,
 )
 from ..mapping.rules import CompiledMapping
@@ -237,6 +238,9 @@ def run(
     markers = [Keyed(p, "", (-1, -1, -1, -1), "") for p in range(n)]  # every partition writes its files
     for e in shared_errors:
         markers.append(e._replace(bucket=0))
+    # links a merge cannot follow, judged over the whole input (the partitions group by pmap.merges)
+    for i, problem in enumerate(merge_problems(pmap.merges)):
+        markers.append(Keyed(0, "", (-1, -1, -1, len(shared_errors) + i), problem.source, error=problem))
     bag = (
         db.concat([db.from_delayed(keyed), db.from_sequence(markers, npartitions=1)])
         if keyed

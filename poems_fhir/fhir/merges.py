@@ -31,6 +31,10 @@ class Merges:
 
     into: dict[str, str] = field(default_factory=dict)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    #: the records whose links go round (in a ring, or leading into one): none is merged, also where its
+    #: own ``replaced-by`` names another - each is evaluated with its own resources, as the problem says
+    #: (read.surviving_record asks this before following links itself; probe82 D9)
+    going_round: frozenset[str] = frozenset()
 
     def survivor(self, patient: str) -> str:
         """The record that holds ``patient``'s resources: its survivor, else itself."""
@@ -53,6 +57,7 @@ def find_merges(patients: Iterable[tuple[str, Any]], present: Container[str], ca
     merges = Merges(problems=edges.problems)
     resolved: dict[str, str | None] = {}
     reported: set[frozenset[str]] = set()
+    going_round: set[str] = set()
     for start in sorted(edges.into):
         if start in resolved:
             continue
@@ -60,10 +65,15 @@ def find_merges(patients: Iterable[tuple[str, Any]], present: Container[str], ca
         if cycle and frozenset(cycle) not in reported:
             reported.add(frozenset(cycle))
             merges.problems.append(_round(cycle))
-        target = None if cycle or end is None or end not in present else end
+        # in a ring, or leading into one (the walk stopped at a record already known to)
+        into_ring = bool(cycle) or edges.into[path[-1]] in going_round
+        target = None if into_ring or end is None or end not in present else end
         for member in path:
             resolved[member] = target
+        if into_ring:
+            going_round.update(path)
     merges.into = {old: new for old, new in sorted(resolved.items()) if new is not None}
+    merges.going_round = frozenset(going_round)
     return merges
 
 
@@ -75,7 +85,10 @@ class _Edges:
 
 def _edges(patients: Iterable[tuple[str, Any]], canonical: Canonical) -> _Edges:
     """One step of each merge: a record's own ``replaced-by`` decides; a ``replaces`` of another
-    record counts for a record that says nothing itself, when exactly one record claims it."""
+    record counts for a record that says nothing itself, when exactly one record claims it - and not
+    when the claimer's own ``replaced-by`` links lead to the record it claims (probe82 D9: an old
+    record saying both "replaced by" and "replaces" its survivor): that claim contradicts the
+    record's own word, which decides; it is listed."""
     into: dict[str, str | None] = {}
     claims: dict[str, list[str]] = {}
     for key, links in sorted(patients, key=lambda p: p[0]):
@@ -86,9 +99,22 @@ def _edges(patients: Iterable[tuple[str, Any]], canonical: Canonical) -> _Edges:
             elif kind == "replaces" and target and target != key and key not in claims.setdefault(target, []):
                 claims[target].append(key)
     problems = []
+    own = dict(into)  # the records' own replaced-by links, before any claim is taken
     for old, by in sorted(claims.items()):
         if old in into:
             continue  # the record's own link decides
+        for claimer in [c for c in by if _leads_to(c, old, own)]:
+            by.remove(claimer)
+            problems.append(
+                (
+                    claimer,
+                    f"{claimer} says it is replaced by {own[claimer]} (Patient.link 'replaced-by') and that it "
+                    f"replaces {old}, which its 'replaced-by' leads to: a record cannot replace its own successor, "
+                    "so its 'replaces' link is not followed and its 'replaced-by' decides; correct the links",
+                )
+            )
+        if not by:
+            continue
         if len(by) == 1:
             into[old] = by[0]
             continue
@@ -101,6 +127,18 @@ def _edges(patients: Iterable[tuple[str, Any]], canonical: Canonical) -> _Edges:
             )
         )
     return _Edges(into, problems)
+
+
+def _leads_to(start: str, target: str, into: dict[str, str | None]) -> bool:
+    """Whether following ``replaced-by`` links from ``start`` reaches ``target``."""
+    seen = {start}
+    current = into.get(start)
+    while current is not None and current not in seen:
+        if current == target:
+            return True
+        seen.add(current)
+        current = into.get(current)
+    return False
 
 
 def _links(links: Any) -> Iterator[tuple[str, str | None]]:

@@ -112,6 +112,8 @@ def surviving_record(record: PatientRecord) -> str | None:
     ``replaces`` link says so."""
     if record.merged_into is not None:
         return record.merged_into
+    if record.links_go_round:  # the reader's verdict over the whole input (probe82 D9: else its resources
+        return None  # were moved to nobody, and the record was skipped as merged all the same)
     successor = replaced_by(record.patient_resource)
     if successor is None:
         return None
@@ -386,6 +388,9 @@ class PatientRecord:
     merged_into: str | None = None
     #: the retired records whose resources this record holds (a merge)
     merged_from: tuple[str, ...] = ()
+    #: the input's links through this record go round (fhir/merges.py, over the whole input): it is
+    #: merged into nobody, whatever its own replaced-by says, and evaluated with its own resources
+    links_go_round: bool = False
 
     def owns(self, patient: str | None) -> bool:
         """Whether a resource of ``patient`` is this record's: its own, or a record it replaced."""
@@ -1131,11 +1136,16 @@ class _Collector:
             self.errors.append(contested_copies(raw.origin, key, first.origin))
             copies.append(raw)
 
-    def records(self, max_per_patient: int, identifiers: PatientIdentifiers | None = None) -> list[PatientRecord]:
-        """``identifiers``: the Patients of the whole input, where this collector holds part of it
-        (the distributed run): a conditional subject is judged against all of them."""
+    def records(
+        self, max_per_patient: int, identifiers: PatientIdentifiers | None = None, merges: Merges | None = None
+    ) -> list[PatientRecord]:
+        """``identifiers``, ``merges``: the Patients and merges of the whole input, where this collector
+        holds part of it (the distributed run): a conditional subject is judged against all of them, and
+        a record is merged (or its links go round) as over the whole input - whose problems the caller lists."""
         raws = list(self.index.by_key.values()) + self.anonymous + self.clashing
-        return _group_by_patient(raws, self.index, self.errors, max_per_patient, identifiers, self.refused_patients)
+        return _group_by_patient(
+            raws, self.index, self.errors, max_per_patient, identifiers, self.refused_patients, merges
+        )
 
 
 def _stamp(data: dict[str, Any]) -> str:
@@ -1258,8 +1268,10 @@ def _group_by_patient(
     max_per_patient: int = MAX_RESOURCES_PER_PATIENT,
     identifiers: PatientIdentifiers | None = None,
     refused: Container[str] = (),
+    merges: Merges | None = None,
 ) -> list[PatientRecord]:
-    """``refused``: keys of Patients refused at the boundary (a fullUrl subject naming one is theirs)."""
+    """``refused``: keys of Patients refused at the boundary (a fullUrl subject naming one is theirs).
+    ``merges``: decided over the whole input by the caller (who lists their problems), else here."""
     groups: dict[str, list[Raw]] = {}
     patients: dict[str, dict[str, Any]] = {}
     # Every Patient first: a conditional or fullUrl subject may name a Patient read after it (a bulk
@@ -1267,7 +1279,9 @@ def _group_by_patient(
     for raw in raws:
         if raw.data["resourceType"] == "Patient" and raw.ref:
             patients[raw.ref] = raw.data
-    merges = patient_merges(((k, d.get("link")) for k, d in patients.items() if d.get("link")), patients, index)
+    whole_input = merges is not None
+    if merges is None:
+        merges = patient_merges(((k, d.get("link")) for k, d in patients.items() if d.get("link")), patients, index)
     for raw in raws:
         data = raw.data
         if data["resourceType"] == "Patient":
@@ -1309,7 +1323,8 @@ def _group_by_patient(
                 continue
         # a retired record's resources are its survivor's, in reading order (probe79 D1)
         groups.setdefault(merges.survivor(patient), []).append(raw)
-    errors.extend(merge_problems(merges))
+    if not whole_input:
+        errors.extend(merge_problems(merges))
     replaced = merges.replaced()
     records = []
     for p, rs in sorted(groups.items()):
@@ -1325,6 +1340,7 @@ def _group_by_patient(
                 patient_resource=patients.get(p),
                 merged_into=merges.into.get(p),
                 merged_from=replaced.get(p, ()),
+                links_go_round=p in merges.going_round,
             )
         )
     return records

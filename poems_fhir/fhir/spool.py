@@ -433,6 +433,7 @@ class SpoolSource:
         #: entries per merged patient, whatever the size of the input (probe79 D1)
         self._merged_into: dict[str, str] = {}
         self._merged_from: dict[str, tuple[str, ...]] = {}
+        self._round: frozenset[str] = frozenset()  # records whose links go round: merged into nobody
 
     # -- the PatientSource protocol
 
@@ -458,6 +459,7 @@ class SpoolSource:
             patient_resource=patient_resource,
             merged_into=self._merged_into.get(patient),
             merged_from=self._merged_from.get(patient, ()),
+            links_go_round=patient in self._round,
         )
 
     def for_worker(self) -> SpoolSource:
@@ -744,6 +746,7 @@ class _Spooler:
         )
         merges = patient_merges(list(links), rows, _StoreIndex(self.source))
         self.errors.extend(merge_problems(merges))
+        self.source._round = merges.going_round
         if not merges.into:
             return False
         self.source._merged_into, self.source._merged_from = merges.into, merges.replaced()

@@ -534,3 +534,26 @@ def test_a_compressed_or_utf16_file_is_refused_once_as_evaluate_refuses_it(
     assert error["message"].startswith("cannot read file: ") and error["message"].endswith(
         ("convert the file", "(input files are read as plain UTF-8 text)")
     )
+
+
+@pytest.mark.parametrize(
+    ("fixture", "patients"),
+    [
+        # probe82 D9: the old record says both replaced-by and replaces its survivor: a merge (its own
+        # replaced-by decides), the polyneuropathy filed under it is the survivor's
+        ("merge-both-links-on-old.json", ["Patient/m1-new"]),
+        # links that go round: each record is evaluated with its own resources, in any partition (both
+        # were skipped as merged, and the ring was not listed, when the two were in different partitions)
+        ("merge-ring.json", ["Patient/m1-new", "Patient/m1-old"]),
+    ],
+)
+def test_a_contradictory_merge_is_decided_as_evaluate_decides_it(tmp_path, mapping, monkeypatch, fixture, patients):
+    from poems_fhir.distributed.keying import bucket_of
+
+    merged = Path(__file__).parents[1] / "fixtures" / "merge" / fixture
+    partitions = next(n for n in range(2, 50) if bucket_of("Patient/m1-old", n) != bucket_of("Patient/m1-new", n))
+    _run([str(merged)], tmp_path / "out", mapping, partitions=partitions)
+    expected = _assert_same_as_evaluate([str(merged)], tmp_path / "out", monkeypatch)
+    assert sorted(p["patient"] for p in expected["patients"]) == patients
+    if fixture == "merge-both-links-on-old.json":
+        assert expected["patients"][0]["classification"] == "met"

@@ -109,3 +109,39 @@ def test_a_link_naming_no_patient_moves_nothing() -> None:
         lambda r: r,
     )
     assert merges.into == {} and merges.problems == []
+
+
+@pytest.mark.parametrize(
+    "links",
+    [
+        # probe82 D9: the old record says both, of its survivor (who says nothing)
+        {"Patient/old": [_link("replaced-by", "Patient/new"), _link("replaces", "Patient/new")]},
+        # ... or of the record at the end of its own chain
+        {
+            "Patient/old": [_link("replaced-by", "Patient/mid"), _link("replaces", "Patient/new")],
+            "Patient/mid": [_link("replaced-by", "Patient/new")],
+        },
+    ],
+)
+def test_a_record_claiming_to_replace_its_own_successor_is_merged_by_its_replaced_by(links: dict[str, Any]) -> None:
+    merges = _merges(links)
+    assert merges.survivor("Patient/old") == "Patient/new" and merges.going_round == frozenset()
+    ((record, why),) = merges.problems
+    assert record == "Patient/old" and "goes round" not in why
+    assert why.startswith("Patient/old says it is replaced by ") and "a record cannot replace its own successor" in why
+
+
+def test_every_record_whose_links_go_round_is_known_also_one_leading_into_the_ring() -> None:
+    # read.surviving_record asks this: a record the reader did not merge is not skipped as merged either
+    merges = _merges(
+        {
+            "Patient/a": [_link("replaced-by", "Patient/b")],
+            "Patient/b": [_link("replaced-by", "Patient/c")],
+            "Patient/c": [_link("replaced-by", "Patient/b")],
+            "Patient/w": [_link("replaced-by", "Patient/a")],  # into a record that leads into the ring
+            "Patient/m": [_link("replaced-by", "Patient/n")],  # an ordinary merge beside it
+        }
+    )
+    assert merges.into == {"Patient/m": "Patient/n"}
+    assert merges.going_round == {"Patient/a", "Patient/b", "Patient/c", "Patient/w"}
+    assert [why[:25] for _, why in merges.problems] == ["Patient.link goes round ("]

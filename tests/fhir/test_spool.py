@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from poems_fhir.fhir import spool_parallel
-from poems_fhir.fhir.read import InputError, PatientRecord, iter_input_files, read_paths
+from poems_fhir.fhir.read import InputError, PatientRecord, iter_input_files, read_paths, surviving_record
 from poems_fhir.fhir.spool import SpoolSource, iter_records, open_paths
 from tests.conftest import SAMPLES
 
@@ -724,3 +724,33 @@ def test_a_retired_records_resources_count_towards_its_survivors_limit(tmp_path:
     read = read_paths([tmp_path], max_per_patient=3)
     assert [r.patient for r in read.records] == ["Patient/old"]  # the survivor holds 4: over the limit
     assert_same_as_read_paths([tmp_path], max_per_patient=3)
+
+
+def test_a_record_whose_links_go_round_is_evaluated_with_its_own_resources_not_skipped_as_merged(
+    tmp_path: Path,
+) -> None:
+    """probe82 D9: a ring made with a 'replaces' link (a -> b by a's replaced-by, b -> c by c's replaces,
+    c -> a by a's replaces) was listed as "each is evaluated with its own resources", while Patient/a was
+    still skipped as merged into b by its own replaced-by: its resources were evaluated by nobody."""
+
+    def link(*links: tuple[str, str]) -> dict[str, Any]:
+        return {"link": [{"type": kind, "other": {"reference": other}} for kind, other in links]}
+
+    (tmp_path / "in.ndjson").write_bytes(
+        _lines(
+            _patient("a", **link(("replaced-by", "Patient/b"), ("replaces", "Patient/c"))),
+            _patient("b"),
+            _patient("c", **link(("replaces", "Patient/b"))),
+            *(_obs(f"o-{p}", f"Patient/{p}") for p in ("a", "b", "c")),
+        )
+    )
+    read = read_paths([tmp_path])
+    assert {r.patient: [raw.ref for raw in r.resources] for r in read.records} == {
+        f"Patient/{p}": [f"Observation/o-{p}"] for p in ("a", "b", "c")
+    }
+    assert [e.message[:25] for e in read.errors] == ["Patient.link goes round ("]
+    assert [surviving_record(r) for r in read.records] == [None, None, None]
+    assert_same_as_read_paths([tmp_path])
+    for workers in (1, 2):
+        with open_paths([tmp_path], workers=workers) as source:
+            assert [surviving_record(r) for r in iter_records(source)] == [None, None, None]
