@@ -306,11 +306,36 @@ def test_an_old_record_saying_both_replaced_by_and_replaces_its_survivor_is_merg
 TRANSPLANT_IN_WORDS = SAMPLES.parent / "tests" / "fixtures" / "undated-treatment" / "transplant-in-words.json"
 
 
+def test_a_treatment_month_read_from_words_is_shown_as_a_month_wherever_a_clinician_reads_it(tmp_path):
+    """probe82 D8: "February 2024" was read as the partial date 2024-02, but shown as its first day -
+    "Response (baseline 2024-02-01, first treatment 2024-02-01)", "age 58 at transplant on 2024-02-01" -
+    as if the day were known. Every output shows the month: text, JSON (FHIR's partial date), the risk
+    factors' wording, the page and the written response report."""
+    text = invoke("evaluate", str(TRANSPLANT_IN_WORDS)).output
+    assert "Response (baseline 2024-02, first treatment 2024-02):" in text and "2024-02-01" not in text
+    doc = json.loads(invoke("evaluate", str(TRANSPLANT_IN_WORDS), "--format", "json", "--all").output)
+    (patient,) = doc["patients"]
+    assert (patient["response"]["baseline_date"], patient["response"]["first_treatment"]) == ("2024-02", "2024-02")
+    assert patient["risk_factors"]["age_over_50"]["reason"] == "age 58 at 2024-02"
+    assert patient["risk_factors"]["age_50_or_less_at_asct"]["reason"] == "age 58 at transplant in 2024-02"
+    assert "2024-02-01" not in json.dumps(doc)
+    invoke("report", str(TRANSPLANT_IN_WORDS), "--html", str(tmp_path / "pages"))
+    (page,) = (tmp_path / "pages").iterdir()
+    assert "first treatment on Feb 2024" in page.read_text() and "Feb 1, 2024" not in page.read_text()
+    invoke("evaluate", str(TRANSPLANT_IN_WORDS), "--out", str(tmp_path / "out"))
+    (written,) = (tmp_path / "out").iterdir()
+    narratives = [
+        e["resource"]["text"]["div"] for e in json.loads(written.read_text())["entry"] if "text" in e["resource"]
+    ]
+    assert any("first treatment on Feb 2024" in div for div in narratives)
+    assert not any("Feb 1, 2024" in div or "2024-02-01" in div for div in narratives)
+
+
 def test_a_treatment_dated_in_words_is_read_or_reported_never_dropped(tmp_path):
     """probe79 D8: a completed transplant dated only by performedString "February 2024", M-protein in
     January and May: "Response: no treatment recorded", "0 input problem(s)", not in the coverage report."""
     result = invoke("evaluate", str(TRANSPLANT_IN_WORDS))
-    assert "Response (baseline 2024-02-01, first treatment 2024-02-01):" in result.output
+    assert "Response (baseline 2024-02, first treatment 2024-02):" in result.output  # probe82 D8: the month only
     assert "amyloid-style: PR" in result.output and result.exit_code == 0
     coverage = json.loads(invoke("mappings", "coverage", str(TRANSPLANT_IN_WORDS), "--format", "json").output)
     [read] = coverage["treatment_dates_read_from_words"]

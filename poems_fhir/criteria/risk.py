@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .engine import criterion_state
 from .model import Criterion, Finding, Sign, State, Strength
 from .response import CR_NOT_ASSESSABLE, TREATMENT_KINDS, Point, ResponseAssessment
-from .timeline import Event, Measurement
+from .timeline import Event, Measurement, day_text, on_day
 
 
 @dataclass(frozen=True)
@@ -50,19 +50,18 @@ def _age(birth: dt.date | None, on: dt.date | None) -> int | None:
 
 def _no_age(birth: dt.date | None, on: dt.date | None, what: str, unknown: str) -> str:
     if birth is not None and on is not None and on < birth:
-        return f"{what} {on} is before the birth date {birth}"
+        return f"{what} {day_text(on)} is before the birth date {day_text(birth)}"
     return unknown
 
 
-def _age_between(
-    birth: dt.date | None, birth_latest: dt.date | None, on: dt.date | None
-) -> tuple[int | None, int | None]:
+def _age_between(birth: tuple[dt.date | None, dt.date | None], on: dt.date | None) -> tuple[int | None, int | None]:
     """The youngest and the oldest the patient can be on ``on`` when only the birth year or month is
-    known (``birth`` its first day, ``birth_latest`` its last): a factor is judged when both ages give the
-    same answer (probe83 D5: born "1972-08", 49 on 2022-01-15 whatever the day)."""
-    oldest = _age(birth, on)
-    youngest = _age(birth_latest, on) if birth_latest is not None else oldest
-    return youngest, oldest
+    known (``birth``: its first and last day) or only the month of ``on`` (a transplant's month read from
+    words, a partial date: ``last_day``) - a factor is judged when both ages give the same answer (probe83
+    D5: born "1972-08", 49 on 2022-01-15 whatever the day)."""
+    first, last = birth
+    on_last = getattr(on, "last_day", on)
+    return _age(last or first, on), _age(first, on_last)
 
 
 def _age_factor(
@@ -71,35 +70,38 @@ def _age_factor(
     birth: tuple[dt.date | None, dt.date | None],
     on: dt.date | None,
     holds: Callable[[int], bool],
-    where: str,
-    unknown: str,
+    transplant: bool = False,
     evidence: tuple[str, ...] = (),
 ) -> RiskFactor:
     """An age factor (age > 50 at diagnosis, age <= 50 at transplant): judged on the age on ``on``."""
-    youngest, oldest = _age_between(birth[0], birth[1], on)
-    if youngest is None or oldest is None:
-        what = "diagnosis date" if where == "at" else "transplant date"
+    youngest, oldest = _age_between(birth, on)
+    if on is None or youngest is None or oldest is None:
+        unknown = "birth date unknown" if transplant else "birth date or diagnosis date unknown"
+        what = "transplant date" if transplant else "diagnosis date"
         return RiskFactor(factor, model, State.NOT_ASSESSED, _no_age(birth[0], on, what, unknown), evidence)
+    where = f"at transplant {on_day(on)}" if transplant else f"at {day_text(on)}"  # an age needs its day
     if youngest == oldest:
         age = f"age {oldest}"
     elif holds(youngest) != holds(oldest):
         return RiskFactor(
-            factor,
-            model,
-            State.NOT_ASSESSED,
-            f"age {youngest} or {oldest} {where} {on}: the birth date is known only to {_precision(birth)}",
-            evidence,
+            factor, model, State.NOT_ASSESSED, f"age {youngest} or {oldest} {where}: {_imprecise(birth, on)}", evidence
         )
     else:
         age = f"age {youngest}-{oldest}"
-    return RiskFactor(factor, model, State.PRESENT if holds(oldest) else State.ABSENT, f"{age} {where} {on}", evidence)
+    return RiskFactor(factor, model, State.PRESENT if holds(oldest) else State.ABSENT, f"{age} {where}", evidence)
 
 
-def _precision(birth: tuple[dt.date | None, dt.date | None]) -> str:
+def _imprecise(birth: tuple[dt.date | None, dt.date | None], on: dt.date) -> str:
+    """Which date is known only to its year or month."""
+    said = []
     first, last = birth
-    if first is None or last is None:
-        return "the day"
-    return f"the year ({first.year})" if first.month == 1 and last.month == 12 else f"the month ({first:%Y-%m})"
+    if first is not None and last is not None and first != last:
+        known = f"the year ({first.year})" if (first.month, last.month) == (1, 12) else f"the month ({first:%Y-%m})"
+        said.append(f"the birth date is known only to {known}")
+    precision = getattr(on, "precision", None)
+    if precision in ("year", "month"):
+        said.append(f"the date is known only to the {precision} ({day_text(on)})")
+    return "; ".join(said)
 
 
 def _latest_before(measurements: Sequence[Measurement], analyte: str, on: dt.date | None) -> Measurement | None:
@@ -167,8 +169,6 @@ def assess_risk(
             birth,
             diagnosis,
             lambda age: age > cfg.age_years,
-            "at",
-            "birth date or diagnosis date unknown",
         )
     )
 
@@ -339,9 +339,8 @@ def assess_risk(
                 birth,
                 day0,
                 lambda age: age <= cfg.age_years,
-                "at transplant on",
-                "birth date unknown",
-                (asct[0].reference,),
+                transplant=True,
+                evidence=(asct[0].reference,),
             )
         )
         out.append(

@@ -52,6 +52,21 @@ class CourseAssessment:
     reference: str
 
 
+def day_text(day: dt.date) -> str:
+    """A day as a person (and FHIR) reads it, to the precision it is known: "2015", "2023-05",
+    "2023-05-04". A partial date (mapping.values.PartialDate: a FHIR "2023-05", or a treatment's month
+    read from words, "в апреле 2022 г.") carries its ``precision``; written as its first day it read as
+    if the day were known (probe82 D8: "first treatment 2022-04-01", "at transplant on 2022-04-01")."""
+    precision = getattr(day, "precision", None)
+    text = day.isoformat()
+    return text[:4] if precision == "year" else text[:7] if precision == "month" else text
+
+
+def on_day(day: dt.date) -> str:
+    """ "on 2023-05-04", or "in 2023-05" / "in 2015" for a partial date (day_text)."""
+    return f"{'in' if getattr(day, 'precision', None) in ('year', 'month') else 'on'} {day_text(day)}"
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """``day`` + ``months`` (its day of month capped at 28), stopping at the calendar's end as add_days."""
     month = day.month - 1 + months

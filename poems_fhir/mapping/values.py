@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from ..criteria.timeline import day_text
 from .range_choice import Subject, applicable_ranges, text_for
 from .units import UnitError, convert
 
@@ -54,9 +55,7 @@ class PartialDate(dt.date):
 
 def fhir_date(day: dt.date) -> str:
     """A date as FHIR writes it, to the precision it was given ("2015", "2023-05", "2023-05-04")."""
-    precision = getattr(day, "precision", None)
-    text = day.isoformat()
-    return text[:4] if precision == "year" else text[:7] if precision == "month" else text
+    return day_text(day)
 
 
 def parse_date(value: Any, element: str) -> dt.date | None:

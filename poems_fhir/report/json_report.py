@@ -10,6 +10,7 @@ from ..criteria.pathway import recorded_other_diagnosis
 from ..criteria.response import HematologicResponse, Point, ResponseAssessment, VegfResponse
 from ..criteria.risk import RiskFactor
 from ..criteria.scope import ScopeDecision, ScreeningCounts, raised_flags
+from ..mapping.values import fhir_date
 
 
 def _criterion(result: CriterionResult) -> dict[str, Any]:
@@ -76,8 +77,9 @@ def _vegf(v: VegfResponse) -> dict[str, Any]:
 
 def response_to_dict(r: ResponseAssessment) -> dict[str, Any]:
     return {
-        "baseline_date": r.baseline_date.isoformat() if r.baseline_date else None,
-        "first_treatment": r.first_treatment.isoformat() if r.first_treatment else None,
+        # FHIR's partial date where only the month is known (a treatment read from words: probe82 D8)
+        "baseline_date": fhir_date(r.baseline_date) if r.baseline_date else None,
+        "first_treatment": fhir_date(r.first_treatment) if r.first_treatment else None,
         "hematologic": _hematologic(r.hematologic),
         "hematologic_imwg": _hematologic(r.hematologic_imwg),
         "vegf": _vegf(r.vegf),

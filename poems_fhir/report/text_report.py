@@ -99,7 +99,10 @@ def render_response(r: ResponseAssessment, risk: list[RiskFactor], applies: bool
     elif r.first_treatment is None and r.baseline_date is None:
         lines = ["  Response: no treatment recorded (give --baseline DATE to assess change from a date)"]
     else:
-        lines = [f"  Response (baseline {r.baseline_date}, first treatment {r.first_treatment or '-'}):"]
+        # to the precision known: a treatment month read from words is "2022-04", not its first day (probe82 D8)
+        baseline = fhir_date(r.baseline_date) if r.baseline_date else "-"
+        first = fhir_date(r.first_treatment) if r.first_treatment else "-"
+        lines = [f"  Response (baseline {baseline}, first treatment {first}):"]
         for h in (r.hematologic, r.hematologic_imwg):
             extra = f"; caveats: {'; '.join(h.caveats)}" if h.caveats else ""
             flag = " (provisional)" if h.provisional else ""

@@ -113,3 +113,21 @@ def test_a_patient_born_in_a_known_month_is_judged_from_the_files(tmp_path):
             assert age.state is State.NOT_ASSESSED
         else:
             assert age.state is state and age.reason.startswith("age "), (partial, age)
+
+
+def test_a_transplant_month_read_from_words_counts_every_day_of_it():
+    # born 1971-04-15; a transplant "in April 2022" (a partial date): 50 before the 15th, 51 from it
+    from poems_fhir.mapping.values import PartialDate
+
+    def at_asct(month: PartialDate):
+        events = [LENALIDOMIDE, Event("autologous_hsct", month, "Procedure/asct", "ASCT", status="completed")]
+        ms = [m("serum_m_protein", 12, -5, "g/L")]
+        response = assess_response(ms, events, MANDATORY, [], CFG, None)
+        risk = assess_risk(MANDATORY, ms, events, response, dt.date(1971, 4, 15), None)
+        return next(r for r in risk if r.id == "age_50_or_less_at_asct")
+
+    straddles = at_asct(PartialDate(2022, 4, 1, "month"))
+    assert straddles.state is State.NOT_ASSESSED
+    assert straddles.reason == "age 50 or 51 at transplant in 2022-04: the date is known only to the month (2022-04)"
+    before = at_asct(PartialDate(2021, 4, 1, "month"))  # 49 or 50: 50 or less either way
+    assert (before.state, before.reason) == (State.PRESENT, "age 49-50 at transplant in 2021-04")
