@@ -121,12 +121,28 @@ _IDENTIFIER_VALUE = re.compile(r"(identifier=(?:[^\s|&,;)'\"\[]*\|)?)(?!\[)([^\s
 _PSEUDONYM = re.compile(r"patient-[0-9a-f]{16}")
 
 
+def masked_reference(key: bytes, patient: str) -> str:
+    """``Patient/<id>`` with only the id masked: a URL or reference still reads as one ("…/fhir/R4/Patient/
+    patient-…", where the whole segment replaced read as another endpoint: probe82 D12)."""
+    rtype, _, _ = patient.rpartition("/")
+    return f"{rtype}/{pseudonym(key, patient)}" if rtype else pseudonym(key, patient)
+
+
 def scrub_identifiers(key: bytes, text: str) -> str:
     """Every patient reference and Patient-search value in ``text`` as its keyed pseudonym: an error
-    text may name another patient (a foreign or malformed reference), a family name or an MRN."""
-    text = _PATIENT_REF.sub(lambda m: pseudonym(key, "Patient/" + m.group(1)), text)
+    text may name another patient (a foreign or malformed reference), a family name or an MRN. A
+    reference keeps its type as written (``Patient/``, also a malformed ``patient//``): the id alone is
+    masked."""
+    text = _PATIENT_REF.sub(lambda m: _masked_match(key, m), text)
     text = _PATIENT_QUERY.sub(lambda m: m.group(1) + _scrub_query(key, m.group(2)), text)
     return _IDENTIFIER_VALUE.sub(lambda m: m.group(1) + _pseudonym_value(key, m.group(2)), text)
+
+
+def _masked_match(key: bytes, m: re.Match[str]) -> str:
+    """A ``_PATIENT_REF`` match with its id masked; one already masked is left as it is."""
+    if _PSEUDONYM.fullmatch(m.group(1)):
+        return m.group(0)
+    return m.group(0)[: m.start(1) - m.start(0)] + pseudonym(key, "Patient/" + m.group(1))
 
 
 def _scrub_query(key: bytes, query: str) -> str:
@@ -150,8 +166,8 @@ def _pseudonym_value(key: bytes, value: str) -> str:
 class PseudonymLogFilter(logging.Filter):
     """Without --phi, every log line of a run goes through this (on the handlers): a server's error
     text or a URL logged below the job (retries, transport, auth) may name a patient the job never
-    saw. ``Patient/<id>`` anywhere, and the bare id of the patient in flight, become the pseudonym
-    the summary uses."""
+    saw. The id of ``Patient/<id>`` anywhere, and the bare id of the patient in flight, become the
+    pseudonym the summary uses (a reference keeps its ``Patient/``)."""
 
     def __init__(self, key: bytes) -> None:
         super().__init__()
@@ -161,7 +177,7 @@ class PseudonymLogFilter(logging.Filter):
     def scrub(self, text: str) -> str:
         if self.current:
             pid = self.current.split("/", 1)[-1]
-            text = text.replace(self.current, pseudonym(self.key, self.current))
+            text = text.replace(self.current, masked_reference(self.key, self.current))
             if len(pid) >= 4:  # a one-letter id would replace letters of every word
                 text = text.replace(pid, pseudonym(self.key, self.current))
         return scrub_identifiers(self.key, text)
@@ -267,7 +283,7 @@ class SyncJob:
         if self.show_phi:
             return text
         pid = patient.split("/", 1)[-1]
-        text = text.replace(patient, self.pseudonym(patient))
+        text = text.replace(patient, masked_reference(self.pseudonym_key, patient))  # "Patient/" kept (D12)
         if len(pid) >= 4:  # a one-letter id would replace letters of every word
             text = text.replace(pid, self.pseudonym(patient))
         # another patient named in it (a refused foreign reference), an MRN of a conditional reference

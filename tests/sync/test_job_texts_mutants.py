@@ -41,7 +41,7 @@ def test_scrub_replaces_the_reference_and_the_bare_id_but_nothing_else(tmp_path)
         "GET https://h/fhir/R4/Observation?subject=abc-1 not tried"
     )
     assert j.scrub(text, "Patient/abc-1") == (
-        f"GET https://h/fhir/R4/{alias}/$everything failed: HTTP 404: Patient resource {alias} not found; "
+        f"GET https://h/fhir/R4/Patient/{alias}/$everything failed: HTTP 404: Patient resource {alias} not found; "
         f"GET https://h/fhir/R4/Observation?subject={alias} not tried"
     )
 

@@ -352,3 +352,23 @@ def test_two_412s_after_which_the_server_holds_what_we_sent_are_a_write_not_a_fa
         forget_input(store, p)
     again = job(store, server).run()
     assert (again.written, again.unchanged) == (0, 2)  # nothing sent again: it was all there
+
+
+def test_a_failed_patient_read_names_the_patient_url_with_only_its_id_masked(tmp_path):
+    """probe82 D12: the problem line of a Patient read answered 500 said ".../fhir/R4/patient-<hex>", as if
+    that were the endpoint; it keeps `Patient/`, the id alone masked (without --phi)."""
+    from poems_fhir.errors import TemporaryNetworkError
+    from poems_fhir.sync.job import pseudonym
+
+    url = "http://127.0.0.1:8172/fhir/R4/Patient/classic-poems"
+
+    class Failing(Source):
+        def fetch(self, patient):
+            raise TemporaryNetworkError(f"GET {url} failed: HTTP 500", url=url, status=500)
+
+    store, key = StateStore(tmp_path / "s.sqlite"), b"k" * 32
+    recs = {CLASSIC: records()[CLASSIC]}
+    summary = SyncJob(Failing(recs), Server(), store, load_mapping(), MAYO, "srv", lambda: NOW, pseudonym_key=key).run()
+    shown = pseudonym(key, CLASSIC)
+    assert list(summary.problems) == [f"{shown}: GET http://127.0.0.1:8172/fhir/R4/Patient/{shown} failed: HTTP 500"]
+    assert store.patient("srv", CLASSIC).reason == f"GET http://127.0.0.1:8172/fhir/R4/Patient/{shown} failed: HTTP 500"

@@ -57,7 +57,7 @@ def test_problem_lines_are_pseudonymised_unless_phi(tmp_path, phi):
     for secret in ("Patient/good-one", "Patient/other-one", "MRN-778899"):
         assert (secret in problems) is phi, secret
     if not phi:
-        assert "belongs to patient-" in problems and f"identifier={MRN}|patient-" in problems
+        assert "belongs to Patient/patient-" in problems and f"identifier={MRN}|patient-" in problems
 
 
 @pytest.mark.parametrize("phi", [False, True])
