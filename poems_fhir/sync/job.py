@@ -719,6 +719,7 @@ class SyncJob:
         self._report_takeovers(patient, name, plan, summary)
         if stale:
             self._count_withdrawn(patient, name, stale, self._superseded(), summary)
+        withdrawal_only = False
         if plan.withdraw or plan.kept_by_clinician:
             reason, said = (
                 (
@@ -730,7 +731,9 @@ class SyncJob:
             )
             if plan.retracted:  # withdrawn, it no longer cites the retracted report either (probe78 N7)
                 plan.withdraw = [_without_reference(r, plan.retracted) for r in plan.withdraw]
-            self._apply_withdrawal(patient, name, plan, reason, summary, said, own=ready.own)
+            dry = plan.bundle if self.dry_run else None  # what this dry run wrote to the folder
+            if self._apply_withdrawal(patient, name, plan, reason, summary, said, own=ready.own, sent=dry):
+                withdrawal_only = self.dry_run and plan.bundle is None  # counted would_write, not unchanged
         if plan.bundle is None and refused is not None and not plan.takeovers and not plan.kept_by_clinician:
             # refused, and now the server holds exactly what we would send: our first attempt was applied
             # and its answer lost (a 5xx after the commit, retried into a 412) - written, not "unchanged"
@@ -746,7 +749,8 @@ class SyncJob:
             self._record(patient, previous, "written", input_hash=input_hash)
             return
         if plan.bundle is None:
-            summary.unchanged += 1
+            if not withdrawal_only:
+                summary.unchanged += 1
             self._record(patient, previous, "written", input_hash=input_hash)
             return
         verb = "would write" if self.dry_run else "wrote"
@@ -918,11 +922,13 @@ class SyncJob:
         summary: Summary,
         said: str,
         own: dict[str, str] | None = None,
+        sent: dict[str, Any] | None = None,
     ) -> dict[str, dict[str, str]] | None:
         """``reason``: for logs and the summary (English, ids); ``said``: the same for the clinician,
         in the written resources' language. ``own``: the versions of ours the server holds, brought up to
         date with the withdrawal's (probe78 N5: the next run read our own withdrawal as someone's change
-        and planned the patient once more)."""
+        and planned the patient once more). ``sent``: in a dry run, the transaction this run already wrote
+        to the folder for the patient (the folder holds one file a patient: both go into it)."""
         assert self.sink is not None  # noqa: S101 - narrows the type; callers return early without a sink
         for ref in plan.kept_by_clinician:
             log.info(
@@ -955,7 +961,16 @@ class SyncJob:
         refs = ", ".join(f"{r['resourceType']}/{r.get('id') or 'ours'}" for r in plan.withdraw)
         if self.dry_run:
             self._count_withdrawn(patient, name, plan.withdraw, reason, summary)
-            return None
+            if not isinstance(self.sink, DirSink):
+                return None
+            # the folder gets the transactions the real run would send, a withdrawal too: counted as a
+            # patient it would write, also when the withdrawal is its only change (probe82 D11: nothing
+            # was written or counted after a deletion, or for a patient leaving scope)
+            if sent is None:
+                summary.would_write += 1
+            else:  # a write of this run (a --profile switch) and the withdrawal: one file, both
+                bundle = {**sent, "entry": [*sent["entry"], *bundle["entry"]]}
+            return self.sink.write(patient, bundle)
         try:
             written = self.sink.write(patient, bundle)
         except PreconditionFailedError:
