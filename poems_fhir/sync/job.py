@@ -63,7 +63,7 @@ from .ownership import Plan, owned, plan_writes, takeover_of
 from .sinks import FILE_KEY, DirSink, ServerView, Sink
 from .sources import OVERLAP, Source, earliest_instant, fhir_instant, parse_instant
 from .spill import SpilledList
-from .state import PatientState, StateStore
+from .state import DELETED_INPUT, PatientState, StateStore
 
 log = logging.getLogger("poems_fhir.sync")
 
@@ -271,6 +271,9 @@ class SyncJob:
         #: patients to plan again this run although their inputs are unchanged (Cohort.recheck): held here
         #: too, so a dry run, which records nothing, predicts what the real run will do (probe78 N2)
         self._rechecked: frozenset[str] = frozenset()
+        #: (patient, ref) of resources recorded as deleted by someone found on the server again this run: no
+        #: longer known (a dry run, which records nothing, reports what the real run would)
+        self._found: set[tuple[str, str]] = set()
 
     def pseudonym(self, patient: str) -> str:
         """Patient ids in logs and summaries are keyed pseudonyms unless --phi is given."""
@@ -313,6 +316,7 @@ class SyncJob:
                 handler.removeFilter(self._log_filter)
 
     def _run(self, summary: Summary) -> Summary:
+        self._found = set()
         run_id = None if self.dry_run else self.store.start_run(self.server_key, self.now().isoformat())
         try:
             since = self.store.checkpoint(self.server_key)
@@ -577,9 +581,20 @@ class SyncJob:
         deletion of any of it brings this patient back (probe73 D4, D8). Server sources only."""
         if self.dry_run or not getattr(self.source, "remembers_inputs", False):
             return
+        # ours deleted by someone, watched at a version no resource has: put back, it brings the patient back
+        # (probe82 D6: the plan withdrawn for the deletion stayed withdrawn until the conclusion changed)
+        deleted = self.store.deletions(self.server_key, patient)
         if only_if_unknown and self.store.has_inputs(self.server_key, patient):
+            if deleted:  # a state from before: the inputs were remembered without them
+                self.store.remember_deletions(self.server_key, patient)
             return
-        self.store.remember_inputs(self.server_key, patient, {**ready.inputs, **ready.own}, (*ready.cited, *ready.own))
+        watched = {ref: DELETED_INPUT for ref in deleted if ref.count("/") == 1 and "?" not in ref}
+        self.store.remember_inputs(
+            self.server_key,
+            patient,
+            {**watched, **ready.inputs, **ready.own},
+            (*ready.cited, *ready.own, *watched),
+        )
 
     def _forget_inputs(self, patient: str) -> None:
         if not self.dry_run and getattr(self.source, "remembers_inputs", False):
@@ -716,6 +731,7 @@ class SyncJob:
             for r in view.resources
             if r.get("id")
         } | _own_written(written)
+        self._found_again(patient, name, view, summary)
         self._report_takeovers(patient, name, plan, summary)
         if stale:
             self._count_withdrawn(patient, name, stale, self._superseded(), summary)
@@ -855,7 +871,7 @@ class SyncJob:
             summary.problems.append(f"{name}: note: {self.scrub(note, patient)}")
         for d in plan.deletions:  # a note, once: a known state since (recorded like a takeover)
             said = (patient, d.ref)
-            if said in summary.takeovers_said or self.store.known_takeover(self.server_key, patient, d.ref):
+            if said in summary.takeovers_said or self._known(patient, d.ref):
                 continue
             summary.takeovers_said.add(said)
             summary.problems.append(f"{name}: note: {self.scrub(d.message, patient)}")
@@ -868,7 +884,7 @@ class SyncJob:
             summary.takeovers_said.add(said)
             summary.clinician_owned += 1
             # a dry run reports what the real run would: a takeover the state knows is no news (probe75 L4)
-            if not self.store.known_takeover(self.server_key, patient, t.ref):
+            if not self._known(patient, t.ref):
                 summary.conflicts += 1
                 summary.problems.append(f"{name}: {self.scrub(t.message, patient)}")
                 log.warning(
@@ -882,6 +898,46 @@ class SyncJob:
                         self.server_key, patient, t.ref, t.key, t.status or "", self.now().isoformat()
                     )
 
+    def _known(self, patient: str, ref: str) -> bool:
+        """A takeover (or deletion) of ``ref`` the state knows, and not found on the server again this run."""
+        return (patient, ref) not in self._found and self.store.known_takeover(self.server_key, patient, ref)
+
+    def _found_again(self, patient: str, name: str, view: ServerView, summary: Summary) -> None:
+        """Our resources the state recorded as deleted by someone that the server holds again (put back under
+        their id or our identifier): no longer a deletion - the record goes, so `state conflicts` stops listing
+        it and a later deletion is said again. As we wrote it, it is ours again (this run's plan decided with
+        it: a plan withdrawn for the deletion is updated back when it applies); changed, it is a takeover,
+        reported as such (probe82 D6: the plan stayed withdrawn and the deletion listed until the
+        conclusion changed)."""
+        from .ownership import key_of, ref_of
+
+        deleted = self.store.deletions(self.server_key, patient)
+        if not deleted:
+            return
+        by_ref = {ref_of(r): r for r in view.resources}
+        by_key = {key_of(r): r for r in view.resources}
+        for ref, key in deleted.items():
+            res = by_ref.get(ref) or by_key.get(key)
+            if res is None or (patient, ref) in self._found:
+                continue
+            self._found.add((patient, ref))
+            if not self.dry_run:
+                self.store.forget_takeover(self.server_key, patient, ref)
+            ours = not owned(res, view)
+            shown = self.scrub(ref_of(res), patient)
+            if ours:
+                summary.problems.append(
+                    f"{name}: note: {shown}, deleted by someone earlier, is on the server again as poems-fhir wrote "
+                    "it: ours again, no longer listed as deleted"
+                )
+            log.info(
+                "%s: %s, recorded as deleted by someone, is on the server again (%s)",
+                name,
+                shown,
+                "as poems-fhir wrote it: ours again" if ours else "changed by someone: a takeover",
+                extra=ev("patient.deletion_undone", patient=name, resource=shown, ours=ours),
+            )
+
     def _withdraw(
         self, patient: str, name: str, reason: str, summary: Summary, said: str
     ) -> dict[str, dict[str, str]] | None:
@@ -889,10 +945,12 @@ class SyncJob:
         Returns where a file-mode withdrawal was written (for the state), else None."""
         if self.sink is None:
             return None
-        return self._apply_withdrawal(patient, name, self._withdrawal_plan(patient), reason, summary, said)
+        plan = self._withdrawal_plan(patient, (name, summary))
+        return self._apply_withdrawal(patient, name, plan, reason, summary, said)
 
-    def _withdrawal_plan(self, patient: str) -> Plan:
-        """What of ours is open for this patient: to withdraw (ours, unchanged) or kept (a clinician's)."""
+    def _withdrawal_plan(self, patient: str, said: tuple[str, Summary] | None = None) -> Plan:
+        """What of ours is open for this patient: to withdraw (ours, unchanged) or kept (a clinician's).
+        ``said``: (name, summary) to report our deleted resources found again under (``_found_again``)."""
         assert self.sink is not None  # noqa: S101 - callers return early without a sink
         from .ownership import is_open, owned, ref_of, takeover_of
 
@@ -902,6 +960,8 @@ class SyncJob:
         if file_mode and isinstance(self.sink, DirSink):  # the file we wrote is all we know; no clinician edits it
             view.resources = self.sink.previous(patient, _recorded_file(known))
         view.legacy_versions = _legacy(known)
+        if said is not None and not file_mode:
+            self._found_again(patient, said[0], view, said[1])
         plan = Plan(None, ours=view.our_refs())
         for res in view.resources:
             if not is_open(res):

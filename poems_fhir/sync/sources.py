@@ -45,6 +45,7 @@ from ..fhir.read import (
 )
 from ..mapping.rules import CompiledMapping
 from .events import ev
+from .state import DELETED_INPUT
 
 if TYPE_CHECKING:
     from ..fhir.spool import PatientSource
@@ -409,7 +410,7 @@ class ServerSource:
                     f"({self.client._scrub(str(exc))[:200]}); checked again next run"
                 )
                 continue
-            gone = [i for i in chunk if i not in found or _changed(found[i], cited[i], after)]
+            gone = [i for i in chunk if _input_changed(found.get(i), cited[i], after)]
             patients |= remembered.patients_of(f"{rtype}/{i}" for i in gone)
         return patients
 
@@ -576,6 +577,17 @@ def _history_ref(entry: Any, rtype: str, base_url: str) -> str | None:
             if m and m.group(1) == rtype:
                 return f"{rtype}/{m.group(2)}"
     return None
+
+
+def _input_changed(resource: dict[str, Any] | None, versions: set[str], after: str | None) -> bool:
+    """Whether a remembered input an ``_id`` search found (``resource``, None: absent) differs from what its
+    patient was evaluated on: deleted since, changed - or, remembered as deleted (ours, deleted by someone),
+    on the server again (put back under its id: probe82 D6); still absent, it is no news."""
+    if resource is None:
+        return not (versions and versions <= {DELETED_INPUT})
+    if DELETED_INPUT in versions:
+        return True
+    return _changed(resource, versions, after)
 
 
 def _changed(resource: dict[str, Any], versions: set[str], after: str | None) -> bool:

@@ -36,6 +36,11 @@ from typing import Any
 
 from ..errors import StateError, StateLockedError
 
+#: the version remembered for a resource of ours that someone deleted (a takeover row of status "deleted"):
+#: discovery's ``_id`` check takes its absence as known, and its presence - put back by someone - as a change
+#: that brings its patient back (probe82 D6). No FHIR versionId has brackets.
+DELETED_INPUT = "(deleted)"
+
 #: the reason recorded for a patient parked as missing by a 404/410 to one of its type searches
 #: ("GET …/Procedure failed: HTTP 404", "POST …/Observation/_search failed: HTTP 404"), not to its Patient read
 _SEARCH_GONE = re.compile(
@@ -598,6 +603,32 @@ class StateStore:
         self.db.execute(
             "INSERT OR IGNORE INTO takeover(server, patient, ref, key, status, reported_at) VALUES (?, ?, ?, ?, ?, ?)",
             (server, patient, ref, key, status, now),
+        )
+
+    def deletions(self, server: str, patient: str) -> dict[str, str]:
+        """``ref`` -> identifier key of the patient's resources of ours recorded as deleted by someone (reported
+        once, like a takeover, with status "deleted")."""
+        rows = self.db.execute(
+            "SELECT ref, key FROM takeover WHERE server = ? AND patient = ? AND status = 'deleted' ORDER BY ref",
+            (server, patient),
+        )
+        return {r[0]: r[1] for r in rows}
+
+    def forget_takeover(self, server: str, patient: str, ref: str) -> None:
+        """No longer a known takeover or deletion: a resource recorded as deleted is on the server again."""
+        self.db.execute("DELETE FROM takeover WHERE server = ? AND patient = ? AND ref = ?", (server, patient, ref))
+
+    def remember_deletions(self, server: str, patient: str) -> None:
+        """Remember, as cited inputs at version ``DELETED_INPUT``, the patient's resources of ours recorded as
+        deleted (``Type/id`` ones; an input remembered otherwise is kept): discovery then brings the patient
+        back when one is put back (probe82 D6)."""
+        if not self._inputs_known():
+            return
+        self.db.execute(
+            "INSERT OR IGNORE INTO input(server, ref, patient, version, cited) "
+            "SELECT server, ref, patient, ?, 1 FROM takeover WHERE server = ? AND patient = ? "
+            "AND status = 'deleted' AND instr(ref, '/') > 0 AND instr(ref, '?') = 0",
+            (DELETED_INPUT, server, patient),
         )
 
     def takeovers(self) -> list[dict[str, Any]]:

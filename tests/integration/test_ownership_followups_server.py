@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from poems_fhir.fhir.write import CONCLUSION_TAG_SYSTEM, tag_of
+from poems_fhir.sync.state import StateStore
 from tests.integration.conftest import headers
 from tests.integration.test_ownership_server import criteria_report, fresh_run, get, ours, put, set_platelets
 from tests.integration.test_sync_server import run
@@ -125,6 +126,27 @@ def test_a_deleted_report_withdraws_the_plan_resting_on_it_and_is_said_once(serv
     (new,) = criteria_report(server)
     (plan,) = _open_plans(server)
     assert _supporting(plan)[0] == f"DiagnosticReport/{new['id']}"
+
+
+def test_a_deleted_report_put_back_brings_the_plan_back_and_clears_the_deletion(server, tmp_path):
+    """probe82 D6: the report PUT back under its id, as we wrote it, left our plan revoked "because the report
+    was deleted", `state conflicts` listing the deletion, and every later run "unchanged"."""
+    run(server, tmp_path)
+    (report,) = criteria_report(server)
+    ref = f"DiagnosticReport/{report['id']}"
+    _delete(server, report)
+    _, gone = run(server, tmp_path)
+    assert gone.withdrawn == 1 and _deletion_notes(gone)
+    put(server, {k: v for k, v in report.items() if k != "meta"} | {"meta": {"tag": report["meta"]["tag"]}})
+    _, back = run(server, tmp_path)
+    assert (back.written, back.withdrawn, back.conflicts, back.failed) == (1, 0, 0, 0)
+    (plan,) = _open_plans(server)
+    assert plan["status"] == "draft" and _supporting(plan)[0] == ref
+    store = StateStore(tmp_path / "state.sqlite", readonly=True)
+    assert [t for t in store.takeovers() if t["ref"] == ref] == []  # `state conflicts` says nothing of it
+    store.close()
+    _, again = run(server, tmp_path)
+    assert (again.written, again.withdrawn, again.conflicts, _deletion_notes(again)) == (0, 0, 0, [])
 
 
 def test_a_deleted_report_and_plan_are_each_named_once(server, tmp_path):

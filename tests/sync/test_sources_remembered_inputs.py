@@ -303,3 +303,60 @@ def test_the_capability_statement_declares_history_type_per_type():
         if resource["type"] == "Observation":
             resource["interaction"].append({"code": "history-type"})
     assert parse_capabilities(body).history_types == frozenset({"Observation"})
+
+
+@responses.activate
+def test_a_deleted_report_of_ours_is_news_only_when_it_is_put_back(tmp_path):
+    """probe82 D6: our criteria report deleted by someone is remembered at `DELETED_INPUT`; while it stays
+    absent, the `_id` check brings nobody back (it is known), once someone puts it back under its id it
+    brings its patient back - before, it was not remembered at all, and the plan withdrawn for the
+    deletion stayed withdrawn until the conclusion changed."""
+    from poems_fhir.sync.state import DELETED_INPUT
+
+    s = StateStore(tmp_path / "state.sqlite")
+    s.remember_inputs("srv", "Patient/D", {"Observation/ok-4": "d1"}, {"Observation/ok-4"})
+    s.remember_inputs(
+        "srv",
+        "Patient/R",
+        {"Observation/ok-4": "d1", "DiagnosticReport/dr-9": DELETED_INPUT},
+        {"DiagnosticReport/dr-9"},
+    )
+    server = Server()
+    assert discover(server, s).patients == ["Patient/Z"]  # still deleted: no news
+    assert server.by_id("DiagnosticReport") == [["dr-9"]]
+    responses.reset()
+    back = Server()
+    back.current["DiagnosticReport/dr-9"] = {
+        "resourceType": "DiagnosticReport",
+        "id": "dr-9",
+        "meta": {"versionId": "7", "lastUpdated": "2026-11-27T09:40:00.000Z"},
+    }
+    assert discover(back, s).patients == ["Patient/R", "Patient/Z"]
+    s.close()
+
+
+def test_a_deletion_recorded_by_an_earlier_version_is_watched_without_replacing_the_inputs(tmp_path):
+    """A state whose deletion record predates the watch: `remember_deletions` adds it, at `DELETED_INPUT`,
+    cited, leaving every other remembered input (and a resource remembered at a version) as it is."""
+    from poems_fhir.sync.state import DELETED_INPUT
+
+    s = StateStore(tmp_path / "state.sqlite")
+    s.remember_inputs("srv", "Patient/R", {"Observation/ok-4": "d1", "CarePlan/cp-1": "3"}, {"CarePlan/cp-1"})
+    s.add_takeover("srv", "Patient/R", "DiagnosticReport/dr-9", "k|v", "deleted", "t")
+    s.add_takeover("srv", "Patient/R", "CarePlan/cp-1", "k|p", "deleted", "t")
+    s.add_takeover("srv", "Patient/R", "CarePlan?identifier=x", "k|q", "deleted", "t")  # no id: not watchable
+    s.add_takeover("srv", "Patient/R", "DiagnosticReport/dr-8", "k|w", "final", "t")  # a takeover: no
+    s.remember_deletions("srv", "Patient/R")
+    assert s.inputs_of("srv", "Patient/R") == {
+        "CarePlan/cp-1": ("3", True),
+        "DiagnosticReport/dr-9": (DELETED_INPUT, True),
+        "Observation/ok-4": ("d1", False),
+    }
+    assert s.deletions("srv", "Patient/R") == {
+        "CarePlan/cp-1": "k|p",
+        "CarePlan?identifier=x": "k|q",
+        "DiagnosticReport/dr-9": "k|v",
+    }
+    s.forget_takeover("srv", "Patient/R", "CarePlan/cp-1")
+    assert "CarePlan/cp-1" not in s.deletions("srv", "Patient/R")
+    s.close()
