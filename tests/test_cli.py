@@ -353,3 +353,24 @@ def test_a_treatment_dated_in_words_is_read_or_reported_never_dropped(tmp_path):
     assert "a treatment with no readable date: performedString 'early 2024'" in result.output
     coverage = json.loads(invoke("mappings", "coverage", str(tmp_path / "vague.json"), "--format", "json").output)
     assert [i["examples"] for i in coverage["treatments_without_a_readable_date"]] == [["Procedure/asct-k06"]]
+
+
+TANDEM = SAMPLES.parent / "tests" / "fixtures" / "response" / "tandem-transplant.json"
+
+
+def test_a_tandem_transplant_is_restaged_from_its_second_day(tmp_path):
+    """probe83 D3: transplants on 2022-08-01 and 2022-11-01, an M-protein on 2022-11-15 (day +14 of the
+    second) was the first one's day +100 restaging "in progress", and "no CR after ASCT" was decided on it."""
+    out = tmp_path / "wb.json"
+    result = invoke("evaluate", str(TANDEM), "--as-of", "2022-11-20", "--format", "json", "--out", str(out))
+    [patient] = json.loads(result.output)["patients"]
+    factor = patient["risk_factors"]["no_hematologic_cr_after_asct"]
+    assert factor["state"] == "not_assessed" and "after the transplant on 2022-11-01 (a tandem" in factor["reason"]
+    [plan] = [
+        e["resource"] for e in json.loads(out.read_text())["entry"] if e["resource"]["resourceType"] == "CarePlan"
+    ]
+    restaging = {a["id"]: a["detail"] for a in plan["activity"] if a["id"].startswith("restaging-day100")}
+    assert list(restaging) == ["restaging-day100"]
+    assert restaging["restaging-day100"]["status"] == "not-started"
+    assert restaging["restaging-day100"]["scheduledPeriod"] == {"start": "2023-01-30", "end": "2023-02-09"}
+    assert "After the transplant on Nov 1, 2022." in restaging["restaging-day100"]["description"]

@@ -275,16 +275,18 @@ _RESTAGING_PARTS = (
 
 
 def _restaging_parts(
-    measurements: Sequence[Measurement], day: dt.date, as_of: dt.date | None
+    measurements: Sequence[Measurement], day: dt.date, as_of: dt.date | None, until: dt.date | None = None
 ) -> tuple[list[Measurement], list[str]]:
     """The results of the restaging around ``day`` (the samples of one restaging are not all drawn on
-    one day: a month either side, up to ``as_of``) and the parts with none."""
+    one day: a month either side, up to ``as_of`` and before ``until``, the next transplant) and the parts
+    with none."""
     window = [
         m
         for m in measurements
         if m.effective
         and add_days(day, -31) <= m.effective <= add_days(day, 31)
         and (as_of is None or m.effective <= as_of)
+        and (until is None or m.effective < until)
     ]
     found: list[Measurement] = []
     missing: list[str] = []
@@ -404,23 +406,95 @@ ENGRAFTMENT_DAYS = 30
 
 
 def _around_engraftment(asct: Sequence[Event], findings: Sequence[Finding], as_of: dt.date | None) -> list[Finding]:
-    """Signs of engraftment syndrome recorded from the transplant day to day +30: seed_case.md asks that
-    these be recorded as complications, not as POEMS progression (probe48 D12: a diarrhoea at day +11 was
-    shown nowhere). One per sign and day, in date order."""
-    days = [e.effective for e in asct if e.effective]
+    """Signs of engraftment syndrome recorded from a transplant day to day +30 - of each transplant: a second
+    one (tandem, or salvage at relapse) engrafts too (probe83 D3) -: seed_case.md asks that these be recorded
+    as complications, not as POEMS progression (probe48 D12: a diarrhoea at day +11 was shown nowhere). One
+    per sign and day, in date order."""
+    days = {e.effective for e in asct if e.effective}
     if not days:
         return []
-    day0 = min(days)
     seen = {
         (f.effective, f.topic): f
         for f in sorted(findings, key=lambda f: f.evidence.reference)
         if f.topic in ENGRAFTMENT_SIGNS
         and f.state is State.PRESENT
         and f.effective
-        and day0 <= f.effective <= add_days(day0, ENGRAFTMENT_DAYS)
+        and any(day0 <= f.effective <= add_days(day0, ENGRAFTMENT_DAYS) for day0 in days)
         and _known_on(f.effective, as_of)
     }
     return [seen[k] for k in sorted(seen, key=lambda k: (k[0], k[1]))]
+
+
+def _restaging_day100(
+    day0: dt.date,
+    following: dt.date | None,
+    transplant: Sequence[Event],
+    measurements: Sequence[Measurement],
+    as_of: dt.date | None,
+    several: bool,
+) -> Step | None:
+    """criteria.md §10 step 5 for the transplant of ``day0``: begun by a serum immunofixation or M-protein
+    from day +90 on - before ``following``, the next transplant, whose own restaging takes over (a sample 14
+    days after a tandem's second transplant is no restaging of the first: probe83 D3). The last transplant's
+    keeps the id ``restaging-day100`` (the restaging the plan proposes now); an earlier one's is shown only
+    where it was begun, under an id of its own (its day), `completed`: the next transplant closed it.
+    ``several``: more than one transplant, so the step names its own."""
+    start, end = add_days(day0, 90), add_days(day0, 100)
+    restaged = [
+        m
+        for m in measurements
+        if m.analyte in ("serum_ife", "serum_m_protein")
+        and m.effective
+        and m.effective >= start
+        and (following is None or m.effective < following)
+        and (as_of is None or m.effective <= as_of)
+    ]
+    if following is not None and not restaged:
+        return None  # a tandem's first transplant: never restaged, the next one's restaging is the plan's
+    missing: list[str] = []
+    superseded: dt.date | None = None
+    if restaged:  # the restaging is the first such day: later follow-up results are no evidence of it
+        first = min(m.effective for m in restaged if m.effective)
+        restaged = [m for m in restaged if m.effective == first]
+        parts, missing = _restaging_parts(measurements, first, as_of, following)
+        restaged += parts
+        # a restaging begun in part is over once the follow-up moved on - a haematological study 3 months
+        # or more after it: it read "in progress, overdue since 2019" in 2022, after a CR and a relapse
+        # (probe58 D6); its missing parts stay said
+        superseded = min(
+            (
+                m.effective
+                for m in measurements
+                if m.analyte in _SURVEILLANCE_ANALYTES
+                and m.effective
+                and m.effective >= add_months(first, 3)
+                and (following is None or m.effective < following)
+                and _known_on(m.effective, as_of)
+            ),
+            default=None,
+        )
+    return Step(
+        "restaging-day100" if following is None else f"restaging-day100-{day0.isoformat()}",
+        f"Restaging at day +90/+100 after transplant ({start} - {end})",
+        (f"After the transplant on {day0}. " if several else "")
+        + "Serum/urine IFE, FLC, VEGF, CBC, chemistry, PET-CT/CT of known lesions, echocardiography if pulmonary "
+        "hypertension, neurological examination +/- NCS (D'Souza 2012)."
+        + (f" Not yet done at this restaging: {', '.join(missing)}." if missing else "")
+        + (f" The transplant on {following} came after it." if following is not None else ""),
+        # not-started, not "scheduled": FHIR's scheduled means booked, and nobody booked a proposal;
+        # one serum immunofixation is a restaging begun, not done (probe38 D6); a later transplant closes it
+        ("in-progress" if missing and superseded is None and following is None else "completed")
+        if restaged
+        else "not-started",
+        scheduled_start=start,
+        scheduled_end=end,
+        evidence=tuple(e.reference for e in transplant) + tuple(m.reference for m in restaged),
+        key="" if following is None else "restaging-day100",
+        params=((("transplant", day0.isoformat()),) if several else ())
+        + tuple(("missing", x) for x in missing)
+        + ((("superseded", superseded.isoformat()),) if missing and superseded else ())
+        + ((("next_transplant", following.isoformat()),) if following is not None else ()),
+    )
 
 
 def pathway(
@@ -758,6 +832,11 @@ def pathway(
     if planned_asct or asct:
         spleen = splenomegaly(findings)
         complications = _around_engraftment(asct, findings, as_of)
+        # a further transplant being prepared (a mobilisation or a transplant in preparation dated after the
+        # last one done) is anticipated again (probe83 D3); an undated one beside a done transplant is not
+        # read as a new one (a record left in preparation)
+        last_done = max((e.effective for e in asct if e.effective), default=None)
+        again = last_done is not None and any(e.effective and e.effective > last_done for e in planned_asct)
         steps.append(
             Step(
                 "engraftment-syndrome",
@@ -769,63 +848,25 @@ def pathway(
                     if spleen
                     else ""
                 ),
-                "completed" if asct else "not-started",
+                "completed" if asct and not again else "not-started",
                 evidence=tuple(e.reference for e in (planned_asct + asct)) + _refs(spleen) + _refs(complications),
                 params=((("splenomegaly", "yes"),) if spleen else ())
                 + tuple(("engraftment_sign", f"{f.topic} {f.effective}") for f in complications),
             )
         )
 
-    # --- step 5: restaging at day +90/+100, on the real transplant date
-    if asct:
-        day0 = min(e.effective for e in asct if e.effective)
-        start, end = add_days(day0, 90), add_days(day0, 100)
-        restaged = [
-            m
-            for m in measurements
-            if m.analyte in ("serum_ife", "serum_m_protein")
-            and m.effective
-            and m.effective >= start
-            and (as_of is None or m.effective <= as_of)
-        ]
-        missing: list[str] = []
-        superseded: dt.date | None = None
-        if restaged:  # the restaging is the first such day: later follow-up results are no evidence of it
-            first = min(m.effective for m in restaged if m.effective)
-            restaged = [m for m in restaged if m.effective == first]
-            parts, missing = _restaging_parts(measurements, first, as_of)
-            restaged += parts
-            # a restaging begun in part is over once the follow-up moved on - a haematological study 3 months
-            # or more after it: it read "in progress, overdue since 2019" in 2022, after a CR and a relapse
-            # (probe58 D6); its missing parts stay said
-            superseded = min(
-                (
-                    m.effective
-                    for m in measurements
-                    if m.analyte in _SURVEILLANCE_ANALYTES
-                    and m.effective
-                    and m.effective >= add_months(first, 3)
-                    and _known_on(m.effective, as_of)
-                ),
-                default=None,
-            )
-        steps.append(
-            Step(
-                "restaging-day100",
-                f"Restaging at day +90/+100 after transplant ({start} - {end})",
-                "Serum/urine IFE, FLC, VEGF, CBC, chemistry, PET-CT/CT of known lesions, echocardiography if pulmonary "
-                "hypertension, neurological examination +/- NCS (D'Souza 2012)."
-                + (f" Not yet done at this restaging: {', '.join(missing)}." if missing else ""),
-                # not-started, not "scheduled": FHIR's scheduled means booked, and nobody booked a proposal;
-                # one serum immunofixation is a restaging begun, not done (probe38 D6)
-                ("in-progress" if missing and superseded is None else "completed") if restaged else "not-started",
-                scheduled_start=start,
-                scheduled_end=end,
-                evidence=tuple(e.reference for e in asct) + tuple(m.reference for m in restaged),
-                params=tuple(("missing", x) for x in missing)
-                + ((("superseded", superseded.isoformat()),) if missing and superseded else ()),
-            )
+    # --- step 5: restaging at day +90/+100, on the real transplant date - of the last transplant (criteria.md
+    # §10 step 5, "Trigger: ASCT done"): a second transplant, tandem or salvage, is restaged from its own day
+    # (probe83 D3: the plan stayed on the first one); an earlier transplant's restaging that was begun keeps
+    # its own activity, closed by the transplant after it
+    transplant_days = sorted({e.effective for e in asct if e.effective})
+    for i, day0 in enumerate(transplant_days):
+        following = transplant_days[i + 1] if i + 1 < len(transplant_days) else None
+        restaging = _restaging_day100(
+            day0, following, [e for e in asct if e.effective == day0], measurements, as_of, len(transplant_days) > 1
         )
+        if restaging is not None:
+            steps.append(restaging)
 
     # --- step 6: surveillance after response (criteria.md §10: trigger "After response"): VEGF every
     # 6 months, same specimen type. Before any domain responded, the work-up and restaging steps apply

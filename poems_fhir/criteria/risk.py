@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .engine import criterion_state
 from .model import Criterion, Finding, Sign, State, Strength
 from .response import CR_NOT_ASSESSABLE, TREATMENT_KINDS, Point, ResponseAssessment
-from .timeline import Event, Measurement, day_text, on_day
+from .timeline import Event, Measurement, add_days, day_text, on_day
 
 
 @dataclass(frozen=True)
@@ -351,27 +351,55 @@ def assess_risk(
                 "FDG avidity of bone lesions is not coded in the data",
             )
         )
-        cr_after = [day for day in response.cr_dates if day0 and day > day0]
-        if cr_after and cr != "CR":
+        # which transplant "no CR" judges: D'Souza 2012's cohort is the first transplant - a salvage one at
+        # relapse does not undo its outcome - but a tandem's (a further transplant before the first was
+        # restaged) is judged after the last of the tandem; from its restaging window on (day +90, criteria.md
+        # §10 step 5): a day +14 sample is no restaging (probe83 D3). Age <= 50 stays at the first transplant.
+        begun, last_asct, following = _judged_transplant(asct, measurements)
+        tandem = begun != last_asct
+        restaging = add_days(last_asct, 90)
+        last = response.hematologic.latest
+        restaged = last is not None and last.effective is not None and last.effective >= restaging
+        which = f" on {last_asct}" + (f" (a tandem after the transplant on {begun})" if tandem else "")
+        # a CR reached from the (first) transplant of the tandem on counts, until a salvage transplant
+        cr_after = [day for day in response.cr_dates if day > begun and (following is None or day < following)]
+        if cr_after and (cr != "CR" or following is not None):
             out.append(
                 RiskFactor(
                     "no_hematologic_cr_after_asct",
                     post,
                     State.ABSENT,
-                    f"complete response reached on {cr_after[0]} after the transplant; now {cr}",
+                    f"complete response reached on {cr_after[0]} after the transplant"
+                    + (f"{which}, before the next on {following}" if following else "")
+                    + f"; now {cr}",
                 )
             )
-        elif cr_open and _assessed_after(response.hematologic.latest, day0):
+        elif following is not None and cr != "not_evaluable":
+            out.append(
+                RiskFactor(
+                    "no_hematologic_cr_after_asct",
+                    post,
+                    State.PRESENT,
+                    f"no complete response after the transplant{which} before the next on {following} (the factor "
+                    f"is the first transplant's outcome; now {cr})",
+                )
+            )
+        elif cr_open and _assessed_after(last, last_asct):
             out.append(RiskFactor("no_hematologic_cr_after_asct", post, State.NOT_ASSESSED, cr_open))
-        elif cr != "not_evaluable" and not _assessed_after(response.hematologic.latest, day0):
-            # the response of the transplant-morning (or an earlier) sample is no response *after* it
-            last = response.hematologic.latest
+        elif cr != "not_evaluable" and not restaged and not (cr == "CR" and _assessed_after(last, begun)):
+            # the response of the transplant-morning (or an earlier) sample is no response *after* it, nor
+            # one of day +14: the transplant's response is read from its restaging on
             out.append(
                 RiskFactor(
                     "no_hematologic_cr_after_asct",
                     post,
                     State.NOT_ASSESSED,
-                    f"no haematological response assessment after the transplant on {day0} yet"
+                    (
+                        f"no haematological response assessment after the transplant{which} yet"
+                        if not _assessed_after(last, last_asct)
+                        else f"no haematological response assessment from day +90 ({restaging}) after the "
+                        f"transplant{which} yet"
+                    )
                     + (f" (the last, on {last.effective}, was {cr})" if last and last.effective else ""),
                 )
             )
@@ -507,6 +535,29 @@ def splenomegaly(findings: Sequence[Finding]) -> list[Finding]:
 def _assessed_after(latest: Point | None, day0: dt.date | None) -> bool:
     """Whether the measurement that decided the haematological response was taken after the transplant."""
     return latest is not None and latest.effective is not None and day0 is not None and latest.effective > day0
+
+
+#: the haematological results a transplant's restaging reads (the response's)
+_RESTAGING_RESULTS = frozenset(
+    {"serum_m_protein", "serum_ife", "urine_ife", "urine_m_protein", "flc_kappa", "flc_lambda", "flc_ratio"}
+)
+
+
+def _judged_transplant(
+    asct: Sequence[Event], measurements: Sequence[Measurement]
+) -> tuple[dt.date, dt.date, dt.date | None]:
+    """The transplant whose outcome "no CR after ASCT" is (D'Souza 2012: the first): the day it began, the
+    day of its last transplant - a tandem, a further transplant before any haematological result from day
+    +90 of the one before, is part of it and is judged after the last (probe83 D3) - and the day of the
+    transplant after it (a salvage one), or None. ``asct``: the transplants done."""
+    days = sorted({e.effective for e in asct if e.effective})
+    i = 0
+    while i + 1 < len(days) and not any(
+        m.analyte in _RESTAGING_RESULTS and m.effective and add_days(days[i], 90) <= m.effective < days[i + 1]
+        for m in measurements
+    ):
+        i += 1
+    return days[0], days[i], days[i + 1] if i + 1 < len(days) else None
 
 
 def _ph_reason(measurements: Sequence[Measurement], diagnosis: dt.date | None, cfg: RiskConfig) -> str:

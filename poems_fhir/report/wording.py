@@ -685,6 +685,16 @@ def step_text(t: Translator, s: Step) -> str:
         text += " " + t._("Later follow-up since {date} takes its place.").format(
             date=t.date(dt.date.fromisoformat(p["superseded"]))
         )
+    if "next_transplant" in p:
+        # an earlier transplant's restaging, closed by the next transplant (probe83 D3)
+        text += " " + t._("The transplant on {date} came after it.").format(
+            date=t.date(dt.date.fromisoformat(p["next_transplant"]))
+        )
+    if "transplant" in p:
+        # more than one transplant: which one this restaging follows (probe83 D3)
+        text = t._("After the transplant on {date}.").format(date=t.date(dt.date.fromisoformat(p["transplant"]))) + (
+            " " + text
+        )
     if s.term_key == "restaging-day100" and s.status != "not-started":
         text += " " + t._("Imaging, echocardiography and nerve studies are not tracked by poems-fhir: confirm them.")
     if "after_start" in p:
