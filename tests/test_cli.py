@@ -374,3 +374,21 @@ def test_a_tandem_transplant_is_restaged_from_its_second_day(tmp_path):
     assert restaging["restaging-day100"]["status"] == "not-started"
     assert restaging["restaging-day100"]["scheduledPeriod"] == {"start": "2023-01-30", "end": "2023-02-09"}
     assert "After the transplant on Nov 1, 2022." in restaging["restaging-day100"]["description"]
+
+
+UNDATED_M = SAMPLES.parent / "tests" / "fixtures" / "response" / "undated-m-protein.json"
+
+
+def test_an_undated_response_result_is_named_not_dropped_in_silence():
+    """probe83 D6: an M-protein of 1 g/L with no effective[x] and no issued was left out of the response
+    with no caveat, no input problem and nothing in the coverage report."""
+    result = invoke("evaluate", str(UNDATED_M), "--format", "json")
+    [patient] = json.loads(result.output)["patients"]
+    said = "serum M-protein 1 g/L (Observation/s03-dates-o-287) has no date: not placed in time, not used"
+    assert said in patient["response"]["hematologic"]["caveats"]
+    assert patient["response"]["undated_results"] == ["Observation/s03-dates-o-287"]
+    assert result.exit_code == 0  # read for the criteria (cited "undated"), so no input problem
+    assert said in invoke("evaluate", str(UNDATED_M)).output
+    coverage = json.loads(invoke("mappings", "coverage", str(UNDATED_M), "--format", "json").output)
+    [row] = coverage["response_results_without_a_date"]
+    assert (row["rule"], row["examples"]) == ("serum_m_protein", ["Observation/s03-dates-o-287"])

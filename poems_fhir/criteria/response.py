@@ -179,6 +179,9 @@ class ResponseAssessment:
     #: treatments recorded on no readable day (their references), when none is dated: the response
     #: cannot start from them, but "no treatment recorded" would be wrong (probe79 D8)
     undated_treatments: tuple[str, ...] = ()
+    #: results the response would read that have no date at all (no effective[x], no issued), by reference:
+    #: not placed in time, so not used - and each named in its domain's caveat or reason (probe83 D6)
+    undated_results: tuple[str, ...] = ()
 
     @property
     def clinical_overall(self) -> str:
@@ -1344,9 +1347,61 @@ def assess_response(
     if vegf_said:  # a VEGF left out because it conflicts was measured: never "never measured"
         never = vegf.category == "not_evaluable" and vegf.reason.startswith("VEGF never measured")
         vegf = replace(vegf, reason=vegf_said if never else f"{vegf.reason}; {vegf_said}")
+    # a result on no day cannot be placed before or after the baseline: not used, but named where it would
+    # count (probe83 D6: an undated M-protein of 1 g/L, maybe the latest, was left out in silence)
+    no_day = [m for m in measurements if m.effective is None and m.analyte in UNDATED_RESPONSE_RESULTS]
+    heme_undated = tuple(_undated_text(m) for m in no_day if m.analyte in _HEMATOLOGIC | {"urine_m_protein"})
+    if heme_undated:
+        amyloid = replace(amyloid, caveats=(*amyloid.caveats, *heme_undated))
+        imwg = replace(imwg, caveats=(*imwg.caveats, *heme_undated))
+    vegf_undated = "; ".join(_undated_text(m) for m in no_day if m.analyte == "vegf")
+    if vegf_undated:
+        vegf = replace(vegf, reason=f"{vegf.reason}; {vegf_undated}")
+    albumin_undated = "; ".join(_undated_text(m) for m in no_day if m.analyte == "albumin")
+    if albumin_undated and "albumin" in clinical:
+        clinical["albumin"] = replace(clinical["albumin"], reason=f"{clinical['albumin'].reason}; {albumin_undated}")
     alerts = _alerts(amyloid, imwg, vegf, clinical, findings, events, cut, as_of)
     reached = _complete_response_dates(measurements, cut, as_of, light, cfg) if cr_dates else ()
-    return ResponseAssessment(as_of, cut, start, amyloid, imwg, vegf, clinical, tuple(alerts), reached)
+    return ResponseAssessment(
+        as_of,
+        cut,
+        start,
+        amyloid,
+        imwg,
+        vegf,
+        clinical,
+        tuple(alerts),
+        reached,
+        undated_results=tuple(dict.fromkeys(m.reference for m in no_day)),
+    )
+
+
+#: what an undated result of each test the response reads is called in its caveat
+_UNDATED_NAMES = {
+    "serum_m_protein": "serum M-protein",
+    "urine_m_protein": "24-hour urine M-protein",
+    "serum_ife": "serum immunofixation",
+    "urine_ife": "urine immunofixation",
+    "flc_kappa": "free kappa light chain",
+    "flc_lambda": "free lambda light chain",
+    "flc_ratio": "free light chain ratio",
+    "bm_plasma_cells": "bone-marrow plasma cells",
+    "vegf": "VEGF",
+    "albumin": "albumin",
+}
+#: the results the response reads, named when they have no date (mapping coverage lists them too)
+UNDATED_RESPONSE_RESULTS = frozenset(_UNDATED_NAMES)
+
+
+def _undated_text(m: Measurement) -> str:
+    """ "serum M-protein 1 g/L (Observation/x) has no date: not placed in time, not used"; an
+    immunofixation by what it found."""
+    name = _UNDATED_NAMES.get(m.analyte, m.analyte.replace("_", " "))
+    if m.analyte in _QUALITATIVE:
+        shown = f"{name} {'positive' if m.value else 'negative'}"
+    else:
+        shown = f"{name} {m.comparator or ''}{m.value:g}{' ' + m.unit if m.unit else ''}"
+    return f"{shown} ({m.reference}) has no date: not placed in time, not used"
 
 
 def _conflict_text(conflict: tuple[str, dt.date, tuple[Measurement, ...]]) -> str:

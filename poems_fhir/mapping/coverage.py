@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..fhir.read import PatientRecord
+from ..criteria.response import UNDATED_RESPONSE_RESULTS
 from .extract import _is_pathology, _modality, _STANDARD_SYSTEMS, extract
 from .rules import CompiledMapping
 from .values import UnitRejected, codings, concept_text
 
 EXAMPLES = 3
+_UNDATED_DETAIL = "no effective[x] and no issued: left out of the response, named in its caveats"
 _CODED = {
     "Observation": ("code",),
     "Condition": ("code",),
@@ -142,6 +144,10 @@ def collect(records: Iterable[PatientRecord], mapping: CompiledMapping) -> Cover
                 else _DIGITS.sub("#", note.detail)
             )
             cov._bump(table, (note.rule or "", detail), note.reference)
+        # probe83 D6: a result the response would read, on no day (no effective[x], no issued)
+        for m in extraction.measurements:
+            if m.effective is None and m.analyte in UNDATED_RESPONSE_RESULTS:
+                cov._bump(cov.notes.setdefault("undated_result", {}), (m.analyte, _UNDATED_DETAIL), m.reference)
         fallback_refs = {n.reference for n in extraction.notes if n.kind == "text_fallback"}
         for raw in record.resources:
             cov.resources += 1
@@ -249,6 +255,7 @@ def to_dict(cov: Coverage) -> dict[str, Any]:
         # probe79 D8: a treatment dated in words, read or not
         "treatments_without_a_readable_date": rows(cov.notes.get("undated_treatment", {}), ("rule", "detail")),
         "treatment_dates_read_from_words": rows(cov.notes.get("date_in_words", {}), ("rule", "detail")),
+        "response_results_without_a_date": rows(cov.notes.get("undated_result", {}), ("rule", "detail")),
         "site_mapping_skeleton": skeleton(cov),
     }
 
@@ -389,6 +396,11 @@ def render_text(cov: Coverage) -> str:
     section(
         "Treatment dates read from words (performedString naming one month or day)",
         d["treatment_dates_read_from_words"],
+        lambda i: f"{i['rule']}: {i['detail']}",
+    )
+    section(
+        "Response results on no day (no effective[x], no issued): not placed in time, named in the response",
+        d["response_results_without_a_date"],
         lambda i: f"{i['rule']}: {i['detail']}",
     )
     out.append("")

@@ -92,6 +92,8 @@ def response_to_dict(r: ResponseAssessment) -> dict[str, Any]:
         "alerts": [{"code": a.code, "message": a.message, "evidence": list(a.evidence)} for a in r.alerts],
         # probe79 D8: a treatment on no readable day is no "no treatment" (only when there is one)
         **({"undated_treatments": list(r.undated_treatments)} if r.undated_treatments else {}),
+        # probe83 D6: results the response would read but cannot place in time (only when there is one)
+        **({"undated_results": list(r.undated_results)} if r.undated_results else {}),
     }
 
 
