@@ -392,3 +392,22 @@ def test_an_undated_response_result_is_named_not_dropped_in_silence():
     coverage = json.loads(invoke("mappings", "coverage", str(UNDATED_M), "--format", "json").output)
     [row] = coverage["response_results_without_a_date"]
     assert (row["rule"], row["examples"]) == ("serum_m_protein", ["Observation/s03-dates-o-287"])
+
+
+BEFORE_TREATMENT = SAMPLES.parent / "tests" / "fixtures" / "response" / "treatment-after-as-of.json"
+
+
+def test_before_the_first_treatment_the_response_names_it():
+    """probe83 D7: --as-of 2022-01-12 gave "Response: no treatment recorded" beside a lenalidomide recorded
+    from 2022-01-15."""
+    text = invoke("evaluate", str(BEFORE_TREATMENT), "--as-of", "2022-01-12").output
+    assert "Response: no treatment started by 2022-01-12 (the first, lenalidomide, starts 2022-01-15;" in text
+    assert "no treatment recorded" not in text
+    doc = json.loads(invoke("evaluate", str(BEFORE_TREATMENT), "--as-of", "2022-01-12", "--format", "json").output)
+    response = doc["patients"][0]["response"]
+    assert response["later_treatment"] == {
+        "start": "2022-01-15",
+        "agents": ["lenalidomide"],
+        "references": ["MedicationStatement/h01-exact50-med-7"],
+    }
+    assert response["hematologic"]["reason"].startswith("no treatment started by 2022-01-12 (the first, lenalidomide")

@@ -164,6 +164,16 @@ def distinct_alerts(alerts: Iterable[Alert]) -> list[Alert]:
 
 
 @dataclass(frozen=True)
+class LaterTreatment:
+    """The first treatment dated after ``--as-of``, when none had started by then: "no treatment started by
+    DATE (the first, lenalidomide, starts ...)", not "no treatment recorded" (probe83 D7)."""
+
+    start: dt.date
+    agents: tuple[str, ...]  # every agent (or summary) begun that day, sorted
+    references: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class ResponseAssessment:
     as_of: dt.date | None
     baseline_date: dt.date | None
@@ -182,6 +192,8 @@ class ResponseAssessment:
     #: results the response would read that have no date at all (no effective[x], no issued), by reference:
     #: not placed in time, so not used - and each named in its domain's caveat or reason (probe83 D6)
     undated_results: tuple[str, ...] = ()
+    #: with no treatment by ``as_of``: the first one after it (probe83 D7)
+    later_treatment: LaterTreatment | None = None
 
     @property
     def clinical_overall(self) -> str:
@@ -278,6 +290,30 @@ def first_treatment(events: Iterable[Event], as_of: dt.date | None = None) -> dt
         and (as_of is None or e.effective <= as_of)
     ]
     return min(dates) if dates else None
+
+
+def later_treatment(events: Iterable[Event], as_of: dt.date | None) -> LaterTreatment | None:
+    """The first treatment given after ``as_of`` (``first_treatment``'s kinds and statuses), every agent of
+    its day; None without ``as_of`` or such a treatment."""
+    if as_of is None:
+        return None
+    later = [
+        e
+        for e in events
+        if e.kind in TREATMENT_KINDS
+        and e.effective
+        and e.effective > as_of
+        and e.status not in ("preparation", "planned")
+    ]
+    if not later:
+        return None
+    start = min(e.effective for e in later if e.effective)
+    first = [e for e in later if e.effective == start]
+    return LaterTreatment(
+        start,
+        tuple(sorted({e.agent or e.summary for e in first})),
+        tuple(sorted({e.reference for e in first})),
+    )
 
 
 def undated_treatments(events: Iterable[Event]) -> tuple[str, ...]:
@@ -1307,11 +1343,15 @@ def assess_response(
     cut = baseline_date or start
     if cut is None:
         undated = undated_treatments(events)
+        later = later_treatment(events, as_of)
         na = HematologicResponse(
             "amyloid",
             "not_evaluable",
             f"a treatment is recorded without a readable date ({_listed(undated)}) and no --baseline date"
             if undated
+            else f"no treatment started by {as_of} (the first, {' and '.join(later.agents)}, starts {later.start}) "
+            "and no --baseline date"
+            if later
             else "no treatment recorded and no --baseline date",
         )
         return ResponseAssessment(
@@ -1323,6 +1363,7 @@ def assess_response(
             VegfResponse("not_evaluable", na.reason),
             {d: DomainResponse(d, "not_assessed", na.reason) for d in (*DOMAIN_TOPICS, "albumin")},
             undated_treatments=undated,
+            later_treatment=later,
         )
     light = next(
         (

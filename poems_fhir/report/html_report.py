@@ -293,7 +293,7 @@ def _response(
     parts = [f"<h2>{_e(t._('Response at each restaging'))}</h2>"]
     points = restaging_points(measurements, response, as_of)
     if not points:
-        text = t._("No treatment recorded.") if response.baseline_date is None else w.no_restaging(t, response)
+        text = w.no_treatment(t, response) if response.baseline_date is None else w.no_restaging(t, response)
         return parts + [f'<p class="note" id="response">{_e(text)}</p>']
     baseline = (
         t._("Baseline: the last results before the first treatment on {date}.")

@@ -94,6 +94,18 @@ def response_to_dict(r: ResponseAssessment) -> dict[str, Any]:
         **({"undated_treatments": list(r.undated_treatments)} if r.undated_treatments else {}),
         # probe83 D6: results the response would read but cannot place in time (only when there is one)
         **({"undated_results": list(r.undated_results)} if r.undated_results else {}),
+        # probe83 D7: no treatment by as_of, the first one after it (only when there is one)
+        **(
+            {
+                "later_treatment": {
+                    "start": r.later_treatment.start.isoformat(),
+                    "agents": list(r.later_treatment.agents),
+                    "references": list(r.later_treatment.references),
+                }
+            }
+            if r.later_treatment
+            else {}
+        ),
     }
 
 

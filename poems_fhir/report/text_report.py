@@ -96,6 +96,13 @@ def render_response(r: ResponseAssessment, risk: list[RiskFactor], applies: bool
         # probe79 D8: a treatment there is, only on no readable day - not "no treatment recorded"
         shown = ", ".join(r.undated_treatments[:3]) + (", ..." if len(r.undated_treatments) > 3 else "")
         lines = [f"  Response: a treatment is recorded without a readable date ({shown}); give --baseline DATE"]
+    elif r.first_treatment is None and r.baseline_date is None and r.later_treatment:
+        # probe83 D7: recorded, but begun after --as-of - not "no treatment recorded"
+        later = r.later_treatment
+        lines = [
+            f"  Response: no treatment started by {r.as_of} (the first, {' and '.join(later.agents)}, starts "
+            f"{later.start}; give --baseline DATE to assess change from a date)"
+        ]
     elif r.first_treatment is None and r.baseline_date is None:
         lines = ["  Response: no treatment recorded (give --baseline DATE to assess change from a date)"]
     else:

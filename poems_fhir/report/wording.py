@@ -470,6 +470,18 @@ def response_line(t: Translator, r: ResponseAssessment, restaging: dt.date | Non
     return text
 
 
+def no_treatment(t: Translator, r: ResponseAssessment) -> str:
+    """No treatment to measure a response from: none recorded, or none begun by the evaluation date - then
+    the first one and its start are named (probe83 D7: "No treatment recorded." beside a lenalidomide
+    recorded from three days after --as-of)."""
+    later = r.later_treatment
+    if later is None or r.as_of is None:
+        return t._("No treatment recorded.")
+    return t._("No treatment started by {date} (the first, {agents}, starts {start}).").format(
+        date=t.date(r.as_of), agents=", ".join(agent_label(t, a) for a in later.agents), start=t.date(later.start)
+    )
+
+
 def no_restaging(t: Translator, r: ResponseAssessment) -> str:
     """Nothing measured after the baseline yet. A baseline that is the first treatment's day says so:
     "the baseline of Feb 22" read as a sample taken on Feb 22 (probe42)."""

@@ -449,7 +449,8 @@ def test_without_a_treatment_by_the_evaluation_date_nothing_is_evaluable_and_it_
     later = Event("treatment", d(30), "MedicationStatement/later", "lenalidomide", agent="lenalidomide")
     ms = [m("serum_m_protein", 8.0, -10), m("serum_m_protein", 3.0, 20)]
     r = run(*ms, events=[later], as_of=d(25))
-    why = "no treatment recorded and no --baseline date"
+    # recorded, begun after --as-of: named with its start, not "no treatment recorded" (probe83 D7)
+    why = f"no treatment started by {d(25)} (the first, lenalidomide, starts {d(30)}) and no --baseline date"
     assert (r.as_of, r.first_treatment, r.baseline_date) == (d(25), None, None)
     assert r.hematologic == HematologicResponse("amyloid", "not_evaluable", why)
     assert r.hematologic_imwg == HematologicResponse("imwg", "not_evaluable", why)

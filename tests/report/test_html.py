@@ -308,3 +308,23 @@ def test_cytopenias_are_not_shown_as_supporting_features(mapping):
     page = html_for(r, mapping)
     (signs,) = re.findall(r'<p id="signs">(.*?)</p>', page, re.S)
     assert "Anaemia" not in signs and "Clubbing" in signs
+
+
+BEFORE_TREATMENT = SAMPLES.parent / "tests" / "fixtures" / "response" / "treatment-after-as-of.json"
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("en", "No treatment started by Jan 12, 2022 (the first, lenalidomide, starts Jan 15, 2022)."),
+        ("ru", "Лечение к 12 янв. 2022\u202fг. не начато (первое, леналидомид, начинается 15 янв. 2022\u202fг.)."),
+    ],
+)
+def test_before_the_first_treatment_the_page_names_it(mapping, language, said):
+    """probe83 D7: "No treatment recorded." with lenalidomide recorded from three days after --as-of."""
+    import datetime as dt
+
+    r = evaluate_paths([BEFORE_TREATMENT], mapping, MAYO, dt.date(2022, 1, 12)).results[0]
+    page = html_for(r, mapping, language=language)
+    assert said in page
+    assert "No treatment recorded." not in page

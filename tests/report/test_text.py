@@ -39,3 +39,22 @@ def test_the_response_names_a_treatment_on_no_readable_day():
     text = render_response(r, [])
     assert "Response: a treatment is recorded without a readable date (Procedure/asct); give --baseline DATE" in text
     assert "no treatment recorded" not in text
+
+
+def test_before_the_first_treatment_the_text_names_it():
+    """probe83 D7: "Response: no treatment recorded" with lenalidomide recorded from three days later."""
+    import datetime as dt
+
+    from poems_fhir.criteria.response import ResponseConfig, assess_response
+    from poems_fhir.criteria.timeline import Event
+    from poems_fhir.report.text_report import render_response
+
+    len_ = Event("treatment", dt.date(2022, 1, 15), "MedicationStatement/len", "lenalidomide", agent="lenalidomide")
+    cfg = ResponseConfig(vegf_cutoff={"plasma": 200, "serum": 1000})
+    r = assess_response([], [len_], [], [], cfg, dt.date(2022, 1, 12))
+    text = render_response(r, [])
+    assert (
+        "Response: no treatment started by 2022-01-12 (the first, lenalidomide, starts 2022-01-15; give --baseline "
+        "DATE to assess change from a date)"
+    ) in text
+    assert "no treatment recorded" not in text
