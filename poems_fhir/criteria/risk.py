@@ -254,7 +254,17 @@ def assess_risk(
     second_line = later_line.days[-1] if later_line else None
     first_cr = [day for day in response.cr_dates if second_line is None or day < second_line]
     if response.first_treatment is None:
-        out.append(RiskFactor("no_hematologic_cr_after_first_line", mayo, State.NOT_ASSESSED, "no treatment recorded"))
+        later = response.later_treatment  # recorded, but begun after the evaluation day (probe83 D7)
+        out.append(
+            RiskFactor(
+                "no_hematologic_cr_after_first_line",
+                mayo,
+                State.NOT_ASSESSED,
+                f"no treatment started by {as_of} (the first, {' and '.join(later.agents)}, starts {later.start})"
+                if later
+                else "no treatment recorded",
+            )
+        )
     elif first_cr and (cr != "CR" or later_line):
         out.append(
             RiskFactor(
@@ -485,16 +495,20 @@ def _first_line_running(
         return f"a transplant is part of first-line therapy and not yet done on {on} ({e.summary}): not judged yet", (
             e.reference,
         )
-    # induction and transplant are one first line: before the transplant's own restaging, the response to
-    # induction is not the line's outcome (probe83 D4: "no CR" from the pre-transplant PR, then absent once
-    # the day +100 result was a CR)
+    # induction and transplant are one first line: before the transplant's own restaging (from day +90,
+    # criteria.md §10 step 5, as "no CR after ASCT" reads it) the response to induction, or a day +14 sample,
+    # is not the line's outcome (probe83 D4: "no CR" from the pre-transplant PR, then absent once the day
+    # +100 result was a CR)
     last = max(transplanted, key=lambda e: (e.effective or dt.date.min, e.reference), default=None)
-    if last is not None and not _assessed_after(latest, last.effective):
-        return (
-            f"a transplant is part of first-line therapy and its response is not assessed yet ({last.summary} "
-            f"on {last.effective}; no haematological result after it by {on}): not judged yet",
-            (last.reference,),
-        )
+    if last is not None and last.effective is not None:
+        restaging = add_days(last.effective, 90)
+        if latest is None or latest.effective is None or latest.effective < restaging:
+            return (
+                f"a transplant is part of first-line therapy and not restaged yet ({last.summary} on "
+                f"{day_text(last.effective)}; no haematological result from day +90, {restaging}, by {on}): "
+                "not judged yet",
+                (last.reference,),
+            )
     return None
 
 

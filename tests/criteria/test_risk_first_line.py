@@ -131,3 +131,11 @@ def test_a_transplant_month_read_from_words_counts_every_day_of_it():
     assert straddles.reason == "age 50 or 51 at transplant in 2022-04: the date is known only to the month (2022-04)"
     before = at_asct(PartialDate(2021, 4, 1, "month"))  # 49 or 50: 50 or less either way
     assert (before.state, before.reason) == (State.PRESENT, "age 49-50 at transplant in 2021-04")
+
+
+def test_before_the_first_treatment_the_factor_names_it():
+    # probe83 D7: "no treatment recorded" while lenalidomide is recorded from a later day
+    got = first_line(FIRST_LINE_FAILS[:1], [LENALIDOMIDE], d(-2))
+    assert got.state is State.NOT_ASSESSED
+    assert got.reason == f"no treatment started by {d(-2)} (the first, lenalidomide, starts {d(0)})"
+    assert first_line(FIRST_LINE_FAILS[:1], [], d(-2)).reason == "no treatment recorded"

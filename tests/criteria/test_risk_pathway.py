@@ -95,9 +95,13 @@ def test_no_cr_after_first_line_is_not_judged_while_first_line_is_still_running(
     done = risk_of(MANDATORY, ms, [course, collected, asct], as_of=d(150))["no_hematologic_cr_after_first_line"]
     assert done.state is State.NOT_ASSESSED and done.evidence == ("Procedure/asct",)
     assert done.reason == (
-        f"a transplant is part of first-line therapy and its response is not assessed yet (ASCT on {d(140)}; "
-        f"no haematological result after it by {d(150)}): not judged yet"
+        f"a transplant is part of first-line therapy and not restaged yet (ASCT on {d(140)}; no haematological "
+        f"result from day +90, {d(230)}, by {d(150)}): not judged yet"
     )
+    # a sample two weeks after the transplant is no restaging either
+    early = [*ms, m("serum_m_protein", 3, 154, "g/L")]
+    soon = risk_of(MANDATORY, early, [course, collected, asct], as_of=d(160))["no_hematologic_cr_after_first_line"]
+    assert soon.state is State.NOT_ASSESSED and soon.evidence == ("Procedure/asct",)
     restaged = [*ms, m("serum_m_protein", 2, 240, "g/L")]  # still PR after the transplant
     after = risk_of(MANDATORY, restaged, [course, collected, asct], as_of=d(250))["no_hematologic_cr_after_first_line"]
     assert after.state is State.PRESENT
