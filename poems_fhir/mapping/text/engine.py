@@ -310,7 +310,13 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
         first_line = piece.split("\n", 1)[0].strip()
         # a lead-in and its lines ("No evidence of:⏎Ascites⏎Pleural effusion"), also one ending in a denial
         # with no object ("The following were not identified⏎Ascites⏎Pleural effusion", probe74 D16)
-        if first_line.endswith(":") or (_DENIAL_LEAD_IN.search(first_line) and not keys.hits(first_line)):
+        # (a line that is the denial alone heads its list although its verb is also a key word: «Не
+        # выявлены⏎Асцит⏎Гидроторакс» read the list as present)
+        if (
+            first_line.endswith(":")
+            or _DENIAL_LEAD_IN.fullmatch(first_line)
+            or (_DENIAL_LEAD_IN.search(first_line) and not keys.hits(first_line))
+        ):
             # a denial's list ends at a line that states its own finding or at a heading (probe76 D2:
             # "Absent:⏎Ascites⏎Sclerotic lesion in L2 is seen." denied the lesion); the rest is read on
             end = _denied_list_end(piece, first_line, keys)
