@@ -44,6 +44,25 @@ class PartialDate(dt.date):
     def __repr__(self) -> str:
         return f"PartialDate({self.year}, {self.month}, {self.day}, {self.precision!r})"
 
+    # a day computed from a partial date is a plain day: date arithmetic builds the subclass, whose
+    # default precision made a transplant "in April 2022" + 90 days a restaging "Due 2022 to 2022"
+    def _plain(self) -> dt.date:
+        return dt.date(self.year, self.month, self.day)
+
+    def __add__(self, other: dt.timedelta) -> dt.date:  # type: ignore[override]
+        return self._plain() + other
+
+    __radd__ = __add__  # type: ignore[assignment]
+
+    def __sub__(self, other: Any) -> Any:
+        return self._plain() - (other._plain() if isinstance(other, PartialDate) else other)
+
+    def __rsub__(self, other: Any) -> Any:
+        return other - self._plain()
+
+    def replace(self, year: int | None = None, month: int | None = None, day: int | None = None) -> dt.date:  # type: ignore[override]
+        return self._plain().replace(year or self.year, month or self.month, day or self.day)
+
     @property
     def last_day(self) -> dt.date:
         """The last day the date can be: Dec 31 of its year, or its month's last day."""
