@@ -475,6 +475,10 @@ def no_treatment(t: Translator, r: ResponseAssessment) -> str:
     the first one and its start are named (probe83 D7: "No treatment recorded." beside a lenalidomide
     recorded from three days after --as-of)."""
     later = r.later_treatment
+    if r.undated_treatments and r.first_treatment is None:
+        # a treatment there is, only on no readable day (probe79 D8; the page said "No treatment recorded.")
+        shown = ", ".join(r.undated_treatments[:3]) + (", …" if len(r.undated_treatments) > 3 else "")
+        return t._("A treatment is recorded without a readable date ({references}).").format(references=shown)
     if later is None or r.as_of is None:
         return t._("No treatment recorded.")
     return t._("No treatment started by {date} (the first, {agents}, starts {start}).").format(
