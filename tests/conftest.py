@@ -85,6 +85,25 @@ def make_record(*resources: dict[str, Any], gender: str | None = "male") -> Pati
     return PatientRecord("Patient/p1", raws, index, patient)
 
 
+def relapse_case_with_asct_in_words(path: Path, performed: str) -> Path:
+    """The relapse case without its drugs, its transplant dated only by ``performed`` (a performedString):
+    written to ``path``."""
+    bundle = json.loads((SAMPLES / "relapse-case.json").read_text(encoding="utf-8"))
+    kept = []
+    for e in bundle["entry"]:
+        r = e["resource"]
+        if r["resourceType"].startswith("Medication"):
+            continue
+        if r.get("id") == "rv-asct":
+            for k in [k for k in r if k.startswith("performed")]:
+                del r[k]
+            r["performedString"] = performed
+        kept.append(e)
+    bundle["entry"] = kept
+    path.write_text(json.dumps(bundle), encoding="utf-8")
+    return path
+
+
 def load_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8"))
 

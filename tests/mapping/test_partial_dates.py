@@ -4,14 +4,13 @@ reads it; a day computed from it (a restaging 90 days after a transplant "in Apr
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from click.testing import CliRunner
 
 from poems_fhir.cli import main
 from poems_fhir.criteria.timeline import add_days, add_months, day_text
 from poems_fhir.mapping.values import PartialDate, parse_date
-from tests.conftest import SAMPLES
+from tests.conftest import relapse_case_with_asct_in_words
 
 
 def test_arithmetic_on_a_partial_date_gives_a_plain_day():
@@ -35,20 +34,7 @@ def test_arithmetic_on_a_partial_date_gives_a_plain_day():
 def test_the_restaging_after_a_transplant_in_a_month_is_due_on_days(tmp_path):
     # the relapse case with its transplant known only to its month ("в апреле 2022 г.") and no drugs: its
     # day +90/+100 restaging is due on two days, not "Due 2022 to 2022"
-    bundle = json.loads((SAMPLES / "relapse-case.json").read_text(encoding="utf-8"))
-    entries = []
-    for e in bundle["entry"]:
-        r = e["resource"]
-        if r["resourceType"].startswith("Medication"):
-            continue
-        if r.get("id") == "rv-asct":
-            r.pop("performedDateTime", None)
-            r.pop("performedPeriod", None)
-            r["performedString"] = "в апреле 2022 г."
-        entries.append(e)
-    bundle["entry"] = entries
-    path = tmp_path / "b.json"
-    path.write_text(json.dumps(bundle), encoding="utf-8")
+    path = relapse_case_with_asct_in_words(tmp_path / "b.json", "в апреле 2022 г.")
     out = CliRunner().invoke(main, ["report", str(path), "--html", str(tmp_path / "pages")])
     pages = list((tmp_path / "pages").glob("*.html"))
     assert pages, out.output

@@ -17,7 +17,7 @@ from poems_fhir.cli import main
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.pipeline import evaluate_paths, html_for
 from poems_fhir.report.chart import COLORS
-from tests.conftest import SAMPLES, missing_prerequisite
+from tests.conftest import SAMPLES, missing_prerequisite, relapse_case_with_asct_in_words
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -339,21 +339,8 @@ def test_before_the_first_treatment_the_page_names_it(mapping, language, said):
 )
 def test_a_treatment_on_no_readable_day_is_named_on_the_page(mapping, tmp_path, language, said):
     """probe79 D8 on the page: "No treatment recorded." beside a transplant whose date cannot be read."""
-    import json
 
-    bundle = json.loads((SAMPLES / "relapse-case.json").read_text(encoding="utf-8"))
-    kept = []
-    for e in bundle["entry"]:
-        r = e["resource"]
-        if r["resourceType"].startswith("Medication"):
-            continue
-        if r.get("id") == "rv-asct":
-            for k in [k for k in r if k.startswith("performed")]:
-                del r[k]
-            r["performedString"] = "early 2024"  # no day, month or year to read
-        kept.append(e)
-    bundle["entry"] = kept
-    (tmp_path / "b.json").write_text(json.dumps(bundle), encoding="utf-8")
+    relapse_case_with_asct_in_words(tmp_path / "b.json", "early 2024")  # no day, month or year to read
     r = evaluate_paths([tmp_path / "b.json"], mapping, MAYO).results[0]
     page = html_for(r, mapping, language=language)
     assert said in page
