@@ -1916,6 +1916,7 @@ def _evidence_chain(
     weak: list[str] = []
     unknown: list[str] = []
     partial: list[str] = []
+    unread: list[str] = []
     for reference in supporting:
         target = record.resolve(reference, data)
         if target is None:
@@ -1923,6 +1924,16 @@ def _evidence_chain(
                 unknown.append(f"{reference} (not in the input)")
             continue
         if target.get("resourceType") != "DiagnosticReport":
+            continue
+        # a report withdrawn, cancelled or with no result yet, or whose status is no FHIR code (listed "not
+        # read"), is no test: a refutation resting on it rests on nothing read (probe81 L5: a whole-body CT
+        # of status "Ｐatient/x", not read, still made MAJ-4 `absent`)
+        try:
+            no_result = _no_result(target)
+        except ResourceError:
+            no_result = True
+        if no_result:
+            unread.append(f"{reference} (status {str(target.get('status'))[:40]!r})")
             continue
         modality = _modality(target, mapping)
         if modality is None and not _is_pathology(target) and _is_imaging(target):
@@ -1949,6 +1960,11 @@ def _evidence_chain(
         )
     if partial:
         return Strength.WEAK, f"refuted on {', '.join(partial)} only: a low-grade negative (criteria.md §6)"
+    if unread:
+        return Strength.WEAK, (
+            f"refuted on {', '.join(unread)} only: a report not read (withdrawn, without a result, or its status "
+            "cannot be told) - a low-grade negative"
+        )
     return Strength.STRONG, None
 
 

@@ -302,6 +302,30 @@ def test_a_refutation_resting_on_a_report_of_unknown_modality_is_weak(mapping, c
     assert (f.state, f.strength, f.note) == (State.ABSENT, Strength.WEAK, note)
 
 
+@pytest.mark.parametrize("status", ["Ｐatient/x", "entered-in-error", "cancelled", "registered"])
+def test_a_refutation_resting_on_a_report_not_read_is_weak(mapping, status):
+    # probe81 L5: a whole-body CT listed "not read" (its status no FHIR code, or withdrawn) still made the
+    # refutation citing it a full absent; one CT of status final beside it keeps it strong
+    ct = {**report("c2", "CT whole body"), "status": status}
+    c = cond(SCLEROTIC, verification="refuted", evidence=[{"detail": [{"reference": "DiagnosticReport/c2"}]}])
+    ex = extract(make_record(ct, c), mapping)
+    assert [e.resource for e in ex.errors] == (["DiagnosticReport/c2"] if "/" in status else [])  # listed
+    [f] = [f for f in ex.findings if f.evidence.reference == "Condition/c1"]
+    assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
+    assert f.note == (
+        f"refuted on DiagnosticReport/c2 (status {status!r}) only: a report not read (withdrawn, without a "
+        "result, or its status cannot be told) - a low-grade negative"
+    )
+    both = cond(
+        SCLEROTIC,
+        verification="refuted",
+        evidence=[{"detail": [{"reference": "DiagnosticReport/c2"}, {"reference": "DiagnosticReport/c3"}]}],
+    )
+    ex = extract(make_record(ct, report("c3", "PET-CT"), both), mapping)
+    [g] = [f for f in ex.findings if f.evidence.reference == "Condition/c1"]
+    assert (g.strength, g.note) == (Strength.STRONG, None)
+
+
 def test_a_confirmed_finding_on_a_radiograph_is_strong(mapping):
     c = cond(SCLEROTIC, evidence=[{"detail": [{"reference": "DiagnosticReport/x1"}]}])
     _, [f] = run(mapping, report("x1", "Skeletal survey"), c)
