@@ -311,11 +311,16 @@ def _bounded_text(text: str, raw: Raw, source: str, out: Extraction) -> str:
         glued = [m.start() for m in _GLUED_END.finditer(head)]
         end = glued[-1] if glued else end
     head = head[: end + 1] if end > 0 else ""
+    read = (
+        f"only the first {len(head):,} (whole sentences) were read"
+        if head
+        # probe81 L4: "only the first 0 (whole sentences) were read"
+        else f"no sentence ends within its first {MAX_TEXT_CHARS:,}: none of it was read"
+    )
     out.errors.append(
         SourceError(
             raw.origin,
-            f"{source}: {len(text):,} characters, more than the {MAX_TEXT_CHARS:,} the text engine reads; "
-            f"only the first {len(head):,} (whole sentences) were read",
+            f"{source}: {len(text):,} characters, more than the {MAX_TEXT_CHARS:,} the text engine reads; {read}",
             raw.ref,
         )
     )
