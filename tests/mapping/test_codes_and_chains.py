@@ -174,9 +174,12 @@ def test_a_context_rule_for_an_unknown_target_is_a_mapping_problem(tmp_path):
 
 
 def test_a_context_rule_restricted_to_a_target_leaves_the_others_alone(mapping):
-    (assertions,) = mapping.text.assert_texts(["A bone island in the femur and a sclerotic focus in L2, splenomegaly."])
+    (assertions,) = mapping.text.assert_texts(["Sclerotic focus in L2 in keeping with a bone island, splenomegaly."])
     labels = {a.target: a.label for a in assertions}
     assert labels == {"sclerotic_bone_lesion": "possible", "splenomegaly": "present"}
+    # "and a" opens a finding of its own (probe84 D1): the bone island in the femur explains no L2 focus
+    (other,) = mapping.text.assert_texts(["A bone island in the femur and a sclerotic focus in L2, splenomegaly."])
+    assert {a.target: a.label for a in other} == {"sclerotic_bone_lesion": "present", "splenomegaly": "present"}
 
 
 def test_a_refuted_cidp_is_a_revised_diagnosis_not_a_refuted_polyneuropathy(mapping):

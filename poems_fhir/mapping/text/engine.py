@@ -596,10 +596,16 @@ class TextEngine:
                 literals = [lit for lit in literals if owner[(spec.lang, lit.lower())] == n]
             # target labels are the rule ids upper-cased (_with_targets)
             allowed = {t.upper() for t in spec.targets} if spec.targets is not None else None
+            ended_by = set(spec.terminated_by) if spec.terminated_by else None
             if literals is not None:  # plain words: PhraseMatcher, far cheaper than token patterns
                 rules += [
                     ConTextRule(
-                        lit, spec.category, direction=spec.direction, max_scope=spec.max_scope, allowed_types=allowed
+                        lit,
+                        spec.category,
+                        direction=spec.direction,
+                        max_scope=spec.max_scope,
+                        allowed_types=allowed,
+                        terminated_by=ended_by,
                     )
                     for lit in literals
                 ]
@@ -613,6 +619,7 @@ class TextEngine:
                     direction=spec.direction,
                     max_scope=spec.max_scope,
                     allowed_types=allowed,
+                    terminated_by=ended_by,
                 )
             )
         for rule in rules:

@@ -25,9 +25,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+#: CLAUSE_BREAK: ends only the rules that name it in ``terminated_by`` (a TERMINATE ends every scope)
 Category = Literal[
-    "NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "FAMILY", "TERMINATE", "PSEUDO"
-]
+    "NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HYPOTHETICAL", "HISTORICAL", "FAMILY", "TERMINATE", "PSEUDO",
+    "CLAUSE_BREAK",
+]  # fmt: skip
 Direction = Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"]
 
 
@@ -80,6 +82,8 @@ class ContextRuleSpec(_Strict):
     max_scope: int | None = None
     #: the target ids (condition rule ids) this rule may modify; None: every target
     targets: list[str] | None = None
+    #: categories of other rules that end this one's scope besides every TERMINATE (a CLAUSE_BREAK)
+    terminated_by: list[Category] | None = None
     note: str | None = None
 
 
