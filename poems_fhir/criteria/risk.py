@@ -104,6 +104,24 @@ def _imprecise(birth: tuple[dt.date | None, dt.date | None], on: dt.date) -> str
     return "; ".join(said)
 
 
+_CRITERIA = frozenset(c.value for c in Criterion)
+
+
+def _criteria_recorded_by(findings: Sequence[Finding], as_of: dt.date | None) -> dt.date | None:
+    """The day by which every criterion present (up to ``as_of``) had first been recorded: the first record
+    of each, the latest of those. None when no criterion is present on a dated record."""
+    first: dict[str, dt.date] = {}
+    for f in findings:
+        if (
+            f.state is State.PRESENT
+            and f.topic in _CRITERIA
+            and f.effective
+            and (as_of is None or f.effective <= as_of)
+        ):
+            first[f.topic] = min(first.get(f.topic, f.effective), f.effective)
+    return max(first.values(), default=None)
+
+
 def _latest_before(measurements: Sequence[Measurement], analyte: str, on: dt.date | None) -> Measurement | None:
     series = sorted(
         (m for m in measurements if m.analyte == analyte and m.effective and (on is None or m.effective <= on)),
@@ -154,10 +172,13 @@ def assess_risk(
     """``birth_latest``: the last day the birth can be when only its year or month is recorded
     (``birth_date`` is then the first)."""
     latest = [f.effective for f in findings if f.effective] + [m.effective for m in measurements if m.effective]
-    # "at diagnosis": the baseline (first treatment), else the latest record up to the evaluation date -
-    # not the evaluation date itself: an untreated patient's work-up of January does not age with each
-    # later --as-of (probe83 D2: "age 50 at 2022-01-10" became "age 51 at 2022-06-01" on the same data)
+    # "at diagnosis": the baseline (first treatment), else what is recorded up to the evaluation date
     diagnosis = response.baseline_date or max((d for d in latest if as_of is None or d <= as_of), default=None) or as_of
+    # ... and the age then: untreated, on the day by which every criterion present had first been recorded -
+    # not the evaluation date, nor the latest record: an untreated patient's January work-up does not age
+    # with each later --as-of or follow-up sample (probe83 D2, probe84 D3: "age 50 at 2022-01-10" became
+    # "age 51 at 2022-06-01" on the same data, or after one M-protein)
+    diagnosed = response.baseline_date or _criteria_recorded_by(findings, as_of) or diagnosis
     out: list[RiskFactor] = []
     wang = "Wang 2017 (Peking Union)"
     birth = (birth_date, birth_latest)
@@ -167,7 +188,7 @@ def assess_risk(
             "age_over_50",
             wang,
             birth,
-            diagnosis,
+            diagnosed,
             lambda age: age > cfg.age_years,
         )
     )

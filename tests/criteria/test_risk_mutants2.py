@@ -61,6 +61,19 @@ def test_without_treatment_age_is_taken_at_the_last_fact_not_on_the_evaluation_d
     assert risk([f("polyneuropathy", 30)], birth=birth, as_of=as_of)["age_over_50"].reason == f"age 51 at {as_of}"
 
 
+def test_without_treatment_a_follow_up_record_does_not_move_the_age_at_diagnosis():
+    # probe84 D3: a criteria-meeting work-up at 50, one follow-up M-protein after the 51st birthday - the
+    # age at diagnosis is the work-up's; the labs "at diagnosis" still read up to the evaluation day
+    as_of = day(0)
+    birth = dt.date(as_of.year - 51, as_of.month, as_of.day) - dt.timedelta(days=30)
+    work_up = [f("polyneuropathy", -150), f("monoclonal_plasma_cell_disorder", -150), f("skin_changes", -140)]
+    follow_up = f("monoclonal_plasma_cell_disorder", -5)
+    got = risk([*work_up, follow_up], [m("albumin", 30, -2)], birth=birth, as_of=as_of)
+    assert (got["age_over_50"].state, got["age_over_50"].reason) == (State.ABSENT, f"age 50 at {day(-140)}")
+    assert got["low_albumin"].state is State.PRESENT  # an albumin after the work-up still counts
+    assert risk([*work_up, follow_up], birth=birth)["age_over_50"] == got["age_over_50"]
+
+
 def test_age_is_in_completed_years():
     # criteria.md §9: Wang "Age >50 y", post-ASCT "age ≤50 at ASCT": 50 years and 6 months is 50,
     # so neither over 50 at diagnosis nor over the ≤ 50 line at transplant (both were inverted)
