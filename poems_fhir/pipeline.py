@@ -131,6 +131,7 @@ def risk_config(mapping: CompiledMapping) -> RiskConfig:
         egfr_low=t["egfr_low"].value,
         albumin_low=t["albumin_low"].value,
         pasp_high=t["pasp_pulmonary_hypertension"].value,
+        tandem_days=t["tandem_transplant_days"].value,
     )
 
 

@@ -18,7 +18,7 @@ from .engine import part_state
 from .model import MARROW_CLONE_RULES, Assessment, Classification, Criterion, Finding, Sign, State
 from .response import RELAPSE_ALERTS, ResponseAssessment
 from .risk import RiskFactor, splenomegaly
-from .timeline import Event, Measurement, add_days, add_months
+from .timeline import Event, Measurement, add_days, add_months, latest_day, on_day
 
 #: work-up per criterion: (LOINC/SNOMED coding or None, text)
 WORKUP: dict[str, tuple[tuple[str, str, str] | None, str]] = {
@@ -439,7 +439,10 @@ def _restaging_day100(
     keeps the id ``restaging-day100`` (the restaging the plan proposes now); an earlier one's is shown only
     where it was begun, under an id of its own (its day), `completed`: the next transplant closed it.
     ``several``: more than one transplant, so the step names its own."""
-    start, end = add_days(day0, 90), add_days(day0, 100)
+    # from the last day the transplant can be: one known only to its month is sure to be 90 days past from
+    # day +90 of its last day (probe84 D5: a sample that may be day +66 began the restaging of "April 2022")
+    last = latest_day(day0)
+    start, end = add_days(last, 90), add_days(last, 100)
     restaged = [
         m
         for m in measurements
@@ -476,7 +479,7 @@ def _restaging_day100(
     return Step(
         "restaging-day100" if following is None else f"restaging-day100-{day0.isoformat()}",
         f"Restaging at day +90/+100 after transplant ({start} - {end})",
-        (f"After the transplant on {day0}. " if several else "")
+        (f"After the transplant {on_day(day0)}. " if several else "")
         + "Serum/urine IFE, FLC, VEGF, CBC, chemistry, PET-CT/CT of known lesions, echocardiography if pulmonary "
         "hypertension, neurological examination +/- NCS (D'Souza 2012)."
         + (f" Not yet done at this restaging: {', '.join(missing)}." if missing else "")

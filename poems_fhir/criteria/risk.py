@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .engine import criterion_state
 from .model import Criterion, Finding, Sign, State, Strength
 from .response import CR_NOT_ASSESSABLE, TREATMENT_KINDS, Point, ResponseAssessment
-from .timeline import Event, Measurement, add_days, day_text, on_day
+from .timeline import Event, Measurement, add_days, day_text, latest_day, on_day
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class RiskConfig:
     egfr_low: float = 30  # mL/min/1.73 m2 (V)
     albumin_low: float = 32  # g/L = 3.2 g/dL (S)
     pasp_high: float = 50  # mmHg, echo-estimated sPAP >= 50 = pulmonary hypertension in POEMS cohorts (V)
+    tandem_days: float = 180  # a further transplant within it is a tandem (UNVERIFIED, not in criteria.md)
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,23 @@ def assess_risk(
     # begun after a progression is a later line, and its CR does not undo the first line's failure (probe83 D1)
     later_line = next((a for a in response.alerts if a.code == "progression_before_treatment" and a.days), None)
     second_line = later_line.days[-1] if later_line else None
-    first_cr = [day for day in response.cr_dates if second_line is None or day < second_line]
+    asct = sorted(
+        (
+            e
+            for e in events
+            if e.kind == "autologous_hsct"
+            and e.effective
+            and e.status != "preparation"
+            and (as_of is None or e.effective <= as_of)
+        ),
+        key=lambda e: e.effective,  # type: ignore[arg-type,return-value]
+    )
+    # ... and so is a transplant that is no tandem (probe84 D4: one reading of a second transplant for both
+    # factors): the first line's transplants are the tandem, the next one begins a later line
+    begun, last_asct, following = _judged_transplant(asct, cfg.tandem_days, second_line) if asct else (None,) * 3
+    ends = [(d, why) for d, why in ((second_line, "progression"), (following, "transplant")) if d is not None]
+    line_end = min(ends, key=lambda x: x[0]) if ends else None
+    first_cr = [day for day in response.cr_dates if line_end is None or day < line_end[0]]
     if response.first_treatment is None:
         later = response.later_treatment  # recorded, but begun after the evaluation day (probe83 D7)
         out.append(
@@ -286,7 +303,7 @@ def assess_risk(
                 else "no treatment recorded",
             )
         )
-    elif first_cr and (cr != "CR" or later_line):
+    elif first_cr and (cr != "CR" or line_end):
         out.append(
             RiskFactor(
                 "no_hematologic_cr_after_first_line",
@@ -295,7 +312,7 @@ def assess_risk(
                 f"complete response reached on {first_cr[0]} (amyloid-style); now {cr}",
             )
         )
-    elif later_line:
+    elif line_end and line_end[1] == "progression" and later_line:
         out.append(
             RiskFactor(
                 "no_hematologic_cr_after_first_line",
@@ -304,6 +321,17 @@ def assess_risk(
                 f"no complete response before the progression recorded on {later_line.days[0]}; the treatment "
                 f"begun on {second_line} is a later line (now {cr})",
                 later_line.evidence,
+            )
+        )
+    elif line_end and following is not None:
+        out.append(
+            RiskFactor(
+                "no_hematologic_cr_after_first_line",
+                mayo,
+                State.PRESENT,
+                f"no complete response before the transplant {on_day(following)}, more than "
+                f"{cfg.tandem_days:g} days after the one before: a later line (now {cr})",
+                tuple(e.reference for e in asct if e.effective == following),
             )
         )
     elif cr == "not_evaluable":
@@ -333,17 +361,6 @@ def assess_risk(
             )
         )
 
-    asct = sorted(
-        (
-            e
-            for e in events
-            if e.kind == "autologous_hsct"
-            and e.effective
-            and e.status != "preparation"
-            and (as_of is None or e.effective <= as_of)
-        ),
-        key=lambda e: e.effective,  # type: ignore[arg-type,return-value]
-    )
     post = "post-ASCT progression factors (D'Souza 2012)"
     # the isotype is known before any transplant: shown from diagnosis on, so it can inform the
     # decision to transplant (an independent reading of criteria.md §9 expected it there too); the
@@ -382,16 +399,16 @@ def assess_risk(
                 "FDG avidity of bone lesions is not coded in the data",
             )
         )
-        # which transplant "no CR" judges: D'Souza 2012's cohort is the first transplant - a salvage one at
-        # relapse does not undo its outcome - but a tandem's (a further transplant before the first was
-        # restaged) is judged after the last of the tandem; from its restaging window on (day +90, criteria.md
-        # §10 step 5): a day +14 sample is no restaging (probe83 D3). Age <= 50 stays at the first transplant.
-        begun, last_asct, following = _judged_transplant(asct, measurements)
+        # which transplant "no CR" judges: D'Souza 2012's cohort is the first transplant - a later one (salvage)
+        # does not undo its outcome - but a tandem's (_judged_transplant) is judged after the last of the tandem;
+        # from its restaging window on (day +90, criteria.md §10 step 5): a day +14 sample is no restaging
+        # (probe83 D3). Age <= 50 stays at the first transplant.
+        assert begun is not None and last_asct is not None  # noqa: S101 - set above from asct
         tandem = begun != last_asct
-        restaging = add_days(last_asct, 90)
+        restaging = add_days(latest_day(last_asct), 90)
         last = response.hematologic.latest
         restaged = last is not None and last.effective is not None and last.effective >= restaging
-        which = f" on {last_asct}" + (f" (a tandem after the transplant on {begun})" if tandem else "")
+        which = f" {on_day(last_asct)}" + (f" (a tandem after the transplant {on_day(begun)})" if tandem else "")
         # a CR reached from the (first) transplant of the tandem on counts, until a salvage transplant
         cr_after = [day for day in response.cr_dates if day > begun and (following is None or day < following)]
         if cr_after and (cr != "CR" or following is not None):
@@ -522,11 +539,11 @@ def _first_line_running(
     # +100 result was a CR)
     last = max(transplanted, key=lambda e: (e.effective or dt.date.min, e.reference), default=None)
     if last is not None and last.effective is not None:
-        restaging = add_days(last.effective, 90)
+        restaging = add_days(latest_day(last.effective), 90)
         if latest is None or latest.effective is None or latest.effective < restaging:
             return (
-                f"a transplant is part of first-line therapy and not restaged yet ({last.summary} on "
-                f"{day_text(last.effective)}; no haematological result from day +90, {restaging}, by {on}): "
+                f"a transplant is part of first-line therapy and not restaged yet (the transplant "
+                f"{on_day(last.effective)}; no haematological result from day +90, {restaging}, by {on}): "
                 "not judged yet",
                 (last.reference,),
             )
@@ -572,24 +589,20 @@ def _assessed_after(latest: Point | None, day0: dt.date | None) -> bool:
     return latest is not None and latest.effective is not None and day0 is not None and latest.effective > day0
 
 
-#: the haematological results a transplant's restaging reads (the response's)
-_RESTAGING_RESULTS = frozenset(
-    {"serum_m_protein", "serum_ife", "urine_ife", "urine_m_protein", "flc_kappa", "flc_lambda", "flc_ratio"}
-)
-
-
 def _judged_transplant(
-    asct: Sequence[Event], measurements: Sequence[Measurement]
+    asct: Sequence[Event], tandem_days: float, second_line: dt.date | None
 ) -> tuple[dt.date, dt.date, dt.date | None]:
-    """The transplant whose outcome "no CR after ASCT" is (D'Souza 2012: the first): the day it began, the
-    day of its last transplant - a tandem, a further transplant before any haematological result from day
-    +90 of the one before, is part of it and is judged after the last (probe83 D3) - and the day of the
-    transplant after it (a salvage one), or None. ``asct``: the transplants done."""
+    """The first-line transplants - the first, and the tandem it begins: each further transplant within
+    ``tandem_days`` of the one before with no treatment begun after a progression between (UNVERIFIED:
+    criteria.md is silent; probe84 D4) - as (the first's day, the tandem's last day, the day of the
+    transplant after them or None). "No CR after ASCT" is the tandem's outcome, judged after its last
+    (D'Souza 2012's cohort is first transplants); the next transplant is a later line. ``asct``: done."""
     days = sorted({e.effective for e in asct if e.effective})
     i = 0
-    while i + 1 < len(days) and not any(
-        m.analyte in _RESTAGING_RESULTS and m.effective and add_days(days[i], 90) <= m.effective < days[i + 1]
-        for m in measurements
+    while (
+        i + 1 < len(days)
+        and days[i + 1] <= add_days(latest_day(days[i]), int(tandem_days))
+        and not (second_line is not None and days[i] < second_line <= days[i + 1])
     ):
         i += 1
     return days[0], days[i], days[i + 1] if i + 1 < len(days) else None

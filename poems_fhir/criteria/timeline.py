@@ -62,6 +62,13 @@ def day_text(day: dt.date) -> str:
     return text[:4] if precision == "year" else text[:7] if precision == "month" else text
 
 
+def latest_day(day: dt.date) -> dt.date:
+    """The last day ``day`` can be: a partial date's (mapping.values.PartialDate ``last_day``: "2022-04" is
+    at most April 30), else the day itself. Day +90 after a transplant "in April" is sure only from July 29."""
+    last = getattr(day, "last_day", day)
+    return last if isinstance(last, dt.date) else day
+
+
 def on_day(day: dt.date) -> str:
     """ "on 2023-05-04", or "in 2023-05" / "in 2015" for a partial date (day_text)."""
     return f"{'in' if getattr(day, 'precision', None) in ('year', 'month') else 'on'} {day_text(day)}"

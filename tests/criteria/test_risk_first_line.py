@@ -8,7 +8,7 @@ import datetime as dt
 from poems_fhir.criteria.model import State
 from poems_fhir.criteria.response import assess_response, with_progression_before_treatment
 from poems_fhir.criteria.risk import assess_risk
-from poems_fhir.criteria.timeline import Event
+from poems_fhir.criteria.timeline import Event, Measurement
 
 from .test_risk_pathway import CFG, MANDATORY, d, m
 
@@ -139,3 +139,63 @@ def test_before_the_first_treatment_the_factor_names_it():
     assert got.state is State.NOT_ASSESSED
     assert got.reason == f"no treatment started by {d(-2)} (the first, lenalidomide, starts {d(0)})"
     assert first_line(FIRST_LINE_FAILS[:1], [], d(-2)).reason == "no treatment recorded"
+
+
+def both(ms, events, as_of):
+    response = assess_response(list(ms), list(events), MANDATORY, [], CFG, as_of)
+    response = with_progression_before_treatment(response, list(ms), list(events), MANDATORY, [], CFG)
+    risk = {r.id: r for r in assess_risk(MANDATORY, list(ms), list(events), response, dt.date(1960, 1, 1), as_of)}
+    return risk["no_hematologic_cr_after_first_line"], risk["no_hematologic_cr_after_asct"]
+
+
+def asct(day: int, rid: str) -> Event:
+    return Event("autologous_hsct", d(day), f"Procedure/{rid}", "ASCT", status="completed")
+
+
+#: PR at the first transplant's restaging (day 100 + 92), then CR after a second transplant
+RESTAGED_PR = [m("serum_m_protein", 12, -5, "g/L"), m("serum_m_protein", 4, 192, "g/L")]
+CR_AFTER = [m("serum_m_protein", 0, 360, "g/L"), m("serum_ife", 0, 360), m("urine_ife", 0, 360)]
+
+
+def test_a_tandem_is_one_first_line_for_both_factors():
+    # probe84 D4: a second transplant 167 days after the first, no progression between: a tandem - its CR
+    # is the first line's and the transplant's (the first-line factor said so, the transplant factor not)
+    first_line_, after = both([*RESTAGED_PR, *CR_AFTER], [LENALIDOMIDE, asct(100, "a1"), asct(267, "a2")], d(370))
+    assert (first_line_.state, after.state) == (State.ABSENT, State.ABSENT)
+
+
+def test_a_transplant_long_after_the_first_is_a_later_line_for_both_factors():
+    # probe84 D4: 21 months later, no progression recorded - no tandem: the first line (and the first
+    # transplant) ended without CR; the first-line factor was "not restaged yet" from the later transplant
+    ms = [*RESTAGED_PR, m("serum_m_protein", 4, 700, "g/L")]
+    first_line_, after = both(ms, [LENALIDOMIDE, asct(100, "a1"), asct(740, "a2")], d(760))
+    assert first_line_.state is State.PRESENT and first_line_.evidence == ("Procedure/a2",)
+    assert first_line_.reason == (
+        f"no complete response before the transplant on {d(740)}, more than 180 days after the one before: a "
+        "later line (now PR)"
+    )
+    assert after.state is State.PRESENT
+    # a CR on the later transplant leaves both present
+    late_cr = [m("serum_m_protein", 0, 840, "g/L"), m("serum_ife", 0, 840), m("urine_ife", 0, 840)]
+    assert [f.state for f in both([*ms, *late_cr], [LENALIDOMIDE, asct(100, "a1"), asct(740, "a2")], d(850))] == [
+        State.PRESENT,
+        State.PRESENT,
+    ]
+
+
+def test_a_transplant_known_to_its_month_is_restaged_from_day_90_of_its_last_day():
+    # probe84 D5: "April 2022" (a partial date); a sample on July 5 may be day +66 - not the restaging
+    from poems_fhir.mapping.values import PartialDate
+
+    april = Event("autologous_hsct", PartialDate(2022, 4, 1, "month"), "Procedure/a", "ASCT", status="completed")
+    ms = [
+        Measurement("serum_m_protein", 12, "g/L", dt.date(2022, 1, 10), "Observation/m0"),
+        Measurement("serum_m_protein", 3, "g/L", dt.date(2022, 7, 5), "Observation/m1"),
+    ]
+    start = Event("treatment", dt.date(2022, 1, 15), "MedicationRequest/len", "lenalidomide", agent="lenalidomide",
+                  end=dt.date(2022, 3, 1))  # fmt: skip
+    first_line_, after = both(ms, [start, april], dt.date(2022, 7, 10))
+    assert (first_line_.state, after.state) == (State.NOT_ASSESSED, State.NOT_ASSESSED)
+    assert "day +90, 2022-07-29" in first_line_.reason and "(2022-07-29)" in after.reason
+    later = [*ms, Measurement("serum_m_protein", 3, "g/L", dt.date(2022, 7, 30), "Observation/m2")]
+    assert [f.state for f in both(later, [start, april], dt.date(2022, 8, 1))] == [State.PRESENT, State.PRESENT]

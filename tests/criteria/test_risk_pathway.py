@@ -95,8 +95,8 @@ def test_no_cr_after_first_line_is_not_judged_while_first_line_is_still_running(
     done = risk_of(MANDATORY, ms, [course, collected, asct], as_of=d(150))["no_hematologic_cr_after_first_line"]
     assert done.state is State.NOT_ASSESSED and done.evidence == ("Procedure/asct",)
     assert done.reason == (
-        f"a transplant is part of first-line therapy and not restaged yet (ASCT on {d(140)}; no haematological "
-        f"result from day +90, {d(230)}, by {d(150)}): not judged yet"
+        f"a transplant is part of first-line therapy and not restaged yet (the transplant on {d(140)}; no "
+        f"haematological result from day +90, {d(230)}, by {d(150)}): not judged yet"
     )
     # a sample two weeks after the transplant is no restaging either
     early = [*ms, m("serum_m_protein", 3, 154, "g/L")]
