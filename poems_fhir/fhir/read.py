@@ -598,6 +598,8 @@ def printable_path(path: Path) -> str:
     return os.fsencode(path).decode("utf-8", "replace")
 
 
+_UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+_UTF32_BRACES = (b"{\x00\x00\x00", b"\x00\x00\x00{")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 #: the first bytes of a UTF-16 JSON text without a byte-order mark: "{" beside a NUL byte
 _UTF16_BRACES = (b"{\x00", b"\x00{")
@@ -622,8 +624,12 @@ def refusal_reason(head: bytes, name: str, ndjson: bool) -> str | None:
     (gzip, bzip2, xz, zstd) or an archive (zip, 7z, tar). None: read it. The one rule of every reader -
     one process, ``--workers N``, ``distributed`` - so that such a file is one problem, said the same way,
     not one "not UTF-8"/"not JSON" per line (probe81 L2/L3, probe82 D7/D10)."""
+    fhir_json = "NDJSON" if ndjson else "JSON"
+    # UTF-32 first: its little-endian byte-order mark begins with UTF-16's (probe84 D6: "UTF-16 text")
+    if head.startswith(_UTF32_BOMS) or head[:4] in _UTF32_BRACES:
+        return f"UTF-32 text; FHIR {fhir_json} is UTF-8 - convert the file"
     if head.startswith(_UTF16_BOMS) or head[:2] in _UTF16_BRACES:
-        return f"UTF-16 text; FHIR {'NDJSON' if ndjson else 'JSON'} is UTF-8 - convert the file"
+        return f"UTF-16 text; FHIR {fhir_json} is UTF-8 - convert the file"
     archive = next((kind for magic, kind in _ARCHIVE_MAGIC if head.startswith(magic)), None)
     if archive is None and any(head[at : at + len(magic)] == magic for at, magic in _TAR_MAGIC):
         archive = "tar"

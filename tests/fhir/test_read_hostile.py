@@ -92,6 +92,22 @@ def test_utf16_is_refused_with_what_to_do(tmp_path: Path) -> None:
     assert "UTF-16" in result.errors[0].message and "convert" in result.errors[0].message
 
 
+@pytest.mark.parametrize("encoding", ["utf-32", "utf-32-le", "utf-32-be"])
+def test_utf32_is_named_utf32_not_utf16(tmp_path: Path, encoding: str) -> None:
+    # probe84 D6: a UTF-32 file was refused as "UTF-16 text" (its little-endian byte-order mark begins with
+    # UTF-16's)
+    (tmp_path / "a.json").write_bytes(json.dumps(_patient("p")).encode(encoding))
+    (tmp_path / "b.ndjson").write_bytes(json.dumps(_patient("r")).encode(encoding) + "\n".encode(encoding))
+    (tmp_path / "c.json").write_text(json.dumps(_patient("q")), encoding="utf-8")
+    result = read_paths([tmp_path])
+    assert _refs(result) == {"Patient/q": []}
+    assert sorted(e.message.split(": ", 1)[-1] for e in result.errors) == [
+        "UTF-32 text; FHIR JSON is UTF-8 - convert the file",
+        "UTF-32 text; FHIR NDJSON is UTF-8 - convert the file",
+    ]
+    assert_same_as_read_paths([tmp_path])
+
+
 def test_utf16_without_a_byte_order_mark_is_refused_with_what_to_do(tmp_path: Path) -> None:
     # probe81 L3: a Bundle file in UTF-16-LE without a BOM got "not JSON: Expecting property name..."
     (tmp_path / "a.json").write_bytes(json.dumps(_patient("p")).encode("utf-16-le"))
