@@ -748,8 +748,15 @@ class SyncJob:
             if plan.retracted:  # withdrawn, it no longer cites the retracted report either (probe78 N7)
                 plan.withdraw = [_without_reference(r, plan.retracted) for r in plan.withdraw]
             dry = plan.bundle if self.dry_run else None  # what this dry run wrote to the folder
-            if self._apply_withdrawal(patient, name, plan, reason, summary, said, own=ready.own, sent=dry):
-                withdrawal_only = self.dry_run and plan.bundle is None  # counted would_write, not unchanged
+            before = (summary.withdrawn, summary.would_write)
+            self._apply_withdrawal(patient, name, plan, reason, summary, said, own=ready.own, sent=dry)
+            if plan.bundle is None and (summary.withdrawn, summary.would_write) != before:
+                # a withdrawal sent, or put in the dry run's folder, is the patient's write: `written` (or
+                # `would_write`), never also `unchanged` (probe84 D7: the real run counted the patient
+                # `unchanged` beside its withdrawal where the dry run counted it `would_write`)
+                withdrawal_only = True
+                if not self.dry_run:
+                    summary.written += 1
         if plan.bundle is None and refused is not None and not plan.takeovers and not plan.kept_by_clinician:
             # refused, and now the server holds exactly what we would send: our first attempt was applied
             # and its answer lost (a 5xx after the commit, retried into a 412) - written, not "unchanged"

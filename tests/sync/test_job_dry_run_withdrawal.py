@@ -75,7 +75,8 @@ def test_a_dry_run_after_a_deleted_report_writes_the_plans_withdrawal_to_its_fol
     assert "was deleted" in bundle["entry"][0]["resource"]["description"]
     # the real run sends the same withdrawal
     real = job(store, server, recs).run()
-    assert (real.withdrawn, real.written) == (1, 0)
+    # the real run counts what it sent: the withdrawal, and the patient as written (probe84 D7: `unchanged`)
+    assert (real.withdrawn, real.written, real.unchanged) == (1, 1, 0)
     (plan,) = server.of_type(CLASSIC, "CarePlan")
     assert plan["status"] == "revoked"
 
