@@ -250,6 +250,14 @@ _DENIAL_LEAD_IN = re.compile(
     r"определя\w*|визуализир\w*)\s*$",
     re.IGNORECASE,
 )
+#: a denial alone on its line, heading the list under it without a colon ("Not seen⏎Ascites", «Не
+#: выявлены⏎…», «Отсутствуют⏎…», «Анықталмады⏎…», "Absent⏎…"; probe85 D4/D7, Kazakh k05)
+_DENIAL_HEADING = re.compile(
+    r"[ \t]*(?:(?:not|не)\s+(?:seen|identified|detected|demonstrated|present|found|visuali[sz]ed|выявлен\w*|"
+    r"обнаружен\w*|определя\w*|визуализир\w*)|absent|none\s+seen|отсутству\w*|анықталмады|табылмады|"
+    r"байқалмады)[ \t:]*\r?",
+    re.IGNORECASE,
+)
 #: a line end, and the first word of the next line: a capital and only small letters after it
 _LINE_BREAK = re.compile(r"\n(?=[ \t]*[^\W\d_])")
 
@@ -314,7 +322,7 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
         # выявлены⏎Асцит⏎Гидроторакс» read the list as present)
         if (
             first_line.endswith(":")
-            or _DENIAL_LEAD_IN.fullmatch(first_line)
+            or _DENIAL_HEADING.fullmatch(first_line)
             or (_DENIAL_LEAD_IN.search(first_line) and not keys.hits(first_line))
         ):
             # a denial's list ends at a line that states its own finding or at a heading (probe76 D2:
@@ -370,7 +378,15 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
             out.append(f"{heading} {s[item.end() :].strip()}")
             continue
         stripped = s.strip()
-        heading = stripped if _LIST_HEADING.match(stripped) else None
+        # a denial heading without its colon is read with one: "Not seen⏎- Ascites" as "Not seen: Ascites"
+        # (probe85 D4: its bulleted items were read as present)
+        heading = (
+            stripped
+            if _LIST_HEADING.match(stripped)
+            else stripped.split("\n", 1)[0].rstrip() + ":"
+            if _DENIAL_HEADING.fullmatch(stripped.split("\n", 1)[0])
+            else None
+        )
         out.append(s)
     return out
 
