@@ -418,7 +418,7 @@ def assess_risk(
                     post,
                     State.ABSENT,
                     f"complete response reached on {cr_after[0]} after the transplant"
-                    + (f"{which}, before the next on {following}" if following else "")
+                    + (f"{which}, before the next {on_day(following)}" if following else "")
                     + f"; now {cr}",
                 )
             )
@@ -428,7 +428,7 @@ def assess_risk(
                     "no_hematologic_cr_after_asct",
                     post,
                     State.PRESENT,
-                    f"no complete response after the transplant{which} before the next on {following} (the factor "
+                    f"no complete response after the transplant{which} before the next {on_day(following)} (the factor "
                     f"is the first transplant's outcome; now {cr})",
                 )
             )
