@@ -18,7 +18,7 @@ from .engine import part_state
 from .model import MARROW_CLONE_RULES, Assessment, Classification, Criterion, Finding, Sign, State
 from .response import RELAPSE_ALERTS, ResponseAssessment
 from .risk import RiskFactor, splenomegaly
-from .timeline import Event, Measurement, add_days, add_months, latest_day, on_day
+from .timeline import Event, Measurement, add_days, add_months, on_day, restaging_opens
 
 #: work-up per criterion: (LOINC/SNOMED coding or None, text)
 WORKUP: dict[str, tuple[tuple[str, str, str] | None, str]] = {
@@ -441,8 +441,8 @@ def _restaging_day100(
     ``several``: more than one transplant, so the step names its own."""
     # from the last day the transplant can be: one known only to its month is sure to be 90 days past from
     # day +90 of its last day (probe84 D5: a sample that may be day +66 began the restaging of "April 2022")
-    last = latest_day(day0)
-    start, end = add_days(last, 90), add_days(last, 100)
+    start = restaging_opens(day0)
+    end = add_days(start, 10)
     restaged = [
         m
         for m in measurements

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .engine import criterion_state
 from .model import Criterion, Finding, Sign, State, Strength
 from .response import CR_NOT_ASSESSABLE, TREATMENT_KINDS, Point, ResponseAssessment
-from .timeline import Event, Measurement, add_days, day_text, latest_day, on_day
+from .timeline import Event, Measurement, add_days, day_text, latest_day, on_day, restaging_opens
 
 
 @dataclass(frozen=True)
@@ -405,7 +405,7 @@ def assess_risk(
         # (probe83 D3). Age <= 50 stays at the first transplant.
         assert begun is not None and last_asct is not None  # noqa: S101 - set above from asct
         tandem = begun != last_asct
-        restaging = add_days(latest_day(last_asct), 90)
+        restaging = restaging_opens(last_asct)
         last = response.hematologic.latest
         restaged = last is not None and last.effective is not None and last.effective >= restaging
         which = f" {on_day(last_asct)}" + (f" (a tandem after the transplant {on_day(begun)})" if tandem else "")
@@ -539,7 +539,7 @@ def _first_line_running(
     # +100 result was a CR)
     last = max(transplanted, key=lambda e: (e.effective or dt.date.min, e.reference), default=None)
     if last is not None and last.effective is not None:
-        restaging = add_days(latest_day(last.effective), 90)
+        restaging = restaging_opens(last.effective)
         if latest is None or latest.effective is None or latest.effective < restaging:
             return (
                 f"a transplant is part of first-line therapy and not restaged yet (the transplant "

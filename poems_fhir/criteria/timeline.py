@@ -69,6 +69,16 @@ def latest_day(day: dt.date) -> dt.date:
     return last if isinstance(last, dt.date) else day
 
 
+#: criteria.md §10 step 5: the restaging after a transplant opens on day +90 (its window closes on day +100)
+RESTAGING_OPENS_DAY = 90
+
+
+def restaging_opens(transplant: dt.date) -> dt.date:
+    """Day +90 after a transplant, counted from the last day it can be (``latest_day``): the one day rule of
+    the restaging step and of the factors that wait for it."""
+    return add_days(latest_day(transplant), RESTAGING_OPENS_DAY)
+
+
 def on_day(day: dt.date) -> str:
     """ "on 2023-05-04", or "in 2023-05" / "in 2015" for a partial date (day_text)."""
     return f"{'in' if getattr(day, 'precision', None) in ('year', 'month') else 'on'} {day_text(day)}"
