@@ -18,6 +18,7 @@ from pathlib import Path
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from .layout import DENIAL_HEADING as _DENIAL_HEADING
 from .layout import answered_forms, cell_breaks, headed_tables, set_aside_contrast
 from .lexicon import (
     ContextRuleSpec,
@@ -250,12 +251,13 @@ _DENIAL_LEAD_IN = re.compile(
     r"определя\w*|визуализир\w*)\s*$",
     re.IGNORECASE,
 )
-#: a denial alone on its line, heading the list under it without a colon ("Not seen⏎Ascites", «Не
-#: выявлены⏎…», «Отсутствуют⏎…», «Анықталмады⏎…», "Absent⏎…"; probe85 D4/D7, Kazakh k05)
-_DENIAL_HEADING = re.compile(
-    r"[ \t]*(?:(?:not|не)\s+(?:seen|identified|detected|demonstrated|present|found|visuali[sz]ed|выявлен\w*|"
-    r"обнаружен\w*|определя\w*|визуализир\w*)|absent|none\s+seen|отсутству\w*|анықталмады|табылмады|"
-    r"байқалмады)[ \t:]*\r?",
+#: a bare denial alone on a text's first line, heading the lines under it ("No⏎Ascites⏎Pleural effusion",
+#: probe85 h09: the second item was read as present). Only first: further down it may answer the line above
+_BARE_DENIAL = re.compile(r"[ \t]*(?:no|none|нет|жоқ)[ \t:]*\r?", re.IGNORECASE)
+#: a line that answers the line above it yes: a piece that has one is a questionnaire, not a list
+_AFFIRMATIVE_ANSWER = re.compile(
+    r"[ \t]*(?:yes|present|positive|seen|identified|detected|да|есть|имеется|имеются|выявлен\w*|определя\w*|"
+    r"бар|анықталды)[ \t.]*\r?",
     re.IGNORECASE,
 )
 #: a line end, and the first word of the next line: a capital and only small letters after it
@@ -303,6 +305,33 @@ def _denied_list_end(piece: str, first_line: str, keys: KeyIndex) -> int | None:
     return None
 
 
+def _denial_heading(line: str, first: bool) -> bool:
+    """Whether ``line`` is a denial heading the lines under it (a bare "No" only on a text's first line)."""
+    return bool(_DENIAL_HEADING.fullmatch(line) or (first and _BARE_DENIAL.fullmatch(line)))
+
+
+def _headed_lists(pieces: list[str]) -> list[str]:
+    """A denial heading further down a piece starts a list of its own: "Findings⏎Splenomegaly⏎Not seen⏎
+    Ascites⏎Pleural effusion" (probe85 e50/h06) read "Splenomegaly⏎Not seen" as an answer - the spleen
+    denied, ascites and effusion stated. A heading with lines under it heads them. Not in a questionnaire,
+    where each finding's line is answered by the next ("Splenomegaly⏎Absent⏎Ascites⏎Present"): a piece with
+    two denial lines or a "yes" line keeps its lines as answers."""
+    out: list[str] = []
+    for piece in pieces:
+        lines = piece.split("\n")
+        filled = [i for i, line in enumerate(lines) if line.strip()]
+        denials = [i for i in filled if _DENIAL_HEADING.fullmatch(lines[i])]
+        if (
+            len(denials) != 1
+            or denials[0] in (filled[0], filled[-1])
+            or any(_AFFIRMATIVE_ANSWER.fullmatch(lines[i]) for i in filled)
+        ):
+            out.append(piece)
+            continue
+        out += ["\n".join(lines[: denials[0]]), "\n".join(lines[denials[0] :])]
+    return out
+
+
 def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
     """A line that starts with a capitalised word after a line that names a finding and ends a phrase is
     a sentence of its own: reports list one finding a line without full stops ("No
@@ -311,7 +340,7 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
     line before ends with a word that needs more ("evidence of⏎Castleman disease", "и⏎…"), or it names
     no finding yet ("No features of multicentric⏎Castleman disease": its denial is for the next line)."""
     out: list[str] = []
-    for piece in pieces:
+    for piece in _headed_lists(pieces):
         if "\n" not in piece:
             out.append(piece)
             continue
@@ -322,7 +351,7 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
         # выявлены⏎Асцит⏎Гидроторакс» read the list as present)
         if (
             first_line.endswith(":")
-            or _DENIAL_HEADING.fullmatch(first_line)
+            or (_denial_heading(first_line, first=True) and piece.strip() != first_line)
             or (_DENIAL_LEAD_IN.search(first_line) and not keys.hits(first_line))
         ):
             # a denial's list ends at a line that states its own finding or at a heading (probe76 D2:
@@ -384,7 +413,7 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
             stripped
             if _LIST_HEADING.match(stripped)
             else stripped.split("\n", 1)[0].rstrip() + ":"
-            if _DENIAL_HEADING.fullmatch(stripped.split("\n", 1)[0])
+            if _denial_heading(stripped.split("\n", 1)[0], first=not out)
             else None
         )
         out.append(s)

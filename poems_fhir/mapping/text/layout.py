@@ -73,6 +73,15 @@ _ANSWER_LINE = re.compile(
     re.IGNORECASE,
 )
 
+#: a denial alone on its line, heading the list under it without a colon ("Not seen⏎Ascites", «Не
+#: выявлены⏎…», «Отсутствуют⏎…», «Анықталмады⏎…», "Absent⏎…"; probe85 D4/D7, Kazakh k05)
+DENIAL_HEADING = re.compile(
+    r"[ \t]*(?:(?:not|не)\s+(?:seen|identified|detected|demonstrated|present|found|visuali[sz]ed|выявлен\w*|"
+    r"обнаружен\w*|определя\w*|визуализир\w*)|absent|none\s+seen|отсутству\w*|анықталмады|табылмады|"
+    r"байқалмады)[ \t:]*\r?",
+    re.IGNORECASE,
+)
+
 
 def answered_lines(text: str) -> str:
     """Form fields written over lines, at the same length (probe67 D2, D3): an answer on the next line
@@ -128,7 +137,7 @@ def _answer_bare_label(lines: list[str], i: int, start: int, out: list[str]) -> 
     ):
         return None
     answer = next((k for k in range(i + 1, min(i + 4, len(lines))) if lines[k].strip(" \t\r\u00a0")), None)
-    if answer is None or not _ANSWER_LINE.fullmatch(lines[answer]):
+    if answer is None or not _ANSWER_LINE.fullmatch(lines[answer]) or _heads_a_list(lines, answer):
         return None
     colon = start + len(line.rstrip(" \t\r\u00a0"))
     end = start + len(line) + 1 + sum(len(x) + 1 for x in lines[i + 1 : answer]) + len(lines[answer].rstrip("\r"))
@@ -137,6 +146,24 @@ def _answer_bare_label(lines: list[str], i: int, start: int, out: list[str]) -> 
     said = (" " + said if len(said) < room else said).ljust(room)
     out[colon:end] = [":", *said]
     return answer
+
+
+def _heads_a_list(lines: list[str], at: int) -> bool:
+    """Whether the denial on line ``at`` heads the lines under it rather than answering the line above:
+    a denial heading ("Not seen", "Absent", «Не выявлены») with two lines or more under it, in a block
+    (the lines between blank ones) where no other line is an answer ("Findings⏎Splenomegaly⏎Not seen⏎
+    Ascites⏎Pleural effusion": the spleen was read denied and the effusion stated, probe85 e50/h06).
+    A questionnaire ("Splenomegaly⏎Absent⏎Ascites⏎Present") answers line by line."""
+    if not DENIAL_HEADING.fullmatch(lines[at]):
+        return False
+    first = at
+    while first > 0 and lines[first - 1].strip():
+        first -= 1
+    last = at
+    while last + 1 < len(lines) and lines[last + 1].strip():
+        last += 1
+    others = [line for k, line in enumerate(lines[first : last + 1], first) if k != at]
+    return last - at >= 2 and not any(_ANSWER_LINE.fullmatch(line) for line in others)
 
 
 #: a field's value that a template left unfilled: "___", "***", "...", "<not entered>", "{result}", "yes/no",
