@@ -46,6 +46,7 @@ from .values import (
     NORMAL,
     POSITIVE,
     Range,
+    RangesDisagreeError,
     ResourceError,
     Value,
     compare,
@@ -712,10 +713,13 @@ def _unitless_side(ctx: _Ctx, reading: Reading) -> tuple[bool | None, bool | Non
     """
     v = reading.unitless
     assert v is not None  # noqa: S101 - narrows the type for mypy; callers check unitless
-    rr = unitless_range(ctx.part, v.unit, _subject(ctx))
+    how = f"{_fmt(v)} (a unit not convertible to the rule's)" if v.unit else f"{_fmt(v)} without a unit"
+    try:
+        rr = unitless_range(ctx.part, v.unit, _subject(ctx))
+    except RangesDisagreeError as exc:
+        rr, how = None, f"{how} ({exc})"
     high = compare(v, rr.high, ">") if rr and rr.high is not None else None
     low = compare(v, rr.low, "<") if rr and rr.low is not None else None
-    how = f"{_fmt(v)} (a unit not convertible to the rule's)" if v.unit else f"{_fmt(v)} without a unit"
     if rr is not None:
         how += f", judged against the lab's own range {_range_text(rr)} only"
     flag = reading.interpretation
@@ -766,7 +770,11 @@ def _record(
 
 
 def _range(ctx: _Ctx, rule: ObservationRule) -> Range | None:
-    found = reference_range(ctx.part, rule.unit, ctx.mapping.unit_aliases, rule.molar_mass, _subject(ctx))
+    try:
+        found = reference_range(ctx.part, rule.unit, ctx.mapping.unit_aliases, rule.molar_mass, _subject(ctx))
+    except RangesDisagreeError as exc:
+        ctx.note("unused", f"{rule.id}: {exc} (for this patient): default limits decide")
+        return None
     if found is None:
         # a range the lab wrote that could not be read is said, not passed over (probe81 D4: the default
         # cut-off decided without a word); `mappings coverage` lists it under values not used

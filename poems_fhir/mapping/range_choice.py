@@ -89,6 +89,12 @@ def applicable_ranges(obs: dict[str, Any], who: Subject | None) -> list[dict[str
     return qualified + plain
 
 
+def same_rank(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two applicable ranges are equally good for the patient (both qualified or both not, both
+    typed "normal" or both untyped): the order the lab listed them in cannot choose between them."""
+    return _is_qualified(a) == _is_qualified(b) and (_meaning(a) == "normal") == (_meaning(b) == "normal")
+
+
 #: referenceRange.type (HL7 referencerange-meaning) that is not the normal range a value is judged
 #: against: a treatment target or a recommended level, or the range of another population (a menstrual
 #: phase, before puberty) - probe79 D4: a "treatment" range listed first decided a VEGF "absent" that

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..criteria.timeline import day_text
-from .range_choice import Subject, applicable_ranges, text_for
+from .range_choice import Subject, applicable_ranges, same_rank, text_for
 from .units import UnitError, convert
 
 UCUM = "http://unitsofmeasure.org"
@@ -423,6 +423,45 @@ class Range:
     high: float | None
 
 
+class RangesDisagreeError(ValueError):
+    """Two reference ranges that apply equally to the patient give different limits: neither is used."""
+
+
+def _agreeing(found: list[Range], shown: list[str]) -> Range:
+    """One range from equally good ones: their limits merged where they agree (one may give only the
+    low, the other only the high), RangesDisagreeError where a limit differs (probe79: VEGF ranges "0-300"
+    and "0-96.2", neither typed - the first listed decided, and the order a lab lists them in means nothing)."""
+    lows = {r.low for r in found if r.low is not None}
+    highs = {r.high for r in found if r.high is not None}
+    if len(lows) > 1 or len(highs) > 1:
+        raise RangesDisagreeError(f"the lab's ranges {' and '.join(shown)} apply equally and disagree: neither is used")
+    return Range(next(iter(lows), None), next(iter(highs), None))
+
+
+def _first_agreeing(obs: dict[str, Any], who: Subject | None, read: Any) -> Range | None:
+    """The first applicable range ``read`` can use, with the ranges of its rank after it (``read``: a
+    referenceRange entry -> Range or None)."""
+    chosen: dict[str, Any] | None = None
+    found: list[Range] = []
+    shown: list[str] = []
+    for rr in applicable_ranges(obs, who):
+        if chosen is not None and not same_rank(chosen, rr):
+            break
+        got = read(rr)
+        if got is None:
+            continue
+        chosen = chosen or rr
+        found.append(got)
+        shown.append(repr(rr.get("text")) if isinstance(rr.get("text"), str) else _shown_range(got))
+    return _agreeing(found, shown) if found else None
+
+
+def _shown_range(r: Range) -> str:
+    if r.low is not None and r.high is not None:
+        return f"'{r.low:g}-{r.high:g}'"
+    return f"'<{r.high:g}'" if r.high is not None else f"'>{r.low:g}'"
+
+
 def reference_range(
     obs: dict[str, Any],
     target_unit: str | None,
@@ -441,7 +480,8 @@ def reference_range(
     if not ranges or not isinstance(ranges, list):
         return None  # most results: no range, and no need to read the written unit
     written = _written_unit(obs)
-    for rr in applicable_ranges(obs, who):
+
+    def read(rr: dict[str, Any]) -> Range | None:
         i = next(n for n, r in enumerate(ranges) if r is rr)
         low = high = None
         for name in ("low", "high"):
@@ -459,10 +499,10 @@ def reference_range(
         # a rule without a unit (prolactin: ng/mL and mIU/L are assay-dependent) keeps the value in its
         # written unit: a text range is read in that unit too (probe62 D15: "4-15" was never read)
         if isinstance(text, str) and (target_unit or written):
-            parsed = _text_range(text, written, target_unit or written or "", aliases, molar_mass)
-            if parsed is not None:
-                return parsed
-    return None
+            return _text_range(text, written, target_unit or written or "", aliases, molar_mass)
+        return None
+
+    return _first_agreeing(obs, who, read)
 
 
 def _written_unit(obs: dict[str, Any]) -> str | None:
@@ -561,8 +601,9 @@ def unitless_range(obs: dict[str, Any], unit: str | None = None, who: Subject | 
     """The lab's own range for a value that has no unit: low/high without units, or a text range
     such as "150-450", "<5", "до 5". A range with units is not used (the value's unit is unknown),
     except one in ``unit``, the value's own unit when it could not be converted: value and limits
-    in one unit compare whatever that unit is."""
-    for rr in applicable_ranges(obs, who):
+    in one unit compare whatever that unit is. RangesDisagreeError as for ``reference_range``."""
+
+    def read(rr: dict[str, Any]) -> Range | None:
         bounds: list[float | None] = []
         usable = True
         for name in ("low", "high"):
@@ -582,16 +623,19 @@ def unitless_range(obs: dict[str, Any], unit: str | None = None, who: Subject | 
             return Range(bounds[0], bounds[1])
         text = rr.get("text")
         text = text_for(text, who) if isinstance(text, str) else None
-        if isinstance(text, str):
-            m = _RANGE_TEXT.match(text)
-            try:
-                if m:
-                    return Range(parse_number(m.group(1)), parse_number(m.group(2)))
-                parsed = parse_number_text(text)
-            except ValueError:
-                continue
-            if parsed and not parsed.unit and parsed.comparator in ("<", "<="):
-                return Range(None, parsed.number)
-            if parsed and not parsed.unit and parsed.comparator in (">", ">="):
-                return Range(parsed.number, None)
-    return None
+        if not isinstance(text, str):
+            return None
+        m = _RANGE_TEXT.match(text)
+        try:
+            if m:
+                return Range(parse_number(m.group(1)), parse_number(m.group(2)))
+            parsed = parse_number_text(text)
+        except ValueError:
+            return None
+        if parsed and not parsed.unit and parsed.comparator in ("<", "<="):
+            return Range(None, parsed.number)
+        if parsed and not parsed.unit and parsed.comparator in (">", ">="):
+            return Range(parsed.number, None)
+        return None
+
+    return _first_agreeing(obs, who, read)

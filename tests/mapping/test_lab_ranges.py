@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from poems_fhir.mapping.values import Range, reference_range, unitless_range
+from poems_fhir.mapping.values import Range, RangesDisagreeError, reference_range, unitless_range
 
 
 def obs(*ranges: Any, value: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -68,15 +68,39 @@ def test_unitless_range_refuses_ranges_with_units_and_unreadable_ones(rr):
     assert unitless_range(obs(rr)) is None
 
 
+NORMAL = {
+    "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/referencerange-meaning", "code": "normal"}]}
+}
+
+
 def test_unitless_range_takes_the_first_usable_range():
     women = {"appliesTo": [{"text": "women"}], "low": {"value": 1}, "high": {"value": 2}}
     with_unit = {"low": {"value": 3, "unit": "mg/L"}, "high": {"value": 4, "unit": "mg/L"}}
     assert unitless_range(obs("junk", women, with_unit, {"text": "1.2.3-4"}, {"text": "5-9"})) == Range(5.0, 9.0)
-    assert unitless_range(obs({"text": "<3"}, {"text": "5-9"})) == Range(None, 3.0)
-    assert unitless_range(obs({"high": {"value": 3}}, {"text": "5-9"})) == Range(None, 3.0)
+    # the first usable of its rank: a range typed "normal" before an untyped one that disagrees
+    assert unitless_range(obs({"text": "<3", **NORMAL}, {"text": "5-9"})) == Range(None, 3.0)
+    assert unitless_range(obs({"text": "5-9"}, {"high": {"value": 3}, **NORMAL})) == Range(None, 3.0)
+    # of one rank, limits that agree merge (one range may give only the high)
+    assert unitless_range(obs({"high": {"value": 9}}, {"text": "5-9"})) == Range(5.0, 9.0)
     # bounds with units, but a usable text in the same range
     assert unitless_range(obs({**with_unit, "text": "3-4"})) == Range(3.0, 4.0)
     assert unitless_range(obs({"text": "5 mg/L"}, {"text": ">7"})) == Range(7.0, None)
+
+
+@pytest.mark.parametrize(
+    "ranges",
+    [
+        ({"text": "<3"}, {"text": "5-9"}),
+        ({"high": {"value": 3}}, {"text": "5-9"}),
+        ({"low": {"value": 1}, "high": {"value": 5}}, {"low": {"value": 2}, "high": {"value": 5}}),
+        ({"text": "5-9", **NORMAL}, {"text": "5-10", **NORMAL}),
+    ],
+)
+def test_ranges_of_one_rank_that_disagree_are_neither_used(ranges):
+    """probe79: two ranges that apply equally and give different limits - the order a lab lists them in
+    decides nothing, so neither is used (the caller says so and falls back)."""
+    with pytest.raises(RangesDisagreeError, match="apply equally and disagree"):
+        unitless_range(obs(*ranges))
 
 
 @pytest.mark.parametrize("ranges", [None, {"low": {"value": 1}}, "1-5", []])

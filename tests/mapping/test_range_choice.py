@@ -225,3 +225,33 @@ def test_a_text_range_the_patient_cannot_be_judged_by_is_said(mapping):
     hb = haemoglobin_168("see the lab's leaflet")
     notes = [n.detail for n in extract(make_record(hb, gender="male"), mapping).notes if n.kind == "unused"]
     assert any("see the lab's leaflet" in n and "default limits decide" in n for n in notes)
+
+
+def test_two_ranges_that_apply_equally_and_disagree_leave_the_default_to_decide_and_say_so(mapping):
+    """probe79: two untyped ranges (135-175 and 120-150 g/L, neither typed nor qualified) - the first
+    listed decided, so the lab's order changed the criterion. Now neither is used, whichever comes first:
+    the default limits decide, as for a result without a range, and the note says why."""
+
+    def hb_with(*ranges):
+        return observation(
+            "718-7",
+            "hb",
+            valueQuantity={"value": 168, "unit": "g/L", "system": "http://unitsofmeasure.org", "code": "g/L"},
+            referenceRange=list(ranges),
+        )
+
+    def states(hb):
+        out = extract(make_record(hb, gender="male"), mapping)
+        found = [f.state for f in out.findings if f.topic == Criterion.THROMBOCYTOSIS_POLYCYTHEMIA.value]
+        return found, [n.detail for n in out.notes if n.kind == "unused"]
+
+    wide, narrow = {"text": "135-175 g/L"}, {"text": "120-150 g/L"}
+    default, _ = states(hb_with())
+    for ranges in ((wide, narrow), (narrow, wide)):
+        found, notes = states(hb_with(*ranges))
+        assert found == default
+        assert any("'135-175 g/L'" in n and "'120-150 g/L'" in n and "disagree" in n for n in notes), notes
+    # one of them typed "normal" is the lab's normal range: it decides (inside 135-175: no polycythaemia)
+    typed = {**wide, "type": {"coding": [{"code": "normal"}]}}
+    assert states(hb_with(narrow, typed))[0] == [State.ABSENT]
+    assert states(hb_with(narrow))[0] == [State.PRESENT]
