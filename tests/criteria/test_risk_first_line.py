@@ -199,3 +199,47 @@ def test_a_transplant_known_to_its_month_is_restaged_from_day_90_of_its_last_day
     assert "day +90, 2022-07-29" in first_line_.reason and "(2022-07-29)" in after.reason
     later = [*ms, Measurement("serum_m_protein", 3, "g/L", dt.date(2022, 7, 30), "Observation/m2")]
     assert [f.state for f in both(later, [start, april], dt.date(2022, 8, 1))] == [State.PRESENT, State.PRESENT]
+
+
+def test_a_transplant_month_that_straddles_the_tandem_bound_leaves_both_factors_not_assessed():
+    # probe85 D10: the first transplant on day 100, the second known only to its month. October's days are
+    # 174-204 days after it: a tandem on its first days, a later line on its last - the day decides, so
+    # neither reading may be taken (the first day was); a month wholly within or beyond 180 days decides
+    from poems_fhir.mapping.values import PartialDate
+
+    def second_in(month: int):
+        second = Event(
+            "autologous_hsct", PartialDate(2020, month, 1, "month"), "Procedure/a2", "ASCT", status="completed"
+        )
+        return both([*RESTAGED_PR, *CR_AFTER], [LENALIDOMIDE, asct(100, "a1"), second], d(370))
+
+    first_line_, after = second_in(10)
+    assert (first_line_.state, after.state) == (State.NOT_ASSESSED, State.NOT_ASSESSED)
+    for factor in (first_line_, after):
+        assert factor.reason.startswith(
+            f"the transplant in 2020-10 is within 180 days of the one on {d(100)} on some of its days and not on "
+            "others: a tandem cannot be told from a later line - as a tandem, absent ("
+        ), factor.reason
+        assert "; as a later line, present (no complete response " in factor.reason
+    assert first_line_.evidence == ("Procedure/a2",)
+    assert [f.state for f in second_in(9)] == [State.ABSENT, State.ABSENT]  # days 144-173: a tandem
+    assert [f.state for f in second_in(11)] == [State.PRESENT, State.PRESENT]  # days 205-234: a later line
+
+
+def test_a_straddling_transplant_month_that_changes_nothing_keeps_the_factor_and_says_so():
+    # a CR at the first transplant's restaging (day 192) is the first line's either way
+    from poems_fhir.mapping.values import PartialDate
+
+    cr = [
+        m("serum_m_protein", 12, -5, "g/L"),
+        m("serum_m_protein", 0, 192, "g/L"),
+        m("serum_ife", 0, 192),
+        m("urine_ife", 0, 192),
+    ]
+    second = Event("autologous_hsct", PartialDate(2020, 10, 1, "month"), "Procedure/a2", "ASCT", status="completed")
+    first_line_, _ = both(cr, [LENALIDOMIDE, asct(100, "a1"), second], d(370))
+    assert first_line_.state is State.ABSENT
+    assert first_line_.reason.endswith(
+        f"(the transplant in 2020-10 is within 180 days of the one on {d(100)} on some of its days and not on "
+        "others: the same if it is a later line)"
+    ), first_line_.reason
