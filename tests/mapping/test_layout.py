@@ -6,7 +6,7 @@ import pytest
 
 from pathlib import Path
 
-from poems_fhir.mapping.text.layout import answered_forms, cell_breaks, headed_tables, set_aside_contrast
+from poems_fhir.mapping.text.layout import answered_forms, cell_breaks, headed_tables, measured_rows, set_aside_contrast
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "text-tables"
 
@@ -104,7 +104,9 @@ def test_an_aside_in_commas_inside_a_clause_is_blanked(text, read):
 def test_hostile_layouts_are_read_in_one_pass(text):
     # a backtracking form regex took minutes over "[x] a [ ] b " * 3000 (found while writing this module)
     assert len(set_aside_contrast(answered_forms(text))) == len(text)
-    assert len(cell_breaks(text)) <= len(text) + text.count("\t")  # a full stop a tab at most
+    # a full stop a tab at most, and a full stop and a space a pipe
+    assert len(cell_breaks(text)) <= len(text) + text.count("\t") + 2 * text.count("|")
+    assert len(measured_rows(text)) == len(text)
 
 
 @pytest.mark.parametrize("text", ["Sclerotic lesions:\r\nNo.", "Sclerotic lesions:\n\nNo.", "Sclerotic lesions: \nNo."])
@@ -418,3 +420,25 @@ def test_hostile_tables_are_read_in_one_pass_and_grow_the_text_by_its_length_at_
 def test_a_question_and_its_labelled_answer_on_one_line_are_a_field(text, read):
     out = answered_forms(text)
     assert " ".join(out.split()) == read and len(out) == len(text)  # quotes stay in place
+
+
+@pytest.mark.parametrize(
+    ("row", "read"),
+    [
+        ("Spleen | 16 cm | enlarged", "Spleen : 16 cm , enlarged"),
+        ("| Spleen | 16 cm | enlarged |", "  Spleen : 16 cm , enlarged  "),
+        ("Spleen\t16 cm\tenlarged", "Spleen:16 cm,enlarged"),
+        # not a measured row: a label that denies or holds a number, an answer cell, a long cell
+        ("No ascites | Splenomegaly 16 cm | CT", None),
+        ("L2 | 12 mm | sclerotic", None),
+        ("Ascites | No | CT", None),
+        ("Spleen | 16 cm", "Spleen : 16 cm"),
+        ("Spleen | 16 cm | enlarged | " + "x" * 41, None),
+        ("Spleen | 16 cm | " + "enlarged " * 6, None),
+    ],
+)
+def test_a_row_that_measures_an_organ_reads_as_one_clause_at_the_same_length(row, read):
+    """probe71: "Spleen | 16 cm | enlarged" was no finding - the size cell cut the organ from its word."""
+    got = measured_rows(row)
+    assert got == (read if read is not None else row)
+    assert len(got) == len(row)

@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from .layout import DENIAL_HEADING as _DENIAL_HEADING
-from .layout import answered_forms, cell_breaks, headed_tables, set_aside_contrast
+from .layout import answered_forms, cell_breaks, headed_tables, measured_rows, set_aside_contrast
 from .lexicon import (
     ContextRuleSpec,
     KeyIndex,
@@ -697,7 +697,8 @@ class TextEngine:
             # and answers ("[x] no", "X? No.") become plain answers first
             # a table's header row is no finding: its rows answer it (probe74 D6)
             # and a row's cells that each state something end a sentence at their tab (probe76 D4)
-            text = _QUERY_MARK.sub("¿", cell_breaks(answered_forms(headed_tables(text, self.keys.hits))))
+            # and a row that measures an organ and names its finding ("Spleen | 16 cm | enlarged") is one clause
+            text = _QUERY_MARK.sub("¿", cell_breaks(measured_rows(answered_forms(headed_tables(text, self.keys.hits)))))
             for chunk in candidate_sentences(text, self.keys, self.sentence_filter):
                 by_script[script_of(chunk.text)].append((i, chunk))
         for script, chunks in by_script.items():

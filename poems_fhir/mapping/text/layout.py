@@ -587,19 +587,20 @@ def _bare_answer(cell: str) -> bool:
 
 
 def cell_breaks(text: str) -> str:
-    """Cells of a row that each state something end a sentence at their tab: "No ascites<TAB>Splenomegaly
+    """Cells of a row that each state something end a sentence at their tab or pipe: "No ascites<TAB>Splenomegaly
     16 cm" (an HTML row, its cells a tab apart) read as no splenomegaly (probe76 D4). A full stop goes
     before the tab where the cell before states a phrase of its own and the cell after starts one with a
     word; never after a cell that answers or leads on ("No", "Not identified", "Ascites:") nor before an
     answer ("Pleural effusion<TAB>No" is a field) or a number ("Spleen<TAB>16 cm"). The text grows by one
-    character a break (the line is looked at once: linear)."""
-    if "\t" not in text:
+    character a break, two before a pipe with no space before it (the line is looked at once: linear)."""
+    if "\t" not in text and "|" not in text:
         return text
     lines = text.split("\n")
     for n, line in enumerate(lines):
-        if "\t" not in line:
+        if "\t" not in line and "|" not in line:
             continue
-        cells = line.split("\t")
+        parts = re.split(r"([\t|])", line)  # cells and, between them, their separators (a pipe too)
+        cells, seps = parts[0::2], parts[1::2]
         for k in range(len(cells) - 1):
             left, right = cells[k].rstrip(" \r"), cells[k + 1].strip(" \r")
             if (
@@ -612,6 +613,47 @@ def cell_breaks(text: str) -> str:
                 or _LEADS_ON.search(left[-60:])
             ):
                 continue
-            cells[k] = left + "."
-        lines[n] = "\t".join(cells)
+            # the full stop ends the sentence before whitespace: a tab, or the space before a pipe (one added)
+            trailing = cells[k][len(left) :]
+            cells[k] = left + "." + (trailing if trailing or seps[k] == "\t" else " ")
+        lines[n] = "".join(c + (seps[k] if k < len(seps) else "") for k, c in enumerate(cells))
+    return "\n".join(lines)
+
+
+#: a row's first cell that names what the row measures: a few words, no number, no denial or lead-in
+_MEASURED_LABEL = re.compile(r"[^\W\d_][^\d\t|:.;!?]{0,40}")
+_DENIAL_WORD = re.compile(r"\b(?:no|not|none|without|negative|absent|нет|не|без|жоқ|емес)\b", re.IGNORECASE)
+_MAX_MEASURED_CELL = 40
+
+
+def measured_rows(text: str) -> str:
+    """A row that names an organ and says what was found, "Spleen | 16 cm | enlarged", "Spleen | enlarged"
+    (tabs or pipes), reads as "Spleen: 16 cm, enlarged" - the cells cut the organ from its word (probe71:
+    such a row was no finding). Only a row of a plain label and one cell or more, each short and none an
+    answer (those are fields, see table_rows); at the same length (a separator becomes a colon or a comma)."""
+    if "\t" not in text and "|" not in text:
+        return text
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        cells = _cells(line)
+        if cells is None or len(cells) < 2 or len(cells) > _MAX_COLUMNS:
+            continue
+        label, rest = cells[0], cells[1:]
+        if (
+            not _MEASURED_LABEL.fullmatch(label)
+            or len(label.split()) > _MAX_LABEL_WORDS
+            or _DENIAL_WORD.search(label)
+            or not all(c and len(c) <= _MAX_MEASURED_CELL and not _bare_answer(c) for c in rest)
+        ):
+            continue
+        seps = [i for i, ch in enumerate(line) if ch in "\t|"]
+        body = line.strip(" \r\u00a0")
+        chars = list(line)
+        if body.startswith("|"):  # the row's borders are no separators
+            chars[seps.pop(0)] = " "
+        if body.endswith(("|", "\t")):
+            chars[seps.pop()] = " "
+        for k, i in enumerate(seps):
+            chars[i] = ":" if k == 0 else ","
+        lines[n] = "".join(chars)
     return "\n".join(lines)
