@@ -174,80 +174,22 @@ def assess_risk(
     as_of: dt.date | None,
     cfg: RiskConfig = RiskConfig(),
     birth_latest: dt.date | None = None,
+    *,
+    tandem_late: bool | None = None,
 ) -> list[RiskFactor]:
     """``birth_latest``: the last day the birth can be when only its year or month is recorded
     (``birth_date`` is then the first).
 
     A transplant known only to its month or year may lie within ``tandem_days`` of the one before on some
     of its days and beyond on others (probe85 D10: "January 2023", days 153-183 after the first): both
-    readings are judged, and where the two transplant factors differ between them they are not assessed,
-    saying so - the first day decided before."""
-    args = (findings, measurements, events, response, birth_date, as_of, cfg, birth_latest)
-    tandem = _assess_risk(*args, late=False)
-    pairs = _straddling(_done_transplant_days(events, as_of), cfg.tandem_days)
-    if not pairs:
-        return tandem
-    later = {f.id: f for f in _assess_risk(*args, late=True)}
-    out: list[RiskFactor] = []
-    for f in tandem:
-        other = later[f.id]
-        if f.id not in _TRANSPLANT_FACTORS or (f.state, f.reason) == (other.state, other.reason):
-            out.append(f)
-            continue
-        a, b = pairs[0]
-        straddles = (
-            f"the transplant {on_day(b)} is within {cfg.tandem_days:g} days of the one {on_day(a)} on some of "
-            "its days and not on others"
-        )
-        if f.state == other.state:  # the same either way: said with the doubt
-            out.append(replace(f, reason=f"{f.reason} ({straddles}: the same if it is a later line)"))
-            continue
-        out.append(
-            RiskFactor(
-                f.id,
-                f.model,
-                State.NOT_ASSESSED,
-                f"{straddles}: a tandem cannot be told from a later line - as a tandem, {f.state.value} "
-                f"({f.reason}); as a later line, {other.state.value} ({other.reason})",
-                (*f.evidence, *other.evidence),
-            )
-        )
-    return out
-
-
-def _done_transplant_days(events: Sequence[Event], as_of: dt.date | None) -> list[dt.date]:
-    return sorted(
-        {
-            e.effective
-            for e in events
-            if e.kind == "autologous_hsct"
-            and e.effective
-            and e.status != "preparation"
-            and (as_of is None or e.effective <= as_of)
-        }
-    )
-
-
-def _straddling(days: Sequence[dt.date], tandem_days: float) -> list[tuple[dt.date, dt.date]]:
-    """Consecutive transplants that are a tandem on their earliest days and not on their latest."""
-    return [
-        (a, b)
-        for a, b in pairwise(days)
-        if b <= add_days(latest_day(a), int(tandem_days)) and not latest_day(b) <= add_days(a, int(tandem_days))
-    ]
-
-
-def _assess_risk(
-    findings: Sequence[Finding],
-    measurements: Sequence[Measurement],
-    events: Sequence[Event],
-    response: ResponseAssessment,
-    birth_date: dt.date | None,
-    as_of: dt.date | None,
-    cfg: RiskConfig,
-    birth_latest: dt.date | None,
-    late: bool,
-) -> list[RiskFactor]:
+    readings are judged (``tandem_late``: False takes it as a tandem if any of its days is one, True only
+    if all are), and where the two transplant factors differ they are not assessed, saying so - the first
+    day decided before."""
+    if tandem_late is None:
+        args = (findings, measurements, events, response, birth_date, as_of, cfg, birth_latest)
+        early = assess_risk(*args, tandem_late=False)
+        pairs = _straddling(_done_transplant_days(events, as_of), cfg.tandem_days)
+        return _either_reading(early, assess_risk(*args, tandem_late=True), pairs[0], cfg) if pairs else early
     latest = [f.effective for f in findings if f.effective] + [m.effective for m in measurements if m.effective]
     # "at diagnosis": the baseline (first treatment), else what is recorded up to the evaluation date
     diagnosis = response.baseline_date or max((d for d in latest if as_of is None or d <= as_of), default=None) or as_of
@@ -363,7 +305,9 @@ def _assess_risk(
     )
     # ... and so is a transplant that is no tandem (probe84 D4: one reading of a second transplant for both
     # factors): the first line's transplants are the tandem, the next one begins a later line
-    begun, last_asct, following = _judged_transplant(asct, cfg.tandem_days, second_line, late) if asct else (None,) * 3
+    begun, last_asct, following = (
+        _judged_transplant(asct, cfg.tandem_days, second_line, tandem_late) if asct else (None,) * 3
+    )
     ends = [(d, why) for d, why in ((second_line, "progression"), (following, "transplant")) if d is not None]
     line_end = min(ends, key=lambda x: x[0]) if ends else None
     first_cr = [day for day in response.cr_dates if line_end is None or day < line_end[0]]
@@ -571,6 +515,61 @@ def _assess_risk(
         )
     out.append(_hyperprolactinemia(measurements, findings, as_of, thrombosis))
     return out
+
+
+def _either_reading(
+    tandem: list[RiskFactor], later: list[RiskFactor], pair: tuple[dt.date, dt.date], cfg: RiskConfig
+) -> list[RiskFactor]:
+    """The factors of the tandem reading, where the transplant factors of the later-line reading differ:
+    not assessed, naming both (the same state either way: kept, with the doubt said)."""
+    other_of = {f.id: f for f in later}
+    out: list[RiskFactor] = []
+    for f in tandem:
+        other = other_of[f.id]
+        if f.id not in _TRANSPLANT_FACTORS or (f.state, f.reason) == (other.state, other.reason):
+            out.append(f)
+            continue
+        a, b = pair
+        straddles = (
+            f"the transplant {on_day(b)} is within {cfg.tandem_days:g} days of the one {on_day(a)} on some of "
+            "its days and not on others"
+        )
+        if f.state == other.state:  # the same either way: said with the doubt
+            out.append(replace(f, reason=f"{f.reason} ({straddles}: the same if it is a later line)"))
+            continue
+        out.append(
+            RiskFactor(
+                f.id,
+                f.model,
+                State.NOT_ASSESSED,
+                f"{straddles}: a tandem cannot be told from a later line - as a tandem, {f.state.value} "
+                f"({f.reason}); as a later line, {other.state.value} ({other.reason})",
+                (*f.evidence, *other.evidence),
+            )
+        )
+    return out
+
+
+def _done_transplant_days(events: Sequence[Event], as_of: dt.date | None) -> list[dt.date]:
+    return sorted(
+        {
+            e.effective
+            for e in events
+            if e.kind == "autologous_hsct"
+            and e.effective
+            and e.status != "preparation"
+            and (as_of is None or e.effective <= as_of)
+        }
+    )
+
+
+def _straddling(days: Sequence[dt.date], tandem_days: float) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive transplants that are a tandem on their earliest days and not on their latest."""
+    return [
+        (a, b)
+        for a, b in pairwise(days)
+        if b <= add_days(latest_day(a), int(tandem_days)) and not latest_day(b) <= add_days(a, int(tandem_days))
+    ]
 
 
 def _first_line_running(
