@@ -36,7 +36,7 @@ from .rules import (
     Rule,
 )
 from .text.engine import TextEngineError
-from .text.findings import TextJob, coded_wins, job_findings
+from .text.findings import TextJob, coded_wins, self_conflicts, job_findings
 from .values import (
     PartialDate,
     ABNORMAL,
@@ -255,7 +255,7 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
         return
     details = {f.evidence.reference: set(f.evidence.supporting) for f in out.findings if f.evidence.supporting}
     kept = coded_wins(out.findings + added, details)[len(out.findings) :]
-    out.findings.extend(kept)
+    out.findings[:] = self_conflicts(out.findings + kept)
     versions = {r.ref: (r.data.get("meta") or {}).get("versionId") for r in record.resources if r.ref}
     for f in kept:
         if f.evidence.reference in versions:
@@ -356,6 +356,15 @@ _BARE_YES = re.compile(
     r"положительн\w*|бар)\s*\.?\s*$",
     re.IGNORECASE,
 )
+
+
+def _own_words(concept: Any) -> str:
+    """A concept's ``text`` when it says more than its codings' displays (a clinician's words), else ""."""
+    text = concept.get("text") if isinstance(concept, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return ""
+    displays = {(d or "").strip().lower() for _, _, d in codings(concept)}
+    return "" if text.strip().lower() in displays else text
 
 
 def _uncoded(concept: Any) -> bool:
@@ -1817,6 +1826,20 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             out,
             concept_label(data.get("code")),
             f"the name of local code {local}",
+            "condition",
+            onset or recorded,
+            verification=verification,
+            supporting=supporting,
+        )
+    elif rules and verification in (None, "confirmed") and _own_words(data.get("code")):
+        # the clinician's words beside the code: read for a denial of what the code states ("Polyneuropathy
+        # ruled out" on G62.9, probe86 D2) - coded_wins drops what merely repeats the code
+        _queue_text(
+            raw,
+            mapping,
+            out,
+            _own_words(data.get("code")),
+            "code.text",
             "condition",
             onset or recorded,
             verification=verification,

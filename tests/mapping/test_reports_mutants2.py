@@ -196,10 +196,17 @@ def test_an_imaging_report_without_a_name_is_called_report(mapping):
     assert f.evidence.summary == "report: sclerotic bone lesion"
 
 
-def test_a_coded_conclusion_wins_over_its_own_words(mapping):
-    r = report("CT abdomen", conclusionCode=[HEPATOMEGALY], conclusion="No hepatomegaly.")
+def test_a_coded_conclusion_wins_over_its_own_words_unless_they_deny_it(mapping):
+    # words that hedge what the code states add nothing: the code decides
+    r = report("CT abdomen", conclusionCode=[HEPATOMEGALY], conclusion="Possible hepatomegaly.")
     _, found = run(mapping, r)
     assert [(f.topic, f.state, f.from_text) for f in found] == [("organomegaly", State.PRESENT, False)]
+    # probe86 D1: words that deny it conflict with it - one indeterminate finding naming both
+    r = report("CT abdomen", conclusionCode=[HEPATOMEGALY], conclusion="No hepatomegaly.")
+    _, found = run(mapping, r)
+    assert [(f.topic, f.state, f.from_text) for f in found] == [("organomegaly", State.INDETERMINATE, False)]
+    assert found[0].note is not None
+    assert "its code states it and its own text denies it" in found[0].note and "No hepatomegaly." in found[0].note
 
 
 def test_the_words_of_a_coded_conclusion_are_not_read_again(mapping):

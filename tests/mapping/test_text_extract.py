@@ -325,13 +325,27 @@ def test_coded_observations_do_not_read_their_text(mapping):
 # --- precedence: a coded statement of the same fact wins over text ------------------------
 
 
-def test_conclusion_code_wins_over_its_own_text(mapping):
-    r = report(
-        "CT whole body",
-        "No sclerotic lesions.",
-        codes=[{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M85.80"}]}],
-    )
+def test_conclusion_code_wins_over_its_own_text_but_not_over_its_denial(mapping):
+    coded = [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M85.80"}]}]
+    r = report("CT whole body", "Sclerotic lesion in L2, probably a bone island.", codes=coded)
     assert states(run(mapping, r), "sclerotic_bone_lesions") == [State.PRESENT]
+    # probe86 D1: the report denies what its code states - a conflict (criteria.md §3.3), not present
+    r = report("CT whole body", "No sclerotic lesions.", codes=coded)
+    assert states(run(mapping, r), "sclerotic_bone_lesions") == [State.INDETERMINATE]
+
+
+def test_a_coded_condition_whose_own_words_deny_it_is_a_conflict(mapping):
+    """probe86 D2: G62.9 named "Polyneuropathy ruled out" (no verificationStatus) counted as present."""
+    ruled_out = cond("http://hl7.org/fhir/sid/icd-10-cm", "G62.9", None, recordedDate="2024-02-01")
+    ruled_out["code"]["text"] = "Polyneuropathy ruled out"
+    assert states(run(mapping, ruled_out), "polyneuropathy") == [State.INDETERMINATE]
+    # words that repeat or qualify the code add nothing; a refuted Condition's words are not read again
+    said = cond("http://hl7.org/fhir/sid/icd-10-cm", "G62.9", None, recordedDate="2024-02-01")
+    said["code"]["text"] = "Sensorimotor polyneuropathy, POEMS work-up"
+    assert states(run(mapping, said), "polyneuropathy") == [State.PRESENT]
+    refuted = cond("http://hl7.org/fhir/sid/icd-10-cm", "G62.9", "refuted", recordedDate="2024-02-01")
+    refuted["code"]["text"] = "No polyneuropathy"
+    assert states(run(mapping, refuted), "polyneuropathy") == [State.ABSENT]
 
 
 def test_coded_condition_same_day_wins_over_report_text(mapping):

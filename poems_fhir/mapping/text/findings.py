@@ -56,8 +56,10 @@ class TextJob:
     supporting: tuple[str, ...] = field(default_factory=tuple)
     label: str = ""  # the resource's own name, e.g. "CT chest/abdomen/pelvis"
 
-    def allows(self, rule: ConditionRule) -> bool:
-        if rule.id in self.skip:
+    def allows(self, rule: ConditionRule, negated: bool = False) -> bool:
+        # a code of this resource states the rule: its text adds nothing - unless it denies it (probe86 D1:
+        # the code and its own words conflict, which coded_wins keeps for the criterion to combine)
+        if rule.id in self.skip and not negated:
             return False
         if self.kind == "condition":
             return True  # a clinician's own Condition text
@@ -98,7 +100,7 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
     placed: set[tuple[tuple[str, str | None], State]] = set()  # denials of one place ("in the skull")
     for a in assertions:
         rule = mapping.conditions.get(a.target)
-        if rule is None or not job.allows(rule):
+        if rule is None or not job.allows(rule, negated=a.label == "negated"):
             continue
         label = a.label
         if label in ("family", "hypothetical"):
@@ -341,11 +343,56 @@ def coded_wins(findings: list[Finding], details: dict[str, set[str]]) -> list[Fi
     kept = []
     for f in findings:
         if f.from_text and any(
-            c.evidence.reference == f.evidence.reference
-            or (c.effective is not None and c.effective == f.effective)
+            (c.evidence.reference == f.evidence.reference and not _contradicts(c, f))
+            or (c.effective is not None and c.effective == f.effective and c.evidence.reference != f.evidence.reference)
             or f.evidence.reference in details.get(c.evidence.reference, set())
             for c in index.get(_part(f), [])
         ):
             continue
         kept.append(f)
     return kept
+
+
+def self_conflicts(findings: list[Finding]) -> list[Finding]:
+    """Each coded finding that its own resource's text contradicts (same criterion part, kept by
+    coded_wins) becomes one indeterminate finding naming both, and the text finding goes: a report or
+    Condition that says both is no evidence either way (criteria.md §3.3: conflicting evidence) - a
+    report's present finding would otherwise win over its denial as a finding present at any time."""
+    texts: dict[tuple[str, tuple[str, str | None]], list[Finding]] = {}
+    for f in findings:
+        if f.from_text:
+            texts.setdefault((f.evidence.reference, _part(f)), []).append(f)
+    if not texts:
+        return findings
+    out: list[Finding] = []
+    gone: set[int] = set()
+    for f in findings:
+        against = (
+            [] if f.from_text else [t for t in texts.get((f.evidence.reference, _part(f)), []) if _contradicts(f, t)]
+        )
+        if not against:
+            out.append(f)
+            continue
+        gone.update(id(t) for t in against)
+        said = "states" if f.state is State.PRESENT else "denies"
+        words = "denies" if f.state is State.PRESENT else "states"
+        out.append(
+            replace(
+                f,
+                state=State.INDETERMINATE,
+                strength=Strength.STRONG,
+                note=(
+                    f"{f.evidence.summary}: its code {said} it and its own text {words} it "
+                    f"({against[0].evidence.summary}): conflicting"
+                ),
+            )
+        )
+    return [f for f in out if id(f) not in gone]
+
+
+def _contradicts(coded: Finding, text: Finding) -> bool:
+    """A resource whose own words deny what its code states, or state what its code denies (probe86 D1: a
+    node biopsy coded Castleman disease whose conclusion says "no evidence of Castleman disease"; D2: a
+    Condition coded polyneuropathy named "Polyneuropathy ruled out"): both are kept, and the criterion
+    combines them as the conflict they are (indeterminate) - the code no longer silences its own text."""
+    return {coded.state, text.state} == {State.PRESENT, State.ABSENT}
