@@ -1225,40 +1225,49 @@ def _other_specimen(ctx: _Ctx, rule: ObservationRule) -> str | None:
     return None
 
 
-def _specimen(ctx: _Ctx) -> str | None:
-    """Serum or plasma, from the referenced Specimen, or from local code text naming one only."""
+def _specimen(ctx: _Ctx) -> tuple[str | None, str | None]:
+    """Serum or plasma, from the referenced Specimen (its type's codes, then its words), the specimen
+    reference's display, or the test's own name (code.text, displays), each source judged on its own:
+    "Serum or Plasma" (the LOINC display) names both and so decides nothing; a local display such as
+    "VEGF im EDTA-Plasma" names one. Sources that name different ones contradict each other (probe86 D4:
+    "VEGF, serum" taken from a plasma Specimen, the Specimen silently followed): then unknown, with why.
+    Returns (specimen, the contradiction or None)."""
     obs = ctx.raw.data
     ref, specimen = _specimen_resource(ctx)
-    texts = []
+    named: list[tuple[str, str]] = []  # (serum|plasma, where)
+    texts: list[tuple[str, str]] = []
     if specimen:
         for system, code, _ in codings(specimen.get("type")):
             if (system, code) in ((SNOMED, SCT_SERUM), (V2_SPECIMEN, V2_SERUM)):
-                return "serum"
+                named.append(("serum", "its Specimen"))
             if (system, code) in ((SNOMED, SCT_PLASMA), (V2_SPECIMEN, V2_PLASMA)):
-                return "plasma"
-        texts.append(concept_text(specimen.get("type")))
-    if ref and ref.get("display"):
-        texts.append(ref["display"])
-    # "Serum or Plasma" (the LOINC display) names both and so decides nothing; a local
-    # display such as "VEGF im EDTA-Plasma" names one, and so does a code.text "VEGF, plasma" beside
-    # the LOINC coding (each name is judged on its own)
+                named.append(("plasma", "its Specimen"))
+        texts.append((concept_text(specimen.get("type")), "its Specimen"))
+    if ref and isinstance(ref.get("display"), str):
+        texts.append((ref["display"], "its specimen reference"))
     code = obs.get("code")
     if isinstance(code, dict) and isinstance(code.get("text"), str):
-        texts.append(code["text"])
-    texts += [d for _, _, d in codings(code) if isinstance(d, str)]
-    for text in texts:
+        texts.append((code["text"], "the test's name"))
+    texts += [(d, "the test's name") for _, _, d in codings(code) if isinstance(d, str)]
+    for text, where in texts:
         t = text.lower()
         plasma, serum = ("plasma" in t or "плазм" in t), ("serum" in t or "сыворот" in t)
         if plasma != serum:
-            return "plasma" if plasma else "serum"
-    return None
+            named.append(("plasma" if plasma else "serum", where))
+    kinds = {k for k, _ in named}
+    if len(kinds) == 1:
+        return named[0][0], None
+    if not kinds:
+        return None, None
+    by = {k: next(w for n, w in named if n == k) for k in ("serum", "plasma")}
+    return None, f"named serum by {by['serum']} and plasma by {by['plasma']}"
 
 
 def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
     """MAJ-5 per specimen type (criteria.md §4 'Engine rule for MAJ-5')."""
     topic = Criterion.VEGF_ELEVATION.value
     reading = ctx.read(rule)
-    specimen = _specimen(ctx)
+    specimen, contradiction = _specimen(ctx)
     if reading.value is None:
         _vegf_without_number(ctx, rule, reading, specimen)
         return
@@ -1267,7 +1276,7 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
     thr = ctx.mapping.thresholds
     plasma, serum = thr["vegf_plasma"], thr["vegf_serum"]
     rr = _range(ctx, rule)
-    label = f"VEGF {_fmt(value)} ({specimen or 'specimen unknown'})"
+    label = f"VEGF {_fmt(value)} ({specimen or 'specimen unknown' + (f': {contradiction}' if contradiction else '')})"
     kw = {"specimen": specimen}
     if specimen is None:
         if compare(value, serum.value, serum.operator):

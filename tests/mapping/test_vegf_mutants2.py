@@ -171,9 +171,20 @@ def test_specimen_unknown_below_both_cut_offs_but_above_the_lab_limit(mapping, e
 @pytest.mark.parametrize(
     ("resources", "obs_extra", "expected"),
     [
-        # a Specimen coded in SNOMED CT decides, whatever its text says
-        ([specimen(SERUM, text="plasma")], {"specimen": {"reference": "Specimen/s1"}}, "serum"),
-        ([specimen(PLASMA, text="serum")], {"specimen": {"reference": "Specimen/s1"}}, "plasma"),
+        # a Specimen coded in SNOMED CT decides; its words agreeing or naming neither
+        ([specimen(SERUM, text="serum")], {"specimen": {"reference": "Specimen/s1"}}, "serum"),
+        ([specimen(PLASMA, text="venous blood")], {"specimen": {"reference": "Specimen/s1"}}, "plasma"),
+        # ... but sources that name different ones contradict each other: unknown (probe86 D4)
+        ([specimen(SERUM, text="plasma")], {"specimen": {"reference": "Specimen/s1"}}, None),
+        ([specimen(PLASMA, text="serum")], {"specimen": {"reference": "Specimen/s1"}}, None),
+        (
+            [specimen(PLASMA)],
+            {
+                "specimen": {"reference": "Specimen/s1"},
+                "code": {"coding": [{"system": LOINC, "code": "75628-8"}], "text": "VEGF, serum"},
+            },
+            None,
+        ),
         # a Specimen with text only, or a code of another system: its text
         ([specimen(text="EDTA plasma")], {"specimen": {"reference": "Specimen/s1"}}, "plasma"),
         ([specimen(text="Сыворотка крови")], {"specimen": {"reference": "Specimen/s1"}}, "serum"),
@@ -304,3 +315,19 @@ def test_a_number_without_a_unit_or_a_limit_is_an_error(mapping):
     assert [f for f in ex.findings if f.topic == TOPIC] == []
     [err] = ex.errors
     assert "valueInteger 150 has no unit (expected pg/mL); not guessed" in str(err)
+
+
+def test_a_specimen_contradiction_is_named_in_the_evidence(mapping):
+    """probe86 D4: "VEGF, serum" on a plasma Specimen, 600 pg/mL - the Specimen was followed silently
+    (present); unknown, the value between the cut-offs is indeterminate and the label says why."""
+    _, f = run(
+        mapping,
+        specimen(PLASMA),
+        vegf_obs(
+            valueQuantity=q(600),
+            specimen={"reference": "Specimen/s1"},
+            code={"coding": [{"system": LOINC, "code": "75628-8"}], "text": "VEGF, serum"},
+        ),
+    )
+    assert f.state is State.INDETERMINATE
+    assert "specimen unknown: named serum by the test's name and plasma by its Specimen" in f.evidence.summary
