@@ -12,7 +12,7 @@ import functools
 import math
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
 from ..criteria.model import Criterion, Evidence, Finding, State, Strength
@@ -2343,6 +2343,7 @@ def _companions_alone(out: Extraction, mapping: CompiledMapping) -> None:
         return
     dropped = {id(e) for e in alone}  # by identity: one pass, not a list search per event
     out.events[:] = [e for e in out.events if id(e) not in dropped]
+    _negatives_during(out, alone)
     kept = {e.reference for e in out.events} | {f.evidence.reference for f in out.findings}
     kept |= {m.reference for m in out.measurements}
     for e in alone:
@@ -2357,6 +2358,32 @@ def _companions_alone(out: Extraction, mapping: CompiledMapping) -> None:
         )
         if e.reference not in kept:  # nothing else of it was used: the Provenance does not cite it
             out.used.pop(e.reference, None)
+
+
+def _negatives_during(out: Extraction, courses: list[Event]) -> None:
+    """A normal VEGF measured during a corticosteroid course given alone is a low-grade negative (probe86
+    D5: dexamethasone from Feb 20 to Apr 1, plasma VEGF 150 on Mar 15, `absent`, the patient `not_met`):
+    criteria.md §10 2d counts corticosteroids alone as temporising therapy, and a negative during a therapy
+    may reflect it (as after treatment began); §6 makes a VEGF with a known confounder a low-grade negative."""
+    vegf = Criterion.VEGF_ELEVATION.value
+    for i, f in enumerate(out.findings):
+        if f.topic != vegf or f.state is not State.ABSENT or f.effective is None:
+            continue
+        during = next(
+            (e for e in courses if e.effective and e.effective <= f.effective <= (e.end or e.effective)), None
+        )
+        if during is None:
+            continue
+        until = f" to {during.end}" if during.end and during.end != during.effective else ""
+        out.findings[i] = replace(
+            f,
+            strength=Strength.WEAK,
+            note=(
+                f"{f.evidence.summary} was measured during {during.summary} (from {during.effective}{until}), a "
+                "corticosteroid given alone, which criteria.md §10 2d counts as temporising therapy: a normal "
+                "VEGF then may reflect it - a low-grade negative (§6)"
+            ),
+        )
 
 
 def _local_route(

@@ -71,6 +71,35 @@ def test_dexamethasone_alone_starts_no_treatment(mapping):
     assert "MedicationAdministration/m1" not in ex.used  # the Provenance does not cite what was not used
 
 
+def test_a_normal_vegf_during_a_corticosteroid_course_alone_is_a_low_grade_negative(mapping):
+    """probe86 D5: dexamethasone alone from Feb 20 to Apr 1, plasma VEGF 150 pg/mL on Mar 15 - `absent`
+    (the patient `not_met`); criteria.md §10 2d counts corticosteroids alone as temporising therapy."""
+    from poems_fhir.criteria.model import State, Strength
+    from tests.conftest import observation
+
+    def vegf(day: str, value: float) -> dict[str, Any]:
+        return observation(
+            {"coding": [{"system": "http://loinc.org", "code": "75628-8"}], "text": "VEGF, plasma"},
+            f"v{day}",
+            effectiveDateTime=day,
+            valueQuantity={"value": value, "unit": "pg/mL", "system": "http://unitsofmeasure.org", "code": "pg/mL"},
+        )
+
+    ex = read(mapping, given(DEX, "2022-02-20", "2022-04-01"), vegf("2022-03-15", 150), vegf("2022-05-01", 150))
+    found = {f.evidence.reference: f for f in ex.findings if f.topic == "vegf_elevation"}
+    during, after = found["Observation/v2022-03-15"], found["Observation/v2022-05-01"]
+    assert (during.state, during.strength) == (State.ABSENT, Strength.WEAK)
+    assert "measured during dexamethasone" in (during.note or "") and "from 2022-02-20 to 2022-04-01" in (
+        during.note or ""
+    )
+    assert (after.state, after.strength, after.note) == (State.ABSENT, Strength.STRONG, None)  # after the course
+    # a high VEGF during the course stays what it is
+    high = read(mapping, given(DEX, "2022-02-20", "2022-04-01"), vegf("2022-03-15", 600))
+    assert [(f.state, f.strength) for f in high.findings if f.topic == "vegf_elevation"] == [
+        (State.PRESENT, Strength.STRONG)
+    ]
+
+
 def test_pulses_for_cidp_before_lenalidomide_dexamethasone_start_nothing(mapping):
     ex = read(
         mapping,
