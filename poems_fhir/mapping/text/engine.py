@@ -1060,7 +1060,17 @@ def _refuted_suspicion(mods: list[Any], ent: Any) -> list[Any]:
 #: before a word): "? sclerotic lesion", "Sclerotic lesions, ? metastases", "Dx: ? Castleman"; the
 #: "¿" it becomes is a forward POSSIBLE trigger in the mapping. A "?" after words ("Is there
 #: splenomegaly ? No") stays a question and a sentence end.
-_QUERY_MARK = re.compile(r"(?:^|(?<=[,;:(])|(?<=[,;:(] ))\?(?=\s*[^\W\d_])", re.MULTILINE)
+_QUERY_MARK = re.compile(
+    r"(?:^|(?<=[,;:(])|(?<=[,;:(] ))\?(?=\s*[^\W\d_])"
+    # probe86 D8: a "?" glued to the word it doubts after a space, in a list of queries or mid-sentence:
+    # "Referral: ?CIDP ?POEMS polyneuropathy" (the second "?" cut the sentence, and "POEMS
+    # polyneuropathy." was read as affirmed)
+    r"|(?<=\s)\?(?=[^\W\d_])(?!(?i:yes|no|nil|none|да|нет)\b)"
+    # and a "?" standing alone between words when a lower-case word follows that is no answer: "Small ?
+    # pleural effusion", "? pleural effusion ? ascites" ("Is there splenomegaly ? No" stays a question)
+    r"|(?<=[^\W_] )\?(?= (?!(?:yes|no|not|nil|none|neg\w*|pos\w*|да|нет|не)\b)[a-zа-яёәғқңөұүһі])",
+    re.MULTILINE,
+)
 _NORM_PIPE = "poems_fhir_norm"
 _SHARED = "poems_fhir_shared"  # doc.user_data key: kept span -> targets that share its assertion
 
