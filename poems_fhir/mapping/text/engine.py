@@ -775,8 +775,14 @@ class TextEngine:
             start_at = other_end
             chained.append(start)
         m = self._closing.match(low, start_at if chained else ent.end_char)
-        if m is None or any(ent.end_char <= t < m.start("closing") for t in terminators):
+        if m is None:
             return assertion
+        # a terminator inside an aside ("which" of ", which are typical of POEMS syndrome,") ends nothing
+        aside = range(m.start("aside"), m.end("aside")) if m.start("aside") >= 0 else range(0)
+        if any(ent.end_char <= t < m.start("closing") and t not in aside for t in terminators):
+            return assertion
+        if m.group("closing").lstrip().startswith(";") and re.search(r"\d", low[ent.end_char : m.start("closing")]):
+            return assertion  # "Sclerotic lesion 12 mm in L2; none identified": measured, so stated
         end = ent.end_char
         for start, other_end in spans:
             if not ent.end_char <= start < m.end():

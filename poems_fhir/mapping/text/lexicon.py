@@ -481,7 +481,22 @@ def closing_regex(closing: list[str], assertive: list[str], coordinators: list[s
     # a contrast set off by commas right after the finding stays inside its clause: "Асцит, однако, не
     # выявлен" (probe60 D1: read as present)
     aside = r"(?:,[\s\-]*(?:однако|however|впрочем|тем не менее|алайда|бірақ)[\s\-]*,)?"
-    return rf"{aside}[\s\-]*(?:{word}|{comma}){{0,10}}?(?P<closing>{_any_of(closing)})(?=\s*(?:[.;!,]|$))"
+    # probe86 D9: a relative clause or a bracket between the finding and its denial: "Sclerotic lesions,
+    # which are typical of POEMS syndrome, are not seen", «Спленомегалия, которая предполагалась, не
+    # подтверждена», "Ascites (small on the 2019 CT) is not seen" - an aside says something of the finding,
+    # not the finding itself. At most 12 words; no other target in it (_closing_denial checks)
+    relative = (
+        r"(?:(?:in|of|at|on|by|for|with|в|о|об|при|на|с|у|за|по|из|для)\s+)?"
+        r"(?:which|that|who|whom|whose|котор[а-яё]*|чей|чья|чье|чьи)"
+    )
+    inside = r"(?:[^();.]|\.(?=\d))"  # "(2.5 cm)"
+    relative_aside = (
+        rf"(?P<aside>,[\s\-]*{relative}\b[^,;.()]{{0,100}},|\({inside}{{0,100}}\))[\s\-]*(?:{word}){{0,6}}?"
+    )
+    return (
+        rf"{aside}[\s\-]*(?:{word}|{comma}){{0,10}}?(?:{relative_aside})?"
+        rf"(?P<closing>{_any_of(closing)})(?=\s*(?:[.;!,]|$))"
+    )
 
 
 class PhraseFilter:
