@@ -90,7 +90,9 @@ def _normalise(text: str) -> str:
 # A band named in a clause with a negation is not a band: "no monoclonal IgA lambda detected",
 # "negative for IgG kappa", "IgG kappa: not detected", "не выявлен IgA лямбда", "IgG каппа не обнаружен".
 # A polyclonal increase names isotypes too and is no clone.
-_CLAUSE = re.compile(r"[;.\n()]|,(?!\s*(?:and|or|и|или)\b)|\b(?:but|however|although|whereas|но|однако)\b")
+_CLAUSE = re.compile(
+    r"[;\n()]|\.(?!(?<=\d\.)\d)|,(?!\s*(?:and|or|и|или)\b)|\b(?:but|however|although|whereas|но|однако)\b"
+)
 _NEGATED_CLAUSE = re.compile(
     r"\b(?:no|not|none|negative|without|absent|neg)\b|n't\b|\bне\b|\bнет\b|\bбез\b|"
     r"отрицательн\w*|отсутств\w*|\bжоқ\b|анықталма\w*|теріс|"
@@ -127,6 +129,34 @@ _POSITIVE = re.compile(
     r"\b(?:detected|present|seen|found|identified|noted|visible|shows?|demonstrated)\b|"
     r"(?<!не )\b(?:выявлен\w*|обнаружен\w*|определя\w*)"
 )
+# A clause that only MENTIONS isotypes or light chains - a recommendation, a request, a technical note,
+# a reference-range remark, a sensitivity caveat - states no band: "Suggest urine studies for free lambda
+# or kappa light chains", "Request was for IgG lambda follow-up", "free lambda light chains measured
+# separately", "Free kappa and lambda within reference range", "small IgA lambda bands may be missed",
+# "lambda check performed", «Рекомендовано исследование свободных легких цепей каппа и лямбда» (probe86
+# D7: each made a negative immunofixation a clone). The rest of its sentence goes with it ("Clinical
+# details: ?POEMS, query IgA lambda"), unless a clause states a band in words of its own (_POSITIVE).
+_MENTION = re.compile(
+    # recommendations and requests
+    r"\b(?:suggest\w*|recommend\w*|advis\w*|consider\w*|please|request\w*|referr\w*|order(?:ed)? for|"
+    r"clinical (?:details|information|indication|question|history)|indication|"
+    r"to (?:exclude|rule out|look for|assess|evaluate|investigate)|if (?:clinically|clinical|there is|indicated))\b|"
+    # technical notes: measured or reported elsewhere, a check done, the method's sensitivity
+    r"\b(?:measured|reported|quantified|assessed) (?:separately|elsewhere|by)\b|\bsee (?:flc|free|serum|urine|"
+    r"separate)\b|\bchecks?\s+(?:was\s+|were\s+)?(?:performed|done|carried out)\b|\b(?:technologist|technician)\b|"
+    r"\bsensitivity of (?:the )?(?:ife|immunofixation|method|assay|test)\b|"
+    r"\b(?:may|might|can|could) (?:be )?(?:missed|not be (?:detected|seen)|escape)\b|"
+    # a reference-range remark
+    r"\b(?:within|in|inside) (?:the )?(?:normal |reference |ref\.? )?(?:range|limits|interval)\b|"
+    r"\b(?:reference|normal) (?:range|limits|interval)\b|"
+    r"рекоменд\w*|предлага\w*|целесообразн\w*|(?:дополнительн\w*|повторн\w*) исследовани\w*|"
+    r"исследовани\w* (?:свободн\w*|суточн\w*|мочи|сыворотки на|на)|направлени\w*|запрос\w*|для (?:контроля|исключения)|"
+    r"(?:определя\w*|измеря\w*|исследу\w*) отдельно|в пределах (?:нормы|референс\w*)|референсн\w*|"
+    r"чувствительность (?:метода|иммунофиксации|иммунофиксационного|теста)|(?:может|могут) быть (?:пропущен\w*|не выявлен\w*)|проверк\w* (?:выполнен\w*|проведен\w*)"
+)
+#: the delimiters that end a sentence (and a mention's scope)
+_SENTENCE_END = frozenset({".", "\n", ""})
+
 # Doubt about a band: it is not a confirmed clone (nor a negative)
 _UNCERTAIN = re.compile(
     r"\b(?:possible|possibly|probable|probably|equivocal|suspicious|suspected|questionable|query|likely|"
@@ -187,7 +217,9 @@ def parse_ife(text: str) -> IfeResult:
     denied_list = False  # the clause before denied (or called polyclonal) a list that ends with a band
     pending: list[Band] = []  # a bare list ("IgG, IgA, IgM, kappa, lambda: ...") waits for its predicate
     earlier: list[Band] = []
-    for clause, after_comma in _clauses(_ANTI.sub(" ", t)):
+    mention = False  # the sentence so far only mentions isotypes (a comment, a request, a note)
+    for clause, after_comma, new_sentence in _clauses(_ANTI.sub(" ", t)):
+        mention = mention and not new_sentence
         clause_bands = _bands(clause)
         if _PANEL.search(clause):  # "antisera IgG, IgA ...", "IgG, IgA ... and lambda antisera": the panel
             clause_bands, pending = [], []
@@ -210,6 +242,12 @@ def parse_ife(text: str) -> IfeResult:
                 previous, denied_list = [b for b in old], False
                 continue
             clause = now
+        if _MENTION.search(clause):
+            mention = True
+        if clause_bands and mention and not _POSITIVE.search(_MENTION.sub(" ", clause)):
+            # a comment that names isotypes: no band, no negative, nor a predicate of a list before it
+            previous, denied_list, pending = [], False, []
+            continue
         if not clause_bands:
             if previous and (_NEGATIVE_PREDICATE.search(clause) or _POLYCLONAL_PREDICATE.search(clause)):
                 bands = [b for b in bands if b not in previous]
@@ -293,8 +331,9 @@ _BAND_FIRST = re.compile(r"\s*(?:and\s+|or\s+|nor\s+|и\s+|или\s+)?(?:" + _BA
 _BAND_LAST = re.compile("(?:" + _BAND.pattern + r")\s*$")
 
 
-def _clauses(t: str) -> list[tuple[str, bool]]:
-    """The clauses of a result (split by _CLAUSE), each with whether a comma opened it; a bracket after
+def _clauses(t: str) -> list[tuple[str, bool, bool]]:
+    """The clauses of a result (split by _CLAUSE), each with whether a comma opened it and whether it
+    begins a sentence (the text's start, or after a full stop or a line break); a bracket after
     a clause that names no band belongs to that clause: "Polyclonal hypergammaglobulinaemia (IgG kappa
     and IgG lambda)" names the polyclonal immunoglobulins, "Monoclonal protein detected (IgG kappa)" its
     band; "IgA lambda (12.1%)" stays two."""
@@ -304,7 +343,7 @@ def _clauses(t: str) -> list[tuple[str, bool]]:
         pieces.append((t[start : m.start()], m.group()))
         start = m.end()
     pieces.append((t[start:], ""))
-    clauses: list[tuple[str, bool]] = []
+    clauses: list[tuple[str, bool, bool]] = []
     opened_by = ""
     i = 0
     while i < len(pieces):
@@ -313,7 +352,7 @@ def _clauses(t: str) -> list[tuple[str, bool]]:
             inner, delimiter = pieces[i + 1]
             clause = f"{clause} {inner}"
             i += 1
-        clauses.append((clause, opened_by == ","))
+        clauses.append((clause, opened_by == ",", opened_by in _SENTENCE_END))
         opened_by = delimiter
         i += 1
     return clauses
