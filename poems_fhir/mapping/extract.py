@@ -865,9 +865,66 @@ def _ife_negative(ctx: _Ctx, topic: str, specimen: str, summary: str) -> None:
         ctx.finding(topic, State.ABSENT, summary)
 
 
+#: the SNOMED CT result codes by the names a reason shows
+_SCT_RESULT_NAMES = {
+    "10828004": "Positive",
+    "260373001": "Detected",
+    "260385009": "Negative",
+    "260415000": "Not detected",
+}
+
+
+def _ife_sides(ctx: _Ctx) -> tuple[list[str], list[str]]:
+    """What a coded immunofixation value says, as (positive sides, negative sides): each SNOMED CT
+    Positive/Detected or Negative/Not detected coding, the concept's text and each display read on its
+    own (a band, or a whole-word result such as "Positive", "Negative", "не выявлено"). The display of a
+    SNOMED result coding counts only where it says otherwise than its code ("IgA lambda" on Negative)."""
+    concept = ctx.part.get("valueCodeableConcept")
+    positive: list[str] = []
+    negative: list[str] = []
+    if not isinstance(concept, dict):
+        return positive, negative
+
+    def words(kind: str, said: Any, code_says: bool | None = None) -> None:
+        if not isinstance(said, str) or not said.strip():
+            return
+        parsed = parse_ife(said)
+        meaning = ctx.mapping.result_terms.get(normalise_term(said))
+        if parsed.bands or (not parsed.negative and meaning in (Qual.POSITIVE, Qual.ABNORMAL)):
+            if code_says is not True:
+                positive.append(f"{kind} {_short_text(said)}")
+        elif parsed.negative or meaning in (Qual.NEGATIVE, Qual.NORMAL):
+            if code_says is not False:
+                negative.append(f"{kind} {_short_text(said)}")
+
+    words("text", concept.get("text"))
+    for system, code, display in codings(concept):
+        if system == SNOMED and code in SCT_POSITIVE | SCT_NEGATIVE:
+            says = code in SCT_POSITIVE
+            (positive if says else negative).append(f"coded {_SCT_RESULT_NAMES[code]} (SNOMED CT {code})")
+            words("display", display, says)
+        else:
+            words("display", display)
+    return positive, negative
+
+
 def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
     topic = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
     specimen = rule.specimen or "serum"
+    says_positive, says_negative = _ife_sides(ctx)
+    if says_positive and says_negative:
+        # the coded value and its own words disagree (Negative with "IgA lambda band detected", Positive with
+        # "No monoclonal band detected", codings Negative and Positive): which holds cannot be told here, and
+        # an absent clone excludes POEMS (criteria.md §3.3: conflicting evidence is indeterminate; probe86 D3
+        # read every such result as negative, a clone-positive patient not met)
+        ctx.finding(
+            topic,
+            State.INDETERMINATE,
+            f"{specimen} immunofixation contradicts itself: {' and '.join(says_negative)}"
+            f" but {' and '.join(says_positive)}",
+            note="the coded result and its words disagree: check the immunofixation report",
+        )
+        return
     positive, text = _coded_result(ctx.part)
     parsed = parse_ife(text) if text else None
     detected = bool(parsed and parsed.bands) or (positive is True)
