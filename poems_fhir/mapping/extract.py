@@ -724,7 +724,7 @@ def _unitless_side(ctx: _Ctx, reading: Reading) -> tuple[bool | None, bool | Non
     assert v is not None  # noqa: S101 - narrows the type for mypy; callers check unitless
     how = f"{_fmt(v)} (a unit not convertible to the rule's)" if v.unit else f"{_fmt(v)} without a unit"
     try:
-        rr = unitless_range(ctx.part, v.unit, _subject(ctx))
+        rr = unitless_range(ctx.part, v.unit, _subject(ctx), v)
     except RangesDisagreeError as exc:
         rr, how = None, f"{how} ({exc})"
     high = compare(v, rr.high, ">") if rr and rr.high is not None else None
@@ -778,9 +778,11 @@ def _record(
     )
 
 
-def _range(ctx: _Ctx, rule: ObservationRule) -> Range | None:
+def _range(ctx: _Ctx, rule: ObservationRule, value: Value | None = None) -> Range | None:
+    """The lab's range for the result (``value``: the result, which decides between equally good ranges
+    whose limits differ where it lies on one side of them all)."""
     try:
-        found = reference_range(ctx.part, rule.unit, ctx.mapping.unit_aliases, rule.molar_mass, _subject(ctx))
+        found = reference_range(ctx.part, rule.unit, ctx.mapping.unit_aliases, rule.molar_mass, _subject(ctx), value)
     except RangesDisagreeError as exc:
         ctx.note("unused", f"{rule.id}: {exc} (for this patient): default limits decide")
         return None
@@ -1119,7 +1121,7 @@ def _flc_ratio(ctx: _Ctx, rule: ObservationRule) -> None:
         return
     value = _numeric(ctx, rule)
     interp = interpretation_codes(ctx.part)
-    rr = _range(ctx, rule)
+    rr = _range(ctx, rule, value)
     high = bool(interp & ABNORMAL_HIGH) or (rr is not None and rr.high is not None and value.value > rr.high)
     low = bool(interp & ABNORMAL_LOW) or (rr is not None and rr.low is not None and value.value < rr.low)
     # a normal ratio is a condition of complete response (criteria.md §8.1): keep what the lab said
@@ -1332,7 +1334,7 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
     _record(ctx, rule, value, specimen)
     thr = ctx.mapping.thresholds
     plasma, serum = thr["vegf_plasma"], thr["vegf_serum"]
-    rr = _range(ctx, rule)
+    rr = _range(ctx, rule, value)
     label = f"VEGF {_fmt(value)} ({specimen or 'specimen unknown' + (f': {contradiction}' if contradiction else '')})"
     kw = {"specimen": specimen}
     if specimen is None:
@@ -1528,7 +1530,7 @@ def _threshold(ctx: _Ctx, rule: ObservationRule) -> None:
     else:
         value = reading.value
         _record(ctx, rule, value)
-        rr = _range(ctx, rule)
+        rr = _range(ctx, rule, value)
         high = _side(ctx, rule, value, rr, high=True)
         low = _side(ctx, rule, value, rr, high=False) if (rule.low or rule.low_topic or rr) else None
         summary = f"{name} {_fmt(value)}"
@@ -1640,7 +1642,7 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
         return
     value = reading.value
     interp = interpretation_codes(ctx.part)
-    rr = _range(ctx, rule)
+    rr = _range(ctx, rule, value)
     _record(ctx, rule, value, above=_above(value, interp, rr))
     summary = f"{rule.id.replace('_', ' ')} {_fmt(value)} ({rule.axis.value if rule.axis else '?'} axis)"
     abnormal: bool | None

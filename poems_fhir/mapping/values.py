@@ -427,18 +427,48 @@ class RangesDisagreeError(ValueError):
     """Two reference ranges that apply equally to the patient give different limits: neither is used."""
 
 
-def _agreeing(found: list[Range], shown: list[str]) -> Range:
+def _agreeing(found: list[Range], shown: list[str], value: Value | None = None) -> Range:
     """One range from equally good ones: their limits merged where they agree (one may give only the
-    low, the other only the high), RangesDisagreeError where a limit differs (probe79: VEGF ranges "0-300"
-    and "0-96.2", neither typed - the first listed decided, and the order a lab lists them in means nothing)."""
-    lows = {r.low for r in found if r.low is not None}
-    highs = {r.high for r in found if r.high is not None}
-    if len(lows) > 1 or len(highs) > 1:
+    low, the other only the high), and where a limit differs, the one that judges ``value`` as every
+    other does (a VEGF of 150 above both upper limits 96.2 and 115 is above the lab's limit either way;
+    probe88 D15, D18). RangesDisagreeError where the value lies between them, or no value is given
+    (probe79: VEGF ranges "0-300" and "0-96.2", neither typed - the first listed decided, and the order a
+    lab lists them in means nothing)."""
+    lows = sorted({r.low for r in found if r.low is not None})
+    highs = sorted({r.high for r in found if r.high is not None})
+    low = _one_limit(lows, value, "low")
+    high = _one_limit(highs, value, "high")
+    if low is _BETWEEN or high is _BETWEEN:
         raise RangesDisagreeError(f"the lab's ranges {' and '.join(shown)} apply equally and disagree: neither is used")
-    return Range(next(iter(lows), None), next(iter(highs), None))
+    return Range(low, high)  # type: ignore[arg-type]
 
 
-def _first_agreeing(obs: dict[str, Any], who: Subject | None, read: Any) -> Range | None:
+_BETWEEN = object()  # a value whose side of the limit the candidates do not agree on
+
+
+def _one_limit(limits: list[float], value: Value | None, which: str) -> float | None | object:
+    if len(limits) <= 1:
+        return limits[0] if limits else None
+    if value is None:
+        return _BETWEEN
+    least, most = _value_span(value)
+    # the value above every upper limit (or below every lower one) is so under each; wholly on the
+    # other side, it is within each
+    if which == "high":
+        return limits[-1] if least > limits[-1] else limits[0] if most <= limits[0] else _BETWEEN
+    return limits[0] if most < limits[0] else limits[-1] if least >= limits[-1] else _BETWEEN
+
+
+def _value_span(value: Value) -> tuple[float, float]:
+    """The least and the most the value can be: a censored value ("<50") or a Range result spans more."""
+    if value.comparator in ("<", "<="):
+        return -math.inf, value.value
+    if value.comparator in (">", ">="):
+        return value.value, math.inf
+    return value.value, value.high if value.high is not None else value.value
+
+
+def _first_agreeing(obs: dict[str, Any], who: Subject | None, read: Any, value: Value | None = None) -> Range | None:
     """The first applicable range ``read`` can use, with the ranges of its rank after it (``read``: a
     referenceRange entry -> Range or None)."""
     chosen: dict[str, Any] | None = None
@@ -453,7 +483,7 @@ def _first_agreeing(obs: dict[str, Any], who: Subject | None, read: Any) -> Rang
         chosen = chosen or rr
         found.append(got)
         shown.append(repr(rr.get("text")) if isinstance(rr.get("text"), str) else _shown_range(got))
-    return _agreeing(found, shown) if found else None
+    return _agreeing(found, shown, value) if found else None
 
 
 def _shown_range(r: Range) -> str:
@@ -468,9 +498,11 @@ def reference_range(
     aliases: dict[str, str],
     molar_mass: float | None,
     who: Subject | None = None,
+    value: Value | None = None,
 ) -> Range | None:
     """The first usable referenceRange that applies to ``who`` (range_choice: sex, age), converted like
-    the value. None when there is none.
+    the value, with the ranges of its rank (``_agreeing``: ``value`` decides between limits that differ
+    where it lies on one side of them all). None when there is none.
 
     Bounds without a unit, and a text range ("0-115 pg/mL", "< 96,2", "до 5"), are in the unit
     the value itself was written in (the same result line); a text range that cannot be read is
@@ -502,7 +534,7 @@ def reference_range(
             return _text_range(text, written, target_unit or written or "", aliases, molar_mass)
         return None
 
-    return _first_agreeing(obs, who, read)
+    return _first_agreeing(obs, who, read, value)
 
 
 def _written_unit(obs: dict[str, Any]) -> str | None:
@@ -597,7 +629,9 @@ _RANGE_TEXT = re.compile(
 )
 
 
-def unitless_range(obs: dict[str, Any], unit: str | None = None, who: Subject | None = None) -> Range | None:
+def unitless_range(
+    obs: dict[str, Any], unit: str | None = None, who: Subject | None = None, value: Value | None = None
+) -> Range | None:
     """The lab's own range for a value that has no unit: low/high without units, or a text range
     such as "150-450", "<5", "до 5". A range with units is not used (the value's unit is unknown),
     except one in ``unit``, the value's own unit when it could not be converted: value and limits
@@ -638,4 +672,4 @@ def unitless_range(obs: dict[str, Any], unit: str | None = None, who: Subject | 
             return Range(parsed.number, None)
         return None
 
-    return _first_agreeing(obs, who, read)
+    return _first_agreeing(obs, who, read, value)

@@ -213,3 +213,34 @@ def test_the_flc_ratio_keeps_what_its_lab_said_of_it(mapping, value, extra, abno
     )
     (measurement,) = [x for x in extract(make_record(obs), mapping).measurements if x.analyte == "flc_ratio"]
     assert measurement.abnormal is abnormal
+
+
+@pytest.mark.parametrize(
+    ("ranges", "value", "expected"),
+    [
+        # probe88 D15: VEGF 150 above both upper limits (96.2, 115) is above the lab's limit either way
+        (({"high": {"value": 96.2}}, {"high": {"value": 115}}), 150, Range(None, 115.0)),
+        (({"high": {"value": 96.2}}, {"high": {"value": 115}}), 50, Range(None, 96.2)),
+        # probe88 D18: platelets 420 with 150-400 and 140-400 - the lows differ, the value is above both
+        (({"text": "150-400"}, {"text": "140-400"}), 420, Range(150.0, 400.0)),
+        (({"text": "150-400"}, {"text": "140-400"}), 100, Range(140.0, 400.0)),
+    ],
+)
+def test_a_value_on_one_side_of_every_differing_limit_is_judged_alike_by_each(ranges, value, expected):
+    from poems_fhir.mapping.values import Value
+
+    assert unitless_range(obs(*ranges), value=Value(value, None)) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "comparator", "high"),
+    [(100, None, None), (115, None, None), (90, None, 120), (100, ">", None), (200, "<", None)],
+)
+def test_a_value_between_differing_limits_leaves_neither_used(value, comparator, high):
+    # 100 lies between 96.2 and 115; a Range result 90-120 or a censored ">100" / "<200" may too
+    from poems_fhir.mapping.values import Value
+
+    with pytest.raises(RangesDisagreeError):
+        unitless_range(
+            obs({"high": {"value": 96.2}}, {"high": {"value": 115}}), value=Value(value, None, comparator, high=high)
+        )
