@@ -1301,7 +1301,12 @@ def _specimen(ctx: _Ctx) -> tuple[str | None, str | None]:
                 named.append(("serum", "its Specimen"))
             if (system, code) in ((SNOMED, SCT_PLASMA), (V2_SPECIMEN, V2_PLASMA)):
                 named.append(("plasma", "its Specimen"))
-        texts.append((concept_text(specimen.get("type")), "its Specimen"))
+        kind = specimen.get("type")
+        # its words and each display on their own: "Serum" beside a display "Plasma specimen" is a
+        # contradiction, not a name of both (probe88 D13)
+        if isinstance(kind, dict) and isinstance(kind.get("text"), str):
+            texts.append((kind["text"], "its Specimen"))
+        texts += [(d, "its Specimen") for _, _, d in codings(kind) if isinstance(d, str)]
     if ref and isinstance(ref.get("display"), str):
         texts.append((ref["display"], "its specimen reference"))
     code = obs.get("code")
@@ -1310,7 +1315,7 @@ def _specimen(ctx: _Ctx) -> tuple[str | None, str | None]:
     texts += [(d, "the test's name") for _, _, d in codings(code) if isinstance(d, str)]
     for text, where in texts:
         t = text.lower()
-        plasma, serum = ("plasma" in t or "плазм" in t), ("serum" in t or "сыворот" in t)
+        plasma, serum = ("plasma" in t or "плазм" in t), ("serum" in t or "сыворот" in t or "сарысу" in t)
         if plasma != serum:
             named.append(("plasma" if plasma else "serum", where))
     kinds = {k for k, _ in named}
@@ -2428,12 +2433,16 @@ def _negatives_during(out: Extraction, courses: list[Event]) -> None:
     for i, f in enumerate(out.findings):
         if f.topic != vegf or f.state is not State.ABSENT or f.effective is None:
             continue
-        during = next(
-            (e for e in courses if e.effective and e.effective <= f.effective <= (e.end or e.effective)), None
-        )
+        during = next((e for e in courses if e.effective and e.effective <= f.effective <= _course_end(e)), None)
         if during is None:
             continue
-        until = f" to {during.end}" if during.end and during.end != during.effective else ""
+        until = (
+            f" to {during.end}"
+            if during.end and during.end != during.effective
+            else ", still running"
+            if _course_end(during) == dt.date.max
+            else ""
+        )
         out.findings[i] = replace(
             f,
             strength=Strength.WEAK,
@@ -2443,6 +2452,14 @@ def _negatives_during(out: Extraction, courses: list[Event]) -> None:
                 "VEGF then may reflect it - a low-grade negative (§6)"
             ),
         )
+
+
+def _course_end(e: Event) -> dt.date:
+    """The last day a course can be running on: its stated end; a course stated running with no end yet
+    (active, in progress, on hold) runs on (probe88 D17); else its one day."""
+    if e.end is not None:
+        return e.end
+    return dt.date.max if e.status in ("active", "in-progress", "on-hold") else e.effective or dt.date.min
 
 
 def _local_route(

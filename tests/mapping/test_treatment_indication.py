@@ -100,6 +100,42 @@ def test_a_normal_vegf_during_a_corticosteroid_course_alone_is_a_low_grade_negat
     ]
 
 
+@pytest.mark.parametrize(
+    ("concept", "period", "status"),
+    [
+        # probe88 D14: the other systemic corticosteroids, by RxNorm code and by name
+        (
+            {"coding": [{"system": RX, "code": "8638", "display": "prednisolone"}]},
+            ("2022-02-20", "2022-04-01"),
+            "completed",
+        ),
+        ({"text": "Methylprednisolone 500 mg IV"}, ("2022-02-20", "2022-04-01"), "completed"),
+        ({"text": "Преднизолон 60 мг"}, ("2022-02-20", "2022-04-01"), "completed"),
+        (
+            {"coding": [{"system": RX, "code": "8640", "display": "prednisone"}]},
+            ("2022-02-20", "2022-04-01"),
+            "completed",
+        ),
+        # probe88 D17: a course still running - no end yet
+        (DEX, ("2022-02-20", None), "in-progress"),
+    ],
+)
+def test_a_normal_vegf_during_any_corticosteroid_course_alone_is_low_grade(mapping, concept, period, status):
+    from poems_fhir.criteria.model import State, Strength
+    from tests.conftest import observation
+
+    vegf = observation(
+        {"coding": [{"system": "http://loinc.org", "code": "75628-8"}], "text": "VEGF, plasma"},
+        "v",
+        effectiveDateTime="2022-03-15",
+        valueQuantity={"value": 100, "unit": "pg/mL", "system": "http://unitsofmeasure.org", "code": "pg/mL"},
+    )
+    ex = read(mapping, given(concept, *period, status=status), vegf)
+    [f] = [f for f in ex.findings if f.topic == "vegf_elevation"]
+    assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK), f
+    assert ("still running" in (f.note or "")) is (period[1] is None)
+
+
 def test_pulses_for_cidp_before_lenalidomide_dexamethasone_start_nothing(mapping):
     ex = read(
         mapping,
