@@ -66,7 +66,7 @@ def attachment_text(form: dict[str, Any], limit: int | None = None) -> str | Non
         raw = base64.b64decode("".join(data.split()), validate=True)  # line breaks are common in base64
     except (binascii.Error, ValueError) as exc:
         raise UnreadableAttachment(f"data is not base64 ({exc}); not read") from None
-    codec = _codec(charset)
+    codec = _codec(kind, charset)
     if charset is None and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         codec = "utf-16"  # the byte-order mark says it
     try:
@@ -81,16 +81,37 @@ def attachment_text(form: dict[str, Any], limit: int | None = None) -> str | Non
                 f"{kind} {said} is not UTF-8 text; not read - send it as UTF-8 or state its charset "
                 "(e.g. charset=windows-1251)"
             ) from None
+    # probe87 D2: no decoded text holds a lone surrogate (the text engine cannot encode one, and its
+    # failure took the patient's other texts with it); U+FFFD, as for any character not read
+    text = _LONE_SURROGATE.sub("\ufffd", text)
     return html_text(text, limit) if kind in _HTML else text
 
 
-def _codec(charset: str | None) -> str:
-    """The declared charset when Python knows it, else UTF-8 (the FHIR default); a BOM is dropped."""
+#: codecs Python decodes with that are no charset of a text body: escape syntaxes over ASCII, which turn
+#: "+2AA-" or "\ud800" into a lone surrogate (probe87 D2) - the text they give is not what was sent
+_ESCAPE_CODECS = frozenset(("utf-7", "unicode-escape", "raw-unicode-escape"))
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _codec(kind: str, charset: str | None) -> str:
+    """The declared charset when Python knows it, else UTF-8 (the FHIR default); a BOM is dropped.
+    A charset that is no name (a NUL or control character in it) or an escape syntax (UTF-7,
+    unicode_escape) raises UnreadableAttachment."""
     if charset:
+        if not charset.isprintable():  # probe87 D1: "utf-8\x00" was an internal error, the report lost
+            raise UnreadableAttachment(
+                f"{kind} with the charset {charset!r}, which is no charset name (a control character in it); "
+                "not read - state a charset such as charset=utf-8"
+            )
         try:
             name = codecs.lookup(charset).name
-        except LookupError:
+        except (LookupError, ValueError):
             return "utf-8-sig"
+        if name in _ESCAPE_CODECS:
+            raise UnreadableAttachment(
+                f"{kind} in the declared charset {charset!r}, an escape syntax rather than a text charset; "
+                "not read - send it as UTF-8 or in its real charset (e.g. charset=windows-1251)"
+            )
         return "utf-8-sig" if name == "utf-8" else name
     return "utf-8-sig"
 

@@ -245,11 +245,16 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
     if not out.text_jobs:
         return
     jobs = _within_text_budget(record, out)
+    failures: dict[int, str] = {}  # a text the engine failed on is listed against its own resource (probe87 D2)
     try:
-        results = mapping.text.assert_texts([job.text for job in jobs])
+        results = mapping.text.assert_texts([job.text for job in jobs], failures)
     except TextEngineError as exc:
         out.errors.extend(SourceError(job.reference, f"{job.source}: {exc}", job.reference) for job in jobs)
         return
+    out.errors.extend(
+        SourceError(jobs[i].reference, f"{jobs[i].source}: {why}", jobs[i].reference)
+        for i, why in sorted(failures.items())
+    )
     added = [f for job, assertions in zip(jobs, results, strict=True) for f in job_findings(job, assertions, mapping)]
     if not added:
         return

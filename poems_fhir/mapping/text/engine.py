@@ -679,16 +679,21 @@ class TextEngine:
 
     # ------------------------------------------------------------ running
 
-    def assert_texts(self, texts: list[str]) -> list[list[Assertion]]:
+    def assert_texts(self, texts: list[str], failures: dict[int, str] | None = None) -> list[list[Assertion]]:
         """Assertions per text, in order.
 
         Cost is kept to what can matter: a text without any target's key word costs one regex
         search; otherwise it is cut into sentences (ConText's scope never crosses one) and only the
         sentences in which a whole target phrase occurs are parsed, grouped per script.
+
+        ``failures``: where a text the pipeline fails on is told (its index -> why); that text gives no
+        assertion and the others are read (probe87 D2: one text's failure lost the patient's other texts).
+        Without it such a failure raises TextEngineError. A pipeline that cannot be built always raises.
         """
         # slot i: text i as it is; slot n + i: text i with its split words joined (see _readings)
         results: list[list[Assertion]] = [[] for _ in range(2 * len(texts))]
         by_script: dict[str, list[tuple[int, Piece]]] = defaultdict(list)
+        failed: dict[int, str] = {}  # text index -> why the pipeline failed on it
         for i, text in self._readings(texts):
             text = fold_lookalikes(text)  # same length: quotes cut from the original still hold
             if not self.could_matter(text):
@@ -706,29 +711,43 @@ class TextEngine:
                 script = self.scripts[0] if self.scripts else script
             try:
                 nlp = self._pipeline(script)
-                docs = [self._run(nlp, c.text) for _, c in chunks]
             except Exception as exc:  # spaCy/medspaCy internals: report, never crash the run
                 raise TextEngineError(
                     f"the {script} text pipeline failed: {type(exc).__name__}: {exc}; "
                     "check the text section of the mapping files"
                 ) from exc
-            for (i, chunk), doc in zip(chunks, docs, strict=True):
-                shared = doc.user_data.get(_SHARED, {})
-                found: list[tuple[int, Assertion]] = []
-                spans = sorted((e.start_char, e.end_char) for e in doc.ents)
-                # where ConText's terminators end (a clause ending at a comma): no closing denial reaches back past one
-                ends = [
-                    doc[t.modifier_span[1] - 1].idx for t in doc._.context_graph.modifiers if t.category == "TERMINATE"
-                ]
-                for ent in doc.ents:
-                    assertion = self._closing_denial(self._assertion(ent, chunk.text), ent, doc.text, spans, ends)
-                    found.append((ent.start_char, assertion))
-                    found += [
-                        (ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])
-                    ]
-                kept = [a for _, a in self._without_excepted_denials(doc.text, found)]
-                results[i] += [_uncertain_when_cut(a) for a in kept] if chunk.cut else kept
+            for i, chunk in chunks:
+                if i % len(texts) in failed:
+                    continue  # a text the pipeline failed on is not read at all (a denial may be what failed)
+                try:
+                    kept = self._chunk_assertions(nlp, chunk)
+                except Exception as exc:  # one text's failure is that text's, never its batch's (probe87 D2)
+                    why = f"the text engine failed on this text ({type(exc).__name__}: {exc}); not read"
+                    if failures is None:
+                        raise TextEngineError(why) from exc
+                    failed[i % len(texts)] = why
+                    log.warning(
+                        "the %s text pipeline failed on a text of %d characters (%s): that text is not read",
+                        script,
+                        len(texts[i % len(texts)]),
+                        type(exc).__name__,
+                        exc_info=log.isEnabledFor(logging.DEBUG),
+                        extra={
+                            "event": "text.failed",
+                            "fields": {
+                                "script": script,
+                                "characters": len(texts[i % len(texts)]),
+                                "error": type(exc).__name__,
+                            },
+                        },
+                    )
+                    continue
+                results[i] += kept
         n = len(texts)
+        for i in failed:
+            results[i] = results[n + i] = []
+        if failures is not None:
+            failures.update(failed)
         for i in range(n):
             if not results[n + i]:
                 continue
@@ -738,6 +757,21 @@ class TextEngine:
             joined = {a.target for a in results[n + i]}
             results[i] = [a for a in results[i] if a.target not in joined] + results[n + i]
         return results[:n]
+
+    def _chunk_assertions(self, nlp: Any, chunk: Piece) -> list[Assertion]:
+        """The assertions of one candidate sentence."""
+        doc = self._run(nlp, chunk.text)
+        shared = doc.user_data.get(_SHARED, {})
+        found: list[tuple[int, Assertion]] = []
+        spans = sorted((e.start_char, e.end_char) for e in doc.ents)
+        # where ConText's terminators end (a clause ending at a comma): no closing denial reaches back past one
+        ends = [doc[t.modifier_span[1] - 1].idx for t in doc._.context_graph.modifiers if t.category == "TERMINATE"]
+        for ent in doc.ents:
+            assertion = self._closing_denial(self._assertion(ent, chunk.text), ent, doc.text, spans, ends)
+            found.append((ent.start_char, assertion))
+            found += [(ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])]
+        kept = [a for _, a in self._without_excepted_denials(doc.text, found)]
+        return [_uncertain_when_cut(a) for a in kept] if chunk.cut else kept
 
     @staticmethod
     def _readings(texts: list[str]) -> Iterator[tuple[int, str]]:
