@@ -231,6 +231,7 @@ def compile_phrase(phrase: str) -> list[dict[str, Any]]:
     pattern: list[dict[str, Any]] = []
     if words[0] == "..." or words[-1] == "...":
         raise ValueError(f"'...' only between words: {phrase!r}")
+    _check_cost(words)
     for word in words:
         if word == "...":
             pattern.append(dict(_GAP))
@@ -242,6 +243,70 @@ def compile_phrase(phrase: str) -> list[dict[str, Any]]:
             token["OP"] = "?"
         pattern.append(token)
     return pattern
+
+
+#: probe87 D4: a phrase compiles to a backtracking regex (``phrase_regex``, the prefilter run on every
+#: sentence) and a phrase with many ``...`` gaps or many optional words that can stand for the same word
+#: ("x ... x ... x ... x ... x ... x ... y ... spleen", "[x] [x] … [x] spleen") made it try every way of
+#: spreading a sentence's words over them: 18 s on a 620-character report for 7 gaps, 23 s on 200 words for
+#: 20 such optional words, while ``mappings check`` said "ok". Bounded, not rewritten: Python's ``re`` has no
+#: linear-time mode, and an atomic (possessive) gap would change what a phrase matches - a gap that swallowed
+#: the next word of the phrase could never give it back ("enlarged ... lymph nodes"). Each gap is up to
+#: 8 ways (0-7 words) and each interchangeable optional word 2 (taken or not), so the ways one sentence start
+#: can be tried are at most 8^gaps x 2^optional: MAX_PHRASE_COST bounds the exponent (3 per gap, 1 per
+#: such word), i.e. 512 ways - 3 gaps on a 99 kB report ~2 s, like the default mapping's worst phrases. The
+#: default mapping has at most 2 gaps per phrase, and its long phrases' optional words are all different
+#: ("[in] [the] [craniocaudal|longitudinal] ..."), which never stand for the same word: they cost nothing.
+MAX_PHRASE_GAPS = 3
+MAX_PHRASE_COST = 9
+
+
+def _check_cost(words: list[str]) -> None:
+    """Raise ValueError when a phrase's words could make its regex backtrack exponentially (see above)."""
+    gaps = words.count("...")
+    loose = 0
+    # runs of optional words and gaps between two mandatory words; an optional word is interchangeable when a
+    # gap is in its run (the gap can take its word) or it can match the same word as another word of its run
+    # or as the mandatory word on either side of the run
+    start = 0
+    while start < len(words):
+        end = start
+        while end < len(words) and (words[end] == "..." or words[end].startswith("[")):
+            end += 1
+        run = words[start:end]
+        if run:
+            around = [w for w in (words[start - 1] if start else None, words[end] if end < len(words) else None) if w]
+            optional = [w for w in run if w != "..."]
+            for n, word in enumerate(optional):
+                others = optional[:n] + optional[n + 1 :] + around
+                if "..." in run or any(_same_word(word, other) for other in others):
+                    loose += 1
+        start = end + 1
+    cost = 3 * gaps + loose
+    if gaps > MAX_PHRASE_GAPS or cost > MAX_PHRASE_COST:
+        raise ValueError(
+            f"too many ways to match: at most {MAX_PHRASE_GAPS} gaps, {MAX_PHRASE_COST} in all (a '...' gap 3, an "
+            f"optional word that can stand for a neighbour's word 1); it has {gaps} gap(s), {loose} such word(s) - "
+            "split it into several phrases"
+        )
+
+
+def _same_word(a: str, b: str) -> bool:
+    """Whether two phrase words (``[a|b*]``) can match one and the same word of a text."""
+    for x in a.strip("[]").split("|"):
+        for y in b.strip("[]").split("|"):
+            xs, ys = normalise(x.strip("*")), normalise(y.strip("*"))
+            if x.startswith("*") or y.startswith("*"):
+                if (x.startswith("*") and y.startswith("*")) or x.endswith("*") or y.endswith("*"):
+                    return True  # a suffix with any other wildcard: could be one word
+                if xs.endswith(ys) if y.startswith("*") else ys.endswith(xs):
+                    return True
+            elif x.endswith("*") or y.endswith("*"):
+                if (x.endswith("*") and ys.startswith(xs)) or (y.endswith("*") and xs.startswith(ys)):
+                    return True
+            elif xs == ys:
+                return True
+    return False
 
 
 def expand_literals(phrase: str, limit: int = 2000) -> list[str] | None:
