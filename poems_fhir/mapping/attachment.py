@@ -17,7 +17,7 @@ import codecs
 import re
 from html import unescape
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, NamedTuple
 
 _PLAIN = "text/plain"
 _HTML = frozenset(("text/html", "application/xhtml+xml"))
@@ -50,7 +50,21 @@ class UnreadableAttachment(ValueError):
     """A text attachment whose bytes cannot be read as text: what is wrong and what to do."""
 
 
+class AttachmentText(NamedTuple):
+    """An attachment's text; ``cut_at``: the length of its HTML when parsing stopped past ``limit`` (the text
+    is longer than what was parsed, its real length unknown without parsing it all), else None."""
+
+    text: str
+    cut_at: int | None = None
+
+
 def attachment_text(form: dict[str, Any], limit: int | None = None) -> str | None:
+    """The text of :func:`read_attachment` (a cut HTML text as far as it was parsed)."""
+    read = read_attachment(form, limit)
+    return read.text if read is not None else None
+
+
+def read_attachment(form: dict[str, Any], limit: int | None = None) -> AttachmentText | None:
     """The text of an inline (base64 ``data``) text/plain or HTML attachment; None for any other
     kind or no data. Text data that is not base64, or not text in its charset (UTF-8 when none is
     declared, UTF-16 with a byte-order mark), raises UnreadableAttachment: a Russian report in
@@ -84,7 +98,10 @@ def attachment_text(form: dict[str, Any], limit: int | None = None) -> str | Non
     # probe87 D2: no decoded text holds a lone surrogate (the text engine cannot encode one, and its
     # failure took the patient's other texts with it); U+FFFD, as for any character not read
     text = _LONE_SURROGATE.sub("\ufffd", text)
-    return html_text(text, limit) if kind in _HTML else text
+    if kind not in _HTML:
+        return AttachmentText(text)
+    html, cut = html_text_cut(text, limit)
+    return AttachmentText(html, len(text) if cut else None)
 
 
 #: codecs Python decodes with that are no charset of a text body: escape syntaxes over ASCII, which turn
@@ -163,27 +180,36 @@ _HTML_PIECE = 65_536
 
 
 def html_text(html: str, limit: int | None = None) -> str:
+    """HTML as plain text (see :func:`html_text_cut`), as far as it was parsed."""
+    return html_text_cut(html, limit)[0]
+
+
+def html_text_cut(html: str, limit: int | None = None) -> tuple[str, bool]:
     """HTML as plain text: tags dropped, entities resolved, blocks separated by blank lines, list
     items as "- item" lines, a table row's cells apart by a tab, other white space within a line
-    collapsed. ``limit``: parsing stops once more
+    collapsed; and whether parsing stopped before the end. ``limit``: parsing stops once more
     text than this was read (probe67 D5: a 46 MB page was parsed whole, 74 s and 732 MB, to read its
-    first 100,000 characters); the caller sees a text longer than its bound and says it was cut."""
+    first 100,000 characters); the caller says it was cut - whatever length the text has once its blank
+    lines are collapsed (probe87 D6: 8,000 "<p>" paragraphs were cut at ~108,000 characters of parsed text,
+    fewer than 100,000 once collapsed, and nothing said so)."""
     parser = _TextOf()
+    cut = False
     try:
         for at in range(0, len(html), _HTML_PIECE):
             parser.feed(html[at : at + _HTML_PIECE])
             if limit is not None and sum(map(len, parser.parts)) > limit:
+                cut = at + _HTML_PIECE < len(html)
                 break
         else:
             parser.close()
         text = "".join(parser.parts)
     except Exception:  # noqa: BLE001 - html.parser asserts on some malformed markup ("<![" ...): tags cut by hand
-        text = unescape(_TAG.sub(" ", _BLOCK_TAG.sub("\n\n", html)))
+        text, cut = unescape(_TAG.sub(" ", _BLOCK_TAG.sub("\n\n", html))), False
     # white space collapsed within a cell; a row's cells stay apart by one tab, an empty cell kept as an
     # empty cell (a table row whose answer is blank is not answered: layout.headed_tables)
     lines = [_row(line) for line in text.split("\n")]
     text = _BLANK_LINES.sub("\n\n", "\n".join(lines))
-    return _AT_TABLE_END.sub("\n\n\n", text).strip() if _TABLE_END_MARK in text else text.strip()
+    return (_AT_TABLE_END.sub("\n\n\n", text).strip() if _TABLE_END_MARK in text else text.strip()), cut
 
 
 def _row(line: str) -> str:

@@ -19,7 +19,7 @@ from ..criteria.model import Criterion, Evidence, Finding, State, Strength
 from ..criteria.response import TREATMENT_KINDS
 from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days, add_months
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
-from .attachment import UnreadableAttachment, attachment_text, media_type, readable
+from .attachment import UnreadableAttachment, media_type, read_attachment, readable
 from .ife import IfeResult, parse_ife
 from .results import Qual, Reading, interpretation_qual, normalise_term, read_result
 from .corrections import replaced_results
@@ -308,6 +308,19 @@ _GLUED_END = re.compile(r"(?<=[a-zа-яё])[.!?](?=[A-ZА-ЯЁ])")
 def _bounded_text(text: str, raw: Raw, source: str, out: Extraction) -> str:
     """The first MAX_TEXT_CHARS characters of ``text``, ended at its last sentence end (never in
     the middle of a sentence, whose negation may come after the cut); the cut is listed."""
+    head, read = _sentence_head(text)
+    out.errors.append(
+        SourceError(
+            raw.origin,
+            f"{source}: {len(text):,} characters, more than the {MAX_TEXT_CHARS:,} the text engine reads; {read}",
+            raw.ref,
+        )
+    )
+    return head
+
+
+def _sentence_head(text: str) -> tuple[str, str]:
+    """The first MAX_TEXT_CHARS characters of ``text`` ended at its last sentence end, and what of it is read."""
     head = text[:MAX_TEXT_CHARS]
     # the last sentence end: a full stop (or ; ! ?) not followed by a letter or digit ("L2." before
     # "<<<<", probe67 D10: the one whole sentence was dropped), or a line end
@@ -323,14 +336,7 @@ def _bounded_text(text: str, raw: Raw, source: str, out: Extraction) -> str:
         # probe81 L4: "only the first 0 (whole sentences) were read"
         else f"no sentence ends within its first {MAX_TEXT_CHARS:,}: none of it was read"
     )
-    out.errors.append(
-        SourceError(
-            raw.origin,
-            f"{source}: {len(text):,} characters, more than the {MAX_TEXT_CHARS:,} the text engine reads; {read}",
-            raw.ref,
-        )
-    )
-    return head
+    return head, read
 
 
 def _queue_text(
@@ -2652,11 +2658,22 @@ def _texts_of(data: dict[str, Any], problems: list[str] | None = None) -> list[t
     out = [("conclusion", data["conclusion"])] if isinstance(data.get("conclusion"), str) else []
     for i, form in enumerate(data.get("presentedForm") or []):
         try:
-            text = attachment_text(form, MAX_TEXT_CHARS) if isinstance(form, dict) else None
+            read = read_attachment(form, MAX_TEXT_CHARS) if isinstance(form, dict) else None
         except UnreadableAttachment as exc:
             if problems is not None:
                 problems.append(f"presentedForm[{i}]: {exc}")
             continue
+        text = read.text if read is not None else None
+        if read is not None and read.cut_at is not None:
+            # HTML parsed only until its text passed the bound: always listed, with the page's own length
+            # (its text's is not known without parsing it all); probe87 D6: cut without a word, or listed
+            # with the length of the part parsed
+            text, said = _sentence_head(read.text)
+            if problems is not None:
+                problems.append(
+                    f"presentedForm[{i}]: {media_type(form)[0]} of {read.cut_at:,} characters with markup, more text "
+                    f"than the {MAX_TEXT_CHARS:,} characters the text engine reads; {said}"
+                )
         if text:
             out.append((f"presentedForm[{i}]", text))
     return out

@@ -118,3 +118,23 @@ def test_a_correction_with_a_nul_in_its_charset_still_replaces_the_original(mapp
     ex = run(mapping, original, fixed)
     assert rule_states(ex, "splenomegaly") == [State.PRESENT]
     assert [e.resource for e in ex.errors] == ["DiagnosticReport/r2"]
+
+
+# --- D6: an HTML attachment cut while it is parsed ------------------------------------------------
+
+
+@pytest.mark.parametrize(("line", "lines"), [("<p>Normal study.</p>", 8000), ("Normal study.<br>", 12000)])
+def test_an_html_attachment_cut_while_parsed_is_always_listed_with_its_length(mapping, line, lines):
+    html = "<html><body>" + line * lines + "<p>Sclerotic lesion in L2.</p></body></html>"
+    ex = run(mapping, _attached("r1", "text/html; charset=utf-8", html.encode()))
+    (error,) = ex.errors
+    assert error.resource == "DiagnosticReport/r1"
+    assert f"presentedForm[0]: text/html of {len(html):,} characters" in error.message
+    assert "more text than the 100,000 characters the text engine reads; only the first" in error.message
+    assert "107,942" not in error.message  # the length of the part parsed is no length of the text
+
+
+def test_an_html_attachment_read_whole_lists_nothing(mapping):
+    html = "<p>Normal study.</p>" * 5000 + "<p>Sclerotic lesion in L2.</p>"
+    ex = run(mapping, _attached("r1", "text/html", html.encode()))
+    assert ex.errors == [] and states(ex, SCL) == [State.PRESENT]
