@@ -246,14 +246,15 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
         return
     jobs = _within_text_budget(record, out)
     failures: dict[int, str] = {}  # a text the engine failed on is listed against its own resource (probe87 D2)
+    cuts: dict[int, str] = {}  # and one with more sentences naming a target than it reads (probe87 D9)
     try:
-        results = mapping.text.assert_texts([job.text for job in jobs], failures)
+        results = mapping.text.assert_texts([job.text for job in jobs], failures, cuts)
     except TextEngineError as exc:
         out.errors.extend(SourceError(job.reference, f"{job.source}: {exc}", job.reference) for job in jobs)
         return
     out.errors.extend(
         SourceError(jobs[i].reference, f"{jobs[i].source}: {why}", jobs[i].reference)
-        for i, why in sorted(failures.items())
+        for i, why in sorted({**cuts, **failures}.items())
     )
     added = [f for job, assertions in zip(jobs, results, strict=True) for f in job_findings(job, assertions, mapping)]
     if not added:

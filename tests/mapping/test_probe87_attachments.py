@@ -138,3 +138,29 @@ def test_an_html_attachment_read_whole_lists_nothing(mapping):
     html = "<p>Normal study.</p>" * 5000 + "<p>Sclerotic lesion in L2.</p>"
     ex = run(mapping, _attached("r1", "text/html", html.encode()))
     assert ex.errors == [] and states(ex, SCL) == [State.PRESENT]
+
+
+# --- D9: the cap on sentences naming a target -----------------------------------------------------
+
+
+def test_a_text_with_more_sentences_naming_a_target_than_are_read_lists_the_cut(mapping):
+    from poems_fhir.mapping.text.engine import MAX_CANDIDATE_SENTENCES
+
+    r = report("CT whole body", "No ascites.\n" * (MAX_CANDIDATE_SENTENCES + 100) + "Sclerotic lesion in L2.")
+    r["id"] = "r1"
+    ex = run(mapping, r, _good("r2"))
+    (error,) = ex.errors
+    assert error.resource == "DiagnosticReport/r1" and error.message == (
+        f"conclusion: {MAX_CANDIDATE_SENTENCES + 101:,} sentences name a target, more than the "
+        f"{MAX_CANDIDATE_SENTENCES:,} the text engine reads of one text; only the first "
+        f"{MAX_CANDIDATE_SENTENCES:,} were read"
+    )
+    assert rule_states(ex, "ascites") == [State.ABSENT]
+
+
+def test_a_text_within_the_sentence_cap_lists_nothing(mapping):
+    from poems_fhir.mapping.text.engine import MAX_CANDIDATE_SENTENCES
+
+    r = report("CT whole body", "No ascites.\n" * (MAX_CANDIDATE_SENTENCES - 1) + "Sclerotic lesion in L2.")
+    ex = run(mapping, r)
+    assert ex.errors == [] and states(ex, SCL) == [State.PRESENT]

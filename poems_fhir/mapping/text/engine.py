@@ -425,15 +425,20 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
 MAX_CANDIDATE_SENTENCES = 2000
 
 
-def candidate_sentences(text: str, keys: KeyIndex, sentence_filter: PhraseFilter) -> list[Piece]:
+def candidate_sentences(
+    text: str, keys: KeyIndex, sentence_filter: PhraseFilter, found_count: list[int] | None = None
+) -> list[Piece]:
     """The sentences of ``text`` in which a target phrase occurs (the rest cannot hold a target), the
-    first MAX_CANDIDATE_SENTENCES of them (more are logged as skipped: event text.truncated)."""
+    first MAX_CANDIDATE_SENTENCES of them (more are logged as skipped: event text.truncated). How many
+    there were before the cut is appended to ``found_count``."""
     found = [
         Piece(p.text.strip(), p.cut)
         for s in _segments(text, keys)
         for p in _pieces(s)
         if p.text.strip() and keys.hits(p.text) and sentence_filter.search(p.text)
     ]
+    if found_count is not None:
+        found_count.append(len(found))
     if len(found) > MAX_CANDIDATE_SENTENCES:
         log.warning(
             "a text of %d characters has %d sentences naming a target: only the first %d are read",
@@ -679,7 +684,9 @@ class TextEngine:
 
     # ------------------------------------------------------------ running
 
-    def assert_texts(self, texts: list[str], failures: dict[int, str] | None = None) -> list[list[Assertion]]:
+    def assert_texts(
+        self, texts: list[str], failures: dict[int, str] | None = None, cuts: dict[int, str] | None = None
+    ) -> list[list[Assertion]]:
         """Assertions per text, in order.
 
         Cost is kept to what can matter: a text without any target's key word costs one regex
@@ -689,6 +696,8 @@ class TextEngine:
         ``failures``: where a text the pipeline fails on is told (its index -> why); that text gives no
         assertion and the others are read (probe87 D2: one text's failure lost the patient's other texts).
         Without it such a failure raises TextEngineError. A pipeline that cannot be built always raises.
+        ``cuts``: where a text with more candidate sentences than MAX_CANDIDATE_SENTENCES is told (its index
+        -> what was read), so that the cut is listed as a problem of its resource (probe87 D9).
         """
         # slot i: text i as it is; slot n + i: text i with its split words joined (see _readings)
         results: list[list[Assertion]] = [[] for _ in range(2 * len(texts))]
@@ -704,8 +713,14 @@ class TextEngine:
             # and a row's cells that each state something end a sentence at their tab (probe76 D4)
             # and a row that measures an organ and names its finding ("Spleen | 16 cm | enlarged") is one clause
             text = _QUERY_MARK.sub("¿", cell_breaks(measured_rows(answered_forms(headed_tables(text, self.keys.hits)))))
-            for chunk in candidate_sentences(text, self.keys, self.sentence_filter):
+            counted: list[int] = []
+            for chunk in candidate_sentences(text, self.keys, self.sentence_filter, counted):
                 by_script[script_of(chunk.text)].append((i, chunk))
+            if cuts is not None and counted[0] > MAX_CANDIDATE_SENTENCES and i < len(texts):
+                cuts[i] = (
+                    f"{counted[0]:,} sentences name a target, more than the {MAX_CANDIDATE_SENTENCES:,} the text "
+                    f"engine reads of one text; only the first {MAX_CANDIDATE_SENTENCES:,} were read"
+                )
         for script, chunks in by_script.items():
             if script not in self.scripts:
                 script = self.scripts[0] if self.scripts else script
