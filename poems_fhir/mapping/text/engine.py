@@ -18,6 +18,7 @@ from pathlib import Path
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from .layout import ANSWERISH_LINE
 from .layout import DENIAL_HEADING as _DENIAL_HEADING
 from .layout import answered_forms, cell_breaks, headed_tables, measured_rows, set_aside_contrast
 from .lexicon import (
@@ -310,21 +311,26 @@ def _denial_heading(line: str, first: bool) -> bool:
     return bool(_DENIAL_HEADING.fullmatch(line) or (first and _BARE_DENIAL.fullmatch(line)))
 
 
-def _headed_lists(pieces: list[str]) -> list[str]:
+def _headed_lists(pieces: list[str], keys: KeyIndex) -> list[str]:
     """A denial heading further down a piece starts a list of its own: "Findings⏎Splenomegaly⏎Not seen⏎
     Ascites⏎Pleural effusion" (probe85 e50/h06) read "Splenomegaly⏎Not seen" as an answer - the spleen
-    denied, ascites and effusion stated. A heading with lines under it heads them. Not in a questionnaire,
-    where each finding's line is answered by the next ("Splenomegaly⏎Absent⏎Ascites⏎Present"): a piece with
-    two denial lines or a "yes" line keeps its lines as answers."""
+    denied, ascites and effusion stated. A heading with two lines or more under it, each naming a finding,
+    heads them. Not in a questionnaire, where each finding's line is answered by the next
+    ("Splenomegaly⏎Absent⏎Ascites⏎Present", "…⏎Ascites⏎Trace"): a piece with two denial lines, a "yes"
+    line or a line under it that names no finding keeps its lines as answers."""
     out: list[str] = []
     for piece in pieces:
         lines = piece.split("\n")
         filled = [i for i, line in enumerate(lines) if line.strip()]
         denials = [i for i in filled if _DENIAL_HEADING.fullmatch(lines[i])]
+        under = [i for i in filled if denials and i > denials[0]]
         if (
             len(denials) != 1
-            or denials[0] in (filled[0], filled[-1])
-            or any(_AFFIRMATIVE_ANSWER.fullmatch(lines[i]) for i in filled)
+            or denials[0] == filled[0]
+            or len(under) < 2
+            or any(_AFFIRMATIVE_ANSWER.fullmatch(lines[i]) or ANSWERISH_LINE.fullmatch(lines[i]) for i in filled)
+            # each line under it names a finding: "Sclerotic lesions⏎Not seen⏎Ascites⏎Trace" answers (probe88 D1)
+            or not all(keys.hits(lines[i]) for i in under)
         ):
             out.append(piece)
             continue
@@ -340,7 +346,7 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
     line before ends with a word that needs more ("evidence of⏎Castleman disease", "и⏎…"), or it names
     no finding yet ("No features of multicentric⏎Castleman disease": its denial is for the next line)."""
     out: list[str] = []
-    for piece in _headed_lists(pieces):
+    for piece in _headed_lists(pieces, keys):
         if "\n" not in piece:
             out.append(piece)
             continue
@@ -712,7 +718,9 @@ class TextEngine:
             # a table's header row is no finding: its rows answer it (probe74 D6)
             # and a row's cells that each state something end a sentence at their tab (probe76 D4)
             # and a row that measures an organ and names its finding ("Spleen | 16 cm | enlarged") is one clause
-            text = _QUERY_MARK.sub("¿", cell_breaks(measured_rows(answered_forms(headed_tables(text, self.keys.hits)))))
+            text = _QUERY_MARK.sub(
+                "¿", cell_breaks(measured_rows(answered_forms(headed_tables(text, self.keys.hits), self.keys.hits)))
+            )
             counted: list[int] = []
             for chunk in candidate_sentences(text, self.keys, self.sentence_filter, counted):
                 by_script[script_of(chunk.text)].append((i, chunk))

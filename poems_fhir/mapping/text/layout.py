@@ -83,7 +83,7 @@ DENIAL_HEADING = re.compile(
 )
 
 
-def answered_lines(text: str) -> str:
+def answered_lines(text: str, names: Callable[[str], bool] | None = None) -> str:
     """Form fields written over lines, at the same length (probe67 D2, D3): an answer on the next line
     joins its label ("Sclerotic lesions:\nNo." read as present: the line end cut the denial off); a label
     with no answer - the line after it empty, the end of the text or the next field - is not answered: its
@@ -98,7 +98,7 @@ def answered_lines(text: str) -> str:
         if i <= answered:  # the answer of a label without a colon, moved up to it
             continue
         if not _LABEL_LINE.fullmatch(line):
-            answered = _answer_bare_label(lines, i, start, out) or answered
+            answered = _answer_bare_label(lines, i, start, out, names) or answered
             continue
         # the answer on the next line, or after a blank line or two: moved next to the colon, one space
         # between ("Label:  No." with two read as present: probe70 D1), the rest padded with spaces
@@ -124,7 +124,9 @@ def answered_lines(text: str) -> str:
     return "".join(out)
 
 
-def _answer_bare_label(lines: list[str], i: int, start: int, out: list[str]) -> int | None:
+def _answer_bare_label(
+    lines: list[str], i: int, start: int, out: list[str], names: Callable[[str], bool] | None = None
+) -> int | None:
     """A label with no colon whose next line with words is a bare answer: the line end becomes the
     colon and the answer follows it ("Sclerotic lesions:No.", or with a space where a carriage return or
     a blank line leaves room), at the same length."""
@@ -137,7 +139,7 @@ def _answer_bare_label(lines: list[str], i: int, start: int, out: list[str]) -> 
     ):
         return None
     answer = next((k for k in range(i + 1, min(i + 4, len(lines))) if lines[k].strip(" \t\r\u00a0")), None)
-    if answer is None or not _ANSWER_LINE.fullmatch(lines[answer]) or _heads_a_list(lines, answer):
+    if answer is None or not _ANSWER_LINE.fullmatch(lines[answer]) or _heads_a_list(lines, answer, names):
         return None
     colon = start + len(line.rstrip(" \t\r\u00a0"))
     end = start + len(line) + 1 + sum(len(x) + 1 for x in lines[i + 1 : answer]) + len(lines[answer].rstrip("\r"))
@@ -148,13 +150,25 @@ def _answer_bare_label(lines: list[str], i: int, start: int, out: list[str]) -> 
     return answer
 
 
-def _heads_a_list(lines: list[str], at: int) -> bool:
+#: a line that answers the line above it with a degree or a verdict, not a finding's name ("Trace", "Small",
+#: "Unremarkable", «Небольшой справа»): a block with one is a questionnaire (probe88 D1)
+ANSWERISH_LINE = re.compile(
+    r"[ \t]{0,20}(?:trace|small|mild|moderate|large|massive|minimal|normal|unremarkable|stable|present|"
+    r"positive|yes|enlarged|not enlarged|следы|небольш\w{0,4}|незначительн\w{0,4}|умеренн\w{0,4}|выраженн\w{0,4}|"
+    r"норм\w{0,6}|без особенностей|есть|да|увеличен\w{0,3}|не увеличен\w{0,3}|бар|қалыпты|ұлғайған)"
+    r"(?:[ \t]{1,5}[^\s]{1,20}){0,2}[ \t.]{0,20}\r?",
+    re.IGNORECASE,
+)
+
+
+def _heads_a_list(lines: list[str], at: int, names: Callable[[str], bool] | None) -> bool:
     """Whether the denial on line ``at`` heads the lines under it rather than answering the line above:
-    a denial heading ("Not seen", "Absent", «Не выявлены») with two lines or more under it, in a block
-    (the lines between blank ones) where no other line is an answer ("Findings⏎Splenomegaly⏎Not seen⏎
-    Ascites⏎Pleural effusion": the spleen was read denied and the effusion stated, probe85 e50/h06).
-    A questionnaire ("Splenomegaly⏎Absent⏎Ascites⏎Present") answers line by line."""
-    if not DENIAL_HEADING.fullmatch(lines[at]):
+    a denial heading ("Not seen", "Absent", «Не выявлены») with two lines or more under it, each naming a
+    finding (``names``) and none an answer, in a block (the lines between blank ones) where no other line
+    is an answer ("Findings⏎Splenomegaly⏎Not seen⏎Ascites⏎Pleural effusion": the spleen was read denied and
+    the effusion stated, probe85 e50/h06). A questionnaire answers line by line: "Splenomegaly⏎Absent⏎
+    Ascites⏎Present", "Sclerotic lesions⏎Not seen⏎Ascites⏎Trace" (probe88 D1: "Trace" names no finding)."""
+    if names is None or not DENIAL_HEADING.fullmatch(lines[at]):
         return False
     first = at
     while first > 0 and lines[first - 1].strip():
@@ -163,7 +177,11 @@ def _heads_a_list(lines: list[str], at: int) -> bool:
     while last + 1 < len(lines) and lines[last + 1].strip():
         last += 1
     others = [line for k, line in enumerate(lines[first : last + 1], first) if k != at]
-    return last - at >= 2 and not any(_ANSWER_LINE.fullmatch(line) for line in others)
+    return (
+        last - at >= 2
+        and not any(_ANSWER_LINE.fullmatch(line) or ANSWERISH_LINE.fullmatch(line) for line in others)
+        and all(names(line) for line in lines[at + 1 : last + 1])
+    )
 
 
 #: a field's value that a template left unfilled: "___", "***", "...", "<not entered>", "{result}", "yes/no",
@@ -276,10 +294,10 @@ def table_rows(text: str) -> str:
     return "".join(out)
 
 
-def answered_forms(text: str) -> str:
+def answered_forms(text: str, names: Callable[[str], bool] | None = None) -> str:
     """Checkbox forms, "X? No." answers and form fields over lines as plain answers, at the same length.
     One pass over the boxes (no backtracking regex: a line of thousands of boxes is linear)."""
-    text = unfilled_fields(table_rows(answered_lines(text)))
+    text = unfilled_fields(table_rows(answered_lines(text, names)))
     boxes = list(_BOX.finditer(text)) if "[" in text or any(c in text for c in "☐☑☒✅") else []
     if boxes:
         out = list(text)
