@@ -59,6 +59,42 @@ def test_a_form_or_an_answered_question_is_its_answer_at_the_same_length(text, r
 @pytest.mark.parametrize(
     ("text", "read"),
     [
+        # probe87 D11: any run of white space or another separator before a bare denial: one colon, one space
+        ("Sclerotic lesions:  no.", "Sclerotic lesions: no. "),
+        ("Sclerotic lesions:\tNo", "Sclerotic lesions: No"),
+        ("Ascites:\u00a0\u00a0nil", "Ascites: nil."),
+        ("Splenomegaly\t:\tno", "Splenomegaly: no."),
+        ("Sclerotic lesions — no.", "Sclerotic lesions: no. "),
+        ("Ascites = no", "Ascites: no."),
+        ("Ascites / no", "Ascites: no."),
+        ("Ascites ........ No", "Ascites: No.       "),
+        ("Ascites: no evidence", "Ascites: no.        "),
+        ("Асцит ...... нет", "Асцит: нет.     "),
+        ("Асцит:  нет признаков", "Асцит: нет.          "),
+        ("Асцит — жоқ", "Асцит: жоқ."),
+        # the next field on the line: the answer's full stop first
+        ("Ascites:  no   Splenomegaly:  yes", "Ascites: no.   Splenomegaly:  yes"),
+        ("Ascites:\tno\tSplenomegaly:\tyes", "Ascites:no.\tSplenomegaly:\tyes"),
+        # probe87 D7: a question's answer, on its line or the next
+        ("Q: sclerotic lesions? A: no.", "   sclerotic lesions: no.   "),
+        ("Q: sclerotic lesions?\nA: no.", "   sclerotic lesions: no.   "),
+        ("Вопрос: асцит?\nОтвет: нет", "        асцит: нет.      "),
+        # as written: one space already, a yes, a sentence after the denial, a template's "yes / no"
+        ("Ascites: no", "Ascites: no"),
+        ("Sclerotic lesions:  yes.", "Sclerotic lesions:  yes."),
+        ("Ascites — present", "Ascites — present"),
+        ("Ascites: no evidence of loculation", "Ascites: no evidence of loculation"),
+        ("Ascites yes / no", "Ascites yes / no"),
+        ("Sclerotic lesion in L2 - none elsewhere.", "Sclerotic lesion in L2 - none elsewhere."),
+    ],
+)
+def test_a_bare_denial_after_any_separator_is_moved_next_to_a_colon(text, read):
+    assert answered_forms(text) == read
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
         ("Sclerotic lesions, however, were not identified.", "Sclerotic lesions were not identified."),
         ("Sclerotic lesions were not, however, identified.", "Sclerotic lesions were not identified."),
         ("Очаги, однако, не выявлены.", "Очаги не выявлены."),
@@ -99,6 +135,13 @@ def test_an_aside_in_commas_inside_a_clause_is_blanked(text, read):
         ("a" * 5000 + "\t") * 20,
         "No ascites\tSplenomegaly 16 cm\n" * 5000,
         ("without " * 5000 + "\tAscites\n") * 5,
+        # probe87 D11: runs of separators and white space before an answer (dots took 27 s before possessive runs)
+        "." * 100000 + " no",
+        " " * 100000 + "no",
+        ".-/=:" * 20000 + " no",
+        "…" * 100000 + "no",
+        ("x" * 79 + " \u2014 no\n") * 1200,
+        "Q: x?\nA: no\n" * 8000,
     ],
 )
 def test_hostile_layouts_are_read_in_one_pass(text):

@@ -32,10 +32,11 @@ _FORM_END = re.compile(r"[\n.;]")
 #: the most characters between two boxes of one form (an answer is a word or three)
 _MAX_ANSWER = 40
 _ANSWERED = re.compile(r"\?(?=[ \t]{0,3}(?:no|yes|нет|да|жоқ|иә|ия)\b)", re.IGNORECASE)
-#: "Question: sclerotic lesions? Answer: none identified." - a question and its labelled answer on one line
+#: "Question: sclerotic lesions? Answer: none identified." - a question and its labelled answer on one line,
+#: or the answer on the next line ("Q: sclerotic lesions?⏎A: no.", probe87 D7)
 _QUESTION_ANSWER = re.compile(
     r"^([ \t]{0,20}(?:(?:clinical[ \t]+)?question|q|вопрос|сұрақ)[ \t]{0,3}:)?([^?\n]{1,120})\?"
-    r"([ \t]{0,3}(?:answer|a|ответ|жауап)[ \t]{0,3}:)",
+    r"([ \t]{0,3}\r?\n?[ \t]{0,3}(?:answer|a|ответ|жауап)[ \t]{0,3}:)",
     re.IGNORECASE | re.MULTILINE,
 )
 
@@ -316,7 +317,77 @@ def answered_forms(text: str, names: Callable[[str], bool] | None = None) -> str
     if "?" in text:
         # probe71 D21: "Question: sclerotic lesions? Answer: none identified." stayed a question (possible)
         text = _QUESTION_ANSWER.sub(_as_answer, text)
-    return _ANSWERED.sub(":", text)
+    # last: the question's answer above ("Q: X? A: no" is "X:    no") is a field like any other (probe87 D7)
+    return spaced_answers(_ANSWERED.sub(":", text))
+
+
+#: white space inside a line: spaces, tabs, no-break and typographic spaces (runs taken whole - possessive -
+#: so that a run of dots or spaces is never cut two ways: "." * 100000 took 27 s)
+_WS = "[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]"
+#: a mark between a field's label and its answer: a colon, a dash, "=", "/", an arrow, dot leaders
+_SEP_MARK = r"(?::|[-‐‑‒–—―=/→]|\.{2,60}+|…{1,20}+)"
+#: a field's bare negative answer after such a mark and any run of white space (probe87 D11: "Sclerotic
+#: lesions:  no." with two spaces, a tab or an em space, "Ascites — no", "Ascites ........ No", ": no
+#: evidence" read as present): the answer ends its line, its clause, or is set off by a wide gap
+_SPACED_ANSWER = re.compile(
+    rf"{_WS}{{0,20}}+{_SEP_MARK}(?:{_WS}{{0,3}}+{_SEP_MARK})?{_WS}{{0,20}}+"
+    r"(?P<answer>(?P<plain>no|nil|none|absent|negative|not seen|нет|отсутству\w{0,6}|жоқ)|"
+    r"no[ \t]+(?:evidence|signs?)|нет[ \t]+признаков|белгілері[ \t]+жоқ)\b"
+    rf"(?P<stop>[.;,]?)(?={_WS}{{0,20}}(?:\r?$|[.;,)])|{_WS}{{2}}|\t)",
+    re.IGNORECASE | re.MULTILINE,
+)
+#: the label before such a mark: a few words since the line's or the sentence's start
+_SPACED_LABEL = re.compile(r"[^\n.;:!?=/→…]{1,80}$")
+#: white space after an answer, before the line's end or the next field
+_GAP_AFTER = re.compile(rf"{_WS}{{1,20}}(?=\r?$|[^\W\d_])", re.MULTILINE)
+_ANSWER_WORD = re.compile(r"(?:yes|no|none|nil|present|absent|positive|negative|да|нет|иә|жоқ)\W*$", re.IGNORECASE)
+
+
+def spaced_answers(text: str) -> str:
+    """A field's bare negative answer after a run of white space or another separator, moved next to a
+    colon with one space, at the same length: "Sclerotic lesions:  no." (two spaces, a tab, NBSP, an em
+    space), "Ascites — no", "Ascites = nil", "Ascites / no", "Ascites ........ No", "Ascites: no evidence"
+    are "Sclerotic lesions: no." - ConText's ": no" needs the colon, the word and the sentence end side by
+    side, and read every other spacing as the finding present (probe87 D11, a regression of probe70 D1;
+    D7: "Q: X? A: no" became "X:    no"). Only after a label of a few words of its own (no answer word
+    last: "yes / no" is a template's placeholder); a yes is left as written. Each mark is looked at once,
+    with bounded runs around it (linear)."""
+    if not any(c in text for c in ":-‐‑‒–—―=/→…."):
+        return text
+    out = list(text)
+    for m in _SPACED_ANSWER.finditer(text):
+        start = m.start()
+        label = _SPACED_LABEL.search(text, max(0, start - 80), start)
+        if (
+            label is None
+            or (label.start() > 0 and text[label.start() - 1] not in "\n.;:!?=/→…")
+            or not any(c.isalpha() for c in label.group(0))
+            or not 1 <= len(label.group(0).split()) <= _MAX_LABEL_WORDS
+            or _ANSWER_WORD.search(label.group(0))
+        ):
+            continue
+        answer = m.group("answer")
+        if not m.group("plain"):  # "no evidence", «нет признаков»: the bare denial
+            answer = "жоқ" if "жоқ" in answer.lower() else "нет" if _CYRILLIC_WORD.search(answer) else "no"
+        stop, end, next_field = m.group("stop"), m.end(), False
+        written = text[start : m.end()]
+        if not stop:  # the gap after the answer makes room for its full stop ("X:  no   Ascites: yes")
+            gap = _GAP_AFTER.match(text, end)
+            if gap:
+                next_field = gap.end() < len(text) and text[gap.end()] not in "\r\n"
+                end = max(end, gap.end() - 1)  # one white space kept after the full stop
+            stop = "."
+        if written in (f": {answer}", f": {answer}{m.group('stop')}") and not next_field:
+            continue  # read as it is
+        room = end - start
+        # a full stop written, or the next field on the line, needs the stop more than the answer its space
+        keep_stop = next_field or bool(m.group("stop"))
+        shapes = (": {}{}", ":{}{}", ": {}", ":{}") if keep_stop else (": {}{}", ": {}", ":{}{}", ":{}")
+        said = next((s for s in (f.format(answer, stop) for f in shapes) if len(s) <= room), None)
+        if said is None or text[start:end] == said.ljust(room):
+            continue
+        out[start:end] = list(said.ljust(room))
+    return "".join(out)
 
 
 def _answer_end(tail: str) -> tuple[int, bool]:
