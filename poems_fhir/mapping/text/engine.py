@@ -274,7 +274,7 @@ _STATES_ITS_OWN = re.compile(
     r"\b(?:is|are|was|were|has|have|noted|seen|present|identified|detected|demonstrated|visuali[sz]ed|"
     r"measur\w*|enlarged|mild|mildly|moderate|moderately|marked|markedly|massive|small|large|trace|minimal|"
     r"severe|extensive|there|however|but|определя\w*|выявлен\w*|визуализир\w*|имеется|отмечается|"
-    r"увеличен\w*|умеренн\w*|небольш\w*|выраженн\w*)\b|\d",
+    r"увеличен\w*|умеренн\w*|небольш\w*|выраженн\w*|ұлғай\w*|анықталды|анықталған|бар|көрінеді|байқалады)\b|\d",
     re.IGNORECASE,
 )
 _THRESHOLD = re.compile(
@@ -291,7 +291,7 @@ def _denied_list_end(piece: str, first_line: str, keys: KeyIndex) -> int | None:
     """Where the list under a denying lead-in ends in ``piece`` (the line end before the first line that
     states its own finding or is a heading - a capitalised one names no finding: "ASCITES" is an item),
     or None: the whole piece is the list. Each line is looked at once (linear)."""
-    if not _DENYING_LEAD_IN.search(first_line):
+    if not _denies(first_line):
         return None
     at = piece.find("\n")
     while at != -1:
@@ -304,6 +304,44 @@ def _denied_list_end(piece: str, first_line: str, keys: KeyIndex) -> int | None:
             return at
         at = nxt
     return None
+
+
+def _denies(first_line: str) -> bool:
+    """Whether a list's first line denies what it lists ("Not seen:", "No evidence of:", «Не выявлено:»,
+    «Анықталмады:», "The following were not identified")."""
+    return bool(
+        _DENYING_LEAD_IN.search(first_line)
+        or _DENIAL_HEADING.fullmatch(first_line)
+        or _DENIAL_LEAD_IN.search(first_line)
+        or _BARE_DENIAL.fullmatch(first_line)
+    )
+
+
+def _denied_items(listed: str) -> list[str]:
+    """The lines under a denial's heading, each read under it: "Not seen:⏎Ascites⏎Pleural effusion" is "Not
+    seen: Ascites" and "Not seen: Pleural effusion" (a heading without a colon gets one). A line that goes
+    on the one before - after a word that needs more ("of", "and"), a hyphen, a comma or a slash, or in
+    lower case under a capitalised line - stays with it. Each line looked at once (linear)."""
+    head, _, rest = listed.partition("\n")
+    heading = head.strip()
+    if not heading.endswith(":"):
+        heading += ":"
+    items: list[str] = []
+    for line in rest.split("\n"):
+        said = line.strip(" \t\r\u00a0")
+        if not said:
+            continue
+        last = items[-1].rsplit(None, 1)[-1].lower() if items else ""
+        if items and (
+            last in _CONTINUES
+            or last.endswith(("-", ",", "/"))
+            # a wrap: "Pleural or pericardial⏎effusion" (a list in lower case throughout is one item a line)
+            or (said[0].islower() and items[-1][0].isupper())
+        ):
+            items[-1] = f"{items[-1]} {said}"
+        else:
+            items.append(said)
+    return [f"{heading} {item}" for item in items] or [listed]
 
 
 def _denial_heading(line: str, first: bool) -> bool:
@@ -363,10 +401,12 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
             # a denial's list ends at a line that states its own finding or at a heading (probe76 D2:
             # "Absent:⏎Ascites⏎Sclerotic lesion in L2 is seen." denied the lesion); the rest is read on
             end = _denied_list_end(piece, first_line, keys)
+            listed = piece if end is None else piece[:end]
+            # each line of a denial's list is read under its heading, as a bulleted item is: read whole, the
+            # heading's scope ended a few lines down and the later lines were stated (probe87 D3)
+            out += _denied_items(listed) if _denies(first_line) else [listed]
             if end is None:
-                out.append(piece)
                 continue
-            out.append(piece[:end])
             piece = piece[end + 1 :]
         start = line_start = 0
         named = False  # whether the lines since ``start`` name a target (each line looked at once: linear)
