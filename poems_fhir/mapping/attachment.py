@@ -212,6 +212,20 @@ def html_text_cut(html: str, limit: int | None = None) -> tuple[str, bool]:
     return (_AT_TABLE_END.sub("\n\n\n", text).strip() if _TABLE_END_MARK in text else text.strip()), cut
 
 
+#: markup of a block or a table in a text that is not an attachment ("<table><tr><td>…", "<p>", "<br/>"):
+#: some EHRs put rich text in ``DiagnosticReport.conclusion`` (probe87 D8). A tag name and at most a short
+#: run of attributes (bounded: linear), so "< 5 mm" or "<1 cm" is no markup
+_MARKUP = re.compile(
+    r"</?(?:table|thead|tbody|tr|td|th|p|br|div|li|ul|ol|h[1-6]|span|b|i|strong|em|html|body)(?:\s[^<>]{0,200})?/?>",
+    re.IGNORECASE,
+)
+
+
+def marked_up(text: str) -> bool:
+    """Whether a plain text field holds HTML markup of blocks or tables (read as HTML, as an attachment is)."""
+    return "<" in text and _MARKUP.search(text) is not None
+
+
 def _row(line: str) -> str:
     """A line with its cells' white space collapsed; what stands before the first cell (white space
     between tags) is dropped, an empty cell after it kept, empty cells at the end of the row dropped

@@ -19,7 +19,7 @@ from ..criteria.model import Criterion, Evidence, Finding, State, Strength
 from ..criteria.response import TREATMENT_KINDS
 from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days, add_months
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
-from .attachment import UnreadableAttachment, media_type, read_attachment, readable
+from .attachment import UnreadableAttachment, html_text, marked_up, media_type, read_attachment, readable
 from .ife import IfeResult, parse_ife
 from .results import Qual, Reading, interpretation_qual, normalise_term, read_result
 from .corrections import replaced_results
@@ -2656,7 +2656,12 @@ def _texts_of(data: dict[str, Any], problems: list[str] | None = None) -> list[t
     """A report's readable texts as (where, text): its conclusion and each text presentedForm (plain
     text in its charset, or HTML; one that is not text is left out). Why a text attachment could not
     be read goes to ``problems``."""
-    out = [("conclusion", data["conclusion"])] if isinstance(data.get("conclusion"), str) else []
+    conclusion = data.get("conclusion")
+    out = []
+    if isinstance(conclusion, str):
+        # HTML markup in the conclusion (a table of "No" rows read its header as a present finding,
+        # probe87 D8) is read as an HTML attachment is: cells a tab apart, rows and blocks sentences
+        out.append(("conclusion", html_text(conclusion, MAX_TEXT_CHARS) if marked_up(conclusion) else conclusion))
     for i, form in enumerate(data.get("presentedForm") or []):
         try:
             read = read_attachment(form, MAX_TEXT_CHARS) if isinstance(form, dict) else None

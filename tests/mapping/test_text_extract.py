@@ -227,6 +227,39 @@ def test_an_html_reports_tables_are_read_cell_by_cell_and_table_by_table(mapping
     assert {(f.source_rule, f.state) for f in run(mapping, r).findings} == expected
 
 
+@pytest.mark.parametrize(
+    ("conclusion", "expected"),
+    [
+        # probe87 D8: HTML markup in the conclusion is read as an HTML attachment is
+        (
+            "<table><tr><th>Site</th><th>Sclerotic lesion</th></tr><tr><td>L2</td><td>No</td></tr>"
+            "<tr><td>L3</td><td>No</td></tr></table>",
+            {("sclerotic_bone_lesion", State.ABSENT)},
+        ),
+        (
+            "<table><tr><th>Локализация</th><th>Склеротический очаг</th></tr><tr><td>L2</td><td>Нет</td></tr>"
+            "<tr><td>L3</td><td>Нет</td></tr></table>",
+            {("sclerotic_bone_lesion", State.ABSENT)},
+        ),
+        (
+            "<table><tr><th>Site</th><th>Sclerotic lesion</th></tr><tr><td>L2</td><td>Yes</td></tr>"
+            "<tr><td>L3</td><td>No</td></tr></table>",
+            {("sclerotic_bone_lesion", State.PRESENT), ("sclerotic_bone_lesion", State.ABSENT)},  # row by row
+        ),
+        ("<p>No ascites.</p><p>Splenomegaly 16 cm.</p>", {("ascites", State.ABSENT), ("splenomegaly", State.PRESENT)}),
+        # a "<" that is no markup: the text is read as written
+        ("Lymph nodes <1 cm; splenomegaly 16 cm.", {("splenomegaly", State.PRESENT)}),
+    ],
+)
+def test_html_markup_in_a_conclusion_is_read_as_html(mapping, conclusion, expected):
+    r = report("CT whole-body low-dose", conclusion)
+    assert {(f.source_rule, f.state) for f in run(mapping, r).findings} == expected
+    if "<" in conclusion and ">" in conclusion:  # as the same markup sent as a text/html attachment
+        del r["conclusion"]
+        r["presentedForm"] = [_form("text/html", conclusion.encode())]
+        assert {(f.source_rule, f.state) for f in run(mapping, r).findings} == expected
+
+
 def test_a_plain_text_report_is_decoded_in_its_declared_charset(mapping):
     """Russian systems often send windows-1251; read as UTF-8 it was replacement characters, lost unsaid."""
     text = "Заключение: спленомегалия. Асцита нет."
@@ -1135,3 +1168,20 @@ def test_over_long_sentences_are_cut_in_one_pass(text):
     pieces = _pieces(text)
     assert time.perf_counter() - started < 1.0
     assert all(len(p.text) <= MAX_SENTENCE for p in pieces) and "".join(p.text for p in pieces) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("<table><tr><td>L2</td></tr></table>", True),
+        ("Ascites<br/>Splenomegaly", True),
+        ('<p class="x">No ascites</p>', True),
+        ("Lymph nodes < 1 cm, <5 mm and > 2 cm", False),
+        ("<" * 100000, False),  # looked at once (a bounded tag)
+        ("<p " + "a" * 100000, False),
+    ],
+)
+def test_markup_in_a_plain_text_field_is_told_in_one_pass(text, html):
+    from poems_fhir.mapping.attachment import marked_up
+
+    assert marked_up(text) is html
