@@ -369,8 +369,8 @@ def test_a_denial_headings_list_is_found_in_one_pass():
     keys = load_mapping().text.keys
     text = "Not seen:\n" + "Ascites\n" * 30000 + "Splenomegaly 16 cm\n" + "Pleural effusion\n" * 30000
     pieces = engine._line_items([text], keys)
-    # each line of the list is read under its heading (probe87 D3)
-    assert pieces[:30000] == ["Not seen: Ascites"] * 30000
+    # each line of the list is read under its heading (probe87 D3), as the item's answer (probe88 D5)
+    assert pieces[:30000] == ["Ascites: Not seen"] * 30000
     assert pieces[30000].startswith("Splenomegaly 16 cm")
 
 

@@ -341,7 +341,17 @@ def _denied_items(listed: str) -> list[str]:
             items[-1] = f"{items[-1]} {said}"
         else:
             items.append(said)
-    return [f"{heading} {item}" for item in items] or [listed]
+    return [_under(heading, item) for item in items] or [listed]
+
+
+def _under(heading: str, item: str) -> str:
+    """An item read under its heading: after a lead-in ("No evidence of: Ascites"), or, under a denial that
+    answers ("Not seen", "None", «Жоқ», «Анықталмады»), as the item's answer ("Асцит: Жоқ"): a postposed
+    denial such as Kazakh «жоқ» denies nothing after it (probe88 D5)."""
+    word = heading.rstrip(":").strip()
+    if _DENIAL_HEADING.fullmatch(word) or _BARE_DENIAL.fullmatch(word):
+        return f"{item}: {word}"
+    return f"{heading} {item}"
 
 
 def _denial_heading(line: str, first: bool) -> bool:
@@ -360,7 +370,13 @@ def _headed_lists(pieces: list[str], keys: KeyIndex) -> list[str]:
     for piece in pieces:
         lines = piece.split("\n")
         filled = [i for i, line in enumerate(lines) if line.strip()]
-        denials = [i for i in filled if _DENIAL_HEADING.fullmatch(lines[i])]
+        # a bare "No" under a title that names no finding ("CT REPORT⏎No⏎Ascites", probe88 D5) heads too
+        denials = [
+            i
+            for i in filled
+            if _DENIAL_HEADING.fullmatch(lines[i])
+            or (_BARE_DENIAL.fullmatch(lines[i]) and not keys.hits("\n".join(lines[:i])))
+        ]
         under = [i for i in filled if denials and i > denials[0]]
         if (
             len(denials) != 1
@@ -450,16 +466,25 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
     for s in _line_items(_inline_items(_numbered(_SENTENCE_END.split(text))), keys):
         item = _LIST_ITEM.match(s)
         if item and heading is not None and s.strip():
-            out.append(f"{heading} {s[item.end() :].strip()}")
+            out.append(_under(heading, s[item.end() :].strip()))
             continue
         stripped = s.strip()
+        lines = stripped.split("\n")
         # a denial heading without its colon is read with one: "Not seen⏎- Ascites" as "Not seen: Ascites"
-        # (probe85 D4: its bulleted items were read as present)
+        # (probe85 D4: its bulleted items were read as present) - also as the last line of a piece, over the
+        # bullets under it, the lines above it read on their own ("Splenomegaly⏎Not seen⏎- Ascites", probe88 D4)
+        last = lines[-1].strip()
+        if len(lines) > 1 and (
+            _DENIAL_HEADING.fullmatch(last) or (_BARE_DENIAL.fullmatch(last) and not keys.hits("\n".join(lines[:-1])))
+        ):
+            out.append("\n".join(lines[:-1]))
+            heading = last + ":"
+            continue
         heading = (
             stripped
             if _LIST_HEADING.match(stripped)
-            else stripped.split("\n", 1)[0].rstrip() + ":"
-            if _denial_heading(stripped.split("\n", 1)[0], first=not out)
+            else lines[0].rstrip() + ":"
+            if _denial_heading(lines[0], first=not out or not keys.hits("\n".join(out)))
             else None
         )
         out.append(s)

@@ -142,6 +142,8 @@ def _answer_bare_label(
     answer = next((k for k in range(i + 1, min(i + 4, len(lines))) if lines[k].strip(" \t\r\u00a0")), None)
     if answer is None or not _ANSWER_LINE.fullmatch(lines[answer]) or _heads_a_list(lines, answer, names):
         return None
+    if names is not None and not names(line):  # a title ("CT REPORT⏎No⏎Ascites"): its "No" heads the list
+        return None
     colon = start + len(line.rstrip(" \t\r\u00a0"))
     end = start + len(line) + 1 + sum(len(x) + 1 for x in lines[i + 1 : answer]) + len(lines[answer].rstrip("\r"))
     said = lines[answer].strip(" \t\r\u00a0")
@@ -675,6 +677,14 @@ def _bare_answer(cell: str) -> bool:
     return _answers(cell)
 
 
+#: a cell that says something of its own: a denial, a number or a predicate
+_STATES_SOMETHING = re.compile(
+    r"\d|\b(?:no|not|none|without|absent|negative|is|are|was|were|seen|noted|present|enlarged|нет|не|без|"
+    r"отсутству\w{0,4}|определя\w{0,4}|выявлен\w{0,2}|увеличен\w{0,2}|жоқ)\b",
+    re.IGNORECASE,
+)
+
+
 def cell_breaks(text: str) -> str:
     """Cells of a row that each state something end a sentence at their tab or pipe: "No ascites<TAB>Splenomegaly
     16 cm" (an HTML row, its cells a tab apart) read as no splenomegaly (probe76 D4). A full stop goes
@@ -696,6 +706,9 @@ def cell_breaks(text: str) -> str:
                 not right
                 or not right[0].isalpha()
                 or not any(c.isalpha() for c in left)
+                # a pipe only after a cell that states something of its own (a denial, a measure): "Sclerotic
+                # lesions | Lytic lesions | not seen" lists findings under one answer (probe88 D2)
+                or (seps[k] == "|" and not _STATES_SOMETHING.search(left))
                 or left.endswith((".", "!", "?", ";"))
                 or _bare_answer(left.strip())
                 or _bare_answer(right)
@@ -733,6 +746,9 @@ def measured_rows(text: str) -> str:
             or len(label.split()) > _MAX_LABEL_WORDS
             or _DENIAL_WORD.search(label)
             or not all(c and len(c) <= _MAX_MEASURED_CELL and not _bare_answer(c) for c in rest)
+            # a measure among its cells ("16 cm"): "Sclerotic lesions | Lytic lesions | not seen" is a row of
+            # findings under one answer, not an organ and what was found (probe88 D2)
+            or not any(c[0].isdigit() for c in rest)
         ):
             continue
         seps = [i for i, ch in enumerate(line) if ch in "\t|"]
