@@ -907,7 +907,8 @@ def _ife_sides(ctx: _Ctx) -> tuple[list[str], list[str]]:
         if parsed.bands or (not parsed.negative and meaning in (Qual.POSITIVE, Qual.ABNORMAL)):
             if code_says is not True:
                 positive.append(f"{kind} {_short_text(said)}")
-        elif parsed.negative or meaning in (Qual.NEGATIVE, Qual.NORMAL):
+        elif (parsed.negative and not parsed.chain_only) or meaning in (Qual.NEGATIVE, Qual.NORMAL):
+            # (one light chain denied alone, "No kappa band", contradicts no Positive: probe88 D12)
             if code_says is not False:
                 negative.append(f"{kind} {_short_text(said)}")
 
@@ -941,6 +942,8 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
         return
     positive, text = _coded_result(ctx.part)
     parsed = parse_ife(text) if text else None
+    if parsed and parsed.chain_only and positive is True:
+        parsed = None  # Positive, "No kappa band": the other chain's clone (probe88 D12)
     detected = bool(parsed and parsed.bands) or (positive is True)
     if detected or positive is False or (parsed and parsed.negative):
         # 1 = a monoclonal protein detected, 0 = negative: the response timeline needs both

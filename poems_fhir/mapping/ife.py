@@ -36,6 +36,9 @@ class IfeResult:
     #: bands the text says were seen before ("Previously seen IgG kappa paraprotein is no longer detectable",
     #: "Negative (previously IgG lambda)"): not today's, but a clone the patient had (probe71 D11)
     earlier: tuple[Band, ...] = ()
+    #: negative only by denying one light chain alone ("No kappa band", «каппа не выявлена»): no word against
+    #: a clone of the other chain, so no contradiction of a coded Positive (probe88 D12)
+    chain_only: bool = False
 
     @property
     def parsed(self) -> bool:
@@ -140,7 +143,9 @@ _MENTION = re.compile(
     # recommendations and requests
     r"\b(?:suggest\w*|recommend\w*|advis\w*|consider\w*|please|request\w*|referr\w*|order(?:ed)? for|"
     r"clinical (?:details|information|indication|question|history)|indication|"
-    r"to (?:exclude|rule out|look for|assess|evaluate|investigate)|if (?:clinically|clinical|there is|indicated))\b|"
+    r"to (?:exclude|rule out|look for|assess|evaluate|investigate|monitor)|if (?:clinically|clinical|there is|indicated)|"
+    # probe88 D12: "Negative; continue to monitor for IgG lambda"
+    r"monitor(?:ing)? for|continue (?:to )?monitor\w*)\b|"
     # technical notes: measured or reported elsewhere, a check done, the method's sensitivity
     r"\b(?:measured|reported|quantified|assessed) (?:separately|elsewhere|by)\b|\bsee (?:flc|free|serum|urine|"
     r"separate)\b|\bchecks?\s+(?:was\s+|were\s+)?(?:performed|done|carried out)\b|\b(?:technologist|technician)\b|"
@@ -149,11 +154,33 @@ _MENTION = re.compile(
     # a reference-range remark
     r"\b(?:within|in|inside) (?:the )?(?:normal |reference |ref\.? )?(?:range|limits|interval)\b|"
     r"\b(?:reference|normal) (?:range|limits|interval)\b|"
-    r"рекоменд\w*|предлага\w*|целесообразн\w*|(?:дополнительн\w*|повторн\w*) исследовани\w*|"
+    r"рекоменд\w*|продолж\w* (?:контрол\w*|наблюдени\w*|мониторинг\w*)|предлага\w*|целесообразн\w*|(?:дополнительн\w*|повторн\w*) исследовани\w*|"
     r"исследовани\w* (?:свободн\w*|суточн\w*|мочи|сыворотки на|на)|направлени\w*|запрос\w*|для (?:контроля|исключения)|"
     r"(?:определя\w*|измеря\w*|исследу\w*) отдельно|в пределах (?:нормы|референс\w*)|референсн\w*|"
     r"чувствительность (?:метода|иммунофиксации|иммунофиксационного|теста)|(?:может|могут) быть (?:пропущен\w*|не выявлен\w*)|проверк\w* (?:выполнен\w*|проведен\w*)"
 )
+# ... but a clause in it that names the band, M-protein or paraprotein as there is a statement: "Recommend
+# repeat in 3 months to monitor the IgG lambda band", "Please repeat: faint IgA lambda band", "Please send
+# urine for Bence Jones; IgA lambda paraprotein", «Рекомендован контроль М-градиента IgG-λ» (probe88 D11:
+# each result was not read at all) - unless it is a caveat ("small IgA lambda band may be missed") or the
+# band is what the test is to look for ("Suggest urine IFE to exclude a free lambda band")
+_CAVEAT = re.compile(
+    r"\bsensitivity\b|\b(?:may|might|can|could) (?:be )?(?:missed|not be (?:detected|seen)|escape)\b|"
+    r"\bbelow (?:the )?(?:detection|limit)|чувствительност\w*|(?:может|могут) быть (?:пропущен\w*|не выявлен\w*)"
+)
+_SOUGHT = re.compile(
+    r"\b(?:to (?:exclude|rule out|look for|detect|screen for|search for)|screen(?:ing)? for|looking for|"
+    r"for (?:any|an?|possible|a possible|presence of|the presence of)\b|(?:exclude|rule out|r/o)\b)|"
+    r"на (?:наличие|предмет)|для (?:исключения|выявления)|исключить|исследовани\w* на\b"
+)
+
+
+def _states_a_band(clause: str, caveat: bool) -> bool:
+    """A clause of a comment that names a band, an M-protein or a paraprotein as there (probe88 D11)."""
+    words = _MENTION.sub(" ", clause)
+    return bool(_MONOCLONAL.search(words)) and not caveat and not _CAVEAT.search(clause) and not _SOUGHT.search(clause)
+
+
 #: the delimiters that end a sentence (and a mention's scope)
 _SENTENCE_END = frozenset({".", "\n", ""})
 
@@ -213,17 +240,24 @@ def parse_ife(text: str) -> IfeResult:
     bands: list[Band] = []
     possible: list[Band] = []
     negated_any = False
+    chain_denials: list[str] = []  # the clauses that deny one light chain alone ("no kappa band")
     previous: list[Band] = []  # the bands the clause before named (and kept)
     denied_list = False  # the clause before denied (or called polyclonal) a list that ends with a band
     pending: list[Band] = []  # a bare list ("IgG, IgA, IgM, kappa, lambda: ...") waits for its predicate
     earlier: list[Band] = []
     mention = False  # the sentence so far only mentions isotypes (a comment, a request, a note)
+    caveat = False  # ... or is a caveat on the method's sensitivity
     for clause, after_comma, new_sentence in _clauses(_ANTI.sub(" ", t)):
         mention = mention and not new_sentence
+        caveat = (caveat and not new_sentence) or bool(_CAVEAT.search(clause))
         clause_bands = _bands(clause)
         if _PANEL.search(clause):  # "antisera IgG, IgA ...", "IgG, IgA ... and lambda antisera": the panel
             clause_bands, pending = [], []
         continues = bool(clause_bands) and after_comma and _BAND_FIRST.match(clause) is not None
+        if continues and _another_chain(pending, clause_bands):
+            # "IgG-λ, каппа не выявлена", "IgG lambda, kappa not detected": a complete band, then the other
+            # light chain alone - a statement of its own, not the list's last member (probe88 D12)
+            continues = False
         if pending and not continues:  # the list was a statement of its own: "IgG kappa, no Bence Jones"
             previous = [b for b in pending if b not in bands]
             bands += previous
@@ -244,7 +278,12 @@ def parse_ife(text: str) -> IfeResult:
             clause = now
         if _MENTION.search(clause):
             mention = True
-        if clause_bands and mention and not _POSITIVE.search(_MENTION.sub(" ", clause)):
+        if (
+            clause_bands
+            and mention
+            and not _POSITIVE.search(_MENTION.sub(" ", clause))
+            and not _states_a_band(clause, caveat)
+        ):
             # a comment that names isotypes: no band, no negative, nor a predicate of a list before it
             previous, denied_list, pending = [], False, []
             continue
@@ -276,7 +315,11 @@ def parse_ife(text: str) -> IfeResult:
             previous = []
             continue
         if _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)):
-            negated_any, previous, denied_list = True, [], _BAND_LAST.search(clause) is not None
+            if all(b.heavy_chain is None for b in members) and len({b.light_chain for b in members}) == 1:
+                chain_denials.append(clause)  # "No kappa band": one light chain denied, not the clone
+            else:
+                negated_any = True
+            previous, denied_list = [], _BAND_LAST.search(clause) is not None
             continue
         previous = [b for b in members if b not in bands]
         bands += previous
@@ -289,7 +332,14 @@ def parse_ife(text: str) -> IfeResult:
         return IfeResult(False, possible=tuple(_merge_lone_chains(possible)), earlier=before)
     # "Oligoclonal bands", "polyclonal pattern" (a bare "normal" is left to the qualitative words)
     no_clone = bool(_NO_CLONE_WORD.search(_BACKGROUND.sub(" ", t))) and not _MONOCLONAL.search(t)
-    negative = negated_any or no_clone or bool(_NEGATIVE.search(t))
+    rest = t
+    for clause in chain_denials:
+        rest = rest.replace(clause, " ")
+    negative = negated_any or no_clone or bool(_NEGATIVE.search(rest))
+    if chain_denials and not negative:
+        # only one light chain denied ("Positive. No kappa band.", «каппа не выявлена»): negative, but it says
+        # nothing against a clone of the other chain, nor against a coded Positive (probe88 D12)
+        return IfeResult(True, earlier=before, chain_only=True)
     if not negative and (_UNCERTAIN.search(t) or _WEAK.search(t)):
         # "Equivocal result, repeat advised", "possible faint band, unable to type", "weakly positive" (no
         # band named: probe49 D6 was a refused result; a named band stays a band - POEMS' are often small)
@@ -320,6 +370,14 @@ _WEAK = re.compile(
 _ANTI = re.compile(r"\b(?:anti|анти)[- ]?(?:(?:ig|иг)\s*[gamde]|kappa|lambda|κ|λ|каппа|лямбда)\b")
 _PANEL = re.compile(r"\bantisera\b|\bantiserum\b|\btested (?:with|for)\b|\bpanel\b|антисыворот\w*|панел\w*")
 _COORDINATORS_ONLY = re.compile(r"(?:\s|,|/|&|\band\b|\bor\b|\bи\b|\bили\b)*")
+
+
+def _another_chain(pending: list[Band], clause_bands: list[Band]) -> bool:
+    """A list of complete bands followed by a light chain alone that none of them has."""
+    if not pending or not all(b.heavy_chain and b.light_chain for b in pending):
+        return False
+    lights = {b.light_chain for b in pending}
+    return all(b.heavy_chain is None and b.light_chain not in lights for b in clause_bands)
 
 
 def _bare(clause: str) -> bool:
