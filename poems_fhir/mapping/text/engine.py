@@ -457,13 +457,46 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
     return out
 
 
+#: a request, referral, indication or clinical-question line: the question the study answers, read to its
+#: line end ("Request: CT for POEMS staging", «Клинический вопрос: POEMS», «Направлен с ?ХВДП»)
+_QUESTION_LINE = re.compile(
+    r"[ \t]*(?:(?:clinical|exam|study)\s+)?(?:indications?|request(?:ed)?|referral|query|reason\s+for\s+\w+|"
+    r"clinical\s+(?:details|information|info|questions?|indications?|history|query))\s*:"
+    r"|[ \t]*(?:показани[яе]?(?:\s+к\s+исследованию)?|клиническ\w*\s+вопрос\w*|клинические\s+(?:данные|сведения)|"
+    r"диагноз\s+(?:при\s+)?направлени[яе]|из\s+направления|направление|запрос)\s*:"
+    r"|[ \t]*направлен[аоы]?\s+с\b",
+    re.IGNORECASE,
+)
+
+
+def _question_lines(pieces: list[str]) -> list[str]:
+    """A request / referral / indication / clinical-question line with its question on it ends at its line
+    end: the next line is read on its own (probe88 D3: "Request: CT for POEMS staging⏎Sclerotic lesion in
+    L2." - the line names no finding, so it was read as wrapped, and its hypothetical scope took the
+    lesion). A next line in lower case is a hard wrap and goes on; a label alone on its line
+    ("Indication:⏎?POEMS") heads the line under it."""
+    out: list[str] = []
+    for piece in pieces:
+        start = at = 0
+        while (end := piece.find("\n", at)) != -1:
+            m = _QUESTION_LINE.match(piece, at, end)
+            nxt = re.match(r"\s*([^\W\d_])?", piece[end + 1 : end + 81])
+            letter = nxt.group(1) if nxt else None
+            if m and piece[m.end() : end].strip() and piece[end + 1 :].strip() and not (letter and letter.islower()):
+                out.append(piece[start:end])
+                start = end + 1
+            at = end + 1
+        out.append(piece[start:])
+    return out
+
+
 def _segments(text: str, keys: KeyIndex) -> list[str]:
     """Sentences, with each item of a list read under the line that introduces it: "No:\n- ascites\n-
     pleural effusion" is "No: ascites" and "No: pleural effusion", so the heading's negation, doubt
     or plan ("To exclude:", "Не выявлено:") reaches every item, as a reader takes it."""
     out: list[str] = []
     heading: str | None = None
-    for s in _line_items(_inline_items(_numbered(_SENTENCE_END.split(text))), keys):
+    for s in _line_items(_question_lines(_inline_items(_numbered(_SENTENCE_END.split(text)))), keys):
         item = _LIST_ITEM.match(s)
         if item and heading is not None and s.strip():
             out.append(_under(heading, s[item.end() :].strip()))
