@@ -939,6 +939,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "lists": [],
         "exceptions": [],
         "closing_negations": [],
+        "closing_doubts": [],
         "assertive_words": [],
         "nominative_clauses": {"forms": [], "denials": [], "openers": [], "singular_denials": []},
     }
@@ -1012,6 +1013,7 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         "coordinators",
         "exceptions",
         "closing_negations",
+        "closing_doubts",
         "assertive_words",
     ):
         text[key] += [v for v in new.get(key, []) if v not in text[key]]

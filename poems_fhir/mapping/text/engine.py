@@ -469,6 +469,10 @@ _QUESTION_LINE = re.compile(
 )
 
 
+#: a size: a finding measured is a finding seen
+_MEASURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:x\s*\d+(?:[.,]\d+)?\s*)?(?:mm|cm|мм|см)\b")
+
+
 def _question_lines(pieces: list[str]) -> list[str]:
     """A request / referral / indication / clinical-question line with its question on it ends at its line
     end: the next line is read on its own (probe88 D3: "Request: CT for POEMS staging⏎Sclerotic lesion in
@@ -622,6 +626,12 @@ class TextEngine:
         self._coordinators = frozenset(normalise(w) for w in self.section.coordinators)
         closing = closing_regex(self.section.closing_negations, self.section.assertive_words, self.section.coordinators)
         self._closing = re.compile(closing) if closing else None
+        doubt = closing_regex(
+            self.section.closing_doubts, self.section.assertive_words, self.section.coordinators, aside_only=True
+        )
+        self._closing_doubt = re.compile(doubt) if doubt else None
+        stating = [phrase_regex(w) for w in self.section.assertive_words]
+        self._assertive = re.compile("|".join(stating)) if stating else None
         predicates = [phrase_regex(p) for spec in self.section.lists for p in spec.after]
         self._own_predicate = re.compile("(?:" + "|".join(predicates) + r")\s*$") if predicates else None
         exceptions = [phrase_regex(p) for p in self.section.exceptions]
@@ -913,7 +923,7 @@ class TextEngine:
         as present. Only words that state nothing of the target and a denial that ends the clause; another
         target between only when joined to this one by coordinators ("асцита и выпота в перикарде нет"
         denies both; "гидроторакс слева, асцита нет" not the hydrothorax)."""
-        if self._closing is None or assertion.modifiers:  # only what was read as plainly present
+        if (self._closing is None and self._closing_doubt is None) or assertion.modifiers:  # only plainly present
             return assertion
         low = normalise(text)
         # a list of targets joined by commas or coordinators comes first: "асцита, гидроторакса,
@@ -929,7 +939,17 @@ class TextEngine:
                 break
             start_at = other_end
             chained.append(start)
-        m = self._closing.match(low, start_at if chained else ent.end_char)
+        m = self._closing.match(low, start_at if chained else ent.end_char) if self._closing else None
+        modifier = Modifier.NEGATED
+        if m is None and self._closing_doubt is not None:
+            # a doubt past a relative clause or a bracket: "Sclerotic lesions, which are typical of POEMS,
+            # cannot be ruled out" (probe88 D7), with the same guards as a denial's
+            m = self._closing_doubt.match(low, start_at if chained else ent.end_char)
+            modifier = Modifier.POSSIBLE
+            if m is not None and _MEASURE.search(low, ent.end_char, m.start("closing")):
+                return assertion  # "Splenomegaly, which measures 16 cm, ...": measured, so stated
+            if m is not None and self._assertive is not None and self._assertive.search(low, *m.span("aside")):
+                return assertion  # "Splenomegaly, which was noted on CT, is possible": the aside states it
         if m is None:
             return assertion
         # a terminator inside an aside ("which" of ", which are typical of POEMS syndrome,") ends nothing
@@ -950,7 +970,7 @@ class TextEngine:
             return assertion  # "Спленомегалия, асцита и гидроторакса нет"
         return replace(
             assertion,
-            modifiers=assertion.modifiers | {Modifier.NEGATED},
+            modifiers=assertion.modifiers | {modifier},
             triggers=(*assertion.triggers, closing),
         )
 

@@ -142,6 +142,9 @@ class TextSection(_Strict):
     #: denials that end a clause and deny what it names, past the words between: "увеличенных лимфоузлов
     #: в средостении и брюшной полости нет", "hyperpigmentation of the trunk and limbs is absent"
     closing_negations: list[str] = Field(default_factory=list)
+    #: doubts that end a clause after a relative clause or a bracket: "Sclerotic lesions, which are typical
+    #: of POEMS, cannot be ruled out" (ConText's backward scope stopped at the aside's commas; probe88 D7)
+    closing_doubts: list[str] = Field(default_factory=list)
     #: words that state what precedes them, so a closing denial does not reach back past them
     #: ("splenomegaly is seen and portal flow is absent")
     assertive_words: list[str] = Field(default_factory=list)
@@ -530,11 +533,14 @@ def list_regex(spec: ListSpec, coordinators: list[str]) -> str | None:
     return "|".join(f"(?:{f})" for f in forms)
 
 
-def closing_regex(closing: list[str], assertive: list[str], coordinators: list[str] | None = None) -> str | None:
+def closing_regex(
+    closing: list[str], assertive: list[str], coordinators: list[str] | None = None, *, aside_only: bool = False
+) -> str | None:
     """The words after a target up to a closing denial that ends the clause: at most eight, none a
     negation, contrast or "normal" (the gap's breakers), none ``assertive``; a comma only inside a list
     that a coordinator closes ("в средостении, корнях легких и подмышечных областях не выявлено", not
-    "в костях таза, литических очагов нет")."""
+    "в костях таза, литических очагов нет"). ``aside_only``: only past a relative clause or a bracket (a
+    doubt: ConText's own scope reaches it otherwise)."""
     if not closing:
         return None
     stops = _any_of(assertive) if assertive else "(?!)"
@@ -559,7 +565,7 @@ def closing_regex(closing: list[str], assertive: list[str], coordinators: list[s
         rf"(?P<aside>,[\s\-]*{relative}\b[^,;.()]{{0,100}},|\({inside}{{0,100}}\))[\s\-]*(?:{word}){{0,6}}?"
     )
     return (
-        rf"{aside}[\s\-]*(?:{word}|{comma}){{0,10}}?(?:{relative_aside})?"
+        rf"{aside}[\s\-]*(?:{word}|{comma}){{0,10}}?(?:{relative_aside}){'' if aside_only else '?'}"
         rf"(?P<closing>{_any_of(closing)})(?=\s*(?:[.;!,]|$))"
     )
 
