@@ -36,7 +36,7 @@ from .rules import (
     Rule,
 )
 from .text.engine import TextEngineError
-from .text.findings import TextJob, coded_wins, self_conflicts, job_findings
+from .text.findings import TextJob, coded_wins, job_findings, part_of, self_conflicts
 from .values import (
     PartialDate,
     ABNORMAL,
@@ -261,7 +261,8 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
         return
     details = {f.evidence.reference: set(f.evidence.supporting) for f in out.findings if f.evidence.supporting}
     kept = coded_wins(out.findings + added, details)[len(out.findings) :]
-    out.findings[:] = self_conflicts(out.findings + kept)
+    affirmed = frozenset((f.evidence.reference, part_of(f)) for f in added if f.state is State.PRESENT)
+    out.findings[:] = self_conflicts(out.findings + kept, affirmed)
     versions = {r.ref: (r.data.get("meta") or {}).get("versionId") for r in record.resources if r.ref}
     for f in kept:
         if f.evidence.reference in versions:
@@ -2588,7 +2589,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         texts = _report_texts_reported(raw, out)
         # a letter is no test of what only a named kind of report tests (papilloedema: the eye)
         inadequate = _inadequate_negatives(data, record, mapping, texts) if _any_text_matters(texts, mapping) else None
-        _report_texts(raw, texts, mapping, out, "report", date, frozenset(), None, None, inadequate)
+        _report_texts(raw, texts, mapping, out, "report", date, None, None, inadequate)
         return  # laboratory panels: their result Observations are read on their own
     label = concept_label(data.get("code")) or "report"
     seen: set[tuple[str, str | None]] = set()  # per topic and part, as for a Condition
@@ -2610,14 +2611,13 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
                             component=rule.spec.component,
                         )
                     )
-    skip = frozenset(
-        r.spec.id
-        for sy, c, _ in codings_list(data.get("conclusionCode"))
-        for r in mapping.rules_for(sy, c)
-        if r.kind == "condition"
+    # the report's words are read beside its codes: coded_wins drops what only repeats a code, self_conflicts
+    # keeps what denies or doubts it (probe86 D1, probe88 D9, D10)
+    coded = any(
+        r.kind == "condition" for sy, c, _ in codings_list(data.get("conclusionCode")) for r in mapping.rules_for(sy, c)
     )
     texts = _report_texts_reported(raw, out)  # decoded once: the adequacy check and the text engine read them
-    if not any(t.strip() for _, t in texts) and not skip:  # a blank conclusion says nothing (probe76 D16)
+    if not any(t.strip() for _, t in texts) and not coded:  # a blank conclusion says nothing (probe76 D16)
         _unread_report(raw, kind, out)
     inadequate = _inadequate_negatives(data, record, mapping, texts) if _any_text_matters(texts, mapping) else None
     weak = modality is not None and modality.strength == "weak"
@@ -2632,7 +2632,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         if weak
         else None
     )
-    _report_texts(raw, texts, mapping, out, kind, date, skip, weak_note, modality if weak else None, inadequate)
+    _report_texts(raw, texts, mapping, out, kind, date, weak_note, modality if weak else None, inadequate)
 
 
 def _any_text_matters(texts: list[tuple[str, str]], mapping: CompiledMapping) -> bool:
@@ -2790,7 +2790,6 @@ def _report_texts(
     out: Extraction,
     kind: str,
     date: dt.date | None,
-    skip: frozenset[str],
     weak_note: str | None,
     weak_modality: ModalityRule | None,
     inadequate: dict[str, tuple[str, str]] | None = None,
@@ -2802,7 +2801,7 @@ def _report_texts(
     if inadequate:
         weak["inadequate"] = {t: (v[0], _negative_note(t, v, name)) for t, v in inadequate.items()}
     for source, text in texts:
-        _queue_text(raw, mapping, out, text, source, kind, date, skip=skip, **weak)
+        _queue_text(raw, mapping, out, text, source, kind, date, **weak)
 
 
 def codings_list(concepts: Any) -> list[tuple[str | None, str | None, str | None]]:

@@ -197,10 +197,15 @@ def test_an_imaging_report_without_a_name_is_called_report(mapping):
 
 
 def test_a_coded_conclusion_wins_over_its_own_words_unless_they_deny_it(mapping):
-    # words that hedge what the code states add nothing: the code decides
-    r = report("CT abdomen", conclusionCode=[HEPATOMEGALY], conclusion="Possible hepatomegaly.")
+    # words that repeat what the code states add nothing: the code decides
+    r = report("CT abdomen", conclusionCode=[HEPATOMEGALY], conclusion="Hepatomegaly, liver span 19 cm.")
     _, found = run(mapping, r)
     assert [(f.topic, f.state, f.from_text) for f in found] == [("organomegaly", State.PRESENT, False)]
+    # probe88 D10: words that only suggest it make it a doubt, naming both
+    r = report("CT abdomen", conclusionCode=[HEPATOMEGALY], conclusion="Possible hepatomegaly.")
+    _, found = run(mapping, r)
+    assert [(f.topic, f.state, f.from_text) for f in found] == [("organomegaly", State.INDETERMINATE, False)]
+    assert "its code states it and its own text only suggests it" in (found[0].note or "")
     # probe86 D1: words that deny it conflict with it - one indeterminate finding naming both
     r = report("CT abdomen", conclusionCode=[HEPATOMEGALY], conclusion="No hepatomegaly.")
     _, found = run(mapping, r)

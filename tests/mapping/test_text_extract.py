@@ -360,7 +360,10 @@ def test_coded_observations_do_not_read_their_text(mapping):
 
 def test_conclusion_code_wins_over_its_own_text_but_not_over_its_denial(mapping):
     coded = [{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M85.80"}]}]
-    r = report("CT whole body", "Sclerotic lesion in L2, probably a bone island.", codes=coded)
+    r = report("CT whole body", "Sclerotic lesion in L2.", codes=coded)
+    assert states(run(mapping, r), "sclerotic_bone_lesions") == [State.PRESENT]
+    # probe88 D9: words that state it and deny a variant of it agree with the code
+    r = report("CT whole body", "Sclerotic lesion in L2; no other sclerotic lesions.", codes=coded)
     assert states(run(mapping, r), "sclerotic_bone_lesions") == [State.PRESENT]
     # probe86 D1: the report denies what its code states - a conflict (criteria.md §3.3), not present
     r = report("CT whole body", "No sclerotic lesions.", codes=coded)
@@ -372,10 +375,14 @@ def test_a_coded_condition_whose_own_words_deny_it_is_a_conflict(mapping):
     ruled_out = cond("http://hl7.org/fhir/sid/icd-10-cm", "G62.9", None, recordedDate="2024-02-01")
     ruled_out["code"]["text"] = "Polyneuropathy ruled out"
     assert states(run(mapping, ruled_out), "polyneuropathy") == [State.INDETERMINATE]
-    # words that repeat or qualify the code add nothing; a refuted Condition's words are not read again
+    # words that repeat the code add nothing; words that doubt it make it a doubt (probe88 D10); a refuted
+    # Condition's words are not read again
     said = cond("http://hl7.org/fhir/sid/icd-10-cm", "G62.9", None, recordedDate="2024-02-01")
     said["code"]["text"] = "Sensorimotor polyneuropathy, POEMS work-up"
     assert states(run(mapping, said), "polyneuropathy") == [State.PRESENT]
+    doubted = cond("http://hl7.org/fhir/sid/icd-10-cm", "G62.9", None, recordedDate="2024-02-01")
+    doubted["code"]["text"] = "?Polyneuropathy"
+    assert states(run(mapping, doubted), "polyneuropathy") == [State.INDETERMINATE]
     refuted = cond("http://hl7.org/fhir/sid/icd-10-cm", "G62.9", "refuted", recordedDate="2024-02-01")
     refuted["code"]["text"] = "No polyneuropathy"
     assert states(run(mapping, refuted), "polyneuropathy") == [State.ABSENT]
@@ -1185,3 +1192,17 @@ def test_markup_in_a_plain_text_field_is_told_in_one_pass(text, html):
     from poems_fhir.mapping.attachment import marked_up
 
     assert marked_up(text) is html
+
+
+def test_a_castleman_code_beside_words_that_state_it_and_deny_a_variant_stays_present(mapping):
+    """probe88 D9: "Castleman disease (unicentric); no evidence of multicentric Castleman disease" coded D47.Z2
+    was indeterminate - its words state it too, and agree with the code."""
+    r = report(
+        "Lymph node excision - histology",
+        "Castleman disease (unicentric); no evidence of multicentric Castleman disease.",
+        codes=[{"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "D47.Z2"}]}],
+    )
+    r["category"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "PAT"}]}]
+    assert states(run(mapping, r), "castleman_disease") == [State.PRESENT]
+    r["conclusion"] = "Possible Castleman disease; correlate clinically."
+    assert states(run(mapping, r), "castleman_disease") == [State.INDETERMINATE]

@@ -42,7 +42,6 @@ class TextJob:
     text: str
     source: str  # "conclusion", "presentedForm", "note", "valueString", "code.text"
     kind: str  # "imaging" | "histology" | "report" | "condition" | "observation"
-    skip: frozenset[str] = frozenset()  # condition rule ids already stated by a code here
     #: a negative read from a weak modality (plain radiograph) is low-grade, for the criteria it is weak on
     weak_note: str | None = None
     weak_modality: ModalityRule | None = None
@@ -56,11 +55,7 @@ class TextJob:
     supporting: tuple[str, ...] = field(default_factory=tuple)
     label: str = ""  # the resource's own name, e.g. "CT chest/abdomen/pelvis"
 
-    def allows(self, rule: ConditionRule, negated: bool = False) -> bool:
-        # a code of this resource states the rule: its text adds nothing - unless it denies it (probe86 D1:
-        # the code and its own words conflict, which coded_wins keeps for the criterion to combine)
-        if rule.id in self.skip and not negated:
-            return False
+    def allows(self, rule: ConditionRule) -> bool:
         if self.kind == "condition":
             return True  # a clinician's own Condition text
         return rule.report_source == "any" or rule.report_source == self.kind
@@ -100,7 +95,7 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
     placed: set[tuple[tuple[str, str | None], State]] = set()  # denials of one place ("in the skull")
     for a in assertions:
         rule = mapping.conditions.get(a.target)
-        if rule is None or not job.allows(rule, negated=a.label == "negated"):
+        if rule is None or not job.allows(rule):
             continue
         label = a.label
         if label in ("family", "hypothetical"):
@@ -353,7 +348,9 @@ def coded_wins(findings: list[Finding], details: dict[str, set[str]]) -> list[Fi
     return kept
 
 
-def self_conflicts(findings: list[Finding]) -> list[Finding]:
+def self_conflicts(
+    findings: list[Finding], affirmed: frozenset[tuple[str, tuple[str, str | None]]] = frozenset()
+) -> list[Finding]:
     """Each coded finding that its own resource's text contradicts (same criterion part, kept by
     coded_wins) becomes one indeterminate finding naming both, and the text finding goes: a report or
     Condition that says both is no evidence either way (criteria.md §3.3: conflicting evidence) - a
@@ -367,15 +364,19 @@ def self_conflicts(findings: list[Finding]) -> list[Finding]:
     out: list[Finding] = []
     gone: set[int] = set()
     for f in findings:
-        against = (
-            [] if f.from_text else [t for t in texts.get((f.evidence.reference, _part(f)), []) if _contradicts(f, t)]
-        )
+        key = (f.evidence.reference, _part(f))
+        against = [] if f.from_text else [t for t in texts.get(key, []) if _contradicts(f, t)]
+        # the same words also state it ("Castleman disease, unicentric; no evidence of multicentric Castleman
+        # disease", one node positive and another negative): they agree with the code (probe88 D9)
+        if against and f.state is State.PRESENT and key in affirmed:
+            gone.update(id(t) for t in against)
+            against = []
         if not against:
             out.append(f)
             continue
         gone.update(id(t) for t in against)
         said = "states" if f.state is State.PRESENT else "denies"
-        words = "denies" if f.state is State.PRESENT else "states"
+        words = "only suggests" if _doubted(against[0]) else "denies" if f.state is State.PRESENT else "states"
         out.append(
             replace(
                 f,
@@ -390,9 +391,23 @@ def self_conflicts(findings: list[Finding]) -> list[Finding]:
     return [f for f in out if id(f) not in gone]
 
 
+def part_of(f: Finding) -> tuple[str, str | None]:
+    """The criterion part a finding speaks for (see coded_wins)."""
+    return _part(f)
+
+
+def _doubted(f: Finding) -> bool:
+    """A text finding that is a doubt ("possible", "?", "cannot be excluded"), not a history."""
+    return f.state is State.INDETERMINATE and "uncertain mention" in (f.note or "")
+
+
 def _contradicts(coded: Finding, text: Finding) -> bool:
     """A resource whose own words deny what its code states, or state what its code denies (probe86 D1: a
     node biopsy coded Castleman disease whose conclusion says "no evidence of Castleman disease"; D2: a
     Condition coded polyneuropathy named "Polyneuropathy ruled out"): both are kept, and the criterion
     combines them as the conflict they are (indeterminate) - the code no longer silences its own text."""
-    return {coded.state, text.state} == {State.PRESENT, State.ABSENT}
+    # ... or whose own words only suggest what the code states (probe88 D10: a node biopsy coded Castleman
+    # disease whose conclusion says "possible Castleman disease", a Condition named "?Polyneuropathy")
+    return {coded.state, text.state} == {State.PRESENT, State.ABSENT} or (
+        coded.state is State.PRESENT and _doubted(text)
+    )
