@@ -388,8 +388,20 @@ def _headed_lists(pieces: list[str], keys: KeyIndex) -> list[str]:
         ):
             out.append(piece)
             continue
-        out += ["\n".join(lines[: denials[0]]), "\n".join(lines[denials[0] :])]
+        above = lines[: denials[0]]
+        last = max(i for i in filled if i < denials[0])
+        # the line just above may be what the denial answers ("Sclerotic lesions⏎Not seen⏎Ascites⏎Pleural
+        # effusion": a form, probe89 D1) or a stated finding over a headed list (probe85 e50): a bare name
+        # there is read as a doubt - neither reading may make a denied finding present
+        if _BARE_NAME.fullmatch(above[last]) and keys.hits(above[last]):
+            above[last] = "¿ " + above[last].strip()
+        out += ["\n".join(above), "\n".join(lines[denials[0] :])]
     return out
+
+
+#: a finding's name alone on its line, a label a denial under it could answer: a few words, no number, no
+#: predicate ("Sclerotic lesions", "Splenomegaly"; not "Splenomegaly 16 cm", "Spleen is enlarged")
+_BARE_NAME = re.compile(r"[ \t]*[^\W\d_][^\d:.;!?\n]{0,60}[ \t]*\r?")
 
 
 def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
@@ -514,7 +526,10 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
         if len(lines) > 1 and (
             _DENIAL_HEADING.fullmatch(last) or (_BARE_DENIAL.fullmatch(last) and not keys.hits("\n".join(lines[:-1])))
         ):
-            out.append("\n".join(lines[:-1]))
+            above = lines[:-1]
+            if _BARE_NAME.fullmatch(above[-1]) and keys.hits(above[-1]):  # answered or stated: a doubt
+                above[-1] = "¿ " + above[-1].strip()
+            out.append("\n".join(above))
             heading = last + ":"
             continue
         heading = (
