@@ -485,20 +485,31 @@ _QUESTION_LINE = re.compile(
 _MEASURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:x\s*\d+(?:[.,]\d+)?\s*)?(?:mm|cm|мм|см)\b")
 
 
+#: a question's last word that asks for what follows ("to exclude⏎…", «на предмет⏎…»)
+_ASKS_MORE = frozenset(
+    "exclude excluding assess assessment evaluate evaluation out r/o investigate check query regarding re "
+    "исключить исключение исключения оценить оценка предмет уточнить уточнения вопрос".split()
+)
+
+
 def _question_lines(pieces: list[str]) -> list[str]:
     """A request / referral / indication / clinical-question line with its question on it ends at its line
     end: the next line is read on its own (probe88 D3: "Request: CT for POEMS staging⏎Sclerotic lesion in
     L2." - the line names no finding, so it was read as wrapped, and its hypothetical scope took the
-    lesion). A next line in lower case is a hard wrap and goes on; a label alone on its line
-    ("Indication:⏎?POEMS") heads the line under it."""
+    lesion). A question whose last word asks for more ("for", "to exclude", «на предмет») goes on; a label
+    alone on its line ("Indication:⏎?POEMS") heads the line under it."""
     out: list[str] = []
     for piece in pieces:
         start = at = 0
         while (end := piece.find("\n", at)) != -1:
             m = _QUESTION_LINE.match(piece, at, end)
-            nxt = re.match(r"\s*([^\W\d_])?", piece[end + 1 : end + 81])
-            letter = nxt.group(1) if nxt else None
-            if m and piece[m.end() : end].strip() and piece[end + 1 :].strip() and not (letter and letter.islower()):
+            said = piece[m.end() : end].strip() if m else ""
+            last = said.rsplit(None, 1)[-1].lower() if said else ""
+            # a question that needs its next line ("please assess for⏎Sclerotic lesions", "to exclude⏎…",
+            # probe89 D2) goes on, whatever the case of that line; otherwise it ends at its line, also before
+            # a line in lower case ("?CIDP ?POEMS⏎sclerotic lesion in L2 on the previous CT", probe89 D14)
+            goes_on = last in _CONTINUES or last in _ASKS_MORE or last.endswith(("-", ",", "/"))
+            if m and said and piece[end + 1 :].strip() and not goes_on:
                 out.append(piece[start:end])
                 start = end + 1
             at = end + 1
