@@ -372,12 +372,27 @@ _BARE_YES = re.compile(
 
 
 def _own_words(concept: Any) -> str:
-    """A concept's ``text`` when it says more than its codings' displays (a clinician's words), else ""."""
+    """A concept's ``text`` when it is the name qualified as a whole by a denial or a doubt ("Polyneuropathy
+    ruled out", "No polyneuropathy", "?Polyneuropathy", "Rule out polyneuropathy", «Полинейропатия
+    исключена»), else "": a longer name says other things ("Polyneuropathy, diabetes excluded", "(CIDP not
+    confirmed)", "with absent ankle reflexes" - probe88 D8, probe89 D18), and its denials need not be the
+    code's."""
     text = concept.get("text") if isinstance(concept, dict) else None
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str) or not text.strip() or len(text) > 120:
         return ""
-    displays = {(d or "").strip().lower() for _, _, d in codings(concept)}
-    return "" if text.strip().lower() in displays else text
+    return text if _QUALIFIED_NAME.fullmatch(text) else ""
+
+
+#: a name with a denial or doubt before or after it and nothing else: no comma, semicolon or bracket within
+_QUALIFIED_NAME = re.compile(
+    r"\s*(?:(?P<before>no|not|negative\s+for|without|r/o|rule\s+out|ruled\s+out|exclude|exclusion\s+of|\?|possible|"
+    r"probable|suspected|query|нет|без|исключить|исключение|подозрение\s+на|\?)\s*)?"
+    r"[^\W\d_][^,;()\[\]\n]{0,80}?"
+    r"(?(before)|\s*[-:–—]?\s*(?:ruled\s+out|excluded|not\s+confirmed|negative|absent|\?|possible|likely|suspected|"
+    r"исключен\w{0,2}|не\s+подтвержден\w{0,2}|под\s+вопросом|не\s+выявлен\w{0,2}|жоқ))"
+    r"\s*\.?\s*",
+    re.IGNORECASE,
+)
 
 
 def _uncoded(concept: Any) -> bool:

@@ -1206,3 +1206,24 @@ def test_a_castleman_code_beside_words_that_state_it_and_deny_a_variant_stays_pr
     assert states(run(mapping, r), "castleman_disease") == [State.PRESENT]
     r["conclusion"] = "Possible Castleman disease; correlate clinically."
     assert states(run(mapping, r), "castleman_disease") == [State.INDETERMINATE]
+
+
+@pytest.mark.parametrize(
+    ("name", "state"),
+    [
+        # probe89 D10: a problem named as a rule-out is a suspicion
+        ("Rule out polyneuropathy", State.INDETERMINATE),
+        ("R/O polyneuropathy", State.INDETERMINATE),
+        ("Исключить полинейропатию", State.INDETERMINATE),
+        # probe89 D18, probe88 D8: a longer name says other things - its denial need not be the code's
+        ("Polyneuropathy, diabetes excluded", State.PRESENT),
+        ("Polyneuropathy (CIDP not confirmed)", State.PRESENT),
+        ("Polyneuropathy, anti-MAG negative", State.PRESENT),
+        ("Сенсомоторная полинейропатия, сахарный диабет исключен", State.PRESENT),
+        ("Polyneuropathy with absent ankle reflexes", State.PRESENT),
+    ],
+)
+def test_a_coded_conditions_name_counts_only_as_a_whole_qualified_name(mapping, name, state):
+    c = cond("http://hl7.org/fhir/sid/icd-10-cm", "G62.9", None, recordedDate="2024-02-01")
+    c["code"]["text"] = name
+    assert states(run(mapping, c), "polyneuropathy") == [state]

@@ -98,6 +98,8 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         if rule is None or not job.allows(rule):
             continue
         label = a.label
+        if label == "hypothetical" and job.kind == "condition" and job.source == "code.text":
+            label = "possible"  # a problem named "Rule out polyneuropathy" is a suspicion (probe89 D10)
         if label in ("family", "hypothetical"):
             continue
         if job.inadequate.get(rule.topic or "", ("",))[0] == "ignore_all":
