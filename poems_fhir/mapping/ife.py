@@ -336,7 +336,11 @@ def parse_ife(text: str) -> IfeResult:
     for clause in chain_denials:
         rest = rest.replace(clause, " ")
     negative = negated_any or no_clone or bool(_NEGATIVE.search(rest))
-    if chain_denials and not negative:
+    if {b.light_chain for c in chain_denials for b in _bands(c)} >= {"kappa", "lambda"}:
+        # "No kappa band. No lambda band.", «Лямбда не выявлена. Каппа не выявлена.»: each chain denied in a
+        # clause of its own denies every band, as "Kappa and lambda not detected" does (probe89 D3)
+        negative = True
+    elif chain_denials and not negative:
         # only one light chain denied ("Positive. No kappa band.", «каппа не выявлена»): negative, but it says
         # nothing against a clone of the other chain, nor against a coded Positive (probe88 D12)
         return IfeResult(True, earlier=before, chain_only=True)
