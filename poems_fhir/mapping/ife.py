@@ -132,6 +132,17 @@ _POSITIVE = re.compile(
     r"\b(?:detected|present|seen|found|identified|noted|visible|shows?|demonstrated)\b|"
     r"(?<!не )\b(?:выявлен\w*|обнаружен\w*|определя\w*)"
 )
+# a masking or sensitivity caveat: "an IgA lambda band could be masked by the transferrin band", "small IgM
+# kappa bands may be obscured", "may be hidden / not detected / below detection", «может не выявляться»,
+# «может быть замаскирован» (probe89 D8: each made a negative immunofixation a clone)
+_MASKED = (
+    r"\b(?:may|might|can|could|would)(?: not)? (?:(?:be|go|remain) )?(?:masked|obscured|hidden|overlooked|undetected|"
+    r"not (?:be )?(?:detected|detectable|seen|visible|visualised|visualized|apparent|resolved)|"
+    r"below (?:the )?(?:detection|limit|level)|beneath (?:the )?(?:detection|limit))|"
+    r"\b(?:masked|obscured|hidden|co-?migrat\w*) (?:by|behind|within|under)\b|\bbelow (?:the )?(?:limit|level) of detection\b|"
+    r"(?:может|могут) (?:не (?:выявля\w*|определя\w*|обнаружива\w*|визуализир\w*)|быть (?:замаскирован\w*|скрыт\w*|"
+    r"не (?:видн\w*|определ\w*|обнаружен\w*))|маскировать\w*)|маскиру\w*|замаскирован\w*|ниже (?:порога|предела) (?:чувствительности|определения|обнаружения)"
+)
 # A clause that only MENTIONS isotypes or light chains - a recommendation, a request, a technical note,
 # a reference-range remark, a sensitivity caveat - states no band: "Suggest urine studies for free lambda
 # or kappa light chains", "Request was for IgG lambda follow-up", "free lambda light chains measured
@@ -150,7 +161,7 @@ _MENTION = re.compile(
     r"\b(?:measured|reported|quantified|assessed) (?:separately|elsewhere|by)\b|\bsee (?:flc|free|serum|urine|"
     r"separate)\b|\bchecks?\s+(?:was\s+|were\s+)?(?:performed|done|carried out)\b|\b(?:technologist|technician)\b|"
     r"\bsensitivity of (?:the )?(?:ife|immunofixation|method|assay|test)\b|"
-    r"\b(?:may|might|can|could) (?:be )?(?:missed|not be (?:detected|seen)|escape)\b|"
+    r"\b(?:may|might|can|could) (?:be )?(?:missed|not be (?:detected|seen)|escape)\b|" + _MASKED + "|"
     # a reference-range remark
     r"\b(?:within|in|inside) (?:the )?(?:normal |reference |ref\.? )?(?:range|limits|interval)\b|"
     r"\b(?:reference|normal) (?:range|limits|interval)\b|"
@@ -166,7 +177,8 @@ _MENTION = re.compile(
 # band is what the test is to look for ("Suggest urine IFE to exclude a free lambda band")
 _CAVEAT = re.compile(
     r"\bsensitivity\b|\b(?:may|might|can|could) (?:be )?(?:missed|not be (?:detected|seen)|escape)\b|"
-    r"\bbelow (?:the )?(?:detection|limit)|чувствительност\w*|(?:может|могут) быть (?:пропущен\w*|не выявлен\w*)"
+    r"\bbelow (?:the )?(?:detection|limit)|чувствительност\w*|(?:может|могут) быть (?:пропущен\w*|не выявлен\w*)|"
+    + _MASKED
 )
 _SOUGHT = re.compile(
     r"\b(?:to (?:exclude|rule out|look for|detect|screen for|search for)|screen(?:ing)? for|looking for|"

@@ -37,3 +37,23 @@ def test_a_positive_code_whose_words_deny_both_chains_apart_contradicts_itself(m
     value = {"coding": [POSITIVE], "text": text}
     found, _ = clone_findings(observation(SERUM_IFE, "ife", valueCodeableConcept=value), mapping)
     assert [state for state, _ in found] == [State.INDETERMINATE]
+
+
+MASKING_CAVEATS = [
+    # probe89 min/D8: G06, G02, I29
+    "IFE: Negative. Small IgM kappa bands may be obscured.",
+    "IFE: Negative. An IgA lambda band could be masked by the transferrin band.",
+    "No monoclonal band. Note: sample haemolysed; IgA lambda band may be obscured.",
+    "Negative. A faint IgG kappa band may be hidden in the beta region.",
+    "Negative. A small IgA lambda band may not be detected.",
+    "Negative. An IgM kappa paraprotein below the detection limit may not be visible.",
+    "Отрицательно. Небольшой М-градиент IgA лямбда может не выявляться.",
+    "Не выявлено. Слабая полоса IgM каппа может быть замаскирована трансферрином.",
+]
+
+
+@pytest.mark.parametrize("text", MASKING_CAVEATS)
+def test_a_masking_caveat_is_a_mention(text):
+    result = parse_ife(text)
+    assert result.negative
+    assert (result.bands, result.possible) == ((), ())
