@@ -181,9 +181,13 @@ _CAVEAT = re.compile(
     + _MASKED
 )
 _SOUGHT = re.compile(
-    r"\b(?:to (?:exclude|rule out|look for|detect|screen for|search for)|screen(?:ing)? for|looking for|"
+    r"\b(?:to (?:exclude|rule out|look for|detect|screen for|search for|check for|test for)|screen(?:ing)? for|"
+    r"look(?:ing)? for|check(?:ing)? for|test(?:ing)? for|"
     r"for (?:any|an?|possible|a possible|presence of|the presence of)\b|(?:exclude|rule out|r/o)\b)|"
-    r"на (?:наличие|предмет)|для (?:исключения|выявления)|исключить|исследовани\w* на\b"
+    # probe89 D9: "to quantify any IgA lambda band", "urine immunofixation for IgA lambda paraprotein" (a band
+    # named right after "for", with no "this / the": the one sought, not one there)
+    r"\b(?:any|whatever)\b|\bfor (?:(?:a|an|monoclonal|free) )?(?:(?:ig|иг)\s*[gamde]\b|(?:ig|иг)[gamde]|kappa|lambda|κ|λ)|"
+    r"на (?:наличие|предмет)|для (?:исключения|выявления)|исключить|исследовани\w* на\b|\bлюб(?:ой|ого|ая|ую|ых|ые)\b"
 )
 
 
@@ -259,6 +263,8 @@ def parse_ife(text: str) -> IfeResult:
     earlier: list[Band] = []
     mention = False  # the sentence so far only mentions isotypes (a comment, a request, a note)
     caveat = False  # ... or is a caveat on the method's sensitivity
+    said_outside: list[Band] = []  # the bands stated outside a comment
+    comment_clauses: list[str] = []  # the comment clauses that state a band (probe88 D11)
     for clause, after_comma, new_sentence in _clauses(_ANTI.sub(" ", t)):
         mention = mention and not new_sentence
         caveat = (caveat and not new_sentence) or bool(_CAVEAT.search(clause))
@@ -273,6 +279,7 @@ def parse_ife(text: str) -> IfeResult:
         if pending and not continues:  # the list was a statement of its own: "IgG kappa, no Bence Jones"
             previous = [b for b in pending if b not in bands]
             bands += previous
+            said_outside += pending
             pending = []
         then = _EARLIER.search(clause) if clause_bands else None
         if then is not None and not _STILL.search(clause):
@@ -335,7 +342,20 @@ def parse_ife(text: str) -> IfeResult:
             continue
         previous = [b for b in members if b not in bands]
         bands += previous
+        if mention and not _POSITIVE.search(_MENTION.sub(" ", clause)):
+            comment_clauses.append(clause)  # named in the comment only (a clause with "present" states it)
+        else:
+            said_outside += members
     bands += [b for b in pending if b not in bands]
+    said_outside += pending
+    if bands and not said_outside:
+        # only a comment names a band: beside the result's own negative words it creates none ("Negative.
+        # Recommend monitoring of the IgG lambda band if clinically indicated": probe89 D9)
+        words = t
+        for clause in comment_clauses + chain_denials:
+            words = words.replace(clause, " ")
+        if negated_any or _NEGATIVE.search(words):
+            bands, negated_any = [], True
     bands = _merge_lone_chains(bands)
     before = tuple(_merge_lone_chains(earlier))
     if bands:

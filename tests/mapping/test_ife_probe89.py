@@ -12,8 +12,11 @@ from __future__ import annotations
 import pytest
 
 from poems_fhir.criteria.model import State
-from poems_fhir.mapping.ife import parse_ife
-from tests.conftest import observation
+from poems_fhir.criteria.profiles import get_profile
+from poems_fhir.mapping.ife import Band, parse_ife
+from poems_fhir.pipeline import evaluate_record
+from tests.conftest import make_record, observation
+from tests.mapping.test_ife_comments import _cidp_patient
 from tests.mapping.test_ife_contradictions import POSITIVE, SERUM_IFE, clone_findings
 
 BOTH_CHAINS_DENIED_APART = [
@@ -57,3 +60,56 @@ def test_a_masking_caveat_is_a_mention(text):
     result = parse_ife(text)
     assert result.negative
     assert (result.bands, result.possible) == ((), ())
+
+
+HYPOTHETICAL_BANDS = [
+    # probe89 min/D9: H30, H26, H29
+    "IFE: Negative. Please repeat in 6 weeks to quantify any IgA lambda band.",
+    "IFE: No band. Recommend urine immunofixation for IgA lambda paraprotein.",
+    "IFE: Negative. Recommend monitoring of the IgG lambda band if clinically indicated.",
+    "Negative. Suggest urine immunofixation to check for an IgA lambda band.",
+    "Отрицательно. Рекомендован контроль М-градиента IgG-λ через 3 месяца.",
+    "Моноклональный белок не выявлен. Рекомендовано повторить для оценки любого М-градиента IgA лямбда.",
+]
+
+
+@pytest.mark.parametrize("text", HYPOTHETICAL_BANDS)
+def test_a_recommendation_beside_a_negative_creates_no_band(text):
+    result = parse_ife(text)
+    assert result.negative
+    assert (result.bands, result.possible) == ((), ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Recommend repeat to quantify any IgA lambda band.",
+        "Recommend urine immunofixation for IgA lambda paraprotein.",
+        "Рекомендовано повторить для оценки любого М-градиента IgA лямбда.",
+    ],
+)
+def test_a_sought_band_in_a_recommendation_is_a_mention(text):
+    assert parse_ife(text).bands == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "band"),
+    [
+        # with no negative statement, a recommendation naming "the X band" as there is still a band (probe88 D11)
+        ("Positive. Recommend repeat in 3 months to monitor the IgG lambda band.", ("IgG", "lambda")),
+        ("Положительно. Рекомендован контроль М-градиента IgG-λ через 3 месяца.", ("IgG", "lambda")),
+        # a band stated outside the comment stays, whatever the comment says
+        ("IgA lambda band detected. Recommend monitoring of the IgA lambda band.", ("IgA", "lambda")),
+    ],
+)
+def test_a_recommendation_naming_the_band_without_a_negative_is_a_band(text, band):
+    result = parse_ife(text)
+    assert not result.negative
+    assert list(result.bands) == [Band(*band)]
+
+
+@pytest.mark.parametrize("text", [MASKING_CAVEATS[0], MASKING_CAVEATS[1], HYPOTHETICAL_BANDS[0], HYPOTHETICAL_BANDS[2]])
+def test_a_cidp_patient_whose_negative_immunofixation_names_a_hypothetical_band_is_not_met(mapping, text):
+    ife = observation(SERUM_IFE, "ife", valueString=text)
+    result = evaluate_record(make_record(*_cidp_patient(ife)), mapping, get_profile("mayo"), None)
+    assert result.assessment.classification.value == "not_met"
