@@ -139,9 +139,9 @@ _MASKED = (
     r"\b(?:may|might|can|could|would)(?: not)? (?:(?:be|go|remain) )?(?:masked|obscured|hidden|overlooked|undetected|"
     r"not (?:be )?(?:detected|detectable|seen|visible|visualised|visualized|apparent|resolved)|"
     r"below (?:the )?(?:detection|limit|level)|beneath (?:the )?(?:detection|limit))|"
-    r"\b(?:masked|obscured|hidden|co-?migrat\w*) (?:by|behind|within|under)\b|\bbelow (?:the )?(?:limit|level) of detection\b|"
+    r"\b(?:masked|obscured|hidden) (?:by|behind|within|under)\b|\bbelow (?:the )?(?:limit|level) of detection\b|"
     r"(?:может|могут) (?:не (?:выявля\w*|определя\w*|обнаружива\w*|визуализир\w*)|быть (?:замаскирован\w*|скрыт\w*|"
-    r"не (?:видн\w*|определ\w*|обнаружен\w*))|маскировать\w*)|маскиру\w*|замаскирован\w*|ниже (?:порога|предела) (?:чувствительности|определения|обнаружения)"
+    r"не (?:видн\w*|определ\w*|обнаружен\w*))|маскировать\w*)|замаскирован\w*|ниже (?:порога|предела) (?:чувствительности|определения|обнаружения)"
 )
 # A clause that only MENTIONS isotypes or light chains - a recommendation, a request, a technical note,
 # a reference-range remark, a sensitivity caveat - states no band: "Suggest urine studies for free lambda

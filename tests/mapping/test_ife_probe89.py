@@ -113,3 +113,17 @@ def test_a_cidp_patient_whose_negative_immunofixation_names_a_hypothetical_band_
     ife = observation(SERUM_IFE, "ife", valueString=text)
     result = evaluate_record(make_record(*_cidp_patient(ife)), mapping, get_profile("mayo"), None)
     assert result.assessment.classification.value == "not_met"
+
+
+@pytest.mark.parametrize(
+    ("text", "band"),
+    [
+        # a band reported beside or under another protein is a band, not a masking caveat
+        ("IgA lambda band co-migrating with transferrin.", ("IgA", "lambda")),
+        ("IgA lambda band comigrating within the beta region", ("IgA", "lambda")),
+        ("A small IgA lambda band, partly masked by transferrin, is present.", ("IgA", "lambda")),
+        ("М-градиент IgG каппа, маскирующий трансферрин.", ("IgG", "kappa")),
+    ],
+)
+def test_a_band_reported_beside_another_protein_stays_a_band(text, band):
+    assert list(parse_ife(text).bands) == [Band(*band)]
