@@ -849,7 +849,8 @@ class TextEngine:
             # and a row's cells that each state something end a sentence at their tab (probe76 D4)
             # and a row that measures an organ and names its finding ("Spleen | 16 cm | enlarged") is one clause
             text = _QUERY_MARK.sub(
-                "¿", cell_breaks(measured_rows(answered_forms(headed_tables(text, self.keys.hits), self.keys.hits)))
+                lambda m: "¿" * len(m.group()),
+                cell_breaks(measured_rows(answered_forms(headed_tables(text, self.keys.hits), self.keys.hits))),
             )
             counted: list[int] = []
             for chunk in candidate_sentences(text, self.keys, self.sentence_filter, counted):
@@ -1269,7 +1270,12 @@ _QUERY_MARK = re.compile(
     r"|(?<=\s)\?(?=[^\W\d_])(?!(?i:yes|no|nil|none|да|нет)\b)"
     # and a "?" standing alone between words when a lower-case word follows that is no answer: "Small ?
     # pleural effusion", "? pleural effusion ? ascites" ("Is there splenomegaly ? No" stays a question)
-    r"|(?<=[^\W_] )\?(?= (?!(?:yes|no|not|nil|none|neg\w*|pos\w*|да|нет|не)\b)[a-zа-яёәғқңөұүһі])",
+    r"|(?<=[^\W_] )\?(?= (?!(?:yes|no|not|nil|none|neg\w*|pos\w*|да|нет|не)\b)[a-zа-яёәғқңөұүһі])"
+    # probe89 D13: a query list with capitals ("? Splenomegaly ? Ascites") - not before an answer or a degree
+    r"|(?:^|(?<=\s))\?{1,3}(?= (?!(?i:yes|no|not|nil|none|neg\w*|pos\w*|small|mild|moderate|large|trace|"
+    r"minimal|normal|да|нет|не)\b)[^\W\d_])"
+    # and a doubled mark glued to its word ("?? ascites", "??Ascites")
+    r"|(?:^|(?<=\s))\?{2,3}(?=[^\W\d_])",
     re.MULTILINE,
 )
 _NORM_PIPE = "poems_fhir_norm"
