@@ -486,3 +486,102 @@ def test_a_row_that_measures_an_organ_reads_as_one_clause_at_the_same_length(row
     got = measured_rows(row)
     assert got == (read if read is not None else row)
     assert len(got) == len(row)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        # probe89 D4: a row of findings and one bare answer: each finding takes it
+        ("Sclerotic lesions | Ascites | none", "Sclerotic lesions: none. Ascites: none."),
+        ("Ascites | Pleural effusion | нет", "Ascites: no. Pleural effusion: no."),  # in the label's language
+        ("Sclerotic lesions\tAscites\tNot seen", "Sclerotic lesions: Not seen. Ascites: Not seen."),
+        ("Sclerotic lesions | Ascites | possible", "Sclerotic lesions: ? (possible). Ascites: ? (possible)."),
+        # probe89 D12: a check-mark table: the mark's column is the answer, no mark "?"
+        (
+            "Finding | Present | Absent\nAscites |  | X\nSclerotic lesions | X |",
+            "\nAscites: Absent.\nSclerotic lesions: Present.",
+        ),
+        ("Finding\tPresent\tAbsent\n\nAscites\t\t✓", "\n\nAscites: Absent."),
+        ("Finding | Present | Absent\nAscites |  |", "\nAscites: ?."),
+        # guards: a measure, a cell that states something, a cell naming no finding, a header alone
+        ("Spleen | 16 cm | no", "Spleen | 16 cm | no"),
+        ("Sclerotic lesion in L2 | Ascites | no", "Sclerotic lesion in L2 | Ascites | no"),
+        ("Comparison | Ascites | none", "Comparison | Ascites | none"),
+        ("Finding | Present | Absent", ""),  # a header alone is no finding
+        ("Finding | Present | Absent\nAscites | 16 cm |", "\nAscites | 16 cm |"),
+    ],
+)
+def test_a_row_of_findings_under_one_answer_and_a_check_mark_row_are_fields(text, read):
+    assert "\n".join(line.strip() for line in headed_tables(text, _names).split("\n")) == read
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        # probe89 D5: a doubt answer doubts its own label and ends its sentence (the next line is its own)
+        ("Sclerotic lesions: equivocal\nAscites", "Sclerotic lesions?\nAscites"),
+        ("Склеротические очаги: под вопросом\nАсцит", "Склеротические очаги?\nАсцит"),
+        ("Sclerotic lesions ...... possible\nAscites", "Sclerotic lesions ? possible.\nAscites"),
+        ("Sclerotic lesions | possible\nAscites", "Sclerotic lesions ?\nAscites"),
+        ("Sclerotic lesions\nPossible\nAscites", "Sclerotic lesions?\nAscites"),
+        ("Sclerotic lesions: possible  Ascites: no", "Sclerotic lesions? possible. Ascites: no"),
+        ("Sclerotic lesions: possible bone island", "Sclerotic lesions: possible bone island"),
+        ("Impression: possible", "Impression: possible"),  # a label naming no finding
+        # probe89 D11: a label and a bare answer two spaces or more apart
+        ("Sclerotic lesions    no", "Sclerotic lesions: no."),
+        ("Sclerotic lesions  no  Ascites  yes", "Sclerotic lesions: no. Ascites:yes."),
+        ("Ascites    possible", "Ascites? possible."),
+        ("Ascites  no change", "Ascites  no change"),
+        ("No ascites.  Sclerotic lesions seen.", "No ascites.  Sclerotic lesions seen."),
+        # probe89 D17: the answer in its label's language
+        ("Ascites ....... нет", "Ascites: no."),
+        ("Ascites | нет", "Ascites: no."),
+        ("Асцит ....... no", "Асцит: нет."),
+    ],
+)
+def test_doubted_spaced_and_mixed_language_fields_are_read_at_the_same_length(text, read):
+    out = answered_forms(text, _names)
+    assert len(out) == len(text)
+    assert "\n".join(line.rstrip() for line in out.split("\n")) == read
+
+
+def test_the_engine_reads_an_html_row_of_findings_and_a_check_mark_table():
+    from poems_fhir.mapping.attachment import html_text
+    from poems_fhir.mapping.rules import load_mapping
+
+    rows = (
+        "<table><tr><td>Sclerotic lesions</td><td>Ascites</td><td>Not seen</td></tr></table><p>Splenomegaly 16 cm.</p>"
+    )
+    marks = (
+        "<table><tr><th>Finding</th><th>Present</th><th>Absent</th></tr>"
+        "<tr><td>Sclerotic lesions</td><td></td><td>X</td></tr></table><p>Splenomegaly 16 cm.</p>"
+    )
+    read = [
+        {(a.target, a.label) for a in found}
+        for found in load_mapping().text.assert_texts([html_text(rows), html_text(marks)])
+    ]
+    assert read[0] == {("sclerotic_bone_lesion", "negated"), ("ascites", "negated"), ("splenomegaly", "present")}
+    assert read[1] == {("sclerotic_bone_lesion", "negated"), ("splenomegaly", "present")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # probe89: rows of findings, check-mark tables, doubts and spaced fields, hostile
+        "Sclerotic lesions | " * 20000 + "no",
+        "Sclerotic lesions | Ascites | no\n" * 20000,
+        "Finding | Present | Absent\n" + "Ascites |  | X\n" * 20000,
+        ("Finding | Present | Absent\n\n" + "Ascites\t\tX\n\n") * 3000,
+        "Finding | Present | Absent\n" * 30000,
+        "Sclerotic lesions: possible\n" * 20000,
+        "Sclerotic lesions" + " " * 100000 + "possible",
+        "Sclerotic lesions" + "." * 100000 + "?",
+        "Sclerotic lesions  no  " * 20000,
+        "Ascites" + "  " * 50000 + "no",
+        ("x" * 79 + "  possible  ") * 1200,
+    ],
+)
+def test_hostile_rows_doubts_and_spaced_fields_are_read_in_one_pass(text):
+    out = headed_tables(text, _names)
+    assert len(out) <= 2 * len(text) + 4096
+    assert len(answered_forms(out, _names)) == len(out)

@@ -70,7 +70,9 @@ _LABEL_START = re.compile(r"[ \t]{0,20}[^\n:.;!?]{1,80}:")
 #: a bare answer on a line of its own
 _ANSWER_LINE = re.compile(
     r"[ \t\u00a0]{0,20}(?:no|yes|none|nil|absent|present|negative|positive|not seen|not present|нет|да|"
-    r"отсутству\w{0,6}|не выявлен\w{0,2}|жоқ|иә|ия)[ \t\u00a0]{0,20}[.;!]?[ \t\u00a0]{0,20}\r?",
+    r"отсутству\w{0,6}|не выявлен\w{0,2}|жоқ|иә|ия|possible|probable|equivocal|questionable|uncertain|"
+    r"indeterminate|suspected|под вопросом|сомнительн\w{0,3}|возможн\w{0,3}|мүмкін|күмәнді|\?)"
+    r"[ \t\u00a0]{0,20}[.;!]?[ \t\u00a0]{0,20}\r?",
     re.IGNORECASE,
 )
 
@@ -271,6 +273,19 @@ def _polarity(answer: str) -> bool | None:
     return False if _NEGATIVE_ANSWER.match(a) else True if _POSITIVE_ANSWER.match(a) else None
 
 
+def in_script_of(label: str, answer: str) -> str:
+    """A bare yes/no answer in the script of its label: "Ascites ....... нет" is "Ascites: no" (probe89
+    D17: the English reading took «нет» for no word and the ascites as present); any other answer as it is."""
+    if bool(_CYRILLIC_WORD.search(label)) == bool(_CYRILLIC_WORD.search(answer)):
+        return answer
+    said = _polarity(answer)
+    if said is None:
+        return answer
+    if _CYRILLIC_WORD.search(label):
+        return "да" if said else "нет"
+    return "yes" if said else "no"
+
+
 def table_rows(text: str) -> str:
     """A table row of a finding and its answer as "label: answer", at the same length (probe71 D3:
     "Pleural effusion | No" and an HTML row <td>Pleural effusion</td><td>No</td> read as present)."""
@@ -288,7 +303,7 @@ def table_rows(text: str) -> str:
         ):
             continue
         start, end = m.start("sep"), m.end("tail") - (1 if m.group("tail").endswith("\r") else 0)
-        said = m.group("answer").strip()
+        said = in_script_of(m.group("label"), m.group("answer").strip())
         room = end - start - 1
         said = " " + said if len(said) < room else said
         if len(said) < room and not said.endswith("."):
@@ -320,7 +335,10 @@ def answered_forms(text: str, names: Callable[[str], bool] | None = None) -> str
         # probe71 D21: "Question: sclerotic lesions? Answer: none identified." stayed a question (possible)
         text = _QUESTION_ANSWER.sub(_as_answer, text)
     # last: the question's answer above ("Q: X? A: no" is "X:    no") is a field like any other (probe87 D7)
-    return spaced_answers(_ANSWERED.sub(":", text))
+    text = spaced_answers(_ANSWERED.sub(":", text))
+    if names is None:
+        return text
+    return doubted_fields(spaced_fields(text, names), names)
 
 
 #: white space inside a line: spaces, tabs, no-break and typographic spaces (runs taken whole - possessive -
@@ -371,6 +389,7 @@ def spaced_answers(text: str) -> str:
         answer = m.group("answer")
         if not m.group("plain"):  # "no evidence", «нет признаков»: the bare denial
             answer = "жоқ" if "жоқ" in answer.lower() else "нет" if _CYRILLIC_WORD.search(answer) else "no"
+        answer = in_script_of(label.group(0), answer)
         stop, end, next_field = m.group("stop"), m.end(), False
         written = text[start : m.end()]
         if not stop:  # the gap after the answer makes room for its full stop ("X:  no   Ascites: yes")
@@ -390,6 +409,120 @@ def spaced_answers(text: str) -> str:
             continue
         out[start:end] = list(said.ljust(room))
     return "".join(out)
+
+
+#: a field's answer that doubts it: "possible", "equivocal", «под вопросом», "?"
+_DOUBT_WORDS = (
+    r"possible|possibly|probable|probably|likely|suspected|suspicious|equivocal|indeterminate|questionable|"
+    r"uncertain|под[ \t]+вопросом|сомнительн\w{0,3}|возможн\w{0,3}|вероятн\w{0,3}|мүмкін|күмәнді|\?"
+)
+#: such an answer after a field's mark (a colon, a dash, dot leaders, a pipe, a tab) ending its line or its
+#: field (a wide gap after it): the mark, the word and a full stop, runs bounded and taken whole (linear)
+_DOUBT_ANSWER = re.compile(
+    rf"{_WS}{{0,20}}+(?P<mark>{_SEP_MARK}|\|){_WS}{{0,20}}+(?P<doubt>{_DOUBT_WORDS})(?P<stop>[.;]?)"
+    rf"(?={_WS}{{0,20}}+\r?$|{_WS}{{2}}|\t)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_DOUBT_LABEL = re.compile(r"[^\n.;:!?=/→…|\t]{1,80}$")
+
+
+def _field_label(text: str, at: int, names: Callable[[str], bool]) -> str | None:
+    """The label of a field whose mark is at ``at``: a few words since the line's, the sentence's or the
+    cell's start, naming a finding, no answer word last; None if there is none."""
+    label = _DOUBT_LABEL.search(text, max(0, at - 80), at)
+    if (
+        label is None
+        or (label.start() > 0 and text[label.start() - 1] not in "\n.;:!?=/→…|\t")
+        or not 1 <= len(label.group(0).split()) <= _MAX_LABEL_WORDS
+        or _ANSWER_WORD.search(label.group(0))
+        or not names(label.group(0))
+    ):
+        return None
+    return label.group(0)
+
+
+def _said_in(room: int, shapes: tuple[str, ...], last: str) -> str:
+    """The first of ``shapes`` that fits in ``room`` characters, else ``last``; padded to ``room``."""
+    return next((s for s in shapes if len(s) <= room), last).ljust(room)
+
+
+def doubted_fields(text: str, names: Callable[[str], bool]) -> str:
+    """A field answered with a doubt doubts its own label only, at the same length (probe89 D5: "Sclerotic
+    lesions: equivocal", «: под вопросом», ": ?", "…… possible", "| possible", "A: possible" read the lesion
+    as present, and with no full stop the doubt word reached the next line's finding): the mark becomes "?",
+    the answer ends its sentence - "Sclerotic lesions? equivocal." - or, with no room for the full stop, is
+    blanked ("Sclerotic lesions?         "). Only after a label of a few words naming a finding."""
+    if not any(c in text for c in ":-‐‑‒–—―=/→….|\t"):
+        return text
+    out = list(text)
+    for m in _DOUBT_ANSWER.finditer(text):
+        if (m.group("doubt") == "?" and m.group("stop")) or _field_label(text, m.start(), names) is None:
+            continue  # ": ?." (a headed table's unanswered cell) reads as a doubt already
+        start, end, next_field = m.start("mark"), m.end(), False
+        gap = _GAP_AFTER.match(text, end)
+        if gap:
+            next_field = gap.end() < len(text) and text[gap.end()] not in "\r\n"
+            end = gap.end() - (1 if next_field else 0)
+        word = m.group("doubt")
+        shapes = () if word == "?" else (f"? {word}.",)
+        out[start:end] = list(_said_in(end - start, shapes, "?"))
+    return "".join(out)
+
+
+#: two cells of a line apart: a tab, or two white spaces or more
+_WIDE_GAP = re.compile(rf"({_WS}{{2,}}+|\t)")
+#: a bare answer cell: yes/no and their kin, or a doubt
+_BARE_FIELD_ANSWER = re.compile(
+    rf"(?P<answer>no|none|nil|absent|negative|not seen|yes|present|positive|нет|да|отсутству\w{{0,6}}|"
+    rf"не выявлен\w{{0,2}}|жоқ|иә|ия|(?P<doubt>{_DOUBT_WORDS}))[.;]?",
+    re.IGNORECASE,
+)
+_SPACED_LABEL_CELL = re.compile(r"[^\W\d_][^\n\t|:.;!?=/→…]{0,60}")
+
+
+def spaced_fields(text: str, names: Callable[[str], bool]) -> str:
+    """Fields with no colon, a label and its bare answer two spaces or more (or a tab) apart, at the same
+    length (probe89 D11: "Sclerotic lesions    no" read as present, "Sclerotic lesions  no  Ascites  yes"
+    denied the ascites): "Sclerotic lesions: no. Ascites: yes."; a doubt "Sclerotic lesions? possible.".
+    Only a label of a few words naming a finding before a bare answer; each line split once (linear)."""
+    if "  " not in text and "\t" not in text and not any(c in text for c in "\u00a0\u2000\u2003\u3000"):
+        return text
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        parts = _WIDE_GAP.split(line)
+        if len(parts) < 3:
+            continue
+        cells, gaps = parts[0::2], parts[1::2]
+        changed, k = False, 0
+        while k + 1 < len(cells):
+            label, said = cells[k], cells[k + 1].rstrip("\r")
+            answer = _BARE_FIELD_ANSWER.fullmatch(said)
+            if (
+                answer is None
+                or not _SPACED_LABEL_CELL.fullmatch(label.strip())
+                or len(label.split()) > _MAX_LABEL_WORDS
+                or _ANSWER_WORD.search(label)
+                or not names(label)
+            ):
+                k += 1
+                continue
+            word = answer.group("answer")
+            after = gaps[k + 1] if k + 1 < len(gaps) else ""
+            room = len(gaps[k]) + len(said) + len(after) - (1 if after else 0)
+            if answer.group("doubt"):
+                shapes = () if word == "?" else (f"? {word}.",)
+                field = _said_in(room, shapes, "?")
+            else:
+                word = in_script_of(label, word)
+                field = _said_in(room, (f": {word}.", f":{word}.", f": {word}"), f":{word}")
+            cells[k + 1] = field + (" " if after else "") + cells[k + 1][len(said) :]
+            gaps[k] = ""
+            if after:
+                gaps[k + 1] = ""
+            changed, k = True, k + 2
+        if changed:
+            lines[n] = "".join(c + (gaps[j] if j < len(gaps) else "") for j, c in enumerate(cells))
+    return "\n".join(lines)
 
 
 def _answer_end(tail: str) -> tuple[int, bool]:
@@ -586,7 +719,107 @@ def headed_tables(text: str, names: Callable[[str], bool]) -> str:
             budget -= max(0, len(said) - len(lines[k]))
             lines[k] = said + ("\r" if lines[k].endswith("\r") else "")
         i = rows[-1] + 1 if gap >= 0 else i + 1
+    budget = _checked_tables(lines, budget)
+    _listed_rows(lines, names, budget)
     return "\n".join(lines)
+
+
+def _clause_line(line: str, said: str) -> str:
+    """A row's line rewritten as ``said``, its carriage return kept."""
+    return said + ("\r" if line.endswith("\r") else "")
+
+
+def _listed_rows(lines: list[str], names: Callable[[str], bool], budget: int) -> int:
+    """A row that lists findings and then one bare answer: each finding takes the answer (probe89 D4:
+    "Sclerotic lesions | Ascites | none", «… | нет», an HTML row "…<TAB>Not seen" read the first findings
+    as present) - "Sclerotic lesions: none. Ascites: none." Only where every cell before the last names a
+    finding and states nothing of its own (no number, predicate or place: "Spleen | 16 cm | no" is left as
+    it is); a doubt answer doubts each ("? (possible)")."""
+    for k, line in enumerate(lines):
+        row = _cells(line)
+        if row is None or not 3 <= len(row) <= _MAX_COLUMNS:
+            continue
+        answer = row[-1].rstrip(" .")
+        if (
+            not answer
+            or not _bare_answer(answer)
+            or _NO_ANSWER_CELL.fullmatch(answer)
+            or not all(c and len(c) <= _MAX_LABEL_CELL and names(c) and not _STATEMENT_WORD.search(c) for c in row[:-1])
+        ):
+            continue
+        if _HEDGE_CELL.fullmatch(answer) and answer != "?":
+            answer = f"? ({answer})"
+        said = " ".join(f"{c.rstrip(':')}: {in_script_of(c, answer)}." for c in row[:-1])
+        if len(said) - len(line) > budget:
+            break
+        budget -= max(0, len(said) - len(line))
+        lines[k] = _clause_line(line, said)
+    return budget
+
+
+#: the first cell of a check-mark table's header: the column of findings, or nothing ("Finding | Present |
+#: Absent")
+_FINDING_COLUMN = re.compile(
+    r"(?:finding|feature|sign|item|parameter|symptom|criterion|признак|находк|показател|симптом|критери|"
+    r"белгі|көрсеткіш)\w{0,4}|",
+    re.IGNORECASE,
+)
+#: a check-mark column that says yes in words no field answers with («Есть», «Имеется», «Бар»)
+_CHECK_YES = re.compile(r"есть|имеется|бар|seen|noted", re.IGNORECASE)
+#: a check mark in a cell: "X", "✓", "+", "☒"
+_MARK_CELL = re.compile(r"[xXхХ✓✔☑☒✅+*•vV]")
+
+
+def _checked_tables(lines: list[str], budget: int) -> int:
+    """A check-mark table (probe89 D12): a header "Finding | Present | Absent" whose cells after the first
+    are answers, rows "Ascites |  | X" with a mark under one of them - the mark's column is the row's answer,
+    "Ascites: Absent."; no mark, or more than one: "Ascites: ?." (not answered: possible, never present).
+    Read as written, the row stated its finding. Rows are read while they are rows of at most the header's
+    cells, each cell after the first empty or a mark (HTML rows arrive a blank line apart). The header row
+    goes, rows or not: alone, its "Absent" denied the line under it ("Splenomegaly 16 cm")."""
+    i = 0
+    while i < len(lines):
+        header = _cells(lines[i])
+        if (
+            header is None
+            or not 3 <= len(header) <= _MAX_COLUMNS
+            or not _FINDING_COLUMN.fullmatch(header[0].rstrip(":"))
+            or not all(c and len(c) <= 30 and (_answers(c) or _CHECK_YES.fullmatch(c)) for c in header[1:])
+            or not any(_polarity(c) is not None or _CHECK_YES.fullmatch(c) for c in header[1:])
+        ):
+            i += 1
+            continue
+        rows, k = [], i + 1
+        while k < len(lines):
+            row = _cells(lines[k])
+            if row is None:
+                if lines[k].strip(" \t\r\u00a0") or k + 1 >= len(lines) or _cells(lines[k + 1]) is None:
+                    break
+                k += 1  # one blank line between two rows
+                continue
+            if (
+                len(row) > len(header)
+                or not row[0]
+                or len(row[0]) > _MAX_LABEL_CELL
+                or not all(not c or _MARK_CELL.fullmatch(c) for c in row[1:])
+            ):
+                break
+            rows.append((k, row))
+            k += 1
+        # the header is no finding: blanked, with its rows or without (its "Absent" headed the next line)
+        lines[i] = _clause_line(lines[i], " " * len(lines[i].rstrip("\r")))
+        if not rows:
+            i += 1
+            continue
+        for k, row in rows:
+            marked = [header[j] for j in range(1, len(row)) if row[j]]
+            said = f"{row[0].rstrip(':')}: {marked[0].rstrip(' .') if len(marked) == 1 else '?'}."
+            if len(said) - len(lines[k]) > budget:
+                return budget
+            budget -= max(0, len(said) - len(lines[k]))
+            lines[k] = _clause_line(lines[k], said)
+        i = rows[-1][0] + 1
+    return budget
 
 
 def _is_header(row: list[str], names: Callable[[str], bool]) -> bool:
