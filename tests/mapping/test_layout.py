@@ -505,7 +505,8 @@ def test_a_row_that_measures_an_organ_reads_as_one_clause_at_the_same_length(row
         ("Finding | Present | Absent\nAscites |  |", "\nAscites: ?."),
         # guards: a measure, a cell that states something, a cell naming no finding, a header alone
         ("Spleen | 16 cm | no", "Spleen | 16 cm | no"),
-        ("Sclerotic lesion in L2 | Ascites | no", "Sclerotic lesion in L2 | Ascites | no"),
+        ("Sclerotic lesion in L2 | Ascites | no", "Sclerotic lesion in L2. Ascites: no."),
+        ("Ascites | Sclerotic lesion in L2 | no", "Ascites | Sclerotic lesion in L2 | no"),
         ("Comparison | Ascites | none", "Comparison | Ascites | none"),
         ("Finding | Present | Absent", ""),  # a header alone is no finding
         ("Finding | Present | Absent\nAscites | 16 cm |", "\nAscites | 16 cm |"),

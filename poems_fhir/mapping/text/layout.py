@@ -733,8 +733,9 @@ def _listed_rows(lines: list[str], names: Callable[[str], bool], budget: int) ->
     """A row that lists findings and then one bare answer: each finding takes the answer (probe89 D4:
     "Sclerotic lesions | Ascites | none", «… | нет», an HTML row "…<TAB>Not seen" read the first findings
     as present) - "Sclerotic lesions: none. Ascites: none." Only where every cell before the last names a
-    finding and states nothing of its own (no number, predicate or place: "Spleen | 16 cm | no" is left as
-    it is); a doubt answer doubts each ("? (possible)")."""
+    finding ("Spleen | 16 cm | no" is left as it is); a cell that states its finding (a number, predicate or
+    place) keeps its statement and ends its sentence, the findings after it take the answer ("Sclerotic lesion
+    in L2. Ascites: no."); a doubt answer doubts each ("? (possible)")."""
     for k, line in enumerate(lines):
         row = _cells(line)
         if row is None or not 3 <= len(row) <= _MAX_COLUMNS:
@@ -744,12 +745,20 @@ def _listed_rows(lines: list[str], names: Callable[[str], bool], budget: int) ->
             not answer
             or not _bare_answer(answer)
             or _NO_ANSWER_CELL.fullmatch(answer)
-            or not all(c and len(c) <= _MAX_LABEL_CELL and names(c) and not _STATEMENT_WORD.search(c) for c in row[:-1])
+            or not all(c and len(c) <= _MAX_LABEL_CELL and names(c) for c in row[:-1])
         ):
+            continue
+        # the findings just before the answer take it; a cell before them that states its finding ("Sclerotic
+        # lesion in L2") keeps its statement, a sentence of its own (its "| Ascites | no" read the ascites present)
+        first = len(row) - 1
+        while first > 0 and not _STATEMENT_WORD.search(row[first - 1]):
+            first -= 1
+        if first == len(row) - 1:
             continue
         if _HEDGE_CELL.fullmatch(answer) and answer != "?":
             answer = f"? ({answer})"
-        said = " ".join(f"{c.rstrip(':')}: {in_script_of(c, answer)}." for c in row[:-1])
+        stated = [c if c.endswith(".") else c + "." for c in row[:first]]
+        said = " ".join(stated + [f"{c.rstrip(':')}: {in_script_of(c, answer)}." for c in row[first:-1]])
         if len(said) - len(line) > budget:
             break
         budget -= max(0, len(said) - len(line))
