@@ -502,6 +502,7 @@ def test_a_row_that_measures_an_organ_reads_as_one_clause_at_the_same_length(row
             "\nAscites: Absent.\nSclerotic lesions: Present.",
         ),
         ("Finding\tPresent\tAbsent\n\nAscites\t\t✓", "\n\nAscites: Absent."),
+        ("| Finding | Present | Absent |\n|---|---|---|\n| Ascites |  | X |", "\n\nAscites: Absent."),
         ("Finding | Present | Absent\nAscites |  |", "\nAscites: ?."),
         # guards: a measure, a cell that states something, a cell naming no finding, a header alone
         ("Spleen | 16 cm | no", "Spleen | 16 cm | no"),
@@ -532,6 +533,7 @@ def test_a_row_of_findings_under_one_answer_and_a_check_mark_row_are_fields(text
         ("Sclerotic lesions    no", "Sclerotic lesions: no."),
         ("Sclerotic lesions  no  Ascites  yes", "Sclerotic lesions: no. Ascites:yes."),
         ("Ascites    possible", "Ascites? possible."),
+        ("- Ascites  no\n- Sclerotic lesions  yes", "- Ascites:no.\n- Sclerotic lesions:yes."),
         ("Ascites  no change", "Ascites  no change"),
         ("No ascites.  Sclerotic lesions seen.", "No ascites.  Sclerotic lesions seen."),
         # probe89 D17: the answer in its label's language

@@ -499,7 +499,7 @@ def spaced_fields(text: str, names: Callable[[str], bool]) -> str:
             answer = _BARE_FIELD_ANSWER.fullmatch(said)
             if (
                 answer is None
-                or not _SPACED_LABEL_CELL.fullmatch(label.strip())
+                or not _SPACED_LABEL_CELL.fullmatch(label.strip().lstrip("-–•*·").strip())  # a bullet before it
                 or len(label.split()) > _MAX_LABEL_WORDS
                 or _ANSWER_WORD.search(label)
                 or not names(label)
@@ -799,6 +799,8 @@ def _checked_tables(lines: list[str], budget: int) -> int:
             i += 1
             continue
         rows, k = [], i + 1
+        if k < len(lines) and _RULE_LINE.fullmatch(lines[k]):  # a markdown rule under the header
+            k += 1
         while k < len(lines):
             row = _cells(lines[k])
             if row is None:
@@ -817,6 +819,8 @@ def _checked_tables(lines: list[str], budget: int) -> int:
             k += 1
         # the header is no finding: blanked, with its rows or without (its "Absent" headed the next line)
         lines[i] = _clause_line(lines[i], " " * len(lines[i].rstrip("\r")))
+        if rows and rows[0][0] > i + 1 and _RULE_LINE.fullmatch(lines[i + 1]):
+            lines[i + 1] = _clause_line(lines[i + 1], " " * len(lines[i + 1].rstrip("\r")))
         if not rows:
             i += 1
             continue
