@@ -1905,50 +1905,26 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     if not rules and verification != "refuted":
         rules = _broader_condition_rules(raw, data, mapping, out)
     text = concept_label(data.get("code"))
+    said: tuple[str, str] | None = None  # the clinician's words to read, and where they stand
     if not rules and _POEMS_TEXT.search(concept_text(data.get("code"))):
         rules = [
             Rule("condition", ConditionRule(id="poems_clinician_diagnosis", topic="clinician_poems_assertion"), "text")
         ]
     elif not rules and _uncoded(data.get("code")):  # the clinician's words are all there is
-        _queue_text(
-            raw,
-            mapping,
-            out,
-            concept_text(data.get("code")),
-            "code.text",
-            "condition",
-            onset or recorded,
-            verification=verification,
-            supporting=supporting,
-        )
+        said = (concept_text(data.get("code")), "code.text")
     elif not rules and (local := _local_coding(data.get("code"), mapping)) is not None:
         # a problem list in the site's own codes ("IDA" "Iron deficiency anaemia"): its name is read as
         # the clinician's words, like code.text alone (a standard code no rule holds is another concept)
-        _queue_text(
-            raw,
-            mapping,
-            out,
-            concept_label(data.get("code")),
-            f"the name of local code {local}",
-            "condition",
-            onset or recorded,
-            verification=verification,
-            supporting=supporting,
-        )
+        said = (concept_label(data.get("code")), f"the name of local code {local}")
     elif rules and verification in (None, "confirmed") and _own_words(data.get("code")):
         # the clinician's words beside the code: read for a denial of what the code states ("Polyneuropathy
         # ruled out" on G62.9, probe86 D2) - coded_wins drops what merely repeats the code
+        said = (_own_words(data.get("code")), "code.text")
+    if said is not None:
         _queue_text(
-            raw,
-            mapping,
-            out,
-            _own_words(data.get("code")),
-            "code.text",
-            "condition",
-            onset or recorded,
-            verification=verification,
-            supporting=supporting,
-        )
+            raw, mapping, out, said[0], said[1], "condition", onset or recorded,
+            verification=verification, supporting=supporting,
+        )  # fmt: skip
     _queue_notes(raw, mapping, out, onset or recorded)
     # one finding per topic and part: two codings of one organ are one finding, but a Condition coding
     # both hepatomegaly and splenomegaly states two parts of organomegaly (criteria combine by part)
