@@ -380,18 +380,19 @@ def _own_words(concept: Any) -> str:
     text = concept.get("text") if isinstance(concept, dict) else None
     if not isinstance(text, str) or not text.strip() or len(text) > 120:
         return ""
-    return text if _QUALIFIED_NAME.fullmatch(text) else ""
+    return text if _QUALIFIED_NAME.match(text) else ""
 
 
 #: a name with a denial or doubt before or after it and nothing else: no comma, semicolon or bracket within
 _QUALIFIED_NAME = re.compile(
     r"\s*(?:(?P<before>no|not|negative\s+for|without|r/o|rule\s+out|ruled\s+out|exclude|exclusion\s+of|\?|possible|"
-    r"probable|suspected|query|нет|без|исключить|исключение|подозрение\s+на|\?)\s*)?"
-    r"[^\W\d_][^,;()\[\]\n]{0,80}?"
-    r"(?(before)|\s*[-:–—]?\s*(?:ruled\s+out|excluded|not\s+confirmed|negative|absent|\?|possible|likely|suspected|"
-    r"исключен\w{0,2}|не\s+подтвержден\w{0,2}|под\s+вопросом|не\s+выявлен\w{0,2}|жоқ))"
-    r"\s*\.?\s*",
-    re.IGNORECASE,
+    r"probable|suspected|query|нет|без|исключить|исключение|подозрение\s+на)\s*)?"
+    r"[^\W\d_][^,;:()\[\]\n?]{0,80}?"
+    r"(?(before)\s*\??|\s*[-:–—,(]?\s*(?:ruled\s+out|excluded|not\s+confirmed|negative|absent|no|\?|possible|likely|"
+    r"suspected|исключен\w{0,2}|не\s+подтвержден\w{0,2}|под\s+вопросом|не\s+выявлен\w{0,2}|нет|жоқ))"
+    # then the end, or more after a separator ("Polyneuropathy ruled out, diabetes mellitus", "(ruled out by EMG)")
+    r"(?:\s*\)?\s*\.?\s*$|(?:(?<=[^\W\d_])|(?<=[)?]))(?:\s*[,;]|\s+by\b|\s*\().*)",
+    re.IGNORECASE | re.DOTALL,
 )
 
 

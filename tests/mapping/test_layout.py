@@ -499,10 +499,14 @@ def test_a_row_that_measures_an_organ_reads_as_one_clause_at_the_same_length(row
         # probe89 D12: a check-mark table: the mark's column is the answer, no mark "?"
         (
             "Finding | Present | Absent\nAscites |  | X\nSclerotic lesions | X |",
-            "\nAscites: Absent.\nSclerotic lesions: Present.",
+            "\nAbsent: Ascites.\nPresent: Sclerotic lesions.",
         ),
-        ("Finding\tPresent\tAbsent\n\nAscites\t\t✓", "\n\nAscites: Absent."),
-        ("| Finding | Present | Absent |\n|---|---|---|\n| Ascites |  | X |", "\n\nAscites: Absent."),
+        ("Finding\tPresent\tAbsent\n\nAscites\t\t✓", "\n\nAbsent: Ascites."),
+        ("| Finding | Present | Absent |\n|---|---|---|\n| Ascites |  | X |", "\n\nAbsent: Ascites."),
+        # probe90 D3, D4: unmarked cells written "-", "no", "0", "✗" and marks "yes", "1"; a located finding
+        ("Finding | Present | Absent\nSclerotic lesions | - | X", "\nAbsent: Sclerotic lesions."),
+        ("Finding | Present | Absent\nSclerotic lesions | no | yes", "\nAbsent: Sclerotic lesions."),
+        ("Finding | Present | Absent\nSclerotic lesion in L2 |  | X", "\nAbsent: Sclerotic lesion in L2."),
         ("Finding | Present | Absent\nAscites |  |", "\nAscites: ?."),
         # guards: a measure, a cell that states something, a cell naming no finding, a header alone
         ("Spleen | 16 cm | no", "Spleen | 16 cm | no"),
@@ -510,7 +514,7 @@ def test_a_row_that_measures_an_organ_reads_as_one_clause_at_the_same_length(row
         ("Ascites | Sclerotic lesion in L2 | no", "Ascites | Sclerotic lesion in L2 | no"),
         ("Comparison | Ascites | none", "Comparison | Ascites | none"),
         ("Finding | Present | Absent", ""),  # a header alone is no finding
-        ("Finding | Present | Absent\nAscites | 16 cm |", "\nAscites | 16 cm |"),
+        ("Finding | Present | Absent\nAscites | 16 cm |", "Finding | Present | Absent\nAscites | 16 cm |"),
     ],
 )
 def test_a_row_of_findings_under_one_answer_and_a_check_mark_row_are_fields(text, read):

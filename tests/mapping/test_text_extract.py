@@ -1215,6 +1215,14 @@ def test_a_castleman_code_beside_words_that_state_it_and_deny_a_variant_stays_pr
         ("Rule out polyneuropathy", State.INDETERMINATE),
         ("R/O polyneuropathy", State.INDETERMINATE),
         ("Исключить полинейропатию", State.INDETERMINATE),
+        # probe90 D1, D2: the qualifier after a separator, or the qualified name followed by more
+        ("Polyneuropathy, ruled out", State.INDETERMINATE),
+        ("Polyneuropathy (not confirmed)", State.INDETERMINATE),
+        ("Polyneuropathy: no", State.INDETERMINATE),
+        ("Полинейропатия, исключена", State.INDETERMINATE),
+        ("Polyneuropathy ruled out, diabetes mellitus", State.INDETERMINATE),
+        ("Polyneuropathy (ruled out by EMG)", State.INDETERMINATE),
+        ("Possible polyneuropathy, diabetes excluded", State.INDETERMINATE),
         # probe89 D18, probe88 D8: a longer name says other things - its denial need not be the code's
         ("Polyneuropathy, diabetes excluded", State.PRESENT),
         ("Polyneuropathy (CIDP not confirmed)", State.PRESENT),

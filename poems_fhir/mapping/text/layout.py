@@ -779,6 +779,20 @@ _CHECK_YES = re.compile(r"есть|имеется|бар|seen|noted", re.IGNOREC
 _MARK_CELL = re.compile(r"[xXхХ✓✔☑☒✅+*•vV]")
 
 
+#: a check-mark cell that marks nothing ("", "-", "0", "no", "✗") and one that marks its column ("X", "✓", "+",
+#: "1", "yes"): probe90 D3 - "- | X", "no | yes", "0 | 1" rows stopped the table, and the rows read as stated
+_UNMARKED = frozenset({"", "-", "–", "—", "0", "no", "нет", "жоқ", "✗", "✘", "o", "о"})
+_MARKED_WORDS = frozenset({"1", "yes", "да", "иә", "ия"})
+
+
+def _unmarked(cell: str) -> bool:
+    return cell.strip().lower() in _UNMARKED
+
+
+def _marked(cell: str) -> bool:
+    return bool(_MARK_CELL.fullmatch(cell.strip())) or cell.strip().lower() in _MARKED_WORDS
+
+
 def _checked_tables(lines: list[str], budget: int) -> int:
     """A check-mark table (probe89 D12): a header "Finding | Present | Absent" whose cells after the first
     are answers, rows "Ascites |  | X" with a mark under one of them - the mark's column is the row's answer,
@@ -812,21 +826,28 @@ def _checked_tables(lines: list[str], budget: int) -> int:
                 len(row) > len(header)
                 or not row[0]
                 or len(row[0]) > _MAX_LABEL_CELL
-                or not all(not c or _MARK_CELL.fullmatch(c) for c in row[1:])
+                or not all(_unmarked(c) or _marked(c) for c in row[1:])
             ):
                 break
             rows.append((k, row))
             k += 1
-        # the header is no finding: blanked, with its rows or without (its "Absent" headed the next line)
+        nxt = next((line for line in lines[i + 1 :] if line.strip(" \t\r\u00a0")), None)
+        if not rows and nxt is not None and _cells(nxt) is not None:
+            i += 1  # a header over rows that are no mark rows is left as written (probe90 D3, D4)
+            continue
+        # the header is no finding: blanked, with its rows or alone (its "Absent" headed the next line)
         lines[i] = _clause_line(lines[i], " " * len(lines[i].rstrip("\r")))
-        if rows and rows[0][0] > i + 1 and _RULE_LINE.fullmatch(lines[i + 1]):
-            lines[i + 1] = _clause_line(lines[i + 1], " " * len(lines[i + 1].rstrip("\r")))
         if not rows:
             i += 1
             continue
+        if rows[0][0] > i + 1 and _RULE_LINE.fullmatch(lines[i + 1]):
+            lines[i + 1] = _clause_line(lines[i + 1], " " * len(lines[i + 1].rstrip("\r")))
         for k, row in rows:
-            marked = [header[j] for j in range(1, len(row)) if row[j]]
-            said = f"{row[0].rstrip(':')}: {marked[0].rstrip(' .') if len(marked) == 1 else '?'}."
+            marked = [header[j] for j in range(1, len(row)) if _marked(row[j])]
+            # the column first, as a lead-in ("Absent: Sclerotic lesion in L2."): an answer after a located or
+            # measured finding did not reach it ("…in L2: Absent." read present, probe90 D4)
+            label = row[0].rstrip(":")
+            said = f"{marked[0].rstrip(' .')}: {label}." if len(marked) == 1 else f"{label}: ?."
             if len(said) - len(lines[k]) > budget:
                 return budget
             budget -= max(0, len(said) - len(lines[k]))
@@ -954,7 +975,9 @@ def cell_breaks(text: str) -> str:
                 or not any(c.isalpha() for c in left)
                 # a pipe only after a cell that states something of its own (a denial, a measure): "Sclerotic
                 # lesions | Lytic lesions | not seen" lists findings under one answer (probe88 D2)
-                or (seps[k] == "|" and not _STATES_SOMETHING.search(left))
+                # ... and before one that states its own: "Negative for splenomegaly | ascites | pleural effusion"
+                # is one denied list (probe90 D5)
+                or (seps[k] == "|" and not (_STATES_SOMETHING.search(left) and _STATES_SOMETHING.search(right)))
                 or left.endswith((".", "!", "?", ";"))
                 or _bare_answer(left.strip())
                 or _bare_answer(right)
