@@ -414,7 +414,10 @@ def spaced_answers(text: str) -> str:
 #: a field's answer that doubts it: "possible", "equivocal", «под вопросом», "?"
 _DOUBT_WORDS = (
     r"possible|possibly|probable|probably|likely|suspected|suspicious|equivocal|indeterminate|questionable|"
-    r"uncertain|под[ \t]+вопросом|сомнительн\w{0,3}|возможн\w{0,3}|вероятн\w{0,3}|мүмкін|күмәнді|\?"
+    r"uncertain|under[ \t]+question|cannot[ \t]+(?:be[ \t]+)?exclude[d]?|can'?t[ \t]+exclude|not[ \t]+sure|unsure|"
+    r"borderline|yes[ \t]*\?|no[ \t]*\?|"  # probe90 D8
+    r"под[ \t]+вопросом|сомнительн\w{0,3}|возможн\w{0,3}|вероятн\w{0,3}|уточнить|не[ \t]+исключ\w{0,4}|"
+    r"мүмкін|күмәнді|\?"
 )
 #: such an answer after a field's mark (a colon, a dash, dot leaders, a pipe, a tab) ending its line or its
 #: field (a wide gap after it): the mark, the word and a full stop, runs bounded and taken whole (linear)
