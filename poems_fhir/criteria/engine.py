@@ -588,6 +588,11 @@ _DIFFERENTIAL_MESSAGES: dict[Differential, str] = {
         "another cause; diabetes alone does not satisfy the endocrinopathy criterion - review the neuropathy "
         "phenotype (demyelinating features, VEGF, clone) before attributing it to POEMS"
     ),
+    Differential.TOXIC_POLYNEUROPATHY: (
+        "a drug-induced, alcoholic or toxic polyneuropathy recorded: the neuropathy may have that cause "
+        "(thalidomide and bortezomib, used against POEMS, worsen a neuropathy) - review the neuropathy phenotype "
+        "(demyelinating features, VEGF, clone) before attributing it to POEMS"
+    ),
     Differential.MGUS: (
         "MGUS recorded: paraprotein plus neuropathy alone is not POEMS; a further major and a "
         "minor criterion are required"

@@ -85,6 +85,8 @@ class Differential(str, Enum):
     CASTLEMAN_WITHOUT_NEUROPATHY = "castleman_without_neuropathy"
     VEGF_CONFOUNDER = "vegf_confounder"  # other high-VEGF states (criteria.md §4, §7)
     DIABETIC_POLYNEUROPATHY = "diabetic_polyneuropathy"  # a neuropathy with a recorded other cause
+    #: a polyneuropathy recorded as drug-induced, alcoholic or due to another toxic agent (ICD-10 G62.0-G62.2)
+    TOXIC_POLYNEUROPATHY = "toxic_polyneuropathy"
     #: an IgM neuropathy recorded: anti-MAG antibodies or neuropathy, Waldenström macroglobulinaemia (§7
     #: "MGUS-associated neuropathy (esp. IgM, anti-MAG)")
     IGM_NEUROPATHY = "igm_neuropathy"

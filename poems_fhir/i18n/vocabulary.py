@@ -230,6 +230,15 @@ FLAGS: dict[str, Term] = {
         ),
         ("D2012HIT", "D2003"),
     ),
+    "differential_toxic_polyneuropathy": Term(
+        N_("Drug-induced, alcoholic or toxic polyneuropathy recorded"),
+        N_(
+            "The neuropathy may have the recorded cause (thalidomide and bortezomib, used against POEMS syndrome, "
+            "worsen a neuropathy): review demyelinating features, VEGF and the clone before attributing the "
+            "neuropathy to POEMS syndrome."
+        ),
+        ("D2023",),
+    ),
     "differential_vegf_confounder": Term(
         N_("Another cause of raised VEGF"),
         N_(

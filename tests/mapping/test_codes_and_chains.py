@@ -100,6 +100,27 @@ def test_diabetic_polyneuropathy_is_flagged_as_a_differential(mapping):
     assert a.criteria["endocrinopathy"].caveat == "diabetes_only"
 
 
+@pytest.mark.parametrize("system", [ICD10, ICD10CM])
+@pytest.mark.parametrize("code", ["G62.0", "G62.1", "G62.2"])
+def test_a_toxic_polyneuropathy_is_a_polyneuropathy_with_its_cause_flagged(mapping, system, code):
+    # probe86 D6: a confirmed drug-induced (alcoholic, toxic) polyneuropathy was "polyneuropathy: no data"
+    ex = extract(make_record(cond(system, code)), mapping)
+    a = evaluate("Patient/p1", ex.findings, MAYO, dt.date(2024, 6, 1))
+    assert a.criteria["polyneuropathy"].state is State.PRESENT
+    flags = {fl.code: fl for fl in a.flags}
+    assert "differential_toxic_polyneuropathy" in flags
+    assert "thalidomide" in flags["differential_toxic_polyneuropathy"].message
+    # no endocrinopathy is implied, unlike a diabetic polyneuropathy
+    assert a.criteria["endocrinopathy"].state is not State.PRESENT
+
+
+def test_a_refuted_toxic_polyneuropathy_refutes_its_cause_not_the_polyneuropathy(mapping):
+    ex = extract(make_record(cond(ICD10, "G62.1", "refuted")), mapping)
+    a = evaluate("Patient/p1", ex.findings, MAYO, dt.date(2024, 6, 1))
+    assert a.criteria["polyneuropathy"].state is not State.ABSENT
+    assert "differential_toxic_polyneuropathy" not in [fl.code for fl in a.flags]
+
+
 def test_number_formats():
     assert parse_number("1 250,5") == 1250.5
     assert parse_number("1\u202f250") == 1250
