@@ -810,11 +810,18 @@ def _record(
 def _range(ctx: _Ctx, rule: ObservationRule, value: Value | None = None) -> Range | None:
     """The lab's range for the result (``value``: the result, which decides between equally good ranges
     whose limits differ where it lies on one side of them all)."""
+    return _range_or_dispute(ctx, rule, value)[0]
+
+
+def _range_or_dispute(
+    ctx: _Ctx, rule: ObservationRule, value: Value | None = None
+) -> tuple[Range | None, RangesDisagreeError | None]:
+    """``_range``, and the disagreement of equally good ranges where there is one (noted either way)."""
     try:
         found = reference_range(ctx.part, rule.unit, ctx.mapping.unit_aliases, rule.molar_mass, _subject(ctx), value)
     except RangesDisagreeError as exc:
         ctx.note("unused", f"{rule.id}: {exc} (for this patient): default limits decide")
-        return None
+        return None, exc
     if found is None:
         # a range the lab wrote that could not be read is said, not passed over (probe81 D4: the default
         # cut-off decided without a word); `mappings coverage` lists it under values not used
@@ -825,7 +832,7 @@ def _range(ctx: _Ctx, rule: ObservationRule, value: Value | None = None) -> Rang
                 "unused",
                 f"{rule.id}: the lab's range {text[:80]!r} was not read (for this patient): default limits decide",
             )
-    return found
+    return found, None
 
 
 def _subject(ctx: _Ctx) -> Subject:
@@ -1371,14 +1378,20 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
     _record(ctx, rule, value, specimen)
     thr = ctx.mapping.thresholds
     plasma, serum = thr["vegf_plasma"], thr["vegf_serum"]
-    rr = _range(ctx, rule, value)
+    rr, dispute = _range_or_dispute(ctx, rule, value)
+    # labs disagreeing whether the value is above their upper limit: not "within it" (probe89 D15)
+    disputed = dispute is not None and dispute.high_differs
     label = f"VEGF {_fmt(value)} ({specimen or 'specimen unknown' + (f': {contradiction}' if contradiction else '')})"
     kw = {"specimen": specimen}
     if specimen is None:
         if compare(value, serum.value, serum.operator):
             ctx.finding(topic, State.PRESENT, label, value, **kw)
         elif compare(value, plasma.value, plasma.operator) is False:
-            if (rr is not None and rr.high is not None and compare(value, rr.high, ">")) or reading.interpretation in (
+            if disputed:
+                ctx.finding(topic, State.INDETERMINATE, label, value, **kw, note=_disputed_limit(dispute, "every"))
+            elif (
+                rr is not None and rr.high is not None and compare(value, rr.high, ">")
+            ) or reading.interpretation in (
                 Qual.HIGH,
                 Qual.ABNORMAL,
             ):
@@ -1413,6 +1426,9 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
         ctx.finding(topic, State.PRESENT, f"{label} >= {cut.value:g} {cut.unit} cut-off{unverified}", value, **kw)
     elif above is None:
         ctx.finding(topic, State.INDETERMINATE, label, value, **kw, note="censored value straddles the cut-off")
+    elif disputed:
+        cutoff = f"the {specimen} diagnostic cut-off ({cut.value:g} {cut.unit})"
+        ctx.finding(topic, State.INDETERMINATE, label, value, **kw, note=_disputed_limit(dispute, cutoff))
     elif rr is not None and rr.high is not None and value.value > rr.high:
         ctx.finding(
             topic,
@@ -1440,6 +1456,15 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
         )
     else:
         ctx.finding(topic, State.ABSENT, label, value, **kw)
+
+
+def _disputed_limit(dispute: RangesDisagreeError | None, cutoff: str) -> str:
+    """Why a VEGF below the cut-off is not read as normal: its lab's equally good ranges disagree."""
+    which = "every diagnostic cut-off" if cutoff == "every" else cutoff
+    return (
+        f"{dispute} - the value is above one of the lab's upper reference limits and within another, below "
+        f"{which}; lab limits are assay-specific, not diagnostic"
+    )
 
 
 def _vegf_without_number(ctx: _Ctx, rule: ObservationRule, reading: Reading, specimen: str | None) -> None:

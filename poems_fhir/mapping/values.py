@@ -424,7 +424,14 @@ class Range:
 
 
 class RangesDisagreeError(ValueError):
-    """Two reference ranges that apply equally to the patient give different limits: neither is used."""
+    """Two reference ranges that apply equally to the patient give different limits: neither is used.
+
+    ``high_differs``: the value lies between their upper limits (one lab puts it above its limit, another
+    within), so whether it is above the lab's upper limit is unknown - not "no" (probe89 D15)."""
+
+    def __init__(self, message: str, *, high_differs: bool = False) -> None:
+        super().__init__(message)
+        self.high_differs = high_differs
 
 
 def _agreeing(found: list[Range], shown: list[str], value: Value | None = None) -> Range:
@@ -439,7 +446,10 @@ def _agreeing(found: list[Range], shown: list[str], value: Value | None = None) 
     low = _one_limit(lows, value, "low")
     high = _one_limit(highs, value, "high")
     if low is _BETWEEN or high is _BETWEEN:
-        raise RangesDisagreeError(f"the lab's ranges {' and '.join(shown)} apply equally and disagree: neither is used")
+        raise RangesDisagreeError(
+            f"the lab's ranges {' and '.join(shown)} apply equally and disagree: neither is used",
+            high_differs=high is _BETWEEN,
+        )
     return Range(low, high)  # type: ignore[arg-type]
 
 
