@@ -564,10 +564,18 @@ def closing_regex(
     relative_aside = (
         rf"(?P<aside>,[\s\-]*{relative}\b[^,;.()]{{0,100}},|\({inside}{{0,100}}\))[\s\-]*(?:{word}){{0,6}}?"
     )
+    # where it was looked for may follow the denial or doubt: "…, cannot be excluded on this CT", «не
+    # выявлены на данной КТ» (probe89 D6 variant: nothing may follow it, so the finding stayed present) -
+    # at most five words after a preposition, no breaker among them; a target there stops it (engine)
+    tail = rf"(?:[\s\-]+{_WHERE}\b[\s\-]*(?:{word}){{1,5}}?)?"
     return (
         rf"{aside}[\s\-]*(?:{word}|{comma}){{0,10}}?(?:{relative_aside}){'' if aside_only else '?'}"
-        rf"(?P<closing>{_any_of(closing)})(?=\s*(?:[.;!,]|$))"
+        rf"(?P<closing>{_any_of(closing)}){tail}(?=\s*(?:[.;!,]|$))"
     )
+
+
+#: prepositions of where or how a finding was looked for ("on this CT", "in the spine", «на КТ»)
+_WHERE = r"(?:on|in|at|by|from|within|на|в|во|по|при)"
 
 
 class PhraseFilter:
