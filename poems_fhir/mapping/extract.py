@@ -928,7 +928,12 @@ def _ife_sides(ctx: _Ctx) -> tuple[list[str], list[str]]:
             return
         parsed = parse_ife(said)
         meaning = ctx.mapping.result_terms.get(normalise_term(said))
-        if parsed.bands or (not parsed.negative and meaning in (Qual.POSITIVE, Qual.ABNORMAL)):
+        if parsed.conflict:
+            # words that contradict themselves ("Negative. Comment: IgG lambda band noted.") name a band: against
+            # a coded Negative they are the contradiction; alone, the text's own (probe90 D10)
+            if code_says is False:
+                positive.append(f"{kind} {_short_text(said)}")
+        elif parsed.bands or (not parsed.negative and meaning in (Qual.POSITIVE, Qual.ABNORMAL)):
             if code_says is not True:
                 positive.append(f"{kind} {_short_text(said)}")
         elif (parsed.negative and not parsed.chain_only) or meaning in (Qual.NEGATIVE, Qual.NORMAL):
@@ -966,6 +971,9 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
         return
     positive, text = _coded_result(ctx.part)
     parsed = parse_ife(text) if text else None
+    if parsed and parsed.conflict:
+        _ife_conflict(ctx, f"{specimen} immunofixation", parsed)
+        return
     if parsed and parsed.chain_only and positive is True:
         parsed = None  # Positive, "No kappa band": the other chain's clone (probe88 D12)
     detected = bool(parsed and parsed.bands) or (positive is True)
@@ -1032,6 +1040,19 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
     raise ResourceError(f"unrecognised immunofixation result {text!r}: expected e.g. 'IgA lambda' or 'negative'")
 
 
+def _ife_conflict(ctx: _Ctx, what: str, parsed: IfeResult) -> None:
+    """A result whose words contradict themselves - a result and its comment, a band and its withdrawal
+    ("Negative. Comment: IgG lambda band noted.", "IgG lambda band detected. Comment: not confirmed on
+    repeat."): neither a clone nor its absence, both sides in the reason, nothing in the response timeline
+    (criteria.md §3.3; probe90 D10: each was a clone and the patient `met`)."""
+    ctx.finding(
+        Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value,
+        State.INDETERMINATE,
+        f"{what} contradicts itself: {parsed.conflict}",
+        note=f"its words disagree ({parsed.conflict}): check the immunofixation report",
+    )
+
+
 def _equivocal_band(ctx: _Ctx, what: str, parsed: IfeResult, text: str) -> None:
     """A band named with doubt, or an equivocal result: neither a clone nor its absence."""
     named = ", ".join(b.label() for b in parsed.possible)
@@ -1092,6 +1113,9 @@ def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
         if positive is None:
             positive, text = _coded_result(ctx.part)
             parsed = parse_ife(text) if positive is None and text else None
+            if parsed and parsed.conflict:
+                _ife_conflict(ctx, f"{specimen} M-protein", parsed)
+                return
             bands = parsed.bands if parsed else ()
             if parsed and not bands and (parsed.possible or parsed.equivocal):
                 _equivocal_band(ctx, f"{specimen} M-protein", parsed, text)

@@ -39,10 +39,14 @@ class IfeResult:
     #: negative only by denying one light chain alone ("No kappa band", «каппа не выявлена»): no word against
     #: a clone of the other chain, so no contradiction of a coded Positive (probe88 D12)
     chain_only: bool = False
+    #: the words contradict themselves - a result and its comment, a band and its withdrawal ("Negative.
+    #: Comment: IgG lambda band noted.", "IgG lambda band. Comment: not confirmed on repeat."): both sides,
+    #: quoted; the bands named go to ``possible`` (neither a clone nor its absence: probe90 D10)
+    conflict: str = ""
 
     @property
     def parsed(self) -> bool:
-        return self.negative or bool(self.bands) or bool(self.possible) or self.equivocal
+        return self.negative or bool(self.bands) or bool(self.possible) or self.equivocal or bool(self.conflict)
 
 
 _NEGATIVE = re.compile(
@@ -94,7 +98,7 @@ def _normalise(text: str) -> str:
 # "negative for IgG kappa", "IgG kappa: not detected", "не выявлен IgA лямбда", "IgG каппа не обнаружен".
 # A polyclonal increase names isotypes too and is no clone.
 _CLAUSE = re.compile(
-    r"[;\n()]|\.(?!(?<=\d\.)\d)|,(?!\s*(?:and|or|и|или)\b)|\b(?:but|however|although|whereas|но|однако)\b"
+    r"[;\n()|]|\.(?!(?<=\d\.)\d)|,(?!\s*(?:and|or|и|или)\b)|\b(?:but|however|although|whereas|но|однако)\b"
 )
 _NEGATED_CLAUSE = re.compile(
     r"\b(?:no|not|none|negative|without|absent|neg)\b|n't\b|\bне\b|\bнет\b|\bбез\b|"
@@ -165,7 +169,7 @@ _MENTION = re.compile(
     # a reference-range remark
     r"\b(?:within|in|inside) (?:the )?(?:normal |reference |ref\.? )?(?:range|limits|interval)\b|"
     r"\b(?:reference|normal) (?:range|limits|interval)\b|"
-    r"рекоменд\w*|продолж\w* (?:контрол\w*|наблюдени\w*|мониторинг\w*)|предлага\w*|целесообразн\w*|(?:дополнительн\w*|повторн\w*) исследовани\w*|"
+    r"рекоменд\w*|продолж\w* (?:контрол\w*|наблюдени\w*|мониторинг\w*)|предлага\w*|целесообразн\w*|(?<!при )(?:дополнительн\w*|повторн\w*) исследовани\w*|"
     r"исследовани\w* (?:свободн\w*|суточн\w*|мочи|сыворотки на|на)|направлени\w*|запрос\w*|для (?:контроля|исключения)|"
     r"(?:определя\w*|измеря\w*|исследу\w*) отдельно|в пределах (?:нормы|референс\w*)|референсн\w*|"
     r"чувствительность (?:метода|иммунофиксации|иммунофиксационного|теста)|(?:может|могут) быть (?:пропущен\w*|не выявлен\w*)|проверк\w* (?:выполнен\w*|проведен\w*)"
@@ -221,6 +225,9 @@ _NEGATIVE_PREDICATE = re.compile(
     r"(?:\s+(?:now|currently|today|on repeat(?: testing| study)?|since))?\s*$"
     r"|^\s*(?:[-:]\s*)?(?:(?:в настоящее время|сейчас|ныне|при повторном исследовании)\s+)?"
     r"(?:не (?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*)|отсутству\w*|исчез\w*)\s*$"
+    # a field's answer after dots or a pipe, in either language: "IgG lambda band ....... нет", "… | no"
+    # (probe90 D11: the answer in a clause of its own was no predicate; "IgG lambda band: no" was negative)
+    r"|^\s*(?:[-:]\s*)?(?:no|none|nil|нет|жоқ)\s*$"
 )
 
 # ... a clause that only calls them polyclonal makes them no clone: "IgG kappa (polyclonal)", "IgG kappa
@@ -238,6 +245,37 @@ _DOUBT_PREDICATE = re.compile(
     r"(?:can ?not|could not|not) (?:be )?(?:excluded|ruled out|confirmed)|of uncertain significance)\s*$"
     r"|^\s*(?:[-:]\s*)?(?:клональность\s+)?(?:под вопросом|сомнительн\w*|неясн\w*|не исключ\w*|нельзя исключить|"
     r"требует подтверждения)\s*$"
+    # ... and a doubtful answer to a field: "IgG lambda band ....... ?", "… | possible", «… возможно»
+    r"|^\s*(?:[-:]\s*)?(?:\?+|possible|probable|query|borderline|возможно|вероятно)\s*$"
+)
+
+# A comment's label: what follows is the laboratory's remark on the result ("Comment: …", "Note: …",
+# «Комментарий: …», «Примечание: …»)
+_COMMENT_LABEL = re.compile(
+    r"^\s*(?:(?:lab(?:oratory)?\s+)?(?:comments?|notes?|remarks?)|addendum|комментари\w*|примечани\w*|"
+    r"түсініктеме)\s*[:\-]\s*"
+)
+# A band withdrawn by the words after it: "not confirmed on repeat", "probably artefact", "spurious", "false
+# positive", "not reproduced", «не подтвердилась», «артефакт» (probe90 D10: the band stayed a clone)
+_WITHDRAWN = re.compile(
+    r"\b(?:artefact\w*|artifact\w*|spurious|false[- ]positive|unconfirmed|not (?:been )?(?:confirmed|reproduced|"
+    r"reproducible|repeatable)|(?:could|can|was|were) ?not (?:be )?(?:confirmed|reproduced)|cannot (?:be )?(?:confirmed|"
+    r"reproduced)|(?:did not|failed to) (?:confirm|reproduce)|not (?:seen|detected|found|present|identified|visible) "
+    r"on (?:a |the )?(?:repeat\w*|re-?test\w*|second)|(?:absent|negative|disappeared) on (?:a |the )?(?:repeat\w*|"
+    r"re-?test\w*))\b|"
+    r"артефакт\w*|не подтверд\w*|не подтвержд\w*|ложноположительн\w*|не воспроизв\w*|"
+    r"при повторн\w* (?:исследовани|анализ)\w* не (?:выявл|обнаруж|определ)\w*"
+)
+# What a clause that denies the whole result may say besides its denial: "Negative", "No monoclonal band
+# detected on repeat testing", «Моноклональный белок не выявлен» - not "negative for Bence Jones protein",
+# "Urine IFE: negative" (another test's result)
+_RESULT_WORDS = re.compile(
+    r"\b(?:monoclonal|m[- ]?(?:protein|spike|component|band)|paraproteins?|proteins?|bands?|spikes?|components?|"
+    r"detected|detectable|seen|identified|found|present|observed|noted|visible|demonstrated|on|in|at|this|the|an?|"
+    r"any|repeat(?:ed)?|re-?test(?:ing)?|testing|test|study|sample|specimen|analysis|is|was|are|were|now|today|"
+    r"result|immunofixation|ife|evidence|of|gammopathy|pattern|conclusion|interpretation)\b|"
+    r"моноклональн\w*|белок\w*|белка|полос\w*|м[- ]?градиент\w*|парапротеин\w*|при|повторн\w*|исследовани\w*|"
+    r"анализ\w*|результат\w*|иммунофиксаци\w*|заключени\w*|[\W_]"
 )
 
 
@@ -265,7 +303,10 @@ def parse_ife(text: str) -> IfeResult:
     caveat = False  # ... or is a caveat on the method's sensitivity
     said_outside: list[Band] = []  # the bands stated outside a comment
     comment_clauses: list[str] = []  # the comment clauses that state a band (probe88 D11)
-    for clause, after_comma, new_sentence in _clauses(_ANTI.sub(" ", t)):
+    against: list[tuple[int, str]] = []  # the clauses that withdraw or deny a band stated (probe90 D10)
+    whole_negatives: list[tuple[int, str]] = []  # the clauses that deny the whole result ("Negative.")
+    pieces = _clauses(_ANTI.sub(" ", t))
+    for index, (clause, after_comma, new_sentence) in enumerate(pieces):
         mention = mention and not new_sentence
         caveat = (caveat and not new_sentence) or bool(_CAVEAT.search(clause))
         clause_bands = _bands(clause)
@@ -307,12 +348,30 @@ def parse_ife(text: str) -> IfeResult:
             previous, denied_list, pending = [], False, []
             continue
         if not clause_bands:
-            if previous and (_NEGATIVE_PREDICATE.search(clause) or _POLYCLONAL_PREDICATE.search(clause)):
+            body = _COMMENT_LABEL.sub("", clause, count=1)  # a comment's words, without their label
+            if (
+                body != clause
+                and bands
+                and not mention
+                and (_NEGATIVE_PREDICATE.search(body) or _WITHDRAWN.search(body) or _denies_the_result(body, t))
+            ):
+                # a comment that denies or withdraws the band stated before it: "IgG lambda band detected.
+                # Comment: not confirmed on repeat / negative / no monoclonal band on repeat testing"
+                against.append((index, clause))
+            elif previous and new_sentence and _NEGATIVE_PREDICATE.search(clause) and _asserted(pieces, index):
+                # a sentence of its own against a band stated as seen: "IgG lambda band detected. Not detected
+                # on repeat." (a predicate after a comma, "IgG kappa, now negative", stays the band's denial)
+                against.append((index, clause))
+            elif previous and (_NEGATIVE_PREDICATE.search(clause) or _POLYCLONAL_PREDICATE.search(clause)):
                 bands = [b for b in bands if b not in previous]
                 negated_any = True
-            elif previous and _DOUBT_PREDICATE.search(clause):
+            elif previous and _DOUBT_PREDICATE.search(body):
                 bands = [b for b in bands if b not in previous]
                 possible += [b for b in previous if b not in possible]
+            elif bands and not mention and _WITHDRAWN.search(body):
+                against.append((index, clause))  # "IgG lambda band. Probably artefact."
+            elif not mention and _denies_the_result(body, t):
+                whole_negatives.append((index, clause))  # "Negative." (a band stated beside it contradicts it)
             if clause.strip():
                 previous, denied_list = [], False
             continue
@@ -329,6 +388,15 @@ def parse_ife(text: str) -> IfeResult:
             negated_any, previous, denied_list = True, [], _BAND_LAST.search(clause) is not None
             continue
         denied_list = False
+        if any(b in bands for b in members) and (
+            _WITHDRAWN.search(clause)
+            or (not _UNCERTAIN.search(clause) and _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)))
+        ):
+            # a band stated, then denied or withdrawn by name: "IgG lambda band. Comment: the IgG lambda band
+            # was not confirmed on repeat / is probably an artefact"
+            against.append((index, clause))
+            previous = []
+            continue
         if _UNCERTAIN.search(clause):  # before the negation words: "cannot be excluded" is a doubt
             possible += [b for b in members if b not in possible]
             previous = []
@@ -356,8 +424,25 @@ def parse_ife(text: str) -> IfeResult:
             words = words.replace(clause, " ")
         if negated_any or _NEGATIVE.search(words):
             bands, negated_any = [], True
-    bands = _merge_lone_chains(bands)
     before = tuple(_merge_lone_chains(earlier))
+    stated = [b for b in bands if b in said_outside]
+    if stated:
+        # the words that deny the result contradict a band stated beside them: "Negative. Comment: IgG lambda
+        # band noted.", "IgG lambda band. Comment: No kappa band. No lambda band." (each chain denied in a
+        # clause of its own: probe89 D3; a free chain's denial is a remark on the light chains); which holds
+        # cannot be told, and an absent clone excludes POEMS while a present one makes it (probe90 D10)
+        whole = [(i, c) for i, c in enumerate(p for p, _, _ in pieces) if c in chain_denials and not _FREE.search(c)]
+        if {b.light_chain for _, c in whole for b in _bands(c)} < {"kappa", "lambda"}:
+            whole = []
+        against = sorted({*against, *whole_negatives, *whole})
+    if stated and against:
+        return IfeResult(
+            False,
+            possible=tuple(_merge_lone_chains([*stated, *(b for b in possible if b not in stated)])),
+            earlier=before,
+            conflict=_conflict(text, pieces, stated, against),
+        )
+    bands = _merge_lone_chains(bands)
     if bands:
         return IfeResult(False, tuple(bands), earlier=before)
     if possible:
@@ -381,6 +466,66 @@ def parse_ife(text: str) -> IfeResult:
         # band named: probe49 D6 was a refused result; a named band stays a band - POEMS' are often small)
         return IfeResult(False, equivocal=True, earlier=before)
     return IfeResult(negative, earlier=before)
+
+
+_FREE = re.compile(r"\bfree\b|light chains?|bence|свободн\w*|легк\w* цеп\w*|бенс")
+
+
+def _asserted(pieces: list[tuple[str, bool, bool]], index: int) -> bool:
+    """The clause right before this one (no dotted leader between) states its band as seen ("IgG lambda band
+    detected"), not as an earlier test's."""
+    before = pieces[index - 1][0] if index > 0 else ""
+    return bool(before.strip() and _POSITIVE.search(before) and not _EARLIER.search(before))
+
+
+#: the serum named in a result ("Serum: negative") - which is the whole result only where no urine is named
+_SERUM = re.compile(r"\bserum\b|сыворотк\w*")
+_URINE = re.compile(r"\burine\b|\bbence\b|\bbj\b|моч[аиеуы]\w*|бенс")
+
+
+def _denies_the_result(clause: str, text: str) -> bool:
+    """A clause that denies the whole result and says nothing else: "Negative", "No monoclonal band detected
+    on repeat testing", «Моноклональный белок не выявлен», "Serum: negative" where the text names no urine
+    (not "Negative for Bence Jones protein", "Urine IFE: negative")."""
+    if not _NEGATIVE.search(clause):
+        return False
+    rest = _RESULT_WORDS.sub("", _NEGATIVE.sub(" ", clause))
+    if rest.strip() and not _URINE.search(text):
+        rest = _RESULT_WORDS.sub("", _SERUM.sub(" ", _NEGATIVE.sub(" ", clause)))
+    return not rest.strip()
+
+
+def _quote(text: str, clause: str) -> str:
+    """A clause of the normalised text as the original spells it ("Comment: IgG lambda band noted")."""
+    words = clause.split()
+    found = re.search(r"\s*".join(re.escape(w) for w in words), text, re.IGNORECASE) if words else None
+    said = found.group() if found else clause.strip()
+    return repr(said if len(said) <= 60 else said[:57] + "...")
+
+
+def _conflict(
+    text: str, pieces: list[tuple[str, bool, bool]], stated: list[Band], against: list[tuple[int, str]]
+) -> str:
+    """Both sides of a result that contradicts itself, in the order of the text: "'Negative' but IgG lambda
+    ('Comment: IgG lambda band noted')", "IgG lambda ('IgG lambda band detected') but 'Comment: not confirmed
+    on repeat'"."""
+    denied = {i for i, _ in against}
+    sides: list[tuple[int, bool, str]] = [(i, False, _quote(text, c)) for i, c in against]
+    named: dict[int, list[str]] = {}  # the clause that first states a band: the bands it states
+    for band in _merge_lone_chains(stated):
+        parts = (
+            {band} if band in stated else {b for b in stated if b.heavy_chain == band.heavy_chain or not b.heavy_chain}
+        )
+        where = next((i for i, (c, _, _) in enumerate(pieces) if i not in denied and parts & set(_bands(c))), -1)
+        named.setdefault(where, []).append(band.label())
+    for where, labels in named.items():
+        said = f" ({_quote(text, pieces[where][0])})" if where >= 0 else ""
+        sides.append((where, True, f"{' and '.join(labels)}{said}"))
+    sides.sort()
+    said_so = ""
+    for n, (_, names_bands, words) in enumerate(sides):
+        said_so += ("" if n == 0 else " and " if names_bands == sides[n - 1][1] else " but ") + words
+    return said_so
 
 
 #: a band said to be there still: today's band, whatever it was before
@@ -446,7 +591,9 @@ def _clauses(t: str) -> list[tuple[str, bool, bool]]:
             inner, delimiter = pieces[i + 1]
             clause = f"{clause} {inner}"
             i += 1
-        clauses.append((clause, opened_by == ",", opened_by in _SENTENCE_END))
+        # a table's cells go on like a comma's ("IgG lambda | kappa negative" is "IgG lambda, kappa negative":
+        # probe90 D9 read the kappa's denial as the whole row's)
+        clauses.append((clause, opened_by in (",", "|"), opened_by in _SENTENCE_END))
         opened_by = delimiter
         i += 1
     return clauses
