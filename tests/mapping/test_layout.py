@@ -511,7 +511,8 @@ def test_a_row_that_measures_an_organ_reads_as_one_clause_at_the_same_length(row
         # guards: a measure, a cell that states something, a cell naming no finding, a header alone
         ("Spleen | 16 cm | no", "Spleen | 16 cm | no"),
         ("Sclerotic lesion in L2 | Ascites | no", "Sclerotic lesion in L2. Ascites: no."),
-        ("Ascites | Sclerotic lesion in L2 | no", "Ascites | Sclerotic lesion in L2 | no"),
+        # probe90 D12: a finding before a stated cell does not take the answer: not answered
+        ("Ascites | Sclerotic lesion in L2 | no", "Ascites: ?. Sclerotic lesion in L2."),
         ("Comparison | Ascites | none", "Comparison | Ascites | none"),
         ("Finding | Present | Absent", ""),  # a header alone is no finding
         ("Finding | Present | Absent\nAscites | 16 cm |", "Finding | Present | Absent\nAscites | 16 cm |"),
@@ -586,9 +587,155 @@ def test_the_engine_reads_an_html_row_of_findings_and_a_check_mark_table():
         "Sclerotic lesions  no  " * 20000,
         "Ascites" + "  " * 50000 + "no",
         ("x" * 79 + "  possible  ") * 1200,
+        # probe90: side-by-side fields, rows after a sentence, sentences before spaced fields
+        "Ascites | no | " * 20000 + "Ascites | no",
+        "Ascites | no | Pleural effusion | no\n" * 20000,
+        "Sclerotic lesion. " * 20000 + "Ascites | Pleural effusion | normal",
+        ("Sclerotic lesion. " * 3 + "Ascites | no\n") * 10000,
+        "Ascites. " * 20000 + "Ascites    no    " * 20000,
     ],
 )
 def test_hostile_rows_doubts_and_spaced_fields_are_read_in_one_pass(text):
     out = headed_tables(text, _names)
     assert len(out) <= 2 * len(text) + 4096
     assert len(answered_forms(out, _names)) == len(out)
+
+
+def _findings(cell: str) -> bool:
+    """The stand-in with the spleen's finding too (probe90's rows name it)."""
+    low = cell.lower()
+    return _names(cell) or "splenomegaly" in low or "спленомегал" in low or "асцит" in low or "гидроторакс" in low
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        # probe90 D7: answers the listed-row rule did not know - a "normal" denies each, a query doubts each
+        ("Splenomegaly | Ascites | unremarkable", "Splenomegaly: no. Ascites: no."),
+        ("Splenomegaly | Ascites | normal", "Splenomegaly: no. Ascites: no."),
+        ("Splenomegaly | Ascites | no evidence", "Splenomegaly: no. Ascites: no."),
+        ("Splenomegaly | Ascites | query", "Splenomegaly: ? (query). Ascites: ? (query)."),
+        ("Спленомегалия | Асцит | без особенностей", "Спленомегалия: нет. Асцит: нет."),
+        ("Спленомегалия | Асцит | уточнить", "Спленомегалия: ? (уточнить). Асцит: ? (уточнить)."),
+        # probe90 D7, D6: a finding and its answer side by side, cell after cell (pipes or an HTML row's tabs)
+        ("Splenomegaly | no | Ascites | yes", "Splenomegaly: no. Ascites: yes."),
+        ("Splenomegaly\tno\tAscites\tyes", "Splenomegaly: no. Ascites: yes."),
+        (
+            "Ascites | no | Pleural effusion | no | Splenomegaly | no",
+            "Ascites: no. Pleural effusion: no. Splenomegaly: no.",
+        ),
+        ("| Спленомегалия | нет | Асцит | да |", "Спленомегалия: нет. Асцит: да."),
+        ("Splenomegaly | no | Ascites | possible", "Splenomegaly: no. Ascites: ? (possible)."),
+        # probe90 D6: a row after a sentence on the same line is read from the sentence's end
+        (
+            "Sclerotic lesion in L2. Splenomegaly | Ascites | nil",
+            "Sclerotic lesion in L2. Splenomegaly: nil. Ascites: nil.",
+        ),
+        (
+            "Sclerotic lesion in L2. Splenomegaly | no | Ascites | yes",
+            "Sclerotic lesion in L2. Splenomegaly: no. Ascites: yes.",
+        ),
+        # probe88: a postposed "absent" denies every finding of its row, after a sentence too
+        (
+            "Sclerotic lesion in L2. Ascites | Pleural effusion | absent",
+            "Sclerotic lesion in L2. Ascites: absent. Pleural effusion: absent.",
+        ),
+        # probe90 D12: the findings before a cell that states its own take nothing: not answered
+        ("Ascites | Splenomegaly 16 cm | no", "Ascites: ?. Splenomegaly 16 cm."),
+        (
+            "Ascites | Pleural effusion | Splenomegaly 16 cm | no",
+            "Ascites: ?. Pleural effusion: ?. Splenomegaly 16 cm.",
+        ),
+        (
+            "Ascites | Splenomegaly 16 cm | Pleural effusion | no",
+            "Ascites: ?. Splenomegaly 16 cm. Pleural effusion: no.",
+        ),
+        # guards: a measure among the cells, an answer that says more, an odd row, a label that answers
+        ("Spleen | 16 cm | Ascites | no", "Spleen | 16 cm | Ascites | no"),
+        ("Splenomegaly | Ascites | normal size", "Splenomegaly | Ascites | normal size"),
+        ("Splenomegaly | no | Ascites", "Splenomegaly | no | Ascites"),
+        ("Splenomegaly | no | Ascites | 2 cm", "Splenomegaly | no | Ascites | 2 cm"),
+        ("Dr. Smith | Ascites | no", "Dr. Smith | Ascites | no"),
+    ],
+)
+def test_rows_of_findings_with_other_answers_and_side_by_side_fields_are_read_per_finding(text, read):
+    assert headed_tables(text, _findings) == read
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        # probe90 D6: fields or a two-cell row after a sentence on the same line
+        (
+            "Sclerotic lesion in L2. Splenomegaly    no    Ascites    no",
+            "Sclerotic lesion in L2. Splenomegaly: no. Ascites: no.",
+        ),
+        (
+            "Sclerotic lesion in L2. Splenomegaly or ascites | no",
+            "Sclerotic lesion in L2. Splenomegaly or ascites: no.",
+        ),
+        ("Склеротический очаг в L2. Асцит    нет", "Склеротический очаг в L2. Асцит: нет."),
+    ],
+)
+def test_fields_after_a_sentence_on_their_line_are_read_as_fields(text, read):
+    out = answered_forms(text, _findings)
+    assert len(out) == len(text)
+    assert " ".join(out.split()) == read
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # probe90 D7
+        (
+            "Sclerotic lesion in L2.\nSplenomegaly | Ascites | unremarkable",
+            {"splenomegaly": "negated", "ascites": "negated"},
+        ),
+        ("Sclerotic lesion in L2. Splenomegaly | Ascites | normal", {"splenomegaly": "negated", "ascites": "negated"}),
+        ("Sclerotic lesion in L2. Splenomegaly | Ascites | query", {"splenomegaly": "possible", "ascites": "possible"}),
+        ("Sclerotic lesion in L2. Splenomegaly or ascites | no", {"splenomegaly": "negated", "ascites": "negated"}),
+        (
+            "Sclerotic lesion in L2. Splenomegaly | no | Ascites | yes",
+            {"splenomegaly": "negated", "ascites": "present"},
+        ),
+        (
+            "Ascites | no | Pleural effusion | no | Splenomegaly | no",
+            {"ascites": "negated", "pleural_effusion": "negated", "splenomegaly": "negated"},
+        ),
+        # probe90 D6
+        ("Sclerotic lesion in L2.\nSplenomegaly\tno\tAscites\tyes", {"splenomegaly": "negated", "ascites": "present"}),
+        (
+            "Sclerotic lesion in L2. Splenomegaly    no    Ascites    no",
+            {"splenomegaly": "negated", "ascites": "negated"},
+        ),
+        ("Sclerotic lesion in L2. Splenomegaly | Ascites | nil", {"splenomegaly": "negated", "ascites": "negated"}),
+        # probe90 D12: at most a doubt
+        (
+            "Sclerotic lesion in L2.\nAscites | Splenomegaly 16 cm | no",
+            {"ascites": "possible", "splenomegaly": "present"},
+        ),
+        (
+            "Sclerotic lesion in L2.\nAscites | Pleural effusion | Splenomegaly 16 cm | no",
+            {"ascites": "possible", "pleural_effusion": "possible", "splenomegaly": "present"},
+        ),
+        # probe88: a postposed "absent" at a row's end, after a sentence on the line
+        (
+            "Sclerotic lesion in L2. Ascites | Pleural effusion | absent",
+            {"ascites": "negated", "pleural_effusion": "negated"},
+        ),
+        # probe90 D8: a stated finding ending in "?" is asked
+        ("Sclerotic lesion in L2? Ascites.", {"sclerotic_bone_lesion": "possible", "ascites": "present"}),
+        ("Sclerotic lesions in L2 and L3? Ascites.", {"sclerotic_bone_lesion": "possible", "ascites": "present"}),
+        ("Склеротический очаг в L2? Асцит.", {"sclerotic_bone_lesion": "possible", "ascites": "present"}),
+        ("Sclerotic lesion in L2 - metastasis? Ascites.", {"sclerotic_bone_lesion": "present", "ascites": "present"}),
+    ],
+)
+def test_the_engine_reads_probe90_rows_fields_and_asked_findings(text, expected):
+    from poems_fhir.mapping.rules import load_mapping
+
+    [assertions] = load_mapping().text.assert_texts([text])
+    read: dict[str, set[str]] = {}
+    for a in assertions:
+        read.setdefault(a.target, set()).add(a.label)
+    for target, label in expected.items():  # the label expected, and never present beside it
+        assert read.get(target) == {label}, (target, read)

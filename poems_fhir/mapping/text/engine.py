@@ -921,7 +921,7 @@ class TextEngine:
         # where ConText's terminators end (a clause ending at a comma): no closing denial reaches back past one
         ends = [doc[t.modifier_span[1] - 1].idx for t in doc._.context_graph.modifiers if t.category == "TERMINATE"]
         for ent in doc.ents:
-            assertion = self._closing_denial(self._assertion(ent, chunk.text), ent, doc.text, spans, ends)
+            assertion = _asked(self._closing_denial(self._assertion(ent, chunk.text), ent, doc.text, spans, ends), ent)
             found.append((ent.start_char, assertion))
             found += [(ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])]
         kept = [a for _, a in self._without_excepted_denials(doc.text, found)]
@@ -1200,6 +1200,24 @@ class TextEngine:
         # list agreeing with its nearest member, and a denial is not taken from it on a guess
         described = any(not t.is_punct for t in doc[ent.sent.start : ent.start])
         return described and len(between) == 1 and nominative.fullmatch(normalise(between[0].text)) is not None
+
+
+#: what sets a later phrase apart from a finding before a closing "?": a colon, a semicolon, a bracket, a dash
+_ASIDE_BREAK = re.compile(r"[:;(\[]|\s[-–—]\s|[–—]")
+
+
+def _asked(assertion: Assertion, ent: Any) -> Assertion:
+    """A finding stated in a sentence that ends in "?" is asked, not stated: possible ("Sclerotic lesion in
+    L2? Ascites." read the lesion present, probe90 D8 - ConText's "?" reaches three words back). Only a
+    plainly present finding in the sentence's last phrase ("Sclerotic lesion in L2 - metastasis?" doubts the
+    metastasis, not the lesion)."""
+    if assertion.modifiers:
+        return assertion
+    sent = ent.sent
+    rest = ent.doc.text[ent.end_char : sent.end_char].rstrip(" .\t\r\n")  # " ." the engine added
+    if not rest.endswith("?") or _ASIDE_BREAK.search(rest):
+        return assertion
+    return replace(assertion, modifiers=frozenset({Modifier.POSSIBLE}), triggers=(*assertion.triggers, "?"))
 
 
 def _whole(phrases: list[str]) -> re.Pattern[str] | None:

@@ -23,7 +23,7 @@ lesion: No.", :func:`headed_tables`), a row's quote the clause it became.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 #: a checkbox: "[ ]", "[x]", "[ X ]", "☐", "☒" (the mark is the tick)
 _BOX = re.compile(r"\[[ \t]{0,3}([xX✓✔vV+*]?)[ \t]{0,3}\]|([☐☑☒✅])")
@@ -260,6 +260,8 @@ _ROW = re.compile(
     re.IGNORECASE | re.MULTILINE,
 )
 
+#: the same row from any offset (a row after a sentence on its line)
+_ROW_AT = re.compile(_ROW.pattern.removeprefix("^"), _ROW.flags)
 
 _NEGATIVE_ANSWER = re.compile(
     r"(?:no|none|nil|absent|negative|not seen|not present|нет|отсутству\w*|не выявлен\w*|жоқ)\b", re.I
@@ -286,13 +288,26 @@ def in_script_of(label: str, answer: str) -> str:
     return "yes" if said else "no"
 
 
+def _rows_of(text: str) -> Iterator[re.Match[str]]:
+    """The label-and-answer rows of ``text``, each matched in its line from a sentence's end before it
+    ("Sclerotic lesion in L2. Splenomegaly or ascites | no", probe90 D6)."""
+    at = 0
+    for line in text.split("\n"):
+        if "\t" in line or "|" in line:
+            lead = _sentence_lead(line)
+            m = _ROW_AT.match(text, at + lead)
+            if m is not None:
+                yield m
+        at += len(line) + 1
+
+
 def table_rows(text: str) -> str:
     """A table row of a finding and its answer as "label: answer", at the same length (probe71 D3:
     "Pleural effusion | No" and an HTML row <td>Pleural effusion</td><td>No</td> read as present)."""
     if "\t" not in text and "|" not in text:
         return text
     out = list(text)
-    for m in _ROW.finditer(text):
+    for m in _rows_of(text):
         if len(m.group("label").split()) > _MAX_LABEL_WORDS:
             continue
         # more cells after the answer (a prior and a current column): only when every one says the same
@@ -415,7 +430,7 @@ def spaced_answers(text: str) -> str:
 _DOUBT_WORDS = (
     r"possible|possibly|probable|probably|likely|suspected|suspicious|equivocal|indeterminate|questionable|"
     r"uncertain|under[ \t]+question|cannot[ \t]+(?:be[ \t]+)?exclude[d]?|can'?t[ \t]+exclude|not[ \t]+sure|unsure|"
-    r"borderline|yes[ \t]*\?|no[ \t]*\?|"  # probe90 D8
+    r"borderline|yes[ \t]*\?|no[ \t]*\?|query|queried|"  # probe90 D8, D7
     r"под[ \t]+вопросом|сомнительн\w{0,3}|возможн\w{0,3}|вероятн\w{0,3}|уточнить|не[ \t]+исключ\w{0,4}|"
     r"мүмкін|күмәнді|\?"
 )
@@ -499,6 +514,9 @@ def spaced_fields(text: str, names: Callable[[str], bool]) -> str:
         changed, k = False, 0
         while k + 1 < len(cells):
             label, said = cells[k], cells[k + 1].rstrip("\r")
+            # the label after a sentence on the line: "Sclerotic lesion in L2. Splenomegaly    no" (probe90 D6)
+            ends = list(_SENTENCE_END.finditer(label))
+            label = label[ends[-1].end() :] if ends else label
             answer = _BARE_FIELD_ANSWER.fullmatch(said)
             if (
                 answer is None
@@ -662,8 +680,8 @@ def _answers(cell: str) -> bool:
 #: Probable" left the table unread and its header read as a present lesion)
 _HEDGE_CELL = re.compile(
     r"(?:probable|probably|possible|possibly|likely|suspected|suspicious|equivocal|indeterminate|questionable|"
-    r"uncertain|cannot (?:be )?excluded?|can ?not (?:be )?excluded?|not excluded|\?|вероятно|возможно|"
-    r"сомнительно|под вопросом|не исключ\w{0,4}|мүмкін|күмәнді)[ \t]{0,3}\??",
+    r"uncertain|cannot (?:be )?excluded?|can ?not (?:be )?excluded?|not excluded|query|queried|\?|вероятно|"
+    r"возможно|сомнительно|под вопросом|уточнить|не исключ\w{0,4}|мүмкін|күмәнді)[ \t]{0,3}\??",
     re.IGNORECASE,
 )
 #: the first cell of a header row: the name of the column of sites, or nothing ("Site | Sclerotic lesion";
@@ -723,7 +741,8 @@ def headed_tables(text: str, names: Callable[[str], bool]) -> str:
             lines[k] = said + ("\r" if lines[k].endswith("\r") else "")
         i = rows[-1] + 1 if gap >= 0 else i + 1
     budget = _checked_tables(lines, budget)
-    _listed_rows(lines, names, budget)
+    budget = _listed_rows(lines, names, budget)
+    _paired_rows(lines, names, budget)
     return "\n".join(lines)
 
 
@@ -738,30 +757,98 @@ def _listed_rows(lines: list[str], names: Callable[[str], bool], budget: int) ->
     as present) - "Sclerotic lesions: none. Ascites: none." Only where every cell before the last names a
     finding ("Spleen | 16 cm | no" is left as it is); a cell that states its finding (a number, predicate or
     place) keeps its statement and ends its sentence, the findings after it take the answer ("Sclerotic lesion
-    in L2. Ascites: no."); a doubt answer doubts each ("? (possible)")."""
+    in L2. Ascites: no."), the bare findings before it take nothing - "Ascites | Splenomegaly 16 cm | no" does
+    not say which the "no" answers: "Ascites: ?." (probe90 D12); a doubt answer doubts each ("? (possible)"),
+    "normal", "unremarkable", "no evidence" deny each (probe90 D7). A row after a sentence on its line
+    ("Sclerotic lesion in L2. Splenomegaly | Ascites | nil") is read from the sentence's end (probe90 D6)."""
     for k, line in enumerate(lines):
-        row = _cells(line)
+        lead = _sentence_lead(line)
+        row = _cells(line[lead:])
         if row is None or not 3 <= len(row) <= _MAX_COLUMNS:
             continue
-        answer = row[-1].rstrip(" .")
-        if (
-            not answer
-            or not _bare_answer(answer)
-            or _NO_ANSWER_CELL.fullmatch(answer)
-            or not all(c and len(c) <= _MAX_LABEL_CELL and names(c) for c in row[:-1])
-        ):
+        answer = _row_answer(row[-1])
+        if answer is None or not all(c and len(c) <= _MAX_LABEL_CELL and names(c) for c in row[:-1]):
             continue
         # the findings just before the answer take it; a cell before them that states its finding ("Sclerotic
         # lesion in L2") keeps its statement, a sentence of its own (its "| Ascites | no" read the ascites present)
         first = len(row) - 1
         while first > 0 and not _STATEMENT_WORD.search(row[first - 1]):
             first -= 1
-        if first == len(row) - 1:
+        if first == len(row) - 1 and not any(not _STATEMENT_WORD.search(c) for c in row[:-1]):
             continue
-        if _HEDGE_CELL.fullmatch(answer) and answer != "?":
-            answer = f"? ({answer})"
-        stated = [c if c.endswith(".") else c + "." for c in row[:first]]
+        stated = [
+            (c if c.endswith(".") else c + ".") if _STATEMENT_WORD.search(c) else f"{c.rstrip(':')}: ?."
+            for c in row[:first]
+        ]
         said = " ".join(stated + [f"{c.rstrip(':')}: {in_script_of(c, answer)}." for c in row[first:-1]])
+        said = line[:lead] + said
+        if len(said) - len(line) > budget:
+            break
+        budget -= max(0, len(said) - len(line))
+        lines[k] = _clause_line(line, said)
+    return budget
+
+
+#: a sentence's end before a row or fields on the same line: a full stop, "?", "!" or ";" and white space
+_SENTENCE_END = re.compile(r"[.?!;][ \t\u00a0]+(?=[^\W\d_])")
+
+
+def _sentence_lead(line: str) -> int:
+    """Where a row on ``line`` starts: after the last sentence end before its first separator (a tab or a
+    pipe) - "Sclerotic lesion in L2. Splenomegaly | Ascites | nil" - or 0 (probe90 D6: the sentence and the
+    first cell were read as one stated cell and the row's first finding as present)."""
+    cut = min((i for i in (line.find("\t"), line.find("|")) if i >= 0), default=-1)
+    if cut <= 0:
+        return 0
+    ends = list(_SENTENCE_END.finditer(line, 0, cut))
+    return ends[-1].end() if ends else 0
+
+
+#: a row's answer that says the finding is not there in other words (probe90 D7: "Splenomegaly | Ascites |
+#: unremarkable" read both present)
+_NORMAL_CELL = re.compile(
+    r"(?:normal|unremarkable|within[ \t]+normal[ \t]+limits|wnl|no[ \t]+evidence|nothing[ \t]+abnormal|"
+    r"норма|в[ \t]+норме|без[ \t]+особенностей|без[ \t]+патологии|қалыпты|қалыпты[ \t]+шегінде)",
+    re.IGNORECASE,
+)
+
+
+def _row_answer(cell: str) -> str | None:
+    """The answer a row's last cell gives each finding before it, or None for a cell that is no answer: a
+    bare yes/no as written, a doubt as "? (word)", a "normal" as "no"."""
+    answer = cell.rstrip(" .")
+    if not answer or _NO_ANSWER_CELL.fullmatch(answer):
+        return None
+    if _NORMAL_CELL.fullmatch(answer):
+        return "нет" if _CYRILLIC_WORD.search(answer) else "no"
+    if not _bare_answer(answer):
+        return None
+    return f"? ({answer})" if _HEDGE_CELL.fullmatch(answer) and answer != "?" else answer
+
+
+def _paired_rows(lines: list[str], names: Callable[[str], bool], budget: int) -> int:
+    """A row of fields side by side, each finding's cell followed by its answer's: "Splenomegaly | no |
+    Ascites | yes", "Ascites<TAB>no<TAB>Pleural effusion<TAB>no<TAB>…" -> "Splenomegaly: no. Ascites: yes."
+    (probe90 D6, D7: read as written, the first "no" denied the next finding and the first finding stood).
+    Only a row of four cells or more, every other one a finding's short name and each after it an answer
+    (:func:`_row_answer`; "N/A" stays, the field rules blank it)."""
+    for k, line in enumerate(lines):
+        lead = _sentence_lead(line)
+        row = _cells(line[lead:])
+        if row is None or len(row) < 4 or len(row) % 2 or len(row) > 2 * _MAX_COLUMNS:
+            continue
+        labels, cells = row[0::2], row[1::2]
+        answers = [
+            _row_answer(c) or (c.rstrip(" .") if _NO_ANSWER_CELL.fullmatch(c.rstrip(" .")) else None) for c in cells
+        ]
+        if not all(
+            c and len(c) <= _MAX_LABEL_CELL and not _answers(c) and not _NORMAL_CELL.fullmatch(c) and names(c)
+            for c in labels
+        ) or not all(answers):
+            continue
+        said = line[:lead] + " ".join(
+            f"{c.rstrip(':')}: {in_script_of(c, a or '')}." for c, a in zip(labels, answers, strict=True)
+        )
         if len(said) - len(line) > budget:
             break
         budget -= max(0, len(said) - len(line))
