@@ -675,9 +675,18 @@ def test_rows_of_findings_with_other_answers_and_side_by_side_fields_are_read_pe
             "Sclerotic lesion in L2. Splenomegaly or ascites: no.",
         ),
         ("Склеротический очаг в L2. Асцит    нет", "Склеротический очаг в L2. Асцит: нет."),
+        # probe90 D7: a field answered "normal" or "unremarkable" is a field answered no (as in a row)
+        ("Splenomegaly: normal", "Splenomegaly: no."),
+        ("Ascites: unremarkable\nSplenomegaly 16 cm.", "Ascites: no. Splenomegaly 16 cm."),
+        ("Splenomegaly | normal", "Splenomegaly : no."),
+        ("Splenomegaly    normal    Ascites    yes", "Splenomegaly: no. Ascites: yes."),
+        ("Спленомегалия: норма", "Спленомегалия: нет."),
+        ("Асцит — без особенностей", "Асцит : нет."),
+        ("Splenomegaly: normal size", "Splenomegaly: normal size"),  # says more: left as written
+        ("Impression: normal", "Impression: normal"),  # a label naming no finding
     ],
 )
-def test_fields_after_a_sentence_on_their_line_are_read_as_fields(text, read):
+def test_fields_after_a_sentence_and_fields_answered_normal_are_read_as_fields(text, read):
     out = answered_forms(text, _findings)
     assert len(out) == len(text)
     assert " ".join(out.split()) == read

@@ -434,10 +434,16 @@ _DOUBT_WORDS = (
     r"под[ \t]+вопросом|сомнительн\w{0,3}|возможн\w{0,3}|вероятн\w{0,3}|уточнить|не[ \t]+исключ\w{0,4}|"
     r"мүмкін|күмәнді|\?"
 )
+#: a field's answer that says the finding is not there in other words: "normal", "unremarkable", «норма»
+_NORMAL_WORDS = (
+    r"normal|unremarkable|within[ \t]+normal[ \t]+limits|wnl|nothing[ \t]+abnormal|норма|в[ \t]+норме|"
+    r"без[ \t]+особенностей|без[ \t]+патологии|қалыпты(?:[ \t]+шегінде)?"
+)
 #: such an answer after a field's mark (a colon, a dash, dot leaders, a pipe, a tab) ending its line or its
 #: field (a wide gap after it): the mark, the word and a full stop, runs bounded and taken whole (linear)
 _DOUBT_ANSWER = re.compile(
-    rf"{_WS}{{0,20}}+(?P<mark>{_SEP_MARK}|\|){_WS}{{0,20}}+(?P<doubt>{_DOUBT_WORDS})(?P<stop>[.;]?)"
+    rf"{_WS}{{0,20}}+(?P<mark>{_SEP_MARK}|\|){_WS}{{0,20}}+(?P<doubt>(?P<normal>{_NORMAL_WORDS})|{_DOUBT_WORDS})"
+    r"(?P<stop>[.;]?)"
     rf"(?={_WS}{{0,20}}+\r?$|{_WS}{{2}}|\t)",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -482,6 +488,10 @@ def doubted_fields(text: str, names: Callable[[str], bool]) -> str:
             next_field = gap.end() < len(text) and text[gap.end()] not in "\r\n"
             end = gap.end() - (1 if next_field else 0)
         word = m.group("doubt")
+        if m.group("normal"):  # "Splenomegaly: normal" is no splenomegaly (probe90 D7)
+            no = in_script_of(_field_label(text, m.start(), names) or "", "no")
+            out[start:end] = list(_said_in(end - start, (f": {no}.", f":{no}.", f": {no}"), f":{no}"))
+            continue
         shapes = () if word == "?" else (f"? {word}.",)
         out[start:end] = list(_said_in(end - start, shapes, "?"))
     return "".join(out)
@@ -492,7 +502,7 @@ _WIDE_GAP = re.compile(rf"({_WS}{{2,}}+|\t)")
 #: a bare answer cell: yes/no and their kin, or a doubt
 _BARE_FIELD_ANSWER = re.compile(
     rf"(?P<answer>no|none|nil|absent|negative|not seen|yes|present|positive|нет|да|отсутству\w{{0,6}}|"
-    rf"не выявлен\w{{0,2}}|жоқ|иә|ия|(?P<doubt>{_DOUBT_WORDS}))[.;]?",
+    rf"не выявлен\w{{0,2}}|жоқ|иә|ия|(?P<normal>{_NORMAL_WORDS})|(?P<doubt>{_DOUBT_WORDS}))[.;]?",
     re.IGNORECASE,
 )
 _SPACED_LABEL_CELL = re.compile(r"[^\W\d_][^\n\t|:.;!?=/→…]{0,60}")
@@ -534,7 +544,7 @@ def spaced_fields(text: str, names: Callable[[str], bool]) -> str:
                 shapes = () if word == "?" else (f"? {word}.",)
                 field = _said_in(room, shapes, "?")
             else:
-                word = in_script_of(label, word)
+                word = in_script_of(label, "no" if answer.group("normal") else word)
                 field = _said_in(room, (f": {word}.", f":{word}.", f": {word}"), f":{word}")
             cells[k + 1] = field + (" " if after else "") + cells[k + 1][len(said) :]
             gaps[k] = ""
@@ -806,11 +816,7 @@ def _sentence_lead(line: str) -> int:
 
 #: a row's answer that says the finding is not there in other words (probe90 D7: "Splenomegaly | Ascites |
 #: unremarkable" read both present)
-_NORMAL_CELL = re.compile(
-    r"(?:normal|unremarkable|within[ \t]+normal[ \t]+limits|wnl|no[ \t]+evidence|nothing[ \t]+abnormal|"
-    r"норма|в[ \t]+норме|без[ \t]+особенностей|без[ \t]+патологии|қалыпты|қалыпты[ \t]+шегінде)",
-    re.IGNORECASE,
-)
+_NORMAL_CELL = re.compile(rf"{_NORMAL_WORDS}|no[ \t]+evidence", re.IGNORECASE)
 
 
 def _row_answer(cell: str) -> str | None:
