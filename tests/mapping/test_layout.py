@@ -684,6 +684,9 @@ def test_rows_of_findings_with_other_answers_and_side_by_side_fields_are_read_pe
         ("Асцит — без особенностей", "Асцит : нет."),
         ("Splenomegaly: normal size", "Splenomegaly: normal size"),  # says more: left as written
         ("Impression: normal", "Impression: normal"),  # a label naming no finding
+        # probe90 D8: a query before one word answers with a doubt
+        ("Ascites: ? mild\nSplenomegaly 16 cm.", "Ascites? Splenomegaly 16 cm."),
+        ("Ascites: ? L2", "Ascites?"),
     ],
 )
 def test_fields_after_a_sentence_and_fields_answered_normal_are_read_as_fields(text, read):

@@ -432,7 +432,7 @@ _DOUBT_WORDS = (
     r"uncertain|under[ \t]+question|cannot[ \t]+(?:be[ \t]+)?exclude[d]?|can'?t[ \t]+exclude|not[ \t]+sure|unsure|"
     r"borderline|yes[ \t]*\?|no[ \t]*\?|query|queried|"  # probe90 D8, D7
     r"под[ \t]+вопросом|сомнительн\w{0,3}|возможн\w{0,3}|вероятн\w{0,3}|уточнить|не[ \t]+исключ\w{0,4}|"
-    r"мүмкін|күмәнді|\?"
+    r"мүмкін|күмәнді|\?[ \t]{0,3}\w{1,15}|\?"  # "? mild", "? L2": a query before one word (probe90 D8)
 )
 #: a field's answer that says the finding is not there in other words: "normal", "unremarkable", «норма»
 _NORMAL_WORDS = (
