@@ -1226,6 +1226,10 @@ def test_a_castleman_code_beside_words_that_state_it_and_deny_a_variant_stays_pr
         # probe89 D18, probe88 D8: a longer name says other things - its denial need not be the code's
         ("Polyneuropathy, diabetes excluded", State.PRESENT),
         ("Polyneuropathy (CIDP not confirmed)", State.PRESENT),
+        # probe88: a bracket that names its own finding keeps its denial inside
+        ("Polyneuropathy (CIDP excluded)", State.PRESENT),
+        ("Polyneuropathy [CIDP ruled out]", State.PRESENT),
+        ("Полинейропатия (ХВДП исключена)", State.PRESENT),
         ("Polyneuropathy, anti-MAG negative", State.PRESENT),
         ("Сенсомоторная полинейропатия, сахарный диабет исключен", State.PRESENT),
         ("Polyneuropathy with absent ankle reflexes", State.PRESENT),

@@ -1141,7 +1141,7 @@ class TextEngine:
             # comma is the target's own predicate; a denial of another target after the comma is the
             # next clause's ("Castleman disease suspected, not confirmed" stays a denial)
             mods = [m for m in mods if not (_after_comma(m, ent) and _other_target_before(m, ent))]
-        mods = [m for m in mods if not self._next_clause_denial(m, ent)]
+        mods = [m for m in mods if not self._next_clause_denial(m, ent) and not _bracketed_apart(m, ent)]
         mods = _refuted_suspicion(mods, ent)
         modifiers = {_CATEGORY[m.category] for m in mods}
 
@@ -1218,6 +1218,27 @@ def _asked(assertion: Assertion, ent: Any) -> Assertion:
     if not rest.endswith("?") or _ASIDE_BREAK.search(rest):
         return assertion
     return replace(assertion, modifiers=frozenset({Modifier.POSSIBLE}), triggers=(*assertion.triggers, "?"))
+
+
+_CLOSER = {"(": ")", "[": "]"}
+
+
+def _bracketed_apart(modifier: Any, ent: Any) -> bool:
+    """The modifier's trigger sits in a bracket that names a finding of its own, and the target stands outside
+    it: "Polyneuropathy (CIDP excluded)", "Splenomegaly (ascites not seen)" - the bracket's denial is its own
+    finding's (probe88: it denied the polyneuropathy, the spleen). A bracket with no finding of its own
+    speaks of the one before it: "Polyneuropathy (excluded)" stays denied."""
+    doc, sent = ent.doc, ent.sent
+    text = doc.text
+    start, end = modifier.modifier_span
+    at, stop = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
+    opener = max(text.rfind("(", sent.start_char, at), text.rfind("[", sent.start_char, at))
+    if opener < 0 or text.find(_CLOSER[text[opener]], opener, at) >= 0:
+        return False  # not inside a bracket (or the last one closed before the trigger)
+    closer = text.find(_CLOSER[text[opener]], stop, sent.end_char)
+    if closer < 0 or opener < ent.start_char < closer:
+        return False  # an unclosed bracket, or the target inside it too
+    return any(o is not ent and opener < o.start_char and o.end_char <= closer for o in doc.ents)
 
 
 def _whole(phrases: list[str]) -> re.Pattern[str] | None:
