@@ -352,6 +352,10 @@ def _queue_text(
     **kw: Any,
 ) -> None:
     """Queue one text for the text engine, if the compiled target lexicon says it can matter."""
+    if isinstance(text, str) and marked_up(text):
+        # rich text in a note, a valueString or a problem's name is read as a conclusion's is: cells a tab
+        # apart, rows and blocks sentences (probe87: "<td>Ascites</td><td>No</td>" read the ascites present)
+        text = html_text(text, MAX_TEXT_CHARS)
     if isinstance(text, str) and len(text) > MAX_TEXT_CHARS:
         text = _bounded_text(text, raw, source, out)
     if isinstance(text, str) and mapping.text.could_matter(text):

@@ -260,6 +260,34 @@ def test_html_markup_in_a_conclusion_is_read_as_html(mapping, conclusion, expect
         assert {(f.source_rule, f.state) for f in run(mapping, r).findings} == expected
 
 
+_ROWS = (
+    "<table><tr><th>Finding</th><th>Result</th></tr><tr><td>Ascites</td><td>No</td></tr>"
+    "<tr><td>Splenomegaly</td><td>Yes</td></tr></table>"
+)
+
+
+def test_html_markup_in_a_value_string_a_note_or_a_problems_name_is_read_as_html(mapping):
+    """probe87: markup was converted in a report's conclusion and attachments only - elsewhere the tags were
+    words, a table of "No" rows read every finding present (the ascites too)."""
+    expected = {("ascites", State.ABSENT), ("splenomegaly", State.PRESENT)}
+    value = {
+        "resourceType": "Observation",
+        "status": "final",
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-05",
+        "code": {"text": "Abdominal ultrasound findings"},
+        "valueString": _ROWS,
+    }
+    assert {(f.source_rule, f.state) for f in run(mapping, value).findings} == expected
+    uncoded = cond(None, None, None, recordedDate="2024-01-05")
+    uncoded["code"] = {"text": "<p>No ascites.</p><p>Splenomegaly.</p>"}
+    assert {(f.source_rule, f.state) for f in run(mapping, uncoded).findings} == expected
+    noted = cond(None, None, None, recordedDate="2024-01-05")
+    noted["code"] = {"text": "Abdominal findings"}
+    noted["note"] = [{"text": _ROWS}]
+    assert {(f.source_rule, f.state) for f in run(mapping, noted).findings} == expected
+
+
 def test_a_plain_text_report_is_decoded_in_its_declared_charset(mapping):
     """Russian systems often send windows-1251; read as UTF-8 it was replacement characters, lost unsaid."""
     text = "Заключение: спленомегалия. Асцита нет."
