@@ -682,7 +682,11 @@ def test_rows_of_findings_with_other_answers_and_side_by_side_fields_are_read_pe
         ("Splenomegaly    normal    Ascites    yes", "Splenomegaly: no. Ascites: yes."),
         ("Спленомегалия: норма", "Спленомегалия: нет."),
         ("Асцит — без особенностей", "Асцит : нет."),
-        ("Splenomegaly: normal size", "Splenomegaly: normal size"),  # says more: left as written
+        # "normal size" answers an enlargement's field, not an organ's (the engine reads "Liver: normal size")
+        ("Splenomegaly: normal size", "Splenomegaly: no."),
+        ("Splenomegaly: normal in size. Ascites: yes", "Splenomegaly: no. Ascites: yes"),
+        ("Спленомегалия: нормальных размеров", "Спленомегалия: нет."),
+        ("Liver: normal size", "Liver: normal size"),
         ("Impression: normal", "Impression: normal"),  # a label naming no finding
         # probe90 D8: a query before one word answers with a doubt
         ("Ascites: ? mild\nSplenomegaly 16 cm.", "Ascites? Splenomegaly 16 cm."),

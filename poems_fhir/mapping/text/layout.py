@@ -439,12 +439,21 @@ _NORMAL_WORDS = (
     r"normal|unremarkable|within[ \t]+normal[ \t]+limits|wnl|nothing[ \t]+abnormal|норма|в[ \t]+норме|"
     r"без[ \t]+особенностей|без[ \t]+патологии|қалыпты(?:[ \t]+шегінде)?"
 )
+#: "normal size" answers an enlargement's field no ("Splenomegaly: normal size", «Гепатомегалия: нормальных
+#: размеров»: fix91b left them present) - not an organ's ("Liver: normal size" the engine reads as it is)
+_SIZE_WORDS = (
+    r"normal[ \t]+(?:in[ \t]+)?size|normal[ \t]+sized?|нормальн\w{0,3}[ \t]+размер\w{0,3}|"
+    r"размер\w{0,3}[ \t]+в[ \t]+норме|қалыпты[ \t]+өлшем\w{0,4}"
+)
+_ENLARGEMENT = re.compile(r"megal|enlarg|lymphadenopath|увелич|мегали|лимфаденопат|ұлғай", re.IGNORECASE)
 #: such an answer after a field's mark (a colon, a dash, dot leaders, a pipe, a tab) ending its line or its
 #: field (a wide gap after it): the mark, the word and a full stop, runs bounded and taken whole (linear)
 _DOUBT_ANSWER = re.compile(
-    rf"{_WS}{{0,20}}+(?P<mark>{_SEP_MARK}|\|){_WS}{{0,20}}+(?P<doubt>(?P<normal>{_NORMAL_WORDS})|{_DOUBT_WORDS})"
+    rf"{_WS}{{0,20}}+(?P<mark>{_SEP_MARK}|\|){_WS}{{0,20}}+"
+    rf"(?P<doubt>(?P<normal>(?P<size>{_SIZE_WORDS})|{_NORMAL_WORDS})|{_DOUBT_WORDS})"
     r"(?P<stop>[.;]?)"
-    rf"(?={_WS}{{0,20}}+\r?$|{_WS}{{2}}|\t)",
+    # ... or a full stop and the next sentence ("Hepatomegaly: normal in size. Ascites: yes")
+    rf"(?={_WS}{{0,20}}+\r?$|{_WS}{{2}}|\t|(?<=[.;])[ \t])",
     re.IGNORECASE | re.MULTILINE,
 )
 _DOUBT_LABEL = re.compile(r"[^\n.;:!?=/→…|\t]{1,80}$")
@@ -480,8 +489,11 @@ def doubted_fields(text: str, names: Callable[[str], bool]) -> str:
         return text
     out = list(text)
     for m in _DOUBT_ANSWER.finditer(text):
-        if (m.group("doubt") == "?" and m.group("stop")) or _field_label(text, m.start(), names) is None:
+        label = _field_label(text, m.start(), names)
+        if (m.group("doubt") == "?" and m.group("stop")) or label is None:
             continue  # ": ?." (a headed table's unanswered cell) reads as a doubt already
+        if m.group("size") and not _ENLARGEMENT.search(label):
+            continue  # "Liver: normal size" says it of the organ: read as written
         start, end, next_field = m.start("mark"), m.end(), False
         gap = _GAP_AFTER.match(text, end)
         if gap:
@@ -489,7 +501,7 @@ def doubted_fields(text: str, names: Callable[[str], bool]) -> str:
             end = gap.end() - (1 if next_field else 0)
         word = m.group("doubt")
         if m.group("normal"):  # "Splenomegaly: normal" is no splenomegaly (probe90 D7)
-            no = in_script_of(_field_label(text, m.start(), names) or "", "no")
+            no = in_script_of(label, "no")
             out[start:end] = list(_said_in(end - start, (f": {no}.", f":{no}.", f": {no}"), f":{no}"))
             continue
         shapes = () if word == "?" else (f"? {word}.",)
@@ -502,7 +514,8 @@ _WIDE_GAP = re.compile(rf"({_WS}{{2,}}+|\t)")
 #: a bare answer cell: yes/no and their kin, or a doubt
 _BARE_FIELD_ANSWER = re.compile(
     rf"(?P<answer>no|none|nil|absent|negative|not seen|yes|present|positive|нет|да|отсутству\w{{0,6}}|"
-    rf"не выявлен\w{{0,2}}|жоқ|иә|ия|(?P<normal>{_NORMAL_WORDS})|(?P<doubt>{_DOUBT_WORDS}))[.;]?",
+    rf"не выявлен\w{{0,2}}|жоқ|иә|ия|(?P<normal>(?P<size>{_SIZE_WORDS})|{_NORMAL_WORDS})|(?P<doubt>{_DOUBT_WORDS}))"
+    r"[.;]?",
     re.IGNORECASE,
 )
 _SPACED_LABEL_CELL = re.compile(r"[^\W\d_][^\n\t|:.;!?=/→…]{0,60}")
@@ -534,6 +547,7 @@ def spaced_fields(text: str, names: Callable[[str], bool]) -> str:
                 or len(label.split()) > _MAX_LABEL_WORDS
                 or _ANSWER_WORD.search(label)
                 or not names(label)
+                or (answer.group("size") and not _ENLARGEMENT.search(label))
             ):
                 k += 1
                 continue
