@@ -978,6 +978,26 @@ def test_diabetic_polyneuropathy_in_text_is_the_coded_rules_polyneuropathy_flag_
 
 
 @pytest.mark.parametrize(
+    "words",
+    [
+        "Alcoholic polyneuropathy.",
+        "Drug-induced peripheral neuropathy.",
+        "Chemotherapy-induced peripheral neuropathy.",
+        "Toxic sensorimotor polyneuropathy.",
+        "Алкогольная полинейропатия.",
+        "Лекарственная полинейропатия.",
+    ],
+)
+def test_a_toxic_polyneuropathy_in_words_is_the_coded_rules_polyneuropathy_and_flag(mapping, words):
+    # probe92 D23: the coded G62.0-G62.2 raised differential_toxic_polyneuropathy, the same words did not
+    ex = run(mapping, report("Nerve conduction study", words))
+    assert {(f.topic, f.state) for f in ex.findings} == {
+        ("polyneuropathy", State.PRESENT),
+        ("toxic_polyneuropathy", State.PRESENT),
+    }
+
+
+@pytest.mark.parametrize(
     "resource",
     [
         cond("http://hl7.org/fhir/sid/icd-10", "E22.1"),
