@@ -163,6 +163,23 @@ class UnlistedResourceError(FatalNetworkError):
         self.found: list[Any] = list(found or [])
 
 
+class HalfWrittenError(FatalNetworkError):
+    """A create-only write of ours found, under our identifier, a resource of ours with the very content it
+    sent but with a reference to another of its entries left as the transaction's ``urn:uuid:``: what an
+    earlier attempt of this write (a transaction applied in part and answered 5xx, then retried) stored. It
+    is ours, half-written - never a clinician's takeover - and is written again: the job reads the server
+    again and decides again (probe91 N1: it was reported as taken over by someone else). ``found``: those
+    resources."""
+
+    exit_code = EXIT_PARTIAL
+
+    def __init__(
+        self, message: str, *, url: str | None = None, status: int | None = None, found: list[Any] | None = None
+    ) -> None:
+        super().__init__(message, url=url, status=status)
+        self.found: list[Any] = list(found or [])
+
+
 class PartialTransactionError(FatalNetworkError):
     """A transaction answered 200 whose entries were not all applied (a server treating it as a batch):
     the patient is recorded as failed and written again next run."""

@@ -35,6 +35,7 @@ from ..errors import (
     AuthError,
     DiscoveryStopped,
     ForeignHostError,
+    HalfWrittenError,
     NetworkError,
     PageLinkGoneError,
     SearchNotFoundError,
@@ -693,8 +694,10 @@ class SyncJob:
         material = ready.material
         subject_key = _subject_key(bundle)
         refused: PreconditionFailedError | None = None  # the last attempt's 409/412
+        half: HalfWrittenError | None = None  # the last attempt found ours half-written: written again
         written: dict[str, dict[str, str]] = {}
         for attempt in (1, 2, 3):
+            half = None
             view = self.sink.existing(patient, subject_key, _recorded_refs(previous))
             view.legacy_versions = _legacy(previous)
             view.patient, view.merged_from = patient, ready.replaces
@@ -716,6 +719,11 @@ class SyncJob:
                 # in a dry run the sink is a folder: "would write" what a real run sends
                 written = self.sink.write(patient, plan.bundle) if plan.bundle else {}
                 break
+            except HalfWrittenError as exc:
+                # an earlier attempt of this write, applied in part and answered with an error, left ours
+                # half-written: ours, read again and written again - never a takeover (probe91 N1)
+                half = exc
+                self._said_half_written(patient, name, exc)
             except PreconditionFailedError as exc:
                 # someone changed a resource between our read and our write, or our write was applied and
                 # its answer lost (probe63 D5: twice): read again and decide again
@@ -725,6 +733,8 @@ class SyncJob:
                 # is, and said as a takeover; the patient fails (probe80 D4)
                 self._report_found(patient, name, exc, view, summary)
                 raise
+        if half is not None:  # found half-written on every attempt: failed, written again next run
+            raise half
         # what of ours the server holds after this write: a later change by anyone else brings the patient back
         ready.own = {
             f"{r.get('resourceType')}/{r.get('id')}": str((r.get("meta") or {}).get("versionId") or "")
@@ -861,6 +871,15 @@ class SyncJob:
             summary.withdrawn += len(withdrawn)
         log.info(
             "%s: %s %s (%s)", name, verb, refs, reason, extra=ev(event, patient=name, resources=refs, reason=reason)
+        )
+
+    def _said_half_written(self, patient: str, name: str, exc: HalfWrittenError) -> None:
+        refs = ", ".join(f"{r.get('resourceType')}/{r.get('id')}" for r in exc.found if isinstance(r, dict))
+        log.info(
+            "%s: %s, stored in part by an earlier attempt of this write, is ours: written again",
+            name,
+            self.scrub(refs, patient),
+            extra=ev("patient.half_written", patient=name, resources=self.scrub(refs, patient)),
         )
 
     def _report_found(

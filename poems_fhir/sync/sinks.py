@@ -18,6 +18,7 @@ from ..fhir.json_codec import dump
 from ..fhir.capabilities import Capabilities
 from ..errors import (
     FatalNetworkError,
+    HalfWrittenError,
     NetworkError,
     PartialTransactionError,
     TemporaryNetworkError,
@@ -36,7 +37,9 @@ from ..fhir.write import (
     HASH_V2,
     content_hash as ownership_marker,
     create_criteria,
+    is_broken_ours,
     is_unchanged_ours,
+    unresolved_urns,
     own_ref_key,
     NARRATIVE_TAG_SYSTEM,
     narrative_hash,
@@ -283,10 +286,12 @@ class ServerSink:
             resources = [e.get("resource") or {} for e in response.get("entry", [])]
             responses = [(e.get("response") or {}) for e in response.get("entry", [])]
             written = self._written(bundle, resources, responses)
-            self._refuse_found(bundle, written, self._found_by_creates(bundle, resources, responses), patient)
+            half = self._refuse_found(bundle, written, self._found_by_creates(bundle, resources, responses), patient)
         else:
-            written = self._ordered_updates(bundle, patient)
+            written, half = self._ordered_updates(bundle, patient)
         self._settle(bundle, written, self._seen[1] if self._seen[0] == patient else frozenset())
+        if half:
+            raise _half_written(half)
         return written
 
     def _found_by_creates(
@@ -315,17 +320,22 @@ class ServerSink:
 
     def _refuse_found(
         self, bundle: dict[str, Any], written: Written, found: list[tuple[dict[str, Any], dict[str, Any]]], patient: str
-    ) -> None:
+    ) -> list[dict[str, Any]]:
         """A conditional create that found a resource: exactly what we sent (ours, written before - a run
-        killed between its write and its record, a search index that lags) is our write done. Anything
-        else - a clinician's report, ours with other content - was left as it is, and the ownership
+        killed between its write and its record, a search index that lags) is our write done. What we sent
+        but half-written - a reference to another entry of it left as its ``urn:uuid:``, stored by an earlier
+        attempt of this write that the server applied in part (and answered 5xx, so it was sent again) - is
+        ours too, returned to be written again (probe91 N1: it was reported as a clinician's takeover).
+        Anything else - a clinician's report, ours with other content - was left as it is, and the ownership
         searches that did not list it are not trusted: the patient fails for this run, retried next run
         (probe80 D4: the conditional update sent instead overwrote a clinician's signed report)."""
         seen = self._seen[1] if self._seen[0] == patient else frozenset()
         ours = frozenset(own_ref_key(w["ref"]) for w in written.values() if "/" in str(w.get("ref", ""))) | seen
         others = [(entry, res) for entry, res in found if not _exactly_sent(res, entry["resource"], ours)]
+        half = [res for entry, res in others if _half_sent(res, entry["resource"], ours)]
+        others = [(entry, res) for entry, res in others if not _half_sent(res, entry["resource"], ours)]
         if not others:
-            return
+            return half
         named = "; ".join(_found_text(entry, res, ours) for entry, res in others)
         raise UnlistedResourceError(
             f"the server's search did not list a resource of ours that our create-only write found: {named}; it "
@@ -401,7 +411,11 @@ class ServerSink:
             ours = (
                 frozenset(own_ref_key(w["ref"]) for w in written.values() if "/" in str(w.get("ref", ""))) | kept | seen
             )
-            if is_unchanged_ours(stored, ours) or tag_of(stored, SOURCE_TAG_SYSTEM) != tag_of(sent, SOURCE_TAG_SYSTEM):
+            if (
+                is_unchanged_ours(stored, ours)
+                or tag_of(stored, SOURCE_TAG_SYSTEM) != tag_of(sent, SOURCE_TAG_SYSTEM)
+                or unresolved_urns(stored)  # half-written by an earlier attempt: written again, never re-tagged
+            ):
                 continue
             source = tag_of(sent, SOURCE_TAG_SYSTEM) or ""
             code = ownership_marker(stored, None, ours) if source.startswith(HASH_V2) else ownership_hash(stored)
@@ -551,12 +565,14 @@ class ServerSink:
             written[entry_key(entry)] = {"ref": ref.replace(self.client.base_url + "/", ""), "version": version or ""}
         return written
 
-    def _ordered_updates(self, bundle: dict[str, Any], patient: str = "") -> Written:
+    def _ordered_updates(self, bundle: dict[str, Any], patient: str = "") -> tuple[Written, list[dict[str, Any]]]:
         """Without transactions: conditional PUTs (a conditional create - POST with If-None-Exist - where
         nothing of ours was listed) in dependency order, urn:uuids replaced as we go. A create that finds a
-        resource other than ours as sent stops the write before the rest (the Provenance is last)."""
+        resource other than ours as sent stops the write before the rest (the Provenance is last); one that
+        finds ours half-written by an earlier attempt is returned with what was written (written again)."""
         resolved: dict[str, str] = {}
         written: Written = {}
+        half: list[dict[str, Any]] = []
         for entry in bundle["entry"]:
             text = json.dumps(entry["resource"])
             for urn, ref in resolved.items():
@@ -574,7 +590,7 @@ class ServerSink:
                 location = response.headers.get("Location", "").split("/_history/")[0]
                 matched = self._matched(entry, body if isinstance(body, dict) else {}, location)
                 written[entry_key(entry)] = {"ref": f"{matched.get('resourceType')}/{matched.get('id')}", "version": ""}
-                self._refuse_found(bundle, written, [(entry, matched)], patient)
+                half += self._refuse_found(bundle, written, [(entry, matched)], patient)
                 body = matched
             if body.get("resourceType"):
                 self._returned[entry_key(entry)] = body
@@ -586,7 +602,25 @@ class ServerSink:
             resolved[entry["fullUrl"]] = ref
             version = (body.get("meta") or {}).get("versionId") or _etag_version(response.headers.get("ETag"))
             written[entry_key(entry)] = {"ref": ref, "version": version or ""}
-        return written
+        return written, half
+
+
+def _half_written(found: list[dict[str, Any]]) -> HalfWrittenError:
+    named = ", ".join(f"{r.get('resourceType')}/{r.get('id') or '?'}" for r in found)
+    return HalfWrittenError(
+        f"our create-only write found {named} as an earlier attempt of this write stored it: ours, half-written (a "
+        "reference to another entry left as the transaction's urn:uuid: - a transaction the server applied in part "
+        "and answered with an error); it is read again and written again",
+        found=found,
+    )
+
+
+def _half_sent(found: dict[str, Any], sent: dict[str, Any], ours: frozenset[str]) -> bool:
+    """Whether a resource a conditional create found is ours as this write sent it, half-written: the content
+    this run built (the same source hash), stored with a reference to another entry of the transaction left
+    as its ``urn:uuid:`` (``is_broken_ours``) - an earlier attempt the server applied in part."""
+    source = tag_of(sent, SOURCE_TAG_SYSTEM)
+    return source is not None and tag_of(found, SOURCE_TAG_SYSTEM) == source and is_broken_ours(found, ours)
 
 
 def _exactly_sent(found: dict[str, Any], sent: dict[str, Any], ours: frozenset[str]) -> bool:
@@ -599,10 +633,10 @@ def _exactly_sent(found: dict[str, Any], sent: dict[str, Any], ours: frozenset[s
 def _found_text(entry: dict[str, Any], found: dict[str, Any], ours: frozenset[str]) -> str:
     """What a conditional create found, for the failure message: the resource, its status and whose it is."""
     ref = f"{found.get('resourceType')}/{found.get('id') or '?'}"
+    mine = ours | {f"{found.get('resourceType')}/{found.get('id')}"}
     whose = (
         "ours as written before, with other content"
-        if tag_of(found, CONTENT_TAG_SYSTEM)
-        and is_unchanged_ours(found, ours | {f"{found.get('resourceType')}/{found.get('id')}"})
+        if tag_of(found, CONTENT_TAG_SYSTEM) and (is_unchanged_ours(found, mine) or is_broken_ours(found, mine))
         else "changed by someone else - never modified by poems-fhir"
     )
     return f"{ref} (status {found.get('status')!r}, {whose}; If-None-Exist {create_criteria(entry['request'])})"

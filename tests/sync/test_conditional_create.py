@@ -17,7 +17,7 @@ import responses
 from responses.registries import OrderedRegistry
 
 from poems_fhir.criteria.profiles import MAYO
-from poems_fhir.errors import UnlistedResourceError
+from poems_fhir.errors import HalfWrittenError, UnlistedResourceError
 from poems_fhir.fhir.capabilities import Capabilities
 from poems_fhir.fhir.client import FhirClient
 from poems_fhir.fhir.write import WriteContext
@@ -186,3 +186,96 @@ def test_one_by_one_our_own_resource_found_is_no_failure_and_the_rest_follows(bu
     written = sink(transaction=False).write("Patient/classic-poems", copy.deepcopy(sent))
     assert {w["ref"] for w in written.values()} == {"DiagnosticReport/r1", "CarePlan/p1"}
     assert [c.request.method for c in responses.calls] == ["POST", "POST"]
+
+
+def half_written(bundle: dict[str, Any], rtype: str, rid: str, missing: str) -> dict[str, Any]:
+    """A resource of the run's bundle as a server stores it when it applied the transaction without the entry
+    of type ``missing``: the reference to that entry left as the transaction's urn:uuid."""
+    (entry,) = [e for e in bundle["entry"] if e["resource"]["resourceType"] == rtype]
+    text = json.dumps(entry["resource"])
+    for e in bundle["entry"]:
+        if e["resource"]["resourceType"] != missing:
+            text = text.replace(e["fullUrl"], f"{e['resource']['resourceType']}/{ids(e['resource']['resourceType'])}")
+    res = json.loads(text)
+    res["id"] = rid
+    res["meta"] = {**res["meta"], "versionId": "1", "lastUpdated": "2026-11-27T10:00:01Z"}
+    assert "urn:uuid:" in json.dumps({k: v for k, v in res.items() if k != "meta"})
+    return res
+
+
+def _retry_answer(bundle: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    """The recorded transaction-response (11-transaction.json [4]) of the retry of a transaction the server
+    applied in part: the plan's create matched what the first attempt stored ("200"), the rest created."""
+    recorded = fill(exchange("11-transaction.json", 4)["response"]["body"])
+    matched, created = recorded["entry"][0], recorded["entry"][1]
+    entries = []
+    for rtype in ("Device", "DiagnosticReport", "CarePlan", "Provenance"):
+        if rtype == "CarePlan":
+            entries.append(
+                {"response": {**matched["response"], "location": f"CarePlan/{found['id']}"}, "resource": found}
+            )
+        elif rtype in GUARDED:
+            entries.append({**created, "resource": stored(bundle, rtype, ids(rtype))})
+        else:
+            entries.append(
+                {**created, "resource": {"resourceType": rtype, "id": ids(rtype), "meta": {"versionId": "1"}}}
+            )
+    return {**recorded, "entry": entries}
+
+
+@pytest.mark.parametrize("missing", ["Device", "DiagnosticReport"])
+@responses.activate(registry=OrderedRegistry)
+def test_in_a_transaction_a_create_that_finds_our_plan_half_written_by_this_write_is_ours(bundle, missing):
+    """probe91 N1: the first attempt applied in part (all but the Device, or the report) and answered 500, the
+    retry's create finds our plan with the missing entry's urn:uuid: ours, half-written - to be written again
+    (HalfWrittenError: the job reads the server again), never "changed by someone else"; not re-tagged."""
+    sent = first_write(bundle)
+    assert [e["resource"]["resourceType"] for e in sent["entry"]] == [
+        "Device",
+        "DiagnosticReport",
+        "CarePlan",
+        "Provenance",
+    ]
+    plan = half_written(bundle, "CarePlan", "p1", missing)
+    responses.add("POST", BASE, json=_retry_answer(bundle, plan))
+    with pytest.raises(HalfWrittenError) as raised:
+        sink(transaction=True).write("Patient/classic-poems", sent)
+    assert raised.value.found == [plan] and "CarePlan/p1" in str(raised.value)
+    assert "half-written" in str(raised.value) and "someone else" not in str(raised.value)
+    assert len(responses.calls) == 1  # nothing re-tagged: it is written again, as a whole
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_in_a_transaction_a_half_written_plan_someone_changed_is_theirs(bundle):
+    """The same half-written plan, changed by a clinician between the attempts: theirs, the patient fails."""
+    sent = first_write(bundle)
+    plan = half_written(bundle, "CarePlan", "p1", "Device")
+    plan["status"] = "active"
+    responses.add("POST", BASE, json=_retry_answer(bundle, plan))
+    with pytest.raises(UnlistedResourceError) as raised:
+        sink(transaction=True).write("Patient/classic-poems", sent)
+    assert raised.value.found == [plan] and "changed by someone else" in str(raised.value)
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_one_by_one_a_create_that_finds_our_plan_half_written_is_ours_and_the_rest_follows(bundle):
+    """One request at a time (conditional mode, or the rest of a run after a transaction applied in part): the
+    plan's create finds ours half-written by an earlier attempt: the Provenance still follows, then the job is
+    told to read again and write it again."""
+    sent = _only(first_write(bundle), "DiagnosticReport", "CarePlan", "Provenance")
+    register(
+        responses,
+        "09-if-none-exist.json",
+        0,
+        url="DiagnosticReport",
+        body=json.dumps(stored(bundle, "DiagnosticReport", "r1")),
+    )
+    plan = half_written(bundle, "CarePlan", "p1", "Device")
+    register(responses, "09-if-none-exist.json", 1, url="CarePlan", body=json.dumps(plan))
+    responses.add(
+        "PUT", f"{BASE}/Provenance", json={"resourceType": "Provenance", "id": "pv1", "meta": {"versionId": "1"}}
+    )
+    with pytest.raises(HalfWrittenError) as raised:
+        sink(transaction=False).write("Patient/classic-poems", copy.deepcopy(sent))
+    assert raised.value.found == [plan]
+    assert [c.request.method for c in responses.calls] == ["POST", "POST", "PUT"]
