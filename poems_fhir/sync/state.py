@@ -29,6 +29,7 @@ import re
 import secrets
 import socket
 import sqlite3
+import urllib.parse
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,18 +145,20 @@ class StateStore:
         self.busy_timeout = busy_timeout
         self._lock_file: Any = None
         self._incomplete = False  # a schema half built by a killed first run (probe72 D9)
+        #: read-only and read as immutable (no lock, no side file): the file's (size, mtime) when it was opened
+        self._immutable: tuple[int, int] | None = None
         if self.path.is_dir():
             raise StateError(
                 f"state path {self.path} is a folder; --state must name a file, "
                 f"e.g. --state {self.path / 'state.sqlite'}"
             )
         if readonly:
-            target = f"file:{self.path}?mode=ro" if self.path.exists() else "file::memory:"
-            self.db = self._connect(target, uri=True)
+            self.db = self._connect(self._readonly_target(), uri=True)
             if self.path.exists():
                 self._check_schema()
                 if self._incomplete:  # a half-built file holds nothing: read as an absent one
                     self.db.close()
+                    self._immutable = None
                     self.db = self._connect("file::memory:", uri=True)
             if not self.path.exists() or self._incomplete:
                 self._init_schema()
@@ -189,6 +192,29 @@ class StateStore:
         except sqlite3.DatabaseError as exc:
             raise self._error(exc) from None
 
+    def _readonly_target(self) -> str:
+        """The URI a read-only store opens (dry runs, `poems-fhir state` listings): the file as it is, leaving
+        nothing beside it. The state runs SQLite's WAL, whose read-only readers create ``STATE-wal`` and
+        ``STATE-shm`` and, unable to checkpoint, never remove them (probe91 N2: a dry run left both behind).
+        Without a ``-wal`` beside it the file holds every commit (the last writer checkpointed it into the
+        file and removed its WAL): it is read as immutable - no lock, no side file. With one, a real run is
+        writing it (or one was killed before it checkpointed): read through that WAL, so its commits are
+        seen, with the side files that are there already. Absent: an empty store in memory."""
+        if not self.path.exists():
+            return "file::memory:"
+        uri = f"file:{urllib.parse.quote(str(self.path.absolute()))}?mode=ro"
+        if Path(f"{self.path}-wal").exists():
+            return uri
+        try:
+            self._immutable = self._stamp()
+        except OSError:
+            return uri
+        return uri + "&immutable=1"
+
+    def _stamp(self) -> tuple[int, int]:
+        st = self.path.stat()
+        return (st.st_size, st.st_mtime_ns)
+
     def _connect(self, target: str, uri: bool) -> _Db:
         try:
             raw = sqlite3.connect(target, isolation_level=None, uri=uri, timeout=self.busy_timeout)  # autocommit
@@ -213,6 +239,12 @@ class StateStore:
                 f"state file {self.path} is read-only ({text}): give the sync job write access "
                 "to it and its folder, or choose another --state"
             )
+        if self._immutable is not None and self._changed_since_opened():
+            # read without locking (see _readonly_target): a real run that started meanwhile wrote it
+            return StateError(
+                f"state file {self.path} changed while this read-only run read it ({text}): a real run started "
+                "meanwhile; the file is most likely fine - run this again"
+            )
         if "disk is full" in text or "disk I/O error" in text:
             # the machine's, not the file's: "damaged ... move it aside" would lose a good checkpoint (probe51
             # D2, a full tmpfs). An OSError of want of space: the run stops with exit 74 and says to free space
@@ -222,6 +254,12 @@ class StateStore:
                 str(self.path),
             )
         return StateError(f"state file {self.path} is damaged or not a state file ({text}): {_move_aside(self.path)}")
+
+    def _changed_since_opened(self) -> bool:
+        try:
+            return self._stamp() != self._immutable or Path(f"{self.path}-wal").exists()
+        except OSError:
+            return True
 
     def _check_schema(self) -> None:
         try:

@@ -132,6 +132,62 @@ def test_readonly_store_for_a_dry_run_creates_nothing(tmp_path):
     assert not (tmp_path / "sub").exists()
 
 
+def _written_state(path):
+    store = StateStore(path)
+    with store.locked():
+        store.set_checkpoint("srv", "2026-01-01T00:00:00Z", "2026-01-01T00:00:01Z")
+        store.record_patient("srv", "Patient/1", "h", {}, "written", "t")
+    store.close()
+
+
+def test_a_read_only_store_of_an_existing_state_leaves_no_wal_or_shm_beside_it(tmp_path):
+    """probe91 N2: a dry run (or a `state` listing) on an existing state - which runs SQLite's WAL - left an
+    empty STATE-wal and a STATE-shm beside it: a read-only reader creates them and cannot remove them."""
+    path = tmp_path / "state.sqlite"
+    _written_state(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.sqlite", "state.sqlite.lock"]
+    before = path.read_bytes()
+    dry = StateStore(path, readonly=True)
+    with dry.locked():
+        assert dry.checkpoint("srv") == "2026-01-01T00:00:00Z"
+        assert dry.patient("srv", "Patient/1") is not None
+    dry.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.sqlite", "state.sqlite.lock"]
+    assert path.read_bytes() == before
+
+
+def test_a_read_only_store_reads_the_commits_of_a_run_still_writing_through_its_wal(tmp_path):
+    """A real run in flight (its WAL beside the file, not yet checkpointed into it): a dry run reads its
+    commits too, through that WAL."""
+    path = tmp_path / "state.sqlite"
+    _written_state(path)
+    real = StateStore(path)
+    real.db.execute("PRAGMA wal_autocheckpoint=0")
+    real.record_patient("srv", "Patient/2", "h2", {}, "written", "t")
+    assert (tmp_path / "state.sqlite-wal").exists()
+    dry = StateStore(path, readonly=True)
+    assert dry.patient("srv", "Patient/2") is not None and dry.patient("srv", "Patient/1") is not None
+    dry.close()
+    real.close()
+    assert not (tmp_path / "state.sqlite-wal").exists()  # the real run's own, removed by it
+
+
+def test_a_state_a_real_run_changes_under_an_unlocked_reader_is_not_called_damaged(tmp_path):
+    """Read as immutable (no lock), the file may change under the reader when a real run starts meanwhile: an
+    error then says so, never "damaged ... move it aside"."""
+    import sqlite3
+
+    path = tmp_path / "state.sqlite"
+    _written_state(path)
+    dry = StateStore(path, readonly=True)
+    real = StateStore(path)
+    real.record_patient("srv", "Patient/2", "h2", {}, "written", "t")
+    message = str(dry._error(sqlite3.DatabaseError("database disk image is malformed")))
+    assert "changed while this read-only run read it" in message and "move it aside" not in message
+    real.close()
+    dry.close()
+
+
 def test_the_pseudonym_key_is_created_once_beside_the_state(tmp_path):
     store = StateStore(tmp_path / "state.sqlite")
     key = store.pseudonym_key()
