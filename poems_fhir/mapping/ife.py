@@ -87,11 +87,47 @@ _BAND = re.compile(
 _HEAVY_RU = {"g": "G", "a": "A", "m": "M", "d": "D", "e": "E"}
 
 
+#: a line break in any of its spellings
+_LINE_BREAK = re.compile(r"[^\S\n]*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029])\s*")
+#: a dotted leader between a field and its answer ("IgG lambda band ....... no", "… нет", ". . . none"): the
+#: answer's colon
+_LEADER = re.compile(r"\s*(?:\.\s*){3,}(?=\S)")
+#: a line that does not end its clause: a label waiting for its answer on the next line ("Serum:⏎IgG lambda"),
+#: a line wrapped after a joining word or a hyphen ("not⏎detected", "IgG-⏎lambda")
+_OPEN_LINE_END = re.compile(
+    r"(?:[:,/&-]|\b(?:not|of|for|with|without|and|or|nor|the|an?|by|in|on|to|at|is|are|was|were|be|been|"
+    r"не|и|или|в|на|с|со|без|для|по|при)\b)\n"
+)
+
+
+def _leaders(text: str) -> str:
+    """Each dotted leader as the colon of its field; a second leader in a clause follows an answer and opens
+    the next field: "IgG lambda band ....... no ....... IgA kappa band ....... yes" is "IgG lambda band: no |
+    IgA kappa band: yes"."""
+    out: list[str] = []
+    start, colon = 0, False
+    for m in _LEADER.finditer(text):
+        between = text[start : m.start()]
+        colon = colon and not re.search(r"[;|\n]", between)
+        out += [between, " | " if colon else " : "]
+        colon, start = not colon, m.end()
+    return "".join(out) + text[start:]
+
+
 def _normalise(text: str) -> str:
+    """The folded, lower-case text with its spaces collapsed - but its line breaks kept: a line is a clause of
+    its own ("Serum: IgG lambda⏎Urine: negative" is no denial of the serum band: probe92 D8), unless it is
+    left open (_OPEN_LINE_END); a dotted leader is the colon of a field ("IgG lambda band ....... no⏎Comment:
+    …" answers the band no: probe92 D9)."""
     # the text engine's folding: "ΙgA" with a Greek Iota lost its heavy chain, "Νegative" with a Greek Nu
     # was unrecognised (probe74 D15); κ and λ stay symbols
     text = unicodedata.normalize("NFKC", fold_lookalikes(text)).lower()
-    return re.sub(r"\s+", " ", text).strip()
+    text = _LINE_BREAK.sub("\n", text.strip())
+    text = re.sub(r"[^\S\n]*\t[^\S\n]*", " | ", text)  # a tab separates cells as a pipe does
+    text = re.sub(r"[^\S\n]+", " ", text)
+    text = _leaders(text)
+    text = _OPEN_LINE_END.sub(lambda m: m.group()[:-1] + " ", text)
+    return re.sub(r" +", " ", text).strip()
 
 
 # A band named in a clause with a negation is not a band: "no monoclonal IgA lambda detected",
@@ -497,8 +533,8 @@ def _denies_the_result(clause: str, text: str) -> bool:
 
 def _quote(text: str, clause: str) -> str:
     """A clause of the normalised text as the original spells it ("Comment: IgG lambda band noted")."""
-    words = clause.split()
-    found = re.search(r"\s*".join(re.escape(w) for w in words), text, re.IGNORECASE) if words else None
+    words = re.findall(r"[^\s|:]+", clause)  # a label merged with its cell ("Comment | …") quoted as written
+    found = re.search(r"[\s|:]*".join(re.escape(w) for w in words), text, re.IGNORECASE) if words else None
     said = found.group() if found else clause.strip()
     return repr(said if len(said) <= 60 else said[:57] + "...")
 
@@ -566,6 +602,14 @@ def _bare(clause: str) -> bool:
     return _COORDINATORS_ONLY.fullmatch(_BAND.sub(" ", clause)) is not None
 
 
+#: a cell or a line that only names the specimen, the test or the comment: the label of the next one
+_LABEL_CELL = re.compile(
+    r"\s*(?:(?:(?:random|spot|24[- ]?h(?:ou)?r?|timed)\s+)?(?:serum|urine|plasma|csf)|сыворотк\w*|плазм\w*|"
+    r"(?:суточн\w*\s+)?моч[аиеуы]\w*|сарысу\w*|несеп\w*|comments?|notes?|remarks?|result|interpretation|conclusion|"
+    r"комментари\w*|примечани\w*|результат|заключение|түсініктеме|нәтиже\w*|қорытынды\w*)"
+    r"(?:\s+(?:ife|if|immunofixation|immunofixation electrophoresis|иммунофиксаци\w*|иммунофиксация|"
+    r"иммунофиксациясы|иф))?\s*:?\s*"
+)
 _BAND_FIRST = re.compile(r"\s*(?:and\s+|or\s+|nor\s+|и\s+|или\s+)?(?:" + _BAND.pattern + ")")
 _BAND_LAST = re.compile("(?:" + _BAND.pattern + r")\s*$")
 
@@ -587,10 +631,30 @@ def _clauses(t: str) -> list[tuple[str, bool, bool]]:
     i = 0
     while i < len(pieces):
         clause, delimiter = pieces[i]
+        if delimiter == "\n" and not clause.strip() and clauses:
+            opened_by = delimiter  # the line break after a full stop: the same sentence end
+            i += 1
+            continue
+        if delimiter in ("|", "\n") and i + 1 < len(pieces) and _LABEL_CELL.fullmatch(clause):
+            # a cell or a line that only names the specimen or the comment is the label of the next one:
+            # "Serum IFE | IgG lambda | Urine IFE | negative" is "Serum IFE: IgG lambda | Urine IFE: negative"
+            # (probe92 D20: the urine's "negative" was the whole result's, against the serum band)
+            answer, delimiter = pieces[i + 1]
+            clause = f"{clause.strip().rstrip(':').strip()}: {answer.strip()}"
+            i += 1
         if delimiter == "(" and i + 1 < len(pieces) and not _bands(clause):
             inner, delimiter = pieces[i + 1]
             clause = f"{clause} {inner}"
             i += 1
+            if delimiter == ")" and i + 1 < len(pieces) and pieces[i + 1][0].strip() and not _bands(clause):
+                # ... and so do the words after it: "previous sample (2023) was negative", "Prior IFE (2023): no
+                # monoclonal band" (probe92 D2: "was negative" was a denial of its own, against today's band)
+                after, delimiter = pieces[i + 1]
+                if not _bands(after):
+                    clause = f"{clause} {after}"
+                    i += 1
+                else:
+                    delimiter = ")"
         # a table's cells go on like a comma's ("IgG lambda | kappa negative" is "IgG lambda, kappa negative":
         # probe90 D9 read the kappa's denial as the whole row's)
         clauses.append((clause, opened_by in (",", "|"), opened_by in _SENTENCE_END))

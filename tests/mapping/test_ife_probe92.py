@@ -1,0 +1,174 @@
+"""Immunofixation texts misread by line breaks, labels, comments and notes (probe92 D1, D2, D8, D9, D10, D18,
+D19, D20).
+
+D8: a line break did not end a clause: "Serum: IgG lambda⏎Urine: negative", "IgG lambda⏎kappa: negative",
+"Serum: IgG lambda⏎Urine: not done" were one clause, the denial the band's: a clone absent, `not_met`.
+D9: the answer after a dotted leader was lost when another line followed ("IgG lambda band ....... no⏎Comment:
+…"): the band a clone.
+D20: a specimen cell before its answer ("Serum IFE | IgG lambda | Urine IFE | negative") made the urine's
+"negative" the whole result's: a contradiction of the serum band.
+D2: an earlier test's negative in the comment ("previous sample (2023) was negative", "Prior IFE (2023): no
+monoclonal band") contradicted today's band.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from poems_fhir.criteria.model import State
+from poems_fhir.mapping.ife import Band, parse_ife
+from tests.conftest import observation
+from tests.mapping.test_ife_contradictions import SERUM_IFE
+from tests.mapping.test_ife_probe90 import _classify
+
+IGG_LAMBDA = Band("IgG", "lambda")
+IGA_KAPPA = Band("IgA", "kappa")
+
+
+def _reads(text: str) -> tuple[list[Band], bool, list[Band], str]:
+    result = parse_ife(text)
+    return list(result.bands), result.negative, list(result.possible), result.conflict
+
+
+# --- D8: a line is a clause of its own ---------------------------------------------------------------------
+
+LINES_WITH_A_BAND = [
+    # probe92 min/D8 and its cases
+    "IgG lambda\nkappa: negative",
+    "Serum: IgG lambda\nUrine: not done",
+    "Serum: IgG lambda\nUrine: negative",
+    "IgG lambda\nFree kappa: not detected",
+    "IgG lambda band detected\nUrine IFE: negative",
+    "IgG lambda\nUrine | negative",
+    "Serum | IgG lambda\nUrine | negative",
+    # the same in other spellings: CRLF, blank lines, a label on a line of its own, Russian, a tab
+    "Serum: IgG lambda\r\n\r\nUrine: negative",
+    "Serum:\nIgG lambda\nUrine:\nnegative",
+    "Serum IFE\nIgG lambda\nUrine IFE\nNegative",
+    "Сыворотка: IgG лямбда\nМоча: отрицательно",
+    "IgG-λ\nкаппа не выявлена",
+    "Serum IFE\tIgG lambda\tUrine IFE\tnegative",
+]
+
+
+@pytest.mark.parametrize("text", LINES_WITH_A_BAND)
+def test_a_line_that_denies_another_chain_or_specimen_leaves_the_band(text):
+    assert _reads(text) == ([IGG_LAMBDA], False, [], "")
+
+
+def test_an_antisera_table_by_lines_is_the_band_of_its_positive_rows():
+    text = "IgG | positive\nIgA | negative\nIgM | negative\nKappa | negative\nLambda | positive"
+    assert _reads(text) == ([IGG_LAMBDA], False, [], "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a line wrapped after a joining word or a label is no clause's end
+        "No monoclonal band\ndetected",
+        "IgG lambda band not\ndetected",
+        "Monoclonal band:\nnot detected",
+        "Serum IFE: negative\nUrine IFE: negative",
+    ],
+)
+def test_a_wrapped_line_or_two_negative_lines_are_negative(text):
+    assert _reads(text) == ([], True, [], "")
+
+
+def test_a_line_that_denies_the_whole_result_still_contradicts_the_band():
+    bands, negative, possible, conflict = _reads("IgG lambda band detected\nComment: no monoclonal band on repeat")
+    assert (bands, negative, possible) == ([], False, [IGG_LAMBDA]) and conflict
+
+
+@pytest.mark.parametrize("text", LINES_WITH_A_BAND[:4])
+def test_a_poems_patient_with_a_two_line_immunofixation_is_met(mapping, text):
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("met", State.PRESENT)
+    assert "IgG lambda" in reason
+
+
+# --- D9: a dotted leader's answer, then another line ----------------------------------------------------------
+
+DENIED_BY_A_LEADER = [
+    # probe92 min/D9 and its cases
+    "IgG lambda band ....... no\nComment: sample haemolysed.",
+    "IgG lambda band ....... нет\nКомментарий: подтверждено",
+    "IgG lambda band ....... no\nComment: confirmed on repeat",
+    "IgG lambda band ....... none\nComment: confirmed on repeat",
+    # the same with a label line between
+    "IgG lambda band ....... жоқ\n\nNote: see report",
+]
+
+
+@pytest.mark.parametrize("text", DENIED_BY_A_LEADER)
+def test_a_denying_answer_after_a_dotted_leader_denies_the_band_whatever_line_follows(text):
+    assert _reads(text) == ([], True, [], "")
+
+
+def test_two_fields_on_a_line_of_dotted_leaders_keep_their_own_answers():
+    text = "IgG lambda band ....... no ....... IgA kappa band ....... yes"
+    assert _reads(text) == ([IGA_KAPPA], False, [], "")
+
+
+def test_a_poems_patient_whose_band_is_denied_after_a_leader_and_a_comment_line_is_not_met(mapping):
+    classification, state, _ = _classify(mapping, observation(SERUM_IFE, "ife", valueString=DENIED_BY_A_LEADER[0]))
+    assert (classification, state) == ("not_met", State.ABSENT)
+
+
+# --- D20: a specimen cell labels the cell after it ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # probe92 min/D20
+        "Serum IFE | IgG lambda | Urine IFE | negative",
+        # the same in other words
+        "Serum | IgG lambda | Urine | not detected",
+        "Сыворотка | IgG лямбда | Моча | отрицательно",
+        "24h urine | negative | Serum immunofixation | IgG lambda",
+    ],
+)
+def test_a_specimen_cell_is_the_label_of_its_answer(text):
+    assert _reads(text) == ([IGG_LAMBDA], False, [], "")
+
+
+def test_a_comment_cell_labels_its_withdrawal():
+    bands, negative, possible, conflict = _reads("IgG lambda band | Comment | not confirmed on repeat")
+    assert (bands, negative, possible) == ([], False, [IGG_LAMBDA])
+    assert conflict == "IgG lambda ('IgG lambda band') but 'Comment | not confirmed on repeat'"
+
+
+def test_a_poems_patient_with_a_piped_serum_band_and_urine_negative_is_met(mapping):
+    text = "Serum IFE | IgG lambda | Urine IFE | negative"
+    classification, state, _ = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("met", State.PRESENT)
+
+
+# --- D2: an earlier test's negative is no contradiction of today's band -------------------------------------------
+
+EARLIER_NEGATIVES = [
+    # probe92 min/D2 and its cases
+    "IgG lambda band detected. Comment: previous sample (2023) was negative.",
+    "IgG lambda band detected. Prior IFE (2023): no monoclonal band.",
+    "Выявлен М-градиент IgG-λ. Предыдущий анализ (2023): отрицательно.",
+    "IgG lambda band ....... detected\nPrevious ....... negative",
+    # the same in other words
+    "IgG lambda band detected. Comment: earlier sample (March 2023) negative.",
+    "IgG lambda band detected.\nPrevious result: negative",
+]
+
+
+@pytest.mark.parametrize("text", EARLIER_NEGATIVES)
+def test_an_earlier_tests_negative_leaves_todays_band(text):
+    assert _reads(text) == ([IGG_LAMBDA], False, [], "")
+
+
+def test_a_poems_patient_whose_comment_names_an_earlier_negative_is_met(mapping):
+    classification, state, _ = _classify(mapping, observation(SERUM_IFE, "ife", valueString=EARLIER_NEGATIVES[0]))
+    assert (classification, state) == ("met", State.PRESENT)
+
+
+def test_a_bracket_does_not_join_a_band_after_it_to_a_denial():
+    # "Negative (serum) IgG lambda (urine)": the words after the bracket name a band of their own, as before
+    assert _reads("Negative (serum) IgG lambda (urine)") == ([IGG_LAMBDA], False, [], "")
