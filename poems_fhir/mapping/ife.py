@@ -300,8 +300,50 @@ _WITHDRAWN = re.compile(
     r"on (?:a |the )?(?:repeat\w*|re-?test\w*|second)|(?:absent|negative|disappeared) on (?:a |the )?(?:repeat\w*|"
     r"re-?test\w*))\b|"
     r"артефакт\w*|не подтверд\w*|не подтвержд\w*|ложноположительн\w*|не воспроизв\w*|"
-    r"при повторн\w* (?:исследовани|анализ)\w* не (?:выявл|обнаруж|определ)\w*"
+    r"при повторн\w* (?:исследовани|анализ)\w* не (?:выявл|обнаруж|определ)\w*|"
+    # Kazakh: «расталмады» / «расталған жоқ» (not confirmed), «жалған оң» (false positive), «қайталап тексергенде
+    # анықталмады» (not detected on repeat) - probe92 D19
+    r"расталма\w*|расталған жоқ|расталмаған|жалған[- ]оң\w*|қайтала\w*(?: \S+){0,2} (?:анықталмады|табылмады)"
 )
+#: a withdrawal word itself denied before it: "not an artefact", "no evidence of artefact", "not a false positive",
+#: "unlikely to be spurious", «не артефакт», «не является артефактом» (probe92 D1: each withdrew the band)
+_WITHDRAWAL_DENIED_BEFORE = re.compile(
+    r"(?:\b(?:not|no|non|never|without|nor|unlikely)|n't|\bне|\bнет|\bбез)"
+    r"(?:[\s-]+(?:a|an|the|be|been|being|is|was|are|were|it|this|considered|thought|believed|felt|deemed|likely|"
+    r"to|of|evidence|signs?|suggestion|suggestive|consistent|with|due|является|считается|признаков|данных|за|на))*"
+    r"[\s-]*$"
+)
+#: ... or after it: "artefact excluded", "artefact has been ruled out", "false positive unlikely", "false
+#: positive result of 2023 has been superseded", «артефакт исключен», «артефакт емес»
+_WITHDRAWAL_DENIED_AFTER = re.compile(
+    r"(?:[\s,:-]+[^\s,:]+){0,5}?[\s,:-]+(excluded|ruled out|unlikely|improbable|superseded|withdrawn|retracted|"
+    r"disproved|refuted|исключ\w*|маловероятн\w*|опроверг\w*|отвергнут\w*|емес|жоққа шығар\w*)\b"
+)
+#: ... unless the exclusion is itself denied, a doubt: "artefact cannot be excluded", «артефакт не исключен»
+_EXCLUSION_DOUBTED = re.compile(r"(?:\bnot|\bcannot|\bcan't|\bне|\bнельзя)(?:\s+be)?\s*$")
+#: an earlier test's words: "previous sample", "prior IFE", «предыдущий анализ», «ранее» (probe92 D2)
+_THEN = re.compile(
+    r"\b(?:previous(?:ly)?|prior|earlier|formerly|initially|at diagnosis|at baseline|before treatment)\b|"
+    r"ранее|прежн\w*|предыдущ\w*|исходн\w*|до лечения|бұрын\w*|алдыңғы"
+)
+
+
+def _withdraws(clause: str) -> bool:
+    """Words that withdraw today's band ("not confirmed on repeat", "probably artefact", «расталмады») - not
+    a withdrawal word denied ("not an artefact", "artefact excluded", «не артефакт»: probe92 D1) nor an
+    earlier test's ("not reproducible on the previous analyser", "previously thought to be artefact")."""
+    if _THEN.search(clause):
+        return False
+    for m in _WITHDRAWN.finditer(clause):
+        if _WITHDRAWAL_DENIED_BEFORE.search(clause[: m.start()]):
+            continue
+        after = _WITHDRAWAL_DENIED_AFTER.match(clause, m.end())
+        if after and not _EXCLUSION_DOUBTED.search(clause[: after.start(1)]):
+            continue
+        return True
+    return False
+
+
 # What a clause that denies the whole result may say besides its denial: "Negative", "No monoclonal band
 # detected on repeat testing", «Моноклональный белок не выявлен» - not "negative for Bence Jones protein",
 # "Urine IFE: negative" (another test's result)
@@ -389,7 +431,7 @@ def parse_ife(text: str) -> IfeResult:
                 body != clause
                 and bands
                 and not mention
-                and (_NEGATIVE_PREDICATE.search(body) or _WITHDRAWN.search(body) or _denies_the_result(body, t))
+                and (_NEGATIVE_PREDICATE.search(body) or _withdraws(body) or _denies_the_result(body, t))
             ):
                 # a comment that denies or withdraws the band stated before it: "IgG lambda band detected.
                 # Comment: not confirmed on repeat / negative / no monoclonal band on repeat testing"
@@ -401,10 +443,13 @@ def parse_ife(text: str) -> IfeResult:
             elif previous and (_NEGATIVE_PREDICATE.search(clause) or _POLYCLONAL_PREDICATE.search(clause)):
                 bands = [b for b in bands if b not in previous]
                 negated_any = True
+                if _GONE.search(clause):
+                    # "IgG lambda band seen in 2019, now resolved": a band that was there (probe92 D18)
+                    earlier += [b for b in previous if b not in earlier]
             elif previous and _DOUBT_PREDICATE.search(body):
                 bands = [b for b in bands if b not in previous]
                 possible += [b for b in previous if b not in possible]
-            elif bands and not mention and _WITHDRAWN.search(body):
+            elif bands and not mention and _withdraws(body):
                 against.append((index, clause))  # "IgG lambda band. Probably artefact."
             elif not mention and _denies_the_result(body, t):
                 whole_negatives.append((index, clause))  # "Negative." (a band stated beside it contradicts it)
@@ -425,8 +470,7 @@ def parse_ife(text: str) -> IfeResult:
             continue
         denied_list = False
         if any(b in bands for b in members) and (
-            _WITHDRAWN.search(clause)
-            or (not _UNCERTAIN.search(clause) and _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)))
+            _withdraws(clause) or (not _UNCERTAIN.search(clause) and _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)))
         ):
             # a band stated, then denied or withdrawn by name: "IgG lambda band. Comment: the IgG lambda band
             # was not confirmed on repeat / is probably an artefact"
@@ -574,6 +618,10 @@ _EARLIER = re.compile(
     r"\b(?:previous(?:ly)?|prior|earlier|formerly|initially|at diagnosis|at baseline|before treatment|"
     r"pre-?treatment|no longer)\b|ранее|прежде|исходно|до лечения|при диагностике|больше не|бұрын"
 )
+
+
+#: a band gone since: it was there before ("now resolved", "has disappeared", "no longer detected", «исчез»)
+_GONE = re.compile(r"\b(?:resolved|disappeared|no longer|gone|cleared)\b|исчез\w*|больше не|жойылды|жоғалды")
 
 
 #: a result called weakly positive, with no band named: neither a clone nor its absence

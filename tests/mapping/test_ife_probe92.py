@@ -18,7 +18,7 @@ import pytest
 from poems_fhir.criteria.model import State
 from poems_fhir.mapping.ife import Band, parse_ife
 from tests.conftest import observation
-from tests.mapping.test_ife_contradictions import SERUM_IFE
+from tests.mapping.test_ife_contradictions import SERUM_IFE, clone_findings
 from tests.mapping.test_ife_probe90 import _classify
 
 IGG_LAMBDA = Band("IgG", "lambda")
@@ -172,3 +172,103 @@ def test_a_poems_patient_whose_comment_names_an_earlier_negative_is_met(mapping)
 def test_a_bracket_does_not_join_a_band_after_it_to_a_denial():
     # "Negative (serum) IgG lambda (urine)": the words after the bracket name a band of their own, as before
     assert _reads("Negative (serum) IgG lambda (urine)") == ([IGG_LAMBDA], False, [], "")
+
+
+# --- D1: a withdrawal word denied is no withdrawal -----------------------------------------------------------
+
+CONFIRMED_BANDS = [
+    # probe92 min/D1 and its cases
+    "IgG lambda band detected. Comment: not an artefact.",
+    "IgG lambda band detected. Comment: artefact excluded.",
+    "IgG lambda band detected. Comment: artefact unlikely.",
+    "IgG lambda band detected. Comment: no artefact.",
+    "IgG lambda band detected. Comment: no evidence of artefact.",
+    "IgG lambda band detected. Comment: artefact has been ruled out.",
+    "IgG lambda band detected. Comment: not a false positive.",
+    "IgG lambda band detected. Comment: false positive unlikely.",
+    "IgG lambda band detected. Comment: false positive excluded by repeat testing.",
+    "IgG lambda band detected. Comment: not spurious; confirmed with a second sample.",
+    "IgG lambda band detected. Comment: confirmed on repeat, not artefact.",
+    "IgG lambda band detected. Comment: no hook effect; not an artefact of transferrin.",
+    "IgG lambda band detected. Comment: band previously thought to be artefact is now confirmed.",
+    "IgG lambda band detected. Comment: not reproducible on the previous analyser; confirmed on the new one.",
+    "IgG lambda band detected. Comment: false positive result of 2023 has been superseded.",
+    "Выявлен М-градиент IgG-λ. Примечание: не артефакт.",
+    "Выявлен М-градиент IgG-λ. Артефакт исключен.",
+    "Выявлен М-градиент IgG-λ. Не является артефактом.",
+    "Выявлен М-градиент IgG-λ. Ложноположительный результат исключен.",
+    # the same in other words and in Kazakh
+    "IgG lambda band detected. Comment: unlikely to be an artefact.",
+    "IgG lambda band detected.\nComment: not considered to be spurious",
+    "IgG лямбда анықталды. Түсініктеме: артефакт емес.",
+]
+
+
+@pytest.mark.parametrize("text", CONFIRMED_BANDS)
+def test_a_withdrawal_word_denied_or_of_an_earlier_test_leaves_the_band(text):
+    assert _reads(text) == ([IGG_LAMBDA], False, [], "")
+
+
+WITHDRAWN_BANDS = [
+    # a withdrawal, or a doubt about an artefact, still contradicts the band (probe90 D10)
+    "IgG lambda band detected. Comment: probably artefact.",
+    "IgG lambda band detected. Comment: artefact cannot be excluded.",
+    "IgG lambda band. Примечание: артефакт не исключен.",
+    "IgG lambda band detected. Comment: not confirmed on repeat; previous sample negative.",
+    "IgG lambda band detected. Comment: no band on repeat: artefact.",
+    # probe92 D19: Kazakh "not confirmed on repeat", "not confirmed", "false positive"
+    "IgG лямбда анықталды. Түсініктеме: қайталап тексергенде расталмады.",
+    "IgG лямбда анықталды. Түсініктеме: қайталау кезінде расталмады.",
+    "IgG лямбда анықталды. Түсініктеме: расталмады.",
+    "IgG лямбда анықталды. Түсініктеме: расталған жоқ.",
+    "IgG лямбда анықталды. Түсініктеме: жалған оң нәтиже.",
+]
+
+
+@pytest.mark.parametrize("text", WITHDRAWN_BANDS)
+def test_a_withdrawal_or_a_doubted_exclusion_still_contradicts_the_band(text):
+    bands, negative, possible, conflict = _reads(text)
+    assert (bands, negative, possible) == ([], False, [IGG_LAMBDA]) and conflict
+
+
+@pytest.mark.parametrize("text", [CONFIRMED_BANDS[0], CONFIRMED_BANDS[16]])
+def test_a_poems_patient_whose_band_is_confirmed_not_an_artefact_is_met(mapping, text):
+    classification, state, _ = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("met", State.PRESENT)
+
+
+def test_a_poems_patient_whose_band_is_not_confirmed_in_kazakh_is_indeterminate(mapping):
+    findings, _ = clone_findings(observation(SERUM_IFE, "ife", valueString=WITHDRAWN_BANDS[5]), mapping)
+    assert [state for state, _ in findings] == [State.INDETERMINATE]
+    assert "расталмады" in findings[0][1]
+    classification, state, _ = _classify(mapping, observation(SERUM_IFE, "ife", valueString=WITHDRAWN_BANDS[5]))
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
+
+
+# --- D18: a band gone since was there before ------------------------------------------------------------------
+
+GONE_BANDS = [
+    # probe92 min/D18 and its case
+    "No monoclonal band detected. Comment: IgG lambda band seen in 2019, now resolved.",
+    "No monoclonal band. Comment: IgG lambda band seen in 2019, now resolved.",
+    # the same in other words
+    "Negative. IgG lambda paraprotein, now disappeared.",
+    "IgG lambda, no longer detected",
+]
+
+
+@pytest.mark.parametrize("text", GONE_BANDS)
+def test_a_band_said_to_be_gone_is_an_earlier_band(text):
+    result = parse_ife(text)
+    assert (result.negative, result.bands, list(result.earlier)) == (True, (), [IGG_LAMBDA])
+
+
+def test_a_band_only_denied_now_stays_a_plain_negative():
+    result = parse_ife("IgG kappa, now negative")
+    assert (result.negative, result.bands, result.earlier) == (True, (), ())
+
+
+def test_a_poems_patient_whose_band_has_resolved_is_indeterminate_not_unmet(mapping):
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=GONE_BANDS[0]))
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
+    assert "earlier test" in reason
