@@ -978,6 +978,10 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
     if parsed and parsed.conflict:
         _ife_conflict(ctx, f"{specimen} immunofixation", parsed)
         return
+    noted = _ife_noted(ctx, text or ("" if positive is None else "Positive" if positive else "Negative"))
+    if noted is not None:
+        _ife_conflict(ctx, f"{specimen} immunofixation", noted)
+        return
     if parsed and parsed.chain_only and positive is True:
         parsed = None  # Positive, "No kappa band": the other chain's clone (probe88 D12)
     detected = bool(parsed and parsed.bands) or (positive is True)
@@ -1042,6 +1046,21 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
             _ife_negative(ctx, topic, specimen, f"{specimen} immunofixation negative ({_qual_text(ctx.read(rule))})")
         return
     raise ResourceError(f"unrecognised immunofixation result {text!r}: expected e.g. 'IgA lambda' or 'negative'")
+
+
+def _ife_noted(ctx: _Ctx, said: str) -> IfeResult | None:
+    """The result read with the Observation's notes as its comment, where they contradict it - value "IgG
+    lambda band detected." and note "Not confirmed on repeat.", value "Negative" and note "IgG lambda band
+    noted." - as the same words in the value do (probe92 D10: FHIR labs put the comment in ``note``, which
+    was not read for it). A note that agrees, mentions or speaks of another test changes nothing."""
+    notes = ctx.raw.data.get("note") if ctx.part is ctx.raw.data else None
+    if not said or not isinstance(notes, list):
+        return None
+    texts = [n["text"] for n in notes if isinstance(n, dict) and isinstance(n.get("text"), str) and n["text"].strip()]
+    if not texts:
+        return None
+    parsed = parse_ife(said + "".join(f"\nNote: {t}" for t in texts))
+    return parsed if parsed.conflict else None
 
 
 def _ife_conflict(ctx: _Ctx, what: str, parsed: IfeResult) -> None:

@@ -7,6 +7,11 @@ D9: the answer after a dotted leader was lost when another line followed ("IgG l
 …"): the band a clone.
 D20: a specimen cell before its answer ("Serum IFE | IgG lambda | Urine IFE | negative") made the urine's
 "negative" the whole result's: a contradiction of the serum band.
+D10: a comment in Observation.note (where FHIR labs put it) was not read for a contradiction of the result.
+D1: a withdrawal word denied ("not an artefact", "artefact excluded", «не артефакт») withdrew the band.
+D19: the Kazakh "not confirmed on repeat" («қайталап тексергенде расталмады») withdrew nothing.
+D18: a band said to be gone ("IgG lambda band seen in 2019, now resolved") beside a negative was no earlier
+band: the clone absent.
 D2: an earlier test's negative in the comment ("previous sample (2023) was negative", "Prior IFE (2023): no
 monoclonal band") contradicted today's band.
 """
@@ -18,7 +23,7 @@ import pytest
 from poems_fhir.criteria.model import State
 from poems_fhir.mapping.ife import Band, parse_ife
 from tests.conftest import observation
-from tests.mapping.test_ife_contradictions import SERUM_IFE, clone_findings
+from tests.mapping.test_ife_contradictions import NEGATIVE, SERUM_IFE, clone_findings
 from tests.mapping.test_ife_probe90 import _classify
 
 IGG_LAMBDA = Band("IgG", "lambda")
@@ -272,3 +277,74 @@ def test_a_poems_patient_whose_band_has_resolved_is_indeterminate_not_unmet(mapp
     classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=GONE_BANDS[0]))
     assert (classification, state) == ("indeterminate", State.INDETERMINATE)
     assert "earlier test" in reason
+
+
+# --- D10: a note is the result's comment ------------------------------------------------------------------------
+
+
+def _noted(value: dict, *notes: str) -> dict:
+    return observation(SERUM_IFE, "ife", **value, note=[{"text": n} for n in notes])
+
+
+@pytest.mark.parametrize(
+    ("value", "note", "conflict"),
+    [
+        # probe92 min/D10 and its case
+        (
+            {"valueString": "Negative"},
+            "IgG lambda band noted.",
+            "'Negative' but IgG lambda ('Note: IgG lambda band noted')",
+        ),
+        (
+            {"valueString": "IgG lambda band detected."},
+            "Not confirmed on repeat.",
+            "IgG lambda ('IgG lambda band detected') but 'Note: Not confirmed on repeat'",
+        ),
+        # the same in other words, in Russian, and beside a coded Negative with no text
+        (
+            {"valueString": "Выявлен М-градиент IgG-λ"},
+            "При повторном исследовании не подтвержден.",
+            "IgG lambda ('Выявлен М-градиент IgG-λ') but 'Note: При повторном исследовании не подтвержден'",
+        ),
+        (
+            {"valueCodeableConcept": {"coding": [NEGATIVE]}},
+            "IgG lambda paraprotein present.",
+            "'Negative' but IgG lambda ('Note: IgG lambda paraprotein present')",
+        ),
+    ],
+)
+def test_a_note_that_contradicts_the_result_makes_it_indeterminate(mapping, value, note, conflict):
+    findings, ex = clone_findings(_noted(value, note), mapping)
+    assert findings == [(State.INDETERMINATE, f"serum immunofixation contradicts itself: {conflict}")]
+    assert ex.measurements == []
+
+
+@pytest.mark.parametrize(
+    ("value", "notes", "finding"),
+    [
+        ({"valueString": "IgG lambda band detected."}, ["Confirmed on repeat."], (State.PRESENT, "IgG lambda")),
+        ({"valueString": "IgG lambda band detected."}, ["Not an artefact."], (State.PRESENT, "IgG lambda")),
+        ({"valueString": "IgG lambda band detected."}, ["Urine IFE: negative."], (State.PRESENT, "IgG lambda")),
+        (
+            {"valueString": "IgG lambda band detected."},
+            ["Previous sample (2023) negative."],
+            (State.PRESENT, "IgG lambda"),
+        ),
+        ({"valueString": "Negative"}, ["Recommend monitoring of the IgG lambda band."], (State.ABSENT, "negative")),
+        ({"valueString": "Negative"}, ["Sample received late.", "Reviewed by Dr A."], (State.ABSENT, "negative")),
+    ],
+)
+def test_a_note_that_agrees_or_speaks_of_another_test_changes_nothing(mapping, value, notes, finding):
+    findings, _ = clone_findings(_noted(value, *notes), mapping)
+    assert [(state, finding[1] in summary) for state, summary in findings] == [(finding[0], True)]
+
+
+def test_a_poems_patient_whose_band_is_withdrawn_in_a_note_is_indeterminate(mapping):
+    ife = _noted({"valueString": "IgG lambda band detected."}, "Not confirmed on repeat.")
+    classification, state, _ = _classify(mapping, ife)
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
+
+
+def test_a_clone_free_patient_whose_negative_has_a_band_in_a_note_is_indeterminate_not_unmet(mapping):
+    classification, state, _ = _classify(mapping, _noted({"valueString": "Negative"}, "IgG lambda band noted."))
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
