@@ -651,10 +651,11 @@ def _findings(cell: str) -> bool:
             "Ascites: ?. Splenomegaly 16 cm. Pleural effusion: no.",
         ),
         # guards: a measure among the cells, an answer that says more, an odd row, a label that answers
-        ("Spleen | 16 cm | Ascites | no", "Spleen | 16 cm | Ascites | no"),
         ("Splenomegaly | Ascites | normal size", "Splenomegaly | Ascites | normal size"),
         ("Splenomegaly | no | Ascites", "Splenomegaly | no | Ascites"),
-        ("Splenomegaly | no | Ascites | 2 cm", "Splenomegaly | no | Ascites | 2 cm"),
+        # probe92 D14: a measure answers its own field, side by side with a yes/no one
+        ("Spleen | 16 cm | Ascites | no", "Spleen: 16 cm. Ascites: no."),
+        ("Splenomegaly | no | Ascites | 2 cm", "Splenomegaly: no. Ascites: 2 cm."),
         ("Dr. Smith | Ascites | no", "Dr. Smith | Ascites | no"),
     ],
 )

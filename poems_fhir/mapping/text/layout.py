@@ -32,6 +32,12 @@ _FORM_END = re.compile(r"[\n.;]")
 #: the most characters between two boxes of one form (an answer is a word or three)
 _MAX_ANSWER = 40
 _ANSWERED = re.compile(r"\?(?=[ \t]{0,3}(?:no|yes|нет|да|жоқ|иә|ия)\b)", re.IGNORECASE)
+#: the same question answered at the start of the next line: "Sclerotic lesion in L2?⏎Yes." (probe92 D5: read as
+#: asked, possible) - the answer a word alone or before a full stop, a comma, a dash or a colon
+_ANSWERED_BELOW = re.compile(
+    r"\?([ \t]{0,3}\r?\n[ \t]{0,3})(?=(?:no|yes|нет|да|жоқ|иә|ия)[ \t]{0,3}(?:[.;!,:\-–—]|\r?$))",
+    re.IGNORECASE | re.MULTILINE,
+)
 #: "Question: sclerotic lesions? Answer: none identified." - a question and its labelled answer on one line,
 #: or the answer on the next line ("Q: sclerotic lesions?⏎A: no.", probe87 D7)
 _QUESTION_ANSWER = re.compile(
@@ -350,6 +356,8 @@ def answered_forms(text: str, names: Callable[[str], bool] | None = None) -> str
         # probe71 D21: "Question: sclerotic lesions? Answer: none identified." stayed a question (possible)
         text = _QUESTION_ANSWER.sub(_as_answer, text)
     # last: the question's answer above ("Q: X? A: no" is "X:    no") is a field like any other (probe87 D7)
+    if "?" in text:
+        text = _ANSWERED_BELOW.sub(lambda m: ":" + " " * len(m.group(1)), text)
     text = spaced_answers(_ANSWERED.sub(":", text))
     if names is None:
         return text
@@ -426,13 +434,22 @@ def spaced_answers(text: str) -> str:
     return "".join(out)
 
 
+#: what a query before one word asks of the field's own finding: a degree, a site, a size, an answer ("? mild",
+#: "? L2", "?16 cm", "? yes") - not a cause or a diagnosis ("Sclerotic lesion in L2 - ?metastasis", "Ascites -
+#: ?cardiac" query the cause: the finding is stated, probe92 D4)
+_QUERIED = (
+    r"mild|mildly|small|moderate|large|massive|gross|trace|minimal|slight|significant|marked|severe|yes|no|"
+    r"present|enlarged|seen|[^\W\d_]{0,2}\d{1,3}(?:[.,]\d{1,2})?(?:[ \t]?(?:cm|mm|см|мм)|[^\W\d_]{0,2})|"
+    r"мал\w{0,4}|небольш\w{0,4}|умеренн\w{0,3}|выраженн\w{0,3}|значительн\w{0,3}|да|нет|есть|увеличен\w{0,3}|"
+    r"аз|орташа|иә|жоқ|бар"
+)
 #: a field's answer that doubts it: "possible", "equivocal", «под вопросом», "?"
 _DOUBT_WORDS = (
     r"possible|possibly|probable|probably|likely|suspected|suspicious|equivocal|indeterminate|questionable|"
     r"uncertain|under[ \t]+question|cannot[ \t]+(?:be[ \t]+)?exclude[d]?|can'?t[ \t]+exclude|not[ \t]+sure|unsure|"
     r"borderline|yes[ \t]*\?|no[ \t]*\?|query|queried|"  # probe90 D8, D7
     r"под[ \t]+вопросом|сомнительн\w{0,3}|возможн\w{0,3}|вероятн\w{0,3}|уточнить|не[ \t]+исключ\w{0,4}|"
-    r"мүмкін|күмәнді|\?[ \t]{0,3}\w{1,15}|\?"  # "? mild", "? L2": a query before one word (probe90 D8)
+    r"мүмкін|күмәнді|\?[ \t]{0,3}(?:" + _QUERIED + r")|\?"  # "? mild", "? L2": a query before one word (probe90 D8)
 )
 #: a field's answer that says the finding is not there in other words: "normal", "unremarkable", «норма»
 _NORMAL_WORDS = (
@@ -451,9 +468,10 @@ _ENLARGEMENT = re.compile(r"megal|enlarg|lymphadenopath|увелич|мегал�
 _DOUBT_ANSWER = re.compile(
     rf"{_WS}{{0,20}}+(?P<mark>{_SEP_MARK}|\|){_WS}{{0,20}}+"
     rf"(?P<doubt>(?P<normal>(?P<size>{_SIZE_WORDS})|{_NORMAL_WORDS})|{_DOUBT_WORDS})"
-    r"(?P<stop>[.;]?)"
+    # ... or a comma ("Splenomegaly: normal, ascites: moderate", "…: normal, 11 cm", probe92 D12)
+    r"(?P<stop>[.;,]?)"
     # ... or a full stop and the next sentence ("Hepatomegaly: normal in size. Ascites: yes")
-    rf"(?={_WS}{{0,20}}+\r?$|{_WS}{{2}}|\t|(?<=[.;])[ \t])",
+    rf"(?={_WS}{{0,20}}+\r?$|{_WS}{{2}}|\t|(?<=[.;,])[ \t])",
     re.IGNORECASE | re.MULTILINE,
 )
 _DOUBT_LABEL = re.compile(r"[^\n.;:!?=/→…|\t]{1,80}$")
@@ -765,9 +783,94 @@ def headed_tables(text: str, names: Callable[[str], bool]) -> str:
             lines[k] = said + ("\r" if lines[k].endswith("\r") else "")
         i = rows[-1] + 1 if gap >= 0 else i + 1
     budget = _checked_tables(lines, budget)
+    budget = _column_tables(lines, names, budget)
     budget = _listed_rows(lines, names, budget)
-    _paired_rows(lines, names, budget)
+    budget = _paired_rows(lines, names, budget)
+    _verdict_rows(lines, names, budget)
     return "\n".join(lines)
+
+
+def _column_tables(lines: list[str], names: Callable[[str], bool], budget: int) -> int:
+    """A table whose header row names the findings and whose row under it answers each (probe92 D17:
+    "Splenomegaly | Ascites | Pleural effusion⏎no | no | no" read every finding present): the header goes
+    (blanked), each answer row becomes "Splenomegaly: no. Ascites: no. Pleural effusion: no." Only a header
+    of two cells or more, each a finding's short name, over rows of as many cells, each a row's answer
+    (:func:`_row_answer`), a no-answer ("N/A") or empty, one answering at least (a markdown rule between)."""
+    i = 0
+    while i < len(lines):
+        header = _cells(lines[i])
+        if (
+            header is None
+            or not 2 <= len(header) <= _MAX_COLUMNS
+            or not all(len(c) <= _MAX_LABEL_CELL and _pair_label(c) and _finding_cell(c, names) for c in header)
+            or any(_STATEMENT_WORD.search(c) for c in header)
+        ):
+            i += 1
+            continue
+        k = i + 1
+        if k < len(lines) and _RULE_LINE.fullmatch(lines[k]):
+            k += 1
+        rows: list[tuple[int, list[str]]] = []
+        while k < len(lines):
+            row = _cells(lines[k])
+            if row is None or len(row) != len(header):
+                break
+            answers = [_row_answer(c) if c.rstrip(" .") else "" for c in row]
+            if any(
+                a is None and not _NO_ANSWER_CELL.fullmatch(c.rstrip(" .")) for a, c in zip(answers, row, strict=True)
+            ):
+                break
+            if not any(answers):
+                break
+            rows.append((k, [a if a is not None else c.rstrip(" .") for a, c in zip(answers, row, strict=True)]))
+            k += 1
+        if not rows:
+            i += 1
+            continue
+        for j in range(i, rows[0][0]):  # the header (and its rule): no finding of its own
+            lines[j] = _clause_line(lines[j], " " * len(lines[j].rstrip("\r")))
+        for k, said_of in rows:
+            said = " ".join(
+                f"{c.rstrip(':')}: {in_script_of(c, a) if a else '?'}." for c, a in zip(header, said_of, strict=True)
+            )
+            if len(said) - len(lines[k]) > budget:
+                return budget
+            budget -= max(0, len(said) - len(lines[k]))
+            lines[k] = _clause_line(lines[k], said)
+        i = rows[-1][0] + 1
+    return budget
+
+
+#: an organ's verdict in a row's second cell: "enlarged", "enlarged, 16 cm", «увеличена», "normal size"
+_VERDICT_CELL = re.compile(r"[^\W\d_][^\n\t|:;!?]{0,39}")
+
+
+def _verdict_rows(lines: list[str], names: Callable[[str], bool], budget: int) -> int:
+    """A row of two cells, an organ or a finding and what is said of it, as the field it is: "Spleen |
+    enlarged" -> "Spleen: enlarged." (probe92 D21: read as two cells, no phrase; "Spleen: enlarged" is
+    splenomegaly). Only a short label naming a finding (its key word) and a short second cell, starting with
+    a word, that names none of its own; bare answers are :func:`table_rows`' ("Ascites | no")."""
+    for k, line in enumerate(lines):
+        lead = _sentence_lead(line)
+        row = _cells(line[lead:])
+        if row is None or len(row) != 2:
+            continue
+        label, cell = row[0], row[1].rstrip(" .")
+        if (
+            not _pair_label(label)
+            or not names(label)
+            or _VERDICT_CELL.fullmatch(cell) is None
+            or _row_answer(cell) is not None
+            or _NO_ANSWER_CELL.fullmatch(cell)
+            or _finding_cell(re.split(r"[,(]", cell)[0].strip(), names)
+        ):
+            continue
+        said = line[:lead] + f"{label.rstrip(':')}: {cell}."
+        if len(said) - len(line) > budget:
+            break
+        budget -= max(0, len(said) - len(line))
+        lines[k] = _clause_line(line, said)
+    return budget
 
 
 def _clause_line(line: str, said: str) -> str:
@@ -791,7 +894,7 @@ def _listed_rows(lines: list[str], names: Callable[[str], bool], budget: int) ->
         if row is None or not 3 <= len(row) <= _MAX_COLUMNS:
             continue
         answer = _row_answer(row[-1])
-        if answer is None or not all(c and len(c) <= _MAX_LABEL_CELL and names(c) for c in row[:-1]):
+        if answer is None or not all(c and len(c) <= _MAX_LABEL_CELL and _finding_cell(c, names) for c in row[:-1]):
             continue
         # the findings just before the answer take it; a cell before them that states its finding ("Sclerotic
         # lesion in L2") keeps its statement, a sentence of its own (its "| Ascites | no" read the ascites present)
@@ -800,8 +903,12 @@ def _listed_rows(lines: list[str], names: Callable[[str], bool], budget: int) ->
             first -= 1
         if first == len(row) - 1 and not any(not _STATEMENT_WORD.search(c) for c in row[:-1]):
             continue
+        # ... and a positive answer states them either way: "Ascites | Splenomegaly 16 cm | yes" (probe92 D6)
+        positive = _polarity(answer) is True
         stated = [
-            (c if c.endswith(".") else c + ".") if _STATEMENT_WORD.search(c) else f"{c.rstrip(':')}: ?."
+            (c if c.endswith(".") else c + ".")
+            if _STATEMENT_WORD.search(c)
+            else f"{c.rstrip(':')}: {in_script_of(c, answer) if positive else '?'}."
             for c in row[:first]
         ]
         said = " ".join(stated + [f"{c.rstrip(':')}: {in_script_of(c, answer)}." for c in row[first:-1]])
@@ -830,7 +937,16 @@ def _sentence_lead(line: str) -> int:
 
 #: a row's answer that says the finding is not there in other words (probe90 D7: "Splenomegaly | Ascites |
 #: unremarkable" read both present)
-_NORMAL_CELL = re.compile(rf"{_NORMAL_WORDS}|no[ \t]+evidence", re.IGNORECASE)
+_NORMAL_CELL = re.compile(
+    rf"{_NORMAL_WORDS}|no[ \t]+evidence"
+    # ... and the words that deny every finding of the row (probe92 D16: "no evidence of either", "none of these",
+    # "normal study" read each finding present)
+    r"(?:[ \t]+of[ \t]+(?:either|any|both|these|them|the[ \t]+above))?|none[ \t]+of[ \t]+(?:these|them|the[ \t]+above)|"
+    r"neither|(?:normal|unremarkable|negative)[ \t]+(?:study|examination|exam|scan|findings?|result)|"
+    r"ни[ \t]+того,?[ \t]+ни[ \t]+другого|(?:нет|не[ \t]+выявлен\w{0,2})[ \t]+ни[ \t]+того,?[ \t]+ни[ \t]+другого|"
+    r"(?:без[ \t]+патологи\w{0,2}|патологи\w{0,2}[ \t]+не[ \t]+выявлен\w{0,2})",
+    re.IGNORECASE,
+)
 
 
 def _row_answer(cell: str) -> str | None:
@@ -841,39 +957,96 @@ def _row_answer(cell: str) -> str | None:
         return None
     if _NORMAL_CELL.fullmatch(answer):
         return "нет" if _CYRILLIC_WORD.search(answer) else "no"
+    if _CHECK_YES.fullmatch(answer):  # «есть», «имеется», «бар», "seen" (probe92 D22)
+        return answer
     if not _bare_answer(answer):
         return None
     return f"? ({answer})" if _HEDGE_CELL.fullmatch(answer) and answer != "?" else answer
 
 
 def _paired_rows(lines: list[str], names: Callable[[str], bool], budget: int) -> int:
-    """A row of fields side by side, each finding's cell followed by its answer's: "Splenomegaly | no |
+    """A row of fields side by side, each field's label cell followed by its answer's: "Splenomegaly | no |
     Ascites | yes", "Ascites<TAB>no<TAB>Pleural effusion<TAB>no<TAB>…" -> "Splenomegaly: no. Ascites: yes."
     (probe90 D6, D7: read as written, the first "no" denied the next finding and the first finding stood).
-    Only a row of four cells or more, every other one a finding's short name and each after it an answer
-    (:func:`_row_answer`; "N/A" stays, the field rules blank it)."""
+    Only a row of four cells or more, every other one a short label and at least one of them a finding's
+    name answered as :func:`_row_answer` answers (yes/no, a doubt, "normal", «есть»). The other answers may
+    say how much or where ("Sclerotic lesions | L2 | Ascites | no", "Splenomegaly | normal | Ascites |
+    moderate") and a label may name no finding ("Splenomegaly | no | Comment | see previous CT"): each pair is
+    its own field (probe92 D13, D14, D15 - the row was read as written and a "no" lost or misplaced)."""
     for k, line in enumerate(lines):
         lead = _sentence_lead(line)
         row = _cells(line[lead:])
         if row is None or len(row) < 4 or len(row) % 2 or len(row) > 2 * _MAX_COLUMNS:
             continue
         labels, cells = row[0::2], row[1::2]
-        answers = [
-            _row_answer(c) or (c.rstrip(" .") if _NO_ANSWER_CELL.fullmatch(c.rstrip(" .")) else None) for c in cells
+        if not all(_pair_label(c) for c in labels):
+            continue
+        finding = [_finding_cell(c, names) for c in labels]
+        answers = [_row_answer(c) for c in cells]
+        said_of = [
+            a
+            if a is not None
+            else c.rstrip(" .")
+            if _NO_ANSWER_CELL.fullmatch(c.rstrip(" .")) or (not f and c and len(c) <= _MAX_LABEL_CELL)
+            else c.rstrip(" .")
+            if _describes(c, names)
+            else None
+            for c, a, f in zip(cells, answers, finding, strict=True)
         ]
-        if not all(
-            c and len(c) <= _MAX_LABEL_CELL and not _answers(c) and not _NORMAL_CELL.fullmatch(c) and names(c)
-            for c in labels
-        ) or not all(answers):
+        if not all(said_of) or not any(f and a is not None for f, a in zip(finding, answers, strict=True)):
             continue
         said = line[:lead] + " ".join(
-            f"{c.rstrip(':')}: {in_script_of(c, a or '')}." for c, a in zip(labels, answers, strict=True)
+            f"{c.rstrip(':')}: {in_script_of(c, a or '')}." for c, a in zip(labels, said_of, strict=True)
         )
         if len(said) - len(line) > budget:
             break
         budget -= max(0, len(said) - len(line))
         lines[k] = _clause_line(line, said)
     return budget
+
+
+#: a side-by-side field's label: a few words, no answer, no sentence punctuation
+_PAIR_LABEL = re.compile(r"[^\W\d_][^\n\t|:.;!?]{0,59}:?")
+
+
+def _pair_label(cell: str) -> bool:
+    return (
+        _PAIR_LABEL.fullmatch(cell) is not None
+        and len(cell.split()) <= _MAX_LABEL_WORDS
+        and not _answers(cell)
+        and not _NORMAL_CELL.fullmatch(cell)
+    )
+
+
+#: an answer that says how much, how many or where: "16 cm", "L2, L4", "moderate", "multiple"
+_DESCRIBING_CELL = re.compile(r"[^\n\t|:;!?]{1,30}")
+
+
+def _describes(cell: str, names: Callable[[str], bool]) -> bool:
+    """A short answer cell that names no finding of its own (a measure, a site, a degree, a count)."""
+    return bool(cell) and _DESCRIBING_CELL.fullmatch(cell) is not None and not _finding_cell(cell, names)
+
+
+#: a cell of one word that says how many, how much or what state - a key word of some finding's phrase, but
+#: no finding's name ("multiple" of "multiple myeloma", "enlarged", «множественные»): "Sclerotic lesions |
+#: multiple | Splenomegaly | no" read "multiple" as a finding and gave the lesions the "no" (probe92 D14)
+_QUALITY_CELL = re.compile(
+    r"(?:multiple|numerous|several|many|single|solitary|few|enlarged|increased|diffuse|focal|mild|moderate|marked|"
+    rf"massive|small|large|trace|{_SIZE_WORDS}|"
+    r"множественн\w{0,3}|многочисленн\w{0,3}|единичн\w{0,3}|увеличен\w{0,3}|"
+    r"диффузн\w{0,3}|очагов\w{0,3}|ұлғайған|көптеген)\.?",
+    re.IGNORECASE,
+)
+
+
+def _finding_cell(cell: str, names: Callable[[str], bool]) -> bool:
+    """A cell that names a finding: a key word of one, and not a bare degree, count, verdict or "normal"."""
+    return (
+        names(cell)
+        and _QUALITY_CELL.fullmatch(cell) is None
+        and _NORMAL_CELL.fullmatch(cell.rstrip(" .")) is None
+        and not _answers(cell)
+    )
 
 
 #: the first cell of a check-mark table's header: the column of findings, or nothing ("Finding | Present |
