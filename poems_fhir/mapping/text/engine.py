@@ -971,8 +971,8 @@ class TextEngine:
             # on this CT" doubt it still (probe89 D6: a measure or a stating word there left it present)
             m = self._closing_doubt.match(low, start_at if chained else ent.end_char)
             modifier = Modifier.POSSIBLE
-        if m is None:
-            return assertion
+        if m is None or _CONTRAST_AFTER.match(low, m.end()):
+            return assertion  # "…are not seen on this CT, but are seen on the PET" (probe92 D7): read as ConText did
         # a terminator inside an aside ("which" of ", which are typical of POEMS syndrome,") ends nothing
         aside = range(m.start("aside"), m.end("aside")) if m.start("aside") >= 0 else range(0)
         if any(ent.end_char <= t < m.start("closing") and t not in aside for t in terminators):
@@ -1202,6 +1202,18 @@ class TextEngine:
         return described and len(between) == 1 and nominative.fullmatch(normalise(between[0].text)) is not None
 
 
+#: a clause after a closing denial or doubt that takes it back: a contrast ("…are not seen on this CT, but are
+#: seen on the PET", «…не выявлены на данной КТ, но определяются на ПЭТ») or an affirming predicate joined by
+#: "and" ("…cannot be excluded on this CT, and are clearly seen on the MRI"): probe92 D7, read as absent
+_CONTRAST_AFTER = re.compile(
+    r"\s*[,;]?\s*(?:but|however|although|though|yet|whereas|while|но|однако|хотя|зато|а|бірақ|алайда|ал)\b"
+    r"|\s*,?\s*(?:and|и)\s+(?!(?:[^\W\d_]+\s+){0,3}?(?:not|no|never|не|нет|ни)\b)(?:[^\W\d_]+\s+){0,3}?"
+    r"(?:seen|visible|visuali[sz]ed|identified|demonstrated|detected|noted|present|confirmed|определя\w*|"
+    r"выявля\w*|выявлен\w*|визуализир\w*|видн\w*|обнаружен\w*|подтвержден\w*)\b",
+    re.IGNORECASE,
+)
+
+
 #: what sets a later phrase apart from a finding before a closing "?": a colon, a semicolon, a bracket, a dash
 _ASIDE_BREAK = re.compile(r"[:;(\[]|\s[-–—]\s|[–—]")
 
@@ -1209,13 +1221,23 @@ _ASIDE_BREAK = re.compile(r"[:;(\[]|\s[-–—]\s|[–—]")
 def _asked(assertion: Assertion, ent: Any) -> Assertion:
     """A finding stated in a sentence that ends in "?" is asked, not stated: possible ("Sclerotic lesion in
     L2? Ascites." read the lesion present, probe90 D8 - ConText's "?" reaches three words back). Only a
-    plainly present finding in the sentence's last phrase ("Sclerotic lesion in L2 - metastasis?" doubts the
-    metastasis, not the lesion)."""
+    plainly present finding in the sentence's last phrase ("Sclerotic lesion in L2 - metastasis?", "Ascites
+    present, cause?" doubt the metastasis, the cause, not the finding)."""
     if assertion.modifiers:
         return assertion
     sent = ent.sent
     rest = ent.doc.text[ent.end_char : sent.end_char].rstrip(" .\t\r\n")  # " ." the engine added
     if not rest.endswith("?") or _ASIDE_BREAK.search(rest):
+        return assertion
+    # a comma sets the question's phrase apart too ("Splenomegaly 16 cm, portal hypertension?", «Склеротический
+    # очаг в L2, метастаз?»: probe92 D3 - the cause, novelty or diagnosis is asked) - unless it ends
+    # a list of bare findings: "Splenomegaly, ascites?" asks each (possible); a finding with words of its own
+    # before the comma is stated ("Known sclerotic lesion in L2, progression?")
+    comma = rest.rfind(",")
+    listed = not rest[: rest.find(",")].strip() and any(
+        o.start_char >= ent.end_char + comma for o in ent.doc.ents if o is not ent
+    )
+    if comma >= 0 and not listed:
         return assertion
     return replace(assertion, modifiers=frozenset({Modifier.POSSIBLE}), triggers=(*assertion.triggers, "?"))
 

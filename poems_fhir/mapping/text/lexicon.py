@@ -560,6 +560,13 @@ def closing_regex(
         r"(?:(?:in|of|at|on|by|for|with|в|о|об|при|на|с|у|за|по|из|для)\s+)?"
         r"(?:which|that|who|whom|whose|котор[а-яё]*|чей|чья|чье|чьи)"
     )
+    # probe92 D11: a participle opens such an aside as well: «Склеротические очаги, описанные на рентгенограмме,
+    # не выявлены на данной КТ», "Ascites, reported on the ultrasound, is not seen"
+    relative = (
+        rf"(?:{relative}|(?:previously\s+|earlier\s+)?(?:described|reported|noted|seen|mentioned|suspected|"
+        r"identified|detected|shown|demonstrated|visuali[sz]ed|found)|"
+        r"(?:ранее\s+)?[а-я]{2,}(?:нн|вш|ущ|ющ|ащ|ящ)(?:ый|ая|ое|ые|ого|ых|ой|ую|ым|ыми|ий|ее|ие|его|их|ей|ими))"
+    )
     inside = r"(?:[^();.]|\.(?=\d))"  # "(2.5 cm)"
     relative_aside = (
         rf"(?P<aside>,[\s\-]*{relative}\b[^,;.()]{{0,100}},|\({inside}{{0,100}}\))[\s\-]*(?:{word}){{0,6}}?"
