@@ -229,7 +229,7 @@ class _GuardedGroup(click.Group):
         log.debug("internal error", exc_info=exc)
         if not log.isEnabledFor(logging.DEBUG):
             what += " (run with --debug for the traceback)"
-        click.echo(f"poems-fhir: internal error: {what}; please report it", err=True)
+        click.echo(f"poems-fhir: internal error: {terminal_line(what)}; please report it", err=True)
         sys.exit(EXIT_INTERNAL)
 
 
@@ -262,8 +262,12 @@ class _Date(click.ParamType):
             self.fail(f"{value!r} is not a date like 2019-02-28", param, ctx)
 
 
-def _fail(message: str, code: int = EXIT_USAGE) -> None:
-    click.echo(f"poems-fhir: error: {message}", err=True)
+def _fail(message: str, code: int = EXIT_USAGE, hint: str | None = None, *, lines: bool = False) -> None:
+    """The error on stderr, one line whatever it quotes (a file's or a server's words: probe91b D1, a CR/LF
+    in a `next` link forged a log line); ``lines``: a message of our own lines (a mapping file's problems),
+    each made one line so; then our own ``hint``."""
+    said = "\n".join(map(terminal_line, message.split("\n"))) if lines else terminal_line(message)
+    click.echo(f"poems-fhir: error: {said}" + (f"\n{hint}" if hint else ""), err=True)
     sys.exit(code)
 
 
@@ -304,7 +308,7 @@ def _load_mapping(files: tuple[str, ...]):  # type: ignore[no-untyped-def]
     try:
         return load_mapping(list(files))
     except MappingError as exc:
-        _fail(f"{exc}\nRun `poems-fhir mappings check FILE` for details.")
+        _fail(str(exc), hint="Run `poems-fhir mappings check FILE` for details.", lines=True)
 
 
 def _print_version(ctx: click.Context, param: Any, value: bool) -> None:
@@ -1230,7 +1234,8 @@ def _log_error(exc: Exception, log_format: str, **fields: Any) -> None:
             ),
         )
     else:
-        click.echo(f"poems-fhir: error: {exc}{retry}", err=True)
+        # the error may quote a server's words (a `next` link with CR/LF forged a log line: probe91b D1)
+        click.echo(f"poems-fhir: error: {terminal_line(str(exc))}{retry}", err=True)
 
 
 def _sync_fatal(

@@ -632,3 +632,33 @@ def test_a_file_size_limit_hit_by_the_spool_is_an_io_error_not_an_internal_one(t
     )  # fmt: skip
     assert done.returncode == 74, done.stderr
     assert "internal error" not in done.stderr and "TMPDIR" in done.stderr
+
+
+FORGED_LINK = (
+    "http://h/fhir/Condition?x=1\r\n2026-01-01T00:00:00.000+00:00 INFO run.finished: FORGED\r\n\x1b]0;pwned\x07"
+)
+
+
+def test_a_fatal_error_quoting_a_servers_words_is_one_line_without_terminal_controls(capsys):
+    """probe91b D1: a `next` link with CR/LF and ESC/OSC/BEL was refused, but the refusal printed it raw: a
+    forged "INFO run.finished" line started a line of the text log and the escapes reached the terminal."""
+    from poems_fhir.cli import _log_error
+    from poems_fhir.errors import ForeignHostError
+
+    _log_error(ForeignHostError(f"refusing {FORGED_LINK}: it contains a control character"), "text")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith("\n")
+    assert "\x1b" not in err and "\x07" not in err and "\r" not in err
+    assert "\\r\\n2026-01-01T00:00:00.000+00:00 INFO run.finished: FORGED" in err  # shown, escaped
+
+
+def test_a_usage_error_quoting_a_servers_words_is_one_line_and_a_mapping_files_lines_stay_lines(capsys):
+    from poems_fhir.cli import _fail
+
+    with pytest.raises(SystemExit):
+        _fail(f"Group/{FORGED_LINK} did not return a Group resource")
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\x1b" not in err
+    with pytest.raises(SystemExit):
+        _fail("2 problem(s) in mapping files:\nfirst\nsecond", hint="Run it.", lines=True)
+    assert capsys.readouterr().err == "poems-fhir: error: 2 problem(s) in mapping files:\nfirst\nsecond\nRun it.\n"

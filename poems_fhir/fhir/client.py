@@ -792,6 +792,8 @@ def ignored_parameter(bundle: dict[str, Any], name: str) -> bool:
 
 
 def outcome_text_of(body: Any) -> str:
+    """What a body is, for a message: "an OperationOutcome", "a Patient", or "something else"."""
     if isinstance(body, dict) and isinstance(body.get("resourceType"), str):
-        return f"a {body['resourceType']}"
+        rtype = body["resourceType"]
+        return f"{'an' if rtype[:1].lower() in 'aeiou' and rtype else 'a'} {rtype}"
     return "something else"

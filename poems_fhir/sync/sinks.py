@@ -24,7 +24,7 @@ from ..errors import (
     TemporaryNetworkError,
     UnlistedResourceError,
 )
-from ..fhir.client import FhirClient, ignored_parameter, page_resources
+from ..fhir.client import FhirClient, ignored_parameter, outcome_text_of, page_resources
 from ..fhir.read import is_own_output
 from .events import ev
 from ..fhir.file_names import patient_file_name
@@ -654,8 +654,7 @@ def _not_a_transaction_response(response: Any) -> str | None:
     if not isinstance(response, dict):
         return "something else"
     if response.get("resourceType") != "Bundle":
-        rtype = response.get("resourceType")
-        return f"a {rtype}" if isinstance(rtype, str) else "something else"
+        return outcome_text_of(response)
     if response.get("type") not in ("transaction-response", "batch-response"):
         return f"a Bundle of type {str(response.get('type'))[:40]!r}"
     if not isinstance(response.get("entry"), list):

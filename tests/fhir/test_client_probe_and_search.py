@@ -283,7 +283,7 @@ def test_a_page_without_entries_or_links_ends_the_search():
 @pytest.mark.parametrize(
     ("body", "said"),
     [
-        ({"resourceType": "OperationOutcome", "issue": []}, "but a OperationOutcome"),
+        ({"resourceType": "OperationOutcome", "issue": []}, "but an OperationOutcome"),
         ({"resourceType": "Patient", "id": "1"}, "but a Patient"),
         ([bundle(match("o1"))], "but something else"),
         ({"entry": []}, "but something else"),

@@ -506,7 +506,8 @@ def test_a_transaction_response_that_leaves_entries_out_fails_the_patient():
 @pytest.mark.parametrize(
     ("answer", "said"),
     [
-        ({"resourceType": "OperationOutcome", "issue": []}, "a OperationOutcome"),
+        ({"resourceType": "OperationOutcome", "issue": []}, "an OperationOutcome"),  # probe91b L1: "a Operation…"
+        ({"resourceType": "Patient"}, "a Patient"),
         ({"resourceType": "Bundle", "type": "transaction-response", "entry": {}}, "a Bundle whose entry is no list"),
         ({"resourceType": "Bundle", "type": "searchset", "entry": []}, "a Bundle of type 'searchset'"),
         ([], "something else"),
