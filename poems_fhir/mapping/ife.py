@@ -125,9 +125,44 @@ def _normalise(text: str) -> str:
     text = _LINE_BREAK.sub("\n", text.strip())
     text = re.sub(r"[^\S\n]*\t[^\S\n]*", " | ", text)  # a tab separates cells as a pipe does
     text = re.sub(r"[^\S\n]+", " ", text)
+    text = _column_pairs(text)
+    # a field answered by a sign - "IgG: -", "Lambda: +" - in words: a line ending in "-" is otherwise left
+    # open and joined to the next (probe93 D2: an all-"-" table of antisera read every band)
+    text = _SIGN_ANSWER.sub(lambda m: ": negative" if m.group(1) in "-–—" else ": positive", text)
     text = _leaders(text)
     text = _OPEN_LINE_END.sub(lambda m: m.group()[:-1] + " ", text)
     return re.sub(r" +", " ", text).strip()
+
+
+_SIGN_ANSWER = re.compile(r"[^\S\n]*:[^\S\n]*([-–—]|\+{1,3})[^\S\n]*(?=\n|\||$)")
+
+
+def _column_pairs(text: str) -> str:
+    """A table of antisera over their answers - "IgG | IgA | IgM | Kappa | Lambda⏎Neg | Neg | Neg | Neg | Neg",
+    "Kappa | Lambda⏎negative | positive" - as one field a line ("igg: neg⏎iga: neg …"): read row by row, the
+    header named every band and the answers none (probe93 D1-D3: an all-"Neg" or all-"-" table was a
+    clone, the lambda of "negative | positive" was lost). Only a header whose every cell names a band over a
+    row of as many short answers."""
+    if "|" not in text or "\n" not in text:
+        return text
+    lines = text.split("\n")
+    out: list[str] = []
+    n = 0
+    while n < len(lines):
+        head = [c.strip() for c in lines[n].split("|")]
+        row = [c.strip() for c in lines[n + 1].split("|")] if n + 1 < len(lines) else []
+        if (
+            len(head) >= 2
+            and len(row) == len(head)
+            and all(c and _bands(c) and len(c.split()) <= 3 for c in head)
+            and all(c and len(c.split()) <= 2 and not _bands(c) for c in row)
+        ):
+            out.extend(f"{h}: {a}" for h, a in zip(head, row, strict=True))
+            n += 2
+            continue
+        out.append(lines[n])
+        n += 1
+    return "\n".join(out)
 
 
 # A band named in a clause with a negation is not a band: "no monoclonal IgA lambda detected",
@@ -263,7 +298,9 @@ _NEGATIVE_PREDICATE = re.compile(
     r"(?:не (?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*)|отсутству\w*|исчез\w*)\s*$"
     # a field's answer after dots or a pipe, in either language: "IgG lambda band ....... нет", "… | no"
     # (probe90 D11: the answer in a clause of its own was no predicate; "IgG lambda band: no" was negative)
-    r"|^\s*(?:[-:]\s*)?(?:no|none|nil|нет|жоқ)\s*$"
+    # ... and the lab's short forms in a cell or a field: "| Neg", ": neg.", "| -", «| отр.» (probe93 D1: "IgG
+    # lambda | Neg" was a clone)
+    r"|^\s*(?:[-:]\s*)?(?:no|none|nil|нет|жоқ|neg\.?|отр\.?|[-–—])\s*$"
 )
 
 # ... a clause that only calls them polyclonal makes them no clone: "IgG kappa (polyclonal)", "IgG kappa

@@ -971,8 +971,12 @@ class TextEngine:
             # on this CT" doubt it still (probe89 D6: a measure or a stating word there left it present)
             m = self._closing_doubt.match(low, start_at if chained else ent.end_char)
             modifier = Modifier.POSSIBLE
-        if m is None or _CONTRAST_AFTER.match(low, m.end()):
-            return assertion  # "…are not seen on this CT, but are seen on the PET" (probe92 D7): read as ConText did
+        if m is None:
+            return assertion
+        if _CONTRAST_AFTER.match(low, m.end()) and not _names_another(low, m.end(), spans):
+            # "…are not seen on this CT, but are seen on the PET" (probe92 D7): read as ConText did - unless
+            # the contrast names a finding of its own ("…, but there is a new lytic lesion in L3": probe93 D9)
+            return assertion
         # a terminator inside an aside ("which" of ", which are typical of POEMS syndrome,") ends nothing
         aside = range(m.start("aside"), m.end("aside")) if m.start("aside") >= 0 else range(0)
         if any(ent.end_char <= t < m.start("closing") and t not in aside for t in terminators):
@@ -1200,6 +1204,20 @@ class TextEngine:
         # list agreeing with its nearest member, and a denial is not taken from it on a guess
         described = any(not t.is_punct for t in doc[ent.sent.start : ent.start])
         return described and len(between) == 1 and nominative.fullmatch(normalise(between[0].text)) is not None
+
+
+def _names_another(low: str, at: int, spans: list[tuple[int, int]]) -> bool:
+    """The contrast clause that starts at ``at`` (up to a full stop or a semicolon) has a subject of its own:
+    another target, or a new subject after the contrast word ("but there is …", "but a new lytic lesion …")."""
+    end = min((i for i in (low.find(".", at), low.find(";", at)) if i >= 0), default=len(low))
+    return any(at <= start < end for start, _ in spans) or _NEW_SUBJECT.match(low, at) is not None
+
+
+#: a contrast that opens with a subject of its own speaks of something else
+_NEW_SUBJECT = re.compile(
+    r"\s*[,;]?\s*(?:but|however|although|though|yet|whereas|while)\s*,?\s+"
+    r"(?:there|a|an|new|another|other|several|multiple|some|few)\b"
+)
 
 
 #: a clause after a closing denial or doubt that takes it back: a contrast ("…are not seen on this CT, but are
