@@ -180,6 +180,17 @@ class HalfWrittenError(FatalNetworkError):
         self.found: list[Any] = list(found or [])
 
 
+class LyingAnswerError(FatalNetworkError):
+    """A transaction answer whose ``response.location`` names a resource the write did not create or update:
+    another resource than the one of ours its conditional update matched, a resource of the patient that is
+    not ours (a clinician's report or plan), another resource of ours, or one of another type. The answer is
+    not recorded (the state would call that resource ours); the server's resources decide on the next run.
+    The patient fails for this run and is retried (probe91b D2: the state recorded a clinician's report and
+    plan as ours, and every later run failed the patient, blaming the search)."""
+
+    exit_code = EXIT_PARTIAL
+
+
 class PartialTransactionError(FatalNetworkError):
     """A transaction answered 200 whose entries were not all applied (a server treating it as a batch):
     the patient is recorded as failed and written again next run."""

@@ -275,6 +275,9 @@ class SyncJob:
         #: (patient, ref) of resources recorded as deleted by someone found on the server again this run: no
         #: longer known (a dry run, which records nothing, reports what the real run would)
         self._found: set[tuple[str, str]] = set()
+        #: (patient, "Type/id") the state recorded writing that the server holds as no resource of ours for the
+        #: patient: never recorded again (probe91b D2)
+        self._disowned: set[tuple[str, str]] = set()
 
     def pseudonym(self, patient: str) -> str:
         """Patient ids in logs and summaries are keyed pseudonyms unless --phi is given."""
@@ -318,6 +321,7 @@ class SyncJob:
 
     def _run(self, summary: Summary) -> Summary:
         self._found = set()
+        self._disowned = set()
         run_id = None if self.dry_run else self.store.start_run(self.server_key, self.now().isoformat())
         try:
             since = self.store.checkpoint(self.server_key)
@@ -699,6 +703,8 @@ class SyncJob:
         for attempt in (1, 2, 3):
             half = None
             view = self.sink.existing(patient, subject_key, _recorded_refs(previous))
+            if view.disowned:
+                previous = self._disown(patient, name, previous, view.disowned, summary)
             view.legacy_versions = _legacy(previous)
             view.patient, view.merged_from = patient, ready.replaces
             plan = plan_writes(bundle, view, material)
@@ -924,6 +930,40 @@ class SyncJob:
                         self.server_key, patient, t.ref, t.key, t.status or "", self.now().isoformat()
                     )
 
+    def _disown(
+        self, patient: str, name: str, previous: PatientState | None, disowned: dict[str, str], summary: Summary
+    ) -> PatientState | None:
+        """What the state recorded writing for the patient that the server holds as no resource of ours for it
+        (``ServerView.disowned``): not ours - ownership is the server's, and a state records what a transaction
+        answer claimed it stored. Dropped from the state's record, said once; the patient is planned from what the
+        server holds of ours (probe91b D2: a lying answer's locations named a clinician's report and plan, and
+        every later run failed the patient, "its search answers are not trusted")."""
+        for ref, what in sorted(disowned.items()):
+            if (patient, ref) in self._disowned:
+                continue
+            self._disowned.add((patient, ref))
+            shown = self.scrub(ref, patient)
+            said = (
+                f"the state recorded {shown} as written by poems-fhir, but the server holds it as {what}: not "
+                "ours, dropped from the state (an earlier transaction answer named it as what our write stored - "
+                "the server's lying answer); never modified, and what is ours is found on the server again"
+            )
+            summary.problems.append(f"{name}: note: {said}")
+            log.warning(
+                "%s: %s",
+                name,
+                said,
+                extra=ev("patient.state_disowned", patient=name, resource=shown, found=what),
+            )
+        return self._trusted(patient, previous)
+
+    def _trusted(self, patient: str, previous: PatientState | None) -> PatientState | None:
+        """``previous`` without what the server showed is not ours (``_disown``)."""
+        if previous is None:
+            return None
+        kept = {k: v for k, v in previous.written.items() if (patient, v.get("ref")) not in self._disowned}
+        return previous if len(kept) == len(previous.written) else replace(previous, written=kept)
+
     def _known(self, patient: str, ref: str) -> bool:
         """A takeover (or deletion) of ``ref`` the state knows, and not found on the server again this run."""
         return (patient, ref) not in self._found and self.store.known_takeover(self.server_key, patient, ref)
@@ -1093,6 +1133,7 @@ class SyncJob:
         """Record one patient's outcome. A failure keeps what the state knew of earlier writes."""
         if self.dry_run:
             return
+        previous = self._trusted(patient, previous)
         known = dict(previous.written) if previous else {}
         known.update(written or {})
         attempts = (

@@ -19,6 +19,7 @@ from ..fhir.capabilities import Capabilities
 from ..errors import (
     FatalNetworkError,
     HalfWrittenError,
+    LyingAnswerError,
     NetworkError,
     PartialTransactionError,
     TemporaryNetworkError,
@@ -99,6 +100,13 @@ class ServerView:
     #: (If-None-Exist), so a search that leaves ours out cannot make the write overwrite a clinician's
     #: resource (probe80 D4); a file for a person to POST later keeps its conditional updates
     from_server: bool = False
+    #: "Type/id" of the patient's reports and plans the searches returned that are not ours (no identifier
+    #: of ours): a transaction answer naming one of them as what our write stored is a lie (probe91b D2)
+    others: set[str] = field(default_factory=set)
+    #: "Type/id" the state recorded writing for the patient that the server holds as no resource of ours for
+    #: this patient (no identifier of ours, or another patient's) -> what it is: the state's record came from
+    #: a transaction answer's claim, never from the server's resources; dropped from the state (probe91b D2)
+    disowned: dict[str, str] = field(default_factory=dict)
 
     def our_refs(self) -> frozenset[str]:
         """ "Type/id" of our own resources on the server: our reports and plans (a clinician's takeover
@@ -251,6 +259,8 @@ class ServerSink:
 
     #: (patient, view.our_refs()) of the last ``existing`` call: what a later run counts as ours
     _seen: tuple[str, frozenset[str]] = field(default=("", frozenset()), init=False, repr=False)
+    #: (patient, view) of the last ``existing`` call: what a write's answer may name (``_lie_in``)
+    _view: tuple[str, ServerView | None] = field(default=("", None), init=False, repr=False)
 
     def write(self, patient: str, bundle: dict[str, Any]) -> Written:
         try:
@@ -286,6 +296,7 @@ class ServerSink:
             resources = [e.get("resource") or {} for e in response.get("entry", [])]
             responses = [(e.get("response") or {}) for e in response.get("entry", [])]
             written = self._written(bundle, resources, responses)
+            self._refuse_lying_answer(bundle, written, patient)
             half = self._refuse_found(bundle, written, self._found_by_creates(bundle, resources, responses), patient)
         else:
             written, half = self._ordered_updates(bundle, patient)
@@ -345,6 +356,49 @@ class ServerSink:
             "`CarePlan?subject=…` return every resource of the patient",
             found=[res for _, res in others],
         )
+
+    def _refuse_lying_answer(self, bundle: dict[str, Any], written: Written, patient: str) -> None:
+        """A transaction answer whose locations name resources the write did not create or update (``_lie_in``)
+        is the server's error for this patient: nothing of it is recorded or re-tagged (probe91b D2)."""
+        seen: dict[str, str] = {}
+        lies = []
+        for entry in bundle["entry"]:
+            ref = own_ref_key(str((written.get(entry_key(entry)) or {}).get("ref") or ""))
+            why = self._lie_in(entry, ref, patient, seen) if "/" in ref else None
+            if why is not None:
+                lies.append(f"{ref} for our {entry['resource']['resourceType']} ({why})")
+        if lies:
+            raise _lying_answer(lies)
+
+    def _lie_in(self, entry: dict[str, Any], ref: str, patient: str, seen: dict[str, str]) -> str | None:
+        """Why ``ref``, the answer's location for ``entry``, is not what the write created or updated, or None.
+        Told from what this patient's searches returned just before: the resource of ours the entry's
+        conditional update matched (by our identifier), the patient's reports and plans that are not ours.
+        ``seen``: locations of the answer's earlier entries (two entries never store one resource)."""
+        rtype = entry["resource"]["resourceType"]
+        view = self._view[1] if self._view[0] == patient else None
+        ident = (entry["resource"].get("identifier") or [{}])[0]
+        key = f"{ident.get('system')}|{ident.get('value')}" if isinstance(ident, dict) else ""
+        earlier, seen[ref] = seen.get(ref), entry_key(entry)
+        if ref.split("/", 1)[0] != rtype:
+            return "a resource of another type"
+        if earlier is not None:
+            return "named for another entry of the same transaction too"
+        if view is None or rtype not in GUARDED_TYPES:
+            return None
+        ours = {
+            f"{r.get('resourceType')}/{r.get('id')}": f"{(r.get('identifier') or [{}])[0].get('system')}|"
+            f"{(r.get('identifier') or [{}])[0].get('value')}"
+            for r in view.resources
+        }
+        matched = next((r for r, k in ours.items() if k == key and r.startswith(f"{rtype}/")), None)
+        if ref in view.others:
+            return "a resource of this patient that is not poems-fhir's: no identifier of ours"
+        if matched is not None and ref != matched and not create_criteria(entry["request"]):
+            return f"not {matched}, the resource of ours its conditional update matched"
+        if ref in ours and ours[ref] != key:
+            return "another resource of poems-fhir, under another identifier"
+        return None
 
     def _applied_in_part(self, bundle: dict[str, Any], unconfirmed: list[tuple[int, str]]) -> None:
         """A transaction the server applied only in part (Medplum without its transaction-bundles
@@ -469,6 +523,8 @@ class ServerSink:
                         if is_own_output(res):
                             view.resources.append(res)
                             own_refs.add(f"{rtype}/{res.get('id')}")
+                        elif res.get("id"):
+                            view.others.add(f"{rtype}/{res.get('id')}")
                     elif res.get("resourceType") == "Provenance" and not is_our_provenance(res):
                         foreign.append(res)
         if revinclude_ignored and own_refs:
@@ -491,7 +547,8 @@ class ServerSink:
         for i, res in enumerate(view.resources):
             if not (res.get("meta") or {}).get("versionId"):
                 view.resources[i] = self._versioned(res)
-        named = {own_ref_key(r) for r in recorded}
+        from_state = {own_ref_key(r) for r in recorded}
+        named = set(from_state)
         for prov in view.provenances:
             for target in prov.get("target") or []:
                 said = target.get("reference") if isinstance(target, dict) else None
@@ -499,30 +556,49 @@ class ServerSink:
                     named.add(own_ref_key(said))
         unseen = sorted(r for r in named - own_refs if r.split("/", 1)[0] in GUARDED_TYPES)
         for gone in unseen[:MAX_CONFIRMED_GONE]:
-            self._confirm_gone(gone, patient)
+            found = self._confirm_gone(gone, patient)
+            if found is not None and gone in from_state:
+                view.disowned[gone] = found
         self._seen = (patient, view.our_refs())
+        self._view = (patient, view)
         return view
 
-    def _confirm_gone(self, ref: str, patient: str) -> None:
+    def _confirm_gone(self, ref: str, patient: str) -> str | None:
         """A report or plan we wrote (the state or our Provenance says so) that the patient's search did
         not return: gone (404/410), or the search is not to be trusted. Taken for gone, it would be
         written again by its conditional URL with no If-Match - over a clinician's edit (probe45: an empty
         search answer, a clinician's conclusion replaced) - or called "deleted by someone". So a read
-        that finds it on this patient fails the patient (retried on the next run), nothing written."""
+        that finds it on this patient, as a resource of ours (an identifier of ours: what the search should
+        have listed), fails the patient (retried on the next run), nothing written.
+
+        Anything else the read finds is no resource of ours for this patient, whatever named it: returned, said
+        as what it is (None: gone). Ownership is the server's: a state that recorded it as ours took that from
+        a transaction answer's ``location`` (probe91b D2: a lying answer named a clinician's report and plan,
+        and every later run failed the patient here, "its search answers are not trusted")."""
         try:
             body = self.client.request_json("GET", ref)
         except FatalNetworkError as exc:
             if exc.status in (404, 410):
-                return
+                return None
             raise
-        subject = (body.get("subject") or {}).get("reference") if isinstance(body, dict) else None
-        if isinstance(subject, str) and own_ref_key(subject) == patient:
-            raise self.client.unusable_answer(
-                f"the server holds {ref} of this patient, which its search of the patient's "
-                f"{ref.split('/', 1)[0]} resources did not return: its search answers are not trusted; nothing "
-                "written for this patient (retried on the next run)",
-                ref,
+        if not isinstance(body, dict):
+            return None
+        subject = (body.get("subject") or {}).get("reference")
+        this_patient = isinstance(subject, str) and own_ref_key(subject) == patient
+        if not is_own_output(body):
+            return (
+                "a resource of this patient without any identifier of poems-fhir (someone else's)"
+                if this_patient
+                else "a resource without any identifier of poems-fhir, not of this patient"
             )
+        if not this_patient:
+            return "a resource of poems-fhir for another patient"
+        raise self.client.unusable_answer(
+            f"the server holds {ref} of this patient, which its search of the patient's "
+            f"{ref.split('/', 1)[0]} resources did not return: its search answers are not trusted; nothing "
+            "written for this patient (retried on the next run)",
+            ref,
+        )
 
     def _versioned(self, res: dict[str, Any]) -> dict[str, Any]:
         """A resource of ours that a search returned without meta.versionId, read directly: every
@@ -573,6 +649,7 @@ class ServerSink:
         resolved: dict[str, str] = {}
         written: Written = {}
         half: list[dict[str, Any]] = []
+        seen: dict[str, str] = {}
         for entry in bundle["entry"]:
             text = json.dumps(entry["resource"])
             for urn, ref in resolved.items():
@@ -599,10 +676,23 @@ class ServerSink:
                 lookup = f"{entry['request']['url']}?{criteria}" if criteria else entry["request"]["url"]
                 rid = (self.current(lookup) or {}).get("id", "")
             ref = f"{entry['resource']['resourceType']}/{rid}"
+            why = self._lie_in(entry, ref, patient, seen)
+            if why is not None:  # before a later entry (the Provenance) names what it says it stored
+                raise _lying_answer([f"{ref} for our {entry['resource']['resourceType']} ({why})"])
             resolved[entry["fullUrl"]] = ref
             version = (body.get("meta") or {}).get("versionId") or _etag_version(response.headers.get("ETag"))
             written[entry_key(entry)] = {"ref": ref, "version": version or ""}
         return written, half
+
+
+def _lying_answer(lies: list[str]) -> LyingAnswerError:
+    return LyingAnswerError(
+        "the server's answer to our transaction names, as what it stored, "
+        + "; ".join(lies)
+        + ": not what our write created or updated - the server's error (a proxy or gateway that rewrites answers?); "
+        "nothing of the answer is recorded as ours and nothing was changed on those resources; the patient is "
+        "retried next run, when the server's resources decide what is ours"
+    )
 
 
 def _half_written(found: list[dict[str, Any]]) -> HalfWrittenError:

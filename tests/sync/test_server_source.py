@@ -14,6 +14,7 @@ from responses import matchers
 from poems_fhir.errors import TemporaryNetworkError
 from poems_fhir.fhir.capabilities import parse_capabilities
 from poems_fhir.fhir.client import FhirClient
+from poems_fhir.fhir.write import ID_SYSTEM
 from poems_fhir.sync.sinks import ServerSink
 from poems_fhir.sync.sources import CODE_CHUNK, ServerSource
 from tests.fhir.transcripts import BASE, exchange, fill
@@ -654,7 +655,12 @@ def test_a_recorded_report_the_search_did_not_return_but_the_server_holds_fails_
     # probe45 D3: an empty answer to the patient's report search, and our report was rewritten by its
     # conditional URL without If-Match - over a clinician's conclusion
     _searches_return_nothing_but([_our_provenance_naming("DiagnosticReport/r1")] if named_by == "provenance" else [])
-    held = {"resourceType": "DiagnosticReport", "id": "r1", "subject": {"reference": f"{BASE}/Patient/1"}}
+    held = {
+        "resourceType": "DiagnosticReport",
+        "id": "r1",
+        "identifier": [{"system": f"{ID_SYSTEM}/criteria-report", "value": "k.mayo"}],
+        "subject": {"reference": f"{BASE}/Patient/1"},
+    }
     responses.add("GET", f"{BASE}/DiagnosticReport/r1", json=held)
     recorded = ["DiagnosticReport/r1"] if named_by == "state" else []
     with pytest.raises(TemporaryNetworkError) as exc:
@@ -664,6 +670,39 @@ def test_a_recorded_report_the_search_did_not_return_but_the_server_holds_fails_
         "resources did not return: its search answers are not trusted; nothing written for this patient "
         "(retried on the next run)"
     )
+
+
+@pytest.mark.parametrize(
+    ("subject", "identifier", "what"),
+    [
+        ("Patient/1", None, "a resource of this patient without any identifier of poems-fhir (someone else's)"),
+        ("Patient/2", None, "a resource without any identifier of poems-fhir, not of this patient"),
+        ("Patient/2", "k2.mayo", "a resource of poems-fhir for another patient"),
+    ],
+    ids=["clinicians", "another-patients", "ours-of-another-patient"],
+)
+@responses.activate
+def test_a_recorded_resource_the_server_holds_as_not_ours_is_disowned_not_blamed_on_the_search(
+    subject, identifier, what
+):
+    """probe91b D2: the state recorded a clinician's report as ours (a lying transaction answer's location).
+    The read finds no resource of ours for this patient there: the search was right not to list it as ours -
+    nothing raised; the view says the state's record is not ours. Named only by our Provenance, it is as before
+    (the ownership plan decides)."""
+    _searches_return_nothing_but([_our_provenance_naming("CarePlan/c1")])
+    clin = {"resourceType": "DiagnosticReport", "id": "clin-dr-1", "subject": {"reference": subject}}
+    if identifier:
+        clin["identifier"] = [{"system": f"{ID_SYSTEM}/criteria-report", "value": identifier}]
+    responses.add("GET", f"{BASE}/DiagnosticReport/clin-dr-1", json=clin)
+    responses.add(
+        "GET",
+        f"{BASE}/CarePlan/c1",
+        json={"resourceType": "CarePlan", "id": "c1", "subject": {"reference": "Patient/1"}},
+    )
+    view = ServerSink(FhirClient(BASE), caps(transaction=True)).existing(
+        "Patient/1", "k", ["DiagnosticReport/clin-dr-1"]
+    )
+    assert view.disowned == {"DiagnosticReport/clin-dr-1": what}
 
 
 @pytest.mark.parametrize("status", [404, 410])
