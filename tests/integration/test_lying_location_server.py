@@ -162,3 +162,44 @@ def test_a_state_that_recorded_a_clinicians_resource_as_ours_is_corrected_from_t
     assert "clin-" not in " ".join(again.problems)  # said once
     assert len(ours(server, "CarePlan")) == 1 and len(criteria_report(server)) == 1
     _untouched(server)
+
+
+def test_one_request_at_a_time_a_lying_location_stops_the_write_before_the_provenance(
+    clinicians, tmp_path, monkeypatch
+):
+    """Without transactions: the answer to our report's create names the clinician's report (its id in the body
+    and its Location). The write stops there - the Provenance never names the clinician's report - the patient
+    fails as the server's error, and the next honest run writes the patient; the clinician's resources never
+    change."""
+    import dataclasses
+
+    import requests
+
+    from poems_fhir.sync import runner
+
+    server = clinicians
+    real_caps = runner.parse_capabilities
+    monkeypatch.setattr(runner, "parse_capabilities", lambda s: dataclasses.replace(real_caps(s), transaction=False))
+    real = FhirClient.request
+
+    def request(self: FhirClient, method: str, path: str, *a: Any, **kw: Any) -> requests.Response:
+        response = real(self, method, path, *a, **kw)
+        if method in ("POST", "PUT") and path.startswith("DiagnosticReport") and response.content:
+            body = json.loads(response.content)
+            body["id"] = "clin-dr-1"
+            response._content = json.dumps(body).encode()
+            response.headers["Location"] = f"{self.base_url}/DiagnosticReport/clin-dr-1/_history/1"
+        return response
+
+    with monkeypatch.context() as patch:
+        patch.setattr(FhirClient, "request", request)
+        _, first = run(server, tmp_path, patient=[CP])
+    assert (first.failed, first.written) == (1, 0)
+    assert "DiagnosticReport/clin-dr-1" in " ".join(first.problems)
+    provenances = get(server, "Provenance", target="DiagnosticReport/clin-dr-1").get("entry") or []
+    assert provenances == []
+    _, honest = run(server, tmp_path, patient=[CP])
+    assert honest.failed == 0 and honest.written == 1, honest.problems
+    assert not any("clin-" in ref for ref in _recorded(tmp_path))
+    assert len(criteria_report(server)) == 1 and len(ours(server, "CarePlan")) == 1
+    _untouched(server)
