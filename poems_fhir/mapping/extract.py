@@ -979,9 +979,13 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
         _ife_conflict(ctx, f"{specimen} immunofixation", parsed)
         return
     noted = _ife_noted(ctx, text or ("" if positive is None else "Positive" if positive else "Negative"))
-    if noted is not None:
+    if noted is not None and noted.conflict:
         _ife_conflict(ctx, f"{specimen} immunofixation", noted)
         return
+    if noted is not None and positive is not True and not (parsed and parsed.bands):
+        # a note naming the band an earlier test found beside today's negative ("Negative", note "Previous IgG
+        # lambda band no longer detected."), as the same words in the value (probe93 D18: absent, not met)
+        parsed, text = noted, f"{text or 'Negative'}; note: {'; '.join(_note_texts(ctx))}"
     if parsed and parsed.chain_only and positive is True:
         parsed = None  # Positive, "No kappa band": the other chain's clone (probe88 D12)
     detected = bool(parsed and parsed.bands) or (positive is True)
@@ -1053,14 +1057,22 @@ def _ife_noted(ctx: _Ctx, said: str) -> IfeResult | None:
     lambda band detected." and note "Not confirmed on repeat.", value "Negative" and note "IgG lambda band
     noted." - as the same words in the value do (probe92 D10: FHIR labs put the comment in ``note``, which
     was not read for it). A note that agrees, mentions or speaks of another test changes nothing."""
-    notes = ctx.raw.data.get("note") if ctx.part is ctx.raw.data else None
-    if not said or not isinstance(notes, list):
-        return None
-    texts = [n["text"] for n in notes if isinstance(n, dict) and isinstance(n.get("text"), str) and n["text"].strip()]
-    if not texts:
+    texts = _note_texts(ctx)
+    if not said or not texts:
         return None
     parsed = parse_ife(said + "".join(f"\nNote: {t}" for t in texts))
-    return parsed if parsed.conflict else None
+    if parsed.conflict:
+        return parsed
+    # ... and a note naming a band an earlier test found, the value naming none (probe93 D18)
+    return parsed if parsed.earlier and not parse_ife(said).earlier else None
+
+
+def _note_texts(ctx: _Ctx) -> list[str]:
+    """The texts of the Observation's notes (not a component's)."""
+    notes = ctx.raw.data.get("note") if ctx.part is ctx.raw.data else None
+    if not isinstance(notes, list):
+        return []
+    return [n["text"] for n in notes if isinstance(n, dict) and isinstance(n.get("text"), str) and n["text"].strip()]
 
 
 def _ife_conflict(ctx: _Ctx, what: str, parsed: IfeResult) -> None:

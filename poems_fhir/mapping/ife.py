@@ -179,8 +179,21 @@ _NEGATED_CLAUSE = re.compile(
     r"\b(?:excluded|ruled out|exclusion|absence|lack(?:s|ing)?|free of|undetect\w*|nil|unidentifiable)\b|"
     r"исключ\w*|жоққа шығар\w*"
 )
-# "not only", "no change in": words with a negation that do not negate
+# "not only", "no change in": words with a negation that do not negate - nor a denial limited to another
+# specimen, joined to the band it follows: "IgG lambda paraprotein which is not detected in the urine",
+# «парапротеин IgG лямбда, который не выявляется в моче» (probe93 D5: the urine's denial was the serum band's)
+_OTHER_SPECIMEN = (
+    r"(?:in|on|from) (?:the )?(?:(?:random|spot|24[- ]?h\w*|timed|concurrent|paired) )?"
+    r"(?:urine|csf|cerebrospinal fluid)\b(?: (?:sample|specimen|ife|immunofixation|study))?"
+)
+_OTHER_SPECIMEN_RU = r"в (?:\w+ )?(?:моч[еи]|ликвор\w*)"
 _PSEUDO = re.compile(
+    r"\b(?:which|that|but|though|although|while|whereas|and)(?: (?:is|was|are|were|has been|have been|remains?))? "
+    r"(?:(?:not|no longer) (?:detected|detectable|seen|found|present|identified|visible|demonstrated)|absent|"
+    r"negative|undetectable) " + _OTHER_SPECIMEN + "|"
+    r"(?:котор\w+|что|и|но|а) (?:(?:не (?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*)|"
+    r"отсутству\w*) " + _OTHER_SPECIMEN_RU + "|" + _OTHER_SPECIMEN_RU + r" (?:не (?:выявля\w*|выявлен\w*|"
+    r"обнаружива\w*|обнаружен\w*|определя\w*)|отсутству\w*|нет))|"
     r"\bnot only\b|\bno (?:change|increase|decrease)\b|\bне только\b|\bбез динамики\b|"
     r"\b(?:not|non)[- ]?(?:quantif\w*|measurable|measured)|too small to (?:quantify|measure)|"
     r"не (?:количествен\w*|измеря\w*)"
@@ -347,7 +360,11 @@ _WITHDRAWN = re.compile(
 _WITHDRAWAL_DENIED_BEFORE = re.compile(
     r"(?:\b(?:not|no|non|never|without|nor|unlikely)|n't|\bне|\bнет|\bбез)"
     r"(?:[\s-]+(?:a|an|the|be|been|being|is|was|are|were|it|this|considered|thought|believed|felt|deemed|likely|"
-    r"to|of|evidence|signs?|suggestion|suggestive|consistent|with|due|является|считается|признаков|данных|за|на))*"
+    r"to|of|evidence|signs?|suggestion|suggestive|consistent|with|due|является|считается|признаков|данных|за|на|"
+    # "no suspicion of artefact", "no concern for artefact", "no evidence of interference or artefact", «нет
+    # подозрений на артефакт» (probe93 D7: each withdrew the band)
+    r"suspicion|suspected|concerns?|for|indication|hint|reason|question|interference|or|and|nor|"
+    r"подозрени\w*|указани\w*|или|и))*"
     r"[\s-]*$"
 )
 #: ... or after it: "artefact excluded", "artefact has been ruled out", "false positive unlikely", "false
@@ -420,13 +437,25 @@ def parse_ife(text: str) -> IfeResult:
     comment_clauses: list[str] = []  # the comment clauses that state a band (probe88 D11)
     against: list[tuple[int, str]] = []  # the clauses that withdraw or deny a band stated (probe90 D10)
     whole_negatives: list[tuple[int, str]] = []  # the clauses that deny the whole result ("Negative.")
-    pieces = _clauses(_ANTI.sub(" ", t))
+    panel = False  # the clause before listed the antisera tested with
+    pieces = _withdrawn_after_a_dash(_clauses(_ANTI.sub(" ", t)))
     for index, (clause, after_comma, new_sentence) in enumerate(pieces):
         mention = mention and not new_sentence
         caveat = (caveat and not new_sentence) or bool(_CAVEAT.search(clause))
         clause_bands = _bands(clause)
         if _PANEL.search(clause):  # "antisera IgG, IgA ...", "IgG, IgA ... and lambda antisera": the panel
-            clause_bands, pending = [], []
+            clause_bands, pending, panel = [], [], True
+        elif (
+            panel
+            and clause_bands
+            and _bare(clause)
+            and all(not (b.heavy_chain and b.light_chain) for b in clause_bands)
+        ):
+            # ... and the rest of its list, after commas or a line each: "Antisera: IgG, IgA, IgM, kappa, lambda⏎
+            # Result: negative" names no band (probe93 D6: the list was an IgG lambda band against the result)
+            continue
+        else:
+            panel = False
         continues = bool(clause_bands) and after_comma and _BAND_FIRST.match(clause) is not None
         if continues and _another_chain(pending, clause_bands):
             # "IgG-λ, каппа не выявлена", "IgG lambda, kappa not detected": a complete band, then the other
@@ -586,6 +615,32 @@ def parse_ife(text: str) -> IfeResult:
 
 
 _FREE = re.compile(r"\bfree\b|light chains?|bence|свободн\w*|легк\w* цеп\w*|бенс")
+
+
+#: a hyphen, a dash or a colon inside a clause: "IgG lambda band detected - not confirmed on repeat"
+_DASH = re.compile(r"\s[-–—]+\s|[-–—]+\s|:\s*")
+
+
+def _withdrawn_after_a_dash(pieces: list[tuple[str, bool, bool]]) -> list[tuple[str, bool, bool]]:
+    """A band stated as seen, then withdrawn after a hyphen, a dash or a colon - "IgG lambda band detected -
+    not confirmed on repeat", "… detected:⏎not confirmed on repeat", "… detected - not an artefact" - as two
+    sentences, the withdrawal (or its denial) a comment of its own (probe93 D4: the withdrawal's "not" denied
+    the band in the same clause, absent)."""
+    out: list[tuple[str, bool, bool]] = []
+    for clause, after_comma, new_sentence in pieces:
+        for m in _DASH.finditer(clause):
+            head, tail = clause[: m.start()], clause[m.end() :]
+            if (
+                _bands(head)
+                and _POSITIVE.search(head)
+                and not _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", head))
+                and _WITHDRAWN.search(tail)
+            ):
+                out += [(head, after_comma, new_sentence), (tail, False, True)]
+                break
+        else:
+            out.append((clause, after_comma, new_sentence))
+    return out
 
 
 def _asserted(pieces: list[tuple[str, bool, bool]], index: int) -> bool:

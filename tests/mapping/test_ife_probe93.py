@@ -57,3 +57,111 @@ def test_a_poems_patient_whose_lambda_column_is_positive_is_met(mapping):
     classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
     assert (classification, state) == ("met", State.PRESENT)
     assert "IgG lambda" in reason
+
+
+# probe93 D6: the antisera a laboratory tested with, listed before the result, name no band
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Antisera: IgG, IgA, IgM, kappa, lambda\nResult: negative",
+        "Antisera tested:\nIgG\nIgA\nIgM\nKappa\nLambda\nResult: negative",
+        "Антисыворотки: IgG, IgA, IgM, каппа, лямбда\nРезультат: отрицательный",
+    ],
+)
+def test_a_list_of_the_antisera_before_a_negative_result_is_no_band(mapping, text):
+    result = parse_ife(text)
+    assert (result.negative, result.bands, result.possible, result.conflict) == (True, (), (), "")
+    classification, state, _ = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("not_met", State.ABSENT)
+
+
+def test_a_band_after_the_antisera_list_is_still_read():
+    result = parse_ife("Antisera: IgG, IgA, IgM, kappa, lambda\nResult: IgG lambda band detected")
+    assert [b.label() for b in result.bands] == ["IgG lambda"]
+
+
+# probe93 D7: a withdrawal word negated by "no … of / for" confirms the band
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "no suspicion of artefact.",
+        "no concern for artefact.",
+        "no evidence of interference or artefact.",
+        "нет подозрений на артефакт.",
+    ],
+)
+def test_a_negated_suspicion_of_artefact_confirms_the_band(mapping, comment):
+    text = f"IgG lambda band detected. Comment: {comment}"
+    result = parse_ife(text)
+    assert ([b.label() for b in result.bands], result.conflict) == (["IgG lambda"], "")
+    classification, state, _ = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("met", State.PRESENT)
+
+
+def test_a_suspected_artefact_still_withdraws_the_band():
+    assert parse_ife("IgG lambda band detected. Comment: artefact or interference suspected.").conflict
+
+
+# probe93 D4: a withdrawal after a hyphen, a dash or a colon withdraws the band (not its denial)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IgG lambda band detected - not confirmed on repeat",
+        "IgG lambda band detected -\nnot confirmed on repeat",
+        "IgG lambda band detected:\nnot confirmed on repeat",
+        "IgG lambda band detected — probably artefact",
+        "IgG лямбда выявлена - при повторном исследовании не подтвердилась",
+    ],
+)
+def test_a_band_withdrawn_after_a_hyphen_or_colon_is_indeterminate(mapping, text):
+    result = parse_ife(text)
+    assert (result.negative, result.bands, [b.label() for b in result.possible]) == (False, (), ["IgG lambda"])
+    assert result.conflict
+    classification, state, _ = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
+
+
+def test_a_denied_withdrawal_after_a_hyphen_confirms_the_band():
+    result = parse_ife("IgG lambda band detected - not an artefact")
+    assert ([b.label() for b in result.bands], result.conflict) == (["IgG lambda"], "")
+
+
+# probe93 D5: a denial limited to another specimen does not deny the serum band
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Immunofixation shows a monoclonal IgG lambda paraprotein which is not detected in the urine.",
+        "Immunofixation shows a monoclonal IgG lambda paraprotein which is\nnot detected in the urine.",
+        "Monoclonal IgG lambda band that is absent in the 24h urine.",
+        "Выявлен парапротеин IgG лямбда, который в моче не выявляется.",
+        "Выявлен парапротеин IgG лямбда, который не выявляется в моче.",
+    ],
+)
+def test_a_band_denied_only_in_the_urine_stands(mapping, text):
+    result = parse_ife(text)
+    assert [b.label() for b in result.bands] == ["IgG lambda"]
+    classification, state, _ = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("met", State.PRESENT)
+
+
+@pytest.mark.parametrize("text", ["IgG lambda not detected in the urine", "No IgG lambda band in serum or urine"])
+def test_a_band_denied_without_being_stated_stays_denied(text):
+    result = parse_ife(text)
+    assert (result.negative, result.bands) == (True, ())
+
+
+# probe93 D18: a note naming the band an earlier test found reads as the same words in the value
+def test_a_note_naming_an_earlier_band_beside_a_negative_is_indeterminate(mapping):
+    ife = observation(
+        SERUM_IFE, "ife", valueString="Negative", note=[{"text": "Previous IgG lambda band no longer detected."}]
+    )
+    classification, state, reason = _classify(mapping, ife)
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
+
+
+def test_a_note_naming_an_earlier_band_beside_todays_band_keeps_todays(mapping):
+    ife = observation(
+        SERUM_IFE, "ife", valueString="IgA kappa band", note=[{"text": "Previous IgG lambda band no longer detected."}]
+    )
+    classification, state, _ = _classify(mapping, ife)
+    assert (classification, state) == ("met", State.PRESENT)
