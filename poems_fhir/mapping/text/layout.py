@@ -458,11 +458,42 @@ _NORMAL_WORDS = (
 )
 #: "normal size" answers an enlargement's field no ("Splenomegaly: normal size", «Гепатомегалия: нормальных
 #: размеров»: fix91b left them present) - not an organ's ("Liver: normal size" the engine reads as it is)
+#: ... and the organ's normal size named with it ("Splenomegaly: normal spleen size", "…: spleen normal",
+#: «Спленомегалия: селезенка нормальных размеров» read present, probe93 D13) - the organ the label's
+_ORGAN = (
+    r"(?:spleen|splenic|liver|hepatic|(?:lymph[ \t]+)?nodes?|nodal|селез[её]нк\w{0,2}|печен\w{0,2}|"
+    r"(?:лимфо)?узл\w{0,2}|лимфатическ\w{0,3}[ \t]+узл\w{0,2}|көкбауыр\w{0,3}|бауыр\w{0,3})"
+)
 _SIZE_WORDS = (
+    rf"normal[ \t-]+(?:sized?[ \t]+)?{_ORGAN}(?:[ \t]+size)?|"
+    rf"{_ORGAN}(?:[ \t]+size)?(?:[ \t]+(?:is|are))?[ \t]+(?:normal(?:[ \t]+(?:in[ \t]+)?size)?|of[ \t]+normal[ \t]+size|"
+    r"within[ \t]+normal[ \t]+limits|unremarkable)|"
+    rf"{_ORGAN}[ \t]+(?:нормальн\w{{0,3}}[ \t]+размер\w{{0,3}}|в[ \t]+норме|размер\w{{0,3}}[ \t]+в[ \t]+норме)|"
+    rf"(?:нормальн\w{{0,3}}[ \t]+)?размер\w{{0,3}}[ \t]+{_ORGAN}[ \t]+в[ \t]+норме|"
     r"normal[ \t]+(?:in[ \t]+)?size|normal[ \t]+sized?|нормальн\w{0,3}[ \t]+размер\w{0,3}|"
     r"размер\w{0,3}[ \t]+в[ \t]+норме|қалыпты[ \t]+өлшем\w{0,4}"
 )
 _ENLARGEMENT = re.compile(r"megal|enlarg|lymphadenopath|увелич|мегали|лимфаденопат|ұлғай", re.IGNORECASE)
+#: an organ's words and the words of its enlargement's label: "normal spleen size" answers "Splenomegaly", not
+#: "Hepatomegaly"
+_ORGAN_OF = (
+    (re.compile(r"splee?n|селез|көкбауыр", re.I), re.compile(r"splen|spleen|селез|спленомегал|көкбауыр", re.I)),
+    (
+        re.compile(r"liver|hepat|печен|(?<!көк)бауыр", re.I),
+        re.compile(r"hepat|liver|печен|гепатомегал|(?<!көк)бауыр", re.I),
+    ),
+    (re.compile(r"node|nodal|узл", re.I), re.compile(r"lymph|node|лимф|узл", re.I)),
+)
+
+
+def _sized_of(label: str, answer: str) -> bool:
+    """A normal size answers an enlargement's field ``label`` no: the label names an enlargement and the organ
+    the answer names, if any, is the label's ("Splenomegaly: normal liver size" denies nothing)."""
+    if not _ENLARGEMENT.search(label):
+        return False
+    return all(of.search(label) for organ, of in _ORGAN_OF if organ.search(answer))
+
+
 #: such an answer after a field's mark (a colon, a dash, dot leaders, a pipe, a tab) ending its line or its
 #: field (a wide gap after it): the mark, the word and a full stop, runs bounded and taken whole (linear)
 _DOUBT_ANSWER = re.compile(
@@ -510,7 +541,7 @@ def doubted_fields(text: str, names: Callable[[str], bool]) -> str:
         label = _field_label(text, m.start(), names)
         if (m.group("doubt") == "?" and m.group("stop")) or label is None:
             continue  # ": ?." (a headed table's unanswered cell) reads as a doubt already
-        if m.group("size") and not _ENLARGEMENT.search(label):
+        if m.group("size") and not _sized_of(label, m.group("size")):
             continue  # "Liver: normal size" says it of the organ: read as written
         start, end, next_field = m.start("mark"), m.end(), False
         gap = _GAP_AFTER.match(text, end)
@@ -565,7 +596,7 @@ def spaced_fields(text: str, names: Callable[[str], bool]) -> str:
                 or len(label.split()) > _MAX_LABEL_WORDS
                 or _ANSWER_WORD.search(label)
                 or not names(label)
-                or (answer.group("size") and not _ENLARGEMENT.search(label))
+                or (answer.group("size") and not _sized_of(label, answer.group("size")))
             ):
                 k += 1
                 continue
@@ -815,7 +846,7 @@ def _column_tables(lines: list[str], names: Callable[[str], bool], budget: int) 
             row = _cells(lines[k])
             if row is None or len(row) != len(header):
                 break
-            answers = [_row_answer(c) if c.rstrip(" .") else "" for c in row]
+            answers = [_column_answer(c, row, names) if c.rstrip(" .") else "" for c in row]
             if any(
                 a is None and not _NO_ANSWER_CELL.fullmatch(c.rstrip(" .")) for a, c in zip(answers, row, strict=True)
             ):
@@ -839,6 +870,29 @@ def _column_tables(lines: list[str], names: Callable[[str], bool], budget: int) 
             lines[k] = _clause_line(lines[k], said)
         i = rows[-1][0] + 1
     return budget
+
+
+#: a "+" / "-" cell of a row that holds a "+": the table's yes and no (probe93 D12: "Splenomegaly | Ascites⏎- |
+#: +" read both present)
+_PLUS_MINUS = {"+": "yes", "-": "no", "—": "no", "–": "no", "−": "no"}
+
+
+def _column_answer(cell: str, row: list[str], names: Callable[[str], bool]) -> str | None:
+    """The answer a column table's cell gives its column's finding: a row's answer (:func:`_row_answer`), a
+    "+" or "-" where the row holds a "+", or a verdict, degree or size that names no finding of its own -
+    "enlarged", "small", "moderate", "16 cm" (probe93 D11, D12: "Spleen | Liver⏎enlarged | normal" was not
+    read, "Sclerotic lesions | Ascites⏎no | small" left the "no" unread and the lesions present)."""
+    said = cell.rstrip(" .")
+    if said in _PLUS_MINUS and any(c.strip(" .") == "+" for c in row):
+        return _PLUS_MINUS[said]
+    answer = _row_answer(cell)
+    if answer is not None or said in _PLUS_MINUS:
+        return answer
+    if _describes(said, names) or (
+        _VERDICT_CELL.fullmatch(said) is not None and not _finding_cell(re.split(r"[,(]", said)[0].strip(), names)
+    ):
+        return said
+    return None
 
 
 #: an organ's verdict in a row's second cell: "enlarged", "enlarged, 16 cm", «увеличена», "normal size"
@@ -904,7 +958,8 @@ def _listed_rows(lines: list[str], names: Callable[[str], bool], budget: int) ->
         if first == len(row) - 1 and not any(not _STATEMENT_WORD.search(c) for c in row[:-1]):
             continue
         # ... and a positive answer states them either way: "Ascites | Splenomegaly 16 cm | yes" (probe92 D6)
-        positive = _polarity(answer) is True
+        # ("seen", «есть», «бар» are as positive: probe93 D8)
+        positive = _polarity(answer) is True or _CHECK_YES.fullmatch(answer) is not None
         stated = [
             (c if c.endswith(".") else c + ".")
             if _STATEMENT_WORD.search(c)
