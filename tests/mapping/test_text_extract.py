@@ -1221,7 +1221,9 @@ def test_over_long_sentences_are_cut_in_one_pass(text):
 
     started = time.perf_counter()
     pieces = _pieces(text)
-    assert time.perf_counter() - started < 1.0
+    # a guard against a quadratic cut (minutes on these 200,000 characters), not a speed target: ~0.1 s
+    # here, and a loaded CI machine must not fail it (it missed 1.0 s under a load of 5)
+    assert time.perf_counter() - started < 10.0
     assert all(len(p.text) <= MAX_SENTENCE for p in pieces) and "".join(p.text for p in pieces) == text
 
 
