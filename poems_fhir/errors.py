@@ -148,11 +148,8 @@ class PreconditionFailedError(FatalNetworkError):
     exit_code = EXIT_PARTIAL
 
 
-class UnlistedResourceError(FatalNetworkError):
-    """A create-only write of ours (a conditional create, If-None-Exist) found a resource under our identifier
-    that the ownership searches did not list: the server's search answers are not trusted for this patient.
-    Nothing of it was changed; the patient fails for this run and is retried (probe80 D4: the conditional
-    update sent instead overwrote a clinician's signed report). ``found``: the resources the write found."""
+class _FoundResourcesError(FatalNetworkError):
+    """A create-only write of ours that found resources under our identifier; ``found``: those resources."""
 
     exit_code = EXIT_PARTIAL
 
@@ -163,21 +160,20 @@ class UnlistedResourceError(FatalNetworkError):
         self.found: list[Any] = list(found or [])
 
 
-class HalfWrittenError(FatalNetworkError):
+class UnlistedResourceError(_FoundResourcesError):
+    """A create-only write of ours (a conditional create, If-None-Exist) found a resource under our identifier
+    that the ownership searches did not list: the server's search answers are not trusted for this patient.
+    Nothing of it was changed; the patient fails for this run and is retried (probe80 D4: the conditional
+    update sent instead overwrote a clinician's signed report). ``found``: the resources the write found."""
+
+
+class HalfWrittenError(_FoundResourcesError):
     """A create-only write of ours found, under our identifier, a resource of ours with the very content it
     sent but with a reference to another of its entries left as the transaction's ``urn:uuid:``: what an
     earlier attempt of this write (a transaction applied in part and answered 5xx, then retried) stored. It
     is ours, half-written - never a clinician's takeover - and is written again: the job reads the server
     again and decides again (probe91 N1: it was reported as taken over by someone else). ``found``: those
     resources."""
-
-    exit_code = EXIT_PARTIAL
-
-    def __init__(
-        self, message: str, *, url: str | None = None, status: int | None = None, found: list[Any] | None = None
-    ) -> None:
-        super().__init__(message, url=url, status=status)
-        self.found: list[Any] = list(found or [])
 
 
 class LyingAnswerError(FatalNetworkError):

@@ -920,16 +920,26 @@ def _verdict_rows(lines: list[str], names: Callable[[str], bool], budget: int) -
         ):
             continue
         said = line[:lead] + f"{label.rstrip(':')}: {cell}."
-        if len(said) - len(line) > budget:
+        grown = _rewrite(lines, k, said, budget)
+        if grown is None:
             break
-        budget -= max(0, len(said) - len(line))
-        lines[k] = _clause_line(line, said)
+        budget = grown
     return budget
 
 
 def _clause_line(line: str, said: str) -> str:
     """A row's line rewritten as ``said``, its carriage return kept."""
     return said + ("\r" if line.endswith("\r") else "")
+
+
+def _rewrite(lines: list[str], k: int, said: str, budget: int) -> int | None:
+    """Line ``k`` rewritten as ``said`` (its carriage return kept) and the growth budget left, or None - the
+    line left as it is - where the text would grow past the budget (the rewriting stays linear)."""
+    line = lines[k]
+    if len(said) - len(line) > budget:
+        return None
+    lines[k] = _clause_line(line, said)
+    return budget - max(0, len(said) - len(line))
 
 
 def _listed_rows(lines: list[str], names: Callable[[str], bool], budget: int) -> int:
@@ -968,10 +978,10 @@ def _listed_rows(lines: list[str], names: Callable[[str], bool], budget: int) ->
         ]
         said = " ".join(stated + [f"{c.rstrip(':')}: {in_script_of(c, answer)}." for c in row[first:-1]])
         said = line[:lead] + said
-        if len(said) - len(line) > budget:
+        grown = _rewrite(lines, k, said, budget)
+        if grown is None:
             break
-        budget -= max(0, len(said) - len(line))
-        lines[k] = _clause_line(line, said)
+        budget = grown
     return budget
 
 
@@ -1053,10 +1063,10 @@ def _paired_rows(lines: list[str], names: Callable[[str], bool], budget: int) ->
         said = line[:lead] + " ".join(
             f"{c.rstrip(':')}: {in_script_of(c, a or '')}." for c, a in zip(labels, said_of, strict=True)
         )
-        if len(said) - len(line) > budget:
+        grown = _rewrite(lines, k, said, budget)
+        if grown is None:
             break
-        budget -= max(0, len(said) - len(line))
-        lines[k] = _clause_line(line, said)
+        budget = grown
     return budget
 
 
