@@ -99,6 +99,35 @@ def test_a_resource_at_the_same_versionid_is_unchanged_input_whatever_else_the_s
     assert server.lookups == [RELAPSE, RELAPSE]
 
 
+def test_a_resource_without_versionid_is_the_same_input_whatever_the_order_of_its_elements(tmp_path):
+    """Without a versionId the input hash takes a resource's content (README step 5: "versionIds, else
+    content"): a file export that writes the same resources with their elements in another order is the
+    same input, and a changed value is a changed one."""
+
+    def unversioned(reorder: bool, value: float | None = None):
+        def edit(entries):
+            for e in entries:
+                e["resource"].pop("meta", None)
+                if reorder:
+                    e["resource"] = dict(reversed(list(e["resource"].items())))
+            if value is not None:
+                measured = next(e["resource"] for e in entries if "valueQuantity" in e["resource"])
+                measured["valueQuantity"]["value"] = value
+            return entries
+
+        return edit
+
+    store, server = StateStore(tmp_path / "s.sqlite"), LookupServer()
+    first = job(store, server, {RELAPSE: _relapse_bundle(tmp_path, "a.json", unversioned(False))}).run()
+    assert (first.written, first.failed) == (1, 0) and server.lookups == [RELAPSE]
+    again = job(store, server, {RELAPSE: _relapse_bundle(tmp_path, "b.json", unversioned(True))}).run()
+    assert (again.unchanged, again.written, again.failed) == (1, 0, 0)
+    assert server.lookups == [RELAPSE]  # not asked again
+    changed = _relapse_bundle(tmp_path, "c.json", unversioned(True, value=987.0))
+    job(store, server, {RELAPSE: changed}).run()
+    assert server.lookups == [RELAPSE, RELAPSE]
+
+
 def _bump(entry: dict[str, Any]) -> dict[str, Any]:
     entry["resource"]["meta"]["versionId"] = "2"
     return entry
