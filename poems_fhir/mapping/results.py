@@ -324,16 +324,14 @@ def _read_text(
         return Reading(qual=interp, qual_source=interp_source, text=text, interpretation=interp)
     note = f"read from text {text.strip()!r}"
     if parsed.unit:
-        # a flag written after the number: "520 H", "150 pg/mL (H)", "467 ↑"
+        # a flag written after the number: "520 H", "150 pg/mL (H)", "467 ↑" - but not the litre of a
+        # unit spaced around its operator ("450 x 10E9 / L", "32 g / L": the L after "/" is no "low")
         *rest, last = parsed.unit.split()
-        if normalise_term(last) in terms and terms[normalise_term(last)] in (
-            Qual.HIGH,
-            Qual.LOW,
-            Qual.NORMAL,
-            Qual.ABNORMAL,
-        ):
+        flag = terms.get(normalise_term(last))
+        of_the_unit = bool(rest) and rest[-1].endswith(("/", "*", "^"))
+        if flag in (Qual.HIGH, Qual.LOW, Qual.NORMAL, Qual.ABNORMAL) and not of_the_unit:
             if interp is None:
-                interp, interp_source = terms[normalise_term(last)], f"flag {last.strip('()')!r} in the text"
+                interp, interp_source = flag, f"flag {last.strip('()')!r} in the text"
             parsed = NumberText(parsed.number, parsed.comparator, " ".join(rest) or None)
     if parsed.unit:
         if unit is None:

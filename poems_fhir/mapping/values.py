@@ -316,7 +316,9 @@ def convert_value(
     try:
         converted = convert(number, ucum_unit, target_unit, molar_mass)
     except UnitError as exc:
-        raise UnitRejected(f"{element}: {exc}; add it to unit_aliases if it is a lab spelling", unit) from None
+        # the unit as the source wrote it, where folding changed it (probe81 L4: "E3 x10^9/L" was shown glued)
+        written = f" (written {unit.strip()!r})" if unit.strip() != ucum_unit else ""
+        raise UnitRejected(f"{element}: {exc}{written}; add it to unit_aliases if it is a lab spelling", unit) from None
     if not math.isfinite(converted):  # 1e308 g/L in mg/L: beyond what a float holds
         raise ResourceError(f"{element}.value {number!r} {unit} is out of range in {target_unit}")
     sent = f"{number:g} {unit}" if ucum_unit != target_unit and converted != number else None
