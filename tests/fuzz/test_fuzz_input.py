@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from poems_fhir.cli import _json, main
@@ -199,10 +199,14 @@ def _check(tmp_path: Path, bad_file: Path, origins: list[str], resources: list[A
     used = {raw.origin for rec in read.records for raw in rec.resources}
     used |= {raw.origin for raw in (read.records[0].index.by_key.values() if read.records else [])}
     listed = {e.source for e in errors}
+    # two differing copies of one resource with no later meta.lastUpdated: neither is used, and the error
+    # listed under the later copy names the earlier one ("… is also in bad.ndjson:1 with different content")
+    named = " ".join(e.message for e in errors)
     for i, origin in enumerate(origins):
         if resources is not None and _irrelevant(resources[i]):
             continue
-        assert origin in used or origin in listed or any(s.startswith(origin) for s in listed), origin
+        reported = origin in listed or any(s.startswith(origin) for s in listed) or f"also in {origin} " in named
+        assert origin in used or reported, origin
     _strict(_json({"patients": list(results.values()), "errors": [e.to_dict() for e in errors]}))
 
 
@@ -224,6 +228,8 @@ def _ndjson(tmp_path: Path, resources: list[dict[str, Any]]) -> tuple[Path, list
     return path, [f"{path}:{i}" for i in range(1, len(resources) + 1)]
 
 
+# found by the long profile: the drawn resource a second, different copy of Patient/bad (neither copy used)
+@example(resource={"resourceType": "Patient", "id": "bad", "gender": None, "birthDate": "1977-03-02"})
 @given(resource=mutated())
 def test_one_wrong_type_anywhere_costs_only_that_resource(
     tmp_path_factory: pytest.TempPathFactory, resource: dict[str, Any]
