@@ -1384,7 +1384,8 @@ def _other_specimen(ctx: _Ctx, rule: ObservationRule) -> str | None:
 
 def _specimen(ctx: _Ctx) -> tuple[str | None, str | None]:
     """Serum or plasma, from the referenced Specimen (its type's codes, then its words), the specimen
-    reference's display, or the test's own name (code.text, displays), each source judged on its own:
+    reference's display, the test's own name (code.text, displays) or its value's words ("500 pg/mL
+    (plasma)"), each source judged on its own:
     "Serum or Plasma" (the LOINC display) names both and so decides nothing; a local display such as
     "VEGF im EDTA-Plasma" names one. Sources that name different ones contradict each other (probe86 D4:
     "VEGF, serum" taken from a plasma Specimen, the Specimen silently followed): then unknown, with why.
@@ -1411,6 +1412,8 @@ def _specimen(ctx: _Ctx) -> tuple[str | None, str | None]:
     if isinstance(code, dict) and isinstance(code.get("text"), str):
         texts.append((code["text"], "the test's name"))
     texts += [(d, "the test's name") for _, _, d in codings(code) if isinstance(d, str)]
+    if isinstance(obs.get("valueString"), str):  # "500 pg/mL (plasma)": the words after the value's unit
+        texts.append((obs["valueString"], "its value"))
     for text, where in texts:
         t = text.lower()
         plasma, serum = ("plasma" in t or "плазм" in t), ("serum" in t or "сыворот" in t or "сарысу" in t)

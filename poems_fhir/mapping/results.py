@@ -290,6 +290,41 @@ def read_result(
     return Reading(qual=interp, qual_source=interp_source, interpretation=interp)
 
 
+#: where a value string's words after its unit begin: a bracket, a comma or semicolon, a spaced dash, or a
+#: marker (* or !) that is no operator inside the unit ("10*9/L")
+_AFTER_UNIT = re.compile(r"\s*(?:[(\[]|[,;]|\s[-–]\s|[*!](?!\d))")
+_AFTER_UNIT_PIECES = re.compile(r"[()\[\],;]|\s[-–]\s")
+_SPECIMEN_WORD = re.compile(r"(?i)(?:serum|plasma|сыворотк\w*|плазм\w*)")
+#: a reference range written beside the value: "[0-96.2]", "(ref <96.2)", "(N: 0-96.2 pg/mL)", "(норма 0-96)"
+_RANGE_WORDS = re.compile(
+    r"(?i)(?:(?:ref(?:erence)?\.?(?: (?:range|interval))?|normal(?: range)?|norm|n|rr|норма|реф\.?)\s*[:=]?\s*)?"
+    r"(?:[<>≤≥]=?\s*\d[\d.,]*|\d[\d.,]*\s*(?:-|–|—|\.\.)\s*\d[\d.,]*)(?:\s*[^\s\d][^\s]*)?"
+)
+_FLAGS = (Qual.HIGH, Qual.LOW, Qual.NORMAL, Qual.ABNORMAL)
+
+
+def _words_after_unit(unit_text: str, terms: dict[str, Qual]) -> tuple[str, Qual | None, str] | None:
+    """ "pg/mL (plasma)", "g/dL*", "pg/mL - High", "pg/mL [0-96.2]" -> (the unit, a flag among the words or
+    None, the words), when every word after the unit is a flag, a marker, the specimen or a reference
+    range; None otherwise - the whole text stays the unit, refused if it is none ("g/dl (IgG kappa)": an
+    isotype beside an M-protein is not dropped in silence). The specimen is read by the VEGF rule from the
+    value's words; a range written here is not used (the lab's referenceRange is)."""
+    found = _AFTER_UNIT.search(unit_text)
+    if found is None or found.start() == 0:
+        return None
+    head, tail = unit_text[: found.start()].strip(), unit_text[found.start() :].strip()
+    flag = None
+    for piece in _AFTER_UNIT_PIECES.split(tail):
+        word = piece.strip(" *!-–")
+        if not word or _SPECIMEN_WORD.fullmatch(word) or _RANGE_WORDS.fullmatch(word):
+            continue
+        known = terms.get(normalise_term(word))
+        if known not in _FLAGS:
+            return None
+        flag = flag or known
+    return head, flag, tail
+
+
 def _read_text(
     text: str,
     element: str,
@@ -323,6 +358,12 @@ def _read_text(
             )
         return Reading(qual=interp, qual_source=interp_source, text=text, interpretation=interp)
     note = f"read from text {text.strip()!r}"
+    after = _words_after_unit(parsed.unit, terms) if parsed.unit else None
+    if after is not None:
+        head, flag, words = after
+        if flag is not None and interp is None:
+            interp, interp_source = flag, f"flag {words!r} in the text"
+        parsed = NumberText(parsed.number, parsed.comparator, head)
     if parsed.unit:
         # a flag written after the number: "520 H", "150 pg/mL (H)", "467 ↑" - but not the litre of a
         # unit spaced around its operator ("450 x 10E9 / L", "32 g / L": the L after "/" is no "low")

@@ -277,10 +277,15 @@ _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
 _MC_MICRO = re.compile(r"(?<![A-Za-z])mc(?=(?:L|l|g|mol|\[?IU)(?![a-z]))")
 
 
+_LOST_EXPONENT = re.compile(r"(?<![\d.])10\s+(\d{1,2})(?=\s*/)")
+
+
 @lru_cache(maxsize=1024)
 def _fold_unit(written: str) -> str:
     """Typographic variants folded: spaces, micro signs, "×", superscript exponents. Cached: the
     same few unit spellings recur in every result, and two regex passes cost more than the rest."""
+    # "x 10 9/L": an exponent whose superscript was lost in a copy ("× 10⁹/L") keeps its place as a power
+    written = _LOST_EXPONENT.sub(r"10^\1", written)
     folded = re.sub(r"\s+", "", written).replace("µ", "u").replace("μ", "u").replace("×", "x")
     # "mc" as the micro prefix, as US labs write it ("K/mcL", "mcg/dL"): micro, as "u" in UCUM
     folded = _MC_MICRO.sub("u", folded)

@@ -1,0 +1,133 @@
+"""Value strings as hand-abstracted records and LIS exports write them (README "Units"):
+
+- a unit spaced around its operator ("450 x 10E9 / L", "32 g / L"): the "L" after the "/" is the litre, not
+  a "low" flag (it was taken for one and the rest, "x10E9/", refused: the platelet count lost); a flag after
+  a whole unit ("520 x 10E9 / L H") is still a flag; a refused unit is named as the source wrote it;
+- words after the unit that are a flag, a marker (* or !), the specimen or a reference range leave the
+  value read (they refused it); the specimen decides the VEGF cut-off; other words still refuse it;
+- more unit spellings: an exponent whose superscript was lost ("x 10 9/L"), upper-case LIS spellings."""
+
+from __future__ import annotations
+
+import pytest
+
+from poems_fhir.mapping.extract import extract
+from tests.conftest import make_record, observation
+
+PLATELETS, ALBUMIN = "777-3", "1751-7"
+
+
+def _read(mapping, code: str, text: str):
+    return extract(make_record(observation(code, valueString=text)), mapping)
+
+
+@pytest.mark.parametrize(
+    ("code", "text", "value", "unit"),
+    [
+        (PLATELETS, "450 x 10E9 / L", 450.0, "10*9/L"),
+        (PLATELETS, "612 x10^9 / L", 612.0, "10*9/L"),
+        (ALBUMIN, "32 g / L", 32.0, "g/L"),
+        (ALBUMIN, "3.1 g / dL", 31.0, "g/L"),
+        (ALBUMIN, "29 g/ L", 29.0, "g/L"),
+    ],
+)
+def test_a_unit_spaced_around_its_slash_is_read_whole(mapping, code, text, value, unit):
+    found = _read(mapping, code, text)
+    assert found.errors == []
+    (m,) = found.measurements
+    assert (m.value, m.unit) == (pytest.approx(value), unit)
+
+
+def test_a_flag_after_a_spaced_unit_is_still_a_flag(mapping):
+    high = _read(mapping, PLATELETS, "520 x 10E9 / L H")
+    (finding,) = [f for f in high.findings if f.topic == "thrombocytosis_polycythemia"]
+    assert finding.state.value == "present" and "(high)" in finding.evidence.summary
+    low = _read(mapping, ALBUMIN, "30 g / L L")
+    assert low.errors == [] and [(m.value, m.unit) for m in low.measurements] == [(30.0, "g/L")]
+
+
+def test_a_refused_unit_is_named_as_written(mapping):
+    found = _read(mapping, PLATELETS, "1 E3 x10^9/L")
+    (error,) = found.errors
+    assert "(written 'E3 x10^9/L')" in error.message
+
+
+# ---- words after the unit: a flag, a marker, the specimen, a reference range ----------------------------
+
+VEGF, M_PROTEIN = "75628-8", "33358-3"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1250 pg/mL *",
+        "1250 pg/mL!",
+        "1250 pg/mL - High",
+        "1250 pg/mL, high",
+        "1250 pg/mL [0-96.2]",
+        "1250 pg/mL (ref <96.2)",
+        "1250 pg/mL (N: 0-96.2 pg/mL)",
+        "1250 pg/mL (H) [0-96.2]",
+        "1250 пг/мл (норма 0-96)",
+    ],
+)
+def test_a_flag_marker_or_range_after_the_unit_leaves_the_value_read(mapping, text):
+    found = _read(mapping, VEGF, text)
+    assert found.errors == []
+    assert [(m.value, m.unit) for m in found.measurements] == [(1250.0, "pg/mL")]
+
+
+def test_a_flag_word_after_the_unit_is_the_flag(mapping):
+    found = _read(mapping, PLATELETS, "520 x10^9/L - High")
+    (finding,) = [f for f in found.findings if f.topic == "thrombocytosis_polycythemia"]
+    assert finding.state.value == "present" and "(high)" in finding.evidence.summary
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("500 pg/mL (plasma)", "present"),  # above the plasma cut-off of 200 pg/mL
+        ("500 pg/mL (serum)", "absent"),  # below the serum cut-off of 1000 pg/mL
+        ("500 пг/мл (плазма)", "present"),
+        ("500 pg/mL", "indeterminate"),  # which cut-off applies is not known
+    ],
+)
+def test_the_specimen_after_a_vegf_value_decides_its_cut_off(mapping, text, state):
+    (finding,) = [f for f in _read(mapping, VEGF, text).findings if f.topic == "vegf_elevation"]
+    assert finding.state.value == state
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0.5 g/dl (IgG kappa)",  # an isotype beside an M-protein is not dropped in silence
+        "1.2 g/dL (not confirmed)",
+        "1.2 g/dL (haemolysed)",
+    ],
+)
+def test_other_words_after_the_unit_still_refuse_the_value(mapping, text):
+    found = _read(mapping, M_PROTEIN, text)
+    assert found.measurements == [] and len(found.errors) == 1
+    assert "is not a valid UCUM unit" in found.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "unit"),
+    [
+        ("450 x 10 9/L", 450.0, "10*9/L"),  # "× 10⁹/L" with its superscript lost in a copy
+        ("450 X10E3/UL", 450.0, "10*9/L"),
+        ("450 Thousand/uL", 450.0, "10*9/L"),
+        ("450 G/l", 450.0, "10*9/L"),  # French "giga par litre"
+        ("450 x10*3/µl", 450.0, "10*9/L"),
+        ("450x10(9)/L", 450.0, "10*9/L"),  # brackets inside a unit are the unit's
+    ],
+)
+def test_more_platelet_unit_spellings(mapping, text, value, unit):
+    found = _read(mapping, PLATELETS, text)
+    assert found.errors == []
+    assert [(m.value, m.unit) for m in found.measurements] == [(value, unit)]
+
+
+def test_upper_case_grams_per_decilitre(mapping):
+    found = _read(mapping, "718-7", "14.2 GM/DL")
+    assert found.errors == [] and [(m.value, m.unit) for m in found.measurements] == [(142.0, "g/L")]
