@@ -916,7 +916,7 @@ _SCT_RESULT_NAMES = {
 }
 
 
-def _ife_sides(ctx: _Ctx) -> tuple[list[str], list[str]]:
+def _ife_sides(ctx: _Ctx, specimen: str) -> tuple[list[str], list[str]]:
     """What a coded immunofixation value says, as (positive sides, negative sides): each SNOMED CT
     Positive/Detected or Negative/Not detected coding, the concept's text and each display read on its
     own (a band, or a whole-word result such as "Positive", "Negative", "не выявлено"). The display of a
@@ -930,7 +930,7 @@ def _ife_sides(ctx: _Ctx) -> tuple[list[str], list[str]]:
     def words(kind: str, said: Any, code_says: bool | None = None) -> None:
         if not isinstance(said, str) or not said.strip():
             return
-        parsed = parse_ife(said)
+        parsed = parse_ife(said, specimen)
         meaning = ctx.mapping.result_terms.get(normalise_term(said))
         if parsed.conflict:
             # words that contradict themselves ("Negative. Comment: IgG lambda band noted.") name a band: against
@@ -959,7 +959,7 @@ def _ife_sides(ctx: _Ctx) -> tuple[list[str], list[str]]:
 def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
     topic = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
     specimen = rule.specimen or "serum"
-    says_positive, says_negative = _ife_sides(ctx)
+    says_positive, says_negative = _ife_sides(ctx, specimen)
     if says_positive and says_negative:
         # the coded value and its own words disagree (Negative with "IgA lambda band detected", Positive with
         # "No monoclonal band detected", codings Negative and Positive): which holds cannot be told here, and
@@ -974,11 +974,11 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
         )
         return
     positive, text = _coded_result(ctx.part)
-    parsed = parse_ife(text) if text else None
+    parsed = parse_ife(text, specimen) if text else None
     if parsed and parsed.conflict:
         _ife_conflict(ctx, f"{specimen} immunofixation", parsed)
         return
-    noted = _ife_noted(ctx, text or ("" if positive is None else "Positive" if positive else "Negative"))
+    noted = _ife_noted(ctx, specimen, text or ("" if positive is None else "Positive" if positive else "Negative"))
     if noted is not None and noted.conflict:
         _ife_conflict(ctx, f"{specimen} immunofixation", noted)
         return
@@ -1052,7 +1052,7 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
     raise ResourceError(f"unrecognised immunofixation result {text!r}: expected e.g. 'IgA lambda' or 'negative'")
 
 
-def _ife_noted(ctx: _Ctx, said: str) -> IfeResult | None:
+def _ife_noted(ctx: _Ctx, specimen: str, said: str) -> IfeResult | None:
     """The result read with the Observation's notes as its comment, where they contradict it - value "IgG
     lambda band detected." and note "Not confirmed on repeat.", value "Negative" and note "IgG lambda band
     noted." - as the same words in the value do (probe92 D10: FHIR labs put the comment in ``note``, which
@@ -1060,11 +1060,11 @@ def _ife_noted(ctx: _Ctx, said: str) -> IfeResult | None:
     texts = _note_texts(ctx)
     if not said or not texts:
         return None
-    parsed = parse_ife(said + "".join(f"\nNote: {t}" for t in texts))
+    parsed = parse_ife(said + "".join(f"\nNote: {t}" for t in texts), specimen)
     if parsed.conflict:
         return parsed
     # ... and a note naming a band an earlier test found, the value naming none (probe93 D18)
-    return parsed if parsed.earlier and not parse_ife(said).earlier else None
+    return parsed if parsed.earlier and not parse_ife(said, specimen).earlier else None
 
 
 def _note_texts(ctx: _Ctx) -> list[str]:
@@ -1147,7 +1147,7 @@ def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
         )
         if positive is None:
             positive, text = _coded_result(ctx.part)
-            parsed = parse_ife(text) if positive is None and text else None
+            parsed = parse_ife(text, specimen) if positive is None and text else None
             if parsed and parsed.conflict:
                 _ife_conflict(ctx, f"{specimen} M-protein", parsed)
                 return

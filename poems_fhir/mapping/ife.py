@@ -187,23 +187,76 @@ _NEGATED_CLAUSE = re.compile(
 )
 # "not only", "no change in": words with a negation that do not negate - nor a denial limited to another
 # specimen, joined to the band it follows: "IgG lambda paraprotein which is not detected in the urine",
-# «парапротеин IgG лямбда, который не выявляется в моче» (probe93 D5: the urine's denial was the serum band's)
-_OTHER_SPECIMEN = (
-    r"(?:in|on|from) (?:the )?(?:(?:random|spot|24[- ]?h\w*|timed|concurrent|paired) )?"
-    r"(?:urine|csf|cerebrospinal fluid)\b(?: (?:sample|specimen|ife|immunofixation|study))?"
+# «парапротеин IgG лямбда, который не выявляется в моче» (probe93 D5: the urine's denial was the serum band's).
+# The other specimen is the urine's (or the CSF's) on a serum result, the serum's on a urine result; a denial
+# that goes on to name the tested one too ("… in the urine or serum") is no limit.
+_ELSEWHERE = {
+    "serum": (r"urine|csf|cerebrospinal fluid", r"моч[еи]|ликвор\w*"),
+    "urine": (r"serum|plasma|blood|csf|cerebrospinal fluid", r"сыворотк\w*|плазм\w*|крови|ликвор\w*"),
+}
+_AND_ANOTHER = (
+    r"(?!\s*(?:,|/|\bor\b|\band\b|\bnor\b)\s*(?:(?:in|on|from) )?(?:the )?(?:serum|plasma|blood|urine|csf)\b)"
 )
-_OTHER_SPECIMEN_RU = r"в (?:\w+ )?(?:моч[еи]|ликвор\w*)"
-_PSEUDO = re.compile(
-    r"\b(?:which|that|but|though|although|while|whereas|and)(?: (?:is|was|are|were|has been|have been|remains?))? "
+_AND_ANOTHER_RU = r"(?!\s*(?:,|\bи\b|\bили\b)\s*(?:в )?(?:сыворотк|плазм|кров|моч|ликвор))"
+_DENIED_EN = (
     r"(?:(?:not|no longer) (?:detected|detectable|seen|found|present|identified|visible|demonstrated)|absent|"
-    r"negative|undetectable) " + _OTHER_SPECIMEN + "|"
-    r"(?:котор\w+|что|и|но|а) (?:(?:не (?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*)|"
-    r"отсутству\w*) " + _OTHER_SPECIMEN_RU + "|" + _OTHER_SPECIMEN_RU + r" (?:не (?:выявля\w*|выявлен\w*|"
-    r"обнаружива\w*|обнаружен\w*|определя\w*)|отсутству\w*|нет))|"
-    r"\bnot only\b|\bno (?:change|increase|decrease)\b|\bне только\b|\bбез динамики\b|"
-    r"\b(?:not|non)[- ]?(?:quantif\w*|measurable|measured)|too small to (?:quantify|measure)|"
-    r"не (?:количествен\w*|измеря\w*)"
+    r"negative|undetectable)"
 )
+_DENIED_RU = r"(?:не (?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*)|отсутству\w*)"
+
+
+def _other_specimen(specimen: str) -> tuple[str, str]:
+    """The words that limit a denial to another specimen than the one tested: "in the urine", «в моче»."""
+    names, names_ru = _ELSEWHERE[specimen]
+    return (
+        r"(?:in|on|from) (?:the )?(?:(?:random|spot|24[- ]?h\w*|timed|concurrent|paired) )?"
+        rf"(?:{names})\b(?: (?:sample|specimen|ife|immunofixation|study))?" + _AND_ANOTHER,
+        rf"в (?:\w+ )?(?:{names_ru})" + _AND_ANOTHER_RU,
+    )
+
+
+def _pseudo(specimen: str) -> re.Pattern[str]:
+    """_PSEUDO for a result of this specimen."""
+    other, other_ru = _other_specimen(specimen)
+    return re.compile(
+        r"\b(?:which|that|but|though|although|while|whereas|and)(?: (?:is|was|are|were|has been|have been|remains?))? "
+        rf"{_DENIED_EN} {other}|"
+        rf"\b(?:котор\w+|что|и|но|а) (?:{_DENIED_RU} {other_ru}|{other_ru} (?:{_DENIED_RU}|нет))|"
+        r"\bnot only\b|\bno (?:change|increase|decrease)\b|\bне только\b|\bбез динамики\b|"
+        r"\b(?:not|non)[- ]?(?:quantif\w*|measurable|measured)|too small to (?:quantify|measure)|"
+        r"не (?:количествен\w*|измеря\w*)"
+    )
+
+
+def _limited(specimen: str) -> re.Pattern[str]:
+    """A denial limited to another specimen with no joining word: "… not detected in the urine", «… в моче не
+    выявлен», «… не выявлен в моче»."""
+    other, other_ru = _other_specimen(specimen)
+    return re.compile(
+        rf"(?:(?:is|was|are|were|remains?) )?{_DENIED_EN} {other}|"
+        rf"{_DENIED_RU} {other_ru}|{other_ru} (?:{_DENIED_RU}|нет)"
+    )
+
+
+_PSEUDO = {specimen: _pseudo(specimen) for specimen in _ELSEWHERE}
+_LIMITED = {specimen: _limited(specimen) for specimen in _ELSEWHERE}
+
+
+def _unsaid(clause: str, specimen: str) -> str:
+    """The clause without its words that have a negation but deny nothing of the band (_PSEUDO) - nor the denial
+    limited to another specimen after a band it states with a noun: "IgG lambda paraprotein not detected in
+    the urine", «Парапротеин IgG лямбда в моче не выявлен» (fix95b: with no joining word the urine's denial was
+    the serum band's). A band named with no noun ("IgG lambda not detected in the urine": the antiserum's
+    answer) or denied before ("No IgG lambda paraprotein detected in the urine") stays denied."""
+    clause = _PSEUDO[specimen].sub(" ", clause)
+    m = _LIMITED[specimen].search(clause)
+    if m is not None:
+        said = clause[: m.start()]
+        if _bands(said) and _BAND_NOUN.search(said) and not _NEGATED_CLAUSE.search(_PSEUDO[specimen].sub(" ", said)):
+            return f"{said} {clause[m.end() :]}"
+    return clause
+
+
 # A clause that calls the immunoglobulins it names polyclonal, oligoclonal or normal states no clone
 # ("Polyclonal hypergammaglobulinaemia (IgG kappa and IgG lambda)", "Normal IgG, IgA, IgM, kappa and
 # lambda staining pattern") - unless it also names a monoclonal protein: "Monoclonal IgG kappa band on a
@@ -221,6 +274,9 @@ _MONOCLONAL = re.compile(
     r"monoclonal|m[- ]?(?:protein|spike|component|band)|paraprotein|\bband\b|\bspike\b|"
     r"моноклональн\w*|парапротеин\w*|м[- ]?(?:протеин|градиент|компонент)\w*"
 )
+#: the words that state a band as a thing found - a clone's noun or "monoclonal" ("IgG lambda band", "IgG lambda
+#: paraprotein", «полоса IgG лямбда»), not an antiserum's label ("IgG lambda")
+_BAND_NOUN = re.compile(_MONOCLONAL.pattern + r"|полос\w*")
 # a positive verb of its own: "IgA lambda band present" does not continue a denied list before it
 _POSITIVE = re.compile(
     r"\b(?:detected|present|seen|found|identified|noted|visible|shows?|demonstrated)\b|"
@@ -417,12 +473,14 @@ _RESULT_WORDS = re.compile(
 )
 
 
-def parse_ife(text: str) -> IfeResult:
+def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
     """Parse one free-text or display immunofixation result.
 
     Returns ``IfeResult(negative=False, bands=())`` (``parsed`` False) when nothing is recognised,
     so the caller can report it instead of guessing. Bands named in a negated clause are dropped,
-    and the result is negative when every named band was negated.
+    and the result is negative when every named band was negated. ``specimen`` is the one tested
+    ("serum" when not told, "urine"): a denial limited to another specimen ("… not detected in the urine" on a
+    serum result) denies nothing of its band.
     """
     t = _normalise(text)
     if not t:
@@ -444,7 +502,9 @@ def parse_ife(text: str) -> IfeResult:
     against: list[tuple[int, str]] = []  # the clauses that withdraw or deny a band stated (probe90 D10)
     whole_negatives: list[tuple[int, str]] = []  # the clauses that deny the whole result ("Negative.")
     panel = False  # the clause before listed the antisera tested with
-    pieces = _withdrawn_after_a_dash(_clauses(_ANTI.sub(" ", t)))
+    tested = "urine" if specimen == "urine" else "serum"
+    said = _ANTI.sub(" ", t)
+    pieces = _withdrawn_after_a_dash(_clauses(said), tested)
     for index, (clause, after_comma, new_sentence) in enumerate(pieces):
         mention = mention and not new_sentence
         caveat = (caveat and not new_sentence) or bool(_CAVEAT.search(clause))
@@ -482,7 +542,7 @@ def parse_ife(text: str) -> IfeResult:
             now = clause[: then.start()] if old is not clause_bands else ""
             clause_bands = _bands(now)
             if not clause_bands:
-                negated_any = negated_any or bool(_NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)))
+                negated_any = negated_any or bool(_NEGATED_CLAUSE.search(_unsaid(clause, tested)))
                 previous, denied_list = [b for b in old], False
                 continue
             clause = now
@@ -542,7 +602,7 @@ def parse_ife(text: str) -> IfeResult:
             continue
         denied_list = False
         if any(b in bands for b in members) and (
-            _withdraws(clause) or (not _UNCERTAIN.search(clause) and _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)))
+            _withdraws(clause) or (not _UNCERTAIN.search(clause) and _NEGATED_CLAUSE.search(_unsaid(clause, tested)))
         ):
             # a band stated, then denied or withdrawn by name: "IgG lambda band. Comment: the IgG lambda band
             # was not confirmed on repeat / is probably an artefact"
@@ -553,7 +613,7 @@ def parse_ife(text: str) -> IfeResult:
             possible += [b for b in members if b not in possible]
             previous = []
             continue
-        if _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", clause)):
+        if _NEGATED_CLAUSE.search(_unsaid(clause, tested)):
             if all(b.heavy_chain is None for b in members) and len({b.light_chain for b in members}) == 1:
                 chain_denials.append(clause)  # "No kappa band": one light chain denied, not the clone
             else:
@@ -627,7 +687,7 @@ _FREE = re.compile(r"\bfree\b|light chains?|bence|свободн\w*|легк\w* 
 _DASH = re.compile(r"\s[-–—]+\s|[-–—]+\s|:\s*")
 
 
-def _withdrawn_after_a_dash(pieces: list[tuple[str, bool, bool]]) -> list[tuple[str, bool, bool]]:
+def _withdrawn_after_a_dash(pieces: list[tuple[str, bool, bool]], tested: str) -> list[tuple[str, bool, bool]]:
     """A band stated as seen, then withdrawn after a hyphen, a dash or a colon - "IgG lambda band detected -
     not confirmed on repeat", "… detected:⏎not confirmed on repeat", "… detected - not an artefact" - as two
     sentences, the withdrawal (or its denial) a comment of its own (probe93 D4: the withdrawal's "not" denied
@@ -639,7 +699,7 @@ def _withdrawn_after_a_dash(pieces: list[tuple[str, bool, bool]]) -> list[tuple[
             if (
                 _bands(head)
                 and _POSITIVE.search(head)
-                and not _NEGATED_CLAUSE.search(_PSEUDO.sub(" ", head))
+                and not _NEGATED_CLAUSE.search(_unsaid(head, tested))
                 and _WITHDRAWN.search(tail)
             ):
                 out += [(head, after_comma, new_sentence), (tail, False, True)]

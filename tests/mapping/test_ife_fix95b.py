@@ -20,12 +20,12 @@ import pytest
 from poems_fhir.criteria.model import State
 from poems_fhir.mapping.ife import parse_ife
 from tests.conftest import observation
-from tests.mapping.test_ife_contradictions import SERUM_IFE
+from tests.mapping.test_ife_contradictions import SERUM_IFE, URINE_IFE, clone_findings
 from tests.mapping.test_ife_probe90 import _classify
 
 
-def _reads(text: str) -> str:
-    result = parse_ife(text)
+def _reads(text: str, specimen: str | None = None) -> str:
+    result = parse_ife(text) if specimen is None else parse_ife(text, specimen)
     if result.conflict:
         return "conflict"
     if result.bands:
@@ -33,6 +33,73 @@ def _reads(text: str) -> str:
     if result.possible or result.equivocal:
         return "possible"
     return "absent" if result.negative else "unread"
+
+
+# --- 1: a denial limited to another specimen, with no joining word --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "near_miss"),
+    [
+        # a band stated by its noun, then denied in the urine only; the antiserum's answer stays a denial
+        ("IgG lambda paraprotein not detected in the urine", "IgG lambda not detected in the urine"),
+        # ... nor a band denied before it is named
+        ("IgG lambda paraprotein not detected in urine", "No IgG lambda paraprotein detected in the urine"),
+        # ... nor a denial in the serum, the specimen tested
+        ("IgG lambda band not detected in the urine.", "IgG lambda paraprotein not detected in the serum"),
+        ("Monoclonal IgG lambda band is absent in the 24h urine", "No IgG lambda paraprotein detected in the serum"),
+        # Russian: with a band noun, after the band, in either order
+        ("Парапротеин IgG-λ в моче не выявлен", "IgG лямбда в моче не выявлен"),
+        ("IgG-λ парапротеин не выявляется в моче", "Парапротеин IgG лямбда в сыворотке не выявлен"),
+        ("Полоса IgG-λ не выявлена в моче", "Парапротеин IgG лямбда не выявлен в сыворотке"),
+    ],
+)
+def test_a_band_denied_in_the_urine_only_stands_on_a_serum_result(text, near_miss):
+    assert _reads(text) == "present: IgG lambda"
+    assert _reads(near_miss) == "absent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # with or without a joining word, a denial that names the serum too is no limit
+        "Monoclonal IgG lambda paraprotein which is not detected in the urine or serum",
+        "IgG lambda paraprotein not detected in the urine or serum",
+        "IgG lambda paraprotein that is negative in the urine and in the serum",
+    ],
+)
+def test_a_denial_in_the_urine_and_the_serum_denies_the_band(text):
+    assert _reads(text) == "absent"
+    assert _reads("IgG lambda paraprotein not detected in the urine") == "present: IgG lambda"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IgG lambda paraprotein not detected in the urine",
+        "Monoclonal IgG lambda band which is not detected in the urine",
+        "Парапротеин IgG лямбда в моче не выявлен",
+    ],
+)
+def test_on_a_urine_result_the_urines_denial_is_the_results_own(mapping, text):
+    assert _reads(text) == "present: IgG lambda"
+    found, _ = clone_findings(observation(URINE_IFE, "bj", valueString=text), mapping)
+    assert [state for state, _ in found] == [State.ABSENT]
+    assert _reads(text, "urine") == "absent"
+
+
+def test_on_a_urine_result_a_denial_in_the_serum_leaves_the_urine_band(mapping):
+    text = "IgG lambda paraprotein not detected in the serum"
+    found, _ = clone_findings(observation(URINE_IFE, "bj", valueString=text), mapping)
+    assert [state for state, _ in found] == [State.PRESENT]
+    assert (_reads(text), _reads(text, "urine")) == ("absent", "present: IgG lambda")
+
+
+def test_a_poems_patient_whose_serum_band_is_denied_in_the_urine_only_is_met(mapping):
+    text = "IgG lambda paraprotein not detected in the urine"
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("met", State.PRESENT)
+    assert "IgG lambda" in reason
 
 
 # --- 5: a line wrapped after a determiner or an attributive "monoclonal" -----------------------------------
