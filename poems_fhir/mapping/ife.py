@@ -405,18 +405,25 @@ _COMMENT_LABEL = re.compile(
 )
 # A band withdrawn by the words after it: "not confirmed on repeat", "probably artefact", "spurious", "false
 # positive", "not reproduced", «не подтвердилась», «артефакт» (probe90 D10: the band stayed a clone)
-_WITHDRAWN = re.compile(
+_WITHDRAWN_WORDS = (
     r"\b(?:artefact\w*|artifact\w*|spurious|false[- ]positive|unconfirmed|not (?:been )?(?:confirmed|reproduced|"
     r"reproducible|repeatable)|(?:could|can|was|were) ?not (?:be )?(?:confirmed|reproduced)|cannot (?:be )?(?:confirmed|"
-    r"reproduced)|(?:did not|failed to) (?:confirm|reproduce)|not (?:seen|detected|found|present|identified|visible) "
-    r"on (?:a |the )?(?:repeat\w*|re-?test\w*|second)|(?:absent|negative|disappeared) on (?:a |the )?(?:repeat\w*|"
-    r"re-?test\w*))\b|"
+    r"reproduced)|(?:did not|failed to) (?:confirm|reproduce))\b|"
     r"артефакт\w*|не подтверд\w*|не подтвержд\w*|ложноположительн\w*|не воспроизв\w*|"
-    r"при повторн\w* (?:исследовани|анализ)\w* не (?:выявл|обнаруж|определ)\w*|"
-    # Kazakh: «расталмады» / «расталған жоқ» (not confirmed), «жалған оң» (false positive), «қайталап тексергенде
-    # анықталмады» (not detected on repeat) - probe92 D19
-    r"расталма\w*|расталған жоқ|расталмаған|жалған[- ]оң\w*|қайтала\w*(?: \S+){0,2} (?:анықталмады|табылмады)"
+    # Kazakh: «расталмады» / «расталған жоқ» (not confirmed), «жалған оң» (false positive) - probe92 D19
+    r"расталма\w*|расталған жоқ|расталмаған|жалған[- ]оң\w*"
 )
+# ... or a denial on a repeat: "not detected on repeat", «при повторном исследовании не выявлена», Kazakh
+# «қайталап тексергенде анықталмады» (probe92 D19) - after a band's label alone ("IgG lambda: negative on repeat")
+# the label's answer, not a withdrawal
+_DENIED_ON_REPEAT = (
+    r"\b(?:not (?:seen|detected|found|present|identified|visible) on (?:a |the )?(?:repeat\w*|re-?test\w*|second)|"
+    r"(?:absent|negative|disappeared) on (?:a |the )?(?:repeat\w*|re-?test\w*))\b|"
+    r"при повторн\w* (?:исследовани|анализ)\w* не (?:выявл|обнаруж|определ)\w*|"
+    r"қайтала\w*(?: \S+){0,2} (?:анықталмады|табылмады)"
+)
+_WITHDRAWN = re.compile(_WITHDRAWN_WORDS + "|" + _DENIED_ON_REPEAT)
+_WITHDRAWN_WORD = re.compile(_WITHDRAWN_WORDS)
 #: a withdrawal word itself denied before it: "not an artefact", "no evidence of artefact", "not a false positive",
 #: "unlikely to be spurious", «не артефакт», «не является артефактом» (probe92 D1: each withdrew the band)
 _WITHDRAWAL_DENIED_BEFORE = re.compile(
@@ -691,16 +698,19 @@ def _withdrawn_after_a_dash(pieces: list[tuple[str, bool, bool]], tested: str) -
     """A band stated as seen, then withdrawn after a hyphen, a dash or a colon - "IgG lambda band detected -
     not confirmed on repeat", "… detected:⏎not confirmed on repeat", "… detected - not an artefact" - as two
     sentences, the withdrawal (or its denial) a comment of its own (probe93 D4: the withdrawal's "not" denied
-    the band in the same clause, absent)."""
+    the band in the same clause, absent). So too a band named with no verb of seeing and withdrawn in words
+    that deny nothing before the withdrawal - "IgG lambda: not confirmed on repeat", "IgG lambda band - probably
+    artefact", «IgG лямбда: не подтвержден при повторном исследовании» (fix95b: absent) - but not a label's
+    answer: "IgG lambda: negative on repeat", "IgG lambda: not an artefact" stay as they were."""
     out: list[tuple[str, bool, bool]] = []
     for clause, after_comma, new_sentence in pieces:
         for m in _DASH.finditer(clause):
             head, tail = clause[: m.start()], clause[m.end() :]
-            if (
-                _bands(head)
-                and _POSITIVE.search(head)
-                and not _NEGATED_CLAUSE.search(_unsaid(head, tested))
-                and _WITHDRAWN.search(tail)
+            if not _bands(head) or _NEGATED_CLAUSE.search(_unsaid(head, tested)):
+                continue
+            word = _WITHDRAWN_WORD.search(tail)
+            if (_POSITIVE.search(head) and _WITHDRAWN.search(tail)) or (
+                word is not None and not _NEGATED_CLAUSE.search(tail[: word.start()])
             ):
                 out += [(head, after_comma, new_sentence), (tail, False, True)]
                 break

@@ -102,6 +102,35 @@ def test_a_poems_patient_whose_serum_band_is_denied_in_the_urine_only_is_met(map
     assert "IgG lambda" in reason
 
 
+# --- 2: a withdrawal after a colon or a hyphen, with no verb of seeing --------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "near_miss"),
+    [
+        # an antiserum's label answered by a denial stays the band's denial
+        ("IgG lambda: not confirmed on repeat", "IgG lambda: negative"),
+        ("IgG lambda band - not confirmed on repeat", "IgG lambda - negative"),
+        ("IgG lambda - probably artefact", "IgG lambda: not detected"),
+        # ... and so does a denial on a repeat after a label (the label's answer), a denied withdrawal
+        ("IgG lambda band: could not be reproduced", "IgG lambda: not detected on repeat"),
+        ("IgG lambda: spurious", "IgG lambda: not an artefact"),
+        ("IgG лямбда: не подтвержден при повторном исследовании", "IgG лямбда: отрицательный"),
+        ("IgG лямбда - расталмады", "IgG лямбда - не выявлен"),
+    ],
+)
+def test_a_band_withdrawn_after_a_colon_or_hyphen_is_a_contradiction(text, near_miss):
+    assert _reads(text) == "conflict"
+    assert _reads(near_miss) == "absent"
+
+
+def test_a_poems_patient_whose_band_label_is_withdrawn_is_indeterminate(mapping):
+    text = "IgG lambda: not confirmed on repeat"
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
+    assert "not confirmed on repeat" in reason
+
+
 # --- 5: a line wrapped after a determiner or an attributive "monoclonal" -----------------------------------
 
 
