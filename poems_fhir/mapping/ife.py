@@ -575,9 +575,15 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
                 # a comment that denies or withdraws the band stated before it: "IgG lambda band detected.
                 # Comment: not confirmed on repeat / negative / no monoclonal band on repeat testing"
                 against.append((index, clause))
-            elif previous and new_sentence and _NEGATIVE_PREDICATE.search(clause) and _asserted(pieces, index):
+            elif (
+                previous
+                and new_sentence
+                and _NEGATIVE_PREDICATE.search(clause)
+                and (_asserted(pieces, index) or _stated_then_denied(pieces, index, said, t))
+            ):
                 # a sentence of its own against a band stated as seen: "IgG lambda band detected. Not detected
-                # on repeat." (a predicate after a comma, "IgG kappa, now negative", stays the band's denial)
+                # on repeat." (a predicate after a comma, "IgG kappa, now negative", stays the band's denial),
+                # or against a band stated by its noun: "IgG lambda band. Negative."
                 against.append((index, clause))
             elif previous and (_NEGATIVE_PREDICATE.search(clause) or _POLYCLONAL_PREDICATE.search(clause)):
                 bands = [b for b in bands if b not in previous]
@@ -724,6 +730,26 @@ def _asserted(pieces: list[tuple[str, bool, bool]], index: int) -> bool:
     detected"), not as an earlier test's."""
     before = pieces[index - 1][0] if index > 0 else ""
     return bool(before.strip() and _POSITIVE.search(before) and not _EARLIER.search(before))
+
+
+def _stated_then_denied(pieces: list[tuple[str, bool, bool]], index: int, said: str, t: str) -> bool:
+    """The clause before is a sentence of its own that states a band by its noun ("IgG lambda band.", "IgG
+    lambda paraprotein.", «Полоса IgG лямбда.») and this one, after its full stop, denies the whole result
+    ("Negative.", "Not detected."): the text contradicts itself, as "IgG lambda band detected. Negative." does
+    (fix95b: the band's denial, absent). An isotype named alone is a label answered ("IgG lambda. Negative.",
+    "IgG lambda: negative"), and so is a band answered at a line break ("IgG lambda band⏎Negative") or in a
+    short form ("IgG lambda band. Neg.", "… No.")."""
+    if index == 0:
+        return False
+    before, _, began = pieces[index - 1]
+    clause = pieces[index][0]
+    return bool(
+        began
+        and _BAND_NOUN.search(before)
+        and not _EARLIER.search(before)
+        and _denies_the_result(clause, t)
+        and re.search(re.escape(before) + r"\.\s*" + re.escape(clause), said)
+    )
 
 
 #: the serum named in a result ("Serum: negative") - which is the whole result only where no urine is named

@@ -131,6 +131,36 @@ def test_a_poems_patient_whose_band_label_is_withdrawn_is_indeterminate(mapping)
     assert "not confirmed on repeat" in reason
 
 
+# --- 3: a band stated by its noun, then "Negative." --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "near_miss"),
+    [
+        ("IgG lambda band. Negative.", "IgG lambda: negative"),
+        ("IgG lambda paraprotein. Not detected.", "IgG lambda - negative"),
+        ("M-protein IgG lambda. Negative.", "IgG lambda | Neg"),
+        ("IgG lambda band.\nNegative.", "Negative for IgG lambda"),
+        # an isotype named alone is a label answered; a band answered at a line break or in a short form too
+        ("Serum IFE: IgG lambda paraprotein. Negative.", "IgG lambda. Negative."),
+        ("Monoclonal IgG lambda band. Absent.", "IgG lambda band\nNegative"),
+        ("IgG lambda band. Negative", "IgG lambda band. Neg."),
+        ("Полоса IgG лямбда. Не выявлена.", "IgG лямбда. Не выявлен."),
+    ],
+)
+def test_a_band_stated_then_a_bare_negative_sentence_is_a_contradiction(text, near_miss):
+    assert _reads(text) == "conflict"
+    assert _reads(near_miss) == "absent"
+
+
+def test_a_poems_patient_whose_band_is_followed_by_negative_is_indeterminate(mapping):
+    classification, state, reason = _classify(
+        mapping, observation(SERUM_IFE, "ife", valueString="IgG lambda band. Negative.")
+    )
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
+    assert "'Negative'" in reason
+
+
 # --- 5: a line wrapped after a determiner or an attributive "monoclonal" -----------------------------------
 
 
