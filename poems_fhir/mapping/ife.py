@@ -300,9 +300,13 @@ _MASKED = (
 # "lambda check performed", «Рекомендовано исследование свободных легких цепей каппа и лямбда» (probe86
 # D7: each made a negative immunofixation a clone). The rest of its sentence goes with it ("Clinical
 # details: ?POEMS, query IgA lambda"), unless a clause states a band in words of its own (_POSITIVE).
+#: ... but "please disregard (this)" alone sets the band aside (_WITHDRAWN): no mention
+_NOT_DISREGARD = r"(?! (?:disregard|ignore)(?: (?:it|this|that|the (?:band|result|finding)))?\s*$)"
 _MENTION = re.compile(
     # recommendations and requests
-    r"\b(?:suggest\w*|recommend\w*|advis\w*|consider\w*|please|request\w*|referr\w*|order(?:ed)? for|"
+    r"\b(?:suggest\w*|recommend\w*|advis\w*|consider\w*|please"
+    + _NOT_DISREGARD
+    + r"|request\w*|referr\w*|order(?:ed)? for|"
     r"clinical (?:details|information|indication|question|history)|indication|"
     r"to (?:exclude|rule out|look for|assess|evaluate|investigate|monitor)|if (?:clinically|clinical|there is|indicated)|"
     # probe88 D12: "Negative; continue to monitor for IgG lambda"
@@ -404,12 +408,18 @@ _COMMENT_LABEL = re.compile(
     r"түсініктеме)\s*[:\-]\s*"
 )
 # A band withdrawn by the words after it: "not confirmed on repeat", "probably artefact", "spurious", "false
-# positive", "not reproduced", «не подтвердилась», «артефакт» (probe90 D10: the band stayed a clone)
+# positive", "not reproduced", «не подтвердилась», «артефакт» (probe90 D10: the band stayed a clone) - or set
+# aside: "please disregard", a band put down to a therapeutic antibody ("likely daratumumab interference",
+# "consistent with therapeutic antibody (daratumumab)": an IgG kappa drug seen on the gel), «даратумумаб»
+# (fix95b: each left the band a clone)
 _WITHDRAWN_WORDS = (
     r"\b(?:artefact\w*|artifact\w*|spurious|false[- ]positive|unconfirmed|not (?:been )?(?:confirmed|reproduced|"
     r"reproducible|repeatable)|(?:could|can|was|were) ?not (?:be )?(?:confirmed|reproduced)|cannot (?:be )?(?:confirmed|"
-    r"reproduced)|(?:did not|failed to) (?:confirm|reproduce))\b|"
-    r"артефакт\w*|не подтверд\w*|не подтвержд\w*|ложноположительн\w*|не воспроизв\w*|"
+    r"reproduced)|(?:did not|failed to) (?:confirm|reproduce)|disregard\w*|please ignore|(?:to|should) be ignored|"
+    r"daratumumab|isatuximab|elotuzumab|therapeutic (?:monoclonal )?(?:antibod\w*|mabs?)|"
+    r"(?:drug|mab|antibody)[- ]interference)\b|"
+    r"артефакт\w*|не подтверд\w*|не подтвержд\w*|ложноположительн\w*|не воспроизв\w*|даратумумаб\w*|изатуксимаб\w*|"
+    r"элотузумаб\w*|терапевтическ\w* (?:моноклональн\w* )?антител\w*|"
     # Kazakh: «расталмады» / «расталған жоқ» (not confirmed), «жалған оң» (false positive) - probe92 D19
     r"расталма\w*|расталған жоқ|расталмаған|жалған[- ]оң\w*"
 )
@@ -433,7 +443,9 @@ _WITHDRAWAL_DENIED_BEFORE = re.compile(
     # "no suspicion of artefact", "no concern for artefact", "no evidence of interference or artefact", «нет
     # подозрений на артефакт» (probe93 D7: each withdrew the band)
     r"suspicion|suspected|concerns?|for|indication|hint|reason|question|interference|or|and|nor|"
-    r"подозрени\w*|указани\w*|или|и))*"
+    # "not on daratumumab", "no history of daratumumab", "not receiving a therapeutic antibody"
+    r"on|receiving|treated|taking|given|history|related|attributable|attributed|caused|by|from|secondary|"
+    r"подозрени\w*|указани\w*|получа\w*|или|и))*"
     r"[\s-]*$"
 )
 #: ... or after it: "artefact excluded", "artefact has been ruled out", "false positive unlikely", "false
@@ -451,6 +463,23 @@ _THEN = re.compile(
 )
 
 
+#: a therapeutic antibody's name: a withdrawal only where the band is put down to it
+_DRUG = re.compile(r"daratumumab|isatuximab|elotuzumab|даратумумаб\w*|изатуксимаб\w*|элотузумаб\w*")
+#: ... the words that put it down to it: "interference", "consistent with", "due to", "likely", «обусловлен»
+_ATTRIBUTED = re.compile(
+    r"\b(?:interfer\w*|consistent|compatible|due to|from|likely|probabl\w*|possibl\w*|represent\w*|reflect\w*|"
+    r"attribut\w*|related|derived|co-?migrat\w*|mimic\w*|suspect\w*)\b|\?|"
+    r"интерферен\w*|обусловлен\w*|связан\w*|соответству\w*|вероятн\w*|возможн\w*|за сч[её]т"
+)
+
+
+def _only_given(m: re.Match[str], clause: str) -> bool:
+    """A therapeutic antibody named with no word that puts the band down to it: "Patient on daratumumab" (a
+    treatment, not the band's cause: a band of another isotype is the patient's own) - but a clause that is
+    the drug's name alone ("IgG kappa band (daratumumab)") names the band's cause."""
+    return bool(_DRUG.fullmatch(m.group())) and not _ATTRIBUTED.search(clause) and clause.strip(" .:-") != m.group()
+
+
 def _withdraws(clause: str) -> bool:
     """Words that withdraw today's band ("not confirmed on repeat", "probably artefact", «расталмады») - not
     a withdrawal word denied ("not an artefact", "artefact excluded", «не артефакт»: probe92 D1) nor an
@@ -458,7 +487,7 @@ def _withdraws(clause: str) -> bool:
     if _THEN.search(clause):
         return False
     for m in _WITHDRAWN.finditer(clause):
-        if _WITHDRAWAL_DENIED_BEFORE.search(clause[: m.start()]):
+        if _WITHDRAWAL_DENIED_BEFORE.search(clause[: m.start()]) or _only_given(m, clause):
             continue
         after = _WITHDRAWAL_DENIED_AFTER.match(clause, m.end())
         if after and not _EXCLUSION_DOUBTED.search(clause[: after.start(1)]):
@@ -714,7 +743,7 @@ def _withdrawn_after_a_dash(pieces: list[tuple[str, bool, bool]], tested: str) -
             head, tail = clause[: m.start()], clause[m.end() :]
             if not _bands(head) or _NEGATED_CLAUSE.search(_unsaid(head, tested)):
                 continue
-            word = _WITHDRAWN_WORD.search(tail)
+            word = next((w for w in _WITHDRAWN_WORD.finditer(tail) if not _only_given(w, tail)), None)
             if (_POSITIVE.search(head) and _WITHDRAWN.search(tail)) or (
                 word is not None and not _NEGATED_CLAUSE.search(tail[: word.start()])
             ):

@@ -161,6 +161,44 @@ def test_a_poems_patient_whose_band_is_followed_by_negative_is_indeterminate(map
     assert "'Negative'" in reason
 
 
+# --- 4: a withdrawal in other words: "please disregard", a therapeutic antibody ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "near_miss"),
+    [
+        (
+            "IgG lambda band detected. Comment: please disregard.",
+            "IgG lambda band detected. No daratumumab interference.",
+        ),
+        (
+            "IgG lambda band detected. Likely daratumumab interference.",
+            "IgG lambda band detected. Daratumumab interference excluded.",
+        ),
+        (
+            "IgG lambda band detected. Consistent with therapeutic antibody (daratumumab).",
+            "IgG lambda band detected. Patient on daratumumab.",
+        ),
+        ("IgG kappa band detected - daratumumab interference", "IgG lambda band. Comment: not related to daratumumab."),
+        ("IgG kappa band (daratumumab)", "IgG lambda band detected. Comment: please disregard the previous report."),
+        (
+            "Выявлена полоса IgG каппа, обусловленная даратумумабом.",
+            "Выявлена полоса IgG каппа. Интерференция даратумумаба исключена.",
+        ),
+    ],
+)
+def test_a_band_put_down_to_a_therapeutic_antibody_or_disregarded_is_a_contradiction(text, near_miss):
+    assert _reads(text) == "conflict"
+    assert _reads(near_miss).startswith("present: ")
+
+
+def test_a_poems_patient_whose_band_is_daratumumab_interference_is_indeterminate(mapping):
+    text = "IgG lambda band detected. Likely daratumumab interference."
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
+    assert "daratumumab" in reason
+
+
 # --- 5: a line wrapped after a determiner or an attributive "monoclonal" -----------------------------------
 
 
