@@ -519,10 +519,17 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
     or plan ("To exclude:", "Не выявлено:") reaches every item, as a reader takes it."""
     out: list[str] = []
     heading: str | None = None
+    named = False  # a segment before this one names a target (kept as we go: joining them all was quadratic)
+
+    def keep(segment: str) -> None:
+        nonlocal named
+        out.append(segment)
+        named = named or bool(keys.hits(segment))
+
     for s in _line_items(_question_lines(_inline_items(_numbered(_SENTENCE_END.split(text)))), keys):
         item = _LIST_ITEM.match(s)
         if item and heading is not None and s.strip():
-            out.append(_under(heading, s[item.end() :].strip()))
+            keep(_under(heading, s[item.end() :].strip()))
             continue
         stripped = s.strip()
         lines = stripped.split("\n")
@@ -536,17 +543,17 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
             above = lines[:-1]
             if _BARE_NAME.fullmatch(above[-1]) and keys.hits(above[-1]):  # answered or stated: a doubt
                 above[-1] = "¿ " + above[-1].strip()
-            out.append("\n".join(above))
+            keep("\n".join(above))
             heading = last + ":"
             continue
         heading = (
             stripped
             if _LIST_HEADING.match(stripped)
             else lines[0].rstrip() + ":"
-            if _denial_heading(lines[0], first=not out or not keys.hits("\n".join(out)))
+            if _denial_heading(lines[0], first=not named)
             else None
         )
-        out.append(s)
+        keep(s)
     return out
 
 

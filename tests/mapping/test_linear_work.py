@@ -1,0 +1,71 @@
+"""Work that grows with the square of a text's length (probe95 D26, D30): a 100 kB immunofixation value or
+note of short lines took one to three minutes, a report of 50,000 "-" lines under a finding twenty seconds.
+Counted, not timed (a loaded machine proves nothing): the characters each step reads stay a small multiple
+of the text's length."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from poems_fhir.mapping import ife
+from poems_fhir.mapping.ife import parse_ife
+from poems_fhir.mapping.text import engine
+
+
+class _Counting:
+    """A compiled pattern (or function) that counts the characters it is given to read."""
+
+    def __init__(self, wrapped: Any) -> None:
+        self.wrapped, self.read = wrapped, 0
+
+    def search(self, text: str, *args: Any) -> Any:
+        self.read += len(text)
+        return self.wrapped.search(text, *args)
+
+    def __call__(self, text: str, *args: Any) -> Any:
+        self.read += len(text)
+        return self.wrapped(text, *args)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "-\n" * 20_000,
+        "IgG lambda - \n" * 3_000,
+        "IgG lambda band detected - not confirmed on repeat\n" * 1_000,
+        "IgG lambda: " * 3_000,
+    ],
+)
+def test_the_dashes_of_an_immunofixation_are_not_each_read_with_all_before_them(monkeypatch, text):
+    bands = _Counting(ife._bands)
+    monkeypatch.setattr(ife, "_bands", bands)
+    parse_ife(text)
+    assert bands.read <= 10 * len(text)
+
+
+def test_an_immunofixation_is_searched_for_the_urine_once_not_once_per_clause(monkeypatch):
+    text = "IgG lambda band detected.\nNote: " + "Previous sample negative; " * 4_000
+    urine = _Counting(ife._URINE)
+    monkeypatch.setattr(ife, "_URINE", urine)
+    ife._names_urine.cache_clear()
+    parse_ife(text)
+    assert 0 < urine.read <= 3 * len(text)
+
+
+def test_the_lines_under_a_finding_are_not_each_read_with_all_before_them(monkeypatch):
+    text = "Ascites\n" + "-\n" * 20_000
+
+    class Keys:
+        def __init__(self) -> None:
+            self.read = 0
+
+        def hits(self, t: str) -> list[str]:
+            self.read += len(t)
+            return re.findall(r"(?i)ascites", t)
+
+    keys = Keys()
+    engine._segments(text, keys)  # type: ignore[arg-type]
+    assert keys.read <= 5 * len(text)
