@@ -1152,7 +1152,14 @@ class TextEngine:
             # comma is the target's own predicate; a denial of another target after the comma is the
             # next clause's ("Castleman disease suspected, not confirmed" stays a denial)
             mods = [m for m in mods if not (_after_comma(m, ent) and _other_target_before(m, ent))]
-        mods = [m for m in mods if not self._next_clause_denial(m, ent) and not _bracketed_apart(m, ent)]
+        mods = [
+            m
+            for m in mods
+            if not self._next_clause_denial(m, ent)
+            and not _bracketed_apart(m, ent)
+            and not _denied_elsewhere(m, ent)
+            and not self._stated_in_bracket(m, ent)
+        ]
         mods = _refuted_suspicion(mods, ent)
         modifiers = {_CATEGORY[m.category] for m in mods}
 
@@ -1170,6 +1177,42 @@ class TextEngine:
             sentence=quote(ent.sent).strip(),
             modifiers=frozenset(modifiers),
             triggers=tuple(triggers),
+        )
+
+    def _stated_in_bracket(self, modifier: Any, ent: Any) -> bool:
+        """The target stands in a bracket that states it, and the denial or doubt ``modifier`` before the
+        bracket is another finding's: "No ascites (splenomegaly noted)", "No ascites (splenomegaly 16 cm)"
+        (probe93 D17: ConText's "No" reached into the bracket and denied the spleen). The bracket states its
+        finding by a stating word ("noted", "present", «отмечается») or a measure - or, in Russian, by the
+        nominative of a finding after a denial that takes the genitive: «Нет асцита (спленомегалия)». A
+        bracket that only goes on the denied list ("No splenomegaly (or ascites)") stays denied."""
+        if (
+            modifier.category not in ("NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE")
+            or modifier.modifier_span[1] > ent.start
+        ):
+            return False
+        doc, sent = ent.doc, ent.sent
+        text = doc.text
+        trigger_end = doc[modifier.modifier_span[1] - 1].idx + len(doc[modifier.modifier_span[1] - 1].text)
+        opener = max(text.rfind("(", trigger_end, ent.start_char), text.rfind("[", trigger_end, ent.start_char))
+        if opener < 0 or text.find(_CLOSER[text[opener]], opener, ent.start_char) >= 0:
+            return False  # the target is in no bracket opened after the trigger
+        closer = text.find(_CLOSER[text[opener]], ent.end_char, sent.end_char)
+        if closer < 0:
+            return False
+        lead = normalise(text[opener + 1 : ent.start_char])
+        inside = lead + " " + normalise(text[ent.end_char : closer])
+        if _BRACKET_DENIAL.search(inside) or _GOES_ON.match(lead):
+            return False  # "(splenomegaly not seen)", "(or splenomegaly)": a denial of its own, the denied list
+        if _MEASURE.search(inside) or (self._assertive is not None and self._assertive.search(inside)):
+            return True
+        trigger = normalise(doc[modifier.modifier_span[0] : modifier.modifier_span[1]].text)
+        return bool(
+            self._genitive_denial is not None
+            and self._nominative is not None
+            and self._genitive_denial.fullmatch(trigger)
+            and self._nominative.fullmatch(normalise(ent.text))
+            and not inside.strip(" ,")
         )
 
     def _next_clause_denial(self, modifier: Any, ent: Any) -> bool:
@@ -1286,6 +1329,64 @@ def _bracketed_apart(modifier: Any, ent: Any) -> bool:
     if closer < 0 or opener < ent.start_char < closer:
         return False  # an unclosed bracket, or the target inside it too
     return any(o is not ent and opener < o.start_char and o.end_char <= closer for o in doc.ents)
+
+
+#: a measure that states a finding ("16 cm", «14 см»)
+_MEASURE = re.compile(r"\d+(?:[.,]\d+)?\s*(?:cm|mm|см|мм)\b", re.IGNORECASE)
+#: a denial in a bracket: it speaks of its finding as a denial of its own
+_BRACKET_DENIAL = re.compile(r"\b(?:no|not|nor|without|none|absent|negative|нет|не|ни|без|отсутству\w*|жоқ|емес)\b")
+#: a coordinator that opens a bracket: it goes on the list before it ("No splenomegaly (or ascites)")
+_GOES_ON = re.compile(r"\s*(?:or|and|nor|или|и|ни|немесе|және)\b")
+#: another examination named in an aside: a modality, or an earlier study ("on X-ray", "on the radiographs",
+#: "on the previous CT", «на рентгенограмме», «на УЗИ»)
+_ANOTHER_EXAM = re.compile(
+    r"\b(?:x[- ]?rays?|radiographs?|radiograph(?:y|ic)|plain\s+films?|films?|skeletal\s+survey|ultrasound|"
+    r"ultrasonography|sonography|us|usg|mri|mr|ct|pet(?:[-/ ]?ct)?|scintigraphy|bone\s+scan|"
+    r"previous|prior|earlier|last|old|outside|preceding|initial|baseline|former|"
+    r"рентген\w*|узи|ультразвук\w*|мрт|кт|мскт|пэт(?:[-/ ]?кт)?|сцинтиграф\w*|остеосцинтиграф\w*|"
+    r"предыдущ\w*|прежн\w*|ранее|прошл\w*|исходн\w*|удз|алдыңғы)\b",
+    re.IGNORECASE,
+)
+#: the examination the report is of: "this CT", "the current study", «данной КТ», «настоящем исследовании»
+_THIS_EXAM = re.compile(
+    r"\b(?:this|current|present|today'?s?|same|данн\w*|настоящ\w*|эт\w*|текущ\w*|сегодняшн\w*|осы|бұл)\b",
+    re.IGNORECASE,
+)
+
+
+def _denied_elsewhere(modifier: Any, ent: Any) -> bool:
+    """The denial ``modifier`` sits in an aside after the target - a bracket, or commas with the clause going
+    on after them - that names another examination: "Sclerotic lesions (not seen on X-ray)", "Sclerotic
+    lesions, not seen on the X-ray, are clearly seen on this CT", «Склеротические очаги (на рентгенограмме не
+    видны)» (probe93 D10: read as absent). The finding is stated; the aside says where else it was not seen.
+    A bare aside ("Sclerotic lesions (not seen)"), one about this examination ("(not seen on this CT)") and a
+    comma that ends the sentence ("Sclerotic lesions, not seen on the X-ray") still deny."""
+    start, end = modifier.modifier_span
+    if modifier.category != "NEGATED_EXISTENCE" or start < ent.end:
+        return False
+    doc, sent = ent.doc, ent.sent
+    text = doc.text
+    at, stop = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
+    opener = max(text.rfind("(", ent.end_char, at), text.rfind("[", ent.end_char, at))
+    if opener >= 0:
+        if text.find(_CLOSER[text[opener]], opener, at) >= 0:
+            return False
+        closer = text.find(_CLOSER[text[opener]], stop, sent.end_char)
+        if closer < 0:
+            return False
+        aside_start, aside_end = opener, closer
+    else:
+        comma = text.rfind(",", ent.end_char, at)
+        closer = text.find(",", stop, sent.end_char)
+        after = text[closer + 1 : sent.end_char].strip(" .") if closer >= 0 else ""
+        # the clause goes on past the aside's closing comma with words of its own ("are clearly seen")
+        if comma < 0 or closer < 0 or not re.match(r"[^\W\d_]", after) or text.find(",", ent.end_char, comma) >= 0:
+            return False
+        aside_start, aside_end = comma, closer
+    if any(aside_start < o.start_char < aside_end for o in doc.ents if o is not ent):
+        return False  # the aside names a finding of its own
+    aside = text[aside_start + 1 : at] + " " + text[stop:aside_end]
+    return _ANOTHER_EXAM.search(aside) is not None and _THIS_EXAM.search(aside) is None
 
 
 def _whole(phrases: list[str]) -> re.Pattern[str] | None:
