@@ -1159,6 +1159,7 @@ class TextEngine:
             and not _bracketed_apart(m, ent)
             and not _denied_elsewhere(m, ent)
             and not self._stated_in_bracket(m, ent)
+            and not _property_asked(m, ent)
         ]
         mods = _refuted_suspicion(mods, ent)
         modifiers = {_CATEGORY[m.category] for m in mods}
@@ -1308,6 +1309,33 @@ def _asked(assertion: Assertion, ent: Any) -> Assertion:
     if comma >= 0 and not listed:
         return assertion
     return replace(assertion, modifiers=frozenset({Modifier.POSSIBLE}), triggers=(*assertion.triggers, "?"))
+
+
+#: words after a comma that ask whether the finding is there at all ("Ascites, or not?", "Ascites, real?")
+_EXISTENCE_ASKED = re.compile(
+    r"\b(?:or|not|no|yes|present|there|real|true|genuine|definite|definitely|certain|confirmed|artefact|artifact|"
+    r"possible|possibly|likely|probable|probably|maybe|или|не|нет|да|есть|подтвержд\w*|достоверн\w*|реальн\w*|"
+    r"истинн\w*|артефакт\w*|возможн\w*|вероятн\w*|немесе|жоқ|бар|ма|ме|ба|бе|па|пе)\b",
+    re.IGNORECASE,
+)
+
+
+def _property_asked(modifier: Any, ent: Any) -> bool:
+    """ConText's "?" after a comma asks a property of the finding before it, which is stated: "Ascites, new?",
+    "Ascites, loculated?" (probe93 D15: the "?" reached three words back and doubted the ascites; "Splenomegaly
+    16 cm, new?" is out of its reach and read present). Not when the phrase after the comma names another
+    finding ("Splenomegaly, ascites?" asks each) or asks whether it is there ("Ascites, or not?", "…, real?")."""
+    start, end = modifier.modifier_span
+    doc = ent.doc
+    if modifier.category != "POSSIBLE_EXISTENCE" or start < ent.end or doc[start:end].text != "?":
+        return False
+    commas = [t.i for t in doc[ent.end : start] if t.text == ","]
+    if not commas:
+        return False
+    asked = doc[commas[-1] + 1 : start]
+    if not any(t.is_alpha for t in asked) or any(ent.end <= o.start < start for o in doc.ents if o is not ent):
+        return False
+    return _EXISTENCE_ASKED.search(asked.text) is None
 
 
 _CLOSER = {"(": ")", "[": "]"}
