@@ -33,9 +33,10 @@ _FORM_END = re.compile(r"[\n.;]")
 _MAX_ANSWER = 40
 _ANSWERED = re.compile(r"\?(?=[ \t]{0,3}(?:no|yes|нет|да|жоқ|иә|ия)\b)", re.IGNORECASE)
 #: the same question answered at the start of the next line: "Sclerotic lesion in L2?⏎Yes." (probe92 D5: read as
-#: asked, possible) - the answer a word alone or before a full stop, a comma, a dash or a colon
+#: asked, possible) - the answer a word alone or before a full stop, a comma, a dash, a colon or a bracket
+#: ("Splenomegaly?⏎Yes (16 cm).", probe93 D14)
 _ANSWERED_BELOW = re.compile(
-    r"\?([ \t]{0,3}\r?\n[ \t]{0,3})(?=(?:no|yes|нет|да|жоқ|иә|ия)[ \t]{0,3}(?:[.;!,:\-–—]|\r?$))",
+    r"\?([ \t]{0,3}\r?\n[ \t]{0,3})(?=(?:no|yes|нет|да|жоқ|иә|ия)[ \t]{0,3}(?:[.;!,:\-–—(\[]|\r?$))",
     re.IGNORECASE | re.MULTILINE,
 )
 #: "Question: sclerotic lesions? Answer: none identified." - a question and its labelled answer on one line,
@@ -821,11 +822,25 @@ def headed_tables(text: str, names: Callable[[str], bool]) -> str:
     return "\n".join(lines)
 
 
+#: an organ no finding is named by, in a column of organs beside the spleen or the liver ("Liver | Spleen |
+#: Kidneys⏎normal | enlarged | normal" was not read, probe93 D16)
+_OTHER_ORGAN = re.compile(
+    r"(?:(?:left|right|both|bilateral)[ \t]+)?(?:kidneys?|gall[ \t]?bladder|pancreas|adrenals?(?:[ \t]+glands?)?|"
+    r"(?:urinary[ \t]+)?bladder|bowel|stomach|thyroid(?:[ \t]+gland)?|heart|lungs?|bones?|aorta|portal[ \t]+vein|"
+    r"uterus|ovar(?:y|ies)|prostate|brain|почк\w{0,2}|желчн\w{0,3}[ \t]+пузыр\w{0,2}|поджелудочн\w{0,3}[ \t]+"
+    r"желез\w{0,2}|надпочечник\w{0,2}|мочев\w{0,3}[ \t]+пузыр\w{0,2}|щитовидн\w{0,3}[ \t]+желез\w{0,2}|"
+    r"желуд\w{0,2}|кишечник\w{0,2}|сердц\w{0,2}|л[её]гк\w{0,3}|аорт\w{0,2}|кост\w{0,3}|матк\w{0,2}|"
+    r"бүйрек\w{0,4}|ұйқы[ \t]+безі|қалқанша[ \t]+без\w{0,2}|жүрек\w{0,3}|өкпе\w{0,3}|сүйек\w{0,4})",
+    re.IGNORECASE,
+)
+
+
 def _column_tables(lines: list[str], names: Callable[[str], bool], budget: int) -> int:
     """A table whose header row names the findings and whose row under it answers each (probe92 D17:
     "Splenomegaly | Ascites | Pleural effusion⏎no | no | no" read every finding present): the header goes
     (blanked), each answer row becomes "Splenomegaly: no. Ascites: no. Pleural effusion: no." Only a header
-    of two cells or more, each a finding's short name, over rows of as many cells, each a row's answer
+    of two cells or more, each a finding's short name (or, beside one at least, an organ no finding is named
+    by: "Liver | Spleen | Kidneys", probe93 D16), over rows of as many cells, each a row's answer
     (:func:`_row_answer`), a no-answer ("N/A") or empty, one answering at least (a markdown rule between)."""
     i = 0
     while i < len(lines):
@@ -833,7 +848,13 @@ def _column_tables(lines: list[str], names: Callable[[str], bool], budget: int) 
         if (
             header is None
             or not 2 <= len(header) <= _MAX_COLUMNS
-            or not all(len(c) <= _MAX_LABEL_CELL and _pair_label(c) and _finding_cell(c, names) for c in header)
+            or not all(
+                len(c) <= _MAX_LABEL_CELL
+                and _pair_label(c)
+                and (_finding_cell(c, names) or _OTHER_ORGAN.fullmatch(c.rstrip(":")))
+                for c in header
+            )
+            or not any(_finding_cell(c, names) for c in header)
             or any(_STATEMENT_WORD.search(c) for c in header)
         ):
             i += 1
@@ -1094,8 +1115,12 @@ def _describes(cell: str, names: Callable[[str], bool]) -> bool:
 
 #: a cell of one word that says how many, how much or what state - a key word of some finding's phrase, but
 #: no finding's name ("multiple" of "multiple myeloma", "enlarged", «множественные»): "Sclerotic lesions |
-#: multiple | Splenomegaly | no" read "multiple" as a finding and gave the lesions the "no" (probe92 D14)
+#: multiple | Splenomegaly | no" read "multiple" as a finding and gave the lesions the "no" (probe92 D14) - also
+#: after a degree ("mildly enlarged", «умеренно увеличена»: "Spleen | mildly enlarged" was not read, probe93 D16)
 _QUALITY_CELL = re.compile(
+    r"(?:(?:mildly|moderately|markedly|slightly|massively|grossly|significantly|minimally|borderline|very|"
+    r"diffusely|умеренно|значительно|незначительно|резко|слегка|несколько|немного|выраженно|диффузно|сәл|"
+    r"біршама|айтарлықтай)[ \t]{1,3})?"
     r"(?:multiple|numerous|several|many|single|solitary|few|enlarged|increased|diffuse|focal|mild|moderate|marked|"
     rf"massive|small|large|trace|{_SIZE_WORDS}|"
     r"множественн\w{0,3}|многочисленн\w{0,3}|единичн\w{0,3}|увеличен\w{0,3}|"
