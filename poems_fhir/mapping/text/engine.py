@@ -1375,6 +1375,10 @@ _ANOTHER_EXAM = re.compile(
     r"предыдущ\w*|прежн\w*|ранее|прошл\w*|исходн\w*|удз|алдыңғы)\b",
     re.IGNORECASE,
 )
+#: a denial or doubt in the clause after an aside
+_MAIN_DENIAL = re.compile(
+    r"\b(?:no|not|never|without|cannot|can't|neither|nor|нет|не|ни|без|жоқ|емес)\b|n't\b", re.IGNORECASE
+)
 #: the examination the report is of: "this CT", "the current study", «данной КТ», «настоящем исследовании»
 _THIS_EXAM = re.compile(
     r"\b(?:this|current|present|today'?s?|same|данн\w*|настоящ\w*|эт\w*|текущ\w*|сегодняшн\w*|осы|бұл)\b",
@@ -1407,8 +1411,15 @@ def _denied_elsewhere(modifier: Any, ent: Any) -> bool:
         comma = text.rfind(",", ent.end_char, at)
         closer = text.find(",", stop, sent.end_char)
         after = text[closer + 1 : sent.end_char].strip(" .") if closer >= 0 else ""
-        # the clause goes on past the aside's closing comma with words of its own ("are clearly seen")
-        if comma < 0 or closer < 0 or not re.match(r"[^\W\d_]", after) or text.find(",", ent.end_char, comma) >= 0:
+        # the clause goes on past the aside's closing comma with words of its own ("are clearly seen"), no
+        # denial of its own ("…, is also not seen on this CT" denies it still)
+        if (
+            comma < 0
+            or closer < 0
+            or not re.match(r"[^\W\d_]", after)
+            or _MAIN_DENIAL.search(after)
+            or text.find(",", ent.end_char, comma) >= 0
+        ):
             return False
         aside_start, aside_end = comma, closer
     if any(aside_start < o.start_char < aside_end for o in doc.ents if o is not ent):
@@ -1473,6 +1484,11 @@ def _refuted_suspicion(mods: list[Any], ent: Any) -> list[Any]:
     return mods
 
 
+#: a doubt word after a "?" and a space: the "?" asks what is before it ("Splenomegaly ? equivocal")
+_DOUBT_AFTER_QUERY = (
+    r"probabl\w*|likely|suspect\w*|suspicious|equivocal|indeterminate|questionabl\w*|uncertain|borderline|"
+    r"queried|под[ \t]+вопросом|сомнительн\w*|возможн\w*|вероятн\w*|мүмкін|күмәнді"
+)
 #: a "?" that opens what it doubts (at a line's start or after a comma, semicolon, colon or bracket,
 #: before a word): "? sclerotic lesion", "Sclerotic lesions, ? metastases", "Dx: ? Castleman"; the
 #: "¿" it becomes is a forward POSSIBLE trigger in the mapping. A "?" after words ("Is there
@@ -1485,10 +1501,14 @@ _QUERY_MARK = re.compile(
     r"|(?<=\s)\?(?=[^\W\d_])(?!(?i:yes|no|nil|none|да|нет)\b)"
     # and a "?" standing alone between words when a lower-case word follows that is no answer: "Small ?
     # pleural effusion", "? pleural effusion ? ascites" ("Is there splenomegaly ? No" stays a question)
-    r"|(?<=[^\W_] )\?(?= (?!(?:yes|no|not|nil|none|neg\w*|pos\w*|да|нет|не)\b)[a-zа-яёәғқңөұүһі])"
+    # (nor before a doubt word: "Splenomegaly ? equivocal", what "Splenomegaly .... equivocal" becomes, doubts the
+    # spleen - probe90 D8)
+    r"|(?<=[^\W_] )\?(?= (?!(?:yes|no|not|nil|none|neg\w*|pos\w*|да|нет|не|"
+    + _DOUBT_AFTER_QUERY
+    + r")\b)[a-zа-яёәғқңөұүһі])"
     # probe89 D13: a query list with capitals ("? Splenomegaly ? Ascites") - not before an answer or a degree
     r"|(?:^|(?<=\s))\?{1,3}(?= (?!(?i:yes|no|not|nil|none|neg\w*|pos\w*|small|mild|moderate|large|trace|"
-    r"minimal|normal|да|нет|не)\b)[^\W\d_])"
+    r"minimal|normal|да|нет|не|" + _DOUBT_AFTER_QUERY + r")\b)[^\W\d_])"
     # and a doubled mark glued to its word ("?? ascites", "??Ascites")
     r"|(?:^|(?<=\s))\?{2,3}(?=[^\W\d_])",
     re.MULTILINE,

@@ -503,7 +503,8 @@ _DOUBT_ANSWER = re.compile(
     # ... or a comma ("Splenomegaly: normal, ascites: moderate", "…: normal, 11 cm", probe92 D12)
     r"(?P<stop>[.;,]?)"
     # ... or a full stop and the next sentence ("Hepatomegaly: normal in size. Ascites: yes")
-    rf"(?={_WS}{{0,20}}+\r?$|{_WS}{{2}}|\t|(?<=[.;,])[ \t])",
+    # ... or the next field's dot leaders ("Splenomegaly .... equivocal .... Ascites .... no", probe90 D8)
+    rf"(?={_WS}{{0,20}}+\r?$|{_WS}{{2}}|\t|(?<=[.;,])[ \t]|{_WS}{{1,20}}+(?:\.{{2,60}}+|…{{1,20}}+))",
     re.IGNORECASE | re.MULTILINE,
 )
 _DOUBT_LABEL = re.compile(r"[^\n.;:!?=/→…|\t]{1,80}$")
