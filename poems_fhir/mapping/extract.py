@@ -1445,9 +1445,19 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
     disputed = dispute is not None and dispute.high_differs
     label = f"VEGF {_fmt(value)} ({specimen or 'specimen unknown' + (f': {contradiction}' if contradiction else '')})"
     kw = {"specimen": specimen}
+
+    def present(summary: str) -> None:
+        # a low flag on a value above the cut-off contradicts it (probe96 D13: "1250 pg/mL L" was present, the
+        # flag unmentioned), as a platelet count's does: which one is wrong cannot be told here
+        if reading.interpretation is Qual.LOW:
+            note = "flagged low by the lab but above the diagnostic cut-off: the flag contradicts the value"
+            ctx.finding(topic, State.INDETERMINATE, f"{summary}, {reading.qual_source}", value, **kw, note=note)
+        else:
+            ctx.finding(topic, State.PRESENT, summary, value, **kw)
+
     if specimen is None:
         if compare(value, serum.value, serum.operator):
-            ctx.finding(topic, State.PRESENT, label, value, **kw)
+            present(label)
         elif compare(value, plasma.value, plasma.operator) is False:
             if disputed:
                 ctx.finding(topic, State.INDETERMINATE, label, value, **kw, note=_disputed_limit(dispute, "every"))
@@ -1485,7 +1495,7 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
         # a cut-off the clinical reference leaves UNVERIFIED (serum 1000 pg/mL) says so where it decides:
         # a "met" on it read as settled (probe38)
         unverified = " (an UNVERIFIED cut-off: confirm before clinical use)" if cut.verification == "UNVERIFIED" else ""
-        ctx.finding(topic, State.PRESENT, f"{label} >= {cut.value:g} {cut.unit} cut-off{unverified}", value, **kw)
+        present(f"{label} >= {cut.value:g} {cut.unit} cut-off{unverified}")
     elif above is None:
         ctx.finding(topic, State.INDETERMINATE, label, value, **kw, note="censored value straddles the cut-off")
     elif disputed:

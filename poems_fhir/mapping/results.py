@@ -294,6 +294,7 @@ def read_result(
 #: marker (* or !) that is no operator inside the unit ("10*9/L")
 _AFTER_UNIT = re.compile(r"\s*(?:[(\[]|[,;]|\s[-–]\s|[*!](?!\d))")
 _AFTER_UNIT_PIECES = re.compile(r"[()\[\],;]|\s[-–]\s")
+_BRACKETED = re.compile(r"\(([^()\[\]]*)\)|\[([^()\[\]]*)\]")
 _SPECIMEN_WORD = re.compile(r"(?i)(?:serum|plasma|сыворотк\w*|плазм\w*)")
 #: a reference range written beside the value: "[0-96.2]", "(ref <96.2)", "(N: 0-96.2 pg/mL)", "(норма 0-96)"
 _RANGE_WORDS = re.compile(
@@ -314,7 +315,11 @@ def _words_after_unit(unit_text: str, terms: dict[str, Qual]) -> tuple[str, Qual
         return None
     head, tail = unit_text[: found.start()].strip(), unit_text[found.start() :].strip()
     flag = None
-    for piece in _AFTER_UNIT_PIECES.split(tail):
+    # a bracket is one piece whatever it holds ("(150 - 400)", "(35,0-50,0)"); the words outside are cut at
+    # commas, semicolons and spaced dashes
+    bracketed = [m.group(1) if m.group(1) is not None else m.group(2) for m in _BRACKETED.finditer(tail)]
+    outside = _BRACKETED.sub(" ", tail)
+    for piece in [*bracketed, *_AFTER_UNIT_PIECES.split(outside)]:
         word = piece.strip(" *!-–")
         if not word or _SPECIMEN_WORD.fullmatch(word) or _RANGE_WORDS.fullmatch(word):
             continue

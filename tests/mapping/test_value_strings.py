@@ -69,6 +69,9 @@ VEGF, M_PROTEIN = "75628-8", "33358-3"
         "1250 pg/mL (N: 0-96.2 pg/mL)",
         "1250 pg/mL (H) [0-96.2]",
         "1250 пг/мл (норма 0-96)",
+        "1250 pg/mL (0 - 96.2)",  # a range with spaces, an en dash or decimal commas is one bracket (probe96 D12)
+        "1250 pg/mL (0 – 96.2) H",
+        "1250 pg/mL (0,0-96,2)",
     ],
 )
 def test_a_flag_marker_or_range_after_the_unit_leaves_the_value_read(mapping, text):
@@ -131,3 +134,30 @@ def test_more_platelet_unit_spellings(mapping, text, value, unit):
 def test_upper_case_grams_per_decilitre(mapping):
     found = _read(mapping, "718-7", "14.2 GM/DL")
     assert found.errors == [] and [(m.value, m.unit) for m in found.measurements] == [(142.0, "g/L")]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"valueString": "1250 pg/mL L"},
+        {"valueString": "1250 pg/mL (plasma) - Low"},
+        {
+            "valueQuantity": {"value": 1250, "unit": "pg/mL", "system": "http://unitsofmeasure.org", "code": "pg/mL"},
+            "interpretation": [
+                {
+                    "coding": [
+                        {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation", "code": "L"}
+                    ]
+                }
+            ],
+        },
+    ],
+)
+def test_a_vegf_above_the_cut_off_flagged_low_is_indeterminate(mapping, value):
+    """probe96 D13: the flag contradicts the number, as a platelet count's does; which is wrong is not known."""
+    found = extract(make_record(observation(VEGF, **value)), mapping)
+    (finding,) = [f for f in found.findings if f.topic == "vegf_elevation"]
+    assert finding.state.value == "indeterminate"
+    assert "flag contradicts the value" in (finding.note or "")
+    high = _read(mapping, VEGF, "1250 pg/mL H")
+    assert [f.state.value for f in high.findings if f.topic == "vegf_elevation"] == ["present"]
