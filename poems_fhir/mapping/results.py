@@ -349,7 +349,9 @@ def _read_text(
             interpretation=interp,
         )
     try:
-        parsed = parse_number_text(text)
+        # a value wrapped over lines ("5 g/L⏎IgG kappa") is read as one line: the words under the number are
+        # judged as words after its unit (probe96 D10: the number was lost in silence, the words read alone)
+        parsed = parse_number_text(" ".join(text.split()))
     except ValueError as exc:
         raise ResourceError(f"{element}: {exc}; not guessed") from None
     if parsed is None:

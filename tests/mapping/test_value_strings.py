@@ -161,3 +161,13 @@ def test_a_vegf_above_the_cut_off_flagged_low_is_indeterminate(mapping, value):
     assert "flag contradicts the value" in (finding.note or "")
     high = _read(mapping, VEGF, "1250 pg/mL H")
     assert [f.state.value for f in high.findings if f.topic == "vegf_elevation"] == ["present"]
+
+
+def test_a_value_wrapped_over_lines_is_read_as_one_line(mapping):
+    """probe96 D10: "5 g/L⏎IgG kappa" lost its number in silence (the words under it read alone)."""
+    assert [(m.value, m.unit) for m in _read(mapping, VEGF, "1250\npg/mL\n(plasma)").measurements] == [
+        (1250.0, "pg/mL")
+    ]
+    wrapped = _read(mapping, M_PROTEIN, "5 g/L\nIgG kappa")
+    assert wrapped.findings == [] and wrapped.measurements == []
+    assert "is not a valid UCUM unit" in wrapped.errors[0].message
