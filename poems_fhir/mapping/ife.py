@@ -145,32 +145,238 @@ def _normalise(text: str) -> str:
 _SIGN_ANSWER = re.compile(r"[^\S\n]*:[^\S\n]*([-–—]|\+{1,3})[^\S\n]*(?=\n|\||$)")
 
 
+#: the antisera named by a letter alone, in a table that names every column or row by one ("G | A | M | κ | λ")
+_ANTISERUM_LETTERS = {
+    "g": Band("IgG", None),
+    "a": Band("IgA", None),
+    "m": Band("IgM", None),
+    "d": Band("IgD", None),
+    "e": Band("IgE", None),
+    "k": Band(None, "kappa"),
+    "l": Band(None, "lambda"),
+    "κ": Band(None, "kappa"),
+    "λ": Band(None, "lambda"),
+}
+#: the words around an antiserum's name in a header or a row label: "Anti-IgG", "Kappa light chain", "IgG antiserum"
+_ANTISERUM_WORDS = re.compile(
+    r"^(?:anti|анти)[- ]?|\b(?:antiserum|antisera|light chains?|heavy chains?|(?:легк\w*|тяж[её]л\w*) цеп\w*)\b|[():]"
+)
+#: a header's corner or a row's label that names no antiserum and no answer: "Heavy chain | Kappa | Lambda",
+#: "Antiserum | Result", "Antiserum | IgG | …⏎Result | Neg | …"
+_TABLE_LABEL = re.compile(
+    r"(?:antiser\w*|antibod\w*|isotypes?|(?:heavy|light)(?: chains?)?(?: ?/ ?(?:heavy|light)(?: chains?)?)?|chains?|"
+    r"immunoglobulins?|ig|analytes?|tests?|parameters?|results?|bands?|reactions?|findings?|answers?|values?|"
+    r"specimen|sample|ife|immunofixation|антисыворот\w*|изотип\w*|"
+    r"(?:тяж[её]л\w*|легк\w*) цеп\w*|цеп\w*|результат\w*|показател\w*|нәтиже\w*)?"
+)
+#: a cell's answer: negative, positive (a sign, a short word, «отр.», «пол.») or a doubt
+_NEGATIVE_CELL = re.compile(
+    r"(?:neg(?:ative)?|[-–—−]+|no|none|nil|absent|not (?:detected|seen|present|found|identified)|"
+    r"отр(?:иц(?:ат(?:ельн\w*)?)?)?|нет|отсутств\w*|не выявлен\w*|не обнаружен\w*|теріс|жоқ|анықталмады|табылмады)\.?"
+)
+_POSITIVE_CELL = re.compile(
+    r"(?:pos(?:itive)?|\+{1,4}|detected|present|seen|yes|(?:weak(?:ly)?|faint) (?:pos(?:itive)?|\+)|"
+    r"пол(?:ож(?:ит(?:ельн\w*)?)?)?|выявлен\w*|обнаружен\w*|есть|оң|бар|анықталды)\.?"
+)
+_DOUBT_CELL = re.compile(r"(?:\?+|±|\+/-|\(\+\)|equivocal|possible|borderline|сомнит\w*)\.?")
+
+
+def _answer(cell: str) -> str | None:
+    """A cell's answer in the words the clause reader knows ("negative", "positive", "equivocal"), or None."""
+    if _NEGATIVE_CELL.fullmatch(cell):
+        return "negative"
+    if _POSITIVE_CELL.fullmatch(cell):
+        return "positive"
+    if _DOUBT_CELL.fullmatch(cell):
+        return "equivocal"
+    return None
+
+
+def _antiserum(cell: str, letters: bool) -> Band | None:
+    """The antiserum a header cell or a row label names ("IgG", "Anti-kappa", "Free lambda", "IgG kappa"; a
+    letter alone - "G", "K", "λ" - where ``letters``), or None."""
+    name = _ANTISERUM_WORDS.sub(" ", cell).strip()
+    if letters and name in _ANTISERUM_LETTERS:
+        return _ANTISERUM_LETTERS[name]
+    if not name or len(name.split()) > 3 or not _bare(name):
+        return None
+    bands = _bands(name)
+    return bands[0] if len(bands) == 1 else None
+
+
+def _antiserum_name(band: Band) -> str:
+    """An antiserum as the clause reader reads it: "igg", "kappa", "igg lambda"."""
+    return " ".join(part.lower() for part in (band.heavy_chain, band.light_chain) if part)
+
+
+def _cells(line: str) -> list[str]:
+    """A table row's cells, without the empty ones its border makes ("| IgG | IgA |")."""
+    cells = [c.strip() for c in line.split("|")]
+    if len(cells) > 1 and not cells[0] and line.lstrip().startswith("|"):
+        cells = cells[1:]
+    if len(cells) > 1 and not cells[-1] and line.rstrip().endswith("|"):
+        cells = cells[:-1]
+    return cells
+
+
+#: a line that only rules a table: "|---|---|", "| :---: | --- |", "+-----+-----+"
+_RULE_LINE = re.compile(r"[|+:\s=–—-]*[-=–—]{3}[|+:\s=–—-]*")
+
+
+def _rule(line: str) -> bool:
+    return ("|" in line or "+" in line) and _RULE_LINE.fullmatch(line) is not None
+
+
+def _header(cells: list[str]) -> tuple[bool, list[Band]] | None:
+    """A row of antisera - "IgG | IgA | IgM | Kappa | Lambda", "G | A | M | κ | λ", "Heavy chain | Kappa | Lambda"
+    (a corner cell first: True) - as its antisera, or None."""
+    for corner in (False, True):
+        names = cells[1:] if corner else cells
+        if corner and cells[0] and not _TABLE_LABEL.fullmatch(cells[0]):
+            return None
+        if len(names) < 2:
+            return None
+        sera = [_antiserum(c, False) for c in names]
+        if None in sera:
+            sera = [_antiserum(c, True) for c in names]  # letters only where every cell is one
+        if None not in sera:
+            return corner, [b for b in sera if b is not None]
+    return None
+
+
+def _fields(pairs: list[tuple[Band, str]]) -> list[str]:
+    """A table's antisera and their answers as fields, one a line ("igg: negative"); the one heavy chain and the
+    one light chain a table finds positive are one band ("igg lambda: positive")."""
+    positive = [b for b, a in pairs if a == "positive"]
+    heavy = [b for b in positive if not b.light_chain]
+    light = [b for b in positive if not b.heavy_chain]
+    if len(positive) == 2 and len(heavy) == 1 and len(light) == 1:
+        band = Band(heavy[0].heavy_chain, light[0].light_chain)
+        pairs = [(band, a) if b == heavy[0] else (b, a) for b, a in pairs if b != light[0]]
+    return [f"{_antiserum_name(b)}: {a}" for b, a in pairs]
+
+
+#: a grid's row of free light chains: "Heavy chain | Kappa | Lambda⏎…⏎Free | Neg | Neg"
+_FREE_ROWS = frozenset({"free", "free light chains", "free light chain", "flc", "свободные", "свободные легкие цепи"})
+
+
+def _grid(lines: list[str], n: int, corner: bool, sera: list[Band]) -> tuple[list[str], int]:
+    """The rows of a grid under its header at line ``n`` - heavy chains down, light chains across ("Heavy chain |
+    Kappa | Lambda⏎IgG | Neg | Pos⏎…") or the other way round -, each cell the band of its row and column: its
+    fields and the line after the grid (``n`` when no row follows)."""
+    kinds = {bool(b.heavy_chain) for b in sera}
+    if len(kinds) != 1 or any(b.heavy_chain and b.light_chain for b in sera):
+        return [], n
+    across_heavy = kinds.pop()
+    pairs: list[tuple[Band, str]] = []
+    m = n + 1
+    while m < len(lines):
+        if _rule(lines[m]):
+            m += 1
+            continue
+        row = _cells(lines[m]) if "|" in lines[m] else []
+        if len(row) != len(sera) + 1:  # a corner cell, or none (a tab-separated header's empty corner is lost)
+            break
+        # each row's label the other kind of chain: a heavy chain (or "Free") under light chains, a light chain
+        # under heavy chains
+        own = Band(None, None) if row[0] in _FREE_ROWS and not across_heavy else _antiserum(row[0], True)
+        if own is None or (own.heavy_chain or not own.light_chain if across_heavy else own.light_chain):
+            break
+        answers = [_answer(c) for c in row[1:]]
+        if None in answers:
+            break
+        for band, said in zip(sera, answers, strict=True):
+            cell = Band(band.heavy_chain, own.light_chain) if across_heavy else Band(own.heavy_chain, band.light_chain)
+            pairs.append((cell, str(said)))
+        n = m
+        m += 1
+    return _fields(pairs), n + 1 if pairs else n
+
+
 def _column_pairs(text: str) -> str:
-    """A table of antisera over their answers - "IgG | IgA | IgM | Kappa | Lambda⏎Neg | Neg | Neg | Neg | Neg",
-    "Kappa | Lambda⏎negative | positive" - as one field a line ("igg: neg⏎iga: neg …"): read row by row, the
-    header named every band and the answers none (probe93 D1-D3: an all-"Neg" or all-"-" table was a
-    clone, the lambda of "negative | positive" was lost). Only a header whose every cell names a band over a
-    row of as many short answers."""
-    if "|" not in text or "\n" not in text:
+    """The tables of antisera, as one field a line ("igg: negative⏎iga: negative …"), read cell by cell - an
+    antiserum a table lists is no band, only one whose cell says positive is (probe95 D1-D7):
+
+    - a header row of antisera over a row of as many answers - "IgG | IgA | IgM | Kappa | Lambda⏎Neg | Neg | Neg
+      | Neg | Neg", "G | A | M | κ | λ⏎- | - | - | - | -", "Antiserum | IgG | …⏎Result | Neg | …" (a corner cell
+      and a row label), a markdown table ("| IgG | … |⏎|---|---|⏎| Neg | … |") - column by column (probe93 D1-D3:
+      read row by row, the header named every band);
+    - a grid of heavy chains by light chains - "Heavy chain | Kappa | Lambda⏎IgG | Neg | Pos⏎IgA | Neg | Neg" -
+      each cell the band of its row and column (probe95 D1: an all-"Neg" grid was free kappa and lambda);
+    - one antiserum a row over its answer - "IgG | -⏎…⏎Lambda | -", "G | -⏎…⏎λ | -" under "Antiserum | Result" or
+      not (probe95 D5: the "-" lines were left open, every band read);
+    - a header row of antisera with no answer - "IgG | IgA | IgM | Kappa | Lambda" - is the panel tested, no
+      result (probe95 D6: five bands).
+
+    Answers: "Neg", "-", "negative", «отр.» and the like deny, "Pos", "+", «пол.» state, "?", "±" doubt; a table
+    with any other answer is left to the clause reader."""
+    if "|" not in text:
         return text
     lines = text.split("\n")
     out: list[str] = []
     n = 0
     while n < len(lines):
-        head = [c.strip() for c in lines[n].split("|")]
-        row = [c.strip() for c in lines[n + 1].split("|")] if n + 1 < len(lines) else []
-        if (
-            len(head) >= 2
-            and len(row) == len(head)
-            and all(c and _bands(c) and len(c.split()) <= 3 for c in head)
-            and all(c and len(c.split()) <= 2 and not _bands(c) for c in row)
-        ):
-            out.extend(f"{h}: {a}" for h, a in zip(head, row, strict=True))
-            n += 2
+        line = lines[n]
+        if "|" not in line:
+            out.append(line)
+            n += 1
             continue
-        out.append(lines[n])
+        if _rule(line):
+            n += 1
+            continue
+        head = _cells(line)
+        m = n + 1
+        while m < len(lines) and _rule(lines[m]):
+            m += 1
+        row = _cells(lines[m]) if m < len(lines) and "|" in lines[m] else []
+        header = _header(head)
+        if header is not None:
+            corner, sera = header
+            fields, after = _grid(lines, n, corner, sera) if corner or len(row) == len(sera) + 1 else ([], n)
+            if fields:
+                out.extend(fields)
+                n = after
+                continue
+            labelled = corner and len(row) == len(head) and (not row[0] or _TABLE_LABEL.fullmatch(row[0]))
+            answers = [_answer(c) for c in (row[1:] if corner else row)]
+            if (labelled or not corner) and len(answers) == len(sera) and None not in answers:
+                out.extend(_fields([(b, str(a)) for b, a in zip(sera, answers, strict=True)]))
+                n = m + 1
+                continue
+            if (corner or len(sera) >= 3) and all(not (b.heavy_chain and b.light_chain) for b in sera):
+                out.append(f"antisera: {', '.join(map(_antiserum_name, sera))}")  # the panel alone: no result
+                n += 1
+                continue
+        # "Antiserum | Result" over one antiserum a row
+        labels = len(head) == 2 and all(c and _TABLE_LABEL.fullmatch(c) for c in head)
+        fields, after = _antiserum_rows(lines, n + 1 if labels else n)
+        if fields:
+            out.extend(fields)
+            n = after
+            continue
+        out.append(line)
         n += 1
     return "\n".join(out)
+
+
+def _antiserum_rows(lines: list[str], n: int) -> tuple[list[str], int]:
+    """The rows from line ``n`` that each give one antiserum and its answer ("IgG | -", "λ | -", "IgG lambda |
+    отр."; a letter alone only in two rows or more) as fields, and the line after them."""
+    pairs: list[tuple[Band, str]] = []
+    lettered = False
+    m = n
+    while m < len(lines) and "|" in lines[m]:
+        row = _cells(lines[m])
+        said = _answer(row[1]) if len(row) == 2 else None
+        band = _antiserum(row[0], True) if said else None
+        if said is None or band is None:
+            break
+        lettered = lettered or row[0] in _ANTISERUM_LETTERS
+        pairs.append((band, said))
+        m += 1
+    if lettered and len(pairs) < 2:
+        return [], n
+    return _fields(pairs), m
 
 
 # A band named in a clause with a negation is not a band: "no monoclonal IgA lambda detected",

@@ -1,0 +1,161 @@
+"""Immunofixation tables of antisera (probe95 D1-D7, D22, D27): an antiserum a table lists is no band, only one whose
+cell says positive is. A heavy x light grid, a markdown-ruled table, one-letter headers ("K | L"), Russian «отр»
+answers, one antiserum a row under "Antiserum | Result", an HTML table in the valueString - each read every
+antiserum (or none) as a band; a header with no answers was five bands."""
+
+from __future__ import annotations
+
+import pytest
+
+from poems_fhir.criteria.model import State
+from poems_fhir.mapping.ife import Band, parse_ife
+from tests.conftest import observation
+from tests.mapping.test_ife_contradictions import SERUM_IFE
+from tests.mapping.test_ife_probe90 import _classify
+
+IGG_LAMBDA = Band("IgG", "lambda")
+
+NEGATIVE_TABLES = [
+    # D1: heavy chains down, light chains across
+    "Heavy chain | Kappa | Lambda\nIgG | Neg | Neg\nIgA | Neg | Neg\nIgM | Neg | Neg",
+    "Heavy chain\tKappa\tLambda\nIgG\tNeg\tNeg\nIgA\tNeg\tNeg\nIgM\tNeg\tNeg",
+    "Heavy chain\tKappa\tLambda\nIgG\t-\t-\nIgA\t-\t-\nIgM\t-\t-",
+    "Heavy chain | Kappa | Lambda\nIgG | - | -\nIgA | - | -\nIgM | - | -",
+    "Heavy chain | Kappa | Lambda\nIgG | negative | negative\nIgA | negative | negative\nIgM | negative | negative",
+    # ... the same in other layouts: an empty corner (lost in a tab table), a markdown grid, light chains down
+    "\tKappa\tLambda\nIgG\tNeg\tNeg\nIgA\tNeg\tNeg",
+    "| | κ | λ |\n|---|---|---|\n| IgG | - | - |\n| IgA | - | - |\n| IgM | - | - |",
+    "Light chain | IgG | IgA | IgM\nKappa | Neg | Neg | Neg\nLambda | Neg | Neg | Neg",
+    # D2: a markdown rule under the header
+    "| IgG | IgA | IgM | Kappa | Lambda |\n|---|---|---|---|---|\n| Neg | Neg | Neg | Neg | Neg |",
+    "| IgG | IgA | IgM | K | L |\n|---|---|---|---|---|\n| - | - | - | - | - |",
+    "| IgG | IgA | IgM | Kappa | Lambda |\n| :---: | :---: | :---: | :---: | :---: |\n| - | - | - | - | - |",
+    # D3: one-letter light chains
+    "IgG\tIgA\tIgM\tK\tL\n-\t-\t-\t-\t-",
+    "IgG | IgA | IgM | K | L\n- | - | - | - | -",
+    # D4: Russian short negatives
+    "IgG | IgA | IgM | каппа | лямбда\nотр | отр | отр | отр | отр",
+    "IgG | IgA | IgM | каппа | лямбда\nотр. | отр. | отр. | отр. | отр.",
+    "IgG | IgA | IgM | Kappa | Lambda\nотр | отр | отр | отр | отр",
+    # D5: one antiserum a row, "-" its answer
+    "Antiserum | Result\nIgG | -\nIgA | -\nIgM | -\nKappa | -\nLambda | -",
+    "Antiserum | Result\nG | -\nA | -\nM | -\nκ | -\nλ | -",
+    "G | -\nA | -\nM | -\nκ | -\nλ | -",
+    # D27: "Anti-" headers, a row label first
+    "Anti-IgG | Anti-IgA | Anti-IgM | Anti-kappa | Anti-lambda\nneg | neg | neg | neg | neg",
+    "Antiserum\tIgG\tIgA\tIgM\tKappa\tLambda\nResult\tNeg\tNeg\tNeg\tNeg\tNeg",
+]
+
+
+@pytest.mark.parametrize("text", NEGATIVE_TABLES)
+def test_a_table_whose_every_answer_is_negative_is_a_negative_immunofixation(text):
+    result = parse_ife(text)
+    assert (result.negative, result.bands, result.possible, result.conflict) == (True, (), (), "")
+
+
+POSITIVE_TABLES = [
+    # D1: one positive cell of a grid is the band of its row and its column
+    ("Heavy chain | Kappa | Lambda\nIgG | Neg | Pos\nIgA | Neg | Neg\nIgM | Neg | Neg", IGG_LAMBDA),
+    ("Heavy chain\tKappa\tLambda\nIgG\t-\t+\nIgA\t-\t-\nIgM\t-\t-", IGG_LAMBDA),
+    ("Light chain | IgG | IgA | IgM\nKappa | Neg | Neg | Neg\nLambda | Neg | Pos | Neg", Band("IgA", "lambda")),
+    ("| | Kappa | Lambda |\n|---|---|---|\n| IgG | - | + |\n| IgA | - | - |", IGG_LAMBDA),
+    ("Heavy chain | Kappa | Lambda\nIgG | Neg | Neg\nIgA | Neg | Neg\nFree | Neg | Pos", Band(None, "lambda")),
+    # D2: a markdown table with "Pos" under IgG and Lambda
+    ("| IgG | IgA | IgM | Kappa | Lambda |\n|---|---|---|---|---|\n| Pos | Neg | Neg | Neg | Pos |", IGG_LAMBDA),
+    ("| IgG | IgA | IgM | K | L |\n|---|---|---|---|---|\n| + | - | - | - | + |", IGG_LAMBDA),
+    # D3/D4: letters and Russian answers
+    ("G | A | M | κ | λ\n+ | - | - | - | +", IGG_LAMBDA),
+    ("IgG | IgA | IgM | каппа | лямбда\nполож | отр | отр | отр | полож", IGG_LAMBDA),
+    # D5: one antiserum a row
+    ("Antiserum | Result\nIgG | +\nIgA | -\nIgM | -\nκ | -\nλ | +", IGG_LAMBDA),
+    # D27: "Anti-" headers, a row label first
+    ("Anti-IgG | Anti-IgA | Anti-IgM | Anti-kappa | Anti-lambda\nNEG | POS | NEG | NEG | POS", Band("IgA", "lambda")),
+    ("Antiserum\tIgG\tIgA\tIgM\tKappa\tLambda\nResult\tNeg\tPos\tNeg\tPos\tNeg", Band("IgA", "kappa")),
+    # the table's positive heavy and light chain are one band beside an interpretation naming it
+    ("IgG | IgA | IgM | Kappa | Lambda\nPos | Neg | Neg | Neg | Pos\nInterpretation: IgG lambda", IGG_LAMBDA),
+]
+
+
+@pytest.mark.parametrize(("text", "band"), POSITIVE_TABLES)
+def test_only_the_antisera_a_table_answers_positive_are_a_band(text, band):
+    result = parse_ife(text)
+    assert (list(result.bands), result.negative, result.conflict) == ([band], False, "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # D6: the antisera tested, no answer
+        "IgG | IgA | IgM | Kappa | Lambda",
+        "IgG\tIgA\tIgM\tKappa\tLambda",
+        "IgG | IgA | IgM | Kappa | Lambda\n" * 50,
+        # ... or answers that are no result of an immunofixation (quantitative immunoglobulins)
+        "IgG | IgA | IgM\n12.1 | 2.3 | 0.8",
+        # ... or fewer answers than antisera
+        "IgG | IgA | IgM | Kappa | Lambda\nNeg | Neg | Neg",
+    ],
+)
+def test_a_header_of_antisera_without_their_answers_is_no_result(text):
+    result = parse_ife(text)
+    assert (result.parsed, result.bands) == (False, ())
+
+
+def test_a_header_of_antisera_is_the_panel_of_the_result_after_it():
+    result = parse_ife("IgG | IgA | IgM | Kappa | Lambda\nIgG lambda band detected.")
+    assert list(result.bands) == [IGG_LAMBDA]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Heavy chain | Kappa | Lambda\nIgG | Neg | Neg\nIgA | Neg | Neg\nIgM | Neg | Neg",
+        "| IgG | IgA | IgM | Kappa | Lambda |\n|---|---|---|---|---|\n| Neg | Neg | Neg | Neg | Neg |",
+        "IgG | IgA | IgM | каппа | лямбда\nотр. | отр. | отр. | отр. | отр.",
+        "Antiserum | Result\nIgG | -\nIgA | -\nIgM | -\nKappa | -\nLambda | -",
+    ],
+)
+def test_a_poems_patient_whose_antisera_table_is_all_negative_is_not_met(mapping, text):
+    classification, state, _ = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("not_met", State.ABSENT)
+
+
+def test_a_poems_patient_whose_immunofixation_is_only_the_antisera_header_has_no_clone(mapping):
+    text = "IgG | IgA | IgM | Kappa | Lambda"
+    classification, state, _ = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert state is not State.PRESENT and classification != "met"
+
+
+# --- near misses: read as before (these hold before and after the change) ------------------------------------
+
+UNCHANGED = [
+    ("IgG lambda | Neg", "negative"),
+    ("IgG lambda | отр.", "negative"),
+    ("IgG | Pos\nLambda | Pos", "IgG lambda"),
+    ("IgG kappa | Neg\nIgG lambda | Pos", "IgG lambda"),
+    ("IgG lambda band detected.", "IgG lambda"),
+    ("IgG lambda monoclonal band detected | Comment | urine not sent", "IgG lambda"),
+    ("Serum IFE | IgG kappa | IgA lambda", "IgG kappa, IgA lambda"),
+    ("IgG kappa | IgA lambda | IgM kappa", "IgG kappa, IgA lambda, IgM kappa"),
+    ("IgG | IgA | IgM | Kappa | Lambda\nNeg | Neg | Neg | Neg | Neg", "negative"),
+    ("IgG | IgA | IgM | Kappa | Lambda\n+ | - | - | - | +", "IgG lambda"),
+    ("IgG | IgA | IgM\nNegative | Negative | Negative\nKappa | Lambda\nNegative | Negative", "negative"),
+    ("Kappa | Lambda\nnegative | positive", "free lambda light chain"),
+    ("Antisera: IgG, IgA, IgM, κ, λ\nResult: negative", "negative"),
+    ("Test | Result\nSerum IFE | IgG kappa\nUrine IFE | negative", "IgG kappa"),
+    ("Serum | IgA kappa\nUrine | not detected", "IgA kappa"),
+    ("Monoclonal band: not detected", "negative"),
+    ("<p>Result: <b>IgG lambda</b> monoclonal band.</p><p>Urine: not sent.</p>", "IgG lambda"),
+]
+
+
+@pytest.mark.parametrize(("text", "said"), UNCHANGED)
+def test_bands_and_denials_outside_an_antisera_table_read_as_before(text, said):
+    result = parse_ife(text)
+    read = ", ".join(b.label() for b in result.bands) if result.bands else "negative" if result.negative else "?"
+    assert read == said
+
+
+def test_a_table_that_contradicts_its_interpretation_stays_a_contradiction():
+    text = "IgG | IgA | IgM | Kappa | Lambda\nNeg | Neg | Neg | Neg | Neg\nInterpretation: IgG lambda monoclonal band"
+    result = parse_ife(text)
+    assert result.conflict and not result.bands
