@@ -11,6 +11,7 @@ from itertools import islice
 import unicodedata
 from dataclasses import dataclass
 
+from .attachment import html_text, marked_up
 from .text.lexicon import fold_lookalikes
 
 
@@ -127,6 +128,10 @@ def _normalise(text: str) -> str:
     its own ("Serum: IgG lambda⏎Urine: negative" is no denial of the serum band: probe92 D8), unless it is
     left open (_OPEN_LINE_END); a dotted leader is the colon of a field ("IgG lambda band ....... no⏎Comment:
     …" answers the band no: probe92 D9)."""
+    if marked_up(text):
+        # an HTML table or rich text in a valueString, read as the text engine reads it: cells a tab apart, rows
+        # lines (probe95 D7: "<tr><th>IgG</th>…<td>Pos</td>…" was negative)
+        text = html_text(text)
     # the text engine's folding: "ΙgA" with a Greek Iota lost its heavy chain, "Νegative" with a Greek Nu
     # was unrecognised (probe74 D15); κ and λ stay symbols
     text = unicodedata.normalize("NFKC", fold_lookalikes(text)).lower()

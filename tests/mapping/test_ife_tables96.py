@@ -106,6 +106,41 @@ def test_a_header_of_antisera_is_the_panel_of_the_result_after_it():
 
 
 @pytest.mark.parametrize(
+    ("text", "band"),
+    [
+        # D7: an HTML table in a valueString, one row of answers or one antiserum a row
+        (
+            "<table><tr><th>IgG</th><th>IgA</th><th>IgM</th><th>Kappa</th><th>Lambda</th></tr>"
+            "<tr><td>Pos</td><td>Neg</td><td>Neg</td><td>Neg</td><td>Pos</td></tr></table>",
+            IGG_LAMBDA,
+        ),
+        (
+            "<table><tr><td>IgG</td><td>Pos</td></tr><tr><td>IgA</td><td>Neg</td></tr><tr><td>IgM</td><td>Neg</td></tr>"
+            "<tr><td>Kappa</td><td>Neg</td></tr><tr><td>Lambda</td><td>Pos</td></tr></table>",
+            IGG_LAMBDA,
+        ),
+        (
+            "<table><thead><tr><th></th><th>Kappa</th><th>Lambda</th></tr></thead><tbody>"
+            "<tr><td>IgG</td><td>Neg</td><td>Neg</td></tr><tr><td>IgA</td><td>Pos</td><td>Neg</td></tr></tbody></table>",
+            Band("IgA", "kappa"),
+        ),
+    ],
+)
+def test_an_html_table_in_the_value_is_read_as_its_cells(text, band):
+    result = parse_ife(text)
+    assert (list(result.bands), result.negative) == ([band], False)
+
+
+def test_an_html_table_whose_every_answer_is_negative_is_negative():
+    text = (
+        "<table><tr><th>Heavy chain</th><th>Kappa</th><th>Lambda</th></tr><tr><td>IgG</td><td>-</td><td>-</td></tr>"
+        "<tr><td>IgA</td><td>-</td><td>-</td></tr><tr><td>IgM</td><td>-</td><td>-</td></tr></table>"
+    )
+    result = parse_ife(text)
+    assert (result.negative, result.bands) == (True, ())
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Heavy chain | Kappa | Lambda\nIgG | Neg | Neg\nIgA | Neg | Neg\nIgM | Neg | Neg",
@@ -117,6 +152,16 @@ def test_a_header_of_antisera_is_the_panel_of_the_result_after_it():
 def test_a_poems_patient_whose_antisera_table_is_all_negative_is_not_met(mapping, text):
     classification, state, _ = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
     assert (classification, state) == ("not_met", State.ABSENT)
+
+
+def test_a_poems_patient_whose_html_antisera_table_is_positive_is_met(mapping):
+    text = (
+        "<table><tr><th>IgG</th><th>IgA</th><th>IgM</th><th>Kappa</th><th>Lambda</th></tr>"
+        "<tr><td>Pos</td><td>Neg</td><td>Neg</td><td>Neg</td><td>Pos</td></tr></table>"
+    )
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("met", State.PRESENT)
+    assert "IgG lambda" in reason
 
 
 def test_a_poems_patient_whose_immunofixation_is_only_the_antisera_header_has_no_clone(mapping):
