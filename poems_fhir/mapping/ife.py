@@ -760,14 +760,13 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
         clause_bands = _bands(clause)
         if _PANEL.search(clause):  # "antisera IgG, IgA ...", "IgG, IgA ... and lambda antisera": the panel
             clause_bands, pending, panel = [], [], True
-        elif (
-            panel
-            and clause_bands
-            and _bare(clause)
-            and all(not (b.heavy_chain and b.light_chain) for b in clause_bands)
+        elif panel and (
+            (clause_bands and _bare(clause) and all(not (b.heavy_chain and b.light_chain) for b in clause_bands))
+            or clause.strip() in _ANTISERUM_LETTERS
         ):
             # ... and the rest of its list, after commas or a line each: "Antisera: IgG, IgA, IgM, kappa, lambda⏎
-            # Result: negative" names no band (probe93 D6: the list was an IgG lambda band against the result)
+            # Result: negative" names no band (probe93 D6: the list was an IgG lambda band against the result), nor
+            # does a list of letters: "Antisera: G, A, M, κ, λ⏎Result: …" (probe95 D22: the "A" ended the list)
             continue
         else:
             panel = False

@@ -143,6 +143,20 @@ def test_an_html_table_whose_every_answer_is_negative_is_negative():
 @pytest.mark.parametrize(
     "text",
     [
+        # D22: antisera named by letters and Greek symbols before the result
+        "Antisera: G, A, M, κ, λ\nResult: no monoclonal band",
+        "Antisera: G, A, M, kappa, lambda\nResult: negative",
+        "Antisera: G, A, M, κ, λ. Result: no monoclonal band.",
+    ],
+)
+def test_a_list_of_lettered_antisera_names_no_band(text):
+    result = parse_ife(text)
+    assert (result.negative, result.bands, result.conflict) == (True, (), "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Heavy chain | Kappa | Lambda\nIgG | Neg | Neg\nIgA | Neg | Neg\nIgM | Neg | Neg",
         "| IgG | IgA | IgM | Kappa | Lambda |\n|---|---|---|---|---|\n| Neg | Neg | Neg | Neg | Neg |",
         "IgG | IgA | IgM | каппа | лямбда\nотр. | отр. | отр. | отр. | отр.",
