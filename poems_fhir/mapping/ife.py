@@ -171,7 +171,7 @@ _ANTISERUM_WORDS = re.compile(
 _TABLE_LABEL = re.compile(
     r"(?:antiser\w*|antibod\w*|isotypes?|(?:heavy|light)(?: chains?)?(?: ?/ ?(?:heavy|light)(?: chains?)?)?|chains?|"
     r"immunoglobulins?|ig|analytes?|tests?|parameters?|results?|bands?|reactions?|findings?|answers?|values?|"
-    r"specimen|sample|ife|immunofixation|антисыворот\w*|изотип\w*|"
+    r"specimen|sample|ife|immunofixation|elp|spe|(?:electrophoresis |ife )?lanes?|антисыворот\w*|изотип\w*|"
     r"(?:тяж[её]л\w*|легк\w*) цеп\w*|цеп\w*|результат\w*|показател\w*|нәтиже\w*)?"
 )
 #: a cell's answer: negative, positive (a sign, a short word, «отр.», «пол.») or a doubt
@@ -298,6 +298,36 @@ def _grid(lines: list[str], n: int, corner: bool, sera: list[Band]) -> tuple[lis
     return _fields(pairs), n + 1 if pairs else n
 
 
+#: the monoclonal protein as a field answered by a short negative: "Monoclonal band:⏎none", "Monoclonal protein |
+#: none", "M-protein: nil" (probe95 D27: not read)
+_M_FIELD = re.compile(
+    r"(?m)^((?:monoclonal (?:band|protein|component|spike|immunoglobulin)|m[- ]?(?:protein|spike|component|band)|"
+    r"paraprotein|моноклональн\w* (?:белок|полос\w*|компонент\w*)|парапротеин|м[- ]?градиент)s?)"
+    r"[^\S\n]*(?::[^\S\n]*\n?|\|)[^\S\n]*(?:none|nil|no|not seen|neg\.?|[-–—]|нет|жоқ)[^\S\n]*$"
+)
+#: the antisera by heavy and light chain, each a letter and its answer: "Heavy chains: G neg, A neg, M neg. Light
+#: chains: K neg, L neg." (probe95 D27: not read)
+_LETTER_LIST = re.compile(r"\b(?:heavy|light) chains?[^\S\n]*:[^\S\n]*([^.\n;]*)")
+
+
+def _letter_lists(text: str) -> str:
+    """Each list of lettered antisera and their answers as fields, one a line; a list with anything else is
+    left as it is."""
+
+    def fields(m: re.Match[str]) -> str:
+        pairs: list[tuple[Band, str]] = []
+        for item in re.split(r",|\band\b", m.group(1)):
+            name, _, said = item.strip().partition(" ")
+            band = _antiserum(name, True)
+            answer = _answer(said.strip(" :="))
+            if band is None or answer is None:
+                return m.group()
+            pairs.append((band, answer))
+        return "\n".join(_fields(pairs))
+
+    return _LETTER_LIST.sub(fields, text) if "chain" in text else text
+
+
 def _column_pairs(text: str) -> str:
     """The tables of antisera, as one field a line ("igg: negative⏎iga: negative …"), read cell by cell - an
     antiserum a table lists is no band, only one whose cell says positive is (probe95 D1-D7):
@@ -314,7 +344,10 @@ def _column_pairs(text: str) -> str:
       result (probe95 D6: five bands).
 
     Answers: "Neg", "-", "negative", «отр.» and the like deny, "Pos", "+", «пол.» state, "?", "±" doubt; a table
-    with any other answer is left to the clause reader."""
+    with any other answer is left to the clause reader. So too the monoclonal protein as a field ("Monoclonal
+    band:⏎none", "Monoclonal protein | none") and lists of lettered antisera ("Heavy chains: G neg, A neg, M neg.").
+    """
+    text = _letter_lists(_M_FIELD.sub(r"\1: negative", text))
     if "|" not in text:
         return text
     lines = text.split("\n")

@@ -157,6 +157,35 @@ def test_a_list_of_lettered_antisera_names_no_band(text):
 @pytest.mark.parametrize(
     "text",
     [
+        # D27: the monoclonal protein as a field answered "none", lettered antisera with their answers
+        "Monoclonal band:\nnone",
+        "Monoclonal protein\tnone",
+        "Monoclonal protein | none",
+        "M-protein: nil",
+        "Heavy chains: G neg, A neg, M neg. Light chains: K neg, L neg.",
+    ],
+)
+def test_a_field_or_a_lettered_list_answered_negative_is_negative(text):
+    result = parse_ife(text)
+    assert (result.negative, result.bands, result.conflict) == (True, (), "")
+
+
+@pytest.mark.parametrize(
+    ("text", "band"),
+    [
+        ("Heavy chains: G pos, A neg, M neg. Light chains: K neg, L pos.", IGG_LAMBDA),
+        # probe93 D19 (README): an electrophoresis-lane table with single-letter lanes
+        ("ELP | G | A | M | K | L\nResult | + | - | - | - | +", IGG_LAMBDA),
+        ("ELP\tG\tA\tM\tK\tL\nResult\t-\t-\t+\t+\t-", Band("IgM", "kappa")),
+    ],
+)
+def test_a_lettered_list_or_lane_table_answered_positive_is_its_band(text, band):
+    assert list(parse_ife(text).bands) == [band]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "Heavy chain | Kappa | Lambda\nIgG | Neg | Neg\nIgA | Neg | Neg\nIgM | Neg | Neg",
         "| IgG | IgA | IgM | Kappa | Lambda |\n|---|---|---|---|---|\n| Neg | Neg | Neg | Neg | Neg |",
         "IgG | IgA | IgM | каппа | лямбда\nотр. | отр. | отр. | отр. | отр.",
