@@ -375,11 +375,10 @@ def _column_pairs(text: str) -> str:
                 out.extend(fields)
                 n = after
                 continue
-            labelled = corner and len(row) == len(head) and (not row[0] or _TABLE_LABEL.fullmatch(row[0]))
-            answers = [_answer(c) for c in (row[1:] if corner else row)]
-            if (labelled or not corner) and len(answers) == len(sera) and None not in answers:
-                out.extend(_fields([(b, str(a)) for b, a in zip(sera, answers, strict=True)]))
-                n = m + 1
+            answered = _answer_rows(lines, m, corner, sera)
+            if answered:
+                out.extend(answered[0])
+                n = answered[1]
                 continue
             if (corner or len(sera) >= 3) and all(not (b.heavy_chain and b.light_chain) for b in sera):
                 out.append(f"antisera: {', '.join(map(_antiserum_name, sera))}")  # the panel alone: no result
@@ -395,6 +394,26 @@ def _column_pairs(text: str) -> str:
         out.append(line)
         n += 1
     return "\n".join(out)
+
+
+def _answer_rows(lines: list[str], m: int, corner: bool, sera: list[Band]) -> tuple[list[str], int] | None:
+    """The rows of answers from line ``m`` under a header of antisera - each as many answers (after a label such
+    as "Result" where the header has a corner cell) - as fields, row by row, and the line after them; None when
+    line ``m`` is no such row."""
+    fields: list[str] = []
+    while m < len(lines) and "|" in lines[m]:
+        if _rule(lines[m]):
+            m += 1
+            continue
+        row = _cells(lines[m])
+        if len(row) != len(sera) + corner or (corner and row[0] and not _TABLE_LABEL.fullmatch(row[0])):
+            break
+        answers = [_answer(c) for c in row[corner:]]
+        if None in answers:
+            break
+        fields += _fields([(b, str(a)) for b, a in zip(sera, answers, strict=True)])
+        m += 1
+    return (fields, m) if fields else None
 
 
 def _antiserum_rows(lines: list[str], n: int) -> tuple[list[str], int]:

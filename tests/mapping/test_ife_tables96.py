@@ -247,3 +247,16 @@ def test_a_table_that_contradicts_its_interpretation_stays_a_contradiction():
     text = "IgG | IgA | IgM | Kappa | Lambda\nNeg | Neg | Neg | Neg | Neg\nInterpretation: IgG lambda monoclonal band"
     result = parse_ife(text)
     assert result.conflict and not result.bands
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IgG | IgA | IgM | Kappa | Lambda\nNeg | Neg | Neg | Neg | Neg\nNeg | Pos | Neg | Neg | Pos",
+        "IgG | IgA | IgM | Kappa | Lambda\n- | - | - | - | -\n+ | - | - | - | +",
+    ],
+)
+def test_every_row_of_answers_under_a_header_is_read(text):
+    # two rows that disagree (which is the serum's is not said): not a negative immunofixation
+    result = parse_ife(text)
+    assert not result.negative and (result.conflict or result.bands)
