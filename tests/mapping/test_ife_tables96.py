@@ -120,6 +120,11 @@ def test_a_header_of_antisera_is_the_panel_of_the_result_after_it():
             IGG_LAMBDA,
         ),
         (
+            "<table><tr><th>IgG</th><th>IgA</th><th>IgM</th><th>Kappa</th><th>Lambda</th></tr>"
+            "<tr><td>+</td><td>-</td><td>-</td><td>-</td><td>+</td></tr></table>",
+            IGG_LAMBDA,
+        ),
+        (
             "<table><thead><tr><th></th><th>Kappa</th><th>Lambda</th></tr></thead><tbody>"
             "<tr><td>IgG</td><td>Neg</td><td>Neg</td></tr><tr><td>IgA</td><td>Pos</td><td>Neg</td></tr></tbody></table>",
             Band("IgA", "kappa"),
