@@ -470,6 +470,15 @@ _DENIED_EN = (
 _DENIED_RU = r"(?:не (?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*)|отсутству\w*)"
 
 
+#: a verb of disappearing or resolving denied: "has not resolved", "not (yet / fully) disappeared", "not cleared",
+#: «не исчезла», «не разрешилась», Kazakh «жойылмады» (a band that stays: today's)
+_NOT_GONE = (
+    r"\b(?:(?:has|have|had|is|are|was|were|did|does) )?not (?:(?:yet|fully|completely|entirely) )?(?:been )?"
+    r"(?:resolved?|disappeared?|cleared|gone(?: away)?|vanished|regressed)\b|"
+    r"\bне (?:(?:полностью|до конца|совсем) )?(?:исчез\w*|разрешил\w*|регрессировал\w*)|жойылма\w*|жоғалма\w*"
+)
+
+
 def _other_specimen(specimen: str) -> tuple[str, str]:
     """The words that limit a denial to another specimen than the one tested: "in the urine", «в моче»."""
     names, names_ru = _ELSEWHERE[specimen]
@@ -488,6 +497,10 @@ def _pseudo(specimen: str) -> re.Pattern[str]:
         rf"{_DENIED_EN} {other}|"
         rf"\b(?:котор\w+|что|и|но|а) (?:{_DENIED_RU} {other_ru}|{other_ru} (?:{_DENIED_RU}|нет))|"
         r"\bnot only\b|\bno (?:change|increase|decrease)\b|\bне только\b|\bбез динамики\b|"
+        # a verb of disappearing denied is a band still there: "IgG lambda band has not resolved / not
+        # disappeared", «Полоса IgG лямбда не исчезла» (probe95 D8: the "not" denied the band, absent)
+        + _NOT_GONE
+        + "|"
         r"\b(?:not|non)[- ]?(?:quantif\w*|measurable|measured)|too small to (?:quantify|measure)|"
         r"не (?:количествен\w*|измеря\w*)"
     )

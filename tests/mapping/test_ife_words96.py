@@ -1,0 +1,71 @@
+"""Immunofixation word rules found by probe95 (D8, D9, D11, D12, D19-D21), fixed in fix96b.
+
+1. A verb of disappearing or resolving denied ("IgG lambda band has not resolved", «не исчезла») denied the
+   band: absent, where the band stands.
+2. A band said to be gone in its own clause ("IgG lambda band has disappeared", "… - resolved", «исчезла»,
+   «жойылды», «…, выявлявшаяся ранее, в настоящее время отсутствует») was today's band: it is an earlier band
+   beside today's negative.
+3. A withdrawal written before the result ("Comment: not confirmed on repeat.⏎Result: IgG lambda band
+   detected.") left the band a clone.
+4. The Kazakh «Теріс» (negative) was not read: beside a band it contradicted nothing.
+5. An artefact denied in words the rule did not know («данных за артефакт нет», «артефакт маловероятен",
+   "Artefact? No.") withdrew the band.
+6. An earlier test named only by its year ("Comment: in 2021 not confirmed on repeat.") withdrew today's band.
+7. "Previous" / "Prior" as a cell's label ("IgG lambda band detected | Previous | negative") was today's
+   denial.
+
+Each case is checked beside a near miss that must keep its reading.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from poems_fhir.criteria.model import State
+from poems_fhir.mapping.ife import parse_ife
+from tests.conftest import observation
+from tests.mapping.test_ife_contradictions import SERUM_IFE
+from tests.mapping.test_ife_probe90 import _classify
+
+
+def _reads(text: str) -> str:
+    result = parse_ife(text)
+    if result.conflict:
+        return "conflict"
+    if result.bands:
+        return "present: " + ", ".join(b.label() for b in result.bands)
+    if result.earlier and result.negative:
+        return "earlier: " + ", ".join(b.label() for b in result.earlier)
+    if result.possible or result.equivocal:
+        return "possible"
+    return "absent" if result.negative else "unread"
+
+
+# --- 1: a verb of disappearing denied ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "near_miss"),
+    [
+        # probe95 min/D8; the near miss: the same band denied
+        ("IgG lambda band has not resolved.", "IgG lambda band has not been detected."),
+        ("IgG lambda band not resolved.", "IgG lambda band not detected."),
+        ("IgG lambda band has not disappeared.", "IgG lambda band is not seen."),
+        ("IgG lambda band persists and has not resolved.", "IgG lambda band not present."),
+        ("IgG lambda band - not resolved", "IgG lambda band - not detected"),
+        ("IgG lambda band has not fully resolved after treatment.", "No IgG lambda band after treatment."),
+        ("IgG lambda band has not cleared.", "IgG lambda band not found."),
+        ("Полоса IgG лямбда не исчезла.", "Полоса IgG лямбда не выявлена."),
+        ("Полоса IgG лямбда не исчезла после лечения.", "Полоса IgG лямбда не обнаружена после лечения."),
+    ],
+)
+def test_a_band_that_has_not_resolved_stands(text, near_miss):
+    assert _reads(text) == "present: IgG lambda"
+    assert _reads(near_miss) == "absent"
+
+
+def test_a_poems_patient_whose_band_has_not_resolved_is_met(mapping):
+    text = "IgG lambda band has not resolved."
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("met", State.PRESENT)
+    assert "IgG lambda" in reason
