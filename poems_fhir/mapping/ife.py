@@ -816,6 +816,7 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
     against: list[tuple[int, str]] = []  # the clauses that withdraw or deny a band stated (probe90 D10)
     whole_negatives: list[tuple[int, str]] = []  # the clauses that deny the whole result ("Negative.")
     panel = False  # the clause before listed the antisera tested with
+    then_seen = False  # a clause after the bands before said they were seen at an earlier test (_SEEN_THEN)
     tested = "urine" if specimen == "urine" else "serum"
     said = _ANTI.sub(" ", t)
     pieces = _withdrawn_after_a_dash(_clauses(said), tested)
@@ -859,6 +860,12 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
                 previous, denied_list = [b for b in old], False
                 continue
             clause = now
+        if clause_bands and _gone_after_the_band(clause):
+            # "IgG lambda band has disappeared", "IgG lambda band - resolved", «Полоса IgG лямбда исчезла»: a band
+            # that was there, gone today - an earlier band and today's negative (probe95 D9: today's band)
+            earlier += [b for b in clause_bands if b not in earlier]
+            negated_any, previous, denied_list, then_seen = True, [], False, False
+            continue
         if _MENTION.search(clause):
             mention = True
         if (
@@ -891,11 +898,16 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
                 # on repeat." (a predicate after a comma, "IgG kappa, now negative", stays the band's denial),
                 # or against a band stated by its noun: "IgG lambda band. Negative."
                 against.append((index, clause))
-            elif previous and (_NEGATIVE_PREDICATE.search(clause) or _POLYCLONAL_PREDICATE.search(clause)):
+            elif previous and (
+                _NEGATIVE_PREDICATE.search(clause)
+                or _POLYCLONAL_PREDICATE.search(clause)
+                or _GONE_PREDICATE.search(body)
+            ):
                 bands = [b for b in bands if b not in previous]
                 negated_any = True
-                if _GONE.search(clause):
-                    # "IgG lambda band seen in 2019, now resolved": a band that was there (probe92 D18)
+                if then_seen or (_GONE.search(clause) and not _POLYCLONAL_PREDICATE.search(clause)):
+                    # "IgG lambda band seen in 2019, now resolved": a band that was there (probe92 D18); "Полоса
+                    # IgG лямбда, выявлявшаяся ранее, в настоящее время отсутствует" (probe95 D9)
                     earlier += [b for b in previous if b not in earlier]
             elif previous and _DOUBT_PREDICATE.search(body):
                 bands = [b for b in bands if b not in previous]
@@ -904,8 +916,10 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
                 against.append((index, clause))  # "IgG lambda band. Probably artefact."
             elif not mention and _denies_the_result(body, t):
                 whole_negatives.append((index, clause))  # "Negative." (a band stated beside it contradicts it)
-            if clause.strip():
-                previous, denied_list = [], False
+            if previous and _SEEN_THEN.search(clause):
+                then_seen = True  # "Полоса IgG лямбда, выявлявшаяся ранее, …": the band before, seen then
+            elif clause.strip():
+                previous, denied_list, then_seen = [], False, False
             continue
         if denied_list and continues and not _POSITIVE.search(clause):
             # "No IgG, IgA or IgM band", "Polyclonal IgG, IgA and IgM": the list goes on after the comma
@@ -939,7 +953,7 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
                 negated_any = True
             previous, denied_list = [], _BAND_LAST.search(clause) is not None
             continue
-        previous = [b for b in members if b not in bands]
+        previous, then_seen = [b for b in members if b not in bands], False
         bands += previous
         if mention and not _POSITIVE.search(_MENTION.sub(" ", clause)):
             comment_clauses.append(clause)  # named in the comment only (a clause with "present" states it)
@@ -1033,6 +1047,18 @@ def _withdrawn_after_a_dash(pieces: list[tuple[str, bool, bool]], tested: str) -
         else:
             out.append((clause, after_comma, new_sentence))
     return out
+
+
+def _gone_after_the_band(clause: str) -> bool:
+    """The words after the clause's last band say it has gone: "IgG lambda band has disappeared", "IgG lambda
+    band - resolved", «Полоса IgG лямбда исчезла», «IgG лямбда жолағы жойылды» (not a band said to stay)."""
+    last = None
+    for last in _BAND.finditer(clause):
+        pass
+    if last is None or _STILL.search(clause):
+        return False
+    rest = clause[_BAND_NOUNS.match(clause, last.end()).end() :]
+    return bool(_GONE_PREDICATE.match(rest))
 
 
 def _asserted(pieces: list[tuple[str, bool, bool]], index: int) -> bool:
@@ -1132,6 +1158,42 @@ _EARLIER = re.compile(
 
 #: a band gone since: it was there before ("now resolved", "has disappeared", "no longer detected", «исчез»)
 _GONE = re.compile(r"\b(?:resolved|disappeared|no longer|gone|cleared)\b|исчез\w*|больше не|жойылды|жоғалды")
+#: ... said of the band before it, whatever follows: "has disappeared", "- resolved", ": resolved", "resolved since
+#: the last sample", "now resolved after chemotherapy", "today: resolved", «исчезла», Kazakh «жойылды» (probe95
+#: D9: today's band) - not "partially resolved", nor a denied one ("has not resolved": _NOT_GONE)
+_GONE_PREDICATE = re.compile(
+    r"^\s*(?:[-:–—]\s*)?(?:(?:now|currently|today|since|at present|by now|in the meantime)\s*[:,–—-]?\s*)?"
+    r"(?:(?:has|have|had|is|are|was|were)\s+)?(?:(?:now|since|completely|fully|entirely|totally)\s+)?(?:been\s+)?"
+    r"(?:resolved|disappeared|cleared|gone|vanished)\b"
+    r"|^\s*(?:[-:–—]\s*)?(?:(?:в настоящее время|сейчас|ныне|теперь)\s*[:,–—-]?\s*)?(?:(?:полностью|уже)\s+)?"
+    r"(?:исчез\w*|разрешил\w*)"
+    r"|^\s*(?:[-:–—]\s*)?(?:(?:қазір|қазіргі уақытта)\s+)?(?:толық\s+)?(?:жойылды|жоғалды)"
+)
+#: the nouns of a band between its name and what is said of it: "IgG lambda band has disappeared", «IgG лямбда
+#: жолағы жойылды»
+_BAND_NOUNS = re.compile(
+    r"(?:\s*(?:monoclonal|band|paraprotein|m[- ]?(?:protein|spike|component|band)|spike|component|полос\w*|"
+    r"парапротеин\w*|м[- ]?градиент\w*|жолағы|жолақ))*"
+)
+#: a clause that only says the band before it was seen at an earlier test: "выявлявшаяся ранее", "ранее
+#: выявлявшаяся", "выявленный в 2020 г", "previously seen", "seen in 2019", "detected at diagnosis" - what
+#: the next clause denies is that band's absence today (probe95 D9: «Полоса IgG лямбда, выявлявшаяся ранее, в
+#: настоящее время отсутствует» was today's band)
+_SEEN_THEN_EN = (
+    r"(?:seen|detected|found|noted|identified|reported|present|demonstrated)",
+    r"(?:previously|earlier|before|initially|formerly|at diagnosis|at baseline|before treatment|"
+    r"(?:in|on) (?:\w+ )?(?:19|20)\d\d)",
+)
+_SEEN_THEN_RU = (
+    r"(?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*|определ[её]нн\w*)",
+    r"(?:ранее|прежде|впервые|исходно|при диагностике|до лечения|в (?:\w+ )?(?:19|20)\d\d\s*(?:г|года?)?)",
+)
+_SEEN_THEN = re.compile(
+    "|".join(
+        rf"^\s*(?:{when}\s+{seen}|{seen}\s+{when})\s*$"
+        for seen, when in (_SEEN_THEN_EN, _SEEN_THEN_RU)
+    )
+)
 
 
 #: a result called weakly positive, with no band named: neither a clone nor its absence

@@ -69,3 +69,51 @@ def test_a_poems_patient_whose_band_has_not_resolved_is_met(mapping):
     classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
     assert (classification, state) == ("met", State.PRESENT)
     assert "IgG lambda" in reason
+
+
+# --- 2: a band said to be gone --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "near_miss"),
+    [
+        # probe95 min/D9; the near miss: a band said to stay, or only partly gone
+        ("IgG lambda band has disappeared.", "IgG lambda band has not disappeared."),
+        ("IgG lambda band has resolved.", "IgG lambda band has partially resolved."),
+        ("IgG lambda band - resolved", "IgG lambda band - not resolved"),
+        ("IgG lambda band: resolved", "IgG lambda band: persists"),
+        ("IgG lambda band, resolved since the last sample.", "IgG lambda band, partially resolved since the last sample."),
+        ("IgG lambda band, now resolved after chemotherapy.", "IgG lambda band, still present after chemotherapy."),
+        ("IgG lambda band detected in 2020; today: resolved.", "IgG lambda band detected in 2020; today: present."),
+        ("Полоса IgG лямбда исчезла.", "Полоса IgG лямбда не исчезла."),
+        ("IgG лямбда жолағы жойылды.", "IgG лямбда жолағы жойылмады."),
+        (
+            "Полоса IgG лямбда, выявлявшаяся ранее, в настоящее время отсутствует.",
+            "Полоса IgG лямбда, выявлявшаяся ранее, сохраняется.",
+        ),
+        ("Полоса IgG лямбда, ранее выявлявшаяся, сейчас не определяется.", "Полоса IgG лямбда, ранее выявлявшаяся."),
+        (
+            "М-градиент IgG-λ, выявленный в 2020 г., в настоящее время не выявляется.",
+            "М-градиент IgG-λ, выявленный в 2020 г., сохраняется.",
+        ),
+        ("IgG lambda band, seen in 2019, now not detected.", "IgG lambda band, seen in 2019, still present."),
+    ],
+)
+def test_a_band_said_to_be_gone_is_an_earlier_band(text, near_miss):
+    assert _reads(text) == "earlier: IgG lambda"
+    assert _reads(near_miss) == "present: IgG lambda"
+
+
+def test_a_band_gone_beside_a_new_one_leaves_the_new_one():
+    result = parse_ife("IgG lambda band has resolved, IgA kappa band persists.")
+    assert [b.label() for b in result.bands] == ["IgA kappa"]
+    assert [b.label() for b in result.earlier] == ["IgG lambda"]
+    # ... and a band with no word of an earlier test, then denied, stays the band's denial
+    assert _reads("IgG kappa, now negative") == "absent"
+
+
+def test_a_poems_patient_whose_band_has_disappeared_is_indeterminate(mapping):
+    text = "IgG lambda band has disappeared."
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
+    assert "earlier test" in reason
