@@ -814,7 +814,8 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
     said_outside: list[Band] = []  # the bands stated outside a comment
     comment_clauses: list[str] = []  # the comment clauses that state a band (probe88 D11)
     against: list[tuple[int, str]] = []  # the clauses that withdraw or deny a band stated (probe90 D10)
-    whole_negatives: list[tuple[int, str]] = []  # the clauses that deny the whole result ("Negative.")
+    # the clauses that deny the whole result ("Negative.") or withdraw a band before it is stated
+    whole_negatives: list[tuple[int, str]] = []
     panel = False  # the clause before listed the antisera tested with
     then_seen = False  # a clause after the bands before said they were seen at an earlier test (_SEEN_THEN)
     tested = "urine" if specimen == "urine" else "serum"
@@ -914,6 +915,11 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
                 possible += [b for b in previous if b not in possible]
             elif bands and not mention and _withdraws(body):
                 against.append((index, clause))  # "IgG lambda band. Probably artefact."
+            elif not mention and _withdraws(body):
+                # a withdrawal written before the band it withdraws: "Comment: not confirmed on repeat.⏎Result:
+                # IgG lambda band detected.", "Note: probable artefact. IgG lambda band detected." (probe95 D11: a
+                # clone) - against a band stated after it, as "Negative." is
+                whole_negatives.append((index, clause))
             elif not mention and _denies_the_result(body, t):
                 whole_negatives.append((index, clause))  # "Negative." (a band stated beside it contradicts it)
             if previous and _SEEN_THEN.search(clause):

@@ -117,3 +117,43 @@ def test_a_poems_patient_whose_band_has_disappeared_is_indeterminate(mapping):
     classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
     assert (classification, state) == ("indeterminate", State.INDETERMINATE)
     assert "earlier test" in reason
+
+
+# --- 3: a withdrawal written before the result -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "near_miss"),
+    [
+        # probe95 min/D11; the near miss: the withdrawal denied, or an earlier test's
+        (
+            "Comment: not confirmed on repeat.\nResult: IgG lambda band detected.",
+            "Comment: not an artefact.\nResult: IgG lambda band detected.",
+        ),
+        ("Note: probable artefact. IgG lambda band detected.", "Note: artefact excluded. IgG lambda band detected."),
+        (
+            "Комментарий: не подтверждено при повторе.\nРезультат: IgG лямбда",
+            "Комментарий: не артефакт.\nРезультат: IgG лямбда",
+        ),
+        (
+            "Комментарий | не подтверждено при повторе\nРезультат | IgG лямбда",
+            "Комментарий | артефакт исключен\nРезультат | IgG лямбда",
+        ),
+        (
+            "Probably spurious. IgG lambda band detected.",
+            "Previous sample: not confirmed on repeat. IgG lambda band detected.",
+        ),
+    ],
+)
+def test_a_withdrawal_before_the_band_is_a_contradiction(text, near_miss):
+    assert _reads(text) == "conflict"
+    assert _reads(near_miss) == "present: IgG lambda"
+
+
+def test_a_poems_patient_whose_withdrawal_comes_first_is_indeterminate(mapping):
+    text = "Comment: not confirmed on repeat.\nResult: IgG lambda band detected."
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
+    assert "not confirmed on repeat" in reason
+    # ... and a withdrawal with no band after it states nothing new
+    assert _reads("Not confirmed on repeat. Negative.") == "absent"
