@@ -55,7 +55,8 @@ class IfeResult:
 _NEGATIVE = re.compile(
     r"\b(negative|not detected|none detected|no monoclonal|no m[- ]?protein|no paraprotein|"
     r"no (?:monoclonal )?band|absent|normal pattern|не выявлен[аоы]?|не обнаружен[аоы]?|"
-    r"отрицательн\w*)"
+    r"отрицательн\w*|теріс\b)"
+    # Kazakh «Теріс» (negative: probe95 D12, unread beside a band)
     # "no dominant monoclonal band", "no evidence of a monoclonal gammopathy", "normal immunofixation
     # pattern", "моноклональных полос нет", Kazakh "моноклоналды ақуыз анықталмады"
     r"|\bno (?:dominant|discrete|definite|distinct|obvious|significant) (?:monoclonal|m[- ]?protein|paraprotein|band)"

@@ -157,3 +157,30 @@ def test_a_poems_patient_whose_withdrawal_comes_first_is_indeterminate(mapping):
     assert "not confirmed on repeat" in reason
     # ... and a withdrawal with no band after it states nothing new
     assert _reads("Not confirmed on repeat. Negative.") == "absent"
+
+
+# --- 4: the Kazakh «Теріс» (negative) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        # probe95 min/D12: against a band in the comment, as "Negative. Comment: IgG lambda band noted." is
+        ("Теріс.\nЕскерту: IgG лямбда жолағы бар.", "conflict"),
+        ("Теріс. Ескерту: IgG лямбда анықталды.", "conflict"),
+        ("Теріс\nNote: IgG лямбда жолағы анықталды.", "conflict"),
+        # alone it is negative (it was unread)
+        ("Теріс", "absent"),
+        ("Теріс.", "absent"),
+    ],
+)
+def test_kazakh_negative_is_read(text, reading):
+    assert _reads(text) == reading
+
+
+def test_a_poems_patient_whose_kazakh_negative_has_a_band_in_the_note_is_indeterminate(mapping):
+    ife = observation(SERUM_IFE, "ife", valueString="Теріс", note=[{"text": "IgG лямбда жолағы анықталды."}])
+    classification, state, reason = _classify(mapping, ife)
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
+    assert "Теріс" in reason
+    assert _reads("IgG лямбда: теріс") == "absent"  # a label's answer stays the band's denial
