@@ -441,7 +441,7 @@ def _antiserum_rows(lines: list[str], n: int) -> tuple[list[str], int]:
 # "negative for IgG kappa", "IgG kappa: not detected", "не выявлен IgA лямбда", "IgG каппа не обнаружен".
 # A polyclonal increase names isotypes too and is no clone.
 _CLAUSE = re.compile(
-    r"[;\n()|]|\.(?!(?<=\d\.)\d)|,(?!\s*(?:and|or|и|или)\b)|\b(?:but|however|although|whereas|но|однако)\b"
+    r"[;\n()|]|\.(?!(?<=\d\.)\d)|(?<!маловероятно),(?!\s*(?:and|or|и|или)\b)|\b(?:but|however|although|whereas|но|однако)\b"
 )
 _NEGATED_CLAUSE = re.compile(
     r"\b(?:no|not|none|negative|without|absent|neg)\b|n't\b|\bне\b|\bнет\b|\bбез\b|"
@@ -716,7 +716,7 @@ _WITHDRAWN_WORD = re.compile(_WITHDRAWN_WORDS)
 #: a withdrawal word itself denied before it: "not an artefact", "no evidence of artefact", "not a false positive",
 #: "unlikely to be spurious", «не артефакт», «не является артефактом» (probe92 D1: each withdrew the band)
 _WITHDRAWAL_DENIED_BEFORE = re.compile(
-    r"(?:\b(?:not|no|non|never|without|nor|unlikely)|n't|\bне|\bнет|\bбез)"
+    r"(?:\b(?:not|no|non|never|without|nor|unlikely)|n't|\bне|\bнет|\bбез|\bмаловероятн\w*,?)"
     r"(?:[\s-]+(?:a|an|the|be|been|being|is|was|are|were|it|this|considered|thought|believed|felt|deemed|likely|"
     r"to|of|evidence|signs?|suggestion|suggestive|consistent|with|due|является|считается|признаков|данных|за|на|"
     # "no suspicion of artefact", "no concern for artefact", "no evidence of interference or artefact", «нет
@@ -724,14 +724,25 @@ _WITHDRAWAL_DENIED_BEFORE = re.compile(
     r"suspicion|suspected|concerns?|for|indication|hint|reason|question|interference|or|and|nor|"
     # "not on daratumumab", "no history of daratumumab", "not receiving a therapeutic antibody"
     r"on|receiving|treated|taking|given|history|related|attributable|attributed|caused|by|from|secondary|"
-    r"подозрени\w*|указани\w*|получа\w*|или|и))*"
+    r"подозрени\w*|указани\w*|получа\w*|или|и|"
+    # "unlikely that this is an artefact", «маловероятно, что это артефакт» (probe95 D19)
+    r"that|что|это|чтобы))*"
     r"[\s-]*$"
 )
 #: ... or after it: "artefact excluded", "artefact has been ruled out", "false positive unlikely", "false
 #: positive result of 2023 has been superseded", «артефакт исключен», «артефакт емес»
 _WITHDRAWAL_DENIED_AFTER = re.compile(
     r"(?:[\s,:-]+[^\s,:]+){0,5}?[\s,:-]+(excluded|ruled out|unlikely|improbable|superseded|withdrawn|retracted|"
-    r"disproved|refuted|исключ\w*|маловероятн\w*|опроверг\w*|отвергнут\w*|емес|жоққа шығар\w*)\b"
+    r"disproved|refuted|исключ\w*|маловероят\w*|опроверг\w*|отвергнут\w*|емес|жоққа шығар\w*)\b"
+)
+#: ... or answered no right after it: "Artefact? No.", "artefact - no", "Artefact? No - confirmed on a fresh
+#: sample", «данных за артефакт нет», «за артефакт данных нет», «признаков артефакта нет», "artefact not
+#: confirmed", «артефакт не подтвержден» (probe95 D19: each withdrew the band) - not "Artefact? No band on
+#: repeat", nor a denial further on («артефакт - при повторе полосы нет»)
+_WITHDRAWAL_ANSWERED_NO = re.compile(
+    r"[\s?:.–—-]*\b(?:no|нет|жоқ)\b\s*(?:[.,;!?–—-]|$)"
+    r"|\s+(?:(?:данных|признаков|оснований|указаний|сведений|подозрени\w*)\s+)?(?:нет|не (?:выявлен\w*|обнаружен\w*))\b"
+    r"|\s+(?:(?:is|was|has|have|been|were)\s+){0,2}(?:not|un)\s*confirmed\b|\s+не (?:подтвержд|подтверд)\w*"
 )
 #: ... unless the exclusion is itself denied, a doubt: "artefact cannot be excluded", «артефакт не исключен»
 _EXCLUSION_DOUBTED = re.compile(r"(?:\bnot|\bcannot|\bcan't|\bне|\bнельзя)(?:\s+be)?\s*$")
@@ -765,8 +776,13 @@ def _withdraws(clause: str) -> bool:
     earlier test's ("not reproducible on the previous analyser", "previously thought to be artefact")."""
     if _THEN.search(clause):
         return False
+    denied_to = 0  # the end of a withdrawal's denial after it ("артефакт не подтвержден": not a withdrawal again)
     for m in _WITHDRAWN.finditer(clause):
-        if _WITHDRAWAL_DENIED_BEFORE.search(clause[: m.start()]) or _only_given(m, clause):
+        if m.start() < denied_to or _WITHDRAWAL_DENIED_BEFORE.search(clause[: m.start()]) or _only_given(m, clause):
+            continue
+        answered = _WITHDRAWAL_ANSWERED_NO.match(clause, m.end())
+        if answered:
+            denied_to = answered.end()
             continue
         after = _WITHDRAWAL_DENIED_AFTER.match(clause, m.end())
         if after and not _EXCLUSION_DOUBTED.search(clause[: after.start(1)]):

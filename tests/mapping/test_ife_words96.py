@@ -184,3 +184,41 @@ def test_a_poems_patient_whose_kazakh_negative_has_a_band_in_the_note_is_indeter
     assert (classification, state) == ("indeterminate", State.INDETERMINATE)
     assert "Теріс" in reason
     assert _reads("IgG лямбда: теріс") == "absent"  # a label's answer stays the band's denial
+
+
+# --- 5: an artefact denied in other words ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("comment", "near_miss"),
+    [
+        # probe95 min/D19; the near miss: the artefact stated, or a denial that is the band's
+        ("Комментарий: данных за артефакт нет.", "Комментарий: артефакт."),
+        ("Комментарий: признаков артефакта нет.", "Комментарий: признаки артефакта."),
+        ("Комментарий: за артефакт данных нет.", "Комментарий: артефакт - при повторе полосы нет."),
+        ("Комментарий: артефакт не подтвержден.", "Комментарий: не подтвержден."),
+        ("Комментарий: артефакт маловероятен.", "Комментарий: артефакт вероятен."),
+        ("Артефакт маловероятен.", "Артефакт не исключен."),
+        ("Маловероятно, что это артефакт.", "Вероятно артефакт."),
+        ("Comment: Artefact? No.", "Comment: Artefact? No band on repeat."),
+        ("Comment: artefact - no.", "Comment: artefact? yes."),
+        ("Comment: artefact not confirmed.", "Comment: probable artefact - not confirmed on repeat."),
+        ("It is unlikely that this is an artefact.", "It is likely that this is an artefact."),
+    ],
+)
+def test_an_artefact_denied_keeps_the_band(comment, near_miss):
+    band = "IgG lambda band detected." if comment.isascii() else "Выявлена полоса IgG лямбда."
+    assert _reads(f"{band} {comment}") == "present: IgG lambda"
+    assert _reads(f"{band} {near_miss}") == "conflict"
+
+
+def test_a_poems_patient_whose_note_answers_artefact_no_is_met(mapping):
+    ife = observation(
+        SERUM_IFE,
+        "ife",
+        valueString="IgG lambda band detected.",
+        note=[{"text": "Artefact? No - confirmed on a fresh sample."}],
+    )
+    classification, state, reason = _classify(mapping, ife)
+    assert (classification, state) == ("met", State.PRESENT)
+    assert "IgG lambda" in reason
