@@ -746,10 +746,20 @@ _WITHDRAWAL_ANSWERED_NO = re.compile(
 )
 #: ... unless the exclusion is itself denied, a doubt: "artefact cannot be excluded", «артефакт не исключен»
 _EXCLUSION_DOUBTED = re.compile(r"(?:\bnot|\bcannot|\bcan't|\bне|\bнельзя)(?:\s+be)?\s*$")
+#: a year that names the test it speaks of: "in 2021", "in March 2021", "2021 sample", «в 2021 г.», «в 2019 году»
+_YEAR = r"(?:19|20)\d\d"
+_YEAR_THEN = (
+    rf"\b(?:in|from|during)\s+(?:(?:early|late|mid)[- ]?)?(?:[a-z]+\s+)?{_YEAR}\b|"
+    rf"\b{_YEAR}\s+(?:sample|specimen|test|study|result|analysis|ife|immunofixation|serum|urine)\b|"
+    rf"\bв\s+(?:\w+\s+)?{_YEAR}\s*(?:г\b|году)|\b{_YEAR}\s*(?:ж\b|жыл\w*)"
+)
 #: an earlier test's words: "previous sample", "prior IFE", «предыдущий анализ», «ранее» (probe92 D2)
 _THEN = re.compile(
     r"\b(?:previous(?:ly)?|prior|earlier|formerly|initially|at diagnosis|at baseline|before treatment)\b|"
-    r"ранее|прежн\w*|предыдущ\w*|исходн\w*|до лечения|бұрын\w*|алдыңғы"
+    r"ранее|прежн\w*|предыдущ\w*|исходн\w*|до лечения|бұрын\w*|алдыңғы|"
+    # ... or a test named by its year: "in 2021 not confirmed on repeat", "2021 sample - not confirmed", «в 2021 г.
+    # не подтверждалась», Kazakh «2021 ж.», «2021 жылы» (probe95 D20: today's band withdrawn)
+    + _YEAR_THEN
 )
 
 
@@ -1257,6 +1267,10 @@ _BAND_FIRST = re.compile(r"\s*(?:and\s+|or\s+|nor\s+|и\s+|или\s+)?(?:" + _BA
 _BAND_LAST = re.compile("(?:" + _BAND.pattern + r")\s*$")
 
 
+#: a clause that is only a year written with «г.» ("year"), with its preposition: «в 2021 г», «от 12.03.2021 г»
+_YEAR_ABBREVIATED = re.compile(r"\s*(?:(?:в|на|с|от|за|до)\s+)?(?:\d{1,2}\.\d{1,2}\.)?(?:19|20)\d\d\s*гг?\s*")
+
+
 def _clauses(t: str) -> list[tuple[str, bool, bool]]:
     """The clauses of a result (split by _CLAUSE), each with whether a comma opened it and whether it
     begins a sentence (the text's start, or after a full stop or a line break); a bracket after
@@ -1278,6 +1292,12 @@ def _clauses(t: str) -> list[tuple[str, bool, bool]]:
             opened_by = delimiter  # the line break after a full stop: the same sentence end
             i += 1
             continue
+        while delimiter == "." and i + 1 < len(pieces) and _YEAR_ABBREVIATED.fullmatch(_COMMENT_LABEL.sub("", clause)):
+            # the "г." of a year («год») ends no sentence: «Комментарий: в 2021 г. не подтверждалась» is one clause
+            # (probe95 D20: «не подтверждалась» was a withdrawal of its own)
+            after, delimiter = pieces[i + 1]
+            clause = f"{clause} {after}"
+            i += 1
         if delimiter in ("|", "\n") and i + 1 < len(pieces) and _LABEL_CELL.fullmatch(clause):
             # a cell or a line that only names the specimen or the comment is the label of the next one:
             # "Serum IFE | IgG lambda | Urine IFE | negative" is "Serum IFE: IgG lambda | Urine IFE: negative"

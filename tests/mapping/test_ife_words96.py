@@ -222,3 +222,47 @@ def test_a_poems_patient_whose_note_answers_artefact_no_is_met(mapping):
     classification, state, reason = _classify(mapping, ife)
     assert (classification, state) == ("met", State.PRESENT)
     assert "IgG lambda" in reason
+
+
+# --- 6: an earlier test named by its year -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "near_miss"),
+    [
+        # probe95 min/D20; the near miss: the same words with no year are today's withdrawal
+        (
+            "IgG lambda band detected. Comment: in 2021 not confirmed on repeat.",
+            "IgG lambda band detected. Comment: not confirmed on repeat.",
+        ),
+        (
+            "IgG lambda band detected. Comment: 2021 sample - not confirmed.",
+            "IgG lambda band detected. Comment: sample - not confirmed.",
+        ),
+        (
+            "IgG lambda band detected. In March 2021 not confirmed on repeat.",
+            "IgG lambda band detected. Not confirmed on repeat.",
+        ),
+        (
+            "Выявлена полоса IgG лямбда. Комментарий: в 2021 г. не подтверждалась.",
+            "Выявлена полоса IgG лямбда. Комментарий: не подтверждалась.",
+        ),
+        (
+            "Выявлена полоса IgG лямбда. Комментарий: в 2019 г. - отрицательно.",
+            "Выявлена полоса IgG лямбда. Комментарий: отрицательно.",
+        ),
+        (
+            "Выявлена полоса IgG лямбда. В 2019 году не подтверждена.",
+            "Выявлена полоса IgG лямбда. Не подтверждена.",
+        ),
+    ],
+)
+def test_an_earlier_test_named_by_its_year_does_not_withdraw_todays_band(text, near_miss):
+    assert _reads(text) == "present: IgG lambda"
+    assert _reads(near_miss) == "conflict"
+
+
+def test_a_year_abbreviated_ends_no_sentence_but_a_band_found_then_denied_stays_denied():
+    assert _reads("Выявлена полоса IgG лямбда. Комментарий: в 2021 г. не подтверждалась.") == "present: IgG lambda"
+    # a clause that says more than its year still ends at «г.»: today's denial of a band seen then
+    assert _reads("М-градиент IgG-λ выявлен в 2020 г. Сейчас не выявляется.") != "present: IgG lambda"
