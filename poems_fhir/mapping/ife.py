@@ -1267,6 +1267,12 @@ _BAND_FIRST = re.compile(r"\s*(?:and\s+|or\s+|nor\s+|и\s+|или\s+)?(?:" + _BA
 _BAND_LAST = re.compile("(?:" + _BAND.pattern + r")\s*$")
 
 
+#: ... and one that only names an earlier test: "IgG lambda band detected | Previous | negative", "…⏎Prior⇥negative"
+#: (probe95 D21: the previous sample's "negative" was today's, against the band)
+_THEN_CELL = re.compile(
+    r"\s*(?:previous|prior|earlier|last|baseline|предыдущ\w*|прежн\w*|ранее|исходн\w*|алдыңғы|бұрынғы)"
+    r"(?:\s+(?:sample|specimen|result|test|study|ife|immunofixation|анализ|исследование|результат|нәтиже\w*))?\s*:?\s*"
+)
 #: a clause that is only a year written with «г.» ("year"), with its preposition: «в 2021 г», «от 12.03.2021 г»
 _YEAR_ABBREVIATED = re.compile(r"\s*(?:(?:в|на|с|от|за|до)\s+)?(?:\d{1,2}\.\d{1,2}\.)?(?:19|20)\d\d\s*гг?\s*")
 
@@ -1298,7 +1304,7 @@ def _clauses(t: str) -> list[tuple[str, bool, bool]]:
             after, delimiter = pieces[i + 1]
             clause = f"{clause} {after}"
             i += 1
-        if delimiter in ("|", "\n") and i + 1 < len(pieces) and _LABEL_CELL.fullmatch(clause):
+        if delimiter in ("|", "\n") and i + 1 < len(pieces) and (_LABEL_CELL.fullmatch(clause) or _THEN_CELL.fullmatch(clause)):
             # a cell or a line that only names the specimen or the comment is the label of the next one:
             # "Serum IFE | IgG lambda | Urine IFE | negative" is "Serum IFE: IgG lambda | Urine IFE: negative"
             # (probe92 D20: the urine's "negative" was the whole result's, against the serum band)

@@ -266,3 +266,29 @@ def test_a_year_abbreviated_ends_no_sentence_but_a_band_found_then_denied_stays_
     assert _reads("Выявлена полоса IgG лямбда. Комментарий: в 2021 г. не подтверждалась.") == "present: IgG lambda"
     # a clause that says more than its year still ends at «г.»: today's denial of a band seen then
     assert _reads("М-градиент IgG-λ выявлен в 2020 г. Сейчас не выявляется.") != "present: IgG lambda"
+
+
+# --- 7: "Previous" / "Prior" as a cell's label --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "near_miss"),
+    [
+        # probe95 min/D21; the near miss: today's cell is the contradiction
+        ("IgG lambda band detected | Previous | negative", "IgG lambda band detected | Current | negative"),
+        ("IgG lambda band detected | Prior | negative", "IgG lambda band detected | Today | negative"),
+        ("IgG lambda band detected\nPrevious\tnegative", "IgG lambda band detected\nComment\tnegative"),
+        ("IgG lambda band detected | Previous result | negative", "IgG lambda band detected | Result | negative"),
+        ("Выявлена полоса IgG лямбда | Предыдущий анализ | отрицательно", "Выявлена полоса IgG лямбда | отрицательно"),
+    ],
+)
+def test_a_cell_labelled_previous_is_an_earlier_tests_answer(text, near_miss):
+    assert _reads(text) == "present: IgG lambda"
+    assert _reads(near_miss) == "conflict"
+
+
+def test_a_poems_patient_whose_previous_cell_is_negative_is_met(mapping):
+    text = "IgG lambda band detected | Previous | negative"
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("met", State.PRESENT)
+    assert "IgG lambda" in reason
