@@ -721,7 +721,7 @@ _WITHDRAWAL_DENIED_BEFORE = re.compile(
     r"to|of|evidence|signs?|suggestion|suggestive|consistent|with|due|является|считается|признаков|данных|за|на|"
     # "no suspicion of artefact", "no concern for artefact", "no evidence of interference or artefact", «нет
     # подозрений на артефакт» (probe93 D7: each withdrew the band)
-    r"suspicion|suspected|concerns?|for|indication|hint|reason|question|interference|or|and|nor|"
+    r"suspicion|suspect|suspected|concerns?|for|indication|hint|reason|grounds|question|interference|or|and|nor|"
     # "not on daratumumab", "no history of daratumumab", "not receiving a therapeutic antibody"
     r"on|receiving|treated|taking|given|history|related|attributable|attributed|caused|by|from|secondary|"
     r"подозрени\w*|указани\w*|получа\w*|или|и|"

@@ -292,3 +292,16 @@ def test_a_poems_patient_whose_previous_cell_is_negative_is_met(mapping):
     classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
     assert (classification, state) == ("met", State.PRESENT)
     assert "IgG lambda" in reason
+
+
+@pytest.mark.parametrize(
+    ("comment", "near_miss"),
+    [
+        # probe95 I052 (the README's "listed nouns" limitation): a verb of suspecting between the denial and the word
+        ("Comment: no reason to suspect artefact.", "Comment: reason to suspect artefact."),
+        ("Comment: no grounds to suspect an artefact.", "Comment: suspect artefact."),
+    ],
+)
+def test_an_artefact_not_suspected_keeps_the_band(comment, near_miss):
+    assert _reads(f"IgG lambda band detected. {comment}") == "present: IgG lambda"
+    assert _reads(f"IgG lambda band detected. {near_miss}") == "conflict"
