@@ -441,7 +441,7 @@ def _antiserum_rows(lines: list[str], n: int) -> tuple[list[str], int]:
 # "negative for IgG kappa", "IgG kappa: not detected", "не выявлен IgA лямбда", "IgG каппа не обнаружен".
 # A polyclonal increase names isotypes too and is no clone.
 _CLAUSE = re.compile(
-    r"[;\n()|]|\.(?!(?<=\d\.)\d)|(?<!маловероятно),(?!\s*(?:and|or|и|или)\b)|\b(?:but|however|although|whereas|но|однако)\b"
+    r"[;\n()|]|\.(?!(?<=\d\.)\d)|,(?<!маловероятно,)(?!\s*(?:and|or|и|или)\b)|\b(?:but|however|although|whereas|но|однако)\b"
 )
 _NEGATED_CLAUSE = re.compile(
     r"\b(?:no|not|none|negative|without|absent|neg)\b|n't\b|\bне\b|\bнет\b|\bбез\b|"
@@ -473,11 +473,13 @@ _DENIED_RU = r"(?:не (?:выявля\w*|выявлен\w*|обнаружива
 
 #: a verb of disappearing or resolving denied: "has not resolved", "not (yet / fully) disappeared", "not cleared",
 #: «не исчезла», «не разрешилась», Kazakh «жойылмады» (a band that stays: today's)
-_NOT_GONE = (
+_NOT_GONE = re.compile(
     r"\b(?:(?:has|have|had|is|are|was|were|did|does) )?not (?:(?:yet|fully|completely|entirely) )?(?:been )?"
     r"(?:resolved?|disappeared?|cleared|gone(?: away)?|vanished|regressed)\b|"
     r"\bне (?:(?:полностью|до конца|совсем) )?(?:исчез\w*|разрешил\w*|регрессировал\w*)|жойылма\w*|жоғалма\w*"
 )
+#: ... the stems every one of them has (a clause with none is not searched)
+_NOT_GONE_STEMS = re.compile(r"resolv|disappear|clear|gone|vanish|regress|исчез|разреш|регресс|жойыл|жоғал")
 
 
 def _other_specimen(specimen: str) -> tuple[str, str]:
@@ -498,10 +500,6 @@ def _pseudo(specimen: str) -> re.Pattern[str]:
         rf"{_DENIED_EN} {other}|"
         rf"\b(?:котор\w+|что|и|но|а) (?:{_DENIED_RU} {other_ru}|{other_ru} (?:{_DENIED_RU}|нет))|"
         r"\bnot only\b|\bno (?:change|increase|decrease)\b|\bне только\b|\bбез динамики\b|"
-        # a verb of disappearing denied is a band still there: "IgG lambda band has not resolved / not
-        # disappeared", «Полоса IgG лямбда не исчезла» (probe95 D8: the "not" denied the band, absent)
-        + _NOT_GONE
-        + "|"
         r"\b(?:not|non)[- ]?(?:quantif\w*|measurable|measured)|too small to (?:quantify|measure)|"
         r"не (?:количествен\w*|измеря\w*)"
     )
@@ -528,6 +526,10 @@ def _unsaid(clause: str, specimen: str) -> str:
     the serum band's). A band named with no noun ("IgG lambda not detected in the urine": the antiserum's
     answer) or denied before ("No IgG lambda paraprotein detected in the urine") stays denied."""
     clause = _PSEUDO[specimen].sub(" ", clause)
+    if _NOT_GONE_STEMS.search(clause):
+        # a verb of disappearing denied is a band still there: "IgG lambda band has not resolved / not
+        # disappeared", «Полоса IgG лямбда не исчезла» (probe95 D8: the "not" denied the band, absent)
+        clause = _NOT_GONE.sub(" ", clause)
     m = _LIMITED[specimen].search(clause)
     if m is not None:
         said = clause[: m.start()]
@@ -784,8 +786,6 @@ def _withdraws(clause: str) -> bool:
     """Words that withdraw today's band ("not confirmed on repeat", "probably artefact", «расталмады») - not
     a withdrawal word denied ("not an artefact", "artefact excluded", «не артефакт»: probe92 D1) nor an
     earlier test's ("not reproducible on the previous analyser", "previously thought to be artefact")."""
-    if _THEN.search(clause):
-        return False
     denied_to = 0  # the end of a withdrawal's denial after it ("артефакт не подтвержден": not a withdrawal again)
     for m in _WITHDRAWN.finditer(clause):
         if m.start() < denied_to or _WITHDRAWAL_DENIED_BEFORE.search(clause[: m.start()]) or _only_given(m, clause):
@@ -797,7 +797,7 @@ def _withdraws(clause: str) -> bool:
         after = _WITHDRAWAL_DENIED_AFTER.match(clause, m.end())
         if after and not _EXCLUSION_DOUBTED.search(clause[: after.start(1)]):
             continue
-        return True
+        return not _THEN.search(clause)  # (looked for only where a withdrawal is: most clauses have none)
     return False
 
 
@@ -929,7 +929,7 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
             elif previous and (
                 _NEGATIVE_PREDICATE.search(clause)
                 or _POLYCLONAL_PREDICATE.search(clause)
-                or _GONE_PREDICATE.search(body)
+                or _GONE_PREDICATE.match(body)
             ):
                 bands = [b for b in bands if b not in previous]
                 negated_any = True
@@ -949,7 +949,7 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
                 whole_negatives.append((index, clause))
             elif not mention and _denies_the_result(body, t):
                 whole_negatives.append((index, clause))  # "Negative." (a band stated beside it contradicts it)
-            if previous and _SEEN_THEN.search(clause):
+            if previous and _SEEN_THEN.match(clause):
                 then_seen = True  # "Полоса IgG лямбда, выявлявшаяся ранее, …": the band before, seen then
             elif clause.strip():
                 previous, denied_list, then_seen = [], False, False
@@ -1085,6 +1085,8 @@ def _withdrawn_after_a_dash(pieces: list[tuple[str, bool, bool]], tested: str) -
 def _gone_after_the_band(clause: str) -> bool:
     """The words after the clause's last band say it has gone: "IgG lambda band has disappeared", "IgG lambda
     band - resolved", «Полоса IgG лямбда исчезла», «IgG лямбда жолағы жойылды» (not a band said to stay)."""
+    if not _GONE_STEMS.search(clause):  # (most clauses: no word of it)
+        return False
     last = None
     for last in _BAND.finditer(clause):
         pass
@@ -1202,6 +1204,8 @@ _GONE_PREDICATE = re.compile(
     r"(?:исчез\w*|разрешил\w*)"
     r"|^\s*(?:[-:–—]\s*)?(?:(?:қазір|қазіргі уақытта)\s+)?(?:толық\s+)?(?:жойылды|жоғалды)"
 )
+#: the stems of _GONE_PREDICATE's verbs
+_GONE_STEMS = re.compile(r"resolv|disappear|clear|gone|vanish|исчез|разреш|жойыл|жоғал")
 #: the nouns of a band between its name and what is said of it: "IgG lambda band has disappeared", «IgG лямбда
 #: жолағы жойылды»
 _BAND_NOUNS = re.compile(
@@ -1298,7 +1302,12 @@ def _clauses(t: str) -> list[tuple[str, bool, bool]]:
             opened_by = delimiter  # the line break after a full stop: the same sentence end
             i += 1
             continue
-        while delimiter == "." and i + 1 < len(pieces) and _YEAR_ABBREVIATED.fullmatch(_COMMENT_LABEL.sub("", clause)):
+        while (
+            delimiter == "."
+            and clause.endswith("г")
+            and i + 1 < len(pieces)
+            and _YEAR_ABBREVIATED.fullmatch(_COMMENT_LABEL.sub("", clause))
+        ):
             # the "г." of a year («год») ends no sentence: «Комментарий: в 2021 г. не подтверждалась» is one clause
             # (probe95 D20: «не подтверждалась» was a withdrawal of its own)
             after, delimiter = pieces[i + 1]
