@@ -755,13 +755,12 @@ _YEAR_THEN = (
     rf"\b{_YEAR}\s+(?:sample|specimen|test|study|result|analysis|ife|immunofixation|serum|urine)\b|"
     rf"\bв\s+(?:\w+\s+)?{_YEAR}\s*(?:г\b|году)|\b{_YEAR}\s*(?:ж\b|жыл\w*)"
 )
-#: an earlier test's words: "previous sample", "prior IFE", «предыдущий анализ», «ранее» (probe92 D2)
+#: an earlier test's words: "previous sample", "prior IFE", «предыдущий анализ», «ранее» (probe92 D2) - or a test
+#: named by its year: "in 2021 not confirmed on repeat", "2021 sample - not confirmed", «в 2021 г. не
+#: подтверждалась», Kazakh «2021 жылы» (probe95 D20: today's band withdrawn)
 _THEN = re.compile(
     r"\b(?:previous(?:ly)?|prior|earlier|formerly|initially|at diagnosis|at baseline|before treatment)\b|"
-    r"ранее|прежн\w*|предыдущ\w*|исходн\w*|до лечения|бұрын\w*|алдыңғы|"
-    # ... or a test named by its year: "in 2021 not confirmed on repeat", "2021 sample - not confirmed", «в 2021 г.
-    # не подтверждалась», Kazakh «2021 ж.», «2021 жылы» (probe95 D20: today's band withdrawn)
-    + _YEAR_THEN
+    r"ранее|прежн\w*|предыдущ\w*|исходн\w*|до лечения|бұрын\w*|алдыңғы|" + _YEAR_THEN
 )
 
 
@@ -1087,12 +1086,11 @@ def _gone_after_the_band(clause: str) -> bool:
     band - resolved", «Полоса IgG лямбда исчезла», «IgG лямбда жолағы жойылды» (not a band said to stay)."""
     if not _GONE_STEMS.search(clause):  # (most clauses: no word of it)
         return False
-    last = None
-    for last in _BAND.finditer(clause):
-        pass
-    if last is None or _STILL.search(clause):
+    ends = [m.end() for m in _BAND.finditer(clause)]
+    if not ends or _STILL.search(clause):
         return False
-    rest = clause[_BAND_NOUNS.match(clause, last.end()).end() :]
+    nouns = _BAND_NOUNS.match(clause, ends[-1])
+    rest = clause[nouns.end() if nouns else ends[-1] :]
     return bool(_GONE_PREDICATE.match(rest))
 
 
@@ -1226,10 +1224,7 @@ _SEEN_THEN_RU = (
     r"(?:ранее|прежде|впервые|исходно|при диагностике|до лечения|в (?:\w+ )?(?:19|20)\d\d\s*(?:г|года?)?)",
 )
 _SEEN_THEN = re.compile(
-    "|".join(
-        rf"^\s*(?:{when}\s+{seen}|{seen}\s+{when})\s*$"
-        for seen, when in (_SEEN_THEN_EN, _SEEN_THEN_RU)
-    )
+    "|".join(rf"^\s*(?:{when}\s+{seen}|{seen}\s+{when})\s*$" for seen, when in (_SEEN_THEN_EN, _SEEN_THEN_RU))
 )
 
 
@@ -1313,7 +1308,11 @@ def _clauses(t: str) -> list[tuple[str, bool, bool]]:
             after, delimiter = pieces[i + 1]
             clause = f"{clause} {after}"
             i += 1
-        if delimiter in ("|", "\n") and i + 1 < len(pieces) and (_LABEL_CELL.fullmatch(clause) or _THEN_CELL.fullmatch(clause)):
+        if (
+            delimiter in ("|", "\n")
+            and i + 1 < len(pieces)
+            and (_LABEL_CELL.fullmatch(clause) or _THEN_CELL.fullmatch(clause))
+        ):
             # a cell or a line that only names the specimen or the comment is the label of the next one:
             # "Serum IFE | IgG lambda | Urine IFE | negative" is "Serum IFE: IgG lambda | Urine IFE: negative"
             # (probe92 D20: the urine's "negative" was the whole result's, against the serum band)

@@ -82,7 +82,10 @@ def test_a_poems_patient_whose_band_has_not_resolved_is_met(mapping):
         ("IgG lambda band has resolved.", "IgG lambda band has partially resolved."),
         ("IgG lambda band - resolved", "IgG lambda band - not resolved"),
         ("IgG lambda band: resolved", "IgG lambda band: persists"),
-        ("IgG lambda band, resolved since the last sample.", "IgG lambda band, partially resolved since the last sample."),
+        (
+            "IgG lambda band, resolved since the last sample.",
+            "IgG lambda band, partially resolved since the last sample.",
+        ),
         ("IgG lambda band, now resolved after chemotherapy.", "IgG lambda band, still present after chemotherapy."),
         ("IgG lambda band detected in 2020; today: resolved.", "IgG lambda band detected in 2020; today: present."),
         ("Полоса IgG лямбда исчезла.", "Полоса IgG лямбда не исчезла."),
