@@ -69,3 +69,19 @@ def test_the_lines_under_a_finding_are_not_each_read_with_all_before_them(monkey
     keys = Keys()
     engine._segments(text, keys)  # type: ignore[arg-type]
     assert keys.read <= 5 * len(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "pattern"),
+    [
+        ("daratumumab " * 4_000, "_ATTRIBUTED"),  # each drug named asked the whole clause for a cause
+        ("not confirmed on repeat " * 2_000, "_WITHDRAWAL_DENIED_BEFORE"),  # each withdrawal read all before it
+        ("kappa " * 4_000, "_RATIO_BEFORE"),  # each light chain read all before it for a ratio's "kappa/"
+    ],
+)
+def test_each_word_of_an_immunofixation_reads_only_its_neighbourhood(monkeypatch, text, pattern):
+    counting = _Counting(getattr(ife, pattern))
+    monkeypatch.setattr(ife, pattern, counting)
+    ife._attributes.cache_clear()
+    parse_ife(text)
+    assert counting.read <= 15 * len(text)  # a few hundred characters around each word at most
