@@ -986,6 +986,8 @@ class TextEngine:
             return assertion
         # a terminator inside an aside ("which" of ", which are typical of POEMS syndrome,") ends nothing
         aside = range(m.start("aside"), m.end("aside")) if m.start("aside") >= 0 else range(0)
+        if any(start in aside for start, _ in spans):
+            return assertion  # a finding of its own is no aside: «көкбауыр ұлғайған, бауыр ұлғайған, асцит жоқ»
         if any(ent.end_char <= t < m.start("closing") and t not in aside for t in terminators):
             return assertion
         if m.group("closing").lstrip().startswith(";") and re.search(r"\d", low[ent.end_char : m.start("closing")]):

@@ -568,8 +568,13 @@ def closing_regex(
         r"(?:ранее\s+)?[а-я]{2,}(?:нн|вш|ущ|ющ|ащ|ящ)(?:ый|ая|ое|ые|ого|ых|ой|ую|ым|ыми|ий|ее|ие|его|их|ей|ими))"
     )
     inside = r"(?:[^();.]|\.(?=\d))"  # "(2.5 cm)"
+    # probe95 D17: a Kazakh participle closes its aside (the verb comes last): «Склероздық ошақтар, рентгенде
+    # сипатталған, осы КТ-да анықталмады» ("…, described on the X-ray, are not seen on this CT")
+    # (not a denying one: «көкбауыр ұлғайған, бауыр ұлғаймаған, асцит жоқ» is a list of findings)
+    kazakh_participle = r"[^\W\d_]{2,}(?<!ма)(?<!ме)(?<!ба)(?<!бе)(?<!па)(?<!пе)(?:ған|ген|қан|кен)"
     relative_aside = (
-        rf"(?P<aside>,[\s\-]*{relative}\b[^,;.()]{{0,100}},|\({inside}{{0,100}}\))[\s\-]*(?:{word}){{0,6}}?"
+        rf"(?P<aside>,[\s\-]*{relative}\b[^,;.()]{{0,100}},|\({inside}{{0,100}}\)"
+        rf"|,[^,;.()]{{0,100}}?\b{kazakh_participle}\b[\s\-]*,)[\s\-]*(?:{word}){{0,6}}?"
     )
     # where it was looked for may follow the denial or doubt: "…, cannot be excluded on this CT", «не
     # выявлены на данной КТ» (probe89 D6 variant: nothing may follow it, so the finding stayed present) -
