@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from .layout import ANSWERISH_LINE
@@ -315,6 +315,34 @@ def _denies(first_line: str) -> bool:
         or _DENIAL_LEAD_IN.search(first_line)
         or _BARE_DENIAL.fullmatch(first_line)
     )
+
+
+#: a denial heading inline, before the list it denies: "None of the following:", "Absent:", «Не выявлено:»,
+#: «Жоқ:» (the words before the first colon, at most six)
+_INLINE_DENIAL_HEAD = re.compile(r"\s*(?P<head>(?:[^\W\d_]+[ \t]+){0,5}[^\W\d_]+)[ \t]*:")
+_KAZAKH_DENIAL = re.compile(r"\b(?:жоқ|жок|анықталмады)\b", re.IGNORECASE)
+
+
+def _semicolons_under_denial(sentence: str, names_target: Callable[[str], bool]) -> str:
+    """ "None of the following: splenomegaly; hepatomegaly; lymphadenopathy" (probe95 D16): a denial heading
+    before a colon denies every item after it, whether commas or semicolons part them; ConText's semicolon
+    ends a denial, so the second item was read as present. Each semicolon there becomes a comma (same
+    length) - not one before an item that states its own finding ("Absent: ascites; effusion is seen", "…;
+    small effusion"), nor under a heading that names a finding ("Splenomegaly: none; ascites")."""
+    if ";" not in sentence:
+        return sentence
+    m = _INLINE_DENIAL_HEAD.match(sentence)
+    if m is None or names_target(m.group("head")):
+        return sentence
+    head = m.group("head")
+    if not (_DENYING_LEAD_IN.search(head) or _DENIAL_LEAD_IN.search(head) or _KAZAKH_DENIAL.search(head)):
+        return sentence
+    parts = sentence[m.end() :].split(";")
+    out = parts[0]
+    for part in parts[1:]:
+        states = _STATES_ITS_OWN.search(part) and not _THRESHOLD.search(part)
+        out += (";" if states else ",") + part
+    return sentence[: m.end()] + out
 
 
 def _denied_items(listed: str) -> list[str]:
@@ -1071,7 +1099,7 @@ class TextEngine:
     def _run(self, nlp: Any, chunk: str) -> Any:
         """One sentence through the rule-based components (nlp.pipe's batching buys nothing for
         rule components and costs ~0.5 ms a call)."""
-        text = set_aside_contrast(dehyphen(chunk))
+        text = set_aside_contrast(dehyphen(_semicolons_under_denial(chunk, self._names_target)))
         if not text.rstrip().endswith((".", "!", "?")):
             # a list line or the end of a text ("Splenomegaly: no"): its end is a sentence end, which
             # rules such as ": no ." need to see (past the original's end: quotes stay within it)
@@ -1081,6 +1109,11 @@ class TextEngine:
         for proc in components[:-1]:
             doc = proc(doc)
         return components[-1](self._with_targets(doc))
+
+    def _names_target(self, text: str) -> bool:
+        """Whether ``text`` holds a whole target phrase."""
+        low = normalise(text)
+        return any(regex.search(low) for _, regex in self._targets)
 
     def _with_targets(self, doc: Any) -> Any:
         """Set doc.ents to the target phrases found in the text (longest first, no overlaps)."""
