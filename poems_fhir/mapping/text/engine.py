@@ -955,8 +955,10 @@ class TextEngine:
         spans = sorted((e.start_char, e.end_char) for e in doc.ents)
         # where ConText's terminators end (a clause ending at a comma): no closing denial reaches back past one
         ends = [doc[t.modifier_span[1] - 1].idx for t in doc._.context_graph.modifiers if t.category == "TERMINATE"]
+        low = normalise(doc.text)
         for ent in doc.ents:
             assertion = _asked(self._closing_denial(self._assertion(ent, chunk.text), ent, doc.text, spans, ends), ent)
+            assertion = _restated_elsewhere(assertion, low, ent.end_char, spans)
             found.append((ent.start_char, assertion))
             found += [(ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])]
         kept = [a for _, a in self._without_excepted_denials(doc.text, found)]
@@ -1290,6 +1292,68 @@ class TextEngine:
         # list agreeing with its nearest member, and a denial is not taken from it on a guess
         described = any(not t.is_punct for t in doc[ent.sent.start : ent.start])
         return described and len(between) == 1 and nominative.fullmatch(normalise(between[0].text)) is not None
+
+
+#: a denial limited to one place and a clause that, without repeating the noun, states it in another (probe95
+#: D18): "No sclerotic lesions in the skull, but multiple in the pelvis", "…; multiple in the pelvis", "Sclerotic
+#: lesions: none in the skull, several in the pelvis", «Склеротических очагов в черепе нет, но множественные в
+#: костях таза». A count or degree word, then a place ("No sclerotic lesions in the skull or pelvis", "…, pelvis
+#: or spine" name no second finding; "…; a lytic lesion in L3" is another kind)
+_ELSEWHERE_QUANTITY = (
+    r"multiple|several|numerous|many|few|some|scattered|two|three|four|five|\d+|one|single|a|an|"
+    r"small|mild|moderate|large|trace|minimal|marked|massive|"
+    r"множественн\w*|единичн\w*|несколько|многочисленн\w*|одиночн\w*|один|одна|два|две|три|небольш\w*|"
+    r"умеренн\w*|выраженн\w*"
+)
+_PLACE_THEN = (
+    r"(?:[\s\-]+[^\W\d_]+){0,3}?(?:\s*:\s*(?:none|no|nil|absent|нет))?"
+    r"[\s\-]+(?:in|at|of|within|involving|on|в|во|на)\s[^,;.()]{1,60}?"
+)
+_RESTATED_ELSEWHERE = re.compile(
+    r"(?:,|;|\s+(?=but\b|но\b|а\b))\s*(?:(?:but|whereas|while|however|although|though|and|но|а|однако|тогда как)\b,?\s*)?"
+    r"(?P<again>(?:there\s+(?:are|is)\s+)?"
+    rf"(?:{_ELSEWHERE_QUANTITY})\s+(?:(?:few|small|tiny|large|larger|ones?|amount|volume|quantity|are|is|were|was|"
+    r"seen|noted|present|identified|мелк\w*|крупн\w*|количеств\w*|определяются|выявлены|имеются)\s+){0,3}"
+    r"(?:in|at|within|involving|throughout|across|on|в|во|на)\s[^,;.()]{1,60})",
+)
+_RESTATED_AFTER_PLACE = re.compile(_PLACE_THEN + _RESTATED_ELSEWHERE.pattern)
+_RESTATED_IN_PLACE = re.compile(r"[^,;.()]{0,60}?" + _RESTATED_ELSEWHERE.pattern)
+#: ... or a denial said of one side or place, then "present" of another (probe95 D25): "Papilloedema absent on
+#: the left but present on the right", «Папиллоэдема слева отсутствует, справа определяется»
+_PRESENT_ELSEWHERE = re.compile(
+    r"(?:[\s\-]+[^\W\d_]+){0,3}?\s+(?:(?:is|are|was|were)\s+)?(?:absent|not\s+seen|not\s+present|negative)"
+    r"\s+(?:in|at|on)\s[^,;.()]{1,40}?(?:,|;|\s+(?=but\b|whereas\b|while\b))\s*"
+    r"(?:(?:but|whereas|while|and)\b,?\s*)?(?P<again>(?:(?:is|are|was|were)\s+)?(?:present|seen|noted|visible|evident)"
+    r"\s+(?:in|at|on)\s[^,;.()]{1,40})"
+    r"|\s+(?:справа|слева)\s+(?:нет|отсутству\w*|не\s+выявлен\w*|не\s+определя\w*)\s*[,;]\s*(?:(?:но|а)\s+)?"
+    r"(?P<again_ru>(?:справа|слева)\s+(?:есть|имеется|определя\w*|выявлен\w*))",
+)
+
+
+def _restated_elsewhere(assertion: Assertion, low: str, end: int, spans: list[tuple[int, int]]) -> Assertion:
+    """A denied mention whose place-limited denial is followed by the same finding elsewhere, the noun left
+    out: present, the restating clause its trigger. Not when another target stands in that clause, nor when
+    its place is another organ ("No sclerotic lesions in the skull, two in the lungs")."""
+    if Modifier.NEGATED not in assertion.modifiers:
+        return assertion
+    # the place is the mention's own end ("очагов в костях черепа") or follows it ("lesions in the skull")
+    placed = re.search(r"\s(?:in|at|within|в|во|на)\s", normalise(assertion.text)) is not None
+    m = (
+        _RESTATED_AFTER_PLACE.match(low, end)
+        or (_RESTATED_IN_PLACE.match(low, end) if placed else None)
+        or _PRESENT_ELSEWHERE.match(low, end)
+    )
+    if m is None:
+        return assertion
+    group = "again" if m.start("again") >= 0 else "again_ru"
+    again = m.start(group)
+    if any(again <= start < m.end() for start, _ in spans):
+        return assertion
+    if _ELSEWHERE.search(low, again, m.end()) and not _ELSEWHERE.search(low, end, again):
+        return assertion
+    return replace(
+        assertion, modifiers=assertion.modifiers - {Modifier.NEGATED}, triggers=(*assertion.triggers, m.group(group))
+    )
 
 
 def _names_another(low: str, at: int, spans: list[tuple[int, int]]) -> bool:
