@@ -986,6 +986,14 @@ def test_diabetic_polyneuropathy_in_text_is_the_coded_rules_polyneuropathy_flag_
         "Toxic sensorimotor polyneuropathy.",
         "Алкогольная полинейропатия.",
         "Лекарственная полинейропатия.",
+        # probe95 D28: the cause after the polyneuropathy, or its drug; Kazakh
+        "Polyneuropathy secondary to alcohol.",
+        "Polyneuropathy, alcohol-related.",
+        "Sensorimotor polyneuropathy, alcoholic.",
+        "Peripheral polyneuropathy (drug-induced: thalidomide).",
+        "Лекарственно-индуцированная полинейропатия.",
+        "Алкогольдік полинейропатия.",
+        "Дәрілік полинейропатия.",
     ],
 )
 def test_a_toxic_polyneuropathy_in_words_is_the_coded_rules_polyneuropathy_and_flag(mapping, words):
