@@ -417,7 +417,7 @@ def _chain_high_at_baseline(measurements: Sequence[Measurement], cut: dt.date, a
     high, low = max(kappa[day], lam[day]), min(kappa[day], lam[day])
     # only a chain clearly the higher names a clone (probe74 D12: kappa 150 against lambda 130 took kappa
     # as the clone, and a lambda rise to 300 went unseen); else each day's higher chain, as before
-    if low > 0 and high < _CLONE_DOMINANCE * low:
+    if high == low or high < _CLONE_DOMINANCE * low:  # equal (both 0 too: no chain is higher), or not clearly
         return None
     return "lambda" if lam[day] > kappa[day] else "kappa"
 

@@ -180,6 +180,10 @@ def test_a_censored_vegf_after_a_post_treatment_reference_leaves_a_progression_o
             f"no VEGF before the first treatment: response not measurable; against the post-treatment reference "
             f"100 pg/mL of {d(30)}, the censored VEGF ({shown} pg/mL) leaves a progression open"
         )
+        # the specimen and the two values it rests on are shown with it (kills _vegf_from_post_treatment_reference
+        # mutmut_104, _107, _108)
+        assert r.specimen == "plasma"
+        assert (r.baseline.reference, r.latest.reference) == ("Observation/vegf-30", "Observation/vegf-90")
     plain = run(v(100, 30), v(120, 90)).vegf
     assert plain.reason.endswith(f"120 pg/mL on {d(90)} is no progression")
 

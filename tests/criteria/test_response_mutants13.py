@@ -43,3 +43,27 @@ def test_an_immunofixation_after_as_of_is_not_read_even_before_a_later_baseline_
     assert r.hematologic.reason.startswith("no M-protein before the first treatment")
     assert "immunofixation" not in r.hematologic.reason
     assert r.hematologic_imwg.reason == imwg_reason
+
+
+# --- the clone's chain without an immunofixation (_chain_high_at_baseline) -------------------------------------
+
+
+def _chains(kappa: float, lam: float):
+    from poems_fhir.criteria.response import _chain_high_at_baseline
+
+    flc = [m("flc_kappa", kappa, -5, unit="mg/L"), m("flc_lambda", lam, -5, unit="mg/L")]
+    return _chain_high_at_baseline(flc, d(0), None)
+
+
+@pytest.mark.parametrize(
+    ("kappa", "lam", "chain"),
+    [
+        (10.0, 20.0, "lambda"),  # exactly twice the other: clearly higher (kills mutmut_45, "<=")
+        (1.0, 1.5, None),  # low values are compared alike (kills mutmut_44, "low > 1")
+        (0.0, 0.0, None),  # equal, both unmeasurably low: no chain is higher (it was "kappa")
+        (0.0, 5.0, "lambda"),
+        (40.0, 25.0, None),
+    ],
+)
+def test_the_clones_chain_is_the_one_clearly_higher_at_the_baseline(kappa, lam, chain):
+    assert _chains(kappa, lam) == chain
