@@ -842,22 +842,26 @@ def _column_tables(lines: list[str], names: Callable[[str], bool], budget: int) 
     (blanked), each answer row becomes "Splenomegaly: no. Ascites: no. Pleural effusion: no." Only a header
     of two cells or more, each a finding's short name (or, beside one at least, an organ no finding is named
     by: "Liver | Spleen | Kidneys", probe93 D16), over rows of as many cells, each a row's answer
-    (:func:`_row_answer`), a no-answer ("N/A") or empty, one answering at least (a markdown rule between)."""
+    (:func:`_row_answer`), a no-answer ("N/A") or empty, one answering at least (a markdown rule between, or a
+    blank line: an HTML table's rows). After the first, a column may be headed by something else ("Comment",
+    "Date"): its cell is kept as written."""
     i = 0
     while i < len(lines):
         header = _cells(lines[i])
         if (
             header is None
             or not 2 <= len(header) <= _MAX_COLUMNS
-            or not all(
-                len(c) <= _MAX_LABEL_CELL
-                and _pair_label(c)
-                and (_finding_cell(c, names) or _OTHER_ORGAN.fullmatch(c.rstrip(":")))
-                for c in header
-            )
+            or not all(len(c) <= _MAX_LABEL_CELL and _pair_label(c) for c in header)
             or not any(_finding_cell(c, names) for c in header)
             or any(_STATEMENT_WORD.search(c) for c in header)
         ):
+            i += 1
+            continue
+        # a column headed by something else - "Comment", "Date", "Visual acuity", "Retinal haemorrhages" - keeps
+        # its cell as written: only the findings' and organs' columns must answer (probe95 D15: "Papilloedema |
+        # Comment⏎absent | discs sharp" left the header unread, read as "Papilloedema: Comment", present)
+        answered = [bool(_finding_cell(c, names) or _OTHER_ORGAN.fullmatch(c.rstrip(":"))) for c in header]
+        if not answered[0]:  # "Chest | Pleural effusion⏎Abdomen | No": a first column of sites labels rows
             i += 1
             continue
         k = i + 1
@@ -865,15 +869,21 @@ def _column_tables(lines: list[str], names: Callable[[str], bool], budget: int) 
             k += 1
         rows: list[tuple[int, list[str]]] = []
         while k < len(lines):
+            # an HTML table's rows arrive a blank line apart (probe95 D14: its column table was not read)
+            if not lines[k].strip() and k + 1 < len(lines) and lines[k + 1].strip():
+                k += 1
             row = _cells(lines[k])
             if row is None or len(row) != len(header):
                 break
-            answers = [_column_answer(c, row, names) if c.rstrip(" .") else "" for c in row]
+            answers = [
+                (_column_answer(c, row, names) if asks else c.rstrip(" .")) if c.rstrip(" .") else ""
+                for c, asks in zip(row, answered, strict=True)
+            ]
             if any(
                 a is None and not _NO_ANSWER_CELL.fullmatch(c.rstrip(" .")) for a, c in zip(answers, row, strict=True)
             ):
                 break
-            if not any(answers):
+            if not any(a for a, asks in zip(answers, answered, strict=True) if asks):
                 break
             rows.append((k, [a if a is not None else c.rstrip(" .") for a, c in zip(answers, row, strict=True)]))
             k += 1
