@@ -460,10 +460,19 @@ _ELSEWHERE = {
     "serum": (r"urine|csf|cerebrospinal fluid", r"моч[еи]|ликвор\w*"),
     "urine": (r"serum|plasma|blood|csf|cerebrospinal fluid", r"сыворотк\w*|плазм\w*|крови|ликвор\w*"),
 }
-_AND_ANOTHER = (
-    r"(?!\s*(?:,|/|\bor\b|\band\b|\bnor\b)\s*(?:(?:in|on|from) )?(?:the )?(?:serum|plasma|blood|urine|csf)\b)"
-)
-_AND_ANOTHER_RU = r"(?!\s*(?:,|\bи\b|\bили\b)\s*(?:в )?(?:сыворотк|плазм|кров|моч|ликвор))"
+#: ... the tested specimen's own names: a denial that goes on to name one ("in the urine or serum") is no limit,
+#: another specimen after it ("in urine or CSF") still is (probe95 I113: read as the serum band's denial)
+_TESTED = {"serum": (r"serum|plasma|blood", r"сыворотк|плазм|кров"), "urine": (r"urine", r"моч")}
+
+
+def _and_the_tested(specimen: str) -> tuple[str, str]:
+    tested, tested_ru = _TESTED[specimen]
+    return (
+        rf"(?!\s*(?:,|/|\bor\b|\band\b|\bnor\b)\s*(?:(?:in|on|from) )?(?:the )?(?:{tested})\b)",
+        rf"(?!\s*(?:,|\bи\b|\bили\b)\s*(?:в )?(?:{tested_ru}))",
+    )
+
+
 _DENIED_EN = (
     r"(?:(?:not|no longer) (?:detected|detectable|seen|found|present|identified|visible|demonstrated)|absent|"
     r"negative|undetectable)"
@@ -485,10 +494,11 @@ _NOT_GONE_STEMS = re.compile(r"resolv|disappear|clear|gone|vanish|regress|исч
 def _other_specimen(specimen: str) -> tuple[str, str]:
     """The words that limit a denial to another specimen than the one tested: "in the urine", «в моче»."""
     names, names_ru = _ELSEWHERE[specimen]
+    and_tested, and_tested_ru = _and_the_tested(specimen)
     return (
         r"(?:in|on|from) (?:the )?(?:(?:random|spot|24[- ]?h\w*|timed|concurrent|paired) )?"
-        rf"(?:{names})\b(?: (?:sample|specimen|ife|immunofixation|study))?" + _AND_ANOTHER,
-        rf"в (?:\w+ )?(?:{names_ru})" + _AND_ANOTHER_RU,
+        rf"(?:{names})\b(?: (?:sample|specimen|ife|immunofixation|study))?" + and_tested,
+        rf"в (?:\w+ )?(?:{names_ru})" + and_tested_ru,
     )
 
 

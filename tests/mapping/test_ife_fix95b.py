@@ -224,3 +224,19 @@ def test_a_poems_patient_whose_wrapped_denial_says_no_monoclonal_band_is_not_met
     text = "No monoclonal\nIgG lambda band"
     classification, state, _ = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
     assert (classification, state) == ("not_met", State.ABSENT)
+
+
+@pytest.mark.parametrize(
+    ("text", "specimen", "reading"),
+    [
+        # probe95 I113: another specimen after the first ("or CSF") is no name of the tested one - still a limit
+        ("IgG lambda paraprotein which is not detected in urine or CSF.", "serum", "present: IgG lambda"),
+        ("IgG lambda paraprotein not detected in the urine or CSF", "serum", "present: IgG lambda"),
+        ("Free lambda band which is not detected in the serum or CSF.", "urine", "present: free lambda light chain"),
+        # ... the tested one named: no limit
+        ("IgG lambda paraprotein which is not detected in the urine or serum.", "serum", "absent"),
+        ("Free lambda band which is not detected in the serum or urine.", "urine", "absent"),
+    ],
+)
+def test_a_denial_naming_two_other_specimens_is_still_limited_to_them(text, specimen, reading):
+    assert _reads(text, specimen) == reading
