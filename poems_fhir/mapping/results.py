@@ -306,7 +306,7 @@ _FLAGS = (Qual.HIGH, Qual.LOW, Qual.NORMAL, Qual.ABNORMAL)
 
 def _words_after_unit(unit_text: str, terms: dict[str, Qual]) -> tuple[str, Qual | None, str] | None:
     """ "pg/mL (plasma)", "g/dL*", "pg/mL - High", "pg/mL [0-96.2]" -> (the unit, a flag among the words or
-    None, the words), when every word after the unit is a flag, a marker, the specimen or a reference
+    None, the flag's word or else all the words), when every word after the unit is a flag, a marker, the specimen or a reference
     range; None otherwise - the whole text stays the unit, refused if it is none ("g/dl (IgG kappa)": an
     isotype beside an M-protein is not dropped in silence). The specimen is read by the VEGF rule from the
     value's words; a range written here is not used (the lab's referenceRange is)."""
@@ -315,19 +315,32 @@ def _words_after_unit(unit_text: str, terms: dict[str, Qual]) -> tuple[str, Qual
         return None
     head, tail = unit_text[: found.start()].strip(), unit_text[found.start() :].strip()
     flag = None
-    # a bracket is one piece whatever it holds ("(150 - 400)", "(35,0-50,0)"); the words outside are cut at
-    # commas, semicolons and spaced dashes
+    # a bracket is one piece whatever it holds ("(150 - 400)", "(35,0-50,0)"), or its parts after a comma and a
+    # space ("(serum, ref <500)"); the words outside are cut at commas, semicolons and spaced dashes
     bracketed = [m.group(1) if m.group(1) is not None else m.group(2) for m in _BRACKETED.finditer(tail)]
     outside = _BRACKETED.sub(" ", tail)
     for piece in [*bracketed, *_AFTER_UNIT_PIECES.split(outside)]:
-        word = piece.strip(" *!-–")
-        if not word or _SPECIMEN_WORD.fullmatch(word) or _RANGE_WORDS.fullmatch(word):
-            continue
-        known = terms.get(normalise_term(word))
-        if known not in _FLAGS:
-            return None
-        flag = flag or known
+        words = [piece] if _said_after_unit(piece, terms) is not None else _IN_BRACKET.split(piece)
+        for word in words:
+            said = _said_after_unit(word, terms)
+            if said is None:
+                return None
+            if isinstance(said, Qual) and flag is None:
+                flag, tail = said, word.strip(" *!-–")  # the flag's own word is what its source names
     return head, flag, tail
+
+
+_IN_BRACKET = re.compile(r"[,;]\s+")
+
+
+def _said_after_unit(piece: str, terms: dict[str, Qual]) -> Qual | bool | None:
+    """A piece of the words after a unit: its flag, True for a marker, the specimen or a range, None for
+    anything else."""
+    word = piece.strip(" *!-–")
+    if not word or _SPECIMEN_WORD.fullmatch(word) or _RANGE_WORDS.fullmatch(word):
+        return True
+    known = terms.get(normalise_term(word))
+    return known if known in _FLAGS else None
 
 
 def _read_text(

@@ -171,3 +171,16 @@ def test_a_value_wrapped_over_lines_is_read_as_one_line(mapping):
     wrapped = _read(mapping, M_PROTEIN, "5 g/L\nIgG kappa")
     assert wrapped.findings == [] and wrapped.measurements == []
     assert "is not a valid UCUM unit" in wrapped.errors[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("1250 pg/mL (serum, ref <500) H", "present"),  # probe96 X57: a bracket's parts after a comma
+        ("150 pg/mL (H, plasma)", "indeterminate"),  # above the lab's limit, below the plasma cut-off
+    ],
+)
+def test_a_bracket_of_several_parts_after_a_vegf_value(mapping, text, state):
+    (finding,) = [f for f in _read(mapping, VEGF, text).findings if f.topic == "vegf_elevation"]
+    assert finding.state.value == state
+    assert _read(mapping, VEGF, "1250 pg/mL (serum, haemolysed)").measurements == []  # other words: refused
