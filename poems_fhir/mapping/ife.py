@@ -106,7 +106,11 @@ _OPEN_LINE_END = re.compile(
     r"не|и|или|в|на|с|со|без|для|по|при)\b|"
     r"\b(?:no|any|an?|the|small|faint|minor|discrete|definite|dominant|distinct|single|new|residual|persistent|"
     r"further|additional|trace) monoclonal|"
-    r"(?:выявлен\w*|обнаружен\w*|нет|без|следы|небольш\w*|слаб\w*) моноклональн\w*)\n"
+    r"(?:выявлен\w*|обнаружен\w*|нет|без|следы|небольш\w*|слаб\w*) моноклональн\w*)\n|"
+    # a line that goes on with where it was looked for: "not detected⏎in the urine", «не выявлен⏎в моче» (probe96
+    # D2: the urine's denial, cut from its specimen, denied the serum band)
+    r"\n(?=(?:in|on|from) (?:the |this |that |a )?(?:\w+ )?(?:urine|serum|plasma|blood|csf)\b|"
+    r"в (?:\w+ ){0,2}(?:моч|сыворотк|плазм|кров))"
 )
 
 
@@ -496,9 +500,9 @@ def _other_specimen(specimen: str) -> tuple[str, str]:
     names, names_ru = _ELSEWHERE[specimen]
     and_tested, and_tested_ru = _and_the_tested(specimen)
     return (
-        r"(?:in|on|from) (?:the )?(?:(?:random|spot|24[- ]?h\w*|timed|concurrent|paired) )?"
+        r"(?:in|on|from) (?:the |this |that |a )?(?:(?:random|spot|24[- ]?h\w*|timed|concurrent|paired) )?"
         rf"(?:{names})\b(?: (?:sample|specimen|ife|immunofixation|study))?" + and_tested,
-        rf"в (?:\w+ )?(?:{names_ru})" + and_tested_ru,
+        rf"в (?:\w+ ){{0,2}}(?:{names_ru})" + and_tested_ru,
     )
 
 
@@ -592,7 +596,7 @@ _MASKED = (
 # D7: each made a negative immunofixation a clone). The rest of its sentence goes with it ("Clinical
 # details: ?POEMS, query IgA lambda"), unless a clause states a band in words of its own (_POSITIVE).
 #: ... but "please disregard (this)" alone sets the band aside (_WITHDRAWN): no mention
-_NOT_DISREGARD = r"(?! (?:disregard|ignore)(?: (?:it|this|that|the (?:band|result|finding)))?\s*$)"
+_NOT_DISREGARD = r"(?! (?:disregard|ignore)\b)"  # "please disregard this result", "please ignore - see amended report"
 _MENTION = re.compile(
     # recommendations and requests
     r"\b(?:suggest\w*|recommend\w*|advis\w*|consider\w*|please"
@@ -708,7 +712,9 @@ _WITHDRAWN_WORDS = (
     r"reproducible|repeatable)|(?:could|can|was|were) ?not (?:be )?(?:confirmed|reproduced)|cannot (?:be )?(?:confirmed|"
     r"reproduced)|(?:did not|failed to) (?:confirm|reproduce)|disregard\w*|please ignore|(?:to|should) be ignored|"
     r"daratumumab|isatuximab|elotuzumab|therapeutic (?:monoclonal )?(?:antibod\w*|mabs?)|"
-    r"(?:drug|mab|antibody)[- ]interference)\b|"
+    r"(?:drug|mab|antibody)[- ]interference|wrong patient|another patient|mislabel\w*|"
+    # the result itself withdrawn: "Comment: result withdrawn", "report cancelled", "result invalid" (probe96 D9)
+    r"(?:result|report|sample|test)s? (?:(?:is|was|has been|been) )?(?:withdrawn|cancell?ed|invalid\w*|void))\b|"
     r"артефакт\w*|не подтверд\w*|не подтвержд\w*|ложноположительн\w*|не воспроизв\w*|даратумумаб\w*|изатуксимаб\w*|"
     r"элотузумаб\w*|терапевтическ\w* (?:моноклональн\w* )?антител\w*|"
     # Kazakh: «расталмады» / «расталған жоқ» (not confirmed), «жалған оң» (false positive) - probe92 D19

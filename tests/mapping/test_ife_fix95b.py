@@ -240,3 +240,27 @@ def test_a_poems_patient_whose_wrapped_denial_says_no_monoclonal_band_is_not_met
 )
 def test_a_denial_naming_two_other_specimens_is_still_limited_to_them(text, specimen, reading):
     assert _reads(text, specimen) == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        # probe96 D2: a line that goes on with where it was looked for is one clause with the line before
+        ("IgG lambda paraprotein not detected\nin urine.", "present: IgG lambda"),
+        ("Monoclonal IgA kappa band, not seen\nin the urine", "present: IgA kappa"),
+        ("Парапротеин IgG-λ не выявлен\nв моче.", "present: IgG lambda"),
+        ("No monoclonal band detected\nin the serum.", "absent"),
+        # probe96 D4: "this urine", «в данной пробе мочи»
+        ("The IgG lambda paraprotein is not detected in this urine sample.", "present: IgG lambda"),
+        ("Парапротеин IgG-λ в данной пробе мочи не выявлен.", "present: IgG lambda"),
+        # probe96 D9: the result itself set aside
+        ("IgG kappa band detected. Please disregard this result.", "conflict"),
+        ("Monoclonal IgG kappa band detected. Comment: please ignore - see amended report.", "conflict"),
+        ("IgG kappa band detected. Ignore - wrong patient.", "conflict"),
+        ("IgG kappa band detected. Comment: result withdrawn.", "conflict"),
+        ("IgG kappa band detected. Comment: report cancelled, sample mislabelled.", "conflict"),
+        ("IgG kappa band detected. Please repeat in 3 months.", "present: IgG kappa"),
+    ],
+)
+def test_where_it_was_looked_for_and_a_result_set_aside(text, reading):
+    assert _reads(text, "serum") == reading
