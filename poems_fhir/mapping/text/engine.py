@@ -548,6 +548,7 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
     out: list[str] = []
     heading: str | None = None
     named = False  # a segment before this one names a target (kept as we go: joining them all was quadratic)
+    heading_alone = False  # the segment before is a heading ending in a colon, alone
 
     def keep(segment: str) -> None:
         nonlocal named
@@ -560,6 +561,12 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
             keep(_under(heading, s[item.end() :].strip()))
             continue
         stripped = s.strip()
+        # a heading alone in its paragraph over paragraphs that each name a finding: "<p>Not seen:</p><p>ascites</p>
+        # <p>pleural effusion</p>" (probe95 U27: an HTML list without bullets read every item present)
+        if heading_alone and heading is not None and _BARE_NAME.fullmatch(stripped) and keys.hits(stripped):
+            keep(_under(heading, stripped))
+            continue
+        heading_alone = False
         lines = stripped.split("\n")
         # a denial heading without its colon is read with one: "Not seen⏎- Ascites" as "Not seen: Ascites"
         # (probe85 D4: its bulleted items were read as present) - also as the last line of a piece, over the
@@ -573,6 +580,7 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
                 above[-1] = "¿ " + above[-1].strip()
             keep("\n".join(above))
             heading = last + ":"
+            heading_alone = False
             continue
         heading = (
             stripped
@@ -581,6 +589,7 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
             if _denial_heading(lines[0], first=not named)
             else None
         )
+        heading_alone = heading is not None and len(lines) == 1 and stripped.endswith(":")
         keep(s)
     return out
 
