@@ -1166,7 +1166,15 @@ def _denies_the_result(clause: str, text: str) -> bool:
     rest = _RESULT_WORDS.sub("", _NEGATIVE.sub(" ", clause))
     if rest.strip() and not _names_urine(text):
         rest = _RESULT_WORDS.sub("", _SERUM.sub(" ", _NEGATIVE.sub(" ", clause)))
+    if rest.strip() and _SERUM.search(clause) and _URINE.search(clause):
+        # both specimens denied - "not detected in urine or serum", "absent in serum and urine", «в сыворотке и
+        # моче не выявлен» - is whichever was tested (probe96 D1: the band before it stood, `met`)
+        both = _BOTH.sub(" ", _URINE.sub(" ", _SERUM.sub(" ", _NEGATIVE.sub(" ", clause))))
+        rest = _RESULT_WORDS.sub("", both)
     return not rest.strip()
+
+
+_BOTH = re.compile(r"\b(?:or|and|both|nor|from)\b|\bи\b|\bили\b|\bни\b|\bв\b|\bкак\b")
 
 
 def _quote(text: str, clause: str) -> str:

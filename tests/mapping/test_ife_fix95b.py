@@ -264,3 +264,20 @@ def test_a_denial_naming_two_other_specimens_is_still_limited_to_them(text, spec
 )
 def test_where_it_was_looked_for_and_a_result_set_aside(text, reading):
     assert _reads(text, "serum") == reading
+
+
+@pytest.mark.parametrize(
+    ("text", "specimen"),
+    [
+        # probe96 D1: a denial of both specimens after the band named them both, whichever was tested: never the
+        # band alone (it stood, `met`)
+        ("IgM kappa paraprotein; not detected in urine or serum.", "serum"),
+        ("IgM kappa paraprotein, not detected in serum or urine.", "serum"),
+        ("IgG lambda paraprotein, absent in serum and urine.", "serum"),
+        ("Парапротеин IgM-κ; в сыворотке и моче не выявлен.", "serum"),
+        ("Free lambda band; not detected in urine or serum.", "urine"),
+    ],
+)
+def test_a_denial_of_both_specimens_after_the_band_is_no_clone(text, specimen):
+    assert not _reads(text, specimen).startswith("present")
+    assert _reads("IgG lambda band detected in serum; not detected in urine.", "serum") == "present: IgG lambda"
