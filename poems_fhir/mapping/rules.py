@@ -940,6 +940,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "exceptions": [],
         "closing_negations": [],
         "closing_doubts": [],
+        "closing_tails": [],
         "assertive_words": [],
         "nominative_clauses": {"forms": [], "denials": [], "openers": [], "singular_denials": []},
     }
@@ -1014,6 +1015,7 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         "exceptions",
         "closing_negations",
         "closing_doubts",
+        "closing_tails",
         "assertive_words",
     ):
         text[key] += [v for v in new.get(key, []) if v not in text[key]]

@@ -690,7 +690,12 @@ class TextEngine:
         words = [_token_regex(normalise(w)) for w in self.section.inner_negations]
         self._inner_negation = re.compile("|".join(words)) if words else None
         self._coordinators = frozenset(normalise(w) for w in self.section.coordinators)
-        closing = closing_regex(self.section.closing_negations, self.section.assertive_words, self.section.coordinators)
+        closing = closing_regex(
+            self.section.closing_negations,
+            self.section.assertive_words,
+            self.section.coordinators,
+            tails=self.section.closing_tails,
+        )
         self._closing = re.compile(closing) if closing else None
         doubt = closing_regex(
             self.section.closing_doubts, self.section.assertive_words, self.section.coordinators, aside_only=True

@@ -145,6 +145,9 @@ class TextSection(_Strict):
     #: doubts that end a clause after a relative clause or a bracket: "Sclerotic lesions, which are typical
     #: of POEMS, cannot be ruled out" (ConText's backward scope stopped at the aside's commas; probe88 D7)
     closing_doubts: list[str] = Field(default_factory=list)
+    #: words that may follow a closing denial inside its clause, a side or a time: "Папиллоэдемы нет
+    #: справа", "Асцита нет и не было" (the word after «нет» ended the denial's reach back)
+    closing_tails: list[str] = Field(default_factory=list)
     #: words that state what precedes them, so a closing denial does not reach back past them
     #: ("splenomegaly is seen and portal flow is absent")
     assertive_words: list[str] = Field(default_factory=list)
@@ -534,7 +537,12 @@ def list_regex(spec: ListSpec, coordinators: list[str]) -> str | None:
 
 
 def closing_regex(
-    closing: list[str], assertive: list[str], coordinators: list[str] | None = None, *, aside_only: bool = False
+    closing: list[str],
+    assertive: list[str],
+    coordinators: list[str] | None = None,
+    *,
+    aside_only: bool = False,
+    tails: list[str] | None = None,
 ) -> str | None:
     """The words after a target up to a closing denial that ends the clause: at most eight, none a
     negation, contrast or "normal" (the gap's breakers), none ``assertive``; a comma only inside a list
@@ -580,6 +588,9 @@ def closing_regex(
     # выявлены на данной КТ» (probe89 D6 variant: nothing may follow it, so the finding stayed present) -
     # at most five words after a preposition, no breaker among them; a target there stops it (engine)
     tail = rf"(?:[\s\-]+{_WHERE}\b[\s\-]*(?:{word}){{1,5}}?)?"
+    # ... after a side or a time that stays in the clause ("нет справа", "absent bilaterally")
+    if tails:
+        tail = rf"(?:[\s\-]+{_any_of(tails)}(?![^\W_]))?{tail}"
     return (
         rf"{aside}[\s\-]*(?:{word}|{comma}){{0,10}}?(?:{relative_aside}){'' if aside_only else '?'}"
         rf"(?P<closing>{_any_of(closing)}){tail}(?=\s*(?:[.;!,]|$))"
