@@ -92,7 +92,17 @@ _HEAVY_RU = {"g": "G", "a": "A", "m": "M", "d": "D", "e": "E"}
 
 
 #: a line break in any of its spellings
-_LINE_BREAK = re.compile(r"[^\S\n]*(?:\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029])\s*")
+_LINE_BREAK = re.compile(r"[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+_SPACES = re.compile(r"\s+")
+
+
+def _one_space(m: re.Match[str]) -> str:
+    """A run of spaces as one: a line break if it holds one, a cell's pipe if it holds a tab (a tab separates
+    cells as a pipe does), else a space."""
+    run = m.group()
+    return "\n" if _LINE_BREAK.search(run) else " | " if "\t" in run else " "
+
+
 #: a dotted leader between a field and its answer ("IgG lambda band ....... no", "… нет", ". . . none"): the
 #: answer's colon
 _LEADER = re.compile(r"\s*(?:\.\s*){3,}(?=\S)")
@@ -140,9 +150,9 @@ def _normalise(text: str) -> str:
     # the text engine's folding: "ΙgA" with a Greek Iota lost its heavy chain, "Νegative" with a Greek Nu
     # was unrecognised (probe74 D15); κ and λ stay symbols
     text = unicodedata.normalize("NFKC", fold_lookalikes(text)).lower()
-    text = _LINE_BREAK.sub("\n", text.strip())
-    text = re.sub(r"[^\S\n]*\t[^\S\n]*", " | ", text)  # a tab separates cells as a pipe does
-    text = re.sub(r"[^\S\n]+", " ", text)
+    # each run of spaces once, by what it holds (a pattern that opens with "[^\S\n]*" before a line break or
+    # a tab tried every space of a long run again: 25,000 spaces took 5 s)
+    text = _SPACES.sub(_one_space, text.strip())
     text = _column_pairs(text)
     # a field answered by a sign - "IgG: -", "Lambda: +" - in words: a line ending in "-" is otherwise left
     # open and joined to the next (probe93 D2: an all-"-" table of antisera read every band)
@@ -529,11 +539,32 @@ def _limited(specimen: str) -> re.Pattern[str]:
     )
 
 
+def _specimen_first(names: str) -> str:
+    """A denial written as a specimen's sub-field: "urine negative", "- urine: not detected", "urine IFE negative"
+    (not after another specimen joined to it: "serum and urine negative")."""
+    return (
+        r"(?<![\w/&])(?<!\band )(?<!\bor )(?<!\bnor )(?:(?:in|on|from) )?(?:the )?"
+        rf"(?:{names})\b(?: (?:ife|immunofixation|sample|specimen|study))?\s*[:=–—-]?\s*{_DENIED_EN}"
+    )
+
+
+def _limited_field(specimen: str) -> re.Pattern[str]:
+    """_LIMITED, or the other specimen's sub-field denial: "IgG lambda M-protein: urine negative" on a serum result
+    (probe96: read as the serum band's denial)."""
+    return re.compile(_limited(specimen).pattern + "|" + _specimen_first(_ELSEWHERE[specimen][0]))
+
+
+#: the tested specimen's own sub-field denial: "…: urine negative, serum negative" - the text denies the tested
+#: specimen too, so a sub-field denial of the other one is not set aside
+_TESTED_DENIED = {specimen: re.compile(_specimen_first(_TESTED[specimen][0])) for specimen in _TESTED}
+
+
 _PSEUDO = {specimen: _pseudo(specimen) for specimen in _ELSEWHERE}
 _LIMITED = {specimen: _limited(specimen) for specimen in _ELSEWHERE}
+_LIMITED_FIELD = {specimen: _limited_field(specimen) for specimen in _ELSEWHERE}
 
 
-def _unsaid(clause: str, specimen: str) -> str:
+def _unsaid(clause: str, specimen: str, fields: bool) -> str:
     """The clause without its words that have a negation but deny nothing of the band (_PSEUDO) - nor the denial
     limited to another specimen after a band it states with a noun: "IgG lambda paraprotein not detected in
     the urine", «Парапротеин IgG лямбда в моче не выявлен» (fix95b: with no joining word the urine's denial was
@@ -544,7 +575,7 @@ def _unsaid(clause: str, specimen: str) -> str:
         # a verb of disappearing denied is a band still there: "IgG lambda band has not resolved / not
         # disappeared", «Полоса IgG лямбда не исчезла» (probe95 D8: the "not" denied the band, absent)
         clause = _NOT_GONE.sub(" ", clause)
-    m = _LIMITED[specimen].search(clause)
+    m = (_LIMITED_FIELD if fields else _LIMITED)[specimen].search(clause)
     if m is not None:
         said = clause[: m.start()]
         if _bands(said) and _BAND_NOUN.search(said) and not _NEGATED_CLAUSE.search(_PSEUDO[specimen].sub(" ", said)):
@@ -871,7 +902,8 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
     then_seen = False  # a clause after the bands before said they were seen at an earlier test (_SEEN_THEN)
     tested = "urine" if specimen == "urine" else "serum"
     said = _ANTI.sub(" ", t)
-    pieces = _withdrawn_after_a_dash(_clauses(said), tested)
+    fields = not _TESTED_DENIED[tested].search(said)  # _unsaid: the other specimen's sub-field denial set aside
+    pieces = _withdrawn_after_a_dash(_clauses(said), tested, fields)
     for index, (clause, after_comma, new_sentence) in enumerate(pieces):
         mention = mention and not new_sentence
         caveat = (caveat and not new_sentence) or bool(_CAVEAT.search(clause))
@@ -908,7 +940,7 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
             now = clause[: then.start()] if old is not clause_bands else ""
             clause_bands = _bands(now)
             if not clause_bands:
-                negated_any = negated_any or bool(_NEGATED_CLAUSE.search(_unsaid(clause, tested)))
+                negated_any = negated_any or bool(_NEGATED_CLAUSE.search(_unsaid(clause, tested, fields)))
                 previous, denied_list = [b for b in old], False
                 continue
             clause = now
@@ -992,7 +1024,8 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
             continue
         denied_list = False
         if any(b in bands for b in members) and (
-            _withdraws(clause) or (not _UNCERTAIN.search(clause) and _NEGATED_CLAUSE.search(_unsaid(clause, tested)))
+            _withdraws(clause)
+            or (not _UNCERTAIN.search(clause) and _NEGATED_CLAUSE.search(_unsaid(clause, tested, fields)))
         ):
             # a band stated, then denied or withdrawn by name: "IgG lambda band. Comment: the IgG lambda band
             # was not confirmed on repeat / is probably an artefact"
@@ -1003,7 +1036,7 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
             possible += [b for b in members if b not in possible]
             previous = []
             continue
-        if _NEGATED_CLAUSE.search(_unsaid(clause, tested)):
+        if _NEGATED_CLAUSE.search(_unsaid(clause, tested, fields)):
             if all(b.heavy_chain is None for b in members) and len({b.light_chain for b in members}) == 1:
                 chain_denials.append(clause)  # "No kappa band": one light chain denied, not the clone
             else:
@@ -1078,7 +1111,9 @@ _DASH = re.compile(r"\s[-–—]+\s|[-–—]+\s|:\s*")
 _MAX_DASHES = 32  # a clause of a real report has a few
 
 
-def _withdrawn_after_a_dash(pieces: list[tuple[str, bool, bool]], tested: str) -> list[tuple[str, bool, bool]]:
+def _withdrawn_after_a_dash(
+    pieces: list[tuple[str, bool, bool]], tested: str, fields: bool
+) -> list[tuple[str, bool, bool]]:
     """A band stated as seen, then withdrawn after a hyphen, a dash or a colon - "IgG lambda band detected -
     not confirmed on repeat", "… detected:⏎not confirmed on repeat", "… detected - not an artefact" - as two
     sentences, the withdrawal (or its denial) a comment of its own (probe93 D4: the withdrawal's "not" denied
@@ -1093,7 +1128,7 @@ def _withdrawn_after_a_dash(pieces: list[tuple[str, bool, bool]], tested: str) -
         dashes = islice(_DASH.finditer(clause), _MAX_DASHES) if _BAND.search(clause) else ()
         for m in dashes:
             head, tail = clause[: m.start()], clause[m.end() :]
-            if not _bands(head) or _NEGATED_CLAUSE.search(_unsaid(head, tested)):
+            if not _bands(head) or _NEGATED_CLAUSE.search(_unsaid(head, tested, fields)):
                 continue
             word = next((w for w in _WITHDRAWN_WORD.finditer(tail) if not _only_given(w, tail)), None)
             if (_POSITIVE.search(head) and _WITHDRAWN.search(tail)) or (
