@@ -131,8 +131,10 @@ def test_more_platelet_unit_spellings(mapping, text, value, unit):
     assert [(m.value, m.unit) for m in found.measurements] == [(value, unit)]
 
 
-def test_upper_case_grams_per_decilitre(mapping):
-    found = _read(mapping, "718-7", "14.2 GM/DL")
+@pytest.mark.parametrize("text", ["14.2 GM/DL", "14.2 G/dL", "14.2 G/dl", "14.2 Gm/dL", "14.2 g/DL"])
+def test_upper_case_grams_per_decilitre(mapping, text):
+    # probe97 D12: "17.8 G/dL" was giga per decilitre, refused
+    found = _read(mapping, "718-7", text)
     assert found.errors == [] and [(m.value, m.unit) for m in found.measurements] == [(142.0, "g/L")]
 
 
