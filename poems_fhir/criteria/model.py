@@ -126,11 +126,15 @@ class Evidence:
     unit: str | None = None
     code: str | None = None  # "system|code" that matched
     supporting: tuple[str, ...] = ()  # e.g. Condition.evidence.detail references
+    # "<", ">" ... of a censored value: "<250" is not 250 (probe98 D6: the JSON said 250.0, a number at the cut-off)
+    comparator: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"reference": self.reference, "summary": self.summary}
         out["effective"] = self.effective.isoformat() if self.effective else None
         if self.value is not None:
+            if self.comparator:
+                out["comparator"] = self.comparator
             out["value"] = self.value
             out["unit"] = self.unit
         if self.code:

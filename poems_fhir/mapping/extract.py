@@ -674,6 +674,7 @@ class _Ctx:
             value=round(value.value, 4) if value else None,
             unit=value.unit if value else None,
             code=self.code or None,
+            comparator=value.comparator if value else None,
         )
 
     def finding(self, topic: str, state: State, summary: str, value: Value | None = None, **kw: Any) -> None:
