@@ -66,6 +66,9 @@ class Point:
     #: what was measured ("serum_ife", ...): a qualitative immunofixation is shown as negative/positive,
     #: never as "0 g/L" beside a baseline in g/L (probe38 D17); in the JSON form only for an immunofixation
     analyte: str | None = field(default=None, compare=False)
+    #: the results a computed value is derived from: a dFLC is one day's two light chains, both cited (probe98
+    #: D7: "dFLC 180" cited only the lambda result of 190)
+    derived_from: tuple[str, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -78,6 +81,8 @@ class Point:
             out["comparator"] = self.comparator
         if self.high is not None:
             out["high"] = round(self.high, 4)
+        if self.derived_from:
+            out["derived_from"] = list(self.derived_from)
         if self.analyte in _QUALITATIVE:
             # its value is 1 (a band) or 0 (none): a reader must not take it for a measurement (probe42)
             out["analyte"] = self.analyte
@@ -359,7 +364,8 @@ class _Clone:
     m_base: Measurement | None
     m_after: list[Measurement]
     dflc_base: float | None
-    dflc_after: list[tuple[dt.date, float, str]]
+    #: (day, dFLC mg/L, the involved chain's reference, the uninvolved chain's) after the baseline
+    dflc_after: list[tuple[dt.date, float, str, str]]
     serum_ife: Measurement | None  # latest after baseline
     urine_ife: Measurement | None
     ife_ever_negative_both: dt.date | None
@@ -389,15 +395,20 @@ class _Clone:
 
 def _flc_pairs(
     measurements: Sequence[Measurement], as_of: dt.date | None, light: str | None
-) -> list[tuple[dt.date, float, float, str]]:
-    """(day, involved, uninvolved, the involved chain's reference) per date both chains were measured (mg/L)."""
+) -> list[tuple[dt.date, float, float, str, str]]:
+    """(day, involved, uninvolved, the involved chain's reference, the uninvolved's) per date both chains were
+    measured (mg/L)."""
     kappa = {m.effective: m for m in _series(measurements, "flc_kappa", as_of) if m.effective}
     lam = {m.effective: m for m in _series(measurements, "flc_lambda", as_of) if m.effective}
     out = []
     for day in sorted(set(kappa) & set(lam)):
         k, l_ = kappa[day].value, lam[day].value
-        involved, uninvolved = (l_, k) if (light == "lambda" or (light is None and l_ >= k)) else (k, l_)
-        out.append((day, involved, uninvolved, lam[day].reference if involved == l_ else kappa[day].reference))
+        lam_involved = light == "lambda" or (light is None and l_ >= k)
+        involved, uninvolved = (l_, k) if lam_involved else (k, l_)
+        refs = (
+            (lam[day].reference, kappa[day].reference) if lam_involved else (kappa[day].reference, lam[day].reference)
+        )
+        out.append((day, involved, uninvolved, *refs))
     return out
 
 
@@ -429,9 +440,12 @@ _CLONE_DOMINANCE = 2.0
 
 def _dflc(
     measurements: Sequence[Measurement], as_of: dt.date | None, light: str | None
-) -> list[tuple[dt.date, float, str]]:
-    """Involved minus uninvolved free light chain, per date both were measured (mg/L)."""
-    return [(day, difference(inv, uninv), ref) for day, inv, uninv, ref in _flc_pairs(measurements, as_of, light)]
+) -> list[tuple[dt.date, float, str, str]]:
+    """Involved minus uninvolved free light chain, per date both were measured (mg/L), with both references."""
+    return [
+        (day, difference(inv, uninv), ref, other)
+        for day, inv, uninv, ref, other in _flc_pairs(measurements, as_of, light)
+    ]
 
 
 def _any_within(days: list[dt.date], day: dt.date, margin: int) -> bool:
@@ -472,14 +486,14 @@ def _clone(measurements: Sequence[Measurement], cut: dt.date, as_of: dt.date | N
         negative_days[0] if negative_days else None,
         ratio[-1] if ratio and ratio[-1].effective and ratio[-1].effective > cut else None,
         bm[-1] if bm and bm[-1].effective and bm[-1].effective > cut else None,
-        [(day, inv, ref) for day, inv, _, ref in _flc_pairs(measurements, as_of, light)],
+        [(day, inv, ref) for day, inv, _, ref, _ in _flc_pairs(measurements, as_of, light)],
         u_base,
         _after(u_series, cut),
         cr_day,
         _baseline(_series(measurements, "urine_ife", as_of), cut),
         tuple(serum),
         tuple(urine),
-        Point(base_d[-1][1], "mg/L", base_d[-1][0], base_d[-1][2], analyte="dflc") if base_d else None,
+        _dflc_at(base_d[-1]) if base_d else None,
         _baseline(_series(measurements, "serum_ife", as_of), cut),
         light,
     )
@@ -544,8 +558,13 @@ def _dflc_point(c: _Clone) -> Point | None:
     the baseline, "No restaging after the baseline", and cited nothing)."""
     if not c.dflc_after:
         return None
-    day, value, ref = c.dflc_after[-1]
-    return Point(value, "mg/L", day, ref, analyte="dflc")
+    return _dflc_at(c.dflc_after[-1])
+
+
+def _dflc_at(dflc: tuple[dt.date, float, str, str]) -> Point:
+    """One day's dFLC as a point: cited by its involved chain, derived from both."""
+    day, value, ref, other = dflc
+    return Point(value, "mg/L", day, ref, analyte="dflc", derived_from=(ref, other))
 
 
 def _ife_positive(m: Measurement) -> bool:
@@ -627,15 +646,14 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
         last_d = c.dflc_after[-1][1]
         earlier_d = [d[1] for d in c.dflc_after[:-1]] + ([c.dflc_base] if c.dflc_base is not None else [])
         if _risen_by_half(earlier_d, last_d, 100) is not None:
-            day, _, ref = c.dflc_after[-1]
             return HematologicResponse(
                 fw,
                 "PD",
                 f"dFLC rose >= 50 % from its nadir to {last_d:g} mg/L",
                 base_p,
-                _later(latest_p, Point(last_d, "mg/L", day, ref, analyte="dflc")),
+                _later(latest_p, _dflc_at(c.dflc_after[-1])),
                 change,
-                evidence=(ref,),
+                evidence=c.dflc_after[-1][2:],
             )
     if c.u_after:
         # "≥ 50 % increase urine M-protein to > 200 mg/day with visible peak": a quantified urine
@@ -717,7 +735,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
                 *_dflc_sides(c, base_p, latest_p, change),
                 tuple(caveats),
                 unknown_base,
-                evidence=(c.dflc_after[-1][2],),
+                evidence=c.dflc_after[-1][2:],
             )
     if not c.dflc_after and (c.m_after or c.serum_ife):
         caveats.append("VGPR not assessable: dFLC (free light chains) not measured after treatment")
@@ -740,7 +758,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             "dFLC fell >= 50 %",
             *_dflc_sides(c, base_p, latest_p, change),
             tuple(caveats),
-            evidence=(c.dflc_after[-1][2],),
+            evidence=c.dflc_after[-1][2:],
         )
     if u_measurable and c.u_after and at_most(c.u_after[-1].value, c.u_base.value, 0.5):  # type: ignore[union-attr]
         u0, u1 = c.u_base.value, c.u_after[-1].value  # type: ignore[union-attr]

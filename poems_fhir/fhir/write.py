@@ -625,7 +625,7 @@ def _response_report(
                 )
                 + (" " + t._("(provisional)") if h.provisional and t.language != "en" else ""),
                 effective,
-                [p.reference for p in (h.baseline, h.latest) if p] + list(h.evidence),
+                [r for p in (h.baseline, h.latest) if p for r in (p.reference, *p.derived_from)] + list(h.evidence),
                 (label(t, "framework", h.framework), label(t, "hematologic", h.category)),
             )
         )

@@ -671,14 +671,17 @@ def test_a_response_the_light_chains_decide_is_dated_shown_and_cited_by_them():
     h = run(*base, *after).hematologic
     assert h.category == "VGPR"
     assert h.latest is not None and (h.latest.effective, h.latest.value) == (d(120), 21)
-    assert h.evidence == ("Observation/flc_lambda-120",)
+    # the dFLC is both chains' difference: both cited, the involved one first (probe98 D7: only the lambda)
+    assert h.evidence == ("Observation/flc_lambda-120", "Observation/flc_kappa-120")
+    assert h.latest.derived_from == h.evidence and h.latest.to_dict()["derived_from"] == list(h.evidence)
+    assert h.baseline.derived_from == ("Observation/flc_lambda--10", "Observation/flc_kappa--10")
     # no M-protein baseline: the light chains' baseline is shown (and the row reads as one analyte)
     assert h.baseline is not None and (h.baseline.value, h.baseline.effective) == (340, d(-10))
     assert change_text(translator("en"), h.baseline, h.latest) == (
         f"dFLC 340 mg/L on {translator('en').date(d(-10))} → dFLC 21 mg/L on {translator('en').date(d(120))}"
     )
     with_m = run(m("serum_m_protein", 12, -10), *base, m("serum_m_protein", 8, 120), *after).hematologic
-    assert with_m.category == "VGPR" and with_m.evidence == ("Observation/flc_lambda-120",)
+    assert with_m.category == "VGPR" and with_m.evidence == ("Observation/flc_lambda-120", "Observation/flc_kappa-120")
     # a later dFLC than the M-protein: the row shows the light chains, in their own unit
     later = run(m("serum_m_protein", 12, -10), *base, m("serum_m_protein", 8, 100), *after).hematologic
     assert change_text(translator("en"), later.baseline, later.latest).endswith(

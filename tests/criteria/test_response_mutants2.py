@@ -203,7 +203,7 @@ def test_amyloid_pd_by_dflc_from_the_nadir_to_over_100():
     assert h.baseline == pt(8.0, -10, "Observation/serum_m_protein-10", "g/L")
     # probe35: dated by and citing the light chains that show it, not the first-treatment day and nothing
     assert h.latest == pt(110.0, 120, "Observation/flc_lambda120", "mg/L") and h.change is None
-    assert h.evidence == ("Observation/flc_lambda120",)
+    assert h.evidence == ("Observation/flc_lambda120", "Observation/flc_kappa120")  # both chains (probe98 D7)
     with_m = resp(*ms, m("serum_m_protein", 4.0, 120)).hematologic
     assert (with_m.category, with_m.latest, with_m.change) == (
         "PD",

@@ -30,13 +30,15 @@ def _chains(day: int, kappa: float, lam: float) -> list[Measurement]:
 def test_the_involved_chain_is_the_clones_else_the_larger_and_its_own_result():
     ms = [*_chains(10, 20.0, 30.0), m("flc_kappa", 25.0, 20, unit="mg/L")]  # day 20: kappa alone, no pair
     day10 = dt.date(2020, 1, 11)
-    assert _flc_pairs(ms, None, "kappa") == [(day10, 20.0, 30.0, "Observation/flc_kappa-10")]
-    assert _flc_pairs(ms, None, "lambda") == [(day10, 30.0, 20.0, "Observation/flc_lambda-10")]
-    assert _flc_pairs(ms, None, None) == [(day10, 30.0, 20.0, "Observation/flc_lambda-10")]  # the larger
+    kappa, lam = "Observation/flc_kappa-10", "Observation/flc_lambda-10"
+    assert _flc_pairs(ms, None, "kappa") == [(day10, 20.0, 30.0, kappa, lam)]
+    assert _flc_pairs(ms, None, "lambda") == [(day10, 30.0, 20.0, lam, kappa)]
+    assert _flc_pairs(ms, None, None) == [(day10, 30.0, 20.0, lam, kappa)]  # the larger
     larger_kappa = _chains(10, 30.0, 20.0)
-    assert _flc_pairs(larger_kappa, None, None) == [(day10, 30.0, 20.0, "Observation/flc_kappa-10")]
+    assert _flc_pairs(larger_kappa, None, None) == [(day10, 30.0, 20.0, kappa, lam)]
     tie = _chains(10, 20.0, 20.0)  # equal chains, isotype unknown: lambda, the POEMS light chain
-    assert _flc_pairs(tie, None, None)[0][3] == "Observation/flc_lambda-10"
+    assert _flc_pairs(tie, None, None)[0][3:] == (lam, kappa)
+    assert _flc_pairs(tie, None, "kappa")[0][3:] == (kappa, lam)  # a kappa clone's chain cites its own result
 
 
 # --- progression from CR: the day of the CR itself, and the size of the rise ----------------------

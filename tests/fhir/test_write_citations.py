@@ -22,6 +22,7 @@ from poems_fhir.pipeline import evaluate_paths, html_for, transaction_for
 from poems_fhir.report.wording import response_line
 from tests.conftest import SAMPLES, diagnostic_report
 
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.timezone.utc)
 VER = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -255,3 +256,17 @@ def test_with_as_of_the_provenance_keeps_the_specimens_of_the_results_it_rests_o
     assert specimens  # the sample names its VEGF specimens
     _, bounded = _bundle_of(mapping, path, dt.date(2023, 10, 2))  # the data's cut-off: everything known
     assert {e for e in _entities(bounded) if e.startswith("Specimen/")} == specimens
+
+
+def test_a_light_chain_response_cites_both_chains_of_each_dflc(mapping):
+    """probe98 D7: a dFLC is the involved minus the uninvolved chain of one day; the response cited only the
+    lambda results (baseline "dFLC 180" against a lambda Observation of 190), neither kappa."""
+    result, bundle = _bundle_of(mapping, FIXTURES / "response" / "dflc-both-chains.json", dt.date(2021, 6, 1))
+    h = result.response.hematologic
+    assert h.framework == "amyloid" and h.category in {"PR", "VGPR"}
+    assert h.baseline.derived_from == ("Observation/d7-l0", "Observation/d7-k0")
+    assert h.latest.derived_from == ("Observation/d7-l2", "Observation/d7-k2")
+    report = _of(bundle, "DiagnosticReport", "poems-response-assessment")
+    (amyloid,) = [o for o in report["contained"] if o["id"] == "hematologic-amyloid"]
+    cited = {d["reference"] for d in amyloid["derivedFrom"]}
+    assert {"Observation/d7-k0", "Observation/d7-l0", "Observation/d7-k2", "Observation/d7-l2"} <= cited
