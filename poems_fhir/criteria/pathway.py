@@ -924,7 +924,9 @@ def pathway(
                 "IFE/FLC, CBC, chemistry, neurological examination; imaging of previously involved sites; endocrine "
                 "follow-up (D'Sa 2022).",
                 "in-progress" if last_test else "not-started",
-                scheduled_start=add_months(last_test, 6) if last_test else (as_of or latest),
+                # with no test since the first treatment, the interval runs from that treatment (probe98 D5: due on
+                # the evaluation date, which moved with it, so a year without a test never read overdue)
+                scheduled_start=add_months(last_test or started, 6),
                 # every 3-6 months: due at the interval's end, so the frequency says the range, not 3 alone
                 # (probe64 D6: "Every 3 months" beside a date 6 months on)
                 repeat_months=3,

@@ -31,7 +31,7 @@ from poems_fhir.criteria.pathway import Step, pathway
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.criteria.response import assess_response
 from poems_fhir.criteria.risk import assess_risk
-from poems_fhir.criteria.timeline import CourseAssessment, Event, Measurement
+from poems_fhir.criteria.timeline import CourseAssessment, Event, Measurement, add_months
 from tests.criteria.test_pathway_mutants2 import CFG, CLONE, RISK, d, f, m, steps
 
 #: both mandatory criteria and a minor (paraprotein and neuropathy alone get the work-up only); the
@@ -858,6 +858,12 @@ def test_surveillance_waits_for_a_response():
     later = plan(PATIENT, [m("serum_m_protein", 8.0, -10), m("serum_m_protein", 3.0, 20)], [LENALIDOMIDE],
                  as_of=d(400))  # fmt: skip
     assert dict(later["surveillance"].params)["overdue"] == later["surveillance"].scheduled_start.isoformat()
+    # with no test since the treatment, its interval runs from the treatment: not due on the evaluation date,
+    # which moves with it (probe98 D5: a year without a test never read overdue)
+    assert improved["surveillance"].scheduled_start == add_months(LENALIDOMIDE.effective, 6)
+    untested = plan(PATIENT, [], [LENALIDOMIDE], as_of=d(400), course=RESPONDED)
+    assert untested["surveillance"].scheduled_start == add_months(LENALIDOMIDE.effective, 6)
+    assert dict(untested["surveillance"].params)["overdue"] == untested["surveillance"].scheduled_start.isoformat()
     # no response in any domain (a minimal fall, a stable course): still none
     nr = plan(PATIENT, [m("serum_m_protein", 8.0, -10), m("serum_m_protein", 7.0, 20)], [LENALIDOMIDE], as_of=d(30),
               course=(CourseAssessment("neuropathy", "stable", d(20), "Observation/c"),))  # fmt: skip
