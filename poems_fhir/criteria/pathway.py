@@ -56,6 +56,16 @@ WORKUP: dict[str, tuple[tuple[str, str, str] | None, str]] = {
     "skin_changes": (None, "Skin examination (hyperpigmentation, hypertrichosis, hemangiomata, white nails)"),
 }
 
+#: MIN-6 is thrombocytosis or polycythaemia: with the platelet count on record, the work-up asks for the
+#: haemoglobin and haematocrit only (probe98 D9: "Complete blood count with platelets" beside a platelet count
+#: on record); without one it stays the blood count with platelets (seed_case.md: "CBC with platelets")
+PART_WORKUP: dict[tuple[str, str], tuple[tuple[str, str, str], str]] = {
+    ("thrombocytosis_polycythemia", "polycythemia"): (
+        ("http://loinc.org", "718-7", "Hemoglobin [Mass/volume] in Blood"),
+        "Haemoglobin and haematocrit (polycythaemia)",
+    ),
+}
+
 
 @dataclass(frozen=True)
 class Step:
@@ -78,6 +88,12 @@ class Step:
     @property
     def term_key(self) -> str:
         return self.key or self.id
+
+    @property
+    def workup_key(self) -> str:
+        """A work-up's vocabulary key: its criterion, or "criterion.part" where one part is asked for."""
+        p = dict(self.params)
+        return f"{p['criterion']}.{p['part']}" if "part" in p else p["criterion"]
 
 
 def _refs(findings: Sequence[Finding]) -> tuple[str, ...]:
@@ -500,6 +516,27 @@ def _restaging_day100(
     )
 
 
+def _missing_part(cid: str, findings: Sequence[Finding], as_of: dt.date | None) -> str | None:
+    """The part of an "any of" criterion with a work-up of its own (PART_WORKUP) that no result speaks of, while
+    every other part was measured; None otherwise."""
+    own = [part for c, part in PART_WORKUP if c == cid]
+    if not own:
+        return None
+    measured = {
+        f.component
+        for f in findings
+        if f.topic == cid
+        and f.state in (State.PRESENT, State.ABSENT)
+        and (as_of is None or (f.effective is not None and f.effective <= as_of))
+    }
+    others = {_OTHER_PART[cid]}
+    return next((part for part in own if part not in measured and others <= measured), None)
+
+
+#: the other part of a criterion whose one part has a work-up of its own
+_OTHER_PART = {"thrombocytosis_polycythemia": "thrombocytosis"}
+
+
 def pathway(
     a: Assessment,
     earlier: Assessment | None,
@@ -540,6 +577,9 @@ def pathway(
     for cid in deciding + completing + done:
         coding, text = WORKUP[cid]
         r = a.criteria[cid]
+        part = _missing_part(cid, findings, as_of) if cid not in done else None
+        if part is not None:
+            coding, text = PART_WORKUP[(cid, part)]
         # after the first treatment only a positive result can decide (engine.evaluate: a negative then
         # may be the response, criteria.md §3.3): say so, not "decides the classification" (probe38)
         treated = response.first_treatment is not None
@@ -558,7 +598,7 @@ def pathway(
             )
         steps.append(
             Step(
-                f"workup-{cid}",
+                f"workup-{cid}" + (f"-{part}" if part else ""),
                 text,
                 f"{cid.replace('_', ' ')}: {r.reason}; {why}.",
                 status,
@@ -575,7 +615,8 @@ def pathway(
                         if cid in deciding
                         else "completing",
                     ),
-                ),
+                )
+                + ((("part", part),) if part else ()),
             )
         )
     if not mandatory:

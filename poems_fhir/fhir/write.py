@@ -438,7 +438,7 @@ def _step_coding(step: Step) -> dict[str, str]:
         return {
             "system": WORKUP_SYSTEM,
             "code": step.id,
-            "display": label(en, "workup", dict(step.params)["criterion"]),
+            "display": label(en, "workup", step.workup_key),
         }
     return {"system": WORKUP_SYSTEM, "code": step.term_key, "display": label(en, "step", step.term_key)}
 

@@ -481,6 +481,10 @@ WORKUP: dict[str, Term] = {
     "skin_changes": Term(N_("Skin examination"), "", _CRITERIA_SRC),
     "papilledema": Term(N_("Fundoscopy"), "", _CRITERIA_SRC),
     "thrombocytosis_polycythemia": Term(N_("Complete blood count with platelets"), "", _CRITERIA_SRC),
+    # the platelet count on record: the haemoglobin and haematocrit only (criteria/pathway.py PART_WORKUP; probe98 D9)
+    "thrombocytosis_polycythemia.polycythemia": Term(
+        N_("Haemoglobin and haematocrit (polycythaemia)"), "", _CRITERIA_SRC
+    ),
 }
 
 #: pathway steps by their key (Step.key)

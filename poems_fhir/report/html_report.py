@@ -389,9 +389,7 @@ def _cited(a: Assessment, response: ResponseAssessment, risk: Sequence[RiskFacto
     keys += [
         k
         for s in steps
-        for k in (
-            term("workup", dict(s.params)["criterion"]) if s.term_key == "workup" else term("step", s.term_key)
-        ).sources
+        for k in (term("workup", s.workup_key) if s.term_key == "workup" else term("step", s.term_key)).sources
     ]
     return keys
 

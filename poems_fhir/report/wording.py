@@ -586,7 +586,7 @@ def _upper(point: Any) -> float:
 def step_title(t: Translator, s: Step) -> str:
     p = dict(s.params)
     if s.term_key == "workup":
-        return label(t, "workup", p["criterion"])
+        return label(t, "workup", s.workup_key)
     if s.term_key == "vegf-surveillance" and "specimen" in p:
         return t._("VEGF about every 6 months, {specimen} (same specimen type and assay)").format(
             specimen=t._(SPECIMENS.get(p["specimen"], p["specimen"]))

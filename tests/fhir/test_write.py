@@ -164,7 +164,7 @@ def test_changed_input_changes_exactly_the_affected_resources(mapping, tmp_path)
         e1["resource"]["resourceType"] for e1, e2 in zip(before["entry"], after["entry"], strict=True) if e1 != e2
     ]
     # the report (with its results), the plan (normal platelets leave the polycythemia side
-    # untested: a CBC proposal appears) and the run's Provenance - not the Device
+    # untested: a haemoglobin/haematocrit proposal appears, probe98 D9) and the run's Provenance - not the Device
     assert changed_entries == ["DiagnosticReport", "CarePlan", "Provenance"]
     changed_results = [
         o1["id"]
@@ -173,7 +173,7 @@ def test_changed_input_changes_exactly_the_affected_resources(mapping, tmp_path)
     ]
     assert changed_results == ["criterion-thrombocytosis-polycythemia"]
     (plan,) = resources(after, "CarePlan")
-    assert any(a["detail"]["code"]["coding"][0]["code"] == "777-3" for a in plan["activity"])
+    assert any(a["detail"]["code"]["coding"][0]["code"] == "718-7" for a in plan["activity"])
 
 
 def test_patient_without_id_is_not_writable(mapping, tmp_path):
