@@ -569,8 +569,9 @@ def _unsaid(clause: str, specimen: str, fields: bool) -> str:
     limited to another specimen after a band it states with a noun: "IgG lambda paraprotein not detected in
     the urine", «Парапротеин IgG лямбда в моче не выявлен» (fix95b: with no joining word the urine's denial was
     the serum band's). A band named with no noun ("IgG lambda not detected in the urine": the antiserum's
-    answer) or denied before ("No IgG lambda paraprotein detected in the urine") stays denied."""
-    clause = _PSEUDO[specimen].sub(" ", clause)
+    answer) or denied before ("No IgG lambda paraprotein detected in the urine") stays denied. Nor a withdrawal
+    word denied: "IgG lambda: not an artefact" (_denied_withdrawals)."""
+    clause = _denied_withdrawals(_PSEUDO[specimen].sub(" ", clause))
     if _NOT_GONE_STEMS.search(clause):
         # a verb of disappearing denied is a band still there: "IgG lambda band has not resolved / not
         # disappeared", «Полоса IgG лямбда не исчезла» (probe95 D8: the "not" denied the band, absent)
@@ -833,6 +834,37 @@ def _only_given(m: re.Match[str], clause: str) -> bool:
 def _attributes(clause: str) -> bool:
     """Once per clause, not once per drug named in it (a clause naming a drug 4,000 times took 15 s)."""
     return _ATTRIBUTED.search(clause) is not None
+
+
+def _denied_withdrawals(clause: str) -> str:
+    """The clause without its withdrawal words that are denied - "not an artefact", "no artefact", "not
+    spurious", "not a false positive", «не артефакт», «не является артефактом» - or answered no ("artefact? no",
+    «данных за артефакт нет»): the lab saying the band is real denies nothing of it, so "IgG lambda: not an
+    artefact", «IgG лямбда: не артефакт» are the band (probe97 D2: read as the label's denial, absent). Only the
+    denial's words go: none of them names a band."""
+    if not _WITHDRAWN_STEMS.search(clause):  # (most clauses: no withdrawal word)
+        return clause
+    out: list[str] = []
+    start = 0
+    for m in _WITHDRAWN_WORD.finditer(clause):
+        if m.start() < start:
+            continue
+        reach = max(start, m.start() - _DENIAL_REACH)
+        denial = _WITHDRAWAL_DENIED_BEFORE.search(clause[reach : m.start()])
+        answered = None if denial else _WITHDRAWAL_ANSWERED_NO.match(clause, m.end())
+        if denial is None and answered is None:
+            continue
+        out += [clause[start : reach + denial.start() if denial else m.start()], " "]
+        start = answered.end() if answered else m.end()
+    return "".join(out) + clause[start:] if out else clause
+
+
+#: the stems of _WITHDRAWN_WORDS that a denial can precede
+_WITHDRAWN_STEMS = re.compile(
+    r"artefact|artifact|spurious|false|confirm|reproduc|repeatable|disregard|ignor|mab\b|antibod|interference|"
+    r"patient|mislabel|withdrawn|cancel|invalid|void|артефакт|подтвер|ложноположительн|воспроизв|маб|антител|"
+    r"растал|жалған"
+)
 
 
 def _withdraws(clause: str) -> bool:
@@ -1120,7 +1152,8 @@ def _withdrawn_after_a_dash(
     the band in the same clause, absent). So too a band named with no verb of seeing and withdrawn in words
     that deny nothing before the withdrawal - "IgG lambda: not confirmed on repeat", "IgG lambda band - probably
     artefact", «IgG лямбда: не подтвержден при повторном исследовании» (fix95b: absent) - but not a label's
-    answer: "IgG lambda: negative on repeat", "IgG lambda: not an artefact" stay as they were."""
+    answer: "IgG lambda: negative on repeat" stays as it was ("IgG lambda: not an artefact" is the band:
+    _denied_withdrawals)."""
     out: list[tuple[str, bool, bool]] = []
     for clause, after_comma, new_sentence in pieces:
         # each dash reads the words before it again: a clause without a band has none to withdraw, and only

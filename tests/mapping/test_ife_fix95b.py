@@ -112,9 +112,10 @@ def test_a_poems_patient_whose_serum_band_is_denied_in_the_urine_only_is_met(map
         ("IgG lambda: not confirmed on repeat", "IgG lambda: negative"),
         ("IgG lambda band - not confirmed on repeat", "IgG lambda - negative"),
         ("IgG lambda - probably artefact", "IgG lambda: not detected"),
-        # ... and so does a denial on a repeat after a label (the label's answer), a denied withdrawal
+        # ... and so does a denial on a repeat after a label (the label's answer); a denied withdrawal ("IgG lambda:
+        # not an artefact") is the band since probe97 D2 (tests/mapping/test_ife_fix97b.py)
         ("IgG lambda band: could not be reproduced", "IgG lambda: not detected on repeat"),
-        ("IgG lambda: spurious", "IgG lambda: not an artefact"),
+        ("IgG lambda: spurious", "IgG lambda: absent"),
         ("IgG лямбда: не подтвержден при повторном исследовании", "IgG лямбда: отрицательный"),
         ("IgG лямбда - расталмады", "IgG лямбда - не выявлен"),
     ],

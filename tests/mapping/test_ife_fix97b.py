@@ -1,0 +1,74 @@
+"""Immunofixation wordings found by probe97 (D2, D3, D4, D6, D11), fixed in fix97b.
+
+1. D2: a band's label answered by a denied withdrawal ("IgG lambda: not an artefact", «IgG лямбда: не
+   артефакт») was the label's denial: absent, where the lab says the band is real.
+
+Each case is checked beside a near miss that must keep its reading.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from poems_fhir.criteria.model import State
+from poems_fhir.mapping.ife import parse_ife
+from tests.conftest import observation
+from tests.mapping.test_ife_contradictions import SERUM_IFE
+from tests.mapping.test_ife_probe90 import _classify
+
+
+def _reads(text: str, specimen: str | None = None) -> str:
+    result = parse_ife(text) if specimen is None else parse_ife(text, specimen)
+    if result.conflict:
+        return "conflict"
+    if result.bands:
+        return "present: " + ", ".join(b.label() for b in result.bands)
+    if result.earlier and result.negative:
+        return "earlier: " + ", ".join(b.label() for b in result.earlier)
+    if result.possible or result.equivocal:
+        return "possible"
+    return "absent" if result.negative else "unread"
+
+
+# --- 1 (D2): a label answered by a denied withdrawal ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "near_miss"),
+    [
+        # probe97 min/D2; the label's denial stays a denial
+        ("IgG lambda: not an artefact", "IgG lambda: negative"),
+        ("IgG lambda band: not an artefact", "IgG lambda band: not detected"),
+        ("IgG lambda - not an artefact", "IgG lambda - not detected"),
+        ("IgG лямбда: не артефакт", "IgG лямбда: не выявлен"),
+        # other words for the same
+        ("IgG lambda: not artefactual", "IgG lambda: not detected on repeat"),
+        ("IgA kappa: no artefact", "IgA kappa: no"),
+        ("IgG lambda: not spurious", "IgG lambda: absent"),
+        ("IgG lambda: not a false positive", "IgG lambda: none"),
+        ("IgG лямбда: не является артефактом", "IgG лямбда: отсутствует"),
+        ("IgG lambda: no evidence of artefact", "IgG lambda: no evidence of a band"),
+        ("IgG lambda: not thought to be spurious", "No IgG lambda band, not an artefact"),
+        ("IgG lambda: данных за артефакт нет", "IgG lambda not detected - not an artefact"),
+        ("IgG lambda band: not an artefact, confirmed on a fresh sample", "IgG lambda: not detected, no artefact"),
+        ("IgG kappa band in a patient not on daratumumab", "No IgG kappa band; not on daratumumab"),
+    ],
+)
+def test_a_label_answered_by_a_denied_withdrawal_is_the_band(text, near_miss):
+    assert _reads(text).startswith("present: ")
+    assert _reads(near_miss) == "absent"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["IgG lambda: artefact", "IgG lambda: probably artefact", "IgG lambda: artefact cannot be excluded"],
+)
+def test_a_label_answered_by_a_withdrawal_stays_a_contradiction(text):
+    assert _reads(text) == "conflict"
+
+
+def test_a_poems_patient_whose_band_is_said_not_an_artefact_is_met(mapping):
+    text = "IgG lambda: not an artefact"
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("met", State.PRESENT)
+    assert "IgG lambda" in reason
