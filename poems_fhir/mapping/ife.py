@@ -119,8 +119,8 @@ _OPEN_LINE_END = re.compile(
     r"(?:выявлен\w*|обнаружен\w*|нет|без|следы|небольш\w*|слаб\w*) моноклональн\w*)\n|"
     # a line that goes on with where it was looked for: "not detected⏎in the urine", «не выявлен⏎в моче» (probe96
     # D2: the urine's denial, cut from its specimen, denied the serum band)
-    r"\n(?=(?:in|on|from) (?:the |this |that |a )?(?:\w+ )?(?:urine|serum|plasma|blood|csf)\b|"
-    r"в (?:\w+ ){0,2}(?:моч|сыворотк|плазм|кров))"
+    r"\n(?=(?:in|on|from) (?:the |this |that |an? )?(?:(?!(?:urine|serum|plasma|blood|csf|and|or)\b)[\w'-]+ ){0,3}"
+    r"(?:urine|serum|plasma|blood|csf)\b|в (?:\w+ ){0,2}(?:моч|сыворотк|плазм|кров))"
 )
 
 
@@ -506,13 +506,20 @@ _NOT_GONE_STEMS = re.compile(r"resolv|disappear|clear|gone|vanish|regress|исч
 
 
 def _other_specimen(specimen: str) -> tuple[str, str]:
-    """The words that limit a denial to another specimen than the one tested: "in the urine", «в моче»."""
+    """The words that limit a denial to another specimen than the one tested: "in the urine", «в моче» - with
+    any words that qualify it before it: "in the accompanying / corresponding / matched / simultaneously collected
+    urine sample", «в сопутствующей пробе мочи» (probe97 D3: only a listed few were known, the others denied the
+    serum band). Neither the tested specimen's name nor a joining word qualifies it: "in serum and urine", «в
+    сыворотке и моче» deny the tested one too."""
     names, names_ru = _ELSEWHERE[specimen]
+    tested, tested_ru = _TESTED[specimen]
     and_tested, and_tested_ru = _and_the_tested(specimen)
+    qualifier = rf"(?!(?:{tested}|{names}|and|or|nor|but|not|no|in|on|from)\b)[\w'-]+ "
+    qualifier_ru = rf"(?!(?:{tested_ru}|{names_ru})|(?:и|или|а|но|не|в)\b)\w+ "
     return (
-        r"(?:in|on|from) (?:the |this |that |a )?(?:(?:random|spot|24[- ]?h\w*|timed|concurrent|paired) )?"
+        rf"(?:in|on|from) (?:the |this |that |an? |its |their |his |her )?(?:{qualifier}){{0,3}}"
         rf"(?:{names})\b(?: (?:sample|specimen|ife|immunofixation|study))?" + and_tested,
-        rf"в (?:\w+ ){{0,2}}(?:{names_ru})" + and_tested_ru,
+        rf"в (?:{qualifier_ru}){{0,2}}(?:{names_ru})" + and_tested_ru,
     )
 
 

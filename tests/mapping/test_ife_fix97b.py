@@ -2,6 +2,8 @@
 
 1. D2: a band's label answered by a denied withdrawal ("IgG lambda: not an artefact", «IgG лямбда: не
    артефакт») was the label's denial: absent, where the lab says the band is real.
+2. D3: a band denied in the urine only, the urine qualified by a word not listed ("… not detected in the
+   accompanying / corresponding urine sample"), denied the serum band: absent.
 
 Each case is checked beside a near miss that must keep its reading.
 """
@@ -69,6 +71,79 @@ def test_a_label_answered_by_a_withdrawal_stays_a_contradiction(text):
 
 def test_a_poems_patient_whose_band_is_said_not_an_artefact_is_met(mapping):
     text = "IgG lambda: not an artefact"
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("met", State.PRESENT)
+    assert "IgG lambda" in reason
+
+
+# --- 2 (D3): a urine-only denial, the urine qualified by any words -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "near_miss"),
+    [
+        # probe97 min/D3; a denial that names the tested specimen too stays a denial
+        (
+            "IgG lambda paraprotein not detected in the accompanying urine sample",
+            "IgG lambda paraprotein not detected in the accompanying serum and urine",
+        ),
+        (
+            "IgG lambda paraprotein not detected in the corresponding urine",
+            "IgG lambda paraprotein not detected in the accompanying urine or serum",
+        ),
+        # other qualifiers
+        (
+            "IgG lambda paraprotein not detected in the matched urine sample",
+            "IgG lambda not detected in the matched urine",
+        ),
+        (
+            "IgG lambda paraprotein not detected in the simultaneous urine",
+            "No IgG lambda paraprotein detected in the simultaneous urine",
+        ),
+        (
+            "IgG lambda paraprotein not detected in the submitted urine specimen",
+            "IgG lambda paraprotein not detected in the submitted serum specimen",
+        ),
+        (
+            "IgG lambda paraprotein not detected in a simultaneously collected urine sample",
+            "IgG lambda paraprotein not detected in the serum or the accompanying urine",
+        ),
+        (
+            "IgG lambda band is absent in the patient's urine",
+            "IgG lambda paraprotein not detected in this sample",
+        ),
+        (
+            "Immunofixation shows a monoclonal IgG lambda paraprotein which is not detected in the accompanying urine.",
+            "IgG lambda paraprotein not detected in the accompanying serum",
+        ),
+        # ... wrapped before where it was looked for
+        (
+            "IgG lambda paraprotein not detected\nin a simultaneously collected urine sample",
+            "IgG lambda paraprotein not detected\nin the serum",
+        ),
+        # Russian: a qualifier before the urine; «в сыворотке и моче» names the serum too (it was read as the urine's)
+        (
+            "Парапротеин IgG лямбда не выявлен в сопутствующей пробе мочи",
+            "Парапротеин IgG лямбда не выявлен в сыворотке и моче",
+        ),
+        (
+            "Парапротеин IgG лямбда в прилагаемой пробе мочи не выявлен",
+            "IgG лямбда парапротеин не выявлен в сыворотке и моче",
+        ),
+    ],
+)
+def test_a_band_denied_in_a_qualified_urine_only_stands_on_a_serum_result(text, near_miss):
+    assert _reads(text) == "present: IgG lambda"
+    assert _reads(near_miss) == "absent"
+
+
+def test_on_a_urine_result_the_qualified_urine_is_the_specimen_tested():
+    assert _reads("IgG lambda paraprotein not detected in the accompanying urine sample", "urine") == "absent"
+    assert _reads("IgG lambda paraprotein not detected in the corresponding serum", "urine") == "present: IgG lambda"
+
+
+def test_a_poems_patient_whose_band_is_denied_in_the_accompanying_urine_is_met(mapping):
+    text = "IgG lambda paraprotein not detected in the accompanying urine sample"
     classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
     assert (classification, state) == ("met", State.PRESENT)
     assert "IgG lambda" in reason
