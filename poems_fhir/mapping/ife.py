@@ -455,7 +455,7 @@ def _antiserum_rows(lines: list[str], n: int) -> tuple[list[str], int]:
 # "negative for IgG kappa", "IgG kappa: not detected", "не выявлен IgA лямбда", "IgG каппа не обнаружен".
 # A polyclonal increase names isotypes too and is no clone.
 _CLAUSE = re.compile(
-    r"[;\n()|]|\.(?!(?<=\d\.)\d)|,(?<!маловероятно,)(?!\s*(?:and|or|и|или)\b)|\b(?:but|however|although|whereas|но|однако)\b"
+    r"[;\n()|]|\.(?!(?<=\d\.)\d)|,(?<!маловероятно,)(?!\s*(?:and|or|nor|и|или|ни)\b)|\b(?:but|however|although|whereas|но|однако)\b"
 )
 _NEGATED_CLAUSE = re.compile(
     r"\b(?:no|not|none|negative|without|absent|neg)\b|n't\b|\bне\b|\bнет\b|\bбез\b|"
@@ -1222,8 +1222,8 @@ def _stated_then_denied(pieces: list[tuple[str, bool, bool]], index: int, said: 
 
 
 #: the serum named in a result ("Serum: negative") - which is the whole result only where no urine is named
-_SERUM = re.compile(r"\bserum\b|сыворотк\w*")
-_URINE = re.compile(r"\burine\b|\bbence\b|\bbj\b|моч[аиеуы]\w*|бенс")
+_SERUM = re.compile(r"\bserum\b|сыворотк\w*|сарысу\w*")
+_URINE = re.compile(r"\burine\b|\bbence\b|\bbj\b|моч[аиеуы]\w*|бенс|несеп\w*")
 
 
 @lru_cache(maxsize=8)
@@ -1236,20 +1236,35 @@ def _denies_the_result(clause: str, text: str) -> bool:
     """A clause that denies the whole result and says nothing else: "Negative", "No monoclonal band detected
     on repeat testing", «Моноклональный белок не выявлен», "Serum: negative" where the text names no urine
     (not "Negative for Bence Jones protein", "Urine IFE: negative")."""
+    if _SERUM.search(clause) and _URINE.search(clause) and _BOTH_DENIED.search(clause):
+        # both specimens denied - "not detected in urine or serum", "not seen in either serum or urine", "absent
+        # in both serum and urine samples", «в сыворотке и моче не выявлен», «не обнаружен ни в сыворотке, ни в
+        # моче», «сарысуда және несепте анықталмады» - is whichever was tested, in any verb of denial (probe96 D1;
+        # probe97 D4: only _NEGATIVE's were, the band before it stood, `met`)
+        both = _BOTH.sub(" ", _URINE.sub(" ", _SERUM.sub(" ", _BOTH_DENIED.sub(" ", clause))))
+        if not _RESULT_WORDS.sub("", both).strip():
+            return True
     if not _NEGATIVE.search(clause):
         return False
     rest = _RESULT_WORDS.sub("", _NEGATIVE.sub(" ", clause))
     if rest.strip() and not _names_urine(text):
         rest = _RESULT_WORDS.sub("", _SERUM.sub(" ", _NEGATIVE.sub(" ", clause)))
-    if rest.strip() and _SERUM.search(clause) and _URINE.search(clause):
-        # both specimens denied - "not detected in urine or serum", "absent in serum and urine", «в сыворотке и
-        # моче не выявлен» - is whichever was tested (probe96 D1: the band before it stood, `met`)
-        both = _BOTH.sub(" ", _URINE.sub(" ", _SERUM.sub(" ", _NEGATIVE.sub(" ", clause))))
-        rest = _RESULT_WORDS.sub("", both)
     return not rest.strip()
 
 
-_BOTH = re.compile(r"\b(?:or|and|both|nor|from)\b|\bи\b|\bили\b|\bни\b|\bв\b|\bкак\b")
+#: the words of a denial of both specimens ("not seen in serum or urine", «не обнаружен ни в сыворотке, ни в
+#: моче», «сарысуда және несепте анықталмады»)
+_BOTH_DENIED = re.compile(
+    r"\b(?:(?:is|was|are|were) )?(?:not|no longer) (?:detected|detectable|seen|found|present|identified|visible|"
+    r"demonstrated|observed|evident)\b|\b(?:detected|seen|found|present|identified|demonstrated|observed) in neither\b|"
+    r"\b(?:absent|negative|undetectable)\b|"
+    r"\bне (?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*|определ[её]н\w*)|отсутству\w*|"
+    r"отрицательн\w*|анықталмады|анықталған жоқ|табылмады|теріс"
+)
+_BOTH = re.compile(
+    r"\b(?:or|and|both|nor|from|either|samples?|specimens?)\b|\bи\b|\bили\b|\bни\b|\bв\b|\bкак\b|"
+    r"\bобразц\w*|\bпроб\w*|\bжәне\b|\bнемесе\b|\bүлгі\w*"
+)
 
 
 def _quote(text: str, clause: str) -> str:

@@ -4,6 +4,8 @@
    артефакт») was the label's denial: absent, where the lab says the band is real.
 2. D3: a band denied in the urine only, the urine qualified by a word not listed ("… not detected in the
    accompanying / corresponding urine sample"), denied the serum band: absent.
+3. D4: a band named, then denied in both specimens in other words than _NEGATIVE's ("…; not seen in serum or
+   urine", "… in either serum or urine", «…; не обнаружен ни в сыворотке, ни в моче», Kazakh) stayed a clone.
 
 Each case is checked beside a near miss that must keep its reading.
 """
@@ -147,3 +149,56 @@ def test_a_poems_patient_whose_band_is_denied_in_the_accompanying_urine_is_met(m
     classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
     assert (classification, state) == ("met", State.PRESENT)
     assert "IgG lambda" in reason
+
+
+# --- 3 (D4): a band named, then denied in both specimens in any words ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # probe97 min/D4
+        "IgG lambda paraprotein; not seen in serum or urine.",
+        "IgG lambda paraprotein; not identified in serum or urine",
+        "IgG lambda paraprotein; not detected in either serum or urine",
+        "IgG lambda paraprotein; absent in both serum and urine samples",
+        "IgG lambda paraprotein, not present in serum or urine",
+        "Парапротеин IgG лямбда; не обнаружен ни в сыворотке, ни в моче",
+        "IgG лямбда парапротеині; сарысуда және несепте анықталмады",
+        # other words for the same
+        "IgG lambda paraprotein; not found in serum and urine",
+        "IgG lambda paraprotein. Not seen in serum or urine.",
+        "IgG lambda paraprotein; detected in neither serum nor urine",
+        "IgG lambda paraprotein; not demonstrated in serum or urine specimens",
+        "Парапротеин IgG лямбда; в сыворотке и моче отсутствует",
+        "Парапротеин IgG лямбда; не определяется в сыворотке и в моче",
+    ],
+)
+def test_a_band_then_denied_in_both_specimens_in_any_words_is_a_contradiction(text):
+    assert _reads(text) == "conflict"
+    assert _reads(text, "urine") == "conflict"
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        # another noun's denial, a denial of the other specimen alone, the band's own denial in one clause
+        ("IgG lambda paraprotein; free light chains not seen in serum or urine", "present: IgG lambda"),
+        ("IgG lambda paraprotein; not seen in urine", "present: IgG lambda"),
+        ("IgG lambda paraprotein not seen in serum or urine", "absent"),
+        ("IgM kappa paraprotein; not detected.", "absent"),
+        ("Negative in serum and urine", "absent"),
+        # a comma before "nor" / «ни» goes on with the denied list
+        ("No IgG kappa band, nor IgA lambda", "absent"),
+    ],
+)
+def test_near_sentences_keep_their_reading(text, reading):
+    assert _reads(text) == reading
+
+
+def test_a_poems_patient_whose_band_is_then_not_seen_in_serum_or_urine_is_indeterminate(mapping):
+    text = "IgG lambda paraprotein; not seen in serum or urine."
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert state == State.INDETERMINATE
+    assert classification == "indeterminate"
+    assert "not seen in serum or urine" in reason
