@@ -753,7 +753,20 @@ _WITHDRAWN_WORDS = (
     r"daratumumab|isatuximab|elotuzumab|therapeutic (?:monoclonal )?(?:antibod\w*|mabs?)|"
     r"(?:drug|mab|antibody)[- ]interference|wrong patient|another patient|mislabel\w*|"
     # the result itself withdrawn: "Comment: result withdrawn", "report cancelled", "result invalid" (probe96 D9)
-    r"(?:result|report|sample|test)s? (?:(?:is|was|has been|been) )?(?:withdrawn|cancell?ed|invalid\w*|void))\b|"
+    r"(?:result|report|sample|test)s? (?:(?:is|was|has been|been) )?(?:withdrawn|cancell?ed|invalid\w*|void(?:ed)?|"
+    r"annull?ed|retracted|rescinded|revoked|nullified)|"
+    # ... or entered in error, not to be used: "Entered in error.", "ignore this result", "do not use this result"
+    # (probe97 D6)
+    r"entered in error|(?:erroneously|wrongly|incorrectly|mistakenly) (?:entered|reported|issued)|"
+    r"ignore (?:this|the) (?:result|report)|(?:do not|don't) (?:use|act on) (?:this|the) (?:result|report))\b|"
+    # Russian and Kazakh: «Результат аннулирован / отменён / недействителен / внесён ошибочно», «Не учитывать
+    # результат», «Нәтиже жарамсыз», «Нәтижені ескермеңіз» (probe97 D6: the band stood, a clone)
+    r"(?:результат|анализ|исследовани|заключени|ответ)\w*(?: (?!не\b)\w+){0,2} (?:аннулирован\w*|отмен[её]н\w*|"
+    r"недействител\w*|внес[её]н\w* (?:по )?ошибочно|внес[её]н\w* по ошибке)|"
+    r"(?:аннулирован\w*|отмен[её]нн\w*|ошибочно внес[её]нн\w*|недействительн\w*) (?:\w+ )?(?:результат|анализ)\w*|"
+    r"не (?:учитыв|принима)\w*(?: во внимание)?(?: \w+){0,2} (?:результат|анализ)\w*|"
+    r"нәтиже\w*(?: (?!емес\b)\w+){0,2} (?:жарамсыз\w*|күшін жой\w*|қате енгізіл\w*)|ескермеңіз|ескерілмесін|"
+    r"есепке алмаңыз|"
     r"артефакт\w*|не подтверд\w*|не подтвержд\w*|ложноположительн\w*|не воспроизв\w*|даратумумаб\w*|изатуксимаб\w*|"
     r"элотузумаб\w*|терапевтическ\w* (?:моноклональн\w* )?антител\w*|"
     # Kazakh: «расталмады» / «расталған жоқ» (not confirmed), «жалған оң» (false positive) - probe92 D19
@@ -869,8 +882,9 @@ def _denied_withdrawals(clause: str) -> str:
 #: the stems of _WITHDRAWN_WORDS that a denial can precede
 _WITHDRAWN_STEMS = re.compile(
     r"artefact|artifact|spurious|false|confirm|reproduc|repeatable|disregard|ignor|mab\b|antibod|interference|"
-    r"patient|mislabel|withdrawn|cancel|invalid|void|артефакт|подтвер|ложноположительн|воспроизв|маб|антител|"
-    r"растал|жалған"
+    r"patient|mislabel|withdrawn|cancel|invalid|void|annul|retract|rescind|revok|nullif|error|erroneous|wrongly|"
+    r"incorrectly|mistakenly|use|act on|артефакт|подтвер|ложноположительн|воспроизв|маб|антител|аннулир|отмен|"
+    r"недействит|ошибочн|ошибке|учитыв|принима|растал|жалған|жарамсыз|күшін|қате|ескер|есепке"
 )
 
 

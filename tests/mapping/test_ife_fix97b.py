@@ -6,6 +6,8 @@
    accompanying / corresponding urine sample"), denied the serum band: absent.
 3. D4: a band named, then denied in both specimens in other words than _NEGATIVE's ("…; not seen in serum or
    urine", "… in either serum or urine", «…; не обнаружен ни в сыворотке, ни в моче», Kazakh) stayed a clone.
+4. D6: a result set aside in Russian («Результат аннулирован / отменён», «Не учитывать результат») or as
+   "Entered in error." left the band a clone.
 
 Each case is checked beside a near miss that must keep its reading.
 """
@@ -202,3 +204,62 @@ def test_a_poems_patient_whose_band_is_then_not_seen_in_serum_or_urine_is_indete
     assert state == State.INDETERMINATE
     assert classification == "indeterminate"
     assert "not seen in serum or urine" in reason
+
+
+# --- 4 (D6): a result set aside in other words ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "near_miss"),
+    [
+        # probe97 min/D6; an earlier result set aside, or a treatment cancelled, leaves today's band
+        (
+            "Выявлена полоса IgG лямбда. Результат аннулирован.",
+            "Выявлена полоса IgG лямбда. Предыдущий результат аннулирован.",
+        ),
+        (
+            "Выявлена полоса IgG лямбда. Результат отменён.",
+            "Выявлена полоса IgG лямбда. Лечение даратумумабом отменено.",
+        ),
+        (
+            "Выявлена полоса IgG лямбда. Не учитывать результат.",
+            "Выявлена полоса IgG лямбда. Результат не аннулирован.",
+        ),
+        (
+            "Выявлена полоса IgG лямбда. Просьба не учитывать данный результат.",
+            "Выявлена полоса IgG лямбда, не учитывая данные анамнеза",
+        ),
+        ("IgG lambda band detected. Entered in error.", "IgG lambda band detected. Previous result entered in error."),
+        # other words for the same
+        ("IgG lambda band detected. Result annulled.", "IgG lambda band detected. Not entered in error."),
+        ("IgG lambda band detected. Result retracted.", "IgG lambda band detected. Daratumumab was cancelled."),
+        ("IgG lambda band detected. Do not use this result.", "IgG lambda band detected. Use this result."),
+        ("IgG lambda band detected - result entered in error", "IgG lambda band detected. Result reviewed."),
+        (
+            "Выявлена полоса IgG лямбда. Результат недействителен.",
+            "Выявлена полоса IgG лямбда. Результат действителен.",
+        ),
+        (
+            "Выявлена полоса IgG лямбда. Результат внесён ошибочно.",
+            "Выявлена полоса IgG лямбда. Результат подтверждён.",
+        ),
+        ("IgG лямбда жолағы анықталды. Нәтиже жарамсыз.", "IgG лямбда жолағы анықталды."),
+        ("IgG лямбда жолағы анықталды. Нәтижені ескермеңіз.", "IgG лямбда жолағы анықталды. Нәтиже расталды."),
+    ],
+)
+def test_a_result_set_aside_withdraws_the_band(text, near_miss):
+    assert _reads(text) == "conflict"
+    assert _reads(near_miss) == "present: IgG lambda"
+
+
+def test_a_result_set_aside_before_the_band_or_beside_a_negative():
+    assert _reads("Entered in error. IgG lambda band detected.") == "conflict"
+    assert _reads("Результат аннулирован. Выявлена полоса IgG лямбда.") == "conflict"
+    assert _reads("Negative. Результат аннулирован.") == "absent"
+
+
+def test_a_poems_patient_whose_result_was_annulled_is_indeterminate(mapping):
+    text = "Выявлена полоса IgG лямбда. Результат аннулирован."
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
+    assert "аннулирован" in reason
