@@ -984,7 +984,7 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
             said_outside += pending
             pending = []
         then = _EARLIER.search(clause) if clause_bands else None
-        if then is not None and not _STILL.search(clause):
+        if then is not None and not _STILL.search(clause) and not _stays(clause):
             # the bands after "previously" are an earlier test's: not today's band, nor today's negative
             # ("IgA lambda (previously IgG kappa)": IgA lambda is today's); with none after it the clause
             # is about the earlier test ("IgA lambda band previously seen"); a band said to persist is today's
@@ -993,7 +993,14 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
             now = clause[: then.start()] if old is not clause_bands else ""
             clause_bands = _bands(now)
             if not clause_bands:
-                negated_any = negated_any or bool(_NEGATED_CLAUSE.search(_unsaid(clause, tested, fields)))
+                # ... and one said to be gone is today's negative: "Previously noted IgG lambda band has resolved",
+                # «Ранее выявленная полоса IgG лямбда исчезла» (probe97 D11: unrecognised, as "IgG lambda band has
+                # disappeared" was not)
+                negated_any = (
+                    negated_any
+                    or bool(_NEGATED_CLAUSE.search(_unsaid(clause, tested, fields)))
+                    or _gone_after_the_band(clause)
+                )
                 previous, denied_list = [b for b in old], False
                 continue
             clause = now
@@ -1193,6 +1200,20 @@ def _withdrawn_after_a_dash(
         else:
             out.append((clause, after_comma, new_sentence))
     return out
+
+
+#: a band said to have gone only in part: "partially resolved", «частично разрешилась» (today's band)
+_PARTLY_GONE = re.compile(
+    r"\b(?:partially|partly|incompletely|not (?:yet |fully |completely )?(?:resolved|cleared|disappeared))\b|"
+    r"частично|не полностью|ішінара"
+)
+
+
+def _stays(clause: str) -> bool:
+    """An earlier band said not to be gone, or gone only in part: "Previously noted IgG lambda band has not
+    resolved / has partially resolved", «Ранее выявленная полоса IgG лямбда не исчезла» - today's band, as one
+    said to persist is."""
+    return bool(_NOT_GONE_STEMS.search(clause)) and bool(_NOT_GONE.search(clause) or _PARTLY_GONE.search(clause))
 
 
 def _gone_after_the_band(clause: str) -> bool:

@@ -8,6 +8,8 @@
    urine", "… in either serum or urine", «…; не обнаружен ни в сыворотке, ни в моче», Kazakh) stayed a clone.
 4. D6: a result set aside in Russian («Результат аннулирован / отменён», «Не учитывать результат») or as
    "Entered in error." left the band a clone.
+5. D11: an earlier band said to be gone ("Previously noted IgG lambda band has resolved.") was an unrecognised
+   result: it is today's negative beside an earlier band.
 
 Each case is checked beside a near miss that must keep its reading.
 """
@@ -263,3 +265,39 @@ def test_a_poems_patient_whose_result_was_annulled_is_indeterminate(mapping):
     classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
     assert (classification, state) == ("indeterminate", State.INDETERMINATE)
     assert "аннулирован" in reason
+
+
+# --- 5 (D11): an earlier band said to be gone ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "near_miss"),
+    [
+        # probe97 min/D11; an earlier band said to stay, or gone only in part, is today's band
+        ("Previously noted IgG lambda band has resolved.", "Previously noted IgG lambda band has not resolved."),
+        (
+            "The previously noted IgG lambda band has resolved.",
+            "Previously noted IgG lambda band has partially resolved.",
+        ),
+        ("Previously seen IgG lambda band has disappeared.", "Previously noted IgG lambda band persists."),
+        (
+            "Previously detected IgG lambda paraprotein has now resolved.",
+            "Previously noted IgG lambda band still present.",
+        ),
+        ("Previously noted IgG lambda band - resolved", "Previously noted IgG lambda band has not fully resolved."),
+        ("Prior IgG lambda band has cleared.", "Previous IgG lambda band not resolved."),
+        ("Ранее выявленная полоса IgG лямбда исчезла.", "Ранее выявленная полоса IgG лямбда не исчезла."),
+        ("Ранее выявлявшийся парапротеин IgG лямбда исчез", "Ранее выявленная полоса IgG лямбда частично разрешилась."),
+        ("Бұрын анықталған IgG лямбда жолағы жойылды.", "Бұрын анықталған IgG лямбда жолағы жойылмады."),
+    ],
+)
+def test_an_earlier_band_said_to_be_gone_is_todays_negative(text, near_miss):
+    assert _reads(text) == "earlier: IgG lambda"
+    assert _reads(near_miss) == "present: IgG lambda"
+
+
+def test_a_poems_patient_whose_earlier_band_has_resolved_is_indeterminate(mapping):
+    text = "Previously noted IgG lambda band has resolved."
+    classification, state, reason = _classify(mapping, observation(SERUM_IFE, "ife", valueString=text))
+    assert (classification, state) == ("indeterminate", State.INDETERMINATE)
+    assert "earlier test" in reason
