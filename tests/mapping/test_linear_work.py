@@ -76,6 +76,10 @@ def test_the_lines_under_a_finding_are_not_each_read_with_all_before_them(monkey
     [
         ("daratumumab " * 4_000, "_ATTRIBUTED"),  # each drug named asked the whole clause for a cause
         ("not confirmed on repeat " * 2_000, "_WITHDRAWAL_DENIED_BEFORE"),  # each withdrawal read all before it
+        # ... and each denied withdrawal set aside from a band's clause (probe97 D2), or each withdrawal not denied
+        ("IgG lambda: " + "not an artefact " * 2_000, "_WITHDRAWAL_DENIED_BEFORE"),
+        ("IgG lambda: " + "artefact " * 4_000, "_WITHDRAWAL_DENIED_BEFORE"),
+        ("IgG lambda band " + "result cancelled " * 2_000, "_WITHDRAWAL_DENIED_BEFORE"),
         ("kappa " * 4_000, "_RATIO_BEFORE"),  # each light chain read all before it for a ratio's "kappa/"
     ],
 )
