@@ -888,6 +888,8 @@ def _column_tables(lines: list[str], names: Callable[[str], bool], budget: int) 
             rows.append((k, [a if a is not None else c.rstrip(" .") for a, c in zip(answers, row, strict=True)]))
             k += 1
         if not rows:
+            if _header_alone(lines, i, header, answered, names):  # an unfilled template states nothing (probe97 D5)
+                lines[i] = _clause_line(lines[i], " " * len(lines[i].rstrip("\r")))
             i += 1
             continue
         for j in range(i, rows[0][0]):  # the header (and its rule): no finding of its own
@@ -902,6 +904,42 @@ def _column_tables(lines: list[str], names: Callable[[str], bool], budget: int) 
             lines[k] = _clause_line(lines[k], said)
         i = rows[-1][0] + 1
     return budget
+
+
+#: a column's name that is no finding and no verdict: what a table of findings asks besides ("Comment", "Date")
+_COLUMN_NAME = re.compile(
+    r"(?:comments?|notes?|remarks?|dates?|results?|findings?|values?|details?|description|status|grade|severity|"
+    r"degree|size|volume|measurements?|location|site|side|previous|prior|current|baseline|change|follow[ -]?up|"
+    r"visual[ \t]+acuity|retinal[ \t]+ha?emorrhages?|exudates|cotton[ \t]+wool[ \t]+spots|macula|vessels|"
+    r"комментари[йи]|примечани[ея]|дата|результаты?|описание|размеры?|степень|локализация|статус|"
+    r"түсініктеме|ескерту|күні|нәтиже|сипаттама|өлшемі)",
+    re.IGNORECASE,
+)
+
+
+def _header_alone(
+    lines: list[str], at: int, header: list[str], named: list[bool], names: Callable[[str], bool]
+) -> bool:
+    """Whether the column header at line ``at`` is a header with no rows: a header of a table left unfilled
+    ("Papilloedema | Comment", "Ascites | Pleural effusion", a header row at the end of a text: read as
+    "Papilloedema: Comment", present, probe97 D5). Each cell names a finding, an organ or a column
+    (:data:`_COLUMN_NAME`) - a verdict ("Spleen | enlarged", "Ascites | small volume") is a row - and the next
+    line with words, a few lines ahead at most (linear), is no table row, or a row of empty cells."""
+    if not all(asks or _COLUMN_NAME.fullmatch(c.rstrip(":")) for c, asks in zip(header, named, strict=True)):
+        return False
+    if not any(_finding_cell(c, names) for c in header) or any(
+        _answered_field(c) or _DENIAL_WORD.search(c) for c in header
+    ):  # "Ascites - no | Splenomegaly - no" is a row of fields
+        return False
+    for k in range(at + 1, min(at + 4, len(lines))):
+        if _RULE_LINE.fullmatch(lines[k]):
+            continue
+        row = _cells(lines[k])
+        if row is not None and not any(row):
+            continue
+        if lines[k].strip(" \t\r\u00a0"):
+            return row is None
+    return True
 
 
 #: a "+" / "-" cell of a row that holds a "+": the table's yes and no (probe93 D12: "Splenomegaly | Ascites⏎- |
@@ -1336,6 +1374,21 @@ _STATES_SOMETHING = re.compile(
 )
 
 
+#: a cell that is a whole field: a short label, its mark (a colon, a dash, "=") and a bare answer
+_FIELD_CELL = re.compile(r"(?P<label>[^\W\d_][^\n\t|:.;!?=]{0,60}?)[ \t]*(?::|[-–—=])[ \t]*(?P<answer>[^\t|]{1,30})")
+
+
+def _answered_field(cell: str) -> bool:
+    """ "Pleural effusion: no", "Ascites - none", «Асцит: нет»: a label of a few words answered yes or no."""
+    m = _FIELD_CELL.fullmatch(cell.strip(" \t\r\u00a0"))
+    return (
+        m is not None
+        and len(m.group("label").split()) <= _MAX_LABEL_WORDS
+        and _polarity(m.group("answer")) is not None
+        and _bare_answer(m.group("answer").strip())
+    )
+
+
 def cell_breaks(text: str) -> str:
     """Cells of a row that each state something end a sentence at their tab or pipe: "No ascites<TAB>Splenomegaly
     16 cm" (an HTML row, its cells a tab apart) read as no splenomegaly (probe76 D4). A full stop goes
@@ -1353,6 +1406,7 @@ def cell_breaks(text: str) -> str:
         cells, seps = parts[0::2], parts[1::2]
         for k in range(len(cells) - 1):
             left, right = cells[k].rstrip(" \r"), cells[k + 1].strip(" \r")
+            field = _answered_field(left)
             if (
                 not right
                 or not right[0].isalpha()
@@ -1361,11 +1415,17 @@ def cell_breaks(text: str) -> str:
                 # lesions | Lytic lesions | not seen" lists findings under one answer (probe88 D2)
                 # ... and before one that states its own: "Negative for splenomegaly | ascites | pleural effusion"
                 # is one denied list (probe90 D5)
-                or (seps[k] == "|" and not (_STATES_SOMETHING.search(left) and _STATES_SOMETHING.search(right)))
+                # ... or after a whole field, a label and its bare answer ("Pleural effusion: no | Ascites: no":
+                # its "no" led on and denied the next cell's finding, its own stood, probe97 D1)
+                or (
+                    seps[k] == "|"
+                    and not (_STATES_SOMETHING.search(left) and _STATES_SOMETHING.search(right))
+                    and not field
+                )
                 or left.endswith((".", "!", "?", ";"))
                 or _bare_answer(left.strip())
                 or _bare_answer(right)
-                or _LEADS_ON.search(left[-60:])
+                or (_LEADS_ON.search(left[-60:]) and not field)
             ):
                 continue
             # the full stop ends the sentence before whitespace: a tab, or the space before a pipe (one added)

@@ -1,0 +1,96 @@
+"""probe97: fields side by side on a pipe row, a table header with no rows, and field wordings of the
+examinations (D1, D5, D7-D10)."""
+
+from __future__ import annotations
+
+import pytest
+
+from poems_fhir.mapping.text.layout import cell_breaks, headed_tables
+from tests.mapping.test_text_corpus import labels
+
+
+def _names(cell: str) -> bool:
+    return any(w in cell.lower() for w in ("ascites", "effusion", "papill", "spleen", "splenomegaly", "асцит"))
+
+
+def _read(mapping, text: str) -> dict[str, str]:
+    [assertions] = mapping.text.assert_texts([text])
+    return labels(assertions)
+
+
+# D1: two denied findings as "label: no" cells on one pipe row: the first "no" led on into the next cell
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Pleural effusion: no | Ascites: no", {"pleural_effusion": "negated", "ascites": "negated"}),
+        ("Ascites: no | Splenomegaly: no", {"ascites": "negated", "splenomegaly": "negated"}),
+        ("Pleural effusion: no | Pleural effusion: no", {"pleural_effusion": "negated"}),
+        ("Right | Left\nPleural effusion: no | Pleural effusion: no", {"pleural_effusion": "negated"}),
+        ("Pleural effusion: no | Ascites: yes", {"pleural_effusion": "negated", "ascites": "present"}),
+        ("Ascites - no | Splenomegaly - no", {"ascites": "negated", "splenomegaly": "negated"}),
+        ("Pleural effusion: no\tAscites: no", {"pleural_effusion": "negated", "ascites": "negated"}),
+        ("Асцит: нет | Гидроторакс: нет", {"ascites": "negated", "pleural_effusion": "negated"}),
+        ("Асцит: жоқ | Спленомегалия: жоқ", {"ascites": "negated", "splenomegaly": "negated"}),
+        # near readings kept: a cell that leads on ("No | ascites"), a denied list under one answer
+        ("Ascites: no. | Pleural effusion: no.", {"ascites": "negated", "pleural_effusion": "negated"}),
+        ("Negative for splenomegaly | ascites | pleural effusion",
+         {"splenomegaly": "negated", "ascites": "negated", "pleural_effusion": "negated"}),
+    ],
+)  # fmt: skip
+def test_fields_side_by_side_on_a_pipe_row_each_answer_their_own_label(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+def test_a_whole_field_cell_ends_its_sentence_at_the_pipe():
+    assert cell_breaks("Pleural effusion: no | Ascites: no") == "Pleural effusion: no. | Ascites: no"
+    assert cell_breaks("Ascites: no | yes") == "Ascites: no | yes"  # a bare answer after it: no break
+
+
+# D5: a table header with no answer rows states nothing
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Papilloedema | Comment",
+        "Papilloedema | Retinal haemorrhages",
+        "Papilloedema\tComment",
+        "Ascites | Date",
+        "Ascites | Pleural effusion",
+        "Ascites | Date\n | ",
+        "Ascites | Date\n---|---",
+        "Findings: normal.\n\nPapilloedema | Comment",
+        "Асцит | Комментарий",
+        "Асцит | Гидроторакс",
+    ],
+)
+def test_a_column_header_with_no_rows_states_nothing(mapping, text):
+    assert _read(mapping, text) == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Spleen | enlarged", {"splenomegaly": "present"}),
+        ("Spleen | mildly enlarged", {"splenomegaly": "present"}),
+        ("Ascites | small volume", {"ascites": "present"}),
+        ("Ascites | moderate", {"ascites": "present"}),
+        ("Ascites | Pleural effusion\nno | no", {"ascites": "negated", "pleural_effusion": "negated"}),
+        ("Papilloedema | Comment\nabsent | discs sharp", {"papilledema": "negated"}),
+        ("Splenomegaly | Comment\n\nMild splenomegaly, 14 cm.", {"splenomegaly": "present"}),
+        ("Ascites | Pleural effusion\nModerate ascites and a small right pleural effusion.",
+         {"ascites": "present", "pleural_effusion": "present"}),
+    ],
+)  # fmt: skip
+def test_a_verdict_row_and_a_header_over_rows_are_read_as_before(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+def test_an_unfilled_header_is_blanked_at_its_length():
+    text = "Ascites | Date\n\nNo splenomegaly."
+    out = headed_tables(text, _names)
+    assert len(out) == len(text) and out.split("\n")[0].strip() == "" and out.endswith("No splenomegaly.")
+
+
+def test_headers_alone_line_after_line_are_looked_at_a_few_lines_ahead_each():
+    text = "Ascites | Date\nNo splenomegaly.\n" * 20_000
+    out = headed_tables(text, _names)
+    assert len(out) == len(text) and "Ascites" not in out and out.count("No splenomegaly.") == 20_000
