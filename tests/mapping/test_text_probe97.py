@@ -94,3 +94,45 @@ def test_headers_alone_line_after_line_are_looked_at_a_few_lines_ahead_each():
     text = "Ascites | Date\nNo splenomegaly.\n" * 20_000
     out = headed_tables(text, _names)
     assert len(out) == len(text) and "Ascites" not in out and out.count("No splenomegaly.") == 20_000
+
+
+# D7: the toxic cause as an adjective after the noun or in a bracket
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Polyneuropathy (alcoholic)", {"toxic_polyneuropathy": "present"}),
+        ("Peripheral neuropathy (toxic)", {"toxic_polyneuropathy": "present"}),
+        ("Polyneuropathy: alcoholic", {"toxic_polyneuropathy": "present"}),
+        ("Полинейропатия (алкогольная)", {"toxic_polyneuropathy": "present"}),
+        ("Полинейропатия токсическая (алкогольная)", {"toxic_polyneuropathy": "present"}),
+        ("Полинейропатия токсическая", {"toxic_polyneuropathy": "present"}),
+        ("Полинейропатия нижних конечностей, алкогольная", {"toxic_polyneuropathy": "present"}),
+        ("Полинейропатия (алкогольдік)", {"toxic_polyneuropathy": "present"}),
+        # no cause named: the polyneuropathy alone
+        ("Polyneuropathy (not alcoholic)", {"polyneuropathy": "present"}),
+        ("Полинейропатия, не токсическая", {"polyneuropathy": "present"}),
+    ],
+)
+def test_a_toxic_cause_after_the_polyneuropathy_is_read(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+# D8: an optic-disc field with a degree before "swollen"; the disc's colour before its sharp margins
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Optic discs: mildly swollen", "present"),
+        ("Optic discs: moderately swollen", "present"),
+        ("Optic discs: slightly swollen bilaterally", "present"),
+        ("Optic discs: markedly swollen", "present"),
+        ("Optic nerve heads: mildly swollen", "present"),
+        ("Диски зрительных нервов: умеренно отечны", "present"),
+        ("ДЗН: незначительно отечны", "present"),
+        ("Көру нервінің дискісі: сәл ісінген", "present"),
+        ("Optic discs: pink and sharp", "negated"),
+        ("Optic discs: pink, sharp margins", "negated"),
+        ("Optic discs: not swollen", "negated"),
+    ],
+)
+def test_an_optic_disc_field_with_a_degree_or_a_colour_is_read(mapping, text, expected):
+    assert _read(mapping, text) == {"papilledema": expected}
