@@ -136,3 +136,59 @@ def test_a_toxic_cause_after_the_polyneuropathy_is_read(mapping, text, expected)
 )
 def test_an_optic_disc_field_with_a_degree_or_a_colour_is_read(mapping, text, expected):
     assert _read(mapping, text) == {"papilledema": expected}
+
+
+# D9: the oedema field denied, its words in commas; the bare label only where a field starts
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Oedema: absent", {"edema": "negated"}),
+        ("Oedema: none", {"edema": "negated"}),
+        ("Oedema: nil", {"edema": "negated"}),
+        ("Edema: not present", {"edema": "negated"}),
+        ("- Oedema: absent", {"edema": "negated"}),
+        ("Lungs: clear. Oedema: none.", {"edema": "negated"}),
+        ("Exam:\nOedema: none\nAscites: no", {"edema": "negated", "ascites": "negated"}),
+        ("Legs: no oedema", {"edema": "negated"}),
+        ("Lower limbs: no oedema", {"edema": "negated"}),
+        ("Oedema: bilateral, pitting, to mid-shin", {"edema": "present"}),
+        ("Отеки: нет", {"edema": "negated"}),
+        ("Отеки: отсутствуют", {"edema": "negated"}),
+        ("Голени: без отеков", {"edema": "negated"}),
+        ("Ісіну: жоқ", {"edema": "negated"}),
+        # another oedema named: no peripheral oedema denied
+        ("Pulmonary oedema: none", {}),
+        ("Macular oedema: none", {}),
+        ("CXR: pulmonary oedema: none", {}),
+        ("Disc oedema: none", {"papilledema": "negated"}),
+        ("Отек легких: нет", {}),
+        ("Oedema: 2+", {}),
+    ],
+)
+def test_an_oedema_field_denied_is_read_where_a_field_starts(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+def test_a_caret_anchors_a_phrase_where_a_field_starts():
+    import re
+
+    from poems_fhir.mapping.text.lexicon import compile_phrase, expand_literals, key_words, phrase_regex
+
+    regex = re.compile(phrase_regex("^ oedema : none"))
+    assert regex.search("oedema : none") and regex.search("exam\n  oedema : none")
+    assert regex.search("chest | oedema : none") and regex.search("lungs clear. oedema : none")
+    assert not regex.search("pulmonary oedema : none") and not regex.search("cxr: oedema : none")
+    assert compile_phrase("^ oedema : none")[0] == {"NORM": "oedema", "IS_SENT_START": True}
+    assert expand_literals("^ oedema : none") is None and key_words("^ oedema : none") == ["oedema"]
+    for bad in ("oedema ^ none", "^", "^ [oedema] none"):
+        with pytest.raises(ValueError):
+            compile_phrase(bad)
+
+
+def test_a_field_start_anchor_reads_a_long_text_once():
+    import re
+
+    from poems_fhir.mapping.text.lexicon import phrase_regex
+
+    regex = re.compile(phrase_regex("^ oedema|edema : none|no|nil|absent"))
+    assert len(regex.findall(("pulmonary oedema: none. " * 5_000).replace(":", " :"))) == 0

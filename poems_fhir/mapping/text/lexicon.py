@@ -11,6 +11,8 @@ Phrases are written in a small token syntax so a site can add words without know
   between, none of them a negation, a contrast, "normal" or "small" ("enlarged ... lymph nodes"
   matches "enlarged mediastinal, hilar and axillary lymph nodes", not "enlarged liver but normal
   lymph nodes");
+- ``^`` as the first word anchors the phrase where a field starts: the sentence's start, a line's, or
+  after a tab or a pipe ("^ oedema : none" reads "Oedema: none", never "Pulmonary oedema: none");
 - ``е`` also matches ``ё``; matching ignores case.
 
 Each phrase compiles to a spaCy token pattern (one dict per token), and every phrase contributes its
@@ -237,6 +239,10 @@ def compile_phrase(phrase: str) -> list[dict[str, Any]]:
     pattern: list[dict[str, Any]] = []
     if words[0] == "..." or words[-1] == "...":
         raise ValueError(f"'...' only between words: {phrase!r}")
+    if "^" in words[1:] or words == ["^"] or (words[0] == "^" and words[1].startswith("[")):
+        raise ValueError(f"'^' only as the first word, before a word that must be there: {phrase!r}")
+    anchored = words[0] == "^"
+    words = words[1:] if anchored else words
     _check_cost(words)
     for word in words:
         if word == "...":
@@ -248,6 +254,8 @@ def compile_phrase(phrase: str) -> list[dict[str, Any]]:
         if optional:
             token["OP"] = "?"
         pattern.append(token)
+    if anchored:
+        pattern[0]["IS_SENT_START"] = True
     return pattern
 
 
@@ -321,7 +329,7 @@ def expand_literals(phrase: str, limit: int = 2000) -> list[str] | None:
     words = _WORD.findall(phrase.strip().lower())
     out = [""]
     for word in words:
-        if word == "..." or "*" in word:
+        if word in ("...", "^") or "*" in word:
             return None
         choices = word.strip("[]").split("|") + ([""] if word.startswith("[") else [])
         out = [f"{o} {c}".strip() for o in out for c in choices]
@@ -336,7 +344,7 @@ def key_words(phrase: str) -> list[str]:
     Every match of the phrase contains one of them. The word whose shortest alternative is
     longest is the rarest in practice ("oedema" rather than "bilateral").
     """
-    candidates = [w for w in _WORD.findall(phrase.strip().lower()) if w != "..." and not w.startswith("[")]
+    candidates = [w for w in _WORD.findall(phrase.strip().lower()) if w not in ("...", "^") and not w.startswith("[")]
     if not candidates:
         return []
     # ties go to the later word: the noun ("white nails" -> "nails")
@@ -488,12 +496,20 @@ class KeyIndex:
         return self.regex is not None and self.regex.search(normalise(text)) is not None
 
 
+#: ``^``: the start of the text searched (a sentence), of a line, or of a cell after a tab or a pipe, or after a
+#: sentence's end on the line; then white space and a bullet - a fixed-width look-behind each (linear)
+_FIELD_START = r"(?:^|(?<=[\n|\t])|(?<=[.;!?] ))[ \t]*(?:[-–•*·][ \t]*)?"
+
+
 def phrase_regex(phrase: str) -> str:
     """A plain regex close to the phrase's token pattern, to find the sentences worth parsing."""
     parts = []
     for word in _WORD.findall(phrase.strip().lower()):
         if word == "...":
             parts.append(_GAP_REGEX)
+            continue
+        if word == "^":  # where a field starts: the sentence's or a line's start, after a tab, a pipe or a bullet
+            parts.append(_FIELD_START)
             continue
         optional = word.startswith("[")
         alts = []
@@ -504,6 +520,8 @@ def phrase_regex(phrase: str) -> str:
             alts.append(("\\w*" if alt.startswith("*") else "") + body + end)
         group = "(?:" + "|".join(alts) + r")[\s\-]*"
         parts.append(f"(?:{group})?" if optional else group)
+    if parts and parts[0] == _FIELD_START:
+        return _FIELD_START + r"\b" + "".join(parts[1:])
     return r"\b" + "".join(parts)
 
 
