@@ -341,7 +341,7 @@ def test_cells_of_a_row_that_each_state_something_are_sentences_of_their_own(tex
         ("Impression | Sclerotic lesion in L2\nComparison | None", {"sclerotic_bone_lesion": "present"}),
         ("Bones | Sclerotic lesion L2\nLungs | No\nPleura | No", {"sclerotic_bone_lesion": "present"}),
         ("L2 | Sclerotic lesion\nL3 | No\nL4 | No", {"sclerotic_bone_lesion": "present"}),
-        ("Spleen | Splenomegaly 16 cm\nLiver | No", {"splenomegaly": "present"}),
+        ("Spleen | Splenomegaly 16 cm\nLiver | No", {"splenomegaly": "present", "hepatomegaly": "negated"}),
         # probe76 D5/D6: a header alone states nothing; a hedged row is a doubt
         ("Site | Sclerotic lesion", {}),
         ("Site | Sclerotic lesion | Ascites", {}),

@@ -192,3 +192,33 @@ def test_a_field_start_anchor_reads_a_long_text_once():
 
     regex = re.compile(phrase_regex("^ oedema|edema : none|no|nil|absent"))
     assert len(regex.findall(("pulmonary oedema: none. " * 5_000).replace(":", " :"))) == 0
+
+
+# D10: an organ's field answered "normal" denies its enlargement; "not enlarged" in a cell
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Spleen | normal", {"splenomegaly": "negated"}),
+        ("Spleen: normal", {"splenomegaly": "negated"}),
+        ("Spleen: unremarkable", {"splenomegaly": "negated"}),
+        ("Spleen: normal, 11 cm", {"splenomegaly": "negated"}),
+        ("Liver | Spleen | Kidneys\nnormal | normal | normal", {"hepatomegaly": "negated", "splenomegaly": "negated"}),
+        ("Spleen | not enlarged", {"splenomegaly": "negated"}),
+        ("Spleen | normal\nLiver | enlarged", {"splenomegaly": "negated", "hepatomegaly": "present"}),
+        ("Селезенка: норма", {"splenomegaly": "negated"}),
+        ("Селезенка | не увеличена", {"splenomegaly": "negated"}),
+        ("Печень: без особенностей", {"hepatomegaly": "negated"}),
+        ("Көкбауыр: қалыпты", {"splenomegaly": "negated"}),
+        ("Печень | Селезенка\nне увеличена | увеличена", {"hepatomegaly": "negated", "splenomegaly": "present"}),
+        ("Бауыр | Көкбауыр\nқалыпты | ұлғайған", {"hepatomegaly": "negated", "splenomegaly": "present"}),
+        # near readings kept: the organ's other features, "normal" without a field
+        ("Spleen: no focal lesion", {}),
+        ("Spleen: normal echotexture, enlarged at 16 cm", {}),
+        (
+            "Liver normal, spleen and lymph nodes are enlarged.",
+            {"splenomegaly": "present", "lymphadenopathy": "present"},
+        ),
+    ],
+)
+def test_an_organ_field_answered_normal_denies_its_enlargement(mapping, text, expected):
+    assert _read(mapping, text) == expected

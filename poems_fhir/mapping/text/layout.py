@@ -1167,13 +1167,15 @@ def _describes(cell: str, names: Callable[[str], bool]) -> bool:
 #: multiple | Splenomegaly | no" read "multiple" as a finding and gave the lesions the "no" (probe92 D14) - also
 #: after a degree ("mildly enlarged", «умеренно увеличена»: "Spleen | mildly enlarged" was not read, probe93 D16)
 _QUALITY_CELL = re.compile(
+    # ... or denied: "not enlarged", «не увеличена» ("Spleen | not enlarged" was not read, probe97 D10)
+    r"(?:(?:not|не)[ \t]{1,3})?"
     r"(?:(?:mildly|moderately|markedly|slightly|massively|grossly|significantly|minimally|borderline|very|"
     r"diffusely|умеренно|значительно|незначительно|резко|слегка|несколько|немного|выраженно|диффузно|сәл|"
     r"біршама|айтарлықтай)[ \t]{1,3})?"
     r"(?:multiple|numerous|several|many|single|solitary|few|enlarged|increased|diffuse|focal|mild|moderate|marked|"
     rf"massive|small|large|trace|{_SIZE_WORDS}|"
     r"множественн\w{0,3}|многочисленн\w{0,3}|единичн\w{0,3}|увеличен\w{0,3}|"
-    r"диффузн\w{0,3}|очагов\w{0,3}|ұлғайған|көптеген)\.?",
+    r"диффузн\w{0,3}|очагов\w{0,3}|ұлғайған|ұлғаймаған|көптеген)\.?",
     re.IGNORECASE,
 )
 
