@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from .model import (
+    ACUTE_ILLNESS,
+    BLEEDING_OR_TRANSFUSION,
     CAVEAT_AXES,
     Assessment,
     Classification,
@@ -70,6 +72,25 @@ WORK_UP: dict[str, str] = {
 }
 
 
+#: the test to repeat, and when, for a criterion open only by a low-grade negative whose reason is known
+#: (CriterionResult.retest; probe98 D8: "VEGF, plasma preferred" was proposed beside a running steroid)
+RETEST: dict[tuple[str, str], str] = {
+    (Criterion.VEGF_ELEVATION.value, "corticosteroid"): (
+        "repeat VEGF (same specimen type, plasma preferred) once the corticosteroid has stopped"
+    ),
+    (Criterion.VEGF_ELEVATION.value, "confounder"): (
+        "repeat VEGF (same specimen type, plasma preferred) away from the confounding condition (treated or "
+        "controlled), and weigh the result against it"
+    ),
+    (Criterion.VEGF_ELEVATION.value, "acute_illness"): (
+        "repeat VEGF (same specimen type, plasma preferred) after recovery from the acute illness"
+    ),
+    (Criterion.THROMBOCYTOSIS_POLYCYTHEMIA.value, "bleeding_or_transfusion"): (
+        "repeat the complete blood count with platelets away from bleeding and transfusion"
+    ),
+}
+
+
 def evaluate(
     patient: str,
     findings: Iterable[Finding],
@@ -100,6 +121,7 @@ def evaluate(
             assertions.append(f.evidence)
             continue
         by_topic[f.topic].append(f)
+    low_grade_in_context(by_topic)
 
     criteria: dict[str, CriterionResult] = {}
     for cid in _CRITERION_IDS:
@@ -166,6 +188,103 @@ def _ratio_against_immunofixations(result: CriterionResult, findings: Sequence[F
     )
 
 
+_CONFOUNDER = Differential.VEGF_CONFOUNDER.value
+_MIN6 = Criterion.THROMBOCYTOSIS_POLYCYTHEMIA.value
+
+
+def low_grade_in_context(by_topic: dict[str, list[Finding]]) -> None:
+    """A normal result obtained where it cannot show the disease is a low-grade negative (criteria.md §6,
+    "Low-grade negative (-> INDETERMINATE rather than ABSENT)"), in place in ``by_topic``:
+
+    * a normal VEGF with a known VEGF confounder on record (the conditions the ``differential_vegf_confounder``
+      flag names, §4): the confounder counts unless it is known to have begun after the sample (its onset,
+      else its recorded date) or to have ended before it (an abatement before the sample); probe98 D1;
+    * a normal VEGF during an acute illness (``acute_illness``: onset to abatement, or to the end of the
+      mapping's window when none is stated; probe98 D2); the illness is then shown by the confounder flag;
+    * a normal blood count during active bleeding or on a transfusion's day or the days after it
+      (``bleeding_or_transfusion``, MIN-6; a red-cell transfusion weighs on haemoglobin, a platelet one on
+      the platelets; probe98 D3).
+
+    Only a measured negative is made low-grade (a clinician's refutation is a statement), and only one not
+    low-grade already (a corticosteroid course gave it its reason first). The fact is cited with it."""
+    vegf = [f for f in by_topic.get(_VEGF, ()) if _weakens(f)]
+    if vegf:
+        confounders = [f for f in by_topic.get(_CONFOUNDER, ()) if f.state is State.PRESENT]
+        acute = [f for f in by_topic.get(ACUTE_ILLNESS, ()) if f.state is State.PRESENT]
+        cited: dict[str, Finding] = {}
+        for f in vegf:
+            ill = [a for a in acute if _during(f.effective, a, open_start=False)]
+            chronic = [c for c in confounders if _during(f.effective, c, open_start=True)]
+            if ill:
+                cited.update((a.evidence.reference, a) for a in ill)
+                _replace(by_topic[_VEGF], f, ill, "acute_illness", _ACUTE_NOTE)
+            elif chronic:
+                _replace(by_topic[_VEGF], f, chronic, "confounder", _CONFOUNDER_NOTE)
+        if cited:  # the flag that says to repeat the VEGF names the illness too (probe98 D2: no flag at all)
+            known = {c.evidence.reference for c in confounders}
+            by_topic[_CONFOUNDER].extend(a for ref, a in cited.items() if ref not in known)
+    counts = [f for f in by_topic.get(_MIN6, ()) if _weakens(f)]
+    if counts:
+        blood = [f for f in by_topic.get(BLEEDING_OR_TRANSFUSION, ()) if f.state is State.PRESENT]
+        for f in counts:
+            near = [
+                b
+                for b in blood
+                if _during(f.effective, b, open_start=False)
+                and (b.component is None or f.component is None or b.component == f.component)
+            ]
+            if near:
+                _replace(by_topic[_MIN6], f, near, "bleeding_or_transfusion", _BLOOD_NOTE)
+
+
+_CONFOUNDER_NOTE = (
+    "{what} was measured with {why} on record, a condition that raises VEGF by itself (criteria.md §4): a normal "
+    "VEGF with a known confounder is a low-grade negative (§6) - repeat it away from the confounder"
+)
+_ACUTE_NOTE = (
+    "{what} was measured during {why}, an acute illness: a normal VEGF obtained then is a low-grade negative "
+    "(criteria.md §6) - repeat it after recovery"
+)
+_BLOOD_NOTE = (
+    "{what} was measured during {why}: a normal blood count during active bleeding or transfusion is a low-grade "
+    "negative (criteria.md §6, MIN-6) - repeat it away from them"
+)
+
+
+def _weakens(f: Finding) -> bool:
+    """A measured normal result, dated, not low-grade already: what a context can make low-grade."""
+    return f.state is State.ABSENT and f.strength is Strength.STRONG and not f.is_assertion and f.effective is not None
+
+
+def _during(day: dt.date | None, context: Finding, open_start: bool) -> bool:
+    """Whether ``context`` holds on ``day``: from its date (undated: only when ``open_start``, a chronic
+    condition whose start is not known) to its end (``resolved_on``; none: still holding)."""
+    if day is None:
+        return False
+    start = context.effective
+    if start is None and not open_start:
+        return False
+    return (start is None or start <= day) and (context.resolved_on is None or day <= context.resolved_on)
+
+
+def _replace(findings: list[Finding], f: Finding, context: list[Finding], retest: str, note: str) -> None:
+    said = "; ".join(
+        f"{c.evidence.summary} ({c.evidence.reference}"
+        + (f", from {c.effective}" if c.effective else "")
+        + (f" to {c.resolved_on}" if c.resolved_on else "")
+        + ")"
+        for c in sorted(context, key=lambda c: _evidence_key(c.evidence))
+    )
+    weak = replace(
+        f,
+        strength=Strength.WEAK,
+        note=note.format(what=f.evidence.summary, why=said),
+        context=_evidence(context),
+        retest=retest,
+    )
+    findings[next(i for i, g in enumerate(findings) if g is f)] = weak
+
+
 def _after_treatment(f: Finding, treated_from: dt.date) -> Finding:
     return replace(
         f,
@@ -223,6 +342,14 @@ def _evidence_key(e: Evidence) -> tuple[bool, dt.date, str]:
 
 def _evidence(findings: Iterable[Finding]) -> tuple[Evidence, ...]:
     unique = {(f.evidence.reference, f.evidence.summary): f.evidence for f in findings}
+    return tuple(sorted(unique.values(), key=_evidence_key))
+
+
+def _with_context(findings: Sequence[Finding]) -> tuple[Evidence, ...]:
+    """The findings' evidence and the facts that made any of them low-grade (Finding.context)."""
+    if not any(f.context for f in findings):
+        return _evidence(findings)
+    unique = {(e.reference, e.summary): e for f in findings for e in (f.evidence, *f.context)}
     return tuple(sorted(unique.values(), key=_evidence_key))
 
 
@@ -304,7 +431,9 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
         return CriterionResult(topic, State.PRESENT, reason, _evidence(present))
     if indeterminate:
         reason = _notes(indeterminate) or "conflicting or low-grade evidence"
-        return CriterionResult(topic, State.INDETERMINATE, reason, _evidence(indeterminate + absent_weak), open=True)
+        return CriterionResult(
+            topic, State.INDETERMINATE, reason, _with_context(indeterminate + absent_weak), open=True
+        )
     if absent_strong:
         reason = "absent: " + ", ".join(e.summary for e in _evidence(absent_strong))
         return CriterionResult(topic, State.ABSENT, reason, _evidence(absent_strong))
@@ -312,7 +441,8 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
         reason = "low-grade negative only: " + (
             _notes(absent_weak) or ", ".join(e.summary for e in _evidence(absent_weak))
         )
-        return CriterionResult(topic, State.INDETERMINATE, reason, _evidence(absent_weak), open=True)
+        retest = min((f.retest for f in absent_weak if f.retest), default=None)
+        return CriterionResult(topic, State.INDETERMINATE, reason, _with_context(absent_weak), open=True, retest=retest)
     # every finding left is a test not performed, or a negative after treatment began (with its note)
     plain = [f for f in not_done if not f.note]
     said = (["test not performed: " + ", ".join(e.summary for e in _evidence(plain))] if plain else []) + (
@@ -388,8 +518,9 @@ def _either(topic: str, findings: Sequence[Finding], parts: tuple[str, ...]) -> 
     if unassessed:
         parts_said.append(f"{' and '.join(unassessed)} not assessed")
     reason = "; ".join(parts_said)
-    evidence = _evidence(f for f in findings)
-    return CriterionResult(topic, state, reason, evidence, open=True)
+    evidence = _with_context(findings)
+    retest = min((r.retest for r in per_part.values() if r.retest and r.state is State.INDETERMINATE), default=None)
+    return CriterionResult(topic, state, reason, evidence, open=True, retest=retest)
 
 
 def _endocrinopathy(findings: Sequence[Finding], caveat: bool) -> CriterionResult:
@@ -496,7 +627,7 @@ def classify(profile: Profile, results: dict[str, CriterionResult]) -> tuple[Cla
         for c, cid in zip(group.criteria, _ids(group.criteria), strict=True):
             r = results[cid]
             if r.state is not State.PRESENT and r.open:
-                missing.append(MissingItem(cid, r.reason, WORK_UP[c]))
+                missing.append(MissingItem(cid, r.reason, RETEST.get((cid, r.retest or ""), WORK_UP[c])))
     return Classification.INDETERMINATE, tuple(missing)
 
 

@@ -92,6 +92,14 @@ class Differential(str, Enum):
     IGM_NEUROPATHY = "igm_neuropathy"
 
 
+#: facts that are no criterion but make a normal result of one low-grade (criteria.md §6, "Low-grade
+#: negative"): an acute illness at a VEGF sample, a bleed or a transfusion at a blood count. Their
+#: findings are PRESENT, dated from ``effective`` to ``resolved_on`` (the mapping bounds an acute one)
+ACUTE_ILLNESS = "acute_illness"
+BLEEDING_OR_TRANSFUSION = "bleeding_or_transfusion"
+CONTEXT_TOPICS = frozenset({ACUTE_ILLNESS, BLEEDING_OR_TRANSFUSION})
+
+
 class EndocrineAxis(str, Enum):
     ADRENAL = "adrenal"
     THYROID = "thyroid"
@@ -168,6 +176,12 @@ class Finding:
     source_rule: str | None = None  # the mapping rule that produced it, e.g. "pleural_effusion"
     resolved_on: dt.date | None = None  # Condition abatement, when it is resolved/inactive
     from_text: bool = False  # read from clinical text (mapping/text), not from a code or value
+    #: the facts that make this negative low-grade (a VEGF confounder, an acute illness, a transfusion):
+    #: cited with it as evidence of the criterion's state (probe98 D1)
+    context: tuple[Evidence, ...] = ()
+    #: why a low-grade negative should be repeated, and so how (the CarePlan's proposal, probe98 D8):
+    #: "corticosteroid", "confounder", "acute_illness", "bleeding_or_transfusion"; None: the usual work-up
+    retest: str | None = None
 
     @property
     def effective(self) -> dt.date | None:
@@ -184,6 +198,8 @@ class CriterionResult:
     #: or absent only by the thyroid/diabetes caveat with other endocrine axes untested).
     open: bool = False
     caveat: str | None = None
+    #: a low-grade negative's reason to repeat the test (Finding.retest): the work-up proposed says how
+    retest: str | None = None
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,25 @@ PART_WORKUP: dict[tuple[str, str], tuple[tuple[str, str, str], str]] = {
 }
 
 
+#: the work-up text for a criterion open only by a low-grade negative whose reason is known (probe98 D8)
+RETEST: dict[tuple[str, str], str] = {
+    ("vegf_elevation", "corticosteroid"): (
+        "Repeat VEGF once the corticosteroid has stopped (same specimen type, plasma preferred): a normal VEGF "
+        "during a corticosteroid course may reflect it"
+    ),
+    ("vegf_elevation", "confounder"): (
+        "Repeat VEGF away from the confounding condition (same specimen type, plasma preferred), and weigh the "
+        "result against it"
+    ),
+    ("vegf_elevation", "acute_illness"): (
+        "Repeat VEGF after recovery from the acute illness (same specimen type, plasma preferred)"
+    ),
+    ("thrombocytosis_polycythemia", "bleeding_or_transfusion"): (
+        "Repeat the complete blood count with platelets away from bleeding and transfusion"
+    ),
+}
+
+
 @dataclass(frozen=True)
 class Step:
     id: str  # stable: "workup-vegf_elevation", "branch", "restaging-day100", ...
@@ -577,7 +596,11 @@ def pathway(
     for cid in deciding + completing + done:
         coding, text = WORKUP[cid]
         r = a.criteria[cid]
-        part = _missing_part(cid, findings, as_of) if cid not in done else None
+        # a low-grade negative with a known reason: repeat the test once the reason is gone (probe98 D8)
+        retest = r.retest if cid not in done and r.state is State.INDETERMINATE and r.retest else None
+        text = RETEST.get((cid, retest or ""), text)
+        # ... else, with one part of the criterion measured, the other one only (probe98 D9)
+        part = _missing_part(cid, findings, as_of) if cid not in done and not retest else None
         if part is not None:
             coding, text = PART_WORKUP[(cid, part)]
         # after the first treatment only a positive result can decide (engine.evaluate: a negative then
@@ -616,7 +639,8 @@ def pathway(
                         else "completing",
                     ),
                 )
-                + ((("part", part),) if part else ()),
+                + ((("part", part),) if part else ())
+                + ((("retest", retest),) if retest else ()),
             )
         )
     if not mandatory:

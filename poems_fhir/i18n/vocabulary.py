@@ -487,6 +487,29 @@ WORKUP: dict[str, Term] = {
     ),
 }
 
+#: the work-up proposal for a criterion open only by a low-grade negative whose reason is known:
+#: "<criterion>:<reason>" (CriterionResult.retest; probe98 D8)
+RETEST: dict[str, Term] = {
+    "vegf_elevation:corticosteroid": Term(
+        N_("Repeat VEGF (same specimen type, plasma preferred) once the corticosteroid has stopped"),
+        "",
+        ("Pihan2018", "D2023"),
+    ),
+    "vegf_elevation:confounder": Term(
+        N_("Repeat VEGF (same specimen type, plasma preferred) away from the confounding condition"),
+        "",
+        ("Pihan2018",),
+    ),
+    "vegf_elevation:acute_illness": Term(
+        N_("Repeat VEGF (same specimen type, plasma preferred) after recovery from the acute illness"),
+        "",
+        ("Pihan2018",),
+    ),
+    "thrombocytosis_polycythemia:bleeding_or_transfusion": Term(
+        N_("Repeat the complete blood count with platelets away from bleeding and transfusion"), "", _CRITERIA_SRC
+    ),
+}
+
 #: pathway steps by their key (Step.key)
 STEPS: dict[str, Term] = {
     "staging": Term(
@@ -658,6 +681,7 @@ _TABLES: dict[str, dict[str, Term]] = {
     "risk": RISK,
     "status": STEP_STATUS,
     "workup": WORKUP,
+    "retest": RETEST,
     "step": STEPS,
 }
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
-from ..criteria.model import Criterion, Evidence, Finding, State, Strength
+from ..criteria.model import CONTEXT_TOPICS, Criterion, Evidence, Finding, State, Strength
 from ..criteria.response import TREATMENT_KINDS
 from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days, add_months
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
@@ -2055,6 +2055,10 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
                     f"{spec.id.replace('_', ' ')} recorded on imaging only ({', '.join(imaging)}): only a "
                     "lymph-node biopsy establishes it (criteria.md MAJ-3)",
                 )
+            until = resolved_on
+            if spec.lasts_days is not None and until is None and date is not None and state is State.PRESENT:
+                # an acute illness or a bleed with no abatement stated: held to last the mapping's window
+                until = add_days(date, spec.lasts_days)
             status = f", {clinical}" if clinical and clinical != "active" else ""
             summary = f"{text or spec.id} ({verification}{status})"
             evidence = Evidence(_ref(raw), date, summary, code=_first_code(data.get("code")), supporting=supporting)
@@ -2071,7 +2075,7 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
                     component=spec.component,
                     is_assertion=True,
                     source_rule=spec.id,
-                    resolved_on=resolved_on,
+                    resolved_on=until,
                 )
             )
 
@@ -2262,13 +2266,16 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
             rule.spec
             for system, code, _ in codings(data.get("code"))
             for rule in mapping.rules_for(system, code)
-            if rule.kind == "procedure" and rule.spec.event
+            if rule.kind == "procedure" and (rule.spec.event or rule.spec.topic)
         ),
         None,
     )
     if spec is None:  # named only in words: the first rule (in file order) whose text matches
         name = concept_text(data.get("code"))
-        spec = next((s for pattern, s in mapping.procedure_text if s.event and pattern.search(name)), None)
+        spec = next((s for pattern, s in mapping.procedure_text if (s.event or s.topic) and pattern.search(name)), None)
+    if spec is not None and spec.topic and not spec.event:
+        _procedure_fact(raw, spec, date, end, out)
+        return
     if spec is not None and spec.event:
         if spec.event in TREATMENT_KINDS and (
             other := _other_indication(data, record, mapping) or _other_site(data, spec.id, mapping)
@@ -2281,6 +2288,27 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         if date is None and end is None:
             date, label = _performed_in_words(raw, spec.id, spec.event, label, out)
         out.events.append(Event(spec.event, date or end, _ref(raw), label, end=end, status=data.get("status")))
+
+
+def _procedure_fact(raw: Raw, spec: ProcedureRule, date: dt.date | None, end: dt.date | None, out: Extraction) -> None:
+    """A procedure that is a fact for the criteria (a transfusion, criteria.md §6 MIN-6): a finding of its
+    topic from its day to the end of the mapping's window after it (probe98 D3). Undated, or not done yet
+    (in preparation), it places nothing."""
+    if date is None and end is None or raw.data.get("status") in _NOT_GIVEN_YET:
+        return
+    start = date or end
+    last = end or date
+    label = concept_label(raw.data.get("code")) or spec.id
+    out.findings.append(
+        Finding(
+            spec.topic or "",
+            State.PRESENT,
+            Evidence(_ref(raw), start, label, code=_first_code(raw.data.get("code"))),
+            component=spec.component,
+            source_rule=spec.id,
+            resolved_on=add_days(last, spec.lasts_days or 0) if last else None,
+        )
+    )
 
 
 #: statuses of a treatment not (yet) given: its missing date misses nothing on the timeline
@@ -2453,12 +2481,21 @@ def _other_indication(data: dict[str, Any], record: PatientRecord, mapping: Comp
         text = concept_text(concept)
         if not coded and not text.strip():
             return None  # a reason that says nothing
-        if any(mapping.rules_for(system, code) or mapping.broader_rules_for(system, code) for system, code in coded):
+        if any(
+            _poems_rules(mapping.rules_for(system, code) or mapping.broader_rules_for(system, code))
+            for system, code in coded
+        ):
             return None
         if mapping.text.could_matter(text):
             return None
         names.append(concept_label(concept) or f"{coded[0][0]}|{coded[0][1]}")
     return "given for " + "; ".join(names)
+
+
+def _poems_rules(rules: list[Rule]) -> bool:
+    """Whether rules speak of POEMS: an acute illness or a bleed (a context of a test, not a POEMS concept,
+    probe98) is another disease a treatment can be given for (a steroid for COVID-19 pneumonia)."""
+    return any(not (r.kind == "condition" and r.spec.topic in CONTEXT_TOPICS) for r in rules)
 
 
 def _other_site(data: dict[str, Any], rule_id: str, mapping: CompiledMapping) -> str | None:
@@ -2515,6 +2552,7 @@ def _companions_alone(out: Extraction, mapping: CompiledMapping) -> None:
     out.events[:] = [e for e in out.events if id(e) not in dropped]
     _negatives_during(out, alone)
     kept = {e.reference for e in out.events} | {f.evidence.reference for f in out.findings}
+    kept |= {c.reference for f in out.findings for c in f.context}  # the course a negative is low-grade by
     kept |= {m.reference for m in out.measurements}
     for e in alone:
         out.notes.append(
@@ -2557,6 +2595,8 @@ def _negatives_during(out: Extraction, courses: list[Event]) -> None:
                 "corticosteroid given alone, which criteria.md §10 2d counts as temporising therapy: a normal "
                 "VEGF then may reflect it - a low-grade negative (§6)"
             ),
+            context=(Evidence(during.reference, during.effective, during.summary),),
+            retest="corticosteroid",
         )
 
 

@@ -25,7 +25,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..criteria.model import Criterion, Differential, EndocrineAxis, Sign
+from ..criteria.model import CONTEXT_TOPICS, Criterion, Differential, EndocrineAxis, Sign
 from .regex_safety import safe_compile
 from .results import Qual, normalise_term
 from .text.engine import TextEngine
@@ -71,6 +71,7 @@ TOPICS = frozenset(
     + [s.value for s in Sign]
     + [d.value for d in Differential]
     + ["clinician_poems_assertion", "radiologic_progression"]
+    + sorted(CONTEXT_TOPICS)
 )
 
 
@@ -171,6 +172,9 @@ class ConditionRule(_Strict):
     #: regular expressions (case-insensitive) on a coded Condition's own words: one that names any is
     #: another concept under the same code (WHO D18.0 "Гемангиома печени" is a liver haemangioma)
     not_if_text: list[str] = Field(default_factory=list)
+    #: an acute condition (an acute illness, a bleed): held to last from its onset for this many days when
+    #: no abatement is stated (criteria.md §6 "during acute illness"; the window is UNVERIFIED, a site's)
+    lasts_days: int | None = Field(default=None, ge=0, le=3650)
     codes: list[CodeRef] = Field(default_factory=list)
     add_codes: list[CodeRef] = Field(default_factory=list)
     note: str | None = None
@@ -294,6 +298,12 @@ class MedicationRule(_Strict):
 class ProcedureRule(_Strict):
     id: str
     event: str | None = None
+    #: a procedure that is a fact for the criteria rather than an event of the pathway: a transfusion
+    #: (topic ``bleeding_or_transfusion``, criteria.md §6 MIN-6), with the part of the criterion it weighs on
+    topic: str | None = None
+    component: str | None = None
+    #: days after the procedure it still weighs on a result (the window is UNVERIFIED, a site's)
+    lasts_days: int | None = Field(default=None, ge=0, le=3650)
     codes: list[CodeRef] = Field(default_factory=list)
     add_codes: list[CodeRef] = Field(default_factory=list)
     text: list[str] = Field(
@@ -1326,6 +1336,8 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         proc_rule = ProcedureRule.model_validate(
             {**raw, "codes": resolve("procedures", rid, raw["codes"] + raw["add_codes"]), "add_codes": []}
         )
+        if proc_rule.topic and proc_rule.topic not in TOPICS:
+            problem("procedures", rid, "topic", f"unknown topic {proc_rule.topic!r}", "use a topic the engine knows")
         for c in proc_rule.codes:
             by_code[(c.system, c.code)].append(Rule("procedure", proc_rule, origins[("procedures", rid)]))
         if (pattern := name_pattern("procedures", rid, proc_rule.text)) is not None:

@@ -390,8 +390,15 @@ def _cited(a: Assessment, response: ResponseAssessment, risk: Sequence[RiskFacto
         k
         for s in steps
         for k in (term("workup", s.workup_key) if s.term_key == "workup" else term("step", s.term_key)).sources
+        + _retest_sources(s)
     ]
     return keys
+
+
+def _retest_sources(s: Step) -> tuple[str, ...]:
+    """The sources of a repeat-the-test proposal (probe98 D8), beside its criterion's work-up."""
+    p = dict(s.params)
+    return term("retest", f"{p['criterion']}:{p['retest']}").sources if "retest" in p else ()
 
 
 def scope_paragraph(t: Translator, scope: ScopeDecision, audit: bool = True) -> str:

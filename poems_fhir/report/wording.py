@@ -586,6 +586,8 @@ def _upper(point: Any) -> float:
 def step_title(t: Translator, s: Step) -> str:
     p = dict(s.params)
     if s.term_key == "workup":
+        if "retest" in p:  # repeat a low-grade negative once its reason is gone (probe98 D8)
+            return label(t, "retest", f"{p['criterion']}:{p['retest']}")
         return label(t, "workup", s.workup_key)
     if s.term_key == "vegf-surveillance" and "specimen" in p:
         return t._("VEGF about every 6 months, {specimen} (same specimen type and assay)").format(

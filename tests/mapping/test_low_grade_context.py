@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: Apache-2.0
+"""What makes a normal result low-grade, read from FHIR (criteria.md §6): an acute illness (probe98 D2),
+a transfusion or active bleeding (D3) - each a dated span the engine compares with the sample."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from poems_fhir.criteria.model import ACUTE_ILLNESS, BLEEDING_OR_TRANSFUSION, State
+from poems_fhir.criteria.profiles import MAYO
+from poems_fhir.mapping.extract import extract
+from poems_fhir.pipeline import evaluate_record
+from tests.conftest import make_record
+
+SCT = "http://snomed.info/sct"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+LOINC = "http://loinc.org"
+STATUS = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+
+
+def condition(system: str, code: str, onset: str, rid: str = "c1", **kw: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Condition",
+        "id": rid,
+        "subject": {"reference": "Patient/p1"},
+        "verificationStatus": {"coding": [{"code": "confirmed"}]},
+        "code": {"coding": [{"system": system, "code": code}]},
+        "onsetDateTime": onset,
+        **kw,
+    }
+
+
+def procedure(code: dict[str, Any], day: str, rid: str = "tx", **kw: Any) -> dict[str, Any]:
+    return {
+        "resourceType": "Procedure",
+        "id": rid,
+        "status": "completed",
+        "subject": {"reference": "Patient/p1"},
+        "code": code,
+        "performedDateTime": day,
+        **kw,
+    }
+
+
+def lab(loinc: str, value: float, unit: str, day: str, rid: str, low: float, high: float) -> dict[str, Any]:
+    q = {"system": "http://unitsofmeasure.org", "unit": unit, "code": unit}
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": LOINC, "code": loinc}]},
+        "effectiveDateTime": day,
+        "valueQuantity": {"value": value, **q},
+        "referenceRange": [{"low": {"value": low, **q}, "high": {"value": high, **q}}],
+    }
+
+
+def facts(mapping, topic: str, *resources: dict[str, Any]):
+    ex = extract(make_record(*resources), mapping)
+    assert ex.errors == []
+    return [f for f in ex.findings if f.topic == topic]
+
+
+def test_an_active_pneumonia_with_no_abatement_lasts_the_mapping_window(mapping):
+    [f] = facts(mapping, ACUTE_ILLNESS, condition(ICD10CM, "J18.9", "2022-12-28"))
+    assert f.state is State.PRESENT and f.effective == dt.date(2022, 12, 28)
+    assert f.resolved_on == dt.date(2023, 1, 27)  # lasts_days: 30 (UNVERIFIED, configurable)
+
+
+def test_a_stated_abatement_decides_the_end(mapping):
+    resolved = condition(
+        ICD10CM, "J18.9", "2022-12-28", clinicalStatus={"coding": [{"system": STATUS, "code": "resolved"}]},
+        abatementDateTime="2023-03-01",
+    )  # fmt: skip
+    [f] = facts(mapping, ACUTE_ILLNESS, resolved)
+    assert f.resolved_on == dt.date(2023, 3, 1)
+
+
+def test_a_red_cell_transfusion_by_code_or_by_name_weighs_on_haemoglobin_for_its_window(mapping):
+    coded = procedure({"coding": [{"system": SCT, "code": "116863004"}]}, "2023-01-05")
+    named = procedure({"text": "Transfusion of 2 units packed red blood cells"}, "2023-01-05", rid="tx2")
+    for resource in (coded, named):
+        [f] = facts(mapping, BLEEDING_OR_TRANSFUSION, resource)
+        assert f.component == "polycythemia" and f.effective == dt.date(2023, 1, 5)
+        assert f.resolved_on == dt.date(2023, 1, 19)  # lasts_days: 14 (UNVERIFIED)
+    [f] = facts(mapping, BLEEDING_OR_TRANSFUSION, procedure({"text": "Platelet transfusion"}, "2023-01-05"))
+    assert f.component == "thrombocytosis"
+
+
+def test_a_transfusion_not_done_or_planned_places_nothing(mapping):
+    code = {"coding": [{"system": SCT, "code": "116863004"}]}
+    assert facts(mapping, BLEEDING_OR_TRANSFUSION, procedure(code, "2023-01-05", status="not-done")) == []
+    assert facts(mapping, BLEEDING_OR_TRANSFUSION, procedure(code, "2023-01-05", status="preparation")) == []
+
+
+def test_a_blood_count_on_the_day_of_a_transfusion_is_indeterminate_not_absent(mapping):
+    resources = [
+        lab("777-3", 300, "10*9/L", "2023-01-05", "plt", 150, 400),
+        lab("718-7", 140, "g/L", "2023-01-05", "hb", 130, 170),
+        procedure({"coding": [{"system": SCT, "code": "116863004"}]}, "2023-01-05"),
+    ]
+    result = evaluate_record(make_record(*resources), mapping, MAYO, None)
+    r = result.assessment.criteria["thrombocytosis_polycythemia"]
+    assert r.state is State.INDETERMINATE and "transfusion" in r.reason
+    assert "Procedure/tx" in {e.reference for e in r.evidence}
+    without = evaluate_record(make_record(*resources[:2]), mapping, MAYO, None)
+    assert without.assessment.criteria["thrombocytosis_polycythemia"].state is State.ABSENT
