@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NoReturn
 
 from ..criteria.timeline import day_text
 from .range_choice import Subject, applicable_ranges, same_rank, text_for
@@ -307,6 +307,18 @@ def normalise_unit(unit: str, aliases: dict[str, str]) -> tuple[str, str | None]
     return folded, None
 
 
+#: the results labs report in grams per volume (haemoglobin, albumin, M-protein): only there is a "G" read as a gram
+_GRAM_TARGETS = frozenset({"g/L", "g/dL"})
+
+
+def _gram_reading(unit: str, aliases: dict[str, str]) -> str | None:
+    """The unit with a leading "G" (giga) read as grams ("G/L" -> "g/L", "G/DL" -> "g/dL"), or None."""
+    written = unit.strip()
+    if not written.startswith("G") or written[1:2] in ("i", "p"):  # "Giga/L", "Gpt/L" are counts only
+        return None
+    return normalise_unit("g" + written[1:], aliases)[0]
+
+
 def convert_value(
     number: float,
     unit: str,
@@ -321,13 +333,26 @@ def convert_value(
     try:
         converted = convert(number, ucum_unit, target_unit, molar_mass)
     except UnitError as exc:
-        # the unit as the source wrote it, where folding changed it (probe81 L4: "E3 x10^9/L" was shown glued)
-        written = f" (written {unit.strip()!r})" if unit.strip() != ucum_unit else ""
-        raise UnitRejected(f"{element}: {exc}{written}; add it to unit_aliases if it is a lab spelling", unit) from None
+        # "G/L" is giga per litre for a count (French labs), but a haemoglobin in an upper-case export ("178
+        # G/L") is grams: where the giga reading cannot be the analyte's, the gram one is tried (probe97 c556)
+        gram = _gram_reading(unit, aliases) if target_unit in _GRAM_TARGETS else None
+        try:
+            if gram is None:
+                raise exc
+            converted = convert(number, gram, target_unit, molar_mass)
+        except UnitError:
+            _refuse(exc, unit, ucum_unit, element)
+        ucum_unit, note = gram, f"unit {unit.strip()!r} read as {gram}: a count per volume cannot be this result"
     if not math.isfinite(converted):  # 1e308 g/L in mg/L: beyond what a float holds
         raise ResourceError(f"{element}.value {number!r} {unit} is out of range in {target_unit}")
     sent = f"{number:g} {unit}" if ucum_unit != target_unit and converted != number else None
     return Value(converted, target_unit, comparator, notes + ((note,) if note else ()), sent=sent)
+
+
+def _refuse(exc: UnitError, unit: str, ucum_unit: str, element: str) -> NoReturn:
+    # the unit as the source wrote it, where folding changed it (probe81 L4: "E3 x10^9/L" was shown glued)
+    written = f" (written {unit.strip()!r})" if unit.strip() != ucum_unit else ""
+    raise UnitRejected(f"{element}: {exc}{written}; add it to unit_aliases if it is a lab spelling", unit) from None
 
 
 # --- numbers written as text ---------------------------------------------------------------

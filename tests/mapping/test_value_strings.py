@@ -186,3 +186,17 @@ def test_a_bracket_of_several_parts_after_a_vegf_value(mapping, text, state):
     (finding,) = [f for f in _read(mapping, VEGF, text).findings if f.topic == "vegf_elevation"]
     assert finding.state.value == state
     assert _read(mapping, VEGF, "1250 pg/mL (serum, haemolysed)").measurements == []  # other words: refused
+
+
+@pytest.mark.parametrize(("code", "text", "value"), [("718-7", "178 G/L", 178.0), (ALBUMIN, "32 G/L", 32.0)])
+def test_a_capital_g_per_litre_is_grams_where_a_count_cannot_be_the_result(mapping, code, text, value):
+    # probe97 c556: "178 G/L" (an upper-case export) was giga per litre and refused for a haemoglobin
+    found = _read(mapping, code, text)
+    assert found.errors == [] and [(m.value, m.unit) for m in found.measurements] == [(value, "g/L")]
+
+
+def test_a_capital_g_per_litre_stays_giga_for_a_count_and_refused_elsewhere(mapping):
+    found = _read(mapping, PLATELETS, "450 G/L")
+    assert [(m.value, m.unit) for m in found.measurements] == [(450.0, "10*9/L")]
+    vegf = _read(mapping, VEGF, "500 G/L")  # no gram reading of a VEGF: refused, as before
+    assert vegf.measurements == [] and len(vegf.errors) == 1 and "G/L" in vegf.errors[0].message
