@@ -162,7 +162,7 @@ def test_an_optic_disc_field_with_a_degree_or_a_colour_is_read(mapping, text, ex
         ("CXR: pulmonary oedema: none", {}),
         ("Disc oedema: none", {"papilledema": "negated"}),
         ("Отек легких: нет", {}),
-        ("Oedema: 2+", {}),
+        ("Oedema: 2+", {"edema": "present"}),  # a pitting grade (thirty-fourth session; it was not read)
     ],
 )
 def test_an_oedema_field_denied_is_read_where_a_field_starts(mapping, text, expected):
