@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 
 import gc
-import json
 import logging
 import os
 import re
@@ -27,6 +26,8 @@ from .resource_types import is_resource_type, type_problem
 from .boundary import MAX_DEPTH, Invalid, is_unicode, validate, validate_identity
 from .ids import FHIR_ID
 from .merges import Merges, find_merges
+from .strict_json import DuplicateKey, check_keys, first_duplicate, repeated_key_message
+from .strict_json import loads as _json_loads
 
 log = logging.getLogger(__name__)
 
@@ -754,14 +755,72 @@ def _deeper_than(tokens: Iterator[re.Match[Any]], opening: Any, closing: Any) ->
 
 
 def _loads(text: str, depth_checked: bool = False) -> Any:
-    """json.loads, with nesting past MAX_PARSE_DEPTH (or exhausting the parser) a ValueError.
-    ``depth_checked``: the caller has already applied nested_too_deeply to this text."""
+    """json.loads, with nesting past MAX_PARSE_DEPTH (or exhausting the parser) a ValueError, a key
+    given twice in an object a DuplicateKey (a ValueError) and an integer past Python's digit limit
+    ±inf (strict_json). ``depth_checked``: the caller has already applied nested_too_deeply to this text."""
     if not depth_checked and nested_too_deeply(text):
         raise ValueError("nested too deeply")
     try:
-        return json.loads(text)
+        parsed = _json_loads(text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    check_keys(text, parsed)
+    return parsed
+
+
+#: a UTF-8 byte-order mark: tolerated at the start of any NDJSON line, since two exports joined with
+#: `cat` carry one at the start of the second file's first line (probe99 D4)
+BOM = b"\xef\xbb\xbf"
+
+
+def refuse_repeated_keys(tree: Any, origin: str, errors: list[SourceError]) -> Any:
+    """A file's or NDJSON line's content that gives a key twice somewhere (``tree``: DuplicateKey.tree),
+    with what cannot be read refused and listed (probe99 D1): a Bundle's entry that does, as that entry;
+    a Bundle whose own top level does (two "entry" lists), or a single resource, as a whole - then None.
+    The other entries are read."""
+    entries = tree.get("entry") if isinstance(tree, dict) else None
+    top = first_duplicate({k: v for k, v in tree.items() if k != "entry"}) if isinstance(tree, dict) else None
+    is_bundle = isinstance(tree, dict) and tree.get("resourceType") == "Bundle"
+    if not is_bundle or not isinstance(entries, list) or top is not None or type(tree) is not dict:
+        found = first_duplicate(tree)
+        key, where = found if found is not None else ("?", "?")
+        whole = "the Bundle is not read, none of its entries" if is_bundle else "this resource is skipped"
+        errors.append(
+            SourceError(origin, f"{repeated_key_message(key, where)}; {whole}", None if is_bundle else _ref_of(tree))
+        )
+        return None
+    for i, entry in enumerate(entries):
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        rtype = resource.get("resourceType") if isinstance(resource, dict) else None
+        found = first_duplicate(entry, f"entry[{i}]")
+        if found is None:
+            continue
+        key, where = found
+        prefix = f"entry[{i}].resource"
+        if (
+            isinstance(rtype, str)
+            and rtype.isalnum()
+            and where.startswith(prefix)
+            and not (where == prefix and key == "resourceType")
+        ):
+            where = rtype + where[len(prefix) :]
+        errors.append(
+            SourceError(
+                f"{origin}#entry[{i}]", f"{repeated_key_message(key, where)}; this entry is skipped", _ref_of(resource)
+            )
+        )
+        entries[i] = REFUSED_ENTRY
+    return tree
+
+
+def _ref_of(data: Any) -> str | None:
+    """ "Type/id" of a resource refused whole, when it names both plainly."""
+    if not isinstance(data, dict):
+        return None
+    rtype, rid = data.get("resourceType"), data.get("id")
+    if isinstance(rtype, str) and _TYPE_NAME.fullmatch(rtype) and isinstance(rid, str) and re.fullmatch(FHIR_ID, rid):
+        return f"{rtype}/{rid}"
+    return None
 
 
 def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str, Any], str, str | None, bool]]:
@@ -788,7 +847,7 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
             if len(chunk) > MAX_LINE_BYTES:
                 errors.append(line_too_long(f"{name}:{lineno}"))
                 continue
-            if lineno == 1 and chunk.startswith(b"\xef\xbb\xbf"):
+            if chunk.startswith(BOM):
                 chunk = chunk[3:]
             if not chunk.strip():
                 continue
@@ -801,6 +860,10 @@ def _iter_file(path: Path, errors: list[SourceError]) -> Iterator[tuple[dict[str
                 continue
             try:
                 parsed = _loads(line)
+            except DuplicateKey as exc:
+                parsed = refuse_repeated_keys(exc.tree, f"{name}:{lineno}", errors)
+                if parsed is None:
+                    continue
             except ValueError as exc:
                 errors.append(SourceError(f"{name}:{lineno}", f"not JSON: {exc}"))
                 continue
@@ -832,6 +895,8 @@ def parse_bundle_file(text: str, name: str, errors: list[SourceError], parse: Ca
         if parsed is None:  # JSON null: no resource, said like any other non-resource (probe67 D8)
             errors.append(SourceError(name, "not a FHIR resource: the file holds JSON null"))
         return parsed
+    except DuplicateKey as exc:
+        return refuse_repeated_keys(exc.tree, name, errors)
     except ValueError as exc:
         parsed = split_deep_bundle(text, name, errors) if str(exc) == "nested too deeply" else None
         if parsed is None:
@@ -892,6 +957,9 @@ def split_deep_bundle(text: str, name: str, errors: list[SourceError]) -> Any:
     for i, (a, b) in enumerate(items):
         try:
             entries.append(_loads(text[a:b]))
+        except DuplicateKey as exc:
+            errors.append(SourceError(f"{name}#entry[{i}]", f"{exc}; this entry is skipped"))
+            entries.append(REFUSED_ENTRY)
         except ValueError as exc:
             errors.append(SourceError(f"{name}#entry[{i}]", f"not JSON: {exc}; this entry is skipped"))
             entries.append(REFUSED_ENTRY)

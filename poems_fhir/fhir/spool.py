@@ -36,6 +36,7 @@ from ..sync.events import ev
 from .json_codec import dump as _dump
 from .json_codec import load as _load
 from .json_codec import long_digits as _long_digits
+from .strict_json import DuplicateKey, check_keys
 from .boundary import MAX_DEPTH, Invalid, plain_identity_fields, validate, validate_identity
 from . import read as _read
 from .read import (
@@ -66,6 +67,8 @@ from .read import (
     ResourceIndex,
     SourceError,
     _decode,
+    BOM,
+    refuse_repeated_keys,
     _irrelevant_line,
     _loads,
     json_skeleton,
@@ -132,6 +135,7 @@ def _parse(data: str | bytes, brackets: int | None = None) -> Any:
     if brackets > MAX_PARSE_DEPTH:
         parsed = _parse_cleared(data)
         if parsed is not _UNCLEARED:
+            check_keys(data, parsed)  # a key given twice: DuplicateKey (strict_json, probe99 D1)
             return parsed
     # a large text's string-free copy serves the depth and the long-number checks, then is dropped
     skeleton = json_skeleton(data) if brackets > MAX_PARSE_DEPTH else None
@@ -146,9 +150,12 @@ def _parse(data: str | bytes, brackets: int | None = None) -> Any:
     skeleton = None  # a third of a large Bundle's size: not held while it is parsed
     if not long_number:
         try:
-            return orjson.loads(data)
+            parsed = orjson.loads(data)
         except orjson.JSONDecodeError:
             pass  # NaN, 1e400, lone surrogates, depth: json.loads decides, with its message
+        else:
+            check_keys(data, parsed)
+            return parsed
     return _loads(data if isinstance(data, str) else data.decode("utf-8"), depth_checked=True)
 
 
@@ -270,7 +277,7 @@ def _ndjson_lines(
             continue
         offset += len(chunk)
         # (a file read.refused_file refuses - UTF-16, compressed - never gets here: iter_file, _units_of)
-        if lineno == 1 and chunk.startswith(b"\xef\xbb\xbf"):
+        if chunk.startswith(BOM):  # at the start of any line: files joined with `cat` (probe99 D4)
             chunk = chunk[3:]
         if chunk.endswith(b"\n"):
             chunk = chunk[:-1]
@@ -290,6 +297,10 @@ def _ndjson_lines(
         brackets = chunk.count(b"{") + chunk.count(b"[")
         try:
             parsed = _parse(chunk, brackets)
+        except DuplicateKey as exc:  # refused, or a Bundle line without its entries that repeat a key
+            parsed = refuse_repeated_keys(exc.tree, f"{name}:{lineno}", errors)
+            if parsed is None:
+                continue
         except ValueError as exc:
             errors.append(SourceError(f"{name}:{lineno}", f"not JSON: {exc}"))
             continue
@@ -388,7 +399,7 @@ def stub_identity(
         else:
             f.seek(at)
             chunk = f.readline()
-        if line == 1 and chunk.startswith(b"\xef\xbb\xbf"):
+        if chunk.startswith(BOM):
             chunk = chunk[3:]
         data = _parse(chunk.rstrip(b"\n"))
     except (OSError, ValueError):
