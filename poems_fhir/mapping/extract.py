@@ -993,6 +993,8 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
     if detected or positive is False or (parsed and parsed.negative):
         # 1 = a monoclonal protein detected, 0 = negative: the response timeline needs both
         _record(ctx, rule, Value(1.0 if detected else 0.0, None))
+    if (detected or positive is True) and _flag_disagrees(ctx, topic, specimen, text or "positive", negative=False):
+        return
     if parsed and parsed.bands:
         for band in parsed.bands:
             ctx.finding(
@@ -1016,19 +1018,7 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
         )
         return
     if positive is False or (parsed and parsed.negative):
-        flags = sorted(interpretation_codes(ctx.part) & (ABNORMAL | POSITIVE))
-        stated, source = interpretation_qual(ctx.part, ctx.mapping.result_terms)
-        if not flags and stated in (Qual.ABNORMAL, Qual.HIGH, Qual.POSITIVE):
-            flags = [source.removeprefix("interpretation ")]  # a flag in words (probe81 D6)
-        if flags:
-            # the lab flags the "negative" result abnormal or positive: which one holds cannot be told here,
-            # and a negative would exclude POEMS (probe79 D2: "Negative" flagged A made the patient not met)
-            ctx.finding(
-                topic,
-                State.INDETERMINATE,
-                f"{specimen} immunofixation {_short_text(text or 'negative')} but flagged {', '.join(flags)} by the lab",
-                note="the result and its flag disagree: check the immunofixation report",
-            )
+        if _flag_disagrees(ctx, topic, specimen, text or "negative", negative=True):
             return
         _ife_negative(ctx, topic, specimen, f"{specimen} immunofixation negative")
         return
@@ -1051,6 +1041,29 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
             _ife_negative(ctx, topic, specimen, f"{specimen} immunofixation negative ({_qual_text(ctx.read(rule))})")
         return
     raise ResourceError(f"unrecognised immunofixation result {text!r}: expected e.g. 'IgA lambda' or 'negative'")
+
+
+def _flag_disagrees(ctx: _Ctx, topic: str, specimen: str, text: str, *, negative: bool) -> bool:
+    """Whether the lab's own interpretation flag says the opposite of the result, either way; if so the
+    finding is indeterminate with both in the reason. A "negative" flagged abnormal or positive (probe79 D2:
+    "Negative" flagged A made the patient not met), and a band or a Positive flagged negative, not detected
+    or normal (probe99 D7: "IgG kappa band detected" flagged NEG made the mandatory criterion present
+    without a word): which one holds cannot be told here; a clone counts for POEMS, its absence excludes it."""
+    codes = interpretation_codes(ctx.part)
+    flags = sorted(codes & (ABNORMAL | POSITIVE) if negative else codes & (NEGATIVE | NORMAL))
+    stated, source = interpretation_qual(ctx.part, ctx.mapping.result_terms)
+    against = (Qual.ABNORMAL, Qual.HIGH, Qual.POSITIVE) if negative else (Qual.NEGATIVE, Qual.NORMAL)
+    if not flags and stated in against:
+        flags = [source.removeprefix("interpretation ")]  # a flag in words (probe81 D6)
+    if not flags:
+        return False
+    ctx.finding(
+        topic,
+        State.INDETERMINATE,
+        f"{specimen} immunofixation {_short_text(text)} but flagged {', '.join(flags)} by the lab",
+        note="the result and its flag disagree: check the immunofixation report",
+    )
+    return True
 
 
 def _ife_noted(ctx: _Ctx, specimen: str, said: str) -> IfeResult | None:
