@@ -1040,7 +1040,31 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
         else:
             _ife_negative(ctx, topic, specimen, f"{specimen} immunofixation negative ({_qual_text(ctx.read(rule))})")
         return
+    if not text and not any(_VALUE_ELEMENT.fullmatch(k) for k in ctx.part):
+        raise ResourceError(_no_ife_value(ctx))
     raise ResourceError(f"unrecognised immunofixation result {text!r}: expected e.g. 'IgA lambda' or 'negative'")
+
+
+_VALUE_ELEMENT = re.compile(r"value[A-Z]\w*")
+
+
+def _no_ife_value(ctx: _Ctx) -> str:
+    """Why an immunofixation without a value of its own is not read: where its result is, if a component holds
+    one (probe99 D8: "unrecognised immunofixation result ''" quoted an empty string). A component's value is
+    not read as the test's result: a component is a part of the test (a heavy chain, a light chain, an
+    interpretation line), and which one is the result cannot be told from its place."""
+    parts = ctx.raw.data.get("component") if ctx.part is ctx.raw.data else None
+    for i, part in enumerate(parts if isinstance(parts, list) else []):
+        found = [k for k in part if _VALUE_ELEMENT.fullmatch(k)] if isinstance(part, dict) else []
+        if found:
+            said = part[found[0]]
+            shown = f" {_short_text(said)}" if isinstance(said, str) else ""
+            return (
+                f"immunofixation result is in component[{i}] ({found[0]}{shown}), not in the Observation's own "
+                "value: a component is not read as the test's result - not read; send the result as the "
+                "Observation's value[x]"
+            )
+    return "immunofixation has no result (no value[x] and no dataAbsentReason): nothing to read"
 
 
 def _flag_disagrees(ctx: _Ctx, topic: str, specimen: str, text: str, *, negative: bool) -> bool:

@@ -68,3 +68,22 @@ def test_the_other_direction_is_unchanged(mapping):
     (found,) = clone(observation("25700-6", "ife", valueString="Negative", interpretation=flagged("POS")), mapping)
     assert found.state is State.INDETERMINATE
     assert "'Negative' but flagged POS by the lab" in found.evidence.summary
+
+
+def errors(resource, mapping):
+    return [e.message for e in extract(make_record(resource), mapping).errors]
+
+
+def test_a_result_only_in_a_component_says_where_it_is(mapping):
+    """probe99 D8: "unrecognised immunofixation result ''" quoted an empty string."""
+    ife = json.loads((FIXTURES / "ife-in-component.json").read_text(encoding="utf-8"))
+    assert clone(ife, mapping) == []
+    (message,) = errors(ife, mapping)
+    assert message.startswith("immunofixation result is in component[0] (valueString 'IgG kappa')")
+    assert "send the result as the Observation's value[x]" in message
+    assert "''" not in message
+
+
+def test_a_result_with_no_value_anywhere_says_so(mapping):
+    (message,) = errors(observation("25700-6", "ife"), mapping)
+    assert message == "immunofixation has no result (no value[x] and no dataAbsentReason): nothing to read"

@@ -350,7 +350,7 @@ def test_another_snomed_result_code_is_neither_positive_nor_negative_by_itself(m
 @pytest.mark.parametrize(
     ("code", "message"),
     [
-        (SERUM_IFE, "unrecognised immunofixation result '': expected e.g. 'IgA lambda' or 'negative'"),
+        (SERUM_IFE, "immunofixation has no result (no value[x] and no dataAbsentReason): nothing to read"),
         (SERUM_MP, "M-protein result '' is neither a quantity nor detected/not detected"),
     ],
 )
