@@ -345,6 +345,55 @@ for _t in ("MedicationRequest", "MedicationAdministration", "MedicationStatement
     _FIELDS[_t] = dict(_MEDICATION_USE)
 
 
+def unknown_modifier(data: dict[str, Any], understood: frozenset[str] = frozenset()) -> str | None:
+    """Why a resource may not be read: the first ``modifierExtension`` whose url is not in ``understood``,
+    on the resource itself or at any depth inside an element the mapping reads (an Observation's
+    ``component``, a Condition's ``evidence``, a Patient's ``link``, …); None when there is none.
+
+    FHIR R4 (Extensibility, "Modifier Extensions"): a modifier extension changes the meaning of the element
+    that holds it ("negated", "result invalidated"), and a reader that does not understand it SHALL NOT
+    process the element as if it were not there (probe99 D2: an immunofixation marked invalidated and a
+    splenomegaly marked negated were read as present). Elements the mapping does not read are not looked at,
+    as everywhere at this boundary; ``contained`` resources are judged as resources of their own when read."""
+    rtype = data.get("resourceType")
+    fields = {**_COMMON, **_FIELDS.get(rtype, {})} if isinstance(rtype, str) else {}
+    stack: list[tuple[Any, str]] = [(data, rtype if isinstance(rtype, str) else "resource")]
+    first = True
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            modifiers = node.get("modifierExtension")
+            if modifiers is not None:
+                problem = _modifier_problem(modifiers, f"{path}.modifierExtension", understood)
+                if problem:
+                    return problem
+            names = [k for k in node if k in fields] if first else [k for k in node if k != "modifierExtension"]
+            stack.extend((node[k], f"{path}.{k}") for k in reversed(names))
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node))))
+        first = False
+    return None
+
+
+def _modifier_problem(modifiers: Any, path: str, understood: frozenset[str]) -> str | None:
+    what = (
+        "it changes the meaning of what holds it (it may negate it or invalidate it), and FHIR forbids reading "
+        "an element whose modifier extension is not understood as if it were not there; not read - if this "
+        "extension is harmless to the POEMS criteria, list its url under `understood_modifier_extensions` in "
+        "the site's mapping file"
+    )
+    if not isinstance(modifiers, list):
+        return f"{path} is {_kind(modifiers)}, expected an array: a modifier extension cannot be read; not read"
+    for i, extension in enumerate(modifiers):
+        url = extension.get("url") if isinstance(extension, dict) else None
+        if not isinstance(url, str) or not url:
+            return f"{path}[{i}] has no url: a modifier extension nobody can understand; {what}"
+        if url not in understood:
+            shown = repr(url if len(url) <= 200 else url[:197] + "...")
+            return f"{path}[{i}] {shown} is not understood: {what}"
+    return None
+
+
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     """Whether objects/arrays nest deeper than ``limit`` (iterative: no recursion to exhaust)."""
     stack = [(value, 1)]

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 from ..criteria.model import CONTEXT_TOPICS, Criterion, Evidence, Finding, State, Strength
 from ..criteria.response import TREATMENT_KINDS
 from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days, add_months
+from ..fhir.boundary import unknown_modifier
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .attachment import UnreadableAttachment, html_text, marked_up, media_type, read_attachment, readable
 from .ife import IfeResult, parse_ife
@@ -174,7 +175,7 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
     # a corrected result sent as a new resource replaces the one it corrects (probe62 D1-D5)
     replaced = replaced_results((raw.ref, raw.data) for raw in record.resources)
     noted: set[str] = set()
-    for raw in _with_contained_results(record.resources):
+    for raw in _with_contained_results(record.resources, mapping):
         handler = _HANDLERS.get(raw.data["resourceType"])
         if handler is None:
             continue
@@ -188,6 +189,9 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
         jobs_before, refused_before = len(out.text_jobs), len(record.refused)
         try:
             try:
+                modified = unknown_modifier(raw.data, mapping.understood_modifiers)
+                if modified is not None:  # FHIR: not read as if the modifier were not there (probe99 D2)
+                    raise ResourceError(modified)
                 handler(raw, record, mapping, out)
             except (TypeError, AttributeError) as exc:
                 # an element of the wrong JSON shape (a list where a string belongs, ...): the
@@ -218,7 +222,7 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
     return out
 
 
-def _with_contained_results(resources: list[Raw]) -> Iterator[Raw]:
+def _with_contained_results(resources: list[Raw], mapping: CompiledMapping) -> Iterator[Raw]:
     """Every resource, and after each DiagnosticReport the Observations it contains and lists in
     ``result`` ("#v1"): a send-out lab's report may carry its results inside it. Each is read as an
     Observation of its own, cited as the report (a contained resource has no identity outside it);
@@ -232,6 +236,8 @@ def _with_contained_results(resources: list[Raw]) -> Iterator[Raw]:
             continue
         if _normal_status(data) in (*IGNORED_STATUS, NO_RESULT_YET):
             continue  # a status that is no code: the report's own handler reports it
+        if unknown_modifier(data, mapping.understood_modifiers) is not None:
+            continue  # a report not read (an unknown modifier extension) gives no results either
         inner = {c.get("id"): c for c in data["contained"] if isinstance(c, dict) and isinstance(c.get("id"), str)}
         for result in data.get("result") or []:
             reference = result.get("reference") if isinstance(result, dict) else None
@@ -1359,6 +1365,9 @@ def _specimen_resource(ctx: _Ctx) -> tuple[dict[str, Any] | None, dict[str, Any]
     # a reference that also says what was sampled (its display) loses nothing when it resolves to nothing
     if specimen is None and isinstance(reference, str) and reference.strip() and not _said(display):
         _unresolved_specimen(ctx, reference)
+    if specimen is not None and (modified := unknown_modifier(specimen, ctx.mapping.understood_modifiers)):
+        # what was sampled decides the result (serum or plasma VEGF): not read past a modifier (probe99 D2)
+        raise ResourceError(f"its specimen {reference}: {modified}")
     if (
         ref
         and specimen is not None

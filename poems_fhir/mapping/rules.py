@@ -391,6 +391,9 @@ class MappingFile(_Strict):
     coverage_keywords: list[str] = Field(default_factory=list)
     #: clinical text: languages, target phrases per condition rule, ConText rules (README "Clinical text")
     text: TextSection | None = None
+    #: modifierExtension urls a site knows are harmless to the criteria: a resource carrying one is read as
+    #: if it were not there; any other modifier extension refuses the resource (probe99 D2, fhir/boundary.py)
+    understood_modifier_extensions: list[str] = Field(default_factory=list)
 
 
 class SiteThreshold(_Strict):
@@ -777,6 +780,8 @@ class CompiledMapping:
     negative_tests: dict[str, CompiledNegativeTest] = field(default_factory=dict)
     #: the words of routes that do not reach the clone (RouteRule keywords), one pattern
     local_route_words: re.Pattern[str] | None = None
+    #: modifierExtension urls the mapping files declare harmless (``understood_modifier_extensions``)
+    understood_modifiers: frozenset[str] = frozenset()
     #: rules_for per (system, code) as written: the same few codes recur in every patient, and the
     #: lookup (canonical form, translations) is a pure function of this mapping. Bounded, see rules_for.
     _rules_cache: dict[tuple[Any, Any], list[Rule]] = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -935,6 +940,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "system_equivalents": {},
         "system_name_patterns": {},
         "coverage_keywords": [],
+        "understood_modifier_extensions": [],
         "negative_tests": {},
         **{s: {} for s in _LIST_SECTIONS},
     }
@@ -989,6 +995,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         for i, keyword in enumerate(data.get("coverage_keywords", [])):
             origins.setdefault(("coverage_keywords", keyword), _origin(f, ("coverage_keywords", i)))
         merged["coverage_keywords"].extend(data.get("coverage_keywords", []))
+        merged["understood_modifier_extensions"].extend(data.get("understood_modifier_extensions", []))
         for topic, test in data.get("negative_tests", {}).items():
             merged["negative_tests"][topic] = test  # a site's entry replaces the default's whole
             origins[("negative_tests", topic)] = _origin(f, ("negative_tests", topic))
@@ -1492,6 +1499,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         coverage_keywords=keywords,
         negative_tests=negative_tests,
         local_route_words=local_route_words,
+        understood_modifiers=frozenset(merged["understood_modifier_extensions"]),
     )
 
 
