@@ -237,7 +237,33 @@ def quantity_value(value: Any, path: Path) -> dict[str, Any]:
     return q
 
 
-period = obj({"start": date, "end": date})
+def period(value: Any, path: Path) -> dict[str, Any]:
+    """A Period whose end, if given, is not before its start (FHIR R4 invariant per-1; probe99 D6: an
+    ``effectivePeriod`` ending before it began was read by its start). Refused, as a ``valueRange`` with
+    ``low`` above ``high`` is: when it happened cannot be told, and dates decide before/after treatment."""
+    p = obj({"start": date, "end": date})(value, path)
+    start, end = p.get("start"), p.get("end")
+    if start is not None and end is not None and before(end, start):
+        raise Invalid(f"{_p(path)}.end {_short(end, path)} is before its start {_short(start, path)} (FHIR per-1)")
+    return p
+
+
+def before(later: str, earlier: str) -> bool:
+    """Whether FHIR date/dateTime ``later`` is certainly before ``earlier``, each as precise as written
+    ("2024-02" is not before "2024-02-15": they may be the same day). Both already checked as FHIR dates."""
+    if len(later) > 10 and len(earlier) > 10:  # two times: compared as instants where both have a zone
+        try:
+            a = dt.datetime.fromisoformat(later.replace("Z", "+00:00"))
+            b = dt.datetime.fromisoformat(earlier.replace("Z", "+00:00"))
+        except ValueError:  # a leap second, nanoseconds: not judged
+            return False
+        if (a.tzinfo is None) != (b.tzinfo is None):
+            return a.date() < b.date() - dt.timedelta(days=1)  # a zone moves a time by a day at most
+        return a < b
+    n = min(len(later), len(earlier), 10)
+    return later[:n] < earlier[:n]  # zero-padded: text order is date order
+
+
 reference = obj({"reference": string, "display": string})
 references = array(reference)
 identifier = obj({"system": string, "value": string})

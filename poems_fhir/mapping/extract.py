@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 from ..criteria.model import CONTEXT_TOPICS, Criterion, Evidence, Finding, State, Strength
 from ..criteria.response import TREATMENT_KINDS
 from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days, add_months
-from ..fhir.boundary import unknown_modifier
+from ..fhir.boundary import before, unknown_modifier
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .attachment import UnreadableAttachment, html_text, marked_up, media_type, read_attachment, readable
 from .ife import IfeResult, parse_ife
@@ -117,6 +117,12 @@ def _no_result(data: dict[str, Any]) -> bool:
     """Withdrawn (entered-in-error), cancelled or only registered: no result to read. A status that is
     no FHIR code is a reported skip (probe32: "ENTERED-IN-ERROR" was read as a valid result)."""
     status = _normal_status(data)
+    if status is None and data.get("resourceType") in ("Observation", "DiagnosticReport"):
+        # status is 1..1 in R4 (probe99 D6: an Observation without one was read as a final result)
+        raise ResourceError(
+            f"{data['resourceType']} has no status (required in FHIR R4): whether it is final, preliminary or "
+            "withdrawn cannot be told; not read - send the status"
+        )
     if status is not None and status not in RESULT_STATUSES:
         raise ResourceError(
             f"status {status!r} is not a FHIR result status ({', '.join(sorted(RESULT_STATUSES))}): "
@@ -2026,6 +2032,18 @@ def _clinical_status(data: dict[str, Any]) -> str | None:
     )
 
 
+def _abated_before_onset(data: dict[str, Any]) -> str | None:
+    """A Condition whose abatement date precedes its onset date (each as precise as written), said in words."""
+    onset = data.get("onsetDateTime") or (data.get("onsetPeriod") or {}).get("start")
+    abated = data.get("abatementDateTime") or (data.get("abatementPeriod") or {}).get("start")
+    if not isinstance(onset, str) or not isinstance(abated, str) or not before(abated, onset):
+        return None
+    return (
+        f"abatement {abated} is before onset {onset}: one of the dates is wrong; the condition is read, "
+        "as abated on an unknown date - correct the dates"
+    )
+
+
 def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
     data = raw.data
     verification = _verification(data)
@@ -2045,6 +2063,11 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         resolved_on = parse_date(data.get("abatementDateTime"), "abatementDateTime") or (
             parse_date((data.get("abatementPeriod") or {}).get("start"), "abatementPeriod.start")
         )
+    if (contradiction := _abated_before_onset(data)) is not None:
+        # the diagnosis stands (a clinician recorded it); one of its dates is wrong and which cannot be told:
+        # read as abated on an unknown date, the problem listed (probe99 D6: read without a word)
+        out.errors.append(SourceError(raw.origin, contradiction, raw.ref))
+        resolved_on = None
     supporting = _evidence_details(data, record)
     rules = [r for s, c, _ in codings(data.get("code")) for r in mapping.rules_for(s, c) if r.kind == "condition"]
     if not rules and verification != "refuted":
