@@ -367,7 +367,8 @@ def test_supporting_signs_coded_as_codes_md_gives_them_are_read(mapping, system,
 
 
 @pytest.mark.parametrize(
-    "system", ["http://hl7.org/fhir/sid/icd-10", "urn:oid:1.2.643.5.1.13.13.11.1005"]  # WHO, the Russian MKB-10
+    "system",
+    ["http://hl7.org/fhir/sid/icd-10", "urn:oid:1.2.643.5.1.13.13.11.1005"],  # WHO, the Russian MKB-10
 )
 def test_a_who_coded_primary_ovarian_failure_is_the_gonadal_axis(mapping, system):
     # probe98 A1: WHO ICD-10 has no E28.39 (its leaf is E28.3): a Russian E28.3 was read as nothing, silently
