@@ -19,23 +19,10 @@ from __future__ import annotations
 import pytest
 
 from poems_fhir.criteria.model import State
-from poems_fhir.mapping.ife import parse_ife
 from tests.conftest import observation
 from tests.mapping.test_ife_contradictions import SERUM_IFE
+from tests.mapping.ife_reads import reads as _reads
 from tests.mapping.test_ife_probe90 import _classify
-
-
-def _reads(text: str, specimen: str | None = None) -> str:
-    result = parse_ife(text) if specimen is None else parse_ife(text, specimen)
-    if result.conflict:
-        return "conflict"
-    if result.bands:
-        return "present: " + ", ".join(b.label() for b in result.bands)
-    if result.earlier and result.negative:
-        return "earlier: " + ", ".join(b.label() for b in result.earlier)
-    if result.possible or result.equivocal:
-        return "possible"
-    return "absent" if result.negative else "unread"
 
 
 # --- 1 (D2): a label answered by a denied withdrawal ---------------------------------------------------------

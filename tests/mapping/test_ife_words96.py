@@ -26,19 +26,7 @@ from poems_fhir.mapping.ife import parse_ife
 from tests.conftest import observation
 from tests.mapping.test_ife_contradictions import SERUM_IFE
 from tests.mapping.test_ife_probe90 import _classify
-
-
-def _reads(text: str) -> str:
-    result = parse_ife(text)
-    if result.conflict:
-        return "conflict"
-    if result.bands:
-        return "present: " + ", ".join(b.label() for b in result.bands)
-    if result.earlier and result.negative:
-        return "earlier: " + ", ".join(b.label() for b in result.earlier)
-    if result.possible or result.equivocal:
-        return "possible"
-    return "absent" if result.negative else "unread"
+from tests.mapping.ife_reads import reads as _reads
 
 
 # --- 1: a verb of disappearing denied ------------------------------------------------------------------
