@@ -109,8 +109,13 @@ _LATIN = re.compile(r"[A-Za-z]")
 
 
 # Sentence ends: full stop/question/exclamation + space, a blank line, or a line that starts a list
-# item or a "Heading:"; a hard-wrapped line inside a sentence is not cut.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*\u2022#]|\d+[.)]\s|[^\W\d_][\w /-]{0,40}:))")
+# item or a "Heading:"; a hard-wrapped line inside a sentence is not cut - nor a "heading:" in small letters
+# after a line that ends in a letter: "Pulmonary⏎oedema: none" is one phrase wrapped (probe100 D1: the
+# "oedema: none" line was a field of its own and denied peripheral oedema)
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*\u2022#]|\d+[.)]\s))"
+    r"|\n(?=\s*[^\W\d_][\w /-]{0,40}:)(?:(?<![^\W\d_]\n)(?<![^\W\d_][ \t]\n)|(?![ \t]*[a-zа-яёәғқңөұүһі]))"
+)
 
 
 #: a "sentence" longer than this (a text without full stops) is cut at line ends, at glued sentence ends,
@@ -263,6 +268,20 @@ _AFFIRMATIVE_ANSWER = re.compile(
 )
 #: a line end, and the first word of the next line: a capital and only small letters after it
 _LINE_BREAK = re.compile(r"\n(?=[ \t]*[^\W\d_])")
+#: a line wrapped mid-phrase: a letter before the break, a small letter after it ("Pulmonary⏎oedema: none")
+_WRAP = re.compile(r"(?<=[^\W\d_])[ \t]*\n(?=[ \t]*[^\W\d_])")
+
+
+def _joined_wraps(low: str, text: str) -> str:
+    """``low`` (the normalised ``text``, same length) with each line break that wraps a phrase as a space, so
+    a field anchored where a line starts (a phrase's ``^``) is not found after it: "Pulmonary⏎oedema: none"
+    denied peripheral oedema (probe100 D1). A line that starts with a capital is a line of its own."""
+    out: list[str] | None = None
+    for m in _WRAP.finditer(text):
+        if text[m.end() :].lstrip(" \t")[:1].islower():
+            out = out or list(low)
+            out[m.end() - 1] = " "
+    return "".join(out) if out else low
 
 
 #: a lead-in that denies what it lists ("Not seen:", "Absent:", "No evidence of:", "Negative for:", «Не
@@ -1135,7 +1154,7 @@ class TextEngine:
         """Set doc.ents to the target phrases found in the text (longest first, no overlaps)."""
         from spacy.util import filter_spans
 
-        text = normalise(doc.text)
+        text = _joined_wraps(normalise(doc.text), doc.text)
         spans, listed = self._listed(doc, text)
         for tid, regex in self._targets:
             for m in regex.finditer(text):
