@@ -2032,6 +2032,28 @@ def _clinical_status(data: dict[str, Any]) -> str | None:
     )
 
 
+#: a year, or a month and year, that an abatementString says and nothing else ("2022", "in 2022", "03/2022",
+#: "2022-03", «в 2022 г.», «2022 жылы»)
+_ABATED_IN = re.compile(
+    r"\s*(?:(?:in|since|from|resolved|ended|в|с)\s+)?(?:(?P<month>0?[1-9]|1[0-2])[./-])?(?P<year>(?:19|20)\d\d)"
+    r"(?:-(?P<month2>0[1-9]|1[0-2]))?\s*(?:г\.?|года?|году|жылы)?\s*\.?\s*",
+    re.IGNORECASE,
+)
+
+
+def _abated_in_words(said: Any) -> dt.date | None:
+    """The last day of the year or month an abatementString names, or None: a confounder "resolved 2022" held
+    until the end of 2022, not to a 2024 sample (probe100 D12: it counted, the normal VEGF low-grade)."""
+    m = _ABATED_IN.fullmatch(said) if isinstance(said, str) and len(said) <= 40 else None
+    if m is None:
+        return None
+    year, month = int(m["year"]), m["month"] or m["month2"]
+    if month is None:
+        return dt.date(year, 12, 31)
+    first_of_next = dt.date(year + int(month) // 12, int(month) % 12 + 1, 1)
+    return first_of_next - dt.timedelta(days=1)
+
+
 def _abated_before_onset(data: dict[str, Any]) -> str | None:
     """A Condition whose abatement date precedes its onset date (each as precise as written), said in words."""
     onset = data.get("onsetDateTime") or (data.get("onsetPeriod") or {}).get("start")
@@ -2060,8 +2082,10 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     clinical = _clinical_status(data)
     resolved_on = None
     if clinical in ("resolved", "inactive", "remission"):
-        resolved_on = parse_date(data.get("abatementDateTime"), "abatementDateTime") or (
-            parse_date((data.get("abatementPeriod") or {}).get("start"), "abatementPeriod.start")
+        resolved_on = (
+            parse_date(data.get("abatementDateTime"), "abatementDateTime")
+            or parse_date((data.get("abatementPeriod") or {}).get("start"), "abatementPeriod.start")
+            or _abated_in_words(data.get("abatementString"))
         )
     if (contradiction := _abated_before_onset(data)) is not None:
         # the diagnosis stands (a clinician recorded it); one of its dates is wrong and which cannot be told:

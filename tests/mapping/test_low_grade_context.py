@@ -107,3 +107,19 @@ def test_a_blood_count_on_the_day_of_a_transfusion_is_indeterminate_not_absent(m
     assert "Procedure/tx" in {e.reference for e in r.evidence}
     without = evaluate_record(make_record(*resources[:2]), mapping, MAYO, None)
     assert without.assessment.criteria["thrombocytosis_polycythemia"].state is State.ABSENT
+
+
+def test_an_abatement_in_words_ends_a_confounder_at_the_end_of_its_year_or_month(mapping):
+    """probe100 D12: iron-deficiency anaemia "resolved" with abatementString "2022" still counted at a 2024
+    sample (the normal VEGF low-grade, indeterminate); the year's or month's last day ends it."""
+    resolved = {"clinicalStatus": {"coding": [{"system": STATUS, "code": "resolved"}]}}
+    vegf = lab("75628-8", 80, "pg/mL", "2024-03-01", "v", 0, 96)
+    vegf["specimen"] = {"display": "plasma"}
+    for said, state in [("2022", State.ABSENT), ("03/2024", State.INDETERMINATE), ("в 2022 г.", State.ABSENT)]:
+        ida = condition(ICD10CM, "D50.9", "2019-01-01", abatementString=said, **resolved)
+        result = evaluate_record(make_record(vegf, ida), mapping, MAYO, None)
+        assert result.assessment.criteria["vegf_elevation"].state is state, said
+    # words that name no date leave the end unknown: the confounder still counts (the safe reading)
+    ida = condition(ICD10CM, "D50.9", "2019-01-01", abatementString="after iron therapy", **resolved)
+    result = evaluate_record(make_record(vegf, ida), mapping, MAYO, None)
+    assert result.assessment.criteria["vegf_elevation"].state is State.INDETERMINATE
