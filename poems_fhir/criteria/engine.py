@@ -91,6 +91,22 @@ RETEST: dict[tuple[str, str], str] = {
 }
 
 
+#: the test of one part of an "any of" criterion, proposed when it alone is not assessed (the others absent)
+PART_WORK_UP: dict[tuple[str, str], str] = {
+    (Criterion.THROMBOCYTOSIS_POLYCYTHEMIA.value, "polycythemia"): "haemoglobin and haematocrit (polycythaemia)",
+}
+
+
+def work_up(c: Criterion, r: CriterionResult) -> str:
+    """What to do for an open criterion: repeat a low-grade negative once its reason is gone, test the one part
+    not assessed (a platelet count on record: the haemoglobin and haematocrit only), else its whole work-up."""
+    if r.retest and (r.criterion, r.retest) in RETEST:
+        return RETEST[(r.criterion, r.retest)]
+    if len(r.unassessed_parts) == 1 and (r.criterion, r.unassessed_parts[0]) in PART_WORK_UP:
+        return PART_WORK_UP[(r.criterion, r.unassessed_parts[0])]
+    return WORK_UP[c]
+
+
 def evaluate(
     patient: str,
     findings: Iterable[Finding],
@@ -520,7 +536,8 @@ def _either(topic: str, findings: Sequence[Finding], parts: tuple[str, ...]) -> 
     reason = "; ".join(parts_said)
     evidence = _with_context(findings)
     retest = min((r.retest for r in per_part.values() if r.retest and r.state is State.INDETERMINATE), default=None)
-    return CriterionResult(topic, state, reason, evidence, open=True, retest=retest)
+    alone = tuple(p for p, r in per_part.items() if r.state is State.NOT_ASSESSED) if not unclear else ()
+    return CriterionResult(topic, state, reason, evidence, open=True, retest=retest, unassessed_parts=alone)
 
 
 def _endocrinopathy(findings: Sequence[Finding], caveat: bool) -> CriterionResult:
@@ -627,7 +644,7 @@ def classify(profile: Profile, results: dict[str, CriterionResult]) -> tuple[Cla
         for c, cid in zip(group.criteria, _ids(group.criteria), strict=True):
             r = results[cid]
             if r.state is not State.PRESENT and r.open:
-                missing.append(MissingItem(cid, r.reason, RETEST.get((cid, r.retest or ""), WORK_UP[c])))
+                missing.append(MissingItem(cid, r.reason, work_up(c, r)))
     return Classification.INDETERMINATE, tuple(missing)
 
 

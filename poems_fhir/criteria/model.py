@@ -200,6 +200,9 @@ class CriterionResult:
     caveat: str | None = None
     #: a low-grade negative's reason to repeat the test (Finding.retest): the work-up proposed says how
     retest: str | None = None
+    #: an "any of" criterion whose other parts were all found absent: the parts not assessed, which alone
+    #: could still make it present (the work-up asks for them only: probe98 D9, probe100 D9)
+    unassessed_parts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

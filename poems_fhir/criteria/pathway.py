@@ -535,27 +535,6 @@ def _restaging_day100(
     )
 
 
-def _missing_part(cid: str, findings: Sequence[Finding], as_of: dt.date | None) -> str | None:
-    """The part of an "any of" criterion with a work-up of its own (PART_WORKUP) that no result speaks of, while
-    every other part was measured; None otherwise."""
-    own = [part for c, part in PART_WORKUP if c == cid]
-    if not own:
-        return None
-    measured = {
-        f.component
-        for f in findings
-        if f.topic == cid
-        and f.state in (State.PRESENT, State.ABSENT)
-        and (as_of is None or (f.effective is not None and f.effective <= as_of))
-    }
-    others = {_OTHER_PART[cid]}
-    return next((part for part in own if part not in measured and others <= measured), None)
-
-
-#: the other part of a criterion whose one part has a work-up of its own
-_OTHER_PART = {"thrombocytosis_polycythemia": "thrombocytosis"}
-
-
 def pathway(
     a: Assessment,
     earlier: Assessment | None,
@@ -600,7 +579,8 @@ def pathway(
         retest = r.retest if cid not in done and r.state is State.INDETERMINATE and r.retest else None
         text = RETEST.get((cid, retest or ""), text)
         # ... else, with one part of the criterion measured, the other one only (probe98 D9)
-        part = _missing_part(cid, findings, as_of) if cid not in done and not retest else None
+        parts = r.unassessed_parts if cid not in done and not retest else ()
+        part = parts[0] if len(parts) == 1 and (cid, parts[0]) in PART_WORKUP else None
         if part is not None:
             coding, text = PART_WORKUP[(cid, part)]
         # after the first treatment only a positive result can decide (engine.evaluate: a negative then

@@ -41,3 +41,16 @@ def test_without_a_platelet_count_the_blood_count_with_platelets_is_asked_for(me
 def test_a_side_read_only_as_indeterminate_is_not_measured():
     got = plan([*PATIENT, _part("thrombocytosis", State.INDETERMINATE)])
     assert f"workup-{MIN6}" in got
+
+
+def test_the_missing_facts_name_the_same_test_as_the_plan():
+    """probe100 D9: the plan asked for the haemoglobin and haematocrit, the JSON's missing facts for a complete
+    blood count with platelets."""
+    from poems_fhir.criteria.engine import evaluate
+    from poems_fhir.criteria.profiles import MAYO
+
+    major = [f("polyneuropathy"), *PATIENT[1:2], f("vegf_elevation")]  # the minor criteria decide
+    [item] = [m for m in evaluate("Patient/1", [*major, _part("thrombocytosis")], MAYO).missing if m.criterion == MIN6]
+    assert item.suggestion == "haemoglobin and haematocrit (polycythaemia)"
+    [item] = [m for m in evaluate("Patient/1", major, MAYO).missing if m.criterion == MIN6]
+    assert item.suggestion == "complete blood count with platelets"
