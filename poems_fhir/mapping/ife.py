@@ -458,7 +458,7 @@ _CLAUSE = re.compile(
     r"[;\n()|]|\.(?!(?<=\d\.)\d)|,(?<!маловероятно,)(?!\s*(?:and|or|nor|и|или|ни)\b)|\b(?:but|however|although|whereas|но|однако)\b"
 )
 _NEGATED_CLAUSE = re.compile(
-    r"\b(?:no|not|none|negative|without|absent|neg)\b|n't\b|\bне\b|\bнет\b|\bбез\b|"
+    r"\b(?:no|not|none|neither|negative|without|absent|neg)\b|n't\b|\bне\b|\bнет\b|\bбез\b|"
     r"отрицательн\w*|отсутств\w*|\bжоқ\b|анықталма\w*|теріс|"
     # probe36: "IgG lambda excluded / ruled out", "Absence / Lack of …", "Free of …", "… undetectable",
     # "…: nil", "исключен IgG-λ" made a clone of a denial (checked after the doubts: "cannot be excluded")
@@ -786,7 +786,7 @@ _WITHDRAWN_WORD = re.compile(_WITHDRAWN_WORDS)
 #: a withdrawal word itself denied before it: "not an artefact", "no evidence of artefact", "not a false positive",
 #: "unlikely to be spurious", «не артефакт», «не является артефактом» (probe92 D1: each withdrew the band)
 _WITHDRAWAL_DENIED_BEFORE = re.compile(
-    r"(?:\b(?:not|no|non|never|without|nor|unlikely)|n't|\bне|\bнет|\bбез|\bмаловероятн\w*,?)"
+    r"(?:\b(?:not|no|non|never|without|neither|nor|unlikely)|n't|\bне|\bнет|\bбез|\bмаловероятн\w*,?)"
     r"(?:[\s-]+(?:a|an|the|be|been|being|is|was|are|were|it|this|considered|thought|believed|felt|deemed|likely|"
     r"to|of|evidence|signs?|suggestion|suggestive|consistent|with|due|является|считается|признаков|данных|за|на|"
     # "no suspicion of artefact", "no concern for artefact", "no evidence of interference or artefact", «нет
@@ -1292,12 +1292,14 @@ def _denies_the_result(clause: str, text: str) -> bool:
 _BOTH_DENIED = re.compile(
     r"\b(?:(?:is|was|are|were) )?(?:not|no longer) (?:detected|detectable|seen|found|present|identified|visible|"
     r"demonstrated|observed|evident)\b|\b(?:detected|seen|found|present|identified|demonstrated|observed) in neither\b|"
+    # "…; neither in serum nor in urine", "detected neither in serum nor in urine" (probe100 D3: the band stood)
+    r"\b(?:(?:detected|seen|found|present|identified|demonstrated|observed) )?neither\b(?= (?:in )?(?:the )?\w+ nor\b)|"
     r"\b(?:absent|negative|undetectable)\b|"
     r"\bне (?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*|определ[её]н\w*)|отсутству\w*|"
     r"отрицательн\w*|анықталмады|анықталған жоқ|табылмады|теріс"
 )
 _BOTH = re.compile(
-    r"\b(?:or|and|both|nor|from|either|samples?|specimens?)\b|\bи\b|\bили\b|\bни\b|\bв\b|\bкак\b|"
+    r"\b(?:or|and|both|nor|from|in|the|either|samples?|specimens?)\b|\bи\b|\bили\b|\bни\b|\bв\b|\bкак\b|"
     r"\bобразц\w*|\bпроб\w*|\bжәне\b|\bнемесе\b|\bүлгі\w*"
 )
 

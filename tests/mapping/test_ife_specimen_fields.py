@@ -80,3 +80,26 @@ def test_a_long_run_of_spaces_after_a_band_is_one_space(run):
         "igg lambda band | detected",
     }
     assert _reads("IgG lambda band" + run + "detected") == "present: IgG lambda"
+
+
+# --- 3: "neither … nor" (probe100 D3) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "reading"),
+    [
+        # a band, then denied in both specimens without a verb: the contradiction "not detected in serum or
+        # urine" already is (the band stood, `met`)
+        ("IgG lambda paraprotein; neither in serum nor in urine", "conflict"),
+        ("IgG lambda paraprotein; detected neither in serum nor in urine", "conflict"),
+        ("IgG lambda paraprotein; neither in serum nor urine", "conflict"),
+        # a denial of both bands named
+        ("Neither IgG kappa nor IgA lambda band detected.", "absent"),
+        # free chains denied in the urine: no lone chain beside the serum band
+        ("IgG lambda band in serum; neither kappa nor lambda free chains in urine", "present: IgG lambda"),
+        # a withdrawal denied: the band stands
+        ("IgG kappa band. Neither artefact nor interference.", "present: IgG kappa"),
+    ],
+)
+def test_neither_nor_denies(text, reading):
+    assert _reads(text, "serum") == reading
