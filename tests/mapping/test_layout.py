@@ -6,7 +6,14 @@ import pytest
 
 from pathlib import Path
 
-from poems_fhir.mapping.text.layout import answered_forms, cell_breaks, headed_tables, measured_rows, set_aside_contrast
+from poems_fhir.mapping.text.layout import (
+    answered_forms,
+    cell_breaks,
+    headed_tables,
+    measured_rows,
+    row_borders,
+    set_aside_contrast,
+)
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "text-tables"
 
@@ -756,3 +763,18 @@ def test_the_engine_reads_probe90_rows_fields_and_asked_findings(text, expected)
         read.setdefault(a.target, set()).add(a.label)
     for target, label in expected.items():  # the label expected, and never present beside it
         assert read.get(target) == {label}, (target, read)
+
+
+@pytest.mark.parametrize(
+    ("text", "read"),
+    [
+        ("| Ascites: no | Pleural effusion: no |", "  Ascites: no | Pleural effusion: no  "),
+        ("  | Spleen | normal |  ", "    Spleen | normal    "),
+        ("|---|:---:|\n| a | b |\r", "           \n  a | b  \r"),
+        ("Ascites: no | Pleural effusion: no", "Ascites: no | Pleural effusion: no"),
+    ],
+)
+def test_a_markdown_rows_border_pipes_are_spaces(text: str, read: str) -> None:
+    # probe100 D2: the last cell's "no" before its border pipe denied nothing (the effusion read present)
+    assert row_borders(text) == read
+    assert len(row_borders(text)) == len(text)

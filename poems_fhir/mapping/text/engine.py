@@ -20,7 +20,7 @@ from typing import Any
 
 from .layout import ANSWERISH_LINE
 from .layout import DENIAL_HEADING as _DENIAL_HEADING
-from .layout import answered_forms, cell_breaks, headed_tables, measured_rows, set_aside_contrast
+from .layout import answered_forms, cell_breaks, headed_tables, measured_rows, row_borders, set_aside_contrast
 from .lexicon import (
     ContextRuleSpec,
     KeyIndex,
@@ -918,7 +918,9 @@ class TextEngine:
             # and a row that measures an organ and names its finding ("Spleen | 16 cm | enlarged") is one clause
             text = _QUERY_MARK.sub(
                 lambda m: "¿" * len(m.group()),
-                cell_breaks(measured_rows(answered_forms(headed_tables(text, self.keys.hits), self.keys.hits))),
+                cell_breaks(
+                    measured_rows(answered_forms(row_borders(headed_tables(text, self.keys.hits)), self.keys.hits))
+                ),
             )
             counted: list[int] = []
             for chunk in candidate_sentences(text, self.keys, self.sentence_filter, counted):
