@@ -1367,6 +1367,24 @@ _PRESENT_ELSEWHERE = re.compile(
 )
 
 
+#: ... or a field's words said of one side, then the finding's own word of the other (probe100 D6): "Optic discs:
+#: pink and sharp on the right, swollen on the left" is one swollen disc (read as both denied), «ДЗН: без отека
+#: справа, слева отечен»; a disc not seen on one side ("…, not seen on the left") leaves that side unknown: a doubt
+#: (one "not assessed", «слева не оценивалась», is no finding said and leaves the other side's denial)
+_SIDE = r"(?:(?:on|in|at)\s+(?:the\s+)?(?:right|left)(?:\s+(?:eye|side))?|справа|слева|оң\s+жақта|сол\s+жақта)"
+_SIDE_DEGREE = r"(?:(?:mildly|moderately|markedly|slightly|minimally|severely|grossly|significantly|умеренно|незначительно|слегка|резко)\s+)?"
+_OTHER_SIDE = re.compile(
+    rf"[^,;.()]{{0,40}}?\s*{_SIDE}\s*[,;]\s*(?:(?:but|whereas|while|and|но|а)\b,?\s*)?"
+    rf"(?:(?P<again_side>(?:(?:is|are|was|were)\s+)?{_SIDE_DEGREE}"
+    r"(?:swollen|oedematous|edematous|enlarged|elevated|raised|blurred|present|seen|noted|visible|evident|"
+    r"отечн\w*|отечен|увеличен\w*|ісінген)"
+    rf"\s*{_SIDE}"
+    rf"|{_SIDE}\s+{_SIDE_DEGREE}(?:отечн\w*|отечен|увеличен\w*|ісінген))"
+    rf"|(?P<unseen>(?:not\s+(?:seen|visuali[sz]ed|viewed)|obscured|no\s+view|не\s+(?:видн\w*|визуализир\w*))\s*{_SIDE}"
+    rf"|{_SIDE}\s+не\s+(?:видн\w*|визуализир\w*)))(?=\s*(?:$|[,;.)]))",
+)
+
+
 def _restated_elsewhere(assertion: Assertion, low: str, end: int, spans: list[tuple[int, int]]) -> Assertion:
     """A denied mention whose place-limited denial is followed by the same finding elsewhere, the noun left
     out: present, the restating clause its trigger. Not when another target stands in that clause, nor when
@@ -1375,6 +1393,20 @@ def _restated_elsewhere(assertion: Assertion, low: str, end: int, spans: list[tu
         return assertion
     # the place is the mention's own end ("очагов в костях черепа") or follows it ("lesions in the skull")
     placed = re.search(r"\s(?:in|at|within|в|во|на)\s", normalise(assertion.text)) is not None
+    side = _OTHER_SIDE.match(low, end)
+    if side is not None and not any(side.start() < start < side.end() for start, _ in spans):
+        # "pink and sharp on the right, swollen on the left": the field's denying words are one side's
+        if side.group("unseen"):
+            return replace(
+                assertion,
+                modifiers=(assertion.modifiers - {Modifier.NEGATED}) | {Modifier.POSSIBLE},
+                triggers=(*assertion.triggers, side.group("unseen")),
+            )
+        return replace(
+            assertion,
+            modifiers=assertion.modifiers - {Modifier.NEGATED},
+            triggers=(*assertion.triggers, side.group("again_side")),
+        )
     m = (
         _RESTATED_AFTER_PLACE.match(low, end)
         or (_RESTATED_IN_PLACE.match(low, end) if placed else None)
