@@ -89,3 +89,35 @@ def test_each_word_of_an_immunofixation_reads_only_its_neighbourhood(monkeypatch
     ife._attributes.cache_clear()
     parse_ife(text)
     assert counting.read <= 15 * len(text)  # a few hundred characters around each word at most
+
+
+class _CountingMatch(_Counting):
+    """... for a pattern matched from an offset: the characters from there to the text's end."""
+
+    def match(self, text: str, pos: int = 0, *args: Any) -> Any:
+        self.read += len(text) - pos
+        return self.wrapped.match(text, pos, *args)
+
+    def sub(self, repl: Any, text: str, *args: Any) -> Any:
+        self.read += len(text)
+        return self.wrapped.sub(repl, text, *args)
+
+
+def test_a_markdown_rows_borders_are_read_once(monkeypatch):
+    # probe100 D2: each line looked at once, whatever its pipes and spaces
+    from poems_fhir.mapping.text import layout
+
+    text = ("| Ascites: no | Pleural effusion: no |" + " " * 50 + "|\n") * 2_000 + "|" + " |" * 20_000
+    borders = _CountingMatch(layout._BORDER_PIPE)
+    monkeypatch.setattr(layout, "_BORDER_PIPE", borders)
+    assert len(layout.row_borders(text)) == len(text)
+    assert borders.read <= 2 * len(text)
+
+
+def test_the_other_side_of_a_field_is_looked_for_once_per_mention(mapping, monkeypatch):
+    # probe100 D6: the side clause after a denied mention is matched from its end, in its own sentence
+    text = "Optic discs: pink and sharp on the right, swollen on the left.\n" * 300
+    side = _CountingMatch(engine._OTHER_SIDE)
+    monkeypatch.setattr(engine, "_OTHER_SIDE", side)
+    mapping.text.assert_texts([text])
+    assert 0 < side.read <= 3 * len(text)
