@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
-from ..criteria.model import CONTEXT_TOPICS, Criterion, Evidence, Finding, State, Strength
+from ..criteria.model import CONTEXT_TOPICS, Criterion, Differential, Evidence, Finding, State, Strength
 from ..criteria.response import TREATMENT_KINDS
 from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days, add_months
 from ..fhir.boundary import before, unknown_modifier
@@ -2587,8 +2587,13 @@ def _other_indication(data: dict[str, Any], record: PatientRecord, mapping: Comp
 
 def _poems_rules(rules: list[Rule]) -> bool:
     """Whether rules speak of POEMS: an acute illness or a bleed (a context of a test, not a POEMS concept,
-    probe98) is another disease a treatment can be given for (a steroid for COVID-19 pneumonia)."""
-    return any(not (r.kind == "condition" and r.spec.topic in CONTEXT_TOPICS) for r in rules)
+    probe98) is another disease a treatment can be given for (a steroid for COVID-19 pneumonia), and so is a
+    VEGF confounder (a COPD, a prostate cancer: probe100 D4 mapped the cancers)."""
+    return any(not (r.kind == "condition" and r.spec.topic in _OTHER_DISEASES) for r in rules)
+
+
+#: condition topics that are another disease than POEMS: a treatment given for one is no treatment of the clone
+_OTHER_DISEASES = CONTEXT_TOPICS | {Differential.VEGF_CONFOUNDER.value}
 
 
 def _other_site(data: dict[str, Any], rule_id: str, mapping: CompiledMapping) -> str | None:

@@ -251,6 +251,20 @@ def test_radiotherapy_of_another_cancer_is_no_treatment_of_the_clone(mapping):
     assert note.detail == "not a treatment of the clone: given for Malignant neoplasm of prostate"
 
 
+def test_radiotherapy_of_a_cancer_the_mapping_counts_as_a_vegf_confounder_is_still_another_disease(mapping):
+    """probe100 D4 mapped the cancers as VEGF confounders: a lung cancer (CM C34.90, read as WHO C34) is no
+    POEMS concept, and its radiotherapy no treatment of the clone."""
+    lung = {
+        "resourceType": "Condition",
+        "id": "ca",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "C34.90"}]},
+    }
+    ex = read(mapping, lung, radiotherapy(reasonReference=[{"reference": "Condition/ca"}]))
+    assert ex.events == []
+    assert [n.kind for n in ex.notes if n.kind == "other_indication"] == ["other_indication"]
+
+
 def named(text: str, **kw: Any) -> dict[str, Any]:
     """A radiotherapy course known only by its name, as many records say it."""
     return radiotherapy(code={"text": text}, **kw)
