@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from poems_fhir.criteria.model import ACUTE_ILLNESS, BLEEDING_OR_TRANSFUSION, State
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.mapping.extract import extract
@@ -123,3 +125,33 @@ def test_an_abatement_in_words_ends_a_confounder_at_the_end_of_its_year_or_month
     ida = condition(ICD10CM, "D50.9", "2019-01-01", abatementString="after iron therapy", **resolved)
     result = evaluate_record(make_record(vegf, ida), mapping, MAYO, None)
     assert result.assessment.criteria["vegf_elevation"].state is State.INDETERMINATE
+
+
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
+
+
+@pytest.mark.parametrize(
+    ("system", "code"),
+    [
+        (ICD10CM, "J18.1"),  # lobar pneumonia
+        (ICD10CM, "J15.9"),  # bacterial pneumonia
+        (ICD10CM, "J12.82"),  # pneumonia due to COVID-19
+        (ICD10CM, "J10.1"),  # influenza
+        (ICD10CM, "J09.X2"),
+        (ICD10CM, "J11.1"),
+        (ICD10CM, "A41.89"),  # other specified sepsis
+        (ICD10CM, "A40.9"),  # streptococcal sepsis
+        (ICD10, "J13"),
+        (ICD10, "U07.2"),  # COVID-19, virus not identified (WHO)
+        (SCT, "770349000"),  # sepsis caused by virus, as Synthea codes it
+    ],
+)
+def test_the_categories_of_the_listed_acute_illnesses_count(mapping, system, code):
+    """probe100 D5: only J18.9, J22, A41.9, U07.1 counted; a lobar pneumonia or an influenza did not."""
+    [f] = facts(mapping, ACUTE_ILLNESS, condition(system, code, "2022-12-28"))
+    assert f.state is State.PRESENT and f.resolved_on == dt.date(2023, 1, 27)
+
+
+@pytest.mark.parametrize("code", ["J20.9", "J44.1", "J45.901", "A49.9", "R65.10"])
+def test_neighbours_outside_the_categories_are_no_acute_illness(mapping, code):
+    assert facts(mapping, ACUTE_ILLNESS, condition(ICD10CM, code, "2022-12-28")) == []
