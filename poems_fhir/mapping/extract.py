@@ -2115,7 +2115,7 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     if said is not None:
         _queue_text(
             raw, mapping, out, said[0], said[1], "condition", onset or recorded,
-            verification=verification, supporting=supporting,
+            verification=verification, supporting=supporting, resolved_on=resolved_on,
         )  # fmt: skip
     _queue_notes(raw, mapping, out, onset or recorded)
     # one finding per topic and part: two codings of one organ are one finding, but a Condition coding
@@ -2579,8 +2579,8 @@ def _other_indication(data: dict[str, Any], record: PatientRecord, mapping: Comp
             for system, code in coded
         ):
             return None
-        if mapping.text.could_matter(text):
-            return None
+        if _POEMS_TEXT.search(text) or mapping.text.could_matter_beyond(text, _other_disease_targets(mapping)):
+            return None  # POEMS by name, or a word of a POEMS concept (not of another disease's words)
         names.append(concept_label(concept) or f"{coded[0][0]}|{coded[0][1]}")
     return "given for " + "; ".join(names)
 
@@ -2594,6 +2594,11 @@ def _poems_rules(rules: list[Rule]) -> bool:
 
 #: condition topics that are another disease than POEMS: a treatment given for one is no treatment of the clone
 _OTHER_DISEASES = CONTEXT_TOPICS | {Differential.VEGF_CONFOUNDER.value}
+
+
+def _other_disease_targets(mapping: CompiledMapping) -> frozenset[str]:
+    """The text targets (condition rule ids) whose words name another disease (``_OTHER_DISEASES``)."""
+    return frozenset(rid for rid, rule in mapping.conditions.items() if rule.topic in _OTHER_DISEASES)
 
 
 def _other_site(data: dict[str, Any], rule_id: str, mapping: CompiledMapping) -> str | None:

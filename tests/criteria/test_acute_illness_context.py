@@ -56,3 +56,37 @@ def test_a_normal_vegf_five_days_into_a_coded_acute_illness_is_low_grade(mapping
     assert vegf_state(mapping, ill) is State.INDETERMINATE
     long_ago = condition({"coding": [{"system": ICD10CM, "code": code}]}, "2023-01-01")
     assert vegf_state(mapping, long_ago) is State.ABSENT
+
+
+def uncoded(text: str, onset: str) -> dict[str, Any]:
+    return condition({"text": text}, onset)
+
+
+@pytest.mark.parametrize("text", ["Community-acquired pneumonia", "Внебольничная пневмония"])
+def test_a_normal_vegf_five_days_into_a_pneumonia_named_in_words_is_low_grade(mapping, text):
+    """probe100 D13: the uncoded problem was not read; a year before, it has ended (its 30-day window)."""
+    assert vegf_state(mapping, uncoded(text, "2024-03-01")) is State.INDETERMINATE
+    assert vegf_state(mapping, uncoded(text, "2023-03-01")) is State.ABSENT
+
+
+@pytest.mark.parametrize("text", ["Gastrointestinal bleeding", "Желудочно-кишечное кровотечение"])
+def test_a_normal_blood_count_two_days_after_a_bleed_named_in_words_is_low_grade(mapping, text):
+    cbc = [
+        lab("718-7", 13, "g/dL", "2024-03-03", "hb", referenceRange=[{"low": {"value": 12}, "high": {"value": 16}}]),
+        lab(
+            "777-3",
+            300,
+            "10*3/uL",
+            "2024-03-03",
+            "plt",
+            referenceRange=[{"low": {"value": 150}, "high": {"value": 400}}],
+        ),
+    ]
+
+    def state(*extra: dict[str, Any]) -> State:
+        result = evaluate_record(make_record(*cbc, *extra), mapping, MAYO, None)
+        return result.assessment.criteria["thrombocytosis_polycythemia"].state
+
+    assert state() is State.ABSENT
+    assert state(uncoded(text, "2024-03-01")) is State.INDETERMINATE
+    assert state(uncoded(text, "2023-03-01")) is State.ABSENT

@@ -155,3 +155,51 @@ def test_the_categories_of_the_listed_acute_illnesses_count(mapping, system, cod
 @pytest.mark.parametrize("code", ["J20.9", "J44.1", "J45.901", "A49.9", "R65.10"])
 def test_neighbours_outside_the_categories_are_no_acute_illness(mapping, code):
     assert facts(mapping, ACUTE_ILLNESS, condition(ICD10CM, code, "2022-12-28")) == []
+
+
+def named(text: str, onset: str = "2024-03-01", rid: str = "c1", **kw: Any) -> dict[str, Any]:
+    """An uncoded problem: the clinician's words are all there is."""
+    return {
+        "resourceType": "Condition",
+        "id": rid,
+        "subject": {"reference": "Patient/p1"},
+        "verificationStatus": {"coding": [{"code": "confirmed"}]},
+        "code": {"text": text},
+        "onsetDateTime": onset,
+        **kw,
+    }
+
+
+@pytest.mark.parametrize(
+    "text", ["Community-acquired pneumonia", "Внебольничная пневмония", "Influenza A", "Грипп", "Sepsis", "COVID-19"]
+)
+def test_an_acute_illness_named_in_words_lasts_the_mapping_window(mapping, text):
+    """probe100 D13: an uncoded "Community-acquired pneumonia" was nothing while an uncoded "COPD" was a
+    confounder; read as the coded one is, it lasts `lasts_days` (30) from its onset."""
+    [f] = [f for f in facts(mapping, ACUTE_ILLNESS, named(text)) if f.state is State.PRESENT]
+    assert f.effective == dt.date(2024, 3, 1) and f.resolved_on == dt.date(2024, 3, 31)
+
+
+@pytest.mark.parametrize("text", ["Gastrointestinal bleeding", "Желудочно-кишечное кровотечение", "Upper GI bleed"])
+def test_a_bleed_named_in_words_lasts_the_mapping_window(mapping, text):
+    [f] = [f for f in facts(mapping, BLEEDING_OR_TRANSFUSION, named(text)) if f.state is State.PRESENT]
+    assert f.effective == dt.date(2024, 3, 1) and f.resolved_on == dt.date(2024, 3, 8)  # lasts_days: 7
+
+
+def test_a_stated_abatement_ends_an_illness_named_in_words(mapping):
+    resolved = named(
+        "Community-acquired pneumonia", clinicalStatus={"coding": [{"system": STATUS, "code": "resolved"}]},
+        abatementDateTime="2024-03-04",
+    )  # fmt: skip
+    [f] = facts(mapping, ACUTE_ILLNESS, resolved)
+    assert f.resolved_on == dt.date(2024, 3, 4)
+
+
+@pytest.mark.parametrize(
+    "text", ["Retinal haemorrhage", "Bleeding risk", "Bleeding tendency", "Кровоизлияние в сетчатку", "No pneumonia"]
+)
+def test_other_words_name_no_acute_illness_nor_bleed(mapping, text):
+    ex = extract(make_record(named(text)), mapping)
+    assert [
+        f for f in ex.findings if f.topic in (ACUTE_ILLNESS, BLEEDING_OR_TRANSFUSION) and f.state is State.PRESENT
+    ] == []

@@ -688,10 +688,24 @@ def pattern_problem(pattern: Any) -> str | None:
     return None
 
 
+def _could_matter(keys: KeyIndex, text: str) -> bool:
+    # a key word written with a lookalike letter or an invisible character counts too (probe70 D6:
+    # "Splеnomegaly" with a Cyrillic е was found only beside another key word)
+    if not text:
+        return False
+    if keys.hits(text):
+        return True
+    joined = joined_words(text)
+    if text.isascii() and joined is None:
+        return False
+    return keys.hits(fold_lookalikes(text)) or (joined is not None and keys.hits(fold_lookalikes(joined)))
+
+
 @dataclass
 class TextEngine:
     section: TextSection
     _pipelines: dict[str, Any] = field(default_factory=dict, repr=False)
+    _keys_beyond: dict[frozenset[str], KeyIndex] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         phrases = [p for t in self.section.targets.values() for p in t.phrases]
@@ -743,16 +757,17 @@ class TextEngine:
         return re.compile(pattern), members
 
     def could_matter(self, text: str) -> bool:
-        # a key word written with a lookalike letter or an invisible character counts too (probe70 D6:
-        # "Splеnomegaly" with a Cyrillic е was found only beside another key word)
-        if not text:
-            return False
-        if self.keys.hits(text):
-            return True
-        joined = joined_words(text)
-        if text.isascii() and joined is None:
-            return False
-        return self.keys.hits(fold_lookalikes(text)) or (joined is not None and self.keys.hits(fold_lookalikes(joined)))
+        return _could_matter(self.keys, text)
+
+    def could_matter_beyond(self, text: str, targets: frozenset[str]) -> bool:
+        """Whether ``text`` holds a key word of a target other than ``targets`` (the words of an acute illness
+        or a VEGF confounder, "COVID-19 pneumonia", name another disease than POEMS: probe100 D13)."""
+        keys = self._keys_beyond.get(targets)
+        if keys is None:
+            phrases = [p for tid, t in self.section.targets.items() if tid not in targets for p in t.phrases]
+            members = [p for spec in self.section.lists for names in spec.members.values() for p in names]
+            keys = self._keys_beyond[targets] = KeyIndex(phrases + members)
+        return _could_matter(keys, text)
 
     @property
     def scripts(self) -> list[str]:

@@ -21,7 +21,17 @@ import functools
 import re
 from dataclasses import dataclass, field, replace
 
-from ...criteria.model import MARROW_CLONE_RULES, Criterion, Evidence, Finding, State, Strength
+from ...criteria.model import (
+    CONTEXT_TOPICS,
+    MARROW_CLONE_RULES,
+    Criterion,
+    Differential,
+    Evidence,
+    Finding,
+    State,
+    Strength,
+)
+from ...criteria.timeline import add_days
 from ..rules import CompiledMapping, ConditionRule, ModalityRule
 from ..ife import named_clone
 from .engine import Assertion, Modifier
@@ -54,6 +64,8 @@ class TextJob:
     coded_value: bool | None = None
     supporting: tuple[str, ...] = field(default_factory=tuple)
     label: str = ""  # the resource's own name, e.g. "CT chest/abdomen/pelvis"
+    #: a Condition's abatement (resolved, inactive or in remission): where a context named in its words ends
+    resolved_on: dt.date | None = None
 
     def allows(self, rule: ConditionRule) -> bool:
         if self.kind == "condition":
@@ -168,6 +180,7 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
                 heavy_chain=clone.heavy_chain if clone else None,
                 light_chain=clone.light_chain if clone else None,
                 specimen=_sample(job) if rule.id in MARROW_CLONE_RULES else None,
+                resolved_on=_context_end(rule, topic, state, job),
             )
             key = (_part(finding), state)
             if key not in out:
@@ -176,6 +189,23 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
                 if state is State.ABSENT and _located(a):
                     placed.add(key)
     return _self_contradictions(job, out, at, placed)
+
+
+def _context_end(rule: ConditionRule, topic: str, state: State, job: TextJob) -> dt.date | None:
+    """Where a low-grade context named in words ends (probe100 D13: "Community-acquired pneumonia", an
+    uncoded problem): as a coded one's - the Condition's abatement, else an acute one's window (`lasts_days`)
+    after its date. Only for the contexts (acute illness, bleeding, a VEGF confounder); other topics keep
+    their reading."""
+    if state is not State.PRESENT or topic not in _CONTEXTS:
+        return None
+    if job.resolved_on is not None:
+        return job.resolved_on
+    if rule.lasts_days is not None and job.effective is not None:
+        return add_days(job.effective, rule.lasts_days)
+    return None
+
+
+_CONTEXTS = CONTEXT_TOPICS | {Differential.VEGF_CONFOUNDER.value}
 
 
 #: a histology report of a lesion, not of the marrow (by its name): a clone there is no marrow involvement,
