@@ -156,8 +156,10 @@ class ObservationRule(_Strict):
 class ConditionRule(_Strict):
     id: str
     topic: str | None = None
-    #: which reports may establish it from their conclusion: histology only (Castleman) or imaging
-    report_source: Literal["any", "imaging", "histology"] = "any"
+    #: which reports may establish it from their conclusion: histology only (Castleman) or imaging; "condition":
+    #: none - only a Condition, by its code or its own words (an acute illness, a bleed: a report's passing
+    #: "influenza" or "history of pneumonia" is no illness at the sample; probe100 D13)
+    report_source: Literal["any", "imaging", "histology", "condition"] = "any"
     also: list[str] = Field(default_factory=list)
     #: the topics a refuted Condition (or a negated mention in text) denies; None: all of them. A
     #: specific diagnosis ruled out ("not CIDP", "not myeloma") does not rule out the broader

@@ -203,3 +203,20 @@ def test_other_words_name_no_acute_illness_nor_bleed(mapping, text):
     assert [
         f for f in ex.findings if f.topic in (ACUTE_ILLNESS, BLEEDING_OR_TRANSFUSION) and f.state is State.PRESENT
     ] == []
+
+
+def test_only_a_conditions_words_name_an_acute_illness_not_a_report_nor_a_vaccination(mapping):
+    """A history-and-physical note of the Synthea kind: "immunizations: influenza" and a pneumonia in the
+    history name no illness at the sample (the rule's `report_source: condition`)."""
+    note = {
+        "resourceType": "DiagnosticReport",
+        "id": "hp",
+        "status": "final",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"text": "History and physical note"},
+        "effectiveDateTime": "2024-03-01",
+        "conclusion": "Patient was given the following immunizations: influenza. Pneumonia. Gastrointestinal bleeding.",
+    }
+    present = [f for f in facts(mapping, ACUTE_ILLNESS, note) if f.state is State.PRESENT]
+    assert present == [] and facts(mapping, BLEEDING_OR_TRANSFUSION, note) == []
+    assert [f for f in facts(mapping, ACUTE_ILLNESS, named("Influenza vaccination")) if f.state is State.PRESENT] == []
