@@ -45,6 +45,7 @@ from ..errors import (
 )
 from .auth import Auth, scrub_error
 from .read import MAX_PARSE_DEPTH
+from .strict_json import DuplicateKey, check_keys, refuse_repeated_entries
 from .http import (  # noqa: F401  (origin, parse_retry_after, RetryPolicy: part of this module's API)
     RETRY_STATUSES,
     ClientStats,
@@ -422,7 +423,19 @@ class FhirClient:
         try:
             # a byte-order mark is ignored (RFC 8259 forbids it but lets a parser ignore it; some
             # servers and proxies add it); nesting past the input rule's depth is no JSON we read
-            return response_json(response)
+            parsed = response_json(response)
+            check_keys(response.content, parsed)
+            return parsed
+        except DuplicateKey as exc:
+            # a key given twice: a search page's entry that does is a listed skip, like a file's; any
+            # other answer cannot be told apart from its twin reading - retried, then the patient fails
+            if refuse_repeated_entries(exc.tree):
+                return exc.tree
+            raise TemporaryNetworkError(
+                f"{method} {self._shown(url)}: {exc} - the answer is not used",
+                url=self._shown(url),
+                status=response.status_code,
+            ) from None
         except ValueError as exc:
             what = f"{method} {self._shown(url)}"
             if str(exc) == NESTED_TOO_DEEPLY:

@@ -26,7 +26,7 @@ from .resource_types import is_resource_type, type_problem
 from .boundary import MAX_DEPTH, Invalid, is_unicode, validate, validate_identity
 from .ids import FHIR_ID
 from .merges import Merges, find_merges
-from .strict_json import DuplicateKey, check_keys, first_duplicate, repeated_key_message
+from .strict_json import DuplicateKey, RefusedResource, check_keys, first_duplicate, repeated_key_message
 from .strict_json import loads as _json_loads
 
 log = logging.getLogger(__name__)
@@ -397,13 +397,17 @@ class PatientRecord:
         """Whether a resource of ``patient`` is this record's: its own, or a record it replaced."""
         return patient is not None and (patient == self.patient or patient in self.merged_from)
 
+    #: the Patient carries a modifier extension nobody declared understood (mapping.extract decides):
+    #: its sex and birth date are not read, as FHIR forbids reading around one (probe99 D2's leftover)
+    demographics_withheld: bool = field(default=False, repr=False, compare=False)
+
     @property
     def gender(self) -> str | None:
-        return (self.patient_resource or {}).get("gender")
+        return None if self.demographics_withheld else (self.patient_resource or {}).get("gender")
 
     @property
     def birth_date(self) -> str | None:
-        return (self.patient_resource or {}).get("birthDate")
+        return None if self.demographics_withheld else (self.patient_resource or {}).get("birthDate")
 
     def resolve(self, reference: str | None, container: dict[str, Any] | None = None) -> dict[str, Any] | None:
         """The resource ``reference`` names, for this patient: a contained one ("#id") in ``container``;
@@ -1276,6 +1280,9 @@ def records_from_resources(
     errors = ProblemList()
     collector = _Collector(errors)
     for data, origin in resources:
+        if isinstance(data, RefusedResource):  # a server's answer gave a key twice in it
+            errors.append(SourceError(origin, data.reason, _ref_of(data)))
+            continue
         if not isinstance(data, dict) or not isinstance(data.get("resourceType"), str):
             errors.append(SourceError(origin, "not a FHIR resource: no resourceType"))
             continue

@@ -144,3 +144,38 @@ def check_keys(data: str | bytes, parsed: Any) -> None:
     tree = strict_loads(data)
     if first_duplicate(tree) is not None:
         raise DuplicateKey(tree)
+
+
+class RefusedResource(dict[str, Any]):
+    """A resource of a server's search page that gives a key twice somewhere: only its resourceType and
+    id are kept (to name it), with ``reason``. The reader lists it as skipped, like a file's entry that
+    does (probe99 D1 held for files only: a server's answer was read last-wins in silence)."""
+
+    __slots__ = ("reason",)
+    reason: str
+
+
+def refuse_repeated_entries(tree: Any) -> bool:
+    """In a search or history page decoded strictly (``DuplicateKey.tree``), replace every entry that
+    gives a key twice by one holding a RefusedResource; False (nothing changed) when the page is no such
+    Bundle or its own top level repeats a key - then the answer as a whole cannot be read."""
+    if not (
+        type(tree) is dict and tree.get("resourceType") == "Bundle" and tree.get("type") in ("searchset", "history")
+    ):
+        return False
+    entries = tree.get("entry")
+    if not isinstance(entries, list) or first_duplicate({k: v for k, v in tree.items() if k != "entry"}) is not None:
+        return False
+    for i, entry in enumerate(entries):
+        found = first_duplicate(entry, f"entry[{i}]")
+        if found is None:
+            continue
+        resource = entry.get("resource") if isinstance(entry, dict) else None
+        refused = RefusedResource()
+        if isinstance(resource, dict):
+            refused.update((k, resource[k]) for k in ("resourceType", "id") if isinstance(resource.get(k), str))
+        # named as in a file's resource ("Condition.note[0]"), else where in the entry
+        key, where = (first_duplicate(resource) if isinstance(resource, dict) else None) or found
+        refused.reason = f"{repeated_key_message(key, where)}; this resource is skipped"
+        entries[i] = {"resource": refused}
+    return True

@@ -178,6 +178,7 @@ class ReadingNote:
 def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
     out = Extraction()
     findings, measurements, events, course = out.findings, out.measurements, out.events, out.course
+    _withhold_demographics(record, mapping, out)
     # a corrected result sent as a new resource replaces the one it corrects (probe62 D1-D5)
     replaced = replaced_results((raw.ref, raw.data) for raw in record.resources)
     noted: set[str] = set()
@@ -226,6 +227,19 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
     _companions_alone(out, mapping)
     _read_texts(record, mapping, out)
     return out
+
+
+def _withhold_demographics(record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
+    """A Patient whose modifier extension is not understood: its sex and birth date (reference ranges, the
+    age factor) are not read, and it is listed - the rest of the record is (FHIR: an element holding an
+    unknown modifier is not read as if it were not there)."""
+    patient = record.patient_resource
+    problem = unknown_modifier(patient, mapping.understood_modifiers) if isinstance(patient, dict) else None
+    record.demographics_withheld = problem is not None
+    if problem is not None:
+        out.errors.append(
+            SourceError(record.patient, f"{problem}; its sex and birth date are not used", record.patient)
+        )
 
 
 def _with_contained_results(resources: list[Raw], mapping: CompiledMapping) -> Iterator[Raw]:
@@ -2247,6 +2261,9 @@ def _evidence_chain(
         if no_result:
             unread.append(f"{reference} (status {str(target.get('status'))[:40]!r})")
             continue
+        if unknown_modifier(target, mapping.understood_modifiers) is not None:  # not read (probe99 D2), here too
+            unread.append(f"{reference} (a modifier extension not understood)")
+            continue
         modality = _modality(target, mapping)
         if modality is None and not _is_pathology(target) and _is_imaging(target):
             modality = _UNKNOWN_IMAGING  # as _diagnostic_report reads it alone
@@ -2274,8 +2291,8 @@ def _evidence_chain(
         return Strength.WEAK, f"refuted on {', '.join(partial)} only: a low-grade negative (criteria.md §6)"
     if unread:
         return Strength.WEAK, (
-            f"refuted on {', '.join(unread)} only: a report not read (withdrawn, without a result, or its status "
-            "cannot be told) - a low-grade negative"
+            f"refuted on {', '.join(unread)} only: a report not read (withdrawn, without a result, its status "
+            "cannot be told, or it carries a modifier extension not understood) - a low-grade negative"
         )
     return Strength.STRONG, None
 
@@ -2469,6 +2486,8 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
     medication: dict[str, Any] | None = None
     if concept is None and isinstance(ref, dict):
         medication = record.resolve(ref.get("reference"), data)
+        if medication is not None and (modified := unknown_modifier(medication, mapping.understood_modifiers)):
+            raise ResourceError(f"the Medication it names ({ref.get('reference')}) is not read: {modified}")
         concept = (medication or {}).get("code") or ({"text": ref.get("display")} if ref.get("display") else None)
     if not isinstance(concept, dict):
         return

@@ -314,7 +314,8 @@ def test_a_refutation_resting_on_a_report_not_read_is_weak(mapping, status):
     assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
     assert f.note == (
         f"refuted on DiagnosticReport/c2 (status {status!r}) only: a report not read (withdrawn, without a "
-        "result, or its status cannot be told) - a low-grade negative"
+        "result, its status cannot be told, or it carries a modifier extension not understood) - a low-grade "
+        "negative"
     )
     both = cond(
         SCLEROTIC,

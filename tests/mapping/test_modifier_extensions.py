@@ -9,11 +9,11 @@ import copy
 import json
 from pathlib import Path
 
-from poems_fhir.criteria.model import Criterion, State
+from poems_fhir.criteria.model import Criterion, State, Strength
 from poems_fhir.fhir.read import read_paths
 from poems_fhir.mapping.extract import extract
 from poems_fhir.mapping.rules import load_mapping
-from tests.conftest import make_record, observation
+from tests.conftest import diagnostic_report, make_record, observation
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "probe99"
 BUNDLE = FIXTURES / "modifier-extension-bundle.json"
@@ -21,6 +21,8 @@ CLONE = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
 ORGANS = Criterion.ORGANOMEGALY.value
 INVALIDATED = "https://lab.example.org/fhir/StructureDefinition/result-invalidated"
 NEGATED = "https://ehr.example.org/fhir/StructureDefinition/negated"
+POLY = Criterion.THROMBOCYTOSIS_POLYCYTHEMIA.value
+UCUM = "http://unitsofmeasure.org"
 
 
 def modifier(url):
@@ -128,3 +130,83 @@ def test_a_specimen_with_an_unknown_modifier_refuses_the_result_resting_on_it(ma
     assert ex.findings == []
     (error,) = ex.errors
     assert error.message.startswith(f"its specimen Specimen/s1: Specimen.modifierExtension[0] {INVALIDATED!r}")
+
+
+# --- the resources read beside a result (the leftovers of probe99 D2) ---------------------------------
+
+
+def _with_patient_modifier(record, url):
+    record.patient_resource = {**record.patient_resource, "modifierExtension": modifier(url)}
+    return record
+
+
+def test_a_patient_with_an_unknown_modifier_gives_no_sex_to_the_reference_ranges(mapping, tmp_path):
+    # 162 g/L haemoglobin is above a woman's cut-off only: the Patient's sex decides, and it is not read
+    hb = observation("718-7", "hb", valueQuantity={"value": 162, "unit": "g/L", "system": UCUM, "code": "g/L"})
+    plain = extract(make_record(copy.deepcopy(hb), gender="female"), mapping)
+    assert [f.state for f in plain.findings if f.topic == POLY] == [State.PRESENT] and plain.errors == []
+    ex = extract(_with_patient_modifier(make_record(copy.deepcopy(hb), gender="female"), NEGATED), mapping)
+    [f] = [f for f in ex.findings if f.topic == POLY]
+    assert f.state is State.INDETERMINATE and f.note.startswith("sex not recorded (Patient.gender)")
+    [error] = ex.errors
+    assert (error.source, error.resource) == ("Patient/p1", "Patient/p1")
+    assert error.message.startswith(f"Patient.modifierExtension[0] {NEGATED!r} is not understood")
+    assert error.message.endswith("; its sex and birth date are not used")
+    # a url the site declares harmless leaves the Patient read
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        f"format: poems-fhir-mapping/1\nname: site\nversion: '1'\nunderstood_modifier_extensions:\n  - {NEGATED}\n",
+        encoding="utf-8",
+    )
+    ex = extract(_with_patient_modifier(make_record(copy.deepcopy(hb), gender="female"), NEGATED), load_mapping([site]))
+    assert [f.state for f in ex.findings if f.topic == POLY] == [State.PRESENT] and ex.errors == []
+
+
+def test_a_medication_with_an_unknown_modifier_refuses_the_administration_naming_it(mapping):
+    medication = {
+        "resourceType": "Medication",
+        "id": "x",
+        "code": {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "358258"}]},
+    }
+    given = {
+        "resourceType": "MedicationAdministration",
+        "id": "m1",
+        "status": "completed",
+        "subject": {"reference": "Patient/p1"},
+        "medicationReference": {"reference": "Medication/x"},
+        "effectiveDateTime": "2024-05-05",
+    }
+    read = extract(make_record(copy.deepcopy(medication), copy.deepcopy(given)), mapping)
+    assert [e.agent for e in read.events] == ["bortezomib"] and read.errors == []
+    ex = extract(make_record({**medication, "modifierExtension": modifier(INVALIDATED)}, given), mapping)
+    assert ex.events == []
+    [error] = ex.errors
+    assert error.resource == "MedicationAdministration/m1"
+    assert error.message.startswith(
+        f"the Medication it names (Medication/x) is not read: Medication.modifierExtension[0] {INVALIDATED!r} is not "
+        "understood"
+    )
+
+
+def test_a_refutation_resting_on_a_report_with_an_unknown_modifier_is_low_grade(mapping):
+    ct = diagnostic_report("c2", "CT whole body")
+    refuted = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "subject": {"reference": "Patient/p1"},
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "M85.89"}]},
+        "verificationStatus": {"coding": [{"code": "refuted"}]},
+        "recordedDate": "2024-01-01",
+        "evidence": [{"detail": [{"reference": "DiagnosticReport/c2"}]}],
+    }
+    [strong] = [
+        f
+        for f in extract(make_record(copy.deepcopy(ct), copy.deepcopy(refuted)), mapping).findings
+        if f.evidence.reference == "Condition/c1"
+    ]
+    assert (strong.state, strong.strength) == (State.ABSENT, Strength.STRONG)
+    ex = extract(make_record({**ct, "modifierExtension": modifier(INVALIDATED)}, refuted), mapping)
+    [f] = [f for f in ex.findings if f.evidence.reference == "Condition/c1"]
+    assert (f.state, f.strength) == (State.ABSENT, Strength.WEAK)
+    assert f.note.startswith("refuted on DiagnosticReport/c2 (a modifier extension not understood) only")
+    assert [e.resource for e in ex.errors] == ["DiagnosticReport/c2"]  # the report itself is listed
