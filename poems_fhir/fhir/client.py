@@ -44,8 +44,8 @@ from ..errors import (
     UnusableTokenError,
 )
 from .auth import Auth, scrub_error
-from .read import MAX_PARSE_DEPTH
-from .strict_json import DuplicateKey, check_keys, refuse_repeated_entries
+from .read import MAX_PARSE_DEPTH, outcome_entry_problem
+from .strict_json import DuplicateKey, check_keys, refuse_repeated_entries, refused
 from .http import (  # noqa: F401  (origin, parse_retry_after, RetryPolicy: part of this module's API)
     RETRY_STATUSES,
     ClientStats,
@@ -787,8 +787,9 @@ def page_resources(bundle: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for entry in bundle.get("entry", []) or []:
         if not isinstance(entry, dict):
             continue
-        search = entry.get("search")
-        if isinstance(search, dict) and search.get("mode") == "outcome":
+        if (why := outcome_entry_problem(entry)) is not None:
+            if why:  # a clinical resource marked 'outcome': listed by the reader, never read
+                yield refused(entry["resource"], why)
             continue
         if isinstance(entry.get("resource"), dict):
             yield entry["resource"]

@@ -1037,14 +1037,17 @@ def _unpack(
             errors.append(SourceError(where, "entry is not an object"))
             continue
         request = entry.get("request") or {}
+        resource = entry.get("resource")
         if isinstance(request, dict) and request.get("method") == "DELETE":
             if btype == "history":
                 deleted.update(_deleted_keys(entry, request))
+            if isinstance(resource, dict):  # probe103 A2: a deleted Patient left the output without a word
+                errors.append(SourceError(where, f"{_DELETE_WITH_RESOURCE % _type_of(resource)}", _ref_of(resource)))
             continue
-        search = entry.get("search")
-        if isinstance(search, dict) and search.get("mode") == "outcome":
+        if (why := outcome_entry_problem(entry)) is not None:
+            if why:
+                errors.append(SourceError(where, why, _ref_of(resource)))
             continue
-        resource = entry.get("resource")
         if resource is None:
             if not _may_lack_resource(entry, btype):  # an empty entry of a collection is a lost resource
                 errors.append(SourceError(where, "entry without a resource: nothing to read; skipped"))
@@ -1060,6 +1063,31 @@ def _unpack(
         full_url = entry.get("fullUrl")
         ok = isinstance(full_url, str) and full_url and is_unicode(full_url)
         yield resource, where, full_url if ok else None, deep
+
+
+_DELETE_WITH_RESOURCE = "a DELETE entry also carries %s: the entry deletes it, so it is not read"
+
+
+def _type_of(resource: dict[str, Any]) -> str:
+    rtype = resource.get("resourceType")
+    return f"a {rtype}" if isinstance(rtype, str) and _TYPE_NAME.fullmatch(rtype) else "a resource"
+
+
+def outcome_entry_problem(entry: dict[str, Any]) -> str | None:
+    """For a searchset entry of mode 'outcome' (information about the search, not a result): "" when it
+    holds an OperationOutcome (or nothing) - passed over -, the reason when it holds anything else - listed
+    and skipped (probe103 D2: a polyneuropathy Condition marked so was dropped without a word, `met` became
+    `indeterminate`); None for any other entry."""
+    search = entry.get("search")
+    if not (isinstance(search, dict) and search.get("mode") == "outcome"):
+        return None
+    resource = entry.get("resource")
+    if not isinstance(resource, dict) or resource.get("resourceType") == "OperationOutcome":
+        return ""
+    return (
+        f"an entry of search.mode 'outcome' holds {_type_of(resource)}, not an OperationOutcome: whether it is a "
+        "result of the search cannot be told, so it is not read - the server should mark results 'match' or 'include'"
+    )
 
 
 def _deleted_keys(entry: dict[str, Any], request: dict[str, Any]) -> set[str]:

@@ -171,11 +171,16 @@ def refuse_repeated_entries(tree: Any) -> bool:
         if found is None:
             continue
         resource = entry.get("resource") if isinstance(entry, dict) else None
-        refused = RefusedResource()
-        if isinstance(resource, dict):
-            refused.update((k, resource[k]) for k in ("resourceType", "id") if isinstance(resource.get(k), str))
         # named as in a file's resource ("Condition.note[0]"), else where in the entry
         key, where = (first_duplicate(resource) if isinstance(resource, dict) else None) or found
-        refused.reason = f"{repeated_key_message(key, where)}; this resource is skipped"
-        entries[i] = {"resource": refused}
+        entries[i] = {"resource": refused(resource, f"{repeated_key_message(key, where)}; this resource is skipped")}
     return True
+
+
+def refused(resource: Any, reason: str) -> RefusedResource:
+    """A RefusedResource naming ``resource`` (its resourceType and id where they are strings)."""
+    shell = RefusedResource()
+    if isinstance(resource, dict):
+        shell.update((k, resource[k]) for k in ("resourceType", "id") if isinstance(resource.get(k), str))
+    shell.reason = reason
+    return shell

@@ -48,6 +48,7 @@ from .values import (
     POSITIVE,
     Range,
     RangesDisagreeError,
+    ReversedRangeError,
     ResourceError,
     Value,
     compare,
@@ -852,6 +853,10 @@ def _range_or_dispute(
         found = reference_range(ctx.part, rule.unit, ctx.mapping.unit_aliases, rule.molar_mass, _subject(ctx), value)
     except RangesDisagreeError as exc:
         ctx.note("unused", f"{rule.id}: {exc} (for this patient): default limits decide")
+        if isinstance(exc, ReversedRangeError):  # bad input: listed with the resource, which is still read
+            listed = f"{rule.id}: {exc} - the default limits decide; send the range the right way round"
+            if listed not in ctx.record.refused:
+                ctx.record.refused.append(listed)
         return None, exc
     if found is None:
         # a range the lab wrote that could not be read is said, not passed over (probe81 D4: the default

@@ -522,10 +522,35 @@ def _first_agreeing(obs: dict[str, Any], who: Subject | None, read: Any, value: 
         got = read(rr)
         if got is None:
             continue
+        if got.low is not None and got.high is not None and got.low > got.high:
+            raise ReversedRangeError(
+                f"the lab's range {_range_words(rr, got)} has its low limit above its high limit (low and high "
+                "swapped?): not read"
+            )
         chosen = chosen or rr
         found.append(got)
         shown.append(repr(rr.get("text")) if isinstance(rr.get("text"), str) else _shown_range(got))
     return _agreeing(found, shown, value) if found else None
+
+
+class ReversedRangeError(RangesDisagreeError):
+    """A referenceRange whose low limit lies above its high limit ("low 23, high 5", "23-5 µg/dL"): no
+    range of the lab is used, the default limits decide, and it is said (probe103 D1: a normal cortisol
+    read against the reversed range was low, an endocrinopathy, and the patient `met`, in silence)."""
+
+
+def _range_words(rr: dict[str, Any], got: Range) -> str:
+    """The range as the lab wrote it (its own values and units, not converted ones)."""
+    sides = []
+    for name in ("low", "high"):
+        q = rr.get(name)
+        if isinstance(q, dict) and isinstance(q.get("value"), (int, float)):
+            unit = q.get("unit") or q.get("code")
+            sides.append(f"{name} {q['value']:g}" + (f" {str(unit)[:20]}" if unit else ""))
+    if len(sides) == 2:
+        return ", ".join(sides)
+    text = rr.get("text")
+    return repr(text[:80]) if isinstance(text, str) and text.strip() else f"low {got.low:g}, high {got.high:g}"
 
 
 def _shown_range(r: Range) -> str:
