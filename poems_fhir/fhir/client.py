@@ -678,9 +678,14 @@ class FhirClient:
             yield from page_resources(bundle)
 
     def transaction(self, bundle: dict[str, Any]) -> dict[str, Any]:
-        """POST a transaction; retried only when every entry is conditional (safe to repeat)."""
+        """POST a transaction; retried only when every entry is conditional (safe to repeat): a conditional
+        create or update, a GET, or an update If-Match a version (a withdrawal's: a repeat of one that was
+        applied is refused with 412, never written twice - probe101 D1: a 502 failed the withdrawal)."""
         conditional = all(
-            "?" in e["request"]["url"] or e["request"].get("ifNoneExist") or e["request"]["method"] == "GET"
+            "?" in e["request"]["url"]
+            or e["request"].get("ifNoneExist")
+            or e["request"].get("ifMatch")
+            or e["request"]["method"] == "GET"
             for e in bundle.get("entry", [])
         )
         return self.request_json("POST", "", json=bundle, retryable=conditional)  # type: ignore[no-any-return]

@@ -1031,6 +1031,7 @@ class SyncJob:
         plan = Plan(None, ours=view.our_refs())
         for res in view.resources:
             if not is_open(res):
+                plan.closed.append(ref_of(res))
                 continue
             if not file_mode and owned(res, view):
                 plan.kept_by_clinician.append(ref_of(res))
@@ -1049,6 +1050,7 @@ class SyncJob:
         said: str,
         own: dict[str, str] | None = None,
         sent: dict[str, Any] | None = None,
+        attempt: int = 1,
     ) -> dict[str, dict[str, str]] | None:
         """``reason``: for logs and the summary (English, ids); ``said``: the same for the clinician,
         in the written resources' language. ``own``: the versions of ours the server holds, brought up to
@@ -1099,18 +1101,57 @@ class SyncJob:
             return self.sink.write(patient, bundle)
         try:
             written = self.sink.write(patient, bundle)
-        except PreconditionFailedError:
+        except PreconditionFailedError as exc:
             log.warning(
                 "%s: not withdrawn, changed by someone meanwhile: %s",
                 name,
                 self.scrub(refs, patient),
                 extra=ev("patient.withdrawal_conflict", patient=name, resources=self.scrub(refs, patient)),
             )
-            return None
+            return self._withdraw_again(patient, name, plan, reason, summary, said, own, exc, attempt)
         self._count_withdrawn(patient, name, plan.withdraw, reason, summary)
         if own is not None:
             own.update(_own_written(written))
         return {FILE_KEY: written[FILE_KEY]} if FILE_KEY in written else None
+
+    def _withdraw_again(
+        self,
+        patient: str,
+        name: str,
+        plan: Plan,
+        reason: str,
+        summary: Summary,
+        said: str,
+        own: dict[str, str] | None,
+        refused: PreconditionFailedError,
+        attempt: int,
+    ) -> dict[str, dict[str, str]] | None:
+        """A withdrawal refused with 409/412: someone changed one of its resources between our read and our
+        write (a clinician signed our report), or an earlier attempt of it was applied and its answer lost (the
+        retry was refused). Read again and decide again, as a write does: what is now withdrawn was withdrawn by
+        that attempt, what someone changed is kept and reported, the rest is withdrawn (probe101 D2: the
+        withdrawal was dropped, our unchanged plan stayed open for good and nothing was reported). Refused a
+        second time: the patient fails and is retried on the next run."""
+        if attempt >= 2:
+            raise PreconditionFailedError(
+                f"{refused} - the server refused our withdrawal twice: its resources changed between our read and "
+                "our write both times; nothing was withdrawn for this patient this time, who is retried next run",
+                url=refused.url,
+                status=refused.status,
+            ) from refused
+        from .ownership import ref_of
+
+        wanted = {ref_of(r) for r in plan.withdraw}
+        fresh = self._withdrawal_plan(patient)
+        again = Plan(None, ours=fresh.ours)
+        again.withdraw = [r for r in fresh.withdraw if ref_of(r) in wanted]
+        kept = [(ref, t) for ref, t in zip(fresh.kept_by_clinician, fresh.kept_takeovers, strict=True) if ref in wanted]
+        again.kept_by_clinician = [ref for ref, _ in kept]
+        again.kept_takeovers = [t for _, t in kept]
+        done = [r for r in plan.withdraw if ref_of(r) in wanted.intersection(fresh.closed)]
+        if done:  # withdrawn by the attempt whose answer was lost
+            self._count_withdrawn(patient, name, done, reason, summary)
+        return self._apply_withdrawal(patient, name, again, reason, summary, said, own, attempt=attempt + 1)
 
     def _conclusion(self, name: str, a: Assessment) -> dict[str, Any]:
         return {

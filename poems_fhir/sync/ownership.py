@@ -93,6 +93,8 @@ class Plan:
     #: "Type/id" of our own resources on the server: a withdrawal's content hash drops their ids, as the
     #: verification of a later run does (the second hash version)
     ours: frozenset[str] = frozenset()
+    #: "Type/id" of our resources found already withdrawn (a withdrawal plan's read of the server)
+    closed: list[str] = field(default_factory=list)
 
 
 def owned(resource: dict[str, Any], view: ServerView) -> bool:

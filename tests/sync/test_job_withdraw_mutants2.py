@@ -9,6 +9,7 @@ import logging
 from typing import Any
 
 from poems_fhir.criteria.profiles import JAPAN_2019
+from poems_fhir.errors import PreconditionFailedError
 from poems_fhir.fhir.read import read_paths
 from poems_fhir.sync.ownership import key_of
 from poems_fhir.sync.state import StateStore
@@ -126,21 +127,88 @@ def test_a_report_a_clinician_took_over_is_left_alone_when_the_patient_leaves_sc
     assert again.conflicts == 0  # reported once
 
 
-def test_a_412_on_the_withdrawal_withdraws_nothing_and_the_run_goes_on(tmp_path, caplog):
+def test_a_412_on_the_withdrawal_is_read_again_and_decided_again(tmp_path, caplog):
+    # probe101 D2: one 412 (someone's change between our read and our write, or an applied attempt whose
+    # answer was lost) dropped the withdrawal for good, with exit 0; it is read again and decided again
     store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
     job(store, server).run()
     server.fail_next = 1
     with caplog.at_level(logging.WARNING, logger="poems_fhir"):
         summary = job(store, server, left_scope(tmp_path), show_phi=True).run()
-    assert (summary.withdrawn, summary.failed, summary.out_of_scope) == (0, 0, 1)
-    assert [r["status"] for r in server.of_type(CLASSIC, "DiagnosticReport")] == ["partial"]
+    assert (summary.withdrawn, summary.failed, summary.out_of_scope) == (2, 0, 1)
+    assert [r["status"] for r in server.of_type(CLASSIC, "DiagnosticReport")] == ["cancelled"]
+    assert [r["status"] for r in server.of_type(CLASSIC, "CarePlan")] == ["revoked"]
     assert store.patient("srv", CLASSIC).status == "out_of_scope"
-    # the warning names the resources that were not withdrawn, by their ids (mutation seed 22)
+    # the warning names the resources that were not withdrawn by that attempt, by their ids (mutation seed 22)
     (conflict,) = [r for r in caplog.records if getattr(r, "event", None) == "patient.withdrawal_conflict"]
     named = {
         f"{r['resourceType']}/{r['id']}" for t in ("DiagnosticReport", "CarePlan") for r in server.of_type(CLASSIC, t)
     }
     assert named and set(conflict.fields["resources"].split(", ")) == named
+
+
+def test_a_withdrawal_refused_twice_fails_the_patient_for_the_next_run(tmp_path):
+    store, server = StateStore(tmp_path / "s.sqlite"), IdServer()
+    job(store, server).run()
+    server.fail_next = 2
+    summary = job(store, server, left_scope(tmp_path), show_phi=True).run()
+    assert (summary.withdrawn, summary.failed) == (0, 1)
+    (problem,) = summary.problems
+    assert "the server refused our withdrawal twice" in problem and "retried next run" in problem
+    assert [r["status"] for r in server.of_type(CLASSIC, "CarePlan")] == ["draft"]
+    assert store.patient("srv", CLASSIC).status == "failed"
+    again = job(store, server, left_scope(tmp_path), show_phi=True).run()
+    assert (again.withdrawn, again.failed) == (2, 0)
+    assert [r["status"] for r in server.of_type(CLASSIC, "CarePlan")] == ["revoked"]
+
+
+class SigningServer(IdServer):
+    """A clinician signs our report off just before our withdrawal arrives: the withdrawal's If-Match no
+    longer holds for it, and the server refuses the whole transaction with 412."""
+
+    sign_next = False
+
+    def write(self, patient: str, bundle: dict[str, Any]) -> dict[str, dict[str, str]]:
+        if self.sign_next and any(e["resource"].get("status") == "cancelled" for e in bundle["entry"]):
+            self.sign_next = False
+            _take_over_report(self, patient)
+            raise PreconditionFailedError("POST transaction failed: HTTP 412: precondition failed", status=412)
+        return super().write(patient, bundle)
+
+
+def test_a_report_signed_during_the_withdrawal_is_reported_and_our_plan_still_withdrawn(tmp_path):
+    store, server = StateStore(tmp_path / "s.sqlite"), SigningServer()
+    job(store, server).run()
+    server.sign_next = True
+    summary = job(store, server, left_scope(tmp_path), show_phi=True).run()
+    (report,) = server.of_type(CLASSIC, "DiagnosticReport")
+    (plan,) = server.of_type(CLASSIC, "CarePlan")
+    assert report["status"] == "final" and plan["status"] == "revoked"
+    assert (summary.withdrawn, summary.conflicts, summary.failed) == (1, 1, 0)
+    (problem,) = [p for p in summary.problems if "review it" in p]
+    assert f"DiagnosticReport/{report['id']} was taken over by someone else" in problem
+
+
+def test_a_withdrawal_applied_with_its_answer_lost_counts_as_withdrawn(tmp_path):
+    # the attempt was applied, its answer lost, the retry refused 412: read again, it is withdrawn already
+    class LostAnswer(IdServer):
+        lose_next = False
+
+        def write(self, patient: str, bundle: dict[str, Any]) -> dict[str, dict[str, str]]:
+            written = super().write(patient, bundle)
+            if self.lose_next:
+                self.lose_next = False
+                raise PreconditionFailedError("POST transaction failed: HTTP 412: precondition failed", status=412)
+            return written
+
+    store, server = StateStore(tmp_path / "s.sqlite"), LostAnswer()
+    job(store, server).run()
+    server.lose_next = True
+    writes = len(server.writes)
+    summary = job(store, server, left_scope(tmp_path), show_phi=True).run()
+    assert (summary.withdrawn, summary.failed, summary.conflicts) == (2, 0, 0)
+    assert len(server.writes) == writes + 1  # nothing sent again
+    assert [r["status"] for r in server.of_type(CLASSIC, "CarePlan")] == ["revoked"]
 
 
 def test_a_dry_run_withdraws_nothing(tmp_path, caplog):
