@@ -32,6 +32,7 @@ from .http import (
     Transport,
     body_summary,
     looks_truncated_json,
+    origin,
     parse_retry_after,
     response_json,
     scrub_secrets,
@@ -486,6 +487,13 @@ def discover_token_url(base_url: str, session: requests.Session, transport: Tran
         bad = unsafe_reason(token_url)
         if not bad and url.lower().startswith("https:") and not token_url.lower().startswith("https:"):
             bad = "it is not https although the server is (the client secret would travel in clear text)"
+        if not bad and not token_url.lower().startswith("https:") and origin(token_url) != origin(url):
+            # a plain-http server's answer is no proof of who answered: whoever can answer it would get the
+            # secret, in clear text, at a host of its choosing (probe101 A2); the same origin is the server
+            bad = (
+                "it is plain http on another host than the server (the client secret would travel in clear text "
+                "to a host named only by an unauthenticated answer)"
+            )
         if bad:
             raise ConfigError(f"the advertised token endpoint cannot be used: {bad}; pass --token-url")
         return token_url

@@ -101,6 +101,45 @@ def test_an_advertised_token_endpoint_with_a_backslash_gets_no_secret():
     assert other.connections == 0 and len(fhir.requests) == 1
 
 
+JSON_HEADERS = {"Content-Type": "application/json"}
+
+
+def test_a_plain_http_token_endpoint_on_another_host_gets_no_secret():
+    # probe101 A2: a plain-http server's discovery answer named a token endpoint elsewhere, over http, and it
+    # got the client secret: whoever can answer a plain-http request chooses where the secret goes
+    with Loopback() as other, Loopback() as fhir:
+        fhir.steps.append(
+            respond(200, {"token_endpoint": f"{other.origin}/oauth2/token"}, {"Content-Type": "application/json"})
+        )
+        session = requests.Session()
+        auth = ClientCredentialsAuth(
+            "", "client", "", session, client_secret=SECRET, discover_from=f"{fhir.origin}/fhir/R4"
+        )
+        client, _ = make_client(fhir, auth=auth, session=session)
+        with pytest.raises(ConfigError, match="plain http on another host than the server"):
+            client.get("metadata")
+    assert other.connections == 0
+
+
+def test_a_plain_http_token_endpoint_on_the_servers_own_origin_is_used():
+    with Loopback() as fhir:
+        fhir.steps.append(
+            respond(200, {"token_endpoint": f"{fhir.origin}/oauth2/token"}, {"Content-Type": "application/json"})
+        )
+        fhir.steps.append(
+            respond(200, {"access_token": "tok-1", "token_type": "Bearer", "expires_in": 3600}, JSON_HEADERS)
+        )
+        fhir.steps.append(respond(200, {"resourceType": "CapabilityStatement"}, JSON_HEADERS))
+        session = requests.Session()
+        auth = ClientCredentialsAuth(
+            "", "client", "", session, client_secret=SECRET, discover_from=f"{fhir.origin}/fhir/R4"
+        )
+        client, _ = make_client(fhir, auth=auth, session=session)
+        assert client.get("metadata") == {"resourceType": "CapabilityStatement"}
+    lines = [r.split(b"\r\n", 1)[0] for r in fhir.requests]
+    assert lines[:2] == [b"GET /fhir/R4/.well-known/smart-configuration HTTP/1.1", b"POST /oauth2/token HTTP/1.1"]
+
+
 @pytest.mark.parametrize(
     "fault",
     [
