@@ -600,14 +600,14 @@ def _evaluate_work(
     writer: _OutWriter | None,
 ) -> Any:
     """`evaluate`'s per-patient work: evaluate, render, build the write-back (in a worker process)."""
-    from .pipeline import evaluate_record, merged_record_problem
+    from .pipeline import evaluate_record, merged_record_problem, run_day
     from .report.json_report import patient_to_dict
     from .report.text_report import render_assessment, render_out_of_scope, render_response
 
     def work(patient: str, record: Any) -> _Shown:
         if (merged := merged_record_problem(record)) is not None:
             return _Shown([merged], False, None, b"", False, merged=True)
-        r = evaluate_record(record, mapping, profile, as_of, baseline, trigger)
+        r = evaluate_record(record, mapping, profile, as_of, baseline, trigger, clock_day=run_day())
         # out of scope means quiet: no write-back (an EHR full of "indeterminate" reports buries the real ones)
         out = writer.prepare(r) if writer and r.scope.in_scope else None
         quiet = False
@@ -803,14 +803,14 @@ def _page_work(
     """`report`'s per-patient work: evaluate and draw the page (in a worker process). For a single
     FILE.html (run in this process) only the first patient's page is drawn: more patients are an error."""
     from .fhir.read import internal_error
-    from .pipeline import evaluate_record, html_for, merged_record_problem
+    from .pipeline import evaluate_record, html_for, merged_record_problem, run_day
 
     drawn: list[str] = []
 
     def work(patient: str, record: Any) -> _Page | None:
         if (merged := merged_record_problem(record)) is not None:  # its survivor's page shows it (probe79 D1)
             return _Page(patient, False, None, [merged], merged=True)
-        r = evaluate_record(record, mapping, profile, as_of, baseline, trigger)
+        r = evaluate_record(record, mapping, profile, as_of, baseline, trigger, clock_day=run_day())
         a = r.assessment
         page = _Page(a.patient, r.scope.in_scope, a.classification, r.extraction.errors)
         if (single and not drawn) or (not single and (r.scope.in_scope or show_all)):

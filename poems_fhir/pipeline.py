@@ -135,6 +135,52 @@ def risk_config(mapping: CompiledMapping) -> RiskConfig:
     )
 
 
+def run_day() -> dt.date:
+    """The run's calendar day, for the edges (CLI, distributed run) to pass as ``clock_day``."""
+    return dt.date.today()
+
+
+#: the kinds of resource whose date says when something was measured or seen: none is dated after the run
+_RESULT_TYPES = ("Observation/", "DiagnosticReport/")
+
+
+def set_aside_future_results(extraction: Extraction, clock_day: dt.date | None) -> None:
+    """Results dated after the run's day (a day's grace: a date-time counts by its own local date, up to
+    +14:00 ahead of UTC) are no results yet - a typo such as 2204 for 2024 - and would become the latest
+    value every response, surveillance date and risk rests on: set aside and listed with their date.
+    Treatments and diagnoses are left: a planned procedure or a course's end may lie ahead."""
+    if clock_day is None:
+        return
+    limit = clock_day + dt.timedelta(days=1)
+
+    def future(reference: str, day: dt.date | None) -> bool:
+        return day is not None and day > limit and reference.startswith(_RESULT_TYPES)
+
+    dates: dict[str, dt.date] = {}
+    for ref, day in (
+        [(f.evidence.reference, f.evidence.effective) for f in extraction.findings]
+        + [(m.reference, m.effective) for m in extraction.measurements]
+        + [(c.reference, c.effective) for c in extraction.course]
+    ):
+        if future(ref, day):
+            dates.setdefault(ref, day)  # type: ignore[arg-type]
+    if not dates:
+        return
+    extraction.findings[:] = [f for f in extraction.findings if f.evidence.reference not in dates]
+    extraction.measurements[:] = [m for m in extraction.measurements if m.reference not in dates]
+    extraction.course[:] = [c for c in extraction.course if c.reference not in dates]
+    for ref, day in dates.items():
+        extraction.used.pop(ref, None)
+        extraction.errors.append(
+            SourceError(
+                ref,
+                f"dated {day.isoformat()}, after the run's date {clock_day.isoformat()}: a result from the future "
+                "is not used - check its date",
+                ref,
+            )
+        )
+
+
 def _birth_dates(record: PatientRecord) -> tuple[dt.date | None, dt.date | None]:
     """The first and the last day the patient can have been born: a birth date known only to the year or
     the month ("1972-08") still decides an age factor that every day of it decides alike (probe83 D5)."""
@@ -215,9 +261,12 @@ def evaluate_record(
     baseline: dt.date | None = None,
     trigger: Sequence[str] = DEFAULT_TRIGGER,
     today: dt.date | None = None,
+    clock_day: dt.date | None = None,
 ) -> PatientResult:
-    """``today`` (the run's date, used only without ``as_of``) judges which proposals are overdue."""
+    """``today`` (the run's date, used only without ``as_of``) judges which proposals are overdue.
+    ``clock_day`` (the run's date, default ``today``): results dated after it are set aside and listed."""
     extraction = extract(record, mapping)
+    set_aside_future_results(extraction, clock_day or today)
     response = assess_response(
         extraction.measurements,
         extraction.events,

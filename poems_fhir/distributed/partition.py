@@ -131,7 +131,7 @@ def evaluate_partition(
     whole input's Patients, so that a conditional subject no patient key took (no Patient, or two,
     carry the identifier) is reported as `evaluate` reports it, not as "matches no Patient"."""
     from ..mapping.extract import observation_pruner
-    from ..pipeline import evaluate_record, html_for, merged_record_problem, transaction_for
+    from ..pipeline import evaluate_record, html_for, merged_record_problem, run_day, transaction_for
     from ..report.json_report import patient_to_dict
 
     partition, items = group[0], map(_as_keyed, group[1])
@@ -176,7 +176,13 @@ def evaluate_partition(
                 continue
             try:
                 r = evaluate_record(
-                    record, settings.mapping, profile, settings.as_of, settings.baseline, settings.trigger
+                    record,
+                    settings.mapping,
+                    profile,
+                    settings.as_of,
+                    settings.baseline,
+                    settings.trigger,
+                    clock_day=run_day(),
                 )
             except Exception as exc:  # last resort: a bug must cost this patient only
                 errors.append(internal_error(record.patient, record.patient, exc))
