@@ -960,6 +960,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "closing_doubts": [],
         "closing_tails": [],
         "assertive_words": [],
+        "list_ends": [],
         "nominative_clauses": {"forms": [], "denials": [], "openers": [], "singular_denials": []},
     }
     merged["text"] = text
@@ -1036,6 +1037,7 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         "closing_doubts",
         "closing_tails",
         "assertive_words",
+        "list_ends",
     ):
         text[key] += [v for v in new.get(key, []) if v not in text[key]]
 

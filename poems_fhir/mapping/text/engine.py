@@ -93,6 +93,34 @@ _ELSEWHERE = re.compile(
 )
 
 
+#: the ConTextRule metadata key of a rule that introduces a list (ContextRuleSpec.over_list)
+_OVER_LIST = "over_list"
+
+
+@dataclass(frozen=True)
+class _Reach:
+    """Where a list introduced by an ``over_list`` rule lies (characters of the sentence's doc)."""
+
+    start: int
+    end: int
+    modifier: Modifier
+    trigger: str
+
+
+def _in_list(assertion: Assertion, ent: Any, reaches: list[_Reach]) -> Assertion:
+    """A plainly stated target inside a generic list ("It can cause tiredness, … and, less commonly, swelling
+    of the ankles", "The differential diagnosis includes CIDP, POEMS syndrome and an anti-MAG neuropathy")
+    takes the list's category: the list is said of a drug, a disease or a differential, not of the patient.
+    A target the sentence already qualifies (denied, doubted, historical) keeps its own reading."""
+    if assertion.modifiers:
+        return assertion
+    inside = [r for r in reaches if r.start <= ent.start_char and ent.end_char <= r.end]
+    if not inside:
+        return assertion
+    nearest = min(inside, key=lambda r: abs(ent.start_char - r.start))
+    return replace(assertion, modifiers=frozenset({nearest.modifier}), triggers=(nearest.trigger,))
+
+
 def _same_noun(a: str, b: str) -> bool:
     """Two forms of one noun ("lesions"/"lesion", «очагов»/«очага»): equal, or - both of four letters or
     more - sharing all but at most two letters of the shorter (its inflection)."""
@@ -740,6 +768,8 @@ class TextEngine:
         self._own_predicate = re.compile("(?:" + "|".join(predicates) + r")\s*$") if predicates else None
         exceptions = [phrase_regex(p) for p in self.section.exceptions]
         self._exception = re.compile("|".join(exceptions)) if exceptions else None
+        # where an over_list rule's list ends: ";" and the mapping's contrast and patient words
+        self._list_end = re.compile("|".join([";", *(phrase_regex(p) for p in self.section.list_ends)]))
         clauses = self.section.nominative_clauses
         self._nominative = _whole(clauses.forms)
         self._genitive_denial = _whole(clauses.denials)
@@ -875,6 +905,7 @@ class TextEngine:
                         max_scope=spec.max_scope,
                         allowed_types=allowed,
                         terminated_by=ended_by,
+                        metadata={_OVER_LIST: spec.over_list},
                     )
                     for lit in literals
                 ]
@@ -889,6 +920,7 @@ class TextEngine:
                     max_scope=spec.max_scope,
                     allowed_types=allowed,
                     terminated_by=ended_by,
+                    metadata={_OVER_LIST: spec.over_list},
                 )
             )
         for rule in rules:
@@ -1006,13 +1038,37 @@ class TextEngine:
         # where ConText's terminators end (a clause ending at a comma): no closing denial reaches back past one
         ends = [doc[t.modifier_span[1] - 1].idx for t in doc._.context_graph.modifiers if t.category == "TERMINATE"]
         low = normalise(doc.text)
+        reaches = self._list_reaches(doc, low, chunk.text)
         for ent in doc.ents:
             assertion = _asked(self._closing_denial(self._assertion(ent, chunk.text), ent, doc.text, spans, ends), ent)
-            assertion = _restated_elsewhere(assertion, low, ent.end_char, spans)
+            assertion = _in_list(_restated_elsewhere(assertion, low, ent.end_char, spans), ent, reaches)
             found.append((ent.start_char, assertion))
             found += [(ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])]
         kept = [a for _, a in self._without_excepted_denials(doc.text, found)]
         return [_uncertain_when_cut(a) for a in kept] if chunk.cut else kept
+
+    def _list_reaches(self, doc: Any, low: str, original: str) -> list[_Reach]:
+        """The lists an ``over_list`` rule introduces: from its trigger to the list's end (``list_ends``, ";"
+        or the sentence's end) forward, and back to the previous such end for a rule that looks back.
+        ConText's own scope stops at the list's terminators ("… and an anti-MAG neuropathy") or its
+        ``max_scope``; a generic list (a drug's side effects, warning signs, a differential) names no finding
+        of the patient to its last item (probe105 D1-D5)."""
+        reaches: list[_Reach] = []
+        for m in doc._.context_graph.modifiers:
+            if not (m.rule.metadata or {}).get(_OVER_LIST) or m.category not in _CATEGORY:
+                continue
+            first, last = doc[m.modifier_span[0]], doc[m.modifier_span[1] - 1]
+            begin, end = first.idx, last.idx + len(last.text)
+            sent = first.sent
+            trigger = original[begin:end].replace("¿", "?")
+            direction = m.direction.upper()
+            if direction in ("FORWARD", "BIDIRECTIONAL"):
+                stop = self._list_end.search(low, end, sent.end_char)
+                reaches.append(_Reach(end, stop.start() if stop else sent.end_char, _CATEGORY[m.category], trigger))
+            if direction in ("BACKWARD", "BIDIRECTIONAL"):
+                stops = [s.end() for s in self._list_end.finditer(low, sent.start_char, begin)]
+                reaches.append(_Reach(stops[-1] if stops else sent.start_char, begin, _CATEGORY[m.category], trigger))
+        return reaches
 
     @staticmethod
     def _readings(texts: list[str]) -> Iterator[tuple[int, str]]:

@@ -86,6 +86,11 @@ class ContextRuleSpec(_Strict):
     targets: list[str] | None = None
     #: categories of other rules that end this one's scope besides every TERMINATE (a CLAUSE_BREAK)
     terminated_by: list[Category] | None = None
+    #: the rule introduces a list its words are said of ("can cause", "differential diagnosis includes",
+    #: "warning signs"): every plainly stated target of the list, up to the clause's end (``list_ends``),
+    #: takes its category, past the list's own terminators ("… and an anti-MAG neuropathy") and past
+    #: ``max_scope`` (probe105 D1-D5: the list's last items were read as the patient's findings)
+    over_list: bool = False
     note: str | None = None
 
 
@@ -153,6 +158,9 @@ class TextSection(_Strict):
     #: words that state what precedes them, so a closing denial does not reach back past them
     #: ("splenomegaly is seen and portal flow is absent")
     assertive_words: list[str] = Field(default_factory=list)
+    #: words that end the list an ``over_list`` rule introduces (besides ";" and the sentence's end): a
+    #: contrast or a clause about the patient ("but", "the patient has", «у пациента»)
+    list_ends: list[str] = Field(default_factory=list)
     #: a nominative finding before a comma is not denied by the next clause's genitive denial
     nominative_clauses: NominativeClauses = Field(default_factory=NominativeClauses)
 
