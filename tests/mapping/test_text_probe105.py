@@ -248,3 +248,23 @@ def test_d5_a_differential_list_does_not_make_the_patient_met(mapping):
     )
     assert result.criteria["polyneuropathy"].state is not State.PRESENT
     assert result.classification.value != "met"
+
+
+def test_a_site_adds_where_a_list_ends_and_a_list_rule_of_its_own(tmp_path):
+    from poems_fhir.mapping.rules import load_mapping
+
+    text = "It can cause diarrhoea, yet marked ascites."
+    assert _read(load_mapping(), text) == {"diarrhea": "hypothetical", "ascites": "hypothetical"}
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        "format: poems-fhir-mapping/1\nname: site\nversion: '1'\ntext:\n  list_ends: ['yet']\n  context:\n"
+        "    - {lang: en, literal: 'patient leaflet lists', category: HYPOTHETICAL, direction: FORWARD,"
+        " max_scope: 2, over_list: true}\n",
+        encoding="utf-8",
+    )
+    mapping = load_mapping([site])
+    assert _read(mapping, text) == {"diarrhea": "hypothetical", "ascites": "present"}
+    assert _read(mapping, "The patient leaflet lists diarrhoea, fatigue, rash and ankle swelling.") == {
+        "diarrhea": "hypothetical",
+        "edema": "hypothetical",
+    }
