@@ -275,7 +275,8 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
     failures: dict[int, str] = {}  # a text the engine failed on is listed against its own resource (probe87 D2)
     cuts: dict[int, str] = {}  # and one with more sentences naming a target than it reads (probe87 D9)
     try:
-        results = mapping.text.assert_texts([job.text for job in jobs], failures, cuts)
+        studies = {i for i, job in enumerate(jobs) if job.study}
+        results = mapping.text.assert_texts([job.text for job in jobs], failures, cuts, studies)
     except TextEngineError as exc:
         out.errors.extend(SourceError(job.reference, f"{job.source}: {exc}", job.reference) for job in jobs)
         return
@@ -2846,7 +2847,8 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         texts = _report_texts_reported(raw, out)
         # a letter is no test of what only a named kind of report tests (papilloedema: the eye)
         inadequate = _inadequate_negatives(data, record, mapping, texts) if _any_text_matters(texts, mapping) else None
-        _report_texts(raw, texts, mapping, out, "report", date, None, None, inadequate)
+        # a procedure's report (a nerve conduction study) is a study: its "History:" is the referrer's (probe105 D11)
+        _report_texts(raw, texts, mapping, out, "report", date, None, None, inadequate, study=done is not None)
         return  # laboratory panels: their result Observations are read on their own
     label = concept_label(data.get("code")) or "report"
     seen: set[tuple[str, str | None]] = set()  # per topic and part, as for a Condition
@@ -2889,7 +2891,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         if weak
         else None
     )
-    _report_texts(raw, texts, mapping, out, kind, date, weak_note, modality if weak else None, inadequate)
+    _report_texts(raw, texts, mapping, out, kind, date, weak_note, modality if weak else None, inadequate, study=True)
 
 
 def _any_text_matters(texts: list[tuple[str, str]], mapping: CompiledMapping) -> bool:
@@ -3050,11 +3052,12 @@ def _report_texts(
     weak_note: str | None,
     weak_modality: ModalityRule | None,
     inadequate: dict[str, tuple[str, str]] | None = None,
+    study: bool = False,
 ) -> None:
     """A report's texts (``_texts_of``) go to the text engine (mapping/text)."""
     data = raw.data
     name = concept_label(data.get("code"))
-    weak: dict[str, Any] = {"weak_note": weak_note, "weak_modality": weak_modality}
+    weak: dict[str, Any] = {"weak_note": weak_note, "weak_modality": weak_modality, "study": study}
     if inadequate:
         weak["inadequate"] = {t: (v[0], _negative_note(t, v, name)) for t, v in inadequate.items()}
     for source, text in texts:

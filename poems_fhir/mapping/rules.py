@@ -962,6 +962,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "assertive_words": [],
         "list_ends": [],
         "nominative_clauses": {"forms": [], "denials": [], "openers": [], "singular_denials": []},
+        "referrer_sections": {"headings": [], "study_headings": []},
     }
     merged["text"] = text
     for f in files:
@@ -1025,9 +1026,10 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         current["phrases"] = phrases
     text["context"] += new.get("context", [])
     text["lists"] += new.get("lists", [])
-    for key, values in new.get("nominative_clauses", {}).items():
-        current = text["nominative_clauses"][key]
-        current += [v for v in values if v not in current]
+    for group in ("nominative_clauses", "referrer_sections"):
+        for key, values in new.get(group, {}).items():
+            current = text[group][key]
+            current += [v for v in values if v not in current]
     for key in (
         "disable_defaults",
         "inner_negations",

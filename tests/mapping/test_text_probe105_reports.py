@@ -67,3 +67,71 @@ def test_a_denied_restriction_with_its_stains_stays_denied(mapping):
     text = "Лямбда-рестрикция плазматических клеток не выявлена, каппа отрицательные."
     findings = _findings(run(mapping, report("Трепанобиопсия костного мозга", text, category="PAT")), CLONE)
     assert [f.state for f in findings] == [State.ABSENT]
+
+
+CD = "castleman_disease"
+PN = "polyneuropathy"
+
+
+# D8: the referrer's clinical details - every sentence of them - are not the CT's own finding
+def test_the_clinical_details_section_is_not_the_studys_finding(mapping):
+    text = (
+        "CLINICAL DETAILS:\nPOEMS syndrome. Known sclerotic lesions on PET 2022.\n\nFINDINGS:\n"
+        "No sclerotic lesions are seen on this study.\n\nIMPRESSION:\nNo sclerotic bone lesions demonstrated."
+    )
+    findings = _findings(run(mapping, report("CT chest, abdomen and pelvis with contrast", text)), SCL)
+    assert {(f.state, f.strength) for f in findings} == {(State.ABSENT, Strength.STRONG)}
+
+
+# D11: a question on the request or clinical line is what the report answers, not a doubt beside its answer
+@pytest.mark.parametrize(
+    ("name", "category", "text", "topic"),
+    [
+        (
+            "Excision biopsy, left axillary lymph node - histology",
+            "PAT",
+            "Clinical: ?POEMS ?Castleman.\n\nDiagnosis:\nReactive follicular hyperplasia. No features of Castleman disease.",
+            CD,
+        ),
+        (
+            "Гистологическое исследование биоптата лимфатического узла",
+            "PAT",
+            "Клинический диагноз: POEMS-синдром? Болезнь Кастлемана?\n\nЗаключение: реактивная фолликулярная "
+            "гиперплазия, признаков болезни Кастлемана нет.",
+            CD,
+        ),
+        (
+            "CT chest, abdomen and pelvis",
+            "RAD",
+            "CLINICAL DETAILS: POEMS? Sclerotic lesions?\n\nFINDINGS: No sclerotic bone lesions.",
+            SCL,
+        ),
+        (
+            "CT chest, abdomen and pelvis",
+            "RAD",
+            "HISTORY:\nPOEMS syndrome. Sclerotic lesion in L2 on PET 2022.\n\nFINDINGS: No sclerotic bone lesions.",
+            SCL,
+        ),
+    ],
+)
+def test_the_referrers_question_leaves_the_reports_answer(mapping, name, category, text, topic):
+    findings = _findings(run(mapping, report(name, text, category=category)), topic)
+    assert [f.state for f in findings] == [State.ABSENT]
+
+
+def test_a_history_heading_in_a_nerve_conduction_report_is_the_referrers(mapping):
+    text = (
+        "History: numb feet for a year. ?PNP ?CIDP ?POEMS.\n\n"
+        "Conclusion: No electrophysiological evidence of a large-fibre polyneuropathy."
+    )
+    findings = _findings(run(mapping, report("Nerve conduction studies and EMG", text, category="OTH")), PN)
+    assert [f.state for f in findings] == [State.ABSENT]
+
+
+# a letter's "History:" is the patient's own history: still read (historical), never the referrer's question
+def test_a_letters_history_section_stays_the_patients(mapping):
+    text = "History:\nAscites requiring paracentesis in 2019.\n\nPlan: review in clinic."
+    findings = _findings(
+        run(mapping, report("Haematology clinic letter", text, category="OTH")), "extravascular_volume_overload"
+    )
+    assert findings and all(f.state is not State.ABSENT for f in findings)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from .layout import ANSWERISH_LINE
@@ -158,6 +158,8 @@ class Piece:
 
     text: str
     cut: bool = False
+    #: the piece lies in the report's section for the referrer's question or history ("Clinical details:")
+    referred: bool = False
 
 
 #: a sentence end glued to the next sentence ("feet.Plan:", text flattened from a PDF): a full stop,
@@ -224,6 +226,20 @@ def _uncertain_when_cut(a: Assertion) -> Assertion:
     if a.modifiers & {Modifier.HYPOTHETICAL, Modifier.FAMILY}:
         return a
     return replace(a, modifiers=frozenset({Modifier.POSSIBLE}), triggers=(*a.triggers, CUT_TRIGGER))
+
+
+#: the trigger a finding of the referrer's section carries (shown in the evidence)
+REFERRER_TRIGGER = "the report's section for the referrer's question or history"
+
+
+def _referred(a: Assertion) -> Assertion:
+    """A finding in the referrer's section is what the study was asked or told, not what it found: a
+    statement there ("Known sclerotic lesions on PET 2022") is the referrer's, a "?" there the question the
+    report answers (probe105 D8, D11) - hypothetical, whatever else the sentence says of it. A relative's
+    finding stays the family's."""
+    if Modifier.FAMILY in a.modifiers:
+        return a
+    return replace(a, modifiers=a.modifiers | {Modifier.HYPOTHETICAL}, triggers=(*a.triggers, REFERRER_TRIGGER))
 
 
 #: a list item's marker: "- ascites", "• ascites", "1. ascites", "2) ascites"
@@ -641,20 +657,111 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
     return out
 
 
+#: a line that heads a section of its own ("FINDINGS:", "Impression:", «Заключение:»), or a heading in capitals
+#: alone on its line ("FINDINGS"): it ends the referrer's section above it
+_SECTION_LINE = re.compile(r"[ \t]*[^\W\d_][\w /-]{0,40}:")
+
+
+def _heads_section(line: str, keys: KeyIndex) -> bool:
+    """Whether ``line`` heads a section of its own and names no finding ("FINDINGS:", "IMPRESSION")."""
+    said = line.strip()
+    heading = bool(_SECTION_LINE.match(line)) or (said.isupper() and len(said) <= 40)
+    return heading and not keys.hits(said.split(":", 1)[0].lower())
+
+
+def referrer_spans(text: str, heading: re.Pattern[str], keys: KeyIndex) -> list[tuple[int, int]]:
+    """Where ``text`` holds a report's section for the referrer's question or history (probe105 D8, D11:
+    "CLINICAL DETAILS:⏎POEMS syndrome. Known sclerotic lesions on PET 2022." read the second sentence as
+    the CT's own finding, out of the heading's reach; "Clinical: ?POEMS ?Castleman." doubted what the
+    report's diagnosis denied). A heading with its words on its line heads that line (and the next while
+    the line asks for more: "to exclude⏎…"), as ``_question_lines`` reads it: "Indication: ?POEMS⏎Sclerotic
+    lesion in L2." states the lesion. A heading alone on its line heads the lines under it (after blank
+    lines) up to a blank line or the next section's heading - a line such as "FINDINGS:" that names no
+    finding ("Ascites: yes" under it is the referrer's)."""
+    spans: list[tuple[int, int]] = []
+    for m in heading.finditer(normalise(text)):
+        if spans and m.start() < spans[-1][1]:
+            continue
+        end = _line_end(text, m.end())
+        if text[m.end() : end].strip():
+            while (
+                _asks_more(text[m.end() : end]) and end < len(text) and text[end + 1 : _line_end(text, end + 1)].strip()
+            ):
+                end = _line_end(text, end + 1)
+        else:
+            end = _section_end(text, end, keys)
+        spans.append((m.start(), end))
+    return spans
+
+
+def _line_end(text: str, at: int) -> int:
+    end = text.find("\n", at)
+    return len(text) if end < 0 else end
+
+
+def _asks_more(said: str) -> bool:
+    """Whether a question's last word asks for its next line ("please assess for⏎…", «исключить⏎…»)."""
+    words = said.split()
+    last = words[-1].lower() if words else ""
+    return last in _CONTINUES or last in _ASKS_MORE or last.endswith(("-", ",", "/"))
+
+
+def _section_end(text: str, at: int, keys: KeyIndex) -> int:
+    """The end of the lines under a heading alone on its line (ending at ``at``): past blank lines, up to the
+    next blank line or a line heading a section of its own."""
+    end = at
+    started = False
+    while end < len(text):
+        start = end + 1
+        stop = _line_end(text, start)
+        line = text[start:stop]
+        if not line.strip():
+            if started:
+                break
+        elif started and _heads_section(line, keys):
+            break
+        else:
+            started = True
+        end = stop
+    return end
+
+
+def _blocks(text: str, referrer: re.Pattern[str] | None, keys: KeyIndex) -> list[tuple[str, bool]]:
+    """``text`` cut at its referrer's sections, each part with whether it is one (see ``referrer_spans``)."""
+    if referrer is None:
+        return [(text, False)]
+    spans = referrer_spans(text, referrer, keys)
+    if not spans:
+        return [(text, False)]
+    out: list[tuple[str, bool]] = []
+    at = 0
+    for start, end in spans:
+        out += [(text[at:start], False), (text[start:end], True)]
+        at = end
+    out.append((text[at:], False))
+    return [(block, referred) for block, referred in out if block.strip()]
+
+
 #: sentences with a target parsed per text: a real report has tens; a text with more (megabytes of
 #: pasted narrative) would hold a run - or a CDS request - for minutes (~0.5 ms a sentence)
 MAX_CANDIDATE_SENTENCES = 2000
 
 
 def candidate_sentences(
-    text: str, keys: KeyIndex, sentence_filter: PhraseFilter, found_count: list[int] | None = None
+    text: str,
+    keys: KeyIndex,
+    sentence_filter: PhraseFilter,
+    found_count: list[int] | None = None,
+    referrer: re.Pattern[str] | None = None,
 ) -> list[Piece]:
     """The sentences of ``text`` in which a target phrase occurs (the rest cannot hold a target), the
     first MAX_CANDIDATE_SENTENCES of them (more are logged as skipped: event text.truncated). How many
-    there were before the cut is appended to ``found_count``."""
+    there were before the cut is appended to ``found_count``. ``referrer``: the headings of the referrer's
+    sections (see ``referrer_spans``); their pieces are ``referred``."""
     found = [
-        Piece(p.text.strip(), p.cut)
-        for s in _segments(text, keys)
+        Piece(p.text.strip(), p.cut, referred)
+        for block, referred in _blocks(text, referrer, keys)
+        for s in _segments(block, keys)
         for p in _pieces(s)
         if p.text.strip() and keys.hits(p.text) and sentence_filter.search(p.text)
     ]
@@ -775,6 +882,9 @@ class TextEngine:
         self._genitive_denial = _whole(clauses.denials)
         self._singular_denial = _whole(clauses.singular_denials)
         self._opener = _whole(clauses.openers)
+        sections = self.section.referrer_sections
+        self._referrer = _headings(sections.headings)
+        self._study_referrer = _headings(sections.headings + sections.study_headings)
 
     def _compile_list(self, spec: ListSpec) -> tuple[re.Pattern[str], list[tuple[str, re.Pattern[str]]]] | None:
         """A list's regex and, per member target, the regex of its names (which members a match holds)."""
@@ -936,7 +1046,11 @@ class TextEngine:
     # ------------------------------------------------------------ running
 
     def assert_texts(
-        self, texts: list[str], failures: dict[int, str] | None = None, cuts: dict[int, str] | None = None
+        self,
+        texts: list[str],
+        failures: dict[int, str] | None = None,
+        cuts: dict[int, str] | None = None,
+        studies: Collection[int] = (),
     ) -> list[list[Assertion]]:
         """Assertions per text, in order.
 
@@ -949,6 +1063,8 @@ class TextEngine:
         Without it such a failure raises TextEngineError. A pipeline that cannot be built always raises.
         ``cuts``: where a text with more candidate sentences than MAX_CANDIDATE_SENTENCES is told (its index
         -> what was read), so that the cut is listed as a problem of its resource (probe87 D9).
+        ``studies``: the indexes of texts that are a study's report, where the mapping's ``study_headings``
+        ("History:", «Клинический диагноз:») head the referrer's section too (a letter's are the patient's).
         """
         # slot i: text i as it is; slot n + i: text i with its split words joined (see _readings)
         results: list[list[Assertion]] = [[] for _ in range(2 * len(texts))]
@@ -970,7 +1086,8 @@ class TextEngine:
                 ),
             )
             counted: list[int] = []
-            for chunk in candidate_sentences(text, self.keys, self.sentence_filter, counted):
+            referrer = self._study_referrer if i % len(texts) in studies else self._referrer
+            for chunk in candidate_sentences(text, self.keys, self.sentence_filter, counted, referrer):
                 by_script[script_of(chunk.text)].append((i, chunk))
             if cuts is not None and counted[0] > MAX_CANDIDATE_SENTENCES and i < len(texts):
                 cuts[i] = (
@@ -1045,6 +1162,8 @@ class TextEngine:
             found.append((ent.start_char, assertion))
             found += [(ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])]
         kept = [a for _, a in self._without_excepted_denials(doc.text, found)]
+        if chunk.referred:
+            kept = [_referred(a) for a in kept]
         return [_uncertain_when_cut(a) for a in kept] if chunk.cut else kept
 
     def _list_reaches(self, doc: Any, low: str, original: str) -> list[_Reach]:
@@ -1665,6 +1784,15 @@ def _denied_elsewhere(modifier: Any, ent: Any) -> bool:
         return False  # the aside names a finding of its own
     aside = text[aside_start + 1 : at] + " " + text[stop:aside_end]
     return _ANOTHER_EXAM.search(aside) is not None and _THIS_EXAM.search(aside) is None
+
+
+def _headings(phrases: list[str]) -> re.Pattern[str] | None:
+    """Headings at a line's start (after a bullet) before their colon - "Clinical details:", "CLINICAL
+    HISTORY/INDICATION:" - on the lower-cased text (``normalise``)."""
+    if not phrases:
+        return None
+    words = "|".join(phrase_regex(p) for p in phrases)
+    return re.compile(rf"^[ \t]*(?:[-–•*·][ \t]*)?(?:{words})(?:/[^\n:]{{1,30}})?[ \t]*:", re.MULTILINE)
 
 
 def _whole(phrases: list[str]) -> re.Pattern[str] | None:

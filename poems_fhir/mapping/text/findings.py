@@ -66,6 +66,8 @@ class TextJob:
     label: str = ""  # the resource's own name, e.g. "CT chest/abdomen/pelvis"
     #: a Condition's abatement (resolved, inactive or in remission): where a context named in its words ends
     resolved_on: dt.date | None = None
+    #: a study's report (imaging, histology, a reported procedure): its "History:" is the referrer's section
+    study: bool = False
 
     def allows(self, rule: ConditionRule) -> bool:
         if self.kind == "condition":

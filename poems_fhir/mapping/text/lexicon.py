@@ -129,6 +129,15 @@ class NominativeClauses(_Strict):
     singular_denials: list[str] = Field(default_factory=list)
 
 
+class ReferrerSections(_Strict):
+    """Headings of the referrer's section ("Clinical details:", «Показания:»): ``headings`` in any text,
+    ``study_headings`` only in a study's report (imaging, histology, a reported procedure such as a nerve
+    conduction study) - a letter's "History:" or «Клинический диагноз:» is the patient's own."""
+
+    headings: list[str] = Field(default_factory=list)
+    study_headings: list[str] = Field(default_factory=list)
+
+
 class TextSection(_Strict):
     languages: dict[str, LanguageSpec] = Field(default_factory=dict)
     #: condition rule id -> phrases that name it
@@ -163,6 +172,9 @@ class TextSection(_Strict):
     list_ends: list[str] = Field(default_factory=list)
     #: a nominative finding before a comma is not denied by the next clause's genitive denial
     nominative_clauses: NominativeClauses = Field(default_factory=NominativeClauses)
+    #: headings of a report's section for the referrer's question and history, matched at a line's start before
+    #: a colon: what the section says is asked or told by the referrer, never the study's own finding
+    referrer_sections: ReferrerSections = Field(default_factory=ReferrerSections)
 
 
 _YO = str.maketrans({"е": "[её]", "ё": "[её]"})
