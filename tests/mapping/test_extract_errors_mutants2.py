@@ -132,7 +132,7 @@ def test_a_finding_read_from_text_records_its_resource_as_used(mapping):
 
 
 def test_a_text_engine_failure_reports_each_text_and_the_coded_facts_stay(mapping, monkeypatch):
-    def fail(texts, failures=None, cuts=None):
+    def fail(texts, failures=None, cuts=None, studies=()):
         raise TextEngineError("model not loaded")
 
     monkeypatch.setattr(mapping.text, "assert_texts", fail)
