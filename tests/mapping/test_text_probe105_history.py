@@ -1,0 +1,115 @@
+"""probe105: clinical text read wrongly in long narratives - relatives named after the finding and Russian
+relatives (D6, D7), an English clause in a Russian sentence (D9), a past finding said to have resolved (D10),
+the Russian dash field answered yes (D13) and an organ "is normal" in prose (D15)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from poems_fhir.criteria.profiles import get_profile
+from poems_fhir.pipeline import evaluate_record
+from tests.conftest import make_record
+from tests.mapping.test_text_corpus import labels
+
+
+def _read(mapping, text: str) -> dict[str, str]:
+    [assertions] = mapping.text.assert_texts([text])
+    return labels(assertions)
+
+
+def _patient(text: str) -> list[dict[str, Any]]:
+    """probe105's `M` patient: polyneuropathy, an IgG lambda immunofixation and a plasma VEGF of 624 are
+    coded, so a minor criterion read from the letter's text decides `met`."""
+    subject = {"reference": "Patient/p1"}
+    return [
+        {
+            "resourceType": "Condition",
+            "id": "pn",
+            "subject": subject,
+            "verificationStatus": {
+                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]
+            },
+            "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "G62.89"}]},
+            "recordedDate": "2024-01-10",
+        },
+        {
+            "resourceType": "Observation",
+            "id": "ife",
+            "status": "final",
+            "subject": subject,
+            "code": {"coding": [{"system": "http://loinc.org", "code": "25700-6"}]},
+            "effectiveDateTime": "2024-01-12",
+            "valueCodeableConcept": {"text": "IgG lambda"},
+        },
+        {
+            "resourceType": "Observation",
+            "id": "vegf",
+            "status": "final",
+            "subject": subject,
+            "code": {"coding": [{"system": "http://loinc.org", "code": "75628-8"}], "text": "VEGF-A, EDTA plasma"},
+            "effectiveDateTime": "2024-01-12",
+            "valueQuantity": {"value": 624, "unit": "pg/mL", "system": "http://unitsofmeasure.org", "code": "pg/mL"},
+        },
+        {
+            "resourceType": "DiagnosticReport",
+            "id": "doc",
+            "status": "final",
+            "subject": subject,
+            "code": {"coding": [{"system": "http://loinc.org", "code": "18842-5"}], "text": "Discharge summary"},
+            "effectiveDateTime": "2024-02-01",
+            "conclusion": text,
+        },
+    ]
+
+
+def _criteria(mapping, text: str) -> tuple[str, dict[str, str]]:
+    result = evaluate_record(make_record(*_patient(text)), mapping, get_profile("mayo"), None)
+    states = {str(getattr(c, "value", c)): r.state.value for c, r in result.assessment.criteria.items()}
+    return result.assessment.classification.value, states
+
+
+# --- D6, D7: relatives named after the finding; the relatives a family history names -----------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ankle oedema and ascites (heart failure) - father.", {"edema": "family", "ascites": "family"}),
+        ("FAMILY HISTORY\nHypothyroidism - mother.\nLymphadenopathy and splenomegaly (lymphoma) - maternal uncle.",
+         {"hypothyroidism": "family", "lymphadenopathy": "family", "splenomegaly": "family"}),
+        ("Hypogonadism - paternal grandfather.", {"hypogonadism": "family"}),
+        ("Hypothyroidism (mother).", {"hypothyroidism": "family"}),
+        ("Hypothyroidism in a paternal aunt.", {"hypothyroidism": "family"}),
+        ("Семейный анамнез: у дяди по материнской линии — спленомегалия, у супруги — гипогонадизм.",
+         {"splenomegaly": "family", "hypogonadism": "family"}),
+        ("Со слов пациента, у жены гипотиреоз и отеки ног.", {"hypothyroidism": "family", "edema": "family"}),
+        ("Наследственность: у родного брата — лимфома, у родной сестры — гипогонадизм.", {"hypogonadism": "family"}),
+        ("Гипотиреоз — мать.", {"hypothyroidism": "family"}),
+        ("Жұбайында гипотиреоз.", {"hypothyroidism": "family"}),
+        ("Гипотиреоз — анасы.", {"hypothyroidism": "family"}),
+        # the patient's own findings stay the patient's
+        ("Splenomegaly 16 cm - reviewed with the haematology team.", {"splenomegaly": "present"}),
+        ("У жены гипотиреоз, у пациента гипогонадизм.", {"hypothyroidism": "family", "hypogonadism": "present"}),
+    ],
+)  # fmt: skip
+def test_a_relatives_finding_is_family(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ankle oedema and ascites (heart failure) - father.",  # min/D6
+        "FAMILY HISTORY\nHypothyroidism - mother.\nLymphadenopathy and splenomegaly (lymphoma) - maternal uncle.",
+        "Семейный анамнез: у дяди по материнской линии — спленомегалия, у супруги — гипогонадизм.",  # min/D7
+        "Со слов пациента, у жены гипотиреоз и отеки ног.",  # min/D7b
+        "Наследственность: у родного брата — лимфома, у родной сестры — гипогонадизм.",  # min/D7c
+    ],
+)
+def test_a_relatives_finding_does_not_make_the_patient_met(mapping, text):
+    classification, states = _criteria(mapping, text)
+    assert classification != "met"
+    for criterion in ("organomegaly", "extravascular_volume_overload", "endocrinopathy"):
+        assert states[criterion] == "not_assessed", criterion
