@@ -113,3 +113,30 @@ def test_a_relatives_finding_does_not_make_the_patient_met(mapping, text):
     assert classification != "met"
     for criterion in ("organomegaly", "extravascular_volume_overload", "endocrinopathy"):
         assert states[criterion] == "not_assessed", criterion
+
+
+# --- D15: an organ said to be normal in prose ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("No lymphadenopathy. Spleen is normal. Liver is normal.",
+         {"lymphadenopathy": "negated", "splenomegaly": "negated", "hepatomegaly": "negated"}),
+        ("The spleen is unremarkable.", {"splenomegaly": "negated"}),
+        ("Spleen normal, liver enlarged.", {"splenomegaly": "negated", "hepatomegaly": "present"}),
+        ("Liver and spleen are normal.", {"hepatomegaly": "negated", "splenomegaly": "negated"}),
+        ("Селезенка не изменена.", {"splenomegaly": "negated"}),
+        ("Көкбауыр қалыпты.", {"splenomegaly": "negated"}),
+        # another property said normal says nothing of the size
+        ("Spleen is normal in echotexture.", {}),
+    ],
+)  # fmt: skip
+def test_an_organ_normal_in_prose_denies_its_enlargement(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+def test_a_ct_saying_the_organs_are_normal_denies_organomegaly(mapping):
+    # min/D15 (a CT whose organs are all said to be normal): organomegaly absent, no longer "not assessed"
+    _, states = _criteria(mapping, "No lymphadenopathy. Spleen is normal. Liver is normal.")
+    assert states["organomegaly"] == "absent"
