@@ -89,7 +89,8 @@ def test_a_form_or_an_answered_question_is_its_answer_at_the_same_length(text, r
         # as written: one space already, a yes, a sentence after the denial, a template's "yes / no"
         ("Ascites: no", "Ascites: no"),
         ("Sclerotic lesions:  yes.", "Sclerotic lesions:  yes."),
-        ("Ascites — present", "Ascites — present"),
+        # probe105 D13: a yes after a dash keeps its words, the dash read as the colon («Отеки — есть»)
+        ("Ascites — present", "Ascites : present"),
         ("Ascites: no evidence of loculation", "Ascites: no evidence of loculation"),
         ("Ascites yes / no", "Ascites yes / no"),
         ("Sclerotic lesion in L2 - none elsewhere.", "Sclerotic lesion in L2 - none elsewhere."),

@@ -140,3 +140,30 @@ def test_a_ct_saying_the_organs_are_normal_denies_organomegaly(mapping):
     # min/D15 (a CT whose organs are all said to be normal): organomegaly absent, no longer "not assessed"
     _, states = _criteria(mapping, "No lymphadenopathy. Spleen is normal. Liver is normal.")
     assert states["organomegaly"] == "absent"
+
+
+# --- D13: a field answered yes after a dash -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Асцит — нет. Гидроторакс — нет. Отеки — есть (голени).",
+         {"ascites": "negated", "pleural_effusion": "negated", "edema": "present"}),
+        ("Отеки - да.", {"edema": "present"}),
+        ("Oedema - yes (ankles).", {"edema": "present"}),
+        ("Ісіну — бар.", {"edema": "present"}),
+        # another oedema is still none of the volume overload's
+        ("Отек легких — есть.", {}),
+        ("Pulmonary oedema - present.", {}),
+    ],
+)  # fmt: skip
+def test_a_field_answered_yes_after_a_dash_is_read(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+def test_the_dash_field_answered_yes_gives_the_volume_overload(mapping):
+    # min/D13: the oedema makes the minor criterion present and the patient met
+    classification, states = _criteria(mapping, "Асцит — нет. Гидроторакс — нет. Отеки — есть (голени).")
+    assert states["extravascular_volume_overload"] == "present"
+    assert classification == "met"

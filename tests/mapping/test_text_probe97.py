@@ -214,9 +214,10 @@ def test_a_field_start_anchor_reads_a_long_text_once():
         # near readings kept: the organ's other features, "normal" without a field
         ("Spleen: no focal lesion", {}),
         ("Spleen: normal echotexture, enlarged at 16 cm", {}),
+        # probe105 D15: "normal" ending the organ's clause in prose is read too
         (
             "Liver normal, spleen and lymph nodes are enlarged.",
-            {"splenomegaly": "present", "lymphadenopathy": "present"},
+            {"hepatomegaly": "negated", "splenomegaly": "present", "lymphadenopathy": "present"},
         ),
     ],
 )

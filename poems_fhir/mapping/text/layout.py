@@ -359,7 +359,7 @@ def answered_forms(text: str, names: Callable[[str], bool] | None = None) -> str
     # last: the question's answer above ("Q: X? A: no" is "X:    no") is a field like any other (probe87 D7)
     if "?" in text:
         text = _ANSWERED_BELOW.sub(lambda m: ":" + " " * len(m.group(1)), text)
-    text = spaced_answers(_ANSWERED.sub(":", text))
+    text = dashed_yes(spaced_answers(_ANSWERED.sub(":", text)))
     if names is None:
         return text
     return doubted_fields(spaced_fields(text, names), names)
@@ -380,6 +380,31 @@ _SPACED_ANSWER = re.compile(
     rf"(?P<stop>[.;,]?)(?={_WS}{{0,20}}(?:\r?$|[.;,)])|{_WS}{{2}}|\t)",
     re.IGNORECASE | re.MULTILINE,
 )
+#: a field's yes answer after a dash or "=", where a field starts: «Отеки — есть (голени)», "Oedema - present"
+_DASHED_YES = re.compile(
+    rf"(?:^|(?<=[.;!?\t|]))(?P<label>{_WS}*+[^\W\d_][^\n.;:!?=/→…\-‐‑‒–—―|]{{0,60}}?){_WS}++(?P<mark>[-‐‑‒–—―=])"
+    rf"{_WS}*+(?:yes|present|есть|да|имеются|имеется|бар|иә)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def dashed_yes(text: str) -> str:
+    """A field answered yes after a dash, its dash read as the colon, at the same length: «Отеки — есть
+    (голени)» is «Отеки : есть (голени)» (probe105 D13: a bare «Отеки» is no target - oedema of the lungs or the
+    marrow is none - so only the field form is read, and its dash was not; a no was already made ": no").
+    Only after a label of a few words where a field starts."""
+    if not any(c in text for c in "-‐‑‒–—―="):
+        return text
+    out: list[str] | None = None
+    for m in _DASHED_YES.finditer(text):
+        label = m.group("label")
+        if not 1 <= len(label.split()) <= _MAX_LABEL_WORDS or _ANSWER_WORD.search(label):
+            continue
+        out = out or list(text)
+        out[m.start("mark")] = ":"
+    return "".join(out) if out is not None else text
+
+
 #: the label before such a mark: a few words since the line's or the sentence's start
 _SPACED_LABEL = re.compile(r"[^\n.;:!?=/→…]{1,80}$")
 #: white space after an answer, before the line's end or the next field
