@@ -167,3 +167,35 @@ def test_the_dash_field_answered_yes_gives_the_volume_overload(mapping):
     classification, states = _criteria(mapping, "Асцит — нет. Гидроторакс — нет. Отеки — есть (голени).")
     assert states["extravascular_volume_overload"] == "present"
     assert classification == "met"
+
+
+# --- D10: a past finding that resolved -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("In 2019 he had ascites requiring two paracenteses; this resolved completely and has not recurred.",
+         {"ascites": "historical"}),
+        ("Splenomegaly was noted in 2019 but has since normalised.", {"splenomegaly": "historical"}),
+        ("Papilloedema in 2021 which has now settled.", {"papilledema": "historical"}),
+        ("Ascites in 2020; no recurrence since.", {"ascites": "historical"}),
+        ("No recurrence of ascites.", {"ascites": "historical"}),
+        ("В 2019 г. отмечался асцит, потребовавший двух лапароцентезов; асцит купирован, рецидивов нет.",
+         {"ascites": "historical"}),
+        ("Асцит в 2019 г., в дальнейшем не рецидивировал.", {"ascites": "historical"}),
+        # another finding's resolution leaves this one stated
+        ("Moderate ascites; pleural effusion has resolved.", {"ascites": "present", "pleural_effusion": "historical"}),
+    ],
+)  # fmt: skip
+def test_a_past_finding_said_to_have_resolved_is_historical(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+def test_a_resolved_past_finding_is_indeterminate_not_met(mapping):
+    # min/D10: historical -> indeterminate (a clinician must date it), no longer present and `met`
+    classification, states = _criteria(
+        mapping, "In 2019 he had ascites requiring two paracenteses; this resolved completely and has not recurred."
+    )
+    assert states["extravascular_volume_overload"] == "indeterminate"
+    assert classification != "met"

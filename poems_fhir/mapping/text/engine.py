@@ -782,6 +782,31 @@ def candidate_sentences(
     return found
 
 
+#: a historical trigger that says the finding went away (not "history of", "previously"): resolved, regressed,
+#: settled, did not recur, купирован, разрешился, регрессировал, исчез, без рецидива, жойылды
+_RESOLUTION = re.compile(
+    r"resol|regress|settl|clear|subsid|disappear|normali[sz]|remitt|recur|купир|разреш|регресс|исчез|рецидив|"
+    r"жойыл|кетті",
+    re.IGNORECASE,
+)
+
+
+def _resolved_later(found: list[Assertion]) -> list[Assertion]:
+    """A finding said to have gone later in its sentence was there before, at every mention: «В 2019 г.
+    отмечался асцит…; асцит купирован» (probe105 D10: the first mention read present beside the historical
+    second, so the criterion was present, `met`). Only a plainly present mention before a resolved one of the
+    same target; a finding stated now beside an old one that resolved becomes a doubt, never a denial."""
+    out = list(found)
+    for later, a in enumerate(found):
+        if a.label != "historical" or not any(_RESOLUTION.search(t) for t in a.triggers):
+            continue
+        for i in range(later):
+            b = out[i]
+            if b.target == a.target and not b.modifiers:
+                out[i] = replace(b, modifiers=a.modifiers, triggers=a.triggers)
+    return out
+
+
 def script_of(text: str) -> str:
     return "cyrillic" if len(_CYRILLIC.findall(text)) > len(_LATIN.findall(text)) else "latin"
 
@@ -1164,6 +1189,7 @@ class TextEngine:
         kept = [a for _, a in self._without_excepted_denials(doc.text, found)]
         if chunk.referred:
             kept = [_referred(a) for a in kept]
+        kept = _resolved_later([a for _, a in self._without_excepted_denials(doc.text, found)])
         return [_uncertain_when_cut(a) for a in kept] if chunk.cut else kept
 
     def _list_reaches(self, doc: Any, low: str, original: str) -> list[_Reach]:
