@@ -29,7 +29,9 @@ def _patient(text: str) -> list[dict[str, Any]]:
             "id": "pn",
             "subject": subject,
             "verificationStatus": {
-                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}
+                ]
             },
             "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "G62.89"}]},
             "recordedDate": "2024-01-10",
@@ -198,4 +200,29 @@ def test_a_resolved_past_finding_is_indeterminate_not_met(mapping):
         mapping, "In 2019 he had ascites requiring two paracenteses; this resolved completely and has not recurred."
     )
     assert states["extravascular_volume_overload"] == "indeterminate"
+    assert classification != "met"
+
+
+# --- D9: a clause in the other language's script --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Объективно: живот мягкий, no HSM, no ascites.", {"ascites": "negated"}),
+        ("Status localis: живот мягкий, no ascites, отеки голеней.", {"ascites": "negated", "edema": "present"}),
+        ("Осмотр: no papilloedema, глазное дно без особенностей.", {"papilledema": "negated"}),
+        ("Abdomen: soft, non-tender, асцита нет.", {"ascites": "negated"}),
+        # a trigger reaching into a clause of the sentence's own language is not taken
+        ("Объективно: no HSM, асцит умеренный.", {"ascites": "present"}),
+    ],
+)  # fmt: skip
+def test_a_clause_in_the_other_script_is_read_with_its_own_rules(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+def test_an_english_denial_in_a_russian_sentence_does_not_make_the_patient_met(mapping):
+    # min/D9: the ascites denied, the volume overload absent - no longer present and `met`
+    classification, states = _criteria(mapping, "Объективно: живот мягкий, no HSM, no ascites.")
+    assert states["extravascular_volume_overload"] != "present"
     assert classification != "met"

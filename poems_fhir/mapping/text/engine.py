@@ -807,6 +807,20 @@ def _resolved_later(found: list[Assertion]) -> list[Assertion]:
     return out
 
 
+#: what ends a clause inside a sentence, for reading a clause in the other script
+_CLAUSE_MARK = re.compile(r"[,;:()\[\]\n]")
+
+
+def _clause_of(text: str, words: str) -> str | None:
+    """The clause of ``text`` holding ``words`` (their first occurrence), between clause marks."""
+    at = text.find(words)
+    if at < 0:
+        return None
+    start = max((m.end() for m in _CLAUSE_MARK.finditer(text, 0, at)), default=0)
+    end = _CLAUSE_MARK.search(text, at + len(words))
+    return text[start : end.start() if end else len(text)]
+
+
 def script_of(text: str) -> str:
     return "cyrillic" if len(_CYRILLIC.findall(text)) > len(_LATIN.findall(text)) else "latin"
 
@@ -1133,7 +1147,7 @@ class TextEngine:
                 if i % len(texts) in failed:
                     continue  # a text the pipeline failed on is not read at all (a denial may be what failed)
                 try:
-                    kept = self._chunk_assertions(nlp, chunk)
+                    kept = self._other_script_clauses(self._chunk_assertions(nlp, chunk), chunk, script)
                 except Exception as exc:  # one text's failure is that text's, never its batch's (probe87 D2)
                     why = f"the text engine failed on this text ({type(exc).__name__}: {exc}); not read"
                     if failures is None:
@@ -1214,6 +1228,37 @@ class TextEngine:
                 stops = [s.end() for s in self._list_end.finditer(low, sent.start_char, begin)]
                 reaches.append(_Reach(stops[-1] if stops else sent.start_char, begin, _CATEGORY[m.category], trigger))
         return reaches
+    def _other_script_clauses(self, kept: list[Assertion], chunk: Piece, script: str) -> list[Assertion]:
+        """A clause written wholly in the other script is read with that script's rules too: «Объективно: живот
+        мягкий, no HSM, no ascites.» goes to the Cyrillic pipeline by its letters, which knows no English "no"
+        (probe105 D9: the ascites read present, `met`). A target read plainly present takes the other reading's
+        context when the target, its clause (between commas, semicolons, colons, brackets) and the trigger are
+        all in that script - a trigger reaching into a clause of the sentence's own language is left out ("no
+        HSM, асцит умеренный" keeps the ascites)."""
+        other = "latin" if script == "cyrillic" else "cyrillic"
+        own_letters, other_letters = (_CYRILLIC, _LATIN) if script == "cyrillic" else (_LATIN, _CYRILLIC)
+        if other not in self.scripts or all(a.modifiers for a in kept) or not other_letters.search(chunk.text):
+            return kept
+        theirs = self._chunk_assertions(self._pipeline(other), chunk)
+        out = []
+        for a in kept:
+            clause = _clause_of(chunk.text, a.text)
+            read = next(
+                (
+                    b
+                    for b in theirs
+                    if b.target == a.target
+                    and b.text == a.text
+                    and b.modifiers
+                    and not a.modifiers
+                    and clause is not None
+                    and not own_letters.search(clause)
+                    and all(t.lower() in clause.lower() for t in b.triggers)
+                ),
+                None,
+            )
+            out.append(a if read is None else replace(a, modifiers=read.modifiers, triggers=read.triggers))
+        return out
 
     @staticmethod
     def _readings(texts: list[str]) -> Iterator[tuple[int, str]]:
