@@ -1200,10 +1200,9 @@ class TextEngine:
             assertion = _in_list(_restated_elsewhere(assertion, low, ent.end_char, spans), ent, reaches)
             found.append((ent.start_char, assertion))
             found += [(ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])]
-        kept = [a for _, a in self._without_excepted_denials(doc.text, found)]
-        if chunk.referred:
-            kept = [_referred(a) for a in kept]
         kept = _resolved_later([a for _, a in self._without_excepted_denials(doc.text, found)])
+        if chunk.referred:  # the referrer's section: what it names is the question, not the study's finding
+            kept = [_referred(a) for a in kept]
         return [_uncertain_when_cut(a) for a in kept] if chunk.cut else kept
 
     def _list_reaches(self, doc: Any, low: str, original: str) -> list[_Reach]:
@@ -1228,6 +1227,7 @@ class TextEngine:
                 stops = [s.end() for s in self._list_end.finditer(low, sent.start_char, begin)]
                 reaches.append(_Reach(stops[-1] if stops else sent.start_char, begin, _CATEGORY[m.category], trigger))
         return reaches
+
     def _other_script_clauses(self, kept: list[Assertion], chunk: Piece, script: str) -> list[Assertion]:
         """A clause written wholly in the other script is read with that script's rules too: «Объективно: живот
         мягкий, no HSM, no ascites.» goes to the Cyrillic pipeline by its letters, which knows no English "no"
