@@ -107,18 +107,30 @@ class _Reach:
     trigger: str
 
 
-def _in_list(assertion: Assertion, ent: Any, reaches: list[_Reach]) -> Assertion:
+def _in_list(assertion: Assertion, ent: Any, reaches: list[_Reach], stated: bool) -> Assertion:
     """A plainly stated target inside a generic list ("It can cause tiredness, … and, less commonly, swelling
     of the ankles", "The differential diagnosis includes CIDP, POEMS syndrome and an anti-MAG neuropathy")
     takes the list's category: the list is said of a drug, a disease or a differential, not of the patient.
-    A target the sentence already qualifies (denied, doubted, historical) keeps its own reading."""
-    if assertion.modifiers:
-        return assertion
+    A target the sentence already qualifies (denied, doubted, historical) keeps its own reading.
+
+    The list ends where the patient's own clause begins (probe106 D1, D2: "Warning signs were explained and on
+    examination he had ascites", «Побочные эффекты разъяснены, отмечаются отеки»): a target past its list's
+    end, or stated in its own clause (``stated``: a word such as "noted", «отмечаются» beside it), loses what
+    only a list's trigger gave it - ConText's own scope of that trigger runs past the list's end."""
+    own = {r.trigger for r in reaches}
     inside = [r for r in reaches if r.start <= ent.start_char and ent.end_char <= r.end]
-    if not inside:
+    if assertion.modifiers:
+        if assertion.triggers and set(assertion.triggers) <= own and (stated or not inside):
+            return replace(assertion, modifiers=frozenset(), triggers=())
+        return assertion
+    if not inside or stated:
         return assertion
     nearest = min(inside, key=lambda r: abs(ent.start_char - r.start))
     return replace(assertion, modifiers=frozenset({nearest.modifier}), triggers=(nearest.trigger,))
+
+
+#: what ends a clause around a list item: a comma, a semicolon, a colon, a bracket, a sentence's end
+_ITEM_CLAUSE = re.compile(r"[,;:()\[\].!?\n]")
 
 
 def _same_noun(a: str, b: str) -> bool:
@@ -683,6 +695,12 @@ def referrer_spans(text: str, heading: re.Pattern[str], keys: KeyIndex) -> list[
         if spans and m.start() < spans[-1][1]:
             continue
         end = _line_end(text, m.end())
+        inline = _INLINE_HEADING.search(text, m.end(), end)
+        while inline is not None and keys.hits(inline.group(1).lower()):  # "Ascites: yes" is no heading
+            inline = _INLINE_HEADING.search(text, inline.end(), end)
+        if inline is not None:  # "Clinical details: POEMS. Findings: splenomegaly 16 cm." (probe106 D5, D6)
+            spans.append((m.start(), inline.start()))
+            continue
         if text[m.end() : end].strip():
             while (
                 _asks_more(text[m.end() : end]) and end < len(text) and text[end + 1 : _line_end(text, end + 1)].strip()
@@ -692,6 +710,10 @@ def referrer_spans(text: str, heading: re.Pattern[str], keys: KeyIndex) -> list[
             end = _section_end(text, end, keys)
         spans.append((m.start(), end))
     return spans
+
+
+#: a section heading inside a line, after a sentence ends: "…. Findings:", "… IMPRESSION:", «… Заключение:»
+_INLINE_HEADING = re.compile(r"(?<=[.;?!])\s+([^\W\d_][\w /-]{0,30}?)\s*:")
 
 
 def _line_end(text: str, at: int) -> int:
@@ -707,23 +729,17 @@ def _asks_more(said: str) -> bool:
 
 
 def _section_end(text: str, at: int, keys: KeyIndex) -> int:
-    """The end of the lines under a heading alone on its line (ending at ``at``): past blank lines, up to the
-    next blank line or a line heading a section of its own."""
-    end = at
-    started = False
-    while end < len(text):
-        start = end + 1
-        stop = _line_end(text, start)
-        line = text[start:stop]
-        if not line.strip():
-            if started:
-                break
-        elif started and _heads_section(line, keys):
-            break
-        else:
-            started = True
-        end = stop
-    return end
+    """The end of the line under a heading alone on its line (ending at ``at``), past blank lines: that one line
+    only - the lines after it may be the report's own findings with no blank line or heading between
+    (probe106 D7: "Indication:⏎Staging of POEMS syndrome⏎The spleen is enlarged at 16 cm." lost the spleen),
+    and one line holds what a referrer writes under such a heading. A line heading a section of its own
+    ("FINDINGS:") ends it at once."""
+    start = at + 1
+    while start < len(text) and not text[start : _line_end(text, start)].strip():
+        start = _line_end(text, start) + 1
+    if start >= len(text) or _heads_section(text[start : _line_end(text, start)], keys):
+        return at
+    return _line_end(text, start)
 
 
 def _blocks(text: str, referrer: re.Pattern[str] | None, keys: KeyIndex) -> list[tuple[str, bool]]:
@@ -1197,13 +1213,26 @@ class TextEngine:
         reaches = self._list_reaches(doc, low, chunk.text)
         for ent in doc.ents:
             assertion = _asked(self._closing_denial(self._assertion(ent, chunk.text), ent, doc.text, spans, ends), ent)
-            assertion = _in_list(_restated_elsewhere(assertion, low, ent.end_char, spans), ent, reaches)
+            assertion = _restated_elsewhere(assertion, low, ent.end_char, spans)
+            assertion = _in_list(assertion, ent, reaches, bool(reaches) and self._stated_in_clause(low, ent))
             found.append((ent.start_char, assertion))
             found += [(ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])]
         kept = _resolved_later([a for _, a in self._without_excepted_denials(doc.text, found)])
         if chunk.referred:  # the referrer's section: what it names is the question, not the study's finding
             kept = [_referred(a) for a in kept]
         return [_uncertain_when_cut(a) for a in kept] if chunk.cut else kept
+
+    def _stated_in_clause(self, low: str, ent: Any) -> bool:
+        """Whether the target's own clause (between commas, brackets, sentence ends) holds a word that states it
+        ("splenomegaly was noted", «отмечаются отеки», "confirmed"): a clause about the patient, not a list item."""
+        if self._assertive is None:
+            return False
+        start = max((m.end() for m in _ITEM_CLAUSE.finditer(low, 0, ent.start_char)), default=0)
+        end_match = _ITEM_CLAUSE.search(low, ent.end_char)
+        end = end_match.start() if end_match else len(low)
+        return bool(
+            self._assertive.search(low[start : ent.start_char]) or self._assertive.search(low[ent.end_char : end])
+        )
 
     def _list_reaches(self, doc: Any, low: str, original: str) -> list[_Reach]:
         """The lists an ``over_list`` rule introduces: from its trigger to the list's end (``list_ends``, ";"
