@@ -151,7 +151,7 @@ def set_aside_future_results(extraction: Extraction, clock_day: dt.date | None) 
     Treatments and diagnoses are left: a planned procedure or a course's end may lie ahead."""
     if clock_day is None:
         return
-    limit = clock_day + dt.timedelta(days=1)
+    limit = clock_day + dt.timedelta(days=1) if clock_day < dt.date.max else clock_day  # the calendar's end
 
     def future(reference: str, day: dt.date | None) -> bool:
         return day is not None and day > limit and reference.startswith(_RESULT_TYPES)

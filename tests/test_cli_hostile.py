@@ -3,6 +3,8 @@ resource or patient and exits 4, nothing hangs, no traceback without --debug."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import os
 from pathlib import Path
@@ -158,7 +160,11 @@ def test_output_below_a_regular_file_is_a_usage_error(tmp_path: Path, args: list
     assert "is a part of the path a regular file?" in result.stderr and "Traceback" not in result.output
 
 
-def test_report_survives_extreme_dates_and_values(tmp_path: Path) -> None:
+def test_report_survives_extreme_dates_and_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the run's day at the calendar's end: a result dated 9999 is otherwise set aside as one from the future
+    # (pipeline.set_aside_future_results), and the calendar-end paths this guards would not be reached
+    monkeypatch.setattr("poems_fhir.pipeline.run_day", lambda: dt.date(9999, 12, 31))
+
     def obs(i: int, day: str, value: float) -> dict[str, Any]:
         return {
             "resourceType": "Observation",
@@ -316,7 +322,10 @@ def test_a_patient_whose_name_or_identifier_is_malformed_is_a_reported_skip_not_
 
 
 @pytest.mark.parametrize("year", ["9999", "0001"])
-def test_a_complete_response_window_at_the_calendars_end_is_no_internal_error(tmp_path: Path, year: str) -> None:
+def test_a_complete_response_window_at_the_calendars_end_is_no_internal_error(
+    tmp_path: Path, year: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("poems_fhir.pipeline.run_day", lambda: dt.date(9999, 12, 31))  # see the test above
     # probe22 R-date-overflow-9999: a negative serum and urine immunofixation on 9999-12-06 (the month
     # around them left the calendar): OverflowError, exit 70
     day, start = (f"{year}-12-06", f"{year}-02-22") if year == "9999" else (f"{year}-01-10", f"{year}-01-01")

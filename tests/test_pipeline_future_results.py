@@ -65,3 +65,9 @@ def test_evaluate_on_the_command_line_uses_todays_date(tmp_path):
     out = json.loads(result.output)
     assert out["patients"][0]["criteria"]["vegf_elevation"]["state"] == "not_assessed"
     assert any("dated 9999-01-12, after the run's date" in e["message"] for e in out["errors"])
+
+
+def test_a_run_day_at_the_calendars_end_sets_nothing_aside(tmp_path):
+    # the day's grace must not leave the calendar (OverflowError cost the patient, exit 70)
+    criterion, extraction = _vegf(_with_vegf_on(tmp_path, "9999-12-31"), dt.date.max)
+    assert criterion.state is State.PRESENT and extraction.errors == []
