@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 import pytest
 
+from poems_fhir.criteria.model import Finding, State
 from poems_fhir.fhir.read import PatientRecord, Raw, ResourceIndex
 from poems_fhir.mapping.rules import CompiledMapping, load_mapping
 
@@ -69,6 +70,19 @@ def diagnostic_report(rid: str, text: str, conclusion: str = "") -> dict[str, An
         "effectiveDateTime": "2024-01-01",
         **({"conclusion": conclusion} if conclusion else {}),
     }
+
+
+def read_findings(findings: list[Finding]) -> list[Finding]:
+    """The findings read from a value, without those saying a result on record was not read (probe102 A2)."""
+    return [f for f in findings if f.retest != "unread"]
+
+
+def not_read(findings: list[Finding]) -> bool:
+    """Only findings of a result on record that could not be read: 'not assessed', saying so (probe102 A2)."""
+    return bool(findings) and all(
+        f.state is State.NOT_ASSESSED and f.retest == "unread" and "on record, not read" in f.evidence.summary
+        for f in findings
+    )
 
 
 def make_record(*resources: dict[str, Any], gender: str | None = "male") -> PatientRecord:

@@ -102,6 +102,8 @@ def work_up(c: Criterion, r: CriterionResult) -> str:
     not assessed (a platelet count on record: the haemoglobin and haematocrit only), else its whole work-up."""
     if r.retest and (r.criterion, r.retest) in RETEST:
         return RETEST[(r.criterion, r.retest)]
+    if r.retest == "unread":  # a result on record that could not be read (mapping.extract.UnreadResult)
+        return f"correct the result on record that could not be read (its unit or value) at the source, or repeat: {WORK_UP[c]}"
     if len(r.unassessed_parts) == 1 and (r.criterion, r.unassessed_parts[0]) in PART_WORK_UP:
         return PART_WORK_UP[(r.criterion, r.unassessed_parts[0])]
     return WORK_UP[c]
@@ -464,7 +466,9 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
     said = (["test not performed: " + ", ".join(e.summary for e in _evidence(plain))] if plain else []) + (
         [_notes(not_done)] if len(plain) < len(not_done) else []
     )
-    return CriterionResult(topic, State.NOT_ASSESSED, "; ".join(said), _evidence(not_done), open=True)
+    # a result on record that could not be read: correct it rather than order the test again (probe102 A2)
+    unread = "unread" if any(f.retest == "unread" for f in not_done) else None
+    return CriterionResult(topic, State.NOT_ASSESSED, "; ".join(said), _evidence(not_done), open=True, retest=unread)
 
 
 def _later_refutation(present: list[Finding], absent: list[Finding]) -> str | None:
@@ -533,9 +537,13 @@ def _either(topic: str, findings: Sequence[Finding], parts: tuple[str, ...]) -> 
     parts_said = ([f"no {' or '.join(absent)}"] if absent else []) + unclear
     if unassessed:
         parts_said.append(f"{' and '.join(unassessed)} not assessed")
+    # a part's result on record that could not be read says so (probe102 A2)
+    parts_said += [r.reason for r in per_part.values() if r.state is State.NOT_ASSESSED and r.retest == "unread"]
     reason = "; ".join(parts_said)
     evidence = _with_context(findings)
     retest = min((r.retest for r in per_part.values() if r.retest and r.state is State.INDETERMINATE), default=None)
+    if retest is None and not unclear and any(r.retest == "unread" for r in per_part.values()):
+        retest = "unread"  # a part's result on record could not be read: correct it first (probe102 A2)
     alone = tuple(p for p, r in per_part.items() if r.state is State.NOT_ASSESSED) if not unclear else ()
     return CriterionResult(topic, state, reason, evidence, open=True, retest=retest, unassessed_parts=alone)
 

@@ -578,8 +578,12 @@ def pathway(
         # a low-grade negative with a known reason: repeat the test once the reason is gone (probe98 D8)
         retest = r.retest if cid not in done and r.state is State.INDETERMINATE and r.retest else None
         text = RETEST.get((cid, retest or ""), text)
+        # a result on record that could not be read: correct it at the source, or repeat (probe102 A2)
+        unread = cid not in done and r.state is State.NOT_ASSESSED and r.retest == "unread"
+        if unread:
+            text = f"Correct the result on record that could not be read (its unit or value), or repeat: {text}"
         # ... else, with one part of the criterion measured, the other one only (probe98 D9)
-        parts = r.unassessed_parts if cid not in done and not retest else ()
+        parts = r.unassessed_parts if cid not in done and not retest and not unread else ()
         part = parts[0] if len(parts) == 1 and (cid, parts[0]) in PART_WORKUP else None
         if part is not None:
             coding, text = PART_WORKUP[(cid, part)]
@@ -620,7 +624,8 @@ def pathway(
                     ),
                 )
                 + ((("part", part),) if part else ())
-                + ((("retest", retest),) if retest else ()),
+                + ((("retest", retest),) if retest else ())
+                + ((("unread", "result"),) if unread else ()),
             )
         )
     if not mandatory:

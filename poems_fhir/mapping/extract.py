@@ -212,8 +212,14 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
             # drop anything half-extracted from this resource, report it, go on
             del out.findings[before[0] :], out.measurements[before[1] :], out.events[before[2] :]
             del out.course[before[3] :], out.text_jobs[jobs_before:]
-            out.errors.append(SourceError(raw.origin, str(exc), raw.ref))
-            out.rejected.append((raw.ref or raw.origin, exc))
+            cause = exc.cause if isinstance(exc, UnreadResult) else exc
+            out.errors.append(SourceError(raw.origin, str(cause), raw.ref))
+            out.rejected.append((raw.ref or raw.origin, cause))
+            if isinstance(exc, UnreadResult):  # its criterion says so: not "no data" (probe102 A2)
+                findings.append(exc.finding)
+                if raw.ref:
+                    meta = raw.data.get("meta")
+                    out.used[raw.ref] = meta.get("versionId") if isinstance(meta, dict) else None
             continue
         except Exception as exc:  # last resort: a bug must cost this resource only, never the run
             del out.findings[before[0] :], out.measurements[before[1] :], out.events[before[2] :]
@@ -746,7 +752,44 @@ def _apply_observation_rule(ctx: _Ctx, rule: ObservationRule) -> None:
             ctx.finding(topic, State.NOT_ASSESSED, f"{label}: not available ({reason})", axis=rule.axis, component=part)
         return
     handler = _ROLE_HANDLERS[rule.role or "measurement"]
-    handler(ctx, rule)
+    try:
+        handler(ctx, rule)
+    except UnreadResult:
+        raise
+    except ResourceError as exc:
+        topic = _rule_topic(rule)
+        if topic is None:
+            raise
+        # this patient's result of this test (the person and the specimen were checked above), not readable:
+        # the criterion names it as on record and not read, and proposes correcting it, not ordering the test
+        part = rule.component if topic == rule.topic else None
+        finding = Finding(
+            topic,
+            State.NOT_ASSESSED,
+            ctx.evidence(f"{label}: on record, not read ({exc})"),
+            note=f"{UNREAD_NOTE}: {label} ({exc})",
+            axis=rule.axis,
+            component=part,
+            source_rule=ctx.rule_id,
+            retest=UNREAD,
+        )
+        raise UnreadResult(exc, finding) from exc
+
+
+#: Finding.retest of a result on record that could not be read, and the note that opens its reason
+UNREAD = "unread"
+UNREAD_NOTE = "result on record, not read"
+
+
+class UnreadResult(ResourceError):
+    """A result of this patient that a rule matched but could not read (a unit no table knows, a malformed or
+    missing value): still reported and skipped as ``cause``, and ``finding`` keeps its criterion from saying
+    "no data" and proposing the test again (probe102 A2)."""
+
+    def __init__(self, cause: ResourceError, finding: Finding) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.finding = finding
 
 
 def _numeric(ctx: _Ctx, rule: ObservationRule) -> Value:

@@ -296,6 +296,11 @@ def rule(t: Translator, r: CriterionResult) -> str:
         return t._("Partial endocrine work-up, no abnormal axis. Not tested yet: {axes}.").format(
             axes=_axes(t, _after(reason, "not assessed:"))
         )
+    if r.state is State.NOT_ASSESSED and r.retest == "unread":
+        return t._(
+            "A result is on record but could not be read (its unit or value): have it corrected at the source; until "
+            "then this criterion is not assessed."
+        )
     if reason.startswith("test not performed"):
         return t._("Test ordered but not performed.")
     if reason == "no data":
@@ -588,6 +593,10 @@ def step_title(t: Translator, s: Step) -> str:
     if s.term_key == "workup":
         if "retest" in p:  # repeat a low-grade negative once its reason is gone (probe98 D8)
             return label(t, "retest", f"{p['criterion']}:{p['retest']}")
+        if "unread" in p:  # a result on record that could not be read (probe102 A2)
+            return t._(
+                "Correct the result on record that could not be read (its unit or value), or repeat: {test}"
+            ).format(test=label(t, "workup", s.workup_key))
         return label(t, "workup", s.workup_key)
     if s.term_key == "vegf-surveillance" and "specimen" in p:
         return t._("VEGF about every 6 months, {specimen} (same specimen type and assay)").format(

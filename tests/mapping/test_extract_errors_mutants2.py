@@ -12,7 +12,7 @@ from poems_fhir.criteria.model import State
 from poems_fhir.mapping import extract as extract_module
 from poems_fhir.mapping.extract import extract
 from poems_fhir.mapping.text.engine import TextEngineError
-from tests.conftest import make_record
+from tests.conftest import make_record, read_findings
 
 LOINC, SCT, UCUM = "http://loinc.org", "http://snomed.info/sct", "http://unitsofmeasure.org"
 
@@ -44,14 +44,15 @@ def test_an_error_in_one_part_drops_everything_read_from_that_resource(mapping):
         ],
     )
     ex = extract(make_record(panel, platelets("good", meta={"versionId": "3"})), mapping)
-    assert [f.evidence.reference for f in ex.findings] == ["Observation/good"]
+    assert [f.evidence.reference for f in read_findings(ex.findings)] == ["Observation/good"]
     assert [m.reference for m in ex.measurements] == ["Observation/good"]
     [err] = ex.errors
     assert (err.source, err.resource, err.internal) == ("test#0", "Observation/bad", False)
     assert err.message == "component[1].value: expected a Quantity for vegf, found valueString"
     [(ref, exc)] = ex.rejected
     assert ref == "Observation/bad" and str(exc) == err.message
-    assert ex.used == {"Observation/good": "3"}
+    # the bad one is cited by its criterion as a result on record, not read (probe102 A2)
+    assert ex.used == {"Observation/good": "3", "Observation/bad": None}
 
 
 def test_an_element_of_the_wrong_json_type_is_a_malformed_resource_not_a_crash(mapping):
@@ -204,7 +205,9 @@ def test_a_bad_resource_after_good_ones_drops_only_its_own_parts(mapping):
         "bad", component=[{"code": {"coding": [{"system": LOINC, "code": "75628-8"}]}, "valueString": "abc"}]
     )
     ex = extract(make_record(*earlier_resources(), bad), mapping)
-    assert kept(ex) == EXPECTED
+    findings, *rest = EXPECTED
+    # ... and its VEGF is named as a result on record, not read (probe102 A2)
+    assert kept(ex) == (sorted([*findings, "Observation/bad:vegf_elevation"]), *rest)
     assert [e.resource for e in ex.errors] == ["Observation/bad"]
 
 
