@@ -47,6 +47,38 @@ def test_no_progression_said_denied_or_outside_imaging_is_none(mapping, name, co
     assert states(mapping, name, conclusion).get("radiologic_progression") is not State.PRESENT
 
 
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        # probe108 D13: a new lesion described between "new" and the lesion raised no alert
+        "Two new sclerotic lesions in the pelvis.",
+        "A new sclerotic lesion in L3.",
+        "New FDG-avid foci in the sacrum.",
+        "Two new lytic-sclerotic lesions in the iliac wings.",
+        "New hypermetabolic foci in the right femur.",
+        "Interval development of new sclerotic lesions in T8 and T9.",
+        "Новые ФДГ-активные очаги в костях таза.",
+        "Появление новых склеротических очагов в L2.",
+    ],
+)
+def test_a_described_new_lesion_is_progression(mapping, conclusion):
+    assert states(mapping, "PET-CT whole body", conclusion)["radiologic_progression"] is State.PRESENT
+
+
+@pytest.mark.parametrize(
+    "conclusion",
+    [
+        "No new sclerotic lesions.",
+        "No new FDG-avid foci.",
+        "New CT shows stable sclerotic lesions in T10.",  # "new" of the study, not of a lesion
+        "Новых склеротических очагов не выявлено.",
+        "Без новых очагов.",
+    ],
+)
+def test_a_denied_new_lesion_or_a_new_study_is_no_progression(mapping, conclusion):
+    assert states(mapping, "PET-CT whole body", conclusion).get("radiologic_progression") is not State.PRESENT
+
+
 T0 = dt.date(2023, 2, 1)
 
 

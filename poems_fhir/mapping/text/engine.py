@@ -913,6 +913,7 @@ class TextEngine:
         words = [_token_regex(normalise(w)) for w in self.section.inner_negations]
         self._inner_negation = re.compile("|".join(words)) if words else None
         self._coordinators = frozenset(normalise(w) for w in self.section.coordinators)
+        self._carriers = frozenset(tid for tid, t in self.section.targets.items() if t.carries_inner)
         closing = closing_regex(
             self.section.closing_negations,
             self.section.assertive_words,
@@ -1205,6 +1206,7 @@ class TextEngine:
         """The assertions of one candidate sentence."""
         doc = self._run(nlp, chunk.text)
         shared = doc.user_data.get(_SHARED, {})
+        inner = doc.user_data.get(_INNER, {})
         found: list[tuple[int, Assertion]] = []
         spans = sorted((e.start_char, e.end_char) for e in doc.ents)
         # where ConText's terminators end (a clause ending at a comma): no closing denial reaches back past one
@@ -1217,6 +1219,8 @@ class TextEngine:
             assertion = _in_list(assertion, ent, reaches, bool(reaches) and self._stated_in_clause(low, ent))
             found.append((ent.start_char, assertion))
             found += [(ent.start_char, replace(assertion, target=t)) for t in shared.get((ent.start, ent.end), [])]
+            if assertion.label == "present":  # "two new sclerotic lesions": the lesions are stated too
+                found += [(ent.start_char, replace(assertion, target=t)) for t in inner.get((ent.start, ent.end), [])]
         kept = _resolved_later([a for _, a in self._without_excepted_denials(doc.text, found)])
         if chunk.referred:  # the referrer's section: what it names is the question, not the study's finding
             kept = [_referred(a) for a in kept]
@@ -1462,7 +1466,21 @@ class TextEngine:
                 if label not in labels and label != k.label_.lower():
                     labels.append(label)
         doc.user_data[_SHARED] = shared
+        doc.user_data[_INNER] = self._inner_targets(spans, kept)
         return doc
+
+    def _inner_targets(self, spans: list[Any], kept: list[Any]) -> dict[tuple[int, int], list[str]]:
+        """The targets inside a kept span of a target that carries them (TargetSpec.carries_inner)."""
+        inner: dict[tuple[int, int], list[str]] = {}
+        for k in kept:
+            if k.label_.lower() not in self._carriers:
+                continue
+            for d in spans:
+                if k.start <= d.start and d.end <= k.end and d.label_ != k.label_:
+                    labels = inner.setdefault((k.start, k.end), [])
+                    if d.label_.lower() not in labels:
+                        labels.append(d.label_.lower())
+        return inner
 
     def _listed(self, doc: Any, text: str) -> tuple[list[Any], dict[tuple[int, int], list[str]]]:
         """Spans of the lists (ListSpec) in the text, each labelled with its first member's target, and
@@ -1982,6 +2000,7 @@ _QUERY_MARK = re.compile(
 )
 _NORM_PIPE = "poems_fhir_norm"
 _SHARED = "poems_fhir_shared"  # doc.user_data key: kept span -> targets that share its assertion
+_INNER = "poems_fhir_inner"  # doc.user_data key: kept span -> targets inside it, kept when it is stated
 
 
 def _register_norm() -> None:

@@ -55,6 +55,10 @@ class TargetSpec(_Strict):
     #: only a negated mention counts: "no bone lesions" rules out sclerotic ones, while "bone lesions"
     #: alone does not say sclerotic (an affirmed, possible or historical mention yields nothing)
     only_absence: bool = False
+    #: the words name another target inside them ("two new sclerotic lesions" is progression *and* sclerotic
+    #: lesions): an inner target's mention is kept beside it when the mention is stated - a denied or doubted
+    #: "no new sclerotic lesions" says nothing of the lesions already known (probe108 D13)
+    carries_inner: bool = False
     #: regexes naming something else the words may be said of ("sclerotic" of a joint in sacroiliitis or
     #: osteoarthritis): an affirmed, possible or historical mention with one of them within ``NEAR``
     #: characters either side yields nothing (a denial still counts)
