@@ -693,7 +693,11 @@ _UNCERTAIN = re.compile(
     r"\b(?:possible|possibly|probable|probably|equivocal|suspicious|suspected|questionable|query|likely|"
     r"borderline|indeterminate|inconclusive|uncertain|doubtful)\b|\?|"
     r"\b(?:can ?not|could not|not) (?:be )?(?:excluded|ruled out)\b|\bcannot (?:be )?(?:excluded|ruled out)\b|"
-    r"возможн\w*|вероятн\w*|сомнительн\w*|подозрени\w*|не исключ\w*|нельзя исключить|под вопросом|неопредел\w*"
+    r"возможн\w*|вероятн\w*|сомнительн\w*|подозрени\w*|не исключ\w*|нельзя исключить|под вопросом|неопредел\w*|"
+    # probe107 D6, D3: a status after the band, as a lab's short form - "IgG lambda - TBC", «IgG-λ - сомнит.»
+    # (each was the band, a clone-free patient `met`); Kazakh «күмәнді» (doubtful)
+    r"\b(?:tbc|tbd|(?:yet |still )?to be confirmed|awaiting confirmation|pending confirmation|unproven|dubious)\b|"
+    r"\bсомн(?:ит)?\b|на уточнении|уточняется|требует подтверждения|күмәнді"
 )
 #: a whole result that is only a doubt
 _EQUIVOCAL = re.compile(
@@ -767,7 +771,7 @@ _WITHDRAWN_WORDS = (
     r"не (?:учитыв|принима)\w*(?: во внимание)?(?: \w+){0,2} (?:результат|анализ)\w*|"
     r"нәтиже\w*(?: (?!емес\b)\w+){0,2} (?:жарамсыз\w*|күшін жой\w*|қате енгізіл\w*)|ескермеңіз|ескерілмесін|"
     r"есепке алмаңыз|"
-    r"артефакт\w*|не подтверд\w*|не подтвержд\w*|ложноположительн\w*|не воспроизв\w*|даратумумаб\w*|изатуксимаб\w*|"
+    r"артефакт\w*|не подтверд\w*|не подтвержд\w*|не подтв\b|ложноположительн\w*|не воспроизв\w*|даратумумаб\w*|изатуксимаб\w*|"
     r"элотузумаб\w*|терапевтическ\w* (?:моноклональн\w* )?антител\w*|"
     # Kazakh: «расталмады» / «расталған жоқ» (not confirmed), «жалған оң» (false positive) - probe92 D19
     r"расталма\w*|расталған жоқ|расталмаған|жалған[- ]оң\w*"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from poems_fhir.criteria.profiles import get_profile
+from poems_fhir.mapping.ife import parse_ife
 from poems_fhir.pipeline import evaluate_record
 from tests.conftest import make_record
 from tests.mapping.test_text_probe105_history import _criteria, _patient, _read
@@ -140,3 +141,21 @@ def test_a_sclerotic_lesion_with_a_status_after_it_is_not_present(mapping, text)
     result = evaluate_record(make_record(*resources), mapping, get_profile("mayo"), None)
     states = {str(getattr(c, "value", c)): r.state.value for c, r in result.assessment.criteria.items()}
     assert states["sclerotic_bone_lesions"] in ("indeterminate", "absent")
+
+
+# --- D6 (its "TBC"), D3 (its immunofixation) and ambiguous 3: a status after the band -----------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["IgG lambda - TBC", "IgG lambda - to be confirmed", "IgG-λ - сомнит.", "IgG-λ - сомн.", "IgA-λ - на уточнении"],
+)
+def test_an_immunofixation_band_with_a_doubt_after_it_is_possible(text):
+    result = parse_ife(text)
+    assert not result.bands and not result.negative
+    assert result.possible
+
+
+def test_a_band_not_confirmed_reads_alike_in_english_and_russian():
+    english, russian = parse_ife("IgG lambda - not confirmed"), parse_ife("IgG-λ - не подтв.")
+    assert (russian.bands, russian.negative, russian.possible) == (english.bands, english.negative, english.possible)
