@@ -961,7 +961,14 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
     said = _ANTI.sub(" ", t)
     fields = not _TESTED_DENIED[tested].search(said)  # _unsaid: the other specimen's sub-field denial set aside
     pieces = _withdrawn_after_a_dash(_clauses(said), tested, fields)
+    quoted = _quoted_sentences(pieces)
     for index, (clause, after_comma, new_sentence) in enumerate(pieces):
+        if index in quoted:
+            # another lab's or another patient's result quoted beside this one's (probe107 D6/D7)
+            if quoted[index]:
+                earlier += [b for b in _bands(clause) if b not in earlier]
+            previous, denied_list = [], False  # (a list pending before it is this result's, kept)
+            continue
         mention = mention and not new_sentence
         caveat = (caveat and not new_sentence) or bool(_CAVEAT.search(clause))
         clause_bands = _bands(clause)
@@ -1353,6 +1360,27 @@ _EARLIER = re.compile(
 )
 
 
+#: a result another laboratory or an earlier report gave, quoted beside this one: "Outside lab (01/2024) reported IgG
+#: lambda. Repeat here: no monoclonal band", "Referring lab result: IgA lambda. Our result: Negative." (probe107 D6/D7:
+#: read as today's band, or lost to today's negative) - a band found at any time, not today's (criteria.md §3.3)
+#: (Kazakh phrases UNVERIFIED: not seen in real results)
+_ANOTHER_LAB = re.compile(
+    r"\b(?:outside|external|referring|referral|sending|other|another|original|initial|first|outside[- ]hospital)\s+"
+    r"(?:[\w/-]+\s+){0,2}?(?:lab|labs|laborator\w*|hospital|cent(?:re|er)|institution|clinic|report|result|sample|"
+    r"test|ife|immunofixation|electrophoresis)\b|"
+    r"\b(?:reported|performed|done) (?:by|at|from|elsewhere)\b(?: (?:the|an?) )?(?! here\b)|"
+    r"(?:направивш|сторонн|друг|внешн|перв)\w*\s+(?:\w+\s+)?(?:лаборатор|учреждени|клиник|стационар|больниц|лпу|"
+    r"организаци|центр)\w*|по месту жительства|первичн\w* (?:анализ|результат|заключени|ответ)\w*|"
+    r"басқа (?:зертхана|мекеме|аурухана|клиника)\w*|жолдаған (?:зертхана|мекеме)\w*"
+)
+#: ... and one said to be another patient's: no band of this patient's at all (criteria.md §3.3: withdrawn as
+#: another patient's, it never counted) - "Original report IgG kappa was for a different patient"
+_ANOTHER_PATIENT = re.compile(
+    r"\b(?:wrong|different|another|other) patient\b|\bnot (?:this|the) patient'?s?\b|\bmislabel\w*|"
+    r"друг\w* (?:пациент|больн)\w*|чуж\w* (?:анализ|результат|проб)\w*|басқа (?:пациент|науқас)\w*"
+)
+
+
 #: a band gone since: it was there before ("now resolved", "has disappeared", "no longer detected", «исчез»)
 _GONE = re.compile(r"\b(?:resolved|disappeared|no longer|gone|cleared)\b|исчез\w*|больше не|жойылды|жоғалды")
 #: ... said of the band before it, whatever follows: "has disappeared", "- resolved", ": resolved", "resolved since
@@ -1438,6 +1466,41 @@ _THEN_CELL = re.compile(
 )
 #: a clause that is only a year written with «г.» ("year"), with its preposition: «в 2021 г», «от 12.03.2021 г»
 _YEAR_ABBREVIATED = re.compile(r"\s*(?:(?:в|на|с|от|за|до)\s+)?(?:\d{1,2}\.\d{1,2}\.)?(?:19|20)\d\d\s*гг?\s*")
+
+
+def _quoted_sentences(pieces: list[tuple[str, bool, bool]]) -> dict[int, bool]:
+    """The clauses of sentences that quote another result beside this one's, each with whether its bands count as an
+    earlier band: another laboratory's or an earlier report's (True: "Outside lab reported IgG lambda", a band found at
+    any time) or another patient's (False: never this patient's). Only where another sentence gives this result;
+    the words before the band open the quote ("Our result: IgA lambda. Referring lab: negative" keeps the band)."""
+    sentences: list[list[int]] = []
+    for index, (_, _, new_sentence) in enumerate(pieces):
+        if new_sentence or not sentences:
+            sentences.append([])
+        sentences[-1].append(index)
+    own = [s for s in sentences if any(pieces[i][0].strip() for i in s)]
+    if len(own) < 2:
+        return {}
+    out: dict[int, bool] = {}
+    for members in own:
+        words = " ".join(pieces[i][0] for i in members)
+        first_band = next((i for i in members if _bands(pieces[i][0])), None)
+        if _ANOTHER_PATIENT.search(words) and first_band is not None:
+            out.update(dict.fromkeys(members, False))
+            continue
+        cue = next((i for i in members if _ANOTHER_LAB.search(pieces[i][0])), None)
+        if cue is not None and (first_band is None or cue <= first_band):
+            if first_band is None or _ANOTHER_LAB.search(pieces[first_band][0][: _bands_start(pieces[first_band][0])]):
+                out.update(dict.fromkeys(members, True))
+            elif cue < first_band:
+                out.update(dict.fromkeys(members, True))
+    return out
+
+
+def _bands_start(clause: str) -> int:
+    """Where the first band of a clause is named (its length when none is)."""
+    m = _BAND.search(clause)
+    return m.start() if m else len(clause)
 
 
 def _clauses(t: str) -> list[tuple[str, bool, bool]]:
