@@ -27,6 +27,10 @@ _BLOCKS = frozenset(
     "h1 h2 h3 h4 h5 h6 ul ol dl dd dt hr address figure figcaption caption".split()
 )
 _SKIPPED = frozenset(("script", "style", "head", "title"))
+#: struck-through text ("<del>Splenomegaly</del>" on a problem list): crossed off, not said - kept as the markdown
+#: "~~…~~" the text engine blanks (probe107 D10: the crossed-off item was read as the patient's finding)
+_STRUCK = frozenset(("del", "s", "strike"))
+_STRUCK_MARK = "~~"
 
 
 def media_type(form: dict[str, Any]) -> tuple[str, str | None]:
@@ -143,6 +147,8 @@ class _TextOf(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIPPED:
             self.skipping += 1
+        elif tag in _STRUCK:
+            self.parts.append(_STRUCK_MARK)
         elif tag == "li":
             self.parts.append("\n- ")
         elif tag == "br":
@@ -162,6 +168,8 @@ class _TextOf(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in _SKIPPED:
             self.skipping = max(0, self.skipping - 1)
+        elif tag in _STRUCK:
+            self.parts.append(_STRUCK_MARK)
         elif tag == "table":  # a table's end: two blank lines, which no table's rows cross (probe76 D3)
             self.parts.append(_TABLE_END)
         elif tag in _BLOCKS or tag == "li":
@@ -216,7 +224,7 @@ def html_text_cut(html: str, limit: int | None = None) -> tuple[str, bool]:
 #: some EHRs put rich text in ``DiagnosticReport.conclusion`` (probe87 D8). A tag name and at most a short
 #: run of attributes (bounded: linear), so "< 5 mm" or "<1 cm" is no markup
 _MARKUP = re.compile(
-    r"</?(?:table|thead|tbody|tr|td|th|p|br|div|li|ul|ol|h[1-6]|span|b|i|strong|em|html|body)(?:\s[^<>]{0,200})?/?>",
+    r"</?(?:table|thead|tbody|tr|td|th|p|br|div|li|ul|ol|h[1-6]|span|b|i|strong|em|html|body|del|s|strike)(?:\s[^<>]{0,200})?/?>",
     re.IGNORECASE,
 )
 

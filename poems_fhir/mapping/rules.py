@@ -963,6 +963,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "list_ends": [],
         "nominative_clauses": {"forms": [], "denials": [], "openers": [], "singular_denials": []},
         "referrer_sections": {"headings": [], "study_headings": []},
+        "quoted_reports": {"sources": [], "reviews": []},
     }
     merged["text"] = text
     for f in files:
@@ -1026,7 +1027,7 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         current["phrases"] = phrases
     text["context"] += new.get("context", [])
     text["lists"] += new.get("lists", [])
-    for group in ("nominative_clauses", "referrer_sections"):
+    for group in ("nominative_clauses", "referrer_sections", "quoted_reports"):
         for key, values in new.get(group, {}).items():
             current = text[group][key]
             current += [v for v in values if v not in current]

@@ -20,7 +20,15 @@ from typing import Any
 
 from .layout import ANSWERISH_LINE
 from .layout import DENIAL_HEADING as _DENIAL_HEADING
-from .layout import answered_forms, cell_breaks, headed_tables, measured_rows, row_borders, set_aside_contrast
+from .layout import (
+    answered_forms,
+    cell_breaks,
+    headed_tables,
+    measured_rows,
+    row_borders,
+    set_aside_contrast,
+    struck_out,
+)
 from .lexicon import (
     ContextRuleSpec,
     KeyIndex,
@@ -941,6 +949,19 @@ class TextEngine:
         sections = self.section.referrer_sections
         self._referrer = _headings(sections.headings)
         self._study_referrer = _headings(sections.headings + sections.study_headings)
+        quoted = self.section.quoted_reports
+        self._quoted_source = _anywhere(quoted.sources)
+        self._review = _anywhere(quoted.reviews)
+
+    def quotes_another(self, sentence: str) -> bool:
+        """Whether a sentence gives its finding to another or an earlier report ("Outside report described a sclerotic
+        lesion", «Из другого учреждения поступило заключение: болезнь Кастлемана»)."""
+        return self._quoted_source is not None and self._quoted_source.search(normalise(sentence)) is not None
+
+    def reviews(self, text: str) -> bool:
+        """Whether a text says it reviews, amends or answers another report ("Our review:", "AMENDED", «При
+        пересмотре»)."""
+        return self._review is not None and self._review.search(normalise(text)) is not None
 
     def _compile_list(self, spec: ListSpec) -> tuple[re.Pattern[str], list[tuple[str, re.Pattern[str]]]] | None:
         """A list's regex and, per member target, the regex of its names (which members a match holds)."""
@@ -1138,7 +1159,9 @@ class TextEngine:
             text = _QUERY_MARK.sub(
                 lambda m: "¿" * len(m.group()),
                 cell_breaks(
-                    measured_rows(answered_forms(row_borders(headed_tables(text, self.keys.hits)), self.keys.hits))
+                    measured_rows(
+                        answered_forms(row_borders(headed_tables(struck_out(text), self.keys.hits)), self.keys.hits)
+                    )
                 ),
             )
             counted: list[int] = []
@@ -1902,6 +1925,11 @@ def _denied_elsewhere(modifier: Any, ent: Any) -> bool:
         return False  # the aside names a finding of its own
     aside = text[aside_start + 1 : at] + " " + text[stop:aside_end]
     return _ANOTHER_EXAM.search(aside) is not None and _THIS_EXAM.search(aside) is None
+
+
+def _anywhere(phrases: list[str]) -> re.Pattern[str] | None:
+    """The phrases anywhere in a lower-cased text (``normalise``)."""
+    return re.compile("|".join(phrase_regex(p) for p in phrases)) if phrases else None
 
 
 def _headings(phrases: list[str]) -> re.Pattern[str] | None:

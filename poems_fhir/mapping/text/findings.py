@@ -107,6 +107,7 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
     #: where in the text each finding's sentence stands (for a report that contradicts itself)
     at: dict[tuple[tuple[str, str | None], State], int] = {}
     placed: set[tuple[tuple[str, str | None], State]] = set()  # denials of one place ("in the skull")
+    quoted: set[tuple[tuple[str, str | None], State]] = set()  # present only as another report's (probe107 D4)
     for a in assertions:
         rule = mapping.conditions.get(a.target)
         if rule is None or not job.allows(rule):
@@ -185,12 +186,63 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
                 resolved_on=_context_end(rule, topic, state, job),
             )
             key = (_part(finding), state)
-            if key not in out:
+            others = state is State.PRESENT and (mapping.text.quotes_another(a.sentence) or _in_quotes(a))
+            if key not in out or (key in quoted and not others):  # this report's own words before a quote's
                 out[key] = finding
                 at[key] = _position(job.text, a.sentence)
                 if state is State.ABSENT and _located(a):
                     placed.add(key)
+                (quoted.add if others else quoted.discard)(key)
+    _quoted_revisions(job, out, at, quoted, placed, mapping.text.reviews(job.text))
     return _self_contradictions(job, out, at, placed)
+
+
+#: a mention inside quotation marks ("the L3 'sclerotic lesion' is felt to be a haemangioma", «склеротические очаги»):
+#: another report's words - the quote opens after a space, a bracket or a colon (not "Schmorl's")
+_QUOTE_OPENS = re.compile(r"(?:^|(?<=[\s(:]))['\"«“‘„][^'\"«»“”‘’„\n]{0,120}$")
+_QUOTE_CLOSES = re.compile(r"[^'\"«»“”‘’„\n]{0,120}['\"»”’]")
+
+
+def _in_quotes(a: Assertion) -> bool:
+    """Whether the mention stands inside quotation marks in its sentence."""
+    at = a.sentence.lower().find(a.text.lower())
+    if at < 0:
+        return False
+    return bool(_QUOTE_OPENS.search(a.sentence[:at]) and _QUOTE_CLOSES.match(a.sentence, at + len(a.text)))
+
+
+def _quoted_revisions(
+    job: TextJob,
+    out: dict[tuple[tuple[str, str | None], State], Finding],
+    at: dict[tuple[tuple[str, str | None], State], int],
+    quoted: set[tuple[tuple[str, str | None], State]],
+    placed: set[tuple[tuple[str, str | None], State]],
+    reviewed: bool,
+) -> None:
+    """A finding present only as another (or an earlier) report's words - "Outside report described a sclerotic
+    lesion", "Original report: 'sclerotic lesion in the right ilium'", «Из другого учреждения поступило заключение:
+    болезнь Кастлемана» - that this report denies or doubts, or answers as a review, amendment or second opinion
+    (``reviewed``), is indeterminate with both quoted: this report's own reading is not that finding, and the other
+    report's stays for a clinician to weigh (probe107 D4: each read present, the refutation not even cited). A quote
+    no word answers stays present (a letter's "Outside PET-CT showed sclerotic lesions")."""
+    for key in sorted(quoted, key=str):
+        part = key[0]
+        answer = next(
+            (k for k in ((part, State.ABSENT), (part, State.INDETERMINATE)) if k in out and k not in placed), None
+        )
+        if answer is None and not reviewed:
+            continue
+        said = out.pop(key)
+        summary = said.evidence.summary
+        if answer is not None:
+            summary = f"{summary}; {out.pop(answer).evidence.summary}"
+        at[(part, State.INDETERMINATE)] = at[key]
+        out[(part, State.INDETERMINATE)] = replace(
+            said,
+            state=State.INDETERMINATE,
+            evidence=Evidence(job.reference, job.effective, summary, supporting=job.supporting),
+            note="another or an earlier report's finding, quoted and answered by this report: not its own reading",
+        )
 
 
 def _context_end(rule: ConditionRule, topic: str, state: State, job: TextJob) -> dt.date | None:

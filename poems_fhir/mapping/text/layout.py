@@ -1524,3 +1524,16 @@ def measured_rows(text: str) -> str:
             chars[i] = ":" if k == 0 else ","
         lines[n] = "".join(chars)
     return "\n".join(lines)
+
+
+#: text struck through in markdown ("~~Splenomegaly~~", and HTML's <del>/<s>/<strike> as attachment.html_text writes
+#: them): within one line, at most a few hundred characters (bounded: linear)
+_STRUCK = re.compile(r"~~(?=\S)[^~\n]{1,300}?~~")
+
+
+def struck_out(text: str) -> str:
+    """Struck-through words blanked at the same length: an item crossed off a problem list ("1. ~~Splenomegaly~~ -
+    CT normal", "<li><del>Ascites</del></li>") is withdrawn by its writer, no finding (probe107 D10: read present)."""
+    if "~~" not in text:
+        return text
+    return _STRUCK.sub(lambda m: " " * len(m.group()), text)

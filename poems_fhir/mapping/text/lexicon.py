@@ -142,6 +142,18 @@ class ReferrerSections(_Strict):
     study_headings: list[str] = Field(default_factory=list)
 
 
+class QuotedReports(_Strict):
+    """A report that quotes another or an earlier report's finding and answers it (a second opinion, an amended report,
+    an addendum, a review of outside slides): the quoted finding is the other report's, not this one's (probe107 D4)."""
+
+    #: words that give a finding to another or an earlier report: "outside report", "original report", "described in
+    #: the original report", "was reported as", "favoured on frozen section", «из другого учреждения», «описан»
+    sources: list[str] = Field(default_factory=list)
+    #: words that say this report reviews, amends or answers one: "our review", "second opinion", "amended", "in
+    #: fact", «при пересмотре», «наше заключение» - with them a quoted finding is revised even where it is not denied
+    reviews: list[str] = Field(default_factory=list)
+
+
 class TextSection(_Strict):
     languages: dict[str, LanguageSpec] = Field(default_factory=dict)
     #: condition rule id -> phrases that name it
@@ -179,6 +191,8 @@ class TextSection(_Strict):
     #: headings of a report's section for the referrer's question and history, matched at a line's start before
     #: a colon: what the section says is asked or told by the referrer, never the study's own finding
     referrer_sections: ReferrerSections = Field(default_factory=ReferrerSections)
+    #: another or an earlier report's finding quoted and answered by this report (a second opinion, an amendment)
+    quoted_reports: QuotedReports = Field(default_factory=QuotedReports)
 
 
 _YO = str.maketrans({"е": "[её]", "ё": "[её]"})
