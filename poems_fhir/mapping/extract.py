@@ -2420,6 +2420,8 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         date = parse_date(period.get("start"), "performedPeriod.start")
         # a course (radiotherapy) is completed on its period's end: the pathway's windows count from it
         end = parse_date(period.get("end"), "performedPeriod.end")
+    # a procedure's note says what it found ("Dilated fundoscopy: bilateral disc swelling", probe107 D13)
+    _queue_notes(raw, mapping, out, date or end)
     spec: ProcedureRule | None = next(
         (
             rule.spec
