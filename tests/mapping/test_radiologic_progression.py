@@ -59,6 +59,13 @@ def test_no_progression_said_denied_or_outside_imaging_is_none(mapping, name, co
         "Interval development of new sclerotic lesions in T8 and T9.",
         "Новые ФДГ-активные очаги в костях таза.",
         "Появление новых склеротических очагов в L2.",
+        # probe109 D20: the other words of a new lesion
+        "Interval appearance of a sclerotic lesion in T9.",
+        "A further sclerotic lesion has appeared in T9 since the previous study.",
+        "Increase in the number of sclerotic lesions (now 5, previously 3).",
+        "New FDG-avid lymph nodes in the left axilla and para-aortic region.",
+        "Появился склеротический очаг в Th9.",
+        "Увеличение количества склеротических очагов.",
     ],
 )
 def test_a_described_new_lesion_is_progression(mapping, conclusion):
@@ -73,6 +80,14 @@ def test_a_described_new_lesion_is_progression(mapping, conclusion):
         "New CT shows stable sclerotic lesions in T10.",  # "new" of the study, not of a lesion
         "Новых склеротических очагов не выявлено.",
         "Без новых очагов.",
+        "No interval appearance of new sclerotic lesions.",
+        "No further lesions have appeared.",
+        "Interval development of degenerative change at L4-L5.",
+        "No increase in the number of sclerotic lesions.",
+        # the pseudo-negation "no progression of", "no increase in" denies the progression it names (probe109 D20)
+        "No progression of disease.",
+        "No significant increase in the number of lesions.",
+        "Without progression of the known lesions.",
     ],
 )
 def test_a_denied_new_lesion_or_a_new_study_is_no_progression(mapping, conclusion):

@@ -1575,6 +1575,10 @@ class TextEngine:
         if inner:  # "liver is not enlarged": the negation sits inside the target phrase
             modifiers.add(Modifier.NEGATED)
             triggers += inner
+        own = _own_pseudo_denial(ent)
+        if own is not None:  # "No progression of disease": the pseudo-negation's own word is the target
+            modifiers.add(Modifier.NEGATED)
+            triggers.append(quote(own))
         return Assertion(
             target=ent.label_.lower(),
             text=quote(ent),
@@ -2027,6 +2031,24 @@ _QUERY_MARK = re.compile(
     re.MULTILINE,
 )
 _NORM_PIPE = "poems_fhir_norm"
+#: the first words of a pseudo-negation that deny what the pseudo's own word names ("no increase of ...")
+_DENYING_HEADS = frozenset({"no", "without", "нет", "без"})
+
+
+def _own_pseudo_denial(ent: Any) -> Any | None:
+    """The span of a pseudo-negation ("no progression of", "no increase in") inside which the target begins.
+
+    Such a pseudo keeps what follows its own word stated ("no increase in the ascites": the ascites is there), but
+    when that word is where the target itself begins - radiological progression, "increase in the number of
+    lesions" - the target is what the "no" denies (probe109 D20: "No progression of disease." raised a progression
+    alert). medspaCy prunes the plain "no" inside the longer pseudo, so ConText alone cannot say it."""
+    for m in ent.doc._.context_graph.modifiers:
+        start, end = m.modifier_span
+        if m.category == "PSEUDO" and start < ent.start < end and normalise(ent.doc[start].text) in _DENYING_HEADS:
+            return ent.doc[start:end]
+    return None
+
+
 _SHARED = "poems_fhir_shared"  # doc.user_data key: kept span -> targets that share its assertion
 _INNER = "poems_fhir_inner"  # doc.user_data key: kept span -> targets inside it, kept when it is stated
 
