@@ -383,6 +383,8 @@ def unknown_modifier(data: dict[str, Any], understood: frozenset[str] = frozense
     as everywhere at this boundary; ``contained`` resources are judged as resources of their own when read."""
     rtype = data.get("resourceType")
     fields = {**_COMMON, **_FIELDS.get(rtype, {})} if isinstance(rtype, str) else {}
+    if not _holds_modifier(data, fields):
+        return None  # the usual case, decided without building the element paths a problem names
     stack: list[tuple[Any, str]] = [(data, rtype if isinstance(rtype, str) else "resource")]
     first = True
     while stack:
@@ -399,6 +401,22 @@ def unknown_modifier(data: dict[str, Any], understood: frozenset[str] = frozense
             stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node))))
         first = False
     return None
+
+
+def _holds_modifier(data: dict[str, Any], fields: dict[str, Any]) -> bool:
+    """Whether a ``modifierExtension`` key stands anywhere ``unknown_modifier`` looks (the same walk, no paths)."""
+    if "modifierExtension" in data:
+        return True
+    stack: list[Any] = [data[k] for k in data if k in fields]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "modifierExtension" in node:
+                return True
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 def _modifier_problem(modifiers: Any, path: str, understood: frozenset[str]) -> str | None:
