@@ -1,0 +1,103 @@
+"""probe109: the regressions of probe107's status words after a finding, and their siblings.
+
+D1 a rule-out of a cause or another disease after the finding states the finding; D2 a next step done on the
+finding (a guided biopsy, a tap) takes it as found; D6 a status answered in the same sentence is settled; D7 a
+query of an artefact is a doubt, not a withdrawal. Positive controls keep the doubts probe107 added
+(criteria.md §3.3: a doubt is indeterminate, never present; a stated finding is present)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.mapping.test_text_probe105_history import _read
+
+# --- D1: "- r/o <cause>" states the finding; a bare "- r/o" doubts it -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sclerotic lesion L3 - r/o metastasis: bone scan and PSA negative.", {"sclerotic_bone_lesion": "present"}),
+        ("Sclerotic lesion L3 - r/o metastasis.", {"sclerotic_bone_lesion": "present"}),
+        ("Castleman disease - r/o lymphoma: no evidence of lymphoma on flow.", {"castleman_disease": "present"}),
+        ("Ascites - r/o SBP: cell count normal", {"ascites": "present"}),
+        ("Splenomegaly - r/o lymphoma", {"splenomegaly": "present"}),
+        # controls: the finding itself ruled out stays a doubt
+        ("Hypogonadism - r/o", {"hypogonadism": "possible"}),
+        ("Hypogonadism - r/o.", {"hypogonadism": "possible"}),
+        ("Hypogonadism (r/o)", {"hypogonadism": "possible"}),
+        ("Sclerotic lesion L3 - R/O.", {"sclerotic_bone_lesion": "possible"}),
+        ("Hypogonadism - rule out.", {"hypogonadism": "possible"}),
+    ],
+)  # fmt: skip
+def test_a_rule_out_of_a_cause_states_the_finding(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+# --- D2: a next step done on the finding ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sclerotic lesion L3 - awaiting CT-guided biopsy.", {"sclerotic_bone_lesion": "present"}),
+        ("Pleural effusion - awaiting thoracocentesis", {"pleural_effusion": "present"}),
+        ("Pericardial effusion - awaiting pericardiocentesis.", {"pericardial_effusion": "present"}),
+        ("Lymphadenopathy - awaiting US-guided core biopsy", {"lymphadenopathy": "present"}),
+        ("Lymphadenopathy - awaiting excision biopsy", {"lymphadenopathy": "present"}),
+        ("Склеротический очаг L3 - ожидается КТ-контролируемая биопсия.", {"sclerotic_bone_lesion": "present"}),
+        ("Плевральный выпот - ожидается плевральная пункция.", {"pleural_effusion": "present"}),
+        # controls: a test that would confirm it is awaited - a doubt
+        ("Sclerotic lesion L3 - awaiting CT to confirm", {"sclerotic_bone_lesion": "possible"}),
+        ("Sclerotic lesion L3 - awaiting MRI before biopsy", {"sclerotic_bone_lesion": "possible"}),
+        ("Sclerotic lesion L3 - awaiting repeat CT", {"sclerotic_bone_lesion": "possible"}),
+        ("Hypogonadism - awaiting 9am testosterone", {"hypogonadism": "possible"}),
+        ("Склеротический очаг L3 - ожидается КТ.", {"sclerotic_bone_lesion": "possible"}),
+        ("Гипогонадизм - ожидается повторный тестостерон.", {"hypogonadism": "possible"}),
+    ],
+)  # fmt: skip
+def test_a_next_step_on_the_finding_states_it(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+# --- D6: a status answered in the same sentence ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sclerotic lesion L3 - TBC on MRI: MRI 2024-02-01 confirms.", {"sclerotic_bone_lesion": "present"}),
+        ("Sclerotic lesion L3 (TBC on the outside report) - confirmed on this CT.", {"sclerotic_bone_lesion": "present"}),
+        ("Sclerotic lesion L3 - previously queried, now confirmed on MRI.", {"sclerotic_bone_lesion": "present"}),
+        ("Castleman disease - TBC; confirmed on HHV8 stain and expert review.", {"castleman_disease": "present"}),
+        ("Склеротический очаг L3 - сомнит., по МРТ подтвержден.", {"sclerotic_bone_lesion": "present"}),
+        ("Склеротический очаг L3 - на уточнении, по МРТ подтверждается.", {"sclerotic_bone_lesion": "present"}),
+        ("Склероздық ошақ L3 - нақтылануда, МРТ-да расталды.", {"sclerotic_bone_lesion": "present"}),  # UNVERIFIED
+        # controls: a confirmation awaited or denied is no answer
+        ("Sclerotic lesion L3 - TBC: to be confirmed on MRI.", {"sclerotic_bone_lesion": "possible"}),
+        ("Sclerotic lesion L3 - query, awaiting MRI to confirm.", {"sclerotic_bone_lesion": "possible"}),
+        ("Sclerotic lesion L3 - doubtful; MRI could not confirm.", {"sclerotic_bone_lesion": "possible"}),
+        ("Склеротический очаг L3 - сомнит., требует подтверждения по МРТ.", {"sclerotic_bone_lesion": "possible"}),
+        ("Склероздық ошақ L3 - нақтылануда.", {"sclerotic_bone_lesion": "possible"}),  # UNVERIFIED
+    ],
+)  # fmt: skip
+def test_a_status_answered_in_the_same_sentence_is_settled(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+# --- D7: a query of an artefact -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sclerotic lesion L3 (?artefact)", {"sclerotic_bone_lesion": "possible"}),
+        ("Sclerotic lesion L3 - ?artefact", {"sclerotic_bone_lesion": "possible"}),
+        ("Sclerotic lesion L3 (query artefact)", {"sclerotic_bone_lesion": "possible"}),
+        # controls: a withdrawal stays a denial
+        ("Sclerotic lesion L3 (radiologist's note: on review, artefact).", {"sclerotic_bone_lesion": "negated"}),
+        ("Sclerotic lesion L3 (artefact)", {"sclerotic_bone_lesion": "negated"}),
+    ],
+)  # fmt: skip
+def test_a_query_of_an_artefact_is_a_doubt(mapping, text, expected):
+    assert _read(mapping, text) == expected
