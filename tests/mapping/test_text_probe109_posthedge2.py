@@ -7,9 +7,14 @@ query of an artefact is a doubt, not a withdrawal. Positive controls keep the do
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from tests.mapping.test_text_probe105_history import _read
+from poems_fhir.criteria.profiles import get_profile
+from poems_fhir.pipeline import evaluate_record
+from tests.conftest import make_record
+from tests.mapping.test_text_probe105_history import _patient, _read
 
 # --- D1: "- r/o <cause>" states the finding; a bare "- r/o" doubts it -------------------------------------
 
@@ -101,3 +106,55 @@ def test_a_status_answered_in_the_same_sentence_is_settled(mapping, text, expect
 )  # fmt: skip
 def test_a_query_of_an_artefact_is_a_doubt(mapping, text, expected):
     assert _read(mapping, text) == expected
+
+
+# --- D18, D11: an entry withdrawn as made in error or another patient's -----------------------------------
+
+
+def _problem_states(mapping, text: str) -> dict[str, str]:
+    """probe105's `M` patient with ``text`` as an uncoded problem-list Condition (code.text only)."""
+    resources: list[dict[str, Any]] = _patient("Discharge summary.")
+    resources.append(
+        {
+            "resourceType": "Condition",
+            "id": "problem",
+            "subject": {"reference": "Patient/p1"},
+            "clinicalStatus": {
+                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+            },
+            "code": {"text": text},
+            "recordedDate": "2024-02-01",
+        }
+    )
+    result = evaluate_record(make_record(*resources), mapping, get_profile("mayo"), None)
+    return {str(getattr(c, "value", c)): r.state.value for c, r in result.assessment.criteria.items()}
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion"),
+    [
+        ("Hypogonadism - entered in error", "endocrinopathy"),
+        ("Splenomegaly - wrong patient, please remove", "organomegaly"),
+        ("Splenomegaly - documented in error", "organomegaly"),
+        ("Спленомегалия - ошибка ввода", "organomegaly"),
+        ("Склеротический очаг L3 - ошибочная запись (другой пациент)", "sclerotic_bone_lesions"),
+        ("Splenomegaly - recorded on wrong chart", "organomegaly"),  # D11
+        ("Sclerotic bone lesion L3 - charted on the wrong record", "sclerotic_bone_lesions"),  # D11
+        ("Hypogonadism - belongs to another patient", "endocrinopathy"),  # D11
+        ("Спленомегалия - относится к другому пациенту", "organomegaly"),  # D11
+    ],
+)
+def test_an_entry_made_in_error_is_nothing_of_this_patient(mapping, text, criterion):
+    assert _problem_states(mapping, text)[criterion] == "not_assessed"
+
+
+@pytest.mark.parametrize(
+    ("text", "criterion", "state"),
+    [
+        ("Hypogonadism - r/o", "endocrinopathy", "indeterminate"),  # a rule-out problem stays a suspicion
+        ("Splenomegaly - different from the previous scan", "organomegaly", "present"),
+        ("Splenomegaly - seen on another CT", "organomegaly", "present"),
+    ],
+)
+def test_a_problem_not_withdrawn_keeps_its_reading(mapping, text, criterion, state):
+    assert _problem_states(mapping, text)[criterion] == state

@@ -80,6 +80,8 @@ class Assertion:
     sentence: str
     modifiers: frozenset[Modifier] = frozenset()
     triggers: tuple[str, ...] = ()  # the modifier phrases, for the evidence
+    #: withdrawn as another patient's or made in error (probe109 D18): nothing of this patient in any text
+    not_this_patient: bool = False
 
     @property
     def label(self) -> str:
@@ -103,6 +105,8 @@ _ELSEWHERE = re.compile(
 
 #: the ConTextRule metadata key of a rule that introduces a list (ContextRuleSpec.over_list)
 _OVER_LIST = "over_list"
+#: ... and of a rule that withdraws the entry as another patient's or made in error (ContextRuleSpec.not_this_patient)
+_NOT_THIS_PATIENT = "not_this_patient"
 
 
 @dataclass(frozen=True)
@@ -1092,7 +1096,7 @@ class TextEngine:
                         max_scope=spec.max_scope,
                         allowed_types=allowed,
                         terminated_by=ended_by,
-                        metadata={_OVER_LIST: spec.over_list},
+                        metadata={_OVER_LIST: spec.over_list, _NOT_THIS_PATIENT: spec.not_this_patient},
                     )
                     for lit in literals
                 ]
@@ -1107,7 +1111,7 @@ class TextEngine:
                     max_scope=spec.max_scope,
                     allowed_types=allowed,
                     terminated_by=ended_by,
-                    metadata={_OVER_LIST: spec.over_list},
+                    metadata={_OVER_LIST: spec.over_list, _NOT_THIS_PATIENT: spec.not_this_patient},
                 )
             )
         for rule in rules:
@@ -1585,6 +1589,7 @@ class TextEngine:
             sentence=quote(ent.sent).strip(),
             modifiers=frozenset(modifiers),
             triggers=tuple(triggers),
+            not_this_patient=any((m.rule.metadata or {}).get(_NOT_THIS_PATIENT) for m in mods),
         )
 
     def _stated_in_bracket(self, modifier: Any, ent: Any) -> bool:

@@ -113,8 +113,10 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         if rule is None or not job.allows(rule):
             continue
         label = a.label
-        if label == "hypothetical" and job.kind == "condition" and job.source == "code.text":
-            label = "possible"  # a problem named "Rule out polyneuropathy" is a suspicion (probe89 D10)
+        if label == "hypothetical" and job.kind == "condition" and job.source == "code.text" and not a.not_this_patient:
+            # a problem named "Rule out polyneuropathy" is a suspicion (probe89 D10); one withdrawn as made in
+            # error or another patient's ("Hypogonadism - entered in error") is nothing of this patient (D18)
+            label = "possible"
         if label in ("family", "hypothetical"):
             continue
         if job.inadequate.get(rule.topic or "", ("",))[0] == "ignore_all":

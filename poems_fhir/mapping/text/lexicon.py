@@ -95,6 +95,10 @@ class ContextRuleSpec(_Strict):
     #: takes its category, past the list's own terminators ("… and an anti-MAG neuropathy") and past
     #: ``max_scope`` (probe105 D1-D5: the list's last items were read as the patient's findings)
     over_list: bool = False
+    #: the rule withdraws the entry as another patient's or made in error ("- entered in error", "- wrong
+    #: patient"): its hypothetical is nothing of this patient, also in a problem's text, where a hypothetical
+    #: is otherwise read as a suspicion ("Rule out polyneuropathy") - probe109 D18
+    not_this_patient: bool = False
     note: str | None = None
 
 
