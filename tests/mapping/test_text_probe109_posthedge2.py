@@ -158,3 +158,32 @@ def test_an_entry_made_in_error_is_nothing_of_this_patient(mapping, text, criter
 )
 def test_a_problem_not_withdrawn_keeps_its_reading(mapping, text, criterion, state):
     assert _problem_states(mapping, text)[criterion] == state
+
+
+# --- D8, D10: other doubts and withdrawals after the finding ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Sclerotic lesion L3 - confirmation pending.", {"sclerotic_bone_lesion": "possible"}),
+        ("Sclerotic lesion L3 - ?real", {"sclerotic_bone_lesion": "possible"}),
+        ("Sclerotic lesion L3 - T.B.C.", {"sclerotic_bone_lesion": "possible"}),
+        ("Sclerotic lesion L3 - of doubtful significance.", {"sclerotic_bone_lesion": "possible"}),
+        ("Sclerotic lesion L3 - under consideration.", {"sclerotic_bone_lesion": "possible"}),
+        ("Castleman disease - under consideration, awaiting HHV8 stain.", {"castleman_disease": "possible"}),
+        ("Склеротический очаг L3 - сомн.", {"sclerotic_bone_lesion": "possible"}),
+        ("Sclerotic lesion L3 - motion artefact.", {"sclerotic_bone_lesion": "negated"}),
+        ("Sclerotic lesion L3 - beam hardening artefact.", {"sclerotic_bone_lesion": "negated"}),
+        ("Sclerotic lesion L3 - retracted.", {"sclerotic_bone_lesion": "negated"}),
+        ("Склеротический очаг L3 - двигательный артефакт.", {"sclerotic_bone_lesion": "negated"}),
+        ("Склеротический очаг L3 - отозвано.", {"sclerotic_bone_lesion": "negated"}),
+        # controls: a query of a cause, a denied artefact, MGUS's own name and a confirmation state it
+        ("Sclerotic lesion L3 - ?metastasis", {"sclerotic_bone_lesion": "present"}),
+        ("Sclerotic lesion L3 - no motion artefact.", {"sclerotic_bone_lesion": "present"}),
+        ("Sclerotic lesion L3 - confirmed.", {"sclerotic_bone_lesion": "present"}),
+        ("Monoclonal gammopathy - of undetermined significance.", {"monoclonal_gammopathy": "present"}),
+    ],
+)  # fmt: skip
+def test_other_doubts_and_withdrawals_after_the_finding(mapping, text, expected):
+    assert _read(mapping, text) == expected
