@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from .engine import part_state
 from .model import MARROW_CLONE_RULES, Assessment, Classification, Criterion, Finding, Sign, State
-from .response import RELAPSE_ALERTS, ResponseAssessment
+from .response import RELAPSE_ALERTS, Alert, ResponseAssessment
 from .risk import RiskFactor, splenomegaly
 from .timeline import Event, Measurement, add_days, add_months, on_day, restaging_opens
 
@@ -390,6 +390,34 @@ def _in_rhythm(doses: Sequence[Event], as_of: dt.date | None) -> list[Event]:
         if (as_of - days[-1]).days <= longest:
             running += [e for e in given if e.effective == days[-1]]
     return running
+
+
+def _given_on(events: Sequence[Event], day: dt.date, as_of: dt.date | None) -> list[Event]:
+    """The courses given on ``day``: begun by then and not yet ended (a course recorded as completed or
+    stopped with no end date ended at an unknown day: given up to ``as_of`` where there is one, as
+    :func:`_not_over` reads it), or repeated doses still in their rhythm on that day."""
+
+    def given(e: Event) -> bool:
+        if e.effective is None or e.effective > day:
+            return False
+        if e.end is not None:
+            return e.end >= day
+        return e.status not in ("completed", "stopped") or (as_of is not None and day <= as_of)
+
+    return [*(e for e in events if given(e)), *_in_rhythm(events, day)]
+
+
+def _progression_days(
+    response: ResponseAssessment, relapse: Sequence[Alert], findings: Sequence[Finding]
+) -> list[dt.date]:
+    """The days the relapse alerts saw a progression: the haematological or VEGF value that showed it, the
+    imaging report or the feature come back."""
+    days = {day for day, _ in _progressions(response)}
+    dated = {f.evidence.reference: f.effective for f in findings if f.effective}
+    for alert in relapse:
+        if alert.code in ("radiologic_progression", "reappearance"):
+            days |= {day for ref in alert.evidence if (day := dated.get(ref)) is not None}
+    return sorted(days)
 
 
 def _transplant_eligibility(
@@ -1015,9 +1043,13 @@ def pathway(
     relapse = [a for a in response.alerts if a.code in RELAPSE_ALERTS]
     first_of = {al.code: al for al in reversed(relapse)}  # both haematological frameworks: the first one's words
     if relapse:
-        # an IMiD given now: "IMiDs ... salvage" is no advice for a progression on one (probe48 D7)
+        # an IMiD given when the progression was seen: "IMiDs ... salvage" is no advice for a progression on
+        # one (probe48 D7) - judged on the progression's day, not on the evaluation day (probe108 D6: a VEGF
+        # rise during a lenalidomide course lost the caution once the course had ended by the run's date)
         imids = [e for e in treatments if e.agent in _IMIDS]
-        on_imid = sorted({e.agent for e in _given_now(imids, as_of) if e.agent})
+        days = _progression_days(response, relapse, findings)
+        running = [e for day in days for e in _given_on(imids, day, as_of)] if days else _given_now(imids, as_of)
+        on_imid = sorted({e.agent for e in running if e.agent})
         steps.append(
             Step(
                 "relapse",
