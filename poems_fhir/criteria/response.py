@@ -164,7 +164,9 @@ def distinct_alerts(alerts: Iterable[Alert]) -> list[Alert]:
         else:
             evidence = tuple(dict.fromkeys(seen.evidence + alert.evidence))
             agents = tuple(dict.fromkeys(seen.agents + alert.agents))
-            merged[alert.code] = Alert(seen.code, f"{seen.message}; {alert.message}", evidence, agents)
+            merged[alert.code] = Alert(
+                seen.code, f"{seen.message}; {alert.message}", evidence, agents, seen.days or alert.days
+            )
     return list(merged.values())
 
 
@@ -1546,17 +1548,22 @@ def _radiologic_progression(
         if e.kind == "radiotherapy" and (e.end or e.effective) and (e.end or e.effective) <= first.effective  # type: ignore[operator]
     ]
     after_rt = ""
+    days: tuple[dt.date, ...] = ()
     if radiated:
         ended = max(d for d in radiated if d is not None)
         after_rt = (
             f"; {(first.effective - ended).days // 30} month(s) after radiotherapy completed on {ended}: "
             "progression after radiation calls for systemic therapy"
         )
+        # the progression's day and the radiotherapy's end: the written alert speaks of the radiotherapy only
+        # then (probe108 D12: its advice was read by patients who never had radiotherapy)
+        days = (first.effective, ended)
     return [
         Alert(
             "radiologic_progression",
             f"radiological progression reported on {first.effective}: {first.evidence.summary}{after_rt}",
             tuple(dict.fromkeys(f.evidence.reference for f in seen)),
+            days=days,
         )
     ]
 

@@ -351,8 +351,7 @@ ALERTS: dict[str, Term] = {
         N_("Radiological progression"),
         N_(
             "An imaging report after the start of treatment says the disease progressed or shows new lesions: "
-            "radiological events are the most common form of progression; progression 3 to 6 months after "
-            "radiotherapy calls for systemic therapy."
+            "radiological events are the most common form of progression."
         ),
         ("DS2012", "D2019"),
     ),

@@ -358,6 +358,25 @@ def notices(
                     else ""
                 )
                 + (
+                    # after a completed radiotherapy only (probe108 D12: said to patients who never had any)
+                    " "
+                    + _one_full_stop(
+                        t.n_(
+                            "Seen on {progressed}, {months} month after the radiotherapy completed on {ended}: "
+                            "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
+                            "Seen on {progressed}, {months} months after the radiotherapy completed on {ended}: "
+                            "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
+                            (alert.days[0] - alert.days[1]).days // 30,
+                        ).format(
+                            progressed=t.date(alert.days[0]),
+                            months=(alert.days[0] - alert.days[1]).days // 30,
+                            ended=t.date(alert.days[1]),
+                        )
+                    )
+                    if alert.code == "radiologic_progression" and len(alert.days) == 2
+                    else ""
+                )
+                + (
                     " " + t._("Given: {agents}.").format(agents=", ".join(agent_label(t, x) for x in alert.agents))
                     if alert.agents
                     else ""

@@ -1,0 +1,55 @@
+"""probe108 D12: the radiological-progression alert told every reader that "progression 3 to 6 months after
+radiotherapy calls for systemic therapy" - also a patient who never had radiotherapy. The advice (criteria.md
+§10 step 1a) is written only after a completed radiotherapy, with the progression's day, how many months after
+it and the radiotherapy's end (README: "after a completed radiotherapy the alert says how many months later")."""
+
+from __future__ import annotations
+
+from poems_fhir.criteria.engine import evaluate
+from poems_fhir.criteria.model import Evidence, Finding, State
+from poems_fhir.criteria.profiles import MAYO
+from poems_fhir.criteria.response import assess_response
+from poems_fhir.criteria.timeline import Event
+from poems_fhir.i18n import translator
+from poems_fhir.report.wording import notices, step_text
+from tests.criteria.test_pathway_mutants2 import CFG, d
+from tests.criteria.test_pathway_mutants4 import PATIENT, RT, plan
+
+IMAGING = Finding(
+    "radiologic_progression",
+    State.PRESENT,
+    Evidence("DiagnosticReport/pet150", d(150), "New FDG-avid lesions: progression"),
+    source_rule="radiologic_progression",
+)
+LENALIDOMIDE = Event("treatment", d(0), "MedicationStatement/len", "lenalidomide", agent="lenalidomide", end=d(400))
+RADIOTHERAPY_WORDS = ("radiotherapy", "лучев", "сәулелік")
+
+
+def _alert(events: list[Event], lang: str = "en") -> str:
+    findings = [*PATIENT, IMAGING]
+    response = assess_response([], events, findings, [], CFG, d(160))
+    a = evaluate("Patient/1", findings, MAYO, d(160))
+    [notice] = [n for n in notices(translator(lang), a, response, None) if n.code == "radiologic_progression"]
+    return notice.explanation
+
+
+def test_no_radiotherapy_advice_without_radiotherapy():
+    for lang in ("en", "ru", "kk"):
+        text = _alert([LENALIDOMIDE], lang)
+        assert text, lang
+        assert not any(w in text.lower() for w in RADIOTHERAPY_WORDS), (lang, text)
+    relapse = plan([*PATIENT, IMAGING], [], [LENALIDOMIDE], as_of=d(160))["relapse"]
+    for lang in ("en", "ru", "kk"):
+        written = step_text(translator(lang), relapse)
+        after = ("after radiotherapy", "после лучевой", "сәулелік терапиядан кейін")
+        assert written and not any(w in written for w in after), (lang, written)
+
+
+def test_after_a_completed_radiotherapy_the_alert_says_when():
+    # radiotherapy completed on day 30, progression seen on day 150: four months later (§10 step 1a)
+    assert _alert([RT]).endswith(
+        "Seen on Jul 29, 2021, 4 months after the radiotherapy completed on Mar 31, 2021: progression 3 to 6 "
+        "months after radiotherapy calls for systemic therapy."
+    )
+    assert "через 4 месяца после завершения лучевой терапии 31 мар" in _alert([RT], "ru")
+    assert "4 ай өткен соң" in _alert([RT], "kk")
