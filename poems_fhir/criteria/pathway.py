@@ -284,6 +284,7 @@ _STAGING_ANALYTES = frozenset(
         "urine_m_protein",
         "platelets",
         "hemoglobin",
+        "bm_plasma_cells",
         "bm_clonal_plasma_cells",
     }
 )
@@ -295,7 +296,9 @@ _STAGING_PARTS = (
     ("free_light_chains", ("flc_kappa", "flc_lambda", "flc_ratio")),
     ("vegf", ("vegf",)),
     ("blood_count", ("platelets", "hemoglobin")),
-    ("marrow", ("bm_clonal_plasma_cells",)),
+    # any count of the marrow's plasma cells (the manual count LOINC 11118-7 as well as the flow cytometry's
+    # clonal ones; probe108 D4: only the latter counted) - a marrow report read in words counts too (below)
+    ("marrow", ("bm_plasma_cells", "bm_clonal_plasma_cells")),
 )
 
 #: the laboratory parts of the day +90/+100 restaging that poems-fhir can see (criteria.md §10 step 5),
@@ -684,14 +687,35 @@ def pathway(
             prior = staging_latest.get(m.analyte)
             if prior is None or (m.effective, m.reference) > (prior.effective, prior.reference):  # type: ignore[operator]
                 staging_latest[m.analyte] = m
-    staged = tuple(sorted({m.reference for m in staging_latest.values()}))
+    # a bone-marrow report read in words (a trephine's "4% lambda-restricted plasma cells", or no clonal cells):
+    # the marrow examination is on record as the branch below reads it (probe108 D4: "not yet on record" beside
+    # a branch chosen from that marrow); the latest one
+    marrow_reports = sorted(
+        (
+            f
+            for f in findings
+            if f.topic == Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
+            and f.state in (State.PRESENT, State.ABSENT)
+            and f.source_rule in MARROW_CLONE_RULES
+            and f.specimen != "lesion"
+            and _known_on(f.effective, as_of)
+        ),
+        key=lambda f: (f.effective or dt.date.min, f.evidence.reference),
+    )
+    marrow_report = (marrow_reports[-1].evidence.reference,) if marrow_reports else ()
+    staged = tuple(sorted({*(m.reference for m in staging_latest.values()), *marrow_report}))
     # which of its laboratory parts are on record and which not: the step lists the whole work-up as
     # criteria.md does, and said nothing of what was done (probe77 D3)
     staging_parts = (
         ()
         if started or not staged
         else tuple(
-            ("on_record" if any(a in staging_latest for a in analytes) else "not_on_record", part)
+            (
+                "on_record"
+                if any(a in staging_latest for a in analytes) or (part == "marrow" and marrow_report)
+                else "not_on_record",
+                part,
+            )
             for part, analytes in _STAGING_PARTS
         )
     )

@@ -195,7 +195,9 @@ def test_a_radiotherapy_in_preparation_is_no_planned_transplant():
 
 
 def test_staging_before_any_therapy_is_not_started():
-    got = by_id(steps(PATIENT, [], [], as_of=d(0)))
+    # the clone from serum: PATIENT's marrow clone is a marrow examination on record, which begins the staging
+    # (probe108 D4)
+    got = by_id(steps(MANDATORY, [], [], as_of=d(0)))
     assert got["staging"].title == "Complete staging before therapy"
     assert got["staging"].status == "not-started"
     # once therapy has begun, whether staging was complete is not known from the data
