@@ -88,6 +88,11 @@ RETEST: dict[tuple[str, str], str] = {
     (Criterion.THROMBOCYTOSIS_POLYCYTHEMIA.value, "bleeding_or_transfusion"): (
         "repeat the complete blood count with platelets away from bleeding and transfusion"
     ),
+    # an abnormal free-light-chain ratio with both immunofixations negative: they are done, the marrow decides
+    (Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value, "ratio_only"): (
+        "bone-marrow aspirate and biopsy with clonality (only the free-light-chain ratio is abnormal; serum and "
+        "urine immunofixation negative)"
+    ),
 }
 
 
@@ -203,6 +208,8 @@ def _ratio_against_immunofixations(result: CriterionResult, findings: Sequence[F
         + "): kidney disease or a polyclonal rise can shift the ratio; a bone-marrow examination decides",
         _evidence(present + serum + urine),
         open=True,
+        # the marrow is what is proposed, not the tests on record (probe108 D5)
+        retest="ratio_only",
     )
 
 
@@ -663,7 +670,10 @@ def _flags(
     endocrine_caveat: bool = True,
 ) -> tuple[Flag, ...]:
     flags: list[Flag] = []
-    clonal = [f for f in by_topic[_MONOCLONAL] if f.state is State.PRESENT]
+    # a clone the criterion does not establish (an abnormal free-light-chain ratio alone, both immunofixations
+    # negative) has no isotype to review (probe108 D5: "Atypical isotype (kappa)" led such a conclusion)
+    established = criteria[_MONOCLONAL].retest != "ratio_only"
+    clonal = [f for f in by_topic[_MONOCLONAL] if f.state is State.PRESENT and established]
     kappa = [f for f in clonal if f.light_chain == "kappa"]
     # a kappa clone beside a lambda one (biclonal "IgG kappa and IgA lambda") has the usual lambda clone:
     # nothing atypical to review (probe46 D3)

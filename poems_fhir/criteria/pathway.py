@@ -83,6 +83,16 @@ RETEST: dict[tuple[str, str], str] = {
     ("thrombocytosis_polycythemia", "bleeding_or_transfusion"): (
         "Repeat the complete blood count with platelets away from bleeding and transfusion"
     ),
+    # the immunofixations and the ratio are on record: the marrow decides (probe108 D5)
+    ("monoclonal_plasma_cell_disorder", "ratio_only"): (
+        "Bone-marrow aspirate and biopsy with clonality: only the free-light-chain ratio is abnormal, serum and "
+        "urine immunofixation negative"
+    ),
+}
+
+#: the coding of a retest that is another test than the criterion's work-up (none: no code for the marrow)
+RETEST_CODING: dict[tuple[str, str], tuple[str, str, str] | None] = {
+    ("monoclonal_plasma_cell_disorder", "ratio_only"): None,
 }
 
 
@@ -609,6 +619,7 @@ def pathway(
         # a low-grade negative with a known reason: repeat the test once the reason is gone (probe98 D8)
         retest = r.retest if cid not in done and r.state is State.INDETERMINATE and r.retest else None
         text = RETEST.get((cid, retest or ""), text)
+        coding = RETEST_CODING.get((cid, retest or ""), coding)
         # a result on record that could not be read: correct it at the source, or repeat (probe102 A2)
         unread = cid not in done and r.state is State.NOT_ASSESSED and r.retest == "unread"
         if unread:

@@ -108,7 +108,7 @@ def criteria_narrative(
             body.append(
                 f"<li><b>{_e(label(t, 'criterion', m.criterion))}</b>: "
                 f"{_e(w.rule(t, a.criteria[m.criterion]))} {_e(t._('To do'))}: "
-                f"{_e(label(t, 'workup', m.criterion))}.</li>"
+                f"{_e(w.missing_work_up(t, a.criteria[m.criterion]))}.</li>"
             )
         body.append("</ul>")
     body.append(

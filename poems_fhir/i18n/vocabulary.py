@@ -507,6 +507,11 @@ RETEST: dict[str, Term] = {
     "thrombocytosis_polycythemia:bleeding_or_transfusion": Term(
         N_("Repeat the complete blood count with platelets away from bleeding and transfusion"), "", _CRITERIA_SRC
     ),
+    "monoclonal_plasma_cell_disorder:ratio_only": Term(
+        N_("Bone-marrow aspirate and biopsy with clonality: only the free-light-chain ratio is abnormal"),
+        "",
+        ("D2023",),
+    ),
 }
 
 #: pathway steps by their key (Step.key)
@@ -691,6 +696,10 @@ def term(kind: str, key: str) -> Term:
     if kind == "criterion" and key not in table and key in SIGNS:
         return SIGNS[key]
     return table[key]
+
+
+def has_term(kind: str, key: str) -> bool:
+    return key in _TABLES[kind]
 
 
 def label(t: Translator, kind: str, key: str) -> str:

@@ -237,7 +237,7 @@ def _classification(t: Translator, a: Assessment) -> list[str]:
         for m in a.missing:
             parts.append(
                 f"<li><b>{_e(label(t, 'criterion', m.criterion))}</b>: {_e(w.rule(t, a.criteria[m.criterion]))} "
-                f"<i>{_e(t._('To do'))}:</i> {_e(label(t, 'workup', m.criterion))}{_cite('workup', m.criterion)}</li>"
+                f"<i>{_e(t._('To do'))}:</i> {_e(w.missing_work_up(t, a.criteria[m.criterion]))}{_cite('workup', m.criterion)}</li>"
             )
         parts.append("</ul>")
     parts.append("</section>")

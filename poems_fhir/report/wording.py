@@ -24,7 +24,7 @@ from ..criteria.risk import RiskFactor
 from ..criteria.scope import ScopeDecision, raised_flags
 from ..i18n import N_, Translator
 from ..i18n.bibliography import cite
-from ..i18n.vocabulary import agent_label, explain, label, sources
+from ..i18n.vocabulary import agent_label, explain, has_term, label, sources
 
 #: UCUM as sent -> how people write it (the msgid; catalogs localise it, e.g. "г/л")
 UNITS: dict[str, str] = {
@@ -193,9 +193,23 @@ def evidence_text(t: Translator, e: Evidence) -> str:
 
 
 def deciding_evidence(r: CriterionResult) -> tuple[Evidence, ...]:
-    """Present: the earliest dated fact that made it present first; otherwise the latest facts first."""
+    """Present: the earliest dated fact that made it present first; otherwise the latest facts first - but a
+    clone doubted for its free-light-chain ratio alone shows that ratio first (probe108 D5: it was the one
+    left out as "and 1 more" behind the two negative immunofixations)."""
     dated = sorted(r.evidence, key=lambda e: (e.effective or dt.date.min, e.reference))
-    return tuple(dated) if r.state is State.PRESENT else tuple(reversed(dated))
+    ordered = tuple(dated) if r.state is State.PRESENT else tuple(reversed(dated))
+    if r.retest == "ratio_only":
+        ordered = tuple(sorted(ordered, key=lambda e: e.value is None))
+    return ordered
+
+
+def missing_work_up(t: Translator, r: CriterionResult) -> str:
+    """What to do for a missing criterion, as the CarePlan's work-up activity says it: the repeat of a
+    low-grade negative or the marrow of a ratio-only clone where that is what is proposed (probe108 D5: the
+    tests on record were proposed again), else the criterion's work-up."""
+    if r.retest and r.retest != "unread" and has_term("retest", f"{r.criterion}:{r.retest}"):
+        return label(t, "retest", f"{r.criterion}:{r.retest}")
+    return label(t, "workup", r.criterion)
 
 
 def deciding_date(r: CriterionResult) -> dt.date | None:
@@ -316,6 +330,12 @@ def rule(t: Translator, r: CriterionResult) -> str:
     vegf = _vegf_between(t, reason)
     if vegf:
         return vegf
+    if r.state is State.INDETERMINATE and r.retest == "ratio_only":
+        ratio = next((e for e in deciding_evidence(r) if e.value is not None), None)
+        return t._(
+            "Only the free-light-chain ratio is abnormal (FLC ratio {ratio}), serum and urine immunofixation "
+            "negative: kidney disease or a polyclonal rise can shift the ratio; a bone-marrow examination decides."
+        ).format(ratio=t.number(ratio.value) if ratio is not None and ratio.value is not None else "-")
     if r.state is State.INDETERMINATE:
         return t._("Conflicting or low-grade evidence; needs a better test.")
     return t._("No adequate test recorded; not the same as absent.")
@@ -442,7 +462,8 @@ def conclusion(
         parts.append(
             t._("Missing, and deciding: {items}.").format(
                 items="; ".join(
-                    f"{label(t, 'criterion', m.criterion)} ({label(t, 'workup', m.criterion)})" for m in a.missing
+                    f"{label(t, 'criterion', m.criterion)} ({missing_work_up(t, a.criteria[m.criterion])})"
+                    for m in a.missing
                 )
             )
         )
