@@ -1548,7 +1548,8 @@ def _radiologic_progression(
         if e.kind == "radiotherapy" and (e.end or e.effective) and (e.end or e.effective) <= first.effective  # type: ignore[operator]
     ]
     after_rt = ""
-    days: tuple[dt.date, ...] = ()
+    # the imaging report's day: a restaging the response report is dated by (probe108 D1)
+    days: tuple[dt.date, ...] = (first.effective,)
     if radiated:
         ended = max(d for d in radiated if d is not None)
         after_rt = (

@@ -584,6 +584,13 @@ def restaging_date(r: ResponseAssessment) -> dt.date | None:
         for d in r.clinical.values()
         if d.effective and d.evidence and (r.baseline_date is None or d.effective > r.baseline_date)
     ]
+    # an imaging report of progression after the treatment began is a restaging too (probe108 D1: the report
+    # was dated on the first treatment's day and said "No restaging" beside the PET-CT's progression alert)
+    days += [
+        a.days[0]
+        for a in r.alerts
+        if a.code == "radiologic_progression" and a.days and (r.baseline_date is None or a.days[0] > r.baseline_date)
+    ]
     return max(days) if days else r.baseline_date
 
 
