@@ -1,0 +1,99 @@
+"""probe109 (regressions of probe107's fixes and what they left): a normal test of another organ after a problem
+(D3); a report that names the original report and confirms or enlarges its finding (D4); a frozen-section impression
+the paraffin sections confirm (D5); a quoted outside or earlier report refuted in other words (D12); problems answered
+by a normal test written differently (D14); immunofixation strings quoting a referring laboratory (D17); a referrer's
+heading that swallowed the histology's own denial (D19). Each with positive controls that must stay present."""
+
+from __future__ import annotations
+
+import pytest
+
+
+SCL = "sclerotic_bone_lesions"
+CAST = "castleman_disease"
+CLONE = "monoclonal_plasma_cell_disorder"
+
+
+def _states(ex, topic):
+    return {f.state for f in ex.findings if f.topic == topic}
+
+
+def _labels(mapping, text, target):
+    (res,) = mapping.text.assert_texts([text])
+    return {a.label for a in res if a.target == target}
+
+
+# --- D3: a normal test of another organ leaves the problem stated --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stated", "denied", "target"),
+    [
+        ("Splenomegaly - CT: normal liver, spleen 16 cm", "Splenomegaly - USS normal spleen", "splenomegaly"),
+        ("Lymphadenopathy - CT normal spleen; axillary nodes 2.5 cm", "Lymphadenopathy - CT normal", "lymphadenopathy"),
+        ("Hepatomegaly - USS normal spleen", "Hepatomegaly - CT: normal liver.", "hepatomegaly"),
+        ("Splenomegaly - USS normal kidneys, spleen 15 cm.", "Splenomegaly - USS normal size", "splenomegaly"),
+        (
+            "Hypogonadism - bloods normal prolactin, testosterone 4 nmol/L.",
+            "Hypogonadism - bloods normal",
+            "hypogonadism",
+        ),
+        (
+            "Hepatosplenomegaly - CT normal kidneys",
+            "Hepatosplenomegaly - USS normal liver and spleen",
+            "hepatosplenomegaly",
+        ),
+    ],
+)
+def test_a_normal_test_of_another_organ_leaves_the_problem_present(mapping, stated, denied, target):
+    # the test's own organ (or nothing, or a neutral word) after "normal" still denies the problem
+    assert (_labels(mapping, stated, target), _labels(mapping, denied, target)) == ({"present"}, {"negated"})
+
+
+# --- D14: a problem answered by a normal test, written differently -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("denied", "stated", "target"),
+    [
+        ("Splenomegaly [USS normal]", "Splenomegaly [USS 16 cm]", "splenomegaly"),
+        ("Splenomegaly - not on CT", "Splenomegaly 16 cm on CT; ascites not seen on USS", "splenomegaly"),
+        ("Splenomegaly - clinically; not confirmed on imaging", "Splenomegaly - CT otherwise normal", "splenomegaly"),
+        (
+            "Hypogonadism (testosterone 18 nmol/L, normal)",
+            "Hypogonadism - testosterone 5.2 nmol/L (normal 8-29)",
+            "hypogonadism",
+        ),
+        ("Hypothyroidism - TSH 2.1 mU/L, normal", "Hypothyroidism - TSH 12 mU/L, normal fT4", "hypothyroidism"),
+        (
+            "Adrenal insufficiency - short synacthen test passed",
+            "Adrenal insufficiency - short synacthen test failed",
+            "adrenal_insufficiency",
+        ),
+        ("Hypothyroidism - TFTs within normal limits", "Hypogonadism - testosterone low, normal LH", None),
+        (
+            "Гепатомегалия - по УЗИ размеры в норме",
+            "Спленомегалия - по УЗИ печень в норме, селезенка 16 см",
+            None,
+        ),
+        ("Спленомегалия [УЗИ - норма]", "Спленомегалия [УЗИ - 16 см]", "splenomegaly"),
+        (
+            "Гипогонадизм (тестостерон 18 нмоль/л, норма)",
+            "Гипогонадизм (тестостерон 5 нмоль/л, норма 8-29)",
+            "hypogonadism",
+        ),
+        ("Гепатомегалия - УДЗ бойынша өлшемі қалыпты", "Гепатомегалия - УДЗ бойынша 18 см", "hepatomegaly"),
+    ],
+)
+def test_a_problem_answered_by_a_normal_test_written_differently_is_denied(mapping, denied, stated, target):
+    (said_denied,) = mapping.text.assert_texts([denied])
+    (said_stated,) = mapping.text.assert_texts([stated])
+    first = target or said_denied[0].target
+    second = target or said_stated[0].target
+    assert (
+        {a.label for a in said_denied if a.target == first},
+        {a.label for a in said_stated if a.target == second},
+    ) == (
+        {"negated"},
+        {"present"},
+    )
