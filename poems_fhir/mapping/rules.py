@@ -963,7 +963,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "list_ends": [],
         "nominative_clauses": {"forms": [], "denials": [], "openers": [], "singular_denials": []},
         "referrer_sections": {"headings": [], "study_headings": []},
-        "quoted_reports": {"sources": [], "reviews": []},
+        "quoted_reports": {"sources": [], "reviews": [], "confirms": []},
     }
     merged["text"] = text
     for f in files:

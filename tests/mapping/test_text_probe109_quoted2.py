@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import pytest
 
+from poems_fhir.criteria.model import State
+from tests.mapping.test_extract import report, run
 
 SCL = "sclerotic_bone_lesions"
 CAST = "castleman_disease"
-CLONE = "monoclonal_plasma_cell_disorder"
 
 
 def _states(ex, topic):
@@ -97,3 +98,62 @@ def test_a_problem_answered_by_a_normal_test_written_differently_is_denied(mappi
         {"negated"},
         {"present"},
     )
+
+
+# --- D4, D5: a report that names the original report and confirms or enlarges its finding --------------------------
+
+
+@pytest.mark.parametrize(
+    ("confirmed", "refuted", "name", "topic", "category"),
+    [
+        (
+            "AMENDED REPORT: sclerotic lesion in L3 is confirmed; the original report omitted a second sclerotic lesion "
+            "in T8.",
+            "AMENDED REPORT: the sclerotic lesion in L3 described in the original report has not been confirmed.",
+            "CT chest, abdomen and pelvis",
+            SCL,
+            "RAD",
+        ),
+        (
+            "In fact, the sclerotic lesion in L3 is larger than described in the original report (15 mm).",
+            "In fact, the sclerotic lesion in L3 described in the original report is a bone island.",
+            "CT chest, abdomen and pelvis",
+            SCL,
+            "RAD",
+        ),
+        (
+            "Addendum: the sclerotic lesion in L3 described in the outside report is again seen on this CT.",
+            "Addendum: the sclerotic lesion in L3 described in the outside report is a motion artefact.",
+            "CT chest, abdomen and pelvis",
+            SCL,
+            "RAD",
+        ),
+        (
+            "При пересмотре: склеротический очаг в L3, описан в заключении ЦРБ, подтверждается (15 мм).",
+            "При пересмотре: склеротический очаг в L3, описан в заключении ЦРБ, не подтверждается.",
+            "КТ ОГК, ОБП",
+            SCL,
+            "RAD",
+        ),
+        (
+            "Castleman disease was favoured on frozen section and is confirmed on paraffin sections.",
+            "Castleman disease was favoured on frozen section but is not confirmed on paraffin sections.",
+            "Lymph node excision biopsy",
+            CAST,
+            "PAT",
+        ),
+        (
+            "Castleman disease, favoured at frozen section, subsequently confirmed on permanent sections.",
+            "Outside pathology (2023) was reported as Castleman disease and is confirmed by the referring hospital. "
+            "On review here: reactive follicular hyperplasia.",
+            "Lymph node excision biopsy",
+            CAST,
+            "PAT",
+        ),
+    ],
+)
+def test_a_report_that_confirms_the_quoted_finding_states_it(mapping, confirmed, refuted, name, topic, category):
+    said = _states(run(mapping, report(name, confirmed, category=category)), topic)
+    answered = _states(run(mapping, report(name, refuted, category=category)), topic)
+    assert State.PRESENT in said
+    assert State.PRESENT not in answered

@@ -956,11 +956,36 @@ class TextEngine:
         quoted = self.section.quoted_reports
         self._quoted_source = _anywhere(quoted.sources)
         self._review = _anywhere(quoted.reviews)
+        self._confirm = _anywhere(quoted.confirms)
 
     def quotes_another(self, sentence: str) -> bool:
         """Whether a sentence gives its finding to another or an earlier report ("Outside report described a sclerotic
         lesion", «Из другого учреждения поступило заключение: болезнь Кастлемана»)."""
         return self._quoted_source is not None and self._quoted_source.search(normalise(sentence)) is not None
+
+    def confirms(self, sentence: str) -> bool:
+        """Whether a sentence says this report sees the finding itself - "sclerotic lesion in L3 is confirmed; the
+        original report omitted …", "larger than described in the original report", "favoured on frozen section and
+        is confirmed on paraffin sections" (probe109 D4, D5: each read as the other report's finding, answered). A
+        negation just before the words ("not confirmed", «не подтверждается») leaves them no confirmation, and so does
+        another report named as the confirmer in the same clause ("… is confirmed by the referring hospital")."""
+        if self._confirm is None:
+            return False
+        low = normalise(sentence)
+        return any(
+            _NOT_JUST_BEFORE.search(low, 0, m.start()) is None and not self._confirmed_by_another(low, m.end())
+            for m in self._confirm.finditer(low)
+        )
+
+    def _confirmed_by_another(self, low: str, end: int) -> bool:
+        """The clause after a confirmation, up to its punctuation, gives another report as its agent ("by the
+        referring hospital"); a comparison's report ("larger than described in the original report") is no agent."""
+        clause = _CLAUSE_END.split(low[end : end + 60], maxsplit=1)[0]
+        return (
+            _AGENT.match(clause) is not None
+            and self._quoted_source is not None
+            and self._quoted_source.search(clause) is not None
+        )
 
     def reviews(self, text: str) -> bool:
         """Whether a text says it reviews, amends or answers another report ("Our review:", "AMENDED", «При
@@ -1934,6 +1959,14 @@ def _denied_elsewhere(modifier: Any, ent: Any) -> bool:
         return False  # the aside names a finding of its own
     aside = text[aside_start + 1 : at] + " " + text[stop:aside_end]
     return _ANOTHER_EXAM.search(aside) is not None and _THIS_EXAM.search(aside) is None
+
+
+#: where a clause ends, for the words after a confirmation
+_CLAUSE_END = re.compile(r"[;,.()]")
+#: ... whose agent follows it: "confirmed by …", «подтвержден … по данным»
+_AGENT = re.compile(r"\s*(?:by|from|according\s+to|по\s+данным|согласно)\b")
+#: a negation ending just before a confirmation's words ("has not been", "could not be", «не»): no confirmation
+_NOT_JUST_BEFORE = re.compile(r"(?:\b(?:not|never|no|не|ни|емес)|n't)\s+(?:(?:be|been|yet|be\s+fully)\s+)?$")
 
 
 def _anywhere(phrases: list[str]) -> re.Pattern[str] | None:

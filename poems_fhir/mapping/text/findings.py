@@ -188,7 +188,12 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
                 resolved_on=_context_end(rule, topic, state, job),
             )
             key = (_part(finding), state)
-            others = state is State.PRESENT and (mapping.text.quotes_another(a.sentence) or _in_quotes(a))
+            # another report's words - unless this report says it sees the finding itself (probe109 D4, D5)
+            others = (
+                state is State.PRESENT
+                and (mapping.text.quotes_another(a.sentence) or _in_quotes(a))
+                and not mapping.text.confirms(a.sentence)
+            )
             if key not in out or (key in quoted and not others):  # this report's own words before a quote's
                 out[key] = finding
                 at[key] = _position(job.text, a.sentence)

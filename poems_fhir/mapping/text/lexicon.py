@@ -156,6 +156,10 @@ class QuotedReports(_Strict):
     #: words that say this report reviews, amends or answers one: "our review", "second opinion", "amended", "in
     #: fact", «при пересмотре», «наше заключение» - with them a quoted finding is revised even where it is not denied
     reviews: list[str] = Field(default_factory=list)
+    #: words that say this report sees the quoted finding itself - confirms, measures or adds to it: "is confirmed",
+    #: "confirmed on paraffin sections", "larger than described", "the original report omitted", «подтверждается» -
+    #: such a sentence is this report's own reading, not a quote (probe109 D4, D5); a negation just before voids it
+    confirms: list[str] = Field(default_factory=list)
 
 
 class TextSection(_Strict):
