@@ -157,3 +157,56 @@ def test_a_report_that_confirms_the_quoted_finding_states_it(mapping, confirmed,
     answered = _states(run(mapping, report(name, refuted, category=category)), topic)
     assert State.PRESENT in said
     assert State.PRESENT not in answered
+
+
+# --- D12: a quoted outside or earlier report refuted in other words ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("refuted", "stated", "name", "topic", "category"),
+    [
+        (
+            "External report mentions a sclerotic lesion in L3; we disagree.",
+            "External report mentions a sclerotic lesion in L3; we agree: sclerotic lesion in L3.",
+            "CT chest, abdomen and pelvis",
+            SCL,
+            "RAD",
+        ),
+        (
+            "REVISED REPORT: the sclerotic lesion in L3 previously reported is a motion artefact.",
+            "REVISED REPORT: the sclerotic lesion in L3 is larger than previously reported (15 mm).",
+            "CT chest, abdomen and pelvis",
+            SCL,
+            "RAD",
+        ),
+        (
+            "Консультация снимков: склеротический очаг L3, указанный в протоколе ЦРБ, является костным островком.",
+            "Консультация снимков: склеротический очаг L3, указанный в протоколе ЦРБ, подтверждается.",
+            "КТ ОГК, ОБП",
+            SCL,
+            "RAD",
+        ),
+        (
+            "Slides from Regional Hospital reviewed (their diagnosis: Castleman disease). Our diagnosis: reactive "
+            "follicular hyperplasia.",
+            "Slides from Regional Hospital reviewed (their diagnosis: Castleman disease). Our diagnosis: Castleman "
+            "disease, hyaline vascular type.",
+            "Lymph node excision biopsy",
+            CAST,
+            "PAT",
+        ),
+        (
+            "Intraoperative consultation: Castleman disease. Final diagnosis: classical Hodgkin lymphoma.",
+            "Intraoperative consultation: lymphoid tissue. Final diagnosis: Castleman disease, plasma cell type.",
+            "Lymph node excision biopsy",
+            CAST,
+            "PAT",
+        ),
+    ],
+)
+def test_a_quoted_report_refuted_in_other_words_is_not_present(mapping, refuted, stated, name, topic, category):
+    answered = _states(run(mapping, report(name, refuted, category=category)), topic)
+    said = _states(run(mapping, report(name, stated, category=category)), topic)
+    assert State.PRESENT not in answered
+    assert answered & {State.INDETERMINATE, State.ABSENT}
+    assert State.PRESENT in said
