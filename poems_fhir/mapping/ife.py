@@ -159,7 +159,15 @@ def _normalise(text: str) -> str:
     text = _SIGN_ANSWER.sub(lambda m: ": negative" if m.group(1) in "-–—" else ": positive", text)
     text = _leaders(text)
     text = _OPEN_LINE_END.sub(lambda m: m.group()[:-1] + " ", text)
+    # a line that is only the status of the line before ("IgG lambda⏎TBC") is that line's (probe109 D9)
+    text = _STATUS_LINE.sub(lambda m: " - " + m.group(1), text)
     return re.sub(r" +", " ", text).strip()
+
+
+_STATUS_LINE = re.compile(
+    r"\n[^\S\n]*[-–—]?[^\S\n]*(tbc|tbd|t\.b\.c\.|to be confirmed|doubtful|dubious|query|\?+|equivocal|unconfirmed|"
+    r"not confirmed|сомнит\w*|сомн|под вопросом|не подтв\w*|күмәнді)[^\S\n]*\.?[^\S\n]*(?=\n|$)"
+)
 
 
 _SIGN_ANSWER = re.compile(r"[^\S\n]*:[^\S\n]*([-–—]|\+{1,3})[^\S\n]*(?=\n|\||$)")
@@ -697,6 +705,11 @@ _UNCERTAIN = re.compile(
     # probe107 D6, D3: a status after the band, as a lab's short form - "IgG lambda - TBC", «IgG-λ - сомнит.»
     # (each was the band, a clone-free patient `met`); Kazakh «күмәнді» (doubtful)
     r"\b(?:tbc|tbd|(?:yet |still )?to be confirmed|awaiting confirmation|pending confirmation|unproven|dubious)\b|"
+    # probe109 D13: a band awaiting its repeat or to be ruled out - "IgG lambda - awaiting repeat sample", "- awaiting
+    # immunofixation on a fresh sample to confirm", "- r/o" (each a clone-free patient `met`)
+    r"\b(?:awaiting|pending)\s+(?:a\s+|the\s+)?(?:repeat|fresh|new|second|confirmatory)\b|"
+    r"\bawaiting\b[^.\n]{0,60}\bto confirm\b|(?:^|[-–—(:,]\s*)(?:r/o|rule out|to rule out)\s*(?=$|\n|[.;)])|"
+    r"ожида\w* повтор\w*|на повтор\w*|"
     r"\bсомн(?:ит)?\b|на уточнении|уточняется|требует подтверждения|күмәнді"
 )
 #: a whole result that is only a doubt
