@@ -147,6 +147,13 @@ _FRAGMENTS: tuple[tuple[str, str], ...] = (
     (r"\(high\)$", N_("(high)")),
     (r"\(low\)$", N_("(low)")),
     (r"\bnot available \(not-performed\)$", N_("not performed")),
+    # the caveat of an UNVERIFIED cut-off (the serum VEGF's) is the only place a reader is told (probe108 D3)
+    (r"\bcut-off(?= \(an UNVERIFIED cut-off)", N_("cut-off")),
+    (
+        r"\(an UNVERIFIED cut-off: confirm before clinical use\)$",
+        N_("(an UNVERIFIED cut-off: confirm before clinical use)"),
+    ),
+    (r"\(specimen unknown\)", N_("(specimen unknown)")),
     (r"\bcut-off$", N_("cut-off")),
     (r"\(plasma\)", N_("(plasma)")),
     (r"\(serum\)", N_("(serum)")),
@@ -168,7 +175,27 @@ def _our_words(t: Translator, text: str) -> str:
         text = text.replace(m.group(0), "(" + t._("{axis} axis").format(axis=t._(AXES[m.group(1)])) + ")")
     for pattern, msgid in _FRAGMENTS:
         text = re.sub(pattern, t._(msgid).replace("\\", "\\\\"), text)
-    return text
+    return _FROM_TEXT.sub(lambda m: _from_text(t, m), text)
+
+
+#: what the text engine adds to a quoted sentence: "(from report text, conclusion; negated ('No'))" (probe108 D3:
+#: the negation that made a criterion absent was English in a Russian report); the element name stays FHIR's
+_FROM_TEXT = re.compile(
+    r"\(from (report text|text), ([\w.\[\]-]+)(?:; (negated|possible|hypothetical|historical|family)\b)?"
+)
+_FROM = {"report text": N_("from report text"), "text": N_("from text")}
+_CONTEXT_LABELS = {
+    "negated": N_("negated"),
+    "possible": N_("possible"),
+    "hypothetical": N_("hypothetical"),
+    "historical": N_("historical"),
+    "family": N_("family history"),
+}
+
+
+def _from_text(t: Translator, m: re.Match[str]) -> str:
+    said = f"({t._(_FROM[m.group(1)])}, {m.group(2)}"
+    return said + (f"; {t._(_CONTEXT_LABELS[m.group(3)])}" if m.group(3) else "")
 
 
 def evidence_text(t: Translator, e: Evidence) -> str:
