@@ -2082,9 +2082,18 @@ def _own_pseudo_denial(ent: Any) -> Any | None:
     alert). medspaCy prunes the plain "no" inside the longer pseudo, so ConText alone cannot say it."""
     for m in ent.doc._.context_graph.modifiers:
         start, end = m.modifier_span
-        if m.category == "PSEUDO" and start < ent.start < end and normalise(ent.doc[start].text) in _DENYING_HEADS:
+        if m.category != "PSEUDO":
+            continue
+        if start < ent.start < end and normalise(ent.doc[start].text) in _DENYING_HEADS:
+            return ent.doc[start:end]
+        # ... and one that ends in its negative word speaks of a target inside it: "anti-MAG antibodies negative"
+        # keeps the polyneuropathy before it stated and denies the anti-MAG neuropathy it names (probe110 D7)
+        if start <= ent.start and ent.end <= end and normalise(ent.doc[end - 1].text).startswith(_NEGATIVE_TAILS):
             return ent.doc[start:end]
     return None
+
+
+_NEGATIVE_TAILS = ("negative", "neg", "-ve", "отрицат", "негатив", "теріс")
 
 
 _SHARED = "poems_fhir_shared"  # doc.user_data key: kept span -> targets that share its assertion
