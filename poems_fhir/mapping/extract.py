@@ -135,6 +135,21 @@ def _no_result(data: dict[str, Any]) -> bool:
 #: an uncoded diagnosis of POEMS syndrome by any of its names: POEMS, Crow-Fukase, Takatsuki, the
 #: acronym spelt out ("Polyneuropathy, organomegaly, endocrinopathy, M-protein, skin changes") - a
 #: clinician's assertion, never read as the findings its name lists
+#: what ties a finding to the POEMS label after it: "- ? POEMS", "(query POEMS", ", likely POEMS", "due to POEMS"
+_LABEL_TIE = re.compile(
+    r"(?:[\s\-–—:;,(\[?]|\b(?:query|queried|likely|possible|probable|probably|suspected|r/o|\?|in keeping with|"
+    r"consistent with|due to|secondary to|from|with|of|вероятно|возможно|на фоне|при|с)\b)+$",
+    re.IGNORECASE,
+)
+
+
+def _before_label(text: str) -> str:
+    """The words before a POEMS label, without what ties them to it; "" when they name nothing (a bare label,
+    "Known", "History of")."""
+    lead = _LABEL_TIE.sub("", text).strip()
+    return lead if len(re.sub(r"\W", "", lead)) >= 4 else ""
+
+
 _POEMS_TEXT = re.compile(
     r"\bpoems\b|\bcrow[\s-]*fukase\b|\btakatsuki\b|кроу[\s-]*фукасе|такацуки"
     r"|\bpolyneuropathy,?\s+organomegaly,?\s+endocrinopathy\b"
@@ -2161,10 +2176,15 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         rules = _broader_condition_rules(raw, data, mapping, out)
     text = concept_label(data.get("code"))
     said: tuple[str, str] | None = None  # the clinician's words to read, and where they stand
-    if not rules and _POEMS_TEXT.search(concept_text(data.get("code"))):
+    if not rules and (named := _POEMS_TEXT.search(concept_text(data.get("code")))):
         rules = [
             Rule("condition", ConditionRule(id="poems_clinician_diagnosis", topic="clinician_poems_assertion"), "text")
         ]
+        # a finding named before the label in the clinician's words ("Splenomegaly - ? POEMS") is that finding
+        # (probe110 D9: the organomegaly was lost); the label itself stays no evidence of any criterion
+        lead = _before_label(concept_text(data.get("code"))[: named.start()])
+        if lead and _uncoded(data.get("code")):
+            said = (lead, "code.text")
     elif not rules and _uncoded(data.get("code")):  # the clinician's words are all there is
         said = (concept_text(data.get("code")), "code.text")
     elif not rules and (local := _local_coding(data.get("code"), mapping)) is not None:
