@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
 
@@ -85,12 +86,16 @@ def on_day(day: dt.date) -> str:
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
-    """``day`` + ``months`` (its day of month capped at 28), stopping at the calendar's end as add_days."""
+    """``day`` + ``months``, stopping at the calendar's ends as add_days. The day of month is kept, or
+    the target month's last day when it has fewer (31 Aug + 6 months = 28/29 Feb), as calendars and
+    dateutil's relativedelta do: a due date of 30 Jan + 6 months is 30 Jul, not the 28th (probe108 D7)."""
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
     if year > dt.MAXYEAR:  # a (valid) date near 9999: the calendar ends there
         return dt.date.max
-    return dt.date(year, month, min(day.day, 28))
+    if year < dt.MINYEAR:
+        return dt.date.min
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def add_days(day: dt.date, days: int) -> dt.date:

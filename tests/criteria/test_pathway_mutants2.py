@@ -232,7 +232,7 @@ def test_the_whole_pathway_after_a_transplant():
                 "75628-8",
                 "Vascular endothelial growth factor A [Mass/volume] in Serum or Plasma",
             ),
-            scheduled_start=dt.date(2022, 1, 28),
+            scheduled_start=dt.date(2022, 1, 29),
             scheduled_end=None,
             repeat_months=6,
             evidence=("Observation/vegf150",),

@@ -10,7 +10,7 @@ from poems_fhir.criteria.timeline import add_months as _add_months
 
 def test_months_added_within_the_last_year_keep_their_date():
     assert _add_months(dt.date(9999, 1, 10), 2) == dt.date(9999, 3, 10)
-    assert _add_months(dt.date(9999, 11, 30), 1) == dt.date(9999, 12, 28)  # day capped at 28 as everywhere
+    assert _add_months(dt.date(9999, 11, 30), 1) == dt.date(9999, 12, 30)  # the day kept
 
 
 def test_months_past_the_calendar_end_give_its_last_day():

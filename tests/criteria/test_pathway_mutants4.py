@@ -470,7 +470,7 @@ def test_a_vegf_measured_only_after_treatment_keeps_its_specimen_type():
     assert got.title == "VEGF about every 6 months, serum (same specimen type and assay)"
     assert got.params == (("specimen", "serum"),)
     assert got.evidence == ("Observation/vegf30",)
-    assert got.scheduled_start == dt.date(2021, 9, 28)  # 2021-03-31 + 6 months
+    assert got.scheduled_start == dt.date(2021, 9, 30)  # 2021-03-31 + 6 months
 
 
 def test_the_next_vegf_is_due_six_months_after_the_latest_one_in_time():
@@ -481,12 +481,12 @@ def test_the_next_vegf_is_due_six_months_after_the_latest_one_in_time():
     ]
     got = vegf_step(series, as_of=d(200))  # listed newest first: the date decides, not the order
     assert got.evidence == ("Observation/vegf150",)
-    assert got.scheduled_start == dt.date(2022, 1, 28)  # 2021-07-29 + 6 months
+    assert got.scheduled_start == dt.date(2022, 1, 29)  # 2021-07-29 + 6 months
 
 
 def test_a_vegf_counts_from_its_day_on_and_not_before():
     series = [m("vegf", 400, -10, "pg/mL", "plasma"), m("vegf", 150, 150, "pg/mL", "plasma")]
-    assert vegf_step(series, as_of=d(150)).scheduled_start == dt.date(2022, 1, 28)
+    assert vegf_step(series, as_of=d(150)).scheduled_start == dt.date(2022, 1, 29)
     earlier = vegf_step(series, as_of=d(149))  # the day-150 result is not known yet
     assert earlier.evidence == ("Observation/vegf-10",)
     assert earlier.scheduled_start == dt.date(2021, 8, 19)  # 2021-02-19 + 6 months
@@ -696,7 +696,7 @@ def test_vegf_surveillance_with_a_measured_vegf_in_full():
         "plasma values are not comparable, so keep the specimen type.",
         status="in-progress",  # a VEGF since the treatment (probe77 D5)
         coding=("http://loinc.org", "75628-8", "Vascular endothelial growth factor A [Mass/volume] in Serum or Plasma"),
-        scheduled_start=dt.date(2022, 1, 28),
+        scheduled_start=dt.date(2022, 1, 29),
         repeat_months=6,
         evidence=("Observation/vegf150",),
         params=(("specimen", "plasma"),),

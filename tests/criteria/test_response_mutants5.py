@@ -97,10 +97,11 @@ def _rise_on(day: int) -> list:
 
 @pytest.mark.parametrize(
     ("day", "proposed"),
-    [(119, True), (118, False), (211, True), (212, False)],  # d(30)=2021-03-31: d(119)=2021-06-28 .. d(211)=2021-09-28
+    [(121, True), (120, False), (213, True), (214, False)],  # d(30)=2021-03-31: d(121)=2021-06-30 .. d(213)=2021-09-30
 )
 def test_the_escalation_window_is_3_to_6_months_inclusive(day, proposed):
-    assert (d(119), d(211)) == (dt.date(2021, 6, 28), dt.date(2021, 9, 28))
+    # three and six calendar months after Mar 31: the months' last days (it was the 28th: probe108 D7)
+    assert (d(121), d(213)) == (dt.date(2021, 6, 30), dt.date(2021, 9, 30))
     got = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *_rise_on(day)], [RT], as_of=d(day)))
     assert ("escalate-systemic" in got) is proposed
 
