@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import gettext
+import string
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +41,36 @@ def available_languages() -> list[str]:
     return [SOURCE_LANGUAGE] + sorted(found - {SOURCE_LANGUAGE})
 
 
+_FORMATTER = string.Formatter()
+
+
+class Message(str):
+    """A translated message whose ``format`` writes no doubled full stop when a value ending in one
+    (a Russian date "15 янв. 2024 г.", a Kazakh "2024 ж. 15 қаң.") meets the message's own sentence
+    end: "… {date}." read "г.." (probe108 D8). Anything else formats exactly as ``str.format``."""
+
+    __slots__ = ()
+
+    def format(self, *args: object, **kwargs: object) -> str:
+        parts: list[str] = []
+        auto = 0  # "{}" fields are numbered here: each is formatted on its own below
+        for literal, field, spec, conversion in _FORMATTER.parse(self):
+            if literal.startswith(".") and not literal.startswith("..") and parts and _ends_one_stop(parts[-1]):
+                literal = literal[1:]
+            parts.append(literal)
+            if field is None:
+                continue
+            if field == "":
+                field, auto = str(auto), auto + 1
+            value, _ = _FORMATTER.get_field(field, args, kwargs)
+            parts.append(_FORMATTER.format_field(_FORMATTER.convert_field(value, conversion), spec or ""))
+        return "".join(parts)
+
+
+def _ends_one_stop(text: str) -> bool:
+    return text.endswith(".") and not text.endswith("..")
+
+
 @dataclass(frozen=True)
 class Translator:
     """One language: translate, and format dates and numbers the way that locale writes them."""
@@ -49,10 +80,10 @@ class Translator:
     locale: Locale
 
     def _(self, message: str) -> str:
-        return self.catalog.gettext(message)
+        return Message(self.catalog.gettext(message))
 
     def n_(self, singular: str, plural: str, n: int) -> str:
-        return self.catalog.ngettext(singular, plural, n)
+        return Message(self.catalog.ngettext(singular, plural, n))
 
     def date(self, day: dt.date | None, missing: str = "") -> str:
         if day is None:
