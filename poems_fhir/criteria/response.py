@@ -118,6 +118,11 @@ class VegfResponse:
     #: a progression's nadir, which the rise is measured from: shown instead of the baseline, which may be
     #: higher than the latest (probe41: "VEGF rising 850 -> 420")
     nadir: Point | None = None
+    #: the newest follow-up VEGF of another specimen type when none of the baseline's own type followed: a
+    #: restaging all the same, shown and cited, never compared (probe108 D2: the report said "No restaging"
+    #: and gave no reason beside a plasma VEGF after a serum baseline)
+    unpaired: Point | None = None
+    unpaired_specimen: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1035,7 +1040,10 @@ def _imwg_urine_part(
     # (probe76 D13: a VGPR, not provisional, beside a positive restaging urine immunofixation)
     turned = (c.urine_ife is not None and c.urine_ife.value != 0) or any(m.value > 0 for m in c.u_after)
     if free_at_baseline and not turned:
-        return category, reason, (), ()
+        # the urine results that showed it are cited all the same (probe108 D10: a PR citing its two serum
+        # M-proteins only, the negative urine immunofixations it rested on left out)
+        shown = (u_base, ife_base, c.urine_ife, *c.u_after)
+        return category, reason, (), tuple(dict.fromkeys(m.reference for m in shown if m is not None))
     read = tuple(m.reference for m in (u_base, ife_base) if m is not None)
     latest, ife = (c.u_after[-1] if c.u_after else None), c.urine_ife
     if (
@@ -1133,7 +1141,15 @@ def vegf_response(
             if others
             else "no VEGF after the baseline"
         )
-        return VegfResponse("not_evaluable", why, baseline.specimen, _point(baseline))
+        later = _after(series, baseline.effective)  # type: ignore[arg-type]
+        return VegfResponse(
+            "not_evaluable",
+            why,
+            baseline.specimen,
+            _point(baseline),
+            unpaired=_point(later[-1]) if later else None,
+            unpaired_specimen=(later[-1].specimen or "unknown") if later else None,
+        )
     latest = follow[-1]
     cutoff = cfg.vegf_cutoff[baseline.specimen]
     points = (_point(baseline), _point(latest))

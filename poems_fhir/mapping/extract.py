@@ -1559,6 +1559,10 @@ def _specimen(ctx: _Ctx) -> tuple[str | None, str | None]:
     return None, f"named serum by {by['serum']} and plasma by {by['plasma']}"
 
 
+def _limit_text(limit: float, unit: str | None) -> str:
+    return f"{limit:g} {unit}" if unit else f"{limit:g}"
+
+
 def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
     """MAJ-5 per specimen type (criteria.md §4 'Engine rule for MAJ-5')."""
     topic = Criterion.VEGF_ELEVATION.value
@@ -1640,7 +1644,8 @@ def _vegf(ctx: _Ctx, rule: ObservationRule) -> None:
             value,
             **kw,
             note=(
-                f"above the lab's upper reference limit ({rr.high:g}) but below the "
+                # with its unit (probe108 D9: "limit (500)" beside "cut-off (1,000 pg/mL)")
+                f"above the lab's upper reference limit ({_limit_text(rr.high, value.unit)}) but below the "
                 f"{specimen} diagnostic cut-off ({cut.value:g} {cut.unit}); lab limits are "
                 "assay-specific, not diagnostic"
             ),

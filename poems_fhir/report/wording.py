@@ -269,6 +269,14 @@ _BETWEEN = re.compile(
 )
 
 
+def _number_and_unit(t: Translator, text: str) -> str:
+    """ "1000 pg/mL" in the reader's format ("1 000 пг/мл"); anything else as written."""
+    number = re.match(r"([\d.]+(?:e[+-]?\d+)?)(.*)", text)
+    if not number:
+        return text
+    return t.number(float(number.group(1))) + (" " + unit(t, number.group(2).strip()) if number.group(2).strip() else "")
+
+
 def _vegf_between(t: Translator, reason: str) -> str | None:
     """The VEGF reasons of criteria.md §4 that are no conflict: a value or flag between the lab's limit
     and the diagnostic cut-off, an unknown specimen between the two cut-offs, a censored value across the
@@ -276,15 +284,12 @@ def _vegf_between(t: Translator, reason: str) -> str | None:
     m = _BETWEEN.search(reason)
     if m:
         specimen = t._(m.group("specimen"))
-        cut = m.group("cut")
-        number = re.match(r"([\d.]+)(.*)", cut)
-        if number:
-            cut = t.number(float(number.group(1))) + (" " + unit(t, number.group(2).strip()) if number.group(2) else "")
+        cut = _number_and_unit(t, m.group("cut"))
         if m.group("limit"):
             return t._(
                 "Above the lab's upper reference limit ({limit}) but below the diagnostic cut-off for {specimen} "
                 "({cutoff}): a lab's limit is assay-specific, not diagnostic."
-            ).format(limit=t.number(float(m.group("limit"))), specimen=specimen, cutoff=cut)
+            ).format(limit=_number_and_unit(t, m.group("limit")), specimen=specimen, cutoff=cut)
         return t._(
             "Flagged above the lab's limit but below the diagnostic cut-off for {specimen} ({cutoff}): a lab's "
             "limit is assay-specific, not diagnostic."
@@ -520,6 +525,8 @@ def response_line(t: Translator, r: ResponseAssessment, restaging: dt.date | Non
         return label(t, "hematologic", h.category) + (" " + t._("(provisional)") if h.provisional else "")
 
     vegf = label(t, "vegf", r.vegf.category)
+    if r.vegf.unpaired is not None and r.vegf.baseline is not None:
+        vegf += " (" + unpaired_vegf_text(t, r.vegf) + ")"
     last = r.vegf.latest
     if last is not None and last.value is not None and restaging and last.effective and last.effective < restaging:
         # a VEGF older than the restaging the report describes says when it was measured: "VEGF normalised"
@@ -620,11 +627,36 @@ def hematologic_change_text(t: Translator, h: Any) -> str:
 
 def vegf_change_text(t: Translator, v: Any) -> str:
     """A VEGF response's values: a progression from its nadir ("nadir 250 pg/mL on … → 600 pg/mL on …"),
-    whose rise the category is; anything else from its baseline."""
+    whose rise the category is; a follow-up in another specimen beside the baseline, each with its
+    specimen and never with an arrow (they are not compared); anything else from its baseline."""
+    if getattr(v, "unpaired", None) is not None and v.baseline is not None:
+        return unpaired_vegf_text(t, v)
     nadir = getattr(v, "nadir", None)
     if nadir is not None:
         return t._("nadir") + " " + change_text(t, nadir, v.latest)
     return change_text(t, v.baseline, v.latest)
+
+
+def _specimen(t: Translator, name: str | None) -> str:
+    return t._(SPECIMENS[name]) if name in SPECIMENS else t._("specimen unknown")
+
+
+def unpaired_vegf_text(t: Translator, v: Any) -> str:
+    """ "serum 1,800 pg/mL on Jan 10, 2024; plasma 150 pg/mL on Apr 30, 2024: not comparable": a follow-up
+    VEGF in another specimen type than the baseline's is shown, with both specimens, and said to be no
+    response (probe108 D2: the written report gave no reason and did not show the plasma value)."""
+    base, other = v.baseline, v.unpaired
+    return t._(
+        "{specimen} {value} on {date}; {other_specimen} {other_value} on {other_date}: serum and plasma values are "
+        "not comparable"
+    ).format(
+        specimen=_specimen(t, v.specimen),
+        value=_censored(t, base) + quantity(t, _upper(base), base.unit),
+        date=t.date(base.effective),
+        other_specimen=_specimen(t, v.unpaired_specimen),
+        other_value=_censored(t, other) + quantity(t, _upper(other), other.unit),
+        other_date=t.date(other.effective),
+    )
 
 
 def _latest_value(t: Translator, latest: Any, baseline: Any) -> str:
@@ -669,6 +701,8 @@ def step_title(t: Translator, s: Step) -> str:
         return t._("VEGF about every 6 months, {specimen} (same specimen type and assay)").format(
             specimen=t._(SPECIMENS.get(p["specimen"], p["specimen"]))
         )
+    if s.term_key == "vegf-same-specimen" and "specimen" in p:
+        return t._("VEGF in {specimen}, the baseline's specimen type").format(specimen=_specimen(t, p["specimen"]))
     return label(t, "step", s.term_key)
 
 

@@ -482,15 +482,16 @@ def test_a_vegf_between_the_labs_limit_and_the_cut_off_says_so_with_both_numbers
     from poems_fhir.report.wording import evidence_text, rule
 
     reason = (
-        "above the lab's upper reference limit (160) but below the serum diagnostic cut-off (1000 pg/mL); lab "
+        "above the lab's upper reference limit (160 pg/mL) but below the serum diagnostic cut-off (1000 pg/mL); lab "
         "limits are assay-specific, not diagnostic"
     )
     r = CriterionResult(Criterion.VEGF_ELEVATION.value, State.INDETERMINATE, reason)
     assert rule(translator("en"), r) == (
-        "Above the lab's upper reference limit (160) but below the diagnostic cut-off for serum (1,000 pg/mL): "
+        "Above the lab's upper reference limit (160 pg/mL) but below the diagnostic cut-off for serum (1,000 pg/mL): "
         "a lab's limit is assay-specific, not diagnostic."
     )
     assert "1\u00a0000 пг/мл" in rule(translator("ru"), r) and "сыворотка" in rule(translator("ru"), r)
+    assert "(160 пг/мл)" in rule(translator("ru"), r)  # the lab's limit keeps its unit (probe108 D9)
     straddles = CriterionResult(
         Criterion.VEGF_ELEVATION.value, State.INDETERMINATE, "censored value straddles the cut-off"
     )

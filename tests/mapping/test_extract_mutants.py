@@ -157,7 +157,7 @@ def test_vegf_above_uln_below_cut_off_says_why_it_is_indeterminate(mapping):
     o["code"]["text"] = "VEGF im EDTA-Plasma"
     (f,) = [f for f in extract(make_record(o), mapping).findings if f.topic == "vegf_elevation"]
     assert f.state is State.INDETERMINATE
-    assert "upper reference limit (96.2)" in f.note and "plasma diagnostic cut-off (200" in f.note
+    assert "upper reference limit (96.2 pg/mL)" in f.note and "plasma diagnostic cut-off (200" in f.note
 
 
 def test_pathology_conclusion_code_is_cited_as_evidence(mapping):

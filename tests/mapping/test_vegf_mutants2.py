@@ -92,7 +92,7 @@ def test_above_the_lab_uln_below_the_cut_off_names_both_limits(mapping):
     assert f.state is State.INDETERMINATE and f.specimen == "plasma" and f.evidence.value == 150
     assert f.evidence.summary == "VEGF 150 pg/mL (plasma)"
     assert f.note == (
-        f"above the lab's upper reference limit (96.2) but below the plasma diagnostic cut-off (200 pg/mL); {LAB_NOTE}"
+        f"above the lab's upper reference limit (96.2 pg/mL) but below the plasma diagnostic cut-off (200 pg/mL); {LAB_NOTE}"
     )
 
 
