@@ -93,7 +93,7 @@ def cited_references(result: PatientResult) -> set[str]:
     refs |= {s for c in a.criteria.values() for e in c.evidence for s in e.supporting}
     for h in (r.hematologic, r.hematologic_imwg):
         refs |= {p.reference for p in (h.baseline, h.latest) if p} | set(h.evidence)
-    refs |= {p.reference for p in (r.vegf.baseline, r.vegf.nadir, r.vegf.latest) if p}
+    refs |= {p.reference for p in (r.vegf.baseline, r.vegf.nadir, r.vegf.latest, r.vegf.unpaired) if p}
     refs |= {x for d in r.clinical.values() for x in d.evidence}
     refs |= {x for step in result.steps for x in step.evidence}
     return {x for x in refs if x}

@@ -1048,6 +1048,35 @@ def pathway(
             )
         )
 
+    # --- a follow-up VEGF in another specimen type than the baseline's answers nothing (criteria.md §4; §10
+    # step 6: same specimen type and assay): one in the baseline's type is proposed, unless the surveillance
+    # above asks for it already (probe108 D2: no VEGF proposal at all once a plasma value followed a serum one)
+    vegf_response = response.vegf
+    if (
+        started
+        and vegf_response.unpaired is not None
+        and vegf_response.baseline is not None
+        and vegf_response.specimen
+        and not any(s.id == "vegf-surveillance" for s in steps)
+    ):
+        steps.append(
+            Step(
+                "vegf-same-specimen",
+                f"VEGF in {vegf_response.specimen}, the baseline's specimen type",
+                f"The follow-up VEGF ({vegf_response.unpaired_specimen}) cannot be compared with the "
+                f"{vegf_response.specimen} baseline: serum and plasma values are not comparable. A VEGF in "
+                f"{vegf_response.specimen} assesses the response; a {vegf_response.unpaired_specimen} series can only "
+                "start a new reference.",
+                "not-started",
+                coding=WORKUP["vegf_elevation"][0],
+                evidence=(vegf_response.baseline.reference, vegf_response.unpaired.reference),
+                params=(
+                    ("specimen", vegf_response.specimen),
+                    ("other_specimen", vegf_response.unpaired_specimen or "unknown"),
+                ),
+            )
+        )
+
     # --- response alerts turned into proposals
     for alert in response.alerts:
         if alert.code == "discordant_response":

@@ -576,7 +576,7 @@ def restaging_date(r: ResponseAssessment) -> dt.date | None:
     statement (what the report cites), else the baseline."""
     days = [
         p.effective
-        for p in (r.hematologic.latest, r.hematologic_imwg.latest, r.vegf.latest)
+        for p in (r.hematologic.latest, r.hematologic_imwg.latest, r.vegf.latest, r.vegf.unpaired)
         if p and p.effective and (r.baseline_date is None or p.effective > r.baseline_date)
     ]
     days += [
@@ -644,7 +644,9 @@ def _response_report(
             r.vegf.category,
             note("vegf", r.vegf.category, r.vegf.nadir or r.vegf.baseline, r.vegf.latest, r.vegf.reason),
             effective,
-            list(dict.fromkeys(p.reference for p in (r.vegf.baseline, r.vegf.nadir, r.vegf.latest) if p)),
+            list(
+                dict.fromkeys(p.reference for p in (r.vegf.baseline, r.vegf.nadir, r.vegf.latest, r.vegf.unpaired) if p)
+            ),
             (t._("VEGF response"), label(t, "vegf", r.vegf.category)),
         )
     )

@@ -618,6 +618,15 @@ STEPS: dict[str, Term] = {
         N_("VEGF normalisation and its surveillance predict relapse; serum and plasma values are not comparable."),
         ("Gentile2024", "Misawa2015"),
     ),
+    "vegf-same-specimen": Term(
+        N_("VEGF in the baseline's specimen type"),
+        N_(
+            "A follow-up VEGF in another specimen type cannot be compared with the baseline: serum and plasma "
+            "values are not comparable. A VEGF in the baseline's specimen type assesses the response; a series in "
+            "the other type can only start a new reference."
+        ),
+        ("DS2011", "Gentile2024"),
+    ),
     "surveillance": Term(
         N_("Surveillance every 3-6 months"),
         N_(

@@ -72,6 +72,8 @@ def _vegf(v: VegfResponse) -> dict[str, Any]:
         "baseline": _point(v.baseline),
         "latest": _point(v.latest),
         **({"nadir": _point(v.nadir)} if v.nadir else {}),  # a progression's: the rise is from it
+        # a follow-up in another specimen type, not comparable (probe108 D2; only when there is one)
+        **({"unpaired": {**(_point(v.unpaired) or {}), "specimen": v.unpaired_specimen}} if v.unpaired else {}),
     }
 
 
