@@ -1142,6 +1142,15 @@ def vegf_response(
             else "no VEGF after the baseline"
         )
         later = _after(series, baseline.effective)  # type: ignore[arg-type]
+        own = [m for m in later if later[-1].specimen and m.specimen == later[-1].specimen]
+        if len(own) >= 2:
+            # the other type's own series since the treatment: its first value a post-treatment reference, a rise
+            # from its nadir a progression, as with no baseline at all (probe111 D3: plasma 150 -> 600 after a
+            # serum baseline raised no alert, the same series with no baseline did)
+            since = _vegf_from_post_treatment_reference(own, cfg, f"the {baseline.specimen} baseline is not comparable")
+            if since.category == "progression":
+                return since
+            why = f"{why}; {since.reason}"
         return VegfResponse(
             "not_evaluable",
             why,
@@ -1187,17 +1196,20 @@ def vegf_response(
     return VegfResponse(category, reason + caveat, baseline.specimen, *points, nadir=low)
 
 
-def _vegf_from_post_treatment_reference(series: list[Measurement], cfg: ResponseConfig) -> VegfResponse:
+def _vegf_from_post_treatment_reference(
+    series: list[Measurement], cfg: ResponseConfig, no_baseline: str = "no VEGF before the first treatment"
+) -> VegfResponse:
     """No VEGF before the first treatment: no response can be measured, but the first VEGF after it is
     the post-treatment reference seed_case.md T3 asks for, and a rise from its nadir is progression
     (criteria.md §8.2; a probe: a plasma VEGF 120 -> 650 pg/mL after a transplant raised no alert, and the
-    output still asked for a reference VEGF that was on record)."""
+    output still asked for a reference VEGF that was on record). ``no_baseline`` says why there is no
+    baseline (none, or one of another specimen type)."""
     reference = series[0]
     follow = [m for m in series[1:] if reference.specimen and m.specimen == reference.specimen]
     if not follow:
         return VegfResponse(
             "not_evaluable",
-            "no VEGF before the first treatment: "
+            f"{no_baseline}: "
             + (
                 f"the post-treatment reference is {_shown(reference)} pg/mL on {reference.effective} "
                 "(response not measurable; a rise from it would be progression)"
@@ -1219,7 +1231,7 @@ def _vegf_from_post_treatment_reference(series: list[Measurement], cfg: Response
             "progression",
             f"VEGF rose from its nadir {_shown(nadir)} to {_shown(latest)} pg/mL (>= {cfg.vegf_progression_increase:.0%} "
             f"and above the {cutoff:g} pg/mL cut-off), against the post-treatment reference of {reference.effective} "
-            "(no VEGF before the first treatment)",
+            f"({no_baseline})",
             reference.specimen,
             *points,
             nadir=_point(nadir),
@@ -1231,14 +1243,14 @@ def _vegf_from_post_treatment_reference(series: list[Measurement], cfg: Response
         shown = ", ".join(_shown(m) for m in (reference, *follow) if m.comparator or m.high is not None)
         return VegfResponse(
             "not_evaluable",
-            f"no VEGF before the first treatment: response not measurable; {against}, the censored VEGF "
+            f"{no_baseline}: response not measurable; {against}, the censored VEGF "
             f"({shown} pg/mL) leaves a progression open",
             reference.specimen,
             *points,
         )
     return VegfResponse(
         "not_evaluable",
-        f"no VEGF before the first treatment: response not measurable; {against}, "
+        f"{no_baseline}: response not measurable; {against}, "
         f"{_shown(latest)} pg/mL on {latest.effective} is no progression",
         reference.specimen,
         *points,

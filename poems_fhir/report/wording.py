@@ -274,7 +274,9 @@ def _number_and_unit(t: Translator, text: str) -> str:
     number = re.match(r"([\d.]+(?:e[+-]?\d+)?)(.*)", text)
     if not number:
         return text
-    return t.number(float(number.group(1))) + (" " + unit(t, number.group(2).strip()) if number.group(2).strip() else "")
+    return t.number(float(number.group(1))) + (
+        " " + unit(t, number.group(2).strip()) if number.group(2).strip() else ""
+    )
 
 
 def _vegf_between(t: Translator, reason: str) -> str | None:

@@ -95,3 +95,27 @@ def test_the_surveillance_after_a_response_asks_for_the_baselines_type_instead()
     steps = _steps(*ms)
     assert "vegf-same-specimen" not in steps
     assert dict(steps["vegf-surveillance"].params)["specimen"] == "serum"
+
+
+def test_a_rise_within_the_other_types_own_series_is_a_progression():
+    # probe111 D3: serum 2500 before, plasma 150 -> 600 after - the plasma series is compared with itself, as with
+    # no baseline at all; serum and plasma are never compared with each other
+    r = response(vegf(2500, -5, "serum"), vegf(150, 90, "plasma"), vegf(600, 270, "plasma"))
+    v = r.vegf
+    assert v.category == "progression" and v.specimen == "plasma"
+    assert v.nadir is not None and v.nadir.reference == "Observation/vegf90"
+    assert v.latest is not None and v.latest.reference == "Observation/vegf270"
+    assert "serum baseline is not comparable" in v.reason
+    assert any(a.code == "vegf_progression" for a in r.alerts)
+
+
+def test_a_serum_series_after_a_plasma_baseline_likewise():
+    v = response(vegf(700, -5, "plasma"), vegf(500, 90, "serum"), vegf(2500, 270, "serum")).vegf
+    assert v.category == "progression" and v.specimen == "serum"
+
+
+def test_no_rise_within_the_other_type_stays_not_evaluable_and_says_so():
+    v = response(vegf(2500, -5, "serum"), vegf(150, 90, "plasma"), vegf(160, 270, "plasma")).vegf
+    assert v.category == "not_evaluable" and v.unpaired is not None
+    assert v.reason.startswith("follow-up VEGF in another specimen (plasma) than the serum baseline")
+    assert "160 pg/mL on 2024-10-11 is no progression" in v.reason
