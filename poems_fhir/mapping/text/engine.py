@@ -519,6 +519,57 @@ def _headed_lists(pieces: list[str], keys: KeyIndex) -> list[str]:
 _BARE_NAME = re.compile(r"[ \t]*[^\W\d_][^\d:.;!?\n]{0,60}[ \t]*\r?")
 
 
+#: a line that is only a status said of the finding on the line above - a doubt, a withdrawal, an error, a
+#: confirmation or the organ's own test ("Sclerotic lesion L3⏎Doubtful.", "Splenomegaly⏎USS normal"): read as the
+#: same-line post-posed status after a dash, so the same rules decide it. Only a short line that opens with a
+#: status word and names no finding ("Splenomegaly⏎Ascites." and "…⏎No ascites." are lines of their own)
+_STATUS_LINE = re.compile(
+    r"[ \t]*(?:(?:probably|possibly|still|currently|as\s+yet|yet\s+to\s+be|remains|of)\s+)?"
+    r"(?:doubtful|dubious|unconvincing|not\s+convincing|unproven|unconfirmed|not\s+confirmed|not\s+established|"
+    r"disputed|contested|debatable|questionable|equivocal|uncertain|unclear|provisional|tbc|t\.b\.c\.?|"
+    r"to\s+be\s+confirmed|confirmation\s+pending|query|queried|¿+|\?+|\((?:query|¿+|\?+)\)|"
+    r"under\s+(?:investigation|consideration)|r/o|rule\s+out|artefact|artifact|spurious|retracted|withdrawn|"
+    r"(?:entered|documented|recorded)\s+in\s+error|wrong\s+patient|confirmed|"
+    r"(?:on\s+|by\s+|per\s+)?(?:ct|cect|mri|mr|uss|us|usg|ultrasound|pet|pet-ct|imaging|scan|repeat\s+(?:ct|uss|mri))"
+    r"\s*:?\s*(?:now\s+)?(?:normal|unremarkable|negative|nad|clear)"
+    r"(?:\s+(?:spleen|liver|(?:lymph\s+)?nodes?|liver\s+(?:and|&)\s+spleen|spleen\s+(?:and|&)\s+liver)\b)?|"
+    r"сомнит\w*|сомн\.?|под\s+вопросом|на\s+уточнении|не\s+подтв\w*\.?|артефакт|вероятно\s+артефакт|отозван\w*|"
+    r"внесено\s+ошибочно|ошибочн\w*|ошибка\s+ввода|подтвержд\w*|(?:по\s+)?(?:узи|кт|мрт)\s*:?\s*(?:норма|без\s+патологии)|"
+    r"нақтылануда|күмәнді|қате\s+енгізілген|расталды|расталмады)"
+    r"(?![^\W_])(?P<tail>[^\n]{0,50}?)[ \t.]*\r?",
+    re.IGNORECASE,
+)
+
+
+def _status_lines(pieces: list[str], keys: KeyIndex) -> list[str]:
+    """Each line that is only a status of the finding on the line above joined to it after a dash:
+    "Sclerotic lesion L3⏎Doubtful." is read as "Sclerotic lesion L3 - Doubtful." (a status on its own line was
+    no one's; the same-line form "- doubtful", "- USS normal" was read). Only after a line that names a finding
+    and ends a phrase (no full stop, colon or semicolon), and only a status line that names none."""
+    out: list[str] = []
+    for piece in pieces:
+        if "\n" not in piece:
+            out.append(piece)
+            continue
+        lines = piece.split("\n")
+        joined = [lines[0]]
+        for line in lines[1:]:
+            above = joined[-1].rstrip(" \t\r")
+            if (
+                above
+                and (above[-1].isalnum() or above[-1] == ")")
+                and len(line) <= 80
+                and (status := _STATUS_LINE.fullmatch(line))
+                and keys.hits(above.rsplit("\n", 1)[-1])
+                and not keys.hits(status.group("tail"))
+            ):
+                joined[-1] = f"{above} - {line.strip()}"
+            else:
+                joined.append(line)
+        out.append("\n".join(joined))
+    return out
+
+
 def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
     """A line that starts with a capitalised word after a line that names a finding and ends a phrase is
     a sentence of its own: reports list one finding a line without full stops ("No
@@ -642,7 +693,9 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
         out.append(segment)
         named = named or bool(keys.hits(segment))
 
-    for s in _line_items(_question_lines(_inline_items(_numbered(_SENTENCE_END.split(text)))), keys):
+    for s in _line_items(
+        _status_lines(_question_lines(_inline_items(_numbered(_SENTENCE_END.split(text)))), keys), keys
+    ):
         item = _LIST_ITEM.match(s)
         if item and heading is not None and s.strip():
             keep(_under(heading, s[item.end() :].strip()))
