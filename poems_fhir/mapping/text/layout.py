@@ -555,6 +555,19 @@ def _said_in(room: int, shapes: tuple[str, ...], last: str) -> str:
     return next((s for s in shapes if len(s) <= room), last).ljust(room)
 
 
+#: a confirmation later in the clause after a doubt's comma: "- query, confirmed by MRI", «- под вопросом, по МРТ
+#: подтвержден» - the doubt is answered, the text is left as written for the mapping's rule of an answered status
+#: (a confirmation denied or awaited - "not confirmed", "to be confirmed", «требует подтверждения» - is none)
+_CONFIRMED_AFTER = re.compile(
+    r"[ \t]*(?:(?!(?:not|no|never|to|be|will|would|should|needs?|require[sd]?|awaiting|await|pending|if|until|"
+    r"unless|once|when|before|yet|still|cannot|can|could|не|нет|требу\w*|ожида\w*|нужн\w*|необходим\w*|для|будет|"
+    r"если|до|пока)\b)[^\W_][\w-]{0,30}[ \t]+){0,8}?"
+    r"(?:confirm(?:s|ed|ing)|prov(?:es|en|ed)|verified|verifies|substantiated|established|подтвержд[её]н[аоы]?|"
+    r"подтвержда[ею]тся|подтвердил\w{0,3}|верифицирован\w{0,3}|расталды)\b",
+    re.IGNORECASE,
+)
+
+
 def doubted_fields(text: str, names: Callable[[str], bool]) -> str:
     """A field answered with a doubt doubts its own label only, at the same length (probe89 D5: "Sclerotic
     lesions: equivocal", «: под вопросом», ": ?", "…… possible", "| possible", "A: possible" read the lesion
@@ -568,6 +581,11 @@ def doubted_fields(text: str, names: Callable[[str], bool]) -> str:
         label = _field_label(text, m.start(), names)
         if (m.group("doubt") == "?" and m.group("stop")) or label is None:
             continue  # ": ?." (a headed table's unanswered cell) reads as a doubt already
+        confirmed = (
+            _CONFIRMED_AFTER.match(text, m.end(), min(len(text), m.end() + 300)) if m.group("stop") == "," else None
+        )
+        if confirmed and not names(confirmed.group(0)):
+            continue  # "- query, confirmed by MRI": answered in its clause; "query, ascites confirmed" is not (fix111a)
         if m.group("size") and not _sized_of(label, m.group("size")):
             continue  # "Liver: normal size" says it of the organ: read as written
         start, end, next_field = m.start("mark"), m.end(), False
