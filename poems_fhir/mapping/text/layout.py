@@ -412,6 +412,13 @@ _GAP_AFTER = re.compile(rf"{_WS}{{1,20}}(?=\r?$|[^\W\d_])", re.MULTILINE)
 _ANSWER_WORD = re.compile(r"(?:yes|no|none|nil|present|absent|positive|negative|да|нет|иә|жоқ)\W*$", re.IGNORECASE)
 
 
+#: a test's or a marker's name glued to the hyphen after it: an acronym or a word with a digit ("HHV8", "HHV-8",
+#: "EBER", "CD20", "LANA-1")
+_QUALIFIER_BEFORE = re.compile(r"(?<![\w-])(?:[A-Z][A-Z0-9]+|[^\W_]*\d[\w]*)(?:-[A-Z0-9]+)*$")
+#: a hyphen with no white space on either side ("HHV8-negative")
+_GLUED_MARK = re.compile(r"[-‐‑](?=[^\W_])")
+
+
 def spaced_answers(text: str) -> str:
     """A field's bare negative answer after a run of white space or another separator, moved next to a
     colon with one space, at the same length: "Sclerotic lesions:  no." (two spaces, a tab, NBSP, an em
@@ -429,6 +436,9 @@ def spaced_answers(text: str) -> str:
         label = _SPACED_LABEL.search(text, max(0, start - 80), start)
         if (
             label is None
+            # a hyphen glued on both sides after a test's name is a compound word, a qualifier of the finding
+            # before it: "Castleman disease, HHV8-negative, hyaline vascular type" (fix111a: read as its denial)
+            or (_QUALIFIER_BEFORE.search(text, max(0, start - 40), start) and _GLUED_MARK.match(text, start))
             or (label.start() > 0 and text[label.start() - 1] not in "\n.;:!?=/→…")
             or not any(c.isalpha() for c in label.group(0))
             or not 1 <= len(label.group(0).split()) <= _MAX_LABEL_WORDS
