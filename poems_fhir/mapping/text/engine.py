@@ -25,6 +25,7 @@ from .layout import (
     cell_breaks,
     headed_tables,
     measured_rows,
+    ranged_measures,
     row_borders,
     set_aside_contrast,
     struck_out,
@@ -1242,7 +1243,10 @@ class TextEngine:
                 lambda m: "¿" * len(m.group()),
                 cell_breaks(
                     measured_rows(
-                        answered_forms(row_borders(headed_tables(struck_out(text), self.keys.hits)), self.keys.hits)
+                        answered_forms(
+                            row_borders(headed_tables(ranged_measures(struck_out(text)), self.keys.hits)),
+                            self.keys.hits,
+                        )
                     )
                 ),
             )

@@ -1565,3 +1565,43 @@ def struck_out(text: str) -> str:
     if "~~" not in text:
         return text
     return _STRUCK.sub(lambda m: " " * len(m.group()), text)
+
+
+#: an organ measured, then the report's own normal range in a bracket: "Spleen 16 cm (normal < 12 cm)", "Spleen:
+#: 16 cm (N up to 12 cm)", «Селезенка 16 см (норма до 12 см)» - the organ's words, a few words, the measure, the bracket
+_RANGED_MEASURE = re.compile(
+    r"\b(?P<organ>spleen|splenic|liver|hepatic|селез[её]нк\w{0,3}|печен\w{0,3}|көкбауыр\w{0,4}|бауыр\w{0,4})\b"
+    r"[^\n.;()\d]{0,40}?(?P<value>\d{1,3}(?:[.,]\d{1,2})?)(?:[ \t]*[x×х*][ \t]*\d{1,3}(?:[.,]\d{1,2})?){0,2}"
+    r"[ \t]*(?P<unit>cm|mm|см|мм)\b[ \t]*,?[ \t]*"
+    r"\((?P<range>(?:normal(?:[ \t]+range)?|norm|n|ref(?:erence)?\.?(?:[ \t]+range)?|uln|норма|в[ \t]+норме|қалыпты)"
+    r"[ \t]*[:=]?[ \t]*(?:(?:<|≤|<=|up[ \t]+to|less[ \t]+than|under|до|менее|не[ \t]+более)[ \t]*|"
+    r"\d{1,3}(?:[.,]\d{1,2})?[ \t]*(?:-|–|to|до)[ \t]*)"
+    r"(?P<limit>\d{1,3}(?:[.,]\d{1,2})?)[ \t]*(?P<limit_unit>cm|mm|см|мм)?[ \t]*)\)",
+    re.IGNORECASE,
+)
+_MM = {"mm": 0.1, "мм": 0.1, "cm": 1.0, "см": 1.0}
+_ENLARGED_IN = {"latin": "enlarged", "cyrillic": "увеличена", "kazakh": "ұлғайған"}
+
+
+def ranged_measures(text: str) -> str:
+    """An organ measured (its first dimension) above the upper limit of the normal range its report gives in a bracket
+    reads as enlarged: "Spleen 16 cm (normal < 12 cm)" is "Spleen 16 cm (enlarged      )" at the same length
+    (fix111a: the bracket's "normal" denied the spleen). The limit is the report's own, never one of ours: at or under it the bracket is read
+    as written ("Spleen 11 cm (normal < 12 cm)" is a normal spleen)."""
+    if "(" not in text:
+        return text
+    out: list[str] | None = None
+    for m in _RANGED_MEASURE.finditer(text):
+        unit = m.group("unit").lower()
+        value = float(m.group("value").replace(",", ".")) * _MM[unit]
+        limit = float(m.group("limit").replace(",", ".")) * _MM[(m.group("limit_unit") or unit).lower()]
+        if value <= limit:
+            continue
+        organ = m.group("organ").lower()
+        word = _ENLARGED_IN["kazakh" if "бауыр" in organ else "cyrillic" if _CYRILLIC_WORD.search(organ) else "latin"]
+        room = m.end("range") - m.start("range")
+        if len(word) > room:
+            continue
+        out = out if out is not None else list(text)
+        out[m.start("range") : m.end("range")] = list(word.ljust(room))
+    return "".join(out) if out is not None else text
