@@ -761,6 +761,13 @@ def referrer_spans(text: str, heading: re.Pattern[str], keys: KeyIndex) -> list[
         if spans and m.start() < spans[-1][1]:
             continue
         end = _line_end(text, m.end())
+        asked = _QUERY_END.search(text, m.end(), end) if _ASKING_HEADING.search(m.group(0)) else None
+        if asked is not None and text[asked.end() : end].strip():
+            # a question heads its question only, to its "?" or its sentence's end: "Clinical query: Castleman
+            # disease? Lymph node: no features of Castleman disease." - the histology's own denial is this
+            # report's (fix111a: it was the referrer's, so the biopsy was proposed again)
+            spans.append((m.start(), asked.end()))
+            continue
         inline = _INLINE_HEADING.search(text, m.end(), end)
         while inline is not None and keys.hits(inline.group(1).lower()):  # "Ascites: yes" is no heading
             inline = _INLINE_HEADING.search(text, inline.end(), end)
@@ -776,6 +783,14 @@ def referrer_spans(text: str, heading: re.Pattern[str], keys: KeyIndex) -> list[
             end = _section_end(text, end, keys)
         spans.append((m.start(), end))
     return spans
+
+
+#: a referrer's heading that asks a question ("Clinical query:", "Clinical question:", «Клинический вопрос:»)
+_ASKING_HEADING = re.compile(r"quer|question|вопрос|сұрақ", re.IGNORECASE)
+#: where such a question ends on its line: a "?" after a word before white space, or a sentence's full stop before
+#: a field's label ("Clinical query: Castleman disease. Lymph node: …"); after a full stop a sentence with no label may
+#: still be the referrer's ("Clinical query: POEMS. Known sclerotic lesions on PET 2022.")
+_QUERY_END = re.compile(r"(?<=[^\W_)])(?:\?+(?=[ \t]+\S)|\.(?=[ \t]+[^\W\d_][\w /-]{0,30}?[ \t]*:))")
 
 
 #: a section heading inside a line, after a sentence ends: "…. Findings:", "… IMPRESSION:", «… Заключение:»
