@@ -763,7 +763,7 @@ def referrer_spans(text: str, heading: re.Pattern[str], keys: KeyIndex) -> list[
         end = _line_end(text, m.end())
         asked = _QUERY_END.search(text, m.end(), end) if _ASKING_HEADING.search(m.group(0)) else None
         if asked is not None and text[asked.end() : end].strip():
-            # a question heads its question only, to its "?" or its sentence's end: "Clinical query: Castleman
+            # a question heads its question only, to its "?" or its full stop before a label: "Clinical query: Castleman
             # disease? Lymph node: no features of Castleman disease." - the histology's own denial is this
             # report's (fix111a: it was the referrer's, so the biopsy was proposed again)
             spans.append((m.start(), asked.end()))
