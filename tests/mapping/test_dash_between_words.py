@@ -38,3 +38,20 @@ def test_an_organ_dash_enlarged_is_the_finding(mapping, text, target, dash):
 )
 def test_a_denial_after_the_dash_still_denies(mapping, text, expected):
     assert _labels(mapping, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # probe112 D2: a denial between two dashes stays the finding's denial
+        ("Ascites – none – gallstones.", {"ascites": "negated"}),
+        ("Papilloedema – none – retinal haemorrhage right eye.", {"papilledema": "negated"}),
+        # probe112 D4: a dash parts two clauses; the verdict of one is not joined to the organ of the other
+        (
+            "Лимфоузлы — не увеличены — селезенка — 16 см, увеличена.",
+            {"lymphadenopathy": "negated", "splenomegaly": "present"},
+        ),
+    ],
+)
+def test_a_dash_between_clauses_parts_them(mapping, text, expected):
+    assert _labels(mapping, text) == expected

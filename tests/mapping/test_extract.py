@@ -208,7 +208,7 @@ def test_condition_onset_and_evidence_detail(mapping):
     [
         ({"value": 59, "unit": "a", "system": "http://unitsofmeasure.org", "code": "a"}, "1962-05-10", "2021-05-10"),
         ({"value": 59, "unit": "years"}, "1962", "2021-01-01"),
-        ({"value": 18, "code": "mo"}, "2000-11-30", "2002-05-28"),
+        ({"value": 18, "code": "mo"}, "2000-11-30", "2002-05-30"),  # 18 months on: the same day of the month
         ({"value": 10, "code": "d"}, "2024-01-01", "2024-01-11"),
         # no birth date, no unit or an unknown one, no number: no date, as before
         ({"value": 59, "code": "a"}, None, None),

@@ -1578,7 +1578,7 @@ class TextEngine:
         spans, listed = self._listed(doc, text)
         for tid, regex in self._targets:
             for m in regex.finditer(text):
-                end = m.start() + len(m.group(0).rstrip(" \t\n-"))
+                end = m.start() + len(m.group(0).rstrip(_SPAN_TAIL))
                 span = doc.char_span(m.start(), end, label=tid.upper(), alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
@@ -1618,7 +1618,7 @@ class TextEngine:
                 found = sorted((hit.start(), tid) for tid, member in members if (hit := member.search(words)))
                 if not found:
                     continue
-                end = m.start() + len(words.rstrip(" \t\n-"))
+                end = m.start() + len(words.rstrip(_SPAN_TAIL))
                 span = doc.char_span(m.start(), end, label=found[0][1].upper(), alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
@@ -1889,6 +1889,10 @@ _CONTRAST_AFTER = re.compile(
 
 
 #: what sets a later phrase apart from a finding before a closing "?": a colon, a semicolon, a bracket, a dash
+#: what a phrase regex takes after its last word and a span must not end with: the separators between a
+#: phrase's words (lexicon.phrase_regex: spaces, a hyphen or any dash) - a dash kept in the span hid the
+#: "– none –" after it (probe112 D2)
+_SPAN_TAIL = " \t\n-‐‑‒–—"
 _ASIDE_BREAK = re.compile(r"[:;(\[]|\s[-–—]\s|[–—]")
 
 

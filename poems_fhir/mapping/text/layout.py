@@ -388,6 +388,19 @@ _DASHED_YES = re.compile(
 )
 
 
+#: ... and an organ's size verdict after a dash, where a field starts or after a comma: «Селезенка — увеличена»,
+#: "Spleen – enlarged", «Лимфоузлы — не увеличены», «Көкбауыр — ұлғайған» (probe106: the em dash hid the finding
+#: where a hyphen or a colon did not). Only these verdicts: a dash elsewhere parts clauses ("Ascites – none –
+#: gallstones", «Лимфоузлы — не увеличены — селезенка — 16 см, увеличена»: probe112 D2, D4 when every dash
+#: between words was read as a hyphen)
+_DASHED_VERDICT = re.compile(
+    rf"(?:^|(?<=[.;!?\t|,]))(?P<label>{_WS}*+[^\W\d_][^\n.;:!?=/→…\-‐‑‒–—―|,]{{0,60}}?){_WS}*+(?P<mark>[‐‑‒–—―])"
+    rf"{_WS}*+(?:(?:not|не)\s+)?(?:(?:mildly|moderately|markedly|slightly|умеренно|незначительно|значительно|"
+    r"несколько|слегка|резко)\s+)?(?:enlarged|palpable|увеличен\w*|пальпиру\w*|ұлғай\w*|үлкейген)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
 def dashed_yes(text: str) -> str:
     """A field answered yes after a dash, its dash read as the colon, at the same length: «Отеки — есть
     (голени)» is «Отеки : есть (голени)» (probe105 D13: a bare «Отеки» is no target - oedema of the lungs or the
@@ -402,6 +415,13 @@ def dashed_yes(text: str) -> str:
             continue
         out = out or list(text)
         out[m.start("mark")] = ":"
+    for m in _DASHED_VERDICT.finditer(text):
+        if not 1 <= len(m.group("label").split()) <= _MAX_LABEL_WORDS:
+            continue
+        # the colon right after the label, as an organ's verdict is written ("Селезенка: увеличена"), the dash a space
+        out = out or list(text)
+        out[m.start("mark")] = " "
+        out[m.end("label")] = ":"
     return "".join(out) if out is not None else text
 
 

@@ -564,9 +564,7 @@ def phrase_regex(phrase: str) -> str:
             # a word ends at a word boundary; a punctuation mark ("[,]") has none after it
             end = "\\w*\\b" if alt.endswith("*") else ("\\b" if alt[-1:].isalnum() else "")
             alts.append(("\\w*" if alt.startswith("*") else "") + body + end)
-        # words may be parted by a hyphen or a dash as by a space: «Селезенка — увеличена» is «Селезенка -
-        # увеличена» (probe106: the em dash hid the finding; typographic hyphens likewise)
-        group = "(?:" + "|".join(alts) + r")[\s\-‐‑‒–—]*"
+        group = "(?:" + "|".join(alts) + r")[\s\-]*"
         parts.append(f"(?:{group})?" if optional else group)
     if parts and parts[0] == _FIELD_START:
         return _FIELD_START + r"\b" + "".join(parts[1:])
