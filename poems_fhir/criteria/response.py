@@ -635,7 +635,12 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             change,
             evidence=(shown_by.reference,),  # always a result: what showed the clone back
         )
-    if latest_m is not None:  # (c.m_after is not empty)
+    # a negative immunofixation dated after the latest M-protein value: the M-protein is undetectable now,
+    # so that value's rise is no longer the state (probe111 D1: a PD stood beside a later CR shown by
+    # negative serum and urine immunofixations sent without an electrophoresis value)
+    serum_gone = _serum_undetectable_after(c, latest_m) if latest_m is not None else None
+    urine_gone = _urine_undetectable_after(c)
+    if latest_m is not None and serum_gone is None:  # (c.m_after is not empty)
         earlier = [m.value for m in c.m_after[:-1]] + ([c.m_base.value] if c.m_base else [])
         nadir = _risen_by_half(earlier, latest_m.value, cfg.amyloid_serum_measurable)
         if nadir is not None:
@@ -662,7 +667,7 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
                 change,
                 evidence=c.dflc_after[-1][2:],
             )
-    if c.u_after:
+    if c.u_after and urine_gone is None:
         # "≥ 50 % increase urine M-protein to > 200 mg/day with visible peak": a quantified urine
         # M-protein is the peak
         last_u = c.u_after[-1]
@@ -746,6 +751,18 @@ def amyloid_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
             )
     if not c.dflc_after and (c.m_after or c.serum_ife):
         caveats.append("VGPR not assessable: dFLC (free light chains) not measured after treatment")
+    if serum_gone is not None and m_measurable:
+        # undetectable since the latest value: a 100 % reduction (as the IMWG row reads it)
+        return HematologicResponse(
+            fw,
+            "PR",
+            f"M-protein not detectable (serum immunofixation negative on {serum_gone.effective})",
+            base_p,
+            _point(serum_gone),
+            -1.0,
+            tuple(caveats),
+            evidence=(serum_gone.reference,),
+        )
     # PR: >= 50 % fall of a measurable M-protein or dFLC
     if m_measurable and change is not None and change <= -0.5:
         return HematologicResponse(
@@ -919,7 +936,11 @@ def _imwg_measurable(
             # a negative serum immunofixation is an M-protein of 0 on its day: the lowest value the
             # rise is measured from (probe46: 42 -> 3.5 -> IFE negative -> 8 g/L was "PR -81 %")
             nadir, shown = 0.0, f"0 g/L: serum immunofixation negative on {gone.effective}"
-        if at_least(latest_m.value, nadir, 1.25) and difference(latest_m.value, nadir) > 5:
+        if (
+            _serum_undetectable_after(c, latest_m) is None
+            and at_least(latest_m.value, nadir, 1.25)
+            and difference(latest_m.value, nadir) > 5
+        ):
             return HematologicResponse(
                 fw,
                 "PD",
@@ -994,6 +1015,18 @@ def _serum_undetectable_after(c: _Clone, latest_m: Measurement | None) -> Measur
     return ife
 
 
+def _urine_undetectable_after(c: _Clone) -> Measurement | None:
+    """The latest urine immunofixation when it is negative and later than the latest 24-hour urine
+    M-protein after the baseline, else None: the urine M-protein's rise is then no longer the state."""
+    ife = c.urine_ife
+    if ife is None or ife.value != 0 or ife.effective is None or not c.u_after:
+        return None
+    latest = c.u_after[-1]
+    if latest.effective is None or latest.effective >= ife.effective:
+        return None
+    return ife
+
+
 def _marrow_not_cr(marrow: Measurement, cfg: ResponseConfig) -> str:
     return (
         f"bone-marrow plasma cells {marrow.value:g} % on {marrow.effective} (>= {cfg.cr_marrow_below:g} %): "
@@ -1005,7 +1038,7 @@ def _imwg_urine_progression(c: _Clone, cfg: ResponseConfig) -> str | None:
     """IMWG PD by the 24-hour urine M-protein (criteria.md §8.1b: ">= 25 % increase from nadir ...
     (or urine >= 200 mg/24 h)"): the latest value >= 25 % above the lowest before it (the baseline
     included) and at least 200 mg/24 h above it; the reason, or None."""
-    if not c.u_after:
+    if not c.u_after or _urine_undetectable_after(c) is not None:
         return None
     last = c.u_after[-1].value
     earlier = [u.value for u in c.u_after[:-1]] + ([c.u_base.value] if c.u_base else [])
