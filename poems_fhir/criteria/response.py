@@ -852,7 +852,7 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     if not (c.m_base and c.m_base.value >= cfg.imwg_serum_measurable):
         why = (
             f"baseline serum M-protein {c.m_base.value:g} g/L is below the IMWG measurable-disease threshold "
-            f"of {cfg.imwg_serum_measurable:g} g/L (1 g/dL); urine M-protein not quantified"
+            f"of {cfg.imwg_serum_measurable:g} g/L (1 g/dL); {_imwg_urine_not_read(c)}"
             if c.m_base
             else _no_m_protein_baseline(c, "serum M-protein", urine=False)
         )
@@ -896,6 +896,20 @@ def imwg_response(c: _Clone, cfg: ResponseConfig) -> HematologicResponse:
     if back is None or judged.category == "PD":
         return judged
     return replace(judged, caveats=(*judged.caveats, _relapse_caveat(back[0])))
+
+
+def _imwg_urine_not_read(c: _Clone) -> str:
+    """Why the urine does not make the IMWG row evaluable beside a serum M-protein below its gate: none
+    quantified, or a 24-hour value this project reads by the amyloid-style framework only (probe111 D5: "urine
+    M-protein not quantified" beside 400 -> 150 mg/24 h)."""
+    u = c.u_base or (c.u_after[0] if c.u_after else None)
+    if u is None:
+        return "urine M-protein not quantified"
+    when = f" on {u.effective}" if u.effective else ""
+    return (
+        f"the 24-hour urine M-protein ({u.value:g} mg/24 h{when}) is read by the amyloid-style framework only: "
+        "the IMWG row needs a measurable serum M-protein here"
+    )
 
 
 def _undetectable_before(serum_ife: Sequence[Measurement], latest: Measurement) -> Measurement | None:
@@ -978,6 +992,29 @@ def _imwg_measurable(
         # a marrow of >= 5 % leaves short of CR (probe70 D8: "no follow-up M-protein" beside negative
         # immunofixations, or "PR -80 %" from a value the negative immunofixation came after)
         change, latest_p = -1.0, _point(gone_since)
+    ife = c.serum_ife
+    if change is None and latest_m is None and ife is not None and _ife_positive(ife) and c.ife_ever_negative_both:
+        # back by serum immunofixation after a CR, with no electrophoresis value since the baseline: §8.1b's
+        # VGPR "detectable by IFE but not electrophoresis", provisional as no electrophoresis was sent (probe111
+        # D4: "no follow-up M-protein after the baseline" beside three follow-up immunofixations)
+        category, reason, urine_caveats, read = _imwg_urine_part(
+            c, cfg, "VGPR", f"M-protein detectable by serum immunofixation on {ife.effective}, not quantified"
+        )
+        return HematologicResponse(
+            fw,
+            category,
+            reason,
+            base_p,
+            _point(ife),
+            None,
+            (
+                "no serum M-protein by electrophoresis since the baseline: that it is not detectable by "
+                "electrophoresis is unconfirmed",
+                *urine_caveats,
+            ),
+            provisional=True,
+            evidence=(ife.reference, *read),
+        )
     if change is None:
         return HematologicResponse(fw, "not_evaluable", "no follow-up M-protein after the baseline", base_p, None, None)
     if change <= -0.9 or (latest_m and latest_m.value == 0 and c.serum_ife and c.serum_ife.value == 1):
