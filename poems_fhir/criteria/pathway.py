@@ -18,7 +18,7 @@ from .engine import part_state
 from .model import MARROW_CLONE_RULES, Assessment, Classification, Criterion, Finding, Sign, State
 from .response import RELAPSE_ALERTS, Alert, ResponseAssessment
 from .risk import RiskFactor, splenomegaly
-from .timeline import Event, Measurement, add_days, add_months, on_day, restaging_opens
+from .timeline import Event, Measurement, add_days, add_months, day_text, latest_day, on_day, restaging_opens
 
 #: work-up per criterion: (LOINC/SNOMED coding or None, text)
 WORKUP: dict[str, tuple[tuple[str, str, str] | None, str]] = {
@@ -167,29 +167,38 @@ def _escalation_after_radiotherapy(
     return Step(
         "escalate-systemic",
         "Escalate to systemic therapy: progression after radiotherapy",
-        f"Progression on {seen[0][0]}, 3-6 months after radiotherapy completed on {finished}: systemic therapy "
-        "(Dispenzieri 2019).",
+        f"Progression on {seen[0][0]}, 3-6 months after radiotherapy completed on {day_text(finished)}: "  # type: ignore[arg-type]
+        "systemic therapy (Dispenzieri 2019).",
         "completed" if since else "not-started",
         evidence=tuple(ref for _, ref in seen) + tuple(e.reference for e in radiotherapy),
-        params=(("radiotherapy_end", str(finished)),),
+        params=(("radiotherapy_end", day_text(finished)),),  # type: ignore[arg-type]
     )
 
 
 def _restaging_after_radiotherapy(
-    radiotherapy: Sequence[Event], systemic: Sequence[Event], measurements: Sequence[Measurement], as_of: dt.date | None
+    radiotherapy: Sequence[Event],
+    systemic: Sequence[Event],
+    measurements: Sequence[Measurement],
+    as_of: dt.date | None,
+    now: dt.date | None = None,
 ) -> Step | None:
     """criteria.md §10 step 1a escalates on "progression 3-6 months after completing radiation": the tests
     that would show it are proposed for that window (probe48 D8: after radiotherapy the plan asked for no
     follow-up at all). Begun (`in-progress`) by a VEGF or serum M-protein/immunofixation result in the
     window, `completed` once the window is over with such a result; none once a systemic therapy started
-    after the radiotherapy (its own restaging follows), nor six months past the window."""
+    after the radiotherapy (its own restaging follows), nor six months past the window. ``now``: the day the
+    plan speaks as of without ``as_of`` (the run's date, else the newest fact on record): a restaging done in a
+    window closed by then is `completed` (probe111 D6: `in-progress`, "Overdue", without --as-of). A course known
+    only to its month (or year) is shown so, and its window counted from the last day it can have ended
+    (probe111 D10: "completed on Mar 1, 2022" for "March 2022")."""
     ends = [e.end or e.effective for e in radiotherapy if (e.end or e.effective)]
     if not ends:
         return None
     finished = max(d for d in ends if d is not None)
     if any(e.effective and e.effective > finished for e in systemic):
         return None
-    start, end = add_months(finished, 3), add_months(finished, 6)
+    last = latest_day(finished)
+    start, end = add_months(last, 3), add_months(last, 6)
     if as_of is not None and as_of > add_months(end, 6):
         return None  # long past: the surveillance steps carry the follow-up from here
     seen = [
@@ -204,12 +213,14 @@ def _restaging_after_radiotherapy(
         "restaging-after-radiotherapy",
         "Restage 3-6 months after radiotherapy",
         f"VEGF, serum M-protein with immunofixation and free light chains, and imaging of the treated lesions "
-        f"3-6 months after radiotherapy completed on {finished} (Dispenzieri 2019).",
-        ("completed" if as_of is not None and as_of > end else "in-progress") if seen else "not-started",
+        f"3-6 months after radiotherapy completed on {day_text(finished)} (Dispenzieri 2019).",
+        ("completed" if (as_of or now) is not None and (as_of or now) > end else "in-progress")  # type: ignore[operator]
+        if seen
+        else "not-started",
         scheduled_start=start,
         scheduled_end=end,
         evidence=tuple(sorted({m.reference for m in seen})) + tuple(e.reference for e in radiotherapy),
-        params=(("radiotherapy_end", str(finished)),),
+        params=(("radiotherapy_end", day_text(finished)),),
     )
 
 
@@ -815,11 +826,12 @@ def pathway(
         and f.specimen != "lesion"  # a plasmacytoma's clone is no marrow involvement (probe77 D1)
         and _known_on(f.effective, as_of)
     ]
-    # no clonal plasma cells: a 0 % result, or a marrow report that says so in words
+    # no clonal plasma cells: a 0 % result - of clonal plasma cells, or of plasma cells at all (a manual count
+    # of 0 %, LOINC 11118-7: no plasma cells, so no clonal ones; probe111 D7) - or a marrow report saying so
     marrow_negative = [
         m.reference
         for m in measurements
-        if m.analyte == "bm_clonal_plasma_cells" and m.value == 0 and _known_on(m.effective, as_of)
+        if m.analyte in ("bm_clonal_plasma_cells", "bm_plasma_cells") and m.value == 0 and _known_on(m.effective, as_of)
     ] + [
         f.evidence.reference
         for f in findings
@@ -888,7 +900,13 @@ def pathway(
     if escalation:
         steps.append(escalation)
     elif (
-        restage := _restaging_after_radiotherapy(radiotherapy_given, systemic_given, measurements, as_of)
+        restage := _restaging_after_radiotherapy(
+            radiotherapy_given,
+            systemic_given,
+            measurements,
+            as_of,
+            as_of or today or _newest_fact(findings, measurements, events),
+        )
     ) is not None:
         steps.append(restage)
     # step 2a is a systemic therapy's (step 2: disseminated marrow involvement): with the marrow not yet

@@ -19,6 +19,8 @@ from ..criteria.model import Assessment, CriterionResult, Evidence, State
 from ..criteria.model import Classification
 from ..criteria.pathway import Step, recorded_other_diagnosis
 from ..criteria.profiles import get_profile
+from ..criteria.timeline import add_months
+from ..mapping.values import parse_date
 from ..criteria.response import ResponseAssessment, distinct_alerts
 from ..criteria.risk import RiskFactor
 from ..criteria.scope import ScopeDecision, raised_flags
@@ -415,12 +417,25 @@ def notices(
                     # after a completed radiotherapy only (probe108 D12: said to patients who never had any)
                     " "
                     + _one_full_stop(
-                        t.n_(
-                            "Seen on {progressed}, {months} month after the radiotherapy completed on {ended}: "
-                            "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
-                            "Seen on {progressed}, {months} months after the radiotherapy completed on {ended}: "
-                            "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
-                            (alert.days[0] - alert.days[1]).days // 30,
+                        (
+                            t.n_(
+                                "Seen on {progressed}, {months} month after the radiotherapy completed on {ended}: "
+                                "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
+                                "Seen on {progressed}, {months} months after the radiotherapy completed on {ended}: "
+                                "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
+                                (alert.days[0] - alert.days[1]).days // 30,
+                            )
+                            if add_months(alert.days[1], 3) <= alert.days[0] <= add_months(alert.days[1], 6)
+                            # outside the rule's window: the 3-6-month trigger is not quoted for it (probe111 D9)
+                            else t.n_(
+                                "Seen on {progressed}, {months} month after the radiotherapy completed on {ended}, "
+                                "outside the 3 to 6 months of the escalation rule: review the need for systemic "
+                                "therapy.",
+                                "Seen on {progressed}, {months} months after the radiotherapy completed on {ended}, "
+                                "outside the 3 to 6 months of the escalation rule: review the need for systemic "
+                                "therapy.",
+                                (alert.days[0] - alert.days[1]).days // 30,
+                            )
                         ).format(
                             progressed=t.date(alert.days[0]),
                             months=(alert.days[0] - alert.days[1]).days // 30,
@@ -792,9 +807,12 @@ def step_text(t: Translator, s: Step) -> str:
             )
         )
     if "radiotherapy_end" in p:
-        text += " " + t._("Radiotherapy completed on {date}.").format(
-            date=t.date(dt.date.fromisoformat(p["radiotherapy_end"]))
-        )
+        ended = _day_of(p["radiotherapy_end"])
+        text += " " + (
+            t._("Radiotherapy completed in {date}.")  # known to its month or year only (probe111 D10)
+            if getattr(ended, "precision", None)
+            else t._("Radiotherapy completed on {date}.")
+        ).format(date=t.date(ended))
     on_record = [v for k, v in pairs if k == "on_record"]
     if on_record:
         # the staging's laboratory parts (probe77 D3: the whole work-up listed, nothing said of what was done)
@@ -862,3 +880,11 @@ def _one_full_stop(text: str) -> str:
 
 def risk_line(t: Translator, f: RiskFactor) -> str:
     return f"{label(t, 'risk', f.id)}: {label(t, 'state', f.state.value)}"
+
+
+def _day_of(text: str) -> dt.date:
+    """A step's day parameter back as a date, to the precision it was written ("2022-03": known only to its
+    month, shown "Mar 2022", not "Mar 1, 2022"; probe111 D10)."""
+    day = parse_date(text, "radiotherapy_end")
+    assert day is not None  # noqa: S101 - written by the pathway
+    return day
