@@ -254,12 +254,24 @@ def assess_risk(
     if egfr is None:
         out.append(RiskFactor("egfr_below_30", wang, State.NOT_ASSESSED, "no eGFR at diagnosis"))
     else:
+        # a censored result keeps its comparator, in the state and in the words (probe111 D8: "<15" read "eGFR
+        # 15"): "<15" is below 30, ">60" is not, ">25" or "<60" cannot tell
+        below = {
+            None: egfr.value < cfg.egfr_low,
+            "<": True if egfr.value <= cfg.egfr_low else None,
+            "<=": True if egfr.value < cfg.egfr_low else None,
+            ">": False if egfr.value >= cfg.egfr_low else None,
+            ">=": False if egfr.value >= cfg.egfr_low else None,
+        }.get(egfr.comparator)
+        unit = (egfr.unit or "").replace("{1.73_m2}", "1.73 m²")
+        shown = f"eGFR {egfr.comparator or ''}{egfr.value:g} {unit}".rstrip()
         out.append(
             RiskFactor(
                 "egfr_below_30",
                 wang,
-                State.PRESENT if egfr.value < cfg.egfr_low else State.ABSENT,
-                f"eGFR {egfr.value:g} {egfr.unit or ''} on {egfr.effective}",
+                State.NOT_ASSESSED if below is None else State.PRESENT if below else State.ABSENT,
+                f"{shown} on {egfr.effective}"
+                + ("" if below is not None else f": censored, cannot tell whether below {cfg.egfr_low:g}"),
                 (egfr.reference,),
             )
         )
