@@ -429,6 +429,10 @@ _FOLD = str.maketrans(
         "Ё": "Е",
         # the minus sign word processors write for "(-)" (probe71 D4: "Ascites (−)" read as present)
         "\u2212": "-",
+        # the typographic hyphen and the non-breaking one word processors put in "oedema‑free", "IgG‑lambda"
+        # (probe112 D10: "Oedema‑free, ascites‐free." read the ascites present)
+        "\u2010": "-",
+        "\u2011": "-",
         **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
         "\u3000": " ",
         **{chr(c): " " for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))},
