@@ -69,6 +69,8 @@ class Point:
     #: the results a computed value is derived from: a dFLC is one day's two light chains, both cited (probe98
     #: D7: "dFLC 180" cited only the lambda result of 190)
     derived_from: tuple[str, ...] = field(default=(), compare=False)
+    #: the value as the lab sent it when converted ("1.2 g/dL"): shown for people, not in the JSON form
+    sent: str | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -283,7 +285,7 @@ def _later(a: Point | None, b: Point | None) -> Point | None:
 
 
 def _point(m: Measurement | None) -> Point | None:
-    return Point(m.value, m.unit, m.effective, m.reference, m.comparator, m.high, m.analyte) if m else None
+    return Point(m.value, m.unit, m.effective, m.reference, m.comparator, m.high, m.analyte, sent=m.sent) if m else None
 
 
 def _cr_evidence(c: _Clone, ratio: Measurement | None) -> tuple[str, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class Measurement:
     #: above the lab's upper limit or flagged high (True), within its range, below it or flagged
     #: normal/low (False), neither stated (None); read where only a high value counts (prolactin)
     above: bool | None = None
+    #: the number and unit as the lab sent them when they were converted ("1.2 g/dL"): shown beside the value
+    #: (probe108 D11: a response row read "12 g/L → 6 g/L" for a lab that reports g/dL); not compared
+    sent: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

@@ -894,6 +894,7 @@ def _record(
             high=value.high,
             abnormal=abnormal,
             above=above,
+            sent=value.sent,
         )
     )
 

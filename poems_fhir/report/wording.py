@@ -619,7 +619,7 @@ def change_text(t: Translator, baseline: Any, latest: Any) -> str:
     measurement (anything with value, unit and effective; None when missing), in the reader's format."""
     if baseline is None or baseline.value is None:
         return ""
-    first = _censored(t, baseline) + quantity(t, _upper(baseline), baseline.unit)
+    first = _as_sent(t, baseline, _censored(t, baseline) + quantity(t, _upper(baseline), baseline.unit))
     if getattr(baseline, "analyte", None) == "dflc":
         first = "dFLC " + first
     text = t._("{value} on {date}").format(value=first, date=t.date(baseline.effective))
@@ -686,7 +686,17 @@ def _latest_value(t: Translator, latest: Any, baseline: Any) -> str:
         return t._("urine immunofixation positive") if latest.value else t._("urine immunofixation negative")
     if analyte == "dflc":  # the light chains decided: their own value and unit, not the M-protein's
         return "dFLC " + quantity(t, _upper(latest), latest.unit)
-    return _censored(t, latest) + quantity(t, _upper(latest), baseline.unit)
+    shown = _censored(t, latest) + quantity(t, _upper(latest), baseline.unit)
+    return _as_sent(t, latest, shown) if latest.unit == baseline.unit else shown
+
+
+def _as_sent(t: Translator, point: Any, shown: str) -> str:
+    """A converted value as the lab sent it, the converted one beside it: "1.2 g/dL (= 12 g/L)", as the
+    criteria table shows it (probe108 D11: the response rows showed only "12 g/L → 6 g/L")."""
+    sent = getattr(point, "sent", None)
+    if not sent or getattr(point, "high", None) is not None:
+        return shown
+    return f"{getattr(point, 'comparator', None) or ''}{sent} (= {shown})"
 
 
 def _censored(t: Translator, point: Any) -> str:
