@@ -1424,12 +1424,42 @@ def _detected_or_weak_negative(
         ctx.finding(topic, State.ABSENT, f"{label} {_fmt(value)}", value, strength=Strength.WEAK, note=why_weak)
 
 
+#: the lab calling its marrow sample unfit for counting plasma cells: in a note, the code's text or the
+#: interpretation "IND" (indeterminate)
+_INADEQUATE_SAMPLE = re.compile(
+    r"h(?:a)?emodilut|blood[- ]diluted|peripheral blood contamina|suboptimal|sub-optimal|inadequate|insufficient|"
+    r"non-?diagnostic|not (?:adequate|representative|suitable)|dry tap|гемодилю|разведен\w* кровью|неинформатив|"
+    r"малоинформатив|недостаточн\w* (?:материал|образ)|непригодн",
+    re.IGNORECASE,
+)
+
+
+def _inadequate_sample(ctx: _Ctx) -> bool:
+    data = ctx.raw.data
+    code = data.get("code")
+    name = code.get("text") if isinstance(code, dict) else None
+    texts = [*_note_texts(ctx), name if isinstance(name, str) else ""]
+    coded = [
+        c.get("code")
+        for concept in (data.get("interpretation") or [])
+        if isinstance(concept, dict)
+        for c in (concept.get("coding") or [])
+        if isinstance(c, dict)
+    ]
+    return "IND" in coded or any(_INADEQUATE_SAMPLE.search(t) for t in texts if t)
+
+
 def _bm_plasma_cells(ctx: _Ctx, rule: ObservationRule) -> None:
     reading = ctx.read(rule)
     if reading.value is None and reading.unitless is None and reading.qual is not None:
         _unused(ctx, rule, reading)
         return
     value = _numeric(ctx, rule)
+    if compare(value, 0, ">") is not True and _inadequate_sample(ctx):
+        # a count of 0 in a sample the lab calls haemodilute or unfit says nothing of the marrow: not "no
+        # clonal plasma cells", not a marrow on record (probe113 D2: it opened the radiotherapy branch)
+        ctx.note("unused", f"{rule.id}: {_fmt(value)} in a sample the lab calls unfit for the count - not used")
+        return
     _record(ctx, rule, value)
     thresholds = [ctx.mapping.threshold(tid) for tid in _threshold_ids(rule.high, ctx.record.gender)]
     if not rule.high_topic or not thresholds:
