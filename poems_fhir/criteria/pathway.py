@@ -18,7 +18,7 @@ from .engine import part_state
 from .model import MARROW_CLONE_RULES, Assessment, Classification, Criterion, Finding, Sign, State
 from .response import RELAPSE_ALERTS, Alert, ResponseAssessment
 from .risk import RiskFactor, splenomegaly
-from .timeline import Event, Measurement, add_days, add_months, day_text, latest_day, on_day, restaging_opens
+from .timeline import Event, Measurement, add_days, add_months, day_text, escalation_window, on_day, restaging_opens
 
 #: work-up per criterion: (LOINC/SNOMED coding or None, text)
 WORKUP: dict[str, tuple[tuple[str, str, str] | None, str]] = {
@@ -153,7 +153,7 @@ def _escalation_after_radiotherapy(
     if not ends:
         return None
     finished = max(ends)  # type: ignore[type-var]
-    window = (add_months(finished, 3), add_months(finished, 6))  # type: ignore[arg-type]
+    window = escalation_window(finished)  # type: ignore[arg-type]
     seen = sorted(
         {
             (day, ref)
@@ -197,8 +197,7 @@ def _restaging_after_radiotherapy(
     finished = max(d for d in ends if d is not None)
     if any(e.effective and e.effective > finished for e in systemic):
         return None
-    last = latest_day(finished)
-    start, end = add_months(last, 3), add_months(last, 6)
+    start, end = escalation_window(finished)
     if as_of is not None and as_of > add_months(end, 6):
         return None  # long past: the surveillance steps carry the follow-up from here
     seen = [

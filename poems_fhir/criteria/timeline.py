@@ -73,6 +73,26 @@ def latest_day(day: dt.date) -> dt.date:
     return last if isinstance(last, dt.date) else day
 
 
+def whole_months(start: dt.date, end: dt.date) -> int:
+    """Whole calendar months from ``start`` to ``end``, counted as add_months counts them: Jan 31 to Apr 30 is
+    3 (a count of days / 30 said 2 beside a window that called Apr 30 three months on: probe113 D5). A start
+    known only to its month counts from its last day, as escalation_window does."""
+    start = latest_day(start)
+    months = (end.year - start.year) * 12 + end.month - start.month
+    while months > 0 and add_months(start, months) > end:
+        months -= 1
+    return max(months, 0)
+
+
+def escalation_window(radiotherapy_end: dt.date) -> tuple[dt.date, dt.date]:
+    """criteria.md §10 step 1a, "progression 3-6 months after completing radiation": the window's first and
+    last day, from the last day the radiotherapy can have ended (a course known only to its month ended by
+    its last day). One window for the alert, the escalation and the restaging (probe113 D3: the alert and the
+    escalation counted "March 2022" from Mar 1, the restaging from Mar 31)."""
+    last = latest_day(radiotherapy_end)
+    return add_months(last, 3), add_months(last, 6)
+
+
 #: criteria.md §10 step 5: the restaging after a transplant opens on day +90 (its window closes on day +100)
 RESTAGING_OPENS_DAY = 90
 

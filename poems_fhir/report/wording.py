@@ -19,7 +19,7 @@ from ..criteria.model import Assessment, CriterionResult, Evidence, State
 from ..criteria.model import Classification
 from ..criteria.pathway import Step, recorded_other_diagnosis
 from ..criteria.profiles import get_profile
-from ..criteria.timeline import add_months
+from ..criteria.timeline import escalation_window, whole_months
 from ..mapping.values import parse_date
 from ..criteria.response import ResponseAssessment, distinct_alerts
 from ..criteria.risk import RiskFactor
@@ -423,9 +423,11 @@ def notices(
                                 "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
                                 "Seen on {progressed}, {months} months after the radiotherapy completed on {ended}: "
                                 "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
-                                (alert.days[0] - alert.days[1]).days // 30,
+                                whole_months(alert.days[1], alert.days[0]),
                             )
-                            if add_months(alert.days[1], 3) <= alert.days[0] <= add_months(alert.days[1], 6)
+                            if escalation_window(alert.days[1])[0]
+                            <= alert.days[0]
+                            <= escalation_window(alert.days[1])[1]
                             # outside the rule's window: the 3-6-month trigger is not quoted for it (probe111 D9)
                             else t.n_(
                                 "Seen on {progressed}, {months} month after the radiotherapy completed on {ended}, "
@@ -434,11 +436,11 @@ def notices(
                                 "Seen on {progressed}, {months} months after the radiotherapy completed on {ended}, "
                                 "outside the 3 to 6 months of the escalation rule: review the need for systemic "
                                 "therapy.",
-                                (alert.days[0] - alert.days[1]).days // 30,
+                                whole_months(alert.days[1], alert.days[0]),
                             )
                         ).format(
                             progressed=t.date(alert.days[0]),
-                            months=(alert.days[0] - alert.days[1]).days // 30,
+                            months=whole_months(alert.days[1], alert.days[0]),
                             ended=t.date(alert.days[1]),
                         )
                     )
