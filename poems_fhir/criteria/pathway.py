@@ -136,6 +136,10 @@ def _progressions(response: ResponseAssessment) -> list[tuple[dt.date, str]]:
     return sorted({(p.effective, p.reference) for p in points if p and p.effective})
 
 
+#: statuses of a course still being given (FHIR Procedure and medication statuses)
+_ONGOING = frozenset({"in-progress", "active", "on-hold"})
+
+
 def _escalation_after_radiotherapy(
     response: ResponseAssessment,
     radiotherapy: Sequence[Event],
@@ -845,6 +849,9 @@ def pathway(
     # systemic: a medication, a transplant, or a chemotherapy recorded only as a Procedure
     systemic_given = [e for e in given if e.kind in ("treatment", "autologous_hsct", "chemotherapy")]
     radiotherapy_given = [e for e in given if e.kind == "radiotherapy"]
+    # a course still going, with no end recorded, is not completed: §10 step 1a counts from completing it
+    # (probe113 D7: one begun in March and still "in-progress" was "completed on Mar 1", its restaging overdue)
+    radiotherapy_done = [e for e in radiotherapy_given if e.end is not None or e.status not in _ONGOING]
     if marrow:
         steps.append(
             Step(
@@ -865,7 +872,11 @@ def pathway(
                 "No clonal plasma cells in the random marrow sample: a dominant plasmacytoma or limited sclerotic lesions "
                 "(<= 3 in reviews) are treated with radiotherapy; diffuse lesions need systemic therapy; escalate "
                 "if progressing 3-6 months after radiation (Dispenzieri 2023; Dispenzieri 2019; D'Sa 2022).",
-                "completed" if radiotherapy_given or systemic_given else "not-started",
+                "completed"
+                if radiotherapy_done or systemic_given
+                else "in-progress"
+                if radiotherapy_given
+                else "not-started",
                 evidence=tuple(dict.fromkeys(marrow_negative)),
                 key="branch-radiotherapy",
             )
@@ -894,13 +905,13 @@ def pathway(
         and _known_on(f.effective, as_of)
     ]
     escalation = _escalation_after_radiotherapy(
-        response, radiotherapy_given, systemic_given, earlier_responses, radiologic
+        response, radiotherapy_done, systemic_given, earlier_responses, radiologic
     )
     if escalation:
         steps.append(escalation)
     elif (
         restage := _restaging_after_radiotherapy(
-            radiotherapy_given,
+            radiotherapy_done,
             systemic_given,
             measurements,
             as_of,

@@ -1645,7 +1645,11 @@ def _radiologic_progression(
     radiated = [
         e.end or e.effective
         for e in events
-        if e.kind == "radiotherapy" and (e.end or e.effective) and (e.end or e.effective) <= first.effective  # type: ignore[operator]
+        if e.kind == "radiotherapy"
+        and (e.end or e.effective)
+        and (e.end or e.effective) <= first.effective  # type: ignore[operator]
+        # completed: a course still going with no end is not "completed on" its first day (probe113 D7)
+        and (e.end is not None or e.status not in ("in-progress", "active", "on-hold"))
     ]
     after_rt = ""
     # the imaging report's day: a restaging the response report is dated by (probe108 D1)

@@ -72,3 +72,26 @@ def test_a_month_only_course_escalates_from_its_last_day(rise, escalated):
     ]
     got = by_id(steps(MANDATORY, [MARROW_NEGATIVE, *rising], [rt], as_of=rise))
     assert ("escalate-systemic" in got) is escalated
+
+
+def test_a_course_still_in_progress_has_no_window_yet():
+    # probe113 D7: begun on Mar 1 and still "in-progress" with no end - not "completed on Mar 1", no restaging due
+    from tests.criteria.test_pathway_mutants2 import d, steps
+    from tests.criteria.test_pathway_mutants4 import MANDATORY, MARROW_NEGATIVE, by_id
+
+    going = Event("radiotherapy", d(0), "Procedure/rt", "Radiotherapy", status="in-progress")
+    got = by_id(steps(MANDATORY, [MARROW_NEGATIVE], [going], as_of=d(220)))
+    assert "restaging-after-radiotherapy" not in got and "escalate-systemic" not in got
+    assert got["branch"].status == "in-progress"
+    done = Event("radiotherapy", d(0), "Procedure/rt", "Radiotherapy", status="completed")
+    after = by_id(steps(MANDATORY, [MARROW_NEGATIVE], [done], as_of=d(220)))
+    assert "restaging-after-radiotherapy" in after and after["branch"].status == "completed"
+
+
+def test_no_radiotherapy_advice_from_a_course_still_going():
+    going = Event("radiotherapy", dt.date(2022, 1, 1), "Procedure/rt", "Radiotherapy", status="in-progress")
+    lesion = Finding(
+        "radiologic_progression", State.PRESENT, Evidence("DiagnosticReport/pet", dt.date(2022, 5, 1), "PET-CT")
+    )
+    (alert,) = [a for a in run(events=[going], findings=[lesion]).alerts if a.code == "radiologic_progression"]
+    assert "radiotherapy" not in alert.message and len(alert.days) == 1
