@@ -585,15 +585,31 @@ def _said_in(room: int, shapes: tuple[str, ...], last: str) -> str:
     return next((s for s in shapes if len(s) <= room), last).ljust(room)
 
 
-#: a confirmation later in the clause after a doubt's comma: "- query, confirmed by MRI", «- под вопросом, по МРТ
-#: подтвержден» - the doubt is answered, the text is left as written for the mapping's rule of an answered status
-#: (a confirmation denied or awaited - "not confirmed", "to be confirmed", «требует подтверждения» - is none)
+#: a confirmation later in the clause after a doubt's comma or semicolon: "- query, confirmed by MRI", "- queried;
+#: confirmed on MRI", «- под вопросом, по МРТ подтвержден» - the doubt is answered, the text is left as written for
+#: the mapping's rule of an answered status. Only a confirmation of the queried finding itself: nothing but a
+#: manner or a study before the verb ("histologically", "on MRI", «по МРТ») and nothing but a study after it up to
+#: the clause's end - "pseudopapilloedema confirmed on B-scan", "lymphoma confirmed on biopsy", "confirmed normal
+#: size", "confirmed by MRI to be a Schmorl's node", «подтвержден нормальный размер» confirm something else and
+#: answer nothing (probe112 D1); nor does a confirmation denied or awaited ("not confirmed", "to be confirmed",
+#: «требует подтверждения»)
+_CONFIRM_PREP = r"(?:by|on|at|with|in|via|after|from|по|на|при|после|данным)"
 _CONFIRMED_AFTER = re.compile(
-    r"[ \t]*(?:(?!(?:not|no|never|to|be|will|would|should|needs?|require[sd]?|awaiting|await|pending|if|until|"
-    r"unless|once|when|before|yet|still|cannot|can|could|не|нет|требу\w*|ожида\w*|нужн\w*|необходим\w*|для|будет|"
-    r"если|до|пока)\b)[^\W_][\w-]{0,30}[ \t]+){0,8}?"
+    r"[ \t]*(?:(?:now|since|subsequently|later|then|histologically|radiologically|clinically|pathologically|"
+    r"cytologically|also|definitely|гистологически|морфологически|цитологически|рентгенологически|клинически|"
+    r"теперь|затем|позже|впоследствии)[ \t]+){0,2}"
+    rf"(?:{_CONFIRM_PREP}[ \t]+(?:[^\W_][\w-]{{0,30}}[ \t]+){{1,4}}?|(?:[^\W_][\w-]{{0,30}}[ \t]+){{1,3}}?бойынша[ \t]+)?"
+    r"(?:was[ \t]+|were[ \t]+|is[ \t]+|has[ \t]+been[ \t]+|been[ \t]+|был[аои]?[ \t]+)?"
     r"(?:confirm(?:s|ed|ing)|prov(?:es|en|ed)|verified|verifies|substantiated|established|подтвержд[её]н[аоы]?|"
-    r"подтвержда[ею]тся|подтвердил\w{0,3}|верифицирован\w{0,3}|расталды)\b",
+    r"подтвержда[ею]тся|подтвердил\w{0,3}|верифицирован\w{0,3}|расталды)\b"
+    rf"(?:[ \t]+{_CONFIRM_PREP}\b[^.;,\n()\[\]]{{0,80}}?)?"
+    r"(?=[ \t]*(?:[.;\n]|$))",
+    re.IGNORECASE,
+)
+#: a word after the confirmation's study that says what was confirmed is not the finding: "confirmed by MRI to be
+#: a Schmorl's node", "confirmed on USS as normal"
+_CONFIRMED_OTHER = re.compile(
+    r"\b(?:to[ \t]+be|as|be|normal|benign|not|no|but|shows?|showing|reveal\w*|нормальн\w*|доброкачествен\w*|не)\b",
     re.IGNORECASE,
 )
 
@@ -612,9 +628,14 @@ def doubted_fields(text: str, names: Callable[[str], bool]) -> str:
         if (m.group("doubt") == "?" and m.group("stop")) or label is None:
             continue  # ": ?." (a headed table's unanswered cell) reads as a doubt already
         confirmed = (
-            _CONFIRMED_AFTER.match(text, m.end(), min(len(text), m.end() + 300)) if m.group("stop") == "," else None
+            _CONFIRMED_AFTER.match(text, m.end(), min(len(text), m.end() + 300)) if m.group("stop") in ",;" else None
         )
-        if confirmed and not names(confirmed.group(0)):
+        if (
+            confirmed
+            and m.group("stop")
+            and not names(confirmed.group(0))
+            and not _CONFIRMED_OTHER.search(confirmed.group(0))
+        ):
             continue  # "- query, confirmed by MRI": answered in its clause; "query, ascites confirmed" is not (fix111a)
         if m.group("size") and not _sized_of(label, m.group("size")):
             continue  # "Liver: normal size" says it of the organ: read as written
