@@ -316,6 +316,20 @@ _DENIALS = frozenset(
     "no none not nil negative absent without normal unremarkable neither nor нет не без отсутствует "
     "отсутствуют отсутствие жоқ".split()
 )
+#: a denial on the next line that is a note about another examination - an earlier one, a less sensitive one - or
+#: about the fluid's cytology: not the finding's answer, a line of its own ("Pleural effusion⏎Not seen on previous
+#: CT.", "Sclerotic lesion L3⏎Not seen on plain film.", "Ascites⏎Negative cytology.", probe112 D5: each denied the
+#: finding; "…⏎Not seen on CT." is the finding's own test and still answers it)
+_OTHER_STUDY_NOTE = re.compile(
+    r"(?:(?:not|never)[ \t]+(?:seen|present|visible|identified|detected|demonstrated|shown|apparent|evident|"
+    r"visuali[sz]ed)|negative|absent|normal|no[ \t]+evidence)[ \t]+(?:on|at|in|by)[ \t]+"
+    r"(?:(?:the|a|an|his|her|their|our)[ \t]+)?"
+    r"(?:previous|prior|earlier|preceding|old|older|original|initial|last|outside|external|baseline|(?:19|20)\d\d\b|"
+    r"plain[ \t]+(?:film|radiograph|x-?ray)s?|radiographs?\b|x-?rays?\b|xr\b|cxr\b|skeletal[ \t]+survey)|"
+    r"(?:negative|normal|benign|reactive|bland)[ \t]+(?:cytology|cytological|microbiology|culture|gram)|"
+    r"(?:cytology|culture)[ \t]+(?:negative|normal|benign|reactive)|no[ \t]+malignan\w+[ \t]+cells",
+    re.IGNORECASE,
+)
 #: names that go on a phrase across a line end: the lower-case line-start rule does not see them
 _EPONYMS = frozenset(
     "castleman castleman's crow crow-fukase fukase bence poems waldenström waldenstrom takatsuki".split()
@@ -622,8 +636,9 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
                 or (last in _DENIALS and not re.search(r"[:\-]\s*\S+$", before[-40:]))
                 or first is None
                 or not (first.group(0)[0].isupper() and first.group(0)[1:].islower())
-                # the next line answers or denies ("Sclerotic bone lesions⏎None identified", probe74 D2)
-                or first.group(0).lower() in _DENIALS
+                # the next line answers or denies ("Sclerotic bone lesions⏎None identified", probe74 D2) -
+                # unless it is a note about another examination or the cytology (probe112 D5)
+                or (first.group(0).lower() in _DENIALS and not _OTHER_STUDY_NOTE.match(nxt))
                 # a name that continues a phrase ("without hyaline-vascular⏎Castleman disease", D3)
                 or first.group(0).lower() in _EPONYMS
                 # the line ends mid-phrase: an adjective or a hyphenated word before a wrap
