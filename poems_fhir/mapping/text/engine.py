@@ -762,6 +762,34 @@ def _heads_section(line: str, keys: KeyIndex) -> bool:
     return heading and not keys.hits(said.split(":", 1)[0].lower())
 
 
+#: a sentence after the question that tells of an earlier study or another's report is still the referrer's
+#: ("Clinical query: ?POEMS. Splenomegaly on previous CT.")
+_HISTORY_SAID = re.compile(
+    r"\b(?:previous\w*|prior|known|outside|history|hx|reported|referr\w*|earlier|old|last|ранее|анамнез\w*|"
+    r"известн\w*|предыдущ\w*|прежн\w*)\b|\b(?:19|20)\d\d\b",
+    re.IGNORECASE,
+)
+
+
+def _sentence_end(text: str, start: int, end: int) -> int:
+    stop = re.compile(r"[.?!¿;]").search(text, start, end)
+    return end if stop is None else stop.start()
+
+
+def _asked_stop(text: str, start: int, end: int, keys: KeyIndex) -> re.Match[str] | None:
+    """The full stop that ends a question asked between ``start`` and ``end`` before a sentence that opens with a
+    finding's name (see ``_ASKED_STOP``), or None."""
+    for stop in _ASKED_STOP.finditer(text, start, end):
+        first = stop.group("next").split()[0]
+        if _REFERRERS_WORD.match(first) or not keys.hits(stop.group("next").lower()):
+            continue
+        # the first sentence after the question that names a finding decides: the report's, or still the referrer's
+        asked = _ASKS.search(text, start, stop.start())
+        told = _HISTORY_SAID.search(text, stop.end(), _sentence_end(text, stop.end(), end))
+        return stop if asked and not told else None
+    return None
+
+
 def referrer_spans(text: str, heading: re.Pattern[str], keys: KeyIndex) -> list[tuple[int, int]]:
     """Where ``text`` holds a report's section for the referrer's question or history (probe105 D8, D11:
     "CLINICAL DETAILS:⏎POEMS syndrome. Known sclerotic lesions on PET 2022." read the second sentence as
@@ -777,6 +805,8 @@ def referrer_spans(text: str, heading: re.Pattern[str], keys: KeyIndex) -> list[
             continue
         end = _line_end(text, m.end())
         asked = _QUERY_END.search(text, m.end(), end) if _ASKING_HEADING.search(m.group(0)) else None
+        if asked is None and _ASKING_HEADING.search(m.group(0)):
+            asked = _asked_stop(text, m.end(), end, keys)
         if asked is not None and text[asked.end() : end].strip():
             # a question heads its question only, to its "?" or its full stop before a label: "Clinical query: Castleman
             # disease? Lymph node: no features of Castleman disease." - the histology's own denial is this
@@ -806,6 +836,17 @@ _ASKING_HEADING = re.compile(r"quer|question|вопрос|сұрақ", re.IGNORE
 #: a field's label ("Clinical query: Castleman disease. Lymph node: …"); after a full stop a sentence with no label may
 #: still be the referrer's ("Clinical query: POEMS. Known sclerotic lesions on PET 2022.")
 _QUERY_END = re.compile(r"(?<=[^\W_)])(?:\?+(?=[ \t]+\S)|\.(?=[ \t]+[^\W\d_][\w /-]{0,30}?[ \t]*:))")
+#: a question's full stop before a sentence that opens with a finding's name ends the question when it asked ("?" or a
+#: request in it): "Clinical query: ?sclerotic lesions ?splenomegaly. Splenomegaly 15 cm.", "Clinical query: no
+#: sclerotic lesions on XR - CT please. Sclerotic lesion L3." - the report's own finding (probe112 D8: swallowed);
+#: "Clinical query: ?POEMS. Known sclerotic lesions on PET 2022." stays the referrer's
+_ASKED_STOP = re.compile(r"(?<=[^\W_)])\.(?=[ \t]+(?P<next>[^\W\d_][\w-]*(?:[ \t]+[^\W\d_][\w-]*)?))")
+_ASKS = re.compile(r"[?¿]|\b(?:please|pls|kindly|пожалуйста|просьба|прошу)\b", re.IGNORECASE)
+_REFERRERS_WORD = re.compile(
+    r"(?:known|previous|previously|prior|history|hx|recent|recently|outside|old|past|referred|patient|pt|he|she|"
+    r"his|her|on|with|has|had|was|is|for|to|ранее|известн\w*|в|на|по|у)$",
+    re.IGNORECASE,
+)
 
 
 #: a section heading inside a line, after a sentence ends: "…. Findings:", "… IMPRESSION:", «… Заключение:»
