@@ -1610,14 +1610,27 @@ def struck_out(text: str) -> str:
 
 #: an organ measured, then the report's own normal range in a bracket: "Spleen 16 cm (normal < 12 cm)", "Spleen:
 #: 16 cm (N up to 12 cm)", «Селезенка 16 см (норма до 12 см)» - the organ's words, a few words, the measure, the bracket
+_NUM = r"\d{1,3}(?:[.,]\d{1,2})?"
+_LENGTH_UNIT = r"(?:cm|mm|см|мм)"
 _RANGED_MEASURE = re.compile(
     r"\b(?P<organ>spleen|splenic|liver|hepatic|селез[её]нк\w{0,3}|печен\w{0,3}|көкбауыр\w{0,4}|бауыр\w{0,4})\b"
-    r"[^\n.;()\d]{0,40}?(?P<value>\d{1,3}(?:[.,]\d{1,2})?)(?:[ \t]*[x×х*][ \t]*\d{1,3}(?:[.,]\d{1,2})?){0,2}"
-    r"[ \t]*(?P<unit>cm|mm|см|мм)\b[ \t]*,?[ \t]*"
+    # the measure, a range of values ("12–14 cm": its upper value), its other dimensions
+    rf"[^\n.;()\d]{{0,40}}?(?P<value>{_NUM})(?:[ \t]*(?:-|–|—|to)[ \t]*(?P<upper>{_NUM}))?"
+    rf"(?:[ \t]*[x×х*][ \t]*{_NUM}){{0,2}}"
+    r"[ \t]*(?P<unit>cm|mm|см|мм)\b"
+    # the dimension's name ("in length", «по длине») and an earlier measure ("16 cm, previously 12 cm"; probe112 D6, D7)
+    r"(?:[ \t]+(?:in[ \t]+(?:length|craniocaudal[ \t]+(?:length|dimension|diameter))|long|length|craniocaudal(?:ly)?|"
+    r"по[ \t]+длине|длиной|в[ \t]+длину|ұзындығы))?"
+    rf"(?:[ \t]*,?[ \t]*(?:previously|prior|before|was|earlier|ранее|прежде|бұрын)[^\n.;()\d]{{0,30}}?{_NUM}[ \t]*"
+    rf"{_LENGTH_UNIT}\b)?"
+    r"[ \t]*,?[ \t]*"
     r"\((?P<range>(?:normal(?:[ \t]+range)?|norm|n|ref(?:erence)?\.?(?:[ \t]+range)?|uln|норма|в[ \t]+норме|қалыпты)"
     r"[ \t]*[:=]?[ \t]*(?:(?:<|≤|<=|up[ \t]+to|less[ \t]+than|under|до|менее|не[ \t]+более)[ \t]*|"
-    r"\d{1,3}(?:[.,]\d{1,2})?[ \t]*(?:-|–|to|до)[ \t]*)"
-    r"(?P<limit>\d{1,3}(?:[.,]\d{1,2})?)[ \t]*(?P<limit_unit>cm|mm|см|мм)?[ \t]*)\)",
+    # ... or the Kazakh postposition after the limit: «(қалыпты 12 см дейін)»
+    rf"{_NUM}[ \t]*(?:-|–|to|до)[ \t]*|(?={_NUM}[ \t]*{_LENGTH_UNIT}?[ \t]*(?:дейін|шейін)\b))"
+    rf"(?P<limit>{_NUM})[ \t]*(?P<limit_unit>{_LENGTH_UNIT})?(?:[ \t]*(?:дейін|шейін))?"
+    # ... and a few words after the limit: "(normal < 12 cm in adults)"
+    r"(?:[ \t]+[^\W\d_][^()\d\n<>]{0,30}?)?[ \t]*)\)",
     re.IGNORECASE,
 )
 _MM = {"mm": 0.1, "мм": 0.1, "cm": 1.0, "см": 1.0}
@@ -1634,7 +1647,7 @@ def ranged_measures(text: str) -> str:
     out: list[str] | None = None
     for m in _RANGED_MEASURE.finditer(text):
         unit = m.group("unit").lower()
-        value = float(m.group("value").replace(",", ".")) * _MM[unit]
+        value = float((m.group("upper") or m.group("value")).replace(",", ".")) * _MM[unit]
         limit = float(m.group("limit").replace(",", ".")) * _MM[(m.group("limit_unit") or unit).lower()]
         if value <= limit:
             continue
