@@ -585,6 +585,12 @@ def _status_lines(pieces: list[str], keys: KeyIndex) -> list[str]:
     return out
 
 
+def _line_of(text: str, at: int) -> str:
+    """The line of ``text`` that starts at ``at``, up to its line end."""
+    end = text.find("\n", at)
+    return text[at:] if end < 0 else text[at:end]
+
+
 def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
     """A line that starts with a capitalised word after a line that names a finding and ends a phrase is
     a sentence of its own: reports list one finding a line without full stops ("No
@@ -637,10 +643,18 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
                 or first is None
                 or not (first.group(0)[0].isupper() and first.group(0)[1:].islower())
                 # the next line answers or denies ("Sclerotic bone lesions⏎None identified", probe74 D2) -
-                # unless it is a note about another examination or the cytology (probe112 D5)
-                or (first.group(0).lower() in _DENIALS and not _OTHER_STUDY_NOTE.match(nxt))
-                # a name that continues a phrase ("without hyaline-vascular⏎Castleman disease", D3)
-                or first.group(0).lower() in _EPONYMS
+                # unless it is a note about another examination or the cytology (probe112 D5), or a denial or
+                # doubt of a finding it names after a line that ends with its own («Спленомегалия⏎Не исключена
+                # лимфаденопатия.», probe112 D13: the doubt reached the spleen)
+                or (
+                    first.group(0).lower() in _DENIALS
+                    and not _OTHER_STUDY_NOTE.match(nxt)
+                    and not (keys.hits(last) and keys.hits(_line_of(piece, m.end())[len(first.group(0)) :]))
+                )
+                # a name that continues a phrase ("without hyaline-vascular⏎Castleman disease", D3) - not after a
+                # line that ends with a finding's name ("Lymphadenopathy⏎Castleman disease not excluded", probe112
+                # D13: the doubt of Castleman disease reached the nodes)
+                or (first.group(0).lower() in _EPONYMS and not keys.hits(last))
                 # the line ends mid-phrase: an adjective or a hyphenated word before a wrap
                 or "-" in last
             ):
