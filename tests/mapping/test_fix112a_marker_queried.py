@@ -32,3 +32,9 @@ def test_a_queried_marker_doubts_the_finding(mapping, text, expected):
 )
 def test_a_stated_marker_keeps_the_finding(mapping, text):
     assert _read(mapping, text) == {"castleman_disease": "present"}
+
+
+def test_a_markers_field_answered_no_is_no_question(mapping):
+    # probe112 c32: the field's answer "no evidence of" denies what it names
+    text = "Lymph node, HHV8-negative: no evidence of Castleman disease."
+    assert _read(mapping, text) == {"castleman_disease": "negated"}
