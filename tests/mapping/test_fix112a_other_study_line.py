@@ -22,6 +22,18 @@ def test_a_note_about_another_examination_does_not_deny(mapping, text, expected)
     assert _read(mapping, text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Splenomegaly, not present on the 2019 study.", {"splenomegaly": "present"}),
+        ("Ascites - negative cytology.", {"ascites": "present"}),
+        ("Ascites with negative cytology.", {"ascites": "present"}),
+    ],
+)  # fmt: skip
+def test_the_same_line_note_does_not_deny(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
 # controls: a bare denial or the finding's own test on the next line still answers it
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -30,6 +42,7 @@ def test_a_note_about_another_examination_does_not_deny(mapping, text, expected)
         ("Sclerotic lesion L3\nNot seen on CT.", {"sclerotic_bone_lesion": "negated"}),
         ("Splenomegaly\nNot present.", {"splenomegaly": "negated"}),
         ("Ascites\nNegative.", {"ascites": "negated"}),
+        ("Pleural effusion - not seen on CT.", {"pleural_effusion": "negated"}),
     ],
 )  # fmt: skip
 def test_the_findings_own_denial_on_the_next_line(mapping, text, expected):
