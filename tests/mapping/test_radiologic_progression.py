@@ -112,8 +112,9 @@ def test_after_radiotherapy_it_is_an_alert_that_asks_for_systemic_therapy():
     [alert] = alerts([progression(dt.date(2023, 7, 20))], [RT])
     assert alert.code == "radiologic_progression"
     assert alert.message.startswith("radiological progression reported on 2023-07-20: new sclerotic lesions")
-    assert "after radiotherapy completed on 2023-03-10: progression after radiation calls for systemic therapy" in (
-        alert.message
+    assert (
+        "after radiotherapy completed on 2023-03-10: progression 3-6 months after radiation calls for systemic therapy"
+        in (alert.message)
     )
     assert alert.evidence == ("DiagnosticReport/ct",)
 
