@@ -366,7 +366,9 @@ def _evidence_key(e: Evidence) -> tuple[bool, dt.date, str]:
 
 
 def _evidence(findings: Iterable[Finding]) -> tuple[Evidence, ...]:
-    unique = {(f.evidence.reference, f.evidence.summary): f.evidence for f in findings}
+    # one entry per source and words: "No hepatomegaly, no splenomegaly" denies two parts, its triggers "No" and
+    # "no" - the same sentence was cited twice (probe114 D7); the last of each is kept, as before
+    unique = {(f.evidence.reference, f.evidence.summary.casefold()): f.evidence for f in findings}
     return tuple(sorted(unique.values(), key=_evidence_key))
 
 
@@ -374,7 +376,7 @@ def _with_context(findings: Sequence[Finding]) -> tuple[Evidence, ...]:
     """The findings' evidence and the facts that made any of them low-grade (Finding.context)."""
     if not any(f.context for f in findings):
         return _evidence(findings)
-    unique = {(e.reference, e.summary): e for f in findings for e in (f.evidence, *f.context)}
+    unique = {(e.reference, e.summary.casefold()): e for f in findings for e in (f.evidence, *f.context)}
     return tuple(sorted(unique.values(), key=_evidence_key))
 
 
