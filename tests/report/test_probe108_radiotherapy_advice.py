@@ -46,10 +46,11 @@ def test_no_radiotherapy_advice_without_radiotherapy():
 
 
 def test_after_a_completed_radiotherapy_the_alert_says_when():
-    # radiotherapy completed on day 30, progression seen on day 150: four months later (§10 step 1a)
+    # radiotherapy completed on day 30 (Mar 31), progression seen on day 150 (Jul 29): three whole calendar months
+    # later, inside the 3-6-month window (§10 step 1a; days / 30 said four: probe113 D5)
     assert _alert([RT]).endswith(
-        "Seen on Jul 29, 2021, 4 months after the radiotherapy completed on Mar 31, 2021: progression 3 to 6 "
+        "Seen on Jul 29, 2021, 3 months after the radiotherapy completed on Mar 31, 2021: progression 3 to 6 "
         "months after radiotherapy calls for systemic therapy."
     )
-    assert "через 4 месяца после завершения лучевой терапии 31 мар" in _alert([RT], "ru")
-    assert "4 ай өткен соң" in _alert([RT], "kk")
+    assert "через 3 месяца после завершения лучевой терапии 31 мар" in _alert([RT], "ru")
+    assert "3 ай өткен соң" in _alert([RT], "kk")
