@@ -16,6 +16,13 @@ versions), or the later one says it is a correction (``corrected``/``amended``) 
 the same time (same effective date/time and specimen) - a correction need not repeat the identifier. The later
 version (``issued``, else ``meta.lastUpdated``; on a tie the corrected one) replaces the earlier; a
 later ``entered-in-error``/``cancelled`` version withdraws the result, so the earlier one goes too.
+
+A ``preliminary``/``partial`` result is superseded by the ``final`` (or ``amended``/``corrected``) result of
+the same study sent as a new resource (probe114 D1: a preliminary VEGF 600 then a final 120, a partial
+"Castleman" histology then a final "no Castleman", still counted as present at any time): the same resource
+type and test as above, and either the same business identifier, a ``basedOn`` order in common, the same
+specimen or the same effective day. The final must be the later one (``issued``, else
+``meta.lastUpdated``; when either is missing, the status order: the final follows its preliminary).
 Nothing here touches HTTP; it reads FHIR JSON of one patient's record.
 """
 
@@ -31,6 +38,10 @@ from typing import Any
 _RESULT_TYPES = ("Observation", "DiagnosticReport")
 #: FHIR statuses saying "this result was changed after it was final"
 _CORRECTION = ("corrected", "amended")
+#: FHIR statuses of a result not yet verified ("data in the report may be incomplete and/or unverified")
+_UNVERIFIED = ("preliminary", "partial")
+#: statuses of the verified result that supersedes a preliminary one of the same study
+_VERIFIED = ("final", *_CORRECTION)
 
 
 @dataclass(frozen=True)
@@ -40,7 +51,7 @@ class Replacement:
     replaced: str
     by: str
     status: str
-    why: str  # "same identifier" or "correction of the same test at the same time"
+    why: str  # "same identifier", "correction of the same test at the same time", "final result of ..."
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,8 @@ class _Result:
     specimen: str | None  # the specimen reference(s), if any
     status: str
     order: tuple[dt.datetime, int]  # (issued or lastUpdated, 1 when a correction): later wins
+    based_on: frozenset[str] = frozenset()  # the orders (basedOn references) it answers
+    stamped: bool = True  # whether ``issued`` or ``meta.lastUpdated`` was readable
 
 
 def replaced_results(resources: Iterable[tuple[str | None, dict[str, Any]]]) -> dict[str, Replacement]:
@@ -89,7 +102,54 @@ def replaced_results(resources: Iterable[tuple[str | None, dict[str, Any]]]) -> 
                 best[older.ref] = (latest, why)
             elif latest.order == current[0].order and why == "same identifier":
                 best[older.ref] = (current[0], why)  # the identifier is the stronger reason to name
+    for older, final, why in _superseded_preliminaries(results):
+        if older.ref not in best:
+            best[older.ref] = (final, why)
     return {ref: Replacement(ref, r.ref, r.status, why) for ref, (r, why) in best.items()}
+
+
+def _superseded_preliminaries(results: list[_Result]) -> Iterable[tuple[_Result, _Result, str]]:
+    """``(preliminary, its final, why)``: each ``preliminary``/``partial`` result and the latest verified
+    result of the same study that followed it (probe114 D1). The same study, conservatively: the same
+    resource type and test, and the same identifier, an order (``basedOn``) in common, the same specimen
+    or the same effective day. Bucketed like the versions: no pairwise comparison of a whole series."""
+    buckets: dict[tuple[Any, ...], list[_Result]] = defaultdict(list)
+    for r in results:
+        if r.status not in _UNVERIFIED and r.status not in _VERIFIED:
+            continue
+        for test in r.tests:
+            keys = [("same identifier", i) for i in r.identifiers]
+            keys += [("same order (basedOn)", b) for b in r.based_on]
+            if r.specimen is not None:
+                keys.append(("same specimen", r.specimen))
+            if r.when is not None:
+                keys.append(("same effective day", r.when[:10]))
+            for how, value in keys:
+                buckets[(r.rtype, test, how, value)].append(r)
+    found: dict[str, tuple[_Result, _Result, str]] = {}
+    for (_rtype, _test, how, _value), bucket in buckets.items():
+        finals = [r for r in bucket if r.status in _VERIFIED]
+        if not finals:
+            continue
+        for older in bucket:
+            if older.status not in _UNVERIFIED:
+                continue
+            later = [f for f in finals if _follows(f, older)]
+            if not later:
+                continue
+            final = max(later, key=lambda r: r.order)
+            current = found.get(older.ref)
+            if current is None or final.order > current[1].order:
+                found[older.ref] = (older, final, f"final result of the same study ({how})")
+    return found.values()
+
+
+def _follows(final: _Result, preliminary: _Result) -> bool:
+    """Whether the verified ``final`` was issued after ``preliminary``: by ``issued`` (else
+    ``meta.lastUpdated``) when both have one, else by the status order (a final follows its preliminary)."""
+    if final.stamped and preliminary.stamped:
+        return final.order[0] >= preliminary.order[0]
+    return True
 
 
 def _result(ref: str | None, data: dict[str, Any]) -> _Result | None:
@@ -105,6 +165,7 @@ def _result(ref: str | None, data: dict[str, Any]) -> _Result | None:
     if stamp is None:
         meta = data.get("meta")
         stamp = _instant(meta.get("lastUpdated")) if isinstance(meta, dict) else None
+    stamped = stamp is not None
     # undated: earlier than any dated version (on a tie the correction is the later)
     stamp = stamp or dt.datetime.min.replace(tzinfo=dt.timezone.utc)
     return _Result(
@@ -116,7 +177,16 @@ def _result(ref: str | None, data: dict[str, Any]) -> _Result | None:
         _specimen(data.get("specimen")),
         status,
         (stamp, 1 if status in _CORRECTION else 0),
+        frozenset(_references(data.get("basedOn"))),
+        stamped,
     )
+
+
+def _references(value: Any) -> Iterable[str]:
+    """The references of a list of Reference (``basedOn``), blank ones left out."""
+    for v in value if isinstance(value, list) else []:
+        if isinstance(v, dict) and isinstance(v.get("reference"), str) and v["reference"].strip():
+            yield v["reference"].strip()
 
 
 def _tests(code: Any, named: bool) -> frozenset[str]:
