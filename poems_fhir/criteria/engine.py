@@ -484,9 +484,11 @@ def _later_refutation(present: list[Finding], absent: list[Finding]) -> str | No
     """A clinician refuting a diagnosis after asserting it is a conflict, not a history.
 
     Measurements are different: a normal value after an abnormal one is a response, and the
-    criterion stays present (criteria.md §3.3).
+    criterion stays present (criteria.md §3.3). A report's statement (its coded conclusion, its text, a
+    letter's words) is no measurement: a clinician refuting it later is the same conflict, both cited
+    (probe114 D2: a CT's sclerotic lesion refuted by a later Condition was present, the Condition dropped).
     """
-    if any(not f.is_assertion for f in present):
+    if any(not _statement(f) for f in present):
         return None
     refutations = [f for f in absent if f.is_assertion and f.effective]
     latest_present = max((f.effective for f in present if f.effective), default=None)
@@ -495,11 +497,23 @@ def _later_refutation(present: list[Finding], absent: list[Finding]) -> str | No
     later = [f for f in refutations if f.effective and f.effective >= latest_present]
     if not later:
         return None
+    if any(not f.is_assertion for f in present):  # a report's finding, refuted by a clinician (probe114 D2)
+        return (
+            "conflicting statements: reported "
+            f"({', '.join(e.reference for e in _evidence(present))}) and later refuted by a clinician "
+            f"({', '.join(e.reference for e in _evidence(later))})"
+        )
     return (
         "conflicting clinician statements: asserted "
         f"({', '.join(e.reference for e in _evidence(present))}) and later refuted "
         f"({', '.join(e.reference for e in _evidence(later))})"
     )
+
+
+def _statement(f: Finding) -> bool:
+    """A clinician's or a report's statement of a finding, not a measured value: a Condition, text, or a
+    DiagnosticReport's own coded finding."""
+    return f.is_assertion or f.from_text or f.evidence.reference.startswith("DiagnosticReport/")
 
 
 def _parts_of(finding: Finding, parts: tuple[str, ...]) -> tuple[str, ...]:
