@@ -454,6 +454,9 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
                 _evidence(present + absent_strong),
                 open=True,
             )
+        retold = _retold_against_a_result(present, absent_strong)
+        if retold:
+            return CriterionResult(topic, State.INDETERMINATE, retold, _evidence(present + absent_strong), open=True)
         reason = "present: " + ", ".join(e.summary for e in _evidence(present))
         return CriterionResult(topic, State.PRESENT, reason, _evidence(present))
     if indeterminate:
@@ -507,6 +510,26 @@ def _later_refutation(present: list[Finding], absent: list[Finding]) -> str | No
         "conflicting clinician statements: asserted "
         f"({', '.join(e.reference for e in _evidence(present))}) and later refuted "
         f"({', '.join(e.reference for e in _evidence(later))})"
+    )
+
+
+def _retold_against_a_result(present: list[Finding], absent: list[Finding]) -> str | None:
+    """A finding stated only in the words of a letter or note (no study of its own: "Serum immunofixation
+    showed an IgG lambda paraprotein.") against the laboratory's own result of the test (a negative
+    immunofixation): the letter retells a result, the laboratory's result is the test - the letter does not
+    override it, and the conflict is shown, both cited (probe114 D4: the mandatory clone was present on the
+    letter, the negative immunofixation not even cited)."""
+    if not present or any(not f.retold for f in present):
+        return None
+    results = [f for f in absent if not f.from_text and not f.is_assertion]
+    if not results:
+        return None
+    return (
+        "conflicting: stated only in a letter's or note's text ("
+        + ", ".join(e.summary for e in _evidence(present))
+        + ") and denied by the laboratory's or study's own result ("
+        + ", ".join(e.summary for e in _evidence(results))
+        + "): only the result itself is the test"
     )
 
 

@@ -176,6 +176,9 @@ class Finding:
     source_rule: str | None = None  # the mapping rule that produced it, e.g. "pleural_effusion"
     resolved_on: dt.date | None = None  # Condition abatement, when it is resolved/inactive
     from_text: bool = False  # read from clinical text (mapping/text), not from a code or value
+    #: read from the text of a report that is no study of its own (a clinic letter, a note, a lab panel's
+    #: comment): what it says of a test is retold, and a laboratory result of the test outranks it (probe114 D4)
+    retold: bool = False
     #: the facts that make this negative low-grade (a VEGF confounder, an acute illness, a transfusion):
     #: cited with it as evidence of the criterion's state (probe98 D1)
     context: tuple[Evidence, ...] = ()

@@ -182,6 +182,7 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
                 source_rule=rule.id,
                 from_text=True,
                 is_assertion=job.kind == "condition",
+                retold=job.kind == "report" and not job.study,
                 heavy_chain=clone.heavy_chain if clone else None,
                 light_chain=clone.light_chain if clone else None,
                 specimen=_sample(job) if rule.id in MARROW_CLONE_RULES else None,
