@@ -20,8 +20,8 @@ later ``entered-in-error``/``cancelled`` version withdraws the result, so the ea
 A ``preliminary``/``partial`` result is superseded by the ``final`` (or ``amended``/``corrected``) result of
 the same study sent as a new resource (probe114 D1: a preliminary VEGF 600 then a final 120, a partial
 "Castleman" histology then a final "no Castleman", still counted as present at any time): the same resource
-type and test as above, and either the same business identifier, a ``basedOn`` order in common, the same
-specimen or the same effective day. The final must be the later one (``issued``, else
+type and test as above, and either the same business identifier, a ``basedOn`` order in common or the same
+specimen - not the same day alone (probe115 D1, D2: two draws or two nodes of one day are two results). The final must be the later one (``issued``, else
 ``meta.lastUpdated``; when either is missing, the status order: the final follows its preliminary).
 Nothing here touches HTTP; it reads FHIR JSON of one patient's record.
 """
@@ -111,8 +111,8 @@ def replaced_results(resources: Iterable[tuple[str | None, dict[str, Any]]]) -> 
 def _superseded_preliminaries(results: list[_Result]) -> Iterable[tuple[_Result, _Result, str]]:
     """``(preliminary, its final, why)``: each ``preliminary``/``partial`` result and the latest verified
     result of the same study that followed it (probe114 D1). The same study, conservatively: the same
-    resource type and test, and the same identifier, an order (``basedOn``) in common, the same specimen
-    or the same effective day. Bucketed like the versions: no pairwise comparison of a whole series."""
+    resource type and test, and the same identifier, an order (``basedOn``) in common or the same specimen.
+    Bucketed like the versions: no pairwise comparison of a whole series."""
     buckets: dict[tuple[Any, ...], list[_Result]] = defaultdict(list)
     for r in results:
         if r.status not in _UNVERIFIED and r.status not in _VERIFIED:
@@ -122,8 +122,8 @@ def _superseded_preliminaries(results: list[_Result]) -> Iterable[tuple[_Result,
             keys += [("same order (basedOn)", b) for b in r.based_on]
             if r.specimen is not None:
                 keys.append(("same specimen", r.specimen))
-            if r.when is not None:
-                keys.append(("same effective day", r.when[:10]))
+            # not the same effective day alone: two draws, labs or nodes of one day are two results (probe115 D1, D2:
+            # a same-day serum VEGF replaced a preliminary plasma one, another node's final a node's partial report)
             for how, value in keys:
                 buckets[(r.rtype, test, how, value)].append(r)
     found: dict[str, tuple[_Result, _Result, str]] = {}

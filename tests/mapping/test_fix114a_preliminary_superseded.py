@@ -17,7 +17,11 @@ from tests.conftest import diagnostic_report, make_record, observation
 VEGF = "75628-8"
 
 
+ORDER = [{"reference": "ServiceRequest/sr1"}]
+
+
 def vegf(rid: str, value: float, status: str, issued: str | None, **more):
+    more.setdefault("basedOn", ORDER)  # one order: the same study
     return observation(
         VEGF,
         rid,
@@ -39,7 +43,7 @@ def test_a_final_result_of_the_same_draw_supersedes_the_preliminary():
     found = replaced_results(pairs(fin, pre))
     assert list(found) == ["Observation/v1"]
     assert found["Observation/v1"].by == "Observation/v2"
-    assert found["Observation/v1"].why == "final result of the same study (same effective day)"
+    assert found["Observation/v1"].why == "final result of the same study (same order (basedOn))"
     # partial too, and amended/corrected supersede it as well
     part = vegf("v3", 600, "partial", "2024-01-10T10:00:00Z")
     assert replaced_results(pairs(part, vegf("v4", 120, "amended", "2024-01-11T10:00:00Z")))["Observation/v3"]
@@ -54,15 +58,20 @@ def test_the_same_study_is_an_identifier_an_order_or_a_specimen_in_common():
         == "final result of the same study (same order (basedOn))"
     )
     spec = {"reference": "Specimen/s1"}
-    pre = vegf("v1", 600, "preliminary", "2024-01-10T10:00:00Z", specimen=spec)
-    fin = {**vegf("v2", 120, "final", "2024-02-11T10:00:00Z", specimen=spec), "effectiveDateTime": "2024-02-10"}
+    pre = vegf("v1", 600, "preliminary", "2024-01-10T10:00:00Z", specimen=spec, basedOn=[])
+    fin = {
+        **vegf("v2", 120, "final", "2024-02-11T10:00:00Z", specimen=spec, basedOn=[]),
+        "effectiveDateTime": "2024-02-10",
+    }
     assert replaced_results(pairs(pre, fin))["Observation/v1"].why == "final result of the same study (same specimen)"
 
 
 def test_what_is_not_the_same_study_or_not_later_stands():
     pre = vegf("v1", 600, "preliminary", "2024-01-10T10:00:00Z")
     # another day, nothing in common: another draw
-    other_day = {**vegf("v2", 120, "final", "2024-02-11T10:00:00Z"), "effectiveDateTime": "2024-02-10"}
+    other_day = {**vegf("v2", 120, "final", "2024-02-11T10:00:00Z", basedOn=[]), "effectiveDateTime": "2024-02-10"}
+    # the same day alone, another order and specimen: another draw or lab (probe115 D1)
+    same_day = vegf("v6", 120, "final", "2024-01-11T10:00:00Z", basedOn=[{"reference": "ServiceRequest/other"}])
     # another test the same day
     other_test = observation(
         "26515-7", "p1", status="final", issued="2024-01-11T10:00:00Z", effectiveDateTime="2024-01-10"
@@ -70,6 +79,7 @@ def test_what_is_not_the_same_study_or_not_later_stands():
     # a final issued before the preliminary is no final of it
     earlier = vegf("v3", 120, "final", "2024-01-09T10:00:00Z")
     assert replaced_results(pairs(pre, other_day, other_test)) == {}
+    assert replaced_results(pairs(pre, same_day)) == {}
     assert replaced_results(pairs(pre, earlier)) == {}
     # without issue times the status order decides: the final follows its preliminary
     assert replaced_results(pairs(vegf("a", 600, "preliminary", None), vegf("b", 120, "final", None)))
@@ -96,6 +106,7 @@ def test_a_final_histology_report_supersedes_the_partial_one(mapping):
     partial = {
         **diagnostic_report("p", "Lymph node biopsy, histology", "Hyaline vascular Castleman disease."),
         "status": "partial",
+        "basedOn": ORDER,
         "issued": "2024-01-10T12:00:00Z",
         "effectiveDateTime": "2024-01-08",
     }
@@ -105,6 +116,7 @@ def test_a_final_histology_report_supersedes_the_partial_one(mapping):
         ),
         "issued": "2024-01-15T12:00:00Z",
         "effectiveDateTime": "2024-01-08",
+        "basedOn": ORDER,
     }
     out = extract(make_record(partial, final), mapping)
     result = evaluate("Patient/p1", out.findings, MAYO, None)

@@ -434,7 +434,10 @@ def coded_wins(findings: list[Finding], details: dict[str, set[str]]) -> list[Fi
         if f.from_text and any(
             (c.evidence.reference == f.evidence.reference and not _contradicts(c, f))
             or (c.effective is not None and c.effective == f.effective and c.evidence.reference != f.evidence.reference)
-            or f.evidence.reference in details.get(c.evidence.reference, set())
+            # a Condition citing this report wins over its words - unless it refutes what they state: then both stay,
+            # a conflict the engine shows (probe114 D3: a refuted Castleman Condition citing a Castleman histology
+            # hid the histology: absent)
+            or (f.evidence.reference in details.get(c.evidence.reference, set()) and not _refutes(c, f))
             for c in index.get(_part(f), [])
         ):
             continue
@@ -493,6 +496,11 @@ def part_of(f: Finding) -> tuple[str, str | None]:
 def _doubted(f: Finding) -> bool:
     """A text finding that is a doubt ("possible", "?", "cannot be excluded"), not a history."""
     return f.state is State.INDETERMINATE and "uncertain mention" in (f.note or "")
+
+
+def _refutes(coded: Finding, text: Finding) -> bool:
+    """A coded refutation (absent) of what the text states (present)."""
+    return coded.state is State.ABSENT and text.state is State.PRESENT
 
 
 def _contradicts(coded: Finding, text: Finding) -> bool:
