@@ -454,9 +454,6 @@ def combine(topic: str, findings: Sequence[Finding]) -> CriterionResult:
                 _evidence(present + absent_strong),
                 open=True,
             )
-        same_day = _same_day_reports_disagree(present, absent_strong)
-        if same_day:
-            return CriterionResult(topic, State.INDETERMINATE, same_day, _evidence(present + absent_strong), open=True)
         retold = _retold_against_a_result(present, absent_strong)
         if retold:
             return CriterionResult(topic, State.INDETERMINATE, retold, _evidence(present + absent_strong), open=True)
@@ -513,47 +510,6 @@ def _later_refutation(present: list[Finding], absent: list[Finding]) -> str | No
         "conflicting clinician statements: asserted "
         f"({', '.join(e.reference for e in _evidence(present))}) and later refuted "
         f"({', '.join(e.reference for e in _evidence(later))})"
-    )
-
-
-def _study_report(f: Finding) -> bool:
-    """A finding of a study's report (imaging, histology: its coded conclusion or its words), dated."""
-    return (
-        f.evidence.reference.startswith("DiagnosticReport/")
-        and not f.is_assertion
-        and not f.retold
-        and f.effective is not None
-    )
-
-
-def _same_day_reports_disagree(present: list[Finding], absent: list[Finding]) -> str | None:
-    """Reports of studies of the same day, one stating the finding and another denying it (two CT reports
-    of 2024-01-10: "Sclerotic lesion in T10." and "No sclerotic bone lesions."): neither reading is the day's
-    result, so the criterion is indeterminate with both cited (criteria.md §3.3: conflicting evidence;
-    probe114 D5: present, the negative report not cited). Only when every report stating it is denied so: a
-    finding stated on another day still counts (present at any time). For the clone, only reports of the
-    same test (a marrow's clonal cells and a serum immunofixation are two facts)."""
-    if not present or not all(_study_report(p) for p in present):
-        return None
-    against: list[Finding] = []
-    for p in present:
-        denied = [
-            a
-            for a in absent
-            if _study_report(a)
-            and a.effective == p.effective
-            and a.evidence.reference != p.evidence.reference
-            and (p.topic != _MONOCLONAL or a.source_rule == p.source_rule)
-        ]
-        if not denied:
-            return None
-        against += denied
-    return (
-        "conflicting reports of the same day: stated ("
-        + ", ".join(e.summary for e in _evidence(present))
-        + ") and denied ("
-        + ", ".join(e.summary for e in _evidence(against))
-        + ")"
     )
 
 

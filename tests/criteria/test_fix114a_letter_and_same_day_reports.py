@@ -50,23 +50,3 @@ def test_a_letter_alone_still_counts_and_a_positive_laboratory_result_is_not_dou
     )
     both = criteria(mapping, negative_ife(), positive, letter("Known IgG lambda paraprotein."))[CLONE]
     assert both.state is State.PRESENT
-
-
-def ct(rid: str, conclusion: str, day: str = "2024-01-10"):
-    return {
-        **diagnostic_report(rid, "CT chest, abdomen and pelvis", conclusion),
-        "category": RAD,
-        "effectiveDateTime": day,
-    }
-
-
-def test_two_reports_of_the_same_day_that_disagree_are_a_conflict_with_both_cited(mapping):
-    result = criteria(mapping, ct("a", "Sclerotic lesion in T10."), ct("b", "No sclerotic bone lesions."))[SCLEROTIC]
-    assert result.state is State.INDETERMINATE
-    assert {e.reference for e in result.evidence} == {"DiagnosticReport/a", "DiagnosticReport/b"}
-    assert result.reason.startswith("conflicting reports of the same day")
-
-
-def test_a_negative_report_of_another_day_leaves_the_finding_present(mapping):
-    result = criteria(mapping, ct("a", "Sclerotic lesion in T10."), ct("b", "No sclerotic bone lesions.", "2024-03-10"))
-    assert result[SCLEROTIC].state is State.PRESENT
