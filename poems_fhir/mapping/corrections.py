@@ -20,8 +20,9 @@ later ``entered-in-error``/``cancelled`` version withdraws the result, so the ea
 A ``preliminary``/``partial`` result is superseded by the ``final`` (or ``amended``/``corrected``) result of
 the same study sent as a new resource (probe114 D1: a preliminary VEGF 600 then a final 120, a partial
 "Castleman" histology then a final "no Castleman", still counted as present at any time): the same resource
-type and test as above, and either the same business identifier, a ``basedOn`` order in common or the same
-specimen - not the same day alone (probe115 D1, D2: two draws or two nodes of one day are two results). The final must be the later one (``issued``, else
+type and test as above, and either the same business identifier, a ``basedOn`` order in common, the same
+specimen, or the same effective day where nothing tells the two apart (other identifiers, orders, specimens or
+times of day: probe115 D1, D2 - two draws or two nodes of one day are two results). The final must be the later one (``issued``, else
 ``meta.lastUpdated``; when either is missing, the status order: the final follows its preliminary).
 Nothing here touches HTTP; it reads FHIR JSON of one patient's record.
 """
@@ -66,6 +67,7 @@ class _Result:
     order: tuple[dt.datetime, int]  # (issued or lastUpdated, 1 when a correction): later wins
     based_on: frozenset[str] = frozenset()  # the orders (basedOn references) it answers
     stamped: bool = True  # whether ``issued`` or ``meta.lastUpdated`` was readable
+    name: str | None = None  # the code's text, as the lab names the test ("VEGF, plasma")
 
 
 def replaced_results(resources: Iterable[tuple[str | None, dict[str, Any]]]) -> dict[str, Replacement]:
@@ -111,8 +113,8 @@ def replaced_results(resources: Iterable[tuple[str | None, dict[str, Any]]]) -> 
 def _superseded_preliminaries(results: list[_Result]) -> Iterable[tuple[_Result, _Result, str]]:
     """``(preliminary, its final, why)``: each ``preliminary``/``partial`` result and the latest verified
     result of the same study that followed it (probe114 D1). The same study, conservatively: the same
-    resource type and test, and the same identifier, an order (``basedOn``) in common or the same specimen.
-    Bucketed like the versions: no pairwise comparison of a whole series."""
+    resource type and test, and the same identifier, an order (``basedOn``) in common, the same specimen or the
+    same effective day with nothing that tells them apart. Bucketed like the versions: no pairwise comparison of a whole series."""
     buckets: dict[tuple[Any, ...], list[_Result]] = defaultdict(list)
     for r in results:
         if r.status not in _UNVERIFIED and r.status not in _VERIFIED:
@@ -122,8 +124,11 @@ def _superseded_preliminaries(results: list[_Result]) -> Iterable[tuple[_Result,
             keys += [("same order (basedOn)", b) for b in r.based_on]
             if r.specimen is not None:
                 keys.append(("same specimen", r.specimen))
-            # not the same effective day alone: two draws, labs or nodes of one day are two results (probe115 D1, D2:
-            # a same-day serum VEGF replaced a preliminary plasma one, another node's final a node's partial report)
+            if r.when is not None:
+                # the same day counts only where nothing tells the two apart (``_told_apart``): two draws, labs or
+                # nodes of one day are two results (probe115 D1, D2: a same-day serum VEGF replaced a preliminary
+                # plasma one, another node's final a node's partial report)
+                keys.append(("same effective day", r.when[:10]))
             for how, value in keys:
                 buckets[(r.rtype, test, how, value)].append(r)
     found: dict[str, tuple[_Result, _Result, str]] = {}
@@ -134,7 +139,9 @@ def _superseded_preliminaries(results: list[_Result]) -> Iterable[tuple[_Result,
         for older in bucket:
             if older.status not in _UNVERIFIED:
                 continue
-            later = [f for f in finals if _follows(f, older)]
+            later = [
+                f for f in finals if _follows(f, older) and not (how == "same effective day" and _told_apart(f, older))
+            ]
             if not later:
                 continue
             final = max(later, key=lambda r: r.order)
@@ -142,6 +149,18 @@ def _superseded_preliminaries(results: list[_Result]) -> Iterable[tuple[_Result,
             if current is None or final.order > current[1].order:
                 found[older.ref] = (older, final, f"final result of the same study ({how})")
     return found.values()
+
+
+def _told_apart(a: _Result, b: _Result) -> bool:
+    """Two results of one day that something tells apart: other identifiers, other orders, other specimens, other
+    times of the day or other names of the test - each present on both."""
+    return (
+        bool(a.identifiers and b.identifiers and not a.identifiers & b.identifiers)
+        or bool(a.based_on and b.based_on and not a.based_on & b.based_on)
+        or (a.specimen is not None and b.specimen is not None and a.specimen != b.specimen)
+        or (a.when is not None and b.when is not None and len(a.when) > 10 and len(b.when) > 10 and a.when != b.when)
+        or (a.name is not None and b.name is not None and a.name != b.name)  # "VEGF, plasma" / "VEGF, serum"
+    )
 
 
 def _follows(final: _Result, preliminary: _Result) -> bool:
@@ -179,7 +198,13 @@ def _result(ref: str | None, data: dict[str, Any]) -> _Result | None:
         (stamp, 1 if status in _CORRECTION else 0),
         frozenset(_references(data.get("basedOn"))),
         stamped,
+        _name(data.get("code")),
     )
+
+
+def _name(code: Any) -> str | None:
+    text = code.get("text") if isinstance(code, dict) else None
+    return " ".join(text.split()).casefold() if isinstance(text, str) and text.strip() else None
 
 
 def _references(value: Any) -> Iterable[str]:

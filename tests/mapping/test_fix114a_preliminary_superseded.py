@@ -123,3 +123,32 @@ def test_a_final_histology_report_supersedes_the_partial_one(mapping):
     castleman = result.criteria[Criterion.CASTLEMAN_DISEASE.value]
     assert castleman.state is State.ABSENT
     assert {e.reference for e in castleman.evidence} == {"DiagnosticReport/f"}
+
+
+def test_the_same_day_counts_only_where_nothing_tells_the_two_apart():
+    # probe115 D1/D2: two draws, labs or nodes of one day are two results
+    def one_day(rid, value, status, issued, **more):
+        return vegf(rid, value, status, issued, basedOn=[], **more)
+
+    pre = one_day("v1", 600, "preliminary", "2024-01-10T10:00:00Z")
+    assert replaced_results(pairs(pre, one_day("v2", 120, "final", "2024-01-11T10:00:00Z")))["Observation/v1"].why == (
+        "final result of the same study (same effective day)"
+    )
+    apart = [
+        {"code": {"coding": [{"system": "http://loinc.org", "code": VEGF}], "text": "VEGF, serum"}},
+        {"specimen": {"reference": "Specimen/other"}},
+        {"identifier": [{"system": "urn:lab:b", "value": "2"}]},
+    ]
+    named = {"code": {"coding": [{"system": "http://loinc.org", "code": VEGF}], "text": "VEGF, plasma"}}
+    for other in apart:
+        first = {
+            **pre,
+            **named,
+            "specimen": {"reference": "Specimen/s1"},
+            "identifier": [{"system": "urn:lab:a", "value": "1"}],
+        }
+        second = {**one_day("v2", 120, "final", "2024-01-11T10:00:00Z"), **named, **other}
+        assert replaced_results(pairs(first, second)) == {}, other
+    timed = {**pre, "effectiveDateTime": "2024-01-10T08:00:00Z"}
+    later = {**one_day("v2", 120, "final", "2024-01-11T10:00:00Z"), "effectiveDateTime": "2024-01-10T14:00:00Z"}
+    assert replaced_results(pairs(timed, later)) == {}
