@@ -404,11 +404,10 @@ def notices(
                 label(t, "alert", alert.code),
                 explain(t, "alert", alert.code)
                 + (
+                    # (a date ending in "г." before the full stop: i18n.Message.format writes one stop)
                     " "
-                    + _one_full_stop(  # a date ending in "г." before the full stop (ru)
-                        t._("Recorded on {progressed}; treatment begun on {begun}.").format(
-                            progressed=t.date(alert.days[0]), begun=t.date(alert.days[1])
-                        )
+                    + t._("Recorded on {progressed}; treatment begun on {begun}.").format(
+                        progressed=t.date(alert.days[0]), begun=t.date(alert.days[1])
                     )
                     if alert.code == "progression_before_treatment" and len(alert.days) == 2
                     else ""
@@ -416,7 +415,7 @@ def notices(
                 + (
                     # after a completed radiotherapy only (probe108 D12: said to patients who never had any)
                     " "
-                    + _one_full_stop(
+                    + (
                         (
                             t.n_(
                                 "Seen on {progressed}, {months} month after the radiotherapy completed on {ended}: "
@@ -878,16 +877,8 @@ def step_text(t: Translator, s: Step) -> str:
         if s.term_key in ("regimen-review", "regimen-review-worsening") and "alert" in p
         else sources("step", s.term_key)
     )
-    text = _one_full_stop(text.strip())
+    text = text.strip()
     return f"{text} ({cited})" if cited else text
-
-
-#: a sentence that ends with an abbreviated date ("8 дек. 2019 г.", "2019 ж. 31 нау.") ends with its dot
-_DOUBLE_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
-
-
-def _one_full_stop(text: str) -> str:
-    return _DOUBLE_STOP.sub(".", text)
 
 
 def risk_line(t: Translator, f: RiskFactor) -> str:
