@@ -171,7 +171,7 @@ def _escalation_after_radiotherapy(
     return Step(
         "escalate-systemic",
         "Escalate to systemic therapy: progression after radiotherapy",
-        f"Progression on {seen[0][0]}, 3-6 months after radiotherapy completed on {day_text(finished)}: "  # type: ignore[arg-type]
+        f"Progression on {seen[0][0]}, 3-6 months after radiotherapy completed {on_day(finished)}: "  # type: ignore[arg-type]
         "systemic therapy (Dispenzieri 2019).",
         "completed" if since else "not-started",
         evidence=tuple(ref for _, ref in seen) + tuple(e.reference for e in radiotherapy),
@@ -216,7 +216,7 @@ def _restaging_after_radiotherapy(
         "restaging-after-radiotherapy",
         "Restage 3-6 months after radiotherapy",
         f"VEGF, serum M-protein with immunofixation and free light chains, and imaging of the treated lesions "
-        f"3-6 months after radiotherapy completed on {day_text(finished)} (Dispenzieri 2019).",
+        f"3-6 months after radiotherapy completed {on_day(finished)} (Dispenzieri 2019).",
         ("completed" if (as_of or now) is not None and (as_of or now) > end else "in-progress")  # type: ignore[operator]
         if seen
         else "not-started",

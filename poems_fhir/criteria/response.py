@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from .exact import at_least, at_most, difference, relative_change
 from .model import Criterion, Finding, Sign, State
-from .timeline import CourseAssessment, Event, Measurement, add_days, day_text, escalation_window, whole_months
+from .timeline import CourseAssessment, Event, Measurement, add_days, escalation_window, on_day, whole_months
 
 TREATMENT_KINDS = frozenset({"treatment", "autologous_hsct", "radiotherapy", "chemotherapy"})
 DOMAIN_TOPICS = {
@@ -1657,14 +1657,11 @@ def _radiologic_progression(
     if radiated:
         ended = max(d for d in radiated if d is not None)
         opens, closes = escalation_window(ended)
-        after_rt = (
-            f"; {whole_months(ended, first.effective)} month(s) after radiotherapy completed on {day_text(ended)}"
-            + (
-                ": progression 3-6 months after radiation calls for systemic therapy"
-                if opens <= first.effective <= closes
-                # outside the rule's window the rule is not quoted (probe113 D4: the JSON said it for 7 months)
-                else ", outside the 3-6 months of the escalation rule: review the need for systemic therapy"
-            )
+        after_rt = f"; {whole_months(ended, first.effective)} month(s) after radiotherapy completed {on_day(ended)}" + (
+            ": progression 3-6 months after radiation calls for systemic therapy"
+            if opens <= first.effective <= closes
+            # outside the rule's window the rule is not quoted (probe113 D4: the JSON said it for 7 months)
+            else ", outside the 3-6 months of the escalation rule: review the need for systemic therapy"
         )
         # the progression's day and the radiotherapy's end: the written alert speaks of the radiotherapy only
         # then (probe108 D12: its advice was read by patients who never had radiotherapy)

@@ -389,6 +389,52 @@ class Notice:
     evidence: tuple[str, ...]
 
 
+def _after_radiotherapy(t: Translator, progressed: dt.date, ended: dt.date) -> str:
+    """A progression after radiotherapy, counted in whole calendar months; the 3-6-month rule is quoted only
+    inside its window (probe111 D9). A course known only to its month or year "completed in" it, not "on"
+    it (probe113 D3: "completed on Mar 2022")."""
+    months = whole_months(ended, progressed)
+    opens, closes = escalation_window(ended)
+    inside = opens <= progressed <= closes
+    if getattr(ended, "precision", None):
+        message = (
+            t.n_(
+                "Seen on {progressed}, {months} month after the radiotherapy completed in {ended}: "
+                "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
+                "Seen on {progressed}, {months} months after the radiotherapy completed in {ended}: "
+                "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
+                months,
+            )
+            if inside
+            else t.n_(
+                "Seen on {progressed}, {months} month after the radiotherapy completed in {ended}, "
+                "outside the 3 to 6 months of the escalation rule: review the need for systemic therapy.",
+                "Seen on {progressed}, {months} months after the radiotherapy completed in {ended}, "
+                "outside the 3 to 6 months of the escalation rule: review the need for systemic therapy.",
+                months,
+            )
+        )
+    else:
+        message = (
+            t.n_(
+                "Seen on {progressed}, {months} month after the radiotherapy completed on {ended}: "
+                "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
+                "Seen on {progressed}, {months} months after the radiotherapy completed on {ended}: "
+                "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
+                months,
+            )
+            if inside
+            else t.n_(
+                "Seen on {progressed}, {months} month after the radiotherapy completed on {ended}, "
+                "outside the 3 to 6 months of the escalation rule: review the need for systemic therapy.",
+                "Seen on {progressed}, {months} months after the radiotherapy completed on {ended}, "
+                "outside the 3 to 6 months of the escalation rule: review the need for systemic therapy.",
+                months,
+            )
+        )
+    return message.format(progressed=t.date(progressed), months=months, ended=t.date(ended))
+
+
 def notices(
     t: Translator, a: Assessment, response: ResponseAssessment | None, scope: ScopeDecision | None
 ) -> list[Notice]:
@@ -414,35 +460,7 @@ def notices(
                 )
                 + (
                     # after a completed radiotherapy only (probe108 D12: said to patients who never had any)
-                    " "
-                    + (
-                        (
-                            t.n_(
-                                "Seen on {progressed}, {months} month after the radiotherapy completed on {ended}: "
-                                "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
-                                "Seen on {progressed}, {months} months after the radiotherapy completed on {ended}: "
-                                "progression 3 to 6 months after radiotherapy calls for systemic therapy.",
-                                whole_months(alert.days[1], alert.days[0]),
-                            )
-                            if escalation_window(alert.days[1])[0]
-                            <= alert.days[0]
-                            <= escalation_window(alert.days[1])[1]
-                            # outside the rule's window: the 3-6-month trigger is not quoted for it (probe111 D9)
-                            else t.n_(
-                                "Seen on {progressed}, {months} month after the radiotherapy completed on {ended}, "
-                                "outside the 3 to 6 months of the escalation rule: review the need for systemic "
-                                "therapy.",
-                                "Seen on {progressed}, {months} months after the radiotherapy completed on {ended}, "
-                                "outside the 3 to 6 months of the escalation rule: review the need for systemic "
-                                "therapy.",
-                                whole_months(alert.days[1], alert.days[0]),
-                            )
-                        ).format(
-                            progressed=t.date(alert.days[0]),
-                            months=whole_months(alert.days[1], alert.days[0]),
-                            ended=t.date(alert.days[1]),
-                        )
-                    )
+                    " " + _after_radiotherapy(t, alert.days[0], alert.days[1])
                     if alert.code == "radiologic_progression" and len(alert.days) == 2
                     else ""
                 )

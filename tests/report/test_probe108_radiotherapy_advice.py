@@ -54,3 +54,32 @@ def test_after_a_completed_radiotherapy_the_alert_says_when():
     )
     assert "через 3 месяца после завершения лучевой терапии 31 мар" in _alert([RT], "ru")
     assert "3 ай өткен соң" in _alert([RT], "kk")
+
+
+def test_a_radiotherapy_known_to_its_month_completed_in_it():
+    # probe113 D3: a course recorded as "March 2021" was "completed on Mar 2021" in the alert and the JSON
+    from poems_fhir.mapping.values import PartialDate
+
+    march = Event(
+        "radiotherapy",
+        PartialDate(2021, 3, 1, "month"),
+        "Procedure/rt",
+        "Radiotherapy",
+        status="completed",
+        end=PartialDate(2021, 3, 1, "month"),
+    )
+    assert _alert([march]).endswith(
+        "Seen on Jul 29, 2021, 3 months after the radiotherapy completed in Mar 2021: progression 3 to 6 "
+        "months after radiotherapy calls for systemic therapy."
+    )
+    assert "после завершения лучевой терапии (март 2021" in _alert([march], "ru")
+    findings = [*PATIENT, IMAGING]
+    [alert] = [
+        a for a in assess_response([], [march], findings, [], CFG, d(160)).alerts if a.code == "radiologic_progression"
+    ]
+    assert "3 month(s) after radiotherapy completed in 2021-03: progression 3-6 months" in alert.message
+    # a day-exact course keeps "on"
+    [alert] = [
+        a for a in assess_response([], [RT], findings, [], CFG, d(160)).alerts if a.code == "radiologic_progression"
+    ]
+    assert "after radiotherapy completed on 2021-03-31:" in alert.message
