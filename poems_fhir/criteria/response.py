@@ -1231,6 +1231,19 @@ def vegf_response(
             unpaired=_point(later[-1]) if later else None,
             unpaired_specimen=(later[-1].specimen or "unknown") if later else None,
         )
+    switched = _switched_series(series, baseline, follow[-1])
+    if len(switched) >= 2:
+        # the newest VEGFs are of another type than the baseline's follow-up: their own series, from its first
+        # value as a post-treatment reference, still shows a relapse (probe113 D6: serum 3000 -> 900 "complete",
+        # then plasma 150 -> 600 raised no alert; criteria.md §8.2, rising VEGF is a progression event)
+        since = _vegf_from_post_treatment_reference(
+            switched,
+            cfg,
+            f"the {baseline.specimen} series, last {_shown(follow[-1])} pg/mL on {follow[-1].effective}, "
+            f"is not comparable with the later {switched[-1].specimen} series",
+        )
+        if since.category == "progression":
+            return since
     latest = follow[-1]
     cutoff = cfg.vegf_cutoff[baseline.specimen]
     points = (_point(baseline), _point(latest))
@@ -1266,6 +1279,19 @@ def vegf_response(
     else:
         reason = f"VEGF {base} -> {last} pg/mL"
     return VegfResponse(category, reason + caveat, baseline.specimen, *points, nadir=low)
+
+
+def _switched_series(series: Sequence[Measurement], baseline: Measurement, last_own: Measurement) -> list[Measurement]:
+    """The VEGFs of the newest value's specimen type, when that type is not the baseline's and the newest value
+    came after the baseline's own last follow-up: the series the laboratory switched to (from the baseline on,
+    so a value drawn between two of the baseline's type is part of it)."""
+    later = _after(series, baseline.effective)  # type: ignore[arg-type]
+    newest = later[-1] if later else None
+    if newest is None or not newest.specimen or newest.specimen == baseline.specimen:
+        return []
+    if newest.effective is None or last_own.effective is None or newest.effective <= last_own.effective:
+        return []
+    return [m for m in later if m.specimen == newest.specimen]
 
 
 def _vegf_from_post_treatment_reference(
