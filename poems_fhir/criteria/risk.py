@@ -342,6 +342,7 @@ def assess_risk(
                 mayo,
                 State.ABSENT,
                 f"complete response reached on {first_cr[0]} (amyloid-style); now {cr}",
+                _cr_evidence(measurements, first_cr[0]),
             )
         )
     elif line_end and line_end[1] == "progression" and later_line:
@@ -390,6 +391,7 @@ def assess_risk(
                 mayo,
                 State.ABSENT if cr == "CR" else State.PRESENT,
                 f"haematological response {cr} (amyloid-style){_imwg_differs(response, cr)}",
+                _response_evidence(response),
             )
         )
 
@@ -441,6 +443,8 @@ def assess_risk(
         last = response.hematologic.latest
         restaged = last is not None and last.effective is not None and last.effective >= restaging
         which = f" {on_day(last_asct)}" + (f" (a tandem after the transplant {on_day(begun)})" if tandem else "")
+        # the transplant(s) judged: cited beside the results (the factor's evidence was empty when absent)
+        transplants = tuple(e.reference for e in asct if e.effective and begun <= e.effective <= last_asct)
         # a CR reached from the (first) transplant of the tandem on counts, until a salvage transplant
         cr_after = [day for day in response.cr_dates if day > begun and (following is None or day < following)]
         if cr_after and (cr != "CR" or following is not None):
@@ -452,6 +456,7 @@ def assess_risk(
                     f"complete response reached on {cr_after[0]} after the transplant"
                     + (f"{which}, before the next {on_day(following)}" if following else "")
                     + f"; now {cr}",
+                    _cr_evidence(measurements, cr_after[0]) + transplants,
                 )
             )
         elif following is not None and cr != "not_evaluable":
@@ -462,6 +467,7 @@ def assess_risk(
                     State.PRESENT,
                     f"no complete response after the transplant{which} before the next {on_day(following)} (the factor "
                     f"is the first transplant's outcome; now {cr})",
+                    _response_evidence(response) + transplants,
                 )
             )
         elif cr_open and _assessed_after(last, last_asct):
@@ -490,6 +496,7 @@ def assess_risk(
                     post,
                     State.NOT_ASSESSED if cr == "not_evaluable" else State.ABSENT if cr == "CR" else State.PRESENT,
                     f"haematological response {cr} (amyloid-style){_imwg_differs(response, cr)}",
+                    () if cr == "not_evaluable" else _response_evidence(response) + transplants,
                 )
             )
 
@@ -714,6 +721,26 @@ def _ph_reason(measurements: Sequence[Measurement], diagnosis: dt.date | None, c
         f"pulmonary hypertension recorded; echo sPAP {pasp.value:g} mmHg on {pasp.effective} "
         f"({meets} the cohort definition, >= {cfg.pasp_high:g} mmHg)"
     )
+
+
+def _response_evidence(response: ResponseAssessment) -> tuple[str, ...]:
+    """The results the current haematological response rests on: its baseline and latest result and what else
+    decided it (a CR's immunofixations, ratio, marrow) - a "no CR" factor cited none (probe111)."""
+    h = response.hematologic
+    return tuple(p.reference for p in (h.baseline, h.latest) if p is not None) + h.evidence
+
+
+_CR_RESULTS = ("serum_ife", "urine_ife", "flc_ratio", "serum_m_protein", "bm_plasma_cells")
+
+
+def _cr_evidence(measurements: Sequence[Measurement], day: dt.date) -> tuple[str, ...]:
+    """The results a complete response reached on ``day`` rests on: the newest of each kind up to that day."""
+    refs = []
+    for analyte in _CR_RESULTS:
+        upto = [m for m in measurements if m.analyte == analyte and m.effective and m.effective <= day]
+        if upto:
+            refs.append(max(upto, key=lambda m: m.effective).reference)  # type: ignore[arg-type,return-value]
+    return tuple(refs)
 
 
 def _imwg_differs(response: ResponseAssessment, cr: str) -> str:

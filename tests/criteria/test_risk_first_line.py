@@ -221,7 +221,8 @@ def test_a_transplant_month_that_straddles_the_tandem_bound_leaves_both_factors_
             "others: a tandem cannot be told from a later line - as a tandem, absent ("
         ), factor.reason
         assert "; as a later line, present (no complete response " in factor.reason
-    assert first_line_.evidence == ("Procedure/a2",)
+    # both readings cited: the later-line transplant, and the results the tandem reading's CR rests on
+    assert "Procedure/a2" in first_line_.evidence and "Observation/serum_ife-360" in first_line_.evidence
     assert [f.state for f in second_in(9)] == [State.ABSENT, State.ABSENT]  # days 144-173: a tandem
     assert [f.state for f in second_in(11)] == [State.PRESENT, State.PRESENT]  # days 205-234: a later line
 
@@ -243,3 +244,24 @@ def test_a_straddling_transplant_month_that_changes_nothing_keeps_the_factor_and
         f"(the transplant in 2020-10 is within 180 days of the one on {d(100)} on some of its days and not on "
         "others: the same if it is a later line)"
     ), first_line_.reason
+
+
+def test_a_cr_factor_cites_the_results_and_the_transplant_it_rests_on():
+    # "Every conclusion cites its evidence": the "no CR" factors cited nothing when absent (or present from the
+    # response): the results the CR rests on and the transplant judged are cited
+    first_line_, after = both([*RESTAGED_PR, *CR_AFTER], [LENALIDOMIDE, asct(100, "a1"), asct(267, "a2")], d(370))
+    results = {"Observation/serum_ife-360", "Observation/urine_ife-360"}
+    assert after.state is State.ABSENT and results <= set(after.evidence)
+    assert {"Procedure/a1", "Procedure/a2"} <= set(after.evidence)
+    assert first_line_.state is State.ABSENT and results <= set(first_line_.evidence)
+    # a CR reached and lost since: the CR day's results, not the relapse's
+    relapse = [*CR_AFTER, m("serum_ife", 1, 400), m("serum_m_protein", 5, 400, "g/L")]
+    first_line_, after = both([*RESTAGED_PR, *relapse], [LENALIDOMIDE, asct(100, "a1"), asct(267, "a2")], d(410))
+    assert after.state is State.ABSENT and "Observation/serum_ife-360" in after.evidence
+    assert "Observation/serum_ife-400" not in after.evidence
+    # still PR after the transplant: present, citing the response's baseline and latest and the transplant
+    first_line_, after = both(
+        [*RESTAGED_PR, m("serum_m_protein", 3, 370, "g/L")], [LENALIDOMIDE, asct(100, "a1")], d(380)
+    )
+    assert after.state is State.PRESENT
+    assert {"Observation/serum_m_protein--5", "Observation/serum_m_protein-370", "Procedure/a1"} <= set(after.evidence)

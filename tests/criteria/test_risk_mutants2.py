@@ -189,7 +189,12 @@ def test_every_factor_states_why_when_everything_is_recorded():
         "pleural_effusion": (State.PRESENT, "pleural effusion recorded", ("Condition/pleural_effusion-30",)),
         "egfr_below_30": (State.PRESENT, "eGFR 25 mL/min/1.73 m² on 2021-02-19", ("Observation/egfr-10",)),
         "low_albumin": (State.PRESENT, "albumin 28 g/L (< 32 g/L is low; cut-off S)", ("Observation/albumin-10",)),
-        "no_hematologic_cr_after_first_line": (State.PRESENT, "haematological response PR (amyloid-style)", ()),
+        "no_hematologic_cr_after_first_line": (
+            State.PRESENT,
+            "haematological response PR (amyloid-style)",
+            # the response's baseline and latest result (the factor cited nothing before the thirty-eighth session)
+            ("Observation/serum_m_protein-10", "Observation/serum_m_protein60"),
+        ),
         "igg_lambda": (State.PRESENT, "IgG-lambda isotype", ("Condition/monoclonal_plasma_cell_disorder-30",)),
         "age_50_or_less_at_asct": (State.ABSENT, "age 61 at transplant on 2021-06-09", ("Procedure/asct",)),
         "fdg_avid_lesions_at_baseline": (
