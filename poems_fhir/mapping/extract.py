@@ -488,8 +488,9 @@ def _ref(raw: Raw) -> str:
     return raw.ref or raw.origin
 
 
-#: a focus of these types is a person: the result is about them, not the subject of record
-_PERSON_TYPES = frozenset({"Patient", "RelatedPerson", "Person", "Group"})
+#: a focus of these types is a person: the result is about them, not the subject of record - a relative
+#: recorded as a FamilyMemberHistory too (probe116 D7: the mother's IgA lambda made a mimic `met`)
+_PERSON_TYPES = frozenset({"Patient", "RelatedPerson", "Person", "Group", "FamilyMemberHistory"})
 
 
 def _another_person(data: dict[str, Any], record: PatientRecord) -> str | None:
@@ -505,6 +506,13 @@ def _another_person(data: dict[str, Any], record: PatientRecord) -> str | None:
         key = record.index.canonical(reference) if isinstance(reference, str) else None
         if key and key.split("/", 1)[0] in _PERSON_TYPES and not record.owns(key):  # a merged record's too
             return key
+        if isinstance(focus, dict) and not reference:
+            # no reference, but typed a person ({"type": "FamilyMemberHistory", "display": "mother"}): not this
+            # patient either (a display alone may name a thing, "the bone marrow": kept)
+            kind = focus.get("type")
+            if kind in _PERSON_TYPES:
+                said = focus.get("display")
+                return f"{kind} {said!r}" if isinstance(said, str) else f"a {kind} without a reference"
     return None
 
 

@@ -69,6 +69,21 @@ def test_a_result_about_another_person_is_reported_and_not_read(mapping):
 @pytest.mark.parametrize(
     "focus",
     [
+        # probe116 D7: a relative's record (FamilyMemberHistory) as the focus made a mimic `met`
+        [{"reference": "FamilyMemberHistory/mother"}],
+        [{"reference": "RelatedPerson/rp1"}],
+        [{"type": "FamilyMemberHistory", "display": "mother"}],  # typed, no reference
+    ],
+)
+def test_a_focus_on_a_relative_is_another_person(mapping, focus):
+    ex = extract(make_record(vegf(focus=focus, contained=[PLASMA])), mapping)
+    assert not [f for f in ex.findings if f.topic == "vegf_elevation"]
+    assert [e.resource for e in ex.errors] == ["Observation/v1"] and "another person" in ex.errors[0].message
+
+
+@pytest.mark.parametrize(
+    "focus",
+    [
         [{"reference": "Patient/p1"}],  # the subject itself
         [{"reference": "http://example.org/fhir/Patient/p1"}],  # the subject, absolute
         [{"reference": "Specimen/sp"}],  # a thing, not a person
