@@ -1731,6 +1731,7 @@ class TextEngine:
             for m in mods
             if not self._next_clause_denial(m, ent)
             and not _bracketed_apart(m, ent)
+            and not _verdict_before_dash(m, ent)
             and not _denied_elsewhere(m, ent)
             and not self._stated_in_bracket(m, ent)
             and not _property_asked(m, ent)
@@ -2036,6 +2037,38 @@ def _bracketed_apart(modifier: Any, ent: Any) -> bool:
     if closer < 0 or opener < ent.start_char < closer:
         return False  # an unclosed bracket, or the target inside it too
     return any(o is not ent and opener < o.start_char and o.end_char <= closer for o in doc.ents)
+
+
+#: a dash that parts clauses: a hyphen or any dash with white space on both sides, or an en or em dash
+_CLAUSE_DASH = re.compile(r"\s[-‐‑‒–—―]\s|[–—―]")
+#: what ends a clause before a denial's trigger: a sentence's stop, a semicolon, a comma, a parting dash
+_CLAUSE_BREAK = re.compile(r"[.;,!?\n]|\s[-‐‑‒–—―]\s|[–—―]")
+
+
+def _verdict_before_dash(modifier: Any, ent: Any) -> bool:
+    """The denial ``modifier`` is a verdict on what stands before it in its clause, and ``ent`` lies past the
+    dash that ends that verdict: "Spleen – not enlarged – hepatomegaly.", "Spleen not enlarged - hepatomegaly."
+    (probe112 D9: the "not" of the spleen's verdict went on past the dash and denied the liver). A verdict is a
+    denial with words of its clause before its trigger ("Spleen" - the organ it answers) and no finding named
+    between its trigger and the dash: a denial that leads its list ("No splenomegaly - hepatomegaly",
+    "Not seen - ascites") keeps reaching past a dash (a dash-parted list of denied findings, the safe side)."""
+    if modifier.category != "NEGATED_EXISTENCE":
+        return False
+    doc, sent = ent.doc, ent.sent
+    start, end = modifier.modifier_span
+    if end > ent.start:
+        return False  # the trigger is not before the target
+    text = doc.text
+    at, stop = doc[start].idx, doc[end - 1].idx + len(doc[end - 1].text)
+    dash = _CLAUSE_DASH.search(text, stop, ent.start_char)
+    if dash is None:
+        return False
+    if any(o is not ent and stop <= o.start_char < dash.start() for o in doc.ents):
+        return False  # the denial names a finding before the dash: it leads a list
+    lead = text[sent.start_char : at]
+    breaks = list(_CLAUSE_BREAK.finditer(lead))
+    clause = lead[breaks[-1].end() :] if breaks else lead
+    return any(c.isalpha() for c in clause)
 
 
 #: a measure that states a finding ("16 cm", «14 см»)
