@@ -1553,6 +1553,10 @@ class TextEngine:
                 return assertion
             end = other_end
         closing = text[m.start("closing") : m.end("closing")].strip()
+        if modifier is Modifier.NEGATED and _on_the_earlier_study(
+            text[ent.end_char : m.start("closing")], text[m.start("closing") : ent.sent.end_char]
+        ):
+            return assertion  # "Pleural effusion - not seen on previous CT.": new, stated
         if self._own_clause(ent, closing, m.start("closing")):
             return assertion  # "Спленомегалия, асцита и гидроторакса нет"
         return replace(
@@ -1732,6 +1736,7 @@ class TextEngine:
             if not self._next_clause_denial(m, ent)
             and not _bracketed_apart(m, ent)
             and not _verdict_before_dash(m, ent)
+            and not _not_on_the_earlier_study(m, ent)
             and not _denied_elsewhere(m, ent)
             and not self._stated_in_bracket(m, ent)
             and not _property_asked(m, ent)
@@ -2069,6 +2074,79 @@ def _verdict_before_dash(modifier: Any, ent: Any) -> bool:
     breaks = list(_CLAUSE_BREAK.finditer(lead))
     clause = lead[breaks[-1].end() :] if breaks else lead
     return any(c.isalpha() for c in clause)
+
+
+#: an earlier examination: "previous", "prior", «предыдущем», Kazakh «алдыңғы»
+_EARLIER = (
+    r"(?:previous|prior|earlier|preceding|last|old|older|original|initial|baseline|"
+    r"предыдущ\w*|прежн\w*|прошл\w*|исходн\w*|алдыңғы)"
+)
+#: a post-posed denial that says where the finding was not: on an earlier examination - "not seen on previous CT",
+#: "not present on the prior study", "not previously seen", "was not visible at the last examination"
+_NOT_ON_EARLIER = re.compile(
+    r"(?:not|never)\s+(?:(?:been|previously)\s+)?(?:seen|present|visible|identified|detected|demonstrated|shown|"
+    r"apparent|evident|visuali[sz]ed|noted|reported|described)\s+(?:(?:on|at|in|by|from)\s+"
+    rf"(?:(?:the|a|an|his|her|their|our)\s+)?{_EARLIER}\b|previously\b)",
+    re.IGNORECASE,
+)
+#: ... or its first words after "previously": "Ascites - previously not seen"
+_NOT_SEEN = re.compile(
+    r"(?:not|never)\s+(?:been\s+)?(?:seen|present|visible|identified|detected|demonstrated|shown|apparent|evident|"
+    r"visuali[sz]ed|noted|reported|described)\b",
+    re.IGNORECASE,
+)
+#: what may stand between the finding and such a denial: a few words of its site ("L3", "in the left iliac bone"), a
+#: mark, a copula, "previously", and - in Russian and Kazakh, where the place comes first - the earlier
+#: examination right before the denial: «Плевральный выпот, на предыдущем КТ не определялся», «Асцит, ранее не
+#: выявлялся», «Плевралық сұйықтық — алдыңғы КТ-да анықталмаған»
+_BEFORE_EARLIER_DENIAL = re.compile(
+    r"(?:[\s,]*[^\W_][\w/.-]*){0,6}?[\W_]*(?:(?:was|were|is|are|has|have|had|been)\s+)*(?P<previously>previously\s+)?"
+    rf"(?P<earlier>(?:(?:на|при|по)\s+(?:данным\s+)?{_EARLIER}(?:\s+[^\W\d_][\w-]*){{0,2}}|ранее|"
+    rf"{_EARLIER}(?:\s+[\w-]+){{1,2}})\s*)?",
+    re.IGNORECASE,
+)
+#: a Russian or Kazakh denial in the past: «не определялся», «не был выявлен», «анықталмаған», «анықталған жоқ»
+_PAST_DENIAL = re.compile(
+    r"(?:не\s+(?:был\w*\s+)?[а-яё]+(?:л|ла|ло|ли|лся|лась|лось|лись|н|на|но|ны)|[^\W\d_]+(?:маған|меген|баған|беген|"
+    r"паған|пеген)|[^\W\d_]+(?:ған|ген|қан|кен)\s+жоқ|[^\W\d_]+(?:мады|меді|бады|беді|пады|педі))\b",
+    re.IGNORECASE,
+)
+
+
+def _not_on_the_earlier_study(modifier: Any, ent: Any) -> bool:
+    """The denial ``modifier`` after the finding says the finding was not seen on an earlier examination (ConText's
+    reading; `_on_the_earlier_study` says when)."""
+    start = modifier.modifier_span[0]
+    if modifier.category != "NEGATED_EXISTENCE" or start < ent.end:
+        return False
+    doc, sent = ent.doc, ent.sent
+    at = doc[start].idx
+    if any(o is not ent and ent.end_char <= o.start_char < at for o in doc.ents):
+        return False  # another finding between: the denial is its
+    return _on_the_earlier_study(doc.text[ent.end_char : at], doc.text[at : sent.end_char])
+
+
+def _on_the_earlier_study(lead: str, rest: str) -> bool:
+    """A denial after the finding (``lead`` the words between, ``rest`` the text from the denial to the sentence's
+    end) that says the finding was not seen on an earlier examination: "Pleural effusion - not seen on previous
+    CT.", "Ascites, not present on prior CT.", "- not previously seen", «Плевральный выпот, на предыдущем КТ не
+    определялся», «Асцит, ранее не выявлялся» - the finding is new, stated (probe112 D5's same-line form read as
+    denied; the next-line form is `_OTHER_STUDY_NOTE`'s). Only where nothing but a mark, a copula or the earlier
+    study stands between the finding and the denial, and no word of this examination is in the clause ("not seen
+    on this or the previous CT", "not seen, as on previous CT" deny)."""
+    before = _BEFORE_EARLIER_DENIAL.fullmatch(lead)
+    if before is None or _MAIN_DENIAL.search(lead):
+        return False
+    stop = re.search(r"[.;,()\n]", rest)
+    clause = (rest[: stop.start()] if stop else rest).lstrip(_SPAN_TAIL + ",:")
+    said = _NOT_ON_EARLIER.match(clause) or (_NOT_SEEN.match(clause) if before.group("previously") else None)
+    if said is not None:  # its own "present" is no "present examination"
+        return _THIS_EXAM.search(lead + " " + clause[said.end() :]) is None
+    # Russian and Kazakh name the earlier study before the denial, the denial in the past: «на предыдущем КТ не
+    # определялся»
+    return (
+        before.group("earlier") is not None and _PAST_DENIAL.match(clause) is not None and not _THIS_EXAM.search(clause)
+    )
 
 
 #: a measure that states a finding ("16 cm", «14 см»)
