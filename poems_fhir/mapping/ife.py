@@ -648,7 +648,10 @@ _MENTION = re.compile(
     # recommendations and requests
     r"\b(?:suggest\w*|recommend\w*|advis\w*|consider\w*|please"
     + _NOT_DISREGARD
-    + r"|request\w*|referr\w*|order(?:ed)? for|"
+    # "referring/referral lab(oratory)" is another laboratory (_ANOTHER_LAB), no request: "IgA lambda - referring lab
+    # result confirmed." is this laboratory's band (fix116b: it was not read at all)
+    + r"|request\w*|referr\w*(?!\s+(?:[\w/-]+\s+)?(?:lab|labs|laborator\w*|hospital|cent(?:re|er)|institution|clinic)\b)"
+    + r"|order(?:ed)? for|"
     r"clinical (?:details|information|indication|question|history)|indication|"
     r"to (?:exclude|rule out|look for|assess|evaluate|investigate|monitor)|if (?:clinically|clinical|there is|indicated)|"
     # probe88 D12: "Negative; continue to monitor for IgG lambda"
@@ -1082,6 +1085,10 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
                 possible += [b for b in previous if b not in possible]
             elif bands and not mention and _withdraws(body):
                 against.append((index, clause))  # "IgG lambda band. Probably artefact."
+            elif earlier and not bands and not mention and index > min(quoted, default=index) and _withdraws(body):
+                # this laboratory's withdrawal of a band quoted from another: "Referring laboratory reported IgG
+                # lambda; not reproduced in our laboratory." - today's negative beside an earlier band (fix116b)
+                negated_any = True
             elif not mention and _withdraws(body):
                 # a withdrawal written before the band it withdraws: "Comment: not confirmed on repeat.⏎Result:
                 # IgG lambda band detected.", "Note: probable artefact. IgG lambda band detected." (probe95 D11: a
@@ -1493,7 +1500,7 @@ def _quoted_sentences(pieces: list[tuple[str, bool, bool]]) -> dict[int, bool]:
         sentences[-1].append(index)
     own = [s for s in sentences if any(pieces[i][0].strip() for i in s)]
     if len(own) < 2:
-        return {}
+        return _quoted_clauses(pieces, own[0]) if own else {}
     out: dict[int, bool] = {}
     for members in own:
         words = " ".join(pieces[i][0] for i in members)
@@ -1508,6 +1515,38 @@ def _quoted_sentences(pieces: list[tuple[str, bool, bool]]) -> dict[int, bool]:
             elif cue < first_band:
                 out.update(dict.fromkeys(members, True))
     return out
+
+
+#: this laboratory's own words for its result: "our result", "in our laboratory", "here", "on repeat", «наш
+#: результат», «в нашей лаборатории», «при повторном исследовании»
+_OWN_LAB = re.compile(
+    r"\b(?:our|here|in-house|this laborator\w*|this lab|repeat\w*|retest\w*|reproduc\w*)\b|"
+    r"наш\w*|(?:нашей|данной) лаборатори\w*|повторн\w*|воспроизв\w*|біздің"
+)
+#: ... confirming the quoted band: it is this laboratory's too ("; confirmed in our laboratory")
+_OWN_CONFIRMS = re.compile(r"\bconfirm\w*|подтвер\w*|расталды|расталған")
+
+
+def _quoted_clauses(pieces: list[tuple[str, bool, bool]], members: list[int]) -> dict[int, bool]:
+    """In a result of one sentence, the clauses that quote another laboratory's band before a later clause that
+    gives this laboratory's own result in its words, not confirming it: "Referring laboratory reported IgG lambda;
+    not reproduced in our laboratory.", "Outside lab reported IgG lambda; our result: negative." - an earlier band
+    (True), as in two sentences (fix116b: the second read as today's band beside a negative, present). "Referring
+    lab reported IgG lambda; confirmed in our laboratory." keeps the band (today's too)."""
+    first_band = next((i for i in members if _bands(pieces[i][0])), None)
+    if first_band is None:
+        return {}
+    cue = next((i for i in members if _ANOTHER_LAB.search(pieces[i][0])), None)
+    if cue is None or cue > first_band:
+        return {}
+    if cue == first_band and not _ANOTHER_LAB.search(pieces[first_band][0][: _bands_start(pieces[first_band][0])]):
+        return {}  # "IgA lambda - referring lab result confirmed": the band is named before the quote
+    ours = next(
+        (i for i in members if i > first_band and _OWN_LAB.search(pieces[i][0]) and not _bands(pieces[i][0])), None
+    )
+    if ours is None or (_OWN_CONFIRMS.search(pieces[ours][0]) and not _NEGATED_CLAUSE.search(pieces[ours][0])):
+        return {}
+    return dict.fromkeys((i for i in members if i < ours), True)
 
 
 def _bands_start(clause: str) -> int:
