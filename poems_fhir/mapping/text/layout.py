@@ -1627,7 +1627,10 @@ _RANGED_MEASURE = re.compile(
     r"\((?P<range>(?:normal(?:[ \t]+range)?|norm|n|ref(?:erence)?\.?(?:[ \t]+range)?|uln|норма|в[ \t]+норме|қалыпты)"
     r"[ \t]*[:=]?[ \t]*(?:(?:<|≤|<=|up[ \t]+to|less[ \t]+than|under|до|менее|не[ \t]+более)[ \t]*|"
     # ... or the Kazakh postposition after the limit: «(қалыпты 12 см дейін)»
-    rf"{_NUM}[ \t]*(?:-|–|to|до)[ \t]*|(?={_NUM}[ \t]*{_LENGTH_UNIT}?[ \t]*(?:дейін|шейін)\b))"
+    rf"{_NUM}[ \t]*(?:-|–|to|до)[ \t]*|(?={_NUM}[ \t]*{_LENGTH_UNIT}?[ \t]*(?:дейін|шейін)\b)|"
+    # ... or no comparator: an organ's normal size given as one length is its upper limit - "(normal 12 cm)", «(норма
+    # 12 см)» (fix116b: the bracket's "normal" denied a 15 cm spleen); its unit written, so that "(n 12)" is no limit
+    rf"(?={_NUM}[ \t]*{_LENGTH_UNIT}\b))"
     rf"(?P<limit>{_NUM})[ \t]*(?P<limit_unit>{_LENGTH_UNIT})?(?:[ \t]*(?:дейін|шейін))?"
     # ... and a few words after the limit: "(normal < 12 cm in adults)"
     r"(?:[ \t]+[^\W\d_][^()\d\n<>]{0,30}?)?[ \t]*)\)",
