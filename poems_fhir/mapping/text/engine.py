@@ -800,8 +800,29 @@ def _asked_stop(text: str, start: int, end: int, keys: KeyIndex) -> re.Match[str
         # the first sentence after the question that names a finding decides: the report's, or still the referrer's
         asked = _ASKS.search(text, start, stop.start())
         told = _HISTORY_SAID.search(text, stop.end(), _sentence_end(text, stop.end(), end))
-        return stop if asked and not told else None
+        return stop if (asked or _measured_here(text, stop.end(), end)) and not told else None
     return None
+
+
+#: ... or where the measure comes from, whatever the words after: "on USS", "on examination", "by the GP", «по
+#: данным УЗИ», «при осмотре», «на КТ»
+_SOURCE = re.compile(
+    r"\b(?:on|at|by|per|from|in|according|uss|echo\w*|exam\w*|palpa\w*|clinical\w*)\b|"
+    r"\b(?:по|при|на|в|из|со?)\s|осмотр\w*|пальпа\w*|бойынша|кезінде|[а-яёәғқңөұүһі]+(?:да|де|та|те)\b",
+    re.IGNORECASE,
+)
+#: a sentence's end that is no decimal point ("15.5 cm")
+_MEASURED_END = re.compile(r"[.?!¿;](?!\d)")
+
+
+def _measured_here(text: str, start: int, end: int) -> bool:
+    """The sentence from ``start`` measures its finding and names no study: "Splenomegaly 15 cm." - a measure is the
+    examination's own reading, which a question heading does not ask; the referrer's history tells of the study it
+    comes from ("Splenomegaly 15 cm on previous CT", "… on USS": `_HISTORY_SAID`, `_ANOTHER_EXAM`) (fix116b:
+    "Clinical query: POEMS staging. Splenomegaly 15 cm." was the referrer's, the query having no "?" or request)."""
+    stop = _MEASURED_END.search(text, start, end)
+    sentence = text[start : stop.start() if stop else end]
+    return _MEASURE.search(sentence) is not None and not _ANOTHER_EXAM.search(sentence) and not _SOURCE.search(sentence)
 
 
 def referrer_spans(text: str, heading: re.Pattern[str], keys: KeyIndex) -> list[tuple[int, int]]:
