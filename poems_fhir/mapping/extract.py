@@ -37,6 +37,7 @@ from .rules import (
     Rule,
 )
 from .text.engine import TextEngineError
+from .text.disagreement import disagreements
 from .text.findings import TextJob, coded_wins, job_findings, part_of, self_conflicts
 from .values import (
     PartialDate,
@@ -311,7 +312,8 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
     details = {f.evidence.reference: set(f.evidence.supporting) for f in out.findings if f.evidence.supporting}
     kept = coded_wins(out.findings + added, details)[len(out.findings) :]
     affirmed = frozenset((f.evidence.reference, part_of(f)) for f in added if f.state is State.PRESENT)
-    out.findings[:] = self_conflicts(out.findings + kept, affirmed)
+    # sources that disagree: a Condition and the report it cites, two study reports of one day (probe114 i10, D5)
+    out.findings[:] = disagreements(self_conflicts(out.findings + kept, affirmed))
     versions = {r.ref: (r.data.get("meta") or {}).get("versionId") for r in record.resources if r.ref}
     for f in kept:
         if f.evidence.reference in versions:

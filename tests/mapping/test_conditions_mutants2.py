@@ -487,13 +487,24 @@ def test_the_evidence_code_is_the_first_coding_with_a_system_and_a_code(mapping)
 
 
 def test_a_condition_citing_a_report_overrules_that_reports_words(mapping):
-    # text/findings.coded_wins: the clinician's coded Condition cites the CT it rests on
+    # text/findings.coded_wins: the clinician's coded Condition cites the CT it rests on - words that state it
+    # only repeat it
     c = cond(HEPATOMEGALY, onsetDateTime="2023-01-01", evidence=[{"detail": [{"reference": "DiagnosticReport/d1"}]}])
-    ct = report("d1", "CT abdomen") | {"conclusion": "No hepatomegaly.", "effectiveDateTime": "2024-01-05"}
+    ct = report("d1", "CT abdomen") | {
+        "conclusion": "Hepatomegaly, liver span 19 cm.",
+        "effectiveDateTime": "2024-01-05",
+    }
     ex = extract(make_record(ct, c), mapping)
     assert ex.errors == []
     assert [(f.evidence.reference, f.state, f.from_text) for f in ex.findings] == [
         ("Condition/c1", State.PRESENT, False)
+    ]
+    # ... words that deny it do not go: the Condition's own evidence denies it, a conflict (fix116a, probe114 i10)
+    ct["conclusion"] = "No hepatomegaly."
+    ex = extract(make_record(ct, c), mapping)
+    assert [(f.evidence.reference, f.state, f.from_text) for f in ex.findings] == [
+        ("Condition/c1", State.INDETERMINATE, False),
+        ("DiagnosticReport/d1", State.ABSENT, True),
     ]
 
 

@@ -431,18 +431,22 @@ def coded_wins(findings: list[Finding], details: dict[str, set[str]]) -> list[Fi
         index.setdefault(_part(f), []).append(f)
     kept = []
     for f in findings:
-        if f.from_text and any(
-            (c.evidence.reference == f.evidence.reference and not _contradicts(c, f))
-            or (c.effective is not None and c.effective == f.effective and c.evidence.reference != f.evidence.reference)
-            # a Condition citing this report wins over its words - unless it refutes what they state: then both stay,
-            # a conflict the engine shows (probe114 D3: a refuted Castleman Condition citing a Castleman histology
-            # hid the histology: absent)
-            or (f.evidence.reference in details.get(c.evidence.reference, set()) and not _refutes(c, f))
-            for c in index.get(_part(f), [])
-        ):
+        if f.from_text and any(_overrules(c, f, details) for c in index.get(_part(f), [])):
             continue
         kept.append(f)
     return kept
+
+
+def _overrules(coded: Finding, text: Finding, details: dict[str, set[str]]) -> bool:
+    """Whether one coded finding of the same criterion part overrules a text finding (see coded_wins)."""
+    if coded.evidence.reference == text.evidence.reference:
+        return not _contradicts(coded, text)
+    if text.evidence.reference in details.get(coded.evidence.reference, set()):
+        # a Condition citing this report wins over its words - unless one states what the other denies: both
+        # stay, a conflict (probe114 D3: a refuted Castleman Condition hid the histology it cites; i10: a
+        # confirmed splenomegaly hid its own CT's "No splenomegaly") - the citation decides, not the date
+        return not _opposes(coded, text)
+    return coded.effective is not None and coded.effective == text.effective
 
 
 def self_conflicts(
@@ -498,9 +502,9 @@ def _doubted(f: Finding) -> bool:
     return f.state is State.INDETERMINATE and "uncertain mention" in (f.note or "")
 
 
-def _refutes(coded: Finding, text: Finding) -> bool:
-    """A coded refutation (absent) of what the text states (present)."""
-    return coded.state is State.ABSENT and text.state is State.PRESENT
+def _opposes(coded: Finding, text: Finding) -> bool:
+    """A coded refutation (absent) of what the text states (present), or a coded statement of what it denies."""
+    return {coded.state, text.state} == {State.PRESENT, State.ABSENT}
 
 
 def _contradicts(coded: Finding, text: Finding) -> bool:
