@@ -153,6 +153,21 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Site:
+    """Where a study report saw (or did not see) a finding: what tells two reports of one day apart
+    (probe115 D3, D4: a chest CT's "No lymphadenopathy." is no denial of an abdominal CT's nodes)."""
+
+    #: the body regions the study's name covers ("chest", "abdomen", "whole"); empty: not known
+    field: frozenset[str] = frozenset()
+    #: the places its sentence names ("axillary", "l3", "left"): a denial naming one denies that place only
+    places: frozenset[str] = frozenset()
+    #: a denial limited to a place by its words ("no sclerotic lesions in the skull"), known or not
+    located: bool = False
+    #: the report's specimen references: two excised nodes are two specimens
+    specimens: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Finding:
     """One fact about one criterion, sign or differential, produced by the mapping layer.
 
@@ -185,6 +200,8 @@ class Finding:
     #: why a low-grade negative should be repeated, and so how (the CarePlan's proposal, probe98 D8):
     #: "corticosteroid", "confounder", "acute_illness", "bleeding_or_transfusion"; None: the usual work-up
     retest: str | None = None
+    #: a study report's finding: where it was seen (Site); None for every other source
+    site: Site | None = None
 
     @property
     def effective(self) -> dt.date | None:

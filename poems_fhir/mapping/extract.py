@@ -3169,6 +3169,10 @@ def _report_texts(
     data = raw.data
     name = concept_label(data.get("code"))
     weak: dict[str, Any] = {"weak_note": weak_note, "weak_modality": weak_modality, "study": study}
+    if study:  # which specimens: two nodes excised the same day are two sites (probe115 D3)
+        weak["specimens"] = tuple(
+            str(s["reference"]) for s in data.get("specimen") or [] if isinstance(s, dict) and s.get("reference")
+        )
     if inadequate:
         weak["inadequate"] = {t: (v[0], _negative_note(t, v, name)) for t, v in inadequate.items()}
     for source, text in texts:

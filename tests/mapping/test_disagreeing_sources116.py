@@ -98,3 +98,115 @@ def test_a_confirmed_condition_whose_cited_russian_report_denies_it_is_a_conflic
     r = result(mapping, ORGANOMEGALY, ct, condition("c1", SPLENOMEGALY, "ct"))
     assert r.state is State.INDETERMINATE
     assert cited(r) >= {"Condition/c1", "DiagnosticReport/ct"}
+
+
+# ---------------------------------------------------------------- two study reports of one day
+
+
+def test_two_same_day_ct_reports_one_stating_one_denying_are_a_conflict(mapping):
+    name = "CT chest, abdomen and pelvis"
+    r = result(
+        mapping,
+        SCLEROTIC,
+        report("a", name, "Sclerotic lesion in T10."),
+        report("b", name, "No sclerotic bone lesions.", issued="2024-01-11T09:00:00Z"),
+    )
+    assert r.state is State.INDETERMINATE
+    assert cited(r) == {"DiagnosticReport/a", "DiagnosticReport/b"}
+    assert "conflicting reports of the same day" in r.reason
+    # a denial of the very place stated is a conflict too
+    same_place = result(
+        mapping,
+        SCLEROTIC,
+        report("a", name, "Sclerotic lesion in L3."),
+        report("b", name, "No sclerotic lesion in L3."),
+    )
+    assert same_place.state is State.INDETERMINATE
+
+
+def test_a_ct_and_an_ultrasound_of_one_day_that_disagree_on_the_spleen_are_a_conflict(mapping):
+    r = result(
+        mapping,
+        ORGANOMEGALY,
+        report("ct", "CT abdomen", "Splenomegaly, spleen 16 cm."),
+        report("us", "Ultrasound abdomen", "No splenomegaly."),
+    )
+    assert r.state is State.INDETERMINATE
+    assert cited(r) >= {"DiagnosticReport/ct", "DiagnosticReport/us"}
+    # a whole-body study covers every region
+    whole = result(
+        mapping,
+        ORGANOMEGALY,
+        report("abd", "CT abdomen and pelvis", "Retroperitoneal lymphadenopathy."),
+        report("pet", "Whole-body PET-CT", "No lymphadenopathy."),
+    )
+    assert whole.state is State.INDETERMINATE
+
+
+def test_two_same_day_russian_ct_reports_that_disagree_are_a_conflict(mapping):
+    name = "КТ органов грудной клетки, брюшной полости и малого таза"
+    r = result(
+        mapping,
+        SCLEROTIC,
+        report("a", name, "Склеротический очаг в теле L3."),
+        report("b", name, "Склеротических очагов не выявлено."),
+    )
+    assert r.state is State.INDETERMINATE
+    assert cited(r) == {"DiagnosticReport/a", "DiagnosticReport/b"}
+
+
+def test_a_denial_in_another_body_region_keeps_the_finding_and_is_named(mapping):
+    r = result(
+        mapping,
+        ORGANOMEGALY,
+        report("chest", "CT chest", "No lymphadenopathy."),
+        report("abd", "CT abdomen and pelvis", "Retroperitoneal lymphadenopathy."),
+    )
+    assert r.state is State.PRESENT
+    assert "DiagnosticReport/chest" in r.reason
+
+
+def test_a_russian_denial_in_another_body_region_keeps_the_finding(mapping):
+    r = result(
+        mapping,
+        ORGANOMEGALY,
+        report("chest", "КТ органов грудной клетки", "Лимфаденопатии не выявлено."),
+        report("abd", "КТ брюшной полости и малого таза", "Лимфаденопатия забрюшинного пространства."),
+    )
+    assert r.state is State.PRESENT
+    assert "DiagnosticReport/chest" in r.reason
+
+
+def test_a_denial_of_another_site_in_the_same_study_keeps_the_finding(mapping):
+    name = "CT chest, abdomen and pelvis"
+    bones = result(
+        mapping,
+        SCLEROTIC,
+        report("a", name, "Sclerotic lesion in L3."),
+        report("b", name, "No sclerotic lesions in the pelvis."),
+    )
+    assert bones.state is State.PRESENT
+    assert "DiagnosticReport/b" in bones.reason
+    nodes = result(
+        mapping,
+        ORGANOMEGALY,
+        report("a", name, "Axillary lymph nodes enlarged, up to 25 mm."),
+        report("b", name, "No lymphadenopathy in the neck."),
+    )
+    assert nodes.state is State.PRESENT
+
+
+def test_two_node_histologies_of_one_day_from_other_nodes_keep_the_castleman_diagnosis(mapping):
+    def histology(rid: str, words: str, specimen: str | None) -> dict[str, Any]:
+        extra = {"specimen": [{"reference": f"Specimen/{specimen}"}]} if specimen else {}
+        return report(rid, "Lymph node biopsy, histology", words, section="PAT", **extra)
+
+    for s1, s2 in (("s1", "s2"), (None, None)):
+        r = result(
+            mapping,
+            CASTLEMAN,
+            histology("h1", "Right axillary node: hyaline vascular Castleman disease.", s1),
+            histology("h2", "Left inguinal node: reactive lymph node, no features of Castleman disease.", s2),
+        )
+        assert r.state is State.PRESENT, (s1, s2)
+        assert "DiagnosticReport/h2" in r.reason  # the denial is named, not silently dropped

@@ -3,6 +3,9 @@
 
 - A Condition stating a finding whose own cited report (``evidence.detail``) denies it: a conflict, the
   Condition indeterminate with the report cited (probe114 i10; the mirror of D3's refutation).
+- Two study reports of the same day, one stating a finding and one denying it, where nothing tells their
+  sites apart: a conflict, both cited (probe114 D5). Where their regions, places or specimens differ
+  (probe115 D3, D4), the finding stays present and names the denial.
 
 criteria.md §3.3: INDETERMINATE for conflicting evidence. A finding present on another day, or from another
 source, still makes the criterion present (present at any time): only the finding denied so is changed.
@@ -14,13 +17,14 @@ from dataclasses import replace
 
 from ...criteria.model import Criterion, Finding, State, Strength
 from .findings import part_of
+from .sites import told_apart
 
 _CLONE = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
 
 
 def disagreements(findings: list[Finding]) -> list[Finding]:
-    """The rules of this module over one patient's findings."""
-    return cited_denials(findings)
+    """Both rules of this module over one patient's findings."""
+    return same_day_studies(cited_denials(findings))
 
 
 def _same_part(a: Finding, b: Finding) -> bool:
@@ -70,3 +74,49 @@ def cited_denials(findings: list[Finding]) -> list[Finding]:
             )
         )
     return out
+
+
+def _study(f: Finding) -> bool:
+    return f.site is not None and f.effective is not None and not f.retold
+
+
+def same_day_studies(findings: list[Finding]) -> list[Finding]:
+    """A study report's finding denied by another study report of the same day, of the same part: a conflict
+    when nothing tells their sites apart (sites.told_apart), else present with the denial named."""
+    denials = [f for f in findings if _study(f) and f.state is State.ABSENT and f.strength is Strength.STRONG]
+    if not denials:
+        return findings
+    out = []
+    for f in findings:
+        against = _same_day_denials(f, denials) if _study(f) and f.state is State.PRESENT else []
+        out.append(_judged(f, against) if against else f)
+    return out
+
+
+def _same_day_denials(f: Finding, denials: list[Finding]) -> list[Finding]:
+    return [
+        d
+        for d in denials
+        if d.effective == f.effective
+        and d.evidence.reference != f.evidence.reference
+        and _same_part(f, d)
+        # the clone: only a report of the same test (a marrow's clonal cells and a serum test are two facts)
+        and (f.topic != _CLONE or d.source_rule == f.source_rule)
+    ]
+
+
+def _judged(f: Finding, against: list[Finding]) -> Finding:
+    site = f.site
+    same = [d for d in against if site is not None and d.site is not None and not told_apart(site, d.site)]
+    if same:
+        said = ", ".join(d.evidence.summary for d in same)
+        return replace(
+            f,
+            state=State.INDETERMINATE,
+            note=f"conflicting reports of the same day: stated ({f.evidence.summary}) and denied ({said})",
+            context=f.context + tuple(d.evidence for d in same),
+        )
+    # another region, place or specimen: no conflict, but the denial is named where the finding is shown
+    named = ", ".join(f"{d.evidence.summary} ({d.evidence.reference})" for d in against)
+    summary = f"{f.evidence.summary}; denied the same day by a study of another site, region or specimen: {named}"
+    return replace(f, evidence=replace(f.evidence, summary=summary))

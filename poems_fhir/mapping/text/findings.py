@@ -28,6 +28,7 @@ from ...criteria.model import (
     Differential,
     Evidence,
     Finding,
+    Site,
     State,
     Strength,
 )
@@ -36,6 +37,7 @@ from ..rules import CompiledMapping, ConditionRule, ModalityRule
 from ..ife import named_clone
 from .engine import Assertion, Modifier
 from .lexicon import TargetSpec
+from .sites import site_of
 
 _CLONE = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
 
@@ -68,6 +70,8 @@ class TextJob:
     resolved_on: dt.date | None = None
     #: a study's report (imaging, histology, a reported procedure): its "History:" is the referrer's section
     study: bool = False
+    #: a study report's specimen references (two excised nodes: two specimens, see sites.told_apart)
+    specimens: tuple[str, ...] = ()
 
     def allows(self, rule: ConditionRule) -> bool:
         if self.kind == "condition":
@@ -187,6 +191,7 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
                 light_chain=clone.light_chain if clone else None,
                 specimen=_sample(job) if rule.id in MARROW_CLONE_RULES else None,
                 resolved_on=_context_end(rule, topic, state, job),
+                site=_site(job, a, state),
             )
             key = (_part(finding), state)
             # another report's words - unless this report says it sees the finding itself (probe109 D4, D5)
@@ -209,6 +214,13 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
 #: another report's words - the quote opens after a space, a bracket or a colon (not "Schmorl's")
 _QUOTE_OPENS = re.compile(r"(?:^|(?<=[\s(:]))['\"«“‘„][^'\"«»“”‘’„\n]{0,120}$")
 _QUOTE_CLOSES = re.compile(r"[^'\"«»“”‘’„\n]{0,120}['\"»”’]")
+
+
+def _site(job: TextJob, a: Assertion, state: State) -> Site | None:
+    """Where a study report's finding was seen (two same-day reports that disagree, disagreement.py)."""
+    if not job.study or job.kind not in ("imaging", "histology"):
+        return None
+    return site_of(job.label, a.sentence, job.specimens, state is State.ABSENT and _located(a))
 
 
 def _in_quotes(a: Assertion) -> bool:

@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Where a study report looked: the body regions its name covers and the places its sentence names.
+
+Two study reports of one day that disagree are a conflict only where nothing tells their sites apart
+(probe114 D5; probe115 D3, D4: a chest CT's "No lymphadenopathy." beside an abdominal CT's retroperitoneal
+nodes, a reactive inguinal node beside a Castleman axillary node). The word lists are this project's
+anatomy vocabulary (English, Russian; the Kazakh region names of the mapping's `negative_tests`), not a
+published list: a place they miss leaves two reports told apart only by their names or specimens.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ...criteria.model import Site
+
+#: the regions a study's name covers ("CT chest, abdomen and pelvis": three); "whole": the whole body
+_FIELDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (region, re.compile(pattern, re.IGNORECASE))
+    for region, pattern in (
+        (
+            "whole",
+            r"whole[- ]?body|total[- ]?body|full[- ]?body|\bpet\b|skelet|bone survey|всего тела|вс[её] тело|пэт"
+            r"|скелет|бүкіл дене|қаңқа",
+        ),
+        ("head", r"\bhead\b|brain|skull|cran|головн|мозг|череп"),
+        ("neck", r"\bneck\b|cervical|\bшеи\b|шейн|мойын"),
+        ("chest", r"chest|thora|lung|грудн|\bогк\b|легк|кеуде"),
+        ("abdomen", r"abdom|liver|spleen|hepat|брюшн|\bобп\b|живот|печен|селез[её]н|құрсақ|іш қуыс"),
+        ("pelvis", r"pelvi|таз|\bо?мт\b|жамбас"),
+    )
+)
+
+#: places a sentence names: node groups, regions, bones, sides (a key per place, any language)
+_PLACES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (place, re.compile(pattern, re.IGNORECASE))
+    for place, pattern in (
+        ("neck", r"\bneck\b|\bcervical\b|\bшеи\b|шейн|мойын"),
+        ("supraclavicular", r"supraclavicular|надключичн"),
+        ("axilla", r"axilla|подмышечн|аксиллярн|қолтық"),
+        ("mediastinum", r"mediastin|средостен"),
+        ("hilum", r"\bhil(?:ar|um)\b"),
+        ("retroperitoneum", r"retroperiton|забрюшинн"),
+        ("para-aortic", r"para-?aortic|парааортальн"),
+        ("mesentery", r"mesenter|брыжеечн"),
+        ("iliac", r"\biliac\b|подвздошн"),
+        ("inguinal", r"inguinal|\bgroin\b|пахов"),
+        ("pelvis", r"\bpelvi[sc]\b|\bтаз|жамбас"),
+        ("skull", r"\bskull\b|calvari|череп"),
+        ("rib", r"\bribs?\b|\bребр|\bребер"),
+        ("sternum", r"stern(?:um|al)\b|грудин"),
+        ("clavicle", r"clavic|ключиц"),
+        ("scapula", r"scapul|лопатк"),
+        ("femur", r"\bfem(?:ur|oral)\b|бедр"),
+        ("humerus", r"humer|плечев"),
+        ("sacrum", r"\bsacr(?:um|al)\b|крестц"),
+        ("spine", r"\bspin(?:e|al)\b|vertebr|позвон|омыртқа"),
+        ("left", r"\bleft\b|\bслева\b|\bлев(?:ый|ая|ое|ого|ой|ом|ых|ую|ым|ыми)\b"),
+        ("right", r"\bright\b|\bсправа\b|\bправ(?:ый|ая|ое|ого|ой|ом|ых|ую|ым|ыми)\b"),
+    )
+)
+
+#: a vertebra by its level ("T10", "L3", "Th12", Cyrillic «Т10»), not an MRI weighting ("T2-weighted", "T1 hypo…")
+_LEVEL = re.compile(
+    r"\b(th|[ctlsтс])\s?-?(\d{1,2})\b(?![-\s]?(?:w\b|weighted|hyper|hypo|signal|взвеш|гипер|гипо))", re.IGNORECASE
+)
+_CYRILLIC_LEVEL = str.maketrans({"т": "t", "с": "c"})
+
+
+def field_of(name: str) -> frozenset[str]:
+    """The regions a study named ``name`` covers; empty when its name says none."""
+    return frozenset(region for region, pattern in _FIELDS if pattern.search(name))
+
+
+def places_in(sentence: str) -> frozenset[str]:
+    """The places ``sentence`` names (see _PLACES), vertebrae by level ("l3")."""
+    named = {place for place, pattern in _PLACES if pattern.search(sentence)}
+    for level in _LEVEL.finditer(sentence):
+        spine = level.group(1).lower().translate(_CYRILLIC_LEVEL).replace("th", "t")
+        named.add(f"{spine}{int(level.group(2))}")
+    return frozenset(named)
+
+
+def site_of(name: str, sentence: str, specimens: tuple[str, ...], located: bool) -> Site:
+    return Site(field_of(name), places_in(sentence), located, frozenset(specimens))
+
+
+def told_apart(stated: Site, denied: Site) -> bool:
+    """Whether a denial can speak of another site than a statement of the same day: other specimens, a
+    study field that does not cover the statement's, or a denial limited to places the statement does not name
+    ("No lymphadenopathy in the neck." beside "Axillary nodes enlarged."). A denial of the whole field covers
+    any place in it ("No sclerotic bone lesions." beside "Sclerotic lesion in T10.", probe114 D5)."""
+    if stated.specimens and denied.specimens and stated.specimens.isdisjoint(denied.specimens):
+        return True
+    if stated.field and denied.field and "whole" not in denied.field and not stated.field <= denied.field:
+        return True
+    if denied.located or denied.places:
+        return not (stated.places and stated.places <= denied.places)
+    return False
