@@ -91,6 +91,13 @@ def test_a_confirmed_condition_whose_cited_report_denies_it_is_a_conflict(mappin
     assert result(mapping, SCLEROTIC, xray, condition("c2", lesion, "xr")).state is State.PRESENT
     ct = report("ct", "CT chest, abdomen and pelvis", "No sclerotic bone lesions.")
     assert result(mapping, SCLEROTIC, ct, condition("c2", lesion, "ct")).state is State.INDETERMINATE
+    # ... and a cited report that states it and denies it of one place, or of the rest
+    for words in (
+        "Sclerotic lesion in L2. No sclerotic lesions in the skull.",
+        "Sclerotic lesion in L2. No sclerotic lesions.",
+    ):
+        ct = report("ct", "CT chest, abdomen and pelvis", words)
+        assert result(mapping, SCLEROTIC, ct, condition("c2", lesion, "ct")).state is State.PRESENT, words
 
 
 def test_a_confirmed_condition_whose_cited_russian_report_denies_it_is_a_conflict(mapping):

@@ -22,9 +22,11 @@ from .sites import told_apart
 _CLONE = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
 
 
-def disagreements(findings: list[Finding]) -> list[Finding]:
-    """Both rules of this module over one patient's findings."""
-    return same_day_studies(cited_denials(findings))
+def disagreements(findings: list[Finding], affirmed: frozenset[tuple[str, tuple[str, str | None]]]) -> list[Finding]:
+    """Both rules of this module over one patient's findings. ``affirmed``: (report, part) of every report whose
+    words also state the finding - its denial is of one place or of another time, not of the finding
+    ("Sclerotic lesion in L2. No sclerotic lesions in the skull.")."""
+    return same_day_studies(cited_denials(findings, affirmed), affirmed)
 
 
 def _same_part(a: Finding, b: Finding) -> bool:
@@ -37,21 +39,26 @@ def _same_part(a: Finding, b: Finding) -> bool:
     return bool(a.component and b.component and set(a.component.split("+")) & set(b.component.split("+")))
 
 
-def _report_denial(f: Finding) -> bool:
-    """A report's strong denial: a low-grade negative (a plain radiograph) cannot deny a finding."""
+def _report_denial(f: Finding, affirmed: frozenset[tuple[str, tuple[str, str | None]]]) -> bool:
+    """A report's strong denial: a low-grade negative (a plain radiograph) cannot deny a finding, nor can a
+    report that states it too, nor a denial of one place ("no sclerotic lesions in the skull")."""
     return (
         f.state is State.ABSENT
         and f.strength is Strength.STRONG
         and not f.is_assertion
         and f.evidence.reference.startswith("DiagnosticReport/")
+        and (f.evidence.reference, part_of(f)) not in affirmed
+        and not (f.site is not None and (f.site.located or f.site.places))
     )
 
 
-def cited_denials(findings: list[Finding]) -> list[Finding]:
+def cited_denials(
+    findings: list[Finding], affirmed: frozenset[tuple[str, tuple[str, str | None]]] = frozenset()
+) -> list[Finding]:
     """A Condition stating a finding whose cited report denies the same part becomes indeterminate, the
     report in its context (cited): the clinician's code does not silence its own evidence (probe114 i10:
     a confirmed splenomegaly citing a CT "No splenomegaly." was present, the CT not cited)."""
-    denials = [f for f in findings if _report_denial(f)]
+    denials = [f for f in findings if _report_denial(f, affirmed)]
     if not denials:
         return findings
     out = []
@@ -80,10 +87,19 @@ def _study(f: Finding) -> bool:
     return f.site is not None and f.effective is not None and not f.retold
 
 
-def same_day_studies(findings: list[Finding]) -> list[Finding]:
+def same_day_studies(
+    findings: list[Finding], affirmed: frozenset[tuple[str, tuple[str, str | None]]] = frozenset()
+) -> list[Finding]:
     """A study report's finding denied by another study report of the same day, of the same part: a conflict
     when nothing tells their sites apart (sites.told_apart), else present with the denial named."""
-    denials = [f for f in findings if _study(f) and f.state is State.ABSENT and f.strength is Strength.STRONG]
+    denials = [
+        f
+        for f in findings
+        if _study(f)
+        and f.state is State.ABSENT
+        and f.strength is Strength.STRONG
+        and (f.evidence.reference, part_of(f)) not in affirmed  # a report stating it too denies another place
+    ]
     if not denials:
         return findings
     out = []
