@@ -434,7 +434,8 @@ def coded_wins(findings: list[Finding], details: dict[str, set[str]]) -> list[Fi
 
     Same fact = same criterion (and the same part of a multi-part criterion). A coded finding (other
     than "not performed") wins when it comes from the same resource, is dated the same day, or is a Condition whose
-    evidence.detail cites the text's resource (``details``: reference -> cited references).
+    evidence.detail cites the text's resource (``details``: reference -> cited references) - a citing Condition
+    only where the words do not deny what it states or state what it refutes (see _overrules, disagreement.py).
     """
     # "not performed" (a dataAbsentReason) states nothing about the fact: it overrules nothing
     coded = [f for f in findings if not f.from_text and f.state is not State.NOT_ASSESSED]
