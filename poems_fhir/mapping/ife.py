@@ -471,7 +471,9 @@ _NEGATED_CLAUSE = re.compile(
     # probe36: "IgG lambda excluded / ruled out", "Absence / Lack of …", "Free of …", "… undetectable",
     # "…: nil", "исключен IgG-λ" made a clone of a denial (checked after the doubts: "cannot be excluded")
     r"\b(?:excluded|ruled out|exclusion|absence|lack(?:s|ing)?|free of|undetect\w*|nil|unidentifiable)\b|"
-    r"исключ\w*|жоққа шығар\w*"
+    r"исключ\w*|жоққа шығар\w*|"
+    # Kazakh «табылмады» / «табылған жоқ» (not found: probe116 D3, «IgA лямбда табылмады» was the band)
+    r"табылма\w*"
 )
 # "not only", "no change in": words with a negation that do not negate - nor a denial limited to another
 # specimen, joined to the band it follows: "IgG lambda paraprotein which is not detected in the urine",
@@ -978,7 +980,16 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
     fields = not _TESTED_DENIED[tested].search(said)  # _unsaid: the other specimen's sub-field denial set aside
     pieces = _withdrawn_after_a_dash(_clauses(said), tested, fields)
     quoted = _quoted_sentences(pieces)
+    unasserted = _not_asserted(pieces)
     for index, (clause, after_comma, new_sentence) in enumerate(pieces):
+        if index in unasserted:
+            # a relative's, a condition's, a differential's or hearsay (probe116)
+            if unasserted[index] == "doubt":
+                possible += [b for b in _bands(clause) if b not in possible]
+            elif unasserted[index] == "disowns":
+                whole_negatives.append((index, clause))
+            previous, denied_list = [], False
+            continue
         if index in quoted:
             # another lab's or another patient's result quoted beside this one's (probe107 D6/D7)
             if quoted[index]:
@@ -1070,7 +1081,7 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
                 # or against a band stated by its noun: "IgG lambda band. Negative."
                 against.append((index, clause))
             elif previous and (
-                _NEGATIVE_PREDICATE.search(clause)
+                _NEGATIVE_PREDICATE.search(_own_place_dropped(clause, tested, pieces[index - 1][0]))
                 or _POLYCLONAL_PREDICATE.search(clause)
                 or _GONE_PREDICATE.match(body)
             ):
@@ -1192,6 +1203,23 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
         # band named: probe49 D6 was a refused result; a named band stays a band - POEMS' are often small)
         return IfeResult(False, equivocal=True, earlier=before)
     return IfeResult(negative, earlier=before)
+
+
+#: the tested specimen named as where a denial holds: "in the urine", «в моче», «несепте»
+_OWN_PLACE = {
+    "urine": r"(?:in (?:the )?urine|в моче|несепте)",
+    "serum": r"(?:in (?:the )?(?:serum|plasma)|в сыворотке(?: крови)?|в плазме|сарысуда)",
+}
+#: a Bence Jones protein: the urine's by its name
+_BENCE = re.compile(r"\bbence\b|\bbj\b|бенс")
+
+
+def _own_place_dropped(clause: str, tested: str, before: str) -> str:
+    """A predicate without the tested specimen's name: «(лямбда) в моче не обнаружен» on a urine result - or after a
+    Bence Jones protein, the urine's by name - is «не обнаружен» (probe116 D3: «Белок Бенс-Джонса (лямбда) в моче не
+    обнаружен» was a free lambda band). Another specimen's name stays: its denial is not this result's."""
+    place = _OWN_PLACE["urine" if _BENCE.search(before) else tested]
+    return re.sub(rf"^\s*{place}\s+|\s+{place}\s*$", " ", clause)
 
 
 _FREE = re.compile(r"\bfree\b|light chains?|bence|свободн\w*|легк\w* цеп\w*|бенс")
@@ -1547,6 +1575,142 @@ def _quoted_clauses(pieces: list[tuple[str, bool, bool]], members: list[int]) ->
     if ours is None or (_OWN_CONFIRMS.search(pieces[ours][0]) and not _NEGATED_CLAUSE.search(pieces[ours][0])):
         return {}
     return dict.fromkeys((i for i in members if i < ours), True)
+# --- probe116: a band named in a sentence that does not assert it of this patient -------------------------------
+#: a relative's disease: "Family history: mother had IgA lambda myeloma", "Father: IgA lambda", «У матери …»,
+#: «Сестра: IgG лямбда», Kazakh «Анасында IgG лямбда» (probe116 D1: each was the patient's clone)
+_RELATIVE = re.compile(
+    r"\bfamily (?:history|hx)\b|\bf/?hx\b|\bfirst[- ]degree\b|\b(?:mother|father|brother|sister|daughter|sibling|"
+    r"parent|aunt|uncle|cousin|grand(?:mother|father|parent|son|daughter)|twin|niece|nephew)s?(?:'s?)?\b|"
+    r"\bsons?(?:'s?)?\b|\brelatives?\b(?! (?:to|increase|decrease|excess)\b)|"
+    r"семейн\w* анамнез\w*|наследствен\w*|\b(?:мат(?:ь|ери|ерью)|мам[аыеу]|от(?:ец|ца|цу|цом)|брат\w*|сестр\w*|"
+    r"сын(?:а|у|ом|овья|е)?|доч(?:ь|ери|ерью)|родственни\w*|бабушк\w*|дедушк\w*|дяд[яиюе]|т[её]т[яиюе])\b|"
+    r"\bана(?:сы|сында|сының|сына|м)\b|\bәке(?:сі|сінде|сінің|м)\b|\b(?:ағ|ін|әпк|сіңл)(?:асы|ісі|есі|ісінде|асында|"
+    r"есінде)\b|\bқарындас\w*|\bқызы(?:нда|ның)?\b|\bтуыс\w*|отбасылық|тұқым қуалау\w*"
+)
+#: words that put what follows as a question, a condition or a test still to come: "Rule out IgA lambda", "If
+#: immunofixation shows an IgA lambda clone", "Should a lambda M-protein be found", "Awaiting serum immunofixation
+#: for lambda", «исключить», «при выявлении», «если», Kazakh «егер» (probe116 D2) - only before the band: "IgG lambda
+#: - awaiting repeat sample" is a band awaiting confirmation (_UNCERTAIN)
+_HYPOTHETICAL = re.compile(
+    r"\b(?:rule out|r/o|to (?:exclude|rule out)|exclude|if|should|whether|in case|unless|awaiting|await(?:s|ed)?|"
+    r"pending|(?:request|order)(?:ed)? for|(?:is|was|been) (?:requested|ordered)|planned|scheduled|hypothetical(?:ly)?|"
+    r"assuming|suppose)\b|"
+    r"исключить|для исключения|\bесли\b|при (?:выявлении|обнаружении|наличии)|в случае|ожида\w*|запрош\w*|"
+    r"назнач\w*|планир\w*|гипотетич\w*|жоққа шығару\w*|\bегер\b|жағдайда|күтілуде|тағайындал\w*|жоспарлан\w*"
+)
+#: ... but not of a band the text has already: "the / this IgA lambda band", «данн\w* полос\w*»
+_KNOWN_BAND = re.compile(
+    r"\b(?:the|this|that|its|known|existing|persistent)\s+(?:(?:small|faint|monoclonal|residual)\s+)?"
+    r"(?:(?:ig|иг)\s*[gamde]\b[\s-]*)?(?:lambda|kappa|λ|κ)?\s*(?:band|paraprotein|m[- ]?(?:protein|spike))"
+)
+#: ... or, anywhere in the sentence, its result still awaited: "IgA лямбда: иммунофиксация нәтижесі күтілуде",
+#: "IgA lambda - result pending", «IgA лямбда: результат ожидается»
+_RESULT_AWAITED = re.compile(
+    r"\b(?:results?|reports?)\s+(?:(?:is|are)\s+)?(?:pending|awaited|to follow|not yet (?:available|back))\b|"
+    r"\b(?:awaiting|pending)\s+(?:the\s+)?(?:results?|reports?)\b|результат\w*\s+ожида\w*|ожида\w*\s+результат\w*|"
+    r"нәтиже\w*\s+күтілуде"
+)
+#: a differential diagnosis lists what is weighed, not what is found: "Differential diagnosis: … vs IgA lambda MGUS",
+#: "DDx: IgA lambda MGUS vs CIDP", «Дифференциальный диагноз: …» (probe116 D4)
+_DIFFERENTIAL = re.compile(
+    r"\bdifferential(?: diagnos[ie]s| dx)?\b|\bd/?dx\b|\bdd\s*:|дифференциальн\w*|\bдифф?\.?\s*диагноз\w*|\bд/д\b|"
+    r"ажыратпалы|дифференциалды"
+)
+#: another's word for it, not verified here: "reportedly", "(reported by another laboratory, unconfirmed)", "the
+#: referral letter quotes", "patient states he was told", «со слов», «в направлении указан», Kazakh «айтуынша»
+#: (probe116 D5, D8) - a doubt, never a band
+_HEARSAY = re.compile(
+    r"\b(?:reportedly|allegedly|supposedly|unconfirmed|unverified|transcribed|hearsay|outside records|"
+    r"not (?:yet |been |independently |otherwise )*verified|(?:letter|report|referral) quotes|quoted (?:in|from|by)|"
+    r"per (?:the )?(?:referral|referring|outside|external) (?:letter|note|lab\w*|report|records?)|referral letter|"
+    r"private (?:lab\w*|clinic)|(?:patient|he|she|they) (?:states?|reports?|says|said|claims?)|(?:was|were) told|"
+    r"according to (?:the )?(?:patient|referral|outside|external|family)|no (?:documentation|records?|report) "
+    r"(?:available|provided|seen)|(?:reported|performed|done) (?:by|at|in) (?:an? |the )?(?:other|another|outside|"
+    r"external|private|referring) )|"
+    r"со слов|по словам|в направлени\w*|по данным (?:направлени|выписк|сторонн|друг|внешн)\w*|не верифицир\w*|"
+    r"неподтвержд\w*|частн\w* (?:лаборатор|клиник)\w*|айтуынша|сөзінше|жолдама\w*|тексерілмеген|расталмаған"
+)
+#: ... unless the sentence confirms it here: "IgA lambda paraprotein reported elsewhere, confirmed in our laboratory"
+_CONFIRMED = re.compile(
+    r"\b(?:confirmed|verified|reproduced)\b|(?<!не )подтвержд[её]н\w*|(?<!не )подтвердил\w*|расталды"
+)
+_CONFIRMED_DENIED = re.compile(r"(?:\b(?:not|never|cannot|can't|un)|n't|\bне)(?:\s+\w+){0,2}\s*$")
+#: a denial of "confirmed": "not confirmed", "could not be confirmed", "not yet verified"
+
+
+def _confirmed_here(words: str) -> bool:
+    """The sentence says the band was confirmed (not "not confirmed", "unconfirmed")."""
+    return any(
+        not _CONFIRMED_DENIED.search(words[max(0, m.start() - 30) : m.start()]) for m in _CONFIRMED.finditer(words)
+    )
+
+
+def _sentences(pieces: list[tuple[str, bool, bool]]) -> list[list[int]]:
+    """The indexes of the clauses of each sentence."""
+    sentences: list[list[int]] = []
+    for index, (_, _, new_sentence) in enumerate(pieces):
+        if new_sentence or not sentences:
+            sentences.append([])
+        sentences[-1].append(index)
+    return sentences
+
+
+def _scope(pieces: list[tuple[str, bool, bool]], members: list[int], cue: int) -> list[int]:
+    """The cue's clause and the clauses a comma joins to it after it: "If immunofixation shows an IgA lambda clone,
+    consider …" (a clause after a semicolon or a bracket is a statement of its own)."""
+    out = [cue]
+    for i in members[members.index(cue) + 1 :]:
+        if not pieces[i][1]:
+            break
+        out.append(i)
+    return out
+
+
+def _first(pieces: list[tuple[str, bool, bool]], members: list[int], cue: re.Pattern[str]) -> int | None:
+    """The first clause of the sentence with the cue."""
+    return next((i for i in members if cue.search(pieces[i][0])), None)
+
+
+def _sentence_kind(pieces: list[tuple[str, bool, bool]], members: list[int]) -> tuple[str, list[int]] | None:
+    """What the sentence does with the bands it names, if it does not assert them of this patient: ("other", its
+    clauses) - a relative's, a condition's, a test to come (no band) -, ("doubt", …) - a differential, hearsay (a
+    possible band) - or ("disowns", …) - a sentence with no band that disowns the result ("Note: transcribed from an
+    outside laboratory report; not verified by our laboratory": probe116 D8)."""
+    words = " ".join(pieces[i][0] for i in members)
+    banded = [i for i in members if _bands(pieces[i][0])]
+    if not banded:
+        return ("disowns", members) if _HEARSAY.search(words) and not _confirmed_here(words) else None
+    if _DIFFERENTIAL.search(words):
+        return "doubt", members
+    if _HEARSAY.search(words) and not _confirmed_here(words):
+        return "doubt", members
+    kind = "doubt" if _UNCERTAIN.search(words) else "other"
+    if _RESULT_AWAITED.search(words) and not _POSITIVE.search(words):
+        return kind, members  # (not "IgG lambda band detected; quantification result pending")
+    for cue_words in (_RELATIVE, _HYPOTHETICAL):
+        cue = _first(pieces, members, cue_words)
+        if cue is None:
+            continue
+        scope = _scope(pieces, members, cue)
+        before = cue_words.search(pieces[cue][0][: _bands_start(pieces[cue][0])]) is not None
+        if cue_words is _HYPOTHETICAL and _KNOWN_BAND.search(" ".join(pieces[i][0] for i in scope)):
+            continue  # a band the text already has: "Request FLC to quantify the IgA lambda band"
+        if (cue_words is _RELATIVE or before or cue not in banded) and set(banded) & set(scope):
+            # a relative anywhere in the clause ("IgG lambda MGUS in his brother"); a condition before the band
+            return (kind if cue_words is _HYPOTHETICAL else "other"), scope
+    return None
+
+
+def _not_asserted(pieces: list[tuple[str, bool, bool]]) -> dict[int, str]:
+    """The clauses whose bands are not asserted of this patient (probe116), each with what they are: "other" (no
+    band: a relative's, a condition's, a test to come), "doubt" (a possible band: a differential, hearsay) or
+    "disowns" (a sentence that disowns the result: against a band stated beside it)."""
+    out: dict[int, str] = {}
+    for members in _sentences(pieces):
+        found = _sentence_kind(pieces, members)
+        if found is not None:
+            out.update(dict.fromkeys(found[1], found[0]))
+    return out
 
 
 def _bands_start(clause: str) -> int:
