@@ -504,18 +504,48 @@ def _another_person(data: dict[str, Any], record: PatientRecord) -> str | None:
     if not isinstance(foci, list):
         raise ResourceError(f"Observation.focus is not a list of References ({type(foci).__name__})")
     for focus in foci:
-        reference = focus.get("reference") if isinstance(focus, dict) else None
-        key = record.index.canonical(reference) if isinstance(reference, str) else None
-        if key and key.split("/", 1)[0] in _PERSON_TYPES and not record.owns(key):  # a merged record's too
-            return key
-        if isinstance(focus, dict) and not reference:
+        if not isinstance(focus, dict):
+            continue
+        reference = focus.get("reference")
+        kind = _focus_type(focus, data, record)
+        if isinstance(reference, str) and reference:
+            key = record.index.canonical(reference)
+            if key and kind in _PERSON_TYPES and not (kind == "Patient" and record.owns(key)):  # a merged record's too
+                return key if key.startswith(f"{kind}/") else f"{kind} {reference}"
+            if kind is None:
+                # an opaque reference (urn:uuid, "#x") to nothing in the input, untyped: what the result is about
+                # cannot be told, and a focus is there only when it is not the patient of record
+                return f"{reference} (not in the input)"
+        elif kind in _PERSON_TYPES - {"Patient"}:
             # no reference, but typed a person ({"type": "FamilyMemberHistory", "display": "mother"}): not this
-            # patient either (a display alone may name a thing, "the bone marrow": kept)
-            kind = focus.get("type")
-            if kind in _PERSON_TYPES:
-                said = focus.get("display")
-                return f"{kind} {said!r}" if isinstance(said, str) else f"a {kind} without a reference"
+            # patient either (a display alone may name a thing, "the bone marrow", and a typed Patient with no
+            # reference may be the subject itself: both kept)
+            said = focus.get("display")
+            return f"{kind} {said!r}" if isinstance(said, str) else f"a {kind} without a reference"
     return None
+
+
+def _focus_type(focus: dict[str, Any], data: dict[str, Any], record: PatientRecord) -> str | None:
+    """The resource type a focus names: by its reference ("FamilyMemberHistory/f1"), the contained resource it
+    points to ("#fmh1"), the Bundle entry of its urn:uuid fullUrl, else its ``type`` (probe117 D3: a relative's
+    record referenced by urn:uuid or contained was read as the patient's)."""
+    reference = focus.get("reference")
+    if isinstance(reference, str) and reference.startswith("#"):
+        inner = record.index.resolve(reference, data)
+        if isinstance(inner, dict) and isinstance(inner.get("resourceType"), str):
+            return inner["resourceType"]
+    elif isinstance(reference, str) and reference:
+        key = record.index.canonical(reference)
+        if key and _TYPED_KEY.match(key):
+            return key.split("/", 1)[0]
+        target = record.index.resolve(reference)
+        if isinstance(target, dict) and isinstance(target.get("resourceType"), str):
+            return target["resourceType"]
+    kind = focus.get("type")
+    return kind if isinstance(kind, str) else None
+
+
+_TYPED_KEY = re.compile(r"^[A-Z][A-Za-z]+/[A-Za-z0-9\-.]{1,64}$")
 
 
 def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:

@@ -73,10 +73,15 @@ def test_a_result_about_another_person_is_reported_and_not_read(mapping):
         [{"reference": "FamilyMemberHistory/mother"}],
         [{"reference": "RelatedPerson/rp1"}],
         [{"type": "FamilyMemberHistory", "display": "mother"}],  # typed, no reference
+        # probe117 D3: the relative's record contained, or by a urn:uuid the input does not hold
+        [{"reference": "#fmh1"}],
+        [{"reference": "urn:uuid:6a1f0c2e-1111-4a3b-9c0d-000000000117"}],
+        [{"reference": "urn:uuid:6a1f0c2e-1111-4a3b-9c0d-000000000117", "type": "FamilyMemberHistory"}],
     ],
 )
 def test_a_focus_on_a_relative_is_another_person(mapping, focus):
-    ex = extract(make_record(vegf(focus=focus, contained=[PLASMA])), mapping)
+    relative = {"resourceType": "FamilyMemberHistory", "id": "fmh1", "status": "completed"}
+    ex = extract(make_record(vegf(focus=focus, contained=[PLASMA, relative])), mapping)
     assert not [f for f in ex.findings if f.topic == "vegf_elevation"]
     assert [e.resource for e in ex.errors] == ["Observation/v1"] and "another person" in ex.errors[0].message
 
@@ -88,10 +93,13 @@ def test_a_focus_on_a_relative_is_another_person(mapping, focus):
         [{"reference": "http://example.org/fhir/Patient/p1"}],  # the subject, absolute
         [{"reference": "Specimen/sp"}],  # a thing, not a person
         [{"display": "the bone marrow"}],  # no reference
+        [{"type": "Patient", "display": "the patient"}],  # typed Patient, no reference: may be the subject
+        [{"reference": "#sp1"}],  # a contained thing
     ],
 )
 def test_a_focus_on_the_patient_or_on_a_thing_keeps_the_result(mapping, focus):
-    assert len(vegf_findings(vegf(focus=focus, contained=[PLASMA]), mapping=mapping)) == 1
+    thing = {"resourceType": "BodyStructure", "id": "sp1", "patient": {"reference": "Patient/p1"}}
+    assert len(vegf_findings(vegf(focus=focus, contained=[PLASMA, thing]), mapping=mapping)) == 1
 
 
 def procedure(code: dict[str, Any], **extra: Any) -> dict[str, Any]:
