@@ -364,7 +364,8 @@ def assess_risk(
                 State.PRESENT,
                 f"no complete response before the transplant {on_day(following)}, more than "
                 f"{cfg.tandem_days:g} days after the one before: a later line (now {cr})",
-                tuple(e.reference for e in asct if e.effective == following),
+                tuple(e.reference for e in asct if e.effective == following)
+                + _cr_evidence(measurements, following - dt.timedelta(days=1), after=response.baseline_date),
             )
         )
     elif cr == "not_evaluable":
@@ -467,7 +468,9 @@ def assess_risk(
                     State.PRESENT,
                     f"no complete response after the transplant{which} before the next {on_day(following)} (the factor "
                     f"is the first transplant's outcome; now {cr})",
-                    _response_evidence(response) + transplants,
+                    # the results before the next transplant, which the outcome is judged on - not the response now
+                    # (probe117 D6: a result after the second transplant was cited, the first one's left out)
+                    _cr_evidence(measurements, following - dt.timedelta(days=1), after=begun) + transplants,
                 )
             )
         elif cr_open and _assessed_after(last, last_asct):
@@ -733,11 +736,16 @@ def _response_evidence(response: ResponseAssessment) -> tuple[str, ...]:
 _CR_RESULTS = ("serum_ife", "urine_ife", "flc_ratio", "serum_m_protein", "bm_plasma_cells")
 
 
-def _cr_evidence(measurements: Sequence[Measurement], day: dt.date) -> tuple[str, ...]:
-    """The results a complete response reached on ``day`` rests on: the newest of each kind up to that day."""
+def _cr_evidence(measurements: Sequence[Measurement], day: dt.date, after: dt.date | None = None) -> tuple[str, ...]:
+    """The results a complete response reached on ``day`` rests on: the newest of each kind up to that day (and,
+    with ``after``, after that day: a transplant's own outcome)."""
     refs = []
     for analyte in _CR_RESULTS:
-        upto = [m for m in measurements if m.analyte == analyte and m.effective and m.effective <= day]
+        upto = [
+            m
+            for m in measurements
+            if m.analyte == analyte and m.effective and m.effective <= day and (after is None or m.effective > after)
+        ]
         if upto:
             refs.append(max(upto, key=lambda m: m.effective).reference)  # type: ignore[arg-type,return-value]
     return tuple(refs)

@@ -1575,6 +1575,8 @@ def _quoted_clauses(pieces: list[tuple[str, bool, bool]], members: list[int]) ->
     if ours is None or (_OWN_CONFIRMS.search(pieces[ours][0]) and not _NEGATED_CLAUSE.search(pieces[ours][0])):
         return {}
     return dict.fromkeys((i for i in members if i < ours), True)
+
+
 # --- probe116: a band named in a sentence that does not assert it of this patient -------------------------------
 #: a relative's disease: "Family history: mother had IgA lambda myeloma", "Father: IgA lambda", «У матери …»,
 #: «Сестра: IgG лямбда», Kazakh «Анасында IgG лямбда» (probe116 D1: each was the patient's clone)

@@ -169,7 +169,9 @@ def test_a_transplant_long_after_the_first_is_a_later_line_for_both_factors():
     # transplant) ended without CR; the first-line factor was "not restaged yet" from the later transplant
     ms = [*RESTAGED_PR, m("serum_m_protein", 4, 700, "g/L")]
     first_line_, after = both(ms, [LENALIDOMIDE, asct(100, "a1"), asct(740, "a2")], d(760))
-    assert first_line_.state is State.PRESENT and first_line_.evidence == ("Procedure/a2",)
+    # the later transplant and the newest results before it, the first line's outcome (thirty-eighth session)
+    assert first_line_.state is State.PRESENT
+    assert first_line_.evidence == ("Observation/serum_m_protein-700", "Procedure/a2")
     assert first_line_.reason == (
         f"no complete response before the transplant on {d(740)}, more than 180 days after the one before: a "
         "later line (now PR)"
@@ -265,3 +267,16 @@ def test_a_cr_factor_cites_the_results_and_the_transplant_it_rests_on():
     )
     assert after.state is State.PRESENT
     assert {"Observation/serum_m_protein--5", "Observation/serum_m_protein-370", "Procedure/a1"} <= set(after.evidence)
+
+
+def test_a_first_transplants_outcome_cites_the_results_before_the_next():
+    # probe117 D6: judged on the first transplant (the next, 200 days later, is a later line), "no CR" cited a result
+    # after the second transplant and not the first one's restaging it rests on
+    ms = [*RESTAGED_PR, m("serum_m_protein", 3, 350, "g/L")]
+    first_line_, after = both(ms, [LENALIDOMIDE, asct(100, "a1"), asct(300, "a2")], d(360))
+    assert after.state is State.PRESENT and "before the next" in after.reason
+    assert "Observation/serum_m_protein-192" in after.evidence and "Procedure/a1" in after.evidence
+    assert "Observation/serum_m_protein-350" not in after.evidence
+    assert first_line_.state is State.PRESENT and "a later line" in first_line_.reason
+    assert {"Observation/serum_m_protein-192", "Procedure/a2"} <= set(first_line_.evidence)
+    assert "Observation/serum_m_protein-350" not in first_line_.evidence

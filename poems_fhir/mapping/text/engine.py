@@ -83,6 +83,8 @@ class Assertion:
     triggers: tuple[str, ...] = ()  # the modifier phrases, for the evidence
     #: withdrawn as another patient's or made in error (probe109 D18): nothing of this patient in any text
     not_this_patient: bool = False
+    #: stated only as "not seen on the previous CT": new, unless the same text denies it today (probe117 D1)
+    new_since_earlier: bool = False
 
     @property
     def label(self) -> str:
@@ -1415,7 +1417,7 @@ class TextEngine:
             # D10); a target only the text as it is names stays
             joined = {a.target for a in results[n + i]}
             results[i] = [a for a in results[i] if a.target not in joined] + results[n + i]
-        return results[:n]
+        return [_denied_today(r) for r in results[:n]]
 
     def _chunk_assertions(self, nlp: Any, chunk: Piece) -> list[Assertion]:
         """The assertions of one candidate sentence."""
@@ -1577,7 +1579,8 @@ class TextEngine:
         if modifier is Modifier.NEGATED and _on_the_earlier_study(
             text[ent.end_char : m.start("closing")], text[m.start("closing") : ent.sent.end_char]
         ):
-            return assertion  # "Pleural effusion - not seen on previous CT.": new, stated
+            # "Pleural effusion - not seen on previous CT.": new, stated - unless the text denies it elsewhere
+            return replace(assertion, new_since_earlier=True)
         if self._own_clause(ent, closing, m.start("closing")):
             return assertion  # "Спленомегалия, асцита и гидроторакса нет"
         return replace(
@@ -1751,6 +1754,7 @@ class TextEngine:
             # comma is the target's own predicate; a denial of another target after the comma is the
             # next clause's ("Castleman disease suspected, not confirmed" stays a denial)
             mods = [m for m in mods if not (_after_comma(m, ent) and _other_target_before(m, ent))]
+        new = any(_not_on_the_earlier_study(m, ent) for m in mods)
         mods = [
             m
             for m in mods
@@ -1784,6 +1788,7 @@ class TextEngine:
             modifiers=frozenset(modifiers),
             triggers=tuple(triggers),
             not_this_patient=any((m.rule.metadata or {}).get(_NOT_THIS_PATIENT) for m in mods),
+            new_since_earlier=new and not modifiers,
         )
 
     def _stated_in_bracket(self, modifier: Any, ent: Any) -> bool:
@@ -2134,6 +2139,30 @@ _PAST_DENIAL = re.compile(
 )
 
 
+#: the rest of the sentence denies the finding today too: "…, still absent", "(still not seen)", "; no ascites now",
+#: «…, в настоящее время также не определяется», «… әлі де анықталмайды»
+_STILL_DENIED = re.compile(
+    r"\b(?:absent|no|not|nor|none|neither|without)\b|n't\b|"
+    r"\b(?:отсутству\w*|нет|не|ни|без|жоқ|емес)\b|[^\W\d_]+(?:майды|мейді|байды|бейді|пайды|пейді|маған|меген)\b",
+    re.IGNORECASE,
+)
+
+
+def _denied_today(assertions: list[Assertion]) -> list[Assertion]:
+    """A finding stated only as "not seen on the previous CT" is no new finding where the same text denies it
+    elsewhere: "Pleural effusion - not seen on previous CT.⏎No pleural effusion on the current study." (probe117
+    D1: the first line made it present)."""
+    denied = {a.target for a in assertions if a.label == "negated"}
+    if not denied or not any(a.new_since_earlier for a in assertions):
+        return assertions
+    return [
+        replace(a, modifiers=frozenset({Modifier.NEGATED}), triggers=(*a.triggers, "denied elsewhere in the text"))
+        if a.new_since_earlier and a.target in denied
+        else a
+        for a in assertions
+    ]
+
+
 def _not_on_the_earlier_study(modifier: Any, ent: Any) -> bool:
     """The denial ``modifier`` after the finding says the finding was not seen on an earlier examination (ConText's
     reading; `_on_the_earlier_study` says when)."""
@@ -2160,6 +2189,10 @@ def _on_the_earlier_study(lead: str, rest: str) -> bool:
         return False
     stop = re.search(r"[.;,()\n]", rest)
     clause = (rest[: stop.start()] if stop else rest).lstrip(_SPAN_TAIL + ",:")
+    if stop and _STILL_DENIED.search(re.split(r"[.;,()\n]", rest[stop.start() + 1 :], maxsplit=1)[0]):
+        # the next clause denies it today: "Ascites - not seen on previous CT, still absent." (probe117 D1: read as
+        # new); only the next one ("…, now small, no pleural effusion" denies another finding)
+        return False
     said = _NOT_ON_EARLIER.match(clause) or (_NOT_SEEN.match(clause) if before.group("previously") else None)
     if said is not None:  # its own "present" is no "present examination"
         return _THIS_EXAM.search(lead + " " + clause[said.end() :]) is None
