@@ -120,9 +120,10 @@ class VegfResponse:
     #: a progression's nadir, which the rise is measured from: shown instead of the baseline, which may be
     #: higher than the latest (probe41: "VEGF rising 850 -> 420")
     nadir: Point | None = None
-    #: the newest follow-up VEGF of another specimen type when none of the baseline's own type followed: a
-    #: restaging all the same, shown and cited, never compared (probe108 D2: the report said "No restaging"
-    #: and gave no reason beside a plasma VEGF after a serum baseline)
+    #: the newest follow-up VEGF of another specimen type when none of the baseline's own type followed, or when
+    #: it is newer than the baseline type's last follow-up: a restaging all the same, shown and cited, never
+    #: compared (probe108 D2: the report said "No restaging" and gave no reason beside a plasma VEGF after a serum
+    #: baseline)
     unpaired: Point | None = None
     unpaired_specimen: str | None = None
 
@@ -1278,7 +1279,19 @@ def vegf_response(
         reason = f"VEGF {base} -> {last} pg/mL, not normalised"
     else:
         reason = f"VEGF {base} -> {last} pg/mL"
-    return VegfResponse(category, reason + caveat, baseline.specimen, *points, nadir=low)
+    # a newer VEGF of the type the laboratory switched to, no progression of its own: shown and cited beside the
+    # response, never compared with it (probe117: "complete" from an older serum value, the newest plasma above the
+    # plasma cut-off said nowhere)
+    newer = switched[-1] if switched else None
+    return VegfResponse(
+        category,
+        reason + caveat,
+        baseline.specimen,
+        *points,
+        nadir=low,
+        unpaired=_point(newer) if newer else None,
+        unpaired_specimen=newer.specimen if newer else None,
+    )
 
 
 def _switched_series(series: Sequence[Measurement], baseline: Measurement, last_own: Measurement) -> list[Measurement]:

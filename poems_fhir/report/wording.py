@@ -665,12 +665,17 @@ def vegf_change_text(t: Translator, v: Any) -> str:
     """A VEGF response's values: a progression from its nadir ("nadir 250 pg/mL on … → 600 pg/mL on …"),
     whose rise the category is; a follow-up in another specimen beside the baseline, each with its
     specimen and never with an arrow (they are not compared); anything else from its baseline."""
-    if getattr(v, "unpaired", None) is not None and v.baseline is not None:
+    unpaired = getattr(v, "unpaired", None) is not None and v.baseline is not None
+    if unpaired and v.latest is None:
         return unpaired_vegf_text(t, v)
     nadir = getattr(v, "nadir", None)
-    if nadir is not None:
-        return t._("nadir") + " " + change_text(t, nadir, v.latest)
-    return change_text(t, v.baseline, v.latest)
+    shown = (
+        t._("nadir") + " " + change_text(t, nadir, v.latest)
+        if nadir is not None
+        else change_text(t, v.baseline, v.latest)
+    )
+    # a newer value of the type the laboratory switched to, beside the compared pair (not compared with it)
+    return shown + ("; " + unpaired_vegf_text(t, v) if unpaired else "")
 
 
 def _specimen(t: Translator, name: str | None) -> str:

@@ -38,3 +38,19 @@ def test_the_baseline_type_measured_last_decides_again():
 def test_one_value_of_the_other_type_is_no_series():
     v = response(*BASE, vegf(600, 320, "plasma")).vegf
     assert v.category == "complete"
+
+
+def test_a_newer_value_of_the_other_type_is_shown_beside_the_response():
+    # probe117: "complete" from the serum pair while the newest VEGF, plasma 600 pg/mL, was said nowhere
+    from poems_fhir.i18n import translator
+    from poems_fhir.report.wording import vegf_change_text
+
+    v = response(*BASE, vegf(600, 320, "plasma")).vegf
+    assert v.category == "complete" and v.latest is not None and v.latest.reference == "Observation/vegf100"
+    assert v.unpaired is not None and v.unpaired.reference == "Observation/vegf320" and v.unpaired_specimen == "plasma"
+    text = vegf_change_text(translator("en"), v)
+    assert text.startswith("3,000 pg/mL on ") and "→ 900 pg/mL" in text  # the compared pair, still
+    assert "plasma 600 pg/mL on Nov 30, 2024: serum and plasma values are not comparable" in text
+    # an older value of the other type is no newer restaging: nothing beside the pair
+    v = response(vegf(3000, -10, "serum"), vegf(150, 50, "plasma"), vegf(900, 100, "serum")).vegf
+    assert v.category == "complete" and v.unpaired is None
