@@ -311,9 +311,11 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
         return
     details = {f.evidence.reference: set(f.evidence.supporting) for f in out.findings if f.evidence.supporting}
     kept = coded_wins(out.findings + added, details)[len(out.findings) :]
-    affirmed = frozenset((f.evidence.reference, part_of(f)) for f in added if f.state is State.PRESENT)
-    # sources that disagree: a Condition and the report it cites, two study reports of one day (probe114 i10, D5)
-    out.findings[:] = disagreements(self_conflicts(out.findings + kept, affirmed), affirmed)
+    stated = [f for f in added if f.state is State.PRESENT]
+    affirmed = frozenset((f.evidence.reference, part_of(f)) for f in stated)
+    # sources that disagree: a Condition and the report it cites, two study reports of one day (probe114 i10, D5;
+    # a Condition's stating reports, also where it overruled their words, are its support: probe118 D9)
+    out.findings[:] = disagreements(self_conflicts(out.findings + kept, affirmed), affirmed, stated)
     versions = {r.ref: (r.data.get("meta") or {}).get("versionId") for r in record.resources if r.ref}
     for f in kept:
         if f.evidence.reference in versions:

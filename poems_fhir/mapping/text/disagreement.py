@@ -13,6 +13,7 @@ source, still makes the criterion present (present at any time): only the findin
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ...criteria.model import Criterion, Finding, State, Strength
@@ -22,11 +23,21 @@ from .sites import told_apart
 _CLONE = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
 
 
-def disagreements(findings: list[Finding], affirmed: frozenset[tuple[str, tuple[str, str | None]]]) -> list[Finding]:
+def disagreements(
+    findings: list[Finding],
+    affirmed: frozenset[tuple[str, tuple[str, str | None]]],
+    stated: Sequence[Finding] = (),
+) -> list[Finding]:
     """Both rules of this module over one patient's findings. ``affirmed``: (report, part) of every report whose
     words also state the finding - its denial is of one place or of another time, not of the finding
-    ("Sclerotic lesion in L2. No sclerotic lesions in the skull.")."""
-    return same_day_studies(cited_denials(findings, affirmed), affirmed)
+    ("Sclerotic lesion in L2. No sclerotic lesions in the skull."). ``stated``: those reports' findings (present),
+    also where a Condition citing them overruled them (coded_wins) - a Condition's support and its day."""
+    return same_day_studies(cited_denials(findings, affirmed, stated), affirmed)
+
+
+def _parts(f: Finding) -> tuple[str, ...]:
+    """The named parts of a finding's component ("liver+spleen": two), in its order; () when it names none."""
+    return tuple(p for p in (f.component or "").split("+") if p)
 
 
 def _same_part(a: Finding, b: Finding) -> bool:
@@ -36,7 +47,22 @@ def _same_part(a: Finding, b: Finding) -> bool:
         return False
     if part_a == part_b:
         return True
-    return bool(a.component and b.component and set(a.component.split("+")) & set(b.component.split("+")))
+    return bool(set(_parts(a)) & set(_parts(b)))
+
+
+def _split(f: Finding, against: list[Finding]) -> tuple[Finding | None, Finding]:
+    """A finding of several parts denied of some only: (the undisputed parts as they were, the disputed ones) -
+    "Hepatosplenomegaly." beside a same-day "No splenomegaly." leaves the liver present (probe118 D7, D8): the
+    conflict is of the part both speak of, never of the parts only one does. (None, f) when every part is disputed
+    or the finding names no parts, or a denial names none (a generic denial speaks for every part)."""
+    own = _parts(f)
+    if len(own) < 2 or any(not _parts(d) for d in against):
+        return None, f
+    disputed = {p for d in against for p in _parts(d)}
+    rest = tuple(p for p in own if p not in disputed)
+    if not rest or len(rest) == len(own):
+        return None, f
+    return replace(f, component="+".join(rest)), replace(f, component="+".join(p for p in own if p in disputed))
 
 
 def _report_denial(f: Finding, affirmed: frozenset[tuple[str, tuple[str, str | None]]]) -> bool:
@@ -53,34 +79,64 @@ def _report_denial(f: Finding, affirmed: frozenset[tuple[str, tuple[str, str | N
 
 
 def cited_denials(
-    findings: list[Finding], affirmed: frozenset[tuple[str, tuple[str, str | None]]] = frozenset()
+    findings: list[Finding],
+    affirmed: frozenset[tuple[str, tuple[str, str | None]]] = frozenset(),
+    stated: Sequence[Finding] = (),
 ) -> list[Finding]:
     """A Condition stating a finding whose cited report denies the same part becomes indeterminate, the
     report in its context (cited): the clinician's code does not silence its own evidence (probe114 i10:
-    a confirmed splenomegaly citing a CT "No splenomegaly." was present, the CT not cited)."""
+    a confirmed splenomegaly citing a CT "No splenomegaly." was present, the CT not cited).
+
+    Per part: a "hepatosplenomegaly" citing "No splenomegaly." stays present for the liver (probe118 D8). A
+    Condition that also cites a report stating the finding is supported: a denial of another day is an ordinary
+    report of that day, judged as it would be without the Condition (probe118 D9: a CT "Splenomegaly 16 cm." and
+    a later ultrasound "No splenomegaly." - present at any time); only a denial of the stating report's own day,
+    nothing telling their sites apart, is a conflict."""
     denials = [f for f in findings if _report_denial(f, affirmed)]
     if not denials:
         return findings
-    out = []
+    out: list[Finding] = []
     for f in findings:
+        cited = set(f.evidence.supporting)
         against = (
-            [d for d in denials if d.evidence.reference in f.evidence.supporting and _same_part(f, d)]
+            [d for d in denials if d.evidence.reference in cited and _same_part(f, d)]
             if f.is_assertion and not f.from_text and f.state is State.PRESENT
             else []
         )
+        rest, disputed = _split(f, against) if against else (None, f)
+        support = [
+            s for s in stated if s.state is State.PRESENT and s.evidence.reference in cited and _same_part(disputed, s)
+        ]
+        if support:
+            # the Condition's own statement stands on each stating report not denied on its own day
+            disputes = {id(s): [d for d in against if _disputes(d, s)] for s in support}
+            against = [] if any(not ds for ds in disputes.values()) else [d for ds in disputes.values() for d in ds]
+            against = list({id(d): d for d in against}.values())
         if not against:
             out.append(f)
             continue
         said = ", ".join(d.evidence.summary for d in against)
+        out += [rest] if rest is not None else []
         out.append(
             replace(
-                f,
+                disputed,
                 state=State.INDETERMINATE,
                 note=f"conflicting: {f.evidence.summary} is recorded and its own cited evidence denies it ({said})",
                 context=f.context + tuple(d.evidence for d in against),
             )
         )
     return out
+
+
+def _disputes(denial: Finding, statement: Finding) -> bool:
+    """A report's denial of a part that another report states on the same day, nothing telling their sites apart."""
+    return (
+        denial.effective is not None
+        and denial.effective == statement.effective
+        and denial.evidence.reference != statement.evidence.reference
+        and _same_part(statement, denial)
+        and not (statement.site is not None and denial.site is not None and told_apart(statement.site, denial.site))
+    )
 
 
 def _study(f: Finding) -> bool:
@@ -102,10 +158,16 @@ def same_day_studies(
     ]
     if not denials:
         return findings
-    out = []
+    out: list[Finding] = []
     for f in findings:
         against = _same_day_denials(f, denials) if _study(f) and f.state is State.PRESENT else []
-        out.append(_judged(f, against) if against else f)
+        if not against:
+            out.append(f)
+            continue
+        rest, disputed = _split(f, against)
+        judged = _judged(disputed, against)
+        # the parts no denial speaks of stay as they were (probe118 D7: the liver of "Hepatosplenomegaly.")
+        out += [rest, judged] if rest is not None and judged.state is State.INDETERMINATE else [_judged(f, against)]
     return out
 
 
