@@ -1,6 +1,7 @@
-"""Sources that disagree, per criterion part (fix118b; probe118 D7-D9): a same-day denial of one organ is no
-denial of the other organ a report states; a Condition is supported by a cited report that states its finding,
-a later denial being an ordinary later report.
+"""Sources that disagree, per criterion part and per place (fix118b; probe118 D7-D12): a same-day denial of one
+organ is no denial of the other organ a report states; a Condition is supported by a cited report that states
+its finding, a later denial being an ordinary later report; places in a report's name tell two biopsies apart; a
+denial of a wider place covers the places inside it; one spleen is one spleen, whatever the study's field.
 
 criteria.md §3.3: INDETERMINATE for conflicting evidence; a finding present at any time counts; organomegaly is
 present when any of its parts is. Fixtures are whole FHIR resources as an EHR sends them, English and Russian."""
@@ -11,9 +12,11 @@ from typing import Any
 
 from poems_fhir.criteria.model import State
 from tests.mapping.test_disagreeing_sources116 import (
+    CASTLEMAN,
     DAY,
     ICD10,
     ORGANOMEGALY,
+    SCLEROTIC,
     SPLENOMEGALY,
     cited,
     condition,
@@ -92,6 +95,87 @@ def test_a_condition_citing_a_stating_and_a_same_day_denying_report_is_still_a_c
     ct = report("ct", "CT abdomen", "Splenomegaly 16 cm.")
     us = report("us", "Ultrasound abdomen", "No splenomegaly.", section="US")
     r = result(mapping, ORGANOMEGALY, ct, us, citing("c1", SPLENOMEGALY, "DiagnosticReport/ct", "DiagnosticReport/us"))
+    assert r.state is State.INDETERMINATE
+
+
+# ---------------------------------------------------------------- places in a report's name (D10)
+
+
+def test_places_in_biopsy_report_names_tell_two_same_day_nodes_apart(mapping):
+    r = result(
+        mapping,
+        CASTLEMAN,
+        report("h1", "Lymph node biopsy, right axilla", "Castleman disease, hyaline vascular type.", section="PAT"),
+        report(
+            "h2",
+            "Lymph node biopsy, left inguinal",
+            "Reactive lymph node; no features of Castleman disease.",
+            section="PAT",
+        ),
+    )
+    assert r.state is State.PRESENT
+
+
+def test_places_in_russian_biopsy_report_names_tell_two_same_day_nodes_apart(mapping):
+    r = result(
+        mapping,
+        CASTLEMAN,
+        report(
+            "h1",
+            "Биопсия лимфоузла, правая подмышечная область",
+            "Болезнь Кастлемана, гиалиново-васкулярный вариант.",
+            section="PAT",
+        ),
+        report(
+            "h2",
+            "Биопсия лимфоузла, левая паховая область",
+            "Реактивная гиперплазия лимфоузла, признаков болезни Кастлемана нет.",
+            section="PAT",
+        ),
+    )
+    assert r.state is State.PRESENT
+
+
+# ---------------------------------------------------------------- a wider place, one organ (D11, D12)
+
+
+def test_a_denial_of_the_pelvis_covers_a_lesion_of_the_iliac_bone_the_same_day(mapping):
+    r = result(
+        mapping,
+        SCLEROTIC,
+        report("ct", "CT", "Sclerotic lesion in the left iliac bone."),
+        report("mri", "MRI", "No sclerotic lesions in the pelvis."),
+    )
+    assert r.state is State.INDETERMINATE
+
+
+def test_a_russian_denial_of_the_spine_covers_a_lesion_of_l3_the_same_day(mapping):
+    r = result(
+        mapping,
+        SCLEROTIC,
+        report("ct", "КТ", "Склеротический очаг в теле L3 позвонка."),
+        report("mri", "МРТ", "Склеротических очагов в позвоночнике не выявлено."),
+    )
+    assert r.state is State.INDETERMINATE
+
+
+def test_a_whole_body_splenomegaly_and_a_same_day_abdominal_ct_denying_it_are_a_conflict(mapping):
+    r = result(
+        mapping,
+        ORGANOMEGALY,
+        report("pet", "PET-CT", "Splenomegaly 17 cm."),
+        report("ct", "CT abdomen", "No splenomegaly."),
+    )
+    assert r.state is State.INDETERMINATE
+
+
+def test_a_denial_naming_the_axilla_covers_a_whole_body_axillary_statement(mapping):
+    r = result(
+        mapping,
+        ORGANOMEGALY,
+        report("pet", "PET-CT", "FDG-avid axillary lymphadenopathy."),
+        report("ct", "CT neck and chest", "No cervical or axillary lymphadenopathy."),
+    )
     assert r.state is State.INDETERMINATE
 
 

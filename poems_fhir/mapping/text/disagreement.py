@@ -135,7 +135,11 @@ def _disputes(denial: Finding, statement: Finding) -> bool:
         and denial.effective == statement.effective
         and denial.evidence.reference != statement.evidence.reference
         and _same_part(statement, denial)
-        and not (statement.site is not None and denial.site is not None and told_apart(statement.site, denial.site))
+        and not (
+            statement.site is not None
+            and denial.site is not None
+            and told_apart(statement.site, denial.site, _parts(statement))
+        )
     )
 
 
@@ -185,7 +189,7 @@ def _same_day_denials(f: Finding, denials: list[Finding]) -> list[Finding]:
 
 def _judged(f: Finding, against: list[Finding]) -> Finding:
     site = f.site
-    same = [d for d in against if site is not None and d.site is not None and not told_apart(site, d.site)]
+    same = [d for d in against if site is not None and d.site is not None and not told_apart(site, d.site, _parts(f))]
     if same:
         said = ", ".join(d.evidence.summary for d in same)
         return replace(

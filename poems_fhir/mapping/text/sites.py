@@ -81,19 +81,63 @@ def places_in(sentence: str) -> frozenset[str]:
     return frozenset(named)
 
 
+#: places that are also regions of a study's name ("CT chest, abdomen and pelvis"): its field says them
+_REGION_PLACES = frozenset({"neck", "pelvis"})
+
+#: sides: a place named with one ("left axilla") is another place than the same named with the other
+_SIDES = frozenset({"left", "right"})
+
+#: places inside a wider one: a denial of the wider place covers them (probe118 D11: "No sclerotic lesions in the
+#: pelvis." covers "the left iliac bone", "...in the spine." covers "T10")
+_WITHIN: dict[str, frozenset[str]] = {"iliac": frozenset({"pelvis"}), "sacrum": frozenset({"pelvis", "spine"})}
+
+#: the region of a single organ: a study of that region sees all of it (probe118 D12: one spleen)
+_ORGAN_REGION = {"liver": "abdomen", "spleen": "abdomen"}
+
+
 def site_of(name: str, sentence: str, specimens: tuple[str, ...], located: bool) -> Site:
-    return Site(field_of(name), places_in(sentence), located, frozenset(specimens))
+    """The site of a study's finding: the regions its name covers, the places its sentence names and those its
+    name names (probe118 D10: "Lymph node biopsy, right axilla" beside "Lymph node biopsy, left inguinal")."""
+    places = places_in(sentence) | (places_in(name) - _REGION_PLACES)
+    return Site(field_of(name), places, located, frozenset(specimens))
 
 
-def told_apart(stated: Site, denied: Site) -> bool:
+def _within(place: str) -> frozenset[str]:
+    if re.fullmatch(r"[ctls]\d{1,2}", place):  # a vertebra by its level
+        return frozenset({"spine"})
+    return _WITHIN.get(place, frozenset())
+
+
+def _covered(stated: frozenset[str], denied: frozenset[str]) -> bool:
+    """Whether the places a denial names include every place a statement names: the same place, a wider one
+    that holds it (the pelvis an iliac bone), and no other side."""
+    if not stated:
+        return False
+    sides_s, sides_d = stated & _SIDES, denied & _SIDES
+    if sides_s and sides_d and not sides_s <= sides_d:
+        return False
+    regions_s, regions_d = stated - _SIDES, denied - _SIDES
+    if not regions_s:
+        return stated <= denied
+    return all(p in regions_d or _within(p) & regions_d for p in regions_s)
+
+
+def told_apart(stated: Site, denied: Site, organs: tuple[str, ...] = ()) -> bool:
     """Whether a denial can speak of another site than a statement of the same day: other specimens, a
     study field that does not cover the statement's, or a denial limited to places the statement does not name
     ("No lymphadenopathy in the neck." beside "Axillary nodes enlarged."). A denial of the whole field covers
-    any place in it ("No sclerotic bone lesions." beside "Sclerotic lesion in T10.", probe114 D5)."""
+    any place in it ("No sclerotic bone lesions." beside "Sclerotic lesion in T10.", probe114 D5), a denial
+    naming the statement's place (or a wider one holding it) covers it whatever the fields (probe118 D11, D12),
+    and a statement of single organs (``organs``: "spleen") was seen in their region, whatever the field of
+    the study that saw them (a PET-CT's spleen and an abdominal CT's, probe118 D12)."""
     if stated.specimens and denied.specimens and stated.specimens.isdisjoint(denied.specimens):
         return True
-    if stated.field and denied.field and "whole" not in denied.field and not stated.field <= denied.field:
+    if denied.places and _covered(stated.places, denied.places):
+        return False
+    regions = {_ORGAN_REGION.get(o) for o in organs}
+    field = frozenset(regions) if organs and None not in regions and stated.field else stated.field
+    if field and denied.field and "whole" not in denied.field and not field <= denied.field:
         return True
     if denied.located or denied.places:
-        return not (stated.places and stated.places <= denied.places)
+        return not _covered(stated.places, denied.places)
     return False
