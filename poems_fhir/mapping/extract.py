@@ -309,17 +309,27 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
     added = [f for job, assertions in zip(jobs, results, strict=True) for f in job_findings(job, assertions, mapping)]
     if not added:
         return
-    details = {f.evidence.reference: set(f.evidence.supporting) for f in out.findings if f.evidence.supporting}
+    # a Condition's evidence.detail as this project names references (a fullUrl cites "DiagnosticReport/x", probe118 D13)
+    details = {
+        f.evidence.reference: {_cited_key(record, r) for r in f.evidence.supporting}
+        for f in out.findings
+        if f.evidence.supporting
+    }
     kept = coded_wins(out.findings + added, details)[len(out.findings) :]
     stated = [f for f in added if f.state is State.PRESENT]
     affirmed = frozenset((f.evidence.reference, part_of(f)) for f in stated)
     # sources that disagree: a Condition and the report it cites, two study reports of one day (probe114 i10, D5;
     # a Condition's stating reports, also where it overruled their words, are its support: probe118 D9)
-    out.findings[:] = disagreements(self_conflicts(out.findings + kept, affirmed), affirmed, stated)
+    out.findings[:] = disagreements(self_conflicts(out.findings + kept, affirmed), affirmed, stated, details)
     versions = {r.ref: (r.data.get("meta") or {}).get("versionId") for r in record.resources if r.ref}
     for f in kept:
         if f.evidence.reference in versions:
             out.used[f.evidence.reference] = versions[f.evidence.reference]
+
+
+def _cited_key(record: PatientRecord, reference: str) -> str:
+    """A cited reference as the findings name the resource ("https://…/DiagnosticReport/x" -> "DiagnosticReport/x")."""
+    return reference if reference.startswith("#") else record.index.canonical(reference) or reference
 
 
 #: characters of all one patient's texts the engine reads (the texts that can matter, in reading order):

@@ -1,7 +1,8 @@
-"""Sources that disagree, per criterion part and per place (fix118b; probe118 D7-D12): a same-day denial of one
+"""Sources that disagree, per criterion part and per place (fix118b; probe118 D7-D13): a same-day denial of one
 organ is no denial of the other organ a report states; a Condition is supported by a cited report that states
 its finding, a later denial being an ordinary later report; places in a report's name tell two biopsies apart; a
-denial of a wider place covers the places inside it; one spleen is one spleen, whatever the study's field.
+denial of a wider place covers the places inside it; one spleen is one spleen, whatever the study's field; a
+Condition citing its report by full URL cites it.
 
 criteria.md §3.3: INDETERMINATE for conflicting evidence; a finding present at any time counts; organomegaly is
 present when any of its parts is. Fixtures are whole FHIR resources as an EHR sends them, English and Russian."""
@@ -177,6 +178,17 @@ def test_a_denial_naming_the_axilla_covers_a_whole_body_axillary_statement(mappi
         report("ct", "CT neck and chest", "No cervical or axillary lymphadenopathy."),
     )
     assert r.state is State.INDETERMINATE
+
+
+# ---------------------------------------------------------------- a cited report by full URL (D13)
+
+
+def test_a_condition_citing_its_denying_report_by_full_url_is_a_conflict(mapping):
+    ct = report("ct", "CT abdomen", "Liver normal size. No splenomegaly.")
+    c = citing("c1", SPLENOMEGALY, "https://ehr.example.org/fhir/DiagnosticReport/ct")
+    r = result(mapping, ORGANOMEGALY, ct, c)
+    assert r.state is State.INDETERMINATE
+    assert {"Condition/c1", "DiagnosticReport/ct"} <= cited(r)
 
 
 def test_a_report_of_another_day_is_no_conflict_of_the_parts(mapping):

@@ -13,7 +13,7 @@ source, still makes the criterion present (present at any time): only the findin
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from ...criteria.model import Criterion, Finding, State, Strength
@@ -27,12 +27,14 @@ def disagreements(
     findings: list[Finding],
     affirmed: frozenset[tuple[str, tuple[str, str | None]]],
     stated: Sequence[Finding] = (),
+    cites: Mapping[str, set[str]] | None = None,
 ) -> list[Finding]:
     """Both rules of this module over one patient's findings. ``affirmed``: (report, part) of every report whose
     words also state the finding - its denial is of one place or of another time, not of the finding
     ("Sclerotic lesion in L2. No sclerotic lesions in the skull."). ``stated``: those reports' findings (present),
-    also where a Condition citing them overruled them (coded_wins) - a Condition's support and its day."""
-    return same_day_studies(cited_denials(findings, affirmed, stated), affirmed)
+    also where a Condition citing them overruled them (coded_wins) - a Condition's support and its day. ``cites``:
+    a Condition's reference -> the references it cites, canonical (else its evidence.supporting as written)."""
+    return same_day_studies(cited_denials(findings, affirmed, stated, cites), affirmed)
 
 
 def _parts(f: Finding) -> tuple[str, ...]:
@@ -82,6 +84,7 @@ def cited_denials(
     findings: list[Finding],
     affirmed: frozenset[tuple[str, tuple[str, str | None]]] = frozenset(),
     stated: Sequence[Finding] = (),
+    cites: Mapping[str, set[str]] | None = None,
 ) -> list[Finding]:
     """A Condition stating a finding whose cited report denies the same part becomes indeterminate, the
     report in its context (cited): the clinician's code does not silence its own evidence (probe114 i10:
@@ -97,7 +100,7 @@ def cited_denials(
         return findings
     out: list[Finding] = []
     for f in findings:
-        cited = set(f.evidence.supporting)
+        cited = (cites or {}).get(f.evidence.reference) or set(f.evidence.supporting)
         against = (
             [d for d in denials if d.evidence.reference in cited and _same_part(f, d)]
             if f.is_assertion and not f.from_text and f.state is State.PRESENT
