@@ -979,13 +979,14 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
     said = _ANTI.sub(" ", t)
     fields = not _TESTED_DENIED[tested].search(said)  # _unsaid: the other specimen's sub-field denial set aside
     pieces = _withdrawn_after_a_dash(_clauses(said), tested, fields)
-    quoted = _quoted_sentences(pieces)
-    unasserted = _not_asserted(pieces)
+    named = [_bands(clause) for clause, _, _ in pieces]  # each clause's bands, read once (linear work)
+    quoted = _quoted_sentences(pieces, named)
+    unasserted = _not_asserted(pieces, named)
     for index, (clause, after_comma, new_sentence) in enumerate(pieces):
         if index in unasserted:
             # a relative's, a condition's, a differential's or hearsay (probe116)
             if unasserted[index] == "doubt":
-                possible += [b for b in _bands(clause) if b not in possible]
+                possible += [b for b in named[index] if b not in possible]
             elif unasserted[index] == "disowns":
                 whole_negatives.append((index, clause))
             previous, denied_list = [], False
@@ -993,12 +994,12 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
         if index in quoted:
             # another lab's or another patient's result quoted beside this one's (probe107 D6/D7)
             if quoted[index]:
-                earlier += [b for b in _bands(clause) if b not in earlier]
+                earlier += [b for b in named[index] if b not in earlier]
             previous, denied_list = [], False  # (a list pending before it is this result's, kept)
             continue
         mention = mention and not new_sentence
         caveat = (caveat and not new_sentence) or bool(_CAVEAT.search(clause))
-        clause_bands = _bands(clause)
+        clause_bands = list(named[index])
         if _PANEL.search(clause):  # "antisera IgG, IgA ...", "IgG, IgA ... and lambda antisera": the panel
             clause_bands, pending, panel = [], [], True
         elif panel and (
@@ -1516,7 +1517,7 @@ _THEN_CELL = re.compile(
 _YEAR_ABBREVIATED = re.compile(r"\s*(?:(?:в|на|с|от|за|до)\s+)?(?:\d{1,2}\.\d{1,2}\.)?(?:19|20)\d\d\s*гг?\s*")
 
 
-def _quoted_sentences(pieces: list[tuple[str, bool, bool]]) -> dict[int, bool]:
+def _quoted_sentences(pieces: list[tuple[str, bool, bool]], named: list[list[Band]]) -> dict[int, bool]:
     """The clauses of sentences that quote another result beside this one's, each with whether its bands count as an
     earlier band: another laboratory's or an earlier report's (True: "Outside lab reported IgG lambda", a band found at
     any time) or another patient's (False: never this patient's). Only where another sentence gives this result;
@@ -1528,11 +1529,11 @@ def _quoted_sentences(pieces: list[tuple[str, bool, bool]]) -> dict[int, bool]:
         sentences[-1].append(index)
     own = [s for s in sentences if any(pieces[i][0].strip() for i in s)]
     if len(own) < 2:
-        return _quoted_clauses(pieces, own[0]) if own else {}
+        return _quoted_clauses(pieces, named, own[0]) if own else {}
     out: dict[int, bool] = {}
     for members in own:
         words = " ".join(pieces[i][0] for i in members)
-        first_band = next((i for i in members if _bands(pieces[i][0])), None)
+        first_band = next((i for i in members if named[i]), None)
         if _ANOTHER_PATIENT.search(words) and first_band is not None:
             out.update(dict.fromkeys(members, False))
             continue
@@ -1555,13 +1556,15 @@ _OWN_LAB = re.compile(
 _OWN_CONFIRMS = re.compile(r"\bconfirm\w*|подтвер\w*|расталды|расталған")
 
 
-def _quoted_clauses(pieces: list[tuple[str, bool, bool]], members: list[int]) -> dict[int, bool]:
+def _quoted_clauses(
+    pieces: list[tuple[str, bool, bool]], named: list[list[Band]], members: list[int]
+) -> dict[int, bool]:
     """In a result of one sentence, the clauses that quote another laboratory's band before a later clause that
     gives this laboratory's own result in its words, not confirming it: "Referring laboratory reported IgG lambda;
     not reproduced in our laboratory.", "Outside lab reported IgG lambda; our result: negative." - an earlier band
     (True), as in two sentences (fix116b: the second read as today's band beside a negative, present). "Referring
     lab reported IgG lambda; confirmed in our laboratory." keeps the band (today's too)."""
-    first_band = next((i for i in members if _bands(pieces[i][0])), None)
+    first_band = next((i for i in members if named[i]), None)
     if first_band is None:
         return {}
     cue = next((i for i in members if _ANOTHER_LAB.search(pieces[i][0])), None)
@@ -1569,9 +1572,7 @@ def _quoted_clauses(pieces: list[tuple[str, bool, bool]], members: list[int]) ->
         return {}
     if cue == first_band and not _ANOTHER_LAB.search(pieces[first_band][0][: _bands_start(pieces[first_band][0])]):
         return {}  # "IgA lambda - referring lab result confirmed": the band is named before the quote
-    ours = next(
-        (i for i in members if i > first_band and _OWN_LAB.search(pieces[i][0]) and not _bands(pieces[i][0])), None
-    )
+    ours = next((i for i in members if i > first_band and _OWN_LAB.search(pieces[i][0]) and not named[i]), None)
     if ours is None or (_OWN_CONFIRMS.search(pieces[ours][0]) and not _NEGATED_CLAUSE.search(pieces[ours][0])):
         return {}
     return dict.fromkeys((i for i in members if i < ours), True)
@@ -1673,13 +1674,15 @@ def _first(pieces: list[tuple[str, bool, bool]], members: list[int], cue: re.Pat
     return next((i for i in members if cue.search(pieces[i][0])), None)
 
 
-def _sentence_kind(pieces: list[tuple[str, bool, bool]], members: list[int]) -> tuple[str, list[int]] | None:
+def _sentence_kind(
+    pieces: list[tuple[str, bool, bool]], members: list[int], named: list[list[Band]]
+) -> tuple[str, list[int]] | None:
     """What the sentence does with the bands it names, if it does not assert them of this patient: ("other", its
     clauses) - a relative's, a condition's, a test to come (no band) -, ("doubt", …) - a differential, hearsay (a
     possible band) - or ("disowns", …) - a sentence with no band that disowns the result ("Note: transcribed from an
     outside laboratory report; not verified by our laboratory": probe116 D8)."""
     words = " ".join(pieces[i][0] for i in members)
-    banded = [i for i in members if _bands(pieces[i][0])]
+    banded = [i for i in members if named[i]]
     if not banded:
         return ("disowns", members) if _HEARSAY.search(words) and not _confirmed_here(words) else None
     if _DIFFERENTIAL.search(words):
@@ -1703,13 +1706,13 @@ def _sentence_kind(pieces: list[tuple[str, bool, bool]], members: list[int]) -> 
     return None
 
 
-def _not_asserted(pieces: list[tuple[str, bool, bool]]) -> dict[int, str]:
+def _not_asserted(pieces: list[tuple[str, bool, bool]], named: list[list[Band]]) -> dict[int, str]:
     """The clauses whose bands are not asserted of this patient (probe116), each with what they are: "other" (no
     band: a relative's, a condition's, a test to come), "doubt" (a possible band: a differential, hearsay) or
     "disowns" (a sentence that disowns the result: against a band stated beside it)."""
     out: dict[int, str] = {}
     for members in _sentences(pieces):
-        found = _sentence_kind(pieces, members)
+        found = _sentence_kind(pieces, members, named)
         if found is not None:
             out.update(dict.fromkeys(found[1], found[0]))
     return out
