@@ -197,7 +197,7 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
             # another report's words - unless this report says it sees the finding itself (probe109 D4, D5)
             others = (
                 state is State.PRESENT
-                and (mapping.text.quotes_another(a.sentence) or _in_quotes(a))
+                and (mapping.text.quotes_another(_own_clause(a)) or _in_quotes(a))
                 and not mapping.text.confirms(a.sentence)
             )
             if key not in out or (key in quoted and not others):  # this report's own words before a quote's
@@ -221,6 +221,18 @@ def _site(job: TextJob, a: Assertion, state: State) -> Site | None:
     if not job.study or job.kind not in ("imaging", "histology"):
         return None
     return site_of(job.label, a.sentence, job.specimens, state is State.ABSENT and _located(a))
+
+
+def _own_clause(a: Assertion) -> str:
+    """The clause of its sentence that holds the mention, between semicolons: another report named in a clause before
+    it does not make this report's own finding a quote ("Outside CT unverified; our CT today: splenomegaly 17 cm.":
+    probe118 D14, the spleen read as the outside CT's, answered by "unverified")."""
+    at = a.sentence.lower().find(a.text.lower())
+    if at < 0:
+        return a.sentence
+    start = a.sentence.rfind(";", 0, at) + 1
+    end = a.sentence.find(";", at + len(a.text))
+    return a.sentence[start : end if end >= 0 else len(a.sentence)]
 
 
 def _in_quotes(a: Assertion) -> bool:
