@@ -1623,7 +1623,7 @@ _DIFFERENTIAL = re.compile(
 #: referral letter quotes", "patient states he was told", «со слов», «в направлении указан», Kazakh «айтуынша»
 #: (probe116 D5, D8) - a doubt, never a band
 _HEARSAY = re.compile(
-    r"\b(?:reportedly|allegedly|supposedly|unconfirmed|unverified|transcribed|hearsay|outside records|"
+    r"\b(?:reportedly|allegedly|supposedly|unconfirmed|unverified|transcribed from|hearsay|outside records|"
     r"not (?:yet |been |independently |otherwise )*verified|(?:letter|report|referral) quotes|quoted (?:in|from|by)|"
     r"per (?:the )?(?:referral|referring|outside|external) (?:letter|note|lab\w*|report|records?)|referral letter|"
     r"private (?:lab\w*|clinic)|(?:patient|he|she|they) (?:states?|reports?|says|said|claims?)|(?:was|were) told|"
@@ -1658,51 +1658,189 @@ def _sentences(pieces: list[tuple[str, bool, bool]]) -> list[list[int]]:
     return sentences
 
 
-def _scope(pieces: list[tuple[str, bool, bool]], members: list[int], cue: int) -> list[int]:
-    """The cue's clause and the clauses a comma joins to it after it: "If immunofixation shows an IgA lambda clone,
-    consider …" (a clause after a semicolon or a bracket is a statement of its own)."""
-    out = [cue]
-    for i in members[members.index(cue) + 1 :]:
-        if not pieces[i][1]:
-            break
-        out.append(i)
-    return out
+#: the relative as the band's owner after it: "IgG lambda MGUS in his son", "… in the patient's mother", «… у брата»,
+#: Kazakh «… анасында» - not a relative told or met ("discussed with the patient and his son", "phoned to the ward
+#: sister", «анасына хабарланды»: probe118 D3)
+_REL_WORD = (
+    r"(?:mother|father|brother|sister|daughter|sibling|parent|aunt|uncle|cousin|grand(?:mother|father|parent|son|"
+    r"daughter)|twin|niece|nephew|son|relative)s?"
+)
+_POSSESSOR = r"(?:(?:the|a|an|his|her|their|patient'?s?|the patient'?s?|one)\s+)*"
+_OWNER_AFTER = re.compile(
+    rf"\b(?:in|of|from)\s+{_POSSESSOR}{_REL_WORD}\b|\b{_REL_WORD}'s?\s+(?:sample|specimen|serum|urine|result)\b|"
+    r"\bу\s+(?:мат(?:ери)|отца|брата|сестры|сына|дочери|родственни\w*|бабушки|дедушки|дяди|тёти|тети)\b|"
+    r"\b(?:анасында|анасының|әкесінде|әкесінің|(?:ағ|ін|әпк|сіңл)(?:асында|ісінде|есінде)|қарындасында|қызында|"
+    r"туысында)\b"
+)
+#: ... or a clause after the band (a bracket, a comma) that only names one: "(patient's brother, cascade screening)"
+#: (probe118 D5), «(брат пациента)», Kazakh «(науқастың ағасы)» - not "(sample hand-delivered by the patient's
+#: brother)" nor "; patient's mother informed"
+_OWNER_CLAUSE = re.compile(
+    rf"\s*(?:[-–—:]\s*)?(?:(?:sample|specimen|serum|result)s?\s+(?:of|from)\s+)?{_POSSESSOR}{_REL_WORD}"
+    r"(?:'s?)?(?:\s+(?:sample|specimen|serum|screening|cascade screening|family screening))?\s*|"
+    r"\s*(?:[-–—:]\s*)?(?:мать|отец|брат|сестра|сын|дочь|родственни\w*)(?:\s+пациент\w*)?\s*|"
+    r"\s*(?:[-–—:]\s*)?(?:науқастың\s+)?(?:анасы|әкесі|ағасы|інісі|әпкесі|сіңлісі|қарындасы|қызы|ұлы|туысы)\s*"
+)
+#: ... or a label before the band that names one: "Brother | IgG lambda", "Result: Brother | …" (a relative table)
+_OWNER_LABEL = re.compile(rf"\s*(?:[^:]{{0,30}}:\s*)?{_POSSESSOR}{_REL_WORD}(?:'s?)?\s*:?\s*")
+#: another's word for it as an attribution that may follow the band: "IgA lambda paraprotein according to the
+#: patient", "IgA lambda band, reportedly", "IgA lambda (per referral letter)", "(reported by another laboratory,
+#: unconfirmed)", «(по данным выписки …)» - not a clause of its own about something else ("; patient reports
+#: worsening numbness", "; referral letter mentions neuropathy": probe118 D2)
+_ATTRIBUTION = re.compile(
+    r"\b(?:reportedly|allegedly|supposedly|purportedly|unconfirmed|unverified|hearsay|outside records|"
+    r"not (?:yet |been |independently |otherwise )*verified|quoted (?:in|from|by)|"
+    r"(?:as )?per (?:the )?(?:referral|referring|outside|external) (?:letter|note|lab\w*|report|records?)|"
+    r"according to (?:the )?(?:patient|referral|outside|external|family)|"
+    r"(?:as )?(?:reported|performed|done) (?:by|at|in) (?:an? |the )?(?:other|another|outside|external|private|"
+    r"referring) )|"
+    r"со слов|по словам|по данным (?:направлени|выписк|сторонн|друг|внешн)\w*|не верифицир\w*|неподтвержд\w*|"
+    r"айтуынша|сөзінше|тексерілмеген|расталмаған"
+)
+_ATTRIBUTION_FIRST = re.compile(r"\s*(?:[-–—:]\s*)?(?:" + _ATTRIBUTION.pattern + ")")
+#: a test result still awaited that is another test's: "bone marrow result awaited", "Pending FLC results" (probe118 D4)
+_OTHER_TEST = re.compile(
+    r"\b(?:marrow|trephine|biopsy|flc|free light|light chain|urine|vegf|cytogenetic\w*|fish|pet|ct|mri|x-?ray|"
+    r"skeletal|quantification|quantitation|densitometry)\b|костн\w*|мочи|трепан\w*|биопси\w*|свободн\w*|сүйек"
+)
+#: ... a clause that is only this result awaited: "Result pending", «результат ожидается», «иммунофиксация нәтижесі
+#: күтілуде»
+_AWAITED_ALONE = re.compile(
+    r"\s*(?:[-–—:]\s*)?(?:(?:the |this |its )?(?:immunofixation|ife|иммунофиксаци\w*|иммунофиксация)\s*:?\s*)?"
+    r"(?:" + _RESULT_AWAITED.pattern + r")\s*"
+)
+#: a note with no band that disowns the result: "Transcribed from the referral letter; not verified by our
+#: laboratory", «Переписано из направления, в нашей лаборатории не подтверждено» (probe118 D6) - not one that only
+#: names a referral ("Clinical details from referral letter: neuropathy", "Referral diagnosis (unconfirmed): CIDP",
+#: "Transcribed by J. Smith": probe118 D1)
+_DISOWNED = re.compile(
+    r"\b(?:transcribed|copied|taken|entered|quoted|reproduced) (?:from|off)\b|\bas (?:reported|quoted) (?:by|in|from)\b|"
+    r"переписан\w*|скопирован\w*|перенес[её]н\w* из|взят\w* из|көшірілген|көшірме"
+)
+_UNVERIFIED_ALONE = re.compile(
+    r"\s*(?:(?:the\s+)?(?:result|value|band|finding|paraprotein)s?\s+)?(?:(?:is|was|has|have|are|were)\s+)?"
+    r"(?:not (?:yet |been |independently |otherwise )*(?:verified|confirmed)|unverified|unconfirmed)"
+    r"(?:\s+(?:by|in|at)\s+(?:our|this|the|a|local)?\s*(?:lab\w*|laborator\w*|hospital))?(?:\s+(?:here|locally))?\s*|"
+    r"\s*(?:(?:в нашей|в данной|нашей|данной) лаборатори\w*\s+|здесь\s+)?не (?:подтвержд|верифицир)\w*"
+    r"(?:\s+(?:в нашей|в данной|нашей|данной) лаборатори\w*|\s+здесь)?\s*|"
+    r"\s*(?:біздің зертханада\s+)?(?:расталмаған|расталмады|тексерілмеген)\s*"
+)
 
 
-def _first(pieces: list[tuple[str, bool, bool]], members: list[int], cue: re.Pattern[str]) -> int | None:
-    """The first clause of the sentence with the cue."""
-    return next((i for i in members if cue.search(pieces[i][0])), None)
+def _disowns(pieces: list[tuple[str, bool, bool]], members: list[int]) -> bool:
+    """A sentence with no band that says the result is not this laboratory's own or not verified (a note)."""
+    for i in members:
+        body = _COMMENT_LABEL.sub("", pieces[i][0], count=1).strip().rstrip(".")
+        if _DISOWNED.search(body) or _UNVERIFIED_ALONE.fullmatch(body):
+            return True
+    return False
+
+
+def _joined(pieces: list[tuple[str, bool, bool]], first: int, last: int) -> bool:
+    """Whether the clauses first..last are one list, each joined to the one before by a comma (or a table cell)."""
+    return all(pieces[i][1] for i in range(first + 1, last + 1))
+
+
+def _short(clause: str) -> bool:
+    """A clause of a few words that states nothing of its own: a cue's label ("Со слов пациента", "Reportedly")."""
+    return len(clause.split()) <= 6 and not _POSITIVE.search(clause)
+
+
+def _doubted(
+    pieces: list[tuple[str, bool, bool]], named: list[list[Band]], members: list[int], cue: re.Pattern[str]
+) -> bool:
+    """Whether a differential's or hearsay cue governs a band of the sentence: before it in its clause ("DDx: IgA
+    lambda MGUS", "Reportedly IgA lambda"), in a short clause a comma joins to it before ("Со слов пациента, ранее
+    выявлялся IgA лямбда", «Дифференциальный диагноз: ХВДП, …, МГНЗ с секрецией IgA лямбда»), or - hearsay only - as an
+    attribution after it, in its clause or opening the clause after it ("IgA lambda paraprotein according to the
+    patient", "IgA lambda (per referral letter)"). A cue in a clause of its own after the band is about something
+    else: "IgG lambda paraprotein; differential diagnosis includes POEMS" (probe118 D2)."""
+    for b in (i for i in members if named[i]):
+        clause = pieces[b][0]
+        start = _bands_start(clause)
+        if cue.search(clause[:start]):
+            return True
+        if cue is _HEARSAY and _ATTRIBUTION.search(clause[start:]):
+            return True
+        earlier = [i for i in members if i < b and cue.search(pieces[i][0]) and not named[i]]
+        if any(_joined(pieces, i, b) and _short(pieces[i][0]) for i in earlier):
+            return True
+        after = b + 1
+        if cue is _HEARSAY and after in members and not named[after] and _ATTRIBUTION_FIRST.match(pieces[after][0]):
+            return True
+    return False
+
+
+def _owned(pieces: list[tuple[str, bool, bool]], named: list[list[Band]], members: list[int], b: int) -> bool:
+    """Whether a relative is the band's owner: named before it in its clause ("Mother: IgA lambda", "The patient's
+    daughter has …", «У матери …», «Анасында …»), after it as its owner ("… in his son", «… анасында»), as the label
+    of a cell or a line before it ("Brother | IgG lambda"), or as all a bracket or a clause after it says ("IgG lambda
+    paraprotein (patient's brother, cascade screening)": probe118 D5)."""
+    clause = pieces[b][0]
+    start = _bands_start(clause)
+    if _RELATIVE.search(clause[:start]) or _OWNER_AFTER.search(clause[start:]):
+        return True
+    before = b - 1
+    if before in members and pieces[b][1] and _OWNER_LABEL.fullmatch(pieces[before][0]):
+        return True
+    after = b + 1
+    return after in members and not named[after] and _OWNER_CLAUSE.fullmatch(pieces[after][0]) is not None
+
+
+def _conditional(clause: str) -> bool:
+    """Whether a condition, a rule-out or a test to come governs the band of its clause: the cue before it ("Rule out
+    IgA lambda", "If immunofixation shows an IgA lambda clone", "Pending: IgG lambda immunofixation") - not across a
+    label's colon to a band stated found ("In case of queries contact the laboratory: IgA lambda band detected",
+    "Immunofixation requested for neuropathy: IgG lambda band detected": probe118 D4), nor a band the text already has
+    ("Request FLC to quantify the IgA lambda band")."""
+    start = _bands_start(clause)
+    cue = _HYPOTHETICAL.search(clause, 0, start)
+    if cue is None or _KNOWN_BAND.search(clause):
+        return False
+    colon = clause.rfind(":", cue.end(), start)
+    return colon < 0 or not _POSITIVE.search(clause, colon)
+
+
+def _awaited(pieces: list[tuple[str, bool, bool]], named: list[list[Band]], members: list[int], b: int) -> bool:
+    """Whether this result is still awaited: said in the band's clause, of no other test and with no band stated
+    found ("IgA lambda - result pending", «IgA лямбда: результат ожидается»), or in a later clause of the sentence that
+    says nothing else ("IgA lambda? Result pending.") - not "IgA lambda band; bone marrow result awaited" (probe118
+    D4)."""
+    clause = pieces[b][0]
+    m = _RESULT_AWAITED.search(clause)
+    if m is not None and not _POSITIVE.search(clause) and not _OTHER_TEST.search(clause, _bands_start(clause)):
+        return True
+    return any(
+        i > b and not named[i] and _AWAITED_ALONE.fullmatch(_COMMENT_LABEL.sub("", pieces[i][0], count=1))
+        for i in members
+    )
 
 
 def _sentence_kind(
     pieces: list[tuple[str, bool, bool]], members: list[int], named: list[list[Band]]
 ) -> tuple[str, list[int]] | None:
-    """What the sentence does with the bands it names, if it does not assert them of this patient: ("other", its
+    """What the sentence does with the bands it names, if it does not assert them of this patient: ("other", the
     clauses) - a relative's, a condition's, a test to come (no band) -, ("doubt", …) - a differential, hearsay (a
     possible band) - or ("disowns", …) - a sentence with no band that disowns the result ("Note: transcribed from an
-    outside laboratory report; not verified by our laboratory": probe116 D8)."""
+    outside laboratory report; not verified by our laboratory": probe116 D8). Each cue must govern the band - before
+    it in its clause, or as its owner or attribution -, not merely stand in its sentence (probe118 D1-D5)."""
     words = " ".join(pieces[i][0] for i in members)
     banded = [i for i in members if named[i]]
     if not banded:
-        return ("disowns", members) if _HEARSAY.search(words) and not _confirmed_here(words) else None
-    if _DIFFERENTIAL.search(words):
+        return ("disowns", members) if _disowns(pieces, members) and not _confirmed_here(words) else None
+    if _doubted(pieces, named, members, _DIFFERENTIAL):
         return "doubt", members
-    if _HEARSAY.search(words) and not _confirmed_here(words):
+    if _doubted(pieces, named, members, _HEARSAY) and not _confirmed_here(words):
         return "doubt", members
     kind = "doubt" if _UNCERTAIN.search(words) else "other"
-    if _RESULT_AWAITED.search(words) and not _POSITIVE.search(words):
-        return kind, members  # (not "IgG lambda band detected; quantification result pending")
-    for cue_words in (_RELATIVE, _HYPOTHETICAL):
-        cue = _first(pieces, members, cue_words)
-        if cue is None:
-            continue
-        scope = _scope(pieces, members, cue)
-        before = cue_words.search(pieces[cue][0][: _bands_start(pieces[cue][0])]) is not None
-        if cue_words is _HYPOTHETICAL and _KNOWN_BAND.search(" ".join(pieces[i][0] for i in scope)):
-            continue  # a band the text already has: "Request FLC to quantify the IgA lambda band"
-        if (cue_words is _RELATIVE or before or cue not in banded) and set(banded) & set(scope):
-            # a relative anywhere in the clause ("IgG lambda MGUS in his brother"); a condition before the band
-            return (kind if cue_words is _HYPOTHETICAL else "other"), scope
+    if any(_awaited(pieces, named, members, b) for b in banded):
+        return kind, members
+    owned = [b for b in banded if _owned(pieces, named, members, b)]
+    if owned:
+        return "other", [i for i in members if i in owned or (i not in banded and _RELATIVE.search(pieces[i][0]))]
+    conditional = [b for b in banded if _conditional(pieces[b][0])]
+    if conditional:
+        return kind, conditional
     return None
 
 
