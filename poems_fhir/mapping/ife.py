@@ -1670,7 +1670,9 @@ _OWNER_AFTER = re.compile(
     rf"\b(?:in|of|from)\s+{_POSSESSOR}{_REL_WORD}\b|\b{_REL_WORD}'s?\s+(?:sample|specimen|serum|urine|result)\b|"
     r"\bу\s+(?:мат(?:ери)|отца|брата|сестры|сына|дочери|родственни\w*|бабушки|дедушки|дяди|тёти|тети)\b|"
     r"\b(?:анасында|анасының|әкесінде|әкесінің|(?:ағ|ін|әпк|сіңл)(?:асында|ісінде|есінде)|қарындасында|қызында|"
-    r"туысында)\b"
+    r"туысында)\b|"
+    # ... or all a dash after it says: "IgG lambda - mother"
+    rf"\s[-–—]\s*{_POSSESSOR}{_REL_WORD}(?:'s?)?(?:\s+(?:sample|specimen|serum|screening))?\s*$"
 )
 #: ... or a clause after the band (a bracket, a comma) that only names one: "(patient's brother, cascade screening)"
 #: (probe118 D5), «(брат пациента)», Kazakh «(науқастың ағасы)» - not "(sample hand-delivered by the patient's
@@ -1693,7 +1695,11 @@ _ATTRIBUTION = re.compile(
     r"(?:as )?per (?:the )?(?:referral|referring|outside|external) (?:letter|note|lab\w*|report|records?)|"
     r"according to (?:the )?(?:patient|referral|outside|external|family)|"
     r"(?:as )?(?:reported|performed|done) (?:by|at|in) (?:an? |the )?(?:other|another|outside|external|private|"
-    r"referring) )|"
+    r"referring) |"
+    # "as stated in the referral letter", "(from / see referral letter)"
+    r"(?:as )?(?:stated|reported|described|mentioned|documented|quoted|noted|given) (?:in|by|on) (?:an? |the )?"
+    r"(?:referral|referring|outside|external|other|another|private|patient)|"
+    r"(?:from|see|in) (?:the )?(?:referral|referring|outside|external) (?:letter|note|lab\w*|report|records?))|"
     r"со слов|по словам|по данным (?:направлени|выписк|сторонн|друг|внешн)\w*|не верифицир\w*|неподтвержд\w*|"
     r"айтуынша|сөзінше|тексерілмеген|расталмаған"
 )
@@ -1762,6 +1768,11 @@ def _doubted(
             return True
         if cue is _HEARSAY and _ATTRIBUTION.search(clause[start:]):
             return True
+        named_end = _BAND.search(clause)
+        end = named_end.end() if named_end else len(clause)
+        after_band = cue.search(clause, end)
+        if cue is _DIFFERENTIAL and after_band and not re.search(r"[-–—:]", clause[end : after_band.start()]):
+            return True  # "IgA lambda MGUS is in the differential", "IgA lambda MGUS vs CIDP: differential"
         earlier = [i for i in members if i < b and cue.search(pieces[i][0]) and not named[i]]
         if any(_joined(pieces, i, b) and _short(pieces[i][0]) for i in earlier):
             return True

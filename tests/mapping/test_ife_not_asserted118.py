@@ -73,6 +73,7 @@ NOT_THE_PATIENTS = [
     "IgA lambda - result pending",
     "IgA лямбда: результат ожидается.",
     "Pending: IgG lambda immunofixation",
+    "IgG lambda - mother",
 ]
 
 # a doubt: hearsay or a differential that governs the band
@@ -83,6 +84,10 @@ DOUBTED = [
     ("IgA лямбда (по данным выписки из другой больницы).", IGA_L),
     ("Со слов пациента, ранее выявлялся IgA лямбда.", IGA_L),
     ("Науқастың айтуынша, IgA лямбда анықталған.", IGA_L),
+    ("IgA lambda band, as stated in the referral letter.", IGA_L),
+    ("IgA lambda band (from referral letter).", IGA_L),
+    ("IgA lambda band (see referral letter).", IGA_L),
+    ("IgA lambda MGUS is in the differential.", IGA_L),
 ]
 
 # a note that disowns the value (D6, and the English form probe116 D8 read): a doubt, with the disagreement named
