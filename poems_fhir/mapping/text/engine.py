@@ -2139,6 +2139,12 @@ _PAST_DENIAL = re.compile(
 )
 
 
+#: a denial on the earlier study that goes on to another time or study: "or now", "nor on this study", "or today"
+_OR_TODAY = re.compile(
+    r"\b(?:or|nor)\s+(?:(?:on|in|at)\s+)?(?:the\s+)?(?:now|today|currently|this|current|present)\b|"
+    r"\b(?:или|ни)\s+(?:на\s+)?(?:сейчас|сегодня|данн\w*|настоящ\w*|текущ\w*)",
+    re.IGNORECASE,
+)
 #: the rest of the sentence denies the finding today too: "…, still absent", "(still not seen)", "; no ascites now",
 #: «…, в настоящее время также не определяется», «… әлі де анықталмайды»
 _STILL_DENIED = re.compile(
@@ -2195,7 +2201,10 @@ def _on_the_earlier_study(lead: str, rest: str) -> bool:
         return False
     said = _NOT_ON_EARLIER.match(clause) or (_NOT_SEEN.match(clause) if before.group("previously") else None)
     if said is not None:  # its own "present" is no "present examination"
-        return _THIS_EXAM.search(lead + " " + clause[said.end() :]) is None
+        # "… or now", "… or on the current study", "… nor on this study": the denial goes on to today (probe117)
+        return _THIS_EXAM.search(lead + " " + clause[said.end() :]) is None and not _OR_TODAY.search(
+            clause[said.end() :]
+        )
     # Russian and Kazakh name the earlier study before the denial, the denial in the past: «на предыдущем КТ не
     # определялся»
     return (
