@@ -470,8 +470,11 @@ _NEGATED_CLAUSE = re.compile(
     r"отрицательн\w*|отсутств\w*|\bжоқ\b|анықталма\w*|теріс|"
     # probe36: "IgG lambda excluded / ruled out", "Absence / Lack of …", "Free of …", "… undetectable",
     # "…: nil", "исключен IgG-λ" made a clone of a denial (checked after the doubts: "cannot be excluded")
-    r"\b(?:excluded|ruled out|exclusion|absence|lack(?:s|ing)?|free of|undetect\w*|nil|unidentifiable)\b|"
-    r"исключ\w*|жоққа шығар\w*|"
+    r"\b(?:excluded|ruled out|(?<!for )(?<!of )exclusion|absence|lack(?:s|ing)?|free of|undetect\w*|nil|"
+    r"unidentifiable)\b|"
+    # ... not a request to exclude: «Для исключения парапротеинемии: выявлен IgA лямбда» (probe119 D7: the band detected
+    # read as an absent clone), "For exclusion of paraproteinaemia: IgA lambda detected"
+    r"(?<!для )(?<!целью )(?<!с целью )исключ(?!ить|ени[яе])\w*|жоққа шығар(?!у)\w*|"
     # Kazakh «табылмады» / «табылған жоқ» (not found: probe116 D3, «IgA лямбда табылмады» was the band)
     r"табылма\w*"
 )
@@ -1631,7 +1634,7 @@ _HEARSAY = re.compile(
     r"(?:available|provided|seen)|(?:reported|performed|done) (?:by|at|in) (?:an? |the )?(?:other|another|outside|"
     r"external|private|referring) )|"
     r"со слов|по словам|в направлени\w*|по данным (?:направлени|выписк|сторонн|друг|внешн)\w*|не верифицир\w*|"
-    r"неподтвержд\w*|частн\w* (?:лаборатор|клиник)\w*|айтуынша|сөзінше|жолдама\w*|тексерілмеген|расталмаған"
+    r"неподтвержд\w*|частн\w* (?:лаборатор|клиник)\w*|айтуынша|сөзінше|жолдамада(?: көрсетілген)?|тексерілмеген|расталмаған"
 )
 #: ... unless the sentence confirms it here: "IgA lambda paraprotein reported elsewhere, confirmed in our laboratory"
 _CONFIRMED = re.compile(
@@ -1720,8 +1723,11 @@ _AWAITED_ALONE = re.compile(
 #: names a referral ("Clinical details from referral letter: neuropathy", "Referral diagnosis (unconfirmed): CIDP",
 #: "Transcribed by J. Smith": probe118 D1)
 _DISOWNED = re.compile(
-    r"\b(?:transcribed|copied|taken|entered|quoted|reproduced) (?:from|off)\b|\bas (?:reported|quoted) (?:by|in|from)\b|"
-    r"переписан\w*|скопирован\w*|перенес[её]н\w* из|взят\w* из|көшірілген|көшірме"
+    r"\b(?:transcribed|copied|taken|entered|quoted|reproduced) (?:from|off) (?:the |an? |his |her )?(?:referral|"
+    r"referring|outside|external|another|other|previous|prior|old|private|send-?out|[\w-]+ (?:hospital|clinic|lab\w*)|"
+    r"(?:[\w-]+ )?letter|discharge|records?)\b|\bas (?:reported|quoted) (?:by|in|from)\b|"
+    r"(?:переписан\w*|скопирован\w*|перенес[её]н\w*|взят\w*) (?:из|с) (?:направлени|выписк|друг|сторонн|внешн|"
+    r"частн|предыдущ)\w*|(?:жолдамадан|сыртқы|басқа)\w*(?: \w+)? көшірілген"
 )
 _UNVERIFIED_ALONE = re.compile(
     r"\s*(?:(?:the\s+)?(?:result|value|band|finding|paraprotein)s?\s+)?(?:(?:is|was|has|have|are|were)\s+)?"

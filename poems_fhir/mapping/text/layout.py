@@ -393,8 +393,9 @@ _DASHED_YES = re.compile(
 #: where a hyphen or a colon did not). Only these verdicts: a dash elsewhere parts clauses ("Ascites – none –
 #: gallstones", «Лимфоузлы — не увеличены — селезенка — 16 см, увеличена»: probe112 D2, D4 when every dash
 #: between words was read as a hyphen)
+#: (a spaced ASCII hyphen is such a dash too: "Spleen - not enlarged - hepatomegaly." denied the liver, probe119 D12)
 _DASHED_VERDICT = re.compile(
-    rf"(?:^|(?<=[.;!?\t|,]))(?P<label>{_WS}*+[^\W\d_][^\n.;:!?=/→…\-‐‑‒–—―|,]{{0,60}}?){_WS}*+(?P<mark>[‐‑‒–—―])"
+    rf"(?:^|(?<=[.;!?\t|,]))(?P<label>{_WS}*+[^\W\d_][^\n.;:!?=/→…\-‐‑‒–—―|,]{{0,60}}?){_WS}*+(?P<mark>[‐‑‒–—―]|(?<=\s)-(?=\s))"
     rf"{_WS}*+(?:(?:not|не)\s+)?(?:(?:mildly|moderately|markedly|slightly|умеренно|незначительно|значительно|"
     r"несколько|слегка|резко)\s+)?(?:enlarged|palpable|увеличен\w*|пальпиру\w*|ұлғай\w*|үлкейген)\b",
     re.IGNORECASE | re.MULTILINE,
