@@ -419,6 +419,8 @@ def dashed_yes(text: str) -> str:
     for m in _DASHED_VERDICT.finditer(text):
         if not 1 <= len(m.group("label").split()) <= _MAX_LABEL_WORDS:
             continue
+        if m.group("mark") == "-" and any(c.isdigit() for c in m.group("label")):
+            continue  # "Spleen 14 cm - mildly enlarged": a measure and its verdict, one clause (probe119 z02)
         # the colon right after the label, as an organ's verdict is written ("Селезенка: увеличена"), the dash a space
         out = out or list(text)
         out[m.start("mark")] = " "
