@@ -43,7 +43,16 @@ def test_a_note_that_copies_another_source_still_disowns(text):
     assert result.bands == () and IGA_L in result.possible and result.conflict
 
 
-@pytest.mark.parametrize("text", ["IgA lambda excluded.", "исключен IgA лямбда", "IgA лямбда жоққа шығарылды."])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IgA lambda excluded.",
+        "исключен IgA лямбда",
+        "IgA лямбда жоққа шығарылды.",
+        "IgA лямбда парапротеинін жоққа шығару қажет.",  # "must be excluded": the old safe reading
+        "IgA лямбда - исключить.",
+    ],
+)
 def test_an_exclusion_still_denies(text):
     result = parse_ife(text)
     assert result.negative and result.bands == ()
