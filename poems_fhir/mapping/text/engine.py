@@ -2109,18 +2109,17 @@ _EARLIER = (
 )
 #: a post-posed denial that says where the finding was not: on an earlier examination - "not seen on previous CT",
 #: "not present on the prior study", "not previously seen", "was not visible at the last examination"
+_SEEN_WORDS = (
+    r"(?:seen|present|visible|identified|detected|demonstrated|shown|apparent|evident|visuali[sz]ed|noted|reported|"
+    r"described)"
+)
 _NOT_ON_EARLIER = re.compile(
-    r"(?:not|never)\s+(?:(?:been|previously)\s+)?(?:seen|present|visible|identified|detected|demonstrated|shown|"
-    r"apparent|evident|visuali[sz]ed|noted|reported|described)\s+(?:(?:on|at|in|by|from)\s+"
+    rf"(?:not|never)\s+(?:(?:been|previously)\s+)?{_SEEN_WORDS}\s+(?:(?:on|at|in|by|from)\s+"
     rf"(?:(?:the|a|an|his|her|their|our)\s+)?{_EARLIER}\b|previously\b)",
     re.IGNORECASE,
 )
 #: ... or its first words after "previously": "Ascites - previously not seen"
-_NOT_SEEN = re.compile(
-    r"(?:not|never)\s+(?:been\s+)?(?:seen|present|visible|identified|detected|demonstrated|shown|apparent|evident|"
-    r"visuali[sz]ed|noted|reported|described)\b",
-    re.IGNORECASE,
-)
+_NOT_SEEN = re.compile(rf"(?:not|never)\s+(?:been\s+)?{_SEEN_WORDS}\b", re.IGNORECASE)
 #: what may stand between the finding and such a denial: a few words of its site ("L3", "in the left iliac bone"), a
 #: mark, a copula, "previously", and - in Russian and Kazakh, where the place comes first - the earlier
 #: examination right before the denial: «Плевральный выпот, на предыдущем КТ не определялся», «Асцит, ранее не
