@@ -1074,7 +1074,7 @@ def _ife_sides(ctx: _Ctx, specimen: str) -> tuple[list[str], list[str]]:
     def words(kind: str, said: Any, code_says: bool | None = None) -> None:
         if not isinstance(said, str) or not said.strip():
             return
-        parsed = parse_ife(said, specimen)
+        parsed = parse_ife(said, specimen, ctx.mapping.ife_cues)
         meaning = ctx.mapping.result_terms.get(normalise_term(said))
         if parsed.conflict:
             # words that contradict themselves ("Negative. Comment: IgG lambda band noted.") name a band: against
@@ -1118,7 +1118,7 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
         )
         return
     positive, text = _coded_result(ctx.part)
-    parsed = parse_ife(text, specimen) if text else None
+    parsed = parse_ife(text, specimen, ctx.mapping.ife_cues) if text else None
     if parsed and parsed.conflict:
         _ife_conflict(ctx, f"{specimen} immunofixation", parsed)
         return
@@ -1241,11 +1241,11 @@ def _ife_noted(ctx: _Ctx, specimen: str, said: str) -> IfeResult | None:
     texts = _note_texts(ctx)
     if not said or not texts:
         return None
-    parsed = parse_ife(said + "".join(f"\nNote: {t}" for t in texts), specimen)
+    parsed = parse_ife(said + "".join(f"\nNote: {t}" for t in texts), specimen, ctx.mapping.ife_cues)
     if parsed.conflict:
         return parsed
     # ... and a note naming a band an earlier test found, the value naming none (probe93 D18)
-    return parsed if parsed.earlier and not parse_ife(said, specimen).earlier else None
+    return parsed if parsed.earlier and not parse_ife(said, specimen, ctx.mapping.ife_cues).earlier else None
 
 
 def _note_texts(ctx: _Ctx) -> list[str]:
@@ -1328,7 +1328,7 @@ def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
         )
         if positive is None:
             positive, text = _coded_result(ctx.part)
-            parsed = parse_ife(text, specimen) if positive is None and text else None
+            parsed = parse_ife(text, specimen, ctx.mapping.ife_cues) if positive is None and text else None
             if parsed and parsed.conflict:
                 _ife_conflict(ctx, f"{specimen} M-protein", parsed)
                 return
@@ -3175,7 +3175,10 @@ def _ife_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
     rules = [r for s, c, _ in coded for r in mapping.rules_for(s, c) if r.kind == "observation"]
     if not rules:
         rules = list(mapping.observation_rules_by_text(concept_label(data.get("code"))))
-    if not any(r.spec.role == "immunofixation" for r in rules) or not parse_ife(conclusion).parsed:
+    if (
+        not any(r.spec.role == "immunofixation" for r in rules)
+        or not parse_ife(conclusion, cues=mapping.ife_cues).parsed
+    ):
         return
     virtual = {k: data[k] for k in _REPORT_RESULT_FIELDS if k in data}
     virtual.update(resourceType="Observation", valueString=conclusion)

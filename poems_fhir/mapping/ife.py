@@ -9,10 +9,11 @@ import re
 from functools import lru_cache
 from itertools import islice
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .attachment import html_text, marked_up
-from .text.lexicon import fold_lookalikes
+from .text.lexicon import fold_lookalikes, phrase_regex
 
 
 @dataclass(frozen=True)
@@ -947,15 +948,18 @@ _RESULT_WORDS = re.compile(
 )
 
 
-def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
+def parse_ife(text: str, specimen: str | None = None, cues: IfeCues | None = None) -> IfeResult:
     """Parse one free-text or display immunofixation result.
 
     Returns ``IfeResult(negative=False, bands=())`` (``parsed`` False) when nothing is recognised,
     so the caller can report it instead of guessing. Bands named in a negated clause are dropped,
     and the result is negative when every named band was negated. ``specimen`` is the one tested
     ("serum" when not told, "urine"): a denial limited to another specimen ("… not detected in the urine" on a
-    serum result) denies nothing of its band.
+    serum result) denies nothing of its band. ``cues`` are the words that put a band in another's mouth or
+    family, a condition, a differential or another laboratory: the built-in ones, or those a mapping file adds to
+    them (``IfeCues.with_phrases``, README "Clinical text").
     """
+    cues = cues or BUILT_IN_CUES
     t = _normalise(text)
     if not t:
         return IfeResult(False)
@@ -983,8 +987,8 @@ def parse_ife(text: str, specimen: str | None = None) -> IfeResult:
     fields = not _TESTED_DENIED[tested].search(said)  # _unsaid: the other specimen's sub-field denial set aside
     pieces = _withdrawn_after_a_dash(_clauses(said), tested, fields)
     named = [_bands(clause) for clause, _, _ in pieces]  # each clause's bands, read once (linear work)
-    quoted = _quoted_sentences(pieces, named)
-    unasserted = _not_asserted(pieces, named)
+    quoted = _quoted_sentences(pieces, named, cues)
+    unasserted = _not_asserted(pieces, named, cues)
     for index, (clause, after_comma, new_sentence) in enumerate(pieces):
         if index in unasserted:
             # a relative's, a condition's, a differential's or hearsay (probe116)
@@ -1520,7 +1524,7 @@ _THEN_CELL = re.compile(
 _YEAR_ABBREVIATED = re.compile(r"\s*(?:(?:в|на|с|от|за|до)\s+)?(?:\d{1,2}\.\d{1,2}\.)?(?:19|20)\d\d\s*гг?\s*")
 
 
-def _quoted_sentences(pieces: list[tuple[str, bool, bool]], named: list[list[Band]]) -> dict[int, bool]:
+def _quoted_sentences(pieces: list[tuple[str, bool, bool]], named: list[list[Band]], cues: IfeCues) -> dict[int, bool]:
     """The clauses of sentences that quote another result beside this one's, each with whether its bands count as an
     earlier band: another laboratory's or an earlier report's (True: "Outside lab reported IgG lambda", a band found at
     any time) or another patient's (False: never this patient's). Only where another sentence gives this result;
@@ -1532,17 +1536,19 @@ def _quoted_sentences(pieces: list[tuple[str, bool, bool]], named: list[list[Ban
         sentences[-1].append(index)
     own = [s for s in sentences if any(pieces[i][0].strip() for i in s)]
     if len(own) < 2:
-        return _quoted_clauses(pieces, named, own[0]) if own else {}
+        return _quoted_clauses(pieces, named, own[0], cues) if own else {}
     out: dict[int, bool] = {}
     for members in own:
         words = " ".join(pieces[i][0] for i in members)
         first_band = next((i for i in members if named[i]), None)
-        if _ANOTHER_PATIENT.search(words) and first_band is not None:
+        if cues.another_patient.search(words) and first_band is not None:
             out.update(dict.fromkeys(members, False))
             continue
-        cue = next((i for i in members if _ANOTHER_LAB.search(pieces[i][0])), None)
+        cue = next((i for i in members if cues.another_lab.search(pieces[i][0])), None)
         if cue is not None and (first_band is None or cue <= first_band):
-            if first_band is None or _ANOTHER_LAB.search(pieces[first_band][0][: _bands_start(pieces[first_band][0])]):
+            if first_band is None or cues.another_lab.search(
+                pieces[first_band][0][: _bands_start(pieces[first_band][0])]
+            ):
                 out.update(dict.fromkeys(members, True))
             elif cue < first_band:
                 out.update(dict.fromkeys(members, True))
@@ -1560,7 +1566,7 @@ _OWN_CONFIRMS = re.compile(r"\bconfirm\w*|подтвер\w*|расталды|р�
 
 
 def _quoted_clauses(
-    pieces: list[tuple[str, bool, bool]], named: list[list[Band]], members: list[int]
+    pieces: list[tuple[str, bool, bool]], named: list[list[Band]], members: list[int], cues: IfeCues
 ) -> dict[int, bool]:
     """In a result of one sentence, the clauses that quote another laboratory's band before a later clause that
     gives this laboratory's own result in its words, not confirming it: "Referring laboratory reported IgG lambda;
@@ -1570,10 +1576,10 @@ def _quoted_clauses(
     first_band = next((i for i in members if named[i]), None)
     if first_band is None:
         return {}
-    cue = next((i for i in members if _ANOTHER_LAB.search(pieces[i][0])), None)
+    cue = next((i for i in members if cues.another_lab.search(pieces[i][0])), None)
     if cue is None or cue > first_band:
         return {}
-    if cue == first_band and not _ANOTHER_LAB.search(pieces[first_band][0][: _bands_start(pieces[first_band][0])]):
+    if cue == first_band and not cues.another_lab.search(pieces[first_band][0][: _bands_start(pieces[first_band][0])]):
         return {}  # "IgA lambda - referring lab result confirmed": the band is named before the quote
     ours = next((i for i in members if i > first_band and _OWN_LAB.search(pieces[i][0]) and not named[i]), None)
     if ours is None or (_OWN_CONFIRMS.search(pieces[ours][0]) and not _NEGATED_CLAUSE.search(pieces[ours][0])):
@@ -1739,6 +1745,69 @@ _UNVERIFIED_ALONE = re.compile(
 )
 
 
+@dataclass(frozen=True)
+class IfeCues:
+    """The words that say a band named in a sentence is not asserted of this patient today: a relative's
+    (``relative``, and ``owner_clause``: a clause after the band that only names one), a condition's or a test to
+    come (``hypothetical``), a differential's (``differential``), another's word for it (``hearsay`` before the band,
+    ``attribution`` after it), another laboratory's result quoted (``another_lab``) or another patient's
+    (``another_patient``). The built-in ones are below; a mapping file adds words to them
+    (``text.immunofixation_context``), so a site can teach its own language without code."""
+
+    relative: re.Pattern[str] = _RELATIVE
+    owner_clause: re.Pattern[str] = _OWNER_CLAUSE
+    hypothetical: re.Pattern[str] = _HYPOTHETICAL
+    differential: re.Pattern[str] = _DIFFERENTIAL
+    hearsay: re.Pattern[str] = _HEARSAY
+    attribution: re.Pattern[str] = _ATTRIBUTION
+    attribution_first: re.Pattern[str] = _ATTRIBUTION_FIRST
+    another_lab: re.Pattern[str] = _ANOTHER_LAB
+    another_patient: re.Pattern[str] = _ANOTHER_PATIENT
+
+    def with_phrases(
+        self,
+        *,
+        relative: Sequence[str] = (),
+        hypothetical: Sequence[str] = (),
+        differential: Sequence[str] = (),
+        hearsay: Sequence[str] = (),
+        another_laboratory: Sequence[str] = (),
+        another_patient: Sequence[str] = (),
+    ) -> IfeCues:
+        """These cues with a mapping file's phrases added (the text engine's phrase syntax: ``word*`` any ending,
+        ``a|b`` either, ``[word]`` optional). A relative's word also counts as all a clause after the band says
+        ("IgG lambda (Bruder)"); a hearsay phrase also after the band, as an attribution."""
+        if not any((relative, hypothetical, differential, hearsay, another_laboratory, another_patient)):
+            return self
+        hearsay_words = _site_words(hearsay)
+        attribution = _or(self.attribution, hearsay_words)
+        relative_words = _site_words(relative)
+        return IfeCues(
+            relative=_or(self.relative, relative_words),
+            owner_clause=_or(self.owner_clause, rf"\s*(?:[-–—:]\s*)?(?:{relative_words})\s*" if relative else ""),
+            hypothetical=_or(self.hypothetical, _site_words(hypothetical)),
+            differential=_or(self.differential, _site_words(differential)),
+            hearsay=_or(self.hearsay, hearsay_words),
+            attribution=attribution,
+            attribution_first=re.compile(r"\s*(?:[-–—:]\s*)?(?:" + attribution.pattern + ")"),
+            another_lab=_or(self.another_lab, _site_words(another_laboratory)),
+            another_patient=_or(self.another_patient, _site_words(another_patient)),
+        )
+
+
+def _site_words(phrases: Sequence[str]) -> str:
+    """One regex for a mapping file's phrases, on the parser's lower-cased text (е also matches ё)."""
+    return "|".join(phrase_regex(p).replace("е", "[её]") for p in phrases if p.strip())
+
+
+def _or(built_in: re.Pattern[str], words: str) -> re.Pattern[str]:
+    return re.compile(f"(?:{built_in.pattern})|(?:{words})") if words else built_in
+
+
+#: the parser's own cue words, when no mapping adds to them
+BUILT_IN_CUES = IfeCues()
+
+
 def _disowns(pieces: list[tuple[str, bool, bool]], members: list[int]) -> bool:
     """A sentence with no band that says the result is not this laboratory's own or not verified (a note)."""
     for i in members:
@@ -1759,7 +1828,7 @@ def _short(clause: str) -> bool:
 
 
 def _doubted(
-    pieces: list[tuple[str, bool, bool]], named: list[list[Band]], members: list[int], cue: re.Pattern[str]
+    pieces: list[tuple[str, bool, bool]], named: list[list[Band]], members: list[int], cues: IfeCues, hearsay: bool
 ) -> bool:
     """Whether a differential's or hearsay cue governs a band of the sentence: before it in its clause ("DDx: IgA
     lambda MGUS", "Reportedly IgA lambda"), in a short clause a comma joins to it before ("Со слов пациента, ранее
@@ -1767,51 +1836,54 @@ def _doubted(
     attribution after it, in its clause or opening the clause after it ("IgA lambda paraprotein according to the
     patient", "IgA lambda (per referral letter)"). A cue in a clause of its own after the band is about something
     else: "IgG lambda paraprotein; differential diagnosis includes POEMS" (probe118 D2)."""
+    cue = cues.hearsay if hearsay else cues.differential
     for b in (i for i in members if named[i]):
         clause = pieces[b][0]
         start = _bands_start(clause)
         if cue.search(clause[:start]):
             return True
-        if cue is _HEARSAY and _ATTRIBUTION.search(clause[start:]):
+        if hearsay and cues.attribution.search(clause[start:]):
             return True
         named_end = _BAND.search(clause)
         end = named_end.end() if named_end else len(clause)
         after_band = cue.search(clause, end)
-        if cue is _DIFFERENTIAL and after_band and not re.search(r"[-–—:]", clause[end : after_band.start()]):
+        if not hearsay and after_band and not re.search(r"[-–—:]", clause[end : after_band.start()]):
             return True  # "IgA lambda MGUS is in the differential", "IgA lambda MGUS vs CIDP: differential"
         earlier = [i for i in members if i < b and cue.search(pieces[i][0]) and not named[i]]
         if any(_joined(pieces, i, b) and _short(pieces[i][0]) for i in earlier):
             return True
         after = b + 1
-        if cue is _HEARSAY and after in members and not named[after] and _ATTRIBUTION_FIRST.match(pieces[after][0]):
+        if hearsay and after in members and not named[after] and cues.attribution_first.match(pieces[after][0]):
             return True
     return False
 
 
-def _owned(pieces: list[tuple[str, bool, bool]], named: list[list[Band]], members: list[int], b: int) -> bool:
+def _owned(
+    pieces: list[tuple[str, bool, bool]], named: list[list[Band]], members: list[int], b: int, cues: IfeCues
+) -> bool:
     """Whether a relative is the band's owner: named before it in its clause ("Mother: IgA lambda", "The patient's
     daughter has …", «У матери …», «Анасында …»), after it as its owner ("… in his son", «… анасында»), as the label
     of a cell or a line before it ("Brother | IgG lambda"), or as all a bracket or a clause after it says ("IgG lambda
     paraprotein (patient's brother, cascade screening)": probe118 D5)."""
     clause = pieces[b][0]
     start = _bands_start(clause)
-    if _RELATIVE.search(clause[:start]) or _OWNER_AFTER.search(clause[start:]):
+    if cues.relative.search(clause[:start]) or _OWNER_AFTER.search(clause[start:]):
         return True
     before = b - 1
     if before in members and pieces[b][1] and _OWNER_LABEL.fullmatch(pieces[before][0]):
         return True
     after = b + 1
-    return after in members and not named[after] and _OWNER_CLAUSE.fullmatch(pieces[after][0]) is not None
+    return after in members and not named[after] and cues.owner_clause.fullmatch(pieces[after][0]) is not None
 
 
-def _conditional(clause: str) -> bool:
+def _conditional(clause: str, cues: IfeCues) -> bool:
     """Whether a condition, a rule-out or a test to come governs the band of its clause: the cue before it ("Rule out
     IgA lambda", "If immunofixation shows an IgA lambda clone", "Pending: IgG lambda immunofixation") - not across a
     label's colon to a band stated found ("In case of queries contact the laboratory: IgA lambda band detected",
     "Immunofixation requested for neuropathy: IgG lambda band detected": probe118 D4), nor a band the text already has
     ("Request FLC to quantify the IgA lambda band")."""
     start = _bands_start(clause)
-    cue = _HYPOTHETICAL.search(clause, 0, start)
+    cue = cues.hypothetical.search(clause, 0, start)
     if cue is None or _KNOWN_BAND.search(clause):
         return False
     colon = clause.rfind(":", cue.end(), start)
@@ -1834,7 +1906,7 @@ def _awaited(pieces: list[tuple[str, bool, bool]], named: list[list[Band]], memb
 
 
 def _sentence_kind(
-    pieces: list[tuple[str, bool, bool]], members: list[int], named: list[list[Band]]
+    pieces: list[tuple[str, bool, bool]], members: list[int], named: list[list[Band]], cues: IfeCues
 ) -> tuple[str, list[int]] | None:
     """What the sentence does with the bands it names, if it does not assert them of this patient: ("other", the
     clauses) - a relative's, a condition's, a test to come (no band) -, ("doubt", …) - a differential, hearsay (a
@@ -1845,29 +1917,29 @@ def _sentence_kind(
     banded = [i for i in members if named[i]]
     if not banded:
         return ("disowns", members) if _disowns(pieces, members) and not _confirmed_here(words) else None
-    if _doubted(pieces, named, members, _DIFFERENTIAL):
+    if _doubted(pieces, named, members, cues, hearsay=False):
         return "doubt", members
-    if _doubted(pieces, named, members, _HEARSAY) and not _confirmed_here(words):
+    if _doubted(pieces, named, members, cues, hearsay=True) and not _confirmed_here(words):
         return "doubt", members
     kind = "doubt" if _UNCERTAIN.search(words) else "other"
     if any(_awaited(pieces, named, members, b) for b in banded):
         return kind, members
-    owned = [b for b in banded if _owned(pieces, named, members, b)]
+    owned = [b for b in banded if _owned(pieces, named, members, b, cues)]
     if owned:
-        return "other", [i for i in members if i in owned or (i not in banded and _RELATIVE.search(pieces[i][0]))]
-    conditional = [b for b in banded if _conditional(pieces[b][0])]
+        return "other", [i for i in members if i in owned or (i not in banded and cues.relative.search(pieces[i][0]))]
+    conditional = [b for b in banded if _conditional(pieces[b][0], cues)]
     if conditional:
         return kind, conditional
     return None
 
 
-def _not_asserted(pieces: list[tuple[str, bool, bool]], named: list[list[Band]]) -> dict[int, str]:
+def _not_asserted(pieces: list[tuple[str, bool, bool]], named: list[list[Band]], cues: IfeCues) -> dict[int, str]:
     """The clauses whose bands are not asserted of this patient (probe116), each with what they are: "other" (no
     band: a relative's, a condition's, a test to come), "doubt" (a possible band: a differential, hearsay) or
     "disowns" (a sentence that disowns the result: against a band stated beside it)."""
     out: dict[int, str] = {}
     for members in _sentences(pieces):
-        found = _sentence_kind(pieces, members, named)
+        found = _sentence_kind(pieces, members, named, cues)
         if found is not None:
             out.update(dict.fromkeys(found[1], found[0]))
     return out

@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..criteria.model import CONTEXT_TOPICS, Criterion, Differential, EndocrineAxis, Sign
+from .ife import BUILT_IN_CUES, IfeCues
 from .regex_safety import safe_compile
 from .results import Qual, normalise_term
 from .text.engine import TextEngine
@@ -762,6 +763,8 @@ class CompiledMapping:
     modalities: list[ModalityRule]
     #: the text engine of this run: target phrases + ConText rules; pipelines built on first use
     text: TextEngine = field(default_factory=lambda: TextEngine(TextSection()))
+    #: the immunofixation parser's cue words, with those of ``text.immunofixation_context`` added
+    ife_cues: IfeCues = BUILT_IN_CUES
     conditions: dict[str, ConditionRule] = field(default_factory=dict)
     translations: dict[tuple[str, str], list[tuple[str, str]]] = field(default_factory=dict)
     medication_text: list[tuple[NamePattern, MedicationRule]] = field(default_factory=list)
@@ -964,6 +967,14 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "nominative_clauses": {"forms": [], "denials": [], "openers": [], "singular_denials": []},
         "referrer_sections": {"headings": [], "study_headings": []},
         "quoted_reports": {"sources": [], "reviews": [], "confirms": []},
+        "immunofixation_context": {
+            "relative": [],
+            "hypothetical": [],
+            "differential": [],
+            "hearsay": [],
+            "another_laboratory": [],
+            "another_patient": [],
+        },
     }
     merged["text"] = text
     for f in files:
@@ -1027,7 +1038,7 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         current["phrases"] = phrases
     text["context"] += new.get("context", [])
     text["lists"] += new.get("lists", [])
-    for group in ("nominative_clauses", "referrer_sections", "quoted_reports"):
+    for group in ("nominative_clauses", "referrer_sections", "quoted_reports", "immunofixation_context"):
         for key, values in new.get(group, {}).items():
             current = text[group][key]
             current += [v for v in values if v not in current]
@@ -1493,6 +1504,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         by_code=dict(by_code),
         modalities=modalities,
         text=text_engine,
+        ife_cues=BUILT_IN_CUES.with_phrases(**text_engine.section.immunofixation_context.model_dump()),
         conditions=conditions,
         translations=dict(translations),
         medication_text=medication_text,

@@ -162,6 +162,24 @@ class QuotedReports(_Strict):
     confirms: list[str] = Field(default_factory=list)
 
 
+class ImmunofixationContext(_Strict):
+    """Words the immunofixation parser (``mapping/ife.py``) adds to its own cues for a band named in a result but not
+    asserted of this patient today - a site's language or phrasing: each list in the text phrase syntax."""
+
+    #: a relative's: "Bruder: IgA lambda", "IgA lambda (Bruder)" - before the band, or all a clause after it says
+    relative: list[str] = Field(default_factory=list)
+    #: a condition, a rule-out or a test to come, before the band: "Ausschluss IgA lambda"
+    hypothetical: list[str] = Field(default_factory=list)
+    #: a differential diagnosis: the band is possible, not found
+    differential: list[str] = Field(default_factory=list)
+    #: another's word for it, before the band or as an attribution after it: "laut Patient" - possible, not found
+    hearsay: list[str] = Field(default_factory=list)
+    #: another laboratory's or an earlier report's result quoted beside this one's: a band found at some time
+    another_laboratory: list[str] = Field(default_factory=list)
+    #: another patient's result: no band of this patient's
+    another_patient: list[str] = Field(default_factory=list)
+
+
 class TextSection(_Strict):
     languages: dict[str, LanguageSpec] = Field(default_factory=dict)
     #: condition rule id -> phrases that name it
@@ -201,6 +219,8 @@ class TextSection(_Strict):
     referrer_sections: ReferrerSections = Field(default_factory=ReferrerSections)
     #: another or an earlier report's finding quoted and answered by this report (a second opinion, an amendment)
     quoted_reports: QuotedReports = Field(default_factory=QuotedReports)
+    #: words the immunofixation parser adds to its cues for a band not asserted of this patient
+    immunofixation_context: ImmunofixationContext = Field(default_factory=ImmunofixationContext)
 
 
 _YO = str.maketrans({"е": "[её]", "ё": "[её]"})
