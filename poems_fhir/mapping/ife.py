@@ -721,6 +721,23 @@ _UNCERTAIN = re.compile(
     r"ожида\w* повтор\w*|на повтор\w*|"
     r"\bсомн(?:ит)?\b|на уточнении|уточняется|требует подтверждения|күмәнді"
 )
+
+
+def _doubts_the_band(clause: str) -> bool:
+    """Whether the clause doubts its band: an uncertainty word anywhere in it - except only in a label before a colon
+    that the band after it answers, stated found with no doubt of its own: "Immunofixation requested for suspected
+    POEMS: IgA lambda band detected", "?POEMS: …", "Query monoclonal gammopathy: …", «Направлен с подозрением на
+    POEMS-синдром: выявлен IgA лямбда» (probe119 D11: the requester's question doubted the laboratory's answer)."""
+    doubt = _UNCERTAIN.search(clause)
+    if doubt is None:
+        return False
+    colon = clause.rfind(":", 0, _bands_start(clause))
+    if colon < 0 or doubt.start() > colon:
+        return True
+    answer = clause[colon + 1 :]
+    return _UNCERTAIN.search(answer) is not None or not _POSITIVE.search(answer)
+
+
 #: a whole result that is only a doubt
 _EQUIVOCAL = re.compile(
     r"^\s*(?:equivocal|indeterminate|inconclusive|borderline|uncertain|сомнительн\w*|неопредел\w*)\s*\.?\s*$"
@@ -735,6 +752,9 @@ _NEGATIVE_PREDICATE = re.compile(
     r"(?:\s+(?:now|currently|today|on repeat(?: testing| study)?|since))?\s*$"
     r"|^\s*(?:[-:]\s*)?(?:(?:в настоящее время|сейчас|ныне|при повторном исследовании)\s+)?"
     r"(?:не (?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*)|отсутству\w*|исчез\w*)\s*$"
+    # ... Kazakh «анықталмады», «табылмады», «анықталған жоқ» (not detected / not found: «Моноклоналды жолақ (IgA
+    # лямбда) табылмады», probe119 D8)
+    r"|^\s*(?:[-:]\s*)?(?:қазір\s+)?(?:анықталмады|табылмады|анықталған жоқ|табылған жоқ)\s*$"
     # a field's answer after dots or a pipe, in either language: "IgG lambda band ....... нет", "… | no"
     # (probe90 D11: the answer in a clause of its own was no predicate; "IgG lambda band: no" was negative)
     # ... and the lab's short forms in a cell or a field: "| Neg", ": neg.", "| -", «| отр.» (probe93 D1: "IgG
@@ -1142,7 +1162,7 @@ def parse_ife(text: str, specimen: str | None = None, cues: IfeCues | None = Non
             against.append((index, clause))
             previous = []
             continue
-        if _UNCERTAIN.search(clause):  # before the negation words: "cannot be excluded" is a doubt
+        if _doubts_the_band(clause):  # before the negation words: "cannot be excluded" is a doubt
             possible += [b for b in members if b not in possible]
             previous = []
             continue
@@ -1951,6 +1971,15 @@ def _bands_start(clause: str) -> int:
     return m.start() if m else len(clause)
 
 
+#: a bracket that only names a band's noun: "(monoclonal band)", "(paraprotein)", "(M-protein)", «(моноклональная
+#: полоса)», Kazakh «(моноклоналды жолақ)»
+_APPOSITION = re.compile(
+    r"\s*(?:(?:monoclonal|моноклональн\w*|моноклонды|моноклоналды)\s+)?(?:band|paraprotein|m[- ]?(?:protein|spike|"
+    r"component|band)|spike|component|protein|полос\w*|парапротеин\w*|м[- ]?(?:протеин|градиент|компонент)\w*|белок|"
+    r"жолағы|жолақ|ақуыз)\s*|\s*(?:monoclonal|моноклональн\w*|моноклонды|моноклоналды)\s*"
+)
+
+
 def _clauses(t: str) -> list[tuple[str, bool, bool]]:
     """The clauses of a result (split by _CLAUSE), each with whether a comma opened it and whether it
     begins a sentence (the text's start, or after a full stop or a line break); a bracket after
@@ -1994,7 +2023,22 @@ def _clauses(t: str) -> list[tuple[str, bool, bool]]:
             answer, delimiter = pieces[i + 1]
             clause = f"{clause.strip().rstrip(':').strip()}: {answer.strip()}"
             i += 1
-        if delimiter == "(" and i + 1 < len(pieces) and not _bands(clause):
+        if (
+            delimiter == "("
+            and i + 2 < len(pieces)
+            and pieces[i + 1][1] == ")"
+            and _bands(clause)
+            and _APPOSITION.fullmatch(pieces[i + 1][0])
+            and not _bands(pieces[i + 2][0])
+        ):
+            # a bracket that only names the band again is no clause of its own: what follows is said of the band
+            # - "IgA lambda (monoclonal band) not detected", «IgA лямбда (моноклоналды жолақ) табылмады» (probe119
+            # D8: the bracket stated the band, the denial after it was a withdrawal - a clone-free patient `met`)
+            inner, after = pieces[i + 1][0], pieces[i + 2]
+            clause = f"{clause.rstrip()} {inner.strip()} {after[0].strip()}".rstrip()
+            delimiter = after[1]
+            i += 2
+        elif delimiter == "(" and i + 1 < len(pieces) and not _bands(clause):
             inner, delimiter = pieces[i + 1]
             clause = f"{clause} {inner}"
             i += 1
