@@ -2034,9 +2034,8 @@ def _clauses(t: str) -> list[tuple[str, bool, bool]]:
             # a bracket that only names the band again is no clause of its own: what follows is said of the band
             # - "IgA lambda (monoclonal band) not detected", «IgA лямбда (моноклоналды жолақ) табылмады» (probe119
             # D8: the bracket stated the band, the denial after it was a withdrawal - a clone-free patient `met`)
-            inner, after = pieces[i + 1][0], pieces[i + 2]
-            clause = f"{clause.rstrip()} {inner.strip()} {after[0].strip()}".rstrip()
-            delimiter = after[1]
+            follows, delimiter = pieces[i + 2]
+            clause = f"{clause.rstrip()} {pieces[i + 1][0].strip()} {follows.strip()}".rstrip()
             i += 2
         elif delimiter == "(" and i + 1 < len(pieces) and not _bands(clause):
             inner, delimiter = pieces[i + 1]
