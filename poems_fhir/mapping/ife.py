@@ -717,7 +717,8 @@ _UNCERTAIN = re.compile(
     # probe109 D13: a band awaiting its repeat or to be ruled out - "IgG lambda - awaiting repeat sample", "- awaiting
     # immunofixation on a fresh sample to confirm", "- r/o" (each a clone-free patient `met`)
     r"\b(?:awaiting|pending)\s+(?:a\s+|the\s+)?(?:repeat|fresh|new|second|confirmatory)\b|"
-    r"\bawaiting\b[^.\n]{0,60}\bto confirm\b|(?:^|[-–—(:,]\s*)(?:r/o|rule out|to rule out)\s*(?=$|\n|[.;)])|"
+    r"\bawaiting\b[^.\n]{0,60}\bto confirm\b|(?:^|[-–—(:,]\s*)(?:r/o|rule out|to rule out|to be (?:excluded|ruled out)|"
+    r"to exclude)\s*(?=$|\n|[.;)])|"
     r"ожида\w* повтор\w*|на повтор\w*|"
     r"\bсомн(?:ит)?\b|на уточнении|уточняется|требует подтверждения|күмәнді"
 )
@@ -775,8 +776,13 @@ _DOUBT_PREDICATE = re.compile(
     r"^\s*(?:[-:]\s*)?(?:(?:its\s+|the\s+)?(?:clonality|monoclonality|significance|nature)\s+(?:is\s+)?)?"
     r"(?:uncertain|unclear|equivocal|questionable|doubtful|indeterminate|not certain|to be confirmed|"
     r"(?:can ?not|could not|not) (?:be )?(?:excluded|ruled out|confirmed)|of uncertain significance)\s*$"
+    # ... or a status still open after it, in a clause or a sentence of its own: "IgA lambda band. Awaiting
+    # confirmation.", "IgA lambda, to be excluded", "… TBC." (each was the band: a clone not yet asserted)
+    r"|^\s*(?:[-:]\s*)?(?:(?:yet|still)\s+)?(?:awaiting confirmation|pending confirmation|confirmation (?:pending|awaited|"
+    r"to follow)|tbc|tbd|to be (?:confirmed|excluded|ruled out)|to (?:exclude|rule out)|rule out|r/o)\s*$"
     r"|^\s*(?:[-:]\s*)?(?:клональность\s+)?(?:под вопросом|сомнительн\w*|неясн\w*|не исключ\w*|нельзя исключить|"
-    r"требует подтверждения)\s*$"
+    r"требует подтверждения|ожида\w* подтверждения|на уточнении|уточняется|подлежит уточнению|исключить|"
+    r"для исключения|күмәнді)\s*$"
     # ... and a doubtful answer to a field: "IgG lambda band ....... ?", "… | possible", «… возможно»
     r"|^\s*(?:[-:]\s*)?(?:\?+|possible|probable|query|borderline|возможно|вероятно)\s*$"
 )

@@ -92,3 +92,34 @@ def test_the_observation_reads_the_request_label_and_the_bracket(mapping):
     assert states(run(mapping, found), "monoclonal_plasma_cell_disorder") == [State.PRESENT]
     denied = obs("25700-6", valueString="IgA лямбда (моноклоналды жолақ) табылмады.")
     assert states(run(mapping, denied), "monoclonal_plasma_cell_disorder") == [State.ABSENT]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IgA lambda band. Awaiting confirmation.",
+        "IgA lambda band. TBC.",
+        "IgA lambda band. Confirmation pending.",
+        "IgA lambda, to be excluded.",
+        "IgA lambda - to be excluded.",  # was negative: "excluded" read as a denial
+        "IgA lambda (to be excluded).",
+        "IgA lambda, r/o.",
+        "IgA лямбда. На уточнении.",
+        "IgA лямбда, исключить.",
+    ],
+)
+def test_a_status_still_open_after_the_band_makes_it_possible(text):
+    assert _kind(text) == "possible"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # another disease to exclude, in a clause of its own: the band stands
+        "IgA lambda band detected; POEMS to be excluded.",
+        "IgA lambda band detected. Amyloidosis to be excluded.",
+        "IgA lambda band detected. Repeat in 3 months to confirm stability.",
+    ],
+)
+def test_another_question_after_the_band_leaves_it(text):
+    assert parse_ife(text).bands == (IGA_L,)
