@@ -1884,6 +1884,30 @@ def _doubted(
     return False
 
 
+#: a relative named before the band as someone told the result, not its owner: "Discussed with his son: IgA lambda band
+#: detected", "Result phoned to the patient and his daughter: …", «Результат сообщен сыну: …», "Mother informed: …"
+_TOLD_BEFORE = re.compile(
+    r"\b(?:discussed|shared|explained|communicated|conveyed|phoned|telephoned|called|told|informed|notified|given|"
+    r"sent|copied|reported|relayed|faxed|e-?mailed|handed)(?:\s+(?:by (?:tele)?phone|by e-?mail|in person|directly|"
+    r"today))?(?:\s+(?:with|to))?\s+(?:(?:the\s+)?patient(?:'s)?\s+(?:and|&)\s+)?"
+    r"(?:(?:the|a|an|his|her|their|patient'?s?)\s+)*$|"
+    r"(?:сообщ|обсужд|разъясн|передан|доведен|озвуч)\w*(?:\s+(?:с|со))?\s+(?:(?:пациент\w*|больн\w*)\s+и\s+)?$"
+)
+_TOLD_AFTER = re.compile(
+    r"\s*(?:(?:was|were|has been|have been)\s+)?(?:informed|told|notified|updated|aware|called|phoned)\b|"
+    r"\s*(?:информирован\w*|уведомлен\w*|сообщено)|\w*\s*хабарланды"
+)
+
+
+def _relative_owner_before(before: str, cues: IfeCues) -> bool:
+    """Whether a relative named before the band in its clause owns it - not someone told the result ("Discussed with
+    his son: IgA lambda band detected" is the patient's band, probe119; "Mother: IgA lambda" is the mother's)."""
+    for m in cues.relative.finditer(before):
+        if not (_TOLD_BEFORE.search(before[: m.start()]) or _TOLD_AFTER.match(before, m.end())):
+            return True
+    return False
+
+
 def _owned(
     pieces: list[tuple[str, bool, bool]], named: list[list[Band]], members: list[int], b: int, cues: IfeCues
 ) -> bool:
@@ -1893,7 +1917,7 @@ def _owned(
     paraprotein (patient's brother, cascade screening)": probe118 D5)."""
     clause = pieces[b][0]
     start = _bands_start(clause)
-    if cues.relative.search(clause[:start]) or _OWNER_AFTER.search(clause[start:]):
+    if _relative_owner_before(clause[:start], cues) or _OWNER_AFTER.search(clause[start:]):
         return True
     before = b - 1
     if before in members and pieces[b][1] and _OWNER_LABEL.fullmatch(pieces[before][0]):

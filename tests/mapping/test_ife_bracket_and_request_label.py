@@ -123,3 +123,33 @@ def test_a_status_still_open_after_the_band_makes_it_possible(text):
 )
 def test_another_question_after_the_band_leaves_it(text):
     assert parse_ife(text).bands == (IGA_L,)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Discussed with his son: IgA lambda band detected.",
+        "Result phoned to the patient and his daughter: IgA lambda band detected.",
+        "Mother informed: IgA lambda band detected.",
+        "Результат сообщен сыну пациента: выявлен IgA лямбда.",
+        "Результат обсужден с пациентом и сыном: выявлен IgA лямбда.",
+    ],
+)
+def test_a_relative_told_the_result_before_the_band_leaves_it_the_patients(text):
+    assert parse_ife(text).bands == (IGA_L,)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Son: IgA lambda.",
+        "Mother of the patient: IgA lambda band detected.",
+        "Informed that his mother had IgA lambda myeloma.",
+        "Patient told us his mother had IgA lambda.",
+        "Сообщил, что у матери IgA лямбда.",
+        "Family history discussed with the patient: mother had IgA lambda myeloma.",
+        "Result discussed; father: IgA lambda.",
+    ],
+)
+def test_a_relatives_band_stays_the_relatives_beside_words_of_telling(text):
+    assert _kind(text) == "none"
