@@ -1578,7 +1578,30 @@ def _quoted_sentences(pieces: list[tuple[str, bool, bool]], named: list[list[Ban
                 out.update(dict.fromkeys(members, True))
             elif cue < first_band:
                 out.update(dict.fromkeys(members, True))
-    return out
+    return out | _answered_by_our_result(pieces, named, out)
+
+
+#: this laboratory's own result, named as such at a clause's start: "our result: negative", «наш результат: …»
+_OUR_RESULT = re.compile(
+    r"\s*(?:our|наш\w*|біздің)\s+(?:own\s+)?(?:result|finding|reading|ife|immunofixation|laborator\w*|lab|test|"
+    r"результат\w*|исследовани\w*|лаборатори\w*|нәтиже\w*)\b"
+)
+
+
+def _answered_by_our_result(
+    pieces: list[tuple[str, bool, bool]], named: list[list[Band]], quoted: dict[int, bool]
+) -> dict[int, bool]:
+    """The clauses before "our result: negative" whose bands it answers: a band named before this laboratory's own
+    negative result, with no other laboratory named, is another's quoted ("IgG lambda; our result: negative.", "IgG
+    lambda. Our result: negative." - the second was the band, the negative unread): a band found at another time
+    (True), as an outside laboratory's named one is (criteria.md §3.3 - conflicting evidence, never an absent clone)."""
+    for ours, (clause, _, _) in enumerate(pieces):
+        if named[ours] or ours in quoted or not _OUR_RESULT.match(clause):
+            continue
+        if _NEGATIVE.search(clause) and not _OWN_CONFIRMS.search(clause):
+            before = [i for i in range(ours) if i not in quoted]
+            return dict.fromkeys(before, True) if any(named[i] for i in before) else {}
+    return {}
 
 
 #: this laboratory's own words for its result: "our result", "in our laboratory", "here", "on repeat", «наш
@@ -1603,7 +1626,9 @@ def _quoted_clauses(
     if first_band is None:
         return {}
     cue = next((i for i in members if cues.another_lab.search(pieces[i][0])), None)
-    if cue is None or cue > first_band:
+    if cue is None:
+        return _answered_by_our_result(pieces, named, {})
+    if cue > first_band:
         return {}
     if cue == first_band and not cues.another_lab.search(pieces[first_band][0][: _bands_start(pieces[first_band][0])]):
         return {}  # "IgA lambda - referring lab result confirmed": the band is named before the quote
