@@ -2996,8 +2996,8 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         )
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
-        _ife_report(raw, record, mapping, out)
         texts = _report_texts_reported(raw, out)
+        _ife_report(raw, record, mapping, out, texts)
         # a letter is no test of what only a named kind of report tests (papilloedema: the eye)
         inadequate = _inadequate_negatives(data, record, mapping, texts) if _any_text_matters(texts, mapping) else None
         # a procedure's report (a nerve conduction study) is a study: its "History:" is the referrer's (probe105 D11)
@@ -3161,27 +3161,36 @@ def _negative_note(topic: str, verdict: tuple[str, str], name: str) -> str:
 _REPORT_RESULT_FIELDS = ("status", "code", "subject", "effectiveDateTime", "effectivePeriod", "issued")
 
 
-def _ife_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
-    """An immunofixation report that gives its result only in the conclusion ("Serum immunofixation: IgG
-    kappa.", "Иммунофиксация: выявлен моноклональный IgG-λ"): the conclusion is read as the result of an
-    Observation of the report's code, with the immunofixation parser (the text engine knows no band
-    without the word "monoclonal", nor its light chain). Only a conclusion the parser reads; the
-    evidence cites the report."""
+def _ife_report(
+    raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction, texts: list[tuple[str, str]]
+) -> None:
+    """An immunofixation report that gives its result only in words - its conclusion ("Serum immunofixation:
+    IgG kappa.", "Иммунофиксация: выявлен моноклональный IgG-λ") or a text presentedForm (``texts``, as
+    ``_texts_of`` decoded them): the first the parser reads, the conclusion before the attachments, is read as
+    the result of an Observation of the report's code, with the immunofixation parser (the text engine knows
+    no band without the word "monoclonal", nor its light chain). A text the parser does not read is left to
+    the text engine, as every text of the report also is; the evidence cites the report. (probe119 D10: a
+    presentedForm went to the text engine only - «Выявлен IgA лямбда.» was "no data", "IgA lambda band
+    detected." a band without the parser's reading of it.)"""
     data = raw.data
     conclusion = data.get("conclusion")
-    if not isinstance(conclusion, str) or not conclusion.strip():
+    # the conclusion as written (today's reading of it), then each attachment's text
+    candidates = [conclusion] if isinstance(conclusion, str) else []
+    candidates += [text for where, text in texts if where != "conclusion"]
+    candidates = [c for c in candidates if c.strip()]
+    if not candidates:
         return
     coded = codings(data.get("code"))
     rules = [r for s, c, _ in coded for r in mapping.rules_for(s, c) if r.kind == "observation"]
     if not rules:
         rules = list(mapping.observation_rules_by_text(concept_label(data.get("code"))))
-    if (
-        not any(r.spec.role == "immunofixation" for r in rules)
-        or not parse_ife(conclusion, cues=mapping.ife_cues).parsed
-    ):
+    if not any(r.spec.role == "immunofixation" for r in rules):
+        return
+    result = next((c for c in candidates if parse_ife(c, cues=mapping.ife_cues).parsed), None)
+    if result is None:
         return
     virtual = {k: data[k] for k in _REPORT_RESULT_FIELDS if k in data}
-    virtual.update(resourceType="Observation", valueString=conclusion)
+    virtual.update(resourceType="Observation", valueString=result)
     specimens = data.get("specimen")
     if isinstance(specimens, list) and len(specimens) == 1:  # a report lists specimens, a result has one
         virtual["specimen"] = specimens[0]

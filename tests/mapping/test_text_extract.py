@@ -513,6 +513,108 @@ def test_a_report_conclusion_the_parser_cannot_read_is_left_to_the_text_engine(m
     assert ex.errors == [] and [f for f in ex.findings if f.topic == MPCD] == []
 
 
+# --- fix120b: an immunofixation report's text/plain presentedForm is its result as a conclusion is -----
+
+
+def _ife_report_form(text: str, conclusion: str | None = None, content_type: str = "text/plain; charset=utf-8"):
+    """An immunofixation report whose text is a presentedForm attachment (base64 ``data``), as in probe119 D10."""
+    r = _ife_report(conclusion if conclusion is not None else "")
+    if conclusion is None:
+        del r["conclusion"]
+    r["presentedForm"] = [_form(content_type, text.encode())]
+    return r
+
+
+def _clone(ex) -> list[tuple[State, str | None, bool]]:
+    return [(f.state, f.light_chain, f.from_text) for f in ex.findings if f.topic == MPCD]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # probe119 D10: each was "not assessed - no data" as a presentedForm, the band as a conclusion
+        "IgA лямбда анықталды. Отбасылық анамнез ерекшеліксіз.",
+        "Выявлен IgA лямбда. Ожидается результат иммунофиксации мочи.",
+        "Исключить POEMS-синдром. Выявлен IgA лямбда.",
+        "IgG лямбда; результат сообщен сыну пациента.",
+        "Following referral for neuropathy, IgA lambda band detected.",
+        "Serum immunofixation: IgG lambda.",
+        "Antiserum\tResult\nIgG\tnot detected\nIgA\tdetected\nkappa\tnot detected\nlambda\tdetected",
+    ],
+)
+def test_fix120b_an_immunofixation_report_is_read_from_its_text_plain_presented_form(mapping, text):
+    ex = run(mapping, _ife_report_form(text))
+    [f] = [f for f in ex.findings if f.topic == MPCD]
+    assert (f.state, f.light_chain, f.from_text, f.evidence.reference) == (
+        State.PRESENT,
+        "lambda",
+        False,
+        "DiagnosticReport/d1",
+    )
+    assert ex.errors == []
+
+
+def test_fix120b_an_html_presented_form_is_read_as_the_result(mapping):
+    html = "<h3>Serum immunofixation</h3><p>Выявлен IgA лямбда.</p><p>Ожидается результат иммунофиксации мочи.</p>"
+    ex = run(mapping, _ife_report_form(html, content_type="text/html"))
+    assert _clone(ex) == [(State.PRESENT, "lambda", False)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IgA лямбда анықталды. Отбасылық анамнез ерекшеліксіз.",
+        "IgA lambda band detected. Result discussed with the patient's daughter.",
+        "Serum immunofixation: no monoclonal protein detected.",  # a negative stays absent
+        "Negative.",
+        "Не выявлено.",
+        # a relative's band is not the patient's: as a presentedForm as much as a conclusion
+        "IgG lambda paraprotein (patient's brother, cascade screening).",
+        "Дочь пациента: выявлен IgA лямбда.",
+        "Family screening - daughter: IgA lambda band detected.",
+        "See the attached scanned report.",
+    ],
+)
+def test_fix120b_a_presented_form_reads_as_the_same_conclusion(mapping, text):
+    as_form = _clone(run(mapping, _ife_report_form(text)))
+    as_conclusion = _clone(run(mapping, _ife_report(text)))
+    assert as_form == as_conclusion
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Serum immunofixation: no monoclonal protein detected.", "Negative.", "Иммунофиксация: М-градиент не выявлен."],
+)
+def test_fix120b_a_negative_immunofixation_in_a_presented_form_is_absent(mapping, text):
+    assert {s for s, _, _ in _clone(run(mapping, _ife_report_form(text)))} == {State.ABSENT}
+
+
+@pytest.mark.parametrize(
+    "text", ["IgG lambda paraprotein (patient's brother, cascade screening).", "Дочь пациента: выявлен IgA лямбда."]
+)
+def test_fix120b_a_relatives_band_in_a_presented_form_is_not_the_patients(mapping, text):
+    assert State.PRESENT not in {s for s, _, _ in _clone(run(mapping, _ife_report_form(text)))}
+
+
+def test_fix120b_the_presented_form_of_a_report_that_is_no_immunofixation_is_no_result(mapping):
+    r = _ife_report_form("Выявлен IgA лямбда.")
+    r["code"] = {"text": "Complete blood count"}
+    assert _clone(run(mapping, r)) == []
+
+
+def test_fix120b_a_conclusion_the_parser_reads_wins_over_the_presented_form(mapping):
+    # today's precedence: the conclusion is the result; the attachment goes to the text engine only
+    ex = run(mapping, _ife_report_form("IgA lambda band detected.", conclusion="Serum immunofixation: IgG kappa."))
+    assert [(f.state, f.light_chain) for f in ex.findings if f.topic == MPCD and not f.from_text] == [
+        (State.PRESENT, "kappa")
+    ]
+
+
+def test_fix120b_a_conclusion_the_parser_cannot_read_leaves_the_result_to_the_presented_form(mapping):
+    ex = run(mapping, _ife_report_form("Выявлен IgA лямбда.", conclusion="See the attached report."))
+    assert _clone(ex) == [(State.PRESENT, "lambda", False)]
+
+
 @pytest.mark.parametrize(
     ("name", "text", "light"),
     [
