@@ -18,7 +18,17 @@ from dataclasses import dataclass, field, replace
 
 from .exact import at_least, at_most, difference, relative_change
 from .model import Criterion, Finding, Sign, State
-from .timeline import CourseAssessment, Event, Measurement, add_days, escalation_window, on_day, whole_months
+from .timeline import (
+    CourseAssessment,
+    Event,
+    Measurement,
+    add_days,
+    day_text,
+    escalation_window,
+    on_day,
+    whole_months,
+    within_period,
+)
 
 TREATMENT_KINDS = frozenset({"treatment", "autologous_hsct", "radiotherapy", "chemotherapy"})
 DOMAIN_TOPICS = {
@@ -1702,6 +1712,20 @@ def _radiologic_progression(
             # outside the rule's window the rule is not quoted (probe113 D4: the JSON said it for 7 months)
             else ", outside the 3-6 months of the escalation rule: review the need for systemic therapy"
         )
+        period = within_period(ended, first.effective)
+        if period == "year":
+            # the progression in the year a course known only to its year ended: it may have ended after it, or
+            # 3-6 months before it - "0 month(s) after radiotherapy completed in 2022" was said (fix120b)
+            after_rt = (
+                f"; in {day_text(ended)}, the year radiotherapy was completed: how many months after it is not known "
+                "(progression 3-6 months after radiation calls for systemic therapy) - review the need for systemic "
+                "therapy"
+            )
+        elif period == "month":  # less than a month after it, if after it: before the rule's window in any case
+            after_rt = (
+                f"; in {day_text(ended)}, the month radiotherapy was completed, before the 3-6 months of the "
+                "escalation rule: review the need for systemic therapy"
+            )
         # the progression's day and the radiotherapy's end: the written alert speaks of the radiotherapy only
         # then (probe108 D12: its advice was read by patients who never had radiotherapy)
         days = (first.effective, ended)

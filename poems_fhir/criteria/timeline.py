@@ -103,6 +103,16 @@ def restaging_opens(transplant: dt.date) -> dt.date:
     return add_days(latest_day(transplant), RESTAGING_OPENS_DAY)
 
 
+def within_period(day: dt.date, later: dt.date) -> str | None:
+    """ "year" or "month" when ``day`` is known only to its year or month (a partial date, day_text) and
+    ``later`` falls within that year or month - whether ``later`` came after ``day`` is then not known (a
+    radiotherapy "completed in 2022" and a progression on 2022-07-15 were "0 months after" it); else None."""
+    precision = getattr(day, "precision", None)
+    if precision not in ("year", "month"):
+        return None
+    return precision if later <= latest_day(day) else None  # type: ignore[no-any-return]
+
+
 def on_day(day: dt.date) -> str:
     """ "on 2023-05-04", or "in 2023-05" / "in 2015" for a partial date (day_text)."""
     return f"{'in' if getattr(day, 'precision', None) in ('year', 'month') else 'on'} {day_text(day)}"

@@ -19,7 +19,7 @@ from ..criteria.model import Assessment, CriterionResult, Evidence, State
 from ..criteria.model import Classification
 from ..criteria.pathway import Step, recorded_other_diagnosis
 from ..criteria.profiles import get_profile
-from ..criteria.timeline import escalation_window, whole_months
+from ..criteria.timeline import escalation_window, whole_months, within_period
 from ..mapping.values import parse_date
 from ..criteria.response import ResponseAssessment, distinct_alerts
 from ..criteria.risk import RiskFactor
@@ -392,7 +392,20 @@ class Notice:
 def _after_radiotherapy(t: Translator, progressed: dt.date, ended: dt.date) -> str:
     """A progression after radiotherapy, counted in whole calendar months; the 3-6-month rule is quoted only
     inside its window (probe111 D9). A course known only to its month or year "completed in" it, not "on"
-    it (probe113 D3: "completed on Mar 2022")."""
+    it (probe113 D3: "completed on Mar 2022"); a progression within that year or month is said to be in it, not
+    "0 months after" it - the course may have ended after it (fix120b)."""
+    period = within_period(ended, progressed)
+    if period == "year":
+        return t._(
+            "Seen on {progressed}, in {ended}, the year the radiotherapy was completed: how many months after it is "
+            "not known (progression 3 to 6 months after radiotherapy calls for systemic therapy); review the need "
+            "for systemic therapy."
+        ).format(progressed=t.date(progressed), ended=t.date(ended))
+    if period == "month":  # less than a month after it, if after it: before the rule's window
+        return t._(
+            "Seen on {progressed}, in {ended}, the month the radiotherapy was completed, before the 3 to 6 months "
+            "of the escalation rule: review the need for systemic therapy."
+        ).format(progressed=t.date(progressed), ended=t.date(ended))
     months = whole_months(ended, progressed)
     opens, closes = escalation_window(ended)
     inside = opens <= progressed <= closes

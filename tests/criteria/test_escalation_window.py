@@ -95,3 +95,38 @@ def test_no_radiotherapy_advice_from_a_course_still_going():
     )
     (alert,) = [a for a in run(events=[going], findings=[lesion]).alerts if a.code == "radiologic_progression"]
     assert "radiotherapy" not in alert.message and len(alert.days) == 1
+
+
+# fix120b: a course known only to its year (or month) with the progression inside that year (month) was said to be
+# "0 month(s) after" it - the radiotherapy may have ended after the progression; the year/month is named instead
+
+
+def test_fix120b_a_progression_in_the_year_a_year_only_course_was_completed_is_not_months_after_it():
+    message = _alert(parse_date("2022", "x"), dt.date(2022, 7, 15))
+    assert "; in 2022, the year radiotherapy was completed: how many months after it is not known" in message
+    assert "month(s) after" not in message and "completed in 2022," not in message
+
+
+def test_fix120b_a_progression_in_the_month_a_month_only_course_was_completed_is_not_0_months_after_it():
+    message = _alert(MARCH, dt.date(2022, 3, 20))
+    assert "; in 2022-03, the month radiotherapy was completed, before the 3-6 months of the escalation rule" in message
+    assert "0 month(s)" not in message and "calls for systemic therapy" not in message
+
+
+@pytest.mark.parametrize(
+    ("ended", "seen", "said"),
+    [
+        # the year after a year-only course: counted from its last day, Dec 31 (as the window is)
+        (
+            parse_date("2022", "x"),
+            dt.date(2023, 5, 1),
+            "4 month(s) after radiotherapy completed in 2022: progression 3-6",
+        ),
+        (MARCH, dt.date(2022, 4, 20), "0 month(s) after radiotherapy completed in 2022-03, outside"),
+        # a day-exact course: 5 days after it is 0 whole months after it, truly
+        (dt.date(2022, 3, 15), dt.date(2022, 3, 20), "0 month(s) after radiotherapy completed on 2022-03-15, outside"),
+        (dt.date(2022, 6, 30), dt.date(2022, 7, 15), "0 month(s) after radiotherapy completed on 2022-06-30, outside"),
+    ],
+)
+def test_fix120b_a_progression_after_the_period_of_a_partial_course_still_counts_months(ended, seen, said):
+    assert said in _alert(ended, seen)

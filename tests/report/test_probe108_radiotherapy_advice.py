@@ -83,3 +83,31 @@ def test_a_radiotherapy_known_to_its_month_completed_in_it():
         a for a in assess_response([], [RT], findings, [], CFG, d(160)).alerts if a.code == "radiologic_progression"
     ]
     assert "after radiotherapy completed on 2021-03-31:" in alert.message
+
+
+def test_fix120b_a_progression_in_the_year_or_month_a_partial_course_was_completed_names_it():
+    # a course recorded as "2021" (or "July 2021"), progression seen on Jul 29, 2021: "0 months after the radiotherapy
+    # completed in 2021" was said, but it may have ended after the progression
+    from poems_fhir.mapping.values import PartialDate
+
+    def course(day: PartialDate) -> list[Event]:
+        return [Event("radiotherapy", day, "Procedure/rt", "Radiotherapy", status="completed", end=day)]
+
+    year, month = course(PartialDate(2021, 1, 1, "year")), course(PartialDate(2021, 7, 1, "month"))
+    assert _alert(year).endswith(
+        "Seen on Jul 29, 2021, in 2021, the year the radiotherapy was completed: how many months after it is not "
+        "known (progression 3 to 6 months after radiotherapy calls for systemic therapy); review the need for "
+        "systemic therapy."
+    )
+    assert _alert(month).endswith(
+        "Seen on Jul 29, 2021, in Jul 2021, the month the radiotherapy was completed, before the 3 to 6 months of "
+        "the escalation rule: review the need for systemic therapy."
+    )
+    assert "в том же году, когда была завершена лучевая терапия (2021)" in _alert(year, "ru")
+    assert "в том же месяце, когда была завершена лучевая терапия (июль 2021" in _alert(month, "ru")
+    assert "сәулелік терапия аяқталған жылы (2021)" in _alert(year, "kk")
+    assert "сәулелік терапия аяқталған айда (2021\u202fж. шіл.)" in _alert(month, "kk")
+    for lang in ("en", "ru", "kk"):
+        for events in (year, month):
+            text = _alert(events, lang)
+            assert not any(zero in text for zero in ("0 months", "0 месяцев", "0 ай")), (lang, text)
