@@ -1725,7 +1725,11 @@ _REL_WORD = (
     r"(?:mother|father|brother|sister|daughter|sibling|parent|aunt|uncle|cousin|grand(?:mother|father|parent|son|"
     r"daughter)|twin|niece|nephew|son|relative)s?"
 )
-_POSSESSOR = r"(?:(?:the|a|an|his|her|their|patient'?s?|the patient'?s?|one)\s+)*"
+#: (with the qualifiers of a kinship: "in the patient’s older sister", "in his maternal uncle")
+_POSSESSOR = (
+    r"(?:(?:the|a|an|his|her|their|patient['’]?s?|the patient['’]?s?|one|older|younger|elder|eldest|maternal|paternal|"
+    r"half|step|twin)[\s-]+)*"
+)
 _OWNER_AFTER = re.compile(
     rf"\b(?:in|of|from)\s+{_POSSESSOR}{_REL_WORD}\b|\b{_REL_WORD}'s?\s+(?:sample|specimen|serum|urine|result)\b|"
     r"\bу\s+(?:мат(?:ери)|отца|брата|сестры|сына|дочери|родственни\w*|бабушки|дедушки|дяди|тёти|тети)\b|"
