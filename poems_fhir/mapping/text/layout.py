@@ -419,10 +419,13 @@ def dashed_yes(text: str) -> str:
     for m in _DASHED_VERDICT.finditer(text):
         if not 1 <= len(m.group("label").split()) <= _MAX_LABEL_WORDS:
             continue
-        if m.group("mark") == "-" and any(c.isdigit() for c in m.group("label")):
-            continue  # "Spleen 14 cm - mildly enlarged": a measure and its verdict, one clause (probe119 z02)
-        # the colon right after the label, as an organ's verdict is written ("Селезенка: увеличена"), the dash a space
         out = out or list(text)
+        if any(c.isdigit() for c in m.group("label")):
+            # "Spleen 14 cm - mildly enlarged": a measure and its verdict, one clause (probe119 z02) - and so after an en
+            # or em dash, read as that hyphen ("Spleen 14 cm – mildly enlarged" was no finding, probe117 D5)
+            out[m.start("mark")] = "-"
+            continue
+        # the colon right after the label, as an organ's verdict is written ("Селезенка: увеличена"), the dash a space
         out[m.start("mark")] = " "
         out[m.end("label")] = ":"
     return "".join(out) if out is not None else text
@@ -1627,7 +1630,10 @@ _RANGED_MEASURE = re.compile(
     rf"(?:[ \t]*,?[ \t]*(?:previously|prior|before|was|earlier|ранее|прежде|бұрын)[^\n.;()\d]{{0,30}}?{_NUM}[ \t]*"
     rf"{_LENGTH_UNIT}\b)?"
     r"[ \t]*,?[ \t]*"
-    r"\((?P<range>(?:normal(?:[ \t]+range)?|norm|n|ref(?:erence)?\.?(?:[ \t]+range)?|uln|норма|в[ \t]+норме|қалыпты)"
+    # ... the bracket's normal in other words too: "(normal value 12 cm)", "(normal size …)", "(upper limit of normal
+    # …)" (probe117 D5)
+    r"\((?P<range>(?:normal(?:[ \t]+(?:range|values?|size|length|limit))?|upper[ \t]+(?:limit[ \t]+of[ \t]+normal|"
+    r"normal[ \t]+limit|limit)|norm|n|ref(?:erence)?\.?(?:[ \t]+range)?|uln|норма|в[ \t]+норме|қалыпты)"
     r"[ \t]*[:=]?[ \t]*(?:(?:<|≤|<=|up[ \t]+to|less[ \t]+than|under|до|менее|не[ \t]+более)[ \t]*|"
     # ... or the Kazakh postposition after the limit: «(қалыпты 12 см дейін)»
     rf"{_NUM}[ \t]*(?:-|–|to|до)[ \t]*|(?={_NUM}[ \t]*{_LENGTH_UNIT}?[ \t]*(?:дейін|шейін)\b)|"
