@@ -394,12 +394,15 @@ _DASHED_YES = re.compile(
 #: gallstones", «Лимфоузлы — не увеличены — селезенка — 16 см, увеличена»: probe112 D2, D4 when every dash
 #: between words was read as a hyphen)
 #: (a spaced ASCII hyphen is such a dash too: "Spleen - not enlarged - hepatomegaly." denied the liver, probe119 D12)
-_DASHED_VERDICT = re.compile(
-    rf"(?:^|(?<=[.;!?\t|,]))(?P<label>{_WS}*+[^\W\d_][^\n.;:!?=/→…\-‐‑‒–—―|,]{{0,60}}?){_WS}*+(?P<mark>[‐‑‒–—―]|(?<=\s)-(?=\s))"
+#: ... or after the dash that ends another organ's verdict: "Spleen – not enlarged – liver – enlarged, 19 cm." (probe117
+#: D2: the liver was lost; `dashed_yes` takes the chain from the verdict before it)
+_DASHED_VERDICT_BODY = (
+    rf"(?P<label>{_WS}*+[^\W\d_][^\n.;:!?=/→…\-‐‑‒–—―|,]{{0,60}}?){_WS}*+(?P<mark>[‐‑‒–—―]|(?<=\s)-(?=\s))"
     rf"{_WS}*+(?:(?:not|не)\s+)?(?:(?:mildly|moderately|markedly|slightly|умеренно|незначительно|значительно|"
-    r"несколько|слегка|резко)\s+)?(?:enlarged|palpable|увеличен\w*|пальпиру\w*|ұлғай\w*|үлкейген)\b",
-    re.IGNORECASE | re.MULTILINE,
+    r"несколько|слегка|резко)\s+)?(?:enlarged|palpable|увеличен\w*|пальпиру\w*|ұлғай\w*|үлкейген)\b"
 )
+_DASHED_VERDICT = re.compile(rf"(?:^|(?<=[.;!?\t|,])){_DASHED_VERDICT_BODY}", re.IGNORECASE | re.MULTILINE)
+_CHAINED_VERDICT = re.compile(rf"(?:{_WS}*+[‐‑‒–—―]|{_WS}++-(?=\s)){_DASHED_VERDICT_BODY}", re.IGNORECASE)
 
 
 def dashed_yes(text: str) -> str:
@@ -416,18 +419,22 @@ def dashed_yes(text: str) -> str:
             continue
         out = out or list(text)
         out[m.start("mark")] = ":"
-    for m in _DASHED_VERDICT.finditer(text):
-        if not 1 <= len(m.group("label").split()) <= _MAX_LABEL_WORDS:
-            continue
-        out = out or list(text)
-        if any(c.isdigit() for c in m.group("label")):
-            # "Spleen 14 cm - mildly enlarged": a measure and its verdict, one clause (probe119 z02) - and so after an en
-            # or em dash, read as that hyphen ("Spleen 14 cm – mildly enlarged" was no finding, probe117 D5)
-            out[m.start("mark")] = "-"
-            continue
-        # the colon right after the label, as an organ's verdict is written ("Селезенка: увеличена"), the dash a space
-        out[m.start("mark")] = " "
-        out[m.end("label")] = ":"
+    for first in _DASHED_VERDICT.finditer(text):
+        verdict: re.Match[str] | None = first
+        while verdict is not None:  # the verdict, then each organ's verdict chained after it by a dash
+            if not 1 <= len(verdict.group("label").split()) <= _MAX_LABEL_WORDS:
+                break
+            out = out or list(text)
+            if any(c.isdigit() for c in verdict.group("label")):
+                # "Spleen 14 cm - mildly enlarged": a measure and its verdict, one clause (probe119 z02) - and so after
+                # an en or em dash, read as that hyphen ("Spleen 14 cm – mildly enlarged" was no finding, probe117 D5)
+                out[verdict.start("mark")] = "-"
+            else:
+                # the colon right after the label, as an organ's verdict is written ("Селезенка: увеличена"), the
+                # dash a space
+                out[verdict.start("mark")] = " "
+                out[verdict.end("label")] = ":"
+            verdict = _CHAINED_VERDICT.match(text, verdict.end())
     return "".join(out) if out is not None else text
 
 
