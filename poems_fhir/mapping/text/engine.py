@@ -1555,7 +1555,12 @@ class TextEngine:
             m = self._closing_doubt.match(low, start_at if chained else ent.end_char)
             modifier = Modifier.POSSIBLE
         if m is None:
-            return assertion
+            today = _earlier_denial_today(text, ent)
+            if today is None:
+                return assertion
+            return replace(
+                assertion, modifiers=assertion.modifiers | {Modifier.NEGATED}, triggers=(*assertion.triggers, today)
+            )
         if _CONTRAST_AFTER.match(low, m.end()) and not _names_another(low, m.end(), spans):
             # "…are not seen on this CT, but are seen on the PET" (probe92 D7): read as ConText did - unless
             # the contrast names a finding of its own ("…, but there is a new lytic lesion in L3": probe93 D9)
@@ -2115,7 +2120,9 @@ _SEEN_WORDS = (
 )
 _NOT_ON_EARLIER = re.compile(
     rf"(?:not|never)\s+(?:(?:been|previously)\s+)?{_SEEN_WORDS}\s+(?:(?:on|at|in|by|from)\s+"
-    rf"(?:(?:the|a|an|his|her|their|our)\s+)?{_EARLIER}\b|previously\b)",
+    rf"(?:(?:the|a|an|his|her|their|our)\s+)?{_EARLIER}\b|previously\b)|"
+    # ... "not previously seen", "never previously identified"
+    rf"(?:not|never)\s+(?:been\s+)?previously\s+{_SEEN_WORDS}\b",
     re.IGNORECASE,
 )
 #: ... or its first words after "previously": "Ascites - previously not seen"
@@ -2151,6 +2158,30 @@ _STILL_DENIED = re.compile(
     r"\b(?:отсутству\w*|нет|не|ни|без|жоқ|емес)\b|[^\W\d_]+(?:майды|мейді|байды|бейді|пайды|пейді|маған|меген)\b",
     re.IGNORECASE,
 )
+
+
+#: a clause after the denial that is only today, its verb left out: «…, и сейчас», «…, как и в настоящее время», "…, as
+#: now", "… (or today)" - the denial goes on to it (probe117 D4: read new, present); a clause that says more ("…, now
+#: moderate", «…, и сейчас умеренный») is no such
+_TODAY_TOO = re.compile(
+    r"\s*(?:(?:or|as|like|и|или|как\s+и|так\s+же\s+как\s+и)\s+)?(?:(?:on|in|at|на|при|в)\s+)?(?:the\s+)?"
+    r"(?:now|today|currently|at\s+present|(?:this|the\s+current|current|present|today'?s)\s+(?:study|exam|examination|scan|ct|mri)|"
+    r"сейчас|теперь|сегодня|в\s+настоящее\s+время|(?:данн|настоящ|текущ|сегодняшн)\w*\s+[\w-]+)"
+    r"(?:\s+(?:too|also|either|тоже|также))?\s*",
+    re.IGNORECASE,
+)
+
+
+def _next_clause_denies_today(rest: str) -> bool:
+    """The clause after the first stop in ``rest`` (the text from an earlier-study denial to the sentence's end) denies
+    the finding today: "…, still absent", "(still not seen)", «…, в настоящее время также не определяется» - or is
+    only today, the denial's verb left out: «…, и сейчас» (`_TODAY_TOO`). Only the next clause ("…, now small, no
+    pleural effusion" denies another finding)."""
+    stop = re.search(r"[.;,()\n]", rest)
+    if stop is None:
+        return False
+    nxt = re.split(r"[.;,()\n]", rest[stop.start() + 1 :], maxsplit=1)[0]
+    return _STILL_DENIED.search(nxt) is not None or _TODAY_TOO.fullmatch(nxt) is not None
 
 
 def _denied_today(assertions: list[Assertion]) -> list[Assertion]:
@@ -2189,26 +2220,57 @@ def _on_the_earlier_study(lead: str, rest: str) -> bool:
     denied; the next-line form is `_OTHER_STUDY_NOTE`'s). Only where nothing but a mark, a copula or the earlier
     study stands between the finding and the denial, and no word of this examination is in the clause ("not seen
     on this or the previous CT", "not seen, as on previous CT" deny)."""
+    return _earlier_study_denial(lead, rest) == "new"
+
+
+def _earlier_study_denial(lead: str, rest: str, *, this_exam: bool = True) -> str | None:
+    """Whether the denial (``lead``, ``rest`` as `_on_the_earlier_study`'s) is one of an earlier examination: "new"
+    where it denies only the earlier one, "today" where it goes on to this one too - "not seen on this or the
+    previous CT", "… or now", "…, still absent" (probe117 D1), "…, и сейчас" (D4) - and None where it is no such
+    denial. ``this_exam`` False: a word of this examination in the clause is not enough ("…, not seen on the previous
+    study but are now present" states it), only "or"/"nor" before today or the next clause."""
     before = _BEFORE_EARLIER_DENIAL.fullmatch(lead)
     if before is None or _MAIN_DENIAL.search(lead):
-        return False
+        return None
     stop = re.search(r"[.;,()\n]", rest)
     clause = (rest[: stop.start()] if stop else rest).lstrip(_SPAN_TAIL + ",:")
-    if stop and _STILL_DENIED.search(re.split(r"[.;,()\n]", rest[stop.start() + 1 :], maxsplit=1)[0]):
-        # the next clause denies it today: "Ascites - not seen on previous CT, still absent." (probe117 D1: read as
-        # new); only the next one ("…, now small, no pleural effusion" denies another finding)
-        return False
     said = _NOT_ON_EARLIER.match(clause) or (_NOT_SEEN.match(clause) if before.group("previously") else None)
     if said is not None:  # its own "present" is no "present examination"
         # "… or now", "… or on the current study", "… nor on this study": the denial goes on to today (probe117)
-        return _THIS_EXAM.search(lead + " " + clause[said.end() :]) is None and not _OR_TODAY.search(
-            clause[said.end() :]
-        )
-    # Russian and Kazakh name the earlier study before the denial, the denial in the past: «на предыдущем КТ не
-    # определялся»
-    return (
-        before.group("earlier") is not None and _PAST_DENIAL.match(clause) is not None and not _THIS_EXAM.search(clause)
+        after = clause[said.end() :]
+        today = _OR_TODAY.search(after) is not None or (this_exam and _THIS_EXAM.search(f"{lead} {after}") is not None)
+    elif before.group("earlier") is not None and _PAST_DENIAL.match(clause) is not None:
+        # Russian and Kazakh name the earlier study before the denial, the denial in the past: «на предыдущем КТ не
+        # определялся»
+        today = this_exam and _THIS_EXAM.search(clause) is not None
+    else:
+        return None
+    # the next clause denies it today: "Ascites - not seen on previous CT, still absent." (probe117 D1: read as new)
+    return "today" if today or _next_clause_denies_today(rest) else "new"
+
+
+#: where such a denial starts: "not seen on previous CT", «не определялся», «(на предыдущем КТ) не определялся»
+_DENIAL_START = re.compile(r"\b(?:not|never|не)\b", re.IGNORECASE)
+
+
+def _earlier_denial_today(text: str, ent: Any) -> str | None:
+    """The words of a denial of an earlier examination after ``ent`` that goes on to this one, where the closing
+    denial does not reach it - its places too many words ("Pleural effusion - not seen on previous CT or on the current
+    study."), a bracket after them ("… (still not seen)."): the finding is denied (probe117 D4: read new, present).
+    Only the first denial after the finding, with nothing but what `_BEFORE_EARLIER_DENIAL` allows and no other
+    finding between."""
+    start, end = ent.end_char, ent.sent.end_char
+    said = _DENIAL_START.search(text, start, end)
+    if said is None or any(o is not ent and start <= o.start_char < said.start() for o in ent.doc.ents):
+        return None
+    if _earlier_study_denial(text[start : said.start()], text[said.start() : end], this_exam=False) != "today":
+        return None
+    words = (
+        _NOT_ON_EARLIER.match(text, said.start(), end)
+        or _NOT_SEEN.match(text, said.start(), end)
+        or _PAST_DENIAL.match(text, said.start(), end)
     )
+    return words.group() if words is not None else said.group()
 
 
 #: a measure that states a finding ("16 cm", «14 см»)
