@@ -809,8 +809,13 @@ def _asked_stop(text: str, start: int, end: int, keys: KeyIndex) -> re.Match[str
 #: ... or where the measure comes from, whatever the words after: "on USS", "on examination", "by the GP", «по
 #: данным УЗИ», «при осмотре», «на КТ»
 _SOURCE = re.compile(
-    r"\b(?:on|at|by|per|from|in|according|uss|echo\w*|exam\w*|palpa\w*|clinical\w*)\b|"
-    r"\b(?:по|при|на|в|из|со?)\s|осмотр\w*|пальпа\w*|бойынша|кезінде|[а-яёәғқңөұүһі]+(?:да|де|та|те)\b",
+    r"\b(?:on|by|per|from|according|uss|echo\w*|exam\w*|palpa\w*|clinical\w*)\b|"
+    # "in" and "at" only before a place of care, not a body site: "… in clinic", "at the GP", not "Sclerotic lesion in
+    # T10, 12 mm" (probe119 D13: the report's own measured lesion stayed the referrer's)
+    r"\b(?:in|at)\s+(?:the\s+|an?\s+)?(?:clinic|ward|gp|outpatient\w*|opd|a\s*&\s*e|ed|er|referral|letter|"
+    r"another|other|outside|external|\w+\s+hospital|hospital)\b|"
+    r"\b(?:по|при|на|из|со?)\s|\bв\s+(?:поликлиник|стационар|направлени|выписк|больниц|приемн|при[её]мн)\w*|"
+    r"осмотр\w*|пальпа\w*|бойынша|кезінде|[а-яёәғқңөұүһі]+(?:да|де|та|те)\b",
     re.IGNORECASE,
 )
 #: a sentence's end that is no decimal point ("15.5 cm")
