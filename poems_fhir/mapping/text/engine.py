@@ -2186,7 +2186,25 @@ def _next_clause_denies_today(rest: str) -> bool:
     if stop is None:
         return False
     nxt = re.split(r"[.;,()\n]", rest[stop.start() + 1 :], maxsplit=1)[0]
-    return _STILL_DENIED.search(nxt) is not None or _TODAY_TOO.fullmatch(nxt) is not None
+    if _TODAY_TOO.fullmatch(nxt) is not None:
+        return True
+    return _STILL_DENIED.search(nxt) is not None and all(_ONLY_TODAYS_DENIAL.fullmatch(w) for w in _WORD.findall(nxt))
+
+
+#: the words of a clause that only denies the finding before it today, naming nothing else: "still absent", "still not
+#: seen on the current study", «в настоящее время также не определяется» - not "no ascites", "no other lesions" (a
+#: denial of another finding: fix120a's fallback read "Sclerotic lesion in L3, not seen on previous CT; no ascites." as
+#: the lesion denied today)
+_ONLY_TODAYS_DENIAL = re.compile(
+    r"still|also|again|too|either|currently|now|today|presently|present|remains?|is|are|was|were|be|been|has|have|and|"
+    r"but|or|nor|as|before|at|on|in|the|this|current|study|exam|examination|scan|ct|mri|imaging|absent|not|no|none|"
+    r"never|neither|seen|identified|detected|visible|visuali[sz]ed|noted|demonstrated|evident|found|"
+    r"и|но|а|или|ни|в|на|при|настоящее|время|сейчас|теперь|сегодня|также|тоже|по-прежнему|данном|данной|настоящем|"
+    r"текущем|исследовании|кт|мрт|не|нет|отсутству\w*|определя\w*|выявля\w*|визуализир\w*|обнаружива\w*|"
+    r"қазір|де|да|әлі|[^\W\d_]+(?:майды|мейді|байды|бейді|пайды|пейді|маған|меген)|жоқ|емес",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 
 
 def _denied_today(assertions: list[Assertion]) -> list[Assertion]:
