@@ -21,7 +21,7 @@ from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days, 
 from ..fhir.boundary import before, unknown_modifier
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .attachment import UnreadableAttachment, html_text, marked_up, media_type, read_attachment, readable
-from .ife import IfeResult, parse_ife
+from .ife import IfeResult, others_bands, parse_ife
 from .results import Qual, Reading, interpretation_qual, normalise_term, read_result
 from .corrections import replaced_results
 from .dates_in_words import date_in_words
@@ -2997,9 +2997,12 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
         texts = _report_texts_reported(raw, out)
-        _ife_report(raw, record, mapping, out, texts)
+        parser_decided = _ife_report(raw, record, mapping, out, texts)
         # a letter is no test of what only a named kind of report tests (papilloedema: the eye)
         inadequate = _inadequate_negatives(data, record, mapping, texts) if _any_text_matters(texts, mapping) else None
+        if parser_decided:  # the immunofixation parser's reading of its report is the clone's, not the text engine's
+            clone = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
+            inadequate = {**(inadequate or {}), clone: ("ignore_all", "read by the immunofixation parser")}
         # a procedure's report (a nerve conduction study) is a study: its "History:" is the referrer's (probe105 D11)
         _report_texts(raw, texts, mapping, out, "report", date, None, None, inadequate, study=done is not None)
         return  # laboratory panels: their result Observations are read on their own
@@ -3163,7 +3166,7 @@ _REPORT_RESULT_FIELDS = ("status", "code", "subject", "effectiveDateTime", "effe
 
 def _ife_report(
     raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction, texts: list[tuple[str, str]]
-) -> None:
+) -> bool:
     """An immunofixation report that gives its result only in words - its conclusion ("Serum immunofixation:
     IgG kappa.", "Иммунофиксация: выявлен моноклональный IgG-λ") or a text presentedForm (``texts``, as
     ``_texts_of`` decoded them): the first the parser reads, the conclusion before the attachments, is read as
@@ -3171,7 +3174,12 @@ def _ife_report(
     no band without the word "monoclonal", nor its light chain). A text the parser does not read is left to
     the text engine, as every text of the report also is; the evidence cites the report. (probe119 D10: a
     presentedForm went to the text engine only - «Выявлен IgA лямбда.» was "no data", "IgA lambda band
-    detected." a band without the parser's reading of it.)"""
+    detected." a band without the parser's reading of it.) Returns True where the parser decided what the report
+    says of the clone - its result, or that it names only others' bands, a relative's or a condition's
+    (`ife.others_bands`): the text engine's reading of the same words is then not the clone's evidence (probe121 D1,
+    D4: «Науқастың ұлында IgA лямбда анықталды», "… in his half-brother" were the patient's band through the text
+    engine; D3, D6: "Immunofixation requested for suspected POEMS: IgA lambda band detected.", "IgA lambda
+    (monoclonal band), free kappa not detected." were `indeterminate`, the text engine doubting the parser's band)."""
     data = raw.data
     conclusion = data.get("conclusion")
     # the conclusion as written (today's reading of it), then each attachment's text
@@ -3179,22 +3187,23 @@ def _ife_report(
     candidates += [text for where, text in texts if where != "conclusion"]
     candidates = [c for c in candidates if c.strip()]
     if not candidates:
-        return
+        return False
     coded = codings(data.get("code"))
     rules = [r for s, c, _ in coded for r in mapping.rules_for(s, c) if r.kind == "observation"]
     if not rules:
         rules = list(mapping.observation_rules_by_text(concept_label(data.get("code"))))
     if not any(r.spec.role == "immunofixation" for r in rules):
-        return
+        return False
     result = next((c for c in candidates if parse_ife(c, cues=mapping.ife_cues).parsed), None)
     if result is None:
-        return
+        return any(others_bands(c, cues=mapping.ife_cues) for c in candidates)
     virtual = {k: data[k] for k in _REPORT_RESULT_FIELDS if k in data}
     virtual.update(resourceType="Observation", valueString=result)
     specimens = data.get("specimen")
     if isinstance(specimens, list) and len(specimens) == 1:  # a report lists specimens, a result has one
         virtual["specimen"] = specimens[0]
     _observation(Raw(virtual, raw.origin, raw.ref or f"DiagnosticReport/{data.get('id')}"), record, mapping, out)
+    return True
 
 
 def _reported_procedure(data: dict[str, Any], mapping: CompiledMapping) -> ProcedureRule | None:

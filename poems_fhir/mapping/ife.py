@@ -974,6 +974,22 @@ _RESULT_WORDS = re.compile(
 )
 
 
+def others_bands(text: str, specimen: str | None = None, cues: IfeCues | None = None) -> tuple[Band, ...]:
+    """The bands ``text`` names only as not asserted of this patient - a relative's, a condition's, a test still to come
+    ("Науқастың ұлында IgA лямбда анықталды", "IgA lambda band detected in his half-brother", "Rule out IgA lambda"):
+    ``parse_ife`` reads no band there; this says the text was understood, not missed, so a report's text engine does
+    not read the band as the patient's (probe121 D1, D4)."""
+    t = _normalise(text)
+    if not t:
+        return ()
+    tested = "urine" if specimen == "urine" else "serum"
+    said = _ANTI.sub(" ", t)
+    pieces = _withdrawn_after_a_dash(_clauses(said), tested, not _TESTED_DENIED[tested].search(said))
+    named = [_bands(clause) for clause, _, _ in pieces]
+    unasserted = _not_asserted(pieces, named, cues or BUILT_IN_CUES)
+    return tuple(dict.fromkeys(b for i, kind in unasserted.items() if kind == "other" for b in named[i]))
+
+
 def parse_ife(text: str, specimen: str | None = None, cues: IfeCues | None = None) -> IfeResult:
     """Parse one free-text or display immunofixation result.
 
@@ -1642,13 +1658,14 @@ def _quoted_clauses(
 #: a relative's disease: "Family history: mother had IgA lambda myeloma", "Father: IgA lambda", «У матери …»,
 #: «Сестра: IgG лямбда», Kazakh «Анасында IgG лямбда» (probe116 D1: each was the patient's clone)
 _RELATIVE = re.compile(
-    r"\bfamily (?:history|hx)\b|\bf/?hx\b|\bfirst[- ]degree\b|\b(?:mother|father|brother|sister|daughter|sibling|"
-    r"parent|aunt|uncle|cousin|grand(?:mother|father|parent|son|daughter)|twin|niece|nephew)s?(?:'s?)?\b|"
-    r"\bsons?(?:'s?)?\b|\brelatives?\b(?! (?:to|increase|decrease|excess)\b)|"
+    r"\bfamily (?:history|hx)\b|\bf/?hx\b|\bfirst[- ]degree\b|\b(?:(?:step|half)-?)?(?:mother|father|brother|sister|"
+    r"daughter|sibling|parent|aunt|uncle|cousin|grand(?:mother|father|parent|son|daughter)|twin|niece|nephew)s?(?:['’]s?)?\b|"
+    r"\b(?:step-?)?sons?(?:['’]s?)?\b|\brelatives?\b(?! (?:to|increase|decrease|excess)\b)|"
     r"семейн\w* анамнез\w*|наследствен\w*|\b(?:мат(?:ь|ери|ерью)|мам[аыеу]|от(?:ец|ца|цу|цом)|брат\w*|сестр\w*|"
     r"сын(?:а|у|ом|овья|е)?|доч(?:ь|ери|ерью)|родственни\w*|бабушк\w*|дедушк\w*|дяд[яиюе]|т[её]т[яиюе])\b|"
     r"\bана(?:сы|сында|сының|сына|м)\b|\bәке(?:сі|сінде|сінің|м)\b|\b(?:ағ|ін|әпк|сіңл)(?:асы|ісі|есі|ісінде|асында|"
-    r"есінде)\b|\bқарындас\w*|\bқызы(?:нда|ның)?\b|\bтуыс\w*|отбасылық|тұқым қуалау\w*"
+    r"есінде)\b|\bқарындас\w*|\bқызы(?:нда|ның)?\b|\bұл(?:ы|ында|ының|ым|дары|дарында)\b|\bтуыс\w*|отбасылық|"
+    r"тұқым қуалау\w*"
 )
 #: words that put what follows as a question, a condition or a test still to come: "Rule out IgA lambda", "If
 #: immunofixation shows an IgA lambda clone", "Should a lambda M-protein be found", "Awaiting serum immunofixation
@@ -1722,8 +1739,8 @@ def _sentences(pieces: list[tuple[str, bool, bool]]) -> list[list[int]]:
 #: Kazakh «… анасында» - not a relative told or met ("discussed with the patient and his son", "phoned to the ward
 #: sister", «анасына хабарланды»: probe118 D3)
 _REL_WORD = (
-    r"(?:mother|father|brother|sister|daughter|sibling|parent|aunt|uncle|cousin|grand(?:mother|father|parent|son|"
-    r"daughter)|twin|niece|nephew|son|relative)s?"
+    r"(?:(?:step|half)-?)?(?:mother|father|brother|sister|daughter|sibling|parent|aunt|uncle|cousin|"
+    r"grand(?:mother|father|parent|son|daughter)|twin|niece|nephew|son|relative)s?"
 )
 #: (with the qualifiers of a kinship: "in the patient’s older sister", "in his maternal uncle")
 _POSSESSOR = (
@@ -1734,7 +1751,7 @@ _OWNER_AFTER = re.compile(
     rf"\b(?:in|of|from)\s+{_POSSESSOR}{_REL_WORD}\b|\b{_REL_WORD}'s?\s+(?:sample|specimen|serum|urine|result)\b|"
     r"\bу\s+(?:мат(?:ери)|отца|брата|сестры|сына|дочери|родственни\w*|бабушки|дедушки|дяди|тёти|тети)\b|"
     r"\b(?:анасында|анасының|әкесінде|әкесінің|(?:ағ|ін|әпк|сіңл)(?:асында|ісінде|есінде)|қарындасында|қызында|"
-    r"туысында)\b|"
+    r"ұлында|ұлының|туысында)\b|"
     # ... or all a dash after it says: "IgG lambda - mother"
     rf"\s[-–—]\s*{_POSSESSOR}{_REL_WORD}(?:'s?)?(?:\s+(?:sample|specimen|serum|screening))?\s*$"
 )
@@ -1918,9 +1935,10 @@ def _doubted(
 _TOLD_BEFORE = re.compile(
     r"\b(?:discussed|shared|explained|communicated|conveyed|phoned|telephoned|called|told|informed|notified|given|"
     r"sent|copied|reported|relayed|faxed|e-?mailed|handed)(?:\s+(?:by (?:tele)?phone|by e-?mail|in person|directly|"
-    r"today))?(?:\s+(?:with|to))?\s+(?:(?:the\s+)?patient(?:'s)?\s+(?:and|&)\s+)?"
+    r"today))?(?:\s+(?:with|to))?\s+(?:(?:(?:the\s+)?patient|him|her|them)\s+(?:and|&)\s+)?"
     r"(?:(?:the|a|an|his|her|their|patient'?s?)\s+)*$|"
-    r"(?:сообщ|обсужд|разъясн|передан|доведен|озвуч)\w*(?:\s+(?:с|со))?\s+(?:(?:пациент\w*|больн\w*)\s+и\s+)?$"
+    r"(?:сообщ|обсужд|разъясн|передан|доведен|озвуч)\w*(?:\s+(?:с|со))?\s+(?:(?:пациент\w*|больн\w*|ему|ей|ним|ней)\s+и\s+"
+    r"(?:(?:его|её|ее)\s+)?)?$"
 )
 _TOLD_AFTER = re.compile(
     r"\s*(?:(?:was|were|has been|have been)\s+)?(?:informed|told|notified|updated|aware|called|phoned)\b|"

@@ -398,8 +398,11 @@ _DASHED_YES = re.compile(
 #: D2: the liver was lost; `dashed_yes` takes the chain from the verdict before it)
 _DASHED_VERDICT_BODY = (
     rf"(?P<label>{_WS}*+[^\W\d_][^\n.;:!?=/→…\-‐‑‒–—―|,]{{0,60}}?){_WS}*+(?P<mark>[‐‑‒–—―]|(?<=\s)-(?=\s))"
-    rf"{_WS}*+(?:(?:not|не)\s+)?(?:(?:mildly|moderately|markedly|slightly|умеренно|незначительно|значительно|"
-    r"несколько|слегка|резко)\s+)?(?:enlarged|palpable|увеличен\w*|пальпиру\w*|ұлғай\w*|үлкейген)\b"
+    rf"{_WS}*+(?:(?:(?:not|не)\s+)?(?:(?:mildly|moderately|markedly|slightly|умеренно|незначительно|значительно|"
+    r"несколько|слегка|резко)\s+)?(?:enlarged|palpable|увеличен\w*|пальпиру\w*|ұлғай\w*|үлкейген)\b|"
+    # ... or a normal size: "Spleen – normal size – liver – enlarged, 19 cm." (probe121 D7: the chain lost the liver)
+    r"(?:of\s+)?normal(?:\s+(?:in\s+)?size|\s+sized)?(?=\s*(?:$|[‐‑‒–—―.;,]|-\s))|"
+    r"нормальн\w*\s+размер\w*|обычн\w*\s+размер\w*)"
 )
 _DASHED_VERDICT = re.compile(rf"(?:^|(?<=[.;!?\t|,])){_DASHED_VERDICT_BODY}", re.IGNORECASE | re.MULTILINE)
 _CHAINED_VERDICT = re.compile(rf"(?:{_WS}*+[‐‑‒–—―]|{_WS}++-(?=\s)){_DASHED_VERDICT_BODY}", re.IGNORECASE)
@@ -1640,7 +1643,9 @@ _RANGED_MEASURE = re.compile(
     # ... the bracket's normal in other words too: "(normal value 12 cm)", "(normal size …)", "(upper limit of normal
     # …)" (probe117 D5)
     r"\((?P<range>(?:normal(?:[ \t]+(?:range|values?|size|length|limit))?|upper[ \t]+(?:limit[ \t]+of[ \t]+normal|"
-    r"normal[ \t]+limit|limit)|norm|n|ref(?:erence)?\.?(?:[ \t]+range)?|uln|норма|в[ \t]+норме|қалыпты)"
+    r"normal[ \t]+limit|limit)|norm|n|ref(?:erence)?\.?(?:[ \t]+range)?|uln|норма|в[ \t]+норме|қалыпты|"
+    # ... and in Russian: «(нормальное значение 12 см)», «(верхняя граница нормы 13 см)» (probe121 D8)
+    r"нормальн\w*[ \t]+(?:значени\w*|размер\w*|длин\w*)|верхн\w*[ \t]+границ\w*[ \t]+норм\w*)"
     r"[ \t]*[:=]?[ \t]*(?:(?:<|≤|<=|up[ \t]+to|less[ \t]+than|under|до|менее|не[ \t]+более)[ \t]*|"
     # ... or the Kazakh postposition after the limit: «(қалыпты 12 см дейін)»
     rf"{_NUM}[ \t]*(?:-|–|to|до)[ \t]*|(?={_NUM}[ \t]*{_LENGTH_UNIT}?[ \t]*(?:дейін|шейін)\b)|"
