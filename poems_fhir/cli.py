@@ -1117,7 +1117,14 @@ def sync(config_file: Path | None, **flags: Any) -> None:
                 _sync_fatal(fatal, settings.log_format, settings.format, getattr(exc, "summary", None), redactor)
             except Exception as exc:  # a bug: the summary still prints (completed: false), then the traceback
                 if getattr(exc, "summary", None) is not None:
-                    _print_summary(exc.summary, [], settings.format, redact=redactor)  # type: ignore[attr-defined]
+                    # one line in --every mode, as every run's (probe120 D2: this one was indented JSON)
+                    _print_summary(
+                        exc.summary,  # type: ignore[attr-defined]
+                        [],
+                        settings.format,
+                        one_line=interval is not None,
+                        redact=redactor,
+                    )
                 raise
             code = (
                 EXIT_SKIPPED

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..wellformed import well_formed
+
 
 def issues_text(issues: Any) -> str:
     """An OperationOutcome's issues as one line: "severity: diagnostics; …" (at most 500 characters)."""
@@ -17,7 +19,8 @@ def issues_text(issues: Any) -> str:
         details: dict[str, Any] = issue["details"] if isinstance(issue.get("details"), dict) else {}
         detail = issue.get("diagnostics") or details.get("text") or issue.get("code")
         parts.append(f"{issue.get('severity', 'error')}: {detail}")
-    return "; ".join(parts)[:500] or "an OperationOutcome without issues"
+    # a server's text may hold a lone surrogate ("\ud800"): no character, and unwritable anywhere (probe120 D1)
+    return well_formed("; ".join(parts)[:500]) or "an OperationOutcome without issues"
 
 
 #: issue codes that say a search's results are incomplete, whatever the severity

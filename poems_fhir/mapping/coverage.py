@@ -27,6 +27,7 @@ from ..criteria.response import UNDATED_RESPONSE_RESULTS
 from .extract import _is_pathology, _modality, _STANDARD_SYSTEMS, extract
 from .rules import CompiledMapping
 from .values import UnitRejected, codings, concept_text
+from ..wellformed import well_formed
 
 EXAMPLES = 3
 _UNDATED_DETAIL = "no effective[x] and no issued: left out of the response, named in its caveats"
@@ -305,15 +306,14 @@ def skeleton(cov: Coverage) -> str:
 def _yaml_str(text: str) -> str:
     """A YAML double-quoted scalar: a JSON string is one (YAML 1.2), with every control character
     escaped - a code holding a line break stays one line and the same code (probe22)."""
-    return json.dumps(_LONE_SURROGATE.sub("\ufffd", text), ensure_ascii=False)
+    return json.dumps(well_formed(text), ensure_ascii=False)
 
 
 def _comment(text: str) -> str:
     """``text`` fit for a YAML comment: one line, no control characters."""
-    return _CONTROL.sub(" ", _LONE_SURROGATE.sub("\ufffd", str(text)))
+    return _CONTROL.sub(" ", well_formed(str(text)))
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 

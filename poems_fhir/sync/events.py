@@ -16,6 +16,8 @@ import logging
 import sys
 from typing import Any
 
+from ..wellformed import well_formed
+
 #: plain-format log calls elsewhere in the package -> (event, names of the positional args)
 TEMPLATES: dict[str, tuple[str, tuple[str, ...]]] = {
     "cohort: %d patient(s) (since %s)": ("cohort", ("patients", "since")),
@@ -83,7 +85,7 @@ class JsonFormatter(logging.Formatter):
             doc.setdefault(key, _plain(value) if not isinstance(value, (list, dict)) else value)
         if record.exc_info:
             doc["traceback"] = self.formatException(record.exc_info)
-        return json.dumps(doc, ensure_ascii=False, default=str)
+        return well_formed(json.dumps(doc, ensure_ascii=False, default=str))
 
 
 class TextFormatter(logging.Formatter):
@@ -98,7 +100,7 @@ class TextFormatter(logging.Formatter):
         line = f"{_time(record)} {record.levelname} {getattr(record, 'event', 'log')}: {message}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return line + (f" |{tail}" if tail else "")
+        return well_formed(line + (f" |{tail}" if tail else ""))
 
 
 def _text(value: Any) -> str:

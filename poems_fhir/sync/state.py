@@ -30,6 +30,7 @@ import secrets
 import socket
 import sqlite3
 import urllib.parse
+from ..wellformed import well_formed
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -486,7 +487,17 @@ class StateStore:
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(server, patient) DO UPDATE SET "
             "input_hash = excluded.input_hash, written = excluded.written, status = excluded.status, "
             "updated_at = excluded.updated_at, reason = excluded.reason, attempts = excluded.attempts",
-            (server, patient, input_hash, json.dumps(written, sort_keys=True), status, now, reason, attempts),
+            # a reason quoting a server's text: SQLite refuses a lone surrogate (probe120 D1)
+            (
+                server,
+                patient,
+                input_hash,
+                json.dumps(written, sort_keys=True),
+                status,
+                now,
+                well_formed(reason),
+                attempts,
+            ),
         )
 
     def retry_queue(self, server: str, retry_missing: int = 0) -> list[str]:

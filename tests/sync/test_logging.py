@@ -269,3 +269,34 @@ def test_uvicorns_own_warnings_are_json_lines_under_serve():
     record = json.loads(line)
     assert record["message"] == "Exceeded concurrency limit." and record["level"] == "warning"
     assert record["logger"] == "uvicorn.error" and record["event"]
+
+
+def test_every_mode_internal_error_prints_its_summary_on_one_line(tmp_path, monkeypatch):
+    """probe120 D2: the run that died of a bug printed its --format json summary as indented JSON (38 lines) in --every
+    mode, where every other run's is one object per line."""
+    from poems_fhir.sync.job import SyncJob
+
+    def crash(self, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(SyncJob, "_one", crash)
+    monkeypatch.setattr(StopFlag, "install", lambda self: None)
+    result = _runner().invoke(
+        main,
+        [
+            "sync",
+            "--source",
+            str(SAMPLES / "classic-poems.json"),
+            "--out",
+            str(tmp_path / "o"),
+            "--state",
+            str(tmp_path / "s.sqlite"),
+            "--every",
+            "15m",
+            "--format",
+            "json",
+        ],
+    )
+    assert result.exit_code == 70
+    [run] = json_lines(result.stdout)  # one line, one object
+    assert run["completed"] is False and "boom" in run["fatal"]
