@@ -229,7 +229,13 @@ class _GuardedGroup(click.Group):
         log.debug("internal error", exc_info=exc)
         if not log.isEnabledFor(logging.DEBUG):
             what += " (run with --debug for the traceback)"
-        click.echo(f"poems-fhir: internal error: {terminal_line(what)}; please report it", err=True)
+        if _logs_json():
+            from .sync.events import ev
+
+            # `sync --log-format json`: the fatal line is a JSON object too (probe120: a bare text line among them)
+            log.error("poems-fhir: internal error: %s; please report it", what, extra=ev("run.internal_error"))
+        else:
+            click.echo(f"poems-fhir: internal error: {terminal_line(what)}; please report it", err=True)
         sys.exit(EXIT_INTERNAL)
 
 
@@ -239,6 +245,19 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = sys.stderr
         super().emit(record)
+
+
+def _debug_requested() -> bool:
+    """Whether `poems-fhir --debug` was given (the command's own logging keeps its debug records)."""
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx is not None and ctx.find_root().params.get("debug"))
+
+
+def _logs_json() -> bool:
+    """Whether the poems_fhir logs are JSON lines now (`sync --log-format json` set them up)."""
+    from .sync.events import JsonFormatter
+
+    return any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger("poems_fhir").handlers)
 
 
 def _setup_cli_logging(debug: bool) -> None:
@@ -1070,7 +1089,7 @@ def sync(config_file: Path | None, **flags: Any) -> None:
         settings.check()
     except PoemsFhirError as exc:
         _sync_fatal(exc, log_format, fmt)
-    setup_logging(settings.log_format)
+    setup_logging(settings.log_format, debug=_debug_requested())
     stop = StopFlag()
     stop.install()
     interval = settings.interval()

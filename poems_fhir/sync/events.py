@@ -111,7 +111,7 @@ def _text(value: Any) -> str:
     return json.dumps(text, ensure_ascii=False) if quote else text
 
 
-def setup_logging(fmt: str, stream: Any = None, also: tuple[str, ...] = ()) -> None:
+def setup_logging(fmt: str, stream: Any = None, also: tuple[str, ...] = (), debug: bool = False) -> None:
     """Logs of the poems_fhir loggers go to stderr (or `stream`) as text or JSON lines. ``also``:
     other libraries' loggers that write in our process (serve: uvicorn's "Exceeded concurrency
     limit."), their warnings and errors through the same handler - else Python's last-resort handler
@@ -121,7 +121,9 @@ def setup_logging(fmt: str, stream: Any = None, also: tuple[str, ...] = ()) -> N
     handler.addFilter(EventFilter())
     root = logging.getLogger("poems_fhir")
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
+    # `poems-fhir --debug sync`: the debug records too - the traceback of an internal error (probe120: it said "run
+    # with --debug for the traceback" under --debug, the level reset to INFO here)
+    root.setLevel(logging.DEBUG if debug else logging.INFO)
     root.propagate = False
     for name in also:
         other = logging.getLogger(name)

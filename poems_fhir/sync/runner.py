@@ -94,9 +94,9 @@ def build_auth(s: SyncSettings, session: requests.Session) -> Auth:
     )
 
 
-def setup_logging(fmt: str, stream: Any = None) -> None:
+def setup_logging(fmt: str, stream: Any = None, debug: bool = False) -> None:
     """Structured logs on stderr: see sync/events.py."""
-    events.setup_logging(fmt, stream)
+    events.setup_logging(fmt, stream, debug=debug)
 
 
 def unverified_in_force(compiled: Any) -> list[str]:

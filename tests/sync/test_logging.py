@@ -300,3 +300,26 @@ def test_every_mode_internal_error_prints_its_summary_on_one_line(tmp_path, monk
     assert result.exit_code == 70
     [run] = json_lines(result.stdout)  # one line, one object
     assert run["completed"] is False and "boom" in run["fatal"]
+
+
+def test_an_internal_error_of_sync_is_a_json_line_and_debug_shows_its_traceback(tmp_path, monkeypatch):
+    """probe120: under `--log-format json` the internal error was a bare text line among the JSON lines, and
+    `poems-fhir --debug sync` still said "run with --debug for the traceback" (sync's logging reset the level)."""
+    from poems_fhir.sync.job import SyncJob
+
+    def crash(self, *args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(SyncJob, "_one", crash)
+    monkeypatch.setattr(StopFlag, "install", lambda self: None)
+    args = ["--source", str(SAMPLES / "classic-poems.json"), "--out", str(tmp_path / "o"), "--log-format", "json"]
+    result = _runner().invoke(main, ["sync", *args, "--state", str(tmp_path / "a.sqlite")])
+    assert result.exit_code == 70
+    lines = json_lines(result.stderr)  # every line a JSON object
+    [fatal] = [r for r in lines if r["event"] == "run.internal_error"]
+    assert "RuntimeError: boom" in fatal["message"] and "--debug" in fatal["message"]
+    debug = _runner().invoke(main, ["--debug", "sync", *args, "--state", str(tmp_path / "b.sqlite")])
+    assert debug.exit_code == 70
+    records = json_lines(debug.stderr)
+    assert any("Traceback" in r.get("traceback", "") for r in records)
+    assert not any("run with --debug" in r["message"] for r in records)
