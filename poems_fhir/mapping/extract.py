@@ -3175,11 +3175,13 @@ def _ife_report(
     the text engine, as every text of the report also is; the evidence cites the report. (probe119 D10: a
     presentedForm went to the text engine only - «Выявлен IgA лямбда.» was "no data", "IgA lambda band
     detected." a band without the parser's reading of it.) Returns True where the parser decided what the report
-    says of the clone - its result, or that it names only others' bands, a relative's or a condition's
+    says of the clone - a band it reads, or that the text names only others' bands, a relative's or a condition's
     (`ife.others_bands`): the text engine's reading of the same words is then not the clone's evidence (probe121 D1,
     D4: «Науқастың ұлында IgA лямбда анықталды», "… in his half-brother" were the patient's band through the text
     engine; D3, D6: "Immunofixation requested for suspected POEMS: IgA lambda band detected.", "IgA lambda
-    (monoclonal band), free kappa not detected." were `indeterminate`, the text engine doubting the parser's band)."""
+    (monoclonal band), free kappa not detected." were `indeterminate`, the text engine doubting the parser's band).
+    A negative or a doubt of the parser's leaves the text engine's reading beside it, as before: "Monoclonal protein
+    present. Bence Jones protein: negative." is conflicting evidence, not an absent clone (probe122 D2)."""
     data = raw.data
     conclusion = data.get("conclusion")
     # the conclusion as written (today's reading of it), then each attachment's text
@@ -3194,8 +3196,9 @@ def _ife_report(
         rules = list(mapping.observation_rules_by_text(concept_label(data.get("code"))))
     if not any(r.spec.role == "immunofixation" for r in rules):
         return False
-    result = next((c for c in candidates if parse_ife(c, cues=mapping.ife_cues).parsed), None)
-    if result is None:
+    readings = ((c, parse_ife(c, cues=mapping.ife_cues)) for c in candidates)
+    result, parsed = next(((c, r) for c, r in readings if r.parsed), (None, None))
+    if result is None or parsed is None:
         return any(others_bands(c, cues=mapping.ife_cues) for c in candidates)
     virtual = {k: data[k] for k in _REPORT_RESULT_FIELDS if k in data}
     virtual.update(resourceType="Observation", valueString=result)
@@ -3203,7 +3206,7 @@ def _ife_report(
     if isinstance(specimens, list) and len(specimens) == 1:  # a report lists specimens, a result has one
         virtual["specimen"] = specimens[0]
     _observation(Raw(virtual, raw.origin, raw.ref or f"DiagnosticReport/{data.get('id')}"), record, mapping, out)
-    return True
+    return bool(parsed.bands)
 
 
 def _reported_procedure(data: dict[str, Any], mapping: CompiledMapping) -> ProcedureRule | None:

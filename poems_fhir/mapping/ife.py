@@ -978,7 +978,8 @@ def others_bands(text: str, specimen: str | None = None, cues: IfeCues | None = 
     """The bands ``text`` names only as not asserted of this patient - a relative's, a condition's, a test still to come
     ("Науқастың ұлында IgA лямбда анықталды", "IgA lambda band detected in his half-brother", "Rule out IgA lambda"):
     ``parse_ife`` reads no band there; this says the text was understood, not missed, so a report's text engine does
-    not read the band as the patient's (probe121 D1, D4)."""
+    not read the band as the patient's (probe121 D1, D4). Only where the rest of the text names no clone of its own
+    ("His brother has IgA lambda MGUS. Patient: monoclonal gammopathy detected." is no such text: probe122 D1)."""
     t = _normalise(text)
     if not t:
         return ()
@@ -987,7 +988,16 @@ def others_bands(text: str, specimen: str | None = None, cues: IfeCues | None = 
     pieces = _withdrawn_after_a_dash(_clauses(said), tested, not _TESTED_DENIED[tested].search(said))
     named = [_bands(clause) for clause, _, _ in pieces]
     unasserted = _not_asserted(pieces, named, cues or BUILT_IN_CUES)
-    return tuple(dict.fromkeys(b for i, kind in unasserted.items() if kind == "other" for b in named[i]))
+    others = tuple(dict.fromkeys(b for i, kind in unasserted.items() if kind == "other" for b in named[i]))
+    sentences = _sentences(pieces)
+    own = [i for s in sentences if not any(unasserted.get(j) == "other" for j in s) for i in s]
+    if any(named[i] or _MONOCLONAL.search(pieces[i][0]) or _GAMMOPATHY.search(pieces[i][0]) for i in own):
+        return ()  # the text says more of a clone than the others' bands
+    return others
+
+
+#: a clone named without a band: "monoclonal gammopathy", «моноклональная гаммапатия», "paraproteinaemia"
+_GAMMOPATHY = re.compile(r"gammopath\w*|гаммапати\w*|парапротеинеми\w*|paraprotein\w*|mgus|мгнз|\bmgcs\b")
 
 
 def parse_ife(text: str, specimen: str | None = None, cues: IfeCues | None = None) -> IfeResult:
@@ -1946,13 +1956,35 @@ _TOLD_AFTER = re.compile(
 )
 
 
-def _relative_owner_before(before: str, cues: IfeCues) -> bool:
-    """Whether a relative named before the band in its clause owns it - not someone told the result ("Discussed with
-    his son: IgA lambda band detected" is the patient's band, probe119; "Mother: IgA lambda" is the mother's)."""
+#: what may stand between a relative told the result and the result: the label's colon, a few words before it
+#: ("… his son: IgA lambda", "… сыну пациента: выявлен IgA лямбда") - not "… his daughter that her IgA lambda band …"
+_TOLD_LABEL_END = re.compile(r"[^:;.]{0,25}:\s*(?:(?:выявлен\w*|обнаружен\w*|анықталды)\s*)?")
+#: ... and after the band, a sample that a pronoun gives to someone: "… detected in her sample" (probe122 D3)
+_PRONOUN_SAMPLE = re.compile(
+    r"\b(?:in|from|of|on)\s+(?:her|his|their)\s+(?:own\s+)?(?:sample|specimen|serum|blood|urine)|"
+    r"\b(?:её|ее|его|их)\s+(?:образц|пробе|проб|сыворотк|кров)\w*"
+)
+
+
+def _relative_owner_before(clause: str, start: int, cues: IfeCues) -> bool:
+    """Whether a relative named before the band in its clause owns it - not someone told the result, named in the
+    label before the result's colon ("Discussed with his son: IgA lambda band detected" is the patient's band,
+    probe119; "Mother: IgA lambda" is the mother's; "Explained to him and his daughter that her IgA lambda band …" and
+    "…: IgA lambda band detected in her sample" are the daughter's, probe122 D3)."""
+    before = clause[:start]
+    told_ok = not _PRONOUN_SAMPLE.search(clause, start)
     for m in cues.relative.finditer(before):
-        if not (_TOLD_BEFORE.search(before[: m.start()]) or _TOLD_AFTER.match(before, m.end())):
+        told = _TOLD_BEFORE.search(before[: m.start()]) or _TOLD_AFTER.match(before, m.end())
+        if not (told and told_ok and _TOLD_LABEL_END.fullmatch(before, _label_start(before, m))):
             return True
     return False
+
+
+def _label_start(before: str, m: re.Match[str]) -> int:
+    """Where the label's end after a told relative starts: after "informed" / «хабарланды» when it follows the
+    relative, else right after the relative's word."""
+    after = _TOLD_AFTER.match(before, m.end())
+    return after.end() if after else m.end()
 
 
 def _owned(
@@ -1964,7 +1996,7 @@ def _owned(
     paraprotein (patient's brother, cascade screening)": probe118 D5)."""
     clause = pieces[b][0]
     start = _bands_start(clause)
-    if _relative_owner_before(clause[:start], cues) or _OWNER_AFTER.search(clause[start:]):
+    if _relative_owner_before(clause, start, cues) or _OWNER_AFTER.search(clause[start:]):
         return True
     before = b - 1
     if before in members and pieces[b][1] and _OWNER_LABEL.fullmatch(pieces[before][0]):

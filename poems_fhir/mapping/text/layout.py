@@ -403,6 +403,11 @@ _DASHED_VERDICT_BODY = (
     # ... or a normal size: "Spleen – normal size – liver – enlarged, 19 cm." (probe121 D7: the chain lost the liver)
     r"(?:of\s+)?normal(?:\s+(?:in\s+)?size|\s+sized)?(?=\s*(?:$|[‐‑‒–—―.;,]|-\s))|"
     r"нормальн\w*\s+размер\w*|обычн\w*\s+размер\w*)"
+    # ... today's: not a verdict of an earlier study or time ("spleen – enlarged on the previous study, now 11 cm",
+    # «Селезенка 14 см – значительно увеличена в 2021 г., сейчас 11 см»: probe122 D4, D5 read them enlarged today)
+    r"(?![^\S\n]*,?[^\S\n]*(?:(?:on|in|at)\s+(?:the\s+)?(?:previous|prior|earlier|last|old|initial|baseline|"
+    r"(?:19|20)\d\d)\b|(?:previously|before|earlier|formerly|initially|then)\b|ранее|прежде|раньше|"
+    r"(?:на|при)\s+(?:предыдущ|прошл|прежн)\w*|в\s+(?:19|20)\d\d|бұрын))"
 )
 _DASHED_VERDICT = re.compile(rf"(?:^|(?<=[.;!?\t|,])){_DASHED_VERDICT_BODY}", re.IGNORECASE | re.MULTILINE)
 _CHAINED_VERDICT = re.compile(rf"(?:{_WS}*+[‐‑‒–—―]|{_WS}++-(?=\s)){_DASHED_VERDICT_BODY}", re.IGNORECASE)
