@@ -997,7 +997,10 @@ def others_bands(text: str, specimen: str | None = None, cues: IfeCues | None = 
 
 
 #: a clone named without a band: "monoclonal gammopathy", «моноклональная гаммапатия», "paraproteinaemia"
-_GAMMOPATHY = re.compile(r"gammopath\w*|гаммапати\w*|парапротеинеми\w*|paraprotein\w*|mgus|мгнз|\bmgcs\b")
+_GAMMOPATHY = re.compile(
+    r"gammopath\w*|гаммапати\w*|парапротеин\w*|paraprotein\w*|mgus|мгнз|\bmgcs\b|моноклонал\w*|bence|бенс\w*|"
+    r"\bm[- ]?(?:protein|spike|component)\b|м-?градиент\w*"
+)
 
 
 def parse_ife(text: str, specimen: str | None = None, cues: IfeCues | None = None) -> IfeResult:
@@ -1262,7 +1265,33 @@ def parse_ife(text: str, specimen: str | None = None, cues: IfeCues | None = Non
         # "Equivocal result, repeat advised", "possible faint band, unable to type", "weakly positive" (no
         # band named: probe49 D6 was a refused result; a named band stays a band - POEMS' are often small)
         return IfeResult(False, equivocal=True, earlier=before)
+    if negative and any(_untyped_clone_stated(clause) for clause, _, _ in pieces):
+        # a clone stated with no band named beside another test's or time's negative: "Monoclonal protein present.
+        # Bence Jones protein: negative.", "A monoclonal protein is present (isotype pending). Previous sample (2021)
+        # negative." - no negative result, nor a band this parser can name: left unread (probe122 D2)
+        return IfeResult(False, earlier=before)
     return IfeResult(negative, earlier=before)
+
+
+#: a clone stated present with no isotype: "Monoclonal protein present", "M-protein detected", "Bence Jones protein
+#: detected", «Выявлен моноклональный белок», Kazakh «Моноклоналды ақуыз анықталды»
+_UNTYPED_CLONE = re.compile(
+    r"\b(?:monoclonal\s+(?:protein|gammopathy|component|immunoglobulin|paraprotein)|m[- ]?(?:protein|spike|component)|"
+    r"paraprotein|bence[- ]jones(?:\s+protein)?)\b|моноклональн\w*\s+(?:бел\w*|протеин\w*|гаммапати\w*|"
+    r"иммуноглобулин\w*|компонент\w*|секреци\w*)|парапротеин\w*|м-?градиент\w*|белок\s+бенс\w*|"
+    r"моноклоналды\s+(?:ақуыз|гаммапатия)"
+)
+
+
+def _untyped_clone_stated(clause: str) -> bool:
+    """Whether the clause states a clone present without naming a band (and does not deny or doubt it)."""
+    return (
+        _UNTYPED_CLONE.search(clause) is not None
+        and (_POSITIVE.search(clause) is not None or re.search(r"\bpresent\b|анықталды", clause) is not None)
+        and not _NEGATED_CLAUSE.search(clause)
+        and not _UNCERTAIN.search(clause)
+        and not _bands(clause)
+    )
 
 
 #: the tested specimen named as where a denial holds: "in the urine", «в моче», «несепте»
