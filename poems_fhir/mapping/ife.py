@@ -1259,7 +1259,10 @@ def parse_ife(text: str, specimen: str | None = None, cues: IfeCues | None = Non
         negative = True
     elif chain_denials and not negative:
         # only one light chain denied ("Positive. No kappa band.", «каппа не выявлена»): negative, but it says
-        # nothing against a clone of the other chain, nor against a coded Positive (probe88 D12)
+        # nothing against a clone of the other chain, nor against a coded Positive (probe88 D12) - and beside a clone
+        # stated with no band named ("Monoclonal protein detected. Kappa: negative.") no negative at all (probe122)
+        if any(_untyped_clone_stated(clause) for clause, _, _ in pieces):
+            return IfeResult(False, earlier=before)
         return IfeResult(True, earlier=before, chain_only=True)
     if not negative and (_UNCERTAIN.search(t) or _WEAK.search(t)):
         # "Equivocal result, repeat advised", "possible faint band, unable to type", "weakly positive" (no

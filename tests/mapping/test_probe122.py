@@ -104,3 +104,8 @@ def test_the_patients_untyped_clone_beside_others_is_read(mapping, text, form):
 
 def test_a_relative_whose_own_study_is_told_is_the_finding_owner(mapping):
     assert _labels(mapping, "Explained to him and his daughter that her CT showed ascites.") == {"ascites": "family"}
+
+
+def test_one_chain_denied_beside_an_untyped_clone_is_no_negative():
+    assert not parse_ife("Monoclonal protein detected. Kappa: negative.").negative
+    assert parse_ife("Positive. No kappa band.").chain_only  # one chain denied alone stays as it was
