@@ -1998,6 +1998,13 @@ _PRONOUN_SAMPLE = re.compile(
 )
 
 
+#: the patient named as an owner of the band before a relative is: "IgA lambda band detected in the patient and in his
+#: brother", «… у пациента и у его брата» (probe122 D10: the brother's only, a true clone lost)
+_THE_PATIENT_TOO = re.compile(
+    r"\b(?:in|of|from)\s+(?:the\s+)?patient\b(?!['’]s)|\bу\s+(?:пациент|больн)\w*|\bнауқаста\b"
+)
+
+
 def _relative_owner_before(clause: str, start: int, cues: IfeCues) -> bool:
     """Whether a relative named before the band in its clause owns it - not someone told the result, named in the
     label before the result's colon ("Discussed with his son: IgA lambda band detected" is the patient's band,
@@ -2028,7 +2035,10 @@ def _owned(
     paraprotein (patient's brother, cascade screening)": probe118 D5)."""
     clause = pieces[b][0]
     start = _bands_start(clause)
-    if _relative_owner_before(clause, start, cues) or _OWNER_AFTER.search(clause[start:]):
+    if _relative_owner_before(clause, start, cues):
+        return True
+    owner = _OWNER_AFTER.search(clause, start)
+    if owner is not None and not _THE_PATIENT_TOO.search(clause, start, owner.start()):
         return True
     before = b - 1
     if before in members and pieces[b][1] and _OWNER_LABEL.fullmatch(pieces[before][0]):

@@ -109,3 +109,16 @@ def test_a_relative_whose_own_study_is_told_is_the_finding_owner(mapping):
 def test_one_chain_denied_beside_an_untyped_clone_is_no_negative():
     assert not parse_ife("Monoclonal protein detected. Kappa: negative.").negative
     assert parse_ife("Positive. No kappa band.").chain_only  # one chain denied alone stays as it was
+
+
+@pytest.mark.parametrize(
+    ("text", "bands"),
+    [
+        ("IgA lambda band detected in the patient and in his brother.", (IGA_L,)),
+        ("Выявлен IgA лямбда у пациента и у его брата.", (IGA_L,)),
+        ("IgA lambda band detected in his brother.", ()),
+        ("IgA lambda band detected in the patient's brother.", ()),
+    ],
+)
+def test_the_patient_named_beside_a_relative_keeps_the_band(text, bands):
+    assert parse_ife(text).bands == bands
