@@ -28,6 +28,7 @@ from .ids import FHIR_ID
 from .merges import Merges, find_merges
 from .strict_json import DuplicateKey, RefusedResource, check_keys, first_duplicate, repeated_key_message
 from .strict_json import loads as _json_loads
+from ..wellformed import well_formed
 
 log = logging.getLogger(__name__)
 
@@ -205,9 +206,6 @@ class InputError(Exception):
     """No input could be read at all (missing path, nothing FHIR-like): a usage error."""
 
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 #: characters of a problem message listed (and of where it was): a message is a sentence or two
 MAX_MESSAGE_CHARS = 1000
 
@@ -239,9 +237,9 @@ class SourceError:
         """As the JSON output lists it: a lone surrogate echoed from the refused input ("c\\ud800")
         becomes U+FFFD, so the document is Unicode text every JSON parser accepts."""
         out: dict[str, Any] = {
-            "source": _LONE_SURROGATE.sub("\ufffd", self.source),
-            "resource": _LONE_SURROGATE.sub("\ufffd", self.resource) if self.resource else self.resource,
-            "message": _LONE_SURROGATE.sub("\ufffd", self.message),
+            "source": well_formed(self.source),
+            "resource": well_formed(self.resource) if self.resource else self.resource,
+            "message": well_formed(self.message),
         }
         if self.internal:
             out["internal"] = True

@@ -19,6 +19,8 @@ from html import unescape
 from html.parser import HTMLParser
 from typing import Any, NamedTuple
 
+from ..wellformed import well_formed
+
 _PLAIN = "text/plain"
 _HTML = frozenset(("text/html", "application/xhtml+xml"))
 #: elements whose end is the end of a sentence (a blank line for the segmenter)
@@ -101,7 +103,7 @@ def read_attachment(form: dict[str, Any], limit: int | None = None) -> Attachmen
             ) from None
     # probe87 D2: no decoded text holds a lone surrogate (the text engine cannot encode one, and its
     # failure took the patient's other texts with it); U+FFFD, as for any character not read
-    text = _LONE_SURROGATE.sub("\ufffd", text)
+    text = well_formed(text)
     if kind not in _HTML:
         return AttachmentText(text)
     html, cut = html_text_cut(text, limit)
@@ -111,7 +113,6 @@ def read_attachment(form: dict[str, Any], limit: int | None = None) -> Attachmen
 #: codecs Python decodes with that are no charset of a text body: escape syntaxes over ASCII, which turn
 #: "+2AA-" or "\ud800" into a lone surrogate (probe87 D2) - the text they give is not what was sent
 _ESCAPE_CODECS = frozenset(("utf-7", "unicode-escape", "raw-unicode-escape"))
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _codec(kind: str, charset: str | None) -> str:

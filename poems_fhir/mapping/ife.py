@@ -974,6 +974,19 @@ _RESULT_WORDS = re.compile(
 )
 
 
+def _read_clauses(
+    t: str, specimen: str | None
+) -> tuple[str, str, bool, list[tuple[str, bool, bool]], list[list[Band]]]:
+    """The normalised text ``t`` as the parser reads it: the specimen tested, the text without the antisera's names,
+    whether the other specimen's sub-field denial is set aside (`_unsaid`), its clauses and each clause's bands (read
+    once: linear work)."""
+    tested = "urine" if specimen == "urine" else "serum"
+    said = _ANTI.sub(" ", t)
+    fields = not _TESTED_DENIED[tested].search(said)
+    pieces = _withdrawn_after_a_dash(_clauses(said), tested, fields)
+    return tested, said, fields, pieces, [_bands(clause) for clause, _, _ in pieces]
+
+
 def others_bands(text: str, specimen: str | None = None, cues: IfeCues | None = None) -> tuple[Band, ...]:
     """The bands ``text`` names only as not asserted of this patient - a relative's, a condition's, a test still to come
     ("Науқастың ұлында IgA лямбда анықталды", "IgA lambda band detected in his half-brother", "Rule out IgA lambda"):
@@ -983,10 +996,7 @@ def others_bands(text: str, specimen: str | None = None, cues: IfeCues | None = 
     t = _normalise(text)
     if not t:
         return ()
-    tested = "urine" if specimen == "urine" else "serum"
-    said = _ANTI.sub(" ", t)
-    pieces = _withdrawn_after_a_dash(_clauses(said), tested, not _TESTED_DENIED[tested].search(said))
-    named = [_bands(clause) for clause, _, _ in pieces]
+    _, _, _, pieces, named = _read_clauses(t, specimen)
     unasserted = _not_asserted(pieces, named, cues or BUILT_IN_CUES)
     others = tuple(dict.fromkeys(b for i, kind in unasserted.items() if kind == "other" for b in named[i]))
     sentences = _sentences(pieces)
@@ -1037,11 +1047,7 @@ def parse_ife(text: str, specimen: str | None = None, cues: IfeCues | None = Non
     whole_negatives: list[tuple[int, str]] = []
     panel = False  # the clause before listed the antisera tested with
     then_seen = False  # a clause after the bands before said they were seen at an earlier test (_SEEN_THEN)
-    tested = "urine" if specimen == "urine" else "serum"
-    said = _ANTI.sub(" ", t)
-    fields = not _TESTED_DENIED[tested].search(said)  # _unsaid: the other specimen's sub-field denial set aside
-    pieces = _withdrawn_after_a_dash(_clauses(said), tested, fields)
-    named = [_bands(clause) for clause, _, _ in pieces]  # each clause's bands, read once (linear work)
+    tested, said, fields, pieces, named = _read_clauses(t, specimen)
     quoted = _quoted_sentences(pieces, named, cues)
     unasserted = _not_asserted(pieces, named, cues)
     for index, (clause, after_comma, new_sentence) in enumerate(pieces):
@@ -2013,17 +2019,12 @@ def _relative_owner_before(clause: str, start: int, cues: IfeCues) -> bool:
     before = clause[:start]
     told_ok = not _PRONOUN_SAMPLE.search(clause, start)
     for m in cues.relative.finditer(before):
-        told = _TOLD_BEFORE.search(before[: m.start()]) or _TOLD_AFTER.match(before, m.end())
-        if not (told and told_ok and _TOLD_LABEL_END.fullmatch(before, _label_start(before, m))):
+        # "… informed" / «… хабарланды» after the relative: the label's end starts after it
+        after = _TOLD_AFTER.match(before, m.end())
+        told = _TOLD_BEFORE.search(before[: m.start()]) or after
+        if not (told and told_ok and _TOLD_LABEL_END.fullmatch(before, after.end() if after else m.end())):
             return True
     return False
-
-
-def _label_start(before: str, m: re.Match[str]) -> int:
-    """Where the label's end after a told relative starts: after "informed" / «хабарланды» when it follows the
-    relative, else right after the relative's word."""
-    after = _TOLD_AFTER.match(before, m.end())
-    return after.end() if after else m.end()
 
 
 def _owned(
