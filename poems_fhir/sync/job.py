@@ -335,6 +335,7 @@ class SyncJob:
                     extra=ev("run.settings_changed", since=since),
                 )
                 since = None
+            started = self.now()  # before the server's clock is read: the earlier of the two (probe120 A1)
             try:
                 cohort = self.source.cohort(since, extra=self.store.retry_queue(self.server_key, self.retry_missing))
             except DiscoveryStopped:
@@ -369,7 +370,7 @@ class SyncJob:
                     ahead.close()  # ends the worker processes
             summary.completed = not stopped
             if summary.completed and cohort.server_time and not self.dry_run:
-                checkpoint = self._checkpoint(cohort.server_time)
+                checkpoint = self._checkpoint(cohort.server_time, started)
                 self.store.set_checkpoint(self.server_key, checkpoint, self.now().isoformat(), settings)
         except BaseException as exc:
             summary.fatal = self.redact(f"{exc.__class__.__name__}: {exc}" if not str(exc) else str(exc))
@@ -400,11 +401,13 @@ class SyncJob:
 
         return map_patients(open_source(), patients, work, self.workers)
 
-    def _checkpoint(self, server_time: str) -> str:
-        """The server's time, unless it is ahead of ours: the earlier of the two is always safe (the next
-        run reads a little more again), a server clock running ahead is not (probe45: a Date header of
-        "tomorrow" made the next runs search from tomorrow, and a change in between was never read)."""
-        ours = fhir_instant(self.now())
+    def _checkpoint(self, server_time: str, started: dt.datetime) -> str:
+        """The server's time at the run's start, unless it is ahead of ours then: the earlier of the two is
+        always safe (the next run reads a little more again), a server clock running ahead is not (probe45:
+        a Date header of "tomorrow" made the next runs search from tomorrow, and a change in between was never
+        read). Both are the start's: our clock at the run's end would pass over what changed during the run
+        where the server stamps it by another clock than its Date header (a front proxy's; probe120 A1)."""
+        ours = fhir_instant(started)
         checkpoint = earliest_instant(server_time, ours)
         if parse_instant(server_time) - parse_instant(ours) > OVERLAP:  # a few seconds' skew is no news
             log.warning(
