@@ -1081,7 +1081,7 @@ def _ife_sides(ctx: _Ctx, specimen: str) -> tuple[list[str], list[str]]:
             # a coded Negative they are the contradiction; alone, the text's own (probe90 D10)
             if code_says is False:
                 positive.append(f"{kind} {_short_text(said)}")
-        elif parsed.bands or (not parsed.negative and meaning in (Qual.POSITIVE, Qual.ABNORMAL)):
+        elif parsed.bands or parsed.untyped or (not parsed.negative and meaning in (Qual.POSITIVE, Qual.ABNORMAL)):
             if code_says is not True:
                 positive.append(f"{kind} {_short_text(said)}")
         elif (parsed.negative and not parsed.chain_only) or meaning in (Qual.NEGATIVE, Qual.NORMAL):
@@ -1132,7 +1132,8 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
         parsed, text = noted, f"{text or 'Negative'}; note: {'; '.join(_note_texts(ctx))}"
     if parsed and parsed.chain_only and positive is True:
         parsed = None  # Positive, "No kappa band": the other chain's clone (probe88 D12)
-    detected = bool(parsed and parsed.bands) or (positive is True)
+    untyped = bool(parsed and parsed.untyped) and positive is not False  # (a coded Negative's words: _ife_sides)
+    detected = bool(parsed and parsed.bands) or untyped or (positive is True)
     if detected or positive is False or (parsed and parsed.negative):
         # 1 = a monoclonal protein detected, 0 = negative: the response timeline needs both
         _record(ctx, rule, Value(1.0 if detected else 0.0, None))
@@ -1147,6 +1148,13 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
                 heavy_chain=band.heavy_chain,
                 light_chain=band.light_chain,
             )
+        return
+    if untyped:
+        # this result's clone stated with no band named beside another test's negative ("Monoclonal protein present.
+        # Bence Jones protein: negative."): positive, as "Monoclonal protein present" alone is (fix123b)
+        ctx.finding(
+            topic, State.PRESENT, f"{specimen} immunofixation positive (isotype not stated; {_short_text(text)})"
+        )
         return
     if parsed and parsed.earlier and (positive is False or parsed.negative):
         # negative today, but the result names the clone an earlier test found: a criterion counts once
@@ -1338,6 +1346,8 @@ def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
                 return
             if parsed and parsed.negative:  # "no monoclonal IgA lambda detected"
                 positive = False
+            elif parsed and parsed.untyped:  # "M-protein present. Bence Jones protein: negative." (fix123b)
+                positive = True
             if bands:  # "M-protein: IgG lambda" names the protein it detected
                 for band in bands:
                     ctx.finding(
@@ -3180,8 +3190,11 @@ def _ife_report(
     D4: «Науқастың ұлында IgA лямбда анықталды», "… in his half-brother" were the patient's band through the text
     engine; D3, D6: "Immunofixation requested for suspected POEMS: IgA lambda band detected.", "IgA lambda
     (monoclonal band), free kappa not detected." were `indeterminate`, the text engine doubting the parser's band).
-    A negative or a doubt of the parser's leaves the text engine's reading beside it, as before: "Monoclonal protein
-    present. Bence Jones protein: negative." is conflicting evidence, not an absent clone (probe122 D2)."""
+    So does this result's clone stated with no band named beside only another test's, specimen's or time's negative
+    ("Monoclonal protein present. Bence Jones protein: negative.": a positive result, its isotype not stated - the
+    text engine read the urine's Bence Jones negative against the clone; fix123b). A negative or a doubt of the
+    parser's leaves the text engine's reading beside it, as before (probe122 D2: a secondary negative was the
+    whole result)."""
     data = raw.data
     conclusion = data.get("conclusion")
     # the conclusion as written (today's reading of it), then each attachment's text
@@ -3206,7 +3219,9 @@ def _ife_report(
     if isinstance(specimens, list) and len(specimens) == 1:  # a report lists specimens, a result has one
         virtual["specimen"] = specimens[0]
     _observation(Raw(virtual, raw.origin, raw.ref or f"DiagnosticReport/{data.get('id')}"), record, mapping, out)
-    return bool(parsed.bands)
+    # ... or this result's clone stated with no band named beside another test's negative (fix123b): the text
+    # engine read "Bence Jones protein: negative" against it
+    return bool(parsed.bands or parsed.untyped)
 
 
 def _reported_procedure(data: dict[str, Any], mapping: CompiledMapping) -> ProcedureRule | None:

@@ -47,10 +47,21 @@ class IfeResult:
     #: Comment: IgG lambda band noted.", "IgG lambda band. Comment: not confirmed on repeat."): both sides,
     #: quoted; the bands named go to ``possible`` (neither a clone nor its absence: probe90 D10)
     conflict: str = ""
+    #: a clone of the tested specimen stated with no band named beside only another test's, specimen's or time's
+    #: negative ("Monoclonal protein present. Bence Jones protein: negative.", «Моноклональный белок выявлен. Белок
+    #: Бенс-Джонса не обнаружен.»): a positive result, its isotype not stated - the clause that states it (fix123b)
+    untyped: str = ""
 
     @property
     def parsed(self) -> bool:
-        return self.negative or bool(self.bands) or bool(self.possible) or self.equivocal or bool(self.conflict)
+        return (
+            self.negative
+            or bool(self.bands)
+            or bool(self.possible)
+            or self.equivocal
+            or bool(self.conflict)
+            or bool(self.untyped)
+        )
 
 
 _NEGATIVE = re.compile(
@@ -1274,10 +1285,22 @@ def parse_ife(text: str, specimen: str | None = None, cues: IfeCues | None = Non
         # "Equivocal result, repeat advised", "possible faint band, unable to type", "weakly positive" (no
         # band named: probe49 D6 was a refused result; a named band stays a band - POEMS' are often small)
         return IfeResult(False, equivocal=True, earlier=before)
+    if negative:
+        own, doubted = _own_clone_beside_others_negatives(pieces, tested, cues)
+        if own and not _UNCERTAIN.search(t):
+            # a clone of this result stated with no band named, every negative beside it another test's, specimen's or
+            # time's: "Monoclonal protein present. Bence Jones protein: negative." (the urine's free light chains), "…
+            # Previous sample (2021) negative." - a positive result, its isotype not stated (fix123b: unread, the text
+            # engine read the Bence Jones negative against the clone)
+            return IfeResult(False, earlier=before, untyped=own)
+        if doubted:
+            # ... a doubted one: "Possible monoclonal protein. Bence Jones protein: negative." is equivocal, not this
+            # result's negative (fix123b: the Bence Jones negative was the serum's, an absent clone)
+            return IfeResult(False, equivocal=True, earlier=before)
     if negative and any(_untyped_clone_stated(clause) for clause, _, _ in pieces):
-        # a clone stated with no band named beside another test's or time's negative: "Monoclonal protein present.
-        # Bence Jones protein: negative.", "A monoclonal protein is present (isotype pending). Previous sample (2021)
-        # negative." - no negative result, nor a band this parser can name: left unread (probe122 D2)
+        # ... beside a negative of this result or of the same specimen ("Monoclonal protein present. Immunofixation:
+        # negative."), or a clone of another specimen beside this one's negative ("Bence Jones protein detected. Serum
+        # immunofixation: negative."): no negative result, nor a band this parser can name - left unread (probe122 D2)
         return IfeResult(False, earlier=before)
     return IfeResult(negative, earlier=before)
 
@@ -1285,10 +1308,10 @@ def parse_ife(text: str, specimen: str | None = None, cues: IfeCues | None = Non
 #: a clone stated present with no isotype: "Monoclonal protein present", "M-protein detected", "Bence Jones protein
 #: detected", «Выявлен моноклональный белок», Kazakh «Моноклоналды ақуыз анықталды»
 _UNTYPED_CLONE = re.compile(
-    r"\b(?:monoclonal\s+(?:protein|gammopathy|component|immunoglobulin|paraprotein)|m[- ]?(?:protein|spike|component)|"
-    r"paraprotein|bence[- ]jones(?:\s+protein)?)\b|моноклональн\w*\s+(?:бел\w*|протеин\w*|гаммапати\w*|"
-    r"иммуноглобулин\w*|компонент\w*|секреци\w*)|парапротеин\w*|м-?градиент\w*|белок\s+бенс\w*|"
-    r"моноклоналды\s+(?:ақуыз|гаммапатия)"
+    r"\b(?:monoclonal\s+(?:protein|gammopathy|component|immunoglobulin|paraprotein|band|spike)|"
+    r"m[- ]?(?:protein|spike|component|band)|paraprotein|bence[- ]jones(?:\s+protein)?)\b|"
+    r"моноклональн\w*\s+(?:бел\w*|протеин\w*|гаммапати\w*|иммуноглобулин\w*|компонент\w*|секреци\w*|полос\w*)|"
+    r"парапротеин\w*|м-?градиент\w*|белок\s+бенс\w*|моноклоналды\s+(?:ақуыз|гаммапатия|жолақ)"
 )
 
 
@@ -1301,6 +1324,65 @@ def _untyped_clone_stated(clause: str) -> bool:
         and not _UNCERTAIN.search(clause)
         and not _bands(clause)
     )
+
+
+#: a clause that is only a positive result: "Positive", "Result: detected", «Положительный», Kazakh «Оң»
+_POSITIVE_ALONE = re.compile(
+    r"\s*(?:(?:result|interpretation|immunofixation|ife|результат|заключение|иммунофиксация)\s*:?\s*)?"
+    r"(?:positive|detected|положительн\w*|выявлен\w*|обнаружен\w*|оң)\s*"
+)
+#: what a clause names as its test, where not the one tested: a Bence Jones protein (the urine's free light chains)
+#: or the urine, the serum, the CSF, serum free light chains (and, in ``_tests_named``, an earlier sample or another
+#: laboratory)
+_TEST_NAMES = {
+    "urine": re.compile(r"\burine\b|\bbence\b|\bbj\b|бенс\w*|моч[аеиу]\w*|несеп\w*"),
+    "serum": re.compile(r"\b(?:serum|plasma|blood)\b|сыворот\w*|плазм\w*|\bкров\w*|сарысу\w*"),
+    "csf": re.compile(r"\bcsf\b|cerebrospinal|ликвор\w*"),
+    "flc": re.compile(r"\bflc\b|free (?:kappa|lambda|light)|свободн\w* (?:легк|каппа|лямбда)\w*"),
+}
+
+
+def _tests_named(clause: str, tested: str, cues: IfeCues) -> set[str]:
+    """The tests a clause speaks of: those it names (``_TEST_NAMES``, another laboratory's), else the one tested."""
+    named = {name for name, words in _TEST_NAMES.items() if words.search(clause)}
+    if _EARLIER.search(clause):
+        named.add("earlier")
+    if cues.another_lab.search(clause):
+        named.add("another laboratory")
+    return named or {tested}
+
+
+def _another_tests(clause: str, tested: str, cues: IfeCues) -> bool:
+    """Whether a clause speaks of another test than this result: another specimen's only ("Bence Jones protein:
+    negative", "Urine: negative" on a serum result), serum free light chains, an earlier sample or another
+    laboratory's - not the result itself ("Negative", "Serum immunofixation: negative", "Repeat: negative")."""
+    named = _tests_named(clause, tested, cues)
+    return bool(named & {"flc", "earlier", "another laboratory"}) or tested not in named
+
+
+def _own_clone_beside_others_negatives(
+    pieces: list[tuple[str, bool, bool]], tested: str, cues: IfeCues
+) -> tuple[str, bool]:
+    """This result's clone stated with no band named ("Monoclonal protein present", "Positive") - the first clause
+    that states it - and whether one doubts it ("Possible monoclonal protein", "Monoclonal protein present?"), where
+    every clause that denies something beside it is another test's, specimen's or time's ("Bence Jones protein:
+    negative", «Белок Бенс-Джонса не обнаружен», "Previous sample (2021) negative"): a negative of one test is no
+    conflict with a positive of another, nor this result's negative (fix123b). ("", False) when there is no such
+    clone, or a denial beside it may be of this result."""
+    stated: list[str] = []
+    doubted: list[str] = []
+    for clause, _, _ in pieces:
+        if _another_tests(clause, tested, cues):
+            continue
+        if _untyped_clone_stated(clause) or _POSITIVE_ALONE.fullmatch(clause):
+            stated.append(clause)
+        elif _UNTYPED_CLONE.search(clause) and _UNCERTAIN.search(clause) and not _bands(clause):
+            doubted.append(clause)  # (its doubt may have a negation's words: "cannot be excluded")
+    ours = stated + doubted
+    denials = [c for c, _, _ in pieces if c not in ours and (_NEGATED_CLAUSE.search(c) or _NEGATIVE.search(c))]
+    if not ours or not denials or not all(_another_tests(c, tested, cues) for c in denials):
+        return "", False
+    return (stated[0].strip() if stated else ""), bool(doubted)
 
 
 #: the tested specimen named as where a denial holds: "in the urine", «в моче», «несепте»
