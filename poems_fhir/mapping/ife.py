@@ -1947,17 +1947,39 @@ _UNVERIFIED_ALONE = re.compile(
 )
 
 
+#: a relative named before the band as someone told the result, not its owner: "Discussed with his son: IgA lambda band
+#: detected", "Result phoned to the patient and his daughter: …", «Результат сообщен сыну: …», "Mother informed: …"
+_TOLD_BEFORE = re.compile(
+    r"\b(?:discussed|shared|explained|communicated|conveyed|phoned|telephoned|called|told|informed|notified|given|"
+    r"sent|copied|reported|relayed|faxed|e-?mailed|handed)(?:\s+(?:by (?:tele)?phone|by e-?mail|in person|directly|"
+    r"today))?(?:\s+(?:with|to))?\s+(?:(?:(?:the\s+)?patient|him|her|them)\s+(?:and|&)\s+)?"
+    r"(?:(?:the|a|an|his|her|their|patient'?s?)\s+)*$|"
+    r"(?:сообщ|обсужд|разъясн|передан|доведен|озвуч)\w*(?:\s+(?:с|со))?\s+(?:(?:пациент\w*|больн\w*|ему|ей|ним|ней)\s+и\s+"
+    r"(?:(?:его|её|ее)\s+)?)?$"
+)
+_TOLD_AFTER = re.compile(
+    r"\s*(?:(?:was|were|has been|have been)\s+)?(?:informed|told|notified|updated|aware|called|phoned)\b|"
+    r"\s*(?:информирован\w*|уведомлен\w*|сообщено)|\w*\s*хабарланды"
+)
+
+
 @dataclass(frozen=True)
 class IfeCues:
     """The words that say a band named in a sentence is not asserted of this patient today: a relative's
     (``relative``, and ``owner_clause``: a clause after the band that only names one), a condition's or a test to
     come (``hypothetical``), a differential's (``differential``), another's word for it (``hearsay`` before the band,
     ``attribution`` after it), another laboratory's result quoted (``another_lab``) or another patient's
-    (``another_patient``). The built-in ones are below; a mapping file adds words to them
-    (``text.immunofixation_context``), so a site can teach its own language without code."""
+    (``another_patient``); a relative told the result, not its owner (``told_before``: a verb of telling before the
+    relative, ``told_after``: after it). The built-in ones are below; a mapping file adds words to them
+    (``text.immunofixation_context``), so a site can teach its own language without code. ``relative_after``: a
+    site's relative words, searched after the band too (the built-in ones after it are ``_OWNER_AFTER``'s, with their
+    prepositions; a site's language has others: "IgA lambda nachgewiesen bei der Schwester")."""
 
     relative: re.Pattern[str] = _RELATIVE
     owner_clause: re.Pattern[str] = _OWNER_CLAUSE
+    relative_after: re.Pattern[str] | None = None
+    told_before: re.Pattern[str] = _TOLD_BEFORE
+    told_after: re.Pattern[str] = _TOLD_AFTER
     hypothetical: re.Pattern[str] = _HYPOTHETICAL
     differential: re.Pattern[str] = _DIFFERENTIAL
     hearsay: re.Pattern[str] = _HEARSAY
@@ -1975,18 +1997,28 @@ class IfeCues:
         hearsay: Sequence[str] = (),
         another_laboratory: Sequence[str] = (),
         another_patient: Sequence[str] = (),
+        telling: Sequence[str] = (),
     ) -> IfeCues:
         """These cues with a mapping file's phrases added (the text engine's phrase syntax: ``word*`` any ending,
         ``a|b`` either, ``[word]`` optional). A relative's word also counts as all a clause after the band says
-        ("IgG lambda (Bruder)"); a hearsay phrase also after the band, as an attribution."""
-        if not any((relative, hypothetical, differential, hearsay, another_laboratory, another_patient)):
+        ("IgG lambda (Bruder)") and after the band in its clause, as its owner ("IgA lambda nachgewiesen bei der
+        Schwester"); a hearsay phrase also after the band, as an attribution; a verb of telling before the relative
+        or after it makes the relative one told the result ("Schwester informiert: IgA lambda nachgewiesen",
+        "Besprochen mit der Schwester: …" - the patient's band), as the built-in ones do."""
+        if not any((relative, hypothetical, differential, hearsay, another_laboratory, another_patient, telling)):
             return self
         hearsay_words = _site_words(hearsay)
         attribution = _or(self.attribution, hearsay_words)
         relative_words = _site_words(relative)
+        telling_words = _site_words(telling)
         return IfeCues(
             relative=_or(self.relative, relative_words),
             owner_clause=_or(self.owner_clause, rf"\s*(?:[-–—:]\s*)?(?:{relative_words})\s*" if relative else ""),
+            relative_after=_or_site(self.relative_after, relative_words),
+            # a few words may stand between the verb and the relative, as the built-in ones' articles and "the
+            # patient and" do ("besprochen mit dem Patienten und seiner Schwester"); the site's grammar is not known
+            told_before=_or(self.told_before, rf"(?:{telling_words})\s*(?:[^\W\d_]+\s+){{0,5}}$" if telling else ""),
+            told_after=_or(self.told_after, rf"\s*(?:[^\W\d_]+\s+){{0,3}}?(?:{telling_words})" if telling else ""),
             hypothetical=_or(self.hypothetical, _site_words(hypothetical)),
             differential=_or(self.differential, _site_words(differential)),
             hearsay=_or(self.hearsay, hearsay_words),
@@ -2004,6 +2036,13 @@ def _site_words(phrases: Sequence[str]) -> str:
 
 def _or(built_in: re.Pattern[str], words: str) -> re.Pattern[str]:
     return re.compile(f"(?:{built_in.pattern})|(?:{words})") if words else built_in
+
+
+def _or_site(before: re.Pattern[str] | None, words: str) -> re.Pattern[str] | None:
+    """A site's words added to those another mapping file added before (none built in)."""
+    if not words:
+        return before
+    return _or(before, words) if before is not None else re.compile(words)
 
 
 #: the parser's own cue words, when no mapping adds to them
@@ -2060,22 +2099,6 @@ def _doubted(
     return False
 
 
-#: a relative named before the band as someone told the result, not its owner: "Discussed with his son: IgA lambda band
-#: detected", "Result phoned to the patient and his daughter: …", «Результат сообщен сыну: …», "Mother informed: …"
-_TOLD_BEFORE = re.compile(
-    r"\b(?:discussed|shared|explained|communicated|conveyed|phoned|telephoned|called|told|informed|notified|given|"
-    r"sent|copied|reported|relayed|faxed|e-?mailed|handed)(?:\s+(?:by (?:tele)?phone|by e-?mail|in person|directly|"
-    r"today))?(?:\s+(?:with|to))?\s+(?:(?:(?:the\s+)?patient|him|her|them)\s+(?:and|&)\s+)?"
-    r"(?:(?:the|a|an|his|her|their|patient'?s?)\s+)*$|"
-    r"(?:сообщ|обсужд|разъясн|передан|доведен|озвуч)\w*(?:\s+(?:с|со))?\s+(?:(?:пациент\w*|больн\w*|ему|ей|ним|ней)\s+и\s+"
-    r"(?:(?:его|её|ее)\s+)?)?$"
-)
-_TOLD_AFTER = re.compile(
-    r"\s*(?:(?:was|were|has been|have been)\s+)?(?:informed|told|notified|updated|aware|called|phoned)\b|"
-    r"\s*(?:информирован\w*|уведомлен\w*|сообщено)|\w*\s*хабарланды"
-)
-
-
 #: what may stand between a relative told the result and the result: the label's colon, a few words before it
 #: ("… his son: IgA lambda", "… сыну пациента: выявлен IgA лямбда") - not "… his daughter that her IgA lambda band …"
 _TOLD_LABEL_END = re.compile(r"[^:;.]{0,25}:\s*(?:(?:выявлен\w*|обнаружен\w*|анықталды)\s*)?")
@@ -2102,9 +2125,38 @@ def _relative_owner_before(clause: str, start: int, cues: IfeCues) -> bool:
     told_ok = not _PRONOUN_SAMPLE.search(clause, start)
     for m in cues.relative.finditer(before):
         # "… informed" / «… хабарланды» after the relative: the label's end starts after it
-        after = _TOLD_AFTER.match(before, m.end())
-        told = _TOLD_BEFORE.search(before[: m.start()]) or after
+        after = cues.told_after.match(before, m.end())
+        told = cues.told_before.search(before[: m.start()]) or after
         if not (told and told_ok and _TOLD_LABEL_END.fullmatch(before, after.end() if after else m.end())):
+            return True
+    return False
+
+
+#: a word for the patient in many languages ("Patient", "Patientin", "paciente", «пациент»): with a site's relative
+#: word after it, the patient named as the band's owner too ("bei dem Patienten und seiner Schwester")
+_PATIENT_WORD = re.compile(r"\b(?:patient|pacient|pacjent|pazient|пациент|больн|науқас)\w*")
+
+
+def _site_relative_after(clause: str, start: int, cues: IfeCues) -> bool:
+    """Whether a site's relative word after the band in its clause owns it ("IgA lambda nachgewiesen bei der
+    Schwester"): the built-in words after the band need their prepositions (``_OWNER_AFTER``), a site's language has
+    its own, so any of its relative words there counts - but not one told the result, a verb of telling just before
+    or after it ("… und der Schwester mitgeteilt", "… besprochen mit der Schwester"), nor one after the patient named
+    as the owner too ("… beim Patienten und bei der Schwester"; not "des Patienten Schwester", the patient's sister)."""
+    if cues.relative_after is None:
+        return False
+    for m in cues.relative_after.finditer(clause, start):
+        # told: the verb a few words before it, after the band ("… besprochen mit der Schwester"), or right after it
+        # ("… der Schwester mitgeteilt") - not a verb later in the clause ("IgA lambda bei der Schwester nachgewiesen
+        # und ihr mitgeteilt" is the sister's band)
+        after = cues.told_after.match(clause, m.end())
+        if cues.told_before.search(clause, start, m.start()) or (
+            after and len(clause[m.end() : after.end()].split()) < 3
+        ):
+            continue
+        # (a patient word right before the relative is its possessor: "des Patienten Schwester")
+        patient = (p for p in _PATIENT_WORD.finditer(clause, start, m.start()) if clause[p.end() : m.start()].strip())
+        if not _THE_PATIENT_TOO.search(clause, start, m.start()) and next(patient, None) is None:
             return True
     return False
 
@@ -2122,6 +2174,8 @@ def _owned(
         return True
     owner = _OWNER_AFTER.search(clause, start)
     if owner is not None and not _THE_PATIENT_TOO.search(clause, start, owner.start()):
+        return True
+    if _site_relative_after(clause, start, cues):
         return True
     before = b - 1
     if before in members and pieces[b][1] and _OWNER_LABEL.fullmatch(pieces[before][0]):

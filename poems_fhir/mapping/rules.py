@@ -974,6 +974,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
             "hearsay": [],
             "another_laboratory": [],
             "another_patient": [],
+            "telling": [],
         },
     }
     merged["text"] = text

@@ -178,6 +178,9 @@ class ImmunofixationContext(_Strict):
     another_laboratory: list[str] = Field(default_factory=list)
     #: another patient's result: no band of this patient's
     another_patient: list[str] = Field(default_factory=list)
+    #: a verb of telling a relative the result, before or after the relative in the label before the result's colon:
+    #: "Schwester informiert: IgA lambda", "Besprochen mit der Schwester: …" - the patient's band, told to the sister
+    telling: list[str] = Field(default_factory=list)
 
 
 class TextSection(_Strict):
