@@ -2113,9 +2113,12 @@ def _verdict_before_dash(modifier: Any, ent: Any) -> bool:
 
 
 #: an earlier examination: "previous", "prior", «предыдущем», Kazakh «алдыңғы»
+#: «прежний» of an earlier study, not «по-прежнему» ("still", as before): «плеврального выпота по-прежнему не видно»
+#: denies it today (probe122 D9: read as "not seen on the previous study", a new finding)
+_FORMER = r"(?<!по\s)(?<!по-)прежн\w*"
 _EARLIER = (
     r"(?:previous|prior|earlier|preceding|last|old|older|original|initial|baseline|"
-    r"предыдущ\w*|прежн\w*|прошл\w*|исходн\w*|алдыңғы)"
+    rf"предыдущ\w*|{_FORMER}|прошл\w*|исходн\w*|алдыңғы)"
 )
 #: a post-posed denial that says where the finding was not: on an earlier examination - "not seen on previous CT",
 #: "not present on the prior study", "not previously seen", "was not visible at the last examination"
@@ -2309,7 +2312,7 @@ _ANOTHER_EXAM = re.compile(
     r"ultrasonography|sonography|us|usg|mri|mr|ct|pet(?:[-/ ]?ct)?|scintigraphy|bone\s+scan|"
     r"previous|prior|earlier|last|old|outside|preceding|initial|baseline|former|"
     r"рентген\w*|узи|ультразвук\w*|мрт|кт|мскт|пэт(?:[-/ ]?кт)?|сцинтиграф\w*|остеосцинтиграф\w*|"
-    r"предыдущ\w*|прежн\w*|ранее|прошл\w*|исходн\w*|удз|алдыңғы)\b",
+    rf"предыдущ\w*|{_FORMER}|ранее|прошл\w*|исходн\w*|удз|алдыңғы)\b",
     re.IGNORECASE,
 )
 #: a denial or doubt in the clause after an aside

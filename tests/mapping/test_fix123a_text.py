@@ -1,0 +1,43 @@
+"""fix123a (probe121 D11, probe122 D9, D11, older): clinical text about organ size and fluid collections read wrongly.
+
+D9: "still not seen" before its finding did not deny it ("No ascites, still not seen pleural effusion." read the effusion
+present), and «по-прежнему» ("still") was read as «прежний» (an earlier study: «плеврального выпота по-прежнему не
+видно» made a new finding)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.mapping.test_text_probe105_history import _read
+
+
+# D9: "still not seen" / «по-прежнему не видно» deny the finding today
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("No ascites, still not seen pleural effusion.", {"ascites": "negated", "pleural_effusion": "negated"}),
+        ("No splenomegaly, again not identified ascites.", {"splenomegaly": "negated", "ascites": "negated"}),
+        ("Асцита нет, плеврального выпота по-прежнему не видно.",
+         {"ascites": "negated", "pleural_effusion": "negated"}),
+        ("Плеврального выпота по-прежнему не выявлено.", {"pleural_effusion": "negated"}),
+    ],
+)  # fmt: skip
+def test_fix123a_still_not_seen_denies_today(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+# D9 controls: a finding stated after "still", a denial that looks back, an earlier study named - as before
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Pleural effusion, still not seen.", {"pleural_effusion": "negated"}),
+        ("Pleural effusion still not seen on the current study.", {"pleural_effusion": "negated"}),
+        ("No ascites, still not resolved pleural effusion.", {"ascites": "negated", "pleural_effusion": "present"}),
+        ("Ascites still not seen, small pleural effusion.", {"ascites": "negated", "pleural_effusion": "present"}),
+        ("Плевральный выпот, на прежнем КТ не определялся.", {"pleural_effusion": "present"}),
+        ("Асцита нет, выпот в плевральных полостях по-прежнему определяется.",
+         {"ascites": "negated", "pleural_effusion": "present"}),
+    ],
+)  # fmt: skip
+def test_fix123a_still_not_seen_controls(mapping, text, expected):
+    assert _read(mapping, text) == expected
