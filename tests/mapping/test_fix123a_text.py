@@ -41,3 +41,31 @@ def test_fix123a_still_not_seen_denies_today(mapping, text, expected):
 )  # fmt: skip
 def test_fix123a_still_not_seen_controls(mapping, text, expected):
     assert _read(mapping, text) == expected
+
+
+# probe121 D11: a Russian denial in the past, then the earlier study - not seen then, stated now
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Асцит - не определялся на предыдущем КТ, и сейчас умеренный.", {"ascites": "present"}),
+        ("Асцит не определялся на предыдущем КТ, и сейчас умеренный.", {"ascites": "present"}),
+        ("Плевральный выпот не выявлялся ранее, сейчас небольшой.", {"pleural_effusion": "present"}),
+    ],
+)  # fmt: skip
+def test_fix123a_russian_denial_then_the_earlier_study(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+# ... controls: the denial goes on to today, or names no earlier study - denied, as before
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Асцит - не определялся на предыдущем КТ, в настоящее время также не определяется.", {"ascites": "negated"}),
+        ("Асцит - не определялся на предыдущем КТ и на данном исследовании.", {"ascites": "negated"}),
+        ("Асцит - не определялся на предыдущем КТ, и сейчас.", {"ascites": "negated"}),
+        ("Асцит не определялся.", {"ascites": "negated"}),
+        ("Ascites - not seen on previous CT, now moderate.", {"ascites": "present"}),
+    ],
+)  # fmt: skip
+def test_fix123a_russian_denial_then_the_earlier_study_controls(mapping, text, expected):
+    assert _read(mapping, text) == expected

@@ -2152,6 +2152,12 @@ _PAST_DENIAL = re.compile(
     re.IGNORECASE,
 )
 
+#: ... or the earlier study after a Russian denial in the past, the clause's last words: «не определялся на предыдущем
+#: КТ», «не выявлялся ранее», «не определялся по данным прошлого исследования»
+_EARLIER_AFTER = re.compile(
+    rf"\s+(?:(?:на|при|в|по\s+данным)\s+{_EARLIER}(?:\s+[^\W\d_][\w-]*){{0,2}}|ранее|прежде|раньше)\s*",
+    re.IGNORECASE,
+)
 
 #: a denial on the earlier study that goes on to another time or study: "or now", "nor on this study", "or today"
 _OR_TODAY = re.compile(
@@ -2269,6 +2275,10 @@ def _earlier_study_denial(lead: str, rest: str, *, this_exam: bool = True) -> st
         # Russian and Kazakh name the earlier study before the denial, the denial in the past: «на предыдущем КТ не
         # определялся»
         today = this_exam and _THIS_EXAM.search(clause) is not None
+    elif (past := _PAST_DENIAL.match(clause)) is not None and _EARLIER_AFTER.fullmatch(clause, past.end()) is not None:
+        # ... or after it, ending the clause: «Асцит - не определялся на предыдущем КТ, и сейчас умеренный», «…, не
+        # выявлялся ранее» (probe121 D11: read as denied today)
+        today = False
     else:
         return None
     # the next clause denies it today: "Ascites - not seen on previous CT, still absent." (probe117 D1: read as new)
