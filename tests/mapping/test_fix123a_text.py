@@ -69,3 +69,40 @@ def test_fix123a_russian_denial_then_the_earlier_study(mapping, text, expected):
 )  # fmt: skip
 def test_fix123a_russian_denial_then_the_earlier_study_controls(mapping, text, expected):
     assert _read(mapping, text) == expected
+
+
+# probe122 D11, fix120a's leftovers: organ verdicts in dash chains and after a word of time
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Селезенка по-прежнему увеличена, 16 см.", {"splenomegaly": "present"}),
+        ("Печень все еще увеличена.", {"hepatomegaly": "present"}),
+        ("Печень по-прежнему не увеличена.", {"hepatomegaly": "negated"}),
+        ("Печень – размеры в норме – селезенка – 16 см, увеличена.",
+         {"hepatomegaly": "negated", "splenomegaly": "present"}),
+        ("Spleen – normal size (11 cm) – liver – enlarged, 19 cm.",
+         {"splenomegaly": "negated", "hepatomegaly": "present"}),
+        ("Ascites – none – liver – enlarged.", {"ascites": "negated", "hepatomegaly": "present"}),
+        ("Hepatomegaly – spleen – not enlarged.", {"hepatomegaly": "present", "splenomegaly": "negated"}),
+        ("Ascites – small – spleen – enlarged.", {"ascites": "present", "splenomegaly": "present"}),
+        ("Spleen – palpable.", {"splenomegaly": "present"}),
+        ("Spleen: palpable.", {"splenomegaly": "present"}),
+    ],
+)  # fmt: skip
+def test_fix123a_dash_chains_and_time_words(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+# ... controls: a dash that parts clauses, a bare measure (criteria.md gives no spleen length), a denial leading a list
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Spleen - 17 cm.", {}),
+        ("Ascites – none – gallstones.", {"ascites": "negated"}),
+        ("No splenomegaly - hepatomegaly.", {"splenomegaly": "negated", "hepatomegaly": "negated"}),
+        ("Spleen – not enlarged – liver – enlarged, 19 cm.", {"splenomegaly": "negated", "hepatomegaly": "present"}),
+        ("Liver – normal size – spleen – enlarged on the previous study, now 11 cm.", {"hepatomegaly": "negated"}),
+    ],
+)  # fmt: skip
+def test_fix123a_dash_chains_controls(mapping, text, expected):
+    assert _read(mapping, text) == expected

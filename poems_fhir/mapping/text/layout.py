@@ -398,11 +398,16 @@ _DASHED_YES = re.compile(
 #: D2: the liver was lost; `dashed_yes` takes the chain from the verdict before it)
 _DASHED_VERDICT_BODY = (
     rf"(?P<label>{_WS}*+[^\W\d_][^\n.;:!?=/→…\-‐‑‒–—―|,]{{0,60}}?){_WS}*+(?P<mark>[‐‑‒–—―]|(?<=\s)-(?=\s))"
-    rf"{_WS}*+(?:(?:(?:not|не)\s+)?(?:(?:mildly|moderately|markedly|slightly|умеренно|незначительно|значительно|"
+    # ... a measure may come first: «селезенка – 16 см, увеличена» (fix123a, probe122 D11)
+    rf"{_WS}*+(?:\d{{1,3}}(?:[.,]\d{{1,2}})?\s*(?:cm|mm|см|мм)\b\s*,?\s*)?"
+    r"(?:(?:(?:not|не)\s+)?(?:(?:mildly|moderately|markedly|slightly|умеренно|незначительно|значительно|"
     r"несколько|слегка|резко)\s+)?(?:enlarged|palpable|увеличен\w*|пальпиру\w*|ұлғай\w*|үлкейген)\b|"
-    # ... or a normal size: "Spleen – normal size – liver – enlarged, 19 cm." (probe121 D7: the chain lost the liver)
-    r"(?:of\s+)?normal(?:\s+(?:in\s+)?size|\s+sized)?(?=\s*(?:$|[‐‑‒–—―.;,]|-\s))|"
-    r"нормальн\w*\s+размер\w*|обычн\w*\s+размер\w*)"
+    # ... or a normal size: "Spleen – normal size – liver – enlarged, 19 cm." (probe121 D7: the chain lost the liver),
+    # a measure in brackets after it too ("normal size (11 cm) – liver – …", probe122 D11)
+    r"(?:of\s+)?normal(?:\s+(?:in\s+)?size|\s+sized)?(?=\s*(?:\([^()\n]{0,30}\)\s*)?(?:$|[‐‑‒–—―.;,]|-\s))|"
+    # «размеры в норме», «в пределах нормы» (fix123a: «Печень – размеры в норме – селезенка – …» lost the spleen)
+    r"нормальн\w*\s+размер\w*|обычн\w*\s+размер\w*|(?:размер\w*\s+)?(?:в\s+норме|в\s+пределах\s+нормы)|"
+    r"қалыпты\s+мөлшер\w*)"
     # ... today's: not a verdict of an earlier study or time ("spleen – enlarged on the previous study, now 11 cm",
     # «Селезенка 14 см – значительно увеличена в 2021 г., сейчас 11 см»: probe122 D4, D5 read them enlarged today)
     r"(?![^\S\n]*,?[^\S\n]*(?:(?:on|in|at)\s+(?:the\s+)?(?:previous|prior|earlier|last|old|initial|baseline|"
@@ -410,7 +415,15 @@ _DASHED_VERDICT_BODY = (
     r"(?:на|при)\s+(?:предыдущ|прошл|прежн)\w*|в\s+(?:19|20)\d\d|бұрын))"
 )
 _DASHED_VERDICT = re.compile(rf"(?:^|(?<=[.;!?\t|,])){_DASHED_VERDICT_BODY}", re.IGNORECASE | re.MULTILINE)
-_CHAINED_VERDICT = re.compile(rf"(?:{_WS}*+[‐‑‒–—―]|{_WS}++-(?=\s)){_DASHED_VERDICT_BODY}", re.IGNORECASE)
+#: the next organ's verdict after the dash that ends a verdict, past a bracket after it ("normal size (11 cm) – liver –
+#: enlarged": probe122 D11)
+_CHAINED_VERDICT = re.compile(
+    rf"(?:{_WS}*+\([^()\n]{{0,30}}\))?(?:{_WS}*+[‐‑‒–—―]|{_WS}++-(?=\s)){_DASHED_VERDICT_BODY}", re.IGNORECASE
+)
+#: ... and a chain's start after a dash that ends another clause: a field's bare answer or a finding named alone -
+#: "Ascites – none – liver – enlarged.", "Hepatomegaly – spleen – not enlarged." (fix123a: a chain started only after
+#: a size verdict, so the liver, the spleen were lost). Only a dash with white space before it (no hyphenated word)
+_AFTER_DASH_VERDICT = re.compile(rf"(?:(?<=\s[‐‑‒–—―])|(?<=\s-)){_DASHED_VERDICT_BODY}", re.IGNORECASE)
 
 
 def dashed_yes(text: str) -> str:
@@ -427,7 +440,7 @@ def dashed_yes(text: str) -> str:
             continue
         out = out or list(text)
         out[m.start("mark")] = ":"
-    for first in _DASHED_VERDICT.finditer(text):
+    for first in (*_DASHED_VERDICT.finditer(text), *_AFTER_DASH_VERDICT.finditer(text)):
         verdict: re.Match[str] | None = first
         while verdict is not None:  # the verdict, then each organ's verdict chained after it by a dash
             if not 1 <= len(verdict.group("label").split()) <= _MAX_LABEL_WORDS:
