@@ -106,3 +106,38 @@ def test_fix123a_dash_chains_and_time_words(mapping, text, expected):
 )  # fmt: skip
 def test_fix123a_dash_chains_controls(mapping, text, expected):
     assert _read(mapping, text) == expected
+
+
+# a size verdict of an earlier time after a comma is not today's (probe122, older; after a dash since probe122 D5)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Spleen 11 cm, mildly enlarged previously.", {}),
+        ("Spleen 14 cm, enlarged in 2021, now 11 cm.", {}),
+        ("Spleen 14 cm, mildly enlarged previously, now 11 cm.", {}),
+        ("Селезенка 14 см, увеличена в 2021 г., сейчас 11 см.", {}),
+        ("Spleen enlarged on the previous CT.", {}),
+        ("Liver 19 cm, enlarged 2 years ago, now 15 cm.", {}),
+        # today's normal size after it: the enlargement is historical (criteria.md §3.3), as "…, now normal." was
+        ("Spleen 14 cm, enlarged in 2021, now of normal size.", {"splenomegaly": "historical"}),
+    ],
+)  # fmt: skip
+def test_fix123a_an_earlier_times_size_verdict_is_not_todays(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+# ... controls: today's verdict with an earlier size or a start date - present, as before
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Spleen 16 cm, enlarged, previously 12 cm.", {"splenomegaly": "present"}),
+        ("Spleen 16 cm, enlarged since 2021.", {"splenomegaly": "present"}),
+        ("Селезенка 16 см, увеличена, ранее 12 см.", {"splenomegaly": "present"}),
+        ("Селезенка 16 см, увеличена с 2021 г.", {"splenomegaly": "present"}),
+        ("Spleen 16 cm, enlarged in 2021 and now.", {"splenomegaly": "present"}),
+        ("Spleen 16 cm, enlarged as on the previous CT.", {"splenomegaly": "present"}),
+        ("Spleen 13 cm, enlarged in 2019, now normal.", {"splenomegaly": "historical"}),
+    ],
+)  # fmt: skip
+def test_fix123a_todays_size_verdict_controls(mapping, text, expected):
+    assert _read(mapping, text) == expected

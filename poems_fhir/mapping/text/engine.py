@@ -16,9 +16,9 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from collections.abc import Callable, Collection, Iterator, Sequence
-from typing import Any
+from typing import Any, Literal
 
-from .layout import ANSWERISH_LINE
+from .layout import ANSWERISH_LINE, EARLIER_TIME
 from .layout import DENIAL_HEADING as _DENIAL_HEADING
 from .layout import (
     answered_forms,
@@ -1435,8 +1435,13 @@ class TextEngine:
         ends = [doc[t.modifier_span[1] - 1].idx for t in doc._.context_graph.modifiers if t.category == "TERMINATE"]
         low = normalise(doc.text)
         reaches = self._list_reaches(doc, low, chunk.text)
+        earlier = doc.user_data.get(_EARLIER_VERDICT, {})
         for ent in doc.ents:
             assertion = _asked(self._closing_denial(self._assertion(ent, chunk.text), ent, doc.text, spans, ends), ent)
+            if (ent.start, ent.end) in earlier:  # an earlier time's verdict, today's normal size after it
+                begin, end = earlier[(ent.start, ent.end)]
+                today = Modifier.NEGATED if Modifier.NEGATED in assertion.modifiers else Modifier.HISTORICAL
+                assertion = replace(assertion, modifiers=frozenset({today}), triggers=(chunk.text[begin:end],))
             assertion = _restated_elsewhere(assertion, low, ent.end_char, spans)
             assertion = _in_list(assertion, ent, reaches, bool(reaches) and self._stated_in_clause(low, ent))
             found.append((ent.start_char, assertion))
@@ -1684,13 +1689,23 @@ class TextEngine:
 
         text = _joined_wraps(normalise(doc.text), doc.text)
         spans, listed = self._listed(doc, text)
+        earlier: dict[tuple[int, int], tuple[int, int]] = {}  # an earlier time's verdict -> today's normal size
         for tid, regex in self._targets:
             for m in regex.finditer(text):
                 end = m.start() + len(m.group(0).rstrip(_SPAN_TAIL))
+                today = _todays_size_after_earlier(text, m.start(), end)
+                if today is False:
+                    continue
                 span = doc.char_span(m.start(), end, label=tid.upper(), alignment_mode="expand")
                 if span is not None:
                     spans.append(span)
+                    if today is not None:
+                        earlier[(span.start, span.end)] = today
+        spans = [
+            s for s in spans if (s.start, s.end) in earlier or _todays_size_after_earlier(text, *_chars(s)) is None
+        ]
         doc.ents = kept = filter_spans(spans)
+        doc.user_data[_EARLIER_VERDICT] = earlier
         shared = self._coordinated(doc, spans, kept) if self._coordinators else {}
         for k in kept:
             for label in listed.get((k.start, k.end), []):
@@ -2159,6 +2174,53 @@ _EARLIER_AFTER = re.compile(
     re.IGNORECASE,
 )
 
+#: a size verdict at a target's end ("Spleen 14 cm, enlarged", «селезенка увеличена»)
+_SIZE_VERDICT_END = re.compile(r"(?:enlarged|palpable|увеличен\w*|пальпиру\w*|ұлғай\w*|үлкейген)$")
+#: ... followed right away by an earlier study or time (`layout.EARLIER_TIME`)
+_EARLIER_TIME_AFTER = re.compile(rf"[^\S\n]+{EARLIER_TIME}", re.IGNORECASE)
+#: today's normal size said after such a verdict: "…, now of normal size", "…, currently not enlarged", «…, сейчас
+#: нормальных размеров», «…, в настоящее время не увеличена»
+_TODAYS_NORMAL_SIZE = re.compile(
+    r",\s*(?:(?:but|and|а|но)\s+)?(?:now|currently|today|at\s+present|сейчас|теперь|в\s+настоящее\s+время)\s+"
+    r"(?P<words>(?:(?:is|of)\s+)*(?:normal(?:\s+(?:in\s+)?size|[\s-]sized)?|not\s+enlarged|within\s+normal\s+limits)\b|"
+    r"(?:нормальн|обычн)\w*\s+размер\w*|не\s+увеличен\w*|(?:размер\w*\s+)?в\s+(?:норме|пределах\s+нормы))",
+    re.IGNORECASE,
+)
+
+
+def _of_an_earlier_time(text: str, start: int, end: int) -> int | None:
+    """Where the words of an earlier time end, when the target ``text[start:end]`` ends with a size verdict they
+    follow: "Spleen 11 cm, mildly enlarged previously.", «Селезенка 14 см, увеличена в 2021 г., сейчас 11 см.» -
+    that time's verdict, not today's (probe122: read as today's enlargement; after a dash `layout.dashed_yes` leaves
+    it unread since probe122 D5). "…, enlarged since 2021", "…, enlarged, previously 12 cm" are today's."""
+    if _SIZE_VERDICT_END.search(text, start, end) is None:
+        return None
+    after = _EARLIER_TIME_AFTER.match(text, end)
+    return after.end() if after is not None else None
+
+
+def _todays_size_after_earlier(text: str, start: int, end: int) -> tuple[int, int] | Literal[False] | None:
+    """For the target ``text[start:end]``: None where it is no size verdict of an earlier time (`_of_an_earlier_time`);
+    else where today's normal size is said after it ("…, now of normal size": the enlargement is historical, as "…,
+    now normal" is - criteria.md §3.3, present at any time, a clinician dates it), or False (no verdict of today's:
+    "Spleen 14 cm, enlarged in 2021, now 11 cm." is not read, as after a dash since probe122 D5)."""
+    after = _of_an_earlier_time(text, start, end)
+    if after is None:
+        return None
+    today = _TODAYS_NORMAL_SIZE.search(text, after, _clause_stop(text, after))
+    return today.span("words") if today is not None else False
+
+
+def _chars(span: Any) -> tuple[int, int]:
+    return span.start_char, span.end_char
+
+
+def _clause_stop(text: str, at: int) -> int:
+    """The end of the sentence or clause (a full stop, a semicolon, a line end) from ``at``."""
+    stop = re.compile(r"[.;\n](?!\d)").search(text, at)
+    return stop.start() if stop is not None else len(text)
+
+
 #: a denial on the earlier study that goes on to another time or study: "or now", "nor on this study", "or today"
 _OR_TODAY = re.compile(
     r"\b(?:or|nor)\s+(?:(?:on|in|at)\s+)?(?:the\s+)?(?:now|today|currently|this|current|present)\b|"
@@ -2515,6 +2577,8 @@ _NEGATIVE_TAILS = ("negative", "neg", "-ve", "отрицат", "негатив",
 
 _SHARED = "poems_fhir_shared"  # doc.user_data key: kept span -> targets that share its assertion
 _INNER = "poems_fhir_inner"  # doc.user_data key: kept span -> targets inside it, kept when it is stated
+#: doc.user_data key: kept span of a size verdict of an earlier time -> where today's normal size is said after it
+_EARLIER_VERDICT = "poems_fhir_earlier_verdict"
 
 
 def _register_norm() -> None:

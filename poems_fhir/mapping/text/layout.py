@@ -388,6 +388,22 @@ _DASHED_YES = re.compile(
 )
 
 
+#: an earlier study or time named right after a size verdict: "enlarged previously", "enlarged in 2021", "enlarged on the
+#: previous CT", «увеличена в 2021 г.», «увеличена ранее» - that time's verdict, not today's (probe122 D4, D5; after a
+#: comma fix123a) - unless today goes on with it ("… in 2021 and now", «… ранее и сейчас»). Not "since 2021", «с 2021
+#: г.»: still so. Kazakh «… жылы» UNVERIFIED (not seen in real letters)
+EARLIER_TIME = (
+    r"(?:(?:(?:on|in|at)\s+(?:the\s+)?(?:previous|prior|earlier|last|old|initial|baseline|preceding)\b|"
+    r"(?:in|on)\s+(?:(?:[a-z]+|\d{1,2}[./])\s*)?(?:19|20)\d\d\b|at\s+(?:diagnosis|presentation|baseline)\b|"
+    r"(?:previously|before|earlier|formerly|initially|then|in\s+the\s+past)\b|(?:\d+|a|one|two|three)\s+"
+    r"(?:years?|months?|weeks?)\s+ago\b|ранее|прежде|раньше|в\s+прошлом|в\s+дебюте|"
+    r"(?:на|при)\s+(?:предыдущ|прошл|прежн|первичн)\w*|в\s+(?:[а-я]+\s+)?(?:19|20)\d\d|"
+    r"\d+\s+(?:лет|год\w*|месяц\w*)\s+назад|бұрын|(?:19|20)\d\d\s*ж(?:ылы|\.))"
+    r"(?![^.;\n]{0,30}?\b(?:and|as|и|как\s+и)\s+(?:now|still|today|currently|at\s+present|сейчас|теперь|по-прежнему|"
+    r"в\s+настоящее\s+время)))"
+)
+
+
 #: ... and an organ's size verdict after a dash, where a field starts or after a comma: «Селезенка — увеличена»,
 #: "Spleen – enlarged", «Лимфоузлы — не увеличены», «Көкбауыр — ұлғайған» (probe106: the em dash hid the finding
 #: where a hyphen or a colon did not). Only these verdicts: a dash elsewhere parts clauses ("Ascites – none –
@@ -410,9 +426,7 @@ _DASHED_VERDICT_BODY = (
     r"қалыпты\s+мөлшер\w*)"
     # ... today's: not a verdict of an earlier study or time ("spleen – enlarged on the previous study, now 11 cm",
     # «Селезенка 14 см – значительно увеличена в 2021 г., сейчас 11 см»: probe122 D4, D5 read them enlarged today)
-    r"(?![^\S\n]*,?[^\S\n]*(?:(?:on|in|at)\s+(?:the\s+)?(?:previous|prior|earlier|last|old|initial|baseline|"
-    r"(?:19|20)\d\d)\b|(?:previously|before|earlier|formerly|initially|then)\b|ранее|прежде|раньше|"
-    r"(?:на|при)\s+(?:предыдущ|прошл|прежн)\w*|в\s+(?:19|20)\d\d|бұрын))"
+    rf"(?![^\S\n]*,?[^\S\n]*{EARLIER_TIME})"
 )
 _DASHED_VERDICT = re.compile(rf"(?:^|(?<=[.;!?\t|,])){_DASHED_VERDICT_BODY}", re.IGNORECASE | re.MULTILINE)
 #: the next organ's verdict after the dash that ends a verdict, past a bracket after it ("normal size (11 cm) – liver –
