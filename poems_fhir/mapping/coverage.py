@@ -7,7 +7,8 @@ lists, with counts and example references:
 - codes and texts that look relevant (``coverage_keywords`` of the mapping files, plus the
   observation synonyms) but map to nothing;
 - values and units that were rejected, and valid results a rule could not use;
-- display-text fallback matches (lower confidence) and codes read as their ICD-10 parent;
+- display-text fallback matches (lower confidence), codes read as their ICD-10 parent and codes typed
+  with lookalike letters of another script;
 - a site-mapping skeleton (``add_codes`` for the matched local codes) to start the site file from.
 
 Knows FHIR JSON shapes and the mapping; no HTTP (the CLI fetches server data through the sync
@@ -25,7 +26,7 @@ from typing import Any
 from ..fhir.read import PatientRecord
 from ..criteria.response import UNDATED_RESPONSE_RESULTS
 from .extract import _is_pathology, _modality, _STANDARD_SYSTEMS, extract
-from .rules import CompiledMapping
+from .rules import CompiledMapping, fold_code_lookalikes
 from .values import UnitRejected, codings, concept_text
 from ..wellformed import well_formed
 
@@ -137,6 +138,7 @@ def collect(records: Iterable[PatientRecord], mapping: CompiledMapping) -> Cover
                 in (
                     "text_fallback",
                     "broader_code",
+                    "lookalike_code",
                     "unknown_modality",
                     "replaced",
                     "date_in_words",
@@ -190,7 +192,7 @@ def _check_concept(
             isinstance(system, str)
             and system
             and isinstance(code, str)
-            and _ICD_CODE.match(code.strip())
+            and _ICD_CODE.match(fold_code_lookalikes(code.strip().upper()))  # «С90.0» too (probe123 D5)
             and mapping.canonical(system, code)[0] not in _ICD
         ):
             target = next(
@@ -244,6 +246,8 @@ def to_dict(cov: Coverage) -> dict[str, Any]:
         "rejected_values": rows(cov.rejected_values, ("message",)),
         "text_fallback_matches": rows(cov.notes.get("text_fallback", {}), ("rule", "text")),
         "broader_codes": rows(cov.notes.get("broader_code", {}), ("rule", "code")),
+        # probe123 D5: «С90.0» typed with a Cyrillic С, read as C90.0
+        "codes_typed_with_lookalike_letters": rows(cov.notes.get("lookalike_code", {}), ("rule", "code")),
         "icd10_like_systems": rows(cov.icd_like_systems, ("system",)),
         "unitless_values_used": rows(cov.notes.get("unitless", {}), ("rule", "detail")),
         "qualitative_values_used": rows(cov.notes.get("qualitative", {}), ("rule", "detail")),
@@ -353,6 +357,11 @@ def render_text(cov: Coverage) -> str:
         lambda i: f"{i['rule']} <- {i['text']}",
     )
     section("Codes read as their ICD-10 parent", d["broader_codes"], lambda i: f"{i['rule']} <- {i['code']}")
+    section(
+        "Codes typed with lookalike letters (read as Latin)",
+        d["codes_typed_with_lookalike_letters"],
+        lambda i: f"{i['rule']} <- {i['code']}",
+    )
     section(
         "Unknown code systems whose codes would map as ICD-10 (declare under system_equivalents)",
         d["icd10_like_systems"],

@@ -27,6 +27,7 @@ from .corrections import replaced_results
 from .dates_in_words import date_in_words
 from .range_choice import AGE_UNITS, Subject
 from .rules import (
+    ICD10_SYSTEMS,
     MAX_NAME_CHARS,
     CompiledMapping,
     ConditionRule,
@@ -35,6 +36,7 @@ from .rules import (
     ObservationRule,
     ProcedureRule,
     Rule,
+    has_code_lookalikes,
 )
 from .text.engine import TextEngineError
 from .text.disagreement import disagreements
@@ -183,7 +185,8 @@ class ReadingNote:
     """A decision about a value, unit or code that the onboarding report lists.
 
     kind: "text_fallback" (code matched by display text), "unit_alias", "unitless", "qualitative",
-    "unused" (a result the rule cannot use, e.g. "High" for albumin), "broader_code".
+    "unused" (a result the rule cannot use, e.g. "High" for albumin), "broader_code", "lookalike_code" (an
+    ICD-10 code typed with a letter of another script, read as its Latin lookalike).
     """
 
     kind: str
@@ -2272,6 +2275,7 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     rules = [r for s, c, _ in codings(data.get("code")) for r in mapping.rules_for(s, c) if r.kind == "condition"]
     if not rules and verification != "refuted":
         rules = _broader_condition_rules(raw, data, mapping, out)
+    folded = _lookalike_code(raw, data.get("code"), mapping, rules[0].spec.id if rules else None, out)
     text = concept_label(data.get("code"))
     said: tuple[str, str] | None = None  # the clinician's words to read, and where they stand
     if not rules and (named := _POEMS_TEXT.search(concept_text(data.get("code")))):
@@ -2334,7 +2338,7 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
                 # an acute illness or a bleed with no abatement stated: held to last the mapping's window
                 until = add_days(date, spec.lasts_days)
             status = f", {clinical}" if clinical and clinical != "active" else ""
-            summary = f"{text or spec.id} ({verification}{status})"
+            summary = f"{text or spec.id} ({verification}{status}){folded}"
             evidence = Evidence(_ref(raw), date, summary, code=_first_code(data.get("code")), supporting=supporting)
             if topic == "clinician_poems_assertion":
                 state = State.PRESENT  # the assertion exists whatever its verification status
@@ -2381,6 +2385,24 @@ def _onset_at_age(age: dict[str, Any], birth: str | None) -> dt.date | None:
         return None if onset == dt.date.max else onset  # past the calendar's end: no date
     assert isinstance(step, int)  # noqa: S101 - the day units
     return add_days(born, int(value * step))
+
+
+def _lookalike_code(raw: Raw, concept: Any, mapping: CompiledMapping, rule_id: str | None, out: Extraction) -> str:
+    """The evidence's word on an ICD-10 code read through a lookalike letter («С90.0» with a Cyrillic С
+    read as C90.0, probe123 D5), noted for `mappings coverage` as a parent code is; "" when none was.
+    The folding itself is CompiledMapping.canonical's: here it is only made visible. Nothing for a code
+    no rule read (``rule_id`` None): it is unmapped whatever its letters."""
+    if rule_id is None:
+        return ""
+    for system, code, _ in codings(concept):
+        if not (system and code and has_code_lookalikes(code)):
+            continue
+        canonical_system, folded = mapping.canonical(system, code)
+        if canonical_system in ICD10_SYSTEMS:
+            said = f"code {code.strip()!r} read as {folded}: a letter of another script typed for its Latin lookalike"
+            out.notes.append(ReadingNote("lookalike_code", _ref(raw), rule_id, f"{system}|{said}"))
+            return f" [{said}]"
+    return ""
 
 
 def _broader_condition_rules(raw: Raw, data: dict[str, Any], mapping: CompiledMapping, out: Extraction) -> list[Rule]:
@@ -2549,6 +2571,8 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         ),
         None,
     )
+    if spec is not None:
+        _lookalike_code(raw, data.get("code"), mapping, spec.id, out)
     if spec is None:  # named only in words: the first rule (in file order) whose text matches
         name = concept_text(data.get("code"))
         spec = next((s for pattern, s in mapping.procedure_text if (s.event or s.topic) and pattern.search(name)), None)

@@ -16,6 +16,7 @@ import hashlib
 import json
 import functools
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,15 @@ STANDARD_SYSTEMS = frozenset(
 _STANDARD_PREFIXES = ("http://hl7.org/fhir/sid/", "http://terminology.hl7.org/", "urn:oid:2.16.840.1.113883.6.")
 #: the longest ICD-10 code with a national extension we look a parent up for ("G62.88", "C90.00", "E11.4190")
 MAX_ICD10_LENGTH = 12
+#: capital letters of other scripts drawn like a Latin capital (Cyrillic С Е М О Р Т Х Н К В А У, Kazakh
+#: and Ukrainian І, Serbian Ј Ѕ; Greek Α Β Ε Ζ Η Ι Κ Μ Ν Ο Ρ Τ Υ Χ). An ICD-10 code is Latin letters and
+#: digits only, so one of these in a code is a typing artefact of a Cyrillic keyboard («С90.0», «М85.8»,
+#: probe123 D5), folded as the text engine folds lookalikes in words; Cyrillic З (like 3) is not folded:
+#: it is drawn like a digit, not like a code letter.
+_CODE_LOOKALIKES = str.maketrans(
+    "АВСЕНІЈКМОРЅТХУΑΒΕΖΗΙΚΜΝΟΡΤΥΧ",
+    "ABCEHIJKMOPSTXYABEZHIKMNOPTYX",
+)
 Verification = Literal["V", "V2", "S", "UNVERIFIED", "LOCAL"]
 ObservationRole = Literal[
     "immunofixation",
@@ -74,6 +84,20 @@ TOPICS = frozenset(
     + ["clinician_poems_assertion", "radiologic_progression"]
     + sorted(CONTEXT_TOPICS)
 )
+
+
+def fold_code_lookalikes(code: str) -> str:
+    """An upper-case ICD-10 code with its lookalike capitals of other scripts in Latin, and full-width
+    characters as ASCII ("С90.0" with a Cyrillic С -> "C90.0"). Same text when there is none."""
+    if code.isascii():
+        return code
+    return unicodedata.normalize("NFKC", code).upper().translate(_CODE_LOOKALIKES)
+
+
+def has_code_lookalikes(code: str) -> bool:
+    """Whether an ICD-10 code as sent holds a letter of another script (or a full-width one) that
+    ``fold_code_lookalikes`` reads as Latin: the reading is noted, as a parent code is."""
+    return not code.isascii() and fold_code_lookalikes(code.strip().upper()) != code.strip().upper()
 
 
 def default_mapping_path() -> Path:
@@ -804,7 +828,7 @@ class CompiledMapping:
         system = self._canonical_system(system.strip())
         code = code.strip()
         if system in ICD10_SYSTEMS:
-            code = code.upper().replace(" ", "")
+            code = fold_code_lookalikes(code.upper().replace(" ", ""))
             if "." not in code and len(code) > 3:
                 code = code[:3] + "." + code[3:]
         return system, code
