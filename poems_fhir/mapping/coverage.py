@@ -87,7 +87,7 @@ def _relevant(text: str, mapping: CompiledMapping) -> bool:
 def _suggest_rule(text: str, rtype: str, mapping: CompiledMapping) -> str | None:
     if rtype != "Observation":
         return None
-    hits = {r.spec.id for p, r in mapping.observation_text if p.search(text)}
+    hits = {r.spec.id for r in mapping.observation_rules_by_text(text)}  # not_synonyms heeded (probe123 D3)
     return hits.pop() if len(hits) == 1 else None
 
 

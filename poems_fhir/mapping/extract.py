@@ -631,7 +631,9 @@ def _text_fallback(
     texts = [t for t in [concept.get("text")] + [d for _, _, d in coded] if isinstance(t, str) and t.strip()]
     for text in texts:
         hits = mapping.observation_rules_by_text(text)
-        if len(hits) == 1:
+        # one name of the test naming another protein (code.text «Рецептор ФРЭС 1 типа (sFlt-1)») outweighs a
+        # shorter one that does not (display «ФРЭС»): the test is the receptor (probe123 D3)
+        if len(hits) == 1 and not any(mapping.names_another_test(hits[0], t[:MAX_NAME_CHARS]) for t in texts):
             return hits[0], text.strip()
     return None
 

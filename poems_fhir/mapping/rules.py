@@ -175,6 +175,10 @@ class ObservationRule(_Strict):
     #: regexes on code.text / coding displays of local codes that carry no known code
     #: ("VEGF-A, serum (send-out)"): display-text fallback, marked lower confidence
     synonyms: list[str] = Field(default_factory=list)
+    #: regexes (case-insensitive) on the same names: one that matches makes the name another test's, whatever
+    #: synonym it also matches - a soluble VEGF *receptor* «Растворимый рецептор VEGF 1 типа» names VEGF
+    #: (probe123 D3); the receptor word may stand before or after it, so a lookahead in a synonym cannot say it
+    not_synonyms: list[str] = Field(default_factory=list)
     note: str | None = None
 
 
@@ -804,6 +808,8 @@ class CompiledMapping:
     system_patterns: list[tuple[re.Pattern[str], str]] = field(default_factory=list)
     #: display-text fallback for local observation codes: (synonym pattern, rule)
     observation_text: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
+    #: per observation rule id: the names that are another test's though a synonym matches (not_synonyms)
+    observation_not_text: dict[str, re.Pattern[str]] = field(default_factory=dict)
     coverage_keywords: re.Pattern[str] | None = None
     #: per criterion (topic): what a report must be for its negative to count
     negative_tests: dict[str, CompiledNegativeTest] = field(default_factory=dict)
@@ -937,10 +943,22 @@ class CompiledMapping:
         if cached is not None:
             return cached
         name = text[:MAX_NAME_CHARS]
-        hits = list({id(rule): rule for pattern, rule in self.observation_text if pattern.search(name)}.values())
+        hits = list(
+            {
+                id(rule): rule
+                for pattern, rule in self.observation_text
+                if pattern.search(name) and not self.names_another_test(rule, name)
+            }.values()
+        )
         if len(self._text_rules_cache) < _RULES_CACHE_SIZE:
             self._text_rules_cache[text] = hits
         return hits
+
+    def names_another_test(self, rule: Rule, name: str) -> bool:
+        """Whether ``name`` matches one of ``rule``'s not_synonyms: another test's name (a VEGF receptor's for
+        the VEGF rule). Only an observation rule has them."""
+        exclusion = self.observation_not_text.get(rule.spec.id)
+        return exclusion is not None and exclusion.search(name) is not None
 
     def threshold(self, name: str) -> Threshold:
         return self.thresholds[name]
@@ -1177,6 +1195,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
     conditions: dict[str, ConditionRule] = {}
 
     observation_text: list[tuple[re.Pattern[str], Rule]] = []
+    observation_not_text: dict[str, re.Pattern[str]] = {}
 
     def threshold_ids(value: str | dict[str, str] | None) -> list[str]:
         if value is None:
@@ -1290,6 +1309,17 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
             except re.error as exc:
                 problem(
                     "observations", rid, "synonyms", f"invalid regular expression: {exc}", "escape special characters"
+                )
+        if rule.not_synonyms:
+            try:
+                observation_not_text[rid] = safe_compile("|".join(f"(?:{t})" for t in rule.not_synonyms), re.IGNORECASE)
+            except re.error as exc:
+                problem(
+                    "observations",
+                    rid,
+                    "not_synonyms",
+                    f"invalid regular expression: {exc}",
+                    "escape special characters",
                 )
 
     for rid, raw in merged["conditions"].items():
@@ -1540,6 +1570,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         system_equivalents=system_equivalents,
         system_patterns=system_patterns,
         observation_text=observation_text,
+        observation_not_text=observation_not_text,
         coverage_keywords=keywords,
         negative_tests=negative_tests,
         local_route_words=local_route_words,

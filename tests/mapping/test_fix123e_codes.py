@@ -8,6 +8,8 @@ D9: an autologous stem-cell transplant named in words («АТСК», "auto-SCT",
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from poems_fhir.criteria.model import State
@@ -80,3 +82,97 @@ def test_a_refuted_cyrillic_code_refutes_as_the_latin_one_does(mapping):
     cyrillic = states(run(mapping, cond(NSI, "М85.8", "refuted")), "sclerotic_bone_lesions")
     latin = states(run(mapping, cond(NSI, "M85.8", "refuted")), "sclerotic_bone_lesions")
     assert cyrillic == latin and latin
+
+
+# --- D3: a VEGF receptor is another protein ----------------------------------------------------------------------
+
+
+def _local_result(name: str, value: float, rid: str, display: str | None = None) -> dict[str, Any]:
+    """A lab's own code named ``name`` (code.text; the display too unless ``display`` is given), in pg/mL, on plasma."""
+    coding = {"system": LOCAL, "code": rid.upper(), "display": display or name}
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": {"coding": [coding], "text": name},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-02",
+        "valueQuantity": {"value": value, "unit": "пг/мл"},
+    }
+
+
+# the receptor word before VEGF, or in another language: read as VEGF before probe123 D3
+RECEPTORS = [
+    "Растворимый рецептор VEGF 1 типа (sVEGFR-1), сыворотка",
+    "Рецептор ФРЭС 1 типа (sFlt-1), плазма",
+    "löslicher VEGF-Rezeptor 1, Plasma",
+    "Récepteur soluble du VEGF, plasma",
+    "VEGF рецепторы, плазма",  # Kazakh word order (UNVERIFIED)
+    "Soluble receptor of VEGF type 1, plasma",
+]
+# already another protein (a lookahead after VEGF, or no VEGF word): kept so
+RECEPTORS_ALREADY_EXCLUDED = [
+    "Рецептор фактора роста эндотелия сосудов 2 типа, плазма",
+    "Soluble VEGF receptor-1 (sFlt-1), plasma",
+    "Vascular endothelial growth factor receptor 1, plasma",
+    "sFlt-1/PlGF ratio",
+    "KDR (VEGFR2), plasma",
+    "VEGF R1, plasma",
+    "sVEGFR-1 плазмы",
+    "Neuropilin-1, plasma",
+]
+
+
+@pytest.mark.parametrize("name", RECEPTORS)
+def test_a_vegf_receptor_named_in_any_language_is_not_vegf(mapping, name):
+    # beside a real VEGF-A of 120 pg/mL (a positive control, read): the receptor's 3 100 pg/mL is not VEGF
+    ex = run(mapping, _local_result(name, 3100, "r1"), _local_result("VEGF плазмы", 120, "v1"))
+    assert states(ex, "vegf_elevation") == [State.ABSENT]
+    assert {n.rule for n in ex.notes if n.kind == "text_fallback"} == {"vegf"}
+    assert all("'VEGF плазмы'" in n.detail for n in ex.notes if n.kind == "text_fallback")
+
+
+def test_no_receptor_name_is_vegf(mapping):
+    names = RECEPTORS + RECEPTORS_ALREADY_EXCLUDED
+    results = [_local_result(name, 3100, f"r{i}") for i, name in enumerate(names)]
+    ex = run(mapping, *results, _local_result("VEGF плазмы", 120, "v1"))
+    assert states(ex, "vegf_elevation") == [State.ABSENT]
+
+
+def test_a_receptors_full_name_outweighs_a_short_display(mapping):
+    # code.text names the receptor, the local display only «ФРЭС»: the test is the receptor
+    ex = run(
+        mapping,
+        _local_result("Рецептор ФРЭС 1 типа (sFlt-1), плазма", 3100, "r1", display="ФРЭС"),
+        _local_result("ФРЭС-А, плазма", 120, "v1"),
+    )
+    assert states(ex, "vegf_elevation") == [State.ABSENT]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "VEGF плазмы",
+        "VEGF-A, serum (send-out)",
+        "Фактор роста эндотелия сосудов (ФРЭС), плазма",
+        "ФРЭС-А плазмы",
+        "Тамырлар эндотелийінің өсу факторы (VEGF), плазма",
+        "VEGF, plasma (reception desk sample)",
+    ],
+)
+def test_vegf_a_names_are_still_read_beside_a_receptor(mapping, name):
+    # the receptor's low value beside it is no negative VEGF (it was read as one)
+    ex = run(mapping, _local_result(name, 1500, "v1"), _local_result("Рецептор VEGF 1 типа, плазма", 50, "r1"))
+    assert states(ex, "vegf_elevation") == [State.PRESENT]
+
+
+def test_a_bad_not_synonyms_pattern_is_refused_at_load_and_a_site_may_add_its_own(tmp_path):
+    from poems_fhir.mapping.rules import MappingError, load_mapping
+    from tests.mapping.test_rules import SITE_HEADER, write
+
+    bad = write(tmp_path, SITE_HEADER + '\nobservations:\n  - id: vegf\n    not_synonyms: ["rec("]\n', "bad.yaml")
+    with pytest.raises(MappingError) as err:
+        load_mapping([bad])
+    assert "not_synonyms" in str(err.value) and "invalid regular expression" in str(err.value)
+    site = write(tmp_path, SITE_HEADER + '\nobservations:\n  - id: vegf\n    not_synonyms: ["send-out"]\n', "site.yaml")
+    assert load_mapping([site]).observation_rules_by_text("VEGF-A, serum (send-out)") == []
