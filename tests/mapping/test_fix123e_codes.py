@@ -176,3 +176,30 @@ def test_a_bad_not_synonyms_pattern_is_refused_at_load_and_a_site_may_add_its_ow
     assert "not_synonyms" in str(err.value) and "invalid regular expression" in str(err.value)
     site = write(tmp_path, SITE_HEADER + '\nobservations:\n  - id: vegf\n    not_synonyms: ["send-out"]\n', "site.yaml")
     assert load_mapping([site]).observation_rules_by_text("VEGF-A, serum (send-out)") == []
+
+
+# --- D10: every WHO G63.x is a polyneuropathy --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["G63.0", "G63.3", "G63.3*", "G633", "G63.4", "G63.5", "G63.5*", "G63.6", "G63"])
+@pytest.mark.parametrize("system", [NSI, WHO, "http://dmed.kz/fhir/CodeSystem/MKB10"])
+def test_every_who_g63_is_a_polyneuropathy_without_a_differential(mapping, code, system):
+    ex = run(mapping, cond(system, code, "confirmed"))
+    assert states(ex, "polyneuropathy") == [State.PRESENT]
+    assert states(ex, "diabetic_polyneuropathy") == []  # only G63.2 names diabetes
+    assert states(ex, "toxic_polyneuropathy") == []
+
+
+@pytest.mark.parametrize("diabetic", ["G63.2", "G63.2*", "G632"])
+def test_the_diabetic_g63_keeps_its_flag_beside_another_g63(mapping, diabetic):
+    ex = run(mapping, cond(NSI, diabetic, "confirmed"), cond(NSI, "G63.3", "confirmed"))
+    assert states(ex, "polyneuropathy") == [State.PRESENT, State.PRESENT]
+    assert states(ex, "diabetic_polyneuropathy") == [State.PRESENT]
+
+
+def test_a_refuted_g63_subcode_denies_the_polyneuropathy_it_codes(mapping):
+    # listed in the table (not only reached as a parent), a refuted G63.5 is read as the refuted G62.9 is
+    assert states(run(mapping, cond(WHO, "G63.5", "refuted")), "polyneuropathy") == states(
+        run(mapping, cond(WHO, "G62.9", "refuted")), "polyneuropathy"
+    )
+    assert states(run(mapping, cond(WHO, "G63.5", "refuted")), "polyneuropathy")
