@@ -191,7 +191,7 @@ def quantity(
     comparator = q.get("comparator")
     if target_unit is None:
         return Value(float(raw), unit, comparator)
-    if not unit and target_unit in ("1", "{ratio}"):
+    if not unit and target_unit in RATIO_UNITS:
         return Value(float(raw), target_unit, comparator)  # a ratio needs no unit
     if not unit:
         raise UnitlessError(
@@ -604,6 +604,10 @@ def reference_range(
     return _first_agreeing(obs, who, read, value)
 
 
+#: the units of a ratio: a value or range written without a unit is in them (no unit is guessed for another rule)
+RATIO_UNITS = frozenset({"1", "{ratio}"})
+
+
 def _written_unit(obs: dict[str, Any]) -> str | None:
     """The unit the value was written in (before conversion), if any."""
     q = obs.get("valueQuantity")
@@ -628,6 +632,10 @@ _RANGE_WITH_UNIT = re.compile(
 def _text_range(
     text: str, written: str | None, target_unit: str, aliases: dict[str, str], molar_mass: float | None
 ) -> Range | None:
+    # a ratio needs no unit, in its range as in its value: «0,26-1,65» beside a ratio of "0,84" is the ratio's
+    # range (probe123 D8: an FLC ratio with its lab's text range was "no range to judge it"); a range without
+    # a unit beside a value without one stays unread for any other rule (its unit is not guessed)
+    written = written or (target_unit if target_unit in RATIO_UNITS else None)
     try:
         m = _RANGE_WITH_UNIT.match(text)
         if m:

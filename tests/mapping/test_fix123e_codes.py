@@ -203,3 +203,72 @@ def test_a_refuted_g63_subcode_denies_the_polyneuropathy_it_codes(mapping):
         run(mapping, cond(WHO, "G62.9", "refuted")), "polyneuropathy"
     )
     assert states(run(mapping, cond(WHO, "G63.5", "refuted")), "polyneuropathy")
+
+
+# --- D8: an FLC ratio judged on the lab's text range -------------------------------------------------------------
+
+
+def _ratio(value: Any, range_text: str, rid: str = "f1") -> dict[str, Any]:
+    """An FLC ratio (LOINC 48378-4) as Russian labs send it: the value a string or a unitless Quantity, the range text."""
+    data: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "48378-4"}], "text": "Соотношение СЛЦ каппа/лямбда"},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-02",
+        "referenceRange": [{"text": range_text}],
+    }
+    data.update({"valueString": value} if isinstance(value, str) else {"valueQuantity": {"value": value}})
+    return data
+
+
+FLC = "monoclonal_plasma_cell_disorder"
+
+
+@pytest.mark.parametrize("range_text", ["0,26-1,65", "0.26-1.65", "0,26 – 1,65", "0.26..1.65"])
+@pytest.mark.parametrize("value", ["0,84", "1,09", 0.84])
+def test_a_normal_ratio_within_the_labs_text_range_is_judged_normal(mapping, value, range_text):
+    # a normal ratio is no evidence of absence (usual in POEMS): it adds no finding, no "cannot judge" either
+    ex = run(mapping, _ratio(value, range_text))
+    assert states(ex, FLC) == []
+    assert [m.abnormal for m in ex.measurements if m.analyte == "flc_ratio"] == [False]
+
+
+@pytest.mark.parametrize(
+    ("value", "range_text", "chain"),
+    [
+        ("3,5", "0,26-1,65", "kappa"),
+        ("0,1", "0.26-1.65", "lambda"),
+        (12.0, "< 1,65", "kappa"),
+        ("0,12", "> 0,26", "lambda"),
+    ],
+)
+def test_an_abnormal_ratio_outside_the_labs_text_range_is_a_clone(mapping, value, range_text, chain):
+    ex = run(mapping, _ratio(value, range_text))
+    found = [f for f in ex.findings if f.topic == FLC]
+    assert [f.state for f in found] == [State.PRESENT] and chain in found[0].evidence.summary
+
+
+def test_a_ratio_beside_a_negative_ife_is_clone_free(mapping):
+    ife = {
+        "resourceType": "Observation",
+        "id": "i1",
+        "status": "final",
+        "code": {"coding": [{"system": LOCAL, "code": "IFE-S"}], "text": "Иммунофиксация белков сыворотки"},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-02",
+        "valueString": "Отрицательно",
+    }
+    ex = run(mapping, ife, _ratio("1,09", "0,26-1,65"))
+    assert states(ex, FLC) == [State.ABSENT]
+
+
+def test_a_text_range_without_a_unit_is_still_not_guessed_for_a_dimensioned_value(mapping):
+    # a ratio needs no unit; VEGF does: "0-115" beside a unitless VEGF stays unread, as before (beside the ratio)
+    vegf = _local_result("VEGF плазмы", 0, "v1")
+    vegf["valueQuantity"] = {"value": 700}
+    vegf["referenceRange"] = [{"text": "0-115"}]
+    ex = run(mapping, vegf, _ratio("0,84", "0,26-1,65"))
+    assert states(ex, "vegf_elevation") != [State.PRESENT]
+    assert [m.abnormal for m in ex.measurements if m.analyte == "flc_ratio"] == [False]
