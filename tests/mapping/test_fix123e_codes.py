@@ -272,3 +272,94 @@ def test_a_text_range_without_a_unit_is_still_not_guessed_for_a_dimensioned_valu
     ex = run(mapping, vegf, _ratio("0,84", "0,26-1,65"))
     assert states(ex, "vegf_elevation") != [State.PRESENT]
     assert [m.abnormal for m in ex.measurements if m.analyte == "flc_ratio"] == [False]
+
+
+# --- D9: an autologous stem-cell transplant named in words is a treatment ----------------------------------------
+
+
+def _procedure(name: str, rid: str = "p1", when: str = "2022-03-15") -> dict[str, Any]:
+    return {
+        "resourceType": "Procedure",
+        "id": rid,
+        "status": "completed",
+        "code": {"text": name},
+        "subject": {"reference": "Patient/p1"},
+        "performedDateTime": when,
+    }
+
+
+def _transplants(ex: Any) -> list[str]:
+    return [e.summary for e in ex.events if e.kind == "autologous_hsct"]
+
+
+# not read as a treatment before probe123 D9
+TRANSPLANTS = [
+    "АТСК",
+    "АТСК (аутотрансплантация стволовых клеток крови)",
+    "Аутотрансплантация стволовых клеток крови",
+    "Аутотрансплантация гемопоэтических стволовых клеток",
+    "Аутотрансплантация периферических стволовых клеток",
+    "Аутотрансплантация костного мозга",
+    "ВДХТ с АТСК",
+    "АТГСК",
+    "ТГСК (аутологичная)",
+    "Высокодозная химиотерапия с аутотрансплантацией стволовых клеток",
+    "PBSCT",
+    "HSCT",
+    "Autologous transplant",
+    "Autotransplant, 15.03.2022",
+    "Stem cell autotransplantation",
+    "autotransplantation of peripheral blood stem cells",
+    "Дің жасушаларының аутотрансплантациясы",  # Kazakh (UNVERIFIED)
+]
+# read before, and still
+ALREADY_READ = [
+    "Ауто-ТГСК",
+    "ASCT",
+    "auto-SCT",
+    "autologous stem cell transplantation",
+    "Autologous PBSCT",
+    "HDM/ASCT",
+    "Аутологичная трансплантация гемопоэтических стволовых клеток",
+    "Аутологиялық дің жасушаларын трансплантациялау",
+]
+# no autologous transplant done: another kind, another organ, a consultation or a referral
+NOT_A_TRANSPLANT = [
+    "Аллогенная ТГСК",
+    "алло-ТГСК",
+    "PBSCT (allogeneic)",
+    "HSCT from matched unrelated donor",
+    "ТГСК от родственного донора",
+    "Allogeneic stem cell transplantation",
+    "Аутотрансплантация почки",
+    "Аутотрансплантация кожи",
+    "Autologous kidney transplant",
+    "Autologous transplant (kidney)",
+    "Консультация по АТСК",
+    "Обследование перед АТСК",
+    "Направление на АТСК",
+    "Подготовка к АТСК",
+    "ASCT evaluation",
+    "Hematocrit (HCT)",
+]
+
+
+@pytest.mark.parametrize("name", TRANSPLANTS)
+def test_an_autologous_transplant_named_in_words_is_a_treatment(mapping, name):
+    ex = run(mapping, _procedure(name))
+    assert _transplants(ex) == [name]
+    assert [e.effective.isoformat() for e in ex.events if e.kind == "autologous_hsct"] == ["2022-03-15"]
+
+
+def test_the_family_is_read_and_nothing_else(mapping):
+    names = TRANSPLANTS + ALREADY_READ + NOT_A_TRANSPLANT
+    ex = run(mapping, *(_procedure(name, f"p{i}") for i, name in enumerate(names)))
+    assert sorted(_transplants(ex)) == sorted(TRANSPLANTS + ALREADY_READ)
+
+
+def test_mobilisation_for_the_transplant_stays_mobilisation(mapping):
+    ex = run(mapping, _procedure("Мобилизация стволовых клеток для АТСК", "m1"), _procedure("АТСК", "t1"))
+    assert [e.kind for e in ex.events if e.kind in ("stem_cell_mobilisation", "autologous_hsct")] == [
+        "stem_cell_mobilisation",
+        "autologous_hsct",
+    ]
