@@ -141,7 +141,8 @@ def _no_result(data: dict[str, Any]) -> bool:
 #: what ties a finding to the POEMS label after it: "- ? POEMS", "(query POEMS", ", likely POEMS", "due to POEMS"
 _LABEL_TIE = re.compile(
     r"(?:[\s\-–—:;,(\[?]|\b(?:query|queried|likely|possible|probable|probably|suspected|r/o|\?|in keeping with|"
-    r"consistent with|due to|secondary to|from|with|of|вероятно|возможно|на фоне|при|с)\b)+$",
+    r"consistent with|due to|secondary to|from|with|of|in|in the setting of|as part of|associated with|related to|"
+    r"вероятно|возможно|на фоне|при|с|в рамках|в структуре)\b)+$",
     re.IGNORECASE,
 )
 
@@ -151,6 +152,21 @@ def _before_label(text: str) -> str:
     "Known", "History of")."""
     lead = _LABEL_TIE.sub("", text).strip()
     return lead if len(re.sub(r"\W", "", lead)) >= 4 else ""
+
+
+def _poems_label(concept: Any, rules: list[Rule]) -> tuple[str, str] | None:
+    """A Condition's code as a POEMS label, or None: a POEMS code among its codings, or a POEMS name in its text
+    or a display (the codings of one concept are one concept's names: D47.2 "Monoclonal gammopathy" under the
+    text "POEMS syndrome" is how a problem list codes POEMS). Returned: the words before the name that name a
+    finding ("Polyneuropathy in POEMS syndrome"), "" when none, and where they stand."""
+    names = [("code.text", concept.get("text") if isinstance(concept, dict) else None)]
+    names += [(f"code.coding[{i}].display", display) for i, (_, _, display) in enumerate(codings(concept))]
+    for where, name in names:
+        if isinstance(name, str) and (named := _POEMS_TEXT.search(name)):
+            return _before_label(name[: named.start()]), where
+    if any(rule.spec.topic == "clinician_poems_assertion" for rule in rules):
+        return "", "code"
+    return None
 
 
 _POEMS_TEXT = re.compile(
@@ -2280,15 +2296,17 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     folded = _lookalike_code(raw, data.get("code"), mapping, rules[0].spec.id if rules else None, out)
     text = concept_label(data.get("code"))
     said: tuple[str, str] | None = None  # the clinician's words to read, and where they stand
-    if not rules and (named := _POEMS_TEXT.search(concept_text(data.get("code")))):
+    if (label := _poems_label(data.get("code"), rules)) is not None:
+        # a POEMS label is no evidence of any criterion (criteria.md §3.3), whatever codes carry it: the ICD
+        # codes of a problem-list "POEMS syndrome" (D47.2, G63 …) code the label, not a clone or a neuropathy
+        # found (probe124 D1: D47.2 "POEMS syndrome" made the clone present, the patient `met`)
         rules = [
             Rule("condition", ConditionRule(id="poems_clinician_diagnosis", topic="clinician_poems_assertion"), "text")
         ]
         # a finding named before the label in the clinician's words ("Splenomegaly - ? POEMS") is that finding
         # (probe110 D9: the organomegaly was lost); the label itself stays no evidence of any criterion
-        lead = _before_label(concept_text(data.get("code"))[: named.start()])
-        if lead and _uncoded(data.get("code")):
-            said = (lead, "code.text")
+        if label[0]:
+            said = label
     elif not rules and _uncoded(data.get("code")):  # the clinician's words are all there is
         said = (concept_text(data.get("code")), "code.text")
     elif not rules and (local := _local_coding(data.get("code"), mapping)) is not None:

@@ -1,0 +1,138 @@
+"""The clinical meaning of coded data (probe124 D1, D5, D8, D9).
+
+D1: a Condition coded ICD-10-CM D47.2 (or G63, or any code) whose text or display names POEMS syndrome is a
+problem-list POEMS label, which is not evidence for any criterion (criteria.md §3.3). D47.2 "POEMS syndrome"
+made the clone present and a patient with negative serum and urine immunofixations `met`."""
+
+from __future__ import annotations
+
+import pytest
+
+from poems_fhir.criteria.engine import evaluate
+from poems_fhir.criteria.model import Classification, Criterion, State
+from poems_fhir.criteria.profiles import MAYO
+from poems_fhir.mapping.extract import extract
+from tests.conftest import make_record, observation
+
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+SNOMED = "http://snomed.info/sct"
+CLONE = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
+NEUROPATHY = Criterion.POLYNEUROPATHY.value
+
+
+def condition(text: str | None, *codes: tuple[str, str, str | None], rid: str = "c1") -> dict:
+    code: dict = {"coding": [{"system": s, "code": c, **({"display": d} if d else {})} for s, c, d in codes]}
+    if text is not None:
+        code["text"] = text
+    return {
+        "resourceType": "Condition",
+        "id": rid,
+        "code": code,
+        "clinicalStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}]
+        },
+        "verificationStatus": {
+            "coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}]
+        },
+        "subject": {"reference": "Patient/p1"},
+        "onsetDateTime": "2022-06-01",
+    }
+
+
+def negative_ife(loinc: str, rid: str) -> dict:
+    return observation(
+        loinc,
+        rid,
+        effectiveDateTime="2023-03-01",
+        valueCodeableConcept={"coding": [{"system": SNOMED, "code": "260385009", "display": "Negative"}]},
+    )
+
+
+def states(mapping, *resources: dict) -> dict[str, set[State]]:
+    found: dict[str, set[State]] = {}
+    for f in extract(make_record(*resources), mapping).findings:
+        found.setdefault(f.topic, set()).add(f.state)
+    return found
+
+
+D472 = (ICD10CM, "D47.2", "Monoclonal gammopathy")
+G63 = (ICD10CM, "G63", "Polyneuropathy in diseases classified elsewhere")
+G629 = (ICD10CM, "G62.9", "Polyneuropathy, unspecified")
+
+
+# ---------------------------------------------------------------- D1: a coded POEMS label
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("POEMS syndrome", [D472]),  # the probe's Epic/IMO-style problem
+        (None, [(ICD10CM, "D47.2", "POEMS syndrome")]),  # the name in the display only
+        ("POEMS syndrome", [G63, D472]),  # two codes of one label (probe124 m60)
+        ("Crow-Fukase syndrome", [(ICD10CM, "D47.Z9", "Other specified neoplasms of uncertain behavior"), D472]),
+        ("Синдром POEMS", [D472]),
+        ("POEMS синдромы", [D472]),  # Kazakh
+        ("Known POEMS syndrome", [G629]),
+        # a POEMS code beside a translation into a clone's code: one concept, the label
+        (None, [("http://www.orpha.net", "2905", "POEMS syndrome"), D472]),
+    ],
+)
+def test_a_coded_poems_label_is_no_evidence(mapping, text, codes):
+    found = states(mapping, condition(text, *codes))
+    assert set(found) == {"clinician_poems_assertion"}
+
+
+def test_beside_negative_immunofixations_the_label_leaves_the_clone_absent(mapping):
+    resources = [
+        condition("POEMS syndrome", D472),
+        negative_ife("25700-6", "ife-s"),
+        negative_ife("13440-3", "ife-u"),
+    ]
+    out = extract(make_record(*resources), mapping)
+    result = evaluate("Patient/p1", out.findings, MAYO, None)
+    assert result.criteria[CLONE].state is State.ABSENT
+    assert result.classification is Classification.NOT_MET
+    assert [e.summary for e in result.clinician_assertions] == ["POEMS syndrome (confirmed)"]
+
+
+@pytest.mark.parametrize(
+    ("text", "codes", "topic"),
+    [
+        ("Polyneuropathy in POEMS syndrome", [G63, D472], NEUROPATHY),
+        ("Полинейропатия при синдроме POEMS", [G63], NEUROPATHY),
+        ("Monoclonal gammopathy (POEMS work-up)", [D472], CLONE),
+    ],
+)
+def test_a_finding_named_before_the_label_is_read_from_the_words(mapping, text, codes, topic):
+    found = states(mapping, condition(text, *codes))
+    assert found[topic] == {State.PRESENT} and "clinician_poems_assertion" in found
+    # the label's other code is not read as a finding of its own
+    assert set(found) <= {topic, "clinician_poems_assertion", "mgus"}
+    if topic == NEUROPATHY:
+        assert CLONE not in found
+
+
+def evidence_of(mapping, topic: str, *resources: dict) -> set[tuple[str, State]]:
+    return {
+        (f.evidence.reference, f.state) for f in extract(make_record(*resources), mapping).findings if f.topic == topic
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("Monoclonal gammopathy", [D472]),
+        ("IgA lambda MGUS", [D472]),
+        (None, [D472]),
+        ("Моноклональная гаммапатия", [D472]),
+    ],
+)
+def test_positive_control_a_coded_mgus_stays_a_clone_beside_the_label(mapping, text, codes):
+    label = condition("POEMS syndrome", D472, rid="label")
+    assert evidence_of(mapping, CLONE, condition(text, *codes), label) == {("Condition/c1", State.PRESENT)}
+
+
+def test_positive_control_a_coded_polyneuropathy_stays_one_beside_the_label(mapping):
+    label = condition("POEMS syndrome", G63, rid="label")
+    found = evidence_of(mapping, NEUROPATHY, condition("Polyneuropathy", G629), label)
+    assert found == {("Condition/c1", State.PRESENT)}
