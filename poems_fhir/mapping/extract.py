@@ -52,6 +52,7 @@ from .values import (
     Range,
     RangesDisagreeError,
     ReversedRangeError,
+    UndecidedRangeError,
     ResourceError,
     Value,
     compare,
@@ -984,6 +985,11 @@ def _range_or_dispute(
     """``_range``, and the disagreement of equally good ranges where there is one (noted either way)."""
     try:
         found = reference_range(ctx.part, rule.unit, ctx.mapping.unit_aliases, rule.molar_mass, _subject(ctx), value)
+    except UndecidedRangeError as exc:
+        # the range that applies still judges the side of the value both agree on; the role decides
+        # whether the disputed side matters to its criterion
+        ctx.note("unused", f"{rule.id}: {exc}")
+        return exc.used, exc
     except RangesDisagreeError as exc:
         ctx.note("unused", f"{rule.id}: {exc} (for this patient): default limits decide")
         if isinstance(exc, ReversedRangeError):  # bad input: listed with the resource, which is still read
@@ -1431,7 +1437,20 @@ def _flc_ratio(ctx: _Ctx, rule: ObservationRule) -> None:
         return
     value = _numeric(ctx, rule)
     interp = interpretation_codes(ctx.part)
-    rr = _range(ctx, rule, value)
+    rr, dispute = _range_or_dispute(ctx, rule, value)
+    if isinstance(dispute, UndecidedRangeError):
+        # the lab's ranges judge the ratio differently and which one is the patient's cannot be told (a
+        # renal range beside the standard one, probe124 D5): a flag is one range's verdict, and taking the
+        # standard range silently made a CKD patient's clone present
+        _record(ctx, rule, value, abnormal=None)
+        ctx.finding(
+            Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value,
+            State.INDETERMINATE,
+            f"FLC ratio {_fmt(value)}",
+            value,
+            note=f"not judged: {dispute}",
+        )
+        return
     high = bool(interp & ABNORMAL_HIGH) or (rr is not None and rr.high is not None and value.value > rr.high)
     low = bool(interp & ABNORMAL_LOW) or (rr is not None and rr.low is not None and value.value < rr.low)
     # a normal ratio is a condition of complete response (criteria.md §8.1): keep what the lab said
@@ -1914,7 +1933,19 @@ def _threshold(ctx: _Ctx, rule: ObservationRule) -> None:
     else:
         value = reading.value
         _record(ctx, rule, value)
-        rr = _range(ctx, rule, value)
+        rr, dispute = _range_or_dispute(ctx, rule, value)
+        if (
+            isinstance(dispute, UndecidedRangeError)
+            and dispute.matters("high")
+            and rule.topic
+            and (rule.prefer_reference_range or not rule.high)
+        ):
+            # the lab's range for a population the patient may be in calls it otherwise (probe124 D5)
+            note = f"{name} not judged: {dispute}"
+            ctx.finding(
+                rule.topic, State.INDETERMINATE, f"{name} {_fmt(value)}", value, component=rule.component, note=note
+            )
+            return
         high = _side(ctx, rule, value, rr, high=True)
         low = _side(ctx, rule, value, rr, high=False) if (rule.low or rule.low_topic or rr) else None
         summary = f"{name} {_fmt(value)}"
@@ -2026,7 +2057,10 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
         return
     value = reading.value
     interp = interpretation_codes(ctx.part)
-    rr = _range(ctx, rule, value)
+    rr, dispute = _range_or_dispute(ctx, rule, value)
+    undecided = isinstance(dispute, UndecidedRangeError) and dispute.matters(rule.abnormal)
+    if undecided:  # the lab's range for a population the patient may be in calls it otherwise (probe124 D5)
+        rr, interp = None, set()
     _record(ctx, rule, value, above=_above(value, interp, rr))
     summary = f"{rule.id.replace('_', ' ')} {_fmt(value)} ({rule.axis.value if rule.axis else '?'} axis)"
     abnormal: bool | None
@@ -2054,7 +2088,9 @@ def _endocrine(ctx: _Ctx, rule: ObservationRule) -> None:
             summary,
             value,
             axis=rule.axis,
-            note=f"{rule.id}: no reference range or interpretation to judge the value",
+            note=f"{rule.id} not judged: {dispute}"
+            if undecided
+            else f"{rule.id}: no reference range or interpretation to judge the value",
         )
     elif abnormal and above and rule.present_at and (short := _below_disease_cut(ctx, rule, value)) is not None:
         ctx.finding(topic, State.INDETERMINATE, summary + " high", value, axis=rule.axis, note=short)

@@ -89,6 +89,43 @@ def applicable_ranges(obs: dict[str, Any], who: Subject | None) -> list[dict[str
     return qualified + plain
 
 
+def undecided_populations(obs: dict[str, Any], who: Subject | None) -> list[dict[str, Any]]:
+    """The result's normal ranges for a population the patient may belong to but this engine cannot tell
+    ("Renal impairment (eGFR < 60)", "Dialysis", a coded chronic kidney disease): an ``appliesTo`` naming
+    no sex, whose other qualifiers do not exclude the patient. They are not used to judge a value, but a
+    value they would judge otherwise than the range used is not judged (probe124 D5: an FLC ratio of 2.4
+    above the standard 0.26-1.65 but inside the lab's renal 0.37-3.10 made the clone present in a patient
+    with eGFR 24). A population of children or pregnancy, or of the other sex ("Postmenopausal women" for
+    a man), is not the patient's, as in a text range."""
+    found = []
+    for rr in obs.get("referenceRange") or [] if isinstance(obs.get("referenceRange"), list) else []:
+        if not isinstance(rr, dict) or _meaning(rr) == "other" or not rr.get("appliesTo"):
+            continue
+        concepts = rr["appliesTo"] if isinstance(rr["appliesTo"], list) else [rr["appliesTo"]]
+        if any(_sex_of(c) is not None for c in concepts) or _applies(rr, who or Subject()) is False:
+            continue  # a sex (judged, or not recorded) is range_choice's usual business
+        if not any(_not_the_patients(_words_of(c), who) for c in concepts):
+            found.append(rr)
+    return found
+
+
+def _words_of(concept: Any) -> str:
+    if not isinstance(concept, dict):
+        return ""
+    names = [concept.get("text")] + [c.get("display") for c in concept.get("coding") or [] if isinstance(c, dict)]
+    return " ".join(n for n in names if isinstance(n, str))
+
+
+def _not_the_patients(words: str, who: Subject | None) -> bool:
+    """A population the patient is not in: children, pregnancy, a critical limit, or the other sex only."""
+    if _OTHER_POPULATION.search(words):
+        return True
+    sexes = {"male"} if _MALE_WORDS.search(words) else set()
+    sexes |= {"female"} if _FEMALE_WORDS.search(words) else set()
+    sex = who.sex if who is not None else None
+    return len(sexes) == 1 and sex in ("male", "female") and sex not in sexes
+
+
 def same_rank(a: dict[str, Any], b: dict[str, Any]) -> bool:
     """Whether two applicable ranges are equally good for the patient (both qualified or both not, both
     typed "normal" or both untyped): the order the lab listed them in cannot choose between them."""

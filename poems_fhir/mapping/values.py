@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any, NoReturn
 
 from ..criteria.timeline import day_text
-from .range_choice import Subject, applicable_ranges, same_rank, text_for
+from .range_choice import Subject, applicable_ranges, same_rank, text_for, undecided_populations
 from .units import UnitError, convert
 
 UCUM = "http://unitsofmeasure.org"
@@ -530,7 +530,67 @@ def _first_agreeing(obs: dict[str, Any], who: Subject | None, read: Any, value: 
         chosen = chosen or rr
         found.append(got)
         shown.append(repr(rr.get("text")) if isinstance(rr.get("text"), str) else _shown_range(got))
-    return _agreeing(found, shown, value) if found else None
+    if not found:
+        return None
+    used = _agreeing(found, shown, value)
+    if value is not None:
+        _undecided_range_agrees(obs, who, read, value, used, shown)
+    return used
+
+
+def _undecided_range_agrees(
+    obs: dict[str, Any], who: Subject | None, read: Any, value: Value, used: Range, shown: list[str]
+) -> None:
+    """RangesDisagreeError where a range the lab sent for a population the patient may be in (whether he
+    is cannot be judged: "Renal impairment") puts ``value`` on another side of a limit than the range
+    used: which range the lab meant for him cannot be told (probe124 D5)."""
+    for rr in undecided_populations(obs, who):
+        try:
+            other = read(rr)
+        except ResourceError:  # a range of another population in a unit of its own: not read, as not used
+            continue
+        if other is None or (other.low is not None and other.high is not None and other.low > other.high):
+            continue
+        try:
+            _agreeing([used, other], [], value)
+        except RangesDisagreeError as exc:
+            population = "; ".join(_population_words(rr))[:80]
+            text = rr.get("text")
+            words = repr(text[:80]) if isinstance(text, str) and text.strip() else _shown_range(other)
+            if other.low is not None and other.high is not None and not isinstance(text, str):
+                words = _range_words(rr, other)  # in the lab's own unit
+            raise UndecidedRangeError(
+                f"the lab's range {words} for {population!r} (whether it applies to this "
+                f"patient cannot be judged) and its range {' and '.join(shown)} judge the value differently",
+                used,
+                high_differs=exc.high_differs,
+            ) from None
+
+
+def _population_words(rr: dict[str, Any]) -> list[str]:
+    said = rr.get("appliesTo")
+    concepts: list[Any] = said if isinstance(said, list) else [said]
+    words = []
+    for concept in concepts:
+        if isinstance(concept, dict):
+            label = concept_label(concept) or next((f"{s}|{c}" for s, c, _ in codings(concept) if c), "")
+            words.append(label or "a population")
+    return words or ["a population"]
+
+
+class UndecidedRangeError(RangesDisagreeError):
+    """The range used and one the lab sent for a population the patient may be in (whether he is cannot be
+    judged: "Renal impairment") put the value on different sides of a limit (probe124 D5). ``used``: the
+    range that applies, which still judges the side of the value the two agree on (``high_differs``: the
+    upper limits disagree; else the lower ones)."""
+
+    def __init__(self, message: str, used: Range, *, high_differs: bool = False) -> None:
+        super().__init__(message, high_differs=high_differs)
+        self.used = used
+
+    def matters(self, side: str) -> bool:
+        """Whether the disagreement is about ``side`` ("high", "low" or "either") of the value."""
+        return side == "either" or (side == "high") == self.high_differs
 
 
 class ReversedRangeError(RangesDisagreeError):

@@ -136,3 +136,104 @@ def test_positive_control_a_coded_polyneuropathy_stays_one_beside_the_label(mapp
     label = condition("POEMS syndrome", G63, rid="label")
     found = evidence_of(mapping, NEUROPATHY, condition("Polyneuropathy", G629), label)
     assert found == {("Condition/c1", State.PRESENT)}
+
+
+# ---------------------------------------------------------------- D5: a range for a population not judged
+
+V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+STANDARD = {"low": {"value": 0.26}, "high": {"value": 1.65}}
+
+
+def renal(applies_to: dict, **limits) -> dict:
+    return {**(limits or {"low": {"value": 0.37}, "high": {"value": 3.1}}), "appliesTo": [applies_to]}
+
+
+def flc_ratio(value: float, *ranges: dict, flag: str | None = None) -> dict:
+    extra = {"interpretation": [{"coding": [{"system": V3, "code": flag}]}]} if flag else {}
+    return observation(
+        "48378-4", "flc", valueQuantity={"value": value, "unit": "{ratio}"}, referenceRange=list(ranges), **extra
+    )
+
+
+RENAL_POPULATIONS = [
+    {"text": "Renal impairment (eGFR < 60 mL/min/1.73 m2)"},
+    {"text": "Chronic kidney disease"},
+    {"text": "Почечная недостаточность (СКФ < 60)"},
+    {"coding": [{"system": SNOMED, "code": "709044004", "display": "Chronic kidney disease"}]},
+]
+
+
+@pytest.mark.parametrize("population", RENAL_POPULATIONS)
+@pytest.mark.parametrize("flag", [None, "H"])
+def test_a_ratio_that_a_renal_range_would_call_normal_is_not_judged(mapping, population, flag):
+    out = extract(make_record(flc_ratio(2.4, STANDARD, renal(population), flag=flag)), mapping)
+    [finding] = [f for f in out.findings if f.topic == CLONE]
+    assert finding.state is State.INDETERMINATE
+    assert "cannot be judged" in (finding.note or "") and "0.26-1.65" in (finding.note or "")
+    # positive control: 5 is above the standard and the renal range - every range the lab sent calls it abnormal
+    assert states(mapping, flc_ratio(5, STANDARD, renal(population), flag=flag))[CLONE] == {State.PRESENT}
+
+
+def test_a_text_renal_range_is_weighed_too(mapping):
+    ranges = (STANDARD, {"text": "0.37-3.10", "appliesTo": [{"text": "Dialysis patients"}]})
+    assert states(mapping, flc_ratio(2.4, *ranges))[CLONE] == {State.INDETERMINATE}
+    # positive control: a range for another population (children, pregnancy, the other sex) is not the patient's
+    for other in ({"text": "Children"}, {"text": "Pregnant women"}, {"text": "Postmenopausal women"}):
+        assert states(mapping, flc_ratio(2.4, STANDARD, renal(other)))[CLONE] == {State.PRESENT}
+    # and sex ranges are judged as before: a man's haemoglobin against his own range, not a woman's
+    hb = observation(
+        "718-7",
+        "hb",
+        valueQuantity={"value": 17.2, "unit": "g/dL", "system": "http://unitsofmeasure.org", "code": "g/dL"},
+        referenceRange=[
+            {"low": {"value": 13.5}, "high": {"value": 17.0}, "appliesTo": [{"text": "Male"}]},
+            {"low": {"value": 12.0}, "high": {"value": 17.5}, "appliesTo": [{"text": "Female"}]},
+        ],
+    )
+    assert states(mapping, hb)["thrombocytosis_polycythemia"] == {State.PRESENT}
+
+
+def test_the_probe_case_with_negative_immunofixations_is_indeterminate(mapping):
+    resources = [
+        condition("CIDP", (ICD10CM, "G61.81", "Chronic inflammatory demyelinating polyneuritis")),
+        flc_ratio(2.4, STANDARD, renal(RENAL_POPULATIONS[0])),
+    ]
+    out = extract(make_record(*resources), mapping)
+    result = evaluate("Patient/p1", out.findings, MAYO, None)
+    assert result.criteria[CLONE].state is State.INDETERMINATE
+    assert result.classification is Classification.INDETERMINATE
+
+
+def quantity(code: str, value: float, unit: str, *ranges: dict) -> dict:
+    q = {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
+    return observation(code, "q", valueQuantity=q, referenceRange=list(ranges))
+
+
+def test_other_values_a_population_range_disputes_are_not_judged_on_that_side(mapping):
+    # platelets 420: above the lab's 150-400, within its 150-600 for splenectomised patients - not judged
+    platelets = quantity(
+        "777-3", 420, "10*3/uL",
+        {"low": {"value": 150}, "high": {"value": 400}},
+        {"low": {"value": 150}, "high": {"value": 600}, "appliesTo": [{"text": "Post-splenectomy"}]},
+    )  # fmt: skip
+    assert states(mapping, platelets)["thrombocytosis_polycythemia"] == {State.INDETERMINATE}
+    # a low testosterone (the gonadal axis counts low only) within both lower limits stays judged, also where
+    # the upper limits disagree (positive control: a dispute about the side the axis ignores decides nothing)
+    low = quantity(
+        "2986-8", 150, "ng/dL",
+        {"low": {"value": 264}, "high": {"value": 916}},
+        {"low": {"value": 200}, "high": {"value": 1100}, "appliesTo": [{"text": "Obesity"}]},
+    )  # fmt: skip
+    assert states(mapping, low)["endocrinopathy"] == {State.PRESENT}
+    between = quantity(
+        "2986-8", 230, "ng/dL",
+        {"low": {"value": 264}, "high": {"value": 916}},
+        {"low": {"value": 200}, "high": {"value": 1100}, "appliesTo": [{"text": "Obesity"}]},
+    )  # fmt: skip
+    assert states(mapping, between)["endocrinopathy"] == {State.INDETERMINATE}
+    high = quantity(
+        "2986-8", 1000, "ng/dL",
+        {"low": {"value": 264}, "high": {"value": 916}},
+        {"low": {"value": 200}, "high": {"value": 1100}, "appliesTo": [{"text": "Obesity"}]},
+    )  # fmt: skip
+    assert states(mapping, high)["endocrinopathy"] == {State.ABSENT}
