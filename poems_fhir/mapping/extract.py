@@ -446,8 +446,10 @@ def _queue_text(
         out.text_jobs.append(TextJob(_ref(raw), effective, text, source, kind, **kw))
 
 
+#: a yes/no answer in words to a question a finding's code asks ("Lymphadenopathy" = "none", «нет»): on an
+#: unmapped Observation, and on a finding-coded exam Observation beside the result terms (probe124 D9)
 _BARE_NO = re.compile(
-    r"^\s*(?:no|none|absent|negative|not present|not seen|not detected|нет|отсутству\w*|"
+    r"^\s*(?:no|none|nil|absent|negative|not present|not seen|none seen|not found|none found|not detected|нет|отсутству\w*|"
     r"не выявлен\w*|не обнаружен\w*|отрицательн\w*|жоқ)\s*\.?\s*$",
     re.IGNORECASE,
 )
@@ -2175,6 +2177,11 @@ def _exam_finding(ctx: _Ctx, rule: ConditionRule) -> None:
     if positive is None and text:  # a whole-string qualitative value: "absent", "не выявлено"
         meaning = ctx.mapping.result_terms.get(normalise_term(text))
         positive = True if meaning is Qual.POSITIVE else False if meaning is Qual.NEGATIVE else None
+    if positive is None and text:
+        # the bare answer to the question the finding's code asks: "none", "no", «нет», «отсутствует» - not
+        # lab result terms ("none" is no immunofixation result), so read here only (probe124 D9: "none" for
+        # Lymphadenopathy was not read, the nodes "not assessed")
+        positive = False if _BARE_NO.match(text) else (True if _BARE_YES.match(text) else None)
     if positive is None and not any(k.startswith("value") for k in ctx.part):
         positive = True  # an asserted finding with no value: the finding itself was observed
     if positive is None:

@@ -237,3 +237,42 @@ def test_other_values_a_population_range_disputes_are_not_judged_on_that_side(ma
         {"low": {"value": 200}, "high": {"value": 1100}, "appliesTo": [{"text": "Obesity"}]},
     )  # fmt: skip
     assert states(mapping, high)["endocrinopathy"] == {State.ABSENT}
+
+
+# ---------------------------------------------------------------- D9: the bare answer of an exam finding
+
+
+def exam(code: str, display: str, **value) -> dict:
+    return observation(
+        {"coding": [{"system": SNOMED, "code": code, "display": display}]},
+        "exam",
+        category=[
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "exam"}]}
+        ],
+        **value,
+    )
+
+
+@pytest.mark.parametrize(
+    "answer", ["none", "None.", "NONE", "no", "нет", "Нет", "отсутствует", "отсутствуют", "жоқ", "none found"]
+)
+@pytest.mark.parametrize(
+    ("code", "display"), [("30746006", "Lymphadenopathy"), ("16294009", "Splenomegaly"), ("80515008", "Hepatomegaly")]
+)
+def test_a_bare_negative_answer_to_an_exam_finding_is_absent(mapping, code, display, answer):
+    assert states(mapping, exam(code, display, valueString=answer))["organomegaly"] == {State.ABSENT}
+    as_text = {"valueCodeableConcept": {"text": answer}}
+    assert states(mapping, exam(code, display, **as_text))["organomegaly"] == {State.ABSENT}
+    # positive control: the bare yes stays present
+    for yes in ("yes", "Yes.", "да", "есть", "бар"):
+        assert states(mapping, exam(code, display, valueString=yes))["organomegaly"] == {State.PRESENT}
+
+
+def test_a_bare_none_is_still_no_immunofixation_result(mapping):
+    # the answers are read for a finding's question only: "none" for a serum immunofixation stays unread
+    ife = observation("25700-6", "ife", valueString="none")
+    before = states(mapping, ife)
+    out = extract(make_record(exam("30746006", "Lymphadenopathy", valueString="none"), ife), mapping)
+    found = {(f.topic, f.state) for f in out.findings}
+    assert ("organomegaly", State.ABSENT) in found
+    assert {(t, s) for t, s in found if t == CLONE} == {(CLONE, s) for s in before.get(CLONE, set())}
