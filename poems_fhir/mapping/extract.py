@@ -23,7 +23,7 @@ from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .attachment import UnreadableAttachment, html_text, marked_up, media_type, read_attachment, readable
 from .ife import IfeResult, others_bands, parse_ife
 from .results import Qual, Reading, interpretation_qual, normalise_term, read_result
-from .corrections import replaced_results
+from .corrections import Replacement, replaced_results
 from .dates_in_words import date_in_words
 from .range_choice import AGE_UNITS, Subject
 from .rules import (
@@ -216,18 +216,20 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
     out = Extraction()
     findings, measurements, events, course = out.findings, out.measurements, out.events, out.course
     _withhold_demographics(record, mapping, out)
-    # a corrected result sent as a new resource replaces the one it corrects (probe62 D1-D5)
-    replaced = replaced_results((raw.ref, raw.data) for raw in record.resources)
+    readable = list(_with_contained_results(record.resources, mapping, out.errors))
+    replaced = _replaced(record, readable)
     noted: set[str] = set()
-    for raw in _with_contained_results(record.resources, mapping):
+    for raw, key in ((read.raw, read.key) for read in readable):
         handler = _HANDLERS.get(raw.data["resourceType"])
         if handler is None:
             continue
-        if raw.ref in replaced:  # also what a replaced report contains (cited as the report)
-            if raw.ref not in noted:  # once (a set: thousands of versions stay linear)
-                noted.add(raw.ref)
-                r = replaced[raw.ref]
-                out.notes.append(ReadingNote("replaced", raw.ref, None, f"replaced by {r.by} ({r.status}; {r.why})"))
+        # also what a replaced report contains (cited as the report), and a contained result replaced itself
+        gone = next((k for k in (raw.ref, key) if k in replaced), None)
+        if gone is not None:
+            if gone not in noted:  # once (a set: thousands of versions stay linear)
+                noted.add(gone)
+                r = replaced[gone]
+                out.notes.append(ReadingNote("replaced", gone, None, f"replaced by {r.by} ({r.status}; {r.why})"))
             continue
         before = (len(findings), len(measurements), len(events), len(course))
         jobs_before, refused_before = len(out.text_jobs), len(record.refused)
@@ -285,28 +287,95 @@ def _withhold_demographics(record: PatientRecord, mapping: CompiledMapping, out:
         )
 
 
-def _with_contained_results(resources: list[Raw], mapping: CompiledMapping) -> Iterator[Raw]:
-    """Every resource, and after each DiagnosticReport the Observations it contains and lists in
-    ``result`` ("#v1"): a send-out lab's report may carry its results inside it. Each is read as an
-    Observation of its own, cited as the report (a contained resource has no identity outside it);
-    it keeps the report's ``contained`` list, where its own "#specimen" reference points. A report
-    withdrawn (entered-in-error), cancelled or only registered gives none: what it contains has no
-    existence apart from it, whatever status the contained Observation itself carries."""
+@dataclass(frozen=True)
+class _Readable:
+    """A resource to read: a resource of the record (``key`` its ref), or a result contained in a report or panel
+    (``key`` "DiagnosticReport/r#ife", ``container`` the report), read as an Observation cited as its container."""
+
+    raw: Raw
+    key: str | None
+    container: dict[str, Any] | None = None
+
+
+def _replaced(record: PatientRecord, readable: list[_Readable]) -> dict[str, Replacement]:
+    """What a later version replaces (probe62 D1-D5: a corrected result sent as a new resource), contained results
+    included (probe124 D2: a preliminary contained in its report, the final sent alone). Specimens are followed
+    to compare their accessions (probe124 D4); a reference refused on the way is listed by the resource that
+    reads it, not here."""
+    refused = len(record.refused)
+    try:
+        return replaced_results(
+            ((read.key, read.raw.data) for read in readable if read.container is None),
+            ((read.key, read.raw.data, read.container) for read in readable if read.container and read.key),
+            record.resolve,
+        )
+    finally:
+        del record.refused[refused:]
+
+
+#: where a container lists the results it holds: a report's ``result``, a panel's ``hasMember``
+_MEMBERS = {"DiagnosticReport": "result", "Observation": "hasMember"}
+
+
+def _with_contained_results(
+    resources: list[Raw], mapping: CompiledMapping, problems: list[SourceError]
+) -> Iterator[_Readable]:
+    """Every resource, and after each DiagnosticReport the Observations it contains and lists in ``result``
+    ("#v1"), after each Observation panel those it contains and lists in ``hasMember`` (probe124 D6: an SPEP
+    panel's contained immunofixation was not read), and the members of a contained panel in turn: a send-out
+    lab's report may carry its results inside it. Each is read as an Observation of its own, cited as the
+    container (a contained resource has no identity outside it); it keeps the container's ``contained`` list,
+    where its own "#specimen" reference points. A container withdrawn (entered-in-error), cancelled or only
+    registered gives none: what it contains has no existence apart from it, whatever status the contained
+    Observation itself carries. A "#id" listed that names no contained Observation is listed in ``problems``."""
     for raw in resources:
-        yield raw
+        yield _Readable(raw, raw.ref)
         data = raw.data
-        if data.get("resourceType") != "DiagnosticReport" or not isinstance(data.get("contained"), list):
+        if data.get("resourceType") not in _MEMBERS or not isinstance(data.get("contained"), list):
             continue
         if _normal_status(data) in (*IGNORED_STATUS, NO_RESULT_YET):
-            continue  # a status that is no code: the report's own handler reports it
+            continue  # a status that is no code: the container's own handler reports it
         if unknown_modifier(data, mapping.understood_modifiers) is not None:
-            continue  # a report not read (an unknown modifier extension) gives no results either
+            continue  # a container not read (an unknown modifier extension) gives no results either
         inner = {c.get("id"): c for c in data["contained"] if isinstance(c, dict) and isinstance(c.get("id"), str)}
-        for result in data.get("result") or []:
-            reference = result.get("reference") if isinstance(result, dict) else None
-            observation = inner.get(reference[1:]) if isinstance(reference, str) and reference.startswith("#") else None
-            if observation is not None and observation.get("resourceType") == "Observation":
-                yield Raw({**observation, "contained": data["contained"]}, f"{raw.origin}{reference}", raw.ref)
+        for reference, observation in _contained_members(data, inner, raw, problems):
+            key = f"{raw.ref}{reference}" if raw.ref else None
+            yield _Readable(
+                Raw({**observation, "contained": data["contained"]}, f"{raw.origin}{reference}", raw.ref), key, data
+            )
+
+
+def _contained_members(
+    container: dict[str, Any], inner: dict[Any, dict[str, Any]], raw: Raw, problems: list[SourceError]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``("#id", Observation)`` for each contained Observation the container lists as a result or member, and the
+    members of those that are panels themselves (each once: a list that goes round ends)."""
+    seen: set[str] = set()
+    pending: list[dict[str, Any]] = [container]
+    while pending:
+        holder = pending.pop(0)
+        links = holder.get(_MEMBERS.get(str(holder.get("resourceType")), ""))
+        for link in links if isinstance(links, list) else []:
+            reference = link.get("reference") if isinstance(link, dict) else None
+            if not isinstance(reference, str) or not reference.startswith("#") or reference in seen:
+                continue  # a resource of its own (read as itself), or one already read
+            seen.add(reference)
+            found = inner.get(reference[1:])
+            if found is None or found.get("resourceType") != "Observation":
+                what = (
+                    "names no contained resource" if found is None else f"names a contained {found.get('resourceType')}"
+                )
+                problems.append(
+                    SourceError(
+                        raw.origin,
+                        f"{_MEMBERS[str(holder.get('resourceType'))]} {reference} {what}: not read as a result",
+                        raw.ref,
+                    )
+                )
+                continue
+            yield reference, found
+            if _normal_status(found) not in (*IGNORED_STATUS, NO_RESULT_YET):
+                pending.append(found)  # a withdrawn panel's members go with it
 
 
 def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
