@@ -64,18 +64,52 @@ class IfeResult:
         )
 
 
+#: a negative as labs abbreviate it: "Neg", "Not det.", «Отр.», «Отриц.», «Не обн.», «Не выявл.» (probe123 D7)
+_ABBREVIATED_NEGATIVE = r"(?:neg|not det|отр|отриц|не (?:обн|обнар|выявл))"
+#: a clone's noun, the subject of a denial or an exclusion: "monoclonal …", "paraprotein(aemia)", "M-protein",
+#: "gammopathy", «парапротеин(емия)», «М-градиент», «МГНЗ», Kazakh «моноклоналды …», «жолақ» (a band)
+_CLONE_NOUN = (
+    r"(?:monoclonal|paraprotein\w*|m[- ]?(?:protein|spike|component|band)|gammopath\w*|\bmgus|"
+    r"моноклональн\w*|парапротеин\w*|м-?(?:градиент|компонент|протеин)\w*|гаммапати\w*|\bмгнз|моноклонал\w*|жолақ\w*)"
+)
+#: ... the words between it and its verb: not a negation or a modal, whose verb is a doubt or a plan ("Monoclonal
+#: gammopathy cannot / may be excluded", «… не исключена», «… может быть исключена», "… to be excluded"), nor across
+#: a clause
+_BETWEEN = (
+    r"(?:[^\S\n]*[:–—-])?(?: (?!(?:not|cannot|can't|can|could|may|might|would|should|must|need\w*|never|to|не|нельзя|"
+    r"следует|мо[гж]\w*|должн\w*|необходимо|для)\b)[^\s.,;|?]+){0,3}"
+)
+#: ... the verbs that say it was not seen, in full and as labs abbreviate them: "not det.", «не обн.», «не
+#: визуализируется», «не отмечается», «данных за … не получено» (no evidence of it); Kazakh «байқалмады» (not
+#: observed), «көрінбейді» (not visible) - UNVERIFIED: not seen in real letters (probe123 D7)
+_NOT_SEEN = (
+    r"(?:not (?:detected|det\b\.?|seen|visuali[sz]ed|demonstrated|identified|observed|evident|found|present)|"
+    r"не (?:выявл\w*|обнаруж\w*|обн\b\.?|обнар\b\.?|определя\w*|визуализир\w*|отмеча\w*|наблюда\w*|прослежива\w*|"
+    r"регистрир\w*|получен\w*)|нет|отсутству\w*|"
+    r"анықталмады|анықталған жоқ|табылмады|табылған жоқ|байқалмады|байқалған жоқ|көрінбейді|көрінбеді|жоқ)"
+)
+#: ... or ruled out: "Monoclonal gammopathy excluded", «Моноклональная гаммапатия исключена», «Исключена
+#: парапротеинемия»; Kazakh «жоққа шығарылды» (UNVERIFIED) - not a question ("… excluded?")
+_RULED_OUT = (
+    r"(?:(?:(?:is|was|has been|have been|been) )?(?:excluded|ruled out)|исключен[аоы]?|жоққа шығарылды)\b(?!\s*\?)"
+)
 _NEGATIVE = re.compile(
     r"\b(negative|not detected|none detected|no monoclonal|no m[- ]?protein|no paraprotein|"
     r"no (?:monoclonal )?band|absent|normal pattern|не выявлен[аоы]?|не обнаружен[аоы]?|"
     r"отрицательн\w*|теріс\b)"
     # Kazakh «Теріс» (negative: probe95 D12, unread beside a band)
+    # ... and the lab's short forms: "Neg (G, A, M, k, l)", "Not det.", «Отр.», «Отриц.», «Не обн.» (probe123 D7);
+    # "not det." is not "not determined" (not done)
+    rf"|\b{_ABBREVIATED_NEGATIVE}\b"
     # "no dominant monoclonal band", "no evidence of a monoclonal gammopathy", "normal immunofixation
     # pattern", "моноклональных полос нет", Kazakh "моноклоналды ақуыз анықталмады"
     r"|\bno (?:dominant|discrete|definite|distinct|obvious|significant) (?:monoclonal|m[- ]?protein|paraprotein|band)"
-    r"|\bno (?:evidence|traces?) of (?:an? )?(?:monoclonal|m[- ]?protein|paraprotein|band|gammopathy|clon)"
+    r"|\bno (?:evidence|traces?|signs?) (?:of|for) (?:an? )?(?:monoclonal|m[- ]?protein|paraprotein|band|gammopathy|clon)"
     r"|\bnormal (?:serum |urine )?(?:immunofixation|ife)\b"
-    r"|моноклональн\w*(?: \S+){0,3} (?:нет|не выявлен\w*|не обнаружен\w*|не определя\w*)"
-    r"|моноклонал\w*(?: \S+){0,3} (?:анықталмады|анықталған жоқ|табылмады|жоқ)"
+    # a clone's noun denied or ruled out (probe123 D7: «Парапротеин: не обн.», «Моноклональный компонент не
+    # визуализируется», «Данных за парапротеинемию не получено», «Моноклональная гаммапатия исключена»)
+    rf"|{_CLONE_NOUN}{_BETWEEN} (?:{_NOT_SEEN}|{_RULED_OUT})"
+    rf"|(?<!не )(?<!быть )(?<!be )(?<!\w){_RULED_OUT} (?:[^\s.,;|?]+ )?{_CLONE_NOUN}"
 )
 _LIGHT = {
     "lambda": "lambda",
@@ -165,6 +199,10 @@ def _normalise(text: str) -> str:
     # each run of spaces once, by what it holds (a pattern that opens with "[^\S\n]*" before a line break or
     # a tab tried every space of a long run again: 25,000 spaces took 5 s)
     text = _SPACES.sub(_one_space, text.strip())
+    # an abbreviation's full stop before the antisera it answers ends no sentence: «Отр. (G, A, M, к, л)», «Отр.:
+    # IgG, IgA, …» are one clause, as "Negative (…)" is (probe123 D7: the list was bands of its own, against the negative)
+    text = _ABBREVIATION_BEFORE_BRACKET.sub(r"\1", text)
+    text = _SERA_AFTER_NEGATIVE.sub(_sera_dropped, text)
     text = _column_pairs(text)
     # a field answered by a sign - "IgG: -", "Lambda: +" - in words: a line ending in "-" is otherwise left
     # open and joined to the next (probe93 D2: an all-"-" table of antisera read every band)
@@ -174,6 +212,34 @@ def _normalise(text: str) -> str:
     # a line that is only the status of the line before ("IgG lambda⏎TBC") is that line's (probe109 D9)
     text = _STATUS_LINE.sub(lambda m: " - " + m.group(1), text)
     return re.sub(r" +", " ", text).strip()
+
+
+_ABBREVIATION_BEFORE_BRACKET = re.compile(rf"\b({_ABBREVIATED_NEGATIVE})\.(?=[^\S\n]*[(:–—-])")
+#: an antiserum in a list of the antisera tested: "G", "IgG", "anti-kappa", "κ", «л», «лямбда»
+_SERUM_NAME = (
+    r"(?:(?:anti|анти)[- ]?)?(?:(?:ig|иг)\s*[gamde]|[gamdeklκλклгам]|kappa|lambda|kapa|lamda|каппа|лямбда|капа|лямда)"
+)
+_SERUM_SEPARATOR = r"[^\S\n]*(?:[,/]|\band\b|\bи\b)[^\S\n]*"
+#: ... a bracket that is only such a list (its names a space apart too), or a list of several after a colon or a dash
+#: to the clause's end: "(G, A, M, k, l)", «(IgG, IgA, IgM, каппа, лямбда)», ": G, A, M, kappa, lambda" - not a band
+#: after a dash ("not detected - IgG kappa"); each space in one place only (a long run that fails is not tried every
+#: way)
+_SERA_AFTER_NEGATIVE = re.compile(
+    rf"[^\S\n]*\([^\S\n]*{_SERUM_NAME}(?:(?:{_SERUM_SEPARATOR}|[^\S\n]+){_SERUM_NAME})*[^\S\n]*\)|"
+    rf"[^\S\n]*[:–—-][^\S\n]*{_SERUM_NAME}(?:{_SERUM_SEPARATOR}{_SERUM_NAME})+[^\S\n]*(?=[.;|\n]|$)"
+)
+_SERA_REACH = 120  # characters before a list of antisera where its negative is looked for (a clause of a real result)
+
+
+def _sera_dropped(m: re.Match[str]) -> str:
+    """A bracket or a list of antisera after a negative - "Neg (G, A, M, kappa, lambda)", «Отр. (G, A, M, к, л)», "No
+    monoclonal band detected (IgG, IgA, IgM, kappa, lambda)", "Negative: G, A, M, kappa, lambda" - names the antisera
+    it is negative with, no band: dropped (probe123 D7: the letters broke the denied list and its kappa and lambda were
+    free light chains against the negative). After any other words it stays: "IgA lambda detected (IgA, lambda)"."""
+    reach = max(0, m.start() - _SERA_REACH)
+    start = max(reach, *(m.string.rfind(c, reach, m.start()) + 1 for c in ".;,|\n"))
+    clause = m.string[start : m.start()]
+    return "" if _NEGATIVE.search(clause) and not _POSITIVE.search(clause) else m.group()
 
 
 _STATUS_LINE = re.compile(
@@ -417,7 +483,9 @@ def _column_pairs(text: str) -> str:
                 continue
             if (corner or len(sera) >= 3) and all(not (b.heavy_chain and b.light_chain) for b in sera):
                 out.append(f"antisera: {', '.join(map(_antiserum_name, sera))}")  # the panel alone: no result
-                n += 1
+                # ... and a row of answers that are fewer or more than its antisera answers none of them: "IgG | IgA
+                # | IgM | Kappa | Lambda⏎Neg | Neg | Neg" leaves kappa and lambda untold (no negative)
+                n = m + 1 if row and all(_answer(c) for c in row) else n + 1
                 continue
         # "Antiserum | Result" over one antiserum a row
         labels = len(head) == 2 and all(c and _TABLE_LABEL.fullmatch(c) for c in head)
@@ -478,7 +546,7 @@ _CLAUSE = re.compile(
     r"[;\n()|]|\.(?!(?<=\d\.)\d)|,(?<!маловероятно,)(?!\s*(?:and|or|nor|и|или|ни)\b)|\b(?:but|however|although|whereas|но|однако)\b"
 )
 _NEGATED_CLAUSE = re.compile(
-    r"\b(?:no|not|none|neither|negative|without|absent|neg)\b|n't\b|\bне\b|\bнет\b|\bбез\b|"
+    r"\b(?:no|not|none|neither|negative|without|absent|neg)\b|n't\b|\bне\b|\bнет\b|\bбез\b|\bотр(?:иц)?\b|"
     r"отрицательн\w*|отсутств\w*|\bжоқ\b|анықталма\w*|теріс|"
     # probe36: "IgG lambda excluded / ruled out", "Absence / Lack of …", "Free of …", "… undetectable",
     # "…: nil", "исключен IgG-λ" made a clone of a denial (checked after the doubts: "cannot be excluded")
@@ -771,7 +839,9 @@ _NEGATIVE_PREDICATE = re.compile(
     # (probe90 D11: the answer in a clause of its own was no predicate; "IgG lambda band: no" was negative)
     # ... and the lab's short forms in a cell or a field: "| Neg", ": neg.", "| -", «| отр.» (probe93 D1: "IgG
     # lambda | Neg" was a clone)
-    r"|^\s*(?:[-:]\s*)?(?:no|none|nil|нет|жоқ|neg\.?|отр\.?|[-–—])\s*$"
+    r"|^\s*(?:[-:]\s*)?(?:no|none|nil|нет|жоқ|[-–—])\s*$"
+    # ... "Not det.", «Не обн.», «Отриц.» (probe123 D7)
+    rf"|^\s*(?:[-:]\s*)?{_ABBREVIATED_NEGATIVE}\.?\s*$"
 )
 
 # ... a clause that only calls them polyclonal makes them no clone: "IgG kappa (polyclonal)", "IgG kappa
@@ -1475,6 +1545,10 @@ def _asserted(pieces: list[tuple[str, bool, bool]], index: int) -> bool:
     return bool(before.strip() and _POSITIVE.search(before) and not _EARLIER.search(before))
 
 
+#: a lab's short negative, the answer to the band before it ("IgG lambda band. Neg.", «… Отр.», «… Не обн.»)
+_SHORT_NEGATIVE = re.compile(rf"\s*{_ABBREVIATED_NEGATIVE}\.?\s*")
+
+
 def _stated_then_denied(pieces: list[tuple[str, bool, bool]], index: int, said: str, t: str) -> bool:
     """The clause before is a sentence of its own that states a band by its noun ("IgG lambda band.", "IgG
     lambda paraprotein.", «Полоса IgG лямбда.») and this one, after its full stop, denies the whole result
@@ -1490,6 +1564,7 @@ def _stated_then_denied(pieces: list[tuple[str, bool, bool]], index: int, said: 
         began
         and _BAND_NOUN.search(before)
         and not _EARLIER.search(before)
+        and not _SHORT_NEGATIVE.fullmatch(clause)
         and _denies_the_result(clause, t)
         and re.search(re.escape(before) + r"\.\s*" + re.escape(clause), said)
     )
