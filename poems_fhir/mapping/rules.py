@@ -1006,6 +1006,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "closing_tails": [],
         "assertive_words": [],
         "list_ends": [],
+        "likeness_compounds": [],
         "nominative_clauses": {"forms": [], "denials": [], "openers": [], "singular_denials": []},
         "referrer_sections": {"headings": [], "study_headings": []},
         "quoted_reports": {"sources": [], "reviews": [], "confirms": []},
@@ -1095,6 +1096,7 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         "closing_tails",
         "assertive_words",
         "list_ends",
+        "likeness_compounds",
     ):
         text[key] += [v for v in new.get(key, []) if v not in text[key]]
 

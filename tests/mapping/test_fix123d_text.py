@@ -5,9 +5,72 @@ clause-final denial «исключена ,»: the mandatory polyneuropathy went 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from poems_fhir.criteria.profiles import get_profile
+from poems_fhir.pipeline import evaluate_record
+from tests.conftest import make_record
 from tests.mapping.test_text_probe105_history import _read
+
+_SUBJECT = {"reference": "Patient/p1"}
+
+
+def _report(rid: str, name: str, category: str, text: str, date: str = "2024-03-09") -> dict[str, Any]:
+    """A final DiagnosticReport named in words only (a hospital EHR's local report), its text as the conclusion."""
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": rid,
+        "status": "final",
+        "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": category}]}],
+        "code": {"text": name},
+        "subject": _SUBJECT,
+        "effectiveDateTime": date,
+        "conclusion": text,
+    }
+
+
+def _patient(*reports: dict[str, Any], neuropathy: bool = True) -> list[dict[str, Any]]:
+    """probe123's MGUS patient: an IgG lambda immunofixation and leg oedema (a minor criterion), with an ENMG
+    report of a demyelinating polyneuropathy unless ``neuropathy`` is False (the report under test says it)."""
+    enmg = _report(
+        "enmg", "Электронейромиография", "NRS", "Сенсомоторная демиелинизирующая полинейропатия.", "2024-03-01"
+    )
+    return [
+        *([enmg] if neuropathy else []),
+        {
+            "resourceType": "Observation",
+            "id": "ife",
+            "status": "final",
+            "subject": _SUBJECT,
+            "effectiveDateTime": "2024-03-05",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "25700-6"}]},
+            "valueString": "IgG лямбда",
+        },
+        {
+            "resourceType": "Condition",
+            "id": "oedema",
+            "subject": _SUBJECT,
+            "recordedDate": "2024-03-01",
+            "code": {
+                "coding": [{"system": "http://hl7.org/fhir/sid/icd-10", "code": "R60.0"}],
+                "text": "Отеки голеней",
+            },
+            "verificationStatus": {
+                "coding": [
+                    {"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}
+                ]
+            },
+        },
+        *reports,
+    ]
+
+
+def _evaluated(resources: list[dict[str, Any]], mapping) -> tuple[str, dict[str, str]]:
+    result = evaluate_record(make_record(*resources), mapping, get_profile("mayo"), None)
+    states = {str(getattr(c, "value", c)): r.state.value for c, r in result.assessment.criteria.items()}
+    return result.assessment.classification.value, states
 
 
 # D6: "X не исключен(а/о/ы), ..." and its kin are doubts whatever follows the comma
@@ -48,3 +111,57 @@ def test_fix123d_a_doubt_before_a_comma_stays_a_doubt(mapping, text, expected):
 )
 def test_fix123d_a_confirmation_before_a_comma_is_no_denial(mapping, text):
     assert _read(mapping, text) == {"castleman_disease": "present"}
+
+
+# D4: a Castleman-like picture is at most possible, never the disease itself (only histology establishes it)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Кастлеманоподобные изменения при IgG4-связанном заболевании.", {"castleman_disease": "possible"}),
+        ("Кастлеманоподобная гиперплазия лимфоузла.", {"castleman_disease": "possible"}),
+        ("Лимфоузел с кастлеманоподобными изменениями.", {"castleman_disease": "possible"}),
+        ("Изменения, подобные болезни Кастлемана.", {"castleman_disease": "possible"}),
+        ("Изменения, подобные таковым при болезни Кастлемана.", {"castleman_disease": "possible"}),
+        ("Изменения по типу болезни Кастлемана.", {"castleman_disease": "possible"}),
+        ("Features resembling Castleman disease.", {"castleman_disease": "possible"}),
+        ("Features resembling the hyaline-vascular variant of Castleman disease.", {"castleman_disease": "possible"}),
+        ("Findings similar to Castleman disease.", {"castleman_disease": "possible"}),
+        ("Castleman's disease-like changes.", {"castleman_disease": "possible"}),
+        ("Кастлеман ауруына ұқсас өзгерістер.", {"castleman_disease": "possible"}),
+        # controls, read alike before the fix: the forms already doubted, and the disease itself
+        ("Castleman-like changes in the lymph node.", {"castleman_disease": "possible"}),
+        ("Castleman disease-like features.", {"castleman_disease": "possible"}),
+        ("Кастлеман-подобные изменения.", {"castleman_disease": "possible"}),
+        ("Болезнь Кастлемана, гиалиново-васкулярный вариант.", {"castleman_disease": "present"}),
+        ("Болезнь Кастлемана, подобные изменения в других лимфоузлах.", {"castleman_disease": "present"}),
+        ("Hyaline-vascular Castleman disease.", {"castleman_disease": "present"}),
+        ("Castleman's disease, plasma cell variant.", {"castleman_disease": "present"}),
+        ("Кастлеман ауруы, гиалинді-тамырлы нұсқа.", {"castleman_disease": "present"}),
+        ("Изменения по типу сенсомоторной полинейропатии.", {"polyneuropathy": "present"}),
+    ],
+)  # fmt: skip
+def test_fix123d_a_castleman_like_picture_is_no_castleman_disease(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+# D4 at the patient: an IgG4-related disease with a Castleman-like node and an MGUS was `met`
+def test_fix123d_a_castleman_like_node_does_not_make_the_patient_met(mapping):
+    node = _report(
+        "node", "Биопсия шейного лимфоузла", "PAT", "Кастлеманоподобные изменения при IgG4-связанном заболевании."
+    )
+    classification, states = _evaluated(_patient(node), mapping)
+    assert states["castleman_disease"] == "indeterminate"
+    assert classification == "indeterminate"
+
+
+# D6 at the patient: the doubted polyneuropathy was absent, and the patient `not_met` (excluded)
+def test_fix123d_a_doubted_polyneuropathy_does_not_exclude_the_patient(mapping):
+    enmg = _report(
+        "enmg2",
+        "Электронейромиография",
+        "NRS",
+        "ЭНМГ: полинейропатия не исключена, рекомендовано повторное исследование через 3 мес.",
+    )
+    classification, states = _evaluated(_patient(enmg, neuropathy=False), mapping)
+    assert states["polyneuropathy"] == "indeterminate"
+    assert classification == "indeterminate"

@@ -41,11 +41,13 @@ from .lexicon import (
     joined_words,
     closing_regex,
     compile_phrase,
+    compound_split,
     dehyphen,
     expand_literals,
     list_regex,
     normalise,
     phrase_regex,
+    split_compounds,
 )
 
 log = logging.getLogger(__name__)
@@ -1124,6 +1126,7 @@ class TextEngine:
         self._quoted_source = _anywhere(quoted.sources)
         self._review = _anywhere(quoted.reviews)
         self._confirm = _anywhere(quoted.confirms)
+        self._compound = compound_split(self.section.likeness_compounds)
 
     def quotes_another(self, sentence: str) -> bool:
         """Whether a sentence gives its finding to another or an earlier report ("Outside report described a sclerotic
@@ -1667,7 +1670,10 @@ class TextEngine:
     def _run(self, nlp: Any, chunk: str) -> Any:
         """One sentence through the rule-based components (nlp.pipe's batching buys nothing for
         rule components and costs ~0.5 ms a call)."""
-        text = set_aside_contrast(dehyphen(_semicolons_under_denial(chunk, self._names_target)))
+        # «Кастлеманоподобные»: the compound's two words, so that its "like" half doubts the target (probe123 D4)
+        text = set_aside_contrast(
+            dehyphen(split_compounds(_semicolons_under_denial(chunk, self._names_target), self._compound))
+        )
         if not text.rstrip().endswith((".", "!", "?")):
             # a list line or the end of a text ("Splenomegaly: no"): its end is a sentence end, which
             # rules such as ": no ." need to see (past the original's end: quotes stay within it)

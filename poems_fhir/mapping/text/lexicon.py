@@ -23,6 +23,7 @@ hold a target, so the NLP never runs on it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -224,6 +225,9 @@ class TextSection(_Strict):
     quoted_reports: QuotedReports = Field(default_factory=QuotedReports)
     #: words the immunofixation parser adds to its cues for a band not asserted of this patient
     immunofixation_context: ImmunofixationContext = Field(default_factory=ImmunofixationContext)
+    #: second halves of one-word compounds that say "like" («Кастлеман-о-подобные»): the compound is read as two
+    #: words, so the target before them meets the mapping's "like" rule (probe123 D4: read as the disease itself)
+    likeness_compounds: list[str] = Field(default_factory=list)
 
 
 _YO = str.maketrans({"е": "[её]", "ё": "[её]"})
@@ -430,6 +434,20 @@ def dehyphen(text: str) -> str:
     """A hyphen between letters becomes a space (plasma-cell, plasma cell); the length stays, so
     evidence quotes can slice the original text."""
     return _WORD_HYPHEN.sub(" ", text)
+
+
+def compound_split(halves: Sequence[str]) -> re.Pattern[str] | None:
+    """Where a one-word compound joins a word of three letters or more to one of ``halves`` by its linking vowel
+    («Кастлеман|о|подобные»): that vowel, which ``split_compounds`` makes a space (the length stays)."""
+    if not halves:
+        return None
+    alternatives = "|".join(re.escape(normalise(h)) for h in halves)
+    return re.compile(rf"(?<=[^\W\d_]{{3}})[оеё](?={alternatives})", re.IGNORECASE)
+
+
+def split_compounds(text: str, split: re.Pattern[str] | None) -> str:
+    """The compounds ``split`` finds, as two words at the same length ("Кастлеман подобные")."""
+    return text if split is None else split.sub(" ", text)
 
 
 #: Latin and Cyrillic letters that look alike (lower and upper case), typed one for the other on mixed
