@@ -1,6 +1,9 @@
 """fix123d (probe123 D1, D2, D4, D6): clinical text read wrongly in Russian/Kazakh hospital records.
 
-D6: a doubt before a comma («Полинейропатия не исключена, рекомендовано повторное исследование.») was read as the
+D1, D2: "sclerotic" said of a vessel, a valve, the lung or the brain's white matter (multiple-sclerosis plaques) was a
+sclerotic bone lesion («Склеротические изменения стенок брюшной аорты …», "Multiple sclerotic plaques in the
+periventricular white matter"), and an MGUS patient with a neuropathy and oedema `met`. D4: a one-word Castleman-like
+picture («Кастлеманоподобные изменения») and "features resembling Castleman disease" were the disease itself. D6: a doubt before a comma («Полинейропатия не исключена, рекомендовано повторное исследование.») was read as the
 clause-final denial «исключена ,»: the mandatory polyneuropathy went absent and a possible POEMS patient `not_met`."""
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import pytest
 
 from poems_fhir.criteria.profiles import get_profile
 from poems_fhir.pipeline import evaluate_record
+from poems_fhir.mapping.extract import extract
 from tests.conftest import make_record
 from tests.mapping.test_text_probe105_history import _read
 
@@ -164,4 +168,74 @@ def test_fix123d_a_doubted_polyneuropathy_does_not_exclude_the_patient(mapping):
     )
     classification, states = _evaluated(_patient(enmg, neuropathy=False), mapping)
     assert states["polyneuropathy"] == "indeterminate"
+    assert classification == "indeterminate"
+
+
+def _sclerotic(
+    mapping, text: str, name: str = "МСКТ органов грудной клетки, брюшной полости и малого таза"
+) -> set[str]:
+    """The states of the sclerotic-bone-lesion findings an imaging report's conclusion gives."""
+    found = extract(make_record(_report("ct", name, "RAD", text)), mapping).findings
+    return {f.state.value for f in found if f.topic == "sclerotic_bone_lesions"}
+
+
+# D1, D2: sclerosis of something that is no bone says nothing of the bones, stated or denied
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Склеротические изменения стенок брюшной аорты и подвздошных артерий.",
+        "Склеротические изменения стенок аорты и коронарных артерий.",
+        "Sclerotic changes of the aortic wall and coronary arteries.",
+        "Sclerotic changes of the pelvic arteries.",
+        "Аорта: склеротические изменения стенок.",
+        "Склеротические изменения створок аортального клапана.",
+        "Участки пневмофиброза и склеротические изменения в S6 правого легкого.",
+        "Sclerotic changes in the right lower lobe of the lung.",
+        "Multiple sclerotic plaques in the periventricular white matter consistent with multiple sclerosis.",
+        "Множественные склеротические бляшки в перивентрикулярном и юкстакортикальном белом веществе обоих полушарий "
+        "(рассеянный склероз), без активных очагов.",
+        "Склеротические очаги в белом веществе головного мозга.",
+        "Multiple sclerotic foci, consistent with multiple sclerosis.",
+        "No sclerotic changes of the aortic valve.",
+        "Склероздық өзгерістер қолқа қабырғасында.",
+    ],
+)
+def test_fix123d_sclerosis_of_no_bone_is_no_sclerotic_bone_lesion(mapping, text):
+    assert _sclerotic(mapping, text) == set()
+
+
+# D1, D2 controls (read alike before the fix): a bone named nearer, or no structure named, stays a bone lesion
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Multiple sclerotic lesions.", {"present"}),
+        ("Multiple sclerotic lesions, aortic calcification.", {"present"}),
+        ("Lung nodules and multiple sclerotic lesions.", {"present"}),
+        ("Sclerotic lesion in the T10 vertebral body adjacent to the aorta.", {"present"}),
+        ("Multiple sclerotic lesions in the pelvis and spine; aortic atherosclerosis.", {"present"}),
+        ("Склеротический очаг в теле позвонка Th10.", {"present"}),
+        ("Склеротические изменения в крыле подвздошной кости.", {"present"}),
+        ("Остеосклеротические очаги в костях таза, атеросклероз аорты.", {"present"}),
+        ("Сүйектерде склероздық ошақтар.", {"present"}),
+        ("Нет склеротических очагов в костях.", {"absent"}),
+        ("Склеротические изменения стенок аорты. Очаговых изменений костей не выявлено.", {"absent"}),
+    ],
+)  # fmt: skip
+def test_fix123d_a_bone_lesion_near_a_vessel_still_counts(mapping, text, expected):
+    assert _sclerotic(mapping, text) == expected
+
+
+# D1, D2 at the patient: an MGUS with a neuropathy and oedema was `met` from the vessel or the MS plaque
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("КТ органов брюшной полости", "Склеротические изменения стенок брюшной аорты и подвздошных артерий."),
+        ("CT chest, abdomen and pelvis", "Sclerotic changes of the aortic wall and coronary arteries."),
+        ("МРТ головного мозга", "Multiple sclerotic plaques in the periventricular white matter consistent with multiple "
+         "sclerosis."),
+    ],
+)  # fmt: skip
+def test_fix123d_a_vessel_or_an_ms_plaque_does_not_make_the_patient_met(mapping, name, text):
+    classification, states = _evaluated(_patient(_report("ct", name, "RAD", text)), mapping)
+    assert states["sclerotic_bone_lesions"] == "not_assessed"
     assert classification == "indeterminate"

@@ -100,6 +100,45 @@ def _said_of_another(a: Assertion, spec: TargetSpec) -> bool:
     return _pattern(tuple(spec.not_near)).search(window) is not None
 
 
+#: where a mention's own phrase ends: a comma, a semicolon, a bracket, a sentence's end, or an "and" that joins
+#: another finding ("lung nodules and multiple sclerotic lesions": the lesions are not the lung's)
+_PHRASE_END = re.compile(r"[,;.!?()\[\]\n]|\b(?:and|or|as well as|и|или|а также|және|немесе)\b", re.IGNORECASE)
+
+
+def _nearest(words: tuple[str, ...], phrase: str, start: int, end: int) -> int | None:
+    """How far (characters) the nearest match of ``words`` in ``phrase`` stands from the span start..end (0: in it)."""
+    if not words:
+        return None
+    found = [
+        0 if m.start() < end and m.end() > start else (m.start() - end if m.start() >= end else start - m.end())
+        for m in _pattern(words).finditer(phrase)
+    ]
+    return min(found, default=None)
+
+
+def _said_of_another_site(a: Assertion, spec: TargetSpec) -> bool:
+    """Whether the mention's own phrase names another structure (``other_sites``) nearer than its own (``own_sites``),
+    or, naming neither, its sentence names another disease it belongs to (``other_causes``) - probe123 D1, D2:
+    "Sclerotic changes of the aortic wall", «склеротические изменения в S6 правого легкого», "sclerotic plaques in
+    the periventricular white matter" were sclerotic bone lesions, and the patient `met`. A phrase naming neither
+    reads as before, whatever the report ("Multiple sclerotic lesions." on a chest CT may be the ribs')."""
+    low = a.sentence.lower()
+    at = low.find(a.text.lower())
+    if at < 0:
+        at, end, phrase = 0, len(low), low
+    else:
+        end = at + len(a.text)
+        starts = [m.end() for m in _PHRASE_END.finditer(low, 0, at)]
+        stop = _PHRASE_END.search(low, end)
+        begin = starts[-1] if starts else 0
+        phrase, at, end = low[begin : stop.start() if stop else len(low)], at - begin, end - begin
+    own = _nearest(tuple(spec.own_sites), phrase, at, end)
+    other = _nearest(tuple(spec.other_sites), phrase, at, end)
+    if other is not None:
+        return own is None or other <= own
+    return own is None and bool(spec.other_causes) and _pattern(tuple(spec.other_causes)).search(low) is not None
+
+
 def _quote(sentence: str) -> str:
     sentence = " ".join(sentence.split())
     return sentence if len(sentence) <= 160 else sentence[:157] + "..."
@@ -128,6 +167,8 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         spec = mapping.text.section.targets.get(a.target)
         if spec is not None and spec.not_near and label != "negated" and _said_of_another(a, spec):
             continue  # "sclerotic changes of the sacroiliac joints": a joint, not a POEMS bone lesion
+        if spec is not None and (spec.other_sites or spec.other_causes) and _said_of_another_site(a, spec):
+            continue  # "sclerotic changes of the aortic wall", "sclerotic plaques in the white matter": no bone
         if spec is not None and spec.only_absence and (label != "negated" or _restricted(a)):
             continue
         if label == "negated" and _restricted(a, _QUANTIFIED):

@@ -67,8 +67,19 @@ class TargetSpec(_Strict):
     #: ... unless one of these follows the mention closely ("sclerotic lesions in T10; degenerative disc
     #: disease at L4-L5" names a lesion: it stands)
     kept_by: list[str] = Field(default_factory=list)
+    #: regexes naming a structure other than the target's own ("sclerotic" of a vessel's wall, a valve, a lung, the
+    #: brain's white matter - no sclerotic *bone* lesion): a mention whose own phrase (its clause up to a comma, a
+    #: bracket or an "and") names one, with no ``own_sites`` word nearer, yields nothing - a denial neither, since
+    #: "no sclerotic changes of the aorta" is no test of the bones (probe123 D1, D2)
+    other_sites: list[str] = Field(default_factory=list)
+    #: ... regexes naming the target's own structure (a bone, a vertebra, the skeleton; also inside the mention,
+    #: "osteosclerotic"): the nearer one decides ("sclerotic lesion in the T10 vertebra next to the aorta" stands)
+    own_sites: list[str] = Field(default_factory=list)
+    #: regexes naming another disease the words belong to, anywhere in the sentence ("consistent with multiple
+    #: sclerosis", «рассеянный склероз»): a mention whose phrase names no ``own_sites`` word yields nothing
+    other_causes: list[str] = Field(default_factory=list)
 
-    @field_validator("not_near", "kept_by")
+    @field_validator("not_near", "kept_by", "other_sites", "own_sites", "other_causes")
     @classmethod
     def _regexes(cls, words: list[str]) -> list[str]:
         for word in words:  # checked when the mapping loads, not when a patient's text meets it
