@@ -206,7 +206,7 @@ _PLACEHOLDER = (
 #: denial ("Polyneuropathy: N/A", «Полинейропатия: нет данных» read as absent: probe71 D12)
 _NO_INFO = (
     r"unknown|unk|no data|no information|n/a|n\.a\.|not available|not applicable|not assessed|not evaluated|"
-    r"not done|not performed|not examined|not recorded|нет данных|н/д|неизвестно|не известно|не оценивал\w{0,4}|"
+    r"not done|not performed|not examined|not recorded|not determined|not measured|not tested|нет данных|н/д|неизвестно|не известно|не оценивал\w{0,4}|"
     r"не проводил\w{0,4}|не исследовал\w{0,4}|не обследовал\w{0,4}|мәлімет жоқ|деректер жоқ|белгісіз"
 )
 #: a zero count or volume: none ("Sclerotic lesions: 0", "Ascites: 0 ml": read as present, probe71 D2)
