@@ -195,7 +195,10 @@ def _normalise(text: str) -> str:
         text = html_text(text)
     # the text engine's folding: "ΙgA" with a Greek Iota lost its heavy chain, "Νegative" with a Greek Nu
     # was unrecognised (probe74 D15); κ and λ stay symbols
-    text = unicodedata.normalize("NFKC", fold_lookalikes(text)).lower()
+    text = unicodedata.normalize("NFKC", fold_lookalikes(text))
+    # ... an abbreviation's full stop before the lower-case words of its place ends no sentence: "Not det. in urine",
+    # «Не обн. в моче» deny the urine's (probe125 R2: "Not det." was the whole result's negative, against the band)
+    text = _ABBREVIATION_THEN_PLACE.sub(r"\1", text).lower()
     # each run of spaces once, by what it holds (a pattern that opens with "[^\S\n]*" before a line break or
     # a tab tried every space of a long run again: 25,000 spaces took 5 s)
     text = _SPACES.sub(_one_space, text.strip())
@@ -214,6 +217,13 @@ def _normalise(text: str) -> str:
     return re.sub(r" +", " ", text).strip()
 
 
+#: ... before the lower-case word that goes on with its clause: a preposition of place or scope, or a specimen ("Not
+#: det. in urine", "Neg. for Bence Jones", «Не обн. в моче», «Отр. для IgG») - the case told before the text is
+#: lowered (a capital after it begins a sentence: "Neg. In the urine: …")
+_ABBREVIATION_THEN_PLACE = re.compile(
+    rf"(?i:\b({_ABBREVIATED_NEGATIVE}))\.(?=[^\S\n]+(?:in|on|at|for|within|from|urine|serum|plasma|csf|в|во|для|при|на|"
+    r"моч\w*|сыворот\w*|плазм\w*|ликвор\w*|несеп\w*|сарысу\w*)\b)"
+)
 _ABBREVIATION_BEFORE_BRACKET = re.compile(rf"\b({_ABBREVIATED_NEGATIVE})\.(?=[^\S\n]*[(:–—-])")
 #: an antiserum in a list of the antisera tested: "G", "IgG", "anti-kappa", "κ", «л», «лямбда»
 _SERUM_NAME = (
@@ -1595,10 +1605,22 @@ def _denies_the_result(clause: str, text: str) -> bool:
             return True
     if not _NEGATIVE.search(clause):
         return False
-    rest = _RESULT_WORDS.sub("", _NEGATIVE.sub(" ", clause))
+    unsaid = _NEGATIVE.sub(_specimens_kept, clause)
+    rest = _RESULT_WORDS.sub("", unsaid)
     if rest.strip() and not _names_urine(text):
-        rest = _RESULT_WORDS.sub("", _SERUM.sub(" ", _NEGATIVE.sub(" ", clause)))
+        rest = _RESULT_WORDS.sub("", _SERUM.sub(" ", unsaid))
     return not rest.strip()
+
+
+#: a specimen a denial may name inside its own words: the urine (a Bence Jones protein), the serum, the CSF
+_SPECIMEN_NAMED = re.compile(rf"{_URINE.pattern}|{_SERUM.pattern}|\b(?:plasma|csf|cerebrospinal)\b|плазм\w*|ликвор\w*")
+
+
+def _specimens_kept(m: re.Match[str]) -> str:
+    """A denial's words taken out, the specimen it names kept: "Paraprotein in urine has been ruled out",
+    «Парапротеин в моче: не обн.» deny the urine's, not the whole result (probe125 R2: the clone's noun and the
+    words after it were one negative, the urine's name inside it, and a serum band beside it was in conflict)."""
+    return " " + " ".join(s.group() for s in _SPECIMEN_NAMED.finditer(m.group())) + " "
 
 
 #: the words of a denial of both specimens ("not seen in serum or urine", «не обнаружен ни в сыворотке, ни в
