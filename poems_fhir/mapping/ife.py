@@ -83,7 +83,7 @@ _BETWEEN = (
 #: визуализируется», «не отмечается», «данных за … не получено» (no evidence of it); Kazakh «байқалмады» (not
 #: observed), «көрінбейді» (not visible) - UNVERIFIED: not seen in real letters (probe123 D7)
 _NOT_SEEN = (
-    r"(?:not (?:detected|det\b\.?|seen|visuali[sz]ed|demonstrated|identified|observed|evident|found|present)|"
+    r"(?:not (?:detected|detectable|det\b\.?|seen|visuali[sz]ed|demonstrated|identified|observed|evident|found|present)|"
     r"не (?:выявл\w*|обнаруж\w*|обн\b\.?|обнар\b\.?|определя\w*|визуализир\w*|отмеча\w*|наблюда\w*|прослежива\w*|"
     r"регистрир\w*|получен\w*)|нет|отсутству\w*|"
     r"анықталмады|анықталған жоқ|табылмады|табылған жоқ|байқалмады|байқалған жоқ|көрінбейді|көрінбеді|жоқ)"
@@ -95,9 +95,9 @@ _RULED_OUT = (
 )
 _NEGATIVE = re.compile(
     r"\b(negative|not detected|none detected|no monoclonal|no m[- ]?protein|no paraprotein|"
-    r"no (?:monoclonal )?band|absent|normal pattern|не выявлен[аоы]?|не обнаружен[аоы]?|"
+    r"no (?:monoclonal )?band|absent|normal pattern|not detectable|undetectable|не выявлен[аоы]?|не обнаружен[аоы]?|"
     r"отрицательн\w*|теріс\b)"
-    # Kazakh «Теріс» (negative: probe95 D12, unread beside a band)
+    # Kazakh «Теріс» (negative: probe95 D12, unread beside a band); "Paraprotein: not detectable" (probe125 G7: unread)
     # ... and the lab's short forms: "Neg (G, A, M, k, l)", "Not det.", «Отр.», «Отриц.», «Не обн.» (probe123 D7);
     # "not det." is not "not determined" (not done)
     rf"|\b{_ABBREVIATED_NEGATIVE}\b"
@@ -1365,7 +1365,9 @@ def parse_ife(text: str, specimen: str | None = None, cues: IfeCues | None = Non
         # "Equivocal result, repeat advised", "possible faint band, unable to type", "weakly positive" (no
         # band named: probe49 D6 was a refused result; a named band stays a band - POEMS' are often small)
         return IfeResult(False, equivocal=True, earlier=before)
-    if negative:
+    if negative or _OTHERS_NORMAL.search(t) or _NEGATED_CLAUSE.search(t):
+        # (a negative, or another test's "normal" or «отсутствует» that is no negative of this result: "Monoclonal
+        # protein present. Serum free light chains: normal.", «… белок Бенс-Джонса в моче отсутствует» - probe125 G6)
         own, doubted = _own_clone_beside_others_negatives(pieces, tested, cues)
         if own and not _UNCERTAIN.search(t):
             # a clone of this result stated with no band named, every negative beside it another test's, specimen's or
@@ -1406,6 +1408,12 @@ def _untyped_clone_stated(clause: str) -> bool:
     )
 
 
+#: a result said to be normal - another test's beside a clone stated ("Serum free light chains: normal", «Свободные легкие
+#: цепи в норме», Kazakh «қалыпты»): no denial of this result, but a result that is not this one's (probe125 G6)
+_OTHERS_NORMAL = re.compile(
+    r"\bnormal\b|\bwithin (?:the )?(?:normal|reference) (?:limits|range)\b|\bwnl\b|\bunremarkable\b|"
+    r"\bв (?:пределах )?норм\w*|\bнорм(?:а|альн\w*)\b|қалыпты"
+)
 #: a clause that is only a positive result: "Positive", "Result: detected", «Положительный», Kazakh «Оң»
 _POSITIVE_ALONE = re.compile(
     r"\s*(?:(?:result|interpretation|immunofixation|ife|результат|заключение|иммунофиксация)\s*:?\s*)?"
@@ -1418,7 +1426,11 @@ _TEST_NAMES = {
     "urine": re.compile(r"\burine\b|\bbence\b|\bbj\b|бенс\w*|моч[аеиу]\w*|несеп\w*"),
     "serum": re.compile(r"\b(?:serum|plasma|blood)\b|сыворот\w*|плазм\w*|\bкров\w*|сарысу\w*"),
     "csf": re.compile(r"\bcsf\b|cerebrospinal|ликвор\w*"),
-    "flc": re.compile(r"\bflc\b|free (?:kappa|lambda|light)|свободн\w* (?:легк|каппа|лямбда)\w*"),
+    # ... and their ratio: "Kappa/lambda ratio normal", «Соотношение каппа/лямбда в норме» (probe125 G6)
+    "flc": re.compile(
+        r"\bflc\b|free (?:kappa|lambda|light)|свободн\w* (?:легк|каппа|лямбда)\w*|"
+        r"\b(?:kappa|κ|k)\s*/\s*(?:lambda|λ|l)\s+ratio\b|\bratio (?:of )?(?:free )?(?:kappa|κ)|соотношени\w* (?:каппа|κ|к)\b"
+    ),
 }
 
 
@@ -1459,7 +1471,11 @@ def _own_clone_beside_others_negatives(
         elif _UNTYPED_CLONE.search(clause) and _UNCERTAIN.search(clause) and not _bands(clause):
             doubted.append(clause)  # (its doubt may have a negation's words: "cannot be excluded")
     ours = stated + doubted
-    denials = [c for c, _, _ in pieces if c not in ours and (_NEGATED_CLAUSE.search(c) or _NEGATIVE.search(c))]
+    denials = [
+        c
+        for c, _, _ in pieces
+        if c not in ours and (_NEGATED_CLAUSE.search(c) or _NEGATIVE.search(c) or _OTHERS_NORMAL.search(c))
+    ]
     if not ours or not denials or not all(_another_tests(c, tested, cues) for c in denials):
         return "", False
     return (stated[0].strip() if stated else ""), bool(doubted)
