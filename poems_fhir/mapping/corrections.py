@@ -50,6 +50,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .text.sites import field_of
+
 #: result types that carry a business identifier, a test code and an issue time
 _RESULT_TYPES = ("Observation", "DiagnosticReport")
 #: FHIR statuses saying "this result was changed after it was final"
@@ -94,6 +96,11 @@ class _Drawn:
         both (SNOMED serum and HL7 v2 ``SER`` are one type said twice)."""
         if self.identities and other.identities and not self.identities & other.identities:
             return True
+        return self.other_type(other)
+
+    def other_type(self, other: _Drawn) -> bool:
+        """Other specimen types in one code system, each known on both: plasma and serum are two draws whatever
+        accession a lab gave them (probe125 R7: a plasma VEGF and a "corrected" serum VEGF under one accession)."""
         if self.kinds & other.kinds:
             return False
         systems = {k.rsplit("|", 1)[0] for k in self.kinds} & {k.rsplit("|", 1)[0] for k in other.kinds}
@@ -149,7 +156,12 @@ def replaced_results(
             verified = _latest_of(bucket, lambda r: r.status in _VERIFIED)
             for older in bucket:
                 found = (verified if older.status in _UNVERIFIED else corrections)(older)
-                if found is not None and _follows(found, older) and found.order > older.order:
+                if (
+                    found is not None
+                    and _follows(found, older)
+                    and found.order > older.order
+                    and not _other_regions(found, older)
+                ):
                     _prefer(best, older, found, "same identifier")
     for older, final, why in _superseded_preliminaries(results):
         if older.ref not in best:
@@ -295,9 +307,25 @@ def _told_apart(a: _Result, b: _Result) -> bool:
     )
 
 
+def _other_regions(a: _Result, b: _Result) -> bool:
+    """Whether two reports' names give other body regions ("CT chest" / "CT abdomen and pelvis", "PET-CT whole
+    body" / "PET-CT brain"): two studies, even under one accession - a RIS gives a combined order one accession -
+    and even when the later is amended (probe125 R8). The region words are those that tell same-day studies
+    apart (``text.sites.field_of``); a name that gives none ("CT CAP (wet read)") is no other region."""
+    if a.name is None or b.name is None:
+        return False
+    regions_a, regions_b = field_of(a.name), field_of(b.name)
+    return bool(regions_a and regions_b and regions_a != regions_b)
+
+
 def _one_specimen(a: _Result, b: _Result) -> bool:
-    """Whether nothing says the two were collected at different times (one accession on two draws)."""
-    return a.drawn.collected is None or b.drawn.collected is None or _same_time(a.drawn.collected, b.drawn.collected)
+    """Whether nothing says the two are two draws: collected at different times (one accession on two draws), or
+    of other specimen types (probe125 R7: one accession on a plasma and a serum tube) - unless the results share
+    an identifier of their own, which names one result whose specimen type a correction may fix."""
+    if a.drawn.collected is not None and b.drawn.collected is not None:
+        if not _same_time(a.drawn.collected, b.drawn.collected):
+            return False
+    return not a.drawn.other_type(b.drawn) or bool(a.own_identifiers & b.own_identifiers)
 
 
 def _follows(final: _Result, preliminary: _Result) -> bool:
