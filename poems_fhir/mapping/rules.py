@@ -179,6 +179,10 @@ class ObservationRule(_Strict):
     #: synonym it also matches - a soluble VEGF *receptor* «Растворимый рецептор VEGF 1 типа» names VEGF
     #: (probe123 D3); the receptor word may stand before or after it, so a lookahead in a synonym cannot say it
     not_synonyms: list[str] = Field(default_factory=list)
+    #: regexes (case-insensitive) of the phrases in which a not_synonym word only qualifies the test: the span they
+    #: match is set aside before not_synonyms are sought - «VEGF-A (лиганд рецептора VEGFR-2)», "receptor-binding
+    #: isoform" name VEGF itself, the receptor as its context (probe125 R9)
+    not_synonym_contexts: list[str] = Field(default_factory=list)
     note: str | None = None
 
 
@@ -810,6 +814,8 @@ class CompiledMapping:
     observation_text: list[tuple[re.Pattern[str], Rule]] = field(default_factory=list)
     #: per observation rule id: the names that are another test's though a synonym matches (not_synonyms)
     observation_not_text: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    #: per observation rule id: the phrases in which a not_synonym word is context (not_synonym_contexts)
+    observation_not_text_contexts: dict[str, re.Pattern[str]] = field(default_factory=dict)
     coverage_keywords: re.Pattern[str] | None = None
     #: per criterion (topic): what a report must be for its negative to count
     negative_tests: dict[str, CompiledNegativeTest] = field(default_factory=dict)
@@ -958,7 +964,13 @@ class CompiledMapping:
         """Whether ``name`` matches one of ``rule``'s not_synonyms: another test's name (a VEGF receptor's for
         the VEGF rule). Only an observation rule has them."""
         exclusion = self.observation_not_text.get(rule.spec.id)
-        return exclusion is not None and exclusion.search(name) is not None
+        if exclusion is None:
+            return False
+        context = self.observation_not_text_contexts.get(rule.spec.id)
+        if context is not None:
+            # the receptor named as the test's context ("ligand of VEGFR-2") is not the test: set it aside
+            name = context.sub(" ", name)
+        return exclusion.search(name) is not None
 
     def threshold(self, name: str) -> Threshold:
         return self.thresholds[name]
@@ -1198,6 +1210,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
 
     observation_text: list[tuple[re.Pattern[str], Rule]] = []
     observation_not_text: dict[str, re.Pattern[str]] = {}
+    observation_not_text_contexts: dict[str, re.Pattern[str]] = {}
 
     def threshold_ids(value: str | dict[str, str] | None) -> list[str]:
         if value is None:
@@ -1320,6 +1333,19 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
                     "observations",
                     rid,
                     "not_synonyms",
+                    f"invalid regular expression: {exc}",
+                    "escape special characters",
+                )
+        if rule.not_synonym_contexts:
+            try:
+                observation_not_text_contexts[rid] = safe_compile(
+                    "|".join(f"(?:{t})" for t in rule.not_synonym_contexts), re.IGNORECASE
+                )
+            except re.error as exc:
+                problem(
+                    "observations",
+                    rid,
+                    "not_synonym_contexts",
                     f"invalid regular expression: {exc}",
                     "escape special characters",
                 )
@@ -1573,6 +1599,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         system_patterns=system_patterns,
         observation_text=observation_text,
         observation_not_text=observation_not_text,
+        observation_not_text_contexts=observation_not_text_contexts,
         coverage_keywords=keywords,
         negative_tests=negative_tests,
         local_route_words=local_route_words,

@@ -153,3 +153,72 @@ def test_positive_controls_one_region_named_two_ways_is_still_one_study(mapping)
         assert "DiagnosticReport/w" in replaced_results(pairs(wet, amended)), wet_name
         # the amended denial stands alone (a chest-only field is a low-grade negative, not a finding)
         assert state([wet, amended], BONE, mapping) in (State.ABSENT, State.INDETERMINATE), wet_name
+
+
+# --- R9, G10: a receptor named as the VEGF test's context; an isoform's name -----------------------------------
+
+
+def local_vegf(name: str, value: float, rid: str) -> dict[str, Any]:
+    """A lab's own code named ``name``, in pg/mL (no LOINC: the name alone says the test)."""
+    coding = {"system": "urn:oid:1.2.643.5.1.13.99", "code": rid.upper(), "display": name}
+    return observation(
+        {"coding": [coding], "text": name},
+        rid,
+        effectiveDateTime="2024-01-02",
+        valueQuantity={"value": value, "unit": "pg/mL"},
+    )
+
+
+VEGF_WITH_RECEPTOR_CONTEXT = [
+    "VEGF-A (лиганд рецептора VEGFR-2), плазма",
+    "VEGF-A plasma (ELISA, receptor-binding assay)",
+    "VEGF-A, plasma (receptor-binding isoform VEGF165)",
+    "VEGF-A, VEGFR-2 ligand, plasma",
+    "VEGF-A (ligand of VEGF receptors 1 and 2), plasma",
+    "VEGF-A (binds VEGFR-1 and VEGFR-2), plasma",
+    "ФРЭС-А (связывающий рецепторы VEGFR-1/2), плазма",
+    "Фактор роста эндотелия сосудов A (рецептор-связывающая изоформа), плазма",
+    "VEGF-A (VEGFR-2 рецепторының лиганды), плазма",  # Kazakh (UNVERIFIED)
+]
+VEGF_ISOFORMS = ["VEGF165, plasma", "VEGF-A165, plasma", "VEGF 121, plasma", "VEGF-A 165 (ELISA), плазма"]
+# the receptor is the test, whatever else its name says: still not VEGF
+STILL_RECEPTORS = [
+    "Soluble VEGF receptor-1 (ligand trap), plasma",
+    "sVEGFR-2 (VEGF-binding), serum",
+    "VEGF, soluble receptor 1, plasma",
+    "VEGF receptor 2 (KDR), ligand binding, plasma",
+    "Растворимый рецептор VEGF 1 типа (лиганд VEGF-A), плазма",
+    "VEGF165b, plasma",
+]
+
+
+@pytest.mark.parametrize("name", VEGF_WITH_RECEPTOR_CONTEXT + VEGF_ISOFORMS)
+def test_a_vegf_name_with_a_receptor_as_context_or_an_isoform_is_vegf(mapping, name):
+    """probe125 R9 (V04, V15, V16), G10 (V13): plasma VEGF-A 650 under a local code is MAJ-5 present."""
+    assert [r.spec.id for r in mapping.observation_rules_by_text(name)] == ["vegf"]
+    assert state([local_vegf(name, 650, "v1")], VEGF_MAJOR, mapping) is State.PRESENT
+
+
+@pytest.mark.parametrize("name", STILL_RECEPTORS)
+def test_positive_controls_a_receptor_named_with_its_ligand_is_still_the_receptor(mapping, name):
+    assert mapping.observation_rules_by_text(name) == []
+    assert state([local_vegf(name, 3100, "r1"), local_vegf("VEGF плазмы", 120, "v1")], VEGF_MAJOR, mapping) is (
+        State.ABSENT
+    )
+
+
+def test_a_bad_not_synonym_contexts_pattern_is_refused_at_load_and_a_site_may_add_its_own(tmp_path):
+    from poems_fhir.mapping.rules import MappingError, load_mapping
+    from tests.mapping.test_rules import SITE_HEADER, write
+
+    bad = write(tmp_path, SITE_HEADER + '\nobservations:\n  - id: vegf\n    not_synonym_contexts: ["(lig"]\n', "b.yaml")
+    with pytest.raises(MappingError) as err:
+        load_mapping([bad])
+    assert "not_synonym_contexts" in str(err.value) and "invalid regular expression" in str(err.value)
+    name = "VEGF-A (target of the receptor trap aflibercept), plasma"
+    site = write(
+        tmp_path,
+        SITE_HEADER + '\nobservations:\n  - id: vegf\n    not_synonym_contexts: ["target of [^)]*"]\n',
+        "s.yaml",
+    )
+    assert [r.spec.id for r in load_mapping([site]).observation_rules_by_text(name)] == ["vegf"]
