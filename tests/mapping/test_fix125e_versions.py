@@ -17,6 +17,8 @@ from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.mapping.corrections import replaced_results
 from poems_fhir.mapping.extract import extract
 from tests.conftest import make_record, observation
+from tests.mapping.test_extract import run
+from tests.mapping.test_fix123e_codes import _procedure, _transplants
 
 VEGF = "75628-8"
 LIS = "urn:lab:acc"
@@ -222,3 +224,44 @@ def test_a_bad_not_synonym_contexts_pattern_is_refused_at_load_and_a_site_may_ad
         "s.yaml",
     )
     assert [r.spec.id for r in load_mapping([site]).observation_rules_by_text(name)] == ["vegf"]
+
+
+# --- R11: an allogeneic transplant named by its donor's type -------------------------------------------------
+
+
+ALLOGENEIC_BY_DONOR = [
+    "MUD HSCT",
+    "HSCT (MUD)",
+    "MMUD HSCT",
+    "Sibling HSCT",
+    "MSD HSCT",
+    "HLA-identical sibling HSCT",
+    "HSCT from a matched related sibling",
+    "PBSCT, URD",
+    "HSCT from his brother",
+    "ТГСК от HLA-идентичного сиблинга",
+    "ТГСК от брата",
+    "Родственная ТГСК",
+    "Неродственная HLA-совместимая ТГСК",
+    "ТГСК (бауырынан)",  # Kazakh: from a sibling (UNVERIFIED)
+]
+# the autologous transplant still, whatever else the name says
+AUTOLOGOUS_STILL = [
+    "HSCT",
+    "ТГСК",
+    "Autologous HSCT, MRD-negative",
+    "ASCT (sibling donor search not needed)",
+    "Auto-HSCT",
+    "АТСК",
+]
+
+
+@pytest.mark.parametrize("name", ALLOGENEIC_BY_DONOR)
+def test_an_allogeneic_transplant_named_by_its_donor_is_not_the_autologous_treatment(mapping, name):
+    """probe125 R11 (T58, T64, T69, T70, T72, T74): the later negatives stay diagnostic."""
+    assert _transplants(run(mapping, _procedure(name))) == []
+
+
+def test_positive_controls_the_autologous_transplant_is_still_a_treatment(mapping):
+    for name in AUTOLOGOUS_STILL:
+        assert _transplants(run(mapping, _procedure(name))) == [name], name
