@@ -38,6 +38,7 @@ from .rules import (
     Rule,
     has_code_lookalikes,
 )
+from .text.lexicon import fold_lookalikes, normalise, phrase_regex
 from .text.engine import TextEngineError
 from .text.disagreement import disagreements
 from .text.findings import TextJob, coded_wins, job_findings, part_of, self_conflicts
@@ -155,23 +156,100 @@ def _before_label(text: str) -> str:
     return lead if len(re.sub(r"\W", "", lead)) >= 4 else ""
 
 
-def _poems_label(concept: Any, rules: list[Rule]) -> tuple[str, str] | None:
-    """A Condition's code as a POEMS label, or None: a POEMS code among its codings, or a POEMS name in its text
-    or a display (the codings of one concept are one concept's names: D47.2 "Monoclonal gammopathy" under the
-    text "POEMS syndrome" is how a problem list codes POEMS). Returned: the words before the name that name a
-    finding ("Polyneuropathy in POEMS syndrome"), "" when none, and where they stand."""
+@dataclass(frozen=True)
+class _PoemsName:
+    """A POEMS name in a Condition's code and how the clinician says it."""
+
+    #: "asserted" (a diagnosis), "doubted" (a question, suspicion, rule-out or work-up) or "denied" (excluded)
+    stance: str
+    #: asserted: the words before the name that name a finding ("Polyneuropathy in POEMS syndrome"); doubted or
+    #: denied: the words outside the name's clause ("MGUS IgA lambda" of "Suspected POEMS; MGUS IgA lambda");
+    #: "" when they name nothing
+    words: str
+    where: str
+
+
+def _poems_label(concept: Any, rules: list[Rule], mapping: CompiledMapping) -> _PoemsName | None:
+    """A Condition's code as a POEMS name, or None: a POEMS name in its text or a display (the codings of one
+    concept are one concept's names: D47.2 "Monoclonal gammopathy" under the text "POEMS syndrome" is how a
+    problem list codes POEMS), else a POEMS code among its codings (a diagnosis)."""
     names = [("code.text", concept.get("text") if isinstance(concept, dict) else None)]
     names += [(f"code.coding[{i}].display", display) for i, (_, _, display) in enumerate(codings(concept))]
     for where, name in names:
-        if isinstance(name, str) and (named := _POEMS_TEXT.search(name)):
-            return _before_label(name[: named.start()]), where
+        if isinstance(name, str) and (named := _POEMS_TEXT.search(fold_lookalikes(name))):
+            return _poems_stance(name, named.start(), named.end(), where, mapping)
     if any(rule.spec.topic == "clinician_poems_assertion" for rule in rules):
-        return "", "code"
+        return _PoemsName("asserted", "", "code")
     return None
 
 
+#: what ends the clause of a POEMS name: a comma, semicolon, colon, bracket, "?", a sentence's end or a spaced dash
+_CLAUSE_END = re.compile(r"[;:,()\[\]\n?]|\.(?=\s|$)|\s[-–—]+\s")
+#: a "?" right before the name ("?POEMS", "- ? POEMS"; not "MGUS? POEMS", the other word's question)
+_QUERY_BEFORE = re.compile(r"(?:^|(?<=[\s\-–—:;,(\[]))\?\s*$")
+#: the rest of the name after it ("POEMS syndrome", «POEMS-синдром», "POEMS синдромы")
+_NAME_TAIL = r"^[\s\-]*(?:syndrome|синдром\w{0,4})?"
+#: what may follow a cue that ends the name's clause
+_CUE_END = r"\s*\)?[\s?!]*(?=$|[.;:,)\]\n]|\s[-–—]+\s)"
+
+
+@functools.lru_cache(maxsize=8)
+def _stance_cues(phrases: tuple[str, ...]) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+    """The mapping's phrases as a cue right before a POEMS name (with a tie: "work-up for", «подозрение на») and
+    as one right after it that ends its clause."""
+    if not phrases:
+        return None
+    cue = "(?:" + "|".join(phrase_regex(p) for p in phrases) + ")"
+    before = re.compile(cue + r"(?:\s+(?:for|of|on|на|за|для))?[\s\-–—]*$", re.IGNORECASE)
+    after = re.compile(_NAME_TAIL + r"[\s\-–—:,(]*" + cue + _CUE_END, re.IGNORECASE)
+    return before, after
+
+
+def _poems_stance(name: str, start: int, end: int, where: str, mapping: CompiledMapping) -> _PoemsName:
+    """How a POEMS name at ``name[start:end]`` is said: a diagnosis, or a question or a denial of POEMS by the
+    mapping's ``text.poems_label_doubts`` / ``poems_label_denials`` next to it (probe125 R1: "Suspected POEMS;
+    MGUS IgA lambda" on D47.2 was a label and the coded clone was lost). Doubts are tried first: "POEMS not
+    excluded" doubts it."""
+    text = normalise(fold_lookalikes(name))
+    ends_before = list(_CLAUSE_END.finditer(text, 0, start))
+    clause_start = ends_before[-1].end() if ends_before else 0
+    clause_end = m.start() if (m := _CLAUSE_END.search(text, end)) else len(text)
+    if (query := _QUERY_BEFORE.search(text[:start])) is not None:  # "?POEMS - MGUS"
+        return _PoemsName("doubted", _beside(name, min(clause_start, query.start()), clause_end), where)
+    if (query := re.match(_NAME_TAIL + r"\s*\?", text[end:])) is not None:  # "POEMS? MGUS"
+        return _PoemsName("doubted", _beside(name, clause_start, max(clause_end, end + query.end())), where)
+    section = mapping.text.section
+    for stance, phrases in (("doubted", section.poems_label_doubts), ("denied", section.poems_label_denials)):
+        if (cues := _stance_cues(tuple(phrases))) is None:
+            continue
+        if cues[0].search(text[clause_start:start]):
+            return _PoemsName(stance, _beside(name, clause_start, clause_end), where)
+        if (tail := cues[1].match(text[end:])) is not None:
+            return _PoemsName(stance, _beside(name, clause_start, max(clause_end, end + tail.end())), where)
+    return _PoemsName("asserted", _before_label(name[:start]), where)
+
+
+#: separators left at the edges of the words beside a POEMS name's clause
+_EDGE = " \t\n;:,-–—?(["
+
+
+def _beside(name: str, start: int, end: int) -> str:
+    """The words outside ``name[start:end]`` (the clause of a doubted or denied POEMS name), "" when they name
+    nothing: "MGUS IgA lambda" of "MGUS IgA lambda, POEMS excluded"."""
+    parts = [name[:start].rstrip(_EDGE), name[end:].lstrip(_EDGE + ")]")]
+    words = "; ".join(p for p in parts if p)
+    return words if len(re.sub(r"\W", "", words)) >= 4 else ""
+
+
+#: the rule of a clinician's POEMS diagnosis (criteria.md §3.3: listed apart, never evidence)
+_POEMS_ASSERTION = Rule(
+    "condition", ConditionRule(id="poems_clinician_diagnosis", topic="clinician_poems_assertion"), "text"
+)
+
 _POEMS_TEXT = re.compile(
-    r"\bpoems\b|\bcrow[\s-]*fukase\b|\btakatsuki\b|кроу[\s-]*фукасе|такацуки"
+    # "ПОЭМС" (the acronym in Cyrillic letters) and "P.O.E.M.S." are its name too (probe125 G1: D47.2 «ПОЭМС-синдром»
+    # was read as the clone)
+    r"\bpoems\b|\bпоэмс\b|\bp\.\s?o\.\s?e\.\s?m\.\s?s\b\.?|\bcrow[\s-]*fukase\b|\btakatsuki\b|кроу[\s-]*фукасе|такацуки"
     r"|\bpolyneuropathy,?\s+organomegaly,?\s+endocrinopathy\b"
     # the old name of POEMS (probe36: "Osteosclerotic myeloma" as a diagnosis made sclerotic lesions present
     # with no imaging - a label, not evidence of any criterion, criteria.md §3.3)
@@ -2408,17 +2486,28 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
     folded = _lookalike_code(raw, data.get("code"), mapping, rules[0].spec.id if rules else None, out)
     text = concept_label(data.get("code"))
     said: tuple[str, str] | None = None  # the clinician's words to read, and where they stand
-    if (label := _poems_label(data.get("code"), rules)) is not None:
+    label = _poems_label(data.get("code"), rules, mapping)
+    if label is not None and (label.stance == "asserted" or not label.words):
         # a POEMS label is no evidence of any criterion (criteria.md §3.3), whatever codes carry it: the ICD
         # codes of a problem-list "POEMS syndrome" (D47.2, G63 …) code the label, not a clone or a neuropathy
-        # found (probe124 D1: D47.2 "POEMS syndrome" made the clone present, the patient `met`)
-        rules = [
-            Rule("condition", ConditionRule(id="poems_clinician_diagnosis", topic="clinician_poems_assertion"), "text")
-        ]
-        # a finding named before the label in the clinician's words ("Splenomegaly - ? POEMS") is that finding
-        # (probe110 D9: the organomegaly was lost); the label itself stays no evidence of any criterion
-        if label[0]:
-            said = label
+        # found (probe124 D1: D47.2 "POEMS syndrome" made the clone present, the patient `met`); a POEMS
+        # excluded and nothing else is not even the clinician's assertion (probe125 R12)
+        rules = [] if label.stance == "denied" else [_POEMS_ASSERTION]
+        # a finding named before the label in the clinician's words ("Polyneuropathy in POEMS syndrome") is
+        # that finding (probe110 D9: the organomegaly was lost); the label itself stays no evidence
+        if label.words:
+            said = (label.words, label.where)
+    elif label is not None:
+        # POEMS only asked about or denied beside a finding ("Suspected POEMS; MGUS IgA lambda", "Polyneuropathy
+        # (rule out POEMS)", "MGUS, POEMS excluded"): no POEMS diagnosis, so the codes stay the findings they code
+        # and the other words are read (probe125 R1, R12); a doubted POEMS stays the clinician's provisional
+        # assertion (criteria.md §3.3), a denied one is none
+        findings = [r for r in rules if r.spec.topic != "clinician_poems_assertion"]
+        rules = findings + ([_POEMS_ASSERTION] if label.stance == "doubted" else [])
+        if not findings:  # the clinician's words are all there is
+            said = (label.words, label.where)
+        elif verification in (None, "confirmed") and _QUALIFIED_NAME.match(label.words) and len(label.words) <= 120:
+            said = (label.words, label.where)  # a denial of what the code states, as _own_words reads it
     elif not rules and _uncoded(data.get("code")):  # the clinician's words are all there is
         said = (concept_text(data.get("code")), "code.text")
     elif not rules and (local := _local_coding(data.get("code"), mapping)) is not None:

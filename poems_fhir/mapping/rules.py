@@ -1019,6 +1019,8 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "assertive_words": [],
         "list_ends": [],
         "likeness_compounds": [],
+        "poems_label_doubts": [],
+        "poems_label_denials": [],
         "nominative_clauses": {"forms": [], "denials": [], "openers": [], "singular_denials": []},
         "referrer_sections": {"headings": [], "study_headings": []},
         "quoted_reports": {"sources": [], "reviews": [], "confirms": []},
@@ -1109,6 +1111,8 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         "assertive_words",
         "list_ends",
         "likeness_compounds",
+        "poems_label_doubts",
+        "poems_label_denials",
     ):
         text[key] += [v for v in new.get(key, []) if v not in text[key]]
 

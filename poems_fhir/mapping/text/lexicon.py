@@ -239,6 +239,11 @@ class TextSection(_Strict):
     #: second halves of one-word compounds that say "like" («Кастлеман-о-подобные»): the compound is read as two
     #: words, so the target before them meets the mapping's "like" rule (probe123 D4: read as the disease itself)
     likeness_compounds: list[str] = Field(default_factory=list)
+    #: words in the clause of a Condition's POEMS name that make it a question, a suspicion or a work-up of POEMS
+    #: ("Suspected POEMS", «исключить POEMS-синдром»): no diagnosis, so the codes beside it stay findings
+    poems_label_doubts: list[str] = Field(default_factory=list)
+    #: ... that deny POEMS ("POEMS excluded", "not POEMS"): no diagnosis and no clinician's POEMS assertion
+    poems_label_denials: list[str] = Field(default_factory=list)
 
 
 _YO = str.maketrans({"е": "[её]", "ё": "[её]"})
