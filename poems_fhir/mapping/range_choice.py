@@ -120,10 +120,65 @@ def _not_the_patients(words: str, who: Subject | None) -> bool:
     """A population the patient is not in: children, pregnancy, a critical limit, or the other sex only."""
     if _OTHER_POPULATION.search(words):
         return True
+    if _outside_age_in_words(words, who):
+        return True
     sexes = {"male"} if _MALE_WORDS.search(words) else set()
     sexes |= {"female"} if _FEMALE_WORDS.search(words) else set()
     sex = who.sex if who is not None else None
     return len(sexes) == 1 and sex in ("male", "female") and sex not in sexes
+
+
+#: an age population in words (probe125 R10): "Men over 70 years", "Age > 70 years", «Мужчины старше 70 лет»,
+#: "Adults 18-49 y", "50+ years", "under 50 years" - (above, number, below), with an age word or unit beside it.
+#: Kazakh "70 жастан асқан" / "50 жасқа дейін" UNVERIFIED (not seen in real letters)
+_NUM = r"(\d{1,3})"
+_AGE_WORD = r"(?:years?|yrs?|y\.?o\.?|y|лет|года?|г\.|жас\w*)"
+_AGE_CONTEXT = re.compile(r"\bage[ds]?\b|возраст|жас|\d\s*(?:years?|yrs?|y\.?o\b|y\b|лет\b|года?\b|г\.)", re.IGNORECASE)
+_AGE_ABOVE = re.compile(
+    r"(?:\bover|\babove|\bolder\s+than|\bgreater\s+than|\bmore\s+than|>=?|≥|\bстарше|\bболее|\bсвыше|\bпосле)\s*"
+    + _NUM
+    + r"|"
+    + _NUM
+    + r"\s*(?:\+|"
+    + "(?:"
+    + _AGE_WORD
+    + r"\s*)?(?:and|or)\s*(?:over|above|older)|(?:жастан|жаста)\s+(?:асқан|жоғары)|"
+    + "(?:"
+    + _AGE_WORD
+    + r"\s*)?и\s*старше)",
+    re.IGNORECASE,
+)
+_AGE_BELOW = re.compile(
+    r"(?:\bunder|\bbelow|\byounger\s+than|\bless\s+than|<=?|≤|\bмладше|\bменее|\bдо)\s*"
+    + _NUM
+    + r"|"
+    + _NUM
+    + r"\s*(?:жасқа\s+дейін|"
+    + "(?:"
+    + _AGE_WORD
+    + r"\s*)?(?:and|or)\s*(?:under|younger))",
+    re.IGNORECASE,
+)
+_AGE_BAND = re.compile(_NUM + r"\s*(?:-|–|—|\bto\b|\bдо\b)\s*" + _NUM + r"\s*" + _AGE_WORD + r"?", re.IGNORECASE)
+
+
+def _outside_age_in_words(words: str, who: Subject | None) -> bool:
+    """Whether a population named in words states an age the patient is surely not of (probe125 R10: "Men over
+    70 years" beside the male range made a 55-year-old's low testosterone not judged). "Over 70" may mean 70 or
+    71 on: an age at a bound is no verdict, nor is an age the birth date does not tell."""
+    if who is None or not _AGE_CONTEXT.search(words):
+        return False
+    oldest, youngest = who.age_in("years"), who.age_in("years", latest=True)
+    if oldest is None or youngest is None:
+        return False
+    low = high = None
+    if (band := _AGE_BAND.search(words)) is not None:
+        low, high = int(band.group(1)), int(band.group(2))
+    elif (above := _AGE_ABOVE.search(words)) is not None:
+        low = int(above.group(1) or above.group(2))
+    elif (below := _AGE_BELOW.search(words)) is not None:
+        high = int(below.group(1) or below.group(2))
+    return (low is not None and oldest < low) or (high is not None and youngest > high)
 
 
 def same_rank(a: dict[str, Any], b: dict[str, Any]) -> bool:

@@ -14,7 +14,7 @@ from poems_fhir.criteria.engine import evaluate
 from poems_fhir.criteria.model import Classification, Criterion, State
 from poems_fhir.criteria.profiles import MAYO
 from poems_fhir.mapping.extract import extract
-from tests.conftest import make_record
+from tests.conftest import make_record, observation
 from tests.mapping.test_fix124a_semantics import D472, G629, condition, negative_ife
 
 CLONE = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
@@ -117,3 +117,58 @@ def test_poems_spelt_otherwise_is_the_label_beside_negative_immunofixations(mapp
     assert len(result.clinician_assertions) == 1
     # positive control: the same code under a clone's name is the clone
     assert states(mapping, condition("Моноклональная гаммапатия IgA лямбда", D472))[CLONE] == {State.PRESENT}
+
+
+# ---------------------------------------------------------------- R10: an age population in words is judged
+
+
+def testosterone(*ranges: dict) -> dict:
+    return observation(
+        "2986-8",
+        "testo",
+        effectiveDateTime="2024-02-05",
+        valueQuantity={"value": 5.0, "unit": "nmol/L", "system": "http://unitsofmeasure.org", "code": "nmol/L"},
+        referenceRange=list(ranges),
+    )
+
+
+def gonadal(mapping, born: str, *ranges: dict) -> set[State]:
+    record = make_record(testosterone(*ranges))
+    assert record.patient_resource is not None
+    record.patient_resource["birthDate"] = born
+    return {f.state for f in extract(record, mapping).findings if f.topic == "endocrinopathy"}
+
+
+MALE = {
+    "low": {"value": 8.6, "unit": "nmol/L"},
+    "high": {"value": 29, "unit": "nmol/L"},
+    "appliesTo": [{"text": "Male"}],
+}
+
+
+def elderly(words: str) -> dict:
+    return {
+        "low": {"value": 3.0, "unit": "nmol/L"},
+        "high": {"value": 29, "unit": "nmol/L"},
+        "appliesTo": [{"text": words}],
+    }
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "Men over 70 years",
+        "Age > 70 years",
+        "Мужчины старше 70 лет",
+        "Men aged 70 and over",
+        "Мужчины 70 лет и старше",
+        "70 жастан асқан ерлер",  # Kazakh, UNVERIFIED
+    ],
+)
+def test_an_age_population_the_birth_date_rules_out_leaves_the_value_judged(mapping, words):
+    # a 55-year-old man: testosterone 5 below his range 8.6-29 is the gonadal axis
+    assert gonadal(mapping, "1969-01-01", MALE, elderly(words)) == {State.PRESENT}
+    # positive control: a population the engine cannot judge still leaves the value not judged
+    assert gonadal(mapping, "1969-01-01", MALE, elderly("Men on testosterone replacement therapy")) == {
+        State.INDETERMINATE
+    }
