@@ -109,16 +109,17 @@ def _nearest(words: tuple[str, ...], phrase: str, start: int, end: int) -> int |
     """How far (characters) the nearest match of ``words`` in ``phrase`` stands from the span start..end (0: in it)."""
     if not words:
         return None
-    found = [
+    found = [  # word by word: one alternation would let "аорт" hide "аорта қабырға" (the aortic wall) at the same place
         0 if m.start() < end and m.end() > start else (m.start() - end if m.start() >= end else start - m.end())
-        for m in _pattern(words).finditer(phrase)
+        for word in words
+        for m in _pattern((word,)).finditer(phrase)
     ]
     return min(found, default=None)
 
 
 def _said_of_another_site(a: Assertion, spec: TargetSpec) -> bool:
     """Whether the mention's own phrase names another structure (``other_sites``) nearer than its own (``own_sites``),
-    or, naming neither, its sentence names another disease it belongs to (``other_causes``) - probe123 D1, D2:
+    or, naming neither, its clause names another disease it belongs to (``other_causes``) - probe123 D1, D2:
     "Sclerotic changes of the aortic wall", «склеротические изменения в S6 правого легкого», "sclerotic plaques in
     the periventricular white matter" were sclerotic bone lesions, and the patient `met`. A phrase naming neither
     reads as before, whatever the report ("Multiple sclerotic lesions." on a chest CT may be the ribs')."""
@@ -133,10 +134,22 @@ def _said_of_another_site(a: Assertion, spec: TargetSpec) -> bool:
         begin = starts[-1] if starts else 0
         phrase, at, end = low[begin : stop.start() if stop else len(low)], at - begin, end - begin
     own = _nearest(tuple(spec.own_sites), phrase, at, end)
+    if own is not None and spec.other_positions:
+        # "subpleural", "juxtacortical": a position beside another structure, while a bone is named - the bone's
+        phrase = _pattern(tuple(spec.other_positions)).sub(lambda m: " " * len(m.group()), phrase)
     other = _nearest(tuple(spec.other_sites), phrase, at, end)
     if other is not None:
         return own is None or other <= own
-    return own is None and bool(spec.other_causes) and _pattern(tuple(spec.other_causes)).search(low) is not None
+    return own is None and bool(spec.other_causes) and _pattern(tuple(spec.other_causes)).search(_clause(a)) is not None
+
+
+def _clause(a: Assertion) -> str:
+    """The mention's clause: its sentence between semicolons ("Multiple sclerotic lesions; known multiple sclerosis,
+    unrelated." - the sclerosis named in another clause is not said of these lesions, probe125 R5)."""
+    low = a.sentence.lower()
+    at = max(low.find(a.text.lower()), 0)
+    stop = low.find(";", at)
+    return low[low.rfind(";", 0, at) + 1 : stop if stop >= 0 else len(low)]
 
 
 def _quote(sentence: str) -> str:

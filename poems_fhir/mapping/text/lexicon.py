@@ -78,8 +78,12 @@ class TargetSpec(_Strict):
     #: regexes naming another disease the words belong to, anywhere in the sentence ("consistent with multiple
     #: sclerosis", «рассеянный склероз»): a mention whose phrase names no ``own_sites`` word yields nothing
     other_causes: list[str] = Field(default_factory=list)
+    #: regexes for words that place the mention beside another structure rather than in it ("subpleural",
+    #: "pleural-based", "juxtacortical", "subcortical", "perivascular"): another site only while the phrase names
+    #: no ``own_sites`` word - "Subpleural sclerotic lesion of the right 7th rib" is the rib's (probe125 R3, R4)
+    other_positions: list[str] = Field(default_factory=list)
 
-    @field_validator("not_near", "kept_by", "other_sites", "own_sites", "other_causes")
+    @field_validator("not_near", "kept_by", "other_sites", "own_sites", "other_causes", "other_positions")
     @classmethod
     def _regexes(cls, words: list[str]) -> list[str]:
         for word in words:  # checked when the mapping loads, not when a patient's text meets it
