@@ -1021,6 +1021,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "likeness_compounds": [],
         "poems_label_doubts": [],
         "poems_label_denials": [],
+        "likeness_words": [],
         "nominative_clauses": {"forms": [], "denials": [], "openers": [], "singular_denials": []},
         "referrer_sections": {"headings": [], "study_headings": []},
         "quoted_reports": {"sources": [], "reviews": [], "confirms": []},
@@ -1113,6 +1114,7 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         "likeness_compounds",
         "poems_label_doubts",
         "poems_label_denials",
+        "likeness_words",
     ):
         text[key] += [v for v in new.get(key, []) if v not in text[key]]
 

@@ -4,11 +4,11 @@ R3, R4: a sclerotic lesion placed "subpleural", "pleural-based", "juxtacortical"
 named bone (a rib, the femur, the iliac bone) was dropped as the lung's, the brain's or a vessel's. R5: multiple
 sclerosis named in another clause ("...; known multiple sclerosis, unrelated.") removed the lesions. G3: sclerosis of
 the kidneys' parenchyma («почек», the plural), of the spleen, or Kazakh «аорта қабырғасы» (the aortic wall; «қабырға»
-is also a rib) was a sclerotic bone lesion and an MGUS neuropathy `met`."""
+is also a rib) was a sclerotic bone lesion and an MGUS neuropathy `met`. G2: a one-word likeness («Кастлемановидные
+изменения», "Castlemanoid changes"), "akin to" and «имитирующая» were Castleman disease itself."""
 
 from __future__ import annotations
 
-from typing import Any
 
 import pytest
 
@@ -84,4 +84,31 @@ def test_fix125d_sclerotic_at_the_patient(mapping, text, classification, state):
     assert (got, states["sclerotic_bone_lesions"]) == (classification, state)
 
 
-_ = (Any, _read)
+# G2: a likeness or a look-alike of Castleman disease is never the disease
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Кастлемановидные изменения в лимфоузле.", {"castleman_disease": "possible"}),
+        ("Кастлемановидная гиперплазия лимфатического узла.", {"castleman_disease": "possible"}),
+        ("Castlemanoid changes.", {"castleman_disease": "possible"}),
+        ("Pattern akin to Castleman disease.", {"castleman_disease": "possible"}),
+        ("Changes reminiscent of Castleman disease.", {"castleman_disease": "possible"}),
+        ("Гиперплазия, имитирующая болезнь Кастлемана.", {"castleman_disease": "negated"}),
+        # controls (read alike before the fix): the disease itself, and the forms already doubted
+        ("Болезнь Кастлемана, имитирующая лимфому.", {"castleman_disease": "present"}),
+        ("Castleman disease, hyaline vascular variant.", {"castleman_disease": "present"}),
+        ("Castleman-like changes.", {"castleman_disease": "possible"}),
+        ("Reactive hyperplasia mimicking Castleman disease.", {"castleman_disease": "negated"}),
+    ],
+)  # fmt: skip
+def test_fix125d_a_castleman_likeness_is_no_castleman_disease(mapping, text, expected):
+    assert _read(mapping, text) == expected
+
+
+# G2 at the patient: the MGUS neuropathy with a Castleman-like node was `met`
+@pytest.mark.parametrize("text", ["Кастлемановидные изменения в лимфоузле.", "Castlemanoid changes."])
+def test_fix125d_a_castleman_likeness_does_not_make_the_patient_met(mapping, text):
+    node = _report("node", "Lymph node excisional biopsy, histopathology", "PAT", text)
+    classification, states = _evaluated(_patient(node), mapping)
+    assert states["castleman_disease"] == "indeterminate"
+    assert classification == "indeterminate"

@@ -1127,6 +1127,8 @@ class TextEngine:
         self._review = _anywhere(quoted.reviews)
         self._confirm = _anywhere(quoted.confirms)
         self._compound = compound_split(self.section.likeness_compounds)
+        likeness = self.section.likeness_words
+        self._likeness = re.compile("|".join(f"(?:{w})" for w in likeness), re.IGNORECASE) if likeness else None
 
     def quotes_another(self, sentence: str) -> bool:
         """Whether a sentence gives its finding to another or an earlier report ("Outside report described a sclerotic
@@ -1808,6 +1810,10 @@ class TextEngine:
         if inner:  # "liver is not enlarged": the negation sits inside the target phrase
             modifiers.add(Modifier.NEGATED)
             triggers += inner
+        if self._likeness is not None and self._likeness.search(normalise(ent.text)):
+            # "Castlemanoid changes", «Кастлемановидные изменения»: the target's own word says "like" (probe125 G2)
+            modifiers.add(Modifier.POSSIBLE)
+            triggers.append(quote(ent))
         own = _own_pseudo_denial(ent)
         if own is not None:  # "No progression of disease": the pseudo-negation's own word is the target
             modifiers.add(Modifier.NEGATED)

@@ -248,6 +248,19 @@ class TextSection(_Strict):
     poems_label_doubts: list[str] = Field(default_factory=list)
     #: ... that deny POEMS ("POEMS excluded", "not POEMS"): no diagnosis and no clinician's POEMS assertion
     poems_label_denials: list[str] = Field(default_factory=list)
+    #: regexes for a target's own word that is a likeness of it ("Castlemanoid", «Кастлемановидные»): the mention is
+    #: possible, never the finding itself (probe125 G2: a one-word likeness was read as the disease)
+    likeness_words: list[str] = Field(default_factory=list)
+
+    @field_validator("likeness_words")
+    @classmethod
+    def _likeness_regexes(cls, words: list[str]) -> list[str]:
+        for word in words:  # checked when the mapping loads
+            try:
+                re.compile(word)
+            except re.error as exc:
+                raise ValueError(f"invalid regular expression {word!r}: {exc}; escape special characters") from None
+        return words
 
 
 _YO = str.maketrans({"е": "[её]", "ё": "[её]"})
