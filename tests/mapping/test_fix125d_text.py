@@ -112,3 +112,28 @@ def test_fix125d_a_castleman_likeness_does_not_make_the_patient_met(mapping, tex
     classification, states = _evaluated(_patient(node), mapping)
     assert states["castleman_disease"] == "indeterminate"
     assert classification == "indeterminate"
+
+
+# R6, G5: a denial on the other side of a comma does not reach a finding its own clause grades; "previously absent,
+# now moderate" is an earlier study's absence
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Плеврального выпота по-прежнему не видно, асцит умеренный.", {"pleural_effusion": "negated", "ascites": "present"}),
+        ("Выпота в плевральных полостях по-прежнему не видно, асцит умеренный.",
+         {"pleural_effusion": "negated", "ascites": "present"}),
+        ("Плеврального выпота не видно, асцит умеренный.", {"pleural_effusion": "negated", "ascites": "present"}),
+        ("Ascites moderate, pleural effusion still not seen.", {"pleural_effusion": "negated", "ascites": "present"}),
+        ("Ascites moderate, pleural effusion not seen.", {"pleural_effusion": "negated", "ascites": "present"}),
+        ("Ascites: previously absent, now moderate.", {"ascites": "present"}),
+        ("Pleural effusion: previously none, now small.", {"pleural_effusion": "present"}),
+        # controls (read alike before the fix): a denied list, a denial in the finding's own clause, today's absence
+        ("No pleural effusion, or ascites moderate.", {"pleural_effusion": "negated", "ascites": "negated"}),
+        ("No significant ascites, pleural effusion not seen.", {"pleural_effusion": "negated", "ascites": "negated"}),
+        ("Ascites: previously absent, still absent.", {"ascites": "negated"}),
+        ("Pleural effusion still not seen, ascites moderate.", {"pleural_effusion": "negated", "ascites": "present"}),
+        ("Асцит: ранее не было, сейчас умеренный.", {"ascites": "present"}),
+    ],
+)  # fmt: skip
+def test_fix125d_a_graded_finding_is_not_denied_across_a_comma(mapping, text, expected):
+    assert _read(mapping, text) == expected

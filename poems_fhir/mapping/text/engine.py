@@ -1108,6 +1108,8 @@ class TextEngine:
         self._closing_doubt = re.compile(doubt) if doubt else None
         stating = [phrase_regex(w) for w in self.section.assertive_words]
         self._assertive = re.compile("|".join(stating)) if stating else None
+        verdicts = [phrase_regex(w) for w in self.section.clause_verdicts]
+        self._clause_verdict = re.compile("|".join(verdicts)) if verdicts else None
         predicates = [phrase_regex(p) for spec in self.section.lists for p in spec.after]
         self._own_predicate = re.compile("(?:" + "|".join(predicates) + r")\s*$") if predicates else None
         exceptions = [phrase_regex(p) for p in self.section.exceptions]
@@ -1798,6 +1800,7 @@ class TextEngine:
             and not _denied_elsewhere(m, ent)
             and not self._stated_in_bracket(m, ent)
             and not _property_asked(m, ent)
+            and not self._own_verdict_across_comma(m, ent)
         ]
         mods = _refuted_suspicion(mods, ent)
         modifiers = {_CATEGORY[m.category] for m in mods}
@@ -1827,6 +1830,34 @@ class TextEngine:
             not_this_patient=any((m.rule.metadata or {}).get(_NOT_THIS_PATIENT) for m in mods),
             new_since_earlier=new and not modifiers,
         )
+
+    def _own_verdict_across_comma(self, modifier: Any, ent: Any) -> bool:
+        """A denial on the other side of a comma from a target whose own clause states it after it with a verdict
+        (``clause_verdicts``): the denial is the other clause's finding's - «Плеврального выпота по-прежнему не видно,
+        асцит умеренный.», "Ascites moderate, pleural effusion still not seen." (probe125 R6, G5: the ascites was
+        denied). Only a verdict after the target, in its clause, and no list member after a coordinator ("No
+        ascites, or effusion moderate" stays one denied list)."""
+        if self._clause_verdict is None or modifier.category != "NEGATED_EXISTENCE":
+            return False
+        start, end = modifier.modifier_span
+        doc, sent = ent.doc, ent.sent
+        if end <= ent.start:
+            between = doc[end : ent.start]
+        elif start >= ent.end:
+            between = doc[ent.end : start]
+        else:
+            return False
+        commas = [t.i for t in between if t.text == ","]
+        if not commas:
+            return False
+        if (
+            end <= ent.start
+            and commas[-1] + 1 < ent.start
+            and normalise(doc[commas[-1] + 1].text) in self._coordinators
+        ):
+            return False  # "No pleural effusion, or ascites moderate": one list under the denial
+        stop = next((t.i for t in doc[ent.end : sent.end] if t.text in (",", ";", "(", ")")), sent.end)
+        return self._clause_verdict.match(normalise(doc[ent.end : stop].text)) is not None
 
     def _stated_in_bracket(self, modifier: Any, ent: Any) -> bool:
         """The target stands in a bracket that states it, and the denial or doubt ``modifier`` before the
@@ -2160,8 +2191,9 @@ _NOT_ON_EARLIER = re.compile(
     rf"(?:not|never)\s+(?:been\s+)?previously\s+{_SEEN_WORDS}\b",
     re.IGNORECASE,
 )
-#: ... or its first words after "previously": "Ascites - previously not seen"
-_NOT_SEEN = re.compile(rf"(?:not|never)\s+(?:been\s+)?{_SEEN_WORDS}\b", re.IGNORECASE)
+#: ... or its first words after "previously": "Ascites - previously not seen", "Ascites: previously absent, now
+#: moderate" (probe125 G5: read as denied today)
+_NOT_SEEN = re.compile(rf"(?:(?:not|never)\s+(?:been\s+)?{_SEEN_WORDS}|absent|none|nil)\b", re.IGNORECASE)
 #: what may stand between the finding and such a denial: a few words of its site ("L3", "in the left iliac bone"), a
 #: mark, a copula, "previously", and - in Russian and Kazakh, where the place comes first - the earlier
 #: examination right before the denial: «Плевральный выпот, на предыдущем КТ не определялся», «Асцит, ранее не

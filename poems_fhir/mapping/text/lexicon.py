@@ -228,6 +228,10 @@ class TextSection(_Strict):
     #: words that state what precedes them, so a closing denial does not reach back past them
     #: ("splenomegaly is seen and portal flow is absent")
     assertive_words: list[str] = Field(default_factory=list)
+    #: phrases that state a finding when they follow it in its own clause - a grade ("Ascites moderate", «асцит
+    #: умеренный»): a denial on the other side of a comma is another finding's and does not reach it (probe125 R6, G5:
+    #: «Плеврального выпота по-прежнему не видно, асцит умеренный.» denied the ascites)
+    clause_verdicts: list[str] = Field(default_factory=list)
     #: words that end the list an ``over_list`` rule introduces (besides ";" and the sentence's end): a
     #: contrast or a clause about the patient ("but", "the patient has", «у пациента»)
     list_ends: list[str] = Field(default_factory=list)
