@@ -416,6 +416,9 @@ _DASHED_VERDICT_BODY = (
     rf"(?P<label>{_WS}*+[^\W\d_][^\n.;:!?=/→…\-‐‑‒–—―|,]{{0,60}}?){_WS}*+(?P<mark>[‐‑‒–—―]|(?<=\s)-(?=\s))"
     # ... a measure may come first: «селезенка – 16 см, увеличена» (fix123a, probe122 D11)
     rf"{_WS}*+(?:\d{{1,3}}(?:[.,]\d{{1,2}})?\s*(?:cm|mm|см|мм)\b\s*,?\s*)?"
+    # ... a word of time before it: «Селезенка – по-прежнему увеличена», "Spleen – still enlarged" (probe125 G4; the
+    # Kazakh «әлі де» UNVERIFIED: not seen in real letters)
+    r"(?:(?:still|again|по-прежнему|вс[её]\s+ещ[её]|сохраняется|әлі\s+де)\s+)?"
     r"(?:(?:(?:not|не)\s+)?(?:(?:mildly|moderately|markedly|slightly|умеренно|незначительно|значительно|"
     r"несколько|слегка|резко)\s+)?(?:enlarged|palpable|увеличен\w*|пальпиру\w*|ұлғай\w*|үлкейген)\b|"
     # ... or a normal size: "Spleen – normal size – liver – enlarged, 19 cm." (probe121 D7: the chain lost the liver),
@@ -432,7 +435,8 @@ _DASHED_VERDICT = re.compile(rf"(?:^|(?<=[.;!?\t|,])){_DASHED_VERDICT_BODY}", re
 #: the next organ's verdict after the dash that ends a verdict, past a bracket after it ("normal size (11 cm) – liver –
 #: enlarged": probe122 D11)
 _CHAINED_VERDICT = re.compile(
-    rf"(?:{_WS}*+\([^()\n]{{0,30}}\))?(?:{_WS}*+[‐‑‒–—―]|{_WS}++-(?=\s)){_DASHED_VERDICT_BODY}", re.IGNORECASE
+    rf"(?:{_WS}*+\([^()\n]{{0,30}}\))?(?:{_WS}*+(?P<lead>[‐‑‒–—―])|{_WS}++(?P<hyphen>-)(?=\s)){_DASHED_VERDICT_BODY}",
+    re.IGNORECASE,
 )
 #: ... and a chain's start after a dash that ends another clause: a field's bare answer or a finding named alone -
 #: "Ascites – none – liver – enlarged.", "Hepatomegaly – spleen – not enlarged." (fix123a: a chain started only after
@@ -470,6 +474,11 @@ def dashed_yes(text: str) -> str:
                 out[verdict.start("mark")] = " "
                 out[verdict.end("label")] = ":"
             verdict = _CHAINED_VERDICT.match(text, verdict.end())
+            if verdict is not None and 1 <= len(verdict.group("label").split()) <= _MAX_LABEL_WORDS:
+                # the dash between two organs' verdicts ends the first: "Spleen – enlarged – liver – normal." read the
+                # liver's "normal" back onto the spleen (probe125 G4: the spleen absent); a semicolon, at the same length
+                lead = "lead" if verdict.group("lead") is not None else "hyphen"
+                out[verdict.start(lead)] = ";"
     return "".join(out) if out is not None else text
 
 
