@@ -7,21 +7,11 @@ import pytest
 
 from poems_fhir.criteria.model import State
 from tests.mapping.test_extract import run
-
-
-def _ct(text: str) -> dict:
-    return {
-        "resourceType": "DiagnosticReport",
-        "status": "final",
-        "code": {"coding": [{"system": "http://loinc.org", "code": "24338-6"}], "text": "CT abdomen"},
-        "subject": {"reference": "Patient/p1"},
-        "effectiveDateTime": "2024-01-02",
-        "conclusion": text,
-    }
+from tests.mapping.test_value_not_determined import _ct_report
 
 
 def organs(mapping, text: str) -> dict[str, State]:
-    return {f.component: f.state for f in run(mapping, _ct(text)).findings if f.topic == "organomegaly"}
+    return {f.component: f.state for f in run(mapping, _ct_report(text)).findings if f.topic == "organomegaly"}
 
 
 @pytest.mark.parametrize(
