@@ -45,6 +45,7 @@ Nothing here touches HTTP; it reads FHIR JSON of one patient's record.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -66,6 +67,38 @@ _VERIFIED = ("final", *_CORRECTION)
 Resolve = Callable[[str, dict[str, Any]], "dict[str, Any] | None"]
 #: the bucket of a result without an effective time (only such results share it)
 _UNDATED = ("none", "")
+
+_SNOMED = "http://snomed.info/sct"
+_V2_SPECIMEN = "http://terminology.hl7.org/CodeSystem/v2-0487"  # HL7 v2 table 0487 (specimen type)
+#: the material a Specimen type code names, in any code system: SNOMED CT specimen concepts and HL7 v2 table
+#: 0487 codes (the ones ``extract`` reads for serum/plasma and body fluids). Two results whose specimens name
+#: other materials are two draws whatever accession, code system or language names them (probe126 G5: SNOMED
+#: plasma beside v2 "SER" under one accession made a "corrected" serum VEGF replace the plasma VEGF)
+_MATERIAL_CODES: dict[tuple[str, str], str] = {
+    (_SNOMED, "119364003"): "serum",
+    (_SNOMED, "119361006"): "plasma",
+    (_SNOMED, "122575003"): "urine",
+    (_SNOMED, "258450006"): "cerebrospinal fluid",
+    (_SNOMED, "418564007"): "pleural fluid",
+    (_V2_SPECIMEN, "SER"): "serum",
+    (_V2_SPECIMEN, "PLAS"): "plasma",
+    (_V2_SPECIMEN, "UR"): "urine",
+    (_V2_SPECIMEN, "CSF"): "cerebrospinal fluid",
+    (_V2_SPECIMEN, "PLR"): "pleural fluid",
+}
+#: ... and the words of a Specimen type's text or displays (English, Russian, Kazakh; the Kazakh serum
+#: «сарысу» is the one ``extract`` reads, urine «несеп»/«зәр» from its fluid words). "Serum or plasma" names two
+#: materials and so none: only a type naming one material tells draws apart
+_MATERIAL_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (material, re.compile(pattern, re.IGNORECASE))
+    for material, pattern in (
+        ("serum", r"\bserum\b|\bsera\b|сыворот|сарысу"),
+        ("plasma", r"plasma|плазм"),
+        ("urine", r"\burine\b|\burinary\b|\bмоч[аиеу]|несеп|зәр"),
+        ("cerebrospinal fluid", r"cerebrospinal|\bcsf\b|ликвор|спинномозгов"),
+        ("pleural fluid", r"pleural|плевральн"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -89,6 +122,8 @@ class _Drawn:
     #: resource (probe124 m62: the lab's contained plasma Specimen and the EHR's plasma Specimen of one draw)
     identities: frozenset[str] = frozenset()
     kinds: frozenset[str] = frozenset()  # the Specimen types' codings ("serum", "plasma")
+    #: the materials the Specimen types name, by code or words ("serum", "plasma"): one each, or unknown
+    materials: frozenset[str] = frozenset()
     collected: str | None = None  # when the Specimen was collected, if it says
 
     def told_apart(self, other: _Drawn) -> bool:
@@ -100,7 +135,11 @@ class _Drawn:
 
     def other_type(self, other: _Drawn) -> bool:
         """Other specimen types in one code system, each known on both: plasma and serum are two draws whatever
-        accession a lab gave them (probe125 R7: a plasma VEGF and a "corrected" serum VEGF under one accession)."""
+        accession a lab gave them (probe125 R7: a plasma VEGF and a "corrected" serum VEGF under one accession);
+        or other materials, each named by one, whatever code system or words name them (probe126 G5: SNOMED
+        plasma beside v2 "SER", or "Plasma" beside «Сыворотка» typed by text only)."""
+        if len(self.materials) == 1 and len(other.materials) == 1 and self.materials != other.materials:
+            return True
         if self.kinds & other.kinds:
             return False
         systems = {k.rsplit("|", 1)[0] for k in self.kinds} & {k.rsplit("|", 1)[0] for k in other.kinds}
@@ -462,6 +501,7 @@ def _specimens(ref: str, data: dict[str, Any], resolve: Resolve | None) -> _Draw
     keys: set[str] = set()
     identities: set[str] = set()
     kinds: set[str] = set()
+    materials: set[str] = set()
     collected: str | None = None
     for v in value if isinstance(value, list) else [value]:
         reference = v.get("reference") if isinstance(v, dict) else None
@@ -479,6 +519,7 @@ def _specimens(ref: str, data: dict[str, Any], resolve: Resolve | None) -> _Draw
         keys |= found
         identities |= found
         kinds |= {t for t in _tests(specimen.get("type"), named=False) if not t.startswith("text|")}
+        materials |= _materials(specimen.get("type"))
         collection = specimen.get("collection")
         if isinstance(collection, dict):
             collected = (
@@ -486,7 +527,24 @@ def _specimens(ref: str, data: dict[str, Any], resolve: Resolve | None) -> _Draw
                 or _when({"effectiveDateTime": collection.get("collectedDateTime")})
                 or _when({"effectivePeriod": collection.get("collectedPeriod")})
             )
-    return _Drawn(frozenset(keys), frozenset(identities), frozenset(kinds), collected)
+    return _Drawn(frozenset(keys), frozenset(identities), frozenset(kinds), frozenset(materials), collected)
+
+
+def _materials(kind: Any) -> frozenset[str]:
+    """The materials a Specimen type names: its codings (``_MATERIAL_CODES``) and its words (text and
+    displays, ``_MATERIAL_WORDS``). A code and words that name two materials name none for sure: such a type
+    tells no draw apart (the same-system code comparison still may)."""
+    if not isinstance(kind, dict):
+        return frozenset()
+    codings = [c for c in _listed(kind.get("coding")) if isinstance(c, dict)]
+    coded = {
+        _MATERIAL_CODES[key]
+        for c in codings
+        if (key := (str(c.get("system") or "").strip(), str(c.get("code") or "").strip())) in _MATERIAL_CODES
+    }
+    words = [kind.get("text"), *(c.get("display") for c in codings)]
+    said = " ".join(w for w in words if isinstance(w, str))
+    return frozenset(coded | {material for material, pattern in _MATERIAL_WORDS if pattern.search(said)})
 
 
 def _listed(value: Any) -> list[Any]:
