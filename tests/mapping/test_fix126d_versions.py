@@ -13,8 +13,9 @@ import pytest
 
 from poems_fhir.criteria.model import State
 from poems_fhir.mapping.corrections import replaced_results
+from poems_fhir.mapping.text.sites import field_of
 from tests.conftest import make_record
-from tests.mapping.test_fix125e_versions import PLASMA, SERUM, SNOMED, VEGF_MAJOR, pairs, state, tube, vegf
+from tests.mapping.test_fix125e_versions import BONE, PLASMA, SERUM, SNOMED, VEGF_MAJOR, pairs, state, study, tube, vegf
 
 V2 = "http://terminology.hl7.org/CodeSystem/v2-0487"
 
@@ -80,3 +81,57 @@ def test_positive_controls_one_material_said_two_ways_is_still_one_draw(mapping,
         vegf("o2", 150, "corrected", "2023-03-04T10:00:00Z", "s2"),
     ]
     assert "Observation/o1" in replaced_results(pairs(*resources), resolve=make_record(*resources).resolve)
+
+
+# --- G6: a spine study and a brain study under one RIS accession ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spine", "brain"),
+    [
+        ("MRI spine", "MRI brain"),
+        ("MRI lumbar spine", "MRI head"),
+        ("MRI L-spine w/o contrast", "MRI brain with contrast"),
+        ("MRI C-spine", "MRI brain"),
+        ("МРТ позвоночника", "МРТ головного мозга"),
+        ("МРТ пояснично-крестцового отдела", "МРТ головного мозга"),
+        ("Омыртқа МРТ", "Бас миының МРТ"),  # UNVERIFIED Kazakh study names
+    ],
+)
+@pytest.mark.parametrize(("first", "later"), [("final", "amended"), ("preliminary", "final")])
+def test_a_spine_study_and_a_brain_study_under_one_accession_are_two_studies(mapping, spine, brain, first, later):
+    """probe126 G6 (E10): the spine's L2 lesion is no earlier version of the amended brain report."""
+    lesion = study("s", first, spine, "Sclerotic lesion in the L2 vertebral body.", "2024-02-10T09:00:00Z")
+    normal = study("b", later, brain, "Normal.", "2024-02-11T09:00:00Z")
+    assert replaced_results(pairs(lesion, normal)) == {}
+    assert state([lesion, normal], BONE, mapping) is State.PRESENT
+
+
+def test_positive_controls_one_spine_named_two_ways_is_still_one_study(mapping):
+    """A wet read of a spine MRI and its amendment named otherwise are still one study; a name with no region
+    beside a spine name stays a version too."""
+    for wet_name, amended_name in (
+        ("MRI L-spine (wet read)", "MRI lumbar spine without contrast"),
+        ("МРТ позвоночника (предварительно)", "МРТ поясничного отдела позвоночника"),
+        ("MRI (wet read)", "MRI spine"),
+    ):
+        wet = study("w", "preliminary", wet_name, "Sclerotic focus in L3.", "2024-02-10T09:00:00Z")
+        amended = study("m", "amended", amended_name, "No sclerotic bone lesions.", "2024-02-11T09:00:00Z")
+        assert "DiagnosticReport/w" in replaced_results(pairs(wet, amended)), wet_name
+
+
+@pytest.mark.parametrize(
+    ("name", "regions"),
+    [
+        ("MRI spine", {"spine"}),
+        ("MRI cervical spine", {"neck", "spine"}),
+        ("MRI thoracic spine", {"chest", "spine"}),
+        ("МРТ позвоночника", {"spine"}),
+        ("MRI brain", {"head"}),
+        ("CT chest", {"chest"}),
+        ("Skeletal survey", {"whole"}),
+        ("MRI sacroiliac joints", set()),  # a joint, not the spine
+    ],
+)
+def test_the_spine_is_a_region_of_a_study_name(name, regions):
+    assert field_of(name) == frozenset(regions)

@@ -23,11 +23,21 @@ _FIELDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"whole[- ]?body|total[- ]?body|full[- ]?body|\bpet\b|skelet|bone survey|всего тела|вс[её] тело|пэт"
             r"|скелет|бүкіл дене|қаңқа",
         ),
-        ("head", r"\bhead\b|brain|skull|cran|головн|мозг|череп"),
+        # Kazakh «бас миы» (the brain) is UNVERIFIED: not seen in a real letter's study name (probe126 G6)
+        ("head", r"\bhead\b|brain|skull|cran|головн|мозг|череп|\bбас ми"),
         ("neck", r"\bneck\b|cervical|\bшеи\b|шейн|мойын"),
         ("chest", r"chest|thora|lung|грудн|\bогк\b|легк|кеуде"),
         ("abdomen", r"abdom|liver|spleen|hepat|брюшн|\bобп\b|живот|печен|селез[её]н|құрсақ|іш қуыс"),
         ("pelvis", r"pelvi|таз|\bо?мт\b|жамбас"),
+        # the spine is a study of its own ("MRI spine", "MRI L-spine", «МРТ позвоночника», «МРТ
+        # пояснично-крестцового отдела»): no region above names it, so a spine MRI and a brain MRI under one RIS
+        # accession were one study (probe126 G6). "Thoracic spine" is chest and spine, "cervical spine" neck and
+        # spine. Kazakh «омыртқа» (the vertebral column) is UNVERIFIED: not seen in a real letter's study name
+        (
+            "spine",
+            r"\bspin(?:e|al)\b|\b[ctl]-?spine|vertebr|\blumb|\bsacr(?:um|al)\b|позвон|поясничн|крестц"
+            r"|омыртқа",
+        ),
     )
 )
 
