@@ -115,7 +115,16 @@ def test_fix126c_a_vegf_ratio_or_the_inhibitory_isoform_is_no_vegf(mapping, name
     assert state([local_vegf(name, 650, "v1")], VEGF_MAJOR, mapping) is State.NOT_ASSESSED
 
 
-@pytest.mark.parametrize("name", ["VEGF-A165, plasma", "VEGF165, plasma", "VEGF-A, plasma", "ФРЭС, плазма"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "VEGF-A165, plasma",
+        "VEGF165, plasma",
+        "VEGF-A, plasma",
+        "ФРЭС, плазма",
+        "VEGF-A (isoforms VEGF165 and VEGF165b), plasma",  # total VEGF-A that lists the b isoform among its own
+    ],
+)
 def test_fix126c_positive_controls_vegf_a_names_stay_vegf(mapping, name):
     assert [r.spec.id for r in mapping.observation_rules_by_text(name)] == ["vegf"]
     assert state([local_vegf(name, 650, "v1")], VEGF_MAJOR, mapping) is State.PRESENT
