@@ -350,11 +350,18 @@ def _other_regions(a: _Result, b: _Result) -> bool:
     """Whether two reports' names give other body regions ("CT chest" / "CT abdomen and pelvis", "PET-CT whole
     body" / "PET-CT brain"): two studies, even under one accession - a RIS gives a combined order one accession -
     and even when the later is amended (probe125 R8). The region words are those that tell same-day studies
-    apart (``text.sites.field_of``); a name that gives none ("CT CAP (wet read)") is no other region."""
+    apart (``text.sites.field_of``); a name that gives none ("CT CAP (wet read)") is no other region. Two spine
+    studies are of one region: a spine study's part may be named in words that are also a region's ("MRI T-spine"
+    amended as "MRI thoracic spine", «МРТ позвоночника» as «МРТ грудного отдела позвоночника»: spine; chest and
+    spine), and the amendment's withdrawal of a lesion was lost (probe127 R1)."""
     if a.name is None or b.name is None:
         return False
-    regions_a, regions_b = field_of(a.name), field_of(b.name)
+    regions_a, regions_b = _spine_as_one(field_of(a.name)), _spine_as_one(field_of(b.name))
     return bool(regions_a and regions_b and regions_a != regions_b)
+
+
+def _spine_as_one(regions: frozenset[str]) -> frozenset[str]:
+    return frozenset({"spine"}) if "spine" in regions else regions
 
 
 def _one_specimen(a: _Result, b: _Result) -> bool:
