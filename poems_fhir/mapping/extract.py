@@ -249,7 +249,8 @@ _POEMS_ASSERTION = Rule(
 _POEMS_TEXT = re.compile(
     # "ПОЭМС" (the acronym in Cyrillic letters) and "P.O.E.M.S." are its name too (probe125 G1: D47.2 «ПОЭМС-синдром»
     # was read as the clone), and «ПОЕМС» - Е for Э, as the English "E" is heard (probe126 G3: «ПОЕМС-синдром» too)
-    r"\bpoems\b|\bпо[эе]мс\b|\bp\.\s?o\.\s?e\.\s?m\.\s?s\b\.?|\bcrow[\s-]*fukase\b|\btakatsuki\b|кроу[\s-]*фукасе|такацуки"
+    # - and dotted in either script, or letters of both mixed (probe127 G5: «П.О.Е.М.С.-синдром» read as the clone)
+    r"\bpoems\b|\bпо[эе]мс\b|\b[pп]\.\s?[oо]\.\s?[eеэ]\.\s?[mм]\.\s?[sс]\b\.?|\bcrow[\s-]*fukase\b|\btakatsuki\b|кроу[\s-]*фукасе|такацуки"
     r"|\bpolyneuropathy,?\s+organomegaly,?\s+endocrinopathy\b"
     # the old name of POEMS (probe36: "Osteosclerotic myeloma" as a diagnosis made sclerotic lesions present
     # with no imaging - a label, not evidence of any criterion, criteria.md §3.3)

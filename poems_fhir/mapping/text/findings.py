@@ -132,15 +132,46 @@ def _said_of_another_site(a: Assertion, spec: TargetSpec) -> bool:
         starts = [m.end() for m in _PHRASE_END.finditer(low, 0, at)]
         stop = _PHRASE_END.search(low, end)
         begin = starts[-1] if starts else 0
-        phrase, at, end = low[begin : stop.start() if stop else len(low)], at - begin, end - begin
+        finish = _site_after_neighbour(low, end, stop, spec)
+        phrase, at, end = low[begin:finish], at - begin, end - begin
     own = _nearest(tuple(spec.own_sites), phrase, at, end)
     if own is not None and spec.other_positions:
-        # "subpleural", "juxtacortical": a position beside another structure, while a bone is named - the bone's
+        # "subpleural", "juxtacortical": a position beside another structure, while a bone is named - the bone's;
+        # a bone named only as the neighbour is no site either (probe127 G1: "Sclerotic focus near the 10th rib in
+        # the spleen", «Склеротический очаг рядом с XII ребром в почке»): the site after the neighbour decides
         phrase = _pattern(tuple(spec.other_positions)).sub(lambda m: " " * len(m.group()), phrase)
+        own = _nearest(tuple(spec.own_sites), phrase, at, end)
     other = _nearest(tuple(spec.other_sites), phrase, at, end)
     if other is not None:
         return own is None or other <= own
     return own is None and bool(spec.other_causes) and _pattern(tuple(spec.other_causes)).search(_clause(a)) is not None
+
+
+#: a short site phrase after a comma: "..., in the 12th rib", "..., T10 vertebral body", «..., в XII ребре»
+_SITE_AFTER_COMMA = re.compile(r",\s*(?:(?:in|at|within|of|в|во|на)\s+)?(?:[\w-]+\s+){0,3}[\w-]+(?=\s*(?:[.;!?]|$))")
+#: a denial or another clause after the comma is no site of the lesion ("..., no bone lesion"), nor a level only
+#: ("..., at the level of T10": the bone marks the height, the neighbour's lesion stays the neighbour's)
+_NOT_A_SITE = re.compile(r"\b(?:no|not|without|nor|нет|не|без|жоқ)\b|level|уровн|деңгей")
+
+
+def _site_after_neighbour(low: str, end: int, stop: re.Match[str] | None, spec: TargetSpec) -> int:
+    """Where the mention's phrase ends: at ``stop``, or past a comma when the phrase after the mention names a
+    neighbour ("near the left kidney") and no site of its own and a short bone phrase closes the sentence after the comma (probe127 G4:
+    "Sclerotic lesion near the left kidney, in the 12th rib.", "... next to the aorta, T10 vertebral body." were
+    read as the kidney's and the aorta's)."""
+    if stop is None:
+        return len(low)
+    if stop.group() != "," or not spec.other_positions or not spec.own_sites:
+        return stop.start()
+    said = low[end : stop.start()]
+    rest = _pattern(tuple(spec.other_positions)).sub(" ", said)
+    site = _SITE_AFTER_COMMA.match(low, stop.start())
+    if rest == said or site is None or _pattern(tuple(spec.own_sites + spec.other_sites)).search(rest):
+        return stop.start()  # no neighbour, or the phrase names its own site already ("in the spleen")
+    words = site.group()
+    if _NOT_A_SITE.search(words) or not _pattern(tuple(spec.own_sites)).search(words):
+        return stop.start()
+    return site.end()
 
 
 def _clause(a: Assertion) -> str:

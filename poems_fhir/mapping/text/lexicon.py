@@ -479,7 +479,8 @@ def compound_split(halves: Sequence[str]) -> re.Pattern[str] | None:
     if not halves:
         return None
     alternatives = "|".join(re.escape(normalise(h)) for h in halves)
-    return re.compile(rf"(?<=[^\W\d_]{{3}})[оеё](?={alternatives})", re.IGNORECASE)
+    # the Latin "e" too: "Castleman|e|sque" (probe127 G2)
+    return re.compile(rf"(?<=[^\W\d_]{{3}})[оеёe](?={alternatives})", re.IGNORECASE)
 
 
 def split_compounds(text: str, split: re.Pattern[str] | None) -> str:
