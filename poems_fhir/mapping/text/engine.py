@@ -589,6 +589,18 @@ def _status_lines(pieces: list[str], keys: KeyIndex) -> list[str]:
     return out
 
 
+def _other_script(line: str, next_line: str) -> bool:
+    """Whether two lines are written in other scripts: each with a few letters, most of them Latin in one and
+    Cyrillic in the other (an abbreviation such as "IgA" or "CT" in a Russian line does not make it Latin)."""
+    scripts = []
+    for text in (line, next_line):
+        latin, cyrillic = len(_LATIN.findall(text)), len(_CYRILLIC.findall(text))
+        if latin + cyrillic < 8:
+            return False
+        scripts.append("cyrillic" if cyrillic > 2 * latin else "latin" if latin > 2 * cyrillic else "mixed")
+    return "mixed" not in scripts and scripts[0] != scripts[1]
+
+
 def _line_of(text: str, at: int) -> str:
     """The line of ``text`` that starts at ``at``, up to its line end."""
     end = text.find("\n", at)
@@ -630,8 +642,16 @@ def _line_items(pieces: list[str], keys: KeyIndex) -> list[str]:
         start = line_start = 0
         named = False  # whether the lines since ``start`` name a target (each line looked at once: linear)
         for m in _LINE_BREAK.finditer(piece):
-            named = named or keys.hits(piece[line_start : m.start()])
+            line = piece[line_start : m.start()]
+            named = named or keys.hits(line)
             line_start = m.end()
+            if _other_script(line, _line_of(piece, m.end())):
+                # an English heading over a Cyrillic result ("Serum immunofixation electrophoresis⏎IgA лямбда
+                # (моноклоналды жолақ) табылмады."): no sentence wraps from one script into the other, and read as
+                # one the sentence went to the Latin pipeline, which left the bracketed band's denial unread
+                out.append(piece[start : m.start()])
+                start, named = m.end(), False
+                continue
             before = piece[start : m.start()].rstrip(" \t\r")
             word = re.search(r"(\S+)$", before[-80:])
             nxt = piece[m.end() : m.end() + 80].lstrip(" \t")
