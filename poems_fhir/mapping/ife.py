@@ -96,7 +96,7 @@ _RULED_OUT = (
 _NEGATIVE = re.compile(
     r"\b(negative|not detected|none detected|no monoclonal|no m[- ]?protein|no paraprotein|"
     r"no (?:monoclonal )?band|absent|normal pattern|not detectable|undetectable|не выявлен[аоы]?|не обнаружен[аоы]?|"
-    r"отрицательн\w*|теріс\b)"
+    r"отрицательн\w*\b(?!\s+динамик)|теріс\b)"
     # Kazakh «Теріс» (negative: probe95 D12, unread beside a band); "Paraprotein: not detectable" (probe125 G7: unread)
     # ... and the lab's short forms: "Neg (G, A, M, k, l)", "Not det.", «Отр.», «Отриц.», «Не обн.» (probe123 D7);
     # "not det." is not "not determined" (not done)
@@ -557,7 +557,7 @@ _CLAUSE = re.compile(
 )
 _NEGATED_CLAUSE = re.compile(
     r"\b(?:no|not|none|neither|negative|without|absent|neg)\b|n't\b|\bне\b|\bнет\b|\bбез\b|\bотр(?:иц)?\b|"
-    r"отрицательн\w*|отсутств\w*|\bжоқ\b|анықталма\w*|теріс|"
+    r"отрицательн\w*\b(?!\s+динамик)|отсутств\w*|\bжоқ\b|анықталма\w*|теріс|"
     # probe36: "IgG lambda excluded / ruled out", "Absence / Lack of …", "Free of …", "… undetectable",
     # "…: nil", "исключен IgG-λ" made a clone of a denial (checked after the doubts: "cannot be excluded")
     r"\b(?:excluded|ruled out|(?<!for )(?<!of )exclusion|absence|lack(?:s|ing)?|free of|undetect\w*|nil|"
@@ -1679,7 +1679,7 @@ _BOTH_DENIED = re.compile(
     r"\b(?:(?:detected|seen|found|present|identified|demonstrated|observed) )?neither\b(?= (?:in )?(?:the )?\w+ nor\b)|"
     r"\b(?:absent|negative|undetectable)\b|"
     r"\bне (?:выявля\w*|выявлен\w*|обнаружива\w*|обнаружен\w*|определя\w*|определ[её]н\w*)|отсутству\w*|"
-    r"отрицательн\w*|анықталмады|анықталған жоқ|табылмады|теріс"
+    r"отрицательн\w*\b(?!\s+динамик)|анықталмады|анықталған жоқ|табылмады|теріс"
 )
 _BOTH = re.compile(
     r"\b(?:or|and|both|nor|from|in|the|either|samples?|specimens?)\b|\bи\b|\bили\b|\bни\b|\bв\b|\bкак\b|"

@@ -1867,7 +1867,8 @@ class TextEngine:
             between = doc[ent.end : start]
         else:
             return False
-        commas = [t.i for t in between if t.text == ","]
+        # a comma, or a dash standing free between words ("No pleural effusion - ascites moderate": probe126 G10)
+        commas = [t.i for t in between if t.text == "," or _free_dash(t)]
         if not commas:
             return False
         if (
@@ -1877,7 +1878,9 @@ class TextEngine:
         ):
             return False  # "No pleural effusion, or ascites moderate": one list under the denial
         stop = next((t.i for t in doc[ent.end : sent.end] if t.text in (",", ";", "(", ")")), sent.end)
-        return self._clause_verdict.match(normalise(doc[ent.end : stop].text)) is not None
+        # the verdict may follow a dash or a colon: "No pleural effusion, ascites - moderate." (probe126 G10)
+        own = _VERDICT_MARK.sub("", normalise(doc[ent.end : stop].text), count=1)
+        return self._clause_verdict.match(own) is not None
 
     def _stated_in_bracket(self, modifier: Any, ent: Any) -> bool:
         """The target stands in a bracket that states it, and the denial or doubt ``modifier`` before the
@@ -2208,7 +2211,9 @@ _NOT_ON_EARLIER = re.compile(
     rf"(?:not|never)\s+(?:(?:been|previously)\s+)?{_SEEN_WORDS}\s+(?:(?:on|at|in|by|from)\s+"
     rf"(?:(?:the|a|an|his|her|their|our)\s+)?{_EARLIER}\b|previously\b)|"
     # ... "not previously seen", "never previously identified"
-    rf"(?:not|never)\s+(?:been\s+)?previously\s+{_SEEN_WORDS}\b",
+    rf"(?:not|never)\s+(?:been\s+)?previously\s+{_SEEN_WORDS}\b|"
+    # ... or the denial's adjective before the time: "Ascites: absent previously, now moderate", "none on the prior CT"
+    rf"(?:absent|none|nil)\s+(?:previously|before|earlier|formerly|(?:on|at|in)\s+(?:(?:the|a|an)\s+)?{_EARLIER}\b)",
     re.IGNORECASE,
 )
 #: ... or its first words after "previously": "Ascites - previously not seen", "Ascites: previously absent, now
@@ -2275,6 +2280,18 @@ def _todays_size_after_earlier(text: str, start: int, end: int) -> tuple[int, in
     return today.span("words") if today is not None else False
 
 
+#: a dash or a colon opening a finding's verdict: "ascites - moderate", "ascites: moderate"
+_VERDICT_MARK = re.compile(r"^\s*[-–—:]+\s*")
+_DASHES = ("-", "–", "—", "--")
+
+
+def _free_dash(token: Any) -> bool:
+    """A dash token with a space on both sides: a clause's mark, not a word's hyphen ("T-spine", «гепато-»)."""
+    return (
+        token.text in _DASHES and bool(token.whitespace_) and token.i > 0 and bool(token.doc[token.i - 1].whitespace_)
+    )
+
+
 def _chars(span: Any) -> tuple[int, int]:
     return span.start_char, span.end_char
 
@@ -2288,7 +2305,11 @@ def _clause_stop(text: str, at: int) -> int:
 #: a denial on the earlier study that goes on to another time or study: "or now", "nor on this study", "or today"
 _OR_TODAY = re.compile(
     r"\b(?:or|nor)\s+(?:(?:on|in|at)\s+)?(?:the\s+)?(?:now|today|currently|this|current|present)\b|"
-    r"\b(?:или|ни)\s+(?:на\s+)?(?:сейчас|сегодня|данн\w*|настоящ\w*|текущ\w*)",
+    r"\b(?:или|ни)\s+(?:на\s+)?(?:сейчас|сегодня|данн\w*|настоящ\w*|текущ\w*)|"
+    # ... "and now" ending the clause: "Ascites: absent previously and now" («… и сейчас» is `_TODAY_TOO`'s); "…
+    # and now moderate" says more
+    r"\b(?:and|as)\s+(?:(?:on|in|at)\s+)?(?:the\s+)?(?:now|today|currently|at\s+present|(?:this|the\s+current|"
+    r"current|present)\s+(?:study|exam|examination|scan|ct|mri))\s*$",
     re.IGNORECASE,
 )
 #: the rest of the sentence denies the finding today too: "…, still absent", "(still not seen)", "; no ascites now",
