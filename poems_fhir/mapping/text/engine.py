@@ -2298,7 +2298,8 @@ def _chars(span: Any) -> tuple[int, int]:
 
 def _clause_stop(text: str, at: int) -> int:
     """The end of the sentence or clause (a full stop, a semicolon, a line end) from ``at``."""
-    stop = re.compile(r"[.;\n](?!\d)").search(text, at)
+    # an abbreviation's full stop before a comma («в 2021 г., сейчас …») ends no clause
+    stop = re.compile(r"[;\n]|\.(?!\d|\s*[,;])").search(text, at)
     return stop.start() if stop is not None else len(text)
 
 
