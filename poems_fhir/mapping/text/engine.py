@@ -1151,6 +1151,8 @@ class TextEngine:
         self._compound = compound_split(self.section.likeness_compounds)
         likeness = self.section.likeness_words
         self._likeness = re.compile("|".join(f"(?:{w})" for w in likeness), re.IGNORECASE) if likeness else None
+        after = self.section.likeness_after
+        self._likeness_after = re.compile("|".join(f"(?:{w})" for w in after), re.IGNORECASE) if after else None
 
     def quotes_another(self, sentence: str) -> bool:
         """Whether a sentence gives its finding to another or an earlier report ("Outside report described a sclerotic
@@ -1837,6 +1839,10 @@ class TextEngine:
             # "Castlemanoid changes", «Кастлемановидные изменения»: the target's own word says "like" (probe125 G2)
             modifiers.add(Modifier.POSSIBLE)
             triggers.append(quote(ent))
+        lookalike = self._lookalike_after(ent)
+        if lookalike is not None:  # "a Castleman mimic": the look-alike, not the thing
+            modifiers.add(Modifier.NEGATED)
+            triggers.append(lookalike)
         own = _own_pseudo_denial(ent)
         if own is not None:  # "No progression of disease": the pseudo-negation's own word is the target
             modifiers.add(Modifier.NEGATED)
@@ -1850,6 +1856,15 @@ class TextEngine:
             not_this_patient=any((m.rule.metadata or {}).get(_NOT_THIS_PATIENT) for m in mods),
             new_since_earlier=new and not modifiers,
         )
+
+    def _lookalike_after(self, ent: Any) -> str | None:
+        """The words from the target ``ent`` on that name a look-alike of it (``likeness_after``: "Castleman mimic",
+        "Castleman disease look-alike"), or None."""
+        if self._likeness_after is None:
+            return None
+        text = ent.doc.text
+        said = self._likeness_after.match(normalise(text[: ent.end_char + 60]), ent.start_char)
+        return text[said.start() : said.end()] if said is not None and said.end() > ent.end_char else None
 
     def _own_verdict_across_comma(self, modifier: Any, ent: Any) -> bool:
         """A denial on the other side of a comma from a target whose own clause states it after it with a verdict

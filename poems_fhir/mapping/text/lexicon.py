@@ -255,8 +255,12 @@ class TextSection(_Strict):
     #: regexes for a target's own word that is a likeness of it ("Castlemanoid", «Кастлемановидные»): the mention is
     #: possible, never the finding itself (probe125 G2: a one-word likeness was read as the disease)
     likeness_words: list[str] = Field(default_factory=list)
+    #: regexes matched from a target's start over the words right after it that name a look-alike of it ("a Castleman
+    #: mimic", "Castleman disease look-alike"): the thing itself is denied, as after "mimicking" (probe127's rest: "a
+    #: Castleman mimic" was the disease)
+    likeness_after: list[str] = Field(default_factory=list)
 
-    @field_validator("likeness_words")
+    @field_validator("likeness_words", "likeness_after")
     @classmethod
     def _likeness_regexes(cls, words: list[str]) -> list[str]:
         for word in words:  # checked when the mapping loads
