@@ -25,6 +25,7 @@ from .timeline import (
     add_days,
     day_text,
     escalation_window,
+    latest_day,
     on_day,
     whole_months,
     within_period,
@@ -349,6 +350,53 @@ def undated_treatments(events: Iterable[Event]) -> tuple[str, ...]:
             for e in events
             if e.kind in TREATMENT_KINDS and e.effective is None and e.status not in ("preparation", "planned")
         )
+    )
+
+
+def _within_year(measurements: Sequence[Measurement], start: dt.date | None, as_of: dt.date | None) -> tuple[str, ...]:
+    """The results the response reads that lie within the year a first treatment is known to only (probe128
+    D7): none, and the year orders every result as a day would; any, and their order against it is unknown."""
+    if start is None or getattr(start, "precision", None) != "year":
+        return ()
+    last = latest_day(start)
+    return tuple(
+        dict.fromkeys(
+            m.reference
+            for m in measurements
+            if m.analyte in UNDATED_RESPONSE_RESULTS
+            and m.effective is not None
+            and start <= m.effective <= last
+            and (as_of is None or m.effective <= as_of)
+        )
+    )
+
+
+def _year_transplants(events: Iterable[Event], start: dt.date | None) -> tuple[str, ...]:
+    """The transplants known only to the year the first treatment starts in (probe128 D7). A transplant is one day
+    inside it; a radiotherapy course known to its year keeps its own reading (timeline.within_period)."""
+    if start is None or getattr(start, "precision", None) != "year":
+        return ()
+    return tuple(
+        dict.fromkeys(
+            e.reference
+            for e in events
+            if e.kind == "autologous_hsct"
+            and e.effective == start
+            and getattr(e.effective, "precision", None) == "year"
+        )
+    )
+
+
+def _not_evaluable(as_of: dt.date | None, reason: str) -> ResponseAssessment:
+    """Every part of the response not evaluable (not assessed) for one ``reason``."""
+    return ResponseAssessment(
+        as_of,
+        None,
+        None,
+        HematologicResponse("amyloid", "not_evaluable", reason),
+        HematologicResponse("imwg", "not_evaluable", reason),
+        VegfResponse("not_evaluable", reason),
+        {d: DomainResponse(d, "not_assessed", reason) for d in (*DOMAIN_TOPICS, "albumin")},
     )
 
 
@@ -1510,6 +1558,18 @@ def assess_response(
     start = first_treatment(events, as_of)
     # Baseline: the last measurement on or before the first treatment's day, or a user-given date
     cut = baseline_date or start
+    year_said = None  # a first treatment known only to its year (probe128 D7)
+    year_transplants = _year_transplants(events, start) if baseline_date is None else ()
+    if start is not None and year_transplants:
+        given = f"the first treatment is known only to its year ({day_text(start)}: {_listed(year_transplants)})"
+        if unordered := _within_year(measurements, start, as_of):
+            return _not_evaluable(
+                as_of,
+                f"{given} and {_listed(unordered)} fall within it, so which came first cannot be told - "
+                "give --baseline DATE",
+            )
+        cut = latest_day(start)  # every result is before or after the year: counted from its last day
+        year_said = f"{given}: no result read lies within it, so it is counted from its last day, {cut}"
     if cut is None:
         undated = undated_treatments(events)
         later = later_treatment(events, as_of)
@@ -1570,6 +1630,10 @@ def assess_response(
     albumin_undated = "; ".join(_undated_text(m) for m in no_day if m.analyte == "albumin")
     if albumin_undated and "albumin" in clinical:
         clinical["albumin"] = replace(clinical["albumin"], reason=f"{clinical['albumin'].reason}; {albumin_undated}")
+    if year_said:
+        amyloid = replace(amyloid, caveats=(*amyloid.caveats, year_said))
+        imwg = replace(imwg, caveats=(*imwg.caveats, year_said))
+        vegf = replace(vegf, reason=f"{vegf.reason}; {year_said}")
     alerts = _alerts(amyloid, imwg, vegf, clinical, findings, events, cut, as_of)
     reached = _complete_response_dates(measurements, cut, as_of, light, cfg) if cr_dates else ()
     return ResponseAssessment(

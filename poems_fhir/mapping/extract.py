@@ -2442,6 +2442,72 @@ def _abated_in_words(said: Any) -> dt.date | None:
     return first_of_next - dt.timedelta(days=1)
 
 
+#: words that make a transplant status no autologous transplant (an allogeneic, donor, cord-blood one)
+_NOT_AUTOLOGOUS = re.compile(
+    r"\ballo|алло|\bdonor|донор|haplo|гапло|cord blood|пуповин|syngene|сингенн|\b(?:m{1,2}ud|m{1,2}sd|urd)\b",
+    re.IGNORECASE,
+)
+#: a year in a status's words ("s/p ASCT 2019"): the transplant's, when it is the only year named
+_A_YEAR = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+
+
+def _transplant_status(
+    raw: Raw, onset: dt.date | None, recorded: dt.date | None, mapping: CompiledMapping, out: Extraction
+) -> bool:
+    """A Condition coded as a transplant status (procedure rule ``status_of``, ICD-10-CM Z94.84): the transplant
+    it says happened, as an event (probe128 D1: "no treatment recorded" for a patient "s/p ASCT 2019"). Its day:
+    the onset when it precedes the recordedDate (the status begins with the transplant), else the one year its
+    words name (on or before that date), else none - it happened before the recordedDate, listed as an input
+    problem. Its type is unknown unless the words say so: an allogeneic or donor one is no autologous
+    transplant. True when the Condition was such a status (nothing else is read from it)."""
+    data = raw.data
+    spec = next(
+        (
+            rule.spec
+            for system, code, _ in codings(data.get("code"))
+            for rule in mapping.rules_for(system, code)
+            if rule.kind == "procedure" and getattr(rule.spec, "status_of", False) and rule.spec.event
+        ),
+        None,
+    )
+    if spec is None:
+        return False
+    words = " ".join(
+        [concept_label(data.get("code"))]
+        + [n["text"] for n in data.get("note") or [] if isinstance(n, dict) and isinstance(n.get("text"), str)]
+    )
+    if _NOT_AUTOLOGOUS.search(words):
+        out.notes.append(
+            ReadingNote("transplant_status", _ref(raw), spec.id, f"not an autologous transplant: {words!r}")
+        )
+        return True
+    bound = recorded or onset
+    years = {int(y) for y in _A_YEAR.findall(words)}
+    day: dt.date | None
+    if onset is not None and (recorded is None or onset < recorded):
+        day, how = onset, f"dated by its onset, {onset.isoformat()}"
+    elif len(years) == 1 and (bound is None or min(years) <= bound.year):
+        day = PartialDate(min(years), 1, 1, "year")
+        how = f"dated by the year its words name, {day.year}"
+    else:
+        day, how = None, f"a transplant before {bound.isoformat() if bound else 'an unknown day'}, its day not known"
+    label = f"{concept_label(data.get('code')) or spec.id} (a transplant status: {how}; type not stated)"
+    out.notes.append(ReadingNote("transplant_status", _ref(raw), spec.id, f"{label}: {words!r}"))
+    if day is None:
+        _undated_treatment(raw, spec.id, spec.event or "", how, out)
+    elif getattr(day, "precision", None) == "year":
+        out.errors.append(
+            SourceError(
+                raw.origin,
+                f"a transplant known only to its year ({how}); used for the response only where every result it "
+                "reads is certainly before or after that year - give --baseline DATE for the day",
+                raw.ref,
+            )
+        )
+    out.events.append(Event(spec.event or "", day, _ref(raw), label, status="completed"))
+    return True
+
+
 def _abated_before_onset(data: dict[str, Any]) -> str | None:
     """A Condition whose abatement date precedes its onset date (each as precise as written), said in words."""
     onset = data.get("onsetDateTime") or (data.get("onsetPeriod") or {}).get("start")
@@ -2480,6 +2546,8 @@ def _condition(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         # read as abated on an unknown date, the problem listed (probe99 D6: read without a word)
         out.errors.append(SourceError(raw.origin, contradiction, raw.ref))
         resolved_on = None
+    if verification != "refuted" and _transplant_status(raw, onset, recorded, mapping, out):
+        return
     supporting = _evidence_details(data, record)
     rules = [r for s, c, _ in codings(data.get("code")) for r in mapping.rules_for(s, c) if r.kind == "condition"]
     if not rules and verification != "refuted":
@@ -2851,6 +2919,8 @@ def _performed_in_words(raw: Raw, rule_id: str, kind: str, label: str, out: Extr
         _undated_treatment(raw, rule_id, kind, said, out)
         return None, label
     day = date_in_words(text)
+    if day is None and kind in YEAR_ONLY_KINDS and (year := year_alone(text)) is not None:
+        return _year_only_treatment(raw, rule_id, kind, f"performedString {text!r}", year, label, out)
     if day is None:
         _undated_treatment(raw, rule_id, kind, f"performedString {text!r}", out)
         return None, label
@@ -2860,6 +2930,37 @@ def _performed_in_words(raw: Raw, rule_id: str, kind: str, label: str, out: Extr
         read_as += f" (a partial date: counted from its first day, {day.isoformat()})"
     out.notes.append(ReadingNote("date_in_words", _ref(raw), rule_id, read_as))
     return day, f"{label} ({read_as})"
+
+
+#: treatments a year alone dates (probe128 D7): a transplant is one day, so the results of the years before and
+#: after it are certainly before and after it; the response uses the year only where no result it reads lies
+#: within it (criteria.response). A course of drugs is not: its start moves by up to eleven months.
+YEAR_ONLY_KINDS = frozenset({"autologous_hsct"})
+
+#: a text that is a year and nothing else: "2019", "in 2019", «в 2019 г.», «2019 году», «2019 жылы»
+_YEAR_ALONE = re.compile(r"\s*(?:(?:in|в|во)\s+)?(?P<year>(?:19|20)\d\d)\s*(?:г\.?|года?|году|жылы)?\s*\.?\s*", re.I)
+
+
+def year_alone(text: str) -> PartialDate | None:
+    """The year ``text`` names and nothing else, as a year-precision date; else None."""
+    m = _YEAR_ALONE.fullmatch(text) if len(text) <= 40 else None
+    return PartialDate(int(m["year"]), 1, 1, "year") if m else None
+
+
+def _year_only_treatment(
+    raw: Raw, rule_id: str, kind: str, said: str, year: PartialDate, label: str, out: Extraction
+) -> tuple[dt.date, str]:
+    """A transplant known only to its year: placed in that year (its last day for every window, as a
+    radiotherapy known to its year is), the input problem still listed - the response is assessed only
+    where the order of its results against the year is certain (probe128 D7)."""
+    detail = (
+        f"a treatment known only to its year: {said}; read as {year.year}, used for the response only where "
+        "every result it reads is certainly before or after that year - give --baseline DATE (or a FHIR date) "
+        "for the day"
+    )
+    out.errors.append(SourceError(raw.origin, detail, raw.ref))
+    out.notes.append(ReadingNote("date_in_words", _ref(raw), rule_id, f"{said} read as {year.year} (a year)"))
+    return year, f"{label} ({said} read as {year.year}: known only to its year)"
 
 
 #: the other performed[x] types of an R4 Procedure: an age or a range of ages is no day on the timeline

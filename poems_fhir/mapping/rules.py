@@ -359,6 +359,11 @@ class ProcedureRule(_Strict):
         description="regexes that keep it a treatment of the clone even when an other_sites organ is named "
         "(bone, a plasmacytoma, a vertebra)",
     )
+    status_of: bool = Field(
+        False,
+        description="its codes are a Condition that the procedure was done (a transplant status, ICD-10-CM "
+        "Z94.84): a Condition so coded is that treatment, dated by its onset, else its text's year",
+    )
     note: str | None = None
 
 
