@@ -1029,6 +1029,8 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "poems_label_denials": [],
         "likeness_words": [],
         "likeness_after": [],
+        "new_before": [],
+        "new_after": [],
         "nominative_clauses": {"forms": [], "denials": [], "openers": [], "singular_denials": []},
         "referrer_sections": {"headings": [], "study_headings": []},
         "quoted_reports": {"sources": [], "reviews": [], "confirms": []},
@@ -1124,6 +1126,8 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         "poems_label_denials",
         "likeness_words",
         "likeness_after",
+        "new_before",
+        "new_after",
     ):
         text[key] += [v for v in new.get(key, []) if v not in text[key]]
 

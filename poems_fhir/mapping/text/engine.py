@@ -1153,6 +1153,20 @@ class TextEngine:
         self._likeness = re.compile("|".join(f"(?:{w})" for w in likeness), re.IGNORECASE) if likeness else None
         after = self.section.likeness_after
         self._likeness_after = re.compile("|".join(f"(?:{w})" for w in after), re.IGNORECASE) if after else None
+        before = self.section.new_before
+        # the words end right before the finding, up to two describing words between ("De novo small sclerotic")
+        self._new_before = (
+            re.compile(rf"(?:{'|'.join(f'(?:{w})' for w in before)})(?:\s+[^\W\d_][\w-]*){{0,2}}\s*$", re.IGNORECASE)
+            if before
+            else None
+        )
+        new_after = self.section.new_after
+        self._new_after = (
+            re.compile(rf"{_SITE_BEFORE_VERB}(?:{'|'.join(f'(?:{w})' for w in new_after)})", re.IGNORECASE)
+            if new_after
+            else None
+        )
+        self._new_means = {tid: t.new_means for tid, t in self.section.targets.items() if t.new_means}
 
     def quotes_another(self, sentence: str) -> bool:
         """Whether a sentence gives its finding to another or an earlier report ("Outside report described a sclerotic
@@ -1224,6 +1238,9 @@ class TextEngine:
                     compile_phrase(phrase)
                 except (ValueError, re.error) as exc:
                     problems.append((f"text.targets.{tid}", f"phrase {phrase!r}: {exc}"))
+        for tid, target in self.section.targets.items():
+            if target.new_means is not None and target.new_means not in self.section.targets:
+                problems.append((f"text.targets.{tid}", f"new_means: {target.new_means!r} is not a text target"))
         for i, rule in enumerate(self.section.context):
             if rule.lang not in self.section.languages:
                 problems.append((f"text.context[{i}]", f"unknown language {rule.lang!r}"))
@@ -1451,7 +1468,23 @@ class TextEngine:
             # D10); a target only the text as it is names stays
             joined = {a.target for a in results[n + i]}
             results[i] = [a for a in results[i] if a.target not in joined] + results[n + i]
-        return [_denied_today(r) for r in results[:n]]
+        return [self._new_findings(_denied_today(r)) for r in results[:n]]
+
+    def _new_findings(self, assertions: list[Assertion]) -> list[Assertion]:
+        """A stated finding said to be new since an earlier study is also its ``new_means`` target: "Sclerotic
+        lesions in T6 and L3, not seen on the prior study" is radiologic progression (criteria.md §8.3; probe128 D4:
+        only "new …" / "newly …" / «впервые …» words were). Once per sentence and target."""
+        added: list[Assertion] = []
+        said = {(a.target, a.sentence) for a in assertions if a.label == "present"}
+        for a in assertions:
+            means = self._new_means.get(a.target)
+            if means is None or not a.new_since_earlier or a.label != "present" or (means, a.sentence) in said:
+                continue
+            said.add((means, a.sentence))
+            added.append(
+                Assertion(target=means, text=a.text, sentence=a.sentence, triggers=("new since an earlier study",))
+            )
+        return assertions + added
 
     def _chunk_assertions(self, nlp: Any, chunk: Piece) -> list[Assertion]:
         """The assertions of one candidate sentence."""
@@ -1596,7 +1629,9 @@ class TextEngine:
         if m is None:
             today = _earlier_denial_today(text, ent)
             if today is None:
-                return assertion
+                # "Sclerotic lesions in T6 and L3, not seen on the prior study of 03/2020": ConText's denial stopped at
+                # the comma; the finding is stated and new (probe128 D4)
+                return replace(assertion, new_since_earlier=True) if _earlier_denial_new(text, ent) else assertion
             return replace(
                 assertion, modifiers=assertion.modifiers | {Modifier.NEGATED}, triggers=(*assertion.triggers, today)
             )
@@ -1812,6 +1847,10 @@ class TextEngine:
             # next clause's ("Castleman disease suspected, not confirmed" stays a denial)
             mods = [m for m in mods if not (_after_comma(m, ent) and _other_target_before(m, ent))]
         new = any(_not_on_the_earlier_study(m, ent) for m in mods)
+        said_new = self._said_new(ent)
+        if said_new is not None:  # "Previously unseen sclerotic foci", «ранее не определявшиеся очаги»: new, stated
+            new = True
+            mods = [m for m in mods if not said_new[0] <= ent.doc[m.modifier_span[0]].idx < said_new[1]]
         mods = [
             m
             for m in mods
@@ -1856,6 +1895,21 @@ class TextEngine:
             not_this_patient=any((m.rule.metadata or {}).get(_NOT_THIS_PATIENT) for m in mods),
             new_since_earlier=new and not modifiers,
         )
+
+    def _said_new(self, ent: Any) -> tuple[int, int] | None:
+        """Where the words that say the finding ``ent`` is new since an earlier study lie (characters of its doc):
+        right before it ("Previously unseen", "De novo", «Вновь выявленные», TextSection.new_before) or after it and
+        its site ("… in T6 and L3 have developed since the previous examination", new_after) - or None."""
+        text, sent = ent.doc.text, ent.sent
+        if self._new_before is not None:
+            before = self._new_before.search(normalise(text[sent.start_char : ent.start_char]))
+            if before is not None:
+                return sent.start_char + before.start(), ent.start_char
+        if self._new_after is not None:
+            after = self._new_after.match(normalise(text[: sent.end_char]), ent.end_char)
+            if after is not None and not any(ent.end_char <= o.start_char < after.end() for o in ent.doc.ents):
+                return after.start(), after.end()
+        return None
 
     def _lookalike_after(self, ent: Any) -> str | None:
         """The words from the target ``ent`` on that name a look-alike of it (``likeness_after``: "Castleman mimic",
@@ -2239,10 +2293,16 @@ _NOT_SEEN = re.compile(rf"(?:(?:not|never)\s+(?:been\s+)?{_SEEN_WORDS}|absent|no
 #: examination right before the denial: «Плевральный выпот, на предыдущем КТ не определялся», «Асцит, ранее не
 #: выявлялся», «Плевралық сұйықтық — алдыңғы КТ-да анықталмаған»
 _BEFORE_EARLIER_DENIAL = re.compile(
-    r"(?:[\s,]*[^\W_][\w/.-]*){0,6}?[\W_]*(?:(?:was|were|is|are|has|have|had|been)\s+)*(?P<previously>previously\s+)?"
+    r"(?:[\s,()]*[^\W_][\w/.-]*){0,6}?[\W_]*(?:(?:was|were|is|are|has|have|had|been)\s+)*(?P<previously>previously\s+)?"
     rf"(?P<earlier>(?:(?:на|при|по)\s+(?:данным\s+)?{_EARLIER}(?:\s+[^\W\d_][\w-]*){{0,2}}|ранее|"
     rf"{_EARLIER}(?:\s+[\w-]+){{1,2}})\s*)?",
     re.IGNORECASE,
+)
+#: a finding's site before a verb that says something of it ("in T6 and L3", "(T6, L3)"): a few words with no
+#: verdict of their own (not "are stable and new lytic lesions have developed")
+_SITE_BEFORE_VERB = (
+    r"(?:[\s,()]*(?!(?:is|are|was|were|stable|unchanged|persist\w*|new|newly|but|while|whereas|и|но|а|без)\b)"
+    r"[^\W_][\w/.-]*){0,6}?[\s,()]*"
 )
 #: a Russian or Kazakh denial in the past: «не определялся», «не был выявлен», «анықталмаған», «анықталған жоқ»
 _PAST_DENIAL = re.compile(
@@ -2319,7 +2379,10 @@ def _clause_stop(text: str, at: int) -> int:
 
 
 #: a denial on the earlier study that goes on to another time or study: "or now", "nor on this study", "or today"
+_LEADING_COPULA = re.compile(r"^(?:(?:was|were|is|are|has|have|had|been)\s+)+(?=not\b|never\b)", re.IGNORECASE)
 _OR_TODAY = re.compile(
+    # "… and not now", "… and not on the current study": the denial goes on to today too (probe128 D4's control)
+    r"\b(?:and|nor)\s+not\s+(?:(?:on|in|at)\s+)?(?:the\s+)?(?:now|today|currently|this|current|present)\b|"
     r"\b(?:or|nor)\s+(?:(?:on|in|at)\s+)?(?:the\s+)?(?:now|today|currently|this|current|present)\b|"
     r"\b(?:или|ни)\s+(?:на\s+)?(?:сейчас|сегодня|данн\w*|настоящ\w*|текущ\w*)|"
     # ... "and now" ending the clause: "Ascites: absent previously and now" («… и сейчас» is `_TODAY_TOO`'s); "…
@@ -2429,6 +2492,8 @@ def _earlier_study_denial(lead: str, rest: str, *, this_exam: bool = True) -> st
         return None
     stop = re.search(r"[.;,()\n]", rest)
     clause = (rest[: stop.start()] if stop else rest).lstrip(_SPAN_TAIL + ",:")
+    # ConText's trigger may start at the copula: "…, which were not present on the baseline PET-CT" (probe128 D4)
+    clause = _LEADING_COPULA.sub("", clause)
     said = _NOT_ON_EARLIER.match(clause) or (_NOT_SEEN.match(clause) if before.group("previously") else None)
     if said is not None:  # its own "present" is no "present examination"
         # "… or now", "… or on the current study", "… nor on this study": the denial goes on to today (probe117)
@@ -2450,6 +2515,24 @@ def _earlier_study_denial(lead: str, rest: str, *, this_exam: bool = True) -> st
 
 #: where such a denial starts: "not seen on previous CT", «не определялся», «(на предыдущем КТ) не определялся»
 _DENIAL_START = re.compile(r"\b(?:not|never|не)\b", re.IGNORECASE)
+
+
+def _earlier_denial_new(text: str, ent: Any) -> bool:
+    """Whether the first denial after ``ent`` says only that it was not seen on an earlier examination (as
+    `_earlier_denial_today` finds it, with no other finding between): "…, not seen on the prior study"."""
+    start, end = ent.end_char, ent.sent.end_char
+    said = _DENIAL_START.search(text, start, end)
+    if said is None or any(o is not ent and start <= o.start_char < said.start() for o in ent.doc.ents):
+        return False
+    if _KNOWN_LESION.search(text, start, said.start()):
+        return False  # "Sclerotic lesions unchanged, not seen on the prior CT": a known one, not said new
+    return _earlier_study_denial(text[start : said.start()], text[said.start() : end]) == "new"
+
+
+#: words that say a finding is a known one: it is not new, whatever follows
+_KNOWN_LESION = re.compile(
+    r"\b(?:unchanged|stable|persist\w*|known|again|без\s+динамики|стабильн\w*|прежн\w*|известн\w*)\b", re.IGNORECASE
+)
 
 
 def _earlier_denial_today(text: str, ent: Any) -> str | None:

@@ -60,6 +60,10 @@ class TargetSpec(_Strict):
     #: lesions): an inner target's mention is kept beside it when the mention is stated - a denied or doubted
     #: "no new sclerotic lesions" says nothing of the lesions already known (probe108 D13)
     carries_inner: bool = False
+    #: another target a stated mention of this one also is when the text says it is new since an earlier study
+    #: ("Sclerotic lesions in T6, not seen on the prior study", "Previously unseen sclerotic foci": a new lesion is
+    #: radiologic progression - criteria.md §8.3; probe128 D4). TextSection.new_before / new_after say "new".
+    new_means: str | None = None
     #: regexes naming something else the words may be said of ("sclerotic" of a joint in sacroiliitis or
     #: osteoarthritis): an affirmed, possible or historical mention with one of them within ``NEAR``
     #: characters either side yields nothing (a denial still counts)
@@ -247,6 +251,13 @@ class TextSection(_Strict):
     #: second halves of one-word compounds that say "like" («Кастлеман-о-подобные»): the compound is read as two
     #: words, so the target before them meets the mapping's "like" rule (probe123 D4: read as the disease itself)
     likeness_compounds: list[str] = Field(default_factory=list)
+    #: regexes for words right before a finding (up to two describing words between) that say it was not there on
+    #: an earlier study: "previously unseen", "de novo", «вновь выявленные», «ранее не определявшиеся» - the finding
+    #: is stated and new (TargetSpec.new_means), the words' own "not" or "previously" no denial or history of it
+    new_before: list[str] = Field(default_factory=list)
+    #: ... regexes for words after the finding and its site that say so: "have developed since the previous
+    #: examination", "has appeared in the interval" (probe128 D4)
+    new_after: list[str] = Field(default_factory=list)
     #: words in the clause of a Condition's POEMS name that make it a question, a suspicion or a work-up of POEMS
     #: ("Suspected POEMS", «исключить POEMS-синдром»): no diagnosis, so the codes beside it stay findings
     poems_label_doubts: list[str] = Field(default_factory=list)
@@ -260,7 +271,7 @@ class TextSection(_Strict):
     #: Castleman mimic" was the disease)
     likeness_after: list[str] = Field(default_factory=list)
 
-    @field_validator("likeness_words", "likeness_after")
+    @field_validator("likeness_words", "likeness_after", "new_before", "new_after")
     @classmethod
     def _likeness_regexes(cls, words: list[str]) -> list[str]:
         for word in words:  # checked when the mapping loads
