@@ -808,6 +808,12 @@ _DIFFERENTIAL_MESSAGES: dict[Differential, str] = {
         "POEMS needs another major criterion and a minor one (with VEGF the only other major one, not labelled "
         "POEMS without review)"
     ),
+    Differential.MYELOPROLIFERATIVE_NEOPLASM: (
+        "myeloproliferative neoplasm recorded (essential thrombocythaemia, polycythaemia vera, myelofibrosis; "
+        "JAK2/CALR/MPL): its own thrombocytosis or erythrocytosis, and a serum VEGF raised by the platelets' "
+        "own VEGF, may explain these findings - a POEMS mimic; prefer a plasma VEGF and review before "
+        "attributing them to POEMS"
+    ),
 }
 _DIABETIC = Differential.DIABETIC_POLYNEUROPATHY.value
 _DIABETIC_COUNTED = (

@@ -90,6 +90,10 @@ class Differential(str, Enum):
     #: an IgM neuropathy recorded: anti-MAG antibodies or neuropathy, Waldenström macroglobulinaemia (§7
     #: "MGUS-associated neuropathy (esp. IgM, anti-MAG)")
     IGM_NEUROPATHY = "igm_neuropathy"
+    #: a myeloproliferative neoplasm recorded (essential thrombocythaemia, polycythaemia vera, myelofibrosis; §7
+    #: "Myeloproliferative neoplasm ... JAK2/CALR/MPL work-up"): its own thrombocytosis and platelet-released
+    #: serum VEGF (§4) can make a monoclonal gammopathy with a neuropathy look like POEMS (probe128 D8)
+    MYELOPROLIFERATIVE_NEOPLASM = "myeloproliferative_neoplasm"
 
 
 #: facts that are no criterion but make a normal result of one low-grade (criteria.md §6, "Low-grade

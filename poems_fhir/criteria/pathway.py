@@ -234,12 +234,18 @@ _IMIDS = frozenset({"lenalidomide", "thalidomide", "pomalidomide"})
 
 #: recorded diagnoses that explain the clone and its signs otherwise (criteria.md §7: "must NOT be labelled
 #: POEMS"): while the criteria are not met, no POEMS treatment or POEMS cohorts' prognosis (probe41)
-_OTHER_DIAGNOSES = ("differential_multiple_myeloma", "differential_al_amyloidosis")
+#: probe128 D8: a recorded myeloproliferative neoplasm (§7's mimic list) too - its thrombocytosis and its
+#: platelets' serum VEGF (§4) carried a JAK2+ essential thrombocythaemia with an MGUS to "met"
+_OTHER_DIAGNOSES = (
+    "differential_multiple_myeloma",
+    "differential_al_amyloidosis",
+    "differential_myeloproliferative_neoplasm",
+)
 
 
 def recorded_other_diagnosis(a: Assessment) -> tuple[str, ...]:
     """References of a recorded diagnosis (a Condition or a report's coded conclusion, not a marrow count)
-    of multiple myeloma or AL amyloidosis: criteria.md §7 lists both among what "must NOT be labelled
+    of multiple myeloma, AL amyloidosis or a myeloproliferative neoplasm: criteria.md §7 lists each among what "must NOT be labelled
     POEMS", so beside it a literal "criteria met" is not written as a POEMS diagnosis and POEMS' treatment
     is not proposed (probe42: a myeloma with 45 % marrow plasma cells and lytic lesions, recorded as such,
     was written back as "POEMS syndrome criteria met" with the transplant pathway). A POEMS patient with

@@ -213,6 +213,15 @@ FLAGS: dict[str, Term] = {
         ),
         ("D2012HIT", "Pihan2018"),
     ),
+    "differential_myeloproliferative_neoplasm": Term(
+        N_("Myeloproliferative neoplasm recorded"),
+        N_(
+            "Essential thrombocythaemia, polycythaemia vera or myelofibrosis mimics POEMS syndrome: the thrombocytosis "
+            "or erythrocytosis may be its own, and a serum VEGF is raised by the platelets' own VEGF - prefer a plasma "
+            "VEGF. Beside it, met criteria are not labelled POEMS syndrome without a clinician's review."
+        ),
+        ("D2012HIT",),
+    ),
     "differential_diabetic_polyneuropathy": Term(
         N_("Diabetic polyneuropathy recorded"),
         N_(
