@@ -302,10 +302,15 @@ _RANGE_WORDS = re.compile(
     r"(?:[<>≤≥]=?\s*\d[\d.,]*|\d[\d.,]*\s*(?:-|–|—|\.\.)\s*\d[\d.,]*)(?:\s*[^\s\d][^\s]*)?"
 )
 _FLAGS = (Qual.HIGH, Qual.LOW, Qual.NORMAL, Qual.ABNORMAL)
+#: a percentage alone in a bracket after the unit: the band's share of the total protein as electrophoresis
+#: reports write it ("7,7 г/л (12,1%)", "0.77 g/dL (12.1 %)" - seed_case.md's own notation; probe128 D5). The
+#: quantity and its unit are what is read; a share is no second value, so it is passed over - only in a
+#: bracket, and only a bare percentage (a bracket with other words stays unread and the text refused)
+_PERCENT_SHARE = re.compile(r"\d+(?:[.,]\d+)?\s*%")
 
 
 def _words_after_unit(unit_text: str, terms: dict[str, Qual]) -> tuple[str, Qual | None, str] | None:
-    """ "pg/mL (plasma)", "g/dL*", "pg/mL - High", "pg/mL [0-96.2]" -> (the unit, a flag among the words or
+    """ "pg/mL (plasma)", "g/dL*", "pg/mL - High", "pg/mL [0-96.2]", "g/L (12.1%)" -> (the unit, a flag among the words or
     None, the flag's word or else all the words), when every word after the unit is a flag, a marker, the specimen or a reference
     range; None otherwise - the whole text stays the unit, refused if it is none ("g/dl (IgG kappa)": an
     isotype beside an M-protein is not dropped in silence). The specimen is read by the VEGF rule from the
@@ -319,6 +324,7 @@ def _words_after_unit(unit_text: str, terms: dict[str, Qual]) -> tuple[str, Qual
     # space ("(serum, ref <500)"); the words outside are cut at commas, semicolons and spaced dashes
     bracketed = [m.group(1) if m.group(1) is not None else m.group(2) for m in _BRACKETED.finditer(tail)]
     outside = _BRACKETED.sub(" ", tail)
+    bracketed = [piece for piece in bracketed if not _PERCENT_SHARE.fullmatch(piece.strip())]
     for piece in [*bracketed, *_AFTER_UNIT_PIECES.split(outside)]:
         words = [piece] if _said_after_unit(piece, terms) is not None else _IN_BRACKET.split(piece)
         for word in words:
