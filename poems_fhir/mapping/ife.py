@@ -714,6 +714,84 @@ _MONOCLONAL = re.compile(
 #: the words that state a band as a thing found - a clone's noun or "monoclonal" ("IgG lambda band", "IgG lambda
 #: paraprotein", «полоса IgG лямбда»), not an antiserum's label ("IgG lambda")
 _BAND_NOUN = re.compile(_MONOCLONAL.pattern + r"|полос\w*")
+
+
+# A polyclonal rise named with its own isotypes beside a band is the gel's background, no band and no denial: "IgA
+# lambda with polyclonal IgG", "IgM kappa with polyclonal IgG (type II cryoglobulin)", "Monoclonal IgA lambda with a
+# polyclonal increase in IgG", "IgA lambda band and polyclonal IgG", «IgA лямбда на фоне поликлонального IgG», «IgM
+# каппа с поликлональным IgG» (probe128 D2: the "polyclonal" denied the band before it - a POEMS patient lost his
+# mandatory clone; D6: the polyclonal IgG was an extra untyped band). README "a clone on a polyclonal background stays
+# a clone". The phrase goes with its joining word; a band of its own after it in the list stays a band ("polyclonal
+# IgG and IgA lambda band").
+_POLYCLONAL_ITEM = (
+    r"(?:(?:(?:ig|иг)\s*[gamde]\b(?:\s*[-/ ]?\s*(?:kappa|lambda|κ|λ|каппа|лямбда)\b)?|(?:kappa|lambda|каппа|лямбда)\b)"
+    r"(?!\s*(?:band|spike|paraprotein|m[- ]?protein|monoclonal|полос\w*|парапротеин\w*|м-?градиент\w*|моноклон\w*)))"
+)
+_POLYCLONAL_ISOTYPES = rf"{_POLYCLONAL_ITEM}(?:\s*(?:,|/|\band\b|\bor\b|\bи\b|\bили\b|\bжәне\b)\s*{_POLYCLONAL_ITEM})*"
+#: the polyclonal word and its noun before the isotypes: "polyclonal", "a polyclonal increase in", "polyclonally
+#: raised", «поликлонального повышения», Kazakh «поликлонды» (UNVERIFIED: not seen in real letters)
+_POLYCLONAL_HEAD = (
+    r"(?:polyclonal(?:ly)?(?:\s+(?:increase[sd]?|rise|raised|elevat(?:ion|ed)|excess|background))?(?:\s+(?:in|of))?|"
+    r"поликлональн\w*(?:\s+(?:повышени\w*|увеличени\w*|рост\w*|фон\w*))?|"
+    r"поликлонды(?:\s+(?:жоғарылау\w*|артуы))?)\s+"
+)
+#: the words that join it to the band: "with", "and", "plus", "on a background of", «с», «и», «на фоне», Kazakh «және»
+#: (UNVERIFIED) - before it, or after it when it comes first ("Polyclonal increase in IgG with IgA lambda band")
+_POLYCLONAL_JOIN_BEFORE = (
+    r"(?:\b(?:with|and|plus|besides?|alongside|as well as|(?:along|together) with|in addition to|"
+    r"(?:on|against|in) (?:an? |the )?background of)\s+(?:an?\s+|the\s+)?|"
+    r"(?<!\w)(?:с|со|и|а также|наряду с|на фоне|при)\s+|\bжәне\s+)"
+)
+#: ("and" there only before a clone's noun: "Polyclonal IgG kappa and IgG lambda" is one polyclonal list)
+_POLYCLONAL_JOIN_AFTER = (
+    r"(?=\s*(?:\b(?:with|plus)\b|(?<!\w)(?:с|со|на фоне)(?!\w)|"
+    r"(?:\band\b|(?<!\w)и(?!\w)|\bжәне\b)(?=[^;\n()|.,]*(?:monoclonal|\bband|paraprotein|m-?protein|spike|моноклон|"
+    r"полос|парапротеин|градиент))))"
+)
+#: ... or a polyclonal rise named by its noun alone after a joining word: "IgA lambda plus polyclonal
+#: hypergammaglobulinaemia", «IgG каппа на фоне поликлональной гипергаммаглобулинемии»
+_POLYCLONAL_NOUN = (
+    r"(?:polyclonal\s+(?:hypergammaglobulin\w*|gammopathy|background)|поликлональн\w*\s+(?:гипергаммаглобулинеми\w*|"
+    r"гаммапати\w*|фон\w*)|поликлонды\s+гипергаммаглобулинемия)\b"
+)
+#: ... and a Kazakh case ending or background word after the isotypes: «поликлонды IgG-мен», «… IgG аясында» (UNVERIFIED)
+_POLYCLONAL_TAIL = (
+    r"(?:\s+(?:background|increase|rise|elevation)\b|[-\s]?(?:мен|бен|пен)\b|\s+(?:аясында|фонында|фоне)\b)?"
+)
+_POLYCLONAL_BESIDE = re.compile(
+    rf"{_POLYCLONAL_JOIN_BEFORE}(?:{_POLYCLONAL_HEAD}{_POLYCLONAL_ISOTYPES}|{_POLYCLONAL_NOUN}){_POLYCLONAL_TAIL}|"
+    rf"(?<![\w-]){_POLYCLONAL_HEAD}{_POLYCLONAL_ISOTYPES}{_POLYCLONAL_TAIL}{_POLYCLONAL_JOIN_AFTER}"
+)
+#: the stretch a band and its background share: a clause up to a semicolon, bracket, line or sentence end
+_SHARED_STRETCH = re.compile(r"[^;\n()|.]+|[;\n()|.]")
+
+
+def _polyclonal_beside_dropped(text: str) -> str:
+    """The text without a polyclonal rise of its own isotypes named beside a band (_POLYCLONAL_BESIDE) - only where the
+    rest of its stretch still names a band with its light chain or a clone's noun: "Polyclonal IgG and IgA" and
+    "Polyclonal IgG kappa and IgG lambda" stay the polyclonal negative, nor are both light chains of one heavy chain
+    named with no clone's noun a clone ("IgG kappa and IgG lambda with polyclonal IgG")."""
+    if "polyclon" not in text and "поликлон" not in text:
+        return text
+    return _SHARED_STRETCH.sub(lambda m: _stretch_without_background(m.group()), text)
+
+
+def _stretch_without_background(stretch: str) -> str:
+    rest = _POLYCLONAL_BESIDE.sub(" ", stretch)
+    if rest == stretch:
+        return stretch
+    bands = _bands(rest)
+    if not (any(b.light_chain for b in bands) or _MONOCLONAL.search(rest)):
+        return stretch
+    both_chains = any(
+        {b.light_chain for b in bands if b.heavy_chain == heavy} >= {"kappa", "lambda"}
+        for heavy in {b.heavy_chain for b in bands}
+    )
+    if both_chains and not _MONOCLONAL.search(rest):
+        return stretch
+    return re.sub(r" +", " ", rest)
+
+
 # a positive verb of its own: "IgA lambda band present" does not continue a denied list before it
 _POSITIVE = re.compile(
     r"\b(?:detected|present|seen|found|identified|noted|visible|shows?|demonstrated)\b|"
@@ -1138,6 +1216,7 @@ def parse_ife(text: str, specimen: str | None = None, cues: IfeCues | None = Non
     whole_negatives: list[tuple[int, str]] = []
     panel = False  # the clause before listed the antisera tested with
     then_seen = False  # a clause after the bands before said they were seen at an earlier test (_SEEN_THEN)
+    t = _polyclonal_beside_dropped(t)
     tested, said, fields, pieces, named = _read_clauses(t, specimen)
     quoted = _quoted_sentences(pieces, named, cues)
     unasserted = _not_asserted(pieces, named, cues)
