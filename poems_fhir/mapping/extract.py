@@ -2421,10 +2421,10 @@ def _clinical_status(data: dict[str, Any]) -> str | None:
 
 
 #: a year, or a month and year, that an abatementString says and nothing else ("2022", "in 2022", "03/2022",
-#: "2022-03", «в 2022 г.», «2022 жылы»)
+#: "2022-03", «в 2022 г.», «2022 жылы», «2022 ж.»)
 _ABATED_IN = re.compile(
     r"\s*(?:(?:in|since|from|resolved|ended|в|с)\s+)?(?:(?P<month>0?[1-9]|1[0-2])[./-])?(?P<year>(?:19|20)\d\d)"
-    r"(?:-(?P<month2>0[1-9]|1[0-2]))?\s*(?:г\.?|года?|году|жылы)?\s*\.?\s*",
+    r"(?:-(?P<month2>0[1-9]|1[0-2]))?\s*(?:г\.?|года?|году|жылы|ж\.?)?\s*\.?\s*",
     re.IGNORECASE,
 )
 
@@ -2937,8 +2937,10 @@ def _performed_in_words(raw: Raw, rule_id: str, kind: str, label: str, out: Extr
 #: within it (criteria.response). A course of drugs is not: its start moves by up to eleven months.
 YEAR_ONLY_KINDS = frozenset({"autologous_hsct"})
 
-#: a text that is a year and nothing else: "2019", "in 2019", «в 2019 г.», «2019 году», «2019 жылы»
-_YEAR_ALONE = re.compile(r"\s*(?:(?:in|в|во)\s+)?(?P<year>(?:19|20)\d\d)\s*(?:г\.?|года?|году|жылы)?\s*\.?\s*", re.I)
+#: a text that is a year and nothing else: "2019", "in 2019", «в 2019 г.», «2019 году», «2019 жылы», «2019 ж.»
+_YEAR_ALONE = re.compile(
+    r"\s*(?:(?:in|в|во)\s+)?(?P<year>(?:19|20)\d\d)\s*(?:г\.?|года?|году|жылы|ж\.?)?\s*\.?\s*", re.I
+)
 
 
 def year_alone(text: str) -> PartialDate | None:
