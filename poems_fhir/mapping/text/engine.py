@@ -1504,6 +1504,9 @@ class TextEngine:
                 begin, end = earlier[(ent.start, ent.end)]
                 today = Modifier.NEGATED if Modifier.NEGATED in assertion.modifiers else Modifier.HISTORICAL
                 assertion = replace(assertion, modifiers=frozenset({today}), triggers=(chunk.text[begin:end],))
+            resolved = self._resolved_after_own_verdict(ent, low) if assertion.label == "present" else None
+            if resolved is not None:  # "Ascites: moderate previously, now absent": historical (probe130 G3)
+                assertion = replace(assertion, modifiers=frozenset({Modifier.HISTORICAL}), triggers=(resolved,))
             assertion = _restated_elsewhere(assertion, low, ent.end_char, spans)
             assertion = _in_list(assertion, ent, reaches, bool(reaches) and self._stated_in_clause(low, ent))
             found.append((ent.start_char, assertion))
@@ -1951,6 +1954,25 @@ class TextEngine:
         own = _VERDICT_MARK.sub("", normalise(doc[ent.end : stop].text), count=1)
         return self._clause_verdict.match(own) is not None
 
+    def _resolved_after_own_verdict(self, ent: Any, low: str) -> str | None:
+        """The words of today's absence after the target's own verdict of an earlier time - "Ascites: moderate
+        previously, now absent.", «Асцит: ранее умеренный, сейчас отсутствует.» (probe130 G3: the grade read it
+        present today) - or None. The grade is of an earlier time (as "Spleen enlarged in 2021, now of normal size"
+        is): historical, never present today. Only the target's own clause (a verdict and an earlier time, nothing
+        else) and a next clause that is only today's denial."""
+        if self._clause_verdict is None:
+            return None
+        sent = ent.sent
+        comma = low.find(",", ent.end_char, sent.end_char)
+        if comma < 0 or any(o is not ent and ent.end_char <= o.start_char < comma for o in ent.doc.ents):
+            return None
+        own = _EARLIER_WORDS.sub(" ", _VERDICT_MARK.sub("", low[ent.end_char : comma], count=1)).strip()
+        verdict = self._clause_verdict.match(own)
+        if verdict is None or own[verdict.end() :].strip():
+            return None
+        today = _TODAYS_ABSENCE.match(low, comma, sent.end_char)
+        return ent.doc.text[today.start("words") : today.end("words")] if today is not None else None
+
     def _stated_in_bracket(self, modifier: Any, ent: Any) -> bool:
         """The target stands in a bracket that states it, and the denial or doubt ``modifier`` before the
         bracket is another finding's: "No ascites (splenomegaly noted)", "No ascites (splenomegaly 16 cm)"
@@ -2276,13 +2298,23 @@ _SEEN_WORDS = (
     r"(?:seen|present|visible|identified|detected|demonstrated|shown|apparent|evident|visuali[sz]ed|noted|reported|"
     r"described)"
 )
+#: an examination named by its year: "the 2021 CT", "the PET-CT of March 2021"
+_YEAR = r"(?:19|20)\d\d"
+_STUDY = (
+    r"(?:ct|mri|mr|pet(?:[-/ ]?ct)?|x-?rays?|radiographs?|scans?|stud(?:y|ies)|exam(?:ination)?s?|imaging|survey|"
+    r"bone\s+scan|scintigraphy)"
+)
 _NOT_ON_EARLIER = re.compile(
     rf"(?:not|never)\s+(?:(?:been|previously)\s+)?{_SEEN_WORDS}\s+(?:(?:on|at|in|by|from)\s+"
     rf"(?:(?:the|a|an|his|her|their|our)\s+)?{_EARLIER}\b|previously\b)|"
     # ... "not previously seen", "never previously identified"
     rf"(?:not|never)\s+(?:been\s+)?previously\s+{_SEEN_WORDS}\b|"
     # ... or the denial's adjective before the time: "Ascites: absent previously, now moderate", "none on the prior CT"
-    rf"(?:absent|none|nil)\s+(?:previously|before|earlier|formerly|(?:on|at|in)\s+(?:(?:the|a|an)\s+)?{_EARLIER}\b)",
+    rf"(?:absent|none|nil)\s+(?:previously|before|earlier|formerly|(?:on|at|in)\s+(?:(?:the|a|an)\s+)?{_EARLIER}\b)|"
+    # ... or the earlier study named by its year: "not visualised on the 2021 CT", "absent on the CT of 2021" (probe130
+    # G4: no progression read)
+    rf"(?:(?:not|never)\s+(?:(?:been|previously)\s+)?{_SEEN_WORDS}|absent)\s+(?:on|at|in|by)\s+(?:the\s+)?"
+    rf"(?:{_YEAR}\s+{_STUDY}|{_STUDY}\s+(?:of|from|in|dated)\s+(?:\w+\s+)?{_YEAR})\b",
     re.IGNORECASE,
 )
 #: ... or its first words after "previously": "Ascites - previously not seen", "Ascites: previously absent, now
@@ -2294,7 +2326,7 @@ _NOT_SEEN = re.compile(rf"(?:(?:not|never)\s+(?:been\s+)?{_SEEN_WORDS}|absent|no
 #: выявлялся», «Плевралық сұйықтық — алдыңғы КТ-да анықталмаған»
 _BEFORE_EARLIER_DENIAL = re.compile(
     r"(?:[\s,()]*[^\W_][\w/.-]*){0,6}?[\W_]*(?:(?:was|were|is|are|has|have|had|been)\s+)*(?P<previously>previously\s+)?"
-    rf"(?P<earlier>(?:(?:на|при|по)\s+(?:данным\s+)?{_EARLIER}(?:\s+[^\W\d_][\w-]*){{0,2}}|ранее|"
+    rf"(?P<earlier>(?:(?:на|при|по)\s+(?:данным\s+)?{_EARLIER}(?:\s+[^\W\d_][\w-]*){{0,2}}|ранее|прежде|раньше|бұрын|"
     rf"{_EARLIER}(?:\s+[\w-]+){{1,2}})\s*)?",
     re.IGNORECASE,
 )
@@ -2306,7 +2338,9 @@ _SITE_BEFORE_VERB = (
 )
 #: a Russian or Kazakh denial in the past: «не определялся», «не был выявлен», «анықталмаған», «анықталған жоқ»
 _PAST_DENIAL = re.compile(
-    r"(?:не\s+(?:был\w*\s+)?[а-яё]+(?:л|ла|ло|ли|лся|лась|лось|лись|н|на|но|ны)|[^\W\d_]+(?:маған|меген|баған|беген|"
+    # ... or «отсутствовал(а/о/и)» - «Асцит: ранее отсутствовал, сейчас умеренный» (probe130 G2: read as denied today)
+    r"(?:не\s+(?:был\w*\s+)?[а-яё]+(?:л|ла|ло|ли|лся|лась|лось|лись|н|на|но|ны)|отсутствовал[аои]?|"
+    r"[^\W\d_]+(?:маған|меген|баған|беген|"
     r"паған|пеген)|[^\W\d_]+(?:ған|ген|қан|кен)\s+жоқ|[^\W\d_]+(?:мады|меді|бады|беді|пады|педі))\b",
     re.IGNORECASE,
 )
@@ -2355,6 +2389,16 @@ def _todays_size_after_earlier(text: str, start: int, end: int) -> tuple[int, in
     return today.span("words") if today is not None else False
 
 
+#: an earlier time in a finding's own verdict: "moderate previously", «ранее умеренный», "moderate in 2021"
+_EARLIER_WORDS = re.compile(rf"(?:^|\s)(?:(?:was|were)\s+)?{EARLIER_TIME}|^(?:(?:was|were)\s+)", re.IGNORECASE)
+#: today's absence as the whole next clause: ", now absent", ", but currently not seen", ", not now", «, сейчас
+#: отсутствует», «, в настоящее время не определяется», Kazakh «, қазір жоқ» (UNVERIFIED: not seen in real letters)
+_TODAYS_ABSENCE = re.compile(
+    r",\s*(?:(?:but|and|а|но)\s+)?(?P<words>(?:(?:now|currently|today|at\s+present|сейчас|теперь|в\s+настоящее\s+время|"
+    r"қазір)\s+(?:(?:is|are|has|have)\s+)?(?:absent|resolved|gone|none|nil|not\s+(?:seen|present|visible|detected|"
+    r"identified|evident)|отсутству\w*|нет|не\s+(?:определя|выявля|визуализиру|лоциру)\w*|купирован\w*|"
+    r"разрешил\w*|жоқ|анықталмайды)|not\s+now|no\s+longer(?:\s+(?:seen|present|visible|evident))?))\s*(?=[.;\n]|$)"
+)
 #: a dash or a colon opening a finding's verdict: "ascites - moderate", "ascites: moderate"
 _VERDICT_MARK = re.compile(r"^\s*[-–—:]+\s*")
 _DASHES = ("-", "–", "—", "--")
@@ -2379,7 +2423,11 @@ def _clause_stop(text: str, at: int) -> int:
 
 
 #: a denial on the earlier study that goes on to another time or study: "or now", "nor on this study", "or today"
-_LEADING_COPULA = re.compile(r"^(?:(?:was|were|is|are|has|have|had|been)\s+)+(?=not\b|never\b)", re.IGNORECASE)
+_LEADING_COPULA = re.compile(
+    # ... or "that were absent on the previous CT" (probe130 G4)
+    r"^(?:(?:was|were|is|are|has|have|had|been)\s+)+(?=not\b|never\b|absent\b)",
+    re.IGNORECASE,
+)
 _OR_TODAY = re.compile(
     # "… and not now", "… and not on the current study": the denial goes on to today too (probe128 D4's control)
     r"\b(?:and|nor)\s+not\s+(?:(?:on|in|at)\s+)?(?:the\s+)?(?:now|today|currently|this|current|present)\b|"
@@ -2514,7 +2562,8 @@ def _earlier_study_denial(lead: str, rest: str, *, this_exam: bool = True) -> st
 
 
 #: where such a denial starts: "not seen on previous CT", «не определялся», «(на предыдущем КТ) не определялся»
-_DENIAL_START = re.compile(r"\b(?:not|never|не)\b", re.IGNORECASE)
+#: (or "absent": "… that were absent on the previous CT", probe130 G4)
+_DENIAL_START = re.compile(r"\b(?:not|never|absent|не)\b", re.IGNORECASE)
 
 
 def _earlier_denial_new(text: str, ent: Any) -> bool:
