@@ -113,3 +113,13 @@ def test_a_grade_after_a_dash_in_its_own_clause(mapping, text, effusion_and_asci
 def test_todays_normal_size_after_a_year_abbreviation(mapping, text):
     found = {state for topic, state in _findings(mapping, CT, text) if topic == "organomegaly"}
     assert found == {"indeterminate"}  # historical: enlarged then, normal now (README "Clinical text")
+
+
+# a grade of an earlier time after the dash is no verdict of today's: the denial before it stays (probe130 fix130b's
+# open edge: "… ascites - present previously." read present)
+@pytest.mark.parametrize(
+    "text", ["No pleural effusion, ascites - present previously.", "No pleural effusion, ascites - moderate in 2021."]
+)
+def test_an_earlier_grade_after_a_dash_is_not_todays(mapping, text):
+    found = {state for topic, state in _findings(mapping, CT, text) if topic == "extravascular_volume_overload"}
+    assert "present" not in found

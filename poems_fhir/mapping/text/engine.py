@@ -1952,7 +1952,10 @@ class TextEngine:
         stop = next((t.i for t in doc[ent.end : sent.end] if t.text in (",", ";", "(", ")")), sent.end)
         # the verdict may follow a dash or a colon: "No pleural effusion, ascites - moderate." (probe126 G10)
         own = _VERDICT_MARK.sub("", normalise(doc[ent.end : stop].text), count=1)
-        return self._clause_verdict.match(own) is not None
+        verdict = self._clause_verdict.match(own)
+        # a verdict of an earlier time is no verdict of today's: "No pleural effusion, ascites - present previously.",
+        # "… ascites - moderate in 2021." keep the denial (probe130: read present today)
+        return verdict is not None and _EARLIER_TIME_IN.search(own, verdict.end()) is None
 
     def _resolved_after_own_verdict(self, ent: Any, low: str) -> str | None:
         """The words of today's absence after the target's own verdict of an earlier time - "Ascites: moderate
@@ -2399,6 +2402,8 @@ _TODAYS_ABSENCE = re.compile(
     r"identified|evident)|отсутству\w*|нет|не\s+(?:определя|выявля|визуализиру|лоциру)\w*|купирован\w*|"
     r"разрешил\w*|жоқ|анықталмайды)|not\s+now|no\s+longer(?:\s+(?:seen|present|visible|evident))?))\s*(?=[.;\n]|$)"
 )
+#: an earlier study or time anywhere in a clause (`layout.EARLIER_TIME`)
+_EARLIER_TIME_IN = re.compile(rf"(?<!\w){EARLIER_TIME}", re.IGNORECASE)
 #: a dash or a colon opening a finding's verdict: "ascites - moderate", "ascites: moderate"
 _VERDICT_MARK = re.compile(r"^\s*[-–—:]+\s*")
 _DASHES = ("-", "–", "—", "--")
