@@ -699,9 +699,11 @@ def _unsaid(clause: str, specimen: str, fields: bool) -> str:
 # lambda staining pattern") - unless it also names a monoclonal protein: "Monoclonal IgG kappa band on a
 # polyclonal background" is a clone (the background is what is polyclonal).
 _POLYCLONAL = re.compile(
-    r"polyclonal|oligoclonal|\bnormal\b|поликлональн\w*|олигоклональн\w*|нормальн\w*|в норме|поликлонды|қалыпты"
+    r"polyclonal|oligoclonal|\bnormal\b|поликлональн\w*|олигоклональн\w*|нормальн\w*|в норме|поликлон(?:ал)?ды|қалыпты"
 )
-_NO_CLONE_WORD = re.compile(r"polyclonal|oligoclonal|поликлональн\w*|олигоклональн\w*|поликлонды")
+#: (Kazakh «поликлонды» and «поликлоналды», UNVERIFIED: not seen in real letters - probe130 G10: «Поликлоналды IgG каппа
+#: және лямбда» was a clone)
+_NO_CLONE_WORD = re.compile(r"polyclonal|oligoclonal|поликлональн\w*|олигоклональн\w*|поликлон(?:ал)?ды")
 _BACKGROUND = re.compile(
     r"\b(?:on|against|in|with)\s+(?:an?\s+|the\s+)?(?:polyclonal|normal|diffuse)\s+background\b|"
     r"\bbackground\s+of\s+(?:a\s+)?(?:polyclonal|normal|diffuse)\b[\w\s-]*|"
@@ -733,14 +735,17 @@ _POLYCLONAL_ISOTYPES = rf"{_POLYCLONAL_ITEM}(?:\s*(?:,|/|\band\b|\bor\b|\bи\b|\
 _POLYCLONAL_HEAD = (
     r"(?:polyclonal(?:ly)?(?:\s+(?:increase[sd]?|rise|raised|elevat(?:ion|ed)|excess|background))?(?:\s+(?:in|of))?|"
     r"поликлональн\w*(?:\s+(?:повышени\w*|увеличени\w*|рост\w*|фон\w*))?|"
-    r"поликлонды(?:\s+(?:жоғарылау\w*|артуы))?)\s+"
+    r"поликлон(?:ал)?ды(?:\s+(?:жоғарылау\w*|артуы))?)\s+"
 )
-#: the words that join it to the band: "with", "and", "plus", "on a background of", «с», «и», «на фоне», Kazakh «және»
-#: (UNVERIFIED) - before it, or after it when it comes first ("Polyclonal increase in IgG with IgA lambda band")
+#: the words that join it to the band: "with", "and", "plus", "on a background of", "superimposed on", "over", "on top
+#: of" (probe130 G8: "IgA lambda superimposed on polyclonal IgG" lost its clone), «с», «и», «на фоне», «наложенный на»,
+#: Kazakh «және» (UNVERIFIED) - before it, or after it when it comes first ("Polyclonal increase in IgG with IgA lambda
+#: band")
 _POLYCLONAL_JOIN_BEFORE = (
     r"(?:\b(?:with|and|plus|besides?|alongside|as well as|(?:along|together) with|in addition to|"
-    r"(?:on|against|in) (?:an? |the )?background of)\s+(?:an?\s+|the\s+)?|"
-    r"(?<!\w)(?:с|со|и|а также|наряду с|на фоне|при)\s+|\bжәне\s+)"
+    r"(?:on|against|in) (?:an? |the )?background of|superimposed (?:on|upon)|overlying|over|on top of|atop)\s+"
+    r"(?:an?\s+|the\s+)?|"
+    r"(?<!\w)(?:с|со|и|а также|наряду с|на фоне|при|наложенн\w* на|поверх)\s+|\bжәне\s+)"
 )
 #: ("and" there only before a clone's noun: "Polyclonal IgG kappa and IgG lambda" is one polyclonal list)
 _POLYCLONAL_JOIN_AFTER = (
@@ -762,6 +767,8 @@ _POLYCLONAL_BESIDE = re.compile(
     rf"{_POLYCLONAL_JOIN_BEFORE}(?:{_POLYCLONAL_HEAD}{_POLYCLONAL_ISOTYPES}|{_POLYCLONAL_NOUN}){_POLYCLONAL_TAIL}|"
     rf"(?<![\w-]){_POLYCLONAL_HEAD}{_POLYCLONAL_ISOTYPES}{_POLYCLONAL_TAIL}{_POLYCLONAL_JOIN_AFTER}"
 )
+#: a polyclonal rise named with its isotypes anywhere, joined or after a comma ("IgA lambda and kappa, polyclonal IgG")
+_POLYCLONAL_NAMED = re.compile(rf"(?<![\w-]){_POLYCLONAL_HEAD}{_POLYCLONAL_ISOTYPES}")
 #: the stretch a band and its background share: a clause up to a semicolon, bracket, line or sentence end
 _SHARED_STRETCH = re.compile(r"[^;\n()|.]+|[;\n()|.]")
 
@@ -770,7 +777,7 @@ def _polyclonal_beside_dropped(text: str) -> str:
     """The text without a polyclonal rise of its own isotypes named beside a band (_POLYCLONAL_BESIDE) - only where the
     rest of its stretch still names a band with its light chain or a clone's noun: "Polyclonal IgG and IgA" and
     "Polyclonal IgG kappa and IgG lambda" stay the polyclonal negative, nor are both light chains of one heavy chain
-    named with no clone's noun a clone ("IgG kappa and IgG lambda with polyclonal IgG")."""
+    named with no clone's noun a clone ("IgG kappa and lambda with polyclonal IgA": _polyclonal_pair)."""
     if "polyclon" not in text and "поликлон" not in text:
         return text
     return _SHARED_STRETCH.sub(lambda m: _stretch_without_background(m.group()), text)
@@ -778,18 +785,38 @@ def _polyclonal_beside_dropped(text: str) -> str:
 
 def _stretch_without_background(stretch: str) -> str:
     rest = _POLYCLONAL_BESIDE.sub(" ", stretch)
+    if _polyclonal_pair(stretch, _POLYCLONAL_NAMED.sub(" ", rest)):
+        return _POLYCLONAL_ONLY
     if rest == stretch:
         return stretch
     bands = _bands(rest)
     if not (any(b.light_chain for b in bands) or _MONOCLONAL.search(rest)):
         return stretch
-    both_chains = any(
-        {b.light_chain for b in bands if b.heavy_chain == heavy} >= {"kappa", "lambda"}
-        for heavy in {b.heavy_chain for b in bands}
-    )
-    if both_chains and not _MONOCLONAL.search(rest):
-        return stretch
     return re.sub(r" +", " ", rest)
+
+
+#: what a polyclonal pair's stretch is read as: the polyclonal negative, no isotype left to be read as a band
+_POLYCLONAL_ONLY = " polyclonal pattern "
+#: a clone's noun or "monoclonal" in any of the three languages (Kazakh «жолақ», «моноклоналды»: UNVERIFIED)
+_PAIR_CLONE_WORD = re.compile(_BAND_NOUN.pattern + r"|\b(?:bands|spikes)\b|жола[қғ]\w*|моноклон\w*")
+#: a light chain said free is a clone of its own, not the other chain of the heavy chain before it
+_FREE_CHAIN = re.compile(r"\bfree\b|свободн\w*|бос\b")
+
+
+def _polyclonal_pair(stretch: str, rest: str) -> bool:
+    """A stretch with a polyclonal word whose other isotypes (``rest``: without a polyclonal rise named with its own)
+    are both light chains of one heavy chain, with no clone's noun: "Polyclonal pattern, IgG kappa and IgG lambda",
+    "IgG kappa and lambda with polyclonal IgA", "IgM kappa and lambda on a background of polyclonal IgG", «IgA лямбда
+    и каппа с поликлональным IgG», «Поликлоналды IgG каппа және лямбда» - a polyclonal gel, no clone (probe130 R1-R3,
+    G1, G10: the second light chain, its heavy chain unwritten, was a free light chain clone and the first a band;
+    the polyclonal word in another comma clause, or in the background phrase, denied nothing). Two heavy chains
+    ("IgG kappa and IgA lambda with polyclonal IgM"), a clone's noun ("IgG kappa and lambda bands") or a chain said
+    free keep the reading of the bands."""
+    if not _NO_CLONE_WORD.search(stretch) or _PAIR_CLONE_WORD.search(rest) or _FREE_CHAIN.search(rest):
+        return False
+    bands = _bands(rest)
+    heavy = {b.heavy_chain for b in bands if b.heavy_chain}
+    return len(heavy) <= 1 and {b.light_chain for b in bands} >= {"kappa", "lambda"}
 
 
 # a positive verb of its own: "IgA lambda band present" does not continue a denied list before it
