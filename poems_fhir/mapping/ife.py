@@ -2328,6 +2328,9 @@ def _doubted(
     patient", "IgA lambda (per referral letter)"). A cue in a clause of its own after the band is about something
     else: "IgG lambda paraprotein; differential diagnosis includes POEMS" (probe118 D2)."""
     cue = cues.hearsay if hearsay else cues.differential
+    # the clauses with a cue and no band, searched once (each band looked back over every clause: quadratic in a
+    # long list of bands - probe129 D2)
+    cued = [i for i in members if not named[i] and cue.search(pieces[i][0])]
     for b in (i for i in members if named[i]):
         clause = pieces[b][0]
         start = _bands_start(clause)
@@ -2340,7 +2343,7 @@ def _doubted(
         after_band = cue.search(clause, end)
         if not hearsay and after_band and not re.search(r"[-–—:]", clause[end : after_band.start()]):
             return True  # "IgA lambda MGUS is in the differential", "IgA lambda MGUS vs CIDP: differential"
-        earlier = [i for i in members if i < b and cue.search(pieces[i][0]) and not named[i]]
+        earlier = [i for i in cued if i < b]
         if any(_joined(pieces, i, b) and _short(pieces[i][0]) for i in earlier):
             return True
         after = b + 1
@@ -2448,7 +2451,7 @@ def _conditional(clause: str, cues: IfeCues) -> bool:
     return colon < 0 or not _POSITIVE.search(clause, colon)
 
 
-def _awaited(pieces: list[tuple[str, bool, bool]], named: list[list[Band]], members: list[int], b: int) -> bool:
+def _awaited(pieces: list[tuple[str, bool, bool]], named: list[list[Band]], b: int, last_alone: int) -> bool:
     """Whether this result is still awaited: said in the band's clause, of no other test and with no band stated
     found ("IgA lambda - result pending", «IgA лямбда: результат ожидается»), or in a later clause of the sentence that
     says nothing else ("IgA lambda? Result pending.") - not "IgA lambda band; bone marrow result awaited" (probe118
@@ -2457,9 +2460,19 @@ def _awaited(pieces: list[tuple[str, bool, bool]], named: list[list[Band]], memb
     m = _RESULT_AWAITED.search(clause)
     if m is not None and not _POSITIVE.search(clause) and not _OTHER_TEST.search(clause, _bands_start(clause)):
         return True
-    return any(
-        i > b and not named[i] and _AWAITED_ALONE.fullmatch(_COMMENT_LABEL.sub("", pieces[i][0], count=1))
-        for i in members
+    return last_alone > b
+
+
+def _last_awaited_alone(pieces: list[tuple[str, bool, bool]], named: list[list[Band]], members: list[int]) -> int:
+    """The last clause of the sentence that only says a result is awaited ("Result pending."), or -1 - searched once
+    for all its bands (`_awaited`; probe129 D2: once per band was quadratic)."""
+    return max(
+        (
+            i
+            for i in members
+            if not named[i] and _AWAITED_ALONE.fullmatch(_COMMENT_LABEL.sub("", pieces[i][0], count=1))
+        ),
+        default=-1,
     )
 
 
@@ -2480,7 +2493,8 @@ def _sentence_kind(
     if _doubted(pieces, named, members, cues, hearsay=True) and not _confirmed_here(words):
         return "doubt", members
     kind = "doubt" if _UNCERTAIN.search(words) else "other"
-    if any(_awaited(pieces, named, members, b) for b in banded):
+    last_alone = _last_awaited_alone(pieces, named, members)
+    if any(_awaited(pieces, named, b, last_alone) for b in banded):
         return kind, members
     owned = [b for b in banded if _owned(pieces, named, members, b, cues)]
     if owned:

@@ -106,7 +106,12 @@ def cited_denials(
             if f.is_assertion and not f.from_text and f.state is State.PRESENT
             else []
         )
-        rest, disputed = _split(f, against) if against else (None, f)
+        if (
+            not against
+        ):  # no cited denial: nothing to weigh (each finding scanned every statement: quadratic, probe129 D3)
+            out.append(f)
+            continue
+        rest, disputed = _split(f, against)
         support = [
             s for s in stated if s.state is State.PRESENT and s.evidence.reference in cited and _same_part(disputed, s)
         ]
@@ -165,9 +170,15 @@ def same_day_studies(
     ]
     if not denials:
         return findings
+    # the denials by their day and criterion: a finding meets only its own day's (probe129 D3: 10,000 reports of one patient, each
+    # finding scanned every denial - quadratic)
+    by_day: dict[tuple[object, str], list[Finding]] = {}
+    for d in denials:
+        by_day.setdefault((d.effective, part_of(d)[0]), []).append(d)
     out: list[Finding] = []
     for f in findings:
-        against = _same_day_denials(f, denials) if _study(f) and f.state is State.PRESENT else []
+        day = by_day.get((f.effective, part_of(f)[0]), []) if _study(f) and f.state is State.PRESENT else []
+        against = _same_day_denials(f, day) if day else []
         if not against:
             out.append(f)
             continue
