@@ -261,5 +261,7 @@ _BLOCK_TAG = re.compile(r"</?(?:p|div|li|tr|h[1-6]|br|table|ul|ol)\b[^<>]*>", re
 #: a tag: no "<" inside, so that a run of unclosed "<" is scanned once (linear)
 _TAG = re.compile(r"<[^<>]*>")
 #: a "<" that opens no tag: another "<", or the end, comes before any ">" (each stretch between two "<" is
-#: scanned once: linear)
-_NO_TAG = re.compile(r"<(?=[^<>]*(?:<|\Z))")
+#: scanned once: linear) - an attribute's quoted value (up to 200 characters) may hold a "<" ('<td title="a<b">'),
+#: and a comment or a declaration ("<!-- <side> -->", "<?xml") is left to the parser (probe131 R1-R3: a comment
+#: holding a "<" became report text, "Splenomegaly -->" read as a finding)
+_NO_TAG = re.compile(r"<(?![!?])(?=(?:[^<>\"']|\"[^\"]{0,200}\"|'[^']{0,200}')*(?:<|\Z))")

@@ -25,6 +25,10 @@ from tests.conftest import make_record
         ("<p>Spleen 16 cm</p><p>No ascites", "Spleen 16 cm\n\nNo ascites"),  # tags still read
         ("<a href='x'>IgA lambda</a> <b", "IgA lambda <b"),
         ("size < 5 mm <br> ascites", "size < 5 mm\nascites"),
+        # probe131 R1-R3: a comment holding a "<" stays a comment, a quoted attribute may hold a "<"
+        ("<!-- Splenomegaly <x> --><p>Normal study.</p>", "Normal study."),
+        ("<!-- Pleural effusion <side> --><p>No ascites.</p>", "No ascites."),
+        ('<table><tr><td title="a<b">Ascites</td><td>No</td></tr></table>', "Ascites\tNo"),
     ],
 )
 def test_a_less_than_sign_that_opens_no_tag_is_text(html, text):
