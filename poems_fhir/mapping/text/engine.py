@@ -2582,12 +2582,22 @@ def _earlier_study_denial(lead: str, rest: str, *, this_exam: bool = True) -> st
 _DENIAL_START = re.compile(r"\b(?:not|never|absent|не)\b", re.IGNORECASE)
 
 
+def _first_denial_after(text: str, ent: Any) -> re.Match[str] | None:
+    """The first denial word after ``ent`` in its sentence, where no other finding stands between (the denial of an
+    earlier examination that `_earlier_denial_new` and `_earlier_denial_today` weigh)."""
+    start, end = ent.end_char, ent.sent.end_char
+    said = _DENIAL_START.search(text, start, end)
+    if said is None or any(o is not ent and start <= o.start_char < said.start() for o in ent.doc.ents):
+        return None
+    return said
+
+
 def _earlier_denial_new(text: str, ent: Any) -> bool:
     """Whether the first denial after ``ent`` says only that it was not seen on an earlier examination (as
     `_earlier_denial_today` finds it, with no other finding between): "…, not seen on the prior study"."""
     start, end = ent.end_char, ent.sent.end_char
-    said = _DENIAL_START.search(text, start, end)
-    if said is None or any(o is not ent and start <= o.start_char < said.start() for o in ent.doc.ents):
+    said = _first_denial_after(text, ent)
+    if said is None:
         return False
     if _KNOWN_LESION.search(text, start, said.start()):
         return False  # "Sclerotic lesions unchanged, not seen on the prior CT": a known one, not said new
@@ -2607,8 +2617,8 @@ def _earlier_denial_today(text: str, ent: Any) -> str | None:
     Only the first denial after the finding, with nothing but what `_BEFORE_EARLIER_DENIAL` allows and no other
     finding between."""
     start, end = ent.end_char, ent.sent.end_char
-    said = _DENIAL_START.search(text, start, end)
-    if said is None or any(o is not ent and start <= o.start_char < said.start() for o in ent.doc.ents):
+    said = _first_denial_after(text, ent)
+    if said is None:
         return None
     if _earlier_study_denial(text[start : said.start()], text[said.start() : end], this_exam=False) != "today":
         return None
