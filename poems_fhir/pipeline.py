@@ -141,7 +141,7 @@ def run_day() -> dt.date:
 
 
 #: the kinds of resource whose date says when something was measured or seen: none is dated after the run
-_RESULT_TYPES = ("Observation/", "DiagnosticReport/")
+_RESULT_TYPES = ("Observation/", "DiagnosticReport/", "DocumentReference/")
 
 
 def set_aside_future_results(extraction: Extraction, clock_day: dt.date | None) -> None:

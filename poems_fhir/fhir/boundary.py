@@ -354,6 +354,15 @@ _FIELDS: dict[str, dict[str, Check]] = {
         "presentedForm": array(attachment),
         "result": references,
     },
+    "DocumentReference": {
+        "docStatus": string,
+        "type": codeable,
+        "category": codeables,
+        "date": date,
+        "content": array(obj({"attachment": attachment})),
+        "context": obj({"period": period, "related": references}),
+        "relatesTo": array(obj({"code": string, "target": reference})),
+    },
     "Specimen": {"type": codeable},
     "Medication": {"code": codeable},
 }

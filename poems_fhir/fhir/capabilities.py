@@ -19,6 +19,9 @@ class Capabilities:
     notes: list[str] = field(default_factory=list)
     #: types whose CapabilityStatement entry declares the `history-type` interaction (GET [type]/_history)
     history_types: frozenset[str] = frozenset()
+    #: the resource types the CapabilityStatement lists (optional reads, DocumentReference, are searched
+    #: only where the server says it has them)
+    types: frozenset[str] = frozenset()
 
     @property
     def incremental(self) -> str:
@@ -73,4 +76,7 @@ def parse_capabilities(statement: dict[str, Any]) -> Capabilities:
         and isinstance(r, dict)
         and any(isinstance(i, dict) and i.get("code") == "history-type" for i in r.get("interaction") or [])
     )
-    return Capabilities(version, last_updated, conditional, transaction, notes=notes, history_types=history_types)
+    types = frozenset(t for t in resources if isinstance(t, str))
+    return Capabilities(
+        version, last_updated, conditional, transaction, notes=notes, history_types=history_types, types=types
+    )

@@ -51,6 +51,9 @@ RELEVANT_TYPES = frozenset(
         "Condition",
         "Procedure",
         "DiagnosticReport",
+        # clinical notes and scanned or narrative reports as US Core exposes them (progress notes, imaging
+        # and pathology reports): read through the same text path as a DiagnosticReport's presentedForm
+        "DocumentReference",
         "Specimen",
         "MedicationRequest",
         "MedicationAdministration",

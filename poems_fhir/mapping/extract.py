@@ -25,6 +25,7 @@ from .ife import IfeResult, others_bands, parse_ife
 from .results import Qual, Reading, interpretation_qual, normalise_term, read_result
 from .corrections import Replacement, replaced_results
 from .dates_in_words import date_in_words
+from .documents import DocumentError, DocumentIndex, document_wording, index_documents, report_view, skip_reason
 from .range_choice import AGE_UNITS, Subject
 from .rules import (
     ICD10_SYSTEMS,
@@ -274,6 +275,8 @@ class Extraction:
     notes: list[ReadingNote] = field(default_factory=list)
     #: the exceptions behind ``errors`` (structured: a rejected unit carries the unit)
     rejected: list[tuple[str, ResourceError]] = field(default_factory=list)
+    #: the record's document replacements and carried attachments, built at its first DocumentReference
+    documents: DocumentIndex | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -3656,11 +3659,59 @@ def _source_ok(rule: ConditionRule, kind: str) -> bool:
     return rule.report_source in ("any", kind)
 
 
+def _document_reference(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
+    """A DocumentReference (a clinical note, or an imaging or pathology report as US Core exposes it): read as
+    the report it carries (mapping/documents.py), unless withdrawn, replaced or the same attachment as a
+    report's; cited as the document itself."""
+    if out.documents is None:
+        out.documents = index_documents(record)
+    try:
+        skip = skip_reason(raw.data, raw.ref, out.documents)
+    except DocumentError as exc:
+        raise ResourceError(str(exc)) from None
+    if skip is not None:
+        if skip.kind != "withdrawn":
+            by = f" by {skip.by}" if skip.by else ""
+            out.notes.append(ReadingNote(skip.kind, _ref(raw), None, f"not read: {skip.kind}{by} ({skip.why})"))
+        return
+    view = report_view(raw.data)
+    errors_before = len(out.errors)
+    if not _texts_of(view) and not any(
+        isinstance(f, dict) and f.get("data") and readable(f) for f in view["presentedForm"]
+    ):
+        # nothing readable (a PDF, RTF, an image, a Binary given by url only): listed, never "no data" silently
+        forms = view["presentedForm"]
+        shown = ", ".join(
+            f"content[{i}].attachment "
+            + (media_type(f)[0] or "without contentType")
+            + ("" if f.get("data") else " by url only" if f.get("url") else " with no data")
+            for i, f in enumerate(forms)
+        )
+        out.errors.append(
+            SourceError(
+                raw.origin,
+                f"document with no readable text: {shown or 'no content'} not read (poems-fhir reads text/plain "
+                "and HTML attachments given inline as data); what it says counts as no data",
+                raw.ref,
+            )
+        )
+        view = {**view, "presentedForm": []}  # listed once, here, not again as a report's attachment
+    jobs_before = len(out.text_jobs)
+    _diagnostic_report(Raw(view, raw.origin, raw.ref), record, mapping, out)
+    for i in range(jobs_before, len(out.text_jobs)):  # "(from report text, content[0].attachment)"
+        job = out.text_jobs[i]
+        out.text_jobs[i] = replace(job, source=document_wording(job.source))
+    for i in range(errors_before, len(out.errors)):
+        error = out.errors[i]
+        out.errors[i] = replace(error, message=document_wording(error.message))
+
+
 _HANDLERS = {
     "Observation": _observation,
     "Condition": _condition,
     "Procedure": _procedure,
     "DiagnosticReport": _diagnostic_report,
+    "DocumentReference": _document_reference,
     "MedicationRequest": _medication,
     "MedicationAdministration": _medication,
     "MedicationStatement": _medication,

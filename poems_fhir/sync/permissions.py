@@ -11,6 +11,7 @@ READ_TYPES = (
     "Condition",
     "Procedure",
     "DiagnosticReport",
+    "DocumentReference",  # clinical notes; searched where the CapabilityStatement lists the type
     "Specimen",
     "Medication",
     "MedicationStatement",

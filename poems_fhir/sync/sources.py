@@ -23,6 +23,7 @@ from ..errors import (
     ForeignHostError,
     NetworkError,
     PageLinkGoneError,
+    PermissionDeniedError,
     RunDeadlineError,
     SearchNotFoundError,
     TemporaryNetworkError,
@@ -137,6 +138,8 @@ REPORT_CATEGORIES = [
     "http://terminology.hl7.org/CodeSystem/v2-0074|" + c
     for c in ("RAD", "CT", "NMR", "NMS", "RX", "US", "VUS", "OUS", "CUS", "SP", "PAT", "CP", "PATH")
 ] + ["http://loinc.org|LP29684-5", "http://loinc.org|LP7839-6"]
+#: clinical notes (US Core): read per patient where the CapabilityStatement lists the type; never discovered by
+DOCUMENT_TYPE = "DocumentReference"
 #: the medication resources read per patient (the file reader reads the same), and the element that
 #: references a Medication resource
 MEDICATION_TYPES = {
@@ -185,6 +188,9 @@ class ServerSource:
             self._codes["Observation"] = []  # one search of every Observation, discovery's and the patient's
         self._recheck: set[str] = set()
         self._notices: list[str] = []
+        #: clinical notes are read where the server lists DocumentReference, until it refuses them (403)
+        self._documents = DOCUMENT_TYPE in self.capabilities.types
+        self._refusal: str | None = None  # said on the patient whose search was refused
 
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
         before = self.client.stats.requests
@@ -457,8 +463,9 @@ class ServerSource:
         return about is not None and about != patient
 
     def fetch(self, patient: str) -> tuple[PatientRecord | None, list[SourceError]]:
-        """At most 7 searches (+ paging): the patient rides along with its Observations; the
-        Medication* resources (with the Medication they reference) as the file reader reads them.
+        """At most 8 searches (+ paging): the patient rides along with its Observations; the
+        Medication* resources (with the Medication they reference) as the file reader reads them; the
+        DocumentReferences where the server lists the type.
         A 404/410 to a search says nothing of the patient: ``GET Patient/ID`` decides (probe80 D3)."""
         try:
             return self._fetch(patient)
@@ -516,6 +523,9 @@ class ServerSource:
         if not any(r.get("resourceType") == "Patient" for r, _ in resources):
             resources.append((self._read_patient(pid), f"{self.client.base_url}/{patient}"))
         records, errors = records_from_resources(resources)
+        if self._refusal is not None:
+            errors.append(SourceError(f"{self.client.base_url}/DocumentReference", self._refusal, patient=patient))
+            self._refusal = None
         record = next((r for r in records if r.patient == patient), None)
         return record, errors
 
@@ -539,25 +549,56 @@ class ServerSource:
             (rtype, {"patient": pid, "_count": "200", "_include": include}, False)
             for rtype, include in MEDICATION_TYPES.items()
         ]
+        if self._documents:
+            searches.append((DOCUMENT_TYPE, {"patient": pid, "_count": "200"}, False))
         for rtype, params, post in searches:
-            foreign: list[tuple[dict[str, Any], str]] = []  # resources about another patient
-            for resource in self.client.search(rtype, params, post=post, max_pages=MAX_PATIENT_PAGES):
-                if not is_resource_type(str(resource.get("resourceType"))):
-                    # probe45 D8: a "Conditon" in a Condition search is a corrupt answer, not a bad record:
-                    # skipped, the report was rewritten without the patient's polyneuropathy
-                    raise self.client.unusable_answer(
-                        f"search {rtype} of this patient: the server answered with a resourceType that is no FHIR "
-                        f"R4 type ({str(resource.get('resourceType'))[:40]!r}); its answer is not used - this "
-                        "patient is retried on the next run",
-                        rtype,
-                    )
-                pair = (resource, f"{self.client.base_url}/{resource.get('resourceType')}/{resource.get('id')}")
-                if self._of_another_patient(resource, patient):
-                    foreign.append(pair)
-                    continue
-                resources.append(pair)
-            if foreign:
-                resources += self._of_replaced_records(patient, rtype, resources, foreign)
+            try:
+                self._search_into(rtype, params, post, patient, resources)
+            except PermissionDeniedError as exc:
+                if rtype != DOCUMENT_TYPE:
+                    raise
+                self._documents_refused(exc)
+
+    def _documents_refused(self, exc: PermissionDeniedError) -> None:
+        """A 403 to the DocumentReference search: the credentials hold the types read before notes were read (a
+        deployment's scopes); the run goes on without notes - said once in the log and, on the patient where it
+        happened, in the run's problems."""
+        self._documents = False
+        log.warning(
+            "the server refused the DocumentReference search (HTTP 403): clinical notes are not read in this run; "
+            "grant system/DocumentReference.read to read them",
+            extra=ev("patient.documents_refused", status=exc.status),
+        )
+        self._refusal = (
+            "DocumentReference search refused (HTTP 403): clinical notes are not read in this run - grant "
+            "system/DocumentReference.read to read them"
+        )
+
+    def _search_into(
+        self, rtype: str, params: dict[str, Any], post: bool, patient: str, resources: list[tuple[dict[str, Any], str]]
+    ) -> None:
+        """One search of the patient's record into ``resources`` (another patient's results set apart), added
+        only once every page was read."""
+        found: list[tuple[dict[str, Any], str]] = []
+        foreign: list[tuple[dict[str, Any], str]] = []  # resources about another patient
+        for resource in self.client.search(rtype, params, post=post, max_pages=MAX_PATIENT_PAGES):
+            if not is_resource_type(str(resource.get("resourceType"))):
+                # probe45 D8: a "Conditon" in a Condition search is a corrupt answer, not a bad record:
+                # skipped, the report was rewritten without the patient's polyneuropathy
+                raise self.client.unusable_answer(
+                    f"search {rtype} of this patient: the server answered with a resourceType that is no FHIR "
+                    f"R4 type ({str(resource.get('resourceType'))[:40]!r}); its answer is not used - this "
+                    "patient is retried on the next run",
+                    rtype,
+                )
+            pair = (resource, f"{self.client.base_url}/{resource.get('resourceType')}/{resource.get('id')}")
+            if self._of_another_patient(resource, patient):
+                foreign.append(pair)
+                continue
+            found.append(pair)
+        resources += found
+        if foreign:
+            resources += self._of_replaced_records(patient, rtype, resources, foreign)
 
 
 def _history_ref(entry: Any, rtype: str, base_url: str) -> str | None:

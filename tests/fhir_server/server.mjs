@@ -20,7 +20,7 @@ let repo = new MemoryRepository();
 
 const TYPES = ['Patient', 'Observation', 'Condition', 'Procedure', 'DiagnosticReport', 'Specimen',
   'CarePlan', 'Provenance', 'Device', 'Group', 'MedicationStatement', 'MedicationRequest',
-  'MedicationAdministration', 'Medication'];
+  'MedicationAdministration', 'Medication', 'DocumentReference'];
 const capability = {
   resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '4.0.1',
   date: new Date().toISOString(), format: ['json'],

@@ -67,8 +67,8 @@ def reports(server) -> list[dict]:
 def test_sync_twice_then_change_one_observation(server, tmp_path):
     _, first = run(server, tmp_path)
     assert (first.written, first.out_of_scope, first.failed) == (5, 1, 0)
-    # <= 7 reads + 3 ownership searches + 1 transaction per patient, + metadata and paging
-    assert first.requests / first.patients_scanned <= 12
+    # <= 8 reads (7 + the clinical notes) + 3 ownership searches + 1 transaction per patient, + metadata and paging
+    assert first.requests / first.patients_scanned <= 13
     found = reports(server)
     assert len(found) == 5 and all(r["status"] == "partial" for r in found)
     assert all(len(r["contained"]) == 11 for r in found)
@@ -283,3 +283,16 @@ def test_a_merged_records_resources_left_on_the_old_record_are_read_from_the_ser
     _, summary = run(server, tmp_path, patient=["Patient/m1-new"], dry_run=tmp_path / "dry", phi=True)
     (conclusion,) = summary.conclusions
     assert (conclusion["patient"], conclusion["classification"]) == ("Patient/m1-new", "met")
+
+
+def test_clinical_notes_are_read_from_the_server_as_from_a_file(server, tmp_path):
+    """The classic case with its CT report and its dermatology consult as US Core DocumentReferences: the server
+    lists the type, the sync searches it, and the patient is `met` on the documents' findings, cited."""
+    from tests.integration.conftest import load_bundles
+
+    load_bundles(server, [Path(__file__).parents[1] / "fixtures" / "documents" / "classic-as-documents.json"])
+    _, summary = run(server, tmp_path, patient=["Patient/doc-classic"], dry_run=tmp_path / "dry", phi=True)
+    (conclusion,) = summary.conclusions
+    assert (conclusion["patient"], conclusion["classification"]) == ("Patient/doc-classic", "met")
+    written = json.dumps([json.loads(p.read_text()) for p in (tmp_path / "dry").rglob("*.json")])
+    assert "DocumentReference/dc-ct-note" in written and "DocumentReference/dc-derm-note" in written

@@ -1,0 +1,196 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A DocumentReference read as the report it carries.
+
+US Core exposes clinical notes (progress notes, consultations, discharge summaries) and often imaging and
+pathology reports as DocumentReferences whose ``content[].attachment`` holds the text. poems-fhir reads them
+through the same path as a DiagnosticReport's ``presentedForm``: this module decides whether a document is
+read at all (its status, a newer document replacing it, the same attachment already carried by a
+DiagnosticReport) and gives the DiagnosticReport-shaped view the report path reads. Pure: plain dicts in,
+plain dicts out."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..fhir.read import PatientRecord
+
+#: FHIR R4 document-reference-status and composition-status (DocumentReference.status, .docStatus)
+DOCUMENT_STATUSES = frozenset({"current", "superseded", "entered-in-error"})
+DOC_STATUSES = frozenset({"preliminary", "final", "amended", "entered-in-error"})
+
+LOINC = "http://loinc.org"
+#: LOINC document-ontology types of imaging and pathology reports, given to the report path as the
+#: HL7 v2-0074 section a DiagnosticReport's category would carry (a type's display or text naming
+#: imaging or pathology is recognised by the report path's own words as well)
+_SECTION_OF_TYPE = {
+    "18748-4": "RAD",  # Diagnostic imaging study
+    "18726-0": "RAD",  # Radiology studies (set)
+    "11526-1": "PAT",  # Pathology study
+    "11529-5": "SP",  # Surgical pathology study
+    "60567-5": "PAT",  # Comprehensive pathology report panel
+    "60568-3": "PAT",  # Pathology synoptic report
+}
+_V2_0074 = "http://terminology.hl7.org/CodeSystem/v2-0074"
+_BINARY = re.compile(r"(?:^|/)(Binary/[A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?/?$")
+
+
+class DocumentError(ValueError):
+    """A DocumentReference that cannot be read as it is (a missing or unknown status)."""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Why a document is not read: ``kind`` "withdrawn" (silent, as an entered-in-error report), "replaced"
+    or "duplicate" (each a reading note naming ``by``)."""
+
+    kind: str
+    by: str | None = None
+    why: str = ""
+
+
+@dataclass
+class DocumentIndex:
+    """What the record's other resources say about its documents, built once per record."""
+
+    #: "DocumentReference/id" -> the document that replaces it (relatesTo code "replaces")
+    replaced_by: dict[str, str] = field(default_factory=dict)
+    #: an attachment's identity (see attachment_key) -> the resource that carries it first
+    carried_by: dict[str, str] = field(default_factory=dict)
+
+
+def _code_word(code: str) -> str:
+    return "-".join(code.strip().lower().replace("_", " ").replace("-", " ").split())
+
+
+def attachment_key(attachment: Any) -> str | None:
+    """One attachment's identity: the Binary it names (relative or absolute, any version), else its url,
+    else a digest of its inline data; None when it has none of these."""
+    if not isinstance(attachment, dict):
+        return None
+    url = attachment.get("url")
+    if isinstance(url, str) and url.strip():
+        binary = _BINARY.search(url.strip())
+        return binary.group(1) if binary else url.strip()
+    data = attachment.get("data")
+    if isinstance(data, str) and data.strip():
+        return "data:" + hashlib.sha256("".join(data.split()).encode("utf-8", "surrogatepass")).hexdigest()
+    return None
+
+
+def _attachments(data: dict[str, Any]) -> list[Any]:
+    content = data.get("content")
+    return [c.get("attachment") for c in content if isinstance(c, dict)] if isinstance(content, list) else []
+
+
+def index_documents(record: PatientRecord) -> DocumentIndex:
+    """The record's replacements and carried attachments: a DiagnosticReport's presentedForm is read from the
+    report (it carries the conclusion, the codes and the results beside the text), so a document carrying the
+    same attachment is the same report exposed twice (US Core: one Binary referenced from both); among
+    documents, the first read carries it."""
+    index = DocumentIndex()
+    documents: list[tuple[str, dict[str, Any]]] = []
+    for raw in record.resources:
+        data, ref = raw.data, raw.ref
+        rtype = data.get("resourceType")
+        if rtype == "DiagnosticReport" and ref and _code_word(str(data.get("status") or "")) != "entered-in-error":
+            forms = data.get("presentedForm")
+            for form in forms if isinstance(forms, list) else []:
+                key = attachment_key(form)
+                if key is not None:
+                    index.carried_by.setdefault(key, ref)
+        elif rtype == "DocumentReference" and ref:
+            documents.append((ref, data))
+            relations = data.get("relatesTo")
+            for relation in relations if isinstance(relations, list) else []:
+                if not isinstance(relation, dict) or _code_word(str(relation.get("code") or "")) != "replaces":
+                    continue
+                target = relation.get("target")
+                reference = target.get("reference") if isinstance(target, dict) else None
+                if isinstance(reference, str) and "DocumentReference/" in reference:
+                    old = "DocumentReference/" + reference.rsplit("DocumentReference/", 1)[1].split("/_history")[0]
+                    index.replaced_by.setdefault(old, ref)
+    for ref, data in documents:
+        for attachment in _attachments(data):
+            key = attachment_key(attachment)
+            if key is not None:
+                index.carried_by.setdefault(key, ref)
+    return index
+
+
+def skip_reason(data: dict[str, Any], ref: str | None, index: DocumentIndex) -> Skip | None:
+    """Why this document is not read, or None; raises DocumentError for a status that says nothing."""
+    status = data.get("status")
+    if not isinstance(status, str) or not status.strip():
+        raise DocumentError(
+            "DocumentReference has no status (required in FHIR R4): whether it is current or withdrawn cannot be "
+            "told; not read - send the status"
+        )
+    word = _code_word(status)
+    if word not in DOCUMENT_STATUSES:
+        raise DocumentError(
+            f"status {status[:60]!r} is not a FHIR document status ({', '.join(sorted(DOCUMENT_STATUSES))}): "
+            "whether it is withdrawn cannot be told; not read - fix the status"
+        )
+    doc_status = data.get("docStatus")
+    doc_word = _code_word(doc_status) if isinstance(doc_status, str) and doc_status.strip() else None
+    if doc_word is not None and doc_word not in DOC_STATUSES:
+        raise DocumentError(
+            f"docStatus {str(doc_status)[:60]!r} is not a FHIR composition status ({', '.join(sorted(DOC_STATUSES))})"
+            ": whether the document is withdrawn cannot be told; not read - fix the docStatus"
+        )
+    if "entered-in-error" in (word, doc_word):
+        return Skip("withdrawn")
+    if ref and ref in index.replaced_by:
+        return Skip("replaced", index.replaced_by[ref], "a later document replaces it (relatesTo)")
+    if word == "superseded":
+        return Skip("replaced", None, "status superseded: a later document replaces it")
+    for attachment in _attachments(data):
+        key = attachment_key(attachment)
+        carrier = index.carried_by.get(key) if key is not None else None
+        if carrier is not None and carrier != ref:
+            return Skip("duplicate", carrier, "the same attachment is read there")
+    return None
+
+
+def report_view(data: dict[str, Any]) -> dict[str, Any]:
+    """The document as the DiagnosticReport the report path reads: its type as the code, its category (plus
+    the section its LOINC type implies and its type's words), the clinical period (else the document's date),
+    the attachments as presentedForm. No conclusion: a document's ``description`` is its title."""
+    doc_type = data.get("type") if isinstance(data.get("type"), dict) else None
+    categories = [c for c in data.get("category") or [] if isinstance(c, dict)]
+    for coding in (doc_type or {}).get("coding") or []:
+        if isinstance(coding, dict) and coding.get("system") == LOINC and coding.get("code") in _SECTION_OF_TYPE:
+            categories.append({"coding": [{"system": _V2_0074, "code": _SECTION_OF_TYPE[coding["code"]]}]})
+    names = [doc_type.get("text")] if doc_type else []
+    names += [c.get("display") for c in (doc_type or {}).get("coding") or [] if isinstance(c, dict)]
+    words = " ".join(n for n in names if isinstance(n, str) and n.strip())
+    if words:
+        categories.append({"text": words})  # "Radiology report", "Pathology consult": the report path's words
+    doc_status = data.get("docStatus")
+    view: dict[str, Any] = {
+        "resourceType": "DiagnosticReport",
+        "status": _code_word(doc_status) if isinstance(doc_status, str) and doc_status.strip() else "final",
+        "category": categories,
+        "presentedForm": [a for a in _attachments(data) if isinstance(a, dict)],
+    }
+    for name in ("id", "meta", "subject", "identifier"):
+        if name in data:
+            view[name] = data[name]
+    if doc_type is not None:
+        view["code"] = doc_type
+    context = data.get("context")
+    period = context.get("period") if isinstance(context, dict) else None
+    if isinstance(period, dict) and (period.get("start") or period.get("end")):
+        view["effectivePeriod"] = period
+    elif data.get("date") is not None:
+        view["issued"] = data["date"]
+    return view
+
+
+def document_wording(message: str) -> str:
+    """A report-path message about a document, in the document's own element names."""
+    message = re.sub(r"presentedForm\[(\d+)\]", r"content[\1].attachment", message)
+    return message.replace("a text/plain presentedForm", "a text/plain attachment")
