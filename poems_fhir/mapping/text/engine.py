@@ -18,7 +18,7 @@ from pathlib import Path
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, Literal
 
-from .layout import ANSWERISH_LINE, EARLIER_TIME
+from .layout import ANSWERISH_LINE, EARLIER_TIME, earlier_normal_size
 from .layout import DENIAL_HEADING as _DENIAL_HEADING
 from .layout import (
     answered_forms,
@@ -169,8 +169,11 @@ _LATIN = re.compile(r"[A-Za-z]")
 # item or a "Heading:"; a hard-wrapped line inside a sentence is not cut - nor a "heading:" in small letters
 # after a line that ends in a letter: "Pulmonary⏎oedema: none" is one phrase wrapped (probe100 D1: the
 # "oedema: none" line was a field of its own and denied peripheral oedema)
+#: the full stop of a year's abbreviation («2021 г.», «2020-2021 гг.», Kazakh «2019 ж.»): before a lower-case word
+#: it ends no sentence («очаг, на КТ 2021 г. не определялся»: the denial was cut from its finding, probe132)
+_YEAR_STOP = r"(?:(?<=\dг\.)|(?<=\d\sг\.)|(?<=\dгг\.)|(?<=\d\sгг\.)|(?<=\dж\.)|(?<=\d\sж\.))"
 _SENTENCE_END = re.compile(
-    r"(?<=[.!?])\s+|\n\s*\n|\n(?=\s*(?:[-*\u2022#]|\d+[.)]\s))"
+    rf"(?<=[.!?])(?!{_YEAR_STOP}\s+[a-zа-яёәғқңөұүһі])\s+|\n\s*\n|\n(?=\s*(?:[-*\u2022#]|\d+[.)]\s))"
     r"|\n(?=\s*[^\W\d_][\w /-]{0,40}:)(?:(?<![^\W\d_]\n)(?<![^\W\d_][ \t]\n)|(?![ \t]*[a-zа-яёәғқңөұүһі]))"
 )
 
@@ -1403,7 +1406,9 @@ class TextEngine:
                 cell_breaks(
                     measured_rows(
                         answered_forms(
-                            row_borders(headed_tables(ranged_measures(struck_out(text)), self.keys.hits)),
+                            row_borders(
+                                headed_tables(earlier_normal_size(ranged_measures(struck_out(text))), self.keys.hits)
+                            ),
                             self.keys.hits,
                         )
                     )
@@ -2307,8 +2312,8 @@ _SEEN_WORDS = (
     r"(?:seen|present|visible|identified|detected|demonstrated|shown|apparent|evident|visuali[sz]ed|noted|reported|"
     r"described)"
 )
-#: an examination named by its year: "the 2021 CT", "the PET-CT of March 2021"
-_YEAR = r"(?:19|20)\d\d"
+#: an examination named by its year: "the 2021 CT", "the PET-CT of March 2021" - or its date ("the CT of 12.03.2021")
+_YEAR = r"(?:\d{1,2}[./-]\d{1,2}[./-])?(?:19|20)\d\d"
 _STUDY = (
     r"(?:ct|mri|mr|pet(?:[-/ ]?ct)?|x-?rays?|radiographs?|scans?|stud(?:y|ies)|exam(?:ination)?s?|imaging|survey|"
     r"bone\s+scan|scintigraphy)"
@@ -2323,7 +2328,7 @@ _NOT_ON_EARLIER = re.compile(
     # ... or the earlier study named by its year: "not visualised on the 2021 CT", "absent on the CT of 2021" (probe130
     # G4: no progression read)
     rf"(?:(?:not|never)\s+(?:(?:been|previously)\s+)?{_SEEN_WORDS}|absent)\s+(?:on|at|in|by)\s+(?:the\s+)?"
-    rf"(?:{_YEAR}\s+{_STUDY}|{_STUDY}\s+(?:of|from|in|dated)\s+(?:\w+\s+)?{_YEAR})\b",
+    rf"(?:{_YEAR}\s+{_STUDY}|{_STUDY}\s+(?:(?:of|from|in|dated)\s+(?:\w+\s+)?)?{_YEAR})\b",
     re.IGNORECASE,
 )
 #: ... or its first words after "previously": "Ascites - previously not seen", "Ascites: previously absent, now
@@ -2333,9 +2338,20 @@ _NOT_SEEN = re.compile(rf"(?:(?:not|never)\s+(?:been\s+)?{_SEEN_WORDS}|absent|no
 #: mark, a copula, "previously", and - in Russian and Kazakh, where the place comes first - the earlier
 #: examination right before the denial: «Плевральный выпот, на предыдущем КТ не определялся», «Асцит, ранее не
 #: выявлялся», «Плевралық сұйықтық — алдыңғы КТ-да анықталмаған»
+#: a Russian examination named by its year or date: «КТ 2021 г.», «МРТ 2021 года», «КТ от 12.03.2021», «ПЭТ-КТ
+#: (2021 г.)» - an earlier study as «предыдущее КТ» is (probe132 item 4: «не определявшийся на КТ 2021 г.» raised no
+#: radiologic progression where "not seen on the 2021 CT" did)
+_RU_YEAR = rf"{_YEAR}(?:\s*(?:гг?\.?|год[ауе]?)(?!\w))?"
+_RU_STUDY = (
+    r"(?:кт|мскт|мрт|пэт(?:[-/ ]?кт)?|рентген\w*|снимк\w*|исследовани\w*|сцинтиграф\w*|остеосцинтиграф\w*|"
+    r"томограм\w*|обследовани\w*)"
+)
+_RU_DATED_STUDY = rf"(?:{_RU_STUDY}\s+(?:от\s+|за\s+)?\(?{_RU_YEAR}\)?|в\s+{_RU_YEAR})"
 _BEFORE_EARLIER_DENIAL = re.compile(
     r"(?:[\s,()]*[^\W_][\w/.-]*){0,6}?[\W_]*(?:(?:was|were|is|are|has|have|had|been)\s+)*(?P<previously>previously\s+)?"
-    rf"(?P<earlier>(?:(?:на|при|по)\s+(?:данным\s+)?{_EARLIER}(?:\s+[^\W\d_][\w-]*){{0,2}}|ранее|прежде|раньше|бұрын|"
+    rf"(?P<earlier>(?:(?:на|при|по)\s+(?:данным\s+)?(?:{_EARLIER}(?:\s+[^\W\d_][\w-]*){{0,2}}|{_RU_DATED_STUDY})|"
+    # ... «ранее (КТ 2021 г.) не определялся»: the earlier study in a bracket after the time word
+    rf"(?:ранее|прежде|раньше|бұрын)(?:\s*\((?:на\s+|по\s+данным\s+)?(?:{_RU_DATED_STUDY}|{_RU_STUDY})\s*\))?|"
     rf"{_EARLIER}(?:\s+[\w-]+){{1,2}})\s*)?",
     re.IGNORECASE,
 )
@@ -2351,6 +2367,8 @@ _SITE_BEFORE_VERB = (
 _PAST_DENIAL = re.compile(
     # ... or «отсутствовал(а/о/и)» - «Асцит: ранее отсутствовал, сейчас умеренный» (probe130 G2: read as denied today)
     r"(?:не\s+(?:был\w*\s+)?[а-яё]+(?:л|ла|ло|ли|лся|лась|лось|лись|н|на|но|ны)|отсутствовал[аои]?|"
+    # ... or its participle: «очаг, не определявшийся на КТ 2021 г.», «не выявленный ранее» (probe132 item 4)
+    r"не\s+[а-яё]+(?:вш|енн|анн)[а-яё]*|"
     r"[^\W\d_]+(?:маған|меген|баған|беген|"
     r"паған|пеген)|[^\W\d_]+(?:ған|ген|қан|кен)\s+жоқ|[^\W\d_]+(?:мады|меді|бады|беді|пады|педі))\b",
     re.IGNORECASE,
@@ -2359,7 +2377,8 @@ _PAST_DENIAL = re.compile(
 #: ... or the earlier study after a Russian denial in the past, the clause's last words: «не определялся на предыдущем
 #: КТ», «не выявлялся ранее», «не определялся по данным прошлого исследования»
 _EARLIER_AFTER = re.compile(
-    rf"\s+(?:(?:на|при|в|по\s+данным)\s+{_EARLIER}(?:\s+[^\W\d_][\w-]*){{0,2}}|ранее|прежде|раньше)\s*",
+    rf"\s+(?:(?:на|при|в|по\s+данным)\s+(?:{_EARLIER}(?:\s+[^\W\d_][\w-]*){{0,2}}|{_RU_DATED_STUDY})|{_RU_DATED_STUDY}|"
+    r"ранее|прежде|раньше)\s*",
     re.IGNORECASE,
 )
 
@@ -2476,12 +2495,17 @@ _TODAY_TOO = re.compile(
 )
 
 
+#: where the clause of an earlier-study denial ends: a date's stops and an abbreviation's before a lower-case word, a
+#: comma or a bracket end none («не определявшийся на КТ от 12.03.2021 г., и сейчас не определяется», probe132)
+_REST_CLAUSE_STOP = re.compile(r"[;,()\n]|\.(?!\d|\s*[a-zа-яё,;)])")
+
+
 def _next_clause_denies_today(rest: str) -> bool:
     """The clause after the first stop in ``rest`` (the text from an earlier-study denial to the sentence's end) denies
     the finding today: "…, still absent", "(still not seen)", «…, в настоящее время также не определяется» - or is
     only today, the denial's verb left out: «…, и сейчас» (`_TODAY_TOO`). Only the next clause ("…, now small, no
     pleural effusion" denies another finding)."""
-    stop = re.search(r"[.;,()\n]", rest)
+    stop = _REST_CLAUSE_STOP.search(rest)
     if stop is None:
         return False
     nxt = re.split(r"[.;,()\n]", rest[stop.start() + 1 :], maxsplit=1)[0]
@@ -2554,7 +2578,7 @@ def _earlier_study_denial(lead: str, rest: str, *, this_exam: bool = True) -> st
     before = _BEFORE_EARLIER_DENIAL.fullmatch(lead)
     if before is None or _MAIN_DENIAL.search(lead):
         return None
-    stop = re.search(r"[.;,()\n]", rest)
+    stop = _REST_CLAUSE_STOP.search(rest)
     clause = (rest[: stop.start()] if stop else rest).lstrip(_SPAN_TAIL + ",:")
     # ConText's trigger may start at the copula: "…, which were not present on the baseline PET-CT" (probe128 D4)
     clause = _LEADING_COPULA.sub("", clause)
@@ -2579,7 +2603,10 @@ def _earlier_study_denial(lead: str, rest: str, *, this_exam: bool = True) -> st
 
 #: where such a denial starts: "not seen on previous CT", «не определялся», «(на предыдущем КТ) не определялся»
 #: (or "absent": "… that were absent on the previous CT", probe130 G4)
-_DENIAL_START = re.compile(r"\b(?:not|never|absent|не)\b", re.IGNORECASE)
+#: (or a Kazakh denial in the past: «Асцит: бұрын болмаған, қазір де жоқ», UNVERIFIED: not seen in real letters)
+_DENIAL_START = re.compile(
+    r"\b(?:not|never|absent|не|[^\W\d_]+(?:маған|меген|баған|беген|паған|пеген))\b", re.IGNORECASE
+)
 
 
 def _first_denial_after(text: str, ent: Any) -> re.Match[str] | None:
@@ -2851,7 +2878,31 @@ def _register_norm() -> None:
     def norm(doc: Any) -> Any:
         for token in doc:
             token.norm_ = token.lower_.replace("ё", "е")
+            if token.is_sent_start and _after_a_year_stop(token):
+                token.is_sent_start = False
         return doc
+
+
+#: a year's abbreviation: «2021 г.», «2020-2021 гг.», Kazakh «2019 ж.»
+_YEAR_WORDS = frozenset({"г", "гг", "ж"})
+
+
+def _after_a_year_stop(token: Any) -> bool:
+    """Whether ``token``, a lower-case word, follows the full stop of a year's abbreviation (and a bracket or comma
+    after it): «очаг, на КТ 2021 г. не определялся», «ранее (КТ 2021 г.) не определялся» - the sentencizer ended the
+    sentence at the stop, so the denial lost its finding. The sentence goes on."""
+    doc, i = token.doc, token.i - 1
+    if not token.text[:1].islower():
+        return False
+    while i >= 0 and doc[i].text in {")", ",", "]"}:
+        i -= 1
+    return (
+        i >= 2
+        and doc[i].text == "."
+        and doc[i - 1].lower_ in _YEAR_WORDS
+        and not doc[i - 1].whitespace_
+        and doc[i - 2].text[-1:].isdigit()
+    )
 
 
 def _medspacy_default_rules(lang: str) -> list[Any]:

@@ -1724,3 +1724,41 @@ def ranged_measures(text: str) -> str:
         out = out if out is not None else list(text)
         out[m.start("range") : m.end("range")] = list(word.ljust(room))
     return "".join(out) if out is not None else text
+
+
+#: an organ's normal size at an earlier time, before today's verdict after a comma: "previously normal, now",
+#: "normal on the prior study, now", «ранее нормальных размеров, сейчас», «ранее не увеличена, в настоящее время»,
+#: Kazakh «бұрын қалыпты, қазір» (UNVERIFIED: not seen in real letters)
+_EARLIER_WHEN = (
+    r"(?:previously|before|earlier|formerly|initially|(?:on|at|in)\s+(?:the\s+)?(?:previous|prior|earlier|last|"
+    r"baseline|initial)(?:\s+(?:study|exam(?:ination)?|ct|mri|scan|ultrasound|imaging))?|in\s+(?:19|20)\d\d|"
+    r"ранее|прежде|раньше|(?:на|при)\s+(?:предыдущ|прошл|прежн|первичн)\w*(?:\s+(?:кт|мрт|узи|исследовани\w*))?|"
+    r"бұрын)"
+)
+_NORMAL_SIZE = (
+    r"(?:(?:of\s+)?normal(?:\s+(?:in\s+)?size|[\s-]sized)?|not\s+enlarged|within\s+normal\s+limits|"
+    r"(?:нормальн|обычн)\w*\s+размер\w*|в\s+норме|в\s+пределах\s+нормы|не\s+увеличен\w*|нормальн\w*|"
+    r"қалыпты(?:\s+мөлшер\w*)?|ұлғаймаған)"
+)
+_TODAY_WORD = r"(?:now|currently|today|at\s+present|сейчас|теперь|в\s+настоящее\s+время|қазір)"
+#: ... followed by today's enlargement or measure: "now enlarged", "now 19 cm", «сейчас увеличена», «қазір ұлғайған»
+_TODAYS_ENLARGEMENT = (
+    r"(?=(?:(?:mildly|moderately|markedly|slightly|massively|is|are)\s+)*(?:enlarged|\d)|"
+    r"(?:(?:умеренно|незначительно|значительно|несколько|слегка|резко)\s+)?увеличен|ұлғай|\d)"
+)
+_EARLIER_NORMAL_THEN_TODAY = re.compile(
+    rf"(?<!\w)(?P<earlier>(?:{_EARLIER_WHEN}\s+(?:(?:was|were|is)\s+)?{_NORMAL_SIZE}|{_NORMAL_SIZE}\s+{_EARLIER_WHEN})"
+    rf"\s*,\s*(?:(?:but|and|а|но)\s+)?{_TODAY_WORD}\s+){_TODAYS_ENLARGEMENT}",
+    re.IGNORECASE,
+)
+
+
+def earlier_normal_size(text: str) -> str:
+    """An organ's normal size at an earlier time before today's enlargement is left out of the sentence, at the same
+    length: "Spleen: previously normal, now enlarged." reads as "Spleen:                        enlarged." - the
+    enlargement is today's, the earlier normal only its history (probe126 G11: the earlier "normal" kept the organ
+    and today's verdict apart, so the splenomegaly was lost). The reverse ("previously enlarged, now normal") is
+    left as written."""
+    if "," not in text:
+        return text
+    return _EARLIER_NORMAL_THEN_TODAY.sub(lambda m: " " * len(m.group("earlier")), text)
