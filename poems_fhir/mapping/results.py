@@ -306,7 +306,35 @@ _FLAGS = (Qual.HIGH, Qual.LOW, Qual.NORMAL, Qual.ABNORMAL)
 #: reports write it ("7,7 г/л (12,1%)", "0.77 g/dL (12.1 %)" - seed_case.md's own notation; probe128 D5). The
 #: quantity and its unit are what is read; a share is no second value, so it is passed over - only in a
 #: bracket, and only a bare percentage (a bracket with other words stays unread and the text refused)
-_PERCENT_SHARE = re.compile(r"\d+(?:[.,]\d+)?\s*%")
+#: words naming what the share is of, after its percentage ("12,1 % от общего белка", "12.1% of total protein")
+_SHARE_OF = r"(?:\s+(?:of\s+(?:the\s+)?total\s+(?:serum\s+)?protein|от\s+общего\s+белка))?"
+_PERCENT_SHARE = re.compile(r"(?i)\d+(?:[.,]\d+)?\s*%" + _SHARE_OF)
+#: a mass concentration as M-protein reports write it (g/L, g/dL, mg/dL, г/л, г/дл, мг/дл): the only kind of
+#: quantity a share of total protein is passed over beside - a percentage is never read as the value
+_MASS = r"\d+(?:[.,]\d+)?\s*(?:m?g|мг|г)\s*/\s*(?:d?l|дл|л)(?![^\W\d_])"
+_SHARE = r"\d+(?:[.,]\d+)?\s*%" + _SHARE_OF
+
+
+def _beside(inner: str) -> str:
+    """``inner`` after a spaced or unspaced slash, or alone in a bracket."""
+    return rf"\s*(?:/\s*{inner}|\(\s*{inner}\s*\)|\[\s*{inner}\s*\])"
+
+
+#: the band's mass and its share of total protein in other spellings than "mass (share)": "7,7 г/л / 12,1%",
+#: "12,1% (7,7 г/л)", "12.1 % / 7.7 g/L" (probe128 D5's leftovers). The mass is kept with any words after it;
+#: one mass and one percentage only - a lone percentage, or two masses, is not rewritten (and stays refused)
+_MASS_BESIDE_SHARE = re.compile(rf"(?i)^\s*(?:{_MASS}{_beside(_SHARE)}|{_SHARE}{_beside(_MASS)})(?P<rest>.*)$")
+_MASS_IN = re.compile(rf"(?i){_MASS}")
+
+
+def _without_share(text: str) -> str:
+    """A value text with a share of total protein beside its mass concentration, as the mass alone (with the
+    words after both); any other text unchanged."""
+    found = _MASS_BESIDE_SHARE.match(text)
+    if found is None or "%" in found.group("rest"):
+        return text
+    mass = _MASS_IN.search(text, 0, found.start("rest"))
+    return f"{mass.group(0)}{found.group('rest')}" if mass else text
 
 
 def _words_after_unit(unit_text: str, terms: dict[str, Qual]) -> tuple[str, Qual | None, str] | None:
@@ -370,7 +398,7 @@ def _read_text(
     try:
         # a value wrapped over lines ("5 g/L⏎IgG kappa") is read as one line: the words under the number are
         # judged as words after its unit (probe96 D10: the number was lost in silence, the words read alone)
-        parsed = parse_number_text(" ".join(text.split()))
+        parsed = parse_number_text(_without_share(" ".join(text.split())))
     except ValueError as exc:
         raise ResourceError(f"{element}: {exc}; not guessed") from None
     if parsed is None:

@@ -172,14 +172,18 @@ class Value:
 #: a percentage alone in a bracket after a unit: the band's share of the total protein as electrophoresis reports
 #: write it ("г/л (12,1%)" - seed_case.md's notation, probe128 D5 in a string). In a Quantity's unit text it is no
 #: part of the unit (probe130 G5: "г/л (12,1%)" as `valueQuantity.unit` made the M-protein unquantified)
-_SHARE_AFTER_UNIT = re.compile(r"\s*\(\s*\d+(?:[.,]\d+)?\s*%\s*\)\s*$")
+#: also after a slash, and with the words naming what it is a share of ("г/л (12,1 % от общего белка)", "g/L / 12.1%")
+_SHARE_AFTER_UNIT = re.compile(
+    r"(?i)\s*(?:\(\s*(?:\d+(?:[.,]\d+)?\s*%(?:\s+(?:of\s+(?:the\s+)?total\s+(?:serum\s+)?protein"
+    r"|от\s+общего\s+белка))?)\s*\)|\s/\s*\d+(?:[.,]\d+)?\s*%)\s*$"
+)
 
 
 def _unit_of(q: dict[str, Any]) -> Any:
     """The unit a Quantity states: its UCUM code, else its unit text or code (as :func:`quantity`), without a
     bracketed percentage share after it."""
     unit = q.get("code") if q.get("system") == UCUM and q.get("code") else q.get("unit") or q.get("code")
-    if isinstance(unit, str) and unit.rstrip().endswith(")"):
+    if isinstance(unit, str) and unit.rstrip().endswith((")", "%")):
         shorter = _SHARE_AFTER_UNIT.sub("", unit)
         return shorter if shorter.strip() else unit
     return unit
