@@ -279,7 +279,7 @@ def igm_mimic(a: Assessment) -> tuple[str, ...]:
 
 def poems_context(a: Assessment, started: dt.date | None) -> bool:
     """Whether POEMS' treatment and its cohorts' prognosis apply: the criteria met without a recorded
-    diagnosis of myeloma or AL amyloidosis (``recorded_other_diagnosis``) or an IgM neuropathy with VEGF
+    diagnosis of myeloma, AL amyloidosis or a myeloproliferative neoplasm (``recorded_other_diagnosis``) or an IgM neuropathy with VEGF
     as the only other major criterion (``igm_mimic``); else not beside either; else a POEMS criterion present beyond the two mandatory ones, or
     a treatment begun - unless MGUS is recorded: a paraprotein with a neuropathy alone is no POEMS
     (criteria.md §7), and a neurologist's steroid for it no POEMS therapy (probe41)."""

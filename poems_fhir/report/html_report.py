@@ -445,11 +445,13 @@ def scope_paragraph(t: Translator, scope: ScopeDecision, audit: bool = True) -> 
     )
 
 
-#: the published factors are POEMS cohorts' (criteria.md §9): not a paraprotein with a neuropathy alone
+#: the published factors are POEMS cohorts' (criteria.md §9): not a paraprotein with a neuropathy alone, nor beside
+#: any recorded diagnosis pathway.poems_context leaves them out for - a myeloproliferative neoplasm too (fix132b)
 NOT_POEMS_CONTEXT = N_(
     "The risk factors of POEMS cohorts are not shown: they apply where POEMS is in question - the criteria "
     "met, or a POEMS criterion beyond the paraprotein and the neuropathy, or a treatment begun - and not "
-    "beside a recorded myeloma or AL amyloidosis (nor a treatment alone beside a recorded MGUS)."
+    "beside a recorded other diagnosis that explains the findings (myeloma, AL amyloidosis, a myeloproliferative "
+    "neoplasm, an IgM neuropathy), nor a treatment alone beside a recorded MGUS."
 )
 
 

@@ -130,7 +130,8 @@ def render_response(r: ResponseAssessment, risk: list[RiskFactor], applies: bool
         lines.append(
             "  Risk factors: not shown - POEMS cohorts' factors apply where POEMS is in question (criteria met, "
             "a POEMS criterion beyond the paraprotein and the neuropathy, or a treatment begun), not beside a "
-            "recorded myeloma or AL amyloidosis (nor a treatment alone beside a recorded MGUS)"
+            "recorded other diagnosis that explains the findings (myeloma, AL amyloidosis, a myeloproliferative "
+            "neoplasm, an IgM neuropathy), nor a treatment alone beside a recorded MGUS"
         )
         return _joined(lines)
     present = [f"{f.id} ({f.model.split(' (')[0]})" for f in risk if f.state is State.PRESENT]
