@@ -491,7 +491,9 @@ def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction
     affirmed = frozenset((f.evidence.reference, part_of(f)) for f in stated)
     # sources that disagree: a Condition and the report it cites, two study reports of one day (probe114 i10, D5;
     # a Condition's stating reports, also where it overruled their words, are its support: probe118 D9)
-    out.findings[:] = disagreements(self_conflicts(out.findings + kept, affirmed), affirmed, stated, details)
+    out.findings[:] = disagreements(
+        self_conflicts(out.findings + kept, affirmed), affirmed, stated, details, mapping.part_regions
+    )
     versions = {r.ref: (r.data.get("meta") or {}).get("versionId") for r in record.resources if r.ref}
     for f in kept:
         if f.evidence.reference in versions:

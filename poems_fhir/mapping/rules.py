@@ -32,6 +32,7 @@ from .regex_safety import safe_compile
 from .results import Qual, normalise_term
 from .text.engine import TextEngine
 from .text.lexicon import TextSection
+from .text.sites import STUDY_REGIONS
 from ..fhir.read import read_regular_file
 from .units import UnitError, conversion_factor, validate_unit
 
@@ -415,6 +416,9 @@ class MappingFile(_Strict):
     local_routes: list[RouteRule] = Field(default_factory=list)
     #: per criterion (topic): what a report must be for its negative to count (NegativeTest)
     negative_tests: dict[str, NegativeTest] = Field(default_factory=dict)
+    #: per criterion part (a condition rule's component): the study regions any study of which sees all of it
+    #: (text/sites.py region names) - two same-day studies of such regions disagreeing on it are a conflict
+    part_regions: dict[str, list[str]] = Field(default_factory=dict)
     procedures: list[ProcedureRule] = Field(default_factory=list)
     medications: list[MedicationRule] = Field(default_factory=list)
     course: list[CourseRule] = Field(default_factory=list)
@@ -824,6 +828,8 @@ class CompiledMapping:
     coverage_keywords: re.Pattern[str] | None = None
     #: per criterion (topic): what a report must be for its negative to count
     negative_tests: dict[str, CompiledNegativeTest] = field(default_factory=dict)
+    #: per criterion part: the study regions that see all of it (``part_regions``; text/sites.told_apart)
+    part_regions: dict[str, frozenset[str]] = field(default_factory=dict)
     #: the words of routes that do not reach the clone (RouteRule keywords), one pattern
     local_route_words: re.Pattern[str] | None = None
     #: modifierExtension urls the mapping files declare harmless (``understood_modifier_extensions``)
@@ -1006,6 +1012,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "coverage_keywords": [],
         "understood_modifier_extensions": [],
         "negative_tests": {},
+        "part_regions": {},
         **{s: {} for s in _LIST_SECTIONS},
     }
     origins: dict[tuple[str, str], str] = {}
@@ -1083,6 +1090,9 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         for topic, test in data.get("negative_tests", {}).items():
             merged["negative_tests"][topic] = test  # a site's entry replaces the default's whole
             origins[("negative_tests", topic)] = _origin(f, ("negative_tests", topic))
+        for part, regions in data.get("part_regions", {}).items():
+            merged["part_regions"][part] = regions  # a site's entry replaces the default's whole
+            origins[("part_regions", part)] = _origin(f, ("part_regions", part))
         for key, thr in data.get("thresholds", {}).items():
             merged["thresholds"].setdefault(key, {}).update(thr)
             origins[("thresholds", key)] = _origin(f, ("thresholds", key))
@@ -1157,6 +1167,37 @@ def _report_codes_in_two_rules(
                     f"code {alias.get(system, system)}|{code} is also in observation rule {ids[0]!r}",
                     "keep each code in one rule of a kind (remove it from one of them)",
                 )
+
+
+def _part_regions(
+    raw: dict[str, list[str]],
+    conditions: dict[str, ConditionRule],
+    located: Callable[[tuple[str, str], str, str, str], None],
+) -> dict[str, frozenset[str]]:
+    """``part_regions`` checked: each key a part some condition rule names, each region one text/sites.py knows
+    (a misspelt region would silently tell every study apart)."""
+    parts = {p for r in conditions.values() for p in (r.component or "").split("+") if p}
+    out: dict[str, frozenset[str]] = {}
+    for part, regions in raw.items():
+        if part not in parts:
+            located(
+                ("part_regions", part),
+                "part_regions",
+                f"{part!r} is no part (component) of a condition rule",
+                "use a component such as spleen, ascites",
+            )
+            continue
+        unknown = [r for r in regions if r not in STUDY_REGIONS]
+        if unknown or not regions:
+            located(
+                ("part_regions", part),
+                "part_regions",
+                f"unknown or no study regions: {unknown}",
+                f"use some of {sorted(STUDY_REGIONS)}",
+            )
+            continue
+        out[part] = frozenset(regions)
+    return out
 
 
 def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = None) -> CompiledMapping:
@@ -1597,6 +1638,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
                 )
         negative_tests[topic] = CompiledNegativeTest(**compiled, positives_too=test.get("positives_too") or False)
 
+    part_regions = _part_regions(merged["part_regions"], conditions, located)
     if problems:
         raise MappingError(problems)
     return CompiledMapping(
@@ -1621,6 +1663,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         observation_not_text_contexts=observation_not_text_contexts,
         coverage_keywords=keywords,
         negative_tests=negative_tests,
+        part_regions=part_regions,
         local_route_words=local_route_words,
         understood_modifiers=frozenset(merged["understood_modifier_extensions"]),
     )

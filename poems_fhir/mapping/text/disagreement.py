@@ -28,13 +28,16 @@ def disagreements(
     affirmed: frozenset[tuple[str, tuple[str, str | None]]],
     stated: Sequence[Finding] = (),
     cites: Mapping[str, set[str]] | None = None,
+    part_regions: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Finding]:
     """Both rules of this module over one patient's findings. ``affirmed``: (report, part) of every report whose
     words also state the finding - its denial is of one place or of another time, not of the finding
     ("Sclerotic lesion in L2. No sclerotic lesions in the skull."). ``stated``: those reports' findings (present),
     also where a Condition citing them overruled them (coded_wins) - a Condition's support and its day. ``cites``:
-    a Condition's reference -> the references it cites, canonical (else its evidence.supporting as written)."""
-    return same_day_studies(cited_denials(findings, affirmed, stated, cites), affirmed)
+    a Condition's reference -> the references it cites, canonical (else its evidence.supporting as written).
+    ``part_regions``: the mapping's study regions that see a whole part (sites.told_apart)."""
+    regions = part_regions or {}
+    return same_day_studies(cited_denials(findings, affirmed, stated, cites, regions), affirmed, regions)
 
 
 def _parts(f: Finding) -> tuple[str, ...]:
@@ -85,6 +88,7 @@ def cited_denials(
     affirmed: frozenset[tuple[str, tuple[str, str | None]]] = frozenset(),
     stated: Sequence[Finding] = (),
     cites: Mapping[str, set[str]] | None = None,
+    part_regions: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Finding]:
     """A Condition stating a finding whose cited report denies the same part becomes indeterminate, the
     report in its context (cited): the clinician's code does not silence its own evidence (probe114 i10:
@@ -94,33 +98,36 @@ def cited_denials(
     Condition that also cites a report stating the finding is supported: a denial of another day is an ordinary
     report of that day, judged as it would be without the Condition (probe118 D9: a CT "Splenomegaly 16 cm." and
     a later ultrasound "No splenomegaly." - present at any time); only a denial of the stating report's own day,
-    nothing telling their sites apart, is a conflict."""
+    nothing telling their sites apart, is a conflict - cited or not (probe131 G1: a splenomegaly citing a CT
+    abdomen and pelvis "Splenomegaly 16 cm." beside a same-day, uncited "Ultrasound abdomen" "No splenomegaly."
+    was present; the CT itself is a conflict there, so the Condition resting on it is one too)."""
+    regions = part_regions or {}
     denials = [f for f in findings if _report_denial(f, affirmed)]
-    if not denials:
+    by_day = _study_denials(findings, affirmed)
+    if not denials and not by_day:
         return findings
     out: list[Finding] = []
     for f in findings:
         cited = (cites or {}).get(f.evidence.reference) or set(f.evidence.supporting)
-        against = (
-            [d for d in denials if d.evidence.reference in cited and _same_part(f, d)]
-            if f.is_assertion and not f.from_text and f.state is State.PRESENT
+        condition = f.is_assertion and not f.from_text and f.state is State.PRESENT and bool(cited)
+        against = [d for d in denials if d.evidence.reference in cited and _same_part(f, d)] if condition else []
+        rest, disputed = _split(f, against)
+        support = (
+            [
+                s
+                for s in stated
+                if s.state is State.PRESENT and s.evidence.reference in cited and _same_part(disputed, s)
+            ]
+            if condition
             else []
         )
-        if (
-            not against
-        ):  # no cited denial: nothing to weigh (each finding scanned every statement: quadratic, probe129 D3)
-            out.append(f)
-            continue
-        rest, disputed = _split(f, against)
-        support = [
-            s for s in stated if s.state is State.PRESENT and s.evidence.reference in cited and _same_part(disputed, s)
-        ]
         if support:
             # the Condition's own statement stands on each stating report not denied on its own day
-            disputes = {id(s): [d for d in against if _disputes(d, s)] for s in support}
+            disputes = {id(s): [d for d in against + _day_of(s, by_day) if _disputes(d, s, regions)] for s in support}
             against = [] if any(not ds for ds in disputes.values()) else [d for ds in disputes.values() for d in ds]
             against = list({id(d): d for d in against}.values())
-        if not against:
+            rest, disputed = _split(f, against)
+        if not against:  # nothing to weigh (each finding scanned every statement: quadratic, probe129 D3)
             out.append(f)
             continue
         said = ", ".join(d.evidence.summary for d in against)
@@ -129,14 +136,27 @@ def cited_denials(
             replace(
                 disputed,
                 state=State.INDETERMINATE,
-                note=f"conflicting: {f.evidence.summary} is recorded and its own cited evidence denies it ({said})",
+                note=f"conflicting: {f.evidence.summary} is recorded and {_how(against, cited)} ({said})",
                 context=f.context + tuple(d.evidence for d in against),
             )
         )
     return out
 
 
-def _disputes(denial: Finding, statement: Finding) -> bool:
+def _how(against: list[Finding], cited: set[str]) -> str:
+    """How a Condition's evidence is denied: by a report it cites, or beside the report it cites (probe131 G1)."""
+    if all(d.evidence.reference in cited for d in against):
+        return "its own cited evidence denies it"
+    return "a study of the same site denies its cited evidence the same day"
+
+
+def _day_of(statement: Finding, by_day: Mapping[tuple[object, str], list[Finding]]) -> list[Finding]:
+    """The study denials of a statement's own day and criterion that could dispute it (the clone: same test)."""
+    day = by_day.get((statement.effective, part_of(statement)[0]), [])
+    return _same_day_denials(statement, day) if day else []
+
+
+def _disputes(denial: Finding, statement: Finding, part_regions: Mapping[str, frozenset[str]]) -> bool:
     """A report's denial of a part that another report states on the same day, nothing telling their sites apart."""
     return (
         denial.effective is not None
@@ -146,7 +166,7 @@ def _disputes(denial: Finding, statement: Finding) -> bool:
         and not (
             statement.site is not None
             and denial.site is not None
-            and told_apart(statement.site, denial.site, _parts(statement))
+            and told_apart(statement.site, denial.site, _parts(statement), part_regions)
         )
     )
 
@@ -155,26 +175,34 @@ def _study(f: Finding) -> bool:
     return f.site is not None and f.effective is not None and not f.retold
 
 
+def _study_denials(
+    findings: list[Finding], affirmed: frozenset[tuple[str, tuple[str, str | None]]]
+) -> dict[tuple[object, str], list[Finding]]:
+    """Study reports' strong denials by their day and criterion: a finding meets only its own day's (probe129 D3:
+    10,000 reports of one patient, each finding scanned every denial - quadratic)."""
+    by_day: dict[tuple[object, str], list[Finding]] = {}
+    for d in findings:
+        if (
+            _study(d)
+            and d.state is State.ABSENT
+            and d.strength is Strength.STRONG
+            and (d.evidence.reference, part_of(d)) not in affirmed  # a report stating it too denies another place
+        ):
+            by_day.setdefault((d.effective, part_of(d)[0]), []).append(d)
+    return by_day
+
+
 def same_day_studies(
-    findings: list[Finding], affirmed: frozenset[tuple[str, tuple[str, str | None]]] = frozenset()
+    findings: list[Finding],
+    affirmed: frozenset[tuple[str, tuple[str, str | None]]] = frozenset(),
+    part_regions: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Finding]:
     """A study report's finding denied by another study report of the same day, of the same part: a conflict
     when nothing tells their sites apart (sites.told_apart), else present with the denial named."""
-    denials = [
-        f
-        for f in findings
-        if _study(f)
-        and f.state is State.ABSENT
-        and f.strength is Strength.STRONG
-        and (f.evidence.reference, part_of(f)) not in affirmed  # a report stating it too denies another place
-    ]
-    if not denials:
+    by_day = _study_denials(findings, affirmed)
+    if not by_day:
         return findings
-    # the denials by their day and criterion: a finding meets only its own day's (probe129 D3: 10,000 reports of one patient, each
-    # finding scanned every denial - quadratic)
-    by_day: dict[tuple[object, str], list[Finding]] = {}
-    for d in denials:
-        by_day.setdefault((d.effective, part_of(d)[0]), []).append(d)
+    regions = part_regions or {}
     out: list[Finding] = []
     for f in findings:
         day = by_day.get((f.effective, part_of(f)[0]), []) if _study(f) and f.state is State.PRESENT else []
@@ -183,9 +211,13 @@ def same_day_studies(
             out.append(f)
             continue
         rest, disputed = _split(f, against)
-        judged = _judged(disputed, against)
+        judged = _judged(disputed, against, regions)
         # the parts no denial speaks of stay as they were (probe118 D7: the liver of "Hepatosplenomegaly.")
-        out += [rest, judged] if rest is not None and judged.state is State.INDETERMINATE else [_judged(f, against)]
+        out += (
+            [rest, judged]
+            if rest is not None and judged.state is State.INDETERMINATE
+            else [_judged(f, against, regions)]
+        )
     return out
 
 
@@ -201,9 +233,13 @@ def _same_day_denials(f: Finding, denials: list[Finding]) -> list[Finding]:
     ]
 
 
-def _judged(f: Finding, against: list[Finding]) -> Finding:
+def _judged(f: Finding, against: list[Finding], part_regions: Mapping[str, frozenset[str]]) -> Finding:
     site = f.site
-    same = [d for d in against if site is not None and d.site is not None and not told_apart(site, d.site, _parts(f))]
+    same = [
+        d
+        for d in against
+        if site is not None and d.site is not None and not told_apart(site, d.site, _parts(f), part_regions)
+    ]
     if same:
         said = ", ".join(d.evidence.summary for d in same)
         return replace(

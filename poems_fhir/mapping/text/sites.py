@@ -11,6 +11,7 @@ published list: a place they miss leaves two reports told apart only by their na
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from ...criteria.model import Site
 
@@ -40,6 +41,9 @@ _FIELDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
+
+#: the region names a mapping's ``part_regions`` may use ("whole" is no region of one part)
+STUDY_REGIONS = frozenset(region for region, _ in _FIELDS) - {"whole"}
 
 #: places a sentence names: node groups, regions, bones, sides (a key per place, any language)
 _PLACES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -101,9 +105,6 @@ _SIDES = frozenset({"left", "right"})
 #: pelvis." covers "the left iliac bone", "...in the spine." covers "T10")
 _WITHIN: dict[str, frozenset[str]] = {"iliac": frozenset({"pelvis"}), "sacrum": frozenset({"pelvis", "spine"})}
 
-#: the region of a single organ: a study of that region sees all of it (probe118 D12: one spleen)
-_ORGAN_REGION = {"liver": "abdomen", "spleen": "abdomen"}
-
 
 def site_of(name: str, sentence: str, specimens: tuple[str, ...], located: bool) -> Site:
     """The site of a study's finding: the regions its name covers, the places its sentence names and those its
@@ -132,21 +133,39 @@ def _covered(stated: frozenset[str], denied: frozenset[str]) -> bool:
     return all(p in regions_d or _within(p) & regions_d for p in regions_s)
 
 
-def told_apart(stated: Site, denied: Site, organs: tuple[str, ...] = ()) -> bool:
+def _part_seen(
+    organs: tuple[str, ...], stated: Site, denied: Site, part_regions: Mapping[str, frozenset[str]]
+) -> bool | None:
+    """Whether the denying study's field sees every part the statement names, by the mapping's ``part_regions``
+    (one spleen, one peritoneal cavity: an abdominal study sees all of it, whatever region the stating study
+    also covered, probe118 D12, probe131 G1, G2); None when a part has no entry (lymph nodes: many stations) or
+    either study names no region - then the fields compare as regions."""
+    held = [part_regions.get(o) for o in organs]
+    if not organs or not stated.field or not denied.field or any(h is None for h in held):
+        return None
+    return "whole" in denied.field or all(h & denied.field for h in held if h is not None)
+
+
+def told_apart(
+    stated: Site, denied: Site, organs: tuple[str, ...] = (), part_regions: Mapping[str, frozenset[str]] | None = None
+) -> bool:
     """Whether a denial can speak of another site than a statement of the same day: other specimens, a
     study field that does not cover the statement's, or a denial limited to places the statement does not name
     ("No lymphadenopathy in the neck." beside "Axillary nodes enlarged."). A denial of the whole field covers
     any place in it ("No sclerotic bone lesions." beside "Sclerotic lesion in T10.", probe114 D5), a denial
     naming the statement's place (or a wider one holding it) covers it whatever the fields (probe118 D11, D12),
-    and a statement of single organs (``organs``: "spleen") was seen in their region, whatever the field of
-    the study that saw them (a PET-CT's spleen and an abdominal CT's, probe118 D12)."""
+    and a statement of parts the mapping places (``organs``: "spleen", "ascites"; ``part_regions``) is seen by
+    any study of their regions, whatever else the stating study covered ("CT abdomen and pelvis" beside
+    "Ultrasound abdomen": one spleen; a pelvic study does not see the spleen)."""
     if stated.specimens and denied.specimens and stated.specimens.isdisjoint(denied.specimens):
         return True
     if denied.places and _covered(stated.places, denied.places):
         return False
-    regions = {_ORGAN_REGION.get(o) for o in organs}
-    field = frozenset(regions) if organs and None not in regions and stated.field else stated.field
-    if field and denied.field and "whole" not in denied.field and not field <= denied.field:
+    seen = _part_seen(organs, stated, denied, part_regions or {})
+    if seen is False:
+        return True
+    field = stated.field
+    if seen is None and field and denied.field and "whole" not in denied.field and not field <= denied.field:
         return True
     if denied.located or denied.places:
         return not _covered(stated.places, denied.places)
