@@ -106,21 +106,18 @@ def cited_denials(
     by_day = _study_denials(findings, affirmed)
     if not denials and not by_day:
         return findings
+    # the stating reports' findings by reference: a Condition looks up those it cites (probe129 D3: no scan of all)
+    by_ref: dict[str, list[Finding]] = {}
+    for s in stated:
+        if s.state is State.PRESENT:
+            by_ref.setdefault(s.evidence.reference, []).append(s)
     out: list[Finding] = []
     for f in findings:
         cited = (cites or {}).get(f.evidence.reference) or set(f.evidence.supporting)
         condition = f.is_assertion and not f.from_text and f.state is State.PRESENT and bool(cited)
         against = [d for d in denials if d.evidence.reference in cited and _same_part(f, d)] if condition else []
         rest, disputed = _split(f, against)
-        support = (
-            [
-                s
-                for s in stated
-                if s.state is State.PRESENT and s.evidence.reference in cited and _same_part(disputed, s)
-            ]
-            if condition
-            else []
-        )
+        support = [s for ref in cited for s in by_ref.get(ref, ()) if _same_part(disputed, s)] if condition else []
         if support:
             # the Condition's own statement stands on each stating report not denied on its own day
             disputes = {id(s): [d for d in against + _day_of(s, by_day) if _disputes(d, s, regions)] for s in support}
