@@ -978,7 +978,7 @@ file, flags override both; secrets only from files or POEMS_FHIR_TOKEN / POEMS_F
   private-key = "/run/secrets/poems-fhir.jwks"   # PEM or JWKS, RS384 or ES384
   # token-url = "https://auth.example.org/token" # default: .well-known/smart-configuration
   # exactly what a run reads and writes (README "Permissions"; a dry run needs only the .read ones)
-  scope = "system/Patient.read system/Observation.read system/Condition.read system/Procedure.read system/DiagnosticReport.read system/DocumentReference.read system/Specimen.read system/Medication.read system/MedicationStatement.read system/MedicationRequest.read system/MedicationAdministration.read system/CarePlan.read system/Provenance.read system/Device.read system/Device.write system/DiagnosticReport.write system/CarePlan.write system/Provenance.write"
+  scope = "system/Patient.read system/Observation.read system/Condition.read system/Procedure.read system/DiagnosticReport.read system/DocumentReference.read system/Binary.read system/Specimen.read system/Medication.read system/MedicationStatement.read system/MedicationRequest.read system/MedicationAdministration.read system/CarePlan.read system/Provenance.read system/Device.read system/Device.write system/DiagnosticReport.write system/CarePlan.write system/Provenance.write"
   state = "/var/lib/poems-fhir/state.sqlite"
   profile = "mayo"
   mappings = ["/etc/poems-fhir/site.yaml"]

@@ -3693,7 +3693,8 @@ def _document_reference(raw: Raw, record: PatientRecord, mapping: CompiledMappin
             SourceError(
                 raw.origin,
                 f"document with no readable text: {shown or 'no content'} not read (poems-fhir reads text/plain "
-                "and HTML attachments given inline as data); what it says counts as no data",
+                "and HTML attachments given inline as data, and from a server the text Binary of that server an "
+                "attachment names by url); what it says counts as no data",
                 raw.ref,
             )
         )

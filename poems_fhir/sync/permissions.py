@@ -12,6 +12,7 @@ READ_TYPES = (
     "Procedure",
     "DiagnosticReport",
     "DocumentReference",  # clinical notes; searched where the CapabilityStatement lists the type
+    "Binary",  # a note's or report's text given by url (only of the configured server)
     "Specimen",
     "Medication",
     "MedicationStatement",

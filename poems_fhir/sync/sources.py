@@ -45,6 +45,7 @@ from ..fhir.read import (
     subject_of,
 )
 from ..mapping.rules import CompiledMapping
+from .attachments import BinaryFetcher
 from .events import ev
 from .state import DELETED_INPUT
 
@@ -191,6 +192,7 @@ class ServerSource:
         #: clinical notes are read where the server lists DocumentReference, until it refuses them (403)
         self._documents = DOCUMENT_TYPE in self.capabilities.types
         self._refusal: str | None = None  # said on the patient whose search was refused
+        self._binaries = BinaryFetcher(self.client)  # text attachments given by url: fetched from this server
 
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
         before = self.client.stats.requests
@@ -522,7 +524,9 @@ class ServerSource:
                 )
         if not any(r.get("resourceType") == "Patient" for r, _ in resources):
             resources.append((self._read_patient(pid), f"{self.client.base_url}/{patient}"))
+        fetched = self._binaries.inline(resources, patient)
         records, errors = records_from_resources(resources)
+        errors += fetched
         if self._refusal is not None:
             errors.append(SourceError(f"{self.client.base_url}/DocumentReference", self._refusal, patient=patient))
             self._refusal = None

@@ -296,3 +296,16 @@ def test_clinical_notes_are_read_from_the_server_as_from_a_file(server, tmp_path
     assert (conclusion["patient"], conclusion["classification"]) == ("Patient/doc-classic", "met")
     written = json.dumps([json.loads(p.read_text()) for p in (tmp_path / "dry").rglob("*.json")])
     assert "DocumentReference/dc-ct-note" in written and "DocumentReference/dc-derm-note" in written
+
+
+def test_a_notes_text_given_by_url_is_fetched_from_the_server(server, tmp_path):
+    """The CT note's text in a Binary the DocumentReference names by url (as Epic- and Cerner-style APIs give it):
+    the sync fetches it from the server and the patient is `met` as with the text inline."""
+    from tests.integration.conftest import load_bundles
+
+    load_bundles(server, [Path(__file__).parents[1] / "fixtures" / "documents" / "classic-as-documents-by-url.json"])
+    _, summary = run(server, tmp_path, patient=["Patient/doc-classic"], dry_run=tmp_path / "dry", phi=True)
+    (conclusion,) = summary.conclusions
+    assert (conclusion["patient"], conclusion["classification"]) == ("Patient/doc-classic", "met")
+    written = json.dumps([json.loads(p.read_text()) for p in (tmp_path / "dry").rglob("*.json")])
+    assert "DocumentReference/dc-ct-note" in written

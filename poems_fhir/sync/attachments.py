@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Text attachments a server gives by ``url``: fetched from the same server as a FHIR ``Binary``.
+
+Epic- and Cerner-style APIs put a note's or a report's text in a Binary that ``DocumentReference.content[].attachment``
+or ``DiagnosticReport.presentedForm[]`` names by ``url`` ("Binary/e3f…"); without it the report path reads nothing of
+them. Only a Binary of the configured server is fetched (a relative url, or an absolute one under --server: the
+client refuses any other origin, so credentials never leave the server), only for an attachment that is text (or
+says nothing of its type), and at most MAX_FETCHED per patient. The fetched data is put inline into a copy of the
+resource, which is then read as any inline attachment is."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import FatalNetworkError, PermissionDeniedError
+from ..fhir.client import FhirClient
+from ..fhir.read import SourceError
+from ..mapping.attachment import media_type, readable
+from .events import ev
+
+log = logging.getLogger("poems_fhir.sync")
+
+#: Binaries fetched per patient at most: a record with thousands of notes costs thousands of requests
+MAX_FETCHED = 100
+#: a Binary's base64 data read at most (about 6 MB of text; the text engine reads 100,000 characters of it)
+MAX_DATA_CHARS = 8 << 20
+_BINARY_ID = re.compile(r"^Binary/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?/?$")
+#: where each type keeps its attachments
+_ATTACHMENTS = {"DocumentReference": "content", "DiagnosticReport": "presentedForm"}
+
+
+def binary_id(url: Any, base_url: str) -> str | None:
+    """The id of the Binary an attachment url names on this server (relative, or absolute under ``base_url``)."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    if url.startswith(base_url.rstrip("/") + "/"):
+        url = url[len(base_url.rstrip("/")) + 1 :]
+    found = _BINARY_ID.match(url)
+    return found.group(1) if found else None
+
+
+def _slots(resource: dict[str, Any], base_url: str) -> tuple[str, list[tuple[int, dict[str, Any]]]] | None:
+    """(element, [(index, attachment)]) of a report's or document's url-only text attachments of this server."""
+    element = _ATTACHMENTS.get(str(resource.get("resourceType")))
+    holders = resource.get(element) if element else None
+    if element is None or not isinstance(holders, list):
+        return None
+    slots = []
+    for j, holder in enumerate(holders):
+        attachment = holder.get("attachment") if element == "content" and isinstance(holder, dict) else holder
+        if isinstance(attachment, dict) and _wanted(attachment) and binary_id(attachment.get("url"), base_url):
+            slots.append((j, attachment))
+    return (element, slots) if slots else None
+
+
+def _wanted(attachment: Any) -> bool:
+    """An attachment by url only whose type is text, or not said."""
+    if not isinstance(attachment, dict) or attachment.get("data") or not attachment.get("url"):
+        return False
+    return not attachment.get("contentType") or readable(attachment)
+
+
+@dataclass
+class BinaryFetcher:
+    """Inlines the text Binaries of one run's patients (``inline``); refused for the rest of the run after a 403."""
+
+    client: FhirClient
+    refused: bool = False
+    _said: set[str] = field(default_factory=set)
+
+    def inline(self, resources: list[tuple[dict[str, Any], str]], patient: str) -> list[SourceError]:
+        """Replace, in ``resources``, each report or document with a url-only text attachment by a copy holding
+        the Binary's data; what could not be fetched is returned as problems (the attachment is then listed as
+        unread by the report path, as before)."""
+        problems: list[SourceError] = []
+        budget = [MAX_FETCHED]
+        for i, (resource, origin) in enumerate(resources):
+            if self.refused:
+                break
+            found = _slots(resource, self.client.base_url)
+            if found is None:
+                continue
+            element, slots = found
+            copied = copy.deepcopy(resource)
+            changed = False
+            for j, attachment in slots:
+                data = self._fetch_within(budget, attachment, origin, patient, problems)
+                if data is None:
+                    continue
+                holder = copied[element][j]
+                target = holder["attachment"] if element == "content" else holder
+                target["data"], changed = data[0], True
+                if not target.get("contentType"):
+                    target["contentType"] = data[1]
+            if changed:
+                resources[i] = (copied, origin)
+        return problems
+
+    def _fetch_within(
+        self, budget: list[int], attachment: dict[str, Any], origin: str, patient: str, problems: list[SourceError]
+    ) -> tuple[str, str] | None:
+        """``_fetch`` while the patient's budget lasts and the server has not refused Binaries."""
+        if self.refused:
+            return None
+        if budget[0] <= 0:
+            problems.append(
+                SourceError(
+                    origin,
+                    f"more than {MAX_FETCHED} attachments to fetch for this patient: {str(attachment['url'])[:200]} "
+                    "not fetched; its text is not read",
+                    patient=patient,
+                )
+            )
+            return None
+        budget[0] -= 1
+        return self._fetch(attachment, origin, patient, problems)
+
+    def _fetch(
+        self, attachment: dict[str, Any], origin: str, patient: str, problems: list[SourceError]
+    ) -> tuple[str, str] | None:
+        """(base64 data, content type) of the Binary, or None with the problem added."""
+        rid = binary_id(attachment.get("url"), self.client.base_url)
+        where = f"Binary/{rid}"
+        try:
+            binary = self.client.get(where)
+        except PermissionDeniedError as exc:
+            self.refused = True
+            log.warning(
+                "the server refused to read a Binary (HTTP 403): attachments given by url are not read in this run; "
+                "grant system/Binary.read to read them",
+                extra=ev("patient.binary_refused", status=exc.status),
+            )
+            problems.append(
+                SourceError(
+                    origin,
+                    f"{where}: the server refused it (HTTP 403): attachments given by url are not read in this run - "
+                    "grant system/Binary.read to read them",
+                    patient=patient,
+                )
+            )
+            return None
+        except FatalNetworkError as exc:  # a 404/410: gone; a 4xx: this one only (a temporary error fails the patient)
+            problems.append(
+                SourceError(
+                    origin, f"{where}: could not be fetched (HTTP {exc.status}); its text is not read", patient=patient
+                )
+            )
+            return None
+        data = binary.get("data") if isinstance(binary, dict) and binary.get("resourceType") == "Binary" else None
+        kind = str(binary.get("contentType") or "") if isinstance(binary, dict) else ""
+        if not isinstance(data, str) or not data:
+            problems.append(
+                SourceError(origin, f"{where}: the answer holds no Binary data; its text is not read", patient=patient)
+            )
+            return None
+        if len(data) > MAX_DATA_CHARS:
+            problems.append(
+                SourceError(
+                    origin,
+                    f"{where}: {len(data):,} characters of data, more than {MAX_DATA_CHARS:,}; not read",
+                    patient=patient,
+                )
+            )
+            return None
+        if attachment.get("contentType") is None and not readable({"contentType": kind}):
+            return None  # the Binary says it is no text (a PDF): listed as unread by the report path
+        return data, kind or media_type(attachment)[0]

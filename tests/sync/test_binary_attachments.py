@@ -1,0 +1,207 @@
+"""Text attachments a server gives by url (Epic- and Cerner-style: ``content[].attachment.url`` "Binary/…"):
+fetched from the configured server only, put inline, then read as any inline attachment."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.parse
+
+import pytest
+import responses
+
+from poems_fhir.errors import TemporaryNetworkError
+from poems_fhir.fhir.client import FhirClient
+from poems_fhir.mapping.extract import extract
+from poems_fhir.sync import attachments
+from poems_fhir.sync.attachments import BinaryFetcher, binary_id
+from poems_fhir.sync.sources import ServerSource
+from tests.fhir.transcripts import BASE
+from tests.sync.test_server_documents import FORBIDDEN, _serve_patient, _with_documents
+
+CT_TEXT = "IMPRESSION: Splenomegaly (16 cm). Multiple sclerotic bone lesions of the pelvis."
+
+
+def note(rid: str, url: str, content_type: str | None = "text/plain", patient: str = "p-a") -> dict:
+    attachment = {"url": url}
+    if content_type:
+        attachment["contentType"] = content_type
+    return {
+        "resourceType": "DocumentReference",
+        "id": rid,
+        "status": "current",
+        "type": {"coding": [{"system": "http://loinc.org", "code": "18748-4", "display": "Diagnostic imaging study"}]},
+        "subject": {"reference": f"Patient/{patient}"},
+        "date": "2024-03-05",
+        "content": [{"attachment": attachment}],
+    }
+
+
+def binary(text: str, content_type: str = "text/plain") -> dict:
+    return {"resourceType": "Binary", "contentType": content_type, "data": base64.b64encode(text.encode()).decode()}
+
+
+def serve_notes(*resources: dict, patient: str = "p-a") -> None:
+    page = {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+    responses.add(
+        "GET",
+        f"{BASE}/DocumentReference",
+        json=page,
+        match=[responses.matchers.query_param_matcher({"patient": patient, "_count": "200"})],
+    )
+
+
+def binary_requests() -> list[str]:
+    return [urllib.parse.urlsplit(c.request.url).path for c in responses.calls if "/Binary/" in c.request.url]
+
+
+def fetch(mapping, patient: str = "Patient/p-a", source: ServerSource | None = None):
+    source = source or ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, _with_documents())
+    return source, *source.fetch(patient)
+
+
+def test_a_binary_is_named_by_a_relative_or_same_server_url_only() -> None:
+    assert binary_id("Binary/b1", BASE) == "b1"
+    assert binary_id(f"{BASE}/Binary/b1", BASE) == "b1"
+    assert binary_id(f"{BASE}/Binary/b1/_history/3", BASE) == "b1"
+    assert binary_id("https://elsewhere.example.org/fhir/Binary/b1", BASE) is None
+    assert binary_id("Binary/../b1", BASE) is None
+    assert binary_id("DocumentReference/d1", BASE) is None
+    assert binary_id(None, BASE) is None
+
+
+@responses.activate
+def test_a_text_binary_by_url_is_fetched_and_read(mapping):
+    _serve_patient()
+    serve_notes(note("n1", "Binary/b1"), note("n2", f"{BASE}/Binary/b2", content_type=None))
+    responses.add("GET", f"{BASE}/Binary/b1", json=binary(CT_TEXT))
+    responses.add("GET", f"{BASE}/Binary/b2", json=binary("<p>Moderate ascites.</p>", "text/html"))
+    _, record, errors = fetch(mapping)
+    assert not errors and record is not None
+    assert sorted(binary_requests()) == ["/fhir/R4/Binary/b1", "/fhir/R4/Binary/b2"]
+    found = {(f.topic, f.evidence.reference) for f in extract(record, mapping).findings}
+    assert ("organomegaly", "DocumentReference/n1") in found
+    assert ("sclerotic_bone_lesions", "DocumentReference/n1") in found
+    assert ("extravascular_volume_overload", "DocumentReference/n2") in found  # the Binary's own type, HTML
+
+
+@responses.activate
+def test_no_binary_of_another_host_nor_of_a_pdf_is_fetched(mapping):
+    _serve_patient()
+    serve_notes(
+        note("n1", "https://elsewhere.example.org/fhir/Binary/b1"),
+        note("n2", "Binary/b2", content_type="application/pdf"),
+    )
+    _, record, errors = fetch(mapping)
+    assert binary_requests() == []
+    messages = [e.message for e in extract(record, mapping).errors]
+    assert any("by url only" in m for m in messages)
+
+
+@responses.activate
+def test_a_report_presented_form_by_url_is_fetched_too(mapping):
+    _serve_patient()
+    responses.replace(
+        "GET",
+        f"{BASE}/DiagnosticReport",
+        json={
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [
+                {
+                    "resource": {
+                        "resourceType": "DiagnosticReport",
+                        "id": "r1",
+                        "status": "final",
+                        "category": [
+                            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "RAD"}]}
+                        ],
+                        "code": {"text": "CT abdomen"},
+                        "subject": {"reference": "Patient/p-a"},
+                        "effectiveDateTime": "2024-03-01",
+                        "presentedForm": [{"contentType": "text/plain", "url": "Binary/r1-text"}],
+                    }
+                }
+            ],
+        },
+    )
+    responses.add("GET", f"{BASE}/Binary/r1-text", json=binary(CT_TEXT))
+    source = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, _serve_caps_without_documents())
+    _, record, errors = fetch(mapping, source=source)
+    assert not errors
+    found = {(f.topic, f.evidence.reference) for f in extract(record, mapping).findings}
+    assert ("organomegaly", "DiagnosticReport/r1") in found
+
+
+def _serve_caps_without_documents():
+    from tests.sync.test_server_source import caps
+
+    return caps()
+
+
+@responses.activate
+def test_a_missing_binary_is_a_problem_of_that_attachment_only(mapping):
+    _serve_patient()
+    serve_notes(note("n1", "Binary/gone"), note("n2", "Binary/b2"))
+    responses.add("GET", f"{BASE}/Binary/gone", status=404, json={"resourceType": "OperationOutcome"})
+    responses.add("GET", f"{BASE}/Binary/b2", json=binary(CT_TEXT))
+    _, record, errors = fetch(mapping)
+    [error] = errors
+    assert "Binary/gone" in error.message and "HTTP 404" in error.message
+    assert {f.evidence.reference for f in extract(record, mapping).findings} == {"DocumentReference/n2"}
+
+
+@responses.activate
+def test_a_refused_binary_stops_fetching_for_the_run(mapping):
+    _serve_patient("p-a")
+    _serve_patient("p-b")
+    serve_notes(note("n1", "Binary/b1"), note("n2", "Binary/b2"))
+    serve_notes(note("n3", "Binary/b3", patient="p-b"), patient="p-b")
+    responses.add("GET", f"{BASE}/Binary/b1", status=403, body=json.dumps(FORBIDDEN))
+    source, record, errors = fetch(mapping)
+    assert record is not None
+    [error] = errors
+    assert "HTTP 403" in error.message and "system/Binary.read" in error.message
+    _, record, errors = fetch(mapping, "Patient/p-b", source)
+    assert record is not None and not errors
+    assert binary_requests() == ["/fhir/R4/Binary/b1"]  # asked once
+
+
+@responses.activate
+def test_a_patients_fetches_are_bounded(mapping, monkeypatch):
+    monkeypatch.setattr(attachments, "MAX_FETCHED", 1)
+    _serve_patient()
+    serve_notes(note("n1", "Binary/b1"), note("n2", "Binary/b2"))
+    responses.add("GET", f"{BASE}/Binary/b1", json=binary(CT_TEXT))
+    _, record, errors = fetch(mapping)
+    assert binary_requests() == ["/fhir/R4/Binary/b1"]
+    [error] = errors
+    assert "more than 1 attachments" in error.message and "Binary/b2" in error.message
+
+
+@responses.activate
+def test_a_temporary_failure_fails_the_patient_not_its_notes_silently(mapping):
+    _serve_patient()
+    serve_notes(note("n1", "Binary/b1"))
+    responses.add("GET", f"{BASE}/Binary/b1", status=400, json={"resourceType": "OperationOutcome"})
+    _, record, errors = fetch(mapping)
+    assert len(errors) == 1 and "HTTP 400" in errors[0].message
+    responses.replace("GET", f"{BASE}/Binary/b1", status=503)
+    source = ServerSource(FhirClient(BASE, sleep=lambda s: None), mapping, _with_documents())
+    with pytest.raises(TemporaryNetworkError):
+        source.fetch("Patient/p-a")
+
+
+def test_the_fetcher_leaves_inline_and_foreign_attachments_untouched() -> None:
+    class NoClient:
+        base_url = BASE
+
+        def get(self, path):  # pragma: no cover - must not be called
+            raise AssertionError(path)
+
+    inline = note("n1", "Binary/b1")
+    inline["content"][0]["attachment"]["data"] = base64.b64encode(b"Ascites.").decode()
+    foreign = note("n2", "https://elsewhere.example.org/Binary/b2")
+    resources = [(inline, "o1"), (foreign, "o2")]
+    assert BinaryFetcher(NoClient()).inline(resources, "Patient/p-a") == []  # type: ignore[arg-type]
+    assert resources == [(inline, "o1"), (foreign, "o2")]
