@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The readable text of a FHIR Attachment (a report's ``presentedForm``), for the text engine.
+r"""The readable text of a FHIR Attachment (a report's ``presentedForm``), for the text engine.
 
 Hospitals send report bodies as ``text/plain`` - not always in UTF-8: ``charset=windows-1251`` is
 common in Russian and Kazakh systems - and as ``text/html`` (many EHRs render their reports so).
 HTML becomes plain text with its block structure kept as the text engine's sentence breaks: a
 paragraph, a table row or a heading ends a sentence, a list item stays a list item ("No:" followed
 by two items reads as two negated items), so a negation in one paragraph never reaches the next.
-Anything else (PDF, RTF, images, an attachment given only by ``url``) is not read here.
+RTF (``text/rtf``, ``application/rtf``: what several EHRs and most Russian hospital systems export) becomes
+plain text through striprtf, paragraphs as line breaks, its code page (``\ansicpg1251``) honoured. Anything
+else (PDF, images, an attachment given only by ``url``) is not read here.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ from ..wellformed import well_formed
 
 _PLAIN = "text/plain"
 _HTML = frozenset(("text/html", "application/xhtml+xml"))
+_RTF = frozenset(("text/rtf", "application/rtf", "text/richtext"))
+#: an RTF body read at most: striprtf is linear (~0.5 s a MB here), and an RTF report's text is a few kB - the
+#: megabytes of a large one are embedded pictures (``\pict`` hex), not words
+MAX_RTF_BYTES = 4 << 20
 #: elements whose end is the end of a sentence (a blank line for the segmenter)
 _BLOCKS = frozenset(
     "p div section article header footer main aside blockquote pre table thead tbody tfoot tr "
@@ -49,7 +55,7 @@ def media_type(form: dict[str, Any]) -> tuple[str, str | None]:
 def readable(form: dict[str, Any]) -> bool:
     """Whether :func:`attachment_text` reads this kind of attachment."""
     kind, _ = media_type(form)
-    return kind == _PLAIN or kind in _HTML
+    return kind == _PLAIN or kind in _HTML or kind in _RTF
 
 
 class UnreadableAttachment(ValueError):
@@ -77,7 +83,7 @@ def read_attachment(form: dict[str, Any], limit: int | None = None) -> Attachmen
     windows-1251 sent without its charset was read as replacement characters and lost without a word
     (probe32)."""
     kind, charset = media_type(form)
-    if not (kind == _PLAIN or kind in _HTML):
+    if not readable(form):
         return None
     data = form.get("data")
     if not isinstance(data, str) or not data:
@@ -86,6 +92,8 @@ def read_attachment(form: dict[str, Any], limit: int | None = None) -> Attachmen
         raw = base64.b64decode("".join(data.split()), validate=True)  # line breaks are common in base64
     except (binascii.Error, ValueError) as exc:
         raise UnreadableAttachment(f"data is not base64 ({exc}); not read") from None
+    if kind in _RTF:
+        return AttachmentText(well_formed(rtf_text(raw, charset)))
     codec = _codec(kind, charset)
     if charset is None and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         codec = "utf-16"  # the byte-order mark says it
@@ -108,6 +116,34 @@ def read_attachment(form: dict[str, Any], limit: int | None = None) -> Attachmen
         return AttachmentText(text)
     html, cut = html_text_cut(text, limit)
     return AttachmentText(html, len(text) if cut else None)
+
+
+def rtf_text(raw: bytes, charset: str | None = None) -> str:
+    r"""The plain text of an RTF body (striprtf: control words and groups such as font tables and pictures left
+    out, ``\par`` a line break, ``\'e5`` in the document's ``\ansicpg`` code page, ``\u1040?`` as Unicode).
+    RTF is 7-bit text with escapes: its bytes are read one to one; ``charset`` (rarely declared) is the code page
+    of escapes a document without ``\ansicpg`` uses (else Windows-1252, RTF's default)."""
+    from striprtf.striprtf import rtf_to_text
+
+    if len(raw) > MAX_RTF_BYTES:
+        raise UnreadableAttachment(
+            f"RTF of {len(raw):,} bytes, more than the {MAX_RTF_BYTES:,} read (its text is a few kB: the rest is "
+            "embedded pictures); not read - send the report's text as text/plain"
+        )
+    if not raw.lstrip().startswith(b"{\\rtf"):
+        raise UnreadableAttachment("RTF that does not start with {\\rtf: not RTF; not read")
+    encoding = "cp1252"
+    if charset:
+        try:
+            encoding = codecs.lookup(charset).name
+        except (LookupError, ValueError):
+            pass
+    try:
+        text = rtf_to_text(raw.decode("latin-1"), encoding=encoding, errors="replace")
+    except (LookupError, ValueError, IndexError) as exc:  # a code page Python lacks, a malformed escape
+        raise UnreadableAttachment(f"RTF that cannot be read ({exc.__class__.__name__}); not read") from None
+    # striprtf ends every paragraph with a line break: a blank line between them keeps them sentences apart
+    return text.replace("\r\n", "\n").replace("\n", "\n\n").strip() + "\n"
 
 
 #: codecs Python decodes with that are no charset of a text body: escape syntaxes over ASCII, which turn

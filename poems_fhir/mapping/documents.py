@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..fhir.read import PatientRecord
+from .attachment import media_type, readable
 
 #: FHIR R4 document-reference-status and composition-status (DocumentReference.status, .docStatus)
 DOCUMENT_STATUSES = frozenset({"current", "superseded", "entered-in-error"})
@@ -83,6 +84,25 @@ def attachment_key(attachment: Any) -> str | None:
 def _attachments(data: dict[str, Any]) -> list[Any]:
     content = data.get("content")
     return [c.get("attachment") for c in content if isinstance(c, dict)] if isinstance(content, list) else []
+
+
+#: the formats of one document, most readable first: FHIR R4 lists a document's ``content`` repetitions as the same
+#: document in other formats (Epic: HTML and RTF), so one is read - two would cite each finding twice
+_FORMAT_RANK = {"text/plain": 0, "text/html": 1, "application/xhtml+xml": 1, "": 3}
+
+
+def format_rank(attachment: dict[str, Any]) -> int:
+    """How readable an attachment's format is (lower is better; RTF 2, an untyped one 3, anything else 9)."""
+    kind = media_type(attachment)[0]
+    if kind in _FORMAT_RANK:
+        return _FORMAT_RANK[kind]
+    return 2 if readable(attachment) else 9
+
+
+def preferred(attachments: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The one format of a document to read: the most readable attachment that holds its data inline, or None."""
+    inline = [a for a in attachments if a.get("data") and format_rank(a) < 9]
+    return min(inline, key=format_rank) if inline else None
 
 
 def index_documents(record: PatientRecord) -> DocumentIndex:
@@ -174,7 +194,7 @@ def report_view(data: dict[str, Any]) -> dict[str, Any]:
         "resourceType": "DiagnosticReport",
         "status": _code_word(doc_status) if isinstance(doc_status, str) and doc_status.strip() else "final",
         "category": categories,
-        "presentedForm": [a for a in _attachments(data) if isinstance(a, dict)],
+        "presentedForm": _forms(data),
     }
     for name in ("id", "meta", "subject", "identifier"):
         if name in data:
@@ -188,6 +208,14 @@ def report_view(data: dict[str, Any]) -> dict[str, Any]:
     elif data.get("date") is not None:
         view["issued"] = data["date"]
     return view
+
+
+def _forms(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The attachments the report path reads: the preferred format alone where one is readable, else every one
+    (each is then listed as unread)."""
+    attachments = [a for a in _attachments(data) if isinstance(a, dict)]
+    best = preferred(attachments)
+    return [best] if best is not None else attachments
 
 
 def document_wording(message: str) -> str:

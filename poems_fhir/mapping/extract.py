@@ -3483,8 +3483,8 @@ def _unread_report(raw: Raw, kind: str, out: Extraction) -> None:
     out.errors.append(
         SourceError(
             raw.origin,
-            f"{kind} report with no readable text: {shown} not read (poems-fhir reads the conclusion and text/plain "
-            "or HTML attachments); its findings count as no data - send its text as the conclusion or a "
+            f"{kind} report with no readable text: {shown} not read (poems-fhir reads the conclusion and text/plain, "
+            "HTML or RTF attachments); its findings count as no data - send its text as the conclusion or a "
             "text/plain presentedForm",
             raw.ref,
         )
@@ -3692,8 +3692,8 @@ def _document_reference(raw: Raw, record: PatientRecord, mapping: CompiledMappin
         out.errors.append(
             SourceError(
                 raw.origin,
-                f"document with no readable text: {shown or 'no content'} not read (poems-fhir reads text/plain "
-                "and HTML attachments given inline as data, and from a server the text Binary of that server an "
+                f"document with no readable text: {shown or 'no content'} not read (poems-fhir reads text/plain, "
+                "HTML and RTF attachments given inline as data, and from a server the text Binary of that server an "
                 "attachment names by url); what it says counts as no data",
                 raw.ref,
             )

@@ -20,6 +20,7 @@ from ..errors import FatalNetworkError, PermissionDeniedError
 from ..fhir.client import FhirClient
 from ..fhir.read import SourceError
 from ..mapping.attachment import media_type, readable
+from ..mapping.documents import format_rank, preferred
 from .events import ev
 
 log = logging.getLogger("poems_fhir.sync")
@@ -55,6 +56,13 @@ def _slots(resource: dict[str, Any], base_url: str) -> tuple[str, list[tuple[int
         attachment = holder.get("attachment") if element == "content" and isinstance(holder, dict) else holder
         if isinstance(attachment, dict) and _wanted(attachment) and binary_id(attachment.get("url"), base_url):
             slots.append((j, attachment))
+    if element == "content" and slots:
+        # one document in several formats (Epic: HTML and RTF): the most readable is fetched, and none where one
+        # is already inline
+        documents = [h.get("attachment") for h in holders if isinstance(h, dict)]
+        if preferred([a for a in documents if isinstance(a, dict)]) is not None:
+            return None
+        slots = [min(slots, key=lambda slot: format_rank(slot[1]))]
     return (element, slots) if slots else None
 
 

@@ -54,7 +54,6 @@ def test_text_attachments_are_decoded(content_type, body, expected):
     "form",
     [
         _form("application/pdf", b"%PDF-1.4 splenomegaly"),
-        _form("text/rtf", rb"{\rtf1 splenomegaly}"),
         _form("image/png", b"\x89PNG"),
         _form("text/plain", None),  # only a url: nothing is fetched
         {"contentType": "text/plain", "data": 7},

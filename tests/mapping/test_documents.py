@@ -308,3 +308,26 @@ def test_the_classic_case_as_documents_concludes_as_the_classic_case(tmp_path: P
     documents = criteria(root / "tests" / "fixtures" / "documents" / "classic-as-documents.json")
     assert documents[:2] == classic[:2] and classic[0] == "met"
     assert {"DocumentReference/dc-ct-note", "DocumentReference/dc-derm-note"} <= documents[2]
+
+
+def test_one_document_in_several_formats_is_read_once(mapping) -> None:
+    """FHIR R4: a document's content repetitions are one document in other formats (Epic sends HTML and RTF); both
+    were read, each finding cited twice."""
+    doc = document(None, "d1")
+    doc["content"] = [
+        {"attachment": {"contentType": "text/rtf", "data": b64(r"{\rtf1 Moderate ascites.\par}")}},
+        {"attachment": {"contentType": "text/html", "data": b64("<p>Moderate ascites.</p>")}},
+        {"attachment": {"contentType": "application/pdf", "url": "Binary/pdf1"}},
+    ]
+    view = report_view(doc)
+    assert [a["contentType"] for a in view["presentedForm"]] == ["text/html"]
+    out = extract(make_record(doc), mapping)
+    assert [f.topic for f in out.findings] == [OVERLOAD]
+    assert not out.errors  # the PDF beside a readable format is not listed
+    # only an unreadable format: each listed
+    pdf_only = document(None, "d2", url="Binary/p", content_type="application/pdf")
+    assert report_view(pdf_only)["presentedForm"] == [pdf_only["content"][0]["attachment"]]
+    # RTF alone is read
+    rtf = document(None, "d3")
+    rtf["content"][0]["attachment"] = {"contentType": "application/rtf", "data": b64(r"{\rtf1 Moderate ascites.\par}")}
+    assert [f.topic for f in extract(make_record(rtf), mapping).findings] == [OVERLOAD]

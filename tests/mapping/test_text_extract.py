@@ -301,7 +301,7 @@ def test_a_plain_text_report_is_decoded_in_its_declared_charset(mapping):
 @pytest.mark.parametrize(
     ("form", "shown"),
     [
-        ({"contentType": "text/rtf", "data": base64.b64encode(b"{\\rtf1 Sclerotic lesions.}").decode()}, "text/rtf"),
+        ({"contentType": "image/tiff", "data": base64.b64encode(b"II*\x00").decode()}, "image/tiff"),
         ({"contentType": "application/pdf", "data": base64.b64encode(b"%PDF-1.4").decode()}, "application/pdf"),
         ({"contentType": "text/plain", "url": "https://pacs.example/r/1.txt"}, "text/plain by url only"),
         ({"contentType": "text/plain", "data": ""}, "text/plain with no data"),
@@ -309,7 +309,7 @@ def test_a_plain_text_report_is_decoded_in_its_declared_charset(mapping):
     ],
 )
 def test_an_imaging_report_with_no_readable_text_is_listed_not_no_data(mapping, form, shown):
-    """probe71 D18: a CT report given as RTF/PDF/url left its lesions "not assessed - no data", 0 problems."""
+    """probe71 D18: a CT report given as PDF/url left its lesions "not assessed - no data", 0 problems (RTF is read now)."""
     r = report("CT whole body", "")
     del r["conclusion"]
     r["presentedForm"] = [form]

@@ -205,3 +205,21 @@ def test_the_fetcher_leaves_inline_and_foreign_attachments_untouched() -> None:
     resources = [(inline, "o1"), (foreign, "o2")]
     assert BinaryFetcher(NoClient()).inline(resources, "Patient/p-a") == []  # type: ignore[arg-type]
     assert resources == [(inline, "o1"), (foreign, "o2")]
+
+
+@responses.activate
+def test_of_a_documents_formats_only_the_most_readable_is_fetched(mapping):
+    _serve_patient()
+    doc = note("n1", "Binary/rtf1", content_type="text/rtf")
+    doc["content"].append({"attachment": {"contentType": "text/html", "url": "Binary/html1"}})
+    inline = note("n2", "Binary/rtf2", content_type="text/rtf")
+    inline["content"].append(
+        {"attachment": {"contentType": "text/plain", "data": base64.b64encode(b"Moderate ascites.").decode()}}
+    )
+    serve_notes(doc, inline)
+    responses.add("GET", f"{BASE}/Binary/html1", json=binary(f"<p>{CT_TEXT}</p>", "text/html"))
+    _, record, errors = fetch(mapping)
+    assert not errors
+    assert binary_requests() == ["/fhir/R4/Binary/html1"]  # not the RTF, nothing for the inline document
+    topics = [(f.topic, f.evidence.reference) for f in extract(record, mapping).findings]
+    assert topics.count(("organomegaly", "DocumentReference/n1")) == 1
