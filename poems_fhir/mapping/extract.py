@@ -3332,7 +3332,35 @@ def _modality(data: dict[str, Any], mapping: CompiledMapping) -> ModalityRule | 
         for rule in mapping.rules_for(system, code):
             if rule.kind == "modality":
                 return rule.spec
-    return mapping.modality_by_text(concept_text(data.get("code")).lower())
+    name = concept_text(data.get("code")).lower()
+    if _pathology_result(data, name):
+        # probe132 D1: "SURGICAL PATHOLOGY - BONE, T11 VERTEBRAL LESION, CT-GUIDED BIOPSY" named the imaging that
+        # guided the needle; read as a CT, its "plasma cell neoplasm, lambda-restricted" (histology only) was lost
+        name = _IMAGE_GUIDANCE.sub(" ", name)
+    return mapping.modality_by_text(name)
+
+
+#: the imaging that guided a needle or a resection, named in a pathology report's name: "CT-guided",
+#: "US-guided", "under ultrasound guidance", "fluoroscopy-guided", «под контролем КТ/УЗИ», «под УЗ-навигацией»;
+#: Kazakh «КТ бақылауымен» UNVERIFIED (not seen in real reports)
+_IMAGE_GUIDANCE = re.compile(
+    r"\b[\w/-]+(?:\s+|-)?guided\b"
+    r"|\b(?:under|with|using)\s+(?:[\w/-]+\s+){1,2}(?:guidance|control|navigation)\b"
+    r"|\b[\w/-]+\s+guidance\b"
+    r"|под\s+(?:контролем|навигацией|наведением)\s+(?:[\w/-]+(?:\s+|$)){1,2}"
+    r"|под\s+[\w/-]+[\s-]*(?:навигацией|наведением|контролем)"
+    r"|[\w/-]+\s+бақылау\w*"
+)
+
+
+def _pathology_result(data: dict[str, Any], name: str) -> bool:
+    """Whether a report is pathology's result before it is imaging: its category is a pathology section,
+    or, with no imaging category, its name says pathology, histology or biopsy. An interventional
+    radiology report ("CT-guided biopsy", category RAD) stays the imaging it is filed as."""
+    codes, words = _category(data)
+    if codes & _PATHOLOGY_SECTIONS or _PATHOLOGY_WORDS.search(words):
+        return True
+    return not _is_imaging(data) and _PATHOLOGY_WORDS.search(name) is not None
 
 
 def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
