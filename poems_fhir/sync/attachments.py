@@ -18,7 +18,7 @@ from typing import Any
 
 from ..errors import FatalNetworkError, PermissionDeniedError
 from ..fhir.client import FhirClient
-from ..fhir.read import SourceError
+from ..fhir.read import PatientRecord, SourceError
 from ..mapping.attachment import media_type, readable
 from ..mapping.documents import format_rank, preferred
 from .events import ev
@@ -107,6 +107,17 @@ class BinaryFetcher:
                     target["contentType"] = data[1]
             if changed:
                 resources[i] = (copied, origin)
+        return problems
+
+    def inline_record(self, record: PatientRecord, patient: str) -> list[SourceError]:
+        """``inline`` for a record read from files (a bulk export's: its attachments name Binaries of the server
+        it came from); the record's resources are updated in place."""
+        pairs = [(raw.data, raw.origin) for raw in record.resources]
+        problems = self.inline(pairs, patient)
+        for raw, (data, _) in zip(record.resources, pairs, strict=True):
+            if data is not raw.data:
+                raw.data.clear()
+                raw.data.update(data)
         return problems
 
     def _fetch_within(

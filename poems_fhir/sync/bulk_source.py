@@ -130,7 +130,11 @@ class BulkSource:
             return self.server.fetch(patient)
         if self._files is None:
             return None, []
-        return self._files.fetch(patient)  # type: ignore[no-any-return]
+        record, errors = self._files.fetch(patient)
+        if record is not None and self.server is not None:
+            # an exported note's or report's text given by url names a Binary of the exporting server
+            errors = [*errors, *self.server.binaries.inline_record(record, patient)]
+        return record, errors
 
     def finish(self) -> None:
         """The run went through its whole cohort: the next run starts a new export."""

@@ -192,7 +192,8 @@ class ServerSource:
         #: clinical notes are read where the server lists DocumentReference, until it refuses them (403)
         self._documents = DOCUMENT_TYPE in self.capabilities.types
         self._refusal: str | None = None  # said on the patient whose search was refused
-        self._binaries = BinaryFetcher(self.client)  # text attachments given by url: fetched from this server
+        #: text attachments given by url: fetched from this server (also for a bulk export's files: bulk_source)
+        self.binaries = BinaryFetcher(self.client)
 
     def cohort(self, since: str | None, extra: Iterable[str] = ()) -> Cohort:
         before = self.client.stats.requests
@@ -524,7 +525,7 @@ class ServerSource:
                 )
         if not any(r.get("resourceType") == "Patient" for r, _ in resources):
             resources.append((self._read_patient(pid), f"{self.client.base_url}/{patient}"))
-        fetched = self._binaries.inline(resources, patient)
+        fetched = self.binaries.inline(resources, patient)
         records, errors = records_from_resources(resources)
         errors += fetched
         if self._refusal is not None:

@@ -112,3 +112,45 @@ def test_a_patient_or_system_export_reads_no_group(server, tmp_path):
     cohort = source(server, tmp_path / "exp", "patient").cohort(None)
     assert cohort.patients == ["Patient/m1", "Patient/m2", "Patient/outsider"]
     assert not [s for s in server.seen if s.path.startswith("/fhir/R4/Group")]
+
+
+def test_an_exported_notes_text_given_by_url_is_fetched_from_the_server(server, tmp_path):
+    """A bulk export's DocumentReference whose text is a Binary of the exporting server (the Bulk Data IG lets
+    attachments point to one): fetched as the per-patient reads fetch it, then read."""
+    import base64
+    from types import SimpleNamespace
+
+    from poems_fhir.sync.attachments import BinaryFetcher
+
+    text = "IMPRESSION: Multiple sclerotic bone lesions of the pelvis."
+    note = {
+        "resourceType": "DocumentReference",
+        "id": "m1-ct",
+        "status": "current",
+        "type": {"coding": [{"system": "http://loinc.org", "code": "18748-4", "display": "Diagnostic imaging study"}]},
+        "subject": {"reference": "Patient/m1"},
+        "date": "2019-02-11",
+        "content": [{"attachment": {"contentType": "text/plain", "url": f"{server.base}/Binary/b1"}}],
+    }
+    server.add_ndjson("DocumentReference.ndjson", [note])
+    asked: list[str] = []
+
+    class Client:
+        base_url = server.base
+
+        def get(self, path: str) -> dict[str, Any]:
+            asked.append(path)
+            return {
+                "resourceType": "Binary",
+                "contentType": "text/plain",
+                "data": base64.b64encode(text.encode()).decode(),
+            }
+
+    bulk = source(server, tmp_path / "exp")
+    bulk.server = SimpleNamespace(binaries=BinaryFetcher(Client()))  # type: ignore[assignment]
+    bulk.cohort(None)
+    record, errors = bulk.fetch("Patient/m1")
+    assert record is not None and not errors
+    assert asked == ["Binary/b1"]
+    [doc] = [r for r in record.resources if r.data["resourceType"] == "DocumentReference"]
+    assert doc.data["content"][0]["attachment"]["data"]
