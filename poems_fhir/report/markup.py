@@ -42,9 +42,14 @@ def escaped(text: object) -> str:
     return escape(xml_safe(plain(text)), quote=True)
 
 
+#: the 66 Unicode noncharacters (U+FDD0-U+FDEF and the last two code points of every plane, U+FFFE,
+#: U+1FFFE ... U+10FFFF): never text, reserved for a program's own use; a terminal or a program reading
+#: our output may take one as a marker (U+FFFE reads as a byte-swapped BOM), so they are shown as
+#: U+FFFD like the controls (probe132: U+FFFE/U+FFFF in a Condition's text reached the text output)
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(f"{chr(p << 16 | 0xFFFE)}{chr(p << 16 | 0xFFFF)}" for p in range(17))
 #: C0 and C1 control characters but TAB and LF, and DEL: a terminal acts on them (a NUL, an escape
-#: sequence, a carriage return that overwrites the line)
-_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: sequence, a carriage return that overwrites the line); and the noncharacters
+_TERMINAL_CONTROLS = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_NONCHARACTERS}]")
 
 
 def terminal_text(text: str) -> str:
