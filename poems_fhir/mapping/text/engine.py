@@ -30,6 +30,7 @@ from .layout import (
     set_aside_contrast,
     struck_out,
 )
+from .spelt_out import SpeltOut
 from .lexicon import (
     ContextRuleSpec,
     KeyIndex,
@@ -1170,6 +1171,7 @@ class TextEngine:
             else None
         )
         self._new_means = {tid: t.new_means for tid, t in self.section.targets.items() if t.new_means}
+        self._spelt_out = SpeltOut.build(self.section.poems_names, self.section.poems_name_features)
 
     def quotes_another(self, sentence: str) -> bool:
         """Whether a sentence gives its finding to another or an earlier report ("Outside report described a sclerotic
@@ -1779,6 +1781,9 @@ class TextEngine:
         spans = [
             s for s in spans if (s.start, s.end) in earlier or _todays_size_after_earlier(text, *_chars(s)) is None
         ]
+        if self._spelt_out is not None and (named := self._spelt_out.spans(text)):
+            # "POEMS syndrome (polyneuropathy, organomegaly, …)": the name's features, not the patient's (probe132 D5)
+            spans = [s for s in spans if not any(a <= s.start_char and s.end_char <= b for a, b in named)]
         doc.ents = kept = filter_spans(spans)
         doc.user_data[_EARLIER_VERDICT] = earlier
         shared = self._coordinated(doc, spans, kept) if self._coordinators else {}

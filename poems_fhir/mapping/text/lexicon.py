@@ -263,6 +263,13 @@ class TextSection(_Strict):
     poems_label_doubts: list[str] = Field(default_factory=list)
     #: ... that deny POEMS ("POEMS excluded", "not POEMS"): no diagnosis and no clinician's POEMS assertion
     poems_label_denials: list[str] = Field(default_factory=list)
+    #: the names of POEMS syndrome in a text ("POEMS", "Crow-Fukase", «ПОЭМС»): a list right after one, in brackets
+    #: or after a colon or spaced dash, whose every item is one of ``poems_name_features`` spells out the acronym -
+    #: part of the name, never the patient's findings ("Differential diagnosis includes POEMS syndrome
+    #: (polyneuropathy, organomegaly, endocrinopathy, M-protein, skin changes)", probe132 D5)
+    poems_names: list[str] = Field(default_factory=list)
+    #: ... the acronym's features as a list after the name spells them out (generic names, no patient's detail)
+    poems_name_features: list[str] = Field(default_factory=list)
     #: regexes for a target's own word that is a likeness of it ("Castlemanoid", «Кастлемановидные»): the mention is
     #: possible, never the finding itself (probe125 G2: a one-word likeness was read as the disease)
     likeness_words: list[str] = Field(default_factory=list)
