@@ -771,14 +771,50 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
         _observation_text(raw, mapping, out)
         return
     effective = _effective(data)
+    pointed = _result_in_notes(data, mapping)
     for part, prefix, rule, code, by_text in matches:
-        ctx = _Ctx(raw, record, mapping, out, effective, part, prefix, code, rule.spec.id, by_text)
+        pointer = None
+        if pointed is not None and part is data:
+            part, pointer = pointed
+        ctx = _Ctx(raw, record, mapping, out, effective, part, prefix, code, rule.spec.id, by_text, pointer)
         if rule.kind == "observation":
             _apply_observation_rule(ctx, rule.spec)
         elif rule.kind == "condition":
             _exam_finding(ctx, rule.spec)
         elif rule.kind == "course":
             _course(ctx, rule.spec)
+
+
+def _result_in_notes(data: dict[str, Any], mapping: CompiledMapping) -> tuple[dict[str, Any], str] | None:
+    """The Observation with its notes as its result, where its value only points to them ("See comment",
+    «см. примечание»: mapping ``result_pointers``), with the pointing words; else None. Epic/Beaker-style
+    interfaces send a text result so (probe132 D7: an immunofixation "See comment" whose note named the IgA
+    lambda band was unread). The notes then become the valueString every result parser reads - a band, a
+    negative, a number - and are no longer the result's comment; a pointer with no note stays as sent
+    (unread and listed). A coded result is never a pointer, whatever its display says."""
+    said = _pointing_value(data)
+    if said is None or normalise_term(said) not in mapping.result_pointers:
+        return None
+    notes = [
+        n["text"].strip() for n in data.get("note") or [] if isinstance(n, dict) and isinstance(n.get("text"), str)
+    ]
+    notes = [n for n in notes if n]
+    if not notes:
+        return None
+    part = {k: v for k, v in data.items() if k != "note" and not _VALUE_ELEMENT.fullmatch(k)}
+    part["valueString"] = "\n".join(notes)
+    return part, said
+
+
+def _pointing_value(data: dict[str, Any]) -> str | None:
+    """The words of a value that could point to the notes: a valueString, or a CodeableConcept of text
+    (or displays) alone - one coding a result code would be a result."""
+    if isinstance(data.get("valueString"), str):
+        return str(data["valueString"])
+    concept = data.get("valueCodeableConcept")
+    if isinstance(concept, dict) and not any(code for _, code, _ in codings(concept)):
+        return concept_text(concept)
+    return None
 
 
 #: standard terminologies: a code from these that the table does not hold is a different concept
@@ -904,6 +940,7 @@ class _Ctx:
     code: str
     rule_id: str | None = None
     by_text: str | None = None  # matched by display text (fallback), not by code
+    pointer: str | None = None  # the value only pointed to the notes ("See comment"): ``part`` holds them as its value
     #: the last reading and its rule: role handlers read the same result up to three times
     _read: tuple[ObservationRule, Reading] | None = field(default=None, init=False, repr=False)
 
@@ -943,6 +980,8 @@ class _Ctx:
         extra = list(value.notes) if value else []
         if self.by_text:
             extra.append(f"test identified by its name {self.by_text!r} only: lower confidence")
+        if self.pointer:
+            extra.append(f"result read from the note its value points to ({self.pointer!r})")
         if extra:
             summary = f"{summary} [{'; '.join(extra)}]"
         return Evidence(

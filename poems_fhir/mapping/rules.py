@@ -427,6 +427,9 @@ class MappingFile(_Strict):
         default_factory=dict
     )
     result_codes: list[ResultCode] = Field(default_factory=list)
+    #: values that only point to the result's comment ("See comment", «см. примечание»): the Observation's
+    #: notes are then read as its result (matched whole, as result_terms; probe132 D7)
+    result_pointers: list[str] = Field(default_factory=list)
     #: canonical system (alias or URI) -> other identifiers senders use for it
     system_equivalents: dict[str, list[SystemAlias]] = Field(default_factory=dict)
     #: canonical system -> name patterns of identifiers not listed in system_equivalents
@@ -815,6 +818,8 @@ class CompiledMapping:
     procedure_sites: dict[str, tuple[NamePattern, NamePattern | None]] = field(default_factory=dict)
     result_terms: dict[str, Qual] = field(default_factory=dict)
     result_codes: dict[tuple[str, str], Qual] = field(default_factory=dict)
+    #: normalised (normalise_term) values that point to the notes for the result
+    result_pointers: frozenset[str] = frozenset()
     #: other identifiers of a code system (OIDs, national URIs) -> the canonical URI
     system_equivalents: dict[str, str] = field(default_factory=dict)
     #: (name pattern, canonical URI) for identifiers not in system_equivalents, first match wins
@@ -1007,6 +1012,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "thresholds": {},
         "result_terms": {},
         "result_codes": {},
+        "result_pointers": [],
         "system_equivalents": {},
         "system_name_patterns": {},
         "coverage_keywords": [],
@@ -1072,6 +1078,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
             origins[("unit_aliases", alias)] = _origin(f, ("unit_aliases", alias))
         for meaning, terms in data.get("result_terms", {}).items():
             merged["result_terms"].setdefault(meaning, []).extend(terms)
+        merged["result_pointers"].extend(data.get("result_pointers", []))
         for rc in data.get("result_codes", []):
             merged["result_codes"][(rc["system"], str(rc["code"]))] = rc
         for canonical, others in data.get("system_equivalents", {}).items():
@@ -1660,6 +1667,7 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
         procedure_sites=procedure_sites,
         result_terms=result_terms,
         result_codes=result_codes,
+        result_pointers=frozenset(normalise_term(t) for t in merged["result_pointers"]),
         system_equivalents=system_equivalents,
         system_patterns=system_patterns,
         observation_text=observation_text,
