@@ -523,6 +523,13 @@ def test_an_incremental_export_names_patients_whose_whole_records_come_from_the_
     class Server:
         def __init__(self) -> None:
             self.fetched: list[str] = []
+            self.inlined: list[str] = []
+            # a full export's records get the server's Binaries of their url-only attachments (none here)
+            self.binaries = self
+
+        def inline_record(self, record: Any, patient: str) -> list[Any]:
+            self.inlined.append(patient)
+            return []
 
         def fetch(self, patient: str) -> Any:
             self.fetched.append(patient)
@@ -544,6 +551,7 @@ def test_an_incremental_export_names_patients_whose_whole_records_come_from_the_
     full.cohort(None)
     record, errors = full.fetch("Patient/p1")
     assert record is not None and len(record.resources) == 2 and stub.fetched == ["Patient/p1"]
+    assert stub.inlined == ["Patient/p1"]
 
 
 def test_expired_presigned_urls_are_signed_afresh_by_asking_for_the_manifest_again(server, tmp_path):
