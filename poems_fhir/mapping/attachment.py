@@ -139,11 +139,45 @@ def rtf_text(raw: bytes, charset: str | None = None) -> str:
         except (LookupError, ValueError):
             pass
     try:
-        text = rtf_to_text(raw.decode("latin-1"), encoding=encoding, errors="replace")
+        text = rtf_to_text(_without_hidden(raw.decode("latin-1")), encoding=encoding, errors="replace")
     except (LookupError, ValueError, IndexError) as exc:  # a code page Python lacks, a malformed escape
         raise UnreadableAttachment(f"RTF that cannot be read ({exc.__class__.__name__}); not read") from None
     # striprtf ends every paragraph with a line break: a blank line between them keeps them sentences apart
     return text.replace("\r\n", "\n").replace("\n", "\n\n").strip() + "\n"
+
+
+#: what decides hidden text in RTF: a group's braces, the hidden-text switch (``\v`` on, ``\v0`` off) and the
+#: escaped characters that are no group (``\\``, ``\{``, ``\}``)
+_RTF_HIDDEN_TOKENS = re.compile(r"\\[\\{}]|[{}]|\\v(0?)(?![a-zA-Z])")
+
+
+def _without_hidden(rtf: str) -> str:
+    r"""RTF without its hidden text (``{\v Splenomegaly.}``, ``\v … \v0``): a template's hidden fields and
+    comments are not shown to the reader, and striprtf keeps them (probe133 R2: hidden "Splenomegaly 16 cm.
+    Moderate ascites." made a patient `met`). One pass: the switch is a group's state, restored at its end;
+    the braces themselves are kept so the groups stay balanced."""
+    if "\\v" not in rtf:
+        return rtf
+    out: list[str] = []
+    hidden, stack, at = False, [], 0
+    for token in _RTF_HIDDEN_TOKENS.finditer(rtf):
+        if not hidden:
+            out.append(rtf[at : token.start()])
+        at = token.end()
+        text = token.group(0)
+        if text == "{":
+            stack.append(hidden)
+            out.append(text)
+        elif text == "}":
+            hidden = stack.pop() if stack else False
+            out.append(text)
+        elif text.startswith("\\v"):
+            hidden = token.group(1) != "0"
+        elif not hidden:
+            out.append(text)  # an escaped brace or backslash: text
+    if not hidden:
+        out.append(rtf[at:])
+    return "".join(out)
 
 
 #: codecs Python decodes with that are no charset of a text body: escape syntaxes over ASCII, which turn

@@ -177,8 +177,9 @@ def skip_reason(data: dict[str, Any], ref: str | None, index: DocumentIndex) -> 
 
 def report_view(data: dict[str, Any]) -> dict[str, Any]:
     """The document as the DiagnosticReport the report path reads: its type as the code, its category (plus
-    the section its LOINC type implies and its type's words), the clinical period (else the document's date),
-    the attachments as presentedForm. No conclusion: a document's ``description`` is its title."""
+        the section its LOINC type implies and its type's words), the clinical period (else the document's date),
+        the attachments as presentedForm; its ``description`` and the attachments' titles name the study (read for
+    its modality, never as findings: no conclusion)."""
     doc_type = data.get("type") if isinstance(data.get("type"), dict) else None
     categories = [c for c in data.get("category") or [] if isinstance(c, dict)]
     for coding in (doc_type or {}).get("coding") or []:
@@ -199,8 +200,16 @@ def report_view(data: dict[str, Any]) -> dict[str, Any]:
     for name in ("id", "meta", "subject", "identifier"):
         if name in data:
             view[name] = data[name]
-    if doc_type is not None:
-        view["code"] = doc_type
+    titles = [data.get("description")] + [a.get("title") for a in view["presentedForm"]]
+    named = " ".join(t.strip() for t in titles if isinstance(t, str) and t.strip())
+    if doc_type is not None or named:
+        # the type ("Diagnostic imaging study") and the study's own name (Epic puts "CT CHEST ABDOMEN PELVIS" in
+        # the description or the attachment's title): the modality rules read both (probe133 G2)
+        code = dict(doc_type or {})
+        code_text = " ".join(t for t in (code.get("text"), named) if isinstance(t, str) and t.strip())
+        if code_text:
+            code["text"] = code_text
+        view["code"] = code
     context = data.get("context")
     period = context.get("period") if isinstance(context, dict) else None
     if isinstance(period, dict) and (period.get("start") or period.get("end")):

@@ -25,7 +25,15 @@ from .ife import IfeResult, others_bands, parse_ife
 from .results import Qual, Reading, interpretation_qual, normalise_term, read_result
 from .corrections import Replacement, replaced_results
 from .dates_in_words import date_in_words
-from .documents import DocumentError, DocumentIndex, document_wording, index_documents, report_view, skip_reason
+from .documents import (
+    DocumentError,
+    DocumentIndex,
+    document_wording,
+    format_rank,
+    index_documents,
+    report_view,
+    skip_reason,
+)
 from .range_choice import AGE_UNITS, Subject
 from .rules import (
     ICD10_SYSTEMS,
@@ -3511,7 +3519,15 @@ def _texts_of(data: dict[str, Any], problems: list[str] | None = None) -> list[t
         # HTML markup in the conclusion (a table of "No" rows read its header as a present finding,
         # probe87 D8) is read as an HTML attachment is: cells a tab apart, rows and blocks sentences
         out.append(("conclusion", html_text(conclusion, MAX_TEXT_CHARS) if marked_up(conclusion) else conclusion))
-    for i, form in enumerate(data.get("presentedForm") or []):
+    forms = list(enumerate(data.get("presentedForm") or []))
+    # FHIR R4: "Multiple formats are allowed but they SHALL be semantically equivalent" - one report as HTML and
+    # RTF is read once, the most readable format that gives a text (probe133 R3: each finding cited twice)
+    alternatives = [(i, f) for i, f in forms if isinstance(f, dict) and f.get("data") and format_rank(f) < 9]
+    if len(alternatives) > 1:
+        forms = sorted(alternatives, key=lambda item: format_rank(item[1]))
+    for i, form in forms:
+        if len(alternatives) > 1 and any(where.startswith("presentedForm") for where, _ in out):
+            break  # one format read: the others say the same
         try:
             read = read_attachment(form, MAX_TEXT_CHARS) if isinstance(form, dict) else None
         except UnreadableAttachment as exc:
