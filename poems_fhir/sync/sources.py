@@ -337,14 +337,22 @@ class ServerSource:
         for rtype in sorted(remembered.types()):
             if rtype == "Patient" or not is_resource_type(rtype):
                 continue
-            if after and rtype in self.capabilities.history_types:
-                found = self._history(rtype, after, remembered)
-                if found is not None:
-                    by_history += len(found - patients)
-                    patients |= found
-                    continue
-            found = self._cited_changed(rtype, after, remembered)
-            by_id += len(found - patients)
+            if rtype == DOCUMENT_TYPE and not self._documents:
+                continue  # notes are not read from this server (no longer listed, or refused): nothing to compare
+            try:
+                way, found = self._changed_of_type(rtype, after, remembered)
+            except PermissionDeniedError as exc:
+                if rtype != DOCUMENT_TYPE:
+                    raise
+                # as for a patient's own search: the run goes on without notes, said once in its problems
+                self._documents_refused(exc)
+                self._notices.append(self._refusal or "")
+                self._refusal = None
+                continue
+            if way == "history":
+                by_history += len(found - patients)
+            else:
+                by_id += len(found - patients)
             patients |= found
         if patients:
             log.info(
@@ -357,6 +365,15 @@ class ServerSource:
                 extra=ev("cohort.inputs_changed", count=len(patients), history=by_history, by_id=by_id),
             )
         return patients
+
+    def _changed_of_type(self, rtype: str, after: str | None, remembered: RememberedInputs) -> tuple[str, set[str]]:
+        """("history" | "id", the patients) whose remembered inputs of ``rtype`` changed: the type's history where
+        the server declares it, else an ``_id`` search of the cited inputs."""
+        if after and rtype in self.capabilities.history_types:
+            found = self._history(rtype, after, remembered)
+            if found is not None:
+                return "history", found
+        return "id", self._cited_changed(rtype, after, remembered)
 
     def _history(self, rtype: str, after: str, remembered: RememberedInputs) -> set[str] | None:
         """The patients an input of type ``rtype`` changed or deleted since ``after`` belonged to, from the

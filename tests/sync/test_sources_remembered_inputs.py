@@ -360,3 +360,48 @@ def test_a_deletion_recorded_by_an_earlier_version_is_watched_without_replacing_
     s.forget_takeover("srv", "Patient/R", "CarePlan/cp-1")
     assert "CarePlan/cp-1" not in s.deletions("srv", "Patient/R")
     s.close()
+
+
+class RefusingNotes(Server):
+    """The server now refuses DocumentReference (403): a deployment whose scopes no longer grant notes."""
+
+    def __call__(self, request: Any) -> tuple[int, dict[str, str], str]:
+        if "/DocumentReference" in request.url:
+            self.calls.append(("DocumentReference", {}))
+            outcome = {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": "forbidden"}]}
+            return 403, {}, json.dumps(outcome)
+        return super().__call__(request)
+
+
+def _with_a_remembered_note(store: StateStore) -> None:
+    store.remember_inputs("srv", "Patient/E", {"DocumentReference/note-5": "e1"}, {"DocumentReference/note-5"})
+
+
+@responses.activate
+def test_a_refused_note_check_costs_the_notes_not_the_discovery(store):
+    """A remembered note whose `_id` check the server refuses (403): the other types are still compared and the
+    run goes on, the refusal listed once among the run's problems (as for a patient's own note search)."""
+    _with_a_remembered_note(store)
+    server = RefusingNotes()
+    responses.add("GET", f"{BASE}/metadata", json={"resourceType": "CapabilityStatement"}, headers={"Date": DATE})
+    for method in ("GET", "POST"):
+        responses.add_callback(method, re.compile(f"{re.escape(BASE)}/[A-Z].*"), callback=server)
+    with_notes = caps()
+    with_notes.types = with_notes.types | {"DocumentReference"}
+    source = ServerSource(
+        FhirClient(BASE, sleep=lambda s: None), MAPPING, with_notes, remembered=store.remembered("srv")
+    )
+    cohort = source.cohort(SINCE)
+    assert cohort.patients == ["Patient/A", "Patient/B", "Patient/C", "Patient/Z"]  # as without the note
+    assert [n for n in cohort.notices if "DocumentReference" in n and "403" in n]
+    assert [p for p, _ in server.calls].count("DocumentReference") == 1
+
+
+@responses.activate
+def test_notes_of_a_server_that_no_longer_lists_them_are_not_compared(store):
+    _with_a_remembered_note(store)
+    server = RefusingNotes()
+    cohort = discover(server, store)  # the recorded CapabilityStatement lists no DocumentReference
+    assert "DocumentReference" not in [p for p, _ in server.calls]
+    assert cohort.patients == ["Patient/A", "Patient/B", "Patient/C", "Patient/Z"]
+    assert not cohort.notices
