@@ -1044,6 +1044,7 @@ def _merge(files: list[LoadedFile]) -> tuple[dict[str, Any], dict[tuple[str, str
         "poems_name_features": [],
         "likeness_words": [],
         "likeness_after": [],
+        "weighed_words": [],
         "new_before": [],
         "new_after": [],
         "nominative_clauses": {"forms": [], "denials": [], "openers": [], "singular_denials": []},
@@ -1147,6 +1148,7 @@ def _merge_text(text: dict[str, Any], new: dict[str, Any]) -> None:
         "poems_name_features",
         "likeness_words",
         "likeness_after",
+        "weighed_words",
         "new_before",
         "new_after",
     ):

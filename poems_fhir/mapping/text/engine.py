@@ -1157,6 +1157,8 @@ class TextEngine:
         self._likeness = re.compile("|".join(f"(?:{w})" for w in likeness), re.IGNORECASE) if likeness else None
         after = self.section.likeness_after
         self._likeness_after = re.compile("|".join(f"(?:{w})" for w in after), re.IGNORECASE) if after else None
+        weighed = self.section.weighed_words
+        self._weighed = re.compile("|".join(f"(?:{w})" for w in weighed), re.IGNORECASE) if weighed else None
         before = self.section.new_before
         # the words end right before the finding, up to two describing words between ("De novo small sclerotic")
         self._new_before = (
@@ -1475,7 +1477,7 @@ class TextEngine:
             # D10); a target only the text as it is names stays
             joined = {a.target for a in results[n + i]}
             results[i] = [a for a in results[i] if a.target not in joined] + results[n + i]
-        return [self._new_findings(_denied_today(r)) for r in results[:n]]
+        return [self._new_findings(_weighed_and_denied(_denied_today(r), self._weighed)) for r in results[:n]]
 
     def _new_findings(self, assertions: list[Assertion]) -> list[Assertion]:
         """A stated finding said to be new since an earlier study is also its ``new_means`` target: "Sclerotic
@@ -2548,6 +2550,33 @@ def _denied_today(assertions: list[Assertion]) -> list[Assertion]:
         else a
         for a in assertions
     ]
+
+
+def _weighed_and_denied(assertions: list[Assertion], weighed: re.Pattern[str] | None) -> list[Assertion]:
+    """A diagnosis said to have been weighed ("Castleman disease was considered given the clinical history") in a
+    text that denies it ("no evidence of Castleman disease") is the reasoning that led to the denial: denied too
+    (probe132 D6: the comment's doubt outweighed the final diagnosis). Only a doubt that is nothing else (no
+    history, no hypothesis), and only where the same text denies the same target; "X is considered" alone stays
+    possible, and so does a present-tense doubt beside a denial."""
+    if weighed is None:
+        return assertions
+    denied = {a.target for a in assertions if a.label == "negated"}
+    if not denied:
+        return assertions
+    return [
+        replace(a, modifiers=frozenset({Modifier.NEGATED}), triggers=(*a.triggers, "weighed and denied in the text"))
+        if a.target in denied and a.modifiers == {Modifier.POSSIBLE} and _only_weighed(a, weighed)
+        else a
+        for a in assertions
+    ]
+
+
+def _only_weighed(a: Assertion, weighed: re.Pattern[str]) -> bool:
+    """Every word that doubts ``a`` is inside its sentence's words of past weighing ("was considered" of "The
+    differential diagnosis of X was considered"): another doubt in the sentence ("lymphoma was considered; X
+    cannot be excluded") is a doubt still."""
+    said = [m.group() for m in weighed.finditer(normalise(a.sentence))]
+    return bool(said and a.triggers) and all(any(normalise(t) in s for s in said) for t in a.triggers)
 
 
 def _not_on_the_earlier_study(modifier: Any, ent: Any) -> bool:

@@ -277,8 +277,13 @@ class TextSection(_Strict):
     #: mimic", "Castleman disease look-alike"): the thing itself is denied, as after "mimicking" (probe127's rest: "a
     #: Castleman mimic" was the disease)
     likeness_after: list[str] = Field(default_factory=list)
+    #: regexes for the words of a sentence that tell a diagnosis was weighed in the past ("X was considered", «с
+    #: болезнью Кастлемана проводился дифференциальный диагноз»): where the same text denies X, that sentence is
+    #: the reasoning that led to the denial, not a doubt of the patient's state (probe132 D6). A present-tense
+    #: "X is considered" is no such word: the doubt stays.
+    weighed_words: list[str] = Field(default_factory=list)
 
-    @field_validator("likeness_words", "likeness_after", "new_before", "new_after")
+    @field_validator("likeness_words", "likeness_after", "new_before", "new_after", "weighed_words")
     @classmethod
     def _likeness_regexes(cls, words: list[str]) -> list[str]:
         for word in words:  # checked when the mapping loads
