@@ -141,6 +141,7 @@ def collect(records: Iterable[PatientRecord], mapping: CompiledMapping) -> Cover
                     "lookalike_code",
                     "unknown_modality",
                     "replaced",
+                    "duplicate",
                     "date_in_words",
                     "undated_treatment",
                 )
@@ -257,6 +258,8 @@ def to_dict(cov: Coverage) -> dict[str, Any]:
         "corticosteroids_alone": rows(cov.notes.get("companion_alone", {}), ("rule", "detail")),
         "imaging_of_unrecognised_modality": rows(cov.notes.get("unknown_modality", {}), ("rule", "detail")),
         "results_replaced_by_a_later_version": rows(cov.notes.get("replaced", {}), ("rule", "detail")),
+        # a DocumentReference whose attachment a report (or an earlier document) carries: read there, once
+        "documents_read_elsewhere": rows(cov.notes.get("duplicate", {}), ("rule", "detail")),
         # probe79 D8: a treatment dated in words, read or not
         "treatments_without_a_readable_date": rows(cov.notes.get("undated_treatment", {}), ("rule", "detail")),
         "treatment_dates_read_from_words": rows(cov.notes.get("date_in_words", {}), ("rule", "detail")),

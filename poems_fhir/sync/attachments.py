@@ -11,6 +11,7 @@ resource, which is then read as any inline attachment is."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import logging
 import re
 from dataclasses import dataclass, field
@@ -29,20 +30,47 @@ log = logging.getLogger("poems_fhir.sync")
 MAX_FETCHED = 100
 #: a Binary's base64 data read at most (about 6 MB of text; the text engine reads 100,000 characters of it)
 MAX_DATA_CHARS = 8 << 20
-_BINARY_ID = re.compile(r"^Binary/([A-Za-z0-9\-.]{1,64})(?:/_history/[A-Za-z0-9\-.]{1,64})?/?$")
+_BINARY_ID = re.compile(r"^Binary/([A-Za-z0-9\-.]{1,64})(/_history/[A-Za-z0-9\-.]{1,64})?/?$")
 #: where each type keeps its attachments
 _ATTACHMENTS = {"DocumentReference": "content", "DiagnosticReport": "presentedForm"}
 
 
-def binary_id(url: Any, base_url: str) -> str | None:
-    """The id of the Binary an attachment url names on this server (relative, or absolute under ``base_url``)."""
+def _binary(url: Any, base_url: str) -> re.Match[str] | None:
     if not isinstance(url, str):
         return None
     url = url.strip()
     if url.startswith(base_url.rstrip("/") + "/"):
         url = url[len(base_url.rstrip("/")) + 1 :]
-    found = _BINARY_ID.match(url)
+    return _BINARY_ID.match(url)
+
+
+def binary_id(url: Any, base_url: str) -> str | None:
+    """The id of the Binary an attachment url names on this server (relative, or absolute under ``base_url``)."""
+    found = _binary(url, base_url)
     return found.group(1) if found else None
+
+
+def binary_path(url: Any, base_url: str) -> str | None:
+    """What to read: ``Binary/<id>``, or the version the url names (``Binary/<id>/_history/<v>``, a vread: probe134 D4,
+    the current text was read for a named older version)."""
+    found = _binary(url, base_url)
+    return f"Binary/{found.group(1)}{found.group(2) or ''}" if found else None
+
+
+def fetched_digest(resource: dict[str, Any]) -> str:
+    """A digest of the text this run fetched into the resource's attachments ('' when none): the sync's input hash
+    adds it to the resource's version, which says nothing of a Binary's new content under the same url (probe134 D1:
+    a note's changed text left its report as it was)."""
+    element = _ATTACHMENTS.get(str(resource.get("resourceType")))
+    holders = resource.get(element) if element else None
+    if not isinstance(holders, list):
+        return ""
+    fetched = []
+    for holder in holders:
+        attachment = holder.get("attachment") if element == "content" and isinstance(holder, dict) else holder
+        if isinstance(attachment, dict) and attachment.get("url") and isinstance(attachment.get("data"), str):
+            fetched.append(hashlib.sha256(attachment["data"].encode("utf-8", "surrogatepass")).hexdigest()[:32])
+    return ",".join(fetched)
 
 
 def _slots(resource: dict[str, Any], base_url: str) -> tuple[str, list[tuple[int, dict[str, Any]]]] | None:
@@ -79,7 +107,8 @@ class BinaryFetcher:
 
     client: FhirClient
     refused: bool = False
-    _said: set[str] = field(default_factory=set)
+    #: the patient's Binaries read so far (path -> data and type, or None), one request each (probe134 D8)
+    _seen: dict[str, tuple[str, str] | None] = field(default_factory=dict)
 
     def inline(self, resources: list[tuple[dict[str, Any], str]], patient: str) -> list[SourceError]:
         """Replace, in ``resources``, each report or document with a url-only text attachment by a copy holding
@@ -87,6 +116,7 @@ class BinaryFetcher:
         unread by the report path, as before)."""
         problems: list[SourceError] = []
         budget = [MAX_FETCHED]
+        self._seen = {}
         for i, (resource, origin) in enumerate(resources):
             if self.refused:
                 break
@@ -136,15 +166,23 @@ class BinaryFetcher:
                 )
             )
             return None
+        path = binary_path(attachment.get("url"), self.client.base_url) or ""
+        if path in self._seen:  # a note and a report naming one Binary: one request
+            return self._seen[path]
         budget[0] -= 1
-        return self._fetch(attachment, origin, patient, problems)
+        found = self._seen[path] = self._fetch(attachment, origin, patient, problems)
+        return found
 
     def _fetch(
         self, attachment: dict[str, Any], origin: str, patient: str, problems: list[SourceError]
     ) -> tuple[str, str] | None:
         """(base64 data, content type) of the Binary, or None with the problem added."""
+        where = binary_path(attachment.get("url"), self.client.base_url) or ""
         rid = binary_id(attachment.get("url"), self.client.base_url)
-        where = f"Binary/{rid}"
+
+        def problem(why: str) -> None:
+            problems.append(SourceError(origin, f"{where}: {why}; its text is not read", patient=patient))
+
         try:
             binary = self.client.get(where)
         except PermissionDeniedError as exc:
@@ -154,38 +192,35 @@ class BinaryFetcher:
                 "grant system/Binary.read to read them",
                 extra=ev("patient.binary_refused", status=exc.status),
             )
-            problems.append(
-                SourceError(
-                    origin,
-                    f"{where}: the server refused it (HTTP 403): attachments given by url are not read in this run - "
-                    "grant system/Binary.read to read them",
-                    patient=patient,
-                )
+            problem(
+                "the server refused it (HTTP 403): attachments given by url are not read in this run - grant "
+                "system/Binary.read to read them"
             )
             return None
         except FatalNetworkError as exc:  # a 404/410: gone; a 4xx: this one only (a temporary error fails the patient)
-            problems.append(
-                SourceError(
-                    origin, f"{where}: could not be fetched (HTTP {exc.status}); its text is not read", patient=patient
-                )
-            )
+            # probe134 D7: a login page answered 200 was "could not be fetched (HTTP 200)"
+            problem("the answer is no FHIR JSON" if exc.status == 200 else f"could not be fetched (HTTP {exc.status})")
             return None
-        data = binary.get("data") if isinstance(binary, dict) and binary.get("resourceType") == "Binary" else None
-        kind = str(binary.get("contentType") or "") if isinstance(binary, dict) else ""
+        if not isinstance(binary, dict) or binary.get("resourceType") != "Binary":
+            problem("the answer is no Binary")
+            return None
+        if binary.get("id") is not None and binary.get("id") != rid:
+            problem(f"the answer is another Binary ({str(binary.get('id'))[:64]!r})")  # probe134 D6
+            return None
+        data, kind = binary.get("data"), str(binary.get("contentType") or "")
         if not isinstance(data, str) or not data:
-            problems.append(
-                SourceError(origin, f"{where}: the answer holds no Binary data; its text is not read", patient=patient)
-            )
+            problem("the answer holds no Binary data")
             return None
         if len(data) > MAX_DATA_CHARS:
-            problems.append(
-                SourceError(
-                    origin,
-                    f"{where}: {len(data):,} characters of data, more than {MAX_DATA_CHARS:,}; not read",
-                    patient=patient,
-                )
-            )
+            problem(f"{len(data):,} characters of data, more than {MAX_DATA_CHARS:,}")
             return None
-        if attachment.get("contentType") is None and not readable({"contentType": kind}):
-            return None  # the Binary says it is no text (a PDF): listed as unread by the report path
-        return data, kind or media_type(attachment)[0]
+        if (
+            kind
+            and media_type({"contentType": kind})[0] != "application/octet-stream"
+            and not readable({"contentType": kind})
+        ):
+            # the Binary says what it is (probe134 D3: a PDF under an attachment saying text/plain was read as text)
+            problem(f"the Binary is {media_type({'contentType': kind})[0]}, no text poems-fhir reads")
+            return None
+        stated = kind if readable({"contentType": kind}) else ""
+        return data, stated or media_type(attachment)[0]

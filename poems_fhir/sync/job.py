@@ -59,6 +59,7 @@ from ..i18n.vocabulary import label
 from ..mapping.rules import CompiledMapping
 from ..parallel import SKIPPED, Done, map_patients
 from ..pipeline import PatientResult, evaluate_record, html_for, transaction_for
+from .attachments import fetched_digest
 from .events import ev
 from .ownership import Plan, owned, plan_writes, takeover_of
 from .sinks import FILE_KEY, DirSink, ServerView, Sink
@@ -1207,6 +1208,8 @@ class SyncJob:
             meta = raw.data.get("meta") or {}
             stamp = meta.get("versionId") if isinstance(meta, dict) else None
             stamp = stamp or hashlib.sha256(json.dumps(raw.data, sort_keys=True, default=str).encode()).hexdigest()
+            if fetched := fetched_digest(raw.data):  # a Binary's text read into it: its version does not say it
+                stamp = f"{stamp}+{fetched}"
             parts.append(f"{raw.ref}@{stamp}")
         overdue = sorted((s.id, v) for s in steps for k, v in s.params if k == "overdue")
         blob = json.dumps({"inputs": parts, **self._settings(), **({"overdue": overdue} if overdue else {})})

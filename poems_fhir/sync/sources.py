@@ -192,6 +192,8 @@ class ServerSource:
         #: clinical notes are read where the server lists DocumentReference, until it refuses them (403)
         self._documents = DOCUMENT_TYPE in self.capabilities.types
         self._refusal: str | None = None  # said on the patient whose search was refused
+        self._refused_notes = False  # the server refused DocumentReference in this run
+        self._noted: set[str] | None = None  # patients whose reports cite notes (remembered inputs), once
         #: text attachments given by url: fetched from this server (also for a bulk export's files: bulk_source)
         self.binaries = BinaryFetcher(self.client)
 
@@ -520,6 +522,8 @@ class ServerSource:
         merge that did not move them left the old record's results there (probe82 D3: a polyneuropathy
         filed under the retired record was read from a file, not from the server)."""
         pid = patient.split("/", 1)[1]
+        if self._refused_notes:
+            self._keep_report_built_on_notes(patient)  # refused for an earlier patient of this run
         resources: list[tuple[dict[str, Any], str]] = []
         self._search_record(patient, patient, resources)
         me = next(
@@ -580,12 +584,31 @@ class ServerSource:
                 if rtype != DOCUMENT_TYPE:
                     raise
                 self._documents_refused(exc)
+                self._keep_report_built_on_notes(patient)
+
+    def _keep_report_built_on_notes(self, patient: str) -> None:
+        """A patient whose report cites notes read before is not evaluated without them once they are refused: it
+        fails (retried next run, its report kept) - probe134 D5: a 403 rewrote 8 of 10 reports from "Criteria met" to
+        "Cannot be confirmed", and the next run wrote them back."""
+        if self.remembered is None:
+            return
+        if self._noted is None:
+            cited = self.remembered.cited(DOCUMENT_TYPE)
+            self._noted = self.remembered.patients_of(f"{DOCUMENT_TYPE}/{i}" for i in cited)
+        if patient in self._noted:
+            self._refusal = None  # said by the failure itself
+            raise FatalNetworkError(
+                "its report rests on clinical notes the server now refuses (DocumentReference search, HTTP 403): not "
+                "evaluated without them - its report is kept and it is retried on the next run; grant "
+                "system/DocumentReference.read",
+                status=403,
+            )
 
     def _documents_refused(self, exc: PermissionDeniedError) -> None:
         """A 403 to the DocumentReference search: the credentials hold the types read before notes were read (a
         deployment's scopes); the run goes on without notes - said once in the log and, on the patient where it
         happened, in the run's problems."""
-        self._documents = False
+        self._documents, self._refused_notes = False, True
         log.warning(
             "the server refused the DocumentReference search (HTTP 403): clinical notes are not read in this run; "
             "grant system/DocumentReference.read to read them",

@@ -331,3 +331,23 @@ def test_one_document_in_several_formats_is_read_once(mapping) -> None:
     rtf = document(None, "d3")
     rtf["content"][0]["attachment"] = {"contentType": "application/rtf", "data": b64(r"{\rtf1 Moderate ascites.\par}")}
     assert [f.topic for f in extract(make_record(rtf), mapping).findings] == [OVERLOAD]
+
+
+def test_coverage_lists_documents_read_elsewhere_and_replaced(mapping) -> None:
+    """`mappings coverage` lists what a document's reading note says (probe134: the notes appeared nowhere)."""
+    from poems_fhir.mapping.coverage import collect, to_dict
+
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": "r1",
+        "status": "final",
+        "code": {"text": "CT abdomen"},
+        "subject": {"reference": "Patient/p1"},
+        "presentedForm": [{"contentType": "text/plain", "url": "Binary/b1"}],
+    }
+    shared = document(None, "d1", url="Binary/b1")
+    old = document("Ascites.", "d2", status="superseded")
+    listed = to_dict(collect([make_record(report, shared, old)], mapping))
+    [row] = listed["documents_read_elsewhere"]
+    assert "DiagnosticReport/r1" in json.dumps(row) and "DocumentReference/d1" in json.dumps(row)
+    assert "DocumentReference/d2" in json.dumps(listed["results_replaced_by_a_later_version"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import urllib.parse
+from pathlib import Path
 
 import pytest
 import responses
@@ -223,3 +224,103 @@ def test_of_a_documents_formats_only_the_most_readable_is_fetched(mapping):
     assert binary_requests() == ["/fhir/R4/Binary/html1"]  # not the RTF, nothing for the inline document
     topics = [(f.topic, f.evidence.reference) for f in extract(record, mapping).findings]
     assert topics.count(("organomegaly", "DocumentReference/n1")) == 1
+
+
+# ---------------------------------------------------------------- probe134
+
+
+def test_a_notes_new_text_under_the_same_version_is_changed_input(tmp_path):
+    """probe134 D1: a Binary's new content at the same url, its DocumentReference at the same version, left the
+    patient "unchanged" and its report as it was. The fetched text's digest joins the resource's version."""
+    from tests.sync.test_job_mutants12 import LookupServer, _record_of
+    from tests.sync.test_job_write_mutants2 import job
+    from poems_fhir.sync.state import StateStore
+
+    fixture = Path(__file__).parents[1] / "fixtures" / "documents" / "classic-as-documents.json"
+
+    def record_with(text: str, name: str):
+        bundle = json.loads(fixture.read_text(encoding="utf-8"))
+        for e in bundle["entry"]:
+            r = e["resource"]
+            r["meta"] = {"versionId": "1"}
+            if r["id"] == "dc-ct-note":  # the text as the sync inlines a fetched Binary: url and data
+                r["content"][0]["attachment"] = {
+                    "contentType": "text/plain",
+                    "url": "Binary/dc-ct-text",
+                    "data": base64.b64encode(text.encode()).decode(),
+                }
+        path = tmp_path / name
+        path.write_text(json.dumps(bundle), encoding="utf-8")
+        return _record_of(path)
+
+    store, server = StateStore(tmp_path / "s.sqlite"), LookupServer()
+    patient = "Patient/doc-classic"
+    first = job(store, server, {patient: record_with(CT_TEXT, "a.json")}).run()
+    assert (first.written, first.failed) == (1, 0)
+    same = job(store, server, {patient: record_with(CT_TEXT, "b.json")}).run()
+    assert (same.unchanged, same.written) == (1, 0)
+    changed = job(store, server, {patient: record_with("IMPRESSION: No bone lesions. Spleen normal.", "c.json")}).run()
+    assert changed.unchanged == 0 and server.lookups == [patient, patient]
+
+
+@responses.activate
+def test_a_binary_that_says_it_is_no_text_is_not_read(mapping):
+    """probe134 D3: a Binary whose own contentType is application/pdf under an attachment saying text/plain was read
+    as text; an octet-stream Binary (a server's default) keeps the attachment's type."""
+    _serve_patient()
+    serve_notes(note("n1", "Binary/pdf"), note("n2", "Binary/raw"))
+    responses.add("GET", f"{BASE}/Binary/pdf", json=binary(CT_TEXT, "application/pdf"))
+    responses.add("GET", f"{BASE}/Binary/raw", json=binary("Moderate ascites.", "application/octet-stream"))
+    _, record, errors = fetch(mapping)
+    [error] = errors
+    assert "Binary/pdf" in error.message and "application/pdf" in error.message
+    assert {f.evidence.reference for f in extract(record, mapping).findings} == {"DocumentReference/n2"}
+
+
+@responses.activate
+def test_a_versioned_url_reads_that_version(mapping):
+    """probe134 D4: "Binary/b2/_history/1" was fetched as the current Binary/b2."""
+    _serve_patient()
+    serve_notes(note("n1", "Binary/b2/_history/1"))
+    responses.add("GET", f"{BASE}/Binary/b2/_history/1", json={**binary(CT_TEXT), "id": "b2"})
+    _, record, errors = fetch(mapping)
+    assert not errors and binary_requests() == ["/fhir/R4/Binary/b2/_history/1"]
+
+
+@responses.activate
+def test_an_answer_that_is_another_binary_or_no_json_is_listed(mapping):
+    """probe134 D6, D7: a Binary answer carrying another id was read as the note's; a login page answered 200 was
+    "could not be fetched (HTTP 200)"."""
+    _serve_patient()
+    serve_notes(note("n1", "Binary/b1"), note("n2", "Binary/b2"))
+    responses.add("GET", f"{BASE}/Binary/b1", json={**binary(CT_TEXT), "id": "other"})
+    responses.add("GET", f"{BASE}/Binary/b2", body="<html><body>Sign in</body></html>", content_type="text/html")
+    _, record, errors = fetch(mapping)
+    messages = sorted(e.message for e in errors)
+    assert len(messages) == 2
+    assert "another Binary" in messages[0] and "Binary/b1" in messages[0]
+    assert "no FHIR JSON" in messages[1] and "HTTP 200" not in messages[1]
+    assert not extract(record, mapping).findings
+
+
+@responses.activate
+def test_one_binary_named_twice_is_fetched_once(mapping):
+    """probe134 D8: a note and a report naming one Binary cost two requests."""
+    _serve_patient()
+    serve_notes(note("n1", "Binary/b7"))
+    report = {
+        "resourceType": "DiagnosticReport",
+        "id": "r7",
+        "status": "final",
+        "code": {"text": "CT abdomen"},
+        "subject": {"reference": "Patient/p-a"},
+        "presentedForm": [{"contentType": "text/plain", "url": "Binary/b7"}],
+    }
+    responses.replace(
+        "GET",
+        f"{BASE}/DiagnosticReport",
+        json={"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": report}]},
+    )
+    responses.add("GET", f"{BASE}/Binary/b7", json=binary(CT_TEXT))
+    _, record, errors = fetch(mapping)
+    assert not errors and binary_requests() == ["/fhir/R4/Binary/b7"]

@@ -142,3 +142,35 @@ def test_the_least_privilege_names_document_reference_read_only() -> None:
     assert "DocumentReference" in READ_TYPES
     assert "system/DocumentReference.read" in scopes("write")
     assert "system/DocumentReference.write" not in scopes("write")
+
+
+@responses.activate
+def test_a_report_resting_on_notes_is_kept_when_the_notes_are_refused(mapping, tmp_path):
+    """probe134 D5: a 403 on the notes search rewrote 8 of 10 reports from "Criteria met" to "Cannot be confirmed"
+    (evaluated without the notes they rest on), and the next clean run wrote them back. A patient whose report cites
+    notes fails instead - its report kept, retried next run; one whose report cites none is read without them."""
+    import pytest
+
+    from poems_fhir.errors import FatalNetworkError
+    from poems_fhir.sync.state import StateStore
+
+    store = StateStore(tmp_path / "state.sqlite")
+    store.remember_inputs("srv", "Patient/p-a", {"DocumentReference/n1": "1"}, {"DocumentReference/n1"})
+    store.remember_inputs("srv", "Patient/p-b", {"Observation/o1": "1"}, {"Observation/o1"})
+    store.remember_inputs("srv", "Patient/p-c", {"DocumentReference/n9": "1"}, {"DocumentReference/n9"})
+    _serve_patient("p-a")
+    _serve_patient("p-b")
+    _serve_patient("p-c")
+    responses.add("GET", f"{BASE}/DocumentReference", status=403, body=json.dumps(FORBIDDEN))
+    source = ServerSource(
+        FhirClient(BASE, sleep=lambda s: None), mapping, _with_documents(), remembered=store.remembered("srv")
+    )
+    with pytest.raises(FatalNetworkError, match="rests on clinical notes") as failed:
+        source.fetch("Patient/p-a")
+    assert failed.value.status == 403
+    record, errors = source.fetch("Patient/p-b")  # no notes behind its report: read without them
+    assert record is not None and not errors  # (the refusal was said by p-a's failure)
+    with pytest.raises(FatalNetworkError, match="rests on clinical notes"):
+        source.fetch("Patient/p-c")  # refused earlier in the run: not asked again, still not downgraded
+    assert len(_document_searches()) == 1
+    store.close()
