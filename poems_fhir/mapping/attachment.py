@@ -146,9 +146,10 @@ def rtf_text(raw: bytes, charset: str | None = None) -> str:
     return text.replace("\r\n", "\n").replace("\n", "\n\n").strip() + "\n"
 
 
-#: what decides hidden text in RTF: a group's braces, the hidden-text switch (``\v`` on, ``\v0`` off) and the
+#: what decides hidden text in RTF: a group's braces, the hidden-text switch (``\v`` on, ``\v0`` off, ``\plain``
+#: off with every other character property) and the
 #: escaped characters that are no group (``\\``, ``\{``, ``\}``)
-_RTF_HIDDEN_TOKENS = re.compile(r"\\[\\{}]|[{}]|\\v(0?)(?![a-zA-Z])")
+_RTF_HIDDEN_TOKENS = re.compile(r"\\[\\{}]|[{}]|\\(v0?|plain)(?![a-zA-Z])")
 
 
 def _without_hidden(rtf: str) -> str:
@@ -171,8 +172,12 @@ def _without_hidden(rtf: str) -> str:
         elif text == "}":
             hidden = stack.pop() if stack else False
             out.append(text)
-        elif text.startswith("\\v"):
-            hidden = token.group(1) != "0"
+        elif token.group(1) is not None:
+            # ``\v`` on, ``\v0`` off, and ``\plain`` resets every character property, hidden text with them
+            # (probe135 R1: "\v hidden\par\pard\plain Splenomegaly 16 cm." hid the rest of the report)
+            hidden = token.group(1) == "v"
+            if token.group(1) == "plain":
+                out.append(text)  # its other resets still apply (the font, the size)
         elif not hidden:
             out.append(text)  # an escaped brace or backslash: text
     if not hidden:

@@ -76,3 +76,13 @@ def test_a_documents_description_names_its_study(mapping) -> None:
     # the description is a name, never findings: a description naming a finding adds nothing
     named = document("No comment.", "d2", description="Splenomegaly follow-up")
     assert not extract(make_record(named), mapping).findings
+
+
+def test_plain_ends_hidden_rtf_text() -> None:
+    """probe135 R1/R2: ``\\plain`` resets every character property, hidden text with them - "\\v hidden\\par\\pard\\plain
+    Splenomegaly 16 cm." hid the rest of the report (organomegaly "no data", nothing listed)."""
+    paragraph = rb"{\rtf1\ansi{\fonttbl{\f0 Arial;}{\f1 Arial;}}IMPRESSION:\par \v\f1 hidden\par\pard\plain\f0  Splenomegaly 16 cm.\par}"
+    inline = rb"{\rtf1\ansi IMPRESSION:\par \v hidden template\plain Splenomegaly 16 cm.\par}"
+    for body in (paragraph, inline):
+        text = attachment_text(rtf(body))
+        assert text is not None and "Splenomegaly 16 cm." in text and "hidden" not in text
