@@ -784,6 +784,10 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
         pointer = None
         if pointed is not None and part is data:
             part, pointer = pointed
+        if rule.kind == "observation" and rule.spec.unit and isinstance(part.get("valueString"), str):
+            bare = _without_own_label(part["valueString"], part, rule, mapping)
+            if bare is not None:
+                part = {**part, "valueString": bare}
         ctx = _Ctx(raw, record, mapping, out, effective, part, prefix, code, rule.spec.id, by_text, pointer)
         if rule.kind == "observation":
             _apply_observation_rule(ctx, rule.spec)
@@ -791,6 +795,29 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
             _exam_finding(ctx, rule.spec)
         elif rule.kind == "course":
             _course(ctx, rule.spec)
+
+
+#: a value text that names its test before the number: "VEGF 486 pg/mL", "VEGF: 486 pg/mL", "Result: 150 pg/mL",
+#: «Результат: 150 пг/мл» (a lab comment read as the result, probe135 G1; "M-protein 7.7 g/L" as a valueString)
+_LABELLED_NUMBER = re.compile(r"^\s*(?P<label>[^\W\d_][^\d<>≤≥\n]{0,59}?)\s*(?:[:=]\s*|\s+)(?=[<>≤≥]?\s*\d)")
+#: labels that name no test but the number itself
+_GENERIC_LABELS = frozenset(
+    {"result", "value", "level", "concentration", "результат", "значение", "уровень", "концентрация", "нәтиже", "мәні"}
+)
+
+
+def _without_own_label(text: str, part: dict[str, Any], rule: Rule, mapping: CompiledMapping) -> str | None:
+    """A numeric value text without a label before its number that is the test's own name - its code's text or a
+    display, a name the rule's synonyms match, or a word such as "Result:" - else None (a label naming anything
+    else, "IgG kappa 7.7 g/L", is kept and the text refused as before)."""
+    found = _LABELLED_NUMBER.match(text)
+    if found is None:
+        return None
+    label = found.group("label").strip(" :=-").casefold()
+    names = {concept_text(part.get("code")).casefold()} | {d.casefold() for _, _, d in codings(part.get("code")) if d}
+    own = label in _GENERIC_LABELS or label in {n.strip() for n in names if n.strip()}
+    own = own or any(r is rule and pattern.fullmatch(label) for pattern, r in mapping.observation_text)
+    return text[found.end() :] if own else None
 
 
 def _result_in_notes(data: dict[str, Any], mapping: CompiledMapping) -> tuple[dict[str, Any], str] | None:
@@ -806,7 +833,8 @@ def _result_in_notes(data: dict[str, Any], mapping: CompiledMapping) -> tuple[di
     notes = [
         n["text"].strip() for n in data.get("note") or [] if isinstance(n, dict) and isinstance(n.get("text"), str)
     ]
-    notes = [n for n in notes if n]
+    # a comment is a sentence: its full stop is no part of a unit ("VEGF 486 pg/mL.", probe135 G1)
+    notes = [n[:-1].rstrip() if n.endswith(".") and not n.endswith("..") else n for n in notes if n]
     if not notes:
         return None
     part = {k: v for k, v in data.items() if k != "note" and not _VALUE_ELEMENT.fullmatch(k)}
