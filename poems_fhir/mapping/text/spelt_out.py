@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A POEMS name with its acronym spelt out after it: part of the name, never the patient's findings.
 
 "Differential diagnosis includes POEMS syndrome (polyneuropathy, organomegaly, endocrinopathy, M-protein, skin
