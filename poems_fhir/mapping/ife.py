@@ -564,9 +564,7 @@ _NEGATED_CLAUSE = re.compile(
     r"unidentifiable)\b|"
     # ... not a request to exclude: «Для исключения парапротеинемии: выявлен IgA лямбда» (probe119 D7: the band detected
     # read as an absent clone), "For exclusion of paraproteinaemia: IgA lambda detected"
-    # Kazakh: «жоққа шығарылды» (excluded) - not the infinitive «жоққа шығару (қажет)», to be excluded: Kazakh puts the verb
-    # after the band, where the request is no denial («IgA лямбда парапротеинін жоққа шығару қажет», state check: absent)
-    r"(?<!для )(?<!целью )(?<!с целью )исключ\w*|жоққа шығар(?!у)\w*|"
+    r"(?<!для )(?<!целью )(?<!с целью )исключ\w*|жоққа шығар\w*|"
     # Kazakh «табылмады» / «табылған жоқ» (not found: probe116 D3, «IgA лямбда табылмады» was the band)
     r"табылма\w*"
 )
@@ -916,10 +914,7 @@ _UNCERTAIN = re.compile(
     r"\bawaiting\b[^.\n]{0,60}\bto confirm\b|(?:^|[-–—(:,]\s*)(?:r/o|rule out|to rule out|to be (?:excluded|ruled out)|"
     r"to exclude)\s*(?=$|\n|[.;)])|"
     r"ожида\w* повтор\w*|на повтор\w*|"
-    r"\bсомн(?:ит)?\b|на уточнении|уточняется|требует подтверждения|күмәнді|"
-    # Kazakh puts the verb last: «IgA лямбда парапротеинін жоққа шығару қажет» (to be excluded: read as the negative,
-    # state check), «… жоққа шығаруға болмайды» / «жоққа шығарылмайды» (cannot be excluded) - UNVERIFIED wording
-    r"жоққа шығару\w*(?:\s+(?:қажет|керек))?\s*(?=$|\n|[.;)])|жоққа шығаруға болмайды|жоққа шығарылмайды"
+    r"\bсомн(?:ит)?\b|на уточнении|уточняется|требует подтверждения|күмәнді"
 )
 
 
