@@ -1387,6 +1387,14 @@ def _immunofixation(ctx: _Ctx, rule: ObservationRule) -> None:
         # a note naming the band an earlier test found beside today's negative ("Negative", note "Previous IgG
         # lambda band no longer detected."), as the same words in the value (probe93 D18: absent, not met)
         parsed, text = noted, f"{text or 'Negative'}; note: {'; '.join(_note_texts(ctx))}"
+    if not (parsed and (parsed.bands or parsed.negative or parsed.possible or parsed.equivocal)) and (
+        positive is True or bool(parsed and parsed.untyped) or _ife_qual(ctx, rule) is Qual.POSITIVE
+    ):
+        # a positive value naming no band ("Abnormal", coded Positive) whose comment names it: the band is the
+        # result's (fix132i's leftover: its isotype was lost, no atypical-isotype flag)
+        in_note = _ife_note_bands(ctx, specimen)
+        if in_note is not None:
+            parsed, text = in_note, f"{text or 'Positive'}; note: {'; '.join(_note_texts(ctx))}"
     if parsed and parsed.chain_only and positive is True:
         parsed = None  # Positive, "No kappa band": the other chain's clone (probe88 D12)
     untyped = bool(parsed and parsed.untyped) and positive is not False  # (a coded Negative's words: _ife_sides)
@@ -1511,6 +1519,17 @@ def _ife_noted(ctx: _Ctx, specimen: str, said: str) -> IfeResult | None:
         return parsed
     # ... and a note naming a band an earlier test found, the value naming none (probe93 D18)
     return parsed if parsed.earlier and not parse_ife(said, specimen, ctx.mapping.ife_cues).earlier else None
+
+
+def _ife_note_bands(ctx: _Ctx, specimen: str) -> IfeResult | None:
+    """The bands the Observation's notes alone name, plainly - no doubt, denial, conflict, earlier test, another
+    person (the parser's cues) - else None."""
+    texts = _note_texts(ctx)
+    if not texts:
+        return None
+    parsed = parse_ife("\n".join(texts), specimen, ctx.mapping.ife_cues)
+    plain = not (parsed.conflict or parsed.negative or parsed.possible or parsed.equivocal or parsed.earlier)
+    return parsed if parsed.bands and plain else None
 
 
 def _note_texts(ctx: _Ctx) -> list[str]:
