@@ -17,6 +17,7 @@ from typing import Any
 
 from ..fhir.read import PatientRecord
 from .attachment import media_type, readable
+from .results import code_word
 
 #: FHIR R4 document-reference-status and composition-status (DocumentReference.status, .docStatus)
 DOCUMENT_STATUSES = frozenset({"current", "superseded", "entered-in-error"})
@@ -62,10 +63,6 @@ class DocumentIndex:
     carried_by: dict[str, str] = field(default_factory=dict)
 
 
-def _code_word(code: str) -> str:
-    return "-".join(code.strip().lower().replace("_", " ").replace("-", " ").split())
-
-
 def attachment_key(attachment: Any) -> str | None:
     """One attachment's identity: the Binary it names (relative or absolute, any version), else its url,
     else a digest of its inline data; None when it has none of these."""
@@ -81,9 +78,26 @@ def attachment_key(attachment: Any) -> str | None:
     return None
 
 
-def _attachments(data: dict[str, Any]) -> list[Any]:
-    content = data.get("content")
-    return [c.get("attachment") for c in content if isinstance(c, dict)] if isinstance(content, list) else []
+#: where each type keeps its attachments: a document in ``content[].attachment``, a report in ``presentedForm[]``
+_ATTACHMENT_ELEMENTS = {"DocumentReference": "content", "DiagnosticReport": "presentedForm"}
+
+
+def attachments_of(resource: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """A document's or report's attachments as (index in their element, attachment); other resources have none."""
+    element = _ATTACHMENT_ELEMENTS.get(str(resource.get("resourceType")))
+    holders = resource.get(element) if element else None
+    if not isinstance(holders, list):
+        return []
+    out = []
+    for j, holder in enumerate(holders):
+        attachment = holder.get("attachment") if element == "content" and isinstance(holder, dict) else holder
+        if isinstance(attachment, dict):
+            out.append((j, attachment))
+    return out
+
+
+def _attachments(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for _, a in attachments_of(data)]
 
 
 #: the formats of one document, most readable first: FHIR R4 lists a document's ``content`` repetitions as the same
@@ -115,7 +129,7 @@ def index_documents(record: PatientRecord) -> DocumentIndex:
     for raw in record.resources:
         data, ref = raw.data, raw.ref
         rtype = data.get("resourceType")
-        if rtype == "DiagnosticReport" and ref and _code_word(str(data.get("status") or "")) != "entered-in-error":
+        if rtype == "DiagnosticReport" and ref and code_word(str(data.get("status") or "")) != "entered-in-error":
             forms = data.get("presentedForm")
             for form in forms if isinstance(forms, list) else []:
                 key = attachment_key(form)
@@ -125,7 +139,7 @@ def index_documents(record: PatientRecord) -> DocumentIndex:
             documents.append((ref, data))
             relations = data.get("relatesTo")
             for relation in relations if isinstance(relations, list) else []:
-                if not isinstance(relation, dict) or _code_word(str(relation.get("code") or "")) != "replaces":
+                if not isinstance(relation, dict) or code_word(str(relation.get("code") or "")) != "replaces":
                     continue
                 target = relation.get("target")
                 reference = target.get("reference") if isinstance(target, dict) else None
@@ -148,14 +162,14 @@ def skip_reason(data: dict[str, Any], ref: str | None, index: DocumentIndex) -> 
             "DocumentReference has no status (required in FHIR R4): whether it is current or withdrawn cannot be "
             "told; not read - send the status"
         )
-    word = _code_word(status)
+    word = code_word(status)
     if word not in DOCUMENT_STATUSES:
         raise DocumentError(
             f"status {status[:60]!r} is not a FHIR document status ({', '.join(sorted(DOCUMENT_STATUSES))}): "
             "whether it is withdrawn cannot be told; not read - fix the status"
         )
     doc_status = data.get("docStatus")
-    doc_word = _code_word(doc_status) if isinstance(doc_status, str) and doc_status.strip() else None
+    doc_word = code_word(doc_status) if isinstance(doc_status, str) and doc_status.strip() else None
     if doc_word is not None and doc_word not in DOC_STATUSES:
         raise DocumentError(
             f"docStatus {str(doc_status)[:60]!r} is not a FHIR composition status ({', '.join(sorted(DOC_STATUSES))})"
@@ -193,7 +207,7 @@ def report_view(data: dict[str, Any]) -> dict[str, Any]:
     doc_status = data.get("docStatus")
     view: dict[str, Any] = {
         "resourceType": "DiagnosticReport",
-        "status": _code_word(doc_status) if isinstance(doc_status, str) and doc_status.strip() else "final",
+        "status": code_word(doc_status) if isinstance(doc_status, str) and doc_status.strip() else "final",
         "category": categories,
         "presentedForm": _forms(data),
     }
@@ -222,7 +236,7 @@ def report_view(data: dict[str, Any]) -> dict[str, Any]:
 def _forms(data: dict[str, Any]) -> list[dict[str, Any]]:
     """The attachments the report path reads: the preferred format alone where one is readable, else every one
     (each is then listed as unread)."""
-    attachments = [a for a in _attachments(data) if isinstance(a, dict)]
+    attachments = _attachments(data)
     best = preferred(attachments)
     return [best] if best is not None else attachments
 

@@ -22,7 +22,7 @@ from ..fhir.boundary import before, unknown_modifier
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
 from .attachment import UnreadableAttachment, html_text, marked_up, media_type, read_attachment, readable
 from .ife import IfeResult, others_bands, parse_ife
-from .results import Qual, Reading, interpretation_qual, normalise_term, read_result
+from .results import Qual, Reading, code_word, interpretation_qual, normalise_term, read_result
 from .corrections import Replacement, replaced_results
 from .dates_in_words import date_in_words
 from .documents import (
@@ -113,18 +113,13 @@ RESULT_STATUSES = {
 }  # fmt: skip
 
 
-def _code_word(code: str) -> str:
-    """A status code as senders garble it: "REFUTED", "Entered_in_error ", "entered in error"."""
-    return "-".join(code.strip().lower().replace("_", " ").replace("-", " ").split())
-
-
 def _normal_status(data: dict[str, Any]) -> str | None:
     """The result's status as a FHIR code (case, spaces and underscores forgiven), the raw value when
     it is no such code, None when absent."""
     status = data.get("status")
     if not isinstance(status, str):
         return None
-    word = _code_word(status)
+    word = code_word(status)
     return word if word in RESULT_STATUSES else status
 
 
@@ -2471,12 +2466,12 @@ def _verification(data: dict[str, Any]) -> str:
     if concept is None:
         return "confirmed"
     said = [c for _, c, _ in codings(concept) if isinstance(c, str)]
-    known = {_code_word(c) for c in said} & VERIFICATION_SYSTEM_CODES
+    known = {code_word(c) for c in said} & VERIFICATION_SYSTEM_CODES
     if not known:  # a code of another system ("Confirmed" as its display), or text only
         words = [d for _, _, d in codings(concept) if isinstance(d, str)]
         if isinstance(concept, dict) and isinstance(concept.get("text"), str):
             words.append(concept["text"])
-        known = {_code_word(w) for w in words} & VERIFICATION_SYSTEM_CODES
+        known = {code_word(w) for w in words} & VERIFICATION_SYSTEM_CODES
         said = said or words
     if len(known) == 1:
         return known.pop()
@@ -2504,12 +2499,12 @@ def _clinical_status(data: dict[str, Any]) -> str | None:
     if concept is None:
         return None
     said = [c for _, c, _ in codings(concept) if isinstance(c, str)]
-    known = [w for c in said if (w := _code_word(c)) in CLINICAL_STATUS_CODES]
+    known = [w for c in said if (w := code_word(c)) in CLINICAL_STATUS_CODES]
     if not known:
         words = [d for _, _, d in codings(concept) if isinstance(d, str)]
         if isinstance(concept, dict) and isinstance(concept.get("text"), str):
             words.append(concept["text"])
-        known = [w for d in words if (w := _code_word(d)) in CLINICAL_STATUS_CODES]
+        known = [w for d in words if (w := code_word(d)) in CLINICAL_STATUS_CODES]
         said = said or words
     if known:
         return known[0]
@@ -3604,12 +3599,7 @@ def _unread_report(raw: Raw, kind: str, out: Extraction) -> None:
     forms = [f for f in raw.data.get("presentedForm") or [] if isinstance(f, dict)]
     if not forms or any(f.get("data") and readable(f) for f in forms):
         return  # no attachment, or a text one already listed as unreadable (charset, base64)
-    shown = ", ".join(
-        f"presentedForm[{i}] "
-        + (media_type(f)[0] or "without contentType")
-        + ("" if f.get("data") else " by url only" if f.get("url") else " with no data")  # probe76 D15
-        for i, f in enumerate(forms)
-    )
+    shown = _forms_shown(forms, "presentedForm[{}]")
     out.errors.append(
         SourceError(
             raw.origin,
@@ -3618,6 +3608,17 @@ def _unread_report(raw: Raw, kind: str, out: Extraction) -> None:
             "text/plain presentedForm",
             raw.ref,
         )
+    )
+
+
+def _forms_shown(forms: list[dict[str, Any]], where: str) -> str:
+    """Unread attachments as a problem names them: "presentedForm[0] application/pdf by url only" (``where`` the
+    element's name with a ``{}`` for the index); probe76 D15: how it was given, not only its type."""
+    return ", ".join(
+        f"{where.format(i)} "
+        + (media_type(f)[0] or "without contentType")
+        + ("" if f.get("data") else " by url only" if f.get("url") else " with no data")
+        for i, f in enumerate(forms)
     )
 
 
@@ -3813,12 +3814,7 @@ def _document_reference(raw: Raw, record: PatientRecord, mapping: CompiledMappin
     ):
         # nothing readable (a PDF, RTF, an image, a Binary given by url only): listed, never "no data" silently
         forms = view["presentedForm"]
-        shown = ", ".join(
-            f"content[{i}].attachment "
-            + (media_type(f)[0] or "without contentType")
-            + ("" if f.get("data") else " by url only" if f.get("url") else " with no data")
-            for i, f in enumerate(forms)
-        )
+        shown = _forms_shown(forms, "content[{}].attachment")
         out.errors.append(
             SourceError(
                 raw.origin,

@@ -21,7 +21,7 @@ from ..errors import FatalNetworkError, PermissionDeniedError
 from ..fhir.client import FhirClient
 from ..fhir.read import PatientRecord, SourceError
 from ..mapping.attachment import media_type, readable
-from ..mapping.documents import format_rank, preferred
+from ..mapping.documents import attachments_of, format_rank, preferred
 from .events import ev
 
 log = logging.getLogger("poems_fhir.sync")
@@ -31,8 +31,6 @@ MAX_FETCHED = 100
 #: a Binary's base64 data read at most (about 6 MB of text; the text engine reads 100,000 characters of it)
 MAX_DATA_CHARS = 8 << 20
 _BINARY_ID = re.compile(r"^Binary/([A-Za-z0-9\-.]{1,64})(/_history/[A-Za-z0-9\-.]{1,64})?/?$")
-#: where each type keeps its attachments
-_ATTACHMENTS = {"DocumentReference": "content", "DiagnosticReport": "presentedForm"}
 
 
 def _binary(url: Any, base_url: str) -> re.Match[str] | None:
@@ -61,37 +59,24 @@ def fetched_digest(resource: dict[str, Any]) -> str:
     """A digest of the text this run fetched into the resource's attachments ('' when none): the sync's input hash
     adds it to the resource's version, which says nothing of a Binary's new content under the same url (probe134 D1:
     a note's changed text left its report as it was)."""
-    element = _ATTACHMENTS.get(str(resource.get("resourceType")))
-    holders = resource.get(element) if element else None
-    if not isinstance(holders, list):
-        return ""
-    fetched = []
-    for holder in holders:
-        attachment = holder.get("attachment") if element == "content" and isinstance(holder, dict) else holder
-        if isinstance(attachment, dict) and attachment.get("url") and isinstance(attachment.get("data"), str):
-            fetched.append(hashlib.sha256(attachment["data"].encode("utf-8", "surrogatepass")).hexdigest()[:32])
-    return ",".join(fetched)
+    return ",".join(
+        hashlib.sha256(a["data"].encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        for _, a in attachments_of(resource)
+        if a.get("url") and isinstance(a.get("data"), str)
+    )
 
 
-def _slots(resource: dict[str, Any], base_url: str) -> tuple[str, list[tuple[int, dict[str, Any]]]] | None:
-    """(element, [(index, attachment)]) of a report's or document's url-only text attachments of this server."""
-    element = _ATTACHMENTS.get(str(resource.get("resourceType")))
-    holders = resource.get(element) if element else None
-    if element is None or not isinstance(holders, list):
-        return None
-    slots = []
-    for j, holder in enumerate(holders):
-        attachment = holder.get("attachment") if element == "content" and isinstance(holder, dict) else holder
-        if isinstance(attachment, dict) and _wanted(attachment) and binary_id(attachment.get("url"), base_url):
-            slots.append((j, attachment))
-    if element == "content" and slots:
+def _slots(resource: dict[str, Any], base_url: str) -> list[tuple[int, dict[str, Any]]]:
+    """[(index, attachment)] of a report's or document's url-only text attachments of this server."""
+    attachments = attachments_of(resource)
+    slots = [(j, a) for j, a in attachments if _wanted(a) and binary_id(a.get("url"), base_url)]
+    if resource.get("resourceType") == "DocumentReference" and slots:
         # one document in several formats (Epic: HTML and RTF): the most readable is fetched, and none where one
         # is already inline
-        documents = [h.get("attachment") for h in holders if isinstance(h, dict)]
-        if preferred([a for a in documents if isinstance(a, dict)]) is not None:
-            return None
+        if preferred([a for _, a in attachments]) is not None:
+            return []
         slots = [min(slots, key=lambda slot: format_rank(slot[1]))]
-    return (element, slots) if slots else None
+    return slots
 
 
 def _wanted(attachment: Any) -> bool:
@@ -120,18 +105,17 @@ class BinaryFetcher:
         for i, (resource, origin) in enumerate(resources):
             if self.refused:
                 break
-            found = _slots(resource, self.client.base_url)
-            if found is None:
+            slots = _slots(resource, self.client.base_url)
+            if not slots:
                 continue
-            element, slots = found
             copied = copy.deepcopy(resource)
+            targets = dict(attachments_of(copied))  # the copy's attachments, by the same indexes
             changed = False
             for j, attachment in slots:
                 data = self._fetch_within(budget, attachment, origin, patient, problems)
                 if data is None:
                     continue
-                holder = copied[element][j]
-                target = holder["attachment"] if element == "content" else holder
+                target = targets[j]
                 target["data"], changed = data[0], True
                 if not target.get("contentType"):
                     target["contentType"] = data[1]
