@@ -365,6 +365,8 @@ _FIELDS: dict[str, dict[str, Check]] = {
     },
     "Specimen": {"type": codeable},
     "Medication": {"code": codeable},
+    # a note's or report's text given by url (fhir/binaries.py)
+    "Binary": {"contentType": string, "data": string},
 }
 _MEDICATION_USE = {
     "medicationCodeableConcept": codeable,

@@ -28,6 +28,7 @@ from .ids import FHIR_ID
 from .merges import Merges, find_merges
 from .strict_json import DuplicateKey, RefusedResource, check_keys, first_duplicate, repeated_key_message
 from .strict_json import loads as _json_loads
+from ..mapping.attachment import media_type, readable
 from ..wellformed import well_formed
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,9 @@ RELEVANT_TYPES = frozenset(
         "Medication",
     }
 )
+#: what a file read keeps: the relevant types, and the Binaries whose text a note's or report's attachment names by
+#: url (fhir/binaries.py) - never asked of a server in bulk (an export's Binaries are every scan it holds)
+FILE_TYPES = RELEVANT_TYPES | {"Binary"}
 _SUBJECT_FIELDS = ("subject", "patient")
 #: what a resource the mapping cannot use keeps (``prune``): its identity, version and patient, so
 #: that grouping, duplicates and later versions work exactly as for any other resource
@@ -153,7 +157,7 @@ _REF = re.compile(r"(?:^|/)([A-Z][A-Za-z]+)/([A-Za-z0-9\-.]{1,64})(?:/_history/[
 _PATIENT_REF = re.compile(f"Patient/{FHIR_ID}")
 #: resources other resources reach by reference only (Observation.specimen, medicationReference): one
 #: without id (or fullUrl) is reachable by nothing and is listed, whatever its subject
-REFERENCED_ONLY = ("Medication", "Specimen")
+REFERENCED_ONLY = ("Medication", "Specimen", "Binary")
 
 
 def patient_reference(canonical: str) -> bool:
@@ -386,6 +390,9 @@ class PatientRecord:
     _own: dict[str, dict[str, Any]] | None = field(default=None, repr=False, compare=False)
     #: why references were not followed (another patient's resource, one listed and skipped), in order
     refused: list[str] = field(default_factory=list, repr=False, compare=False)
+    #: what reading the record found wrong with its resources (an attachment's Binary the input carries but
+    #: that cannot be read: fhir/binaries.py), listed with the patient's evaluation
+    problems: list[SourceError] = field(default_factory=list, repr=False, compare=False)
     #: the surviving record this one's resources were moved to (a merge: fhir/merges.py), or None
     merged_into: str | None = None
     #: the retired records whose resources this record holds (a merge)
@@ -451,8 +458,17 @@ class PatientRecord:
         return None
 
 
+def stored_binary(data: dict[str, Any]) -> dict[str, Any]:
+    """What an input's Binary keeps once read: one that says it is no text (an image, a PDF) without its data - an
+    export's Binaries can be gigabytes of scans, and such a one is only ever listed as unread (fhir/binaries.py)."""
+    kind = media_type(data)[0]
+    if "data" in data and kind and kind != "application/octet-stream" and not readable(data):
+        return {k: v for k, v in data.items() if k != "data"}
+    return data
+
+
 def shared_referent(data: dict[str, Any]) -> bool:
-    """Whether a resource belongs to nobody: a Medication, or a Specimen without subject."""
+    """Whether a resource belongs to nobody: a Medication, a Binary, or a Specimen without subject."""
     return data.get("resourceType") in REFERENCED_ONLY and subject_of(data) is None
 
 
@@ -993,9 +1009,7 @@ def _irrelevant_line(line: str) -> bool:
     if line.count('"resourceType"') != 1:
         return False
     m = _TYPE.search(line)
-    return (
-        m is not None and m.group(1) not in RELEVANT_TYPES and m.group(1) != "Bundle" and is_resource_type(m.group(1))
-    )
+    return m is not None and m.group(1) not in FILE_TYPES and m.group(1) != "Bundle" and is_resource_type(m.group(1))
 
 
 def _unpack(
@@ -1175,7 +1189,7 @@ class _Collector:
 
     def add(self, data: dict[str, Any], origin: str, full_url: str | None = None, deep: bool = True) -> None:
         rtype = data["resourceType"]
-        if rtype not in RELEVANT_TYPES:
+        if rtype not in FILE_TYPES:
             problem = type_problem(rtype, _TYPE_NAME.fullmatch(rtype) is not None)
             if problem:  # a typo ("Observaton") is no type the mapping merely does not read
                 self.errors.append(SourceError(origin, problem))
@@ -1200,6 +1214,8 @@ class _Collector:
         if is_own_output(data):
             self.skipped += 1
             return
+        if rtype == "Binary":
+            data = stored_binary(data)
         key = ref or full_url  # transaction bundles (Synthea) may carry only a urn:uuid fullUrl
         if key is None:
             self.anonymous.append(Raw(data, origin, stub=stub is not None))
@@ -1297,6 +1313,10 @@ def _read_paths(paths: Iterable[str | Path], max_per_patient: int, prune: Prune 
     if files == 0:
         raise InputError("no .json or .ndjson files found in the given paths")
     records = collector.records(max_per_patient)
+    from .binaries import inline_input_binaries  # it reads records: imported here, past this module's own import
+
+    for record in records:
+        inline_input_binaries(record)
     errors.close()
     return ReadResult(records, errors, files, resources, collector.skipped)
 

@@ -31,6 +31,7 @@ from typing import IO, Any, Protocol
 
 import orjson
 
+from .binaries import inline_input_binaries
 from .resource_types import is_resource_type, type_problem
 from ..sync.events import ev
 from .json_codec import dump as _dump
@@ -58,7 +59,8 @@ from .read import (
     MAX_PARSE_DEPTH,
     MAX_RESOURCES_PER_PATIENT,
     PatientIdentifiers,
-    RELEVANT_TYPES,
+    FILE_TYPES,
+    stored_binary,
     Prune,
     InputError,
     PatientRecord,
@@ -201,8 +203,8 @@ def _irrelevant_ascii(chunk: bytes) -> bool:
     return m is not None and m.group(1) not in _READ_TYPES and is_resource_type(m.group(1).decode("ascii"))
 
 
-#: RELEVANT_TYPES and Bundle (unpacked), as bytes: an ASCII line's type is looked up undecoded
-_READ_TYPES = frozenset(t.encode("ascii") for t in (*RELEVANT_TYPES, "Bundle"))
+#: FILE_TYPES and Bundle (unpacked), as bytes: an ASCII line's type is looked up undecoded
+_READ_TYPES = frozenset(t.encode("ascii") for t in (*FILE_TYPES, "Bundle"))
 
 
 def iter_file(
@@ -463,7 +465,7 @@ class SpoolSource:
             resources.append(Raw(_load(blob), origin, key))
         seq = self._patient_rows.get(patient)
         patient_resource = self._data(seq) if seq is not None else None
-        return PatientRecord(
+        record = PatientRecord(
             patient=patient,
             resources=resources,
             index=index,
@@ -472,6 +474,8 @@ class SpoolSource:
             merged_from=self._merged_from.get(patient, ()),
             links_go_round=patient in self._round,
         )
+        inline_input_binaries(record)  # a note's text in a Binary the input carries (an export's, a Bundle's)
+        return record
 
     def for_worker(self) -> SpoolSource:
         """A copy for a forked child: it opens its own read-only connection, and never removes the spool."""
@@ -531,8 +535,8 @@ class SpoolSource:
         row = (
             self.connection()
             .execute(
-                "SELECT data FROM res WHERE key = ? AND subject IS NULL AND rtype IN (?, ?) AND kind IN (0, 2) "
-                "ORDER BY kind, pos LIMIT 1",
+                "SELECT data FROM res WHERE key = ? AND subject IS NULL AND rtype IN (?, ?, ?) "
+                "AND kind IN (0, 2) ORDER BY kind, pos LIMIT 1",
                 (key, *REFERENCED_ONLY),
             )
             .fetchone()
@@ -547,6 +551,8 @@ class SpoolSource:
 
 
 REFERENCED_ONLY_PREFIXES = tuple(f"{t}/" for t in REFERENCED_ONLY)
+# the queries below name REFERENCED_ONLY by three placeholders
+assert len(REFERENCED_ONLY) == 3, "update the spool's REFERENCED_ONLY queries"  # noqa: S101
 
 
 class _StoreIndex(ResourceIndex):
@@ -636,7 +642,7 @@ class _Spooler:
 
     def add(self, data: dict[str, Any], origin: str, full_url: str | None, deep: bool) -> None:
         rtype = data["resourceType"]
-        if rtype not in RELEVANT_TYPES:
+        if rtype not in FILE_TYPES:
             problem = type_problem(rtype, _TYPE_NAME.fullmatch(rtype) is not None)
             if problem:
                 self.errors.append(SourceError(origin, problem))
@@ -662,6 +668,8 @@ class _Spooler:
         if is_own_output(data):
             self.source.skipped_types += 1
             return
+        if rtype == "Binary":
+            data = stored_binary(data)
         key = ref or full_url
         if key is not None and full_url:
             self.urls.append((full_url, key, self.seq, len(self.errors), origin))
@@ -716,7 +724,7 @@ class _Spooler:
             conn.execute(
                 "UPDATE res SET patient = CASE WHEN u.key GLOB 'Patient/*' THEN u.key ELSE NULL END "
                 "FROM urls AS u WHERE u.url = res.subject AND res.rtype != 'Patient' "
-                "AND NOT (res.key IS NULL AND res.rtype IN (?, ?))",  # listed by _group_the_rest
+                "AND NOT (res.key IS NULL AND res.rtype IN (?, ?, ?))",  # listed by _group_the_rest
                 REFERENCED_ONLY,
             )
         self._group_the_rest()

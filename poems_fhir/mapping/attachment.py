@@ -58,6 +58,43 @@ def readable(form: dict[str, Any]) -> bool:
     return kind == _PLAIN or kind in _HTML or kind in _RTF
 
 
+#: where each type keeps its attachments: a document in ``content[].attachment``, a report in ``presentedForm[]``
+_ATTACHMENT_ELEMENTS = {"DocumentReference": "content", "DiagnosticReport": "presentedForm"}
+
+
+def attachments_of(resource: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """A document's or report's attachments as (index in their element, attachment); other resources have none."""
+    element = _ATTACHMENT_ELEMENTS.get(str(resource.get("resourceType")))
+    holders = resource.get(element) if element else None
+    if not isinstance(holders, list):
+        return []
+    out = []
+    for j, holder in enumerate(holders):
+        attachment = holder.get("attachment") if element == "content" and isinstance(holder, dict) else holder
+        if isinstance(attachment, dict):
+            out.append((j, attachment))
+    return out
+
+
+#: the formats of one document, most readable first: FHIR R4 lists a document's ``content`` repetitions as the same
+#: document in other formats (Epic: HTML and RTF), so one is read - two would cite each finding twice
+_FORMAT_RANK = {"text/plain": 0, "text/html": 1, "application/xhtml+xml": 1, "": 3}
+
+
+def format_rank(attachment: dict[str, Any]) -> int:
+    """How readable an attachment's format is (lower is better; RTF 2, an untyped one 3, anything else 9)."""
+    kind = media_type(attachment)[0]
+    if kind in _FORMAT_RANK:
+        return _FORMAT_RANK[kind]
+    return 2 if readable(attachment) else 9
+
+
+def preferred(attachments: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The one format of a document to read: the most readable attachment that holds its data inline, or None."""
+    inline = [a for a in attachments if a.get("data") and format_rank(a) < 9]
+    return min(inline, key=format_rank) if inline else None
+
+
 class UnreadableAttachment(ValueError):
     """A text attachment whose bytes cannot be read as text: what is wrong and what to do."""
 

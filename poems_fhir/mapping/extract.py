@@ -20,7 +20,15 @@ from ..criteria.response import TREATMENT_KINDS
 from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days, add_months
 from ..fhir.boundary import before, unknown_modifier
 from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
-from .attachment import UnreadableAttachment, html_text, marked_up, media_type, read_attachment, readable
+from .attachment import (
+    UnreadableAttachment,
+    format_rank,
+    html_text,
+    marked_up,
+    media_type,
+    read_attachment,
+    readable,
+)
 from .ife import IfeResult, others_bands, parse_ife
 from .results import Qual, Reading, code_word, interpretation_qual, normalise_term, read_result
 from .corrections import Replacement, replaced_results
@@ -29,7 +37,6 @@ from .documents import (
     DocumentError,
     DocumentIndex,
     document_wording,
-    format_rank,
     index_documents,
     report_view,
     skip_reason,
@@ -301,6 +308,7 @@ def extract(record: PatientRecord, mapping: CompiledMapping) -> Extraction:
     out = Extraction()
     findings, measurements, events, course = out.findings, out.measurements, out.events, out.course
     _withhold_demographics(record, mapping, out)
+    out.errors.extend(record.problems)  # found while the record was read (a Binary that is no text: fhir/binaries.py)
     readable = list(_with_contained_results(record.resources, mapping, out.errors))
     replaced = _replaced(record, readable)
     noted: set[str] = set()
@@ -3819,8 +3827,8 @@ def _document_reference(raw: Raw, record: PatientRecord, mapping: CompiledMappin
             SourceError(
                 raw.origin,
                 f"document with no readable text: {shown or 'no content'} not read (poems-fhir reads text/plain, "
-                "HTML and RTF attachments given inline as data, and from a server the text Binary of that server an "
-                "attachment names by url); what it says counts as no data",
+                "HTML and RTF attachments given inline as data, and the text Binary an attachment names by url from the "
+                "configured server or from the input that carries it); what it says counts as no data",
                 raw.ref,
             )
         )

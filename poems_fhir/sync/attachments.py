@@ -18,18 +18,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import FatalNetworkError, PermissionDeniedError
+from ..fhir.binaries import MAX_INLINED, binary_text, text_slots
 from ..fhir.client import FhirClient
 from ..fhir.read import PatientRecord, SourceError
-from ..mapping.attachment import media_type, readable
-from ..mapping.documents import attachments_of, format_rank, preferred
+from ..mapping.attachment import attachments_of
 from .events import ev
 
 log = logging.getLogger("poems_fhir.sync")
 
 #: Binaries fetched per patient at most: a record with thousands of notes costs thousands of requests
-MAX_FETCHED = 100
-#: a Binary's base64 data read at most (about 6 MB of text; the text engine reads 100,000 characters of it)
-MAX_DATA_CHARS = 8 << 20
+MAX_FETCHED = MAX_INLINED
 _BINARY_ID = re.compile(r"^Binary/([A-Za-z0-9\-.]{1,64})(/_history/[A-Za-z0-9\-.]{1,64})?/?$")
 
 
@@ -68,22 +66,7 @@ def fetched_digest(resource: dict[str, Any]) -> str:
 
 def _slots(resource: dict[str, Any], base_url: str) -> list[tuple[int, dict[str, Any]]]:
     """[(index, attachment)] of a report's or document's url-only text attachments of this server."""
-    attachments = attachments_of(resource)
-    slots = [(j, a) for j, a in attachments if _wanted(a) and binary_id(a.get("url"), base_url)]
-    if resource.get("resourceType") == "DocumentReference" and slots:
-        # one document in several formats (Epic: HTML and RTF): the most readable is fetched, and none where one
-        # is already inline
-        if preferred([a for _, a in attachments]) is not None:
-            return []
-        slots = [min(slots, key=lambda slot: format_rank(slot[1]))]
-    return slots
-
-
-def _wanted(attachment: Any) -> bool:
-    """An attachment by url only whose type is text, or not said."""
-    if not isinstance(attachment, dict) or attachment.get("data") or not attachment.get("url"):
-        return False
-    return not attachment.get("contentType") or readable(attachment)
+    return text_slots(resource, lambda url: binary_id(url, base_url) is not None)
 
 
 @dataclass
@@ -185,26 +168,8 @@ class BinaryFetcher:
             # probe134 D7: a login page answered 200 was "could not be fetched (HTTP 200)"
             problem("the answer is no FHIR JSON" if exc.status == 200 else f"could not be fetched (HTTP {exc.status})")
             return None
-        if not isinstance(binary, dict) or binary.get("resourceType") != "Binary":
-            problem("the answer is no Binary")
+        found = binary_text(binary, rid, attachment)
+        if isinstance(found, str):
+            problem(found)
             return None
-        if binary.get("id") is not None and binary.get("id") != rid:
-            problem(f"the answer is another Binary ({str(binary.get('id'))[:64]!r})")  # probe134 D6
-            return None
-        data, kind = binary.get("data"), str(binary.get("contentType") or "")
-        if not isinstance(data, str) or not data:
-            problem("the answer holds no Binary data")
-            return None
-        if len(data) > MAX_DATA_CHARS:
-            problem(f"{len(data):,} characters of data, more than {MAX_DATA_CHARS:,}")
-            return None
-        if (
-            kind
-            and media_type({"contentType": kind})[0] != "application/octet-stream"
-            and not readable({"contentType": kind})
-        ):
-            # the Binary says what it is (probe134 D3: a PDF under an attachment saying text/plain was read as text)
-            problem(f"the Binary is {media_type({'contentType': kind})[0]}, no text poems-fhir reads")
-            return None
-        stated = kind if readable({"contentType": kind}) else ""
-        return data, stated or media_type(attachment)[0]
+        return found

@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Text attachments given by ``url``: which ones to resolve, what a ``Binary`` must hold to be read, and the
+Binaries an input's files carry.
+
+Epic- and Cerner-style APIs put a note's or a report's text in a Binary that ``DocumentReference.content[].attachment``
+or ``DiagnosticReport.presentedForm[]`` names by ``url`` ("Binary/e3f…"); without it the report path reads nothing
+of them. From a server the sync job fetches the Binary (``sync/attachments.py``); an export or a Bundle may carry the
+Binary itself beside the note, and then it is read from the input (``inline_input_binaries``) - never from the
+network or the local disk. Either way the Binary's data is put inline into a copy of the resource, which is then
+read as any inline attachment is, and its checks are the same (``binary_text``)."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ..mapping.attachment import attachments_of, format_rank, media_type, preferred, readable
+from .read import PatientRecord, SourceError
+
+#: Binaries read into one patient's attachments at most: a record with thousands of notes (from a server, thousands
+#: of requests)
+MAX_INLINED = 100
+#: a Binary's base64 data read at most (about 6 MB of text; the text engine reads 100,000 characters of it)
+MAX_DATA_CHARS = 8 << 20
+_BINARY = re.compile(r"(?:^|/)Binary/([A-Za-z0-9\-.]{1,64})(?:/_history/([A-Za-z0-9\-.]{1,64}))?/?$")
+
+
+def wanted(attachment: Any) -> bool:
+    """An attachment by url only whose type is text, or not said."""
+    if not isinstance(attachment, dict) or attachment.get("data") or not attachment.get("url"):
+        return False
+    return not attachment.get("contentType") or readable(attachment)
+
+
+def text_slots(resource: dict[str, Any], names_binary: Callable[[str], bool]) -> list[tuple[int, dict[str, Any]]]:
+    """[(index, attachment)] of a report's or document's url-only text attachments whose url ``names_binary``."""
+    attachments = attachments_of(resource)
+    slots = [(j, a) for j, a in attachments if wanted(a) and names_binary(str(a["url"]))]
+    if resource.get("resourceType") == "DocumentReference" and slots:
+        # one document in several formats (Epic: HTML and RTF): the most readable is read, and none where one
+        # is already inline
+        if preferred([a for _, a in attachments]) is not None:
+            return []
+        slots = [min(slots, key=lambda slot: format_rank(slot[1]))]
+    return slots
+
+
+def binary_text(binary: Any, rid: str | None, attachment: dict[str, Any]) -> tuple[str, str] | str:
+    """(base64 data, content type) of a Binary answering for ``Binary/<rid>``, or why it is not read. A Binary
+    saying it is no text (a PDF under an attachment saying text/plain, probe134 D3) is not read; an untyped or
+    ``application/octet-stream`` one takes the attachment's type."""
+    if not isinstance(binary, dict) or binary.get("resourceType") != "Binary":
+        return "the answer is no Binary"
+    if binary.get("id") is not None and rid is not None and binary.get("id") != rid:
+        return f"the answer is another Binary ({str(binary.get('id'))[:64]!r})"  # probe134 D6
+    kind = str(binary.get("contentType") or "")
+    if kind and media_type({"contentType": kind})[0] != "application/octet-stream" and not readable(binary):
+        return f"the Binary is {media_type({'contentType': kind})[0]}, no text poems-fhir reads"
+    data = binary.get("data")
+    if not isinstance(data, str) or not data:
+        return "the answer holds no Binary data"
+    if len(data) > MAX_DATA_CHARS:
+        return f"{len(data):,} characters of data, more than {MAX_DATA_CHARS:,}"
+    stated = kind if readable(binary) else ""
+    return data, stated or media_type(attachment)[0]
+
+
+def input_binary_key(url: str) -> tuple[str, str | None] | None:
+    """("Binary/<id>", version or None) of an attachment url naming a Binary (relative, or absolute: in files the
+    input's own Binary of that id is the one meant - nothing is fetched)."""
+    found = _BINARY.search(url.strip())
+    return (f"Binary/{found.group(1)}", found.group(2)) if found else None
+
+
+def inline_input_binaries(record: PatientRecord) -> None:
+    """Put, into a copy of each report or document of ``record``, the data of the text Binaries its url-only
+    attachments name and the input carries (a Bundle's or an export's ``Binary`` resources, or one contained in the
+    resource, "#id"); what was found and cannot be read is added to ``record.problems``. A url naming no Binary of
+    the input stays as it was: the report path lists it as unread."""
+    budget = MAX_INLINED
+    for raw in record.resources:
+        data = raw.data
+        slots = text_slots(data, lambda url: url.startswith("#") or input_binary_key(url) is not None)
+        if not slots:
+            continue
+        copied: dict[str, Any] | None = None
+        for j, attachment in slots:
+            url = str(attachment["url"]).strip()
+            binary, rid, where = _input_binary(record, data, url)
+            if binary is None:
+                continue
+            if budget <= 0:
+                record.problems.append(
+                    SourceError(
+                        raw.origin,
+                        f"more than {MAX_INLINED} attachments given by url for this patient: {url[:200]} not read",
+                        raw.ref,
+                    )
+                )
+                continue
+            budget -= 1
+            found = binary_text(binary, rid, attachment) if isinstance(binary, dict) else binary
+            if isinstance(found, str):
+                record.problems.append(SourceError(raw.origin, f"{where}: {found}; its text is not read", raw.ref))
+                continue
+            if copied is None:
+                copied = copy.deepcopy(data)
+            target = dict(attachments_of(copied))[j]
+            target["data"] = found[0]
+            if not target.get("contentType"):
+                target["contentType"] = found[1]
+        if copied is not None:
+            raw.data = copied
+
+
+def _input_binary(
+    record: PatientRecord, container: dict[str, Any], url: str
+) -> tuple[dict[str, Any] | str | None, str | None, str]:
+    """(the Binary, a reason it is not the one named, or None when the input has none; its id; how it is named)."""
+    if url.startswith("#"):
+        inner = record.index.resolve(url, container)
+        if not isinstance(inner, dict) or inner.get("resourceType") != "Binary":
+            return None, None, url[:200]
+        return inner, None, f"contained Binary {url[:64]}"
+    key, version = input_binary_key(url) or ("", None)
+    binary = record.index.lookup_shared(key)
+    if binary is None:
+        return None, None, key
+    where = f"{key}/_history/{version}" if version else key
+    if version is not None:
+        meta = binary.get("meta")
+        held = meta.get("versionId") if isinstance(meta, dict) else None
+        if held != version:
+            return f"the input holds version {str(held)[:64]!r} of it, not {version!r}", None, where
+    return binary, key.split("/", 1)[1], where

@@ -1,0 +1,243 @@
+"""A note's or report's text in a Binary the input carries (an export's Binary.ndjson, a Bundle's entry): read from
+the input, never from the network or the local disk (fhir/binaries.py).
+
+Epic- and Cerner-style records give a DocumentReference's text as ``attachment.url`` "Binary/<id>"; an export or a
+Bundle often carries that Binary beside the note. Before, files left such a note unread ("by url only") even with
+its Binary in the same Bundle: every finding it states was "no data"."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from poems_fhir.cli import main
+from poems_fhir.criteria.model import Criterion
+from poems_fhir.fhir.binaries import MAX_INLINED, binary_text, input_binary_key
+from poems_fhir.fhir.read import read_paths, stored_binary
+from poems_fhir.fhir.spool import open_paths
+
+ORGANS = Criterion.ORGANOMEGALY.value
+BONE = Criterion.SCLEROTIC_BONE_LESIONS.value
+CT_TEXT = "CT chest, abdomen and pelvis. IMPRESSION: Splenomegaly, 16 cm. Multiple sclerotic bone lesions in the spine."
+
+
+def b64(text: str, encoding: str = "utf-8") -> str:
+    return base64.b64encode(text.encode(encoding)).decode("ascii")
+
+
+def ct_note(url: str, rid: str = "d1", content_type: str | None = "text/plain", **elements: Any) -> dict[str, Any]:
+    attachment: dict[str, Any] = {"url": url}
+    if content_type:
+        attachment["contentType"] = content_type
+    return {
+        "resourceType": "DocumentReference",
+        "id": rid,
+        "status": "current",
+        "type": {"coding": [{"system": "http://loinc.org", "code": "18748-4", "display": "Diagnostic imaging study"}]},
+        "subject": {"reference": "Patient/p1"},
+        "date": "2024-03-05T09:30:00Z",
+        "description": "CT chest abdomen pelvis",  # Epic names the study here (README: DocumentReference)
+        "content": [{"attachment": attachment}],
+        **elements,
+    }
+
+
+def binary(text: str | None, rid: str = "b1", content_type: str = "text/plain", **elements: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"resourceType": "Binary", "id": rid, "contentType": content_type, **elements}
+    if text is not None:
+        out["data"] = b64(text)
+    return out
+
+
+PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "male", "birthDate": "1970-01-01"}
+
+
+def bundle(path: Path, *resources: dict[str, Any]) -> Path:
+    entries = [
+        {"fullUrl": f"https://ehr.example.org/fhir/{r['resourceType']}/{r['id']}", "resource": r} for r in resources
+    ]
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}), encoding="utf-8")
+    return path
+
+
+def evaluate(*paths: Path) -> dict[str, Any]:
+    result = CliRunner().invoke(
+        main, ["evaluate", *map(str, paths), "--format", "json", "--all"], catch_exceptions=False
+    )
+    return json.loads(result.output)
+
+
+def criteria_of(out: dict[str, Any]) -> dict[str, Any]:
+    return out["patients"][0]["criteria"]
+
+
+def messages(out: dict[str, Any]) -> list[str]:
+    return [e["message"] for e in out["errors"]]
+
+
+def test_a_notes_text_in_a_binary_of_the_same_bundle_is_read(tmp_path: Path) -> None:
+    out = evaluate(bundle(tmp_path / "b.json", PATIENT, ct_note("Binary/b1"), binary(CT_TEXT)))
+    criteria = criteria_of(out)
+    assert criteria[ORGANS]["state"] == "present" and criteria[BONE]["state"] == "present"
+    # cited as the note: the Binary is only where its text was
+    assert {e["reference"] for e in criteria[BONE]["evidence"]} == {"DocumentReference/d1"}
+    assert not any("by url only" in m for m in messages(out))
+
+
+def test_without_its_binary_the_note_stays_listed_as_unread(tmp_path: Path) -> None:
+    out = evaluate(bundle(tmp_path / "b.json", PATIENT, ct_note("Binary/b1"), binary(CT_TEXT, rid="other")))
+    assert criteria_of(out)[BONE]["state"] == "not_assessed"
+    assert any("by url only" in m for m in messages(out))
+
+
+def test_an_exports_binary_ndjson_is_read_beside_its_notes(tmp_path: Path) -> None:
+    """A bulk export's files: the note in DocumentReference.ndjson, its text in Binary.ndjson (the spool path), the
+    note naming it by its absolute url on the exporting server."""
+    (tmp_path / "Patient.ndjson").write_text(json.dumps(PATIENT) + "\n", encoding="utf-8")
+    note = ct_note("https://ehr.example.org/fhir/Binary/b1")
+    (tmp_path / "DocumentReference.ndjson").write_text(json.dumps(note) + "\n", encoding="utf-8")
+    (tmp_path / "Binary.ndjson").write_text(json.dumps(binary(CT_TEXT)) + "\n", encoding="utf-8")
+    out = evaluate(tmp_path)
+    assert criteria_of(out)[ORGANS]["state"] == "present"
+    assert criteria_of(out)[BONE]["state"] == "present"
+
+
+def test_the_binarys_denial_is_read_as_a_denial(tmp_path: Path) -> None:
+    """A CT report's negatives test the criterion: absent, not present and not "no data"."""
+    text = "CT abdomen. IMPRESSION: No splenomegaly. No hepatomegaly. No lymphadenopathy. No sclerotic bone lesions."
+    out = evaluate(bundle(tmp_path / "b.json", PATIENT, ct_note("Binary/b1"), binary(text)))
+    assert criteria_of(out)[ORGANS]["state"] == "absent"
+    assert criteria_of(out)[BONE]["state"] == "absent"
+
+
+def test_an_untyped_attachment_takes_the_binarys_type_and_a_charset(tmp_path: Path) -> None:
+    text = "КТ органов брюшной полости. Заключение: спленомегалия (селезёнка 16 см)."
+    doc = ct_note("Binary/b1", content_type=None)
+    encoded = {
+        "resourceType": "Binary",
+        "id": "b1",
+        "contentType": "text/plain; charset=windows-1251",
+        "data": b64(text, "cp1251"),
+    }
+    out = evaluate(bundle(tmp_path / "b.json", PATIENT, doc, encoded))
+    assert criteria_of(out)[ORGANS]["state"] == "present"
+
+
+def test_a_binary_that_says_it_is_a_pdf_is_listed_and_not_read(tmp_path: Path) -> None:
+    pdf = binary(CT_TEXT, content_type="application/pdf")  # text bytes, but the Binary says PDF
+    out = evaluate(bundle(tmp_path / "b.json", PATIENT, ct_note("Binary/b1"), pdf))
+    assert criteria_of(out)[BONE]["state"] == "not_assessed"
+    said = [e for e in out["errors"] if "application/pdf" in e["message"]]
+    assert said and said[0]["resource"] == "DocumentReference/d1"
+    assert "Binary/b1: the Binary is application/pdf" in said[0]["message"]
+
+
+def test_a_pdf_binary_is_kept_without_its_data_and_a_text_one_whole() -> None:
+    """An export's Binaries can be gigabytes of scans: one that says it is no text keeps no data."""
+    scan = binary("x" * 100, content_type="image/jpeg")
+    assert "data" not in stored_binary(scan) and stored_binary(scan)["contentType"] == "image/jpeg"
+    text = binary("Splenomegaly")
+    assert stored_binary(text) is text
+    untyped = binary("Splenomegaly", content_type="application/octet-stream")
+    assert stored_binary(untyped) is untyped
+
+
+@pytest.mark.parametrize(
+    ("held", "state"),
+    [("2", "present"), ("1", "not_assessed")],
+)
+def test_a_versioned_url_reads_only_that_version(tmp_path: Path, held: str, state: str) -> None:
+    """ "Binary/b1/_history/2" names version 2: another version's text is not the note's (probe134 D4's rule)."""
+    out = evaluate(
+        bundle(
+            tmp_path / "b.json",
+            PATIENT,
+            ct_note("Binary/b1/_history/2"),
+            binary(CT_TEXT, meta={"versionId": held}),
+        )
+    )
+    assert criteria_of(out)[BONE]["state"] == state
+    if state == "not_assessed":
+        assert any("the input holds version '1' of it, not '2'" in m for m in messages(out))
+
+
+def test_a_contained_binary_named_by_its_local_id_is_read(tmp_path: Path) -> None:
+    doc = ct_note("#b1", contained=[binary(CT_TEXT)])
+    out = evaluate(bundle(tmp_path / "b.json", PATIENT, doc))
+    assert criteria_of(out)[BONE]["state"] == "present"
+
+
+def test_a_binary_of_another_patients_note_is_that_notes_alone(tmp_path: Path) -> None:
+    """One Binary per note: p2's note names b2; p1's note names b1 - each reads its own text."""
+    p2 = {**PATIENT, "id": "p2"}
+    other = {**ct_note("Binary/b2", rid="d2"), "subject": {"reference": "Patient/p2"}}
+    negative = "CT. IMPRESSION: No splenomegaly. No sclerotic bone lesions."
+    out = evaluate(
+        bundle(tmp_path / "b.json", PATIENT, p2, ct_note("Binary/b1"), other, binary(CT_TEXT), binary(negative, "b2"))
+    )
+    by_patient = {p["patient"]: p["criteria"] for p in out["patients"]}
+    assert by_patient["Patient/p1"][BONE]["state"] == "present"
+    assert by_patient["Patient/p2"][BONE]["state"] == "absent"
+
+
+def test_nothing_is_read_from_the_local_disk_or_the_network(tmp_path: Path) -> None:
+    """A url naming a file or another host is never opened: only a Binary the input carries is read."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text(CT_TEXT, encoding="utf-8")
+    notes = [
+        ct_note(secret.as_uri(), rid="d1"),
+        ct_note("http://169.254.169.254/latest/meta-data", rid="d2"),
+        ct_note("Binary/../../etc/passwd", rid="d3"),
+    ]
+    out = evaluate(bundle(tmp_path / "b.json", PATIENT, *notes))
+    assert criteria_of(out)[BONE]["state"] == "not_assessed"
+    assert sum("by url only" in m for m in messages(out)) == 3
+
+
+def test_a_malformed_binary_is_a_reported_skip_and_the_rest_is_read(tmp_path: Path) -> None:
+    bad = {"resourceType": "Binary", "id": "b9", "contentType": "text/plain", "data": 42}
+    out = evaluate(bundle(tmp_path / "b.json", PATIENT, ct_note("Binary/b1"), binary(CT_TEXT), bad))
+    assert criteria_of(out)[BONE]["state"] == "present"
+    assert any(e["resource"] == "Binary/b9" and "refused" in e["message"] for e in out["errors"])
+
+
+def test_the_spool_and_the_in_memory_reader_agree(tmp_path: Path) -> None:
+    path = bundle(tmp_path / "b.json", PATIENT, ct_note("Binary/b1"), binary(CT_TEXT))
+    in_memory = read_paths([path]).records[0]
+    with open_paths([path]) as source:
+        spooled = source.record("Patient/p1")
+    assert spooled is not None
+    for record in (in_memory, spooled):
+        (note,) = [r.data for r in record.resources if r.data["resourceType"] == "DocumentReference"]
+        attachment = note["content"][0]["attachment"]
+        assert base64.b64decode(attachment["data"]).decode() == CT_TEXT and attachment["url"] == "Binary/b1"
+
+
+def test_at_most_so_many_binaries_a_patient_are_read(tmp_path: Path) -> None:
+    notes = [ct_note(f"Binary/b{i}", rid=f"d{i}") for i in range(MAX_INLINED + 2)]
+    binaries = [binary("CT. IMPRESSION: No ascites.", rid=f"b{i}") for i in range(MAX_INLINED + 2)]
+    out = evaluate(bundle(tmp_path / "b.json", PATIENT, *notes, *binaries))
+    assert sum(f"more than {MAX_INLINED} attachments given by url" in m for m in messages(out)) == 2
+
+
+def test_binary_text_checks() -> None:
+    attachment = {"url": "Binary/b1", "contentType": "text/plain"}
+    assert binary_text(binary("x"), "b1", attachment) == (b64("x"), "text/plain")
+    assert binary_text(binary("x", rid="b2"), "b1", attachment) == "the answer is another Binary ('b2')"
+    assert binary_text({"resourceType": "Patient"}, "b1", attachment) == "the answer is no Binary"
+    assert binary_text(binary(None), "b1", attachment) == "the answer holds no Binary data"
+    octet = binary("x", content_type="application/octet-stream")
+    assert binary_text(octet, "b1", {"url": "Binary/b1", "contentType": "text/rtf"}) == (b64("x"), "text/rtf")
+
+
+def test_input_binary_keys() -> None:
+    assert input_binary_key("Binary/b1") == ("Binary/b1", None)
+    assert input_binary_key("https://ehr.example.org/fhir/Binary/b1/_history/3") == ("Binary/b1", "3")
+    assert input_binary_key(" Binary/b1/ ") == ("Binary/b1", None)
+    assert input_binary_key("Binary/../../etc/passwd") is None
+    assert input_binary_key("DocumentReference/d1") is None
