@@ -47,10 +47,11 @@ def text_slots(resource: dict[str, Any], names_binary: Callable[[str], bool]) ->
     return slots
 
 
-def binary_text(binary: Any, rid: str | None, attachment: dict[str, Any]) -> tuple[str, str] | str:
-    """(base64 data, content type) of a Binary answering for ``Binary/<rid>``, or why it is not read. A Binary
-    saying it is no text (a PDF under an attachment saying text/plain, probe134 D3) is not read; an untyped or
-    ``application/octet-stream`` one takes the attachment's type."""
+def binary_text(binary: Any, rid: str | None) -> tuple[str, str] | str:
+    """(base64 data, the Binary's own content type or "") of a Binary answering for ``Binary/<rid>``, or why it is
+    not read. A Binary saying it is no text (an image under an attachment saying text/plain, probe134 D3) is not
+    read; the type it states decides how its bytes are read (a PDF, an HTML page, a charset), whatever the
+    attachment says; an untyped or ``application/octet-stream`` one keeps the attachment's type."""
     if not isinstance(binary, dict) or binary.get("resourceType") != "Binary":
         return "the answer is no Binary"
     if binary.get("id") is not None and rid is not None and binary.get("id") != rid:
@@ -63,8 +64,7 @@ def binary_text(binary: Any, rid: str | None, attachment: dict[str, Any]) -> tup
         return "the answer holds no Binary data"
     if len(data) > MAX_DATA_CHARS:
         return f"{len(data):,} characters of data, more than {MAX_DATA_CHARS:,}"
-    stated = kind if readable(binary) else ""
-    return data, stated or media_type(attachment)[0]
+    return data, kind if readable(binary) else ""
 
 
 def input_binary_key(url: str) -> tuple[str, str | None] | None:
@@ -101,7 +101,7 @@ def inline_input_binaries(record: PatientRecord) -> None:
                 )
                 continue
             budget -= 1
-            found = binary_text(binary, rid, attachment) if isinstance(binary, dict) else binary
+            found = binary_text(binary, rid) if isinstance(binary, dict) else binary
             if isinstance(found, str):
                 record.problems.append(SourceError(raw.origin, f"{where}: {found}; its text is not read", raw.ref))
                 continue
@@ -109,7 +109,7 @@ def inline_input_binaries(record: PatientRecord) -> None:
                 copied = copy.deepcopy(data)
             target = dict(attachments_of(copied))[j]
             target["data"] = found[0]
-            if not target.get("contentType"):
+            if found[1]:
                 target["contentType"] = found[1]
         if copied is not None:
             raw.data = copied

@@ -7,8 +7,9 @@ HTML becomes plain text with its block structure kept as the text engine's sente
 paragraph, a table row or a heading ends a sentence, a list item stays a list item ("No:" followed
 by two items reads as two negated items), so a negation in one paragraph never reaches the next.
 RTF (``text/rtf``, ``application/rtf``: what several EHRs and most Russian hospital systems export) becomes
-plain text through striprtf, paragraphs as line breaks, its code page (``\ansicpg1251``) honoured. Anything
-else (PDF, images, an attachment given only by ``url``) is not read here.
+plain text through striprtf, paragraphs as line breaks, its code page (``\ansicpg1251``) honoured. A PDF
+(``application/pdf``: many EHRs' pathology and imaging reports) is read by its text layer through pypdf; a scan
+without one is listed. Anything else (images, an attachment given only by ``url``) is not read here.
 """
 
 from __future__ import annotations
@@ -26,6 +27,14 @@ from ..wellformed import well_formed
 _PLAIN = "text/plain"
 _HTML = frozenset(("text/html", "application/xhtml+xml"))
 _RTF = frozenset(("text/rtf", "application/rtf", "text/richtext"))
+_PDF = "application/pdf"
+#: a PDF read at most: a report's PDF is tens of kB, a scan's megabytes hold pictures, no text
+MAX_PDF_BYTES = 8 << 20
+#: pages of one PDF read at most: a report has a few; the text engine reads 100,000 characters of a text anyway
+MAX_PDF_PAGES = 50
+#: a page's drawing instructions read at most (decompressed): a report page's are tens of kB; pypdf's text
+#: extraction costs about 4 s a MB of them, and a 10 kB attachment can inflate to megabytes
+MAX_PDF_PAGE_BYTES = 1 << 20
 #: an RTF body read at most: striprtf is linear (~0.5 s a MB here), and an RTF report's text is a few kB - the
 #: megabytes of a large one are embedded pictures (``\pict`` hex), not words
 MAX_RTF_BYTES = 4 << 20
@@ -55,7 +64,7 @@ def media_type(form: dict[str, Any]) -> tuple[str, str | None]:
 def readable(form: dict[str, Any]) -> bool:
     """Whether :func:`attachment_text` reads this kind of attachment."""
     kind, _ = media_type(form)
-    return kind == _PLAIN or kind in _HTML or kind in _RTF
+    return kind == _PLAIN or kind in _HTML or kind in _RTF or kind == _PDF
 
 
 #: where each type keeps its attachments: a document in ``content[].attachment``, a report in ``presentedForm[]``
@@ -78,11 +87,12 @@ def attachments_of(resource: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]
 
 #: the formats of one document, most readable first: FHIR R4 lists a document's ``content`` repetitions as the same
 #: document in other formats (Epic: HTML and RTF), so one is read - two would cite each finding twice
-_FORMAT_RANK = {"text/plain": 0, "text/html": 1, "application/xhtml+xml": 1, "": 3}
+_FORMAT_RANK = {"text/plain": 0, "text/html": 1, "application/xhtml+xml": 1, "": 3, _PDF: 4}
 
 
 def format_rank(attachment: dict[str, Any]) -> int:
-    """How readable an attachment's format is (lower is better; RTF 2, an untyped one 3, anything else 9)."""
+    """How readable an attachment's format is (lower is better; RTF 2, an untyped one 3, a PDF 4 - its text layer
+    may be in any order of the page's -, anything else 9)."""
     kind = media_type(attachment)[0]
     if kind in _FORMAT_RANK:
         return _FORMAT_RANK[kind]
@@ -105,6 +115,8 @@ class AttachmentText(NamedTuple):
 
     text: str
     cut_at: int | None = None
+    #: what of the attachment was not read though its text was (a PDF's pages past MAX_PDF_PAGES), to be listed
+    unread: str | None = None
 
 
 def attachment_text(form: dict[str, Any], limit: int | None = None) -> str | None:
@@ -131,6 +143,9 @@ def read_attachment(form: dict[str, Any], limit: int | None = None) -> Attachmen
         raise UnreadableAttachment(f"data is not base64 ({exc}); not read") from None
     if kind in _RTF:
         return AttachmentText(well_formed(rtf_text(raw, charset)))
+    if kind == _PDF:
+        text, unread = pdf_text(raw, limit)
+        return AttachmentText(well_formed(text), unread=unread)
     codec = _codec(kind, charset)
     if charset is None and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         codec = "utf-16"  # the byte-order mark says it
@@ -181,6 +196,71 @@ def rtf_text(raw: bytes, charset: str | None = None) -> str:
         raise UnreadableAttachment(f"RTF that cannot be read ({exc.__class__.__name__}); not read") from None
     # striprtf ends every paragraph with a line break: a blank line between them keeps them sentences apart
     return text.replace("\r\n", "\n").replace("\n", "\n\n").strip() + "\n"
+
+
+def pdf_text(raw: bytes, limit: int | None = None) -> tuple[str, str | None]:
+    """The text layer of a PDF (pypdf), page by page with a blank line between pages, as it lies on the page: a
+    report generated as PDF (Epic's and most laboratory systems' pathology and imaging reports) reads as its text
+    does; and what was not read, if anything: at most MAX_PDF_PAGES pages, none after its text passes ``limit``
+    characters (what the text engine reads of one text), none from a page drawn with more than MAX_PDF_PAGE_BYTES of
+    instructions (a report page has tens of kB; a crafted one costs minutes). A PDF without text (a scan: pictures only),
+    an encrypted one, a broken one or one too large is UnreadableAttachment - listed, never read as "no data" in
+    silence."""
+    if len(raw) > MAX_PDF_BYTES:
+        raise UnreadableAttachment(
+            f"PDF of {len(raw):,} bytes, more than the {MAX_PDF_BYTES:,} read; not read - send the report's text as "
+            "text/plain"
+        )
+    if not raw.lstrip()[:1024].startswith(b"%PDF-"):
+        raise UnreadableAttachment("PDF that does not start with %PDF-: not a PDF; not read")
+    pages, count, stopped = _pdf_pages(raw, limit)
+    text = "\n\n".join(page.strip() for page in pages if page.strip())
+    if not text and stopped:
+        raise UnreadableAttachment(f"PDF not read{stopped}")
+    if not text:
+        raise UnreadableAttachment(
+            "PDF with no text layer (a scanned image?); not read - send the report's text as text/plain, or the PDF "
+            "with its recognised text"
+        )
+    unread = None
+    if len(pages) < count:
+        unread = f"PDF of {count:,} pages: the first {len(pages):,} read, the rest not{stopped or ''}"
+    return text + "\n", unread
+
+
+def _pdf_pages(raw: bytes, limit: int | None) -> tuple[list[str], int, str | None]:
+    """The text of a PDF's first pages (MAX_PDF_PAGES, until ``limit`` characters, or up to a page drawn with too many
+    instructions: why, then), and how many it has; UnreadableAttachment when pypdf cannot read it."""
+    import io
+    import logging
+
+    from pypdf import PdfReader
+
+    # pypdf warns through logging about every odd object of a real-world PDF: not the sync log's business
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(raw), strict=False)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UnreadableAttachment("PDF encrypted with a password; not read - send it unencrypted")
+        count = len(reader.pages)
+        pages: list[str] = []
+        chars = 0
+        for n in range(min(count, MAX_PDF_PAGES)):
+            if limit is not None and chars > limit:
+                break  # the text engine would not read further: extracting it only costs time
+            page = reader.pages[n]
+            contents = page.get_contents()
+            drawn = len(contents.get_data()) if contents is not None else 0
+            if drawn > MAX_PDF_PAGE_BYTES:
+                why = f" (page {n + 1} is drawn with {drawn:,} bytes of instructions, more than {MAX_PDF_PAGE_BYTES:,})"
+                return pages, count, why
+            pages.append(page.extract_text() or "")
+            chars += len(pages[-1])
+        return pages, count, None
+    except UnreadableAttachment:
+        raise
+    except Exception as exc:  # pypdf's errors on a malformed file are of many kinds: the attachment's, not the run's
+        raise UnreadableAttachment(f"PDF that cannot be read ({exc.__class__.__name__}); not read") from None
 
 
 #: what decides hidden text in RTF: a group's braces, the hidden-text switch (``\v`` on, ``\v0`` off, ``\plain``

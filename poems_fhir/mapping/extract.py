@@ -3585,6 +3585,8 @@ def _texts_of(data: dict[str, Any], problems: list[str] | None = None) -> list[t
                 problems.append(f"presentedForm[{i}]: {exc}")
             continue
         text = read.text if read is not None else None
+        if read is not None and read.unread is not None and problems is not None:
+            problems.append(f"presentedForm[{i}]: {read.unread}")
         if read is not None and read.cut_at is not None:
             # HTML parsed only until its text passed the bound: always listed, with the page's own length
             # (its text's is not known without parsing it all); probe87 D6: cut without a word, or listed
@@ -3612,7 +3614,7 @@ def _unread_report(raw: Raw, kind: str, out: Extraction) -> None:
         SourceError(
             raw.origin,
             f"{kind} report with no readable text: {shown} not read (poems-fhir reads the conclusion and text/plain, "
-            "HTML or RTF attachments); its findings count as no data - send its text as the conclusion or a "
+            "HTML, RTF or PDF attachments); its findings count as no data - send its text as the conclusion or a "
             "text/plain presentedForm",
             raw.ref,
         )
@@ -3827,7 +3829,7 @@ def _document_reference(raw: Raw, record: PatientRecord, mapping: CompiledMappin
             SourceError(
                 raw.origin,
                 f"document with no readable text: {shown or 'no content'} not read (poems-fhir reads text/plain, "
-                "HTML and RTF attachments given inline as data, and the text Binary an attachment names by url from the "
+                "HTML, RTF and PDF attachments given inline as data, and the text Binary an attachment names by url from the "
                 "configured server or from the input that carries it); what it says counts as no data",
                 raw.ref,
             )

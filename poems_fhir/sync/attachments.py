@@ -100,7 +100,7 @@ class BinaryFetcher:
                     continue
                 target = targets[j]
                 target["data"], changed = data[0], True
-                if not target.get("contentType"):
+                if data[1]:  # the Binary's own type decides how its bytes are read
                     target["contentType"] = data[1]
             if changed:
                 resources[i] = (copied, origin)
@@ -168,7 +168,7 @@ class BinaryFetcher:
             # probe134 D7: a login page answered 200 was "could not be fetched (HTTP 200)"
             problem("the answer is no FHIR JSON" if exc.status == 200 else f"could not be fetched (HTTP {exc.status})")
             return None
-        found = binary_text(binary, rid, attachment)
+        found = binary_text(binary, rid)
         if isinstance(found, str):
             problem(found)
             return None

@@ -20,6 +20,7 @@ from poems_fhir.criteria.model import Criterion
 from poems_fhir.fhir.binaries import MAX_INLINED, binary_text, input_binary_key
 from poems_fhir.fhir.read import read_paths, stored_binary
 from poems_fhir.fhir.spool import open_paths
+from tests.mapping.pdf_files import pdf
 
 ORGANS = Criterion.ORGANOMEGALY.value
 BONE = Criterion.SCLEROTIC_BONE_LESIONS.value
@@ -128,18 +129,27 @@ def test_an_untyped_attachment_takes_the_binarys_type_and_a_charset(tmp_path: Pa
     assert criteria_of(out)[ORGANS]["state"] == "present"
 
 
-def test_a_binary_that_says_it_is_a_pdf_is_listed_and_not_read(tmp_path: Path) -> None:
-    pdf = binary(CT_TEXT, content_type="application/pdf")  # text bytes, but the Binary says PDF
-    out = evaluate(bundle(tmp_path / "b.json", PATIENT, ct_note("Binary/b1"), pdf))
+def test_a_binary_that_says_it_is_an_image_is_listed_and_not_read(tmp_path: Path) -> None:
+    scan = binary(CT_TEXT, content_type="image/jpeg")  # text bytes, but the Binary says it is a picture
+    out = evaluate(bundle(tmp_path / "b.json", PATIENT, ct_note("Binary/b1"), scan))
     assert criteria_of(out)[BONE]["state"] == "not_assessed"
-    said = [e for e in out["errors"] if "application/pdf" in e["message"]]
+    said = [e for e in out["errors"] if "image/jpeg" in e["message"]]
     assert said and said[0]["resource"] == "DocumentReference/d1"
-    assert "Binary/b1: the Binary is application/pdf" in said[0]["message"]
+    assert "Binary/b1: the Binary is image/jpeg" in said[0]["message"]
+
+
+def test_a_pdf_binary_is_read_by_its_text_layer(tmp_path: Path) -> None:
+    """A PDF is text poems-fhir reads (tests/mapping/test_attachment_pdf.py): under an attachment saying text/plain,
+    the Binary's own type decides how its bytes are read."""
+    report_pdf = {"resourceType": "Binary", "id": "b1", "contentType": "application/pdf"}
+    report_pdf["data"] = base64.b64encode(pdf(CT_TEXT.split(". "))).decode()
+    out = evaluate(bundle(tmp_path / "b.json", PATIENT, ct_note("Binary/b1"), report_pdf))
+    assert criteria_of(out)[BONE]["state"] == "present"
 
 
 def test_a_pdf_binary_is_kept_without_its_data_and_a_text_one_whole() -> None:
     """An export's Binaries can be gigabytes of scans: one that says it is no text keeps no data."""
-    scan = binary("x" * 100, content_type="image/jpeg")
+    scan = binary("x" * 100, content_type="image/jpeg")  # a PDF is text here: kept whole
     assert "data" not in stored_binary(scan) and stored_binary(scan)["contentType"] == "image/jpeg"
     text = binary("Splenomegaly")
     assert stored_binary(text) is text
@@ -226,13 +236,15 @@ def test_at_most_so_many_binaries_a_patient_are_read(tmp_path: Path) -> None:
 
 
 def test_binary_text_checks() -> None:
-    attachment = {"url": "Binary/b1", "contentType": "text/plain"}
-    assert binary_text(binary("x"), "b1", attachment) == (b64("x"), "text/plain")
-    assert binary_text(binary("x", rid="b2"), "b1", attachment) == "the answer is another Binary ('b2')"
-    assert binary_text({"resourceType": "Patient"}, "b1", attachment) == "the answer is no Binary"
-    assert binary_text(binary(None), "b1", attachment) == "the answer holds no Binary data"
-    octet = binary("x", content_type="application/octet-stream")
-    assert binary_text(octet, "b1", {"url": "Binary/b1", "contentType": "text/rtf"}) == (b64("x"), "text/rtf")
+    assert binary_text(binary("x"), "b1") == (b64("x"), "text/plain")
+    assert binary_text(binary("x", content_type="text/html; charset=koi8-r"), "b1") == (
+        b64("x"),
+        "text/html; charset=koi8-r",
+    )
+    assert binary_text(binary("x", rid="b2"), "b1") == "the answer is another Binary ('b2')"
+    assert binary_text({"resourceType": "Patient"}, "b1") == "the answer is no Binary"
+    assert binary_text(binary(None), "b1") == "the answer holds no Binary data"
+    assert binary_text(binary("x", content_type="application/octet-stream"), "b1") == (b64("x"), "")
 
 
 def test_input_binary_keys() -> None:

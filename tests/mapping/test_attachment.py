@@ -53,7 +53,7 @@ def test_text_attachments_are_decoded(content_type, body, expected):
 @pytest.mark.parametrize(
     "form",
     [
-        _form("application/pdf", b"%PDF-1.4 splenomegaly"),
+        _form("application/msword", b"\xd0\xcf\x11\xe0 splenomegaly"),
         _form("image/png", b"\x89PNG"),
         _form("text/plain", None),  # only a url: nothing is fetched
         {"contentType": "text/plain", "data": 7},

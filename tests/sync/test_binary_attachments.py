@@ -18,6 +18,7 @@ from poems_fhir.sync import attachments
 from poems_fhir.sync.attachments import BinaryFetcher, binary_id
 from poems_fhir.sync.sources import ServerSource
 from tests.fhir.transcripts import BASE
+from tests.mapping.pdf_files import pdf
 from tests.sync.test_server_documents import FORBIDDEN, _serve_patient, _with_documents
 
 CT_TEXT = "IMPRESSION: Splenomegaly (16 cm). Multiple sclerotic bone lesions of the pelvis."
@@ -87,11 +88,11 @@ def test_a_text_binary_by_url_is_fetched_and_read(mapping):
 
 
 @responses.activate
-def test_no_binary_of_another_host_nor_of_a_pdf_is_fetched(mapping):
+def test_no_binary_of_another_host_nor_of_an_image_is_fetched(mapping):
     _serve_patient()
     serve_notes(
         note("n1", "https://elsewhere.example.org/fhir/Binary/b1"),
-        note("n2", "Binary/b2", content_type="application/pdf"),
+        note("n2", "Binary/b2", content_type="image/jpeg"),
     )
     _, record, errors = fetch(mapping)
     assert binary_requests() == []
@@ -265,16 +266,32 @@ def test_a_notes_new_text_under_the_same_version_is_changed_input(tmp_path):
 
 @responses.activate
 def test_a_binary_that_says_it_is_no_text_is_not_read(mapping):
-    """probe134 D3: a Binary whose own contentType is application/pdf under an attachment saying text/plain was read
-    as text; an octet-stream Binary (a server's default) keeps the attachment's type."""
+    """probe134 D3: a Binary whose own contentType is no text (then application/pdf; a PDF is read now) under an
+    attachment saying text/plain was read as text; an octet-stream Binary (a server's default) keeps the attachment's
+    type."""
     _serve_patient()
     serve_notes(note("n1", "Binary/pdf"), note("n2", "Binary/raw"))
-    responses.add("GET", f"{BASE}/Binary/pdf", json=binary(CT_TEXT, "application/pdf"))
+    responses.add("GET", f"{BASE}/Binary/pdf", json=binary(CT_TEXT, "image/tiff"))
     responses.add("GET", f"{BASE}/Binary/raw", json=binary("Moderate ascites.", "application/octet-stream"))
     _, record, errors = fetch(mapping)
     [error] = errors
-    assert "Binary/pdf" in error.message and "application/pdf" in error.message
+    assert "Binary/pdf" in error.message and "image/tiff" in error.message
     assert {f.evidence.reference for f in extract(record, mapping).findings} == {"DocumentReference/n2"}
+
+
+@responses.activate
+def test_a_pdf_binary_is_fetched_and_read_by_its_text_layer(mapping):
+    """A pathology or imaging report as a PDF Binary (Epic's way): fetched, and read as its text layer."""
+    _serve_patient()
+    serve_notes(note("n1", "Binary/ctpdf", content_type="application/pdf"))
+    body = base64.b64encode(pdf(["IMPRESSION:", "Multiple sclerotic bone lesions in the pelvis."])).decode()
+    responses.add(
+        "GET", f"{BASE}/Binary/ctpdf", json={"resourceType": "Binary", "contentType": "application/pdf", "data": body}
+    )
+    _, record, errors = fetch(mapping)
+    assert errors == [] and binary_requests() == ["/fhir/R4/Binary/ctpdf"]
+    found = {(f.topic, f.evidence.reference) for f in extract(record, mapping).findings}
+    assert ("sclerotic_bone_lesions", "DocumentReference/n1") in found
 
 
 @responses.activate
