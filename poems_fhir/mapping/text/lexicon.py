@@ -539,6 +539,12 @@ _FOLD = str.maketrans(
         # (probe112 D10: "Oedema‑free, ascites‐free." read the ascites present)
         "\u2010": "-",
         "\u2011": "-",
+        # the typographic apostrophe word processors write in "doesn’t", "wasn’t", "can’t" (and the modifier letter
+        # apostrophe): the denials are written with "'" (probe136's leftover: "CT doesn’t show splenomegaly" was
+        # read present, "Splenomegaly can’t be excluded" absent)
+        "\u2019": "'",
+        "\u2018": "'",
+        "\u02bc": "'",
         **{chr(c): chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)},
         "\u3000": " ",
         **{chr(c): " " for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0))},
