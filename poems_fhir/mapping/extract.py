@@ -30,7 +30,7 @@ from .attachment import (
     readable,
 )
 from .ife import IfeResult, others_bands, parse_ife
-from .results import Qual, Reading, code_word, interpretation_qual, normalise_term, read_result
+from .results import SPECIMEN_WORD, Qual, Reading, code_word, interpretation_qual, normalise_term, read_result
 from .corrections import Replacement, replaced_results
 from .dates_in_words import date_in_words
 from .documents import (
@@ -816,11 +816,28 @@ def _without_own_label(text: str, part: dict[str, Any], rule: Rule, mapping: Com
     found = _LABELLED_NUMBER.match(text)
     if found is None:
         return None
-    label = found.group("label").strip(" :=-").casefold()
+    label = _without_specimen(found.group("label")).casefold()
+    if not label:
+        return text[
+            found.end() :
+        ]  # "serum: 1250 pg/mL", «сыворотка 1250 пг/мл»: the specimen alone names no other test
     names = {concept_text(part.get("code")).casefold()} | {d.casefold() for _, _, d in codings(part.get("code")) if d}
     own = label in _GENERIC_LABELS or label in {n.strip() for n in names if n.strip()}
     own = own or any(r is rule and pattern.fullmatch(label) for pattern, r in mapping.observation_text)
     return text[found.end() :] if own else None
+
+
+#: a specimen word in a value's label, with its preposition or bracket: "Plasma VEGF", "VEGF (serum)", "VEGF, EDTA
+#: plasma", "VEGF in plasma", «VEGF плазмы», «VEGF в сыворотке» (probe137 D1: a lab sentence in a "See comment" note)
+_LABEL_SPECIMEN = re.compile(
+    rf"[(\[,]?\s*(?:\b(?:in|в|во)\s+)?(?:{SPECIMEN_WORD.pattern.removeprefix('(?i)')})\s*[)\]]?", re.I
+)
+
+
+def _without_specimen(label: str) -> str:
+    """A value's label without the specimen it names (read by the VEGF rule from the value's words): what is left
+    is the test's name, or nothing."""
+    return " ".join(_LABEL_SPECIMEN.sub(" ", label).split()).strip(" :=-,")
 
 
 def _result_in_notes(data: dict[str, Any], mapping: CompiledMapping) -> tuple[dict[str, Any], str] | None:
@@ -1930,6 +1947,12 @@ def _specimen(ctx: _Ctx) -> tuple[str | None, str | None]:
     texts += [(d, "the test's name") for _, _, d in codings(code) if isinstance(d, str)]
     if isinstance(obs.get("valueString"), str):  # "500 pg/mL (plasma)": the words after the value's unit
         texts.append((obs["valueString"], "its value"))
+    if ctx.pointer:
+        # the value only pointed to its notes: they are the result, and so are their specimen words ("640 pg/mL
+        # (plasma)", "VEGF (serum) 1250 pg/mL"), judged against the other sources as a value's (probe137 D1)
+        texts += [
+            (n["text"], "its note") for n in obs.get("note") or [] if isinstance(n, dict) and _said(n.get("text"))
+        ]
     for text, where in texts:
         t = text.lower()
         plasma, serum = ("plasma" in t or "плазм" in t), ("serum" in t or "сыворот" in t or "сарысу" in t)

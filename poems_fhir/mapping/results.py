@@ -300,7 +300,13 @@ def read_result(
 _AFTER_UNIT = re.compile(r"\s*(?:[(\[]|[,;]|\s[-–]\s|[*!](?!\d))")
 _AFTER_UNIT_PIECES = re.compile(r"[()\[\],;]|\s[-–]\s")
 _BRACKETED = re.compile(r"\(([^()\[\]]*)\)|\[([^()\[\]]*)\]")
-_SPECIMEN_WORD = re.compile(r"(?i)(?:serum|plasma|сыворотк\w*|плазм\w*)")
+#: the specimen named beside a value or in its label: "(plasma)", ", EDTA plasma", "serum:", «(плазма)», «сыворотка»,
+#: «ЭДТА-плазма», Kazakh «қан сарысуы» (UNVERIFIED: seen in no real letter); the anticoagulant belongs to the plasma
+#: (probe137 D1: "640 pg/mL, EDTA plasma" in a "See comment" note was refused as a unit)
+SPECIMEN_WORD = re.compile(
+    r"(?i)(?:(?:k[23][- ]?)?(?:edta|эдта|heparin(?:i[sz]ed)?|lithium[- ]heparin|citrated?|цитрат\w*|гепарин\w*)[- ]?)?"
+    r"(?:serum|plasma|сыворотк(?:а|и|е|у|ой)|плазм(?:а|ы|е|у|ой)|(?:қан\s+)?сарысу\w*)(?!\w)"
+)  # a whole word: "plasmacytoma", «плазмоциты» name no specimen
 #: a reference range written beside the value: "[0-96.2]", "(ref <96.2)", "(N: 0-96.2 pg/mL)", "(норма 0-96)"
 _RANGE_WORDS = re.compile(
     r"(?i)(?:(?:ref(?:erence)?\.?(?: (?:range|interval))?|normal(?: range)?|norm|n|rr|норма|реф\.?)\s*[:=]?\s*)?"
@@ -376,7 +382,7 @@ def _said_after_unit(piece: str, terms: dict[str, Qual]) -> Qual | bool | None:
     """A piece of the words after a unit: its flag, True for a marker, the specimen or a range, None for
     anything else."""
     word = piece.strip(" *!-–")
-    if not word or _SPECIMEN_WORD.fullmatch(word) or _RANGE_WORDS.fullmatch(word):
+    if not word or SPECIMEN_WORD.fullmatch(word) or _RANGE_WORDS.fullmatch(word):
         return True
     known = terms.get(normalise_term(word))
     return known if known in _FLAGS else None
