@@ -366,6 +366,34 @@ def _restaging_parts(
     return found, missing
 
 
+#: what each result of a restaging shows it did, in the order the restaging lists them
+_DONE_AS = {
+    "serum_ife": "serum_immunofixation",
+    "serum_m_protein": "serum_m_protein",
+    "urine_ife": "urine_immunofixation",
+    "urine_m_protein": "urine_m_protein",
+    "flc_kappa": "free_light_chains",
+    "flc_lambda": "free_light_chains",
+    "flc_ratio": "free_light_chains",
+    "vegf": "vegf",
+    "platelets": "blood_count",
+    "haemoglobin": "blood_count",
+    "hemoglobin": "blood_count",
+}
+
+
+def _parts_done(results: Sequence[Measurement]) -> tuple[tuple[str, str], ...]:
+    """("done", "<part> <date>") for each part of a restaging on record, on its first day: one begun with a part
+    missing names what was done and when (probe137 D2: "Not yet done: blood count ... Overdue since" read as if the
+    whole restaging were overdue, though its serum and urine studies, FLC and VEGF were done in the window)."""
+    first: dict[str, dt.date] = {}
+    for m in sorted(results, key=lambda m: m.effective or dt.date.max):
+        if m.effective and m.analyte in _DONE_AS:
+            first.setdefault(_DONE_AS[m.analyte], m.effective)
+    order = list(dict.fromkeys(_DONE_AS.values()))
+    return tuple(("done", f"{part} {first[part].isoformat()}") for part in sorted(first, key=order.index))
+
+
 def responded(response: ResponseAssessment) -> bool:
     """Whether any domain responded (criteria.md §8), for the pipeline's look at earlier restagings."""
     return _responded(response)
@@ -551,12 +579,14 @@ def _restaging_day100(
     if following is not None and not restaged:
         return None  # a tandem's first transplant: never restaged, the next one's restaging is the plan's
     missing: list[str] = []
+    done: tuple[tuple[str, str], ...] = ()
     superseded: dt.date | None = None
     if restaged:  # the restaging is the first such day: later follow-up results are no evidence of it
         first = min(m.effective for m in restaged if m.effective)
         restaged = [m for m in restaged if m.effective == first]
         parts, missing = _restaging_parts(measurements, first, as_of, following)
         restaged += parts
+        done = _parts_done(restaged) if missing else ()
         # a restaging begun in part is over once the follow-up moved on - a haematological study 3 months
         # or more after it: it read "in progress, overdue since 2019" in 2022, after a CR and a relapse
         # (probe58 D6); its missing parts stay said
@@ -591,6 +621,7 @@ def _restaging_day100(
         key="" if following is None else "restaging-day100",
         params=((("transplant", day0.isoformat()),) if several else ())
         + tuple(("missing", x) for x in missing)
+        + done
         + ((("superseded", superseded.isoformat()),) if missing and superseded else ())
         + ((("next_transplant", following.isoformat()),) if following is not None else ()),
     )

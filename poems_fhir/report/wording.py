@@ -181,11 +181,27 @@ def _our_words(t: Translator, text: str) -> str:
 
 
 #: what the text engine adds to a quoted sentence: "(from report text, conclusion; negated ('No'))" (probe108 D3:
-#: the negation that made a criterion absent was English in a Russian report); the element name stays FHIR's
+#: the negation that made a criterion absent was English in a Russian report). The FHIR element it was read from
+#: is said in the reader's words (probe137 D3: «из текста заключения, conclusion» - the README promises every word a
+#: clinician reads in the language; the path stays in the JSON output and the Provenance for traceability)
 _FROM_TEXT = re.compile(
-    r"\(from (report text|text), ([\w.\[\]-]+)(?:; (negated|possible|hypothetical|historical|family)\b)?"
+    r"\(from (report text|text), ((?:the name of local code )?[^\s;()]+)"
+    # the element ends the bracket or a context label follows: "(from text, see note)" quoted from a source is not ours
+    r"(?:(?=\))|; (negated|possible|hypothetical|historical|family)\b)"
 )
 _FROM = {"report text": N_("from report text"), "text": N_("from text")}
+#: the elements the text engine reads (mapping/extract.py, documents.py), most specific first, as the place
+#: a clinician knows: "from the report's conclusion", not "conclusion"
+_ELEMENTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"conclusion$"), N_("from the report's conclusion")),
+    (re.compile(r"presentedForm\[\d+\]$"), N_("from the report's attached text")),
+    (re.compile(r"content\[\d+\]\.attachment$"), N_("from the attached document")),
+    (re.compile(r"(?:component\[\d+\]\.)?note\[\d+\]$"), N_("from a note")),
+    (re.compile(r"(?:component\[\d+\]\.)?valueString$"), N_("from the result's text")),
+    (re.compile(r"code\.text$"), N_("from the name as recorded")),
+    (re.compile(r"code\.coding\[\d+\]\.display$"), N_("from the code's display name")),
+    (re.compile(r"the name of local code \S+$"), N_("from the name of a local code")),
+)
 _CONTEXT_LABELS = {
     "negated": N_("negated"),
     "possible": N_("possible"),
@@ -196,8 +212,17 @@ _CONTEXT_LABELS = {
 
 
 def _from_text(t: Translator, m: re.Match[str]) -> str:
-    said = f"({t._(_FROM[m.group(1)])}, {m.group(2)}"
+    said = f"({_read_from(t, m.group(1), m.group(2))}"
     return said + (f"; {t._(_CONTEXT_LABELS[m.group(3)])}" if m.group(3) else "")
+
+
+def _read_from(t: Translator, origin: str, element: str) -> str:
+    """Where a quoted sentence was read, in the reader's words; an element no table row knows keeps its FHIR
+    path, marked as one (a technical reference, never passed off as a word of the language)."""
+    for pattern, msgid in _ELEMENTS:
+        if pattern.match(element):
+            return t._(msgid)
+    return t._("{origin}, FHIR element {element}").format(origin=t._(_FROM[origin]), element=element)
 
 
 def evidence_text(t: Translator, e: Evidence) -> str:
@@ -782,6 +807,42 @@ def _restaging_part(t: Translator, part: str) -> str:
     return names.get(part, part)
 
 
+def _part_done(t: Translator, part: str) -> str:
+    """A part a restaging's result shows done (criteria/pathway._DONE_AS): the study itself, not "X or Y"."""
+    names = {
+        "serum_immunofixation": t._("serum immunofixation"),
+        "serum_m_protein": t._("serum M-protein"),
+        "urine_immunofixation": t._("urine immunofixation"),
+        "urine_m_protein": t._("24-hour urine protein"),
+    }
+    return names.get(part) or _restaging_part(t, part)
+
+
+def _done_and_missing(
+    t: Translator, done: Sequence[str], missing: Sequence[str], due: dt.date | None, overdue: bool
+) -> str:
+    """A restaging begun but not complete: what was done on which day, then what is still missing and by when
+    (probe137 D2: "Not yet done: blood count ... Overdue since Sep 9" read as the whole restaging overdue)."""
+    days: dict[str, list[str]] = {}
+    for value in done:  # "<part> <ISO date>", in the restaging's order
+        part, day = value.rsplit(" ", 1)
+        days.setdefault(day, []).append(part)
+    said = [
+        t._("Done on {date}: {parts}.").format(
+            date=t.date(dt.date.fromisoformat(day)), parts=", ".join(_part_done(t, x) for x in parts)
+        )
+        for day, parts in sorted(days.items())
+    ]
+    names = ", ".join(_restaging_part(t, x) for x in missing)
+    if due is None:
+        said.append(t._("Still missing: {parts}.").format(parts=names))
+    elif overdue:
+        said.append(t._("Still missing: {parts} (due by {date}, overdue).").format(parts=names, date=t.date(due)))
+    else:
+        said.append(t._("Still missing: {parts} (due by {date}).").format(parts=names, date=t.date(due)))
+    return " ".join(said)
+
+
 def step_text(t: Translator, s: Step) -> str:
     p = dict(s.params)
     pairs = list(s.params)
@@ -872,7 +933,10 @@ def step_text(t: Translator, s: Step) -> str:
                 parts=", ".join(_restaging_part(t, x) for x in not_yet)
             )
     missing = [v for k, v in pairs if k == "missing"]
-    if missing:
+    done = [v for k, v in pairs if k == "done"]
+    if missing and done:
+        text += " " + _done_and_missing(t, done, missing, s.scheduled_end, "overdue" in p)
+    elif missing:
         text += " " + t._("Not yet done at this restaging: {parts}.").format(
             parts=", ".join(_restaging_part(t, x) for x in missing)
         )
@@ -906,7 +970,7 @@ def step_text(t: Translator, s: Step) -> str:
         )
     elif s.repeat_months:
         text += " " + t.n_("Every {n} month.", "Every {n} months.", s.repeat_months).format(n=s.repeat_months)
-    if "overdue" in p:
+    if "overdue" in p and not (missing and done):  # a restaging begun: only its missing parts are overdue
         text += " " + t._("Overdue since {date}.").format(date=t.date(dt.date.fromisoformat(p["overdue"])))
     cited = (
         sources("alert", p["alert"])

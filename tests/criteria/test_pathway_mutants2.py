@@ -220,6 +220,7 @@ def test_the_whole_pathway_after_a_transplant():
             evidence=("Procedure/asct", "Observation/serum_ife205"),
             key="",
             params=tuple(("missing", x) for x in ("urine_immunofixation", "free_light_chains", "vegf", "blood_count"))
+            + (("done", f"serum_immunofixation {d(205).isoformat()}"),)  # what was done, when (probe137 D2)
             + (("overdue", "2021-09-27"),),
         ),
         Step(

@@ -394,6 +394,11 @@ FULL_RESTAGING = [
 ]
 
 
+def _not_done(step: Step) -> tuple[tuple[str, str], ...]:
+    """A step's params but the parts done (probe137 D2 added those; tested in test_fix137b_restaging_done)."""
+    return tuple(p for p in step.params if p[0] != "done")
+
+
 def test_restaging_is_completed_only_with_each_of_its_laboratory_parts():
     """criteria.md §10 step 5: serum/urine IFE, FLC, VEGF, CBC ... (probe38 D6: "completed" on one IFE)."""
     done = restaging(FULL_RESTAGING, as_of=dt.date(2019, 12, 31))
@@ -404,13 +409,16 @@ def test_restaging_is_completed_only_with_each_of_its_laboratory_parts():
     ):
         got = restaging([m for m in FULL_RESTAGING if m is not left_out], as_of=dt.date(2019, 12, 31))
         # the window (to 2019-12-08) closed before 2019-12-31 with a part missing: overdue (probe48 D10)
-        assert (got.status, got.params) == ("in-progress", (("missing", part), ("overdue", "2019-12-08")))
+        # (the parts done are named with their day - probe137 D2 -, the left-out one never among them)
+        said = tuple(p for p in got.params if p[0] != "done")
+        assert (got.status, said) == ("in-progress", (("missing", part), ("overdue", "2019-12-08")))
+        assert not any(v.startswith(part + " ") for k, v in got.params if k == "done")
         assert got.description.endswith(f"Not yet done at this restaging: {part}.")
     # a part more than a month from the restaging day belongs to another visit; one after --as-of is not known
     late = [*FULL_RESTAGING[:3], seed_m("vegf", 80.0, dt.date(2020, 1, 9), "pg/mL"), FULL_RESTAGING[4]]
     # (without --as-of the newest fact, the late VEGF, dates the plan: the window closed before it - probe51 D3)
-    assert restaging(late, as_of=None).params == (("missing", "vegf"), ("overdue", "2019-12-08"))
-    assert restaging(FULL_RESTAGING, as_of=dt.date(2019, 12, 19)).params == (
+    assert _not_done(restaging(late, as_of=None)) == (("missing", "vegf"), ("overdue", "2019-12-08"))
+    assert _not_done(restaging(FULL_RESTAGING, as_of=dt.date(2019, 12, 19))) == (
         ("missing", "vegf"),
         ("overdue", "2019-12-08"),
     )
@@ -668,6 +676,8 @@ def test_seed_case_after_the_transplant():
         scheduled_end=DAY_100,
         evidence=("Procedure/asct", "Observation/serum_ife-2019-12-08", "Observation/urine_ife-2019-12-08"),
         params=tuple(("missing", x) for x in ("free_light_chains", "vegf", "blood_count"))
+        # what was done, and when (probe137 D2)
+        + (("done", "serum_immunofixation 2019-12-08"), ("done", "urine_immunofixation 2019-12-08"))
         + (("overdue", "2019-12-08"),),
     )
     assert got["surveillance"] == Step(

@@ -36,7 +36,8 @@ def _decoded(resource: dict) -> dict:
     return resource
 
 
-_OVERDUE = re.compile(r" ?(?:Overdue since [^.]*\.)")
+#: also a begun restaging's "Still missing: … (due by DATE, overdue)" (probe137 D2): overdue by the run's date
+_OVERDUE = re.compile(r" ?(?:Overdue since [^.]*\.)|, overdue(?=\)\.)")
 
 
 def without_overdue(value):
