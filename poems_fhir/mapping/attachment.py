@@ -117,6 +117,8 @@ class AttachmentText(NamedTuple):
     cut_at: int | None = None
     #: what of the attachment was not read though its text was (a PDF's pages past MAX_PDF_PAGES), to be listed
     unread: str | None = None
+    #: what went wrong decoding its bytes though its text was read (replaced bytes, a wrong charset), to be listed
+    decoding: str | None = None
 
 
 def attachment_text(form: dict[str, Any], limit: int | None = None) -> str | None:
@@ -149,25 +151,65 @@ def read_attachment(form: dict[str, Any], limit: int | None = None) -> Attachmen
     codec = _codec(kind, charset)
     if charset is None and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         codec = "utf-16"  # the byte-order mark says it
+    decoding = None
+    if _wide_misdeclared(codec, raw):
+        codec, decoding = "utf-8-sig", f"declared charset {charset!r}, but its bytes are UTF-8 text: read as UTF-8"
     try:
         text = raw.decode(codec)
     except (LookupError, UnicodeError, ValueError):  # "charset=rot13", "idna": names no text encoding
         # UTF-8 with a stray byte replaced ("Résumé" in latin-1) is still the report; mostly replaced
         # characters (a Cyrillic report in windows-1251) is none
         text = raw.decode("utf-8-sig", errors="replace")
+        said = f"in its declared charset {charset!r}" if charset else "without a charset"
         if text.count("\ufffd") > max(1, len(text.strip()) // 10):
-            said = f"in its declared charset {charset!r}" if charset else "without a charset"
             raise UnreadableAttachment(
                 f"{kind} {said} is not UTF-8 text; not read - send it as UTF-8 or state its charset "
                 "(e.g. charset=windows-1251)"
             ) from None
+        decoding = _replaced(text, f"{kind} {said} read as UTF-8")
+    else:
+        if decoding is None and "\ufffd" in text:  # a sender's own replacement characters: a word lost before us
+            decoding = _replaced(text, f"{kind} holds replacement characters (U+FFFD) as sent:")
     # probe87 D2: no decoded text holds a lone surrogate (the text engine cannot encode one, and its
     # failure took the patient's other texts with it); U+FFFD, as for any character not read
     text = well_formed(text)
     if kind not in _HTML:
-        return AttachmentText(text)
+        return AttachmentText(text, decoding=decoding)
     html, cut = html_text_cut(text, limit)
-    return AttachmentText(html, len(text) if cut else None)
+    return AttachmentText(html, len(text) if cut else None, decoding=decoding)
+
+
+def _replaced(text: str, what: str) -> str:
+    """What a text decoded with replacement characters says of them (probe136 D3: listed, never silent - a cp1251
+    «нет» in a UTF-8 text lost the denial of the finding beside it)."""
+    n = text.count("\ufffd")
+    at = text.find("\ufffd")
+    around = " ".join(text[max(0, at - 30) : at + 30].split())
+    if what.endswith(":"):
+        what = what[:-1]
+    else:
+        what += f" with {n:,} undecodable character{'s' if n != 1 else ''} replaced (U+FFFD)"
+    return (
+        f"{what} (first: {around!r}); a finding in a sentence that holds one is indeterminate - send the text in one "
+        "charset, stated"
+    )
+
+
+#: the "wide" charsets: a text in them holds NUL bytes (a report's spaces, digits and full stops are ASCII)
+_WIDE = frozenset(("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"))
+
+
+def _wide_misdeclared(codec: str, raw: bytes) -> bool:
+    """Bytes declared UTF-16/32 that are UTF-8 (probe136 D11: "text/html; charset=utf-16" on UTF-8 bytes decoded
+    as CJK mojibake when their count was even, "no data" in silence): a text in a wide charset has NUL bytes for
+    its spaces and full stops, UTF-8 text has none; a byte-order mark says the charset itself."""
+    if codec not in _WIDE or b"\x00" in raw or raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def rtf_text(raw: bytes, charset: str | None = None) -> str:

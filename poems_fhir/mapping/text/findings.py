@@ -251,6 +251,8 @@ def job_findings(job: TextJob, assertions: list[Assertion], mapping: CompiledMap
         if final is None:
             continue
         state = final
+        if state is State.PRESENT and UNDECODED in a.sentence:
+            state, note = State.INDETERMINATE, _undecoded_note(rule, a)
         origin = "report text" if job.kind in ("imaging", "histology", "report") else "text"
         how = "" if label == "present" else f"; {label}{why}"
         summary = f'{job.label + ": " if job.label else ""}"{_quote(a.sentence)}" (from {origin}, {job.source}{how})'
@@ -506,6 +508,22 @@ def _restricted(a: Assertion, restriction: re.Pattern[str] = _RESTRICTING) -> bo
     FDG-avid, lytic): its absence is then no absence of the target."""
     at = a.sentence.find(a.text)
     return at >= 0 and bool(restriction.search(a.sentence[:at]))
+
+
+#: the replacement character: what a decoder puts for bytes that are not text in the charset it read them in
+#: (a cp1251 "нет" pasted into a UTF-8 template, a Latin-1 byte in "N\xffo"), or a sender's own for a character
+#: its system could not convert - either way a word of the sentence is unknown
+UNDECODED = "\ufffd"
+
+
+def _undecoded_note(rule: ConditionRule, a: Assertion) -> str:
+    """Why a finding whose sentence holds an undecoded character is no positive (probe136 D3: "Спленомегалия: ���."
+    - a cp1251 «нет» in a UTF-8 text - and "N\xffo splenomegaly." read as present): the lost word may be the
+    denial, so the sentence is quoted for a reader to judge, never counted as the finding."""
+    return (
+        f"{rule.id.replace('_', ' ')}: the text around it could not be decoded ({_quote(a.sentence)!r}: "
+        "a word may be a lost negation); read the source"
+    )
 
 
 def _with_source_status(state: State, job: TextJob) -> State | None:
