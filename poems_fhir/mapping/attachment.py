@@ -44,6 +44,35 @@ _BLOCKS = frozenset(
     "h1 h2 h3 h4 h5 h6 ul ol dl dd dt hr address figure figcaption caption".split()
 )
 _SKIPPED = frozenset(("script", "style", "head", "title"))
+#: elements a browser never shows (probe136 D6, the HTML analogue of RTF's hidden text): a <template>'s content is
+#: inert, <noscript> is shown only where scripts are off - not in an EHR viewer, which runs them. ``aria-hidden``
+#: is kept: it hides an element from screen readers only, a sighted reader sees it
+_HIDDEN_TAGS = frozenset(("template", "noscript"))
+#: a style that hides an element: "display:none", "visibility:hidden" (or "collapse"), case and spaces as written
+_HIDDEN_STYLE = re.compile(
+    r"(?:^|;)\s*(?:display\s*:\s*none|visibility\s*:\s*(?:hidden|collapse))\s*(?:!\s*important\s*)?(?:;|$)", re.I
+)
+#: start tags that close an open paragraph (the HTML parsing rules): what follows a hidden "<p>" left open is shown
+_CLOSES_P = frozenset(
+    "p div section article header footer main aside blockquote pre table ul ol dl h1 h2 h3 h4 h5 h6 hr address "
+    "figure".split()
+)
+#: elements that have no end tag: one of them hidden hides nothing after it
+_VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
+
+
+def _hides(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+    """Whether an element is not shown: a hidden kind, the ``hidden`` attribute, or a hiding inline style."""
+    if tag in _HIDDEN_TAGS:
+        return True
+    for name, value in attrs:
+        if name == "hidden" and (value or "").strip().lower() != "until-found":
+            return True  # "until-found" is shown when searched for: the reader can see it
+        if name == "style" and value and _HIDDEN_STYLE.search(value):
+            return True
+    return False
+
+
 #: struck-through text ("<del>Splenomegaly</del>" on a problem list): crossed off, not said - kept as the markdown
 #: "~~…~~" the text engine blanks (probe107 D10: the crossed-off item was read as the patient's finding)
 _STRUCK = frozenset(("del", "s", "strike"))
@@ -378,8 +407,16 @@ class _TextOf(HTMLParser):
         self.parts: list[str] = []
         self.skipping = 0
         self.rows = 0  # open <tr> elements
+        #: the open elements from the outermost hidden one (their tag names): what is inside is not read
+        self.hidden: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.hidden == ["p"] and tag in _CLOSES_P:
+            self.hidden = []  # "<p hidden>x<p>Shown": a block closes an open paragraph, the hidden one with it
+        if self.hidden or _hides(tag, attrs):
+            if tag not in _VOID:
+                self.hidden.append(tag)
+            return
         if tag in _SKIPPED:
             self.skipping += 1
         elif tag in _STRUCK:
@@ -395,12 +432,17 @@ class _TextOf(HTMLParser):
             self.parts.append("\n\n")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.hidden:
+            return
         if tag == "br":
             self.parts.append("\n")
         elif tag in _BLOCKS:
             self.parts.append("\n\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if self.hidden:
+            self._close_hidden(tag)
+            return
         if tag in _SKIPPED:
             self.skipping = max(0, self.skipping - 1)
         elif tag in _STRUCK:
@@ -411,8 +453,16 @@ class _TextOf(HTMLParser):
             self.rows = max(0, self.rows - (tag == "tr"))
             self.parts.append("\n\n" if tag != "li" else "\n")
 
+    def _close_hidden(self, tag: str) -> None:
+        """An end tag inside hidden content: it closes the innermost open element of its name (and any left open
+        inside it, as a browser does); an end tag of no open hidden element is ignored, so a stray "</p>" does not
+        reveal the rest."""
+        if tag in self.hidden:
+            at = len(self.hidden) - 1 - self.hidden[::-1].index(tag)
+            del self.hidden[at:]
+
     def handle_data(self, data: str) -> None:
-        if not self.skipping:
+        if not self.skipping and not self.hidden:
             # a line break in the markup of a table row is white space, not a line: a row written one
             # cell a line kept no cell beside its neighbour (probe74 D6)
             self.parts.append(data.replace("\r", " ").replace("\n", " ") if self.rows else data)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from poems_fhir.criteria.model import State
-from poems_fhir.mapping.attachment import read_attachment
+from poems_fhir.mapping.attachment import html_text, read_attachment
 from poems_fhir.mapping.extract import Extraction, extract
 from poems_fhir.mapping.rules import load_mapping
 from tests.conftest import make_record
@@ -89,6 +89,43 @@ def test_controls_clean_text_and_other_sentences_unchanged(body: bytes, state: S
     assert _organomegaly(out) == ({state} if state else set())
     if b"\xe9" not in body and state is not None:
         assert not out.errors
+
+
+# --- D6: HTML no reader sees ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        '<p style="display:none">Splenomegaly 16 cm.</p>',
+        '<div STYLE="color: red; Display : None !important"><p>Splenomegaly 16 cm.</p></div>',
+        '<p style="visibility:hidden">Splenomegaly 16 cm.</p>',
+        "<p hidden>Splenomegaly 16 cm.</p>",
+        "<template><p>Splenomegaly 16 cm.</p></template>",
+        "<noscript>Splenomegaly 16 cm.</noscript>",
+        '<div hidden><p>Splenomegaly<p>16 cm.</p><br/><img src="x"></div>',
+    ],
+)
+def test_html_a_browser_does_not_show_is_not_read(hidden: str) -> None:
+    page = f"<p>IMPRESSION:</p>{hidden}<p>Normal study.</p>"
+    assert html_text(page) == "IMPRESSION:\n\nNormal study."
+    assert _organomegaly(_ct(page.encode(), content_type="text/html")) == set()
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        '<p style="display:block">Splenomegaly 16 cm.</p>',
+        '<p aria-hidden="true">Splenomegaly 16 cm.</p>',  # hidden from screen readers only: a reader sees it
+        '<p title="display:none">Splenomegaly 16 cm.</p>',
+        "<p hidden>Template field</p><p>Splenomegaly 16 cm.</p>",  # what follows a hidden element is shown
+        "<p hidden>Template field<p>Splenomegaly 16 cm.</p>",  # a new paragraph closes the hidden one
+        '<div hidden="until-found">Splenomegaly 16 cm.</div>',
+    ],
+)
+def test_html_controls_what_is_shown_is_read(shown: str) -> None:
+    assert "Splenomegaly 16 cm." in html_text(f"<p>IMPRESSION:</p>{shown}")
+    assert _organomegaly(_ct(f"<p>IMPRESSION:</p>{shown}".encode(), content_type="text/html")) == {State.PRESENT}
 
 
 # --- D11: UTF-8 bytes declared UTF-16 ----------------------------------------------------------------------------
