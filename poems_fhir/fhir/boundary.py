@@ -356,6 +356,9 @@ _FIELDS: dict[str, dict[str, Check]] = {
     },
     "DocumentReference": {
         "docStatus": string,
+        # read for the study's modality ("CT ABDOMEN PELVIS"): a number or object there was ignored unchecked
+        # (probe136 D13)
+        "description": string,
         "type": codeable,
         "category": codeables,
         "date": date,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..fhir.read import PatientRecord
-from .attachment import attachments_of, preferred
+from .attachment import attachments_of
 from .results import code_word
 
 #: FHIR R4 document-reference-status and composition-status (DocumentReference.status, .docStatus)
@@ -61,6 +61,9 @@ class DocumentIndex:
     replaced_by: dict[str, str] = field(default_factory=dict)
     #: an attachment's identity (see attachment_key) -> the resource that carries it first
     carried_by: dict[str, str] = field(default_factory=dict)
+    #: "DocumentReference/id" -> why its relatesTo links were ignored (it replaces itself, or the links go round),
+    #: listed once where the document is read
+    link_problems: dict[str, str] = field(default_factory=dict)
 
 
 def attachment_key(attachment: Any) -> str | None:
@@ -100,21 +103,111 @@ def index_documents(record: PatientRecord) -> DocumentIndex:
                     index.carried_by.setdefault(key, ref)
         elif rtype == "DocumentReference" and ref:
             documents.append((ref, data))
-            relations = data.get("relatesTo")
-            for relation in relations if isinstance(relations, list) else []:
-                if not isinstance(relation, dict) or code_word(str(relation.get("code") or "")) != "replaces":
-                    continue
-                target = relation.get("target")
-                reference = target.get("reference") if isinstance(target, dict) else None
-                if isinstance(reference, str) and "DocumentReference/" in reference:
-                    old = "DocumentReference/" + reference.rsplit("DocumentReference/", 1)[1].split("/_history")[0]
-                    index.replaced_by.setdefault(old, ref)
+    edges = [(ref, old) for ref, data in documents if not _withdrawn(data) for old in _replaces(data)]
+    for ref, old in edges:
+        if old == ref:
+            index.link_problems.setdefault(
+                ref,
+                f"relatesTo 'replaces' names the document itself ({ref}): a document cannot replace itself; the link "
+                "is ignored and the document read - an amendment replaces its earlier version by a new id",
+            )
+    ring = _in_rings([(new, old) for new, old in edges if new != old])
+    for members in _rings(ring, edges):
+        index.link_problems.setdefault(
+            members[0],
+            f"relatesTo 'replaces' goes round ({', '.join(members)} replace one another): links that go round "
+            "replace nothing; each document is read - correct the links",
+        )
+    for new, old in edges:
+        if new != old and not (new in ring and old in ring and ring[new] == ring[old]):
+            index.replaced_by.setdefault(old, new)
     for ref, data in documents:
         for attachment in _attachments(data):
             key = attachment_key(attachment)
             if key is not None:
                 index.carried_by.setdefault(key, ref)
     return index
+
+
+def _withdrawn(data: dict[str, Any]) -> bool:
+    """entered-in-error by its status or docStatus: a withdrawn document replaces nothing (probe136 D8: an
+    entered-in-error replacement withdrew the original it named, so the original's finding was lost)."""
+    return any(
+        isinstance(data.get(name), str) and code_word(data[name]) == "entered-in-error"
+        for name in ("status", "docStatus")
+    )
+
+
+def _replaces(data: dict[str, Any]) -> list[str]:
+    """The documents this one says it replaces, as "DocumentReference/id" (relative, absolute or versioned)."""
+    out = []
+    relations = data.get("relatesTo")
+    for relation in relations if isinstance(relations, list) else []:
+        if not isinstance(relation, dict) or code_word(str(relation.get("code") or "")) != "replaces":
+            continue
+        target = relation.get("target")
+        reference = target.get("reference") if isinstance(target, dict) else None
+        if isinstance(reference, str) and "DocumentReference/" in reference:
+            tail = reference.rsplit("DocumentReference/", 1)[1].split("/_history")[0].strip("/")
+            if tail:
+                out.append("DocumentReference/" + tail)
+    return out
+
+
+def _in_rings(edges: list[tuple[str, str]]) -> dict[str, int]:
+    """Each document on a cycle of "replaces" links -> its ring's number (Tarjan's strongly connected components,
+    iterative: a chain of 10,000 documents is no recursion limit); documents on no cycle are left out."""
+    graph: dict[str, list[str]] = {}
+    for new, old in edges:
+        graph.setdefault(new, []).append(old)
+        graph.setdefault(old, [])
+    order: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    rings: dict[str, int] = {}
+    for root in graph:
+        if root in order:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                order[node] = low[node] = len(order)
+                stack.append(node)
+                on_stack.add(node)
+            if i < len(graph[node]):
+                work.append((node, i + 1))
+                nxt = graph[node][i]
+                if nxt not in order:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], order[nxt])
+                continue
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == order[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1:
+                    for member in component:
+                        rings[member] = order[node]
+    return rings
+
+
+def _rings(ring_of: dict[str, int], edges: list[tuple[str, str]]) -> list[list[str]]:
+    """The documents of each ring, in the order the links name them (for the message)."""
+    rings: dict[int, list[str]] = {}
+    for node in dict.fromkeys(x for edge in edges for x in edge):
+        if node in ring_of:
+            rings.setdefault(ring_of[node], []).append(node)
+    return list(rings.values())
 
 
 def skip_reason(data: dict[str, Any], ref: str | None, index: DocumentIndex) -> Skip | None:
@@ -177,13 +270,13 @@ def report_view(data: dict[str, Any]) -> dict[str, Any]:
     for name in ("id", "meta", "subject", "identifier"):
         if name in data:
             view[name] = data[name]
-    titles = [data.get("description")] + [a.get("title") for a in view["presentedForm"]]
-    named = " ".join(t.strip() for t in titles if isinstance(t, str) and t.strip())
+    titles = [(doc_type or {}).get("text"), data.get("description")] + [a.get("title") for a in view["presentedForm"]]
+    named = _distinct(titles)
     if doc_type is not None or named:
         # the type ("Diagnostic imaging study") and the study's own name (Epic puts "CT CHEST ABDOMEN PELVIS" in
         # the description or the attachment's title): the modality rules read both (probe133 G2)
         code = dict(doc_type or {})
-        code_text = " ".join(t for t in (code.get("text"), named) if isinstance(t, str) and t.strip())
+        code_text = named
         if code_text:
             code["text"] = code_text
         view["code"] = code
@@ -196,12 +289,28 @@ def report_view(data: dict[str, Any]) -> dict[str, Any]:
     return view
 
 
+def _distinct(names: list[Any]) -> str:
+    """The study's names once each, in order: a description equal to the type's text (or a title in every format)
+    named the study twice ("CT ABDOMEN PELVIS CT ABDOMEN PELVIS: …", probe136)."""
+    seen: dict[str, str] = {}
+    for name in names:
+        if isinstance(name, str) and name.strip():
+            seen.setdefault(" ".join(name.split()).casefold(), name.strip())
+    return " ".join(seen.values())
+
+
 def _forms(data: dict[str, Any]) -> list[dict[str, Any]]:
-    """The attachments the report path reads: the preferred format alone where one is readable, else every one
-    (each is then listed as unread)."""
-    attachments = _attachments(data)
-    best = preferred(attachments)
-    return [best] if best is not None else attachments
+    """Every attachment, at its index in ``content`` (a holder without one as {}): the report path reads the most
+    readable format and falls through to the next when one cannot be read or is blank, listing it - as for a
+    report's presentedForm (probe136 D4: only the preferred format was passed on, so a plain text that was not
+    base64 hid the RTF behind it)."""
+    contents = data.get("content")
+    if not isinstance(contents, list):
+        return []
+    return [
+        holder["attachment"] if isinstance(holder, dict) and isinstance(holder.get("attachment"), dict) else {}
+        for holder in contents
+    ]
 
 
 def document_wording(message: str) -> str:

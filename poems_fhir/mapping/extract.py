@@ -3598,6 +3598,7 @@ def _texts_of(data: dict[str, Any], problems: list[str] | None = None) -> list[t
     alternatives = [(i, f) for i, f in forms if isinstance(f, dict) and f.get("data") and format_rank(f) < 9]
     if len(alternatives) > 1:
         forms = sorted(alternatives, key=lambda item: format_rank(item[1]))
+    blank: list[str] = []
     for i, form in forms:
         if len(alternatives) > 1 and any(where.startswith("presentedForm") for where, _ in out):
             break  # one format read: the others say the same
@@ -3622,8 +3623,17 @@ def _texts_of(data: dict[str, Any], problems: list[str] | None = None) -> list[t
                     f"presentedForm[{i}]: {media_type(form)[0]} of {read.cut_at:,} characters with markup, more text "
                     f"than the {MAX_TEXT_CHARS:,} characters the text engine reads; {said}"
                 )
-        if text:
+        if text and text.strip():
             out.append((f"presentedForm[{i}]", text))
+        elif read is not None:
+            # probe136 D5: a blank rendition ("\n", tags only) is no reading - the next format is read, and a
+            # report whose every format is blank is listed, never a silent "no data"
+            blank.append(f"presentedForm[{i}]")
+    if blank and problems is not None and not any(where.startswith("presentedForm") for where, _ in out):
+        problems.append(
+            f"{', '.join(blank)}: {'text is' if len(blank) == 1 else 'texts are'} blank (whitespace or markup only); "
+            "nothing read - send the report's text"
+        )
     return out
 
 
@@ -3837,6 +3847,8 @@ def _document_reference(raw: Raw, record: PatientRecord, mapping: CompiledMappin
         skip = skip_reason(raw.data, raw.ref, out.documents)
     except DocumentError as exc:
         raise ResourceError(str(exc)) from None
+    if raw.ref in out.documents.link_problems:  # probe136 D7, D9: a link to itself or round a ring, ignored
+        out.errors.append(SourceError(raw.origin, out.documents.link_problems[raw.ref], raw.ref))
     if skip is not None:
         if skip.kind != "withdrawn":
             by = f" by {skip.by}" if skip.by else ""

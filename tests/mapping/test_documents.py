@@ -320,9 +320,12 @@ def test_one_document_in_several_formats_is_read_once(mapping) -> None:
         {"attachment": {"contentType": "application/pdf", "url": "Binary/pdf1"}},
     ]
     view = report_view(doc)
-    assert [a["contentType"] for a in view["presentedForm"]] == ["text/html"]
+    # every format is passed on, at its index, and the report path reads one: the next where one cannot be read
+    # or is blank (probe136 D4, D5)
+    assert [a["contentType"] for a in view["presentedForm"]] == ["text/rtf", "text/html", "application/pdf"]
     out = extract(make_record(doc), mapping)
     assert [f.topic for f in out.findings] == [OVERLOAD]
+    assert "content[1].attachment" in out.findings[0].evidence.summary  # the HTML, the most readable
     assert not out.errors  # the PDF beside a readable format is not listed
     # only an unreadable format: each listed
     pdf_only = document(None, "d2", url="Binary/p", content_type="application/pdf")
