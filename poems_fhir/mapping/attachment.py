@@ -22,6 +22,9 @@ from html import unescape
 from html.parser import HTMLParser
 from typing import Any, NamedTuple
 
+from striprtf.striprtf import destinations as _DESTINATIONS
+from striprtf.striprtf import rtf_to_text
+
 from ..wellformed import well_formed
 
 _PLAIN = "text/plain"
@@ -173,7 +176,8 @@ def read_attachment(form: dict[str, Any], limit: int | None = None) -> Attachmen
     except (binascii.Error, ValueError) as exc:
         raise UnreadableAttachment(f"data is not base64 ({exc}); not read") from None
     if kind in _RTF:
-        return AttachmentText(well_formed(rtf_text(raw, charset)))
+        text, unread = rtf_read(raw, charset)
+        return AttachmentText(well_formed(text), unread=unread)
     if kind == _PDF:
         text, unread = pdf_text(raw, limit)
         return AttachmentText(well_formed(text), unread=unread)
@@ -242,12 +246,16 @@ def _wide_misdeclared(codec: str, raw: bytes) -> bool:
 
 
 def rtf_text(raw: bytes, charset: str | None = None) -> str:
+    """The plain text of an RTF body (see :func:`rtf_read`)."""
+    return rtf_read(raw, charset)[0]
+
+
+def rtf_read(raw: bytes, charset: str | None = None) -> tuple[str, str | None]:
     r"""The plain text of an RTF body (striprtf: control words and groups such as font tables and pictures left
-    out, ``\par`` a line break, ``\'e5`` in the document's ``\ansicpg`` code page, ``\u1040?`` as Unicode).
+    out, ``\par`` a line break, ``\'e5`` in the document's ``\ansicpg`` code page, ``\u1040?`` as Unicode), and
+    what of it was not read as sent (a code page Python lacks), to be listed.
     RTF is 7-bit text with escapes: its bytes are read one to one; ``charset`` (rarely declared) is the code page
     of escapes a document without ``\ansicpg`` uses (else Windows-1252, RTF's default)."""
-    from striprtf.striprtf import rtf_to_text
-
     if len(raw) > MAX_RTF_BYTES:
         raise UnreadableAttachment(
             f"RTF of {len(raw):,} bytes, more than the {MAX_RTF_BYTES:,} read (its text is a few kB: the rest is "
@@ -261,12 +269,46 @@ def rtf_text(raw: bytes, charset: str | None = None) -> str:
             encoding = codecs.lookup(charset).name
         except (LookupError, ValueError):
             pass
+    rtf = _rtf_prepared(raw.decode("latin-1"))
+    text = _striprtf(rtf, encoding)
+    unread = None
+    page = _ANSICPG.search(rtf)
+    if "\ufffd" in text and page is not None and not _decodes(page.group(1)):
+        # probe136 D10: striprtf reads the escapes of a code page Python lacks (\ansicpg99999) or that is no
+        # single-byte one (1200, 20127) as UTF-8 - a Cyrillic report became replacement characters, nothing
+        # said. Read them in the declared charset or Windows-1252, RTF's default, and list that it was so
+        fallback = encoding if _CODE_PAGE_NAME.fullmatch(encoding) else "cp1252"
+        text = _striprtf(_ANSICPG.sub(lambda _: "\\ansicpg" + fallback[2:], rtf), encoding)
+        unread = (
+            f"RTF code page {page.group(1)[:12]} unknown or not its \\'hh bytes' (\\ansicpg): its escaped characters "
+            f"read as {fallback} - send the report's text as text/plain in UTF-8"
+        )
+    # striprtf ends every paragraph with a line break: a blank line between them keeps them sentences apart;
+    # a line break within a paragraph (\line) is one line break, as a hard-wrapped line of plain text is
+    text = text.replace("\r\n", "\n").replace("\n", "\n\n").replace(_SOFT_BREAK, "\n")
+    return text.strip() + "\n", unread
+
+
+def _striprtf(rtf: str, encoding: str) -> str:
+    """striprtf's text of prepared RTF; UnreadableAttachment where it fails."""
     try:
-        text = rtf_to_text(_without_hidden(raw.decode("latin-1")), encoding=encoding, errors="replace")
+        return str(rtf_to_text(rtf, encoding=encoding, errors="replace"))
     except (LookupError, ValueError, IndexError) as exc:  # a code page Python lacks, a malformed escape
         raise UnreadableAttachment(f"RTF that cannot be read ({exc.__class__.__name__}); not read") from None
-    # striprtf ends every paragraph with a line break: a blank line between them keeps them sentences apart
-    return text.replace("\r\n", "\n").replace("\n", "\n\n").strip() + "\n"
+
+
+_ANSICPG = re.compile(r"\\ansicpg(-?\d+)")
+_CODE_PAGE_NAME = re.compile(r"cp\d{3,5}")
+
+
+def _decodes(page: str) -> bool:
+    """Whether a ``\\ansicpg`` code page is one striprtf reads single bytes in: one Python knows, decoding each
+    byte to one character (not UTF-8, UTF-16 or 7-bit ASCII, which leave bytes of Cyrillic unread)."""
+    try:
+        decoded = bytes(range(0x80, 0x100)).decode(f"cp{page}", errors="replace")
+    except (LookupError, ValueError):
+        return False
+    return len(decoded) == 0x80 and decoded.count("\ufffd") < 0x10
 
 
 def pdf_text(raw: bytes, limit: int | None = None) -> tuple[str, str | None]:
@@ -334,43 +376,118 @@ def _pdf_pages(raw: bytes, limit: int | None) -> tuple[list[str], int, str | Non
         raise UnreadableAttachment(f"PDF that cannot be read ({exc.__class__.__name__}); not read") from None
 
 
-#: what decides hidden text in RTF: a group's braces, the hidden-text switch (``\v`` on, ``\v0`` off, ``\plain``
-#: off with every other character property) and the
-#: escaped characters that are no group (``\\``, ``\{``, ``\}``)
-_RTF_HIDDEN_TOKENS = re.compile(r"\\[\\{}]|[{}]|\\(v0?|plain)(?![a-zA-Z])")
+#: what the one pass over RTF before striprtf reads: escaped characters that are no group (``\\``, ``\{``,
+#: ``\}``), a group's start with its first control word (``{\*\generator``, ``{\fonttbl``), a group's end, the
+#: switches of text no reader sees (``\v`` hidden, ``\deleted`` a tracked deletion; ``\plain`` resets them), a line
+#: break within a paragraph (``\line``) and binary data (``\binN``: N bytes that may hold braces)
+_RTF_TOKENS = re.compile(
+    r"\\[\\{}]|\{(?:[ \r\n]*(\\\*))?(?:(?=[ \r\n]*\\([a-zA-Z]{1,32}))|)|\}"
+    r"|\\(v|deleted|plain)(-?\d{1,10})?(?![a-zA-Z])[ ]?|\\(line)(?![a-zA-Z])[ ]?|\\bin(\d{1,10})[ ]?"
+)
+#: groups whose content no reader sees, dropped whole: striprtf's destinations (font and colour tables, style
+#: sheets, document info, pictures, revision tables ...) and any ``{\*\...}`` group; the font table is kept as
+#: its fonts' character sets only (what decoding ``\'hh`` needs)
+#: a line break within a paragraph through striprtf (a private-use character no latin-1 read RTF holds)
+_SOFT_BREAK = "\ue001"
+_FONT_CHARSET = re.compile(r"\\f(\d{1,10})|\\fcharset(\d{1,10})")
 
 
-def _without_hidden(rtf: str) -> str:
-    r"""RTF without its hidden text (``{\v Splenomegaly.}``, ``\v … \v0``): a template's hidden fields and
-    comments are not shown to the reader, and striprtf keeps them (probe133 R2: hidden "Splenomegaly 16 cm.
-    Moderate ascites." made a patient `met`). One pass: the switch is a group's state, restored at its end;
-    the braces themselves are kept so the groups stay balanced."""
-    if "\\v" not in rtf:
-        return rtf
+class _RtfGroup(NamedTuple):
+    """A group's state restored at its end: whether its text is hidden, and whether the group is dropped."""
+
+    hidden: bool
+    dropped: bool
+
+
+def _rtf_prepared(rtf: str) -> str:
+    r"""RTF ready for striprtf, in one linear pass: destination groups dropped (probe136 D1: striprtf's font-table
+    pattern is quadratic in the table's entries - 16,000 ``{\f1 Arial;}`` took 24 s, 1 MB never ended - so the
+    table is rewritten to one ``{\fN\fcharsetM;}`` a font that has a character set); hidden text (``{\v
+    Splenomegaly.}``, ``\v … \v0``: a template's hidden fields, probe133 R2) and tracked deletions (``{\deleted
+    Splenomegaly 16 cm.}``: crossed out, not the signed text, probe136 D12) left out; ``\line`` kept apart from a
+    paragraph's end (probe136 D2: "No evidence of\line splenomegaly" cut the denial from its finding). The switches
+    are a group's state, restored at its end; braces are kept so the groups stay balanced."""
     out: list[str] = []
-    hidden, stack, at = False, [], 0
-    for token in _RTF_HIDDEN_TOKENS.finditer(rtf):
-        if not hidden:
+    hidden = deleted = dropped = False
+    stack: list[tuple[bool, bool, bool]] = []
+    at = 0
+    pos = 0
+    while (token := _RTF_TOKENS.search(rtf, pos)) is not None:
+        if not (hidden or deleted or dropped):
             out.append(rtf[at : token.start()])
-        at = token.end()
+        at = pos = token.end()
         text = token.group(0)
-        if text == "{":
-            stack.append(hidden)
-            out.append(text)
+        if text.startswith("{"):
+            stack.append((hidden, deleted, dropped))
+            word = token.group(2)
+            if not dropped and word == "fonttbl":
+                end = _group_end(rtf, token.end())
+                out.append("{" + _font_charsets(rtf[token.end() : end]))
+                at = pos = end  # the group's own end closes the rewritten table
+                continue
+            if not dropped:
+                # a dropped group's braces are kept (its content not): "\\par{\\pict …}after" must not become
+                # the control word "\\parafter"; a hidden group's braces too: the groups stay balanced
+                out.append("{")
+            dropped = dropped or bool(token.group(1)) or word in _DESTINATIONS
         elif text == "}":
-            hidden = stack.pop() if stack else False
-            out.append(text)
-        elif token.group(1) is not None:
-            # ``\v`` on, ``\v0`` off, and ``\plain`` resets every character property, hidden text with them
-            # (probe135 R1: "\v hidden\par\pard\plain Splenomegaly 16 cm." hid the rest of the report)
-            hidden = token.group(1) == "v"
-            if token.group(1) == "plain":
-                out.append(text)  # its other resets still apply (the font, the size)
-        elif not hidden:
+            hidden, deleted, dropped = stack.pop() if stack else (False, False, False)
+            if not dropped:
+                out.append(text)
+        elif token.group(3) is not None:
+            on = token.group(4) != "0"
+            if not dropped and token.group(3) != "plain":
+                out.append("{}")  # ends a control word before it, as the switch did
+            if token.group(3) == "v":
+                hidden = on
+            elif token.group(3) == "deleted":
+                deleted = on
+            else:  # \plain resets every character property, hidden text and tracked deletion with them
+                hidden = deleted = False
+                if not dropped:
+                    out.append("\\plain{}")  # its other resets still apply (the font, the size)
+        elif token.group(5) is not None:
+            if not (hidden or deleted or dropped):
+                out.append(_SOFT_BREAK)
+        elif token.group(6) is not None:
+            at = pos = min(len(rtf), token.end() + int(token.group(6)))  # binary data: never text here
+            if not dropped:
+                out.append("{}")
+        elif not (hidden or deleted or dropped):
             out.append(text)  # an escaped brace or backslash: text
-    if not hidden:
+    if not (hidden or deleted or dropped):
         out.append(rtf[at:])
     return "".join(out)
+
+
+def _group_end(rtf: str, start: int) -> int:
+    """Where the group open at ``start`` ends (the index of its closing brace; the end of the text when it never
+    closes): escaped braces are no group's."""
+    level = 1
+    for brace in _BRACES.finditer(rtf, start):
+        if brace.group(0) == "{":
+            level += 1
+        elif brace.group(0) == "}":
+            level -= 1
+            if level == 0:
+                return brace.start()
+    return len(rtf)
+
+
+_BRACES = re.compile(r"\\[\\{}]|[{}]")
+
+
+def _font_charsets(table: str) -> str:
+    r"""A font table as striprtf needs it: ``\fonttbl`` and one ``{\fN\fcharsetM x;}`` a font with a character
+    set (the last one given for the font), in one pass over the table."""
+    charsets: dict[str, str] = {}
+    font = None
+    for match in _FONT_CHARSET.finditer(table):
+        if match.group(1) is not None:
+            font = match.group(1)
+        elif font is not None:
+            charsets[font] = match.group(2)
+    return "\\fonttbl" + "".join(f"{{\\f{f}\\fcharset{c} x;}}" for f, c in charsets.items())
 
 
 #: codecs Python decodes with that are no charset of a text body: escape syntaxes over ASCII, which turn
