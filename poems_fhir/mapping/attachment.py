@@ -381,7 +381,7 @@ def _pdf_pages(raw: bytes, limit: int | None) -> tuple[list[str], int, str | Non
 #: switches of text no reader sees (``\v`` hidden, ``\deleted`` a tracked deletion; ``\plain`` resets them), a line
 #: break within a paragraph (``\line``) and binary data (``\binN``: N bytes that may hold braces)
 _RTF_TOKENS = re.compile(
-    r"\\[\\{}]|\{(?:[ \r\n]*(\\\*))?(?:(?=[ \r\n]*\\([a-zA-Z]{1,32}))|)|\}"
+    r"\\[\\{}]|(\{+)(?=\{)|\{(?:[ \r\n]*(\\\*))?(?:(?=[ \r\n]*\\([a-zA-Z]{1,32}))|)|\}"
     r"|\\(v|deleted|plain)(-?\d{1,10})?(?![a-zA-Z])[ ]?|\\(line)(?![a-zA-Z])[ ]?|\\bin(\d{1,10})[ ]?"
 )
 #: groups whose content no reader sees, dropped whole: striprtf's destinations (font and colour tables, style
@@ -417,9 +417,15 @@ def _rtf_prepared(rtf: str) -> str:
             out.append(rtf[at : token.start()])
         at = pos = token.end()
         text = token.group(0)
-        if text.startswith("{"):
+        if token.group(1) is not None:
+            # a run of group starts (all but the last, which may name a destination) at once: "{" x 4M was
+            # 4M turns of this loop (probe136 rtf_unbal_open_4M)
+            stack.extend([(hidden, deleted, dropped)] * len(text))
+            if not dropped:
+                out.append(text)
+        elif text.startswith("{"):
             stack.append((hidden, deleted, dropped))
-            word = token.group(2)
+            word = token.group(3)
             if not dropped and word == "fonttbl":
                 end = _group_end(rtf, token.end())
                 out.append("{" + _font_charsets(rtf[token.end() : end]))
@@ -429,28 +435,28 @@ def _rtf_prepared(rtf: str) -> str:
                 # a dropped group's braces are kept (its content not): "\\par{\\pict …}after" must not become
                 # the control word "\\parafter"; a hidden group's braces too: the groups stay balanced
                 out.append("{")
-            dropped = dropped or bool(token.group(1)) or word in _DESTINATIONS
+            dropped = dropped or bool(token.group(2)) or word in _DESTINATIONS
         elif text == "}":
             hidden, deleted, dropped = stack.pop() if stack else (False, False, False)
             if not dropped:
                 out.append(text)
-        elif token.group(3) is not None:
-            on = token.group(4) != "0"
-            if not dropped and token.group(3) != "plain":
+        elif token.group(4) is not None:
+            on = token.group(5) != "0"
+            if not dropped and token.group(4) != "plain":
                 out.append("{}")  # ends a control word before it, as the switch did
-            if token.group(3) == "v":
+            if token.group(4) == "v":
                 hidden = on
-            elif token.group(3) == "deleted":
+            elif token.group(4) == "deleted":
                 deleted = on
             else:  # \plain resets every character property, hidden text and tracked deletion with them
                 hidden = deleted = False
                 if not dropped:
                     out.append("\\plain{}")  # its other resets still apply (the font, the size)
-        elif token.group(5) is not None:
+        elif token.group(6) is not None:
             if not (hidden or deleted or dropped):
                 out.append(_SOFT_BREAK)
-        elif token.group(6) is not None:
-            at = pos = min(len(rtf), token.end() + int(token.group(6)))  # binary data: never text here
+        elif token.group(7) is not None:
+            at = pos = min(len(rtf), token.end() + int(token.group(7)))  # binary data: never text here
             if not dropped:
                 out.append("{}")
         elif not (hidden or deleted or dropped):
