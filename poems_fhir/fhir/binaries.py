@@ -82,7 +82,7 @@ def inline_input_binaries(record: PatientRecord) -> None:
     budget = MAX_INLINED
     for raw in record.resources:
         data = raw.data
-        slots = text_slots(data, lambda url: url.startswith("#") or input_binary_key(url) is not None)
+        slots = text_slots(data, _may_name_input_binary)
         if not slots:
             continue
         copied: dict[str, Any] | None = None
@@ -115,6 +115,12 @@ def inline_input_binaries(record: PatientRecord) -> None:
             raw.data = copied
 
 
+def _may_name_input_binary(url: str) -> bool:
+    """A url that may name a Binary of the input: "#id" (contained), a Bundle entry's "urn:uuid:…" (a document
+    Bundle's way, probe138 G1), or one ending "Binary/<id>"."""
+    return url.startswith(("#", "urn:uuid:", "urn:oid:")) or input_binary_key(url) is not None
+
+
 def _input_binary(
     record: PatientRecord, container: dict[str, Any], url: str
 ) -> tuple[dict[str, Any] | str | None, str | None, str]:
@@ -124,6 +130,15 @@ def _input_binary(
         if not isinstance(inner, dict) or inner.get("resourceType") != "Binary":
             return None, None, url[:200]
         return inner, None, f"contained Binary {url[:64]}"
+    if url.startswith("urn:"):
+        # the entry's fullUrl: the Binary it stands for (keyed "Binary/<id>", or by the urn itself without an id)
+        key = record.index.canonical(url) or url
+        # by its key: an id-less Binary is keyed by the urn, which names no type for lookup_shared to go by
+        found = record.index.lookup_shared(key) if key.startswith("Binary/") else record.index.lookup(key)
+        if not isinstance(found, dict) or found.get("resourceType") != "Binary":
+            return None, None, url[:200]
+        rid = key.split("/", 1)[1] if key.startswith("Binary/") else None
+        return found, rid, key if rid else f"Binary {url[:80]}"
     key, version = input_binary_key(url) or ("", None)
     binary = record.index.lookup_shared(key)
     if binary is None:

@@ -253,3 +253,23 @@ def test_input_binary_keys() -> None:
     assert input_binary_key(" Binary/b1/ ") == ("Binary/b1", None)
     assert input_binary_key("Binary/../../etc/passwd") is None
     assert input_binary_key("DocumentReference/d1") is None
+
+
+@pytest.mark.parametrize("with_id", [True, False], ids=["with-id", "without-id"])
+def test_a_document_bundles_urn_uuid_names_its_binary(tmp_path: Path, with_id: bool) -> None:
+    """probe138 G1, G2: a document or transaction Bundle names the Binary by its entry's fullUrl "urn:uuid:…" (its
+    usual shape: the Binary often has no id at all)."""
+    urn = "urn:uuid:5b0c1d6e-0000-4000-8000-000000000a14"
+    text = binary(CT_TEXT)
+    if not with_id:
+        del text["id"]
+    entries = [
+        {"fullUrl": "urn:uuid:5b0c1d6e-0000-4000-8000-0000000000p1", "resource": PATIENT},
+        {"fullUrl": "urn:uuid:5b0c1d6e-0000-4000-8000-0000000000d1", "resource": ct_note(urn)},
+        {"fullUrl": urn, "resource": text},
+    ]
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"resourceType": "Bundle", "type": "transaction", "entry": entries}), encoding="utf-8")
+    out = evaluate(path)
+    assert criteria_of(out)[BONE]["state"] == "present"
+    assert not any("by url only" in m for m in messages(out))

@@ -64,11 +64,45 @@ def test_a_pdf_is_read_by_its_text_layer_line_by_line() -> None:
     assert readable(form(b"", "application/pdf")) and readable(form(b"", "Application/PDF; name=report.pdf"))
 
 
-def test_pages_are_a_blank_line_apart_and_cyrillic_is_text() -> None:
+def test_a_page_break_is_one_line_break_and_cyrillic_is_text() -> None:
     text = attachment_text(form(pdf(CT_RU[:2], CT_RU[2:], ["Қорытынды: көкбауыр ұлғайған, асцит жоқ."])))
     assert text is not None
-    assert "Заключение: спленомегалия (селезёнка 16 см).\n\nСклеротические очаги" in text
-    assert text.endswith("Асцита нет.\n\nҚорытынды: көкбауыр ұлғайған, асцит жоқ.\n")
+    assert "Заключение: спленомегалия (селезёнка 16 см).\nСклеротические очаги" in text
+    assert text.endswith("Асцита нет.\nҚорытынды: көкбауыр ұлғайған, асцит жоқ.\n")
+
+
+def test_a_denial_running_over_a_page_break_keeps_its_finding_denied(mapping) -> None:
+    """probe138 R1: page 1 ended "No evidence of", page 2 began "splenomegaly, …": a blank line between the pages
+    ended the sentence, and the finding on page 2 was read present."""
+    body = pdf(
+        ["CT ABDOMEN PELVIS", "IMPRESSION:", "No evidence of"], ["splenomegaly, hepatomegaly or lymphadenopathy."]
+    )
+    out = extract(make_record(report(form(body))), mapping)
+    organs = {f.state for f in out.findings if f.topic == "organomegaly"}
+    assert organs == {State.ABSENT}
+
+
+def test_running_headers_and_footers_are_left_out(mapping) -> None:
+    """probe138 R2: "Patient: DOE, JANE MRN 123 Page 2 of 2" atop page 2 was read into the sentence page 1 left
+    open. A line that numbers its page, or that the same place of another page repeats (digits aside), is furniture."""
+    header = "St Elsewhere Hospital - Radiology Report printed 03/12/2024"
+    body = pdf(
+        [header, "CT ABDOMEN PELVIS", "IMPRESSION: No evidence of", "Page 1 of 2"],
+        [
+            "Patient: DOE, JANE   MRN 123   Page 2 of 2",
+            "splenomegaly or ascites.",
+            "Moderate pleural effusions.",
+            "- 2 -",
+        ],
+    )
+    text = attachment_text(form(body))
+    assert text is not None
+    assert "Page" not in text and "- 2 -" not in text and "MRN" not in text
+    assert "IMPRESSION: No evidence of\nsplenomegaly or ascites.\nModerate pleural effusions." in text
+    repeated = attachment_text(form(pdf([header.replace("03", "04"), "Findings: normal."], [header, "No ascites."])))
+    assert repeated is not None and "Hospital" not in repeated and "No ascites." in repeated
+    single = attachment_text(form(pdf(["IMPRESSION:", "Splenomegaly 16 cm.", "Page 1 of 1"])))
+    assert single == "IMPRESSION:\nSplenomegaly 16 cm.\n"  # a page's number alone goes; its text stays
 
 
 def test_an_imaging_report_given_as_pdf_is_read_and_cited(mapping) -> None:
