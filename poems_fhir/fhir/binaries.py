@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..mapping.attachment import attachments_of, format_rank, media_type, preferred, readable
+from ..mapping.attachment import attachments_of, format_rank, preferred, readable, says_no_text
 from .read import PatientRecord, SourceError
 
 #: Binaries read into one patient's attachments at most: a record with thousands of notes (from a server, thousands
@@ -57,8 +57,8 @@ def binary_text(binary: Any, rid: str | None) -> tuple[str, str] | str:
     if binary.get("id") is not None and rid is not None and binary.get("id") != rid:
         return f"the answer is another Binary ({str(binary.get('id'))[:64]!r})"  # probe134 D6
     kind = str(binary.get("contentType") or "")
-    if kind and media_type({"contentType": kind})[0] != "application/octet-stream" and not readable(binary):
-        return f"the Binary is {media_type({'contentType': kind})[0]}, no text poems-fhir reads"
+    if (other := says_no_text(binary)) is not None:
+        return f"the Binary is {other}, no text poems-fhir reads"
     data = binary.get("data")
     if not isinstance(data, str) or not data:
         return "the answer holds no Binary data"

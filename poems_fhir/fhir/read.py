@@ -28,7 +28,7 @@ from .ids import FHIR_ID
 from .merges import Merges, find_merges
 from .strict_json import DuplicateKey, RefusedResource, check_keys, first_duplicate, repeated_key_message
 from .strict_json import loads as _json_loads
-from ..mapping.attachment import media_type, readable
+from ..mapping.attachment import says_no_text
 from ..wellformed import well_formed
 
 log = logging.getLogger(__name__)
@@ -461,8 +461,7 @@ class PatientRecord:
 def stored_binary(data: dict[str, Any]) -> dict[str, Any]:
     """What an input's Binary keeps once read: one that says it is no text (an image, a PDF) without its data - an
     export's Binaries can be gigabytes of scans, and such a one is only ever listed as unread (fhir/binaries.py)."""
-    kind = media_type(data)[0]
-    if "data" in data and kind and kind != "application/octet-stream" and not readable(data):
+    if "data" in data and says_no_text(data):
         return {k: v for k, v in data.items() if k != "data"}
     return data
 

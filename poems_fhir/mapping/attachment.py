@@ -137,6 +137,13 @@ def preferred(attachments: list[dict[str, Any]]) -> dict[str, Any] | None:
     return min(inline, key=format_rank) if inline else None
 
 
+def says_no_text(form: dict[str, Any]) -> str | None:
+    """The media type an attachment or Binary states when it says it is no text poems-fhir reads (an image); None
+    when it is text, or says nothing (no type, ``application/octet-stream``: a server's default)."""
+    kind = media_type(form)[0]
+    return kind if kind and kind != "application/octet-stream" and not readable(form) else None
+
+
 class UnreadableAttachment(ValueError):
     """A text attachment whose bytes cannot be read as text: what is wrong and what to do."""
 

@@ -3609,10 +3609,9 @@ def _texts_of(data: dict[str, Any], problems: list[str] | None = None) -> list[t
                 problems.append(f"presentedForm[{i}]: {exc}")
             continue
         text = read.text if read is not None else None
-        if read is not None and read.unread is not None and problems is not None:
-            problems.append(f"presentedForm[{i}]: {read.unread}")
-        if read is not None and read.decoding is not None and problems is not None:
-            problems.append(f"presentedForm[{i}]: {read.decoding}")
+        if read is not None and problems is not None:
+            # read, but not all of it as sent (a PDF's pages past the bound, bytes replaced): listed
+            problems += [f"presentedForm[{i}]: {said}" for said in (read.unread, read.decoding) if said is not None]
         if read is not None and read.cut_at is not None:
             # HTML parsed only until its text passed the bound: always listed, with the page's own length
             # (its text's is not known without parsing it all); probe87 D6: cut without a word, or listed
