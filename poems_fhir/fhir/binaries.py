@@ -85,7 +85,7 @@ def inline_input_binaries(record: PatientRecord) -> None:
         slots = text_slots(data, _may_name_input_binary)
         if not slots:
             continue
-        copied: dict[str, Any] | None = None
+        found_at: dict[int, tuple[str, str]] = {}
         for j, attachment in slots:
             url = str(attachment["url"]).strip()
             binary, rid, where = _input_binary(record, data, url)
@@ -105,14 +105,21 @@ def inline_input_binaries(record: PatientRecord) -> None:
             if isinstance(found, str):
                 record.problems.append(SourceError(raw.origin, f"{where}: {found}; its text is not read", raw.ref))
                 continue
-            if copied is None:
-                copied = copy.deepcopy(data)
-            target = dict(attachments_of(copied))[j]
-            target["data"] = found[0]
-            if found[1]:
-                target["contentType"] = found[1]
-        if copied is not None:
-            raw.data = copied
+            found_at[j] = found
+        if found_at:
+            raw.data = with_binaries(data, found_at)
+
+
+def with_binaries(resource: dict[str, Any], found: dict[int, tuple[str, str]]) -> dict[str, Any]:
+    """A copy of a report or document with the Binaries' data inline in the attachments at these indexes (``found``:
+    index -> ``binary_text``'s data and stated type); the Binary's own type decides how its bytes are read."""
+    copied = copy.deepcopy(resource)
+    targets = dict(attachments_of(copied))  # the copy's attachments, by the same indexes
+    for j, (data, kind) in found.items():
+        targets[j]["data"] = data
+        if kind:
+            targets[j]["contentType"] = kind
+    return copied
 
 
 def _may_name_input_binary(url: str) -> bool:

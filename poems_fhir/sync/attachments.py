@@ -10,7 +10,6 @@ resource, which is then read as any inline attachment is."""
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import logging
 import re
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import FatalNetworkError, PermissionDeniedError
-from ..fhir.binaries import MAX_INLINED, binary_text, text_slots
+from ..fhir.binaries import MAX_INLINED, binary_text, text_slots, with_binaries
 from ..fhir.client import FhirClient
 from ..fhir.read import PatientRecord, SourceError
 from ..mapping.attachment import attachments_of
@@ -91,19 +90,13 @@ class BinaryFetcher:
             slots = _slots(resource, self.client.base_url)
             if not slots:
                 continue
-            copied = copy.deepcopy(resource)
-            targets = dict(attachments_of(copied))  # the copy's attachments, by the same indexes
-            changed = False
+            fetched = {}
             for j, attachment in slots:
                 data = self._fetch_within(budget, attachment, origin, patient, problems)
-                if data is None:
-                    continue
-                target = targets[j]
-                target["data"], changed = data[0], True
-                if data[1]:  # the Binary's own type decides how its bytes are read
-                    target["contentType"] = data[1]
-            if changed:
-                resources[i] = (copied, origin)
+                if data is not None:
+                    fetched[j] = data
+            if fetched:
+                resources[i] = (with_binaries(resource, fetched), origin)
         return problems
 
     def inline_record(self, record: PatientRecord, patient: str) -> list[SourceError]:
