@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_bundles"
 SYNTHEA = ROOT.parent / "shared" / "corpora" / "synthea"
 FROZEN = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+NAME_KEY = "output-digest: a fixed file-name key, not a secret"
 SITE = ["--mappings", str(SAMPLES / "site-local" / "site-mapping.yaml")]
 SITE += ["--mappings", str(SAMPLES / "site-local" / "problems-conceptmap.json")]
 
@@ -89,7 +90,10 @@ def run_set(paths: list[str], extra: list[str], roots: list[str], pages: bool) -
         return text
 
     runner = CliRunner()
-    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(cli, "dt", _frozen_dt_module()):
+    # the file names of --out DIR are keyed by the installation's name key: a fixed key makes the digest the
+    # same on every machine (a fresh machine made a new key, and every sample set's digest differed)
+    fixed_key = mock.patch.dict("os.environ", {"POEMS_FHIR_NAME_KEY": NAME_KEY})
+    with tempfile.TemporaryDirectory() as tmp, mock.patch.object(cli, "dt", _frozen_dt_module()), fixed_key:
         out_dir = str(Path(tmp) / "out")
         args = ["evaluate", *paths, "--format", "json", "--all", *extra]
         shown = runner.invoke(cli.main, args, catch_exceptions=False)
