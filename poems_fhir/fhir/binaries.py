@@ -16,7 +16,16 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..mapping.attachment import attachments_of, format_rank, preferred, readable, says_no_text
+from ..mapping.attachment import (
+    UnreadableAttachment,
+    attachments_of,
+    format_rank,
+    preferred,
+    read_attachment,
+    readable,
+    says_no_text,
+)
+from ..mapping.extract import MAX_TEXT_CHARS  # the text engine's own bound: as much is read to tell it is text
 from .read import PatientRecord, SourceError
 
 #: Binaries read into one patient's attachments at most: a record with thousands of notes (from a server, thousands
@@ -34,17 +43,40 @@ def wanted(attachment: Any) -> bool:
     return not attachment.get("contentType") or readable(attachment)
 
 
-def text_slots(resource: dict[str, Any], names_binary: Callable[[str], bool]) -> list[tuple[int, dict[str, Any]]]:
-    """[(index, attachment)] of a report's or document's url-only text attachments whose url ``names_binary``."""
+def text_slots(
+    resource: dict[str, Any],
+    names_binary: Callable[[str], bool],
+    behind_inline: bool | Callable[[dict[str, Any]], bool] = False,
+) -> list[tuple[int, dict[str, Any]]]:
+    """[(index, attachment)] of a report's or document's url-only text attachments whose url ``names_binary``.
+    ``behind_inline`` (or, called with the resource, whether): a document's best url-only format also where one is
+    already inline - the reading falls through to it when the inline one cannot be read."""
     attachments = attachments_of(resource)
     slots = [(j, a) for j, a in attachments if wanted(a) and names_binary(str(a["url"]))]
     if resource.get("resourceType") == "DocumentReference" and slots:
-        # one document in several formats (Epic: HTML and RTF): the most readable is read, and none where one
-        # is already inline
-        if preferred([a for _, a in attachments]) is not None:
+        # one document in several formats (Epic: HTML and RTF): the most readable is read, and from a server none
+        # where one is already inline (a request per note for a format that is seldom read)
+        if preferred([a for _, a in attachments]) is not None and not (
+            behind_inline(resource) if callable(behind_inline) else behind_inline
+        ):
             return []
         slots = [min(slots, key=lambda slot: format_rank(slot[1]))]
     return slots
+
+
+def no_inline_text(resource: dict[str, Any]) -> bool:
+    """Whether no inline format of a document reads as text (a scan, a text that is not base64, a blank page): its
+    url format is then worth a request (a document with a readable inline text needs none)."""
+    for _, attachment in attachments_of(resource):
+        if not attachment.get("data") or format_rank(attachment) >= 9:
+            continue
+        try:
+            read = read_attachment(attachment, MAX_TEXT_CHARS)
+        except UnreadableAttachment:
+            continue
+        if read is not None and read.text.strip():
+            return False
+    return True
 
 
 def binary_text(binary: Any, rid: str | None) -> tuple[str, str] | str:
@@ -82,7 +114,8 @@ def inline_input_binaries(record: PatientRecord) -> None:
     budget = MAX_INLINED
     for raw in record.resources:
         data = raw.data
-        slots = text_slots(data, _may_name_input_binary)
+        # a scanned PDF inline beside its text as a Binary: the text is read (the inline one cannot be)
+        slots = text_slots(data, _may_name_input_binary, behind_inline=True)
         if not slots:
             continue
         found_at: dict[int, tuple[str, str]] = {}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import FatalNetworkError, PermissionDeniedError
-from ..fhir.binaries import MAX_INLINED, binary_text, text_slots, with_binaries
+from ..fhir.binaries import MAX_INLINED, binary_text, no_inline_text, text_slots, with_binaries
 from ..fhir.client import FhirClient
 from ..fhir.read import PatientRecord, SourceError
 from ..mapping.attachment import attachments_of
@@ -65,7 +65,8 @@ def fetched_digest(resource: dict[str, Any]) -> str:
 
 def _slots(resource: dict[str, Any], base_url: str) -> list[tuple[int, dict[str, Any]]]:
     """[(index, attachment)] of a report's or document's url-only text attachments of this server."""
-    return text_slots(resource, lambda url: binary_id(url, base_url) is not None)
+    # a document's url format is fetched behind an inline one only when no inline format reads (a scan beside its text)
+    return text_slots(resource, lambda url: binary_id(url, base_url) is not None, behind_inline=no_inline_text)
 
 
 @dataclass

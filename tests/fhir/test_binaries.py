@@ -20,7 +20,7 @@ from poems_fhir.criteria.model import Criterion
 from poems_fhir.fhir.binaries import MAX_INLINED, binary_text, input_binary_key
 from poems_fhir.fhir.read import read_paths, stored_binary
 from poems_fhir.fhir.spool import open_paths
-from tests.mapping.pdf_files import pdf
+from tests.mapping.pdf_files import pdf, scanned_pdf
 
 ORGANS = Criterion.ORGANOMEGALY.value
 BONE = Criterion.SCLEROTIC_BONE_LESIONS.value
@@ -273,3 +273,44 @@ def test_a_document_bundles_urn_uuid_names_its_binary(tmp_path: Path, with_id: b
     out = evaluate(path)
     assert criteria_of(out)[BONE]["state"] == "present"
     assert not any("by url only" in m for m in messages(out))
+
+
+def _with_inline(note: dict[str, Any], attachment: dict[str, Any]) -> dict[str, Any]:
+    """The note with an inline format of the same document before its url one."""
+    note["content"].insert(0, {"attachment": attachment})
+    return note
+
+
+SCAN = {"contentType": "application/pdf", "data": base64.b64encode(scanned_pdf()).decode("ascii")}
+
+
+@pytest.mark.parametrize(
+    "inline",
+    [
+        pytest.param(SCAN, id="scanned-pdf"),
+        pytest.param({"contentType": "text/plain", "data": "not base64!"}, id="not-base64"),
+        pytest.param({"contentType": "text/html", "data": b64("<p> </p>")}, id="blank-html"),
+    ],
+)
+def test_an_unreadable_inline_format_falls_through_to_the_binary_the_input_carries(
+    tmp_path: Path, inline: dict[str, Any]
+) -> None:
+    """A document sent as an inline scan (or a broken inline text) and as its text in a Binary of the input: the
+    Binary's text is read - before, only a document with no inline format had its Binary read, so the scan's
+    "no readable text" left every finding "no data"."""
+    note = _with_inline(ct_note("Binary/b1"), dict(inline))
+    out = evaluate(bundle(tmp_path / "b.json", PATIENT, note, binary(CT_TEXT)))
+    criteria = criteria_of(out)
+    assert criteria[ORGANS]["state"] == "present" and criteria[BONE]["state"] == "present"
+    assert {e["reference"] for e in criteria[BONE]["evidence"]} == {"DocumentReference/d1"}
+
+
+def test_a_readable_inline_format_is_read_and_its_binary_alternative_not_twice(tmp_path: Path) -> None:
+    """Control: the inline text is the document; its Binary alternative (the same document) cites nothing twice,
+    and a Binary alternative saying otherwise does not override the better-ranked inline text."""
+    inline = {"contentType": "text/plain", "data": b64("CT. IMPRESSION: No splenomegaly. No sclerotic bone lesions.")}
+    note = _with_inline(ct_note("Binary/b1", content_type="text/rtf"), inline)
+    out = evaluate(bundle(tmp_path / "b.json", PATIENT, note, binary(CT_TEXT, content_type="text/rtf")))
+    criteria = criteria_of(out)
+    assert criteria[BONE]["state"] == "absent"
+    assert [e["reference"] for e in criteria[BONE]["evidence"]] == ["DocumentReference/d1"]

@@ -18,7 +18,7 @@ from poems_fhir.sync import attachments
 from poems_fhir.sync.attachments import BinaryFetcher, binary_id
 from poems_fhir.sync.sources import ServerSource
 from tests.fhir.transcripts import BASE
-from tests.mapping.pdf_files import pdf
+from tests.mapping.pdf_files import pdf, scanned_pdf
 from tests.sync.test_server_documents import FORBIDDEN, _serve_patient, _with_documents
 
 CT_TEXT = "IMPRESSION: Splenomegaly (16 cm). Multiple sclerotic bone lesions of the pelvis."
@@ -225,6 +225,34 @@ def test_of_a_documents_formats_only_the_most_readable_is_fetched(mapping):
     assert binary_requests() == ["/fhir/R4/Binary/html1"]  # not the RTF, nothing for the inline document
     topics = [(f.topic, f.evidence.reference) for f in extract(record, mapping).findings]
     assert topics.count(("organomegaly", "DocumentReference/n1")) == 1
+
+
+@responses.activate
+def test_a_documents_url_format_is_fetched_when_its_inline_one_cannot_be_read(mapping):
+    """A scanned PDF inline beside its text as a Binary (or an inline text that is not base64): the Binary is
+    fetched and read - before, any inline format meant no request, and the scan left every finding "no data". A
+    document whose inline text reads needs no request (n3)."""
+    _serve_patient()
+    scan = note("n1", "Binary/t1")
+    scan["content"].insert(
+        0, {"attachment": {"contentType": "application/pdf", "data": base64.b64encode(scanned_pdf()).decode()}}
+    )
+    broken = note("n2", "Binary/t2")
+    broken["content"].insert(0, {"attachment": {"contentType": "text/plain", "data": "not base64!"}})
+    readable = note("n3", "Binary/t3", content_type="text/rtf")
+    readable["content"].insert(
+        0, {"attachment": {"contentType": "text/plain", "data": base64.b64encode(b"Moderate ascites.").decode()}}
+    )
+    serve_notes(scan, broken, readable)
+    responses.add("GET", f"{BASE}/Binary/t1", json=binary(CT_TEXT))
+    responses.add("GET", f"{BASE}/Binary/t2", json=binary("No ascites. Pericardial effusion."))
+    _, record, errors = fetch(mapping)
+    assert record is not None
+    assert sorted(binary_requests()) == ["/fhir/R4/Binary/t1", "/fhir/R4/Binary/t2"]
+    found = {(f.topic, f.evidence.reference) for f in extract(record, mapping).findings}
+    assert ("sclerotic_bone_lesions", "DocumentReference/n1") in found
+    assert ("extravascular_volume_overload", "DocumentReference/n2") in found
+    assert ("extravascular_volume_overload", "DocumentReference/n3") in found  # its inline text
 
 
 # ---------------------------------------------------------------- probe134
