@@ -155,11 +155,11 @@ _LEADER = re.compile(r"\s*(?:\.\s*){3,}(?=\S)")
 #: a line that does not end its clause: a label waiting for its answer on the next line ("Serum:⏎IgG lambda"),
 #: a line wrapped after a joining word or a hyphen ("not⏎detected", "IgG-⏎lambda") - or after a determiner or
 #: an attributive "monoclonal" waiting for its noun: "No monoclonal⏎IgG lambda band", "any⏎band", «не выявлено
-#: моноклонального⏎белка» (fix95b: two clauses, "No monoclonal" against a band); "Pattern: monoclonal⏎…", "The
-#: band is monoclonal⏎…" end theirs
+#: моноклонального⏎белка» (fix95b: two clauses, "No monoclonal" against a band), «Нет данных за⏎IgA лямбда», «Без
+#: признаков⏎…» (fix139c: the band was read); "Pattern: monoclonal⏎…", "The band is monoclonal⏎…" end theirs
 _OPEN_LINE_END = re.compile(
     r"(?:[:,/&-]|\b(?:not|of|for|with|without|and|or|nor|the|an?|any|by|in|on|to|at|is|are|was|were|be|been|"
-    r"не|и|или|в|на|с|со|без|для|по|при)\b|"
+    r"не|и|или|в|на|с|со|без|для|по|при|за|без признаков)\b|"
     r"\b(?:no|any|an?|the|small|faint|minor|discrete|definite|dominant|distinct|single|new|residual|persistent|"
     r"further|additional|trace) monoclonal|"
     r"(?:выявлен\w*|обнаружен\w*|нет|без|следы|небольш\w*|слаб\w*) моноклональн\w*)\n|"

@@ -25,6 +25,8 @@ from .layout import (
     cell_breaks,
     headed_tables,
     measured_rows,
+    open_end,
+    open_paragraph_ends,
     ranged_measures,
     row_borders,
     set_aside_contrast,
@@ -780,14 +782,20 @@ def _segments(text: str, keys: KeyIndex) -> list[str]:
             heading = last + ":"
             heading_alone = False
             continue
+        # a lead-in that ends in a word no clause ends with heads its list as one with a colon does: "No evidence
+        # of⏎- ascites⏎- pleural effusion" (each item was read alone, present)
         heading = (
             stripped
             if _LIST_HEADING.match(stripped)
             else lines[0].rstrip() + ":"
-            if _denial_heading(lines[0], first=not named)
+            if _denial_heading(lines[0], first=not named) or (len(lines) == 1 and open_end(stripped, keys.hits))
             else None
         )
-        heading_alone = heading is not None and len(lines) == 1 and stripped.endswith(":")
+        heading_alone = heading is not None and len(lines) == 1 and heading.endswith(":")
+        if heading is None and len(lines) == 2 and open_end(lines[0], keys.hits) and _BARE_NAME.fullmatch(lines[1]):
+            # "No evidence of⏎⏎ascites⏎⏎pleural effusion" (paragraphs, the first break joined): the open line heads
+            # the bare names after its own, as "No evidence of:" alone in its paragraph does
+            heading, heading_alone = lines[0].rstrip() + ":", keys.hits(lines[1])
         keep(s)
     return out
 
@@ -1402,6 +1410,7 @@ class TextEngine:
                 continue
             # "? Castleman disease": a query mark before the words it doubts ends no sentence; tables, forms
             # and answers ("[x] no", "X? No.") become plain answers first
+            # a paragraph break after "No evidence of" is one line break, as a wrapped line's (probe138 G3)
             # a table's header row is no finding: its rows answer it (probe74 D6)
             # and a row's cells that each state something end a sentence at their tab (probe76 D4)
             # and a row that measures an organ and names its finding ("Spleen | 16 cm | enlarged") is one clause
@@ -1411,7 +1420,12 @@ class TextEngine:
                     measured_rows(
                         answered_forms(
                             row_borders(
-                                headed_tables(earlier_normal_size(ranged_measures(struck_out(text))), self.keys.hits)
+                                headed_tables(
+                                    earlier_normal_size(
+                                        ranged_measures(struck_out(open_paragraph_ends(text, self.keys.hits)))
+                                    ),
+                                    self.keys.hits,
+                                )
                             ),
                             self.keys.hits,
                         )

@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: Apache-2.0
+"""fix139c: clinical-text items of the forty-fourth session (README "Known limitations", probe138 G3, G11's rest).
+
+- C1: a paragraph break after a word no clause ends with ("No evidence of⏎⏎splenomegaly.") cut the denial from its
+  finding - read present, in plain text, HTML and RTF notes and in a report's conclusion; a lead-in without its
+  colon ("No evidence of⏎- ascites") did not head its list; the immunofixation reader's Russian «Нет данных
+  за⏎IgA лямбда» read the band.
+
+Controls beside each: headings, real lists and answered fields keep their reading."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from poems_fhir.criteria.model import State
+from poems_fhir.mapping.extract import extract
+from poems_fhir.mapping.ife import Band, parse_ife
+from tests.conftest import make_record
+from tests.mapping.test_documents import document
+
+CT = ("18748-4", "Diagnostic imaging study")
+
+
+def states(mapping, resource: dict[str, Any]) -> dict[str, set[State]]:
+    out: dict[str, set[State]] = {}
+    for f in extract(make_record(resource), mapping).findings:
+        out.setdefault(f.topic, set()).add(f.state)
+    return out
+
+
+def note(text: str, content_type: str = "text/plain") -> dict[str, Any]:
+    """A CT report as a DocumentReference whose one attachment holds ``text``."""
+    return document(text, loinc=CT, type_text="CT abdomen pelvis", content_type=content_type)
+
+
+def report(conclusion: str) -> dict[str, Any]:
+    return {
+        "resourceType": "DiagnosticReport",
+        "id": "ct",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "24627-2"}], "text": "CT chest"},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2024-01-15",
+        "conclusion": conclusion,
+    }
+
+
+def rtf(body: str) -> dict[str, Any]:
+    doc = note("")
+    data = base64.b64encode((r"{\rtf1\ansi\ansicpg1251{\fonttbl{\f0 Arial;}}\f0 " + body + "}").encode("latin-1"))
+    doc["content"][0]["attachment"] = {"contentType": "text/rtf", "data": data.decode()}
+    return doc
+
+
+ORGANS, OVERLOAD = "organomegaly", "extravascular_volume_overload"
+
+# ---------------------------------------------------------------- C1: a paragraph break inside a denial
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IMPRESSION:\n\nNo evidence of\n\nsplenomegaly.",  # probe138 G3
+        "No evidence of\n\nSplenomegaly.",
+        "No evidence of\r\n\r\nsplenomegaly.",
+        "No evidence of  \n \n\n  splenomegaly.",
+        "Negative for\n\nsplenomegaly or lymphadenopathy.",
+        "There is no\n\nsplenomegaly.",
+        "Spleen is not\n\nenlarged.",
+        "Splenomegaly not\n\nseen.",
+        "Без признаков\n\nспленомегалии.",
+        "Нет признаков\n\nспленомегалии.",
+        "Нет данных за\n\nспленомегалию.",
+        "Спленомегалии не\n\nвыявлено.",
+        "Асцита и\n\nспленомегалии нет.",
+        "Көкбауыр ұлғаюы және\n\nасцит жоқ.",
+        "No evidence of\n- splenomegaly\n- lymphadenopathy",  # a lead-in without its colon heads its list
+        "No evidence of\n\n- splenomegaly\n- lymphadenopathy",
+        "No evidence of\n\nhepatomegaly\n\nsplenomegaly",  # paragraphs of bare names under the lead-in
+    ],
+)
+def test_a_paragraph_break_after_an_open_word_keeps_the_denial_with_its_finding(mapping, text: str) -> None:
+    found = states(mapping, note(text))
+    assert found.get(ORGANS) == {State.ABSENT}
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        note("<p>IMPRESSION:</p><p>No evidence of</p><p>splenomegaly.</p>", "text/html"),
+        note("<p>No evidence of</p><p>hepatomegaly</p><p>splenomegaly</p>", "text/html"),
+        rtf(r"IMPRESSION:\par No evidence of\par splenomegaly.\par"),
+        rtf(
+            r"\'cd\'e5\'f2 \'e4\'e0\'ed\'ed\'fb\'f5 \'e7\'e0\par \'f1\'ef\'eb\'e5\'ed\'ee\'ec\'e5\'e3\'e0\'eb\'e8\'fe.\par"
+        ),
+        report("No evidence of\n\nsplenomegaly."),
+    ],
+    ids=["html", "html-paragraph-list", "rtf", "rtf-ru", "conclusion"],
+)
+def test_other_formats_and_a_conclusion_keep_the_denial_too(mapping, resource: dict[str, Any]) -> None:
+    assert states(mapping, resource).get(ORGANS) == {State.ABSENT}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Impression:\n\nSplenomegaly.", {ORGANS: {State.PRESENT}}),  # a heading stays apart
+        ("Findings:\n\nSplenomegaly.\n\nNo ascites.", {ORGANS: {State.PRESENT}, OVERLOAD: {State.ABSENT}}),
+        ("No ascites\n\nSplenomegaly 16 cm", {ORGANS: {State.PRESENT}, OVERLOAD: {State.ABSENT}}),
+        ("No ascites.\n\nSplenomegaly 16 cm.", {ORGANS: {State.PRESENT}, OVERLOAD: {State.ABSENT}}),
+        ("Ascites: no\n\nSplenomegaly 16 cm", {ORGANS: {State.PRESENT}, OVERLOAD: {State.ABSENT}}),
+        ("Ascites - no\n\nSplenomegaly 16 cm", {ORGANS: {State.PRESENT}, OVERLOAD: {State.ABSENT}}),
+        ("Ascites\tno\n\nSplenomegaly\tyes", {ORGANS: {State.PRESENT}, OVERLOAD: {State.ABSENT}}),
+        ("Асцита нет\n\nСпленомегалия 16 см.", {ORGANS: {State.PRESENT}, OVERLOAD: {State.ABSENT}}),
+        ("Асцит: нет признаков\n\nСпленомегалия 16 см.", {ORGANS: {State.PRESENT}, OVERLOAD: {State.ABSENT}}),
+        ("Асцит: нет данных\n\nСпленомегалия 16 см.", {ORGANS: {State.PRESENT}}),  # «нет данных»: no data
+        ("No evidence of\n\nascites.\n\nSplenomegaly.", {ORGANS: {State.PRESENT}, OVERLOAD: {State.ABSENT}}),
+        (
+            "Sclerotic lesion in segment 2a\n\nSplenomegaly.",
+            {ORGANS: {State.PRESENT}, "sclerotic_bone_lesions": {State.PRESENT}},
+        ),
+    ],
+)
+def test_a_paragraph_that_ends_its_phrase_still_ends_its_sentence(mapping, text: str, expected) -> None:
+    assert states(mapping, note(text)) == expected
+
+
+def test_the_joined_break_is_one_line_break_at_the_same_length() -> None:
+    from poems_fhir.mapping.text.layout import open_paragraph_ends
+
+    text = "No evidence of\n\n\nsplenomegaly.\n\nAscites: no\n\nHepatomegaly."
+    joined = open_paragraph_ends(text, lambda words: "ascites" in words.lower())
+    assert joined == "No evidence of\n  splenomegaly.\n\nAscites: no\n\nHepatomegaly."
+    assert len(joined) == len(text)
+
+
+IGA_L = Band("IgA", "lambda")
+
+
+@pytest.mark.parametrize(
+    "text", ["Нет данных за\nIgA лямбда.", "Нет данных за\n\nIgA лямбда.", "Без признаков\nIgA лямбда."]
+)
+def test_the_immunofixation_reader_keeps_a_russian_denial_across_a_line_break(text: str) -> None:
+    result = parse_ife(text)
+    assert result.negative and IGA_L not in result.bands
+
+
+@pytest.mark.parametrize("text", ["IgA лямбда.", "Сыворотка: нет данных\nМоча: IgA лямбда."])
+def test_a_band_after_a_line_that_ends_its_phrase_stays(text: str) -> None:
+    assert IGA_L in parse_ife(text).bands
