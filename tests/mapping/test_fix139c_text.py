@@ -5,6 +5,10 @@
   finding - read present, in plain text, HTML and RTF notes and in a report's conclusion; a lead-in without its
   colon ("No evidence of⏎- ascites") did not head its list; the immunofixation reader's Russian «Нет данных
   за⏎IgA лямбда» read the band.
+- C2: a contracted closing denial with a time word after it ("Splenomegaly hasn't been identified since.", "…
+  haven't been seen since 2021", "… to date") stayed present - the denial had to end its clause; it is a denial now,
+  as the uncontracted "has not been identified since" always was. "Ascites hasn't recurred since." (there before,
+  gone now) is historical, as "has not recurred" is: criteria.md §3.3 counts a finding present at any time.
 
 Controls beside each: headings, real lists and answered fields keep their reading."""
 
@@ -18,6 +22,7 @@ import pytest
 from poems_fhir.criteria.model import State
 from poems_fhir.mapping.extract import extract
 from poems_fhir.mapping.ife import Band, parse_ife
+from poems_fhir.mapping.rules import load_mapping
 from tests.conftest import make_record
 from tests.mapping.test_documents import document
 
@@ -151,3 +156,94 @@ def test_the_immunofixation_reader_keeps_a_russian_denial_across_a_line_break(te
 @pytest.mark.parametrize("text", ["IgA лямбда.", "Сыворотка: нет данных\nМоча: IgA лямбда."])
 def test_a_band_after_a_line_that_ends_its_phrase_stays(text: str) -> None:
     assert IGA_L in parse_ife(text).bands
+
+
+# ---------------------------------------------------------------- C2: a time word after a contracted closing denial
+
+MAPPING = load_mapping()
+
+
+def labels(text: str) -> list[tuple[str, str]]:
+    return sorted({(a.target, a.label) for a in MAPPING.text.assert_texts([text])[0]})
+
+
+@pytest.mark.parametrize(
+    "text, target",
+    [
+        ("Splenomegaly hasn't been identified since.", "splenomegaly"),
+        ("Sclerotic lesions haven't been seen since 2021.", "sclerotic_bone_lesion"),
+        ("Splenomegaly hasn\u2019t been identified since.", "splenomegaly"),  # typographic apostrophe
+        ("Splenomegaly hasn't been seen since then.", "splenomegaly"),
+        ("Splenomegaly hasn't been seen ever since.", "splenomegaly"),
+        ("Splenomegaly hasn't been seen since the last visit.", "splenomegaly"),
+        ("Splenomegaly wasn't seen since March 2021.", "splenomegaly"),
+        ("Sclerotic lesions haven't been seen since 03/2021.", "sclerotic_bone_lesion"),
+        ("Sclerotic lesions haven't been seen since 12.03.2021.", "sclerotic_bone_lesion"),
+        ("Splenomegaly wasn't seen since 2021 on CT.", "splenomegaly"),
+        ("Splenomegaly hasn't been identified to date.", "splenomegaly"),
+        ("Ascites hasn't been seen so far.", "ascites"),
+        ("Ascites hasn't been seen thus far.", "ascites"),
+        ("Ascites hasn't been seen as yet.", "ascites"),
+        ("Ascites hasn't been seen up to now.", "ascites"),
+        ("Ascites isn't seen to date.", "ascites"),
+    ],
+)
+def test_a_time_word_after_a_contracted_denial_keeps_the_denial(text: str, target: str) -> None:
+    assert labels(text) == [(target, "negated")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Splenomegaly has not been identified since.",
+        "Sclerotic lesions have not been seen since 2021.",
+        "Splenomegaly has not been identified to date.",
+        "Ascites hasn't been seen.",
+    ],
+)
+def test_the_uncontracted_and_bare_denials_read_the_same(text: str) -> None:
+    # controls: what the contracted forms now match
+    assert [label for _, label in labels(text)] == ["negated"]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # "until" is no time up to today: seen from then on (a denial of the time before)
+        ("Splenomegaly wasn't seen until 2021.", [("splenomegaly", "present")]),
+        ("Splenomegaly hasn't been seen until now.", [("splenomegaly", "present")]),
+        # a contrast or another finding after the time ends the denial's clause
+        ("Splenomegaly hasn't been seen since 2021 but is now present.", [("splenomegaly", "present")]),
+        (
+            "Ascites hasn't been seen since 2021, splenomegaly 16 cm.",
+            [("ascites", "negated"), ("splenomegaly", "present")],
+        ),
+        (
+            "Ascites hasn't been seen since, but pleural effusion is present.",
+            [("ascites", "negated"), ("pleural_effusion", "present")],
+        ),
+    ],
+)
+def test_a_time_word_does_not_carry_the_denial_further(text: str, expected) -> None:
+    assert labels(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ascites hasn't recurred since.",
+        "Ascites hasn't recurred.",
+        "Ascites hasn\u2019t recurred since the transplant.",
+        "Ascites didn't recur.",
+        "Pleural effusion hasn't returned.",
+        "Ascites, which hasn't recurred.",
+        "Ascites has not recurred since.",  # control: read so before
+    ],
+)
+def test_a_contracted_not_recurred_is_there_before_gone_now(text: str) -> None:
+    # criteria.md §3.3: a finding present at any time counts - "not recurred" is never today's absence alone
+    assert [label for _, label in labels(text)] == ["historical"]
+
+
+def test_not_recurred_through_a_note_is_indeterminate_never_absent(mapping) -> None:
+    assert states(mapping, note("Ascites hasn't recurred since.")).get(OVERLOAD) == {State.INDETERMINATE}

@@ -766,8 +766,10 @@ def closing_regex(
     )
     # where it was looked for may follow the denial or doubt: "…, cannot be excluded on this CT", «не
     # выявлены на данной КТ» (probe89 D6 variant: nothing may follow it, so the finding stayed present) -
-    # at most five words after a preposition, no breaker among them; a target there stops it (engine)
-    tail = rf"(?:[\s\-]+{_WHERE}\b[\s\-]*(?:{word}){{1,5}}?)?"
+    # at most five words after a preposition, no breaker among them; a target there stops it (engine) - or since when
+    # it is not seen, up to today: "hasn't been seen since 2021", "… since the last visit", "… since 03/2021" (fix139c:
+    # the time word after a contracted denial left the finding present)
+    tail = rf"(?:[\s\-]+{_WHERE}\b[\s\-]*(?:{word}|{_DATE}){{1,5}}?)?"
     # ... after a side or a time that stays in the clause ("нет справа", "absent bilaterally")
     if tails:
         tail = rf"(?:[\s\-]+{_any_of(tails)}(?![^\W_]))?{tail}"
@@ -777,8 +779,11 @@ def closing_regex(
     )
 
 
-#: prepositions of where or how a finding was looked for ("on this CT", "in the spine", «на КТ»)
-_WHERE = r"(?:on|in|at|by|from|within|на|в|во|по|при)"
+#: prepositions of where or how a finding was looked for ("on this CT", "in the spine", «на КТ»), and "since" (a time
+#: the denial covers up to today; not "until", "before": "not seen until 2021" was seen from then on)
+_WHERE = r"(?:on|in|at|by|from|within|since|на|в|во|по|при)"
+#: a date of digits ("03/2021", "12.03.2021") among those words
+_DATE = r"\d{1,4}(?:[./]\d{1,4}){1,2}\b[\s\-]*"
 
 
 class PhraseFilter:
