@@ -9,6 +9,11 @@
   haven't been seen since 2021", "… to date") stayed present - the denial had to end its clause; it is a denial now,
   as the uncontracted "has not been identified since" always was. "Ascites hasn't recurred since." (there before,
   gone now) is historical, as "has not recurred" is: criteria.md §3.3 counts a finding present at any time.
+- C3 (probe126 G11's rest): an organ's earlier normal size before today's enlargement was lost after a semicolon or
+  a dash, as an aside ("The spleen, previously normal, is now enlarged."), as "unremarkable" or «норма»; the reverse
+  ("Spleen: previously enlarged, now normal.", «Селезёнка: ранее увеличена, сейчас не увеличена.») was not read at
+  all. Today's size is normal, but criteria.md §3.3 counts a finding present at any time up to the evaluation date:
+  the enlargement is historical (`indeterminate`, a clinician dates it), never absent.
 
 Controls beside each: headings, real lists and answered fields keep their reading."""
 
@@ -247,3 +252,79 @@ def test_a_contracted_not_recurred_is_there_before_gone_now(text: str) -> None:
 
 def test_not_recurred_through_a_note_is_indeterminate_never_absent(mapping) -> None:
     assert states(mapping, note("Ascites hasn't recurred since.")).get(OVERLOAD) == {State.INDETERMINATE}
+
+
+# ---------------------------------------------------------------- C3: an earlier size, today's after it
+
+
+@pytest.mark.parametrize(
+    "text, target",
+    [
+        ("Spleen: previously normal, now enlarged.", "splenomegaly"),  # control: read since fix132a
+        ("Селезёнка: ранее не увеличена, сейчас увеличена", "splenomegaly"),  # control
+        ("Spleen: previously normal; now enlarged.", "splenomegaly"),
+        ("Spleen: previously normal - now enlarged.", "splenomegaly"),
+        ("The spleen, previously normal, is now enlarged.", "splenomegaly"),
+        ("Liver, previously normal, is now enlarged to 19 cm.", "hepatomegaly"),
+        ("Spleen: previously unremarkable, now enlarged.", "splenomegaly"),
+        ("Селезёнка: ранее норма, сейчас увеличена.", "splenomegaly"),
+        ("Көкбауыр: бұрын қалыпты; қазір ұлғайған.", "splenomegaly"),
+    ],
+)
+def test_an_earlier_normal_size_before_todays_enlargement_is_todays_finding(text: str, target: str) -> None:
+    assert labels(text) == [(target, "present")]
+
+
+@pytest.mark.parametrize(
+    "text, target",
+    [
+        ("Spleen: enlarged previously, now normal", "splenomegaly"),  # control: read so before
+        ("Spleen: previously enlarged, now normal.", "splenomegaly"),
+        ("Spleen was previously enlarged, now normal.", "splenomegaly"),
+        ("Spleen: previously mildly enlarged, now normal in size.", "splenomegaly"),
+        ("Spleen: previously enlarged, now not enlarged.", "splenomegaly"),
+        ("Spleen: previously enlarged, now unremarkable.", "splenomegaly"),
+        ("Liver: previously enlarged, now of normal size.", "hepatomegaly"),
+        ("Селезёнка: ранее увеличена, сейчас не увеличена.", "splenomegaly"),
+        ("Селезёнка: ранее увеличена, сейчас нормальных размеров.", "splenomegaly"),
+        ("Печень: ранее увеличена, сейчас в норме.", "hepatomegaly"),
+        ("Көкбауыр: бұрын ұлғайған, қазір қалыпты.", "splenomegaly"),
+    ],
+)
+def test_an_earlier_enlargement_before_todays_normal_size_is_historical(text: str, target: str) -> None:
+    assert labels(text) == [(target, "historical")]
+
+
+def test_an_earlier_enlargement_is_indeterminate_for_the_criterion_never_absent(mapping) -> None:
+    # criteria.md §3.3: present at any time counts; the earlier time is undated - a clinician decides
+    assert states(mapping, note("Spleen: previously enlarged, now normal.")) == {ORGANS: {State.INDETERMINATE}}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # an earlier size alone, or without today's normal size, says nothing of today: not read
+        ("Spleen: previously enlarged.", []),
+        ("Spleen: previously not enlarged.", []),
+        ("Селезёнка: ранее не увеличена.", []),
+        ("Spleen: previously enlarged, now 11 cm.", []),
+        ("Spleen: previously enlarged; now normal.", []),
+        # normal then and now: today's denial
+        ("Spleen: previously not enlarged, now not enlarged.", [("splenomegaly", "negated")]),
+        ("Spleen: now not enlarged.", [("splenomegaly", "negated")]),
+        ("Spleen: still enlarged.", [("splenomegaly", "present")]),
+        ("Spleen enlarged previously and now.", [("splenomegaly", "present")]),
+    ],
+)
+def test_other_earlier_sizes_keep_their_reading(text: str, expected) -> None:
+    assert labels(text) == expected
+
+
+def test_only_an_asides_commas_are_blanked() -> None:
+    from poems_fhir.mapping.text.layout import earlier_normal_size
+
+    aside = "The spleen, previously normal, is now enlarged."
+    assert earlier_normal_size(aside) == "The spleen" + " " * 28 + "enlarged."
+    # the comma after a denial parts two clauses: it stays
+    listed = "No ascites, previously normal, now enlarged spleen."
+    assert earlier_normal_size(listed) == "No ascites," + " " * 24 + "enlarged spleen."

@@ -2407,12 +2407,21 @@ _EARLIER_AFTER = re.compile(
 _SIZE_VERDICT_END = re.compile(r"(?:enlarged|palpable|увеличен\w*|пальпиру\w*|ұлғай\w*|үлкейген)$")
 #: ... followed right away by an earlier study or time (`layout.EARLIER_TIME`)
 _EARLIER_TIME_AFTER = re.compile(rf"[^\S\n]+{EARLIER_TIME}", re.IGNORECASE)
+#: ... or with the time right before it, inside the target: "Spleen: previously enlarged", «Селезенка: ранее
+#: увеличена», «Көкбауыр: бұрын ұлғайған» (the mapping's organ phrases take such a word; fix139c) - also that time's
+#: denial: "Spleen: previously not enlarged" says nothing of today
+_EARLIER_TIME_BEFORE = re.compile(
+    rf"(?<!\w){EARLIER_TIME}[^\S\n]+(?:(?:not|не|mildly|moderately|markedly|slightly|умеренно|незначительно|"
+    r"значительно|слегка|несколько|резко)[^\S\n]+){0,2}\S+$",
+    re.IGNORECASE,
+)
 #: today's normal size said after such a verdict: "…, now of normal size", "…, currently not enlarged", «…, сейчас
 #: нормальных размеров», «…, в настоящее время не увеличена»
 _TODAYS_NORMAL_SIZE = re.compile(
-    r",\s*(?:(?:but|and|а|но)\s+)?(?:now|currently|today|at\s+present|сейчас|теперь|в\s+настоящее\s+время)\s+"
-    r"(?P<words>(?:(?:is|of)\s+)*(?:normal(?:\s+(?:in\s+)?size|[\s-]sized)?|not\s+enlarged|within\s+normal\s+limits)\b|"
-    r"(?:нормальн|обычн)\w*\s+размер\w*|не\s+увеличен\w*|(?:размер\w*\s+)?в\s+(?:норме|пределах\s+нормы))",
+    r",\s*(?:(?:but|and|а|но)\s+)?(?:now|currently|today|at\s+present|сейчас|теперь|в\s+настоящее\s+время|қазір)\s+"
+    r"(?P<words>(?:(?:is|of)\s+)*(?:normal(?:\s+(?:in\s+)?size|[\s-]sized)?|not\s+enlarged|within\s+normal\s+limits|"
+    r"unremarkable)\b|(?:нормальн|обычн)\w*\s+размер\w*|не\s+увеличен\w*|(?:размер\w*\s+)?в\s+(?:норме|пределах\s+нормы)|"
+    r"норма\b|қалыпты|ұлғаймаған)",
     re.IGNORECASE,
 )
 
@@ -2424,6 +2433,8 @@ def _of_an_earlier_time(text: str, start: int, end: int) -> int | None:
     it unread since probe122 D5). "…, enlarged since 2021", "…, enlarged, previously 12 cm" are today's."""
     if _SIZE_VERDICT_END.search(text, start, end) is None:
         return None
+    if _EARLIER_TIME_BEFORE.search(text, start, end) is not None:
+        return end  # "Spleen: previously enlarged, now normal" as "Spleen: enlarged previously, now normal" (fix139c)
     after = _EARLIER_TIME_AFTER.match(text, end)
     return after.end() if after is not None else None
 

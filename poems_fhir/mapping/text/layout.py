@@ -1736,19 +1736,27 @@ _EARLIER_WHEN = (
     r"бұрын)"
 )
 _NORMAL_SIZE = (
-    r"(?:(?:of\s+)?normal(?:\s+(?:in\s+)?size|[\s-]sized)?|not\s+enlarged|within\s+normal\s+limits|"
-    r"(?:нормальн|обычн)\w*\s+размер\w*|в\s+норме|в\s+пределах\s+нормы|не\s+увеличен\w*|нормальн\w*|"
+    r"(?:(?:of\s+)?normal(?:\s+(?:in\s+)?size|[\s-]sized)?|not\s+enlarged|within\s+normal\s+limits|unremarkable|"
+    r"(?:нормальн|обычн)\w*\s+размер\w*|в\s+норме|в\s+пределах\s+нормы|не\s+увеличен\w*|нормальн\w*|норма\b|"
     r"қалыпты(?:\s+мөлшер\w*)?|ұлғаймаған)"
 )
 _TODAY_WORD = r"(?:now|currently|today|at\s+present|сейчас|теперь|в\s+настоящее\s+время|қазір)"
+#: what parts the earlier verdict from today's: a comma, a semicolon or a spaced dash (fix139c: "previously normal;
+#: now enlarged" was not read)
+_THEN_TODAY = r"\s*(?:[,;]|\s[-–—])\s*(?:(?:but|and|а|но)\s+)?"
 #: ... followed by today's enlargement or measure: "now enlarged", "now 19 cm", «сейчас увеличена», «қазір ұлғайған»
 _TODAYS_ENLARGEMENT = (
     r"(?=(?:(?:mildly|moderately|markedly|slightly|massively|is|are)\s+)*(?:enlarged|\d)|"
     r"(?:(?:умеренно|незначительно|значительно|несколько|слегка|резко)\s+)?увеличен|ұлғай|\d)"
 )
+_EARLIER_NORMAL = (
+    rf"(?<!\w)(?:{_EARLIER_WHEN}\s+(?:(?:was|were|is)\s+)?{_NORMAL_SIZE}|{_NORMAL_SIZE}\s+{_EARLIER_WHEN})"
+)
 _EARLIER_NORMAL_THEN_TODAY = re.compile(
-    rf"(?<!\w)(?P<earlier>(?:{_EARLIER_WHEN}\s+(?:(?:was|were|is)\s+)?{_NORMAL_SIZE}|{_NORMAL_SIZE}\s+{_EARLIER_WHEN})"
-    rf"\s*,\s*(?:(?:but|and|а|но)\s+)?{_TODAY_WORD}\s+){_TODAYS_ENLARGEMENT}",
+    rf"(?P<earlier>{_EARLIER_NORMAL}{_THEN_TODAY}{_TODAY_WORD}\s+|"
+    # ... or an aside in commas before the copula: "The spleen, previously normal, is now enlarged" (fix139c), its
+    # commas with it
+    rf",[ \t]*{_EARLIER_NORMAL}\s*,\s*(?:is|are)\s+{_TODAY_WORD}\s+){_TODAYS_ENLARGEMENT}",
     re.IGNORECASE,
 )
 
@@ -1757,10 +1765,9 @@ def earlier_normal_size(text: str) -> str:
     """An organ's normal size at an earlier time before today's enlargement is left out of the sentence, at the same
     length: "Spleen: previously normal, now enlarged." reads as "Spleen:                        enlarged." - the
     enlargement is today's, the earlier normal only its history (probe126 G11: the earlier "normal" kept the organ
-    and today's verdict apart, so the splenomegaly was lost). The reverse ("previously enlarged, now normal") is
-    left as written."""
-    if "," not in text:
-        return text
+    and today's verdict apart, so the splenomegaly was lost); also after a semicolon or a dash, with a copula, as an
+    aside ("The spleen, previously normal, is now enlarged.", fix139c). The reverse ("previously enlarged, now
+    normal") is left as written: the engine reads it historical (``_of_an_earlier_time``)."""
     return _EARLIER_NORMAL_THEN_TODAY.sub(lambda m: " " * len(m.group("earlier")), text)
 
 
