@@ -14,6 +14,8 @@
   ("Spleen: previously enlarged, now normal.", «Селезёнка: ранее увеличена, сейчас не увеличена.») was not read at
   all. Today's size is normal, but criteria.md §3.3 counts a finding present at any time up to the evaluation date:
   the enlargement is historical (`indeterminate`, a clinician dates it), never absent.
+- C4 (probe125 G5's rest): "Pleural effusion still not seen on the left; on the right a moderate effusion." denied
+  the effusion - the grade on the other side, in the next clause, is the finding; a denial of both sides stays.
 
 Controls beside each: headings, real lists and answered fields keep their reading."""
 
@@ -328,3 +330,45 @@ def test_only_an_asides_commas_are_blanked() -> None:
     # the comma after a denial parts two clauses: it stays
     listed = "No ascites, previously normal, now enlarged spleen."
     assert earlier_normal_size(listed) == "No ascites," + " " * 24 + "enlarged spleen."
+
+
+# ---------------------------------------------------------------- C4: a grade on the other side after a side's denial
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Pleural effusion still not seen on the left; on the right a moderate effusion.",
+        "No pleural effusion on the left; on the right a moderate effusion.",
+        "No pleural effusion on the left, a small effusion on the right.",
+        "Pleural effusion not seen on the left; a moderate effusion on the right.",
+        "No pleural effusion on the left; on the right a small amount of fluid.",
+        "No pleural effusion on the left; on the right 200 ml.",
+        "Pleural effusion still not seen on the left; on the right a moderate effusion, previously small.",
+        "Плевральный выпот слева по-прежнему не определяется; справа умеренный выпот.",
+        "Плевральный выпот слева не определяется, справа — умеренный.",
+        "Pleural effusion not seen on the left; moderate on the right.",  # control: read so before
+    ],
+)
+def test_a_grade_on_the_other_side_is_the_finding(text: str) -> None:
+    assert labels(text) == [("pleural_effusion", "present")]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "No pleural effusion on the left or on the right.",
+        "No pleural effusion on the left; on the right not assessed.",
+        "No pleural effusion on the left; on the right no effusion either.",
+        "No pleural effusion on the left; on the left a small effusion.",  # the same side: no other side
+        "No pleural effusion on the left; on the right a moderate pneumothorax.",  # another finding
+        "Плевральный выпот не определяется ни слева, ни справа.",
+    ],
+)
+def test_a_denial_of_both_sides_or_without_a_grade_stays(text: str) -> None:
+    assert labels(text) == [("pleural_effusion", "negated")]
+
+
+def test_a_grade_on_the_other_side_through_a_note(mapping) -> None:
+    text = "CHEST: Pleural effusion still not seen on the left; on the right a moderate effusion."
+    assert states(mapping, note(text)).get(OVERLOAD) == {State.PRESENT}

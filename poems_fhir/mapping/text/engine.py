@@ -2140,6 +2140,41 @@ _OTHER_SIDE = re.compile(
     rf"|{_SIDE}\s+не\s+(?:видн\w*|визуализир\w*)))(?=\s*(?:$|[,;.)]))",
 )
 
+#: ... or a grade of the finding on the other side, in the next clause (fix139c, probe125 G5's rest): "Pleural effusion
+#: still not seen on the left; on the right a moderate effusion", "No pleural effusion on the left, a small effusion on
+#: the right", «Плевральный выпот слева не определяется; справа умеренный выпот» - the denial is one side's. Only a
+#: grade and the finding's own words (a pneumothorax on the right is another finding; "on the right not assessed"
+#: says nothing), the other side than the denial's (``_graded_other_side``)
+_GRADE = (
+    r"(?:small|moderate|large|trace|minimal|mild|massive|significant|marked|sizeable|substantial|"
+    r"\d+(?:[.,]\d+)?\s*(?:ml|mm|cm)|небольш\w*|умеренн\w*|выраженн\w*|значительн\w*|незначительн\w*|"
+    r"минимальн\w*|массивн\w*|\d+(?:[.,]\d+)?\s*(?:мл|мм|см))"
+)
+_GRADED_NOUN = (
+    r"(?:amount|volume|quantity|of|pleural|effusions?|one|fluid|collection|layer|rim|o?edema|pitting|выпот\w*|"
+    r"количеств\w*|жидкост\w*|плевральн\w*|от[её]к\w*)"
+)
+_GRADED_OTHER_SIDE = re.compile(
+    rf"[^,;.()]{{0,60}}?(?P<side>{_SIDE})[^,;.()]{{0,40}}?\s*[,;]\s*(?:(?:but|whereas|while|and|но|а)\b,?\s*)?"
+    rf"(?P<again>(?P<other>{_SIDE})\s*[-–—:]?\s*(?:there\s+is\s+)?(?:an?\s+)?{_GRADE}(?:\s+{_GRADED_NOUN}){{0,4}}"
+    rf"|(?:there\s+is\s+)?(?:an?\s+)?{_GRADE}(?:\s+{_GRADED_NOUN}){{0,4}}\s+(?P<other_after>{_SIDE}))"
+    r"(?=\s*(?:$|[,;.)]))",
+)
+_SIDE_WORD = re.compile(r"right|left|справа|слева|оң|сол")
+
+
+def _graded_other_side(low: str, end: int, spans: list[tuple[int, int]]) -> str | None:
+    """The clause that grades the finding on the other side than its denial's, after the mention ending at ``end``
+    (see ``_GRADED_OTHER_SIDE``), or None; none when another target stands in it."""
+    m = _GRADED_OTHER_SIDE.match(low, end)
+    if m is None or any(m.start("again") <= start < m.end() for start, _ in spans):
+        return None
+    denied = _SIDE_WORD.search(m.group("side"))
+    graded = _SIDE_WORD.search(m.group("other") or m.group("other_after"))
+    if denied is None or graded is None or denied.group() == graded.group():
+        return None  # "No effusion on the left; on the left a small one" is no other side
+    return m.group("again")
+
 
 def _restated_elsewhere(assertion: Assertion, low: str, end: int, spans: list[tuple[int, int]]) -> Assertion:
     """A denied mention whose place-limited denial is followed by the same finding elsewhere, the noun left
@@ -2162,6 +2197,11 @@ def _restated_elsewhere(assertion: Assertion, low: str, end: int, spans: list[tu
             assertion,
             modifiers=assertion.modifiers - {Modifier.NEGATED},
             triggers=(*assertion.triggers, side.group("again_side")),
+        )
+    graded = _graded_other_side(low, end, spans)
+    if graded is not None:
+        return replace(
+            assertion, modifiers=assertion.modifiers - {Modifier.NEGATED}, triggers=(*assertion.triggers, graded)
         )
     m = (
         _RESTATED_AFTER_PLACE.match(low, end)
