@@ -8,12 +8,16 @@ distributed run reads exactly what `poems-fhir evaluate` reads.
 
 Two passes use it:
 1. `scan`: Patients (key, fullUrl, identifiers), the Medication/Specimen resources without a subject
-   (reachable by reference only: small, broadcast to every partition) and the line count of each
-   block (so that origins say `file.ndjson:LINE` as `evaluate` does).
+   (reachable by reference only: small, broadcast to every partition), the line count of each
+   block (so that origins say `file.ndjson:LINE` as `evaluate` does), and the names of the input
+   Binaries each report's or document's url-only text attachments name (one entry per note, no data).
 2. `key_block`: every other relevant resource becomes a `Keyed` tuple, keyed by its patient. A subject
    given as a `urn:uuid` fullUrl or as a conditional reference (`Patient?identifier=...`) is resolved
    with the `PatientMap` of pass 1, broadcast to every task; resources whose patient cannot be told go
-   to the orphan key "", where the grouping reports them as `evaluate` does.
+   to the orphan key "", where the grouping reports them as `evaluate` does. A Binary (no subject) is
+   joined to the patients whose notes name it (`BinaryMap`, built from pass 1's names): it goes to each
+   of them, and one nobody names is dropped there (an export's Binary.ndjson can be gigabytes of notes
+   and scans: they are not broadcast).
 Single-resource NDJSON lines are decoded cheaply with orjson for the key and shipped as text (compact
 to shuffle); the partition decodes them again with the reader's own `json.loads` rules.
 """
@@ -27,13 +31,16 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ..fhir.binaries import input_binary_names
 from ..fhir.merges import Merges, find_merges
 from ..fhir.resource_types import is_resource_type
 from ..fhir.read import (
     _REF,
     _TYPE_NAME,
-    RELEVANT_TYPES,
+    FILE_TYPES,
+    MAX_RESOURCES_PER_PATIENT,
     SourceError,
+    _Collector,
     _decode,
     _irrelevant_line,
     _loads,
@@ -77,6 +84,8 @@ class Keyed(NamedTuple):
     deep: bool = True
     error: SourceError | None = None
     counts: tuple[int, int] | None = None  # (resources, skipped types) of one block
+    #: a Binary's copy for a second patient that names it: its reading problems are listed by the first one's
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,11 @@ class Scan:
     patients: list[PatientInfo] = field(default_factory=list)
     #: (order, line in block, origin suffix, resource, fullUrl, deep) of subject-less Medication/Specimen
     shared: list[tuple[Order, int, str, dict[str, Any], str | None, bool]] = field(default_factory=list)
+    #: (subject, names) of each report or document whose url-only text attachments may name an input Binary
+    #: (fhir/binaries.input_binary_names): ids and urls only
+    notes: list[tuple[str | None, tuple[str, ...]]] = field(default_factory=list)
+    #: (fullUrl, "Binary/<id>") of Bundle entries' Binaries: a note naming the fullUrl reads that key's copy
+    binary_urls: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -150,6 +164,42 @@ class PatientMap:
         return f"{m.group(1)}/{m.group(2)}" if m else reference
 
 
+@dataclass
+class BinaryMap:
+    """Which patients' notes name each input Binary: the join of pass 2 (a Binary has no subject). Keyed by the
+    names of ``fhir/binaries.input_binary_names``: "Binary/<id>", or a Bundle entry's "urn:…" fullUrl."""
+
+    by_name: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, scans: list[Scan], pmap: PatientMap) -> BinaryMap:
+        """From pass 1's notes, each to its patient as pass 2 keys it (a merged record's to its survivor)."""
+        keys: dict[str, set[str]] = {}
+        for s in scans:
+            for full_url, key in s.binary_urls:
+                keys.setdefault(full_url, set()).add(key)
+        found: dict[str, set[str]] = {}
+        for s in scans:
+            for subject, names in s.notes:
+                patient = subject_key(subject, pmap)
+                if patient == ORPHAN:  # not evaluated: its Binaries are not read
+                    continue
+                for name in names:
+                    found.setdefault(name, set()).add(patient)
+                    # "urn:uuid:…" stands for the Binary of that entry: every copy of its key takes part
+                    for key in keys.get(name, ()):
+                        found.setdefault(key, set()).add(patient)
+        return cls({name: tuple(sorted(patients)) for name, patients in found.items()})
+
+    def patients_of(self, data: dict[str, Any], full_url: str | None) -> tuple[str, ...]:
+        """The patients whose notes name this Binary (by its key or its fullUrl), sorted; () for nobody."""
+        key = own_key("Binary", data.get("id"), full_url) or full_url
+        found = set(self.by_name.get(key, ())) if key else set()
+        if full_url and full_url != key:
+            found.update(self.by_name.get(full_url, ()))
+        return tuple(sorted(found))
+
+
 def bucket_of(patient: str, partitions: int) -> int:
     """The output partition of a patient: stable across processes and runs (no Python hash seed)."""
     return zlib.crc32(patient.encode("utf-8", "surrogatepass")) % partitions
@@ -157,6 +207,7 @@ def bucket_of(patient: str, partitions: int) -> int:
 
 SHARED = None  # the key of subject-less Medication/Specimen: broadcast, not shuffled
 SKIP = "\x00skip"  # a resource type poems-fhir never reads
+JOIN = "\x00binary"  # a subject-less Binary: to the patients whose notes name it (BinaryMap)
 
 
 def patient_key(data: dict[str, Any], full_url: str | None, pmap: PatientMap | None) -> str | None:
@@ -164,7 +215,7 @@ def patient_key(data: dict[str, Any], full_url: str | None, pmap: PatientMap | N
     rtype = data.get("resourceType")
     if not isinstance(rtype, str):
         return ORPHAN
-    if rtype not in RELEVANT_TYPES:
+    if rtype not in FILE_TYPES:
         # a typo ("Observaton") is listed like any resource of no patient, not skipped as a type not read
         return SKIP if _TYPE_NAME.fullmatch(rtype) and is_resource_type(rtype) else ORPHAN
     if rtype == "Patient":
@@ -173,6 +224,13 @@ def patient_key(data: dict[str, Any], full_url: str | None, pmap: PatientMap | N
     ref = subject_of(data)
     if rtype in ("Medication", "Specimen") and not ref:
         return SHARED
+    if rtype == "Binary" and ref is None:  # read._group_by_patient's rule: it belongs to nobody
+        return JOIN
+    return subject_key(ref, pmap)
+
+
+def subject_key(ref: str | None, pmap: PatientMap | None) -> str:
+    """The patient a resource with the subject ``ref`` belongs to (``patient_key``), ORPHAN if none."""
     if not ref or pmap is None:
         return ORPHAN
     patient = pmap.canonical(ref)
@@ -260,6 +318,23 @@ def _read_ndjson(block: Block, data: bytes, errors: list[tuple[int, SourceError]
         errors.extend((i, e) for e in found)
 
 
+def _keyed(e: _Entry, patient: str, order: Order, origin: str, partitions: int, quiet: bool = False) -> Keyed:
+    bucket = bucket_of(patient, partitions)
+    if e.text is not None:
+        return Keyed(bucket, patient, order, origin, text=e.text, deep=e.deep, quiet=quiet)
+    return Keyed(bucket, patient, order, origin, data=e.data, full_url=e.full_url, deep=e.deep, quiet=quiet)
+
+
+def _unnamed_binary(e: _Entry, origin: str, order: Order, partitions: int) -> list[Keyed]:
+    """A Binary no note names is not shuffled, but what `evaluate` lists about it on its own is listed: refused at
+    the boundary (read's own checks, which look at its data's JSON type only), or without id or fullUrl."""
+    errors: list[SourceError] = []
+    collector = _Collector(errors)
+    collector.add(e.data, origin, e.full_url, e.deep)
+    collector.records(MAX_RESOURCES_PER_PATIENT)
+    return [Keyed(bucket_of(origin, partitions), ORPHAN, order, origin, error=error) for error in errors]
+
+
 def _origin(block: Block, first_line: int, line: int, suffix: str) -> str:
     if block.ndjson and block.refused is None:  # a refused file is one problem, of the file
         return f"{block.name}:{first_line + line}{suffix}"
@@ -272,18 +347,35 @@ def _may_matter(block: Block, data: bytes) -> bool:
         return False
     if not block.ndjson:
         return True
-    return any(word in data for word in (b'"Patient"', b'"Medication"', b'"Specimen"', b'"Bundle"'))
+    if any(word in data for word in (b'"Patient"', b'"Medication"', b'"Specimen"', b'"Bundle"')):
+        return True
+    # a note or report whose attachment may be given by url: the names of the Binaries it reads
+    return b'"url"' in data and (b'"DocumentReference"' in data or b'"DiagnosticReport"' in data)
+
+
+_NOTE_TYPES = ("DocumentReference", "DiagnosticReport")
 
 
 def scan(block: Block, data: bytes) -> Scan:
-    """Pass 1 over one block: its line count, its Patients and its subject-less Medication/Specimen."""
+    """Pass 1 over one block: its line count, its Patients, its subject-less Medication/Specimen and the
+    Binaries its notes name."""
     out = Scan(block, newlines=data.count(b"\n"))
     if not _may_matter(block, data):
         return out
     for e in read_block(block, data, []):
         order = (block.file, block.block, e.line, e.entry)
         key = patient_key(e.data, e.full_url, None)
-        if e.data.get("resourceType") == "Patient" and key:
+        rtype = e.data.get("resourceType")
+        if rtype in _NOTE_TYPES:
+            # every copy's names (not validated yet; `evaluate` reads the latest version): a Binary too many
+            # in a patient's partition is never read, one too few would leave a note unread
+            if names := input_binary_names(e.data):
+                out.notes.append((subject_of(e.data), tuple(names)))
+        elif key == JOIN and e.full_url:
+            own = own_key("Binary", e.data.get("id"), e.full_url)
+            if own is not None and own != e.full_url:
+                out.binary_urls.append((e.full_url, own))
+        elif rtype == "Patient" and key:
             found = e.data.get("identifier")  # not validated yet: any JSON type
             idents = tuple(i for i in found if isinstance(i, dict)) if isinstance(found, list) else ()
             link = e.data.get("link")
@@ -295,8 +387,16 @@ def scan(block: Block, data: bytes) -> Scan:
     return out
 
 
-def key_block(block: Block, data: bytes, first_line: int, pmap: PatientMap, partitions: int) -> list[Keyed]:
-    """Pass 2 over one block: every relevant resource keyed by its patient, and the block's problems."""
+def key_block(
+    block: Block,
+    data: bytes,
+    first_line: int,
+    pmap: PatientMap,
+    partitions: int,
+    binaries: BinaryMap | None = None,
+) -> list[Keyed]:
+    """Pass 2 over one block: every relevant resource keyed by its patient, and the block's problems.
+    ``binaries``: the patients whose notes name each Binary (without it, no Binary is kept)."""
     problems: list[tuple[int, SourceError]] = []
     out: list[Keyed] = []
     resources = skipped = 0
@@ -308,11 +408,14 @@ def key_block(block: Block, data: bytes, first_line: int, pmap: PatientMap, part
             continue
         origin = _origin(block, first_line, e.line, e.suffix)
         order = (block.file, block.block, e.line, e.entry)
-        bucket = bucket_of(key, partitions)
-        if e.text is not None:
-            out.append(Keyed(bucket, key, order, origin, text=e.text, deep=e.deep))
-        else:
-            out.append(Keyed(bucket, key, order, origin, data=e.data, full_url=e.full_url, deep=e.deep))
+        if key == JOIN:
+            targets = binaries.patients_of(e.data, e.full_url) if binaries is not None else ()
+            if not targets:
+                out.extend(_unnamed_binary(e, origin, order, partitions))
+            # one copy per patient whose notes name it; the first lists what is wrong with it
+            out.extend(_keyed(e, patient, order, origin, partitions, quiet=n > 0) for n, patient in enumerate(targets))
+            continue
+        out.append(_keyed(e, key, order, origin, partitions))
     for line, err in problems:
         origin = _origin(block, first_line, line, "")
         error = _relocate([err], origin)[0]

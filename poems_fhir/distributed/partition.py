@@ -6,7 +6,9 @@ Per patient: `read._Collector` (boundary validation, duplicate ids, own output d
 (`records_from_resources`' semantics, with fullUrls) over that patient's resources in read order, then
 `pipeline.evaluate_record`, the `evaluate --format json` item (`report.json_report.patient_to_dict`) and,
 in scope, `pipeline.transaction_for` with the page attached (as `evaluate --out`). The subject-less
-Medication/Specimen resources are the broadcast `shared` index, consulted after the patient's own.
+Medication/Specimen resources are the broadcast `shared` index, consulted after the patient's own; the
+Binaries the patient's notes name came with the patient's resources (keying.BinaryMap) and are read into
+the notes by `fhir/binaries.inline_input_binaries`, as every file reader does.
 
 Files (names carry the partition number only, contents are in patient order, so a given partitioning
 always gives the same bytes for the same input and run time):
@@ -28,6 +30,7 @@ from typing import Any, cast
 
 from ..criteria.profiles import get_profile
 from ..criteria.scope import ScreeningCounts
+from ..fhir.binaries import inline_input_binaries
 from ..fhir.read import MAX_RESOURCES_PER_PATIENT, ResourceIndex, SourceError, _Collector, _loads, internal_error
 from ..mapping.rules import CompiledMapping
 from .keying import Keyed, Order, PatientMap
@@ -158,19 +161,23 @@ def evaluate_partition(
     for _patient, its in itertools.groupby(resources, key=lambda it: it.patient):
         collector = _Collector(errors, prune)
         for it in its:
+            # a Binary's copy for a second patient: what is wrong with it is listed once, by the first one
+            collector.errors = [] if it.quiet else errors
             if it.text is not None:
                 try:
                     data = _loads(it.text)
                 except ValueError as exc:  # orjson read it, json cannot (e.g. nested too deeply)
-                    errors.append(SourceError(it.origin, f"not JSON: {exc}"))
+                    collector.errors.append(SourceError(it.origin, f"not JSON: {exc}"))
                     continue
             else:
                 data = cast(dict[str, Any], it.data)
             collector.add(data, it.origin, it.full_url, it.deep)
+        collector.errors = errors
         records = collector.records(settings.max_per_patient, identifiers, pmap.merges if pmap is not None else None)
         index = _chained(collector.index, shared)
         for record in records:
             record.index = index
+            inline_input_binaries(record)  # where every file reader builds a record (fhir/spool.py, read.py)
             if (merged := merged_record_problem(record)) is not None:  # read as its survivor's (probe79 D1)
                 errors.append(merged)
                 continue

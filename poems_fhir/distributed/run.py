@@ -3,9 +3,10 @@
 
   list the input (fsspec: a folder, a file, file:// s3:// gs:// hdfs:// ...)
   pass 1  dask.bytes.read_bytes blocks (NDJSON cut at "\\n", Bundle files whole) -> scan: line counts,
-          Patients, subject-less Medication/Specimen                          (gathered on the driver)
+          Patients, subject-less Medication/Specimen, the Binaries notes name (gathered on the driver)
   driver  PatientMap (fullUrl / identifier -> patient key), first line of every block, the shared
-          index (read._Collector over the subject-less resources)            (broadcast to the tasks)
+          index (read._Collector over the subject-less resources), the BinaryMap (Binary -> the
+          patients whose notes name it)                                      (broadcast to the tasks)
   pass 2  the same blocks -> key_block -> a bag of Keyed items -> groupby(output partition)
           (dask's shuffle: partd on disk without a cluster, the task shuffle with spill-to-disk on one)
           -> run_partition per output partition: evaluate each patient, write three files
@@ -43,7 +44,7 @@ from ..fhir.read import (
 from ..mapping.rules import CompiledMapping
 from ..mapping.text.engine import TextEngine
 from ..sync.events import ev
-from .keying import Block, Keyed, PatientMap, Scan, key_block, scan
+from .keying import BinaryMap, Block, Keyed, PatientMap, Scan, key_block, scan
 from .partition import PartResult, Settings, dumps, file_name, run_partition
 
 log = logging.getLogger(__name__)
@@ -217,7 +218,7 @@ def run(
     )
     blocks = _blocks(files, blocksize, settings.storage_options)
 
-    # pass 1: line counts, Patients, subject-less Medication/Specimen
+    # pass 1: line counts, Patients, subject-less Medication/Specimen, the Binaries notes name
     scans: list[Scan] = list(dask.compute(*[dask.delayed(scan)(b, data) for b, data in blocks]))
     first_lines: dict[tuple[int, int], int] = {}  # (file, block) -> number of its first line
     line = 1
@@ -227,6 +228,9 @@ def run(
         line += s_.newlines
     pmap = PatientMap.build([p for s in scans for p in s.patients])
     shared, shared_errors = _shared_index(scans, first_lines)
+    # a join, not a broadcast: each Binary goes to the partitions of the patients whose notes name it
+    binaries = BinaryMap.build(scans, pmap)
+    del scans  # the driver keeps the maps only
 
     # pass 2: key, shuffle by output partition, evaluate
     # broadcast: one graph key each (named, so that dask does not hash their content)
@@ -234,7 +238,10 @@ def run(
     pmap_d = dask.delayed(pmap, name=f"poems-patient-map-{token}", traverse=False)
     shared_d = dask.delayed(shared, name=f"poems-shared-index-{token}", traverse=False)
     settings_d = dask.delayed(settings, name=f"poems-settings-{token}", traverse=False)
-    keyed = [dask.delayed(key_block)(b, data, first_lines[(b.file, b.block)], pmap_d, n) for b, data in blocks]
+    binaries_d = dask.delayed(binaries, name=f"poems-binary-map-{token}", traverse=False)
+    keyed = [
+        dask.delayed(key_block)(b, data, first_lines[(b.file, b.block)], pmap_d, n, binaries_d) for b, data in blocks
+    ]
     markers = [Keyed(p, "", (-1, -1, -1, -1), "") for p in range(n)]  # every partition writes its files
     for e in shared_errors:
         markers.append(e._replace(bucket=0))

@@ -106,6 +106,21 @@ def input_binary_key(url: str) -> tuple[str, str | None] | None:
     return (f"Binary/{found.group(1)}", found.group(2)) if found else None
 
 
+def input_binary_names(resource: dict[str, Any]) -> list[str]:
+    """The input Binaries ``inline_input_binaries`` may look up for a report or document, as names the distributed
+    run joins Binaries to their patients by (distributed/keying.py): "Binary/<id>" for a url ending so (any base,
+    any version: the version is checked when the Binary is read), the url itself for a Bundle entry's "urn:…"
+    fullUrl. A contained Binary ("#id") travels inside the resource: it has no name here."""
+    names = []
+    for _, attachment in text_slots(resource, _may_name_input_binary):
+        url = str(attachment["url"]).strip()
+        if url.startswith("urn:"):  # the order of _input_binary's own tests
+            names.append(url)
+        elif not url.startswith("#") and (found := input_binary_key(url)) is not None:
+            names.append(found[0])
+    return names
+
+
 def inline_input_binaries(record: PatientRecord) -> None:
     """Put, into a copy of each report or document of ``record``, the data of the text Binaries its url-only
     attachments name and the input carries (a Bundle's or an export's ``Binary`` resources, or one contained in the

@@ -6,7 +6,18 @@ import json
 import subprocess
 import sys
 
-from poems_fhir.distributed.keying import ORPHAN, SHARED, Block, PatientMap, bucket_of, key_block, patient_key, scan
+from poems_fhir.distributed.keying import (
+    JOIN,
+    ORPHAN,
+    SHARED,
+    BinaryMap,
+    Block,
+    PatientMap,
+    bucket_of,
+    key_block,
+    patient_key,
+    scan,
+)
 
 BLOCK = Block(0, 0, "x.ndjson", True)
 DATA = b"".join(
@@ -76,3 +87,103 @@ def test_bucket_is_the_same_in_every_process():
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert int(other.stdout) == bucket_of("Patient/p1", 7)
     assert len({bucket_of(f"Patient/p{i}", 7) for i in range(100)}) == 7
+
+
+def _note(rid: str, subject: str, *attachments: dict, rtype: str = "DocumentReference") -> dict:
+    if rtype == "DiagnosticReport":
+        return {"resourceType": rtype, "id": rid, "subject": {"reference": subject}, "presentedForm": list(attachments)}
+    content = [{"attachment": a} for a in attachments]
+    return {"resourceType": rtype, "id": rid, "subject": {"reference": subject}, "content": content}
+
+
+def _ndjson(*resources: dict) -> bytes:
+    return b"".join(json.dumps(r).encode() + b"\n" for r in resources)
+
+
+NOTES = _ndjson(
+    {"resourceType": "Patient", "id": "p1"},
+    {"resourceType": "Patient", "id": "p2", "identifier": [{"system": "urn:mrn", "value": "M-2"}]},
+    {"resourceType": "Patient", "id": "old", "link": [{"other": {"reference": "Patient/p1"}, "type": "replaced-by"}]},
+    _note(
+        "d1", "Patient/p1", {"url": "https://ehr.example.org/fhir/Binary/b1/_history/2", "contentType": "text/plain"}
+    ),
+    _note("d2", "Patient?identifier=urn:mrn|M-2", {"url": "Binary/b1"}),  # untyped: read as text
+    _note("d3", "Patient/old", {"url": "Binary/b3", "contentType": "text/html"}),  # a merged record's: p1's
+    _note("r1", "Patient/p2", {"url": "urn:uuid:0000-x", "contentType": "application/pdf"}, rtype="DiagnosticReport"),
+    # controls: nothing to join
+    _note("d4", "Patient/p1", {"url": "#inner"}),  # contained: travels inside the note
+    _note("d5", "Patient/p1", {"url": "Binary/img", "contentType": "image/jpeg"}),  # no text: never read
+    _note(
+        "d6",
+        "Patient/p1",
+        {"data": "eA==", "contentType": "text/plain"},
+        {"url": "Binary/alt", "contentType": "text/html"},
+    ),
+    _note("d7", "Group/g1", {"url": "Binary/group"}),  # no patient: not evaluated
+    _note("d8", "Patient/p1", {"url": "https://elsewhere.example/report.txt"}),  # no Binary of the input
+    {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {
+                "fullUrl": "urn:uuid:0000-x",
+                "resource": {"resourceType": "Binary", "id": "bx", "contentType": "text/plain"},
+            },
+        ],
+    },
+)
+
+
+def test_scan_keeps_the_names_of_the_binaries_notes_name():
+    s = scan(BLOCK, NOTES)
+    assert s.notes == [
+        ("Patient/p1", ("Binary/b1",)),  # any base, any version: the version is checked when it is read
+        ("Patient?identifier=urn:mrn|M-2", ("Binary/b1",)),
+        ("Patient/old", ("Binary/b3",)),
+        ("Patient/p2", ("urn:uuid:0000-x",)),
+        ("Group/g1", ("Binary/group",)),
+    ]
+    assert s.binary_urls == [("urn:uuid:0000-x", "Binary/bx")]
+
+
+def test_the_binary_map_sends_each_binary_to_the_patients_whose_notes_name_it():
+    s = scan(BLOCK, NOTES)
+    pmap = PatientMap.build(s.patients)
+    binaries = BinaryMap.build([s], pmap)
+    assert binaries.by_name == {
+        "Binary/b1": ("Patient/p1", "Patient/p2"),  # named by two patients: both
+        "Binary/b3": ("Patient/p1",),  # the survivor's, as the PatientMap keys the retired record's resources
+        "urn:uuid:0000-x": ("Patient/p2",),
+        "Binary/bx": ("Patient/p2",),  # the Binary that fullUrl stands for: every copy of its key
+    }
+    binary = {"resourceType": "Binary", "contentType": "text/plain", "data": "eA=="}
+    assert patient_key(binary, None, pmap) == JOIN
+    assert binaries.patients_of({**binary, "id": "b1"}, None) == ("Patient/p1", "Patient/p2")
+    assert binaries.patients_of(binary, "https://ehr.example.org/fhir/Binary/b3") == ("Patient/p1",)
+    assert binaries.patients_of(binary, "urn:uuid:0000-x") == ("Patient/p2",)
+    assert binaries.patients_of({**binary, "id": "bx"}, None) == ("Patient/p2",)
+    assert binaries.patients_of({**binary, "id": "b9"}, None) == ()
+    assert binaries.patients_of(binary, None) == ()
+    # a Binary that says whose it is belongs to that patient like any resource (read._group_by_patient)
+    assert patient_key({**binary, "subject": {"reference": "Patient/p2"}}, None, pmap) == "Patient/p2"
+
+
+def test_key_block_joins_binaries_and_drops_those_nobody_names():
+    pmap = PatientMap.build(scan(BLOCK, NOTES).patients)
+    binaries = BinaryMap({"Binary/b1": ("Patient/p1", "Patient/p2")})
+    data = _ndjson(
+        {"resourceType": "Binary", "id": "b1", "contentType": "text/plain", "data": "eA=="},
+        {"resourceType": "Binary", "id": "b2", "contentType": "text/plain", "data": "eA=="},
+        {"resourceType": "Binary", "id": "b3", "contentType": 5},  # named by nobody, refused: listed
+        {"resourceType": "Binary", "contentType": "text/plain"},  # no id: listed
+    )
+    keyed = key_block(BLOCK, data, 1, pmap, 3, binaries)
+    resources = [(k.patient, k.origin, k.quiet) for k in keyed if k.text is not None]
+    # the second patient's copy lists nothing: what is wrong with a Binary is listed once
+    assert resources == [("Patient/p1", "x.ndjson:1", False), ("Patient/p2", "x.ndjson:1", True)]
+    errors = [(k.patient, k.error.source, k.error.resource, k.error.message) for k in keyed if k.error]
+    assert errors == [
+        (ORPHAN, "x.ndjson:3", "Binary/b3", "refused: Binary.contentType is a number (5), expected a string"),
+        (ORPHAN, "x.ndjson:4", None, "Binary without id or fullUrl: no resource can refer to it; skipped"),
+    ]
+    assert [k.counts for k in keyed if k.counts] == [(4, 0)]  # read, not a type poems-fhir skips

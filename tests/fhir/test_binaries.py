@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from poems_fhir.cli import main
 from poems_fhir.criteria.model import Criterion
-from poems_fhir.fhir.binaries import MAX_INLINED, binary_text, input_binary_key
+from poems_fhir.fhir.binaries import MAX_INLINED, binary_text, input_binary_key, input_binary_names
 from poems_fhir.fhir.read import read_paths, stored_binary
 from poems_fhir.fhir.spool import open_paths
 from tests.mapping.pdf_files import pdf, scanned_pdf
@@ -253,6 +253,27 @@ def test_input_binary_keys() -> None:
     assert input_binary_key(" Binary/b1/ ") == ("Binary/b1", None)
     assert input_binary_key("Binary/../../etc/passwd") is None
     assert input_binary_key("DocumentReference/d1") is None
+
+
+def test_input_binary_names_are_what_inline_input_binaries_may_look_up() -> None:
+    """The distributed run joins Binaries to patients by these names (distributed/keying.py): what the note may read."""
+    assert input_binary_names(ct_note("https://ehr.example.org/fhir/Binary/b1/_history/2")) == ["Binary/b1"]
+    assert input_binary_names(ct_note("urn:uuid:5b0c1d6e-0000-4000-8000-000000000a14 ", content_type=None)) == [
+        "urn:uuid:5b0c1d6e-0000-4000-8000-000000000a14"
+    ]
+    report = {"resourceType": "DiagnosticReport", "presentedForm": [{"url": "Binary/r1"}, {"url": "Binary/r2"}]}
+    assert input_binary_names(report) == ["Binary/r1", "Binary/r2"]
+    # one document in two formats: the one read
+    two = ct_note("Binary/html", content_type="text/html")
+    two["content"].append({"attachment": {"url": "Binary/plain", "contentType": "text/plain"}})
+    assert input_binary_names(two) == ["Binary/plain"]
+    # nothing to look up: contained, a picture, a file or another host, text given inline
+    assert input_binary_names(ct_note("#b1", contained=[binary(CT_TEXT)])) == []
+    assert input_binary_names(ct_note("Binary/b1", content_type="image/jpeg")) == []
+    assert input_binary_names(ct_note("https://ehr.example.org/notes/n1.txt")) == []
+    inline = ct_note("Binary/b2")
+    inline["content"].insert(0, {"attachment": {"contentType": "text/plain", "data": b64(CT_TEXT)}})
+    assert input_binary_names(inline) == []
 
 
 @pytest.mark.parametrize("with_id", [True, False], ids=["with-id", "without-id"])
