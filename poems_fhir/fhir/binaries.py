@@ -184,7 +184,7 @@ def _input_binary(
         inner = record.index.resolve(url, container)
         if not isinstance(inner, dict) or inner.get("resourceType") != "Binary":
             return None, None, url[:200]
-        return inner, None, f"contained Binary {url[:64]}"
+        return inner, None, f"contained Binary {url[:65]}"  # "#" and an id of up to 64 characters, whole
     if url.startswith("urn:"):
         # the entry's fullUrl: the Binary it stands for (keyed "Binary/<id>", or by the urn itself without an id)
         key = record.index.canonical(url) or url
