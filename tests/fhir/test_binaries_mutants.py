@@ -171,3 +171,12 @@ def test_an_untyped_binary_is_read_in_the_attachments_type() -> None:
     """A Binary that states no type says nothing against the attachment's: read, the attachment's type kept."""
     untyped = {"resourceType": "Binary", "id": "b1", "data": b64(CT_TEXT)}
     assert binary_text(untyped, "b1") == (b64(CT_TEXT), "")
+
+
+def test_the_binarys_data_goes_into_a_copy_and_the_resource_as_read_is_left_as_it_was() -> None:
+    from poems_fhir.fhir.binaries import with_binaries
+
+    note = ct_note("Binary/b1")
+    copied = with_binaries(note, {0: (b64(CT_TEXT), "text/html")})
+    assert copied["content"][0]["attachment"] == {"contentType": "text/html", "url": "Binary/b1", "data": b64(CT_TEXT)}
+    assert note["content"][0]["attachment"] == {"contentType": "text/plain", "url": "Binary/b1"}

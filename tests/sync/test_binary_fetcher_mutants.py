@@ -105,3 +105,27 @@ def test_what_is_read_for_an_attachment_url() -> None:
     assert binary_path("https://elsewhere.example.org/fhir/R4/Binary/b1", BASE) is None
     assert binary_path("Binary/../b1", BASE) is None
     assert binary_path(None, BASE) is None
+
+
+def test_each_fetch_costs_one_of_the_patients_budget(monkeypatch) -> None:
+    from poems_fhir.sync import attachments
+
+    monkeypatch.setattr(attachments, "MAX_FETCHED", 2)
+    client = FakeClient({f"Binary/b{i}": text_binary("Ascites.") for i in (1, 2, 3)})
+    resources = [(note(f"n{i}", f"Binary/b{i}"), f"o{i}") for i in (1, 2, 3)]
+    problems = BinaryFetcher(client).inline(resources, "Patient/p-a")  # type: ignore[arg-type]
+    assert client.asked == ["Binary/b1", "Binary/b2"]
+    assert [p.source for p in problems] == ["o3"]
+
+
+def test_the_digest_of_fetched_text_takes_any_string_a_server_sent() -> None:
+    """The input hash's digest of fetched data (probe134 D1): a lone surrogate in a hostile Binary's data (JSON allows
+    "\\ud800") is hashed, never an error that costs the patient; what was not fetched adds nothing."""
+    from poems_fhir.sync.attachments import fetched_digest
+
+    def doc(data: str) -> dict[str, Any]:
+        return {**note("n1", "Binary/b1"), "content": [{"attachment": {"url": "Binary/b1", "data": data}}]}
+
+    hostile = fetched_digest(doc("QQ\ud800=="))
+    assert len(hostile) == 32 and hostile != fetched_digest(doc("QQ=="))
+    assert fetched_digest(note("n1", "Binary/b1")) == ""
