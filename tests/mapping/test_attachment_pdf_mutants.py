@@ -123,11 +123,10 @@ def test_a_pdf_with_a_broken_cross_reference_table_is_read_without_pypdfs_warnin
 ) -> None:
     """Real-world PDFs are often slightly malformed: pypdf reads them leniently (not strictly, which refuses them),
     and its warnings about each odd object are not the sync log's business."""
-    root_level = logging.getLogger().level
     with caplog.at_level(logging.WARNING):
         assert pdf_text(broken_xref(pdf(PAGE_1))) == ("IMPRESSION:\nSplenomegaly 16 cm.\n", None)
+        assert logging.getLogger().level == logging.WARNING  # only pypdf's own logger is quietened, not the root
     assert not [r for r in caplog.records if r.name.startswith("pypdf")]
-    assert logging.getLogger().level == root_level  # only pypdf's own logger is quietened
 
 
 # --- running headers and footers (probe138 R2), line by line -----------------------------------------------------

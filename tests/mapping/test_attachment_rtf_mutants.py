@@ -61,3 +61,9 @@ def test_a_line_break_written_as_escaped_bytes_is_one_paragraph_break() -> None:
     r"""``\'0d\'0a`` (CR LF as escapes, as some exporters write a line break): one break between the paragraphs, as
     ``\par`` is - not a carriage return left in the text."""
     assert rtf_read(rb"{\rtf1\ansi IMPRESSION:\'0d\'0aSplenomegaly.\par}") == ("IMPRESSION:\n\nSplenomegaly.\n", None)
+
+
+def test_a_known_code_pages_undefined_byte_leaves_the_rest_in_that_code_page() -> None:
+    r"""``\'98`` is no character of Windows-1251: replaced, while the Cyrillic beside it is read in the document's
+    own code page (the fallback is for a code page Python cannot read, not for one odd byte)."""
+    assert rtf_read(rb"{\rtf1\ansi\ansicpg1251 " + SPLEEN_CP1251 + rb" \'98\par}") == ("Сплен \ufffd\n", None)
