@@ -16,7 +16,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import FatalNetworkError, PermissionDeniedError
+from ..errors import (
+    DeadlineExceededError,
+    FatalNetworkError,
+    PermissionDeniedError,
+    RunDeadlineError,
+    TemporaryNetworkError,
+)
 from ..fhir.binaries import MAX_INLINED, binary_text, no_inline_text, text_slots, with_binaries
 from ..fhir.client import FhirClient
 from ..fhir.read import PatientRecord, SourceError
@@ -63,6 +69,13 @@ def fetched_digest(resource: dict[str, Any]) -> str:
     )
 
 
+def _temporary(exc: TemporaryNetworkError) -> str:
+    """Why a temporary failure failed, in a few words."""
+    if exc.status:
+        return f"HTTP {exc.status}"
+    return "no answer in time" if isinstance(exc, DeadlineExceededError) else "no answer"
+
+
 def _slots(resource: dict[str, Any], base_url: str) -> list[tuple[int, dict[str, Any]]]:
     """[(index, attachment)] of a report's or document's url-only text attachments of this server."""
     # a document's url format is fetched behind an inline one only when no inline format reads (a scan beside its text)
@@ -71,10 +84,17 @@ def _slots(resource: dict[str, Any], base_url: str) -> list[tuple[int, dict[str,
 
 @dataclass
 class BinaryFetcher:
-    """Inlines the text Binaries of one run's patients (``inline``); refused for the rest of the run after a 403."""
+    """Inlines the text Binaries of one run's patients (``inline``); stops for the rest of the run after a 403 (and,
+    ``lenient``, once the run deadline has passed)."""
 
     client: FhirClient
     refused: bool = False
+    #: a temporary failure is that attachment's problem, not the patient's failure, and a passed run deadline ends
+    #: the fetching (the CDS Hooks service: a card now, with what was not read listed, has no next run to retry in)
+    lenient: bool = False
+    #: how a 403 is said: for how long Binaries are not read, and what to grant (the service's words differ)
+    when: str = "in this run"
+    grant: str = "system/Binary.read"
     #: the patient's Binaries read so far (path -> data and type, or None), one request each (probe134 D8)
     _seen: dict[str, tuple[str, str] | None] = field(default_factory=dict)
 
@@ -149,18 +169,31 @@ class BinaryFetcher:
         except PermissionDeniedError as exc:
             self.refused = True
             log.warning(
-                "the server refused to read a Binary (HTTP 403): attachments given by url are not read in this run; "
-                "grant system/Binary.read to read them",
+                "the server refused to read a Binary (HTTP 403): attachments given by url are not read %s; grant %s to "
+                "read them",
+                self.when,
+                self.grant,
                 extra=ev("patient.binary_refused", status=exc.status),
             )
             problem(
-                "the server refused it (HTTP 403): attachments given by url are not read in this run - grant "
-                "system/Binary.read to read them"
+                f"the server refused it (HTTP 403): attachments given by url are not read {self.when} - grant "
+                f"{self.grant} to read them"
             )
             return None
         except FatalNetworkError as exc:  # a 404/410: gone; a 4xx: this one only (a temporary error fails the patient)
             # probe134 D7: a login page answered 200 was "could not be fetched (HTTP 200)"
             problem("the answer is no FHIR JSON" if exc.status == 200 else f"could not be fetched (HTTP {exc.status})")
+            return None
+        except TemporaryNetworkError as exc:
+            if not self.lenient:
+                raise  # the sync job: the patient fails and is retried next run
+            if isinstance(exc, RunDeadlineError):
+                self.refused = True  # no request is sent any more: said once, here
+                problem(
+                    "not fetched: the deadline for reading the server passed, and no attachment after it is fetched"
+                )
+                return None
+            problem(f"could not be fetched ({_temporary(exc)})")
             return None
         found = binary_text(binary, rid)
         if isinstance(found, str):

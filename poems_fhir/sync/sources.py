@@ -141,6 +141,16 @@ REPORT_CATEGORIES = [
 ] + ["http://loinc.org|LP29684-5", "http://loinc.org|LP7839-6"]
 #: clinical notes (US Core): read per patient where the CapabilityStatement lists the type; never discovered by
 DOCUMENT_TYPE = "DocumentReference"
+
+
+def notes_refused(when: str = "in this run", grant: str = "system/DocumentReference.read") -> str:
+    """What a server's 403 to the DocumentReference search costs, in the words of the sync job's problem (and of the
+    CDS Hooks service's card: serve/prefetch.py)."""
+    return (
+        f"DocumentReference search refused (HTTP 403): clinical notes are not read {when} - grant {grant} to read them"
+    )
+
+
 #: the medication resources read per patient (the file reader reads the same), and the element that
 #: references a Medication resource
 MEDICATION_TYPES = {
@@ -614,10 +624,7 @@ class ServerSource:
             "grant system/DocumentReference.read to read them",
             extra=ev("patient.documents_refused", status=exc.status),
         )
-        self._refusal = (
-            "DocumentReference search refused (HTTP 403): clinical notes are not read in this run - grant "
-            "system/DocumentReference.read to read them"
-        )
+        self._refusal = notes_refused()
 
     def _search_into(
         self, rtype: str, params: dict[str, Any], post: bool, patient: str, resources: list[tuple[dict[str, Any], str]]

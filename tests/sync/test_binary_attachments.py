@@ -369,3 +369,43 @@ def test_one_binary_named_twice_is_fetched_once(mapping):
     responses.add("GET", f"{BASE}/Binary/b7", json=binary(CT_TEXT))
     _, record, errors = fetch(mapping)
     assert not errors and binary_requests() == ["/fhir/R4/Binary/b7"]
+
+
+@responses.activate
+def test_lenient_a_temporary_failure_is_that_attachments_problem_not_the_patients():
+    # the CDS Hooks service's fetcher (serve/prefetch.py): a card now, with what was not read listed - the sync job
+    # (above) fails the patient instead and retries it next run
+    responses.add("GET", f"{BASE}/Binary/b1", status=503)
+    responses.add("GET", f"{BASE}/Binary/b2", json=binary(CT_TEXT))
+    fetcher = BinaryFetcher(FhirClient(BASE, sleep=lambda s: None), lenient=True)
+    pairs = [(note("n1", "Binary/b1"), "DocumentReference/n1"), (note("n2", "Binary/b2"), "DocumentReference/n2")]
+    [problem] = fetcher.inline(pairs, "Patient/p-a")
+    assert problem.source == "DocumentReference/n1"
+    assert problem.message == "Binary/b1: could not be fetched (HTTP 503); its text is not read"
+    assert base64.b64decode(pairs[1][0]["content"][0]["attachment"]["data"]).decode() == CT_TEXT
+
+
+@responses.activate
+def test_lenient_fetching_stops_once_the_run_deadline_has_passed():
+    from poems_fhir.fhir.http import Deadlines
+
+    client = FhirClient(BASE, sleep=lambda s: None, deadlines=Deadlines(run=0.0))  # passed before the first request
+    fetcher = BinaryFetcher(client, lenient=True)
+    pairs = [(note("n1", "Binary/b1"), "DocumentReference/n1"), (note("n2", "Binary/b2"), "DocumentReference/n2")]
+    [problem] = fetcher.inline(pairs, "Patient/p-a")
+    assert problem.message == (
+        "Binary/b1: not fetched: the deadline for reading the server passed, and no attachment after it is fetched; "
+        "its text is not read"
+    )
+    assert binary_requests() == [] and fetcher.refused
+    # not lenient (the sync job): the patient fails, retried next run
+    with pytest.raises(TemporaryNetworkError):
+        BinaryFetcher(client).inline([(note("n1", "Binary/b1"), "x")], "Patient/p-a")
+
+
+@responses.activate
+def test_a_refusal_is_said_in_the_fetchers_words():
+    responses.add("GET", f"{BASE}/Binary/b1", status=403, body=json.dumps(FORBIDDEN))
+    fetcher = BinaryFetcher(FhirClient(BASE, sleep=lambda s: None), when="for this card", grant="Binary.read")
+    [problem] = fetcher.inline([(note("n1", "Binary/b1"), "DocumentReference/n1")], "Patient/p-a")
+    assert "attachments given by url are not read for this card - grant Binary.read to read them" in problem.message
