@@ -39,13 +39,28 @@ from ..errors import ConfigError, NetworkError
 from ..fhir.auth import BearerAuth
 from ..fhir.client import MAX_PATIENT_PAGES, FhirClient
 from ..fhir.http import Deadlines, RetryPolicy
+from ..fhir.read import PatientRecord
 from ..mapping.rules import CompiledMapping, load_mapping
 from ..pipeline import PatientResult, evaluate_record, html_for
+from ..sync.attachments import BinaryFetcher
 from ..sync.events import TEMPLATES, ev
 from .cards import SERVICE_ID, cards_for, choose_language
 from .feedback import Feedback, FeedbackStore
 from .metrics import ServeMetrics
-from .prefetch import FHIR_ID, Fetch, InsufficientData, Query, TooLarge, gather, queries
+from .prefetch import (
+    FHIR_ID,
+    FOR_THIS_CARD,
+    GRANT_BINARIES,
+    Binaries,
+    Fetch,
+    InsufficientData,
+    Query,
+    TooLarge,
+    fetch_binaries,
+    gather,
+    queries,
+    unread_by_url,
+)
 from .security import TokenRejected, Verifier
 from .settings import ServeSettings, fhir_base_key
 
@@ -295,8 +310,9 @@ class Service:
                     "plasma-cell disorder present, or criteria met).",
                     "prefetch": self.templates,
                     "usageRequirements": "Prefetch as listed, or fhirServer with a fhirAuthorization token allowed to "
-                    "read Patient, Observation, Specimen, Condition, Procedure, DiagnosticReport and "
-                    "Medication* resources.",
+                    "read Patient, Observation, Specimen, Condition, Procedure, DiagnosticReport, DocumentReference, "
+                    "Binary and Medication* resources (without DocumentReference or Binary the card says which "
+                    "notes were not read).",
                 }
             ]
         }
@@ -329,12 +345,13 @@ class Service:
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise Refused(400, "bad_request", "the body is not JSON (or nested too deeply)") from None
 
-    def fetcher(self, hook: HookRequest) -> Fetch | None:
-        """Reads from the EHR's fhirServer; the URL is checked and the client made only when a key
-        is actually missing (a complete prefetch never touches the server)."""
+    def fetcher(self, hook: HookRequest) -> tuple[Fetch, Binaries] | tuple[None, None]:
+        """Reads from the EHR's fhirServer: the keys the prefetch lacks, and the text Binaries the record's url-only
+        attachments name; the URL is checked and the client made only when something is actually to be read (a
+        complete prefetch whose notes and reports hold their text never touches the server)."""
         server, authorization = hook.fhirServer, hook.fhirAuthorization
         if not server or not authorization:
-            return None
+            return None, None
         clients: list[FhirClient] = []
 
         def client_for() -> FhirClient:
@@ -361,7 +378,17 @@ class Service:
                     raise TooLarge(f"more than {self.settings.max_prefetch_resources} resources for one patient")
             return found
 
-        return fetch
+        def binaries(record: PatientRecord, patient: str) -> list[str]:
+            def fetcher() -> BinaryFetcher:
+                # lenient: a Binary that cannot be fetched (a 5xx, the call's deadline) is a line on the card
+                return BinaryFetcher(client_for(), lenient=True, when=FOR_THIS_CARD, grant=GRANT_BINARIES)
+
+            try:
+                return fetch_binaries(record, patient, server, fetcher)
+            except Refused as exc:  # a fhirServer this service may not read costs the Binaries, not the card
+                return unread_by_url(record, str(exc))
+
+        return fetch, binaries
 
     def evaluate(self, hook: HookRequest, language: str) -> tuple[list[dict[str, Any]], Any]:
         self.scrubber.serving.on = True  # this worker thread now handles a patient: no URLs in logs
@@ -372,9 +399,10 @@ class Service:
 
     def _evaluate(self, hook: HookRequest, language: str) -> tuple[list[dict[str, Any]], Any]:
         patient_id = hook.context.patientId
+        fetch, binaries = self.fetcher(hook)
         try:
             gathered = gather(
-                patient_id, hook.prefetch, self.queries, self.fetcher(hook), self.settings.max_prefetch_resources
+                patient_id, hook.prefetch, self.queries, fetch, self.settings.max_prefetch_resources, binaries
             )
         except InsufficientData as exc:
             raise Refused(412, "insufficient_data", str(exc)) from None
@@ -400,6 +428,19 @@ class Service:
             ) from None
         self.metrics.data.labels("prefetch").inc(len(gathered.from_prefetch))
         self.metrics.data.labels("fhir_server").inc(len(gathered.fetched))
+        for key, status in gathered.refused:
+            # as the sync job logs it (patient.documents_refused); the card names it too
+            log.warning(
+                "prefetch key %s refused or not supported (%s): the patient is read without it, the card says so",
+                key,
+                f"HTTP {status}" if status is not None else "by the EHR's prefetch",
+                extra=ev(
+                    "cds.documents_refused",
+                    key=key,
+                    status=status,
+                    hook_instance=loggable_instance(hook.hookInstance),
+                ),
+            )
         if gathered.record is None:
             raise Refused(412, "insufficient_data", "no Patient resource for context.patientId in the data")
         today = dt.datetime.fromtimestamp(self.wall_clock(), dt.timezone.utc).date()
@@ -409,7 +450,7 @@ class Service:
         page = None
         if result.scope.in_scope:
             page = f"{self.discovery_url}/pages/{self.pages.put(result, language)}"
-        return cards_for(result, language, page), gathered
+        return cards_for(result, language, page, gathered.not_read), gathered
 
     async def hook(self, request: Request) -> Response:
         started = time.perf_counter()
@@ -469,6 +510,7 @@ class Service:
                 language=language,
                 prefetch_keys=len(gathered.from_prefetch),
                 fetched_keys=len(gathered.fetched),
+                not_read=len(gathered.not_read),
                 ms=round(elapsed * 1000, 1),
             ),
         )

@@ -53,6 +53,7 @@ _T: dict[str, dict[str, str]] = {
         "h_missing": "Missing (could change the result)",
         "h_absent": "Absent",
         "h_alerts": "Alerts",
+        "h_not_read": "Not read (could change the result)",
         "c_met": "criteria met",
         "c_indeterminate": "not met yet: cannot be confirmed while required facts are missing",
         "c_not_met": "criteria not met",
@@ -71,6 +72,7 @@ _T: dict[str, dict[str, str]] = {
         "h_missing": "Не хватает (может изменить результат)",
         "h_absent": "Отсутствует",
         "h_alerts": "Предупреждения",
+        "h_not_read": "Не прочитано (может изменить результат)",
         "c_met": "критерии выполнены",
         "c_indeterminate": "пока не выполнены: нельзя подтвердить, пока не хватает обязательных данных",
         "c_not_met": "критерии не выполнены",
@@ -89,6 +91,7 @@ _T: dict[str, dict[str, str]] = {
         "h_missing": "Жетіспейді (нәтижені өзгертуі мүмкін)",
         "h_absent": "Жоқ",
         "h_alerts": "Ескертулер",
+        "h_not_read": "Оқылмады (нәтижені өзгертуі мүмкін)",
         "c_met": "критерийлер орындалды",
         "c_indeterminate": "әлі орындалмады: міндетті деректер жетіспейінше растау мүмкін емес",
         "c_not_met": "критерийлер орындалмады",
@@ -315,7 +318,22 @@ def _summary(result: PatientResult, language: str) -> str:
     return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
 
 
-def _detail(result: PatientResult, language: str) -> str:
+#: lines of what was not read a card lists; the rest is counted
+MAX_NOT_READ = 5
+
+
+def _not_read(not_read: Sequence[str], language: str) -> list[str]:
+    """What the record was read without (notes the EHR refused, Binaries not fetched), in the service's (English)
+    words: a criterion open or absent may rest on it."""
+    if not not_read:
+        return []
+    lines = [f"**{_t(language, 'h_not_read')}**"] + [f"- {_md(line)}" for line in not_read[:MAX_NOT_READ]]
+    if len(not_read) > MAX_NOT_READ:
+        lines.append(f"- {_t(language, 'more', n=len(not_read) - MAX_NOT_READ)}")
+    return [*lines, ""]
+
+
+def _detail(result: PatientResult, language: str, not_read: Sequence[str] = ()) -> str:
     a = result.assessment
     profile = get_profile(a.profile)
     klass = {
@@ -333,6 +351,7 @@ def _detail(result: PatientResult, language: str) -> str:
         # explanations, which speak of the disease - a card never names it as a diagnosis
         lines += [f"- **{_md(label(t, 'flag', f.code))}**{_flag_evidence(f.evidence, t)}" for f in flags]
         lines += [f"- **{_md(label(t, 'alert', al.code))}**: {_md(al.message)}" for al in alerts] + [""]
+    lines += _not_read(not_read, language)  # before the criteria it may change
     present = [(c, r) for c, r in a.criteria.items() if r.state is State.PRESENT]
     if present:
         lines += [f"**{_t(language, 'h_present')}**"]
@@ -416,15 +435,18 @@ def indicator(result: PatientResult) -> str:
     return "info"
 
 
-def cards_for(result: PatientResult, language: str = "en", page_url: str | None = None) -> list[dict[str, Any]]:
-    """The cards of one evaluated patient: none out of scope, else one card."""
+def cards_for(
+    result: PatientResult, language: str = "en", page_url: str | None = None, not_read: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The cards of one evaluated patient: none out of scope, else one card; ``not_read``: what the record was read
+    without (serve/prefetch.py), listed in its detail."""
     if not result.scope.in_scope:
         return []
     card_id = card_uuid(result)
     card: dict[str, Any] = {
         "uuid": card_id,
         "summary": _summary(result, language),
-        "detail": _detail(result, language),
+        "detail": _detail(result, language, not_read),
         "indicator": indicator(result),
         "source": _source(result.assessment.profile),
     }

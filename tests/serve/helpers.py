@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import urllib.parse
 import uuid
 from pathlib import Path
 from typing import Any
@@ -124,3 +126,85 @@ def hook_request(patient_id: str, prefetch: dict[str, Any] | None = None, **extr
 
 def patient_id(*paths: Path) -> str:
     return next(r["id"] for r in bundle_resources(*paths) if r["resourceType"] == "Patient")
+
+
+class RecordedServer:
+    """The EHR's fhirServer under `responses`, answering as Medplum did (tests/fixtures/fhir-server): the
+    patient's Condition, Procedure and Observation searches with the recorded bodies of 07 (an Observation search
+    by code gets the recorded results of those codes), the other types' searches an empty searchset of the
+    same shape, unknown ids the recorded 404 of 13; DocumentReferences, DiagnosticReports and Binaries as a test
+    gives them (they are not in the recordings). Serves the CDS service's fallback and the sync job's ServerSource alike."""
+
+    PID = "34eed09a-97d3-4ddf-bc64-7afbf93e740d"
+
+    def __init__(
+        self,
+        rsps: Any,
+        notes: list[dict[str, Any]] | None = None,
+        binaries: dict[str, tuple[int, Any]] | None = None,
+        documents: tuple[int, Any] | None = None,
+        reports: list[dict[str, Any]] | None = None,
+    ) -> None:
+        from tests.fhir.transcripts import BASE, exchange, fill
+
+        self.base = BASE
+        recorded = {
+            ex["request"]["path"].split("?")[0]: fill(ex["response"]["body"])
+            for ex in [exchange("07-per-patient-reads.json", i) for i in range(3)]
+        }
+        self.not_found = fill(exchange("13-errors.json", 2)["response"]["body"])
+        self.searches = {
+            **recorded,
+            "DocumentReference": self._searchset(notes or []),
+            "DiagnosticReport": self._searchset(reports or []),
+        }
+        self.binaries = binaries or {}
+        self.documents = documents
+        self.patient = {"resourceType": "Patient", "id": self.PID, "gender": "male", "birthDate": "1963-04-12"}
+        pattern = re.compile(re.escape(BASE) + r"/([A-Za-z]+)(/[^?]*)?(\?.*)?$")
+        for method in ("GET", "POST"):
+            rsps.add_callback(method, pattern, callback=self._answer)
+
+    @staticmethod
+    def _searchset(resources: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [
+                {"fullUrl": f"{r['resourceType']}/{r['id']}", "search": {"mode": "match"}, "resource": r}
+                for r in resources
+            ],
+        }
+
+    def _answer(self, request: Any) -> tuple[int, dict[str, str], str]:
+        split = urllib.parse.urlsplit(request.url)
+        rtype, _, rest = split.path[len(urllib.parse.urlsplit(self.base).path) + 1 :].partition("/")
+        query = urllib.parse.parse_qs(split.query)
+        if request.method == "POST":  # the sync job's long Observation search: POST _search, form-encoded
+            query = urllib.parse.parse_qs(request.body if isinstance(request.body, str) else request.body.decode())
+        status, body = 200, None
+        if rtype == "Patient" and rest == self.PID:
+            body = self.patient
+        elif rtype == "Binary":
+            status, body = self.binaries.get(rest, (404, self.not_found))
+        elif rest in ("", "_search"):
+            if rtype == "DocumentReference" and self.documents is not None:
+                status, body = self.documents
+            else:
+                body = self._search(rtype, query)
+        else:
+            status, body = 404, self.not_found
+        headers = {"Content-Type": "application/fhir+json; charset=utf-8"}
+        return status, headers, body if isinstance(body, str) else json.dumps(body)
+
+    def _search(self, rtype: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        found = self.searches.get(rtype) or self._searchset([])
+        codes = {c for value in query.get("code", []) for c in value.split(",")}
+        if not codes:
+            return found
+        kept = [e for e in found["entry"] if _codes(e["resource"]) & codes]
+        return {**found, "entry": kept}
+
+    def requests(self, calls: Any) -> list[str]:
+        """The paths (and queries) the server was asked, in order."""
+        return [urllib.parse.urlsplit(c.request.url).path.rsplit("/R4/", 1)[1] for c in calls]

@@ -160,3 +160,46 @@ def test_the_node_biopsy_is_proposed_only_for_enlarged_or_avid_nodes(mapping):
         (biopsy,) = [s for s in card["suggestions"] if "Castleman" in s["actions"][0]["resource"]["code"]["text"]]
         assert condition in biopsy["label"]
         assert biopsy["actions"][0]["resource"]["code"]["text"].endswith("if nodes are enlarged or FDG-avid")
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [
+        ("en", "**Not read (could change the result)**"),
+        ("ru", "**Не прочитано (может изменить результат)**"),
+        ("kk", "**Оқылмады (нәтижені өзгертуі мүмкін)**"),
+    ],
+)
+def test_what_the_record_was_read_without_is_listed_before_the_criteria(mapping, language, heading):
+    result = _result(SAMPLES / "origin-case" / "01-diagnosis-2019-02.json", mapping=mapping)
+    refused = "DocumentReference search refused (HTTP 403): clinical notes are not read for this card"
+    binaries = [
+        f"DocumentReference/n{i}: Binary/b{i}: could not be fetched (HTTP 404); its text is not read" for i in range(7)
+    ]
+    (card,) = cards_for(result, language, None, [refused, *binaries])
+    # the section: its heading to the blank line
+    lines = card["detail"].split(heading + "\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert lines[0] == f"- {refused}"
+    assert lines[1] == "- DocumentReference/n0: Binary/b0: could not be fetched (HTTP 404); its text is not read"
+    assert len(lines) == 6 and lines[-1] == "- " + {"en": "+3 more", "ru": "ещё 3", "kk": "тағы 3"}[language]
+    # before the criteria it may change, and the card's conclusion is the same
+    detail = card["detail"]
+    assert detail.index(heading) < detail.index("**", detail.index(heading) + len(heading))
+    assert (
+        card["uuid"] == cards_for(result, language)[0]["uuid"]
+        and card["summary"] == cards_for(result, language)[0]["summary"]
+    )
+
+
+def test_a_card_read_from_everything_lists_nothing_unread(mapping):
+    # control: nothing unread, no section
+    result = _result(SAMPLES / "origin-case" / "01-diagnosis-2019-02.json", mapping=mapping)
+    assert "Not read" not in cards_for(result, "en", None, [])[0]["detail"]
+    assert cards_for(result, "en", None, [])[0]["detail"] == cards_for(result, "en")[0]["detail"]
+
+
+def test_unread_lines_quote_no_markup():
+    from poems_fhir.serve.cards import _not_read
+
+    lines = _not_read(["DocumentReference/n1: https://x.example/[a](b) <i>not fetched</i>"], "en")
+    assert lines[1] == "- DocumentReference/n1: https://x.example/\\[a\\](b) \\<i\\>not fetched\\</i\\>"
