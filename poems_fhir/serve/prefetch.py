@@ -273,6 +273,17 @@ def gather(
             missing.append(q)
             continue
         resources += [(r, f"prefetch:{q.key}") for r in found]
+    if fetch is None:
+        # an EHR set up before notes were a key sends no "documents" and may send no fhirServer: the notes cost
+        # their reading, listed on the card, not every card (a 412 on each call until discovery is read again); a
+        # key the EHR sent but failed to fill is a failure, 412 as any key's
+        for q in [q for q in missing if q.refusable and q.key not in prefetch]:
+            missing.remove(q)
+            done.refused.append((q.key, None))
+            done.not_read.append(
+                f"{q.resource_type} not in the prefetch (key {q.key!r}) and no fhirServer to read it from: clinical "
+                f"notes are not read {FOR_THIS_CARD} - register the service's prefetch templates again (discovery)"
+            )
     if missing and fetch is None:
         raise InsufficientData(
             f"prefetch {', '.join(q.key for q in missing)} missing or incomplete and no "

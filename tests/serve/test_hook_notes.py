@@ -263,11 +263,25 @@ def test_the_ehrs_prefetch_refusing_notes_costs_the_notes_not_the_card(client, e
     assert "DocumentReference refused by the EHR's prefetch (OperationOutcome forbidden)" in card["detail"]
 
 
-def test_a_missing_notes_key_without_fhir_server_is_412_like_any_key(client, ehr, mapping):
+def test_a_missing_notes_key_without_fhir_server_costs_the_notes_not_the_card(client, ehr, mapping):
+    """An EHR registered before notes were a prefetch key sends no "documents" and may send no fhirServer: every
+    call was a 412 until the EHR read the discovery again; now the card comes, saying the notes were not read."""
     prefetch = run_templates(bundle_resources(ORIGIN), mapping, PID)
     del prefetch["documents"]
     response = post(client, ehr, hook_request(PID, prefetch))
-    assert response.status_code == 412 and "documents" in response.json()["error"]
+    assert response.status_code == 200
+    (card,) = response.json()["cards"]
+    not_read = section(card["detail"], "**Not read (could change the result)**")
+    assert "DocumentReference not in the prefetch (key 'documents') and no fhirServer to read it from" in not_read
+
+
+def test_another_missing_key_without_fhir_server_is_still_a_412(client, ehr, mapping):
+    # control: only the notes are optional; a card from a record without its Conditions would mislead
+    prefetch = run_templates(bundle_resources(ORIGIN), mapping, PID)
+    del prefetch["documents"], prefetch["conditions"]
+    response = post(client, ehr, hook_request(PID, prefetch))
+    assert response.status_code == 412 and "conditions" in response.json()["error"]
+    assert "documents" not in response.json()["error"]
 
 
 def test_a_binary_the_prefetch_carries_is_read_and_the_server_not_asked(client, ehr, mapping):
