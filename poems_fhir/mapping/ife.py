@@ -9,7 +9,7 @@ import re
 from functools import lru_cache
 from itertools import islice
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .attachment import html_text, marked_up
@@ -170,6 +170,13 @@ _OPEN_LINE_END = re.compile(
 )
 
 
+#: "total" set apart from the heavy chain before a value: "igg (total) 14", "igg, total: 14", «igg общ. 14»
+_LEVEL_WORD_APART = re.compile(
+    r"(?<=\b(?:ig|иг)[gamde])(?:[^\S\n]*\([^\S\n]*(total|общ\w*|жалпы)[^\S\n]*\)|[^\S\n]*,[^\S\n]*(total|общ\w*|жалпы)|"
+    r"[^\S\n]+(общ)\.)(?=[^\S\n]*[:=]?[^\S\n]*\d)"
+)
+
+
 def _leaders(text: str) -> str:
     """Each dotted leader as the colon of its field; a second leader in a clause follows an answer and opens
     the next field: "IgG lambda band ....... no ....... IgA kappa band ....... yes" is "IgG lambda band: no |
@@ -212,6 +219,9 @@ def _normalise(text: str) -> str:
     text = _SIGN_ANSWER.sub(lambda m: ": negative" if m.group(1) in "-–—" else ": positive", text)
     text = _leaders(text)
     text = _OPEN_LINE_END.sub(lambda m: m.group()[:-1] + " ", text)
+    # a level's "total" set apart from its heavy chain - "IgG (total) 14 g/L", "IgG, total: 14 g/L", «IgG общ. 14 г/л» -
+    # joins it, so that its clause holds the heavy chain and its value (_measured: no band)
+    text = _LEVEL_WORD_APART.sub(lambda m: " " + (m.group(1) or m.group(2) or m.group(3)), text)
     # a line that is only the status of the line before ("IgG lambda⏎TBC") is that line's (probe109 D9)
     text = _STATUS_LINE.sub(lambda m: " - " + m.group(1), text)
     return re.sub(r" +", " ", text).strip()
@@ -1491,6 +1501,12 @@ def parse_ife(text: str, specimen: str | None = None, cues: IfeCues | None = Non
             # ... a doubted one: "Possible monoclonal protein. Bence Jones protein: negative." is equivocal, not this
             # result's negative (fix123b: the Bence Jones negative was the serum's, an absent clone)
             return IfeResult(False, equivocal=True, earlier=before)
+    if not negative and not _UNCERTAIN.search(t):
+        own = _clone_beside_levels(pieces)
+        if own:
+            # a clone stated with no band named beside immunoglobulin levels: "Monoclonal protein detected. IgG 14 g/L"
+            # - a positive result, its isotype not stated (the level was read as an IgG band before fix139b)
+            return IfeResult(False, earlier=before, untyped=own)
     if negative and any(_untyped_clone_stated(clause) for clause, _, _ in pieces):
         # ... beside a negative of this result or of the same specimen ("Monoclonal protein present. Immunofixation:
         # negative."), or a clone of another specimen beside this one's negative ("Bence Jones protein detected. Serum
@@ -2616,11 +2632,27 @@ _RATIO_AFTER = re.compile(r"\s*(?:[/:]\s*" + _CHAIN + r"|(?:light chains?\s*)?(?
 _RATIO_BEFORE = re.compile(_CHAIN + r"\s*[/:]\s*(?:free\s+)?$")
 
 
-def _measured(t: str, m: re.Match[str]) -> bool:
+#: a value after a heavy chain named alone, with the words labs put between: "IgG 14.2 g/L", "IgG: 14", "IgG (total)
+#: 14 g/L", «IgG общий 14 г/л», Kazakh «IgG жалпы 14 г/л» (UNVERIFIED), "IgM level 0.4" - not a year ("IgG 2019")
+_LEVEL_AFTER = re.compile(
+    r"\s*(?:\(?\s*(?:total|level|concentration|общ\w*|уровень|концентраци\w*|жалпы|деңгей\w*)\s*\)?\s*)?[:=]?\s*"
+    r"(?:[<>≤≥]\s*)?(?!(?:19|20)\d\d\b(?![.,]\d|\s*(?:m?g|мг|г)\b))\d"
+)
+#: the words that make a heavy chain with a value a clone's: its noun or "monoclonal" ("IgG M-protein 12 g/L",
+#: "Monoclonal IgG 12 g/L", «М-градиент IgG 12 г/л», "IgG paraprotein 5 g/L", a Bence Jones protein)
+_LEVEL_OF_A_CLONE = re.compile(_PAIR_CLONE_WORD.pattern + r"|\bbence\b|\bbj\b|бенс\w*")
+
+
+def _measured(t: str, m: re.Match[str], clone_named: Callable[[], bool]) -> bool:
     """A free light chain with a value or in a ratio is a measurement, not a band: "kappa 18 mg/L",
-    "kappa/lambda ratio 0.75", "kappa:lambda 2:1" (a heavy chain with a value is a band's size)."""
+    "kappa/lambda ratio 0.75", "kappa:lambda 2:1". So is a heavy chain named alone with a value where nothing in
+    its clause names a clone: a quantitative immunoglobulin level ("Total IgG 14 g/L", "IgM 0.4 g/L (0.4-2.3)",
+    «IgG общий 14 г/л»), which says nothing of a clone (fix139b: read as an IgG band, the clone present). A heavy
+    chain with its light chain and a value is a band's size ("IgA lambda 3.1 g/L"), as is one its clause calls
+    a clone ("IgG M-protein 12 g/L"); ``clone_named`` says whether it does (asked once per clause, not per chain)."""
     if m.group(4) is None:
-        return False
+        heavy_alone = bool(m.group(1) or m.group(2)) and m.group(3) is None
+        return heavy_alone and bool(_LEVEL_AFTER.match(t, m.end())) and not clone_named()
     return bool(
         _VALUE_AFTER.match(t, m.end())
         or _RATIO_AFTER.match(t, m.end())
@@ -2629,10 +2661,69 @@ def _measured(t: str, m: re.Match[str]) -> bool:
     )
 
 
+#: a clause that only states a clone, with no band, date, person or place: "Monoclonal protein detected", "Result:
+#: M-protein present", «Выявлен моноклональный белок», Kazakh «Моноклоналды ақуыз анықталды»
+_CLONE_ALONE = re.compile(
+    r"\s*(?:(?:result|interpretation|conclusion|результат|заключение|нәтиже)\s*:\s*)?"
+    r"(?:(?:выявлен\w*|обнаружен\w*)\s+)?(?:an?\s+|the\s+)?"
+    rf"(?:{_UNTYPED_CLONE.pattern})"
+    r"(?:\s+(?:is|was|has been))?(?:\s+(?:detected|present|identified|seen|noted|found|выявлен\w*|обнаружен\w*|анықталды))?\s*"
+)
+#: a clause that is only an immunoglobulin level, or the rest of one cut at its decimal comma or reference range: "total
+#: igg 14 g/l", "igg общий 14", "2 г/л", "0.4-2.3"
+_LEVEL_ALONE = re.compile(
+    r"\s*(?:(?:total|общий|уровень|жалпы)\s+)?(?:(?:ig|иг)\s*[gamde]\b\s*"
+    r"(?:(?:total|level|concentration|общ\w*|уровень|концентраци\w*|жалпы|деңгей\w*)\s*)?[:=]?\s*)?"
+    r"[<>≤≥]?\s*\d[\d.]*(?:\s*[-–]\s*\d[\d.]*)?\s*(?:(?:m?g|мг|г)\s*/\s*(?:d?l|дл|л)\b)?"
+    r"(?:\s*[<>≤≥]?\s*\d[\d.]*(?:\s*[-–]\s*\d[\d.]*)?)?\s*(?:h|l|high|low)?\s*"  # its range, in a bracket joined to it
+)
+
+
+def _clone_named_in(t: str) -> Callable[[], bool]:
+    """Whether ``t`` names a clone (_LEVEL_OF_A_CLONE), searched once when first asked."""
+    found: list[bool] = []
+
+    def named() -> bool:
+        if not found:
+            found.append(_LEVEL_OF_A_CLONE.search(t) is not None)
+        return found[0]
+
+    return named
+
+
+_SHORT_CLAUSE = 120  # characters: a clause of a clone stated alone or of one level is far shorter
+
+
+def _levels_named(pieces: list[tuple[str, bool, bool]]) -> bool:
+    """Whether a clause names an immunoglobulin level (a heavy chain alone with a value: ``_measured``)."""
+    for clause, _, _ in pieces:
+        named = _clone_named_in(clause)
+        if any(m.group(4) is None and _measured(clause, m, named) for m in _BAND.finditer(clause)):
+            return True
+    return False
+
+
+def _clone_beside_levels(pieces: list[tuple[str, bool, bool]]) -> str:
+    """The clause of a text that is one clone stated alone (_CLONE_ALONE, stated and not denied) beside immunoglobulin
+    levels and nothing else ("Monoclonal protein detected. IgG 14 g/L"); "" for any other text - a date, a relative,
+    a place or a doubt beside the clone is left to the reader that would read the clone alone."""
+    said = [clause for clause, _, _ in pieces if clause.strip()]
+    if any(len(c) > _SHORT_CLAUSE for c in said):
+        return ""  # each is a few words: a long run of digits is tried no further (_LEVEL_ALONE backtracks on it)
+    clones = [i for i, c in enumerate(said) if _CLONE_ALONE.fullmatch(c) and _untyped_clone_stated(c)]
+    if len(clones) != 1 or len(said) < 2:
+        return ""
+    others = said[: clones[0]] + said[clones[0] + 1 :]
+    if not all(_LEVEL_ALONE.fullmatch(c) for c in others) or not _levels_named(pieces):
+        return ""
+    return said[clones[0]].strip()
+
+
 def _bands(t: str) -> list[Band]:
     bands: list[Band] = []
+    clone_named = _clone_named_in(t)
     for m in _BAND.finditer(t):
-        if _measured(t, m):
+        if _measured(t, m, clone_named):
             continue
         heavy_letter = m.group(1) or m.group(2)
         light_raw = m.group(3) or m.group(4)
