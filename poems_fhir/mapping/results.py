@@ -327,13 +327,15 @@ _SHARE = r"\d+(?:[.,]\d+)?\s*%" + _SHARE_OF
 
 
 def _beside(inner: str) -> str:
-    """``inner`` after a spaced or unspaced slash, or alone in a bracket."""
-    return rf"\s*(?:/\s*{inner}|\(\s*{inner}\s*\)|\[\s*{inner}\s*\])"
+    """``inner`` after a spaced or unspaced slash, a comma or a semicolon, or alone in a bracket."""
+    return rf"\s*(?:[/,;]\s*{inner}|\(\s*{inner}\s*\)|\[\s*{inner}\s*\])"
 
 
 #: the band's mass and its share of total protein in other spellings than "mass (share)": "7,7 г/л / 12,1%",
-#: "12,1% (7,7 г/л)", "12.1 % / 7.7 g/L" (probe128 D5's leftovers). The mass is kept with any words after it;
-#: one mass and one percentage only - a lone percentage, or two masses, is not rewritten (and stays refused)
+#: "12,1% (7,7 г/л)", "12.1 % / 7.7 g/L" (probe128 D5's leftovers), "7,7 г/л, 12,1%", "0.77 g/dL; 12.1%" (fix139b B3:
+#: the share after a comma was refused as a unit - a decimal comma is inside a number, this one after the unit). The
+#: mass is kept with any words after it; one mass and one percentage only - a lone percentage, or two masses ("0,3
+#: г/л, 0,5 г/л"), is not rewritten (and stays refused)
 _MASS_BESIDE_SHARE = re.compile(rf"(?i)^\s*(?:{_MASS}{_beside(_SHARE)}|{_SHARE}{_beside(_MASS)})(?P<rest>.*)$")
 _MASS_IN = re.compile(rf"(?i){_MASS}")
 
