@@ -29,8 +29,17 @@ from .attachment import (
     read_attachment,
     readable,
 )
-from .ife import IfeResult, others_bands, parse_ife
-from .results import SPECIMEN_WORD, Qual, Reading, code_word, interpretation_qual, normalise_term, read_result
+from .ife import IfeResult, names_an_isotype, others_bands, parse_ife
+from .results import (
+    SPECIMEN_WORD,
+    Qual,
+    Reading,
+    band_bracket,
+    code_word,
+    interpretation_qual,
+    normalise_term,
+    read_result,
+)
 from .corrections import Replacement, replaced_results
 from .dates_in_words import date_in_words
 from .documents import (
@@ -791,7 +800,13 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
             bare = _without_own_label(part["valueString"], part, rule, mapping)
             if bare is not None:
                 part = {**part, "valueString": bare}
-        ctx = _Ctx(raw, record, mapping, out, effective, part, prefix, code, rule.spec.id, by_text, pointer)
+        band = None
+        if rule.kind == "observation" and rule.spec.role == "m_protein" and isinstance(part.get("valueString"), str):
+            # "0.3 g/dL (IgA lambda by immunofixation)": the amount, and the band its bracket names (_m_protein)
+            split = band_bracket(part["valueString"], names_an_isotype)
+            if split is not None:
+                part, band = {**part, "valueString": split[0]}, (split[1], part["valueString"])
+        ctx = _Ctx(raw, record, mapping, out, effective, part, prefix, code, rule.spec.id, by_text, pointer, band)
         if rule.kind == "observation":
             _apply_observation_rule(ctx, rule.spec)
         elif rule.kind == "condition":
@@ -997,6 +1012,9 @@ class _Ctx:
     rule_id: str | None = None
     by_text: str | None = None  # matched by display text (fallback), not by code
     pointer: str | None = None  # the value only pointed to the notes ("See comment"): ``part`` holds them as its value
+    #: the words of a bracket after an M-protein's unit that name its band ("IgA lambda by immunofixation") and the
+    #: value text they were in: ``part`` holds the amount without them (results.band_bracket)
+    band: tuple[str, str] | None = None
     #: the last reading and its rule: role handlers read the same result up to three times
     _read: tuple[ObservationRule, Reading] | None = field(default=None, init=False, repr=False)
 
@@ -1621,6 +1639,9 @@ _DENIED = re.compile(
 def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
     topic = Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value
     specimen = rule.specimen or "serum"
+    if ctx.band is not None:
+        _amount_and_its_band(ctx, rule, specimen, *ctx.band)
+        return
     reading = ctx.read(rule)
     if reading.value is None and reading.unitless is None:
         positive = (
@@ -1679,6 +1700,35 @@ def _m_protein(ctx: _Ctx, rule: ObservationRule) -> None:
     _detected_or_weak_negative(
         ctx, rule, f"{specimen} M-protein", "electrophoresis only: may miss a small M-protein", reading
     )
+
+
+def _amount_and_its_band(ctx: _Ctx, rule: ObservationRule, specimen: str, words: str, written: str) -> None:
+    """An M-protein amount with a bracket naming its band: "0.3 g/dL (IgA lambda by immunofixation)", «3 г/л (IgA
+    лямбда)» - the amount, and the band where the immunofixation parser reads the bracket's words as this patient's
+    band today and nothing else (probe135 b19: the whole value was refused as a unit). A bracket that denies, doubts,
+    dates or disowns its band ("(IgA lambda not detected)", "(previously IgG kappa)", "(mother: IgA lambda)"), or an
+    amount not above zero beside a band, is not guessed at: the result stays unread and listed."""
+    parsed = parse_ife(words, specimen, ctx.mapping.ife_cues)
+    if not parsed.bands or parsed.negative or parsed.possible or parsed.equivocal or parsed.conflict or parsed.earlier:
+        raise ResourceError(
+            f"M-protein result: the words in the bracket after its amount ({words!r}) are not read as its band"
+        )
+    value = _numeric(ctx, rule)
+    if compare(value, 0, ">") is not True:
+        raise ResourceError(f"M-protein result {_fmt(value)} beside a band named ({words!r}): amount and band disagree")
+    # the evidence quotes the value as written, bracket and all
+    quoted = f"read from text {written.strip()!r}"
+    value = replace(value, notes=tuple(quoted if n.startswith("read from text ") else n for n in value.notes))
+    _record(ctx, rule, value)
+    for band in parsed.bands:
+        ctx.finding(
+            Criterion.MONOCLONAL_PLASMA_CELL_DISORDER.value,
+            State.PRESENT,
+            f"{specimen} M-protein {band.label()} {_fmt(value)}",
+            value,
+            heavy_chain=band.heavy_chain,
+            light_chain=band.light_chain,
+        )
 
 
 def _measurement(ctx: _Ctx, rule: ObservationRule) -> None:

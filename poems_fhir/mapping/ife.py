@@ -2746,6 +2746,12 @@ def _merge_lone_chains(bands: list[Band]) -> list[Band]:
     return bands
 
 
+def names_an_isotype(text: str) -> bool:
+    """Whether ``text`` names a heavy or light chain at all ("IgA lambda by immunofixation", «IgA лямбда», "free
+    kappa"): what it says of it is ``parse_ife``'s to read."""
+    return _BAND.search(_ANTI.sub(" ", _normalise(text))) is not None
+
+
 def named_clone(text: str) -> Band | None:
     """The one clone a sentence names, for a clone read from clinical text ("Kappa-restricted plasma
     cells", "Immunofixation: IgG kappa paraprotein", "каппа-рестрикция"): the light chain when exactly

@@ -350,6 +350,33 @@ def _without_share(text: str) -> str:
     return f"{mass.group(0)}{found.group('rest')}" if mass else text
 
 
+def band_bracket(text: str, names_band: Callable[[str], bool]) -> tuple[str, str] | None:
+    """A value text with a bracket after its unit that names the band it measures - "0.3 g/dL (IgA lambda by
+    immunofixation)", «3 г/л (IgA лямбда)», "150 mg/24 h [free lambda]" - as (the amount without the bracket, the
+    bracket's words); None for any other text: no number with a unit before the bracket, no such bracket, several, or
+    one with a number of its own ("(12.1% of IgG)", "(total IgG 14 g/L)": a share or a level, no band). Whether the
+    words say the band is this result's, today's and not denied is the caller's to judge (probe135 b19: refused as a
+    unit - ``_words_after_unit`` passes no isotype over in silence)."""
+    flat = " ".join(text.split())
+    try:
+        parsed = parse_number_text(flat)
+    except ValueError:
+        return None
+    if parsed is None or not parsed.unit:
+        return None
+    start = len(flat) - len(parsed.unit)
+    named = [
+        m
+        for m in _BRACKETED.finditer(parsed.unit)
+        if parsed.unit[: m.start()].strip() and not re.search(r"\d", m.group()) and names_band(m.group()[1:-1])
+    ]
+    if len(named) != 1:
+        return None
+    bracket = named[0]
+    amount = flat[: start + bracket.start()] + " " + flat[start + bracket.end() :]
+    return " ".join(amount.split()), bracket.group()[1:-1].strip()
+
+
 def _words_after_unit(unit_text: str, terms: dict[str, Qual]) -> tuple[str, Qual | None, str] | None:
     """ "pg/mL (plasma)", "g/dL*", "pg/mL - High", "pg/mL [0-96.2]", "g/L (12.1%)" -> (the unit, a flag among the words or
     None, the flag's word or else all the words), when every word after the unit is a flag, a marker, the specimen or a reference

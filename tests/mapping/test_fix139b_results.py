@@ -1,4 +1,5 @@
-"""Value texts: an M-protein's share of total protein after a comma (fix139b B3).
+"""Value texts: an M-protein's share of total protein after a comma (fix139b B3), and the bracket that names an
+M-protein's band (fix139b B2, results.band_bracket).
 
 B3. "7,7 г/л, 12,1%" - the band in g/L, then its share of total protein after a comma, as Russian and Kazakh
 electrophoresis reports write it (seed_case.md's "7,7 г/л (12,1%)" with a comma for the bracket) - was refused:
@@ -65,3 +66,45 @@ def test_the_share_after_a_comma_in_a_see_comment_note(mapping: CompiledMapping)
 def test_a_list_that_is_no_mass_and_its_share_stays_refused(mapping: CompiledMapping, text: str) -> None:
     found = _read(mapping, text)
     assert found.measurements == [] and len(found.errors) == 1
+
+
+# --- band_bracket: the bracket after an amount's unit that names its band (new in fix139b: imported in the tests, so
+# that the tests above run on the code before it)
+
+
+def _band_bracket(text: str) -> tuple[str, str] | None:
+    from poems_fhir.mapping.ife import names_an_isotype
+    from poems_fhir.mapping.results import band_bracket
+
+    return band_bracket(text, names_an_isotype)
+
+
+@pytest.mark.parametrize(
+    ("text", "split"),
+    [
+        ("0.3 g/dL (IgA lambda by immunofixation)", ("0.3 g/dL", "IgA lambda by immunofixation")),
+        ("3 г/л (IgA лямбда)", ("3 г/л", "IgA лямбда")),
+        ("0.3 g/dL [free lambda]", ("0.3 g/dL", "free lambda")),
+        ("0.3 g/dL (IgA lambda) H", ("0.3 g/dL H", "IgA lambda")),
+        ("0.3 g/dL (serum) (IgA lambda)", ("0.3 g/dL (serum)", "IgA lambda")),
+    ],
+)
+def test_band_bracket_splits_the_amount_from_its_band(text: str, split: tuple[str, str]) -> None:
+    assert _band_bracket(text) == split
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0.3 g/dL",
+        "0.3 g/dL (previous result)",
+        "0.3 g/dL (12.1% of IgG)",  # a number of its own: a share, no band
+        "0.3 g/dL (total IgG 14 g/L)",
+        "0.3 g/dL (IgA lambda) (IgG kappa)",  # several: not guessed
+        "0.3 (IgA lambda)",  # no unit before the bracket
+        "IgA lambda 0.3 g/dL",
+        "1,250 g/L (IgA lambda)",  # an ambiguous number
+    ],
+)
+def test_band_bracket_leaves_other_texts(text: str) -> None:
+    assert _band_bracket(text) is None

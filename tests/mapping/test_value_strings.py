@@ -103,7 +103,8 @@ def test_the_specimen_after_a_vegf_value_decides_its_cut_off(mapping, text, stat
 @pytest.mark.parametrize(
     "text",
     [
-        "0.5 g/dl (IgG kappa)",  # an isotype beside an M-protein is not dropped in silence
+        # (an isotype beside an M-protein, "0.5 g/dl (IgG kappa)", is read with the amount since fix139b B2:
+        # tests/mapping/test_fix139b_extract.py)
         "1.2 g/dL (not confirmed)",
         "1.2 g/dL (haemolysed)",
     ],
