@@ -138,6 +138,11 @@ _FRAGMENTS: tuple[tuple[str, str], ...] = (
         r"^urine immunofixation positive \(isotype not stated\)$",
         N_("urine immunofixation positive (isotype not stated)"),
     ),
+    (
+        r"^serum immunofixation positive \(isotype not stated\)$",
+        N_("serum immunofixation positive (isotype not stated)"),
+    ),
+    (r"^urine M-protein\b", N_("urine M-protein")),
     (r"^serum immunofixation:", N_("serum immunofixation:")),
     (r"^urine immunofixation:", N_("urine immunofixation:")),
     (r"^hemoglobin\b", N_("haemoglobin")),
@@ -149,10 +154,11 @@ _FRAGMENTS: tuple[tuple[str, str], ...] = (
     (r"\(high\)$", N_("(high)")),
     (r"\(low\)$", N_("(low)")),
     (r"\bnot available \(not-performed\)$", N_("not performed")),
-    # the caveat of an UNVERIFIED cut-off (the serum VEGF's) is the only place a reader is told (probe108 D3)
-    (r"\bcut-off(?= \(an UNVERIFIED cut-off)", N_("cut-off")),
+    # the caveat of an UNVERIFIED cut-off (the serum VEGF's) is the only place a reader is told (probe108 D3);
+    # the VEGF's cut-off wherever the summary goes on (", interpretation L", probe138 G4's kind)
+    (r"(?<=pg/mL )cut-off\b", N_("cut-off")),
     (
-        r"\(an UNVERIFIED cut-off: confirm before clinical use\)$",
+        r"\(an UNVERIFIED cut-off: confirm before clinical use\)",
         N_("(an UNVERIFIED cut-off: confirm before clinical use)"),
     ),
     (r"\(specimen unknown\)", N_("(specimen unknown)")),
@@ -168,6 +174,7 @@ def _our_words(t: Translator, text: str) -> str:
     text = re.sub(r"^vegf:", "VEGF:", text).replace(">=", "≥")
     if t.language == "en":
         return text
+    text = _qualitative_words(t, text)
     m = re.search(r"\(([a-z-]+)(?:, ([a-z-]+))?\)$", text)
     if m and all(w in _VERIFICATION for w in m.groups() if w):
         words = ", ".join(t._(_VERIFICATION[w]) for w in m.groups() if w)
@@ -178,6 +185,203 @@ def _our_words(t: Translator, text: str) -> str:
     for pattern, msgid in _FRAGMENTS:
         text = re.sub(pattern, t._(msgid).replace("\\", "\\\\"), text)
     return _FROM_TEXT.sub(lambda m: _from_text(t, m), text)
+
+
+#: a text the mapping layer quotes with repr(): the source's own words, kept as written in every language
+_QUOTE = r"(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\")"
+
+#: what the bracket after a value says about how it was read (mapping/extract.py _Ctx.evidence, values.py
+#: normalise_unit/convert_value, results.py _read_text, _detected_or_weak_negative, _lookalike_code), part by
+#: part (probe138 G4: "[read from text …; result read from the note …]" was English in a Russian report, and
+#: the bracket at the end kept every "…$" fragment above from matching: "cut-off", "(high)", the UNVERIFIED caveat)
+_BRACKET_PARTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(rf"read from text (?P<text>{_QUOTE})"), N_("read from text {text}")),
+    (
+        re.compile(rf"result read from the note its value points to \((?P<pointer>{_QUOTE})\)"),
+        N_("result read from the note its value points to ({pointer})"),
+    ),
+    (
+        re.compile(rf"test identified by its name (?P<name>{_QUOTE}) only: lower confidence"),
+        N_("test identified by its name {name} only: lower confidence"),
+    ),
+    (
+        re.compile(rf"unit (?P<written>{_QUOTE}) read as (?P<unit>\S+) \(unit table\)"),
+        N_("unit {written} read as {unit} (unit table)"),
+    ),
+    (
+        re.compile(rf"unit (?P<written>{_QUOTE}) read as (?P<unit>\S+): a count per volume cannot be this result"),
+        N_("unit {written} read as {unit}: a count per volume cannot be this result"),
+    ),
+    (
+        re.compile(r"no unit: used for presence only, magnitude not used"),
+        N_("no unit: used for presence only, magnitude not used"),
+    ),
+    (
+        re.compile(r"a unit not convertible to the rule's: used for presence only, magnitude not used"),
+        N_("a unit not convertible to the rule's: used for presence only, magnitude not used"),
+    ),
+    (
+        re.compile(
+            rf"code (?P<code>{_QUOTE}) read as (?P<folded>\S+): a letter of another script typed for its Latin lookalike"
+        ),
+        N_("code {code} read as {folded}: a letter of another script typed for its Latin lookalike"),
+    ),
+)
+_Bracket = list[tuple[re.Match[str], str]]
+
+
+def _bracket_parts(body: str) -> _Bracket | None:
+    """The parts of a bracket the mapping layer wrote, or None where any part is not one of its own (a
+    source's "[…]" is quoted as recorded, never rewritten)."""
+    parts: _Bracket = []
+    pos = 0
+    while True:
+        for pattern, msgid in _BRACKET_PARTS:
+            m = pattern.match(body, pos)
+            if m and (m.end() == len(body) or body.startswith("; ", m.end())):
+                parts.append((m, msgid))
+                break
+        else:
+            return None
+        if m.end() == len(body):
+            return parts
+        pos = m.end() + 2
+
+
+def _split_brackets(text: str) -> tuple[str, list[_Bracket]]:
+    """The summary without the mapping layer's brackets at its end, and those brackets in order."""
+    brackets: list[_Bracket] = []
+    while text.endswith("]"):
+        for start in reversed([m.start() for m in re.finditer(r" \[", text)]):
+            parts = _bracket_parts(text[start + 2 : -1])
+            if parts is not None:
+                brackets.insert(0, parts)
+                text = text[:start]
+                break
+        else:
+            break
+    return text, brackets
+
+
+def _bracket_text(t: Translator, parts: _Bracket) -> str:
+    """A bracket in the reader's words; the quoted source words and the UCUM and ICD codes as written."""
+    if t.language == "en":
+        return " [" + "; ".join(m.group(0) for m, _ in parts) + "]"
+    return " [" + "; ".join(t._(msgid).format(**m.groupdict()) for m, msgid in parts) + "]"
+
+
+#: how a result without a usable number was read (mapping/results.py ``qual_source``): its flag, coded value or
+#: words, quoted or coded as the source sent them
+_SOURCE = (
+    rf"(?:interpretation (?P<flag>{_QUOTE}|[A-Za-z<>]+)|coded value (?P<coded>{_QUOTE}|[^\s,()]+)"
+    rf"|valueBoolean (?P<boolean>True|False)|valueString (?P<said>{_QUOTE})|flag (?P<mark>{_QUOTE}) in the text)"
+)
+_SOURCES = {
+    "flag": N_("interpretation {flag}"),
+    "coded": N_("coded value {coded}"),
+    "boolean": N_("valueBoolean {boolean}"),
+    "said": N_("result text {said}"),
+    "mark": N_("flag {mark} in the text"),
+}
+#: the mapping layer's words around such a result (mapping/extract.py _qual_text and its callers, _unitless_side,
+#: _vegf_without_number, the M-protein's detected/not detected): "VEGF (specimen unknown) reported interpretation H,
+#: no number" was English in a Russian report beside the translated "(specimen unknown)" (probe138 G4's kind)
+_NO_NUMBER = re.compile(rf"{_SOURCE}, no number")
+_SOURCE_ALONE = re.compile(rf"\({_SOURCE}\)$")
+_IFE_HOW = re.compile(r"^(?P<specimen>serum|urine) immunofixation (?P<result>positive|negative) \((?P<how>.+)\)$")
+_IFE_WORDS = {
+    ("serum", "positive"): N_("serum immunofixation positive (isotype not stated; {how})"),
+    ("urine", "positive"): N_("urine immunofixation positive (isotype not stated; {how})"),
+    ("serum", "negative"): N_("serum immunofixation negative ({how})"),
+    ("urine", "negative"): N_("urine immunofixation negative ({how})"),
+}
+_FLC_HOW = re.compile(
+    r"^abnormal FLC ratio \((?P<excess>kappa excess|lambda excess|direction not stated); (?P<how>.+)\)$"
+)
+_EXCESS = {
+    "kappa excess": N_("kappa excess"),
+    "lambda excess": N_("lambda excess"),
+    "direction not stated": N_("direction not stated"),
+}
+_REPORTED = re.compile(r"(?<=\)) reported (?P<how>.+?)(?= within the lab's range$|$)")
+_FLAGGED = re.compile(rf" flagged {_SOURCE}$")
+_JUDGED_BY = re.compile(rf", judged by its {_SOURCE} only")
+_OWN_RANGE = re.compile(r", judged against the lab's own range (?P<range>\S+) only")
+#: "serum M-protein detected (valueString 'Detected')" (the M-protein's name is translated above, and agrees)
+_DETECTED = re.compile(r"(?<=^serum M-protein|^urine M-protein) (?P<word>detected|not detected)(?= \(|$)")
+_DETECTION = {"detected": N_("detected"), "not detected": N_("not detected")}
+
+
+def _source(t: Translator, m: re.Match[str]) -> str:
+    name = next(k for k in _SOURCES if m.group(k) is not None)
+    return t._(_SOURCES[name]).format(**{name: m.group(name)})
+
+
+def _how(t: Translator, text: str) -> str:
+    """Every "<source>, no number" in ``text`` in the reader's words; anything else (a quoted source text) as is."""
+    return _NO_NUMBER.sub(lambda m: t._("{source}, no number").format(source=_source(t, m)), text)
+
+
+def _qualitative_words(t: Translator, text: str) -> str:
+    """The mapping layer's words about a result read without a usable number, in the reader's language."""
+    m = _IFE_HOW.match(text)
+    if m and (m.group("result") == "negative" or m.group("how").startswith("isotype not stated; ")):
+        how = m.group("how").removeprefix("isotype not stated; ")
+        return t._(_IFE_WORDS[m.group("specimen"), m.group("result")]).format(how=_how(t, how))
+    m = _FLC_HOW.match(text)
+    if m:
+        return t._("abnormal FLC ratio ({excess}; {how})").format(
+            excess=t._(_EXCESS[m.group("excess")]), how=_how(t, m.group("how"))
+        )
+    text = _REPORTED.sub(lambda m: " " + t._("reported {how}").format(how=_how(t, m.group("how"))), text)
+    text = re.sub(
+        r"^(VEGF .*) within the lab's range$", lambda m: m.group(1) + " " + t._("within the lab's range"), text
+    )
+    text = _how(t, text)
+    text = _FLAGGED.sub(lambda m: " " + t._("flagged {source}").format(source=_source(t, m)), text)
+    text = _JUDGED_BY.sub(lambda m: ", " + t._("judged by its {source} only").format(source=_source(t, m)), text)
+    text = _OWN_RANGE.sub(
+        lambda m: ", " + t._("judged against the lab's own range {range} only").format(range=m.group("range")), text
+    )
+    text = _SOURCE_ALONE.sub(lambda m: f"({_source(t, m)})", text)
+    text = re.sub(r"^(VEGF .*), " + _SOURCE + "$", lambda m: m.group(1) + ", " + _source(t, m), text)
+    text = re.sub(r"(?<=\d) without a unit\b", " " + t._("without a unit"), text)
+    text = text.replace("(a unit not convertible to the rule's)", t._("(a unit not convertible to the rule's)"))
+    text = _DETECTED.sub(lambda m: " " + t._(_DETECTION[m.group("word")]), text)
+    return _unread_words(t, text)
+
+
+#: the other words the mapping layer says of a result as a whole (mapping/extract.py): a result on record but
+#: not read (its problem stays as listed, a technical message), one not available (its FHIR dataAbsentReason
+#: code as sent), an equivocal band, a clone reported before a negative, a finding on examination
+_UNREAD = re.compile(r": on record, not read \((?P<problem>.*)\)$")
+_NOT_AVAILABLE = re.compile(r": not available \((?P<reason>(?!not-performed\))[^()]*)\)$")
+_EQUIVOCAL = re.compile(r"^(?P<what>(?:serum|urine) (?:immunofixation|M-protein)) equivocal(?=: | \(|$)")
+_EQUIVOCAL_WORDS = {
+    "serum immunofixation": N_("serum immunofixation equivocal"),
+    "urine immunofixation": N_("urine immunofixation equivocal"),
+    "serum M-protein": N_("serum M-protein equivocal"),
+    "urine M-protein": N_("urine M-protein equivocal"),
+}
+_BEFORE = re.compile(
+    rf"^(?P<specimen>serum|urine) immunofixation negative now, (?P<named>[^()]+) reported before \((?P<said>{_QUOTE})\)$"
+)
+_BEFORE_WORDS = {
+    "serum": N_("serum immunofixation negative now, {named} reported before ({said})"),
+    "urine": N_("urine immunofixation negative now, {named} reported before ({said})"),
+}
+_EXAMINATION = re.compile(r" (?P<said>present|absent) on examination$")
+_EXAMINATION_WORDS = {"present": N_("present on examination"), "absent": N_("absent on examination")}
+
+
+def _unread_words(t: Translator, text: str) -> str:
+    text = _UNREAD.sub(lambda m: ": " + t._("on record, not read ({problem})").format(problem=m.group("problem")), text)
+    text = _NOT_AVAILABLE.sub(lambda m: ": " + t._("not available ({reason})").format(reason=m.group("reason")), text)
+    text = _EQUIVOCAL.sub(lambda m: t._(_EQUIVOCAL_WORDS[m.group("what")]), text)
+    text = _BEFORE.sub(
+        lambda m: t._(_BEFORE_WORDS[m.group("specimen")]).format(named=m.group("named"), said=m.group("said")), text
+    )
+    return _EXAMINATION.sub(lambda m: " " + t._(_EXAMINATION_WORDS[m.group("said")]), text)
 
 
 #: what the text engine adds to a quoted sentence: "(from report text, conclusion; negated ('No'))" (probe108 D3:
@@ -228,7 +432,8 @@ def _read_from(t: Translator, origin: str, element: str) -> str:
 def evidence_text(t: Translator, e: Evidence) -> str:
     """The source's own display text, with its value in the reader's number format and a readable unit,
     and the words the mapping layer added in the reader's language."""
-    text = _our_words(t, e.summary.strip())
+    head, brackets = _split_brackets(e.summary.strip())
+    text = _our_words(t, head)
     if e.value is not None:
         raw = f"{e.value:g} {e.unit}".strip() if e.unit else f"{e.value:g}"
         nice = quantity(t, e.value, e.unit)
@@ -243,7 +448,8 @@ def evidence_text(t: Translator, e: Evidence) -> str:
                 return t.number(float(m.group(1))) + suffix
 
             text = re.sub(rf"(?<![\d.,])(\d+(?:\.\d+)?) {re.escape(raw_unit)}(?![\w/])", reformat, text)
-    return text
+    # the bracket after the numbers: its quotes are the source's words, not reformatted ("'1500 pg/mL'")
+    return text + "".join(_bracket_text(t, parts) for parts in brackets)
 
 
 def deciding_evidence(r: CriterionResult) -> tuple[Evidence, ...]:
