@@ -26,7 +26,7 @@ from ..mapping.attachment import (
     says_no_text,
 )
 from ..mapping.extract import MAX_TEXT_CHARS  # the text engine's own bound: as much is read to tell it is text
-from .read import PatientRecord, SourceError
+from .read import BinaryMiss, PatientRecord, SourceError
 
 #: Binaries read into one patient's attachments at most: a record with thousands of notes (from a server, thousands
 #: of requests)
@@ -124,8 +124,9 @@ def input_binary_names(resource: dict[str, Any]) -> list[str]:
 def inline_input_binaries(record: PatientRecord) -> None:
     """Put, into a copy of each report or document of ``record``, the data of the text Binaries its url-only
     attachments name and the input carries (a Bundle's or an export's ``Binary`` resources, or one contained in the
-    resource, "#id"); what was found and cannot be read is added to ``record.problems``. A url naming no Binary of
-    the input stays as it was: the report path lists it as unread."""
+    resource, "#id"); what was found and cannot be read is added to ``record.problems``. A url naming a Binary the
+    input does not hold stays as it was, and why - with what to do - goes to ``record.unread_binaries``: the report
+    path lists the attachment with it (probe138 G5)."""
     budget = MAX_INLINED
     for raw in record.resources:
         data = raw.data
@@ -138,6 +139,7 @@ def inline_input_binaries(record: PatientRecord) -> None:
             url = str(attachment["url"]).strip()
             binary, rid, where = _input_binary(record, data, url)
             if binary is None:
+                record.unread_binaries[url] = BinaryMiss(not_in_input(url, where))
                 continue
             if budget <= 0:
                 record.problems.append(
@@ -168,6 +170,23 @@ def with_binaries(resource: dict[str, Any], found: dict[int, tuple[str, str]]) -
         if kind:
             targets[j]["contentType"] = kind
     return copied
+
+
+def not_in_input(url: str, where: str) -> str:
+    """What happened to a Binary the input does not hold, and what to do: said where the attachment is listed."""
+    if url.startswith("#"):
+        return (
+            f"the contained Binary {url[:64]} is not in the resource: add the Binary to its contained resources, or "
+            "give the text inline as data"
+        )
+    if url.startswith("urn:"):
+        return f"no entry of the input is {url[:80]}: add the Binary to the Bundle under that fullUrl"
+    key, version = input_binary_key(url) or (where, None)
+    named = f"{key}/_history/{version}" if version else key
+    return (
+        f"the Binary named {named!r} is not in the input: add the Binary to the Bundle or export, or run poems-fhir "
+        "sync against the server that holds it"
+    )
 
 
 def _may_name_input_binary(url: str) -> bool:

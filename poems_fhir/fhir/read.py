@@ -378,6 +378,16 @@ class Raw:
     stub: bool = False
 
 
+@dataclass(frozen=True)
+class BinaryMiss:
+    """Why the Binary an attachment names by url was not read, and what to do: it is not in the input, or its server
+    does not hold it (fhir/binaries.py, sync/attachments.py); ``listed`` when that was listed already (a server's
+    404 with the fetch's problems), so the report path says it only where it lists the attachment itself."""
+
+    why: str
+    listed: bool = False
+
+
 @dataclass
 class PatientRecord:
     """The raw resources of one patient, and a resolver for references between them."""
@@ -393,6 +403,9 @@ class PatientRecord:
     #: what reading the record found wrong with its resources (an attachment's Binary the input carries but
     #: that cannot be read: fhir/binaries.py), listed with the patient's evaluation
     problems: list[SourceError] = field(default_factory=list, repr=False, compare=False)
+    #: an attachment's url (stripped) -> why the Binary it names was not read (probe138 G5: "by url only" said
+    #: neither what happened nor what to do); the report path says it where it lists the attachment
+    unread_binaries: dict[str, BinaryMiss] = field(default_factory=dict, repr=False, compare=False)
     #: the surviving record this one's resources were moved to (a merge: fhir/merges.py), or None
     merged_into: str | None = None
     #: the retired records whose resources this record holds (a merge)

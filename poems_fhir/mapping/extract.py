@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, NoReturn
 
@@ -19,7 +19,7 @@ from ..criteria.model import CONTEXT_TOPICS, Criterion, Differential, Evidence, 
 from ..criteria.response import TREATMENT_KINDS
 from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days, add_months
 from ..fhir.boundary import before, unknown_modifier
-from ..fhir.read import PatientRecord, Raw, SourceError, internal_error
+from ..fhir.read import BinaryMiss, PatientRecord, Raw, SourceError, internal_error
 from .attachment import (
     UnreadableAttachment,
     format_rank,
@@ -3558,7 +3558,7 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
         )
     kind = "imaging" if modality else ("histology" if _is_pathology(data) else None)
     if kind is None:
-        texts = _report_texts_reported(raw, out)
+        texts = _report_texts_reported(raw, out, record.unread_binaries)
         parser_decided = _ife_report(raw, record, mapping, out, texts)
         # a letter is no test of what only a named kind of report tests (papilloedema: the eye)
         inadequate = _inadequate_negatives(data, record, mapping, texts) if _any_text_matters(texts, mapping) else None
@@ -3593,9 +3593,10 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     coded = any(
         r.kind == "condition" for sy, c, _ in codings_list(data.get("conclusionCode")) for r in mapping.rules_for(sy, c)
     )
-    texts = _report_texts_reported(raw, out)  # decoded once: the adequacy check and the text engine read them
+    # decoded once: the adequacy check and the text engine read them
+    texts = _report_texts_reported(raw, out, record.unread_binaries)
     if not any(t.strip() for _, t in texts) and not coded:  # a blank conclusion says nothing (probe76 D16)
-        _unread_report(raw, kind, out)
+        _unread_report(raw, kind, out, record.unread_binaries)
     inadequate = _inadequate_negatives(data, record, mapping, texts) if _any_text_matters(texts, mapping) else None
     weak = modality is not None and modality.strength == "weak"
     weak_note = (
@@ -3632,10 +3633,12 @@ def _report_name(data: dict[str, Any], record: PatientRecord) -> str:
     return " ".join(p for p in parts if p)
 
 
-def _texts_of(data: dict[str, Any], problems: list[str] | None = None) -> list[tuple[str, str]]:
+def _texts_of(
+    data: dict[str, Any], problems: list[str] | None = None, unread: Mapping[str, BinaryMiss] | None = None
+) -> list[tuple[str, str]]:
     """A report's readable texts as (where, text): its conclusion and each text presentedForm (plain
     text in its charset, or HTML; one that is not text is left out). Why a text attachment could not
-    be read goes to ``problems``."""
+    be read goes to ``problems``, with a Binary named by url that was not read (``unread``: not in the input)."""
     conclusion = data.get("conclusion")
     out = []
     if isinstance(conclusion, str):
@@ -3652,6 +3655,9 @@ def _texts_of(data: dict[str, Any], problems: list[str] | None = None) -> list[t
     for i, form in forms:
         if len(alternatives) > 1 and any(where.startswith("presentedForm") for where, _ in out):
             break  # one format read: the others say the same
+        if problems is not None and (miss := _unlisted_miss(form, unread)) is not None:  # probe138 G5
+            problems.append(f"presentedForm[{i}]: {miss.why}; its text is not read: what it says counts as no data")
+            continue
         try:
             read = read_attachment(form, MAX_TEXT_CHARS) if isinstance(form, dict) else None
         except UnreadableAttachment as exc:
@@ -3686,14 +3692,16 @@ def _texts_of(data: dict[str, Any], problems: list[str] | None = None) -> list[t
     return out
 
 
-def _unread_report(raw: Raw, kind: str, out: Extraction) -> None:
+def _unread_report(raw: Raw, kind: str, out: Extraction, unread: Mapping[str, BinaryMiss] | None = None) -> None:
     """An imaging or pathology report whose findings are all in an attachment poems-fhir does not read
     (PDF, RTF, an image, one given only by ``url``): listed, never "no data" without a word (probe71 D18:
     a CT report given as RTF left the lesions it named "not assessed - no data", 0 input problems)."""
     forms = [f for f in raw.data.get("presentedForm") or [] if isinstance(f, dict)]
     if not forms or any(f.get("data") and readable(f) for f in forms):
         return  # no attachment, or a text one already listed as unreadable (charset, base64)
-    shown = _forms_shown(forms, "presentedForm[{}]")
+    if all(_unlisted_miss(f, unread) is not None for f in forms):
+        return  # each a Binary not in the input: listed by _texts_of with what to do
+    shown = _forms_shown(forms, "presentedForm[{}]", unread)
     out.errors.append(
         SourceError(
             raw.origin,
@@ -3705,21 +3713,39 @@ def _unread_report(raw: Raw, kind: str, out: Extraction) -> None:
     )
 
 
-def _forms_shown(forms: list[dict[str, Any]], where: str) -> str:
+def _forms_shown(forms: list[dict[str, Any]], where: str, unread: Mapping[str, BinaryMiss] | None = None) -> str:
     """Unread attachments as a problem names them: "presentedForm[0] application/pdf by url only" (``where`` the
-    element's name with a ``{}`` for the index); probe76 D15: how it was given, not only its type."""
+    element's name with a ``{}`` for the index); probe76 D15: how it was given, not only its type. A Binary named by
+    url that was not read says why and what to do (probe138 G5: "by url only" said neither)."""
     return ", ".join(
-        f"{where.format(i)} "
-        + (media_type(f)[0] or "without contentType")
-        + ("" if f.get("data") else " by url only" if f.get("url") else " with no data")
+        f"{where.format(i)} " + (media_type(f)[0] or "without contentType") + _given(f, unread)
         for i, f in enumerate(forms)
     )
 
 
-def _report_texts_reported(raw: Raw, out: Extraction) -> list[tuple[str, str]]:
+def _given(form: dict[str, Any], unread: Mapping[str, BinaryMiss] | None) -> str:
+    if form.get("data"):
+        return ""
+    if not form.get("url"):
+        return " with no data"
+    miss = (unread or {}).get(str(form["url"]).strip())
+    return f" by url ({miss.why})" if miss is not None else " by url only"
+
+
+def _unlisted_miss(form: Any, unread: Mapping[str, BinaryMiss] | None) -> BinaryMiss | None:
+    """The Binary a url-only attachment names, not read and not listed yet (not in the input), or None."""
+    if not unread or not isinstance(form, dict) or form.get("data") or not form.get("url"):
+        return None
+    miss = unread.get(str(form["url"]).strip())
+    return miss if miss is not None and not miss.listed else None
+
+
+def _report_texts_reported(
+    raw: Raw, out: Extraction, unread: Mapping[str, BinaryMiss] | None = None
+) -> list[tuple[str, str]]:
     """``_texts_of`` of a report, each unreadable attachment listed under the extraction's errors."""
     problems: list[str] = []
-    texts = _texts_of(raw.data, problems)
+    texts = _texts_of(raw.data, problems, unread)
     out.errors.extend(SourceError(raw.origin, problem, raw.ref) for problem in problems)
     return texts
 
@@ -3910,7 +3936,7 @@ def _document_reference(raw: Raw, record: PatientRecord, mapping: CompiledMappin
     ):
         # nothing readable (a PDF, RTF, an image, a Binary given by url only): listed, never "no data" silently
         forms = view["presentedForm"]
-        shown = _forms_shown(forms, "content[{}].attachment")
+        shown = _forms_shown(forms, "content[{}].attachment", record.unread_binaries)
         out.errors.append(
             SourceError(
                 raw.origin,

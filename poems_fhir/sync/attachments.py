@@ -25,7 +25,7 @@ from ..errors import (
 )
 from ..fhir.binaries import MAX_INLINED, binary_text, no_inline_text, text_slots, with_binaries
 from ..fhir.client import FhirClient
-from ..fhir.read import PatientRecord, SourceError
+from ..fhir.read import BinaryMiss, PatientRecord, SourceError
 from ..mapping.attachment import attachments_of
 from .events import ev
 
@@ -97,6 +97,10 @@ class BinaryFetcher:
     grant: str = "system/Binary.read"
     #: the patient's Binaries read so far (path -> data and type, or None), one request each (probe134 D8)
     _seen: dict[str, tuple[str, str] | None] = field(default_factory=dict)
+    #: the patient's attachment urls whose Binary the server does not hold (404/410), for the record's
+    #: ``unread_binaries`` (the report path says it where it lists the attachment, probe138 G5)
+    unread: dict[str, BinaryMiss] = field(default_factory=dict)
+    _gone: dict[str, BinaryMiss] = field(default_factory=dict)
 
     def inline(self, resources: list[tuple[dict[str, Any], str]], patient: str) -> list[SourceError]:
         """Replace, in ``resources``, each report or document with a url-only text attachment by a copy holding
@@ -104,7 +108,7 @@ class BinaryFetcher:
         unread by the report path, as before)."""
         problems: list[SourceError] = []
         budget = [MAX_FETCHED]
-        self._seen = {}
+        self._seen, self.unread, self._gone = {}, {}, {}
         for i, (resource, origin) in enumerate(resources):
             if self.refused:
                 break
@@ -125,6 +129,7 @@ class BinaryFetcher:
         it came from); the record's resources are updated in place."""
         pairs = [(raw.data, raw.origin) for raw in record.resources]
         problems = self.inline(pairs, patient)
+        record.unread_binaries.update(self.unread)
         for raw, (data, _) in zip(record.resources, pairs, strict=True):
             if data is not raw.data:
                 raw.data.clear()
@@ -149,6 +154,8 @@ class BinaryFetcher:
             return None
         path = binary_path(attachment.get("url"), self.client.base_url) or ""
         if path in self._seen:  # a note and a report naming one Binary: one request
+            if path in self._gone:  # each url naming it is listed with why
+                self.unread[str(attachment["url"]).strip()] = self._gone[path]
             return self._seen[path]
         budget[0] -= 1
         found = self._seen[path] = self._fetch(attachment, origin, patient, problems)
@@ -181,6 +188,12 @@ class BinaryFetcher:
             )
             return None
         except FatalNetworkError as exc:  # a 404/410: gone; a 4xx: this one only (a temporary error fails the patient)
+            if exc.status in (404, 410):
+                # what happened and what to do, here and where the report path lists the attachment (probe138 G5)
+                why = gone_from_server(where, exc.status)
+                problems.append(SourceError(origin, f"{why}; its text is not read", patient=patient))
+                self._gone[where] = self.unread[str(attachment["url"]).strip()] = BinaryMiss(why, listed=True)
+                return None
             # probe134 D7: a login page answered 200 was "could not be fetched (HTTP 200)"
             problem("the answer is no FHIR JSON" if exc.status == 200 else f"could not be fetched (HTTP {exc.status})")
             return None
@@ -200,3 +213,12 @@ class BinaryFetcher:
             problem(found)
             return None
         return found
+
+
+def gone_from_server(where: str, status: int) -> str:
+    """A Binary the server answers 404 (not found) or 410 (deleted) for: what happened and what to do."""
+    said = "deleted" if status == 410 else "not found"
+    return (
+        f"the Binary named {where!r} is not on the server (HTTP {status}, {said}): the attachment names a Binary the "
+        "server does not hold - have the attachment corrected at the source, or give its text inline"
+    )

@@ -563,6 +563,8 @@ class ServerSource:
             errors.append(SourceError(f"{self.client.base_url}/DocumentReference", self._refusal, patient=patient))
             self._refusal = None
         record = next((r for r in records if r.patient == patient), None)
+        if record is not None:  # a Binary the server does not hold: said where its attachment is listed
+            record.unread_binaries.update(self.binaries.unread)
         return record, errors
 
     def _search_record(self, record: str, patient: str, resources: list[tuple[dict[str, Any], str]]) -> None:
