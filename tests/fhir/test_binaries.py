@@ -93,7 +93,8 @@ def test_a_notes_text_in_a_binary_of_the_same_bundle_is_read(tmp_path: Path) -> 
 def test_without_its_binary_the_note_stays_listed_as_unread(tmp_path: Path) -> None:
     out = evaluate(bundle(tmp_path / "b.json", PATIENT, ct_note("Binary/b1"), binary(CT_TEXT, rid="other")))
     assert criteria_of(out)[BONE]["state"] == "not_assessed"
-    assert any("by url only" in m for m in messages(out))
+    # listed as unread, saying which Binary the input lacks and what to do (fix139a, probe138 G5; was "by url only")
+    assert any("the Binary named 'Binary/b1' is not in the input" in m for m in messages(out))
 
 
 def test_an_exports_binary_ndjson_is_read_beside_its_notes(tmp_path: Path) -> None:
