@@ -225,7 +225,14 @@ def skip_reason(data: dict[str, Any], ref: str | None, index: DocumentIndex) -> 
             "whether it is withdrawn cannot be told; not read - fix the status"
         )
     doc_status = data.get("docStatus")
-    doc_word = code_word(doc_status) if isinstance(doc_status, str) and doc_status.strip() else None
+    if isinstance(doc_status, str) and not doc_status.strip():
+        # "" is no FHIR JSON (a primitive may not be empty) and no absent docStatus: a sender's blank status says
+        # nothing of whether the document stands, as a code no status knows does not (fix139a)
+        raise DocumentError(
+            f"docStatus {doc_status[:60]!r} is empty (a FHIR value may not be blank): whether the document is withdrawn "
+            "cannot be told; not read - fix the docStatus or leave it out"
+        )
+    doc_word = code_word(doc_status) if isinstance(doc_status, str) else None
     if doc_word is not None and doc_word not in DOC_STATUSES:
         raise DocumentError(
             f"docStatus {str(doc_status)[:60]!r} is not a FHIR composition status ({', '.join(sorted(DOC_STATUSES))})"
