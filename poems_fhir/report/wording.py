@@ -303,7 +303,7 @@ _EXCESS = {
     "lambda excess": N_("lambda excess"),
     "direction not stated": N_("direction not stated"),
 }
-_REPORTED = re.compile(r"(?<=\)) reported (?P<how>.+?)(?= within the lab's range$|$)")
+_REPORTED = re.compile(r"^(?P<vegf>VEGF \([^()]*\)) reported (?P<how>.+?)(?= within the lab's range$|$)")
 _FLAGGED = re.compile(rf" flagged {_SOURCE}$")
 _JUDGED_BY = re.compile(rf", judged by its {_SOURCE} only")
 _OWN_RANGE = re.compile(r", judged against the lab's own range (?P<range>\S+) only")
@@ -324,6 +324,8 @@ def _how(t: Translator, text: str) -> str:
 
 def _qualitative_words(t: Translator, text: str) -> str:
     """The mapping layer's words about a result read without a usable number, in the reader's language."""
+    if _FROM_TEXT.search(text):
+        return text  # a sentence quoted by the text engine: the source's words, its own bracket translated below
     m = _IFE_HOW.match(text)
     if m and (m.group("result") == "negative" or m.group("how").startswith("isotype not stated; ")):
         how = m.group("how").removeprefix("isotype not stated; ")
@@ -333,7 +335,9 @@ def _qualitative_words(t: Translator, text: str) -> str:
         return t._("abnormal FLC ratio ({excess}; {how})").format(
             excess=t._(_EXCESS[m.group("excess")]), how=_how(t, m.group("how"))
         )
-    text = _REPORTED.sub(lambda m: " " + t._("reported {how}").format(how=_how(t, m.group("how"))), text)
+    text = _REPORTED.sub(
+        lambda m: m.group("vegf") + " " + t._("reported {how}").format(how=_how(t, m.group("how"))), text
+    )
     text = re.sub(
         r"^(VEGF .*) within the lab's range$", lambda m: m.group(1) + " " + t._("within the lab's range"), text
     )

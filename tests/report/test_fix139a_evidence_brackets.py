@@ -234,3 +234,11 @@ def test_a_quote_holding_a_bracket_or_a_semicolon_is_one_part():
     )
     text = said(summary, "ru")
     assert "[прочитано из текста '150 pg/mL [ref; <115]'; единица 'пг/мл' прочитана как UCUM pg/mL" in text, text
+
+
+def test_a_sentence_the_text_engine_quotes_keeps_its_words():
+    """Control: "reported", "without a unit" in a quoted source sentence are the source's, not ours."""
+    summary = 'Clinic letter: "Her husband (62) reported fatigue; 5 without a unit." (from text, note[0])'
+    assert (
+        said(summary, "ru") == 'Clinic letter: "Her husband (62) reported fatigue; 5 without a unit." (из примечания)'
+    )
