@@ -182,12 +182,19 @@ def read_attachment(form: dict[str, Any], limit: int | None = None) -> Attachmen
         raw = base64.b64decode("".join(data.split()), validate=True)  # line breaks are common in base64
     except (binascii.Error, ValueError) as exc:
         raise UnreadableAttachment(f"data is not base64 ({exc}); not read") from None
+    said = None
+    if kind not in _RTF and kind not in _HTML and kind != _PDF and raw.lstrip()[:5] == b"%PDF-":
+        # PDF bytes under text/plain or no type (probe139 D5: the file's operators were read as prose, and of an
+        # incrementally updated one the superseded text): read as the PDF they are, as a Binary's stated type is
+        said, kind = f"declared {kind or 'without a type'}, but its bytes are a PDF: read as a PDF", _PDF
     if kind in _RTF:
         text, unread = rtf_read(raw, charset)
         return AttachmentText(well_formed(text), unread=unread)
     if kind == _PDF:
         text, unread = pdf_text(raw, limit)
-        return AttachmentText(well_formed(text), unread=unread)
+        text, decoding = _unmapped_glyphs(text.translate(_LIGATURES))
+        decoding = "; ".join(note for note in (said, decoding) if note) or None
+        return AttachmentText(well_formed(text), unread=unread, decoding=decoding)
     codec = _codec(kind, charset)
     if charset is None and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         codec = "utf-16"  # the byte-order mark says it
@@ -348,6 +355,31 @@ def pdf_text(raw: bytes, limit: int | None = None) -> tuple[str, str | None]:
     if len(pages) < count:
         unread = f"PDF of {count:,} pages: the first {len(pages):,} read, the rest not{stopped or ''}"
     return text + "\n", unread
+
+
+#: the typographic ligatures a PDF's fonts draw ("e\ufb00usion", "\ufb01ndings"): the letters they stand for (probe139
+#: D10: "Moderate pleural e\ufb00usion." was no effusion)
+_LIGATURES = {0xFB00: "ff", 0xFB01: "fi", 0xFB02: "fl", 0xFB03: "ffi", 0xFB04: "ffl", 0xFB05: "st", 0xFB06: "st"}
+#: what pypdf gives for a glyph its font does not map to text (a font without ToUnicode): a control character
+_UNMAPPED_GLYPH = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def _unmapped_glyphs(text: str) -> tuple[str, str | None]:
+    """A PDF's text with each glyph its font does not map to text as U+FFFD (a sentence holding one is not judged:
+    the lost word may be its "No"), and the note that lists it; a text layer that is mostly such glyphs is no text.
+    probe139 D1: "NO" drawn in a font without ToUnicode became two control characters, read as spaces, and "NO
+    evidence of ascites." was read as ascites; D7: a page of them was read as nothing, in silence."""
+    lost = len(_UNMAPPED_GLYPH.findall(text))
+    if not lost:
+        return text, None
+    letters = sum(c.isalpha() for c in text)
+    if lost >= letters:
+        raise UnreadableAttachment(
+            f"PDF whose text layer is {lost:,} glyphs its fonts do not map to text (fonts without ToUnicode); not read "
+            "- send the report's text as text/plain, or a PDF with searchable text"
+        )
+    note = f"PDF with {lost:,} glyphs its fonts do not map to text (no ToUnicode): read as U+FFFD, their sentences not judged"
+    return _UNMAPPED_GLYPH.sub("\ufffd", text), note
 
 
 #: a line that numbers its page: "Page 2 of 3", "Page 2", "2/3", "- 2 -", «Стр. 2 из 3», «Страница 2», «2-бет»
