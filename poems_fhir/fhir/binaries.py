@@ -112,7 +112,7 @@ def input_binary_names(resource: dict[str, Any]) -> list[str]:
     any version: the version is checked when the Binary is read), the url itself for a Bundle entry's "urn:…"
     fullUrl. A contained Binary ("#id") travels inside the resource: it has no name here."""
     names = []
-    for _, attachment in text_slots(resource, _may_name_input_binary):
+    for _, attachment in _input_slots(resource):
         url = str(attachment["url"]).strip()
         if url.startswith("urn:"):  # the order of _input_binary's own tests
             names.append(url)
@@ -130,8 +130,7 @@ def inline_input_binaries(record: PatientRecord) -> None:
     budget = MAX_INLINED
     for raw in record.resources:
         data = raw.data
-        # a scanned PDF inline beside its text as a Binary: the text is read (the inline one cannot be)
-        slots = text_slots(data, _may_name_input_binary, behind_inline=True)
+        slots = _input_slots(data)
         if not slots:
             continue
         found_at: dict[int, tuple[str, str]] = {}
@@ -187,6 +186,13 @@ def not_in_input(url: str, where: str) -> str:
         f"the Binary named {named!r} is not in the input: add the Binary to the Bundle or export, or run poems-fhir "
         "sync against the server that holds it"
     )
+
+
+def _input_slots(resource: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """The url-only text attachments of a report or document that may name a Binary of the input - also behind an
+    inline format (a scanned PDF inline beside its text as a Binary: the reading falls through to the text). One
+    choice for the readers and for the distributed run's join, so both read the same Binaries."""
+    return text_slots(resource, _may_name_input_binary, behind_inline=True)
 
 
 def _may_name_input_binary(url: str) -> bool:

@@ -110,15 +110,16 @@ NOTES = _ndjson(
     _note("d2", "Patient?identifier=urn:mrn|M-2", {"url": "Binary/b1"}),  # untyped: read as text
     _note("d3", "Patient/old", {"url": "Binary/b3", "contentType": "text/html"}),  # a merged record's: p1's
     _note("r1", "Patient/p2", {"url": "urn:uuid:0000-x", "contentType": "application/pdf"}, rtype="DiagnosticReport"),
-    # controls: nothing to join
-    _note("d4", "Patient/p1", {"url": "#inner"}),  # contained: travels inside the note
-    _note("d5", "Patient/p1", {"url": "Binary/img", "contentType": "image/jpeg"}),  # no text: never read
+    # an inline format beside it: joined too (the reading falls through to it when the inline one cannot be read)
     _note(
         "d6",
         "Patient/p1",
         {"data": "eA==", "contentType": "text/plain"},
         {"url": "Binary/alt", "contentType": "text/html"},
     ),
+    # controls: nothing to join
+    _note("d4", "Patient/p1", {"url": "#inner"}),  # contained: travels inside the note
+    _note("d5", "Patient/p1", {"url": "Binary/img", "contentType": "image/jpeg"}),  # no text: never read
     _note("d7", "Group/g1", {"url": "Binary/group"}),  # no patient: not evaluated
     _note("d8", "Patient/p1", {"url": "https://elsewhere.example/report.txt"}),  # no Binary of the input
     {
@@ -141,6 +142,7 @@ def test_scan_keeps_the_names_of_the_binaries_notes_name():
         ("Patient?identifier=urn:mrn|M-2", ("Binary/b1",)),
         ("Patient/old", ("Binary/b3",)),
         ("Patient/p2", ("urn:uuid:0000-x",)),
+        ("Patient/p1", ("Binary/alt",)),
         ("Group/g1", ("Binary/group",)),
     ]
     assert s.binary_urls == [("urn:uuid:0000-x", "Binary/bx")]
@@ -155,6 +157,7 @@ def test_the_binary_map_sends_each_binary_to_the_patients_whose_notes_name_it():
         "Binary/b3": ("Patient/p1",),  # the survivor's, as the PatientMap keys the retired record's resources
         "urn:uuid:0000-x": ("Patient/p2",),
         "Binary/bx": ("Patient/p2",),  # the Binary that fullUrl stands for: every copy of its key
+        "Binary/alt": ("Patient/p1",),
     }
     binary = {"resourceType": "Binary", "contentType": "text/plain", "data": "eA=="}
     assert patient_key(binary, None, pmap) == JOIN
