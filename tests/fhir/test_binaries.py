@@ -268,13 +268,15 @@ def test_input_binary_names_are_what_inline_input_binaries_may_look_up() -> None
     two = ct_note("Binary/html", content_type="text/html")
     two["content"].append({"attachment": {"url": "Binary/plain", "contentType": "text/plain"}})
     assert input_binary_names(two) == ["Binary/plain"]
-    # nothing to look up: contained, a picture, a file or another host, text given inline
+    # nothing to look up: contained, a picture, a file or another host
     assert input_binary_names(ct_note("#b1", contained=[binary(CT_TEXT)])) == []
     assert input_binary_names(ct_note("Binary/b1", content_type="image/jpeg")) == []
     assert input_binary_names(ct_note("https://ehr.example.org/notes/n1.txt")) == []
+    # behind an inline format: named too - the reading falls through to it when the inline one cannot be read, and
+    # the distributed run must join what the readers read
     inline = ct_note("Binary/b2")
     inline["content"].insert(0, {"attachment": {"contentType": "text/plain", "data": b64(CT_TEXT)}})
-    assert input_binary_names(inline) == []
+    assert input_binary_names(inline) == ["Binary/b2"]
 
 
 @pytest.mark.parametrize("with_id", [True, False], ids=["with-id", "without-id"])
