@@ -363,7 +363,8 @@ def test_a_binary_that_cannot_be_fetched_is_a_line_on_the_card_not_a_failed_hook
     assert response.status_code == 200
     (card,) = response.json()["cards"]
     not_read = section(card["detail"], "**Not read (could change the result)**")
-    assert "DocumentReference/n1: Binary/gone: could not be fetched (HTTP 404); its text is not read" in not_read
+    # a 404 says the server does not hold it, and what to do (fix139a, probe138 G5)
+    assert "DocumentReference/n1: the Binary named 'Binary/gone' is not on the server (HTTP 404, not found)" in not_read
     assert "DocumentReference/n2: Binary/busy: could not be fetched (HTTP 503); its text is not read" in not_read
     assert papilloedema_on(card) is State.ABSENT  # the one that was fetched is read
 

@@ -64,7 +64,11 @@ def test_a_bulk_records_problems_name_the_patient_and_its_fetched_text_is_in_the
     [problem] = problems
     assert problem.patient == "Patient/p-a"
     assert problem.source == "DocumentReference.ndjson:2"
-    assert problem.message == "Binary/gone: could not be fetched (HTTP 404); its text is not read"
+    assert problem.message == (  # a 404 says the server does not hold it, and what to do (fix139a, probe138 G5)
+        "the Binary named 'Binary/gone' is not on the server (HTTP 404, not found): the attachment names a Binary the "
+        "server does not hold - have the attachment corrected at the source, or give its text inline; its text is not "
+        "read"
+    )
     first = rec.resources[0].data["content"][0]["attachment"]
     assert base64.b64decode(first["data"]) == b"Splenomegaly." and first["url"] == "Binary/b1"
     assert "data" not in rec.resources[1].data["content"][0]["attachment"]
