@@ -11,7 +11,8 @@ What FHIR allows is accepted and normalised in place, so the mapping sees one sh
 - STU3 plain-string ``Condition.clinicalStatus``/``verificationStatus`` become CodeableConcepts;
 - STU3 single ``DiagnosticReport.category`` and ``Observation.interpretation`` become lists;
 - STU3 ``Condition.assertedDate`` stands in for a missing ``recordedDate``;
-- STU3 ``Procedure.notPerformed: true`` becomes ``status: not-done``;
+- STU3 ``Procedure.notPerformed: true`` becomes ``status: not-done``, and ``MedicationStatement.taken: n``
+  ``status: not-taken``;
 - JSON ``null`` for an element that is read counts as absent.
 """
 
@@ -598,3 +599,5 @@ def _normalise_stu3(data: dict[str, Any], rtype: str) -> None:
         data["recordedDate"] = data["assertedDate"]
     elif rtype == "Procedure" and data.get("notPerformed") is True:
         data["status"] = "not-done"
+    elif rtype == "MedicationStatement" and isinstance(data.get("taken"), str) and data["taken"].strip().lower() == "n":
+        data["status"] = "not-taken"  # STU3 "taken: n" said what R4's status not-taken says

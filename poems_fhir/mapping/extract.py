@@ -63,6 +63,7 @@ from .rules import (
     Rule,
     has_code_lookalikes,
 )
+from .treatment_status import request_intent, treatment_status
 from .text.lexicon import fold_lookalikes, normalise, phrase_regex
 from .text.engine import TextEngineError
 from .text.disagreement import disagreements
@@ -3015,7 +3016,8 @@ def _evidence_details(data: dict[str, Any], record: PatientRecord) -> tuple[str,
 
 def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
     data = raw.data
-    if data.get("status") in ("not-done", "entered-in-error", "unknown"):
+    status = treatment_status(data)  # "NOT-DONE" is not done; a blank status is a reported skip
+    if status in ("not-done", "entered-in-error", "unknown"):
         return  # "preparation" is kept: a planned transplant triggers the engraftment alert
     date = end = None
     if data.get("performedDateTime") is not None:
@@ -3055,14 +3057,14 @@ def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: E
         label = concept_label(data.get("code")) or spec.id
         if date is None and end is None:
             date, label = _performed_in_words(raw, spec.id, spec.event, label, out)
-        out.events.append(Event(spec.event, date or end, _ref(raw), label, end=end, status=data.get("status")))
+        out.events.append(Event(spec.event, date or end, _ref(raw), label, end=end, status=status))
 
 
 def _procedure_fact(raw: Raw, spec: ProcedureRule, date: dt.date | None, end: dt.date | None, out: Extraction) -> None:
     """A procedure that is a fact for the criteria (a transfusion, criteria.md §6 MIN-6): a finding of its
     topic from its day to the end of the mapping's window after it (probe98 D3). Undated, or not done yet
     (in preparation), it places nothing."""
-    if date is None and end is None or raw.data.get("status") in _NOT_GIVEN_YET:
+    if date is None and end is None or treatment_status(raw.data) in _NOT_GIVEN_YET:
         return
     start = date or end
     last = end or date
@@ -3147,7 +3149,7 @@ _PERFORMED_OTHER = ("performedAge", "performedRange")
 def _undated_treatment(raw: Raw, rule_id: str, kind: str, said: str, out: Extraction) -> None:
     """A treatment given on no readable day: listed (an input problem naming it, and in `mappings
     coverage`), not dropped in silence - it exists but cannot be placed on the timeline (probe79 D8)."""
-    if kind not in TREATMENT_KINDS or raw.data.get("status") in _NOT_GIVEN_YET:
+    if kind not in TREATMENT_KINDS or treatment_status(raw.data) in _NOT_GIVEN_YET:
         return
     if any(n.kind == "undated_treatment" and n.reference == _ref(raw) for n in out.notes):
         return  # a regimen's agents are one resource: said once
@@ -3170,10 +3172,10 @@ _MED_NOT_ORDERED = {"proposal", "plan", "option"}
 
 def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
     data = raw.data
-    if data.get("status") in _MED_IGNORED:
+    if treatment_status(data) in _MED_IGNORED:  # "NOT-TAKEN" was not taken; a blank status is a reported skip
         return
-    if data.get("resourceType") == "MedicationRequest" and data.get("intent") in _MED_NOT_ORDERED:
-        return
+    if data.get("resourceType") == "MedicationRequest" and request_intent(data) in _MED_NOT_ORDERED:
+        return  # a blank intent is no order either: a reported skip (it was read as one)
     concept = data.get("medicationCodeableConcept")
     ref = data.get("medicationReference")
     medication: dict[str, Any] | None = None
@@ -3258,7 +3260,7 @@ def _medication_event(
             agent=rule.id,
             end=end,
             neurotoxic=rule.neurotoxic,
-            status=data.get("status"),
+            status=treatment_status(data),
         )
     )
 

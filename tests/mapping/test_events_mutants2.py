@@ -41,6 +41,10 @@ def med(resource_type: str = "MedicationRequest", **kw: Any) -> dict[str, Any]:
         "medicationCodeableConcept": {"coding": [{"system": RX, "code": "10432", "display": "thalidomide 50 MG"}]},
         "authoredOn": "2024-01-10",
     }
+    if resource_type == "MedicationRequest":
+        m["intent"] = "order"  # 1..1 in R4: a request without one is refused (no order nor suggestion told)
+    elif resource_type == "MedicationAdministration":
+        m["status"] = "completed"  # "active" is no administration status in R4: refused
     m.update(kw)
     return m
 
