@@ -394,10 +394,12 @@ def html_for(
     audit: bool = False,
     language: str = "en",
     generated: dt.datetime | None = None,
+    not_read: Sequence[str] = (),
 ) -> str:
     """The readable page of one evaluated patient (also attached to the report as presentedForm), in
     ``language``, stamped with when it was ``generated``. It names the patient (PHI: never logged).
-    Out of scope it is a quiet page saying why, unless ``audit`` (--all) asks for the full detail."""
+    Out of scope it is a quiet page saying why, unless ``audit`` (--all) asks for the full detail.
+    ``not_read``: what the record was read without that could change the result (the CDS card's lines)."""
     from .report.html_report import patient_header, render_html, render_out_of_scope_html
 
     patient = patient_header(result.record.patient_resource)
@@ -418,4 +420,5 @@ def html_for(
         language,
         patient,
         generated,
+        not_read,
     )

@@ -220,6 +220,14 @@ def _notices(t: Translator, a: Assessment, response: ResponseAssessment, scope: 
     return out
 
 
+def _not_read(t: Translator, not_read: Sequence[str]) -> list[str]:
+    if not not_read:
+        return []
+    heading = t._("Not read (could change the result)")  # outside the f-string: pybabel extracts it there
+    items = "".join(f"<li>{_e(line)}</li>" for line in not_read)
+    return [f'<section id="not-read"><h2>{_e(heading)}</h2><ul>{items}</ul></section>']
+
+
 def _classification(t: Translator, a: Assessment) -> list[str]:
     cls = a.classification.value
     parts = [
@@ -469,8 +477,11 @@ def render_html(
     language: str = "en",
     patient: PatientHeader | None = None,
     generated: dt.datetime | None = None,
+    not_read: Sequence[str] = (),
 ) -> str:
-    """The full page; for an out-of-scope ``scope`` this is the audit page (--all), so marked."""
+    """The full page; for an out-of-scope ``scope`` this is the audit page (--all), so marked. ``not_read``:
+    what the record was read without that could change the result, shown before the classification it may
+    change."""
     t = translator(language)
     # nothing after the data cut-off is shown: the tables and the chart see the same facts
     if a.as_of:
@@ -478,6 +489,7 @@ def render_html(
         events = [e for e in events if e.effective and e.effective <= a.as_of]
     parts = _head(t, a, patient, generated, w.data_cutoff(a, measurements))
     parts.append('<section id="alerts">' + "".join(_notices(t, a, response, scope)) + "</section>")
+    parts += _not_read(t, not_read)
     if scope is not None and not scope.in_scope:
         for flag in withheld_flags(a, scope):
             parts.append(

@@ -168,30 +168,40 @@ PAGE_HEADERS = {
 }
 
 
+@dataclass(frozen=True)
+class Page:
+    """What the page behind a card shows: the result, in the card's language, with what the card says its record
+    was read without (the page repeats it: a clinician who opens the page must not miss it)."""
+
+    result: PatientResult
+    language: str = "en"
+    not_read: tuple[str, ...] = ()
+
+
 @dataclass
 class PageCache:
     """The pages behind the cards' links, under unguessable tokens, for a short time (in memory)."""
 
     clock: Callable[[], float] = time.monotonic
-    #: token -> (expiry, result, the card's language: the page speaks it too)
-    _pages: OrderedDict[str, tuple[float, PatientResult, str]] = field(default_factory=OrderedDict)
+    #: token -> (expiry, page)
+    _pages: OrderedDict[str, tuple[float, Page]] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def put(self, result: PatientResult, language: str = "en") -> str:
+    def put(self, page: Page) -> str:
         token = secrets.token_urlsafe(32)
         with self._lock:
-            self._pages[token] = (self.clock() + PAGE_TTL, result, language)
+            self._pages[token] = (self.clock() + PAGE_TTL, page)
             while len(self._pages) > PAGE_LIMIT:
                 self._pages.popitem(last=False)
         return token
 
-    def get(self, token: str) -> tuple[PatientResult, str] | None:
+    def get(self, token: str) -> Page | None:
         with self._lock:
             found = self._pages.get(token)
             if found and found[0] < self.clock():
                 del self._pages[token]
                 return None
-        return (found[1], found[2]) if found else None
+        return found[1] if found else None
 
 
 def check_fhir_server(url: str, allowed: list[str] | None = None) -> None:
@@ -449,7 +459,8 @@ class Service:
         )
         page = None
         if result.scope.in_scope:
-            page = f"{self.discovery_url}/pages/{self.pages.put(result, language)}"
+            token = self.pages.put(Page(result, language, tuple(gathered.not_read)))
+            page = f"{self.discovery_url}/pages/{token}"
         return cards_for(result, language, page, gathered.not_read), gathered
 
     async def hook(self, request: Request) -> Response:
@@ -573,9 +584,10 @@ class Service:
         found = self.pages.get(request.path_params["token"])
         if found is None:
             return PlainTextResponse("this page has expired: open the patient's chart again", 404)
-        result, language = found
-        # in the card's language (probe44: a Russian card linked to an English page)
-        html = await anyio.to_thread.run_sync(lambda: html_for(result, self.mapping, language=language))
+        # in the card's language (probe44: a Russian card linked to an English page), with the card's "Not read"
+        html = await anyio.to_thread.run_sync(
+            lambda: html_for(found.result, self.mapping, language=found.language, not_read=found.not_read)
+        )
         return HTMLResponse(html, headers=PAGE_HEADERS)
 
     async def metrics_endpoint(self, request: Request) -> Response:

@@ -419,3 +419,30 @@ def test_the_complete_prefetch_of_a_record_without_url_attachments_never_touches
     )
     response = post(client, ehr, body)
     assert response.status_code == 200 and "**Not read" not in response.json()["cards"][0]["detail"]
+
+
+@pytest.mark.parametrize(
+    ("language", "heading"),
+    [("en", "Not read (could change the result)"), ("ru", "Не прочитано (может изменить результат)")],
+)
+def test_the_page_behind_the_card_repeats_its_not_read_lines(client, ehr, mapping, language, heading):
+    """A clinician who opens the page from the card must not miss what the card said its record was read without."""
+    prefetch = run_templates(bundle_resources(ORIGIN), mapping, PID)
+    del prefetch["documents"]
+    response = post(client, ehr, hook_request(PID, prefetch), **{"Accept-Language": language})
+    (card,) = response.json()["cards"]
+    page = client.get(card["links"][0]["url"].removeprefix("http://testserver")).text
+    lines = page.split('<section id="not-read">', 1)[1].split("</section>", 1)[0]
+    assert f"<h2>{heading}</h2>" in lines
+    assert "DocumentReference not in the prefetch (key &#x27;documents&#x27;) and no fhirServer to read it from" in lines
+    # before the classification it may change
+    assert page.index('<section id="not-read">') < page.index('<section id="summary">')
+
+
+def test_a_page_whose_card_read_everything_has_no_not_read_section(client, ehr, mapping):
+    prefetch = run_templates(bundle_resources(ORIGIN), mapping, PID)
+    response = post(client, ehr, hook_request(PID, prefetch))
+    (card,) = response.json()["cards"]
+    assert "**Not read" not in card["detail"]
+    page = client.get(card["links"][0]["url"].removeprefix("http://testserver")).text
+    assert 'id="not-read"' not in page and 'id="summary"' in page
