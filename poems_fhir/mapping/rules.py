@@ -1683,10 +1683,13 @@ def compile_mapping(files: list[LoadedFile], concept_maps: list[Any] | None = No
     )
 
 
-def load_mapping(site_files: list[str | Path] | None = None) -> CompiledMapping:
-    """Default mapping + site overrides (YAML) + site ConceptMaps (JSON), compiled."""
+def load_mapping(site_files: list[str | Path] | str | Path | None = None) -> CompiledMapping:
+    """Default mapping + site overrides (YAML) + site ConceptMaps (JSON), compiled. One path may be given
+    alone (a string is not read as a list of one-letter paths)."""
     from .conceptmap import load_concept_map
 
+    if isinstance(site_files, (str, Path)):
+        site_files = [site_files]
     files = [load_file(default_mapping_path(), site=False)]
     concept_maps = []
     problems: list[Problem] = []

@@ -123,7 +123,9 @@ def test_a_period_with_only_an_end_dates_the_procedure_by_it(mapping):
 
 
 def test_a_single_date_has_no_end(mapping):
-    (event,) = extract(make_record(procedure(RADIOTHERAPY, status="completed", performedDateTime="2020-01-10")), mapping).events
+    (event,) = extract(
+        make_record(procedure(RADIOTHERAPY, status="completed", performedDateTime="2020-01-10")), mapping
+    ).events
     assert str(event.effective) == "2020-01-10" and event.end is None
 
 

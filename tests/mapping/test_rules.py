@@ -57,6 +57,13 @@ def test_site_file_adds_codes_and_overrides_thresholds(tmp_path):
     assert mapping.fingerprint != load_mapping().fingerprint
 
 
+def test_one_site_file_may_be_given_alone_as_a_path_or_a_string(tmp_path):
+    # a string was iterated as a list of one-letter paths: 21 "cannot read" problems for "mappings/default.yaml"
+    site = write(tmp_path, SITE_HEADER + "thresholds:\n  platelets_high: {value: 400, verification: LOCAL}\n")
+    for given in (site, str(site)):
+        assert load_mapping(given).thresholds["platelets_high"].value == 400
+
+
 def test_problems_name_file_line_key_and_fix(tmp_path):
     site = write(
         tmp_path,

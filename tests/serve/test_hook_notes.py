@@ -434,7 +434,9 @@ def test_the_page_behind_the_card_repeats_its_not_read_lines(client, ehr, mappin
     page = client.get(card["links"][0]["url"].removeprefix("http://testserver")).text
     lines = page.split('<section id="not-read">', 1)[1].split("</section>", 1)[0]
     assert f"<h2>{heading}</h2>" in lines
-    assert "DocumentReference not in the prefetch (key &#x27;documents&#x27;) and no fhirServer to read it from" in lines
+    assert (
+        "DocumentReference not in the prefetch (key &#x27;documents&#x27;) and no fhirServer to read it from" in lines
+    )
     # before the classification it may change
     assert page.index('<section id="not-read">') < page.index('<section id="summary">')
 
