@@ -340,7 +340,7 @@ def pdf_text(raw: bytes, limit: int | None = None) -> tuple[str, str | None]:
         )
     if not raw.lstrip()[:1024].startswith(b"%PDF-"):
         raise UnreadableAttachment("PDF that does not start with %PDF-: not a PDF; not read")
-    pages, count, stopped = _pdf_pages(raw, limit)
+    pages, count, stopped, pictured = _pdf_pages(raw, limit)
     # a page break is no paragraph end: one line break, so a sentence running over it is read whole, as a
     # hard-wrapped line is (probe138 R1: "No evidence of" ending page 1 lost its finding on page 2)
     text = "\n".join(page for page in _without_page_furniture(pages) if page)
@@ -351,10 +351,17 @@ def pdf_text(raw: bytes, limit: int | None = None) -> tuple[str, str | None]:
             "PDF with no text layer (a scanned image?); not read - send the report's text as text/plain, or the PDF "
             "with its recognised text"
         )
-    unread = None
+    unread = []
+    if pictured:
+        # probe139 D8: a scanned page beside text pages was lost in silence; it may hold the finding
+        said = ", ".join(str(n) for n in pictured)
+        unread.append(
+            f"PDF page{'s' if len(pictured) > 1 else ''} {said} of {count:,}: a picture without a text layer (a scanned "
+            "page?), not read - send the report's text as text/plain, or the PDF with its recognised text"
+        )
     if len(pages) < count:
-        unread = f"PDF of {count:,} pages: the first {len(pages):,} read, the rest not{stopped or ''}"
-    return text + "\n", unread
+        unread.append(f"PDF of {count:,} pages: the first {len(pages):,} read, the rest not{stopped or ''}")
+    return text + "\n", "; ".join(unread) or None
 
 
 #: the typographic ligatures a PDF's fonts draw ("e\ufb00usion", "\ufb01ndings"): the letters they stand for (probe139
@@ -415,9 +422,34 @@ def _without_page_furniture(pages: list[str]) -> list[str]:
     return out
 
 
-def _pdf_pages(raw: bytes, limit: int | None) -> tuple[list[str], int, str | None]:
+#: an inline image in a content stream (BI ... ID ... EI): a picture drawn without an XObject
+_INLINE_IMAGE = re.compile(rb"(?<![^\s])BI\s")
+
+
+def _pictured(page: Any, drawn: bytes) -> bool:
+    """Whether a page draws a picture: an image XObject (on the page or in a form it draws) or an inline image."""
+    if _INLINE_IMAGE.search(drawn):
+        return True
+    resources = page.get("/Resources")
+    forms = [resources.get_object()] if resources is not None else []
+    for _ in range(2):  # the page's own images, then those of the forms it draws (a scanner's wrapper)
+        inner = []
+        for res in forms:
+            xobjects = res.get("/XObject")
+            for ref in (xobjects.get_object() if xobjects is not None else {}).values():
+                obj = ref.get_object()
+                if obj.get("/Subtype") == "/Image":
+                    return True
+                if obj.get("/Subtype") == "/Form" and obj.get("/Resources") is not None:
+                    inner.append(obj["/Resources"].get_object())
+        forms = inner
+    return False
+
+
+def _pdf_pages(raw: bytes, limit: int | None) -> tuple[list[str], int, str | None, list[int]]:
     """The text of a PDF's first pages (MAX_PDF_PAGES, until ``limit`` characters, or up to a page drawn with too many
-    instructions: why, then), and how many it has; UnreadableAttachment when pypdf cannot read it."""
+    instructions: why, then), how many it has, and the pages read that are a picture without text (numbered from 1);
+    UnreadableAttachment when pypdf cannot read it."""
     import io
     import logging
 
@@ -431,19 +463,22 @@ def _pdf_pages(raw: bytes, limit: int | None) -> tuple[list[str], int, str | Non
             raise UnreadableAttachment("PDF encrypted with a password; not read - send it unencrypted")
         count = len(reader.pages)
         pages: list[str] = []
+        pictured: list[int] = []
         chars = 0
         for n in range(min(count, MAX_PDF_PAGES)):
             if limit is not None and chars > limit:
                 break  # the text engine would not read further: extracting it only costs time
             page = reader.pages[n]
             contents = page.get_contents()
-            drawn = len(contents.get_data()) if contents is not None else 0
-            if drawn > MAX_PDF_PAGE_BYTES:
-                why = f" (page {n + 1} is drawn with {drawn:,} bytes of instructions, more than {MAX_PDF_PAGE_BYTES:,})"
-                return pages, count, why
+            data = contents.get_data() if contents is not None else b""
+            if len(data) > MAX_PDF_PAGE_BYTES:
+                why = f" (page {n + 1} is drawn with {len(data):,} bytes of instructions, more than {MAX_PDF_PAGE_BYTES:,})"
+                return pages, count, why, pictured
             pages.append(page.extract_text() or "")
             chars += len(pages[-1])
-        return pages, count, None
+            if not pages[-1].strip() and _pictured(page, data):
+                pictured.append(n + 1)
+        return pages, count, None, pictured
     except UnreadableAttachment:
         raise
     except Exception as exc:  # pypdf's errors on a malformed file are of many kinds: the attachment's, not the run's

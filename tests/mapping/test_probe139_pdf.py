@@ -12,7 +12,7 @@ import pytest
 from poems_fhir.criteria.model import State
 from poems_fhir.mapping.extract import extract
 from tests.conftest import make_record
-from tests.mapping.pdf_files import handmade_pdf, pdf
+from tests.mapping.pdf_files import handmade_pdf, pdf, scanned_pdf
 
 OVERLOAD, BONE, ORGANS = "extravascular_volume_overload", "sclerotic_bone_lesions", "organomegaly"
 
@@ -145,3 +145,38 @@ def test_a_text_that_only_mentions_pdf_is_read_as_text(mapping) -> None:
     report["presentedForm"] = [{"contentType": "text/plain", "data": base64.b64encode(text).decode()}]
     states, problems = read(mapping, report)
     assert states.get(OVERLOAD) == {State.PRESENT} and not [p for p in problems if "bytes are a PDF" in p]
+
+
+# ---------------------------------------------------------------- D8: a scanned page beside text pages
+
+
+def _joined(*documents: bytes) -> bytes:
+    """One PDF of the pages of several, as a report system appends a scanned page to its generated ones."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    for data in documents:
+        for page in PdfReader(io.BytesIO(data)).pages:
+            writer.add_page(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_scanned_page_beside_text_pages_is_listed_and_the_text_still_read(mapping) -> None:
+    """probe139 D8: page 2, a picture without a text layer, was dropped in silence: the finding it may hold lost."""
+    joined = _joined(pdf(["FINDINGS", "No ascites."]), scanned_pdf(), pdf(["IMPRESSION", "Splenomegaly, 16 cm."]))
+    states, problems = read(mapping, ct_report(pdf_bytes=joined))
+    assert states[OVERLOAD] == {State.ABSENT} and states[ORGANS] == {State.PRESENT}
+    [listed] = [p for p in problems if "a picture without a text layer" in p]
+    assert "PDF page 2 of 3: a picture without a text layer (a scanned page?), not read" in listed
+
+
+def test_a_blank_page_between_text_pages_is_no_scanned_page(mapping) -> None:
+    # control: an empty page (nothing drawn) holds no finding: nothing listed
+    joined = _joined(pdf(["FINDINGS", "No ascites."]), pdf([]), pdf(["IMPRESSION", "Splenomegaly, 16 cm."]))
+    states, problems = read(mapping, ct_report(pdf_bytes=joined))
+    assert states[OVERLOAD] == {State.ABSENT} and states[ORGANS] == {State.PRESENT}
+    assert problems == []
