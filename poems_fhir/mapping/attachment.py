@@ -344,6 +344,10 @@ def pdf_text(raw: bytes, limit: int | None = None) -> tuple[str, str | None]:
     # a page break is no paragraph end: one line break, so a sentence running over it is read whole, as a
     # hard-wrapped line is (probe138 R1: "No evidence of" ending page 1 lost its finding on page 2)
     text = "\n".join(page for page in _without_page_furniture(pages) if page)
+    if not text and any(page.strip() for page in pages):
+        # probe139 D12: every line looked like a running header (two pages of one line each): the text is the report's,
+        # not "no text layer"
+        text = "\n".join(page.strip() for page in pages if page.strip())
     if not text and stopped:
         raise UnreadableAttachment(f"PDF not read{stopped}")
     if not text:
@@ -394,6 +398,8 @@ _PAGE_NUMBER = re.compile(
     r"(?i)(?<![\w/])(?:page|pg\.?|стр\.?|страница|бет)\s*\d{1,4}(?:\s*(?:of|из|/)\s*\d{1,4})?(?![\w/])"
     r"|^\s*[-–—]?\s*\d{1,4}\s*(?:/\s*\d{1,4}|[-–—])?\s*$|(?<!\w)\d{1,4}\s*-\s*бет(?!\w)"
 )
+#: a date or a time in a running header ("printed 03/12/2024 14:05"): it may differ from page to page
+_DATE_TIME = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}|\d{1,2}:\d{2}(?::\d{2})?")
 #: the lines at a page's top and bottom that may be its running header or footer
 _EDGE_LINES = 3
 
@@ -401,7 +407,11 @@ _EDGE_LINES = 3
 def _without_page_furniture(pages: list[str]) -> list[str]:
     """The pages without their running headers and footers (probe138 R2: "Patient: DOE, JANE MRN 123 Page 2 of 2" at
     the top of page 2 was read into the sentence page 1 left open): a line among a page's first or last three that
-    numbers the page, or that the same place of another page repeats (digits aside: "Printed 12/03/2024 14:05")."""
+    numbers the page, or that the same place of another page repeats, its numbers the same or the page's own number,
+    dates and times aside ("Printed 12/03/2024 14:05", "MRN 123 Page 2 of 3"). Lines whose other numbers differ are
+    content, not furniture
+    (probe139 D11: "Key image 1 (slice 117): sclerotic lesion, 9 mm" on page 1 and "Key image 2 (slice 134): …" on
+    page 2 were both dropped, and with them the lesion)."""
     split = [[line for line in page.strip().splitlines() if line.strip()] for page in pages]
 
     def key(line: str) -> str:
@@ -410,16 +420,32 @@ def _without_page_furniture(pages: list[str]) -> list[str]:
     def edges(lines: list[str]) -> set[int]:
         return set(range(min(_EDGE_LINES, len(lines)))) | set(range(max(0, len(lines) - _EDGE_LINES), len(lines)))
 
-    seen: dict[str, int] = {}
-    for lines in split:
-        for found in {key(lines[i]) for i in edges(lines)}:
-            seen[found] = seen.get(found, 0) + 1
-    repeated = {k for k, n in seen.items() if n >= 2} if len(split) > 1 else set()
+    # the numbers of each edge line, by its key, and the page it is on (numbered from 1)
+    seen: dict[str, list[tuple[int, list[str]]]] = {}
+    for number, lines in enumerate(split, start=1):
+        for found, digits in {
+            key(lines[i]): re.findall(r"\d+", _DATE_TIME.sub(" ", lines[i])) for i in edges(lines)
+        }.items():
+            seen.setdefault(found, []).append((number, digits))
+    repeated = {k for k, on in seen.items() if len(on) >= 2 and _furniture_numbers(on)} if len(split) > 1 else set()
     out = []
     for lines in split:
         dropped = {i for i in edges(lines) if key(lines[i]) in repeated or _PAGE_NUMBER.search(lines[i])}
         out.append("\n".join(line for i, line in enumerate(lines) if i not in dropped))
     return out
+
+
+def _furniture_numbers(on: list[tuple[int, list[str]]]) -> bool:
+    """Whether the numbers of one line repeated on several pages are a running header's: each the same on every page,
+    or each page's own number (counted from any first page: an excerpt's "Page 5" on its first page)."""
+    if len({len(digits) for _, digits in on}) > 1:
+        return False
+    for place in zip(*(digits for _, digits in on), strict=True):
+        same = len(set(place)) == 1
+        own = len({int(d) - page for d, (page, _) in zip(place, on, strict=True)}) == 1
+        if not (same or own):
+            return False
+    return True
 
 
 #: an inline image in a content stream (BI ... ID ... EI): a picture drawn without an XObject

@@ -180,3 +180,37 @@ def test_a_blank_page_between_text_pages_is_no_scanned_page(mapping) -> None:
     states, problems = read(mapping, ct_report(pdf_bytes=joined))
     assert states[OVERLOAD] == {State.ABSENT} and states[ORGANS] == {State.PRESENT}
     assert problems == []
+
+
+# ---------------------------------------------------------------- D11, D12: running headers and what is not one
+
+
+def test_lines_at_the_same_place_whose_numbers_differ_are_content_not_a_running_header(mapping) -> None:
+    """probe139 D11: "Key image 1 (slice 117): sclerotic lesion, 9 mm" atop page 1 and "Key image 2 (slice 134): …"
+    atop page 2 differ only in digits and were dropped as a running header, and the lesion with them."""
+    body = pdf(
+        ["Key image 1 (slice 117): sclerotic lesion, 9 mm", "Findings: see key images."],
+        ["Key image 2 (slice 134): sclerotic lesion, 10 mm", "End of report."],
+    )
+    states, problems = read(mapping, ct_report(pdf_bytes=body))
+    assert states[BONE] == {State.PRESENT} and problems == []
+
+
+def test_a_header_numbering_its_pages_from_any_first_page_and_a_print_time_are_still_furniture() -> None:
+    from poems_fhir.mapping.attachment import pdf_text
+
+    text, _ = pdf_text(
+        pdf(
+            ["Sheet 5 - DOE, JANE - printed 03/12/2024 14:05", "IMPRESSION: No evidence of", "Footer 77"],
+            ["Sheet 6 - DOE, JANE - printed 03/12/2024 14:06", "splenomegaly.", "Footer 77"],
+        )
+    )
+    assert text == "IMPRESSION: No evidence of\nsplenomegaly.\n"
+
+
+def test_a_pdf_whose_every_line_repeats_at_the_same_place_is_read_not_called_textless(mapping) -> None:
+    """probe139 D12: the two pages' one line each were all "running header", and the PDF was then listed as "no text
+    layer": its finding lost and the wrong reason given."""
+    body = pdf(["Sclerotic lesion in L2, 9 mm."], ["Sclerotic lesion in L2, 9 mm."])
+    states, problems = read(mapping, ct_report(pdf_bytes=body))
+    assert states[BONE] == {State.PRESENT} and problems == []
