@@ -60,9 +60,12 @@ def _code(data: dict[str, Any], name: str, allowed: frozenset[str], what: str) -
     return word
 
 
-def treatment_status(data: dict[str, Any]) -> str:
-    """The resource's status as its R4 code; raises TreatmentStatusError when it tells nothing."""
-    allowed = TREATMENT_STATUSES[str(data.get("resourceType"))]
+def treatment_status(data: dict[str, Any]) -> str | None:
+    """The resource's status as its R4 code; raises TreatmentStatusError when it tells nothing. None for a resource
+    that states a treatment without such a status (a Condition "status post autologous transplant")."""
+    allowed = TREATMENT_STATUSES.get(str(data.get("resourceType")))
+    if allowed is None:
+        return None
     return _code(data, "status", allowed, "whether the treatment was given")
 
 

@@ -153,3 +153,9 @@ def test_an_stu3_statement_not_taken_is_not_taken(mapping):
     taken = medication("MedicationStatement", "completed", taken="y")
     assert validate(taken)["status"] == "completed"
     assert events(mapping, taken) == ([("treatment", "completed")], [])
+
+
+def test_a_resource_stating_a_treatment_without_such_a_status_has_none():
+    # a Condition "status post autologous transplant" (Z94.84) is a treatment on the timeline: its clinicalStatus is
+    # no treatment status (asking the table for a Condition's crashed its reading: "internal error (KeyError)")
+    assert treatment_status({"resourceType": "Condition", "clinicalStatus": {"text": "active"}}) is None
