@@ -90,6 +90,7 @@ from .values import (
     parse_date,
     reference_range,
     unitless_range,
+    without_full_stop,
 )
 
 SNOMED = "http://snomed.info/sct"
@@ -869,8 +870,9 @@ def _result_in_notes(data: dict[str, Any], mapping: CompiledMapping) -> tuple[di
     notes = [
         n["text"].strip() for n in data.get("note") or [] if isinstance(n, dict) and isinstance(n.get("text"), str)
     ]
-    # a comment is a sentence: its full stop is no part of a unit ("VEGF 486 pg/mL.", probe135 G1)
-    notes = [n[:-1].rstrip() if n.endswith(".") and not n.endswith("..") else n for n in notes if n]
+    # a comment is a sentence: its full stop is no part of a unit ("VEGF 486 pg/mL.", probe135 G1) - unless the unit
+    # table spells the unit with it ("45 мм рт.ст.": fix140b B1, the abbreviation's stop was cut and the unit refused)
+    notes = [without_full_stop(n, mapping.unit_aliases) for n in notes if n]
     if not notes:
         return None
     part = {k: v for k, v in data.items() if k != "note" and not _VALUE_ELEMENT.fullmatch(k)}

@@ -33,6 +33,7 @@ from .values import (
     parse_number_text,
     quantity,
     range_value,
+    without_full_stop,
 )
 
 
@@ -438,7 +439,8 @@ def _read_text(
     try:
         # a value wrapped over lines ("5 g/L⏎IgG kappa") is read as one line: the words under the number are
         # judged as words after its unit (probe96 D10: the number was lost in silence, the words read alone)
-        parsed = parse_number_text(_without_share(" ".join(text.split())))
+        # ... and without the full stop that ends it as a sentence ("0.3 g/dL.": fix140b B1, refused as a unit)
+        parsed = parse_number_text(_without_share(without_full_stop(" ".join(text.split()), aliases)))
     except ValueError as exc:
         raise ResourceError(f"{element}: {exc}; not guessed") from None
     if parsed is None:

@@ -445,6 +445,23 @@ def parse_number(text: str) -> float:
     return float(t)
 
 
+#: a sentence's full stop after a value text - "0.3 g/dL.", «0,3 г/л.», "< 0.1 g/dL.", "1500 pg/mL (serum)." - one
+#: stop (fix140b B1: refused as the unit 'g/dL.'); not an ellipsis ("0.3 g/dL...", "0.3 g/dL. ."), whose text may go on
+_FULL_STOP_END = re.compile(r"(?<=[^\s.])\s*\.$")
+
+
+def without_full_stop(text: str, aliases: dict[str, str]) -> str:
+    """``text`` without the full stop that ends it as a sentence; unchanged when it has none, or when the stop is
+    part of a unit the unit table spells with one («мм рт.ст.»: the abbreviation's own stop)."""
+    found = _FULL_STOP_END.search(text)
+    if found is None:
+        return text
+    folded = _fold_unit(text)
+    if any(folded.endswith(_fold_unit(spelling)) for spelling in aliases if spelling.endswith(".")):
+        return text
+    return text[: found.start()]
+
+
 @dataclass(frozen=True)
 class NumberText:
     number: float
