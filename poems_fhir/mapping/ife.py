@@ -10,7 +10,7 @@ from functools import lru_cache
 from itertools import islice
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .attachment import html_text, marked_up
 from .text.lexicon import fold_lookalikes, phrase_regex
@@ -18,14 +18,20 @@ from .text.lexicon import fold_lookalikes, phrase_regex
 
 @dataclass(frozen=True)
 class Band:
-    heavy_chain: str | None  # "IgG" | "IgA" | "IgM" | "IgD" | "IgE" | None for free light chains
+    heavy_chain: str | None  # "IgG" | "IgA" | "IgM" | "IgD" | "IgE" | None for free light chains or not stated
     light_chain: str | None  # "kappa" | "lambda" | None when not stated
+    #: a light chain alone that its words call free ("free lambda", "lambda light chains", "Bence Jones lambda", a
+    #: table's "Free" row); one named alone without them ("lambda band", "IgG 14 g/L; lambda band") is a band whose
+    #: heavy chain is not stated (fix140b B2: it was labelled free). Said, not compared: the band is the same clone
+    free: bool = field(default=False, compare=False)
 
     def label(self) -> str:
         if self.heavy_chain and self.light_chain:
             return f"{self.heavy_chain} {self.light_chain}"
-        if self.light_chain:
+        if self.light_chain and self.free:
             return f"free {self.light_chain} light chain"
+        if self.light_chain:
+            return f"{self.light_chain} (heavy chain not stated)"
         return f"{self.heavy_chain} (light chain not stated)"
 
 
@@ -331,8 +337,9 @@ def _antiserum(cell: str, letters: bool) -> Band | None:
 
 
 def _antiserum_name(band: Band) -> str:
-    """An antiserum as the clause reader reads it: "igg", "kappa", "igg lambda"."""
-    return " ".join(part.lower() for part in (band.heavy_chain, band.light_chain) if part)
+    """An antiserum as the clause reader reads it: "igg", "kappa", "igg lambda", "free lambda" (a grid's "Free" row)."""
+    name = " ".join(part.lower() for part in (band.heavy_chain, band.light_chain) if part)
+    return f"free {name}" if band.free and not band.heavy_chain else name
 
 
 def _cells(line: str) -> list[str]:
@@ -412,7 +419,11 @@ def _grid(lines: list[str], n: int, corner: bool, sera: list[Band]) -> tuple[lis
         if None in answers:
             break
         for band, said in zip(sera, answers, strict=True):
-            cell = Band(band.heavy_chain, own.light_chain) if across_heavy else Band(own.heavy_chain, band.light_chain)
+            cell = (
+                Band(band.heavy_chain, own.light_chain)
+                if across_heavy
+                else Band(own.heavy_chain, band.light_chain, free=row[0] in _FREE_ROWS)
+            )
             pairs.append((cell, str(said)))
         n = m
         m += 1
@@ -1190,7 +1201,27 @@ def _read_clauses(
     said = _ANTI.sub(" ", t)
     fields = not _TESTED_DENIED[tested].search(said)
     pieces = _withdrawn_after_a_dash(_clauses(said), tested, fields)
-    return tested, said, fields, pieces, [_bands(clause) for clause, _, _ in pieces]
+    return tested, said, fields, pieces, _free_after_a_comma(pieces, [_bands(clause) for clause, _, _ in pieces])
+
+
+def _free_after_a_comma(pieces: list[tuple[str, bool, bool]], named: list[list[Band]]) -> list[list[Band]]:
+    """Each clause's bands, a light chain that opens a clause after a comma said free when the clause before ends in
+    the words that call it so: "Bence Jones protein, lambda type", «свободные легкие цепи, лямбда» (_FREE_BEFORE)."""
+    out: list[list[Band]] = []
+    for index, bands in enumerate(named):
+        clause, after_comma, _ = pieces[index]
+        first = bands[0] if bands else None
+        if (
+            first is not None
+            and first.heavy_chain is None
+            and not first.free
+            and after_comma
+            and not clause[: _bands_start(clause)].strip()
+            and _FREE_BEFORE.search(pieces[index - 1][0][-60:])
+        ):
+            bands = [Band(None, first.light_chain, free=True), *bands[1:]]
+        out.append(bands)
+    return out
 
 
 def others_bands(text: str, specimen: str | None = None, cues: IfeCues | None = None) -> tuple[Band, ...]:
@@ -2731,10 +2762,35 @@ def _bands(t: str) -> list[Band]:
         light = _LIGHT.get(light_raw) if light_raw else None
         if heavy is None and light is None:
             continue
-        band = Band(heavy, light)
+        band = Band(heavy, light, free=heavy is None and _said_free(t, m))
         if band not in bands:
             bands.append(band)
+        elif band.free:  # "lambda band (free lambda light chains)": the words that say it free
+            bands[bands.index(band)] = band
     return bands
+
+
+#: the words that call a light chain named alone free, before it ("free", "Bence Jones", Kazakh «бос» - UNVERIFIED)
+#: or after it ("light chains", "free light chains", «свободные лёгкие цепи», Kazakh «жеңіл тізбек» - UNVERIFIED): a
+#: light chain with no heavy chain is what those words name, a free light chain
+_FREE_BEFORE = re.compile(
+    r"(?:\bfree|свободн\w*|(?<!\w)бос|\bbence[- ]?jones|\bbj|бенс[- ]?джонс\w*)"
+    r"(?:\s+(?:protein\w*|белок|белка))?(?:\s+(?:light\s+chains?|легк\w*\s+цеп\w*))?\s*[-:,]?\s*$"
+)
+_FREE_AFTER = re.compile(
+    r"[^\S\n]*-?[^\S\n]*(?:type[^\S\n]+|тип\w*[^\S\n]+)?"
+    r"(?:(?:and|or|и|или|және|/)[^\S\n]*(?:lambda|kappa|λ|κ|лямбда|каппа)[^\S\n]*)?"
+    r"(?:free\b|свободн|(?<!\w)бос(?!\w)|light[^\S\n]+chains?\b|легк\w*[^\S\n]+цеп|жеңіл[^\S\n]+тізбе|\(?bence|бенс)"
+)
+
+
+def _said_free(t: str, m: re.Match[str]) -> bool:
+    """Whether the words around a light chain named alone (``m``, a match of _BAND) call it free."""
+    return bool(
+        _FREE_CHAIN.match(m.group())
+        or _FREE_BEFORE.search(t[max(0, m.start() - 40) : m.start()])
+        or _FREE_AFTER.match(t, m.end())
+    )
 
 
 def _merge_lone_chains(bands: list[Band]) -> list[Band]:

@@ -76,8 +76,10 @@ def test_lone_chains_are_not_merged_when_the_pairing_is_not_unique(text, bands):
     ("band", "label"),
     [
         (Band("IgA", "lambda"), "IgA lambda"),
-        (Band(None, "lambda"), "free lambda light chain"),
-        (Band(None, "kappa"), "free kappa light chain"),
+        (Band(None, "lambda", free=True), "free lambda light chain"),
+        (Band(None, "kappa", free=True), "free kappa light chain"),
+        # a light chain alone its words do not call free: its heavy chain is not stated (fix140b B2)
+        (Band(None, "lambda"), "lambda (heavy chain not stated)"),
         (Band("IgG", None), "IgG (light chain not stated)"),
     ],
 )

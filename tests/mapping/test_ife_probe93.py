@@ -35,7 +35,7 @@ def test_a_short_negative_in_a_cell_or_under_an_antiseras_header_denies_the_band
     ("text", "band"),
     [
         ("Kappa | Lambda\nnegative | positive", Band(None, "lambda")),
-        ("Free kappa | Free lambda\nnegative | positive", Band(None, "lambda")),
+        ("Free kappa | Free lambda\nnegative | positive", Band(None, "lambda", free=True)),
         ("IgG | IgA | IgM | Kappa | Lambda\n+ | - | - | - | +", Band("IgG", "lambda")),
         ("IgG | IgA | IgM | Kappa | Lambda\nPos | Neg | Neg | Neg | Pos", Band("IgG", "lambda")),
         ("IgG: +\nKappa: -\nLambda: +", Band("IgG", "lambda")),

@@ -232,7 +232,7 @@ UNCHANGED = [
     ("IgG | IgA | IgM | Kappa | Lambda\nNeg | Neg | Neg | Neg | Neg", "negative"),
     ("IgG | IgA | IgM | Kappa | Lambda\n+ | - | - | - | +", "IgG lambda"),
     ("IgG | IgA | IgM\nNegative | Negative | Negative\nKappa | Lambda\nNegative | Negative", "negative"),
-    ("Kappa | Lambda\nnegative | positive", "free lambda light chain"),
+    ("Kappa | Lambda\nnegative | positive", "lambda (heavy chain not stated)"),  # not said free (fix140b B2)
     ("Antisera: IgG, IgA, IgM, κ, λ\nResult: negative", "negative"),
     ("Test | Result\nSerum IFE | IgG kappa\nUrine IFE | negative", "IgG kappa"),
     ("Serum | IgA kappa\nUrine | not detected", "IgA kappa"),
