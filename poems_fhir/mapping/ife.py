@@ -183,6 +183,14 @@ _LEVEL_WORD_APART = re.compile(
 )
 
 
+#: a bracket after a heavy chain named alone that holds a number - "IgA (2019) normal", "IgG (14 g/L)", «IgA (в 2019
+#: г.)»: its level or its date, joined to it as if unbracketed, so that its clause holds both (_measured: no band;
+#: fix140b B3 - the bracket was a clause of its own, the heavy chain before it a band)
+_NUMBER_BRACKET_AFTER_HEAVY = re.compile(
+    r"(?<=\b(?:ig|иг)[gamde])[^\S\n]*\([^\S\n]*((?:(?:in|on|from|since|в|во|на|от|с)\s+)?[<>≤≥]?[^\S\n]*\d[^()\n]*)\)"
+)
+
+
 def _leaders(text: str) -> str:
     """Each dotted leader as the colon of its field; a second leader in a clause follows an answer and opens
     the next field: "IgG lambda band ....... no ....... IgA kappa band ....... yes" is "IgG lambda band: no |
@@ -228,6 +236,7 @@ def _normalise(text: str) -> str:
     # a level's "total" set apart from its heavy chain - "IgG (total) 14 g/L", "IgG, total: 14 g/L", «IgG общ. 14 г/л» -
     # joins it, so that its clause holds the heavy chain and its value (_measured: no band)
     text = _LEVEL_WORD_APART.sub(lambda m: " " + (m.group(1) or m.group(2) or m.group(3)), text)
+    text = _NUMBER_BRACKET_AFTER_HEAVY.sub(lambda m: f" {m.group(1).strip()} ", text)
     # a line that is only the status of the line before ("IgG lambda⏎TBC") is that line's (probe109 D9)
     text = _STATUS_LINE.sub(lambda m: " - " + m.group(1), text)
     return re.sub(r" +", " ", text).strip()
@@ -2664,10 +2673,12 @@ _RATIO_BEFORE = re.compile(_CHAIN + r"\s*[/:]\s*(?:free\s+)?$")
 
 
 #: a value after a heavy chain named alone, with the words labs put between: "IgG 14.2 g/L", "IgG: 14", "IgG (total)
-#: 14 g/L", «IgG общий 14 г/л», Kazakh «IgG жалпы 14 г/л» (UNVERIFIED), "IgM level 0.4" - not a year ("IgG 2019")
+#: 14 g/L", «IgG общий 14 г/л», Kazakh «IgG жалпы 14 г/л» (UNVERIFIED), "IgM level 0.4" - or a year, the date of a
+#: level: "IgG 2019: 12 g/L", "IgA (2019) normal", "IgG in 2019", «IgA в 2019 г.» (fix140b B3: an IgG band). A number
+#: after a heavy chain is no band unless the clause calls it one (_LEVEL_OF_A_CLONE)
 _LEVEL_AFTER = re.compile(
     r"\s*(?:\(?\s*(?:total|level|concentration|общ\w*|уровень|концентраци\w*|жалпы|деңгей\w*)\s*\)?\s*)?[:=]?\s*"
-    r"(?:[<>≤≥]\s*)?(?!(?:19|20)\d\d\b(?![.,]\d|\s*(?:m?g|мг|г)\b))\d"
+    r"(?:(?:in|on|from|since|of|в|во|на|от|с|за)\s+(?=(?:19|20)\d\d\b))?(?:[<>≤≥]\s*)?\d"
 )
 #: the words that make a heavy chain with a value a clone's: its noun or "monoclonal" ("IgG M-protein 12 g/L",
 #: "Monoclonal IgG 12 g/L", «М-градиент IgG 12 г/л», "IgG paraprotein 5 g/L", a Bence Jones protein)

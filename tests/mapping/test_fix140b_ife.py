@@ -1,4 +1,5 @@
-"""Immunofixation: a light chain named alone is no free light chain unless its words say so (fix140b B2).
+"""Immunofixation: a light chain named alone is no free light chain unless its words say so (fix140b B2); a number
+after a heavy chain named alone is its level or its date, no band (fix140b B3).
 
 B2. "IgG 14 g/L; lambda band" read "serum immunofixation: free lambda light chain". The IgG is a level (fix139b B1: a
 heavy chain alone with a value), so it is no band, and nothing joins it to the lambda band after the semicolon - the
@@ -9,7 +10,14 @@ risk factor is "isotype unknown"); only its label said "free", which no word of 
 well; "free lambda light chain" is kept for the words that say it: "free", "light chains", "Bence Jones", «свободные
 лёгкие цепи», a table's "Free" row (whose negatives are no longer whole-result denials against a band beside them).
 
-Controls: a heavy chain alone beside a light chain band is still one band ("IgG; lambda band" is IgG lambda).
+B3. "IgG 2019: 12 g/L" and "IgA (2019) normal" read an IgG (an IgA) band, light chain not stated - the clone present.
+fix139b B1 made a heavy chain alone with a value a level, but not with a year, and not with a number in a bracket
+(the bracket was a clause of its own). A number after a heavy chain named alone - a value, a year, a date after "in"
+or «в» - is now its level or its date, no band, unless its clause calls it a clone ("Monoclonal IgG 2019").
+
+Controls: a heavy chain alone beside a light chain band is still one band ("IgG; lambda band" is IgG lambda); a heavy
+chain with its light chain and a year stays a band ("IgA lambda (2019)"); a clone word keeps a heavy chain with a year
+a band; a level beside a negative leaves the negative.
 """
 
 from __future__ import annotations
@@ -58,6 +66,7 @@ NOT_STATED = [
     "IgG 14 g/L, lambda band",
     "IgG 14 g/L. Lambda band.",
     "Total IgG 14 g/L; monoclonal lambda band",
+    "IgG 2019: 12 g/L; lambda band",
     "IgG 14 г/л; полоса лямбда",
     "Жалпы IgG 14 г/л; лямбда жолағы",
     "lambda band",
@@ -153,3 +162,75 @@ def test_a_free_row_denied_beside_its_denied_grid_stays_negative() -> None:
     text = "Heavy chain | Kappa | Lambda\nIgG | Neg | Neg\nIgA | Neg | Neg\nFree | Neg | Neg"
     result = parse_ife(text)
     assert (result.negative, result.bands, result.conflict) == (True, (), "")
+
+
+# --- B3: a number after a heavy chain named alone
+
+DATED_OR_MEASURED = [
+    "IgG 2019: 12 g/L",
+    "IgG 2019",
+    "IgA (2019) normal",
+    "IgA (2019)",
+    "IgG (14 g/L)",
+    "IgG (2019): 12 g/L",
+    "IgG in 2019: 12 g/L",
+    "IgA (in 2019) normal",
+    "IgG 2019 г.: 12 г/л",
+    "IgA (2019 г.) в норме",
+    "IgA в 2019 г. в норме",
+    "IgG 2019 ж.: 12 г/л",
+    "IgA (2019 ж.) қалыпты",
+]
+
+
+@pytest.mark.parametrize("text", DATED_OR_MEASURED)
+def test_a_number_after_a_heavy_chain_names_no_band(text: str) -> None:
+    result = parse_ife(text)
+    assert not result.bands and not result.possible and not result.parsed, result
+
+
+@pytest.mark.parametrize("text", ["IgG 2019: 12 g/L", "IgA (2019) normal"])
+@pytest.mark.parametrize("code", [SERUM_IFE, SERUM_M_PROTEIN])
+def test_a_dated_level_as_the_value_stays_unread(mapping: CompiledMapping, code: str, text: str) -> None:
+    found = _clone(mapping, observation(code, valueString=text))
+    assert [s for s, _, _, _ in found] == [State.NOT_ASSESSED], found
+
+
+@pytest.mark.parametrize("text", ["IgG 2019: 12 g/L", "IgA (2019) normal"])
+def test_a_dated_level_in_an_immunofixation_reports_conclusion_is_no_clone(mapping: CompiledMapping, text: str) -> None:
+    assert State.PRESENT not in [s for s, _, _, _ in _clone(mapping, _ife_report(text))]
+
+
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [
+        ("IgG lambda band; IgA (2019) normal", ["IgG lambda"]),
+        ("IgA lambda detected. IgG (2019) 12 g/L", ["IgA lambda"]),
+        ("IgG kappa M-protein 12 g/L; IgA (2019) 3.1 g/L", ["IgG kappa"]),
+    ],
+)
+def test_a_band_beside_a_dated_level_is_the_band_alone(text: str, labels: list[str]) -> None:
+    assert _labels(text) == labels
+
+
+def test_a_negative_beside_a_dated_level_stays_negative() -> None:
+    result = parse_ife("Negative. IgG 2019: 12 g/L")
+    assert (result.negative, result.bands, result.conflict) == (True, (), "")
+
+
+@pytest.mark.parametrize(
+    ("text", "band"),
+    [
+        ("Monoclonal IgG 2019", Band("IgG", None)),  # its clause calls it a clone
+        ("IgG paraprotein 2019", Band("IgG", None)),
+        ("IgG band 2019", Band("IgG", None)),
+        ("Моноклональный IgG 2019 г.", Band("IgG", None)),
+        ("IgA lambda (2019)", Band("IgA", "lambda")),  # a heavy chain with its light chain
+        ("IgA lambda 2019", Band("IgA", "lambda")),
+        ("IgA лямбда (2019 г.)", Band("IgA", "lambda")),
+        ("IgA lambda 3.1 g/L", Band("IgA", "lambda")),
+        ("IgG", Band("IgG", None)),  # a heavy chain alone with no number
+    ],
+)
+def test_a_clone_word_or_a_light_chain_keeps_the_band(text: str, band: Band) -> None:
+    assert list(parse_ife(text).bands) == [band]
