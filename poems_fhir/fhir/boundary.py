@@ -384,6 +384,8 @@ _MEDICATION_USE = {
 }
 for _t in ("MedicationRequest", "MedicationAdministration", "MedicationStatement"):
     _FIELDS[_t] = dict(_MEDICATION_USE)
+# an R4 modifier element: "true" forbids giving it (probe140 D3: a do-not-give order was a treatment given)
+_FIELDS["MedicationRequest"]["doNotPerform"] = boolean
 
 
 def unknown_modifier(data: dict[str, Any], understood: frozenset[str] = frozenset()) -> str | None:

@@ -156,6 +156,13 @@ def _no_result(data: dict[str, Any]) -> bool:
             f"status {status!r} is not a FHIR result status ({', '.join(sorted(RESULT_STATUSES))}): "
             "whether it is withdrawn cannot be told; not read - fix the status"
         )
+    if status == "unknown":
+        # probe140 D5: read as a released result ("Negative" made the clone absent); the sender does not know whether
+        # it is final, preliminary or withdrawn - as a missing status, which is refused for that reason
+        raise ResourceError(
+            f"{data.get('resourceType')} status 'unknown' (the sender does not know it): whether it is final, "
+            "preliminary or withdrawn cannot be told; not read - send the status"
+        )
     return status in (*IGNORED_STATUS, NO_RESULT_YET)
 
 
@@ -3018,8 +3025,8 @@ def _evidence_details(data: dict[str, Any], record: PatientRecord) -> tuple[str,
 
 def _procedure(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
     data = raw.data
-    status = treatment_status(data)  # "NOT-DONE" is not done; a blank status is a reported skip
-    if status in ("not-done", "entered-in-error", "unknown"):
+    status = treatment_status(data)  # "NOT-DONE" is not done; a blank or unknown status is a reported skip
+    if status in ("not-done", "entered-in-error"):
         return  # "preparation" is kept: a planned transplant triggers the engraftment alert
     date = end = None
     if data.get("performedDateTime") is not None:
@@ -3178,6 +3185,8 @@ def _medication(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out: 
         return
     if data.get("resourceType") == "MedicationRequest" and request_intent(data) in _MED_NOT_ORDERED:
         return  # a blank intent is no order either: a reported skip (it was read as one)
+    if data.get("doNotPerform") is True:
+        return  # an order NOT to give it (an R4 modifier: probe140 D3 read it as given, "Given: lenalidomide")
     concept = data.get("medicationCodeableConcept")
     ref = data.get("medicationReference")
     medication: dict[str, Any] | None = None

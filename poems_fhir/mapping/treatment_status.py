@@ -5,8 +5,8 @@
 Senders garble codes ("NOT-DONE", "Not_Taken ", "completed "); a garbled code is read as the code it
 spells, never compared raw - a raw comparison missed "NOT-DONE" and counted a transplant that was not done
 as given. A status that is blank, missing (it is 1..1 in R4) or no code of the resource's value set cannot
-tell whether the treatment was given: the resource is refused with that reason (a reported skip), never
-guessed either way.
+tell whether the treatment was given, nor can ``unknown`` (the sender does not know): the resource is refused with
+that reason (a reported skip), never guessed either way.
 """
 
 from __future__ import annotations
@@ -52,6 +52,12 @@ def _code(data: dict[str, Any], name: str, allowed: frozenset[str], what: str) -
             f"{rtype} has {said} {name} (required in FHIR R4): {what} cannot be told; not read - send the {name}"
         )
     word = code_word(value)
+    if word == "unknown" and name == "status":
+        # probe140 D11: a medication of status "unknown" was a treatment given (and started the response clock), a
+        # Procedure of that status none, both in silence; the sender does not know, so neither is said for it
+        raise TreatmentStatusError(
+            f"{rtype} status 'unknown' (the sender does not know it): {what} cannot be told; not read - send the status"
+        )
     if word not in allowed:
         raise TreatmentStatusError(
             f"{name} {value!r} is not a FHIR R4 {rtype} {name} ({', '.join(sorted(allowed))}): {what} cannot be "

@@ -100,7 +100,7 @@ def test_a_procedures_date_and_name(mapping, kw, date, summary):
     )
 
 
-@pytest.mark.parametrize("status", ["not-done", "entered-in-error", "unknown"])
+@pytest.mark.parametrize("status", ["not-done", "entered-in-error"])
 def test_a_procedure_that_did_not_happen_is_no_event(mapping, status):
     assert events(mapping, proc(status=status)) == []
 
@@ -286,7 +286,7 @@ def test_a_request_that_is_no_order_is_no_event(mapping, intent, given):
     assert bool(events(mapping, med(intent=intent))) is given
 
 
-@pytest.mark.parametrize("status", ["stopped", "completed", "on-hold", "unknown"])
+@pytest.mark.parametrize("status", ["stopped", "completed", "on-hold"])
 def test_a_medication_given_and_then_stopped_is_still_an_event(mapping, status):
     assert len(events(mapping, med("MedicationStatement", status=status))) == 1
 

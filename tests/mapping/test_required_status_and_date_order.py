@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from poems_fhir.criteria.model import Criterion, State
 from poems_fhir.fhir.read import read_paths
 from poems_fhir.mapping.extract import extract
@@ -74,3 +76,19 @@ def test_dates_in_order_or_of_unequal_precision_are_no_problem(mapping):
     }
     ex = extract(make_record(ok, condition), mapping)
     assert ex.errors == []
+
+
+@pytest.mark.parametrize("status", ["unknown", "UNKNOWN", " Unknown "])
+def test_a_result_of_status_unknown_is_refused_and_listed_like_one_without_status(mapping, status):
+    """probe140 D5: an immunofixation "Negative" of status unknown made the clone absent; the sender does not know
+    whether it is final, preliminary or withdrawn - the reason a missing status is refused."""
+    ife = observation("25700-6", valueString="Negative", status=status)
+    report = diagnostic_report("ct", "CT chest abdomen pelvis", "No sclerotic lesions.")
+    report["status"] = status
+    ex = extract(make_record(ife, report), mapping)
+    assert ex.findings == []
+    assert sorted(e.message for e in ex.errors) == [
+        f"{rtype} status 'unknown' (the sender does not know it): whether it is final, preliminary or withdrawn "
+        "cannot be told; not read - send the status"
+        for rtype in ("DiagnosticReport", "Observation")
+    ]

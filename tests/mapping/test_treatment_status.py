@@ -52,7 +52,7 @@ def events(mapping, resource: dict[str, Any]) -> tuple[list[tuple[str, str | Non
     return [(e.kind, e.status) for e in ex.events], [e.message for e in ex.errors]
 
 
-@pytest.mark.parametrize("status", ["NOT-DONE", "Not_Done ", "not done", "ENTERED-IN-ERROR", "Unknown"])
+@pytest.mark.parametrize("status", ["NOT-DONE", "Not_Done ", "not done", "ENTERED-IN-ERROR"])
 def test_a_transplant_not_done_in_any_spelling_is_no_transplant(mapping, status):
     assert events(mapping, transplant(status)) == ([], [])
 
@@ -159,3 +159,40 @@ def test_a_resource_stating_a_treatment_without_such_a_status_has_none():
     # a Condition "status post autologous transplant" (Z94.84) is a treatment on the timeline: its clinicalStatus is
     # no treatment status (asking the table for a Condition's crashed its reading: "internal error (KeyError)")
     assert treatment_status({"resourceType": "Condition", "clinicalStatus": {"text": "active"}}) is None
+
+
+@pytest.mark.parametrize(
+    ("rtype", "kw"),
+    [
+        ("Procedure", {}),
+        ("MedicationStatement", {}),
+        ("MedicationAdministration", {}),
+        ("MedicationRequest", {"intent": "order"}),
+    ],
+)
+def test_a_treatment_of_status_unknown_is_listed_neither_given_nor_silently_dropped(mapping, rtype, kw):
+    """probe140 D11: a medication of status "unknown" was a treatment given (it started the response clock); a Procedure
+    of that status was dropped in silence. The sender does not know: listed, not read."""
+    resource = transplant("Unknown") if rtype == "Procedure" else medication(rtype, "UNKNOWN", **kw)
+    found, errors = events(mapping, resource)
+    assert found == []
+    assert errors == [
+        f"{rtype} status 'unknown' (the sender does not know it): whether the treatment was given cannot be told; "
+        "not read - send the status"
+    ]
+
+
+def test_an_order_not_to_give_a_drug_is_no_treatment(mapping):
+    """probe140 D3: MedicationRequest.doNotPerform true (an R4 modifier: do not give it) was read as lenalidomide given
+    ("Given: lenalidomide" on the CarePlan)."""
+    request = medication("MedicationRequest", "active", intent="order", doNotPerform=True)
+    assert events(mapping, request) == ([], [])
+    allowed = medication("MedicationRequest", "active", intent="order", doNotPerform=False)
+    assert events(mapping, allowed) == ([("treatment", "active")], [])
+
+
+def test_a_do_not_perform_that_is_no_boolean_is_refused_at_the_boundary():
+    from poems_fhir.fhir.boundary import Invalid
+
+    with pytest.raises(Invalid, match="doNotPerform"):
+        validate(medication("MedicationRequest", "active", intent="order", doNotPerform="true"))
