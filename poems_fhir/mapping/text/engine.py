@@ -24,6 +24,7 @@ from .layout import (
     answered_forms,
     cell_breaks,
     headed_tables,
+    line_end_hyphens,
     measured_rows,
     open_end,
     open_paragraph_ends,
@@ -31,6 +32,7 @@ from .layout import (
     row_borders,
     set_aside_contrast,
     struck_out,
+    wrapped_line_breaks,
 )
 from .spelt_out import SpeltOut
 from .lexicon import (
@@ -987,8 +989,9 @@ def candidate_sentences(
     first MAX_CANDIDATE_SENTENCES of them (more are logged as skipped: event text.truncated). How many
     there were before the cut is appended to ``found_count``. ``referrer``: the headings of the referrer's
     sections (see ``referrer_spans``); their pieces are ``referred``."""
+    # a line break that parts no clause inside a kept sentence is a space (fix140a A3: "Ascites: not⏎seen.")
     found = [
-        Piece(p.text.strip(), p.cut, referred)
+        Piece(wrapped_line_breaks(p.text.strip(), keys.hits), p.cut, referred)
         for block, referred in _blocks(text, referrer, keys)
         for s in _segments(block, keys)
         for p in _pieces(s)
@@ -1091,14 +1094,22 @@ def pattern_problem(pattern: Any) -> str | None:
     return None
 
 
+def _second_reading(text: str) -> str | None:
+    """``text`` with the words an invisible character splits or a hyphen cuts at a line end joined, or None where
+    there are none (joined_words, line_end_hyphens)."""
+    joined = joined_words(text)
+    dehyphenated = line_end_hyphens(text if joined is None else joined)
+    return joined if dehyphenated is None else dehyphenated
+
+
 def _could_matter(keys: KeyIndex, text: str) -> bool:
-    # a key word written with a lookalike letter or an invisible character counts too (probe70 D6:
-    # "Splеnomegaly" with a Cyrillic е was found only beside another key word)
+    # a key word written with a lookalike letter, an invisible character or a hyphen at a line end counts too
+    # (probe70 D6: "Splеnomegaly" with a Cyrillic е was found only beside another key word; fix140a: "as-⏎cites")
     if not text:
         return False
     if keys.hits(text):
         return True
-    joined = joined_words(text)
+    joined = _second_reading(text)
     if text.isascii() and joined is None:
         return False
     return keys.hits(fold_lookalikes(text)) or (joined is not None and keys.hits(fold_lookalikes(joined)))
@@ -1610,12 +1621,12 @@ class TextEngine:
 
     @staticmethod
     def _readings(texts: list[str]) -> Iterator[tuple[int, str]]:
-        """Each text with its result slot; a text with a word split by an invisible character once more
-        with the word joined, in slot n + i (joined_words: whether the character stands for a space or
-        sits in a word is not known)."""
+        """Each text with its result slot; a text with a word split by an invisible character or cut by a
+        hyphen at a line end once more with the word joined, in slot n + i (joined_words, line_end_hyphens:
+        whether the character stands for a space, or the hyphen joins a compound, is not known)."""
         for i, text in enumerate(texts):
             yield i, text
-            joined = joined_words(text)
+            joined = _second_reading(text)
             if joined is not None:
                 yield len(texts) + i, joined
 

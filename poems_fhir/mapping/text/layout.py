@@ -3,7 +3,9 @@
 
 Every rewrite but one keeps the text's length, so offsets (and the quotes cut from the original) still
 hold. The exception: a table whose header row names the finding is read row by row ("Skull: Sclerotic
-lesion: No.", :func:`headed_tables`), a row's quote the clause it became.
+lesion: No.", :func:`headed_tables`), a row's quote the clause it became. Two are shorter and work on other
+text: a candidate sentence's line breaks that part no clause (:func:`wrapped_line_breaks`) and the text's
+second reading with the words a hyphen cuts at a line end joined (:func:`line_end_hyphens`).
 
 - Checkbox forms: "Ascites: [ ] yes [x] no", "Отеки ног: [ ] да [x] нет", "☐ present ☒ absent" -> the
   ticked answer alone ("Ascites: no"); none or several ticked -> "?" (not answered: possible, never
@@ -1828,3 +1830,74 @@ def open_end(line: str, names: Callable[[str], bool]) -> bool:
     lead = line[: last.start()]
     words = re.findall(r"[^\W\d_]+", lead)
     return bool(words) and not _ANSWER_SLOT.search(lead) and not names(words[-1])
+
+
+#: a line break inside a sentence and the blanks around it (no blank line: a paragraph break is
+#: ``open_paragraph_ends``'s)
+#: (from a run's first blank only: a long run of blanks is looked at once)
+_LINE_BREAK_RUN = re.compile(r"(?<![ \t\u00a0\r])[ \t\u00a0\r]*\n[ \t\u00a0\r]*(?=[^\W\d_])")
+#: a hyphen (also the typographic ones and a soft hyphen) right after a letter: the line before ends in it
+_HYPHEN_END = re.compile(r"(?<=[^\W\d_])[-\u2010\u2011\u00ad]$")
+#: a clause mark at the end of the line before: the line break after it parts nothing it does not
+_CLAUSE_MARK_END = re.compile(r"[;,]$")
+#: words that join two words: after a hyphen they make it a suspended one ("hepato- and splenomegaly",
+#: «гепато- и спленомегалия»), no word cut in two
+_JOINERS = frozenset("and or nor и или либо а және немесе мен бен пен".split())
+
+
+def wrapped_line_breaks(sentence: str, names: Callable[[str], bool]) -> str:
+    """A sentence's line breaks that part no clause, read as a space: after a word no clause ends with
+    ("Ascites: not⏎seen."), after a semicolon or comma ("…sclerotic lesion in L2;⏎this statement is
+    withdrawn.") - a line break is a token of its own to ConText, so a phrase cut by one ("not seen", ";
+    this statement is withdrawn", ", X 16") was no phrase, and the finding read present (fix140a A3). After
+    a hyphen the line break goes without a space: "IgG-⏎kappa" is "IgG-kappa" (a compound keeps its hyphen;
+    a word cut in two, "as-⏎cites", is read joined in the text's second reading, ``line_end_hyphens``).
+    Only inside a sentence the segmenter keeps whole: a list's lines are sentences of their own by then. A
+    run of blanks around the break becomes one space (shorter: ConText reads two blanks as a token too)."""
+    if "\n" not in sentence:
+        return sentence
+
+    def joined(m: re.Match[str]) -> str:
+        before = sentence[max(0, m.start() - 100) : m.start()].rsplit("\n", 1)[-1]
+        nxt = re.match(r"[^\W\d_]+", sentence[m.end() :])
+        if _HYPHEN_END.search(before):
+            return " " if nxt is not None and nxt.group().lower() in _JOINERS else ""
+        if _CLAUSE_MARK_END.search(before) or open_end(before, names):
+            return " "
+        return m.group()
+
+    return _LINE_BREAK_RUN.sub(joined, sentence)
+
+
+#: a word cut at a line end by a hyphen: the fragment before it (two letters or more, no capital after its first:
+#: not an abbreviation such as "IgG-", "CT-") and the rest of the word on the next line, in small letters
+_CUT_WORD = re.compile(
+    r"(?<![^\W\d_])(?P<head>[^\W\d_][^\W\d_A-ZА-ЯЁӘҒҚҢӨҰҮҺІ]+)[-\u2010\u2011\u00ad][ \t\u00a0\r]*\n[ \t\u00a0\r]*"
+    r"(?P<tail>[a-zа-яёәғқңөұүһі][^\W\d_]*)"
+)
+
+
+#: a hyphen at a line end, blanks between
+_HYPHEN_BREAK = re.compile(r"[-\u2010\u2011\u00ad][ \t\u00a0\r]*\n")
+
+
+def line_end_hyphens(text: str) -> str | None:
+    """The text with each word a hyphen cuts at a line end joined ("as-⏎cites" -> "ascites", «асци-⏎т» ->
+    «асцит»), or None when there is none (fix140a A3: "Moderate as-⏎cites." named no finding). Whether the
+    hyphen cuts a word or joins a compound ("non-⏎enlarged", "well-⏎defined") the text does not say: this
+    is the text's second reading (the engine's ``_readings``), whose findings hold only for the targets it
+    names - a compound joined wrongly names none. A hyphen before "and", «и» ("hepato- and splenomegaly")
+    suspends a word: not joined. Shorter than the text: the hyphen and the line break go."""
+    if _HYPHEN_BREAK.search(text) is None:  # most texts: one cheap look
+        return None
+    found = False
+
+    def join(m: re.Match[str]) -> str:
+        nonlocal found
+        if m.group("tail").lower() in _JOINERS:
+            return m.group()
+        found = True
+        return m.group("head") + m.group("tail")
+
+    out = _CUT_WORD.sub(join, text)
+    return out if found else None
