@@ -34,6 +34,68 @@ def labels(text: str) -> list[tuple[str, str]]:
     return sorted({(a.target, a.label) for a in MAPPING.text.assert_texts([text])[0]})
 
 
+# ---------------------------------------------------------------- A2: a verdict word after the comma
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("No ascites, enlarged spleen.", [("ascites", "negated"), ("splenomegaly", "present")]),  # A2
+        ("No ascites, an enlarged spleen 16 cm.", [("ascites", "negated"), ("splenomegaly", "present")]),
+        ("No lymphadenopathy, palpable spleen.", [("lymphadenopathy", "negated"), ("splenomegaly", "present")]),
+        ("Without ascites, enlarged spleen.", [("ascites", "negated"), ("splenomegaly", "present")]),
+        ("No evidence of ascites, enlarged liver.", [("ascites", "negated"), ("hepatomegaly", "present")]),
+        ("No ascites, swollen optic discs.", [("ascites", "negated"), ("papilledema", "present")]),
+        ("No ascites, enlarged lymph nodes in the axilla.", [("ascites", "negated"), ("lymphadenopathy", "present")]),
+        (
+            "No ascites, enlarged spleen, no pleural effusion or oedema.",  # the later clause's own list
+            [("ascites", "negated"), ("pleural_effusion", "negated"), ("splenomegaly", "present")],
+        ),
+    ],
+)
+def test_a_verdict_word_after_the_comma_states_its_item(text: str, expected) -> None:
+    assert labels(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("No ascites, effusion or oedema.", [("ascites", "negated")]),  # A2's control (bare "effusion" is no target)
+        (
+            "No ascites, pleural effusion or peripheral oedema.",
+            [("ascites", "negated"), ("edema", "negated"), ("pleural_effusion", "negated")],
+        ),
+        ("No ascites, no enlarged spleen.", [("ascites", "negated"), ("splenomegaly", "negated")]),  # A2's control
+        # a coordinator closes the denied list after the verdict word
+        (
+            "No ascites, enlarged spleen or liver.",
+            [("ascites", "negated"), ("hepatomegaly", "negated"), ("splenomegaly", "negated")],
+        ),
+        (
+            "No ascites, enlarged spleen and liver.",
+            [("ascites", "negated"), ("hepatomegaly", "negated"), ("splenomegaly", "negated")],
+        ),
+        ("No ascites or enlarged spleen.", [("ascites", "negated"), ("splenomegaly", "negated")]),
+        ("No ascites, or enlarged spleen.", [("ascites", "negated"), ("splenomegaly", "negated")]),
+        # a denial that heads its list with a colon denies every item
+        ("Not seen: ascites, enlarged spleen.", [("ascites", "negated"), ("splenomegaly", "negated")]),
+        ("No evidence of: ascites, enlarged lymph nodes.", [("ascites", "negated"), ("lymphadenopathy", "negated")]),
+        (
+            "The following were not identified: ascites, enlarged lymph nodes.",
+            [("ascites", "negated"), ("lymphadenopathy", "negated")],
+        ),
+        ("No ascites, hepatomegaly.", [("ascites", "negated"), ("hepatomegaly", "negated")]),  # no verdict word
+    ],
+)
+def test_denied_lists_keep_their_denial(text: str, expected) -> None:
+    assert labels(text) == expected
+
+
+def test_a_verdict_item_through_a_note(mapping) -> None:
+    found = states(mapping, note("CT: No ascites, enlarged spleen."))
+    assert found == {OVERLOAD: {State.ABSENT}, ORGANS: {State.PRESENT}}
+
+
 # ---------------------------------------------------------------- A3: a line break inside a phrase, a cut word
 
 NOT_SEEN = "Ascites: not\nseen."

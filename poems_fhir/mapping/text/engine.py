@@ -1153,6 +1153,11 @@ class TextEngine:
         self._assertive = re.compile("|".join(stating)) if stating else None
         verdicts = [phrase_regex(w) for w in self.section.clause_verdicts]
         self._clause_verdict = re.compile("|".join(verdicts)) if verdicts else None
+        items = [phrase_regex(w) for w in self.section.item_verdicts]
+        self._item_verdict = re.compile(r",[\s\-]*(?:" + "|".join(items) + ")") if items else None
+        # a coordinator that closes a list before its clause ends - past no denial of a clause of its own
+        joins = "|".join(re.escape(c) for c in sorted(self._coordinators) if c.isalpha())
+        self._list_closed = re.compile(rf"(?:(?!\b{_DENIAL_WORDS}\b)[^.;!?])*?\b(?:{joins})\b") if joins else None
         predicates = [phrase_regex(p) for spec in self.section.lists for p in spec.after]
         self._own_predicate = re.compile("(?:" + "|".join(predicates) + r")\s*$") if predicates else None
         exceptions = [phrase_regex(p) for p in self.section.exceptions]
@@ -1902,6 +1907,7 @@ class TextEngine:
             and not self._stated_in_bracket(m, ent)
             and not _property_asked(m, ent)
             and not self._own_verdict_across_comma(m, ent)
+            and not self._verdict_item_after_comma(m, ent)
         ]
         mods = _refuted_suspicion(mods, ent)
         modifiers = {_CATEGORY[m.category] for m in mods}
@@ -1999,6 +2005,29 @@ class TextEngine:
         # a verdict of an earlier time is no verdict of today's: "No pleural effusion, ascites - present previously.",
         # "… ascites - moderate in 2021." keep the denial (probe130: read present today)
         return verdict is not None and _EARLIER_TIME_IN.search(own, verdict.end()) is None
+
+    def _verdict_item_after_comma(self, modifier: Any, ent: Any) -> bool:
+        """A denial before the target whose list the target's item leaves by a verdict word after a comma
+        (``item_verdicts``): "No ascites, enlarged spleen." states the spleen (fix140a A2: ConText's "No" reached
+        past the comma) - as a grade word after the comma ends the denial's scope. Not where a coordinator closes
+        the list after it ("No ascites, enlarged spleen or liver": one denied list), nor under a denial that heads
+        its list with a colon ("Not seen: ascites, enlarged lymph nodes")."""
+        if self._item_verdict is None or modifier.category != "NEGATED_EXISTENCE":
+            return False
+        doc, (start, end) = ent.doc, modifier.modifier_span
+        if end > ent.start:
+            return False
+        low = normalise(doc.text)
+        trigger_end = doc[end - 1].idx + len(doc[end - 1].text)
+        comma = low.rfind(",", trigger_end, ent.start_char + 1)
+        if comma < 0 or any(comma < o.start_char < ent.start_char for o in doc.ents):
+            return False  # no comma right before the target's item, or another target opens the item
+        if ":" in low[doc[start].idx : comma]:
+            return False  # a heading lists what it denies ("Not seen:", "The following were not identified:")
+        verdict = self._item_verdict.match(low, comma)
+        if verdict is None or verdict.end() > ent.end_char:
+            return False
+        return self._list_closed is None or self._list_closed.match(low, verdict.end()) is None
 
     def _resolved_after_own_verdict(self, ent: Any, low: str) -> str | None:
         """The words of today's absence after the target's own verdict of an earlier time - "Ascites: moderate
@@ -2500,6 +2529,10 @@ def _todays_size_after_earlier(text: str, start: int, end: int) -> tuple[int, in
         return None
     today = _TODAYS_NORMAL_SIZE.search(text, after, _clause_stop(text, after))
     return today.span("words") if today is not None else False
+
+
+#: a denial that opens a clause of its own: a coordinator after it no longer closes the list before it
+_DENIAL_WORDS = r"(?:no|not|none|without|negative|absent|нет|не|без|жоқ)"
 
 
 #: an earlier time in a finding's own verdict: "moderate previously", «ранее умеренный», "moderate in 2021"

@@ -236,6 +236,11 @@ class TextSection(_Strict):
     #: умеренный»): a denial on the other side of a comma is another finding's and does not reach it (probe125 R6, G5:
     #: «Плеврального выпота по-прежнему не видно, асцит умеренный.» denied the ascites)
     clause_verdicts: list[str] = Field(default_factory=list)
+    #: phrases that open a list item after a comma and state its finding - a verdict word ("No ascites, enlarged
+    #: spleen."): a denial before the comma does not reach it, unless a coordinator closes the list after it ("No
+    #: ascites, enlarged spleen or liver" is one denied list) or the denial heads the list with a colon ("Not seen:
+    #: ascites, enlarged spleen") - fix140a A2
+    item_verdicts: list[str] = Field(default_factory=list)
     #: words that end the list an ``over_list`` rule introduces (besides ";" and the sentence's end): a
     #: contrast or a clause about the patient ("but", "the patient has", «у пациента»)
     list_ends: list[str] = Field(default_factory=list)
