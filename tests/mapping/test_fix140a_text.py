@@ -34,6 +34,125 @@ def labels(text: str) -> list[tuple[str, str]]:
     return sorted({(a.target, a.label) for a in MAPPING.text.assert_texts([text])[0]})
 
 
+# ---------------------------------------------------------------- A1: stated, then not seen since
+
+
+@pytest.mark.parametrize(
+    "text, target",
+    [
+        ("Splenomegaly noted in 2021 and not seen since.", "splenomegaly"),  # A1
+        ("Splenomegaly noted in 2021 and has not been seen since.", "splenomegaly"),  # A1
+        ("Splenomegaly was noted in 2021 and hasn't been seen since.", "splenomegaly"),  # contracted: read present
+        ("Splenomegaly was noted in 2021 and hasn\u2019t been seen since.", "splenomegaly"),
+        ("Splenomegaly noted in 2021, and not seen since then.", "splenomegaly"),
+        ("Splenomegaly noted in 2021 but not seen since.", "splenomegaly"),
+        ("Splenomegaly noted in 2021 and never seen since.", "splenomegaly"),
+        ("Splenomegaly noted in 2021 and not identified since 2022.", "splenomegaly"),
+        ("Splenomegaly noted in 2021 and not seen again.", "splenomegaly"),
+        ("Splenomegaly noted in 2021, not seen since.", "splenomegaly"),  # a stating word before the comma
+        ("Splenomegaly noted in 2021; not seen since.", "splenomegaly"),
+        ("Ascites was drained in 2021 and has not been seen since.", "ascites"),
+        ("Sclerotic lesion in L3 noted in 2020 and not seen since.", "sclerotic_bone_lesion"),
+        ("Спленомегалия отмечалась в 2021 г. и с тех пор не выявлялась.", "splenomegaly"),
+        ("Спленомегалия выявлена в 2021 г., с тех пор не определяется.", "splenomegaly"),
+        ("Спленомегалия 2021 жылы анықталған, содан бері анықталмады.", "splenomegaly"),
+    ],
+)
+def test_a_finding_stated_then_not_seen_since_is_historical(text: str, target: str) -> None:
+    assert labels(text) == [(target, "historical")]
+
+
+def test_stated_then_not_seen_since_is_indeterminate_for_the_criterion_never_absent(mapping) -> None:
+    # criteria.md §3.3: present at any time counts; the earlier time is a clinician's to date (as fix139c C3)
+    assert states(mapping, note("Splenomegaly noted in 2021 and not seen since.")) == {ORGANS: {State.INDETERMINATE}}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # a denial alone, "since" or not, stays one (fix139c C2)
+        ("Splenomegaly has not been seen since.", [("splenomegaly", "negated")]),
+        ("Splenomegaly hasn't been identified since 2021.", [("splenomegaly", "negated")]),
+        ("Спленомегалия с тех пор не выявлялась.", [("splenomegaly", "negated")]),
+        # nothing stated before a bare comma: the finding's own denial
+        ("Ascites, not seen since 2021.", [("ascites", "negated")]),
+        # denied or doubted then, not seen since: a denial
+        ("No splenomegaly in 2021 and not seen since.", [("splenomegaly", "negated")]),
+        ("Splenomegaly was not present in 2021 and has not been seen since.", [("splenomegaly", "negated")]),
+        ("Splenomegaly was suspected in 2021 and has not been seen since.", [("splenomegaly", "negated")]),
+        # another finding's clause between: only that finding's history
+        (
+            "Splenomegaly 16 cm; ascites noted in 2021 and not seen since.",
+            [("ascites", "historical"), ("splenomegaly", "present")],
+        ),
+        ("Splenomegaly noted in 2021 and no longer seen.", [("splenomegaly", "historical")]),  # read so before
+    ],
+)
+def test_other_denials_with_since_keep_their_reading(text: str, expected) -> None:
+    assert labels(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, target",
+    [
+        ("Splenomegaly was not seen until 2021.", "splenomegaly"),  # A1
+        ("Sclerotic lesions were not seen until the 2021 CT.", "sclerotic_bone_lesion"),
+        ("Splenomegaly has not been seen until now.", "splenomegaly"),  # as "hasn't been seen until now" (fix139c)
+        ("Splenomegaly wasn't seen until 2021.", "splenomegaly"),  # control: read so since fix139c
+    ],
+)
+def test_not_seen_until_a_time_is_seen_from_then_on(text: str, target: str) -> None:
+    assert labels(text) == [(target, "present")]
+
+
+@pytest.mark.parametrize(
+    "text", ["Splenomegaly was not seen.", "Splenomegaly was not seen on CT.", "Splenomegaly has not been seen since."]
+)
+def test_a_denial_without_until_stays_one(text: str) -> None:
+    assert labels(text) == [("splenomegaly", "negated")]
+
+
+@pytest.mark.parametrize(
+    "text, target",
+    [
+        ("Спленомегалия: ранее нет, сейчас есть.", "splenomegaly"),  # A1
+        ("Асцит: ранее нет, сейчас умеренный.", "ascites"),
+        ("Асцит: нет ранее, сейчас есть.", "ascites"),
+        ("Асцита ранее нет, сейчас есть.", "ascites"),
+        ("Асцит: ранее не было, сейчас имеется.", "ascites"),  # control: read so before
+        ("Splenomegaly: previously absent, now present.", "splenomegaly"),  # control
+        ("Спленомегалия: бұрын жоқ, қазір бар.", "splenomegaly"),  # control
+    ],
+)
+def test_an_earlier_absence_before_todays_presence_is_todays_finding(text: str, target: str) -> None:
+    assert labels(text) == [(target, "present")]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Спленомегалия: ранее нет, сейчас нет.", [("splenomegaly", "negated")]),
+        ("Спленомегалия: ранее есть, сейчас нет.", [("splenomegaly", "historical")]),
+        ("Ascites: previously present, now absent.", [("ascites", "historical")]),
+    ],
+)
+def test_other_earlier_and_todays_verdicts_keep_their_reading(text: str, expected) -> None:
+    assert labels(text) == expected
+
+
+def test_the_earlier_absence_is_blanked_at_the_same_length() -> None:
+    from poems_fhir.mapping.text.layout import earlier_absence
+
+    text = "Спленомегалия: ранее нет, сейчас есть. Асцит: ранее нет, сейчас нет."
+    blanked = earlier_absence(text)
+    assert blanked == "Спленомегалия:" + " " * len(" ранее нет, сейчас ") + "есть. Асцит: ранее нет, сейчас нет."
+    assert len(blanked) == len(text)
+
+
+def test_an_earlier_absence_through_a_note_is_present(mapping) -> None:
+    assert states(mapping, note("Спленомегалия: ранее нет, сейчас есть.")) == {ORGANS: {State.PRESENT}}
+
+
 # ---------------------------------------------------------------- A2: a verdict word after the comma
 
 

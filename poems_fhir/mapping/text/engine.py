@@ -18,7 +18,7 @@ from pathlib import Path
 from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any, Literal
 
-from .layout import ANSWERISH_LINE, EARLIER_TIME, earlier_normal_size
+from .layout import ANSWERISH_LINE, EARLIER_TIME, earlier_absence, earlier_normal_size
 from .layout import DENIAL_HEADING as _DENIAL_HEADING
 from .layout import (
     answered_forms,
@@ -1437,8 +1437,10 @@ class TextEngine:
                         answered_forms(
                             row_borders(
                                 headed_tables(
-                                    earlier_normal_size(
-                                        ranged_measures(struck_out(open_paragraph_ends(text, self.keys.hits)))
+                                    earlier_absence(
+                                        earlier_normal_size(
+                                            ranged_measures(struck_out(open_paragraph_ends(text, self.keys.hits)))
+                                        )
                                     ),
                                     self.keys.hits,
                                 )
@@ -1543,6 +1545,9 @@ class TextEngine:
                 begin, end = earlier[(ent.start, ent.end)]
                 today = Modifier.NEGATED if Modifier.NEGATED in assertion.modifiers else Modifier.HISTORICAL
                 assertion = replace(assertion, modifiers=frozenset({today}), triggers=(chunk.text[begin:end],))
+            gone = self._gone_since(ent, assertion)
+            if gone is not None:  # "Splenomegaly noted in 2021 and not seen since": historical (fix140a A1)
+                assertion = replace(assertion, modifiers=frozenset({Modifier.HISTORICAL}), triggers=(gone,))
             resolved = self._resolved_after_own_verdict(ent, low) if assertion.label == "present" else None
             if resolved is not None:  # "Ascites: moderate previously, now absent": historical (probe130 G3)
                 assertion = replace(assertion, modifiers=frozenset({Modifier.HISTORICAL}), triggers=(resolved,))
@@ -2005,6 +2010,47 @@ class TextEngine:
         # a verdict of an earlier time is no verdict of today's: "No pleural effusion, ascites - present previously.",
         # "… ascites - moderate in 2021." keep the denial (probe130: read present today)
         return verdict is not None and _EARLIER_TIME_IN.search(own, verdict.end()) is None
+
+    def _gone_since(self, ent: Any, assertion: Assertion) -> str | None:
+        """The words that say a finding stated in its own clause was not seen since - "Splenomegaly noted in 2021 and
+        not seen since." - or None. There before, gone now: historical, as "…, now normal" and "and no longer seen"
+        read (criteria.md §3.3: present at any time; a clinician dates it) - fix140a A1: the denial's reach back took
+        the statement (absent), the contracted "hasn't been seen since" none (present). After a bare comma or semicolon
+        ("Splenomegaly noted in 2021, not seen since.") only a clause with a stating word ("noted", "seen") states it:
+        "Ascites, not seen since 2021." and "Splenomegaly has not been seen since." stay denials (fix139c). A denial or
+        doubt in the finding's clause ("was not present in 2021 and …", "was suspected in 2021 and …", "No
+        splenomegaly in 2021 and …"), or another finding's clause between, leaves the reading as it was."""
+        if assertion.label not in ("present", "negated"):
+            return None
+        doc, sent = ent.doc, ent.sent
+        low = normalise(doc.text)
+        stop = _SINCE_CLAUSE_STOP.search(low, ent.end_char, sent.end_char)
+        since = _NOT_SEEN_SINCE.search(low, ent.end_char, stop.start() if stop else sent.end_char)
+        if since is None or _STATED_DENIAL.search(low, ent.start_char, since.start()):
+            return None
+        stated = low[ent.end_char : since.start()]
+        # «с тех пор», «содан бері» ("since then") look back to the time the clause before names; a bare English
+        # comma may stand before the finding's own denial ("Ascites, not seen since 2021": nothing stated before it)
+        english_bare = since.group("clause").lstrip()[:1].isascii() and not since.group("joined")
+        if english_bare and not (self._assertive is not None and self._assertive.search(stated)):
+            return None
+        end = ent.end_char
+        for other in (o for o in doc.ents if ent.end_char <= o.start_char < since.start()):
+            if not self._joins(low[end : other.start_char]):
+                return None  # another finding's clause between ("Splenomegaly 16 cm; ascites noted in 2021 and …")
+            end = other.end_char
+        if ";" in low[end : since.start()] and not re.fullmatch(r"[^;]*;\s*", low[end : since.start("clause")]):
+            return None  # a semicolon ends the finding's clause unless the denial follows it at once
+        if any(
+            ent.end_char <= doc[m.modifier_span[0]].idx < since.start()
+            for m in doc._.context_graph.modifiers
+            if m.category not in ("TERMINATE", "HISTORICAL")
+        ):
+            return None  # a doubt, denial or an earlier study's note in the finding's clause
+        clause = doc.text[since.start("clause") : since.end("clause")]
+        if any(t not in clause for t in assertion.triggers):
+            return None  # a denial of its own elsewhere
+        return clause.strip()
 
     def _verdict_item_after_comma(self, modifier: Any, ent: Any) -> bool:
         """A denial before the target whose list the target's item leaves by a verdict word after a comma
@@ -2529,6 +2575,29 @@ def _todays_size_after_earlier(text: str, start: int, end: int) -> tuple[int, in
         return None
     today = _TODAYS_NORMAL_SIZE.search(text, after, _clause_stop(text, after))
     return today.span("words") if today is not None else False
+
+
+#: a finding's own clause, then "and not seen since" (up to today): "and not seen since", "and has not been seen
+#: since", "but hasn't been identified again", «и с тех пор не выявлялась», «, с тех пор не определяется», Kazakh «,
+#: содан бері анықталмады» (UNVERIFIED: not seen in real letters). English wants "and"/"but": "Splenomegaly has not been
+#: seen since." alone, or after a comma, is a denial (fix139c)
+_NOT_SEEN_SINCE = re.compile(
+    r"(?:[,;]\s*)?(?P<clause>(?:(?P<joined>and|but)\s+)?(?:(?:has|have|had|was|were|is|are)(?:\s*n['’]t|\s+not|\s+never)|"
+    r"not|never)\s+(?:been\s+)?(?:seen|identified|detected|demonstrated|visuali[sz]ed|present|found|evident|noted|"
+    r"observed|apparent|visible|documented|appreciated)\s+(?:ever\s+)?(?:since|again|subsequently|thereafter)\b|"
+    r"(?:(?<=[,;])\s*(?:(?:и|но|а)\s+)?|(?<=\s)(?:и|но|а)\s+)с\s+тех\s+пор\s+не\s+(?:определя|выявля|"
+    r"визуализиру|обнаружива|отмеча|наблюда)\w*|(?:(?<=[,;])\s*|(?<=\s)(?:және|бірақ|алайда)\s+)содан\s+бері\s+"
+    r"(?:анықталма|байқалма|көрінбе)\w*)"
+)
+#: a denial in the finding's own words or its clause before "… since": "was not present in 2021 and has not been seen
+#: since" denies it then and now
+_STATED_DENIAL = re.compile(
+    r"\b(?:not|no|never|none|nil|without|absent|negative|excluded|normal|unremarkable|нет|не|ни|без|жоқ|емес)\b|"
+    r"n['’]t\b|\bотсутству\w*|[^\W\d_]+(?:маған|меген|баған|беген|паған|пеген)\b"
+)
+#: where the finding's clause ends before "… since": a line end, a full stop that ends a sentence (not a decimal point,
+#: nor a year's abbreviation before a small letter: «в 2021 г. и с тех пор …»)
+_SINCE_CLAUSE_STOP = re.compile(r"\n|\.(?!\d|\s*[,;]|\s+[a-zа-яёәғқңөұүһі])")
 
 
 #: a denial that opens a clause of its own: a coordinator after it no longer closes the list before it

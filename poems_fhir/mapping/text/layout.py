@@ -1773,6 +1773,39 @@ def earlier_normal_size(text: str) -> str:
     return _EARLIER_NORMAL_THEN_TODAY.sub(lambda m: " " * len(m.group("earlier")), text)
 
 
+#: a finding's absence at an earlier time: "previously none", "absent previously", «ранее нет», «ранее не было», Kazakh
+#: «бұрын жоқ» (UNVERIFIED: not seen in real letters)
+_ABSENCE = (
+    r"(?:no|none|nil|absent|not\s+(?:seen|present|detected|identified)|нет|не\s+было|отсутствовал\w*|"
+    r"не\s+(?:выявлял|определял|отмечал|визуализировал)\w*|жоқ|болмаған)(?!\w)"
+)
+#: ... before today's presence: "now present", "now yes", "now moderate", «сейчас есть», «сейчас умеренный», «қазір бар»
+_TODAYS_PRESENCE = (
+    r"(?=(?:(?:is|are)\s+)?(?:present|yes|seen|noted|identified|detected|mild|mildly|moderate|small|large|massive|"
+    r"marked|trace)\b|есть|имеется|имеются|определяется|определяются|выявлен|отмечается|отмечаются|умеренн|небольш|"
+    r"незначительн|выраженн|значительн|массивн|бар\b|анықталды|анықталады|орташа|айқын)"
+)
+_EARLIER_ABSENCE_THEN_TODAY = re.compile(
+    rf"(?<!\w)(?:{_EARLIER_WHEN}\s+{_ABSENCE}|{_ABSENCE}\s+{_EARLIER_WHEN}){_THEN_TODAY}{_TODAY_WORD}\s+"
+    rf"{_TODAYS_PRESENCE}",
+    re.IGNORECASE,
+)
+
+
+_ANY_TODAY_WORD = re.compile(_TODAY_WORD, re.IGNORECASE)
+
+
+def earlier_absence(text: str) -> str:
+    """A finding's absence at an earlier time before its presence today is left out of the sentence, at the same
+    length: «Спленомегалия: ранее нет, сейчас есть.» reads as «Спленомегалия:                есть.» (fix140a A1:
+    the earlier «нет,» reached back to the finding, which read absent) - present now, as "Spleen: previously normal,
+    now enlarged" is (``earlier_normal_size``). The reverse ("previously present, now absent") is the engine's:
+    historical (criteria.md §3.3, present at any time; a clinician dates it)."""
+    if _ANY_TODAY_WORD.search(text) is None:  # most texts: one cheap look
+        return text
+    return _EARLIER_ABSENCE_THEN_TODAY.sub(lambda m: " " * len(m.group()), text)
+
+
 #: words no clause ends with: an article, a preposition, a conjunction, a denial before what it denies ("No evidence
 #: of", "negative for", "There is no", «нет данных за», «Селезёнка не», "and", «и», «және»). Not «нет» (Russian puts
 #: it last: «Асцита нет»), nor "evidence", «данных», "either", "negative" (they end a clause or answer: "Ascites:
