@@ -388,6 +388,10 @@ class BinaryMiss:
     listed: bool = False
 
 
+#: FHIR administrative-gender, the value set of Patient.gender
+GENDERS = ("male", "female", "other", "unknown")
+
+
 @dataclass
 class PatientRecord:
     """The raw resources of one patient, and a resolver for references between them."""
@@ -423,8 +427,17 @@ class PatientRecord:
     demographics_withheld: bool = field(default=False, repr=False, compare=False)
 
     @property
-    def gender(self) -> str | None:
+    def gender_sent(self) -> Any:
+        """Patient.gender as sent, unread ("FEMALE", " female", "F"), None without one."""
         return None if self.demographics_withheld else (self.patient_resource or {}).get("gender")
+
+    @property
+    def gender(self) -> str | None:
+        """Patient.gender as its administrative-gender code, case and spaces forgiven ("FEMALE", " female" ->
+        "female"; probe140 D6: they were no sex at all); None for no gender or one that is no code."""
+        sent = self.gender_sent
+        code = sent.strip().lower() if isinstance(sent, str) else None
+        return code if code in GENDERS else None
 
     @property
     def birth_date(self) -> str | None:

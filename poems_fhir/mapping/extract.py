@@ -36,7 +36,9 @@ from .results import (
     Reading,
     band_bracket,
     code_word,
+    flags_contradict,
     interpretation_qual,
+    unknown_flags,
     normalise_term,
     read_result,
 )
@@ -395,6 +397,17 @@ def _withhold_demographics(record: PatientRecord, mapping: CompiledMapping, out:
     if problem is not None:
         out.errors.append(
             SourceError(record.patient, f"{problem}; its sex and birth date are not used", record.patient)
+        )
+    elif record.gender is None and record.gender_sent is not None:
+        # a gender sent but no code (case and spaces forgiven): listed, not read as no gender (probe140 D6)
+        said = str(record.gender_sent)[:40]
+        out.errors.append(
+            SourceError(
+                record.patient,
+                f"Patient.gender {said!r} is not an administrative-gender code (male, female, other, unknown): "
+                "the sex is not read - sex-specific cut-offs and ranges are not chosen",
+                record.patient,
+            )
         )
 
 
@@ -1118,6 +1131,9 @@ def _apply_observation_rule(ctx: _Ctx, rule: ObservationRule) -> None:
             part = rule.component if topic == rule.topic else None
             ctx.finding(topic, State.NOT_ASSESSED, f"{label}: not available ({reason})", axis=rule.axis, component=part)
         return
+    _list_unknown_flags(ctx)
+    if _contradicting_flags(ctx, rule, label):
+        return
     handler = _ROLE_HANDLERS[rule.role or "measurement"]
     try:
         handler(ctx, rule)
@@ -1141,6 +1157,37 @@ def _apply_observation_rule(ctx: _Ctx, rule: ObservationRule) -> None:
             retest=UNREAD,
         )
         raise UnreadResult(exc, finding) from exc
+
+
+def _list_unknown_flags(ctx: _Ctx) -> None:
+    """An interpretation code that is no flag even with case and spaces forgiven is listed: ignored in
+    silence, a lab's "HIGH " or "Positive" flag was as if never sent (probe140 D2)."""
+    for code in unknown_flags(ctx.part, ctx.mapping.result_terms):
+        error = SourceError(
+            ctx.raw.origin,
+            f"interpretation code {code[:40]!r} is not an interpretation flag that is read (H, L, N, A, POS, NEG, "
+            "DET, ND, ...): the flag is ignored; send an HL7 ObservationInterpretation code",
+            ctx.raw.ref,
+        )
+        if error not in ctx.out.errors:
+            ctx.out.errors.append(error)
+
+
+def _contradicting_flags(ctx: _Ctx, rule: ObservationRule, label: str) -> bool:
+    """Flags of one result that contradict each other (H with L, N with A, POS with NEG) leave its criterion
+    indeterminate, the contradiction said: the first flag decided, so [H, L] made a VEGF of 624 pg/mL
+    present and [L, H] indeterminate (probe140 D7). A rule without a criterion does not read the result."""
+    flags = flags_contradict(ctx.part, ctx.mapping.result_terms)
+    if flags is None:
+        return False
+    why = f"its interpretation flags contradict each other ({flags})"
+    topic = _rule_topic(rule)
+    if topic is None:
+        raise ResourceError(f"{label}: {why}; not read")
+    part = rule.component if topic == rule.topic else None
+    note = f"{why}: which one the lab meant cannot be told; check the result"
+    ctx.finding(topic, State.INDETERMINATE, f"{label}: flagged {flags}", axis=rule.axis, component=part, note=note)
+    return True
 
 
 #: Finding.retest of a result on record that could not be read, and the note that opens its reason
@@ -1877,7 +1924,9 @@ def _inadequate_sample(ctx: _Ctx) -> bool:
         for c in (concept.get("coding") or [])
         if isinstance(c, dict)
     ]
-    return "IND" in coded or any(_INADEQUATE_SAMPLE.search(t) for t in texts if t)
+    return any(isinstance(c, str) and c.strip().upper() == "IND" for c in coded) or any(
+        _INADEQUATE_SAMPLE.search(t) for t in texts if t
+    )
 
 
 def _bm_plasma_cells(ctx: _Ctx, rule: ObservationRule) -> None:
@@ -2211,7 +2260,17 @@ def _between_sexes(ctx: _Ctx, rule: ObservationRule, value: Value) -> str | None
         f"{sex} {ctx.mapping.threshold(t).operator} {ctx.mapping.threshold(t).value:g} {ctx.mapping.threshold(t).unit}"
         for sex, t in sorted(cuts.items())
     )
-    return f"sex not recorded (Patient.gender): the value is beyond the cut-off for one sex only ({limits})"
+    return f"{_sex_unknown(ctx.record)}: the value is beyond the cut-off for one sex only ({limits})"
+
+
+def _sex_unknown(record: PatientRecord) -> str:
+    """Why the patient's sex is not known, truly: a gender sent but not read is not "not recorded" (probe140 D6)."""
+    sent = record.gender_sent
+    if sent is None:
+        return "sex not recorded (Patient.gender)"
+    if record.gender is None:
+        return f"sex not read (Patient.gender {str(sent)[:40]!r} is not an administrative-gender code)"
+    return f"sex recorded as {record.gender} (Patient.gender): neither sex's cut-off applies"
 
 
 def _side(ctx: _Ctx, rule: ObservationRule, value: Value, rr: Range | None, high: bool) -> bool | None:
@@ -3903,7 +3962,8 @@ _UNKNOWN_IMAGING = ModalityRule(
 def _category(data: dict[str, Any]) -> tuple[set[str], str]:
     """A report's category as its codes (lower case) and its words (displays and text, lower case)."""
     concepts = [c for c in data.get("category") or [] if isinstance(c, dict)]
-    codes = {(c or "").lower() for concept in concepts for _, c, _ in codings(concept)}
+    # case and spaces forgiven (probe140 D10: " PAT " was no pathology section, its Castleman histology dropped)
+    codes = {(c or "").strip().lower() for concept in concepts for _, c, _ in codings(concept)}
     words = " ".join(d or "" for concept in concepts for _, _, d in codings(concept))
     words += " " + " ".join(str(c.get("text") or "") for c in concepts)
     return codes, words.lower()

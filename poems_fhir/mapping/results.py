@@ -145,21 +145,72 @@ class Reading:
     rejected: UnitRejected | None = None
 
 
-def interpretation_qual(part: dict[str, Any], terms: dict[str, Qual]) -> tuple[Qual | None, str]:
+def flag_code(code: str) -> str:
+    """An interpretation code as senders garble it: " POS ", "pos", "L\t" -> "POS", "L" (probe140 D2: a flag
+    with spaces around it was no code, and a "Negative" flagged " POS " read as a plain negative)."""
+    return code.strip().upper()
+
+
+def interpretation_quals(part: dict[str, Any], terms: dict[str, Qual]) -> list[tuple[Qual, str]]:
+    """What every interpretation of ``part`` says, with its source for the evidence, in order: a concept's
+    codes, else its words."""
+    out: list[tuple[Qual, str]] = []
     concepts = part.get("interpretation")
     for concept in concepts if isinstance(concepts, list) else []:
         if not isinstance(concept, dict):
             continue
-        for _, code, _ in codings(concept):
-            if code and code.upper() in INTERPRETATION:
-                return INTERPRETATION[code.upper()], f"interpretation {code}"
+        codes = [flag_code(c) for _, c, _ in codings(concept) if c]
+        coded = [(INTERPRETATION[c], f"interpretation {c}") for c in codes if c in INTERPRETATION]
+        if coded:
+            out.extend(coded)
+            continue
         # a flag in words only: the concept's text, or the display of a local code (probe81 D6, D7: "Abnormal"
         # beside a negative immunofixation, "Normal" beside platelets, were not read)
         displays = [display for _, _, display in codings(concept)]
-        for text in [concept.get("text"), *displays]:
+        # ... or a word sent as the code ("Positive", "HIGH"): it says what a display would
+        for text in [concept.get("text"), *displays, *codes]:
             if isinstance(text, str) and (term := _flag_term(text, terms)) is not None:
-                return terms[term], f"interpretation {text!r}"
-    return None, ""
+                out.append((terms[term], f"interpretation {text!r}"))
+                break
+    return out
+
+
+def interpretation_qual(part: dict[str, Any], terms: dict[str, Qual]) -> tuple[Qual | None, str]:
+    quals = interpretation_quals(part, terms)
+    return quals[0] if quals else (None, "")
+
+
+#: flags that cannot both hold of one result: a high and a low, a normal and any abnormal, positive and negative
+_CONTRADICTING = (
+    ({Qual.HIGH}, {Qual.LOW}),
+    ({Qual.NORMAL}, {Qual.HIGH, Qual.LOW, Qual.ABNORMAL}),
+    ({Qual.POSITIVE}, {Qual.NEGATIVE}),
+)
+
+
+def flags_contradict(part: dict[str, Any], terms: dict[str, Qual]) -> str | None:
+    """The interpretation flags of one result that contradict each other ("H, L"), None if they do not:
+    the first flag won, so [H, L] and [L, H] gave opposite verdicts (probe140 D7)."""
+    quals = interpretation_quals(part, terms)
+    said = {q for q, _ in quals}
+    if not any(said & one and said & other for one, other in _CONTRADICTING):
+        return None
+    return ", ".join(dict.fromkeys(source.removeprefix("interpretation ") for _, source in quals))
+
+
+def unknown_flags(part: dict[str, Any], terms: dict[str, Qual]) -> list[str]:
+    """The interpretation codes that are no flag this product reads, even forgiving case and spaces, of a
+    concept whose words say nothing either: listed, not ignored in silence. "IND" is read elsewhere (an
+    inadequate marrow sample)."""
+    out: list[str] = []
+    concepts = part.get("interpretation")
+    for concept in concepts if isinstance(concepts, list) else []:
+        if not isinstance(concept, dict) or interpretation_quals({"interpretation": [concept]}, terms):
+            continue
+        out.extend(
+            c for _, c, _ in codings(concept) if c and flag_code(c) not in INTERPRETATION and flag_code(c) != "IND"
+        )
+    return out
 
 
 #: words a flag carries beside what it says: "Abnormal result", "Normal range", "Abnormal - see comment",

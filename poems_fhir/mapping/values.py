@@ -760,7 +760,8 @@ def interpretation_codes(obs: dict[str, Any]) -> set[str]:
     out: set[str] = set()
     concepts = obs.get("interpretation")
     for concept in concepts if isinstance(concepts, list) else []:
-        out.update(code for _, code, _ in codings(concept) if code)
+        # case and spaces forgiven (probe140 D2: " POS ", "L " were no flag at all)
+        out.update(code.strip().upper() for _, code, _ in codings(concept) if code and code.strip())
     return out
 
 
