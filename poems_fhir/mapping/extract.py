@@ -810,6 +810,7 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
                     ReadingNote("text_fallback", _ref(raw), rule.spec.id, f"{text!r} ({local or 'code.text only'})")
                 )
     if not matches:
+        _uncoded_observation(raw, out)
         _observation_text(raw, mapping, out)
         return
     effective = _effective(data)
@@ -835,6 +836,28 @@ def _observation(raw: Raw, record: PatientRecord, mapping: CompiledMapping, out:
             _exam_finding(ctx, rule.spec)
         elif rule.kind == "course":
             _course(ctx, rule.spec)
+
+
+def _uncoded_observation(raw: Raw, out: Extraction) -> None:
+    """An Observation without a code, a text or a display naming its test (``code`` is 1..1 in R4) is listed: what
+    was measured cannot be told, and it was dropped without a word (probe140 D14: a VEGF of 624 pg/mL sent with
+    no ``code`` or ``code: {}``)."""
+    if _names_a_test(raw.data.get("code")):
+        return
+    out.errors.append(
+        SourceError(
+            raw.origin,
+            "Observation has no code (Observation.code: no coding, text or display): what was measured cannot be "
+            "told, so no test's rule reads its value; send the test's code",
+            raw.ref,
+        )
+    )
+
+
+def _names_a_test(code: Any) -> bool:
+    """Whether an Observation.code names a test at all: a code, a display or a text that is not blank."""
+    named = [said for _, c, d in codings(code) for said in (c, d) if _said(said)]
+    return bool(named) or (isinstance(code, dict) and _said(code.get("text")))
 
 
 #: a value text that names its test before the number: "VEGF 486 pg/mL", "VEGF: 486 pg/mL", "Result: 150 pg/mL",
@@ -955,6 +978,8 @@ def observation_cannot_matter(data: dict[str, Any], mapping: CompiledMapping) ->
     boundary then checks and reports it as for any resource)."""
     if "valueString" in data or "note" in data or "contained" in data:
         return False  # _observation_text reads these; contained resources may be referenced
+    if not _names_a_test(data.get("code")):
+        return False  # an Observation naming no test is listed (_uncoded_observation), not dropped unseen
     parts: list[Any] = [data]
     components = data.get("component")
     if components is not None:
@@ -1960,6 +1985,8 @@ def _specimen_resource(ctx: _Ctx) -> tuple[dict[str, Any] | None, dict[str, Any]
     # a reference that also says what was sampled (its display) loses nothing when it resolves to nothing
     if specimen is None and isinstance(reference, str) and reference.strip() and not _said(display):
         _unresolved_specimen(ctx, reference)
+    if specimen is not None and _withdrawn_specimen(ctx, specimen, reference):
+        return ref, None
     if specimen is not None and (modified := unknown_modifier(specimen, ctx.mapping.understood_modifiers)):
         # what was sampled decides the result (serum or plasma VEGF): not read past a modifier (probe99 D2)
         raise ResourceError(f"its specimen {reference}: {modified}")
@@ -1973,6 +2000,23 @@ def _specimen_resource(ctx: _Ctx) -> tuple[dict[str, Any] | None, dict[str, Any]
         meta = specimen.get("meta")
         ctx.out.used[f"Specimen/{specimen['id']}"] = meta.get("versionId") if isinstance(meta, dict) else None
     return ref, specimen
+
+
+def _withdrawn_specimen(ctx: _Ctx, specimen: dict[str, Any], reference: Any) -> bool:
+    """A Specimen entered in error (its status, case and spaces forgiven) says nothing of what was sampled: listed,
+    and the result read as if it named none (probe140 D12: its type "plasma" still decided a VEGF's cut-off)."""
+    status = specimen.get("status")
+    if not isinstance(status, str) or code_word(status) != "entered-in-error":
+        return False
+    error = SourceError(
+        ctx.raw.origin,
+        f"its specimen {str(reference)[:80]!r} is entered-in-error: what was sampled (serum or plasma) is not read "
+        "from it",
+        ctx.raw.ref,
+    )
+    if error not in ctx.out.errors:
+        ctx.out.errors.append(error)
+    return True
 
 
 def _said(text: Any) -> bool:
@@ -3609,6 +3653,17 @@ def _diagnostic_report(raw: Raw, record: PatientRecord, mapping: CompiledMapping
     data = raw.data
     if _no_result(data):
         return
+    if not _names_a_test(data.get("code")) and not str(raw.ref).startswith("DocumentReference/"):
+        # code is 1..1 in R4 (a DocumentReference's type, read as the code here, is 0..1): a report naming no study was read in silence (probe140 D15); its words still speak
+        out.errors.append(
+            SourceError(
+                raw.origin,
+                "DiagnosticReport has no code (DiagnosticReport.code: no coding, text or display): which study it "
+                "reports cannot be told - its text is read without it (an imaging report's modality unknown, its "
+                "negatives low-grade); send the report's code",
+                raw.ref,
+            )
+        )
     modality = _modality(data, mapping)
     date = _effective(data)
     if (done := _reported_procedure(data, mapping)) is not None and done.event:

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from poems_fhir.cli import main
 from poems_fhir.criteria.model import Criterion, State
-from poems_fhir.mapping.extract import Extraction, extract
+from poems_fhir.mapping.extract import Extraction, extract, observation_cannot_matter
 from poems_fhir.mapping.rules import CompiledMapping
 from tests.conftest import make_record, observation
 
@@ -170,3 +170,73 @@ def test_a_pathology_category_in_any_case_reads_the_histology(tmp_path: Path, ca
 def test_an_imaging_category_in_any_case_reads_the_study(tmp_path: Path, category: str) -> None:
     report = _report(category, "Whole body scan", "Multiple sclerotic bone lesions in the pelvis and spine.")
     assert _evaluate(tmp_path, report)["sclerotic_bone_lesions"]["state"] == "present"
+
+
+# ---------------------------------------------------------------- D12, D14, D15
+
+
+@pytest.mark.parametrize("status", ["entered-in-error", "Entered-In-Error ", "entered_in_error"])
+def test_a_specimen_entered_in_error_does_not_decide_the_vegf_specimen(mapping: CompiledMapping, status: str) -> None:
+    spec = {**PLASMA, "status": status}
+    obs = observation(
+        VEGF,
+        valueQuantity={"value": 624, "unit": "pg/mL", "system": "http://unitsofmeasure.org", "code": "pg/mL"},
+        specimen={"reference": "Specimen/spl"},
+    )
+    found = extract(make_record(obs, spec), mapping)
+    [finding] = [f for f in found.findings if f.topic == VEGF_TOPIC]
+    assert finding.state is State.INDETERMINATE and "specimen unknown" in finding.evidence.summary
+    assert [e.message for e in found.errors if "entered-in-error" in e.message]
+
+
+def test_an_available_specimen_still_decides_the_vegf_specimen(mapping: CompiledMapping) -> None:
+    spec = {**PLASMA, "status": "available"}
+    obs = observation(
+        VEGF,
+        valueQuantity={"value": 624, "unit": "pg/mL", "system": "http://unitsofmeasure.org", "code": "pg/mL"},
+        specimen={"reference": "Specimen/spl"},
+    )
+    found = extract(make_record(obs, spec), mapping)
+    assert _states(found, VEGF_TOPIC) == {State.PRESENT} and found.errors == []  # control
+
+
+UNCODED: list[Any] = [None, {}, {"coding": []}, {"coding": [{"system": "http://x", "code": " "}]}]
+
+
+@pytest.mark.parametrize("code", UNCODED)
+def test_an_observation_naming_no_test_is_listed(mapping: CompiledMapping, code: Any) -> None:
+    obs = observation(VEGF, valueQuantity={"value": 624, "unit": "pg/mL"})
+    if code is None:
+        del obs["code"]
+    else:
+        obs["code"] = code
+    assert not observation_cannot_matter(obs, mapping)  # kept by the reader, so that it can be listed
+    found = extract(make_record(obs), mapping)
+    assert [e.message for e in found.errors if e.message.startswith("Observation has no code")]
+
+
+@pytest.mark.parametrize("code", [{"text": "Body weight"}, {"coding": [{"system": "http://x", "code": "abc"}]}])
+def test_an_observation_naming_an_unknown_test_is_not_listed(mapping: CompiledMapping, code: Any) -> None:
+    obs = observation(VEGF, valueQuantity={"value": 70, "unit": "kg"}, code=code)
+    assert extract(make_record(obs), mapping).errors == []  # control
+
+
+def _imaging(code: Any) -> dict[str, Any]:
+    report = {
+        **_report("RAD", "", "Multiple sclerotic lesions in the pelvis."),
+        "code": code,
+    }
+    if code is None:
+        del report["code"]
+    return report
+
+
+@pytest.mark.parametrize("code", [None, {}])
+def test_a_report_naming_no_study_is_listed_and_its_finding_read(mapping: CompiledMapping, code: Any) -> None:
+    found = extract(make_record(_imaging(code)), mapping)
+    assert [e.message for e in found.errors if e.message.startswith("DiagnosticReport has no code")]
+    assert found.text_jobs  # its words are still read (the finding, modality unknown)
+
+
+def test_a_report_naming_its_study_is_not_listed(mapping: CompiledMapping) -> None:
+    assert extract(make_record(_imaging({"text": "CT whole body"})), mapping).errors == []  # control
