@@ -24,6 +24,7 @@ from .layout import (
     answered_forms,
     cell_breaks,
     headed_tables,
+    inner_blanks,
     line_end_hyphens,
     measured_rows,
     open_end,
@@ -989,9 +990,10 @@ def candidate_sentences(
     first MAX_CANDIDATE_SENTENCES of them (more are logged as skipped: event text.truncated). How many
     there were before the cut is appended to ``found_count``. ``referrer``: the headings of the referrer's
     sections (see ``referrer_spans``); their pieces are ``referred``."""
-    # a line break that parts no clause inside a kept sentence is a space (fix140a A3: "Ascites: not⏎seen.")
+    # a line break that parts no clause inside a kept sentence is a space (fix140a A3: "Ascites: not⏎seen."), and
+    # so is a run of blanks inside a line (fix141c C1: "Ascites:  not  seen.")
     found = [
-        Piece(wrapped_line_breaks(p.text.strip(), keys.hits), p.cut, referred)
+        Piece(inner_blanks(wrapped_line_breaks(p.text.strip(), keys.hits)), p.cut, referred)
         for block, referred in _blocks(text, referrer, keys)
         for s in _segments(block, keys)
         for p in _pieces(s)

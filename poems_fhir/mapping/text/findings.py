@@ -427,13 +427,25 @@ def _located(a: Assertion) -> bool:
 
 
 def _position(text: str, sentence: str) -> int:
-    """Where ``sentence`` (a chunk of the rewritten text, same length) starts in the job's text, or -1."""
+    """Where ``sentence`` (a chunk of the rewritten text) starts in the job's text, or -1."""
     head = sentence.strip()[:40]
-    found = text.find(head) if head else -1
+    found = _find_words(text, head)
     if found < 0 and ":" in head:  # a list item read under its heading ("IMPRESSION: <item>")
         item = sentence.split(":", 1)[1].strip()[:40]
-        found = text.find(item) if item else -1
+        found = _find_words(text, item)
     return found
+
+
+def _find_words(text: str, words: str) -> int:
+    """Where ``words`` start in ``text``, any run of blanks between them matching any other (the engine reads a
+    line break inside a sentence and a run of blanks as one space: fix140a A3, fix141c C1), or -1."""
+    if not words:
+        return -1
+    found = text.find(words)
+    if found >= 0 or not any(c.isspace() for c in words.strip()):
+        return found
+    m = re.search(r"\s+".join(map(re.escape, words.split())), text)
+    return m.start() if m else -1
 
 
 def _self_contradictions(

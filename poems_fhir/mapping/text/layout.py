@@ -3,9 +3,10 @@
 
 Every rewrite but one keeps the text's length, so offsets (and the quotes cut from the original) still
 hold. The exception: a table whose header row names the finding is read row by row ("Skull: Sclerotic
-lesion: No.", :func:`headed_tables`), a row's quote the clause it became. Two are shorter and work on other
-text: a candidate sentence's line breaks that part no clause (:func:`wrapped_line_breaks`) and the text's
-second reading with the words a hyphen cuts at a line end joined (:func:`line_end_hyphens`).
+lesion: No.", :func:`headed_tables`), a row's quote the clause it became. Three are shorter and work on other
+text: a candidate sentence's line breaks that part no clause (:func:`wrapped_line_breaks`), its runs of blanks
+inside a line (:func:`inner_blanks`) and the text's second reading with the words a hyphen cuts at a line end
+joined (:func:`line_end_hyphens`).
 
 - Checkbox forms: "Ascites: [ ] yes [x] no", "Отеки ног: [ ] да [x] нет", "☐ present ☒ absent" -> the
   ticked answer alone ("Ascites: no"); none or several ticked -> "?" (not answered: possible, never
@@ -1934,3 +1935,22 @@ def line_end_hyphens(text: str) -> str | None:
 
     out = _CUT_WORD.sub(join, text)
     return out if found else None
+
+
+#: blanks inside a line between two words or marks: a run of two or more (spaces, tabs, a no-break space, the
+#: typographic spaces), or one blank other than a space
+_INNER_BLANKS = re.compile(
+    r"(?<=\S)(?:[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f]{2,}|[\t\u00a0\u1680\u2000-\u200a\u202f\u205f])(?=\S)"
+)
+
+
+def inner_blanks(sentence: str) -> str:
+    """A candidate sentence's blanks between two words of a line read as one space: "Ascites:  not  seen.",
+    "Negative  for splenomegaly", "Ascites: not<NBSP>seen." (fix141c C1: spaCy makes any blank but one space a
+    token of its own, so a phrase it cut was no phrase - the denial was lost and the finding read present). The
+    layout rewrites have read the line's columns by now ("Sclerotic lesions    no" is a field, "Spleen<TAB>16
+    cm" a measured row, cells that each state something end a sentence at their tab: ``spaced_fields``,
+    ``measured_rows``, ``cell_breaks``), so what is left of a wide gap parts no cells. Blanks at a line's start or
+    end stay (a line break's own: ``wrapped_line_breaks``). Shorter: the quotes are cut from this text, as from
+    the line break's (the evidence's summary reads every run of blanks as one space anyway)."""
+    return _INNER_BLANKS.sub(" ", sentence)
