@@ -1778,7 +1778,7 @@ def earlier_normal_size(text: str) -> str:
 #: «бұрын жоқ» (UNVERIFIED: not seen in real letters)
 _ABSENCE = (
     r"(?:no|none|nil|absent|not\s+(?:seen|present|detected|identified)|нет|не\s+было|отсутствовал\w*|"
-    r"не\s+(?:выявлял|определял|отмечал|визуализировал)\w*|жоқ|болмаған)(?!\w)"
+    r"не\s+(?:выявлял|определял|отмечал|визуализировал)\w*|(?:болған\s+)?жоқ|болмаған)(?!\w)"
 )
 #: ... before today's presence: "now present", "now yes", "now moderate", «сейчас есть», «сейчас умеренный», «қазір бар»
 _TODAYS_PRESENCE = (
@@ -1790,6 +1790,17 @@ _EARLIER_ABSENCE_THEN_TODAY = re.compile(
     rf"(?<!\w)(?:{_EARLIER_WHEN}\s+{_ABSENCE}|{_ABSENCE}\s+{_EARLIER_WHEN}){_THEN_TODAY}{_TODAY_WORD}\s+"
     rf"{_TODAYS_PRESENCE}",
     re.IGNORECASE,
+)
+#: ... an absence in a year, «в 2021 г. не было», «не было в 2021 году», Kazakh «2021 жылы болған жоқ», or a past absence
+#: alone, its tense the earlier time: «Асцита не было, сейчас есть» (fix141c C2: the past «не было» denies, so it
+#: reached back to a finding present today; Kazakh UNVERIFIED) - only where today's word ends the clause: «…, сейчас
+#: выявлена спленомегалия» states another finding, and the absence stays the sentence's first finding's
+_IN_A_YEAR = r"(?:в\s+(?:19|20)\d\d(?:\s*г\.|\s*(?:года|году|год)(?!\w))?|(?:19|20)\d\d\s*ж(?:ылы(?!\w)|\.))"
+_PAST_ABSENCE = r"(?:не\s+было|болған\s+жоқ)(?!\w)"
+_DATED_ABSENCE_THEN_TODAY = re.compile(
+    rf"(?<!\w)(?:{_IN_A_YEAR}\s+{_ABSENCE}|{_ABSENCE}\s+{_IN_A_YEAR}|{_PAST_ABSENCE}){_THEN_TODAY}{_TODAY_WORD}\s+"
+    rf"{_TODAYS_PRESENCE}(?=\w*[ \t]*(?:[.;,)]|\r?$))",
+    re.IGNORECASE | re.MULTILINE,
 )
 
 
@@ -1804,7 +1815,8 @@ def earlier_absence(text: str) -> str:
     historical (criteria.md §3.3, present at any time; a clinician dates it)."""
     if _ANY_TODAY_WORD.search(text) is None:  # most texts: one cheap look
         return text
-    return _EARLIER_ABSENCE_THEN_TODAY.sub(lambda m: " " * len(m.group()), text)
+    text = _EARLIER_ABSENCE_THEN_TODAY.sub(lambda m: " " * len(m.group()), text)
+    return _DATED_ABSENCE_THEN_TODAY.sub(lambda m: " " * len(m.group()), text)
 
 
 #: words no clause ends with: an article, a preposition, a conjunction, a denial before what it denies ("No evidence
