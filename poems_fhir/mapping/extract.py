@@ -449,16 +449,16 @@ def _with_contained_results(
     panel's contained immunofixation was not read), and the members of a contained panel in turn: a send-out
     lab's report may carry its results inside it. Each is read as an Observation of its own, cited as the
     container (a contained resource has no identity outside it); it keeps the container's ``contained`` list,
-    where its own "#specimen" reference points. A container withdrawn (entered-in-error), cancelled or only
-    registered gives none: what it contains has no existence apart from it, whatever status the contained
+    where its own "#specimen" reference points. A container withdrawn (entered-in-error), cancelled, only
+    registered, or not read for its status (none, or no code) gives none: what it contains has no existence apart from it, whatever status the contained
     Observation itself carries. A "#id" listed that names no contained Observation is listed in ``problems``."""
     for raw in resources:
         yield _Readable(raw, raw.ref)
         data = raw.data
         if data.get("resourceType") not in _MEMBERS or not isinstance(data.get("contained"), list):
             continue
-        if _normal_status(data) in (*IGNORED_STATUS, NO_RESULT_YET):
-            continue  # a status that is no code: the container's own handler reports it
+        if not _gives_members(data):
+            continue  # its own handler reports a missing status or one that is no code (probe140 D1)
         if unknown_modifier(data, mapping.understood_modifiers) is not None:
             continue  # a container not read (an unknown modifier extension) gives no results either
         inner = {c.get("id"): c for c in data["contained"] if isinstance(c, dict) and isinstance(c.get("id"), str)}
@@ -467,6 +467,15 @@ def _with_contained_results(
             yield _Readable(
                 Raw({**observation, "contained": data["contained"]}, f"{raw.origin}{reference}", raw.ref), key, data
             )
+
+
+def _gives_members(container: dict[str, Any]) -> bool:
+    """Whether a container's contained results are read: only when the container itself is, with a result
+    status that is a FHIR code (case, spaces and underscores forgiven) and neither withdrawn, cancelled nor
+    only registered. A container not read for its status (missing, blank, "pending") is listed by its own
+    handler; what it contains has no existence apart from it (probe140 D1: its contained VEGF gave `met`)."""
+    status = _normal_status(container)
+    return status in RESULT_STATUSES and status not in (*IGNORED_STATUS, NO_RESULT_YET)
 
 
 def _contained_members(
@@ -498,8 +507,8 @@ def _contained_members(
                 )
                 continue
             yield reference, found
-            if _normal_status(found) not in (*IGNORED_STATUS, NO_RESULT_YET):
-                pending.append(found)  # a withdrawn panel's members go with it
+            if _gives_members(found):
+                pending.append(found)  # a withdrawn or unread panel's members go with it
 
 
 def _read_texts(record: PatientRecord, mapping: CompiledMapping, out: Extraction) -> None:
