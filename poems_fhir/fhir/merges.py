@@ -19,6 +19,8 @@ from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .codes import LINK_TYPES, fhir_code
+
 #: ``canonical(reference)``: "Patient/<id>" for a reference to a Patient of the input, else None
 Canonical = Callable[[str], str | None]
 
@@ -91,14 +93,18 @@ def _edges(patients: Iterable[tuple[str, Any]], canonical: Canonical) -> _Edges:
     record's own word, which decides; it is listed."""
     into: dict[str, str | None] = {}
     claims: dict[str, list[str]] = {}
+    unknown: list[tuple[str, str]] = []
     for key, links in sorted(patients, key=lambda p: p[0]):
         for kind, ref in _links(links):
+            if kind not in LINK_TYPES:  # probe140 D9: "" (or a typo) was neither merged nor listed
+                unknown.append((key, _unknown_link(key, kind, ref)))
+                continue
             target = canonical(ref) if ref else None
             if kind == "replaced-by" and key not in into:
                 into[key] = target
             elif kind == "replaces" and target and target != key and key not in claims.setdefault(target, []):
                 claims[target].append(key)
-    problems = []
+    problems = unknown
     own = dict(into)  # the records' own replaced-by links, before any claim is taken
     for old, by in sorted(claims.items()):
         if old in into:
@@ -141,14 +147,25 @@ def _leads_to(start: str, target: str, into: dict[str, str | None]) -> bool:
     return False
 
 
+def _unknown_link(key: str, kind: str, ref: str | None) -> str:
+    return (
+        f"{key} has a Patient.link of type {kind[:40]!r}{f' to {ref[:200]}' if ref else ''}, which is no link type "
+        f"({', '.join(sorted(LINK_TYPES))}): whether this record was merged cannot be told, so the link is not "
+        "followed and the record is evaluated with its own resources; correct the link"
+    )
+
+
 def _links(links: Any) -> Iterator[tuple[str, str | None]]:
-    """(type, reference) of each link (checked at the boundary; read defensively all the same)."""
+    """(type, reference) of each link (checked at the boundary; read defensively all the same), its type as a
+    link-type code ("Replaced_By" -> "replaced-by", fhir/codes.py), else as sent (a missing one as "")."""
     for link in links if isinstance(links, list) else ():
         if not isinstance(link, dict):
             continue
         other = link.get("other")
         ref = other.get("reference") if isinstance(other, dict) else None
-        yield str(link.get("type")), ref if isinstance(ref, str) else None
+        kind = link.get("type")
+        word = fhir_code(kind)
+        yield (word if word in LINK_TYPES else str(kind or "")), ref if isinstance(ref, str) else None
 
 
 def _follow(

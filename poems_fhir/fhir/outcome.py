@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..wellformed import well_formed
+from .codes import fhir_code
 
 
 def issues_text(issues: Any) -> str:
@@ -45,4 +46,5 @@ def failed_search_outcome(bundle: dict[str, Any]) -> str | None:
 
 
 def _says_failed(severity: Any, code: Any) -> bool:
-    return severity in ("error", "fatal") or (isinstance(code, str) and code in _INCOMPLETE)
+    # "ERROR", "Incomplete": a sender's spelling is the same code (probe140 D8: a failed search read as complete)
+    return fhir_code(severity) in ("error", "fatal") or fhir_code(code) in _INCOMPLETE

@@ -25,6 +25,7 @@ from .outcome import failed_search_outcome
 from .resource_types import is_resource_type, type_problem
 from .boundary import MAX_DEPTH, Invalid, is_unicode, validate, validate_identity
 from .ids import FHIR_ID
+from .codes import GENDERS, HTTP_VERBS, fhir_code
 from .merges import Merges, find_merges
 from .strict_json import DuplicateKey, RefusedResource, check_keys, first_duplicate, repeated_key_message
 from .strict_json import loads as _json_loads
@@ -96,7 +97,7 @@ def replaced_by(patient: dict[str, Any] | None) -> str | None:
     "another record" when the link names none; None for a Patient that is not merged. Read after
     the boundary, which checked ``link`` (fhir/boundary.py)."""
     for link in (patient or {}).get("link", []) or []:
-        if link.get("type") == "replaced-by":
+        if fhir_code(link.get("type")) == "replaced-by":  # "Replaced_By" alike (probe140 D9)
             return (link.get("other") or {}).get("reference") or "another record"
     return None
 
@@ -107,7 +108,7 @@ def replaced_records(patient: dict[str, Any] | None) -> tuple[str, ...]:
     out = []
     for link in (patient or {}).get("link", []) or []:
         ref = (link.get("other") or {}).get("reference") if isinstance(link, dict) else None
-        if link.get("type") == "replaces" and isinstance(ref, str) and ref:
+        if fhir_code(link.get("type")) == "replaces" and isinstance(ref, str) and ref:
             out.append(ref)
     return tuple(out)
 
@@ -388,10 +389,6 @@ class BinaryMiss:
     listed: bool = False
 
 
-#: FHIR administrative-gender, the value set of Patient.gender
-GENDERS = ("male", "female", "other", "unknown")
-
-
 @dataclass
 class PatientRecord:
     """The raw resources of one patient, and a resolver for references between them."""
@@ -435,8 +432,7 @@ class PatientRecord:
     def gender(self) -> str | None:
         """Patient.gender as its administrative-gender code, case and spaces forgiven ("FEMALE", " female" ->
         "female"; probe140 D6: they were no sex at all); None for no gender or one that is no code."""
-        sent = self.gender_sent
-        code = sent.strip().lower() if isinstance(sent, str) else None
+        code = fhir_code(self.gender_sent)
         return code if code in GENDERS else None
 
     @property
@@ -1047,7 +1043,8 @@ def _unpack(
     if data["resourceType"] != "Bundle":
         yield data, origin, None, deep
         return
-    btype = data.get("type")
+    # "History", " searchset ": a sender's spelling of the type decides deletions and failed searches (probe140)
+    btype = fhir_code(data.get("type")) or data.get("type")
     if not isinstance(btype, str) or btype not in BUNDLE_TYPES:
         errors.append(
             SourceError(origin, f"Bundle.type {btype!r} is not a FHIR R4 bundle type; reading its entries anyway")
@@ -1076,9 +1073,13 @@ def _unpack(
         if not isinstance(entry, dict):
             errors.append(SourceError(where, "entry is not an object"))
             continue
-        request = entry.get("request") or {}
+        request: Any = entry.get("request")
         resource = entry.get("resource")
-        if isinstance(request, dict) and request.get("method") == "DELETE":
+        method = _request_method(request)
+        if method is None:  # probe140 D13: a blank or unknown method was read as if the entry had none
+            errors.append(SourceError(where, _request_problem(request), _ref_of(resource)))
+            continue
+        if method == "delete":  # probe140 D4: "Delete" was not taken as a deletion, the deleted VEGF read
             if btype == "history":
                 deleted.update(_deleted_keys(entry, request))
             if isinstance(resource, dict):  # probe103 A2: a deleted Patient left the output without a word
@@ -1119,7 +1120,7 @@ def outcome_entry_problem(entry: dict[str, Any]) -> str | None:
     and skipped (probe103 D2: a polyneuropathy Condition marked so was dropped without a word, `met` became
     `indeterminate`); None for any other entry."""
     search = entry.get("search")
-    if not (isinstance(search, dict) and search.get("mode") == "outcome"):
+    if not (isinstance(search, dict) and fhir_code(search.get("mode")) == "outcome"):
         return None
     resource = entry.get("resource")
     if not isinstance(resource, dict) or resource.get("resourceType") == "OperationOutcome":
@@ -1127,6 +1128,26 @@ def outcome_entry_problem(entry: dict[str, Any]) -> str | None:
     return (
         f"an entry of search.mode 'outcome' holds {_type_of(resource)}, not an OperationOutcome: whether it is a "
         "result of the search cannot be told, so it is not read - the server should mark results 'match' or 'include'"
+    )
+
+
+def _request_method(request: Any) -> str | None:
+    """An entry's request.method as an HTTP verb in lower case ("Delete", " DELETE " -> "delete"); "" for an entry
+    without a request; None for a request whose method is missing, blank or no HTTP verb."""
+    if request is None:
+        return ""
+    method = fhir_code(request.get("method")) if isinstance(request, dict) else None
+    return method if method in HTTP_VERBS else None
+
+
+def _request_problem(request: Any) -> str:
+    method = request.get("method") if isinstance(request, dict) else None
+    said = "no request.method" if method is None else f"request.method {str(method)[:40]!r}"
+    if not isinstance(request, dict):
+        said = "a request that is not an object"
+    return (
+        f"entry with {said}, which is no HTTP method ({', '.join(sorted(m.upper() for m in HTTP_VERBS))}): whether "
+        "it creates, changes or deletes its resource cannot be told; not read - fix the entry's request"
     )
 
 

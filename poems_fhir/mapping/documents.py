@@ -17,7 +17,7 @@ from typing import Any
 
 from ..fhir.read import PatientRecord
 from .attachment import attachments_of
-from .results import code_word
+from ..fhir.codes import code_word
 
 #: FHIR R4 document-reference-status and composition-status (DocumentReference.status, .docStatus)
 DOCUMENT_STATUSES = frozenset({"current", "superseded", "entered-in-error"})

@@ -19,6 +19,7 @@ from ..criteria.model import CONTEXT_TOPICS, Criterion, Differential, Evidence, 
 from ..criteria.response import TREATMENT_KINDS
 from ..criteria.timeline import CourseAssessment, Event, Measurement, add_days, add_months
 from ..fhir.boundary import before, unknown_modifier
+from ..fhir.codes import code_word
 from ..fhir.read import BinaryMiss, PatientRecord, Raw, SourceError, internal_error
 from .attachment import (
     UnreadableAttachment,
@@ -35,7 +36,6 @@ from .results import (
     Qual,
     Reading,
     band_bracket,
-    code_word,
     flags_contradict,
     interpretation_qual,
     unknown_flags,

@@ -71,11 +71,6 @@ INTERPRETATION: dict[str, Qual] = {
 DIMENSIONLESS = {None, "1", "{ratio}"}
 
 
-def code_word(code: str) -> str:
-    """A FHIR code as senders garble it: "REFUTED", "Entered_in_error ", "entered in error" -> "entered-in-error"."""
-    return "-".join(code.strip().lower().replace("_", " ").replace("-", " ").split())
-
-
 def normalise_term(text: str) -> str:
     """Lower case, single spaces, no surrounding punctuation: "  Not  detected. " -> "not detected"."""
     t = unicodedata.normalize("NFKC", text).lower().replace("ё", "е")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .results import code_word
+from ..fhir.codes import code_word
 from .values import ResourceError
 
 #: the R4 value set of each treatment resource's status (event-status, medication-statement-status,

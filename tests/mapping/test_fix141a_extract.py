@@ -99,3 +99,41 @@ def test_control_a_result_of_its_own_that_the_unread_report_references_is_read(m
     own = vegf("v2")
     ex = read(report(status, results=["Observation/v2"]), own, PLASMA, mapping=mapping)
     assert topics(ex, "vegf_elevation") == ["Observation/v2"]
+
+
+# --- Patient.gender read as its code (the reading layer's PatientRecord.gender) -----------------------------------
+
+
+def low_testosterone() -> dict[str, Any]:
+    nmol = {"unit": "nmol/L", "system": UCUM, "code": "nmol/L"}
+    return observation(
+        "2986-8",
+        "t",
+        valueQuantity={"value": 0.5, **nmol},
+        referenceRange=[{"low": {"value": 8.6, **nmol}, "high": {"value": 29, **nmol}}],
+    )
+
+
+@pytest.mark.parametrize("gender", ["Female", "FEMALE", " female "])
+def test_a_womans_low_testosterone_is_no_endocrinopathy_whatever_the_genders_case(mapping, gender):
+    # criteria.md §5 names low testosterone in men: read raw, "Female" was no woman and the result counted
+    ex = extract(make_record(low_testosterone(), gender=gender), mapping)
+    assert topics(ex, "endocrinopathy") == []
+    assert ex.errors == []
+
+
+@pytest.mark.parametrize("gender", ["Male", " MALE "])
+def test_control_a_mans_low_testosterone_is_read_whatever_the_genders_case(mapping, gender):
+    ex = extract(make_record(low_testosterone(), gender=gender), mapping)
+    assert topics(ex, "endocrinopathy") == ["Observation/t"]
+    assert ex.errors == []
+
+
+@pytest.mark.parametrize("gender", ["F", "", "woman"])
+def test_a_gender_that_is_no_code_is_listed_and_taken_as_not_recorded(mapping, gender):
+    record = make_record(low_testosterone(), gender="female")
+    assert record.patient_resource is not None
+    record.patient_resource["gender"] = gender
+    assert record.gender is None
+    ex = extract(record, mapping)
+    assert [e.message.split(" is not an ")[0] for e in ex.errors] == [f"Patient.gender {gender!r}"]
