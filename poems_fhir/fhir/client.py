@@ -28,6 +28,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import requests
 
 from .outcome import failed_search_outcome, issues_text
+from .codes import fhir_code
 from ..errors import (
     AuthError,
     ConfigError,
@@ -597,7 +598,12 @@ class FhirClient:
             yield bundle
             links = bundle.get("link", []) or []
             nxt = next(
-                (link.get("url") for link in links if isinstance(link, dict) and link.get("relation") == "next"), None
+                (
+                    link.get("url")
+                    for link in links
+                    if isinstance(link, dict) and fhir_code(link.get("relation")) == "next"
+                ),
+                None,
             )
             if not nxt:
                 if consistency is not None:
@@ -731,7 +737,7 @@ class _PageConsistency:
             if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
                 continue
             search = entry.get("search")
-            if isinstance(search, dict) and search.get("mode") in ("include", "outcome"):
+            if isinstance(search, dict) and fhir_code(search.get("mode")) in ("include", "outcome"):
                 continue
             key = (entry["resource"].get("resourceType"), entry["resource"].get("id"))
             if key in self.matches or (self.adjacent and key in before):
@@ -781,7 +787,8 @@ def malformed_page(bundle: dict[str, Any]) -> str | None:
         if isinstance(entry.get("resource"), dict):
             continue
         request = entry.get("request")
-        if bundle.get("type") == "history" and isinstance(request, dict) and request.get("method") == "DELETE":
+        deletion = isinstance(request, dict) and fhir_code(request.get("method")) == "delete"
+        if fhir_code(bundle.get("type")) == "history" and deletion:
             continue
         return f"entry[{i}] holds no resource"
     return None
@@ -805,7 +812,7 @@ def ignored_parameter(bundle: dict[str, Any], name: str) -> bool:
     they applied in the page's `self` link (Medplum and HAPI do, `_revinclude` included). False when
     there is no self link: nothing can be told, and the parameter is taken as applied."""
     for link in bundle.get("link") or []:
-        if isinstance(link, dict) and link.get("relation") == "self" and isinstance(link.get("url"), str):
+        if isinstance(link, dict) and fhir_code(link.get("relation")) == "self" and isinstance(link.get("url"), str):
             return name not in unquote(link["url"])
     return False
 
