@@ -145,3 +145,29 @@ def test_every_record_whose_links_go_round_is_known_also_one_leading_into_the_ri
     assert merges.into == {"Patient/m": "Patient/n"}
     assert merges.going_round == {"Patient/a", "Patient/b", "Patient/c", "Patient/w"}
     assert [why[:25] for _, why in merges.problems] == ["Patient.link goes round ("]
+
+
+# --- fix141a (probe140 D9): the link type read as a code -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new"), [("Replaced_By", "Replaces"), (" REPLACED-BY ", "replaces"), ("replaced by", "")]
+)
+def test_a_link_type_in_a_senders_spelling_is_the_code(old: str, new: str) -> None:
+    links = {"Patient/old": [_link(old, "Patient/new")]}
+    if new:
+        links = {"Patient/new": [_link(new, "Patient/old")]} | links
+    merges = _merges(links)
+    assert merges.into == {"Patient/old": "Patient/new"} and merges.problems == []
+
+
+@pytest.mark.parametrize("kind", ["", "   ", "replaced", "merged"])
+def test_a_blank_or_unknown_link_type_is_listed_and_merges_nothing(kind: str) -> None:
+    merges = _merges(
+        {"Patient/old": [_link(kind, "Patient/new")], "Patient/x": [{"other": {"reference": "Patient/y"}}]}
+    )
+    assert merges.into == {}
+    assert [(record, why.split(", which")[0]) for record, why in merges.problems] == [
+        ("Patient/old", f"Patient/old has a Patient.link of type {kind!r} to Patient/new"),
+        ("Patient/x", "Patient/x has a Patient.link of type '' to Patient/y"),
+    ]
