@@ -34,6 +34,7 @@ from urllib.parse import quote
 
 from ..errors import AuthError, FatalNetworkError, PermissionDeniedError
 from ..fhir.binaries import inline_input_binaries, text_slots
+from ..fhir.codes import fhir_code
 from ..fhir.outcome import failed_search_outcome
 from ..fhir.ids import FHIR_ID as ID_PATTERN
 from ..fhir.read import PatientRecord, records_from_resources
@@ -135,7 +136,7 @@ def _complete(value: Any, query: Query, patient_id: str) -> bool:
     if not _well_formed(value):
         return False
     links = value.get("link") or []
-    if any(isinstance(link, dict) and link.get("relation") == "next" for link in links):
+    if any(isinstance(link, dict) and fhir_code(link.get("relation")) == "next" for link in links):  # "Next" too
         return False
     # an OperationOutcome entry saying the search failed or is incomplete (CDS Hooks: "services SHOULD
     # check any prefetched data for the existence of OperationOutcomes"): read again, or 412
@@ -157,10 +158,12 @@ def _well_formed(bundle: dict[str, Any]) -> bool:
         if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
             return False
         search = entry.get("search")
-        if not (isinstance(search, dict) and search.get("mode") in ("include", "outcome")):
+        if not (isinstance(search, dict) and fhir_code(search.get("mode")) in ("include", "outcome")):
             matches += 1
     total = bundle.get("total")
-    has_next = any(isinstance(link, dict) and link.get("relation") == "next" for link in bundle.get("link") or [])
+    has_next = any(
+        isinstance(link, dict) and fhir_code(link.get("relation")) == "next" for link in bundle.get("link") or []
+    )
     return not (type(total) is int and total > matches and not has_next)
 
 
@@ -173,7 +176,7 @@ def _resources(value: dict[str, Any]) -> list[dict[str, Any]]:
         if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
             continue
         search = entry.get("search")
-        if isinstance(search, dict) and search.get("mode") == "outcome":
+        if isinstance(search, dict) and fhir_code(search.get("mode")) == "outcome":
             continue
         out.append(entry["resource"])
     return out
