@@ -1104,6 +1104,12 @@ class _Ctx:
             )
         return reading
 
+    def list_once(self, message: str) -> None:
+        """An input problem of this result, listed once however many of its parts or rules meet it."""
+        error = SourceError(self.raw.origin, message, self.raw.ref)
+        if error not in self.out.errors:
+            self.out.errors.append(error)
+
     def note(self, kind: str, detail: str) -> None:
         self.out.notes.append(ReadingNote(kind, _ref(self.raw), self.rule_id, detail))
 
@@ -1197,14 +1203,10 @@ def _list_unknown_flags(ctx: _Ctx) -> None:
     """An interpretation code that is no flag even with case and spaces forgiven is listed: ignored in
     silence, a lab's "HIGH " or "Positive" flag was as if never sent (probe140 D2)."""
     for code in unknown_flags(ctx.part, ctx.mapping.result_terms):
-        error = SourceError(
-            ctx.raw.origin,
+        ctx.list_once(
             f"interpretation code {code[:40]!r} is not an interpretation flag that is read (H, L, N, A, POS, NEG, "
-            "DET, ND, ...): the flag is ignored; send an HL7 ObservationInterpretation code",
-            ctx.raw.ref,
+            "DET, ND, ...): the flag is ignored; send an HL7 ObservationInterpretation code"
         )
-        if error not in ctx.out.errors:
-            ctx.out.errors.append(error)
 
 
 def _contradicting_flags(ctx: _Ctx, rule: ObservationRule, label: str) -> bool:
@@ -2017,14 +2019,10 @@ def _withdrawn_specimen(ctx: _Ctx, specimen: dict[str, Any], reference: Any) -> 
     status = specimen.get("status")
     if not isinstance(status, str) or code_word(status) != "entered-in-error":
         return False
-    error = SourceError(
-        ctx.raw.origin,
+    ctx.list_once(
         f"its specimen {str(reference)[:80]!r} is entered-in-error: what was sampled (serum or plasma) is not read "
-        "from it",
-        ctx.raw.ref,
+        "from it"
     )
-    if error not in ctx.out.errors:
-        ctx.out.errors.append(error)
     return True
 
 
@@ -2039,14 +2037,10 @@ def _unresolved_specimen(ctx: _Ctx, reference: str) -> None:
     key = reference if reference.startswith("#") else ctx.record.index.canonical(reference)
     if key is not None and not key.startswith("#") and ctx.record.index.lookup(key) is not None:
         return  # it exists but is not this patient's: resolve listed it
-    error = SourceError(
-        ctx.raw.origin,
+    ctx.list_once(
         f"specimen reference {reference[:80]!r} names no Specimen in the input: what was sampled (serum or "
-        "plasma) is read from the test's name only; send the Specimen with the result",
-        ctx.raw.ref,
+        "plasma) is read from the test's name only; send the Specimen with the result"
     )
-    if error not in ctx.out.errors:
-        ctx.out.errors.append(error)
 
 
 def _other_specimen(ctx: _Ctx, rule: ObservationRule) -> str | None:
