@@ -31,6 +31,7 @@ from poems_fhir.mapping.extract import extract
 from poems_fhir.mapping.ife import Band, parse_ife
 from poems_fhir.mapping.rules import CompiledMapping
 from tests.conftest import make_record, observation
+from tests.mapping.test_fix139b_ife import _ife_report
 
 CLONE = "monoclonal_plasma_cell_disorder"
 SERUM_IFE = "25700-6"
@@ -41,18 +42,6 @@ SERUM_M_PROTEIN = "33358-3"
 def _clone(mapping: CompiledMapping, resource: dict[str, Any]) -> list[tuple[State, str, str | None, str | None]]:
     ex = extract(make_record(resource), mapping)
     return [(f.state, f.evidence.summary, f.heavy_chain, f.light_chain) for f in ex.findings if f.topic == CLONE]
-
-
-def _ife_report(conclusion: str) -> dict[str, Any]:
-    return {
-        "resourceType": "DiagnosticReport",
-        "id": "ife-report",
-        "status": "final",
-        "code": {"coding": [{"system": "http://loinc.org", "code": SERUM_IFE}], "text": "Serum immunofixation"},
-        "subject": {"reference": "Patient/p1"},
-        "effectiveDateTime": "2024-01-02",
-        "conclusion": conclusion,
-    }
 
 
 def _labels(text: str) -> list[str]:
